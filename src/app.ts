@@ -1,0 +1,152 @@
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import underPressure from '@fastify/under-pressure';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Config } from './config/index.js';
+import { registerErrorHandlers } from './http/errors.js';
+import { registerHealth } from './http/health.js';
+import { registerMetrics } from './http/metrics.js';
+import { HttpProblem, ProblemSchema } from './http/problem.js';
+import { loggerOptions } from './logger.js';
+import { modules } from './modules/index.js';
+import type { Services } from './services.js';
+import type { Logger } from 'pino';
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{8,128}$/;
+
+export function serverOptions(config: Config, logger?: Logger): FastifyServerOptions {
+  return {
+    ...(logger === undefined ? { logger: loggerOptions(config.LOG_LEVEL) } : { loggerInstance: logger }),
+    // A client-supplied request id is kept when it is well-formed, so traces join up.
+    requestIdHeader: 'x-request-id',
+    genReqId: (request) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
+    },
+    requestIdLogLabel: 'requestId',
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    // Slow 2G clients get time, but a stalled socket cannot hold a worker forever.
+    connectionTimeout: 60_000,
+    keepAliveTimeout: 72_000,
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    return503OnClosing: true,
+    trustProxy: config.TRUST_PROXY,
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
+    },
+  };
+}
+
+/** Builds the Fastify instance with the app registered; `server.ts` only listens. */
+export async function buildApp(services: Services, logger?: Logger): Promise<FastifyInstance> {
+  const app = Fastify(serverOptions(services.runtime.config, logger)).withTypeProvider<TypeBoxTypeProvider>();
+  await app.register(appPlugin, { services });
+  return app;
+}
+
+/** The whole application as one plugin (fastify/demo style). */
+export async function appPlugin(app: FastifyInstance, options: { services: Services }): Promise<void> {
+  const { services } = options;
+  const { runtime } = services;
+  const { config } = runtime;
+
+  app.decorateRequest('principal', null);
+  app.addHook('onRoute', (route) => {
+    const url = route.url;
+    if (url.startsWith('/v1/') && route.config?.access === undefined) {
+      throw new Error(`route ${route.method} ${url} declares no config.access (default deny)`);
+    }
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addSchema(ProblemSchema);
+  registerErrorHandlers(app);
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        baseUri: ["'none'"],
+        frameAncestors: ["'none'"],
+        formAction: ["'none'"],
+      },
+    },
+    crossOriginResourcePolicy: { policy: 'same-site' },
+    hsts: { maxAge: 31_536_000, includeSubDomains: true },
+  });
+  await app.register(cors, {
+    origin: (origin, callback) => callback(null, origin !== undefined && config.corsOrigins.includes(origin)),
+    credentials: true,
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    exposedHeaders: ['x-request-id', 'etag', 'retry-after', 'idempotent-replayed'],
+    maxAge: 600,
+  });
+  await app.register(underPressure, {
+    maxEventLoopDelay: config.MAX_EVENT_LOOP_DELAY_MS,
+    maxHeapUsedBytes: config.MAX_HEAP_USED_BYTES,
+    retryAfter: 10,
+    pressureHandler: (_request, _reply, type, value) => {
+      throw new HttpProblem(503, 'overloaded', 'The service is overloaded; retry shortly.', {
+        headers: { 'retry-after': '10' },
+        extensions: { pressure: String(type), value },
+      });
+    },
+  });
+  await app.register(rateLimit, {
+    global: true,
+    max: config.RATE_LIMIT_MAX_REQUESTS,
+    timeWindow: config.RATE_LIMIT_WINDOW_MS,
+    ...(runtime.redis === undefined
+      ? {}
+      : { redis: runtime.redis, nameSpace: `${config.REDIS_KEY_PREFIX}rl:` }),
+    // A Redis outage must not take the API down with it; limits resume when it returns.
+    skipOnError: true,
+    allowList: () => !config.RATE_LIMIT_ENABLED,
+    errorResponseBuilder: (_request, context) =>
+      new HttpProblem(
+        429,
+        'rate_limited',
+        `Too many requests; retry in ${Math.ceil(context.ttl / 1000)} s.`,
+        {
+          extensions: { limit: context.max },
+        },
+      ),
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Food delivery API (Cameroon)',
+        version: '1.0.0',
+        description: 'REST API. Errors are RFC 9457 problem+json with a stable `code`.',
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+    },
+    refResolver: {
+      buildLocalReference: (json, _base, _fragment, index) => String(json.$id ?? `def-${index}`),
+    },
+  });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    uiConfig: { docExpansion: 'list', deepLinking: false },
+    uiHooks: {},
+  });
+  registerMetrics(app, runtime);
+  registerHealth(app, runtime, {
+    eventStore: config.EVENTSTORE_URL === undefined ? 'postgres' : 'eventstoredb',
+  });
+
+  for (const module of modules) {
+    await app.register(module.plugin, { services });
+  }
+}

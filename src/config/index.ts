@@ -1,0 +1,230 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import Type, { type Static } from 'typebox';
+import Value from 'typebox/value';
+
+/**
+ * Configuration is parsed once at boot from the environment (spec §10.3 plus our own).
+ * Each property carries a `description` that is quoted back when the value is bad, so the
+ * operator reads one message naming the variable and what was expected.
+ */
+const Port = (fallback: number) =>
+  Type.Integer({ minimum: 0, maximum: 65535, default: fallback, description: 'a TCP port, 0-65535' });
+const Url = (what: string) => Type.String({ pattern: '^[a-z][a-z0-9+.-]*://', description: what });
+const Secret = (what: string) => Type.Optional(Type.String({ minLength: 16, description: what }));
+const Flag = (fallback: boolean, what: string) =>
+  Type.Boolean({ default: fallback, description: `${what} (true or false)` });
+const PositiveInteger = (fallback: number, what: string) =>
+  Type.Integer({ minimum: 1, default: fallback, description: `${what} (a positive integer)` });
+
+export const EnvironmentSchema = Type.Object({
+  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('test'), Type.Literal('production')], {
+    default: 'development',
+    description: 'one of development, test, production',
+  }),
+  HOST: Type.String({ default: '127.0.0.1', description: 'the address to listen on' }),
+  PORT: Port(3000),
+  API_VERSION: Type.Literal('v1', { default: 'v1', description: 'v1 (the only API version)' }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+    { default: 'info', description: 'a pino level: fatal, error, warn, info, debug, trace or silent' },
+  ),
+  DATA_DIR: Type.String({ default: '.data', description: 'a directory for embedded data and dev secrets' }),
+
+  DATABASE_URL: Type.Optional(Url('a postgres:// connection URL (unset: embedded PostgreSQL)')),
+  DATABASE_POOL_MAX: PositiveInteger(20, 'the PostgreSQL pool size'),
+  REDIS_URL: Type.Optional(Url('a redis:// URL (unset: in-process fallbacks)')),
+  REDIS_KEY_PREFIX: Type.String({
+    default: 'fd:',
+    pattern: '^[A-Za-z0-9:_-]{1,32}$',
+    description: 'a prefix for every Redis key (letters, digits, : _ -)',
+  }),
+  EVENTSTORE_URL: Type.Optional(Url('an esdb:// connection string (unset: the PostgreSQL event store)')),
+
+  JWT_SECRET: Secret('a random secret of at least 16 characters'),
+  JWT_REFRESH_SECRET: Secret('a random secret of at least 16 characters'),
+  ENCRYPTION_KEY: Type.Optional(
+    Type.String({
+      pattern: '^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$',
+      description: '32 bytes as 64 hex characters or 44 base64 characters',
+    }),
+  ),
+
+  CAMPAY_BASE_URL: Type.Optional(Url('the CamPay API base URL, e.g. https://demo.campay.net/api')),
+  CAMPAY_USERNAME: Type.Optional(Type.String({ description: 'the CamPay app username' })),
+  CAMPAY_PASSWORD: Type.Optional(Type.String({ description: 'the CamPay app password' })),
+  CAMPAY_API_KEY: Type.Optional(Type.String({ description: 'a CamPay permanent app token' })),
+  CAMPAY_SECRET: Type.Optional(Type.String({ description: 'the CamPay webhook key' })),
+  NOUPAY_API_KEY: Type.Optional(Type.String({ description: 'the fallback provider API key' })),
+  NOUPAY_SECRET: Type.Optional(Type.String({ description: 'the fallback provider secret' })),
+  MTN_MOMO_BASE_URL: Type.Optional(Url('the MTN MoMo Open API base URL')),
+  MTN_MOMO_API_USER: Type.Optional(Type.String({ description: 'the MTN MoMo API user (UUID)' })),
+  MTN_MOMO_API_KEY: Type.Optional(Type.String({ description: 'the MTN MoMo API key' })),
+  MTN_MOMO_SUBSCRIPTION_KEY: Type.Optional(Type.String({ description: 'the MTN MoMo subscription key' })),
+  PAYMENT_SIMULATORS: Flag(true, 'start the provider simulators in-process (never in production)'),
+
+  YANDEX_MAPS_API_KEY: Type.Optional(Type.String({ description: 'a Yandex Maps API key' })),
+  FCM_SERVER_KEY: Type.Optional(Type.String({ description: 'Firebase service-account JSON or key' })),
+  TWILIO_ACCOUNT_SID: Type.Optional(
+    Type.String({ pattern: '^AC', description: 'a Twilio account SID (AC…)' }),
+  ),
+  TWILIO_AUTH_TOKEN: Type.Optional(Type.String({ description: 'the Twilio auth token' })),
+  TWILIO_FROM: Type.Optional(Type.String({ description: 'the Twilio sender number or service' })),
+  GEMINI_API_KEY: Type.Optional(Type.String({ description: 'a Google Gemini API key' })),
+  SMTP_HOST: Type.Optional(Type.String({ description: 'the SMTP host' })),
+  SMTP_PORT: Port(587),
+  SMTP_USER: Type.Optional(Type.String({ description: 'the SMTP user' })),
+  SMTP_PASS: Type.Optional(Type.String({ description: 'the SMTP password' })),
+  OUTBOX_ENABLED: Type.Optional(
+    Type.Boolean({ description: 'record SMS, push and e-mail instead of sending (never in production)' }),
+  ),
+
+  RATE_LIMIT_WINDOW_MS: PositiveInteger(900_000, 'the general rate-limit window in ms'),
+  RATE_LIMIT_MAX_REQUESTS: PositiveInteger(100, 'general requests per window per IP'),
+  RATE_LIMIT_AUTH_WINDOW_MS: PositiveInteger(900_000, 'the auth rate-limit window in ms'),
+  RATE_LIMIT_AUTH_MAX: PositiveInteger(5, 'auth attempts per window'),
+  RATE_LIMIT_PAYMENT_WINDOW_MS: PositiveInteger(300_000, 'the payment rate-limit window in ms'),
+  RATE_LIMIT_PAYMENT_MAX: PositiveInteger(3, 'payment attempts per window'),
+  RATE_LIMIT_ENABLED: Flag(true, 'enforce rate limits'),
+  SESSION_TIMEOUT: PositiveInteger(3_600_000, 'the admin session idle timeout in ms'),
+
+  CORS_ORIGINS: Type.String({
+    default: '',
+    description: 'a comma-separated list of allowed origins (https://app.example.cm,…)',
+  }),
+  ADMIN_IP_ALLOWLIST: Type.String({
+    default: '',
+    description: 'a comma-separated list of IPs allowed on /v1/admin routes (empty: any)',
+  }),
+  TRUST_PROXY: Flag(false, 'trust X-Forwarded-* headers from a proxy'),
+  BODY_LIMIT_BYTES: PositiveInteger(262_144, 'the maximum request body in bytes'),
+  REQUEST_TIMEOUT_MS: PositiveInteger(30_000, 'the maximum time for a whole request in ms'),
+  SHUTDOWN_GRACE_MS: PositiveInteger(10_000, 'how long shutdown waits for in-flight work in ms'),
+  MAX_EVENT_LOOP_DELAY_MS: PositiveInteger(1_000, 'event-loop delay above which requests get 503'),
+  MAX_HEAP_USED_BYTES: PositiveInteger(1_536 * 1024 * 1024, 'heap use above which requests get 503'),
+  SEED_DEMO: Flag(true, 'seed demo data on the first embedded start'),
+  PUBLIC_BASE_URL: Type.String({
+    default: 'http://127.0.0.1:3000',
+    description: 'the public URL of this service, for links and webhooks',
+  }),
+  TAX_RATE_PERCENT: Type.Number({
+    minimum: 0,
+    maximum: 100,
+    default: 0,
+    description: 'VAT on orders, 0-100',
+  }),
+});
+
+export type Environment = Static<typeof EnvironmentSchema>;
+
+/** Secrets that production must receive from the environment and development may generate. */
+const GENERATED_SECRETS = ['JWT_SECRET', 'JWT_REFRESH_SECRET', 'ENCRYPTION_KEY'] as const;
+type GeneratedSecret = (typeof GENERATED_SECRETS)[number];
+
+export interface Config extends Omit<Environment, 'CORS_ORIGINS' | 'ADMIN_IP_ALLOWLIST' | GeneratedSecret> {
+  JWT_SECRET: string;
+  JWT_REFRESH_SECRET: string;
+  ENCRYPTION_KEY: string;
+  OUTBOX_ENABLED: boolean;
+  corsOrigins: string[];
+  adminIpAllowlist: string[];
+  isProduction: boolean;
+  embeddedDatabase: boolean;
+  /** Names of secrets generated for this data directory (development only). */
+  generatedSecrets: string[];
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variables: string[],
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+function describeVariable(name: string): string {
+  const property = (EnvironmentSchema.properties as Record<string, { description?: string }>)[name];
+  return property?.description ?? 'a valid value';
+}
+
+function splitList(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
+/** Keeps the generated development secrets stable per data directory, so tokens survive restarts. */
+function developmentSecrets(dataDirectory: string): Record<GeneratedSecret, string> {
+  const file = path.join(dataDirectory, 'dev-secrets.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Record<GeneratedSecret, string>;
+  const secrets = {
+    JWT_SECRET: randomBytes(32).toString('base64url'),
+    JWT_REFRESH_SECRET: randomBytes(32).toString('base64url'),
+    ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+  };
+  mkdirSync(dataDirectory, { recursive: true });
+  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}
+
+/**
+ * Parses the environment. Throws ConfigError naming every bad variable; never reads the
+ * environment again after boot.
+ */
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, string> = {};
+  for (const name of Object.keys(EnvironmentSchema.properties)) {
+    const value = environment[name];
+    if (value !== undefined && value !== '') raw[name] = value;
+  }
+  const parsed = Value.Default(EnvironmentSchema, Value.Convert(EnvironmentSchema, raw)) as Environment;
+  const bad = new Map<string, string>();
+  for (const error of Value.Errors(EnvironmentSchema, parsed)) {
+    const name = error.instancePath.split('/')[1] ?? error.instancePath;
+    if (!bad.has(name))
+      bad.set(
+        name,
+        `${name}=${JSON.stringify(raw[name] ?? null)} is invalid: expected ${describeVariable(name)}`,
+      );
+  }
+  const isProduction = parsed.NODE_ENV === 'production';
+  if (isProduction) {
+    for (const name of [...GENERATED_SECRETS, 'DATABASE_URL']) {
+      if (raw[name] === undefined && !bad.has(name)) {
+        bad.set(name, `${name} is required in production: expected ${describeVariable(name)}`);
+      }
+    }
+    if (parsed.OUTBOX_ENABLED === true)
+      bad.set('OUTBOX_ENABLED', 'OUTBOX_ENABLED must not be true in production');
+  }
+  if (bad.size > 0) {
+    throw new ConfigError([...bad.keys()], `Invalid configuration:\n  ${[...bad.values()].join('\n  ')}`);
+  }
+
+  const missingSecrets = GENERATED_SECRETS.filter((name) => parsed[name] === undefined);
+  const generated = missingSecrets.length > 0 ? developmentSecrets(parsed.DATA_DIR) : undefined;
+  const { CORS_ORIGINS, ADMIN_IP_ALLOWLIST, ...rest } = parsed;
+  return {
+    ...rest,
+    JWT_SECRET: parsed.JWT_SECRET ?? generated!.JWT_SECRET,
+    JWT_REFRESH_SECRET: parsed.JWT_REFRESH_SECRET ?? generated!.JWT_REFRESH_SECRET,
+    ENCRYPTION_KEY: parsed.ENCRYPTION_KEY ?? generated!.ENCRYPTION_KEY,
+    OUTBOX_ENABLED: parsed.OUTBOX_ENABLED ?? !isProduction,
+    PAYMENT_SIMULATORS: isProduction ? false : parsed.PAYMENT_SIMULATORS,
+    corsOrigins: splitList(CORS_ORIGINS),
+    adminIpAllowlist: splitList(ADMIN_IP_ALLOWLIST),
+    isProduction,
+    embeddedDatabase: parsed.DATABASE_URL === undefined,
+    generatedSecrets: [...missingSecrets],
+  };
+}
+
+/** The 32-byte master key, from hex or base64. */
+export function masterKey(config: Pick<Config, 'ENCRYPTION_KEY'>): Buffer {
+  const key = config.ENCRYPTION_KEY;
+  return /^[0-9a-fA-F]{64}$/.test(key) ? Buffer.from(key, 'hex') : Buffer.from(key, 'base64');
+}

@@ -1,0 +1,53 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.js';
+
+// int8 (OID 20) arrives as BigInt: money and positions must never pass through a float.
+pg.types.setTypeParser(20, (value) => BigInt(value));
+// numeric (OID 1700) stays a string: rates are handled with decimal.js, never as floats.
+pg.types.setTypeParser(1700, (value) => value);
+
+export type Db = Kysely<Database>;
+
+export interface DatabaseHandle {
+  db: Db;
+  pool: pg.Pool;
+  close(): Promise<void>;
+}
+
+export interface PoolOptions {
+  connectionString: string;
+  max?: number;
+  applicationName?: string;
+}
+
+export function createPool(options: PoolOptions): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.max ?? 20,
+    application_name: options.applicationName ?? 'food-delivery',
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    // Appends and projections run in short transactions; a stuck one must not hold back
+    // the event store's snapshot horizon (DESIGN.md decision 2).
+    options: '-c idle_in_transaction_session_timeout=30000 -c statement_timeout=60000',
+  });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+export function createDatabase(options: PoolOptions): DatabaseHandle {
+  const pool = createPool(options);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  let closed = false;
+  return {
+    db,
+    pool,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  };
+}

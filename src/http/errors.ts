@@ -1,0 +1,97 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { HttpProblem, problemBody } from './problem.js';
+
+const CLIENT_ERROR_CODES: Record<string, { status: number; code: string; detail?: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: {
+    status: 413,
+    code: 'payload_too_large',
+    detail: 'The request body is too large.',
+  },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    status: 415,
+    code: 'unsupported_media_type',
+    detail: 'Send the body as application/json.',
+  },
+  FST_ERR_CTP_INVALID_JSON_BODY: {
+    status: 400,
+    code: 'malformed_json',
+    detail: 'The body is not valid JSON.',
+  },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'malformed_json', detail: 'The JSON body is empty.' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    status: 400,
+    code: 'bad_request',
+    detail: 'Content-Length is wrong.',
+  },
+  FST_ERR_BAD_URL: { status: 400, code: 'bad_request', detail: 'The URL is malformed.' },
+};
+
+function validationErrors(error: FastifyError): { path: string; message: string }[] {
+  return (error.validation ?? []).slice(0, 20).map((item) => ({
+    path: `${error.validationContext ?? 'body'}${item.instancePath ?? ''}`,
+    message: item.message ?? 'is invalid',
+  }));
+}
+
+export function sendProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  detail: string | undefined,
+  extensions?: Record<string, unknown>,
+): FastifyReply {
+  const body = problemBody(status, code, detail, {
+    instance: request.url.split('?')[0],
+    requestId: request.id,
+    extensions,
+  });
+  return reply.code(status).type('application/problem+json; charset=utf-8').send(body);
+}
+
+/**
+ * The one error handler: known problems pass through with their status and code; Fastify's
+ * client errors are translated; anything else is a 500 whose message and stack stay in the log.
+ */
+export function registerErrorHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | HttpProblem, request, reply) => {
+    if (error instanceof HttpProblem) {
+      for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
+      if (error.status >= 500) request.log.error({ err: error }, 'server problem');
+      return sendProblem(
+        request,
+        reply,
+        error.status,
+        error.code,
+        error.status >= 500 ? undefined : error.message,
+        error.extensions,
+      );
+    }
+    if (error.validation !== undefined) {
+      return sendProblem(request, reply, 400, 'validation_failed', 'The request is invalid.', {
+        errors: validationErrors(error),
+      });
+    }
+    const known = error.code === undefined ? undefined : CLIENT_ERROR_CODES[error.code];
+    if (known !== undefined) return sendProblem(request, reply, known.status, known.code, known.detail);
+    const status = error.statusCode ?? 500;
+    if (status === 429) {
+      return sendProblem(request, reply, 429, 'rate_limited', 'Too many requests; retry later.');
+    }
+    if (status >= 400 && status < 500) {
+      return sendProblem(request, reply, status, 'bad_request', 'The request could not be processed.');
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return sendProblem(request, reply, 500, 'internal_error', 'An internal error occurred.');
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      request,
+      reply,
+      404,
+      'route_not_found',
+      `No route ${request.method} ${request.url.split('?')[0]}.`,
+    ),
+  );
+}

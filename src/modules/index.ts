@@ -1,0 +1,14 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Services } from '../services.js';
+
+export interface ModuleOptions {
+  services: Services;
+}
+
+export interface ModuleRegistration {
+  name: string;
+  plugin: FastifyPluginAsync<ModuleOptions>;
+}
+
+/** Every bounded context's routes, registered under `/v1` (or its own absolute paths). */
+export const modules: ModuleRegistration[] = [];

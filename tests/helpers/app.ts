@@ -1,0 +1,76 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config/index.js';
+import { loggerOptions } from '../../src/logger.js';
+import { createRuntime } from '../../src/runtime.js';
+import { createServices, type Services } from '../../src/services.js';
+import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from './database.js';
+
+export interface TestApp {
+  app: FastifyInstance;
+  services: Services;
+  database: TestDatabase;
+  /** Every log line the app wrote, parsed (for redaction tests). */
+  logs: Record<string, unknown>[];
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  env?: Record<string, string | undefined>;
+  database?: TestDatabase;
+  /** Keep the database after close (when the caller owns it). */
+  keepDatabase?: boolean;
+}
+
+export function captureLogger(level = 'info'): { logger: Logger; logs: Record<string, unknown>[] } {
+  const logs: Record<string, unknown>[] = [];
+  const destination = {
+    write(line: string) {
+      logs.push(JSON.parse(line) as Record<string, unknown>);
+    },
+  };
+  return { logger: pino(loggerOptions(level), destination), logs };
+}
+
+/** The environment of a test app: real PostgreSQL and Redis, isolated by database and key prefix. */
+export function testEnvironment(overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const environment: Record<string, string | undefined> = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    DATA_DIR: mkdtempSync(path.join(tmpdir(), 'fd-test-')),
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: `t${randomBytes(4).toString('hex')}:`,
+    RATE_LIMIT_ENABLED: 'false',
+    JWT_SECRET: randomBytes(24).toString('hex'),
+    JWT_REFRESH_SECRET: randomBytes(24).toString('hex'),
+    ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+    ...overrides,
+  };
+  return Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== undefined));
+}
+
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const database = options.database ?? (await createTestDatabase());
+  const config = loadConfig(testEnvironment({ DATABASE_URL: database.url, ...options.env }));
+  const { logger, logs } = captureLogger(config.LOG_LEVEL);
+  const runtime = await createRuntime({ config, logger });
+  const services = await createServices(runtime);
+  const app = await buildApp(services, logger);
+  await app.ready();
+  return {
+    app,
+    services,
+    database,
+    logs,
+    async close() {
+      await app.close();
+      await runtime.close();
+      if (options.keepDatabase !== true && options.database === undefined) await database.drop();
+    },
+  };
+}

@@ -1,0 +1,21 @@
+import { defineConfig } from 'vitest/config';
+
+// Integration suites talk to the real PostgreSQL and Redis; each suite creates its own
+// database (tests/helpers/database.ts), so files may run in parallel on the 2 cores.
+export default defineConfig({
+  test: {
+    include: [
+      'src/**/*.test.ts',
+      'ledger/**/*.test.ts',
+      'projections/**/*.test.ts',
+      'ml/**/*.test.ts',
+      'tests/**/*.test.ts',
+    ],
+    globalSetup: ['tests/helpers/global-setup.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    maxWorkers: 3,
+    reporters: ['default'],
+  },
+});
