@@ -7,8 +7,9 @@ import underPressure from '@fastify/under-pressure';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import fastifyPlugin from 'fastify-plugin';
 import type { Config } from './config/index.js';
-import { registerErrorHandlers } from './http/errors.js';
+import { notFoundHandler, registerErrorHandlers } from './http/errors.js';
 import { registerHealth } from './http/health.js';
 import { registerMetrics } from './http/metrics.js';
 import { HttpProblem, ProblemSchema } from './http/problem.js';
@@ -42,10 +43,14 @@ export function serverOptions(config: Config, logger?: Logger): FastifyServerOpt
   };
 }
 
-/** Builds the Fastify instance with the app registered; `server.ts` only listens. */
+/**
+ * Builds the Fastify instance with the app registered; `server.ts` only listens. The app plugin
+ * is unwrapped (fastify-plugin) so its error handler, hooks and decorators cover every route,
+ * including routes a test or an embedding host adds afterwards.
+ */
 export async function buildApp(services: Services, logger?: Logger): Promise<FastifyInstance> {
   const app = Fastify(serverOptions(services.runtime.config, logger)).withTypeProvider<TypeBoxTypeProvider>();
-  await app.register(appPlugin, { services });
+  await app.register(fastifyPlugin(appPlugin, { name: 'app', fastify: '5.x' }), { services });
   return app;
 }
 
@@ -62,8 +67,15 @@ export async function appPlugin(app: FastifyInstance, options: { services: Servi
       throw new Error(`route ${route.method} ${url} declares no config.access (default deny)`);
     }
   });
+  // Graceful shutdown: in-flight requests finish, and their keep-alive sockets close right after
+  // (otherwise close() would wait for the clients' keep-alive timeout).
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (closing) reply.header('connection', 'close');
   });
   app.addSchema(ProblemSchema);
   registerErrorHandlers(app);
@@ -141,6 +153,8 @@ export async function appPlugin(app: FastifyInstance, options: { services: Servi
     uiConfig: { docExpansion: 'list', deepLinking: false },
     uiHooks: {},
   });
+  app.setNotFoundHandler({ preHandler: app.rateLimit() }, notFoundHandler);
+
   registerMetrics(app, runtime);
   registerHealth(app, runtime, {
     eventStore: config.EVENTSTORE_URL === undefined ? 'postgres' : 'eventstoredb',

@@ -1,20 +1,34 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { FileMigrationProvider, Migrator, type Kysely, type MigrationResultSet } from 'kysely';
+import {
+  Migrator,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  type MigrationResultSet,
+} from 'kysely';
 
 const migrationFolder = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 
-/** A FileMigrationProvider that imports by file URL (ESM) and skips declaration and map files. */
-function provider(): FileMigrationProvider {
-  return new FileMigrationProvider({
-    fs: {
-      readdir: async (folder: string) =>
-        (await fs.readdir(folder)).filter((name) => /\.(ts|js)$/.test(name) && !name.endsWith('.d.ts')),
+/**
+ * Reads the dated migration files and imports them from our own module, so the import goes
+ * through whichever loader runs us (tsx, vitest, or compiled JavaScript in dist/).
+ */
+function provider(): MigrationProvider {
+  return {
+    async getMigrations(): Promise<Record<string, Migration>> {
+      const names = (await fs.readdir(migrationFolder))
+        .filter((name) => /\.(ts|js)$/.test(name) && !name.endsWith('.d.ts'))
+        .sort();
+      const migrations: Record<string, Migration> = {};
+      for (const name of names) {
+        const module = (await import(pathToFileURL(path.join(migrationFolder, name)).href)) as Migration;
+        migrations[name.replace(/\.(ts|js)$/, '')] = module;
+      }
+      return migrations;
     },
-    path: { join: (...parts: string[]) => pathToFileURL(path.join(...parts)).href },
-    migrationFolder,
-  } as unknown as ConstructorParameters<typeof FileMigrationProvider>[0]);
+  };
 }
 
 export class MigrationError extends Error {

@@ -84,14 +84,15 @@ export function registerErrorHandlers(app: FastifyInstance): void {
     request.log.error({ err: error }, 'unhandled error');
     return sendProblem(request, reply, 500, 'internal_error', 'An internal error occurred.');
   });
+}
 
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(
-      request,
-      reply,
-      404,
-      'route_not_found',
-      `No route ${request.method} ${request.url.split('?')[0]}.`,
-    ),
+/** Registered after the rate limiter so that scanning unknown routes is limited too. */
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendProblem(
+    request,
+    reply,
+    404,
+    'route_not_found',
+    `No route ${request.method} ${request.url.split('?')[0]}.`,
   );
 }

@@ -25,6 +25,8 @@ export interface TestAppOptions {
   database?: TestDatabase;
   /** Keep the database after close (when the caller owns it). */
   keepDatabase?: boolean;
+  /** Extra routes registered at the root after the app (they get its hooks and error handler). */
+  routes?: (app: FastifyInstance) => void | Promise<void>;
 }
 
 export function captureLogger(level = 'info'): { logger: Logger; logs: Record<string, unknown>[] } {
@@ -61,6 +63,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const runtime = await createRuntime({ config, logger });
   const services = await createServices(runtime);
   const app = await buildApp(services, logger);
+  if (options.routes !== undefined) await options.routes(app);
   await app.ready();
   return {
     app,

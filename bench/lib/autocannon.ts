@@ -1,0 +1,28 @@
+import autocannon from 'autocannon';
+
+export interface LoadFigures {
+  requestsPerSecond: number;
+  latencyP50Ms: number;
+  latencyP95Ms?: number;
+  latencyP99Ms: number;
+  errors: number;
+  non2xx: number;
+  connections: number;
+  durationSeconds: number;
+}
+
+/** Runs autocannon (bounded in time) and keeps the figures we compare across runs. */
+export async function load(options: autocannon.Options): Promise<LoadFigures> {
+  const result = await autocannon({ connections: 50, duration: 10, ...options });
+  const latency = result.latency as unknown as Record<string, number>;
+  return {
+    requestsPerSecond: Math.round(result.requests.average),
+    latencyP50Ms: latency.p50 ?? result.latency.average,
+    latencyP95Ms: latency.p95,
+    latencyP99Ms: latency.p99 ?? result.latency.max,
+    errors: result.errors,
+    non2xx: result.non2xx,
+    connections: result.connections,
+    durationSeconds: result.duration,
+  };
+}
