@@ -3,5 +3,9 @@
  * `tables.ts` and is joined here, so a query anywhere is checked against the migrated schema.
  */
 import type { FoundationTables } from './foundation-tables.js';
+import type { CatalogTables } from '../modules/catalog/tables.js';
+import type { EventStoreTables } from '../eventstore/tables.js';
+import type { IdentityTables } from '../modules/identity/tables.js';
+import type { NotificationTables } from '../modules/notifications/tables.js';
 
-export interface Database extends FoundationTables {}
+export interface Database extends FoundationTables, CatalogTables, EventStoreTables, IdentityTables, NotificationTables {}

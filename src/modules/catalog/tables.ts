@@ -1,0 +1,148 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** Written by the repository as range literals; never read back into JavaScript. */
+type RangeColumn = ColumnType<string, string | undefined, string>;
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+type NullableJson<T> = ColumnType<T | null, string | null | undefined, string | null>;
+
+export type RestaurantStatus = 'pending_verification' | 'active' | 'rejected' | 'suspended';
+
+export interface RestaurantsTable {
+  id: Generated<string>;
+  owner_id: string;
+  name: string;
+  legal_name: string;
+  tax_id: string;
+  description_fr: string | null;
+  description_en: string | null;
+  documents: Json<unknown>;
+  contact_phone: string | null;
+  contact_email: string | null;
+  cuisines: string[];
+  city: string;
+  address: string;
+  latitude: number;
+  longitude: number;
+  delivery_radius_m: number;
+  prep_time_minutes: number;
+  opening_hours: Json<unknown>;
+  closures: Json<unknown>;
+  open_week_minutes: RangeColumn;
+  closed_periods: RangeColumn;
+  status: Generated<RestaurantStatus>;
+  status_reason: string | null;
+  status_changed_at: Date | null;
+  status_changed_by: string | null;
+  rating_sum: Generated<bigint>;
+  rating_count: Generated<number>;
+  rating_average: ColumnType<number, never, never>;
+  price_average: Generated<number>;
+  dish_text: Generated<string>;
+  search_text: Generated<string>;
+  search_vector: ColumnType<string, never, never>;
+  menu_version: Generated<number>;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+
+export interface MenuCategoriesTable {
+  id: Generated<string>;
+  restaurant_id: string;
+  name_fr: string;
+  name_en: string | null;
+  position: Generated<number>;
+  schedule: NullableJson<unknown>;
+  archived_at: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+
+export interface MenuItemsTable {
+  id: Generated<string>;
+  restaurant_id: string;
+  category_id: string;
+  name_fr: string;
+  name_en: string | null;
+  description_fr: string | null;
+  description_en: string | null;
+  price: ColumnType<bigint, bigint | number, bigint | number>;
+  discount_price: ColumnType<bigint | null, bigint | number | null, bigint | number | null>;
+  cost_price: ColumnType<bigint | null, bigint | number | null, bigint | number | null>;
+  images: string[];
+  allergens: string[];
+  nutrition: NullableJson<unknown>;
+  prep_time_minutes: number | null;
+  schedule: NullableJson<unknown>;
+  stock: number | null;
+  is_available: Generated<boolean>;
+  position: Generated<number>;
+  search_text: Generated<string>;
+  search_vector: ColumnType<string, never, never>;
+  archived_at: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+
+export interface MenuModifierGroupsTable {
+  id: Generated<string>;
+  restaurant_id: string;
+  item_id: string;
+  name_fr: string;
+  name_en: string | null;
+  min_selections: number;
+  max_selections: number;
+  options: Json<unknown>;
+  position: Generated<number>;
+  archived_at: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+
+export interface RestaurantReviewsTable {
+  id: Generated<string>;
+  restaurant_id: string;
+  order_id: string;
+  customer_id: string;
+  rating: number;
+  comment: string | null;
+  helpful_count: Generated<number>;
+  reply: string | null;
+  replied_at: Date | null;
+  replied_by: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface ReviewHelpfulVotesTable {
+  review_id: string;
+  user_id: string;
+  created_at: Generated<Date>;
+}
+
+export interface DriverRatingsTable {
+  id: Generated<string>;
+  driver_id: string;
+  order_id: string;
+  customer_id: string;
+  rating: number;
+  comment: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface DriverRatingSummariesTable {
+  driver_id: string;
+  rating_sum: ColumnType<bigint, bigint | number, bigint | number>;
+  rating_count: number;
+  updated_at: Timestamp;
+}
+
+export interface CatalogTables {
+  restaurants: RestaurantsTable;
+  menu_categories: MenuCategoriesTable;
+  menu_items: MenuItemsTable;
+  menu_modifier_groups: MenuModifierGroupsTable;
+  restaurant_reviews: RestaurantReviewsTable;
+  review_helpful_votes: ReviewHelpfulVotesTable;
+  driver_ratings: DriverRatingsTable;
+  driver_rating_summaries: DriverRatingSummariesTable;
+}
