@@ -65,6 +65,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   if (connectionString === undefined) {
     embedded = await startEmbeddedPostgres({
       dataDirectory: config.DATA_DIR,
+      port: config.EMBEDDED_POSTGRES_PORT,
       log: (message) => logger.debug({ component: 'embedded-postgres' }, message),
     });
     connectionString = embedded.connectionString;

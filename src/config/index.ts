@@ -33,6 +33,7 @@ export const EnvironmentSchema = Type.Object({
   DATA_DIR: Type.String({ default: '.data', description: 'a directory for embedded data and dev secrets' }),
 
   DATABASE_URL: Type.Optional(Url('a postgres:// connection URL (unset: embedded PostgreSQL)')),
+  EMBEDDED_POSTGRES_PORT: Port(54329),
   DATABASE_POOL_MAX: PositiveInteger(20, 'the PostgreSQL pool size'),
   REDIS_URL: Type.Optional(Url('a redis:// URL (unset: in-process fallbacks)')),
   REDIS_KEY_PREFIX: Type.String({

