@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Type from 'typebox';
+import { withIdempotency } from '../../src/http/idempotency.js';
+import { HttpProblem } from '../../src/http/problem.js';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+
+describe('Idempotency-Key', () => {
+  let testApp: TestApp;
+  let created = 0;
+  let release: (() => void) | undefined;
+
+  beforeAll(async () => {
+    testApp = await createTestApp({
+      routes: (app) => {
+        app.post(
+          '/v1/test/things',
+          {
+            config: { access: { public: true } },
+            schema: { body: Type.Object({ name: Type.String(), fail: Type.Optional(Type.String()) }) },
+          },
+          async (request, reply) =>
+            withIdempotency(
+              testApp.services.runtime.database.db,
+              request,
+              reply,
+              { scope: 'test-things', required: true },
+              async () => {
+                const body = request.body as { name: string; fail?: string };
+                if (body.fail === 'client')
+                  throw new HttpProblem(422, 'not_allowed', 'names like this are refused');
+                if (body.fail === 'server') throw new Error('database hiccup');
+                if (body.fail === 'slow') await new Promise<void>((resolve) => (release = resolve));
+                created += 1;
+                return { statusCode: 201, body: { id: created, name: body.name } };
+              },
+            ),
+        );
+      },
+    });
+  });
+  afterAll(async () => testApp?.close());
+
+  const post = (key: string | undefined, payload: Record<string, unknown>) =>
+    testApp.app.inject({
+      method: 'POST',
+      url: '/v1/test/things',
+      headers: key === undefined ? {} : { 'idempotency-key': key },
+      payload,
+    });
+
+  it('requires a well-formed key where the route demands one', async () => {
+    expect((await post(undefined, { name: 'a' })).json()).toMatchObject({
+      status: 400,
+      code: 'idempotency_key_required',
+    });
+    expect((await post('short', { name: 'a' })).json()).toMatchObject({
+      status: 400,
+      code: 'idempotency_key_invalid',
+    });
+  });
+
+  it('replays the first answer for the same key and body, doing the work once', async () => {
+    const before = created;
+    const first = await post('key-replay-0001', { name: 'ndole' });
+    const second = await post('key-replay-0001', { name: 'ndole' });
+    expect(first.statusCode).toBe(201);
+    expect(second.statusCode).toBe(201);
+    expect(second.json()).toEqual(first.json());
+    expect(second.headers['idempotent-replayed']).toBe('true');
+    expect(created).toBe(before + 1);
+  });
+
+  it('refuses the same key with another body with 409', async () => {
+    await post('key-conflict-01', { name: 'eru' });
+    const response = await post('key-conflict-01', { name: 'koki' });
+    expect(response.json()).toMatchObject({ status: 409, code: 'idempotency_key_reused' });
+  });
+
+  it('keeps a 4xx answer and frees the key after a 5xx', async () => {
+    const refused = await post('key-client-001', { name: 'x', fail: 'client' });
+    const refusedAgain = await post('key-client-001', { name: 'x', fail: 'client' });
+    expect(refused.json()).toMatchObject({ status: 422, code: 'not_allowed' });
+    expect(refusedAgain.json()).toMatchObject({ status: 422, code: 'not_allowed' });
+    expect(refusedAgain.headers['idempotent-replayed']).toBe('true');
+
+    const failed = await post('key-server-001', { name: 'y', fail: 'server' });
+    expect(failed.statusCode).toBe(500);
+    const row = await testApp.services.runtime.database.db
+      .selectFrom('idempotency_keys')
+      .select('key')
+      .where('key', '=', 'key-server-001')
+      .executeTakeFirst();
+    expect(row).toBeUndefined();
+  });
+
+  it('answers a concurrent duplicate with 409 in progress, and the original completes once', async () => {
+    const before = created;
+    const first = post('key-concurrent-1', { name: 'achu', fail: 'slow' });
+    while (release === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+    const duplicate = await post('key-concurrent-1', { name: 'achu', fail: 'slow' });
+    expect(duplicate.json()).toMatchObject({ status: 409, code: 'idempotency_in_progress' });
+    release();
+    expect((await first).statusCode).toBe(201);
+    expect(created).toBe(before + 1);
+  });
+});
