@@ -1,0 +1,38 @@
+/**
+ * The event store: the port (types.ts), its errors, the aggregate helper, and the factory that
+ * picks the adapter from config (EVENTSTORE_URL set: EventStoreDB; unset: PostgreSQL).
+ */
+import { masterKey } from '../config/index.js';
+import type { Runtime } from '../runtime.js';
+import { createEsdbAdapter } from './esdb/adapter.js';
+import { createPersonalDataVault } from './personal-data.js';
+import { createPostgresAdapter } from './postgres/adapter.js';
+import { createEventStore } from './store.js';
+import type { EventStore } from './types.js';
+import type { UpcasterRegistry } from './upcasting.js';
+
+export * from './types.js';
+export * from './errors.js';
+export { aggregateStream, handleCommand, type Decider, type HandleCommandOptions, type HandleCommandResult } from './aggregate.js';
+export { comparePositions, isPosition, maxPosition } from './position.js';
+export { createUpcasterRegistry, type Upcaster, type UpcasterRegistry } from './upcasting.js';
+export { createEventStore } from './store.js';
+
+export type AppEventStore = EventStore & { upcasters: UpcasterRegistry };
+
+/** The connection string of the runtime's pool (DATABASE_URL, a test database, or embedded). */
+function poolConnectionString(runtime: Runtime): string {
+  const options = (runtime.database.pool as unknown as { options: { connectionString?: string } }).options;
+  if (options.connectionString === undefined) throw new Error('the database pool has no connection string');
+  return options.connectionString;
+}
+
+export function createEventStoreForRuntime(runtime: Runtime): AppEventStore {
+  const vault = createPersonalDataVault({ db: runtime.database.db, masterKey: masterKey(runtime.config) });
+  const url = runtime.config.EVENTSTORE_URL;
+  const adapter =
+    url === undefined
+      ? createPostgresAdapter({ pool: runtime.database.pool, connectionString: poolConnectionString(runtime) })
+      : createEsdbAdapter({ connectionString: url });
+  return createEventStore({ adapter, vault });
+}

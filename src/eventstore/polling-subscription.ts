@@ -1,0 +1,88 @@
+import type { RawSubscribeOptions } from './adapter.js';
+import type { Position, ReadAllPage, StartFrom, Subscription } from './types.js';
+import { sleep, type WakeSignal } from './wake.js';
+
+export interface PollingSource {
+  readAll(from: Position | 'start', limit: number, filter: RawSubscribeOptions['filter']): Promise<ReadAllPage>;
+  /** Turns 'end' into the current head position. */
+  resolveStart(from: StartFrom): Promise<Position | 'start'>;
+  signal: WakeSignal;
+  /** The polling fallback when no notification arrives. */
+  pollIntervalMs: number;
+}
+
+/** Read failures in a row before the subscription gives up and reports the error. */
+const MAX_READ_FAILURES = 8;
+/**
+ * After a wake-up the new event may still sit behind an older open transaction (it is readable
+ * only below the snapshot's xmin): re-read quickly a few times before falling back to polling.
+ */
+const FAST_POLL_DELAYS_MS = [1, 2, 4, 8, 16, 32, 64];
+
+/**
+ * Catch up by pages, signal caught-up, then follow live: a wake-up (this process's appends,
+ * LISTEN/NOTIFY from others) or the polling interval triggers the next read. The handler is
+ * awaited before the next page (back-pressure); a throwing handler stops the subscription.
+ */
+export function createPollingSubscription(source: PollingSource, options: RawSubscribeOptions): Subscription {
+  const abort = new AbortController();
+  let position: Position | 'start' = 'start';
+  let resolveCaughtUp!: () => void;
+  const caughtUp = new Promise<void>((resolve) => (resolveCaughtUp = resolve));
+
+  async function readWithRetry(): Promise<ReadAllPage | undefined> {
+    for (let failures = 0; ; failures += 1) {
+      try {
+        return await source.readAll(position, options.batchSize, options.filter);
+      } catch (error) {
+        if (abort.signal.aborted) return undefined;
+        if (failures + 1 >= MAX_READ_FAILURES) throw error;
+        await sleep(Math.min(100 * 2 ** failures, 5_000), abort.signal);
+      }
+    }
+  }
+
+  async function run(): Promise<void> {
+    position = await source.resolveStart(options.from);
+    let live = false;
+    let fastPolls = FAST_POLL_DELAYS_MS.length;
+    while (!abort.signal.aborted) {
+      const page = await readWithRetry();
+      if (page === undefined) return;
+      if (page.events.length > 0) {
+        await options.onBatch(page.events, { live, position: page.nextPosition });
+      }
+      position = page.nextPosition;
+      if (!page.isEnd) continue;
+      if (!live) {
+        live = true;
+        await options.onCaughtUp(position);
+        resolveCaughtUp();
+      }
+      if (fastPolls < FAST_POLL_DELAYS_MS.length) {
+        await sleep(FAST_POLL_DELAYS_MS[fastPolls]!, abort.signal);
+        fastPolls += 1;
+        continue;
+      }
+      const reason = await source.signal.wait(source.pollIntervalMs, abort.signal);
+      if (reason === 'woken') fastPolls = 0;
+    }
+  }
+
+  const stopped = run().then(
+    () => undefined,
+    (error: unknown) => {
+      if (!abort.signal.aborted) options.onError(error);
+      abort.abort();
+    },
+  );
+  return {
+    caughtUp,
+    stopped,
+    position: () => position,
+    async stop() {
+      abort.abort();
+      await stopped;
+    },
+  };
+}

@@ -1,0 +1,88 @@
+import pg from 'pg';
+
+/**
+ * LISTEN/NOTIFY for live subscribers in other processes. Subscribers in this process are woken
+ * directly after each append; NOTIFY is batched (at most one in flight, at least `minIntervalMs`
+ * apart) because every NOTIFY is a small commit and serializes on the notification queue.
+ * Polling remains the fallback: a lost notification or a dropped LISTEN connection only delays.
+ */
+export interface Notifier {
+  notify(): void;
+  listen(): void;
+  close(): Promise<void>;
+}
+
+const RECONNECT_DELAY_MS = 1_000;
+
+export function createNotifier(options: {
+  pool: pg.Pool;
+  connectionString: string;
+  channel: string;
+  minIntervalMs: number;
+  onNotification(): void;
+}): Notifier {
+  let pending = false;
+  let sending = false;
+  let closed = false;
+  let listener: pg.Client | undefined;
+  let listening = false;
+  let reconnectTimer: NodeJS.Timeout | undefined;
+
+  async function send(): Promise<void> {
+    sending = true;
+    try {
+      while (pending && !closed) {
+        pending = false;
+        const startedAt = Date.now();
+        await options.pool.query(`NOTIFY ${options.channel}`).catch(() => undefined);
+        const elapsedMs = Date.now() - startedAt;
+        if (elapsedMs < options.minIntervalMs) {
+          await new Promise((resolve) => setTimeout(resolve, options.minIntervalMs - elapsedMs));
+        }
+      }
+    } finally {
+      sending = false;
+    }
+  }
+
+  async function connect(): Promise<void> {
+    const client = new pg.Client({ connectionString: options.connectionString, application_name: 'eventstore-listen' });
+    listener = client;
+    const retry = () => {
+      if (listener !== client) return;
+      listener = undefined;
+      client.end().catch(() => undefined);
+      if (!closed) reconnectTimer = setTimeout(() => void connect().catch(retry), RECONNECT_DELAY_MS);
+    };
+    client.on('error', retry);
+    client.on('end', retry);
+    client.on('notification', () => options.onNotification());
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${options.channel}`);
+      // Anything appended while we were disconnected is picked up by the next read.
+      options.onNotification();
+    } catch {
+      retry();
+    }
+  }
+
+  return {
+    notify() {
+      pending = true;
+      if (!sending) void send();
+    },
+    listen() {
+      if (listening || closed) return;
+      listening = true;
+      void connect();
+    },
+    async close() {
+      closed = true;
+      clearTimeout(reconnectTimer);
+      const client = listener;
+      listener = undefined;
+      if (client !== undefined) await client.end().catch(() => undefined);
+    },
+  };
+}
