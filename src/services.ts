@@ -1,4 +1,5 @@
 import type { Runtime } from './runtime.js';
+import { createEventStoreService, type AppEventStore } from './eventstore/index.js';
 
 /**
  * The application's services, built once per process from the runtime and shared by routes,
@@ -6,8 +7,11 @@ import type { Runtime } from './runtime.js';
  */
 export interface Services {
   runtime: Runtime;
+  /** The event store port (src/eventstore): PostgreSQL, or EventStoreDB when EVENTSTORE_URL is set. */
+  eventStore: AppEventStore;
 }
 
 export async function createServices(runtime: Runtime): Promise<Services> {
-  return { runtime };
+  const eventStore = createEventStoreService(runtime);
+  return { runtime, eventStore };
 }

@@ -36,3 +36,14 @@ export function createEventStoreForRuntime(runtime: Runtime): AppEventStore {
       : createEsdbAdapter({ connectionString: url });
   return createEventStore({ adapter, vault });
 }
+
+/**
+ * The event store of the process: readiness check `eventstore` (reported by /health/ready) and
+ * a closer registered on the runtime.
+ */
+export function createEventStoreService(runtime: Runtime): AppEventStore {
+  const store = createEventStoreForRuntime(runtime);
+  runtime.readiness.push({ name: 'eventstore', check: () => store.ping() });
+  runtime.closers.push({ name: 'eventstore', close: () => store.close() });
+  return store;
+}
