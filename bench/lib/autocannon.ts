@@ -11,9 +11,13 @@ export interface LoadFigures {
   durationSeconds: number;
 }
 
-/** Runs autocannon (bounded in time) and keeps the figures we compare across runs. */
+/**
+ * Runs autocannon (bounded in time) and keeps the figures we compare across runs. The load is
+ * generated in a worker thread so the server's event loop has the main thread to itself, as it
+ * would with autocannon in another process on the same two cores (peer-figures.md).
+ */
 export async function load(options: autocannon.Options): Promise<LoadFigures> {
-  const result = await autocannon({ connections: 50, duration: 10, ...options });
+  const result = await autocannon({ connections: 50, duration: 10, workers: 1, ...options });
   const latency = result.latency as unknown as Record<string, number>;
   return {
     requestsPerSecond: Math.round(result.requests.average),
