@@ -1,0 +1,162 @@
+import type { ColumnType, Generated } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export type UserStatus = 'pending_verification' | 'guest' | 'active' | 'suspended' | 'deleted';
+
+export interface UsersTable {
+  id: Generated<string>;
+  /** E.164; null only after erasure. */
+  phone: string | null;
+  email: string | null;
+  name: string | null;
+  password_hash: string | null;
+  roles: ColumnType<string[], string[] | undefined, string[]>;
+  status: UserStatus;
+  phone_verified: Generated<boolean>;
+  email_verified: Generated<boolean>;
+  failed_attempts: Generated<number>;
+  locked_until: Timestamp | null;
+  last_failed_at: Timestamp | null;
+  last_login_at: Timestamp | null;
+  locale: Generated<string>;
+  notification_preferences: ColumnType<unknown, string | undefined, string>;
+  suspended_reason: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+  deleted_at: Timestamp | null;
+}
+
+export interface UserAddressesTable {
+  id: Generated<string>;
+  user_id: string;
+  label: string;
+  line1: string;
+  line2: string | null;
+  city: string;
+  district: string | null;
+  landmark: string | null;
+  latitude: number | null;
+  longitude: number | null;
+  instructions: string | null;
+  is_default: Generated<boolean>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface SessionsTable {
+  id: Generated<string>;
+  user_id: string;
+  kind: 'user' | 'guest';
+  client: 'web' | 'mobile';
+  ip_address: string | null;
+  user_agent: string | null;
+  two_factor_verified: Generated<boolean>;
+  step_up_at: Timestamp | null;
+  created_at: CreatedAt;
+  last_activity_at: UpdatedAt;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+  revoked_reason: string | null;
+}
+
+export interface RefreshTokensTable {
+  token_hash: string;
+  session_id: string;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  rotated_at: Timestamp | null;
+}
+
+export interface LoginAttemptsTable {
+  id: Generated<bigint>;
+  identifier_hash: string;
+  identifier_masked: string;
+  user_id: string | null;
+  ip_address: string | null;
+  user_agent: string | null;
+  success: boolean;
+  reason: string;
+  attempted_at: CreatedAt;
+}
+
+export interface TwoFactorAuthTable {
+  user_id: string;
+  secret_ciphertext: Buffer;
+  backup_code_hashes: ColumnType<string[], string[] | undefined, string[]>;
+  enabled_at: Timestamp | null;
+  last_used_step: ColumnType<bigint | null, bigint | number | null | undefined, bigint | number | null>;
+  last_used_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
+export interface PhoneVerificationsTable {
+  id: Generated<string>;
+  phone: string;
+  purpose: string;
+  code_hash: string;
+  attempts: Generated<number>;
+  max_attempts: number;
+  expires_at: Timestamp;
+  consumed_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
+export interface PasswordResetsTable {
+  token_hash: string;
+  user_id: string;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  public_jwk: ColumnType<unknown, string, string>;
+  private_key_ciphertext: Buffer;
+  created_at: CreatedAt;
+  retire_after: Timestamp;
+  verify_until: Timestamp;
+}
+
+export interface ApiSigningClientsTable {
+  key_id: string;
+  name: string;
+  secret_ciphertext: Buffer;
+  scopes: ColumnType<string[], string[] | undefined, string[]>;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+}
+
+export interface AuditLogsTable {
+  id: Generated<bigint>;
+  actor_kind: string;
+  actor_id: string | null;
+  subject_user_id: string | null;
+  action: string;
+  resource: string | null;
+  old_value: ColumnType<unknown, string | null, never>;
+  new_value: ColumnType<unknown, string | null, never>;
+  ip_address: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface IdentityTables {
+  users: UsersTable;
+  user_addresses: UserAddressesTable;
+  sessions: SessionsTable;
+  refresh_tokens: RefreshTokensTable;
+  login_attempts: LoginAttemptsTable;
+  two_factor_auth: TwoFactorAuthTable;
+  phone_verifications: PhoneVerificationsTable;
+  password_resets: PasswordResetsTable;
+  signing_keys: SigningKeysTable;
+  api_signing_clients: ApiSigningClientsTable;
+  audit_logs: AuditLogsTable;
+}

@@ -1,0 +1,16 @@
+import type { Generated } from 'kysely';
+
+/** Messages recorded by the development outbox transport instead of being sent. */
+export interface NotificationOutboxTable {
+  id: Generated<string>;
+  channel: string;
+  recipient: string;
+  subject: string | null;
+  body: string;
+  metadata: unknown;
+  created_at: Generated<Date>;
+}
+
+export interface NotificationTables {
+  notification_outbox: NotificationOutboxTable;
+}
