@@ -104,7 +104,9 @@ export async function appPlugin(app: FastifyInstance, options: { services: Servi
     maxEventLoopDelay: config.MAX_EVENT_LOOP_DELAY_MS,
     maxHeapUsedBytes: config.MAX_HEAP_USED_BYTES,
     retryAfter: 10,
-    pressureHandler: (_request, _reply, type, value) => {
+    // Health probes are answered under pressure: liveness stays up, readiness says 'load'.
+    pressureHandler: async (request, _reply, type, value) => {
+      if (request.url.startsWith('/health/')) return;
       throw new HttpProblem(503, 'overloaded', 'The service is overloaded; retry shortly.', {
         headers: { 'retry-after': '10' },
         extensions: { pressure: String(type), value },

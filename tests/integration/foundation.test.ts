@@ -309,3 +309,56 @@ describe('rate limiting and readiness', () => {
     }
   });
 });
+
+describe('load shedding and log redaction', () => {
+  it('answers 503 with Retry-After under pressure while health probes still answer', async () => {
+    const testApp = await createTestApp({ env: { MAX_HEAP_USED_BYTES: '1' } });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1_200)); // one sampling interval
+      const shed = await testApp.app.inject({ method: 'GET', url: '/docs/json' });
+      expect(shed.statusCode).toBe(503);
+      expect(shed.headers['retry-after']).toBe('10');
+      expect(shed.json()).toMatchObject({ code: 'overloaded' });
+      expect((await testApp.app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
+      const ready = await testApp.app.inject({ method: 'GET', url: '/health/ready' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json().failed).toContain('load');
+    } finally {
+      await testApp.close();
+    }
+  });
+
+  it('keeps credentials, codes and personal data out of log lines', async () => {
+    const testApp = await createTestApp();
+    try {
+      testApp.services.runtime.logger.info(
+        {
+          user: { phone: '+237670000001', email: 'a@b.cm', password: 'Secret-Pass-1' },
+          otp: '123456',
+          token: 'abc.def.ghi',
+        },
+        'an event worth logging',
+      );
+      await testApp.app.inject({
+        method: 'GET',
+        url: '/v1/dev/outbox?to=%2B237670000001',
+        headers: { authorization: 'Bearer abc.def.ghi', cookie: 'refresh=xyz' },
+      });
+      const text = JSON.stringify(testApp.logs);
+      for (const secret of [
+        '+237670000001',
+        '237670000001',
+        'a@b.cm',
+        'Secret-Pass-1',
+        '123456',
+        'abc.def.ghi',
+        'refresh=xyz',
+      ]) {
+        expect(text).not.toContain(secret);
+      }
+      expect(text).toContain('[redacted]');
+    } finally {
+      await testApp.close();
+    }
+  });
+});
