@@ -1,0 +1,329 @@
+import type { Transaction } from 'kysely';
+import type { Logger } from 'pino';
+import type { Database } from '../src/db/schema.js';
+import type { Db } from '../src/db/database.js';
+import {
+  comparePositions,
+  maxPosition,
+  type EventStore,
+  type Position,
+  type RecordedEvent,
+  type Subscription,
+} from '../src/eventstore/index.js';
+import * as repository from './repository.js';
+import type { GenerationRow } from './repository.js';
+import type { ProjectionDefinition, ProjectionStatus } from './types.js';
+
+const NAME_PATTERN = /^[a-z][a-z0-9_]{0,39}$/;
+const TABLE_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
+/** Pages read inside the swap transaction; the building generation is already caught up. */
+const MAX_SWAP_PAGES = 1_000;
+/** Events counted for lag; beyond this the figure says "at least". */
+const LAG_COUNT_CAP = 100_000;
+
+export interface ProjectionRunnerOptions {
+  db: Db;
+  store: EventStore;
+  projections: readonly ProjectionDefinition[];
+  logger?: Logger;
+  /** Events per batch and per transaction; default 500, at most 1,000. */
+  batchSize?: number;
+}
+
+export interface ProjectionRunner {
+  /** Creates missing generations, follows the active ones live, resumes or starts rebuilds. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  status(): Promise<ProjectionStatus[]>;
+  /** Builds a new generation while the active one serves, then swaps; resolves after the swap. */
+  rebuild(name: string): Promise<{ generation: number }>;
+  /** Starts a rebuild in the background; resolves once the new generation exists. */
+  requestRebuild(name: string): Promise<{ generation: number }>;
+  /** Resolves when the projection's active generation has caught up with the store. */
+  waitUntilCaughtUp(name: string, timeoutMs?: number): Promise<void>;
+  definitions(): readonly ProjectionDefinition[];
+}
+
+class GenerationStopped extends Error {
+  constructor(readonly reason: 'retired' | 'failed') {
+    super(`generation ${reason}`);
+  }
+}
+
+class HandlerFailed extends Error {
+  constructor(
+    readonly event: RecordedEvent,
+    override readonly cause: unknown,
+  ) {
+    super(`projection handler failed on ${event.stream}@${event.revision}: ${(cause as Error)?.message ?? String(cause)}`);
+  }
+}
+
+interface Worker {
+  row: GenerationRow;
+  subscription: Subscription;
+}
+
+function validate(definition: ProjectionDefinition): void {
+  if (!NAME_PATTERN.test(definition.name)) throw new Error(`projection name ${definition.name} must match ${NAME_PATTERN}`);
+  if (!Number.isInteger(definition.version) || definition.version < 1) throw new Error(`projection ${definition.name}: version >= 1`);
+  if (definition.tables.length === 0 || !definition.tables.every((table) => TABLE_PATTERN.test(table))) {
+    throw new Error(`projection ${definition.name}: tables must be lower-case SQL names`);
+  }
+  if (definition.handle === undefined && definition.handleBatch === undefined) {
+    throw new Error(`projection ${definition.name}: give handle or handleBatch`);
+  }
+}
+
+export function createProjectionRunner(options: ProjectionRunnerOptions): ProjectionRunner {
+  const { db, store, logger } = options;
+  const batchSize = Math.min(options.batchSize ?? 500, 1_000);
+  const definitions = new Map<string, ProjectionDefinition>();
+  for (const definition of options.projections) {
+    validate(definition);
+    if (definitions.has(definition.name)) throw new Error(`projection ${definition.name} registered twice`);
+    definitions.set(definition.name, definition);
+  }
+  const workers = new Map<string, Worker>();
+  const rebuilds = new Map<string, Promise<{ generation: number }>>();
+  let running = false;
+
+  const workerKey = (row: GenerationRow) => `${row.name}#${row.generation}`;
+  const definitionOf = (name: string) => {
+    const definition = definitions.get(name);
+    if (definition === undefined) throw new Error(`no projection named ${name}`);
+    return definition;
+  };
+
+  /** Applies events in the caller's transaction and moves the checkpoint with them. */
+  async function applyIn(
+    trx: Transaction<Database>,
+    definition: ProjectionDefinition,
+    generation: number,
+    events: RecordedEvent[],
+    nextPosition: Position | 'start',
+  ): Promise<void> {
+    const row = await repository.lockGeneration(trx, definition.name, generation);
+    if (row === undefined || row.status === 'retired') throw new GenerationStopped('retired');
+    if (row.failed_at !== null) throw new GenerationStopped('failed');
+    const after = (row.position ?? 'start') as Position | 'start';
+    let fresh = events.filter((event) => comparePositions(event.position, after) > 0);
+    if (fresh.length > 0) fresh = await repository.guardStreamRevisions(trx, row.schema_name, fresh);
+    const context = { db: trx, schema: row.schema_name };
+    if (fresh.length > 0) {
+      if (definition.handleBatch !== undefined) await definition.handleBatch(fresh, context);
+      else for (const event of fresh) await definition.handle!(event, context);
+    }
+    await repository.advance(trx, row, maxPosition(after, nextPosition), fresh.length, fresh.at(-1)?.createdAt);
+  }
+
+  /** One transaction per batch; on failure, event by event to name the one that throws. */
+  async function applyBatch(definition: ProjectionDefinition, row: GenerationRow, events: RecordedEvent[], next: Position | 'start') {
+    try {
+      await db.transaction().execute((trx) => applyIn(trx, definition, row.generation, events, next));
+      return;
+    } catch (error) {
+      if (error instanceof GenerationStopped) throw error;
+    }
+    for (const event of events) {
+      try {
+        await db.transaction().execute((trx) => applyIn(trx, definition, row.generation, [event], event.position));
+      } catch (error) {
+        if (error instanceof GenerationStopped) throw error;
+        await repository.markFailed(db, row, event, error);
+        throw new HandlerFailed(event, error);
+      }
+    }
+  }
+
+  function follow(definition: ProjectionDefinition, row: GenerationRow): Worker {
+    const existing = workers.get(workerKey(row));
+    if (existing !== undefined) return existing;
+    const worker: Worker = {
+      row,
+      subscription: store.subscribeToAll({
+        from: (row.position ?? 'start') as Position | 'start',
+        ...(definition.filter === undefined ? {} : { filter: definition.filter }),
+        batchSize,
+        onBatch: (events, context) => applyBatch(definition, row, events, context.position),
+        onError: (error) => void onWorkerError(definition, row, error),
+      }),
+    };
+    workers.set(workerKey(row), worker);
+    return worker;
+  }
+
+  async function onWorkerError(definition: ProjectionDefinition, row: GenerationRow, error: unknown): Promise<void> {
+    workers.delete(workerKey(row));
+    if (error instanceof GenerationStopped && error.reason === 'retired') {
+      // Another process swapped generations: follow the new active one.
+      if (running && row.status === 'active') await followActive(definition).catch((cause) => logger?.error({ err: cause }, 'projection follow failed'));
+      return;
+    }
+    if (!(error instanceof HandlerFailed) && !(error instanceof GenerationStopped)) await repository.markFailed(db, row, undefined, error).catch(() => undefined);
+    logger?.error({ projection: definition.name, generation: row.generation, err: error }, 'projection stopped: marked failed');
+  }
+
+  async function followActive(definition: ProjectionDefinition): Promise<void> {
+    const active = (await repository.generations(db, definition.name)).find((row) => row.status === 'active');
+    if (active !== undefined && active.version === definition.version && active.failed_at === null) follow(definition, active);
+  }
+
+  async function createGeneration(definition: ProjectionDefinition, status: 'building' | 'active'): Promise<GenerationRow> {
+    return db.transaction().execute(async (trx) => {
+      await repository.lockProjectionName(trx, definition.name);
+      const rows = await repository.generations(trx, definition.name);
+      const building = rows.find((row) => row.status === 'building');
+      if (status === 'building' && building !== undefined) return building;
+      if (status === 'active' && rows.some((row) => row.status === 'active')) return rows.find((row) => row.status === 'active')!;
+      const generation = Math.max(0, ...rows.map((row) => row.generation)) + 1;
+      const row = await repository.insertGeneration(trx, { name: definition.name, generation, version: definition.version, status });
+      await definition.setup({ db: trx, schema: row.schema_name });
+      if (status === 'active') await repository.pointViews(trx, definition.tables, row.schema_name);
+      return row;
+    });
+  }
+
+  /** Final catch-up, views swapped and statuses changed in one transaction; old tables dropped after. */
+  async function swap(definition: ProjectionDefinition, building: GenerationRow): Promise<GenerationRow | undefined> {
+    const retired = await db.transaction().execute(async (trx) => {
+      await repository.lockProjectionName(trx, definition.name);
+      const active = await repository.lockActive(trx, definition.name);
+      const row = await repository.lockGeneration(trx, definition.name, building.generation);
+      if (row === undefined || row.status !== 'building') return undefined;
+      let position = (row.position ?? 'start') as Position | 'start';
+      for (let page = 0; page < MAX_SWAP_PAGES; page += 1) {
+        const read = await store.readAll(position, { limit: batchSize, ...(definition.filter === undefined ? {} : { filter: definition.filter }) });
+        await applyIn(trx, definition, row.generation, read.events, read.nextPosition);
+        position = read.nextPosition;
+        if (read.isEnd) break;
+      }
+      if (active !== undefined && comparePositions(position, (active.position ?? 'start') as Position | 'start') < 0) {
+        throw new Error(`rebuild of ${definition.name} is behind the active generation; not swapping`);
+      }
+      await repository.pointViews(trx, definition.tables, row.schema_name);
+      if (active !== undefined) await repository.setStatus(trx, active, 'retired');
+      await repository.setStatus(trx, row, 'active');
+      return active ?? null;
+    });
+    if (retired === undefined) return undefined;
+    if (retired !== null) {
+      await workers.get(workerKey(retired))?.subscription.stop();
+      workers.delete(workerKey(retired));
+      await repository.dropSchema(db, retired.schema_name);
+    }
+    return retired ?? undefined;
+  }
+
+  async function runRebuild(definition: ProjectionDefinition, building: GenerationRow): Promise<{ generation: number }> {
+    if (building.failed_at !== null) await repository.clearFailure(db, building);
+    const worker = follow(definition, building);
+    await Promise.race([worker.subscription.caughtUp, worker.subscription.stopped]);
+    await worker.subscription.stop();
+    workers.delete(workerKey(building));
+    const [row] = (await repository.generations(db, definition.name)).filter((item) => item.generation === building.generation);
+    if (row?.failed_at !== null) throw new Error(`rebuild of ${definition.name} failed: ${row?.error ?? 'generation vanished'}`);
+    await swap(definition, building);
+    logger?.info({ projection: definition.name, generation: building.generation }, 'projection rebuilt and swapped');
+    if (running) await followActive(definition);
+    return { generation: building.generation };
+  }
+
+  function startRebuild(definition: ProjectionDefinition, building: GenerationRow): Promise<{ generation: number }> {
+    const existing = rebuilds.get(definition.name);
+    if (existing !== undefined) return existing;
+    const promise = runRebuild(definition, building).finally(() => rebuilds.delete(definition.name));
+    rebuilds.set(definition.name, promise);
+    return promise;
+  }
+
+  async function startOne(definition: ProjectionDefinition): Promise<void> {
+    const rows = await repository.generations(db, definition.name);
+    let active = rows.find((row) => row.status === 'active');
+    const building = rows.find((row) => row.status === 'building');
+    if (active === undefined && building === undefined) active = await createGeneration(definition, 'active');
+    if (active !== undefined && active.version === definition.version) {
+      // A restart retries a failed generation from its checkpoint: nothing is skipped.
+      if (active.failed_at !== null) await repository.clearFailure(db, active);
+      follow(definition, { ...active, failed_at: null });
+    }
+    if (building !== undefined) void startRebuild(definition, building).catch((error) => logger?.error({ err: error }, 'rebuild failed'));
+    else if (active !== undefined && active.version !== definition.version) {
+      const fresh = await createGeneration(definition, 'building');
+      void startRebuild(definition, fresh).catch((error) => logger?.error({ err: error }, 'rebuild failed'));
+    }
+  }
+
+  const runner: ProjectionRunner = {
+    definitions: () => [...definitions.values()],
+
+    async start() {
+      if (running) return;
+      running = true;
+      for (const definition of definitions.values()) await startOne(definition);
+    },
+
+    async stop() {
+      running = false;
+      await Promise.all([...workers.values()].map((worker) => worker.subscription.stop()));
+      workers.clear();
+      await Promise.allSettled([...rebuilds.values()]);
+    },
+
+    async rebuild(name) {
+      const definition = definitionOf(name);
+      return startRebuild(definition, await createGeneration(definition, 'building'));
+    },
+
+    async requestRebuild(name) {
+      const definition = definitionOf(name);
+      const building = await createGeneration(definition, 'building');
+      void startRebuild(definition, building).catch((error) => logger?.error({ err: error, projection: name }, 'rebuild failed'));
+      return { generation: building.generation };
+    },
+
+    async status() {
+      const rows = await repository.generations(db);
+      return Promise.all(
+        rows
+          .filter((row) => row.status !== 'retired')
+          .map(async (row) => {
+            const worker = workers.get(workerKey(row));
+            const stored = (row.position ?? 'start') as Position | 'start';
+            const position = worker === undefined ? stored : maxPosition(stored, worker.subscription.position());
+            const head = await store.headInfo(position, LAG_COUNT_CAP).catch(() => undefined);
+            const lagSeconds =
+              head === undefined ? null
+              : head.eventsAfter === 0 || head.headCreatedAt === null ? 0
+              : Math.max(0, (head.headCreatedAt.getTime() - (row.last_event_at?.getTime() ?? head.headCreatedAt.getTime())) / 1000);
+            return {
+              name: row.name,
+              version: row.version,
+              generation: row.generation,
+              status: row.status,
+              schema: row.schema_name,
+              position: row.position,
+              eventsProcessed: Number(row.events_processed),
+              lastEventAt: row.last_event_at?.toISOString() ?? null,
+              failed: row.failed_at === null ? null : { at: row.failed_at.toISOString(), event: row.failed_event, error: row.error ?? '' },
+              lagEvents: head?.eventsAfter ?? null,
+              lagSeconds,
+              running: worker !== undefined,
+            } satisfies ProjectionStatus;
+          }),
+      );
+    },
+
+    async waitUntilCaughtUp(name, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const status = (await runner.status()).find((item) => item.name === name && item.status === 'active');
+        if (status?.failed !== null && status?.failed !== undefined) throw new Error(`projection ${name} failed: ${status.failed.error}`);
+        if (status !== undefined && status.lagEvents === 0) return;
+        if (Date.now() > deadline) throw new Error(`projection ${name} did not catch up within ${timeoutMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    },
+  };
+  return runner;
+}
