@@ -15,6 +15,7 @@ import { registerMetrics } from './http/metrics.js';
 import { HttpProblem, ProblemSchema } from './http/problem.js';
 import { loggerOptions } from './logger.js';
 import { modules } from './modules/index.js';
+import { identityAuthPlugin } from './modules/identity/index.js';
 import type { Services } from './services.js';
 import type { Logger } from 'pino';
 
@@ -162,6 +163,8 @@ export async function appPlugin(app: FastifyInstance, options: { services: Servi
     eventStore: config.EVENTSTORE_URL === undefined ? 'postgres' : 'eventstoredb',
   });
 
+  // Authentication and access enforcement for every route registered from here on (identity).
+  await app.register(identityAuthPlugin, { services });
   for (const module of modules) {
     await app.register(module.plugin, { services });
   }

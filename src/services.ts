@@ -1,5 +1,7 @@
 import type { Runtime } from './runtime.js';
 import { createEventStoreService, type AppEventStore } from './eventstore/index.js';
+import { createIdentity, type Identity } from './modules/identity/index.js';
+import { createNotifications, type Notifications } from './modules/notifications/index.js';
 
 /**
  * The application's services, built once per process from the runtime and shared by routes,
@@ -9,9 +11,15 @@ export interface Services {
   runtime: Runtime;
   /** The event store port (src/eventstore): PostgreSQL, or EventStoreDB when EVENTSTORE_URL is set. */
   eventStore: AppEventStore;
+  /** Outbound SMS, push and e-mail (src/modules/notifications): the recording outbox in dev and tests. */
+  notifications: Notifications;
+  /** Users, tokens, sessions, 2FA, audit log (src/modules/identity). */
+  identity: Identity;
 }
 
 export async function createServices(runtime: Runtime): Promise<Services> {
   const eventStore = createEventStoreService(runtime);
-  return { runtime, eventStore };
+  const notifications = createNotifications(runtime);
+  const identity = createIdentity(runtime, notifications);
+  return { runtime, eventStore, notifications, identity };
 }

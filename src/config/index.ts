@@ -89,6 +89,7 @@ export const EnvironmentSchema = Type.Object({
   RATE_LIMIT_PAYMENT_MAX: PositiveInteger(3, 'payment attempts per window'),
   RATE_LIMIT_ENABLED: Flag(true, 'enforce rate limits'),
   SESSION_TIMEOUT: PositiveInteger(3_600_000, 'the admin session idle timeout in ms'),
+  AUTH_DELAY_BASE_MS: PositiveInteger(500, 'the first progressive delay after failed sign-ins in ms (doubles, capped at 8 s)'),
 
   CORS_ORIGINS: Type.String({
     default: '',

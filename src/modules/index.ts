@@ -1,5 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Services } from '../services.js';
+import { identityModule } from './identity/index.js';
+import { notificationsModule } from './notifications/index.js';
+import { projectionsModule } from './projections/index.js';
 
 export interface ModuleOptions {
   services: Services;
@@ -11,4 +14,4 @@ export interface ModuleRegistration {
 }
 
 /** Every bounded context's routes, registered under `/v1` (or its own absolute paths). */
-export const modules: ModuleRegistration[] = [];
+export const modules: ModuleRegistration[] = [identityModule, notificationsModule, projectionsModule];

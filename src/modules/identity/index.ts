@@ -1,0 +1,25 @@
+import type { ModuleRegistration } from '../index.js';
+import { registerAuthRoutes } from './routes/auth.js';
+import { registerMeRoutes } from './routes/me.js';
+
+/**
+ * The identity context's public API. Other contexts use (through `services.identity`):
+ *   audit(entry, transaction?)                     append one line to the audit log
+ *   grantRole(userId, role, actor) / revokeRole(…)  role changes, audited
+ *   tokens.verify(token)                           for WebSocket handshakes
+ * and, from this file, `identityAuthPlugin` (registered once at the app root by app.ts),
+ * `maskPii`, `signRequest`/`verifyRequestSignature` and the route config flags.
+ */
+export { identityAuthPlugin, verifiedTokenOf, GATE_CODES, STEP_UP_WINDOW_MS, type RouteAccessEntry } from './auth-hook.js';
+export { createIdentity, type Identity } from './service.js';
+export { maskPii, type Actor, type AuditEntry, type AuditFunction } from './audit.js';
+export { normalizePhone, maskPhone } from './phone.js';
+export { ACCESS_TOKEN_TTL_MS, TokenError, type VerifiedToken } from './tokens.js';
+
+export const identityModule: ModuleRegistration = {
+  name: 'identity',
+  async plugin(app, { services }) {
+    registerAuthRoutes(app, services);
+    registerMeRoutes(app, services);
+  },
+};

@@ -1,0 +1,94 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * Short-lived shared state of the identity context: the access-token blacklist, session and
+ * user revocation marks, admin activity, lockout counters of unknown identifiers and request
+ * signing nonces. Redis when configured; otherwise an in-process map (DESIGN.md decision 10),
+ * bounded so that a flood of distinct keys cannot exhaust memory.
+ */
+export interface KeyValue {
+  get(key: string): Promise<string | null>;
+  getMany(keys: string[]): Promise<(string | null)[]>;
+  set(key: string, value: string, ttlMs: number): Promise<void>;
+  /** Sets only when absent; true when this call set it (nonces). */
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  delete(key: string): Promise<void>;
+  /** Adds one and returns the count; the window starts with the first increment. */
+  increment(key: string, ttlMs: number): Promise<number>;
+  readonly kind: 'redis' | 'memory';
+}
+
+export const MEMORY_MAX_ENTRIES = 100_000;
+
+export function createRedisKeyValue(redis: Redis, prefix: string): KeyValue {
+  const full = (key: string) => `${prefix}${key}`;
+  return {
+    kind: 'redis',
+    get: (key) => redis.get(full(key)),
+    async getMany(keys) {
+      if (keys.length === 0) return [];
+      return redis.mget(keys.map(full));
+    },
+    async set(key, value, ttlMs) {
+      await redis.set(full(key), value, 'PX', Math.max(1, Math.ceil(ttlMs)));
+    },
+    async setIfAbsent(key, value, ttlMs) {
+      const result = await redis.set(full(key), value, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX');
+      return result === 'OK';
+    },
+    async delete(key) {
+      await redis.del(full(key));
+    },
+    async increment(key, ttlMs) {
+      const results = await redis
+        .multi()
+        .set(full(key), '0', 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX')
+        .incr(full(key))
+        .exec();
+      const counted = results?.[1];
+      if (counted === undefined || counted[0] !== null) throw counted?.[0] ?? new Error('redis increment failed');
+      return Number(counted[1]);
+    },
+  };
+}
+
+export function createMemoryKeyValue(now: () => number = Date.now): KeyValue {
+  const entries = new Map<string, { value: string; expiresAt: number }>();
+  const read = (key: string): string | null => {
+    const entry = entries.get(key);
+    if (entry === undefined) return null;
+    if (entry.expiresAt <= now()) {
+      entries.delete(key);
+      return null;
+    }
+    return entry.value;
+  };
+  const write = (key: string, value: string, ttlMs: number) => {
+    entries.delete(key);
+    if (entries.size >= MEMORY_MAX_ENTRIES) {
+      // Maps iterate in insertion order: the oldest entry goes first.
+      const oldest = entries.keys().next().value;
+      if (oldest !== undefined) entries.delete(oldest);
+    }
+    entries.set(key, { value, expiresAt: now() + ttlMs });
+  };
+  return {
+    kind: 'memory',
+    get: async (key) => read(key),
+    getMany: async (keys) => keys.map(read),
+    set: async (key, value, ttlMs) => write(key, value, ttlMs),
+    async setIfAbsent(key, value, ttlMs) {
+      if (read(key) !== null) return false;
+      write(key, value, ttlMs);
+      return true;
+    },
+    delete: async (key) => void entries.delete(key),
+    async increment(key, ttlMs) {
+      const current = read(key);
+      const count = (current === null ? 0 : Number(current)) + 1;
+      const expiresAt = current === null ? now() + ttlMs : entries.get(key)!.expiresAt;
+      write(key, String(count), expiresAt - now());
+      return count;
+    },
+  };
+}

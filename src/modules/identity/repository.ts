@@ -1,0 +1,334 @@
+import { sql, type Selectable, type Transaction } from 'kysely';
+import type { Db } from '../../db/database.js';
+import type { Database } from '../../db/schema.js';
+import type { Role } from '../../http/access.js';
+import type { SessionsTable, UsersTable, UserStatus } from './tables.js';
+
+/** All SQL of the identity context. Every method takes an optional transaction. */
+export type Executor = Db | Transaction<Database>;
+export type UserRow = Selectable<UsersTable>;
+export type SessionRow = Selectable<SessionsTable>;
+
+export interface NewUser {
+  phone: string;
+  name?: string | null;
+  email?: string | null;
+  passwordHash?: string | null;
+  roles: Role[];
+  status: UserStatus;
+  phoneVerified?: boolean;
+}
+
+export function createIdentityRepository(db: Db) {
+  const on = (transaction?: Executor) => transaction ?? db;
+  return {
+    transaction: <T>(work: (transaction: Transaction<Database>) => Promise<T>) => db.transaction().execute(work),
+
+    // ---- users
+    insertUser: (user: NewUser, transaction?: Executor) =>
+      on(transaction)
+        .insertInto('users')
+        .values({
+          phone: user.phone,
+          name: user.name ?? null,
+          email: user.email ?? null,
+          password_hash: user.passwordHash ?? null,
+          roles: user.roles,
+          status: user.status,
+          phone_verified: user.phoneVerified ?? false,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow(),
+    findUserById: (id: string, transaction?: Executor) =>
+      on(transaction).selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst(),
+    findUserByPhone: (phone: string, transaction?: Executor) =>
+      on(transaction).selectFrom('users').selectAll().where('phone', '=', phone).executeTakeFirst(),
+    lockUserByPhone: (phone: string, transaction: Executor) =>
+      transaction.selectFrom('users').selectAll().where('phone', '=', phone).forUpdate().executeTakeFirst(),
+    lockUserById: (id: string, transaction: Executor) =>
+      transaction.selectFrom('users').selectAll().where('id', '=', id).forUpdate().executeTakeFirst(),
+    emailTakenByOther: async (email: string, userId: string | null, transaction?: Executor) => {
+      const row = await on(transaction)
+        .selectFrom('users')
+        .select('id')
+        .where(sql<string>`lower(email)`, '=', email.toLowerCase())
+        .$if(userId !== null, (builder) => builder.where('id', '!=', userId!))
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+    updateUser: (id: string, changes: Partial<Omit<UserRow, 'id' | 'created_at'>>, transaction?: Executor) =>
+      on(transaction)
+        .updateTable('users')
+        .set({
+          ...changes,
+          ...(changes.notification_preferences === undefined
+            ? {}
+            : { notification_preferences: JSON.stringify(changes.notification_preferences) }),
+          updated_at: sql`now()`,
+        } as never)
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirstOrThrow(),
+
+    // ---- sessions and refresh tokens
+    insertSession: (
+      session: {
+        userId: string;
+        kind: 'user' | 'guest';
+        client: 'web' | 'mobile';
+        ip: string | null;
+        userAgent: string | null;
+        twoFactorVerified: boolean;
+        expiresAt: Date;
+      },
+      transaction?: Executor,
+    ) =>
+      on(transaction)
+        .insertInto('sessions')
+        .values({
+          user_id: session.userId,
+          kind: session.kind,
+          client: session.client,
+          ip_address: session.ip,
+          user_agent: session.userAgent,
+          two_factor_verified: session.twoFactorVerified,
+          expires_at: session.expiresAt,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow(),
+    findSession: (id: string, transaction?: Executor) =>
+      on(transaction).selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst(),
+    updateSession: (
+      id: string,
+      changes: Partial<Pick<SessionRow, 'last_activity_at' | 'step_up_at' | 'two_factor_verified' | 'kind'>>,
+      transaction?: Executor,
+    ) => on(transaction).updateTable('sessions').set(changes).where('id', '=', id).execute(),
+    revokeSession: (id: string, reason: string, transaction?: Executor) =>
+      on(transaction)
+        .updateTable('sessions')
+        .set({ revoked_at: sql`now()`, revoked_reason: reason } as never)
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .returning(['id', 'user_id'])
+        .executeTakeFirst(),
+    revokeUserSessions: async (userId: string, reason: string, exceptSessionId?: string, transaction?: Executor) => {
+      const rows = await on(transaction)
+        .updateTable('sessions')
+        .set({ revoked_at: sql`now()`, revoked_reason: reason } as never)
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .$if(exceptSessionId !== undefined, (builder) => builder.where('id', '!=', exceptSessionId!))
+        .returning('id')
+        .execute();
+      return rows.map((row) => row.id);
+    },
+    listActiveSessions: (userId: string, limit: number, transaction?: Executor) =>
+      on(transaction)
+        .selectFrom('sessions')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', sql<Date>`now()`)
+        .orderBy('last_activity_at', 'desc')
+        .limit(limit)
+        .execute(),
+    insertRefreshToken: (row: { tokenHash: string; sessionId: string; expiresAt: Date }, transaction?: Executor) =>
+      on(transaction)
+        .insertInto('refresh_tokens')
+        .values({ token_hash: row.tokenHash, session_id: row.sessionId, expires_at: row.expiresAt })
+        .execute(),
+    /** Marks the token used; undefined when it was already rotated (a reuse) or never existed. */
+    rotateRefreshToken: (tokenHash: string, transaction?: Executor) =>
+      on(transaction)
+        .updateTable('refresh_tokens')
+        .set({ rotated_at: sql`now()` } as never)
+        .where('token_hash', '=', tokenHash)
+        .where('rotated_at', 'is', null)
+        .returningAll()
+        .executeTakeFirst(),
+    findRefreshToken: (tokenHash: string, transaction?: Executor) =>
+      on(transaction).selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst(),
+
+    // ---- login attempts
+    insertLoginAttempt: (
+      attempt: {
+        identifierHash: string;
+        identifierMasked: string;
+        userId: string | null;
+        ip: string | null;
+        userAgent: string | null;
+        success: boolean;
+        reason: string;
+      },
+      transaction?: Executor,
+    ) =>
+      on(transaction)
+        .insertInto('login_attempts')
+        .values({
+          identifier_hash: attempt.identifierHash,
+          identifier_masked: attempt.identifierMasked,
+          user_id: attempt.userId,
+          ip_address: attempt.ip,
+          user_agent: attempt.userAgent?.slice(0, 300) ?? null,
+          success: attempt.success,
+          reason: attempt.reason,
+        })
+        .execute(),
+
+    // ---- one-time codes
+    insertPhoneCode: (
+      row: { phone: string; purpose: string; codeHash: string; maxAttempts: number; expiresAt: Date },
+      transaction?: Executor,
+    ) =>
+      on(transaction)
+        .insertInto('phone_verifications')
+        .values({
+          phone: row.phone,
+          purpose: row.purpose,
+          code_hash: row.codeHash,
+          max_attempts: row.maxAttempts,
+          expires_at: row.expiresAt,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow(),
+    supersedePhoneCodes: (phone: string, purpose: string, transaction?: Executor) =>
+      on(transaction)
+        .updateTable('phone_verifications')
+        .set({ consumed_at: sql`now()` } as never)
+        .where('phone', '=', phone)
+        .where('purpose', '=', purpose)
+        .where('consumed_at', 'is', null)
+        .execute(),
+    countPhoneCodesSince: async (phone: string, since: Date, transaction?: Executor) => {
+      const row = await on(transaction)
+        .selectFrom('phone_verifications')
+        .select((builder) => builder.fn.countAll<string>().as('count'))
+        .where('phone', '=', phone)
+        .where('created_at', '>=', since)
+        .executeTakeFirstOrThrow();
+      return Number(row.count);
+    },
+    latestActivePhoneCode: (phone: string, purpose: string, transaction: Executor) =>
+      transaction
+        .selectFrom('phone_verifications')
+        .selectAll()
+        .where('phone', '=', phone)
+        .where('purpose', '=', purpose)
+        .where('consumed_at', 'is', null)
+        .orderBy('created_at', 'desc')
+        .limit(1)
+        .forUpdate()
+        .executeTakeFirst(),
+    updatePhoneCode: (id: string, changes: { attempts?: number; consumed?: boolean }, transaction?: Executor) =>
+      on(transaction)
+        .updateTable('phone_verifications')
+        .set({
+          ...(changes.attempts === undefined ? {} : { attempts: changes.attempts }),
+          ...(changes.consumed === true ? { consumed_at: sql`now()` } : {}),
+        } as never)
+        .where('id', '=', id)
+        .execute(),
+
+    // ---- password resets
+    insertPasswordReset: (row: { tokenHash: string; userId: string; expiresAt: Date }, transaction?: Executor) =>
+      on(transaction)
+        .insertInto('password_resets')
+        .values({ token_hash: row.tokenHash, user_id: row.userId, expires_at: row.expiresAt })
+        .execute(),
+    countPasswordResetsSince: async (userId: string, since: Date, transaction?: Executor) => {
+      const row = await on(transaction)
+        .selectFrom('password_resets')
+        .select((builder) => builder.fn.countAll<string>().as('count'))
+        .where('user_id', '=', userId)
+        .where('created_at', '>=', since)
+        .executeTakeFirstOrThrow();
+      return Number(row.count);
+    },
+    findUsablePasswordReset: (tokenHash: string, transaction?: Executor) =>
+      on(transaction)
+        .selectFrom('password_resets')
+        .selectAll()
+        .where('token_hash', '=', tokenHash)
+        .where('used_at', 'is', null)
+        .where('expires_at', '>', sql<Date>`now()`)
+        .executeTakeFirst(),
+    /** Takes a reset token once: marks it used and returns it, or undefined when not usable. */
+    consumePasswordReset: (tokenHash: string, transaction?: Executor) =>
+      on(transaction)
+        .updateTable('password_resets')
+        .set({ used_at: sql`now()` } as never)
+        .where('token_hash', '=', tokenHash)
+        .where('used_at', 'is', null)
+        .where('expires_at', '>', sql<Date>`now()`)
+        .returningAll()
+        .executeTakeFirst(),
+
+    // ---- two-factor
+    findTwoFactor: (userId: string, transaction?: Executor) =>
+      on(transaction).selectFrom('two_factor_auth').selectAll().where('user_id', '=', userId).executeTakeFirst(),
+    lockTwoFactor: (userId: string, transaction: Executor) =>
+      transaction.selectFrom('two_factor_auth').selectAll().where('user_id', '=', userId).forUpdate().executeTakeFirst(),
+    upsertTwoFactorSecret: (userId: string, secretCiphertext: Buffer, transaction?: Executor) =>
+      on(transaction)
+        .insertInto('two_factor_auth')
+        .values({ user_id: userId, secret_ciphertext: secretCiphertext })
+        .onConflict((conflict) =>
+          conflict.column('user_id').doUpdateSet({
+            secret_ciphertext: secretCiphertext,
+            backup_code_hashes: [],
+            enabled_at: null,
+            last_used_step: null,
+          }),
+        )
+        .execute(),
+    updateTwoFactor: (
+      userId: string,
+      changes: { enabledAt?: Date; lastUsedStep?: bigint | number; backupCodeHashes?: string[] },
+      transaction?: Executor,
+    ) =>
+      on(transaction)
+        .updateTable('two_factor_auth')
+        .set({
+          ...(changes.enabledAt === undefined ? {} : { enabled_at: changes.enabledAt }),
+          ...(changes.lastUsedStep === undefined ? {} : { last_used_step: changes.lastUsedStep, last_used_at: new Date() }),
+          ...(changes.backupCodeHashes === undefined ? {} : { backup_code_hashes: changes.backupCodeHashes }),
+        })
+        .where('user_id', '=', userId)
+        .execute(),
+    deleteTwoFactor: (userId: string, transaction?: Executor) =>
+      on(transaction).deleteFrom('two_factor_auth').where('user_id', '=', userId).execute(),
+
+    // ---- signing keys
+    listSigningKeys: (transaction?: Executor) =>
+      on(transaction)
+        .selectFrom('signing_keys')
+        .selectAll()
+        .where('verify_until', '>', sql<Date>`now()`)
+        .orderBy('created_at', 'desc')
+        .execute(),
+    insertSigningKey: (
+      row: { kid: string; alg: string; publicJwk: unknown; privateKeyCiphertext: Buffer; retireAfter: Date; verifyUntil: Date },
+      transaction?: Executor,
+    ) =>
+      on(transaction)
+        .insertInto('signing_keys')
+        .values({
+          kid: row.kid,
+          alg: row.alg,
+          public_jwk: JSON.stringify(row.publicJwk),
+          private_key_ciphertext: row.privateKeyCiphertext,
+          retire_after: row.retireAfter,
+          verify_until: row.verifyUntil,
+        })
+        .execute(),
+    retireSigningKeys: (retireAfter: Date, verifyUntil: Date, exceptKid: string, transaction?: Executor) =>
+      on(transaction)
+        .updateTable('signing_keys')
+        .set({ retire_after: retireAfter, verify_until: verifyUntil })
+        .where('kid', '!=', exceptKid)
+        .where('retire_after', '>', retireAfter)
+        .execute(),
+  };
+}
+
+export type IdentityRepository = ReturnType<typeof createIdentityRepository>;

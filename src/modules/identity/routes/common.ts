@@ -1,0 +1,93 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import Type from 'typebox';
+import type { Actor } from '../audit.js';
+import type { ClientKind, IssuedTokens, RequestContext } from '../sessions.js';
+import { PublicUserSchema, type PublicUser } from '../views.js';
+import type { Config } from '../../../config/index.js';
+
+export const REFRESH_COOKIE = 'fd_refresh';
+export const REFRESH_COOKIE_PATH = '/v1/auth';
+
+export const Phone = Type.String({ minLength: 8, maxLength: 24, description: 'E.164, e.g. +237670000000' });
+export const Password = Type.String({ minLength: 1, maxLength: 256 });
+export const Client = Type.Union([Type.Literal('web'), Type.Literal('mobile')], {
+  default: 'mobile',
+  description: 'web: the refresh token travels in an httpOnly cookie; mobile: in the body',
+});
+export const OtpCode = Type.String({ pattern: '^\\d{6}$' });
+export const TotpOrBackupCode = Type.String({ minLength: 6, maxLength: 16 });
+
+export const TokensSchema = Type.Object({
+  tokenType: Type.Literal('Bearer'),
+  accessToken: Type.String(),
+  expiresIn: Type.Integer({ description: 'seconds until the access token expires' }),
+  accessTokenExpiresAt: Type.String({ format: 'date-time' }),
+  refreshToken: Type.Optional(Type.String({ description: 'mobile clients only; web clients get the cookie' })),
+  refreshTokenExpiresAt: Type.String({ format: 'date-time' }),
+  sessionId: Type.String({ format: 'uuid' }),
+  user: Type.Optional(PublicUserSchema),
+});
+
+export function requestContext(request: FastifyRequest): RequestContext {
+  const userAgent = request.headers['user-agent'];
+  return { ip: request.ip ?? null, userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 300) : null, requestId: request.id };
+}
+
+export function actorOf(request: FastifyRequest): Actor {
+  const context = requestContext(request);
+  const userId = request.principal?.userId ?? null;
+  return { kind: userId === null ? 'anonymous' : 'user', userId, ...context };
+}
+
+/** Web clients get the refresh token as an httpOnly, Secure, SameSite=Strict cookie; mobile in the body. */
+export function sendTokens(
+  reply: FastifyReply,
+  tokens: IssuedTokens,
+  client: ClientKind,
+  user?: PublicUser,
+) {
+  if (client === 'web') {
+    reply.setCookie(REFRESH_COOKIE, tokens.refreshToken, {
+      httpOnly: true,
+      secure: true,
+      sameSite: 'strict',
+      path: REFRESH_COOKIE_PATH,
+      expires: tokens.refreshTokenExpiresAt,
+    });
+  }
+  reply.header('cache-control', 'no-store');
+  return {
+    tokenType: 'Bearer' as const,
+    accessToken: tokens.accessToken,
+    expiresIn: Math.max(0, Math.round((tokens.accessTokenExpiresAt.getTime() - Date.now()) / 1000)),
+    accessTokenExpiresAt: tokens.accessTokenExpiresAt.toISOString(),
+    ...(client === 'mobile' ? { refreshToken: tokens.refreshToken } : {}),
+    refreshTokenExpiresAt: tokens.refreshTokenExpiresAt.toISOString(),
+    sessionId: tokens.sessionId,
+    ...(user === undefined ? {} : { user }),
+  };
+}
+
+export function clearRefreshCookie(reply: FastifyReply): void {
+  reply.clearCookie(REFRESH_COOKIE, { path: REFRESH_COOKIE_PATH, httpOnly: true, secure: true, sameSite: 'strict' });
+}
+
+/** The auth rate-limit tier (spec §3.4: 5 / 15 min) keyed per identifier, after the body is parsed. */
+export function authTier(config: Config, name: string, identify: (request: FastifyRequest) => string | undefined) {
+  return {
+    max: config.RATE_LIMIT_AUTH_MAX,
+    timeWindow: config.RATE_LIMIT_AUTH_WINDOW_MS,
+    hook: 'preHandler' as const,
+    keyGenerator: (request: FastifyRequest) => {
+      const identifier = identify(request)?.replace(/[\s().-]/g, '').slice(0, 64);
+      return `auth:${name}:${identifier ?? `ip:${request.ip}`}`;
+    },
+  };
+}
+
+export const bodyPhone = (request: FastifyRequest) => (request.body as { phone?: string } | undefined)?.phone;
+
+/** A body-less POST (web clients sending only the cookie) validates as `{}`. */
+export async function emptyBodyAsObject(request: FastifyRequest): Promise<void> {
+  if (request.body === undefined || request.body === null) request.body = {};
+}

@@ -1,0 +1,157 @@
+import { createHmac } from 'node:crypto';
+import { masterKey as readMasterKey } from '../../config/index.js';
+import type { Role } from '../../http/access.js';
+import type { Runtime } from '../../runtime.js';
+import type { Notifications } from '../notifications/index.js';
+import { createAccounts, type Accounts } from './accounts.js';
+import { createAudit, type Actor, type AuditFunction } from './audit.js';
+import { createBruteForceGuard, IP_FAILURE_MULTIPLIER, type BruteForceGuard } from './brute-force.js';
+import { createKeyRing, type KeyRing } from './keys.js';
+import { createMemoryKeyValue, createRedisKeyValue, type KeyValue } from './kv.js';
+import { createPhoneCodes, type PhoneCodes } from './otp.js';
+import { createPasswordHasher, type PasswordHasher } from './password-hashing.js';
+import { createIdentityRepository, type IdentityRepository } from './repository.js';
+import { createSessionService, type RequestContext, type SessionService } from './sessions.js';
+import { ACCESS_TOKEN_TTL_MS, createTokenService, type TokenService, type VerifiedToken } from './tokens.js';
+import { createTwoFactor, type TwoFactor } from './two-factor.js';
+
+/**
+ * The identity context's services (`services.identity`). Other contexts use `audit`,
+ * `grantRole`, `revokeRole` and `tokens.verify`; everything else serves the routes.
+ */
+export interface Identity {
+  repository: IdentityRepository;
+  kv: KeyValue;
+  hasher: PasswordHasher;
+  keyRing: KeyRing;
+  tokens: TokenService;
+  sessions: SessionService;
+  codes: PhoneCodes;
+  twoFactor: TwoFactor;
+  guard: BruteForceGuard;
+  accounts: Accounts;
+  audit: AuditFunction;
+  /** Adds a role (idempotent) and audits it; e.g. the catalog makes a restaurant's creator its owner. */
+  grantRole(userId: string, role: Role, actor: Actor): Promise<{ roles: Role[]; changed: boolean }>;
+  /** Removes a role; the user's current access tokens stop working so the next refresh drops it. */
+  revokeRole(userId: string, role: Role, actor: Actor): Promise<{ roles: Role[]; changed: boolean }>;
+  /** Ends the session of the presented access token (blacklisting its `jti`) or refresh token. */
+  logout(
+    presented: { verified: VerifiedToken | undefined; refreshToken: string | undefined },
+    context: RequestContext,
+  ): Promise<boolean>;
+  masterKey: Buffer;
+  /** Keys for keyed hashes (codes, resets, identifiers): derived from the master key. */
+  hashKey: Buffer;
+}
+
+export function deriveKey(masterKey: Buffer, purpose: string): Buffer {
+  return createHmac('sha256', masterKey).update(`identity:${purpose}`).digest();
+}
+
+export function createIdentity(runtime: Runtime, notifications: Notifications): Identity {
+  const { config } = runtime;
+  const masterKey = readMasterKey(config);
+  const hashKey = deriveKey(masterKey, 'hash');
+  const repository = createIdentityRepository(runtime.database.db);
+  const kv =
+    runtime.redis === undefined
+      ? createMemoryKeyValue()
+      : createRedisKeyValue(runtime.redis, `${config.REDIS_KEY_PREFIX}id:`);
+  const audit = createAudit(runtime.database.db);
+  const hasher = createPasswordHasher();
+  const keyRing = createKeyRing({ repository, masterKey, accessTokenTtlMs: ACCESS_TOKEN_TTL_MS });
+  const tokens = createTokenService({ keyRing, kv });
+  const sessions = createSessionService({
+    repository,
+    tokens,
+    kv,
+    audit,
+    refreshHashKey: config.JWT_REFRESH_SECRET,
+    adminIdleTimeoutMs: config.SESSION_TIMEOUT,
+  });
+  const codes = createPhoneCodes({ repository, sms: notifications.sms, hashKey });
+  const twoFactor = createTwoFactor({ repository, masterKey, hashKey });
+  const guard = createBruteForceGuard({
+    repository,
+    kv,
+    delayBaseMs: config.AUTH_DELAY_BASE_MS,
+    ipFailureLimit: config.RATE_LIMIT_AUTH_MAX * IP_FAILURE_MULTIPLIER,
+    ipWindowMs: config.RATE_LIMIT_AUTH_WINDOW_MS,
+    enabled: config.RATE_LIMIT_ENABLED,
+  });
+  const accounts = createAccounts({
+    repository,
+    hasher,
+    codes,
+    sessions,
+    twoFactor,
+    guard,
+    audit,
+    sms: notifications.sms,
+    hashKey,
+    publicBaseUrl: config.PUBLIC_BASE_URL,
+  });
+
+  async function changeRoles(userId: string, role: Role, actor: Actor, add: boolean) {
+    const result = await repository.transaction(async (transaction) => {
+      const user = await repository.lockUserById(userId, transaction);
+      if (user === undefined) throw new Error(`no user ${userId}`);
+      const before = user.roles as Role[];
+      const after = add ? [...new Set([...before, role])] : before.filter((item) => item !== role);
+      if (after.length === before.length) return { roles: before, changed: false };
+      await repository.updateUser(userId, { roles: after }, transaction);
+      await audit(
+        {
+          action: add ? 'role.granted' : 'role.revoked',
+          actor,
+          subjectUserId: userId,
+          resource: `user:${userId}`,
+          oldValue: { roles: before },
+          newValue: { roles: after },
+        },
+        transaction,
+      );
+      return { roles: after, changed: true };
+    });
+    if (result.changed && !add) await tokens.revokeUser(userId);
+    return result;
+  }
+
+  return {
+    repository,
+    kv,
+    hasher,
+    keyRing,
+    tokens,
+    sessions,
+    codes,
+    twoFactor,
+    guard,
+    accounts,
+    audit,
+    async logout({ verified, refreshToken }, context) {
+      let sessionId: string | undefined;
+      if (verified !== undefined) {
+        await tokens.blacklist(verified.principal.tokenId!, verified.expiresAtMs);
+        sessionId = verified.principal.sessionId;
+      } else if (refreshToken !== undefined && refreshToken !== '') {
+        sessionId = await sessions.sessionOfRefreshToken(refreshToken);
+      }
+      if (sessionId === undefined) return false;
+      await sessions.end(sessionId, 'logout');
+      const session = await repository.findSession(sessionId);
+      await audit({
+        action: 'auth.logout',
+        actor: { kind: 'user', userId: session?.user_id ?? null, ...context },
+        subjectUserId: session?.user_id ?? null,
+        resource: `session:${sessionId}`,
+      });
+      return true;
+    },
+    grantRole: (userId, role, actor) => changeRoles(userId, role, actor, true),
+    revokeRole: (userId, role, actor) => changeRoles(userId, role, actor, false),
+    masterKey,
+    hashKey,
+  };
+}

@@ -1,0 +1,110 @@
+import type { Db } from '../../db/database.js';
+
+/**
+ * The notification port. Every context sends through `Notifications.send` (or the SMS
+ * shortcut); the transport per channel is chosen once at boot: the recording outbox in
+ * development and tests (OUTBOX_ENABLED), the real SDKs in production.
+ */
+export const CHANNELS = ['sms', 'push', 'email'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+/** Payloads are small: SMS segments, push titles, short e-mails. */
+export const MAX_BODY_CHARS = 4_000;
+export const MAX_SUBJECT_CHARS = 200;
+export const OUTBOX_PAGE_MAX = 50;
+
+export interface OutboundMessage {
+  channel: Channel;
+  /** E.164 phone (sms), device token or user id (push), e-mail address (email). */
+  to: string;
+  subject?: string;
+  body: string;
+  /** Non-personal details for the receiver (kind, order id, deep link). */
+  metadata?: Record<string, unknown>;
+}
+
+export interface SendResult {
+  id: string;
+  channel: Channel;
+  transport: string;
+}
+
+/** One channel's delivery mechanism (Twilio, FCM, SMTP, or the recording outbox). */
+export interface Transport {
+  name: string;
+  send(message: OutboundMessage): Promise<{ id: string }>;
+}
+
+/** The narrow port the identity context depends on. */
+export interface SmsSender {
+  send(message: { to: string; body: string; metadata?: Record<string, unknown> }): Promise<SendResult>;
+}
+
+export interface RecordedMessage {
+  id: string;
+  channel: Channel;
+  to: string;
+  subject: string | null;
+  body: string;
+  metadata: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface OutboxReader {
+  list(query: { to?: string; channel?: Channel; limit?: number }): Promise<RecordedMessage[]>;
+  /** Removes every message to a recipient (GDPR erasure). */
+  forget(to: string): Promise<number>;
+}
+
+export function assertMessage(message: OutboundMessage): void {
+  if (!CHANNELS.includes(message.channel)) throw new Error(`unknown channel ${String(message.channel)}`);
+  if (message.to.length === 0 || message.to.length > 320) throw new Error('recipient is empty or too long');
+  if (message.body.length > MAX_BODY_CHARS) throw new Error(`body is longer than ${MAX_BODY_CHARS} characters`);
+  if ((message.subject?.length ?? 0) > MAX_SUBJECT_CHARS) throw new Error('subject is too long');
+}
+
+/** The recording transport: stores the message in PostgreSQL so tests and developers can read it. */
+export function createRecordingTransport(db: Db): Transport & OutboxReader {
+  return {
+    name: 'outbox',
+    async send(message) {
+      const row = await db
+        .insertInto('notification_outbox')
+        .values({
+          channel: message.channel,
+          recipient: message.to,
+          subject: message.subject ?? null,
+          body: message.body,
+          metadata: JSON.stringify(message.metadata ?? {}),
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return { id: row.id };
+    },
+    async list(query) {
+      const limit = Math.min(Math.max(query.limit ?? 20, 1), OUTBOX_PAGE_MAX);
+      const rows = await db
+        .selectFrom('notification_outbox')
+        .selectAll()
+        .$if(query.to !== undefined, (builder) => builder.where('recipient', '=', query.to!))
+        .$if(query.channel !== undefined, (builder) => builder.where('channel', '=', query.channel!))
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .execute();
+      return rows.map((row) => ({
+        id: row.id,
+        channel: row.channel as Channel,
+        to: row.recipient,
+        subject: row.subject,
+        body: row.body,
+        metadata: (row.metadata ?? {}) as Record<string, unknown>,
+        createdAt: row.created_at.toISOString(),
+      }));
+    },
+    async forget(to) {
+      const result = await db.deleteFrom('notification_outbox').where('recipient', '=', to).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+  };
+}
