@@ -2,6 +2,7 @@ import type { Runtime } from './runtime.js';
 import { createEventStoreService, type AppEventStore } from './eventstore/index.js';
 import { createIdentity, type Identity } from './modules/identity/index.js';
 import { createNotifications, type Notifications } from './modules/notifications/index.js';
+import { createCatalog, type Catalog } from './modules/catalog/index.js';
 
 /**
  * The application's services, built once per process from the runtime and shared by routes,
@@ -15,11 +16,19 @@ export interface Services {
   notifications: Notifications;
   /** Users, tokens, sessions, 2FA, audit log (src/modules/identity). */
   identity: Identity;
+  /** Restaurants, menus, search and reviews (src/modules/catalog). */
+  catalog: Catalog;
 }
 
 export async function createServices(runtime: Runtime): Promise<Services> {
   const eventStore = createEventStoreService(runtime);
   const notifications = createNotifications(runtime);
   const identity = createIdentity(runtime, notifications);
-  return { runtime, eventStore, notifications, identity };
+  const catalog = createCatalog({
+    db: runtime.database.db,
+    logger: runtime.logger,
+    audit: identity.audit,
+    grantRole: async (userId, role, actor) => void (await identity.grantRole(userId, role, actor)),
+  });
+  return { runtime, eventStore, notifications, identity, catalog };
 }

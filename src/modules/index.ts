@@ -3,6 +3,7 @@ import type { Services } from '../services.js';
 import { identityModule } from './identity/index.js';
 import { notificationsModule } from './notifications/index.js';
 import { projectionsModule } from './projections/index.js';
+import { catalogModule } from './catalog/index.js';
 
 export interface ModuleOptions {
   services: Services;
@@ -14,4 +15,4 @@ export interface ModuleRegistration {
 }
 
 /** Every bounded context's routes, registered under `/v1` (or its own absolute paths). */
-export const modules: ModuleRegistration[] = [identityModule, notificationsModule, projectionsModule];
+export const modules: ModuleRegistration[] = [identityModule, notificationsModule, projectionsModule, catalogModule];

@@ -138,7 +138,8 @@ export async function up(db: Kysely<any>): Promise<void> {
       reply text,
       replied_at timestamptz,
       replied_by uuid,
-      created_at timestamptz NOT NULL DEFAULT now()
+      -- Millisecond precision: the list's keyset cursor round-trips through a JavaScript Date.
+      created_at timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now())
     )`.execute(db);
   await sql`CREATE INDEX restaurant_reviews_list_idx ON restaurant_reviews (restaurant_id, created_at DESC, id DESC)`.execute(db);
 

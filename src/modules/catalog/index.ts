@@ -1,0 +1,67 @@
+/**
+ * The catalog context: restaurants, menus, search and reviews (state-stored, audited).
+ *
+ * Public API for other contexts (through `services.catalog`):
+ *   orders.readOrderSnapshot(restaurantId, lines, at)   priced, orderable-now snapshot of items with modifiers
+ *   orders.checkDelivery(restaurantId, point, at)       delivery radius + opening hours at an instant
+ *   orders.decrementStock(restaurantId, lines, trx?)    all-or-nothing stock take; restoreStock(...) undoes it
+ *   orders.restaurantOwnerId(restaurantId)              the owner's user id
+ *   reviews.driverRating(driverId)                      a driver's average and count
+ *   useCompletedOrderLookup(lookup)                     the orders context plugs in "was this order completed?"
+ */
+import type { ModuleRegistration } from '../index.js';
+import type { CatalogDependencies } from './context.js';
+import { createMenuCache, type MenuCache } from './menu-cache.js';
+import { createMenuService } from './menu-service.js';
+import { createOrdersApi, type CatalogOrdersApi } from './orders-api.js';
+import { createCatalogRepository, type CatalogRepository } from './repository.js';
+import { createRestaurantService } from './restaurants.js';
+import { createReviewService, noCompletedOrders, type CompletedOrderLookup, type ReviewService } from './reviews.js';
+import { registerCatalogRoutes } from './routes.js';
+import { createSearchRepository } from './search-repository.js';
+import { createSearchService } from './search-service.js';
+
+export type { CatalogOrdersApi, OrderSnapshot, SnapshotLine, OrderLineRequest, DeliveryCheck, StockResult } from './orders-api.js';
+export type { CompletedOrder, CompletedOrderLookup } from './reviews.js';
+export type { Actor, AuditEntry, AuditWriter, RoleGranter, CatalogDependencies } from './context.js';
+export { CUISINES, CUISINE_CODES } from './rules/cuisines.js';
+
+/** Menu cache: bounded, and how long another instance's write can look stale. */
+export const MENU_CACHE_TTL_MS = 5_000;
+export const MENU_CACHE_MAX_ENTRIES = 2_000;
+
+export interface Catalog {
+  restaurants: ReturnType<typeof createRestaurantService>;
+  menu: ReturnType<typeof createMenuService>;
+  search: ReturnType<typeof createSearchService>;
+  reviews: ReviewService;
+  orders: CatalogOrdersApi;
+  repository: CatalogRepository;
+  menuCache: MenuCache;
+  useCompletedOrderLookup(lookup: CompletedOrderLookup): void;
+}
+
+export function createCatalog(deps: CatalogDependencies): Catalog {
+  const repository = createCatalogRepository(deps.db);
+  const menuCache = createMenuCache({ ttlMs: MENU_CACHE_TTL_MS, maxEntries: MENU_CACHE_MAX_ENTRIES });
+  let completedOrders: CompletedOrderLookup = noCompletedOrders;
+  return {
+    restaurants: createRestaurantService(deps, repository, menuCache),
+    menu: createMenuService(deps, repository, menuCache),
+    search: createSearchService(createSearchRepository(deps.db), deps.now ?? (() => new Date())),
+    reviews: createReviewService(deps, () => completedOrders),
+    orders: createOrdersApi(deps, repository, menuCache),
+    repository,
+    menuCache,
+    useCompletedOrderLookup(lookup) {
+      completedOrders = lookup;
+    },
+  };
+}
+
+export const catalogModule: ModuleRegistration = {
+  name: 'catalog',
+  async plugin(app, { services }) {
+    registerCatalogRoutes(app, services);
+  },
+};

@@ -1,0 +1,210 @@
+/**
+ * What the orders context asks of the catalog, in as few calls as it can: a priced snapshot of
+ * the items being ordered (with modifiers, availability and stock) at an instant, whether the
+ * restaurant delivers to a point and is open then, atomic stock movements, and the owner's id.
+ * Prices in the snapshot are bigint XAF: the order freezes them, later menu edits do not move it.
+ */
+import type { Transaction } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import type { CatalogDependencies } from './context.js';
+import type { MenuCache } from './menu-cache.js';
+import type { CatalogRepository } from './repository.js';
+import { openingRules } from './restaurants.js';
+import { deliveryEstimateMinutes, haversineMeters, type Point } from './rules/geo.js';
+import { isOpenAt, localTime, scheduleRanges } from './rules/hours.js';
+import { checkModifierSelection, effectivePrice, itemAvailability, MAX_STOCK, type Availability, type Localized } from './rules/menu.js';
+
+/** An order holds at most this many distinct lines; more is a client bug or abuse. */
+export const MAX_ORDER_LINES = 50;
+
+export interface OrderLineRequest {
+  itemId: string;
+  quantity: number;
+  optionIds?: string[];
+}
+
+export interface SnapshotLine {
+  itemId: string;
+  name: Localized;
+  quantity: number;
+  /** The item's own price before discount. */
+  basePrice: bigint;
+  /** The price charged for the item alone (discount applied). */
+  itemPrice: bigint;
+  options: { groupId: string; optionId: string; name: Localized; priceDelta: bigint }[];
+  /** itemPrice + the options' deltas, for one unit. */
+  unitPrice: bigint;
+  /** unitPrice × quantity. */
+  linePrice: bigint;
+  prepTimeMinutes: number | null;
+  stock: number | null;
+  availability: Availability | { orderable: false; reason: 'not_found' | 'insufficient_stock' | 'invalid_options' };
+  problems: string[];
+}
+
+export interface OrderSnapshot {
+  restaurant: {
+    id: string;
+    ownerId: string;
+    name: string;
+    status: string;
+    active: boolean;
+    openAt: boolean;
+    location: Point;
+    deliveryRadiusM: number;
+    prepTimeMinutes: number;
+  };
+  lines: SnapshotLine[];
+  /** True when the restaurant is active and open and every line is orderable. */
+  orderable: boolean;
+  subtotal: bigint;
+  at: Date;
+}
+
+export interface DeliveryCheck {
+  deliverable: boolean;
+  open: boolean;
+  active: boolean;
+  distanceM: number;
+  deliveryRadiusM: number;
+  deliveryMinutes: number;
+  reason?: 'not_active' | 'closed' | 'outside_radius';
+}
+
+export type StockResult = { ok: true } | { ok: false; insufficient: { itemId: string; available: number | null }[] };
+
+export interface CatalogOrdersApi {
+  readOrderSnapshot(restaurantId: string, lines: OrderLineRequest[], at: Date): Promise<OrderSnapshot | undefined>;
+  checkDelivery(restaurantId: string, point: Point, at: Date): Promise<DeliveryCheck | undefined>;
+  decrementStock(restaurantId: string, lines: { itemId: string; quantity: number }[], transaction?: Transaction<Database>): Promise<StockResult>;
+  restoreStock(restaurantId: string, lines: { itemId: string; quantity: number }[], transaction?: Transaction<Database>): Promise<void>;
+  restaurantOwnerId(restaurantId: string): Promise<string | undefined>;
+}
+
+function mergeLines(lines: { itemId: string; quantity: number }[]): { itemId: string; quantity: number }[] {
+  const merged = new Map<string, number>();
+  for (const line of lines) {
+    if (!Number.isSafeInteger(line.quantity) || line.quantity <= 0 || line.quantity > MAX_STOCK) {
+      throw new RangeError(`quantity must be a positive integer up to ${MAX_STOCK}`);
+    }
+    merged.set(line.itemId, (merged.get(line.itemId) ?? 0) + line.quantity);
+  }
+  if (merged.size > MAX_ORDER_LINES) throw new RangeError(`at most ${MAX_ORDER_LINES} distinct items`);
+  return [...merged].map(([itemId, quantity]) => ({ itemId, quantity }));
+}
+
+export function createOrdersApi(deps: CatalogDependencies, repository: CatalogRepository, cache: MenuCache): CatalogOrdersApi {
+  const { db } = deps;
+
+  async function moveStock(restaurantId: string, lines: { itemId: string; quantity: number }[], transaction: Transaction<Database>): Promise<StockResult> {
+    // Lock in id order so two orders sharing items cannot deadlock; check all before changing any.
+    const rows = await transaction
+      .selectFrom('menu_items')
+      .select(['id', 'stock'])
+      .where('restaurant_id', '=', restaurantId)
+      .where('id', 'in', lines.map((line) => line.itemId))
+      .orderBy('id')
+      .forUpdate()
+      .execute();
+    const stockById = new Map(rows.map((row) => [row.id, row.stock]));
+    const insufficient = lines
+      .filter((line) => !stockById.has(line.itemId) || (stockById.get(line.itemId) !== null && stockById.get(line.itemId)! < line.quantity))
+      .map((line) => ({ itemId: line.itemId, available: stockById.get(line.itemId) ?? 0 }));
+    if (insufficient.length > 0) return { ok: false, insufficient };
+    const updated = await repository.decrementStock(restaurantId, lines, transaction);
+    // A dish that just sold out changes the public menu.
+    if (updated.some((row) => row.stock === 0)) await repository.bumpMenuVersion([restaurantId], transaction);
+    return { ok: true };
+  }
+
+  return {
+    async readOrderSnapshot(restaurantId, lines, at) {
+      if (lines.length > MAX_ORDER_LINES) throw new RangeError(`at most ${MAX_ORDER_LINES} lines`);
+      const restaurant = await repository.findRestaurant(restaurantId);
+      if (restaurant === undefined) return undefined;
+      const loaded = await repository.loadItems(restaurantId, [...new Set(lines.map((line) => line.itemId))]);
+      const active = restaurant.status === 'active';
+      const open = active && isOpenAt(openingRules(restaurant), at);
+      const minuteOfWeek = localTime(at).minuteOfWeek;
+      const snapshotLines = lines.map((line): SnapshotLine => {
+        const item = loaded.items.find((candidate) => candidate.id === line.itemId);
+        const category = item === undefined ? undefined : loaded.categories.find((candidate) => candidate.id === item.categoryId);
+        if (item === undefined || category === undefined) {
+          return { itemId: line.itemId, name: { fr: '' }, quantity: line.quantity, basePrice: 0n, itemPrice: 0n, options: [], unitPrice: 0n, linePrice: 0n, prepTimeMinutes: null, stock: null, availability: { orderable: false, reason: 'not_found' }, problems: ['no such item in this restaurant'] };
+        }
+        let availability: SnapshotLine['availability'] = itemAvailability({
+          restaurantActive: active,
+          restaurantOpen: open,
+          minuteOfWeek,
+          category: { archived: category.archived, scheduleRanges: category.schedule === null ? null : scheduleRanges(category.schedule) },
+          item: { archived: item.archived, isAvailable: item.isAvailable, stock: item.stock, scheduleRanges: item.schedule === null ? null : scheduleRanges(item.schedule) },
+        });
+        const problems: string[] = [];
+        if (availability.orderable && item.stock !== null && item.stock < line.quantity) {
+          availability = { orderable: false, reason: 'insufficient_stock' };
+          problems.push(`only ${item.stock} left`);
+        }
+        const groups = loaded.modifierGroups.filter((group) => group.itemId === item.id && !group.archived);
+        const selection = checkModifierSelection(groups, line.optionIds ?? []);
+        if (!selection.ok) {
+          problems.push(...selection.problems);
+          if (availability.orderable) availability = { orderable: false, reason: 'invalid_options' };
+        }
+        const options = selection.ok ? selection.options.map(({ groupId, option }) => ({ groupId, optionId: option.id, name: option.name, priceDelta: BigInt(option.priceDelta) })) : [];
+        const itemPrice = effectivePrice(item.price, item.discountPrice);
+        const unitPrice = itemPrice + options.reduce((sum, option) => sum + option.priceDelta, 0n);
+        return { itemId: item.id, name: item.name, quantity: line.quantity, basePrice: item.price, itemPrice, options, unitPrice, linePrice: unitPrice * BigInt(line.quantity), prepTimeMinutes: item.prepTimeMinutes, stock: item.stock, availability, problems };
+      });
+      return {
+        restaurant: { id: restaurant.id, ownerId: restaurant.ownerId, name: restaurant.name, status: restaurant.status, active, openAt: open, location: restaurant.location, deliveryRadiusM: restaurant.deliveryRadiusM, prepTimeMinutes: restaurant.prepTimeMinutes },
+        lines: snapshotLines,
+        orderable: open && snapshotLines.length > 0 && snapshotLines.every((line) => line.availability.orderable),
+        subtotal: snapshotLines.reduce((sum, line) => sum + line.linePrice, 0n),
+        at,
+      };
+    },
+
+    async checkDelivery(restaurantId, point, at) {
+      const restaurant = await repository.findRestaurant(restaurantId);
+      if (restaurant === undefined) return undefined;
+      const active = restaurant.status === 'active';
+      const open = active && isOpenAt(openingRules(restaurant), at);
+      const distanceM = Math.round(haversineMeters(point, restaurant.location));
+      const within = distanceM <= restaurant.deliveryRadiusM;
+      const reason = !active ? 'not_active' : !open ? 'closed' : !within ? 'outside_radius' : undefined;
+      return {
+        deliverable: reason === undefined,
+        open,
+        active,
+        distanceM,
+        deliveryRadiusM: restaurant.deliveryRadiusM,
+        deliveryMinutes: deliveryEstimateMinutes(restaurant.prepTimeMinutes, distanceM),
+        ...(reason === undefined ? {} : { reason }),
+      };
+    },
+
+    async decrementStock(restaurantId, lines, transaction) {
+      const merged = mergeLines(lines);
+      if (merged.length === 0) return { ok: true };
+      const result = transaction === undefined ? await db.transaction().execute((own) => moveStock(restaurantId, merged, own)) : await moveStock(restaurantId, merged, transaction);
+      if (result.ok) cache.invalidate(restaurantId);
+      return result;
+    },
+
+    async restoreStock(restaurantId, lines, transaction) {
+      const merged = mergeLines(lines);
+      if (merged.length === 0) return;
+      const run = async (executor: Transaction<Database>) => {
+        await repository.restoreStock(restaurantId, merged, executor);
+        await repository.bumpMenuVersion([restaurantId], executor);
+      };
+      if (transaction === undefined) await db.transaction().execute(run);
+      else await run(transaction);
+      cache.invalidate(restaurantId);
+    },
+
+    async restaurantOwnerId(restaurantId) {
+      return (await repository.ownerOf(restaurantId))?.ownerId;
+    },
+  };
+}

@@ -1,0 +1,248 @@
+/**
+ * The catalog's request and response schemas (the OpenAPI document). Limits live here so every
+ * list, string and number a client sends has a maximum.
+ */
+import Type, { type Static, type TProperties } from 'typebox';
+import { DOCUMENT_KINDS } from './model.js';
+import { MAX_CLOSURES, MAX_RANGES_PER_DAY, MAX_SCHEDULE_WINDOWS, WEEKDAYS } from './rules/hours.js';
+import { MAX_DELIVERY_RADIUS_KM, MAX_SEARCH_RADIUS_KM } from './rules/geo.js';
+import { MAX_OPTIONS_PER_GROUP, MAX_PRICE_XAF, MAX_STOCK } from './rules/menu.js';
+import { MAX_AUTOCOMPLETE, MAX_PAGE_SIZE, MAX_QUERY_LENGTH, SORTS } from './rules/search.js';
+import { STATUS_DECISIONS } from './rules/status.js';
+
+const Uuid = Type.String({ format: 'uuid' });
+const Text = (maxLength: number, minLength = 1) => Type.String({ minLength, maxLength });
+const Clock = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$', description: 'HH:MM, local time (Africa/Douala)' });
+const Price = Type.Integer({ minimum: 0, maximum: MAX_PRICE_XAF, description: 'XAF (integer, no decimals)' });
+const Url = Type.String({ pattern: '^https://', maxLength: 500 });
+
+export const Localized = Type.Object(
+  { fr: Type.Optional(Text(200)), en: Type.Optional(Text(200)) },
+  { additionalProperties: false, minProperties: 1, description: 'French and/or English text' },
+);
+const LongLocalized = Type.Object(
+  { fr: Type.Optional(Text(1000)), en: Type.Optional(Text(1000)) },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const Latitude = Type.Number({ minimum: -90, maximum: 90 });
+export const Longitude = Type.Number({ minimum: -180, maximum: 180 });
+export const Location = Type.Object({ latitude: Latitude, longitude: Longitude }, { additionalProperties: false });
+
+const TimeRange = Type.Object({ opens: Clock, closes: Clock }, { additionalProperties: false });
+export const WeeklyHours = Type.Object(
+  Object.fromEntries(WEEKDAYS.map((day) => [day, Type.Optional(Type.Array(TimeRange, { maxItems: MAX_RANGES_PER_DAY }))])),
+  { additionalProperties: false, description: 'Per weekday; a range whose closing time is at or before its opening runs past midnight' },
+);
+const LocalDateTime = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}$', description: 'YYYY-MM-DDTHH:MM, Africa/Douala' });
+const Closure = Type.Object({ startsAt: LocalDateTime, endsAt: LocalDateTime, reason: Type.Optional(Text(200)) }, { additionalProperties: false });
+const Holiday = Type.Object({ date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }), name: Type.Optional(Text(200)) }, { additionalProperties: false });
+const Weekday = Type.Union(WEEKDAYS.map((day) => Type.Literal(day)));
+export const Schedule = Type.Array(
+  Type.Object({ days: Type.Array(Weekday, { minItems: 1, maxItems: 7 }), opens: Clock, closes: Clock }, { additionalProperties: false }),
+  { maxItems: MAX_SCHEDULE_WINDOWS, description: 'When an item or category can be ordered (e.g. breakfast only); absent = whenever open' },
+);
+
+export const CreateRestaurantBody = Type.Object(
+  {
+    name: Text(120, 2),
+    legalName: Text(200, 2),
+    taxId: Type.String({ pattern: '^[A-Z0-9]{10,20}$', description: 'NIU (numéro d’identifiant unique), 10-20 capitals and digits' }),
+    description: Type.Optional(LongLocalized),
+    documents: Type.Array(Type.Object({ kind: Type.Union(DOCUMENT_KINDS.map((kind) => Type.Literal(kind))), url: Url }, { additionalProperties: false }), { maxItems: 10 }),
+    contact: Type.Object(
+      { phone: Type.Optional(Type.String({ pattern: '^\\+2376\\d{8}$' })), email: Type.Optional(Type.String({ format: 'email', maxLength: 200 })) },
+      { additionalProperties: false },
+    ),
+    cuisines: Type.Array(Text(40), { minItems: 1, maxItems: 5, description: 'codes from the cuisine list (see docs/catalog.md)' }),
+    city: Text(60, 2),
+    address: Text(300, 3),
+    location: Location,
+    deliveryRadiusKm: Type.Number({ exclusiveMinimum: 0, maximum: MAX_DELIVERY_RADIUS_KM }),
+    prepTimeMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 240 })),
+    openingHours: WeeklyHours,
+    closures: Type.Optional(Type.Array(Closure, { maxItems: MAX_CLOSURES })),
+    holidays: Type.Optional(Type.Array(Holiday, { maxItems: MAX_CLOSURES })),
+  },
+  { additionalProperties: false },
+);
+export type CreateRestaurantInput = Static<typeof CreateRestaurantBody>;
+
+export const UpdateRestaurantBody = Type.Partial(
+  Type.Omit(CreateRestaurantBody, ['legalName', 'taxId', 'documents']),
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateRestaurantInput = Static<typeof UpdateRestaurantBody>;
+
+export const StatusBody = Type.Object(
+  { decision: Type.Optional(Type.Union(STATUS_DECISIONS.map((decision) => Type.Literal(decision)))), reason: Type.Optional(Text(500)) },
+  { additionalProperties: false },
+);
+
+export const CategoryBody = Type.Object(
+  { name: Localized, position: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })), schedule: Type.Optional(Type.Union([Schedule, Type.Null()])) },
+  { additionalProperties: false },
+);
+export type CategoryInput = Static<typeof CategoryBody>;
+export const CategoryPatch = Type.Partial(
+  Type.Object({ name: Localized, position: Type.Integer({ minimum: 0, maximum: 10_000 }), schedule: Type.Union([Schedule, Type.Null()]), archived: Type.Boolean() }, { additionalProperties: false }),
+  { additionalProperties: false, minProperties: 1 },
+);
+export type CategoryPatchInput = Static<typeof CategoryPatch>;
+
+const Nutrition = Type.Object(
+  {
+    kcal: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+    proteinG: Type.Optional(Type.Number({ minimum: 0, maximum: 1_000 })),
+    carbsG: Type.Optional(Type.Number({ minimum: 0, maximum: 1_000 })),
+    fatG: Type.Optional(Type.Number({ minimum: 0, maximum: 1_000 })),
+  },
+  { additionalProperties: false },
+);
+
+const itemFields = {
+  categoryId: Uuid,
+  name: Localized,
+  description: Type.Optional(LongLocalized),
+  price: Price,
+  discountPrice: Type.Optional(Type.Union([Price, Type.Null()])),
+  costPrice: Type.Optional(Type.Union([Price, Type.Null()])),
+  images: Type.Optional(Type.Array(Url, { maxItems: 5 })),
+  allergens: Type.Optional(Type.Array(Text(40), { maxItems: 14 })),
+  nutrition: Type.Optional(Type.Union([Nutrition, Type.Null()])),
+  prepTimeMinutes: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 240 }), Type.Null()])),
+  schedule: Type.Optional(Type.Union([Schedule, Type.Null()])),
+  stock: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: MAX_STOCK }), Type.Null()])),
+  isAvailable: Type.Optional(Type.Boolean()),
+  position: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+};
+export const ItemBody = Type.Object(itemFields, { additionalProperties: false });
+export type ItemInput = Static<typeof ItemBody>;
+export const ItemPatch = Type.Partial(Type.Object({ ...itemFields, archived: Type.Boolean() }, { additionalProperties: false }), {
+  additionalProperties: false,
+  minProperties: 1,
+});
+export type ItemPatchInput = Static<typeof ItemPatch>;
+
+const OptionBody = Type.Object(
+  { id: Type.Optional(Uuid), name: Localized, priceDelta: Type.Optional(Price), available: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+export const ModifierGroupBody = Type.Object(
+  {
+    itemId: Uuid,
+    name: Localized,
+    minSelections: Type.Integer({ minimum: 0, maximum: MAX_OPTIONS_PER_GROUP }),
+    maxSelections: Type.Integer({ minimum: 1, maximum: MAX_OPTIONS_PER_GROUP }),
+    options: Type.Array(OptionBody, { minItems: 1, maxItems: MAX_OPTIONS_PER_GROUP }),
+    position: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+  },
+  { additionalProperties: false },
+);
+export type ModifierGroupInput = Static<typeof ModifierGroupBody>;
+export const ModifierGroupPatch = Type.Partial(
+  Type.Object(
+    {
+      name: Localized,
+      minSelections: Type.Integer({ minimum: 0, maximum: MAX_OPTIONS_PER_GROUP }),
+      maxSelections: Type.Integer({ minimum: 1, maximum: MAX_OPTIONS_PER_GROUP }),
+      options: Type.Array(OptionBody, { minItems: 1, maxItems: MAX_OPTIONS_PER_GROUP }),
+      position: Type.Integer({ minimum: 0, maximum: 10_000 }),
+      archived: Type.Boolean(),
+    },
+    { additionalProperties: false },
+  ),
+  { additionalProperties: false, minProperties: 1 },
+);
+export type ModifierGroupPatchInput = Static<typeof ModifierGroupPatch>;
+
+export const SearchQuerystring = Type.Object(
+  {
+    q: Type.Optional(Type.String({ maxLength: MAX_QUERY_LENGTH })),
+    cuisine: Type.Optional(Type.Array(Text(40), { maxItems: 10 })),
+    priceMin: Type.Optional(Price),
+    priceMax: Type.Optional(Price),
+    minRating: Type.Optional(Type.Number({ minimum: 0, maximum: 5 })),
+    openNow: Type.Optional(Type.Boolean()),
+    maxDeliveryMinutes: Type.Optional(Type.Integer({ minimum: 5, maximum: 240 })),
+    lat: Type.Optional(Latitude),
+    lng: Type.Optional(Longitude),
+    radiusKm: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: MAX_SEARCH_RADIUS_KM })),
+    sort: Type.Optional(Type.Union(SORTS.map((sort) => Type.Literal(sort)))),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE })),
+    cursor: Type.Optional(Type.String({ maxLength: 512 })),
+  },
+  { additionalProperties: false },
+);
+export type SearchInput = Static<typeof SearchQuerystring>;
+
+export const AutocompleteQuerystring = Type.Object(
+  { q: Type.String({ minLength: 1, maxLength: MAX_QUERY_LENGTH }), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_AUTOCOMPLETE })) },
+  { additionalProperties: false },
+);
+
+export const PointQuerystring = Type.Object({ lat: Type.Optional(Latitude), lng: Type.Optional(Longitude) }, { additionalProperties: false });
+
+export const RestaurantParams = Type.Object({ id: Uuid });
+export const ItemParams = Type.Object({ id: Uuid, itemId: Uuid });
+export const CategoryParams = Type.Object({ id: Uuid, categoryId: Uuid });
+export const GroupParams = Type.Object({ id: Uuid, groupId: Uuid });
+
+export const ReviewBody = Type.Object({ orderId: Uuid, rating: Type.Integer({ minimum: 1, maximum: 5 }), comment: Type.Optional(Text(1000)) }, { additionalProperties: false });
+export const ReplyBody = Type.Object({ reply: Text(1000) }, { additionalProperties: false });
+export const ReviewsQuerystring = Type.Object(
+  { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE })), cursor: Type.Optional(Type.String({ maxLength: 512 })) },
+  { additionalProperties: false },
+);
+
+/* Responses: open objects, documented; handlers only ever send these fields. */
+const Open = <Properties extends TProperties>(properties: Properties, description?: string) =>
+  Type.Object(properties, { additionalProperties: true, ...(description === undefined ? {} : { description }) });
+
+export const RestaurantResponse = Open(
+  {
+    id: Uuid,
+    name: Type.String(),
+    status: Type.String(),
+    cuisines: Type.Array(Type.String()),
+    city: Type.String(),
+    address: Type.String(),
+    location: Location,
+    deliveryRadiusKm: Type.Number(),
+    prepTimeMinutes: Type.Integer(),
+    openingHours: WeeklyHours,
+    rating: Open({ average: Type.Number(), count: Type.Integer() }),
+    priceAverage: Type.Integer(),
+    openNow: Type.Boolean(),
+    closesAt: Type.Optional(Type.String()),
+    nextOpeningAt: Type.Optional(Type.String()),
+    delivery: Type.Optional(Open({ minutes: Type.Integer(), distanceM: Type.Optional(Type.Integer()), deliversHere: Type.Optional(Type.Boolean()) })),
+  },
+  'A restaurant profile; owners and admins also see legal name, tax id, documents, contact and status reason',
+);
+
+export const MenuResponse = Open(
+  {
+    restaurantId: Uuid,
+    version: Type.Integer(),
+    currency: Type.Literal('XAF'),
+    openNow: Type.Optional(Type.Boolean()),
+    categories: Type.Array(Open({ id: Uuid, name: Type.String(), items: Type.Array(Open({ id: Uuid, name: Type.String(), price: Type.Integer() })) })),
+  },
+  'The whole menu: fields that would be null, empty or false are left out; `orderable: true` marks what can be ordered now',
+);
+
+export const SearchResponse = Open({
+  items: Type.Array(Open({ id: Uuid, name: Type.String() })),
+  total: Type.Integer(),
+  facets: Open({}),
+  nextCursor: Type.Optional(Type.String()),
+});
+
+export const AutocompleteResponse = Open({
+  restaurants: Type.Array(Open({ id: Uuid, name: Type.String() })),
+  dishes: Type.Array(Open({ name: Type.String(), restaurants: Type.Integer() })),
+  cuisines: Type.Array(Open({ code: Type.String(), name: Type.String() })),
+});
+
+export const AnyObject = Open({});

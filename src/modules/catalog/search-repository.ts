@@ -1,0 +1,196 @@
+/**
+ * Restaurant search and autocomplete in PostgreSQL: full-text (simple + French + English, accents
+ * removed) OR trigram word similarity for typos, filters, keyset pagination and facet counts in
+ * one statement, so a page costs one round trip.
+ */
+import { sql, type RawBuilder } from 'kysely';
+import type { Executor } from './repository.js';
+import { COURIER_METRES_PER_MINUTE, EARTH_RADIUS_M, HANDOVER_MINUTES, ROAD_FACTOR, boundingBox, type Point } from './rules/geo.js';
+import { prefixTsquery, PRICE_TIER_BOUNDS_XAF, type SearchSort } from './rules/search.js';
+
+export interface SearchQuery {
+  /** Normalised words of the free text (empty: no text). */
+  words: string[];
+  /** The normalised text, for trigram similarity. */
+  text: string;
+  cuisines: string[];
+  priceMin?: number;
+  priceMax?: number;
+  minRating?: number;
+  openNow: boolean;
+  maxDeliveryMinutes?: number;
+  point?: Point;
+  radiusM?: number;
+  sort: SearchSort;
+  limit: number;
+  after?: { key: number; id: string };
+  now: Date;
+  minuteOfWeek: number;
+}
+
+export interface SearchRow {
+  id: string;
+  name: string;
+  cuisines: string[];
+  city: string;
+  address: string;
+  rating_average: number;
+  rating_count: number;
+  price_average: number;
+  open_now: boolean;
+  distance_m: number | null;
+  delivery_minutes: number;
+  delivers_here: boolean | null;
+  sort_key: number;
+}
+
+export interface SearchResult {
+  rows: SearchRow[];
+  total: number;
+  facets: {
+    cuisines: Record<string, number>;
+    openNow: number;
+    priceTiers: Record<string, number>;
+    ratings: Record<string, number>;
+  };
+}
+
+function distanceSql(point: Point): RawBuilder<number> {
+  return sql<number>`(2 * ${EARTH_RADIUS_M}::float8 * asin(least(1, sqrt(
+    power(sin(radians(r.latitude - ${point.latitude}::float8) / 2), 2) +
+    cos(radians(${point.latitude}::float8)) * cos(radians(r.latitude)) *
+    power(sin(radians(r.longitude - ${point.longitude}::float8) / 2), 2)))))`;
+}
+
+function tsquerySql(words: string[]): RawBuilder<unknown> {
+  const text = prefixTsquery(words);
+  return sql`(to_tsquery('simple', ${text}) || to_tsquery('french', ${text}) || to_tsquery('english', ${text}))`;
+}
+
+function sortKeySql(sort: SearchSort): { key: RawBuilder<number>; descending: boolean } {
+  switch (sort) {
+    case 'relevance':
+      return { key: sql<number>`relevance`, descending: true };
+    case 'rating':
+      return { key: sql<number>`rating_average`, descending: true };
+    case 'price':
+      return { key: sql<number>`price_average::float8`, descending: false };
+    case 'distance':
+      return { key: sql<number>`distance_m`, descending: false };
+    case 'delivery_time':
+      return { key: sql<number>`delivery_minutes::float8`, descending: false };
+    default: {
+      const never: never = sort;
+      throw new Error(`unknown sort ${String(never)}`);
+    }
+  }
+}
+
+function baseFilters(query: SearchQuery): RawBuilder<unknown>[] {
+  const filters: RawBuilder<unknown>[] = [sql`r.status = 'active'`];
+  if (query.words.length > 0) {
+    filters.push(sql`(r.search_vector @@ ${tsquerySql(query.words)} OR ${query.text} <% r.search_text)`);
+  }
+  if (query.priceMin !== undefined) filters.push(sql`r.price_average >= ${query.priceMin}`);
+  if (query.priceMax !== undefined) filters.push(sql`r.price_average <= ${query.priceMax}`);
+  if (query.minRating !== undefined) filters.push(sql`r.rating_average >= ${query.minRating}`);
+  if (query.openNow) {
+    filters.push(sql`r.open_week_minutes @> ${query.minuteOfWeek}::int AND NOT r.closed_periods @> ${query.now}::timestamptz`);
+  }
+  if (query.point !== undefined && query.radiusM !== undefined) {
+    const box = boundingBox(query.point, query.radiusM);
+    filters.push(sql`r.latitude BETWEEN ${box.minLat} AND ${box.maxLat} AND r.longitude BETWEEN ${box.minLng} AND ${box.maxLng}`);
+    filters.push(sql`${distanceSql(query.point)} <= ${query.radiusM}`);
+  }
+  return filters;
+}
+
+export function createSearchRepository(db: Executor) {
+  return {
+    async search(query: SearchQuery): Promise<SearchResult> {
+      const relevance =
+        query.words.length > 0
+          ? sql`(ts_rank(r.search_vector, ${tsquerySql(query.words)}) + word_similarity(${query.text}, r.search_text)
+                 + CASE WHEN catalog_normalize(r.name) LIKE ${`${query.text}%`} THEN 1 ELSE 0 END)::float8`
+          : sql`0::float8`;
+      const distance = query.point === undefined ? sql`NULL::float8` : distanceSql(query.point);
+      const deliveryFilter = query.maxDeliveryMinutes === undefined ? sql`true` : sql`delivery_minutes <= ${query.maxDeliveryMinutes}`;
+      const cuisineFilter = query.cuisines.length === 0 ? sql`true` : sql`cuisines && ${query.cuisines}::text[]`;
+      const { key, descending } = sortKeySql(query.sort);
+      const after =
+        query.after === undefined
+          ? sql`true`
+          : descending
+            ? sql`(${key} < ${query.after.key}::float8 OR (${key} = ${query.after.key}::float8 AND id > ${query.after.id}::uuid))`
+            : sql`(${key} > ${query.after.key}::float8 OR (${key} = ${query.after.key}::float8 AND id > ${query.after.id}::uuid))`;
+      const order = descending ? sql`${key} DESC, id ASC` : sql`${key} ASC, id ASC`;
+      const [tier1, tier2, tier3] = PRICE_TIER_BOUNDS_XAF;
+      const result = await sql<{ items: SearchRow[] | null; cuisine_facets: Record<string, number> | null; summary: Omit<SearchResult['facets'], 'cuisines'> & { total: number } }>`
+        WITH base AS (
+          SELECT r.id, r.name, r.cuisines, r.city, r.address, r.rating_average, r.rating_count, r.price_average,
+                 (r.open_week_minutes @> ${query.minuteOfWeek}::int AND NOT r.closed_periods @> ${query.now}::timestamptz) AS open_now,
+                 ${distance} AS distance_m,
+                 r.delivery_radius_m, r.prep_time_minutes,
+                 ${relevance} AS relevance
+          FROM restaurants r
+          WHERE ${sql.join(baseFilters(query), sql` AND `)}
+        ), scored AS (
+          SELECT *,
+                 prep_time_minutes + ceil(coalesce(distance_m, 0) * ${ROAD_FACTOR}::float8 / ${COURIER_METRES_PER_MINUTE})::int + ${HANDOVER_MINUTES}::int AS delivery_minutes,
+                 CASE WHEN distance_m IS NULL THEN NULL ELSE distance_m <= delivery_radius_m END AS delivers_here
+          FROM base
+        ), filtered AS (
+          SELECT * FROM scored WHERE ${deliveryFilter}
+        ), chosen AS (
+          SELECT * FROM filtered WHERE ${cuisineFilter}
+        ), page AS (
+          SELECT id, name, cuisines, city, address, rating_average, rating_count, price_average, open_now,
+                 round(distance_m)::float8 AS distance_m, delivery_minutes, delivers_here, ${key} AS sort_key
+          FROM chosen WHERE ${after} ORDER BY ${order} LIMIT ${query.limit + 1}
+        )
+        SELECT
+          (SELECT json_agg(page ORDER BY ${descending ? sql`sort_key DESC` : sql`sort_key ASC`}, id ASC) FROM page) AS items,
+          (SELECT json_object_agg(cuisine, n) FROM (SELECT cuisine, count(*) AS n FROM filtered, unnest(cuisines) AS cuisine GROUP BY cuisine) c) AS cuisine_facets,
+          (SELECT json_build_object(
+             'total', count(*),
+             'openNow', count(*) FILTER (WHERE open_now),
+             'priceTiers', json_build_object(
+               '1', count(*) FILTER (WHERE price_average < ${tier1}),
+               '2', count(*) FILTER (WHERE price_average >= ${tier1} AND price_average < ${tier2}),
+               '3', count(*) FILTER (WHERE price_average >= ${tier2} AND price_average < ${tier3}),
+               '4', count(*) FILTER (WHERE price_average >= ${tier3})),
+             'ratings', json_build_object(
+               '4.5', count(*) FILTER (WHERE rating_average >= 4.5),
+               '4', count(*) FILTER (WHERE rating_average >= 4),
+               '3', count(*) FILTER (WHERE rating_average >= 3)))
+           FROM chosen) AS summary`.execute(db);
+      const row = result.rows[0]!;
+      const { total, ...facets } = row.summary;
+      return { rows: row.items ?? [], total, facets: { cuisines: row.cuisine_facets ?? {}, ...facets } };
+    },
+
+    async autocompleteRestaurants(text: string, limit: number): Promise<{ id: string; name: string; city: string }[]> {
+      const result = await sql<{ id: string; name: string; city: string }>`
+        SELECT id, name, city FROM restaurants
+        WHERE status = 'active' AND (catalog_normalize(name) LIKE ${`%${text}%`} OR ${text} <% catalog_normalize(name))
+        ORDER BY (catalog_normalize(name) LIKE ${`${text}%`}) DESC, word_similarity(${text}, catalog_normalize(name)) DESC, rating_average DESC, id
+        LIMIT ${limit}`.execute(db);
+      return result.rows;
+    },
+
+    async autocompleteDishes(words: string[], text: string, limit: number): Promise<{ name_fr: string; name_en: string | null; restaurants: number }[]> {
+      const result = await sql<{ name_fr: string; name_en: string | null; restaurants: string }>`
+        SELECT min(i.name_fr) AS name_fr, min(i.name_en) AS name_en, count(DISTINCT i.restaurant_id) AS restaurants,
+               max(word_similarity(${text}, i.search_text)) AS score
+        FROM menu_items i JOIN restaurants r ON r.id = i.restaurant_id AND r.status = 'active'
+        WHERE i.archived_at IS NULL
+          AND (i.search_vector @@ to_tsquery('simple', ${prefixTsquery(words)}) OR ${text} <% i.search_text)
+        GROUP BY i.search_text
+        ORDER BY score DESC, restaurants DESC, 1
+        LIMIT ${limit}`.execute(db);
+      return result.rows.map((row) => ({ name_fr: row.name_fr, name_en: row.name_en, restaurants: Number(row.restaurants) }));
+    },
+  };
+}
+
+export type SearchRepository = ReturnType<typeof createSearchRepository>;

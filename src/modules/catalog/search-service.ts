@@ -1,0 +1,136 @@
+/**
+ * Discovery: `GET /v1/restaurants` (text, filters, sorts, facets, cursors) and autocomplete.
+ * Checks every parameter that the schema cannot (cuisine codes, a point needed by a distance
+ * sort, a cursor from another query) before any SQL runs.
+ */
+import { HttpProblem } from '../../http/problem.js';
+import { localize, type Language } from './menu-view.js';
+import { CUISINES, CUISINE_CODES, unknownCuisines } from './rules/cuisines.js';
+import { decodeCursor, encodeCursor, fingerprint } from './rules/cursor.js';
+import { localTime } from './rules/hours.js';
+import { DEFAULT_PAGE_SIZE, MAX_AUTOCOMPLETE, MIN_QUERY_LENGTH, normalizeText, priceTier, queryWords, resolveSort } from './rules/search.js';
+import type { SearchInput } from './schemas.js';
+import type { SearchQuery, SearchRepository, SearchRow } from './search-repository.js';
+
+function bad(code: string, detail: string): HttpProblem {
+  return new HttpProblem(400, code, detail);
+}
+
+function cuisinesOf(input: SearchInput): string[] {
+  const cuisines = [...new Set((input.cuisine ?? []).flatMap((value) => value.split(',')).map((value) => value.trim()).filter((value) => value.length > 0))];
+  const unknown = unknownCuisines(cuisines);
+  if (unknown.length > 0) {
+    throw new HttpProblem(400, 'unknown_cuisine', `Unknown cuisine: ${unknown.join(', ')}.`, { extensions: { unknown, known: CUISINE_CODES } });
+  }
+  return cuisines;
+}
+
+/** Turns the query string into a SearchQuery, or a 400 naming what is wrong. */
+export function parseSearch(input: SearchInput, instant: Date): SearchQuery {
+  const text = normalizeText(input.q ?? '');
+  const words = queryWords(text);
+  if (text.length > 0 && (text.length < MIN_QUERY_LENGTH || words.length === 0)) {
+    throw bad('query_too_short', `Search text needs at least ${MIN_QUERY_LENGTH} letters or digits.`);
+  }
+  if ((input.lat === undefined) !== (input.lng === undefined)) throw bad('invalid_coordinates', 'Send lat and lng together.');
+  const point = input.lat === undefined || input.lng === undefined ? undefined : { latitude: input.lat, longitude: input.lng };
+  if (point === undefined && input.radiusKm !== undefined) throw bad('point_required', 'radiusKm needs lat and lng.');
+  if (point === undefined && input.maxDeliveryMinutes !== undefined) throw bad('point_required', 'maxDeliveryMinutes needs lat and lng.');
+  if (point === undefined && (input.sort === 'distance' || input.sort === 'delivery_time')) throw bad('point_required', `Sorting by ${input.sort} needs lat and lng.`);
+  if (input.priceMin !== undefined && input.priceMax !== undefined && input.priceMin > input.priceMax) {
+    throw bad('invalid_price_range', 'priceMin must not exceed priceMax.');
+  }
+  const cuisines = cuisinesOf(input);
+  const sort = resolveSort(input.sort, words.length > 0, point !== undefined);
+  const query: SearchQuery = {
+    words,
+    text: words.join(' '),
+    cuisines,
+    openNow: input.openNow === true,
+    sort,
+    limit: input.limit ?? DEFAULT_PAGE_SIZE,
+    now: instant,
+    minuteOfWeek: localTime(instant).minuteOfWeek,
+    ...(input.priceMin === undefined ? {} : { priceMin: input.priceMin }),
+    ...(input.priceMax === undefined ? {} : { priceMax: input.priceMax }),
+    ...(input.minRating === undefined ? {} : { minRating: input.minRating }),
+    ...(input.maxDeliveryMinutes === undefined ? {} : { maxDeliveryMinutes: input.maxDeliveryMinutes }),
+    ...(point === undefined ? {} : { point }),
+    ...(input.radiusKm === undefined ? {} : { radiusM: input.radiusKm * 1000 }),
+  };
+  if (input.cursor !== undefined) {
+    const cursor = decodeCursor(input.cursor);
+    if (cursor === undefined || cursor.fingerprint !== queryFingerprint(query) || typeof cursor.keys[0] !== 'number') {
+      throw bad('invalid_cursor', 'The cursor is malformed or belongs to another search.');
+    }
+    query.after = { key: cursor.keys[0], id: cursor.id };
+  }
+  return query;
+}
+
+/** What a cursor is bound to: everything but the page position and the clock. */
+function queryFingerprint(query: SearchQuery): string {
+  const { after: _after, now: _now, minuteOfWeek: _minute, limit: _limit, ...rest } = query;
+  return fingerprint(rest);
+}
+
+function itemView(row: SearchRow) {
+  return {
+    id: row.id,
+    name: row.name,
+    cuisines: row.cuisines,
+    city: row.city,
+    address: row.address,
+    rating: { average: row.rating_average, count: row.rating_count },
+    priceAverage: row.price_average,
+    priceTier: priceTier(row.price_average),
+    openNow: row.open_now,
+    deliveryMinutes: row.delivery_minutes,
+    ...(row.distance_m === null ? {} : { distanceM: row.distance_m }),
+    ...(row.delivers_here === null ? {} : { deliversHere: row.delivers_here }),
+  };
+}
+
+export function createSearchService(repository: SearchRepository, now: () => Date) {
+  return {
+    async search(input: SearchInput) {
+      const query = parseSearch(input, now());
+      const result = await repository.search(query);
+      const hasMore = result.rows.length > query.limit;
+      const rows = hasMore ? result.rows.slice(0, query.limit) : result.rows;
+      const last = rows[rows.length - 1];
+      return {
+        items: rows.map(itemView),
+        total: result.total,
+        sort: query.sort,
+        facets: result.facets,
+        ...(hasMore && last !== undefined ? { nextCursor: encodeCursor({ keys: [last.sort_key], id: last.id, fingerprint: queryFingerprint(query) }) } : {}),
+      };
+    },
+
+    async autocomplete(q: string, limit: number | undefined, language: Language) {
+      const text = normalizeText(q);
+      const words = queryWords(text);
+      const size = Math.min(limit ?? 5, MAX_AUTOCOMPLETE);
+      if (text.length < MIN_QUERY_LENGTH || words.length === 0) {
+        throw bad('query_too_short', `Autocomplete needs at least ${MIN_QUERY_LENGTH} letters or digits.`);
+      }
+      const joined = words.join(' ');
+      const [restaurants, dishes] = await Promise.all([
+        repository.autocompleteRestaurants(joined, size),
+        repository.autocompleteDishes(words, joined, size),
+      ]);
+      const cuisines = CUISINE_CODES.filter((code) => {
+        const labels = [code, CUISINES[code].fr, CUISINES[code].en].map(normalizeText);
+        return labels.some((label) => label.split(/[^a-z0-9]+/).some((word) => word.startsWith(words[0]!)) || label.includes(joined));
+      })
+        .slice(0, size)
+        .map((code) => ({ code, name: CUISINES[code][language] }));
+      return {
+        restaurants,
+        dishes: dishes.map((dish) => ({ name: localize(dish.name_en === null ? { fr: dish.name_fr } : { fr: dish.name_fr, en: dish.name_en }, language)!, restaurants: dish.restaurants })),
+        cuisines,
+      };
+    },
+  };
+}
