@@ -215,11 +215,18 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     return retired ?? undefined;
   }
 
+  async function failedNow(name: string, generation: number): Promise<boolean> {
+    const row = (await repository.generations(db, name)).find((item) => item.generation === generation);
+    return row?.failed_at !== null;
+  }
+
   async function runRebuild(definition: ProjectionDefinition, building: GenerationRow): Promise<{ generation: number }> {
     if (building.failed_at !== null) await repository.clearFailure(db, building);
     const worker = follow(definition, building);
-    await Promise.race([worker.subscription.caughtUp, worker.subscription.stopped]);
+    const caughtUp = await Promise.race([worker.subscription.caughtUp.then(() => true), worker.subscription.stopped.then(() => false)]);
     await worker.subscription.stop();
+    // Stopped before catching up (shutdown): the building generation stays and resumes at the next start.
+    if (!caughtUp && !(await failedNow(definition.name, building.generation))) return { generation: building.generation };
     workers.delete(workerKey(building));
     const [row] = (await repository.generations(db, definition.name)).filter((item) => item.generation === building.generation);
     if (row?.failed_at !== null) throw new Error(`rebuild of ${definition.name} failed: ${row?.error ?? 'generation vanished'}`);

@@ -1,5 +1,6 @@
 import type { Runtime } from './runtime.js';
 import { createEventStoreService, type AppEventStore } from './eventstore/index.js';
+import { createProjectionRunner, projectionDefinitions, type ProjectionRunner } from '../projections/index.js';
 import { createIdentity, type Identity } from './modules/identity/index.js';
 import { createNotifications, type Notifications } from './modules/notifications/index.js';
 import { createCatalog, type Catalog } from './modules/catalog/index.js';
@@ -12,6 +13,8 @@ export interface Services {
   runtime: Runtime;
   /** The event store port (src/eventstore): PostgreSQL, or EventStoreDB when EVENTSTORE_URL is set. */
   eventStore: AppEventStore;
+  /** Read models over the event store (projections/): started when the app is ready. */
+  projections: ProjectionRunner;
   /** Outbound SMS, push and e-mail (src/modules/notifications): the recording outbox in dev and tests. */
   notifications: Notifications;
   /** Users, tokens, sessions, 2FA, audit log (src/modules/identity). */
@@ -22,6 +25,12 @@ export interface Services {
 
 export async function createServices(runtime: Runtime): Promise<Services> {
   const eventStore = createEventStoreService(runtime);
+  const projections = createProjectionRunner({
+    db: runtime.database.db,
+    store: eventStore,
+    projections: projectionDefinitions,
+    logger: runtime.logger,
+  });
   const notifications = createNotifications(runtime);
   const identity = createIdentity(runtime, notifications);
   const catalog = createCatalog({
@@ -30,5 +39,5 @@ export async function createServices(runtime: Runtime): Promise<Services> {
     audit: identity.audit,
     grantRole: async (userId, role, actor) => void (await identity.grantRole(userId, role, actor)),
   });
-  return { runtime, eventStore, notifications, identity, catalog };
+  return { runtime, eventStore, projections, notifications, identity, catalog };
 }

@@ -2,12 +2,20 @@ import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Runtime } from '../runtime.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The app's Prometheus registry: modules register their own collectors on it (e.g. projection lag). */
+    metricsRegistry: Registry;
+  }
+}
+
 /**
  * Prometheus metrics, one registry per app instance (tests run several in one process).
  * Request durations are labelled by route pattern, never by raw URL (bounded cardinality).
  */
 export function registerMetrics(app: FastifyInstance, runtime: Runtime): Registry {
   const registry = new Registry();
+  app.decorate('metricsRegistry', registry);
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
   const requestDuration = new Histogram({
     name: 'http_request_duration_seconds',

@@ -1,0 +1,12 @@
+/**
+ * Projection registration: each context adds its read models to `projectionDefinitions`
+ * (like `modules` in src/modules/index.ts); the services build one runner over them, the app
+ * starts it when ready, and `npm run projections -- status | rebuild NAME` and the admin API
+ * operate it.
+ */
+import type { ProjectionDefinition } from './types.js';
+
+export const projectionDefinitions: ProjectionDefinition[] = [];
+
+export { createProjectionRunner, type ProjectionRunner, type ProjectionRunnerOptions } from './runner.js';
+export type { ProjectionContext, ProjectionDefinition, ProjectionStatus } from './types.js';
