@@ -1,0 +1,319 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  CANCELLATION_RULES,
+  decide,
+  evolve,
+  initialState,
+  OrderError,
+  TRANSITIONS,
+  type OrderState,
+  type OrderStatusOrNone,
+} from './decider.js';
+import { ORDER_STATUSES, TERMINAL_STATUSES, type OrderActor, type OrderCommand, type OrderCommandType, type OrderEvent } from './events.js';
+import {
+  ADMIN,
+  ALL_STATUSES,
+  at,
+  createdData,
+  CUSTOMER,
+  DRIVER_ID,
+  EVENTS,
+  historyFor,
+  iso,
+  OTHER_DRIVER_ID,
+  OWNER,
+  sampleCommand,
+  SUPPORT,
+} from './fixtures.js';
+
+/** Given/when/then (Emmett's DeciderSpecification, in a few lines). */
+function given(events: OrderEvent[]) {
+  const state = events.reduce<OrderState>(evolve, initialState());
+  return {
+    state,
+    when(command: OrderCommand) {
+      return {
+        then(expected: OrderEvent[]) {
+          expect(decide(command, state)).toEqual(expected);
+        },
+        thenFails(code: OrderError['code'], currentStatus?: OrderStatusOrNone) {
+          let caught: unknown;
+          try {
+            decide(command, state);
+          } catch (error) {
+            caught = error;
+          }
+          expect(caught).toBeInstanceOf(OrderError);
+          expect((caught as OrderError).code).toBe(code);
+          if (currentStatus !== undefined) expect((caught as OrderError).currentStatus).toBe(currentStatus);
+          return caught as OrderError;
+        },
+      };
+    },
+  };
+}
+
+const COMMAND_TYPES = Object.keys(TRANSITIONS) as OrderCommandType[];
+
+describe('order decider: the fixtures reach the status they are named after', () => {
+  it.each(ALL_STATUSES)('history for %s folds to %s', (status) => {
+    expect(given(historyFor(status)).state.status).toBe(status);
+  });
+});
+
+describe('order decider: every illegal (command, status) pair is refused, generated from the table', () => {
+  const illegal = COMMAND_TYPES.flatMap((type) =>
+    ALL_STATUSES.filter((status) => !TRANSITIONS[type].includes(status)).map((status) => [type, status] as const),
+  );
+  it('covers many pairs (the table is not trivially permissive)', () => {
+    expect(illegal.length).toBeGreaterThan(200);
+  });
+  it.each(illegal)('%s from %s is refused naming the current status and emits nothing', (type, status) => {
+    const error = given(historyFor(status))
+      .when(sampleCommand(type))
+      .thenFails(status === 'NONE' ? 'order_not_found' : 'illegal_transition', status);
+    if (status !== 'NONE') expect(error.message).toContain(status);
+    expect(error.httpStatus).toBe(status === 'NONE' ? 404 : 409);
+  });
+  it('terminal statuses accept no command at all', () => {
+    for (const status of TERMINAL_STATUSES) {
+      for (const type of COMMAND_TYPES) expect(TRANSITIONS[type]).not.toContain(status);
+    }
+  });
+});
+
+describe('order decider: every legal transition', () => {
+  it('CreateOrder from NONE → OrderCreated (PENDING_PAYMENT)', () => {
+    given([]).when(sampleCommand('CreateOrder')).then([{ type: 'OrderCreated', data: createdData() }]);
+    expect(given([EVENTS.created()]).state.status).toBe('PENDING_PAYMENT');
+  });
+  it('CreateOrder refuses totals that do not add up', () => {
+    const data = createdData();
+    given([])
+      .when({ type: 'CreateOrder', data: { ...data, pricing: { ...data.pricing, totalMinor: 6_999 } } })
+      .thenFails('invalid_command');
+    given([])
+      .when({ type: 'CreateOrder', data: { ...data, pricing: { ...data.pricing, subtotalMinor: 5_000, totalMinor: 6_000 } } })
+      .thenFails('invalid_command');
+  });
+  it('CapturePayment: PENDING_PAYMENT → PLACED, only for the exact total', () => {
+    given(historyFor('PENDING_PAYMENT')).when(sampleCommand('CapturePayment')).then([EVENTS.captured()]);
+    given(historyFor('PENDING_PAYMENT'))
+      .when({ type: 'CapturePayment', data: { paymentId: 'p1', amountMinor: 6_999, at: at(1) } })
+      .thenFails('invalid_command');
+  });
+  it('FailPayment: PENDING_PAYMENT → PAYMENT_FAILED', () => {
+    given(historyFor('PENDING_PAYMENT'))
+      .when(sampleCommand('FailPayment'))
+      .then([{ type: 'OrderPaymentFailed', data: { reason: 'declined', at: iso(1) } }]);
+  });
+  it('ExpirePayment: PENDING_PAYMENT → PAYMENT_EXPIRED at the deadline, not a minute before', () => {
+    given(historyFor('PENDING_PAYMENT')).when({ type: 'ExpirePayment', data: { now: at(14.99) } }).thenFails('too_early');
+    given(historyFor('PENDING_PAYMENT'))
+      .when({ type: 'ExpirePayment', data: { now: at(15) } })
+      .then([{ type: 'OrderPaymentExpired', data: { at: iso(15) } }]);
+  });
+  it('AcceptOrder: PLACED → ACCEPTED with the preparation minutes (1-240)', () => {
+    given(historyFor('PLACED'))
+      .when(sampleCommand('AcceptOrder'))
+      .then([{ type: 'OrderAccepted', data: { by: OWNER, preparationMinutes: 15, at: iso(3) } }]);
+    for (const minutes of [0, 241, 1.5]) {
+      given(historyFor('PLACED'))
+        .when({ type: 'AcceptOrder', data: { by: OWNER, preparationMinutes: minutes, at: at(3) } })
+        .thenFails('invalid_command');
+    }
+  });
+  it('RejectOrder: PLACED → REJECTED with a reason, refunding everything', () => {
+    given(historyFor('PLACED'))
+      .when(sampleCommand('RejectOrder'))
+      .then([{ type: 'OrderRejected', data: { by: OWNER, reason: 'closing', automatic: false, refundMinor: 7_000, at: iso(3) } }]);
+    given(historyFor('PLACED')).when({ type: 'RejectOrder', data: { by: OWNER, reason: '  ', at: at(3) } }).thenFails('invalid_command');
+  });
+  it('RejectUnanswered: PLACED → REJECTED automatically once acceptTimeoutMinutes passed since PLACED', () => {
+    // PLACED at minute 1, timeout 10 minutes: due at minute 11.
+    given(historyFor('PLACED')).when({ type: 'RejectUnanswered', data: { now: at(10.9) } }).thenFails('too_early');
+    given(historyFor('PLACED'))
+      .when({ type: 'RejectUnanswered', data: { now: at(11) } })
+      .then([
+        {
+          type: 'OrderRejected',
+          data: {
+            by: { role: 'system', id: 'acceptance-timeout' },
+            reason: 'no answer from the restaurant within 10 minutes',
+            automatic: true,
+            refundMinor: 7_000,
+            at: iso(11),
+          },
+        },
+      ]);
+  });
+  it('StartPreparing: ACCEPTED → PREPARING', () => {
+    given(historyFor('ACCEPTED'))
+      .when(sampleCommand('StartPreparing'))
+      .then([{ type: 'OrderPreparationStarted', data: { by: OWNER, at: iso(4) } }]);
+  });
+  it('MarkReady: PREPARING → READY_FOR_PICKUP', () => {
+    given(historyFor('PREPARING'))
+      .when(sampleCommand('MarkReady'))
+      .then([{ type: 'OrderReadyForPickup', data: { by: OWNER, at: iso(20) } }]);
+  });
+  it.each(['ACCEPTED', 'PREPARING', 'READY_FOR_PICKUP'] as const)('ClaimOrder from %s: one driver per order', (status) => {
+    given(historyFor(status))
+      .when({ type: 'ClaimOrder', data: { driverId: DRIVER_ID, at: at(21) } })
+      .then([{ type: 'OrderDriverClaimed', data: { driverId: DRIVER_ID, at: iso(21) } }]);
+    const claimed = [...historyFor(status), EVENTS.claimed()];
+    given(claimed).when({ type: 'ClaimOrder', data: { driverId: OTHER_DRIVER_ID, at: at(22) } }).thenFails('already_claimed', status);
+    // The same driver claiming again (a retry) changes nothing.
+    given(claimed).when({ type: 'ClaimOrder', data: { driverId: DRIVER_ID, at: at(22) } }).then([]);
+    expect(given(claimed).state.status).toBe(status);
+  });
+  it('PickUpOrder: READY_FOR_PICKUP → PICKED_UP by the claiming driver with the pickup code', () => {
+    const ready = [...historyFor('READY_FOR_PICKUP'), EVENTS.claimed()];
+    given(ready).when(sampleCommand('PickUpOrder')).then([EVENTS.pickedUp()]);
+    given(ready).when({ type: 'PickUpOrder', data: { driverId: DRIVER_ID, pickupCode: '0000', at: at(25) } }).thenFails('invalid_pickup_code');
+    given(ready)
+      .when({ type: 'PickUpOrder', data: { driverId: OTHER_DRIVER_ID, pickupCode: '7315', at: at(25) } })
+      .thenFails('not_assigned_driver');
+    given(historyFor('READY_FOR_PICKUP')).when(sampleCommand('PickUpOrder')).thenFails('not_assigned_driver');
+  });
+  it("DeliverOrder: PICKED_UP → DELIVERED by the claiming driver with the customer's PIN", () => {
+    given(historyFor('PICKED_UP')).when(sampleCommand('DeliverOrder')).then([EVENTS.delivered()]);
+    given(historyFor('PICKED_UP'))
+      .when({ type: 'DeliverOrder', data: { driverId: DRIVER_ID, deliveryPin: '1111', at: at(40) } })
+      .thenFails('invalid_delivery_pin');
+    given(historyFor('PICKED_UP'))
+      .when({ type: 'DeliverOrder', data: { driverId: OTHER_DRIVER_ID, deliveryPin: '4821', at: at(40) } })
+      .thenFails('not_assigned_driver');
+  });
+  it('FailDelivery: PICKED_UP → DELIVERY_FAILED by the claiming driver or staff', () => {
+    given(historyFor('PICKED_UP'))
+      .when(sampleCommand('FailDelivery'))
+      .then([{ type: 'OrderDeliveryFailed', data: { by: { role: 'driver', id: DRIVER_ID }, reason: 'no answer', at: iso(45) } }]);
+    given(historyFor('PICKED_UP'))
+      .when({ type: 'FailDelivery', data: { by: { role: 'driver', id: OTHER_DRIVER_ID }, reason: 'x', at: at(45) } })
+      .thenFails('not_assigned_driver');
+    given(historyFor('PICKED_UP'))
+      .when({ type: 'FailDelivery', data: { by: SUPPORT, reason: 'driver accident', at: at(45) } })
+      .then([{ type: 'OrderDeliveryFailed', data: { by: SUPPORT, reason: 'driver accident', at: iso(45) } }]);
+  });
+  it('OpenDispute: DELIVERED → DISPUTED within the dispute window only', () => {
+    given(historyFor('DELIVERED'))
+      .when(sampleCommand('OpenDispute'))
+      .then([{ type: 'OrderDisputeOpened', data: { by: CUSTOMER, reason: 'missing item', at: iso(50) } }]);
+    // Delivered at minute 40, window 1,440 minutes: closes at minute 1,480.
+    given(historyFor('DELIVERED'))
+      .when({ type: 'OpenDispute', data: { by: CUSTOMER, reason: 'late', at: at(1_480) } })
+      .thenFails('dispute_window_closed');
+  });
+  it.each(['DISPUTED', 'DELIVERY_FAILED'] as const)('ResolveDispute: %s → RESOLVED with a refund of 0 to the total', (status) => {
+    given(historyFor(status))
+      .when(sampleCommand('ResolveDispute'))
+      .then([{ type: 'OrderDisputeResolved', data: { by: SUPPORT, refundMinor: 1_000, note: 'partial', at: iso(60) } }]);
+    given(historyFor(status))
+      .when({ type: 'ResolveDispute', data: { by: SUPPORT, refundMinor: 7_001, note: 'too much', at: at(60) } })
+      .thenFails('invalid_command');
+    expect(given(historyFor('RESOLVED')).state.refundMinor).toBe(3_000n);
+  });
+  it('CompleteOrder: DELIVERED → COMPLETED once the dispute window closed', () => {
+    given(historyFor('DELIVERED')).when({ type: 'CompleteOrder', data: { now: at(1_479) } }).thenFails('too_early');
+    given(historyFor('DELIVERED'))
+      .when({ type: 'CompleteOrder', data: { now: at(1_480) } })
+      .then([{ type: 'OrderCompleted', data: { at: iso(1_480) } }]);
+  });
+});
+
+describe('order decider: cancellation rules (who may cancel, what is refunded)', () => {
+  const roles: OrderActor['role'][] = ['customer', 'restaurant', 'driver', 'support', 'admin', 'system'];
+  const actor = (role: OrderActor['role']): OrderActor => ({ role, id: `${role}-1` });
+  const cases = ORDER_STATUSES.flatMap((status) => roles.map((role) => [status, role] as const));
+
+  it.each(cases)('from %s, a %s may cancel exactly when the rules say so', (status, role) => {
+    const command: OrderCommand = { type: 'CancelOrder', data: { by: actor(role), reason: 'because', at: at(30) } };
+    const spec = given(historyFor(status)).when(command);
+    if (!TRANSITIONS.CancelOrder.includes(status)) {
+      spec.thenFails('illegal_transition', status);
+    } else if (!CANCELLATION_RULES[status].includes(role)) {
+      spec.thenFails('cancellation_not_allowed', status);
+    } else {
+      const [event] = decide(command, given(historyFor(status)).state);
+      expect(event?.type).toBe('OrderCancelled');
+    }
+  });
+
+  it('the customer cancels for free before acceptance: the whole total comes back', () => {
+    given(historyFor('PLACED'))
+      .when({ type: 'CancelOrder', data: { by: CUSTOMER, reason: 'changed my mind', at: at(2) } })
+      .then([
+        {
+          type: 'OrderCancelled',
+          data: { by: CUSTOMER, reason: 'changed my mind', previousStatus: 'PLACED', refundMinor: 7_000, cancellationFeeMinor: 0, at: iso(2) },
+        },
+      ]);
+  });
+  it('before payment nothing was captured, so nothing is refunded', () => {
+    const [event] = decide({ type: 'CancelOrder', data: { by: CUSTOMER, reason: 'oops', at: at(1) } }, given(historyFor('PENDING_PAYMENT')).state);
+    expect(event).toMatchObject({ data: { refundMinor: 0, cancellationFeeMinor: 0 } });
+  });
+  it('after acceptance the customer pays 10 % of the food (rounded down) and gets the rest back', () => {
+    // food 6,000 → fee 600; total 7,000 → refund 6,400 (delivery fee and tip come back).
+    const [event] = decide({ type: 'CancelOrder', data: { by: CUSTOMER, reason: 'too slow', at: at(5) } }, given(historyFor('ACCEPTED')).state);
+    expect(event).toMatchObject({ data: { refundMinor: 6_400, cancellationFeeMinor: 600, previousStatus: 'ACCEPTED' } });
+  });
+  it('the fee rounds down: 10 % of 6,005 food is 600, not 601', () => {
+    const data = createdData();
+    const odd = {
+      ...data,
+      lines: [{ ...data.lines[0]!, lineTotalMinor: 6_005, unitPriceMinor: 6_005, quantity: 1, modifiers: [] }],
+      pricing: { ...data.pricing, subtotalMinor: 6_005, totalMinor: 7_005 },
+    };
+    const history: OrderEvent[] = [
+      { type: 'OrderCreated', data: odd },
+      { type: 'OrderPaymentCaptured', data: { paymentId: 'p', amountMinor: 7_005, at: iso(1) } },
+      EVENTS.accepted(),
+    ];
+    const [event] = decide({ type: 'CancelOrder', data: { by: CUSTOMER, reason: 'x', at: at(5) } }, given(history).state);
+    expect(event).toMatchObject({ data: { cancellationFeeMinor: 600, refundMinor: 6_405 } });
+  });
+  it.each(['ACCEPTED', 'PREPARING'] as const)('a restaurant that cannot fulfil (%s) refunds everything', (status) => {
+    const [event] = decide({ type: 'CancelOrder', data: { by: OWNER, reason: 'out of fish', at: at(6) } }, given(historyFor(status)).state);
+    expect(event).toMatchObject({ data: { refundMinor: 7_000, cancellationFeeMinor: 0 } });
+  });
+  it.each(['PLACED', 'ACCEPTED', 'PREPARING', 'READY_FOR_PICKUP'] as const)('support and admins cancel from %s with a full refund', (status) => {
+    for (const by of [SUPPORT, ADMIN]) {
+      const [event] = decide({ type: 'CancelOrder', data: { by, reason: 'incident', at: at(22) } }, given(historyFor(status)).state);
+      expect(event).toMatchObject({ data: { refundMinor: 7_000, cancellationFeeMinor: 0 } });
+    }
+  });
+  it('a cancellation needs a reason', () => {
+    given(historyFor('PLACED')).when({ type: 'CancelOrder', data: { by: CUSTOMER, reason: '', at: at(2) } }).thenFails('invalid_command');
+  });
+});
+
+describe('order decider: properties over random command sequences', () => {
+  const commandArbitrary = fc.constantFrom(...COMMAND_TYPES).map(sampleCommand);
+  it('status always equals the last timeline entry, money stays within the total, refused commands emit nothing', () => {
+    fc.assert(
+      fc.property(fc.array(commandArbitrary, { maxLength: 25 }), (commands) => {
+        let state = initialState();
+        for (const command of commands) {
+          let events: OrderEvent[] = [];
+          try {
+            events = decide(command, state);
+          } catch (error) {
+            expect(error).toBeInstanceOf(OrderError);
+            continue;
+          }
+          state = events.reduce(evolve, state);
+          const last = state.timeline.at(-1);
+          expect(state.status).toBe(last === undefined ? 'NONE' : last.status);
+          expect(state.refundMinor + state.cancellationFeeMinor).toBeLessThanOrEqual(7_000n);
+          if (TERMINAL_STATUSES.has(state.status as never)) {
+            for (const type of COMMAND_TYPES) expect(() => decide(sampleCommand(type), state)).toThrow(OrderError);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,466 @@
+/**
+ * The order decider (Emmett style): pure `decide(command, state)`, `evolve(state, event)` and
+ * `initialState()`. No I/O, no clock: scheduled commands carry `now`, the others `at`.
+ *
+ * The legal transitions are one table (`TRANSITIONS`): the decider checks it first, the unit
+ * specs generate every illegal case from it, and docs/orders.md prints it.
+ */
+import type { Decider } from '../../eventstore/index.js';
+import {
+  type OrderActor,
+  type OrderCommand,
+  type OrderCommandType,
+  type OrderCreatedData,
+  type OrderEvent,
+  type OrderStatus,
+} from './events.js';
+
+export type OrderStatusOrNone = OrderStatus | 'NONE';
+
+/** For each command, the statuses it may start from ('NONE': no order yet). */
+export const TRANSITIONS: Readonly<Record<OrderCommandType, readonly OrderStatusOrNone[]>> = {
+  CreateOrder: ['NONE'],
+  CapturePayment: ['PENDING_PAYMENT'],
+  FailPayment: ['PENDING_PAYMENT'],
+  ExpirePayment: ['PENDING_PAYMENT'],
+  AcceptOrder: ['PLACED'],
+  RejectOrder: ['PLACED'],
+  RejectUnanswered: ['PLACED'],
+  CancelOrder: ['PENDING_PAYMENT', 'PLACED', 'ACCEPTED', 'PREPARING', 'READY_FOR_PICKUP'],
+  StartPreparing: ['ACCEPTED'],
+  MarkReady: ['PREPARING'],
+  ClaimOrder: ['ACCEPTED', 'PREPARING', 'READY_FOR_PICKUP'],
+  PickUpOrder: ['READY_FOR_PICKUP'],
+  DeliverOrder: ['PICKED_UP'],
+  FailDelivery: ['PICKED_UP'],
+  OpenDispute: ['DELIVERED'],
+  ResolveDispute: ['DISPUTED', 'DELIVERY_FAILED'],
+  CompleteOrder: ['DELIVERED'],
+};
+
+/**
+ * Cancellation rules (stated in docs/orders.md): who may cancel from which status.
+ * The customer cancels for free until the restaurant accepts; after acceptance (and before
+ * preparation starts) the customer pays the late-cancellation fee; once the kitchen is
+ * cooking only the restaurant (it cannot fulfil) or staff may cancel, and the customer gets
+ * everything back; once the driver has the food nobody cancels (delivery failure or dispute).
+ */
+export const CANCELLATION_RULES: Readonly<Record<OrderStatus, readonly OrderActor['role'][]>> = {
+  PENDING_PAYMENT: ['customer', 'support', 'admin', 'system'],
+  PLACED: ['customer', 'support', 'admin'],
+  ACCEPTED: ['customer', 'restaurant', 'support', 'admin'],
+  PREPARING: ['restaurant', 'support', 'admin'],
+  READY_FOR_PICKUP: ['support', 'admin'],
+  PAYMENT_FAILED: [],
+  PAYMENT_EXPIRED: [],
+  REJECTED: [],
+  CANCELLED: [],
+  PICKED_UP: [],
+  DELIVERED: [],
+  COMPLETED: [],
+  DELIVERY_FAILED: [],
+  DISPUTED: [],
+  RESOLVED: [],
+};
+
+export const MAX_PREPARATION_MINUTES = 240;
+export const MAX_REASON_LENGTH = 500;
+
+export type OrderErrorCode =
+  | 'order_not_found'
+  | 'illegal_transition'
+  | 'cancellation_not_allowed'
+  | 'already_claimed'
+  | 'not_assigned_driver'
+  | 'invalid_pickup_code'
+  | 'invalid_delivery_pin'
+  | 'too_early'
+  | 'dispute_window_closed'
+  | 'invalid_command';
+
+const STATUS_OF_ERROR: Record<OrderErrorCode, number> = {
+  order_not_found: 404,
+  illegal_transition: 409,
+  cancellation_not_allowed: 409,
+  already_claimed: 409,
+  not_assigned_driver: 403,
+  invalid_pickup_code: 422,
+  invalid_delivery_pin: 422,
+  too_early: 409,
+  dispute_window_closed: 409,
+  invalid_command: 422,
+};
+
+/** A domain refusal; the routes map it to problem+json with the same code. */
+export class OrderError extends Error {
+  readonly httpStatus: number;
+  constructor(
+    readonly code: OrderErrorCode,
+    message: string,
+    readonly currentStatus: OrderStatusOrNone,
+  ) {
+    super(message);
+    this.name = 'OrderError';
+    this.httpStatus = STATUS_OF_ERROR[code];
+  }
+}
+
+export interface TimelineEntry {
+  status: OrderStatus;
+  at: string;
+}
+
+export interface OrderState {
+  status: OrderStatusOrNone;
+  order: OrderCreatedData | null;
+  timeline: TimelineEntry[];
+  driverId: string | null;
+  driverClaimedAt: string | null;
+  paymentId: string | null;
+  preparationMinutes: number | null;
+  /** When the money-relevant outcome is known: refunded to the customer, kept as a fee. */
+  refundMinor: bigint;
+  cancellationFeeMinor: bigint;
+  /** The last reason given (rejection, cancellation, delivery failure, dispute). */
+  reason: string | null;
+}
+
+export function initialState(): OrderState {
+  return {
+    status: 'NONE',
+    order: null,
+    timeline: [],
+    driverId: null,
+    driverClaimedAt: null,
+    paymentId: null,
+    preparationMinutes: null,
+    refundMinor: 0n,
+    cancellationFeeMinor: 0n,
+    reason: null,
+  };
+}
+
+const MINUTE_MS = 60_000;
+
+export function timeOf(state: OrderState, status: OrderStatus): number | null {
+  for (let index = state.timeline.length - 1; index >= 0; index -= 1) {
+    const entry = state.timeline[index]!;
+    if (entry.status === status) return Date.parse(entry.at);
+  }
+  return null;
+}
+
+function moved(state: OrderState, status: OrderStatus, at: string): OrderState {
+  return { ...state, status, timeline: [...state.timeline, { status, at }] };
+}
+
+export function evolve(state: OrderState, event: OrderEvent): OrderState {
+  switch (event.type) {
+    case 'OrderCreated':
+      return { ...moved(state, 'PENDING_PAYMENT', event.data.at), order: event.data };
+    case 'OrderPaymentCaptured':
+      return { ...moved(state, 'PLACED', event.data.at), paymentId: event.data.paymentId };
+    case 'OrderPaymentFailed':
+      return { ...moved(state, 'PAYMENT_FAILED', event.data.at), reason: event.data.reason };
+    case 'OrderPaymentExpired':
+      return moved(state, 'PAYMENT_EXPIRED', event.data.at);
+    case 'OrderAccepted':
+      return { ...moved(state, 'ACCEPTED', event.data.at), preparationMinutes: event.data.preparationMinutes };
+    case 'OrderRejected':
+      return {
+        ...moved(state, 'REJECTED', event.data.at),
+        reason: event.data.reason,
+        refundMinor: BigInt(event.data.refundMinor),
+      };
+    case 'OrderCancelled':
+      return {
+        ...moved(state, 'CANCELLED', event.data.at),
+        reason: event.data.reason,
+        refundMinor: BigInt(event.data.refundMinor),
+        cancellationFeeMinor: BigInt(event.data.cancellationFeeMinor),
+      };
+    case 'OrderPreparationStarted':
+      return moved(state, 'PREPARING', event.data.at);
+    case 'OrderReadyForPickup':
+      return moved(state, 'READY_FOR_PICKUP', event.data.at);
+    case 'OrderDriverClaimed':
+      return { ...state, driverId: event.data.driverId, driverClaimedAt: event.data.at };
+    case 'OrderPickedUp':
+      return moved(state, 'PICKED_UP', event.data.at);
+    case 'OrderDelivered':
+      return moved(state, 'DELIVERED', event.data.at);
+    case 'OrderDeliveryFailed':
+      return { ...moved(state, 'DELIVERY_FAILED', event.data.at), reason: event.data.reason };
+    case 'OrderDisputeOpened':
+      return { ...moved(state, 'DISPUTED', event.data.at), reason: event.data.reason };
+    case 'OrderDisputeResolved':
+      return { ...moved(state, 'RESOLVED', event.data.at), refundMinor: BigInt(event.data.refundMinor) };
+    case 'OrderCompleted':
+      return moved(state, 'COMPLETED', event.data.at);
+    default: {
+      const exhaustive: never = event;
+      throw new Error(`unknown order event ${JSON.stringify(exhaustive)}`);
+    }
+  }
+}
+
+function assertLegal(command: OrderCommand, state: OrderState): void {
+  if (TRANSITIONS[command.type].includes(state.status)) return;
+  if (state.status === 'NONE') throw new OrderError('order_not_found', 'There is no such order.', 'NONE');
+  throw new OrderError(
+    'illegal_transition',
+    `${command.type} is not possible while the order is ${state.status}.`,
+    state.status,
+  );
+}
+
+function checkReason(reason: string, state: OrderState): string {
+  const trimmed = reason.trim();
+  if (trimmed.length === 0 || trimmed.length > MAX_REASON_LENGTH) {
+    throw new OrderError('invalid_command', `A reason of 1-${MAX_REASON_LENGTH} characters is required.`, state.status);
+  }
+  return trimmed;
+}
+
+const iso = (date: Date): string => date.toISOString();
+
+function created(state: OrderState): OrderCreatedData {
+  // assertLegal ran first: every status but NONE has an OrderCreated behind it.
+  if (state.order === null) throw new Error('invariant: an order past NONE has its creation data');
+  return state.order;
+}
+
+function decideCreate(data: OrderCreatedData): OrderEvent[] {
+  const pricing = data.pricing;
+  const amounts = [
+    pricing.subtotalMinor,
+    pricing.discountMinor,
+    pricing.deliveryFeeMinor,
+    pricing.taxMinor,
+    pricing.tipMinor,
+    pricing.totalMinor,
+  ];
+  const invalid = (message: string) => new OrderError('invalid_command', message, 'NONE');
+  if (amounts.some((amount) => !Number.isSafeInteger(amount) || amount < 0)) throw invalid('amounts are non-negative integers');
+  const lines = data.lines.reduce((sum, line) => sum + line.lineTotalMinor, 0);
+  if (lines !== pricing.subtotalMinor) throw invalid('the lines do not add up to the subtotal');
+  const total = pricing.subtotalMinor - pricing.discountMinor + pricing.deliveryFeeMinor + pricing.taxMinor + pricing.tipMinor;
+  if (total !== pricing.totalMinor) throw invalid('the parts do not add up to the total');
+  if (data.lines.length === 0) throw invalid('an order has at least one line');
+  return [{ type: 'OrderCreated', data }];
+}
+
+/** Refund and fee of a cancellation by `by` from the current status (the rules above). */
+export function cancellationOutcome(
+  state: OrderState,
+  by: OrderActor,
+): { refundMinor: bigint; cancellationFeeMinor: bigint } {
+  const order = created(state);
+  if (state.status === 'PENDING_PAYMENT') return { refundMinor: 0n, cancellationFeeMinor: 0n };
+  const total = BigInt(order.pricing.totalMinor);
+  if (state.status === 'ACCEPTED' && by.role === 'customer') {
+    const food = BigInt(order.pricing.subtotalMinor - order.pricing.discountMinor);
+    // Rounded down: the fee never exceeds the stated percentage (in the customer's favour).
+    const fee = (food * BigInt(order.policy.lateCancellationFeePercent)) / 100n;
+    return { refundMinor: total - fee, cancellationFeeMinor: fee };
+  }
+  return { refundMinor: total, cancellationFeeMinor: 0n };
+}
+
+function decideCancel(command: Extract<OrderCommand, { type: 'CancelOrder' }>, state: OrderState): OrderEvent[] {
+  const status = state.status as OrderStatus;
+  const { by } = command.data;
+  if (!CANCELLATION_RULES[status].includes(by.role)) {
+    throw new OrderError(
+      'cancellation_not_allowed',
+      `A ${by.role} cannot cancel an order that is ${status}.`,
+      status,
+    );
+  }
+  const reason = checkReason(command.data.reason, state);
+  const outcome = cancellationOutcome(state, by);
+  return [
+    {
+      type: 'OrderCancelled',
+      data: {
+        by,
+        reason,
+        previousStatus: status,
+        refundMinor: Number(outcome.refundMinor),
+        cancellationFeeMinor: Number(outcome.cancellationFeeMinor),
+        at: iso(command.data.at),
+      },
+    },
+  ];
+}
+
+function decideScheduled(command: OrderCommand, state: OrderState): OrderEvent[] {
+  const order = created(state);
+  const policy = order.policy;
+  const tooEarly = (what: string, dueMs: number) =>
+    new OrderError('too_early', `${what} is due at ${new Date(dueMs).toISOString()}.`, state.status);
+  switch (command.type) {
+    case 'ExpirePayment': {
+      const due = timeOf(state, 'PENDING_PAYMENT')! + policy.paymentTimeoutMinutes * MINUTE_MS;
+      if (command.data.now.getTime() < due) throw tooEarly('The payment deadline', due);
+      return [{ type: 'OrderPaymentExpired', data: { at: iso(command.data.now) } }];
+    }
+    case 'RejectUnanswered': {
+      const due = timeOf(state, 'PLACED')! + policy.acceptTimeoutMinutes * MINUTE_MS;
+      if (command.data.now.getTime() < due) throw tooEarly('The automatic rejection', due);
+      const by: OrderActor = { role: 'system', id: 'acceptance-timeout' };
+      const reason = `no answer from the restaurant within ${policy.acceptTimeoutMinutes} minutes`;
+      const refundMinor = order.pricing.totalMinor;
+      return [{ type: 'OrderRejected', data: { by, reason, automatic: true, refundMinor, at: iso(command.data.now) } }];
+    }
+    case 'CompleteOrder': {
+      const due = timeOf(state, 'DELIVERED')! + policy.disputeWindowMinutes * MINUTE_MS;
+      if (command.data.now.getTime() < due) throw tooEarly('Completion', due);
+      return [{ type: 'OrderCompleted', data: { at: iso(command.data.now) } }];
+    }
+    default:
+      throw new Error(`${command.type} is not a scheduled command`);
+  }
+}
+
+function decideDriver(command: OrderCommand, state: OrderState): OrderEvent[] {
+  const order = created(state);
+  switch (command.type) {
+    case 'ClaimOrder': {
+      if (state.driverId === command.data.driverId) return []; // a retried claim changes nothing
+      if (state.driverId !== null) throw new OrderError('already_claimed', 'Another driver has this order.', state.status);
+      return [{ type: 'OrderDriverClaimed', data: { driverId: command.data.driverId, at: iso(command.data.at) } }];
+    }
+    case 'PickUpOrder': {
+      if (state.driverId !== command.data.driverId) {
+        throw new OrderError('not_assigned_driver', 'Only the driver who claimed the order picks it up.', state.status);
+      }
+      if (command.data.pickupCode !== order.pickupCode) {
+        throw new OrderError('invalid_pickup_code', 'The pickup code is wrong.', state.status);
+      }
+      return [{ type: 'OrderPickedUp', data: { driverId: command.data.driverId, at: iso(command.data.at) } }];
+    }
+    case 'DeliverOrder': {
+      if (state.driverId !== command.data.driverId) {
+        throw new OrderError('not_assigned_driver', 'Only the driver who claimed the order delivers it.', state.status);
+      }
+      if (command.data.deliveryPin !== order.deliveryPin) {
+        throw new OrderError('invalid_delivery_pin', "The customer's delivery PIN is wrong.", state.status);
+      }
+      return [{ type: 'OrderDelivered', data: { driverId: command.data.driverId, at: iso(command.data.at) } }];
+    }
+    case 'FailDelivery': {
+      const { by } = command.data;
+      if (by.role === 'driver' && state.driverId !== by.id) {
+        throw new OrderError('not_assigned_driver', 'Only the driver who claimed the order reports a failure.', state.status);
+      }
+      const reason = checkReason(command.data.reason, state);
+      return [{ type: 'OrderDeliveryFailed', data: { by, reason, at: iso(command.data.at) } }];
+    }
+    default:
+      throw new Error(`${command.type} is not a driver command`);
+  }
+}
+
+function decideRestaurant(command: OrderCommand, state: OrderState): OrderEvent[] {
+  const order = created(state);
+  switch (command.type) {
+    case 'AcceptOrder': {
+      const minutes = command.data.preparationMinutes;
+      if (!Number.isSafeInteger(minutes) || minutes < 1 || minutes > MAX_PREPARATION_MINUTES) {
+        throw new OrderError('invalid_command', `Preparation takes 1-${MAX_PREPARATION_MINUTES} minutes.`, state.status);
+      }
+      return [{ type: 'OrderAccepted', data: { by: command.data.by, preparationMinutes: minutes, at: iso(command.data.at) } }];
+    }
+    case 'RejectOrder': {
+      const reason = checkReason(command.data.reason, state);
+      const data = { by: command.data.by, reason, automatic: false, refundMinor: order.pricing.totalMinor, at: iso(command.data.at) };
+      return [{ type: 'OrderRejected', data }];
+    }
+    case 'StartPreparing':
+      return [{ type: 'OrderPreparationStarted', data: { by: command.data.by, at: iso(command.data.at) } }];
+    case 'MarkReady':
+      return [{ type: 'OrderReadyForPickup', data: { by: command.data.by, at: iso(command.data.at) } }];
+    default:
+      throw new Error(`${command.type} is not a restaurant command`);
+  }
+}
+
+function decidePayment(command: OrderCommand, state: OrderState): OrderEvent[] {
+  const order = created(state);
+  switch (command.type) {
+    case 'CapturePayment':
+      if (command.data.amountMinor !== order.pricing.totalMinor) {
+        throw new OrderError(
+          'invalid_command',
+          `The captured amount ${command.data.amountMinor} is not the order total ${order.pricing.totalMinor}.`,
+          state.status,
+        );
+      }
+      return [{ type: 'OrderPaymentCaptured', data: { ...command.data, at: iso(command.data.at) } }];
+    case 'FailPayment':
+      return [{ type: 'OrderPaymentFailed', data: { reason: checkReason(command.data.reason, state), at: iso(command.data.at) } }];
+    default:
+      throw new Error(`${command.type} is not a payment command`);
+  }
+}
+
+function decideDispute(command: OrderCommand, state: OrderState): OrderEvent[] {
+  const order = created(state);
+  switch (command.type) {
+    case 'OpenDispute': {
+      const closes = timeOf(state, 'DELIVERED')! + order.policy.disputeWindowMinutes * MINUTE_MS;
+      if (command.data.at.getTime() >= closes) {
+        throw new OrderError('dispute_window_closed', `Disputes closed at ${new Date(closes).toISOString()}.`, state.status);
+      }
+      const reason = checkReason(command.data.reason, state);
+      return [{ type: 'OrderDisputeOpened', data: { by: command.data.by, reason, at: iso(command.data.at) } }];
+    }
+    case 'ResolveDispute': {
+      const refund = command.data.refundMinor;
+      if (!Number.isSafeInteger(refund) || refund < 0 || refund > order.pricing.totalMinor) {
+        throw new OrderError('invalid_command', `The refund is 0 to ${order.pricing.totalMinor} XAF.`, state.status);
+      }
+      const note = checkReason(command.data.note, state);
+      return [{ type: 'OrderDisputeResolved', data: { by: command.data.by, refundMinor: refund, note, at: iso(command.data.at) } }];
+    }
+    default:
+      throw new Error(`${command.type} is not a dispute command`);
+  }
+}
+
+export function decide(command: OrderCommand, state: OrderState): OrderEvent[] {
+  assertLegal(command, state);
+  switch (command.type) {
+    case 'CreateOrder':
+      return decideCreate(command.data);
+    case 'CapturePayment':
+    case 'FailPayment':
+      return decidePayment(command, state);
+    case 'ExpirePayment':
+    case 'RejectUnanswered':
+    case 'CompleteOrder':
+      return decideScheduled(command, state);
+    case 'AcceptOrder':
+    case 'RejectOrder':
+    case 'StartPreparing':
+    case 'MarkReady':
+      return decideRestaurant(command, state);
+    case 'CancelOrder':
+      return decideCancel(command, state);
+    case 'ClaimOrder':
+    case 'PickUpOrder':
+    case 'DeliverOrder':
+    case 'FailDelivery':
+      return decideDriver(command, state);
+    case 'OpenDispute':
+    case 'ResolveDispute':
+      return decideDispute(command, state);
+    default: {
+      const exhaustive: never = command;
+      throw new Error(`unknown order command ${JSON.stringify(exhaustive)}`);
+    }
+  }
+}
+
+export const orderDecider: Decider<OrderCommand, OrderEvent, OrderState> = { decide, evolve, initialState };

@@ -1,0 +1,185 @@
+/**
+ * The order aggregate's vocabulary: statuses, commands and events as `{ type, data }` unions
+ * (Emmett style). Events are JSON: instants are ISO strings, amounts are integer XAF numbers
+ * (validated within the safe range when the order is created); the state holds bigint.
+ */
+
+export const ORDER_STATUSES = [
+  'PENDING_PAYMENT',
+  'PLACED',
+  'PAYMENT_FAILED',
+  'PAYMENT_EXPIRED',
+  'ACCEPTED',
+  'REJECTED',
+  'CANCELLED',
+  'PREPARING',
+  'READY_FOR_PICKUP',
+  'PICKED_UP',
+  'DELIVERED',
+  'COMPLETED',
+  'DELIVERY_FAILED',
+  'DISPUTED',
+  'RESOLVED',
+] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+export const TERMINAL_STATUSES: ReadonlySet<OrderStatus> = new Set([
+  'PAYMENT_FAILED',
+  'PAYMENT_EXPIRED',
+  'REJECTED',
+  'CANCELLED',
+  'COMPLETED',
+  'RESOLVED',
+]);
+
+/** Who acts on an order, as the decider sees it (the route maps principals to this). */
+export type ActorRole = 'customer' | 'restaurant' | 'driver' | 'support' | 'admin' | 'system';
+export interface OrderActor {
+  role: ActorRole;
+  id: string;
+}
+
+export interface OrderLineModifier {
+  groupId: string;
+  optionId: string;
+  name: string;
+  priceDeltaMinor: number;
+}
+
+export interface OrderLine {
+  itemId: string;
+  name: string;
+  quantity: number;
+  unitPriceMinor: number;
+  modifiers: OrderLineModifier[];
+  lineTotalMinor: number;
+}
+
+export interface OrderPricingData {
+  subtotalMinor: number;
+  discountMinor: number;
+  deliveryFeeMinor: number;
+  taxMinor: number;
+  tipMinor: number;
+  totalMinor: number;
+  distanceMetres: number;
+  taxRatePercent: string;
+}
+
+export type PaymentMethod =
+  | { kind: 'wallet' }
+  | { kind: 'mobile_money'; provider: 'MTN' | 'ORANGE'; phone: string };
+
+export interface DeliveryAddress {
+  latitude: number;
+  longitude: number;
+  text: string;
+}
+
+/** The time limits of this order, captured at creation so that replays never change meaning. */
+export interface OrderPolicy {
+  paymentTimeoutMinutes: number;
+  acceptTimeoutMinutes: number;
+  disputeWindowMinutes: number;
+  trackingExpiryMinutes: number;
+  /** Percent of (subtotal − discount) kept when the customer cancels an accepted order. */
+  lateCancellationFeePercent: number;
+}
+
+export interface OrderCreatedData {
+  orderId: string;
+  restaurantId: string;
+  restaurantOwnerId: string;
+  restaurantName: string;
+  customer: { kind: 'user' | 'guest'; id: string };
+  lines: OrderLine[];
+  pricing: OrderPricingData;
+  couponCode: string | null;
+  delivery: DeliveryAddress;
+  paymentMethod: PaymentMethod;
+  scheduledFor: string | null;
+  /** Half of the public tracking token (the other half is the order id); ≥ 128 random bits. */
+  trackingSecret: string;
+  /** The customer gives it to the driver at the door (DELIVERED). */
+  deliveryPin: string;
+  /** The restaurant gives it to the driver at the counter (PICKED_UP). */
+  pickupCode: string;
+  estimatedPreparationMinutes: number;
+  policy: OrderPolicy;
+  at: string;
+}
+
+export type OrderEvent =
+  | { type: 'OrderCreated'; data: OrderCreatedData }
+  | { type: 'OrderPaymentCaptured'; data: { paymentId: string; amountMinor: number; at: string } }
+  | { type: 'OrderPaymentFailed'; data: { reason: string; at: string } }
+  | { type: 'OrderPaymentExpired'; data: { at: string } }
+  | { type: 'OrderAccepted'; data: { by: OrderActor; preparationMinutes: number; at: string } }
+  | { type: 'OrderRejected'; data: { by: OrderActor; reason: string; automatic: boolean; refundMinor: number; at: string } }
+  | {
+      type: 'OrderCancelled';
+      data: {
+        by: OrderActor;
+        reason: string;
+        previousStatus: OrderStatus;
+        refundMinor: number;
+        cancellationFeeMinor: number;
+        at: string;
+      };
+    }
+  | { type: 'OrderPreparationStarted'; data: { by: OrderActor; at: string } }
+  | { type: 'OrderReadyForPickup'; data: { by: OrderActor; at: string } }
+  | { type: 'OrderDriverClaimed'; data: { driverId: string; at: string } }
+  | { type: 'OrderPickedUp'; data: { driverId: string; at: string } }
+  | { type: 'OrderDelivered'; data: { driverId: string; at: string } }
+  | { type: 'OrderDeliveryFailed'; data: { by: OrderActor; reason: string; at: string } }
+  | { type: 'OrderDisputeOpened'; data: { by: OrderActor; reason: string; at: string } }
+  | { type: 'OrderDisputeResolved'; data: { by: OrderActor; refundMinor: number; note: string; at: string } }
+  | { type: 'OrderCompleted'; data: { at: string } };
+
+export type OrderEventType = OrderEvent['type'];
+export const ORDER_EVENT_TYPES: readonly OrderEventType[] = [
+  'OrderCreated',
+  'OrderPaymentCaptured',
+  'OrderPaymentFailed',
+  'OrderPaymentExpired',
+  'OrderAccepted',
+  'OrderRejected',
+  'OrderCancelled',
+  'OrderPreparationStarted',
+  'OrderReadyForPickup',
+  'OrderDriverClaimed',
+  'OrderPickedUp',
+  'OrderDelivered',
+  'OrderDeliveryFailed',
+  'OrderDisputeOpened',
+  'OrderDisputeResolved',
+  'OrderCompleted',
+];
+
+export type OrderCommand =
+  | { type: 'CreateOrder'; data: OrderCreatedData }
+  | { type: 'CapturePayment'; data: { paymentId: string; amountMinor: number; at: Date } }
+  | { type: 'FailPayment'; data: { reason: string; at: Date } }
+  /** Scheduled: the payment deadline passed. `now` is the scheduler's clock. */
+  | { type: 'ExpirePayment'; data: { now: Date } }
+  | { type: 'AcceptOrder'; data: { by: OrderActor; preparationMinutes: number; at: Date } }
+  | { type: 'RejectOrder'; data: { by: OrderActor; reason: string; at: Date } }
+  /** Scheduled: the restaurant did not answer within the policy's acceptTimeoutMinutes. */
+  | { type: 'RejectUnanswered'; data: { now: Date } }
+  | { type: 'CancelOrder'; data: { by: OrderActor; reason: string; at: Date } }
+  | { type: 'StartPreparing'; data: { by: OrderActor; at: Date } }
+  | { type: 'MarkReady'; data: { by: OrderActor; at: Date } }
+  | { type: 'ClaimOrder'; data: { driverId: string; at: Date } }
+  | { type: 'PickUpOrder'; data: { driverId: string; pickupCode: string; at: Date } }
+  | { type: 'DeliverOrder'; data: { driverId: string; deliveryPin: string; at: Date } }
+  | { type: 'FailDelivery'; data: { by: OrderActor; reason: string; at: Date } }
+  | { type: 'OpenDispute'; data: { by: OrderActor; reason: string; at: Date } }
+  | { type: 'ResolveDispute'; data: { by: OrderActor; refundMinor: number; note: string; at: Date } }
+  /** Scheduled: the dispute window after delivery closed. */
+  | { type: 'CompleteOrder'; data: { now: Date } };
+
+export type OrderCommandType = OrderCommand['type'];
+
+export const orderStream = (orderId: string): string => `order-${orderId}`;
+export const ORDER_STREAM_PREFIX = 'order-';
