@@ -1,0 +1,127 @@
+/**
+ * The provider port: what the payments, wallet, escrow and payout contexts need from a Mobile
+ * Money aggregator, in our own vocabulary. Adapters translate each provider's wire format to
+ * this; nothing outside `providers/` ever sees a CamPay or MTN field name.
+ *
+ * Amounts are integer minor units (XAF has exponent 0) as bigint; phones are E.164
+ * (`+2376XXXXXXXX`); statuses are the three every provider shares.
+ */
+
+export const PROVIDER_NAMES = ['campay', 'mtn_momo'] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
+
+export const OPERATORS = ['MTN', 'ORANGE'] as const;
+export type Operator = (typeof OPERATORS)[number];
+
+export type ProviderStatus = 'PENDING' | 'SUCCESSFUL' | 'FAILED';
+
+/** MTN keeps collections and disbursements under different paths; CamPay does not care. */
+export type TransactionKind = 'collection' | 'disbursement';
+
+export interface CollectRequest {
+  amountMinor: bigint;
+  currency: string;
+  phoneE164: string;
+  /** Shown to the payer on the USSD prompt; keep it short and free of personal data. */
+  description: string;
+  /** Our id for the attempt (a UUID): the idempotency key on providers that honour one. */
+  externalReference: string;
+}
+
+export interface CollectResult {
+  provider: ProviderName;
+  providerReference: string;
+  status: ProviderStatus;
+  /** The code the payer dials to approve, when the provider gives one. */
+  ussdCode?: string;
+  operator: Operator;
+}
+
+export type DisburseRequest = CollectRequest;
+
+export interface DisburseResult {
+  provider: ProviderName;
+  providerReference: string;
+  status: ProviderStatus;
+  operator: Operator;
+}
+
+export interface TransactionStatus {
+  provider: ProviderName;
+  kind: TransactionKind;
+  providerReference: string;
+  status: ProviderStatus;
+  /** Why it FAILED, in the provider's own words (e.g. NOT_ENOUGH_FUNDS, APPROVAL_REJECTED). */
+  reason?: string;
+  amountMinor: bigint;
+  currency: string;
+  operator?: Operator;
+  /** The operator's own transaction id (CamPay operator_reference, MTN financialTransactionId). */
+  operatorReference?: string;
+  externalReference?: string;
+}
+
+export interface HistoryQuery {
+  from: Date;
+  /** Exclusive. */
+  to: Date;
+}
+
+/** One line of the provider's statement, for reconciliation. */
+export interface HistoryRow {
+  provider: ProviderName;
+  providerReference: string;
+  externalReference?: string;
+  /** The provider's short code (CamPay `CP…`). */
+  code?: string;
+  kind: TransactionKind;
+  amountMinor: bigint;
+  /** The provider's charge on this transaction (a fee we pay). */
+  feeMinor: bigint;
+  currency: string;
+  status: ProviderStatus;
+  at: Date;
+  operator?: Operator;
+  operatorReference?: string;
+  phoneE164?: string;
+}
+
+export interface ProviderBalance {
+  provider: ProviderName;
+  currency: string;
+  totalMinor: bigint;
+  byOperator: Partial<Record<Operator, bigint>>;
+}
+
+/** The parts of an HTTP request a webhook verifier needs; framework-free on purpose. */
+export interface WebhookRequest {
+  method: string;
+  query: Record<string, unknown>;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+  rawBody?: string | Buffer;
+}
+
+export type WebhookVerdict =
+  | {
+      accepted: true;
+      providerReference: string;
+      /** When the webhook says (MTN's callback URL does; CamPay's webhook does not). */
+      kind?: TransactionKind;
+      /** Only a hint: the caller re-reads `status` before acting on it. */
+      hintedStatus?: ProviderStatus;
+    }
+  | { accepted: false; reason: string };
+
+export interface PaymentProvider {
+  readonly name: ProviderName;
+  /** The operators this provider can charge and pay. */
+  readonly operators: readonly Operator[];
+  collect(request: CollectRequest): Promise<CollectResult>;
+  status(providerReference: string, kind?: TransactionKind): Promise<TransactionStatus>;
+  disburse(request: DisburseRequest): Promise<DisburseResult>;
+  /** Absent where the provider has no statement API (MTN MoMo Open API). */
+  history?(query: HistoryQuery): Promise<HistoryRow[]>;
+  balance(): Promise<ProviderBalance>;
+  verifyWebhook(request: WebhookRequest): Promise<WebhookVerdict>;
+}
