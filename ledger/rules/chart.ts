@@ -1,0 +1,163 @@
+import type { AccountFlags, AccountKind, Currency, NewAccount } from './types.js';
+
+/**
+ * The platform's chart of accounts. Every id is readable, stable and derivable from business
+ * ids alone, so any writer can open an account lazily and arrive at the same id:
+ *
+ *   <family>:<name>:<subject>:<currency>      e.g. wallet:customer:7f3c…:XAF
+ *
+ * `subject` is the business id (user, order, restaurant, driver), the provider name, or the
+ * literal `platform` for the platform's own accounts. Subjects match [A-Za-z0-9_-]{1,64}
+ * (UUIDs and ULIDs fit), so an id is at most 8 + 1 + 13 + 1 + 64 + 1 + 3 = 91 characters,
+ * inside the ledger's 128, and ':' can never appear inside a segment.
+ */
+
+export const PROVIDERS = ['campay', 'mtn_momo', 'noupia'] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
+export type AccountRole =
+  | 'customer_wallet'
+  | 'order_escrow'
+  | 'restaurant_payable'
+  | 'driver_payable'
+  | 'tax_payable'
+  | 'commission_revenue'
+  | 'delivery_revenue'
+  | 'promotions_expense'
+  | 'provider_fees_expense'
+  | 'delivery_expense'
+  | 'provider_clearing'
+  | 'customer_points'
+  | 'points_issuance'
+  | 'world';
+
+type SubjectRule = 'entity' | 'platform' | 'provider';
+
+interface RoleRule {
+  readonly family: string;
+  readonly name: string;
+  readonly subject: SubjectRule;
+  readonly kind: AccountKind;
+  readonly flags: AccountFlags;
+  readonly currencies: readonly Currency[];
+}
+
+const NO_DEBIT_BALANCE: AccountFlags = {
+  debitsMustNotExceedCredits: true,
+  creditsMustNotExceedDebits: false,
+};
+const NO_CREDIT_BALANCE: AccountFlags = {
+  debitsMustNotExceedCredits: false,
+  creditsMustNotExceedDebits: true,
+};
+const UNBOUNDED: AccountFlags = { debitsMustNotExceedCredits: false, creditsMustNotExceedDebits: false };
+const MONEY: readonly Currency[] = ['XAF', 'USD'];
+
+/**
+ * Which side each account may never cross (see README for the reasoning per role):
+ * - what the platform owes (wallets, escrow, payables, tax) and what it earned (revenue) are
+ *   credit-normal: they must never be debited below zero, pending debits counted;
+ * - what it spent (expenses) and what providers hold for it (clearing) are debit-normal: they
+ *   must never be credited below zero, so a payout cannot exceed what a provider collected;
+ * - points issuance is the mint of the PTS ledger: redemptions can never exceed awards;
+ * - the world account is the outside counterparty (capital injections, corrections): unbounded.
+ */
+// One role per line reads as a table.
+// prettier-ignore
+const ROLE_RULES: Readonly<Record<AccountRole, RoleRule>> = {
+  customer_wallet: { family: 'wallet', name: 'customer', subject: 'entity', kind: 'liability', flags: NO_DEBIT_BALANCE, currencies: MONEY },
+  order_escrow: { family: 'escrow', name: 'order', subject: 'entity', kind: 'liability', flags: NO_DEBIT_BALANCE, currencies: MONEY },
+  restaurant_payable: { family: 'payable', name: 'restaurant', subject: 'entity', kind: 'liability', flags: NO_DEBIT_BALANCE, currencies: MONEY },
+  driver_payable: { family: 'payable', name: 'driver', subject: 'entity', kind: 'liability', flags: NO_DEBIT_BALANCE, currencies: MONEY },
+  tax_payable: { family: 'payable', name: 'tax', subject: 'platform', kind: 'liability', flags: NO_DEBIT_BALANCE, currencies: MONEY },
+  commission_revenue: { family: 'revenue', name: 'commission', subject: 'platform', kind: 'revenue', flags: NO_DEBIT_BALANCE, currencies: MONEY },
+  delivery_revenue: { family: 'revenue', name: 'delivery', subject: 'platform', kind: 'revenue', flags: NO_DEBIT_BALANCE, currencies: MONEY },
+  promotions_expense: { family: 'expense', name: 'promotions', subject: 'platform', kind: 'expense', flags: NO_CREDIT_BALANCE, currencies: MONEY },
+  provider_fees_expense: { family: 'expense', name: 'provider_fees', subject: 'platform', kind: 'expense', flags: NO_CREDIT_BALANCE, currencies: MONEY },
+  delivery_expense: { family: 'expense', name: 'delivery', subject: 'platform', kind: 'expense', flags: NO_CREDIT_BALANCE, currencies: MONEY },
+  provider_clearing: { family: 'clearing', name: 'provider', subject: 'provider', kind: 'asset', flags: NO_CREDIT_BALANCE, currencies: MONEY },
+  customer_points: { family: 'points', name: 'customer', subject: 'entity', kind: 'liability', flags: NO_DEBIT_BALANCE, currencies: ['PTS'] },
+  points_issuance: { family: 'points', name: 'issuance', subject: 'platform', kind: 'equity', flags: NO_CREDIT_BALANCE, currencies: ['PTS'] },
+  world: { family: 'world', name: 'external', subject: 'platform', kind: 'equity', flags: UNBOUNDED, currencies: ['XAF', 'USD', 'PTS'] },
+};
+
+const ROLE_BY_PREFIX: ReadonlyMap<string, AccountRole> = new Map(
+  (Object.keys(ROLE_RULES) as AccountRole[]).map((role) => {
+    const rule = ROLE_RULES[role];
+    return [`${rule.family}:${rule.name}`, role] as const;
+  }),
+);
+
+const ENTITY_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const PROVIDER_SET: ReadonlySet<string> = new Set(PROVIDERS);
+export const PLATFORM_SUBJECT = 'platform';
+
+export interface AccountSpec {
+  readonly id: string;
+  readonly role: AccountRole;
+  readonly subject: string;
+  readonly currency: Currency;
+  readonly kind: AccountKind;
+  readonly flags: AccountFlags;
+}
+
+function subjectAllowed(rule: SubjectRule, subject: string): boolean {
+  if (rule === 'platform') return subject === PLATFORM_SUBJECT;
+  if (rule === 'provider') return PROVIDER_SET.has(subject);
+  return ENTITY_ID.test(subject);
+}
+
+/** The account id of a role; throws RangeError for a subject or currency the role does not take. */
+export function accountId(role: AccountRole, subject: string, currency: Currency): string {
+  const rule = ROLE_RULES[role];
+  if (!subjectAllowed(rule.subject, subject)) throw new RangeError(`${role}: invalid subject "${subject}"`);
+  if (!rule.currencies.includes(currency)) throw new RangeError(`${role}: no ${currency} account`);
+  return `${rule.family}:${rule.name}:${subject}:${currency}`;
+}
+
+/** Parses an id of this chart back into its spec; null for anything the chart does not define. */
+export function accountSpec(id: string): AccountSpec | null {
+  const parts = id.split(':');
+  if (parts.length !== 4) return null;
+  const [family, name, subject, currency] = parts as [string, string, string, string];
+  const role = ROLE_BY_PREFIX.get(`${family}:${name}`);
+  if (role === undefined) return null;
+  const rule = ROLE_RULES[role];
+  if (!subjectAllowed(rule.subject, subject)) return null;
+  const matched = rule.currencies.find((allowed) => allowed === currency);
+  if (matched === undefined) return null;
+  return { id, role, subject, currency: matched, kind: rule.kind, flags: rule.flags };
+}
+
+/** The NewAccount a writer opens for a chart id it has never seen; null if not a chart id. */
+export function chartAccount(id: string): NewAccount | null {
+  const spec = accountSpec(id);
+  if (spec === null) return null;
+  return { id, currency: spec.currency, kind: spec.kind, flags: { ...spec.flags } };
+}
+
+export const customerWalletId = (userId: string, currency: Currency): string =>
+  accountId('customer_wallet', userId, currency);
+export const orderEscrowId = (orderId: string, currency: Currency): string =>
+  accountId('order_escrow', orderId, currency);
+export const restaurantPayableId = (restaurantId: string, currency: Currency): string =>
+  accountId('restaurant_payable', restaurantId, currency);
+export const driverPayableId = (driverId: string, currency: Currency): string =>
+  accountId('driver_payable', driverId, currency);
+export const taxPayableId = (currency: Currency): string =>
+  accountId('tax_payable', PLATFORM_SUBJECT, currency);
+export const commissionRevenueId = (currency: Currency): string =>
+  accountId('commission_revenue', PLATFORM_SUBJECT, currency);
+export const deliveryRevenueId = (currency: Currency): string =>
+  accountId('delivery_revenue', PLATFORM_SUBJECT, currency);
+export const promotionsExpenseId = (currency: Currency): string =>
+  accountId('promotions_expense', PLATFORM_SUBJECT, currency);
+export const providerFeesExpenseId = (currency: Currency): string =>
+  accountId('provider_fees_expense', PLATFORM_SUBJECT, currency);
+export const deliveryExpenseId = (currency: Currency): string =>
+  accountId('delivery_expense', PLATFORM_SUBJECT, currency);
+export const providerClearingId = (provider: Provider, currency: Currency): string =>
+  accountId('provider_clearing', provider, currency);
+export const customerPointsId = (userId: string): string => accountId('customer_points', userId, 'PTS');
+export const pointsIssuanceId = (): string => accountId('points_issuance', PLATFORM_SUBJECT, 'PTS');
+export const worldId = (currency: Currency): string => accountId('world', PLATFORM_SUBJECT, currency);
