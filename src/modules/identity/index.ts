@@ -1,6 +1,9 @@
 import type { ModuleRegistration } from '../index.js';
+import { registerAdminRoutes } from './routes/admin.js';
 import { registerAuthRoutes } from './routes/auth.js';
+import { registerGuestRoutes } from './routes/guest.js';
 import { registerMeRoutes } from './routes/me.js';
+import { registerTwoFactorRoutes } from './routes/two-factor.js';
 
 /**
  * The identity context's public API. Other contexts use (through `services.identity`):
@@ -19,7 +22,15 @@ export { ACCESS_TOKEN_TTL_MS, TokenError, type VerifiedToken } from './tokens.js
 export const identityModule: ModuleRegistration = {
   name: 'identity',
   async plugin(app, { services }) {
+    // GDPR erasure crypto-shreds the person's PII in events (DESIGN.md 8); subject = user id.
+    services.identity.privacy.registerContributor({
+      name: 'eventstore',
+      erase: (userId) => services.eventStore.erasePersonalData(userId, { actorId: userId }),
+    });
     registerAuthRoutes(app, services);
     registerMeRoutes(app, services);
+    registerTwoFactorRoutes(app, services);
+    registerGuestRoutes(app, services);
+    registerAdminRoutes(app, services);
   },
 };

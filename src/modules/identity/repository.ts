@@ -1,8 +1,8 @@
-import { sql, type Selectable, type Transaction } from 'kysely';
+import { sql, type Insertable, type Selectable, type Transaction, type Updateable } from 'kysely';
 import type { Db } from '../../db/database.js';
 import type { Database } from '../../db/schema.js';
 import type { Role } from '../../http/access.js';
-import type { SessionsTable, UsersTable, UserStatus } from './tables.js';
+import type { SessionsTable, UserAddressesTable, UsersTable, UserStatus } from './tables.js';
 
 /** All SQL of the identity context. Every method takes an optional transaction. */
 export type Executor = Db | Transaction<Database>;
@@ -69,6 +69,129 @@ export function createIdentityRepository(db: Db) {
         .where('id', '=', id)
         .returningAll()
         .executeTakeFirstOrThrow(),
+
+    searchUsers: (
+      query: { text?: string; role?: string; status?: string; after?: { createdAt: Date; id: string }; limit: number },
+      transaction?: Executor,
+    ) =>
+      on(transaction)
+        .selectFrom('users')
+        .selectAll()
+        .$if(query.text !== undefined, (builder) => {
+          const text = query.text!;
+          const like = `%${text.replace(/[%_\\]/g, (match) => `\\${match}`)}%`;
+          return builder.where((where) =>
+            where.or([
+              ...(text.replace(/\D/g, '').length >= 3 ? [where('phone', 'like', `%${text.replace(/\D/g, '')}%`)] : []),
+              where('email', 'ilike', like),
+              where('name', 'ilike', like),
+              ...(/^[0-9a-f-]{36}$/i.test(text) ? [where('id', '=', text)] : []),
+            ]),
+          );
+        })
+        .$if(query.role !== undefined, (builder) => builder.where(sql<boolean>`${query.role!} = any(roles)`))
+        .$if(query.status !== undefined, (builder) => builder.where('status', '=', query.status as UserStatus))
+        .$if(query.after !== undefined, (builder) =>
+          builder.where((where) =>
+            where.or([
+              where('created_at', '<', query.after!.createdAt),
+              where.and([where('created_at', '=', query.after!.createdAt), where('id', '<', query.after!.id)]),
+            ]),
+          ),
+        )
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(query.limit)
+        .execute(),
+    listAudit: (query: { subjectUserId?: string; action?: string; beforeId?: bigint; limit: number }, transaction?: Executor) =>
+      on(transaction)
+        .selectFrom('audit_logs')
+        .selectAll()
+        .$if(query.subjectUserId !== undefined, (builder) => builder.where('subject_user_id', '=', query.subjectUserId!))
+        .$if(query.action !== undefined, (builder) => builder.where('action', '=', query.action!))
+        .$if(query.beforeId !== undefined, (builder) => builder.where('id', '<', query.beforeId!))
+        .orderBy('id', 'desc')
+        .limit(query.limit)
+        .execute(),
+
+    // ---- addresses
+    listAddresses: (userId: string, limit: number, transaction?: Executor) =>
+      on(transaction)
+        .selectFrom('user_addresses')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .orderBy('created_at', 'asc')
+        .limit(limit)
+        .execute(),
+    countAddresses: async (userId: string, transaction?: Executor) => {
+      const row = await on(transaction)
+        .selectFrom('user_addresses')
+        .select((builder) => builder.fn.countAll<string>().as('count'))
+        .where('user_id', '=', userId)
+        .executeTakeFirstOrThrow();
+      return Number(row.count);
+    },
+    insertAddress: (row: Insertable<UserAddressesTable>, transaction?: Executor) =>
+      on(transaction).insertInto('user_addresses').values(row).returningAll().executeTakeFirstOrThrow(),
+    updateAddress: (userId: string, id: string, changes: Updateable<UserAddressesTable>, transaction?: Executor) =>
+      on(transaction)
+        .updateTable('user_addresses')
+        .set({ ...changes, updated_at: sql`now()` } as never)
+        .where('user_id', '=', userId)
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst(),
+    clearDefaultAddress: (userId: string, transaction?: Executor) =>
+      on(transaction).updateTable('user_addresses').set({ is_default: false }).where('user_id', '=', userId).execute(),
+    deleteAddress: async (userId: string, id: string, transaction?: Executor) => {
+      const result = await on(transaction)
+        .deleteFrom('user_addresses')
+        .where('user_id', '=', userId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
+    },
+    deleteAllAddresses: (userId: string, transaction?: Executor) =>
+      on(transaction).deleteFrom('user_addresses').where('user_id', '=', userId).execute(),
+
+    // ---- personal data (export and erasure)
+    sessionsOf: (userId: string, limit: number, transaction?: Executor) =>
+      on(transaction).selectFrom('sessions').selectAll().where('user_id', '=', userId).orderBy('created_at', 'desc').limit(limit).execute(),
+    loginAttemptsOf: (userId: string, identifierHash: string | null, limit: number, transaction?: Executor) =>
+      on(transaction)
+        .selectFrom('login_attempts')
+        .selectAll()
+        .where((builder) =>
+          builder.or([
+            builder('user_id', '=', userId),
+            ...(identifierHash === null ? [] : [builder('identifier_hash', '=', identifierHash)]),
+          ]),
+        )
+        .orderBy('attempted_at', 'desc')
+        .limit(limit)
+        .execute(),
+    auditOf: (userId: string, limit: number, transaction?: Executor) =>
+      on(transaction)
+        .selectFrom('audit_logs')
+        .selectAll()
+        .where((builder) => builder.or([builder('subject_user_id', '=', userId), builder('actor_id', '=', userId)]))
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .execute(),
+    forgetLoginAttempts: (userId: string, identifierHash: string | null, transaction?: Executor) =>
+      on(transaction)
+        .deleteFrom('login_attempts')
+        .where((builder) =>
+          builder.or([
+            builder('user_id', '=', userId),
+            ...(identifierHash === null ? [] : [builder('identifier_hash', '=', identifierHash)]),
+          ]),
+        )
+        .execute(),
+    forgetCodes: (phone: string, transaction?: Executor) =>
+      on(transaction).deleteFrom('phone_verifications').where('phone', '=', phone).execute(),
+    forgetPasswordResets: (userId: string, transaction?: Executor) =>
+      on(transaction).deleteFrom('password_resets').where('user_id', '=', userId).execute(),
 
     // ---- sessions and refresh tokens
     insertSession: (

@@ -4,7 +4,12 @@ import type { Role } from '../../http/access.js';
 import type { Runtime } from '../../runtime.js';
 import type { Notifications } from '../notifications/index.js';
 import { createAccounts, type Accounts } from './accounts.js';
+import { createAdministration, type Administration } from './admin.js';
 import { createAudit, type Actor, type AuditFunction } from './audit.js';
+import { createGuests, type Guests } from './guest.js';
+import { createSecurity, type Security } from './security.js';
+import { createPrivacy, type Privacy } from './privacy.js';
+import { createProfile, type Profile } from './profile.js';
 import { createBruteForceGuard, IP_FAILURE_MULTIPLIER, type BruteForceGuard } from './brute-force.js';
 import { createKeyRing, type KeyRing } from './keys.js';
 import { createMemoryKeyValue, createRedisKeyValue, type KeyValue } from './kv.js';
@@ -30,6 +35,12 @@ export interface Identity {
   twoFactor: TwoFactor;
   guard: BruteForceGuard;
   accounts: Accounts;
+  guests: Guests;
+  security: Security;
+  profile: Profile;
+  /** GDPR export and erasure; other contexts add their share with `privacy.registerContributor`. */
+  privacy: Privacy;
+  admin: Administration;
   audit: AuditFunction;
   /** Adds a role (idempotent) and audits it; e.g. the catalog makes a restaurant's creator its owner. */
   grantRole(userId: string, role: Role, actor: Actor): Promise<{ roles: Role[]; changed: boolean }>;
@@ -93,6 +104,12 @@ export function createIdentity(runtime: Runtime, notifications: Notifications): 
     publicBaseUrl: config.PUBLIC_BASE_URL,
   });
 
+  const guests = createGuests({ repository, codes, sessions, hasher, audit });
+  const security = createSecurity({ repository, twoFactor, sessions, hasher, audit });
+  const profile = createProfile({ repository, sessions, audit, codes });
+  const admin = createAdministration({ repository, sessions, tokens, guard, keyRing, audit });
+  const privacy = createPrivacy({ repository, sessions, twoFactor, hasher, audit, hashKey, outbox: notifications.outbox });
+
   async function changeRoles(userId: string, role: Role, actor: Actor, add: boolean) {
     const result = await repository.transaction(async (transaction) => {
       const user = await repository.lockUserById(userId, transaction);
@@ -129,6 +146,11 @@ export function createIdentity(runtime: Runtime, notifications: Notifications): 
     twoFactor,
     guard,
     accounts,
+    guests,
+    security,
+    profile,
+    privacy,
+    admin,
     audit,
     async logout({ verified, refreshToken }, context) {
       let sessionId: string | undefined;
