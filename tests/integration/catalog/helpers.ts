@@ -1,4 +1,4 @@
-import type { TestApp } from '../../helpers/app.js';
+import { createTestApp, type TestApp } from '../../helpers/app.js';
 import { authHeader, createUser, type CreatedUser } from '../../helpers/auth.js';
 
 export const ALL_WEEK = Object.fromEntries(
@@ -55,4 +55,24 @@ export async function post(testApp: TestApp, url: string, token: string, payload
 
 export async function patch(testApp: TestApp, url: string, token: string, payload: unknown) {
   return testApp.app.inject({ method: 'PATCH', url, headers: authHeader(token), payload: payload as Record<string, unknown> });
+}
+
+/**
+ * The real app on a fresh database. Load shedding is set out of reach, and a 503 `overloaded`
+ * answer is retried like a client honouring Retry-After: parallel suites hashing passwords on 2
+ * cores can stall the event loop, and @fastify/under-pressure reports an interval with no
+ * samples as an infinite delay, whatever the limit. Such a 503 tests the machine, not the catalog.
+ */
+export async function catalogTestApp(): Promise<TestApp> {
+  const testApp = await createTestApp({ env: { MAX_EVENT_LOOP_DELAY_MS: '60000' } });
+  const inject = testApp.app.inject.bind(testApp.app) as (options: unknown) => Promise<{ statusCode: number; body: string }>;
+  const retrying = async (options: unknown) => {
+    for (let attempt = 1; ; attempt += 1) {
+      const response = await inject(options);
+      if (response.statusCode !== 503 || !response.body.includes('"overloaded"') || attempt >= 5) return response;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  };
+  (testApp.app as unknown as { inject: typeof retrying }).inject = retrying;
+  return testApp;
 }

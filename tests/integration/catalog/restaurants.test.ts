@@ -1,14 +1,14 @@
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../helpers/app.js';
+import type { TestApp } from '../../helpers/app.js';
 import { authHeader } from '../../helpers/auth.js';
-import { activeRestaurant, createActors, patch, post, restaurantBody, type Actors } from './helpers.js';
+import { activeRestaurant, createActors, patch, post, restaurantBody, type Actors, catalogTestApp } from './helpers.js';
 
 let testApp: TestApp;
 let actors: Actors;
 
 beforeAll(async () => {
-  testApp = await createTestApp();
+  testApp = await catalogTestApp();
   actors = await createActors(testApp);
 });
 afterAll(async () => testApp?.close());

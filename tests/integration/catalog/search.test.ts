@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCatalogFixture, insertCatalogFixture, type FixtureRestaurant } from '../../../src/modules/catalog/fixtures.js';
 import { haversineMeters } from '../../../src/modules/catalog/rules/geo.js';
-import { createTestApp, type TestApp } from '../../helpers/app.js';
+import type { TestApp } from '../../helpers/app.js';
+import { catalogTestApp } from './helpers.js';
 
 let testApp: TestApp;
 let fixture: FixtureRestaurant[];
 const AKWA = { lat: 4.0511, lng: 9.7679 };
 
 beforeAll(async () => {
-  testApp = await createTestApp();
+  testApp = await catalogTestApp();
   fixture = generateCatalogFixture({ seed: 7 });
   await insertCatalogFixture(testApp.services.runtime.database.db, fixture);
 }, 120_000);
