@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 import type { Services } from '../services.js';
-import { identitySeedStep } from '../modules/identity/seed.js';
 import { catalogSeedStep } from '../modules/catalog/seed.js';
 
 /**
@@ -12,8 +11,7 @@ export interface SeedStep {
   run(services: Services): Promise<string[]>;
 }
 
-// Identity first: other steps look demo users up by phone.
-export const seedSteps: SeedStep[] = [identitySeedStep, catalogSeedStep];
+export const seedSteps: SeedStep[] = [catalogSeedStep];
 
 const SEEDED_KEY = 'demo_seeded_at';
 
