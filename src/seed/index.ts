@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Services } from '../services.js';
+import { identitySeedStep } from '../modules/identity/seed.js';
 import { catalogSeedStep } from '../modules/catalog/seed.js';
 
 /**
@@ -11,7 +12,8 @@ export interface SeedStep {
   run(services: Services): Promise<string[]>;
 }
 
-export const seedSteps: SeedStep[] = [catalogSeedStep];
+// Identity first: other steps look demo users up by phone.
+export const seedSteps: SeedStep[] = [identitySeedStep, catalogSeedStep];
 
 const SEEDED_KEY = 'demo_seeded_at';
 

@@ -4,7 +4,9 @@ import fp from 'fastify-plugin';
 import { isAdmitted, type RouteAccess } from '../../http/access.js';
 import { HttpProblem } from '../../http/problem.js';
 import type { Services } from '../../services.js';
+import { sha256Hex } from './signing.js';
 import { TokenError, type VerifiedToken } from './tokens.js';
+import { Readable } from 'node:stream';
 
 /**
  * Authentication and authorization of every request (spec §2, §3.1), at the app root:
@@ -44,6 +46,7 @@ export interface RouteAccessEntry {
 }
 
 const verifiedTokens = new WeakMap<FastifyRequest, VerifiedToken>();
+const bodyHashes = new WeakMap<FastifyRequest, string>();
 
 /** The verified access token of this request (logout blacklists its `jti`). */
 export function verifiedTokenOf(request: FastifyRequest): VerifiedToken | undefined {
@@ -87,6 +90,26 @@ async function identityAuth(app: FastifyInstance, options: { services: Services 
         requestSignature: route.config?.requestSignature === true,
       });
     }
+  });
+
+  // Signed routes need the exact body bytes: hash them as they stream in.
+  const bodyLimit = runtime.config.BODY_LIMIT_BYTES;
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    if (request.routeOptions.config?.requestSignature !== true) return payload;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of payload) {
+      size += (chunk as Buffer).length;
+      if (size > bodyLimit) throw new HttpProblem(413, 'payload_too_large', 'The request body is too large.');
+      chunks.push(chunk as Buffer);
+    }
+    const body = Buffer.concat(chunks);
+    bodyHashes.set(request, sha256Hex(body));
+    return Readable.from([body]);
+  });
+  app.addHook('preValidation', async (request) => {
+    if (request.routeOptions.config?.requestSignature !== true) return;
+    await identity.signatures.verify(request, bodyHashes.get(request) ?? sha256Hex(''));
   });
 
   app.addHook('onRequest', async (request) => {

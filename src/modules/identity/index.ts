@@ -2,6 +2,7 @@ import type { ModuleRegistration } from '../index.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerGuestRoutes } from './routes/guest.js';
+import { registerInternalRoutes } from './routes/internal.js';
 import { registerMeRoutes } from './routes/me.js';
 import { registerTwoFactorRoutes } from './routes/two-factor.js';
 
@@ -17,6 +18,8 @@ export { identityAuthPlugin, verifiedTokenOf, GATE_CODES, STEP_UP_WINDOW_MS, typ
 export { createIdentity, type Identity } from './service.js';
 export { maskPii, type Actor, type AuditEntry, type AuditFunction } from './audit.js';
 export { normalizePhone, maskPhone } from './phone.js';
+export { signRequest, canonicalRequest, SIGNATURE_MAX_SKEW_MS } from './signing.js';
+export { ANY_SIGNED_IN } from './routes/me.js';
 export { ACCESS_TOKEN_TTL_MS, TokenError, type VerifiedToken } from './tokens.js';
 
 export const identityModule: ModuleRegistration = {
@@ -32,5 +35,6 @@ export const identityModule: ModuleRegistration = {
     registerTwoFactorRoutes(app, services);
     registerGuestRoutes(app, services);
     registerAdminRoutes(app, services);
+    registerInternalRoutes(app, services);
   },
 };

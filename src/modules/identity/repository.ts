@@ -421,6 +421,36 @@ export function createIdentityRepository(db: Db) {
     deleteTwoFactor: (userId: string, transaction?: Executor) =>
       on(transaction).deleteFrom('two_factor_auth').where('user_id', '=', userId).execute(),
 
+    // ---- request-signing clients
+    findSigningClient: (keyId: string, transaction?: Executor) =>
+      on(transaction).selectFrom('api_signing_clients').selectAll().where('key_id', '=', keyId).executeTakeFirst(),
+    insertSigningClient: (
+      row: { keyId: string; name: string; scopes: string[]; secretCiphertext: Buffer; expiresAt: Date },
+      transaction?: Executor,
+    ) =>
+      on(transaction)
+        .insertInto('api_signing_clients')
+        .values({ key_id: row.keyId, name: row.name, scopes: row.scopes, secret_ciphertext: row.secretCiphertext, expires_at: row.expiresAt })
+        .execute(),
+
+    // ---- retention (the signed maintenance job)
+    purgeExpired: async (olderThan: { attemptsBefore: Date; now: Date }, transaction?: Executor) => {
+      const executor = on(transaction);
+      const tokens = await executor.deleteFrom('refresh_tokens').where('expires_at', '<', olderThan.now).executeTakeFirst();
+      const codes = await executor
+        .deleteFrom('phone_verifications')
+        .where('expires_at', '<', new Date(olderThan.now.getTime() - 86_400_000))
+        .executeTakeFirst();
+      const resets = await executor.deleteFrom('password_resets').where('expires_at', '<', olderThan.now).executeTakeFirst();
+      const attempts = await executor.deleteFrom('login_attempts').where('attempted_at', '<', olderThan.attemptsBefore).executeTakeFirst();
+      return {
+        refreshTokens: Number(tokens.numDeletedRows),
+        phoneCodes: Number(codes.numDeletedRows),
+        passwordResets: Number(resets.numDeletedRows),
+        loginAttempts: Number(attempts.numDeletedRows),
+      };
+    },
+
     // ---- signing keys
     listSigningKeys: (transaction?: Executor) =>
       on(transaction)

@@ -8,6 +8,7 @@ import { createAdministration, type Administration } from './admin.js';
 import { createAudit, type Actor, type AuditFunction } from './audit.js';
 import { createGuests, type Guests } from './guest.js';
 import { createSecurity, type Security } from './security.js';
+import { createRequestVerifier, type RequestVerifier } from './signing.js';
 import { createPrivacy, type Privacy } from './privacy.js';
 import { createProfile, type Profile } from './profile.js';
 import { createBruteForceGuard, IP_FAILURE_MULTIPLIER, type BruteForceGuard } from './brute-force.js';
@@ -41,6 +42,8 @@ export interface Identity {
   /** GDPR export and erasure; other contexts add their share with `privacy.registerContributor`. */
   privacy: Privacy;
   admin: Administration;
+  /** HMAC request signing for server-to-server routes (`config.requestSignature`). */
+  signatures: RequestVerifier;
   audit: AuditFunction;
   /** Adds a role (idempotent) and audits it; e.g. the catalog makes a restaurant's creator its owner. */
   grantRole(userId: string, role: Role, actor: Actor): Promise<{ roles: Role[]; changed: boolean }>;
@@ -151,6 +154,7 @@ export function createIdentity(runtime: Runtime, notifications: Notifications): 
     profile,
     privacy,
     admin,
+    signatures: createRequestVerifier({ repository, masterKey, kv }),
     audit,
     async logout({ verified, refreshToken }, context) {
       let sessionId: string | undefined;

@@ -1,0 +1,84 @@
+import { parseArgs } from 'node:util';
+import { boot } from '../boot.js';
+import { checkPassword, PASSWORD_PROBLEM_TEXT } from '../modules/identity/password-policy.js';
+import { normalizePhone } from '../modules/identity/phone.js';
+
+/**
+ * `npm run admin -- create --phone P --password W [--name N] [--email E]`: the first admin.
+ * The account has no second factor yet, so its first sign-in can only set one up
+ * (POST /v1/auth/2fa/setup, then /enable): every other route answers `two_factor_required`.
+ *
+ * `npm run admin -- signing-client --name N [--scope S …]`: a key id and secret for a
+ * service that calls the HMAC-signed routes (printed once).
+ * `npm run admin -- rotate-signing-key`: a new access-token signing key now.
+ */
+const USAGE = `usage:
+  npm run admin -- create --phone +2376XXXXXXXX --password '…' [--name N] [--email E]
+  npm run admin -- signing-client --name jobs [--scope identity.purge]
+  npm run admin -- rotate-signing-key`;
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    phone: { type: 'string' },
+    password: { type: 'string' },
+    name: { type: 'string' },
+    email: { type: 'string' },
+    scope: { type: 'string', multiple: true },
+  },
+});
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n${USAGE}\n`);
+  process.exit(64); // EX_USAGE
+}
+
+const command = positionals[0];
+if (command !== 'create' && command !== 'signing-client' && command !== 'rotate-signing-key') fail('unknown command');
+
+// Validate before booting, so a typo costs no database connection.
+let phone: string | undefined;
+if (command === 'create') {
+  phone = normalizePhone(values.phone ?? '');
+  if (phone === undefined) fail('--phone must be a number in E.164, e.g. +237670000000');
+  if (values.password === undefined) fail('--password is required');
+  const problems = checkPassword(values.password, { phone });
+  if (problems.length > 0) fail(`--password is too weak: ${problems.map((problem) => PASSWORD_PROBLEM_TEXT[problem]).join('; ')}`);
+}
+if (command === 'signing-client' && values.name === undefined) fail('--name is required');
+
+const { services, logger } = await boot({ migrate: true, logLevel: 'warn' });
+const { identity } = services;
+const actor = { kind: 'cli' as const };
+try {
+  if (command === 'create') {
+    if ((await identity.repository.findUserByPhone(phone!)) !== undefined) throw new Error('a user with this phone already exists');
+    if (values.email !== undefined && (await identity.repository.emailTakenByOther(values.email, null))) {
+      throw new Error('a user with this e-mail already exists');
+    }
+    const user = await identity.repository.insertUser({
+      phone: phone!,
+      name: values.name ?? 'Administrator',
+      email: values.email?.toLowerCase() ?? null,
+      passwordHash: await identity.hasher.hash(values.password!),
+      roles: ['admin'],
+      status: 'active',
+      phoneVerified: true,
+    });
+    await identity.audit({ action: 'admin.created_by_cli', actor, subjectUserId: user.id, resource: `user:${user.id}`, newValue: { roles: ['admin'], phone: phone! } });
+    console.log(`admin ${user.id} created. First sign-in: POST /v1/auth/login, then set up two-factor (POST /v1/auth/2fa/setup, /v1/auth/2fa/enable).`);
+  } else if (command === 'signing-client') {
+    const client = await identity.signatures.createClient(values.name!, values.scope ?? []);
+    await identity.audit({ action: 'signing_client.created', actor, resource: `signing-client:${client.keyId}`, newValue: { name: values.name, scopes: values.scope ?? [] } });
+    console.log(`key id: ${client.keyId}\nsecret: ${client.secret}\nexpires: ${client.expiresAt.toISOString()} (shown once; store it in the caller's secret store)`);
+  } else {
+    const kid = await identity.admin.rotateSigningKey(actor);
+    console.log(`new signing key ${kid}; previous keys verify until their tokens expire`);
+  }
+} catch (error) {
+  logger.error({ err: error }, 'admin command failed');
+  process.stderr.write(`${(error as Error).message}\n`);
+  process.exitCode = 1;
+} finally {
+  await services.runtime.close();
+}
