@@ -5,8 +5,9 @@
  * operate it.
  */
 import type { ProjectionDefinition } from './types.js';
+import { ordersProjection } from '../src/modules/orders/projection.js';
 
-export const projectionDefinitions: ProjectionDefinition[] = [];
+export const projectionDefinitions: ProjectionDefinition[] = [ordersProjection];
 
 export { createProjectionRunner, type ProjectionRunner, type ProjectionRunnerOptions } from './runner.js';
 export type { ProjectionContext, ProjectionDefinition, ProjectionStatus } from './types.js';

@@ -4,6 +4,8 @@ import { createProjectionRunner, projectionDefinitions, type ProjectionRunner } 
 import { createIdentity, type Identity } from './modules/identity/index.js';
 import { createNotifications, type Notifications } from './modules/notifications/index.js';
 import { createCatalog, type Catalog } from './modules/catalog/index.js';
+import { createOrdersContext, type OrdersContext } from './modules/orders/index.js';
+import { createRealtime, type Realtime } from './realtime/index.js';
 
 /**
  * The application's services, built once per process from the runtime and shared by routes,
@@ -21,6 +23,10 @@ export interface Services {
   identity: Identity;
   /** Restaurants, menus, search and reviews (src/modules/catalog). */
   catalog: Catalog;
+  /** Event-sourced orders, carts, tracking (src/modules/orders). */
+  orders: OrdersContext;
+  /** WebSocket fan-out bus (src/realtime): Redis pub/sub + capped streams, in-process without Redis. */
+  realtime: Realtime;
 }
 
 export async function createServices(runtime: Runtime): Promise<Services> {
@@ -39,5 +45,9 @@ export async function createServices(runtime: Runtime): Promise<Services> {
     audit: identity.audit,
     grantRole: async (userId, role, actor) => void (await identity.grantRole(userId, role, actor)),
   });
-  return { runtime, eventStore, projections, notifications, identity, catalog };
+  const orders = createOrdersContext({ runtime, eventStore, catalog: catalog.orders });
+  catalog.useCompletedOrderLookup(orders.completedOrders);
+  const realtime = createRealtime(runtime);
+  orders.orders.onChange(realtime.publishChange);
+  return { runtime, eventStore, projections, notifications, identity, catalog, orders, realtime };
 }

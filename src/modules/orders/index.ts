@@ -1,0 +1,105 @@
+/**
+ * The orders context: event-sourced orders (pure decider in decider.ts), carts, pricing, the
+ * projections for lists and figures, public tracking and the WebSocket endpoints (src/realtime).
+ *
+ * Public API for other contexts (through `services.orders`):
+ *   service.place(input, customer, metadata?)                 place an order (catalog snapshot, pricing, stock, payment)
+ *   service.execute(orderId, command, metadata?)              any OrderCommand through the decider (409 naming the state)
+ *   service.recordPaymentOutcome(orderId, outcome, metadata?) payments (issue 8) reports captured / failed
+ *   service.load(orderId)                                     { state, revision } from the stream
+ *   service.sweep(now?)                                       scheduled commands: payment expiry, auto-reject, completion
+ *   service.onChange(listener)                                after every append (real-time fan-out)
+ *   completedOrders.findCompletedOrder(orderId)               catalog's CompletedOrderLookup (reviews)
+ * Events (stream `order-<uuid>`): see events.ts; refunds are in OrderRejected / OrderCancelled /
+ * OrderDisputeResolved `refundMinor`, for payments to act on.
+ */
+import type { Logger } from 'pino';
+import type { EventStore } from '../../eventstore/index.js';
+import type { Runtime } from '../../runtime.js';
+import type { CompletedOrderLookup } from '../catalog/index.js';
+import type { ModuleRegistration } from '../index.js';
+import { registerCartRoutes } from './cart-routes.js';
+import { createCarts, type Carts } from './carts.js';
+import { noCoupons, type CatalogPort, type CouponPort, type PaymentPort } from './ports.js';
+import { taxRateFromConfig } from './pricing.js';
+import { createOrdersRepository, type OrdersRepository } from './repository.js';
+import { registerOrderRoutes } from './routes.js';
+import { createOrdersService, type OrdersService } from './service.js';
+import { createTestPaymentPort } from './test-payment-port.js';
+import { registerTrackingRoutes } from './tracking.js';
+import { registerRealtime, registerWebsocketPlugin } from '../../realtime/index.js';
+
+export { ordersProjection, ORDERS_PROJECTION } from './projection.js';
+export type { OrderCommand, OrderEvent, OrderStatus, OrderCreatedData } from './events.js';
+export type { PaymentPort, PaymentOutcome, PaymentRequest, CatalogPort, CouponPort } from './ports.js';
+export type { OrderChange, OrdersService, PlaceOrderInput } from './service.js';
+export { orderStream, ORDER_STREAM_PREFIX, ORDER_EVENT_TYPES } from './events.js';
+
+/** How often the sweeper runs scheduled commands (auto-reject, payment expiry, completion). */
+export const SWEEP_INTERVAL_MS = 30_000;
+
+export interface OrdersContext {
+  orders: OrdersService;
+  repository: OrdersRepository;
+  carts: Carts;
+  completedOrders: CompletedOrderLookup;
+}
+
+export interface OrdersContextOptions {
+  runtime: Runtime;
+  eventStore: EventStore;
+  catalog: CatalogPort;
+  /** The payments context's port; until it exists, development and tests get the TestPaymentPort. */
+  payments?: PaymentPort;
+  coupons?: CouponPort;
+  logger?: Logger;
+}
+
+export function createOrdersContext(options: OrdersContextOptions): OrdersContext {
+  const { runtime } = options;
+  const { config } = runtime;
+  const db = runtime.database.db;
+  const repository = createOrdersRepository(db);
+  // The TestPaymentPort never runs in production: there, no payment port means 503 on placement.
+  const payments = options.payments ?? (config.isProduction ? undefined : createTestPaymentPort());
+  const orders = createOrdersService({
+    eventStore: options.eventStore,
+    repository,
+    logger: options.logger ?? runtime.logger,
+    catalog: options.catalog,
+    payments,
+    coupons: options.coupons ?? noCoupons,
+    taxRatePercent: taxRateFromConfig(config.TAX_RATE_PERCENT),
+    publicBaseUrl: config.PUBLIC_BASE_URL,
+  });
+  const completedOrders: CompletedOrderLookup = {
+    async findCompletedOrder(orderId) {
+      if (!/^[0-9a-f-]{36}$/i.test(orderId)) return undefined;
+      const row = await repository.findSummary(orderId);
+      if (row === undefined || row.delivered_at === null || !['DELIVERED', 'COMPLETED', 'DISPUTED', 'RESOLVED'].includes(row.status)) return undefined;
+      return { orderId, customerId: row.customer_id, restaurantId: row.restaurant_id, driverId: row.driver_id, completedAt: row.delivered_at };
+    },
+  };
+  return { orders, repository, carts: createCarts(db), completedOrders };
+}
+
+export const ordersModule: ModuleRegistration = {
+  name: 'orders',
+  async plugin(app, { services }) {
+    const context = services.orders;
+    registerOrderRoutes(app, services, context);
+    registerCartRoutes(app, context.carts);
+    registerTrackingRoutes(app, context.orders);
+    await registerWebsocketPlugin(app);
+    registerRealtime(app, services, { bus: services.realtime.bus, orders: context.orders });
+    let timer: NodeJS.Timeout | undefined;
+    app.addHook('onReady', async () => {
+      timer = setInterval(() => {
+        void context.orders.sweep().catch((error: unknown) => app.log.error({ err: error }, 'order sweep failed'));
+        void context.carts.purgeExpired().catch(() => undefined);
+      }, SWEEP_INTERVAL_MS);
+      timer.unref();
+    });
+    app.addHook('onClose', async () => clearInterval(timer));
+  },
+};

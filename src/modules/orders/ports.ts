@@ -1,0 +1,57 @@
+/**
+ * What the orders context needs from others, as narrow interfaces (ports). The catalog's
+ * implementation is `services.catalog.orders`; payments (issue 8) will provide the real
+ * PaymentPort; coupons are a hook with a default that knows no code.
+ */
+import type { CatalogOrdersApi } from '../catalog/index.js';
+import type { PaymentMethod } from './events.js';
+import type { Discount } from './pricing.js';
+
+export type CatalogPort = Pick<CatalogOrdersApi, 'readOrderSnapshot' | 'checkDelivery' | 'decrementStock' | 'restoreStock'>;
+
+export interface PaymentRequest {
+  orderId: string;
+  payerId: string;
+  amountMinor: bigint;
+  currency: 'XAF';
+  method: PaymentMethod;
+  /** The same key for a retry of the same order's payment: providers must not charge twice. */
+  idempotencyKey: string;
+}
+
+/**
+ * Authorize and capture the order's total into escrow (wallet debit or Mobile Money collection).
+ * `captured` and `failed` are final; `pending` means the provider answers later (a Mobile Money
+ * push waiting for the customer's PIN) and the payments context then calls
+ * `orders.recordPaymentOutcome(orderId, outcome)`. Refunds follow the refundMinor carried by
+ * OrderRejected / OrderCancelled / OrderDisputeResolved events (payments reacts to them).
+ */
+export type PaymentOutcome =
+  | { status: 'captured'; paymentId: string; amountMinor: bigint }
+  | { status: 'failed'; reason: string }
+  | { status: 'pending'; paymentId: string };
+
+export interface PaymentPort {
+  readonly name: string;
+  authorizeAndCapture(request: PaymentRequest): Promise<PaymentOutcome>;
+}
+
+export interface CouponContext {
+  restaurantId: string;
+  customerId: string;
+  subtotalMinor: bigint;
+  at: Date;
+}
+
+export type CouponResult = { valid: true; discount: Discount } | { valid: false; reason: string };
+
+/** The coupon hook (promotions come later): resolves a code to a discount or a refusal. */
+export interface CouponPort {
+  evaluate(code: string, context: CouponContext): Promise<CouponResult>;
+}
+
+export const noCoupons: CouponPort = {
+  async evaluate() {
+    return { valid: false, reason: 'unknown coupon code' };
+  },
+};

@@ -1,0 +1,176 @@
+/**
+ * Reads of the `orders` projection's views (all SQL of the orders context lives here and in
+ * carts-repository.ts). Lists are keyset-paginated with opaque cursors and a maximum page size.
+ */
+import { sql } from 'kysely';
+import type { Db } from '../../db/database.js';
+import { HttpProblem } from '../../http/problem.js';
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 50;
+/** A sweep handles at most this many due orders per kind; the next sweep takes the rest. */
+export const SWEEP_BATCH = 200;
+
+export const LIVE_STATUSES = ['PENDING_PAYMENT', 'PLACED', 'ACCEPTED', 'PREPARING', 'READY_FOR_PICKUP', 'PICKED_UP', 'DELIVERY_FAILED', 'DISPUTED'] as const;
+export const KITCHEN_STATUSES = ['PLACED', 'ACCEPTED', 'PREPARING', 'READY_FOR_PICKUP'] as const;
+
+export interface OrderSummary {
+  id: string;
+  status: string;
+  restaurantId: string;
+  restaurantName: string;
+  customerId: string;
+  driverId: string | null;
+  totalMinor: number;
+  itemCount: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface Cursor {
+  at: string;
+  id: string;
+}
+
+function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify([cursor.at, cursor.id])).toString('base64url');
+}
+
+function decodeCursor(value: string | undefined): Cursor | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const [at, id] = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as [unknown, unknown];
+    if (typeof at === 'string' && typeof id === 'string' && !Number.isNaN(Date.parse(at)) && /^[0-9a-f-]{36}$/.test(id)) return { at, id };
+  } catch {
+    // fall through to the 400 below
+  }
+  throw new HttpProblem(400, 'invalid_cursor', 'The cursor is not one this API gave out.');
+}
+
+const summaryColumns = [
+  'order_id',
+  'status',
+  'restaurant_id',
+  'restaurant_name',
+  'customer_id',
+  'driver_id',
+  'total_minor',
+  'item_count',
+  'created_at',
+  'updated_at',
+] as const;
+
+type SummaryRow = {
+  order_id: string;
+  status: string;
+  restaurant_id: string;
+  restaurant_name: string;
+  customer_id: string;
+  driver_id: string | null;
+  total_minor: bigint;
+  item_count: number;
+  created_at: Date;
+  updated_at: Date;
+};
+
+function toSummary(row: SummaryRow): OrderSummary {
+  return {
+    id: row.order_id,
+    status: row.status,
+    restaurantId: row.restaurant_id,
+    restaurantName: row.restaurant_name,
+    customerId: row.customer_id,
+    driverId: row.driver_id,
+    totalMinor: Number(row.total_minor),
+    itemCount: row.item_count,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+export interface ListFilter {
+  customerId?: string;
+  ownerId?: string;
+  restaurantIds?: string[];
+  statuses?: readonly string[];
+  driverId?: string;
+  unclaimed?: boolean;
+}
+
+export function createOrdersRepository(db: Db) {
+  return {
+    /** Newest first, keyset on (created_at, order_id). */
+    async list(filter: ListFilter, page: { limit?: number; cursor?: string }) {
+      const limit = Math.min(Math.max(page.limit ?? DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE);
+      const cursor = decodeCursor(page.cursor);
+      const rows = await db
+        .selectFrom('orders_view')
+        .select(summaryColumns)
+        .$if(filter.customerId !== undefined, (query) => query.where('customer_id', '=', filter.customerId!))
+        .$if(filter.ownerId !== undefined, (query) => query.where('restaurant_owner_id', '=', filter.ownerId!))
+        .$if(filter.restaurantIds !== undefined, (query) => query.where('restaurant_id', 'in', filter.restaurantIds!.length === 0 ? ['00000000-0000-0000-0000-000000000000'] : filter.restaurantIds!))
+        .$if(filter.statuses !== undefined, (query) => query.where('status', 'in', [...filter.statuses!]))
+        .$if(filter.driverId !== undefined, (query) => query.where('driver_id', '=', filter.driverId!))
+        .$if(filter.unclaimed === true, (query) => query.where('driver_id', 'is', null))
+        .$if(cursor !== undefined, (query) =>
+          query.where(sql<boolean>`(created_at, order_id) < (${cursor!.at}::timestamptz, ${cursor!.id}::uuid)`),
+        )
+        .orderBy('created_at', 'desc')
+        .orderBy('order_id', 'desc')
+        .limit(limit + 1)
+        .execute();
+      const items = rows.slice(0, limit).map(toSummary);
+      const last = items.at(-1);
+      const nextCursor = rows.length > limit && last !== undefined ? encodeCursor({ at: last.createdAt, id: last.id }) : null;
+      return { items, nextCursor };
+    },
+
+    /** Orders whose deadline passed, by the status they wait in (the sweeper re-checks each in the decider). */
+    async due(status: 'PENDING_PAYMENT' | 'PLACED' | 'DELIVERED', before: Date): Promise<string[]> {
+      const column = status === 'PENDING_PAYMENT' ? 'created_at' : status === 'PLACED' ? 'placed_at' : 'delivered_at';
+      const rows = await db
+        .selectFrom('orders_view')
+        .select('order_id')
+        .where('status', '=', status)
+        .where(column, '<=', before)
+        .orderBy(column)
+        .limit(SWEEP_BATCH)
+        .execute();
+      return rows.map((row) => row.order_id);
+    },
+
+    async findSummary(orderId: string) {
+      return db
+        .selectFrom('orders_view')
+        .select([...summaryColumns, 'delivered_at', 'restaurant_owner_id'])
+        .where('order_id', '=', orderId)
+        .executeTakeFirst();
+    },
+
+    async figures(restaurantId: string, from: string, to: string) {
+      const [days, hours, sellers] = await Promise.all([
+        db
+          .selectFrom('order_restaurant_daily')
+          .select([sql<string>`day::text`.as('day'), 'orders', 'delivered', 'revenue_minor'])
+          .where('restaurant_id', '=', restaurantId)
+          .where('day', '>=', from)
+          .where('day', '<=', to)
+          .orderBy('day')
+          .limit(400)
+          .execute(),
+        db.selectFrom('order_restaurant_hours').select(['hour', 'orders']).where('restaurant_id', '=', restaurantId).orderBy('hour').execute(),
+        db
+          .selectFrom('order_item_sales')
+          .select(['item_id', 'name', 'quantity', 'revenue_minor'])
+          .where('restaurant_id', '=', restaurantId)
+          .orderBy('quantity', 'desc')
+          .orderBy('item_id')
+          .limit(10)
+          .execute(),
+      ]);
+      return { days, hours, sellers };
+    },
+  };
+}
+
+export type OrdersRepository = ReturnType<typeof createOrdersRepository>;

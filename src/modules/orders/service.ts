@@ -1,0 +1,339 @@
+/**
+ * The orders application service: placement (catalog snapshot → pricing → stock → OrderCreated →
+ * payment), every other command through the event store's handleCommand (read, decide, append
+ * with the expected revision, retry on a lost race), scheduled commands (the sweeper), reads of
+ * one order from its stream (strongly consistent, ETag = revision), and the fan-out hook.
+ */
+import { randomInt, randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { aggregateStream, handleCommand, type EventMetadata, type EventStore } from '../../eventstore/index.js';
+import { HttpProblem } from '../../http/problem.js';
+import { decide, evolve, initialState, OrderError, orderDecider, type OrderState } from './decider.js';
+import {
+  orderStream,
+  TERMINAL_STATUSES,
+  type OrderCommand,
+  type OrderCreatedData,
+  type OrderEvent,
+  type OrderPolicy,
+  type OrderStatus,
+  type PaymentMethod,
+} from './events.js';
+import type { CatalogPort, CouponPort, PaymentOutcome, PaymentPort } from './ports.js';
+import { priceOrder, PricingError, type Discount } from './pricing.js';
+import type { OrdersRepository } from './repository.js';
+import { newTrackingSecret, trackingToken } from './tracking-token.js';
+
+export const DEFAULT_ORDER_POLICY: OrderPolicy = {
+  paymentTimeoutMinutes: 15,
+  acceptTimeoutMinutes: 10,
+  disputeWindowMinutes: 24 * 60,
+  trackingExpiryMinutes: 24 * 60,
+  lateCancellationFeePercent: 10,
+};
+export const SCHEDULE_MIN_LEAD_MINUTES = 30;
+export const SCHEDULE_MAX_DAYS = 7;
+
+export interface PlaceOrderInput {
+  restaurantId: string;
+  items: { itemId: string; quantity: number; optionIds?: string[] }[];
+  delivery: { latitude: number; longitude: number; text: string };
+  payment: PaymentMethod;
+  tipMinor: number;
+  couponCode?: string;
+  scheduledFor?: string;
+}
+
+/** What the real-time fan-out receives after every successful append. */
+export interface OrderChange {
+  order: OrderCreatedData;
+  state: OrderState;
+  events: OrderEvent[];
+  revision: bigint;
+}
+
+export interface OrdersDependencies {
+  eventStore: EventStore;
+  repository: OrdersRepository;
+  logger: Logger;
+  catalog: CatalogPort;
+  /** Undefined until a payment port is configured: placement answers 503. */
+  payments: PaymentPort | undefined;
+  coupons: CouponPort;
+  taxRatePercent: string;
+  publicBaseUrl: string;
+  policy?: OrderPolicy;
+  now?: () => Date;
+}
+
+export function toProblem(error: OrderError): HttpProblem {
+  return new HttpProblem(error.httpStatus, error.code, error.message, { extensions: { currentStatus: error.currentStatus } });
+}
+
+const digits = (count: number) => Array.from({ length: count }, () => String(randomInt(0, 10))).join('');
+const ENDED: ReadonlySet<OrderStatus> = new Set(['PAYMENT_FAILED', 'PAYMENT_EXPIRED', 'REJECTED', 'CANCELLED']);
+
+export function createOrdersService(deps: OrdersDependencies) {
+  const { eventStore, logger, catalog } = deps;
+  const now = deps.now ?? (() => new Date());
+  const policy = deps.policy ?? DEFAULT_ORDER_POLICY;
+  const listeners: ((change: OrderChange) => void)[] = [];
+
+  function notify(change: OrderChange): void {
+    for (const listener of listeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        logger.error({ err: error }, 'order change listener failed');
+      }
+    }
+  }
+
+  async function afterEvents(state: OrderState, before: OrderStatus | 'NONE', events: OrderEvent[], revision: bigint) {
+    const order = state.order!;
+    notify({ order, state, events, revision });
+    // Stock taken at placement comes back when the order ends without being cooked.
+    if (before !== state.status && ENDED.has(state.status as OrderStatus)) {
+      const lines = order.lines.map((line) => ({ itemId: line.itemId, quantity: line.quantity }));
+      await catalog.restoreStock(order.restaurantId, lines).catch((error: unknown) => {
+        logger.error({ err: error, orderId: order.orderId }, 'stock restore failed');
+      });
+    }
+  }
+
+  async function execute(orderId: string, command: OrderCommand, metadata?: EventMetadata) {
+    let before: OrderStatus | 'NONE' = 'NONE';
+    const decider = {
+      ...orderDecider,
+      decide(cmd: OrderCommand, state: OrderState) {
+        before = state.status;
+        return decide(cmd, state);
+      },
+    };
+    try {
+      const result = await handleCommand(eventStore, orderStream(orderId), decider, command, { metadata, maxAttempts: 5 });
+      if (result.newEvents.length > 0 && result.revision !== 'no_stream') {
+        await afterEvents(result.state, before, result.newEvents, result.revision);
+      }
+      return { state: result.state, revision: result.revision === 'no_stream' ? -1n : result.revision };
+    } catch (error) {
+      if (error instanceof OrderError) throw toProblem(error);
+      throw error;
+    }
+  }
+
+  async function load(orderId: string): Promise<{ state: OrderState; revision: bigint }> {
+    const loaded = await aggregateStream(eventStore, orderStream(orderId), evolve, initialState(), 10_000);
+    if (loaded.revision === 'no_stream' || loaded.state.order === null) throw new HttpProblem(404, 'order_not_found', 'There is no such order.');
+    return { state: loaded.state, revision: loaded.revision };
+  }
+
+  async function resolveDiscount(input: PlaceOrderInput, customerId: string, subtotalMinor: bigint, at: Date): Promise<Discount> {
+    if (input.couponCode === undefined) return { kind: 'none' };
+    const result = await deps.coupons.evaluate(input.couponCode, { restaurantId: input.restaurantId, customerId, subtotalMinor, at });
+    if (!result.valid) throw new HttpProblem(422, 'coupon_invalid', `The coupon cannot be used: ${result.reason}.`);
+    return result.discount;
+  }
+
+  function checkSchedule(scheduledFor: string | undefined, current: Date): Date {
+    if (scheduledFor === undefined) return current;
+    const instant = new Date(scheduledFor);
+    const lead = instant.getTime() - current.getTime();
+    if (Number.isNaN(lead) || lead < SCHEDULE_MIN_LEAD_MINUTES * 60_000 || lead > SCHEDULE_MAX_DAYS * 86_400_000) {
+      throw new HttpProblem(422, 'invalid_schedule', `A scheduled order is ${SCHEDULE_MIN_LEAD_MINUTES} minutes to ${SCHEDULE_MAX_DAYS} days ahead.`);
+    }
+    return instant;
+  }
+
+  /** Reads the catalog at the moment that counts and prices the order; throws a 4xx problem when it cannot be placed. */
+  async function quote(input: PlaceOrderInput, customerId: string, current: Date) {
+    const at = checkSchedule(input.scheduledFor, current);
+    const point = { latitude: input.delivery.latitude, longitude: input.delivery.longitude };
+    const [snapshot, delivery] = await Promise.all([
+      catalog.readOrderSnapshot(input.restaurantId, input.items, at),
+      catalog.checkDelivery(input.restaurantId, point, at),
+    ]);
+    if (snapshot === undefined || delivery === undefined) throw new HttpProblem(404, 'restaurant_not_found', 'There is no such restaurant.');
+    if (!delivery.deliverable) {
+      const code = delivery.reason === 'outside_radius' ? 'outside_delivery_radius' : delivery.reason === 'closed' ? 'restaurant_closed' : 'restaurant_not_active';
+      throw new HttpProblem(422, code, `The restaurant cannot deliver this order (${delivery.reason}).`, {
+        extensions: { distanceMetres: delivery.distanceM, deliveryRadiusMetres: delivery.deliveryRadiusM },
+      });
+    }
+    if (!snapshot.orderable) {
+      const lines = snapshot.lines
+        .filter((line) => !line.availability.orderable)
+        .map((line) => ({ itemId: line.itemId, reason: line.availability.orderable ? 'ok' : line.availability.reason, problems: line.problems }));
+      throw new HttpProblem(422, 'items_unavailable', 'Some items cannot be ordered now.', { extensions: { lines } });
+    }
+    const subtotal = snapshot.lines.reduce((sum, line) => sum + line.linePrice, 0n);
+    const discount = await resolveDiscount(input, customerId, subtotal, current);
+    try {
+      const pricing = priceOrder({
+        lines: snapshot.lines.map((line) => ({ quantity: line.quantity, unitPriceMinor: line.itemPrice, modifiers: line.options.map((option) => ({ priceDeltaMinor: option.priceDelta })) })),
+        distanceMetres: delivery.distanceM,
+        taxRatePercent: deps.taxRatePercent,
+        tipMinor: BigInt(input.tipMinor),
+        discount,
+      });
+      return { snapshot, delivery, pricing, at };
+    } catch (error) {
+      if (error instanceof PricingError) throw new HttpProblem(422, 'invalid_order', error.message);
+      throw error;
+    }
+  }
+
+  function creationData(orderId: string, input: PlaceOrderInput, customer: OrderCreatedData['customer'], quoted: Awaited<ReturnType<typeof quote>>, current: Date): OrderCreatedData {
+    const { snapshot, pricing, delivery } = quoted;
+    const lines = snapshot.lines.map((line, index) => ({
+      itemId: line.itemId,
+      name: line.name.fr,
+      quantity: line.quantity,
+      unitPriceMinor: Number(line.itemPrice),
+      modifiers: line.options.map((option) => ({ groupId: option.groupId, optionId: option.optionId, name: option.name.fr, priceDeltaMinor: Number(option.priceDelta) })),
+      lineTotalMinor: Number(pricing.lineTotalsMinor[index]!),
+    }));
+    const preparation = Math.max(snapshot.restaurant.prepTimeMinutes, ...snapshot.lines.map((line) => line.prepTimeMinutes ?? 0));
+    return {
+      orderId,
+      restaurantId: snapshot.restaurant.id,
+      restaurantOwnerId: snapshot.restaurant.ownerId,
+      restaurantName: snapshot.restaurant.name,
+      customer,
+      lines,
+      pricing: {
+        subtotalMinor: Number(pricing.subtotalMinor),
+        discountMinor: Number(pricing.discountMinor),
+        deliveryFeeMinor: Number(pricing.deliveryFeeMinor),
+        taxMinor: Number(pricing.taxMinor),
+        tipMinor: Number(pricing.tipMinor),
+        totalMinor: Number(pricing.totalMinor),
+        distanceMetres: delivery.distanceM,
+        taxRatePercent: deps.taxRatePercent,
+      },
+      couponCode: input.couponCode ?? null,
+      delivery: { latitude: input.delivery.latitude, longitude: input.delivery.longitude, text: input.delivery.text.trim() },
+      paymentMethod: input.payment,
+      scheduledFor: input.scheduledFor === undefined ? null : quoted.at.toISOString(),
+      trackingSecret: newTrackingSecret(),
+      deliveryPin: digits(4),
+      pickupCode: digits(4),
+      estimatedPreparationMinutes: preparation,
+      policy,
+      at: current.toISOString(),
+    };
+  }
+
+  async function pay(state: OrderState, metadata: EventMetadata | undefined): Promise<{ state: OrderState; revision: bigint }> {
+    const order = state.order!;
+    if (deps.payments === undefined) throw new Error('unreachable: checked before placement');
+    let outcome: PaymentOutcome;
+    try {
+      outcome = await deps.payments.authorizeAndCapture({
+        orderId: order.orderId,
+        payerId: order.customer.id,
+        amountMinor: BigInt(order.pricing.totalMinor),
+        currency: 'XAF',
+        method: order.paymentMethod,
+        idempotencyKey: `order-${order.orderId}`,
+      });
+    } catch (error) {
+      // The order stays PENDING_PAYMENT: the provider may still answer, or the deadline expires it.
+      logger.error({ err: error, orderId: order.orderId }, 'payment request failed');
+      return { state, revision: 0n };
+    }
+    return recordPaymentOutcome(order.orderId, outcome, metadata);
+  }
+
+  async function recordPaymentOutcome(orderId: string, outcome: PaymentOutcome, metadata?: EventMetadata) {
+    const at = now();
+    switch (outcome.status) {
+      case 'captured':
+        return execute(orderId, { type: 'CapturePayment', data: { paymentId: outcome.paymentId, amountMinor: Number(outcome.amountMinor), at } }, metadata);
+      case 'failed':
+        return execute(orderId, { type: 'FailPayment', data: { reason: outcome.reason, at } }, metadata);
+      case 'pending':
+        return load(orderId);
+      default: {
+        const exhaustive: never = outcome;
+        throw new Error(`unknown payment outcome ${JSON.stringify(exhaustive)}`);
+      }
+    }
+  }
+
+  async function place(input: PlaceOrderInput, customer: OrderCreatedData['customer'], metadata?: EventMetadata) {
+    if (deps.payments === undefined) throw new HttpProblem(503, 'payments_unavailable', 'Payments are not configured on this server.');
+    const current = now();
+    const quoted = await quote(input, customer.id, current);
+    const orderId = randomUUID();
+    const data = creationData(orderId, input, customer, quoted, current);
+    const [created] = (() => {
+      try {
+        return decide({ type: 'CreateOrder', data }, initialState());
+      } catch (error) {
+        if (error instanceof OrderError) throw toProblem(error);
+        throw error;
+      }
+    })();
+    const stockLines = data.lines.map((line) => ({ itemId: line.itemId, quantity: line.quantity }));
+    const stock = await catalog.decrementStock(data.restaurantId, stockLines);
+    if (!stock.ok) throw new HttpProblem(409, 'insufficient_stock', 'Some items sold out meanwhile.', { extensions: { insufficient: stock.insufficient } });
+    let appended;
+    try {
+      appended = await eventStore.append(
+        orderStream(orderId),
+        [{ ...created!, metadata, personalData: { subjectId: customer.id, fields: ['delivery', 'paymentMethod'] } }],
+        { expectedRevision: 'no_stream' },
+      );
+    } catch (error) {
+      await catalog.restoreStock(data.restaurantId, stockLines).catch(() => undefined);
+      throw error;
+    }
+    const state = evolve(initialState(), created!);
+    await afterEvents(state, 'NONE', [created!], appended.nextRevision);
+    const paid = await pay(state, metadata);
+    return { ...paid, trackingToken: trackingToken(orderId, data.trackingSecret) };
+  }
+
+  /** Scheduled commands whose time has come (payment deadline, unanswered order, dispute window). */
+  async function sweep(at: Date = now()): Promise<{ expired: number; rejected: number; completed: number }> {
+    const minutes = (count: number) => new Date(at.getTime() - count * 60_000);
+    const counts = { expired: 0, rejected: 0, completed: 0 };
+    const jobs = [
+      { status: 'PENDING_PAYMENT', before: minutes(policy.paymentTimeoutMinutes), command: { type: 'ExpirePayment', data: { now: at } }, key: 'expired' },
+      { status: 'PLACED', before: minutes(policy.acceptTimeoutMinutes), command: { type: 'RejectUnanswered', data: { now: at } }, key: 'rejected' },
+      { status: 'DELIVERED', before: minutes(policy.disputeWindowMinutes), command: { type: 'CompleteOrder', data: { now: at } }, key: 'completed' },
+    ] as const;
+    for (const job of jobs) {
+      for (const orderId of await deps.repository.due(job.status, job.before)) {
+        try {
+          await execute(orderId, job.command as OrderCommand, { actorRole: 'system' });
+          counts[job.key] += 1;
+        } catch (error) {
+          // Another instance or a person got there first, or the order's own policy says later.
+          if (!(error instanceof HttpProblem)) logger.warn({ err: error, orderId }, 'scheduled order command failed');
+        }
+      }
+    }
+    return counts;
+  }
+
+  return {
+    place,
+    execute,
+    load,
+    recordPaymentOutcome,
+    sweep,
+    trackingUrl: (state: OrderState) => `${deps.publicBaseUrl.replace(/\/$/, '')}/track/${trackingToken(state.order!.orderId, state.order!.trackingSecret)}`,
+    onChange(listener: (change: OrderChange) => void): () => void {
+      listeners.push(listener);
+      return () => {
+        const index = listeners.indexOf(listener);
+        if (index >= 0) listeners.splice(index, 1);
+      };
+    },
+    isTerminal: (state: OrderState) => state.status !== 'NONE' && TERMINAL_STATUSES.has(state.status),
+  };
+}
+
+export type OrdersService = ReturnType<typeof createOrdersService>;

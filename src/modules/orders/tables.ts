@@ -1,0 +1,71 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/**
+ * The orders context's tables. `order_carts` is state-stored (a migration creates it); the
+ * others are the views the `orders` projection serves in `public` (projections/ creates them
+ * per generation); only the projection writes them.
+ */
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface OrderCartsTable {
+  id: Generated<string>;
+  owner_kind: 'user' | 'token';
+  /** The user id, or the SHA-256 of the anonymous cart token. */
+  owner_key: string;
+  restaurant_id: string | null;
+  items: Json<unknown>;
+  expires_at: Date | null;
+  updated_at: Timestamp;
+}
+
+export interface OrdersViewTable {
+  order_id: string;
+  customer_id: string;
+  customer_kind: string;
+  restaurant_id: string;
+  restaurant_owner_id: string;
+  restaurant_name: string;
+  driver_id: string | null;
+  status: string;
+  total_minor: bigint;
+  subtotal_minor: bigint;
+  discount_minor: bigint;
+  item_count: number;
+  lines: Json<unknown>;
+  created_at: Date;
+  placed_at: Date | null;
+  delivered_at: Date | null;
+  updated_at: Date;
+  last_revision: bigint;
+}
+
+export interface OrderRestaurantDailyTable {
+  restaurant_id: string;
+  day: string;
+  orders: number;
+  delivered: number;
+  revenue_minor: bigint;
+}
+
+export interface OrderRestaurantHoursTable {
+  restaurant_id: string;
+  hour: number;
+  orders: number;
+}
+
+export interface OrderItemSalesTable {
+  restaurant_id: string;
+  item_id: string;
+  name: string;
+  quantity: bigint;
+  revenue_minor: bigint;
+}
+
+export interface OrderTables {
+  order_carts: OrderCartsTable;
+  orders_view: OrdersViewTable;
+  order_restaurant_daily: OrderRestaurantDailyTable;
+  order_restaurant_hours: OrderRestaurantHoursTable;
+  order_item_sales: OrderItemSalesTable;
+}

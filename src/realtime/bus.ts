@@ -1,0 +1,196 @@
+/**
+ * The real-time bus: fan-out across app instances and a short replay log per audience, so a
+ * client that reconnects resumes from its last message id.
+ *
+ * Redis: each audience (e.g. `user:<id>`) is a capped Redis stream (XADD MAXLEN ~ HISTORY_LENGTH,
+ * expiring HISTORY_TTL_MS after its last message) and a pub/sub channel of the same name; one Lua
+ * script appends and publishes atomically, so the id a live listener sees is the id replay uses.
+ * Each instance SUBSCRIBEs only to the audiences its connected clients need (reference-counted).
+ * Without Redis (no REDIS_URL) an in-process bus with the same contract serves a single instance.
+ */
+import { EventEmitter } from 'node:events';
+import type { Redis } from 'ioredis';
+
+export const HISTORY_LENGTH = 500;
+export const HISTORY_TTL_MS = 60 * 60_000;
+/** A message's JSON; bigger ones are a bug (payloads stay small for 2G clients). */
+export const MAX_MESSAGE_BYTES = 4_096;
+export const MAX_REPLAY = 500;
+
+export interface RealtimeMessage {
+  /** The bus id ("<ms>-<seq>"), comparable within one audience. */
+  id: string;
+  channel: string;
+  type: string;
+  at: string;
+  orderId?: string;
+  data: Record<string, unknown>;
+}
+
+export type OutgoingMessage = Omit<RealtimeMessage, 'id'>;
+
+export interface Publication {
+  audiences: readonly string[];
+  message: OutgoingMessage;
+}
+
+export interface RealtimeBus {
+  publish(publications: readonly Publication[]): Promise<void>;
+  /** Live messages of one audience; returns the unsubscribe function. */
+  subscribe(audience: string, listener: (message: RealtimeMessage) => void): Promise<() => Promise<void>>;
+  /** Messages after `afterId`; `complete` is false when the log no longer reaches back that far. */
+  history(audience: string, afterId: string, limit?: number): Promise<{ messages: RealtimeMessage[]; complete: boolean }>;
+  close(): Promise<void>;
+}
+
+export function compareIds(left: string, right: string): number {
+  const [leftMs = '0', leftSeq = '0'] = left.split('-');
+  const [rightMs = '0', rightSeq = '0'] = right.split('-');
+  const ms = BigInt(leftMs) - BigInt(rightMs);
+  if (ms !== 0n) return ms < 0n ? -1 : 1;
+  const seq = BigInt(leftSeq) - BigInt(rightSeq);
+  return seq === 0n ? 0 : seq < 0n ? -1 : 1;
+}
+
+export const ID_PATTERN = /^\d{1,15}-\d{1,10}$/;
+
+function encode(message: OutgoingMessage): string {
+  const json = JSON.stringify(message);
+  if (Buffer.byteLength(json) > MAX_MESSAGE_BYTES) throw new Error(`real-time message ${message.type} exceeds ${MAX_MESSAGE_BYTES} bytes`);
+  return json;
+}
+
+const APPEND_AND_PUBLISH = `
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'm', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('PUBLISH', KEYS[1], id .. ' ' .. ARGV[1])
+return id`;
+
+export function createRedisBus(options: { redis: Redis; subscriber: Redis; prefix: string }): RealtimeBus {
+  const { redis, subscriber, prefix } = options;
+  const key = (audience: string) => `${prefix}rt:${audience}`;
+  const listeners = new Map<string, Set<(message: RealtimeMessage) => void>>();
+  redis.defineCommand('rtAppendPublish', { numberOfKeys: 1, lua: APPEND_AND_PUBLISH });
+
+  subscriber.on('message', (channel: string, payload: string) => {
+    const set = listeners.get(channel);
+    if (set === undefined) return;
+    const space = payload.indexOf(' ');
+    const message = { id: payload.slice(0, space), ...(JSON.parse(payload.slice(space + 1)) as OutgoingMessage) };
+    for (const listener of set) listener(message);
+  });
+
+  return {
+    async publish(publications) {
+      if (publications.length === 0) return;
+      const pipeline = redis.pipeline();
+      for (const { audiences, message } of publications) {
+        const json = encode(message);
+        for (const audience of audiences) {
+          (pipeline as unknown as { rtAppendPublish(key: string, json: string, max: number, ttl: number): void }).rtAppendPublish(
+            key(audience),
+            json,
+            HISTORY_LENGTH,
+            HISTORY_TTL_MS,
+          );
+        }
+      }
+      const results = await pipeline.exec();
+      const failed = results?.find(([error]) => error !== null);
+      if (failed !== undefined) throw failed[0];
+    },
+
+    async subscribe(audience, listener) {
+      const channel = key(audience);
+      let set = listeners.get(channel);
+      if (set === undefined) {
+        set = new Set();
+        listeners.set(channel, set);
+        await subscriber.subscribe(channel);
+      }
+      set.add(listener);
+      return async () => {
+        const current = listeners.get(channel);
+        if (current === undefined) return;
+        current.delete(listener);
+        if (current.size === 0) {
+          listeners.delete(channel);
+          await subscriber.unsubscribe(channel).catch(() => undefined);
+        }
+      };
+    },
+
+    async history(audience, afterId, limit = MAX_REPLAY) {
+      const streamKey = key(audience);
+      const count = Math.min(limit, MAX_REPLAY);
+      const [info, range] = await Promise.all([
+        redis.call('XINFO', 'STREAM', streamKey).catch(() => null) as Promise<unknown[] | null>,
+        redis.xrange(streamKey, `(${afterId}`, '+', 'COUNT', count + 1),
+      ]);
+      let complete = true;
+      if (info !== null) {
+        const fields = new Map<string, unknown>();
+        for (let index = 0; index + 1 < info.length; index += 2) fields.set(String(info[index]), info[index + 1]);
+        const trimmed = Number(fields.get('entries-added') ?? 0) > Number(fields.get('length') ?? 0);
+        const first = fields.get('first-entry') as [string, string[]] | null | undefined;
+        if (trimmed && first != null && compareIds(afterId, first[0]) < 0) complete = false;
+      }
+      if (range.length > count) complete = false;
+      const messages = range.slice(0, count).map(([id, fields]) => ({ id, ...(JSON.parse(fields[1] ?? '{}') as OutgoingMessage) }));
+      return { messages, complete };
+    },
+
+    async close() {
+      listeners.clear();
+    },
+  };
+}
+
+export function createMemoryBus(): RealtimeBus {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  const logs = new Map<string, { messages: RealtimeMessage[]; trimmed: boolean }>();
+  let lastMs = 0;
+  let seq = 0;
+  const nextId = () => {
+    const now = Date.now();
+    if (now > lastMs) {
+      lastMs = now;
+      seq = 0;
+    } else seq += 1;
+    return `${lastMs}-${seq}`;
+  };
+  return {
+    async publish(publications) {
+      for (const { audiences, message } of publications) {
+        encode(message);
+        for (const audience of audiences) {
+          const full = { id: nextId(), ...message };
+          const log = logs.get(audience) ?? { messages: [], trimmed: false };
+          log.messages.push(full);
+          if (log.messages.length > HISTORY_LENGTH) {
+            log.messages.shift();
+            log.trimmed = true;
+          }
+          logs.set(audience, log);
+          emitter.emit(audience, full);
+        }
+      }
+    },
+    async subscribe(audience, listener) {
+      emitter.on(audience, listener);
+      return async () => void emitter.off(audience, listener);
+    },
+    async history(audience, afterId, limit = MAX_REPLAY) {
+      const log = logs.get(audience);
+      if (log === undefined) return { messages: [], complete: true };
+      const after = log.messages.filter((message) => compareIds(message.id, afterId) > 0);
+      const first = log.messages[0];
+      const complete = !(log.trimmed && first !== undefined && compareIds(afterId, first.id) < 0) && after.length <= limit;
+      return { messages: after.slice(0, Math.min(limit, MAX_REPLAY)), complete };
+    },
+    async close() {
+      emitter.removeAllListeners();
+    },
+  };
+}
