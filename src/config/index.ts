@@ -64,6 +64,41 @@ export const EnvironmentSchema = Type.Object({
   MTN_MOMO_API_KEY: Type.Optional(Type.String({ description: 'the MTN MoMo API key' })),
   MTN_MOMO_SUBSCRIPTION_KEY: Type.Optional(Type.String({ description: 'the MTN MoMo subscription key' })),
   PAYMENT_SIMULATORS: Flag(true, 'start the provider simulators in-process (never in production)'),
+  PAYMENT_PROVIDER_MTN: Type.Union([Type.Literal('campay'), Type.Literal('mtn_momo')], {
+    default: 'campay',
+    description: 'the primary provider for MTN numbers: campay or mtn_momo',
+  }),
+  PAYMENT_FALLBACK_MTN: Type.Union([Type.Literal('campay'), Type.Literal('mtn_momo'), Type.Literal('none')], {
+    default: 'mtn_momo',
+    description: 'the fallback provider for MTN numbers: campay, mtn_momo or none',
+  }),
+  PAYMENT_PROVIDER_ORANGE: Type.Literal('campay', {
+    default: 'campay',
+    description: 'the primary provider for Orange numbers: campay (the only one serving Orange)',
+  }),
+  PAYMENT_FALLBACK_ORANGE: Type.Literal('none', {
+    default: 'none',
+    description: 'the fallback provider for Orange numbers: none (no second Orange provider yet)',
+  }),
+  PAYMENT_PROVIDER_TIMEOUT_MS: PositiveInteger(10_000, 'the timeout of one call to a payment provider in ms'),
+  PAYMENT_CIRCUIT_FAILURE_THRESHOLD: PositiveInteger(5, 'consecutive provider outages that open its circuit'),
+  PAYMENT_CIRCUIT_COOLDOWN_MS: PositiveInteger(30_000, 'how long an open provider circuit waits before a trial in ms'),
+  PAYMENT_SIMULATOR_DELAY_MS: Type.Integer({
+    minimum: 0,
+    maximum: 600_000,
+    default: 1_000,
+    description: 'how long simulated payments stay PENDING before settling in ms (0-600000)',
+  }),
+  MTN_MOMO_TARGET_ENVIRONMENT: Type.Union([Type.Literal('sandbox'), Type.Literal('mtncameroon')], {
+    default: 'sandbox',
+    description: 'the MTN MoMo X-Target-Environment: sandbox or mtncameroon',
+  }),
+  MTN_MOMO_DISBURSEMENT_API_USER: Type.Optional(Type.String({ description: 'the MTN MoMo disbursement API user (unset: the collection one)' })),
+  MTN_MOMO_DISBURSEMENT_API_KEY: Type.Optional(Type.String({ description: 'the MTN MoMo disbursement API key (unset: the collection one)' })),
+  MTN_MOMO_DISBURSEMENT_SUBSCRIPTION_KEY: Type.Optional(
+    Type.String({ description: 'the MTN MoMo disbursement subscription key (unset: the collection one)' }),
+  ),
+  MTN_MOMO_CALLBACK_SECRET: Secret('a secret (at least 16 characters) for the tokens in MTN MoMo callback URLs'),
 
   YANDEX_MAPS_API_KEY: Type.Optional(Type.String({ description: 'a Yandex Maps API key' })),
   FCM_SERVER_KEY: Type.Optional(Type.String({ description: 'Firebase service-account JSON or key' })),

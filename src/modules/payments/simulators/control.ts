@@ -1,0 +1,95 @@
+import type { Engine, SimTransaction } from './engine.js';
+import type { SimRequest, SimResponse } from './server.js';
+
+/**
+ * The control API every simulator serves beside the provider's own API, for tests and for
+ * people clicking through the embedded default:
+ *
+ *   GET  /_control/transactions                 newest first (at most 100)
+ *   GET  /_control/transactions/{ref}
+ *   POST /_control/transactions/{ref}/approve   a PENDING one becomes SUCCESSFUL (one webhook)
+ *   POST /_control/transactions/{ref}/fail      {reason?} a PENDING one becomes FAILED (one webhook)
+ *   POST /_control/transactions/{ref}/webhook   sends its webhook again (the dashboard's resend)
+ *   GET  /_control/webhooks                     the webhook deliveries (newest last)
+ *   GET  /_control/stats                        token and API request counters
+ *   POST /_control/outage                       {mode: "none" | "error" | "timeout"} for the whole API
+ *   POST /_control/reset                        forgets every transaction and restores the float
+ */
+export type OutageMode = 'none' | 'error' | 'timeout';
+
+export interface SimulatorCounters {
+  tokensIssued: number;
+  apiRequests: number;
+}
+
+export interface ControlState {
+  engine: Engine;
+  counters: SimulatorCounters;
+  outage: { mode: OutageMode };
+}
+
+const MAX_LISTED = 100;
+
+export function viewTransaction(transaction: SimTransaction) {
+  return {
+    reference: transaction.reference,
+    kind: transaction.kind,
+    phone: transaction.phone,
+    operator: transaction.operator ?? null,
+    amount: Number(transaction.amount),
+    fee: Number(transaction.fee),
+    currency: transaction.currency,
+    externalReference: transaction.externalReference,
+    status: transaction.status,
+    reason: transaction.reason ?? null,
+    behaviour: transaction.behaviour,
+    webhooksSent: transaction.webhooksSent,
+    createdAt: transaction.createdAt.toISOString(),
+    updatedAt: transaction.updatedAt.toISOString(),
+  };
+}
+
+export function handleControl(request: SimRequest, state: ControlState): SimResponse | undefined {
+  if (!request.path.startsWith('/_control/')) return undefined;
+  const parts = request.path.split('/').filter((part) => part.length > 0).slice(1);
+  const [resource, reference, action] = parts;
+  const { engine } = state;
+  if (request.method === 'GET' && resource === 'transactions' && reference === undefined) {
+    const newest = engine.list().reverse().slice(0, MAX_LISTED);
+    return { status: 200, json: { transactions: newest.map(viewTransaction) } };
+  }
+  if (resource === 'transactions' && reference !== undefined) {
+    const transaction = engine.get(reference);
+    if (transaction === undefined) return { status: 404, json: { message: 'no such transaction' } };
+    if (request.method === 'GET' && action === undefined) return { status: 200, json: viewTransaction(transaction) };
+    if (request.method === 'POST' && (action === 'approve' || action === 'fail')) {
+      const reason = (request.body as { reason?: unknown } | undefined)?.reason;
+      const changed =
+        action === 'approve' ? engine.approve(reference) : engine.fail(reference, typeof reason === 'string' ? reason : undefined);
+      if (!changed) return { status: 409, json: { message: `the transaction is already ${transaction.status}` } };
+      return { status: 200, json: viewTransaction(transaction) };
+    }
+    if (request.method === 'POST' && action === 'webhook') {
+      engine.resendWebhook(reference);
+      return { status: 202, json: { message: 'webhook queued' } };
+    }
+  }
+  if (request.method === 'GET' && resource === 'webhooks') return { status: 200, json: { deliveries: engine.webhookLog } };
+  if (request.method === 'GET' && resource === 'stats')
+    return { status: 200, json: { ...state.counters, balances: engine.balances, outage: state.outage.mode } };
+  if (request.method === 'POST' && resource === 'outage') {
+    const mode = (request.body as { mode?: unknown } | undefined)?.mode;
+    if (mode !== 'none' && mode !== 'error' && mode !== 'timeout')
+      return { status: 400, json: { message: 'mode must be none, error or timeout' } };
+    state.outage.mode = mode;
+    return { status: 200, json: { mode } };
+  }
+  if (request.method === 'POST' && resource === 'reset') {
+    engine.reset();
+    state.counters.tokensIssued = 0;
+    state.counters.apiRequests = 0;
+    state.outage.mode = 'none';
+    return { status: 200, json: { message: 'reset' } };
+  }
+  return { status: 404, json: { message: 'unknown control route' } };
+}
