@@ -55,21 +55,21 @@ export function createPasswordHasher(limits: HasherLimits = {}): PasswordHasher 
   // Computed at start, so the first unknown-account login costs no more than later ones.
   const dummyHash = argon2.hash(`dummy-${Math.random()}`, ARGON2_OPTIONS);
   dummyHash.catch(() => undefined);
-  const hasher: PasswordHasher = {
+  async function verify(hash: string, password: string): Promise<boolean> {
+    try {
+      return await gate(() => argon2.verify(hash, password));
+    } catch (error) {
+      if (error instanceof HttpProblem) throw error;
+      return false; // a malformed stored hash never admits anyone
+    }
+  }
+  return {
     hash: (password) => gate(() => argon2.hash(password, ARGON2_OPTIONS)),
-    async verify(hash, password) {
-      try {
-        return await gate(() => argon2.verify(hash, password));
-      } catch (error) {
-        if (error instanceof HttpProblem) throw error;
-        return false; // a malformed stored hash never admits anyone
-      }
-    },
+    verify,
     async verifyDummy(password) {
-      await hasher.verify(await dummyHash, password);
+      await verify(await dummyHash, password);
       return false;
     },
     needsRehash: (hash) => argon2.needsRehash(hash, ARGON2_OPTIONS),
   };
-  return hasher;
 }
