@@ -23,6 +23,7 @@
   var token = decodeURIComponent(location.pathname.split('/').pop() || '');
   var pollTimer = null;
   var socket = null;
+  var stopped = false;
   var $ = function (id) { return document.getElementById(id); };
 
   function time(iso) {
@@ -69,13 +70,14 @@
   }
 
   function stop() {
+    stopped = true;
     if (pollTimer) clearInterval(pollTimer);
     pollTimer = null;
     if (socket) socket.close();
   }
 
   function startPolling() {
-    if (pollTimer) return;
+    if (pollTimer || stopped) return;
     $('live').textContent = 'Mise à jour toutes les 15 s / Updating every 15 s';
     pollTimer = setInterval(refresh, POLL_MS);
   }
@@ -97,6 +99,7 @@
     };
     socket.onclose = function () {
       socket = null;
+      if (stopped) return;
       startPolling();
       if (attempt < 5) setTimeout(function () { connect(attempt + 1); }, Math.min(30000, 1000 * Math.pow(2, attempt)));
     };
