@@ -168,4 +168,6 @@ export async function appPlugin(app: FastifyInstance, options: { services: Servi
   for (const module of modules) {
     await app.register(module.plugin, { services });
   }
+  // Job workers and schedules start once every module has defined its queues (src/jobs).
+  app.addHook('onReady', async () => services.jobs.start());
 }

@@ -4,8 +4,10 @@ import { createProjectionRunner, projectionDefinitions, type ProjectionRunner } 
 import { createIdentity, type Identity } from './modules/identity/index.js';
 import { createNotifications, type Notifications } from './modules/notifications/index.js';
 import { createCatalog, type Catalog } from './modules/catalog/index.js';
+import { createLedgerService, type Ledger } from './modules/ledger/service.js';
 import { createOrdersContext, type OrdersContext } from './modules/orders/index.js';
 import { createRealtime, type Realtime } from './realtime/index.js';
+import { createJobs, type Jobs } from './jobs/index.js';
 
 /**
  * The application's services, built once per process from the runtime and shared by routes,
@@ -23,14 +25,19 @@ export interface Services {
   identity: Identity;
   /** Restaurants, menus, search and reviews (src/modules/catalog). */
   catalog: Catalog;
+  /** The double-entry ledger (ledger/, src/modules/ledger): submit transfers, balances, verify. */
+  ledger: Ledger;
   /** Event-sourced orders, carts, tracking (src/modules/orders). */
   orders: OrdersContext;
   /** WebSocket fan-out bus (src/realtime): Redis pub/sub + capped streams, in-process without Redis. */
   realtime: Realtime;
+  /** Job queue (BullMQ on Redis, in-process without REDIS_URL) and node-cron schedules (src/jobs). */
+  jobs: Jobs;
 }
 
 export async function createServices(runtime: Runtime): Promise<Services> {
   const eventStore = createEventStoreService(runtime);
+  const jobs = createJobs(runtime);
   const projections = createProjectionRunner({
     db: runtime.database.db,
     store: eventStore,
@@ -39,6 +46,7 @@ export async function createServices(runtime: Runtime): Promise<Services> {
   });
   const notifications = createNotifications(runtime);
   const identity = createIdentity(runtime, notifications);
+  const ledger = createLedgerService(runtime, eventStore);
   const catalog = createCatalog({
     db: runtime.database.db,
     logger: runtime.logger,
@@ -49,5 +57,5 @@ export async function createServices(runtime: Runtime): Promise<Services> {
   catalog.useCompletedOrderLookup(orders.completedOrders);
   const realtime = createRealtime(runtime);
   orders.orders.onChange(realtime.publishChange);
-  return { runtime, eventStore, projections, notifications, identity, catalog, orders, realtime };
+  return { runtime, eventStore, projections, notifications, identity, catalog, ledger, orders, realtime, jobs };
 }
