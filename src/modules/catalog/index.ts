@@ -43,12 +43,21 @@ export interface Catalog {
 
 export function createCatalog(deps: CatalogDependencies): Catalog {
   const repository = createCatalogRepository(deps.db);
-  const menuCache = createMenuCache({ ttlMs: MENU_CACHE_TTL_MS, maxEntries: MENU_CACHE_MAX_ENTRIES });
+  const search = createSearchService(createSearchRepository(deps.db), deps.now ?? (() => new Date()));
+  const menus = createMenuCache({ ttlMs: MENU_CACHE_TTL_MS, maxEntries: MENU_CACHE_MAX_ENTRIES });
+  // Every write that drops a cached menu also drops cached search pages (names, prices, status).
+  const menuCache: MenuCache = {
+    ...menus,
+    invalidate(restaurantId) {
+      menus.invalidate(restaurantId);
+      search.invalidate();
+    },
+  };
   let completedOrders: CompletedOrderLookup = noCompletedOrders;
   return {
     restaurants: createRestaurantService(deps, repository, menuCache),
     menu: createMenuService(deps, repository, menuCache),
-    search: createSearchService(createSearchRepository(deps.db), deps.now ?? (() => new Date())),
+    search,
     reviews: createReviewService(deps, () => completedOrders),
     orders: createOrdersApi(deps, repository, menuCache),
     repository,

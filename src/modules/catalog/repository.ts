@@ -95,6 +95,13 @@ export function createCatalogRepository(db: Executor) {
         ) d
         WHERE r.id = ${id}
         RETURNING r.menu_version`.execute(executor);
+      // New words join the lexicon typos are corrected against; old ones stay (harmless).
+      await sql`
+        INSERT INTO search_lexicon (word)
+        SELECT DISTINCT word FROM restaurants, regexp_split_to_table(search_text, '[^a-z0-9]+') AS word
+        WHERE id = ${id} AND length(word) BETWEEN 2 AND 60
+        ORDER BY word
+        ON CONFLICT DO NOTHING`.execute(executor);
       return result.rows[0]?.menu_version ?? 0;
     },
 

@@ -6,11 +6,13 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Executor } from './repository.js';
 import { COURIER_METRES_PER_MINUTE, EARTH_RADIUS_M, HANDOVER_MINUTES, ROAD_FACTOR, boundingBox, type Point } from './rules/geo.js';
-import { prefixTsquery, PRICE_TIER_BOUNDS_XAF, type SearchSort } from './rules/search.js';
+import { PRICE_TIER_BOUNDS_XAF, type SearchSort } from './rules/search.js';
 
 export interface SearchQuery {
   /** Normalised words of the free text (empty: no text). */
   words: string[];
+  /** The words as a tsquery, each widened with its typo corrections: '(ndolle:* | ndole) & …'. */
+  tsquery: string;
   /** The normalised text, for trigram similarity. */
   text: string;
   cuisines: string[];
@@ -62,8 +64,7 @@ function distanceSql(point: Point): RawBuilder<number> {
     power(sin(radians(r.longitude - ${point.longitude}::float8) / 2), 2)))))`;
 }
 
-function tsquerySql(words: string[]): RawBuilder<unknown> {
-  const text = prefixTsquery(words);
+function tsquerySql(text: string): RawBuilder<unknown> {
   return sql`(to_tsquery('simple', ${text}) || to_tsquery('french', ${text}) || to_tsquery('english', ${text}))`;
 }
 
@@ -89,7 +90,7 @@ function sortKeySql(sort: SearchSort): { key: RawBuilder<number>; descending: bo
 function baseFilters(query: SearchQuery): RawBuilder<unknown>[] {
   const filters: RawBuilder<unknown>[] = [sql`r.status = 'active'`];
   if (query.words.length > 0) {
-    filters.push(sql`(r.search_vector @@ ${tsquerySql(query.words)} OR ${query.text} <% r.search_text)`);
+    filters.push(sql`r.search_vector @@ ${tsquerySql(query.tsquery)}`);
   }
   if (query.priceMin !== undefined) filters.push(sql`r.price_average >= ${query.priceMin}`);
   if (query.priceMax !== undefined) filters.push(sql`r.price_average <= ${query.priceMax}`);
@@ -99,8 +100,8 @@ function baseFilters(query: SearchQuery): RawBuilder<unknown>[] {
   }
   if (query.point !== undefined && query.radiusM !== undefined) {
     const box = boundingBox(query.point, query.radiusM);
+    // The exact distance test runs once, on the rows this box lets through (see `filtered`).
     filters.push(sql`r.latitude BETWEEN ${box.minLat} AND ${box.maxLat} AND r.longitude BETWEEN ${box.minLng} AND ${box.maxLng}`);
-    filters.push(sql`${distanceSql(query.point)} <= ${query.radiusM}`);
   }
   return filters;
 }
@@ -108,13 +109,20 @@ function baseFilters(query: SearchQuery): RawBuilder<unknown>[] {
 export function createSearchRepository(db: Executor) {
   return {
     async search(query: SearchQuery): Promise<SearchResult> {
+      // ts_rank reads every matching row's whole vector: only pay for it when it orders the page.
       const relevance =
-        query.words.length > 0
-          ? sql`(ts_rank(r.search_vector, ${tsquerySql(query.words)}) + word_similarity(${query.text}, r.search_text)
+        query.words.length > 0 && query.sort === 'relevance'
+          ? sql`(ts_rank(r.search_vector, ${tsquerySql(query.tsquery)}) + word_similarity(${query.text}, catalog_normalize(r.name))
                  + CASE WHEN catalog_normalize(r.name) LIKE ${`${query.text}%`} THEN 1 ELSE 0 END)::float8`
           : sql`0::float8`;
       const distance = query.point === undefined ? sql`NULL::float8` : distanceSql(query.point);
-      const deliveryFilter = query.maxDeliveryMinutes === undefined ? sql`true` : sql`delivery_minutes <= ${query.maxDeliveryMinutes}`;
+      const deliveryFilter = sql.join(
+        [
+          query.maxDeliveryMinutes === undefined ? sql`true` : sql`delivery_minutes <= ${query.maxDeliveryMinutes}`,
+          query.radiusM === undefined ? sql`true` : sql`distance_m <= ${query.radiusM}`,
+        ],
+        sql` AND `,
+      );
       const cuisineFilter = query.cuisines.length === 0 ? sql`true` : sql`cuisines && ${query.cuisines}::text[]`;
       const { key, descending } = sortKeySql(query.sort);
       const after =
@@ -169,6 +177,22 @@ export function createSearchRepository(db: Executor) {
       return { rows: row.items ?? [], total, facets: { cuisines: row.cuisine_facets ?? {}, ...facets } };
     },
 
+    /** For each query word, up to `perWord` lexicon words close to it (typo corrections). */
+    async similarWords(words: string[], perWord: number): Promise<Map<string, string[]>> {
+      const result = await sql<{ query: string; match: string }>`
+        SELECT q.word AS query, l.word AS match
+        FROM unnest(${words}::text[]) AS q(word)
+        CROSS JOIN LATERAL (
+          SELECT word FROM search_lexicon
+          WHERE word % q.word AND word <> q.word
+          ORDER BY similarity(word, q.word) DESC, word
+          LIMIT ${perWord}
+        ) l`.execute(db);
+      const matches = new Map<string, string[]>();
+      for (const row of result.rows) matches.set(row.query, [...(matches.get(row.query) ?? []), row.match]);
+      return matches;
+    },
+
     async autocompleteRestaurants(text: string, limit: number): Promise<{ id: string; name: string; city: string }[]> {
       const result = await sql<{ id: string; name: string; city: string }>`
         SELECT id, name, city FROM restaurants
@@ -178,13 +202,13 @@ export function createSearchRepository(db: Executor) {
       return result.rows;
     },
 
-    async autocompleteDishes(words: string[], text: string, limit: number): Promise<{ name_fr: string; name_en: string | null; restaurants: number }[]> {
+    async autocompleteDishes(tsquery: string, text: string, limit: number): Promise<{ name_fr: string; name_en: string | null; restaurants: number }[]> {
       const result = await sql<{ name_fr: string; name_en: string | null; restaurants: string }>`
         SELECT min(i.name_fr) AS name_fr, min(i.name_en) AS name_en, count(DISTINCT i.restaurant_id) AS restaurants,
                max(word_similarity(${text}, i.search_text)) AS score
         FROM menu_items i JOIN restaurants r ON r.id = i.restaurant_id AND r.status = 'active'
         WHERE i.archived_at IS NULL
-          AND (i.search_vector @@ to_tsquery('simple', ${prefixTsquery(words)}) OR ${text} <% i.search_text)
+          AND (i.search_vector @@ to_tsquery('simple', ${tsquery}) OR ${text} <% i.search_text)
         GROUP BY i.search_text
         ORDER BY score DESC, restaurants DESC, 1
         LIMIT ${limit}`.execute(db);

@@ -8,9 +8,9 @@ import { localize, type Language } from './menu-view.js';
 import { CUISINES, CUISINE_CODES, unknownCuisines } from './rules/cuisines.js';
 import { decodeCursor, encodeCursor, fingerprint } from './rules/cursor.js';
 import { localTime } from './rules/hours.js';
-import { DEFAULT_PAGE_SIZE, MAX_AUTOCOMPLETE, MIN_QUERY_LENGTH, normalizeText, priceTier, queryWords, resolveSort } from './rules/search.js';
+import { DEFAULT_PAGE_SIZE, MAX_AUTOCOMPLETE, MIN_QUERY_LENGTH, normalizeText, prefixTsquery, priceTier, queryWords, resolveSort } from './rules/search.js';
 import type { SearchInput } from './schemas.js';
-import type { SearchQuery, SearchRepository, SearchRow } from './search-repository.js';
+import type { SearchQuery, SearchRepository, SearchResult, SearchRow } from './search-repository.js';
 
 function bad(code: string, detail: string): HttpProblem {
   return new HttpProblem(400, code, detail);
@@ -44,6 +44,7 @@ export function parseSearch(input: SearchInput, instant: Date): SearchQuery {
   const sort = resolveSort(input.sort, words.length > 0, point !== undefined);
   const query: SearchQuery = {
     words,
+    tsquery: prefixTsquery(words),
     text: words.join(' '),
     cuisines,
     openNow: input.openNow === true,
@@ -70,7 +71,7 @@ export function parseSearch(input: SearchInput, instant: Date): SearchQuery {
 
 /** What a cursor is bound to: everything but the page position and the clock. */
 function queryFingerprint(query: SearchQuery): string {
-  const { after: _after, now: _now, minuteOfWeek: _minute, limit: _limit, ...rest } = query;
+  const { after: _after, now: _now, minuteOfWeek: _minute, limit: _limit, tsquery: _tsquery, ...rest } = query;
   return fingerprint(rest);
 }
 
@@ -91,11 +92,79 @@ function itemView(row: SearchRow) {
   };
 }
 
+/** Corrections per query word: how many, how long they are kept, and how many words are kept. */
+const CORRECTIONS_PER_WORD = 3;
+const CORRECTIONS_TTL_MS = 60_000;
+const CORRECTIONS_MAX_WORDS = 10_000;
+
+/**
+ * Typo corrections from the lexicon, remembered per word for a minute: popular searches repeat
+ * the same few words, and the lexicon only grows when a menu changes.
+ */
+function createCorrections(repository: SearchRepository) {
+  const cache = new Map<string, { matches: string[]; expiresAtMs: number }>();
+  return async (words: string[]): Promise<Map<string, string[]>> => {
+    const nowMs = Date.now();
+    const result = new Map<string, string[]>();
+    const missing: string[] = [];
+    for (const word of words) {
+      const cached = cache.get(word);
+      if (cached !== undefined && cached.expiresAtMs > nowMs) result.set(word, cached.matches);
+      else missing.push(word);
+    }
+    if (missing.length === 0) return result;
+    const found = await repository.similarWords(missing, CORRECTIONS_PER_WORD);
+    if (cache.size + missing.length > CORRECTIONS_MAX_WORDS) cache.clear();
+    for (const word of missing) {
+      const matches = found.get(word) ?? [];
+      cache.set(word, { matches, expiresAtMs: nowMs + CORRECTIONS_TTL_MS });
+      result.set(word, matches);
+    }
+    return result;
+  };
+}
+
+/**
+ * Search pages are kept for a few seconds per (query, cursor, minute): popular searches repeat,
+ * and a catalog write in this process clears them all. Bounded; another instance's writes show
+ * within SEARCH_CACHE_TTL_MS.
+ */
+export const SEARCH_CACHE_TTL_MS = 10_000;
+const SEARCH_CACHE_MAX_ENTRIES = 5_000;
+
 export function createSearchService(repository: SearchRepository, now: () => Date) {
+  const corrections = createCorrections(repository);
+  const pages = new Map<string, { result: SearchResult; expiresAtMs: number }>();
+  let cacheTtlMs = SEARCH_CACHE_TTL_MS;
+
+  async function cachedSearch(query: SearchQuery): Promise<SearchResult> {
+    if (cacheTtlMs === 0) return repository.search(query);
+    const { now: _now, ...keyed } = query;
+    const key = JSON.stringify(keyed);
+    const nowMs = Date.now();
+    const hit = pages.get(key);
+    if (hit !== undefined && hit.expiresAtMs > nowMs) return hit.result;
+    const result = await repository.search(query);
+    if (pages.size >= SEARCH_CACHE_MAX_ENTRIES) pages.clear();
+    pages.set(key, { result, expiresAtMs: nowMs + cacheTtlMs });
+    return result;
+  }
+
   return {
+    /** Drops every cached page (any catalog write in this process). */
+    invalidate(): void {
+      pages.clear();
+    },
+    /** For benchmarks: 0 measures every search against PostgreSQL. */
+    setCacheTtlMs(ttlMs: number): void {
+      cacheTtlMs = Math.max(0, ttlMs);
+      pages.clear();
+    },
+
     async search(input: SearchInput) {
       const query = parseSearch(input, now());
-      const result = await repository.search(query);
+      if (query.words.length > 0) query.tsquery = prefixTsquery(query.words, await corrections(query.words));
+      const result = await cachedSearch(query);
       const hasMore = result.rows.length > query.limit;
       const rows = hasMore ? result.rows.slice(0, query.limit) : result.rows;
       const last = rows[rows.length - 1];
@@ -116,9 +185,10 @@ export function createSearchService(repository: SearchRepository, now: () => Dat
         throw bad('query_too_short', `Autocomplete needs at least ${MIN_QUERY_LENGTH} letters or digits.`);
       }
       const joined = words.join(' ');
+      const tsquery = prefixTsquery(words, await corrections(words));
       const [restaurants, dishes] = await Promise.all([
         repository.autocompleteRestaurants(joined, size),
-        repository.autocompleteDishes(words, joined, size),
+        repository.autocompleteDishes(tsquery, joined, size),
       ]);
       const cuisines = CUISINE_CODES.filter((code) => {
         const labels = [code, CUISINES[code].fr, CUISINES[code].en].map(normalizeText);

@@ -136,7 +136,12 @@ export interface DriverRatingSummariesTable {
   updated_at: Timestamp;
 }
 
+export interface SearchLexiconTable {
+  word: string;
+}
+
 export interface CatalogTables {
+  search_lexicon: SearchLexiconTable;
   restaurants: RestaurantsTable;
   menu_categories: MenuCategoriesTable;
   menu_items: MenuItemsTable;

@@ -36,9 +36,18 @@ export function queryWords(text: string): string[] {
   return (normalizeText(text).match(/[a-z0-9]+/g) ?? []).slice(0, MAX_QUERY_WORDS);
 }
 
-/** 'poulet:* & dg:*' — every word, each as a prefix, so typing-in-progress matches. */
-export function prefixTsquery(words: readonly string[]): string {
-  return words.map((word) => `${word}:*`).join(' & ');
+/**
+ * 'poulet:* & dg:*' — every word, each as a prefix so typing-in-progress matches, widened with
+ * its typo corrections: '(ndolle:* | ndole) & …'. Words are [a-z0-9]+ only, so the string is
+ * always valid tsquery syntax.
+ */
+export function prefixTsquery(words: readonly string[], corrections: ReadonlyMap<string, readonly string[]> = new Map()): string {
+  return words
+    .map((word) => {
+      const alternatives = (corrections.get(word) ?? []).filter((candidate) => /^[a-z0-9]+$/.test(candidate));
+      return alternatives.length === 0 ? `${word}:*` : `(${[`${word}:*`, ...alternatives].join(' | ')})`;
+    })
+    .join(' & ');
 }
 
 /** Relevance needs text; without it the most useful order is distance (with a point) or rating. */
