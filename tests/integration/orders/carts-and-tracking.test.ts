@@ -1,3 +1,4 @@
+import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveTrackingToken, TRACKING_PAGE_BYTES } from '../../../src/modules/orders/tracking.js';
 import { HttpProblem } from '../../../src/http/problem.js';
@@ -10,7 +11,7 @@ beforeAll(async () => {
 });
 afterAll(async () => world?.testApp.close());
 
-const inject = (options: Parameters<OrderWorld['testApp']['app']['inject']>[0]) => world.testApp.app.inject(options);
+const inject = (options: InjectOptions) => world.testApp.app.inject(options);
 
 describe('carts', () => {
   it('a visitor gets a cart token, keeps one restaurant per cart, and the cart expires 30 minutes after its last change', async () => {
