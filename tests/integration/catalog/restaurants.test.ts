@@ -158,3 +158,14 @@ describe('restaurant life cycle', () => {
     expect(raw.headers.vary).toMatch(/Accept-Encoding/);
   });
 });
+
+describe('OpenAPI', () => {
+  it('documents every catalog route with its schemas', async () => {
+    const response = await testApp.app.inject({ method: 'GET', url: '/docs/json' });
+    expect(response.statusCode).toBe(200);
+    const paths = Object.keys(response.json().paths);
+    for (const path of ['/v1/restaurants', '/v1/restaurants/{id}', '/v1/restaurants/{id}/menu', '/v1/restaurants/{id}/menu/items', '/v1/restaurants/{id}/menu/items/{itemId}', '/v1/restaurants/{id}/menu/categories/{categoryId}', '/v1/restaurants/{id}/menu/modifier-groups/{groupId}', '/v1/admin/restaurants/{id}/verify', '/v1/search/autocomplete', '/v1/restaurants/{id}/reviews']) {
+      expect(paths).toContain(path);
+    }
+  });
+});
