@@ -25,7 +25,8 @@ let campay: PaymentProvider;
 beforeAll(async () => {
   sink = await startWebhookSink();
   simulators = await startSimulators({ webhookBaseUrl: sink.webhookBaseUrl, delayMs: DELAY_MS, timeoutHoldMs: 5_000 });
-  campay = createCampayProvider({ baseUrl: simulators.campayUrl, ...SIMULATOR_CREDENTIALS.campay, timeoutMs: 500 });
+  // Generous: the machine may be busy with other suites. Only the timeout test uses a short one.
+  campay = createCampayProvider({ baseUrl: simulators.campayUrl, ...SIMULATOR_CREDENTIALS.campay, timeoutMs: 3_000 });
 });
 
 afterAll(async () => {
@@ -110,7 +111,8 @@ describe('CamPay adapter against the simulator: magic numbers', () => {
   });
 
   it('…0006 hangs: ProviderUnavailable TIMEOUT after the adapter timeout', async () => {
-    const error = await campay.collect(collectRequest(ORANGE.primaryTimeout)).catch((caught: unknown) => caught);
+    const impatient = createCampayProvider({ baseUrl: simulators.campayUrl, ...SIMULATOR_CREDENTIALS.campay, timeoutMs: 300 });
+    const error = await impatient.collect(collectRequest(ORANGE.primaryTimeout)).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ProviderUnavailable);
     expect((error as ProviderUnavailable).code).toBe('TIMEOUT');
   });
@@ -319,12 +321,20 @@ describe('CamPay webhook verification', () => {
 
   it('refuses webhooks when no webhook key is configured', async () => {
     const { request } = await realWebhook();
-    const keyless = createCampayProvider({ baseUrl: simulators.campayUrl, ...SIMULATOR_CREDENTIALS.campay, webhookKey: undefined, timeoutMs: 500 });
+    const keyless = createCampayProvider({ baseUrl: simulators.campayUrl, ...SIMULATOR_CREDENTIALS.campay, webhookKey: undefined, timeoutMs: 3_000 });
     expect(await keyless.verifyWebhook(request)).toMatchObject({ accepted: false });
   });
 });
 
 describe('CamPay tokens and GET webhooks', () => {
+  it('asks for one token and reuses it, even under concurrent calls', async () => {
+    const adapter = createCampayProvider({ baseUrl: simulators.campayUrl, ...SIMULATOR_CREDENTIALS.campay, timeoutMs: 3_000 });
+    const before = simulators.campay.state.counters.tokensIssued;
+    await Promise.all([adapter.balance(), adapter.balance(), adapter.balance()]);
+    await adapter.balance();
+    expect(simulators.campay.state.counters.tokensIssued - before).toBe(1);
+  });
+
   let shortLived: RunningSimulators;
   let getSink: Awaited<ReturnType<typeof startWebhookSink>>;
 
@@ -346,16 +356,8 @@ describe('CamPay tokens and GET webhooks', () => {
 
   const issued = () => shortLived.campay.state.counters.tokensIssued;
 
-  it('asks for one token and reuses it, even under concurrent calls', async () => {
-    const adapter = createCampayProvider({ baseUrl: shortLived.campayUrl, ...SIMULATOR_CREDENTIALS.campay, timeoutMs: 500 });
-    const before = issued();
-    await Promise.all([adapter.balance(), adapter.balance(), adapter.balance()]);
-    await adapter.balance();
-    expect(issued() - before).toBe(1);
-  });
-
   it('asks for a new token once the cached one is near expiry', async () => {
-    const adapter = createCampayProvider({ baseUrl: shortLived.campayUrl, ...SIMULATOR_CREDENTIALS.campay, timeoutMs: 500 });
+    const adapter = createCampayProvider({ baseUrl: shortLived.campayUrl, ...SIMULATOR_CREDENTIALS.campay, timeoutMs: 3_000 });
     const before = issued();
     await adapter.balance();
     await sleep(1_000);
@@ -369,7 +371,7 @@ describe('CamPay tokens and GET webhooks', () => {
     const adapter = createCampayProvider({
       baseUrl: shortLived.campayUrl,
       ...SIMULATOR_CREDENTIALS.campay,
-      timeoutMs: 500,
+      timeoutMs: 3_000,
       now: () => frozen,
     });
     await adapter.balance();
@@ -380,19 +382,19 @@ describe('CamPay tokens and GET webhooks', () => {
   });
 
   it('uses a permanent app token as is, never calling /token/', async () => {
-    const adapter = createCampayProvider({ baseUrl: shortLived.campayUrl, appToken: 'permanent-app-token-for-tests', timeoutMs: 500 });
+    const adapter = createCampayProvider({ baseUrl: shortLived.campayUrl, appToken: 'permanent-app-token-for-tests', timeoutMs: 3_000 });
     const before = issued();
     await adapter.balance();
     expect(issued()).toBe(before);
   });
 
   it('wrong credentials are AUTH_FAILED (an outage of ours, not a refusal of the payment)', async () => {
-    const adapter = createCampayProvider({ baseUrl: shortLived.campayUrl, username: 'x', password: 'y', timeoutMs: 500 });
+    const adapter = createCampayProvider({ baseUrl: shortLived.campayUrl, username: 'x', password: 'y', timeoutMs: 3_000 });
     await expect(adapter.balance()).rejects.toMatchObject({ name: 'ProviderUnavailable', code: 'AUTH_FAILED' });
   });
 
   it('verifies a webhook sent by GET with its fields in the query', async () => {
-    const adapter = createCampayProvider({ baseUrl: shortLived.campayUrl, ...SIMULATOR_CREDENTIALS.campay, timeoutMs: 500 });
+    const adapter = createCampayProvider({ baseUrl: shortLived.campayUrl, ...SIMULATOR_CREDENTIALS.campay, timeoutMs: 3_000 });
     const collected = await adapter.collect(collectRequest(ORANGE.succeed));
     await waitUntil(() => getSink.about(collected.providerReference).length === 1);
     const { request } = getSink.about(collected.providerReference)[0]!;

@@ -60,7 +60,7 @@ export async function waitForStatus(
   reference: string,
   expected: ProviderStatus,
   kind: TransactionKind = 'collection',
-  timeoutMs = 3_000,
+  timeoutMs = 5_000,
 ): Promise<TransactionStatus> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -71,7 +71,7 @@ export async function waitForStatus(
   }
 }
 
-export async function waitUntil(check: () => boolean, timeoutMs = 3_000): Promise<void> {
+export async function waitUntil(check: () => boolean, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error('condition not met in time');

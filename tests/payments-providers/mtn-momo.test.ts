@@ -32,7 +32,7 @@ beforeAll(async () => {
     ...SIMULATOR_CREDENTIALS.mtn,
     callbackUrl: `${sink.webhookBaseUrl}/mtn_momo`,
     callbackSecret: CALLBACK_SECRET,
-    timeoutMs: 500,
+    timeoutMs: 3_000,
   };
   mtn = createMtnMomoProvider(options);
 });

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import {
@@ -29,11 +28,16 @@ let simulators: RunningSimulators;
 let campay: PaymentProvider;
 let mtn: PaymentProvider;
 
-function makeRouter(events: RouterEvent[] = [], failureThreshold = 100): PaymentRouter {
+let impatientCampay: PaymentProvider;
+
+/** The breakers' clock: tests move it by hand, so a busy machine cannot end a cool-down early. */
+let clockMs = 0;
+
+function makeRouter(events: RouterEvent[] = [], failureThreshold = 100, primary = () => campay): PaymentRouter {
   return createPaymentRouter({
-    providers: { campay, mtn_momo: mtn },
+    providers: { campay: primary(), mtn_momo: mtn },
     routes: { MTN: { primary: 'campay', fallback: 'mtn_momo' }, ORANGE: { primary: 'campay' } },
-    breaker: { failureThreshold, coolDownMs: COOL_DOWN_MS },
+    breaker: { failureThreshold, coolDownMs: COOL_DOWN_MS, now: () => clockMs },
     onEvent: (event) => events.push(event),
   });
 }
@@ -41,13 +45,15 @@ function makeRouter(events: RouterEvent[] = [], failureThreshold = 100): Payment
 beforeAll(async () => {
   sink = await startWebhookSink();
   simulators = await startSimulators({ webhookBaseUrl: sink.webhookBaseUrl, delayMs: 50, timeoutHoldMs: 5_000 });
-  campay = createCampayProvider({ baseUrl: simulators.campayUrl, ...SIMULATOR_CREDENTIALS.campay, timeoutMs: 300 });
+  // Generous timeouts (the machine may be busy); the timeout test uses the impatient one.
+  campay = createCampayProvider({ baseUrl: simulators.campayUrl, ...SIMULATOR_CREDENTIALS.campay, timeoutMs: 3_000 });
+  impatientCampay = createCampayProvider({ baseUrl: simulators.campayUrl, ...SIMULATOR_CREDENTIALS.campay, timeoutMs: 300 });
   mtn = createMtnMomoProvider({
     baseUrl: simulators.mtnUrl,
     ...SIMULATOR_CREDENTIALS.mtn,
     callbackUrl: `${sink.webhookBaseUrl}/mtn_momo`,
     callbackSecret: 'router-test-callback-secret-0123',
-    timeoutMs: 300,
+    timeoutMs: 3_000,
   });
 });
 
@@ -82,7 +88,7 @@ describe('routing and failover', () => {
   });
 
   it('fails over when CamPay times out', async () => {
-    const taken = await makeRouter().collect(moneyRequest(MTN.primaryTimeout));
+    const taken = await makeRouter([], 100, () => impatientCampay).collect(moneyRequest(MTN.primaryTimeout));
     expect(taken).toMatchObject({ provider: 'mtn_momo', attempts: [{ provider: 'campay', code: 'TIMEOUT' }] });
   });
 
@@ -171,7 +177,7 @@ describe('circuit breaker', () => {
     expect(simulators.campay.state.counters.apiRequests).toBe(campayRequests);
 
     await postJson(`${simulators.campayControlUrl}/outage`, { mode: 'none' });
-    await sleep(COOL_DOWN_MS);
+    clockMs += COOL_DOWN_MS;
     expect(router.circuits()).toContainEqual(expect.objectContaining({ provider: 'campay', operator: 'MTN', state: 'half_open' }));
     const trial = await router.collect(moneyRequest(MTN.succeed));
     expect(trial).toMatchObject({ provider: 'campay', attempts: [] });
@@ -181,9 +187,9 @@ describe('circuit breaker', () => {
 
   it('re-opens when the half-open trial fails, and keeps CamPay Orange traffic on its own circuit', async () => {
     const router = makeRouter([], 1);
-    await postJson(`${simulators.campayControlUrl}/outage`, { mode: 'timeout' });
-    expect(await router.collect(moneyRequest(MTN.succeed))).toMatchObject({ provider: 'mtn_momo', attempts: [{ code: 'TIMEOUT' }] });
-    await sleep(COOL_DOWN_MS);
+    await postJson(`${simulators.campayControlUrl}/outage`, { mode: 'error' });
+    expect(await router.collect(moneyRequest(MTN.succeed))).toMatchObject({ provider: 'mtn_momo', attempts: [{ code: 'HTTP_500' }] });
+    clockMs += COOL_DOWN_MS;
     expect(await router.collect(moneyRequest(MTN.succeed))).toMatchObject({ provider: 'mtn_momo', attempts: [{ outcome: 'unavailable' }] });
     expect(router.circuits()).toContainEqual(expect.objectContaining({ provider: 'campay', operator: 'MTN', state: 'open' }));
     await postJson(`${simulators.campayControlUrl}/outage`, { mode: 'none' });
@@ -201,7 +207,7 @@ describe('createPaymentProviders from the configuration', () => {
   const baseEnvironment = { DATA_DIR: '/tmp/payments-providers-test', ENCRYPTION_KEY: 'a'.repeat(64), JWT_SECRET: 'j'.repeat(32), JWT_REFRESH_SECRET: 'r'.repeat(32) };
 
   it('wires both adapters to running simulators, and the MTN callback URL to our webhook route', async () => {
-    const config = loadConfig({ ...baseEnvironment, PUBLIC_BASE_URL: sink.baseUrl, PAYMENT_PROVIDER_TIMEOUT_MS: '500' });
+    const config = loadConfig({ ...baseEnvironment, PUBLIC_BASE_URL: sink.baseUrl, PAYMENT_PROVIDER_TIMEOUT_MS: '3000' });
     const { router, warnings } = createPaymentProviders(config, { simulators });
     expect(warnings).toEqual([]);
     const taken = await router.collect(moneyRequest(MTN.primaryServerError));
