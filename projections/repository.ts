@@ -51,7 +51,7 @@ export async function insertGeneration(
   const schema = schemaName(row.name, row.generation);
   await sql`CREATE SCHEMA ${sql.id(schema)}`.execute(trx);
   // The (stream, revision) guard: an event at or below a stream's stored revision is never applied twice.
-  await sql`CREATE TABLE ${sql.id(schema, '_streams')} (stream text PRIMARY KEY, revision bigint NOT NULL)`.execute(trx);
+  await sql`CREATE TABLE ${sql.id(schema, '_streams')} (stream text PRIMARY KEY, revision bigint NOT NULL, batch_min bigint)`.execute(trx);
   return (await trx
     .insertInto('projection_generations')
     .values({ ...row, schema_name: schema, activated_at: row.status === 'active' ? new Date() : null })
@@ -59,26 +59,42 @@ export async function insertGeneration(
     .executeTakeFirstOrThrow()) as GenerationRow;
 }
 
-/** Returns the events not yet applied by (stream, revision) and records the batch's maxima. */
+/**
+ * Returns the events not yet applied by (stream, revision) and records the batch's maxima, in one
+ * statement in the common case: a stream is updated (and returned) only when every event of the
+ * batch is above its stored revision. A stream with an overlap (a redelivery) takes a second query.
+ */
 export async function guardStreamRevisions(
   trx: Transaction<Database>,
   schema: string,
   events: RecordedEvent[],
 ): Promise<RecordedEvent[]> {
-  const maxima = new Map<string, bigint>();
+  const ranges = new Map<string, { min: bigint; max: bigint }>();
   for (const event of events) {
-    const known = maxima.get(event.stream);
-    if (known === undefined || event.revision > known) maxima.set(event.stream, event.revision);
+    const range = ranges.get(event.stream);
+    if (range === undefined) ranges.set(event.stream, { min: event.revision, max: event.revision });
+    else {
+      if (event.revision < range.min) range.min = event.revision;
+      if (event.revision > range.max) range.max = event.revision;
+    }
   }
   const table = sql.id(schema, '_streams');
-  const result = await sql<{ stream: string; revision: bigint }>`
-    WITH input AS (SELECT * FROM unnest(${[...maxima.keys()]}::text[], ${[...maxima.values()].map(String)}::bigint[]) AS i(stream, revision)),
-    previous AS (SELECT s.stream, s.revision FROM ${table} s JOIN input USING (stream)),
-    upsert AS (INSERT INTO ${table} AS s (stream, revision) SELECT stream, revision FROM input
-               ON CONFLICT (stream) DO UPDATE SET revision = GREATEST(s.revision, excluded.revision))
-    SELECT stream, revision FROM previous`.execute(trx);
-  if (result.rows.length === 0) return events;
-  const applied = new Map(result.rows.map((row) => [row.stream, row.revision]));
+  const streams = [...ranges.keys()];
+  const fresh = await sql<{ stream: string }>`
+    INSERT INTO ${table} AS s (stream, revision, batch_min)
+    SELECT * FROM unnest(${streams}::text[], ${streams.map((stream) => String(ranges.get(stream)!.max))}::bigint[],
+                         ${streams.map((stream) => String(ranges.get(stream)!.min))}::bigint[])
+    ON CONFLICT (stream) DO UPDATE SET revision = excluded.revision WHERE s.revision < excluded.batch_min
+    RETURNING s.stream`.execute(trx);
+  if (fresh.rows.length === streams.length) return events;
+  const freshStreams = new Set(fresh.rows.map((row) => row.stream));
+  const overlapping = streams.filter((stream) => !freshStreams.has(stream));
+  const stored = await sql<{ stream: string; revision: bigint }>`
+    SELECT stream, revision FROM ${table} WHERE stream = ANY(${overlapping}::text[]) FOR UPDATE`.execute(trx);
+  const applied = new Map(stored.rows.map((row) => [row.stream, row.revision]));
+  await sql`UPDATE ${table} AS s SET revision = GREATEST(s.revision, i.revision)
+            FROM unnest(${overlapping}::text[], ${overlapping.map((stream) => String(ranges.get(stream)!.max))}::bigint[]) AS i(stream, revision)
+            WHERE s.stream = i.stream`.execute(trx);
   return events.filter((event) => {
     const revision = applied.get(event.stream);
     return revision === undefined || event.revision > revision;

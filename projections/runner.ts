@@ -18,6 +18,8 @@ const NAME_PATTERN = /^[a-z][a-z0-9_]{0,39}$/;
 const TABLE_PATTERN = /^[a-z][a-z0-9_]{0,62}$/;
 /** Pages read inside the swap transaction; the building generation is already caught up. */
 const MAX_SWAP_PAGES = 1_000;
+/** Events applied in one transaction while catching up (bounded memory, fewer commits). */
+const CATCH_UP_TRANSACTION_EVENTS = 5_000;
 /** Events counted for lag; beyond this the figure says "at least". */
 const LAG_COUNT_CAP = 100_000;
 
@@ -62,6 +64,8 @@ class HandlerFailed extends Error {
 interface Worker {
   row: GenerationRow;
   subscription: Subscription;
+  /** False while events read are not yet committed (the subscription's position is ahead). */
+  settled(): boolean;
 }
 
 function validate(definition: ProjectionDefinition): void {
@@ -139,13 +143,34 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
   function follow(definition: ProjectionDefinition, row: GenerationRow): Worker {
     const existing = workers.get(workerKey(row));
     if (existing !== undefined) return existing;
+    // While catching up, several pages go into one transaction (fewer commits); live, each page at once.
+    let pending: RecordedEvent[] = [];
+    let pendingPosition: Position | 'start' = 'start';
+    let flushing = false;
+    const flush = async () => {
+      if (pending.length === 0) return;
+      const events = pending;
+      flushing = true;
+      try {
+        pending = [];
+        await applyBatch(definition, row, events, pendingPosition);
+      } finally {
+        flushing = false;
+      }
+    };
     const worker: Worker = {
       row,
+      settled: () => pending.length === 0 && !flushing,
       subscription: store.subscribeToAll({
         from: (row.position ?? 'start') as Position | 'start',
         ...(definition.filter === undefined ? {} : { filter: definition.filter }),
         batchSize,
-        onBatch: (events, context) => applyBatch(definition, row, events, context.position),
+        onBatch: async (events, context) => {
+          pending.push(...events);
+          pendingPosition = context.position;
+          if (context.live || pending.length >= CATCH_UP_TRANSACTION_EVENTS) await flush();
+        },
+        onCaughtUp: flush,
         onError: (error) => void onWorkerError(definition, row, error),
       }),
     };
@@ -297,7 +322,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
           .map(async (row) => {
             const worker = workers.get(workerKey(row));
             const stored = (row.position ?? 'start') as Position | 'start';
-            const position = worker === undefined ? stored : maxPosition(stored, worker.subscription.position());
+            const position = worker === undefined || !worker.settled() ? stored : maxPosition(stored, worker.subscription.position());
             const head = await store.headInfo(position, LAG_COUNT_CAP).catch(() => undefined);
             const lagSeconds =
               head === undefined ? null

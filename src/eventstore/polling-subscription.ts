@@ -30,10 +30,12 @@ export function createPollingSubscription(source: PollingSource, options: RawSub
   let resolveCaughtUp!: () => void;
   const caughtUp = new Promise<void>((resolve) => (resolveCaughtUp = resolve));
 
-  async function readWithRetry(): Promise<ReadAllPage | undefined> {
+  const readWithRetry = () => readWithRetryFrom(position);
+
+  async function readWithRetryFrom(from: Position | 'start'): Promise<ReadAllPage | undefined> {
     for (let failures = 0; ; failures += 1) {
       try {
-        return await source.readAll(position, options.batchSize, options.filter);
+        return await source.readAll(from, options.batchSize, options.filter);
       } catch (error) {
         if (abort.signal.aborted) return undefined;
         if (failures + 1 >= MAX_READ_FAILURES) throw error;
@@ -46,9 +48,17 @@ export function createPollingSubscription(source: PollingSource, options: RawSub
     position = await source.resolveStart(options.from);
     let live = false;
     let fastPolls = FAST_POLL_DELAYS_MS.length;
+    // While catching up, the next page is read while the handler works on this one (one ahead, bounded).
+    let prefetched: Promise<ReadAllPage | undefined> | undefined;
     while (!abort.signal.aborted) {
-      const page = await readWithRetry();
+      const page = await (prefetched ?? readWithRetry());
+      prefetched = undefined;
       if (page === undefined) return;
+      if (!page.isEnd) {
+        const from = page.nextPosition;
+        prefetched = readWithRetryFrom(from);
+        prefetched.catch(() => undefined);
+      }
       if (page.events.length > 0) {
         await options.onBatch(page.events, { live, position: page.nextPosition });
       }

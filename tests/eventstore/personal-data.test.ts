@@ -51,9 +51,19 @@ async function placeOrder(subjectId: string) {
   return stream;
 }
 
+/** readAll shows what is below the cluster's xmin horizon: wait while another suite's transaction holds it. */
+async function readAllOf(prefix: string, count: number): Promise<RecordedEvent[]> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const page = await store.readAll('start', { limit: 1000, filter: { streamPrefixes: [prefix] } });
+    if (page.events.length >= count || Date.now() > deadline) return page.events;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 async function readEverywhere(stream: string): Promise<RecordedEvent[]> {
   const [fromStream] = await store.readStream(stream);
-  const page = await store.readAll('start', { limit: 1000, filter: { streamPrefixes: [stream] } });
+  const page = { events: await readAllOf(stream, 1) };
   const fromSubscription: RecordedEvent[] = [];
   const subscription = store.subscribeToAll({ from: 'start', filter: { streamPrefixes: [stream] }, onEvent: (event) => void fromSubscription.push(event) });
   await subscription.caughtUp;
@@ -166,7 +176,7 @@ describe('upcasting by schemaVersion on every read path', () => {
     ];
     const shape = (events: RecordedEvent[]) => events.map((event) => ({ data: event.data, schemaVersion: event.metadata.schemaVersion }));
     expect(shape(await store.readStream(stream))).toEqual(expected);
-    expect(shape((await store.readAll('start', { limit: 1000, filter: { streamPrefixes: [stream] } })).events)).toEqual(expected);
+    expect(shape(await readAllOf(stream, 2))).toEqual(expected);
     const seen: RecordedEvent[] = [];
     const subscription = store.subscribeToAll({ from: 'start', filter: { streamPrefixes: [stream] }, onEvent: (event) => void seen.push(event) });
     await subscription.caughtUp;

@@ -137,6 +137,16 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): EventSto
     return { events, nextPosition: isEnd ? maxPosition(last, horizon) : last, isEnd };
   }
 
+  /** The current snapshot: xmin, and which transaction ids it sees as committed. */
+  async function currentSnapshot(): Promise<{ xmin: bigint; visible(transactionId: bigint): boolean }> {
+    const result = await pool.query<{ snapshot: string }>({ name: 'es_snapshot', text: 'SELECT pg_current_snapshot()::text AS snapshot' });
+    const [xmin = '0', xmax = '0', list = ''] = result.rows[0]!.snapshot.split(':');
+    const low = BigInt(xmin);
+    const high = BigInt(xmax);
+    const inProgress = new Set(list === '' ? [] : list.split(',').map(BigInt));
+    return { xmin: low, visible: (id) => id < low || (id < high && !inProgress.has(id)) };
+  }
+
   async function headPosition(): Promise<Position | 'start'> {
     const result = await pool.query<{ horizon: string }>({
       name: 'es_head_horizon',
@@ -193,10 +203,24 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): EventSto
 
     subscribeToAll(subscribeOptions) {
       notifier.listen();
+      // From 'end': start at the snapshot's horizon, but leave out what that snapshot already saw
+      // committed above it, so "new" means committed after subscribing, and nothing later is skipped.
+      let alreadyCommitted: ((transactionId: bigint) => boolean) | undefined;
+      const read = async (from: Position | 'start', limit: number, filter: EventFilter | undefined) => {
+        const page = await readAll(from, limit, filter);
+        if (alreadyCommitted === undefined) return page;
+        const seen = alreadyCommitted;
+        return { ...page, events: page.events.filter((event) => !seen(decodePosition(event.position).major)) };
+      };
       return createPollingSubscription(
         {
-          readAll,
-          resolveStart: async (from) => (from === 'end' ? headPosition() : from),
+          readAll: read,
+          resolveStart: async (from) => {
+            if (from !== 'end') return from;
+            const snapshot = await currentSnapshot();
+            alreadyCommitted = snapshot.visible;
+            return encodePosition(snapshot.xmin, 0n);
+          },
           signal,
           pollIntervalMs: options.pollIntervalMs ?? 500,
         },
