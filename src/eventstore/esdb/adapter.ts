@@ -24,7 +24,7 @@ import {
 } from '@eventstore/db-client';
 import { matchesFilter, type EventStoreAdapter, type RawSubscribeOptions } from '../adapter.js';
 import { EventTooLarge, StreamNotFound, WrongExpectedVersion } from '../errors.js';
-import { comparePositions, decodePosition, encodePosition } from '../position.js';
+import { comparePositions, decodePosition, encodePosition, maxPosition } from '../position.js';
 import type { EventFilter, ExpectedRevision, Position, RecordedEvent, StartFrom, Subscription } from '../types.js';
 import { sleep } from '../wake.js';
 
@@ -207,8 +207,10 @@ class HandlerError extends Error {
 
 /**
  * A catch-up subscription to $all that resubscribes from our own last handled position after a
- * drop, so nothing is missed and nothing is delivered twice. Events are handled one at a time in
- * order; the stream is paused while a handler runs (back-pressure).
+ * drop, so nothing is missed and nothing is delivered twice. Handler calls (events and the
+ * caught-up signal) run one at a time in order; the stream waits for each (back-pressure).
+ * Filter checkpoints only tell how far the server scanned (for caught-up), never move the
+ * resume position past an event not yet handled.
  */
 function esdbSubscription(
   client: EventStoreDBClient,
@@ -217,18 +219,36 @@ function esdbSubscription(
   headPosition: () => Promise<Position | 'start'>,
 ): Subscription {
   let position: Position | 'start' = 'start';
+  let scanned: Position | 'start' = 'start';
   let current: AllStreamSubscription | undefined;
   let stopping = false;
   let live = false;
+  let failure: HandlerError | undefined;
+  let chain: Promise<void> = Promise.resolve();
   let resolveCaughtUp!: () => void;
   const caughtUp = new Promise<void>((resolve) => (resolveCaughtUp = resolve));
 
-  const markCaughtUp = async () => {
-    if (live) return;
-    live = true;
-    await options.onCaughtUp(position);
-    resolveCaughtUp();
+  /** Runs handler work after whatever handler work is queued; a failure stops the subscription. */
+  const serial = (work: () => Promise<void> | void): Promise<void> => {
+    chain = chain.then(async () => {
+      if (failure !== undefined || stopping) return;
+      try {
+        await work();
+      } catch (error) {
+        failure = new HandlerError(error);
+        await current?.unsubscribe().catch(() => undefined);
+      }
+    });
+    return chain;
   };
+
+  const markCaughtUp = () =>
+    serial(async () => {
+      if (live) return;
+      live = true;
+      await options.onCaughtUp(position);
+      resolveCaughtUp();
+    });
 
   async function runOnce(): Promise<void> {
     const subscription = client.subscribeToAll({
@@ -236,38 +256,35 @@ function esdbSubscription(
       filter: {
         ...serverFilter(options.filter),
         checkpointReached: (_subscription, checkpoint) => {
-          const next = encodePosition(checkpoint.commit, checkpoint.prepare);
-          if (comparePositions(next, position) > 0 && !live) position = next;
+          scanned = maxPosition(scanned, encodePosition(checkpoint.commit, checkpoint.prepare));
         },
       },
     });
     current = subscription;
-    let caughtUpSignal = false;
-    subscription.on('caughtUp', () => (caughtUpSignal = true));
+    subscription.on('caughtUp', () => void markCaughtUp());
     for await (const resolved of subscription) {
       const event = resolved.event;
       if (event === undefined) continue;
       const eventPosition = encodePosition(event.position.commit, event.position.prepare);
       if (comparePositions(eventPosition, position) <= 0) continue;
       if (!isSystem(event) && matchesFilter(options.filter, event.streamId, event.type)) {
-        try {
-          await options.onBatch([toRecorded(event)], { live, position: eventPosition });
-        } catch (error) {
-          await subscription.unsubscribe().catch(() => undefined);
-          throw new HandlerError(error);
-        }
+        const recorded = toRecorded(event);
+        await serial(() => options.onBatch([recorded], { live, position: eventPosition }));
+        if (failure !== undefined) throw failure;
       }
       position = eventPosition;
-      if (caughtUpSignal) await markCaughtUp();
+      scanned = maxPosition(scanned, eventPosition);
     }
+    if (failure !== undefined) throw failure;
   }
 
   async function run(): Promise<void> {
     position = options.from === 'end' ? await headPosition() : options.from;
-    // The 'caughtUp' event needs a server that sends it; a read-ahead check covers older ones.
+    scanned = position;
+    // Servers that never send 'caughtUp': caught up once the scan reaches the head seen at start.
     void (async () => {
       const head = await headPosition();
-      while (!stopping && !live && comparePositions(position, head) < 0) await sleep(20);
+      while (!stopping && !live && comparePositions(scanned, head) < 0) await sleep(20);
       if (!stopping) await markCaughtUp();
     })().catch(() => undefined);
     for (let failures = 0; !stopping; ) {
@@ -299,6 +316,7 @@ function esdbSubscription(
       stopping = true;
       await current?.unsubscribe().catch(() => undefined);
       await stopped;
+      await chain;
     },
   };
 }
