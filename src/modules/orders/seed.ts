@@ -68,7 +68,7 @@ export const ordersSeedStep: SeedStep = {
           restaurantId: restaurant.id,
           items: [{ itemId: items[index % items.length]!, quantity: 1 + (index % 2) }, { itemId: items[(index + 1) % items.length]!, quantity: 1 }],
           delivery: { latitude: restaurant.latitude + 0.005, longitude: restaurant.longitude, text: `Rue ${100 + index}, ${restaurant.district}, ${restaurant.city}` },
-          payment: index % 2 === 0 ? { kind: 'wallet' } : { kind: 'mobile_money', provider: 'MTN', phone: customer.phone },
+          payment: index % 2 === 0 || customer.phone === null ? { kind: 'wallet' } : { kind: 'mobile_money', provider: 'MTN', phone: customer.phone },
           tipMinor: index * 100,
           ...(slot.scheduledFor === undefined ? {} : { scheduledFor: slot.scheduledFor }),
         },
