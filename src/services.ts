@@ -7,7 +7,6 @@ import { createCatalog, type Catalog } from './modules/catalog/index.js';
 import { createLedgerService, type Ledger } from './modules/ledger/service.js';
 import { createOrdersContext, type OrdersContext } from './modules/orders/index.js';
 import { createRealtime, type Realtime } from './realtime/index.js';
-import { createJobs, type Jobs } from './jobs/index.js';
 
 /**
  * The application's services, built once per process from the runtime and shared by routes,
@@ -31,13 +30,10 @@ export interface Services {
   orders: OrdersContext;
   /** WebSocket fan-out bus (src/realtime): Redis pub/sub + capped streams, in-process without Redis. */
   realtime: Realtime;
-  /** Job queue (BullMQ on Redis, in-process without REDIS_URL) and node-cron schedules (src/jobs). */
-  jobs: Jobs;
 }
 
 export async function createServices(runtime: Runtime): Promise<Services> {
   const eventStore = createEventStoreService(runtime);
-  const jobs = createJobs(runtime);
   const projections = createProjectionRunner({
     db: runtime.database.db,
     store: eventStore,
@@ -57,5 +53,5 @@ export async function createServices(runtime: Runtime): Promise<Services> {
   catalog.useCompletedOrderLookup(orders.completedOrders);
   const realtime = createRealtime(runtime);
   orders.orders.onChange(realtime.publishChange);
-  return { runtime, eventStore, projections, notifications, identity, catalog, ledger, orders, realtime, jobs };
+  return { runtime, eventStore, projections, notifications, identity, catalog, ledger, orders, realtime };
 }

@@ -111,6 +111,8 @@ export interface LedgerWriter {
   memory(): LedgerMemoryStats;
   /** Ready to write (lease held, state restored) and not crashed. */
   ready(): boolean;
+  /** The broken invariant that stopped the writer, if any (readiness reports it). */
+  failure(): Error | null;
   /** Drains the queue, writes a final snapshot, releases the lease. */
   close(): Promise<void>;
 }
@@ -720,6 +722,7 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
     }),
 
     ready: () => isReady && crashed === null,
+    failure: () => crashed,
 
     async close() {
       if (closing) return;

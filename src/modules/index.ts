@@ -4,6 +4,7 @@ import { identityModule } from './identity/index.js';
 import { notificationsModule } from './notifications/index.js';
 import { projectionsModule } from './projections/index.js';
 import { catalogModule } from './catalog/index.js';
+import { ledgerModule } from './ledger/index.js';
 import { ordersModule } from './orders/index.js';
 
 export interface ModuleOptions {
@@ -16,4 +17,4 @@ export interface ModuleRegistration {
 }
 
 /** Every bounded context's routes, registered under `/v1` (or its own absolute paths). */
-export const modules: ModuleRegistration[] = [identityModule, notificationsModule, projectionsModule, catalogModule, ordersModule];
+export const modules: ModuleRegistration[] = [identityModule, notificationsModule, projectionsModule, catalogModule, ordersModule, ledgerModule];

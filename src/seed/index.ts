@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Services } from '../services.js';
 import { identitySeedStep } from '../modules/identity/seed.js';
 import { catalogSeedStep } from '../modules/catalog/seed.js';
-import { ordersSeedStep } from '../modules/orders/seed.js';
+import { ledgerSeedStep } from '../modules/ledger/seed.js';
 
 /**
  * The demo seed: each bounded context adds its step, in order. Development only; the embedded
@@ -14,7 +14,7 @@ export interface SeedStep {
 }
 
 // Identity first: other steps look demo users up by phone.
-export const seedSteps: SeedStep[] = [identitySeedStep, catalogSeedStep, ordersSeedStep];
+export const seedSteps: SeedStep[] = [identitySeedStep, catalogSeedStep, ledgerSeedStep];
 
 const SEEDED_KEY = 'demo_seeded_at';
 

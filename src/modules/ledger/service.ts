@@ -1,0 +1,82 @@
+import type { Runtime } from '../../runtime.js';
+import type { AppEventStore } from '../../eventstore/index.js';
+import { verifyLedger, type VerifyReport } from '../../../ledger/audit/verify.js';
+import { registerLedgerProjections } from '../../../ledger/projections/index.js';
+import {
+  createLedgerWriter,
+  DEFAULT_LEDGER_STREAM,
+  scheduleHoldExpiry,
+  type LedgerAccountView,
+  type LedgerWriter,
+  type TransferOutcome,
+} from '../../../ledger/writer/index.js';
+import type { Transfer } from '../../../ledger/rules/index.js';
+
+// Importing the ledger context registers its read models with the projection runner that
+// createServices builds next (projections/index.ts: each context adds its definitions).
+registerLedgerProjections();
+
+/**
+ * The ledger as other contexts use it (services.ledger). One stream (`ledger-main`) holds every
+ * currency: transfers never cross currencies, so the stream could be split per currency with one
+ * writer each, but one stream keeps one hash chain and one verify, and batching already makes the
+ * single writer fast enough (docs/ledger.md has the figures).
+ */
+export interface Ledger {
+  readonly stream: string;
+  /** Durable when resolved: one outcome per transfer (`ok`, `exists`, or why it was rejected). */
+  submit(transfers: readonly Transfer[]): Promise<TransferOutcome[]>;
+  /** Balances from the writer's state, never from a lagging projection; null if never opened. */
+  account(id: string): Promise<LedgerAccountView | null>;
+  /** Voids due holds now (the node-cron job calls this every 15 s). */
+  expireHolds(): Promise<{ expired: number }>;
+  /** Replays from genesis and compares the read models (see ledger/audit/verify.ts). */
+  verify(options?: { projections?: boolean }): Promise<VerifyReport>;
+  /** Starts the hold-expiry schedule (the server does, on ready). */
+  startSchedules(): void;
+  readonly writer: LedgerWriter;
+}
+
+function poolConnectionString(runtime: Runtime): string {
+  const options = (runtime.database.pool as unknown as { options: { connectionString?: string } }).options;
+  if (options.connectionString === undefined) throw new Error('the database pool has no connection string');
+  return options.connectionString;
+}
+
+export function createLedgerService(runtime: Runtime, eventStore: AppEventStore): Ledger {
+  const stream = DEFAULT_LEDGER_STREAM;
+  const writer = createLedgerWriter({
+    store: eventStore,
+    db: runtime.database.db,
+    leaseConnectionString: poolConnectionString(runtime),
+    stream,
+    logger: runtime.logger.child({ component: 'ledger' }),
+  });
+  let schedule: { stop(): Promise<void> } | null = null;
+  // Ready unless the writer stopped on a broken invariant; a standby without the lease is healthy.
+  runtime.readiness.push({
+    name: 'ledger',
+    check: async () => {
+      const failure = writer.failure();
+      if (failure !== null) throw failure;
+    },
+  });
+  runtime.closers.push({
+    name: 'ledger',
+    close: async () => {
+      await schedule?.stop();
+      await writer.close();
+    },
+  });
+  return {
+    stream,
+    writer,
+    submit: (transfers) => writer.submit(transfers),
+    account: (id) => writer.account(id),
+    expireHolds: () => writer.expireHolds(),
+    verify: (options = {}) => verifyLedger({ store: eventStore, db: runtime.database.db, stream, ...options }),
+    startSchedules() {
+      schedule ??= scheduleHoldExpiry(writer, { logger: runtime.logger });
+    },
+  };
+}
