@@ -34,7 +34,8 @@ function fail(message: string): never {
 }
 
 const command = positionals[0];
-if (command !== 'create' && command !== 'signing-client' && command !== 'rotate-signing-key') fail('unknown command');
+if (command !== 'create' && command !== 'signing-client' && command !== 'rotate-signing-key')
+  fail('unknown command');
 
 // Validate before booting, so a typo costs no database connection.
 let phone: string | undefined;
@@ -43,7 +44,8 @@ if (command === 'create') {
   if (phone === undefined) fail('--phone must be a number in E.164, e.g. +237670000000');
   if (values.password === undefined) fail('--password is required');
   const problems = checkPassword(values.password, { phone });
-  if (problems.length > 0) fail(`--password is too weak: ${problems.map((problem) => PASSWORD_PROBLEM_TEXT[problem]).join('; ')}`);
+  if (problems.length > 0)
+    fail(`--password is too weak: ${problems.map((problem) => PASSWORD_PROBLEM_TEXT[problem]).join('; ')}`);
 }
 if (command === 'signing-client' && values.name === undefined) fail('--name is required');
 
@@ -52,7 +54,8 @@ const { identity } = services;
 const actor = { kind: 'cli' as const };
 try {
   if (command === 'create') {
-    if ((await identity.repository.findUserByPhone(phone!)) !== undefined) throw new Error('a user with this phone already exists');
+    if ((await identity.repository.findUserByPhone(phone!)) !== undefined)
+      throw new Error('a user with this phone already exists');
     if (values.email !== undefined && (await identity.repository.emailTakenByOther(values.email, null))) {
       throw new Error('a user with this e-mail already exists');
     }
@@ -65,12 +68,27 @@ try {
       status: 'active',
       phoneVerified: true,
     });
-    await identity.audit({ action: 'admin.created_by_cli', actor, subjectUserId: user.id, resource: `user:${user.id}`, newValue: { roles: ['admin'], phone: phone! } });
-    console.log(`admin ${user.id} created. First sign-in: POST /v1/auth/login, then set up two-factor (POST /v1/auth/2fa/setup, /v1/auth/2fa/enable).`);
+    await identity.audit({
+      action: 'admin.created_by_cli',
+      actor,
+      subjectUserId: user.id,
+      resource: `user:${user.id}`,
+      newValue: { roles: ['admin'], phone: phone! },
+    });
+    console.log(
+      `admin ${user.id} created. First sign-in: POST /v1/auth/login, then set up two-factor (POST /v1/auth/2fa/setup, /v1/auth/2fa/enable).`,
+    );
   } else if (command === 'signing-client') {
     const client = await identity.signatures.createClient(values.name!, values.scope ?? []);
-    await identity.audit({ action: 'signing_client.created', actor, resource: `signing-client:${client.keyId}`, newValue: { name: values.name, scopes: values.scope ?? [] } });
-    console.log(`key id: ${client.keyId}\nsecret: ${client.secret}\nexpires: ${client.expiresAt.toISOString()} (shown once; store it in the caller's secret store)`);
+    await identity.audit({
+      action: 'signing_client.created',
+      actor,
+      resource: `signing-client:${client.keyId}`,
+      newValue: { name: values.name, scopes: values.scope ?? [] },
+    });
+    console.log(
+      `key id: ${client.keyId}\nsecret: ${client.secret}\nexpires: ${client.expiresAt.toISOString()} (shown once; store it in the caller's secret store)`,
+    );
   } else {
     const kid = await identity.admin.rotateSigningKey(actor);
     console.log(`new signing key ${kid}; previous keys verify until their tokens expire`);

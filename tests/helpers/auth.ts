@@ -84,7 +84,12 @@ export async function createUser(testApp: TestApp, options: CreateUserOptions = 
     totpSecret = setup.secret;
     ({ backupCodes } = await identity.twoFactor.enable(user.id, totpCode(setup.secret)));
   }
-  const tokens = await identity.sessions.start(user, { kind: 'user', client: 'mobile', twoFactorVerified: twoFactor, context: testContext });
+  const tokens = await identity.sessions.start(user, {
+    kind: 'user',
+    client: 'mobile',
+    twoFactorVerified: twoFactor,
+    context: testContext,
+  });
   return {
     userId: user.id,
     phone,
@@ -101,8 +106,18 @@ export async function createUser(testApp: TestApp, options: CreateUserOptions = 
 export async function createGuest(testApp: TestApp, options: { phone?: string } = {}): Promise<CreatedUser> {
   const { identity } = testApp.services;
   const phone = options.phone ?? randomPhone();
-  const user = await identity.repository.insertUser({ phone, roles: ['guest'], status: 'guest', phoneVerified: true });
-  const tokens = await identity.sessions.start(user, { kind: 'guest', client: 'mobile', twoFactorVerified: false, context: testContext });
+  const user = await identity.repository.insertUser({
+    phone,
+    roles: ['guest'],
+    status: 'guest',
+    phoneVerified: true,
+  });
+  const tokens = await identity.sessions.start(user, {
+    kind: 'guest',
+    client: 'mobile',
+    twoFactorVerified: false,
+    context: testContext,
+  });
   return {
     userId: user.id,
     phone,

@@ -21,15 +21,26 @@ describe('register, verify, login, refresh, logout over HTTP', () => {
       payload: { phone, password: PASSWORD, name: 'Awa' },
     });
     expect(registered.statusCode).toBe(202);
-    const outbox = await testApp.app.inject({ method: 'GET', url: `/v1/dev/outbox?to=${encodeURIComponent(phone)}` });
+    const outbox = await testApp.app.inject({
+      method: 'GET',
+      url: `/v1/dev/outbox?to=${encodeURIComponent(phone)}`,
+    });
     expect(outbox.statusCode).toBe(200);
     expect(outbox.json().items[0].channel).toBe('sms');
     const code = await lastOtp(testApp, phone);
-    const verified = await testApp.app.inject({ method: 'POST', url: '/v1/auth/verify-phone', payload: { phone, code } });
+    const verified = await testApp.app.inject({
+      method: 'POST',
+      url: '/v1/auth/verify-phone',
+      payload: { phone, code },
+    });
     expect(verified.statusCode).toBe(200);
     const body = verified.json();
     expect(body.user.roles).toEqual(['customer']);
-    const me = await testApp.app.inject({ method: 'GET', url: '/v1/me', headers: authHeader(body.accessToken) });
+    const me = await testApp.app.inject({
+      method: 'GET',
+      url: '/v1/me',
+      headers: authHeader(body.accessToken),
+    });
     expect(me.statusCode).toBe(200);
     expect(me.json().phone).toBe(phone);
     expect((await login(testApp, { phone, password: PASSWORD })).statusCode).toBe(200);
@@ -37,27 +48,55 @@ describe('register, verify, login, refresh, logout over HTTP', () => {
 
   it('rotates the refresh token, and a reused one ends the whole family', async () => {
     const user = await createUser(testApp);
-    const first = await testApp.app.inject({ method: 'POST', url: '/v1/auth/refresh', payload: { refreshToken: user.refreshToken } });
+    const first = await testApp.app.inject({
+      method: 'POST',
+      url: '/v1/auth/refresh',
+      payload: { refreshToken: user.refreshToken },
+    });
     expect(first.statusCode).toBe(200);
     const rotated = first.json();
     expect(rotated.refreshToken).not.toBe(user.refreshToken);
-    const reuse = await testApp.app.inject({ method: 'POST', url: '/v1/auth/refresh', payload: { refreshToken: user.refreshToken } });
+    const reuse = await testApp.app.inject({
+      method: 'POST',
+      url: '/v1/auth/refresh',
+      payload: { refreshToken: user.refreshToken },
+    });
     expect(reuse.statusCode).toBe(401);
     expect(reuse.json().code).toBe('refresh_token_reused');
-    const afterReuse = await testApp.app.inject({ method: 'POST', url: '/v1/auth/refresh', payload: { refreshToken: rotated.refreshToken } });
+    const afterReuse = await testApp.app.inject({
+      method: 'POST',
+      url: '/v1/auth/refresh',
+      payload: { refreshToken: rotated.refreshToken },
+    });
     expect(afterReuse.statusCode).toBe(401);
-    const me = await testApp.app.inject({ method: 'GET', url: '/v1/me', headers: authHeader(rotated.accessToken) });
+    const me = await testApp.app.inject({
+      method: 'GET',
+      url: '/v1/me',
+      headers: authHeader(rotated.accessToken),
+    });
     expect(me.statusCode).toBe(401);
     expect(me.json().code).toBe('token_revoked');
   });
 
   it('logout blacklists the access token and revokes the refresh token', async () => {
     const user = await createUser(testApp);
-    const out = await testApp.app.inject({ method: 'POST', url: '/v1/auth/logout', headers: authHeader(user.accessToken) });
+    const out = await testApp.app.inject({
+      method: 'POST',
+      url: '/v1/auth/logout',
+      headers: authHeader(user.accessToken),
+    });
     expect(out.statusCode).toBe(204);
-    const me = await testApp.app.inject({ method: 'GET', url: '/v1/me', headers: authHeader(user.accessToken) });
+    const me = await testApp.app.inject({
+      method: 'GET',
+      url: '/v1/me',
+      headers: authHeader(user.accessToken),
+    });
     expect(me.statusCode).toBe(401);
-    const refresh = await testApp.app.inject({ method: 'POST', url: '/v1/auth/refresh', payload: { refreshToken: user.refreshToken } });
+    const refresh = await testApp.app.inject({
+      method: 'POST',
+      url: '/v1/auth/refresh',
+      payload: { refreshToken: user.refreshToken },
+    });
     expect(refresh.statusCode).toBe(401);
   });
 
@@ -68,7 +107,11 @@ describe('register, verify, login, refresh, logout over HTTP', () => {
     expect(response.json().refreshToken).toBeUndefined();
     const cookie = response.cookies.find((item) => item.name === 'fd_refresh');
     expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict', path: '/v1/auth' });
-    const refreshed = await testApp.app.inject({ method: 'POST', url: '/v1/auth/refresh', cookies: { fd_refresh: cookie!.value } });
+    const refreshed = await testApp.app.inject({
+      method: 'POST',
+      url: '/v1/auth/refresh',
+      cookies: { fd_refresh: cookie!.value },
+    });
     expect(refreshed.statusCode).toBe(200);
   });
 

@@ -69,10 +69,27 @@ async function badTokens(): Promise<Record<string, string>> {
   const [header, payload, signature] = holder.accessToken.split('.') as [string, string, string];
   const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
   const kid = JSON.parse(Buffer.from(header, 'base64url').toString()).kid as string;
-  const past = createTokenService({ keyRing: identity.keyRing, kv: identity.kv, now: () => Date.now() - 3_600_000 });
-  const expired = (await past.issue({ userId: holder.userId, sessionId: holder.sessionId, kind: 'user', roles: ['customer'], twoFactorVerified: false })).token;
+  const past = createTokenService({
+    keyRing: identity.keyRing,
+    kv: identity.kv,
+    now: () => Date.now() - 3_600_000,
+  });
+  const expired = (
+    await past.issue({
+      userId: holder.userId,
+      sessionId: holder.sessionId,
+      kind: 'user',
+      roles: ['customer'],
+      twoFactorVerified: false,
+    })
+  ).token;
   const foreign = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
-  const otherKey = await new SignJWT({ ...claims, roles: ['admin'], perms: permissionsOf('user', ['admin']), tfa: true })
+  const otherKey = await new SignJWT({
+    ...claims,
+    roles: ['admin'],
+    perms: permissionsOf('user', ['admin']),
+    tfa: true,
+  })
     .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'at+jwt' })
     .sign(foreign.privateKey);
   const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -94,63 +111,71 @@ describe('authorization matrix (generated from the route table)', () => {
     expect(routes.length).toBeGreaterThan(5);
   });
 
-  describe.each(routes.map((route) => [`${route.method} ${route.url}`, route] as const))('%s', (_name, route) => {
-    const access = route.access as RouteAccess | undefined;
-    const isPublic = access === undefined || 'public' in access;
+  describe.each(routes.map((route) => [`${route.method} ${route.url}`, route] as const))(
+    '%s',
+    (_name, route) => {
+      const access = route.access as RouteAccess | undefined;
+      const isPublic = access === undefined || 'public' in access;
 
-    if (route.requestSignature) {
-      it('refuses every unsigned request with 401', async () => {
-        const user = await createUser(testApp, { roles: ['admin'] });
-        for (const headers of [{}, authHeader(user.accessToken)]) {
+      if (route.requestSignature) {
+        it('refuses every unsigned request with 401', async () => {
+          const user = await createUser(testApp, { roles: ['admin'] });
+          for (const headers of [{}, authHeader(user.accessToken)]) {
+            const response = await call(route, headers);
+            expect(response.statusCode).toBe(401);
+          }
+        });
+        return;
+      }
+
+      it('answers a request without a token and with bad tokens as the access says', async () => {
+        const cases: [string, Record<string, string>][] = [
+          ['no token', {}],
+          ...Object.entries(invalid).map(
+            ([name, token]) => [name, authHeader(token)] as [string, Record<string, string>],
+          ),
+        ];
+        for (const [name, headers] of cases) {
           const response = await call(route, headers);
-          expect(response.statusCode).toBe(401);
+          if (isPublic) expect(gateRefusal(response), `${name} on a public route`).toBeUndefined();
+          else expect(response.statusCode, name).toBe(401);
         }
       });
-      return;
-    }
 
-    it('answers a request without a token and with bad tokens as the access says', async () => {
-      const cases: [string, Record<string, string>][] = [
-        ['no token', {}],
-        ...Object.entries(invalid).map(([name, token]) => [name, authHeader(token)] as [string, Record<string, string>]),
-      ];
-      for (const [name, headers] of cases) {
-        const response = await call(route, headers);
-        if (isPublic) expect(gateRefusal(response), `${name} on a public route`).toBeUndefined();
-        else expect(response.statusCode, name).toBe(401);
-      }
-    });
-
-    it.each(ROLES.map((role) => [role]))('as %s', async (role) => {
-      const principal = await freshPrincipal(role);
-      const admitted = isPublic || isAdmitted(principalFor(role), access);
-      const stepUp = !isPublic && access.stepUp === true;
-      if (admitted && stepUp) {
-        const refused = await call(route, authHeader(principal.accessToken));
-        expect(refused.statusCode).toBe(403);
-        expect(refused.json().code).toBe('step_up_required');
-      }
-      const token = admitted && stepUp ? await withStepUp(testApp, principal) : principal.accessToken;
-      const response = await call(route, authHeader(token));
-      if (admitted) {
-        expect(gateRefusal(response), `${response.statusCode} ${response.body.slice(0, 200)}`).toBeUndefined();
-      } else {
-        expect(response.statusCode).toBe(403);
-        expect(response.json().code).toBe('permission_denied');
-      }
-    });
-
-    if (!isPublic) {
-      it('refuses an admin without a second factor unless the route sets it up', async () => {
-        const admin = await createUser(testApp, { roles: ['admin'], twoFactor: false });
-        const token = access.stepUp === true ? await withStepUp(testApp, admin) : admin.accessToken;
+      it.each(ROLES.map((role) => [role]))('as %s', async (role) => {
+        const principal = await freshPrincipal(role);
+        const admitted = isPublic || isAdmitted(principalFor(role), access);
+        const stepUp = !isPublic && access.stepUp === true;
+        if (admitted && stepUp) {
+          const refused = await call(route, authHeader(principal.accessToken));
+          expect(refused.statusCode).toBe(403);
+          expect(refused.json().code).toBe('step_up_required');
+        }
+        const token = admitted && stepUp ? await withStepUp(testApp, principal) : principal.accessToken;
         const response = await call(route, authHeader(token));
-        if (route.allowWithoutTwoFactor) expect(gateRefusal(response)).toBeUndefined();
-        else {
+        if (admitted) {
+          expect(
+            gateRefusal(response),
+            `${response.statusCode} ${response.body.slice(0, 200)}`,
+          ).toBeUndefined();
+        } else {
           expect(response.statusCode).toBe(403);
-          expect(response.json().code).toBe('two_factor_required');
+          expect(response.json().code).toBe('permission_denied');
         }
       });
-    }
-  });
+
+      if (!isPublic) {
+        it('refuses an admin without a second factor unless the route sets it up', async () => {
+          const admin = await createUser(testApp, { roles: ['admin'], twoFactor: false });
+          const token = access.stepUp === true ? await withStepUp(testApp, admin) : admin.accessToken;
+          const response = await call(route, authHeader(token));
+          if (route.allowWithoutTwoFactor) expect(gateRefusal(response)).toBeUndefined();
+          else {
+            expect(response.statusCode).toBe(403);
+            expect(response.json().code).toBe('two_factor_required');
+          }
+        });
+      }
+    },
+  );
 });

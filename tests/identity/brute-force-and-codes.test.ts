@@ -14,7 +14,8 @@ afterAll(async () => {
 });
 
 const PASSWORD = 'Mont-Cameroun-4095!';
-const post = (url: string, payload: unknown) => testApp.app.inject({ method: 'POST', url, payload: payload as object });
+const post = (url: string, payload: unknown) =>
+  testApp.app.inject({ method: 'POST', url, payload: payload as object });
 const db = () => testApp.services.runtime.database.db;
 /** Every secret the flows below handled; none may reach a log line. */
 const secrets: string[] = [PASSWORD];
@@ -31,7 +32,9 @@ describe('phone codes', () => {
   it('refuses an expired code and accepts a new one', async () => {
     const phone = randomPhone();
     const code = await register(phone);
-    await sql`update phone_verifications set expires_at = now() - interval '1 second' where phone = ${phone}`.execute(db());
+    await sql`update phone_verifications set expires_at = now() - interval '1 second' where phone = ${phone}`.execute(
+      db(),
+    );
     const expired = await post('/v1/auth/verify-phone', { phone, code });
     expect(expired.statusCode).toBe(400);
     expect(expired.json().code).toBe('otp_expired');
@@ -53,7 +56,11 @@ describe('phone codes', () => {
     expect(codes.at(-1)).toBe('otp_attempts_exceeded');
     const right = await post('/v1/auth/verify-phone', { phone, code });
     expect(right.statusCode).toBe(400);
-    const row = await db().selectFrom('phone_verifications').selectAll().where('phone', '=', phone).executeTakeFirstOrThrow();
+    const row = await db()
+      .selectFrom('phone_verifications')
+      .selectAll()
+      .where('phone', '=', phone)
+      .executeTakeFirstOrThrow();
     expect(row.code_hash).not.toContain(code);
     expect(row.attempts).toBe(OTP_MAX_ATTEMPTS);
   });
@@ -97,10 +104,18 @@ describe('sign-in answers', () => {
       expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
     }
     // Time passes: the lock runs out, and the right password works again.
-    await db().updateTable('users').set({ locked_until: new Date(Date.now() - 1_000) }).where('id', '=', user.userId).execute();
+    await db()
+      .updateTable('users')
+      .set({ locked_until: new Date(Date.now() - 1_000) })
+      .where('id', '=', user.userId)
+      .execute();
     const released = await login(testApp, { phone: user.phone, password: PASSWORD });
     expect(released.statusCode).toBe(200);
-    const row = await db().selectFrom('users').select(['failed_attempts', 'locked_until']).where('id', '=', user.userId).executeTakeFirstOrThrow();
+    const row = await db()
+      .selectFrom('users')
+      .select(['failed_attempts', 'locked_until'])
+      .where('id', '=', user.userId)
+      .executeTakeFirstOrThrow();
     expect(row).toEqual({ failed_attempts: 0, locked_until: null });
     secrets.push(released.json().accessToken, released.json().refreshToken);
   });
@@ -108,7 +123,11 @@ describe('sign-in answers', () => {
   it('records every attempt with a masked identifier', async () => {
     const user = await createUser(testApp, { password: PASSWORD });
     await login(testApp, { phone: user.phone, password: 'Nope-Nope-123' });
-    const attempts = await db().selectFrom('login_attempts').selectAll().where('user_id', '=', user.userId).execute();
+    const attempts = await db()
+      .selectFrom('login_attempts')
+      .selectAll()
+      .where('user_id', '=', user.userId)
+      .execute();
     expect(attempts).toHaveLength(1);
     expect(attempts[0]!.identifier_masked).toBe(`${user.phone.slice(0, 5)}****${user.phone.slice(-4)}`);
     expect(attempts[0]!.identifier_hash).not.toContain(user.phone.slice(1));
@@ -123,7 +142,11 @@ describe('password reset', () => {
     const token = message.metadata.token as string;
     secrets.push(token);
     expect(message.body).toContain(token);
-    const stored = await db().selectFrom('password_resets').select(['token_hash', 'expires_at']).where('user_id', '=', user.userId).executeTakeFirstOrThrow();
+    const stored = await db()
+      .selectFrom('password_resets')
+      .select(['token_hash', 'expires_at'])
+      .where('user_id', '=', user.userId)
+      .executeTakeFirstOrThrow();
     expect(stored.token_hash).not.toBe(token);
     expect(stored.expires_at.getTime() - Date.now()).toBeLessThanOrEqual(3_600_000);
     const newPassword = 'Waza-Park-Lion-88!';
@@ -134,7 +157,11 @@ describe('password reset', () => {
     const again = await post('/v1/auth/password/reset', { token, newPassword: 'Another-Strong-77!' });
     expect(again.statusCode).toBe(400);
     expect(again.json().code).toBe('invalid_reset_token');
-    const old = await testApp.app.inject({ method: 'GET', url: '/v1/me', headers: authHeader(user.accessToken) });
+    const old = await testApp.app.inject({
+      method: 'GET',
+      url: '/v1/me',
+      headers: authHeader(user.accessToken),
+    });
     expect(old.statusCode).toBe(401);
     expect((await login(testApp, { phone: user.phone, password: newPassword })).statusCode).toBe(200);
     expect((await login(testApp, { phone: user.phone, password: PASSWORD })).statusCode).toBe(401);

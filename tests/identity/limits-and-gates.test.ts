@@ -7,7 +7,12 @@ let limited: TestApp;
 let allowlisted: TestApp;
 beforeAll(async () => {
   limited = await createTestApp({
-    env: { RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_AUTH_MAX: '3', AUTH_DELAY_BASE_MS: '1', SESSION_TIMEOUT: '300' },
+    env: {
+      RATE_LIMIT_ENABLED: 'true',
+      RATE_LIMIT_AUTH_MAX: '3',
+      AUTH_DELAY_BASE_MS: '1',
+      SESSION_TIMEOUT: '300',
+    },
   });
   allowlisted = await createTestApp({ env: { ADMIN_IP_ALLOWLIST: '10.9.8.7' } });
 });
@@ -20,7 +25,8 @@ describe('rate limits of the auth tier', () => {
   it('limits sign-in attempts per phone number, not for everyone behind the address', async () => {
     const phone = randomPhone();
     const statuses: number[] = [];
-    for (let attempt = 0; attempt < 4; attempt += 1) statuses.push((await login(limited, { phone, password: 'Whatever-123!' })).statusCode);
+    for (let attempt = 0; attempt < 4; attempt += 1)
+      statuses.push((await login(limited, { phone, password: 'Whatever-123!' })).statusCode);
     expect(statuses).toEqual([401, 401, 401, 429]);
     const limitedAnswer = await login(limited, { phone, password: 'Whatever-123!' });
     expect(limitedAnswer.json().code).toBe('rate_limited');
@@ -33,7 +39,10 @@ describe('rate limits of the auth tier', () => {
     const phone = randomPhone();
     const statuses: number[] = [];
     for (let attempt = 0; attempt < 4; attempt += 1) {
-      statuses.push((await limited.app.inject({ method: 'POST', url: '/v1/auth/password/forgot', payload: { phone } })).statusCode);
+      statuses.push(
+        (await limited.app.inject({ method: 'POST', url: '/v1/auth/password/forgot', payload: { phone } }))
+          .statusCode,
+      );
     }
     expect(statuses).toEqual([202, 202, 202, 429]);
   });
@@ -42,24 +51,47 @@ describe('rate limits of the auth tier', () => {
 describe('admin gates', () => {
   it('ends an admin session after SESSION_TIMEOUT without activity', async () => {
     const admin = await createUser(limited, { roles: ['admin'] });
-    expect((await limited.app.inject({ method: 'GET', url: '/v1/admin/users', headers: authHeader(admin.accessToken) })).statusCode).toBe(200);
+    expect(
+      (
+        await limited.app.inject({
+          method: 'GET',
+          url: '/v1/admin/users',
+          headers: authHeader(admin.accessToken),
+        })
+      ).statusCode,
+    ).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 400));
-    const idle = await limited.app.inject({ method: 'GET', url: '/v1/admin/users', headers: authHeader(admin.accessToken) });
+    const idle = await limited.app.inject({
+      method: 'GET',
+      url: '/v1/admin/users',
+      headers: authHeader(admin.accessToken),
+    });
     expect(idle.statusCode).toBe(401);
     expect(idle.json().code).toBe('session_idle_timeout');
-    const refresh = await limited.app.inject({ method: 'POST', url: '/v1/auth/refresh', payload: { refreshToken: admin.refreshToken } });
+    const refresh = await limited.app.inject({
+      method: 'POST',
+      url: '/v1/auth/refresh',
+      payload: { refreshToken: admin.refreshToken },
+    });
     expect(refresh.statusCode).toBe(401);
   });
 
   it('keeps customers’ sessions regardless of the admin idle timeout', async () => {
     const customer = await createUser(limited);
     await new Promise((resolve) => setTimeout(resolve, 400));
-    expect((await limited.app.inject({ method: 'GET', url: '/v1/me', headers: authHeader(customer.accessToken) })).statusCode).toBe(200);
+    expect(
+      (await limited.app.inject({ method: 'GET', url: '/v1/me', headers: authHeader(customer.accessToken) }))
+        .statusCode,
+    ).toBe(200);
   });
 
   it('answers admin routes only from the allowlisted addresses', async () => {
     const admin = await createUser(allowlisted, { roles: ['admin'] });
-    const outside = await allowlisted.app.inject({ method: 'GET', url: '/v1/admin/users', headers: authHeader(admin.accessToken) });
+    const outside = await allowlisted.app.inject({
+      method: 'GET',
+      url: '/v1/admin/users',
+      headers: authHeader(admin.accessToken),
+    });
     expect(outside.statusCode).toBe(403);
     expect(outside.json().code).toBe('ip_not_allowed');
     const inside = await allowlisted.app.inject({
@@ -70,6 +102,9 @@ describe('admin gates', () => {
     });
     expect(inside.statusCode).toBe(200);
     // Other routes are not affected.
-    expect((await allowlisted.app.inject({ method: 'GET', url: '/v1/me', headers: authHeader(admin.accessToken) })).statusCode).toBe(200);
+    expect(
+      (await allowlisted.app.inject({ method: 'GET', url: '/v1/me', headers: authHeader(admin.accessToken) }))
+        .statusCode,
+    ).toBe(200);
   });
 });

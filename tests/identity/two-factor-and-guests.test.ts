@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { authHeader, createGuest, createUser, lastOtp, login, randomPhone, totpCode } from '../helpers/auth.js';
+import {
+  authHeader,
+  createGuest,
+  createUser,
+  lastOtp,
+  login,
+  randomPhone,
+  totpCode,
+} from '../helpers/auth.js';
 
 let testApp: TestApp;
 beforeAll(async () => {
@@ -10,8 +18,18 @@ afterAll(async () => {
   await testApp?.close();
 });
 
-const inject = (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, token?: string, payload?: object) =>
-  testApp.app.inject({ method, url, ...(token === undefined ? {} : { headers: authHeader(token) }), ...(payload === undefined ? {} : { payload }) });
+const inject = (
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+  url: string,
+  token?: string,
+  payload?: object,
+) =>
+  testApp.app.inject({
+    method,
+    url,
+    ...(token === undefined ? {} : { headers: authHeader(token) }),
+    ...(payload === undefined ? {} : { payload }),
+  });
 
 /** A TOTP code for the step after the last one used (codes work once). */
 const nextCode = (secret: string, stepsAhead = 1) => totpCode(secret, Date.now() + stepsAhead * 30_000);
@@ -23,7 +41,13 @@ describe('two-factor authentication', () => {
     expect(setup.statusCode).toBe(200);
     const { secret, otpauthUrl } = setup.json();
     expect(otpauthUrl).toMatch(/^otpauth:\/\/totp\//);
-    expect((await inject('POST', '/v1/auth/2fa/enable', user.accessToken, { code: '000000' === totpCode(secret) ? '111111' : '000000' })).statusCode).toBe(400);
+    expect(
+      (
+        await inject('POST', '/v1/auth/2fa/enable', user.accessToken, {
+          code: '000000' === totpCode(secret) ? '111111' : '000000',
+        })
+      ).statusCode,
+    ).toBe(400);
     const enabled = await inject('POST', '/v1/auth/2fa/enable', user.accessToken, { code: totpCode(secret) });
     expect(enabled.statusCode).toBe(200);
     const { backupCodes } = enabled.json();
@@ -32,21 +56,39 @@ describe('two-factor authentication', () => {
     const withoutCode = await login(testApp, { phone: user.phone, password: user.password });
     expect(withoutCode.statusCode).toBe(401);
     expect(withoutCode.json().code).toBe('two_factor_code_required');
-    const withCode = await login(testApp, { phone: user.phone, password: user.password, totp: nextCode(secret) });
+    const withCode = await login(testApp, {
+      phone: user.phone,
+      password: user.password,
+      totp: nextCode(secret),
+    });
     expect(withCode.statusCode).toBe(200);
     expect(withCode.json().user.twoFactorEnabled).toBe(true);
     // The same code a second time is a replay.
-    const replay = await login(testApp, { phone: user.phone, password: user.password, totp: nextCode(secret) });
+    const replay = await login(testApp, {
+      phone: user.phone,
+      password: user.password,
+      totp: nextCode(secret),
+    });
     expect(replay.json().code).toBe('invalid_two_factor_code');
-    expect((await login(testApp, { phone: user.phone, password: user.password, totp: backupCodes[0] })).statusCode).toBe(200);
-    expect((await login(testApp, { phone: user.phone, password: user.password, totp: backupCodes[0] })).statusCode).toBe(401);
+    expect(
+      (await login(testApp, { phone: user.phone, password: user.password, totp: backupCodes[0] })).statusCode,
+    ).toBe(200);
+    expect(
+      (await login(testApp, { phone: user.phone, password: user.password, totp: backupCodes[0] })).statusCode,
+    ).toBe(401);
   });
 
   it('disables only with the password and a code', async () => {
     const user = await createUser(testApp, { twoFactor: true });
-    const noPassword = await inject('POST', '/v1/auth/2fa/disable', user.accessToken, { password: 'Wrong-Pass-123!', code: nextCode(user.totpSecret!) });
+    const noPassword = await inject('POST', '/v1/auth/2fa/disable', user.accessToken, {
+      password: 'Wrong-Pass-123!',
+      code: nextCode(user.totpSecret!),
+    });
     expect(noPassword.statusCode).toBe(401);
-    const ok = await inject('POST', '/v1/auth/2fa/disable', user.accessToken, { password: user.password, code: user.backupCodes![0]! });
+    const ok = await inject('POST', '/v1/auth/2fa/disable', user.accessToken, {
+      password: user.password,
+      code: user.backupCodes![0]!,
+    });
     expect(ok.statusCode).toBe(204);
     expect((await login(testApp, { phone: user.phone, password: user.password })).statusCode).toBe(200);
   });
@@ -64,7 +106,10 @@ describe('two-factor authentication', () => {
     const enabled = await inject('POST', '/v1/auth/2fa/enable', token, { code: totpCode(secret) });
     expect(enabled.statusCode).toBe(200);
     expect((await inject('GET', '/v1/admin/users', enabled.json().accessToken)).statusCode).toBe(200);
-    const disable = await inject('POST', '/v1/auth/2fa/disable', enabled.json().accessToken, { password: admin.password, code: nextCode(secret) });
+    const disable = await inject('POST', '/v1/auth/2fa/disable', enabled.json().accessToken, {
+      password: admin.password,
+      code: nextCode(secret),
+    });
     expect(disable.json().code).toBe('two_factor_mandatory');
   });
 
@@ -90,13 +135,19 @@ describe('guest sessions', () => {
   it('a phone proven by SMS gets a guest session that converts to a customer with the same id', async () => {
     const phone = randomPhone();
     expect((await inject('POST', '/v1/auth/guest', undefined, { phone })).statusCode).toBe(202);
-    const verified = await inject('POST', '/v1/auth/guest/verify', undefined, { phone, code: await lastOtp(testApp, phone) });
+    const verified = await inject('POST', '/v1/auth/guest/verify', undefined, {
+      phone,
+      code: await lastOtp(testApp, phone),
+    });
     expect(verified.statusCode).toBe(200);
     const guestToken = verified.json().accessToken as string;
     const me = (await inject('GET', '/v1/me', guestToken)).json();
     expect(me.roles).toEqual(['guest']);
     expect((await inject('GET', '/v1/me/addresses', guestToken)).json().code).toBe('permission_denied');
-    const converted = await inject('POST', '/v1/auth/guest/convert', guestToken, { password: 'Limbe-Botanic-21!', name: 'Mbarga' });
+    const converted = await inject('POST', '/v1/auth/guest/convert', guestToken, {
+      password: 'Limbe-Botanic-21!',
+      name: 'Mbarga',
+    });
     expect(converted.statusCode).toBe(200);
     expect(converted.json().user).toMatchObject({ id: me.id, roles: ['customer'], status: 'active' });
     expect((await inject('GET', '/v1/me', guestToken)).statusCode).toBe(401);
@@ -105,15 +156,26 @@ describe('guest sessions', () => {
 
   it('registering a guest number keeps the guest’s id', async () => {
     const guest = await createGuest(testApp);
-    await inject('POST', '/v1/auth/register', undefined, { phone: guest.phone, password: 'Bafoussam-Hills-5!', name: 'Fotso' });
-    const verified = await inject('POST', '/v1/auth/verify-phone', undefined, { phone: guest.phone, code: await lastOtp(testApp, guest.phone) });
+    await inject('POST', '/v1/auth/register', undefined, {
+      phone: guest.phone,
+      password: 'Bafoussam-Hills-5!',
+      name: 'Fotso',
+    });
+    const verified = await inject('POST', '/v1/auth/verify-phone', undefined, {
+      phone: guest.phone,
+      code: await lastOtp(testApp, guest.phone),
+    });
     expect(verified.json().user.id).toBe(guest.userId);
     expect(verified.json().user.roles).toEqual(['customer']);
   });
 
   it('registering a number that has an account answers the same and tells the owner instead of sending a code', async () => {
     const user = await createUser(testApp);
-    const response = await inject('POST', '/v1/auth/register', undefined, { phone: user.phone, password: 'Another-Strong-77!', name: 'X' });
+    const response = await inject('POST', '/v1/auth/register', undefined, {
+      phone: user.phone,
+      password: 'Another-Strong-77!',
+      name: 'X',
+    });
     expect(response.statusCode).toBe(202);
     await expect(lastOtp(testApp, user.phone)).rejects.toThrow('no code');
     expect((await login(testApp, { phone: user.phone, password: user.password })).statusCode).toBe(200);

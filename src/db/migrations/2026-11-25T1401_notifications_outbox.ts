@@ -5,7 +5,9 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('notification_outbox')
     .addColumn('id', 'uuid', (column) => column.primaryKey().defaultTo(sql`gen_random_uuid()`))
-    .addColumn('channel', 'text', (column) => column.notNull().check(sql`channel in ('sms', 'push', 'email')`))
+    .addColumn('channel', 'text', (column) =>
+      column.notNull().check(sql`channel in ('sms', 'push', 'email')`),
+    )
     .addColumn('recipient', 'text', (column) => column.notNull())
     .addColumn('subject', 'text')
     .addColumn('body', 'text', (column) => column.notNull())

@@ -32,7 +32,9 @@ async function createUsers(db: Kysely<any>): Promise<void> {
     .addColumn('updated_at', 'timestamptz', (column) => column.notNull().defaultTo(now))
     .addColumn('deleted_at', 'timestamptz')
     .execute();
-  await sql`CREATE UNIQUE INDEX users_email_unique ON users (lower(email)) WHERE email IS NOT NULL`.execute(db);
+  await sql`CREATE UNIQUE INDEX users_email_unique ON users (lower(email)) WHERE email IS NOT NULL`.execute(
+    db,
+  );
   await sql`CREATE INDEX users_roles_idx ON users USING gin (roles)`.execute(db);
   await sql`CREATE INDEX users_created_idx ON users (created_at DESC, id DESC)`.execute(db);
 
@@ -73,18 +75,28 @@ async function createSessions(db: Kysely<any>): Promise<void> {
     .addColumn('revoked_at', 'timestamptz')
     .addColumn('revoked_reason', 'text')
     .execute();
-  await db.schema.createIndex('sessions_user_idx').on('sessions').columns(['user_id', 'created_at']).execute();
+  await db.schema
+    .createIndex('sessions_user_idx')
+    .on('sessions')
+    .columns(['user_id', 'created_at'])
+    .execute();
 
   // One row per refresh token ever issued; the session is the token family.
   await db.schema
     .createTable('refresh_tokens')
     .addColumn('token_hash', 'text', (column) => column.primaryKey())
-    .addColumn('session_id', 'uuid', (column) => column.notNull().references('sessions.id').onDelete('cascade'))
+    .addColumn('session_id', 'uuid', (column) =>
+      column.notNull().references('sessions.id').onDelete('cascade'),
+    )
     .addColumn('created_at', 'timestamptz', (column) => column.notNull().defaultTo(now))
     .addColumn('expires_at', 'timestamptz', (column) => column.notNull())
     .addColumn('rotated_at', 'timestamptz')
     .execute();
-  await db.schema.createIndex('refresh_tokens_session_idx').on('refresh_tokens').column('session_id').execute();
+  await db.schema
+    .createIndex('refresh_tokens_session_idx')
+    .on('refresh_tokens')
+    .column('session_id')
+    .execute();
 }
 
 async function createSecurityTables(db: Kysely<any>): Promise<void> {
@@ -187,7 +199,11 @@ async function createAuditLog(db: Kysely<any>): Promise<void> {
     .addColumn('request_id', 'text')
     .addColumn('created_at', 'timestamptz', (column) => column.notNull().defaultTo(now))
     .execute();
-  await db.schema.createIndex('audit_logs_subject_idx').on('audit_logs').columns(['subject_user_id', 'id']).execute();
+  await db.schema
+    .createIndex('audit_logs_subject_idx')
+    .on('audit_logs')
+    .columns(['subject_user_id', 'id'])
+    .execute();
   await db.schema.createIndex('audit_logs_actor_idx').on('audit_logs').columns(['actor_id', 'id']).execute();
   await db.schema.createIndex('audit_logs_action_idx').on('audit_logs').columns(['action', 'id']).execute();
   // Append-only: the database itself refuses to change or remove a line of the audit trail.

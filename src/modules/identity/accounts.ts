@@ -50,7 +50,9 @@ export function assertStrongPassword(password: string, phone: string | null): vo
   const found = checkPassword(password, { phone });
   if (found.length === 0) return;
   throw new HttpProblem(422, 'weak_password', 'The password does not meet the policy.', {
-    extensions: { errors: found.map((code) => ({ path: 'body/password', message: PASSWORD_PROBLEM_TEXT[code], code })) },
+    extensions: {
+      errors: found.map((code) => ({ path: 'body/password', message: PASSWORD_PROBLEM_TEXT[code], code })),
+    },
   });
 }
 
@@ -67,7 +69,13 @@ export function createAccounts(deps: AccountDependencies) {
   const now = deps.now ?? Date.now;
   const identifierHash = (phone: string) => keyedHash(deps.hashKey, 'login', phone);
 
-  async function recordAttempt(phone: string, user: UserRow | undefined, success: boolean, reason: string, context: RequestContext) {
+  async function recordAttempt(
+    phone: string,
+    user: UserRow | undefined,
+    success: boolean,
+    reason: string,
+    context: RequestContext,
+  ) {
     await repository.insertLoginAttempt({
       identifierHash: identifierHash(phone),
       identifierMasked: maskPhone(phone),
@@ -79,19 +87,31 @@ export function createAccounts(deps: AccountDependencies) {
     });
   }
 
-  async function rejectSignIn(phone: string, user: UserRow | undefined, reason: string, context: RequestContext, state: Parameters<BruteForceGuard['fail']>[2]) {
+  async function rejectSignIn(
+    phone: string,
+    user: UserRow | undefined,
+    reason: string,
+    context: RequestContext,
+    state: Parameters<BruteForceGuard['fail']>[2],
+  ) {
     await guard.fail(user, identifierHash(phone), state);
     await guard.countIpFailure(context.ip);
     await recordAttempt(phone, user, false, reason, context);
     if (user !== undefined) {
-      await audit({ action: 'auth.login_failed', actor: actorOf(context), subjectUserId: user.id, resource: `user:${user.id}`, newValue: { reason } });
+      await audit({
+        action: 'auth.login_failed',
+        actor: actorOf(context),
+        subjectUserId: user.id,
+        resource: `user:${user.id}`,
+        newValue: { reason },
+      });
     }
   }
 
   const accounts = {
     async register(
       input: { phone: string; password: string; name: string; email?: string; locale?: string },
-      context: RequestContext,
+      _context: RequestContext,
     ): Promise<{ expiresInSeconds: number }> {
       const phone = requirePhone(input.phone);
       assertStrongPassword(input.password, phone);
@@ -112,23 +132,47 @@ export function createAccounts(deps: AccountDependencies) {
         throw problems.conflict('This e-mail address is used by another account.', { code: 'email_taken' });
       }
       if (existing === undefined) {
-        await repository.insertUser({ phone, name: input.name, email: email ?? null, passwordHash, roles: [], status: 'pending_verification' });
+        await repository.insertUser({
+          phone,
+          name: input.name,
+          email: email ?? null,
+          passwordHash,
+          roles: [],
+          status: 'pending_verification',
+        });
       } else {
         // A pending registration or a guest: the person who proves the number with the code wins.
-        await repository.updateUser(existing.id, { name: input.name, email: email ?? null, password_hash: passwordHash });
+        await repository.updateUser(existing.id, {
+          name: input.name,
+          email: email ?? null,
+          password_hash: passwordHash,
+        });
       }
       return codes.issue(phone, 'register', input.locale);
     },
 
-    async verifyPhone(input: { phone: string; code: string; client: ClientKind }, context: RequestContext): Promise<SignedIn> {
+    async verifyPhone(
+      input: { phone: string; code: string; client: ClientKind },
+      context: RequestContext,
+    ): Promise<SignedIn> {
       const phone = requirePhone(input.phone);
       await codes.verify(phone, 'register', input.code);
       const user = await repository.findUserByPhone(phone);
-      if (user === undefined || user.password_hash === null || (user.status !== 'pending_verification' && user.status !== 'guest')) {
+      if (
+        user === undefined ||
+        user.password_hash === null ||
+        (user.status !== 'pending_verification' && user.status !== 'guest')
+      ) {
         throw new HttpProblem(409, 'nothing_to_verify', 'No registration is waiting for this number.');
       }
-      const roles = [...new Set([...(user.roles as Role[]).filter((role) => role !== 'guest'), 'customer' as const])];
-      const verified = await repository.updateUser(user.id, { status: 'active', phone_verified: true, roles });
+      const roles = [
+        ...new Set([...(user.roles as Role[]).filter((role) => role !== 'guest'), 'customer' as const]),
+      ];
+      const verified = await repository.updateUser(user.id, {
+        status: 'active',
+        phone_verified: true,
+        roles,
+      });
       await audit({
         action: user.status === 'guest' ? 'account.converted_from_guest' : 'account.registered',
         actor: actorOf(context, user.id),
@@ -137,7 +181,12 @@ export function createAccounts(deps: AccountDependencies) {
         oldValue: { status: user.status, roles: user.roles },
         newValue: { status: 'active', roles, phone },
       });
-      const tokens = await sessions.start(verified, { kind: 'user', client: input.client, twoFactorVerified: false, context });
+      const tokens = await sessions.start(verified, {
+        kind: 'user',
+        client: input.client,
+        twoFactorVerified: false,
+        context,
+      });
       return { ...tokens, user: verified };
     },
 
@@ -155,7 +204,9 @@ export function createAccounts(deps: AccountDependencies) {
         guard.assertNotLocked(state);
       }
       const passwordOk =
-        user?.password_hash != null ? await hasher.verify(user.password_hash, input.password) : await hasher.verifyDummy(input.password);
+        user?.password_hash != null
+          ? await hasher.verify(user.password_hash, input.password)
+          : await hasher.verifyDummy(input.password);
       if (!passwordOk || user === undefined) {
         await rejectSignIn(phone, user, 'bad_password', context, state);
         throw new HttpProblem(401, 'invalid_credentials', 'The phone number or the password is wrong.');
@@ -180,7 +231,11 @@ export function createAccounts(deps: AccountDependencies) {
       const secondFactor = await twoFactor.isEnabled(user.id);
       if (secondFactor) {
         if (input.totp === undefined || input.totp === '') {
-          throw new HttpProblem(401, 'two_factor_code_required', 'Send the code of your authenticator app in `totp`.');
+          throw new HttpProblem(
+            401,
+            'two_factor_code_required',
+            'Send the code of your authenticator app in `totp`.',
+          );
         }
         if (!(await twoFactor.verify(user.id, input.totp))) {
           await rejectSignIn(phone, user, 'bad_totp', context, state);
@@ -193,16 +248,33 @@ export function createAccounts(deps: AccountDependencies) {
         await repository.updateUser(user.id, { password_hash: await hasher.hash(input.password) });
       }
       await recordAttempt(phone, user, true, 'ok', context);
-      const tokens = await sessions.start(signedIn, { kind: 'user', client: input.client, twoFactorVerified: secondFactor, context });
-      await audit({ action: 'auth.login', actor: actorOf(context, user.id), subjectUserId: user.id, resource: `session:${tokens.sessionId}`, newValue: { twoFactor: secondFactor, client: input.client } });
+      const tokens = await sessions.start(signedIn, {
+        kind: 'user',
+        client: input.client,
+        twoFactorVerified: secondFactor,
+        context,
+      });
+      await audit({
+        action: 'auth.login',
+        actor: actorOf(context, user.id),
+        subjectUserId: user.id,
+        resource: `session:${tokens.sessionId}`,
+        newValue: { twoFactor: secondFactor, client: input.client },
+      });
       return { ...tokens, user: signedIn };
     },
 
-    async requestPasswordReset(input: { phone: string; locale?: string }, context: RequestContext): Promise<void> {
+    async requestPasswordReset(
+      input: { phone: string; locale?: string },
+      context: RequestContext,
+    ): Promise<void> {
       const phone = normalizePhone(input.phone);
       const user = phone === undefined ? undefined : await repository.findUserByPhone(phone);
       if (user === undefined || user.status !== 'active' || phone === undefined) return;
-      if ((await repository.countPasswordResetsSince(user.id, new Date(now() - 3_600_000))) >= RESETS_PER_HOUR) return;
+      if (
+        (await repository.countPasswordResetsSince(user.id, new Date(now() - 3_600_000))) >= RESETS_PER_HOUR
+      )
+        return;
       const token = opaqueToken('pr');
       await repository.insertPasswordReset({
         tokenHash: keyedHash(deps.hashKey, 'reset', token),
@@ -217,12 +289,25 @@ export function createAccounts(deps: AccountDependencies) {
           : `Réinitialisez votre mot de passe dans l'heure : ${link}`,
         metadata: { kind: 'password.reset', token },
       });
-      await audit({ action: 'password.reset_requested', actor: actorOf(context), subjectUserId: user.id, resource: `user:${user.id}` });
+      await audit({
+        action: 'password.reset_requested',
+        actor: actorOf(context),
+        subjectUserId: user.id,
+        resource: `user:${user.id}`,
+      });
     },
 
-    async resetPassword(input: { token: string; newPassword: string }, context: RequestContext): Promise<void> {
+    async resetPassword(
+      input: { token: string; newPassword: string },
+      context: RequestContext,
+    ): Promise<void> {
       const tokenHash = keyedHash(deps.hashKey, 'reset', input.token);
-      const invalid = () => new HttpProblem(400, 'invalid_reset_token', 'The reset link is wrong, used or expired; request a new one.');
+      const invalid = () =>
+        new HttpProblem(
+          400,
+          'invalid_reset_token',
+          'The reset link is wrong, used or expired; request a new one.',
+        );
       const pending = await repository.findUsablePasswordReset(tokenHash);
       const user = pending === undefined ? undefined : await repository.findUserById(pending.user_id);
       if (user === undefined || user.status !== 'active') throw invalid();
@@ -230,9 +315,20 @@ export function createAccounts(deps: AccountDependencies) {
       assertStrongPassword(input.newPassword, user.phone);
       const passwordHash = await hasher.hash(input.newPassword);
       if ((await repository.consumePasswordReset(tokenHash)) === undefined) throw invalid();
-      await repository.updateUser(user.id, { password_hash: passwordHash, failed_attempts: 0, locked_until: null, last_failed_at: null });
+      await repository.updateUser(user.id, {
+        password_hash: passwordHash,
+        failed_attempts: 0,
+        locked_until: null,
+        last_failed_at: null,
+      });
       const ended = await sessions.endAllForUser(user.id, 'password_reset');
-      await audit({ action: 'password.reset', actor: actorOf(context, user.id), subjectUserId: user.id, resource: `user:${user.id}`, newValue: { sessionsEnded: ended } });
+      await audit({
+        action: 'password.reset',
+        actor: actorOf(context, user.id),
+        subjectUserId: user.id,
+        resource: `user:${user.id}`,
+        newValue: { sessionsEnded: ended },
+      });
     },
   };
   return accounts;

@@ -18,7 +18,10 @@ export function encodeCursor(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
-export function decodeCursor<T>(cursor: string | undefined, check: (value: unknown) => value is T): T | undefined {
+export function decodeCursor<T>(
+  cursor: string | undefined,
+  check: (value: unknown) => value is T,
+): T | undefined {
   if (cursor === undefined) return undefined;
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -30,9 +33,15 @@ export function decodeCursor<T>(cursor: string | undefined, check: (value: unkno
 }
 
 const isUserCursor = (value: unknown): value is { t: string; i: string } =>
-  typeof value === 'object' && value !== null && typeof (value as { t?: unknown }).t === 'string' && typeof (value as { i?: unknown }).i === 'string';
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as { t?: unknown }).t === 'string' &&
+  typeof (value as { i?: unknown }).i === 'string';
 const isAuditCursor = (value: unknown): value is { b: string } =>
-  typeof value === 'object' && value !== null && typeof (value as { b?: unknown }).b === 'string' && /^\d{1,19}$/.test((value as { b: string }).b);
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as { b?: unknown }).b === 'string' &&
+  /^\d{1,19}$/.test((value as { b: string }).b);
 
 export function createAdministration(deps: {
   repository: IdentityRepository;
@@ -46,7 +55,8 @@ export function createAdministration(deps: {
 
   async function existing(userId: string): Promise<UserRow> {
     const user = await repository.findUserById(userId);
-    if (user === undefined || user.status === 'deleted') throw new HttpProblem(404, 'not_found', 'No such user.');
+    if (user === undefined || user.status === 'deleted')
+      throw new HttpProblem(404, 'not_found', 'No such user.');
     return user;
   }
 
@@ -65,7 +75,10 @@ export function createAdministration(deps: {
       const last = page.at(-1);
       return {
         items: page,
-        nextCursor: rows.length > limit && last !== undefined ? encodeCursor({ t: last.created_at.toISOString(), i: last.id }) : null,
+        nextCursor:
+          rows.length > limit && last !== undefined
+            ? encodeCursor({ t: last.created_at.toISOString(), i: last.id })
+            : null,
       };
     },
 
@@ -73,48 +86,88 @@ export function createAdministration(deps: {
 
     async setRoles(userId: string, roles: Role[], actor: Actor) {
       const unknown = roles.filter((role) => !(ROLES as readonly string[]).includes(role));
-      if (unknown.length > 0) throw new HttpProblem(400, 'unknown_role', `Unknown roles: ${unknown.join(', ')}.`);
+      if (unknown.length > 0)
+        throw new HttpProblem(400, 'unknown_role', `Unknown roles: ${unknown.join(', ')}.`);
       const user = await existing(userId);
       const before = user.roles as Role[];
       const after = [...new Set(roles)];
       if (user.status === 'guest' && after.some((role) => role !== 'guest')) {
-        throw new HttpProblem(409, 'guest_account', 'A guest must convert to a customer account before getting roles.');
+        throw new HttpProblem(
+          409,
+          'guest_account',
+          'A guest must convert to a customer account before getting roles.',
+        );
       }
       const updated = await repository.updateUser(userId, { roles: after });
       // Tokens carry roles: removing one must take effect now, not at the next refresh.
       if (before.some((role) => !after.includes(role))) await tokens.revokeUser(userId);
-      await audit({ action: 'admin.roles_changed', actor, subjectUserId: userId, resource: `user:${userId}`, oldValue: { roles: before }, newValue: { roles: after } });
+      await audit({
+        action: 'admin.roles_changed',
+        actor,
+        subjectUserId: userId,
+        resource: `user:${userId}`,
+        oldValue: { roles: before },
+        newValue: { roles: after },
+      });
       return updated;
     },
 
     async suspend(userId: string, reason: string, actor: Actor) {
       const user = await existing(userId);
-      if (actor.userId === userId) throw new HttpProblem(409, 'cannot_suspend_self', 'Admins cannot suspend themselves.');
+      if (actor.userId === userId)
+        throw new HttpProblem(409, 'cannot_suspend_self', 'Admins cannot suspend themselves.');
       const updated = await repository.updateUser(userId, { status: 'suspended', suspended_reason: reason });
       const ended = await sessions.endAllForUser(userId, 'suspended');
-      await audit({ action: 'admin.user_suspended', actor, subjectUserId: userId, resource: `user:${userId}`, oldValue: { status: user.status }, newValue: { status: 'suspended', reason, sessionsEnded: ended } });
+      await audit({
+        action: 'admin.user_suspended',
+        actor,
+        subjectUserId: userId,
+        resource: `user:${userId}`,
+        oldValue: { status: user.status },
+        newValue: { status: 'suspended', reason, sessionsEnded: ended },
+      });
       return updated;
     },
 
     async reactivate(userId: string, actor: Actor) {
       const user = await existing(userId);
-      if (user.status !== 'suspended') throw new HttpProblem(409, 'not_suspended', 'The user is not suspended.');
+      if (user.status !== 'suspended')
+        throw new HttpProblem(409, 'not_suspended', 'The user is not suspended.');
       const updated = await repository.updateUser(userId, { status: 'active', suspended_reason: null });
-      await audit({ action: 'admin.user_reactivated', actor, subjectUserId: userId, resource: `user:${userId}`, oldValue: { status: 'suspended' }, newValue: { status: 'active' } });
+      await audit({
+        action: 'admin.user_reactivated',
+        actor,
+        subjectUserId: userId,
+        resource: `user:${userId}`,
+        oldValue: { status: 'suspended' },
+        newValue: { status: 'active' },
+      });
       return updated;
     },
 
     async unlock(userId: string, actor: Actor) {
       const user = await existing(userId);
       await guard.unlock(userId);
-      await audit({ action: 'admin.user_unlocked', actor, subjectUserId: userId, resource: `user:${userId}`, oldValue: { failedAttempts: user.failed_attempts, lockedUntil: user.locked_until } });
+      await audit({
+        action: 'admin.user_unlocked',
+        actor,
+        subjectUserId: userId,
+        resource: `user:${userId}`,
+        oldValue: { failedAttempts: user.failed_attempts, lockedUntil: user.locked_until },
+      });
       return existing(userId);
     },
 
     async forceLogout(userId: string, actor: Actor) {
       await existing(userId);
       const ended = await sessions.endAllForUser(userId, 'forced_logout');
-      await audit({ action: 'admin.force_logout', actor, subjectUserId: userId, resource: `user:${userId}`, newValue: { sessionsEnded: ended } });
+      await audit({
+        action: 'admin.force_logout',
+        actor,
+        subjectUserId: userId,
+        resource: `user:${userId}`,
+        newValue: { sessionsEnded: ended },
+      });
       return ended;
     },
 
@@ -135,7 +188,11 @@ export function createAdministration(deps: {
       });
       const page = rows.slice(0, limit);
       const last = page.at(-1);
-      return { items: page, nextCursor: rows.length > limit && last !== undefined ? encodeCursor({ b: last.id.toString() }) : null };
+      return {
+        items: page,
+        nextCursor:
+          rows.length > limit && last !== undefined ? encodeCursor({ b: last.id.toString() }) : null,
+      };
     },
   };
 }

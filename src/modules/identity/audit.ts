@@ -32,7 +32,8 @@ export interface AuditEntry {
 
 export type AuditFunction = (entry: AuditEntry, transaction?: Transaction<Database>) => Promise<void>;
 
-const SECRET_KEYS = /^(password|passwordHash|password_hash|newPassword|currentPassword|otp|code|totp|token|accessToken|refreshToken|secret|backupCodes|pin|signature)$/i;
+const SECRET_KEYS =
+  /^(password|passwordHash|password_hash|newPassword|currentPassword|otp|code|totp|token|accessToken|refreshToken|secret|backupCodes|pin|signature)$/i;
 const PHONE_KEYS = /^(phone|msisdn|to|from|phoneNumber)$/i;
 const EMAIL_KEYS = /^(email|mail)$/i;
 const NAME_KEYS = /^(name|firstName|lastName|fullName|legalName)$/i;

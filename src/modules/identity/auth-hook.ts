@@ -22,7 +22,17 @@ import { Readable } from 'node:stream';
  * It also keeps the table of routes and their access, which the authorization matrix reads.
  */
 export const STEP_UP_WINDOW_MS = 5 * 60_000;
-export const GATE_CODES = ['unauthorized', 'invalid_token', 'token_expired', 'token_revoked', 'session_idle_timeout', 'permission_denied', 'two_factor_required', 'step_up_required', 'ip_not_allowed'] as const;
+export const GATE_CODES = [
+  'unauthorized',
+  'invalid_token',
+  'token_expired',
+  'token_revoked',
+  'session_idle_timeout',
+  'permission_denied',
+  'two_factor_required',
+  'step_up_required',
+  'ip_not_allowed',
+] as const;
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -61,7 +71,9 @@ function bearerToken(header: string | undefined): string | undefined {
 
 function unauthorized(code: string, detail: string): HttpProblem {
   return new HttpProblem(401, code, detail, {
-    headers: { 'www-authenticate': `Bearer realm="api", error="${code === 'unauthorized' ? 'invalid_request' : 'invalid_token'}"` },
+    headers: {
+      'www-authenticate': `Bearer realm="api", error="${code === 'unauthorized' ? 'invalid_request' : 'invalid_token'}"`,
+    },
   });
 }
 
@@ -153,7 +165,11 @@ async function identityAuth(app: FastifyInstance, options: { services: Services 
         throw unauthorized('session_idle_timeout', 'The admin session ended after inactivity; log in again.');
       }
       if (!verified.twoFactorVerified && !allowWithoutTwoFactor) {
-        throw new HttpProblem(403, 'two_factor_required', 'Admins must set up two-factor authentication first: POST /v1/auth/2fa/setup.');
+        throw new HttpProblem(
+          403,
+          'two_factor_required',
+          'Admins must set up two-factor authentication first: POST /v1/auth/2fa/setup.',
+        );
       }
     }
     if (!isAdmitted(principal, access)) {
@@ -162,7 +178,11 @@ async function identityAuth(app: FastifyInstance, options: { services: Services 
     if (access.stepUp === true) {
       const recent = principal.stepUpAt !== undefined && Date.now() - principal.stepUpAt <= STEP_UP_WINDOW_MS;
       if (!recent) {
-        throw new HttpProblem(403, 'step_up_required', 'Confirm this action: POST /v1/auth/step-up, then retry with the new token.');
+        throw new HttpProblem(
+          403,
+          'step_up_required',
+          'Confirm this action: POST /v1/auth/step-up, then retry with the new token.',
+        );
       }
     }
   }

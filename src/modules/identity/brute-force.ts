@@ -33,7 +33,9 @@ export interface BruteForceGuard {
   countIpFailure(ip: string | null): Promise<void>;
 }
 
-export function lockStateOfUser(user: Pick<UserRow, 'failed_attempts' | 'locked_until' | 'last_failed_at'>): LockState {
+export function lockStateOfUser(
+  user: Pick<UserRow, 'failed_attempts' | 'locked_until' | 'last_failed_at'>,
+): LockState {
   return {
     failedAttempts: user.failed_attempts,
     lockedUntilMs: user.locked_until?.getTime() ?? null,
@@ -66,9 +68,14 @@ export function createBruteForceGuard(options: {
     assertNotLocked(state) {
       if (!isLocked(state, now())) return;
       const seconds = retryAfterSeconds(state, now());
-      throw new HttpProblem(429, 'account_locked', `Too many failed attempts; retry in ${Math.ceil(seconds / 60)} minutes.`, {
-        headers: { 'retry-after': String(seconds) },
-      });
+      throw new HttpProblem(
+        429,
+        'account_locked',
+        `Too many failed attempts; retry in ${Math.ceil(seconds / 60)} minutes.`,
+        {
+          headers: { 'retry-after': String(seconds) },
+        },
+      );
     },
     async fail(user, identifierHash, state) {
       const next = afterFailure(state, now());
@@ -79,7 +86,11 @@ export function createBruteForceGuard(options: {
           last_failed_at: new Date(now()),
         });
       } else {
-        await kv.set(unknownKey(identifierHash), JSON.stringify(next), Math.max(LOCK_DURATION_MS, FAILURE_WINDOW_MS));
+        await kv.set(
+          unknownKey(identifierHash),
+          JSON.stringify(next),
+          Math.max(LOCK_DURATION_MS, FAILURE_WINDOW_MS),
+        );
       }
       const delayMs = progressiveDelayMs(next.failedAttempts, options.delayBaseMs);
       if (delayMs > 0) await sleep(delayMs);
@@ -96,9 +107,14 @@ export function createBruteForceGuard(options: {
       if (!options.enabled || ip === null) return;
       const count = Number((await kv.get(ipKey(ip))) ?? 0);
       if (count >= options.ipFailureLimit) {
-        throw new HttpProblem(429, 'rate_limited', 'Too many failed sign-ins from this network; retry later.', {
-          headers: { 'retry-after': String(Math.ceil(options.ipWindowMs / 1000)) },
-        });
+        throw new HttpProblem(
+          429,
+          'rate_limited',
+          'Too many failed sign-ins from this network; retry later.',
+          {
+            headers: { 'retry-after': String(Math.ceil(options.ipWindowMs / 1000)) },
+          },
+        );
       }
     },
     async countIpFailure(ip) {

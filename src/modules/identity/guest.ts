@@ -26,7 +26,10 @@ export function createGuests(deps: {
       return codes.issue(requirePhone(input.phone), 'guest', input.locale);
     },
 
-    async verify(input: { phone: string; code: string; client: ClientKind }, context: RequestContext): Promise<SignedIn> {
+    async verify(
+      input: { phone: string; code: string; client: ClientKind },
+      context: RequestContext,
+    ): Promise<SignedIn> {
       const phone = requirePhone(input.phone);
       await codes.verify(phone, 'guest', input.code);
       let user = await repository.findUserByPhone(phone);
@@ -35,7 +38,12 @@ export function createGuests(deps: {
       } else if (user.status === 'suspended') {
         throw new HttpProblem(403, 'account_suspended', 'This account is suspended; contact support.');
       }
-      const tokens = await sessions.start(user, { kind: 'guest', client: input.client, twoFactorVerified: false, context });
+      const tokens = await sessions.start(user, {
+        kind: 'guest',
+        client: input.client,
+        twoFactorVerified: false,
+        context,
+      });
       await audit({
         action: 'auth.guest_session',
         actor: { kind: 'anonymous', ...context },
@@ -47,7 +55,14 @@ export function createGuests(deps: {
 
     /** Turns the guest into a customer with a password; same user id, new full session. */
     async convert(
-      input: { userId: string; sessionId: string; password: string; name: string; email?: string; client: ClientKind },
+      input: {
+        userId: string;
+        sessionId: string;
+        password: string;
+        name: string;
+        email?: string;
+        client: ClientKind;
+      },
       context: RequestContext,
     ): Promise<SignedIn> {
       const user = await repository.findUserById(input.userId);
@@ -76,7 +91,12 @@ export function createGuests(deps: {
         oldValue: { status: 'guest', roles: user.roles },
         newValue: { status: 'active', roles: ['customer'] },
       });
-      const tokens = await sessions.start(converted, { kind: 'user', client: input.client, twoFactorVerified: false, context });
+      const tokens = await sessions.start(converted, {
+        kind: 'user',
+        client: input.client,
+        twoFactorVerified: false,
+        context,
+      });
       return { ...tokens, user: converted };
     },
   };

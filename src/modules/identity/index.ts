@@ -14,7 +14,13 @@ import { registerTwoFactorRoutes } from './routes/two-factor.js';
  * and, from this file, `identityAuthPlugin` (registered once at the app root by app.ts),
  * `maskPii`, `signRequest`/`verifyRequestSignature` and the route config flags.
  */
-export { identityAuthPlugin, verifiedTokenOf, GATE_CODES, STEP_UP_WINDOW_MS, type RouteAccessEntry } from './auth-hook.js';
+export {
+  identityAuthPlugin,
+  verifiedTokenOf,
+  GATE_CODES,
+  STEP_UP_WINDOW_MS,
+  type RouteAccessEntry,
+} from './auth-hook.js';
 export { createIdentity, type Identity } from './service.js';
 export { maskPii, type Actor, type AuditEntry, type AuditFunction } from './audit.js';
 export { normalizePhone, maskPhone } from './phone.js';

@@ -58,7 +58,9 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
     const rows = await repository.listSigningKeys();
     keys = await Promise.all(
       rows.map(async (row) => {
-        const privateJwk = JSON.parse(open(masterKey, row.private_key_ciphertext, `signing-key:${row.kid}`).toString('utf8')) as JWK;
+        const privateJwk = JSON.parse(
+          open(masterKey, row.private_key_ciphertext, `signing-key:${row.kid}`).toString('utf8'),
+        ) as JWK;
         return {
           kid: row.kid,
           publicJwk: row.public_jwk as JWK,
@@ -87,7 +89,11 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
           kid,
           alg: SIGNING_ALGORITHM,
           publicJwk,
-          privateKeyCiphertext: seal(masterKey, Buffer.from(JSON.stringify(privateJwk)), `signing-key:${kid}`),
+          privateKeyCiphertext: seal(
+            masterKey,
+            Buffer.from(JSON.stringify(privateJwk)),
+            `signing-key:${kid}`,
+          ),
           retireAfter,
           verifyUntil: new Date(retireAfter.getTime() + graceMs),
         },

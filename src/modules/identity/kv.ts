@@ -46,7 +46,8 @@ export function createRedisKeyValue(redis: Redis, prefix: string): KeyValue {
         .incr(full(key))
         .exec();
       const counted = results?.[1];
-      if (counted === undefined || counted[0] !== null) throw counted?.[0] ?? new Error('redis increment failed');
+      if (counted === undefined || counted[0] !== null)
+        throw counted?.[0] ?? new Error('redis increment failed');
       return Number(counted[1]);
     },
   };

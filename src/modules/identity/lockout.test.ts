@@ -30,7 +30,11 @@ describe('lockout rules', () => {
     const later = LOCK_DURATION_MS + 1;
     expect(isLocked(state, later)).toBe(false);
     expect(released(state, later)).toEqual(UNLOCKED);
-    expect(afterFailure(state, later)).toEqual({ failedAttempts: 1, lockedUntilMs: null, lastFailedAtMs: later });
+    expect(afterFailure(state, later)).toEqual({
+      failedAttempts: 1,
+      lockedUntilMs: null,
+      lastFailedAtMs: later,
+    });
   });
 
   it('forgets failures older than the window', () => {
@@ -41,12 +45,16 @@ describe('lockout rules', () => {
 
   it('delays grow with consecutive failures and never pass the cap', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 1_000 }), fc.integer({ min: 1, max: 2_000 }), (failures, baseMs) => {
-        const delay = progressiveDelayMs(failures, baseMs);
-        expect(delay).toBeLessThanOrEqual(MAX_DELAY_MS);
-        expect(progressiveDelayMs(failures + 1, baseMs)).toBeGreaterThanOrEqual(delay);
-        if (failures < 2) expect(delay).toBe(0);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 1_000 }),
+        fc.integer({ min: 1, max: 2_000 }),
+        (failures, baseMs) => {
+          const delay = progressiveDelayMs(failures, baseMs);
+          expect(delay).toBeLessThanOrEqual(MAX_DELAY_MS);
+          expect(progressiveDelayMs(failures + 1, baseMs)).toBeGreaterThanOrEqual(delay);
+          if (failures < 2) expect(delay).toBe(0);
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -35,15 +35,21 @@ export function createPhoneCodes(options: {
 }): PhoneCodes {
   const { repository, sms, hashKey } = options;
   const now = options.now ?? Date.now;
-  const hash = (phone: string, purpose: string, code: string) => keyedHash(hashKey, `otp:${purpose}:${phone}`, code);
+  const hash = (phone: string, purpose: string, code: string) =>
+    keyedHash(hashKey, `otp:${purpose}:${phone}`, code);
 
   return {
     async issue(phone, purpose, locale) {
       const sent = await repository.countPhoneCodesSince(phone, new Date(now() - 3_600_000));
       if (sent >= OTP_SENDS_PER_HOUR) {
-        throw new HttpProblem(429, 'otp_rate_limited', 'Too many codes were sent to this number; retry later.', {
-          headers: { 'retry-after': '3600' },
-        });
+        throw new HttpProblem(
+          429,
+          'otp_rate_limited',
+          'Too many codes were sent to this number; retry later.',
+          {
+            headers: { 'retry-after': '3600' },
+          },
+        );
       }
       const code = randomInt(0, 1_000_000).toString().padStart(6, '0');
       await repository.transaction(async (transaction) => {
@@ -75,14 +81,22 @@ export function createPhoneCodes(options: {
         }
         const attempts = row.attempts + 1;
         // The last allowed wrong try burns the code: a new one must be requested.
-        await repository.updatePhoneCode(row.id, { attempts, consumed: attempts >= row.max_attempts }, transaction);
+        await repository.updatePhoneCode(
+          row.id,
+          { attempts, consumed: attempts >= row.max_attempts },
+          transaction,
+        );
         return attempts >= row.max_attempts ? ('otp_attempts_exceeded' as const) : ('otp_invalid' as const);
       });
       switch (outcome) {
         case 'ok':
           return;
         case 'otp_invalid':
-          throw new HttpProblem(400, outcome, 'The code is wrong or no code is pending; check the SMS or request a new code.');
+          throw new HttpProblem(
+            400,
+            outcome,
+            'The code is wrong or no code is pending; check the SMS or request a new code.',
+          );
         case 'otp_expired':
           throw new HttpProblem(400, outcome, 'The code has expired; request a new one.');
         case 'otp_attempts_exceeded':

@@ -12,12 +12,7 @@ export const PASSWORD_MAX_LENGTH = 128;
 export const PASSPHRASE_LENGTH = 16;
 
 export type PasswordProblem =
-  | 'too_short'
-  | 'too_long'
-  | 'too_simple'
-  | 'common_password'
-  | 'contains_phone'
-  | 'repeated_characters';
+  'too_short' | 'too_long' | 'too_simple' | 'common_password' | 'contains_phone' | 'repeated_characters';
 
 function loadCommonPasswords(): Set<string> {
   const text = readFileSync(new URL('./common-passwords.txt', import.meta.url), 'utf8');
@@ -41,7 +36,9 @@ export function isCommonPassword(password: string): boolean {
   if (COMMON_PASSWORDS.has(lower)) return true;
   const root = lower.replace(/[\d\W_]+$/u, '');
   const leading = lower.replace(/^[\d\W_]+/u, '');
-  return (root.length >= 3 && COMMON_PASSWORDS.has(root)) || (leading.length >= 3 && COMMON_PASSWORDS.has(leading));
+  return (
+    (root.length >= 3 && COMMON_PASSWORDS.has(root)) || (leading.length >= 3 && COMMON_PASSWORDS.has(leading))
+  );
 }
 
 export function checkPassword(password: string, context: { phone?: string | null } = {}): PasswordProblem[] {

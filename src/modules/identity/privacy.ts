@@ -48,7 +48,8 @@ export function createPrivacy(deps: {
 
     async export(principal: Principal) {
       const user = await repository.findUserById(principal.userId);
-      if (user === undefined || user.status === 'deleted') throw new HttpProblem(404, 'not_found', 'The account no longer exists.');
+      if (user === undefined || user.status === 'deleted')
+        throw new HttpProblem(404, 'not_found', 'The account no longer exists.');
       const identifierHash = user.phone === null ? null : keyedHash(deps.hashKey, 'login', user.phone);
       const others: Record<string, unknown> = {};
       for (const [name, contributor] of contributors) {
@@ -70,13 +71,15 @@ export function createPrivacy(deps: {
           lastActivityAt: session.last_activity_at,
           revokedAt: session.revoked_at,
         })),
-        loginAttempts: (await repository.loginAttemptsOf(user.id, identifierHash, EXPORT_ROWS_MAX)).map((attempt) => ({
-          at: attempt.attempted_at,
-          success: attempt.success,
-          reason: attempt.reason,
-          ipAddress: attempt.ip_address,
-          userAgent: attempt.user_agent,
-        })),
+        loginAttempts: (await repository.loginAttemptsOf(user.id, identifierHash, EXPORT_ROWS_MAX)).map(
+          (attempt) => ({
+            at: attempt.attempted_at,
+            success: attempt.success,
+            reason: attempt.reason,
+            ipAddress: attempt.ip_address,
+            userAgent: attempt.user_agent,
+          }),
+        ),
         auditLog: (await repository.auditOf(user.id, EXPORT_ROWS_MAX)).map((line) => ({
           at: line.created_at,
           action: line.action,
@@ -91,9 +94,13 @@ export function createPrivacy(deps: {
 
     async erase(principal: Principal, password: string, context: RequestContext) {
       const user = await repository.findUserById(principal.userId);
-      if (user === undefined || user.status === 'deleted') throw new HttpProblem(404, 'not_found', 'The account no longer exists.');
+      if (user === undefined || user.status === 'deleted')
+        throw new HttpProblem(404, 'not_found', 'The account no longer exists.');
       if (principal.kind !== 'guest') {
-        const ok = user.password_hash === null ? await hasher.verifyDummy(password) : await hasher.verify(user.password_hash, password);
+        const ok =
+          user.password_hash === null
+            ? await hasher.verifyDummy(password)
+            : await hasher.verify(user.password_hash, password);
         if (!ok) throw new HttpProblem(401, 'invalid_credentials', 'The password is wrong.');
       }
       const identifierHash = user.phone === null ? null : keyedHash(deps.hashKey, 'login', user.phone);
@@ -101,7 +108,21 @@ export function createPrivacy(deps: {
       await repository.transaction(async (transaction) => {
         await repository.updateUser(
           user.id,
-          { phone: null, email: null, name: null, password_hash: null, status: 'deleted', roles: [], phone_verified: false, email_verified: false, notification_preferences: {}, deleted_at: new Date(), failed_attempts: 0, locked_until: null, last_failed_at: null },
+          {
+            phone: null,
+            email: null,
+            name: null,
+            password_hash: null,
+            status: 'deleted',
+            roles: [],
+            phone_verified: false,
+            email_verified: false,
+            notification_preferences: {},
+            deleted_at: new Date(),
+            failed_attempts: 0,
+            locked_until: null,
+            last_failed_at: null,
+          },
           transaction,
         );
         await repository.deleteAllAddresses(user.id, transaction);
@@ -112,7 +133,13 @@ export function createPrivacy(deps: {
       });
       if (user.phone !== null) await deps.outbox?.forget(user.phone);
       for (const contributor of contributors.values()) await contributor.erase(user.id);
-      await audit({ action: 'account.erased', actor: { kind: 'user', userId: user.id, ...context }, subjectUserId: user.id, resource: `user:${user.id}`, newValue: { erasedBy: [...contributors.keys()] } });
+      await audit({
+        action: 'account.erased',
+        actor: { kind: 'user', userId: user.id, ...context },
+        subjectUserId: user.id,
+        resource: `user:${user.id}`,
+        newValue: { erasedBy: [...contributors.keys()] },
+      });
     },
   };
 }

@@ -45,21 +45,42 @@ function toColumns(input: Partial<AddressInput>): Updateable<UserAddressesTable>
   return columns;
 }
 
-export function createProfile(deps: { repository: IdentityRepository; sessions: SessionService; audit: AuditFunction; codes: PhoneCodes }) {
+export function createProfile(deps: {
+  repository: IdentityRepository;
+  sessions: SessionService;
+  audit: AuditFunction;
+  codes: PhoneCodes;
+}) {
   const { repository, sessions, audit, codes } = deps;
-  const actor = (principal: Principal, context: RequestContext) => ({ kind: 'user' as const, userId: principal.userId, ...context });
+  const actor = (principal: Principal, context: RequestContext) => ({
+    kind: 'user' as const,
+    userId: principal.userId,
+    ...context,
+  });
 
   return {
-    async update(principal: Principal, input: { name?: string; email?: string | null; locale?: 'fr' | 'en' }, context: RequestContext) {
+    async update(
+      principal: Principal,
+      input: { name?: string; email?: string | null; locale?: 'fr' | 'en' },
+      context: RequestContext,
+    ) {
       const user = await repository.findUserById(principal.userId);
-      if (user === undefined || user.status === 'deleted') throw new HttpProblem(404, 'not_found', 'The account no longer exists.');
-      const email = input.email === undefined ? undefined : input.email === null ? null : input.email.trim().toLowerCase();
+      if (user === undefined || user.status === 'deleted')
+        throw new HttpProblem(404, 'not_found', 'The account no longer exists.');
+      const email =
+        input.email === undefined
+          ? undefined
+          : input.email === null
+            ? null
+            : input.email.trim().toLowerCase();
       if (email && (await repository.emailTakenByOther(email, user.id))) {
         throw new HttpProblem(409, 'email_taken', 'This e-mail address is used by another account.');
       }
       const changes = {
         ...(input.name === undefined ? {} : { name: input.name }),
-        ...(email === undefined ? {} : { email, email_verified: email === user.email ? user.email_verified : false }),
+        ...(email === undefined
+          ? {}
+          : { email, email_verified: email === user.email ? user.email_verified : false }),
         ...(input.locale === undefined ? {} : { locale: input.locale }),
       };
       if (Object.keys(changes).length === 0) return user;
@@ -85,16 +106,29 @@ export function createProfile(deps: { repository: IdentityRepository; sessions: 
       return codes.issue(phone, 'phone_change', input.locale);
     },
 
-    async confirmPhoneChange(principal: Principal, input: { phone: string; code: string }, context: RequestContext) {
+    async confirmPhoneChange(
+      principal: Principal,
+      input: { phone: string; code: string },
+      context: RequestContext,
+    ) {
       const phone = requirePhone(input.phone);
       await codes.verify(phone, 'phone_change', input.code);
       const user = await repository.findUserById(principal.userId);
-      if (user === undefined || user.status === 'deleted') throw new HttpProblem(404, 'not_found', 'The account no longer exists.');
+      if (user === undefined || user.status === 'deleted')
+        throw new HttpProblem(404, 'not_found', 'The account no longer exists.');
       const holder = await repository.findUserByPhone(phone);
-      if (holder !== undefined && holder.id !== user.id) throw new HttpProblem(409, 'phone_taken', 'This number belongs to another account.');
+      if (holder !== undefined && holder.id !== user.id)
+        throw new HttpProblem(409, 'phone_taken', 'This number belongs to another account.');
       const updated = await repository.updateUser(user.id, { phone, phone_verified: true });
       await sessions.endAllForUser(user.id, 'phone_changed', principal.sessionId);
-      await audit({ action: 'profile.phone_changed', actor: actor(principal, context), subjectUserId: user.id, resource: `user:${user.id}`, oldValue: { phone: user.phone }, newValue: { phone } });
+      await audit({
+        action: 'profile.phone_changed',
+        actor: actor(principal, context),
+        subjectUserId: user.id,
+        resource: `user:${user.id}`,
+        oldValue: { phone: user.phone },
+        newValue: { phone },
+      });
       return updated;
     },
 
@@ -107,7 +141,10 @@ export function createProfile(deps: { repository: IdentityRepository; sessions: 
           throw new HttpProblem(422, 'too_many_addresses', `Keep at most ${MAX_ADDRESSES} addresses.`);
         }
         if (input.isDefault === true) await repository.clearDefaultAddress(principal.userId, transaction);
-        const row: Insertable<UserAddressesTable> = { ...(toColumns(input) as Insertable<UserAddressesTable>), user_id: principal.userId };
+        const row: Insertable<UserAddressesTable> = {
+          ...(toColumns(input) as Insertable<UserAddressesTable>),
+          user_id: principal.userId,
+        };
         return repository.insertAddress(row, transaction);
       });
     },
@@ -122,7 +159,8 @@ export function createProfile(deps: { repository: IdentityRepository; sessions: 
     },
 
     async deleteAddress(principal: Principal, id: string) {
-      if (!(await repository.deleteAddress(principal.userId, id))) throw new HttpProblem(404, 'not_found', 'No such address.');
+      if (!(await repository.deleteAddress(principal.userId, id)))
+        throw new HttpProblem(404, 'not_found', 'No such address.');
     },
 
     async preferences(principal: Principal): Promise<NotificationPreferences> {
@@ -130,7 +168,11 @@ export function createProfile(deps: { repository: IdentityRepository; sessions: 
       return preferencesOf(user?.notification_preferences);
     },
 
-    async setPreferences(principal: Principal, preferences: NotificationPreferences, context: RequestContext) {
+    async setPreferences(
+      principal: Principal,
+      preferences: NotificationPreferences,
+      context: RequestContext,
+    ) {
       const user = await repository.findUserById(principal.userId);
       if (user === undefined) throw new HttpProblem(404, 'not_found', 'The account no longer exists.');
       await repository.updateUser(principal.userId, { notification_preferences: preferences });
@@ -145,7 +187,8 @@ export function createProfile(deps: { repository: IdentityRepository; sessions: 
       return preferences;
     },
 
-    listSessions: (principal: Principal) => repository.listActiveSessions(principal.userId, MAX_SESSIONS_LISTED),
+    listSessions: (principal: Principal) =>
+      repository.listActiveSessions(principal.userId, MAX_SESSIONS_LISTED),
 
     async revokeSession(principal: Principal, sessionId: string, context: RequestContext) {
       const session = await repository.findSession(sessionId);
@@ -153,7 +196,12 @@ export function createProfile(deps: { repository: IdentityRepository; sessions: 
         throw new HttpProblem(404, 'not_found', 'No such active session.');
       }
       await sessions.end(sessionId, 'revoked_by_user');
-      await audit({ action: 'session.revoked', actor: actor(principal, context), subjectUserId: principal.userId, resource: `session:${sessionId}` });
+      await audit({
+        action: 'session.revoked',
+        actor: actor(principal, context),
+        subjectUserId: principal.userId,
+        resource: `session:${sessionId}`,
+      });
     },
   };
 }

@@ -22,7 +22,8 @@ export interface NewUser {
 export function createIdentityRepository(db: Db) {
   const on = (transaction?: Executor) => transaction ?? db;
   return {
-    transaction: <T>(work: (transaction: Transaction<Database>) => Promise<T>) => db.transaction().execute(work),
+    transaction: <T>(work: (transaction: Transaction<Database>) => Promise<T>) =>
+      db.transaction().execute(work),
 
     // ---- users
     insertUser: (user: NewUser, transaction?: Executor) =>
@@ -71,7 +72,13 @@ export function createIdentityRepository(db: Db) {
         .executeTakeFirstOrThrow(),
 
     searchUsers: (
-      query: { text?: string; role?: string; status?: string; after?: { createdAt: Date; id: string }; limit: number },
+      query: {
+        text?: string;
+        role?: string;
+        status?: string;
+        after?: { createdAt: Date; id: string };
+        limit: number;
+      },
       transaction?: Executor,
     ) =>
       on(transaction)
@@ -82,7 +89,9 @@ export function createIdentityRepository(db: Db) {
           const like = `%${text.replace(/[%_\\]/g, (match) => `\\${match}`)}%`;
           return builder.where((where) =>
             where.or([
-              ...(text.replace(/\D/g, '').length >= 3 ? [where('phone', 'like', `%${text.replace(/\D/g, '')}%`)] : []),
+              ...(text.replace(/\D/g, '').length >= 3
+                ? [where('phone', 'like', `%${text.replace(/\D/g, '')}%`)]
+                : []),
               where('email', 'ilike', like),
               where('name', 'ilike', like),
               ...(/^[0-9a-f-]{36}$/i.test(text) ? [where('id', '=', text)] : []),
@@ -90,12 +99,17 @@ export function createIdentityRepository(db: Db) {
           );
         })
         .$if(query.role !== undefined, (builder) => builder.where(sql<boolean>`${query.role!} = any(roles)`))
-        .$if(query.status !== undefined, (builder) => builder.where('status', '=', query.status as UserStatus))
+        .$if(query.status !== undefined, (builder) =>
+          builder.where('status', '=', query.status as UserStatus),
+        )
         .$if(query.after !== undefined, (builder) =>
           builder.where((where) =>
             where.or([
               where('created_at', '<', query.after!.createdAt),
-              where.and([where('created_at', '=', query.after!.createdAt), where('id', '<', query.after!.id)]),
+              where.and([
+                where('created_at', '=', query.after!.createdAt),
+                where('id', '<', query.after!.id),
+              ]),
             ]),
           ),
         )
@@ -103,11 +117,16 @@ export function createIdentityRepository(db: Db) {
         .orderBy('id', 'desc')
         .limit(query.limit)
         .execute(),
-    listAudit: (query: { subjectUserId?: string; action?: string; beforeId?: bigint; limit: number }, transaction?: Executor) =>
+    listAudit: (
+      query: { subjectUserId?: string; action?: string; beforeId?: bigint; limit: number },
+      transaction?: Executor,
+    ) =>
       on(transaction)
         .selectFrom('audit_logs')
         .selectAll()
-        .$if(query.subjectUserId !== undefined, (builder) => builder.where('subject_user_id', '=', query.subjectUserId!))
+        .$if(query.subjectUserId !== undefined, (builder) =>
+          builder.where('subject_user_id', '=', query.subjectUserId!),
+        )
         .$if(query.action !== undefined, (builder) => builder.where('action', '=', query.action!))
         .$if(query.beforeId !== undefined, (builder) => builder.where('id', '<', query.beforeId!))
         .orderBy('id', 'desc')
@@ -133,7 +152,12 @@ export function createIdentityRepository(db: Db) {
     },
     insertAddress: (row: Insertable<UserAddressesTable>, transaction?: Executor) =>
       on(transaction).insertInto('user_addresses').values(row).returningAll().executeTakeFirstOrThrow(),
-    updateAddress: (userId: string, id: string, changes: Updateable<UserAddressesTable>, transaction?: Executor) =>
+    updateAddress: (
+      userId: string,
+      id: string,
+      changes: Updateable<UserAddressesTable>,
+      transaction?: Executor,
+    ) =>
       on(transaction)
         .updateTable('user_addresses')
         .set({ ...changes, updated_at: sql`now()` } as never)
@@ -142,7 +166,11 @@ export function createIdentityRepository(db: Db) {
         .returningAll()
         .executeTakeFirst(),
     clearDefaultAddress: (userId: string, transaction?: Executor) =>
-      on(transaction).updateTable('user_addresses').set({ is_default: false }).where('user_id', '=', userId).execute(),
+      on(transaction)
+        .updateTable('user_addresses')
+        .set({ is_default: false })
+        .where('user_id', '=', userId)
+        .execute(),
     deleteAddress: async (userId: string, id: string, transaction?: Executor) => {
       const result = await on(transaction)
         .deleteFrom('user_addresses')
@@ -156,7 +184,13 @@ export function createIdentityRepository(db: Db) {
 
     // ---- personal data (export and erasure)
     sessionsOf: (userId: string, limit: number, transaction?: Executor) =>
-      on(transaction).selectFrom('sessions').selectAll().where('user_id', '=', userId).orderBy('created_at', 'desc').limit(limit).execute(),
+      on(transaction)
+        .selectFrom('sessions')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .orderBy('created_at', 'desc')
+        .limit(limit)
+        .execute(),
     loginAttemptsOf: (userId: string, identifierHash: string | null, limit: number, transaction?: Executor) =>
       on(transaction)
         .selectFrom('login_attempts')
@@ -174,7 +208,9 @@ export function createIdentityRepository(db: Db) {
       on(transaction)
         .selectFrom('audit_logs')
         .selectAll()
-        .where((builder) => builder.or([builder('subject_user_id', '=', userId), builder('actor_id', '=', userId)]))
+        .where((builder) =>
+          builder.or([builder('subject_user_id', '=', userId), builder('actor_id', '=', userId)]),
+        )
         .orderBy('id', 'desc')
         .limit(limit)
         .execute(),
@@ -234,7 +270,12 @@ export function createIdentityRepository(db: Db) {
         .where('revoked_at', 'is', null)
         .returning(['id', 'user_id'])
         .executeTakeFirst(),
-    revokeUserSessions: async (userId: string, reason: string, exceptSessionId?: string, transaction?: Executor) => {
+    revokeUserSessions: async (
+      userId: string,
+      reason: string,
+      exceptSessionId?: string,
+      transaction?: Executor,
+    ) => {
       const rows = await on(transaction)
         .updateTable('sessions')
         .set({ revoked_at: sql`now()`, revoked_reason: reason } as never)
@@ -255,7 +296,10 @@ export function createIdentityRepository(db: Db) {
         .orderBy('last_activity_at', 'desc')
         .limit(limit)
         .execute(),
-    insertRefreshToken: (row: { tokenHash: string; sessionId: string; expiresAt: Date }, transaction?: Executor) =>
+    insertRefreshToken: (
+      row: { tokenHash: string; sessionId: string; expiresAt: Date },
+      transaction?: Executor,
+    ) =>
       on(transaction)
         .insertInto('refresh_tokens')
         .values({ token_hash: row.tokenHash, session_id: row.sessionId, expires_at: row.expiresAt })
@@ -270,7 +314,11 @@ export function createIdentityRepository(db: Db) {
         .returningAll()
         .executeTakeFirst(),
     findRefreshToken: (tokenHash: string, transaction?: Executor) =>
-      on(transaction).selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst(),
+      on(transaction)
+        .selectFrom('refresh_tokens')
+        .selectAll()
+        .where('token_hash', '=', tokenHash)
+        .executeTakeFirst(),
 
     // ---- login attempts
     insertLoginAttempt: (
@@ -342,7 +390,11 @@ export function createIdentityRepository(db: Db) {
         .limit(1)
         .forUpdate()
         .executeTakeFirst(),
-    updatePhoneCode: (id: string, changes: { attempts?: number; consumed?: boolean }, transaction?: Executor) =>
+    updatePhoneCode: (
+      id: string,
+      changes: { attempts?: number; consumed?: boolean },
+      transaction?: Executor,
+    ) =>
       on(transaction)
         .updateTable('phone_verifications')
         .set({
@@ -353,7 +405,10 @@ export function createIdentityRepository(db: Db) {
         .execute(),
 
     // ---- password resets
-    insertPasswordReset: (row: { tokenHash: string; userId: string; expiresAt: Date }, transaction?: Executor) =>
+    insertPasswordReset: (
+      row: { tokenHash: string; userId: string; expiresAt: Date },
+      transaction?: Executor,
+    ) =>
       on(transaction)
         .insertInto('password_resets')
         .values({ token_hash: row.tokenHash, user_id: row.userId, expires_at: row.expiresAt })
@@ -388,9 +443,18 @@ export function createIdentityRepository(db: Db) {
 
     // ---- two-factor
     findTwoFactor: (userId: string, transaction?: Executor) =>
-      on(transaction).selectFrom('two_factor_auth').selectAll().where('user_id', '=', userId).executeTakeFirst(),
+      on(transaction)
+        .selectFrom('two_factor_auth')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .executeTakeFirst(),
     lockTwoFactor: (userId: string, transaction: Executor) =>
-      transaction.selectFrom('two_factor_auth').selectAll().where('user_id', '=', userId).forUpdate().executeTakeFirst(),
+      transaction
+        .selectFrom('two_factor_auth')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .forUpdate()
+        .executeTakeFirst(),
     upsertTwoFactorSecret: (userId: string, secretCiphertext: Buffer, transaction?: Executor) =>
       on(transaction)
         .insertInto('two_factor_auth')
@@ -413,7 +477,9 @@ export function createIdentityRepository(db: Db) {
         .updateTable('two_factor_auth')
         .set({
           ...(changes.enabledAt === undefined ? {} : { enabled_at: changes.enabledAt }),
-          ...(changes.lastUsedStep === undefined ? {} : { last_used_step: changes.lastUsedStep, last_used_at: new Date() }),
+          ...(changes.lastUsedStep === undefined
+            ? {}
+            : { last_used_step: changes.lastUsedStep, last_used_at: new Date() }),
           ...(changes.backupCodeHashes === undefined ? {} : { backup_code_hashes: changes.backupCodeHashes }),
         })
         .where('user_id', '=', userId)
@@ -423,26 +489,45 @@ export function createIdentityRepository(db: Db) {
 
     // ---- request-signing clients
     findSigningClient: (keyId: string, transaction?: Executor) =>
-      on(transaction).selectFrom('api_signing_clients').selectAll().where('key_id', '=', keyId).executeTakeFirst(),
+      on(transaction)
+        .selectFrom('api_signing_clients')
+        .selectAll()
+        .where('key_id', '=', keyId)
+        .executeTakeFirst(),
     insertSigningClient: (
       row: { keyId: string; name: string; scopes: string[]; secretCiphertext: Buffer; expiresAt: Date },
       transaction?: Executor,
     ) =>
       on(transaction)
         .insertInto('api_signing_clients')
-        .values({ key_id: row.keyId, name: row.name, scopes: row.scopes, secret_ciphertext: row.secretCiphertext, expires_at: row.expiresAt })
+        .values({
+          key_id: row.keyId,
+          name: row.name,
+          scopes: row.scopes,
+          secret_ciphertext: row.secretCiphertext,
+          expires_at: row.expiresAt,
+        })
         .execute(),
 
     // ---- retention (the signed maintenance job)
     purgeExpired: async (olderThan: { attemptsBefore: Date; now: Date }, transaction?: Executor) => {
       const executor = on(transaction);
-      const tokens = await executor.deleteFrom('refresh_tokens').where('expires_at', '<', olderThan.now).executeTakeFirst();
+      const tokens = await executor
+        .deleteFrom('refresh_tokens')
+        .where('expires_at', '<', olderThan.now)
+        .executeTakeFirst();
       const codes = await executor
         .deleteFrom('phone_verifications')
         .where('expires_at', '<', new Date(olderThan.now.getTime() - 86_400_000))
         .executeTakeFirst();
-      const resets = await executor.deleteFrom('password_resets').where('expires_at', '<', olderThan.now).executeTakeFirst();
-      const attempts = await executor.deleteFrom('login_attempts').where('attempted_at', '<', olderThan.attemptsBefore).executeTakeFirst();
+      const resets = await executor
+        .deleteFrom('password_resets')
+        .where('expires_at', '<', olderThan.now)
+        .executeTakeFirst();
+      const attempts = await executor
+        .deleteFrom('login_attempts')
+        .where('attempted_at', '<', olderThan.attemptsBefore)
+        .executeTakeFirst();
       return {
         refreshTokens: Number(tokens.numDeletedRows),
         phoneCodes: Number(codes.numDeletedRows),
@@ -460,7 +545,14 @@ export function createIdentityRepository(db: Db) {
         .orderBy('created_at', 'desc')
         .execute(),
     insertSigningKey: (
-      row: { kid: string; alg: string; publicJwk: unknown; privateKeyCiphertext: Buffer; retireAfter: Date; verifyUntil: Date },
+      row: {
+        kid: string;
+        alg: string;
+        publicJwk: unknown;
+        privateKeyCiphertext: Buffer;
+        retireAfter: Date;
+        verifyUntil: Date;
+      },
       transaction?: Executor,
     ) =>
       on(transaction)

@@ -20,11 +20,16 @@ export function createSecurity(deps: {
   audit: AuditFunction;
 }) {
   const { repository, twoFactor, sessions, hasher, audit } = deps;
-  const actor = (principal: Principal, context: RequestContext) => ({ kind: 'user' as const, userId: principal.userId, ...context });
+  const actor = (principal: Principal, context: RequestContext) => ({
+    kind: 'user' as const,
+    userId: principal.userId,
+    ...context,
+  });
 
   async function userOf(principal: Principal) {
     const user = await repository.findUserById(principal.userId);
-    if (user === undefined || user.status === 'deleted') throw new HttpProblem(404, 'not_found', 'The account no longer exists.');
+    if (user === undefined || user.status === 'deleted')
+      throw new HttpProblem(404, 'not_found', 'The account no longer exists.');
     return user;
   }
 
@@ -37,7 +42,12 @@ export function createSecurity(deps: {
     async setupTwoFactor(principal: Principal, context: RequestContext) {
       const user = await userOf(principal);
       const setup = await twoFactor.setup(user.id, user.phone ?? user.id);
-      await audit({ action: 'two_factor.setup_started', actor: actor(principal, context), subjectUserId: user.id, resource: `user:${user.id}` });
+      await audit({
+        action: 'two_factor.setup_started',
+        actor: actor(principal, context),
+        subjectUserId: user.id,
+        resource: `user:${user.id}`,
+      });
       return setup;
     },
 
@@ -45,21 +55,39 @@ export function createSecurity(deps: {
       const { backupCodes } = await twoFactor.enable(principal.userId, code);
       // This session has just proven the factor: its next tokens say so.
       await repository.updateSession(principal.sessionId, { two_factor_verified: true });
-      await audit({ action: 'two_factor.enabled', actor: actor(principal, context), subjectUserId: principal.userId, resource: `user:${principal.userId}` });
+      await audit({
+        action: 'two_factor.enabled',
+        actor: actor(principal, context),
+        subjectUserId: principal.userId,
+        resource: `user:${principal.userId}`,
+      });
       return { backupCodes, ...(await sessions.reissue(principal.sessionId)) };
     },
 
-    async disableTwoFactor(principal: Principal, input: { password: string; code: string }, context: RequestContext) {
+    async disableTwoFactor(
+      principal: Principal,
+      input: { password: string; code: string },
+      context: RequestContext,
+    ) {
       const user = await userOf(principal);
       if ((user.roles as string[]).includes('admin')) {
-        throw new HttpProblem(409, 'two_factor_mandatory', 'Two-factor authentication is mandatory for admins.');
+        throw new HttpProblem(
+          409,
+          'two_factor_mandatory',
+          'Two-factor authentication is mandatory for admins.',
+        );
       }
       await checkPassword(user.password_hash, input.password);
       if (!(await twoFactor.verify(user.id, input.code))) {
         throw new HttpProblem(401, 'invalid_two_factor_code', 'The authenticator code is wrong.');
       }
       await twoFactor.remove(user.id);
-      await audit({ action: 'two_factor.disabled', actor: actor(principal, context), subjectUserId: user.id, resource: `user:${user.id}` });
+      await audit({
+        action: 'two_factor.disabled',
+        actor: actor(principal, context),
+        subjectUserId: user.id,
+        resource: `user:${user.id}`,
+      });
     },
 
     /** Confirms a sensitive action: the TOTP code when 2FA is on, otherwise the password. */
@@ -67,24 +95,44 @@ export function createSecurity(deps: {
       const user = await userOf(principal);
       if (await twoFactor.isEnabled(user.id)) {
         if (input.code === undefined || !(await twoFactor.verify(user.id, input.code))) {
-          throw new HttpProblem(401, 'invalid_two_factor_code', 'Send the current code of your authenticator app.');
+          throw new HttpProblem(
+            401,
+            'invalid_two_factor_code',
+            'Send the current code of your authenticator app.',
+          );
         }
       } else {
-        if (input.password === undefined) throw new HttpProblem(400, 'password_required', 'Send your password to confirm.');
+        if (input.password === undefined)
+          throw new HttpProblem(400, 'password_required', 'Send your password to confirm.');
         await checkPassword(user.password_hash, input.password);
       }
       await repository.updateSession(principal.sessionId, { step_up_at: new Date() });
-      await audit({ action: 'auth.step_up', actor: actor(principal, context), subjectUserId: user.id, resource: `session:${principal.sessionId}` });
+      await audit({
+        action: 'auth.step_up',
+        actor: actor(principal, context),
+        subjectUserId: user.id,
+        resource: `session:${principal.sessionId}`,
+      });
       return sessions.reissue(principal.sessionId);
     },
 
-    async changePassword(principal: Principal, input: { currentPassword: string; newPassword: string }, context: RequestContext) {
+    async changePassword(
+      principal: Principal,
+      input: { currentPassword: string; newPassword: string },
+      context: RequestContext,
+    ) {
       const user = await userOf(principal);
       await checkPassword(user.password_hash, input.currentPassword);
       assertStrongPassword(input.newPassword, user.phone);
       await repository.updateUser(user.id, { password_hash: await hasher.hash(input.newPassword) });
       const ended = await sessions.endAllForUser(user.id, 'password_changed', principal.sessionId);
-      await audit({ action: 'password.changed', actor: actor(principal, context), subjectUserId: user.id, resource: `user:${user.id}`, newValue: { otherSessionsEnded: ended } });
+      await audit({
+        action: 'password.changed',
+        actor: actor(principal, context),
+        subjectUserId: user.id,
+        resource: `user:${user.id}`,
+        newValue: { otherSessionsEnded: ended },
+      });
     },
   };
 }

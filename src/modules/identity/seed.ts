@@ -21,7 +21,10 @@ export const DEMO_USERS: readonly { role: Role; phone: string; password: string;
 /** A guest is a phone proven by SMS: sign in with POST /v1/auth/guest and read the code in the outbox. */
 export const DEMO_GUEST_PHONE = '+237670000006';
 
-async function ensureUser(services: Services, demo: (typeof DEMO_USERS)[number]): Promise<string | undefined> {
+async function ensureUser(
+  services: Services,
+  demo: (typeof DEMO_USERS)[number],
+): Promise<string | undefined> {
   const { identity } = services;
   if ((await identity.repository.findUserByPhone(demo.phone)) !== undefined) return undefined;
   // Owners are customers too: anyone who registers a restaurant keeps their customer account.
@@ -35,10 +38,19 @@ async function ensureUser(services: Services, demo: (typeof DEMO_USERS)[number])
     phoneVerified: true,
   });
   if (demo.role === 'admin') {
-    await identity.repository.upsertTwoFactorSecret(user.id, seal(identity.masterKey, Buffer.from(DEMO_ADMIN_TOTP_SECRET), `totp:${user.id}`));
+    await identity.repository.upsertTwoFactorSecret(
+      user.id,
+      seal(identity.masterKey, Buffer.from(DEMO_ADMIN_TOTP_SECRET), `totp:${user.id}`),
+    );
     await identity.repository.updateTwoFactor(user.id, { enabledAt: new Date() });
   }
-  await identity.audit({ action: 'seed.demo_user_created', actor: { kind: 'system' }, subjectUserId: user.id, resource: `user:${user.id}`, newValue: { roles } });
+  await identity.audit({
+    action: 'seed.demo_user_created',
+    actor: { kind: 'system' },
+    subjectUserId: user.id,
+    resource: `user:${user.id}`,
+    newValue: { roles },
+  });
   return `${demo.role} ${demo.phone} password ${demo.password}${demo.role === 'admin' ? ` TOTP seed ${DEMO_ADMIN_TOTP_SECRET}` : ''}`;
 }
 
@@ -53,7 +65,12 @@ export const identitySeedStep: SeedStep = {
     }
     const { identity } = services;
     if ((await identity.repository.findUserByPhone(DEMO_GUEST_PHONE)) === undefined) {
-      await identity.repository.insertUser({ phone: DEMO_GUEST_PHONE, roles: ['guest'], status: 'guest', phoneVerified: true });
+      await identity.repository.insertUser({
+        phone: DEMO_GUEST_PHONE,
+        roles: ['guest'],
+        status: 'guest',
+        phoneVerified: true,
+      });
       lines.push(`guest ${DEMO_GUEST_PHONE} (POST /v1/auth/guest, code in GET /v1/dev/outbox)`);
     }
     return lines;

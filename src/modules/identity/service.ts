@@ -111,7 +111,15 @@ export function createIdentity(runtime: Runtime, notifications: Notifications): 
   const security = createSecurity({ repository, twoFactor, sessions, hasher, audit });
   const profile = createProfile({ repository, sessions, audit, codes });
   const admin = createAdministration({ repository, sessions, tokens, guard, keyRing, audit });
-  const privacy = createPrivacy({ repository, sessions, twoFactor, hasher, audit, hashKey, outbox: notifications.outbox });
+  const privacy = createPrivacy({
+    repository,
+    sessions,
+    twoFactor,
+    hasher,
+    audit,
+    hashKey,
+    outbox: notifications.outbox,
+  });
 
   async function changeRoles(userId: string, role: Role, actor: Actor, add: boolean) {
     const result = await repository.transaction(async (transaction) => {

@@ -36,9 +36,17 @@ export interface IssuedTokens {
 export interface SessionService {
   start(
     user: Pick<UserRow, 'id' | 'roles'>,
-    options: { kind: 'user' | 'guest'; client: ClientKind; twoFactorVerified: boolean; context: RequestContext },
+    options: {
+      kind: 'user' | 'guest';
+      client: ClientKind;
+      twoFactorVerified: boolean;
+      context: RequestContext;
+    },
   ): Promise<IssuedTokens>;
-  refresh(refreshToken: string, context: RequestContext): Promise<IssuedTokens & { userId: string; client: ClientKind }>;
+  refresh(
+    refreshToken: string,
+    context: RequestContext,
+  ): Promise<IssuedTokens & { userId: string; client: ClientKind }>;
   /** A fresh access token for a live session (after 2FA enablement or a step-up). */
   reissue(sessionId: string): Promise<{ accessToken: string; accessTokenExpiresAt: Date }>;
   end(sessionId: string, reason: string): Promise<boolean>;
@@ -84,10 +92,17 @@ export function createSessionService(options: {
     return { accessToken: access.token, accessTokenExpiresAt: access.expiresAt };
   }
 
-  async function newRefreshToken(sessionId: string, sessionExpiresAt: Date, transaction?: Parameters<IdentityRepository['insertRefreshToken']>[1]) {
+  async function newRefreshToken(
+    sessionId: string,
+    sessionExpiresAt: Date,
+    transaction?: Parameters<IdentityRepository['insertRefreshToken']>[1],
+  ) {
     const refreshToken = opaqueToken('rt');
     const expiresAt = new Date(Math.min(now() + REFRESH_TOKEN_TTL_MS, sessionExpiresAt.getTime()));
-    await repository.insertRefreshToken({ tokenHash: hashRefresh(refreshToken), sessionId, expiresAt }, transaction);
+    await repository.insertRefreshToken(
+      { tokenHash: hashRefresh(refreshToken), sessionId, expiresAt },
+      transaction,
+    );
     return { refreshToken, refreshTokenExpiresAt: expiresAt };
   }
 
@@ -123,18 +138,28 @@ export function createSessionService(options: {
       const rotated = await repository.rotateRefreshToken(tokenHash);
       if (rotated === undefined) {
         const known = await repository.findRefreshToken(tokenHash);
-        if (known === undefined) throw unauthorized('invalid_refresh_token', 'The refresh token is not valid.');
+        if (known === undefined)
+          throw unauthorized('invalid_refresh_token', 'The refresh token is not valid.');
         await revokeFamily(known.session_id, 'refresh_token_reused');
         const session = await repository.findSession(known.session_id);
         await audit({
           action: 'session.refresh_token_reused',
-          actor: { kind: 'anonymous', ip: context.ip, userAgent: context.userAgent, requestId: context.requestId },
+          actor: {
+            kind: 'anonymous',
+            ip: context.ip,
+            userAgent: context.userAgent,
+            requestId: context.requestId,
+          },
           subjectUserId: session?.user_id ?? null,
           resource: `session:${known.session_id}`,
         });
-        throw unauthorized('refresh_token_reused', 'This refresh token was already used; the session has been ended.');
+        throw unauthorized(
+          'refresh_token_reused',
+          'This refresh token was already used; the session has been ended.',
+        );
       }
-      if (rotated.expires_at.getTime() <= now()) throw unauthorized('refresh_token_expired', 'The session has expired; log in again.');
+      if (rotated.expires_at.getTime() <= now())
+        throw unauthorized('refresh_token_expired', 'The session has expired; log in again.');
       const session = await repository.findSession(rotated.session_id);
       if (session === undefined || session.revoked_at !== null || session.expires_at.getTime() <= now()) {
         throw unauthorized('session_revoked', 'The session has ended; log in again.');
@@ -152,12 +177,19 @@ export function createSessionService(options: {
         await repository.updateSession(session.id, { last_activity_at: new Date(now()) }, transaction);
         return newRefreshToken(session.id, session.expires_at, transaction);
       });
-      return { sessionId: session.id, userId: user.id, client: session.client, ...(await mint(session, user.roles)), ...refresh };
+      return {
+        sessionId: session.id,
+        userId: user.id,
+        client: session.client,
+        ...(await mint(session, user.roles)),
+        ...refresh,
+      };
     },
 
     async reissue(sessionId) {
       const session = await repository.findSession(sessionId);
-      if (session === undefined || session.revoked_at !== null) throw unauthorized('session_revoked', 'The session has ended.');
+      if (session === undefined || session.revoked_at !== null)
+        throw unauthorized('session_revoked', 'The session has ended.');
       const user = await repository.findUserById(session.user_id);
       if (user === undefined) throw unauthorized('session_revoked', 'The session has ended.');
       return mint(session, user.roles);

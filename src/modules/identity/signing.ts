@@ -32,7 +32,13 @@ export function sha256Hex(body: Buffer | string): string {
 }
 
 export function canonicalRequest(input: SignatureInput): string {
-  return [input.method.toUpperCase(), input.path, String(input.timestampMs), input.nonce, input.bodySha256Hex].join('\n');
+  return [
+    input.method.toUpperCase(),
+    input.path,
+    String(input.timestampMs),
+    input.nonce,
+    input.bodySha256Hex,
+  ].join('\n');
 }
 
 export function computeSignature(secret: string, input: SignatureInput): string {
@@ -65,7 +71,10 @@ export function signRequest(options: {
 }
 
 export interface RequestVerifier {
-  verify(request: { method: string; url: string; headers: Record<string, string | string[] | undefined> }, bodySha256Hex: string): Promise<{ keyId: string; scopes: string[] }>;
+  verify(
+    request: { method: string; url: string; headers: Record<string, string | string[] | undefined> },
+    bodySha256Hex: string,
+  ): Promise<{ keyId: string; scopes: string[] }>;
   createClient(name: string, scopes: string[]): Promise<{ keyId: string; secret: string; expiresAt: Date }>;
 }
 
@@ -78,7 +87,12 @@ function refuse(code: string, detail: string): HttpProblem {
   return new HttpProblem(401, code, detail);
 }
 
-export function createRequestVerifier(deps: { repository: IdentityRepository; masterKey: Buffer; kv: KeyValue; now?: () => number }): RequestVerifier {
+export function createRequestVerifier(deps: {
+  repository: IdentityRepository;
+  masterKey: Buffer;
+  kv: KeyValue;
+  now?: () => number;
+}): RequestVerifier {
   const { repository, masterKey, kv } = deps;
   const now = deps.now ?? Date.now;
   const aad = (keyId: string) => `signing-client:${keyId}`;
@@ -89,19 +103,28 @@ export function createRequestVerifier(deps: { repository: IdentityRepository; ma
       const timestamp = header(request.headers, 'x-signature-timestamp');
       const nonce = header(request.headers, 'x-signature-nonce');
       const signature = header(request.headers, 'x-signature');
-      if (!keyId || !timestamp || !nonce || !signature) throw refuse('signature_missing', 'This route needs a signed request (x-signature-* headers).');
+      if (!keyId || !timestamp || !nonce || !signature)
+        throw refuse('signature_missing', 'This route needs a signed request (x-signature-* headers).');
       const timestampMs = Number(timestamp);
       if (!Number.isSafeInteger(timestampMs) || Math.abs(now() - timestampMs) > SIGNATURE_MAX_SKEW_MS) {
         throw refuse('signature_expired', 'The signature timestamp is too far from the server clock.');
       }
-      if (!NONCE_PATTERN.test(nonce)) throw refuse('signature_invalid', 'The nonce must be 16-64 URL-safe characters.');
+      if (!NONCE_PATTERN.test(nonce))
+        throw refuse('signature_invalid', 'The nonce must be 16-64 URL-safe characters.');
       const client = await repository.findSigningClient(keyId.slice(0, 100));
       if (client === undefined || client.revoked_at !== null || client.expires_at.getTime() <= now()) {
         throw refuse('signature_invalid', 'The signature is not valid.');
       }
       const secret = open(masterKey, client.secret_ciphertext, aad(client.key_id)).toString('utf8');
-      const expected = computeSignature(secret, { method: request.method, path: request.url, timestampMs, nonce, bodySha256Hex });
-      if (!constantTimeEqual(expected, signature.toLowerCase())) throw refuse('signature_invalid', 'The signature is not valid.');
+      const expected = computeSignature(secret, {
+        method: request.method,
+        path: request.url,
+        timestampMs,
+        nonce,
+        bodySha256Hex,
+      });
+      if (!constantTimeEqual(expected, signature.toLowerCase()))
+        throw refuse('signature_invalid', 'The signature is not valid.');
       // Checked last, so an attacker cannot burn a legitimate caller's nonce with a bad signature.
       if (!(await kv.setIfAbsent(`nonce:${client.key_id}:${nonce}`, '1', 2 * SIGNATURE_MAX_SKEW_MS))) {
         throw refuse('signature_replayed', 'This signed request was already received.');
@@ -113,7 +136,13 @@ export function createRequestVerifier(deps: { repository: IdentityRepository; ma
       const keyId = `sk_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
       const secret = randomBytes(32).toString('base64url');
       const expiresAt = new Date(now() + SIGNING_CLIENT_TTL_MS);
-      await repository.insertSigningClient({ keyId, name, scopes, secretCiphertext: seal(masterKey, Buffer.from(secret), aad(keyId)), expiresAt });
+      await repository.insertSigningClient({
+        keyId,
+        name,
+        scopes,
+        secretCiphertext: seal(masterKey, Buffer.from(secret), aad(keyId)),
+        expiresAt,
+      });
       return { keyId, secret, expiresAt };
     },
   };

@@ -85,7 +85,11 @@ function isClaims(payload: JWTPayload): payload is Claims {
   );
 }
 
-export function createTokenService(options: { keyRing: KeyRing; kv: KeyValue; now?: () => number }): TokenService {
+export function createTokenService(options: {
+  keyRing: KeyRing;
+  kv: KeyValue;
+  now?: () => number;
+}): TokenService {
   const { keyRing, kv } = options;
   const now = options.now ?? Date.now;
 
@@ -96,7 +100,8 @@ export function createTokenService(options: { keyRing: KeyRing; kv: KeyValue; no
       revocationKeys.user(claims.sub!),
     ]);
     if (blacklisted !== null || sessionRevoked !== null) throw new TokenError('token_revoked');
-    if (userRevokedBefore !== null && claims.tms <= Number(userRevokedBefore)) throw new TokenError('token_revoked');
+    if (userRevokedBefore !== null && claims.tms <= Number(userRevokedBefore))
+      throw new TokenError('token_revoked');
   }
 
   return {
@@ -133,7 +138,8 @@ export function createTokenService(options: { keyRing: KeyRing; kv: KeyValue; no
         ({ payload } = await jwtVerify(
           token,
           async (header) => {
-            if (header.alg !== SIGNING_ALGORITHM || typeof header.kid !== 'string') throw new TokenError('invalid_token');
+            if (header.alg !== SIGNING_ALGORITHM || typeof header.kid !== 'string')
+              throw new TokenError('invalid_token');
             const key = await keyRing.verificationKey(header.kid);
             if (key === undefined) throw new TokenError('invalid_token');
             return key.publicKey;

@@ -45,7 +45,8 @@ export function createTwoFactor(options: {
   const { repository, masterKey, hashKey } = options;
   const now = options.now ?? Date.now;
   const aad = (userId: string) => `totp:${userId}`;
-  const backupHash = (userId: string, code: string) => keyedHash(hashKey, `backup:${userId}`, normaliseBackupCode(code));
+  const backupHash = (userId: string, code: string) =>
+    keyedHash(hashKey, `backup:${userId}`, normaliseBackupCode(code));
 
   /** The step a code matched, or undefined. */
   function matchedStep(secret: string, code: string): number | undefined {
@@ -63,7 +64,11 @@ export function createTwoFactor(options: {
     async setup(userId, label) {
       const existing = await repository.findTwoFactor(userId);
       if (existing?.enabled_at != null) {
-        throw new HttpProblem(409, 'two_factor_already_enabled', 'Two-factor authentication is already on; disable it first.');
+        throw new HttpProblem(
+          409,
+          'two_factor_already_enabled',
+          'Two-factor authentication is already on; disable it first.',
+        );
       }
       const secret = totp.generateSecret(20);
       await repository.upsertTwoFactorSecret(userId, seal(masterKey, Buffer.from(secret), aad(userId)));
@@ -73,15 +78,30 @@ export function createTwoFactor(options: {
     async enable(userId, code) {
       return repository.transaction(async (transaction) => {
         const row = await repository.lockTwoFactor(userId, transaction);
-        if (row === undefined) throw new HttpProblem(409, 'two_factor_not_set_up', 'Call POST /v1/auth/2fa/setup first.');
-        if (row.enabled_at !== null) throw new HttpProblem(409, 'two_factor_already_enabled', 'Two-factor authentication is already on.');
+        if (row === undefined)
+          throw new HttpProblem(409, 'two_factor_not_set_up', 'Call POST /v1/auth/2fa/setup first.');
+        if (row.enabled_at !== null)
+          throw new HttpProblem(
+            409,
+            'two_factor_already_enabled',
+            'Two-factor authentication is already on.',
+          );
         const secret = open(masterKey, row.secret_ciphertext, aad(userId)).toString('utf8');
         const step = matchedStep(secret, code);
-        if (step === undefined) throw new HttpProblem(400, 'invalid_two_factor_code', 'The code is wrong; check the clock of your device.');
+        if (step === undefined)
+          throw new HttpProblem(
+            400,
+            'invalid_two_factor_code',
+            'The code is wrong; check the clock of your device.',
+          );
         const backupCodes = Array.from({ length: BACKUP_CODE_COUNT }, newBackupCode);
         await repository.updateTwoFactor(
           userId,
-          { enabledAt: new Date(now()), lastUsedStep: step, backupCodeHashes: backupCodes.map((item) => backupHash(userId, item)) },
+          {
+            enabledAt: new Date(now()),
+            lastUsedStep: step,
+            backupCodeHashes: backupCodes.map((item) => backupHash(userId, item)),
+          },
           transaction,
         );
         return { backupCodes };

@@ -4,7 +4,10 @@ import type { UserRow } from './repository.js';
 
 export const NOTIFICATION_KINDS = ['order_updates', 'promotions', 'wallet', 'security'] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
-export type NotificationPreferences = Record<NotificationKind, { push: boolean; sms: boolean; email: boolean }>;
+export type NotificationPreferences = Record<
+  NotificationKind,
+  { push: boolean; sms: boolean; email: boolean }
+>;
 
 export const DEFAULT_PREFERENCES: NotificationPreferences = {
   order_updates: { push: true, sms: true, email: false },
@@ -18,7 +21,10 @@ const ChannelFlags = Type.Object(
   { additionalProperties: false },
 );
 export const NotificationPreferencesSchema = Type.Object(
-  Object.fromEntries(NOTIFICATION_KINDS.map((kind) => [kind, ChannelFlags])) as Record<NotificationKind, typeof ChannelFlags>,
+  Object.fromEntries(NOTIFICATION_KINDS.map((kind) => [kind, ChannelFlags])) as Record<
+    NotificationKind,
+    typeof ChannelFlags
+  >,
   { additionalProperties: false },
 );
 

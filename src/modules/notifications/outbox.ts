@@ -59,7 +59,8 @@ export interface OutboxReader {
 export function assertMessage(message: OutboundMessage): void {
   if (!CHANNELS.includes(message.channel)) throw new Error(`unknown channel ${String(message.channel)}`);
   if (message.to.length === 0 || message.to.length > 320) throw new Error('recipient is empty or too long');
-  if (message.body.length > MAX_BODY_CHARS) throw new Error(`body is longer than ${MAX_BODY_CHARS} characters`);
+  if (message.body.length > MAX_BODY_CHARS)
+    throw new Error(`body is longer than ${MAX_BODY_CHARS} characters`);
   if ((message.subject?.length ?? 0) > MAX_SUBJECT_CHARS) throw new Error('subject is too long');
 }
 
@@ -103,7 +104,10 @@ export function createRecordingTransport(db: Db): Transport & OutboxReader {
       }));
     },
     async forget(to) {
-      const result = await db.deleteFrom('notification_outbox').where('recipient', '=', to).executeTakeFirst();
+      const result = await db
+        .deleteFrom('notification_outbox')
+        .where('recipient', '=', to)
+        .executeTakeFirst();
       return Number(result.numDeletedRows);
     },
   };

@@ -10,7 +10,11 @@ export interface TwilioSettings {
 
 /** The production SMS transport over the official SDK. */
 export function createTwilioTransport(settings: TwilioSettings): Transport {
-  const client = twilio(settings.accountSid, settings.authToken, { timeout: 10_000, autoRetry: true, maxRetries: 2 });
+  const client = twilio(settings.accountSid, settings.authToken, {
+    timeout: 10_000,
+    autoRetry: true,
+    maxRetries: 2,
+  });
   const sender = settings.from.startsWith('MG')
     ? { messagingServiceSid: settings.from }
     : { from: settings.from };

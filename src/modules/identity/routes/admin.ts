@@ -10,7 +10,8 @@ const USER_MANAGEMENT = { permissions: ['USER_MANAGEMENT'] as Permission[] };
 const SECURITY = { permissions: ['SECURITY_MONITORING'] as Permission[] };
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 const RoleSchema = Type.Union(ROLES.map((role) => Type.Literal(role)));
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
+  Type.Union([schema, Type.Null()]);
 
 const AdminUser = Type.Object({
   id: Type.String(),
@@ -57,22 +58,41 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services): v
         querystring: Type.Object({
           q: Type.Optional(Type.String({ maxLength: 100 })),
           role: Type.Optional(RoleSchema),
-          status: Type.Optional(Type.Union(['pending_verification', 'guest', 'active', 'suspended', 'deleted'].map((status) => Type.Literal(status)))),
+          status: Type.Optional(
+            Type.Union(
+              ['pending_verification', 'guest', 'active', 'suspended', 'deleted'].map((status) =>
+                Type.Literal(status),
+              ),
+            ),
+          ),
           cursor: Type.Optional(Type.String({ maxLength: 200 })),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
         }),
-        response: { 200: Type.Object({ items: Type.Array(AdminUser), nextCursor: Nullable(Type.String()) }), ...problems4xx },
+        response: {
+          200: Type.Object({ items: Type.Array(AdminUser), nextCursor: Nullable(Type.String()) }),
+          ...problems4xx,
+        },
       },
     },
     async (request) => {
-      const page = await admin.searchUsers(request.query as { q?: string; role?: Role; status?: string; cursor?: string; limit?: number });
+      const page = await admin.searchUsers(
+        request.query as { q?: string; role?: Role; status?: string; cursor?: string; limit?: number },
+      );
       return { items: page.items.map(adminUser), nextCursor: page.nextCursor };
     },
   );
 
   app.get(
     '/v1/admin/users/:id',
-    { config: { access: USER_MANAGEMENT }, schema: { tags: ['admin'], summary: 'One user', params: IdParams, response: { 200: AdminUser, ...problems4xx } } },
+    {
+      config: { access: USER_MANAGEMENT },
+      schema: {
+        tags: ['admin'],
+        summary: 'One user',
+        params: IdParams,
+        response: { 200: AdminUser, ...problems4xx },
+      },
+    },
     async (request) => adminUser(await admin.getUser((request.params as { id: string }).id)),
   );
 
@@ -84,20 +104,36 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services): v
         tags: ['admin'],
         summary: 'Replace a user’s roles (audited; removed roles take effect at once)',
         params: IdParams,
-        body: Type.Object({ roles: Type.Array(RoleSchema, { maxItems: ROLES.length, uniqueItems: true }) }, { additionalProperties: false }),
+        body: Type.Object(
+          { roles: Type.Array(RoleSchema, { maxItems: ROLES.length, uniqueItems: true }) },
+          { additionalProperties: false },
+        ),
         response: { 200: AdminUser, ...problems4xx },
       },
     },
     async (request) =>
-      adminUser(await admin.setRoles((request.params as { id: string }).id, (request.body as { roles: Role[] }).roles, actorOf(request))),
+      adminUser(
+        await admin.setRoles(
+          (request.params as { id: string }).id,
+          (request.body as { roles: Role[] }).roles,
+          actorOf(request),
+        ),
+      ),
   );
 
-  const action = (path: string, summary: string, run: (id: string, request: Parameters<typeof actorOf>[0]) => Promise<UserRow>, body?: ReturnType<typeof Type.Object>) =>
+  const action = (
+    path: string,
+    summary: string,
+    run: (id: string, request: Parameters<typeof actorOf>[0]) => Promise<UserRow>,
+    body?: ReturnType<typeof Type.Object>,
+  ) =>
     app.post(
       `/v1/admin/users/:id/${path}`,
       {
         config: { access: USER_MANAGEMENT },
-        ...(body === undefined ? { preValidation: async (request: { body: unknown }) => void (request.body ??= {}) } : {}),
+        ...(body === undefined
+          ? { preValidation: async (request: { body: unknown }) => void (request.body ??= {}) }
+          : {}),
         schema: {
           tags: ['admin'],
           summary,
@@ -115,8 +151,12 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services): v
     (id, request) => admin.suspend(id, (request.body as { reason: string }).reason, actorOf(request)),
     Type.Object({ reason: Type.String({ minLength: 3, maxLength: 300 }) }, { additionalProperties: false }),
   );
-  action('reactivate', 'Lift a suspension (audited)', (id, request) => admin.reactivate(id, actorOf(request)));
-  action('unlock', 'Clear failed sign-ins and the lock (audited)', (id, request) => admin.unlock(id, actorOf(request)));
+  action('reactivate', 'Lift a suspension (audited)', (id, request) =>
+    admin.reactivate(id, actorOf(request)),
+  );
+  action('unlock', 'Clear failed sign-ins and the lock (audited)', (id, request) =>
+    admin.unlock(id, actorOf(request)),
+  );
   action('logout', 'Force logout: end every session of the user (audited)', async (id, request) => {
     await admin.forceLogout(id, actorOf(request));
     return admin.getUser(id);
@@ -159,7 +199,9 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services): v
       },
     },
     async (request) => {
-      const page = await admin.auditLog(request.query as { subjectUserId?: string; action?: string; cursor?: string; limit?: number });
+      const page = await admin.auditLog(
+        request.query as { subjectUserId?: string; action?: string; cursor?: string; limit?: number },
+      );
       return {
         items: page.items.map((line) => ({
           id: line.id.toString(),
@@ -186,7 +228,8 @@ export function registerAdminRoutes(app: FastifyInstance, services: Services): v
       preValidation: async (request) => void (request.body ??= {}),
       schema: {
         tags: ['admin'],
-        summary: 'Start a new access-token signing key now (step-up); old keys verify until their tokens expire',
+        summary:
+          'Start a new access-token signing key now (step-up); old keys verify until their tokens expire',
         body: Type.Object({}, { additionalProperties: false }),
         response: { 200: Type.Object({ kid: Type.String() }), ...problems4xx },
       },

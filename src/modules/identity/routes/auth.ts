@@ -21,7 +21,15 @@ import {
 } from './common.js';
 
 const PUBLIC = { public: true as const };
-const problems4xx = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema, 429: ProblemSchema, 503: ProblemSchema };
+const problems4xx = {
+  400: ProblemSchema,
+  401: ProblemSchema,
+  403: ProblemSchema,
+  409: ProblemSchema,
+  422: ProblemSchema,
+  429: ProblemSchema,
+  503: ProblemSchema,
+};
 const Accepted = Type.Object({ status: Type.Literal('verification_sent'), expiresInSeconds: Type.Integer() });
 
 export function registerAuthRoutes(app: FastifyInstance, services: Services): void {
@@ -51,7 +59,13 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
       },
     },
     async (request, reply) => {
-      const body = request.body as { phone: string; password: string; name: string; email?: string; locale?: string };
+      const body = request.body as {
+        phone: string;
+        password: string;
+        name: string;
+        email?: string;
+        locale?: string;
+      };
       const sent = await identity.accounts.register(body, requestContext(request));
       reply.code(202);
       return { status: 'verification_sent' as const, expiresInSeconds: sent.expiresInSeconds };
@@ -65,7 +79,10 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
       schema: {
         tags: ['auth'],
         summary: 'Confirm the SMS code of a registration; signs the new customer in',
-        body: Type.Object({ phone: Phone, code: OtpCode, client: Type.Optional(Client) }, { additionalProperties: false }),
+        body: Type.Object(
+          { phone: Phone, code: OtpCode, client: Type.Optional(Client) },
+          { additionalProperties: false },
+        ),
         response: { 200: TokensSchema, ...problems4xx },
       },
     },
@@ -99,7 +116,12 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
       },
     },
     async (request, reply) => {
-      const body = request.body as { phone: string; password: string; totp?: string; client?: 'web' | 'mobile' };
+      const body = request.body as {
+        phone: string;
+        password: string;
+        totp?: string;
+        client?: 'web' | 'mobile';
+      };
       const client = body.client ?? 'mobile';
       const signedIn = await identity.accounts.login({ ...body, client }, requestContext(request));
       const twoFactor = await identity.twoFactor.isEnabled(signedIn.user.id);
@@ -115,8 +137,12 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
       schema: {
         tags: ['auth'],
         summary: 'Exchange a refresh token (body or cookie) for new tokens; the old one stops working',
-        description: 'Presenting a refresh token that was already exchanged ends the whole session (401 `refresh_token_reused`).',
-        body: Type.Object({ refreshToken: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }),
+        description:
+          'Presenting a refresh token that was already exchanged ends the whole session (401 `refresh_token_reused`).',
+        body: Type.Object(
+          { refreshToken: Type.Optional(Type.String({ maxLength: 200 })) },
+          { additionalProperties: false },
+        ),
         response: { 200: TokensSchema, ...problems4xx },
       },
     },
@@ -124,7 +150,11 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
       const fromBody = (request.body as { refreshToken?: string } | undefined)?.refreshToken;
       const token = fromBody ?? request.cookies[REFRESH_COOKIE];
       if (token === undefined || token === '') {
-        throw new HttpProblem(401, 'invalid_refresh_token', 'Send the refresh token in the body or the cookie.');
+        throw new HttpProblem(
+          401,
+          'invalid_refresh_token',
+          'Send the refresh token in the body or the cookie.',
+        );
       }
       const refreshed = await identity.sessions.refresh(token, requestContext(request));
       return sendTokens(reply, refreshed, refreshed.client);
@@ -138,14 +168,20 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
       preValidation: emptyBodyAsObject,
       schema: {
         tags: ['auth'],
-        summary: 'End the session: revokes the refresh token and blacklists the access token until it expires',
-        body: Type.Object({ refreshToken: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }),
+        summary:
+          'End the session: revokes the refresh token and blacklists the access token until it expires',
+        body: Type.Object(
+          { refreshToken: Type.Optional(Type.String({ maxLength: 200 })) },
+          { additionalProperties: false },
+        ),
         response: { 204: Type.Null(), ...problems4xx },
       },
     },
     async (request, reply) => {
       const verified = verifiedTokenOf(request);
-      const refreshToken = (request.body as { refreshToken?: string } | undefined)?.refreshToken ?? request.cookies[REFRESH_COOKIE];
+      const refreshToken =
+        (request.body as { refreshToken?: string } | undefined)?.refreshToken ??
+        request.cookies[REFRESH_COOKIE];
       // Idempotent: without a live token there is nothing to end, and the answer is the same.
       await identity.logout({ verified, refreshToken }, requestContext(request));
       clearRefreshCookie(reply);
@@ -160,12 +196,18 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
       schema: {
         tags: ['auth'],
         summary: 'Send a password-reset link by SMS (always 202)',
-        body: Type.Object({ phone: Phone, locale: Type.Optional(Type.Union([Type.Literal('fr'), Type.Literal('en')])) }, { additionalProperties: false }),
+        body: Type.Object(
+          { phone: Phone, locale: Type.Optional(Type.Union([Type.Literal('fr'), Type.Literal('en')])) },
+          { additionalProperties: false },
+        ),
         response: { 202: Type.Object({ status: Type.Literal('accepted') }), ...problems4xx },
       },
     },
     async (request, reply) => {
-      await identity.accounts.requestPasswordReset(request.body as { phone: string; locale?: string }, requestContext(request));
+      await identity.accounts.requestPasswordReset(
+        request.body as { phone: string; locale?: string },
+        requestContext(request),
+      );
       reply.code(202);
       return { status: 'accepted' as const };
     },
@@ -176,17 +218,25 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
     {
       config: {
         access: PUBLIC,
-        rateLimit: authTier(config, 'password-reset', (request) => (request.body as { token?: string } | undefined)?.token?.slice(0, 16)),
+        rateLimit: authTier(config, 'password-reset', (request) =>
+          (request.body as { token?: string } | undefined)?.token?.slice(0, 16),
+        ),
       },
       schema: {
         tags: ['auth'],
         summary: 'Set a new password with a reset token (one hour, single use); ends every session',
-        body: Type.Object({ token: Type.String({ minLength: 10, maxLength: 200 }), newPassword: Password }, { additionalProperties: false }),
+        body: Type.Object(
+          { token: Type.String({ minLength: 10, maxLength: 200 }), newPassword: Password },
+          { additionalProperties: false },
+        ),
         response: { 204: Type.Null(), ...problems4xx },
       },
     },
     async (request, reply) => {
-      await identity.accounts.resetPassword(request.body as { token: string; newPassword: string }, requestContext(request));
+      await identity.accounts.resetPassword(
+        request.body as { token: string; newPassword: string },
+        requestContext(request),
+      );
       return reply.code(204).send();
     },
   );

@@ -22,7 +22,9 @@ export const TokensSchema = Type.Object({
   accessToken: Type.String(),
   expiresIn: Type.Integer({ description: 'seconds until the access token expires' }),
   accessTokenExpiresAt: Type.String({ format: 'date-time' }),
-  refreshToken: Type.Optional(Type.String({ description: 'mobile clients only; web clients get the cookie' })),
+  refreshToken: Type.Optional(
+    Type.String({ description: 'mobile clients only; web clients get the cookie' }),
+  ),
   refreshTokenExpiresAt: Type.String({ format: 'date-time' }),
   sessionId: Type.String({ format: 'uuid' }),
   user: Type.Optional(PublicUserSchema),
@@ -30,7 +32,11 @@ export const TokensSchema = Type.Object({
 
 export function requestContext(request: FastifyRequest): RequestContext {
   const userAgent = request.headers['user-agent'];
-  return { ip: request.ip ?? null, userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 300) : null, requestId: request.id };
+  return {
+    ip: request.ip ?? null,
+    userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 300) : null,
+    requestId: request.id,
+  };
 }
 
 export function actorOf(request: FastifyRequest): Actor {
@@ -40,12 +46,7 @@ export function actorOf(request: FastifyRequest): Actor {
 }
 
 /** Web clients get the refresh token as an httpOnly, Secure, SameSite=Strict cookie; mobile in the body. */
-export function sendTokens(
-  reply: FastifyReply,
-  tokens: IssuedTokens,
-  client: ClientKind,
-  user?: PublicUser,
-) {
+export function sendTokens(reply: FastifyReply, tokens: IssuedTokens, client: ClientKind, user?: PublicUser) {
   if (client === 'web') {
     reply.setCookie(REFRESH_COOKIE, tokens.refreshToken, {
       httpOnly: true,
@@ -69,17 +70,28 @@ export function sendTokens(
 }
 
 export function clearRefreshCookie(reply: FastifyReply): void {
-  reply.clearCookie(REFRESH_COOKIE, { path: REFRESH_COOKIE_PATH, httpOnly: true, secure: true, sameSite: 'strict' });
+  reply.clearCookie(REFRESH_COOKIE, {
+    path: REFRESH_COOKIE_PATH,
+    httpOnly: true,
+    secure: true,
+    sameSite: 'strict',
+  });
 }
 
 /** The auth rate-limit tier (spec §3.4: 5 / 15 min) keyed per identifier, after the body is parsed. */
-export function authTier(config: Config, name: string, identify: (request: FastifyRequest) => string | undefined) {
+export function authTier(
+  config: Config,
+  name: string,
+  identify: (request: FastifyRequest) => string | undefined,
+) {
   return {
     max: config.RATE_LIMIT_AUTH_MAX,
     timeWindow: config.RATE_LIMIT_AUTH_WINDOW_MS,
     hook: 'preHandler' as const,
     keyGenerator: (request: FastifyRequest) => {
-      const identifier = identify(request)?.replace(/[\s().-]/g, '').slice(0, 64);
+      const identifier = identify(request)
+        ?.replace(/[\s().-]/g, '')
+        .slice(0, 64);
       return `auth:${name}:${identifier ?? `ip:${request.ip}`}`;
     },
   };

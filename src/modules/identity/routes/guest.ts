@@ -2,7 +2,17 @@ import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import type { Services } from '../../../services.js';
 import { toPublicUser } from '../views.js';
-import { authTier, bodyPhone, Client, OtpCode, Password, Phone, requestContext, sendTokens, TokensSchema } from './common.js';
+import {
+  authTier,
+  bodyPhone,
+  Client,
+  OtpCode,
+  Password,
+  Phone,
+  requestContext,
+  sendTokens,
+  TokensSchema,
+} from './common.js';
 import { principalOf, problems4xx } from './me.js';
 
 export function registerGuestRoutes(app: FastifyInstance, services: Services): void {
@@ -16,8 +26,14 @@ export function registerGuestRoutes(app: FastifyInstance, services: Services): v
       schema: {
         tags: ['auth'],
         summary: 'Start a guest session: a 6-digit code is sent to the phone',
-        body: Type.Object({ phone: Phone, locale: Type.Optional(Type.Union([Type.Literal('fr'), Type.Literal('en')])) }, { additionalProperties: false }),
-        response: { 202: Type.Object({ status: Type.Literal('verification_sent'), expiresInSeconds: Type.Integer() }), ...problems4xx },
+        body: Type.Object(
+          { phone: Phone, locale: Type.Optional(Type.Union([Type.Literal('fr'), Type.Literal('en')])) },
+          { additionalProperties: false },
+        ),
+        response: {
+          202: Type.Object({ status: Type.Literal('verification_sent'), expiresInSeconds: Type.Integer() }),
+          ...problems4xx,
+        },
       },
     },
     async (request, reply) => {
@@ -34,7 +50,10 @@ export function registerGuestRoutes(app: FastifyInstance, services: Services): v
       schema: {
         tags: ['auth'],
         summary: 'Confirm the code: a guest session (cart, guest order) for this phone',
-        body: Type.Object({ phone: Phone, code: OtpCode, client: Type.Optional(Client) }, { additionalProperties: false }),
+        body: Type.Object(
+          { phone: Phone, code: OtpCode, client: Type.Optional(Client) },
+          { additionalProperties: false },
+        ),
         response: { 200: TokensSchema, ...problems4xx },
       },
     },
@@ -50,7 +69,11 @@ export function registerGuestRoutes(app: FastifyInstance, services: Services): v
     '/v1/auth/guest/convert',
     {
       config: {
-        access: { permissions: ['GUEST_ORDER'], allowGuest: true, ownership: 'self: the guest’s own session' },
+        access: {
+          permissions: ['GUEST_ORDER'],
+          allowGuest: true,
+          ownership: 'self: the guest’s own session',
+        },
       },
       schema: {
         tags: ['auth'],
@@ -69,7 +92,12 @@ export function registerGuestRoutes(app: FastifyInstance, services: Services): v
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      const body = request.body as { password: string; name: string; email?: string; client?: 'web' | 'mobile' };
+      const body = request.body as {
+        password: string;
+        name: string;
+        email?: string;
+        client?: 'web' | 'mobile';
+      };
       const client = body.client ?? 'mobile';
       const signedIn = await identity.guests.convert(
         { ...body, client, userId: principal.userId, sessionId: principal.sessionId },

@@ -23,7 +23,8 @@ export function registerInternalRoutes(app: FastifyInstance, services: Services)
       preValidation: async (request) => void (request.body ??= {}),
       schema: {
         tags: ['internal'],
-        summary: 'Purge expired refresh tokens, codes, reset tokens and old login attempts (signed job callback)',
+        summary:
+          'Purge expired refresh tokens, codes, reset tokens and old login attempts (signed job callback)',
         body: Type.Object({}, { additionalProperties: false }),
         response: {
           200: Type.Object({
@@ -39,8 +40,15 @@ export function registerInternalRoutes(app: FastifyInstance, services: Services)
     },
     async () => {
       const now = new Date();
-      const purged = await identity.repository.purgeExpired({ now, attemptsBefore: new Date(now.getTime() - LOGIN_ATTEMPTS_RETENTION_MS) });
-      await identity.audit({ action: 'maintenance.identity_purged', actor: { kind: 'system' }, newValue: purged });
+      const purged = await identity.repository.purgeExpired({
+        now,
+        attemptsBefore: new Date(now.getTime() - LOGIN_ATTEMPTS_RETENTION_MS),
+      });
+      await identity.audit({
+        action: 'maintenance.identity_purged',
+        actor: { kind: 'system' },
+        newValue: purged,
+      });
       return purged;
     },
   );

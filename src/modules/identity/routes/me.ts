@@ -5,15 +5,30 @@ import { HttpProblem, ProblemSchema } from '../../../http/problem.js';
 import type { Services } from '../../../services.js';
 import type { AddressInput } from '../profile.js';
 import type { UserAddressesTable } from '../tables.js';
-import { NotificationPreferencesSchema, PublicUserSchema, toPublicUser, type NotificationPreferences } from '../views.js';
+import {
+  NotificationPreferencesSchema,
+  PublicUserSchema,
+  toPublicUser,
+  type NotificationPreferences,
+} from '../views.js';
 import { emptyBodyAsObject, OtpCode, Password, Phone, requestContext } from './common.js';
 import { withIdempotency } from '../../../http/idempotency.js';
 import type { Selectable } from 'kysely';
 
 /** Every permission: any signed-in principal holds at least one, so "any signed-in user". */
-export const ANY_SIGNED_IN: Permission[] = [...new Set(Object.values(PERMISSIONS_BY_ROLE).flat())] as Permission[];
+export const ANY_SIGNED_IN: Permission[] = [
+  ...new Set(Object.values(PERMISSIONS_BY_ROLE).flat()),
+] as Permission[];
 
-export const problems4xx = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema, 429: ProblemSchema };
+export const problems4xx = {
+  400: ProblemSchema,
+  401: ProblemSchema,
+  403: ProblemSchema,
+  404: ProblemSchema,
+  409: ProblemSchema,
+  422: ProblemSchema,
+  429: ProblemSchema,
+};
 
 export function principalOf(request: FastifyRequest): Principal {
   if (request.principal === null) throw new HttpProblem(401, 'unauthorized', 'Sign in first.');
@@ -27,14 +42,17 @@ const PROFILE = { permissions: ['PROFILE_MANAGEMENT'] as Permission[], ownership
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
 const Text = (maxLength: number) => Type.String({ minLength: 1, maxLength });
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
+  Type.Union([schema, Type.Null()]);
 const AddressFields = {
   label: Text(40),
   line1: Text(200),
   line2: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
   city: Text(80),
   district: Type.Optional(Nullable(Type.String({ maxLength: 80 }))),
-  landmark: Type.Optional(Nullable(Type.String({ maxLength: 200, description: 'e.g. "behind the Total station, Bonamoussadi"' }))),
+  landmark: Type.Optional(
+    Nullable(Type.String({ maxLength: 200, description: 'e.g. "behind the Total station, Bonamoussadi"' })),
+  ),
   latitude: Type.Optional(Nullable(Type.Number({ minimum: -90, maximum: 90 }))),
   longitude: Type.Optional(Nullable(Type.Number({ minimum: -180, maximum: 180 }))),
   instructions: Type.Optional(Nullable(Type.String({ maxLength: 300 }))),
@@ -89,13 +107,17 @@ export function registerMeRoutes(app: FastifyInstance, services: Services): void
 
   async function me(principal: Principal) {
     const user = await identity.repository.findUserById(principal.userId);
-    if (user === undefined || user.status === 'deleted') throw new HttpProblem(404, 'not_found', 'The account no longer exists.');
+    if (user === undefined || user.status === 'deleted')
+      throw new HttpProblem(404, 'not_found', 'The account no longer exists.');
     return toPublicUser(user, await identity.twoFactor.isEnabled(user.id));
   }
 
   app.get(
     '/v1/me',
-    { config: { access: ACCOUNT_OR_GUEST }, schema: { tags: ['me'], summary: 'My profile', response: { 200: PublicUserSchema, ...problems4xx } } },
+    {
+      config: { access: ACCOUNT_OR_GUEST },
+      schema: { tags: ['me'], summary: 'My profile', response: { 200: PublicUserSchema, ...problems4xx } },
+    },
     async (request) => me(principalOf(request)),
   );
 
@@ -119,7 +141,11 @@ export function registerMeRoutes(app: FastifyInstance, services: Services): void
     },
     async (request) => {
       const principal = principalOf(request);
-      await profile.update(principal, request.body as { name?: string; email?: string | null; locale?: 'fr' | 'en' }, requestContext(request));
+      await profile.update(
+        principal,
+        request.body as { name?: string; email?: string | null; locale?: 'fr' | 'en' },
+        requestContext(request),
+      );
       return me(principal);
     },
   );
@@ -131,12 +157,19 @@ export function registerMeRoutes(app: FastifyInstance, services: Services): void
       schema: {
         tags: ['me'],
         summary: 'Change my password; my other sessions end',
-        body: Type.Object({ currentPassword: Password, newPassword: Password }, { additionalProperties: false }),
+        body: Type.Object(
+          { currentPassword: Password, newPassword: Password },
+          { additionalProperties: false },
+        ),
         response: { 204: Type.Null(), ...problems4xx },
       },
     },
     async (request, reply) => {
-      await security.changePassword(principalOf(request), request.body as { currentPassword: string; newPassword: string }, requestContext(request));
+      await security.changePassword(
+        principalOf(request),
+        request.body as { currentPassword: string; newPassword: string },
+        requestContext(request),
+      );
       return reply.code(204).send();
     },
   );
@@ -148,12 +181,21 @@ export function registerMeRoutes(app: FastifyInstance, services: Services): void
       schema: {
         tags: ['me'],
         summary: 'Start changing my phone number (step-up): a code goes to the new number',
-        body: Type.Object({ phone: Phone, locale: Type.Optional(Type.Union([Type.Literal('fr'), Type.Literal('en')])) }, { additionalProperties: false }),
-        response: { 202: Type.Object({ status: Type.Literal('verification_sent'), expiresInSeconds: Type.Integer() }), ...problems4xx },
+        body: Type.Object(
+          { phone: Phone, locale: Type.Optional(Type.Union([Type.Literal('fr'), Type.Literal('en')])) },
+          { additionalProperties: false },
+        ),
+        response: {
+          202: Type.Object({ status: Type.Literal('verification_sent'), expiresInSeconds: Type.Integer() }),
+          ...problems4xx,
+        },
       },
     },
     async (request, reply) => {
-      const sent = await profile.requestPhoneChange(principalOf(request), request.body as { phone: string; locale?: string });
+      const sent = await profile.requestPhoneChange(
+        principalOf(request),
+        request.body as { phone: string; locale?: string },
+      );
       reply.code(202);
       return { status: 'verification_sent' as const, expiresInSeconds: sent.expiresInSeconds };
     },
@@ -172,7 +214,11 @@ export function registerMeRoutes(app: FastifyInstance, services: Services): void
     },
     async (request) => {
       const principal = principalOf(request);
-      await profile.confirmPhoneChange(principal, request.body as { phone: string; code: string }, requestContext(request));
+      await profile.confirmPhoneChange(
+        principal,
+        request.body as { phone: string; code: string },
+        requestContext(request),
+      );
       return me(principal);
     },
   );
@@ -183,7 +229,11 @@ export function registerMeRoutes(app: FastifyInstance, services: Services): void
     '/v1/me/notification-preferences',
     {
       config: { access: PROFILE },
-      schema: { tags: ['me'], summary: 'My notification preferences (push, SMS, e-mail by kind)', response: { 200: NotificationPreferencesSchema, ...problems4xx } },
+      schema: {
+        tags: ['me'],
+        summary: 'My notification preferences (push, SMS, e-mail by kind)',
+        response: { 200: NotificationPreferencesSchema, ...problems4xx },
+      },
     },
     async (request) => profile.preferences(principalOf(request)),
   );
@@ -199,14 +249,23 @@ export function registerMeRoutes(app: FastifyInstance, services: Services): void
         response: { 200: NotificationPreferencesSchema, ...problems4xx },
       },
     },
-    async (request) => profile.setPreferences(principalOf(request), request.body as NotificationPreferences, requestContext(request)),
+    async (request) =>
+      profile.setPreferences(
+        principalOf(request),
+        request.body as NotificationPreferences,
+        requestContext(request),
+      ),
   );
 
   app.get(
     '/v1/me/sessions',
     {
       config: { access: ACCOUNT_OR_GUEST },
-      schema: { tags: ['me'], summary: 'My active sessions (at most 50, most recent first)', response: { 200: Type.Object({ items: Type.Array(Session) }), ...problems4xx } },
+      schema: {
+        tags: ['me'],
+        summary: 'My active sessions (at most 50, most recent first)',
+        response: { 200: Type.Object({ items: Type.Array(Session) }), ...problems4xx },
+      },
     },
     async (request) => {
       const principal = principalOf(request);
@@ -230,10 +289,19 @@ export function registerMeRoutes(app: FastifyInstance, services: Services): void
     '/v1/me/sessions/:id',
     {
       config: { access: ACCOUNT_OR_GUEST },
-      schema: { tags: ['me'], summary: 'End one of my sessions', params: IdParams, response: { 204: Type.Null(), ...problems4xx } },
+      schema: {
+        tags: ['me'],
+        summary: 'End one of my sessions',
+        params: IdParams,
+        response: { 204: Type.Null(), ...problems4xx },
+      },
     },
     async (request, reply) => {
-      await profile.revokeSession(principalOf(request), (request.params as { id: string }).id, requestContext(request));
+      await profile.revokeSession(
+        principalOf(request),
+        (request.params as { id: string }).id,
+        requestContext(request),
+      );
       return reply.code(204).send();
     },
   );
@@ -285,7 +353,11 @@ function registerAddressRoutes(app: FastifyInstance, services: Services): void {
     '/v1/me/addresses',
     {
       config: { access: PROFILE },
-      schema: { tags: ['me'], summary: 'My delivery addresses (at most 20)', response: { 200: Type.Object({ items: Type.Array(Address) }), ...problems4xx } },
+      schema: {
+        tags: ['me'],
+        summary: 'My delivery addresses (at most 20)',
+        response: { 200: Type.Object({ items: Type.Array(Address) }), ...problems4xx },
+      },
     },
     async (request) => ({ items: (await profile.listAddresses(principalOf(request))).map(addressOut) }),
   );
@@ -304,10 +376,16 @@ function registerAddressRoutes(app: FastifyInstance, services: Services): void {
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      return withIdempotency(services.runtime.database.db, request, reply, { scope: `identity.address:${principal.userId}` }, async () => ({
-        statusCode: 201,
-        body: addressOut(await profile.addAddress(principal, request.body as AddressInput)),
-      }));
+      return withIdempotency(
+        services.runtime.database.db,
+        request,
+        reply,
+        { scope: `identity.address:${principal.userId}` },
+        async () => ({
+          statusCode: 201,
+          body: addressOut(await profile.addAddress(principal, request.body as AddressInput)),
+        }),
+      );
     },
   );
 
@@ -315,17 +393,34 @@ function registerAddressRoutes(app: FastifyInstance, services: Services): void {
     '/v1/me/addresses/:id',
     {
       config: { access: PROFILE },
-      schema: { tags: ['me'], summary: 'Change a delivery address', params: IdParams, body: AddressPatch, response: { 200: Address, ...problems4xx } },
+      schema: {
+        tags: ['me'],
+        summary: 'Change a delivery address',
+        params: IdParams,
+        body: AddressPatch,
+        response: { 200: Address, ...problems4xx },
+      },
     },
     async (request) =>
-      addressOut(await profile.updateAddress(principalOf(request), (request.params as { id: string }).id, request.body as Partial<AddressInput>)),
+      addressOut(
+        await profile.updateAddress(
+          principalOf(request),
+          (request.params as { id: string }).id,
+          request.body as Partial<AddressInput>,
+        ),
+      ),
   );
 
   app.delete(
     '/v1/me/addresses/:id',
     {
       config: { access: PROFILE },
-      schema: { tags: ['me'], summary: 'Remove a delivery address', params: IdParams, response: { 204: Type.Null(), ...problems4xx } },
+      schema: {
+        tags: ['me'],
+        summary: 'Remove a delivery address',
+        params: IdParams,
+        response: { 204: Type.Null(), ...problems4xx },
+      },
     },
     async (request, reply) => {
       await profile.deleteAddress(principalOf(request), (request.params as { id: string }).id);

@@ -37,9 +37,13 @@ export function registerTwoFactorRoutes(app: FastifyInstance, services: Services
       config: { access: SIGNED_IN, allowWithoutTwoFactor: true },
       schema: {
         tags: ['auth'],
-        summary: 'Enable TOTP with a current code; returns single-use backup codes (shown once) and a new access token',
+        summary:
+          'Enable TOTP with a current code; returns single-use backup codes (shown once) and a new access token',
         body: Type.Object({ code: OtpCode }, { additionalProperties: false }),
-        response: { 200: Type.Object({ backupCodes: Type.Array(Type.String()), ...AccessToken }), ...problems4xx },
+        response: {
+          200: Type.Object({ backupCodes: Type.Array(Type.String()), ...AccessToken }),
+          ...problems4xx,
+        },
       },
     },
     async (request, reply) => {
@@ -65,7 +69,11 @@ export function registerTwoFactorRoutes(app: FastifyInstance, services: Services
       },
     },
     async (request, reply) => {
-      await security.disableTwoFactor(principalOf(request), request.body as { password: string; code: string }, requestContext(request));
+      await security.disableTwoFactor(
+        principalOf(request),
+        request.body as { password: string; code: string },
+        requestContext(request),
+      );
       return reply.code(204).send();
     },
   );
@@ -76,7 +84,8 @@ export function registerTwoFactorRoutes(app: FastifyInstance, services: Services
       config: { access: SIGNED_IN },
       schema: {
         tags: ['auth'],
-        summary: 'Confirm a sensitive action (TOTP code, or password without 2FA); the new token passes step-up routes for 5 minutes',
+        summary:
+          'Confirm a sensitive action (TOTP code, or password without 2FA); the new token passes step-up routes for 5 minutes',
         body: Type.Object(
           { code: Type.Optional(TotpOrBackupCode), password: Type.Optional(Password) },
           { additionalProperties: false },
@@ -85,8 +94,15 @@ export function registerTwoFactorRoutes(app: FastifyInstance, services: Services
       },
     },
     async (request) => {
-      const issued = await security.stepUp(principalOf(request), request.body as { code?: string; password?: string }, requestContext(request));
-      return { accessToken: issued.accessToken, accessTokenExpiresAt: issued.accessTokenExpiresAt.toISOString() };
+      const issued = await security.stepUp(
+        principalOf(request),
+        request.body as { code?: string; password?: string },
+        requestContext(request),
+      );
+      return {
+        accessToken: issued.accessToken,
+        accessTokenExpiresAt: issued.accessTokenExpiresAt.toISOString(),
+      };
     },
   );
 }
