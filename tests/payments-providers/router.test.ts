@@ -6,6 +6,7 @@ import {
   createMtnMomoProvider,
   createPaymentProviders,
   createPaymentRouter,
+  startPaymentProviders,
   ProviderRejected,
   ProviderUnavailable,
   providerErrorToProblem,
@@ -225,5 +226,22 @@ describe('createPaymentProviders from the configuration', () => {
     expect(warnings).toEqual([expect.stringContaining('PAYMENT_FALLBACK_MTN=mtn_momo')]);
     expect(router.routeFor(MTN.succeed)).toEqual({ operator: 'MTN', primary: 'campay' });
     expect(() => createPaymentProviders(loadConfig(baseEnvironment))).toThrow(/PAYMENT_PROVIDER_MTN=campay/);
+  });
+
+  it('startPaymentProviders starts the simulators when PAYMENT_SIMULATORS is on, with the configured delay', async () => {
+    const config = loadConfig({ ...baseEnvironment, PAYMENT_SIMULATOR_DELAY_MS: '20', PUBLIC_BASE_URL: sink.baseUrl });
+    const running = await startPaymentProviders(config);
+    try {
+      expect(running.simulators?.campayUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api$/);
+      const taken = await running.router.collect(moneyRequest(ORANGE.succeed));
+      expect(taken.provider).toBe('campay');
+      await waitForStatus({ status: (reference) => running.router.status('campay', reference) }, taken.providerReference, 'SUCCESSFUL');
+      await running.simulators!.drainWebhooks();
+      const webhook = sink.about(taken.providerReference)[0]!;
+      expect(webhook.provider).toBe('campay');
+      expect(await running.router.verifyWebhook('campay', webhook.request)).toMatchObject({ accepted: true });
+    } finally {
+      await running.close();
+    }
   });
 });

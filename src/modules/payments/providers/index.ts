@@ -1,6 +1,6 @@
 import { hkdfSync } from 'node:crypto';
 import { masterKey, type Config } from '../../../config/index.js';
-import { SIMULATOR_CREDENTIALS, type RunningSimulators } from '../simulators/index.js';
+import { SIMULATOR_CREDENTIALS, startSimulators, type RunningSimulators } from '../simulators/index.js';
 import { createCampayProvider } from './campay.js';
 import type { FetchFunction } from './http.js';
 import { createMtnMomoProvider } from './mtn-momo.js';
@@ -140,4 +140,35 @@ export function createPaymentProviders(
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });
   return { router, providers, warnings };
+}
+
+export interface RunningPaymentProviders extends PaymentProvidersSetup {
+  /** The in-process simulators, when PAYMENT_SIMULATORS is on. */
+  simulators?: RunningSimulators;
+  /** Stops the simulators (if any); add it to the runtime's closers. */
+  close(): Promise<void>;
+}
+
+/**
+ * What the runtime calls once at boot: starts the simulators when PAYMENT_SIMULATORS is on
+ * (CamPay webhooks to `${webhookBaseUrl ?? PUBLIC_BASE_URL/v1/webhooks}/campay`), then builds the
+ * adapters and the router on them or on the real providers.
+ */
+export async function startPaymentProviders(
+  config: PaymentProviderConfig & Pick<Config, 'PAYMENT_SIMULATORS' | 'PAYMENT_SIMULATOR_DELAY_MS'>,
+  options: { webhookBaseUrl?: string; onEvent?: (event: RouterEvent) => void } = {},
+): Promise<RunningPaymentProviders> {
+  if (!config.PAYMENT_SIMULATORS) {
+    return { ...createPaymentProviders(config, options), close: async () => undefined };
+  }
+  const simulators = await startSimulators({
+    webhookBaseUrl: options.webhookBaseUrl ?? `${config.PUBLIC_BASE_URL.replace(/\/+$/, '')}/v1/webhooks`,
+    delayMs: config.PAYMENT_SIMULATOR_DELAY_MS,
+  });
+  try {
+    return { ...createPaymentProviders(config, { ...options, simulators }), simulators, close: () => simulators.close() };
+  } catch (error) {
+    await simulators.close();
+    throw error;
+  }
 }
