@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localTime, parseLocalDateTime, WEEKDAYS } from '../../../src/modules/catalog/rules/hours.js';
 import type { TestApp } from '../../helpers/app.js';
@@ -120,5 +121,84 @@ describe('menu availability and the orders-facing API', () => {
     expect(await menuItem(itemId)).toBeUndefined();
     const row = await testApp.services.runtime.database.db.selectFrom('restaurants').select('dish_text').where('id', '=', restaurantId).executeTakeFirstOrThrow();
     expect(row.dish_text).not.toContain('Mintumba');
+  });
+
+  it('stock follows a simple model through any sequence of orders, cancellations and restocks (fc.commands)', async () => {
+    const ids = [
+      await createItem({ name: { fr: 'Achu' }, price: 3000, stock: 3 }),
+      await createItem({ name: { fr: 'Eru' }, price: 2500, stock: 1 }),
+      await createItem({ name: { fr: 'Koki' }, price: 1000 }),
+    ];
+    const initial = new Map<string, number | null>([[ids[0]!, 3], [ids[1]!, 1], [ids[2]!, null]]);
+    const { orders } = testApp.services.catalog;
+    const db = testApp.services.runtime.database.db;
+    type Model = { stock: Map<string, number | null> };
+    type Real = Record<string, never>;
+    const check = async (model: Model) => {
+      const rows = await db.selectFrom('menu_items').select(['id', 'stock']).where('id', 'in', ids).execute();
+      for (const row of rows) expect(row.stock).toBe(model.stock.get(row.id));
+      for (const id of ids) {
+        const item = await menuItem(id);
+        if (model.stock.get(id) === 0) expect(item.reason).toBe('sold_out');
+        else expect(item.reason).not.toBe('sold_out');
+      }
+    };
+    class Order implements fc.AsyncCommand<Model, Real> {
+      constructor(readonly lines: { itemId: string; quantity: number }[]) {}
+      check = () => true;
+      async run(model: Model) {
+        const enough = this.lines.every((line) => {
+          const stock = model.stock.get(line.itemId);
+          const wanted = this.lines.filter((other) => other.itemId === line.itemId).reduce((sum, other) => sum + other.quantity, 0);
+          return stock === null || stock === undefined || stock >= wanted;
+        });
+        const result = await orders.decrementStock(restaurantId, this.lines);
+        expect(result.ok).toBe(enough);
+        if (enough) for (const line of this.lines) {
+          const stock = model.stock.get(line.itemId);
+          if (stock !== null && stock !== undefined) model.stock.set(line.itemId, stock - line.quantity);
+        }
+        await check(model);
+      }
+      toString = () => `order ${JSON.stringify(this.lines.map((line) => [ids.indexOf(line.itemId), line.quantity]))}`;
+    }
+    class Cancel implements fc.AsyncCommand<Model, Real> {
+      constructor(readonly index: number, readonly quantity: number) {}
+      check = () => true;
+      async run(model: Model) {
+        const id = ids[this.index]!;
+        await orders.restoreStock(restaurantId, [{ itemId: id, quantity: this.quantity }]);
+        const stock = model.stock.get(id);
+        if (stock !== null && stock !== undefined) model.stock.set(id, stock + this.quantity);
+        await check(model);
+      }
+      toString = () => `cancel ${this.index} ${this.quantity}`;
+    }
+    class Restock implements fc.AsyncCommand<Model, Real> {
+      constructor(readonly index: number, readonly stock: number) {}
+      check = () => true;
+      async run(model: Model) {
+        const id = ids[this.index]!;
+        const response = await patch(testApp, `/v1/restaurants/${restaurantId}/menu/items/${id}`, actors.owner.accessToken, { stock: this.stock });
+        expect(response.statusCode).toBe(200);
+        model.stock.set(id, this.stock);
+        await check(model);
+      }
+      toString = () => `restock ${this.index} ${this.stock}`;
+    }
+    const line = fc.record({ itemId: fc.constantFrom(...ids), quantity: fc.integer({ min: 1, max: 3 }) });
+    const commands = [
+      fc.array(line, { minLength: 1, maxLength: 3 }).map((lines) => new Order(lines)),
+      fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 1, max: 2 })).map(([index, quantity]) => new Cancel(index, quantity)),
+      fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 4 })).map(([index, stock]) => new Restock(index, stock)),
+    ];
+    await fc.assert(
+      fc.asyncProperty(fc.commands(commands, { maxCommands: 8 }), async (sequence) => {
+        for (const [id, stock] of initial) await db.updateTable('menu_items').set({ stock }).where('id', '=', id).execute();
+        testApp.services.catalog.menuCache.invalidate(restaurantId);
+        await fc.asyncModelRun(() => ({ model: { stock: new Map(initial) }, real: {} }), sequence);
+      }),
+      { numRuns: 12 },
+    );
   });
 });
