@@ -48,6 +48,59 @@ describe('rate limits of the auth tier', () => {
   });
 });
 
+describe('per-address limit', () => {
+  it('refuses sign-ins from an address after 10 × the auth tier of failures, whatever the numbers', async () => {
+    const perIp = await createTestApp({
+      env: { RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_AUTH_MAX: '1', AUTH_DELAY_BASE_MS: '1' },
+    });
+    try {
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 11; attempt += 1) {
+        statuses.push((await login(perIp, { phone: randomPhone(), password: 'Whatever-123!' })).statusCode);
+      }
+      expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+      expect(statuses[10]).toBe(429);
+    } finally {
+      await perIp.close();
+    }
+  });
+});
+
+describe('without Redis (in-process fallback)', () => {
+  it('still blacklists a logged-out access token and detects refresh-token reuse', async () => {
+    const local = await createTestApp({ env: { REDIS_URL: undefined } });
+    try {
+      expect(local.services.identity.kv.kind).toBe('memory');
+      const user = await createUser(local);
+      const rotated = await local.app.inject({
+        method: 'POST',
+        url: '/v1/auth/refresh',
+        payload: { refreshToken: user.refreshToken },
+      });
+      expect(rotated.statusCode).toBe(200);
+      const reuse = await local.app.inject({
+        method: 'POST',
+        url: '/v1/auth/refresh',
+        payload: { refreshToken: user.refreshToken },
+      });
+      expect(reuse.json().code).toBe('refresh_token_reused');
+      const other = await createUser(local);
+      await local.app.inject({
+        method: 'POST',
+        url: '/v1/auth/logout',
+        headers: authHeader(other.accessToken),
+      });
+      expect(
+        (
+          await local.app.inject({ method: 'GET', url: '/v1/me', headers: authHeader(other.accessToken) })
+        ).json().code,
+      ).toBe('token_revoked');
+    } finally {
+      await local.close();
+    }
+  });
+});
+
 describe('admin gates', () => {
   it('ends an admin session after SESSION_TIMEOUT without activity', async () => {
     const admin = await createUser(limited, { roles: ['admin'] });
