@@ -124,3 +124,20 @@ describe('register, verify, login, refresh, logout over HTTP', () => {
     expect(JSON.stringify(jwks.json())).not.toContain('"d"');
   });
 });
+
+describe('the development outbox', () => {
+  it('does not exist in production', async () => {
+    const production = await createTestApp({ env: { NODE_ENV: 'production' } });
+    try {
+      expect(production.services.notifications.outbox).toBeUndefined();
+      const response = await production.app.inject({
+        method: 'GET',
+        url: '/v1/dev/outbox?to=%2B237670000001',
+      });
+      expect(response.statusCode).toBe(404);
+      expect(response.json().code).toBe('route_not_found');
+    } finally {
+      await production.close();
+    }
+  });
+});
