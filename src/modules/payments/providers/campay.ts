@@ -89,120 +89,119 @@ function refusal(answer: ProviderAnswer): Error {
   return new ProviderUnavailable(PROVIDER, `HTTP_${answer.status}`, `campay answered ${answer.status}`);
 }
 
-export function createCampayProvider(options: CampayOptions): PaymentProvider {
-  const baseUrl = options.baseUrl.replace(/\/+$/, '');
-  const fetchImpl = options.fetch ?? fetch;
-  const tokens = createCampayTokens(options, baseUrl, fetchImpl);
+type Authorized = (call: Omit<ProviderCall, 'timeoutMs' | 'url'> & { path: string }) => Promise<ProviderAnswer>;
 
-  async function authorized(call: Omit<ProviderCall, 'timeoutMs' | 'url'> & { path: string }): Promise<ProviderAnswer> {
-    const send = async (token: string) =>
-      callProvider(
-        PROVIDER,
-        {
-          ...call,
-          url: `${baseUrl}${call.path}`,
-          timeoutMs: options.timeoutMs,
-          headers: { ...call.headers, authorization: `Token ${token}` },
-        },
-        fetchImpl,
-      );
+/** Sends a call with `Authorization: Token`, refreshing a JWT that CamPay refuses once. */
+function createAuthorizedCaller(options: CampayOptions, baseUrl: string, fetchImpl: FetchFunction): Authorized {
+  const tokens = createCampayTokens(options, baseUrl, fetchImpl);
+  const send = async (call: Parameters<Authorized>[0], token: string) =>
+    callProvider(
+      PROVIDER,
+      {
+        ...call,
+        url: `${baseUrl}${call.path}`,
+        timeoutMs: options.timeoutMs,
+        headers: { ...call.headers, authorization: `Token ${token}` },
+      },
+      fetchImpl,
+    );
+  return async (call) => {
     const token = await tokens.get();
-    const answer = await send(token);
+    const answer = await send(call, token);
     if (answer.status !== 401 || options.appToken !== undefined) return answer;
     // The cached JWT may have been revoked or expired early: one fresh token, once.
     tokens.invalidate(token);
-    const retried = await send(await tokens.get());
+    const retried = await send(call, await tokens.get());
     if (retried.status === 401) throw new ProviderUnavailable(PROVIDER, 'AUTH_FAILED', 'campay refused our credentials');
     return retried;
-  }
+  };
+}
 
-  function toStatus(body: unknown, kind: TransactionKind, reference: string): TransactionStatus {
-    const status = parseStatus(field(body, 'status'));
-    const amountMinor = parseAmountMinor(field(body, 'amount'));
-    if (status === undefined || amountMinor === undefined) throw badResponse('transaction');
-    const reason = field(body, 'reason');
-    return {
-      provider: PROVIDER,
-      kind,
-      providerReference: field(body, 'reference') ?? reference,
-      status,
-      ...(status === 'FAILED' ? { reason: reason ?? 'FAILED' } : {}),
-      amountMinor,
-      currency: field(body, 'currency') ?? 'XAF',
-      operator: parseOperator(field(body, 'operator')),
-      operatorReference: field(body, 'operator_reference'),
-      externalReference: field(body, 'external_reference'),
-    };
-  }
+function toStatus(body: unknown, kind: TransactionKind, reference: string): TransactionStatus {
+  const status = parseStatus(field(body, 'status'));
+  const amountMinor = parseAmountMinor(field(body, 'amount'));
+  if (status === undefined || amountMinor === undefined) throw badResponse('transaction');
+  const reason = field(body, 'reason');
+  return {
+    provider: PROVIDER,
+    kind,
+    providerReference: field(body, 'reference') ?? reference,
+    status,
+    ...(status === 'FAILED' ? { reason: reason ?? 'FAILED' } : {}),
+    amountMinor,
+    currency: field(body, 'currency') ?? 'XAF',
+    operator: parseOperator(field(body, 'operator')),
+    operatorReference: field(body, 'operator_reference'),
+    externalReference: field(body, 'external_reference'),
+  };
+}
 
+/** `POST /collect/` (from the payer) or `POST /withdraw/` (to the payee): same shape, same answers. */
+async function moveMoney(
+  authorized: Authorized,
+  kind: TransactionKind,
+  request: CollectRequest,
+): Promise<CollectResult> {
+  const checked = validateMoneyRequest(request);
+  const collection = kind === 'collection';
+  const answer = await authorized({
+    method: 'POST',
+    path: collection ? '/collect/' : '/withdraw/',
+    retries: 0, // CamPay promises no idempotency: a retry could charge twice
+    json: {
+      amount: checked.amount,
+      currency: request.currency,
+      ...(collection ? { from: checked.phone } : { to: checked.phone }),
+      description: request.description,
+      external_reference: request.externalReference,
+    },
+  });
+  if (answer.status !== 200) throw refusal(answer);
+  const reference = field(answer.body, 'reference');
+  if (reference === undefined || !REFERENCE.test(reference)) throw badResponse(`${kind} answer`);
+  const ussdCode = field(answer.body, 'ussd_code');
+  return {
+    provider: PROVIDER,
+    providerReference: reference,
+    status: parseStatus(field(answer.body, 'status')) ?? 'PENDING',
+    ...(ussdCode === undefined ? {} : { ussdCode }),
+    operator: parseOperator(field(answer.body, 'operator')) ?? checked.operator,
+  };
+}
+
+async function readBalance(authorized: Authorized): Promise<ProviderBalance> {
+  const answer = await authorized({ method: 'GET', path: '/balance/', retries: 2 });
+  if (answer.status !== 200) throw refusal(answer);
+  const total = parseAmountMinor(field(answer.body, 'total_balance'));
+  const mtn = parseAmountMinor(field(answer.body, 'mtn_balance'));
+  const orange = parseAmountMinor(field(answer.body, 'orange_balance'));
+  if (total === undefined) throw badResponse('balance');
+  return {
+    provider: PROVIDER,
+    currency: field(answer.body, 'currency') ?? 'XAF',
+    totalMinor: total,
+    byOperator: { ...(mtn === undefined ? {} : { MTN: mtn }), ...(orange === undefined ? {} : { ORANGE: orange }) },
+  };
+}
+
+export function createCampayProvider(options: CampayOptions): PaymentProvider {
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const authorized = createAuthorizedCaller(options, baseUrl, options.fetch ?? fetch);
   return {
     name: PROVIDER,
     operators: ['MTN', 'ORANGE'],
-
-    async collect(request): Promise<CollectResult> {
-      const checked = validateMoneyRequest(request);
-      const answer = await authorized({
-        method: 'POST',
-        path: '/collect/',
-        retries: 0,
-        json: {
-          amount: checked.amount,
-          currency: request.currency,
-          from: checked.phone,
-          description: request.description,
-          external_reference: request.externalReference,
-        },
-      });
-      if (answer.status !== 200) throw refusal(answer);
-      const reference = field(answer.body, 'reference');
-      if (reference === undefined || !REFERENCE.test(reference)) throw badResponse('collect answer');
-      const ussdCode = field(answer.body, 'ussd_code');
-      return {
-        provider: PROVIDER,
-        providerReference: reference,
-        status: parseStatus(field(answer.body, 'status')) ?? 'PENDING',
-        ...(ussdCode === undefined ? {} : { ussdCode }),
-        operator: parseOperator(field(answer.body, 'operator')) ?? checked.operator,
-      };
+    collect: (request) => moveMoney(authorized, 'collection', request),
+    async disburse(request): Promise<DisburseResult> {
+      const { ussdCode: _none, ...result } = await moveMoney(authorized, 'disbursement', request);
+      return result;
     },
-
     async status(providerReference, kind = 'collection') {
-      if (!REFERENCE.test(providerReference))
-        throw new ProviderRejected(PROVIDER, 'NOT_FOUND', 'not a campay reference');
-      const answer = await authorized({
-        method: 'GET',
-        path: `/transaction/${encodeURIComponent(providerReference)}/`,
-        retries: 2,
-      });
+      if (!REFERENCE.test(providerReference)) throw new ProviderRejected(PROVIDER, 'NOT_FOUND', 'not a campay reference');
+      const path = `/transaction/${encodeURIComponent(providerReference)}/`;
+      const answer = await authorized({ method: 'GET', path, retries: 2 });
       if (answer.status !== 200) throw refusal(answer);
       return toStatus(answer.body, kind, providerReference);
     },
-
-    async disburse(request): Promise<DisburseResult> {
-      const checked = validateMoneyRequest(request);
-      const answer = await authorized({
-        method: 'POST',
-        path: '/withdraw/',
-        retries: 0,
-        json: {
-          amount: checked.amount,
-          currency: request.currency,
-          to: checked.phone,
-          description: request.description,
-          external_reference: request.externalReference,
-        },
-      });
-      if (answer.status !== 200) throw refusal(answer);
-      const reference = field(answer.body, 'reference');
-      if (reference === undefined || !REFERENCE.test(reference)) throw badResponse('withdraw answer');
-      return {
-        provider: PROVIDER,
-        providerReference: reference,
-        status: parseStatus(field(answer.body, 'status')) ?? 'PENDING',
-        operator: checked.operator,
-      };
-    },
-
     async history(query: HistoryQuery): Promise<HistoryRow[]> {
       // CamPay filters by whole days; we ask for the days that cover [from, to) and trim.
       const answer = await authorized({
@@ -214,22 +213,7 @@ export function createCampayProvider(options: CampayOptions): PaymentProvider {
       if (answer.status !== 200) throw refusal(answer);
       return historyRows(answer.body).filter((row) => row.at >= query.from && row.at < query.to);
     },
-
-    async balance(): Promise<ProviderBalance> {
-      const answer = await authorized({ method: 'GET', path: '/balance/', retries: 2 });
-      if (answer.status !== 200) throw refusal(answer);
-      const total = parseAmountMinor(field(answer.body, 'total_balance'));
-      const mtn = parseAmountMinor(field(answer.body, 'mtn_balance'));
-      const orange = parseAmountMinor(field(answer.body, 'orange_balance'));
-      if (total === undefined) throw badResponse('balance');
-      return {
-        provider: PROVIDER,
-        currency: field(answer.body, 'currency') ?? 'XAF',
-        totalMinor: total,
-        byOperator: { ...(mtn === undefined ? {} : { MTN: mtn }), ...(orange === undefined ? {} : { ORANGE: orange }) },
-      };
-    },
-
+    balance: () => readBalance(authorized),
     verifyWebhook: (request) => verifyCampayWebhook(request, options.webhookKey, options.now),
   };
 }
