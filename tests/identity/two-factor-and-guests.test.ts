@@ -169,6 +169,23 @@ describe('guest sessions', () => {
     expect(verified.json().user.roles).toEqual(['customer']);
   });
 
+  it('a guest session on a number with an account cannot delete that account', async () => {
+    const user = await createUser(testApp);
+    await inject('POST', '/v1/auth/guest', undefined, { phone: user.phone });
+    const guest = await inject('POST', '/v1/auth/guest/verify', undefined, {
+      phone: user.phone,
+      code: await lastOtp(testApp, user.phone),
+    });
+    const token = guest.json().accessToken as string;
+    expect((await inject('DELETE', '/v1/me', token, {})).statusCode).toBe(403);
+    expect(
+      (
+        await inject('POST', '/v1/auth/guest/convert', token, { password: 'Another-Strong-77!', name: 'X' })
+      ).json().code,
+    ).toBe('account_exists');
+    expect((await login(testApp, { phone: user.phone, password: user.password })).statusCode).toBe(200);
+  });
+
   it('registering a number that has an account answers the same and tells the owner instead of sending a code', async () => {
     const user = await createUser(testApp);
     const response = await inject('POST', '/v1/auth/register', undefined, {

@@ -96,6 +96,11 @@ export function createPrivacy(deps: {
       const user = await repository.findUserById(principal.userId);
       if (user === undefined || user.status === 'deleted')
         throw new HttpProblem(404, 'not_found', 'The account no longer exists.');
+      // A guest session on a full account (the number has one) proves only the phone: it may
+      // erase a guest row, never an account with a password.
+      if (principal.kind === 'guest' && user.status !== 'guest') {
+        throw new HttpProblem(403, 'forbidden', 'Sign in with your password to delete this account.');
+      }
       if (principal.kind !== 'guest') {
         const ok =
           user.password_hash === null
