@@ -319,6 +319,11 @@ describe('CamPay webhook verification', () => {
     expect(truth.amountMinor).toBe(7_000n);
   });
 
+  it('reads a POST webhook from the raw body when the framework did not parse it', async () => {
+    const { reference, request } = await realWebhook();
+    expect(await campay.verifyWebhook({ ...request, body: undefined })).toMatchObject({ accepted: true, providerReference: reference });
+  });
+
   it('refuses webhooks when no webhook key is configured', async () => {
     const { request } = await realWebhook();
     const keyless = createCampayProvider({ baseUrl: simulators.campayUrl, ...SIMULATOR_CREDENTIALS.campay, webhookKey: undefined, timeoutMs: 3_000 });

@@ -278,6 +278,18 @@ function historyRows(body: unknown): HistoryRow[] {
   });
 }
 
+/** A POST's JSON fields, from the parsed body or, when the framework left it unparsed, the raw one. */
+function postedFields(request: WebhookRequest): unknown {
+  if (typeof request.body === 'object' && request.body !== null) return request.body;
+  const raw = request.rawBody?.toString();
+  if (raw === undefined || raw.length === 0) return undefined;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * CamPay's webhook (GET query or POST JSON) carries the transaction fields plus `signature`, a
  * JWT HS256 made with the webhook key that says nothing about the transaction (iat, nbf, exp,
@@ -292,8 +304,8 @@ async function verifyCampayWebhook(
 ): Promise<WebhookVerdict> {
   if (webhookKey === undefined) return { accepted: false, reason: 'webhook key not configured' };
   const method = request.method.toUpperCase();
-  const fields = method === 'GET' ? request.query : request.body;
   if (method !== 'GET' && method !== 'POST') return { accepted: false, reason: 'unexpected method' };
+  const fields = method === 'GET' ? request.query : postedFields(request);
   const signature = field(fields, 'signature');
   const reference = field(fields, 'reference');
   if (signature === undefined) return { accepted: false, reason: 'no signature' };
