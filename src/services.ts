@@ -48,7 +48,10 @@ export async function createServices(runtime: Runtime): Promise<Services> {
     logger: runtime.logger,
     audit: identity.audit,
     grantRole: async (userId, role, actor) => void (await identity.grantRole(userId, role, actor)),
+    redis: runtime.redis,
+    redisKeyPrefix: runtime.config.REDIS_KEY_PREFIX,
   });
+  runtime.closers.push({ name: 'catalog cache invalidation', close: () => catalog.close() });
   const orders = createOrdersContext({ runtime, eventStore, catalog: catalog.orders });
   catalog.useCompletedOrderLookup(orders.completedOrders);
   const realtime = createRealtime(runtime);

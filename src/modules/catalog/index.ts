@@ -9,8 +9,10 @@
  *   reviews.driverRating(driverId)                      a driver's average and count
  *   useCompletedOrderLookup(lookup)                     the orders context plugs in "was this order completed?"
  */
+import type { Redis } from 'ioredis';
 import type { ModuleRegistration } from '../index.js';
 import type { CatalogDependencies } from './context.js';
+import { connectCatalogInvalidation } from './invalidation.js';
 import { createMenuCache, type MenuCache } from './menu-cache.js';
 import { createMenuService } from './menu-service.js';
 import { createOrdersApi, type CatalogOrdersApi } from './orders-api.js';
@@ -39,18 +41,31 @@ export interface Catalog {
   repository: CatalogRepository;
   menuCache: MenuCache;
   useCompletedOrderLookup(lookup: CompletedOrderLookup): void;
+  /** Stops listening for other instances' cache invalidations. */
+  close(): Promise<void>;
 }
 
-export function createCatalog(deps: CatalogDependencies): Catalog {
+export function createCatalog(deps: CatalogDependencies & { redis?: Redis; redisKeyPrefix?: string }): Catalog {
   const repository = createCatalogRepository(deps.db);
   const search = createSearchService(createSearchRepository(deps.db), deps.now ?? (() => new Date()));
   const menus = createMenuCache({ ttlMs: MENU_CACHE_TTL_MS, maxEntries: MENU_CACHE_MAX_ENTRIES });
-  // Every write that drops a cached menu also drops cached search pages (names, prices, status).
+  const dropLocal = (restaurantId: string) => {
+    menus.invalidate(restaurantId);
+    search.invalidate();
+  };
+  const invalidation = connectCatalogInvalidation({
+    redis: deps.redis,
+    channel: `${deps.redisKeyPrefix ?? ''}catalog:changed`,
+    logger: deps.logger,
+    onRemoteChange: dropLocal,
+  });
+  // Every write that drops a cached menu also drops cached search pages (names, prices, status),
+  // here and, through Redis, on every other instance.
   const menuCache: MenuCache = {
     ...menus,
     invalidate(restaurantId) {
-      menus.invalidate(restaurantId);
-      search.invalidate();
+      dropLocal(restaurantId);
+      invalidation.publish(restaurantId);
     },
   };
   let completedOrders: CompletedOrderLookup = noCompletedOrders;
@@ -65,6 +80,7 @@ export function createCatalog(deps: CatalogDependencies): Catalog {
     useCompletedOrderLookup(lookup) {
       completedOrders = lookup;
     },
+    close: () => invalidation.close(),
   };
 }
 
