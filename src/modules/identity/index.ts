@@ -22,7 +22,7 @@ export {
   type RouteAccessEntry,
 } from './auth-hook.js';
 export { createIdentity, type Identity } from './service.js';
-export { maskPii, type Actor, type AuditEntry, type AuditFunction } from './audit.js';
+export { createAudit, maskPii, type Actor, type AuditEntry, type AuditFunction } from './audit.js';
 export { normalizePhone, maskPhone } from './phone.js';
 export { signRequest, canonicalRequest, SIGNATURE_MAX_SKEW_MS } from './signing.js';
 export { ANY_SIGNED_IN } from './routes/me.js';
