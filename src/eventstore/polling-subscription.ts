@@ -51,12 +51,13 @@ export function createPollingSubscription(source: PollingSource, options: RawSub
     // While catching up, the next page is read while the handler works on this one (one ahead, bounded).
     let prefetched: Promise<ReadAllPage | undefined> | undefined;
     while (!abort.signal.aborted) {
+      // Wake-ups during the read and the handler count: the wait below then returns at once.
+      const seenVersion = source.signal.version;
       const page = await (prefetched ?? readWithRetry());
       prefetched = undefined;
       if (page === undefined) return;
       if (!page.isEnd) {
-        const from = page.nextPosition;
-        prefetched = readWithRetryFrom(from);
+        prefetched = readWithRetryFrom(page.nextPosition);
         prefetched.catch(() => undefined);
       }
       if (page.events.length > 0) {
@@ -69,12 +70,11 @@ export function createPollingSubscription(source: PollingSource, options: RawSub
         await options.onCaughtUp(position);
         resolveCaughtUp();
       }
-      if (fastPolls < FAST_POLL_DELAYS_MS.length) {
-        await sleep(FAST_POLL_DELAYS_MS[fastPolls]!, abort.signal);
-        fastPolls += 1;
-        continue;
-      }
-      const reason = await source.signal.wait(source.pollIntervalMs, abort.signal);
+      // After a wake-up, a committed event may still sit behind an older open transaction: re-read
+      // soon (or at the next wake-up), a few times, before falling back to the polling interval.
+      const delayMs = fastPolls < FAST_POLL_DELAYS_MS.length ? FAST_POLL_DELAYS_MS[fastPolls]! : source.pollIntervalMs;
+      fastPolls = Math.min(fastPolls + 1, FAST_POLL_DELAYS_MS.length);
+      const reason = await source.signal.wait(delayMs, abort.signal, seenVersion);
       if (reason === 'woken') fastPolls = 0;
     }
   }
