@@ -105,6 +105,8 @@ export interface OrderCreatedData {
   /** The restaurant gives it to the driver at the counter (PICKED_UP). */
   pickupCode: string;
   estimatedPreparationMinutes: number;
+  /** Stock taken from the catalog at placement (items with tracked stock only); given back if the order ends uncooked. */
+  reservedStock: { itemId: string; quantity: number }[];
   policy: OrderPolicy;
   at: string;
 }

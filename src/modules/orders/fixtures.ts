@@ -52,6 +52,7 @@ export function createdData(overrides: Partial<OrderCreatedData> = {}): OrderCre
     deliveryPin: '4821',
     pickupCode: '7315',
     estimatedPreparationMinutes: 20,
+    reservedStock: [],
     policy: {
       paymentTimeoutMinutes: 15,
       acceptTimeoutMinutes: 10,

@@ -6,7 +6,7 @@
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { aggregateStream, handleCommand, type EventMetadata, type EventStore } from '../../eventstore/index.js';
+import { aggregateStream, handleCommand, WrongExpectedVersion, type EventMetadata, type EventStore } from '../../eventstore/index.js';
 import { HttpProblem } from '../../http/problem.js';
 import { decide, evolve, initialState, OrderError, orderDecider, type OrderState } from './decider.js';
 import {
@@ -93,11 +93,31 @@ export function createOrdersService(deps: OrdersDependencies) {
     const order = state.order!;
     notify({ order, state, events, revision });
     // Stock taken at placement comes back when the order ends without being cooked.
-    if (before !== state.status && ENDED.has(state.status as OrderStatus)) {
-      const lines = order.lines.map((line) => ({ itemId: line.itemId, quantity: line.quantity }));
-      await catalog.restoreStock(order.restaurantId, lines).catch((error: unknown) => {
+    if (before !== state.status && ENDED.has(state.status as OrderStatus) && order.reservedStock.length > 0) {
+      await catalog.restoreStock(order.restaurantId, order.reservedStock).catch((error: unknown) => {
         logger.error({ err: error, orderId: order.orderId }, 'stock restore failed');
       });
+    }
+  }
+
+  /** Decides on a state this process just wrote and appends at its revision: no re-read. */
+  async function executeOnKnown(orderId: string, command: OrderCommand, known: { state: OrderState; revision: bigint }, metadata?: EventMetadata) {
+    let events: OrderEvent[];
+    try {
+      events = decide(command, known.state);
+    } catch (error) {
+      if (error instanceof OrderError) throw toProblem(error);
+      throw error;
+    }
+    if (events.length === 0) return known;
+    try {
+      const appended = await eventStore.append(orderStream(orderId), events.map((event) => ({ ...event, metadata })), { expectedRevision: known.revision });
+      const state = events.reduce(evolve, known.state);
+      await afterEvents(state, known.state.status, events, appended.nextRevision);
+      return { state, revision: appended.nextRevision };
+    } catch (error) {
+      if (error instanceof WrongExpectedVersion) return execute(orderId, command, metadata);
+      throw error;
     }
   }
 
@@ -219,12 +239,13 @@ export function createOrdersService(deps: OrdersDependencies) {
       deliveryPin: digits(4),
       pickupCode: digits(4),
       estimatedPreparationMinutes: preparation,
+      reservedStock: snapshot.lines.filter((line) => line.stock !== null).map((line) => ({ itemId: line.itemId, quantity: line.quantity })),
       policy,
       at: current.toISOString(),
     };
   }
 
-  async function pay(state: OrderState, metadata: EventMetadata | undefined): Promise<{ state: OrderState; revision: bigint }> {
+  async function pay(state: OrderState, revision: bigint, metadata: EventMetadata | undefined): Promise<{ state: OrderState; revision: bigint }> {
     const order = state.order!;
     if (deps.payments === undefined) throw new Error('unreachable: checked before placement');
     let outcome: PaymentOutcome;
@@ -240,20 +261,21 @@ export function createOrdersService(deps: OrdersDependencies) {
     } catch (error) {
       // The order stays PENDING_PAYMENT: the provider may still answer, or the deadline expires it.
       logger.error({ err: error, orderId: order.orderId }, 'payment request failed');
-      return { state, revision: 0n };
+      return { state, revision };
     }
-    return recordPaymentOutcome(order.orderId, outcome, metadata);
+    return recordPaymentOutcome(order.orderId, outcome, metadata, { state, revision });
   }
 
-  async function recordPaymentOutcome(orderId: string, outcome: PaymentOutcome, metadata?: EventMetadata) {
+  async function recordPaymentOutcome(orderId: string, outcome: PaymentOutcome, metadata?: EventMetadata, known?: { state: OrderState; revision: bigint }) {
     const at = now();
+    const run = (command: OrderCommand) => (known === undefined ? execute(orderId, command, metadata) : executeOnKnown(orderId, command, known, metadata));
     switch (outcome.status) {
       case 'captured':
-        return execute(orderId, { type: 'CapturePayment', data: { paymentId: outcome.paymentId, amountMinor: Number(outcome.amountMinor), at } }, metadata);
+        return run({ type: 'CapturePayment', data: { paymentId: outcome.paymentId, amountMinor: Number(outcome.amountMinor), at } });
       case 'failed':
-        return execute(orderId, { type: 'FailPayment', data: { reason: outcome.reason, at } }, metadata);
+        return run({ type: 'FailPayment', data: { reason: outcome.reason, at } });
       case 'pending':
-        return load(orderId);
+        return known ?? load(orderId);
       default: {
         const exhaustive: never = outcome;
         throw new Error(`unknown payment outcome ${JSON.stringify(exhaustive)}`);
@@ -275,9 +297,12 @@ export function createOrdersService(deps: OrdersDependencies) {
         throw error;
       }
     })();
-    const stockLines = data.lines.map((line) => ({ itemId: line.itemId, quantity: line.quantity }));
-    const stock = await catalog.decrementStock(data.restaurantId, stockLines);
-    if (!stock.ok) throw new HttpProblem(409, 'insufficient_stock', 'Some items sold out meanwhile.', { extensions: { insufficient: stock.insufficient } });
+    // Only items whose stock the catalog tracks are reserved: untracked ones need no row lock.
+    const stockLines = data.reservedStock;
+    if (stockLines.length > 0) {
+      const stock = await catalog.decrementStock(data.restaurantId, stockLines);
+      if (!stock.ok) throw new HttpProblem(409, 'insufficient_stock', 'Some items sold out meanwhile.', { extensions: { insufficient: stock.insufficient } });
+    }
     let appended;
     try {
       appended = await eventStore.append(
@@ -286,12 +311,12 @@ export function createOrdersService(deps: OrdersDependencies) {
         { expectedRevision: 'no_stream' },
       );
     } catch (error) {
-      await catalog.restoreStock(data.restaurantId, stockLines).catch(() => undefined);
+      if (stockLines.length > 0) await catalog.restoreStock(data.restaurantId, stockLines).catch(() => undefined);
       throw error;
     }
     const state = evolve(initialState(), created!);
     await afterEvents(state, 'NONE', [created!], appended.nextRevision);
-    const paid = await pay(state, metadata);
+    const paid = await pay(state, appended.nextRevision, metadata);
     return { ...paid, trackingToken: trackingToken(orderId, data.trackingSecret) };
   }
 

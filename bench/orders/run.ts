@@ -1,0 +1,193 @@
+/**
+ * Orders benchmark → bench/results/orders.json.
+ *
+ * 1. POST /v1/orders at 50 connections (goal ≥ 300 orders/s, p95 ≤ 200 ms): real catalog snapshot,
+ *    pricing, stock, OrderCreated + OrderPaymentCaptured appended, idempotency row, projection
+ *    and real-time fan-out running; payment through the TestPaymentPort until payments exist.
+ * 2. 5,000 WebSocket connections on /ws/customer, one message per second each, published through
+ *    the Redis bus: delivery latency (publish → client) percentiles and server memory per connection.
+ *
+ *   npx tsx --expose-gc bench/orders/run.ts   (or: npm run bench:orders)
+ */
+import { fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestApp } from '../../tests/helpers/app.js';
+import { authHeader, createUser } from '../../tests/helpers/auth.js';
+import { restaurantBody } from '../../tests/integration/catalog/helpers.js';
+import { startBenchApp, type BenchApp } from '../lib/app.js';
+import autocannon from 'autocannon';
+import { load } from '../lib/autocannon.js';
+import { describeMachine, gitRevision, writeResult } from '../lib/machine.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const RESTAURANTS = 10;
+const CUSTOMERS = 50;
+const WS_CONNECTIONS = Number(process.env.WS_CONNECTIONS ?? 5_000);
+const WS_SECONDS = 30;
+const TICK_MS = 100;
+const workdir = mkdtempSync(path.join(tmpdir(), 'orders-bench-'));
+
+async function post(bench: BenchApp, url: string, token: string, payload: unknown) {
+  const response = await bench.app.inject({ method: 'POST', url, headers: authHeader(token), payload: payload as Record<string, unknown> });
+  if (response.statusCode >= 300) throw new Error(`${url}: ${response.statusCode} ${response.body}`);
+  return response.json();
+}
+
+/** Restaurants open all week around Akwa, three dishes each (untracked stock), and one order body per restaurant. */
+async function restaurantsAndBodies(bench: BenchApp): Promise<unknown[]> {
+  const testApp = bench as unknown as TestApp;
+  await bench.services.identity.keyRing.signingKey();
+  const owner = await createUser(testApp, { roles: ['customer', 'restaurant_owner'] });
+  const admin = await createUser(testApp, { roles: ['admin'] });
+  const bodies: unknown[] = [];
+  for (let index = 0; index < RESTAURANTS; index += 1) {
+    const location = { latitude: 4.05 + index * 0.002, longitude: 9.76 + index * 0.002 };
+    const restaurant = await post(bench, '/v1/restaurants', owner.accessToken, restaurantBody({ name: `Bench ${index}`, location }));
+    await post(bench, `/v1/admin/restaurants/${restaurant.id}/verify`, admin.accessToken, { decision: 'verify' });
+    const category = await post(bench, `/v1/restaurants/${restaurant.id}/menu/categories`, owner.accessToken, { name: { fr: 'Plats' } });
+    const items = [];
+    for (const [name, price] of [['Ndolé', 2500], ['Poulet DG', 4500], ['Jus de foléré', 500]] as const) {
+      items.push(await post(bench, `/v1/restaurants/${restaurant.id}/menu/items`, owner.accessToken, { categoryId: category.id, name: { fr: name }, price }));
+    }
+    bodies.push(JSON.stringify({
+      restaurantId: restaurant.id,
+      items: [{ itemId: items[0].id, quantity: 2 }, { itemId: items[2].id, quantity: 1 }],
+      delivery: { latitude: location.latitude + 0.01, longitude: location.longitude, text: 'Rue 1.234, Bonapriso, Douala' },
+      payment: { kind: 'wallet' },
+      tipMinor: 200,
+    }));
+  }
+  return bodies;
+}
+
+/** Access tokens minted by the real token service (no session rows: the bench measures orders, not sign-in). */
+async function tokens(bench: BenchApp, count: number): Promise<{ userIds: string[]; tokens: string[] }> {
+  const userIds = Array.from({ length: count }, () => randomUUID());
+  const minted = [];
+  for (const userId of userIds) {
+    minted.push((await bench.services.identity.tokens.issue({ userId, sessionId: randomUUID(), kind: 'user', roles: ['customer'], twoFactorVerified: false })).token);
+  }
+  return { userIds, tokens: minted };
+}
+
+async function ordersLoad(bench: BenchApp) {
+  const fixture = path.join(workdir, 'orders.json');
+  writeFileSync(fixture, JSON.stringify({ tokens: (await tokens(bench, CUSTOMERS)).tokens, bodies: await restaurantsAndBodies(bench) }));
+  process.env.ORDERS_BENCH_FIXTURE = fixture;
+  const requests = [{ setupRequest: path.join(here, 'setup-request.cjs') }];
+  await load({ url: bench.url, connections: 10, duration: 3, requests }); // warm-up
+  // Called directly (not through lib/load) to keep p90 and p97.5: autocannon reports no p95, which lies between.
+  const result = await autocannon({ url: bench.url, connections: 50, duration: 20, workers: 1, requests });
+  const latency = result.latency as unknown as Record<string, number>;
+  const figures = {
+    requestsPerSecond: Math.round(result.requests.average),
+    latencyP50Ms: latency.p50,
+    latencyP90Ms: latency.p90,
+    latencyP97_5Ms: latency.p97_5,
+    latencyP99Ms: latency.p99,
+    errors: result.errors,
+    non2xx: result.non2xx,
+    connections: result.connections,
+    durationSeconds: result.duration,
+  };
+  const counted = await bench.database.pool.query<{ count: string }>("select count(*) from eventstore_events where type = 'OrderPaymentCaptured'");
+  return { ...figures, ordersPaidInDatabase: Number(counted.rows[0]?.count ?? 0) };
+}
+
+function memory() {
+  (globalThis as { gc?: () => void }).gc?.();
+  const usage = process.memoryUsage();
+  return { rss: usage.rss, heapUsed: usage.heapUsed, external: usage.external };
+}
+
+function ask<T>(child: ReturnType<typeof fork>, command: string, answer: string): Promise<T> {
+  return new Promise((resolve) => {
+    const listener = (message: { type: string }) => {
+      if (message.type !== answer) return;
+      child.off('message', listener);
+      resolve(message as T);
+    };
+    child.on('message', listener);
+    if (command !== '') child.send({ type: command });
+  });
+}
+
+async function websocketLoad(bench: BenchApp) {
+  const { userIds, tokens: wsTokens } = await tokens(bench, WS_CONNECTIONS);
+  const fixture = path.join(workdir, 'ws.json');
+  writeFileSync(fixture, JSON.stringify({ url: bench.url.replace('http', 'ws'), tokens: wsTokens }));
+  const child = fork(path.join(here, 'ws-clients.ts'), [fixture], { execArgv: ['--import', 'tsx'] });
+  await ask(child, '', 'started');
+  const before = memory();
+  const connected = await ask<{ count: number; ms: number }>(child, 'connect', 'connected');
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  const after = memory();
+  child.send({ type: 'record' });
+  const perTick = Math.ceil((WS_CONNECTIONS * TICK_MS) / 1_000);
+  let cursor = 0;
+  let published = 0;
+  const timer = setInterval(() => {
+    const publications = [];
+    for (let index = 0; index < perTick; index += 1) {
+      const userId = userIds[cursor % userIds.length]!;
+      cursor += 1;
+      publications.push({ audiences: [`user:${userId}`], message: { channel: 'order-updates', type: 'BenchTick', at: new Date().toISOString(), data: { sentAtMs: performance.timeOrigin + performance.now() } } });
+    }
+    published += publications.length;
+    void bench.services.realtime.bus.publish(publications);
+  }, TICK_MS);
+  await new Promise((resolve) => setTimeout(resolve, WS_SECONDS * 1_000));
+  clearInterval(timer);
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  const report = await ask<{ received: number; open: number; p50: number; p95: number; p99: number; max: number }>(child, 'report', 'report');
+  child.send({ type: 'close' });
+  return {
+    connections: connected.count,
+    connectSeconds: Math.round(connected.ms / 100) / 10,
+    stillOpen: report.open,
+    messagesPerSecond: Math.round(published / WS_SECONDS),
+    published,
+    received: report.received,
+    deliveryLatencyMs: { p50: report.p50, p95: report.p95, p99: report.p99, max: report.max },
+    serverMemoryPerConnectionBytes: {
+      rss: Math.round((after.rss - before.rss) / connected.count),
+      heapUsed: Math.round((after.heapUsed - before.heapUsed) / connected.count),
+      gcExposed: typeof (globalThis as { gc?: unknown }).gc === 'function',
+    },
+  };
+}
+
+const bench = await startBenchApp({ MAX_EVENT_LOOP_DELAY_MS: '10000', LOG_LEVEL: 'warn' });
+try {
+  const orders = await ordersLoad(bench);
+  console.log(`POST /v1/orders: ${orders.requestsPerSecond} orders/s, p90 ${orders.latencyP90Ms} ms, p97.5 ${orders.latencyP97_5Ms} ms, p99 ${orders.latencyP99Ms} ms (errors ${orders.errors}, non-2xx ${orders.non2xx}, paid in db ${orders.ordersPaidInDatabase})`);
+  const websockets = await websocketLoad(bench);
+  console.log(`WebSocket: ${websockets.connections} connections, ${websockets.messagesPerSecond} msg/s, delivery p50 ${websockets.deliveryLatencyMs.p50} ms p99 ${websockets.deliveryLatencyMs.p99} ms, ${websockets.received}/${websockets.published} received, ${websockets.serverMemoryPerConnectionBytes.rss} B RSS per connection`);
+  const machine = await describeMachine(async () => {
+    const { rows } = await bench.database.pool.query<{ server_version: string }>('show server_version');
+    return rows[0]?.server_version ?? 'unknown';
+  });
+  const file = writeResult('orders', {
+    benchmark: 'orders',
+    revision: gitRevision(),
+    machine,
+    placeOrders: {
+      target: 'POST /v1/orders, 50 connections, 20 s: catalog snapshot + delivery check, pricing, stock, 2 events appended (OrderCreated sealed PII + OrderPaymentCaptured), Idempotency-Key row; projection runner and Redis fan-out live; TestPaymentPort (payments not yet built)',
+      goal: { ordersPerSecond: 300, p95Ms: 200 },
+      figures: orders,
+      // p97.5 ≤ 200 ms implies p95 ≤ 200 ms.
+      metGoal: orders.requestsPerSecond >= 300 && (orders.latencyP97_5Ms ?? Infinity) <= 200,
+    },
+    websockets: {
+      target: `${WS_CONNECTIONS} connections on /ws/customer, one message per second each for ${WS_SECONDS} s through the Redis bus (XADD + PUBLISH), clients in a separate process`,
+      figures: websockets,
+    },
+  });
+  console.log(`written to ${file}`);
+} finally {
+  await bench.close();
+}
