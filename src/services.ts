@@ -7,6 +7,9 @@ import { createCatalog, type Catalog } from './modules/catalog/index.js';
 import { createLedgerService, type Ledger } from './modules/ledger/service.js';
 import { createOrdersContext, type OrdersContext } from './modules/orders/index.js';
 import { createRealtime, type Realtime } from './realtime/index.js';
+import { createJobs, type Jobs } from './jobs/index.js';
+import { createPaymentsContext, type PaymentsContext } from './modules/payments/index.js';
+import { startPaymentProviders } from './modules/payments/providers/index.js';
 
 /**
  * The application's services, built once per process from the runtime and shared by routes,
@@ -30,10 +33,15 @@ export interface Services {
   orders: OrdersContext;
   /** WebSocket fan-out bus (src/realtime): Redis pub/sub + capped streams, in-process without Redis. */
   realtime: Realtime;
+  /** Job queue (BullMQ on Redis, in-process without REDIS_URL) and node-cron schedules (src/jobs). */
+  jobs: Jobs;
+  /** Mobile Money payments, wallets, escrow, payouts, reconciliation, reports (src/modules/payments). */
+  payments: PaymentsContext;
 }
 
 export async function createServices(runtime: Runtime): Promise<Services> {
   const eventStore = createEventStoreService(runtime);
+  const jobs = createJobs(runtime);
   const projections = createProjectionRunner({
     db: runtime.database.db,
     store: eventStore,
@@ -52,9 +60,32 @@ export async function createServices(runtime: Runtime): Promise<Services> {
     redisKeyPrefix: runtime.config.REDIS_KEY_PREFIX,
   });
   runtime.closers.push({ name: 'catalog cache invalidation', close: () => catalog.close() });
-  const orders = createOrdersContext({ runtime, eventStore, catalog: catalog.orders });
+  // Payments before orders: orders takes its PaymentPort; payments gets orders back (useOrders).
+  const paymentProviders = await startPaymentProviders(runtime.config, {
+    onEvent: (event) => runtime.logger.warn({ component: 'payments', ...event }, `payment router: ${event.type}`),
+  });
+  runtime.closers.push({ name: 'payment providers', close: () => paymentProviders.close() });
+  for (const warning of paymentProviders.warnings) runtime.logger.warn(warning);
+  const payments = createPaymentsContext({
+    runtime,
+    eventStore,
+    ledger,
+    jobs,
+    audit: identity.audit,
+    findUser: (userId) => identity.repository.findUserById(userId),
+    restaurantOwner: (restaurantId) => catalog.orders.restaurantOwnerId(restaurantId),
+    ledgerCaughtUp: () => projections.waitUntilCaughtUp('ledger', 10_000),
+    providers: paymentProviders,
+  });
+  const orders = createOrdersContext({
+    runtime,
+    eventStore,
+    catalog: catalog.orders,
+    ...(runtime.config.ORDERS_PAYMENT_PORT === 'ledger' ? { payments: payments.paymentPort } : {}),
+  });
+  payments.useOrders(orders.orders);
   catalog.useCompletedOrderLookup(orders.completedOrders);
   const realtime = createRealtime(runtime);
   orders.orders.onChange(realtime.publishChange);
-  return { runtime, eventStore, projections, notifications, identity, catalog, ledger, orders, realtime };
+  return { runtime, eventStore, projections, notifications, identity, catalog, ledger, orders, realtime, jobs, payments };
 }

@@ -89,6 +89,15 @@ export const EnvironmentSchema = Type.Object({
     default: 1_000,
     description: 'how long simulated payments stay PENDING before settling in ms (0-600000)',
   }),
+  PAYMENT_POLL_INITIAL_DELAY_MS: PositiveInteger(5_000, 'the first wait before re-reading a pending payment from its provider in ms (doubles each time)'),
+  WALLET_DAILY_LIMIT_XAF: PositiveInteger(500_000, 'the most a wallet may spend, and separately be topped up, per day in XAF'),
+  WALLET_MONTHLY_LIMIT_XAF: PositiveInteger(3_000_000, 'the most a wallet may spend, and separately be topped up, per month in XAF'),
+  ORDERS_PAYMENT_PORT: Type.Optional(
+    Type.Union([Type.Literal('ledger'), Type.Literal('test')], {
+      description: 'how orders are paid: ledger (wallet and Mobile Money, the default) or test (the TestPaymentPort that moves no money; the default when NODE_ENV=test, never in production)',
+    }),
+  ),
+  JOB_WORKERS_ENABLED: Flag(true, 'run job workers and schedules in this process (false: an API-only instance)'),
   MTN_MOMO_TARGET_ENVIRONMENT: Type.Union([Type.Literal('sandbox'), Type.Literal('mtncameroon')], {
     default: 'sandbox',
     description: 'the MTN MoMo X-Target-Environment: sandbox or mtncameroon',
@@ -159,7 +168,8 @@ export type Environment = Static<typeof EnvironmentSchema>;
 const GENERATED_SECRETS = ['JWT_SECRET', 'JWT_REFRESH_SECRET', 'ENCRYPTION_KEY'] as const;
 type GeneratedSecret = (typeof GENERATED_SECRETS)[number];
 
-export interface Config extends Omit<Environment, 'CORS_ORIGINS' | 'ADMIN_IP_ALLOWLIST' | GeneratedSecret> {
+export interface Config extends Omit<Environment, 'CORS_ORIGINS' | 'ADMIN_IP_ALLOWLIST' | 'ORDERS_PAYMENT_PORT' | GeneratedSecret> {
+  ORDERS_PAYMENT_PORT: 'ledger' | 'test';
   JWT_SECRET: string;
   JWT_REFRESH_SECRET: string;
   ENCRYPTION_KEY: string;
@@ -237,6 +247,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     }
     if (parsed.OUTBOX_ENABLED === true)
       bad.set('OUTBOX_ENABLED', 'OUTBOX_ENABLED must not be true in production');
+    if (parsed.ORDERS_PAYMENT_PORT === 'test')
+      bad.set('ORDERS_PAYMENT_PORT', 'ORDERS_PAYMENT_PORT must not be test in production');
   }
   if (bad.size > 0) {
     throw new ConfigError([...bad.keys()], `Invalid configuration:\n  ${[...bad.values()].join('\n  ')}`);
@@ -251,6 +263,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     JWT_REFRESH_SECRET: parsed.JWT_REFRESH_SECRET ?? generated!.JWT_REFRESH_SECRET,
     ENCRYPTION_KEY: parsed.ENCRYPTION_KEY ?? generated!.ENCRYPTION_KEY,
     OUTBOX_ENABLED: parsed.OUTBOX_ENABLED ?? !isProduction,
+    ORDERS_PAYMENT_PORT: parsed.ORDERS_PAYMENT_PORT ?? (parsed.NODE_ENV === 'test' ? 'test' : 'ledger'),
     PAYMENT_SIMULATORS: isProduction ? false : parsed.PAYMENT_SIMULATORS,
     corsOrigins: splitList(CORS_ORIGINS),
     adminIpAllowlist: splitList(ADMIN_IP_ALLOWLIST),

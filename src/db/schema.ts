@@ -8,5 +8,7 @@ import type { EventStoreTables } from '../eventstore/tables.js';
 import type { IdentityTables } from '../modules/identity/tables.js';
 import type { NotificationTables } from '../modules/notifications/tables.js';
 import type { LedgerTables } from '../../ledger/writer/tables.js';
+import type { OrderTables } from '../modules/orders/tables.js';
+import type { PaymentTables } from '../modules/payments/tables.js';
 
-export interface Database extends FoundationTables, CatalogTables, EventStoreTables, IdentityTables, NotificationTables, LedgerTables {}
+export interface Database extends FoundationTables, CatalogTables, EventStoreTables, IdentityTables, NotificationTables, OrderTables, LedgerTables, PaymentTables {}

@@ -81,7 +81,7 @@ export function createJobs(runtime: Runtime): Jobs {
       if (started) startTask(item);
     },
     async start() {
-      if (started || closed) return;
+      if (started || closed || !config.JOB_WORKERS_ENABLED) return;
       started = true;
       await queue.start();
       for (const item of definitions.values()) startTask(item);

@@ -6,6 +6,7 @@ import { projectionsModule } from './projections/index.js';
 import { catalogModule } from './catalog/index.js';
 import { ledgerModule } from './ledger/index.js';
 import { ordersModule } from './orders/index.js';
+import { paymentsModule } from './payments/index.js';
 
 export interface ModuleOptions {
   services: Services;
@@ -17,4 +18,4 @@ export interface ModuleRegistration {
 }
 
 /** Every bounded context's routes, registered under `/v1` (or its own absolute paths). */
-export const modules: ModuleRegistration[] = [identityModule, notificationsModule, projectionsModule, catalogModule, ordersModule, ledgerModule];
+export const modules: ModuleRegistration[] = [identityModule, notificationsModule, projectionsModule, catalogModule, ordersModule, ledgerModule, paymentsModule];

@@ -1,0 +1,438 @@
+/**
+ * Mobile Money payment attempts: initiate a collection, learn its outcome (webhook hint →
+ * re-read from the provider, polling job with backoff, stale sweep), and book it in the ledger
+ * exactly once. What a success does:
+ *   - a top-up: provider clearing → the customer's wallet, and the provider fee as its own transfer;
+ *   - an order's payment: provider clearing → the order's escrow (+ fee), then the order is told;
+ *     if the order can no longer take it (expired, cancelled), the money goes on to the wallet;
+ *   - a late success after the attempt expired: the money lands in the customer's wallet.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import {
+  customerWalletId,
+  orderEscrowId,
+  providerClearingId,
+  providerFeeMinor,
+  providerFeesExpenseId,
+  type Transfer,
+} from '../../../ledger/rules/index.js';
+import type { Db } from '../../db/database.js';
+import { aggregateStream, handleCommand, WrongExpectedVersion, type EventStore } from '../../eventstore/index.js';
+import { HttpProblem } from '../../http/problem.js';
+import type { JobQueue } from '../../jobs/index.js';
+import { uuidFromName } from './ids.js';
+import { LedgerRefusal, linked, submitAll, type LedgerPort } from './ledger-port.js';
+import {
+  decidePayment,
+  initialPaymentState,
+  PAYMENT_EXPIRY_MINUTES,
+  paymentDecider,
+  paymentStream,
+  evolvePayment,
+  type PaymentCommand,
+  type PaymentEvent,
+  type PaymentPurpose,
+  type PaymentState,
+} from './payment-decider.js';
+import {
+  detectOperator,
+  isProviderError,
+  providerErrorToProblem,
+  toE164,
+  type PaymentRouter,
+  type ProviderName,
+  type WebhookRequest,
+} from './providers/index.js';
+
+export const POLL_QUEUE = 'payments-poll';
+export const SETTLE_QUEUE = 'payments-settle';
+/** After expiry a payment is still re-read for this long: a late success must land. */
+export const LATE_POLL_WINDOW_MS = 24 * 60 * 60_000;
+const SWEEP_BATCH = 500;
+const MAX_POLLS = 12;
+/** Largest single Mobile Money payment (CamPay/MTN wallets cap far below this). */
+export const MAX_PAYMENT_MINOR = 5_000_000n;
+
+export interface OrdersHook {
+  recordPaymentOutcome(
+    orderId: string,
+    outcome: { status: 'captured'; paymentId: string; amountMinor: bigint } | { status: 'failed'; reason: string },
+  ): Promise<unknown>;
+  load(orderId: string): Promise<{ state: { status: string; paymentId?: string | null } }>;
+}
+
+export interface PaymentsServiceOptions {
+  db: Db;
+  eventStore: EventStore;
+  router: PaymentRouter;
+  ledger: LedgerPort;
+  queue: JobQueue;
+  logger: Logger;
+  /** Late-bound: the orders context is built after payments (it takes our PaymentPort). */
+  orders: () => OrdersHook | undefined;
+  /** Webhook references that are not collections (payout disbursements) go here. */
+  onUnknownReference?: (provider: ProviderName, providerReference: string) => Promise<boolean>;
+  pollInitialDelayMs: number;
+  now?: () => Date;
+}
+
+export interface InitiateInput {
+  userId: string;
+  purpose: PaymentPurpose;
+  amountMinor: bigint;
+  currency: 'XAF';
+  phone: string;
+  idempotencyKey: string;
+  description: string;
+}
+
+export interface PaymentView {
+  paymentId: string;
+  status: PaymentState['status'];
+  purpose: PaymentPurpose['kind'];
+  orderId: string | null;
+  amountMinor: bigint;
+  currency: string;
+  provider: ProviderName | null;
+  operator: string | null;
+  ussdCode: string | null;
+  failureReason: string | null;
+  afterExpiry: boolean;
+  createdAt: string | null;
+  expiresAt: string | null;
+}
+
+export function paymentView(paymentId: string, state: PaymentState): PaymentView {
+  const initiated = state.initiated;
+  return {
+    paymentId,
+    status: state.status,
+    purpose: initiated?.purpose.kind ?? 'topup',
+    orderId: initiated?.purpose.kind === 'order' ? initiated.purpose.orderId : null,
+    amountMinor: BigInt(initiated?.amountMinor ?? 0),
+    currency: initiated?.currency ?? 'XAF',
+    provider: state.requested?.provider ?? null,
+    operator: initiated?.operator ?? null,
+    ussdCode: state.requested?.ussdCode ?? null,
+    failureReason: state.failureReason,
+    afterExpiry: state.succeeded?.afterExpiry ?? false,
+    createdAt: initiated?.at ?? null,
+    expiresAt: initiated?.expiresAt ?? null,
+  };
+}
+
+export function createPaymentsService(options: PaymentsServiceOptions) {
+  const { db, eventStore, router, ledger, queue, logger } = options;
+  const now = options.now ?? (() => new Date());
+
+  async function load(paymentId: string): Promise<{ state: PaymentState; revision: bigint | 'no_stream' }> {
+    const loaded = await aggregateStream(eventStore, paymentStream(paymentId), evolvePayment, initialPaymentState(), 1_000);
+    return { state: loaded.state, revision: loaded.revision };
+  }
+
+  /** The read model row beside the stream; a newer revision always wins, so it heals itself. */
+  async function saveRow(paymentId: string, state: PaymentState, revision: bigint): Promise<void> {
+    const initiated = state.initiated;
+    const requested = state.requested;
+    if (initiated === null || requested === null || state.status === 'NONE') return;
+    const row = {
+      payment_id: paymentId,
+      user_id: initiated.userId,
+      purpose: initiated.purpose.kind,
+      order_id: initiated.purpose.kind === 'order' ? initiated.purpose.orderId : null,
+      amount_minor: BigInt(initiated.amountMinor),
+      currency: initiated.currency,
+      operator: initiated.operator,
+      provider: requested.provider,
+      provider_reference: requested.providerReference,
+      status: state.status,
+      received_minor: state.succeeded === null ? null : BigInt(state.succeeded.amountMinor),
+      fee_minor: state.succeeded === null ? null : BigInt(state.succeeded.feeMinor),
+      failure_reason: state.failureReason,
+      after_expiry: state.succeeded?.afterExpiry ?? false,
+      idempotency_key: initiated.idempotencyKey,
+      revision,
+      created_at: initiated.at,
+      expires_at: initiated.expiresAt,
+      updated_at: now(),
+    };
+    await db
+      .insertInto('payment_attempts')
+      .values(row)
+      .onConflict((conflict) =>
+        conflict.column('payment_id').doUpdateSet((eb) => ({
+          status: eb.ref('excluded.status'),
+          received_minor: eb.ref('excluded.received_minor'),
+          fee_minor: eb.ref('excluded.fee_minor'),
+          failure_reason: eb.ref('excluded.failure_reason'),
+          after_expiry: eb.ref('excluded.after_expiry'),
+          revision: eb.ref('excluded.revision'),
+          updated_at: eb.ref('excluded.updated_at'),
+        })).where('payment_attempts.revision', '<', eb => eb.ref('excluded.revision')),
+      )
+      .execute();
+  }
+
+  async function execute(paymentId: string, command: PaymentCommand): Promise<{ state: PaymentState; newEvents: PaymentEvent[] }> {
+    const result = await handleCommand(eventStore, paymentStream(paymentId), paymentDecider, command, { maxAttempts: 5, maxEvents: 1_000 });
+    if (result.revision !== 'no_stream') await saveRow(paymentId, result.state, result.revision);
+    return { state: result.state, newEvents: result.newEvents };
+  }
+
+  function checkInput(input: InitiateInput): string {
+    const phone = toE164(input.phone);
+    if (phone === undefined || detectOperator(phone) === undefined)
+      throw new HttpProblem(422, 'unsupported_phone', 'Give an MTN or Orange Mobile Money number from Cameroon.');
+    if (input.amountMinor < 100n || input.amountMinor > MAX_PAYMENT_MINOR)
+      throw new HttpProblem(422, 'invalid_amount', `A Mobile Money payment is 100 to ${MAX_PAYMENT_MINOR} XAF.`);
+    return phone;
+  }
+
+  /** Starts a collection (or returns the attempt this idempotency key already started). */
+  async function initiate(input: InitiateInput): Promise<PaymentView> {
+    const phone = checkInput(input);
+    const paymentId = uuidFromName('payment', `${input.userId}\n${input.idempotencyKey}`);
+    const existing = await load(paymentId);
+    if (existing.state.status !== 'NONE') return paymentView(paymentId, existing.state);
+    let collected;
+    try {
+      collected = await router.collect({
+        amountMinor: input.amountMinor,
+        currency: input.currency,
+        phoneE164: phone,
+        description: input.description,
+        externalReference: paymentId,
+      });
+    } catch (error) {
+      if (isProviderError(error)) throw providerErrorToProblem(error);
+      throw error;
+    }
+    const at = now();
+    const [initiated, requested] = decidePayment(
+      {
+        type: 'InitiatePayment',
+        data: {
+          initiated: {
+            paymentId,
+            userId: input.userId,
+            purpose: input.purpose,
+            amountMinor: Number(input.amountMinor),
+            currency: input.currency,
+            phone,
+            operator: collected.operator,
+            idempotencyKey: input.idempotencyKey,
+            at: at.toISOString(),
+            expiresAt: new Date(at.getTime() + PAYMENT_EXPIRY_MINUTES * 60_000).toISOString(),
+          },
+          requested: {
+            provider: collected.provider,
+            providerReference: collected.providerReference,
+            ussdCode: collected.ussdCode ?? null,
+            failedOver: collected.attempts.map((attempt) => `${attempt.provider}:${attempt.code}`),
+            at: at.toISOString(),
+          },
+        },
+      },
+      initialPaymentState(),
+    );
+    try {
+      const appended = await eventStore.append(
+        paymentStream(paymentId),
+        [{ ...initiated!, personalData: { subjectId: input.userId, fields: ['phone'] } }, requested!],
+        { expectedRevision: 'no_stream' },
+      );
+      const state = [initiated!, requested!].reduce(evolvePayment, initialPaymentState());
+      await saveRow(paymentId, state, appended.nextRevision);
+      await schedulePoll(paymentId, 1);
+      return paymentView(paymentId, state);
+    } catch (error) {
+      // A concurrent request with the same key won: the provider deduplicated on our reference.
+      if (!(error instanceof WrongExpectedVersion)) throw error;
+      return paymentView(paymentId, (await load(paymentId)).state);
+    }
+  }
+
+  async function schedulePoll(paymentId: string, attempt: number): Promise<void> {
+    const delayMs = Math.min(options.pollInitialDelayMs * 2 ** (attempt - 1), 5 * 60_000);
+    await queue.enqueue(POLL_QUEUE, { paymentId, attempt }, { jobId: `poll-${paymentId}-${attempt}`, delayMs });
+  }
+
+  /** Re-reads the provider and applies what it says; books the money when it succeeded. */
+  async function refresh(paymentId: string): Promise<PaymentState> {
+    const row = await db.selectFrom('payment_attempts').select(['provider', 'provider_reference', 'operator']).where('payment_id', '=', paymentId).executeTakeFirst();
+    if (row === undefined) throw new HttpProblem(404, 'payment_not_found', 'There is no such payment.');
+    const status = await router.status(row.provider as ProviderName, row.provider_reference, 'collection');
+    const operator = status.operator ?? (row.operator as 'MTN' | 'ORANGE');
+    const feeMinor = status.status === 'SUCCESSFUL' ? providerFeeMinor(status.amountMinor, operator) : 0n;
+    const { state, newEvents } = await execute(paymentId, {
+      type: 'ApplyProviderStatus',
+      data: {
+        status: status.status,
+        amountMinor: status.amountMinor,
+        feeMinor,
+        ...(status.reason === undefined ? {} : { reason: status.reason }),
+        ...(status.operatorReference === undefined ? {} : { operatorReference: status.operatorReference }),
+        at: now(),
+      },
+    });
+    for (const event of newEvents) {
+      if (event.type === 'PaymentSucceeded') await settle(paymentId, state);
+      if (event.type === 'PaymentFailed') await tellOrderFailed(state, event.data.reason);
+    }
+    return state;
+  }
+
+  async function tellOrderFailed(state: PaymentState, reason: string): Promise<void> {
+    const purpose = state.initiated?.purpose;
+    if (purpose?.kind !== 'order') return;
+    await options.orders()?.recordPaymentOutcome(purpose.orderId, { status: 'failed', reason: `mobile_money_${reason}`.toLowerCase() })
+      .catch((error: unknown) => {
+        if (!(error instanceof HttpProblem)) throw error; // the order already moved on
+      });
+  }
+
+  function feeTransfer(paymentId: string, provider: ProviderName, feeMinor: bigint): Transfer[] {
+    if (feeMinor === 0n) return [];
+    return [{
+      id: `pay:${paymentId}:fee`,
+      debitAccountId: providerFeesExpenseId('XAF'),
+      creditAccountId: providerClearingId(provider, 'XAF'),
+      amountMinor: feeMinor,
+      currency: 'XAF',
+      code: 'provider_fee',
+      flags: {},
+      userData: { paymentId },
+    }];
+  }
+
+  function toWallet(paymentId: string, userId: string, debitAccountId: string, amountMinor: bigint, suffix: string, code: 'topup' | 'refund'): Transfer {
+    return {
+      id: `pay:${paymentId}:${suffix}`,
+      debitAccountId,
+      creditAccountId: customerWalletId(userId, 'XAF'),
+      amountMinor,
+      currency: 'XAF',
+      code,
+      flags: {},
+      userData: { paymentId, userId, category: code === 'topup' ? 'top-ups' : 'refunds' },
+    };
+  }
+
+  async function book(transfers: Transfer[]): Promise<void> {
+    const refusal = await submitAll(ledger, linked(transfers));
+    if (refusal !== null) throw new LedgerRefusal(refusal);
+  }
+
+  /** Books a succeeded payment once (transfer ids make a retry land nothing twice). */
+  async function settle(paymentId: string, known?: PaymentState): Promise<void> {
+    const state = known ?? (await load(paymentId)).state;
+    const { initiated, requested, succeeded } = state;
+    if (state.status !== 'SUCCEEDED' || initiated === null || requested === null || succeeded === null) return;
+    const received = BigInt(succeeded.amountMinor);
+    const clearing = providerClearingId(requested.provider, 'XAF');
+    const fee = feeTransfer(paymentId, requested.provider, BigInt(succeeded.feeMinor));
+    const purpose = initiated.purpose;
+    const orders = options.orders();
+    const forOrder = purpose.kind === 'order' && !succeeded.afterExpiry && orders !== undefined && received === BigInt(initiated.amountMinor);
+    if (!forOrder || purpose.kind !== 'order') {
+      await book([toWallet(paymentId, initiated.userId, clearing, received, 'credit', 'topup'), ...fee]);
+    } else {
+      const escrow = orderEscrowId(purpose.orderId, 'XAF');
+      await book([
+        { id: `pay:${paymentId}:capture`, debitAccountId: clearing, creditAccountId: escrow, amountMinor: received, currency: 'XAF', code: 'payment_capture', flags: {}, userData: { paymentId, orderId: purpose.orderId } },
+        ...fee,
+      ]);
+      await captureIntoOrder(paymentId, purpose.orderId, initiated.userId, received, orders);
+    }
+    await db.updateTable('payment_attempts').set({ settled_at: now() }).where('payment_id', '=', paymentId).execute();
+  }
+
+  async function captureIntoOrder(paymentId: string, orderId: string, userId: string, received: bigint, orders: OrdersHook): Promise<void> {
+    try {
+      await orders.recordPaymentOutcome(orderId, { status: 'captured', paymentId, amountMinor: received });
+    } catch (error) {
+      if (!(error instanceof HttpProblem)) throw error;
+      const { state } = await orders.load(orderId);
+      if (state.paymentId === paymentId) return; // already captured by an earlier try
+      // The order no longer waits for this money (expired, cancelled): it goes on to the wallet.
+      logger.warn({ paymentId, orderId, orderStatus: state.status }, 'payment arrived for an order that moved on: crediting the wallet');
+      await book([toWallet(paymentId, userId, orderEscrowId(orderId, 'XAF'), received, 'return', 'refund')]);
+    }
+  }
+
+  async function handleWebhook(provider: ProviderName, request: WebhookRequest): Promise<{ applied: boolean }> {
+    const verdict = await router.verifyWebhook(provider, request);
+    if (!verdict.accepted) throw new HttpProblem(401, 'webhook_signature_invalid', 'The webhook signature does not verify.');
+    const row = await db
+      .selectFrom('payment_attempts')
+      .select('payment_id')
+      .where('provider', '=', provider)
+      .where('provider_reference', '=', verdict.providerReference)
+      .executeTakeFirst();
+    if (row === undefined) {
+      const handled = (await options.onUnknownReference?.(provider, verdict.providerReference)) ?? false;
+      return { applied: handled };
+    }
+    // The webhook is only a hint: what counts is the status re-read from the provider.
+    await refresh(row.payment_id);
+    return { applied: true };
+  }
+
+  async function poll(paymentId: string, attempt: number): Promise<void> {
+    const state = await refresh(paymentId);
+    if (state.status === 'PENDING' && attempt < MAX_POLLS) await schedulePoll(paymentId, attempt + 1);
+  }
+
+  /** Expires stale attempts, re-reads expired ones (late successes), and books any success left unbooked. */
+  async function sweep(): Promise<{ expired: number; repolled: number; resettled: number }> {
+    const current = now();
+    const stale = await db.selectFrom('payment_attempts').select('payment_id').where('status', '=', 'PENDING')
+      .where('expires_at', '<=', current).orderBy('expires_at').limit(SWEEP_BATCH).execute();
+    let expired = 0;
+    for (const { payment_id: paymentId } of stale) {
+      const state = await refresh(paymentId).catch(() => undefined); // an outage must not block expiry
+      if (state !== undefined && state.status !== 'PENDING') continue;
+      const { newEvents } = await execute(paymentId, { type: 'ExpirePayment', data: { now: current } });
+      expired += newEvents.length;
+    }
+    const late = await db.selectFrom('payment_attempts').select('payment_id').where('status', '=', 'EXPIRED')
+      .where('created_at', '>', new Date(current.getTime() - LATE_POLL_WINDOW_MS)).orderBy('updated_at').limit(SWEEP_BATCH).execute();
+    const slot = Math.floor(current.getTime() / 600_000);
+    for (const { payment_id: paymentId } of late) {
+      await queue.enqueue(POLL_QUEUE, { paymentId, attempt: MAX_POLLS }, { jobId: `late-${paymentId}-${slot}` });
+    }
+    const unsettled = await db.selectFrom('payment_attempts').select('payment_id').where('status', '=', 'SUCCEEDED')
+      .where('settled_at', 'is', null).where('updated_at', '<', new Date(current.getTime() - 30_000)).limit(SWEEP_BATCH).execute();
+    for (const { payment_id: paymentId } of unsettled) {
+      await queue.enqueue(SETTLE_QUEUE, { paymentId }, { jobId: `settle-${paymentId}` });
+    }
+    return { expired, repolled: late.length, resettled: unsettled.length };
+  }
+
+  function defineJobs(): void {
+    queue.define<{ paymentId: string; attempt: number }>({
+      queue: POLL_QUEUE,
+      concurrency: 16,
+      attempts: 5,
+      backoffMs: 2_000,
+      handler: async (data) => poll(data.paymentId, data.attempt),
+    });
+    queue.define<{ paymentId: string }>({
+      queue: SETTLE_QUEUE,
+      concurrency: 4,
+      attempts: 10,
+      backoffMs: 2_000,
+      handler: async (data) => settle(data.paymentId),
+    });
+  }
+
+  async function view(paymentId: string): Promise<PaymentView | undefined> {
+    const { state } = await load(paymentId);
+    return state.status === 'NONE' ? undefined : paymentView(paymentId, state);
+  }
+
+  return { initiate, refresh, settle, handleWebhook, poll, sweep, defineJobs, load, view, newId: randomUUID };
+}
+
+export type PaymentsService = ReturnType<typeof createPaymentsService>;

@@ -1,0 +1,238 @@
+/**
+ * Reconciliation runs: pull the provider's statement for a period, gather our payment attempts
+ * and payouts for the same provider and period with what the ledger booked on the provider's
+ * clearing account, match them (reconcile-rules.ts) and store every item. An exception is
+ * resolved by booking a corrective ledger transfer with a reason (never by editing anything).
+ */
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import { providerClearingId, worldId, type Transfer } from '../../../ledger/rules/index.js';
+import type { Db } from '../../db/database.js';
+import { HttpProblem } from '../../http/problem.js';
+import type { JobQueue } from '../../jobs/index.js';
+import type { AuditFunction } from '../identity/index.js';
+import { LedgerRefusal, submitAll, type LedgerPort } from './ledger-port.js';
+import { isProviderError, providerErrorToProblem, type PaymentRouter, type ProviderName } from './providers/index.js';
+import { EXCEPTION_STATUSES, reconcile, type InternalLine, type ProviderLine, type ReconciliationStatus } from './reconcile-rules.js';
+
+export const RECONCILIATION_QUEUE = 'reconciliation';
+/** A provider fee within this of our estimate is MATCHED_WITHIN_TOLERANCE (rounding, fee grid). */
+export const FEE_TOLERANCE_MINOR = 5n;
+const MAX_PERIOD_MS = 31 * 86_400_000;
+const MAX_LINES = 100_000;
+const ITEM_PAGE = 500;
+
+export interface ReconciliationOptions {
+  db: Db;
+  ledger: LedgerPort;
+  router: PaymentRouter;
+  queue: JobQueue;
+  logger: Logger;
+  audit: AuditFunction;
+  /** Waits until the ledger read model has caught up (the run reads what it booked). */
+  ledgerCaughtUp: () => Promise<void>;
+  now?: () => Date;
+}
+
+async function clearingBookings(db: Db, provider: ProviderName, transferIds: string[]): Promise<Map<string, bigint>> {
+  if (transferIds.length === 0) return new Map();
+  const rows = await sql<{ transfer_id: string; amount_minor: bigint }>`
+    SELECT transfer_id, amount_minor FROM ledger_entries
+    WHERE account_id = ${providerClearingId(provider, 'XAF')} AND transfer_id = ANY(${transferIds}::text[])
+      AND phase IN ('posted', 'post_pending')`.execute(db);
+  return new Map(rows.rows.map((row) => [row.transfer_id, BigInt(row.amount_minor)]));
+}
+
+export function createReconciliation(options: ReconciliationOptions) {
+  const { db, router, logger } = options;
+  const now = options.now ?? (() => new Date());
+
+  async function internalLines(provider: ProviderName, from: Date, to: Date): Promise<InternalLine[]> {
+    const payments = await db.selectFrom('payment_attempts').select(['payment_id', 'provider_reference', 'status', 'fee_minor'])
+      .where('provider', '=', provider).where('created_at', '>=', from).where('created_at', '<', to).limit(MAX_LINES).execute();
+    const payouts = await db.selectFrom('payouts').select(['payout_id', 'provider_reference', 'status', 'fee_minor'])
+      .where('provider', '=', provider).where('provider_reference', 'is not', null).where('created_at', '>=', from).where('created_at', '<', to).limit(MAX_LINES).execute();
+    const ids = [
+      ...payments.flatMap((row) => [`pay:${row.payment_id}:credit`, `pay:${row.payment_id}:capture`]),
+      ...payouts.map((row) => `payout:${row.payout_id}:post`),
+    ];
+    const booked = await clearingBookings(db, provider, ids);
+    return [
+      ...payments.map((row): InternalLine => ({
+        reference: row.provider_reference,
+        internalId: row.payment_id,
+        kind: 'collection',
+        ledgerMinor: booked.get(`pay:${row.payment_id}:credit`) ?? booked.get(`pay:${row.payment_id}:capture`) ?? null,
+        feeMinor: row.fee_minor,
+        // A late success is SUCCEEDED (after_expiry): it was booked like any other.
+        status: row.status,
+      })),
+      ...payouts.map((row): InternalLine => ({
+        reference: row.provider_reference!,
+        internalId: row.payout_id,
+        kind: 'disbursement',
+        ledgerMinor: booked.get(`payout:${row.payout_id}:post`) ?? null,
+        feeMinor: row.fee_minor,
+        status: row.status === 'APPROVED' || row.status === 'REQUESTED' ? 'PENDING' : row.status,
+      })),
+    ];
+  }
+
+  async function providerLines(provider: ProviderName, from: Date, to: Date): Promise<ProviderLine[]> {
+    // Statements are by day: ask for whole days, keep the lines inside the period.
+    const history = await router.history(provider, { from, to });
+    return history
+      .filter((row) => row.at >= from && row.at < to)
+      .slice(0, MAX_LINES)
+      .map((row) => ({ reference: row.providerReference, kind: row.kind, amountMinor: row.amountMinor, feeMinor: row.feeMinor, status: row.status }));
+  }
+
+  async function run(input: { provider: ProviderName; from: Date; to: Date; requestedBy: string }): Promise<string> {
+    if (!(input.to > input.from) || input.to.getTime() - input.from.getTime() > MAX_PERIOD_MS)
+      throw new HttpProblem(422, 'invalid_period', 'A run covers a period of at most 31 days, from before to.');
+    const runId = randomUUID();
+    await db.insertInto('reconciliation_runs').values({ run_id: runId, provider: input.provider, period_from: input.from, period_to: input.to, status: 'running', counts: '{}', requested_by: input.requestedBy, error: null, completed_at: null }).execute();
+    try {
+      await options.ledgerCaughtUp();
+      const [theirs, ours] = await Promise.all([providerLines(input.provider, input.from, input.to), internalLines(input.provider, input.from, input.to)]);
+      const items = reconcile(theirs, ours, { toleranceMinor: FEE_TOLERANCE_MINOR });
+      const counts: Record<string, number> = {};
+      for (const item of items) counts[item.status] = (counts[item.status] ?? 0) + 1;
+      await db.transaction().execute(async (trx) => {
+        for (let start = 0; start < items.length; start += ITEM_PAGE) {
+          await trx.insertInto('reconciliation_items').values(items.slice(start, start + ITEM_PAGE).map((item, index) => ({
+            run_id: runId,
+            item_no: start + index + 1,
+            status: item.status,
+            kind: item.kind,
+            provider_reference: item.reference,
+            internal_id: item.internalId,
+            provider_amount_minor: item.providerAmountMinor,
+            ledger_amount_minor: item.ledgerAmountMinor,
+            provider_fee_minor: item.providerFeeMinor,
+            provider_status: item.providerStatus,
+            internal_status: item.internalStatus,
+            detail: item.detail,
+            resolved_at: null,
+            resolved_by: null,
+            resolution_reason: null,
+            resolution_transfer_id: null,
+          }))).execute();
+        }
+        await trx.updateTable('reconciliation_runs').set({ status: 'completed', counts: JSON.stringify(counts), completed_at: now() }).where('run_id', '=', runId).execute();
+      });
+    } catch (error) {
+      await db.updateTable('reconciliation_runs').set({ status: 'failed', error: (error as Error).message.slice(0, 500), completed_at: now() }).where('run_id', '=', runId).execute();
+      if (isProviderError(error)) throw providerErrorToProblem(error);
+      throw error;
+    }
+    return runId;
+  }
+
+  async function get(runId: string, query: { onlyExceptions?: boolean; limit?: number; afterItem?: number } = {}) {
+    const runRow = await db.selectFrom('reconciliation_runs').selectAll().where('run_id', '=', runId).executeTakeFirst();
+    if (runRow === undefined) throw new HttpProblem(404, 'reconciliation_run_not_found', 'There is no such reconciliation run.');
+    const limit = Math.min(Math.max(query.limit ?? 100, 1), ITEM_PAGE);
+    let items = db.selectFrom('reconciliation_items').selectAll().where('run_id', '=', runId).where('item_no', '>', query.afterItem ?? 0);
+    if (query.onlyExceptions === true) items = items.where('status', 'in', [...EXCEPTION_STATUSES]);
+    const rows = await items.orderBy('item_no').limit(limit + 1).execute();
+    return { run: runRow, items: rows.slice(0, limit), more: rows.length > limit };
+  }
+
+  /** The corrective transfer for an exception: moves the clearing account to what the provider says. */
+  function correction(item: { status: string; kind: string; provider_amount_minor: bigint | null; ledger_amount_minor: bigint | null; provider_fee_minor: bigint | null }): bigint {
+    const provider = item.provider_amount_minor ?? 0n;
+    const booked = item.ledger_amount_minor ?? 0n;
+    const sign = item.kind === 'collection' ? 1n : -1n; // collections raise the clearing balance, payouts lower it
+    switch (item.status as ReconciliationStatus) {
+      case 'MISSING_IN_LEDGER':
+      case 'DUPLICATE':
+        return sign * provider;
+      case 'MISSING_AT_PROVIDER':
+        return -sign * booked;
+      case 'AMOUNT_MISMATCH':
+        return sign * (provider - booked) !== 0n ? sign * (provider - booked) : -(item.provider_fee_minor ?? 0n);
+      case 'STATUS_MISMATCH':
+        return booked > 0n ? -sign * booked : sign * provider;
+      default:
+        throw new HttpProblem(409, 'nothing_to_resolve', `A ${item.status} item needs no correction.`);
+    }
+  }
+
+  async function resolve(input: { runId: string; itemNo: number; reason: string; adminId: string }) {
+    const run = await db.selectFrom('reconciliation_runs').select('provider').where('run_id', '=', input.runId).executeTakeFirst();
+    const item = await db.selectFrom('reconciliation_items').selectAll().where('run_id', '=', input.runId).where('item_no', '=', input.itemNo).executeTakeFirst();
+    if (run === undefined || item === undefined) throw new HttpProblem(404, 'reconciliation_item_not_found', 'There is no such item.');
+    if (item.resolved_at !== null) throw new HttpProblem(409, 'already_resolved', 'This item was already resolved.');
+    const delta = correction(item);
+    const clearing = providerClearingId(run.provider as ProviderName, 'XAF');
+    const transferId = `recon:${input.runId}:${input.itemNo}`;
+    if (delta !== 0n) {
+      const transfer: Transfer = {
+        id: transferId,
+        debitAccountId: delta > 0n ? clearing : worldId('XAF'),
+        creditAccountId: delta > 0n ? worldId('XAF') : clearing,
+        amountMinor: delta > 0n ? delta : -delta,
+        currency: 'XAF',
+        code: 'adjustment',
+        flags: {},
+        userData: { runId: input.runId, item: String(input.itemNo), reason: input.reason.slice(0, 128) },
+      };
+      const refusal = await submitAll(options.ledger, [transfer]);
+      if (refusal !== null) throw new LedgerRefusal(refusal);
+    }
+    const updated = await db.updateTable('reconciliation_items')
+      .set({ resolved_at: now(), resolved_by: input.adminId, resolution_reason: input.reason, resolution_transfer_id: delta === 0n ? null : transferId })
+      .where('run_id', '=', input.runId).where('item_no', '=', input.itemNo).where('resolved_at', 'is', null).returningAll().executeTakeFirst();
+    if (updated === undefined) throw new HttpProblem(409, 'already_resolved', 'This item was already resolved.');
+    await options.audit({ action: 'reconciliation.resolved', actor: { kind: 'user', userId: input.adminId }, resource: `reconciliation:${input.runId}:${input.itemNo}`, newValue: { status: item.status, correctionMinor: Number(delta), reason: input.reason } });
+    return updated;
+  }
+
+  async function csv(runId: string): Promise<string> {
+    const header = 'item_no,status,kind,provider_reference,internal_id,provider_amount_minor,ledger_amount_minor,provider_fee_minor,provider_status,internal_status,detail,resolved_at,resolution_reason,resolution_transfer_id';
+    const lines = [header];
+    for (let after = 0; ;) {
+      const page = await get(runId, { afterItem: after, limit: ITEM_PAGE });
+      for (const item of page.items) {
+        lines.push([item.item_no, item.status, item.kind, item.provider_reference, item.internal_id, item.provider_amount_minor, item.ledger_amount_minor, item.provider_fee_minor, item.provider_status, item.internal_status, item.detail, item.resolved_at?.toISOString(), item.resolution_reason, item.resolution_transfer_id].map(csvCell).join(','));
+      }
+      if (!page.more) break;
+      after = page.items.at(-1)!.item_no;
+    }
+    return `${lines.join('\r\n')}\r\n`;
+  }
+
+  function defineJobs(): void {
+    options.queue.define<{ provider: ProviderName; from: string; to: string }>({
+      queue: RECONCILIATION_QUEUE,
+      concurrency: 1,
+      attempts: 3,
+      backoffMs: 60_000,
+      handler: async (data) => void (await run({ provider: data.provider, from: new Date(data.from), to: new Date(data.to), requestedBy: 'system' })),
+    });
+  }
+
+  /** Nightly: yesterday (Douala day) for every provider with a statement API. */
+  async function enqueueNightly(at: Date, providers: ProviderName[]): Promise<void> {
+    const dayStart = new Date(Math.floor((at.getTime() + 3_600_000) / 86_400_000) * 86_400_000 - 3_600_000);
+    const from = new Date(dayStart.getTime() - 86_400_000);
+    for (const provider of providers) {
+      await options.queue.enqueue(RECONCILIATION_QUEUE, { provider, from: from.toISOString(), to: dayStart.toISOString() }, { jobId: `recon-${provider}-${from.toISOString().slice(0, 10)}` });
+    }
+    logger.info({ providers, from: from.toISOString() }, 'nightly reconciliation queued');
+  }
+
+  return { run, get, resolve, csv, defineJobs, enqueueNightly };
+}
+
+export function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const text = typeof value === 'bigint' ? value.toString() : String(value);
+  // Quote, and defuse spreadsheet formulas in text cells.
+  const safe = /^[=+\-@]/.test(text) && !/^-?\d+$/.test(text) ? `'${text}` : text;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+export type Reconciliation = ReturnType<typeof createReconciliation>;

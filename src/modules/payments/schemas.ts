@@ -1,0 +1,197 @@
+import Type from 'typebox';
+
+/** TypeBox schemas of the payments routes (the OpenAPI document). Amounts are integer minor units. */
+const Minor = (description: string, minimum = 0) => Type.Integer({ minimum, maximum: Number.MAX_SAFE_INTEGER, description });
+const Currency = Type.Union([Type.Literal('XAF'), Type.Literal('USD')], { description: 'XAF or USD: separate wallets, never converted' });
+const Phone = Type.String({ minLength: 9, maxLength: 20, description: 'an MTN or Orange Cameroon number, e.g. +237670001234' });
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+const Iso = Type.String({ format: 'date-time' });
+
+export const CurrencyQuery = Type.Object({ currency: Type.Optional(Currency) }, { additionalProperties: false });
+export const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+export const UserParams = Type.Object({ userId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
+
+export const WalletSchema = Type.Object({
+  currency: Currency,
+  status: Type.Union([Type.Literal('active'), Type.Literal('frozen')]),
+  balanceMinor: Type.Integer(),
+  availableMinor: Type.Integer(),
+  heldMinor: Type.Integer(),
+  limits: Type.Object({ dailyMinor: Type.Integer(), monthlyMinor: Type.Integer(), spentTodayMinor: Type.Integer(), spentThisMonthMinor: Type.Integer() }),
+  autoTopUp: Type.Object({ enabled: Type.Boolean(), thresholdMinor: Nullable(Type.Integer()), amountMinor: Nullable(Type.Integer()) }),
+});
+
+export const TransactionsQuery = Type.Object(
+  {
+    currency: Type.Optional(Currency),
+    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    category: Type.Optional(Type.Union(['food', 'delivery', 'tips', 'refunds', 'top-ups', 'other'].map((value) => Type.Literal(value)))),
+  },
+  { additionalProperties: false },
+);
+
+export const TransactionsSchema = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      transferId: Type.String(),
+      category: Type.String(),
+      direction: Type.Union([Type.Literal('in'), Type.Literal('out')]),
+      amountMinor: Type.Integer(),
+      currency: Type.String(),
+      orderId: Nullable(Type.String()),
+      at: Iso,
+    }),
+  ),
+  nextCursor: Nullable(Type.String()),
+});
+
+export const TopUpBody = Type.Object(
+  { amountMinor: Minor('XAF to add (100-500000)', 100), phone: Phone },
+  { additionalProperties: false },
+);
+
+export const PaymentSchema = Type.Object({
+  paymentId: Type.String(),
+  status: Type.String(),
+  purpose: Type.String(),
+  orderId: Nullable(Type.String()),
+  amountMinor: Type.Integer(),
+  currency: Type.String(),
+  provider: Nullable(Type.String()),
+  operator: Nullable(Type.String()),
+  ussdCode: Nullable(Type.String()),
+  failureReason: Nullable(Type.String()),
+  afterExpiry: Type.Boolean(),
+  createdAt: Nullable(Type.String()),
+  expiresAt: Nullable(Type.String()),
+});
+
+export const TopUpSchema = Type.Object({ payment: PaymentSchema, ussdCode: Nullable(Type.String()), instructions: Type.String() });
+
+export const WalletSettingsBody = Type.Object(
+  {
+    currency: Type.Optional(Currency),
+    dailyLimitMinor: Type.Optional(Minor('a lower daily limit', 1)),
+    monthlyLimitMinor: Type.Optional(Minor('a lower monthly limit', 1)),
+    autoTopUp: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Boolean(),
+          thresholdMinor: Type.Optional(Minor('top up when the available balance falls below this', 1)),
+          amountMinor: Type.Optional(Minor('how much each automatic top-up collects', 100)),
+          phone: Type.Optional(Phone),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const WalletPaymentBody = Type.Object({ orderId: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
+export const WalletPaymentSchema = Type.Object({ orderId: Type.String(), paidMinor: Type.Integer(), wallet: WalletSchema });
+
+export const FreezeBody = Type.Object(
+  { frozen: Type.Boolean(), reason: Type.String({ minLength: 3, maxLength: 500 }), currency: Type.Optional(Currency) },
+  { additionalProperties: false },
+);
+
+export const WebhookAnswer = Type.Object({ received: Type.Boolean(), applied: Type.Boolean() });
+
+export const PayoutBody = Type.Object(
+  {
+    payeeKind: Type.Union([Type.Literal('restaurant'), Type.Literal('driver')]),
+    restaurantId: Type.Optional(Type.String({ format: 'uuid' })),
+    amountMinor: Minor('XAF to pay out (at most the available balance)', 1),
+  },
+  { additionalProperties: false },
+);
+
+export const PayoutSchema = Type.Object({
+  payoutId: Type.String(),
+  payeeKind: Type.String(),
+  payeeId: Type.String(),
+  amountMinor: Type.Integer(),
+  currency: Type.String(),
+  phone: Type.String({ description: 'masked' }),
+  status: Type.String(),
+  automatic: Type.Boolean(),
+  provider: Nullable(Type.String()),
+  feeMinor: Nullable(Type.Integer()),
+  failureReason: Nullable(Type.String()),
+  createdAt: Iso,
+  updatedAt: Iso,
+});
+
+export const PayoutListQuery = Type.Object(
+  { payeeKind: Type.Union([Type.Literal('restaurant'), Type.Literal('driver')]), restaurantId: Type.Optional(Type.String({ format: 'uuid' })) },
+  { additionalProperties: false },
+);
+export const PayoutListSchema = Type.Object({ availableMinor: Type.Integer(), items: Type.Array(PayoutSchema) });
+
+export const PayoutSettingsBody = Type.Object(
+  {
+    payeeKind: Type.Union([Type.Literal('restaurant'), Type.Literal('driver')]),
+    restaurantId: Type.Optional(Type.String({ format: 'uuid' })),
+    autoEnabled: Type.Boolean(),
+    minimumMinor: Minor('pay out automatically once the available balance reaches this', 500),
+  },
+  { additionalProperties: false },
+);
+
+export const CommissionBody = Type.Object(
+  {
+    rate: Type.Union([Type.String({ pattern: '^(0(\\.\\d{1,6})?|1(\\.0{1,6})?)$', description: 'a rate in [0, 1], e.g. "0.08"' }), Type.Null()]),
+    reason: Type.String({ minLength: 3, maxLength: 500 }),
+  },
+  { additionalProperties: false },
+);
+
+export const ReconciliationRunBody = Type.Object(
+  { provider: Type.Union([Type.Literal('campay'), Type.Literal('mtn_momo')]), from: Iso, to: Iso },
+  { additionalProperties: false },
+);
+
+const ItemSchema = Type.Object({
+  itemNo: Type.Integer(),
+  status: Type.String(),
+  kind: Type.String(),
+  providerReference: Nullable(Type.String()),
+  internalId: Nullable(Type.String()),
+  providerAmountMinor: Nullable(Type.Integer()),
+  ledgerAmountMinor: Nullable(Type.Integer()),
+  providerFeeMinor: Nullable(Type.Integer()),
+  providerStatus: Nullable(Type.String()),
+  internalStatus: Nullable(Type.String()),
+  detail: Nullable(Type.String()),
+  resolvedAt: Nullable(Type.String()),
+  resolutionReason: Nullable(Type.String()),
+  resolutionTransferId: Nullable(Type.String()),
+});
+
+export const ReconciliationRunSchema = Type.Object({
+  runId: Type.String(),
+  provider: Type.String(),
+  from: Iso,
+  to: Iso,
+  status: Type.String(),
+  counts: Type.Record(Type.String(), Type.Integer()),
+  error: Nullable(Type.String()),
+  items: Type.Array(ItemSchema),
+  nextAfter: Nullable(Type.Integer()),
+});
+
+export const ReconciliationRunQuery = Type.Object(
+  { exceptionsOnly: Type.Optional(Type.Boolean()), after: Type.Optional(Type.Integer({ minimum: 0 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) },
+  { additionalProperties: false },
+);
+export const ResolveParams = Type.Object({ id: Type.String({ format: 'uuid' }), itemNo: Type.Integer({ minimum: 1 }) });
+export const ResolveBody = Type.Object({ reason: Type.String({ minLength: 3, maxLength: 500 }) }, { additionalProperties: false });
+export { ItemSchema as ReconciliationItemSchema };
+
+export const PeriodQuery = Type.Object({ from: Iso, to: Iso }, { additionalProperties: false });
+export const EarningsQuery = Type.Object(
+  { from: Iso, to: Iso, period: Type.Optional(Type.Union([Type.Literal('day'), Type.Literal('week'), Type.Literal('month')])) },
+  { additionalProperties: false },
+);

@@ -1,0 +1,174 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** The payments context's tables (migration 2026-11-25T1600_payments). */
+type Int8 = ColumnType<bigint, bigint | string | number, bigint | string | number>;
+type NullableInt8 = ColumnType<bigint | null, bigint | string | number | null, bigint | string | number | null>;
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null, Date | string | null>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface PaymentAttemptsTable {
+  payment_id: string;
+  user_id: string;
+  purpose: 'topup' | 'order';
+  order_id: string | null;
+  amount_minor: Int8;
+  currency: string;
+  operator: string;
+  provider: string;
+  provider_reference: string;
+  status: 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'EXPIRED';
+  received_minor: NullableInt8;
+  fee_minor: NullableInt8;
+  failure_reason: string | null;
+  after_expiry: Generated<boolean>;
+  idempotency_key: string;
+  revision: Int8;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  updated_at: Generated<Date>;
+  settled_at: NullableTimestamp;
+}
+
+export interface WalletsTable {
+  user_id: string;
+  currency: 'XAF' | 'USD';
+  status: Generated<'active' | 'frozen'>;
+  frozen_reason: string | null;
+  frozen_by: string | null;
+  frozen_at: NullableTimestamp;
+  daily_limit_minor: Int8;
+  monthly_limit_minor: Int8;
+  auto_topup_enabled: Generated<boolean>;
+  auto_topup_threshold_minor: NullableInt8;
+  auto_topup_amount_minor: NullableInt8;
+  auto_topup_phone: string | null;
+  auto_topup_last_at: NullableTimestamp;
+  updated_at: Generated<Date>;
+}
+
+export interface WalletSpendingTable {
+  user_id: string;
+  currency: string;
+  period: string;
+  spent_minor: Int8;
+}
+
+export interface OrderSettlementsTable {
+  order_id: string;
+  restaurant_id: string;
+  driver_id: string | null;
+  customer_id: string;
+  currency: string;
+  outcome: 'released' | 'refunded' | 'resolved';
+  escrow_minor: Int8;
+  subtotal_minor: Int8;
+  commission_rate: string;
+  commission_tier: string;
+  commission_minor: Int8;
+  restaurant_share_minor: Int8;
+  driver_fee_minor: Int8;
+  tip_minor: Int8;
+  delivery_margin_minor: Int8;
+  tax_minor: Int8;
+  refund_minor: Int8;
+  settled_at: Timestamp;
+}
+
+export interface RestaurantCommissionOverridesTable {
+  restaurant_id: string;
+  rate: string;
+  reason: string;
+  set_by: string;
+  set_at: Generated<Date>;
+}
+
+export interface RestaurantCommissionClockTable {
+  restaurant_id: string;
+  first_settled_at: Timestamp;
+  completed_orders: Generated<number>;
+}
+
+export type PayoutStatus = 'REQUESTED' | 'APPROVED' | 'PROCESSING' | 'SUCCEEDED' | 'FAILED';
+
+export interface PayoutsTable {
+  payout_id: string;
+  payee_kind: 'restaurant' | 'driver';
+  payee_id: string;
+  requested_by: string;
+  amount_minor: Int8;
+  currency: string;
+  phone: string;
+  status: PayoutStatus;
+  automatic: Generated<boolean>;
+  provider: string | null;
+  provider_reference: string | null;
+  fee_minor: NullableInt8;
+  failure_reason: string | null;
+  attempts: Generated<number>;
+  approved_by: string | null;
+  approved_at: NullableTimestamp;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface PayoutSettingsTable {
+  payee_kind: 'restaurant' | 'driver';
+  payee_id: string;
+  auto_enabled: Generated<boolean>;
+  minimum_minor: Int8;
+  updated_by: string;
+  updated_at: Generated<Date>;
+}
+
+export interface ReconciliationRunsTable {
+  run_id: string;
+  provider: string;
+  period_from: Timestamp;
+  period_to: Timestamp;
+  status: 'running' | 'completed' | 'failed';
+  counts: Json<Record<string, number>>;
+  requested_by: string;
+  error: string | null;
+  created_at: Generated<Date>;
+  completed_at: NullableTimestamp;
+}
+
+export interface ReconciliationItemsTable {
+  run_id: string;
+  item_no: number;
+  status: string;
+  kind: string;
+  provider_reference: string | null;
+  internal_id: string | null;
+  provider_amount_minor: NullableInt8;
+  ledger_amount_minor: NullableInt8;
+  provider_fee_minor: NullableInt8;
+  provider_status: string | null;
+  internal_status: string | null;
+  detail: string | null;
+  resolved_at: NullableTimestamp;
+  resolved_by: string | null;
+  resolution_reason: string | null;
+  resolution_transfer_id: string | null;
+}
+
+export interface PaymentsReactorCheckpointsTable {
+  name: string;
+  position: string;
+  updated_at: Generated<Date>;
+}
+
+export interface PaymentTables {
+  payment_attempts: PaymentAttemptsTable;
+  wallets: WalletsTable;
+  wallet_spending: WalletSpendingTable;
+  order_settlements: OrderSettlementsTable;
+  restaurant_commission_overrides: RestaurantCommissionOverridesTable;
+  restaurant_commission_clock: RestaurantCommissionClockTable;
+  payouts: PayoutsTable;
+  payout_settings: PayoutSettingsTable;
+  reconciliation_runs: ReconciliationRunsTable;
+  reconciliation_items: ReconciliationItemsTable;
+  payments_reactor_checkpoints: PaymentsReactorCheckpointsTable;
+}

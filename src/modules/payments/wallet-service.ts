@@ -1,0 +1,317 @@
+/**
+ * Customer wallets: one ledger account per user and currency (`wallet:customer:<userId>:XAF|USD`,
+ * never converted into each other), with state beside it (frozen by an admin, spending limits,
+ * auto top-up). Balances always come from the ledger writer; the statement comes from the
+ * ledger's `ledger_entries` projection.
+ */
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import { customerWalletId, orderEscrowId, type Currency, type Transfer } from '../../../ledger/rules/index.js';
+import type { Db } from '../../db/database.js';
+import { HttpProblem } from '../../http/problem.js';
+import type { AuditFunction } from '../identity/index.js';
+import { decodeCursor, doualaPeriods, encodeCursor } from './ids.js';
+import { accepted, linked, type LedgerPort } from './ledger-port.js';
+import type { PaymentsService } from './payments-service.js';
+
+export const WALLET_CURRENCIES = ['XAF', 'USD'] as const;
+export type WalletCurrency = (typeof WALLET_CURRENCIES)[number];
+export const WALLET_CATEGORIES = ['food', 'delivery', 'tips', 'refunds', 'top-ups', 'other'] as const;
+export type WalletCategory = (typeof WALLET_CATEGORIES)[number];
+const MAX_PAGE = 100;
+/** An automatic top-up waits at least this long after the previous one. */
+const AUTO_TOPUP_SPACING_MS = 60 * 60_000;
+const AUTO_TOPUP_BATCH = 200;
+
+export interface WalletLimitsConfig {
+  dailyLimitXaf: bigint;
+  monthlyLimitXaf: bigint;
+}
+
+/** USD limits in cents; no conversion from XAF's, on purpose. */
+const USD_LIMITS = { daily: 100_000n, monthly: 500_000n };
+
+export interface WalletSummary {
+  currency: WalletCurrency;
+  status: 'active' | 'frozen';
+  balanceMinor: bigint;
+  availableMinor: bigint;
+  heldMinor: bigint;
+  limits: { dailyMinor: bigint; monthlyMinor: bigint; spentTodayMinor: bigint; spentThisMonthMinor: bigint };
+  autoTopUp: { enabled: boolean; thresholdMinor: bigint | null; amountMinor: bigint | null };
+}
+
+export type OrderPricing = { subtotalMinor: number; discountMinor: number; deliveryFeeMinor: number; taxMinor: number; tipMinor: number; totalMinor: number };
+
+export type WalletPaymentResult = { ok: true } | { ok: false; code: 'insufficient_funds' | 'wallet_frozen' | 'limit_exceeded'; detail: string };
+
+export interface WalletServiceOptions {
+  db: Db;
+  ledger: LedgerPort;
+  logger: Logger;
+  audit: AuditFunction;
+  limits: WalletLimitsConfig;
+  payments: () => PaymentsService;
+  now?: () => Date;
+}
+
+/** What a wallet payment of an order puts in escrow, by category (they sum to the total). */
+export function paymentParts(pricing: OrderPricing): { category: WalletCategory; amountMinor: bigint }[] {
+  const food = BigInt(pricing.subtotalMinor - pricing.discountMinor + pricing.taxMinor);
+  const parts = [
+    { category: 'food' as const, amountMinor: food },
+    { category: 'delivery' as const, amountMinor: BigInt(pricing.deliveryFeeMinor) },
+    { category: 'tips' as const, amountMinor: BigInt(pricing.tipMinor) },
+  ].filter((part) => part.amountMinor > 0n);
+  const sum = parts.reduce((total, part) => total + part.amountMinor, 0n);
+  if (sum !== BigInt(pricing.totalMinor)) throw new RangeError(`payment parts ${sum} do not make the total ${pricing.totalMinor}`);
+  return parts;
+}
+
+export function createWalletService(options: WalletServiceOptions) {
+  const { db, ledger } = options;
+  const now = options.now ?? (() => new Date());
+
+  function defaults(currency: WalletCurrency) {
+    return currency === 'XAF'
+      ? { daily: options.limits.dailyLimitXaf, monthly: options.limits.monthlyLimitXaf }
+      : USD_LIMITS;
+  }
+
+  async function ensure(userId: string, currency: WalletCurrency) {
+    const limits = defaults(currency);
+    await db.insertInto('wallets')
+      .values({ user_id: userId, currency, frozen_reason: null, frozen_by: null, frozen_at: null, daily_limit_minor: limits.daily, monthly_limit_minor: limits.monthly, auto_topup_threshold_minor: null, auto_topup_amount_minor: null, auto_topup_phone: null, auto_topup_last_at: null })
+      .onConflict((conflict) => conflict.columns(['user_id', 'currency']).doNothing())
+      .execute();
+    return db.selectFrom('wallets').selectAll().where('user_id', '=', userId).where('currency', '=', currency).executeTakeFirstOrThrow();
+  }
+
+  async function summary(userId: string, currency: WalletCurrency): Promise<WalletSummary> {
+    const [wallet, account] = await Promise.all([ensure(userId, currency), ledger.account(customerWalletId(userId, currency))]);
+    const periods = doualaPeriods(now());
+    const spent = await db.selectFrom('wallet_spending').select(['period', 'spent_minor'])
+      .where('user_id', '=', userId).where('currency', '=', currency).where('period', 'in', [periods.day, periods.month]).execute();
+    const spentOf = (period: string) => spent.find((row) => row.period === period)?.spent_minor ?? 0n;
+    const balance = account === null ? 0n : account.creditsPosted - account.debitsPosted;
+    const held = account?.debitsPending ?? 0n;
+    return {
+      currency,
+      status: wallet.status,
+      balanceMinor: balance,
+      availableMinor: balance - held,
+      heldMinor: held,
+      limits: { dailyMinor: wallet.daily_limit_minor, monthlyMinor: wallet.monthly_limit_minor, spentTodayMinor: spentOf(periods.day), spentThisMonthMinor: spentOf(periods.month) },
+      autoTopUp: { enabled: wallet.auto_topup_enabled, thresholdMinor: wallet.auto_topup_threshold_minor, amountMinor: wallet.auto_topup_amount_minor },
+    };
+  }
+
+  /**
+   * Counts `amountMinor` against today's and this month's limit atomically (a conditional
+   * upsert per period, in one transaction), so parallel payments cannot pass a limit together.
+   */
+  async function reserve(userId: string, currency: WalletCurrency, amountMinor: bigint, prefix: '' | 'T'): Promise<boolean> {
+    const wallet = await ensure(userId, currency);
+    const periods = doualaPeriods(now());
+    const checks: [string, bigint][] = [[`${prefix}${periods.day}`, wallet.daily_limit_minor], [`${prefix}${periods.month}`, wallet.monthly_limit_minor]];
+    if (checks.some(([, limit]) => amountMinor > limit)) return false;
+    try {
+      await db.transaction().execute(async (trx) => {
+        for (const [period, limit] of checks) {
+          const row = await sql<{ spent_minor: bigint }>`
+            INSERT INTO wallet_spending AS s (user_id, currency, period, spent_minor) VALUES (${userId}, ${currency}, ${period}, ${amountMinor.toString()}::int8)
+            ON CONFLICT (user_id, currency, period) DO UPDATE SET spent_minor = s.spent_minor + excluded.spent_minor
+            WHERE s.spent_minor + excluded.spent_minor <= ${limit.toString()}::int8
+            RETURNING spent_minor`.execute(trx);
+          if (row.rows.length === 0) throw new LimitReached();
+        }
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof LimitReached) return false;
+      throw error;
+    }
+  }
+
+  async function release(userId: string, currency: WalletCurrency, amountMinor: bigint, prefix: '' | 'T'): Promise<void> {
+    const periods = doualaPeriods(now());
+    await db.updateTable('wallet_spending')
+      .set((eb) => ({ spent_minor: sql`greatest(${eb.ref('spent_minor')} - ${amountMinor.toString()}::int8, 0)` }))
+      .where('user_id', '=', userId).where('currency', '=', currency)
+      .where('period', 'in', [`${prefix}${periods.day}`, `${prefix}${periods.month}`])
+      .execute();
+  }
+
+  /** Checks and counts a top-up against the limits before a collection starts (422 when over). */
+  async function admitTopUp(userId: string, currency: WalletCurrency, amountMinor: bigint): Promise<void> {
+    const wallet = await ensure(userId, currency);
+    if (wallet.status === 'frozen') throw new HttpProblem(422, 'wallet_frozen', 'This wallet is frozen; contact support.');
+    if (!(await reserve(userId, currency, amountMinor, 'T')))
+      throw new HttpProblem(422, 'wallet_limit_exceeded', 'This top-up would pass your daily or monthly limit.');
+  }
+
+  /**
+   * Pays an order's total from the wallet into its escrow: one linked chain (food, delivery,
+   * tips) so the statement shows categories; the ledger refuses it whole when the balance is
+   * short (the wallet may never go below zero), and then nothing has changed.
+   */
+  async function payOrder(input: { userId: string; orderId: string; currency: WalletCurrency; pricing: OrderPricing }): Promise<WalletPaymentResult> {
+    const wallet = await ensure(input.userId, input.currency);
+    if (wallet.status === 'frozen') return { ok: false, code: 'wallet_frozen', detail: 'This wallet is frozen.' };
+    const total = BigInt(input.pricing.totalMinor);
+    if (!(await reserve(input.userId, input.currency, total, ''))) {
+      return { ok: false, code: 'limit_exceeded', detail: 'This payment would pass your daily or monthly spending limit.' };
+    }
+    const walletId = customerWalletId(input.userId, input.currency);
+    const escrow = orderEscrowId(input.orderId, input.currency);
+    const transfers: Transfer[] = paymentParts(input.pricing).map((part) => ({
+      id: `wallet-pay:${input.orderId}:${part.category}`,
+      debitAccountId: walletId,
+      creditAccountId: escrow,
+      amountMinor: part.amountMinor,
+      currency: input.currency as Currency,
+      code: part.category === 'tips' ? 'tip' : 'payment_capture',
+      flags: {},
+      userData: { orderId: input.orderId, userId: input.userId, category: part.category },
+    }));
+    let outcomes;
+    try {
+      outcomes = await ledger.submit(linked(transfers));
+    } catch (error) {
+      await release(input.userId, input.currency, total, '');
+      throw error;
+    }
+    if (outcomes.every((outcome) => outcome.result === 'exists')) await release(input.userId, input.currency, total, '');
+    if (outcomes.every(accepted)) return { ok: true };
+    await release(input.userId, input.currency, total, '');
+    const short = outcomes.some((outcome) => outcome.result === 'exceeds_credits');
+    return short
+      ? { ok: false, code: 'insufficient_funds', detail: 'The wallet balance is too low for this order.' }
+      : { ok: false, code: 'insufficient_funds', detail: `The ledger refused the payment (${outcomes.find((outcome) => !accepted(outcome))?.result}).` };
+  }
+
+  async function setFrozen(userId: string, currency: WalletCurrency, frozen: boolean, reason: string, adminId: string): Promise<void> {
+    const before = await ensure(userId, currency);
+    await db.updateTable('wallets')
+      .set({ status: frozen ? 'frozen' : 'active', frozen_reason: frozen ? reason : null, frozen_by: frozen ? adminId : null, frozen_at: frozen ? now() : null, updated_at: now() })
+      .where('user_id', '=', userId).where('currency', '=', currency).execute();
+    await options.audit({
+      action: frozen ? 'wallet.frozen' : 'wallet.unfrozen',
+      actor: { kind: 'user', userId: adminId },
+      subjectUserId: userId,
+      resource: `wallet:${userId}:${currency}`,
+      oldValue: { status: before.status },
+      newValue: { status: frozen ? 'frozen' : 'active', reason },
+    });
+  }
+
+  async function updateSettings(userId: string, currency: WalletCurrency, settings: {
+    dailyLimitMinor?: bigint; monthlyLimitMinor?: bigint;
+    autoTopUp?: { enabled: boolean; thresholdMinor?: bigint; amountMinor?: bigint; phone?: string };
+  }): Promise<WalletSummary> {
+    const wallet = await ensure(userId, currency);
+    const platform = defaults(currency);
+    const daily = settings.dailyLimitMinor ?? wallet.daily_limit_minor;
+    const monthly = settings.monthlyLimitMinor ?? wallet.monthly_limit_minor;
+    if (daily > platform.daily || monthly > platform.monthly || daily > monthly)
+      throw new HttpProblem(422, 'invalid_limits', `Limits are at most ${platform.daily} a day and ${platform.monthly} a month, and a day's at most the month's.`);
+    const auto = settings.autoTopUp;
+    if (auto?.enabled === true) {
+      if (currency !== 'XAF') throw new HttpProblem(422, 'auto_topup_currency', 'Automatic top-ups are Mobile Money, in XAF only.');
+      if (auto.thresholdMinor === undefined || auto.amountMinor === undefined || auto.phone === undefined)
+        throw new HttpProblem(400, 'validation_failed', 'An automatic top-up needs thresholdMinor, amountMinor and phone.');
+    }
+    await db.updateTable('wallets').set({
+      daily_limit_minor: daily,
+      monthly_limit_minor: monthly,
+      ...(auto === undefined ? {} : {
+        auto_topup_enabled: auto.enabled,
+        auto_topup_threshold_minor: auto.enabled ? auto.thresholdMinor! : null,
+        auto_topup_amount_minor: auto.enabled ? auto.amountMinor! : null,
+        auto_topup_phone: auto.enabled ? auto.phone! : null,
+      }),
+      updated_at: now(),
+    }).where('user_id', '=', userId).where('currency', '=', currency).execute();
+    return summary(userId, currency);
+  }
+
+  type Cursor = { entryNo: string };
+  const isCursor = (value: unknown): value is Cursor => typeof value === 'object' && value !== null && typeof (value as Cursor).entryNo === 'string' && /^\d{1,19}$/.test((value as Cursor).entryNo);
+
+  /** The wallet's statement, newest first, from the ledger's projection (it may lag a moment). */
+  async function transactions(userId: string, currency: WalletCurrency, query: { cursor?: string; limit?: number; category?: WalletCategory }) {
+    const limit = Math.min(Math.max(query.limit ?? 20, 1), MAX_PAGE);
+    const after = decodeCursor(query.cursor, isCursor);
+    if (query.cursor !== undefined && after === undefined) throw new HttpProblem(400, 'invalid_cursor', 'The cursor is not one this API gave.');
+    const rows = await sql<{ entry_no: bigint; transfer_id: string; code: string; side: string; amount_minor: bigint; timestamp_ns: bigint; user_data: Record<string, string> | null; phase: string }>`
+      SELECT entry_no, transfer_id, code, side, amount_minor, timestamp_ns, user_data, phase FROM ledger_entries
+      WHERE account_id = ${customerWalletId(userId, currency)} AND phase IN ('posted', 'post_pending')
+      ${after === undefined ? sql`` : sql`AND entry_no < ${after.entryNo}::int8`}
+      ${query.category === undefined ? sql`` : sql`AND coalesce(user_data->>'category', '') = ${query.category}`}
+      ORDER BY entry_no DESC LIMIT ${limit + 1}`.execute(db);
+    const page = rows.rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      items: page.map((row) => ({
+        transferId: row.transfer_id,
+        category: categoryOf(row.code, row.user_data),
+        direction: row.side === 'credit' ? ('in' as const) : ('out' as const),
+        amountMinor: BigInt(row.amount_minor),
+        currency,
+        orderId: row.user_data?.orderId ?? null,
+        at: new Date(Number(BigInt(row.timestamp_ns) / 1_000_000n)).toISOString(),
+      })),
+      nextCursor: rows.rows.length > limit && last !== undefined ? encodeCursor({ entryNo: String(last.entry_no) }) : null,
+    };
+  }
+
+  /** Scheduled: starts a Mobile Money top-up for opted-in wallets under their threshold. */
+  async function autoTopUpSweep(): Promise<{ started: number }> {
+    const current = now();
+    const candidates = await db.selectFrom('wallets').selectAll().where('auto_topup_enabled', '=', true).where('status', '=', 'active')
+      .where((eb) => eb.or([eb('auto_topup_last_at', 'is', null), eb('auto_topup_last_at', '<', new Date(current.getTime() - AUTO_TOPUP_SPACING_MS))]))
+      .limit(AUTO_TOPUP_BATCH).execute();
+    let started = 0;
+    for (const wallet of candidates) {
+      const account = await ledger.account(customerWalletId(wallet.user_id, wallet.currency));
+      const available = account?.availableMinor ?? 0n;
+      if (wallet.auto_topup_threshold_minor === null || wallet.auto_topup_amount_minor === null || wallet.auto_topup_phone === null) continue;
+      if (available >= wallet.auto_topup_threshold_minor) continue;
+      try {
+        await topUp(wallet.user_id, wallet.auto_topup_amount_minor, wallet.auto_topup_phone, `auto-topup-${Math.floor(current.getTime() / AUTO_TOPUP_SPACING_MS)}`);
+        started += 1;
+      } catch (error) {
+        options.logger.warn({ err: error, userId: wallet.user_id }, 'automatic top-up could not start');
+      }
+      await db.updateTable('wallets').set({ auto_topup_last_at: current }).where('user_id', '=', wallet.user_id).where('currency', '=', wallet.currency).execute();
+    }
+    return { started };
+  }
+
+  /** A Mobile Money top-up (XAF): counted against the limits, then collected. */
+  async function topUp(userId: string, amountMinor: bigint, phone: string, idempotencyKey: string) {
+    await admitTopUp(userId, 'XAF', amountMinor);
+    try {
+      return await options.payments().initiate({ userId, purpose: { kind: 'topup' }, amountMinor, currency: 'XAF', phone, idempotencyKey, description: 'Recharge portefeuille' });
+    } catch (error) {
+      await release(userId, 'XAF', amountMinor, 'T');
+      throw error;
+    }
+  }
+
+  return { ensure, summary, payOrder, setFrozen, updateSettings, transactions, autoTopUpSweep, topUp };
+}
+
+class LimitReached extends Error {}
+
+export function categoryOf(code: string, userData: Record<string, string> | null): WalletCategory {
+  const declared = userData?.category;
+  if (declared !== undefined && (WALLET_CATEGORIES as readonly string[]).includes(declared)) return declared as WalletCategory;
+  if (code === 'topup') return 'top-ups';
+  if (code === 'refund') return 'refunds';
+  if (code === 'tip') return 'tips';
+  if (code === 'payment_capture') return 'food';
+  return 'other';
+}
+
+export type WalletService = ReturnType<typeof createWalletService>;

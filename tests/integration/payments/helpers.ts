@@ -1,0 +1,63 @@
+import { createServer } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { createTestApp, type TestApp } from '../../helpers/app.js';
+import { authHeader } from '../../helpers/auth.js';
+
+/** A free TCP port on loopback (the simulators post webhooks to the app listening there). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The real app with the in-process simulators (50 ms settlement), listening on loopback so that
+ * the simulators' webhooks reach it, with the real ledger payment port for orders.
+ */
+export async function paymentsTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const port = await freePort();
+  const testApp = await createTestApp({
+    env: {
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+      PAYMENT_SIMULATORS: 'true',
+      PAYMENT_SIMULATOR_DELAY_MS: '50',
+      PAYMENT_POLL_INITIAL_DELAY_MS: '250',
+      ORDERS_PAYMENT_PORT: 'ledger',
+      ...env,
+    },
+  });
+  await testApp.app.listen({ host: '127.0.0.1', port });
+  return testApp;
+}
+
+export const key = (): string => `test-${randomUUID()}`;
+
+export async function until<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (accept(value)) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+export async function topUp(testApp: TestApp, token: string, amountMinor: number, phone: string, idempotencyKey = key()) {
+  return testApp.app.inject({ method: 'POST', url: '/v1/wallet/topups', headers: { ...authHeader(token), 'idempotency-key': idempotencyKey }, payload: { amountMinor, phone } });
+}
+
+export async function wallet(testApp: TestApp, token: string) {
+  const response = await testApp.app.inject({ method: 'GET', url: '/v1/wallet', headers: authHeader(token) });
+  return response.json() as { balanceMinor: number; availableMinor: number; heldMinor: number; status: string };
+}
+
+export async function paymentStatus(testApp: TestApp, token: string, paymentId: string): Promise<string> {
+  const response = await testApp.app.inject({ method: 'GET', url: `/v1/payments/${paymentId}`, headers: authHeader(token) });
+  return (response.json() as { status: string }).status;
+}
