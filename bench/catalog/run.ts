@@ -6,6 +6,7 @@
  * bench/results/http-baseline.json when that file exists (run `npm run bench:http` first).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -43,6 +44,8 @@ function verdict(figures: LoadFigures, goal: { requestsPerSecond: number; latenc
   };
 }
 
+// Other work on the machine skews every figure: the load average is recorded with them.
+const loadAverageAtStart = os.loadavg().map((value) => Math.round(value * 100) / 100);
 const bench = await startBenchApp();
 try {
   const db = bench.services.runtime.database.db;
@@ -96,7 +99,7 @@ try {
   const result = {
     benchmark: 'catalog',
     revision: gitRevision(),
-    machine,
+    machine: { ...machine, loadAverageAtStart, loadAverageAtEnd: os.loadavg().map((value) => Math.round(value * 100) / 100) },
     dataset: { restaurants: fixture.length + demo.length, items: [...fixture, ...demo].reduce((sum, restaurant) => sum + restaurant.items.length, 0), seedMs },
     httpBaseline: reference ?? 'bench/results/http-baseline.json not found: run npm run bench:http first',
     menu: {

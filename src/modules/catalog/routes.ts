@@ -252,8 +252,8 @@ function registerReviewRoutes(root: FastifyInstance, services: Services): void {
     config: { access: CUSTOMER },
     schema: { tags, summary: 'Rate the driver of a completed order (once per order)', params: DriverParams, body: ReviewBody, response: { 201: AnyObject, ...errors } },
   }, async (request, reply) => {
-    reply.code(201);
-    return reviews.rateDriver(callerOf(request), request.params.driverId, request.body);
+    const caller = callerOf(request);
+    return withIdempotency(db, request, reply, { scope: `catalog:driver-rating:${caller.userId}` }, async () => ({ statusCode: 201, body: await reviews.rateDriver(caller, request.params.driverId, request.body) }));
   });
 
   app.get('/v1/drivers/:driverId/rating', {
