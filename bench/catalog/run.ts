@@ -21,7 +21,18 @@ const GOALS = {
   search: { requestsPerSecond: 1_000, latencyP99Ms: 100 },
 };
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
-const SEARCH_TEXTS = ['ndole', 'poulet dg', 'poisson braise', 'soya', 'eru', 'ndolle', 'grilled fish', 'koki', 'beignets haricots', 'achu'];
+const SEARCH_TEXTS = [
+  'ndole',
+  'poulet dg',
+  'poisson braise',
+  'soya',
+  'eru',
+  'ndolle',
+  'grilled fish',
+  'koki',
+  'beignets haricots',
+  'achu',
+];
 const POINTS = [
   { lat: 4.0511, lng: 9.7679 },
   { lat: 4.0614, lng: 9.7335 },
@@ -33,14 +44,25 @@ const POINTS = [
 function baseline(): { requestsPerSecond: number; latencyP99Ms: number; measuredAt?: string } | undefined {
   const file = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'results', 'http-baseline.json');
   if (!existsSync(file)) return undefined;
-  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { figures: LoadFigures; machine?: { measuredAt?: string } };
-  return { requestsPerSecond: parsed.figures.requestsPerSecond, latencyP99Ms: parsed.figures.latencyP99Ms, measuredAt: parsed.machine?.measuredAt };
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as {
+    figures: LoadFigures;
+    machine?: { measuredAt?: string };
+  };
+  return {
+    requestsPerSecond: parsed.figures.requestsPerSecond,
+    latencyP99Ms: parsed.figures.latencyP99Ms,
+    measuredAt: parsed.machine?.measuredAt,
+  };
 }
 
 function verdict(figures: LoadFigures, goal: { requestsPerSecond: number; latencyP99Ms: number }) {
   return {
     goal,
-    met: figures.requestsPerSecond >= goal.requestsPerSecond && figures.latencyP99Ms <= goal.latencyP99Ms && figures.errors === 0 && figures.non2xx === 0,
+    met:
+      figures.requestsPerSecond >= goal.requestsPerSecond &&
+      figures.latencyP99Ms <= goal.latencyP99Ms &&
+      figures.errors === 0 &&
+      figures.non2xx === 0,
   };
 }
 
@@ -50,7 +72,10 @@ const bench = await startBenchApp();
 try {
   const db = bench.services.runtime.database.db;
   const fixture = generateCatalogFixture();
-  const demo = demoRestaurants(['00000000-0000-4000-8000-000000000101', '00000000-0000-4000-8000-000000000102']);
+  const demo = demoRestaurants([
+    '00000000-0000-4000-8000-000000000101',
+    '00000000-0000-4000-8000-000000000102',
+  ]);
   const seededAt = Date.now();
   await insertCatalogFixture(db, [...fixture, ...demo]);
   const seedMs = Date.now() - seededAt;
@@ -59,24 +84,48 @@ try {
   // Payload of the demo menu as a phone receives it (fr and en), and across all demo menus.
   const payload: Record<string, { rawBytes: number; gzipBytes: number; items: number }> = {};
   for (const language of ['fr', 'en']) {
-    const raw = await fetch(`${bench.url}/v1/restaurants/${demoId}/menu`, { headers: { 'accept-language': language, 'accept-encoding': 'identity' } });
+    const raw = await fetch(`${bench.url}/v1/restaurants/${demoId}/menu`, {
+      headers: { 'accept-language': language, 'accept-encoding': 'identity' },
+    });
     const body = Buffer.from(await raw.arrayBuffer());
-    const gz = await fetch(`${bench.url}/v1/restaurants/${demoId}/menu`, { headers: { 'accept-language': language, 'accept-encoding': 'gzip' }, decompress: false } as RequestInit);
+    const gz = await fetch(`${bench.url}/v1/restaurants/${demoId}/menu`, {
+      headers: { 'accept-language': language, 'accept-encoding': 'gzip' },
+      decompress: false,
+    } as RequestInit);
     const wire = Number(gz.headers.get('content-length') ?? gzipSync(body).length);
     const parsed = JSON.parse(body.toString()) as { categories: { items: unknown[] }[] };
-    payload[language] = { rawBytes: body.length, gzipBytes: wire, items: parsed.categories.reduce((sum, category) => sum + category.items.length, 0) };
+    payload[language] = {
+      rawBytes: body.length,
+      gzipBytes: wire,
+      items: parsed.categories.reduce((sum, category) => sum + category.items.length, 0),
+    };
   }
 
-  const menuPaths = fixture.map((restaurant) => ({ method: 'GET' as const, path: `/v1/restaurants/${restaurant.id}/menu` }));
+  const menuPaths = fixture.map((restaurant) => ({
+    method: 'GET' as const,
+    path: `/v1/restaurants/${restaurant.id}/menu`,
+  }));
   const gzipHeaders = { 'accept-encoding': 'gzip', 'accept-language': 'fr' };
   await load({ url: bench.url, requests: menuPaths, headers: gzipHeaders, duration: 2 });
-  const menuOne = await load({ url: `${bench.url}/v1/restaurants/${demoId}/menu`, headers: gzipHeaders, duration: DURATION_S });
-  const menuMany = await load({ url: bench.url, requests: menuPaths, headers: gzipHeaders, duration: DURATION_S });
+  const menuOne = await load({
+    url: `${bench.url}/v1/restaurants/${demoId}/menu`,
+    headers: gzipHeaders,
+    duration: DURATION_S,
+  });
+  const menuMany = await load({
+    url: bench.url,
+    requests: menuPaths,
+    headers: gzipHeaders,
+    duration: DURATION_S,
+  });
 
   // 10 texts × 5 points × 2 radii = 100 distinct searches, each with filters and distance sort.
   const searchPaths = SEARCH_TEXTS.flatMap((text) =>
     POINTS.flatMap((point) =>
-      [8, 15].map((radiusKm) => ({ method: 'GET' as const, path: `/v1/restaurants?q=${encodeURIComponent(text)}&lat=${point.lat}&lng=${point.lng}&radiusKm=${radiusKm}&minRating=3&sort=distance&limit=20` })),
+      [8, 15].map((radiusKm) => ({
+        method: 'GET' as const,
+        path: `/v1/restaurants?q=${encodeURIComponent(text)}&lat=${point.lat}&lng=${point.lng}&radiusKm=${radiusKm}&minRating=3&sort=distance&limit=20`,
+      })),
     ),
   );
   const sample = (await (await fetch(`${bench.url}${searchPaths[0]!.path}`)).json()) as { total: number };
@@ -84,7 +133,14 @@ try {
   bench.services.catalog.search.setCacheTtlMs(0);
   await load({ url: bench.url, requests: searchPaths, duration: 2 });
   const searchCold = await load({ url: bench.url, requests: searchPaths, duration: DURATION_S });
-  const searchColdOpenNow = await load({ url: bench.url, requests: searchPaths.map((request) => ({ ...request, path: `${request.path}&openNow=true&cuisine=cameroonian` })), duration: DURATION_S });
+  const searchColdOpenNow = await load({
+    url: bench.url,
+    requests: searchPaths.map((request) => ({
+      ...request,
+      path: `${request.path}&openNow=true&cuisine=cameroonian`,
+    })),
+    duration: DURATION_S,
+  });
   // Then as deployed: repeated searches served from the 10-second page cache.
   bench.services.catalog.search.setCacheTtlMs(10_000);
   await load({ url: bench.url, requests: searchPaths, duration: 2 });
@@ -95,33 +151,76 @@ try {
     return rows[0]?.server_version ?? 'unknown';
   });
   const reference = baseline();
-  const relative = (figures: LoadFigures) => (reference === undefined ? undefined : Math.round((figures.requestsPerSecond / reference.requestsPerSecond) * 1000) / 1000);
+  const relative = (figures: LoadFigures) =>
+    reference === undefined
+      ? undefined
+      : Math.round((figures.requestsPerSecond / reference.requestsPerSecond) * 1000) / 1000;
   const result = {
     benchmark: 'catalog',
     revision: gitRevision(),
-    machine: { ...machine, loadAverageAtStart, loadAverageAtEnd: os.loadavg().map((value) => Math.round(value * 100) / 100) },
-    dataset: { restaurants: fixture.length + demo.length, items: [...fixture, ...demo].reduce((sum, restaurant) => sum + restaurant.items.length, 0), seedMs },
+    machine: {
+      ...machine,
+      loadAverageAtStart,
+      loadAverageAtEnd: os.loadavg().map((value) => Math.round(value * 100) / 100),
+    },
+    dataset: {
+      restaurants: fixture.length + demo.length,
+      items: [...fixture, ...demo].reduce((sum, restaurant) => sum + restaurant.items.length, 0),
+      seedMs,
+    },
     httpBaseline: reference ?? 'bench/results/http-baseline.json not found: run npm run bench:http first',
     menu: {
-      oneRestaurant: { target: 'GET /v1/restaurants/{demo}/menu (gzip, fr)', figures: menuOne, ...verdict(menuOne, GOALS.menu), ofBaseline: relative(menuOne) },
-      rotating200: { target: 'GET /v1/restaurants/{id}/menu over 200 restaurants (gzip, fr)', figures: menuMany, ...verdict(menuMany, GOALS.menu), ofBaseline: relative(menuMany) },
+      oneRestaurant: {
+        target: 'GET /v1/restaurants/{demo}/menu (gzip, fr)',
+        figures: menuOne,
+        ...verdict(menuOne, GOALS.menu),
+        ofBaseline: relative(menuOne),
+      },
+      rotating200: {
+        target: 'GET /v1/restaurants/{id}/menu over 200 restaurants (gzip, fr)',
+        figures: menuMany,
+        ...verdict(menuMany, GOALS.menu),
+        ofBaseline: relative(menuMany),
+      },
     },
     search: {
-      asDeployed: { target: 'GET /v1/restaurants?q=…&lat&lng&radiusKm&minRating=3&sort=distance&limit=20 (100 distinct searches, page cache on)', sampleTotal: sample.total, figures: search, ...verdict(search, GOALS.search), ofBaseline: relative(search) },
-      postgresEveryRequest: { target: 'the same 100 searches with the page cache off (every request runs the SQL)', figures: searchCold, ...verdict(searchCold, GOALS.search), ofBaseline: relative(searchCold) },
-      postgresPlusOpenNowAndCuisine: { target: 'cache off, plus openNow=true&cuisine=cameroonian', figures: searchColdOpenNow, ...verdict(searchColdOpenNow, GOALS.search), ofBaseline: relative(searchColdOpenNow) },
+      asDeployed: {
+        target:
+          'GET /v1/restaurants?q=…&lat&lng&radiusKm&minRating=3&sort=distance&limit=20 (100 distinct searches, page cache on)',
+        sampleTotal: sample.total,
+        figures: search,
+        ...verdict(search, GOALS.search),
+        ofBaseline: relative(search),
+      },
+      postgresEveryRequest: {
+        target: 'the same 100 searches with the page cache off (every request runs the SQL)',
+        figures: searchCold,
+        ...verdict(searchCold, GOALS.search),
+        ofBaseline: relative(searchCold),
+      },
+      postgresPlusOpenNowAndCuisine: {
+        target: 'cache off, plus openNow=true&cuisine=cameroonian',
+        figures: searchColdOpenNow,
+        ...verdict(searchColdOpenNow, GOALS.search),
+        ofBaseline: relative(searchColdOpenNow),
+      },
     },
     demoMenuPayload: { restaurantId: demoId, restaurant: demo[0]!.name, ...payload },
   };
   const file = writeResult('catalog', result);
-  const line = (name: string, figures: LoadFigures) => `${name}: ${figures.requestsPerSecond} req/s, p50 ${figures.latencyP50Ms} ms, p99 ${figures.latencyP99Ms} ms (errors ${figures.errors}, non-2xx ${figures.non2xx})`;
+  const line = (name: string, figures: LoadFigures) =>
+    `${name}: ${figures.requestsPerSecond} req/s, p50 ${figures.latencyP50Ms} ms, p99 ${figures.latencyP99Ms} ms (errors ${figures.errors}, non-2xx ${figures.non2xx})`;
   console.log(line('menu, one restaurant', menuOne));
   console.log(line('menu, 200 restaurants', menuMany));
   console.log(line('search text+filters+distance (page cache on)', search));
   console.log(line('search text+filters+distance (every request in PostgreSQL)', searchCold));
   console.log(line('search + openNow + cuisine (every request in PostgreSQL)', searchColdOpenNow));
-  for (const [language, size] of Object.entries(payload)) console.log(`demo menu (${language}, ${size.items} items): ${size.rawBytes} B raw, ${size.gzipBytes} B gzip`);
-  if (reference !== undefined) console.log(`http baseline: ${reference.requestsPerSecond} req/s, p99 ${reference.latencyP99Ms} ms`);
+  for (const [language, size] of Object.entries(payload))
+    console.log(
+      `demo menu (${language}, ${size.items} items): ${size.rawBytes} B raw, ${size.gzipBytes} B gzip`,
+    );
+  if (reference !== undefined)
+    console.log(`http baseline: ${reference.requestsPerSecond} req/s, p99 ${reference.latencyP99Ms} ms`);
   console.log(`written to ${file}`);
 } finally {
   await bench.close();

@@ -56,12 +56,20 @@ export async function up(db: Kysely<any>): Promise<void> {
       updated_at timestamptz NOT NULL DEFAULT now()
     )`.execute(db);
   await sql`CREATE INDEX restaurants_owner_idx ON restaurants (owner_id)`.execute(db);
-  await sql`CREATE INDEX restaurants_status_rating_idx ON restaurants (status, rating_average DESC, id)`.execute(db);
-  await sql`CREATE INDEX restaurants_active_location_idx ON restaurants (latitude, longitude) WHERE status = 'active'`.execute(db);
+  await sql`CREATE INDEX restaurants_status_rating_idx ON restaurants (status, rating_average DESC, id)`.execute(
+    db,
+  );
+  await sql`CREATE INDEX restaurants_active_location_idx ON restaurants (latitude, longitude) WHERE status = 'active'`.execute(
+    db,
+  );
   await sql`CREATE INDEX restaurants_cuisines_idx ON restaurants USING gin (cuisines)`.execute(db);
   await sql`CREATE INDEX restaurants_search_vector_idx ON restaurants USING gin (search_vector)`.execute(db);
-  await sql`CREATE INDEX restaurants_search_trgm_idx ON restaurants USING gin (search_text gin_trgm_ops)`.execute(db);
-  await sql`CREATE INDEX restaurants_name_trgm_idx ON restaurants USING gin (catalog_normalize(name) gin_trgm_ops)`.execute(db);
+  await sql`CREATE INDEX restaurants_search_trgm_idx ON restaurants USING gin (search_text gin_trgm_ops)`.execute(
+    db,
+  );
+  await sql`CREATE INDEX restaurants_name_trgm_idx ON restaurants USING gin (catalog_normalize(name) gin_trgm_ops)`.execute(
+    db,
+  );
 
   await sql`
     CREATE TABLE menu_categories (
@@ -75,7 +83,9 @@ export async function up(db: Kysely<any>): Promise<void> {
       created_at timestamptz NOT NULL DEFAULT now(),
       updated_at timestamptz NOT NULL DEFAULT now()
     )`.execute(db);
-  await sql`CREATE INDEX menu_categories_restaurant_idx ON menu_categories (restaurant_id, position)`.execute(db);
+  await sql`CREATE INDEX menu_categories_restaurant_idx ON menu_categories (restaurant_id, position)`.execute(
+    db,
+  );
 
   await sql`
     CREATE TABLE menu_items (
@@ -103,9 +113,13 @@ export async function up(db: Kysely<any>): Promise<void> {
       created_at timestamptz NOT NULL DEFAULT now(),
       updated_at timestamptz NOT NULL DEFAULT now()
     )`.execute(db);
-  await sql`CREATE INDEX menu_items_restaurant_idx ON menu_items (restaurant_id, category_id, position)`.execute(db);
+  await sql`CREATE INDEX menu_items_restaurant_idx ON menu_items (restaurant_id, category_id, position)`.execute(
+    db,
+  );
   await sql`CREATE INDEX menu_items_search_vector_idx ON menu_items USING gin (search_vector)`.execute(db);
-  await sql`CREATE INDEX menu_items_search_trgm_idx ON menu_items USING gin (search_text gin_trgm_ops)`.execute(db);
+  await sql`CREATE INDEX menu_items_search_trgm_idx ON menu_items USING gin (search_text gin_trgm_ops)`.execute(
+    db,
+  );
 
   await sql`
     CREATE TABLE menu_modifier_groups (
@@ -123,8 +137,12 @@ export async function up(db: Kysely<any>): Promise<void> {
       updated_at timestamptz NOT NULL DEFAULT now(),
       CHECK (min_selections <= max_selections)
     )`.execute(db);
-  await sql`CREATE INDEX menu_modifier_groups_item_idx ON menu_modifier_groups (item_id, position)`.execute(db);
-  await sql`CREATE INDEX menu_modifier_groups_restaurant_idx ON menu_modifier_groups (restaurant_id)`.execute(db);
+  await sql`CREATE INDEX menu_modifier_groups_item_idx ON menu_modifier_groups (item_id, position)`.execute(
+    db,
+  );
+  await sql`CREATE INDEX menu_modifier_groups_restaurant_idx ON menu_modifier_groups (restaurant_id)`.execute(
+    db,
+  );
 
   await sql`
     CREATE TABLE restaurant_reviews (
@@ -141,7 +159,9 @@ export async function up(db: Kysely<any>): Promise<void> {
       -- Millisecond precision: the list's keyset cursor round-trips through a JavaScript Date.
       created_at timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now())
     )`.execute(db);
-  await sql`CREATE INDEX restaurant_reviews_list_idx ON restaurant_reviews (restaurant_id, created_at DESC, id DESC)`.execute(db);
+  await sql`CREATE INDEX restaurant_reviews_list_idx ON restaurant_reviews (restaurant_id, created_at DESC, id DESC)`.execute(
+    db,
+  );
 
   await sql`
     CREATE TABLE review_helpful_votes (
@@ -161,7 +181,9 @@ export async function up(db: Kysely<any>): Promise<void> {
       comment text,
       created_at timestamptz NOT NULL DEFAULT now()
     )`.execute(db);
-  await sql`CREATE INDEX driver_ratings_driver_idx ON driver_ratings (driver_id, created_at DESC)`.execute(db);
+  await sql`CREATE INDEX driver_ratings_driver_idx ON driver_ratings (driver_id, created_at DESC)`.execute(
+    db,
+  );
 
   await sql`
     CREATE TABLE driver_rating_summaries (

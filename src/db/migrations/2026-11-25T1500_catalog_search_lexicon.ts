@@ -8,7 +8,9 @@ import { type Kysely, sql } from 'kysely';
  * Frozen in time: no application imports.
  */
 export async function up(db: Kysely<any>): Promise<void> {
-  await sql`CREATE TABLE search_lexicon (word text PRIMARY KEY CHECK (length(word) BETWEEN 2 AND 60))`.execute(db);
+  await sql`CREATE TABLE search_lexicon (word text PRIMARY KEY CHECK (length(word) BETWEEN 2 AND 60))`.execute(
+    db,
+  );
   await sql`CREATE INDEX search_lexicon_trgm_idx ON search_lexicon USING gin (word gin_trgm_ops)`.execute(db);
   await sql`
     INSERT INTO search_lexicon (word)
@@ -19,6 +21,8 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await sql`CREATE INDEX IF NOT EXISTS restaurants_search_trgm_idx ON restaurants USING gin (search_text gin_trgm_ops)`.execute(db);
+  await sql`CREATE INDEX IF NOT EXISTS restaurants_search_trgm_idx ON restaurants USING gin (search_text gin_trgm_ops)`.execute(
+    db,
+  );
   await db.schema.dropTable('search_lexicon').ifExists().execute();
 }

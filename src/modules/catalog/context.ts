@@ -27,7 +27,12 @@ export interface AuditEntry {
 }
 
 export type AuditWriter = (entry: AuditEntry, transaction?: Transaction<Database>) => Promise<void>;
-export type RoleGranter = (userId: string, role: 'restaurant_owner', actor: Actor, transaction?: Transaction<Database>) => Promise<void>;
+export type RoleGranter = (
+  userId: string,
+  role: 'restaurant_owner',
+  actor: Actor,
+  transaction?: Transaction<Database>,
+) => Promise<void>;
 
 /** Who is asking, as the catalog needs it (from `request.principal`). */
 export interface Caller {

@@ -18,12 +18,24 @@ import { createMenuService } from './menu-service.js';
 import { createOrdersApi, type CatalogOrdersApi } from './orders-api.js';
 import { createCatalogRepository, type CatalogRepository } from './repository.js';
 import { createRestaurantService } from './restaurants.js';
-import { createReviewService, noCompletedOrders, type CompletedOrderLookup, type ReviewService } from './reviews.js';
+import {
+  createReviewService,
+  noCompletedOrders,
+  type CompletedOrderLookup,
+  type ReviewService,
+} from './reviews.js';
 import { registerCatalogRoutes } from './routes.js';
 import { createSearchRepository } from './search-repository.js';
 import { createSearchService } from './search-service.js';
 
-export type { CatalogOrdersApi, OrderSnapshot, SnapshotLine, OrderLineRequest, DeliveryCheck, StockResult } from './orders-api.js';
+export type {
+  CatalogOrdersApi,
+  OrderSnapshot,
+  SnapshotLine,
+  OrderLineRequest,
+  DeliveryCheck,
+  StockResult,
+} from './orders-api.js';
 export type { CompletedOrder, CompletedOrderLookup } from './reviews.js';
 export type { Actor, AuditEntry, AuditWriter, RoleGranter, CatalogDependencies } from './context.js';
 export { CUISINES, CUISINE_CODES } from './rules/cuisines.js';
@@ -45,7 +57,9 @@ export interface Catalog {
   close(): Promise<void>;
 }
 
-export function createCatalog(deps: CatalogDependencies & { redis?: Redis; redisKeyPrefix?: string }): Catalog {
+export function createCatalog(
+  deps: CatalogDependencies & { redis?: Redis; redisKeyPrefix?: string },
+): Catalog {
   const repository = createCatalogRepository(deps.db);
   const search = createSearchService(createSearchRepository(deps.db), deps.now ?? (() => new Date()));
   const menus = createMenuCache({ ttlMs: MENU_CACHE_TTL_MS, maxEntries: MENU_CACHE_MAX_ENTRIES });

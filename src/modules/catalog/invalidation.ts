@@ -30,14 +30,22 @@ export function connectCatalogInvalidation(options: {
     if (channel !== options.channel) return;
     try {
       const parsed = JSON.parse(message) as { origin?: unknown; restaurantId?: unknown };
-      if (parsed.origin === origin || typeof parsed.restaurantId !== 'string' || !UUID.test(parsed.restaurantId)) return;
+      if (
+        parsed.origin === origin ||
+        typeof parsed.restaurantId !== 'string' ||
+        !UUID.test(parsed.restaurantId)
+      )
+        return;
       options.onRemoteChange(parsed.restaurantId);
     } catch {
       // A malformed message is ignored: the caches' TTLs still bound staleness.
     }
   });
   const subscribed = subscriber.subscribe(options.channel).catch((error: unknown) => {
-    options.logger.warn({ err: error }, 'catalog cache invalidation: subscribe failed; caches fall back to their TTLs');
+    options.logger.warn(
+      { err: error },
+      'catalog cache invalidation: subscribe failed; caches fall back to their TTLs',
+    );
   });
   return {
     publish(restaurantId) {

@@ -4,7 +4,9 @@ import { pickLanguage, renderMenu } from './menu-view.js';
 import type { MenuRecord } from './model.js';
 import { WEEKDAYS, parseLocalDateTime } from './rules/hours.js';
 
-const render = (version: number, validUntilMs = Number.MAX_SAFE_INTEGER) => async () => ({ body: { version }, version, validUntilMs, active: true });
+const render =
+  (version: number, validUntilMs = Number.MAX_SAFE_INTEGER) =>
+  async () => ({ body: { version }, version, validUntilMs, active: true });
 
 describe('menu cache', () => {
   it('renders once for concurrent misses and serves the bytes until expiry', async () => {
@@ -14,7 +16,10 @@ describe('menu cache', () => {
       renders += 1;
       return render(1)();
     };
-    const [a, b] = await Promise.all([cache.load('r1', 'fr', 0, counting), cache.load('r1', 'fr', 0, counting)]);
+    const [a, b] = await Promise.all([
+      cache.load('r1', 'fr', 0, counting),
+      cache.load('r1', 'fr', 0, counting),
+    ]);
     expect(renders).toBe(1);
     expect(a).toBe(b);
     expect(cache.get('r1', 'fr', 4_999)).toBe(a);
@@ -56,15 +61,80 @@ describe('menu cache', () => {
 describe('menu view', () => {
   const menu: MenuRecord = {
     restaurant: {
-      id: 'r', ownerId: 'o', name: 'Chez Mama', legalName: 'x', taxId: 'x', description: undefined, documents: [], contact: {}, cuisines: ['cameroonian'], city: 'douala', address: 'Akwa',
-      location: { latitude: 4, longitude: 9 }, deliveryRadiusM: 5000, prepTimeMinutes: 20,
+      id: 'r',
+      ownerId: 'o',
+      name: 'Chez Mama',
+      legalName: 'x',
+      taxId: 'x',
+      description: undefined,
+      documents: [],
+      contact: {},
+      cuisines: ['cameroonian'],
+      city: 'douala',
+      address: 'Akwa',
+      location: { latitude: 4, longitude: 9 },
+      deliveryRadiusM: 5000,
+      prepTimeMinutes: 20,
       openingHours: Object.fromEntries(WEEKDAYS.map((day) => [day, [{ opens: '08:00', closes: '22:00' }]])),
-      closureRules: { closures: [], holidays: [] }, status: 'active', statusReason: null, ratingAverage: 4.5, ratingCount: 2, priceAverage: 2500, menuVersion: 3, createdAt: new Date(), updatedAt: new Date(),
+      closureRules: { closures: [], holidays: [] },
+      status: 'active',
+      statusReason: null,
+      ratingAverage: 4.5,
+      ratingCount: 2,
+      priceAverage: 2500,
+      menuVersion: 3,
+      createdAt: new Date(),
+      updatedAt: new Date(),
     },
-    categories: [{ id: 'c', restaurantId: 'r', name: { fr: 'Plats', en: 'Mains' }, position: 0, schedule: null, archived: false }],
+    categories: [
+      {
+        id: 'c',
+        restaurantId: 'r',
+        name: { fr: 'Plats', en: 'Mains' },
+        position: 0,
+        schedule: null,
+        archived: false,
+      },
+    ],
     items: [
-      { id: 'i1', restaurantId: 'r', categoryId: 'c', name: { fr: 'Ndolè', en: 'Ndole' }, description: undefined, price: 3000n, discountPrice: null, costPrice: 1000n, images: [], allergens: [], nutrition: null, prepTimeMinutes: null, schedule: null, stock: null, isAvailable: true, position: 0, archived: false },
-      { id: 'i2', restaurantId: 'r', categoryId: 'c', name: { fr: 'Koki' }, description: undefined, price: 1500n, discountPrice: 1200n, costPrice: null, images: [], allergens: [], nutrition: null, prepTimeMinutes: 15, schedule: null, stock: 0, isAvailable: true, position: 1, archived: false },
+      {
+        id: 'i1',
+        restaurantId: 'r',
+        categoryId: 'c',
+        name: { fr: 'Ndolè', en: 'Ndole' },
+        description: undefined,
+        price: 3000n,
+        discountPrice: null,
+        costPrice: 1000n,
+        images: [],
+        allergens: [],
+        nutrition: null,
+        prepTimeMinutes: null,
+        schedule: null,
+        stock: null,
+        isAvailable: true,
+        position: 0,
+        archived: false,
+      },
+      {
+        id: 'i2',
+        restaurantId: 'r',
+        categoryId: 'c',
+        name: { fr: 'Koki' },
+        description: undefined,
+        price: 1500n,
+        discountPrice: 1200n,
+        costPrice: null,
+        images: [],
+        allergens: [],
+        nutrition: null,
+        prepTimeMinutes: 15,
+        schedule: null,
+        stock: 0,
+        isAvailable: true,
+        position: 1,
+        archived: false,
+      },
     ],
     modifierGroups: [],
   };
@@ -75,7 +145,14 @@ describe('menu view', () => {
     expect(text).not.toMatch(/null|false|\[\]|\{\}|""|cost/i);
     const items = (body.categories as { items: Record<string, unknown>[] }[])[0]!.items;
     expect(items[0]).toEqual({ id: 'i1', name: 'Ndole', price: 3000, orderable: true });
-    expect(items[1]).toEqual({ id: 'i2', name: 'Koki', price: 1200, was: 1500, prepTimeMinutes: 15, reason: 'sold_out' });
+    expect(items[1]).toEqual({
+      id: 'i2',
+      name: 'Koki',
+      price: 1200,
+      was: 1500,
+      prepTimeMinutes: 15,
+      reason: 'sold_out',
+    });
     // Valid until closing time (22:00 local) at the latest.
     expect(validUntilMs).toBe(parseLocalDateTime('2026-11-24T22:00')!.getTime());
   });

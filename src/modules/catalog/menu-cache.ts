@@ -21,15 +21,34 @@ export interface RenderedMenu {
 export interface MenuCache {
   get(restaurantId: string, language: string, nowMs: number): RenderedMenu | undefined;
   /** Loads through `render` once per key even under concurrent misses. */
-  load(restaurantId: string, language: string, nowMs: number, render: () => Promise<{ body: unknown; version: number; validUntilMs: number; active: boolean } | undefined>): Promise<RenderedMenu | undefined>;
+  load(
+    restaurantId: string,
+    language: string,
+    nowMs: number,
+    render: () => Promise<
+      { body: unknown; version: number; validUntilMs: number; active: boolean } | undefined
+    >,
+  ): Promise<RenderedMenu | undefined>;
   invalidate(restaurantId: string): void;
   size(): number;
 }
 
-export function renderMenuBytes(body: unknown, version: number, expiresAtMs: number, active = true): RenderedMenu {
+export function renderMenuBytes(
+  body: unknown,
+  version: number,
+  expiresAtMs: number,
+  active = true,
+): RenderedMenu {
   const raw = Buffer.from(JSON.stringify(body));
   const hash = createHash('sha1').update(raw).digest('base64url').slice(0, 16);
-  return { version, etag: `"m${version}-${hash}"`, raw, gzip: gzipSync(raw, { level: 6 }), expiresAtMs, active };
+  return {
+    version,
+    etag: `"m${version}-${hash}"`,
+    raw,
+    gzip: gzipSync(raw, { level: 6 }),
+    expiresAtMs,
+    active,
+  };
 }
 
 export function createMenuCache(options: { ttlMs: number; maxEntries: number }): MenuCache {

@@ -23,7 +23,14 @@ import {
   type Localized,
   type ModifierOption,
 } from './rules/menu.js';
-import type { CategoryInput, CategoryPatchInput, ItemInput, ItemPatchInput, ModifierGroupInput, ModifierGroupPatchInput } from './schemas.js';
+import type {
+  CategoryInput,
+  CategoryPatchInput,
+  ItemInput,
+  ItemPatchInput,
+  ModifierGroupInput,
+  ModifierGroupPatchInput,
+} from './schemas.js';
 import type { MenuCategoriesTable, MenuItemsTable, MenuModifierGroupsTable } from './tables.js';
 
 type LocalizedInput = { fr?: string; en?: string };
@@ -46,12 +53,20 @@ function checkSchedule(schedule: AvailabilityWindow[] | null | undefined): strin
   return JSON.stringify(schedule);
 }
 
-function checkPrices(prices: { price: number; discountPrice?: number | null; costPrice?: number | null }): void {
+function checkPrices(prices: {
+  price: number;
+  discountPrice?: number | null;
+  costPrice?: number | null;
+}): void {
   const problems = validatePrices(prices);
   if (problems.length > 0) throw new HttpProblem(400, 'invalid_price', problems.join('; '));
 }
 
-function checkGroup(group: { minSelections: number; maxSelections: number; options: ModifierGroupInput['options'] }): ModifierOption[] {
+function checkGroup(group: {
+  minSelections: number;
+  maxSelections: number;
+  options: ModifierGroupInput['options'];
+}): ModifierOption[] {
   const options: ModifierOption[] = group.options.map((option) => ({
     id: option.id ?? randomUUID(),
     name: localizedOf(option.name),
@@ -60,7 +75,8 @@ function checkGroup(group: { minSelections: number; maxSelections: number; optio
   }));
   const problems = validateModifierGroup({ ...group, options });
   if (problems.length > 0) {
-    const code = group.minSelections > group.maxSelections ? 'modifier_min_exceeds_max' : 'invalid_modifier_group';
+    const code =
+      group.minSelections > group.maxSelections ? 'modifier_min_exceeds_max' : 'invalid_modifier_group';
     throw new HttpProblem(400, code, problems.join('; '));
   }
   return options;
@@ -87,15 +103,26 @@ export function itemOwnerView(item: ItemRecord) {
   };
 }
 
-export function createMenuService(deps: CatalogDependencies, repository: CatalogRepository, cache: MenuCache) {
+export function createMenuService(
+  deps: CatalogDependencies,
+  repository: CatalogRepository,
+  cache: MenuCache,
+) {
   const now = deps.now ?? (() => new Date());
 
   /** Loads the restaurant and refuses anyone but its owner or an admin. */
-  async function authorize(caller: Caller, restaurantId: string): Promise<{ ownerId: string; cuisines: string[] }> {
+  async function authorize(
+    caller: Caller,
+    restaurantId: string,
+  ): Promise<{ ownerId: string; cuisines: string[] }> {
     const restaurant = await repository.findRestaurant(restaurantId);
     if (restaurant === undefined) throw new HttpProblem(404, 'restaurant_not_found', 'No such restaurant.');
     if (!caller.isAdmin && restaurant.ownerId !== caller.userId) {
-      throw new HttpProblem(403, 'not_restaurant_owner', "Only this restaurant's owner or an admin may edit its menu.");
+      throw new HttpProblem(
+        403,
+        'not_restaurant_owner',
+        "Only this restaurant's owner or an admin may edit its menu.",
+      );
     }
     return { ownerId: restaurant.ownerId, cuisines: restaurant.cuisines };
   }
@@ -112,7 +139,14 @@ export function createMenuService(deps: CatalogDependencies, repository: Catalog
       const value = await work(transaction);
       await repository.refreshRestaurantDerived(restaurantId, cuisineText(owner.cuisines), transaction);
       await deps.audit(
-        { action: audit.action, actor: caller.actor, subjectUserId: owner.ownerId, resource: audit.resource(value), oldValue: audit.oldValue, newValue: audit.newValue },
+        {
+          action: audit.action,
+          actor: caller.actor,
+          subjectUserId: owner.ownerId,
+          resource: audit.resource(value),
+          oldValue: audit.oldValue,
+          newValue: audit.newValue,
+        },
         transaction,
       );
       return value;
@@ -123,51 +157,92 @@ export function createMenuService(deps: CatalogDependencies, repository: Catalog
 
   async function existingCategory(restaurantId: string, categoryId: string): Promise<CategoryRecord> {
     const category = await repository.findCategory(restaurantId, categoryId);
-    if (category === undefined) throw new HttpProblem(404, 'category_not_found', 'No such category in this restaurant.');
+    if (category === undefined)
+      throw new HttpProblem(404, 'category_not_found', 'No such category in this restaurant.');
     return category;
   }
 
   async function existingItem(restaurantId: string, itemId: string): Promise<ItemRecord> {
     const item = await repository.findItem(restaurantId, itemId);
-    if (item === undefined) throw new HttpProblem(404, 'menu_item_not_found', 'No such item in this restaurant.');
+    if (item === undefined)
+      throw new HttpProblem(404, 'menu_item_not_found', 'No such item in this restaurant.');
     return item;
   }
 
   async function existingGroup(restaurantId: string, groupId: string): Promise<ModifierGroupRecord> {
     const group = await repository.findModifierGroup(restaurantId, groupId);
-    if (group === undefined) throw new HttpProblem(404, 'modifier_group_not_found', 'No such modifier group in this restaurant.');
+    if (group === undefined)
+      throw new HttpProblem(404, 'modifier_group_not_found', 'No such modifier group in this restaurant.');
     return group;
   }
 
   return {
-    async createCategory(caller: Caller, restaurantId: string, input: CategoryInput): Promise<CategoryRecord> {
+    async createCategory(
+      caller: Caller,
+      restaurantId: string,
+      input: CategoryInput,
+    ): Promise<CategoryRecord> {
       const schedule = checkSchedule(input.schedule as AvailabilityWindow[] | null | undefined);
       await authorize(caller, restaurantId);
       const counts = await repository.countMenuRows(restaurantId);
       if (counts.categories >= MAX_CATEGORIES_PER_RESTAURANT) {
-        throw new HttpProblem(409, 'menu_limit_reached', `A menu holds at most ${MAX_CATEGORIES_PER_RESTAURANT} categories.`);
+        throw new HttpProblem(
+          409,
+          'menu_limit_reached',
+          `A menu holds at most ${MAX_CATEGORIES_PER_RESTAURANT} categories.`,
+        );
       }
       const name = names(input.name);
-      const id = await write(caller, restaurantId, { action: 'menu.category_created', resource: (categoryId: string) => `menu_category:${categoryId}`, newValue: input }, (transaction) =>
-        repository.insertCategory(
-          { restaurant_id: restaurantId, name_fr: name.fr, name_en: name.en, position: input.position ?? counts.categories, schedule: schedule ?? null, archived_at: null, updated_at: new Date() },
-          transaction,
-        ),
+      const id = await write(
+        caller,
+        restaurantId,
+        {
+          action: 'menu.category_created',
+          resource: (categoryId: string) => `menu_category:${categoryId}`,
+          newValue: input,
+        },
+        (transaction) =>
+          repository.insertCategory(
+            {
+              restaurant_id: restaurantId,
+              name_fr: name.fr,
+              name_en: name.en,
+              position: input.position ?? counts.categories,
+              schedule: schedule ?? null,
+              archived_at: null,
+              updated_at: new Date(),
+            },
+            transaction,
+          ),
       );
       return existingCategory(restaurantId, id);
     },
 
-    async updateCategory(caller: Caller, restaurantId: string, categoryId: string, patch: CategoryPatchInput): Promise<CategoryRecord> {
+    async updateCategory(
+      caller: Caller,
+      restaurantId: string,
+      categoryId: string,
+      patch: CategoryPatchInput,
+    ): Promise<CategoryRecord> {
       const schedule = checkSchedule(patch.schedule as AvailabilityWindow[] | null | undefined);
       await authorize(caller, restaurantId);
       const before = await existingCategory(restaurantId, categoryId);
       const values: Updateable<MenuCategoriesTable> = {};
-      if (patch.name !== undefined) Object.assign(values, { name_fr: names(patch.name).fr, name_en: names(patch.name).en });
+      if (patch.name !== undefined)
+        Object.assign(values, { name_fr: names(patch.name).fr, name_en: names(patch.name).en });
       if (patch.position !== undefined) values.position = patch.position;
       if (schedule !== undefined) values.schedule = schedule;
       if (patch.archived !== undefined) values.archived_at = patch.archived ? new Date() : null;
-      await write(caller, restaurantId, { action: 'menu.category_updated', resource: () => `menu_category:${categoryId}`, oldValue: before, newValue: patch }, (transaction) =>
-        repository.updateCategory(categoryId, values, transaction),
+      await write(
+        caller,
+        restaurantId,
+        {
+          action: 'menu.category_updated',
+          resource: () => `menu_category:${categoryId}`,
+          oldValue: before,
+          newValue: patch,
+        },
+        (transaction) => repository.updateCategory(categoryId, values, transaction),
       );
       return existingCategory(restaurantId, categoryId);
     },
@@ -180,85 +255,166 @@ export function createMenuService(deps: CatalogDependencies, repository: Catalog
       if (category.archived) throw new HttpProblem(409, 'category_archived', 'The category is archived.');
       const counts = await repository.countMenuRows(restaurantId);
       if (counts.items >= MAX_ITEMS_PER_RESTAURANT) {
-        throw new HttpProblem(409, 'menu_limit_reached', `A menu holds at most ${MAX_ITEMS_PER_RESTAURANT} items.`);
+        throw new HttpProblem(
+          409,
+          'menu_limit_reached',
+          `A menu holds at most ${MAX_ITEMS_PER_RESTAURANT} items.`,
+        );
       }
-      const id = await write(caller, restaurantId, { action: 'menu.item_created', resource: (itemId: string) => `menu_item:${itemId}`, newValue: input }, async (transaction) => {
-        const itemId = await repository.insertItem({ restaurant_id: restaurantId, images: [], allergens: [], ...itemColumns(input), schedule: schedule ?? null, archived_at: null, updated_at: new Date() }, transaction);
-        await repository.refreshItemSearch(restaurantId, [itemId], transaction);
-        return itemId;
-      });
+      const id = await write(
+        caller,
+        restaurantId,
+        { action: 'menu.item_created', resource: (itemId: string) => `menu_item:${itemId}`, newValue: input },
+        async (transaction) => {
+          const itemId = await repository.insertItem(
+            {
+              restaurant_id: restaurantId,
+              images: [],
+              allergens: [],
+              ...itemColumns(input),
+              schedule: schedule ?? null,
+              archived_at: null,
+              updated_at: new Date(),
+            },
+            transaction,
+          );
+          await repository.refreshItemSearch(restaurantId, [itemId], transaction);
+          return itemId;
+        },
+      );
       return existingItem(restaurantId, id);
     },
 
-    async updateItem(caller: Caller, restaurantId: string, itemId: string, patch: ItemPatchInput): Promise<ItemRecord> {
+    async updateItem(
+      caller: Caller,
+      restaurantId: string,
+      itemId: string,
+      patch: ItemPatchInput,
+    ): Promise<ItemRecord> {
       await authorize(caller, restaurantId);
       const before = await existingItem(restaurantId, itemId);
       const price = patch.price ?? Number(before.price);
-      const discountPrice = patch.discountPrice === undefined ? (before.discountPrice === null ? null : Number(before.discountPrice)) : patch.discountPrice;
+      const discountPrice =
+        patch.discountPrice === undefined
+          ? before.discountPrice === null
+            ? null
+            : Number(before.discountPrice)
+          : patch.discountPrice;
       checkPrices({ price, discountPrice, costPrice: patch.costPrice });
       const schedule = checkSchedule(patch.schedule as AvailabilityWindow[] | null | undefined);
       if (patch.categoryId !== undefined) await existingCategory(restaurantId, patch.categoryId);
       const values: Updateable<MenuItemsTable> = itemColumns(patch);
       if (schedule !== undefined) values.schedule = schedule;
       if (patch.archived !== undefined) values.archived_at = patch.archived ? new Date() : null;
-      await write(caller, restaurantId, { action: 'menu.item_updated', resource: () => `menu_item:${itemId}`, oldValue: itemOwnerView(before), newValue: patch }, async (transaction) => {
-        await repository.updateItem(itemId, values, transaction);
-        if (patch.name !== undefined) await repository.refreshItemSearch(restaurantId, [itemId], transaction);
-      });
+      await write(
+        caller,
+        restaurantId,
+        {
+          action: 'menu.item_updated',
+          resource: () => `menu_item:${itemId}`,
+          oldValue: itemOwnerView(before),
+          newValue: patch,
+        },
+        async (transaction) => {
+          await repository.updateItem(itemId, values, transaction);
+          if (patch.name !== undefined)
+            await repository.refreshItemSearch(restaurantId, [itemId], transaction);
+        },
+      );
       return existingItem(restaurantId, itemId);
     },
 
-    async createModifierGroup(caller: Caller, restaurantId: string, input: ModifierGroupInput): Promise<ModifierGroupRecord> {
+    async createModifierGroup(
+      caller: Caller,
+      restaurantId: string,
+      input: ModifierGroupInput,
+    ): Promise<ModifierGroupRecord> {
       const options = checkGroup(input);
       await authorize(caller, restaurantId);
       await existingItem(restaurantId, input.itemId);
       if ((await repository.countModifierGroups(input.itemId)) >= MAX_MODIFIER_GROUPS_PER_ITEM) {
-        throw new HttpProblem(409, 'menu_limit_reached', `An item has at most ${MAX_MODIFIER_GROUPS_PER_ITEM} modifier groups.`);
+        throw new HttpProblem(
+          409,
+          'menu_limit_reached',
+          `An item has at most ${MAX_MODIFIER_GROUPS_PER_ITEM} modifier groups.`,
+        );
       }
       const name = names(input.name);
-      const id = await write(caller, restaurantId, { action: 'menu.modifier_group_created', resource: (groupId: string) => `menu_modifier_group:${groupId}`, newValue: input }, (transaction) =>
-        repository.insertModifierGroup(
-          {
-            restaurant_id: restaurantId,
-            item_id: input.itemId,
-            name_fr: name.fr,
-            name_en: name.en,
-            min_selections: input.minSelections,
-            max_selections: input.maxSelections,
-            options: JSON.stringify(options),
-            position: input.position ?? 0,
-            archived_at: null,
-            updated_at: new Date(),
-          },
-          transaction,
-        ),
+      const id = await write(
+        caller,
+        restaurantId,
+        {
+          action: 'menu.modifier_group_created',
+          resource: (groupId: string) => `menu_modifier_group:${groupId}`,
+          newValue: input,
+        },
+        (transaction) =>
+          repository.insertModifierGroup(
+            {
+              restaurant_id: restaurantId,
+              item_id: input.itemId,
+              name_fr: name.fr,
+              name_en: name.en,
+              min_selections: input.minSelections,
+              max_selections: input.maxSelections,
+              options: JSON.stringify(options),
+              position: input.position ?? 0,
+              archived_at: null,
+              updated_at: new Date(),
+            },
+            transaction,
+          ),
       );
       return existingGroup(restaurantId, id);
     },
 
-    async updateModifierGroup(caller: Caller, restaurantId: string, groupId: string, patch: ModifierGroupPatchInput): Promise<ModifierGroupRecord> {
+    async updateModifierGroup(
+      caller: Caller,
+      restaurantId: string,
+      groupId: string,
+      patch: ModifierGroupPatchInput,
+    ): Promise<ModifierGroupRecord> {
       await authorize(caller, restaurantId);
       const before = await existingGroup(restaurantId, groupId);
       const minSelections = patch.minSelections ?? before.minSelections;
       const maxSelections = patch.maxSelections ?? before.maxSelections;
       const optionInput = patch.options ?? before.options;
       const options = checkGroup({ minSelections, maxSelections, options: optionInput });
-      const values: Updateable<MenuModifierGroupsTable> = { min_selections: minSelections, max_selections: maxSelections, options: JSON.stringify(options) };
-      if (patch.name !== undefined) Object.assign(values, { name_fr: names(patch.name).fr, name_en: names(patch.name).en });
+      const values: Updateable<MenuModifierGroupsTable> = {
+        min_selections: minSelections,
+        max_selections: maxSelections,
+        options: JSON.stringify(options),
+      };
+      if (patch.name !== undefined)
+        Object.assign(values, { name_fr: names(patch.name).fr, name_en: names(patch.name).en });
       if (patch.position !== undefined) values.position = patch.position;
       if (patch.archived !== undefined) values.archived_at = patch.archived ? new Date() : null;
-      await write(caller, restaurantId, { action: 'menu.modifier_group_updated', resource: () => `menu_modifier_group:${groupId}`, oldValue: before, newValue: patch }, (transaction) =>
-        repository.updateModifierGroup(groupId, values, transaction),
+      await write(
+        caller,
+        restaurantId,
+        {
+          action: 'menu.modifier_group_updated',
+          resource: () => `menu_modifier_group:${groupId}`,
+          oldValue: before,
+          newValue: patch,
+        },
+        (transaction) => repository.updateModifierGroup(groupId, values, transaction),
       );
       return existingGroup(restaurantId, groupId);
     },
 
     /** The public menu, rendered once per version and language and served from memory. */
-    async view(restaurantId: string, language: Language, viewer: { userId: string; isAdmin: boolean } | undefined): Promise<RenderedMenu> {
+    async view(
+      restaurantId: string,
+      language: Language,
+      viewer: { userId: string; isAdmin: boolean } | undefined,
+    ): Promise<RenderedMenu> {
       const instant = now();
       const menu = await cache.load(restaurantId, language, instant.getTime(), async () => {
         const loaded = await repository.loadMenu(restaurantId);
-        return loaded === undefined ? undefined : { ...renderMenu(loaded, language, instant), active: loaded.restaurant.status === 'active' };
+        return loaded === undefined
+          ? undefined
+          : { ...renderMenu(loaded, language, instant), active: loaded.restaurant.status === 'active' };
       });
       if (menu === undefined) throw new HttpProblem(404, 'restaurant_not_found', 'No such restaurant.');
       if (!menu.active) {
@@ -271,17 +427,25 @@ export function createMenuService(deps: CatalogDependencies, repository: Catalog
   };
 }
 
-function itemColumns(input: Partial<ItemInput>): Updateable<MenuItemsTable> & { category_id: string; name_fr: string; price: number } {
+function itemColumns(
+  input: Partial<ItemInput>,
+): Updateable<MenuItemsTable> & { category_id: string; name_fr: string; price: number } {
   const values: Record<string, unknown> = {};
   if (input.categoryId !== undefined) values.category_id = input.categoryId;
-  if (input.name !== undefined) Object.assign(values, { name_fr: names(input.name).fr, name_en: names(input.name).en });
-  if (input.description !== undefined) Object.assign(values, { description_fr: names(input.description).fr, description_en: names(input.description).en });
+  if (input.name !== undefined)
+    Object.assign(values, { name_fr: names(input.name).fr, name_en: names(input.name).en });
+  if (input.description !== undefined)
+    Object.assign(values, {
+      description_fr: names(input.description).fr,
+      description_en: names(input.description).en,
+    });
   if (input.price !== undefined) values.price = input.price;
   if (input.discountPrice !== undefined) values.discount_price = input.discountPrice;
   if (input.costPrice !== undefined) values.cost_price = input.costPrice;
   if (input.images !== undefined) values.images = input.images;
   if (input.allergens !== undefined) values.allergens = input.allergens;
-  if (input.nutrition !== undefined) values.nutrition = input.nutrition === null ? null : JSON.stringify(input.nutrition);
+  if (input.nutrition !== undefined)
+    values.nutrition = input.nutrition === null ? null : JSON.stringify(input.nutrition);
   if (input.prepTimeMinutes !== undefined) values.prep_time_minutes = input.prepTimeMinutes;
   if (input.stock !== undefined) values.stock = input.stock;
   if (input.isAvailable !== undefined) values.is_available = input.isAvailable;

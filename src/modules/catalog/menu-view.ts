@@ -4,7 +4,18 @@
  */
 import type { ItemRecord, MenuRecord, ModifierGroupRecord } from './model.js';
 import { effectivePrice, itemAvailability } from './rules/menu.js';
-import { closedPeriods, closesAt, isOpenAt, localTime, MINUTES_PER_DAY, nextBoundary, nextOpening, scheduleRanges, weeklyRanges, type WeekRange } from './rules/hours.js';
+import {
+  closedPeriods,
+  closesAt,
+  isOpenAt,
+  localTime,
+  MINUTES_PER_DAY,
+  nextBoundary,
+  nextOpening,
+  scheduleRanges,
+  weeklyRanges,
+  type WeekRange,
+} from './rules/hours.js';
 import type { Localized } from './rules/menu.js';
 
 export type Language = 'fr' | 'en';
@@ -70,7 +81,8 @@ export function renderMenu(menu: MenuRecord, language: Language, instant: Date):
   const open = active && isOpenAt(rules, instant);
   const minuteOfWeek = localTime(instant).minuteOfWeek;
   const boundaries: number[] = [instant.getTime() + MAX_VALIDITY_MS, nextBoundary(ranges, instant).getTime()];
-  for (const period of closed) for (const edge of [period.start, period.end]) if (edge > instant) boundaries.push(edge.getTime());
+  for (const period of closed)
+    for (const edge of [period.start, period.end]) if (edge > instant) boundaries.push(edge.getTime());
   const rangesOf = (schedule: ItemRecord['schedule']): readonly WeekRange[] | null => {
     if (schedule === null) return null;
     const scheduled = scheduleRanges(schedule);
@@ -78,7 +90,8 @@ export function renderMenu(menu: MenuRecord, language: Language, instant: Date):
     return scheduled;
   };
   const groupsByItem = new Map<string, ModifierGroupRecord[]>();
-  for (const group of menu.modifierGroups) groupsByItem.set(group.itemId, [...(groupsByItem.get(group.itemId) ?? []), group]);
+  for (const group of menu.modifierGroups)
+    groupsByItem.set(group.itemId, [...(groupsByItem.get(group.itemId) ?? []), group]);
   const categories = menu.categories.map((category) => {
     const categoryRanges = rangesOf(category.schedule);
     const items = menu.items
@@ -89,7 +102,12 @@ export function renderMenu(menu: MenuRecord, language: Language, instant: Date):
           restaurantOpen: open,
           minuteOfWeek,
           category: { archived: category.archived, scheduleRanges: categoryRanges },
-          item: { archived: item.archived, isAvailable: item.isAvailable, stock: item.stock, scheduleRanges: rangesOf(item.schedule) },
+          item: {
+            archived: item.archived,
+            isAvailable: item.isAvailable,
+            stock: item.stock,
+            scheduleRanges: rangesOf(item.schedule),
+          },
         });
         const price = effectivePrice(item.price, item.discountPrice);
         return compact({
@@ -104,7 +122,12 @@ export function renderMenu(menu: MenuRecord, language: Language, instant: Date):
           nutrition: item.nutrition ?? undefined,
           prepTimeMinutes: item.prepTimeMinutes ?? undefined,
           orderable: availability.orderable,
-          reason: availability.orderable || availability.reason === 'restaurant_closed' || availability.reason === 'restaurant_not_active' ? undefined : availability.reason,
+          reason:
+            availability.orderable ||
+            availability.reason === 'restaurant_closed' ||
+            availability.reason === 'restaurant_not_active'
+              ? undefined
+              : availability.reason,
           modifierGroups: (groupsByItem.get(item.id) ?? []).map((group) => groupView(group, language)),
         });
       });

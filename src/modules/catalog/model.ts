@@ -13,7 +13,13 @@ import type {
 
 export type { RestaurantStatus };
 
-export const DOCUMENT_KINDS = ['business_license', 'tax_certificate', 'health_certificate', 'owner_id', 'other'] as const;
+export const DOCUMENT_KINDS = [
+  'business_license',
+  'tax_certificate',
+  'health_certificate',
+  'owner_id',
+  'other',
+] as const;
 export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
 export interface RestaurantDocument {
   kind: DocumentKind;

@@ -12,7 +12,14 @@ import type { CatalogRepository } from './repository.js';
 import { openingRules } from './restaurants.js';
 import { deliveryEstimateMinutes, haversineMeters, type Point } from './rules/geo.js';
 import { isOpenAt, localTime, scheduleRanges } from './rules/hours.js';
-import { checkModifierSelection, effectivePrice, itemAvailability, MAX_STOCK, type Availability, type Localized } from './rules/menu.js';
+import {
+  checkModifierSelection,
+  effectivePrice,
+  itemAvailability,
+  MAX_STOCK,
+  type Availability,
+  type Localized,
+} from './rules/menu.js';
 
 /** An order holds at most this many distinct lines; more is a client bug or abuse. */
 export const MAX_ORDER_LINES = 50;
@@ -38,7 +45,8 @@ export interface SnapshotLine {
   linePrice: bigint;
   prepTimeMinutes: number | null;
   stock: number | null;
-  availability: Availability | { orderable: false; reason: 'not_found' | 'insufficient_stock' | 'invalid_options' };
+  availability:
+    Availability | { orderable: false; reason: 'not_found' | 'insufficient_stock' | 'invalid_options' };
   problems: string[];
 }
 
@@ -71,13 +79,26 @@ export interface DeliveryCheck {
   reason?: 'not_active' | 'closed' | 'outside_radius';
 }
 
-export type StockResult = { ok: true } | { ok: false; insufficient: { itemId: string; available: number | null }[] };
+export type StockResult =
+  { ok: true } | { ok: false; insufficient: { itemId: string; available: number | null }[] };
 
 export interface CatalogOrdersApi {
-  readOrderSnapshot(restaurantId: string, lines: OrderLineRequest[], at: Date): Promise<OrderSnapshot | undefined>;
+  readOrderSnapshot(
+    restaurantId: string,
+    lines: OrderLineRequest[],
+    at: Date,
+  ): Promise<OrderSnapshot | undefined>;
   checkDelivery(restaurantId: string, point: Point, at: Date): Promise<DeliveryCheck | undefined>;
-  decrementStock(restaurantId: string, lines: { itemId: string; quantity: number }[], transaction?: Transaction<Database>): Promise<StockResult>;
-  restoreStock(restaurantId: string, lines: { itemId: string; quantity: number }[], transaction?: Transaction<Database>): Promise<void>;
+  decrementStock(
+    restaurantId: string,
+    lines: { itemId: string; quantity: number }[],
+    transaction?: Transaction<Database>,
+  ): Promise<StockResult>;
+  restoreStock(
+    restaurantId: string,
+    lines: { itemId: string; quantity: number }[],
+    transaction?: Transaction<Database>,
+  ): Promise<void>;
   restaurantOwnerId(restaurantId: string): Promise<string | undefined>;
 }
 
@@ -93,22 +114,38 @@ function mergeLines(lines: { itemId: string; quantity: number }[]): { itemId: st
   return [...merged].map(([itemId, quantity]) => ({ itemId, quantity }));
 }
 
-export function createOrdersApi(deps: CatalogDependencies, repository: CatalogRepository, cache: MenuCache): CatalogOrdersApi {
+export function createOrdersApi(
+  deps: CatalogDependencies,
+  repository: CatalogRepository,
+  cache: MenuCache,
+): CatalogOrdersApi {
   const { db } = deps;
 
-  async function moveStock(restaurantId: string, lines: { itemId: string; quantity: number }[], transaction: Transaction<Database>): Promise<StockResult> {
+  async function moveStock(
+    restaurantId: string,
+    lines: { itemId: string; quantity: number }[],
+    transaction: Transaction<Database>,
+  ): Promise<StockResult> {
     // Lock in id order so two orders sharing items cannot deadlock; check all before changing any.
     const rows = await transaction
       .selectFrom('menu_items')
       .select(['id', 'stock'])
       .where('restaurant_id', '=', restaurantId)
-      .where('id', 'in', lines.map((line) => line.itemId))
+      .where(
+        'id',
+        'in',
+        lines.map((line) => line.itemId),
+      )
       .orderBy('id')
       .forUpdate()
       .execute();
     const stockById = new Map(rows.map((row) => [row.id, row.stock]));
     const insufficient = lines
-      .filter((line) => !stockById.has(line.itemId) || (stockById.get(line.itemId) !== null && stockById.get(line.itemId)! < line.quantity))
+      .filter(
+        (line) =>
+          !stockById.has(line.itemId) ||
+          (stockById.get(line.itemId) !== null && stockById.get(line.itemId)! < line.quantity),
+      )
       .map((line) => ({ itemId: line.itemId, available: stockById.get(line.itemId) ?? 0 }));
     if (insufficient.length > 0) return { ok: false, insufficient };
     const updated = await repository.decrementStock(restaurantId, lines, transaction);
@@ -128,16 +165,40 @@ export function createOrdersApi(deps: CatalogDependencies, repository: CatalogRe
       const minuteOfWeek = localTime(at).minuteOfWeek;
       const snapshotLines = lines.map((line): SnapshotLine => {
         const item = loaded.items.find((candidate) => candidate.id === line.itemId);
-        const category = item === undefined ? undefined : loaded.categories.find((candidate) => candidate.id === item.categoryId);
+        const category =
+          item === undefined
+            ? undefined
+            : loaded.categories.find((candidate) => candidate.id === item.categoryId);
         if (item === undefined || category === undefined) {
-          return { itemId: line.itemId, name: { fr: '' }, quantity: line.quantity, basePrice: 0n, itemPrice: 0n, options: [], unitPrice: 0n, linePrice: 0n, prepTimeMinutes: null, stock: null, availability: { orderable: false, reason: 'not_found' }, problems: ['no such item in this restaurant'] };
+          return {
+            itemId: line.itemId,
+            name: { fr: '' },
+            quantity: line.quantity,
+            basePrice: 0n,
+            itemPrice: 0n,
+            options: [],
+            unitPrice: 0n,
+            linePrice: 0n,
+            prepTimeMinutes: null,
+            stock: null,
+            availability: { orderable: false, reason: 'not_found' },
+            problems: ['no such item in this restaurant'],
+          };
         }
         let availability: SnapshotLine['availability'] = itemAvailability({
           restaurantActive: active,
           restaurantOpen: open,
           minuteOfWeek,
-          category: { archived: category.archived, scheduleRanges: category.schedule === null ? null : scheduleRanges(category.schedule) },
-          item: { archived: item.archived, isAvailable: item.isAvailable, stock: item.stock, scheduleRanges: item.schedule === null ? null : scheduleRanges(item.schedule) },
+          category: {
+            archived: category.archived,
+            scheduleRanges: category.schedule === null ? null : scheduleRanges(category.schedule),
+          },
+          item: {
+            archived: item.archived,
+            isAvailable: item.isAvailable,
+            stock: item.stock,
+            scheduleRanges: item.schedule === null ? null : scheduleRanges(item.schedule),
+          },
         });
         const problems: string[] = [];
         if (availability.orderable && item.stock !== null && item.stock < line.quantity) {
@@ -150,15 +211,46 @@ export function createOrdersApi(deps: CatalogDependencies, repository: CatalogRe
           problems.push(...selection.problems);
           if (availability.orderable) availability = { orderable: false, reason: 'invalid_options' };
         }
-        const options = selection.ok ? selection.options.map(({ groupId, option }) => ({ groupId, optionId: option.id, name: option.name, priceDelta: BigInt(option.priceDelta) })) : [];
+        const options = selection.ok
+          ? selection.options.map(({ groupId, option }) => ({
+              groupId,
+              optionId: option.id,
+              name: option.name,
+              priceDelta: BigInt(option.priceDelta),
+            }))
+          : [];
         const itemPrice = effectivePrice(item.price, item.discountPrice);
         const unitPrice = itemPrice + options.reduce((sum, option) => sum + option.priceDelta, 0n);
-        return { itemId: item.id, name: item.name, quantity: line.quantity, basePrice: item.price, itemPrice, options, unitPrice, linePrice: unitPrice * BigInt(line.quantity), prepTimeMinutes: item.prepTimeMinutes, stock: item.stock, availability, problems };
+        return {
+          itemId: item.id,
+          name: item.name,
+          quantity: line.quantity,
+          basePrice: item.price,
+          itemPrice,
+          options,
+          unitPrice,
+          linePrice: unitPrice * BigInt(line.quantity),
+          prepTimeMinutes: item.prepTimeMinutes,
+          stock: item.stock,
+          availability,
+          problems,
+        };
       });
       return {
-        restaurant: { id: restaurant.id, ownerId: restaurant.ownerId, name: restaurant.name, status: restaurant.status, active, openAt: open, location: restaurant.location, deliveryRadiusM: restaurant.deliveryRadiusM, prepTimeMinutes: restaurant.prepTimeMinutes },
+        restaurant: {
+          id: restaurant.id,
+          ownerId: restaurant.ownerId,
+          name: restaurant.name,
+          status: restaurant.status,
+          active,
+          openAt: open,
+          location: restaurant.location,
+          deliveryRadiusM: restaurant.deliveryRadiusM,
+          prepTimeMinutes: restaurant.prepTimeMinutes,
+        },
         lines: snapshotLines,
-        orderable: open && snapshotLines.length > 0 && snapshotLines.every((line) => line.availability.orderable),
+        orderable:
+          open && snapshotLines.length > 0 && snapshotLines.every((line) => line.availability.orderable),
         subtotal: snapshotLines.reduce((sum, line) => sum + line.linePrice, 0n),
         at,
       };
@@ -186,7 +278,10 @@ export function createOrdersApi(deps: CatalogDependencies, repository: CatalogRe
     async decrementStock(restaurantId, lines, transaction) {
       const merged = mergeLines(lines);
       if (merged.length === 0) return { ok: true };
-      const result = transaction === undefined ? await db.transaction().execute((own) => moveStock(restaurantId, merged, own)) : await moveStock(restaurantId, merged, transaction);
+      const result =
+        transaction === undefined
+          ? await db.transaction().execute((own) => moveStock(restaurantId, merged, own))
+          : await moveStock(restaurantId, merged, transaction);
       if (result.ok) cache.invalidate(restaurantId);
       return result;
     },

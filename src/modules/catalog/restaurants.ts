@@ -33,18 +33,29 @@ import type { RestaurantsTable } from './tables.js';
 
 /** The labels of the restaurant's cuisines in both languages, so "grillades" finds grills. */
 export function cuisineText(cuisines: readonly string[]): string {
-  return cuisines.flatMap((code) => (isCuisine(code) ? [code.replace(/_/g, ' '), CUISINES[code].fr, CUISINES[code].en] : [code])).join(' ');
+  return cuisines
+    .flatMap((code) =>
+      isCuisine(code) ? [code.replace(/_/g, ' '), CUISINES[code].fr, CUISINES[code].en] : [code],
+    )
+    .join(' ');
 }
 
-export function openingRules(restaurant: Pick<RestaurantRecord, 'openingHours' | 'closureRules'>): OpeningRules {
-  return { ranges: weeklyRanges(restaurant.openingHours), closed: closedPeriods(restaurant.closureRules).periods };
+export function openingRules(
+  restaurant: Pick<RestaurantRecord, 'openingHours' | 'closureRules'>,
+): OpeningRules {
+  return {
+    ranges: weeklyRanges(restaurant.openingHours),
+    closed: closedPeriods(restaurant.closureRules).periods,
+  };
 }
 
 function checkCuisines(cuisines: string[]): string[] {
   const unique = [...new Set(cuisines)];
   const unknown = unknownCuisines(unique);
   if (unknown.length > 0) {
-    throw new HttpProblem(400, 'unknown_cuisine', `Unknown cuisine: ${unknown.join(', ')}.`, { extensions: { unknown, known: Object.keys(CUISINES) } });
+    throw new HttpProblem(400, 'unknown_cuisine', `Unknown cuisine: ${unknown.join(', ')}.`, {
+      extensions: { unknown, known: Object.keys(CUISINES) },
+    });
   }
   if (unique.length > MAX_CUISINES_PER_RESTAURANT) {
     throw new HttpProblem(400, 'too_many_cuisines', `At most ${MAX_CUISINES_PER_RESTAURANT} cuisines.`);
@@ -53,14 +64,21 @@ function checkCuisines(cuisines: string[]): string[] {
 }
 
 /** Hours and closures as stored: the JSON, plus the ranges PostgreSQL filters "open now" on. */
-function checkHours(hours: WeeklyHours, rules: ClosureRules): Pick<Updateable<RestaurantsTable>, 'opening_hours' | 'closures' | 'open_week_minutes' | 'closed_periods'> {
+function checkHours(
+  hours: WeeklyHours,
+  rules: ClosureRules,
+): Pick<Updateable<RestaurantsTable>, 'opening_hours' | 'closures' | 'open_week_minutes' | 'closed_periods'> {
   const hourProblems = validateWeeklyHours(hours);
   if (hourProblems.length > 0) {
-    throw new HttpProblem(400, 'invalid_opening_hours', hourProblems.join('; '), { extensions: { errors: hourProblems.map((message) => ({ path: 'openingHours', message })) } });
+    throw new HttpProblem(400, 'invalid_opening_hours', hourProblems.join('; '), {
+      extensions: { errors: hourProblems.map((message) => ({ path: 'openingHours', message })) },
+    });
   }
   const { periods, problems } = closedPeriods(rules);
   if (problems.length > 0) {
-    throw new HttpProblem(400, 'invalid_closures', problems.join('; '), { extensions: { errors: problems.map((message) => ({ path: 'closures', message })) } });
+    throw new HttpProblem(400, 'invalid_closures', problems.join('; '), {
+      extensions: { errors: problems.map((message) => ({ path: 'closures', message })) },
+    });
   }
   return {
     opening_hours: JSON.stringify(hours),
@@ -71,17 +89,30 @@ function checkHours(hours: WeeklyHours, rules: ClosureRules): Pick<Updateable<Re
 }
 
 function normalizeCity(city: string): string {
-  return city.trim().toLowerCase().normalize('NFD').replace(/\p{M}+/gu, '').replace(/\s+/g, '-');
+  return city
+    .trim()
+    .toLowerCase()
+    .normalize('NFD')
+    .replace(/\p{M}+/gu, '')
+    .replace(/\s+/g, '-');
 }
 
-export function createRestaurantService(deps: CatalogDependencies, repository: CatalogRepository, menuCache: MenuCache) {
+export function createRestaurantService(
+  deps: CatalogDependencies,
+  repository: CatalogRepository,
+  menuCache: MenuCache,
+) {
   const now = deps.now ?? (() => new Date());
 
   async function loadForChange(caller: Caller, id: string): Promise<RestaurantRecord> {
     const restaurant = await repository.findRestaurant(id);
     if (restaurant === undefined) throw new HttpProblem(404, 'restaurant_not_found', 'No such restaurant.');
     if (!caller.isAdmin && restaurant.ownerId !== caller.userId) {
-      throw new HttpProblem(403, 'not_restaurant_owner', 'Only the owner of this restaurant or an admin may change it.');
+      throw new HttpProblem(
+        403,
+        'not_restaurant_owner',
+        'Only the owner of this restaurant or an admin may change it.',
+      );
     }
     return restaurant;
   }
@@ -89,7 +120,10 @@ export function createRestaurantService(deps: CatalogDependencies, repository: C
   return {
     async create(caller: Caller, input: CreateRestaurantInput): Promise<RestaurantRecord> {
       const cuisines = checkCuisines(input.cuisines);
-      const hours = checkHours(input.openingHours as WeeklyHours, { closures: input.closures ?? [], holidays: input.holidays ?? [] });
+      const hours = checkHours(input.openingHours as WeeklyHours, {
+        closures: input.closures ?? [],
+        holidays: input.holidays ?? [],
+      });
       const id = await deps.db.transaction().execute(async (transaction) => {
         const restaurantId = await repository.insertRestaurant(
           {
@@ -116,7 +150,13 @@ export function createRestaurantService(deps: CatalogDependencies, repository: C
         );
         await repository.refreshRestaurantDerived(restaurantId, cuisineText(cuisines), transaction);
         await deps.audit(
-          { action: 'restaurant.created', actor: caller.actor, subjectUserId: caller.userId, resource: `restaurant:${restaurantId}`, newValue: { name: input.name, cuisines, city: input.city } },
+          {
+            action: 'restaurant.created',
+            actor: caller.actor,
+            subjectUserId: caller.userId,
+            resource: `restaurant:${restaurantId}`,
+            newValue: { name: input.name, cuisines, city: input.city },
+          },
           transaction,
         );
         return restaurantId;
@@ -146,7 +186,8 @@ export function createRestaurantService(deps: CatalogDependencies, repository: C
         values.latitude = input.location.latitude;
         values.longitude = input.location.longitude;
       }
-      if (input.deliveryRadiusKm !== undefined) values.delivery_radius_m = Math.round(input.deliveryRadiusKm * 1000);
+      if (input.deliveryRadiusKm !== undefined)
+        values.delivery_radius_m = Math.round(input.deliveryRadiusKm * 1000);
       if (input.prepTimeMinutes !== undefined) values.prep_time_minutes = input.prepTimeMinutes;
       if (input.openingHours !== undefined || input.closures !== undefined || input.holidays !== undefined) {
         Object.assign(
@@ -161,7 +202,14 @@ export function createRestaurantService(deps: CatalogDependencies, repository: C
         await repository.updateRestaurant(id, values, transaction);
         await repository.refreshRestaurantDerived(id, cuisineText(cuisines), transaction);
         await deps.audit(
-          { action: 'restaurant.updated', actor: caller.actor, subjectUserId: before.ownerId, resource: `restaurant:${id}`, oldValue: pick(before, Object.keys(input)), newValue: input },
+          {
+            action: 'restaurant.updated',
+            actor: caller.actor,
+            subjectUserId: before.ownerId,
+            resource: `restaurant:${id}`,
+            oldValue: pick(before, Object.keys(input)),
+            newValue: input,
+          },
           transaction,
         );
       });
@@ -169,14 +217,26 @@ export function createRestaurantService(deps: CatalogDependencies, repository: C
       return (await repository.findRestaurant(id))!;
     },
 
-    async decide(caller: Caller, id: string, decision: StatusDecision, reason: string | undefined): Promise<RestaurantRecord> {
-      if (!caller.isAdmin) throw new HttpProblem(403, 'forbidden', 'Only an admin may verify, reject or suspend a restaurant.');
+    async decide(
+      caller: Caller,
+      id: string,
+      decision: StatusDecision,
+      reason: string | undefined,
+    ): Promise<RestaurantRecord> {
+      if (!caller.isAdmin)
+        throw new HttpProblem(403, 'forbidden', 'Only an admin may verify, reject or suspend a restaurant.');
       await deps.db.transaction().execute(async (transaction) => {
         const restaurant = await repository.findRestaurant(id, transaction, { forUpdate: true });
-        if (restaurant === undefined) throw new HttpProblem(404, 'restaurant_not_found', 'No such restaurant.');
+        if (restaurant === undefined)
+          throw new HttpProblem(404, 'restaurant_not_found', 'No such restaurant.');
         const outcome = decideStatus(restaurant.status, decision, reason);
-        if (!outcome.ok) throw new HttpProblem(outcome.code === 'reason_required' ? 400 : 409, outcome.code, outcome.detail);
-        await repository.setStatus(id, { status: outcome.status, reason: outcome.reason, actorId: caller.userId }, transaction);
+        if (!outcome.ok)
+          throw new HttpProblem(outcome.code === 'reason_required' ? 400 : 409, outcome.code, outcome.detail);
+        await repository.setStatus(
+          id,
+          { status: outcome.status, reason: outcome.reason, actorId: caller.userId },
+          transaction,
+        );
         await deps.audit(
           {
             action: `restaurant.${decision}`,
@@ -194,9 +254,16 @@ export function createRestaurantService(deps: CatalogDependencies, repository: C
     },
 
     /** A profile for the public (active only) or its owner/admin (any status, private fields too). */
-    async profile(id: string, viewer: { userId: string; isAdmin: boolean } | undefined, point: Point | undefined) {
+    async profile(
+      id: string,
+      viewer: { userId: string; isAdmin: boolean } | undefined,
+      point: Point | undefined,
+    ) {
       const restaurant = await repository.findRestaurant(id);
-      const privileged = restaurant !== undefined && viewer !== undefined && (viewer.isAdmin || viewer.userId === restaurant.ownerId);
+      const privileged =
+        restaurant !== undefined &&
+        viewer !== undefined &&
+        (viewer.isAdmin || viewer.userId === restaurant.ownerId);
       if (restaurant === undefined || (restaurant.status !== 'active' && !privileged)) {
         throw new HttpProblem(404, 'restaurant_not_found', 'No such restaurant.');
       }
@@ -212,7 +279,12 @@ function pick(record: RestaurantRecord, keys: string[]): Record<string, unknown>
   return Object.fromEntries(keys.filter((key) => key in source).map((key) => [key, source[key]]));
 }
 
-export function profileView(restaurant: RestaurantRecord, instant: Date, point: Point | undefined, privileged: boolean): RestaurantView {
+export function profileView(
+  restaurant: RestaurantRecord,
+  instant: Date,
+  point: Point | undefined,
+  privileged: boolean,
+): RestaurantView {
   const rules = openingRules(restaurant);
   const open = restaurant.status === 'active' && isOpenAt(rules, instant);
   const distanceM = point === undefined ? undefined : Math.round(haversineMeters(point, restaurant.location));
@@ -239,7 +311,9 @@ export function profileView(restaurant: RestaurantRecord, instant: Date, point: 
     ...(next === undefined ? {} : { nextOpeningAt: next.toISOString() }),
     delivery: {
       minutes: deliveryEstimateMinutes(restaurant.prepTimeMinutes, distanceM ?? 0),
-      ...(distanceM === undefined ? {} : { distanceM, deliversHere: distanceM <= restaurant.deliveryRadiusM }),
+      ...(distanceM === undefined
+        ? {}
+        : { distanceM, deliversHere: distanceM <= restaurant.deliveryRadiusM }),
     },
     ...(privileged
       ? {

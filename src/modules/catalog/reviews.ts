@@ -37,15 +37,31 @@ export interface ReviewInput {
 
 function reviewable(order: CompletedOrder | undefined, caller: Caller, instant: Date): CompletedOrder {
   if (order === undefined || order.customerId !== caller.userId) {
-    throw new HttpProblem(403, 'order_not_reviewable', 'Only the customer of a completed order may review it.');
+    throw new HttpProblem(
+      403,
+      'order_not_reviewable',
+      'Only the customer of a completed order may review it.',
+    );
   }
   if (instant.getTime() - order.completedAt.getTime() > REVIEW_WINDOW_DAYS * 86_400_000) {
-    throw new HttpProblem(422, 'review_window_closed', `Reviews are accepted for ${REVIEW_WINDOW_DAYS} days after delivery.`);
+    throw new HttpProblem(
+      422,
+      'review_window_closed',
+      `Reviews are accepted for ${REVIEW_WINDOW_DAYS} days after delivery.`,
+    );
   }
   return order;
 }
 
-function reviewView(row: { id: string; rating: number; comment: string | null; helpful_count: number; reply: string | null; replied_at: Date | null; created_at: Date }) {
+function reviewView(row: {
+  id: string;
+  rating: number;
+  comment: string | null;
+  helpful_count: number;
+  reply: string | null;
+  replied_at: Date | null;
+  created_at: Date;
+}) {
   return {
     id: row.id,
     rating: row.rating,
@@ -69,11 +85,21 @@ export function createReviewService(deps: CatalogDependencies, lookup: () => Com
       const review = await db.transaction().execute(async (transaction) => {
         const inserted = await transaction
           .insertInto('restaurant_reviews')
-          .values({ restaurant_id: restaurantId, order_id: order.orderId, customer_id: caller.userId, rating: input.rating, comment: input.comment?.trim() ?? null, reply: null, replied_at: null, replied_by: null })
+          .values({
+            restaurant_id: restaurantId,
+            order_id: order.orderId,
+            customer_id: caller.userId,
+            rating: input.rating,
+            comment: input.comment?.trim() ?? null,
+            reply: null,
+            replied_at: null,
+            replied_by: null,
+          })
           .onConflict((conflict) => conflict.column('order_id').doNothing())
           .returningAll()
           .executeTakeFirst();
-        if (inserted === undefined) throw new HttpProblem(409, 'already_reviewed', 'This order has already been reviewed.');
+        if (inserted === undefined)
+          throw new HttpProblem(409, 'already_reviewed', 'This order has already been reviewed.');
         await transaction
           .updateTable('restaurants')
           .set({ rating_sum: sql`rating_sum + ${input.rating}`, rating_count: sql`rating_count + 1` })
@@ -86,15 +112,23 @@ export function createReviewService(deps: CatalogDependencies, lookup: () => Com
 
     async rateDriver(caller: Caller, driverId: string, input: ReviewInput) {
       const order = reviewable(await lookup().findCompletedOrder(input.orderId), caller, now());
-      if (order.driverId !== driverId) throw new HttpProblem(403, 'order_not_reviewable', 'That driver did not deliver this order.');
+      if (order.driverId !== driverId)
+        throw new HttpProblem(403, 'order_not_reviewable', 'That driver did not deliver this order.');
       await db.transaction().execute(async (transaction) => {
         const inserted = await transaction
           .insertInto('driver_ratings')
-          .values({ driver_id: driverId, order_id: order.orderId, customer_id: caller.userId, rating: input.rating, comment: input.comment?.trim() ?? null })
+          .values({
+            driver_id: driverId,
+            order_id: order.orderId,
+            customer_id: caller.userId,
+            rating: input.rating,
+            comment: input.comment?.trim() ?? null,
+          })
           .onConflict((conflict) => conflict.column('order_id').doNothing())
           .returning('id')
           .executeTakeFirst();
-        if (inserted === undefined) throw new HttpProblem(409, 'already_rated', "This order's driver has already been rated.");
+        if (inserted === undefined)
+          throw new HttpProblem(409, 'already_rated', "This order's driver has already been rated.");
         await transaction
           .insertInto('driver_rating_summaries')
           .values({ driver_id: driverId, rating_sum: input.rating, rating_count: 1, updated_at: new Date() })
@@ -112,7 +146,11 @@ export function createReviewService(deps: CatalogDependencies, lookup: () => Com
 
     /** A driver's average (two decimals) and count; for the drivers context. */
     async driverRating(driverId: string): Promise<{ driverId: string; average: number; count: number }> {
-      const row = await db.selectFrom('driver_rating_summaries').select(['rating_sum', 'rating_count']).where('driver_id', '=', driverId).executeTakeFirst();
+      const row = await db
+        .selectFrom('driver_rating_summaries')
+        .select(['rating_sum', 'rating_count'])
+        .where('driver_id', '=', driverId)
+        .executeTakeFirst();
       const count = row?.rating_count ?? 0;
       const average = count === 0 ? 0 : Math.round((Number(row!.rating_sum) / count) * 100) / 100;
       return { driverId, average, count };
@@ -120,9 +158,14 @@ export function createReviewService(deps: CatalogDependencies, lookup: () => Com
 
     async voteHelpful(caller: Caller, reviewId: string) {
       return db.transaction().execute(async (transaction) => {
-        const review = await transaction.selectFrom('restaurant_reviews').select(['id', 'customer_id']).where('id', '=', reviewId).executeTakeFirst();
+        const review = await transaction
+          .selectFrom('restaurant_reviews')
+          .select(['id', 'customer_id'])
+          .where('id', '=', reviewId)
+          .executeTakeFirst();
         if (review === undefined) throw new HttpProblem(404, 'review_not_found', 'No such review.');
-        if (review.customer_id === caller.userId) throw new HttpProblem(422, 'own_review', 'You cannot vote for your own review.');
+        if (review.customer_id === caller.userId)
+          throw new HttpProblem(422, 'own_review', 'You cannot vote for your own review.');
         const vote = await transaction
           .insertInto('review_helpful_votes')
           .values({ review_id: reviewId, user_id: caller.userId })
@@ -149,15 +192,30 @@ export function createReviewService(deps: CatalogDependencies, lookup: () => Com
           .forUpdate('v')
           .executeTakeFirst();
         if (review === undefined) throw new HttpProblem(404, 'review_not_found', 'No such review.');
-        if (review.owner_id !== caller.userId) throw new HttpProblem(403, 'not_restaurant_owner', "Only the restaurant's owner may reply to its reviews.");
-        if (review.reply !== null) throw new HttpProblem(409, 'already_replied', 'The owner has already replied to this review.');
+        if (review.owner_id !== caller.userId)
+          throw new HttpProblem(
+            403,
+            'not_restaurant_owner',
+            "Only the restaurant's owner may reply to its reviews.",
+          );
+        if (review.reply !== null)
+          throw new HttpProblem(409, 'already_replied', 'The owner has already replied to this review.');
         const updated = await transaction
           .updateTable('restaurant_reviews')
           .set({ reply: text.trim(), replied_at: new Date(), replied_by: caller.userId })
           .where('id', '=', reviewId)
           .returningAll()
           .executeTakeFirstOrThrow();
-        await deps.audit({ action: 'review.replied', actor: caller.actor, subjectUserId: review.owner_id, resource: `review:${reviewId}`, newValue: { restaurantId: review.restaurant_id } }, transaction);
+        await deps.audit(
+          {
+            action: 'review.replied',
+            actor: caller.actor,
+            subjectUserId: review.owner_id,
+            resource: `review:${reviewId}`,
+            newValue: { restaurantId: review.restaurant_id },
+          },
+          transaction,
+        );
         return reviewView(updated);
       });
     },
@@ -166,7 +224,12 @@ export function createReviewService(deps: CatalogDependencies, lookup: () => Com
     async list(restaurantId: string, options: { limit?: number; cursor?: string }) {
       const limit = Math.min(options.limit ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
       const cursor = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
-      if (options.cursor !== undefined && (cursor === undefined || cursor.fingerprint !== restaurantId.slice(0, 8) || typeof cursor.keys[0] !== 'string')) {
+      if (
+        options.cursor !== undefined &&
+        (cursor === undefined ||
+          cursor.fingerprint !== restaurantId.slice(0, 8) ||
+          typeof cursor.keys[0] !== 'string')
+      ) {
         throw new HttpProblem(400, 'invalid_cursor', 'The cursor is malformed or belongs to another list.');
       }
       const rows = await db
@@ -190,7 +253,13 @@ export function createReviewService(deps: CatalogDependencies, lookup: () => Com
       return {
         items: page.map(reviewView),
         ...(rows.length > limit && last !== undefined
-          ? { nextCursor: encodeCursor({ keys: [last.created_at.toISOString()], id: last.id, fingerprint: restaurantId.slice(0, 8) }) }
+          ? {
+              nextCursor: encodeCursor({
+                keys: [last.created_at.toISOString()],
+                id: last.id,
+                fingerprint: restaurantId.slice(0, 8),
+              }),
+            }
           : {}),
       };
     },

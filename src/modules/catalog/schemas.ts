@@ -12,7 +12,10 @@ import { STATUS_DECISIONS } from './rules/status.js';
 
 const Uuid = Type.String({ format: 'uuid' });
 const Text = (maxLength: number, minLength = 1) => Type.String({ minLength, maxLength });
-const Clock = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$', description: 'HH:MM, local time (Africa/Douala)' });
+const Clock = Type.String({
+  pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$',
+  description: 'HH:MM, local time (Africa/Douala)',
+});
 const Price = Type.Integer({ minimum: 0, maximum: MAX_PRICE_XAF, description: 'XAF (integer, no decimals)' });
 const Url = Type.String({ pattern: '^https://', maxLength: 500 });
 
@@ -27,34 +30,73 @@ const LongLocalized = Type.Object(
 
 export const Latitude = Type.Number({ minimum: -90, maximum: 90 });
 export const Longitude = Type.Number({ minimum: -180, maximum: 180 });
-export const Location = Type.Object({ latitude: Latitude, longitude: Longitude }, { additionalProperties: false });
+export const Location = Type.Object(
+  { latitude: Latitude, longitude: Longitude },
+  { additionalProperties: false },
+);
 
 const TimeRange = Type.Object({ opens: Clock, closes: Clock }, { additionalProperties: false });
 export const WeeklyHours = Type.Object(
-  Object.fromEntries(WEEKDAYS.map((day) => [day, Type.Optional(Type.Array(TimeRange, { maxItems: MAX_RANGES_PER_DAY }))])),
-  { additionalProperties: false, description: 'Per weekday; a range whose closing time is at or before its opening runs past midnight' },
+  Object.fromEntries(
+    WEEKDAYS.map((day) => [day, Type.Optional(Type.Array(TimeRange, { maxItems: MAX_RANGES_PER_DAY }))]),
+  ),
+  {
+    additionalProperties: false,
+    description: 'Per weekday; a range whose closing time is at or before its opening runs past midnight',
+  },
 );
-const LocalDateTime = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}$', description: 'YYYY-MM-DDTHH:MM, Africa/Douala' });
-const Closure = Type.Object({ startsAt: LocalDateTime, endsAt: LocalDateTime, reason: Type.Optional(Text(200)) }, { additionalProperties: false });
-const Holiday = Type.Object({ date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }), name: Type.Optional(Text(200)) }, { additionalProperties: false });
+const LocalDateTime = Type.String({
+  pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}$',
+  description: 'YYYY-MM-DDTHH:MM, Africa/Douala',
+});
+const Closure = Type.Object(
+  { startsAt: LocalDateTime, endsAt: LocalDateTime, reason: Type.Optional(Text(200)) },
+  { additionalProperties: false },
+);
+const Holiday = Type.Object(
+  { date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }), name: Type.Optional(Text(200)) },
+  { additionalProperties: false },
+);
 const Weekday = Type.Union(WEEKDAYS.map((day) => Type.Literal(day)));
 export const Schedule = Type.Array(
-  Type.Object({ days: Type.Array(Weekday, { minItems: 1, maxItems: 7 }), opens: Clock, closes: Clock }, { additionalProperties: false }),
-  { maxItems: MAX_SCHEDULE_WINDOWS, description: 'When an item or category can be ordered (e.g. breakfast only); absent = whenever open' },
+  Type.Object(
+    { days: Type.Array(Weekday, { minItems: 1, maxItems: 7 }), opens: Clock, closes: Clock },
+    { additionalProperties: false },
+  ),
+  {
+    maxItems: MAX_SCHEDULE_WINDOWS,
+    description: 'When an item or category can be ordered (e.g. breakfast only); absent = whenever open',
+  },
 );
 
 export const CreateRestaurantBody = Type.Object(
   {
     name: Text(120, 2),
     legalName: Text(200, 2),
-    taxId: Type.String({ pattern: '^[A-Z0-9]{10,20}$', description: 'NIU (numéro d’identifiant unique), 10-20 capitals and digits' }),
+    taxId: Type.String({
+      pattern: '^[A-Z0-9]{10,20}$',
+      description: 'NIU (numéro d’identifiant unique), 10-20 capitals and digits',
+    }),
     description: Type.Optional(LongLocalized),
-    documents: Type.Array(Type.Object({ kind: Type.Union(DOCUMENT_KINDS.map((kind) => Type.Literal(kind))), url: Url }, { additionalProperties: false }), { maxItems: 10 }),
+    documents: Type.Array(
+      Type.Object(
+        { kind: Type.Union(DOCUMENT_KINDS.map((kind) => Type.Literal(kind))), url: Url },
+        { additionalProperties: false },
+      ),
+      { maxItems: 10 },
+    ),
     contact: Type.Object(
-      { phone: Type.Optional(Type.String({ pattern: '^\\+2376\\d{8}$' })), email: Type.Optional(Type.String({ format: 'email', maxLength: 200 })) },
+      {
+        phone: Type.Optional(Type.String({ pattern: '^\\+2376\\d{8}$' })),
+        email: Type.Optional(Type.String({ format: 'email', maxLength: 200 })),
+      },
       { additionalProperties: false },
     ),
-    cuisines: Type.Array(Text(40), { minItems: 1, maxItems: 5, description: 'codes from the cuisine list (see docs/catalog.md)' }),
+    cuisines: Type.Array(Text(40), {
+      minItems: 1,
+      maxItems: 5,
+      description: 'codes from the cuisine list (see docs/catalog.md)',
+    }),
     city: Text(60, 2),
     address: Text(300, 3),
     location: Location,
@@ -75,17 +117,32 @@ export const UpdateRestaurantBody = Type.Partial(
 export type UpdateRestaurantInput = Static<typeof UpdateRestaurantBody>;
 
 export const StatusBody = Type.Object(
-  { decision: Type.Optional(Type.Union(STATUS_DECISIONS.map((decision) => Type.Literal(decision)))), reason: Type.Optional(Text(500)) },
+  {
+    decision: Type.Optional(Type.Union(STATUS_DECISIONS.map((decision) => Type.Literal(decision)))),
+    reason: Type.Optional(Text(500)),
+  },
   { additionalProperties: false },
 );
 
 export const CategoryBody = Type.Object(
-  { name: Localized, position: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })), schedule: Type.Optional(Type.Union([Schedule, Type.Null()])) },
+  {
+    name: Localized,
+    position: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+    schedule: Type.Optional(Type.Union([Schedule, Type.Null()])),
+  },
   { additionalProperties: false },
 );
 export type CategoryInput = Static<typeof CategoryBody>;
 export const CategoryPatch = Type.Partial(
-  Type.Object({ name: Localized, position: Type.Integer({ minimum: 0, maximum: 10_000 }), schedule: Type.Union([Schedule, Type.Null()]), archived: Type.Boolean() }, { additionalProperties: false }),
+  Type.Object(
+    {
+      name: Localized,
+      position: Type.Integer({ minimum: 0, maximum: 10_000 }),
+      schedule: Type.Union([Schedule, Type.Null()]),
+      archived: Type.Boolean(),
+    },
+    { additionalProperties: false },
+  ),
   { additionalProperties: false, minProperties: 1 },
 );
 export type CategoryPatchInput = Static<typeof CategoryPatch>;
@@ -118,14 +175,22 @@ const itemFields = {
 };
 export const ItemBody = Type.Object(itemFields, { additionalProperties: false });
 export type ItemInput = Static<typeof ItemBody>;
-export const ItemPatch = Type.Partial(Type.Object({ ...itemFields, archived: Type.Boolean() }, { additionalProperties: false }), {
-  additionalProperties: false,
-  minProperties: 1,
-});
+export const ItemPatch = Type.Partial(
+  Type.Object({ ...itemFields, archived: Type.Boolean() }, { additionalProperties: false }),
+  {
+    additionalProperties: false,
+    minProperties: 1,
+  },
+);
 export type ItemPatchInput = Static<typeof ItemPatch>;
 
 const OptionBody = Type.Object(
-  { id: Type.Optional(Uuid), name: Localized, priceDelta: Type.Optional(Price), available: Type.Optional(Type.Boolean()) },
+  {
+    id: Type.Optional(Uuid),
+    name: Localized,
+    priceDelta: Type.Optional(Price),
+    available: Type.Optional(Type.Boolean()),
+  },
   { additionalProperties: false },
 );
 export const ModifierGroupBody = Type.Object(
@@ -177,27 +242,42 @@ export const SearchQuerystring = Type.Object(
 export type SearchInput = Static<typeof SearchQuerystring>;
 
 export const AutocompleteQuerystring = Type.Object(
-  { q: Type.String({ minLength: 1, maxLength: MAX_QUERY_LENGTH }), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_AUTOCOMPLETE })) },
+  {
+    q: Type.String({ minLength: 1, maxLength: MAX_QUERY_LENGTH }),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_AUTOCOMPLETE })),
+  },
   { additionalProperties: false },
 );
 
-export const PointQuerystring = Type.Object({ lat: Type.Optional(Latitude), lng: Type.Optional(Longitude) }, { additionalProperties: false });
+export const PointQuerystring = Type.Object(
+  { lat: Type.Optional(Latitude), lng: Type.Optional(Longitude) },
+  { additionalProperties: false },
+);
 
 export const RestaurantParams = Type.Object({ id: Uuid });
 export const ItemParams = Type.Object({ id: Uuid, itemId: Uuid });
 export const CategoryParams = Type.Object({ id: Uuid, categoryId: Uuid });
 export const GroupParams = Type.Object({ id: Uuid, groupId: Uuid });
 
-export const ReviewBody = Type.Object({ orderId: Uuid, rating: Type.Integer({ minimum: 1, maximum: 5 }), comment: Type.Optional(Text(1000)) }, { additionalProperties: false });
+export const ReviewBody = Type.Object(
+  { orderId: Uuid, rating: Type.Integer({ minimum: 1, maximum: 5 }), comment: Type.Optional(Text(1000)) },
+  { additionalProperties: false },
+);
 export const ReplyBody = Type.Object({ reply: Text(1000) }, { additionalProperties: false });
 export const ReviewsQuerystring = Type.Object(
-  { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE })), cursor: Type.Optional(Type.String({ maxLength: 512 })) },
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE })),
+    cursor: Type.Optional(Type.String({ maxLength: 512 })),
+  },
   { additionalProperties: false },
 );
 
 /* Responses: open objects, documented; handlers only ever send these fields. */
 const Open = <Properties extends TProperties>(properties: Properties, description?: string) =>
-  Type.Object(properties, { additionalProperties: true, ...(description === undefined ? {} : { description }) });
+  Type.Object(properties, {
+    additionalProperties: true,
+    ...(description === undefined ? {} : { description }),
+  });
 
 export const RestaurantResponse = Open(
   {
@@ -216,7 +296,13 @@ export const RestaurantResponse = Open(
     openNow: Type.Boolean(),
     closesAt: Type.Optional(Type.String()),
     nextOpeningAt: Type.Optional(Type.String()),
-    delivery: Type.Optional(Open({ minutes: Type.Integer(), distanceM: Type.Optional(Type.Integer()), deliversHere: Type.Optional(Type.Boolean()) })),
+    delivery: Type.Optional(
+      Open({
+        minutes: Type.Integer(),
+        distanceM: Type.Optional(Type.Integer()),
+        deliversHere: Type.Optional(Type.Boolean()),
+      }),
+    ),
   },
   'A restaurant profile; owners and admins also see legal name, tax id, documents, contact and status reason',
 );
@@ -227,7 +313,13 @@ export const MenuResponse = Open(
     version: Type.Integer(),
     currency: Type.Literal('XAF'),
     openNow: Type.Optional(Type.Boolean()),
-    categories: Type.Array(Open({ id: Uuid, name: Type.String(), items: Type.Array(Open({ id: Uuid, name: Type.String(), price: Type.Integer() })) })),
+    categories: Type.Array(
+      Open({
+        id: Uuid,
+        name: Type.String(),
+        items: Type.Array(Open({ id: Uuid, name: Type.String(), price: Type.Integer() })),
+      }),
+    ),
   },
   'The whole menu: fields that would be null, empty or false are left out; `orderable: true` marks what can be ordered now',
 );

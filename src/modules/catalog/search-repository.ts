@@ -5,7 +5,14 @@
  */
 import { sql, type RawBuilder } from 'kysely';
 import type { Executor } from './repository.js';
-import { COURIER_METRES_PER_MINUTE, EARTH_RADIUS_M, HANDOVER_MINUTES, ROAD_FACTOR, boundingBox, type Point } from './rules/geo.js';
+import {
+  COURIER_METRES_PER_MINUTE,
+  EARTH_RADIUS_M,
+  HANDOVER_MINUTES,
+  ROAD_FACTOR,
+  boundingBox,
+  type Point,
+} from './rules/geo.js';
 import { PRICE_TIER_BOUNDS_XAF, type SearchSort } from './rules/search.js';
 
 export interface SearchQuery {
@@ -96,12 +103,16 @@ function baseFilters(query: SearchQuery): RawBuilder<unknown>[] {
   if (query.priceMax !== undefined) filters.push(sql`r.price_average <= ${query.priceMax}`);
   if (query.minRating !== undefined) filters.push(sql`r.rating_average >= ${query.minRating}`);
   if (query.openNow) {
-    filters.push(sql`r.open_week_minutes @> ${query.minuteOfWeek}::int AND NOT r.closed_periods @> ${query.now}::timestamptz`);
+    filters.push(
+      sql`r.open_week_minutes @> ${query.minuteOfWeek}::int AND NOT r.closed_periods @> ${query.now}::timestamptz`,
+    );
   }
   if (query.point !== undefined && query.radiusM !== undefined) {
     const box = boundingBox(query.point, query.radiusM);
     // The exact distance test runs once, on the rows this box lets through (see `filtered`).
-    filters.push(sql`r.latitude BETWEEN ${box.minLat} AND ${box.maxLat} AND r.longitude BETWEEN ${box.minLng} AND ${box.maxLng}`);
+    filters.push(
+      sql`r.latitude BETWEEN ${box.minLat} AND ${box.maxLat} AND r.longitude BETWEEN ${box.minLng} AND ${box.maxLng}`,
+    );
   }
   return filters;
 }
@@ -118,12 +129,15 @@ export function createSearchRepository(db: Executor) {
       const distance = query.point === undefined ? sql`NULL::float8` : distanceSql(query.point);
       const deliveryFilter = sql.join(
         [
-          query.maxDeliveryMinutes === undefined ? sql`true` : sql`delivery_minutes <= ${query.maxDeliveryMinutes}`,
+          query.maxDeliveryMinutes === undefined
+            ? sql`true`
+            : sql`delivery_minutes <= ${query.maxDeliveryMinutes}`,
           query.radiusM === undefined ? sql`true` : sql`distance_m <= ${query.radiusM}`,
         ],
         sql` AND `,
       );
-      const cuisineFilter = query.cuisines.length === 0 ? sql`true` : sql`cuisines && ${query.cuisines}::text[]`;
+      const cuisineFilter =
+        query.cuisines.length === 0 ? sql`true` : sql`cuisines && ${query.cuisines}::text[]`;
       const { key, descending } = sortKeySql(query.sort);
       const after =
         query.after === undefined
@@ -133,7 +147,11 @@ export function createSearchRepository(db: Executor) {
             : sql`(${key} > ${query.after.key}::float8 OR (${key} = ${query.after.key}::float8 AND id > ${query.after.id}::uuid))`;
       const order = descending ? sql`${key} DESC, id ASC` : sql`${key} ASC, id ASC`;
       const [tier1, tier2, tier3] = PRICE_TIER_BOUNDS_XAF;
-      const result = await sql<{ items: SearchRow[] | null; cuisine_facets: Record<string, number> | null; summary: Omit<SearchResult['facets'], 'cuisines'> & { total: number } }>`
+      const result = await sql<{
+        items: SearchRow[] | null;
+        cuisine_facets: Record<string, number> | null;
+        summary: Omit<SearchResult['facets'], 'cuisines'> & { total: number };
+      }>`
         WITH base AS (
           SELECT r.id, r.name, r.cuisines, r.city, r.address, r.rating_average, r.rating_count, r.price_average,
                  (r.open_week_minutes @> ${query.minuteOfWeek}::int AND NOT r.closed_periods @> ${query.now}::timestamptz) AS open_now,
@@ -193,7 +211,10 @@ export function createSearchRepository(db: Executor) {
       return matches;
     },
 
-    async autocompleteRestaurants(text: string, limit: number): Promise<{ id: string; name: string; city: string }[]> {
+    async autocompleteRestaurants(
+      text: string,
+      limit: number,
+    ): Promise<{ id: string; name: string; city: string }[]> {
       const result = await sql<{ id: string; name: string; city: string }>`
         SELECT id, name, city FROM restaurants
         WHERE status = 'active' AND (catalog_normalize(name) LIKE ${`%${text}%`} OR ${text} <% catalog_normalize(name))
@@ -202,7 +223,11 @@ export function createSearchRepository(db: Executor) {
       return result.rows;
     },
 
-    async autocompleteDishes(tsquery: string, text: string, limit: number): Promise<{ name_fr: string; name_en: string | null; restaurants: number }[]> {
+    async autocompleteDishes(
+      tsquery: string,
+      text: string,
+      limit: number,
+    ): Promise<{ name_fr: string; name_en: string | null; restaurants: number }[]> {
       const result = await sql<{ name_fr: string; name_en: string | null; restaurants: string }>`
         SELECT min(i.name_fr) AS name_fr, min(i.name_en) AS name_en, count(DISTINCT i.restaurant_id) AS restaurants,
                max(word_similarity(${text}, i.search_text)) AS score
@@ -212,7 +237,11 @@ export function createSearchRepository(db: Executor) {
         GROUP BY i.search_text
         ORDER BY score DESC, restaurants DESC, 1
         LIMIT ${limit}`.execute(db);
-      return result.rows.map((row) => ({ name_fr: row.name_fr, name_en: row.name_en, restaurants: Number(row.restaurants) }));
+      return result.rows.map((row) => ({
+        name_fr: row.name_fr,
+        name_en: row.name_en,
+        restaurants: Number(row.restaurants),
+      }));
     },
   };
 }

@@ -8,7 +8,16 @@ import { localize, type Language } from './menu-view.js';
 import { CUISINES, CUISINE_CODES, unknownCuisines } from './rules/cuisines.js';
 import { decodeCursor, encodeCursor, fingerprint } from './rules/cursor.js';
 import { localTime } from './rules/hours.js';
-import { DEFAULT_PAGE_SIZE, MAX_AUTOCOMPLETE, MIN_QUERY_LENGTH, normalizeText, prefixTsquery, priceTier, queryWords, resolveSort } from './rules/search.js';
+import {
+  DEFAULT_PAGE_SIZE,
+  MAX_AUTOCOMPLETE,
+  MIN_QUERY_LENGTH,
+  normalizeText,
+  prefixTsquery,
+  priceTier,
+  queryWords,
+  resolveSort,
+} from './rules/search.js';
 import type { SearchInput } from './schemas.js';
 import type { SearchQuery, SearchRepository, SearchResult, SearchRow } from './search-repository.js';
 
@@ -17,10 +26,19 @@ function bad(code: string, detail: string): HttpProblem {
 }
 
 function cuisinesOf(input: SearchInput): string[] {
-  const cuisines = [...new Set((input.cuisine ?? []).flatMap((value) => value.split(',')).map((value) => value.trim()).filter((value) => value.length > 0))];
+  const cuisines = [
+    ...new Set(
+      (input.cuisine ?? [])
+        .flatMap((value) => value.split(','))
+        .map((value) => value.trim())
+        .filter((value) => value.length > 0),
+    ),
+  ];
   const unknown = unknownCuisines(cuisines);
   if (unknown.length > 0) {
-    throw new HttpProblem(400, 'unknown_cuisine', `Unknown cuisine: ${unknown.join(', ')}.`, { extensions: { unknown, known: CUISINE_CODES } });
+    throw new HttpProblem(400, 'unknown_cuisine', `Unknown cuisine: ${unknown.join(', ')}.`, {
+      extensions: { unknown, known: CUISINE_CODES },
+    });
   }
   return cuisines;
 }
@@ -32,11 +50,18 @@ export function parseSearch(input: SearchInput, instant: Date): SearchQuery {
   if (text.length > 0 && (text.length < MIN_QUERY_LENGTH || words.length === 0)) {
     throw bad('query_too_short', `Search text needs at least ${MIN_QUERY_LENGTH} letters or digits.`);
   }
-  if ((input.lat === undefined) !== (input.lng === undefined)) throw bad('invalid_coordinates', 'Send lat and lng together.');
-  const point = input.lat === undefined || input.lng === undefined ? undefined : { latitude: input.lat, longitude: input.lng };
-  if (point === undefined && input.radiusKm !== undefined) throw bad('point_required', 'radiusKm needs lat and lng.');
-  if (point === undefined && input.maxDeliveryMinutes !== undefined) throw bad('point_required', 'maxDeliveryMinutes needs lat and lng.');
-  if (point === undefined && (input.sort === 'distance' || input.sort === 'delivery_time')) throw bad('point_required', `Sorting by ${input.sort} needs lat and lng.`);
+  if ((input.lat === undefined) !== (input.lng === undefined))
+    throw bad('invalid_coordinates', 'Send lat and lng together.');
+  const point =
+    input.lat === undefined || input.lng === undefined
+      ? undefined
+      : { latitude: input.lat, longitude: input.lng };
+  if (point === undefined && input.radiusKm !== undefined)
+    throw bad('point_required', 'radiusKm needs lat and lng.');
+  if (point === undefined && input.maxDeliveryMinutes !== undefined)
+    throw bad('point_required', 'maxDeliveryMinutes needs lat and lng.');
+  if (point === undefined && (input.sort === 'distance' || input.sort === 'delivery_time'))
+    throw bad('point_required', `Sorting by ${input.sort} needs lat and lng.`);
   if (input.priceMin !== undefined && input.priceMax !== undefined && input.priceMin > input.priceMax) {
     throw bad('invalid_price_range', 'priceMin must not exceed priceMax.');
   }
@@ -61,7 +86,11 @@ export function parseSearch(input: SearchInput, instant: Date): SearchQuery {
   };
   if (input.cursor !== undefined) {
     const cursor = decodeCursor(input.cursor);
-    if (cursor === undefined || cursor.fingerprint !== queryFingerprint(query) || typeof cursor.keys[0] !== 'number') {
+    if (
+      cursor === undefined ||
+      cursor.fingerprint !== queryFingerprint(query) ||
+      typeof cursor.keys[0] !== 'number'
+    ) {
       throw bad('invalid_cursor', 'The cursor is malformed or belongs to another search.');
     }
     query.after = { key: cursor.keys[0], id: cursor.id };
@@ -71,7 +100,14 @@ export function parseSearch(input: SearchInput, instant: Date): SearchQuery {
 
 /** What a cursor is bound to: everything but the page position and the clock. */
 function queryFingerprint(query: SearchQuery): string {
-  const { after: _after, now: _now, minuteOfWeek: _minute, limit: _limit, tsquery: _tsquery, ...rest } = query;
+  const {
+    after: _after,
+    now: _now,
+    minuteOfWeek: _minute,
+    limit: _limit,
+    tsquery: _tsquery,
+    ...rest
+  } = query;
   return fingerprint(rest);
 }
 
@@ -173,7 +209,15 @@ export function createSearchService(repository: SearchRepository, now: () => Dat
         total: result.total,
         sort: query.sort,
         facets: result.facets,
-        ...(hasMore && last !== undefined ? { nextCursor: encodeCursor({ keys: [last.sort_key], id: last.id, fingerprint: queryFingerprint(query) }) } : {}),
+        ...(hasMore && last !== undefined
+          ? {
+              nextCursor: encodeCursor({
+                keys: [last.sort_key],
+                id: last.id,
+                fingerprint: queryFingerprint(query),
+              }),
+            }
+          : {}),
       };
     },
 
@@ -192,13 +236,22 @@ export function createSearchService(repository: SearchRepository, now: () => Dat
       ]);
       const cuisines = CUISINE_CODES.filter((code) => {
         const labels = [code, CUISINES[code].fr, CUISINES[code].en].map(normalizeText);
-        return labels.some((label) => label.split(/[^a-z0-9]+/).some((word) => word.startsWith(words[0]!)) || label.includes(joined));
+        return labels.some(
+          (label) =>
+            label.split(/[^a-z0-9]+/).some((word) => word.startsWith(words[0]!)) || label.includes(joined),
+        );
       })
         .slice(0, size)
         .map((code) => ({ code, name: CUISINES[code][language] }));
       return {
         restaurants,
-        dishes: dishes.map((dish) => ({ name: localize(dish.name_en === null ? { fr: dish.name_fr } : { fr: dish.name_fr, en: dish.name_en }, language)!, restaurants: dish.restaurants })),
+        dishes: dishes.map((dish) => ({
+          name: localize(
+            dish.name_en === null ? { fr: dish.name_fr } : { fr: dish.name_fr, en: dish.name_en },
+            language,
+          )!,
+          restaurants: dish.restaurants,
+        })),
         cuisines,
       };
     },

@@ -33,7 +33,12 @@ async function demoOwner(services: Services, phone: string): Promise<{ id: strin
 }
 
 export function demoRestaurants(ownerIds: string[]) {
-  return generateCatalogFixture({ seed: DEMO_SEED, restaurants: DEMO_RESTAURANT_COUNT, itemsPerRestaurant: 30, ownerIds });
+  return generateCatalogFixture({
+    seed: DEMO_SEED,
+    restaurants: DEMO_RESTAURANT_COUNT,
+    itemsPerRestaurant: 30,
+    ownerIds,
+  });
 }
 
 export const catalogSeedStep = {
@@ -43,12 +48,29 @@ export const catalogSeedStep = {
     for (const phone of DEMO_OWNER_PHONES) owners.push({ phone, ...(await demoOwner(services, phone)) });
     const restaurants = demoRestaurants(owners.map((owner) => owner.id));
     const db = services.runtime.database.db;
-    const existing = new Set((await db.selectFrom('restaurants').select('id').where('id', 'in', restaurants.map((restaurant) => restaurant.id)).execute()).map((row) => row.id));
+    const existing = new Set(
+      (
+        await db
+          .selectFrom('restaurants')
+          .select('id')
+          .where(
+            'id',
+            'in',
+            restaurants.map((restaurant) => restaurant.id),
+          )
+          .execute()
+      ).map((row) => row.id),
+    );
     const fresh = restaurants.filter((restaurant) => !existing.has(restaurant.id));
     if (fresh.length > 0) await insertCatalogFixture(db, fresh);
     return [
-      ...owners.filter((owner) => owner.created).map((owner) => `owner ${owner.phone} (password ${DEMO_OWNER_PASSWORD})`),
-      ...fresh.map((restaurant) => `restaurant "${restaurant.name}" (${restaurant.city}, ${restaurant.items.length} items) ${restaurant.id}`),
+      ...owners
+        .filter((owner) => owner.created)
+        .map((owner) => `owner ${owner.phone} (password ${DEMO_OWNER_PASSWORD})`),
+      ...fresh.map(
+        (restaurant) =>
+          `restaurant "${restaurant.name}" (${restaurant.city}, ${restaurant.items.length} items) ${restaurant.id}`,
+      ),
     ];
   },
 };

@@ -2,7 +2,10 @@ import { createTestApp, type TestApp } from '../../helpers/app.js';
 import { authHeader, createUser, type CreatedUser } from '../../helpers/auth.js';
 
 export const ALL_WEEK = Object.fromEntries(
-  ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((day) => [day, [{ opens: '00:00', closes: '24:00' }]]),
+  ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((day) => [
+    day,
+    [{ opens: '00:00', closes: '24:00' }],
+  ]),
 );
 
 /** A valid registration body in Akwa, Douala. */
@@ -40,21 +43,45 @@ export async function createActors(testApp: TestApp): Promise<Actors> {
 }
 
 /** Registers and verifies a restaurant; returns its id. */
-export async function activeRestaurant(testApp: TestApp, actors: Actors, overrides: Record<string, unknown> = {}): Promise<string> {
-  const created = await testApp.app.inject({ method: 'POST', url: '/v1/restaurants', headers: authHeader(actors.owner.accessToken), payload: restaurantBody(overrides) });
+export async function activeRestaurant(
+  testApp: TestApp,
+  actors: Actors,
+  overrides: Record<string, unknown> = {},
+): Promise<string> {
+  const created = await testApp.app.inject({
+    method: 'POST',
+    url: '/v1/restaurants',
+    headers: authHeader(actors.owner.accessToken),
+    payload: restaurantBody(overrides),
+  });
   if (created.statusCode !== 201) throw new Error(`create failed: ${created.body}`);
   const id = created.json().id as string;
-  const verified = await testApp.app.inject({ method: 'POST', url: `/v1/admin/restaurants/${id}/verify`, headers: authHeader(actors.admin.accessToken), payload: { decision: 'verify' } });
+  const verified = await testApp.app.inject({
+    method: 'POST',
+    url: `/v1/admin/restaurants/${id}/verify`,
+    headers: authHeader(actors.admin.accessToken),
+    payload: { decision: 'verify' },
+  });
   if (verified.statusCode !== 200) throw new Error(`verify failed: ${verified.body}`);
   return id;
 }
 
 export async function post(testApp: TestApp, url: string, token: string, payload: unknown) {
-  return testApp.app.inject({ method: 'POST', url, headers: authHeader(token), payload: payload as Record<string, unknown> });
+  return testApp.app.inject({
+    method: 'POST',
+    url,
+    headers: authHeader(token),
+    payload: payload as Record<string, unknown>,
+  });
 }
 
 export async function patch(testApp: TestApp, url: string, token: string, payload: unknown) {
-  return testApp.app.inject({ method: 'PATCH', url, headers: authHeader(token), payload: payload as Record<string, unknown> });
+  return testApp.app.inject({
+    method: 'PATCH',
+    url,
+    headers: authHeader(token),
+    payload: payload as Record<string, unknown>,
+  });
 }
 
 /**
@@ -65,11 +92,14 @@ export async function patch(testApp: TestApp, url: string, token: string, payloa
  */
 export async function catalogTestApp(): Promise<TestApp> {
   const testApp = await createTestApp({ env: { MAX_EVENT_LOOP_DELAY_MS: '60000' } });
-  const inject = testApp.app.inject.bind(testApp.app) as (options: unknown) => Promise<{ statusCode: number; body: string }>;
+  const inject = testApp.app.inject.bind(testApp.app) as (
+    options: unknown,
+  ) => Promise<{ statusCode: number; body: string }>;
   const retrying = async (options: unknown) => {
     for (let attempt = 1; ; attempt += 1) {
       const response = await inject(options);
-      if (response.statusCode !== 503 || !response.body.includes('"overloaded"') || attempt >= 5) return response;
+      if (response.statusCode !== 503 || !response.body.includes('"overloaded"') || attempt >= 5)
+        return response;
       await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
     }
   };

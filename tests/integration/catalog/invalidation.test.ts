@@ -35,11 +35,25 @@ async function until(condition: () => Promise<boolean>, timeoutMs = 2_000): Prom
 describe('cache invalidation across instances', () => {
   it("a menu write on one instance drops the other instance's cached menu at once (not after the TTL)", async () => {
     const id = await activeRestaurant(first, actors);
-    const category = (await post(first, `/v1/restaurants/${id}/menu/categories`, actors.owner.accessToken, { name: { fr: 'Plats' } })).json();
-    const item = (await post(first, `/v1/restaurants/${id}/menu/items`, actors.owner.accessToken, { categoryId: category.id, name: { fr: 'Kondrè' }, price: 4000 })).json();
-    const priceOnSecond = async () => (await second.app.inject({ method: 'GET', url: `/v1/restaurants/${id}/menu` })).json().categories[0].items[0].price as number;
+    const category = (
+      await post(first, `/v1/restaurants/${id}/menu/categories`, actors.owner.accessToken, {
+        name: { fr: 'Plats' },
+      })
+    ).json();
+    const item = (
+      await post(first, `/v1/restaurants/${id}/menu/items`, actors.owner.accessToken, {
+        categoryId: category.id,
+        name: { fr: 'Kondrè' },
+        price: 4000,
+      })
+    ).json();
+    const priceOnSecond = async () =>
+      (await second.app.inject({ method: 'GET', url: `/v1/restaurants/${id}/menu` })).json().categories[0]
+        .items[0].price as number;
     expect(await priceOnSecond()).toBe(4000); // now cached on the second instance
-    await patch(first, `/v1/restaurants/${id}/menu/items/${item.id}`, actors.owner.accessToken, { price: 4500 });
+    await patch(first, `/v1/restaurants/${id}/menu/items/${item.id}`, actors.owner.accessToken, {
+      price: 4500,
+    });
     // Well inside the 5 s TTL: only the Redis message can explain the fresh price.
     expect(await until(async () => (await priceOnSecond()) === 4500, 2_000)).toBe(true);
   });

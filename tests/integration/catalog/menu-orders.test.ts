@@ -12,18 +12,33 @@ let categoryId: string;
 beforeAll(async () => {
   testApp = await catalogTestApp();
   actors = await createActors(testApp);
-  restaurantId = await activeRestaurant(testApp, actors, { openingHours: Object.fromEntries(WEEKDAYS.map((day) => [day, [{ opens: '07:00', closes: '02:00' }]])) });
-  categoryId = (await post(testApp, `/v1/restaurants/${restaurantId}/menu/categories`, actors.owner.accessToken, { name: { fr: 'Plats', en: 'Mains' } })).json().id;
+  restaurantId = await activeRestaurant(testApp, actors, {
+    openingHours: Object.fromEntries(WEEKDAYS.map((day) => [day, [{ opens: '07:00', closes: '02:00' }]])),
+  });
+  categoryId = (
+    await post(testApp, `/v1/restaurants/${restaurantId}/menu/categories`, actors.owner.accessToken, {
+      name: { fr: 'Plats', en: 'Mains' },
+    })
+  ).json().id;
 });
 afterAll(async () => testApp?.close());
 
 const menuItem = async (itemId: string) => {
-  const menu = (await testApp.app.inject({ method: 'GET', url: `/v1/restaurants/${restaurantId}/menu` })).json();
-  return menu.categories.flatMap((category: { items: { id: string }[] }) => category.items).find((item: { id: string }) => item.id === itemId);
+  const menu = (
+    await testApp.app.inject({ method: 'GET', url: `/v1/restaurants/${restaurantId}/menu` })
+  ).json();
+  return menu.categories
+    .flatMap((category: { items: { id: string }[] }) => category.items)
+    .find((item: { id: string }) => item.id === itemId);
 };
 
 async function createItem(body: Record<string, unknown>): Promise<string> {
-  const response = await post(testApp, `/v1/restaurants/${restaurantId}/menu/items`, actors.owner.accessToken, { categoryId, ...body });
+  const response = await post(
+    testApp,
+    `/v1/restaurants/${restaurantId}/menu/items`,
+    actors.owner.accessToken,
+    { categoryId, ...body },
+  );
   expect(response.statusCode).toBe(201);
   return response.json().id;
 }
@@ -35,11 +50,20 @@ describe('menu availability and the orders-facing API', () => {
     const first = await testApp.app.inject({ method: 'GET', url });
     const { orders } = testApp.services.catalog;
     expect(await orders.decrementStock(restaurantId, [{ itemId, quantity: 1 }])).toEqual({ ok: true });
-    const soldOut = await testApp.app.inject({ method: 'GET', url, headers: { 'if-none-match': first.headers.etag as string } });
+    const soldOut = await testApp.app.inject({
+      method: 'GET',
+      url,
+      headers: { 'if-none-match': first.headers.etag as string },
+    });
     expect(soldOut.statusCode).toBe(200);
     expect(await menuItem(itemId)).toMatchObject({ reason: 'sold_out' });
     expect((await menuItem(itemId)).orderable).toBeUndefined();
-    const restocked = await patch(testApp, `/v1/restaurants/${restaurantId}/menu/items/${itemId}`, actors.owner.accessToken, { stock: 12 });
+    const restocked = await patch(
+      testApp,
+      `/v1/restaurants/${restaurantId}/menu/items/${itemId}`,
+      actors.owner.accessToken,
+      { stock: 12 },
+    );
     expect(restocked.json().stock).toBe(12);
     const item = await menuItem(itemId);
     if (item.orderable === undefined) expect(['restaurant_closed', undefined]).toContain(item.reason);
@@ -51,12 +75,31 @@ describe('menu availability and the orders-facing API', () => {
     const b = await createItem({ name: { fr: 'Bar braisé' }, price: 6000, stock: 1 });
     const untracked = await createItem({ name: { fr: 'Jus de foléré' }, price: 500 });
     const { orders } = testApp.services.catalog;
-    const refused = await orders.decrementStock(restaurantId, [{ itemId: a, quantity: 2 }, { itemId: b, quantity: 2 }, { itemId: untracked, quantity: 9 }]);
+    const refused = await orders.decrementStock(restaurantId, [
+      { itemId: a, quantity: 2 },
+      { itemId: b, quantity: 2 },
+      { itemId: untracked, quantity: 9 },
+    ]);
     expect(refused).toEqual({ ok: false, insufficient: [{ itemId: b, available: 1 }] });
-    const stocks = async () => (await testApp.services.runtime.database.db.selectFrom('menu_items').select(['id', 'stock']).where('id', 'in', [a, b, untracked]).execute()).map((row): [string, number | null] => [row.id, row.stock]);
-    expect(new Map(await stocks())).toEqual(new Map<string, number | null>([[a, 5], [b, 1], [untracked, null]]));
+    const stocks = async () =>
+      (
+        await testApp.services.runtime.database.db
+          .selectFrom('menu_items')
+          .select(['id', 'stock'])
+          .where('id', 'in', [a, b, untracked])
+          .execute()
+      ).map((row): [string, number | null] => [row.id, row.stock]);
+    expect(new Map(await stocks())).toEqual(
+      new Map<string, number | null>([
+        [a, 5],
+        [b, 1],
+        [untracked, null],
+      ]),
+    );
     // Concurrent orders for the last units: exactly as many succeed as there is stock.
-    const results = await Promise.all(Array.from({ length: 8 }, () => orders.decrementStock(restaurantId, [{ itemId: a, quantity: 1 }])));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => orders.decrementStock(restaurantId, [{ itemId: a, quantity: 1 }])),
+    );
     expect(results.filter((result) => result.ok).length).toBe(5);
     expect(new Map(await stocks()).get(a)).toBe(0);
     await orders.restoreStock(restaurantId, [{ itemId: a, quantity: 2 }]);
@@ -65,34 +108,61 @@ describe('menu availability and the orders-facing API', () => {
 
   it('snapshots prices with discount and modifiers, and checks min/max selections', async () => {
     const itemId = await createItem({ name: { fr: 'Poulet DG' }, price: 5000, discountPrice: 4500 });
-    const group = (await post(testApp, `/v1/restaurants/${restaurantId}/menu/modifier-groups`, actors.owner.accessToken, {
-      itemId,
-      name: { fr: 'Accompagnement' },
-      minSelections: 1,
-      maxSelections: 1,
-      options: [{ name: { fr: 'Miondo' } }, { name: { fr: 'Plantain mûr' }, priceDelta: 300 }],
-    })).json();
+    const group = (
+      await post(testApp, `/v1/restaurants/${restaurantId}/menu/modifier-groups`, actors.owner.accessToken, {
+        itemId,
+        name: { fr: 'Accompagnement' },
+        minSelections: 1,
+        maxSelections: 1,
+        options: [{ name: { fr: 'Miondo' } }, { name: { fr: 'Plantain mûr' }, priceDelta: 300 }],
+      })
+    ).json();
     const plantain = group.options[1].id as string;
     const at = parseLocalDateTime('2026-11-24T12:00')!; // a Tuesday noon, open
     const { orders } = testApp.services.catalog;
-    const snapshot = await orders.readOrderSnapshot(restaurantId, [{ itemId, quantity: 2, optionIds: [plantain] }], at);
+    const snapshot = await orders.readOrderSnapshot(
+      restaurantId,
+      [{ itemId, quantity: 2, optionIds: [plantain] }],
+      at,
+    );
     expect(snapshot?.orderable).toBe(true);
-    expect(snapshot?.lines[0]).toMatchObject({ basePrice: 5000n, itemPrice: 4500n, unitPrice: 4800n, linePrice: 9600n });
+    expect(snapshot?.lines[0]).toMatchObject({
+      basePrice: 5000n,
+      itemPrice: 4500n,
+      unitPrice: 4800n,
+      linePrice: 9600n,
+    });
     expect(snapshot?.subtotal).toBe(9600n);
     expect(snapshot?.restaurant.ownerId).toBe(actors.owner.userId);
     const missingSide = await orders.readOrderSnapshot(restaurantId, [{ itemId, quantity: 1 }], at);
     expect(missingSide?.orderable).toBe(false);
     expect(missingSide?.lines[0]?.availability).toEqual({ orderable: false, reason: 'invalid_options' });
-    const closed = await orders.readOrderSnapshot(restaurantId, [{ itemId, quantity: 1, optionIds: [plantain] }], parseLocalDateTime('2026-11-24T04:00')!);
+    const closed = await orders.readOrderSnapshot(
+      restaurantId,
+      [{ itemId, quantity: 1, optionIds: [plantain] }],
+      parseLocalDateTime('2026-11-24T04:00')!,
+    );
     expect(closed?.orderable).toBe(false);
     expect(await orders.restaurantOwnerId(restaurantId)).toBe(actors.owner.userId);
   });
 
   it('honours availability schedules at the given instant (breakfast only)', async () => {
-    const itemId = await createItem({ name: { fr: 'Beignets-haricots' }, price: 700, schedule: [{ days: [...WEEKDAYS], opens: '07:00', closes: '11:00' }] });
+    const itemId = await createItem({
+      name: { fr: 'Beignets-haricots' },
+      price: 700,
+      schedule: [{ days: [...WEEKDAYS], opens: '07:00', closes: '11:00' }],
+    });
     const { orders } = testApp.services.catalog;
-    const morning = await orders.readOrderSnapshot(restaurantId, [{ itemId, quantity: 1 }], parseLocalDateTime('2026-11-24T08:00')!);
-    const evening = await orders.readOrderSnapshot(restaurantId, [{ itemId, quantity: 1 }], parseLocalDateTime('2026-11-24T19:00')!);
+    const morning = await orders.readOrderSnapshot(
+      restaurantId,
+      [{ itemId, quantity: 1 }],
+      parseLocalDateTime('2026-11-24T08:00')!,
+    );
+    const evening = await orders.readOrderSnapshot(
+      restaurantId,
+      [{ itemId, quantity: 1 }],
+      parseLocalDateTime('2026-11-24T19:00')!,
+    );
     expect(morning?.orderable).toBe(true);
     expect(evening?.lines[0]?.availability).toEqual({ orderable: false, reason: 'outside_schedule' });
     // The public menu marks it against the real clock.
@@ -110,16 +180,26 @@ describe('menu availability and the orders-facing API', () => {
     expect(near!.distanceM).toBeGreaterThan(1000);
     const far = await orders.checkDelivery(restaurantId, { latitude: 3.848, longitude: 11.5021 }, noon);
     expect(far).toMatchObject({ deliverable: false, reason: 'outside_radius' });
-    const night = await orders.checkDelivery(restaurantId, { latitude: 4.0611, longitude: 9.7679 }, parseLocalDateTime('2026-11-24T03:00')!);
+    const night = await orders.checkDelivery(
+      restaurantId,
+      { latitude: 4.0611, longitude: 9.7679 },
+      parseLocalDateTime('2026-11-24T03:00')!,
+    );
     expect(night).toMatchObject({ deliverable: false, reason: 'closed' });
   });
 
   it('archived items leave the public menu and the search text', async () => {
     const itemId = await createItem({ name: { fr: 'Mintumba' }, price: 800 });
     expect(await menuItem(itemId)).toBeDefined();
-    await patch(testApp, `/v1/restaurants/${restaurantId}/menu/items/${itemId}`, actors.owner.accessToken, { archived: true });
+    await patch(testApp, `/v1/restaurants/${restaurantId}/menu/items/${itemId}`, actors.owner.accessToken, {
+      archived: true,
+    });
     expect(await menuItem(itemId)).toBeUndefined();
-    const row = await testApp.services.runtime.database.db.selectFrom('restaurants').select('dish_text').where('id', '=', restaurantId).executeTakeFirstOrThrow();
+    const row = await testApp.services.runtime.database.db
+      .selectFrom('restaurants')
+      .select('dish_text')
+      .where('id', '=', restaurantId)
+      .executeTakeFirstOrThrow();
     expect(row.dish_text).not.toContain('Mintumba');
   });
 
@@ -129,7 +209,11 @@ describe('menu availability and the orders-facing API', () => {
       await createItem({ name: { fr: 'Eru' }, price: 2500, stock: 1 }),
       await createItem({ name: { fr: 'Koki' }, price: 1000 }),
     ];
-    const initial = new Map<string, number | null>([[ids[0]!, 3], [ids[1]!, 1], [ids[2]!, null]]);
+    const initial = new Map<string, number | null>([
+      [ids[0]!, 3],
+      [ids[1]!, 1],
+      [ids[2]!, null],
+    ]);
     const { orders } = testApp.services.catalog;
     const db = testApp.services.runtime.database.db;
     type Model = { stock: Map<string, number | null> };
@@ -149,21 +233,28 @@ describe('menu availability and the orders-facing API', () => {
       async run(model: Model) {
         const enough = this.lines.every((line) => {
           const stock = model.stock.get(line.itemId);
-          const wanted = this.lines.filter((other) => other.itemId === line.itemId).reduce((sum, other) => sum + other.quantity, 0);
+          const wanted = this.lines
+            .filter((other) => other.itemId === line.itemId)
+            .reduce((sum, other) => sum + other.quantity, 0);
           return stock === null || stock === undefined || stock >= wanted;
         });
         const result = await orders.decrementStock(restaurantId, this.lines);
         expect(result.ok).toBe(enough);
-        if (enough) for (const line of this.lines) {
-          const stock = model.stock.get(line.itemId);
-          if (stock !== null && stock !== undefined) model.stock.set(line.itemId, stock - line.quantity);
-        }
+        if (enough)
+          for (const line of this.lines) {
+            const stock = model.stock.get(line.itemId);
+            if (stock !== null && stock !== undefined) model.stock.set(line.itemId, stock - line.quantity);
+          }
         await check(model);
       }
-      toString = () => `order ${JSON.stringify(this.lines.map((line) => [ids.indexOf(line.itemId), line.quantity]))}`;
+      toString = () =>
+        `order ${JSON.stringify(this.lines.map((line) => [ids.indexOf(line.itemId), line.quantity]))}`;
     }
     class Cancel implements fc.AsyncCommand<Model, Real> {
-      constructor(readonly index: number, readonly quantity: number) {}
+      constructor(
+        readonly index: number,
+        readonly quantity: number,
+      ) {}
       check = () => true;
       async run(model: Model) {
         const id = ids[this.index]!;
@@ -175,11 +266,19 @@ describe('menu availability and the orders-facing API', () => {
       toString = () => `cancel ${this.index} ${this.quantity}`;
     }
     class Restock implements fc.AsyncCommand<Model, Real> {
-      constructor(readonly index: number, readonly stock: number) {}
+      constructor(
+        readonly index: number,
+        readonly stock: number,
+      ) {}
       check = () => true;
       async run(model: Model) {
         const id = ids[this.index]!;
-        const response = await patch(testApp, `/v1/restaurants/${restaurantId}/menu/items/${id}`, actors.owner.accessToken, { stock: this.stock });
+        const response = await patch(
+          testApp,
+          `/v1/restaurants/${restaurantId}/menu/items/${id}`,
+          actors.owner.accessToken,
+          { stock: this.stock },
+        );
         expect(response.statusCode).toBe(200);
         model.stock.set(id, this.stock);
         await check(model);
@@ -189,12 +288,17 @@ describe('menu availability and the orders-facing API', () => {
     const line = fc.record({ itemId: fc.constantFrom(...ids), quantity: fc.integer({ min: 1, max: 3 }) });
     const commands = [
       fc.array(line, { minLength: 1, maxLength: 3 }).map((lines) => new Order(lines)),
-      fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 1, max: 2 })).map(([index, quantity]) => new Cancel(index, quantity)),
-      fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 4 })).map(([index, stock]) => new Restock(index, stock)),
+      fc
+        .tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 1, max: 2 }))
+        .map(([index, quantity]) => new Cancel(index, quantity)),
+      fc
+        .tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 4 }))
+        .map(([index, stock]) => new Restock(index, stock)),
     ];
     await fc.assert(
       fc.asyncProperty(fc.commands(commands, { maxCommands: 8 }), async (sequence) => {
-        for (const [id, stock] of initial) await db.updateTable('menu_items').set({ stock }).where('id', '=', id).execute();
+        for (const [id, stock] of initial)
+          await db.updateTable('menu_items').set({ stock }).where('id', '=', id).execute();
         testApp.services.catalog.menuCache.invalidate(restaurantId);
         await fc.asyncModelRun(() => ({ model: { stock: new Map(initial) }, real: {} }), sequence);
       }),

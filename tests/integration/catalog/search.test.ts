@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateCatalogFixture, insertCatalogFixture, type FixtureRestaurant } from '../../../src/modules/catalog/fixtures.js';
+import {
+  generateCatalogFixture,
+  insertCatalogFixture,
+  type FixtureRestaurant,
+} from '../../../src/modules/catalog/fixtures.js';
 import { haversineMeters } from '../../../src/modules/catalog/rules/geo.js';
 import type { TestApp } from '../../helpers/app.js';
 import { catalogTestApp } from './helpers.js';
@@ -20,18 +24,23 @@ async function search(query: string) {
   return { status: response.statusCode, body: response.json() };
 }
 
-const serving = (dish: string) => fixture.filter((restaurant) => restaurant.items.some((item) => item.nameFr.startsWith(dish)));
+const serving = (dish: string) =>
+  fixture.filter((restaurant) => restaurant.items.some((item) => item.nameFr.startsWith(dish)));
 
 describe('restaurant search over the fixture (200 restaurants, 5,200 items)', () => {
   it('finds Ndolè by "ndole" (accents ignored) and by the typo "ndolle"', async () => {
-    const expected = serving('Ndolè').map((restaurant) => restaurant.id).sort();
+    const expected = serving('Ndolè')
+      .map((restaurant) => restaurant.id)
+      .sort();
     expect(expected.length).toBeGreaterThan(10);
     for (const q of ['ndole', 'ndolle', 'NDOLÈ']) {
       const { status, body } = await search(`q=${encodeURIComponent(q)}&limit=50`);
       expect(status).toBe(200);
       expect(body.total).toBeGreaterThanOrEqual(expected.length);
       const ids = new Set<string>(body.items.map((item: { id: string }) => item.id));
-      expect(expected.filter((id) => ids.has(id)).length).toBeGreaterThan(Math.min(expected.length, 50) * 0.8);
+      expect(expected.filter((id) => ids.has(id)).length).toBeGreaterThan(
+        Math.min(expected.length, 50) * 0.8,
+      );
     }
   });
 
@@ -55,12 +64,16 @@ describe('restaurant search over the fixture (200 restaurants, 5,200 items)', ()
     expect(distances.length).toBeGreaterThan(0);
     expect([...distances].sort((a, b) => a - b)).toEqual(distances);
     expect(Math.max(...distances)).toBeLessThanOrEqual(3000);
-    const inside = fixture.filter((restaurant) => haversineMeters({ latitude: AKWA.lat, longitude: AKWA.lng }, restaurant) <= 3000);
+    const inside = fixture.filter(
+      (restaurant) => haversineMeters({ latitude: AKWA.lat, longitude: AKWA.lng }, restaurant) <= 3000,
+    );
     expect(body.total).toBe(inside.length);
   });
 
   it('filters by cuisine, rating, price and delivery time, and counts facets', async () => {
-    const { body } = await search(`cuisine=fish_seafood&minRating=4&priceMax=4000&lat=${AKWA.lat}&lng=${AKWA.lng}&maxDeliveryMinutes=60&limit=50`);
+    const { body } = await search(
+      `cuisine=fish_seafood&minRating=4&priceMax=4000&lat=${AKWA.lat}&lng=${AKWA.lng}&maxDeliveryMinutes=60&limit=50`,
+    );
     for (const item of body.items) {
       expect(item.cuisines).toContain('fish_seafood');
       expect(item.rating.average).toBeGreaterThanOrEqual(4);
@@ -70,7 +83,10 @@ describe('restaurant search over the fixture (200 restaurants, 5,200 items)', ()
     expect(body.facets.cuisines.fish_seafood).toBe(body.total);
     // Cuisine facets ignore the cuisine filter itself, so other cuisines still show their counts.
     expect(Object.keys(body.facets.cuisines).length).toBeGreaterThan(1);
-    const tiers = Object.values(body.facets.priceTiers as Record<string, number>).reduce((sum, count) => sum + count, 0);
+    const tiers = Object.values(body.facets.priceTiers as Record<string, number>).reduce(
+      (sum, count) => sum + count,
+      0,
+    );
     expect(tiers).toBe(body.total);
   });
 
@@ -109,20 +125,30 @@ describe('restaurant search over the fixture (200 restaurants, 5,200 items)', ()
   });
 
   it('autocompletes restaurants, dishes and cuisines', async () => {
-    const response = await testApp.app.inject({ method: 'GET', url: '/v1/search/autocomplete?q=ndol', headers: { 'accept-language': 'en' } });
+    const response = await testApp.app.inject({
+      method: 'GET',
+      url: '/v1/search/autocomplete?q=ndol',
+      headers: { 'accept-language': 'en' },
+    });
     expect(response.statusCode).toBe(200);
     const body = response.json();
     expect(body.dishes.map((dish: { name: string }) => dish.name)).toContain('Ndole with shrimp');
-    const grill = (await testApp.app.inject({ method: 'GET', url: '/v1/search/autocomplete?q=grill' })).json();
+    const grill = (
+      await testApp.app.inject({ method: 'GET', url: '/v1/search/autocomplete?q=grill' })
+    ).json();
     expect(grill.cuisines.map((cuisine: { code: string }) => cuisine.code)).toContain('grill');
-    const typo = (await testApp.app.inject({ method: 'GET', url: '/v1/search/autocomplete?q=poulet%20dj' })).json();
+    const typo = (
+      await testApp.app.inject({ method: 'GET', url: '/v1/search/autocomplete?q=poulet%20dj' })
+    ).json();
     expect(typo.dishes.map((dish: { name: string }) => dish.name)).toContain('Poulet DG');
   });
 
   it('the fixture is deterministic: same seed, same catalog', () => {
     expect(generateCatalogFixture({ seed: 7 })).toEqual(fixture);
     expect(fixture.length).toBeGreaterThanOrEqual(200);
-    expect(fixture.reduce((sum, restaurant) => sum + restaurant.items.length, 0)).toBeGreaterThanOrEqual(5000);
+    expect(fixture.reduce((sum, restaurant) => sum + restaurant.items.length, 0)).toBeGreaterThanOrEqual(
+      5000,
+    );
     expect(new Set(fixture.map((restaurant) => restaurant.city))).toEqual(new Set(['douala', 'yaounde']));
   });
 });

@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { catalogSeedStep, DEMO_OWNER_PHONES, DEMO_RESTAURANT_COUNT } from '../../../src/modules/catalog/seed.js';
+import {
+  catalogSeedStep,
+  DEMO_OWNER_PHONES,
+  DEMO_RESTAURANT_COUNT,
+} from '../../../src/modules/catalog/seed.js';
 import type { TestApp } from '../../helpers/app.js';
 import { catalogTestApp } from './helpers.js';
 

@@ -30,7 +30,8 @@ export function decodeCursor(cursor: string): CursorPayload | undefined {
     if (!Array.isArray(value) || value.length !== 3) return undefined;
     const [keys, id, print] = value as [unknown, unknown, unknown];
     if (!Array.isArray(keys) || keys.length > 4) return undefined;
-    if (!keys.every((key) => (typeof key === 'number' && Number.isFinite(key)) || typeof key === 'string')) return undefined;
+    if (!keys.every((key) => (typeof key === 'number' && Number.isFinite(key)) || typeof key === 'string'))
+      return undefined;
     if (typeof id !== 'string' || !/^[0-9a-f-]{36}$/.test(id) || typeof print !== 'string') return undefined;
     return { keys: keys as (number | string)[], id, fingerprint: print };
   } catch {

@@ -32,7 +32,9 @@ export function haversineMeters(a: Point, b: Point): number {
 
 /** Minutes from order to door: preparation, travel by road, hand-over. */
 export function deliveryEstimateMinutes(prepTimeMinutes: number, distanceMeters: number): number {
-  return prepTimeMinutes + Math.ceil((distanceMeters * ROAD_FACTOR) / COURIER_METRES_PER_MINUTE) + HANDOVER_MINUTES;
+  return (
+    prepTimeMinutes + Math.ceil((distanceMeters * ROAD_FACTOR) / COURIER_METRES_PER_MINUTE) + HANDOVER_MINUTES
+  );
 }
 
 export function isValidPoint(point: Partial<Point>): point is Point {
@@ -50,7 +52,10 @@ export function isValidPoint(point: Partial<Point>): point is Point {
 }
 
 /** A latitude/longitude box that contains every point within `radiusMeters` (index pre-filter). */
-export function boundingBox(center: Point, radiusMeters: number): { minLat: number; maxLat: number; minLng: number; maxLng: number } {
+export function boundingBox(
+  center: Point,
+  radiusMeters: number,
+): { minLat: number; maxLat: number; minLng: number; maxLng: number } {
   const latitudeDelta = (radiusMeters / EARTH_RADIUS_M) * (180 / Math.PI);
   const cosine = Math.max(0.01, Math.cos(radians(center.latitude)));
   const longitudeDelta = latitudeDelta / cosine;

@@ -30,7 +30,10 @@ describe('opening hours in Africa/Douala', () => {
   });
 
   it('keeps an overnight range open past midnight into the next day', () => {
-    const rules: OpeningRules = { ranges: weeklyRanges({ fri: [{ opens: '18:00', closes: '02:00' }] }), closed: [] };
+    const rules: OpeningRules = {
+      ranges: weeklyRanges({ fri: [{ opens: '18:00', closes: '02:00' }] }),
+      closed: [],
+    };
     expect(isOpenAt(rules, douala('2026-11-27T23:59'))).toBe(true); // Friday night
     expect(isOpenAt(rules, douala('2026-11-28T01:30'))).toBe(true); // Saturday early morning
     expect(isOpenAt(rules, douala('2026-11-28T02:00'))).toBe(false);
@@ -42,12 +45,17 @@ describe('opening hours in Africa/Douala', () => {
     expect(weekRangesLiteral(ranges)).toBe(`{[0,180),[${MINUTES_PER_WEEK - 240},${MINUTES_PER_WEEK})}`);
     const rules: OpeningRules = { ranges, closed: [] };
     expect(isOpenAt(rules, douala('2026-11-30T02:00'))).toBe(true); // Monday 02:00
-    expect(closesAt(rules, douala('2026-11-29T21:00'))?.toISOString()).toBe(douala('2026-11-30T03:00').toISOString());
+    expect(closesAt(rules, douala('2026-11-29T21:00'))?.toISOString()).toBe(
+      douala('2026-11-30T03:00').toISOString(),
+    );
   });
 
   it('is closed during a closure and on a holiday even inside opening hours', () => {
     const hours: WeeklyHours = Object.fromEntries(
-      ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((day) => [day, [{ opens: '08:00', closes: '22:00' }]]),
+      ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((day) => [
+        day,
+        [{ opens: '08:00', closes: '22:00' }],
+      ]),
     );
     const { periods, problems } = closedPeriods({
       closures: [{ startsAt: '2026-11-24T12:00', endsAt: '2026-11-24T15:00', reason: 'travaux' }],
@@ -58,16 +66,25 @@ describe('opening hours in Africa/Douala', () => {
     expect(isOpenAt(rules, douala('2026-11-24T11:59'))).toBe(true);
     expect(isOpenAt(rules, douala('2026-11-24T12:00'))).toBe(false);
     expect(isOpenAt(rules, douala('2026-11-26T12:00'))).toBe(false);
-    expect(closesAt(rules, douala('2026-11-24T10:00'))?.toISOString()).toBe(douala('2026-11-24T12:00').toISOString());
-    expect(nextOpening(rules, douala('2026-11-24T13:00'))?.toISOString()).toBe(douala('2026-11-24T15:00').toISOString());
+    expect(closesAt(rules, douala('2026-11-24T10:00'))?.toISOString()).toBe(
+      douala('2026-11-24T12:00').toISOString(),
+    );
+    expect(nextOpening(rules, douala('2026-11-24T13:00'))?.toISOString()).toBe(
+      douala('2026-11-24T15:00').toISOString(),
+    );
     // The holiday swallows Thursday; the next opening is Friday 08:00.
-    expect(nextOpening(rules, douala('2026-11-25T23:00'))?.toISOString()).toBe(douala('2026-11-27T08:00').toISOString());
+    expect(nextOpening(rules, douala('2026-11-25T23:00'))?.toISOString()).toBe(
+      douala('2026-11-27T08:00').toISOString(),
+    );
   });
 
   it('has no next opening without hours, and reports malformed closures', () => {
     expect(nextOpening({ ranges: [], closed: [] }, new Date())).toBeUndefined();
     const { problems } = closedPeriods({
-      closures: [{ startsAt: '2026-11-24T15:00', endsAt: '2026-11-24T12:00' }, { startsAt: 'tomorrow', endsAt: 'x' }],
+      closures: [
+        { startsAt: '2026-11-24T15:00', endsAt: '2026-11-24T12:00' },
+        { startsAt: 'tomorrow', endsAt: 'x' },
+      ],
       holidays: [{ date: '2026-02-30' }],
     });
     expect(problems).toHaveLength(3);
@@ -75,11 +92,33 @@ describe('opening hours in Africa/Douala', () => {
 
   it('rejects malformed clocks, overlaps and too many ranges', () => {
     expect(validateWeeklyHours({ mon: [{ opens: '8h', closes: '22:00' }] })).toHaveLength(1);
-    expect(validateWeeklyHours({ mon: [{ opens: '08:00', closes: '14:00' }, { opens: '13:00', closes: '20:00' }] })).toHaveLength(1);
+    expect(
+      validateWeeklyHours({
+        mon: [
+          { opens: '08:00', closes: '14:00' },
+          { opens: '13:00', closes: '20:00' },
+        ],
+      }),
+    ).toHaveLength(1);
     // Monday's overnight range runs into Tuesday's morning range.
-    expect(validateWeeklyHours({ mon: [{ opens: '20:00', closes: '04:00' }], tue: [{ opens: '03:00', closes: '10:00' }] })).toHaveLength(1);
-    expect(validateWeeklyHours({ sun: [{ opens: '20:00', closes: '04:00' }], mon: [{ opens: '03:00', closes: '10:00' }] })).toHaveLength(1);
-    expect(validateWeeklyHours({ mon: [{ opens: '00:00', closes: '24:00' }], tue: [{ opens: '11:00', closes: '23:00' }] })).toEqual([]);
+    expect(
+      validateWeeklyHours({
+        mon: [{ opens: '20:00', closes: '04:00' }],
+        tue: [{ opens: '03:00', closes: '10:00' }],
+      }),
+    ).toHaveLength(1);
+    expect(
+      validateWeeklyHours({
+        sun: [{ opens: '20:00', closes: '04:00' }],
+        mon: [{ opens: '03:00', closes: '10:00' }],
+      }),
+    ).toHaveLength(1);
+    expect(
+      validateWeeklyHours({
+        mon: [{ opens: '00:00', closes: '24:00' }],
+        tue: [{ opens: '11:00', closes: '23:00' }],
+      }),
+    ).toEqual([]);
     expect(validateSchedule([{ days: [], opens: '06:00', closes: '11:00' }])).toHaveLength(1);
   });
 
@@ -94,7 +133,9 @@ describe('opening hours in Africa/Douala', () => {
   });
 
   it('finds the first open minute: nextOpening is open and nothing before it is (property)', () => {
-    const clock = fc.integer({ min: 0, max: 47 }).map((half) => `${String(Math.floor(half / 2)).padStart(2, '0')}:${half % 2 === 0 ? '00' : '30'}`);
+    const clock = fc
+      .integer({ min: 0, max: 47 })
+      .map((half) => `${String(Math.floor(half / 2)).padStart(2, '0')}:${half % 2 === 0 ? '00' : '30'}`);
     const hours = fc.dictionary(
       fc.constantFrom('mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'),
       fc.array(fc.record({ opens: clock, closes: clock }), { maxLength: 2 }),
@@ -110,7 +151,11 @@ describe('opening hours in Africa/Douala', () => {
         }
         expect(isOpenAt(rules, next)).toBe(true);
         // Every 30 minutes between start and next is closed (ranges start on half hours).
-        for (let time = Math.ceil(start.getTime() / 1_800_000) * 1_800_000; time < next.getTime(); time += 1_800_000) {
+        for (
+          let time = Math.ceil(start.getTime() / 1_800_000) * 1_800_000;
+          time < next.getTime();
+          time += 1_800_000
+        ) {
           expect(isOpenAt(rules, new Date(time))).toBe(false);
         }
       }),

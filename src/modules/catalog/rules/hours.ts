@@ -74,7 +74,8 @@ function rangeOfDay(dayIndex: number, range: TimeRange): WeekRange | undefined {
   if (opens === undefined || closes === undefined || opens === MINUTES_PER_DAY) return undefined;
   const start = dayIndex * MINUTES_PER_DAY + opens;
   // closes <= opens: the range runs past midnight; 00:00-00:00 means the whole day.
-  const end = closes > opens ? dayIndex * MINUTES_PER_DAY + closes : (dayIndex + 1) * MINUTES_PER_DAY + closes;
+  const end =
+    closes > opens ? dayIndex * MINUTES_PER_DAY + closes : (dayIndex + 1) * MINUTES_PER_DAY + closes;
   return [start, end];
 }
 
@@ -136,14 +137,21 @@ export function validateWeeklyHours(hours: WeeklyHours): string[] {
   // Overlap check on the unwrapped line, plus the Sunday-night range that wraps onto Monday.
   const shifted = all.flatMap((entry) =>
     entry.range[1] > MINUTES_PER_WEEK
-      ? [entry, { day: entry.day, range: [entry.range[0] - MINUTES_PER_WEEK, entry.range[1] - MINUTES_PER_WEEK] as const }]
+      ? [
+          entry,
+          {
+            day: entry.day,
+            range: [entry.range[0] - MINUTES_PER_WEEK, entry.range[1] - MINUTES_PER_WEEK] as const,
+          },
+        ]
       : [entry],
   );
   shifted.sort((a, b) => a.range[0] - b.range[0]);
   for (let index = 1; index < shifted.length; index += 1) {
     const previous = shifted[index - 1]!;
     const current = shifted[index]!;
-    if (current.range[0] < previous.range[1]) problems.push(`${current.day}: ranges overlap (${previous.day})`);
+    if (current.range[0] < previous.range[1])
+      problems.push(`${current.day}: ranges overlap (${previous.day})`);
   }
   return problems;
 }
@@ -153,7 +161,8 @@ export function validateSchedule(schedule: AvailabilityWindow[]): string[] {
   if (schedule.length > MAX_SCHEDULE_WINDOWS) problems.push(`at most ${MAX_SCHEDULE_WINDOWS} windows`);
   schedule.forEach((window, index) => {
     if (window.days.length === 0) problems.push(`window ${index}: no days`);
-    if (rangeOfDay(0, window) === undefined) problems.push(`window ${index}: ${window.opens}-${window.closes} is not HH:MM-HH:MM`);
+    if (rangeOfDay(0, window) === undefined)
+      problems.push(`window ${index}: ${window.opens}-${window.closes} is not HH:MM-HH:MM`);
   });
   return problems;
 }
@@ -213,7 +222,13 @@ export function localToInstant(year: number, month: number, day: number, minuteO
 export function parseLocalDateTime(value: string): Date | undefined {
   const match = LOCAL_DATE_TIME.exec(value);
   if (match === null) return undefined;
-  const [year, month, day, hour, minute] = match.slice(1).map(Number) as [number, number, number, number, number];
+  const [year, month, day, hour, minute] = match.slice(1).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const date = new Date(Date.UTC(year, month - 1, day));
   if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return undefined;
   return localToInstant(year, month, day, hour * 60 + minute);
@@ -238,7 +253,8 @@ export function closedPeriods(rules: ClosureRules): { periods: Period[]; problem
   rules.closures.forEach((closure, index) => {
     const start = parseLocalDateTime(closure.startsAt);
     const end = parseLocalDateTime(closure.endsAt);
-    if (start === undefined || end === undefined) problems.push(`closure ${index}: dates must be YYYY-MM-DDTHH:MM`);
+    if (start === undefined || end === undefined)
+      problems.push(`closure ${index}: dates must be YYYY-MM-DDTHH:MM`);
     else if (end <= start) problems.push(`closure ${index}: endsAt must be after startsAt`);
     else periods.push({ start, end });
   });
@@ -288,7 +304,8 @@ export function nextOpening(rules: OpeningRules, instant: Date): Date | undefine
   const candidates: number[] = [instant.getTime()];
   const weeks = Math.ceil(NEXT_OPENING_HORIZON_DAYS / 7) + 1;
   for (let week = 0; week <= weeks; week += 1) {
-    for (const [start] of rules.ranges) candidates.push(weekStartMs + (week * MINUTES_PER_WEEK + start) * 60_000);
+    for (const [start] of rules.ranges)
+      candidates.push(weekStartMs + (week * MINUTES_PER_WEEK + start) * 60_000);
   }
   for (const period of rules.closed) candidates.push(period.end.getTime());
   candidates.sort((a, b) => a - b);

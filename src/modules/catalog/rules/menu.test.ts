@@ -2,7 +2,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CUISINE_CODES, unknownCuisines } from './cuisines.js';
 import { deliveryEstimateMinutes, haversineMeters, boundingBox } from './geo.js';
-import { checkModifierSelection, effectivePrice, itemAvailability, validateModifierGroup, validatePrices, type AvailabilityInput } from './menu.js';
+import {
+  checkModifierSelection,
+  effectivePrice,
+  itemAvailability,
+  validateModifierGroup,
+  validatePrices,
+  type AvailabilityInput,
+} from './menu.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 
 const open: AvailabilityInput = {
@@ -15,17 +22,34 @@ const open: AvailabilityInput = {
 
 describe('menu rules', () => {
   it('disables an item at zero stock and re-enables it on restock', () => {
-    expect(itemAvailability({ ...open, item: { ...open.item, stock: 0 } })).toEqual({ orderable: false, reason: 'sold_out' });
+    expect(itemAvailability({ ...open, item: { ...open.item, stock: 0 } })).toEqual({
+      orderable: false,
+      reason: 'sold_out',
+    });
     expect(itemAvailability({ ...open, item: { ...open.item, stock: 3 } })).toEqual({ orderable: true });
   });
 
   it('respects schedules, closing and the owner switch', () => {
     const breakfast = [[360, 660]] as const;
-    expect(itemAvailability({ ...open, item: { ...open.item, scheduleRanges: breakfast }, minuteOfWeek: 700 })).toMatchObject({ reason: 'outside_schedule' });
-    expect(itemAvailability({ ...open, category: { archived: false, scheduleRanges: breakfast }, minuteOfWeek: 400 })).toEqual({ orderable: true });
-    expect(itemAvailability({ ...open, restaurantOpen: false })).toMatchObject({ reason: 'restaurant_closed' });
-    expect(itemAvailability({ ...open, restaurantActive: false })).toMatchObject({ reason: 'restaurant_not_active' });
-    expect(itemAvailability({ ...open, item: { ...open.item, isAvailable: false } })).toMatchObject({ reason: 'disabled' });
+    expect(
+      itemAvailability({ ...open, item: { ...open.item, scheduleRanges: breakfast }, minuteOfWeek: 700 }),
+    ).toMatchObject({ reason: 'outside_schedule' });
+    expect(
+      itemAvailability({
+        ...open,
+        category: { archived: false, scheduleRanges: breakfast },
+        minuteOfWeek: 400,
+      }),
+    ).toEqual({ orderable: true });
+    expect(itemAvailability({ ...open, restaurantOpen: false })).toMatchObject({
+      reason: 'restaurant_closed',
+    });
+    expect(itemAvailability({ ...open, restaurantActive: false })).toMatchObject({
+      reason: 'restaurant_not_active',
+    });
+    expect(itemAvailability({ ...open, item: { ...open.item, isAvailable: false } })).toMatchObject({
+      reason: 'disabled',
+    });
   });
 
   it('rejects negative or fractional prices and a discount above the price', () => {
@@ -38,9 +62,14 @@ describe('menu rules', () => {
   });
 
   it('rejects a modifier group whose min exceeds its max', () => {
-    const options = [{ name: { fr: 'Piment' }, priceDelta: 0, available: true }, { name: { fr: 'Plantain' }, priceDelta: 300, available: true }];
+    const options = [
+      { name: { fr: 'Piment' }, priceDelta: 0, available: true },
+      { name: { fr: 'Plantain' }, priceDelta: 300, available: true },
+    ];
     expect(validateModifierGroup({ minSelections: 0, maxSelections: 2, options })).toEqual([]);
-    expect(validateModifierGroup({ minSelections: 2, maxSelections: 1, options })[0]).toMatch(/minSelections/);
+    expect(validateModifierGroup({ minSelections: 2, maxSelections: 1, options })[0]).toMatch(
+      /minSelections/,
+    );
     expect(validateModifierGroup({ minSelections: 0, maxSelections: 3, options })).toHaveLength(1);
   });
 
@@ -64,7 +93,9 @@ describe('menu rules', () => {
   });
 
   it('measures Douala to Yaoundé at about 200 km and estimates delivery from distance', () => {
-    const km = haversineMeters({ latitude: 4.0511, longitude: 9.7679 }, { latitude: 3.848, longitude: 11.5021 }) / 1000;
+    const km =
+      haversineMeters({ latitude: 4.0511, longitude: 9.7679 }, { latitude: 3.848, longitude: 11.5021 }) /
+      1000;
     expect(km).toBeGreaterThan(190);
     expect(km).toBeLessThan(200);
     expect(deliveryEstimateMinutes(20, 0)).toBe(25);
@@ -82,7 +113,10 @@ describe('menu rules', () => {
           const box = boundingBox({ latitude, longitude }, 50_000);
           const point = {
             latitude: latitude + ((distance * Math.cos(bearing)) / 6_371_000) * (180 / Math.PI),
-            longitude: longitude + ((distance * Math.sin(bearing)) / (6_371_000 * Math.cos((latitude * Math.PI) / 180))) * (180 / Math.PI),
+            longitude:
+              longitude +
+              ((distance * Math.sin(bearing)) / (6_371_000 * Math.cos((latitude * Math.PI) / 180))) *
+                (180 / Math.PI),
           };
           if (haversineMeters({ latitude, longitude }, point) > 50_000) return;
           expect(point.latitude).toBeGreaterThanOrEqual(box.minLat);
@@ -98,8 +132,16 @@ describe('menu rules', () => {
   it('names unknown cuisines and round-trips cursors, refusing tampered ones', () => {
     expect(unknownCuisines(['cameroonian', 'martian'])).toEqual(['martian']);
     expect(CUISINE_CODES).toContain('grill');
-    const cursor = encodeCursor({ keys: [4.5, 'x'], id: '00000000-0000-4000-8000-000000000000', fingerprint: 'abc' });
-    expect(decodeCursor(cursor)).toEqual({ keys: [4.5, 'x'], id: '00000000-0000-4000-8000-000000000000', fingerprint: 'abc' });
+    const cursor = encodeCursor({
+      keys: [4.5, 'x'],
+      id: '00000000-0000-4000-8000-000000000000',
+      fingerprint: 'abc',
+    });
+    expect(decodeCursor(cursor)).toEqual({
+      keys: [4.5, 'x'],
+      id: '00000000-0000-4000-8000-000000000000',
+      fingerprint: 'abc',
+    });
     expect(decodeCursor('not a cursor!')).toBeUndefined();
     expect(decodeCursor(Buffer.from('[1,2]').toString('base64url'))).toBeUndefined();
   });

@@ -37,36 +37,59 @@ export function effectivePrice(price: bigint, discountPrice: bigint | null): big
   return discountPrice !== null && discountPrice < price ? discountPrice : price;
 }
 
-export function validatePrices(prices: { price: number; discountPrice?: number | null; costPrice?: number | null }): string[] {
+export function validatePrices(prices: {
+  price: number;
+  discountPrice?: number | null;
+  costPrice?: number | null;
+}): string[] {
   const problems: string[] = [];
   const check = (name: string, value: number | null | undefined) => {
     if (value === null || value === undefined) return;
-    if (!Number.isSafeInteger(value) || value < 0) problems.push(`${name} must be a non-negative integer (XAF)`);
+    if (!Number.isSafeInteger(value) || value < 0)
+      problems.push(`${name} must be a non-negative integer (XAF)`);
     else if (value > MAX_PRICE_XAF) problems.push(`${name} must be at most ${MAX_PRICE_XAF} XAF`);
   };
   check('price', prices.price);
   check('discountPrice', prices.discountPrice);
   check('costPrice', prices.costPrice);
-  if (prices.discountPrice !== null && prices.discountPrice !== undefined && prices.discountPrice > prices.price) {
+  if (
+    prices.discountPrice !== null &&
+    prices.discountPrice !== undefined &&
+    prices.discountPrice > prices.price
+  ) {
     problems.push('discountPrice must not exceed price');
   }
   return problems;
 }
 
-export function validateModifierGroup(group: { minSelections: number; maxSelections: number; options: Omit<ModifierOption, 'id'>[] }): string[] {
+export function validateModifierGroup(group: {
+  minSelections: number;
+  maxSelections: number;
+  options: Omit<ModifierOption, 'id'>[];
+}): string[] {
   const problems: string[] = [];
   if (group.minSelections > group.maxSelections) {
-    problems.push(`minSelections (${group.minSelections}) must not exceed maxSelections (${group.maxSelections})`);
+    problems.push(
+      `minSelections (${group.minSelections}) must not exceed maxSelections (${group.maxSelections})`,
+    );
   }
   if (group.options.length === 0) problems.push('a modifier group needs at least one option');
   if (group.options.length > MAX_OPTIONS_PER_GROUP) problems.push(`at most ${MAX_OPTIONS_PER_GROUP} options`);
   if (group.maxSelections > group.options.length) {
-    problems.push(`maxSelections (${group.maxSelections}) must not exceed the number of options (${group.options.length})`);
+    problems.push(
+      `maxSelections (${group.maxSelections}) must not exceed the number of options (${group.options.length})`,
+    );
   }
   const names = new Set<string>();
   for (const option of group.options) {
-    if (!Number.isSafeInteger(option.priceDelta) || option.priceDelta < 0 || option.priceDelta > MAX_PRICE_XAF) {
-      problems.push(`option "${option.name.fr}": priceDelta must be an integer from 0 to ${MAX_PRICE_XAF} XAF`);
+    if (
+      !Number.isSafeInteger(option.priceDelta) ||
+      option.priceDelta < 0 ||
+      option.priceDelta > MAX_PRICE_XAF
+    ) {
+      problems.push(
+        `option "${option.name.fr}": priceDelta must be an integer from 0 to ${MAX_PRICE_XAF} XAF`,
+      );
     }
     const key = option.name.fr.trim().toLowerCase();
     if (names.has(key)) problems.push(`option "${option.name.fr}" appears twice`);
@@ -76,19 +99,19 @@ export function validateModifierGroup(group: { minSelections: number; maxSelecti
 }
 
 export type UnavailableReason =
-  | 'restaurant_not_active'
-  | 'restaurant_closed'
-  | 'archived'
-  | 'disabled'
-  | 'sold_out'
-  | 'outside_schedule';
+  'restaurant_not_active' | 'restaurant_closed' | 'archived' | 'disabled' | 'sold_out' | 'outside_schedule';
 
 export interface AvailabilityInput {
   restaurantActive: boolean;
   restaurantOpen: boolean;
   minuteOfWeek: number;
   category: { archived: boolean; scheduleRanges: readonly WeekRange[] | null };
-  item: { archived: boolean; isAvailable: boolean; stock: number | null; scheduleRanges: readonly WeekRange[] | null };
+  item: {
+    archived: boolean;
+    isAvailable: boolean;
+    stock: number | null;
+    scheduleRanges: readonly WeekRange[] | null;
+  };
 }
 
 export type Availability = { orderable: true } | { orderable: false; reason: UnavailableReason };
@@ -118,7 +141,10 @@ export type SelectionCheck =
   | { ok: false; problems: string[] };
 
 /** Checks a customer's chosen options against each group's min/max and availability. */
-export function checkModifierSelection(groups: readonly ModifierGroupRule[], selectedOptionIds: readonly string[]): SelectionCheck {
+export function checkModifierSelection(
+  groups: readonly ModifierGroupRule[],
+  selectedOptionIds: readonly string[],
+): SelectionCheck {
   const problems: string[] = [];
   const chosen: { groupId: string; option: ModifierOption }[] = [];
   const remaining = new Set(selectedOptionIds);
@@ -139,5 +165,9 @@ export function checkModifierSelection(groups: readonly ModifierGroupRule[], sel
   }
   for (const unknown of remaining) problems.push(`option ${unknown} does not belong to this item`);
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, priceDelta: chosen.reduce((sum, entry) => sum + entry.option.priceDelta, 0), options: chosen };
+  return {
+    ok: true,
+    priceDelta: chosen.reduce((sum, entry) => sum + entry.option.priceDelta, 0),
+    options: chosen,
+  };
 }

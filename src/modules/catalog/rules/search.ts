@@ -41,7 +41,10 @@ export function queryWords(text: string): string[] {
  * its typo corrections: '(ndolle:* | ndole) & …'. Words are [a-z0-9]+ only, so the string is
  * always valid tsquery syntax.
  */
-export function prefixTsquery(words: readonly string[], corrections: ReadonlyMap<string, readonly string[]> = new Map()): string {
+export function prefixTsquery(
+  words: readonly string[],
+  corrections: ReadonlyMap<string, readonly string[]> = new Map(),
+): string {
   return words
     .map((word) => {
       const alternatives = (corrections.get(word) ?? []).filter((candidate) => /^[a-z0-9]+$/.test(candidate));
@@ -51,7 +54,11 @@ export function prefixTsquery(words: readonly string[], corrections: ReadonlyMap
 }
 
 /** Relevance needs text; without it the most useful order is distance (with a point) or rating. */
-export function resolveSort(requested: SearchSort | undefined, hasText: boolean, hasPoint: boolean): SearchSort {
+export function resolveSort(
+  requested: SearchSort | undefined,
+  hasText: boolean,
+  hasPoint: boolean,
+): SearchSort {
   if (requested !== undefined && !(requested === 'relevance' && !hasText)) return requested;
   if (hasText) return 'relevance';
   return hasPoint ? 'distance' : 'rating';

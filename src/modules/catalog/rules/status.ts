@@ -12,7 +12,11 @@ export type StatusOutcome =
  * The verification life cycle: pending → active (verify) or rejected (reject, with a reason);
  * a rejected restaurant that fixed its documents may be verified later; active ↔ suspended.
  */
-export function decideStatus(current: RestaurantStatus, decision: StatusDecision, reason: string | undefined): StatusOutcome {
+export function decideStatus(
+  current: RestaurantStatus,
+  decision: StatusDecision,
+  reason: string | undefined,
+): StatusOutcome {
   const trimmed = reason?.trim() ?? '';
   const needsReason = decision === 'reject' || decision === 'suspend';
   if (needsReason && trimmed.length === 0) {
@@ -25,7 +29,11 @@ export function decideStatus(current: RestaurantStatus, decision: StatusDecision
     reinstate: ['suspended'],
   };
   if (!allowed[decision].includes(current)) {
-    return { ok: false, code: 'invalid_status_transition', detail: `Cannot ${decision} a restaurant that is ${current}.` };
+    return {
+      ok: false,
+      code: 'invalid_status_transition',
+      detail: `Cannot ${decision} a restaurant that is ${current}.`,
+    };
   }
   switch (decision) {
     case 'verify':
