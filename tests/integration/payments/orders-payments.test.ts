@@ -1,0 +1,173 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { customerWalletId, orderEscrowId, restaurantPayableId, worldId } from '../../../ledger/rules/index.js';
+import { MAGIC_NUMBERS } from '../../../src/modules/payments/simulators/index.js';
+import { authHeader, createUser } from '../../helpers/auth.js';
+import { act, orderWorld, placeOrder, type OrderWorld } from '../orders/helpers.js';
+import { freePort, key, until, wallet } from './helpers.js';
+
+let world: OrderWorld;
+
+beforeAll(async () => {
+  const port = await freePort();
+  world = await orderWorld({
+    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+    PAYMENT_SIMULATORS: 'true',
+    PAYMENT_SIMULATOR_DELAY_MS: '50',
+    PAYMENT_POLL_INITIAL_DELAY_MS: '250',
+    ORDERS_PAYMENT_PORT: 'ledger',
+  });
+  await world.testApp.app.listen({ host: '127.0.0.1', port });
+});
+afterAll(async () => world?.testApp.close());
+
+const juiceOnly = () => ({ items: [{ itemId: world.jusId, quantity: 1 }], tipMinor: 0 });
+let funding = 0;
+
+/** Funds a wallet straight from the outside world (a test shortcut for a Mobile Money top-up). */
+async function fund(userId: string, amountMinor: bigint): Promise<void> {
+  funding += 1;
+  const [outcome] = await world.testApp.services.ledger.submit([
+    { id: `test-fund:${userId}:${funding}`, debitAccountId: worldId('XAF'), creditAccountId: customerWalletId(userId, 'XAF'), amountMinor, currency: 'XAF', code: 'adjustment', flags: {} },
+  ]);
+  expect(outcome!.result).toBe('ok');
+}
+
+async function escrowOf(orderId: string) {
+  return world.testApp.services.ledger.account(orderEscrowId(orderId, 'XAF'));
+}
+
+describe('orders paid from the wallet and by Mobile Money', () => {
+  it('50 orders paid in parallel from one wallet that can afford 10: exactly 10 succeed, the balance never goes negative', async () => {
+    const customer = await createUser(world.testApp, { roles: ['customer'] });
+    // The price of one juice order, without paying for it (a Mobile Money number that never answers).
+    const probe = await placeOrder(world, customer.accessToken, { ...juiceOnly(), payment: { kind: 'mobile_money', provider: 'MTN', phone: MAGIC_NUMBERS.MTN.pendingForever } });
+    expect(probe.statusCode, probe.body).toBe(201);
+    const total = probe.json().pricing.totalMinor as number;
+    await fund(customer.userId, BigInt(total * 10));
+
+    const results = await Promise.all(Array.from({ length: 50 }, () => placeOrder(world, customer.accessToken, juiceOnly())));
+    const statuses = results.map((response) => (response.statusCode === 201 ? (response.json().status as string) : `HTTP ${response.statusCode}`));
+    expect(statuses.filter((status) => status === 'PLACED')).toHaveLength(10);
+    expect(statuses.filter((status) => status === 'PAYMENT_FAILED')).toHaveLength(40);
+    const account = await world.testApp.services.ledger.account(customerWalletId(customer.userId, 'XAF'));
+    expect(account!.creditsPosted - account!.debitsPosted - account!.debitsPending).toBe(0n);
+    expect(account!.debitsPosted).toBe(BigInt(total * 10));
+    const summary = await wallet(world.testApp, customer.accessToken);
+    expect(summary.balanceMinor).toBe(0);
+    // The spending limit counted only the ten that were paid.
+    const limits = (await world.testApp.app.inject({ method: 'GET', url: '/v1/wallet', headers: authHeader(customer.accessToken) })).json().limits;
+    expect(limits.spentTodayMinor).toBe(total * 10);
+  });
+
+  it('insufficient funds through the wallet payment route is 422 and changes nothing', async () => {
+    const customer = await createUser(world.testApp, { roles: ['customer'] });
+    const waiting = await placeOrder(world, customer.accessToken, { ...juiceOnly(), payment: { kind: 'mobile_money', provider: 'MTN', phone: MAGIC_NUMBERS.MTN.pendingForever } });
+    const orderId = waiting.json().id as string;
+    await fund(customer.userId, 100n);
+    const refused = await world.testApp.app.inject({ method: 'POST', url: '/v1/wallet/payments', headers: { ...authHeader(customer.accessToken), 'idempotency-key': key() }, payload: { orderId } });
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json().code).toBe('insufficient_funds');
+    expect((await wallet(world.testApp, customer.accessToken)).balanceMinor).toBe(100);
+    expect(await escrowOf(orderId)).toBeNull();
+    // Topped up, the same order can now be paid from the wallet.
+    await fund(customer.userId, BigInt(waiting.json().pricing.totalMinor));
+    const paid = await world.testApp.app.inject({ method: 'POST', url: '/v1/wallet/payments', headers: { ...authHeader(customer.accessToken), 'idempotency-key': key() }, payload: { orderId } });
+    expect(paid.statusCode, paid.body).toBe(200);
+    expect((await escrowOf(orderId))!.creditsPosted).toBe(BigInt(waiting.json().pricing.totalMinor));
+  });
+
+  it('a Mobile Money order is captured into escrow when the provider confirms, then placed', async () => {
+    const customer = await createUser(world.testApp, { roles: ['customer'] });
+    const placed = await placeOrder(world, customer.accessToken, { ...juiceOnly(), payment: { kind: 'mobile_money', provider: 'ORANGE', phone: MAGIC_NUMBERS.ORANGE.succeed } });
+    expect(placed.statusCode, placed.body).toBe(201);
+    expect(placed.json().status).toBe('PENDING_PAYMENT');
+    const orderId = placed.json().id as string;
+    await until(async () => (await world.testApp.services.orders.orders.load(orderId)).state.status, (status) => status === 'PLACED');
+    expect((await escrowOf(orderId))!.creditsPosted).toBe(BigInt(placed.json().pricing.totalMinor));
+  });
+
+  it('a Mobile Money failure fails the order and moves no money', async () => {
+    const customer = await createUser(world.testApp, { roles: ['customer'] });
+    const placed = await placeOrder(world, customer.accessToken, { ...juiceOnly(), payment: { kind: 'mobile_money', provider: 'MTN', phone: MAGIC_NUMBERS.MTN.fail } });
+    const orderId = placed.json().id as string;
+    await until(async () => (await world.testApp.services.orders.orders.load(orderId)).state.status, (status) => status === 'PAYMENT_FAILED');
+    expect(await escrowOf(orderId)).toBeNull();
+  });
+
+  it('a declined order is refunded to the wallet at once, in full, and its escrow ends at zero', async () => {
+    const customer = await createUser(world.testApp, { roles: ['customer'] });
+    await fund(customer.userId, 50_000n);
+    const placed = await placeOrder(world, customer.accessToken, juiceOnly());
+    const orderId = placed.json().id as string;
+    expect((await wallet(world.testApp, customer.accessToken)).balanceMinor).toBe(50_000 - placed.json().pricing.totalMinor);
+    expect((await act(world, orderId, 'decline', world.actors.owner.accessToken, { reason: 'closing early' })).statusCode).toBe(200);
+    await until(() => wallet(world.testApp, customer.accessToken), (w) => w.balanceMinor === 50_000);
+    const escrow = await until(() => escrowOf(orderId), (account) => account?.closed === true);
+    expect(escrow!.creditsPosted - escrow!.debitsPosted).toBe(0n);
+    const statement = await until(
+      async () => (await world.testApp.app.inject({ method: 'GET', url: '/v1/wallet/transactions?category=refunds', headers: authHeader(customer.accessToken) })).json(),
+      (page: { items: unknown[] }) => page.items.length === 1,
+    );
+    expect(statement.items[0]).toMatchObject({ category: 'refunds', direction: 'in', amountMinor: placed.json().pricing.totalMinor, orderId });
+  });
+
+  it('a late cancellation refunds all but the fee, which goes to the restaurant; the escrow ends at zero', async () => {
+    const customer = await createUser(world.testApp, { roles: ['customer'] });
+    await fund(customer.userId, 50_000n);
+    const placed = await placeOrder(world, customer.accessToken, juiceOnly());
+    const orderId = placed.json().id as string;
+    const payableBefore = (await world.testApp.services.ledger.account(restaurantPayableId(world.restaurantId, 'XAF')))?.creditsPosted ?? 0n;
+    await act(world, orderId, 'accept', world.actors.owner.accessToken, { preparationMinutes: 10 });
+    const cancelled = await act(world, orderId, 'cancel', customer.accessToken, { reason: 'too slow' });
+    expect(cancelled.statusCode, cancelled.body).toBe(200);
+    const { refundMinor, cancellationFeeMinor } = cancelled.json();
+    expect(cancellationFeeMinor).toBeGreaterThan(0);
+    await until(() => escrowOf(orderId), (account) => account?.closed === true);
+    expect((await wallet(world.testApp, customer.accessToken)).balanceMinor).toBe(50_000 - placed.json().pricing.totalMinor + refundMinor);
+    const payableAfter = (await world.testApp.services.ledger.account(restaurantPayableId(world.restaurantId, 'XAF')))!.creditsPosted;
+    expect(payableAfter - payableBefore).toBe(BigInt(cancellationFeeMinor));
+  });
+
+  it('the wallet statement shows categories and pages with a cursor', async () => {
+    const customer = await createUser(world.testApp, { roles: ['customer'] });
+    await fund(customer.userId, 50_000n);
+    await placeOrder(world, customer.accessToken, { ...juiceOnly(), tipMinor: 300 });
+    const page = await until(
+      async () => (await world.testApp.app.inject({ method: 'GET', url: '/v1/wallet/transactions?limit=2', headers: authHeader(customer.accessToken) })).json(),
+      (body: { items: unknown[] }) => body.items.length === 2,
+    );
+    expect(page.nextCursor).not.toBeNull();
+    const rest = (await world.testApp.app.inject({ method: 'GET', url: `/v1/wallet/transactions?limit=2&cursor=${page.nextCursor}`, headers: authHeader(customer.accessToken) })).json();
+    const categories = [...page.items, ...rest.items].map((item: { category: string }) => item.category).sort();
+    expect(categories).toEqual(['delivery', 'food', 'other', 'tips']); // 'other': the test funding
+    const bad = await world.testApp.app.inject({ method: 'GET', url: '/v1/wallet/transactions?cursor=nonsense', headers: authHeader(customer.accessToken) });
+    expect(bad.statusCode).toBe(400);
+  });
+
+  it('a frozen wallet cannot pay or top up; XAF and USD wallets are separate', async () => {
+    const customer = await createUser(world.testApp, { roles: ['customer'] });
+    await fund(customer.userId, 50_000n);
+    const frozen = await world.testApp.app.inject({ method: 'POST', url: `/v1/admin/wallets/${customer.userId}/freeze`, headers: authHeader(world.actors.admin.accessToken), payload: { frozen: true, reason: 'suspicious activity' } });
+    expect(frozen.statusCode, frozen.body).toBe(200);
+    expect(frozen.json().status).toBe('frozen');
+    const placed = await placeOrder(world, customer.accessToken, juiceOnly());
+    expect(placed.json().status).toBe('PAYMENT_FAILED');
+    const topUp = await world.testApp.app.inject({ method: 'POST', url: '/v1/wallet/topups', headers: { ...authHeader(customer.accessToken), 'idempotency-key': key() }, payload: { amountMinor: 1_000, phone: MAGIC_NUMBERS.MTN.succeed } });
+    expect(topUp.statusCode).toBe(422);
+    expect(topUp.json().code).toBe('wallet_frozen');
+    expect((await wallet(world.testApp, customer.accessToken)).balanceMinor).toBe(50_000);
+    const usd = (await world.testApp.app.inject({ method: 'GET', url: '/v1/wallet?currency=USD', headers: authHeader(customer.accessToken) })).json();
+    expect(usd).toMatchObject({ currency: 'USD', balanceMinor: 0, status: 'active' });
+  });
+
+  it('a top-up above the daily limit is 422 and starts nothing', async () => {
+    const customer = await createUser(world.testApp, { roles: ['customer'] });
+    const set = await world.testApp.app.inject({ method: 'PUT', url: '/v1/wallet/settings', headers: authHeader(customer.accessToken), payload: { dailyLimitMinor: 5_000 } });
+    expect(set.statusCode, set.body).toBe(200);
+    const over = await world.testApp.app.inject({ method: 'POST', url: '/v1/wallet/topups', headers: { ...authHeader(customer.accessToken), 'idempotency-key': key() }, payload: { amountMinor: 6_000, phone: MAGIC_NUMBERS.MTN.succeed } });
+    expect(over.statusCode).toBe(422);
+    expect(over.json().code).toBe('wallet_limit_exceeded');
+    const raise = await world.testApp.app.inject({ method: 'PUT', url: '/v1/wallet/settings', headers: authHeader(customer.accessToken), payload: { dailyLimitMinor: 50_000_000 } });
+    expect(raise.statusCode).toBe(422);
+  });
+});
