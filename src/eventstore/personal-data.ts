@@ -131,15 +131,17 @@ export function createPersonalDataVault(options: { db: Db; masterKey: Buffer }):
       const key = await keyForWriting(marker.subjectId);
       const personal: Record<string, unknown> = {};
       const rest: Record<string, unknown> = { ...data };
-      for (const field of marker.fields) {
-        if (field in rest) personal[field] = rest[field];
+      // Only fields present are sealed (and later redacted): an absent field stays absent.
+      const present = marker.fields.filter((field) => field in rest);
+      for (const field of present) {
+        personal[field] = rest[field];
         delete rest[field];
       }
       const plaintext = Buffer.from(JSON.stringify(personal));
       const sealed = gcmEncrypt(key, plaintext, aad(binding, marker.subjectId));
       rest[SEALED_FIELD] = {
         subject: marker.subjectId,
-        fields: [...marker.fields],
+        fields: present,
         iv: sealed.iv.toString('base64'),
         tag: sealed.tag.toString('base64'),
         ciphertext: sealed.ciphertext.toString('base64'),
