@@ -17,6 +17,16 @@ import type { TestApp } from './app.js';
  */
 export const DEFAULT_TEST_PASSWORD = 'Ndole-Plantain-2024!';
 
+/**
+ * Environment for apps under test that sign in a lot: the first progressive delay is 1 ms,
+ * and load shedding (@fastify/under-pressure) tolerates a starved event loop, since argon2id
+ * at 64 MiB on a busy 2-core CI machine must not turn a test's answers into 503s.
+ */
+export const AUTH_TEST_ENV: Record<string, string> = {
+  AUTH_DELAY_BASE_MS: '1',
+  MAX_EVENT_LOOP_DELAY_MS: '60000',
+};
+
 export interface CreatedUser {
   userId: string;
   phone: string;

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRequest } from '../../src/modules/identity/index.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { authHeader, createUser, login, withStepUp } from '../helpers/auth.js';
+import { authHeader, createUser, login, withStepUp, AUTH_TEST_ENV } from '../helpers/auth.js';
 
 let testApp: TestApp;
 beforeAll(async () => {
-  testApp = await createTestApp({ env: { AUTH_DELAY_BASE_MS: '1' } });
+  testApp = await createTestApp({ env: AUTH_TEST_ENV });
 });
 afterAll(async () => {
   await testApp?.close();

@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../helpers/app.js';
-import { authHeader, createUser, lastOtp, login, randomPhone } from '../helpers/auth.js';
+import Fastify from 'fastify';
+import { loadConfig } from '../../src/config/index.js';
+import { createNotifications, notificationsModule } from '../../src/modules/notifications/index.js';
+import { createTestApp, testEnvironment, type TestApp } from '../helpers/app.js';
+import { authHeader, createUser, lastOtp, login, randomPhone, AUTH_TEST_ENV } from '../helpers/auth.js';
 
 let testApp: TestApp;
 beforeAll(async () => {
-  testApp = await createTestApp({ env: { AUTH_DELAY_BASE_MS: '1' } });
+  testApp = await createTestApp({ env: AUTH_TEST_ENV });
 });
 afterAll(async () => {
   await testApp?.close();
@@ -126,18 +129,35 @@ describe('register, verify, login, refresh, logout over HTTP', () => {
 });
 
 describe('the development outbox', () => {
+  // Built from the module alone: a whole production app needs every provider's credentials.
   it('does not exist in production', async () => {
-    const production = await createTestApp({ env: { NODE_ENV: 'production' } });
-    try {
-      expect(production.services.notifications.outbox).toBeUndefined();
-      const response = await production.app.inject({
-        method: 'GET',
-        url: '/v1/dev/outbox?to=%2B237670000001',
-      });
-      expect(response.statusCode).toBe(404);
-      expect(response.json().code).toBe('route_not_found');
-    } finally {
-      await production.close();
-    }
+    const config = loadConfig(
+      testEnvironment({ NODE_ENV: 'production', DATABASE_URL: testApp.database.url }),
+    );
+    const runtime = { ...testApp.services.runtime, config };
+    const notifications = createNotifications(runtime);
+    expect(notifications.outbox).toBeUndefined();
+    const app = Fastify();
+    app.addHook('onRoute', (route) => expect(route.url).not.toContain('/dev/'));
+    await app.register(notificationsModule.plugin, {
+      services: { ...testApp.services, runtime, notifications },
+    });
+    await app.ready();
+    expect((await app.inject({ method: 'GET', url: '/v1/dev/outbox?to=%2B237670000001' })).statusCode).toBe(
+      404,
+    );
+    await app.close();
+  });
+
+  it('refuses OUTBOX_ENABLED=true in production', () => {
+    expect(() =>
+      loadConfig(
+        testEnvironment({
+          NODE_ENV: 'production',
+          OUTBOX_ENABLED: 'true',
+          DATABASE_URL: testApp.database.url,
+        }),
+      ),
+    ).toThrow('OUTBOX_ENABLED');
   });
 });

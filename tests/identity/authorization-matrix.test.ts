@@ -4,7 +4,14 @@ import { isAdmitted, ROLES, type Principal, type Role, type RouteAccess } from '
 import { GATE_CODES, type RouteAccessEntry } from '../../src/modules/identity/index.js';
 import { permissionsOf, createTokenService } from '../../src/modules/identity/tokens.js';
 import { createTestApp } from '../helpers/app.js';
-import { authHeader, createGuest, createUser, withStepUp, type CreatedUser } from '../helpers/auth.js';
+import {
+  authHeader,
+  createGuest,
+  createUser,
+  withStepUp,
+  type CreatedUser,
+  AUTH_TEST_ENV,
+} from '../helpers/auth.js';
 
 /**
  * The authorization matrix, GENERATED from the route table the identity-auth plugin keeps
@@ -16,7 +23,7 @@ import { authHeader, createGuest, createUser, withStepUp, type CreatedUser } fro
  *    does not admit → 403 `permission_denied`; step-up routes want a recent confirmation;
  *    admins without a second factor get 403 `two_factor_required` except on the set-up routes.
  */
-const testApp = await createTestApp({ env: { AUTH_DELAY_BASE_MS: '1' } });
+const testApp = await createTestApp({ env: AUTH_TEST_ENV });
 afterAll(async () => {
   await testApp.close();
 });

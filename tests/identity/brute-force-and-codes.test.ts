@@ -3,11 +3,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCKOUT_THRESHOLD } from '../../src/modules/identity/lockout.js';
 import { OTP_MAX_ATTEMPTS } from '../../src/modules/identity/otp.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { authHeader, createUser, lastOtp, login, outboxFor, randomPhone } from '../helpers/auth.js';
+import {
+  AUTH_TEST_ENV,
+  authHeader,
+  createUser,
+  lastOtp,
+  login,
+  outboxFor,
+  randomPhone,
+} from '../helpers/auth.js';
 
 let testApp: TestApp;
 beforeAll(async () => {
-  testApp = await createTestApp({ env: { AUTH_DELAY_BASE_MS: '1', LOG_LEVEL: 'trace' } });
+  testApp = await createTestApp({ env: { ...AUTH_TEST_ENV, LOG_LEVEL: 'trace' } });
 });
 afterAll(async () => {
   await testApp?.close();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { authHeader, createUser, login, randomPhone } from '../helpers/auth.js';
+import { AUTH_TEST_ENV, authHeader, createUser, login, randomPhone } from '../helpers/auth.js';
 
 /** An app with rate limits on (the default test app turns them off), a tight admin idle timeout and an admin allowlist. */
 let limited: TestApp;
@@ -10,11 +10,11 @@ beforeAll(async () => {
     env: {
       RATE_LIMIT_ENABLED: 'true',
       RATE_LIMIT_AUTH_MAX: '3',
-      AUTH_DELAY_BASE_MS: '1',
+      ...AUTH_TEST_ENV,
       SESSION_TIMEOUT: '300',
     },
   });
-  allowlisted = await createTestApp({ env: { ADMIN_IP_ALLOWLIST: '10.9.8.7' } });
+  allowlisted = await createTestApp({ env: { ...AUTH_TEST_ENV, ADMIN_IP_ALLOWLIST: '10.9.8.7' } });
 });
 afterAll(async () => {
   await limited?.close();
@@ -51,7 +51,7 @@ describe('rate limits of the auth tier', () => {
 describe('per-address limit', () => {
   it('refuses sign-ins from an address after 10 × the auth tier of failures, whatever the numbers', async () => {
     const perIp = await createTestApp({
-      env: { RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_AUTH_MAX: '1', AUTH_DELAY_BASE_MS: '1' },
+      env: { ...AUTH_TEST_ENV, RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_AUTH_MAX: '1' },
     });
     try {
       const statuses: number[] = [];
@@ -68,7 +68,7 @@ describe('per-address limit', () => {
 
 describe('without Redis (in-process fallback)', () => {
   it('still blacklists a logged-out access token and detects refresh-token reuse', async () => {
-    const local = await createTestApp({ env: { REDIS_URL: undefined } });
+    const local = await createTestApp({ env: { ...AUTH_TEST_ENV, REDIS_URL: undefined } });
     try {
       expect(local.services.identity.kv.kind).toBe('memory');
       const user = await createUser(local);

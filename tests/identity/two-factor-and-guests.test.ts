@@ -8,11 +8,12 @@ import {
   login,
   randomPhone,
   totpCode,
+  AUTH_TEST_ENV,
 } from '../helpers/auth.js';
 
 let testApp: TestApp;
 beforeAll(async () => {
-  testApp = await createTestApp({ env: { AUTH_DELAY_BASE_MS: '1' } });
+  testApp = await createTestApp({ env: AUTH_TEST_ENV });
 });
 afterAll(async () => {
   await testApp?.close();
