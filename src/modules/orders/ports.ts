@@ -7,7 +7,7 @@ import type { CatalogOrdersApi } from '../catalog/index.js';
 import type { PaymentMethod } from './events.js';
 import type { Discount } from './pricing.js';
 
-export type CatalogPort = Pick<CatalogOrdersApi, 'readOrderSnapshot' | 'checkDelivery' | 'decrementStock' | 'restoreStock'>;
+export type CatalogPort = Pick<CatalogOrdersApi, 'readOrderSnapshot' | 'decrementStock' | 'restoreStock'>;
 
 export interface PaymentRequest {
   orderId: string;

@@ -19,10 +19,28 @@ import {
   type OrderStatus,
   type PaymentMethod,
 } from './events.js';
+import type { OrderSnapshot } from '../catalog/index.js';
 import type { CatalogPort, CouponPort, PaymentOutcome, PaymentPort } from './ports.js';
 import { priceOrder, PricingError, type Discount } from './pricing.js';
 import type { OrdersRepository } from './repository.js';
 import { newTrackingSecret, trackingToken } from './tracking-token.js';
+
+/**
+ * The catalog's delivery rule (src/modules/catalog/orders-api.ts checkDelivery) applied to the
+ * restaurant the snapshot already loaded: one query fewer per order. Great-circle metres, rounded.
+ */
+export function deliveryCheck(restaurant: OrderSnapshot['restaurant'], point: { latitude: number; longitude: number }) {
+  const distanceM = Math.round(haversineMetres(point, restaurant.location));
+  const reason = !restaurant.active ? 'not_active' : !restaurant.openAt ? 'closed' : distanceM > restaurant.deliveryRadiusM ? 'outside_radius' : undefined;
+  return { deliverable: reason === undefined, reason, distanceM, deliveryRadiusM: restaurant.deliveryRadiusM };
+}
+
+const EARTH_RADIUS_M = 6_371_000;
+function haversineMetres(a: { latitude: number; longitude: number }, b: { latitude: number; longitude: number }): number {
+  const radians = (degrees: number) => (degrees * Math.PI) / 180;
+  const h = Math.sin(radians(b.latitude - a.latitude) / 2) ** 2 + Math.cos(radians(a.latitude)) * Math.cos(radians(b.latitude)) * Math.sin(radians(b.longitude - a.longitude) / 2) ** 2;
+  return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(h)));
+}
 
 export const DEFAULT_ORDER_POLICY: OrderPolicy = {
   paymentTimeoutMinutes: 15,
@@ -169,11 +187,9 @@ export function createOrdersService(deps: OrdersDependencies) {
   async function quote(input: PlaceOrderInput, customerId: string, current: Date) {
     const at = checkSchedule(input.scheduledFor, current);
     const point = { latitude: input.delivery.latitude, longitude: input.delivery.longitude };
-    const [snapshot, delivery] = await Promise.all([
-      catalog.readOrderSnapshot(input.restaurantId, input.items, at),
-      catalog.checkDelivery(input.restaurantId, point, at),
-    ]);
-    if (snapshot === undefined || delivery === undefined) throw new HttpProblem(404, 'restaurant_not_found', 'There is no such restaurant.');
+    const snapshot = await catalog.readOrderSnapshot(input.restaurantId, input.items, at);
+    if (snapshot === undefined) throw new HttpProblem(404, 'restaurant_not_found', 'There is no such restaurant.');
+    const delivery = deliveryCheck(snapshot.restaurant, point);
     if (!delivery.deliverable) {
       const code = delivery.reason === 'outside_radius' ? 'outside_delivery_radius' : delivery.reason === 'closed' ? 'restaurant_closed' : 'restaurant_not_active';
       throw new HttpProblem(422, code, `The restaurant cannot deliver this order (${delivery.reason}).`, {
