@@ -1,5 +1,7 @@
 // autocannon (worker mode) calls this per request: a random customer, a random restaurant's
 // order body and a fresh Idempotency-Key, so every request is a distinct order.
+/* global require, process, module */
+/* eslint-disable @typescript-eslint/no-require-imports -- autocannon workers load CommonJS files */
 'use strict';
 const { randomUUID } = require('node:crypto');
 const { readFileSync } = require('node:fs');

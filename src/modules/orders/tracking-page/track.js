@@ -1,3 +1,4 @@
+/* global location, document, fetch, setInterval, clearInterval, setTimeout, window, WebSocket */
 // Public order tracking: fetch the JSON, then follow live over a WebSocket; when the socket is
 // unavailable, poll. No framework, no third-party code. Every value is written with textContent.
 (function () {
@@ -93,7 +94,7 @@
     };
     socket.onmessage = function (message) {
       var data;
-      try { data = JSON.parse(message.data); } catch (error) { return; }
+      try { data = JSON.parse(message.data); } catch { return; }
       if (data.type === 'ping') return;
       if (data.view) render(data.view); else refresh();
     };
