@@ -168,6 +168,7 @@ const bench = await startBenchApp({ MAX_EVENT_LOOP_DELAY_MS: '10000', LOG_LEVEL:
 try {
   const orders = await ordersLoad(bench);
   console.log(`POST /v1/orders: ${orders.requestsPerSecond} orders/s, p90 ${orders.latencyP90Ms} ms, p97.5 ${orders.latencyP97_5Ms} ms, p99 ${orders.latencyP99Ms} ms (errors ${orders.errors}, non-2xx ${orders.non2xx}, paid in db ${orders.ordersPaidInDatabase})`);
+  if (process.env.ORDERS_ONLY === '1') process.exit(0); // profiling runs: placement only, nothing written
   const websockets = await websocketLoad(bench);
   console.log(`WebSocket: ${websockets.connections} connections, ${websockets.messagesPerSecond} msg/s, delivery p50 ${websockets.deliveryLatencyMs.p50} ms p99 ${websockets.deliveryLatencyMs.p99} ms, ${websockets.received}/${websockets.published} received, ${websockets.serverMemoryPerConnectionBytes.rss} B RSS per connection`);
   const machine = await describeMachine(async () => {
