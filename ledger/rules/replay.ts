@@ -112,9 +112,11 @@ export function replay(events: readonly ReplayEntry[], options: ReplayOptions = 
       previousStoredHash = null;
       return;
     }
-    checkChainLinks(verifier, entry, eventIndex, previousStoredHash);
+    // The canonical body is encoded once per event and hashed twice (stored link, running head).
+    const bodyBytes = batchBodyBytes(entry);
+    checkChainLinks(verifier, entry, eventIndex, previousStoredHash, bodyBytes);
     previousStoredHash = entry.hash;
-    runningHash = chainHash(runningHash, batchBodyBytes(entry));
+    runningHash = chainHash(runningHash, bodyBytes);
     foldEvent(verifier, entry, eventIndex);
   });
   if (options.expectedFinalHash !== undefined && options.expectedFinalHash !== runningHash) {
@@ -158,6 +160,7 @@ function checkChainLinks(
   event: LedgerBatchEvent,
   eventIndex: number,
   previousStoredHash: string | null,
+  bodyBytes: Uint8Array,
 ): void {
   if (previousStoredHash !== null && event.previousHash !== previousStoredHash) {
     verifier.mismatches.push({
@@ -167,7 +170,7 @@ function checkChainLinks(
     });
   }
   const recomputed = isHashHex(event.previousHash)
-    ? chainHash(event.previousHash, batchBodyBytes(event))
+    ? chainHash(event.previousHash, bodyBytes)
     : null;
   if (recomputed !== event.hash) {
     verifier.mismatches.push({

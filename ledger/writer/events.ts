@@ -1,9 +1,11 @@
 import {
   canonicalJson,
+  chainHash,
   decodeBatchEvent,
   encodeBatchEvent,
   LedgerDecodeError,
   type AcceptedTransfer,
+  type LedgerBatchBody,
   type LedgerBatchEvent,
 } from '../rules/index.js';
 
@@ -23,6 +25,19 @@ export interface LedgerEventData {
 
 export function ledgerEventData(event: LedgerBatchEvent): LedgerEventData {
   return { batch: encodeBatchEvent(event) };
+}
+
+/**
+ * sealBatch + encodeBatchEvent in one canonical pass: both texts are assembled from the two
+ * arrays' canonical JSON (keys sort as accountsCreated < hash < previousHash < transfersAccepted),
+ * so each transfer is encoded once per batch instead of twice. Equal byte for byte to the rules'
+ * functions (writer.test.ts checks it).
+ */
+export function sealEncoded(previousHash: string, body: LedgerBatchBody): { hash: string; data: LedgerEventData } {
+  const accounts = canonicalJson(body.accountsCreated);
+  const transfers = canonicalJson(body.transfersAccepted);
+  const hash = chainHash(previousHash, Buffer.from(`{"accountsCreated":${accounts},"transfersAccepted":${transfers}}`, 'utf8'));
+  return { hash, data: { batch: `{"accountsCreated":${accounts},"hash":"${hash}","previousHash":"${previousHash}","transfersAccepted":${transfers}}` } };
 }
 
 /** The stored text of a recorded ledger event, or a LedgerDecodeError naming what is wrong. */

@@ -19,7 +19,6 @@ import {
   LedgerInvariantError,
   LIMITS,
   missingReferences,
-  sealBatch,
   type Account,
   type AcceptedTransfer,
   type LedgerBatchBody,
@@ -36,7 +35,7 @@ import {
   type TransferOutcome,
 } from './batch.js';
 import { LedgerOverloadedError, LedgerSubmissionTooLargeError, LedgerUnavailableError } from './errors.js';
-import { decodeLedgerEvent, DEFAULT_LEDGER_STREAM, LEDGER_EVENT_TYPE, ledgerEventData } from './events.js';
+import { decodeLedgerEvent, DEFAULT_LEDGER_STREAM, LEDGER_EVENT_TYPE, sealEncoded, type LedgerEventData } from './events.js';
 import { createLease, type Lease } from './lease.js';
 import {
   absorb,
@@ -85,7 +84,7 @@ export interface LedgerWriterOptions {
   maxBatchTransfers?: number;
   /** How long a batch that is not full waits for more submissions (default 0: group commit). */
   batchWaitMs?: number;
-  /** Events between two snapshots (default 200). */
+  /** Events between two snapshots (default 1,000: memory holds what came since, ~64k transfers at 64 a batch). */
   snapshotEveryEvents?: number;
   /** Transfers waiting in the queue before submit() sheds load (default 100,000). */
   maxQueuedTransfers?: number;
@@ -125,6 +124,18 @@ interface Submission {
   readonly reject: (error: unknown) => void;
 }
 
+/**
+ * What a lookup learnt: keys (`a:`, `t:`, `h:` + id) the snapshot does not hold. Valid while the
+ * epoch is unchanged: an entry absent from the snapshot is then either absent for good or in
+ * memory, since only this writer writes the snapshot, from memory, and evicts only at an epoch bump.
+ */
+interface Prefetched {
+  readonly batch: Submission[];
+  readonly epoch: number;
+  readonly absent: Set<string>;
+  readonly done: Promise<void>;
+}
+
 interface SnapshotInFlight {
   readonly delta: Delta;
   readonly revision: bigint;
@@ -147,7 +158,7 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
   const { store, db, logger } = options;
   const maxBatchTransfers = Math.min(options.maxBatchTransfers ?? LIMITS.batchMaxEvents, LIMITS.batchMaxEvents);
   const batchWaitMs = options.batchWaitMs ?? 0;
-  const snapshotEveryEvents = options.snapshotEveryEvents ?? 200;
+  const snapshotEveryEvents = options.snapshotEveryEvents ?? 1_000;
   const maxQueuedTransfers = options.maxQueuedTransfers ?? 100_000;
   const unavailableTimeoutMs = options.unavailableTimeoutMs ?? 10_000;
   const clock = options.clock ?? Date.now;
@@ -169,6 +180,10 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
   let needsCatchUp = false;
   let crashed: Error | null = null;
   let closing = false;
+  /** Bumped whenever entries may leave memory (eviction, restore): prefetched knowledge expires. */
+  let epoch = 0;
+  /** The next batch, taken while the previous append was in flight, with its lookups under way. */
+  let prefetched: Prefetched | null = null;
 
   const queue: Submission[] = [];
   let queueHead = 0;
@@ -224,6 +239,9 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
   }
 
   function failQueue(error: unknown): void {
+    const waiting = prefetched;
+    prefetched = null;
+    for (const submission of waiting?.batch ?? []) submission.reject(error);
     while (queued() > 0) takeOne().reject(error);
     for (const waiter of expiryWaiters.splice(0)) waiter.reject(error);
   }
@@ -242,7 +260,7 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
   }
 
   async function runLoop(): Promise<void> {
-    while (!(closing && queued() === 0 && expiryWaiters.length === 0)) {
+    while (!(closing && queued() === 0 && prefetched === null && expiryWaiters.length === 0)) {
       settleSnapshot();
       if (needsRestore || !isReady) {
         if (!(await becomeReady())) continue;
@@ -255,13 +273,15 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
         await runExpiryRound();
         continue;
       }
-      if (queued() === 0) {
+      const next = prefetched;
+      prefetched = null;
+      if (next === null && queued() === 0) {
         if (closing) break;
         await idle(null);
         continue;
       }
-      await waitForFullerBatch();
-      await processBatch(takeBatch());
+      if (next === null) await waitForFullerBatch();
+      await processBatch(next ?? prefetch(takeBatch()));
       maybeStartSnapshot(false);
     }
   }
@@ -311,6 +331,8 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
   }
 
   async function restore(): Promise<void> {
+    await prefetched?.done.catch(() => undefined);
+    epoch += 1;
     generation += 1;
     state = emptyLedgerState();
     delta = emptyDelta();
@@ -377,6 +399,8 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
    * scratch. Otherwise the tail after our revision is all we missed.
    */
   async function catchUp(): Promise<void> {
+    // A lookup still running must not land in the middle of the catch-up.
+    await prefetched?.done.catch(() => undefined);
     const header = await snapshots.readHeader(db, stream);
     const ours = header === null || header.revision === snapshotRevision || header.revision === inFlight?.revision;
     if (!ours) {
@@ -395,20 +419,35 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
     transfers: readonly Transfer[],
     idsToCheck: readonly string[],
     createdAccountIds: ReadonlySet<string> = new Set(),
+    absent: Set<string> = new Set(),
   ): Promise<void> {
     const missing = missingReferences(state, transfers);
-    const accountIds = missing.accountIds.filter((id) => !createdAccountIds.has(id));
+    const accountIds = missing.accountIds.filter((id) => !createdAccountIds.has(id) && !absent.has(`a:${id}`));
     // A pending transfer may be in memory (reloaded for an idempotency check) without its hold.
     const holdIds = new Set(missing.pendingTransferIds);
     for (const transfer of transfers) {
       const pendingId = transfer.pendingId;
       if (pendingId !== undefined && pendingId !== '' && !state.holds.has(pendingId)) holdIds.add(pendingId);
     }
+    for (const id of holdIds) if (absent.has(`h:${id}`)) holdIds.delete(id);
     const transferIds = new Set(missing.pendingTransferIds);
     for (const id of idsToCheck) if (id !== '' && id.length <= LIMITS.transferIdMaxLength && !state.transfers.has(id)) transferIds.add(id);
+    for (const id of transferIds) if (absent.has(`t:${id}`)) transferIds.delete(id);
     if (accountIds.length === 0 && holdIds.size === 0 && transferIds.size === 0) return;
     const found = await snapshots.lookup(db, stream, { accountIds, transferIds: [...transferIds], holdIds: [...holdIds] });
     absorb(state, loaded, found);
+    for (const id of accountIds) if (!state.accounts.has(id)) absent.add(`a:${id}`);
+    for (const id of holdIds) if (!state.holds.has(id)) absent.add(`h:${id}`);
+    for (const id of transferIds) if (!state.transfers.has(id)) absent.add(`t:${id}`);
+  }
+
+  /** Starts the lookups of a batch (while the previous append is in flight). */
+  function prefetch(batch: Submission[]): Prefetched {
+    const absent = new Set<string>();
+    const transfers = batch.flatMap((submission) => submission.transfers);
+    const done = loadReferences(transfers, transfers.map((transfer) => transfer.id), new Set(), absent);
+    done.catch(() => undefined); // awaited (and reported) by processBatch
+    return { batch, epoch, absent, done };
   }
 
   function takeBatch(): Submission[] {
@@ -453,28 +492,37 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
     return { transfers, parts };
   }
 
-  async function processBatch(batch: Submission[]): Promise<void> {
+  async function processBatch(fetched: Prefetched): Promise<void> {
+    const { batch } = fetched;
     const fail = (error: unknown) => {
       for (const submission of batch) submission.reject(error);
     };
     await guarded(
-      () => decideAndAppend(batch),
+      () => decideAndAppend(batch, fetched),
       (error) => fail(new LedgerUnavailableError('the ledger could not append; retry the same transfers', true, { cause: error })),
     );
   }
 
-  async function decideAndAppend(batch: Submission[]): Promise<void> {
+  async function decideAndAppend(batch: Submission[], fetched: Prefetched | null = null): Promise<void> {
     const planned = plan(batch);
     for (let attempt = 0; attempt <= MAX_RACE_RETRIES; attempt += 1) {
-      await loadReferences(planned.transfers, planned.transfers.map((transfer) => transfer.id));
+      let absent = new Set<string>();
+      if (fetched !== null && attempt === 0) {
+        await fetched.done;
+        if (fetched.epoch === epoch) absent = fetched.absent;
+      }
+      // Loads whatever is still missing (nothing, when the prefetch is fresh): decide right after.
+      await loadReferences(planned.transfers, planned.transfers.map((transfer) => transfer.id), new Set(), absent);
       const accounts = accountsToOpen(state, planned.transfers);
       const outcome = decideBatch(state, { accounts, transfers: planned.transfers }, clock());
       const empty = outcome.body.transfersAccepted.length === 0;
       const body = empty ? { accountsCreated: [], transfersAccepted: [] } : outcome.body;
       if (!empty) {
-        const sealed = sealBatch(lastHash, body);
-        const data = ledgerEventData(sealed);
+        const sealed = sealEncoded(lastHash, body);
+        const data = sealed.data;
         if (JSON.stringify(data).length > EVENT_BUDGET_BYTES) return splitOversized(batch);
+        // Pipelining: the next batch's lookups run while this append is in flight.
+        if (prefetched === null && queued() > 0 && !closing) prefetched = prefetch(takeBatch());
         const appended = await appendEvent(data);
         if (appended === null) {
           await catchUp();
@@ -491,7 +539,7 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
   }
 
   /** Appends one batch event with the expected revision; null when another writer got there first. */
-  async function appendEvent(data: ReturnType<typeof ledgerEventData>): Promise<bigint | null> {
+  async function appendEvent(data: LedgerEventData): Promise<bigint | null> {
     try {
       const result = await store.append(stream, [{ id: randomUUID(), type: LEDGER_EVENT_TYPE, data }], {
         expectedRevision: revision < 0n ? 'no_stream' : revision,
@@ -572,8 +620,8 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
     const outcome = expirePendingTransfers(state, nowMs, EXPIRY_BATCH);
     if (outcome.accepted.length === 0) return { count: 0, remaining: 0 };
     const body: LedgerBatchBody = { accountsCreated: [], transfersAccepted: outcome.accepted };
-    const sealed = sealBatch(lastHash, body);
-    const appended = await appendEvent(ledgerEventData(sealed));
+    const sealed = sealEncoded(lastHash, body);
+    const appended = await appendEvent(sealed.data);
     if (appended === null) {
       await catchUp();
       return null;
@@ -622,6 +670,7 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
     inFlight = null;
     switch (flight.status) {
       case 'written': {
+        epoch += 1;
         snapshotRevision = flight.revision;
         const evicted = evictAfterSnapshot(state, flight.delta, delta, loaded);
         logger?.debug({ stream, revision: flight.revision.toString(), evicted }, 'ledger snapshot written');

@@ -5,6 +5,8 @@ import {
   providerClearingId,
   type Transfer,
 } from '../../ledger/rules/index.js';
+import { encodeBatchEvent, sealBatch } from '../../ledger/rules/index.js';
+import { sealEncoded } from '../../ledger/writer/events.js';
 import { createLedgerHarness, type LedgerHarness } from './harness.js';
 
 let harness: LedgerHarness;
@@ -20,6 +22,18 @@ const fund = (id: string, wallet: string, amount: bigint): Transfer[] => [
 ];
 
 describe('ledger writer', () => {
+  it('seals and encodes a batch byte for byte as the rules do, in one pass', () => {
+    const body = {
+      accountsCreated: [{ id: 'wallet:customer:x:XAF', currency: 'XAF' as const, kind: 'liability' as const, flags: { debitsMustNotExceedCredits: true, creditsMustNotExceedDebits: false }, debitsPending: 0n, debitsPosted: 0n, creditsPending: 0n, creditsPosted: 0n }],
+      transfersAccepted: [{ ...fund('e1', 'wallet:customer:x:XAF', 7n)[0]!, userData: { orderId: 'o"1', b: 'é' }, timestamp: 5n }],
+    };
+    const previous = 'ab'.repeat(32);
+    const fast = sealEncoded(previous, body);
+    const sealed = sealBatch(previous, body);
+    expect(fast.hash).toBe(sealed.hash);
+    expect(fast.data.batch).toBe(encodeBatchEvent(sealed));
+  });
+
   it('opens chart accounts lazily, appends one event per batch and answers each caller', async () => {
     const writer = harness.writer({ stream: 'ledger-basic' });
     const wallet = customerWalletId('alice', 'XAF');
