@@ -190,7 +190,18 @@ export interface LocalTime {
   offsetMinutes: number;
 }
 
+/** Intl's formatToParts is slow for a per-request call; every instant in a minute shares the answer. */
+let lastMinute: { minute: number; local: LocalTime } | undefined;
+
 export function localTime(instant: Date): LocalTime {
+  const minute = Math.floor(instant.getTime() / 60_000);
+  if (lastMinute !== undefined && lastMinute.minute === minute) return lastMinute.local;
+  const local = computeLocalTime(instant);
+  lastMinute = { minute, local };
+  return local;
+}
+
+function computeLocalTime(instant: Date): LocalTime {
   const parts: Record<string, string> = {};
   for (const part of localFormatter.formatToParts(instant)) parts[part.type] = part.value;
   const year = Number(parts.year);
