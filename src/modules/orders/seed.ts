@@ -41,6 +41,29 @@ async function findSlot(services: Services, restaurants: Restaurant[]): Promise<
   return undefined;
 }
 
+/**
+ * With the real payment port (ORDERS_PAYMENT_PORT=ledger, the development default) the demo
+ * customer pays from a wallet topped up through the in-process Mobile Money simulators; the
+ * top-up completes asynchronously, so the seed waits for it (bounded).
+ */
+const TOP_UP_XAF = 150_000n;
+const TOP_UP_WAIT_MS = 20_000;
+/** A number the simulators approve after a second (the demo customer's own ends in 0001: "not enough funds"). */
+const TOP_UP_PHONE = '+237670001234';
+
+async function fundWallet(services: Services, userId: string): Promise<boolean> {
+  if (services.runtime.config.ORDERS_PAYMENT_PORT !== 'ledger') return true;
+  const { wallets } = services.payments;
+  if ((await wallets.summary(userId, 'XAF')).availableMinor >= TOP_UP_XAF / 2n) return true;
+  await wallets.topUp(userId, TOP_UP_XAF, TOP_UP_PHONE, `demo-orders-topup-${userId}`);
+  const deadline = Date.now() + TOP_UP_WAIT_MS;
+  while (Date.now() < deadline) {
+    if ((await wallets.summary(userId, 'XAF')).availableMinor >= TOP_UP_XAF / 2n) return true;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return false;
+}
+
 export const ordersSeedStep: SeedStep = {
   name: 'orders',
   async run(services) {
@@ -55,6 +78,7 @@ export const ordersSeedStep: SeedStep = {
     const slot = await findSlot(services, demoRestaurants(owners.map((owner) => owner!.id)));
     if (slot === undefined) return [`skipped: no demo restaurant opens within ${SEARCH_HOURS} hours`];
 
+    if (!(await fundWallet(services, customer.id))) return ['skipped: the demo customer\'s wallet could not be topped up'];
     const { orders } = services.orders;
     const restaurant = slot.restaurant;
     const items = slot.itemIds;
@@ -68,7 +92,8 @@ export const ordersSeedStep: SeedStep = {
           restaurantId: restaurant.id,
           items: [{ itemId: items[index % items.length]!, quantity: 1 + (index % 2) }, { itemId: items[(index + 1) % items.length]!, quantity: 1 }],
           delivery: { latitude: restaurant.latitude + 0.005, longitude: restaurant.longitude, text: `Rue ${100 + index}, ${restaurant.district}, ${restaurant.city}` },
-          payment: index % 2 === 0 || customer.phone === null ? { kind: 'wallet' } : { kind: 'mobile_money', provider: 'MTN', phone: customer.phone },
+          // The wallet answers at once (a Mobile Money push would wait for the customer's PIN).
+          payment: { kind: 'wallet' },
           tipMinor: index * 100,
           ...(slot.scheduledFor === undefined ? {} : { scheduledFor: slot.scheduledFor }),
         },
@@ -76,6 +101,10 @@ export const ordersSeedStep: SeedStep = {
         { actorId: customer.id, actorRole: 'seed' },
       );
       const id = placed.state.order!.orderId;
+      if (placed.state.status !== 'PLACED') {
+        lines.push(`order ${id} ${placed.state.status} at "${restaurant.name}" (payment did not go through)`);
+        continue;
+      }
       const at = () => new Date();
       const steps: OrderCommand[] = [
         { type: 'AcceptOrder', data: { by: owner, preparationMinutes: 20, at: at() } },

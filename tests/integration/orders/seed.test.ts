@@ -4,6 +4,9 @@ import { identitySeedStep } from '../../../src/modules/identity/seed.js';
 import { ordersSeedStep } from '../../../src/modules/orders/seed.js';
 import type { TestApp } from '../../helpers/app.js';
 import { catalogTestApp } from '../catalog/helpers.js';
+import { createTestApp } from '../../helpers/app.js';
+
+const catalogTestAppWith = (env: Record<string, string>) => createTestApp({ env: { MAX_EVENT_LOOP_DELAY_MS: '60000', ...env } });
 
 let testApp: TestApp;
 beforeAll(async () => {
@@ -12,6 +15,18 @@ beforeAll(async () => {
 afterAll(async () => testApp?.close());
 
 describe('orders demo seed', () => {
+  it('with the real payment port, tops the demo wallet up through the simulators and pays from it', async () => {
+    const ledgerApp = await catalogTestAppWith({ ORDERS_PAYMENT_PORT: 'ledger' });
+    try {
+      await identitySeedStep.run(ledgerApp.services);
+      await catalogSeedStep.run(ledgerApp.services);
+      const lines = await ordersSeedStep.run(ledgerApp.services);
+      expect(lines.map((line) => line.split(' ')[2]), lines.join('\n')).toEqual(['PLACED', 'ACCEPTED', 'PREPARING', 'READY_FOR_PICKUP', 'PICKED_UP', 'DELIVERED', 'CANCELLED']);
+    } finally {
+      await ledgerApp.close();
+    }
+  }, 60_000);
+
   it('places orders in various states through the real service, once', async () => {
     await identitySeedStep.run(testApp.services);
     await catalogSeedStep.run(testApp.services);
