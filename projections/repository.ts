@@ -183,3 +183,17 @@ export async function pointViews(trx: Transaction<Database>, tables: readonly st
 export async function dropSchema(db: Executor, schema: string): Promise<void> {
   await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)} CASCADE`.execute(db);
 }
+
+/** Removes a generation that never served (an abandoned rebuild): its schema and its row. */
+export async function deleteGeneration(db: Kysely<Database>, row: GenerationRow): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await lockProjectionName(trx, row.name);
+    await sql`DROP SCHEMA IF EXISTS ${sql.id(row.schema_name)} CASCADE`.execute(trx);
+    await trx
+      .deleteFrom('projection_generations')
+      .where('name', '=', row.name)
+      .where('generation', '=', row.generation)
+      .where('status', '=', 'building')
+      .execute();
+  });
+}

@@ -272,7 +272,12 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
   async function startOne(definition: ProjectionDefinition): Promise<void> {
     const rows = await repository.generations(db, definition.name);
     let active = rows.find((row) => row.status === 'active');
-    const building = rows.find((row) => row.status === 'building');
+    let building = rows.find((row) => row.status === 'building');
+    if (building !== undefined && building.version !== definition.version) {
+      // A rebuild of an older version of the code, interrupted: start over with this version.
+      await repository.deleteGeneration(db, building);
+      building = undefined;
+    }
     if (active === undefined && building === undefined) active = await createGeneration(definition, 'active');
     if (active !== undefined && active.version === definition.version) {
       // A restart retries a failed generation from its checkpoint: nothing is skipped.

@@ -36,13 +36,13 @@ function percentile(values: number[], p: number): number {
 }
 
 /** Runs `work` on `concurrency` loops for `seconds`; returns operations/s and latency. */
-async function closedLoop(concurrency: number, seconds: number, work: (worker: number, iteration: number) => Promise<void>) {
+async function closedLoop(concurrency: number, seconds: number, work: (worker: number, iteration: number) => Promise<void>, offset = 0) {
   const latencies: number[] = [];
   const deadline = performance.now() + seconds * 1000;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async (_, worker) => {
-      for (let iteration = 0; performance.now() < deadline; iteration += 1) {
+      for (let iteration = offset; performance.now() < deadline; iteration += 1) {
         const begin = performance.now();
         await work(worker, iteration);
         latencies.push(performance.now() - begin);
@@ -50,7 +50,37 @@ async function closedLoop(concurrency: number, seconds: number, work: (worker: n
     }),
   );
   const elapsedS = (performance.now() - started) / 1000;
+  return { latencies, elapsedS };
+}
+
+type LoopResult = Awaited<ReturnType<typeof closedLoop>>;
+const summary = (slices: LoopResult[]) => {
+  const latencies = slices.flatMap((slice) => slice.latencies);
+  const elapsedS = slices.reduce((total, slice) => total + slice.elapsedS, 0);
   return { operations: latencies.length, perSecond: latencies.length / elapsedS, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
+};
+
+/**
+ * Raw and event store work in alternating one-second slices (raw first, then store first, …), so
+ * both see the same machine: on shared cores the load changes within seconds.
+ */
+async function interleaved(
+  concurrency: number,
+  seconds: number,
+  raw: (worker: number, iteration: number) => Promise<void>,
+  store: (worker: number, iteration: number) => Promise<void>,
+) {
+  const rawSlices: LoopResult[] = [];
+  const storeSlices: LoopResult[] = [];
+  for (let slice = 0; slice < seconds; slice += 1) {
+    const offset = slice * 1_000_000;
+    const order = slice % 2 === 0 ? (['raw', 'store'] as const) : (['store', 'raw'] as const);
+    for (const which of order) {
+      if (which === 'raw') rawSlices.push(await closedLoop(concurrency, 1, raw, offset));
+      else storeSlices.push(await closedLoop(concurrency, 1, store, offset));
+    }
+  }
+  return { raw: summary(rawSlices), store: summary(storeSlices) };
 }
 
 async function createBenchDatabase(): Promise<{ url: string; name: string; drop(): Promise<void> }> {
@@ -83,18 +113,22 @@ function storeOn(handle: DatabaseHandle, url: string): EventStore {
 async function singleEventAppends(handle: DatabaseHandle, store: EventStore) {
   const run = randomUUID().slice(0, 8);
   await closedLoop(32, 1, (worker, i) => store.append(`warm-${run}-${worker}-${i}`, [{ type: 'OrderPlaced', data: payload(), metadata }]).then(() => undefined));
-  const raw = await closedLoop(32, SECONDS, async (worker, i) => {
-    await handle.pool.query({
-      name: 'raw_insert_one',
-      text: 'INSERT INTO bench_raw (stream, data, metadata) VALUES ($1, $2, $3)',
-      values: [`raw-${worker}-${i}`, JSON.stringify(payload()), JSON.stringify(metadata)],
-    });
-  });
-  const store32 = await closedLoop(32, SECONDS, async (worker, i) => {
-    await store.append(`order-${run}-${worker}-${i}`, [{ type: 'OrderPlaced', data: payload(), metadata }], { expectedRevision: 'no_stream' });
-  });
+  const { raw, store: store32 } = await interleaved(
+    32,
+    SECONDS,
+    async (worker, i) => {
+      await handle.pool.query({
+        name: 'raw_insert_one',
+        text: 'INSERT INTO bench_raw (stream, data, metadata) VALUES ($1, $2, $3)',
+        values: [`raw-${worker}-${i}`, JSON.stringify(payload()), JSON.stringify(metadata)],
+      });
+    },
+    async (worker, i) => {
+      await store.append(`order-${run}-${worker}-${i}`, [{ type: 'OrderPlaced', data: payload(), metadata }], { expectedRevision: 'no_stream' });
+    },
+  );
   return {
-    work: 'single-event appends to distinct streams (expected no_stream), 32 concurrent writers',
+    work: 'single-event appends to distinct streams (expected no_stream), 32 concurrent writers; raw and store in alternating 1 s slices',
     eventStore: { eventsPerSecond: Math.round(store32.perSecond), p50Ms: round(store32.p50Ms), p99Ms: round(store32.p99Ms) },
     rawPostgres: { rowsPerSecond: Math.round(raw.perSecond), p50Ms: round(raw.p50Ms), p99Ms: round(raw.p99Ms), work: 'single-row INSERT of the same payload, 32 connections' },
     ratio: round(store32.perSecond / raw.perSecond, 3),
@@ -105,21 +139,25 @@ async function singleEventAppends(handle: DatabaseHandle, store: EventStore) {
 
 async function hundredEventAppends(handle: DatabaseHandle, store: EventStore) {
   const run = randomUUID().slice(0, 8);
-  const raw = await closedLoop(8, SECONDS, async (worker, i) => {
-    const values: unknown[] = [];
-    const rows: string[] = [];
-    for (let n = 0; n < 100; n += 1) {
-      values.push(`rawbatch-${worker}-${i}`, JSON.stringify(payload()), JSON.stringify(metadata));
-      rows.push(`($${n * 3 + 1}, $${n * 3 + 2}, $${n * 3 + 3})`);
-    }
-    await handle.pool.query({ name: 'raw_insert_100', text: `INSERT INTO bench_raw (stream, data, metadata) VALUES ${rows.join(',')}`, values });
-  });
-  const batch = await closedLoop(8, SECONDS, async (worker, i) => {
-    const events = Array.from({ length: 100 }, () => ({ type: 'OrderLine', data: payload(), metadata }));
-    await store.append(`batch-${run}-${worker}-${i}`, events, { expectedRevision: 'no_stream' });
-  });
+  const { raw, store: batch } = await interleaved(
+    8,
+    SECONDS,
+    async (worker, i) => {
+      const values: unknown[] = [];
+      const rows: string[] = [];
+      for (let n = 0; n < 100; n += 1) {
+        values.push(`rawbatch-${worker}-${i}`, JSON.stringify(payload()), JSON.stringify(metadata));
+        rows.push(`($${n * 3 + 1}, $${n * 3 + 2}, $${n * 3 + 3})`);
+      }
+      await handle.pool.query({ name: 'raw_insert_100', text: `INSERT INTO bench_raw (stream, data, metadata) VALUES ${rows.join(',')}`, values });
+    },
+    async (worker, i) => {
+      const events = Array.from({ length: 100 }, () => ({ type: 'OrderLine', data: payload(), metadata }));
+      await store.append(`batch-${run}-${worker}-${i}`, events, { expectedRevision: 'no_stream' });
+    },
+  );
   return {
-    work: '100-event appends, 8 concurrent writers',
+    work: '100-event appends, 8 concurrent writers; raw and store in alternating 1 s slices',
     eventStore: { eventsPerSecond: Math.round(batch.perSecond * 100), p99Ms: round(batch.p99Ms) },
     rawPostgres: { rowsPerSecond: Math.round(raw.perSecond * 100), p99Ms: round(raw.p99Ms), work: '100-row INSERT of the same payload, 8 connections' },
     ratio: round(batch.perSecond / raw.perSecond, 3),
@@ -153,19 +191,6 @@ async function subscriptionLatency(handle: DatabaseHandle, store: EventStore, ot
   const local = subscribe(store, same);
   const distant = subscribe(other, remote);
   await Promise.all([local.caughtUp, distant.caughtUp]);
-  await paced(ratePerSecond, SECONDS, async (i) => {
-    const id = randomUUID();
-    const begin = performance.now();
-    sentAt.set(id, begin);
-    await store.append(`${prefix}-${i % 100}`, [{ id, type: 'Tick', data: payload(), metadata }]);
-    committedAt.set(id, performance.now());
-    appendLatencies.push(performance.now() - begin);
-  });
-  const total = sentAt.size;
-  const deadline = performance.now() + 10_000;
-  while ((same.length < total || remote.length < total) && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-  await Promise.all([local.stop(), distant.stop()]);
-
   // Raw: INSERT + NOTIFY in one statement's transaction, a LISTEN client measuring arrival.
   const listener = new pg.Client({ connectionString: url });
   await listener.connect();
@@ -176,22 +201,48 @@ async function subscriptionLatency(handle: DatabaseHandle, store: EventStore, ot
     if (at !== undefined) rawLatencies.push(performance.now() - at);
   });
   await listener.query('LISTEN bench_raw');
-  await paced(ratePerSecond, SECONDS, async (i) => {
-    const key = String(i);
-    rawSent.set(key, performance.now());
-    await handle.pool.query({
-      name: 'raw_insert_notify',
-      text: "WITH i AS (INSERT INTO bench_raw (stream, data, metadata) VALUES ($1, $2, $3)) SELECT pg_notify('bench_raw', $4)",
-      values: [`rawlat-${i}`, JSON.stringify(payload()), JSON.stringify(metadata), key],
+  const storeSlice = (slice: number) =>
+    paced(ratePerSecond, 1, async (n) => {
+      const i = slice * ratePerSecond + n;
+      const id = randomUUID();
+      const begin = performance.now();
+      sentAt.set(id, begin);
+      await store.append(`${prefix}-${i % 100}`, [{ id, type: 'Tick', data: payload(), metadata }]);
+      committedAt.set(id, performance.now());
+      appendLatencies.push(performance.now() - begin);
     });
-  });
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  const rawSlice = (slice: number) =>
+    paced(ratePerSecond, 1, async (n) => {
+      const key = String(slice * ratePerSecond + n);
+      rawSent.set(key, performance.now());
+      await handle.pool.query({
+        name: 'raw_insert_notify',
+        text: "WITH i AS (INSERT INTO bench_raw (stream, data, metadata) VALUES ($1, $2, $3)) SELECT pg_notify('bench_raw', $4)",
+        values: [`rawlat-${key}`, JSON.stringify(payload()), JSON.stringify(metadata), key],
+      });
+    });
+  // Alternating one-second slices, so both paths see the same machine.
+  for (let slice = 0; slice < SECONDS; slice += 1) {
+    if (slice % 2 === 0) {
+      await storeSlice(slice);
+      await rawSlice(slice);
+    } else {
+      await rawSlice(slice);
+      await storeSlice(slice);
+    }
+  }
+  const total = sentAt.size;
+  const deadline = performance.now() + 10_000;
+  while ((same.length < total || remote.length < total || rawLatencies.length < rawSent.size) && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await Promise.all([local.stop(), distant.stop()]);
   await listener.end();
   const figures = (values: number[]) => ({ received: values.length, p50Ms: round(percentile(values, 50)), p99Ms: round(percentile(values, 99)), maxMs: round(Math.max(0, ...values)) });
   const sameFigures = figures(same);
   const remoteFigures = figures(remote);
   return {
-    work: `append → subscriber handler at ${ratePerSecond} events/s for ${SECONDS} s`,
+    work: `append → subscriber handler at ${ratePerSecond} events/s for ${SECONDS} s, raw and store in alternating 1 s slices`,
     sent: total,
     eventStore: {
       sameProcess: sameFigures,
@@ -318,6 +369,7 @@ try {
   await migrateToLatest(handle.db);
   const store = storeOn(handle, database.url);
   const other = storeOn(otherHandle, database.url);
+  const loadBefore = os.loadavg().map((value) => round(value, 2));
   const machine = await describeMachine(async () => (await handle.pool.query<{ server_version: string }>('show server_version')).rows[0]!.server_version);
   await handle.pool.query('CREATE TABLE bench_raw (id bigserial PRIMARY KEY, stream text NOT NULL, data jsonb NOT NULL, metadata jsonb NOT NULL)');
   const phase = async <T>(name: string, run: () => Promise<T>): Promise<T | undefined> => {
@@ -337,6 +389,7 @@ try {
     process.exit(0);
   }
   const file = writeResult('eventstore', {
+    loadAverageBeforeRun: loadBefore,
     benchmark: 'eventstore',
     revision: gitRevision(),
     machine,
