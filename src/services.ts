@@ -64,7 +64,8 @@ export async function createServices(runtime: Runtime): Promise<Services> {
   const paymentProviders = await startPaymentProviders(runtime.config, {
     onEvent: (event) => runtime.logger.warn({ component: 'payments', ...event }, `payment router: ${event.type}`),
   });
-  runtime.closers.push({ name: 'payment providers', close: () => paymentProviders.close() });
+  // Closed last (closers run in reverse): jobs and requests still talking to the simulators stop first.
+  runtime.closers.unshift({ name: 'payment providers', close: () => paymentProviders.close() });
   for (const warning of paymentProviders.warnings) runtime.logger.warn(warning);
   const payments = createPaymentsContext({
     runtime,

@@ -47,6 +47,9 @@ import {
 
 export const POLL_QUEUE = 'payments-poll';
 export const SETTLE_QUEUE = 'payments-settle';
+export const WEBHOOK_RECHECK_QUEUE = 'payments-webhook-recheck';
+/** A webhook for a reference not recorded yet is looked up again this many times (250 ms, doubling). */
+const WEBHOOK_RECHECKS = 5;
 /** After expiry a payment is still re-read for this long: a late success must land. */
 export const LATE_POLL_WINDOW_MS = 24 * 60 * 60_000;
 const SWEEP_BATCH = 500;
@@ -372,11 +375,27 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
       .executeTakeFirst();
     if (row === undefined) {
       const handled = (await options.onUnknownReference?.(provider, verdict.providerReference)) ?? false;
+      // A webhook can overtake our own record of the attempt (the provider answered the collect,
+      // settled and called back before we appended): look again shortly.
+      if (!handled) await scheduleWebhookRecheck(provider, verdict.providerReference, 1);
       return { applied: handled };
     }
     // The webhook is only a hint: what counts is the status re-read from the provider.
     await refresh(row.payment_id);
     return { applied: true };
+  }
+
+  async function scheduleWebhookRecheck(provider: ProviderName, providerReference: string, attempt: number): Promise<void> {
+    if (attempt > WEBHOOK_RECHECKS) return;
+    const jobId = `recheck-${provider}-${providerReference.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 100)}-${attempt}`;
+    await queue.enqueue(WEBHOOK_RECHECK_QUEUE, { provider, providerReference, attempt }, { jobId, delayMs: 250 * 2 ** (attempt - 1) });
+  }
+
+  async function recheckWebhook(provider: ProviderName, providerReference: string, attempt: number): Promise<void> {
+    const row = await db.selectFrom('payment_attempts').select('payment_id').where('provider', '=', provider)
+      .where('provider_reference', '=', providerReference).executeTakeFirst();
+    if (row !== undefined) await refresh(row.payment_id);
+    else if (!((await options.onUnknownReference?.(provider, providerReference)) ?? false)) await scheduleWebhookRecheck(provider, providerReference, attempt + 1);
   }
 
   async function poll(paymentId: string, attempt: number): Promise<void> {
@@ -417,6 +436,13 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
       attempts: 5,
       backoffMs: 2_000,
       handler: async (data) => poll(data.paymentId, data.attempt),
+    });
+    queue.define<{ provider: ProviderName; providerReference: string; attempt: number }>({
+      queue: WEBHOOK_RECHECK_QUEUE,
+      concurrency: 8,
+      attempts: 3,
+      backoffMs: 1_000,
+      handler: async (data) => recheckWebhook(data.provider, data.providerReference, data.attempt),
     });
     queue.define<{ paymentId: string }>({
       queue: SETTLE_QUEUE,

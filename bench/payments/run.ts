@@ -1,0 +1,187 @@
+/**
+ * Payments benchmark → bench/results/payments.json.
+ *
+ * Mobile Money payments per second from initiate to captured in escrow, through the CamPay
+ * simulator and its webhooks (goal ≥ 200/s), with p95 per step:
+ *   1. initiate   POST /v1/orders with a Mobile Money method: catalog, pricing, OrderCreated,
+ *                 collect at the simulator, PaymentInitiated+PaymentRequested appended → 201
+ *   2. webhook    the simulator's signed webhook handled: JWT verified, status re-read from the
+ *                 simulator, PaymentSucceeded appended, ledger chain clearing → escrow + fee,
+ *                 OrderPaymentCaptured appended
+ *   3. end to end from the POST to the order captured (PLACED) in escrow
+ * The simulator settles at once (delay 0) so the figure is ours, not the simulated customer's PIN.
+ *
+ *   npx tsx bench/payments/run.ts   (or: npm run bench:payments)   PAYMENTS=3000 CONCURRENCY=64
+ */
+import { randomInt, randomUUID } from 'node:crypto';
+import os from 'node:os';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config/index.js';
+import { createLogger } from '../../src/logger.js';
+import { createRuntime } from '../../src/runtime.js';
+import { createServices } from '../../src/services.js';
+import { orderEscrowId } from '../../ledger/rules/index.js';
+import { testEnvironment, type TestApp } from '../../tests/helpers/app.js';
+import { authHeader, createUser } from '../../tests/helpers/auth.js';
+import { createTestDatabase } from '../../tests/helpers/database.js';
+import { restaurantBody } from '../../tests/integration/catalog/helpers.js';
+import { freePort } from '../../tests/integration/payments/helpers.js';
+import { describeMachine, gitRevision, writeResult } from '../lib/machine.js';
+
+const PAYMENTS = Number(process.env.PAYMENTS ?? 3_000);
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 64);
+const WARM_UP = Number(process.env.WARM_UP ?? 200);
+const CUSTOMERS = 200;
+const RESTAURANTS = 5;
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return Math.round((sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0) * 10) / 10;
+}
+const summary = (values: number[]) => ({ p50: percentile(values, 50), p95: percentile(values, 95), p99: percentile(values, 99), max: percentile(values, 100) });
+
+const loadAtStart = os.loadavg().map((value) => Math.round(value * 100) / 100);
+const database = await createTestDatabase();
+const port = await freePort();
+const config = loadConfig(testEnvironment({
+  DATABASE_URL: database.url,
+  LOG_LEVEL: 'warn',
+  PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+  PAYMENT_SIMULATORS: 'true',
+  PAYMENT_SIMULATOR_DELAY_MS: '0',
+  PAYMENT_POLL_INITIAL_DELAY_MS: '60000',
+  ORDERS_PAYMENT_PORT: 'ledger',
+  MAX_EVENT_LOOP_DELAY_MS: '10000',
+}));
+const logger = createLogger(config.LOG_LEVEL);
+const runtime = await createRuntime({ config, logger });
+const services = await createServices(runtime);
+const app = await buildApp(services, logger);
+const webhookMs: number[] = [];
+app.addHook('onResponse', async (request, reply) => {
+  if (request.routeOptions.url === '/v1/webhooks/:provider') webhookMs.push(reply.elapsedTime);
+});
+await app.listen({ host: '127.0.0.1', port });
+const testApp = { app, services } as unknown as TestApp;
+
+try {
+  await services.identity.keyRing.signingKey();
+  const owner = await createUser(testApp, { roles: ['customer', 'restaurant_owner'] });
+  const admin = await createUser(testApp, { roles: ['admin'] });
+  const post = async (url: string, token: string, payload: unknown) => {
+    const response = await app.inject({ method: 'POST', url, headers: authHeader(token), payload: payload as Record<string, unknown> });
+    if (response.statusCode >= 300) throw new Error(`${url}: ${response.statusCode} ${response.body}`);
+    return response.json();
+  };
+  const bodies: Record<string, unknown>[] = [];
+  for (let index = 0; index < RESTAURANTS; index += 1) {
+    const location = { latitude: 4.05 + index * 0.002, longitude: 9.76 + index * 0.002 };
+    const restaurant = await post('/v1/restaurants', owner.accessToken, restaurantBody({ name: `Bench ${index}`, location }));
+    await post(`/v1/admin/restaurants/${restaurant.id}/verify`, admin.accessToken, { decision: 'verify' });
+    const category = await post(`/v1/restaurants/${restaurant.id}/menu/categories`, owner.accessToken, { name: { fr: 'Plats' } });
+    const item = await post(`/v1/restaurants/${restaurant.id}/menu/items`, owner.accessToken, { categoryId: category.id, name: { fr: 'Ndolé' }, price: 2500 });
+    bodies.push({ restaurantId: restaurant.id, items: [{ itemId: item.id, quantity: 1 }], delivery: { latitude: location.latitude + 0.01, longitude: location.longitude, text: 'Rue 1.234, Bonapriso, Douala' }, tipMinor: 0 });
+  }
+  const tokens: string[] = [];
+  for (let index = 0; index < CUSTOMERS; index += 1) {
+    tokens.push((await services.identity.tokens.issue({ userId: randomUUID(), sessionId: randomUUID(), kind: 'user', roles: ['customer'], twoFactorVerified: false })).token);
+  }
+
+  // Resolved when the order's payment is captured (OrderPaymentCaptured appended, escrow booked).
+  const captured = new Map<string, () => void>();
+  services.orders.orders.onChange((change) => {
+    if (change.events.some((event) => event.type === 'OrderPaymentCaptured')) captured.get(change.order.orderId)?.();
+  });
+
+  async function onePayment(index: number) {
+    const phone = `+23767${String(randomInt(100_000, 999_999))}${randomInt(1, 9)}`; // never a magic ending (000x)
+    const started = performance.now();
+    let resolveCaptured!: () => void;
+    const done = new Promise<void>((resolve) => (resolveCaptured = resolve));
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/orders',
+      headers: { ...authHeader(tokens[index % tokens.length]!), 'idempotency-key': `bench-${randomUUID()}` },
+      payload: { ...bodies[index % bodies.length]!, payment: { kind: 'mobile_money', provider: 'MTN', phone } },
+    });
+    const initiated = performance.now();
+    if (response.statusCode !== 201) throw new Error(`POST /v1/orders: ${response.statusCode} ${response.body}`);
+    const order = response.json() as { id: string; status: string };
+    if (order.status === 'PENDING_PAYMENT') {
+      captured.set(order.id, resolveCaptured);
+      // A capture that happened before we listened shows in the order already.
+      if ((await services.orders.orders.load(order.id)).state.status !== 'PENDING_PAYMENT') resolveCaptured();
+      const timedOut = await Promise.race([done.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 30_000).unref())]);
+      captured.delete(order.id);
+      if (timedOut) {
+        const row = await database.db.selectFrom('payment_attempts').select(['status', 'provider', 'settled_at']).where('order_id', '=', order.id).executeTakeFirst();
+        const state = (await services.orders.orders.load(order.id)).state.status;
+        failures.push({ orderId: order.id, orderStatus: state, payment: row ?? null });
+        return undefined;
+      }
+    }
+    return { orderId: order.id, initiateMs: initiated - started, endToEndMs: performance.now() - started };
+  }
+
+  const failures: unknown[] = [];
+  async function run(count: number) {
+    let next = 0;
+    const results: NonNullable<Awaited<ReturnType<typeof onePayment>>>[] = [];
+    const started = performance.now();
+    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+      while (next < count) {
+        const index = next;
+        next += 1;
+        const result = await onePayment(index);
+        if (result !== undefined) results.push(result);
+      }
+    }));
+    return { results, seconds: (performance.now() - started) / 1_000 };
+  }
+
+  await run(WARM_UP);
+  webhookMs.length = 0;
+  const { results, seconds } = await run(PAYMENTS);
+  const sample = results.slice(0, 20);
+  let escrowChecked = 0;
+  for (const result of sample) {
+    const account = await services.ledger.account(orderEscrowId(result.orderId, 'XAF'));
+    if ((account?.creditsPosted ?? 0n) > 0n) escrowChecked += 1;
+  }
+  const figures = {
+    payments: results.length,
+    concurrency: CONCURRENCY,
+    seconds: Math.round(seconds * 100) / 100,
+    paymentsPerSecond: Math.round(results.length / seconds),
+    stepsMs: {
+      initiate: summary(results.map((result) => result.initiateMs)),
+      webhook: summary(webhookMs),
+      endToEnd: summary(results.map((result) => result.endToEndMs)),
+    },
+    webhooksHandled: webhookMs.length,
+    notCapturedWithin30s: failures.length,
+    escrowVerifiedInSample: `${escrowChecked}/${sample.length}`,
+  };
+  if (failures.length > 0) console.log('not captured:', JSON.stringify(failures.slice(0, 5)));
+  console.log(`Mobile Money payments: ${figures.paymentsPerSecond}/s (${figures.payments} in ${figures.seconds} s at ${CONCURRENCY} in flight)`);
+  console.log(`  initiate p95 ${figures.stepsMs.initiate.p95} ms, webhook p95 ${figures.stepsMs.webhook.p95} ms, end to end p95 ${figures.stepsMs.endToEnd.p95} ms; escrow checked ${figures.escrowVerifiedInSample}`);
+  const machine = await describeMachine(async () => {
+    const { rows } = await database.pool.query<{ server_version: string }>('show server_version');
+    return rows[0]?.server_version ?? 'unknown';
+  });
+  const file = writeResult('payments', {
+    benchmark: 'payments',
+    revision: gitRevision(),
+    machine,
+    loadAverageAtStart: loadAtStart,
+    target: 'Mobile Money order payments from POST /v1/orders (initiate) to OrderPaymentCaptured with the escrow booked, through the CamPay simulator (settles at once) and its signed webhooks; app, simulator, PostgreSQL and Redis on this machine',
+    goal: { paymentsPerSecond: 200 },
+    figures,
+    metGoal: figures.paymentsPerSecond >= 200,
+  });
+  console.log(`written to ${file}`);
+} finally {
+  await app.close();
+  await runtime.close();
+  await database.drop();
+}
