@@ -166,11 +166,19 @@ function createCorrections(repository: SearchRepository) {
  * within SEARCH_CACHE_TTL_MS.
  */
 export const SEARCH_CACHE_TTL_MS = 10_000;
+
+export interface Suggestions {
+  restaurants: { id: string; name: string; city: string }[];
+  dishes: { name: string; restaurants: number }[];
+  cuisines: { code: string; name: string }[];
+}
 const SEARCH_CACHE_MAX_ENTRIES = 5_000;
 
 export function createSearchService(repository: SearchRepository, now: () => Date) {
   const corrections = createCorrections(repository);
   const pages = new Map<string, { result: SearchResult; expiresAtMs: number }>();
+  // Autocomplete answers, per (text, size, language): typed a keystroke at a time, they repeat.
+  const suggestions = new Map<string, { body: Suggestions; expiresAtMs: number }>();
   let cacheTtlMs = SEARCH_CACHE_TTL_MS;
 
   async function cachedSearch(query: SearchQuery): Promise<SearchResult> {
@@ -190,11 +198,13 @@ export function createSearchService(repository: SearchRepository, now: () => Dat
     /** Drops every cached page (any catalog write in this process). */
     invalidate(): void {
       pages.clear();
+      suggestions.clear();
     },
     /** For benchmarks: 0 measures every search against PostgreSQL. */
     setCacheTtlMs(ttlMs: number): void {
       cacheTtlMs = Math.max(0, ttlMs);
       pages.clear();
+      suggestions.clear();
     },
 
     async search(input: SearchInput) {
@@ -221,7 +231,7 @@ export function createSearchService(repository: SearchRepository, now: () => Dat
       };
     },
 
-    async autocomplete(q: string, limit: number | undefined, language: Language) {
+    async autocomplete(q: string, limit: number | undefined, language: Language): Promise<Suggestions> {
       const text = normalizeText(q);
       const words = queryWords(text);
       const size = Math.min(limit ?? 5, MAX_AUTOCOMPLETE);
@@ -229,11 +239,16 @@ export function createSearchService(repository: SearchRepository, now: () => Dat
         throw bad('query_too_short', `Autocomplete needs at least ${MIN_QUERY_LENGTH} letters or digits.`);
       }
       const joined = words.join(' ');
+      const key = `${joined}|${size}|${language}`;
+      const cached = suggestions.get(key);
+      if (cached !== undefined && cached.expiresAtMs > Date.now()) return cached.body;
       const tsquery = prefixTsquery(words, await corrections(words));
-      const [restaurants, dishes] = await Promise.all([
+      const [restaurants, found] = await Promise.all([
         repository.autocompleteRestaurants(joined, size),
         repository.autocompleteDishes(tsquery, joined, size),
       ]);
+      const dishes =
+        found.length > 0 ? found : await repository.autocompleteDishes(tsquery, joined, size, true);
       const cuisines = CUISINE_CODES.filter((code) => {
         const labels = [code, CUISINES[code].fr, CUISINES[code].en].map(normalizeText);
         return labels.some(
@@ -243,7 +258,7 @@ export function createSearchService(repository: SearchRepository, now: () => Dat
       })
         .slice(0, size)
         .map((code) => ({ code, name: CUISINES[code][language] }));
-      return {
+      const body: Suggestions = {
         restaurants,
         dishes: dishes.map((dish) => ({
           name: localize(
@@ -254,6 +269,9 @@ export function createSearchService(repository: SearchRepository, now: () => Dat
         })),
         cuisines,
       };
+      if (suggestions.size >= SEARCH_CACHE_MAX_ENTRIES) suggestions.clear();
+      suggestions.set(key, { body, expiresAtMs: Date.now() + Math.max(cacheTtlMs, 1) });
+      return body;
     },
   };
 }
