@@ -2,7 +2,9 @@ import { sql } from 'kysely';
 import type { Services } from '../services.js';
 import { identitySeedStep } from '../modules/identity/seed.js';
 import { catalogSeedStep } from '../modules/catalog/seed.js';
+import { ordersSeedStep } from '../modules/orders/seed.js';
 import { ledgerSeedStep } from '../modules/ledger/seed.js';
+import { paymentsSeedStep } from '../modules/payments/seed.js';
 
 /**
  * The demo seed: each bounded context adds its step, in order. Development only; the embedded
@@ -13,8 +15,9 @@ export interface SeedStep {
   run(services: Services): Promise<string[]>;
 }
 
-// Identity first: other steps look demo users up by phone.
-export const seedSteps: SeedStep[] = [identitySeedStep, catalogSeedStep, ledgerSeedStep];
+// Identity first: other steps look demo users up by phone. Payments before orders: the demo
+// customer pays from a topped-up wallet.
+export const seedSteps: SeedStep[] = [identitySeedStep, catalogSeedStep, ledgerSeedStep, paymentsSeedStep, ordersSeedStep];
 
 const SEEDED_KEY = 'demo_seeded_at';
 

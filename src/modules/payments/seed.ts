@@ -1,0 +1,29 @@
+/**
+ * The payments demo seed step: the demo customer's wallet holds 50 000 XAF, booked as a CamPay
+ * top-up with its provider fee (fixed transfer ids: a second run lands nothing), so the orders
+ * seed and a new user can pay from the wallet at once. Development only.
+ */
+import { customerWalletId, providerClearingId, providerFeeMinor, providerFeesExpenseId } from '../../../ledger/rules/index.js';
+import type { SeedStep } from '../../seed/index.js';
+import { DEMO_USERS } from '../identity/seed.js';
+import { submitAll } from './ledger-port.js';
+
+export const DEMO_WALLET_XAF = 50_000n;
+
+export const paymentsSeedStep: SeedStep = {
+  name: 'payments',
+  async run(services) {
+    if (services.runtime.config.isProduction) throw new Error('demo money never exists in production');
+    const demo = DEMO_USERS.find((user) => user.role === 'customer')!;
+    const customer = await services.identity.repository.findUserByPhone(demo.phone);
+    if (customer === undefined) return ['skipped: the identity demo step must run first'];
+    await services.payments.wallets.ensure(customer.id, 'XAF');
+    const clearing = providerClearingId('campay', 'XAF');
+    const refusal = await submitAll(services.ledger, [
+      { id: `demo:payments:topup:${customer.id}`, debitAccountId: clearing, creditAccountId: customerWalletId(customer.id, 'XAF'), amountMinor: DEMO_WALLET_XAF, currency: 'XAF', code: 'topup', flags: { linked: true }, userData: { userId: customer.id, category: 'top-ups' } },
+      { id: `demo:payments:fee:${customer.id}`, debitAccountId: providerFeesExpenseId('XAF'), creditAccountId: clearing, amountMinor: providerFeeMinor(DEMO_WALLET_XAF, 'MTN'), currency: 'XAF', code: 'provider_fee', flags: {} },
+    ]);
+    if (refusal !== null) throw new Error(`demo top-up refused: ${refusal.result}`);
+    return [`wallet of ${demo.phone} topped up with ${DEMO_WALLET_XAF} XAF`];
+  },
+};
