@@ -3,7 +3,8 @@
  *
  * 1. POST /v1/orders at 50 connections (goal ≥ 300 orders/s, p95 ≤ 200 ms): real catalog snapshot,
  *    pricing, stock, OrderCreated + OrderPaymentCaptured appended, idempotency row, projection
- *    and real-time fan-out running; payment through the TestPaymentPort until payments exist.
+ *    and real-time fan-out running; paid from wallets through the real payment port (ledger), and
+ *    again through the TestPaymentPort (the orders path alone, no money moving).
  * 2. 5,000 WebSocket connections on /ws/customer, one message per second each, published through
  *    the Redis bus: delivery latency (publish → client) percentiles and server memory per connection.
  *
@@ -18,6 +19,14 @@ import { fileURLToPath } from 'node:url';
 import type { TestApp } from '../../tests/helpers/app.js';
 import { authHeader, createUser } from '../../tests/helpers/auth.js';
 import { restaurantBody } from '../../tests/integration/catalog/helpers.js';
+import { freePort } from '../../tests/integration/payments/helpers.js';
+import { testEnvironment } from '../../tests/helpers/app.js';
+import { createTestDatabase } from '../../tests/helpers/database.js';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config/index.js';
+import { createLogger } from '../../src/logger.js';
+import { createRuntime } from '../../src/runtime.js';
+import { createServices } from '../../src/services.js';
 import { startBenchApp, type BenchApp } from '../lib/app.js';
 import autocannon from 'autocannon';
 import { load } from '../lib/autocannon.js';
@@ -26,6 +35,9 @@ import { describeMachine, gitRevision, writeResult } from '../lib/machine.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RESTAURANTS = 10;
 const CUSTOMERS = 50;
+/** Wallet customers: at ~7,000 XAF an order, 200 stay under the 500,000 XAF daily spending limit. */
+const WALLET_CUSTOMERS = 200;
+const WALLET_TOP_UP_XAF = 400_000n;
 const WS_CONNECTIONS = Number(process.env.WS_CONNECTIONS ?? 5_000);
 const WS_SECONDS = 30;
 const TICK_MS = 100;
@@ -74,9 +86,9 @@ async function tokens(bench: BenchApp, count: number): Promise<{ userIds: string
   return { userIds, tokens: minted };
 }
 
-async function ordersLoad(bench: BenchApp) {
-  const fixture = path.join(workdir, 'orders.json');
-  writeFileSync(fixture, JSON.stringify({ tokens: (await tokens(bench, CUSTOMERS)).tokens, bodies: await restaurantsAndBodies(bench) }));
+async function ordersLoad(bench: BenchApp, customerTokens: string[]) {
+  const fixture = path.join(workdir, `orders-${randomUUID()}.json`);
+  writeFileSync(fixture, JSON.stringify({ tokens: customerTokens, bodies: await restaurantsAndBodies(bench) }));
   process.env.ORDERS_BENCH_FIXTURE = fixture;
   const requests = [{ setupRequest: path.join(here, 'setup-request.cjs') }];
   await load({ url: bench.url, connections: 10, duration: 3, requests }); // warm-up
@@ -156,21 +168,91 @@ async function websocketLoad(bench: BenchApp) {
     received: report.received,
     deliveryLatencyMs: { p50: report.p50, p95: report.p95, p99: report.p99, max: report.max },
     serverMemoryPerConnectionBytes: {
-      rss: Math.round((after.rss - before.rss) / connected.count),
+      heapAndBuffers: Math.round((after.heapUsed + after.external - before.heapUsed - before.external) / connected.count),
       heapUsed: Math.round((after.heapUsed - before.heapUsed) / connected.count),
+      rss: Math.round((after.rss - before.rss) / connected.count),
       gcExposed: typeof (globalThis as { gc?: unknown }).gc === 'function',
     },
   };
 }
 
+/**
+ * The app with the real payment port (wallets on the ledger; Mobile Money simulators answering at
+ * once so top-ups land fast), listening on a known port so the simulators' webhooks reach it.
+ */
+async function startLedgerApp(): Promise<BenchApp> {
+  const port = await freePort();
+  const database = await createTestDatabase();
+  const config = loadConfig(testEnvironment({
+    DATABASE_URL: database.url,
+    LOG_LEVEL: 'warn',
+    MAX_EVENT_LOOP_DELAY_MS: '10000',
+    ORDERS_PAYMENT_PORT: 'ledger',
+    PAYMENT_SIMULATORS: 'true',
+    PAYMENT_SIMULATOR_DELAY_MS: '0',
+    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+  }));
+  const logger = createLogger(config.LOG_LEVEL);
+  const runtime = await createRuntime({ config, logger });
+  const services = await createServices(runtime);
+  const app = await buildApp(services, logger);
+  const url = await app.listen({ host: '127.0.0.1', port });
+  return {
+    app,
+    url,
+    services,
+    database,
+    async close() {
+      await app.close();
+      await runtime.close();
+      await database.drop();
+    },
+  };
+}
+
+/** Real customers with wallets topped up through the simulators (enough for this run under the daily limits). */
+async function walletCustomers(bench: BenchApp): Promise<string[]> {
+  const testApp = bench as unknown as TestApp;
+  await bench.services.identity.keyRing.signingKey();
+  const customers = [];
+  for (let index = 0; index < WALLET_CUSTOMERS; index += 20) {
+    customers.push(...(await Promise.all(Array.from({ length: Math.min(20, WALLET_CUSTOMERS - index) }, () => createUser(testApp, { roles: ['customer'] })))));
+  }
+  const { wallets } = bench.services.payments;
+  for (const customer of customers) await wallets.topUp(customer.userId, WALLET_TOP_UP_XAF, '+237670001234', `bench-topup-${customer.userId}`);
+  const deadline = Date.now() + 120_000;
+  for (const customer of customers) {
+    while ((await wallets.summary(customer.userId, 'XAF')).availableMinor < WALLET_TOP_UP_XAF) {
+      if (Date.now() > deadline) throw new Error('wallet top-ups did not land within 120 s');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  return customers.map((customer) => customer.accessToken);
+}
+
 const loadAtStart = os.loadavg().map((value) => Math.round(value * 100) / 100);
-const bench = await startBenchApp({ MAX_EVENT_LOOP_DELAY_MS: '10000', LOG_LEVEL: 'warn' });
+const ledgerBench = await startLedgerApp();
+let wallet;
 try {
-  const orders = await ordersLoad(bench);
+  wallet = await ordersLoad(ledgerBench, await walletCustomers(ledgerBench));
+  console.log(`POST /v1/orders paid from wallets: ${wallet.requestsPerSecond} orders/s, p90 ${wallet.latencyP90Ms} ms, p97.5 ${wallet.latencyP97_5Ms} ms, p99 ${wallet.latencyP99Ms} ms (errors ${wallet.errors}, non-2xx ${wallet.non2xx}, paid in db ${wallet.ordersPaidInDatabase})`);
+} finally {
+  await ledgerBench.close();
+}
+const bench = await startBenchApp({ MAX_EVENT_LOOP_DELAY_MS: '10000', LOG_LEVEL: 'warn', ORDERS_PAYMENT_PORT: 'test' });
+try {
+  const orders = await ordersLoad(bench, (await tokens(bench, CUSTOMERS)).tokens);
   console.log(`POST /v1/orders: ${orders.requestsPerSecond} orders/s, p90 ${orders.latencyP90Ms} ms, p97.5 ${orders.latencyP97_5Ms} ms, p99 ${orders.latencyP99Ms} ms (errors ${orders.errors}, non-2xx ${orders.non2xx}, paid in db ${orders.ordersPaidInDatabase})`);
   if (process.env.ORDERS_ONLY === '1') process.exit(0); // profiling runs: placement only, nothing written
-  const websockets = await websocketLoad(bench);
-  console.log(`WebSocket: ${websockets.connections} connections, ${websockets.messagesPerSecond} msg/s, delivery p50 ${websockets.deliveryLatencyMs.p50} ms p99 ${websockets.deliveryLatencyMs.p99} ms, ${websockets.received}/${websockets.published} received, ${websockets.serverMemoryPerConnectionBytes.rss} B RSS per connection`);
+  // A fresh app for the WebSocket phase, so memory per connection is not blurred by the order load's garbage.
+  const wsBench = await startBenchApp({ MAX_EVENT_LOOP_DELAY_MS: '10000', LOG_LEVEL: 'warn', ORDERS_PAYMENT_PORT: 'test' });
+  let websockets;
+  try {
+    websockets = await websocketLoad(wsBench);
+  } finally {
+    await wsBench.close();
+  }
+  console.log(`WebSocket: ${websockets.connections} connections, ${websockets.messagesPerSecond} msg/s, delivery p50 ${websockets.deliveryLatencyMs.p50} ms p99 ${websockets.deliveryLatencyMs.p99} ms, ${websockets.received}/${websockets.published} received, ${websockets.serverMemoryPerConnectionBytes.heapAndBuffers} B heap+buffers (${websockets.serverMemoryPerConnectionBytes.rss} B RSS) per connection`);
   const machine = await describeMachine(async () => {
     const { rows } = await bench.database.pool.query<{ server_version: string }>('show server_version');
     return rows[0]?.server_version ?? 'unknown';
@@ -181,8 +263,15 @@ try {
     machine,
     // Other engineers' suites share these two cores; the load average says how much.
     loadAverageAtStart: loadAtStart,
+    placeOrdersPaidFromWallets: {
+      target: `POST /v1/orders, 50 connections, 20 s, ${WALLET_CUSTOMERS} customers paying from wallets (ORDERS_PAYMENT_PORT=ledger: a ledger chain wallet → order escrow per order) + everything below`,
+      goal: { ordersPerSecond: 300, p95Ms: 200 },
+      figures: wallet,
+      // p97.5 ≤ 200 ms implies p95 ≤ 200 ms.
+      metGoal: wallet.requestsPerSecond >= 300 && (wallet.latencyP97_5Ms ?? Infinity) <= 200,
+    },
     placeOrders: {
-      target: 'POST /v1/orders, 50 connections, 20 s: catalog snapshot + delivery check, pricing, stock, 2 events appended (OrderCreated sealed PII + OrderPaymentCaptured), Idempotency-Key row; projection runner and Redis fan-out live; TestPaymentPort (payments not yet built)',
+      target: 'POST /v1/orders, 50 connections, 20 s: catalog snapshot + delivery check, pricing, stock, 2 events appended (OrderCreated sealed PII + OrderPaymentCaptured), Idempotency-Key row; projection runner and Redis fan-out live; TestPaymentPort (no money moves: the orders path alone)',
       goal: { ordersPerSecond: 300, p95Ms: 200 },
       figures: orders,
       // p97.5 ≤ 200 ms implies p95 ≤ 200 ms.
