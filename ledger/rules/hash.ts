@@ -15,7 +15,8 @@ export function canonicalJson(value: unknown): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'bigint':
-      return JSON.stringify(value.toString());
+      // Digits and an optional minus sign: nothing to escape.
+      return `"${value.toString()}"`;
     case 'string':
       return JSON.stringify(value);
     case 'boolean':
@@ -31,16 +32,43 @@ export function canonicalJson(value: unknown): string {
 }
 
 function canonicalArray(items: readonly unknown[]): string {
-  return `[${items.map((item) => canonicalJson(item)).join(',')}]`;
+  let text = '[';
+  for (let index = 0; index < items.length; index += 1) {
+    if (index > 0) text += ',';
+    text += canonicalJson(items[index]);
+  }
+  return `${text}]`;
+}
+
+/**
+ * Sorted keys with their quoted prefix, per object shape (its keys in insertion order). Every
+ * transfer of a batch has one of a handful of shapes, so the sort and the key quoting happen once
+ * per shape, not once per object: the encoder runs on every transfer when sealing, decoding and
+ * replaying. Bounded: shapes beyond the limit (free-form user data keys) are sorted each time.
+ */
+const SHAPE_CACHE_LIMIT = 1_024;
+const shapes = new Map<string, ReadonlyArray<readonly [string, string]>>();
+
+function sortedMembers(keys: string[]): ReadonlyArray<readonly [string, string]> {
+  const signature = keys.join('\u0000');
+  const cached = shapes.get(signature);
+  if (cached !== undefined) return cached;
+  const members = [...keys].sort().map((key) => [key, `${JSON.stringify(key)}:`] as const);
+  if (shapes.size < SHAPE_CACHE_LIMIT) shapes.set(signature, members);
+  return members;
 }
 
 function canonicalObject(record: Record<string, unknown>): string {
-  const members: string[] = [];
-  for (const key of Object.keys(record).sort()) {
+  let text = '{';
+  let first = true;
+  for (const [key, prefix] of sortedMembers(Object.keys(record))) {
     const member = record[key];
-    if (member !== undefined) members.push(`${JSON.stringify(key)}:${canonicalJson(member)}`);
+    if (member === undefined) continue;
+    text += first ? prefix : `,${prefix}`;
+    text += canonicalJson(member);
+    first = false;
   }
-  return `{${members.join(',')}}`;
+  return `${text}}`;
 }
 
 /** The bytes a batch body is hashed as (UTF-8 of its canonical JSON). */
