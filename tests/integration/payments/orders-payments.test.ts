@@ -134,7 +134,7 @@ describe('orders paid from the wallet and by Mobile Money', () => {
     await placeOrder(world, customer.accessToken, { ...juiceOnly(), tipMinor: 300 });
     const page = await until(
       async () => (await world.testApp.app.inject({ method: 'GET', url: '/v1/wallet/transactions?limit=2', headers: authHeader(customer.accessToken) })).json(),
-      (body: { items: unknown[] }) => body.items.length === 2,
+      (body: { items: unknown[]; nextCursor: string | null }) => body.items.length === 2,
     );
     expect(page.nextCursor).not.toBeNull();
     const rest = (await world.testApp.app.inject({ method: 'GET', url: `/v1/wallet/transactions?limit=2&cursor=${page.nextCursor}`, headers: authHeader(customer.accessToken) })).json();

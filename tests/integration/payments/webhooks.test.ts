@@ -33,7 +33,7 @@ async function started(user: CreatedUser, amountMinor: number, phone: string): P
   return response.json().payment.paymentId as string;
 }
 
-async function signature(key = SIMULATOR_CREDENTIALS.campay.webhookKey): Promise<string> {
+async function signature(key: string = SIMULATOR_CREDENTIALS.campay.webhookKey): Promise<string> {
   return new SignJWT({ source: 'campay' }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt().setNotBefore('0s').setExpirationTime('10m').sign(new TextEncoder().encode(key));
 }
 
