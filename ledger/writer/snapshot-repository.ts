@@ -183,11 +183,20 @@ export async function writeSnapshot(
   return db.transaction().execute(async (trx) => {
     const moved = await moveHeader(trx, stream, previousRevision, snapshot);
     if (!moved) return false;
-    await upsertAccounts(trx, stream, snapshot.revision, snapshot.accounts);
-    await insertTransfers(trx, stream, snapshot.transfers);
-    await upsertHolds(trx, stream, snapshot.holds);
+    // In chunks: each statement's arrays are built just before it is sent, so a large snapshot
+    // never blocks the writer's event loop for long (the appends go on meanwhile).
+    for (const chunk of chunks(snapshot.accounts)) await upsertAccounts(trx, stream, snapshot.revision, chunk);
+    for (const chunk of chunks(snapshot.transfers)) await insertTransfers(trx, stream, chunk);
+    for (const chunk of chunks(snapshot.holds)) await upsertHolds(trx, stream, chunk);
     return true;
   });
+}
+
+/** Rows per snapshot statement. */
+const SNAPSHOT_CHUNK_ROWS = 2_000;
+
+function* chunks<T>(items: readonly T[]): Generator<readonly T[]> {
+  for (let start = 0; start < items.length; start += SNAPSHOT_CHUNK_ROWS) yield items.slice(start, start + SNAPSHOT_CHUNK_ROWS);
 }
 
 async function moveHeader(

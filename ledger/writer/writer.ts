@@ -84,8 +84,10 @@ export interface LedgerWriterOptions {
   maxBatchTransfers?: number;
   /** How long a batch that is not full waits for more submissions (default 0: group commit). */
   batchWaitMs?: number;
-  /** Events between two snapshots (default 1,000: memory holds what came since, ~64k transfers at 64 a batch). */
+  /** Events between two snapshots (default 1,000). */
   snapshotEveryEvents?: number;
+  /** Transfers between two snapshots, whichever comes first (default 20,000): bounds memory and snapshot size. */
+  snapshotEveryTransfers?: number;
   /** Transfers waiting in the queue before submit() sheds load (default 100,000). */
   maxQueuedTransfers?: number;
   /** How long a submission waits for the writer to become available (default 10 s). */
@@ -159,6 +161,7 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
   const maxBatchTransfers = Math.min(options.maxBatchTransfers ?? LIMITS.batchMaxEvents, LIMITS.batchMaxEvents);
   const batchWaitMs = options.batchWaitMs ?? 0;
   const snapshotEveryEvents = options.snapshotEveryEvents ?? 1_000;
+  const snapshotEveryTransfers = options.snapshotEveryTransfers ?? 20_000;
   const maxQueuedTransfers = options.maxQueuedTransfers ?? 100_000;
   const unavailableTimeoutMs = options.unavailableTimeoutMs ?? 10_000;
   const clock = options.clock ?? Date.now;
@@ -633,7 +636,8 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
 
   function maybeStartSnapshot(force: boolean): SnapshotInFlight | null {
     if (inFlight !== null) return inFlight;
-    if (isDeltaEmpty(delta) || (!force && eventsSinceSnapshot < snapshotEveryEvents)) return null;
+    const due = eventsSinceSnapshot >= snapshotEveryEvents || delta.transfers.size >= snapshotEveryTransfers;
+    if (isDeltaEmpty(delta) || (!force && !due)) return null;
     const written = delta;
     const header = { revision, lastHash, lastTimestampNs: state.lastTimestampNs, transferCount };
     const previous = snapshotRevision;
