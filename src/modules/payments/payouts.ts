@@ -15,6 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
+  customerWalletId,
   driverPayableId,
   providerClearingId,
   providerFeeMinor,
@@ -46,7 +47,8 @@ const AUTO_BATCH = 500;
 export const MIN_PAYOUT_MINOR = 500n;
 
 export type PayoutRow = Selectable<PayoutsTable>;
-export type PayeeKind = 'restaurant' | 'driver';
+/** Customers take wallet money back to Mobile Money (a refund they asked to receive there). */
+export type PayeeKind = 'restaurant' | 'driver' | 'customer';
 
 export interface PayoutsOptions {
   db: Db;
@@ -69,7 +71,18 @@ class StillPending extends Error {
 }
 
 export function payableOf(kind: PayeeKind, payeeId: string): string {
-  return kind === 'restaurant' ? restaurantPayableId(payeeId, 'XAF') : driverPayableId(payeeId, 'XAF');
+  switch (kind) {
+    case 'restaurant':
+      return restaurantPayableId(payeeId, 'XAF');
+    case 'driver':
+      return driverPayableId(payeeId, 'XAF');
+    case 'customer':
+      return customerWalletId(payeeId, 'XAF');
+    default: {
+      const unknown: never = kind;
+      throw new RangeError(`unknown payee kind ${String(unknown)}`);
+    }
+  }
 }
 
 export function createPayouts(options: PayoutsOptions) {
@@ -89,7 +102,7 @@ export function createPayouts(options: PayoutsOptions) {
   }
 
   async function payeeFor(requesterId: string, kind: PayeeKind, restaurantId: string | undefined, isAdmin: boolean): Promise<{ payeeId: string; phoneOwnerId: string }> {
-    if (kind === 'driver') return { payeeId: requesterId, phoneOwnerId: requesterId };
+    if (kind === 'driver' || kind === 'customer') return { payeeId: requesterId, phoneOwnerId: requesterId };
     if (restaurantId === undefined) throw new HttpProblem(400, 'validation_failed', 'A restaurant payout names its restaurantId.');
     const owner = await options.restaurantOwner(restaurantId);
     if (owner === undefined || (owner !== requesterId && !isAdmin)) throw new HttpProblem(404, 'restaurant_not_found', 'There is no such restaurant of yours.');
@@ -157,7 +170,7 @@ export function createPayouts(options: PayoutsOptions) {
       currency: 'XAF',
       code: 'payout',
       flags: { pending: true },
-      userData: { payoutId: row.payout_id, [row.payee_kind === 'restaurant' ? 'restaurantId' : 'driverId']: row.payee_id },
+      userData: { payoutId: row.payout_id, [row.payee_kind === 'restaurant' ? 'restaurantId' : row.payee_kind === 'driver' ? 'driverId' : 'userId']: row.payee_id, ...(row.payee_kind === 'customer' ? { category: 'refunds' } : {}) },
     };
   }
 
@@ -242,7 +255,7 @@ export function createPayouts(options: PayoutsOptions) {
     return true;
   }
 
-  async function updateSettings(input: { kind: PayeeKind; payeeId: string; autoEnabled: boolean; minimumMinor: bigint; by: string }): Promise<void> {
+  async function updateSettings(input: { kind: Exclude<PayeeKind, 'customer'>; payeeId: string; autoEnabled: boolean; minimumMinor: bigint; by: string }): Promise<void> {
     await db.insertInto('payout_settings').values({ payee_kind: input.kind, payee_id: input.payeeId, auto_enabled: input.autoEnabled, minimum_minor: input.minimumMinor, updated_by: input.by })
       .onConflict((conflict) => conflict.columns(['payee_kind', 'payee_id']).doUpdateSet({ auto_enabled: input.autoEnabled, minimum_minor: input.minimumMinor, updated_by: input.by, updated_at: now() }))
       .execute();

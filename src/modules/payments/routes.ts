@@ -170,6 +170,20 @@ function registerWalletRoutes(app: FastifyInstance, services: Services): void {
     },
   });
 
+  typed.post('/v1/wallet/withdrawals', {
+    config: { access: WALLET, rateLimit: paymentTier(services) },
+    schema: { tags, summary: 'Send wallet money (e.g. a refund) to your verified Mobile Money number (Idempotency-Key; no approval needed)', body: S.WithdrawalBody, response: { 201: S.PayoutSchema, ...errors } },
+    handler: async (request, reply) => {
+      const principal = principalOf(request);
+      return withIdempotency(db, request, reply, { scope: `withdrawal:${principal.userId}` }, async () => {
+        const summary = await wallets.summary(principal.userId, 'XAF');
+        if (summary.status === 'frozen') throw new HttpProblem(422, 'wallet_frozen', 'This wallet is frozen; contact support.');
+        const row = await services.payments.payouts.request({ requesterId: principal.userId, kind: 'customer', amountMinor: BigInt(request.body.amountMinor), isAdmin: false, automatic: true });
+        return { statusCode: 201, body: payoutJson(row) };
+      }) as never;
+    },
+  });
+
   typed.get('/v1/payments/:id', {
     config: { access: { permissions: ['WALLET_MANAGEMENT', 'GUEST_ORDER', 'FINANCIAL_OVERSIGHT'], allowGuest: true, ownership: 'the payer (or finance admins)' } },
     schema: { tags: ['payments'], summary: 'One Mobile Money payment attempt', params: S.IdParams, response: { 200: S.PaymentSchema, ...errors } },

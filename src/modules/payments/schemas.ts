@@ -97,6 +97,8 @@ export const FreezeBody = Type.Object(
   { additionalProperties: false },
 );
 
+export const WithdrawalBody = Type.Object({ amountMinor: Minor('XAF to send to your Mobile Money number', 500) }, { additionalProperties: false });
+
 export const WebhookAnswer = Type.Object({ received: Type.Boolean(), applied: Type.Boolean() });
 
 export const PayoutBody = Type.Object(

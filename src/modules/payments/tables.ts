@@ -93,7 +93,7 @@ export type PayoutStatus = 'REQUESTED' | 'APPROVED' | 'PROCESSING' | 'SUCCEEDED'
 
 export interface PayoutsTable {
   payout_id: string;
-  payee_kind: 'restaurant' | 'driver';
+  payee_kind: 'restaurant' | 'driver' | 'customer';
   payee_id: string;
   requested_by: string;
   amount_minor: Int8;

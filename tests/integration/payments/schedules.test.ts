@@ -54,3 +54,20 @@ describe('scheduled payments work', () => {
     expect((await testApp.app.inject({ method: 'GET', url: '/v1/payouts?payeeKind=driver', headers: authHeader(poor.accessToken) })).json().items).toEqual([]);
   });
 });
+
+describe('refund to Mobile Money when the customer asks', () => {
+  it('a customer sends wallet money to their verified number: the wallet is debited once the provider confirms', async () => {
+    const customer = await createUser(testApp, { roles: ['customer'], phone: '+237690066603' });
+    await testApp.services.ledger.submit([
+      { id: 'withdraw:float', debitAccountId: providerClearingId('campay', 'XAF'), creditAccountId: worldId('XAF'), amountMinor: 50_000n, currency: 'XAF', code: 'adjustment', flags: {} },
+      { id: 'withdraw:refund', debitAccountId: worldId('XAF'), creditAccountId: (await import('../../../ledger/rules/index.js')).customerWalletId(customer.userId, 'XAF'), amountMinor: 4_000n, currency: 'XAF', code: 'refund', flags: {} },
+    ]);
+    const tooMuch = await testApp.app.inject({ method: 'POST', url: '/v1/wallet/withdrawals', headers: authHeader(customer.accessToken), payload: { amountMinor: 4_001 } });
+    expect(tooMuch.statusCode).toBe(422);
+    const sent = await testApp.app.inject({ method: 'POST', url: '/v1/wallet/withdrawals', headers: { ...authHeader(customer.accessToken), 'idempotency-key': `w-${customer.userId}` }, payload: { amountMinor: 3_000 } });
+    expect(sent.statusCode, sent.body).toBe(201);
+    expect(sent.json()).toMatchObject({ payeeKind: 'customer', status: 'APPROVED', amountMinor: 3_000 });
+    await until(() => wallet(testApp, customer.accessToken), (w) => w.balanceMinor === 1_000 && w.heldMinor === 0);
+    expect((await testApp.services.payments.payouts.get(sent.json().payoutId))!.status).toBe('SUCCEEDED');
+  });
+});
