@@ -177,6 +177,9 @@ const SEARCH_CACHE_MAX_ENTRIES = 5_000;
 export function createSearchService(repository: SearchRepository, now: () => Date) {
   const corrections = createCorrections(repository);
   const pages = new Map<string, { result: SearchResult; expiresAtMs: number }>();
+  const inFlight = new Map<string, Promise<SearchResult>>();
+  // Bumped by invalidation, so a query that started before a write never stores its result.
+  let cacheGeneration = 0;
   // Autocomplete answers, per (text, size, language): typed a keystroke at a time, they repeat.
   const suggestions = new Map<string, { body: Suggestions; expiresAtMs: number }>();
   let cacheTtlMs = SEARCH_CACHE_TTL_MS;
@@ -188,15 +191,29 @@ export function createSearchService(repository: SearchRepository, now: () => Dat
     const nowMs = Date.now();
     const hit = pages.get(key);
     if (hit !== undefined && hit.expiresAtMs > nowMs) return hit.result;
-    const result = await repository.search(query);
-    if (pages.size >= SEARCH_CACHE_MAX_ENTRIES) pages.clear();
-    pages.set(key, { result, expiresAtMs: nowMs + cacheTtlMs });
-    return result;
+    // Concurrent misses on one key share one query: without this, 50 connections asking for
+    // an expired page ran the SQL 50 times.
+    const pending = inFlight.get(key);
+    if (pending !== undefined) return pending;
+    const generation = cacheGeneration;
+    const promise = repository
+      .search(query)
+      .then((result) => {
+        if (generation === cacheGeneration) {
+          if (pages.size >= SEARCH_CACHE_MAX_ENTRIES) pages.clear();
+          pages.set(key, { result, expiresAtMs: nowMs + cacheTtlMs });
+        }
+        return result;
+      })
+      .finally(() => inFlight.delete(key));
+    inFlight.set(key, promise);
+    return promise;
   }
 
   return {
     /** Drops every cached page (any catalog write in this process). */
     invalidate(): void {
+      cacheGeneration += 1;
       pages.clear();
       suggestions.clear();
     },
