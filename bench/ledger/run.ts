@@ -126,7 +126,7 @@ async function main(): Promise<void> {
     adapter: createPostgresAdapter({ pool: handle.pool, connectionString: database.url }),
     vault: createPersonalDataVault({ db: handle.db, masterKey: randomBytes(32) }),
   });
-  const postgres = (await handle.pool.query<{ version: string }>('SHOW server_version')).rows[0]!.version;
+  const postgres = (await handle.pool.query<{ version: string }>("SELECT current_setting('server_version') AS version")).rows[0]!.version;
   const machine = await describeMachine(async () => postgres);
   try {
     const raw = await rawInsertRate(handle);
