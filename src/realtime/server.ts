@@ -79,7 +79,11 @@ function tokenOf(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
-export function registerRealtime(app: FastifyInstance, services: Services, options: { bus: RealtimeBus; orders: OrdersService }): void {
+export function registerRealtime(
+  app: FastifyInstance,
+  services: Services,
+  options: { bus: RealtimeBus; orders: OrdersService; heartbeatMs?: number },
+): void {
   const { bus, orders } = options;
   const sockets = new Set<WebSocket>();
   const alive = new WeakSet<WebSocket>();
@@ -93,7 +97,7 @@ export function registerRealtime(app: FastifyInstance, services: Services, optio
       alive.delete(socket);
       socket.ping();
     }
-  }, HEARTBEAT_MS);
+  }, options.heartbeatMs ?? HEARTBEAT_MS);
   heartbeat.unref();
   app.addHook('onClose', async () => {
     clearInterval(heartbeat);

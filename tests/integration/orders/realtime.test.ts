@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Fastify from 'fastify';
 import WebSocket from 'ws';
+import { registerRealtime, registerWebsocketPlugin } from '../../../src/realtime/index.js';
 import { createTestApp, type TestApp } from '../../helpers/app.js';
 import { createUser, type CreatedUser } from '../../helpers/auth.js';
 import { act, orderWorld, placeOrder, type OrderWorld } from './helpers.js';
@@ -154,5 +156,30 @@ describe('real-time over WebSocket, fanned out across two instances through Redi
     client.socket.send('{"type":"ping"}');
     expect(await client.next((message) => message.type === 'pong')).toEqual({ type: 'pong' });
     await client.close();
+  });
+
+  it('heartbeats: a client that stops answering pings is cut, one that answers stays', async () => {
+    // A small app with the same endpoints and a 150 ms heartbeat (25 s in production).
+    const small = Fastify();
+    await registerWebsocketPlugin(small);
+    registerRealtime(small, second.services, { bus: second.services.realtime.bus, orders: second.services.orders.orders, heartbeatMs: 150 });
+    const base = (await small.listen({ host: '127.0.0.1', port: 0 })).replace('http', 'ws');
+    try {
+      const open = (autoPong: boolean) =>
+        new Promise<WebSocket>((resolve, reject) => {
+          const socket = new WebSocket(`${base}/ws/customer?access_token=${world.actors.customer.accessToken}`, { autoPong });
+          socket.once('error', reject);
+          socket.once('open', () => resolve(socket));
+        });
+      const silent = await open(false);
+      const lively = await open(true);
+      const closed = new Promise<number>((resolve) => silent.once('close', (code) => resolve(code)));
+      expect(await closed).toBe(1006); // terminated, no close frame
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(lively.readyState).toBe(WebSocket.OPEN);
+      lively.close();
+    } finally {
+      await small.close();
+    }
   });
 });
