@@ -184,7 +184,7 @@ export function createSearchService(repository: SearchRepository, now: () => Dat
   const suggestions = new Map<string, { body: Suggestions; expiresAtMs: number }>();
   let cacheTtlMs = SEARCH_CACHE_TTL_MS;
 
-  async function cachedSearch(query: SearchQuery): Promise<SearchResult> {
+  async function cachedSearch(query: SearchQuery, generation: number): Promise<SearchResult> {
     if (cacheTtlMs === 0) return repository.search(query);
     const { now: _now, ...keyed } = query;
     const key = JSON.stringify(keyed);
@@ -193,9 +193,9 @@ export function createSearchService(repository: SearchRepository, now: () => Dat
     if (hit !== undefined && hit.expiresAtMs > nowMs) return hit.result;
     // Concurrent misses on one key share one query: without this, 50 connections asking for
     // an expired page ran the SQL 50 times.
-    const pending = inFlight.get(key);
+    const flightKey = `${generation}|${key}`;
+    const pending = inFlight.get(flightKey);
     if (pending !== undefined) return pending;
-    const generation = cacheGeneration;
     const promise = repository
       .search(query)
       .then((result) => {
@@ -205,8 +205,8 @@ export function createSearchService(repository: SearchRepository, now: () => Dat
         }
         return result;
       })
-      .finally(() => inFlight.delete(key));
-    inFlight.set(key, promise);
+      .finally(() => inFlight.delete(flightKey));
+    inFlight.set(flightKey, promise);
     return promise;
   }
 
@@ -225,9 +225,11 @@ export function createSearchService(repository: SearchRepository, now: () => Dat
     },
 
     async search(input: SearchInput) {
+      // Taken before any await: a write that lands while this search runs must not be cached over.
+      const generation = cacheGeneration;
       const query = parseSearch(input, now());
       if (query.words.length > 0) query.tsquery = prefixTsquery(query.words, await corrections(query.words));
-      const result = await cachedSearch(query);
+      const result = await cachedSearch(query, generation);
       const hasMore = result.rows.length > query.limit;
       const rows = hasMore ? result.rows.slice(0, query.limit) : result.rows;
       const last = rows[rows.length - 1];
