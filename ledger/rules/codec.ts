@@ -1,5 +1,5 @@
 import { LedgerDecodeError } from './errors.js';
-import { canonicalJson } from './hash.js';
+import { canonicalJson, rememberBodyBytes } from './hash.js';
 import {
   ACCOUNT_KINDS,
   CURRENCIES,
@@ -45,6 +45,11 @@ export function decodeBatchEvent(stored: string | Uint8Array): LedgerBatchEvent 
     hash: asString(record.hash, 'hash'),
   };
   if (encodeBatchEvent(event) !== text) throw new LedgerDecodeError('event is not in canonical form');
+  // The text is canonical, so the hashed body is the text without its top-level hash members
+  // (accounts have no `hash` key and strings escape their quotes, so the first match is them).
+  const members = `,"hash":${JSON.stringify(event.hash)},"previousHash":${JSON.stringify(event.previousHash)}`;
+  const at = text.indexOf(`${members},"transfersAccepted":`);
+  if (at >= 0) rememberBodyBytes(event, Buffer.from(text.slice(0, at) + text.slice(at + members.length), 'utf8'));
   return event;
 }
 

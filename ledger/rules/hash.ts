@@ -71,8 +71,21 @@ function canonicalObject(record: Record<string, unknown>): string {
   return `${text}}`;
 }
 
+/**
+ * Body bytes already known for a decoded event (cut from its verified canonical text by the
+ * codec), so that replay does not encode every transfer a second time. Weak: no memory is held.
+ */
+const knownBodyBytes = new WeakMap<LedgerBatchBody, Uint8Array>();
+
+/** For the codec only: `bytes` must be exactly the canonical body of `body`. */
+export function rememberBodyBytes(body: LedgerBatchBody, bytes: Uint8Array): void {
+  knownBodyBytes.set(body, bytes);
+}
+
 /** The bytes a batch body is hashed as (UTF-8 of its canonical JSON). */
 export function batchBodyBytes(body: LedgerBatchBody): Uint8Array {
+  const known = knownBodyBytes.get(body);
+  if (known !== undefined) return known;
   const canonical = canonicalJson({
     accountsCreated: body.accountsCreated,
     transfersAccepted: body.transfersAccepted,

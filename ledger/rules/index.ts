@@ -15,7 +15,7 @@ export {
 export * from './apply.js';
 export * from './chart.js';
 export * from './splits.js';
-export * from './hash.js';
+export { GENESIS_HASH, batchBodyBytes, canonicalJson, chainHash, isHashHex, sealBatch } from './hash.js';
 export * from './codec.js';
 export * from './replay.js';
 export { isPostOrVoid } from './checks.js';

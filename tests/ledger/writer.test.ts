@@ -5,7 +5,7 @@ import {
   providerClearingId,
   type Transfer,
 } from '../../ledger/rules/index.js';
-import { encodeBatchEvent, sealBatch } from '../../ledger/rules/index.js';
+import { batchBodyBytes, decodeBatchEvent, encodeBatchEvent, sealBatch } from '../../ledger/rules/index.js';
 import { sealEncoded } from '../../ledger/writer/events.js';
 import { createLedgerHarness, type LedgerHarness } from './harness.js';
 
@@ -32,6 +32,20 @@ describe('ledger writer', () => {
     const sealed = sealBatch(previous, body);
     expect(fast.hash).toBe(sealed.hash);
     expect(fast.data.batch).toBe(encodeBatchEvent(sealed));
+  });
+
+  it('a decoded event hashes the body cut from its stored text, equal to encoding it afresh', () => {
+    // User data that mimics the top-level members must not fool the cut.
+    const tricky = { hash: 'x', previousHash: 'y', transfersAccepted: 'z' };
+    const body = {
+      accountsCreated: [],
+      transfersAccepted: [{ ...fund('e2', 'wallet:customer:y:XAF', 9n)[0]!, userData: tricky, timestamp: 6n }],
+    };
+    const text = encodeBatchEvent(sealBatch('cd'.repeat(32), body));
+    const decoded = decodeBatchEvent(text);
+    expect(Buffer.from(batchBodyBytes(decoded)).toString('utf8')).toBe(
+      Buffer.from(batchBodyBytes({ accountsCreated: decoded.accountsCreated, transfersAccepted: decoded.transfersAccepted })).toString('utf8'),
+    );
   });
 
   it('opens chart accounts lazily, appends one event per batch and answers each caller', async () => {
