@@ -44,7 +44,12 @@ const TICK_MS = 100;
 const workdir = mkdtempSync(path.join(tmpdir(), 'orders-bench-'));
 
 async function post(bench: BenchApp, url: string, token: string, payload: unknown) {
-  const response = await bench.app.inject({ method: 'POST', url, headers: authHeader(token), payload: payload as Record<string, unknown> });
+  const response = await bench.app.inject({
+    method: 'POST',
+    url,
+    headers: authHeader(token),
+    payload: payload as Record<string, unknown>,
+  });
   if (response.statusCode >= 300) throw new Error(`${url}: ${response.statusCode} ${response.body}`);
   return response.json();
 }
@@ -58,20 +63,51 @@ async function restaurantsAndBodies(bench: BenchApp): Promise<unknown[]> {
   const bodies: unknown[] = [];
   for (let index = 0; index < RESTAURANTS; index += 1) {
     const location = { latitude: 4.05 + index * 0.002, longitude: 9.76 + index * 0.002 };
-    const restaurant = await post(bench, '/v1/restaurants', owner.accessToken, restaurantBody({ name: `Bench ${index}`, location }));
-    await post(bench, `/v1/admin/restaurants/${restaurant.id}/verify`, admin.accessToken, { decision: 'verify' });
-    const category = await post(bench, `/v1/restaurants/${restaurant.id}/menu/categories`, owner.accessToken, { name: { fr: 'Plats' } });
+    const restaurant = await post(
+      bench,
+      '/v1/restaurants',
+      owner.accessToken,
+      restaurantBody({ name: `Bench ${index}`, location }),
+    );
+    await post(bench, `/v1/admin/restaurants/${restaurant.id}/verify`, admin.accessToken, {
+      decision: 'verify',
+    });
+    const category = await post(
+      bench,
+      `/v1/restaurants/${restaurant.id}/menu/categories`,
+      owner.accessToken,
+      { name: { fr: 'Plats' } },
+    );
     const items = [];
-    for (const [name, price] of [['Ndolé', 2500], ['Poulet DG', 4500], ['Jus de foléré', 500]] as const) {
-      items.push(await post(bench, `/v1/restaurants/${restaurant.id}/menu/items`, owner.accessToken, { categoryId: category.id, name: { fr: name }, price }));
+    for (const [name, price] of [
+      ['Ndolé', 2500],
+      ['Poulet DG', 4500],
+      ['Jus de foléré', 500],
+    ] as const) {
+      items.push(
+        await post(bench, `/v1/restaurants/${restaurant.id}/menu/items`, owner.accessToken, {
+          categoryId: category.id,
+          name: { fr: name },
+          price,
+        }),
+      );
     }
-    bodies.push(JSON.stringify({
-      restaurantId: restaurant.id,
-      items: [{ itemId: items[0].id, quantity: 2 }, { itemId: items[2].id, quantity: 1 }],
-      delivery: { latitude: location.latitude + 0.01, longitude: location.longitude, text: 'Rue 1.234, Bonapriso, Douala' },
-      payment: { kind: 'wallet' },
-      tipMinor: 200,
-    }));
+    bodies.push(
+      JSON.stringify({
+        restaurantId: restaurant.id,
+        items: [
+          { itemId: items[0].id, quantity: 2 },
+          { itemId: items[2].id, quantity: 1 },
+        ],
+        delivery: {
+          latitude: location.latitude + 0.01,
+          longitude: location.longitude,
+          text: 'Rue 1.234, Bonapriso, Douala',
+        },
+        payment: { kind: 'wallet' },
+        tipMinor: 200,
+      }),
+    );
   }
   return bodies;
 }
@@ -81,14 +117,27 @@ async function tokens(bench: BenchApp, count: number): Promise<{ userIds: string
   const userIds = Array.from({ length: count }, () => randomUUID());
   const minted = [];
   for (const userId of userIds) {
-    minted.push((await bench.services.identity.tokens.issue({ userId, sessionId: randomUUID(), kind: 'user', roles: ['customer'], twoFactorVerified: false })).token);
+    minted.push(
+      (
+        await bench.services.identity.tokens.issue({
+          userId,
+          sessionId: randomUUID(),
+          kind: 'user',
+          roles: ['customer'],
+          twoFactorVerified: false,
+        })
+      ).token,
+    );
   }
   return { userIds, tokens: minted };
 }
 
 async function ordersLoad(bench: BenchApp, customerTokens: string[]) {
   const fixture = path.join(workdir, `orders-${randomUUID()}.json`);
-  writeFileSync(fixture, JSON.stringify({ tokens: customerTokens, bodies: await restaurantsAndBodies(bench) }));
+  writeFileSync(
+    fixture,
+    JSON.stringify({ tokens: customerTokens, bodies: await restaurantsAndBodies(bench) }),
+  );
   process.env.ORDERS_BENCH_FIXTURE = fixture;
   const requests = [{ setupRequest: path.join(here, 'setup-request.cjs') }];
   await load({ url: bench.url, connections: 10, duration: 3, requests }); // warm-up
@@ -106,7 +155,9 @@ async function ordersLoad(bench: BenchApp, customerTokens: string[]) {
     connections: result.connections,
     durationSeconds: result.duration,
   };
-  const counted = await bench.database.pool.query<{ count: string }>("select count(*) from eventstore_events where type = 'OrderPaymentCaptured'");
+  const counted = await bench.database.pool.query<{ count: string }>(
+    "select count(*) from eventstore_events where type = 'OrderPaymentCaptured'",
+  );
   return { ...figures, ordersPaidInDatabase: Number(counted.rows[0]?.count ?? 0) };
 }
 
@@ -149,7 +200,15 @@ async function websocketLoad(bench: BenchApp) {
     for (let index = 0; index < Math.min(due, WS_CONNECTIONS); index += 1) {
       const userId = userIds[cursor % userIds.length]!;
       cursor += 1;
-      publications.push({ audiences: [`user:${userId}`], message: { channel: 'order-updates', type: 'BenchTick', at: new Date().toISOString(), data: { sentAtMs: performance.timeOrigin + performance.now() } } });
+      publications.push({
+        audiences: [`user:${userId}`],
+        message: {
+          channel: 'order-updates',
+          type: 'BenchTick',
+          at: new Date().toISOString(),
+          data: { sentAtMs: performance.timeOrigin + performance.now() },
+        },
+      });
     }
     published += publications.length;
     void bench.services.realtime.bus.publish(publications);
@@ -157,7 +216,14 @@ async function websocketLoad(bench: BenchApp) {
   await new Promise((resolve) => setTimeout(resolve, WS_SECONDS * 1_000));
   clearInterval(timer);
   await new Promise((resolve) => setTimeout(resolve, 2_000));
-  const report = await ask<{ received: number; open: number; p50: number; p95: number; p99: number; max: number }>(child, 'report', 'report');
+  const report = await ask<{
+    received: number;
+    open: number;
+    p50: number;
+    p95: number;
+    p99: number;
+    max: number;
+  }>(child, 'report', 'report');
   child.send({ type: 'close' });
   return {
     connections: connected.count,
@@ -168,7 +234,9 @@ async function websocketLoad(bench: BenchApp) {
     received: report.received,
     deliveryLatencyMs: { p50: report.p50, p95: report.p95, p99: report.p99, max: report.max },
     serverMemoryPerConnectionBytes: {
-      heapAndBuffers: Math.round((after.heapUsed + after.external - before.heapUsed - before.external) / connected.count),
+      heapAndBuffers: Math.round(
+        (after.heapUsed + after.external - before.heapUsed - before.external) / connected.count,
+      ),
       heapUsed: Math.round((after.heapUsed - before.heapUsed) / connected.count),
       rss: Math.round((after.rss - before.rss) / connected.count),
       gcExposed: typeof (globalThis as { gc?: unknown }).gc === 'function',
@@ -183,15 +251,17 @@ async function websocketLoad(bench: BenchApp) {
 async function startLedgerApp(): Promise<BenchApp> {
   const port = await freePort();
   const database = await createTestDatabase();
-  const config = loadConfig(testEnvironment({
-    DATABASE_URL: database.url,
-    LOG_LEVEL: 'warn',
-    MAX_EVENT_LOOP_DELAY_MS: '10000',
-    ORDERS_PAYMENT_PORT: 'ledger',
-    PAYMENT_SIMULATORS: 'true',
-    PAYMENT_SIMULATOR_DELAY_MS: '0',
-    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-  }));
+  const config = loadConfig(
+    testEnvironment({
+      DATABASE_URL: database.url,
+      LOG_LEVEL: 'warn',
+      MAX_EVENT_LOOP_DELAY_MS: '10000',
+      ORDERS_PAYMENT_PORT: 'ledger',
+      PAYMENT_SIMULATORS: 'true',
+      PAYMENT_SIMULATOR_DELAY_MS: '0',
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+    }),
+  );
   const logger = createLogger(config.LOG_LEVEL);
   const runtime = await createRuntime({ config, logger });
   const services = await createServices(runtime);
@@ -216,10 +286,22 @@ async function walletCustomers(bench: BenchApp): Promise<string[]> {
   await bench.services.identity.keyRing.signingKey();
   const customers = [];
   for (let index = 0; index < WALLET_CUSTOMERS; index += 20) {
-    customers.push(...(await Promise.all(Array.from({ length: Math.min(20, WALLET_CUSTOMERS - index) }, () => createUser(testApp, { roles: ['customer'] })))));
+    customers.push(
+      ...(await Promise.all(
+        Array.from({ length: Math.min(20, WALLET_CUSTOMERS - index) }, () =>
+          createUser(testApp, { roles: ['customer'] }),
+        ),
+      )),
+    );
   }
   const { wallets } = bench.services.payments;
-  for (const customer of customers) await wallets.topUp(customer.userId, WALLET_TOP_UP_XAF, '+237670001234', `bench-topup-${customer.userId}`);
+  for (const customer of customers)
+    await wallets.topUp(
+      customer.userId,
+      WALLET_TOP_UP_XAF,
+      '+237670001234',
+      `bench-topup-${customer.userId}`,
+    );
   const deadline = Date.now() + 120_000;
   for (const customer of customers) {
     while ((await wallets.summary(customer.userId, 'XAF')).availableMinor < WALLET_TOP_UP_XAF) {
@@ -235,24 +317,38 @@ const ledgerBench = await startLedgerApp();
 let wallet;
 try {
   wallet = await ordersLoad(ledgerBench, await walletCustomers(ledgerBench));
-  console.log(`POST /v1/orders paid from wallets: ${wallet.requestsPerSecond} orders/s, p90 ${wallet.latencyP90Ms} ms, p97.5 ${wallet.latencyP97_5Ms} ms, p99 ${wallet.latencyP99Ms} ms (errors ${wallet.errors}, non-2xx ${wallet.non2xx}, paid in db ${wallet.ordersPaidInDatabase})`);
+  console.log(
+    `POST /v1/orders paid from wallets: ${wallet.requestsPerSecond} orders/s, p90 ${wallet.latencyP90Ms} ms, p97.5 ${wallet.latencyP97_5Ms} ms, p99 ${wallet.latencyP99Ms} ms (errors ${wallet.errors}, non-2xx ${wallet.non2xx}, paid in db ${wallet.ordersPaidInDatabase})`,
+  );
 } finally {
   await ledgerBench.close();
 }
-const bench = await startBenchApp({ MAX_EVENT_LOOP_DELAY_MS: '10000', LOG_LEVEL: 'warn', ORDERS_PAYMENT_PORT: 'test' });
+const bench = await startBenchApp({
+  MAX_EVENT_LOOP_DELAY_MS: '10000',
+  LOG_LEVEL: 'warn',
+  ORDERS_PAYMENT_PORT: 'test',
+});
 try {
   const orders = await ordersLoad(bench, (await tokens(bench, CUSTOMERS)).tokens);
-  console.log(`POST /v1/orders: ${orders.requestsPerSecond} orders/s, p90 ${orders.latencyP90Ms} ms, p97.5 ${orders.latencyP97_5Ms} ms, p99 ${orders.latencyP99Ms} ms (errors ${orders.errors}, non-2xx ${orders.non2xx}, paid in db ${orders.ordersPaidInDatabase})`);
+  console.log(
+    `POST /v1/orders: ${orders.requestsPerSecond} orders/s, p90 ${orders.latencyP90Ms} ms, p97.5 ${orders.latencyP97_5Ms} ms, p99 ${orders.latencyP99Ms} ms (errors ${orders.errors}, non-2xx ${orders.non2xx}, paid in db ${orders.ordersPaidInDatabase})`,
+  );
   if (process.env.ORDERS_ONLY === '1') process.exit(0); // profiling runs: placement only, nothing written
   // A fresh app for the WebSocket phase, so memory per connection is not blurred by the order load's garbage.
-  const wsBench = await startBenchApp({ MAX_EVENT_LOOP_DELAY_MS: '10000', LOG_LEVEL: 'warn', ORDERS_PAYMENT_PORT: 'test' });
+  const wsBench = await startBenchApp({
+    MAX_EVENT_LOOP_DELAY_MS: '10000',
+    LOG_LEVEL: 'warn',
+    ORDERS_PAYMENT_PORT: 'test',
+  });
   let websockets;
   try {
     websockets = await websocketLoad(wsBench);
   } finally {
     await wsBench.close();
   }
-  console.log(`WebSocket: ${websockets.connections} connections, ${websockets.messagesPerSecond} msg/s, delivery p50 ${websockets.deliveryLatencyMs.p50} ms p99 ${websockets.deliveryLatencyMs.p99} ms, ${websockets.received}/${websockets.published} received, ${websockets.serverMemoryPerConnectionBytes.heapAndBuffers} B heap+buffers (${websockets.serverMemoryPerConnectionBytes.rss} B RSS) per connection`);
+  console.log(
+    `WebSocket: ${websockets.connections} connections, ${websockets.messagesPerSecond} msg/s, delivery p50 ${websockets.deliveryLatencyMs.p50} ms p99 ${websockets.deliveryLatencyMs.p99} ms, ${websockets.received}/${websockets.published} received, ${websockets.serverMemoryPerConnectionBytes.heapAndBuffers} B heap+buffers (${websockets.serverMemoryPerConnectionBytes.rss} B RSS) per connection`,
+  );
   const machine = await describeMachine(async () => {
     const { rows } = await bench.database.pool.query<{ server_version: string }>('show server_version');
     return rows[0]?.server_version ?? 'unknown';
@@ -271,7 +367,8 @@ try {
       metGoal: wallet.requestsPerSecond >= 300 && (wallet.latencyP97_5Ms ?? Infinity) <= 200,
     },
     placeOrders: {
-      target: 'POST /v1/orders, 50 connections, 20 s: catalog snapshot + delivery check, pricing, stock, 2 events appended (OrderCreated sealed PII + OrderPaymentCaptured), Idempotency-Key row; projection runner and Redis fan-out live; TestPaymentPort (no money moves: the orders path alone)',
+      target:
+        'POST /v1/orders, 50 connections, 20 s: catalog snapshot + delivery check, pricing, stock, 2 events appended (OrderCreated sealed PII + OrderPaymentCaptured), Idempotency-Key row; projection runner and Redis fan-out live; TestPaymentPort (no money moves: the orders path alone)',
       goal: { ordersPerSecond: 300, p95Ms: 200 },
       figures: orders,
       // p97.5 ≤ 200 ms implies p95 ≤ 200 ms.

@@ -20,7 +20,9 @@ const OPEN_BATCH = 200;
 
 function open(token: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`${fixture.url}/ws/customer?access_token=${token}`, { perMessageDeflate: false });
+    const socket = new WebSocket(`${fixture.url}/ws/customer?access_token=${token}`, {
+      perMessageDeflate: false,
+    });
     socket.once('error', reject);
     socket.on('message', (data) => {
       const message = JSON.parse(data.toString()) as { type: string; data?: { sentAtMs?: number } };
@@ -45,7 +47,9 @@ process.on('message', async (command: { type: string }) => {
   } else if (command.type === 'report') {
     recording = false;
     latencies.sort((a, b) => a - b);
-    const at = (q: number) => Math.round((latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0) * 10) / 10;
+    const at = (q: number) =>
+      Math.round((latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0) * 10) /
+      10;
     const open = sockets.filter((socket) => socket.readyState === WebSocket.OPEN).length;
     process.send!({ type: 'report', received, open, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: at(1) });
   } else if (command.type === 'close') {

@@ -39,7 +39,11 @@ export interface RealtimeBus {
   /** Live messages of one audience; returns the unsubscribe function. */
   subscribe(audience: string, listener: (message: RealtimeMessage) => void): Promise<() => Promise<void>>;
   /** Messages after `afterId`; `complete` is false when the log no longer reaches back that far. */
-  history(audience: string, afterId: string, limit?: number): Promise<{ messages: RealtimeMessage[]; complete: boolean }>;
+  history(
+    audience: string,
+    afterId: string,
+    limit?: number,
+  ): Promise<{ messages: RealtimeMessage[]; complete: boolean }>;
   close(): Promise<void>;
 }
 
@@ -56,7 +60,8 @@ export const ID_PATTERN = /^\d{1,15}-\d{1,10}$/;
 
 function encode(message: OutgoingMessage): string {
   const json = JSON.stringify(message);
-  if (Buffer.byteLength(json) > MAX_MESSAGE_BYTES) throw new Error(`real-time message ${message.type} exceeds ${MAX_MESSAGE_BYTES} bytes`);
+  if (Buffer.byteLength(json) > MAX_MESSAGE_BYTES)
+    throw new Error(`real-time message ${message.type} exceeds ${MAX_MESSAGE_BYTES} bytes`);
   return json;
 }
 
@@ -76,7 +81,10 @@ export function createRedisBus(options: { redis: Redis; subscriber: Redis; prefi
     const set = listeners.get(channel);
     if (set === undefined) return;
     const space = payload.indexOf(' ');
-    const message = { id: payload.slice(0, space), ...(JSON.parse(payload.slice(space + 1)) as OutgoingMessage) };
+    const message = {
+      id: payload.slice(0, space),
+      ...(JSON.parse(payload.slice(space + 1)) as OutgoingMessage),
+    };
     for (const listener of set) listener(message);
   });
 
@@ -87,12 +95,11 @@ export function createRedisBus(options: { redis: Redis; subscriber: Redis; prefi
       for (const { audiences, message } of publications) {
         const json = encode(message);
         for (const audience of audiences) {
-          (pipeline as unknown as { rtAppendPublish(key: string, json: string, max: number, ttl: number): void }).rtAppendPublish(
-            key(audience),
-            json,
-            HISTORY_LENGTH,
-            HISTORY_TTL_MS,
-          );
+          (
+            pipeline as unknown as {
+              rtAppendPublish(key: string, json: string, max: number, ttl: number): void;
+            }
+          ).rtAppendPublish(key(audience), json, HISTORY_LENGTH, HISTORY_TTL_MS);
         }
       }
       const results = await pipeline.exec();
@@ -130,13 +137,16 @@ export function createRedisBus(options: { redis: Redis; subscriber: Redis; prefi
       let complete = true;
       if (info !== null) {
         const fields = new Map<string, unknown>();
-        for (let index = 0; index + 1 < info.length; index += 2) fields.set(String(info[index]), info[index + 1]);
+        for (let index = 0; index + 1 < info.length; index += 2)
+          fields.set(String(info[index]), info[index + 1]);
         const trimmed = Number(fields.get('entries-added') ?? 0) > Number(fields.get('length') ?? 0);
         const first = fields.get('first-entry') as [string, string[]] | null | undefined;
         if (trimmed && first != null && compareIds(afterId, first[0]) < 0) complete = false;
       }
       if (range.length > count) complete = false;
-      const messages = range.slice(0, count).map(([id, fields]) => ({ id, ...(JSON.parse(fields[1] ?? '{}') as OutgoingMessage) }));
+      const messages = range
+        .slice(0, count)
+        .map(([id, fields]) => ({ id, ...(JSON.parse(fields[1] ?? '{}') as OutgoingMessage) }));
       return { messages, complete };
     },
 
@@ -186,7 +196,8 @@ export function createMemoryBus(): RealtimeBus {
       if (log === undefined) return { messages: [], complete: true };
       const after = log.messages.filter((message) => compareIds(message.id, afterId) > 0);
       const first = log.messages[0];
-      const complete = !(log.trimmed && first !== undefined && compareIds(afterId, first.id) < 0) && after.length <= limit;
+      const complete =
+        !(log.trimmed && first !== undefined && compareIds(afterId, first.id) < 0) && after.length <= limit;
       return { messages: after.slice(0, Math.min(limit, MAX_REPLAY)), complete };
     },
     async close() {

@@ -56,25 +56,55 @@ function forEvent(change: OrderChange, event: OrderEvent): Publication[] {
   const base = { type: event.type, at, orderId: order.orderId };
   const data = summary(change);
   const publications: Publication[] = [
-    { audiences: [audiences.customer(order.customer.id)], message: { ...base, channel: 'order-updates', data } },
+    {
+      audiences: [audiences.customer(order.customer.id)],
+      message: { ...base, channel: 'order-updates', data },
+    },
     { audiences: [audiences.admin], message: { ...base, channel: 'live-analytics', data } },
-    { audiences: [audiences.order(order.orderId)], message: { ...base, channel: 'tracking', data: { view: trackingView(state) } } },
+    {
+      audiences: [audiences.order(order.orderId)],
+      message: { ...base, channel: 'tracking', data: { view: trackingView(state) } },
+    },
   ];
-  const restaurantChannel = event.type === 'OrderPaymentCaptured' ? 'new-orders' : event.type === 'OrderDriverClaimed' ? 'driver-assigned' : 'order-updates';
+  const restaurantChannel =
+    event.type === 'OrderPaymentCaptured'
+      ? 'new-orders'
+      : event.type === 'OrderDriverClaimed'
+        ? 'driver-assigned'
+        : 'order-updates';
   if (event.type !== 'OrderCreated') {
     // A restaurant hears of an order once it is paid, never of unpaid attempts.
-    publications.push({ audiences: [audiences.owner(order.restaurantOwnerId)], message: { ...base, channel: restaurantChannel, data } });
+    publications.push({
+      audiences: [audiences.owner(order.restaurantOwnerId)],
+      message: { ...base, channel: restaurantChannel, data },
+    });
   }
   if (event.type === 'OrderAccepted' || event.type === 'OrderDriverClaimed') {
-    publications.push({ audiences: [audiences.drivers], message: { ...base, channel: 'order-assignments', data: { ...data, claimable: state.driverId === null } } });
+    publications.push({
+      audiences: [audiences.drivers],
+      message: {
+        ...base,
+        channel: 'order-assignments',
+        data: { ...data, claimable: state.driverId === null },
+      },
+    });
   }
   if (state.driverId !== null) {
-    publications.push({ audiences: [audiences.driver(state.driverId)], message: { ...base, channel: 'order-assignments', data } });
+    publications.push({
+      audiences: [audiences.driver(state.driverId)],
+      message: { ...base, channel: 'order-assignments', data },
+    });
   }
   if (event.type === 'OrderDisputeOpened' || event.type === 'OrderDeliveryFailed') {
     const reason = (event.data as { reason: string }).reason;
-    publications.push({ audiences: [audiences.support], message: { ...base, channel: 'escalations', data: { ...data, reason } } });
-    publications.push({ audiences: [audiences.admin], message: { ...base, channel: 'support-tickets', data: { ...data, reason } } });
+    publications.push({
+      audiences: [audiences.support],
+      message: { ...base, channel: 'escalations', data: { ...data, reason } },
+    });
+    publications.push({
+      audiences: [audiences.admin],
+      message: { ...base, channel: 'support-tickets', data: { ...data, reason } },
+    });
   }
   return publications;
 }

@@ -9,7 +9,13 @@ import type { OrderChange } from '../modules/orders/service.js';
 import { createMemoryBus, createRedisBus, type RealtimeBus } from './bus.js';
 import { publicationsFor } from './channels.js';
 
-export { createMemoryBus, createRedisBus, type RealtimeBus, type RealtimeMessage, type Publication } from './bus.js';
+export {
+  createMemoryBus,
+  createRedisBus,
+  type RealtimeBus,
+  type RealtimeMessage,
+  type Publication,
+} from './bus.js';
 export { NAMESPACES, audiences, publicationsFor } from './channels.js';
 export { registerRealtime, registerWebsocketPlugin, audiencesFor } from './server.js';
 

@@ -34,7 +34,8 @@ const MAX_PENDING_DURING_REPLAY = 1_000;
 const subscriptionsOf = new WeakMap<FastifyRequest, string[]>();
 
 export function audiencesFor(namespace: Namespace, principal: Principal): string[] | undefined {
-  const has = (permission: string) => principal.permissions.has(permission as never) || principal.permissions.has('FULL_SYSTEM_ACCESS');
+  const has = (permission: string) =>
+    principal.permissions.has(permission as never) || principal.permissions.has('FULL_SYSTEM_ACCESS');
   switch (namespace) {
     case 'customer':
       return [audiences.customer(principal.userId)];
@@ -113,7 +114,10 @@ export function registerRealtime(
       // Clients only ping at the application level (some proxies drop ping frames).
       if (raw.toString() === '{"type":"ping"}') send({ type: 'pong' });
     });
-    const lastIds = decodeCursor((request.query as Record<string, string | undefined>).lastEventId, subscribed);
+    const lastIds = decodeCursor(
+      (request.query as Record<string, string | undefined>).lastEventId,
+      subscribed,
+    );
     let replaying = true;
     const pending: { audience: string; message: RealtimeMessage }[] = [];
     const unsubscribers: (() => Promise<void>)[] = [];
@@ -141,7 +145,8 @@ export function registerRealtime(
       unsubscribers.push(
         await bus.subscribe(audience, (message) => {
           if (!replaying) return deliver(audience, message);
-          if (pending.length >= MAX_PENDING_DURING_REPLAY) return socket.close(1013, 'too slow: reconnect with lastEventId');
+          if (pending.length >= MAX_PENDING_DURING_REPLAY)
+            return socket.close(1013, 'too slow: reconnect with lastEventId');
           pending.push({ audience, message });
         }),
       );
@@ -149,7 +154,8 @@ export function registerRealtime(
     if (socket.readyState !== socket.OPEN) return;
     for (const [audience, afterId] of lastIds) {
       const replay = await bus.history(audience, afterId);
-      if (!replay.complete) send({ type: 'resync', audience, detail: 'Some messages are gone; reload over REST.' });
+      if (!replay.complete)
+        send({ type: 'resync', audience, detail: 'Some messages are gone; reload over REST.' });
       for (const message of replay.messages) deliver(audience, message);
     }
     replaying = false;
@@ -158,9 +164,17 @@ export function registerRealtime(
   }
 
   const guard = (namespace: Namespace) => async (request: FastifyRequest) => {
-    if (sockets.size >= MAX_CONNECTIONS) throw new HttpProblem(503, 'too_many_connections', 'Too many live connections; retry shortly.', { headers: { 'retry-after': '10' } });
+    if (sockets.size >= MAX_CONNECTIONS)
+      throw new HttpProblem(503, 'too_many_connections', 'Too many live connections; retry shortly.', {
+        headers: { 'retry-after': '10' },
+      });
     const token = tokenOf(request);
-    if (token === undefined) throw new HttpProblem(401, 'unauthorized', 'Send the access token as ?access_token= or Authorization: Bearer.');
+    if (token === undefined)
+      throw new HttpProblem(
+        401,
+        'unauthorized',
+        'Send the access token as ?access_token= or Authorization: Bearer.',
+      );
     let principal: Principal;
     try {
       principal = (await services.identity.tokens.verify(token)).principal;
@@ -168,13 +182,18 @@ export function registerRealtime(
       throw new HttpProblem(401, 'invalid_token', 'The access token is not valid.');
     }
     const allowed = audiencesFor(namespace, principal);
-    if (allowed === undefined) throw new HttpProblem(403, 'permission_denied', `Your role cannot open /ws/${namespace}.`);
+    if (allowed === undefined)
+      throw new HttpProblem(403, 'permission_denied', `Your role cannot open /ws/${namespace}.`);
     subscriptionsOf.set(request, allowed);
   };
 
   const wsOptions = { websocket: true as const, config: { rateLimit: false as const } };
   for (const namespace of Object.keys(NAMESPACES) as Namespace[]) {
-    app.get(`/ws/${namespace}`, { ...wsOptions, preValidation: guard(namespace) }, (socket, request) => void serve(socket, request));
+    app.get(
+      `/ws/${namespace}`,
+      { ...wsOptions, preValidation: guard(namespace) },
+      (socket, request) => void serve(socket, request),
+    );
   }
   app.get(
     '/ws/track',
@@ -182,7 +201,8 @@ export function registerRealtime(
       ...wsOptions,
       preValidation: async (request: FastifyRequest) => {
         const token = (request.query as Record<string, string | undefined>).token;
-        if (token === undefined) throw new HttpProblem(401, 'unauthorized', 'Send the tracking token as ?token=.');
+        if (token === undefined)
+          throw new HttpProblem(401, 'unauthorized', 'Send the tracking token as ?token=.');
         const resolved = await resolveTrackingToken(orders, token);
         subscriptionsOf.set(request, [audiences.order(resolved.state.order!.orderId)]);
       },

@@ -21,7 +21,16 @@ describe.skipIf(!available)('tracking page in headless Chromium', () => {
     base = await world.testApp.app.listen({ host: '127.0.0.1', port: 0 });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   }, 60_000);
   afterAll(async () => {
@@ -41,7 +50,11 @@ describe.skipIf(!available)('tracking page in headless Chromium', () => {
     await page.waitForSelector('#status[data-status="PLACED"]', { timeout: 10_000 });
     expect(await page.textContent('#restaurant')).toBe('Chez Mama Ngono');
     expect(await page.textContent('#address')).toBe('•••, Bonapriso, Douala');
-    await page.waitForFunction("document.getElementById('live')?.textContent === 'En direct / Live'", undefined, { timeout: 10_000 });
+    await page.waitForFunction(
+      "document.getElementById('live')?.textContent === 'En direct / Live'",
+      undefined,
+      { timeout: 10_000 },
+    );
     // A marker on the window: a reload would wipe it.
     await page.evaluate('window.marker = 42');
 

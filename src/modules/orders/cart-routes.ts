@@ -12,7 +12,10 @@ import { addLine, CartError, EMPTY_CART, normalizeCart, type Cart } from './cart
 import { isCartToken, newCartToken, type CartOwner, type Carts } from './carts.js';
 import { CartBody, CartItemBody, CartResponse } from './schemas.js';
 
-const PUBLIC: RouteAccess = { public: true, description: 'visitors, guests and customers; the cart is the caller\'s own (user or X-Cart-Token)' };
+const PUBLIC: RouteAccess = {
+  public: true,
+  description: "visitors, guests and customers; the cart is the caller's own (user or X-Cart-Token)",
+};
 const tags = ['carts'];
 const errors = { 400: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema };
 
@@ -20,12 +23,14 @@ function cartTokenOf(request: FastifyRequest): string | undefined {
   const header = request.headers['x-cart-token'];
   const token = Array.isArray(header) ? header[0] : header;
   if (token === undefined || token === '') return undefined;
-  if (!isCartToken(token)) throw new HttpProblem(400, 'invalid_cart_token', 'X-Cart-Token is not a token this API gave out.');
+  if (!isCartToken(token))
+    throw new HttpProblem(400, 'invalid_cart_token', 'X-Cart-Token is not a token this API gave out.');
   return token;
 }
 
 function cartProblem(error: unknown): never {
-  if (error instanceof CartError) throw new HttpProblem(error.code === 'cart_other_restaurant' ? 409 : 422, error.code, error.message);
+  if (error instanceof CartError)
+    throw new HttpProblem(error.code === 'cart_other_restaurant' ? 409 : 422, error.code, error.message);
   throw error;
 }
 
@@ -33,7 +38,10 @@ export function registerCartRoutes(root: FastifyInstance, carts: Carts): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
 
   /** The caller's cart owner; merges a guest cart into a signed-in customer's on the way. */
-  async function ownerOf(request: FastifyRequest, create: boolean): Promise<{ owner: CartOwner | undefined; issued?: string }> {
+  async function ownerOf(
+    request: FastifyRequest,
+    create: boolean,
+  ): Promise<{ owner: CartOwner | undefined; issued?: string }> {
     const principal = request.principal;
     const token = cartTokenOf(request);
     if (principal !== null && principal.kind === 'user') {
@@ -46,11 +54,18 @@ export function registerCartRoutes(root: FastifyInstance, carts: Carts): void {
     return { owner: { kind: 'token', token: issued }, issued };
   }
 
-  const respond = (cart: Cart & { expiresAt: string | null }, issued?: string) => ({ ...cart, ...(issued === undefined ? {} : { cartToken: issued }) });
+  const respond = (cart: Cart & { expiresAt: string | null }, issued?: string) => ({
+    ...cart,
+    ...(issued === undefined ? {} : { cartToken: issued }),
+  });
 
   app.get('/v1/cart', {
     config: { access: PUBLIC },
-    schema: { tags, summary: 'The caller\'s cart (guests: X-Cart-Token; expires 30 minutes after the last change)', response: { 200: CartResponse, ...errors } },
+    schema: {
+      tags,
+      summary: "The caller's cart (guests: X-Cart-Token; expires 30 minutes after the last change)",
+      response: { 200: CartResponse, ...errors },
+    },
     handler: async (request) => {
       const { owner } = await ownerOf(request, false);
       return owner === undefined ? { ...EMPTY_CART, expiresAt: null } : carts.read(owner);
@@ -59,7 +74,12 @@ export function registerCartRoutes(root: FastifyInstance, carts: Carts): void {
 
   app.put('/v1/cart', {
     config: { access: PUBLIC },
-    schema: { tags, summary: 'Replace the cart (one restaurant per cart)', body: CartBody, response: { 200: CartResponse, ...errors } },
+    schema: {
+      tags,
+      summary: 'Replace the cart (one restaurant per cart)',
+      body: CartBody,
+      response: { 200: CartResponse, ...errors },
+    },
     handler: async (request) => {
       const { owner, issued } = await ownerOf(request, true);
       let cart: Cart;
@@ -74,14 +94,24 @@ export function registerCartRoutes(root: FastifyInstance, carts: Carts): void {
 
   app.post('/v1/cart/items', {
     config: { access: PUBLIC },
-    schema: { tags, summary: 'Add a line (another restaurant: 409 unless replaceCart)', body: CartItemBody, response: { 200: CartResponse, ...errors } },
+    schema: {
+      tags,
+      summary: 'Add a line (another restaurant: 409 unless replaceCart)',
+      body: CartItemBody,
+      response: { 200: CartResponse, ...errors },
+    },
     handler: async (request) => {
       const { owner, issued } = await ownerOf(request, true);
       const body = request.body;
       const current = await carts.read(owner!);
       let cart: Cart;
       try {
-        cart = addLine(current, body.restaurantId, { itemId: body.itemId, quantity: body.quantity, optionIds: body.optionIds ?? [] }, body.replaceCart === true);
+        cart = addLine(
+          current,
+          body.restaurantId,
+          { itemId: body.itemId, quantity: body.quantity, optionIds: body.optionIds ?? [] },
+          body.replaceCart === true,
+        );
       } catch (error) {
         cartProblem(error);
       }

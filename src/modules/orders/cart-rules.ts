@@ -37,26 +37,37 @@ const lineKey = (line: CartLine) => `${line.itemId}|${[...line.optionIds].sort()
 
 export function normalizeCart(cart: Cart): Cart {
   if (cart.items.length === 0) return EMPTY_CART;
-  if (cart.restaurantId === null) throw new CartError('cart_invalid', 'A cart with items names its restaurant.');
+  if (cart.restaurantId === null)
+    throw new CartError('cart_invalid', 'A cart with items names its restaurant.');
   const merged = new Map<string, CartLine>();
   for (const line of cart.items) {
     if (!Number.isSafeInteger(line.quantity) || line.quantity < 1 || line.quantity > MAX_CART_QUANTITY) {
       throw new CartError('cart_invalid', `A quantity is 1 to ${MAX_CART_QUANTITY}.`);
     }
-    if (line.optionIds.length > MAX_OPTIONS_PER_LINE) throw new CartError('cart_invalid', `At most ${MAX_OPTIONS_PER_LINE} options per line.`);
+    if (line.optionIds.length > MAX_OPTIONS_PER_LINE)
+      throw new CartError('cart_invalid', `At most ${MAX_OPTIONS_PER_LINE} options per line.`);
     const key = lineKey(line);
     const existing = merged.get(key);
     const quantity = Math.min((existing?.quantity ?? 0) + line.quantity, MAX_CART_QUANTITY);
     merged.set(key, { itemId: line.itemId, optionIds: [...line.optionIds].sort(), quantity });
   }
-  if (merged.size > MAX_CART_LINES) throw new CartError('cart_invalid', `A cart holds at most ${MAX_CART_LINES} lines.`);
+  if (merged.size > MAX_CART_LINES)
+    throw new CartError('cart_invalid', `A cart holds at most ${MAX_CART_LINES} lines.`);
   return { restaurantId: cart.restaurantId, items: [...merged.values()] };
 }
 
-export function addLine(cart: Cart, restaurantId: string, line: CartLine, replaceOtherRestaurant: boolean): Cart {
+export function addLine(
+  cart: Cart,
+  restaurantId: string,
+  line: CartLine,
+  replaceOtherRestaurant: boolean,
+): Cart {
   if (cart.restaurantId !== null && cart.restaurantId !== restaurantId && cart.items.length > 0) {
     if (!replaceOtherRestaurant) {
-      throw new CartError('cart_other_restaurant', 'The cart holds another restaurant\'s items; send replaceCart: true to start over.');
+      throw new CartError(
+        'cart_other_restaurant',
+        "The cart holds another restaurant's items; send replaceCart: true to start over.",
+      );
     }
     return normalizeCart({ restaurantId, items: [line] });
   }
@@ -65,6 +76,7 @@ export function addLine(cart: Cart, restaurantId: string, line: CartLine, replac
 
 export function mergeCarts(customer: Cart, guest: Cart): Cart {
   if (guest.items.length === 0) return customer;
-  if (customer.items.length === 0 || customer.restaurantId !== guest.restaurantId) return normalizeCart(guest);
+  if (customer.items.length === 0 || customer.restaurantId !== guest.restaurantId)
+    return normalizeCart(guest);
   return normalizeCart({ restaurantId: guest.restaurantId, items: [...customer.items, ...guest.items] });
 }

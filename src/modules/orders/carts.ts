@@ -37,7 +37,11 @@ export function createCarts(db: Db, now: () => Date = () => new Date()) {
       .where((where) => where.or([where('expires_at', 'is', null), where('expires_at', '>', now())]))
       .executeTakeFirst();
     if (row === undefined) return { ...EMPTY_CART, expiresAt: null };
-    return { restaurantId: row.restaurant_id, items: row.items as CartLine[], expiresAt: row.expires_at?.toISOString() ?? null };
+    return {
+      restaurantId: row.restaurant_id,
+      items: row.items as CartLine[],
+      expiresAt: row.expires_at?.toISOString() ?? null,
+    };
   }
 
   async function write(owner: CartOwner, cart: Cart): Promise<Cart & { expiresAt: string | null }> {
@@ -45,7 +49,13 @@ export function createCarts(db: Db, now: () => Date = () => new Date()) {
     const expiresAt = owner.kind === 'token' ? new Date(now().getTime() + GUEST_CART_TTL_MS) : null;
     await db
       .insertInto('order_carts')
-      .values({ ...key, restaurant_id: cart.restaurantId, items: JSON.stringify(cart.items), expires_at: expiresAt, updated_at: now() })
+      .values({
+        ...key,
+        restaurant_id: cart.restaurantId,
+        items: JSON.stringify(cart.items),
+        expires_at: expiresAt,
+        updated_at: now(),
+      })
       .onConflict((conflict) =>
         conflict.columns(['owner_kind', 'owner_key']).doUpdateSet({
           restaurant_id: cart.restaurantId,
@@ -60,7 +70,11 @@ export function createCarts(db: Db, now: () => Date = () => new Date()) {
 
   async function remove(owner: CartOwner): Promise<void> {
     const key = ownerKey(owner);
-    await db.deleteFrom('order_carts').where('owner_kind', '=', key.owner_kind).where('owner_key', '=', key.owner_key).execute();
+    await db
+      .deleteFrom('order_carts')
+      .where('owner_kind', '=', key.owner_kind)
+      .where('owner_key', '=', key.owner_key)
+      .execute();
   }
 
   return {
@@ -77,7 +91,10 @@ export function createCarts(db: Db, now: () => Date = () => new Date()) {
       return merged;
     },
     async purgeExpired(): Promise<number> {
-      const result = await db.deleteFrom('order_carts').where('expires_at', '<', sql<Date>`now()`).executeTakeFirst();
+      const result = await db
+        .deleteFrom('order_carts')
+        .where('expires_at', '<', sql<Date>`now()`)
+        .executeTakeFirst();
       return Number(result.numDeletedRows);
     },
   };

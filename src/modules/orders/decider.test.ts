@@ -10,7 +10,14 @@ import {
   type OrderState,
   type OrderStatusOrNone,
 } from './decider.js';
-import { ORDER_STATUSES, TERMINAL_STATUSES, type OrderActor, type OrderCommand, type OrderCommandType, type OrderEvent } from './events.js';
+import {
+  ORDER_STATUSES,
+  TERMINAL_STATUSES,
+  type OrderActor,
+  type OrderCommand,
+  type OrderCommandType,
+  type OrderEvent,
+} from './events.js';
 import {
   ADMIN,
   ALL_STATUSES,
@@ -64,7 +71,9 @@ describe('order decider: the fixtures reach the status they are named after', ()
 
 describe('order decider: every illegal (command, status) pair is refused, generated from the table', () => {
   const illegal = COMMAND_TYPES.flatMap((type) =>
-    ALL_STATUSES.filter((status) => !TRANSITIONS[type].includes(status)).map((status) => [type, status] as const),
+    ALL_STATUSES.filter((status) => !TRANSITIONS[type].includes(status)).map(
+      (status) => [type, status] as const,
+    ),
   );
   it('covers many pairs (the table is not trivially permissive)', () => {
     expect(illegal.length).toBeGreaterThan(200);
@@ -85,7 +94,9 @@ describe('order decider: every illegal (command, status) pair is refused, genera
 
 describe('order decider: every legal transition', () => {
   it('CreateOrder from NONE → OrderCreated (PENDING_PAYMENT)', () => {
-    given([]).when(sampleCommand('CreateOrder')).then([{ type: 'OrderCreated', data: createdData() }]);
+    given([])
+      .when(sampleCommand('CreateOrder'))
+      .then([{ type: 'OrderCreated', data: createdData() }]);
     expect(given([EVENTS.created()]).state.status).toBe('PENDING_PAYMENT');
   });
   it('CreateOrder refuses totals that do not add up', () => {
@@ -94,7 +105,10 @@ describe('order decider: every legal transition', () => {
       .when({ type: 'CreateOrder', data: { ...data, pricing: { ...data.pricing, totalMinor: 6_999 } } })
       .thenFails('invalid_command');
     given([])
-      .when({ type: 'CreateOrder', data: { ...data, pricing: { ...data.pricing, subtotalMinor: 5_000, totalMinor: 6_000 } } })
+      .when({
+        type: 'CreateOrder',
+        data: { ...data, pricing: { ...data.pricing, subtotalMinor: 5_000, totalMinor: 6_000 } },
+      })
       .thenFails('invalid_command');
   });
   it('CapturePayment: PENDING_PAYMENT → PLACED, only for the exact total', () => {
@@ -109,7 +123,9 @@ describe('order decider: every legal transition', () => {
       .then([{ type: 'OrderPaymentFailed', data: { reason: 'declined', at: iso(1) } }]);
   });
   it('ExpirePayment: PENDING_PAYMENT → PAYMENT_EXPIRED at the deadline, not a minute before', () => {
-    given(historyFor('PENDING_PAYMENT')).when({ type: 'ExpirePayment', data: { now: at(14.99) } }).thenFails('too_early');
+    given(historyFor('PENDING_PAYMENT'))
+      .when({ type: 'ExpirePayment', data: { now: at(14.99) } })
+      .thenFails('too_early');
     given(historyFor('PENDING_PAYMENT'))
       .when({ type: 'ExpirePayment', data: { now: at(15) } })
       .then([{ type: 'OrderPaymentExpired', data: { at: iso(15) } }]);
@@ -127,12 +143,21 @@ describe('order decider: every legal transition', () => {
   it('RejectOrder: PLACED → REJECTED with a reason, refunding everything', () => {
     given(historyFor('PLACED'))
       .when(sampleCommand('RejectOrder'))
-      .then([{ type: 'OrderRejected', data: { by: OWNER, reason: 'closing', automatic: false, refundMinor: 7_000, at: iso(3) } }]);
-    given(historyFor('PLACED')).when({ type: 'RejectOrder', data: { by: OWNER, reason: '  ', at: at(3) } }).thenFails('invalid_command');
+      .then([
+        {
+          type: 'OrderRejected',
+          data: { by: OWNER, reason: 'closing', automatic: false, refundMinor: 7_000, at: iso(3) },
+        },
+      ]);
+    given(historyFor('PLACED'))
+      .when({ type: 'RejectOrder', data: { by: OWNER, reason: '  ', at: at(3) } })
+      .thenFails('invalid_command');
   });
   it('RejectUnanswered: PLACED → REJECTED automatically once acceptTimeoutMinutes passed since PLACED', () => {
     // PLACED at minute 1, timeout 10 minutes: due at minute 11.
-    given(historyFor('PLACED')).when({ type: 'RejectUnanswered', data: { now: at(10.9) } }).thenFails('too_early');
+    given(historyFor('PLACED'))
+      .when({ type: 'RejectUnanswered', data: { now: at(10.9) } })
+      .thenFails('too_early');
     given(historyFor('PLACED'))
       .when({ type: 'RejectUnanswered', data: { now: at(11) } })
       .then([
@@ -158,20 +183,29 @@ describe('order decider: every legal transition', () => {
       .when(sampleCommand('MarkReady'))
       .then([{ type: 'OrderReadyForPickup', data: { by: OWNER, at: iso(20) } }]);
   });
-  it.each(['ACCEPTED', 'PREPARING', 'READY_FOR_PICKUP'] as const)('ClaimOrder from %s: one driver per order', (status) => {
-    given(historyFor(status))
-      .when({ type: 'ClaimOrder', data: { driverId: DRIVER_ID, at: at(21) } })
-      .then([{ type: 'OrderDriverClaimed', data: { driverId: DRIVER_ID, at: iso(21) } }]);
-    const claimed = [...historyFor(status), EVENTS.claimed()];
-    given(claimed).when({ type: 'ClaimOrder', data: { driverId: OTHER_DRIVER_ID, at: at(22) } }).thenFails('already_claimed', status);
-    // The same driver claiming again (a retry) changes nothing.
-    given(claimed).when({ type: 'ClaimOrder', data: { driverId: DRIVER_ID, at: at(22) } }).then([]);
-    expect(given(claimed).state.status).toBe(status);
-  });
+  it.each(['ACCEPTED', 'PREPARING', 'READY_FOR_PICKUP'] as const)(
+    'ClaimOrder from %s: one driver per order',
+    (status) => {
+      given(historyFor(status))
+        .when({ type: 'ClaimOrder', data: { driverId: DRIVER_ID, at: at(21) } })
+        .then([{ type: 'OrderDriverClaimed', data: { driverId: DRIVER_ID, at: iso(21) } }]);
+      const claimed = [...historyFor(status), EVENTS.claimed()];
+      given(claimed)
+        .when({ type: 'ClaimOrder', data: { driverId: OTHER_DRIVER_ID, at: at(22) } })
+        .thenFails('already_claimed', status);
+      // The same driver claiming again (a retry) changes nothing.
+      given(claimed)
+        .when({ type: 'ClaimOrder', data: { driverId: DRIVER_ID, at: at(22) } })
+        .then([]);
+      expect(given(claimed).state.status).toBe(status);
+    },
+  );
   it('PickUpOrder: READY_FOR_PICKUP → PICKED_UP by the claiming driver with the pickup code', () => {
     const ready = [...historyFor('READY_FOR_PICKUP'), EVENTS.claimed()];
     given(ready).when(sampleCommand('PickUpOrder')).then([EVENTS.pickedUp()]);
-    given(ready).when({ type: 'PickUpOrder', data: { driverId: DRIVER_ID, pickupCode: '0000', at: at(25) } }).thenFails('invalid_pickup_code');
+    given(ready)
+      .when({ type: 'PickUpOrder', data: { driverId: DRIVER_ID, pickupCode: '0000', at: at(25) } })
+      .thenFails('invalid_pickup_code');
     given(ready)
       .when({ type: 'PickUpOrder', data: { driverId: OTHER_DRIVER_ID, pickupCode: '7315', at: at(25) } })
       .thenFails('not_assigned_driver');
@@ -189,9 +223,17 @@ describe('order decider: every legal transition', () => {
   it('FailDelivery: PICKED_UP → DELIVERY_FAILED by the claiming driver or staff', () => {
     given(historyFor('PICKED_UP'))
       .when(sampleCommand('FailDelivery'))
-      .then([{ type: 'OrderDeliveryFailed', data: { by: { role: 'driver', id: DRIVER_ID }, reason: 'no answer', at: iso(45) } }]);
+      .then([
+        {
+          type: 'OrderDeliveryFailed',
+          data: { by: { role: 'driver', id: DRIVER_ID }, reason: 'no answer', at: iso(45) },
+        },
+      ]);
     given(historyFor('PICKED_UP'))
-      .when({ type: 'FailDelivery', data: { by: { role: 'driver', id: OTHER_DRIVER_ID }, reason: 'x', at: at(45) } })
+      .when({
+        type: 'FailDelivery',
+        data: { by: { role: 'driver', id: OTHER_DRIVER_ID }, reason: 'x', at: at(45) },
+      })
       .thenFails('not_assigned_driver');
     given(historyFor('PICKED_UP'))
       .when({ type: 'FailDelivery', data: { by: SUPPORT, reason: 'driver accident', at: at(45) } })
@@ -206,17 +248,30 @@ describe('order decider: every legal transition', () => {
       .when({ type: 'OpenDispute', data: { by: CUSTOMER, reason: 'late', at: at(1_480) } })
       .thenFails('dispute_window_closed');
   });
-  it.each(['DISPUTED', 'DELIVERY_FAILED'] as const)('ResolveDispute: %s → RESOLVED with a refund of 0 to the total', (status) => {
-    given(historyFor(status))
-      .when(sampleCommand('ResolveDispute'))
-      .then([{ type: 'OrderDisputeResolved', data: { by: SUPPORT, refundMinor: 1_000, note: 'partial', at: iso(60) } }]);
-    given(historyFor(status))
-      .when({ type: 'ResolveDispute', data: { by: SUPPORT, refundMinor: 7_001, note: 'too much', at: at(60) } })
-      .thenFails('invalid_command');
-    expect(given(historyFor('RESOLVED')).state.refundMinor).toBe(3_000n);
-  });
+  it.each(['DISPUTED', 'DELIVERY_FAILED'] as const)(
+    'ResolveDispute: %s → RESOLVED with a refund of 0 to the total',
+    (status) => {
+      given(historyFor(status))
+        .when(sampleCommand('ResolveDispute'))
+        .then([
+          {
+            type: 'OrderDisputeResolved',
+            data: { by: SUPPORT, refundMinor: 1_000, note: 'partial', at: iso(60) },
+          },
+        ]);
+      given(historyFor(status))
+        .when({
+          type: 'ResolveDispute',
+          data: { by: SUPPORT, refundMinor: 7_001, note: 'too much', at: at(60) },
+        })
+        .thenFails('invalid_command');
+      expect(given(historyFor('RESOLVED')).state.refundMinor).toBe(3_000n);
+    },
+  );
   it('CompleteOrder: DELIVERED → COMPLETED once the dispute window closed', () => {
-    given(historyFor('DELIVERED')).when({ type: 'CompleteOrder', data: { now: at(1_479) } }).thenFails('too_early');
+    given(historyFor('DELIVERED'))
+      .when({ type: 'CompleteOrder', data: { now: at(1_479) } })
+      .thenFails('too_early');
     given(historyFor('DELIVERED'))
       .when({ type: 'CompleteOrder', data: { now: at(1_480) } })
       .then([{ type: 'OrderCompleted', data: { at: iso(1_480) } }]);
@@ -229,7 +284,10 @@ describe('order decider: cancellation rules (who may cancel, what is refunded)',
   const cases = ORDER_STATUSES.flatMap((status) => roles.map((role) => [status, role] as const));
 
   it.each(cases)('from %s, a %s may cancel exactly when the rules say so', (status, role) => {
-    const command: OrderCommand = { type: 'CancelOrder', data: { by: actor(role), reason: 'because', at: at(30) } };
+    const command: OrderCommand = {
+      type: 'CancelOrder',
+      data: { by: actor(role), reason: 'because', at: at(30) },
+    };
     const spec = given(historyFor(status)).when(command);
     if (!TRANSITIONS.CancelOrder.includes(status)) {
       spec.thenFails('illegal_transition', status);
@@ -247,24 +305,41 @@ describe('order decider: cancellation rules (who may cancel, what is refunded)',
       .then([
         {
           type: 'OrderCancelled',
-          data: { by: CUSTOMER, reason: 'changed my mind', previousStatus: 'PLACED', refundMinor: 7_000, cancellationFeeMinor: 0, at: iso(2) },
+          data: {
+            by: CUSTOMER,
+            reason: 'changed my mind',
+            previousStatus: 'PLACED',
+            refundMinor: 7_000,
+            cancellationFeeMinor: 0,
+            at: iso(2),
+          },
         },
       ]);
   });
   it('before payment nothing was captured, so nothing is refunded', () => {
-    const [event] = decide({ type: 'CancelOrder', data: { by: CUSTOMER, reason: 'oops', at: at(1) } }, given(historyFor('PENDING_PAYMENT')).state);
+    const [event] = decide(
+      { type: 'CancelOrder', data: { by: CUSTOMER, reason: 'oops', at: at(1) } },
+      given(historyFor('PENDING_PAYMENT')).state,
+    );
     expect(event).toMatchObject({ data: { refundMinor: 0, cancellationFeeMinor: 0 } });
   });
   it('after acceptance the customer pays 10 % of the food (rounded down) and gets the rest back', () => {
     // food 6,000 → fee 600; total 7,000 → refund 6,400 (delivery fee and tip come back).
-    const [event] = decide({ type: 'CancelOrder', data: { by: CUSTOMER, reason: 'too slow', at: at(5) } }, given(historyFor('ACCEPTED')).state);
-    expect(event).toMatchObject({ data: { refundMinor: 6_400, cancellationFeeMinor: 600, previousStatus: 'ACCEPTED' } });
+    const [event] = decide(
+      { type: 'CancelOrder', data: { by: CUSTOMER, reason: 'too slow', at: at(5) } },
+      given(historyFor('ACCEPTED')).state,
+    );
+    expect(event).toMatchObject({
+      data: { refundMinor: 6_400, cancellationFeeMinor: 600, previousStatus: 'ACCEPTED' },
+    });
   });
   it('the fee rounds down: 10 % of 6,005 food is 600, not 601', () => {
     const data = createdData();
     const odd = {
       ...data,
-      lines: [{ ...data.lines[0]!, lineTotalMinor: 6_005, unitPriceMinor: 6_005, quantity: 1, modifiers: [] }],
+      lines: [
+        { ...data.lines[0]!, lineTotalMinor: 6_005, unitPriceMinor: 6_005, quantity: 1, modifiers: [] },
+      ],
       pricing: { ...data.pricing, subtotalMinor: 6_005, totalMinor: 7_005 },
     };
     const history: OrderEvent[] = [
@@ -272,21 +347,38 @@ describe('order decider: cancellation rules (who may cancel, what is refunded)',
       { type: 'OrderPaymentCaptured', data: { paymentId: 'p', amountMinor: 7_005, at: iso(1) } },
       EVENTS.accepted(),
     ];
-    const [event] = decide({ type: 'CancelOrder', data: { by: CUSTOMER, reason: 'x', at: at(5) } }, given(history).state);
+    const [event] = decide(
+      { type: 'CancelOrder', data: { by: CUSTOMER, reason: 'x', at: at(5) } },
+      given(history).state,
+    );
     expect(event).toMatchObject({ data: { cancellationFeeMinor: 600, refundMinor: 6_405 } });
   });
-  it.each(['ACCEPTED', 'PREPARING'] as const)('a restaurant that cannot fulfil (%s) refunds everything', (status) => {
-    const [event] = decide({ type: 'CancelOrder', data: { by: OWNER, reason: 'out of fish', at: at(6) } }, given(historyFor(status)).state);
-    expect(event).toMatchObject({ data: { refundMinor: 7_000, cancellationFeeMinor: 0 } });
-  });
-  it.each(['PLACED', 'ACCEPTED', 'PREPARING', 'READY_FOR_PICKUP'] as const)('support and admins cancel from %s with a full refund', (status) => {
-    for (const by of [SUPPORT, ADMIN]) {
-      const [event] = decide({ type: 'CancelOrder', data: { by, reason: 'incident', at: at(22) } }, given(historyFor(status)).state);
+  it.each(['ACCEPTED', 'PREPARING'] as const)(
+    'a restaurant that cannot fulfil (%s) refunds everything',
+    (status) => {
+      const [event] = decide(
+        { type: 'CancelOrder', data: { by: OWNER, reason: 'out of fish', at: at(6) } },
+        given(historyFor(status)).state,
+      );
       expect(event).toMatchObject({ data: { refundMinor: 7_000, cancellationFeeMinor: 0 } });
-    }
-  });
+    },
+  );
+  it.each(['PLACED', 'ACCEPTED', 'PREPARING', 'READY_FOR_PICKUP'] as const)(
+    'support and admins cancel from %s with a full refund',
+    (status) => {
+      for (const by of [SUPPORT, ADMIN]) {
+        const [event] = decide(
+          { type: 'CancelOrder', data: { by, reason: 'incident', at: at(22) } },
+          given(historyFor(status)).state,
+        );
+        expect(event).toMatchObject({ data: { refundMinor: 7_000, cancellationFeeMinor: 0 } });
+      }
+    },
+  );
   it('a cancellation needs a reason', () => {
-    given(historyFor('PLACED')).when({ type: 'CancelOrder', data: { by: CUSTOMER, reason: '', at: at(2) } }).thenFails('invalid_command');
+    given(historyFor('PLACED'))
+      .when({ type: 'CancelOrder', data: { by: CUSTOMER, reason: '', at: at(2) } })
+      .thenFails('invalid_command');
   });
 });
 
@@ -309,7 +401,8 @@ describe('order decider: properties over random command sequences', () => {
           expect(state.status).toBe(last === undefined ? 'NONE' : last.status);
           expect(state.refundMinor + state.cancellationFeeMinor).toBeLessThanOrEqual(7_000n);
           if (TERMINAL_STATUSES.has(state.status as never)) {
-            for (const type of COMMAND_TYPES) expect(() => decide(sampleCommand(type), state)).toThrow(OrderError);
+            for (const type of COMMAND_TYPES)
+              expect(() => decide(sampleCommand(type), state)).toThrow(OrderError);
           }
         }
       }),

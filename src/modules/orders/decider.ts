@@ -165,7 +165,10 @@ export function evolve(state: OrderState, event: OrderEvent): OrderState {
     case 'OrderPaymentExpired':
       return moved(state, 'PAYMENT_EXPIRED', event.data.at);
     case 'OrderAccepted':
-      return { ...moved(state, 'ACCEPTED', event.data.at), preparationMinutes: event.data.preparationMinutes };
+      return {
+        ...moved(state, 'ACCEPTED', event.data.at),
+        preparationMinutes: event.data.preparationMinutes,
+      };
     case 'OrderRejected':
       return {
         ...moved(state, 'REJECTED', event.data.at),
@@ -217,7 +220,11 @@ function assertLegal(command: OrderCommand, state: OrderState): void {
 function checkReason(reason: string, state: OrderState): string {
   const trimmed = reason.trim();
   if (trimmed.length === 0 || trimmed.length > MAX_REASON_LENGTH) {
-    throw new OrderError('invalid_command', `A reason of 1-${MAX_REASON_LENGTH} characters is required.`, state.status);
+    throw new OrderError(
+      'invalid_command',
+      `A reason of 1-${MAX_REASON_LENGTH} characters is required.`,
+      state.status,
+    );
   }
   return trimmed;
 }
@@ -241,10 +248,16 @@ function decideCreate(data: OrderCreatedData): OrderEvent[] {
     pricing.totalMinor,
   ];
   const invalid = (message: string) => new OrderError('invalid_command', message, 'NONE');
-  if (amounts.some((amount) => !Number.isSafeInteger(amount) || amount < 0)) throw invalid('amounts are non-negative integers');
+  if (amounts.some((amount) => !Number.isSafeInteger(amount) || amount < 0))
+    throw invalid('amounts are non-negative integers');
   const lines = data.lines.reduce((sum, line) => sum + line.lineTotalMinor, 0);
   if (lines !== pricing.subtotalMinor) throw invalid('the lines do not add up to the subtotal');
-  const total = pricing.subtotalMinor - pricing.discountMinor + pricing.deliveryFeeMinor + pricing.taxMinor + pricing.tipMinor;
+  const total =
+    pricing.subtotalMinor -
+    pricing.discountMinor +
+    pricing.deliveryFeeMinor +
+    pricing.taxMinor +
+    pricing.tipMinor;
   if (total !== pricing.totalMinor) throw invalid('the parts do not add up to the total');
   if (data.lines.length === 0) throw invalid('an order has at least one line');
   return [{ type: 'OrderCreated', data }];
@@ -267,7 +280,10 @@ export function cancellationOutcome(
   return { refundMinor: total, cancellationFeeMinor: 0n };
 }
 
-function decideCancel(command: Extract<OrderCommand, { type: 'CancelOrder' }>, state: OrderState): OrderEvent[] {
+function decideCancel(
+  command: Extract<OrderCommand, { type: 'CancelOrder' }>,
+  state: OrderState,
+): OrderEvent[] {
   const status = state.status as OrderStatus;
   const { by } = command.data;
   if (!CANCELLATION_RULES[status].includes(by.role)) {
@@ -311,7 +327,12 @@ function decideScheduled(command: OrderCommand, state: OrderState): OrderEvent[]
       const by: OrderActor = { role: 'system', id: 'acceptance-timeout' };
       const reason = `no answer from the restaurant within ${policy.acceptTimeoutMinutes} minutes`;
       const refundMinor = order.pricing.totalMinor;
-      return [{ type: 'OrderRejected', data: { by, reason, automatic: true, refundMinor, at: iso(command.data.now) } }];
+      return [
+        {
+          type: 'OrderRejected',
+          data: { by, reason, automatic: true, refundMinor, at: iso(command.data.now) },
+        },
+      ];
     }
     case 'CompleteOrder': {
       const due = timeOf(state, 'DELIVERED')! + policy.disputeWindowMinutes * MINUTE_MS;
@@ -328,12 +349,19 @@ function decideDriver(command: OrderCommand, state: OrderState): OrderEvent[] {
   switch (command.type) {
     case 'ClaimOrder': {
       if (state.driverId === command.data.driverId) return []; // a retried claim changes nothing
-      if (state.driverId !== null) throw new OrderError('already_claimed', 'Another driver has this order.', state.status);
-      return [{ type: 'OrderDriverClaimed', data: { driverId: command.data.driverId, at: iso(command.data.at) } }];
+      if (state.driverId !== null)
+        throw new OrderError('already_claimed', 'Another driver has this order.', state.status);
+      return [
+        { type: 'OrderDriverClaimed', data: { driverId: command.data.driverId, at: iso(command.data.at) } },
+      ];
     }
     case 'PickUpOrder': {
       if (state.driverId !== command.data.driverId) {
-        throw new OrderError('not_assigned_driver', 'Only the driver who claimed the order picks it up.', state.status);
+        throw new OrderError(
+          'not_assigned_driver',
+          'Only the driver who claimed the order picks it up.',
+          state.status,
+        );
       }
       if (command.data.pickupCode !== order.pickupCode) {
         throw new OrderError('invalid_pickup_code', 'The pickup code is wrong.', state.status);
@@ -342,17 +370,27 @@ function decideDriver(command: OrderCommand, state: OrderState): OrderEvent[] {
     }
     case 'DeliverOrder': {
       if (state.driverId !== command.data.driverId) {
-        throw new OrderError('not_assigned_driver', 'Only the driver who claimed the order delivers it.', state.status);
+        throw new OrderError(
+          'not_assigned_driver',
+          'Only the driver who claimed the order delivers it.',
+          state.status,
+        );
       }
       if (command.data.deliveryPin !== order.deliveryPin) {
         throw new OrderError('invalid_delivery_pin', "The customer's delivery PIN is wrong.", state.status);
       }
-      return [{ type: 'OrderDelivered', data: { driverId: command.data.driverId, at: iso(command.data.at) } }];
+      return [
+        { type: 'OrderDelivered', data: { driverId: command.data.driverId, at: iso(command.data.at) } },
+      ];
     }
     case 'FailDelivery': {
       const { by } = command.data;
       if (by.role === 'driver' && state.driverId !== by.id) {
-        throw new OrderError('not_assigned_driver', 'Only the driver who claimed the order reports a failure.', state.status);
+        throw new OrderError(
+          'not_assigned_driver',
+          'Only the driver who claimed the order reports a failure.',
+          state.status,
+        );
       }
       const reason = checkReason(command.data.reason, state);
       return [{ type: 'OrderDeliveryFailed', data: { by, reason, at: iso(command.data.at) } }];
@@ -368,13 +406,28 @@ function decideRestaurant(command: OrderCommand, state: OrderState): OrderEvent[
     case 'AcceptOrder': {
       const minutes = command.data.preparationMinutes;
       if (!Number.isSafeInteger(minutes) || minutes < 1 || minutes > MAX_PREPARATION_MINUTES) {
-        throw new OrderError('invalid_command', `Preparation takes 1-${MAX_PREPARATION_MINUTES} minutes.`, state.status);
+        throw new OrderError(
+          'invalid_command',
+          `Preparation takes 1-${MAX_PREPARATION_MINUTES} minutes.`,
+          state.status,
+        );
       }
-      return [{ type: 'OrderAccepted', data: { by: command.data.by, preparationMinutes: minutes, at: iso(command.data.at) } }];
+      return [
+        {
+          type: 'OrderAccepted',
+          data: { by: command.data.by, preparationMinutes: minutes, at: iso(command.data.at) },
+        },
+      ];
     }
     case 'RejectOrder': {
       const reason = checkReason(command.data.reason, state);
-      const data = { by: command.data.by, reason, automatic: false, refundMinor: order.pricing.totalMinor, at: iso(command.data.at) };
+      const data = {
+        by: command.data.by,
+        reason,
+        automatic: false,
+        refundMinor: order.pricing.totalMinor,
+        at: iso(command.data.at),
+      };
       return [{ type: 'OrderRejected', data }];
     }
     case 'StartPreparing':
@@ -399,7 +452,12 @@ function decidePayment(command: OrderCommand, state: OrderState): OrderEvent[] {
       }
       return [{ type: 'OrderPaymentCaptured', data: { ...command.data, at: iso(command.data.at) } }];
     case 'FailPayment':
-      return [{ type: 'OrderPaymentFailed', data: { reason: checkReason(command.data.reason, state), at: iso(command.data.at) } }];
+      return [
+        {
+          type: 'OrderPaymentFailed',
+          data: { reason: checkReason(command.data.reason, state), at: iso(command.data.at) },
+        },
+      ];
     default:
       throw new Error(`${command.type} is not a payment command`);
   }
@@ -411,18 +469,33 @@ function decideDispute(command: OrderCommand, state: OrderState): OrderEvent[] {
     case 'OpenDispute': {
       const closes = timeOf(state, 'DELIVERED')! + order.policy.disputeWindowMinutes * MINUTE_MS;
       if (command.data.at.getTime() >= closes) {
-        throw new OrderError('dispute_window_closed', `Disputes closed at ${new Date(closes).toISOString()}.`, state.status);
+        throw new OrderError(
+          'dispute_window_closed',
+          `Disputes closed at ${new Date(closes).toISOString()}.`,
+          state.status,
+        );
       }
       const reason = checkReason(command.data.reason, state);
-      return [{ type: 'OrderDisputeOpened', data: { by: command.data.by, reason, at: iso(command.data.at) } }];
+      return [
+        { type: 'OrderDisputeOpened', data: { by: command.data.by, reason, at: iso(command.data.at) } },
+      ];
     }
     case 'ResolveDispute': {
       const refund = command.data.refundMinor;
       if (!Number.isSafeInteger(refund) || refund < 0 || refund > order.pricing.totalMinor) {
-        throw new OrderError('invalid_command', `The refund is 0 to ${order.pricing.totalMinor} XAF.`, state.status);
+        throw new OrderError(
+          'invalid_command',
+          `The refund is 0 to ${order.pricing.totalMinor} XAF.`,
+          state.status,
+        );
       }
       const note = checkReason(command.data.note, state);
-      return [{ type: 'OrderDisputeResolved', data: { by: command.data.by, refundMinor: refund, note, at: iso(command.data.at) } }];
+      return [
+        {
+          type: 'OrderDisputeResolved',
+          data: { by: command.data.by, refundMinor: refund, note, at: iso(command.data.at) },
+        },
+      ];
     }
     default:
       throw new Error(`${command.type} is not a dispute command`);

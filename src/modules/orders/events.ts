@@ -67,8 +67,7 @@ export interface OrderPricingData {
 }
 
 export type PaymentMethod =
-  | { kind: 'wallet' }
-  | { kind: 'mobile_money'; provider: 'MTN' | 'ORANGE'; phone: string };
+  { kind: 'wallet' } | { kind: 'mobile_money'; provider: 'MTN' | 'ORANGE'; phone: string };
 
 export interface DeliveryAddress {
   latitude: number;
@@ -117,7 +116,10 @@ export type OrderEvent =
   | { type: 'OrderPaymentFailed'; data: { reason: string; at: string } }
   | { type: 'OrderPaymentExpired'; data: { at: string } }
   | { type: 'OrderAccepted'; data: { by: OrderActor; preparationMinutes: number; at: string } }
-  | { type: 'OrderRejected'; data: { by: OrderActor; reason: string; automatic: boolean; refundMinor: number; at: string } }
+  | {
+      type: 'OrderRejected';
+      data: { by: OrderActor; reason: string; automatic: boolean; refundMinor: number; at: string };
+    }
   | {
       type: 'OrderCancelled';
       data: {

@@ -67,8 +67,14 @@ export function createdData(overrides: Partial<OrderCreatedData> = {}): OrderCre
 
 const E = {
   created: (): OrderEvent => ({ type: 'OrderCreated', data: createdData() }),
-  captured: (): OrderEvent => ({ type: 'OrderPaymentCaptured', data: { paymentId: 'p1', amountMinor: 7_000, at: iso(1) } }),
-  accepted: (): OrderEvent => ({ type: 'OrderAccepted', data: { by: OWNER, preparationMinutes: 20, at: iso(3) } }),
+  captured: (): OrderEvent => ({
+    type: 'OrderPaymentCaptured',
+    data: { paymentId: 'p1', amountMinor: 7_000, at: iso(1) },
+  }),
+  accepted: (): OrderEvent => ({
+    type: 'OrderAccepted',
+    data: { by: OWNER, preparationMinutes: 20, at: iso(3) },
+  }),
   preparing: (): OrderEvent => ({ type: 'OrderPreparationStarted', data: { by: OWNER, at: iso(4) } }),
   ready: (): OrderEvent => ({ type: 'OrderReadyForPickup', data: { by: OWNER, at: iso(20) } }),
   claimed: (): OrderEvent => ({ type: 'OrderDriverClaimed', data: { driverId: DRIVER_ID, at: iso(21) } }),
@@ -92,18 +98,31 @@ export function historyFor(status: OrderStatusOrNone): OrderEvent[] {
     NONE: [],
     PENDING_PAYMENT: [E.created()],
     PLACED: placed,
-    PAYMENT_FAILED: [E.created(), { type: 'OrderPaymentFailed', data: { reason: 'insufficient funds', at: iso(1) } }],
+    PAYMENT_FAILED: [
+      E.created(),
+      { type: 'OrderPaymentFailed', data: { reason: 'insufficient funds', at: iso(1) } },
+    ],
     PAYMENT_EXPIRED: [E.created(), { type: 'OrderPaymentExpired', data: { at: iso(15) } }],
     ACCEPTED: accepted,
     REJECTED: [
       ...placed,
-      { type: 'OrderRejected', data: { by: OWNER, reason: 'closing', automatic: false, refundMinor: 7_000, at: iso(2) } },
+      {
+        type: 'OrderRejected',
+        data: { by: OWNER, reason: 'closing', automatic: false, refundMinor: 7_000, at: iso(2) },
+      },
     ],
     CANCELLED: [
       ...placed,
       {
         type: 'OrderCancelled',
-        data: { by: CUSTOMER, reason: 'changed my mind', previousStatus: 'PLACED', refundMinor: 7_000, cancellationFeeMinor: 0, at: iso(2) },
+        data: {
+          by: CUSTOMER,
+          reason: 'changed my mind',
+          previousStatus: 'PLACED',
+          refundMinor: 7_000,
+          cancellationFeeMinor: 0,
+          at: iso(2),
+        },
       },
     ],
     PREPARING: [...accepted, E.preparing()],
@@ -113,12 +132,18 @@ export function historyFor(status: OrderStatusOrNone): OrderEvent[] {
     COMPLETED: [...delivered, { type: 'OrderCompleted', data: { at: iso(40 + 1_440) } }],
     DELIVERY_FAILED: [
       ...pickedUp,
-      { type: 'OrderDeliveryFailed', data: { by: { role: 'driver', id: DRIVER_ID }, reason: 'nobody home', at: iso(45) } },
+      {
+        type: 'OrderDeliveryFailed',
+        data: { by: { role: 'driver', id: DRIVER_ID }, reason: 'nobody home', at: iso(45) },
+      },
     ],
     DISPUTED: disputed,
     RESOLVED: [
       ...disputed,
-      { type: 'OrderDisputeResolved', data: { by: SUPPORT, refundMinor: 3_000, note: 'half refund', at: iso(60) } },
+      {
+        type: 'OrderDisputeResolved',
+        data: { by: SUPPORT, refundMinor: 3_000, note: 'half refund', at: iso(60) },
+      },
     ],
   };
   return histories[status];
@@ -144,9 +169,15 @@ export function sampleCommand(type: OrderCommandType): OrderCommand {
     ClaimOrder: { type: 'ClaimOrder', data: { driverId: OTHER_DRIVER_ID, at: at(21) } },
     PickUpOrder: { type: 'PickUpOrder', data: { driverId: DRIVER_ID, pickupCode: '7315', at: at(25) } },
     DeliverOrder: { type: 'DeliverOrder', data: { driverId: DRIVER_ID, deliveryPin: '4821', at: at(40) } },
-    FailDelivery: { type: 'FailDelivery', data: { by: { role: 'driver', id: DRIVER_ID }, reason: 'no answer', at: at(45) } },
+    FailDelivery: {
+      type: 'FailDelivery',
+      data: { by: { role: 'driver', id: DRIVER_ID }, reason: 'no answer', at: at(45) },
+    },
     OpenDispute: { type: 'OpenDispute', data: { by: CUSTOMER, reason: 'missing item', at: at(50) } },
-    ResolveDispute: { type: 'ResolveDispute', data: { by: SUPPORT, refundMinor: 1_000, note: 'partial', at: at(60) } },
+    ResolveDispute: {
+      type: 'ResolveDispute',
+      data: { by: SUPPORT, refundMinor: 1_000, note: 'partial', at: at(60) },
+    },
     CompleteOrder: { type: 'CompleteOrder', data: { now: late } },
   };
   return commands[type];

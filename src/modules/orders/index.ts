@@ -76,8 +76,19 @@ export function createOrdersContext(options: OrdersContextOptions): OrdersContex
     async findCompletedOrder(orderId) {
       if (!/^[0-9a-f-]{36}$/i.test(orderId)) return undefined;
       const row = await repository.findSummary(orderId);
-      if (row === undefined || row.delivered_at === null || !['DELIVERED', 'COMPLETED', 'DISPUTED', 'RESOLVED'].includes(row.status)) return undefined;
-      return { orderId, customerId: row.customer_id, restaurantId: row.restaurant_id, driverId: row.driver_id, completedAt: row.delivered_at };
+      if (
+        row === undefined ||
+        row.delivered_at === null ||
+        !['DELIVERED', 'COMPLETED', 'DISPUTED', 'RESOLVED'].includes(row.status)
+      )
+        return undefined;
+      return {
+        orderId,
+        customerId: row.customer_id,
+        restaurantId: row.restaurant_id,
+        driverId: row.driver_id,
+        completedAt: row.delivered_at,
+      };
     },
   };
   return { orders, repository, carts: createCarts(db), completedOrders };
@@ -95,7 +106,9 @@ export const ordersModule: ModuleRegistration = {
     let timer: NodeJS.Timeout | undefined;
     app.addHook('onReady', async () => {
       timer = setInterval(() => {
-        void context.orders.sweep().catch((error: unknown) => app.log.error({ err: error }, 'order sweep failed'));
+        void context.orders
+          .sweep()
+          .catch((error: unknown) => app.log.error({ err: error }, 'order sweep failed'));
         void context.carts.purgeExpired().catch(() => undefined);
       }, SWEEP_INTERVAL_MS);
       timer.unref();

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { deliveryFeeMinor, discountMinor, priceOrder, PricingError, taxMinor, taxRateFromConfig } from './pricing.js';
+import {
+  deliveryFeeMinor,
+  discountMinor,
+  priceOrder,
+  PricingError,
+  taxMinor,
+  taxRateFromConfig,
+} from './pricing.js';
 
 const line = (unit: bigint, quantity = 1, deltas: bigint[] = []) => ({
   unitPriceMinor: unit,
@@ -22,7 +29,8 @@ describe('pricing: delivery fee is 500 XAF + 100 XAF per km, per started 100 m',
     expect(deliveryFeeMinor(metres)).toBe(fee);
   });
   it('refuses fractional, negative and absurd distances', () => {
-    for (const metres of [-1, 1.5, 100_001, Number.NaN]) expect(() => deliveryFeeMinor(metres)).toThrow(PricingError);
+    for (const metres of [-1, 1.5, 100_001, Number.NaN])
+      expect(() => deliveryFeeMinor(metres)).toThrow(PricingError);
   });
 });
 
@@ -76,7 +84,12 @@ describe('pricing: the whole order', () => {
     });
   });
   it('refuses empty orders, bad quantities, negative prices and tips', () => {
-    const base = { distanceMetres: 0, taxRatePercent: '0', tipMinor: 0n, discount: { kind: 'none' } as const };
+    const base = {
+      distanceMetres: 0,
+      taxRatePercent: '0',
+      tipMinor: 0n,
+      discount: { kind: 'none' } as const,
+    };
     expect(() => priceOrder({ ...base, lines: [] })).toThrow(PricingError);
     expect(() => priceOrder({ ...base, lines: [line(100n, 0)] })).toThrow(PricingError);
     expect(() => priceOrder({ ...base, lines: [line(100n, 51)] })).toThrow(PricingError);
@@ -88,7 +101,9 @@ describe('pricing: the whole order', () => {
     const lineArbitrary = fc.record({
       unitPriceMinor: fc.bigInt({ min: 0n, max: 50_000n }),
       quantity: fc.integer({ min: 1, max: 5 }),
-      modifiers: fc.array(fc.record({ priceDeltaMinor: fc.bigInt({ min: 0n, max: 2_000n }) }), { maxLength: 3 }),
+      modifiers: fc.array(fc.record({ priceDeltaMinor: fc.bigInt({ min: 0n, max: 2_000n }) }), {
+        maxLength: 3,
+      }),
     });
     fc.assert(
       fc.property(
@@ -98,12 +113,22 @@ describe('pricing: the whole order', () => {
         fc.bigInt({ min: 0n, max: 5_000n }),
         fc.integer({ min: 0, max: 100 }),
         (lines, distanceMetres, taxRatePercent, tipMinor, percent) => {
-          const pricing = priceOrder({ lines, distanceMetres, taxRatePercent, tipMinor, discount: { kind: 'percent', percent: String(percent) } });
+          const pricing = priceOrder({
+            lines,
+            distanceMetres,
+            taxRatePercent,
+            tipMinor,
+            discount: { kind: 'percent', percent: String(percent) },
+          });
           const sum = pricing.lineTotalsMinor.reduce((total, amount) => total + amount, 0n);
           expect(sum).toBe(pricing.subtotalMinor);
           expect(pricing.discountMinor).toBeLessThanOrEqual(pricing.subtotalMinor);
           expect(pricing.totalMinor).toBe(
-            pricing.subtotalMinor - pricing.discountMinor + pricing.deliveryFeeMinor + pricing.taxMinor + pricing.tipMinor,
+            pricing.subtotalMinor -
+              pricing.discountMinor +
+              pricing.deliveryFeeMinor +
+              pricing.taxMinor +
+              pricing.tipMinor,
           );
           expect(pricing.totalMinor).toBeGreaterThanOrEqual(500n);
         },

@@ -70,7 +70,11 @@ export class PricingError extends Error {
 }
 
 export function deliveryFeeMinor(distanceMetres: number): bigint {
-  if (!Number.isSafeInteger(distanceMetres) || distanceMetres < 0 || distanceMetres > MAX_DELIVERY_DISTANCE_METRES) {
+  if (
+    !Number.isSafeInteger(distanceMetres) ||
+    distanceMetres < 0 ||
+    distanceMetres > MAX_DELIVERY_DISTANCE_METRES
+  ) {
     throw new PricingError(`distanceMetres must be an integer in [0, ${MAX_DELIVERY_DISTANCE_METRES}]`);
   }
   return BASE_DELIVERY_FEE_XAF + DELIVERY_FEE_PER_100_METRES_XAF * BigInt(Math.ceil(distanceMetres / 100));
@@ -78,7 +82,8 @@ export function deliveryFeeMinor(distanceMetres: number): bigint {
 
 /** Normalises a configured rate (a JS number such as 19.25) to the decimal string pricing takes. */
 export function taxRateFromConfig(percent: number): string {
-  if (!Number.isFinite(percent) || percent < 0 || percent > 100) throw new PricingError('tax rate must be 0-100');
+  if (!Number.isFinite(percent) || percent < 0 || percent > 100)
+    throw new PricingError('tax rate must be 0-100');
   const text = String(percent);
   if (!PERCENT_PATTERN.test(text)) throw new PricingError(`tax rate ${text} has more than 4 decimals`);
   return text;
@@ -118,7 +123,8 @@ function lineTotal(line: PricedLineInput): bigint {
   if (!Number.isSafeInteger(line.quantity) || line.quantity < 1 || line.quantity > MAX_QUANTITY_PER_LINE) {
     throw new PricingError(`quantity must be an integer from 1 to ${MAX_QUANTITY_PER_LINE}`);
   }
-  if (line.modifiers.length > MAX_MODIFIERS_PER_LINE) throw new PricingError(`at most ${MAX_MODIFIERS_PER_LINE} modifiers per line`);
+  if (line.modifiers.length > MAX_MODIFIERS_PER_LINE)
+    throw new PricingError(`at most ${MAX_MODIFIERS_PER_LINE} modifiers per line`);
   if (line.unitPriceMinor < 0n) throw new PricingError('a price must not be negative');
   let unit = line.unitPriceMinor;
   for (const modifier of line.modifiers) {
@@ -132,14 +138,16 @@ export function priceOrder(input: PricingInput): Pricing {
   if (input.lines.length === 0 || input.lines.length > MAX_LINES_PER_ORDER) {
     throw new PricingError(`an order has 1 to ${MAX_LINES_PER_ORDER} lines`);
   }
-  if (input.tipMinor < 0n || input.tipMinor > MAX_TIP_XAF) throw new PricingError(`the tip must be 0 to ${MAX_TIP_XAF} XAF`);
+  if (input.tipMinor < 0n || input.tipMinor > MAX_TIP_XAF)
+    throw new PricingError(`the tip must be 0 to ${MAX_TIP_XAF} XAF`);
   const lineTotalsMinor = input.lines.map(lineTotal);
   const subtotalMinor = lineTotalsMinor.reduce((sum, amount) => sum + amount, 0n);
   const discount = discountMinor(subtotalMinor, input.discount);
   const deliveryFee = deliveryFeeMinor(input.distanceMetres);
   const tax = taxMinor(subtotalMinor - discount + deliveryFee, input.taxRatePercent);
   const totalMinor = subtotalMinor - discount + deliveryFee + tax + input.tipMinor;
-  if (totalMinor > MAX_ORDER_TOTAL_XAF) throw new PricingError(`an order total is at most ${MAX_ORDER_TOTAL_XAF} XAF`);
+  if (totalMinor > MAX_ORDER_TOTAL_XAF)
+    throw new PricingError(`an order total is at most ${MAX_ORDER_TOTAL_XAF} XAF`);
   return {
     lineTotalsMinor,
     subtotalMinor,

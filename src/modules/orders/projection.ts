@@ -39,7 +39,9 @@ async function setup({ db, schema }: ProjectionContext): Promise<void> {
     discount_minor int8 NOT NULL, item_count int NOT NULL, lines jsonb NOT NULL,
     created_at timestamptz NOT NULL, placed_at timestamptz, delivered_at timestamptz,
     updated_at timestamptz NOT NULL, last_revision int8 NOT NULL)`.execute(db);
-  await sql`CREATE INDEX ON ${table('orders_view')} (customer_id, created_at DESC, order_id DESC)`.execute(db);
+  await sql`CREATE INDEX ON ${table('orders_view')} (customer_id, created_at DESC, order_id DESC)`.execute(
+    db,
+  );
   await sql`CREATE INDEX ON ${table('orders_view')} (restaurant_id, status, created_at)`.execute(db);
   await sql`CREATE INDEX ON ${table('orders_view')} (status, updated_at)`.execute(db);
   await sql`CREATE INDEX ON ${table('orders_view')} (created_at DESC, order_id DESC)`.execute(db);
@@ -49,7 +51,9 @@ async function setup({ db, schema }: ProjectionContext): Promise<void> {
   await sql`CREATE TABLE ${table('order_restaurant_hours')} (restaurant_id uuid NOT NULL, hour smallint NOT NULL,
     orders int NOT NULL DEFAULT 0, PRIMARY KEY (restaurant_id, hour))`.execute(db);
   await sql`CREATE TABLE ${table('order_item_sales')} (restaurant_id uuid NOT NULL, item_id text NOT NULL,
-    name text NOT NULL, quantity int8 NOT NULL, revenue_minor int8 NOT NULL, PRIMARY KEY (restaurant_id, item_id))`.execute(db);
+    name text NOT NULL, quantity int8 NOT NULL, revenue_minor int8 NOT NULL, PRIMARY KEY (restaurant_id, item_id))`.execute(
+    db,
+  );
 }
 
 function orderId(event: RecordedEvent): string {
@@ -61,10 +65,20 @@ function localDayAndHour(iso: string): { day: string; hour: number } {
   return { day: local.toISOString().slice(0, 10), hour: local.getUTCHours() };
 }
 
-async function onCreated(event: Extract<OrderEvent, { type: 'OrderCreated' }>, recorded: RecordedEvent, db: Transaction<Database>, schema: string) {
+async function onCreated(
+  event: Extract<OrderEvent, { type: 'OrderCreated' }>,
+  recorded: RecordedEvent,
+  db: Transaction<Database>,
+  schema: string,
+) {
   const data = event.data;
   const itemCount = data.lines.reduce((sum, line) => sum + line.quantity, 0);
-  const lines = data.lines.map((line) => ({ itemId: line.itemId, name: line.name, quantity: line.quantity, lineTotalMinor: line.lineTotalMinor }));
+  const lines = data.lines.map((line) => ({
+    itemId: line.itemId,
+    name: line.name,
+    quantity: line.quantity,
+    lineTotalMinor: line.lineTotalMinor,
+  }));
   await sql`INSERT INTO ${sql.id(schema, 'orders_view')} VALUES (${data.orderId}, ${data.customer.id}, ${data.customer.kind},
     ${data.restaurantId}, ${data.restaurantOwnerId}, ${data.restaurantName}, NULL, 'PENDING_PAYMENT', ${data.pricing.totalMinor},
     ${data.pricing.subtotalMinor}, ${data.pricing.discountMinor}, ${itemCount}, ${JSON.stringify(lines)}::jsonb,
@@ -85,8 +99,19 @@ async function onPlaced(id: string, at: string, revision: bigint, db: Transactio
     ON CONFLICT (restaurant_id, hour) DO UPDATE SET orders = h.orders + 1`.execute(db);
 }
 
-async function onDelivered(id: string, at: string, revision: bigint, db: Transaction<Database>, schema: string) {
-  const updated = await sql<{ restaurant_id: string; subtotal_minor: string; discount_minor: string; lines: Pick<OrderLine, 'itemId' | 'name' | 'quantity' | 'lineTotalMinor'>[] }>`
+async function onDelivered(
+  id: string,
+  at: string,
+  revision: bigint,
+  db: Transaction<Database>,
+  schema: string,
+) {
+  const updated = await sql<{
+    restaurant_id: string;
+    subtotal_minor: string;
+    discount_minor: string;
+    lines: Pick<OrderLine, 'itemId' | 'name' | 'quantity' | 'lineTotalMinor'>[];
+  }>`
     UPDATE ${sql.id(schema, 'orders_view')} SET status = 'DELIVERED', delivered_at = ${at}, updated_at = ${at}, last_revision = ${String(revision)}
     WHERE order_id = ${id} RETURNING restaurant_id, subtotal_minor, discount_minor, lines`.execute(db);
   const row = updated.rows[0];
@@ -95,7 +120,9 @@ async function onDelivered(id: string, at: string, revision: bigint, db: Transac
   const revenue = BigInt(row.subtotal_minor) - BigInt(row.discount_minor);
   await sql`INSERT INTO ${sql.id(schema, 'order_restaurant_daily')} AS d (restaurant_id, day, delivered, revenue_minor)
     VALUES (${row.restaurant_id}, ${day}, 1, ${String(revenue)})
-    ON CONFLICT (restaurant_id, day) DO UPDATE SET delivered = d.delivered + 1, revenue_minor = d.revenue_minor + excluded.revenue_minor`.execute(db);
+    ON CONFLICT (restaurant_id, day) DO UPDATE SET delivered = d.delivered + 1, revenue_minor = d.revenue_minor + excluded.revenue_minor`.execute(
+    db,
+  );
   for (const line of row.lines) {
     await sql`INSERT INTO ${sql.id(schema, 'order_item_sales')} AS s VALUES (${row.restaurant_id}, ${line.itemId}, ${line.name}, ${line.quantity}, ${line.lineTotalMinor})
       ON CONFLICT (restaurant_id, item_id) DO UPDATE SET quantity = s.quantity + excluded.quantity,

@@ -11,7 +11,16 @@ export const MAX_PAGE_SIZE = 50;
 /** A sweep handles at most this many due orders per kind; the next sweep takes the rest. */
 export const SWEEP_BATCH = 200;
 
-export const LIVE_STATUSES = ['PENDING_PAYMENT', 'PLACED', 'ACCEPTED', 'PREPARING', 'READY_FOR_PICKUP', 'PICKED_UP', 'DELIVERY_FAILED', 'DISPUTED'] as const;
+export const LIVE_STATUSES = [
+  'PENDING_PAYMENT',
+  'PLACED',
+  'ACCEPTED',
+  'PREPARING',
+  'READY_FOR_PICKUP',
+  'PICKED_UP',
+  'DELIVERY_FAILED',
+  'DISPUTED',
+] as const;
 export const KITCHEN_STATUSES = ['PLACED', 'ACCEPTED', 'PREPARING', 'READY_FOR_PICKUP'] as const;
 
 export interface OrderSummary {
@@ -40,7 +49,13 @@ function decodeCursor(value: string | undefined): Cursor | undefined {
   if (value === undefined) return undefined;
   try {
     const [at, id] = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as [unknown, unknown];
-    if (typeof at === 'string' && typeof id === 'string' && !Number.isNaN(Date.parse(at)) && /^[0-9a-f-]{36}$/.test(id)) return { at, id };
+    if (
+      typeof at === 'string' &&
+      typeof id === 'string' &&
+      !Number.isNaN(Date.parse(at)) &&
+      /^[0-9a-f-]{36}$/.test(id)
+    )
+      return { at, id };
   } catch {
     // fall through to the 400 below
   }
@@ -107,13 +122,25 @@ export function createOrdersRepository(db: Db) {
         .selectFrom('orders_view')
         .select(summaryColumns)
         .$if(filter.customerId !== undefined, (query) => query.where('customer_id', '=', filter.customerId!))
-        .$if(filter.ownerId !== undefined, (query) => query.where('restaurant_owner_id', '=', filter.ownerId!))
-        .$if(filter.restaurantIds !== undefined, (query) => query.where('restaurant_id', 'in', filter.restaurantIds!.length === 0 ? ['00000000-0000-0000-0000-000000000000'] : filter.restaurantIds!))
+        .$if(filter.ownerId !== undefined, (query) =>
+          query.where('restaurant_owner_id', '=', filter.ownerId!),
+        )
+        .$if(filter.restaurantIds !== undefined, (query) =>
+          query.where(
+            'restaurant_id',
+            'in',
+            filter.restaurantIds!.length === 0
+              ? ['00000000-0000-0000-0000-000000000000']
+              : filter.restaurantIds!,
+          ),
+        )
         .$if(filter.statuses !== undefined, (query) => query.where('status', 'in', [...filter.statuses!]))
         .$if(filter.driverId !== undefined, (query) => query.where('driver_id', '=', filter.driverId!))
         .$if(filter.unclaimed === true, (query) => query.where('driver_id', 'is', null))
         .$if(cursor !== undefined, (query) =>
-          query.where(sql<boolean>`(created_at, order_id) < (${cursor!.at}::timestamptz, ${cursor!.id}::uuid)`),
+          query.where(
+            sql<boolean>`(created_at, order_id) < (${cursor!.at}::timestamptz, ${cursor!.id}::uuid)`,
+          ),
         )
         .orderBy('created_at', 'desc')
         .orderBy('order_id', 'desc')
@@ -121,13 +148,15 @@ export function createOrdersRepository(db: Db) {
         .execute();
       const items = rows.slice(0, limit).map(toSummary);
       const last = items.at(-1);
-      const nextCursor = rows.length > limit && last !== undefined ? encodeCursor({ at: last.createdAt, id: last.id }) : null;
+      const nextCursor =
+        rows.length > limit && last !== undefined ? encodeCursor({ at: last.createdAt, id: last.id }) : null;
       return { items, nextCursor };
     },
 
     /** Orders whose deadline passed, by the status they wait in (the sweeper re-checks each in the decider). */
     async due(status: 'PENDING_PAYMENT' | 'PLACED' | 'DELIVERED', before: Date): Promise<string[]> {
-      const column = status === 'PENDING_PAYMENT' ? 'created_at' : status === 'PLACED' ? 'placed_at' : 'delivered_at';
+      const column =
+        status === 'PENDING_PAYMENT' ? 'created_at' : status === 'PLACED' ? 'placed_at' : 'delivered_at';
       const rows = await db
         .selectFrom('orders_view')
         .select('order_id')
@@ -158,7 +187,12 @@ export function createOrdersRepository(db: Db) {
           .orderBy('day')
           .limit(400)
           .execute(),
-        db.selectFrom('order_restaurant_hours').select(['hour', 'orders']).where('restaurant_id', '=', restaurantId).orderBy('hour').execute(),
+        db
+          .selectFrom('order_restaurant_hours')
+          .select(['hour', 'orders'])
+          .where('restaurant_id', '=', restaurantId)
+          .orderBy('hour')
+          .execute(),
         db
           .selectFrom('order_item_sales')
           .select(['item_id', 'name', 'quantity', 'revenue_minor'])

@@ -32,27 +32,59 @@ import {
 import { KITCHEN_STATUSES, LIVE_STATUSES } from './repository.js';
 import { orderView, type Viewer } from './views.js';
 
-const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema };
+const errors = {
+  400: ProblemSchema,
+  401: ProblemSchema,
+  403: ProblemSchema,
+  404: ProblemSchema,
+  409: ProblemSchema,
+  422: ProblemSchema,
+};
 const tags = ['orders'];
 
-const PLACE: RouteAccess = { permissions: ['GUEST_ORDER'], allowGuest: true, ownership: 'guests need an OTP-verified guest session' };
+const PLACE: RouteAccess = {
+  permissions: ['GUEST_ORDER'],
+  allowGuest: true,
+  ownership: 'guests need an OTP-verified guest session',
+};
 const READ: RouteAccess = {
   permissions: ['GUEST_ORDER', 'ORDER_PROCESSING', 'ORDER_ACCEPTANCE', 'TICKET_MANAGEMENT'],
   allowGuest: true,
-  ownership: 'the customer, the restaurant owner, the claiming driver (others see claimable orders masked), support and admins',
+  ownership:
+    'the customer, the restaurant owner, the claiming driver (others see claimable orders masked), support and admins',
 };
-const KITCHEN: RouteAccess = { permissions: ['ORDER_PROCESSING'], ownership: 'the owner of the order\'s restaurant (or an admin)' };
-const DRIVER: RouteAccess = { permissions: ['ORDER_ACCEPTANCE'], ownership: 'the driver who claimed the order (claim: any driver, once)' };
+const KITCHEN: RouteAccess = {
+  permissions: ['ORDER_PROCESSING'],
+  ownership: "the owner of the order's restaurant (or an admin)",
+};
+const DRIVER: RouteAccess = {
+  permissions: ['ORDER_ACCEPTANCE'],
+  ownership: 'the driver who claimed the order (claim: any driver, once)',
+};
 const CANCEL: RouteAccess = {
   permissions: ['GUEST_ORDER', 'ORDER_PROCESSING', 'ESCALATION_RIGHTS'],
   allowGuest: true,
   ownership: 'the customer, the restaurant owner, support or an admin, as the cancellation rules allow',
 };
-const DISPUTE: RouteAccess = { permissions: ['GUEST_ORDER'], allowGuest: true, ownership: 'the customer of the order' };
+const DISPUTE: RouteAccess = {
+  permissions: ['GUEST_ORDER'],
+  allowGuest: true,
+  ownership: 'the customer of the order',
+};
 const RESOLVE: RouteAccess = { permissions: ['ESCALATION_RIGHTS'], ownership: 'support or an admin' };
-const HISTORY: RouteAccess = { permissions: ['GUEST_ORDER'], allowGuest: true, ownership: 'the caller\'s own orders' };
-const QUEUE: RouteAccess = { permissions: ['ORDER_PROCESSING'], ownership: 'orders of restaurants the caller owns' };
-const FIGURES: RouteAccess = { permissions: ['FINANCIAL_REPORTS'], ownership: 'the owner of the restaurant (or an admin)' };
+const HISTORY: RouteAccess = {
+  permissions: ['GUEST_ORDER'],
+  allowGuest: true,
+  ownership: "the caller's own orders",
+};
+const QUEUE: RouteAccess = {
+  permissions: ['ORDER_PROCESSING'],
+  ownership: 'orders of restaurants the caller owns',
+};
+const FIGURES: RouteAccess = {
+  permissions: ['FINANCIAL_REPORTS'],
+  ownership: 'the owner of the restaurant (or an admin)',
+};
 const AVAILABLE: RouteAccess = { permissions: ['ORDER_ACCEPTANCE'] };
 const ADMIN: RouteAccess = { permissions: ['FULL_SYSTEM_ACCESS', 'TICKET_MANAGEMENT'] };
 
@@ -62,16 +94,23 @@ function principalOf(request: FastifyRequest): Principal {
 }
 
 const isAdmin = (principal: Principal) => principal.permissions.has('FULL_SYSTEM_ACCESS');
-const isSupport = (principal: Principal) => principal.permissions.has('ESCALATION_RIGHTS') || principal.permissions.has('TICKET_MANAGEMENT');
+const isSupport = (principal: Principal) =>
+  principal.permissions.has('ESCALATION_RIGHTS') || principal.permissions.has('TICKET_MANAGEMENT');
 
 /** The caller's relation to the order, most specific first; undefined: not theirs to see. */
-export function relationTo(principal: Principal, order: OrderCreatedData, state: OrderState): Viewer | 'prospect' | undefined {
+export function relationTo(
+  principal: Principal,
+  order: OrderCreatedData,
+  state: OrderState,
+): Viewer | 'prospect' | undefined {
   if (order.customer.id === principal.userId) return 'customer';
   if (principal.kind === 'guest') return undefined;
-  if (order.restaurantOwnerId === principal.userId && principal.permissions.has('ORDER_PROCESSING')) return 'restaurant';
+  if (order.restaurantOwnerId === principal.userId && principal.permissions.has('ORDER_PROCESSING'))
+    return 'restaurant';
   if (state.driverId === principal.userId) return 'driver';
   if (isAdmin(principal) || isSupport(principal)) return 'staff';
-  const claimable = state.driverId === null && ['ACCEPTED', 'PREPARING', 'READY_FOR_PICKUP'].includes(state.status);
+  const claimable =
+    state.driverId === null && ['ACCEPTED', 'PREPARING', 'READY_FOR_PICKUP'].includes(state.status);
   if (claimable && principal.permissions.has('ORDER_ACCEPTANCE')) return 'prospect';
   return undefined;
 }
@@ -109,7 +148,12 @@ export function registerOrderRoutes(root: FastifyInstance, services: Services, c
     actorRole: request.principal?.roles.join(','),
   });
 
-  function present(reply: FastifyReply, principal: Principal, loaded: { state: OrderState; revision: bigint }, viewer?: Viewer) {
+  function present(
+    reply: FastifyReply,
+    principal: Principal,
+    loaded: { state: OrderState; revision: bigint },
+    viewer?: Viewer,
+  ) {
     const order = loaded.state.order!;
     const relation = viewer ?? relationTo(principal, order, loaded.state);
     if (relation === undefined) throw new HttpProblem(404, 'order_not_found', 'There is no such order.');
@@ -122,26 +166,42 @@ export function registerOrderRoutes(root: FastifyInstance, services: Services, c
 
   app.post('/v1/orders', {
     config: { access: PLACE },
-    schema: { tags, summary: 'Place an order (Idempotency-Key): catalog prices at this moment, then payment', body: PlaceOrderBody, response: { 201: OrderViewSchema, 503: ProblemSchema, ...errors } },
+    schema: {
+      tags,
+      summary: 'Place an order (Idempotency-Key): catalog prices at this moment, then payment',
+      body: PlaceOrderBody,
+      response: { 201: OrderViewSchema, 503: ProblemSchema, ...errors },
+    },
     handler: async (request, reply) => {
       const principal = principalOf(request);
-      const result = await withIdempotency(db, request, reply, { scope: `orders:${principal.userId}` }, async () => {
-        const body = request.body;
-        const placed = await orders.place(
-          { ...body, tipMinor: body.tipMinor ?? 0, items: body.items },
-          { kind: principal.kind, id: principal.userId },
-          metadataOf(request),
-        );
-        reply.header('location', `/v1/orders/${placed.state.order!.orderId}`);
-        return { statusCode: 201, body: present(reply, principal, placed, 'customer') };
-      });
+      const result = await withIdempotency(
+        db,
+        request,
+        reply,
+        { scope: `orders:${principal.userId}` },
+        async () => {
+          const body = request.body;
+          const placed = await orders.place(
+            { ...body, tipMinor: body.tipMinor ?? 0, items: body.items },
+            { kind: principal.kind, id: principal.userId },
+            metadataOf(request),
+          );
+          reply.header('location', `/v1/orders/${placed.state.order!.orderId}`);
+          return { statusCode: 201, body: present(reply, principal, placed, 'customer') };
+        },
+      );
       return result as never;
     },
   });
 
   app.get('/v1/orders/:id', {
     config: { access: READ },
-    schema: { tags, summary: 'One order (ETag; If-None-Match answers 304)', params: OrderParams, response: { 200: OrderViewSchema, 304: { type: 'null' }, ...errors } },
+    schema: {
+      tags,
+      summary: 'One order (ETag; If-None-Match answers 304)',
+      params: OrderParams,
+      response: { 200: OrderViewSchema, 304: { type: 'null' }, ...errors },
+    },
     handler: async (request, reply) => {
       const principal = principalOf(request);
       const loaded = await orders.load(request.params.id);
@@ -165,48 +225,147 @@ export function registerOrderRoutes(root: FastifyInstance, services: Services, c
     command(body: Record<string, unknown>, actor: OrderActor, at: Date): OrderCommand;
   };
   const transitions: Transition[] = [
-    { path: 'accept', summary: 'Restaurant accepts with preparation minutes (PLACED → ACCEPTED)', access: KITCHEN, body: AcceptBody, relations: ['restaurant', 'staff'],
-      command: (body, by, at) => ({ type: 'AcceptOrder', data: { by, preparationMinutes: body.preparationMinutes as number, at } }) },
-    { path: 'decline', summary: 'Restaurant declines with a reason (PLACED → REJECTED, full refund)', access: KITCHEN, body: ReasonBody, relations: ['restaurant', 'staff'],
-      command: (body, by, at) => ({ type: 'RejectOrder', data: { by, reason: body.reason as string, at } }) },
-    { path: 'prepare', summary: 'Kitchen starts cooking (ACCEPTED → PREPARING)', access: KITCHEN, relations: ['restaurant', 'staff'],
-      command: (_body, by, at) => ({ type: 'StartPreparing', data: { by, at } }) },
-    { path: 'ready', summary: 'Food is ready (PREPARING → READY_FOR_PICKUP)', access: KITCHEN, relations: ['restaurant', 'staff'],
-      command: (_body, by, at) => ({ type: 'MarkReady', data: { by, at } }) },
-    { path: 'claim', summary: 'A driver takes the order (one driver per order)', access: DRIVER, relations: ['prospect', 'driver'],
-      command: (_body, by, at) => ({ type: 'ClaimOrder', data: { driverId: by.id, at } }) },
-    { path: 'pickup', summary: 'Driver picks up with the restaurant\'s pickup code (READY_FOR_PICKUP → PICKED_UP)', access: DRIVER, body: PickupBody, relations: ['driver'],
-      command: (body, by, at) => ({ type: 'PickUpOrder', data: { driverId: by.id, pickupCode: body.pickupCode as string, at } }) },
-    { path: 'deliver', summary: 'Driver delivers with the customer\'s delivery PIN (PICKED_UP → DELIVERED)', access: DRIVER, body: DeliverBody, relations: ['driver'],
-      command: (body, by, at) => ({ type: 'DeliverOrder', data: { driverId: by.id, deliveryPin: body.deliveryPin as string, at } }) },
-    { path: 'delivery-failed', summary: 'Delivery failed (PICKED_UP → DELIVERY_FAILED)', access: { permissions: ['ORDER_ACCEPTANCE', 'ESCALATION_RIGHTS'], ownership: 'the claiming driver, support or an admin' }, body: ReasonBody, relations: ['driver', 'staff'],
-      command: (body, by, at) => ({ type: 'FailDelivery', data: { by, reason: body.reason as string, at } }) },
-    { path: 'cancel', summary: 'Cancel (rules in docs/orders.md: who may, what is refunded)', access: CANCEL, body: ReasonBody, relations: ['customer', 'restaurant', 'staff'],
-      command: (body, by, at) => ({ type: 'CancelOrder', data: { by, reason: body.reason as string, at } }) },
-    { path: 'dispute', summary: 'Customer opens a dispute within the window (DELIVERED → DISPUTED)', access: DISPUTE, body: ReasonBody, relations: ['customer'],
-      command: (body, by, at) => ({ type: 'OpenDispute', data: { by, reason: body.reason as string, at } }) },
-    { path: 'resolve', summary: 'Support resolves with a refund (DISPUTED | DELIVERY_FAILED → RESOLVED)', access: RESOLVE, body: ResolveBody, relations: ['staff'],
-      command: (body, by, at) => ({ type: 'ResolveDispute', data: { by, refundMinor: body.refundMinor as number, note: body.note as string, at } }) },
+    {
+      path: 'accept',
+      summary: 'Restaurant accepts with preparation minutes (PLACED → ACCEPTED)',
+      access: KITCHEN,
+      body: AcceptBody,
+      relations: ['restaurant', 'staff'],
+      command: (body, by, at) => ({
+        type: 'AcceptOrder',
+        data: { by, preparationMinutes: body.preparationMinutes as number, at },
+      }),
+    },
+    {
+      path: 'decline',
+      summary: 'Restaurant declines with a reason (PLACED → REJECTED, full refund)',
+      access: KITCHEN,
+      body: ReasonBody,
+      relations: ['restaurant', 'staff'],
+      command: (body, by, at) => ({ type: 'RejectOrder', data: { by, reason: body.reason as string, at } }),
+    },
+    {
+      path: 'prepare',
+      summary: 'Kitchen starts cooking (ACCEPTED → PREPARING)',
+      access: KITCHEN,
+      relations: ['restaurant', 'staff'],
+      command: (_body, by, at) => ({ type: 'StartPreparing', data: { by, at } }),
+    },
+    {
+      path: 'ready',
+      summary: 'Food is ready (PREPARING → READY_FOR_PICKUP)',
+      access: KITCHEN,
+      relations: ['restaurant', 'staff'],
+      command: (_body, by, at) => ({ type: 'MarkReady', data: { by, at } }),
+    },
+    {
+      path: 'claim',
+      summary: 'A driver takes the order (one driver per order)',
+      access: DRIVER,
+      relations: ['prospect', 'driver'],
+      command: (_body, by, at) => ({ type: 'ClaimOrder', data: { driverId: by.id, at } }),
+    },
+    {
+      path: 'pickup',
+      summary: "Driver picks up with the restaurant's pickup code (READY_FOR_PICKUP → PICKED_UP)",
+      access: DRIVER,
+      body: PickupBody,
+      relations: ['driver'],
+      command: (body, by, at) => ({
+        type: 'PickUpOrder',
+        data: { driverId: by.id, pickupCode: body.pickupCode as string, at },
+      }),
+    },
+    {
+      path: 'deliver',
+      summary: "Driver delivers with the customer's delivery PIN (PICKED_UP → DELIVERED)",
+      access: DRIVER,
+      body: DeliverBody,
+      relations: ['driver'],
+      command: (body, by, at) => ({
+        type: 'DeliverOrder',
+        data: { driverId: by.id, deliveryPin: body.deliveryPin as string, at },
+      }),
+    },
+    {
+      path: 'delivery-failed',
+      summary: 'Delivery failed (PICKED_UP → DELIVERY_FAILED)',
+      access: {
+        permissions: ['ORDER_ACCEPTANCE', 'ESCALATION_RIGHTS'],
+        ownership: 'the claiming driver, support or an admin',
+      },
+      body: ReasonBody,
+      relations: ['driver', 'staff'],
+      command: (body, by, at) => ({ type: 'FailDelivery', data: { by, reason: body.reason as string, at } }),
+    },
+    {
+      path: 'cancel',
+      summary: 'Cancel (rules in docs/orders.md: who may, what is refunded)',
+      access: CANCEL,
+      body: ReasonBody,
+      relations: ['customer', 'restaurant', 'staff'],
+      command: (body, by, at) => ({ type: 'CancelOrder', data: { by, reason: body.reason as string, at } }),
+    },
+    {
+      path: 'dispute',
+      summary: 'Customer opens a dispute within the window (DELIVERED → DISPUTED)',
+      access: DISPUTE,
+      body: ReasonBody,
+      relations: ['customer'],
+      command: (body, by, at) => ({ type: 'OpenDispute', data: { by, reason: body.reason as string, at } }),
+    },
+    {
+      path: 'resolve',
+      summary: 'Support resolves with a refund (DISPUTED | DELIVERY_FAILED → RESOLVED)',
+      access: RESOLVE,
+      body: ResolveBody,
+      relations: ['staff'],
+      command: (body, by, at) => ({
+        type: 'ResolveDispute',
+        data: { by, refundMinor: body.refundMinor as number, note: body.note as string, at },
+      }),
+    },
   ];
 
   for (const transition of transitions) {
     app.post(`/v1/orders/:id/${transition.path}`, {
       config: { access: transition.access },
-      schema: { tags, summary: transition.summary, params: OrderParams, body: transition.body ?? EmptyBody, response: { 200: OrderViewSchema, ...errors } },
+      schema: {
+        tags,
+        summary: transition.summary,
+        params: OrderParams,
+        body: transition.body ?? EmptyBody,
+        response: { 200: OrderViewSchema, ...errors },
+      },
       handler: async (request, reply) => {
         const principal = principalOf(request);
         const orderId = (request.params as { id: string }).id;
-        const result = await withIdempotency(db, request, reply, { scope: `orders:${principal.userId}` }, async () => {
-          const current = await orders.load(orderId);
-          const relation = relationTo(principal, current.state.order!, current.state);
-          if (relation === undefined) throw new HttpProblem(404, 'order_not_found', 'There is no such order.');
-          if (!transition.relations.includes(relation)) {
-            throw new HttpProblem(403, 'not_your_role', `As ${relation === 'prospect' ? 'a driver' : `the ${relation}`} you cannot ${transition.path} this order.`);
-          }
-          const body = (request.body ?? {}) as Record<string, unknown>;
-          const executed = await orders.execute(orderId, transition.command(body, actorFor(principal, relation), new Date()), metadataOf(request));
-          return { statusCode: 200, body: present(reply, principal, executed) };
-        });
+        const result = await withIdempotency(
+          db,
+          request,
+          reply,
+          { scope: `orders:${principal.userId}` },
+          async () => {
+            const current = await orders.load(orderId);
+            const relation = relationTo(principal, current.state.order!, current.state);
+            if (relation === undefined)
+              throw new HttpProblem(404, 'order_not_found', 'There is no such order.');
+            if (!transition.relations.includes(relation)) {
+              throw new HttpProblem(
+                403,
+                'not_your_role',
+                `As ${relation === 'prospect' ? 'a driver' : `the ${relation}`} you cannot ${transition.path} this order.`,
+              );
+            }
+            const body = (request.body ?? {}) as Record<string, unknown>;
+            const executed = await orders.execute(
+              orderId,
+              transition.command(body, actorFor(principal, relation), new Date()),
+              metadataOf(request),
+            );
+            return { statusCode: 200, body: present(reply, principal, executed) };
+          },
+        );
         return result as never;
       },
     });
@@ -214,58 +373,105 @@ export function registerOrderRoutes(root: FastifyInstance, services: Services, c
 
   app.post('/v1/orders/:id/reorder', {
     config: { access: PLACE },
-    schema: { tags, summary: 'Quick reorder: the same items at today\'s prices (Idempotency-Key)', params: OrderParams, body: ReorderBody, response: { 201: OrderViewSchema, 503: ProblemSchema, ...errors } },
+    schema: {
+      tags,
+      summary: "Quick reorder: the same items at today's prices (Idempotency-Key)",
+      params: OrderParams,
+      body: ReorderBody,
+      response: { 201: OrderViewSchema, 503: ProblemSchema, ...errors },
+    },
     handler: async (request, reply) => {
       const principal = principalOf(request);
-      const result = await withIdempotency(db, request, reply, { scope: `orders:${principal.userId}` }, async () => {
-        const previous = await orders.load(request.params.id);
-        const order = previous.state.order!;
-        if (order.customer.id !== principal.userId) throw new HttpProblem(404, 'order_not_found', 'There is no such order.');
-        const placed = await orders.place(
-          {
-            restaurantId: order.restaurantId,
-            items: order.lines.map((line) => ({ itemId: line.itemId, quantity: line.quantity, optionIds: line.modifiers.map((modifier) => modifier.optionId) })),
-            delivery: request.body.delivery ?? order.delivery,
-            payment: request.body.payment ?? order.paymentMethod,
-            tipMinor: request.body.tipMinor ?? order.pricing.tipMinor,
-          },
-          { kind: principal.kind, id: principal.userId },
-          { ...metadataOf(request), causationId: order.orderId },
-        );
-        reply.header('location', `/v1/orders/${placed.state.order!.orderId}`);
-        return { statusCode: 201, body: present(reply, principal, placed, 'customer') };
-      });
+      const result = await withIdempotency(
+        db,
+        request,
+        reply,
+        { scope: `orders:${principal.userId}` },
+        async () => {
+          const previous = await orders.load(request.params.id);
+          const order = previous.state.order!;
+          if (order.customer.id !== principal.userId)
+            throw new HttpProblem(404, 'order_not_found', 'There is no such order.');
+          const placed = await orders.place(
+            {
+              restaurantId: order.restaurantId,
+              items: order.lines.map((line) => ({
+                itemId: line.itemId,
+                quantity: line.quantity,
+                optionIds: line.modifiers.map((modifier) => modifier.optionId),
+              })),
+              delivery: request.body.delivery ?? order.delivery,
+              payment: request.body.payment ?? order.paymentMethod,
+              tipMinor: request.body.tipMinor ?? order.pricing.tipMinor,
+            },
+            { kind: principal.kind, id: principal.userId },
+            { ...metadataOf(request), causationId: order.orderId },
+          );
+          reply.header('location', `/v1/orders/${placed.state.order!.orderId}`);
+          return { statusCode: 201, body: present(reply, principal, placed, 'customer') };
+        },
+      );
       return result as never;
     },
   });
 
   app.get('/v1/orders', {
     config: { access: HISTORY },
-    schema: { tags, summary: 'The caller\'s order history, newest first', querystring: PageQuery, response: { 200: ListResponse, ...errors } },
+    schema: {
+      tags,
+      summary: "The caller's order history, newest first",
+      querystring: PageQuery,
+      response: { 200: ListResponse, ...errors },
+    },
     handler: async (request) => repository.list({ customerId: principalOf(request).userId }, request.query),
   });
 
   app.get('/v1/restaurant/orders', {
     config: { access: QUEUE },
-    schema: { tags, summary: 'Live queue of the caller\'s restaurants (PLACED to READY_FOR_PICKUP)', querystring: PageQuery, response: { 200: ListResponse, ...errors } },
-    handler: async (request) => repository.list({ ownerId: principalOf(request).userId, statuses: KITCHEN_STATUSES }, request.query),
+    schema: {
+      tags,
+      summary: "Live queue of the caller's restaurants (PLACED to READY_FOR_PICKUP)",
+      querystring: PageQuery,
+      response: { 200: ListResponse, ...errors },
+    },
+    handler: async (request) =>
+      repository.list({ ownerId: principalOf(request).userId, statuses: KITCHEN_STATUSES }, request.query),
   });
 
   app.get('/v1/driver/orders/available', {
     config: { access: AVAILABLE },
-    schema: { tags, summary: 'Orders a driver may claim (accepted, no driver yet)', querystring: PageQuery, response: { 200: ListResponse, ...errors } },
-    handler: async (request) => repository.list({ statuses: ['ACCEPTED', 'PREPARING', 'READY_FOR_PICKUP'], unclaimed: true }, request.query),
+    schema: {
+      tags,
+      summary: 'Orders a driver may claim (accepted, no driver yet)',
+      querystring: PageQuery,
+      response: { 200: ListResponse, ...errors },
+    },
+    handler: async (request) =>
+      repository.list(
+        { statuses: ['ACCEPTED', 'PREPARING', 'READY_FOR_PICKUP'], unclaimed: true },
+        request.query,
+      ),
   });
 
   app.get('/v1/driver/orders', {
     config: { access: AVAILABLE },
-    schema: { tags, summary: 'Orders the calling driver claimed', querystring: PageQuery, response: { 200: ListResponse, ...errors } },
+    schema: {
+      tags,
+      summary: 'Orders the calling driver claimed',
+      querystring: PageQuery,
+      response: { 200: ListResponse, ...errors },
+    },
     handler: async (request) => repository.list({ driverId: principalOf(request).userId }, request.query),
   });
 
   app.get('/v1/admin/orders', {
     config: { access: ADMIN },
-    schema: { tags, summary: 'Admin list: live orders (default) or any status', querystring: AdminListQuery, response: { 200: ListResponse, ...errors } },
+    schema: {
+      tags,
+      summary: 'Admin list: live orders (default) or any status',
+      querystring: AdminListQuery,
+      response: { 200: ListResponse, ...errors },
+    },
     handler: async (request) => {
       const { status, live, ...page } = request.query;
       const statuses = status !== undefined ? [status] : live === false ? undefined : LIVE_STATUSES;
@@ -275,7 +481,13 @@ export function registerOrderRoutes(root: FastifyInstance, services: Services, c
 
   app.get('/v1/restaurants/:id/order-figures', {
     config: { access: FIGURES },
-    schema: { tags, summary: 'Per-restaurant figures: orders, revenue, peak hours, best sellers', params: OrderParams, querystring: FiguresQuery, response: { 200: FiguresResponse, ...errors } },
+    schema: {
+      tags,
+      summary: 'Per-restaurant figures: orders, revenue, peak hours, best sellers',
+      params: OrderParams,
+      querystring: FiguresQuery,
+      response: { 200: FiguresResponse, ...errors },
+    },
     handler: async (request) => {
       const principal = principalOf(request);
       const ownerId = await services.catalog.orders.restaurantOwnerId(request.params.id);
@@ -283,9 +495,15 @@ export function registerOrderRoutes(root: FastifyInstance, services: Services, c
         throw new HttpProblem(404, 'restaurant_not_found', 'There is no such restaurant of yours.');
       }
       const to = request.query.to ?? new Date(Date.now() + 3_600_000).toISOString().slice(0, 10);
-      const from = request.query.from ?? new Date(Date.parse(to) - 29 * 86_400_000).toISOString().slice(0, 10);
+      const from =
+        request.query.from ?? new Date(Date.parse(to) - 29 * 86_400_000).toISOString().slice(0, 10);
       const figures = await repository.figures(request.params.id, from, to);
-      const days = figures.days.map((day) => ({ day: day.day, orders: day.orders, delivered: day.delivered, revenueMinor: Number(day.revenue_minor) }));
+      const days = figures.days.map((day) => ({
+        day: day.day,
+        orders: day.orders,
+        delivered: day.delivered,
+        revenueMinor: Number(day.revenue_minor),
+      }));
       return {
         restaurantId: request.params.id,
         from,
@@ -294,8 +512,15 @@ export function registerOrderRoutes(root: FastifyInstance, services: Services, c
         delivered: days.reduce((sum, day) => sum + day.delivered, 0),
         revenueMinor: days.reduce((sum, day) => sum + day.revenueMinor, 0),
         days,
-        peakHours: [...figures.hours].sort((a, b) => b.orders - a.orders || a.hour - b.hour).map((hour) => ({ hour: hour.hour, orders: hour.orders })),
-        bestSellers: figures.sellers.map((item) => ({ itemId: item.item_id, name: item.name, quantity: Number(item.quantity), revenueMinor: Number(item.revenue_minor) })),
+        peakHours: [...figures.hours]
+          .sort((a, b) => b.orders - a.orders || a.hour - b.hour)
+          .map((hour) => ({ hour: hour.hour, orders: hour.orders })),
+        bestSellers: figures.sellers.map((item) => ({
+          itemId: item.item_id,
+          name: item.name,
+          quantity: Number(item.quantity),
+          revenueMinor: Number(item.revenue_minor),
+        })),
       };
     },
   });

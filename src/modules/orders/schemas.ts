@@ -25,7 +25,9 @@ export const OrderItemSchema = Type.Object(
   {
     itemId: Uuid,
     quantity: Type.Integer({ minimum: 1, maximum: MAX_QUANTITY_PER_LINE }),
-    optionIds: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: MAX_MODIFIERS_PER_LINE })),
+    optionIds: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: MAX_MODIFIERS_PER_LINE }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -61,10 +63,19 @@ export const ReorderBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const AcceptBody = Type.Object({ preparationMinutes: Type.Integer({ minimum: 1, maximum: MAX_PREPARATION_MINUTES }) }, { additionalProperties: false });
+export const AcceptBody = Type.Object(
+  { preparationMinutes: Type.Integer({ minimum: 1, maximum: MAX_PREPARATION_MINUTES }) },
+  { additionalProperties: false },
+);
 export const ReasonBody = Type.Object({ reason: Reason }, { additionalProperties: false });
-export const PickupBody = Type.Object({ pickupCode: Type.String({ pattern: '^[0-9]{4}$' }) }, { additionalProperties: false });
-export const DeliverBody = Type.Object({ deliveryPin: Type.String({ pattern: '^[0-9]{4}$' }) }, { additionalProperties: false });
+export const PickupBody = Type.Object(
+  { pickupCode: Type.String({ pattern: '^[0-9]{4}$' }) },
+  { additionalProperties: false },
+);
+export const DeliverBody = Type.Object(
+  { deliveryPin: Type.String({ pattern: '^[0-9]{4}$' }) },
+  { additionalProperties: false },
+);
 export const ResolveBody = Type.Object(
   { refundMinor: Type.Integer({ minimum: 0, maximum: 5_000_000 }), note: Reason },
   { additionalProperties: false },
@@ -142,7 +153,10 @@ export const SummarySchema = Type.Object({
   updatedAt: Type.String(),
 });
 
-export const ListResponse = Type.Object({ items: Type.Array(SummarySchema), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+export const ListResponse = Type.Object({
+  items: Type.Array(SummarySchema),
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+});
 
 export const FiguresQuery = Type.Object(
   {
@@ -159,9 +173,23 @@ export const FiguresResponse = Type.Object({
   orders: Type.Integer(),
   delivered: Type.Integer(),
   revenueMinor: Type.Integer(),
-  days: Type.Array(Type.Object({ day: Type.String(), orders: Type.Integer(), delivered: Type.Integer(), revenueMinor: Type.Integer() })),
+  days: Type.Array(
+    Type.Object({
+      day: Type.String(),
+      orders: Type.Integer(),
+      delivered: Type.Integer(),
+      revenueMinor: Type.Integer(),
+    }),
+  ),
   peakHours: Type.Array(Type.Object({ hour: Type.Integer(), orders: Type.Integer() })),
-  bestSellers: Type.Array(Type.Object({ itemId: Type.String(), name: Type.String(), quantity: Type.Integer(), revenueMinor: Type.Integer() })),
+  bestSellers: Type.Array(
+    Type.Object({
+      itemId: Type.String(),
+      name: Type.String(),
+      quantity: Type.Integer(),
+      revenueMinor: Type.Integer(),
+    }),
+  ),
 });
 
 export const TrackParams = Type.Object({ token: Type.String({ minLength: 10, maxLength: 100 }) });
@@ -201,7 +229,9 @@ export const CartItemBody = Type.Object(
 );
 export const CartResponse = Type.Object({
   restaurantId: Type.Union([Type.String(), Type.Null()]),
-  items: Type.Array(Type.Object({ itemId: Type.String(), quantity: Type.Integer(), optionIds: Type.Array(Type.String()) })),
+  items: Type.Array(
+    Type.Object({ itemId: Type.String(), quantity: Type.Integer(), optionIds: Type.Array(Type.String()) }),
+  ),
   expiresAt: Type.Union([Type.String(), Type.Null()]),
   cartToken: Type.Optional(Type.String()),
 });

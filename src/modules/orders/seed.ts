@@ -19,11 +19,19 @@ const SEARCH_HOURS = 72;
 type Restaurant = ReturnType<typeof demoRestaurants>[number];
 
 function simpleItems(restaurant: Restaurant) {
-  return restaurant.items.filter((item) => item.schedule === null && (item.stock === null || item.stock > 10) && item.modifierGroups.every((group) => group.min === 0));
+  return restaurant.items.filter(
+    (item) =>
+      item.schedule === null &&
+      (item.stock === null || item.stock > 10) &&
+      item.modifierGroups.every((group) => group.min === 0),
+  );
 }
 
 /** A restaurant and an instant (now, or a scheduled time ≥ 35 minutes ahead) it can deliver at. */
-async function findSlot(services: Services, restaurants: Restaurant[]): Promise<{ restaurant: Restaurant; itemIds: string[]; scheduledFor?: string } | undefined> {
+async function findSlot(
+  services: Services,
+  restaurants: Restaurant[],
+): Promise<{ restaurant: Restaurant; itemIds: string[]; scheduledFor?: string } | undefined> {
   const now = Date.now();
   for (let hour = 0; hour <= SEARCH_HOURS; hour += 1) {
     const at = hour === 0 ? now : now + 35 * 60_000 + (hour - 1) * 3_600_000;
@@ -33,9 +41,16 @@ async function findSlot(services: Services, restaurants: Restaurant[]): Promise<
       if (check?.deliverable !== true) continue;
       // The catalog decides what is orderable at that instant (category and item schedules, stock).
       const candidates = simpleItems(restaurant).slice(0, 20);
-      const snapshot = await services.catalog.orders.readOrderSnapshot(restaurant.id, candidates.map((item) => ({ itemId: item.id, quantity: 1 })), new Date(at));
-      const itemIds = (snapshot?.lines ?? []).filter((line) => line.availability.orderable).map((line) => line.itemId);
-      if (itemIds.length >= 2) return { restaurant, itemIds, ...(hour === 0 ? {} : { scheduledFor: new Date(at).toISOString() }) };
+      const snapshot = await services.catalog.orders.readOrderSnapshot(
+        restaurant.id,
+        candidates.map((item) => ({ itemId: item.id, quantity: 1 })),
+        new Date(at),
+      );
+      const itemIds = (snapshot?.lines ?? [])
+        .filter((line) => line.availability.orderable)
+        .map((line) => line.itemId);
+      if (itemIds.length >= 2)
+        return { restaurant, itemIds, ...(hour === 0 ? {} : { scheduledFor: new Date(at).toISOString() }) };
     }
   }
   return undefined;
@@ -69,29 +84,56 @@ export const ordersSeedStep: SeedStep = {
   async run(services) {
     if (services.runtime.config.isProduction) throw new Error('demo orders never exist in production');
     const db = services.runtime.database.db;
-    if ((await db.selectFrom('system_state').select('key').where('key', '=', MARKER).executeTakeFirst()) !== undefined) return [];
+    if (
+      (await db.selectFrom('system_state').select('key').where('key', '=', MARKER).executeTakeFirst()) !==
+      undefined
+    )
+      return [];
     const { identity } = services;
-    const customer = await identity.repository.findUserByPhone(DEMO_USERS.find((user) => user.role === 'customer')!.phone);
-    const driver = await identity.repository.findUserByPhone(DEMO_USERS.find((user) => user.role === 'driver')!.phone);
-    const owners = await Promise.all(DEMO_OWNER_PHONES.map((phone) => identity.repository.findUserByPhone(phone)));
-    if (customer == null || driver == null || owners.some((owner) => owner == null)) return ['skipped: the identity and catalog demo steps must run first'];
+    const customer = await identity.repository.findUserByPhone(
+      DEMO_USERS.find((user) => user.role === 'customer')!.phone,
+    );
+    const driver = await identity.repository.findUserByPhone(
+      DEMO_USERS.find((user) => user.role === 'driver')!.phone,
+    );
+    const owners = await Promise.all(
+      DEMO_OWNER_PHONES.map((phone) => identity.repository.findUserByPhone(phone)),
+    );
+    if (customer == null || driver == null || owners.some((owner) => owner == null))
+      return ['skipped: the identity and catalog demo steps must run first'];
     const slot = await findSlot(services, demoRestaurants(owners.map((owner) => owner!.id)));
     if (slot === undefined) return [`skipped: no demo restaurant opens within ${SEARCH_HOURS} hours`];
 
-    if (!(await fundWallet(services, customer.id))) return ['skipped: the demo customer\'s wallet could not be topped up'];
+    if (!(await fundWallet(services, customer.id)))
+      return ["skipped: the demo customer's wallet could not be topped up"];
     const { orders } = services.orders;
     const restaurant = slot.restaurant;
     const items = slot.itemIds;
     const owner: OrderActor = { role: 'restaurant', id: restaurant.ownerId };
     // Each entry: how far this order goes.
-    const journeys = ['PLACED', 'ACCEPTED', 'PREPARING', 'READY_FOR_PICKUP', 'PICKED_UP', 'DELIVERED', 'CANCELLED'] as const;
+    const journeys = [
+      'PLACED',
+      'ACCEPTED',
+      'PREPARING',
+      'READY_FOR_PICKUP',
+      'PICKED_UP',
+      'DELIVERED',
+      'CANCELLED',
+    ] as const;
     const lines: string[] = [];
     for (const [index, target] of journeys.entries()) {
       const placed = await orders.place(
         {
           restaurantId: restaurant.id,
-          items: [{ itemId: items[index % items.length]!, quantity: 1 + (index % 2) }, { itemId: items[(index + 1) % items.length]!, quantity: 1 }],
-          delivery: { latitude: restaurant.latitude + 0.005, longitude: restaurant.longitude, text: `Rue ${100 + index}, ${restaurant.district}, ${restaurant.city}` },
+          items: [
+            { itemId: items[index % items.length]!, quantity: 1 + (index % 2) },
+            { itemId: items[(index + 1) % items.length]!, quantity: 1 },
+          ],
+          delivery: {
+            latitude: restaurant.latitude + 0.005,
+            longitude: restaurant.longitude,
+            text: `Rue ${100 + index}, ${restaurant.district}, ${restaurant.city}`,
+          },
           // The wallet answers at once (a Mobile Money push would wait for the customer's PIN).
           payment: { kind: 'wallet' },
           tipMinor: index * 100,
@@ -111,20 +153,42 @@ export const ordersSeedStep: SeedStep = {
         { type: 'StartPreparing', data: { by: owner, at: at() } },
         { type: 'ClaimOrder', data: { driverId: driver.id, at: at() } },
         { type: 'MarkReady', data: { by: owner, at: at() } },
-        { type: 'PickUpOrder', data: { driverId: driver.id, pickupCode: placed.state.order!.pickupCode, at: at() } },
-        { type: 'DeliverOrder', data: { driverId: driver.id, deliveryPin: placed.state.order!.deliveryPin, at: at() } },
+        {
+          type: 'PickUpOrder',
+          data: { driverId: driver.id, pickupCode: placed.state.order!.pickupCode, at: at() },
+        },
+        {
+          type: 'DeliverOrder',
+          data: { driverId: driver.id, deliveryPin: placed.state.order!.deliveryPin, at: at() },
+        },
       ];
-      const stepsFor: Record<(typeof journeys)[number], number> = { PLACED: 0, ACCEPTED: 1, PREPARING: 2, READY_FOR_PICKUP: 4, PICKED_UP: 5, DELIVERED: 6, CANCELLED: 0 };
-      for (const command of steps.slice(0, stepsFor[target])) await orders.execute(id, command, { actorRole: 'seed' });
+      const stepsFor: Record<(typeof journeys)[number], number> = {
+        PLACED: 0,
+        ACCEPTED: 1,
+        PREPARING: 2,
+        READY_FOR_PICKUP: 4,
+        PICKED_UP: 5,
+        DELIVERED: 6,
+        CANCELLED: 0,
+      };
+      for (const command of steps.slice(0, stepsFor[target]))
+        await orders.execute(id, command, { actorRole: 'seed' });
       if (target === 'CANCELLED') {
-        await orders.execute(id, { type: 'CancelOrder', data: { by: { role: 'customer', id: customer.id }, reason: 'ordered twice by mistake', at: at() } });
+        await orders.execute(id, {
+          type: 'CancelOrder',
+          data: { by: { role: 'customer', id: customer.id }, reason: 'ordered twice by mistake', at: at() },
+        });
       }
-      lines.push(`order ${id} ${target} at "${restaurant.name}" (track: ${orders.trackingUrl(placed.state)})`);
+      lines.push(
+        `order ${id} ${target} at "${restaurant.name}" (track: ${orders.trackingUrl(placed.state)})`,
+      );
     }
     await db
       .insertInto('system_state')
       .values({ key: MARKER, value: JSON.stringify(new Date().toISOString()) })
-      .onConflict((conflict) => conflict.column('key').doUpdateSet({ value: sql`excluded.value`, updated_at: sql`now()` }))
+      .onConflict((conflict) =>
+        conflict.column('key').doUpdateSet({ value: sql`excluded.value`, updated_at: sql`now()` }),
+      )
       .execute();
     return lines;
   },

@@ -6,7 +6,13 @@
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { aggregateStream, handleCommand, WrongExpectedVersion, type EventMetadata, type EventStore } from '../../eventstore/index.js';
+import {
+  aggregateStream,
+  handleCommand,
+  WrongExpectedVersion,
+  type EventMetadata,
+  type EventStore,
+} from '../../eventstore/index.js';
 import { HttpProblem } from '../../http/problem.js';
 import { decide, evolve, initialState, OrderError, orderDecider, type OrderState } from './decider.js';
 import {
@@ -29,16 +35,37 @@ import { newTrackingSecret, trackingToken } from './tracking-token.js';
  * The catalog's delivery rule (src/modules/catalog/orders-api.ts checkDelivery) applied to the
  * restaurant the snapshot already loaded: one query fewer per order. Great-circle metres, rounded.
  */
-export function deliveryCheck(restaurant: OrderSnapshot['restaurant'], point: { latitude: number; longitude: number }) {
+export function deliveryCheck(
+  restaurant: OrderSnapshot['restaurant'],
+  point: { latitude: number; longitude: number },
+) {
   const distanceM = Math.round(haversineMetres(point, restaurant.location));
-  const reason = !restaurant.active ? 'not_active' : !restaurant.openAt ? 'closed' : distanceM > restaurant.deliveryRadiusM ? 'outside_radius' : undefined;
-  return { deliverable: reason === undefined, reason, distanceM, deliveryRadiusM: restaurant.deliveryRadiusM };
+  const reason = !restaurant.active
+    ? 'not_active'
+    : !restaurant.openAt
+      ? 'closed'
+      : distanceM > restaurant.deliveryRadiusM
+        ? 'outside_radius'
+        : undefined;
+  return {
+    deliverable: reason === undefined,
+    reason,
+    distanceM,
+    deliveryRadiusM: restaurant.deliveryRadiusM,
+  };
 }
 
 const EARTH_RADIUS_M = 6_371_000;
-function haversineMetres(a: { latitude: number; longitude: number }, b: { latitude: number; longitude: number }): number {
+function haversineMetres(
+  a: { latitude: number; longitude: number },
+  b: { latitude: number; longitude: number },
+): number {
   const radians = (degrees: number) => (degrees * Math.PI) / 180;
-  const h = Math.sin(radians(b.latitude - a.latitude) / 2) ** 2 + Math.cos(radians(a.latitude)) * Math.cos(radians(b.latitude)) * Math.sin(radians(b.longitude - a.longitude) / 2) ** 2;
+  const h =
+    Math.sin(radians(b.latitude - a.latitude) / 2) ** 2 +
+    Math.cos(radians(a.latitude)) *
+      Math.cos(radians(b.latitude)) *
+      Math.sin(radians(b.longitude - a.longitude) / 2) ** 2;
   return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(h)));
 }
 
@@ -85,11 +112,18 @@ export interface OrdersDependencies {
 }
 
 export function toProblem(error: OrderError): HttpProblem {
-  return new HttpProblem(error.httpStatus, error.code, error.message, { extensions: { currentStatus: error.currentStatus } });
+  return new HttpProblem(error.httpStatus, error.code, error.message, {
+    extensions: { currentStatus: error.currentStatus },
+  });
 }
 
 const digits = (count: number) => Array.from({ length: count }, () => String(randomInt(0, 10))).join('');
-const ENDED: ReadonlySet<OrderStatus> = new Set(['PAYMENT_FAILED', 'PAYMENT_EXPIRED', 'REJECTED', 'CANCELLED']);
+const ENDED: ReadonlySet<OrderStatus> = new Set([
+  'PAYMENT_FAILED',
+  'PAYMENT_EXPIRED',
+  'REJECTED',
+  'CANCELLED',
+]);
 
 export function createOrdersService(deps: OrdersDependencies) {
   const { eventStore, logger, catalog } = deps;
@@ -107,7 +141,12 @@ export function createOrdersService(deps: OrdersDependencies) {
     }
   }
 
-  async function afterEvents(state: OrderState, before: OrderStatus | 'NONE', events: OrderEvent[], revision: bigint) {
+  async function afterEvents(
+    state: OrderState,
+    before: OrderStatus | 'NONE',
+    events: OrderEvent[],
+    revision: bigint,
+  ) {
     const order = state.order!;
     notify({ order, state, events, revision });
     // Stock taken at placement comes back when the order ends without being cooked.
@@ -119,7 +158,12 @@ export function createOrdersService(deps: OrdersDependencies) {
   }
 
   /** Decides on a state this process just wrote and appends at its revision: no re-read. */
-  async function executeOnKnown(orderId: string, command: OrderCommand, known: { state: OrderState; revision: bigint }, metadata?: EventMetadata) {
+  async function executeOnKnown(
+    orderId: string,
+    command: OrderCommand,
+    known: { state: OrderState; revision: bigint },
+    metadata?: EventMetadata,
+  ) {
     let events: OrderEvent[];
     try {
       events = decide(command, known.state);
@@ -129,7 +173,11 @@ export function createOrdersService(deps: OrdersDependencies) {
     }
     if (events.length === 0) return known;
     try {
-      const appended = await eventStore.append(orderStream(orderId), events.map((event) => ({ ...event, metadata })), { expectedRevision: known.revision });
+      const appended = await eventStore.append(
+        orderStream(orderId),
+        events.map((event) => ({ ...event, metadata })),
+        { expectedRevision: known.revision },
+      );
       const state = events.reduce(evolve, known.state);
       await afterEvents(state, known.state.status, events, appended.nextRevision);
       return { state, revision: appended.nextRevision };
@@ -149,7 +197,10 @@ export function createOrdersService(deps: OrdersDependencies) {
       },
     };
     try {
-      const result = await handleCommand(eventStore, orderStream(orderId), decider, command, { metadata, maxAttempts: 5 });
+      const result = await handleCommand(eventStore, orderStream(orderId), decider, command, {
+        metadata,
+        maxAttempts: 5,
+      });
       if (result.newEvents.length > 0 && result.revision !== 'no_stream') {
         await afterEvents(result.state, before, result.newEvents, result.revision);
       }
@@ -162,14 +213,26 @@ export function createOrdersService(deps: OrdersDependencies) {
 
   async function load(orderId: string): Promise<{ state: OrderState; revision: bigint }> {
     const loaded = await aggregateStream(eventStore, orderStream(orderId), evolve, initialState(), 10_000);
-    if (loaded.revision === 'no_stream' || loaded.state.order === null) throw new HttpProblem(404, 'order_not_found', 'There is no such order.');
+    if (loaded.revision === 'no_stream' || loaded.state.order === null)
+      throw new HttpProblem(404, 'order_not_found', 'There is no such order.');
     return { state: loaded.state, revision: loaded.revision };
   }
 
-  async function resolveDiscount(input: PlaceOrderInput, customerId: string, subtotalMinor: bigint, at: Date): Promise<Discount> {
+  async function resolveDiscount(
+    input: PlaceOrderInput,
+    customerId: string,
+    subtotalMinor: bigint,
+    at: Date,
+  ): Promise<Discount> {
     if (input.couponCode === undefined) return { kind: 'none' };
-    const result = await deps.coupons.evaluate(input.couponCode, { restaurantId: input.restaurantId, customerId, subtotalMinor, at });
-    if (!result.valid) throw new HttpProblem(422, 'coupon_invalid', `The coupon cannot be used: ${result.reason}.`);
+    const result = await deps.coupons.evaluate(input.couponCode, {
+      restaurantId: input.restaurantId,
+      customerId,
+      subtotalMinor,
+      at,
+    });
+    if (!result.valid)
+      throw new HttpProblem(422, 'coupon_invalid', `The coupon cannot be used: ${result.reason}.`);
     return result.discount;
   }
 
@@ -177,8 +240,16 @@ export function createOrdersService(deps: OrdersDependencies) {
     if (scheduledFor === undefined) return current;
     const instant = new Date(scheduledFor);
     const lead = instant.getTime() - current.getTime();
-    if (Number.isNaN(lead) || lead < SCHEDULE_MIN_LEAD_MINUTES * 60_000 || lead > SCHEDULE_MAX_DAYS * 86_400_000) {
-      throw new HttpProblem(422, 'invalid_schedule', `A scheduled order is ${SCHEDULE_MIN_LEAD_MINUTES} minutes to ${SCHEDULE_MAX_DAYS} days ahead.`);
+    if (
+      Number.isNaN(lead) ||
+      lead < SCHEDULE_MIN_LEAD_MINUTES * 60_000 ||
+      lead > SCHEDULE_MAX_DAYS * 86_400_000
+    ) {
+      throw new HttpProblem(
+        422,
+        'invalid_schedule',
+        `A scheduled order is ${SCHEDULE_MIN_LEAD_MINUTES} minutes to ${SCHEDULE_MAX_DAYS} days ahead.`,
+      );
     }
     return instant;
   }
@@ -188,10 +259,16 @@ export function createOrdersService(deps: OrdersDependencies) {
     const at = checkSchedule(input.scheduledFor, current);
     const point = { latitude: input.delivery.latitude, longitude: input.delivery.longitude };
     const snapshot = await catalog.readOrderSnapshot(input.restaurantId, input.items, at);
-    if (snapshot === undefined) throw new HttpProblem(404, 'restaurant_not_found', 'There is no such restaurant.');
+    if (snapshot === undefined)
+      throw new HttpProblem(404, 'restaurant_not_found', 'There is no such restaurant.');
     const delivery = deliveryCheck(snapshot.restaurant, point);
     if (!delivery.deliverable) {
-      const code = delivery.reason === 'outside_radius' ? 'outside_delivery_radius' : delivery.reason === 'closed' ? 'restaurant_closed' : 'restaurant_not_active';
+      const code =
+        delivery.reason === 'outside_radius'
+          ? 'outside_delivery_radius'
+          : delivery.reason === 'closed'
+            ? 'restaurant_closed'
+            : 'restaurant_not_active';
       throw new HttpProblem(422, code, `The restaurant cannot deliver this order (${delivery.reason}).`, {
         extensions: { distanceMetres: delivery.distanceM, deliveryRadiusMetres: delivery.deliveryRadiusM },
       });
@@ -199,14 +276,24 @@ export function createOrdersService(deps: OrdersDependencies) {
     if (!snapshot.orderable) {
       const lines = snapshot.lines
         .filter((line) => !line.availability.orderable)
-        .map((line) => ({ itemId: line.itemId, reason: line.availability.orderable ? 'ok' : line.availability.reason, problems: line.problems }));
-      throw new HttpProblem(422, 'items_unavailable', 'Some items cannot be ordered now.', { extensions: { lines } });
+        .map((line) => ({
+          itemId: line.itemId,
+          reason: line.availability.orderable ? 'ok' : line.availability.reason,
+          problems: line.problems,
+        }));
+      throw new HttpProblem(422, 'items_unavailable', 'Some items cannot be ordered now.', {
+        extensions: { lines },
+      });
     }
     const subtotal = snapshot.lines.reduce((sum, line) => sum + line.linePrice, 0n);
     const discount = await resolveDiscount(input, customerId, subtotal, current);
     try {
       const pricing = priceOrder({
-        lines: snapshot.lines.map((line) => ({ quantity: line.quantity, unitPriceMinor: line.itemPrice, modifiers: line.options.map((option) => ({ priceDeltaMinor: option.priceDelta })) })),
+        lines: snapshot.lines.map((line) => ({
+          quantity: line.quantity,
+          unitPriceMinor: line.itemPrice,
+          modifiers: line.options.map((option) => ({ priceDeltaMinor: option.priceDelta })),
+        })),
         distanceMetres: delivery.distanceM,
         taxRatePercent: deps.taxRatePercent,
         tipMinor: BigInt(input.tipMinor),
@@ -219,17 +306,31 @@ export function createOrdersService(deps: OrdersDependencies) {
     }
   }
 
-  function creationData(orderId: string, input: PlaceOrderInput, customer: OrderCreatedData['customer'], quoted: Awaited<ReturnType<typeof quote>>, current: Date): OrderCreatedData {
+  function creationData(
+    orderId: string,
+    input: PlaceOrderInput,
+    customer: OrderCreatedData['customer'],
+    quoted: Awaited<ReturnType<typeof quote>>,
+    current: Date,
+  ): OrderCreatedData {
     const { snapshot, pricing, delivery } = quoted;
     const lines = snapshot.lines.map((line, index) => ({
       itemId: line.itemId,
       name: line.name.fr,
       quantity: line.quantity,
       unitPriceMinor: Number(line.itemPrice),
-      modifiers: line.options.map((option) => ({ groupId: option.groupId, optionId: option.optionId, name: option.name.fr, priceDeltaMinor: Number(option.priceDelta) })),
+      modifiers: line.options.map((option) => ({
+        groupId: option.groupId,
+        optionId: option.optionId,
+        name: option.name.fr,
+        priceDeltaMinor: Number(option.priceDelta),
+      })),
       lineTotalMinor: Number(pricing.lineTotalsMinor[index]!),
     }));
-    const preparation = Math.max(snapshot.restaurant.prepTimeMinutes, ...snapshot.lines.map((line) => line.prepTimeMinutes ?? 0));
+    const preparation = Math.max(
+      snapshot.restaurant.prepTimeMinutes,
+      ...snapshot.lines.map((line) => line.prepTimeMinutes ?? 0),
+    );
     return {
       orderId,
       restaurantId: snapshot.restaurant.id,
@@ -248,20 +349,30 @@ export function createOrdersService(deps: OrdersDependencies) {
         taxRatePercent: deps.taxRatePercent,
       },
       couponCode: input.couponCode ?? null,
-      delivery: { latitude: input.delivery.latitude, longitude: input.delivery.longitude, text: input.delivery.text.trim() },
+      delivery: {
+        latitude: input.delivery.latitude,
+        longitude: input.delivery.longitude,
+        text: input.delivery.text.trim(),
+      },
       paymentMethod: input.payment,
       scheduledFor: input.scheduledFor === undefined ? null : quoted.at.toISOString(),
       trackingSecret: newTrackingSecret(),
       deliveryPin: digits(4),
       pickupCode: digits(4),
       estimatedPreparationMinutes: preparation,
-      reservedStock: snapshot.lines.filter((line) => line.stock !== null).map((line) => ({ itemId: line.itemId, quantity: line.quantity })),
+      reservedStock: snapshot.lines
+        .filter((line) => line.stock !== null)
+        .map((line) => ({ itemId: line.itemId, quantity: line.quantity })),
       policy,
       at: current.toISOString(),
     };
   }
 
-  async function pay(state: OrderState, revision: bigint, metadata: EventMetadata | undefined): Promise<{ state: OrderState; revision: bigint }> {
+  async function pay(
+    state: OrderState,
+    revision: bigint,
+    metadata: EventMetadata | undefined,
+  ): Promise<{ state: OrderState; revision: bigint }> {
     const order = state.order!;
     if (deps.payments === undefined) throw new Error('unreachable: checked before placement');
     let outcome: PaymentOutcome;
@@ -282,12 +393,23 @@ export function createOrdersService(deps: OrdersDependencies) {
     return recordPaymentOutcome(order.orderId, outcome, metadata, { state, revision });
   }
 
-  async function recordPaymentOutcome(orderId: string, outcome: PaymentOutcome, metadata?: EventMetadata, known?: { state: OrderState; revision: bigint }) {
+  async function recordPaymentOutcome(
+    orderId: string,
+    outcome: PaymentOutcome,
+    metadata?: EventMetadata,
+    known?: { state: OrderState; revision: bigint },
+  ) {
     const at = now();
-    const run = (command: OrderCommand) => (known === undefined ? execute(orderId, command, metadata) : executeOnKnown(orderId, command, known, metadata));
+    const run = (command: OrderCommand) =>
+      known === undefined
+        ? execute(orderId, command, metadata)
+        : executeOnKnown(orderId, command, known, metadata);
     switch (outcome.status) {
       case 'captured':
-        return run({ type: 'CapturePayment', data: { paymentId: outcome.paymentId, amountMinor: Number(outcome.amountMinor), at } });
+        return run({
+          type: 'CapturePayment',
+          data: { paymentId: outcome.paymentId, amountMinor: Number(outcome.amountMinor), at },
+        });
       case 'failed':
         return run({ type: 'FailPayment', data: { reason: outcome.reason, at } });
       case 'pending':
@@ -299,8 +421,13 @@ export function createOrdersService(deps: OrdersDependencies) {
     }
   }
 
-  async function place(input: PlaceOrderInput, customer: OrderCreatedData['customer'], metadata?: EventMetadata) {
-    if (deps.payments === undefined) throw new HttpProblem(503, 'payments_unavailable', 'Payments are not configured on this server.');
+  async function place(
+    input: PlaceOrderInput,
+    customer: OrderCreatedData['customer'],
+    metadata?: EventMetadata,
+  ) {
+    if (deps.payments === undefined)
+      throw new HttpProblem(503, 'payments_unavailable', 'Payments are not configured on this server.');
     const current = now();
     const quoted = await quote(input, customer.id, current);
     const orderId = randomUUID();
@@ -317,17 +444,27 @@ export function createOrdersService(deps: OrdersDependencies) {
     const stockLines = data.reservedStock;
     if (stockLines.length > 0) {
       const stock = await catalog.decrementStock(data.restaurantId, stockLines);
-      if (!stock.ok) throw new HttpProblem(409, 'insufficient_stock', 'Some items sold out meanwhile.', { extensions: { insufficient: stock.insufficient } });
+      if (!stock.ok)
+        throw new HttpProblem(409, 'insufficient_stock', 'Some items sold out meanwhile.', {
+          extensions: { insufficient: stock.insufficient },
+        });
     }
     let appended;
     try {
       appended = await eventStore.append(
         orderStream(orderId),
-        [{ ...created!, metadata, personalData: { subjectId: customer.id, fields: ['delivery', 'paymentMethod'] } }],
+        [
+          {
+            ...created!,
+            metadata,
+            personalData: { subjectId: customer.id, fields: ['delivery', 'paymentMethod'] },
+          },
+        ],
         { expectedRevision: 'no_stream' },
       );
     } catch (error) {
-      if (stockLines.length > 0) await catalog.restoreStock(data.restaurantId, stockLines).catch(() => undefined);
+      if (stockLines.length > 0)
+        await catalog.restoreStock(data.restaurantId, stockLines).catch(() => undefined);
       throw error;
     }
     const state = evolve(initialState(), created!);
@@ -341,9 +478,24 @@ export function createOrdersService(deps: OrdersDependencies) {
     const minutes = (count: number) => new Date(at.getTime() - count * 60_000);
     const counts = { expired: 0, rejected: 0, completed: 0 };
     const jobs = [
-      { status: 'PENDING_PAYMENT', before: minutes(policy.paymentTimeoutMinutes), command: { type: 'ExpirePayment', data: { now: at } }, key: 'expired' },
-      { status: 'PLACED', before: minutes(policy.acceptTimeoutMinutes), command: { type: 'RejectUnanswered', data: { now: at } }, key: 'rejected' },
-      { status: 'DELIVERED', before: minutes(policy.disputeWindowMinutes), command: { type: 'CompleteOrder', data: { now: at } }, key: 'completed' },
+      {
+        status: 'PENDING_PAYMENT',
+        before: minutes(policy.paymentTimeoutMinutes),
+        command: { type: 'ExpirePayment', data: { now: at } },
+        key: 'expired',
+      },
+      {
+        status: 'PLACED',
+        before: minutes(policy.acceptTimeoutMinutes),
+        command: { type: 'RejectUnanswered', data: { now: at } },
+        key: 'rejected',
+      },
+      {
+        status: 'DELIVERED',
+        before: minutes(policy.disputeWindowMinutes),
+        command: { type: 'CompleteOrder', data: { now: at } },
+        key: 'completed',
+      },
     ] as const;
     for (const job of jobs) {
       for (const orderId of await deps.repository.due(job.status, job.before)) {
@@ -352,7 +504,8 @@ export function createOrdersService(deps: OrdersDependencies) {
           counts[job.key] += 1;
         } catch (error) {
           // Another instance or a person got there first, or the order's own policy says later.
-          if (!(error instanceof HttpProblem)) logger.warn({ err: error, orderId }, 'scheduled order command failed');
+          if (!(error instanceof HttpProblem))
+            logger.warn({ err: error, orderId }, 'scheduled order command failed');
         }
       }
     }
@@ -365,7 +518,8 @@ export function createOrdersService(deps: OrdersDependencies) {
     load,
     recordPaymentOutcome,
     sweep,
-    trackingUrl: (state: OrderState) => `${deps.publicBaseUrl.replace(/\/$/, '')}/track/${trackingToken(state.order!.orderId, state.order!.trackingSecret)}`,
+    trackingUrl: (state: OrderState) =>
+      `${deps.publicBaseUrl.replace(/\/$/, '')}/track/${trackingToken(state.order!.orderId, state.order!.trackingSecret)}`,
     onChange(listener: (change: OrderChange) => void): () => void {
       listeners.push(listener);
       return () => {

@@ -17,8 +17,10 @@ export function createTestPaymentPort(): PaymentPort {
     name: TEST_PAYMENT_PORT_NAME,
     async authorizeAndCapture(request: PaymentRequest): Promise<PaymentOutcome> {
       if (request.method.kind === 'mobile_money') {
-        if (request.method.phone.endsWith('0000')) return { status: 'failed', reason: 'insufficient funds (test payment port)' };
-        if (request.method.phone.endsWith('1111')) return { status: 'pending', paymentId: `test-${randomUUID()}` };
+        if (request.method.phone.endsWith('0000'))
+          return { status: 'failed', reason: 'insufficient funds (test payment port)' };
+        if (request.method.phone.endsWith('1111'))
+          return { status: 'pending', paymentId: `test-${randomUUID()}` };
       }
       return { status: 'captured', paymentId: `test-${randomUUID()}`, amountMinor: request.amountMinor };
     },

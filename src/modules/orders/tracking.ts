@@ -22,7 +22,11 @@ const STYLE = asset('track.css');
 const HOST_PATTERN = /^[A-Za-z0-9.-]+(:\d{1,5})?$/;
 
 /** Resolves a public token to its order, or throws 404 (unknown) / 410 (expired). */
-export async function resolveTrackingToken(orders: OrdersService, token: string, nowMs = Date.now()): Promise<{ state: OrderState; revision: bigint; expiresAt: number | null }> {
+export async function resolveTrackingToken(
+  orders: OrdersService,
+  token: string,
+  nowMs = Date.now(),
+): Promise<{ state: OrderState; revision: bigint; expiresAt: number | null }> {
   const parsed = parseTrackingToken(token);
   const notFound = new HttpProblem(404, 'tracking_not_found', 'This tracking link is not valid.');
   if (parsed === undefined) throw notFound;
@@ -35,7 +39,8 @@ export async function resolveTrackingToken(orders: OrdersService, token: string,
   }
   if (!secretMatches(loaded.state.order!.trackingSecret, parsed.secret)) throw notFound;
   const expiresAt = trackingExpiresAt(loaded.state);
-  if (expiresAt !== null && nowMs >= expiresAt) throw new HttpProblem(410, 'tracking_expired', 'This tracking link has expired.');
+  if (expiresAt !== null && nowMs >= expiresAt)
+    throw new HttpProblem(410, 'tracking_expired', 'This tracking link has expired.');
   return { ...loaded, expiresAt };
 }
 
@@ -66,12 +71,20 @@ export function registerTrackingRoutes(root: FastifyInstance, orders: OrdersServ
 
   app.get('/v1/track/:token', {
     config: { access: { public: true, description: 'anyone holding the unguessable tracking token' } },
-    schema: { tags, summary: 'Public tracking of one order (JSON)', params: TrackParams, response: { 200: TrackingResponse, 404: ProblemSchema, 410: ProblemSchema } },
+    schema: {
+      tags,
+      summary: 'Public tracking of one order (JSON)',
+      params: TrackParams,
+      response: { 200: TrackingResponse, 404: ProblemSchema, 410: ProblemSchema },
+    },
     handler: async (request, reply) => {
       const resolved = await resolveTrackingToken(orders, request.params.token);
       reply.header('cache-control', 'no-store');
       reply.header('referrer-policy', 'no-referrer');
-      return { ...trackingView(resolved.state), expiresAt: resolved.expiresAt === null ? null : new Date(resolved.expiresAt).toISOString() };
+      return {
+        ...trackingView(resolved.state),
+        expiresAt: resolved.expiresAt === null ? null : new Date(resolved.expiresAt).toISOString(),
+      };
     },
   });
 
@@ -83,8 +96,13 @@ export function registerTrackingRoutes(root: FastifyInstance, orders: OrdersServ
     // The token is read by the script from the URL; nothing from the request is echoed into the page.
     return reply.send(PAGE);
   });
-  app.get('/track/assets/track.js', { schema: { hide: true } }, async (_request, reply) => sendAsset(reply, 'text/javascript; charset=utf-8', SCRIPT));
-  app.get('/track/assets/track.css', { schema: { hide: true } }, async (_request, reply) => sendAsset(reply, 'text/css; charset=utf-8', STYLE));
+  app.get('/track/assets/track.js', { schema: { hide: true } }, async (_request, reply) =>
+    sendAsset(reply, 'text/javascript; charset=utf-8', SCRIPT),
+  );
+  app.get('/track/assets/track.css', { schema: { hide: true } }, async (_request, reply) =>
+    sendAsset(reply, 'text/css; charset=utf-8', STYLE),
+  );
 }
 
-export const TRACKING_PAGE_BYTES = Buffer.byteLength(PAGE) + Buffer.byteLength(SCRIPT) + Buffer.byteLength(STYLE);
+export const TRACKING_PAGE_BYTES =
+  Buffer.byteLength(PAGE) + Buffer.byteLength(SCRIPT) + Buffer.byteLength(STYLE);

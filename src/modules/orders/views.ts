@@ -17,7 +17,13 @@ export function travelMinutes(distanceMetres: number): number {
   return Math.ceil((distanceMetres * ROAD_FACTOR) / COURIER_METRES_PER_MINUTE) + HANDOVER_MINUTES;
 }
 
-const ETA_STATUSES: ReadonlySet<OrderStatus> = new Set(['PLACED', 'ACCEPTED', 'PREPARING', 'READY_FOR_PICKUP', 'PICKED_UP']);
+const ETA_STATUSES: ReadonlySet<OrderStatus> = new Set([
+  'PLACED',
+  'ACCEPTED',
+  'PREPARING',
+  'READY_FOR_PICKUP',
+  'PICKED_UP',
+]);
 
 /** The expected delivery instant, while the order is on its way; null otherwise. */
 export function estimatedDeliveryAt(state: OrderState): string | null {
@@ -35,7 +41,10 @@ export function estimatedDeliveryAt(state: OrderState): string | null {
 
 export function maskAddress(text: string): string {
   // Keep the last comma-separated parts (district, city); hide the street and house.
-  const parts = text.split(',').map((part) => part.trim()).filter((part) => part.length > 0);
+  const parts = text
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
   if (parts.length <= 1) return '•••';
   return ['•••', ...parts.slice(-2)].join(', ');
 }

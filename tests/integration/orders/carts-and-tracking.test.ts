@@ -15,7 +15,11 @@ const inject = (options: InjectOptions) => world.testApp.app.inject(options);
 
 describe('carts', () => {
   it('a visitor gets a cart token, keeps one restaurant per cart, and the cart expires 30 minutes after its last change', async () => {
-    const first = await inject({ method: 'POST', url: '/v1/cart/items', payload: { restaurantId: world.restaurantId, itemId: world.ndoleId, quantity: 2 } });
+    const first = await inject({
+      method: 'POST',
+      url: '/v1/cart/items',
+      payload: { restaurantId: world.restaurantId, itemId: world.ndoleId, quantity: 2 },
+    });
     expect(first.statusCode, first.body).toBe(200);
     const token = first.json().cartToken as string;
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -23,30 +27,69 @@ describe('carts', () => {
     expect(expiresInMs).toBeGreaterThan(29 * 60_000);
     expect(expiresInMs).toBeLessThanOrEqual(30 * 60_000);
     const headers = { 'x-cart-token': token };
-    const second = await inject({ method: 'POST', url: '/v1/cart/items', headers, payload: { restaurantId: world.restaurantId, itemId: world.ndoleId, quantity: 1 } });
+    const second = await inject({
+      method: 'POST',
+      url: '/v1/cart/items',
+      headers,
+      payload: { restaurantId: world.restaurantId, itemId: world.ndoleId, quantity: 1 },
+    });
     expect(second.json().items).toEqual([{ itemId: world.ndoleId, quantity: 3, optionIds: [] }]);
-    const other = await inject({ method: 'POST', url: '/v1/cart/items', headers, payload: { restaurantId: '00000000-0000-4000-8000-000000000001', itemId: world.jusId, quantity: 1 } });
+    const other = await inject({
+      method: 'POST',
+      url: '/v1/cart/items',
+      headers,
+      payload: { restaurantId: '00000000-0000-4000-8000-000000000001', itemId: world.jusId, quantity: 1 },
+    });
     expect(other.statusCode).toBe(409);
     expect(other.json().code).toBe('cart_other_restaurant');
     // Expiry: an expired cart reads as empty.
-    await world.testApp.services.runtime.database.db.updateTable('order_carts').set({ expires_at: new Date(Date.now() - 1_000) }).where('owner_kind', '=', 'token').execute();
+    await world.testApp.services.runtime.database.db
+      .updateTable('order_carts')
+      .set({ expires_at: new Date(Date.now() - 1_000) })
+      .where('owner_kind', '=', 'token')
+      .execute();
     expect((await inject({ method: 'GET', url: '/v1/cart', headers })).json().items).toEqual([]);
-    expect((await inject({ method: 'GET', url: '/v1/cart', headers: { 'x-cart-token': 'bad' } })).statusCode).toBe(400);
+    expect(
+      (await inject({ method: 'GET', url: '/v1/cart', headers: { 'x-cart-token': 'bad' } })).statusCode,
+    ).toBe(400);
   });
 
-  it('a customer\'s cart is kept (no expiry) and the guest cart merges into it on login', async () => {
+  it("a customer's cart is kept (no expiry) and the guest cart merges into it on login", async () => {
     const customer = world.actors.customer;
-    const kept = await inject({ method: 'PUT', url: '/v1/cart', headers: authHeader(customer.accessToken), payload: { restaurantId: world.restaurantId, items: [{ itemId: world.jusId, quantity: 1 }] } });
+    const kept = await inject({
+      method: 'PUT',
+      url: '/v1/cart',
+      headers: authHeader(customer.accessToken),
+      payload: { restaurantId: world.restaurantId, items: [{ itemId: world.jusId, quantity: 1 }] },
+    });
     expect(kept.json().expiresAt).toBeNull();
-    const guest = await inject({ method: 'PUT', url: '/v1/cart', payload: { restaurantId: world.restaurantId, items: [{ itemId: world.jusId, quantity: 2 }, { itemId: world.ndoleId, quantity: 1 }] } });
+    const guest = await inject({
+      method: 'PUT',
+      url: '/v1/cart',
+      payload: {
+        restaurantId: world.restaurantId,
+        items: [
+          { itemId: world.jusId, quantity: 2 },
+          { itemId: world.ndoleId, quantity: 1 },
+        ],
+      },
+    });
     const token = guest.json().cartToken as string;
-    const merged = await inject({ method: 'GET', url: '/v1/cart', headers: { ...authHeader(customer.accessToken), 'x-cart-token': token } });
-    expect(merged.json().items).toEqual(expect.arrayContaining([
-      { itemId: world.jusId, quantity: 3, optionIds: [] },
-      { itemId: world.ndoleId, quantity: 1, optionIds: [] },
-    ]));
+    const merged = await inject({
+      method: 'GET',
+      url: '/v1/cart',
+      headers: { ...authHeader(customer.accessToken), 'x-cart-token': token },
+    });
+    expect(merged.json().items).toEqual(
+      expect.arrayContaining([
+        { itemId: world.jusId, quantity: 3, optionIds: [] },
+        { itemId: world.ndoleId, quantity: 1, optionIds: [] },
+      ]),
+    );
     // The guest cart is gone once merged.
-    expect((await inject({ method: 'GET', url: '/v1/cart', headers: { 'x-cart-token': token } })).json().items).toEqual([]);
+    expect(
+      (await inject({ method: 'GET', url: '/v1/cart', headers: { 'x-cart-token': token } })).json().items,
+    ).toEqual([]);
   });
 });
 
@@ -58,7 +101,12 @@ describe('public tracking', () => {
     const tracked = await inject({ method: 'GET', url: `/v1/track/${token}` });
     expect(tracked.statusCode).toBe(200);
     const body = tracked.json();
-    expect(body).toMatchObject({ status: 'PLACED', restaurant: { name: 'Chez Mama Ngono' }, address: '•••, Bonapriso, Douala', driverAssigned: false });
+    expect(body).toMatchObject({
+      status: 'PLACED',
+      restaurant: { name: 'Chez Mama Ngono' },
+      address: '•••, Bonapriso, Douala',
+      driverAssigned: false,
+    });
     expect(body.estimatedDeliveryAt).not.toBeNull();
     expect(body.deliveryPinHint).toContain('4-digit');
     expect(tracked.body).not.toContain(order.deliveryPin === '0000' ? 'never' : `"${order.deliveryPin}"`);
@@ -72,7 +120,11 @@ describe('public tracking', () => {
   it('serves a small page whose CSP allows only same-origin script and connections, and expires 24 h after delivery', async () => {
     const order = (await placeOrder(world, world.actors.customer.accessToken)).json();
     const token = (order.trackingUrl as string).split('/').pop()!;
-    const page = await inject({ method: 'GET', url: `/track/${token}`, headers: { host: 'track.example.cm' } });
+    const page = await inject({
+      method: 'GET',
+      url: `/track/${token}`,
+      headers: { host: 'track.example.cm' },
+    });
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toContain('text/html');
     const csp = page.headers['content-security-policy'] as string;
@@ -84,7 +136,9 @@ describe('public tracking', () => {
     expect(TRACKING_PAGE_BYTES).toBeLessThan(30 * 1024);
 
     const { owner } = world.actors;
-    const accepted = (await act(world, order.id, 'accept', owner.accessToken, { preparationMinutes: 10 })).json();
+    const accepted = (
+      await act(world, order.id, 'accept', owner.accessToken, { preparationMinutes: 10 })
+    ).json();
     await act(world, order.id, 'prepare', owner.accessToken);
     await act(world, order.id, 'ready', owner.accessToken);
     await act(world, order.id, 'claim', world.driver.accessToken);
@@ -94,7 +148,9 @@ describe('public tracking', () => {
     const resolved = await resolveTrackingToken(orders, token);
     expect(resolved.expiresAt! - Date.parse(resolved.state.timeline.at(-1)!.at)).toBe(24 * 60 * 60_000);
     await expect(resolveTrackingToken(orders, token, resolved.expiresAt! - 1)).resolves.toBeDefined();
-    const expired = await resolveTrackingToken(orders, token, resolved.expiresAt!).catch((error: unknown) => error);
+    const expired = await resolveTrackingToken(orders, token, resolved.expiresAt!).catch(
+      (error: unknown) => error,
+    );
     expect(expired).toBeInstanceOf(HttpProblem);
     expect((expired as HttpProblem).status).toBe(410);
   });

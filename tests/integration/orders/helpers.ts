@@ -31,18 +31,48 @@ export async function orderWorld(env: Record<string, string> = {}): Promise<Orde
     createUser(testApp, { roles: ['support'] }),
   ]);
   const restaurantId = await activeRestaurant(testApp, actors);
-  const category = (await post(testApp, `/v1/restaurants/${restaurantId}/menu/categories`, actors.owner.accessToken, { name: { fr: 'Plats' } })).json();
-  const ndole = (await post(testApp, `/v1/restaurants/${restaurantId}/menu/items`, actors.owner.accessToken, { categoryId: category.id, name: { fr: 'Ndolé' }, price: 2500, stock: 100 })).json();
-  const jus = (await post(testApp, `/v1/restaurants/${restaurantId}/menu/items`, actors.owner.accessToken, { categoryId: category.id, name: { fr: 'Jus de foléré' }, price: 500 })).json();
-  const group = (await post(testApp, `/v1/restaurants/${restaurantId}/menu/modifier-groups`, actors.owner.accessToken, {
-    itemId: ndole.id,
-    name: { fr: 'Accompagnement' },
-    minSelections: 0,
-    maxSelections: 1,
-    options: [{ name: { fr: 'Miondo' } }, { name: { fr: 'Plantain' }, priceDelta: 500 }],
-  })).json();
-  if (ndole.id === undefined || group.options === undefined) throw new Error(`menu set-up failed: ${JSON.stringify({ ndole, group })}`);
-  return { testApp, actors, driver, otherDriver, support, restaurantId, ndoleId: ndole.id, plantainOptionId: group.options[1].id, jusId: jus.id };
+  const category = (
+    await post(testApp, `/v1/restaurants/${restaurantId}/menu/categories`, actors.owner.accessToken, {
+      name: { fr: 'Plats' },
+    })
+  ).json();
+  const ndole = (
+    await post(testApp, `/v1/restaurants/${restaurantId}/menu/items`, actors.owner.accessToken, {
+      categoryId: category.id,
+      name: { fr: 'Ndolé' },
+      price: 2500,
+      stock: 100,
+    })
+  ).json();
+  const jus = (
+    await post(testApp, `/v1/restaurants/${restaurantId}/menu/items`, actors.owner.accessToken, {
+      categoryId: category.id,
+      name: { fr: 'Jus de foléré' },
+      price: 500,
+    })
+  ).json();
+  const group = (
+    await post(testApp, `/v1/restaurants/${restaurantId}/menu/modifier-groups`, actors.owner.accessToken, {
+      itemId: ndole.id,
+      name: { fr: 'Accompagnement' },
+      minSelections: 0,
+      maxSelections: 1,
+      options: [{ name: { fr: 'Miondo' } }, { name: { fr: 'Plantain' }, priceDelta: 500 }],
+    })
+  ).json();
+  if (ndole.id === undefined || group.options === undefined)
+    throw new Error(`menu set-up failed: ${JSON.stringify({ ndole, group })}`);
+  return {
+    testApp,
+    actors,
+    driver,
+    otherDriver,
+    support,
+    restaurantId,
+    ndoleId: ndole.id,
+    plantainOptionId: group.options[1].id,
+    jusId: jus.id,
+  };
 }
 
 async function catalogTestAppWith(env: Record<string, string>): Promise<TestApp> {
@@ -79,12 +109,32 @@ export async function placeOrder(world: OrderWorld, token: string, overrides: Re
   });
 }
 
-export async function act(world: OrderWorld, orderId: string, action: string, token: string, payload: Record<string, unknown> = {}) {
-  return world.testApp.app.inject({ method: 'POST', url: `/v1/orders/${orderId}/${action}`, headers: authHeader(token), payload });
+export async function act(
+  world: OrderWorld,
+  orderId: string,
+  action: string,
+  token: string,
+  payload: Record<string, unknown> = {},
+) {
+  return world.testApp.app.inject({
+    method: 'POST',
+    url: `/v1/orders/${orderId}/${action}`,
+    headers: authHeader(token),
+    payload,
+  });
 }
 
-export async function getOrder(world: OrderWorld, orderId: string, token: string, headers: Record<string, string> = {}) {
-  return world.testApp.app.inject({ method: 'GET', url: `/v1/orders/${orderId}`, headers: { ...authHeader(token), ...headers } });
+export async function getOrder(
+  world: OrderWorld,
+  orderId: string,
+  token: string,
+  headers: Record<string, string> = {},
+) {
+  return world.testApp.app.inject({
+    method: 'GET',
+    url: `/v1/orders/${orderId}`,
+    headers: { ...authHeader(token), ...headers },
+  });
 }
 
 export { authHeader };

@@ -10,36 +10,47 @@ beforeAll(async () => {
 afterAll(async () => world?.testApp.close());
 
 const caughtUp = () => world.testApp.services.projections.waitUntilCaughtUp('orders', 20_000);
-const get = (url: string, token: string) => world.testApp.app.inject({ method: 'GET', url, headers: authHeader(token) });
+const get = (url: string, token: string) =>
+  world.testApp.app.inject({ method: 'GET', url, headers: authHeader(token) });
 
 async function deliveredOrder(): Promise<string> {
   const { customer, owner } = world.actors;
   const order = (await placeOrder(world, customer.accessToken)).json();
-  const accepted = (await act(world, order.id, 'accept', owner.accessToken, { preparationMinutes: 15 })).json();
+  const accepted = (
+    await act(world, order.id, 'accept', owner.accessToken, { preparationMinutes: 15 })
+  ).json();
   await act(world, order.id, 'prepare', owner.accessToken);
   await act(world, order.id, 'ready', owner.accessToken);
   await act(world, order.id, 'claim', world.driver.accessToken);
   await act(world, order.id, 'pickup', world.driver.accessToken, { pickupCode: accepted.pickupCode });
-  const delivered = await act(world, order.id, 'deliver', world.driver.accessToken, { deliveryPin: order.deliveryPin });
+  const delivered = await act(world, order.id, 'deliver', world.driver.accessToken, {
+    deliveryPin: order.deliveryPin,
+  });
   expect(delivered.json().status).toBe('DELIVERED');
   return order.id;
 }
 
 describe('orders projections: history, live queue, admin list, figures, completed-order lookup', () => {
-  it('serves the customer history newest first in cursor pages, only the caller\'s own', async () => {
+  it("serves the customer history newest first in cursor pages, only the caller's own", async () => {
     const ids: string[] = [];
-    for (let index = 0; index < 3; index += 1) ids.push((await placeOrder(world, world.actors.customer.accessToken)).json().id);
+    for (let index = 0; index < 3; index += 1)
+      ids.push((await placeOrder(world, world.actors.customer.accessToken)).json().id);
     const stranger = await createUser(world.testApp, { roles: ['customer'] });
     await placeOrder(world, stranger.accessToken);
     await caughtUp();
     const first = await get('/v1/orders?limit=2', world.actors.customer.accessToken);
     expect(first.statusCode).toBe(200);
     expect(first.json().items.map((item: { id: string }) => item.id)).toEqual([ids[2], ids[1]]);
-    const second = await get(`/v1/orders?limit=2&cursor=${first.json().nextCursor}`, world.actors.customer.accessToken);
+    const second = await get(
+      `/v1/orders?limit=2&cursor=${first.json().nextCursor}`,
+      world.actors.customer.accessToken,
+    );
     expect(second.json().items[0].id).toBe(ids[0]);
     const theirs = await get('/v1/orders', stranger.accessToken);
     expect(theirs.json().items).toHaveLength(1);
-    expect((await get('/v1/orders?cursor=not-a-cursor', stranger.accessToken)).json().code).toBe('invalid_cursor');
+    expect((await get('/v1/orders?cursor=not-a-cursor', stranger.accessToken)).json().code).toBe(
+      'invalid_cursor',
+    );
   });
 
   it('the restaurant queue holds its paid, unfinished orders; the admin list the live ones; drivers the claimable ones', async () => {
@@ -62,7 +73,10 @@ describe('orders projections: history, live queue, admin list, figures, complete
   it('figures count paid orders per day and hour, revenue and best sellers at delivery; the catalog finds completed orders', async () => {
     const orderId = await deliveredOrder();
     await caughtUp();
-    const figures = await get(`/v1/restaurants/${world.restaurantId}/order-figures`, world.actors.owner.accessToken);
+    const figures = await get(
+      `/v1/restaurants/${world.restaurantId}/order-figures`,
+      world.actors.owner.accessToken,
+    );
     expect(figures.statusCode, figures.body).toBe(200);
     const body = figures.json();
     expect(body.delivered).toBeGreaterThanOrEqual(1);
@@ -71,10 +85,17 @@ describe('orders projections: history, live queue, admin list, figures, complete
     expect(body.peakHours[0].orders).toBeGreaterThanOrEqual(1);
     expect(body.bestSellers[0]).toMatchObject({ itemId: world.ndoleId, name: 'Ndolé' });
     const otherOwner = await createUser(world.testApp, { roles: ['restaurant_owner'] });
-    expect((await get(`/v1/restaurants/${world.restaurantId}/order-figures`, otherOwner.accessToken)).statusCode).toBe(404);
+    expect(
+      (await get(`/v1/restaurants/${world.restaurantId}/order-figures`, otherOwner.accessToken)).statusCode,
+    ).toBe(404);
 
     const lookup = world.testApp.services.orders.completedOrders;
-    expect(await lookup.findCompletedOrder(orderId)).toMatchObject({ orderId, customerId: world.actors.customer.userId, restaurantId: world.restaurantId, driverId: world.driver.userId });
+    expect(await lookup.findCompletedOrder(orderId)).toMatchObject({
+      orderId,
+      customerId: world.actors.customer.userId,
+      restaurantId: world.restaurantId,
+      driverId: world.driver.userId,
+    });
     const undelivered = (await placeOrder(world, world.actors.customer.accessToken)).json().id;
     await caughtUp();
     expect(await lookup.findCompletedOrder(undelivered)).toBeUndefined();
@@ -83,7 +104,11 @@ describe('orders projections: history, live queue, admin list, figures, complete
   it('the sweeper rejects unanswered orders, expires unpaid ones and completes delivered ones once their time has come', async () => {
     const { orders } = world.testApp.services.orders;
     const unanswered = (await placeOrder(world, world.actors.customer.accessToken)).json().id;
-    const unpaid = (await placeOrder(world, world.actors.customer.accessToken, { payment: { kind: 'mobile_money', provider: 'MTN', phone: '+237671111111' } })).json();
+    const unpaid = (
+      await placeOrder(world, world.actors.customer.accessToken, {
+        payment: { kind: 'mobile_money', provider: 'MTN', phone: '+237671111111' },
+      })
+    ).json();
     expect(unpaid.status).toBe('PENDING_PAYMENT');
     const delivered = await deliveredOrder();
     await caughtUp();

@@ -24,7 +24,10 @@ const shared = {
 
 beforeAll(async () => {
   world = await orderWorld(shared);
-  second = await createTestApp({ database: world.testApp.database, env: { MAX_EVENT_LOOP_DELAY_MS: '60000', ...shared } });
+  second = await createTestApp({
+    database: world.testApp.database,
+    env: { MAX_EVENT_LOOP_DELAY_MS: '60000', ...shared },
+  });
   const address = await second.app.listen({ host: '127.0.0.1', port: 0 });
   baseB = address.replace('http', 'ws');
 });
@@ -36,14 +39,20 @@ afterAll(async () => {
 interface Client {
   socket: WebSocket;
   messages: Record<string, unknown>[];
-  next(predicate: (message: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  next(
+    predicate: (message: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
   close(): Promise<void>;
 }
 
 async function connect(path: string, query: Record<string, string>): Promise<Client> {
   const socket = new WebSocket(`${baseB}${path}?${new URLSearchParams(query)}`);
   const messages: Record<string, unknown>[] = [];
-  const waiters: { predicate: (message: Record<string, unknown>) => boolean; resolve(message: Record<string, unknown>): void }[] = [];
+  const waiters: {
+    predicate: (message: Record<string, unknown>) => boolean;
+    resolve(message: Record<string, unknown>): void;
+  }[] = [];
   socket.on('message', (data) => {
     const message = JSON.parse(data.toString()) as Record<string, unknown>;
     messages.push(message);
@@ -70,7 +79,11 @@ async function connect(path: string, query: Record<string, string>): Promise<Cli
       const found = messages.find(predicate);
       if (found !== undefined) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no matching message within ${timeoutMs} ms; got ${JSON.stringify(messages)}`)), timeoutMs);
+        const timer = setTimeout(
+          () =>
+            reject(new Error(`no matching message within ${timeoutMs} ms; got ${JSON.stringify(messages)}`)),
+          timeoutMs,
+        );
         waiters.push({ predicate, resolve: (message) => (clearTimeout(timer), resolve(message)) });
       });
     },
@@ -86,20 +99,27 @@ async function connect(path: string, query: Record<string, string>): Promise<Cli
   return client;
 }
 
-const forOrder = (orderId: string, type?: string) => (message: Record<string, unknown>) => message.orderId === orderId && (type === undefined || message.type === type);
+const forOrder = (orderId: string, type?: string) => (message: Record<string, unknown>) =>
+  message.orderId === orderId && (type === undefined || message.type === type);
 
 describe('real-time over WebSocket, fanned out across two instances through Redis', () => {
   it('refuses upgrades without a valid token (401) or with the wrong role (403)', async () => {
     await expect(connect('/ws/customer', {})).rejects.toThrow('HTTP 401');
     await expect(connect('/ws/customer', { access_token: 'not-a-jwt' })).rejects.toThrow('HTTP 401');
-    await expect(connect('/ws/restaurant', { access_token: world.actors.customer.accessToken })).rejects.toThrow('HTTP 403');
-    await expect(connect('/ws/admin', { access_token: world.actors.owner.accessToken })).rejects.toThrow('HTTP 403');
+    await expect(
+      connect('/ws/restaurant', { access_token: world.actors.customer.accessToken }),
+    ).rejects.toThrow('HTTP 403');
+    await expect(connect('/ws/admin', { access_token: world.actors.owner.accessToken })).rejects.toThrow(
+      'HTTP 403',
+    );
     await expect(connect('/ws/track', { token: 'x'.repeat(44) })).rejects.toThrow('HTTP 404');
   });
 
-  it('a client receives only what it may see: not another customer\'s order, not another restaurant\'s orders', async () => {
+  it("a client receives only what it may see: not another customer's order, not another restaurant's orders", async () => {
     const otherCustomer: CreatedUser = await createUser(world.testApp, { roles: ['customer'] });
-    const otherOwner: CreatedUser = await createUser(world.testApp, { roles: ['customer', 'restaurant_owner'] });
+    const otherOwner: CreatedUser = await createUser(world.testApp, {
+      roles: ['customer', 'restaurant_owner'],
+    });
     const mine = await connect('/ws/customer', { access_token: world.actors.customer.accessToken });
     const theirs = await connect('/ws/customer', { access_token: otherCustomer.accessToken });
     const restaurant = await connect('/ws/restaurant', { access_token: world.actors.owner.accessToken });
@@ -110,19 +130,35 @@ describe('real-time over WebSocket, fanned out across two instances through Redi
     const order = (await placeOrder(world, world.actors.customer.accessToken)).json();
     const token = (order.trackingUrl as string).split('/').pop()!;
     const tracker = await connect('/ws/track', { token });
-    expect(await mine.next(forOrder(order.id, 'OrderPaymentCaptured'))).toMatchObject({ channel: 'order-updates', data: { status: 'PLACED' } });
-    expect(await restaurant.next(forOrder(order.id, 'OrderPaymentCaptured'))).toMatchObject({ channel: 'new-orders' });
-    expect(await admin.next(forOrder(order.id, 'OrderPaymentCaptured'))).toMatchObject({ channel: 'live-analytics' });
+    expect(await mine.next(forOrder(order.id, 'OrderPaymentCaptured'))).toMatchObject({
+      channel: 'order-updates',
+      data: { status: 'PLACED' },
+    });
+    expect(await restaurant.next(forOrder(order.id, 'OrderPaymentCaptured'))).toMatchObject({
+      channel: 'new-orders',
+    });
+    expect(await admin.next(forOrder(order.id, 'OrderPaymentCaptured'))).toMatchObject({
+      channel: 'live-analytics',
+    });
     await act(world, order.id, 'accept', world.actors.owner.accessToken, { preparationMinutes: 12 });
-    expect(await driver.next(forOrder(order.id, 'OrderAccepted'))).toMatchObject({ channel: 'order-assignments', data: { claimable: true } });
-    expect(await tracker.next(forOrder(order.id, 'OrderAccepted'))).toMatchObject({ channel: 'tracking', data: { view: { status: 'ACCEPTED' } } });
+    expect(await driver.next(forOrder(order.id, 'OrderAccepted'))).toMatchObject({
+      channel: 'order-assignments',
+      data: { claimable: true },
+    });
+    expect(await tracker.next(forOrder(order.id, 'OrderAccepted'))).toMatchObject({
+      channel: 'tracking',
+      data: { view: { status: 'ACCEPTED' } },
+    });
     // The restaurant never hears of the unpaid attempt; the others never hear of this order at all.
     expect(restaurant.messages.some(forOrder(order.id, 'OrderCreated'))).toBe(false);
     await mine.next(forOrder(order.id, 'OrderAccepted'));
     expect(theirs.messages.filter((message) => message.orderId !== undefined)).toEqual([]);
     expect(otherRestaurant.messages.filter((message) => message.orderId !== undefined)).toEqual([]);
-    expect(JSON.stringify(tracker.messages)).not.toContain(order.deliveryPin === '0000' ? '"never"' : `"deliveryPin"`);
-    for (const client of [mine, theirs, restaurant, otherRestaurant, admin, driver, tracker]) await client.close();
+    expect(JSON.stringify(tracker.messages)).not.toContain(
+      order.deliveryPin === '0000' ? '"never"' : `"deliveryPin"`,
+    );
+    for (const client of [mine, theirs, restaurant, otherRestaurant, admin, driver, tracker])
+      await client.close();
   });
 
   it('resumes after a reconnect from the last event id: nothing missed, nothing twice', async () => {
@@ -134,18 +170,30 @@ describe('real-time over WebSocket, fanned out across two instances through Redi
     // While the phone is offline the order moves on.
     await act(world, order.id, 'accept', world.actors.owner.accessToken, { preparationMinutes: 12 });
     await act(world, order.id, 'prepare', world.actors.owner.accessToken);
-    const back = await connect('/ws/customer', { access_token: world.actors.customer.accessToken, lastEventId: cursor });
+    const back = await connect('/ws/customer', {
+      access_token: world.actors.customer.accessToken,
+      lastEventId: cursor,
+    });
     const replayed = back.messages.filter(forOrder(order.id));
     expect(replayed.map((message) => message.type)).toEqual(['OrderAccepted', 'OrderPreparationStarted']);
     await act(world, order.id, 'ready', world.actors.owner.accessToken);
     await back.next(forOrder(order.id, 'OrderReadyForPickup'));
-    expect(back.messages.filter(forOrder(order.id)).map((message) => message.type)).toEqual(['OrderAccepted', 'OrderPreparationStarted', 'OrderReadyForPickup']);
+    expect(back.messages.filter(forOrder(order.id)).map((message) => message.type)).toEqual([
+      'OrderAccepted',
+      'OrderPreparationStarted',
+      'OrderReadyForPickup',
+    ]);
     // A cursor older than the kept log gets `resync` instead of a silent gap.
-    const stale = Buffer.from(JSON.stringify({ [`user:${world.actors.customer.userId}`]: '1-0' })).toString('base64url');
+    const stale = Buffer.from(JSON.stringify({ [`user:${world.actors.customer.userId}`]: '1-0' })).toString(
+      'base64url',
+    );
     const key = `${shared.REDIS_KEY_PREFIX}rt:user:${world.actors.customer.userId}`;
     const redis = second.services.runtime.redis!;
     await redis.xtrim(key, 'MAXLEN', 1);
-    const old = await connect('/ws/customer', { access_token: world.actors.customer.accessToken, lastEventId: stale });
+    const old = await connect('/ws/customer', {
+      access_token: world.actors.customer.accessToken,
+      lastEventId: stale,
+    });
     expect(old.messages.some((message) => message.type === 'resync')).toBe(true);
     await back.close();
     await old.close();
@@ -162,12 +210,19 @@ describe('real-time over WebSocket, fanned out across two instances through Redi
     // A small app with the same endpoints and a 150 ms heartbeat (25 s in production).
     const small = Fastify();
     await registerWebsocketPlugin(small);
-    registerRealtime(small, second.services, { bus: second.services.realtime.bus, orders: second.services.orders.orders, heartbeatMs: 150 });
+    registerRealtime(small, second.services, {
+      bus: second.services.realtime.bus,
+      orders: second.services.orders.orders,
+      heartbeatMs: 150,
+    });
     const base = (await small.listen({ host: '127.0.0.1', port: 0 })).replace('http', 'ws');
     try {
       const open = (autoPong: boolean) =>
         new Promise<WebSocket>((resolve, reject) => {
-          const socket = new WebSocket(`${base}/ws/customer?access_token=${world.actors.customer.accessToken}`, { autoPong });
+          const socket = new WebSocket(
+            `${base}/ws/customer?access_token=${world.actors.customer.accessToken}`,
+            { autoPong },
+          );
           socket.once('error', reject);
           socket.once('open', () => resolve(socket));
         });

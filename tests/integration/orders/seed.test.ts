@@ -6,7 +6,8 @@ import type { TestApp } from '../../helpers/app.js';
 import { catalogTestApp } from '../catalog/helpers.js';
 import { createTestApp } from '../../helpers/app.js';
 
-const catalogTestAppWith = (env: Record<string, string>) => createTestApp({ env: { MAX_EVENT_LOOP_DELAY_MS: '60000', ...env } });
+const catalogTestAppWith = (env: Record<string, string>) =>
+  createTestApp({ env: { MAX_EVENT_LOOP_DELAY_MS: '60000', ...env } });
 
 let testApp: TestApp;
 beforeAll(async () => {
@@ -21,7 +22,18 @@ describe('orders demo seed', () => {
       await identitySeedStep.run(ledgerApp.services);
       await catalogSeedStep.run(ledgerApp.services);
       const lines = await ordersSeedStep.run(ledgerApp.services);
-      expect(lines.map((line) => line.split(' ')[2]), lines.join('\n')).toEqual(['PLACED', 'ACCEPTED', 'PREPARING', 'READY_FOR_PICKUP', 'PICKED_UP', 'DELIVERED', 'CANCELLED']);
+      expect(
+        lines.map((line) => line.split(' ')[2]),
+        lines.join('\n'),
+      ).toEqual([
+        'PLACED',
+        'ACCEPTED',
+        'PREPARING',
+        'READY_FOR_PICKUP',
+        'PICKED_UP',
+        'DELIVERED',
+        'CANCELLED',
+      ]);
     } finally {
       await ledgerApp.close();
     }
@@ -33,7 +45,15 @@ describe('orders demo seed', () => {
     const lines = await ordersSeedStep.run(testApp.services);
     expect(lines, lines.join('\n')).toHaveLength(7);
     const statuses = lines.map((line) => line.split(' ')[2]);
-    expect(statuses).toEqual(['PLACED', 'ACCEPTED', 'PREPARING', 'READY_FOR_PICKUP', 'PICKED_UP', 'DELIVERED', 'CANCELLED']);
+    expect(statuses).toEqual([
+      'PLACED',
+      'ACCEPTED',
+      'PREPARING',
+      'READY_FOR_PICKUP',
+      'PICKED_UP',
+      'DELIVERED',
+      'CANCELLED',
+    ]);
     const { orders } = testApp.services.orders;
     for (const line of lines) {
       const [, id, status] = line.split(' ');

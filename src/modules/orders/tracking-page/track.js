@@ -18,14 +18,16 @@
     COMPLETED: 'Terminée / Completed',
     DELIVERY_FAILED: 'Livraison échouée / Delivery failed',
     DISPUTED: 'Litige / Disputed',
-    RESOLVED: 'Résolue / Resolved'
+    RESOLVED: 'Résolue / Resolved',
   };
   var POLL_MS = 15000;
   var token = decodeURIComponent(location.pathname.split('/').pop() || '');
   var pollTimer = null;
   var socket = null;
   var stopped = false;
-  var $ = function (id) { return document.getElementById(id); };
+  var $ = function (id) {
+    return document.getElementById(id);
+  };
 
   function time(iso) {
     if (!iso) return '—';
@@ -61,13 +63,25 @@
   }
 
   function refresh() {
-    return fetch('/v1/track/' + encodeURIComponent(token), { headers: { accept: 'application/json' }, cache: 'no-store' })
+    return fetch('/v1/track/' + encodeURIComponent(token), {
+      headers: { accept: 'application/json' },
+      cache: 'no-store',
+    })
       .then(function (response) {
-        if (response.status === 410) { stop(); fail('Ce lien a expiré. / This link has expired.'); return; }
-        if (!response.ok) { fail('Lien invalide. / Invalid link.'); return; }
+        if (response.status === 410) {
+          stop();
+          fail('Ce lien a expiré. / This link has expired.');
+          return;
+        }
+        if (!response.ok) {
+          fail('Lien invalide. / Invalid link.');
+          return;
+        }
         return response.json().then(render);
       })
-      .catch(function () { /* offline: the next poll or message retries */ });
+      .catch(function () {
+        /* offline: the next poll or message retries */
+      });
   }
 
   function stop() {
@@ -89,22 +103,38 @@
     socket = new WebSocket(scheme + location.host + '/ws/track?token=' + encodeURIComponent(token));
     socket.onopen = function () {
       $('live').textContent = 'En direct / Live';
-      if (pollTimer) { clearInterval(pollTimer); pollTimer = null; }
+      if (pollTimer) {
+        clearInterval(pollTimer);
+        pollTimer = null;
+      }
       refresh();
     };
     socket.onmessage = function (message) {
       var data;
-      try { data = JSON.parse(message.data); } catch { return; }
+      try {
+        data = JSON.parse(message.data);
+      } catch {
+        return;
+      }
       if (data.type === 'ping') return;
-      if (data.view) render(data.view); else refresh();
+      if (data.view) render(data.view);
+      else refresh();
     };
     socket.onclose = function () {
       socket = null;
       if (stopped) return;
       startPolling();
-      if (attempt < 5) setTimeout(function () { connect(attempt + 1); }, Math.min(30000, 1000 * Math.pow(2, attempt)));
+      if (attempt < 5)
+        setTimeout(
+          function () {
+            connect(attempt + 1);
+          },
+          Math.min(30000, 1000 * Math.pow(2, attempt)),
+        );
     };
   }
 
-  refresh().then(function () { connect(0); });
+  refresh().then(function () {
+    connect(0);
+  });
 })();
