@@ -15,6 +15,11 @@ export interface PostgresAdapterOptions {
   pollIntervalMs?: number;
   /** Minimum time between two NOTIFYs sent by this process (batching); default 5 ms. */
   notifyIntervalMs?: number;
+  /**
+   * 'database' (default): only in-progress transactions that are appending to this store hold
+   * readers back. 'cluster': every transaction of the PostgreSQL cluster does (pg_snapshot_xmin).
+   */
+  horizon?: 'database' | 'cluster';
 }
 
 const NOTIFY_CHANNEL = 'eventstore_appended';
@@ -61,6 +66,12 @@ function expectedParameters(expected: ExpectedRevision): [number, string | null]
   return [EXPECTED_KIND[expected], null];
 }
 
+/** pg_snapshot text: xmin:xmax:xip1,xip2,… */
+function parseSnapshot(text: string): { xmin: bigint; xmax: bigint; inProgress: bigint[] } {
+  const [xmin = '0', xmax = '0', list = ''] = text.split(':');
+  return { xmin: BigInt(xmin), xmax: BigInt(xmax), inProgress: list === '' ? [] : list.split(',').map(BigInt) };
+}
+
 const escapeLike = (prefix: string) => `${prefix.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
 
 /**
@@ -69,11 +80,16 @@ const escapeLike = (prefix: string) => `${prefix.replace(/[\\%_]/g, (character) 
  * The horizon is returned from the same snapshot, so an empty or short page can move the
  * checkpoint to (horizon, 0) past filtered-out events without skipping anything.
  */
-function readAllQuery(from: Position | 'start', limit: number, filter: EventFilter | undefined): pg.QueryConfig {
+function readAllQuery(
+  from: Position | 'start',
+  limit: number,
+  filter: EventFilter | undefined,
+  horizon: 'database' | 'cluster',
+): pg.QueryConfig {
   const { major, minor } = from === 'start' ? { major: 0n, minor: 0n } : decodePosition(from);
   const values: unknown[] = [major.toString(), minor.toString(), limit];
   const conditions: string[] = [];
-  let name = 'es_read_all';
+  let name = horizon === 'cluster' ? 'es_read_all' : 'es_read_all_db';
   if (filter?.streamPrefixes !== undefined && filter.streamPrefixes.length > 0) {
     values.push(filter.streamPrefixes.map(escapeLike));
     conditions.push(`AND e.stream_id LIKE ANY($${values.length}::text[])`);
@@ -86,11 +102,12 @@ function readAllQuery(from: Position | 'start', limit: number, filter: EventFilt
   }
   return {
     name,
-    text: `WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS horizon)
-      SELECT h.horizon::text AS horizon, page.* FROM h LEFT JOIN LATERAL (
+    text: `WITH h AS (SELECT pg_current_snapshot() AS snapshot)
+      SELECT h.snapshot::text AS snapshot, page.* FROM h LEFT JOIN LATERAL (
         SELECT ${EVENT_COLUMNS} FROM eventstore_events e
          WHERE (e.transaction_id, e.global_position) > ($1::text::xid8, $2::bigint)
-           AND e.transaction_id < h.horizon ${conditions.join(' ')}
+           AND e.transaction_id < ${horizon === 'cluster' ? 'pg_snapshot_xmin(h.snapshot)' : 'pg_snapshot_xmax(h.snapshot)'}
+           ${conditions.join(' ')}
          ORDER BY e.transaction_id, e.global_position
          LIMIT $3) page ON true`,
     values,
@@ -128,23 +145,62 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): EventSto
 
   async function readAll(from: StartFrom, limit: number, filter: EventFilter | undefined): Promise<ReadAllPage> {
     const start = from === 'end' ? await headPosition() : from;
-    const result = await pool.query<EventRow & { horizon: string }>(readAllQuery(start, limit, filter));
-    const rows = result.rows.filter((row) => row.event_id !== null);
-    const events = rows.map(toRecorded);
-    const last = events.at(-1)?.position ?? start;
-    const isEnd = events.length < limit;
-    const horizon = encodePosition(BigInt(result.rows[0]?.horizon ?? '0'), 0n);
-    return { events, nextPosition: isEnd ? maxPosition(last, horizon) : last, isEnd };
+    const mode = options.horizon ?? 'database';
+    const result = await pool.query<EventRow & { snapshot: string }>(readAllQuery(start, limit, filter, mode));
+    const events = result.rows.filter((row) => row.event_id !== null).map(toRecorded);
+    const snapshot = parseSnapshot(result.rows[0]?.snapshot ?? '0:0:');
+    const txid = (event: RecordedEvent) => decodePosition(event.position).major;
+    // In-progress transactions older than an event read: only appenders among them hold it back.
+    const lastTxid = events.length === 0 ? 0n : txid(events.at(-1)!);
+    const blockers = mode === 'cluster' ? [] : snapshot.inProgress.filter((id) => id < lastTxid);
+    const relevant = blockers.length === 0 ? [] : await appendingTransactions(blockers);
+    const cut = relevant.length === 0 ? undefined : relevant.reduce((low, id) => (id < low ? id : low));
+    const kept = cut === undefined ? events : events.filter((event) => txid(event) < cut);
+    const isEnd = kept.length < events.length || events.length < limit;
+    const last = kept.at(-1)?.position ?? start;
+    if (!isEnd) return { events: kept, nextPosition: last, isEnd };
+    // Past every event read, up to the oldest transaction that may still append (or the xmin).
+    const others = snapshot.inProgress.filter((id) => !blockers.includes(id));
+    const jump = mode === 'cluster' ? snapshot.xmin : [...relevant, ...others].reduce((low, id) => (id < low ? id : low), snapshot.xmax);
+    return { events: kept, nextPosition: maxPosition(last, encodePosition(jump, 0n)), isEnd };
+  }
+
+  /**
+   * Of these in-progress transactions (from a read's snapshot), those that may have appended
+   * events: holding a lock on eventstore_streams in this database now, or committed since the
+   * snapshot. Locks are read first, then status: a transaction still in progress after the lock
+   * read without holding the lock never appended (eventstore_append takes its id after the lock
+   * and refuses a transaction that already had one).
+   */
+  async function appendingTransactions(candidates: bigint[]): Promise<bigint[]> {
+    const locks = await pool.query<{ xid: string }>({
+      name: 'es_appenders',
+      text: `SELECT l2.transactionid::text AS xid
+               FROM pg_locks l1
+               JOIN pg_locks l2 ON l2.virtualtransaction = l1.virtualtransaction AND l2.locktype = 'transactionid'
+              WHERE l1.locktype = 'relation' AND l1.relation = 'eventstore_streams'::regclass
+                AND l1.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    });
+    const appending = new Set(locks.rows.map((row) => BigInt(row.xid)));
+    const relevant = candidates.filter((id) => appending.has(id & 0xffffffffn));
+    const unknown = candidates.filter((id) => !appending.has(id & 0xffffffffn));
+    if (unknown.length === 0) return relevant;
+    const statuses = await pool.query<{ id: string; status: string | null }>({
+      name: 'es_xact_status',
+      text: 'SELECT id, pg_xact_status(id::xid8) AS status FROM unnest($1::text[]) AS id',
+      values: [unknown.map(String)],
+    });
+    // Committed since the snapshot: it may have appended what this snapshot could not see.
+    for (const row of statuses.rows) if (row.status === 'committed') relevant.push(BigInt(row.id));
+    return relevant;
   }
 
   /** The current snapshot: xmin, and which transaction ids it sees as committed. */
   async function currentSnapshot(): Promise<{ xmin: bigint; visible(transactionId: bigint): boolean }> {
     const result = await pool.query<{ snapshot: string }>({ name: 'es_snapshot', text: 'SELECT pg_current_snapshot()::text AS snapshot' });
-    const [xmin = '0', xmax = '0', list = ''] = result.rows[0]!.snapshot.split(':');
-    const low = BigInt(xmin);
-    const high = BigInt(xmax);
-    const inProgress = new Set(list === '' ? [] : list.split(',').map(BigInt));
-    return { xmin: low, visible: (id) => id < low || (id < high && !inProgress.has(id)) };
+    const snapshot = parseSnapshot(result.rows[0]!.snapshot);
+    const inProgress = new Set(snapshot.inProgress);
+    return { xmin: snapshot.xmin, visible: (id) => id < snapshot.xmin || (id < snapshot.xmax && !inProgress.has(id)) };
   }
 
   async function headPosition(): Promise<Position | 'start'> {
