@@ -156,6 +156,19 @@ export async function lookup(
   };
 }
 
+/** Accepted transfer ids in the snapshot index, in id order after `after` (keyset pages). */
+export async function transferIdsPage(db: SnapshotDb, stream: string, after: string | null, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('ledger_snapshot_transfers')
+    .select('id')
+    .where('stream', '=', stream)
+    .$if(after !== null, (query) => query.where('id', '>', after!))
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => row.id);
+}
+
 /** Holds still pending: always in memory, so that the expiry sweep sees every one. */
 export async function openHolds(db: SnapshotDb, stream: string): Promise<PendingHold[]> {
   const result = await sql<HoldRow>`SELECT * FROM ledger_snapshot_holds

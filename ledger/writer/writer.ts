@@ -36,6 +36,7 @@ import {
 } from './batch.js';
 import { LedgerOverloadedError, LedgerSubmissionTooLargeError, LedgerUnavailableError } from './errors.js';
 import { decodeLedgerEvent, DEFAULT_LEDGER_STREAM, LEDGER_EVENT_TYPE, sealEncoded, type LedgerEventData } from './events.js';
+import { createIdFilter, DEFAULT_FILTER_BITS, type IdFilter } from './id-filter.js';
 import { createLease, type Lease } from './lease.js';
 import {
   absorb,
@@ -92,6 +93,10 @@ export interface LedgerWriterOptions {
   maxQueuedTransfers?: number;
   /** How long a submission waits for the writer to become available (default 10 s). */
   unavailableTimeoutMs?: number;
+  /** Bits of the accepted-id Bloom filter (default 8 MiB of bits); null turns it off (always look up). */
+  idFilterBits?: number | null;
+  /** Ids read into the filter at restore before giving up on it (default 5,000,000). */
+  idFilterMaxIds?: number;
   /** Milliseconds since the epoch; the ledger's only clock (tests move it). */
   clock?: () => number;
   logger?: Logger;
@@ -165,6 +170,8 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
   const maxQueuedTransfers = options.maxQueuedTransfers ?? 100_000;
   const unavailableTimeoutMs = options.unavailableTimeoutMs ?? 10_000;
   const clock = options.clock ?? Date.now;
+  const idFilterBits = options.idFilterBits === undefined ? DEFAULT_FILTER_BITS : options.idFilterBits;
+  const idFilterMaxIds = options.idFilterMaxIds ?? 5_000_000;
   if (maxBatchTransfers < 1 || snapshotEveryEvents < 1) throw new RangeError('batch and snapshot sizes must be >= 1');
 
   let state: LedgerState = emptyLedgerState();
@@ -182,6 +189,8 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
   let needsRestore = true;
   let needsCatchUp = false;
   let crashed: Error | null = null;
+  /** Every id ever accepted on this stream may be in it; an id it rules out was never accepted. */
+  let idFilter: IdFilter | null = null;
   let closing = false;
   /** Bumped whenever entries may leave memory (eviction, restore): prefetched knowledge expires. */
   let epoch = 0;
@@ -348,6 +357,7 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
     transferCount = header?.transferCount ?? 0n;
     state.lastTimestampNs = header?.lastTimestampNs ?? 0n;
     snapshotRevision = header?.revision ?? null;
+    idFilter = await loadIdFilter();
     if (header !== null) {
       for (const hold of await snapshots.openHolds(db, stream)) {
         state.holds.set(hold.transferId, hold);
@@ -357,6 +367,20 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
     await applyTail();
     needsCatchUp = false;
     logger?.info({ stream, revision: revision.toString(), transfers: transferCount.toString() }, 'ledger writer restored');
+  }
+
+  /** The filter of accepted ids from the snapshot index; null (always look up) past the cap. */
+  async function loadIdFilter(): Promise<IdFilter | null> {
+    if (idFilterBits === null) return null;
+    const filter = createIdFilter(idFilterBits);
+    let after: string | null = null;
+    for (;;) {
+      const ids = await snapshots.transferIdsPage(db, stream, after, 50_000);
+      for (const id of ids) filter.add(id);
+      if (filter.size > idFilterMaxIds) return null;
+      if (ids.length < 50_000) return filter;
+      after = ids.at(-1)!;
+    }
   }
 
   /** Folds every event after `revision` into memory, checking that each continues the chain. */
@@ -389,6 +413,7 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
     const created = new Set(event.accountsCreated.map((account) => account.id));
     await loadReferences(event.transfersAccepted, [], created);
     evolve(state, event);
+    for (const transfer of event.transfersAccepted) idFilter?.add(transfer.id);
     revision = recorded.revision;
     lastHash = event.hash;
     transferCount += BigInt(event.transfersAccepted.length);
@@ -432,10 +457,13 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
       const pendingId = transfer.pendingId;
       if (pendingId !== undefined && pendingId !== '' && !state.holds.has(pendingId)) holdIds.add(pendingId);
     }
-    for (const id of holdIds) if (absent.has(`h:${id}`)) holdIds.delete(id);
+    for (const id of holdIds) if (absent.has(`h:${id}`) || (idFilter !== null && !idFilter.mightContain(id))) holdIds.delete(id);
     const transferIds = new Set(missing.pendingTransferIds);
     for (const id of idsToCheck) if (id !== '' && id.length <= LIMITS.transferIdMaxLength && !state.transfers.has(id)) transferIds.add(id);
-    for (const id of transferIds) if (absent.has(`t:${id}`)) transferIds.delete(id);
+    for (const id of transferIds) {
+      // Never accepted (the filter is sure) or already known to be absent: nothing to look up.
+      if (absent.has(`t:${id}`) || (idFilter !== null && !idFilter.mightContain(id))) transferIds.delete(id);
+    }
     if (accountIds.length === 0 && holdIds.size === 0 && transferIds.size === 0) return;
     const found = await snapshots.lookup(db, stream, { accountIds, transferIds: [...transferIds], holdIds: [...holdIds] });
     absorb(state, loaded, found);
@@ -570,6 +598,7 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
   function commit(changes: LedgerChanges, hash: string, body: LedgerBatchBody, appendedRevision: bigint): void {
     assertInvariant(appendedRevision === revision + 1n, `appended at ${appendedRevision}, expected ${revision + 1n}`);
     commitChanges(state, changes);
+    for (const transfer of body.transfersAccepted) idFilter?.add(transfer.id);
     revision = appendedRevision;
     lastHash = hash;
     transferCount += BigInt(body.transfersAccepted.length);
