@@ -147,7 +147,11 @@ export const EnvironmentSchema = Type.Object({
   BODY_LIMIT_BYTES: PositiveInteger(262_144, 'the maximum request body in bytes'),
   REQUEST_TIMEOUT_MS: PositiveInteger(30_000, 'the maximum time for a whole request in ms'),
   SHUTDOWN_GRACE_MS: PositiveInteger(10_000, 'how long shutdown waits for in-flight work in ms'),
-  MAX_EVENT_LOOP_DELAY_MS: PositiveInteger(1_000, 'event-loop delay above which requests get 503'),
+  MAX_EVENT_LOOP_DELAY_MS: Type.Integer({
+    minimum: 0,
+    default: 1_000,
+    description: 'event-loop delay in ms above which requests get 503 (0 switches the check off)',
+  }),
   MAX_HEAP_USED_BYTES: PositiveInteger(1_536 * 1024 * 1024, 'heap use above which requests get 503'),
   SEED_DEMO: Flag(true, 'seed demo data on the first embedded start'),
   PUBLIC_BASE_URL: Type.String({

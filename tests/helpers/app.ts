@@ -48,8 +48,9 @@ export function testEnvironment(overrides: Record<string, string | undefined> = 
     REDIS_URL: TEST_REDIS_URL,
     REDIS_KEY_PREFIX: `t${randomBytes(4).toString('hex')}:`,
     RATE_LIMIT_ENABLED: 'false',
-    // Parallel test files load the 2 cores; load shedding is tested on its own (foundation.test.ts).
-    MAX_EVENT_LOOP_DELAY_MS: '60000',
+    // Parallel test files load the 2 cores, and under-pressure reads an interval with no loop samples as
+    // infinite delay: the check is off in tests; load shedding is tested on its own (foundation.test.ts).
+    MAX_EVENT_LOOP_DELAY_MS: '0',
     JWT_SECRET: randomBytes(24).toString('hex'),
     JWT_REFRESH_SECRET: randomBytes(24).toString('hex'),
     ENCRYPTION_KEY: randomBytes(32).toString('hex'),

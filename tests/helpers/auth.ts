@@ -24,7 +24,7 @@ export const DEFAULT_TEST_PASSWORD = 'Ndole-Plantain-2024!';
  */
 export const AUTH_TEST_ENV: Record<string, string> = {
   AUTH_DELAY_BASE_MS: '1',
-  MAX_EVENT_LOOP_DELAY_MS: '60000',
+  MAX_EVENT_LOOP_DELAY_MS: '0',
 };
 
 export interface CreatedUser {

@@ -91,7 +91,7 @@ export async function patch(testApp: TestApp, url: string, token: string, payloa
  * samples as an infinite delay, whatever the limit. Such a 503 tests the machine, not the catalog.
  */
 export async function catalogTestApp(): Promise<TestApp> {
-  const testApp = await createTestApp({ env: { MAX_EVENT_LOOP_DELAY_MS: '60000' } });
+  const testApp = await createTestApp({ env: { MAX_EVENT_LOOP_DELAY_MS: '0' } });
   const inject = testApp.app.inject.bind(testApp.app) as (
     options: unknown,
   ) => Promise<{ statusCode: number; body: string }>;

@@ -77,7 +77,7 @@ export async function orderWorld(env: Record<string, string> = {}): Promise<Orde
 
 async function catalogTestAppWith(env: Record<string, string>): Promise<TestApp> {
   const { createTestApp } = await import('../../helpers/app.js');
-  return createTestApp({ env: { MAX_EVENT_LOOP_DELAY_MS: '60000', ...env } });
+  return createTestApp({ env: { MAX_EVENT_LOOP_DELAY_MS: '0', ...env } });
 }
 
 export function orderBody(world: OrderWorld, overrides: Record<string, unknown> = {}) {

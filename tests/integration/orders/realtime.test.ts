@@ -26,7 +26,7 @@ beforeAll(async () => {
   world = await orderWorld(shared);
   second = await createTestApp({
     database: world.testApp.database,
-    env: { MAX_EVENT_LOOP_DELAY_MS: '60000', ...shared },
+    env: { MAX_EVENT_LOOP_DELAY_MS: '0', ...shared },
   });
   const address = await second.app.listen({ host: '127.0.0.1', port: 0 });
   baseB = address.replace('http', 'ws');

@@ -7,7 +7,7 @@ import { catalogTestApp } from '../catalog/helpers.js';
 import { createTestApp } from '../../helpers/app.js';
 
 const catalogTestAppWith = (env: Record<string, string>) =>
-  createTestApp({ env: { MAX_EVENT_LOOP_DELAY_MS: '60000', ...env } });
+  createTestApp({ env: { MAX_EVENT_LOOP_DELAY_MS: '0', ...env } });
 
 let testApp: TestApp;
 beforeAll(async () => {
