@@ -11,6 +11,7 @@ COPY src ./src
 COPY ledger ./ledger
 COPY projections ./projections
 COPY ml ./ml
+COPY scripts ./scripts
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS runtime

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config/index.js';
 import { migrateToLatest } from './db/migrate.js';
 import { createLogger } from './logger.js';
-import { createRuntime } from './runtime.js';
+import { createRuntime, type Runtime } from './runtime.js';
 import { createServices, type Services } from './services.js';
 
 export interface Booted {
@@ -29,6 +29,20 @@ export function configOrExit(environment: NodeJS.ProcessEnv = process.env): Conf
  * the embedded default alike. Migrations run here for the embedded default (and when asked).
  */
 export async function boot(options: { migrate?: boolean; logLevel?: string } = {}): Promise<Booted> {
+  const { config, logger, runtime } = await bootRuntime(options);
+  const services = await createServices(runtime);
+  return { config, logger, services };
+}
+
+/**
+ * Infrastructure only (config, pool, Redis, embedded server), for tools such as `migrate` that
+ * must not require what the services need (provider credentials, signing keys).
+ */
+export async function bootRuntime(options: { migrate?: boolean; logLevel?: string } = {}): Promise<{
+  config: Config;
+  logger: Logger;
+  runtime: Runtime;
+}> {
   const config = configOrExit();
   const logger = createLogger(options.logLevel ?? config.LOG_LEVEL);
   for (const name of config.generatedSecrets) {
@@ -40,6 +54,5 @@ export async function boot(options: { migrate?: boolean; logLevel?: string } = {
   if (options.migrate ?? runtime.embedded !== undefined) {
     await migrateToLatest(runtime.database.db);
   }
-  const services = await createServices(runtime);
-  return { config, logger, services };
+  return { config, logger, runtime };
 }

@@ -1,10 +1,10 @@
-import { boot } from '../boot.js';
+import { bootRuntime } from '../boot.js';
 
 // `npm run migrate`: runs pending migrations against DATABASE_URL or the embedded default.
-const { services, logger } = await boot({ migrate: false, logLevel: 'warn' });
+const { runtime, logger } = await bootRuntime({ migrate: false, logLevel: 'warn' });
 const { migrateToLatest } = await import('../db/migrate.js');
 try {
-  const result = await migrateToLatest(services.runtime.database.db);
+  const result = await migrateToLatest(runtime.database.db);
   const applied = (result.results ?? []).map((item) => item.migrationName);
   console.log(
     applied.length === 0 ? 'migrations: already up to date' : `migrations applied: ${applied.join(', ')}`,
@@ -13,5 +13,5 @@ try {
   logger.error({ err: error }, 'migration failed');
   process.exitCode = 1;
 } finally {
-  await services.runtime.close();
+  await runtime.close();
 }
