@@ -94,7 +94,7 @@ try {
   });
 
   async function onePayment(index: number) {
-    const phone = `+23767${String(randomInt(100_000, 999_999))}${randomInt(1, 9)}`; // never a magic ending (000x)
+    const phone = `+23767${String(randomInt(10_000, 99_999))}${randomInt(11, 99)}`; // never a magic ending (000x)
     const started = performance.now();
     let resolveCaptured!: () => void;
     const done = new Promise<void>((resolve) => (resolveCaptured = resolve));

@@ -50,6 +50,7 @@ export const SETTLE_QUEUE = 'payments-settle';
 export const WEBHOOK_RECHECK_QUEUE = 'payments-webhook-recheck';
 /** A webhook for a reference not recorded yet is looked up again this many times (250 ms, doubling). */
 const WEBHOOK_RECHECKS = 5;
+const MAX_EARLY_WEBHOOKS = 10_000;
 /** After expiry a payment is still re-read for this long: a late success must land. */
 export const LATE_POLL_WINDOW_MS = 24 * 60 * 60_000;
 const SWEEP_BATCH = 500;
@@ -128,6 +129,20 @@ export function paymentView(paymentId: string, state: PaymentState): PaymentView
 export function createPaymentsService(options: PaymentsServiceOptions) {
   const { db, eventStore, router, ledger, queue, logger } = options;
   const now = options.now ?? (() => new Date());
+  /** Webhooks that arrived before our record of their attempt (this instance), by provider:reference. */
+  const earlyWebhooks = new Map<string, number>();
+
+  function noteEarlyWebhook(provider: ProviderName, providerReference: string): void {
+    if (earlyWebhooks.size >= MAX_EARLY_WEBHOOKS) earlyWebhooks.delete(earlyWebhooks.keys().next().value!);
+    earlyWebhooks.set(`${provider}:${providerReference}`, Date.now());
+  }
+
+  /** After recording an attempt: if its webhook already came, apply it now instead of waiting for the recheck. */
+  function catchUpEarlyWebhook(paymentId: string, provider: ProviderName, providerReference: string): void {
+    const key = `${provider}:${providerReference}`;
+    if (!earlyWebhooks.delete(key)) return;
+    void refresh(paymentId).catch((error: unknown) => logger.warn({ err: error, paymentId }, 'early webhook catch-up failed; the recheck or the poll will apply it'));
+  }
 
   async function load(paymentId: string): Promise<{ state: PaymentState; revision: bigint | 'no_stream' }> {
     const loaded = await aggregateStream(eventStore, paymentStream(paymentId), evolvePayment, initialPaymentState(), 1_000);
@@ -248,6 +263,7 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
       const state = [initiated!, requested!].reduce(evolvePayment, initialPaymentState());
       await saveRow(paymentId, state, appended.nextRevision);
       await schedulePoll(paymentId, 1);
+      catchUpEarlyWebhook(paymentId, collected.provider, collected.providerReference);
       return paymentView(paymentId, state);
     } catch (error) {
       // A concurrent request with the same key won: the provider deduplicated on our reference.
@@ -377,7 +393,10 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
       const handled = (await options.onUnknownReference?.(provider, verdict.providerReference)) ?? false;
       // A webhook can overtake our own record of the attempt (the provider answered the collect,
       // settled and called back before we appended): look again shortly.
-      if (!handled) await scheduleWebhookRecheck(provider, verdict.providerReference, 1);
+      if (!handled) {
+        noteEarlyWebhook(provider, verdict.providerReference);
+        await scheduleWebhookRecheck(provider, verdict.providerReference, 1);
+      }
       return { applied: handled };
     }
     // The webhook is only a hint: what counts is the status re-read from the provider.
