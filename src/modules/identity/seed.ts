@@ -12,14 +12,14 @@ import { seal } from './crypto.js';
 export const DEMO_ADMIN_TOTP_SECRET = 'KVKFKRCPNZQUYMLXOVYDSQKJKZDTSRLD';
 
 export const DEMO_USERS: readonly { role: Role; phone: string; password: string; name: string }[] = [
-  { role: 'customer', phone: '+237670000001', password: 'Demo-Customer-2026!', name: 'Demo Customer' },
-  { role: 'restaurant_owner', phone: '+237670000002', password: 'Demo-Owner-2026!', name: 'Demo Owner' },
-  { role: 'driver', phone: '+237670000003', password: 'Demo-Driver-2026!', name: 'Demo Driver' },
-  { role: 'support', phone: '+237670000004', password: 'Demo-Support-2026!', name: 'Demo Support' },
-  { role: 'admin', phone: '+237670000005', password: 'Demo-Admin-2026!', name: 'Demo Admin' },
+  { role: 'customer', phone: '+237670000011', password: 'Demo-Customer-2026!', name: 'Demo Customer' },
+  { role: 'restaurant_owner', phone: '+237670000012', password: 'Demo-Owner-2026!', name: 'Demo Owner' },
+  { role: 'driver', phone: '+237670000013', password: 'Demo-Driver-2026!', name: 'Demo Driver' },
+  { role: 'support', phone: '+237670000014', password: 'Demo-Support-2026!', name: 'Demo Support' },
+  { role: 'admin', phone: '+237670000015', password: 'Demo-Admin-2026!', name: 'Demo Admin' },
 ];
 /** A guest is a phone proven by SMS: sign in with POST /v1/auth/guest and read the code in the outbox. */
-export const DEMO_GUEST_PHONE = '+237670000006';
+export const DEMO_GUEST_PHONE = '+237670000016';
 
 async function ensureUser(
   services: Services,
