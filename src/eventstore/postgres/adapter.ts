@@ -168,9 +168,10 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): EventSto
   /**
    * Of these in-progress transactions (from a read's snapshot), those that may have appended
    * events: holding a lock on eventstore_streams in this database now, or committed since the
-   * snapshot. Locks are read first, then status: a transaction still in progress after the lock
-   * read without holding the lock never appended (eventstore_append takes its id after the lock
-   * and refuses a transaction that already had one).
+   * snapshot with events in the table. Three statements in this order: locks, then status, then
+   * rows. A transaction still in progress after the lock read without holding the lock never
+   * appended (eventstore_append takes its id after the lock and refuses a transaction that
+   * already had one); one committed before the row read shows its rows to that read.
    */
   async function appendingTransactions(candidates: bigint[]): Promise<bigint[]> {
     const locks = await pool.query<{ xid: string }>({
@@ -190,8 +191,17 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): EventSto
       text: 'SELECT id, pg_xact_status(id::xid8) AS status FROM unnest($1::text[]) AS id',
       values: [unknown.map(String)],
     });
-    // Committed since the snapshot: it may have appended what this snapshot could not see.
-    for (const row of statuses.rows) if (row.status === 'committed') relevant.push(BigInt(row.id));
+    // Committed since the snapshot: it matters only if it appended here. Asked in a later statement,
+    // whose snapshot sees every row of a transaction already committed.
+    const committed = statuses.rows.filter((row) => row.status === 'committed').map((row) => row.id);
+    if (committed.length === 0) return relevant;
+    const wrote = await pool.query<{ id: string }>({
+      name: 'es_wrote_events',
+      text: `SELECT id FROM unnest($1::text[]) AS id
+              WHERE EXISTS (SELECT 1 FROM eventstore_events e WHERE e.transaction_id = id::xid8)`,
+      values: [committed],
+    });
+    for (const row of wrote.rows) relevant.push(BigInt(row.id));
     return relevant;
   }
 
