@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { customerWalletId, providerClearingId, restaurantPayableId, worldId } from '../../../ledger/rules/index.js';
+import { customerWalletId, orderEscrowId, providerClearingId, restaurantPayableId, worldId } from '../../../ledger/rules/index.js';
 import { MAGIC_NUMBERS, SIMULATOR_CREDENTIALS } from '../../../src/modules/payments/simulators/index.js';
 import { authHeader, createUser } from '../../helpers/auth.js';
 import { act, orderWorld, placeOrder, type OrderWorld } from '../orders/helpers.js';
@@ -34,7 +34,8 @@ async function deliveredOrder(customerToken: string) {
   await act(world, order.id, 'ready', world.actors.owner.accessToken);
   await act(world, order.id, 'pickup', world.driver.accessToken, { pickupCode: accepted.json().pickupCode });
   expect((await act(world, order.id, 'deliver', world.driver.accessToken, { deliveryPin: order.deliveryPin })).statusCode).toBe(200);
-  await until(async () => world.testApp.services.runtime.database.db.selectFrom('order_settlements').select('outcome').where('order_id', '=', order.id).executeTakeFirst(), (row) => row !== undefined);
+  // Released when the settlement chain closed the escrow (the settlement row is written just before it).
+  await until(() => world.testApp.services.ledger.account(orderEscrowId(order.id, 'XAF')), (account) => account?.closed === true);
   return order;
 }
 
