@@ -380,6 +380,11 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
     }
   }
 
+  function findByReference(provider: ProviderName, providerReference: string) {
+    return db.selectFrom('payment_attempts').select('payment_id').where('provider', '=', provider)
+      .where('provider_reference', '=', providerReference).executeTakeFirst();
+  }
+
   async function handleWebhook(provider: ProviderName, request: WebhookRequest): Promise<{ applied: boolean }> {
     const verdict = await router.verifyWebhook(provider, request);
     if (!verdict.accepted) throw new HttpProblem(401, 'webhook_signature_invalid', 'The webhook signature does not verify.');
@@ -390,14 +395,16 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
       .where('provider_reference', '=', verdict.providerReference)
       .executeTakeFirst();
     if (row === undefined) {
-      const handled = (await options.onUnknownReference?.(provider, verdict.providerReference)) ?? false;
       // A webhook can overtake our own record of the attempt (the provider answered the collect,
-      // settled and called back before we appended): look again shortly.
-      if (!handled) {
-        noteEarlyWebhook(provider, verdict.providerReference);
-        await scheduleWebhookRecheck(provider, verdict.providerReference, 1);
-      }
-      return { applied: handled };
+      // settled and called back before we appended). Note it first, then look once more: either
+      // this lookup sees the record, or the initiate that writes it sees the note (no lost wake-up).
+      noteEarlyWebhook(provider, verdict.providerReference);
+      const handled = (await options.onUnknownReference?.(provider, verdict.providerReference)) ?? false;
+      const recorded = handled ? undefined : await findByReference(provider, verdict.providerReference);
+      if (handled || recorded !== undefined) earlyWebhooks.delete(`${provider}:${verdict.providerReference}`);
+      if (recorded !== undefined) await refresh(recorded.payment_id);
+      else if (!handled) await scheduleWebhookRecheck(provider, verdict.providerReference, 1);
+      return { applied: handled || recorded !== undefined };
     }
     // The webhook is only a hint: what counts is the status re-read from the provider.
     await refresh(row.payment_id);
