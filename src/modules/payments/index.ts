@@ -129,7 +129,7 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
           await payouts.automaticSettlement();
           return;
         case 'reconciliation':
-          await reconciliation.enqueueNightly(new Date(at), Object.keys(options.providers.providers).filter((name) => router.provider(name as 'campay').history !== undefined) as ('campay' | 'mtn_momo')[]);
+          await reconciliation.enqueueNightly(new Date(at), Object.keys(options.providers.providers) as ('campay' | 'mtn_momo')[]);
           return;
         default: {
           const unknown: never = task;

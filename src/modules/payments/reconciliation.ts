@@ -13,7 +13,7 @@ import { HttpProblem } from '../../http/problem.js';
 import type { JobQueue } from '../../jobs/index.js';
 import type { AuditFunction } from '../identity/index.js';
 import { LedgerRefusal, submitAll, type LedgerPort } from './ledger-port.js';
-import { isProviderError, providerErrorToProblem, type PaymentRouter, type ProviderName } from './providers/index.js';
+import { isProviderError, providerErrorToProblem, ProviderRejected, type PaymentRouter, type ProviderName } from './providers/index.js';
 import { EXCEPTION_STATUSES, reconcile, type InternalLine, type ProviderLine, type ReconciliationStatus } from './reconcile-rules.js';
 
 export const RECONCILIATION_QUEUE = 'reconciliation';
@@ -22,6 +22,9 @@ export const FEE_TOLERANCE_MINOR = 5n;
 const MAX_PERIOD_MS = 31 * 86_400_000;
 const MAX_LINES = 100_000;
 const ITEM_PAGE = 500;
+/** Transactions re-read one by one for a provider without a statement API, and how many at once. */
+const MAX_REREADS = 2_000;
+const REREAD_CONCURRENCY = 8;
 
 export interface ReconciliationOptions {
   db: Db;
@@ -79,7 +82,29 @@ export function createReconciliation(options: ReconciliationOptions) {
     ];
   }
 
-  async function providerLines(provider: ProviderName, from: Date, to: Date): Promise<ProviderLine[]> {
+  /**
+   * MTN MoMo has no statement API: each of our own transactions is re-read by id instead. That
+   * finds wrong amounts and statuses, not money the provider moved without telling us (no
+   * MISSING_IN_LEDGER is possible this way), and the provider reports no fee (ours is taken).
+   */
+  async function rereadLines(provider: ProviderName, ours: InternalLine[]): Promise<ProviderLine[]> {
+    const lines: ProviderLine[] = [];
+    const queue = ours.slice(0, MAX_REREADS);
+    await Promise.all(Array.from({ length: REREAD_CONCURRENCY }, async () => {
+      for (let line = queue.shift(); line !== undefined; line = queue.shift()) {
+        try {
+          const status = await router.status(provider, line.reference, line.kind);
+          lines.push({ reference: line.reference, kind: line.kind, amountMinor: status.amountMinor, feeMinor: line.feeMinor ?? 0n, status: status.status });
+        } catch (error) {
+          if (!(error instanceof ProviderRejected)) throw error; // unknown at the provider: MISSING_AT_PROVIDER
+        }
+      }
+    }));
+    return lines;
+  }
+
+  async function providerLines(provider: ProviderName, from: Date, to: Date, ours: InternalLine[]): Promise<ProviderLine[]> {
+    if (router.provider(provider).history === undefined) return rereadLines(provider, ours);
     // Statements are by day: ask for whole days, keep the lines inside the period.
     const history = await router.history(provider, { from, to });
     return history
@@ -95,7 +120,8 @@ export function createReconciliation(options: ReconciliationOptions) {
     await db.insertInto('reconciliation_runs').values({ run_id: runId, provider: input.provider, period_from: input.from, period_to: input.to, status: 'running', counts: '{}', requested_by: input.requestedBy, error: null, completed_at: null }).execute();
     try {
       await options.ledgerCaughtUp();
-      const [theirs, ours] = await Promise.all([providerLines(input.provider, input.from, input.to), internalLines(input.provider, input.from, input.to)]);
+      const ours = await internalLines(input.provider, input.from, input.to);
+      const theirs = await providerLines(input.provider, input.from, input.to, ours);
       const items = reconcile(theirs, ours, { toleranceMinor: FEE_TOLERANCE_MINOR });
       const counts: Record<string, number> = {};
       for (const item of items) counts[item.status] = (counts[item.status] ?? 0) + 1;
@@ -214,7 +240,7 @@ export function createReconciliation(options: ReconciliationOptions) {
     });
   }
 
-  /** Nightly: yesterday (Douala day) for every provider with a statement API. */
+  /** Nightly: yesterday (Douala day) for every configured provider. */
   async function enqueueNightly(at: Date, providers: ProviderName[]): Promise<void> {
     const dayStart = new Date(Math.floor((at.getTime() + 3_600_000) / 86_400_000) * 86_400_000 - 3_600_000);
     const from = new Date(dayStart.getTime() - 86_400_000);

@@ -127,6 +127,17 @@ describe('reconciliation exceptions', () => {
   });
 });
 
+describe('reconciliation without a statement API (MTN MoMo)', () => {
+  it('re-reads each of our transactions by id: a top-up served by the fallback is MATCHED', async () => {
+    const customer = await createUser(world.testApp, { roles: ['customer'] });
+    expect((await topUp(world.testApp, customer.accessToken, 3_000, MAGIC_NUMBERS.MTN.primaryServerError)).statusCode).toBe(202);
+    await until(() => wallet(world.testApp, customer.accessToken), (w) => w.balanceMinor === 3_000);
+    const run = await world.testApp.app.inject({ method: 'POST', url: '/v1/admin/reconciliation/runs', headers: admin(), payload: { provider: 'mtn_momo', from: since, to: until_() } });
+    expect(run.statusCode, run.body).toBe(201);
+    expect(run.json().counts).toEqual({ MATCHED: 1 });
+  });
+});
+
 describe('the payment rate-limit tier', () => {
   it('a fourth top-up in the window is 429 problem+json (RATE_LIMIT_PAYMENT_MAX=3)', async () => {
     const { paymentsTestApp } = await import('./helpers.js');
