@@ -26,7 +26,7 @@ import type { LedgerPort } from './ledger-port.js';
 import { createLedgerPaymentPort } from './payment-port.js';
 import { createPaymentsService, type PaymentsService } from './payments-service.js';
 import { createPayouts, type Payouts } from './payouts.js';
-import { startPaymentProviders, toE164, type PaymentRouter, type RunningPaymentProviders } from './providers/index.js';
+import { toE164, type PaymentRouter, type RunningPaymentProviders } from './providers/index.js';
 import { createReconciliation, type Reconciliation } from './reconciliation.js';
 import { createReports, type Reports } from './reports.js';
 import { registerPaymentRoutes } from './routes.js';

@@ -3,7 +3,7 @@ import { customerWalletId, providerClearingId, providerFeesExpenseId } from '../
 import { MAGIC_NUMBERS } from '../../../src/modules/payments/simulators/index.js';
 import type { TestApp } from '../../helpers/app.js';
 import { createUser, type CreatedUser } from '../../helpers/auth.js';
-import { key, paymentStatus, paymentsTestApp, topUp, until, wallet } from './helpers.js';
+import { paymentStatus, paymentsTestApp, topUp, until, wallet } from './helpers.js';
 
 let testApp: TestApp;
 let customer: CreatedUser;
