@@ -120,7 +120,8 @@ describe('magic numbers, end to end through the webhook or the poll', () => {
     expect(approved.status).toBe(200);
     const landed = await until(() => row(paymentId), (payment) => payment.status === 'SUCCEEDED');
     expect(landed.after_expiry).toBe(true);
-    expect((await wallet(testApp, user.accessToken)).balanceMinor).toBe(6_000);
+    // The row says SUCCEEDED as soon as the event is appended; the ledger credit follows it.
+    await until(() => wallet(testApp, user.accessToken), (w) => w.balanceMinor === 6_000);
   });
 });
 
