@@ -1,5 +1,4 @@
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -11,6 +10,7 @@ import fastifyPlugin from 'fastify-plugin';
 import type { Config } from './config/index.js';
 import { notFoundHandler, registerErrorHandlers } from './http/errors.js';
 import { registerHealth } from './http/health.js';
+import { securityHeaders } from './http/security-headers.js';
 import { registerMetrics } from './http/metrics.js';
 import { HttpProblem, ProblemSchema } from './http/problem.js';
 import { loggerOptions } from './logger.js';
@@ -81,7 +81,7 @@ export async function appPlugin(app: FastifyInstance, options: { services: Servi
   app.addSchema(ProblemSchema);
   registerErrorHandlers(app);
 
-  await app.register(helmet, {
+  const headers = securityHeaders({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
@@ -92,7 +92,11 @@ export async function appPlugin(app: FastifyInstance, options: { services: Servi
       },
     },
     crossOriginResourcePolicy: { policy: 'same-site' },
-    hsts: { maxAge: 31_536_000, includeSubDomains: true },
+    strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
+  });
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(headers);
+    done();
   });
   await app.register(cors, {
     origin: (origin, callback) => callback(null, origin !== undefined && config.corsOrigins.includes(origin)),
