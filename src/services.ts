@@ -1,6 +1,10 @@
 import type { Runtime } from './runtime.js';
 import { createEventStoreService, type AppEventStore } from './eventstore/index.js';
-import { createProjectionRunner, projectionDefinitions, type ProjectionRunner } from '../projections/index.js';
+import {
+  createProjectionRunner,
+  projectionDefinitions,
+  type ProjectionRunner,
+} from '../projections/index.js';
 import { createIdentity, type Identity } from './modules/identity/index.js';
 import { createNotifications, type Notifications } from './modules/notifications/index.js';
 import { createCatalog, type Catalog } from './modules/catalog/index.js';
@@ -8,6 +12,7 @@ import { createLedgerService, type Ledger } from './modules/ledger/service.js';
 import { createOrdersContext, type OrdersContext } from './modules/orders/index.js';
 import { createRealtime, type Realtime } from './realtime/index.js';
 import { createJobs, type Jobs } from './jobs/index.js';
+import { purgeExpiredIdempotencyKeys } from './http/idempotency.js';
 import { createPaymentsContext, type PaymentsContext } from './modules/payments/index.js';
 import { startPaymentProviders } from './modules/payments/providers/index.js';
 
@@ -42,6 +47,12 @@ export interface Services {
 export async function createServices(runtime: Runtime): Promise<Services> {
   const eventStore = createEventStoreService(runtime);
   const jobs = createJobs(runtime);
+  // Idempotency keys are kept 24 h; the purge is one idempotent DELETE, harmless on every instance.
+  jobs.schedule({
+    name: 'idempotency-keys-purge',
+    cron: '17 * * * *',
+    run: async () => void (await purgeExpiredIdempotencyKeys(runtime.database.db)),
+  });
   const projections = createProjectionRunner({
     db: runtime.database.db,
     store: eventStore,
@@ -62,7 +73,8 @@ export async function createServices(runtime: Runtime): Promise<Services> {
   runtime.closers.push({ name: 'catalog cache invalidation', close: () => catalog.close() });
   // Payments before orders: orders takes its PaymentPort; payments gets orders back (useOrders).
   const paymentProviders = await startPaymentProviders(runtime.config, {
-    onEvent: (event) => runtime.logger.warn({ component: 'payments', ...event }, `payment router: ${event.type}`),
+    onEvent: (event) =>
+      runtime.logger.warn({ component: 'payments', ...event }, `payment router: ${event.type}`),
   });
   // Closed last (closers run in reverse): jobs and requests still talking to the simulators stop first.
   runtime.closers.unshift({ name: 'payment providers', close: () => paymentProviders.close() });
@@ -88,5 +100,17 @@ export async function createServices(runtime: Runtime): Promise<Services> {
   catalog.useCompletedOrderLookup(orders.completedOrders);
   const realtime = createRealtime(runtime);
   orders.orders.onChange(realtime.publishChange);
-  return { runtime, eventStore, projections, notifications, identity, catalog, ledger, orders, realtime, jobs, payments };
+  return {
+    runtime,
+    eventStore,
+    projections,
+    notifications,
+    identity,
+    catalog,
+    ledger,
+    orders,
+    realtime,
+    jobs,
+    payments,
+  };
 }

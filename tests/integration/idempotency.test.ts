@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Type from 'typebox';
-import { withIdempotency } from '../../src/http/idempotency.js';
+import { purgeExpiredIdempotencyKeys, withIdempotency } from '../../src/http/idempotency.js';
 import { HttpProblem } from '../../src/http/problem.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 
@@ -102,5 +102,32 @@ describe('Idempotency-Key', () => {
     release();
     expect((await first).statusCode).toBe(201);
     expect(created).toBe(before + 1);
+  });
+});
+
+describe('idempotency key retention', () => {
+  it('purges only expired keys, on an hourly schedule', async () => {
+    const testApp = await createTestApp();
+    try {
+      const db = testApp.services.runtime.database.db;
+      const past = new Date(Date.now() - 1_000);
+      const future = new Date(Date.now() + 60_000);
+      await db
+        .insertInto('idempotency_keys')
+        .values([
+          { scope: 'purge', key: 'expired-key-1', request_hash: 'h', expires_at: past },
+          { scope: 'purge', key: 'current-key-1', request_hash: 'h', expires_at: future },
+        ])
+        .execute();
+      expect(await purgeExpiredIdempotencyKeys(db)).toBeGreaterThanOrEqual(1);
+      const left = await db
+        .selectFrom('idempotency_keys')
+        .select('key')
+        .where('scope', '=', 'purge')
+        .execute();
+      expect(left.map((row) => row.key)).toEqual(['current-key-1']);
+    } finally {
+      await testApp.close();
+    }
   });
 });
