@@ -1,23 +1,27 @@
 import type { RawSubscribeOptions } from './adapter.js';
 import type { Position, ReadAllPage, StartFrom, Subscription } from './types.js';
+import { FAST_POLL_DELAYS_MS } from './live-tail.js';
 import { sleep, type WakeSignal } from './wake.js';
 
 export interface PollingSource {
-  readAll(from: Position | 'start', limit: number, filter: RawSubscribeOptions['filter']): Promise<ReadAllPage>;
+  /** `live` is true once the subscription has caught up (a shared live tail may then serve it). */
+  readAll(from: Position | 'start', limit: number, filter: RawSubscribeOptions['filter'], live: boolean): Promise<ReadAllPage>;
   /** Turns 'end' into the current head position. */
   resolveStart(from: StartFrom): Promise<Position | 'start'>;
   signal: WakeSignal;
   /** The polling fallback when no notification arrives. */
   pollIntervalMs: number;
+  /**
+   * Re-read quickly after a wake-up (default true). False when the signal already comes from a
+   * reader that does so (the shared live tail).
+   */
+  fastPolls?: boolean;
+  /** Called once when the subscription ends. */
+  onStop?(): void;
 }
 
 /** Read failures in a row before the subscription gives up and reports the error. */
 const MAX_READ_FAILURES = 8;
-/**
- * After a wake-up the new event may still sit behind an older open transaction (it is readable
- * only below the snapshot's xmin): re-read quickly a few times before falling back to polling.
- */
-const FAST_POLL_DELAYS_MS = [1, 2, 4, 8, 16, 32, 64];
 
 /**
  * Catch up by pages, signal caught-up, then follow live: a wake-up (this process's appends,
@@ -30,12 +34,13 @@ export function createPollingSubscription(source: PollingSource, options: RawSub
   let resolveCaughtUp!: () => void;
   const caughtUp = new Promise<void>((resolve) => (resolveCaughtUp = resolve));
 
+  let live = false;
   const readWithRetry = () => readWithRetryFrom(position);
 
   async function readWithRetryFrom(from: Position | 'start'): Promise<ReadAllPage | undefined> {
     for (let failures = 0; ; failures += 1) {
       try {
-        return await source.readAll(from, options.batchSize, options.filter);
+        return await source.readAll(from, options.batchSize, options.filter, live);
       } catch (error) {
         if (abort.signal.aborted) return undefined;
         if (failures + 1 >= MAX_READ_FAILURES) throw error;
@@ -46,7 +51,7 @@ export function createPollingSubscription(source: PollingSource, options: RawSub
 
   async function run(): Promise<void> {
     position = await source.resolveStart(options.from);
-    let live = false;
+    const fastPolling = source.fastPolls ?? true;
     let fastPolls = FAST_POLL_DELAYS_MS.length;
     // While catching up, the next page is read while the handler works on this one (one ahead, bounded).
     let prefetched: Promise<ReadAllPage | undefined> | undefined;
@@ -72,20 +77,23 @@ export function createPollingSubscription(source: PollingSource, options: RawSub
       }
       // After a wake-up, a committed event may still sit behind an older open transaction: re-read
       // soon (or at the next wake-up), a few times, before falling back to the polling interval.
-      const delayMs = fastPolls < FAST_POLL_DELAYS_MS.length ? FAST_POLL_DELAYS_MS[fastPolls]! : source.pollIntervalMs;
+      const delayMs =
+        fastPolling && fastPolls < FAST_POLL_DELAYS_MS.length ? FAST_POLL_DELAYS_MS[fastPolls]! : source.pollIntervalMs;
       fastPolls = Math.min(fastPolls + 1, FAST_POLL_DELAYS_MS.length);
       const reason = await source.signal.wait(delayMs, abort.signal, seenVersion);
       if (reason === 'woken') fastPolls = 0;
     }
   }
 
-  const stopped = run().then(
-    () => undefined,
-    (error: unknown) => {
-      if (!abort.signal.aborted) options.onError(error);
-      abort.abort();
-    },
-  );
+  const stopped = run()
+    .then(
+      () => undefined,
+      (error: unknown) => {
+        if (!abort.signal.aborted) options.onError(error);
+        abort.abort();
+      },
+    )
+    .finally(() => source.onStop?.());
   return {
     caughtUp,
     stopped,

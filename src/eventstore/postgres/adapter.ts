@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { EventStoreAdapter, StoredEvent } from '../adapter.js';
 import { DuplicateEventIds, StreamNotFound, WrongExpectedVersion } from '../errors.js';
+import { createLiveTail } from '../live-tail.js';
 import { createPollingSubscription } from '../polling-subscription.js';
 import { decodePosition, encodePosition, maxPosition } from '../position.js';
 import type { EventFilter, ExpectedRevision, Position, ReadAllPage, RecordedEvent, StartFrom } from '../types.js';
@@ -20,6 +21,8 @@ export interface PostgresAdapterOptions {
    * readers back. 'cluster': every transaction of the PostgreSQL cluster does (pg_snapshot_xmin).
    */
   horizon?: 'database' | 'cluster';
+  /** Recent events kept in memory by the shared live tail (see live-tail.ts); default 10,000. */
+  liveTailEvents?: number;
 }
 
 const NOTIFY_CHANNEL = 'eventstore_appended';
@@ -125,6 +128,15 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): EventSto
     onNotification: () => signal.wake(),
   });
 
+  const pollIntervalMs = options.pollIntervalMs ?? 500;
+  // One reader of the log for every live subscription of this process (see live-tail.ts).
+  const tail = createLiveTail({
+    read: (from, limit) => readAll(from, limit, undefined),
+    wake: signal,
+    pollIntervalMs,
+    ...(options.liveTailEvents === undefined ? {} : { maxEvents: options.liveTailEvents }),
+  });
+
   async function callAppend(stream: string, json: string, expected: ExpectedRevision) {
     const [kind, revision] = expectedParameters(expected);
     for (let attempt = 0; ; attempt += 1) {
@@ -143,7 +155,7 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): EventSto
     }
   }
 
-  async function readAll(from: StartFrom, limit: number, filter: EventFilter | undefined): Promise<ReadAllPage> {
+  async function readAll(from: StartFrom, limit: number, filter: EventFilter | undefined): Promise<ReadAllPage & { heldBack: boolean }> {
     const start = from === 'end' ? await headPosition() : from;
     const mode = options.horizon ?? 'database';
     const result = await pool.query<EventRow & { snapshot: string }>(readAllQuery(start, limit, filter, mode));
@@ -158,11 +170,13 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): EventSto
     const kept = cut === undefined ? events : events.filter((event) => txid(event) < cut);
     const isEnd = kept.length < events.length || events.length < limit;
     const last = kept.at(-1)?.position ?? start;
-    if (!isEnd) return { events: kept, nextPosition: last, isEnd };
+    // Something committed may sit behind an open transaction: worth re-reading soon.
+    const heldBack = mode === 'cluster' ? snapshot.inProgress.length > 0 || snapshot.xmin < snapshot.xmax : relevant.length > 0;
+    if (!isEnd) return { events: kept, nextPosition: last, isEnd, heldBack };
     // Past every event read, up to the oldest transaction that may still append (or the xmin).
     const others = snapshot.inProgress.filter((id) => !blockers.includes(id));
     const jump = mode === 'cluster' ? snapshot.xmin : [...relevant, ...others].reduce((low, id) => (id < low ? id : low), snapshot.xmax);
-    return { events: kept, nextPosition: maxPosition(last, encodePosition(jump, 0n)), isEnd };
+    return { events: kept, nextPosition: maxPosition(last, encodePosition(jump, 0n)), isEnd, heldBack };
   }
 
   /**
@@ -269,11 +283,12 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): EventSto
 
     subscribeToAll(subscribeOptions) {
       notifier.listen();
+      const detach = tail.attach();
       // From 'end': start at the snapshot's horizon, but leave out what that snapshot already saw
       // committed above it, so "new" means committed after subscribing, and nothing later is skipped.
       let alreadyCommitted: ((transactionId: bigint) => boolean) | undefined;
-      const read = async (from: Position | 'start', limit: number, filter: EventFilter | undefined) => {
-        const page = await readAll(from, limit, filter);
+      const read = async (from: Position | 'start', limit: number, filter: EventFilter | undefined, live: boolean) => {
+        const page = (live ? tail.page(from, limit, filter) : undefined) ?? (await readAll(from, limit, filter));
         if (alreadyCommitted === undefined) return page;
         const seen = alreadyCommitted;
         return { ...page, events: page.events.filter((event) => !seen(decodePosition(event.position).major)) };
@@ -287,8 +302,10 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): EventSto
             alreadyCommitted = snapshot.visible;
             return encodePosition(snapshot.xmin, 0n);
           },
-          signal,
-          pollIntervalMs: options.pollIntervalMs ?? 500,
+          signal: tail.advanced,
+          pollIntervalMs,
+          fastPolls: false,
+          onStop: detach,
         },
         subscribeOptions,
       );
@@ -313,6 +330,7 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): EventSto
     },
 
     async close() {
+      tail.close();
       await notifier.close();
       signal.wake();
     },
