@@ -14,6 +14,7 @@ import type { ModuleRegistration } from '../index.js';
 import type { CatalogDependencies } from './context.js';
 import { connectCatalogInvalidation } from './invalidation.js';
 import { createMenuCache, type MenuCache } from './menu-cache.js';
+import { createOrderCatalogCache } from './order-catalog-cache.js';
 import { createMenuService } from './menu-service.js';
 import { createOrdersApi, type CatalogOrdersApi } from './orders-api.js';
 import { createCatalogRepository, type CatalogRepository } from './repository.js';
@@ -47,6 +48,11 @@ export { CUISINES, CUISINE_CODES } from './rules/cuisines.js';
  */
 export const MENU_CACHE_TTL_MS = 60_000;
 export const MENU_CACHE_MAX_ENTRIES = 2_000;
+/**
+ * What order placement reads of a restaurant's catalog, dropped on every write like the menu;
+ * the TTL bounds how long a lost cross-instance invalidation could leave a price stale.
+ */
+export const ORDER_CATALOG_TTL_MS = 10_000;
 
 export interface Catalog {
   restaurants: ReturnType<typeof createRestaurantService>;
@@ -67,8 +73,13 @@ export function createCatalog(
   const repository = createCatalogRepository(deps.db);
   const search = createSearchService(createSearchRepository(deps.db), deps.now ?? (() => new Date()));
   const menus = createMenuCache({ ttlMs: MENU_CACHE_TTL_MS, maxEntries: MENU_CACHE_MAX_ENTRIES });
+  const orderCatalog = createOrderCatalogCache(repository, {
+    ttlMs: ORDER_CATALOG_TTL_MS,
+    maxRestaurants: MENU_CACHE_MAX_ENTRIES,
+  });
   const dropLocal = (restaurantId: string) => {
     menus.invalidate(restaurantId);
+    orderCatalog.invalidate(restaurantId);
     search.invalidate();
   };
   const invalidation = connectCatalogInvalidation({
@@ -92,7 +103,7 @@ export function createCatalog(
     menu: createMenuService(deps, repository, menuCache),
     search,
     reviews: createReviewService(deps, () => completedOrders),
-    orders: createOrdersApi(deps, repository, menuCache),
+    orders: createOrdersApi(deps, repository, menuCache, orderCatalog),
     repository,
     menuCache,
     useCompletedOrderLookup(lookup) {

@@ -8,6 +8,7 @@ import type { Transaction } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { CatalogDependencies } from './context.js';
 import type { MenuCache } from './menu-cache.js';
+import type { OrderCatalogCache } from './order-catalog-cache.js';
 import type { CatalogRepository } from './repository.js';
 import { openingRules } from './restaurants.js';
 import { deliveryEstimateMinutes, haversineMeters, type Point } from './rules/geo.js';
@@ -118,6 +119,7 @@ export function createOrdersApi(
   deps: CatalogDependencies,
   repository: CatalogRepository,
   cache: MenuCache,
+  orderCatalog: OrderCatalogCache,
 ): CatalogOrdersApi {
   const { db } = deps;
 
@@ -157,18 +159,15 @@ export function createOrdersApi(
   return {
     async readOrderSnapshot(restaurantId, lines, at) {
       if (lines.length > MAX_ORDER_LINES) throw new RangeError(`at most ${MAX_ORDER_LINES} lines`);
-      const restaurant = await repository.findRestaurant(restaurantId);
-      if (restaurant === undefined) return undefined;
-      const loaded = await repository.loadItems(restaurantId, [...new Set(lines.map((line) => line.itemId))]);
+      const entry = await orderCatalog.read(restaurantId, lines.map((line) => line.itemId), at.getTime());
+      if (entry === undefined) return undefined;
+      const { restaurant } = entry;
       const active = restaurant.status === 'active';
       const open = active && isOpenAt(openingRules(restaurant), at);
       const minuteOfWeek = localTime(at).minuteOfWeek;
       const snapshotLines = lines.map((line): SnapshotLine => {
-        const item = loaded.items.find((candidate) => candidate.id === line.itemId);
-        const category =
-          item === undefined
-            ? undefined
-            : loaded.categories.find((candidate) => candidate.id === item.categoryId);
+        const item = entry.items.get(line.itemId);
+        const category = item === undefined ? undefined : entry.categories.get(item.categoryId);
         if (item === undefined || category === undefined) {
           return {
             itemId: line.itemId,
@@ -205,7 +204,7 @@ export function createOrdersApi(
           availability = { orderable: false, reason: 'insufficient_stock' };
           problems.push(`only ${item.stock} left`);
         }
-        const groups = loaded.modifierGroups.filter((group) => group.itemId === item.id && !group.archived);
+        const groups = (entry.groups.get(item.id) ?? []).filter((group) => !group.archived);
         const selection = checkModifierSelection(groups, line.optionIds ?? []);
         if (!selection.ok) {
           problems.push(...selection.problems);

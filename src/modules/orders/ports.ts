@@ -17,6 +17,18 @@ export interface PaymentRequest {
   method: PaymentMethod;
   /** The same key for a retry of the same order's payment: providers must not charge twice. */
   idempotencyKey: string;
+  /**
+   * The order's price breakdown as recorded in OrderCreated (it sums to amountMinor): a wallet
+   * payment books food, delivery and tips apart. Absent, the port reads it from the order.
+   */
+  pricing?: {
+    subtotalMinor: number;
+    discountMinor: number;
+    deliveryFeeMinor: number;
+    taxMinor: number;
+    tipMinor: number;
+    totalMinor: number;
+  };
 }
 
 /**

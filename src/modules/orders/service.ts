@@ -384,6 +384,7 @@ export function createOrdersService(deps: OrdersDependencies) {
         currency: 'XAF',
         method: order.paymentMethod,
         idempotencyKey: `order-${order.orderId}`,
+        pricing: order.pricing,
       });
     } catch (error) {
       // The order stays PENDING_PAYMENT: the provider may still answer, or the deadline expires it.

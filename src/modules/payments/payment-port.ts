@@ -25,7 +25,7 @@ export function createLedgerPaymentPort(options: PaymentPortOptions): PaymentPor
     async authorizeAndCapture(request: PaymentRequest): Promise<PaymentOutcome> {
       const method = request.method;
       if (method.kind === 'wallet') {
-        const pricing = await options.pricingOf(request.orderId);
+        const pricing = request.pricing ?? (await options.pricingOf(request.orderId));
         if (BigInt(pricing.totalMinor) !== request.amountMinor) throw new Error('the order total and the payment request disagree');
         const result = await options.wallets().payOrder({ userId: request.payerId, orderId: request.orderId, currency: request.currency, pricing });
         if (!result.ok) return { status: 'failed', reason: result.code };

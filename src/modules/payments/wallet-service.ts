@@ -107,30 +107,18 @@ export function createWalletService(options: WalletServiceOptions) {
   }
 
   /**
-   * Counts `amountMinor` against today's and this month's limit atomically (a conditional
-   * upsert per period, in one transaction), so parallel payments cannot pass a limit together.
+   * Counts `amountMinor` against today's and this month's limit atomically, in one call of the
+   * `wallet_reserve` function (migration 2026-11-25T1800): it creates the wallet with the default
+   * limits if needed, refuses a frozen one, and counts both periods or neither, so parallel
+   * payments cannot pass a limit together.
    */
-  async function reserve(userId: string, currency: WalletCurrency, amountMinor: bigint, prefix: '' | 'T'): Promise<boolean> {
-    const wallet = await ensure(userId, currency);
+  async function reserve(userId: string, currency: WalletCurrency, amountMinor: bigint, prefix: '' | 'T'): Promise<'ok' | 'frozen' | 'limit'> {
     const periods = doualaPeriods(now());
-    const checks: [string, bigint][] = [[`${prefix}${periods.day}`, wallet.daily_limit_minor], [`${prefix}${periods.month}`, wallet.monthly_limit_minor]];
-    if (checks.some(([, limit]) => amountMinor > limit)) return false;
-    try {
-      await db.transaction().execute(async (trx) => {
-        for (const [period, limit] of checks) {
-          const row = await sql<{ spent_minor: bigint }>`
-            INSERT INTO wallet_spending AS s (user_id, currency, period, spent_minor) VALUES (${userId}, ${currency}, ${period}, ${amountMinor.toString()}::int8)
-            ON CONFLICT (user_id, currency, period) DO UPDATE SET spent_minor = s.spent_minor + excluded.spent_minor
-            WHERE s.spent_minor + excluded.spent_minor <= ${limit.toString()}::int8
-            RETURNING spent_minor`.execute(trx);
-          if (row.rows.length === 0) throw new LimitReached();
-        }
-      });
-      return true;
-    } catch (error) {
-      if (error instanceof LimitReached) return false;
-      throw error;
-    }
+    const limits = defaults(currency);
+    const result = await sql<{ outcome: 'ok' | 'frozen' | 'limit' }>`
+      SELECT wallet_reserve(${userId}, ${currency}, ${amountMinor.toString()}::int8, ${`${prefix}${periods.day}`},
+        ${`${prefix}${periods.month}`}, ${limits.daily.toString()}::int8, ${limits.monthly.toString()}::int8) AS outcome`.execute(db);
+    return result.rows[0]!.outcome;
   }
 
   async function release(userId: string, currency: WalletCurrency, amountMinor: bigint, prefix: '' | 'T'): Promise<void> {
@@ -144,9 +132,9 @@ export function createWalletService(options: WalletServiceOptions) {
 
   /** Checks and counts a top-up against the limits before a collection starts (422 when over). */
   async function admitTopUp(userId: string, currency: WalletCurrency, amountMinor: bigint): Promise<void> {
-    const wallet = await ensure(userId, currency);
-    if (wallet.status === 'frozen') throw new HttpProblem(422, 'wallet_frozen', 'This wallet is frozen; contact support.');
-    if (!(await reserve(userId, currency, amountMinor, 'T')))
+    const reserved = await reserve(userId, currency, amountMinor, 'T');
+    if (reserved === 'frozen') throw new HttpProblem(422, 'wallet_frozen', 'This wallet is frozen; contact support.');
+    if (reserved === 'limit')
       throw new HttpProblem(422, 'wallet_limit_exceeded', 'This top-up would pass your daily or monthly limit.');
   }
 
@@ -156,10 +144,10 @@ export function createWalletService(options: WalletServiceOptions) {
    * short (the wallet may never go below zero), and then nothing has changed.
    */
   async function payOrder(input: { userId: string; orderId: string; currency: WalletCurrency; pricing: OrderPricing }): Promise<WalletPaymentResult> {
-    const wallet = await ensure(input.userId, input.currency);
-    if (wallet.status === 'frozen') return { ok: false, code: 'wallet_frozen', detail: 'This wallet is frozen.' };
     const total = BigInt(input.pricing.totalMinor);
-    if (!(await reserve(input.userId, input.currency, total, ''))) {
+    const reserved = await reserve(input.userId, input.currency, total, '');
+    if (reserved === 'frozen') return { ok: false, code: 'wallet_frozen', detail: 'This wallet is frozen.' };
+    if (reserved === 'limit') {
       return { ok: false, code: 'limit_exceeded', detail: 'This payment would pass your daily or monthly spending limit.' };
     }
     const walletId = customerWalletId(input.userId, input.currency);
@@ -302,7 +290,6 @@ export function createWalletService(options: WalletServiceOptions) {
   return { ensure, summary, payOrder, setFrozen, updateSettings, transactions, autoTopUpSweep, topUp };
 }
 
-class LimitReached extends Error {}
 
 export function categoryOf(code: string, userData: Record<string, string> | null): WalletCategory {
   const declared = userData?.category;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerWalletId, orderEscrowId, restaurantPayableId, worldId } from '../../../ledger/rules/index.js';
+import { doualaPeriods } from '../../../src/modules/payments/ids.js';
 import { MAGIC_NUMBERS } from '../../../src/modules/payments/simulators/index.js';
 import { authHeader, createUser } from '../../helpers/auth.js';
 import { act, orderWorld, placeOrder, type OrderWorld } from '../orders/helpers.js';
@@ -169,5 +170,29 @@ describe('orders paid from the wallet and by Mobile Money', () => {
     expect(over.json().code).toBe('wallet_limit_exceeded');
     const raise = await world.testApp.app.inject({ method: 'PUT', url: '/v1/wallet/settings', headers: authHeader(customer.accessToken), payload: { dailyLimitMinor: 50_000_000 } });
     expect(raise.statusCode).toBe(422);
+  });
+
+  it('a payment counts against the day and the month together or not at all', async () => {
+    const customer = await createUser(world.testApp, { roles: ['customer'] });
+    await fund(customer.userId, 50_000n);
+    const set = await world.testApp.app.inject({ method: 'PUT', url: '/v1/wallet/settings', headers: authHeader(customer.accessToken), payload: { dailyLimitMinor: 20_000, monthlyLimitMinor: 20_000 } });
+    expect(set.statusCode, set.body).toBe(200);
+    const probe = await placeOrder(world, customer.accessToken, { ...juiceOnly(), payment: { kind: 'mobile_money', provider: 'MTN', phone: MAGIC_NUMBERS.MTN.pendingForever } });
+    const total = probe.json().pricing.totalMinor as number;
+    // Earlier this month the customer spent all but (total - 1): the day has room, the month has not.
+    const { db } = world.testApp.services.runtime.database;
+    const month = doualaPeriods(new Date()).month;
+    await db.insertInto('wallet_spending').values({ user_id: customer.userId, currency: 'XAF', period: month, spent_minor: BigInt(20_000 - total + 1) }).execute();
+    const limits = async () => (await world.testApp.app.inject({ method: 'GET', url: '/v1/wallet', headers: authHeader(customer.accessToken) })).json().limits;
+
+    const refused = await placeOrder(world, customer.accessToken, juiceOnly());
+    expect(refused.json().status).toBe('PAYMENT_FAILED');
+    expect(await limits()).toMatchObject({ spentTodayMinor: 0, spentThisMonthMinor: 20_000 - total + 1 });
+    expect((await wallet(world.testApp, customer.accessToken)).balanceMinor).toBe(50_000);
+
+    await db.updateTable('wallet_spending').set({ spent_minor: BigInt(20_000 - total) }).where('user_id', '=', customer.userId).where('period', '=', month).execute();
+    const paid = await placeOrder(world, customer.accessToken, juiceOnly());
+    expect(paid.json().status).toBe('PLACED');
+    expect(await limits()).toMatchObject({ spentTodayMinor: total, spentThisMonthMinor: 20_000 });
   });
 });
