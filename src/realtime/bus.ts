@@ -88,23 +88,54 @@ export function createRedisBus(options: { redis: Redis; subscriber: Redis; prefi
     for (const listener of set) listener(message);
   });
 
-  return {
-    async publish(publications) {
-      if (publications.length === 0) return;
-      const pipeline = redis.pipeline();
-      for (const { audiences, message } of publications) {
-        const json = encode(message);
-        for (const audience of audiences) {
-          (
-            pipeline as unknown as {
-              rtAppendPublish(key: string, json: string, max: number, ttl: number): void;
-            }
-          ).rtAppendPublish(key(audience), json, HISTORY_LENGTH, HISTORY_TTL_MS);
+  // Publications of one event-loop turn go out as one pipeline (one socket write instead of one
+  // per event), in the order they were published.
+  type Queued = { commands: [string, string][]; resolve(): void; reject(error: unknown): void };
+  let queued: Queued[] = [];
+  function flush(): void {
+    const batch = queued;
+    queued = [];
+    const pipeline = redis.pipeline() as unknown as {
+      rtAppendPublish(key: string, json: string, max: number, ttl: number): void;
+      exec(): Promise<[Error | null, unknown][] | null>;
+    };
+    for (const item of batch) {
+      for (const [streamKey, json] of item.commands) pipeline.rtAppendPublish(streamKey, json, HISTORY_LENGTH, HISTORY_TTL_MS);
+    }
+    pipeline.exec().then(
+      (results) => {
+        let offset = 0;
+        for (const item of batch) {
+          const own = results?.slice(offset, offset + item.commands.length) ?? [];
+          offset += item.commands.length;
+          const failed = own.find(([error]) => error !== null);
+          if (failed === undefined) item.resolve();
+          else item.reject(failed[0]);
         }
+      },
+      (error: unknown) => {
+        for (const item of batch) item.reject(error);
+      },
+    );
+  }
+
+  return {
+    publish(publications) {
+      if (publications.length === 0) return Promise.resolve();
+      const commands: [string, string][] = [];
+      try {
+        for (const { audiences, message } of publications) {
+          const json = encode(message);
+          for (const audience of audiences) commands.push([key(audience), json]);
+        }
+      } catch (error) {
+        return Promise.reject(error);
       }
-      const results = await pipeline.exec();
-      const failed = results?.find(([error]) => error !== null);
-      if (failed !== undefined) throw failed[0];
+      if (commands.length === 0) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        if (queued.length === 0) setImmediate(flush);
+        queued.push({ commands, resolve, reject });
+      });
     },
 
     async subscribe(audience, listener) {
