@@ -6,6 +6,7 @@ import { createPollingSubscription } from '../polling-subscription.js';
 import { decodePosition, encodePosition, maxPosition } from '../position.js';
 import type { EventFilter, ExpectedRevision, Position, ReadAllPage, RecordedEvent, StartFrom } from '../types.js';
 import { createWakeSignal } from '../wake.js';
+import { createAppendBatcher, type AppendRequest, type AppendRow } from './append-batcher.js';
 import { createNotifier } from './notifier.js';
 
 export interface PostgresAdapterOptions {
@@ -23,6 +24,11 @@ export interface PostgresAdapterOptions {
   horizon?: 'database' | 'cluster';
   /** Recent events kept in memory by the shared live tail (see live-tail.ts); default 10,000. */
   liveTailEvents?: number;
+  /**
+   * Append calls running at once; appends arriving while all are busy are grouped into one
+   * transaction (see append-batcher.ts). Default 4.
+   */
+  appendsInFlight?: number;
 }
 
 const NOTIFY_CHANNEL = 'eventstore_appended';
@@ -137,11 +143,10 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): EventSto
     ...(options.liveTailEvents === undefined ? {} : { maxEvents: options.liveTailEvents }),
   });
 
-  async function callAppend(stream: string, json: string, expected: ExpectedRevision) {
-    const [kind, revision] = expectedParameters(expected);
+  async function callAppend({ stream, json, kind, revision }: AppendRequest): Promise<AppendRow> {
     for (let attempt = 0; ; attempt += 1) {
       try {
-        const result = await pool.query<{ outcome: string; next_revision: bigint | null; txid: string | null; last_position: bigint | null; actual: bigint | null }>({
+        const result = await pool.query<AppendRow>({
           name: 'es_append',
           text: 'SELECT outcome, next_revision, txid, last_position, actual FROM eventstore_append($1, $2::smallint, $3::bigint, $4::jsonb)',
           values: [stream, kind, revision, json],
@@ -154,6 +159,11 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): EventSto
       }
     }
   }
+  const batcher = createAppendBatcher({
+    pool,
+    single: callAppend,
+    ...(options.appendsInFlight === undefined ? {} : { maxInFlight: options.appendsInFlight }),
+  });
 
   async function readAll(from: StartFrom, limit: number, filter: EventFilter | undefined): Promise<ReadAllPage & { heldBack: boolean }> {
     const start = from === 'end' ? await headPosition() : from;
@@ -240,7 +250,8 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): EventSto
     kind: 'postgres',
 
     async append(stream, events, expected) {
-      const row = await callAppend(stream, eventsJson(events), expected);
+      const [kind, revision] = expectedParameters(expected);
+      const row = await batcher.append({ stream, json: eventsJson(events), kind, revision });
       switch (row.outcome) {
         case 'ok':
         case 'duplicate':
