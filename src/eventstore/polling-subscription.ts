@@ -74,6 +74,8 @@ export function createPollingSubscription(source: PollingSource, options: RawSub
         live = true;
         await options.onCaughtUp(position);
         resolveCaughtUp();
+        // The first live read at once: it may start the shared tail, whose reads then wake us.
+        continue;
       }
       // After a wake-up, a committed event may still sit behind an older open transaction: re-read
       // soon (or at the next wake-up), a few times, before falling back to the polling interval.

@@ -31,12 +31,12 @@ function countingPool(pool: pg.Pool): pg.Pool {
   });
 }
 
-function newStore(liveTailEvents?: number): EventStore {
+function newStore(liveTailEvents?: number, pollIntervalMs = 200): EventStore {
   const store = createEventStore({
     adapter: createPostgresAdapter({
       pool: countingPool(database.pool),
       connectionString: database.url,
-      pollIntervalMs: 200,
+      pollIntervalMs,
       ...(liveTailEvents === undefined ? {} : { liveTailEvents }),
     }),
     vault: createPersonalDataVault({ db: database.db, masterKey: randomBytes(32) }),
@@ -158,5 +158,19 @@ describe('shared live tail (PostgreSQL)', () => {
     expect(second.map((event) => event.stream)).toEqual([`${run}-1`, `${run}-2`, `${run}-3`]);
     expect(first).toHaveLength(1);
     await two.stop();
+  });
+
+  it('delivers the first events after a subscription catches up without waiting for the polling interval', async () => {
+    const store = newStore(undefined, 5_000);
+    const run = `lf${Date.now().toString(36)}`;
+    const seen: number[] = [];
+    const subscription = store.subscribeToAll({ from: 'end', filter: { streamPrefixes: [run] }, onEvent: () => void seen.push(Date.now()) });
+    await subscription.caughtUp;
+    const sentAt = Date.now();
+    await store.append(`${run}-1`, [{ type: 'Tick', data: {} }]);
+    await waitFor(() => seen.length === 1, 6_000);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]! - sentAt).toBeLessThan(1_000); // the polling interval is 5 s
+    await subscription.stop();
   });
 });
