@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
+import { createGroupRunner, type GroupRunner } from '../db/group-runner.js';
 import { HttpProblem } from './problem.js';
 
 const KEY_PATTERN = /^[A-Za-z0-9_.:-]{8,128}$/;
@@ -62,13 +63,8 @@ export async function withIdempotency(
     return result.body;
   }
   const hash = requestHash(request);
-  const inserted = await db
-    .insertInto('idempotency_keys')
-    .values({ scope: options.scope, key, request_hash: hash, expires_at: new Date(Date.now() + KEPT_FOR_MS) })
-    .onConflict((conflict) => conflict.columns(['scope', 'key']).doNothing())
-    .returning('key')
-    .executeTakeFirst();
-  if (inserted === undefined) return replay(db, reply, options.scope, key, hash);
+  const claimed = await runnersFor(db).claim.run({ scope: options.scope, key, hash, expiresAt: new Date(Date.now() + KEPT_FOR_MS) });
+  if (!claimed) return replay(db, reply, options.scope, key, hash);
 
   let result: IdempotentResult;
   try {
@@ -98,12 +94,73 @@ export async function withIdempotency(
 }
 
 async function store(db: Db, scope: string, key: string, statusCode: number, body: unknown): Promise<void> {
-  await db
-    .updateTable('idempotency_keys')
-    .set({ status_code: statusCode, response_body: JSON.stringify(body, bigintReplacer) })
-    .where('scope', '=', scope)
-    .where('key', '=', key)
-    .execute();
+  await runnersFor(db).store.run({ scope, key, statusCode, json: JSON.stringify(body, bigintReplacer) });
+}
+
+interface Claim {
+  scope: string;
+  key: string;
+  hash: string;
+  expiresAt: Date;
+}
+interface Stored {
+  scope: string;
+  key: string;
+  statusCode: number;
+  json: string;
+}
+
+/**
+ * Claims and stored answers of concurrent requests go to PostgreSQL in groups (db/group-runner.ts):
+ * every idempotent POST made two statements, about a third of an order's. A group's claim is one
+ * INSERT … ON CONFLICT DO NOTHING; of two claims of one key in a group, only the first can win.
+ */
+const runners = new WeakMap<Db, { claim: GroupRunner<Claim, boolean>; store: GroupRunner<Stored, void> }>();
+function runnersFor(db: Db) {
+  let found = runners.get(db);
+  if (found !== undefined) return found;
+  const claimMany = async (claims: Claim[]): Promise<boolean[]> => {
+    const id = (claim: Claim) => `${claim.scope}\u0000${claim.key}`;
+    const first = new Map<string, Claim>();
+    for (const claim of claims) if (!first.has(id(claim))) first.set(id(claim), claim);
+    // Inserted in key order, so two groups cannot wait on each other's keys.
+    const unique = [...first.values()].sort((a, b) => (id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0));
+    const result = await sql<{ scope: string; key: string }>`
+      INSERT INTO idempotency_keys (scope, key, request_hash, expires_at)
+      SELECT * FROM unnest(${unique.map((claim) => claim.scope)}::text[], ${unique.map((claim) => claim.key)}::text[],
+                           ${unique.map((claim) => claim.hash)}::text[], ${unique.map((claim) => claim.expiresAt.toISOString())}::timestamptz[])
+      ON CONFLICT (scope, key) DO NOTHING
+      RETURNING scope, key`.execute(db);
+    const won = new Set(result.rows.map((row) => `${row.scope}\u0000${row.key}`));
+    return claims.map((claim) => first.get(id(claim)) === claim && won.has(id(claim)));
+  };
+  found = {
+    claim: createGroupRunner<Claim, boolean>({
+      runOne: async (claim) => (await claimMany([claim]))[0]!,
+      runMany: claimMany,
+    }),
+    store: createGroupRunner<Stored, void>({
+      runOne: async (item) => {
+        await db
+          .updateTable('idempotency_keys')
+          .set({ status_code: item.statusCode, response_body: item.json })
+          .where('scope', '=', item.scope)
+          .where('key', '=', item.key)
+          .execute();
+      },
+      runMany: async (items) => {
+        await sql`
+          UPDATE idempotency_keys AS k SET status_code = v.status_code, response_body = v.body::jsonb
+            FROM unnest(${items.map((item) => item.scope)}::text[], ${items.map((item) => item.key)}::text[],
+                        ${items.map((item) => item.statusCode)}::int[], ${items.map((item) => item.json)}::text[])
+                 AS v(scope, key, status_code, body)
+           WHERE k.scope = v.scope AND k.key = v.key`.execute(db);
+        return items.map(() => undefined);
+      },
+    }),
+  };
+  runners.set(db, found);
+  return found;
 }
 
 async function replay(
