@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { customerWalletId, orderEscrowId, type Currency, type Transfer } from '../../../ledger/rules/index.js';
 import type { Db } from '../../db/database.js';
+import { createGroupRunner } from '../../db/group-runner.js';
 import { HttpProblem } from '../../http/problem.js';
 import type { AuditFunction } from '../identity/index.js';
 import { decodeCursor, doualaPeriods, encodeCursor } from './ids.js';
@@ -112,13 +113,43 @@ export function createWalletService(options: WalletServiceOptions) {
    * limits if needed, refuses a frozen one, and counts both periods or neither, so parallel
    * payments cannot pass a limit together.
    */
-  async function reserve(userId: string, currency: WalletCurrency, amountMinor: bigint, prefix: '' | 'T'): Promise<'ok' | 'frozen' | 'limit'> {
+  interface Reservation { userId: string; currency: WalletCurrency; amountMinor: bigint; day: string; month: string }
+  type Reserved = 'ok' | 'frozen' | 'limit';
+  // Concurrent payments' reservations go to PostgreSQL in groups (db/group-runner.ts), in
+  // (user, currency) order so that two groups lock the same wallets in the same order.
+  const reservations = createGroupRunner<Reservation, Reserved>({
+    runOne: async (item) => (await reserveMany([item]))[0]!,
+    runMany: reserveMany,
+  });
+  async function reserveMany(items: Reservation[]): Promise<Reserved[]> {
+    const order = items.map((_, index) => index).sort((a, b) => {
+      const left = `${items[a]!.userId}:${items[a]!.currency}`;
+      const right = `${items[b]!.userId}:${items[b]!.currency}`;
+      return left < right ? -1 : left > right ? 1 : a - b;
+    });
+    const sorted = order.map((index) => items[index]!);
+    const limits = sorted.map((item) => defaults(item.currency));
+    const result = await sql<{ ord: string; outcome: Reserved }>`
+      SELECT r.ord, wallet_reserve(r.user_id, r.currency, r.amount, r.day, r.month, r.daily, r.monthly) AS outcome
+        FROM unnest(${sorted.map((item) => item.userId)}::text[], ${sorted.map((item) => item.currency)}::text[],
+                    ${sorted.map((item) => item.amountMinor.toString())}::int8[], ${sorted.map((item) => item.day)}::text[],
+                    ${sorted.map((item) => item.month)}::text[], ${limits.map((limit) => limit.daily.toString())}::int8[],
+                    ${limits.map((limit) => limit.monthly.toString())}::int8[])
+             WITH ORDINALITY AS r(user_id, currency, amount, day, month, daily, monthly, ord)`.execute(db);
+    const outcomes: Reserved[] = new Array(items.length);
+    for (const row of result.rows) outcomes[order[Number(row.ord) - 1]!] = row.outcome;
+    return outcomes;
+  }
+
+  /**
+   * Counts `amountMinor` against today's and this month's limit atomically, in one call of the
+   * `wallet_reserve` function (migration 2026-11-25T1800): it creates the wallet with the default
+   * limits if needed, refuses a frozen one, and counts both periods or neither, so parallel
+   * payments cannot pass a limit together.
+   */
+  async function reserve(userId: string, currency: WalletCurrency, amountMinor: bigint, prefix: '' | 'T'): Promise<Reserved> {
     const periods = doualaPeriods(now());
-    const limits = defaults(currency);
-    const result = await sql<{ outcome: 'ok' | 'frozen' | 'limit' }>`
-      SELECT wallet_reserve(${userId}, ${currency}, ${amountMinor.toString()}::int8, ${`${prefix}${periods.day}`},
-        ${`${prefix}${periods.month}`}, ${limits.daily.toString()}::int8, ${limits.monthly.toString()}::int8) AS outcome`.execute(db);
-    return result.rows[0]!.outcome;
+    return reservations.run({ userId, currency, amountMinor, day: `${prefix}${periods.day}`, month: `${prefix}${periods.month}` });
   }
 
   async function release(userId: string, currency: WalletCurrency, amountMinor: bigint, prefix: '' | 'T'): Promise<void> {

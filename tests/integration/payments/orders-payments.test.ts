@@ -195,4 +195,20 @@ describe('orders paid from the wallet and by Mobile Money', () => {
     expect(paid.json().status).toBe('PLACED');
     expect(await limits()).toMatchObject({ spentTodayMinor: total, spentThisMonthMinor: 20_000 });
   });
+
+  it('30 parallel orders against a daily limit that allows 10: exactly 10 are paid and counted', async () => {
+    const customer = await createUser(world.testApp, { roles: ['customer'] });
+    const probe = await placeOrder(world, customer.accessToken, { ...juiceOnly(), payment: { kind: 'mobile_money', provider: 'MTN', phone: MAGIC_NUMBERS.MTN.pendingForever } });
+    const total = probe.json().pricing.totalMinor as number;
+    await fund(customer.userId, BigInt(total * 30));
+    const set = await world.testApp.app.inject({ method: 'PUT', url: '/v1/wallet/settings', headers: authHeader(customer.accessToken), payload: { dailyLimitMinor: total * 10 + total - 1 } });
+    expect(set.statusCode, set.body).toBe(200);
+    const results = await Promise.all(Array.from({ length: 30 }, () => placeOrder(world, customer.accessToken, juiceOnly())));
+    const statuses = results.map((response) => response.json().status as string);
+    expect(statuses.filter((status) => status === 'PLACED')).toHaveLength(10);
+    expect(statuses.filter((status) => status === 'PAYMENT_FAILED')).toHaveLength(20);
+    const limits = (await world.testApp.app.inject({ method: 'GET', url: '/v1/wallet', headers: authHeader(customer.accessToken) })).json().limits;
+    expect(limits.spentTodayMinor).toBe(total * 10);
+    expect((await wallet(world.testApp, customer.accessToken)).balanceMinor).toBe(total * 20);
+  });
 });
