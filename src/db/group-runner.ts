@@ -29,7 +29,7 @@ export interface GroupRunner<I, O> {
 }
 
 export function createGroupRunner<I, O>(options: GroupRunnerOptions<I, O>): GroupRunner<I, O> {
-  const maxInFlight = options.maxInFlight ?? 4;
+  const maxInFlight = options.maxInFlight ?? 2;
   const maxBatch = options.maxBatch ?? 128;
   let inFlight = 0;
   const queue: Waiting<I, O>[] = [];

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pgModule from 'pg';
 import type pg from 'pg';
 import { createPersonalDataVault } from '../../src/eventstore/personal-data.js';
 import { createPostgresAdapter } from '../../src/eventstore/postgres/adapter.js';
@@ -172,5 +173,28 @@ describe('shared live tail (PostgreSQL)', () => {
     expect(seen).toHaveLength(1);
     expect(seen[0]! - sentAt).toBeLessThan(1_000); // the polling interval is 5 s
     await subscription.stop();
+  });
+
+  it('wakes a subscriber in another process through NOTIFY, well inside its polling interval', async () => {
+    const listening = newStore(undefined, 5_000);
+    const otherPool = new pgModule.Pool({ connectionString: database.url, max: 2 });
+    const writer = createEventStore({
+      adapter: createPostgresAdapter({ pool: otherPool, connectionString: database.url, pollIntervalMs: 5_000 }),
+      vault: createPersonalDataVault({ db: database.db, masterKey: randomBytes(32) }),
+    });
+    const run = `ln${Date.now().toString(36)}`;
+    const seen: number[] = [];
+    const subscription = listening.subscribeToAll({ from: 'end', filter: { streamPrefixes: [run] }, onEvent: () => void seen.push(Date.now()) });
+    await subscription.caughtUp;
+    await sleep(200); // the LISTEN connection is up
+    for (let index = 0; index < 3; index += 1) {
+      const sentAt = Date.now();
+      await writer.append(`${run}-${index}`, [{ type: 'Tick', data: {} }]);
+      await waitFor(() => seen.length === index + 1, 6_000);
+      expect(seen[index]! - sentAt).toBeLessThan(1_000);
+    }
+    await subscription.stop();
+    await writer.close();
+    await otherPool.end();
   });
 });

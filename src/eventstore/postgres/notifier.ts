@@ -13,6 +13,12 @@ export interface Notifier {
 }
 
 const RECONNECT_DELAY_MS = 1_000;
+/**
+ * How often the notifier looks whether any other process listens. With nobody else listening a
+ * NOTIFY wakes nobody (this process's subscribers are woken directly), so none is sent; a process
+ * that starts listening meanwhile reads what it missed when it connects and polls until then.
+ */
+const LISTENERS_CHECK_MS = 1_000;
 
 export function createNotifier(options: {
   pool: pg.Pool;
@@ -28,11 +34,26 @@ export function createNotifier(options: {
   let listening = false;
   let reconnectTimer: NodeJS.Timeout | undefined;
 
+  let othersListening = true;
+  let checkedAt = 0;
+  async function lookForListeners(): Promise<void> {
+    checkedAt = Date.now();
+    const result = await options.pool.query<{ listeners: number }>({
+      name: 'es_listeners',
+      text: `SELECT count(*)::int AS listeners FROM pg_stat_activity
+              WHERE datname = current_database() AND application_name = 'eventstore-listen'`,
+    });
+    const own = listener !== undefined && listening ? 1 : 0;
+    othersListening = (result.rows[0]?.listeners ?? 1) > own;
+  }
+
   async function send(): Promise<void> {
     sending = true;
     try {
       while (pending && !closed) {
         pending = false;
+        if (Date.now() - checkedAt >= LISTENERS_CHECK_MS) await lookForListeners().catch(() => (othersListening = true));
+        if (!othersListening) continue;
         const startedAt = Date.now();
         await options.pool.query(`NOTIFY ${options.channel}`).catch(() => undefined);
         const elapsedMs = Date.now() - startedAt;
