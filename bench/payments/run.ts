@@ -13,6 +13,7 @@
  *
  *   npx tsx bench/payments/run.ts   (or: npm run bench:payments)   PAYMENTS=3000 CONCURRENCY=64
  */
+import { spawn } from 'node:child_process';
 import { randomInt, randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { buildApp } from '../../src/app.js';
@@ -21,6 +22,7 @@ import { createLogger } from '../../src/logger.js';
 import { createRuntime } from '../../src/runtime.js';
 import { createServices } from '../../src/services.js';
 import { orderEscrowId } from '../../ledger/rules/index.js';
+import { SIMULATOR_CREDENTIALS } from '../../src/modules/payments/simulators/index.js';
 import { testEnvironment, type TestApp } from '../../tests/helpers/app.js';
 import { authHeader, createUser } from '../../tests/helpers/auth.js';
 import { createTestDatabase } from '../../tests/helpers/database.js';
@@ -43,12 +45,36 @@ const summary = (values: number[]) => ({ p50: percentile(values, 50), p95: perce
 const loadAtStart = os.loadavg().map((value) => Math.round(value * 100) / 100);
 const database = await createTestDatabase();
 const port = await freePort();
+// The providers are other companies' servers: their simulators run in a process of their own
+// (`npm run simulators`), as they would in staging, not inside the event loop being measured.
+const [campayPort, mtnPort] = [await freePort(), await freePort()];
+const simulatorProcess = spawn(process.execPath, ['--import', 'tsx', 'src/cli/simulators.ts', '--webhook-base-url', `http://127.0.0.1:${port}/v1/webhooks`, '--delay-ms', '0', '--campay-port', String(campayPort), '--mtn-port', String(mtnPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
+await new Promise<void>((resolve, reject) => {
+  let seen = '';
+  simulatorProcess.stdout!.on('data', (chunk: Buffer) => {
+    seen += chunk.toString();
+    if (seen.includes('magic numbers')) resolve();
+  });
+  simulatorProcess.once('exit', (code) => reject(new Error(`the simulators exited (${code}) before starting`)));
+});
+const mtnCredentials = SIMULATOR_CREDENTIALS.mtn;
 const config = loadConfig(testEnvironment({
   DATABASE_URL: database.url,
   LOG_LEVEL: 'warn',
   PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-  PAYMENT_SIMULATORS: 'true',
-  PAYMENT_SIMULATOR_DELAY_MS: '0',
+  PAYMENT_SIMULATORS: 'false',
+  CAMPAY_BASE_URL: `http://127.0.0.1:${campayPort}/api`,
+  CAMPAY_USERNAME: SIMULATOR_CREDENTIALS.campay.username,
+  CAMPAY_PASSWORD: SIMULATOR_CREDENTIALS.campay.password,
+  CAMPAY_SECRET: SIMULATOR_CREDENTIALS.campay.webhookKey,
+  MTN_MOMO_BASE_URL: `http://127.0.0.1:${mtnPort}`,
+  MTN_MOMO_API_USER: mtnCredentials.collection.apiUser,
+  MTN_MOMO_API_KEY: mtnCredentials.collection.apiKey,
+  MTN_MOMO_SUBSCRIPTION_KEY: mtnCredentials.collection.subscriptionKey,
+  MTN_MOMO_DISBURSEMENT_API_USER: mtnCredentials.disbursement.apiUser,
+  MTN_MOMO_DISBURSEMENT_API_KEY: mtnCredentials.disbursement.apiKey,
+  MTN_MOMO_DISBURSEMENT_SUBSCRIPTION_KEY: mtnCredentials.disbursement.subscriptionKey,
+  MTN_MOMO_TARGET_ENVIRONMENT: mtnCredentials.targetEnvironment,
   PAYMENT_POLL_INITIAL_DELAY_MS: '60000',
   ORDERS_PAYMENT_PORT: 'ledger',
   MAX_EVENT_LOOP_DELAY_MS: '10000',
@@ -184,4 +210,5 @@ try {
   await app.close();
   await runtime.close();
   await database.drop();
+  simulatorProcess.kill('SIGTERM');
 }

@@ -39,7 +39,7 @@ export interface EventStoreAdapter {
   append(stream: string, events: readonly StoredEvent[], expected: ExpectedRevision): Promise<AppendResult>;
   readStream(
     stream: string,
-    options: { direction: 'forwards' | 'backwards'; fromRevision: bigint | undefined; maxCount: number },
+    options: { direction: 'forwards' | 'backwards'; fromRevision: bigint | undefined; maxCount: number; missingAsEmpty?: boolean },
   ): Promise<RecordedEvent[]>;
   readAll(from: StartFrom, limit: number, filter: EventFilter | undefined): Promise<ReadAllPage>;
   subscribeToAll(options: RawSubscribeOptions): Subscription;

@@ -20,6 +20,45 @@ export interface HandleCommandOptions {
   maxEvents?: number;
 }
 
+/**
+ * The last state this process wrote to each stream, so the next command on it needs no read. It is
+ * only a guess: the append still carries the expected revision, so a stream another writer moved
+ * meanwhile fails with WrongExpectedVersion and the command is decided again on a fresh read.
+ * Bounded, and entries expire after `ttlMs` (states may hold personal data: they must not outlive
+ * an erasure by long; read paths never use this cache).
+ */
+export interface AggregateCache<State> {
+  get(stream: string): { state: State; revision: bigint } | undefined;
+  set(stream: string, state: State, revision: bigint): void;
+  delete(stream: string): void;
+}
+
+export function createAggregateCache<State>(options: { maxEntries?: number; ttlMs?: number; now?: () => number } = {}): AggregateCache<State> {
+  const maxEntries = options.maxEntries ?? 10_000;
+  const ttlMs = options.ttlMs ?? 60_000;
+  const now = options.now ?? Date.now;
+  const entries = new Map<string, { state: State; revision: bigint; expiresAt: number }>();
+  return {
+    get(stream) {
+      const entry = entries.get(stream);
+      if (entry === undefined) return undefined;
+      if (entry.expiresAt <= now()) {
+        entries.delete(stream);
+        return undefined;
+      }
+      return { state: entry.state, revision: entry.revision };
+    },
+    set(stream, state, revision) {
+      entries.delete(stream);
+      if (entries.size >= maxEntries) entries.delete(entries.keys().next().value!);
+      entries.set(stream, { state, revision, expiresAt: now() + ttlMs });
+    },
+    delete(stream) {
+      entries.delete(stream);
+    },
+  };
+}
+
 export interface HandleCommandResult<Event, State> {
   state: State;
   newEvents: Event[];
@@ -43,7 +82,7 @@ export async function aggregateStream<Event extends { type: string; data: unknow
   for (;;) {
     let page: RecordedEvent[];
     try {
-      page = await store.readStream(stream, { fromRevision: next, maxCount: LIMITS.maxReadCount });
+      page = await store.readStream(stream, { fromRevision: next, maxCount: LIMITS.maxReadCount, missingAsEmpty: true });
     } catch (error) {
       if (error instanceof StreamNotFound) return { state, revision, events: 0 };
       throw error;
@@ -67,12 +106,31 @@ export async function handleCommand<Command, Event extends { type: string; data:
   stream: string,
   decider: Decider<Command, Event, State>,
   command: Command,
-  options: HandleCommandOptions = {},
+  options: HandleCommandOptions & { cache?: AggregateCache<State> } = {},
 ): Promise<HandleCommandResult<Event, State>> {
   const maxAttempts = Math.min(Math.max(options.maxAttempts ?? 3, 1), 10);
+  const { cache } = options;
+  const read = () => aggregateStream(store, stream, decider.evolve, decider.initialState(), options.maxEvents);
+  type Decided = { loaded: { state: State; revision: bigint | 'no_stream' }; newEvents: (Event & Omit<NewEvent, 'type' | 'data'>)[] };
+  const decideOn = (loaded: Decided['loaded']): Decided => ({
+    loaded,
+    newEvents: decider.decide(command, loaded.state) as Decided['newEvents'],
+  });
+  /** On a remembered state, a refusal or a no-op may only mean the state is old: decide again on a read. */
+  async function decideFresh(attempt: number): Promise<Decided> {
+    const cached = attempt === 1 ? cache?.get(stream) : undefined;
+    if (cached === undefined) return decideOn(await read());
+    try {
+      const decided = decideOn(cached);
+      if (decided.newEvents.length > 0) return decided;
+    } catch {
+      // fall through to a fresh read
+    }
+    cache?.delete(stream);
+    return decideOn(await read());
+  }
   for (let attempt = 1; ; attempt += 1) {
-    const loaded = await aggregateStream(store, stream, decider.evolve, decider.initialState(), options.maxEvents);
-    const newEvents = decider.decide(command, loaded.state) as (Event & Omit<NewEvent, 'type' | 'data'>)[];
+    const { loaded, newEvents } = await decideFresh(attempt);
     if (newEvents.length === 0) return { state: loaded.state, newEvents: [], revision: loaded.revision };
     try {
       const result = await store.append(
@@ -81,8 +139,10 @@ export async function handleCommand<Command, Event extends { type: string; data:
         { expectedRevision: loaded.revision === 'no_stream' ? 'no_stream' : loaded.revision },
       );
       const state = newEvents.reduce<State>((current, event) => decider.evolve(current, event), loaded.state);
+      cache?.set(stream, state, result.nextRevision);
       return { state, newEvents, revision: result.nextRevision, position: result.position };
     } catch (error) {
+      cache?.delete(stream);
       if (!(error instanceof WrongExpectedVersion) || attempt >= maxAttempts) throw error;
     }
   }

@@ -13,7 +13,7 @@ import type { UpcasterRegistry } from './upcasting.js';
 
 export * from './types.js';
 export * from './errors.js';
-export { aggregateStream, handleCommand, type Decider, type HandleCommandOptions, type HandleCommandResult } from './aggregate.js';
+export { aggregateStream, createAggregateCache, handleCommand, type AggregateCache, type Decider, type HandleCommandOptions, type HandleCommandResult } from './aggregate.js';
 export { comparePositions, isPosition, maxPosition } from './position.js';
 export { createUpcasterRegistry, type Upcaster, type UpcasterRegistry } from './upcasting.js';
 export { createEventStore } from './store.js';

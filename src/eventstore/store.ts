@@ -113,6 +113,7 @@ export function createEventStore(options: EventStoreOptions): EventStore & { upc
         direction: readOptions.direction ?? 'forwards',
         fromRevision: readOptions.fromRevision,
         maxCount: boundedCount(readOptions.maxCount, LIMITS.maxReadCount),
+        ...(readOptions.missingAsEmpty === true ? { missingAsEmpty: true } : {}),
       });
       return presentAll(events);
     },

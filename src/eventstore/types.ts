@@ -68,6 +68,11 @@ export interface ReadStreamOptions {
   fromRevision?: bigint;
   /** At most MAX_READ_COUNT. */
   maxCount?: number;
+  /**
+   * Answer a stream that does not exist with no events instead of StreamNotFound (a stream never
+   * exists without events): saves the PostgreSQL adapter the existence check.
+   */
+  missingAsEmpty?: boolean;
 }
 
 export interface EventFilter {

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { handleCommand, WrongExpectedVersion, type Decider, type EventStore } from '../../src/eventstore/index.js';
+import { createAggregateCache, handleCommand, WrongExpectedVersion, type Decider, type EventStore } from '../../src/eventstore/index.js';
 import { createPersonalDataVault } from '../../src/eventstore/personal-data.js';
 import { createPostgresAdapter } from '../../src/eventstore/postgres/adapter.js';
 import { createEventStore } from '../../src/eventstore/store.js';
@@ -88,5 +88,43 @@ describe('handleCommand: read, decide, append with the expected revision', () =>
     const slowAppend = store.append.bind(store);
     const delayed: EventStore = { ...store, append: async (...args) => (await new Promise((resolve) => setTimeout(resolve, 20)), slowAppend(...args)) };
     await expect(handleCommand(delayed, stream, racing, { type: 'Deposit', amountMinor: 5 }, { maxAttempts: 2 })).rejects.toBeInstanceOf(WrongExpectedVersion);
+  });
+
+  it('with a cache of written states: no read for the next command, and a stream moved by another writer is decided again on a fresh read', async () => {
+    const stream = `wallet-${randomUUID()}`;
+    const cache = createAggregateCache<State>();
+    const other = createAggregateCache<State>(); // another instance's memory
+    await handleCommand(store, stream, wallet, { type: 'Open' }, { cache });
+    const reads: string[] = [];
+    const counting: EventStore = { ...store, readStream: (name, options) => (reads.push(name), store.readStream(name, options)) };
+    const first = await handleCommand(counting, stream, wallet, { type: 'Deposit', amountMinor: 100 }, { cache });
+    expect(first.state.balanceMinor).toBe(100);
+    expect(reads).toHaveLength(0); // decided on the remembered state
+    // Another instance deposits meanwhile: our remembered revision is now old.
+    await handleCommand(store, stream, wallet, { type: 'Deposit', amountMinor: 50 }, { cache: other });
+    const second = await handleCommand(counting, stream, wallet, { type: 'Deposit', amountMinor: 7 }, { cache });
+    expect(second.state.balanceMinor).toBe(157); // nothing lost: the stale guess failed and was re-decided
+    expect(reads.length).toBeGreaterThan(0);
+    expect((await store.readStream(stream)).map((event) => event.type)).toEqual(['Opened', 'Deposited', 'Deposited', 'Deposited']);
+  });
+
+  it('with a cache: a refusal on a remembered state is checked against a fresh read first', async () => {
+    const stream = `wallet-${randomUUID()}`;
+    const cache = createAggregateCache<State>();
+    // This process remembers the wallet before it was opened (another instance opened it).
+    cache.set(stream, wallet.initialState(), 0n);
+    await handleCommand(store, stream, wallet, { type: 'Open' });
+    const deposited = await handleCommand(store, stream, wallet, { type: 'Deposit', amountMinor: 30 }, { cache });
+    expect(deposited.state).toEqual({ open: true, balanceMinor: 30 });
+  });
+
+  it('with a cache: entries expire', () => {
+    let now = 0;
+    const cache = createAggregateCache<State>({ ttlMs: 1_000, now: () => now });
+    cache.set('s', { open: true, balanceMinor: 1 }, 3n);
+    now = 999;
+    expect(cache.get('s')?.revision).toBe(3n);
+    now = 1_000;
+    expect(cache.get('s')).toBeUndefined();
   });
 });

@@ -279,7 +279,7 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): EventSto
                 ORDER BY revision ${forwards ? 'ASC' : 'DESC'} LIMIT $3`,
         values: [stream, from.toString(), readOptions.maxCount],
       });
-      if (result.rows.length === 0) {
+      if (result.rows.length === 0 && readOptions.missingAsEmpty !== true) {
         const exists = await pool.query({
           name: 'es_stream_exists',
           text: 'SELECT 1 FROM eventstore_streams WHERE stream_id = $1',

@@ -8,6 +8,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
   aggregateStream,
+  createAggregateCache,
   handleCommand,
   WrongExpectedVersion,
   type EventMetadata,
@@ -131,6 +132,10 @@ export function createOrdersService(deps: OrdersDependencies) {
   const policy = deps.policy ?? DEFAULT_ORDER_POLICY;
   const listeners: ((change: OrderChange) => void)[] = [];
 
+  // The last state written per order stream: a command on an order this process just moved
+  // (a payment webhook after placement, say) needs no read (see AggregateCache).
+  const orderStates = createAggregateCache<OrderState>();
+
   function notify(change: OrderChange): void {
     for (const listener of listeners) {
       try {
@@ -179,6 +184,7 @@ export function createOrdersService(deps: OrdersDependencies) {
         { expectedRevision: known.revision },
       );
       const state = events.reduce(evolve, known.state);
+      orderStates.set(orderStream(orderId), state, appended.nextRevision);
       await afterEvents(state, known.state.status, events, appended.nextRevision);
       return { state, revision: appended.nextRevision };
     } catch (error) {
@@ -200,6 +206,7 @@ export function createOrdersService(deps: OrdersDependencies) {
       const result = await handleCommand(eventStore, orderStream(orderId), decider, command, {
         metadata,
         maxAttempts: 5,
+        cache: orderStates,
       });
       if (result.newEvents.length > 0 && result.revision !== 'no_stream') {
         await afterEvents(result.state, before, result.newEvents, result.revision);
@@ -469,6 +476,7 @@ export function createOrdersService(deps: OrdersDependencies) {
       throw error;
     }
     const state = evolve(initialState(), created!);
+    orderStates.set(orderStream(orderId), state, appended.nextRevision);
     await afterEvents(state, 'NONE', [created!], appended.nextRevision);
     const paid = await pay(state, appended.nextRevision, metadata);
     return { ...paid, trackingToken: trackingToken(orderId, data.trackingSecret) };

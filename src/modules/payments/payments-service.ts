@@ -18,7 +18,7 @@ import {
   type Transfer,
 } from '../../../ledger/rules/index.js';
 import type { Db } from '../../db/database.js';
-import { aggregateStream, handleCommand, WrongExpectedVersion, type EventStore } from '../../eventstore/index.js';
+import { aggregateStream, createAggregateCache, handleCommand, WrongExpectedVersion, type EventStore } from '../../eventstore/index.js';
 import { HttpProblem } from '../../http/problem.js';
 import type { JobQueue } from '../../jobs/index.js';
 import { uuidFromName } from './ids.js';
@@ -144,6 +144,10 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
     void refresh(paymentId).catch((error: unknown) => logger.warn({ err: error, paymentId }, 'early webhook catch-up failed; the recheck or the poll will apply it'));
   }
 
+  // The last state written per payment stream: the webhook, the re-read and the settlement that
+  // follow an initiation need no read of the stream (see AggregateCache).
+  const paymentStates = createAggregateCache<PaymentState>();
+
   async function load(paymentId: string): Promise<{ state: PaymentState; revision: bigint | 'no_stream' }> {
     const loaded = await aggregateStream(eventStore, paymentStream(paymentId), evolvePayment, initialPaymentState(), 1_000);
     return { state: loaded.state, revision: loaded.revision };
@@ -193,7 +197,7 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
   }
 
   async function execute(paymentId: string, command: PaymentCommand): Promise<{ state: PaymentState; newEvents: PaymentEvent[] }> {
-    const result = await handleCommand(eventStore, paymentStream(paymentId), paymentDecider, command, { maxAttempts: 5, maxEvents: 1_000 });
+    const result = await handleCommand(eventStore, paymentStream(paymentId), paymentDecider, command, { maxAttempts: 5, maxEvents: 1_000, cache: paymentStates });
     if (result.revision !== 'no_stream') await saveRow(paymentId, result.state, result.revision);
     return { state: result.state, newEvents: result.newEvents };
   }
