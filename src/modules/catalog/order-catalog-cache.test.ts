@@ -90,4 +90,17 @@ describe('order catalog cache', () => {
     await cache.read('r1', ['a'], 0);
     expect(db.calls.restaurant).toBe(4);
   });
+
+  it('shares one load among concurrent misses of a restaurant, then reads only what one of them lacks', async () => {
+    const db = source(new Map([['a', 1], ['b', 2]]));
+    const cache = createOrderCatalogCache(db, { ttlMs: 10_000, maxRestaurants: 10 });
+    const results = await Promise.all([
+      ...Array.from({ length: 20 }, () => cache.read('r1', ['a'], 0)),
+      cache.read('r1', ['b'], 0),
+    ]);
+    expect(results.every((entry) => entry!.items.get('a')!.price === 1n)).toBe(true);
+    expect(results.at(-1)!.items.get('b')!.price).toBe(2n);
+    expect(db.calls.restaurant).toBe(1);
+    expect(db.calls.items).toEqual([['a'], ['b']]);
+  });
 });

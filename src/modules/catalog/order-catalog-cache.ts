@@ -66,6 +66,24 @@ export function createOrderCatalogCache(
     entries.set(restaurantId, entry);
   }
 
+  const loading = new Map<string, { generation: number; promise: Promise<(OrderCatalogEntry & { expiresAtMs: number }) | undefined> }>();
+
+  async function loadFresh(restaurantId: string, itemIds: readonly string[], nowMs: number, generation: number) {
+    const restaurant = await source.findRestaurant(restaurantId);
+    if (restaurant === undefined) return undefined;
+    const fresh = {
+      restaurant,
+      items: new Map<string, ItemRecord>(),
+      categories: new Map<string, CategoryRecord>(),
+      groups: new Map<string, ModifierGroupRecord[]>(),
+      missing: new Set<string>(),
+      expiresAtMs: nowMs + options.ttlMs,
+    };
+    merge(fresh, itemIds, await source.loadItems(restaurantId, [...new Set(itemIds)]));
+    if (generationOf(restaurantId) === generation) store(restaurantId, fresh);
+    return fresh;
+  }
+
   return {
     async read(restaurantId, itemIds, nowMs = Date.now()) {
       const generation = generationOf(restaurantId);
@@ -75,19 +93,21 @@ export function createOrderCatalogCache(
         entry = undefined;
       }
       if (entry === undefined) {
-        const restaurant = await source.findRestaurant(restaurantId);
-        if (restaurant === undefined) return undefined;
-        const fresh = {
-          restaurant,
-          items: new Map<string, ItemRecord>(),
-          categories: new Map<string, CategoryRecord>(),
-          groups: new Map<string, ModifierGroupRecord[]>(),
-          missing: new Set<string>(),
-          expiresAtMs: nowMs + options.ttlMs,
-        };
-        merge(fresh, itemIds, await source.loadItems(restaurantId, [...new Set(itemIds)]));
-        if (generationOf(restaurantId) === generation) store(restaurantId, fresh);
-        return fresh;
+        // Concurrent misses of one restaurant (a busy one whose entry just expired) share one load.
+        const pending = loading.get(restaurantId);
+        if (pending !== undefined && pending.generation === generation) {
+          const shared = await pending.promise;
+          if (shared === undefined) return undefined;
+          entry = shared;
+        } else {
+          const promise = loadFresh(restaurantId, itemIds, nowMs, generation);
+          loading.set(restaurantId, { generation, promise });
+          try {
+            return await promise;
+          } finally {
+            if (loading.get(restaurantId)?.promise === promise) loading.delete(restaurantId);
+          }
+        }
       }
       const unknown = [...new Set(itemIds)].filter((id) => !entry.items.has(id) && !entry.missing.has(id));
       if (unknown.length === 0) return entry;

@@ -265,6 +265,7 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
         { expectedRevision: 'no_stream' },
       );
       const state = [initiated!, requested!].reduce(evolvePayment, initialPaymentState());
+      paymentStates.set(paymentStream(paymentId), state, appended.nextRevision);
       await saveRow(paymentId, state, appended.nextRevision);
       await schedulePoll(paymentId, 1);
       catchUpEarlyWebhook(paymentId, collected.provider, collected.providerReference);
@@ -282,8 +283,8 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
   }
 
   /** Re-reads the provider and applies what it says; books the money when it succeeded. */
-  async function refresh(paymentId: string): Promise<PaymentState> {
-    const row = await db.selectFrom('payment_attempts').select(['provider', 'provider_reference', 'operator']).where('payment_id', '=', paymentId).executeTakeFirst();
+  async function refresh(paymentId: string, known?: { provider: string; provider_reference: string; operator: string }): Promise<PaymentState> {
+    const row = known ?? (await db.selectFrom('payment_attempts').select(['provider', 'provider_reference', 'operator']).where('payment_id', '=', paymentId).executeTakeFirst());
     if (row === undefined) throw new HttpProblem(404, 'payment_not_found', 'There is no such payment.');
     const status = await router.status(row.provider as ProviderName, row.provider_reference, 'collection');
     const operator = status.operator ?? (row.operator as 'MTN' | 'ORANGE');
@@ -394,7 +395,7 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
     if (!verdict.accepted) throw new HttpProblem(401, 'webhook_signature_invalid', 'The webhook signature does not verify.');
     const row = await db
       .selectFrom('payment_attempts')
-      .select('payment_id')
+      .select(['payment_id', 'provider', 'provider_reference', 'operator'])
       .where('provider', '=', provider)
       .where('provider_reference', '=', verdict.providerReference)
       .executeTakeFirst();
@@ -411,7 +412,7 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
       return { applied: handled || recorded !== undefined };
     }
     // The webhook is only a hint: what counts is the status re-read from the provider.
-    await refresh(row.payment_id);
+    await refresh(row.payment_id, row);
     return { applied: true };
   }
 
