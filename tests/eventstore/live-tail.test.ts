@@ -186,7 +186,9 @@ describe('shared live tail (PostgreSQL)', () => {
     const seen: number[] = [];
     const subscription = listening.subscribeToAll({ from: 'end', filter: { streamPrefixes: [run] }, onEvent: () => void seen.push(Date.now()) });
     await subscription.caughtUp;
-    await sleep(200); // the LISTEN connection is up
+    // Past the joining period (a new listener wakes itself for 1.25 s until appenders see it):
+    // from here on only a NOTIFY can explain a delivery well inside the 5 s polling interval.
+    await sleep(1_500);
     for (let index = 0; index < 3; index += 1) {
       const sentAt = Date.now();
       await writer.append(`${run}-${index}`, [{ type: 'Tick', data: {} }]);

@@ -15,10 +15,13 @@ export interface Notifier {
 const RECONNECT_DELAY_MS = 1_000;
 /**
  * How often the notifier looks whether any other process listens. With nobody else listening a
- * NOTIFY wakes nobody (this process's subscribers are woken directly), so none is sent; a process
- * that starts listening meanwhile reads what it missed when it connects and polls until then.
+ * NOTIFY wakes nobody (this process's subscribers are woken directly), so none is sent. A process
+ * that starts listening is not seen by the others for up to this long: it reads what it missed
+ * when it connects, then wakes itself every JOINING_WAKE_MS until every appender has seen it.
  */
 const LISTENERS_CHECK_MS = 1_000;
+const JOINING_WAKE_MS = 25;
+const JOINING_PERIOD_MS = LISTENERS_CHECK_MS + 250;
 
 export function createNotifier(options: {
   pool: pg.Pool;
@@ -33,6 +36,7 @@ export function createNotifier(options: {
   let listener: pg.Client | undefined;
   let listening = false;
   let reconnectTimer: NodeJS.Timeout | undefined;
+  let joiningTimer: NodeJS.Timeout | undefined;
 
   let othersListening = true;
   let checkedAt = 0;
@@ -83,6 +87,14 @@ export function createNotifier(options: {
       await client.query(`LISTEN ${options.channel}`);
       // Anything appended while we were disconnected is picked up by the next read.
       options.onNotification();
+      // Appenders that last looked before we connected do not NOTIFY us yet (LISTENERS_CHECK_MS).
+      clearInterval(joiningTimer);
+      const joinedAt = Date.now();
+      joiningTimer = setInterval(() => {
+        if (Date.now() - joinedAt > JOINING_PERIOD_MS || listener !== client) clearInterval(joiningTimer);
+        else options.onNotification();
+      }, JOINING_WAKE_MS);
+      joiningTimer.unref();
     } catch {
       retry();
     }
@@ -101,6 +113,7 @@ export function createNotifier(options: {
     async close() {
       closed = true;
       clearTimeout(reconnectTimer);
+      clearInterval(joiningTimer);
       const client = listener;
       listener = undefined;
       if (client !== undefined) await client.end().catch(() => undefined);
