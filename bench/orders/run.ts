@@ -28,7 +28,6 @@ import { createLogger } from '../../src/logger.js';
 import { createRuntime } from '../../src/runtime.js';
 import { createServices } from '../../src/services.js';
 import { startBenchApp, type BenchApp } from '../lib/app.js';
-import autocannon from 'autocannon';
 import { load } from '../lib/autocannon.js';
 import { describeMachine, gitRevision, writeResult } from '../lib/machine.js';
 
@@ -141,19 +140,37 @@ async function ordersLoad(bench: BenchApp, customerTokens: string[]) {
   process.env.ORDERS_BENCH_FIXTURE = fixture;
   const requests = [{ setupRequest: path.join(here, 'setup-request.cjs') }];
   await load({ url: bench.url, connections: 10, duration: 3, requests }); // warm-up
-  // Called directly (not through lib/load) to keep p90 and p97.5: autocannon reports no p95, which lies between.
-  const result = await autocannon({ url: bench.url, connections: 50, duration: 20, workers: 1, requests });
-  const latency = result.latency as unknown as Record<string, number>;
+  // In a process of its own, recording every response's time: the goal is a p95, which
+  // autocannon's summary does not give (it has p90 and p97.5).
+  const child = fork(path.join(here, '../lib/autocannon-process.cjs'), [], { env: process.env });
+  const measured = await new Promise<{
+    requestsPerSecond: number;
+    responses: number;
+    latency: { p50: number; p90: number; p95: number; p97_5: number; p99: number; max: number };
+    errors: number;
+    non2xx: number;
+    connections: number;
+    durationSeconds: number;
+  }>((resolve, reject) => {
+    child.once('message', (message) => resolve(message as never));
+    child.once('exit', (code) => reject(new Error(`the load process exited (${code})`)));
+    child.send({ url: bench.url, connections: 50, duration: 20, setupRequest: path.join(here, 'setup-request.cjs') });
+  });
+  child.kill();
   const figures = {
-    requestsPerSecond: Math.round(result.requests.average),
-    latencyP50Ms: latency.p50,
-    latencyP90Ms: latency.p90,
-    latencyP97_5Ms: latency.p97_5,
-    latencyP99Ms: latency.p99,
-    errors: result.errors,
-    non2xx: result.non2xx,
-    connections: result.connections,
-    durationSeconds: result.duration,
+    requestsPerSecond: measured.requestsPerSecond,
+    latencyP50Ms: measured.latency.p50,
+    latencyP90Ms: measured.latency.p90,
+    latencyP95Ms: measured.latency.p95,
+    latencyP97_5Ms: measured.latency.p97_5,
+    latencyP99Ms: measured.latency.p99,
+    latencyMaxMs: measured.latency.max,
+    responses: measured.responses,
+    errors: measured.errors,
+    non2xx: measured.non2xx,
+    connections: measured.connections,
+    durationSeconds: measured.durationSeconds,
+    loadGenerator: 'autocannon in its own process; percentiles exact over every response',
   };
   const counted = await bench.database.pool.query<{ count: string }>(
     "select count(*) from eventstore_events where type = 'OrderPaymentCaptured'",
@@ -318,7 +335,7 @@ let wallet;
 try {
   wallet = await ordersLoad(ledgerBench, await walletCustomers(ledgerBench));
   console.log(
-    `POST /v1/orders paid from wallets: ${wallet.requestsPerSecond} orders/s, p90 ${wallet.latencyP90Ms} ms, p97.5 ${wallet.latencyP97_5Ms} ms, p99 ${wallet.latencyP99Ms} ms (errors ${wallet.errors}, non-2xx ${wallet.non2xx}, paid in db ${wallet.ordersPaidInDatabase})`,
+    `POST /v1/orders paid from wallets: ${wallet.requestsPerSecond} orders/s, p90 ${wallet.latencyP90Ms} ms, p95 ${wallet.latencyP95Ms} ms, p97.5 ${wallet.latencyP97_5Ms} ms, p99 ${wallet.latencyP99Ms} ms (errors ${wallet.errors}, non-2xx ${wallet.non2xx}, paid in db ${wallet.ordersPaidInDatabase})`,
   );
 } finally {
   await ledgerBench.close();
@@ -331,7 +348,7 @@ const bench = await startBenchApp({
 try {
   const orders = await ordersLoad(bench, (await tokens(bench, CUSTOMERS)).tokens);
   console.log(
-    `POST /v1/orders: ${orders.requestsPerSecond} orders/s, p90 ${orders.latencyP90Ms} ms, p97.5 ${orders.latencyP97_5Ms} ms, p99 ${orders.latencyP99Ms} ms (errors ${orders.errors}, non-2xx ${orders.non2xx}, paid in db ${orders.ordersPaidInDatabase})`,
+    `POST /v1/orders: ${orders.requestsPerSecond} orders/s, p90 ${orders.latencyP90Ms} ms, p95 ${orders.latencyP95Ms} ms, p97.5 ${orders.latencyP97_5Ms} ms, p99 ${orders.latencyP99Ms} ms (errors ${orders.errors}, non-2xx ${orders.non2xx}, paid in db ${orders.ordersPaidInDatabase})`,
   );
   if (process.env.ORDERS_ONLY === '1') process.exit(0); // profiling runs: placement only, nothing written
   // A fresh app for the WebSocket phase, so memory per connection is not blurred by the order load's garbage.
@@ -363,16 +380,14 @@ try {
       target: `POST /v1/orders, 50 connections, 20 s, ${WALLET_CUSTOMERS} customers paying from wallets (ORDERS_PAYMENT_PORT=ledger: a ledger chain wallet → order escrow per order) + everything below`,
       goal: { ordersPerSecond: 300, p95Ms: 200 },
       figures: wallet,
-      // p97.5 ≤ 200 ms implies p95 ≤ 200 ms.
-      metGoal: wallet.requestsPerSecond >= 300 && (wallet.latencyP97_5Ms ?? Infinity) <= 200,
+      metGoal: wallet.requestsPerSecond >= 300 && wallet.latencyP95Ms <= 200,
     },
     placeOrders: {
       target:
         'POST /v1/orders, 50 connections, 20 s: catalog snapshot + delivery check, pricing, stock, 2 events appended (OrderCreated sealed PII + OrderPaymentCaptured), Idempotency-Key row; projection runner and Redis fan-out live; TestPaymentPort (no money moves: the orders path alone)',
       goal: { ordersPerSecond: 300, p95Ms: 200 },
       figures: orders,
-      // p97.5 ≤ 200 ms implies p95 ≤ 200 ms.
-      metGoal: orders.requestsPerSecond >= 300 && (orders.latencyP97_5Ms ?? Infinity) <= 200,
+      metGoal: orders.requestsPerSecond >= 300 && orders.latencyP95Ms <= 200,
     },
     websockets: {
       target: `${WS_CONNECTIONS} connections on /ws/customer, one message per second each for ${WS_SECONDS} s through the Redis bus (XADD + PUBLISH), clients in a separate process`,
