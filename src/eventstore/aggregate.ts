@@ -1,4 +1,5 @@
 import { StreamNotFound, WrongExpectedVersion } from './errors.js';
+import { erasureEpoch } from './store.js';
 import { LIMITS, type AppendResult, type EventMetadata, type EventStore, type NewEvent, type RecordedEvent } from './types.js';
 
 /**
@@ -24,8 +25,9 @@ export interface HandleCommandOptions {
  * The last state this process wrote to each stream, so the next command on it needs no read. It is
  * only a guess: the append still carries the expected revision, so a stream another writer moved
  * meanwhile fails with WrongExpectedVersion and the command is decided again on a fresh read.
- * Bounded, and entries expire after `ttlMs` (states may hold personal data: they must not outlive
- * an erasure by long; read paths never use this cache).
+ * Bounded, and entries expire after `ttlMs`. States may hold decrypted personal data: an erasure
+ * made by this process empties every cache at once; one made by another instance is outlived by
+ * at most `ttlMs` (read paths never use this cache).
  */
 export interface AggregateCache<State> {
   get(stream: string): { state: State; revision: bigint } | undefined;
@@ -35,11 +37,17 @@ export interface AggregateCache<State> {
 
 export function createAggregateCache<State>(options: { maxEntries?: number; ttlMs?: number; now?: () => number } = {}): AggregateCache<State> {
   const maxEntries = options.maxEntries ?? 10_000;
-  const ttlMs = options.ttlMs ?? 60_000;
+  const ttlMs = options.ttlMs ?? 30_000;
   const now = options.now ?? Date.now;
   const entries = new Map<string, { state: State; revision: bigint; expiresAt: number }>();
+  let epoch = erasureEpoch();
   return {
     get(stream) {
+      if (epoch !== erasureEpoch()) {
+        // Someone's personal data was erased in this process: forget every decrypted state.
+        entries.clear();
+        epoch = erasureEpoch();
+      }
       const entry = entries.get(stream);
       if (entry === undefined) return undefined;
       if (entry.expiresAt <= now()) {

@@ -25,6 +25,13 @@ export interface EventStoreOptions {
   upcasters?: UpcasterRegistry;
 }
 
+/**
+ * Counts erasures made by this process, so that memories of decrypted state (AggregateCache) can
+ * forget everything at once when someone's personal data is erased.
+ */
+let erasures = 0;
+export const erasureEpoch = (): number => erasures;
+
 function assertStreamName(stream: string): void {
   if (stream.length > LIMITS.maxStreamNameLength || !STREAM_PATTERN.test(stream)) {
     throw new InvalidAppend(`invalid stream name ${JSON.stringify(stream.slice(0, 60))}`);
@@ -144,6 +151,7 @@ export function createEventStore(options: EventStoreOptions): EventStore & { upc
 
     async erasePersonalData(subjectId: string, metadata?: EventMetadata) {
       await vault.erase(subjectId);
+      erasures += 1;
       return store.append(personalDataStream(subjectId), [
         { type: PERSONAL_DATA_ERASED, data: { subjectId }, metadata: { ...metadata, schemaVersion: 1 } },
       ]);

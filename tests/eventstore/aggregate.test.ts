@@ -127,4 +127,12 @@ describe('handleCommand: read, decide, append with the expected revision', () =>
     now = 1_000;
     expect(cache.get('s')).toBeUndefined();
   });
+
+  it('with a cache: an erasure of personal data in this process empties it', async () => {
+    const cache = createAggregateCache<State>();
+    cache.set('wallet-a', { open: true, balanceMinor: 5 }, 1n);
+    expect(cache.get('wallet-a')).toBeDefined();
+    await store.erasePersonalData(`person-${randomUUID()}`);
+    expect(cache.get('wallet-a')).toBeUndefined();
+  });
 });
