@@ -4,7 +4,7 @@
  * PaymentPort; coupons are a hook with a default that knows no code.
  */
 import type { CatalogOrdersApi } from '../catalog/index.js';
-import type { PaymentMethod } from './events.js';
+import type { OrderPricingData, PaymentMethod } from './events.js';
 import type { Discount } from './pricing.js';
 
 export type CatalogPort = Pick<CatalogOrdersApi, 'readOrderSnapshot' | 'decrementStock' | 'restoreStock'>;
@@ -21,14 +21,7 @@ export interface PaymentRequest {
    * The order's price breakdown as recorded in OrderCreated (it sums to amountMinor): a wallet
    * payment books food, delivery and tips apart. Absent, the port reads it from the order.
    */
-  pricing?: {
-    subtotalMinor: number;
-    discountMinor: number;
-    deliveryFeeMinor: number;
-    taxMinor: number;
-    tipMinor: number;
-    totalMinor: number;
-  };
+  pricing?: Omit<OrderPricingData, 'distanceMetres' | 'taxRatePercent'>;
 }
 
 /**
