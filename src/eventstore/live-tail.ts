@@ -30,12 +30,17 @@ export interface LiveTailOptions {
    * open transaction may hide committed events from it (then the tail re-reads quickly; without
    * it, the next append's wake-up or the polling interval triggers the next read).
    */
-  read(from: Position | 'start', limit: number): Promise<ReadAllPage & { heldBack?: boolean }>;
+  read(from: Position | 'start', limit: number): Promise<ReadAllPage & { heldBack?: boolean; storedBytes?: number[] }>;
   /** Appends in this process and notifications from others. */
   wake: WakeSignal;
   pollIntervalMs: number;
   /** Events kept in memory; older ones are dropped (subscriptions behind them read the store). */
   maxEvents?: number;
+  /**
+   * And bytes: an event's stored size (jsonb, maybe compressed) × 4 as an estimate of what its
+   * parsed form takes in memory. Ledger batch events run to hundreds of kilobytes each.
+   */
+  maxBytes?: number;
   batchSize?: number;
 }
 
@@ -47,9 +52,14 @@ export const FAST_POLL_DELAYS_MS = [1, 2, 4, 8, 16, 32, 64];
 
 export function createLiveTail(options: LiveTailOptions): LiveTail {
   const maxEvents = options.maxEvents ?? 10_000;
+  const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+  /** When the reader gives no sizes. */
+  const DEFAULT_EVENT_BYTES = 2_048;
   const batchSize = options.batchSize ?? 500;
   const advanced = createWakeSignal();
   let events: RecordedEvent[] = [];
+  let sizes: number[] = [];
+  let bytes = 0;
   let head = 0; // index of the oldest kept event
   // Coverage: every event with start < position <= end is in events[head..].
   let start: Position | 'start' | undefined;
@@ -62,18 +72,27 @@ export function createLiveTail(options: LiveTailOptions): LiveTail {
     start = undefined;
     end = 'start';
     events = [];
+    sizes = [];
+    bytes = 0;
     head = 0;
   }
 
-  function keep(page: ReadAllPage): void {
-    for (const event of page.events) events.push(event);
-    const excess = events.length - head - maxEvents;
-    if (excess > 0) {
-      head += excess;
-      start = events[head - 1]!.position;
+  function keep(page: ReadAllPage & { storedBytes?: number[] }): void {
+    page.events.forEach((event, index) => {
+      const size = (page.storedBytes?.[index] ?? DEFAULT_EVENT_BYTES / 4) * 4;
+      events.push(event);
+      sizes.push(size);
+      bytes += size;
+    });
+    const first = head;
+    while (head < events.length && (events.length - head > maxEvents || bytes > maxBytes)) {
+      bytes -= sizes[head]!;
+      head += 1;
     }
-    if (head > maxEvents) {
+    if (head > first) start = events[head - 1]!.position;
+    if (head > 1_000 && head * 2 > events.length) {
       events = events.slice(head);
+      sizes = sizes.slice(head);
       head = 0;
     }
     end = maxPosition(end, page.nextPosition);
@@ -83,7 +102,7 @@ export function createLiveTail(options: LiveTailOptions): LiveTail {
     let fastPolls = FAST_POLL_DELAYS_MS.length;
     while (!signal.aborted && start !== undefined) {
       const seenVersion = options.wake.version;
-      let page: ReadAllPage & { heldBack?: boolean };
+      let page: ReadAllPage & { heldBack?: boolean; storedBytes?: number[] };
       do {
         const before = end;
         page = await options.read(end, batchSize);

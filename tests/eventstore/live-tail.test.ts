@@ -32,13 +32,14 @@ function countingPool(pool: pg.Pool): pg.Pool {
   });
 }
 
-function newStore(liveTailEvents?: number, pollIntervalMs = 200): EventStore {
+function newStore(liveTailEvents?: number, pollIntervalMs = 200, liveTailBytes?: number): EventStore {
   const store = createEventStore({
     adapter: createPostgresAdapter({
       pool: countingPool(database.pool),
       connectionString: database.url,
       pollIntervalMs,
       ...(liveTailEvents === undefined ? {} : { liveTailEvents }),
+      ...(liveTailBytes === undefined ? {} : { liveTailBytes }),
     }),
     vault: createPersonalDataVault({ db: database.db, masterKey: randomBytes(32) }),
   });
@@ -62,8 +63,11 @@ async function waitFor(condition: () => boolean, ms: number): Promise<void> {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('shared live tail (PostgreSQL)', () => {
-  it('gives every live subscription each matching event once and in order, a slow one included, past a small memory', async () => {
-    const store = newStore(20);
+  it.each([
+    ['20 events', () => newStore(20)],
+    ['a few kilobytes', () => newStore(undefined, 200, 6_000)],
+  ])('gives every live subscription each matching event once and in order, a slow one included, past a memory of %s', async (_name, make) => {
+    const store = make();
     const run = `lt${Date.now().toString(36)}`;
     const filters: (EventFilter | undefined)[] = [
       undefined,

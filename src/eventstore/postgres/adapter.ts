@@ -24,6 +24,8 @@ export interface PostgresAdapterOptions {
   horizon?: 'database' | 'cluster';
   /** Recent events kept in memory by the shared live tail (see live-tail.ts); default 10,000. */
   liveTailEvents?: number;
+  /** And at most about this many bytes of them (stored size × 4); default 64 MiB. */
+  liveTailBytes?: number;
   /**
    * Append calls running at once; appends arriving while all are busy are grouped into one
    * transaction (see append-batcher.ts). Default 4.
@@ -113,7 +115,7 @@ function readAllQuery(
     name,
     text: `WITH h AS (SELECT pg_current_snapshot() AS snapshot)
       SELECT h.snapshot::text AS snapshot, page.* FROM h LEFT JOIN LATERAL (
-        SELECT ${EVENT_COLUMNS} FROM eventstore_events e
+        SELECT ${EVENT_COLUMNS}, pg_column_size(e.data) + pg_column_size(e.metadata) AS stored_bytes FROM eventstore_events e
          WHERE (e.transaction_id, e.global_position) > ($1::text::xid8, $2::bigint)
            AND e.transaction_id < ${horizon === 'cluster' ? 'pg_snapshot_xmin(h.snapshot)' : 'pg_snapshot_xmax(h.snapshot)'}
            ${conditions.join(' ')}
@@ -141,6 +143,7 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): EventSto
     wake: signal,
     pollIntervalMs,
     ...(options.liveTailEvents === undefined ? {} : { maxEvents: options.liveTailEvents }),
+    ...(options.liveTailBytes === undefined ? {} : { maxBytes: options.liveTailBytes }),
   });
 
   async function callAppend({ stream, json, kind, revision }: AppendRequest): Promise<AppendRow> {
@@ -165,11 +168,16 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): EventSto
     ...(options.appendsInFlight === undefined ? {} : { maxInFlight: options.appendsInFlight }),
   });
 
-  async function readAll(from: StartFrom, limit: number, filter: EventFilter | undefined): Promise<ReadAllPage & { heldBack: boolean }> {
+  async function readAll(
+    from: StartFrom,
+    limit: number,
+    filter: EventFilter | undefined,
+  ): Promise<ReadAllPage & { heldBack: boolean; storedBytes: number[] }> {
     const start = from === 'end' ? await headPosition() : from;
     const mode = options.horizon ?? 'database';
-    const result = await pool.query<EventRow & { snapshot: string }>(readAllQuery(start, limit, filter, mode));
-    const events = result.rows.filter((row) => row.event_id !== null).map(toRecorded);
+    const result = await pool.query<EventRow & { snapshot: string; stored_bytes: number }>(readAllQuery(start, limit, filter, mode));
+    const rows = result.rows.filter((row) => row.event_id !== null);
+    const events = rows.map(toRecorded);
     const snapshot = parseSnapshot(result.rows[0]?.snapshot ?? '0:0:');
     const txid = (event: RecordedEvent) => decodePosition(event.position).major;
     // In-progress transactions older than an event read: only appenders among them hold it back.
@@ -182,11 +190,12 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): EventSto
     const last = kept.at(-1)?.position ?? start;
     // Something committed may sit behind an open transaction: worth re-reading soon.
     const heldBack = mode === 'cluster' ? snapshot.inProgress.length > 0 || snapshot.xmin < snapshot.xmax : relevant.length > 0;
-    if (!isEnd) return { events: kept, nextPosition: last, isEnd, heldBack };
+    const storedBytes = rows.slice(0, kept.length).map((row) => row.stored_bytes);
+    if (!isEnd) return { events: kept, nextPosition: last, isEnd, heldBack, storedBytes };
     // Past every event read, up to the oldest transaction that may still append (or the xmin).
     const others = snapshot.inProgress.filter((id) => !blockers.includes(id));
     const jump = mode === 'cluster' ? snapshot.xmin : [...relevant, ...others].reduce((low, id) => (id < low ? id : low), snapshot.xmax);
-    return { events: kept, nextPosition: maxPosition(last, encodePosition(jump, 0n)), isEnd, heldBack };
+    return { events: kept, nextPosition: maxPosition(last, encodePosition(jump, 0n)), isEnd, heldBack, storedBytes };
   }
 
   /**
