@@ -48,7 +48,7 @@ export interface LiveTailOptions {
  * When a read was held back by an open transaction, the events behind it become readable when it
  * ends: re-read quickly a few times before falling back to the polling interval.
  */
-export const FAST_POLL_DELAYS_MS = [1, 2, 4, 8, 16, 32, 64];
+const FAST_POLL_DELAYS_MS = [1, 2, 4, 8, 16, 32, 64];
 
 export function createLiveTail(options: LiveTailOptions): LiveTail {
   const maxEvents = options.maxEvents ?? 10_000;

@@ -1,6 +1,5 @@
 import type { RawSubscribeOptions } from './adapter.js';
 import type { Position, ReadAllPage, StartFrom, Subscription } from './types.js';
-import { FAST_POLL_DELAYS_MS } from './live-tail.js';
 import { sleep, type WakeSignal } from './wake.js';
 
 export interface PollingSource {
@@ -9,13 +8,8 @@ export interface PollingSource {
   /** Turns 'end' into the current head position. */
   resolveStart(from: StartFrom): Promise<Position | 'start'>;
   signal: WakeSignal;
-  /** The polling fallback when no notification arrives. */
+  /** The polling fallback when no wake-up arrives. */
   pollIntervalMs: number;
-  /**
-   * Re-read quickly after a wake-up (default true). False when the signal already comes from a
-   * reader that does so (the shared live tail).
-   */
-  fastPolls?: boolean;
   /** Called once when the subscription ends. */
   onStop?(): void;
 }
@@ -51,8 +45,6 @@ export function createPollingSubscription(source: PollingSource, options: RawSub
 
   async function run(): Promise<void> {
     position = await source.resolveStart(options.from);
-    const fastPolling = source.fastPolls ?? true;
-    let fastPolls = FAST_POLL_DELAYS_MS.length;
     // While catching up, the next page is read while the handler works on this one (one ahead, bounded).
     let prefetched: Promise<ReadAllPage | undefined> | undefined;
     while (!abort.signal.aborted) {
@@ -77,13 +69,9 @@ export function createPollingSubscription(source: PollingSource, options: RawSub
         // The first live read at once: it may start the shared tail, whose reads then wake us.
         continue;
       }
-      // After a wake-up, a committed event may still sit behind an older open transaction: re-read
-      // soon (or at the next wake-up), a few times, before falling back to the polling interval.
-      const delayMs =
-        fastPolling && fastPolls < FAST_POLL_DELAYS_MS.length ? FAST_POLL_DELAYS_MS[fastPolls]! : source.pollIntervalMs;
-      fastPolls = Math.min(fastPolls + 1, FAST_POLL_DELAYS_MS.length);
-      const reason = await source.signal.wait(delayMs, abort.signal, seenVersion);
-      if (reason === 'woken') fastPolls = 0;
+      // The source's signal says when there is more to read (the shared live tail re-reads
+      // quickly itself while an open transaction holds events back); polling is the fallback.
+      await source.signal.wait(source.pollIntervalMs, abort.signal, seenVersion);
     }
   }
 

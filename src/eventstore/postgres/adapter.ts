@@ -324,7 +324,6 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): EventSto
           },
           signal: tail.advanced,
           pollIntervalMs,
-          fastPolls: false,
           onStop: detach,
         },
         subscribeOptions,
