@@ -102,6 +102,8 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
       // Older keys stop signing now and verify for one more token lifetime.
       await repository.retireSigningKeys(new Date(now()), new Date(now() + graceMs), kid, transaction);
     });
+    // A load already in flight may have read the table before this insert: wait for it, then read again.
+    await loading?.catch(() => undefined);
     await reload();
     const created = keys.find((key) => key.kid === kid);
     if (created === undefined) throw new Error('the new signing key did not load');
@@ -109,11 +111,13 @@ export function createKeyRing(options: KeyRingOptions): KeyRing {
   }
 
   const current = () => keys.find((key) => key.retireAfter.getTime() > now());
+  // Sessions starting together on an empty key table make one key, not one each.
+  let creating: Promise<SigningKey> | undefined;
 
   return {
     async signingKey() {
       if (now() - loadedAt > STALE_AFTER_MS) await reload();
-      return current() ?? (await create());
+      return current() ?? (await (creating ??= create().finally(() => (creating = undefined))));
     },
     async verificationKey(kid) {
       const find = () => keys.find((key) => key.kid === kid && key.verifyUntil.getTime() > now());
