@@ -1,6 +1,6 @@
 import { jwtVerify } from 'jose';
 import { ProviderRejected, ProviderUnavailable } from './errors.js';
-import { callProvider, field, parseAmountMinor, type FetchFunction, type ProviderAnswer, type ProviderCall } from './http.js';
+import { callProvider, field, parseAmountMinor, type ProviderAnswer, type ProviderCall } from './http.js';
 import { detectOperator, fromProviderPhone, toCampayPhone } from './phone.js';
 import { createTokenCache, type TokenCache } from './token-cache.js';
 import type {
@@ -36,7 +36,6 @@ export interface CampayOptions {
   /** The app's webhook key; webhooks are refused while it is unset. */
   webhookKey?: string;
   timeoutMs: number;
-  fetch?: FetchFunction;
   now?: () => number;
 }
 
@@ -92,19 +91,15 @@ function refusal(answer: ProviderAnswer): Error {
 type Authorized = (call: Omit<ProviderCall, 'timeoutMs' | 'url'> & { path: string }) => Promise<ProviderAnswer>;
 
 /** Sends a call with `Authorization: Token`, refreshing a JWT that CamPay refuses once. */
-function createAuthorizedCaller(options: CampayOptions, baseUrl: string, fetchImpl: FetchFunction): Authorized {
-  const tokens = createCampayTokens(options, baseUrl, fetchImpl);
+function createAuthorizedCaller(options: CampayOptions, baseUrl: string): Authorized {
+  const tokens = createCampayTokens(options, baseUrl);
   const send = async (call: Parameters<Authorized>[0], token: string) =>
-    callProvider(
-      PROVIDER,
-      {
-        ...call,
-        url: `${baseUrl}${call.path}`,
-        timeoutMs: options.timeoutMs,
-        headers: { ...call.headers, authorization: `Token ${token}` },
-      },
-      fetchImpl,
-    );
+    callProvider(PROVIDER, {
+      ...call,
+      url: `${baseUrl}${call.path}`,
+      timeoutMs: options.timeoutMs,
+      headers: { ...call.headers, authorization: `Token ${token}` },
+    });
   return async (call) => {
     const token = await tokens.get();
     const answer = await send(call, token);
@@ -186,7 +181,7 @@ async function readBalance(authorized: Authorized): Promise<ProviderBalance> {
 
 export function createCampayProvider(options: CampayOptions): PaymentProvider {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
-  const authorized = createAuthorizedCaller(options, baseUrl, options.fetch ?? fetch);
+  const authorized = createAuthorizedCaller(options, baseUrl);
   return {
     name: PROVIDER,
     operators: ['MTN', 'ORANGE'],
@@ -218,7 +213,7 @@ export function createCampayProvider(options: CampayOptions): PaymentProvider {
   };
 }
 
-function createCampayTokens(options: CampayOptions, baseUrl: string, fetchImpl: FetchFunction): TokenCache {
+function createCampayTokens(options: CampayOptions, baseUrl: string): TokenCache {
   if (options.appToken !== undefined) {
     const permanent = options.appToken;
     return { get: async () => permanent, invalidate: () => undefined };
@@ -227,11 +222,13 @@ function createCampayTokens(options: CampayOptions, baseUrl: string, fetchImpl: 
   return createTokenCache(async () => {
     if (username === undefined || password === undefined)
       throw new ProviderUnavailable(PROVIDER, 'AUTH_FAILED', 'campay credentials are not configured');
-    const answer = await callProvider(
-      PROVIDER,
-      { method: 'POST', url: `${baseUrl}/token/`, json: { username, password }, timeoutMs: options.timeoutMs, retries: 1 },
-      fetchImpl,
-    );
+    const answer = await callProvider(PROVIDER, {
+      method: 'POST',
+      url: `${baseUrl}/token/`,
+      json: { username, password },
+      timeoutMs: options.timeoutMs,
+      retries: 1,
+    });
     if (answer.status !== 200) throw new ProviderUnavailable(PROVIDER, 'AUTH_FAILED', 'campay refused our credentials');
     const token = field(answer.body, 'token');
     const expiresIn = Number(field(answer.body, 'expires_in') ?? '3600');

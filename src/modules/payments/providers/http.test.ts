@@ -1,6 +1,15 @@
-import { describe, expect, it } from 'vitest';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { gzipSync } from 'node:zlib';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ProviderUnavailable } from './errors.js';
-import { callProvider, field, parseAmountMinor } from './http.js';
+import { MAX_RESPONSE_BYTES, callProvider, field, parseAmountMinor, sendHttp } from './http.js';
 import { createTokenCache } from './token-cache.js';
 
 describe('provider amounts', () => {
@@ -25,37 +34,373 @@ describe('provider amounts', () => {
   });
 });
 
-describe('callProvider', () => {
-  it('retries an idempotent read on 5xx at most twice, then reports the outage', async () => {
-    let calls = 0;
-    const failing = (async () => {
-      calls += 1;
-      return new Response('oops', { status: 503 });
-    }) as typeof fetch;
-    const error = await callProvider('campay', { method: 'GET', url: 'http://x/', timeoutMs: 100, retries: 5 }, failing).catch(
-      (caught: unknown) => caught,
-    );
-    expect(error).toBeInstanceOf(ProviderUnavailable);
-    expect((error as ProviderUnavailable).code).toBe('HTTP_503');
-    expect(calls).toBe(3);
+/** A real local node:http server whose answer each test decides; it records requests and sockets. */
+interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  socket: Socket;
+}
+
+let server: Server;
+let baseUrl: string;
+let handle: (request: IncomingMessage, response: ServerResponse, body: string) => void;
+let seen: Seen[] = [];
+const sockets = new Set<Socket>();
+
+beforeAll(async () => {
+  server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      seen.push({
+        method: request.method ?? '',
+        url: request.url ?? '',
+        headers: request.headers,
+        body,
+        socket: request.socket,
+      });
+      handle(request, response, body);
+    });
+  });
+  server.on('connection', (socket: Socket) => sockets.add(socket));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+beforeEach(() => {
+  seen = [];
+  handle = (_request, response) => response.writeHead(200).end();
+});
+
+afterEach(async () => {
+  // Every test starts on fresh connections (and a hanging answer never outlives its test); the
+  // pause lets the client see the connections close before it picks a pooled socket again.
+  for (const socket of sockets) socket.destroy();
+  sockets.clear();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+async function failure(promise: Promise<unknown>): Promise<ProviderUnavailable> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(ProviderUnavailable);
+  return error as ProviderUnavailable;
+}
+
+describe('callProvider over node:http', () => {
+  it('sends JSON with its headers and reads a JSON answer', async () => {
+    handle = (_request, response, body) =>
+      response
+        .writeHead(201, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ echo: JSON.parse(body) as unknown, é: 'ü' }));
+    const answer = await callProvider('campay', {
+      method: 'POST',
+      url: `${baseUrl}/collect/?x=1`,
+      headers: { authorization: 'Token t' },
+      json: { amount: '100', note: 'café' },
+      timeoutMs: 1_000,
+      retries: 0,
+    });
+    expect(answer).toEqual({
+      status: 201,
+      text: JSON.stringify({ echo: { amount: '100', note: 'café' }, é: 'ü' }),
+      body: { echo: { amount: '100', note: 'café' }, é: 'ü' },
+    });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({
+      method: 'POST',
+      url: '/collect/?x=1',
+      body: JSON.stringify({ amount: '100', note: 'café' }),
+    });
+    expect(seen[0]!.headers).toMatchObject({
+      accept: 'application/json',
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(JSON.stringify({ amount: '100', note: 'café' }))),
+      authorization: 'Token t',
+      connection: 'keep-alive',
+    });
   });
 
-  it('never retries a call without retries, and classifies network errors', async () => {
-    let calls = 0;
-    const broken = (async () => {
-      calls += 1;
-      throw new TypeError('fetch failed');
-    }) as typeof fetch;
-    await expect(
-      callProvider('mtn_momo', { method: 'POST', url: 'http://x/', timeoutMs: 100, retries: 0 }, broken),
-    ).rejects.toMatchObject({ code: 'NETWORK' });
-    expect(calls).toBe(1);
+  it('sends a POST without a body with content-length 0 and reads a non-JSON answer as text', async () => {
+    handle = (_request, response) =>
+      response.writeHead(200, { 'content-type': 'text/plain' }).end('not json');
+    const answer = await callProvider('mtn_momo', {
+      method: 'POST',
+      url: `${baseUrl}/token/`,
+      timeoutMs: 1_000,
+      retries: 0,
+    });
+    expect(answer).toEqual({ status: 200, text: 'not json', body: undefined });
+    expect(seen[0]!.headers['content-length']).toBe('0');
+    expect(seen[0]!.headers['content-type']).toBeUndefined();
   });
 
   it('hands 4xx answers back for the adapter to read', async () => {
-    const refusing = (async () => Response.json({ error_code: 'ER101' }, { status: 400 })) as typeof fetch;
-    const answer = await callProvider('campay', { method: 'POST', url: 'http://x/', timeoutMs: 100, retries: 0 }, refusing);
+    handle = (_request, response) =>
+      response
+        .writeHead(400, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error_code: 'ER101' }));
+    const answer = await callProvider('campay', {
+      method: 'POST',
+      url: `${baseUrl}/`,
+      timeoutMs: 1_000,
+      retries: 0,
+    });
     expect(answer).toMatchObject({ status: 400, body: { error_code: 'ER101' } });
+  });
+
+  it('times out on a server that never answers, within the timeout and some slack', async () => {
+    handle = () => undefined;
+    const started = performance.now();
+    const error = await failure(
+      callProvider('campay', { method: 'GET', url: `${baseUrl}/`, timeoutMs: 200, retries: 0 }),
+    );
+    const elapsed = performance.now() - started;
+    expect(error.code).toBe('TIMEOUT');
+    expect(elapsed).toBeGreaterThanOrEqual(190);
+    expect(elapsed).toBeLessThan(200 + 1_500);
+  });
+
+  it('times out on an answer that keeps trickling past the timeout', async () => {
+    const timers = new Set<NodeJS.Timeout>();
+    handle = (_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.write('[');
+      // A byte every 50 ms: never silent long enough for an idle timeout, never finished.
+      const timer = setInterval(() => response.write(' '), 50);
+      timers.add(timer);
+      response.on('close', () => clearInterval(timer));
+    };
+    try {
+      const started = performance.now();
+      const error = await failure(
+        callProvider('campay', { method: 'GET', url: `${baseUrl}/`, timeoutMs: 300, retries: 0 }),
+      );
+      const elapsed = performance.now() - started;
+      expect(error.code).toBe('TIMEOUT');
+      expect(elapsed).toBeGreaterThanOrEqual(290);
+      expect(elapsed).toBeLessThan(300 + 1_500);
+    } finally {
+      for (const timer of timers) clearInterval(timer);
+    }
+  });
+
+  it('refuses an oversized answer, declared or streamed', async () => {
+    handle = (_request, response) =>
+      response.writeHead(200, { 'content-length': String(MAX_RESPONSE_BYTES + 1) }).end();
+    expect(
+      (
+        await failure(
+          callProvider('campay', { method: 'GET', url: `${baseUrl}/`, timeoutMs: 2_000, retries: 0 }),
+        )
+      ).code,
+    ).toBe('BAD_RESPONSE');
+
+    const chunk = Buffer.alloc(256 * 1024, 'a');
+    handle = (_request, response) => {
+      response.writeHead(200); // chunked: no content-length to go by
+      const pump = (): void => {
+        if (response.destroyed) return;
+        while (response.write(chunk)) if (response.writableLength > MAX_RESPONSE_BYTES * 2) return;
+        response.once('drain', pump);
+      };
+      pump();
+    };
+    expect(
+      (
+        await failure(
+          callProvider('campay', { method: 'GET', url: `${baseUrl}/`, timeoutMs: 5_000, retries: 0 }),
+        )
+      ).code,
+    ).toBe('BAD_RESPONSE');
+  });
+
+  it('reads an answer of exactly the limit', async () => {
+    handle = (_request, response) => response.writeHead(200).end(Buffer.alloc(MAX_RESPONSE_BYTES, 'b'));
+    const answer = await callProvider('campay', {
+      method: 'GET',
+      url: `${baseUrl}/`,
+      timeoutMs: 5_000,
+      retries: 0,
+    });
+    expect(answer.text.length).toBe(MAX_RESPONSE_BYTES);
+  });
+
+  it('reports a 503 as HTTP_503, and a retried read succeeds on the second attempt', async () => {
+    handle = (_request, response) => response.writeHead(503).end('oops');
+    expect(
+      (
+        await failure(
+          callProvider('campay', { method: 'POST', url: `${baseUrl}/`, timeoutMs: 1_000, retries: 0 }),
+        )
+      ).code,
+    ).toBe('HTTP_503');
+    expect(seen).toHaveLength(1);
+
+    seen = [];
+    let calls = 0;
+    handle = (_request, response) => {
+      calls += 1;
+      if (calls === 1) response.writeHead(503).end('busy');
+      else response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    };
+    const answer = await callProvider('campay', {
+      method: 'GET',
+      url: `${baseUrl}/balance/`,
+      timeoutMs: 1_000,
+      retries: 2,
+    });
+    expect(answer).toMatchObject({ status: 200, body: { ok: true } });
+    expect(seen).toHaveLength(2);
+  });
+
+  it('retries an idempotent read on 5xx and 429 at most twice, then reports the outage', async () => {
+    handle = (_request, response) => response.writeHead(429).end();
+    const error = await failure(
+      callProvider('campay', { method: 'GET', url: `${baseUrl}/`, timeoutMs: 1_000, retries: 5 }),
+    );
+    expect(error.code).toBe('HTTP_429');
+    expect(seen).toHaveLength(3);
+  });
+
+  it.each([301, 302, 303, 307, 308])(
+    'never follows a %i: a network error, as fetch with redirect: error',
+    async (status) => {
+      handle = (request, response) =>
+        request.url === '/elsewhere'
+          ? response.writeHead(200).end('{}')
+          : response.writeHead(status, { location: '/elsewhere' }).end();
+      const error = await failure(
+        callProvider('campay', { method: 'GET', url: `${baseUrl}/`, timeoutMs: 1_000, retries: 0 }),
+      );
+      expect(error.code).toBe('NETWORK');
+      expect(seen.map((request) => request.url)).toEqual(['/']);
+    },
+  );
+
+  it('hands back a 300 or 304 as a status like fetch did', async () => {
+    handle = (_request, response) => response.writeHead(300, { location: '/elsewhere' }).end('{"choices":2}');
+    expect(
+      await callProvider('campay', { method: 'GET', url: `${baseUrl}/`, timeoutMs: 1_000, retries: 0 }),
+    ).toMatchObject({
+      status: 300,
+      body: { choices: 2 },
+    });
+  });
+
+  it('classifies a refused connection as NETWORK, and never retries a call without retries', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const error = await failure(
+      callProvider('mtn_momo', {
+        method: 'POST',
+        url: `http://127.0.0.1:${port}/`,
+        timeoutMs: 1_000,
+        retries: 0,
+      }),
+    );
+    expect(error.code).toBe('NETWORK');
+  });
+
+  it('classifies a connection dropped mid-answer as NETWORK', async () => {
+    handle = (request, response) => {
+      response.writeHead(200, { 'content-length': '100' });
+      response.write('{"partial":');
+      setTimeout(() => request.socket.destroy(), 20);
+    };
+    expect(
+      (
+        await failure(
+          callProvider('campay', { method: 'GET', url: `${baseUrl}/`, timeoutMs: 1_000, retries: 0 }),
+        )
+      ).code,
+    ).toBe('NETWORK');
+  });
+
+  it('decodes an answer the server compressed without being asked', async () => {
+    handle = (_request, response) =>
+      response
+        .writeHead(200, { 'content-encoding': 'gzip', 'content-type': 'application/json' })
+        .end(gzipSync('{"zipped":true}'));
+    expect(
+      await callProvider('campay', { method: 'GET', url: `${baseUrl}/`, timeoutMs: 1_000, retries: 0 }),
+    ).toMatchObject({
+      body: { zipped: true },
+    });
+    expect(seen[0]!.headers['accept-encoding']).toBeUndefined();
+  });
+
+  it('reuses one kept-alive socket for sequential calls', async () => {
+    handle = (_request, response) =>
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"n":1}');
+    for (let index = 0; index < 5; index += 1) {
+      await callProvider('campay', {
+        method: index % 2 === 0 ? 'GET' : 'POST',
+        url: `${baseUrl}/${index}`,
+        json: index % 2 === 0 ? undefined : { index },
+        timeoutMs: 1_000,
+        retries: 0,
+      });
+    }
+    expect(seen).toHaveLength(5);
+    expect(new Set(seen.map((request) => request.socket)).size).toBe(1);
+  });
+
+  it('does not reuse the socket of a call that timed out', async () => {
+    let calls = 0;
+    handle = (_request, response) => {
+      calls += 1;
+      if (calls > 1) response.writeHead(200).end('{}');
+    };
+    await failure(callProvider('campay', { method: 'GET', url: `${baseUrl}/`, timeoutMs: 100, retries: 0 }));
+    await callProvider('campay', { method: 'GET', url: `${baseUrl}/`, timeoutMs: 1_000, retries: 0 });
+    expect(seen).toHaveLength(2);
+    expect(seen[0]!.socket).not.toBe(seen[1]!.socket);
+    expect(seen[0]!.socket.destroyed).toBe(true);
+  });
+});
+
+describe('sendHttp', () => {
+  it('hands a redirect back when asked to, without following it', async () => {
+    handle = (_request, response) => response.writeHead(302, { location: '/elsewhere' }).end();
+    expect(
+      await sendHttp({
+        method: 'POST',
+        url: `${baseUrl}/hook`,
+        body: '{}',
+        timeoutMs: 1_000,
+        redirect: 'return',
+      }),
+    ).toEqual({
+      status: 302,
+      text: '',
+    });
+    expect(seen.map((request) => request.url)).toEqual(['/hook']);
+  });
+
+  it('rejects the way fetch did: TimeoutError, RangeError, TypeError', async () => {
+    handle = () => undefined;
+    await expect(sendHttp({ method: 'GET', url: `${baseUrl}/`, timeoutMs: 50 })).rejects.toMatchObject({
+      name: 'TimeoutError',
+    });
+    await expect(sendHttp({ method: 'GET', url: 'not a url', timeoutMs: 50 })).rejects.toBeInstanceOf(
+      TypeError,
+    );
+    await expect(sendHttp({ method: 'GET', url: 'ftp://127.0.0.1/', timeoutMs: 50 })).rejects.toBeInstanceOf(
+      TypeError,
+    );
   });
 });
 

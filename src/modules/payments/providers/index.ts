@@ -2,7 +2,6 @@ import { hkdfSync } from 'node:crypto';
 import { masterKey, type Config } from '../../../config/index.js';
 import { SIMULATOR_CREDENTIALS, startSimulators, type RunningSimulators } from '../simulators/index.js';
 import { createCampayProvider } from './campay.js';
-import type { FetchFunction } from './http.js';
 import { createMtnMomoProvider } from './mtn-momo.js';
 import { createPaymentRouter, type PaymentRouter, type RouteChoice, type RouterEvent } from './router.js';
 import type { Operator, PaymentProvider, ProviderName } from './types.js';
@@ -61,8 +60,8 @@ function mtnCallbackSecret(config: PaymentProviderConfig): string {
   return Buffer.from(derived).toString('base64url');
 }
 
-function buildCampay(config: PaymentProviderConfig, simulators: RunningSimulators | undefined, fetchImpl?: FetchFunction) {
-  const common = { timeoutMs: config.PAYMENT_PROVIDER_TIMEOUT_MS, ...(fetchImpl ? { fetch: fetchImpl } : {}) };
+function buildCampay(config: PaymentProviderConfig, simulators: RunningSimulators | undefined) {
+  const common = { timeoutMs: config.PAYMENT_PROVIDER_TIMEOUT_MS };
   if (simulators !== undefined)
     return createCampayProvider({ baseUrl: simulators.campayUrl, ...SIMULATOR_CREDENTIALS.campay, ...common });
   if (config.CAMPAY_BASE_URL === undefined) return undefined;
@@ -78,12 +77,11 @@ function buildCampay(config: PaymentProviderConfig, simulators: RunningSimulator
   });
 }
 
-function buildMtn(config: PaymentProviderConfig, simulators: RunningSimulators | undefined, fetchImpl?: FetchFunction) {
+function buildMtn(config: PaymentProviderConfig, simulators: RunningSimulators | undefined) {
   const common = {
     timeoutMs: config.PAYMENT_PROVIDER_TIMEOUT_MS,
     callbackUrl: webhookUrl(config.PUBLIC_BASE_URL, 'mtn_momo'),
     callbackSecret: mtnCallbackSecret(config),
-    ...(fetchImpl ? { fetch: fetchImpl } : {}),
   };
   if (simulators !== undefined)
     return createMtnMomoProvider({ baseUrl: simulators.mtnUrl, ...SIMULATOR_CREDENTIALS.mtn, ...common });
@@ -112,11 +110,11 @@ function buildMtn(config: PaymentProviderConfig, simulators: RunningSimulators |
  */
 export function createPaymentProviders(
   config: PaymentProviderConfig,
-  options: { simulators?: RunningSimulators; fetch?: FetchFunction; onEvent?: (event: RouterEvent) => void } = {},
+  options: { simulators?: RunningSimulators; onEvent?: (event: RouterEvent) => void } = {},
 ): PaymentProvidersSetup {
   const providers: Partial<Record<ProviderName, PaymentProvider>> = {};
-  const campay = buildCampay(config, options.simulators, options.fetch);
-  const mtn = buildMtn(config, options.simulators, options.fetch);
+  const campay = buildCampay(config, options.simulators);
+  const mtn = buildMtn(config, options.simulators);
   if (campay !== undefined) providers.campay = campay;
   if (mtn !== undefined) providers.mtn_momo = mtn;
   const warnings: string[] = [];

@@ -1,6 +1,6 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { ProviderRejected, ProviderUnavailable } from './errors.js';
-import { callProvider, field, parseAmountMinor, type FetchFunction, type ProviderAnswer } from './http.js';
+import { callProvider, field, parseAmountMinor, type ProviderAnswer } from './http.js';
 import { detectOperator, toMsisdn } from './phone.js';
 import { createTokenCache, type TokenCache } from './token-cache.js';
 import type {
@@ -45,7 +45,6 @@ export interface MtnMomoOptions {
   /** The key of the per-callback tokens (at least 16 characters). */
   callbackSecret: string;
   timeoutMs: number;
-  fetch?: FetchFunction;
   now?: () => number;
 }
 
@@ -79,11 +78,10 @@ function parseReason(body: unknown): string | undefined {
 
 export function createMtnMomoProvider(options: MtnMomoOptions): PaymentProvider {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
-  const fetchImpl = options.fetch ?? fetch;
   if (options.callbackSecret.length < 16) throw new RangeError('the MTN callback secret needs at least 16 characters');
   const tokens: Record<'collection' | 'disbursement', TokenCache> = {
-    collection: createMtnTokens(options, baseUrl, 'collection', fetchImpl),
-    disbursement: createMtnTokens(options, baseUrl, 'disbursement', fetchImpl),
+    collection: createMtnTokens(options, baseUrl, 'collection'),
+    disbursement: createMtnTokens(options, baseUrl, 'disbursement'),
   };
 
   async function authorized(
@@ -91,23 +89,19 @@ export function createMtnMomoProvider(options: MtnMomoOptions): PaymentProvider 
     call: { method: 'GET' | 'POST'; path: string; headers?: Record<string, string>; json?: unknown; retries: number },
   ): Promise<ProviderAnswer> {
     const send = async (token: string) =>
-      callProvider(
-        PROVIDER,
-        {
-          method: call.method,
-          url: `${baseUrl}${call.path}`,
-          json: call.json,
-          retries: call.retries,
-          timeoutMs: options.timeoutMs,
-          headers: {
-            ...call.headers,
-            authorization: `Bearer ${token}`,
-            'x-target-environment': options.targetEnvironment,
-            'ocp-apim-subscription-key': options[product].subscriptionKey,
-          },
+      callProvider(PROVIDER, {
+        method: call.method,
+        url: `${baseUrl}${call.path}`,
+        json: call.json,
+        retries: call.retries,
+        timeoutMs: options.timeoutMs,
+        headers: {
+          ...call.headers,
+          authorization: `Bearer ${token}`,
+          'x-target-environment': options.targetEnvironment,
+          'ocp-apim-subscription-key': options[product].subscriptionKey,
         },
-        fetchImpl,
-      );
+      });
     const token = await tokens[product].get();
     const answer = await send(token);
     if (answer.status !== 401) return answer;
@@ -214,22 +208,17 @@ function createMtnTokens(
   options: MtnMomoOptions,
   baseUrl: string,
   product: 'collection' | 'disbursement',
-  fetchImpl: FetchFunction,
 ): TokenCache {
   const credentials = options[product];
   return createTokenCache(async () => {
     const basic = Buffer.from(`${credentials.apiUser}:${credentials.apiKey}`).toString('base64');
-    const answer = await callProvider(
-      PROVIDER,
-      {
-        method: 'POST',
-        url: `${baseUrl}/${product}/token/`,
-        headers: { authorization: `Basic ${basic}`, 'ocp-apim-subscription-key': credentials.subscriptionKey },
-        timeoutMs: options.timeoutMs,
-        retries: 1,
-      },
-      fetchImpl,
-    );
+    const answer = await callProvider(PROVIDER, {
+      method: 'POST',
+      url: `${baseUrl}/${product}/token/`,
+      headers: { authorization: `Basic ${basic}`, 'ocp-apim-subscription-key': credentials.subscriptionKey },
+      timeoutMs: options.timeoutMs,
+      retries: 1,
+    });
     if (answer.status !== 200) throw new ProviderUnavailable(PROVIDER, 'AUTH_FAILED', 'mtn refused our credentials');
     const token = field(answer.body, 'access_token');
     const expiresIn = Number(field(answer.body, 'expires_in') ?? '3600');
