@@ -1,3 +1,4 @@
+import '../lib/local-postgres.js'; // first: chooses how the app reaches PostgreSQL
 import argon2 from 'argon2';
 import os from 'node:os';
 import { ARGON2_OPTIONS } from '../../src/modules/identity/password-hashing.js';

@@ -5,6 +5,7 @@
  * autocannon (50 connections) runs in a worker thread. Figures are read against
  * bench/results/http-baseline.json when that file exists (run `npm run bench:http` first).
  */
+import '../lib/local-postgres.js'; // first: chooses how the app reaches PostgreSQL
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -1,3 +1,4 @@
+import '../lib/local-postgres.js'; // first: chooses how the app reaches PostgreSQL
 import { describeMachine, gitRevision, writeResult } from '../lib/machine.js';
 import { startBenchApp } from '../lib/app.js';
 import { load } from '../lib/autocannon.js';

@@ -11,6 +11,8 @@ export interface MachineDescription {
   platform: string;
   node: string;
   postgres?: string;
+  /** How the benchmark reached PostgreSQL: `unix socket /var/run/postgresql` or `tcp host:port`. */
+  postgresConnection: string;
   measuredAt: string;
 }
 
@@ -24,8 +26,15 @@ export async function describeMachine(postgresVersion?: () => Promise<string>): 
     platform: `${os.platform()} ${os.release()}`,
     node: process.version,
     ...(postgresVersion === undefined ? {} : { postgres: await postgresVersion() }),
+    postgresConnection: postgresConnection(),
     measuredAt: new Date().toISOString(),
   };
+}
+
+function postgresConnection(): string {
+  const url = new URL(process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  const socket = url.searchParams.get('host');
+  return socket !== null && socket.startsWith('/') ? `unix socket ${socket}` : `tcp ${url.host}`;
 }
 
 const resultsDirectory = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'results');

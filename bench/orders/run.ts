@@ -10,6 +10,7 @@
  *
  *   npx tsx --expose-gc bench/orders/run.ts   (or: npm run bench:orders)
  */
+import '../lib/local-postgres.js'; // first: chooses how the app reaches PostgreSQL
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -29,6 +30,7 @@ import { createRuntime } from '../../src/runtime.js';
 import { createServices } from '../../src/services.js';
 import { startBenchApp, type BenchApp } from '../lib/app.js';
 import { load } from '../lib/autocannon.js';
+import { startProfile } from '../lib/profile.js';
 import { describeMachine, gitRevision, writeResult } from '../lib/machine.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -142,6 +144,7 @@ async function ordersLoad(bench: BenchApp, customerTokens: string[]) {
   await load({ url: bench.url, connections: 10, duration: 3, requests }); // warm-up
   // In a process of its own, recording every response's time: the goal is a p95, which
   // autocannon's summary does not give (it has p90 and p97.5).
+  const profiler = await startProfile('orders');
   const child = fork(path.join(here, '../lib/autocannon-process.cjs'), [], { env: process.env });
   const measured = await new Promise<{
     requestsPerSecond: number;
@@ -157,6 +160,7 @@ async function ordersLoad(bench: BenchApp, customerTokens: string[]) {
     child.send({ url: bench.url, connections: 50, duration: 20, setupRequest: path.join(here, 'setup-request.cjs') });
   });
   child.kill();
+  await profiler?.stop();
   const figures = {
     requestsPerSecond: measured.requestsPerSecond,
     latencyP50Ms: measured.latency.p50,
@@ -340,6 +344,7 @@ try {
 } finally {
   await ledgerBench.close();
 }
+if (process.env.ORDERS_ONLY === 'wallet') process.exit(0); // profiling runs: the wallet-paid phase alone
 const bench = await startBenchApp({
   MAX_EVENT_LOOP_DELAY_MS: '10000',
   LOG_LEVEL: 'warn',

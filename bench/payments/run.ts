@@ -14,6 +14,7 @@
  *
  *   npx tsx bench/payments/run.ts   (or: npm run bench:payments)   PAYMENTS=3000 CONCURRENCY=128 APPROVAL_MS=250
  */
+import '../lib/local-postgres.js'; // first: chooses how the app reaches PostgreSQL
 import { spawn } from 'node:child_process';
 import { randomInt, randomUUID } from 'node:crypto';
 import os from 'node:os';
@@ -29,6 +30,7 @@ import { authHeader, createUser } from '../../tests/helpers/auth.js';
 import { createTestDatabase } from '../../tests/helpers/database.js';
 import { restaurantBody } from '../../tests/integration/catalog/helpers.js';
 import { freePort } from '../../tests/integration/payments/helpers.js';
+import { startProfile } from '../lib/profile.js';
 import { describeMachine, gitRevision, writeResult } from '../lib/machine.js';
 
 const PAYMENTS = Number(process.env.PAYMENTS ?? 3_000);
@@ -175,7 +177,9 @@ try {
 
   await run(WARM_UP);
   webhookMs.length = 0;
+  const profiler = await startProfile('payments');
   const { results, seconds } = await run(PAYMENTS);
+  await profiler?.stop();
   const sample = results.slice(0, 20);
   let escrowChecked = 0;
   for (const result of sample) {
