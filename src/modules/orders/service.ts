@@ -375,16 +375,13 @@ export function createOrdersService(deps: OrdersDependencies) {
     };
   }
 
-  async function pay(
-    state: OrderState,
-    revision: bigint,
-    metadata: EventMetadata | undefined,
-  ): Promise<{ state: OrderState; revision: bigint }> {
-    const order = state.order!;
+  /** Asks the payment port for the order's total; undefined when the request itself failed. */
+  async function requestPayment(
+    order: NonNullable<OrderState['order']>,
+  ): Promise<PaymentOutcome | undefined> {
     if (deps.payments === undefined) throw new Error('unreachable: checked before placement');
-    let outcome: PaymentOutcome;
     try {
-      outcome = await deps.payments.authorizeAndCapture({
+      return await deps.payments.authorizeAndCapture({
         orderId: order.orderId,
         payerId: order.customer.id,
         amountMinor: BigInt(order.pricing.totalMinor),
@@ -394,11 +391,24 @@ export function createOrdersService(deps: OrdersDependencies) {
         pricing: order.pricing,
       });
     } catch (error) {
-      // The order stays PENDING_PAYMENT: the provider may still answer, or the deadline expires it.
+      // The order stays PENDING_PAYMENT: the provider may still answer, or the deadline expires it
+      // (and the escrow reactor refunds whatever reached the escrow).
       logger.error({ err: error, orderId: order.orderId }, 'payment request failed');
-      return { state, revision };
+      return undefined;
     }
-    return recordPaymentOutcome(order.orderId, outcome, metadata, { state, revision });
+  }
+
+  /** The events a final payment outcome adds to an order awaiting payment (none while pending). */
+  function paymentEvents(state: OrderState, outcome: PaymentOutcome | undefined, at: Date): OrderEvent[] {
+    if (outcome === undefined || outcome.status === 'pending') return [];
+    const command: OrderCommand =
+      outcome.status === 'captured'
+        ? {
+            type: 'CapturePayment',
+            data: { paymentId: outcome.paymentId, amountMinor: Number(outcome.amountMinor), at },
+          }
+        : { type: 'FailPayment', data: { reason: outcome.reason, at } };
+    return decide(command, state);
   }
 
   async function recordPaymentOutcome(
@@ -457,17 +467,26 @@ export function createOrdersService(deps: OrdersDependencies) {
           extensions: { insufficient: stock.insufficient },
         });
     }
+    const createdState = evolve(initialState(), created!);
+    // A wallet settles at once: its money moves first and the order is appended once, created
+    // and paid (or failed) together. Should this process stop between the two, the escrow holds
+    // money for an order that does not exist, and the stranded-escrow sweep gives it back.
+    // Mobile Money answers later: the order exists (PENDING_PAYMENT) before the collection starts.
+    const settled = input.payment.kind === 'wallet' ? await requestPayment(createdState.order!) : undefined;
+    const events = [created!, ...paymentEvents(createdState, settled, now())];
     let appended;
     try {
       appended = await eventStore.append(
         orderStream(orderId),
-        [
-          {
-            ...created!,
-            metadata,
-            personalData: { subjectId: customer.id, fields: ['delivery', 'paymentMethod'] },
-          },
-        ],
+        events.map((event, index) =>
+          index === 0
+            ? {
+                ...event,
+                metadata,
+                personalData: { subjectId: customer.id, fields: ['delivery', 'paymentMethod'] },
+              }
+            : { ...event, metadata },
+        ),
         { expectedRevision: 'no_stream' },
       );
     } catch (error) {
@@ -475,11 +494,16 @@ export function createOrdersService(deps: OrdersDependencies) {
         await catalog.restoreStock(data.restaurantId, stockLines).catch(() => undefined);
       throw error;
     }
-    const state = evolve(initialState(), created!);
+    const state = events.slice(1).reduce(evolve, createdState);
     orderStates.set(orderStream(orderId), state, appended.nextRevision);
-    await afterEvents(state, 'NONE', [created!], appended.nextRevision);
-    const paid = await pay(state, appended.nextRevision, metadata);
-    return { ...paid, trackingToken: trackingToken(orderId, data.trackingSecret) };
+    await afterEvents(state, 'NONE', events, appended.nextRevision);
+    const tracking = trackingToken(orderId, data.trackingSecret);
+    const known = { state, revision: appended.nextRevision };
+    if (input.payment.kind === 'wallet') return { ...known, trackingToken: tracking };
+    const outcome = await requestPayment(state.order!);
+    const placed =
+      outcome === undefined ? known : await recordPaymentOutcome(orderId, outcome, metadata, known);
+    return { ...placed, trackingToken: tracking };
   }
 
   /** Scheduled commands whose time has come (payment deadline, unanswered order, dispute window). */

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerWalletId, orderEscrowId, restaurantPayableId, worldId } from '../../../ledger/rules/index.js';
+import { decodePosition } from '../../../src/eventstore/position.js';
+import { orderStream } from '../../../src/modules/orders/index.js';
 import { doualaPeriods } from '../../../src/modules/payments/ids.js';
 import { MAGIC_NUMBERS } from '../../../src/modules/payments/simulators/index.js';
 import { authHeader, createUser } from '../../helpers/auth.js';
@@ -58,6 +60,25 @@ describe('orders paid from the wallet and by Mobile Money', () => {
     // The spending limit counted only the ten that were paid.
     const limits = (await world.testApp.app.inject({ method: 'GET', url: '/v1/wallet', headers: authHeader(customer.accessToken) })).json().limits;
     expect(limits.spentTodayMinor).toBe(total * 10);
+  });
+
+  it('a wallet order is paid before it is stored: created and paid (or failed) in one append', async () => {
+    const customer = await createUser(world.testApp, { roles: ['customer'] });
+    const probe = await placeOrder(world, customer.accessToken, juiceOnly());
+    expect(probe.json().status).toBe('PAYMENT_FAILED'); // an empty wallet
+    const total = probe.json().pricing.totalMinor as number;
+    await fund(customer.userId, BigInt(total));
+    const paid = await placeOrder(world, customer.accessToken, juiceOnly());
+    expect(paid.statusCode, paid.body).toBe(201);
+    expect(paid.json().status).toBe('PLACED');
+    for (const [response, second] of [[probe, 'OrderPaymentFailed'], [paid, 'OrderPaymentCaptured']] as const) {
+      const events = await world.testApp.services.eventStore.readStream(orderStream(response.json().id));
+      expect(events.map((event) => event.type)).toEqual(['OrderCreated', second]);
+      // One append: one transaction wrote both (a position's major part is its transaction id).
+      expect(decodePosition(events[1]!.position).major).toBe(decodePosition(events[0]!.position).major);
+    }
+    expect((await escrowOf(paid.json().id))!.creditsPosted).toBe(BigInt(total));
+    expect(await escrowOf(probe.json().id)).toBeNull();
   });
 
   it('insufficient funds through the wallet payment route is 422 and changes nothing', async () => {
