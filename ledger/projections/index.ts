@@ -42,6 +42,10 @@ async function setup({ db, schema }: ProjectionContext): Promise<void> {
     credit_account_id text NOT NULL, currency text NOT NULL, held_minor int8 NOT NULL, expires_at_ns int8,
     created_timestamp_ns int8 NOT NULL, status text NOT NULL, posted_minor int8 NOT NULL, resolved_by_id text)`.execute(db);
   await sql`CREATE INDEX ON ${table('ledger_holds')} (expires_at_ns) WHERE status = 'pending'`.execute(db);
+  // The stranded-escrow sweep (src/modules/payments/escrow.ts) reads open order escrows only. On id
+  // and closed, not on the balance: balance updates stay HOT (measured: a balance predicate made
+  // every ledger_accounts update non-HOT).
+  await sql`CREATE INDEX ON ${table('ledger_accounts')} (id) WHERE id LIKE 'escrow:order:%' AND NOT closed`.execute(db);
   await sql`CREATE TABLE ${table('ledger_trial_balance')} (currency text PRIMARY KEY, debits_posted int8 NOT NULL,
     credits_posted int8 NOT NULL, debits_pending int8 NOT NULL, credits_pending int8 NOT NULL,
     accounts int8 NOT NULL)`.execute(db);
@@ -212,7 +216,8 @@ async function upsertHolds(db: ProjectionContext['db'], schema: string, holds: H
 
 export const ledgerProjection: ProjectionDefinition = {
   name: LEDGER_PROJECTION,
-  version: 1,
+  // 2: the open-escrow index for the stranded-escrow sweep (a rebuild, with no downtime, adds it).
+  version: 2,
   tables: LEDGER_PROJECTION_TABLES,
   filter: { streamPrefixes: [LEDGER_STREAM_PREFIX], eventTypes: [LEDGER_EVENT_TYPE] },
   setup,

@@ -9,10 +9,17 @@
  *                           policy keeps (a late-cancellation fee) goes to the restaurant;
  *   OrderDisputeResolved  → the refund: from the escrow if it still holds the money (delivery
  *                           failed), else from the restaurant's payable up to its share of this
- *                           order and the rest from the platform (promotions expense).
+ *                           order and the rest from the platform (promotions expense);
+ *   OrderPaymentFailed/Expired → nothing, unless money reached the escrow anyway (the wallet chain
+ *                           landed but the capture was never appended): all of it back to the
+ *                           customer's wallet (`refund-unplaced:<orderId>`).
+ * Beside the reactor, `sweepStranded` (scheduled) gives back what sits in the escrow of an order
+ * whose stream was never appended (placement paid from the wallet, then the process stopped).
  */
+import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import {
+  accountSpec,
   commissionTier,
   customerWalletId,
   driverFeeMinor,
@@ -21,16 +28,27 @@ import {
   promotionsExpenseId,
   restaurantPayableId,
   settlementTransfers,
+  type Currency,
   type OrderSettlement,
   type Transfer,
 } from '../../../ledger/rules/index.js';
 import type { Db } from '../../db/database.js';
 import type { EventStore, Position, RecordedEvent, Subscription } from '../../eventstore/index.js';
+import type { AuditFunction } from '../identity/index.js';
+import { ORDER_STREAM_PREFIX, orderStream } from '../orders/events.js';
 import { LedgerRefusal, linked, submitAll, type LedgerPort } from './ledger-port.js';
 
 export const ESCROW_REACTOR = 'escrow';
-const HANDLED = ['OrderDelivered', 'OrderRejected', 'OrderCancelled', 'OrderDisputeResolved'] as const;
+const HANDLED = ['OrderDelivered', 'OrderRejected', 'OrderCancelled', 'OrderDisputeResolved', 'OrderPaymentFailed', 'OrderPaymentExpired'] as const;
 const RESTART_DELAY_MS = 2_000;
+/** A streamless escrow is left alone this long after its first credit (placement pays, then appends the order). */
+export const STRANDED_GRACE_MS = 10 * 60_000;
+/** Stranded escrows refunded per sweep at most (the next sweep takes the rest). */
+const STRANDED_BATCH = 100;
+/** `escrow:order:` and `wallet:customer:`, from the chart itself so that they cannot drift from it. */
+const chartPrefix = (id: string): string => id.slice(0, id.length - 'x:XAF'.length);
+const ESCROW_PREFIX = chartPrefix(orderEscrowId('x', 'XAF'));
+const WALLET_PREFIX = chartPrefix(customerWalletId('x', 'XAF'));
 
 interface OrderLike {
   orderId: string;
@@ -49,7 +67,16 @@ export interface EscrowOptions {
   ledger: LedgerPort;
   logger: Logger;
   orders: () => EscrowOrders | undefined;
+  /** Each refund of an unplaced or stranded escrow is audited (ids and amounts only). */
+  audit?: AuditFunction;
   now?: () => Date;
+}
+
+/** A streamless escrow holding money, as the ledger projection sees it (the writer decides). */
+interface StrandedCandidate {
+  id: string;
+  first_ns: string;
+  payers: string[];
 }
 
 export function createEscrow(options: EscrowOptions) {
@@ -60,14 +87,38 @@ export function createEscrow(options: EscrowOptions) {
   let restartTimer: NodeJS.Timeout | undefined;
   const listeners: ((event: RecordedEvent) => void)[] = [];
 
-  async function escrowAvailable(orderId: string): Promise<bigint> {
-    const account = await ledger.account(orderEscrowId(orderId, 'XAF'));
+  /** What the escrow holds now, from the writer (never the projection); 0 once closed. */
+  async function escrowAvailable(orderId: string, currency: Currency = 'XAF'): Promise<bigint> {
+    const account = await ledger.account(orderEscrowId(orderId, currency));
     return account === null || account.closed === true ? 0n : account.availableMinor;
   }
 
   async function book(transfers: Transfer[]): Promise<void> {
     const refusal = await submitAll(ledger, linked(transfers));
     if (refusal !== null) throw new LedgerRefusal(refusal);
+  }
+
+  /** Money given back to a customer's wallet: code `refund`, category `refunds` on the statement. */
+  function refundTransfer(id: string, orderId: string, debitAccountId: string, walletId: string, amountMinor: bigint, currency: Currency = 'XAF'): Transfer {
+    return { id, debitAccountId, creditAccountId: walletId, amountMinor, currency, code: 'refund', flags: {}, userData: { orderId, category: 'refunds' } };
+  }
+
+  /**
+   * Books a refund of a whole escrow balance under its fixed id: 'booked' now, or 'done' by an
+   * earlier run. The same id with another amount means that run refunded what was there then; what
+   * came in since is someone else's (a late Mobile Money capture, which the payments service
+   * returns itself), so it is reported, not retried: a retry could never succeed.
+   */
+  async function bookWholeRefund(transfer: Transfer): Promise<'booked' | 'done'> {
+    const [outcome] = await ledger.submit([transfer]);
+    if (outcome!.result === 'ok') return 'booked';
+    if (outcome!.result === 'exists') return 'done';
+    if (outcome!.result === 'exists_with_different_fields') {
+      logger.error({ transferId: transfer.id, escrowId: transfer.debitAccountId, amountMinor: Number(transfer.amountMinor), detail: outcome!.detail },
+        'escrow refunded earlier with another amount; what it holds now is left for finance');
+      return 'done';
+    }
+    throw new LedgerRefusal(outcome!);
   }
 
   /** The commission rate in force for this order: stored with the settlement, so a redelivery reuses it. */
@@ -154,16 +205,46 @@ export function createEscrow(options: EscrowOptions) {
     const kept = held - refund;
     const escrow = orderEscrowId(orderId, 'XAF');
     const transfers: Transfer[] = [];
-    if (refund > 0n) transfers.push({ id: `refund:${orderId}:escrow`, debitAccountId: escrow, creditAccountId: customerWalletId(order.customer.id, 'XAF'), amountMinor: refund, currency: 'XAF', code: 'refund', flags: {}, userData: { orderId, category: 'refunds' } });
+    if (refund > 0n) transfers.push(refundTransfer(`refund:${orderId}:escrow`, orderId, escrow, customerWalletId(order.customer.id, 'XAF'), refund));
     if (kept > 0n) transfers.push({ id: `refund:${orderId}:kept`, debitAccountId: escrow, creditAccountId: restaurantPayableId(order.restaurantId, 'XAF'), amountMinor: kept, currency: 'XAF', code: 'escrow_release', flags: {}, userData: { orderId, restaurantId: order.restaurantId } });
     const last = transfers.length - 1;
     transfers[last] = { ...transfers[last]!, flags: { closingDebit: true } };
-    await db.insertInto('order_settlements').values({
-      order_id: orderId, restaurant_id: order.restaurantId, driver_id: state.driverId, customer_id: order.customer.id, currency: 'XAF', outcome,
-      escrow_minor: held, subtotal_minor: BigInt(order.pricing.subtotalMinor), commission_rate: '0', commission_tier: 'none', commission_minor: 0n,
-      restaurant_share_minor: kept, driver_fee_minor: 0n, tip_minor: 0n, delivery_margin_minor: 0n, tax_minor: 0n, refund_minor: refund, settled_at: now(),
-    }).onConflict((conflict) => conflict.column('order_id').doNothing()).execute();
+    await recordRefund(order, state.driverId, outcome, held, refund);
     await book(transfers);
+  }
+
+  /** The order's row in `order_settlements` for a refund from its escrow (what is not refunded was kept by the restaurant). */
+  async function recordRefund(order: OrderLike, driverId: string | null, outcome: 'refunded' | 'resolved', held: bigint, refund: bigint): Promise<void> {
+    await db.insertInto('order_settlements').values({
+      order_id: order.orderId, restaurant_id: order.restaurantId, driver_id: driverId, customer_id: order.customer.id, currency: 'XAF', outcome,
+      escrow_minor: held, subtotal_minor: BigInt(order.pricing.subtotalMinor), commission_rate: '0', commission_tier: 'none', commission_minor: 0n,
+      restaurant_share_minor: held - refund, driver_fee_minor: 0n, tip_minor: 0n, delivery_margin_minor: 0n, tax_minor: 0n, refund_minor: refund, settled_at: now(),
+    }).onConflict((conflict) => conflict.column('order_id').doNothing()).execute();
+  }
+
+  /**
+   * An order whose payment failed or expired normally has an empty escrow. If money reached it
+   * anyway (the wallet chain landed, then the process stopped before the capture was appended),
+   * all of it goes back to the customer's wallet. The escrow stays open: a Mobile Money capture
+   * arriving later must still land there, so that the payments service can return it as usual.
+   */
+  async function refundUnplaced(orderId: string, cause: 'OrderPaymentFailed' | 'OrderPaymentExpired'): Promise<void> {
+    const held = await escrowAvailable(orderId);
+    if (held === 0n) return; // the normal case: no money ever reached the escrow
+    const { state } = await options.orders()!.load(orderId);
+    const order = state.order;
+    if (order === null || (state.status !== 'PAYMENT_FAILED' && state.status !== 'PAYMENT_EXPIRED')) return;
+    const transfer = refundTransfer(`refund-unplaced:${orderId}`, orderId, orderEscrowId(orderId, 'XAF'), customerWalletId(order.customer.id, 'XAF'), held);
+    await recordRefund(order, state.driverId, 'refunded', held, held);
+    if ((await bookWholeRefund(transfer)) === 'done') return;
+    logger.warn({ orderId, transferId: transfer.id, amountMinor: Number(held), cause }, 'escrow of an order that was never placed refunded to the wallet');
+    await options.audit?.({
+      action: 'escrow.refund_unplaced',
+      actor: { kind: 'system' },
+      subjectUserId: order.customer.id,
+      resource: `order:${orderId}`,
+      newValue: { transferId: transfer.id, escrowId: transfer.debitAccountId, walletId: transfer.creditAccountId, amountMinor: Number(held), currency: 'XAF', cause },
+    });
   }
 
   /** A dispute resolved after release: the restaurant gives back up to its share, the platform the rest. */
@@ -176,17 +257,92 @@ export function createEscrow(options: EscrowOptions) {
     if (fromRestaurant > payableAvailable) fromRestaurant = payableAvailable;
     const fromPlatform = refundMinor - fromRestaurant;
     const transfers: Transfer[] = [];
-    if (fromRestaurant > 0n) transfers.push({ id: `refund:${orderId}:dispute-restaurant`, debitAccountId: payable, creditAccountId: wallet, amountMinor: fromRestaurant, currency: 'XAF', code: 'refund', flags: {}, userData: { orderId, category: 'refunds' } });
-    if (fromPlatform > 0n) transfers.push({ id: `refund:${orderId}:dispute-platform`, debitAccountId: promotionsExpenseId('XAF'), creditAccountId: wallet, amountMinor: fromPlatform, currency: 'XAF', code: 'refund', flags: {}, userData: { orderId, category: 'refunds' } });
+    if (fromRestaurant > 0n) transfers.push(refundTransfer(`refund:${orderId}:dispute-restaurant`, orderId, payable, wallet, fromRestaurant));
+    if (fromPlatform > 0n) transfers.push(refundTransfer(`refund:${orderId}:dispute-platform`, orderId, promotionsExpenseId('XAF'), wallet, fromPlatform));
     if (transfers.length === 0) return;
     await book(transfers);
     await db.updateTable('order_settlements').set({ refund_minor: refundMinor, outcome: 'resolved' }).where('order_id', '=', orderId).where('outcome', '=', 'released').execute();
   }
 
+  /**
+   * Escrows holding money for an order stream that does not exist, first credited before
+   * `at − STRANDED_GRACE_MS`, those paid by one customer wallet first (the others stay until finance
+   * acts, and must not crowd them out of the batch). Written for a partial index on open order
+   * escrows in the ledger projection (proposed in docs/payments.md, Escrow): with it the work is
+   * proportional to the orders in flight, not to all accounts. Each open escrow costs one
+   * primary-key probe into `eventstore_streams` (`OFFSET 0` keeps it a probe: unnested, the planner
+   * may hash the whole streams table instead), and each streamless one a probe into its entries.
+   */
+  async function strandedCandidates(at: Date): Promise<StrandedCandidate[]> {
+    const cutoffNs = BigInt(at.getTime() - STRANDED_GRACE_MS) * 1_000_000n;
+    const result = await sql<StrandedCandidate>`
+      SELECT a.id, c.first_ns::text AS first_ns, c.payers
+        FROM ledger_accounts a
+        CROSS JOIN LATERAL (
+          SELECT min(e.timestamp_ns) AS first_ns, array_agg(DISTINCT e.counterparty_account_id) AS payers
+            FROM ledger_entries e
+           WHERE e.account_id = a.id AND e.side = 'credit' AND e.phase IN ('posted', 'post_pending')) c
+       WHERE a.id LIKE ${sql.lit(`${ESCROW_PREFIX}%`)} AND NOT a.closed AND a.credits_posted > a.debits_posted
+         AND NOT EXISTS (SELECT FROM eventstore_streams s WHERE s.stream_id = ${ORDER_STREAM_PREFIX} || split_part(a.id, ':', 3) OFFSET 0)
+         AND c.first_ns < ${cutoffNs.toString()}::int8
+       ORDER BY (cardinality(c.payers) = 1 AND c.payers[1] LIKE ${`${WALLET_PREFIX}%`}) DESC, c.first_ns
+       LIMIT ${STRANDED_BATCH}`.execute(db);
+    return result.rows;
+  }
+
+  /** One candidate: re-read with the writer, then the whole balance back to the wallet that paid it. */
+  async function refundStranded(candidate: StrandedCandidate): Promise<'refunded' | 'left' | 'skipped'> {
+    const spec = accountSpec(candidate.id);
+    if (spec === null || spec.role !== 'order_escrow') return 'skipped';
+    const orderId = spec.subject;
+    const account = await ledger.account(candidate.id);
+    const held = account === null || account.closed ? 0n : account.availableMinor;
+    if (held <= 0n) return 'skipped'; // refunded meanwhile (the projection lags)
+    const payer = candidate.payers.length === 1 ? accountSpec(candidate.payers[0]!) : null;
+    if (payer?.role !== 'customer_wallet' || payer.currency !== spec.currency) {
+      logger.error({ escrowId: candidate.id, orderId, heldMinor: Number(held), payers: candidate.payers },
+        'stranded escrow not paid by one customer wallet: left for finance');
+      return 'left';
+    }
+    // The order may have been appended since the query (placement far slower than the grace period).
+    const stream = await db.selectFrom('eventstore_streams').select('stream_id').where('stream_id', '=', orderStream(orderId)).executeTakeFirst();
+    if (stream !== undefined) return 'skipped';
+    const transfer = refundTransfer(`refund-stranded:${orderId}`, orderId, candidate.id, payer.id, held, spec.currency);
+    if ((await bookWholeRefund(transfer)) === 'done') return 'skipped';
+    const firstCreditAt = new Date(Number(BigInt(candidate.first_ns) / 1_000_000n)).toISOString();
+    logger.warn({ orderId, transferId: transfer.id, escrowId: candidate.id, walletId: payer.id, amountMinor: Number(held), currency: spec.currency, firstCreditAt },
+      'stranded escrow (no order stream) refunded to the wallet that paid it');
+    await options.audit?.({
+      action: 'escrow.refund_stranded',
+      actor: { kind: 'system' },
+      subjectUserId: payer.subject,
+      resource: `order:${orderId}`,
+      newValue: { transferId: transfer.id, escrowId: candidate.id, walletId: payer.id, amountMinor: Number(held), currency: spec.currency, firstCreditAt },
+    });
+    return 'refunded';
+  }
+
+  /** Scheduled: refunds stranded escrows (at most STRANDED_BATCH a run; one failure does not stop the others). */
+  async function sweepStranded(at: Date = now()): Promise<{ refunded: number; leftForFinance: number; failed: number }> {
+    const counts = { refunded: 0, leftForFinance: 0, failed: 0 };
+    for (const candidate of await strandedCandidates(at)) {
+      try {
+        const outcome = await refundStranded(candidate);
+        if (outcome === 'refunded') counts.refunded += 1;
+        if (outcome === 'left') counts.leftForFinance += 1;
+      } catch (error) {
+        counts.failed += 1;
+        logger.error({ err: error, escrowId: candidate.id }, 'stranded escrow refund failed; the next sweep tries again');
+      }
+    }
+    return counts;
+  }
+
   async function handle(event: RecordedEvent): Promise<void> {
-    const orderId = event.stream.slice('order-'.length);
+    const orderId = event.stream.slice(ORDER_STREAM_PREFIX.length);
     const data = event.data as { refundMinor?: number };
-    switch (event.type as (typeof HANDLED)[number]) {
+    const type = event.type as (typeof HANDLED)[number];
+    switch (type) {
       case 'OrderDelivered':
         await release(orderId);
         break;
@@ -200,6 +356,10 @@ export function createEscrow(options: EscrowOptions) {
         else await refundFromEscrow(orderId, BigInt(data.refundMinor ?? 0), 'resolved');
         break;
       }
+      case 'OrderPaymentFailed':
+      case 'OrderPaymentExpired':
+        await refundUnplaced(orderId, type);
+        break;
       default:
         return;
     }
@@ -222,7 +382,7 @@ export function createEscrow(options: EscrowOptions) {
     const from = await checkpoint();
     subscription = options.eventStore.subscribeToAll({
       from,
-      filter: { streamPrefixes: ['order-'], eventTypes: [...HANDLED] },
+      filter: { streamPrefixes: [ORDER_STREAM_PREFIX], eventTypes: [...HANDLED] },
       batchSize: 100,
       onBatch: async (events, context) => {
         for (const event of events) await handle(event);
@@ -249,6 +409,8 @@ export function createEscrow(options: EscrowOptions) {
     },
     release,
     refundFromEscrow,
+    refundUnplaced,
+    sweepStranded,
     escrowAvailable,
   };
 }

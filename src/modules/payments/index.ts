@@ -8,7 +8,7 @@
  *   payments.initiate({ userId, purpose, amountMinor, currency, phone, idempotencyKey, description })
  *   payments.refresh(paymentId) / payments.view(paymentId)
  *   wallets.summary(userId, currency) / wallets.payOrder(...) / wallets.topUp(userId, amountMinor, phone, key)
- *   escrow.escrowAvailable(orderId)
+ *   escrow.escrowAvailable(orderId) / escrow.sweepStranded(at?)
  *   payouts.request(...) / payouts.approve(payoutId, adminId) / payouts.process(payoutId)
  *   reconciliation.run({ provider, from, to, requestedBy }) / reconciliation.get(runId)
  *   reports.restaurantRevenue / taxCsv / platformRevenue / driverEarnings
@@ -68,7 +68,7 @@ export interface PaymentsContextOptions {
 }
 
 const MAINTENANCE_QUEUE = 'payments-maintenance';
-type MaintenanceTask = 'sweep' | 'auto-topup' | 'auto-settlement' | 'reconciliation';
+type MaintenanceTask = 'sweep' | 'auto-topup' | 'auto-settlement' | 'reconciliation' | 'stranded-escrow';
 
 export function createPaymentsContext(options: PaymentsContextOptions): PaymentsContext {
   const { runtime, eventStore, ledger, jobs } = options;
@@ -96,7 +96,7 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
     limits: { dailyLimitXaf: BigInt(runtime.config.WALLET_DAILY_LIMIT_XAF), monthlyLimitXaf: BigInt(runtime.config.WALLET_MONTHLY_LIMIT_XAF) },
     payments: () => payments,
   });
-  const escrow = createEscrow({ db, eventStore, ledger, logger, orders: () => orders });
+  const escrow = createEscrow({ db, eventStore, ledger, logger, audit: options.audit, orders: () => orders });
   const reconciliation = createReconciliation({ db, ledger, router, queue: jobs.queue, logger, audit: options.audit, ledgerCaughtUp: options.ledgerCaughtUp });
   const reports = createReports(db);
   const paymentPort = createLedgerPaymentPort({
@@ -131,6 +131,9 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
         case 'reconciliation':
           await reconciliation.enqueueNightly(new Date(at), Object.keys(options.providers.providers) as ('campay' | 'mtn_momo')[]);
           return;
+        case 'stranded-escrow':
+          await escrow.sweepStranded();
+          return;
         default: {
           const unknown: never = task;
           throw new Error(`unknown maintenance task ${String(unknown)}`);
@@ -145,6 +148,7 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
   jobs.schedule({ name: 'wallet-auto-topup', cron: '*/10 * * * *', run: tick('auto-topup', 600_000) });
   jobs.schedule({ name: 'payouts-auto-settlement', cron: '0 6 * * *', run: tick('auto-settlement', 86_400_000) });
   jobs.schedule({ name: 'reconciliation-nightly', cron: '30 2 * * *', run: tick('reconciliation', 86_400_000) });
+  jobs.schedule({ name: 'escrow-stranded-sweep', cron: '*/5 * * * *', run: tick('stranded-escrow', 300_000) });
 
   return {
     router,
