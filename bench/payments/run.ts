@@ -125,8 +125,13 @@ try {
 
   // Resolved when the order's payment is captured (OrderPaymentCaptured appended, escrow booked).
   const captured = new Map<string, () => void>();
+  // Captures that came before anyone waited for them (the webhook overtook the POST's answer).
+  const capturedEarly = new Set<string>();
   services.orders.orders.onChange((change) => {
-    if (change.events.some((event) => event.type === 'OrderPaymentCaptured')) captured.get(change.order.orderId)?.();
+    if (!change.events.some((event) => event.type === 'OrderPaymentCaptured')) return;
+    const waiter = captured.get(change.order.orderId);
+    if (waiter === undefined) capturedEarly.add(change.order.orderId);
+    else waiter();
   });
 
   async function onePayment(index: number) {
@@ -144,9 +149,10 @@ try {
     if (response.statusCode !== 201) throw new Error(`POST /v1/orders: ${response.statusCode} ${response.body}`);
     const order = response.json() as { id: string; status: string };
     if (order.status === 'PENDING_PAYMENT') {
-      captured.set(order.id, resolveCaptured);
-      // A capture that happened before we listened shows in the order already.
-      if ((await services.orders.orders.load(order.id)).state.status !== 'PENDING_PAYMENT') resolveCaptured();
+      // Checked and registered in one turn of the event loop: no capture can slip in between.
+      // (Reading the order back instead cost this process a query per payment.)
+      if (capturedEarly.delete(order.id)) resolveCaptured();
+      else captured.set(order.id, resolveCaptured);
       const timedOut = await Promise.race([done.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 30_000).unref())]);
       captured.delete(order.id);
       if (timedOut) {

@@ -22,6 +22,8 @@ export interface PaymentRequest {
    * payment books food, delivery and tips apart. Absent, the port reads it from the order.
    */
   pricing?: Omit<OrderPricingData, 'distanceMetres' | 'taxRatePercent'>;
+  /** The order was created by this very request: no payment can have been requested for it yet. */
+  firstAttempt?: boolean;
 }
 
 /**

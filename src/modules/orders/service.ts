@@ -375,7 +375,7 @@ export function createOrdersService(deps: OrdersDependencies) {
     };
   }
 
-  /** Asks the payment port for the order's total; undefined when the request itself failed. */
+  /** At placement: asks the payment port for the new order's total; undefined when the request itself failed. */
   async function requestPayment(
     order: NonNullable<OrderState['order']>,
   ): Promise<PaymentOutcome | undefined> {
@@ -389,6 +389,7 @@ export function createOrdersService(deps: OrdersDependencies) {
         method: order.paymentMethod,
         idempotencyKey: `order-${order.orderId}`,
         pricing: order.pricing,
+        firstAttempt: true, // only placement asks, for the order it is creating
       });
     } catch (error) {
       // The order stays PENDING_PAYMENT: the provider may still answer, or the deadline expires it

@@ -40,6 +40,7 @@ export function createLedgerPaymentPort(options: PaymentPortOptions): PaymentPor
           phone: method.phone,
           idempotencyKey: request.idempotencyKey,
           description: 'Commande',
+          ...(request.firstAttempt === true ? { firstAttempt: true } : {}),
         });
         if (view.status === 'FAILED') return { status: 'failed', reason: view.failureReason ?? 'mobile_money_failed' };
         return { status: 'pending', paymentId: view.paymentId };

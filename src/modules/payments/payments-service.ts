@@ -21,6 +21,7 @@ import type { Db } from '../../db/database.js';
 import { aggregateStream, createAggregateCache, handleCommand, WrongExpectedVersion, type EventStore } from '../../eventstore/index.js';
 import { HttpProblem } from '../../http/problem.js';
 import type { JobQueue } from '../../jobs/index.js';
+import { createBoundedMap } from './bounded-map.js';
 import { uuidFromName } from './ids.js';
 import { LedgerRefusal, linked, submitAll, type LedgerPort } from './ledger-port.js';
 import {
@@ -51,6 +52,7 @@ export const WEBHOOK_RECHECK_QUEUE = 'payments-webhook-recheck';
 /** A webhook for a reference not recorded yet is looked up again this many times (250 ms, doubling). */
 const WEBHOOK_RECHECKS = 5;
 const MAX_EARLY_WEBHOOKS = 10_000;
+const STARTED_HERE_MAX = 20_000;
 /** After expiry a payment is still re-read for this long: a late success must land. */
 export const LATE_POLL_WINDOW_MS = 24 * 60 * 60_000;
 const SWEEP_BATCH = 500;
@@ -89,6 +91,12 @@ export interface InitiateInput {
   phone: string;
   idempotencyKey: string;
   description: string;
+  /**
+   * The caller knows no attempt with this key can exist yet (an order placed by this very
+   * request): the existence read is skipped. A wrong hint costs no money: the append expects no
+   * stream and the existing attempt is answered.
+   */
+  firstAttempt?: boolean;
 }
 
 export interface PaymentView {
@@ -144,6 +152,10 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
     void refresh(paymentId).catch((error: unknown) => logger.warn({ err: error, paymentId }, 'early webhook catch-up failed; the recheck or the poll will apply it'));
   }
 
+  // Attempts started by this process, by provider reference (which never changes): the webhook
+  // that follows finds its payment without a query. Bounded; other instances' webhooks read the row.
+  const startedHere = createBoundedMap<{ payment_id: string; provider: string; provider_reference: string; operator: string }>(STARTED_HERE_MAX);
+
   // The last state written per payment stream: the webhook, the re-read and the settlement that
   // follow an initiation need no read of the stream (see AggregateCache).
   const paymentStates = createAggregateCache<PaymentState>();
@@ -154,7 +166,7 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
   }
 
   /** The read model row beside the stream; a newer revision always wins, so it heals itself. */
-  async function saveRow(paymentId: string, state: PaymentState, revision: bigint): Promise<void> {
+  async function saveRow(paymentId: string, state: PaymentState, revision: bigint, settledAt?: Date): Promise<void> {
     const initiated = state.initiated;
     const requested = state.requested;
     if (initiated === null || requested === null || state.status === 'NONE') return;
@@ -178,6 +190,7 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
       created_at: initiated.at,
       expires_at: initiated.expiresAt,
       updated_at: now(),
+      ...(settledAt === undefined ? {} : { settled_at: settledAt }),
     };
     await db
       .insertInto('payment_attempts')
@@ -191,15 +204,17 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
           after_expiry: eb.ref('excluded.after_expiry'),
           revision: eb.ref('excluded.revision'),
           updated_at: eb.ref('excluded.updated_at'),
+          ...(settledAt === undefined ? {} : { settled_at: eb.ref('excluded.settled_at') }),
         })).where('payment_attempts.revision', '<', eb => eb.ref('excluded.revision')),
       )
       .execute();
   }
 
-  async function execute(paymentId: string, command: PaymentCommand): Promise<{ state: PaymentState; newEvents: PaymentEvent[] }> {
+  /** `deferRow`: the caller writes the read-model row itself (once, after what follows). */
+  async function execute(paymentId: string, command: PaymentCommand, deferRow = false): Promise<{ state: PaymentState; newEvents: PaymentEvent[]; revision: bigint | 'no_stream' }> {
     const result = await handleCommand(eventStore, paymentStream(paymentId), paymentDecider, command, { maxAttempts: 5, maxEvents: 1_000, cache: paymentStates });
-    if (result.revision !== 'no_stream') await saveRow(paymentId, result.state, result.revision);
-    return { state: result.state, newEvents: result.newEvents };
+    if (result.revision !== 'no_stream' && !deferRow) await saveRow(paymentId, result.state, result.revision);
+    return { state: result.state, newEvents: result.newEvents, revision: result.revision };
   }
 
   function checkInput(input: InitiateInput): string {
@@ -215,8 +230,10 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
   async function initiate(input: InitiateInput): Promise<PaymentView> {
     const phone = checkInput(input);
     const paymentId = uuidFromName('payment', `${input.userId}\n${input.idempotencyKey}`);
-    const existing = await load(paymentId);
-    if (existing.state.status !== 'NONE') return paymentView(paymentId, existing.state);
+    if (input.firstAttempt !== true) {
+      const existing = await load(paymentId);
+      if (existing.state.status !== 'NONE') return paymentView(paymentId, existing.state);
+    }
     let collected;
     try {
       collected = await router.collect({
@@ -267,6 +284,12 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
       const state = [initiated!, requested!].reduce(evolvePayment, initialPaymentState());
       paymentStates.set(paymentStream(paymentId), state, appended.nextRevision);
       await saveRow(paymentId, state, appended.nextRevision);
+      startedHere.set(`${collected.provider}:${collected.providerReference}`, {
+        payment_id: paymentId,
+        provider: collected.provider,
+        provider_reference: collected.providerReference,
+        operator: collected.operator,
+      });
       await schedulePoll(paymentId, 1);
       catchUpEarlyWebhook(paymentId, collected.provider, collected.providerReference);
       return paymentView(paymentId, state);
@@ -289,7 +312,7 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
     const status = await router.status(row.provider as ProviderName, row.provider_reference, 'collection');
     const operator = status.operator ?? (row.operator as 'MTN' | 'ORANGE');
     const feeMinor = status.status === 'SUCCESSFUL' ? providerFeeMinor(status.amountMinor, operator) : 0n;
-    const { state, newEvents } = await execute(paymentId, {
+    const { state, newEvents, revision } = await execute(paymentId, {
       type: 'ApplyProviderStatus',
       data: {
         status: status.status,
@@ -299,9 +322,21 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
         ...(status.operatorReference === undefined ? {} : { operatorReference: status.operatorReference }),
         at: now(),
       },
-    });
+    }, true);
+    // A success is booked first and its row written once, with settled_at; should booking fail,
+    // the row still says SUCCEEDED unsettled, for the sweep to settle again.
+    const succeeded = newEvents.some((event) => event.type === 'PaymentSucceeded');
+    if (revision !== 'no_stream') {
+      if (succeeded) {
+        await settle(paymentId, state, { revision }).catch(async (error: unknown) => {
+          await saveRow(paymentId, state, revision);
+          throw error;
+        });
+      } else {
+        await saveRow(paymentId, state, revision);
+      }
+    }
     for (const event of newEvents) {
-      if (event.type === 'PaymentSucceeded') await settle(paymentId, state);
       if (event.type === 'PaymentFailed') await tellOrderFailed(state, event.data.reason);
     }
     return state;
@@ -349,10 +384,14 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
   }
 
   /** Books a succeeded payment once (transfer ids make a retry land nothing twice). */
-  async function settle(paymentId: string, known?: PaymentState): Promise<void> {
+  /** `row`: write the read-model row at this revision with settled_at (else only mark settled_at). */
+  async function settle(paymentId: string, known?: PaymentState, row?: { revision: bigint }): Promise<void> {
     const state = known ?? (await load(paymentId)).state;
     const { initiated, requested, succeeded } = state;
-    if (state.status !== 'SUCCEEDED' || initiated === null || requested === null || succeeded === null) return;
+    if (state.status !== 'SUCCEEDED' || initiated === null || requested === null || succeeded === null) {
+      if (row !== undefined) await saveRow(paymentId, state, row.revision);
+      return;
+    }
     const received = BigInt(succeeded.amountMinor);
     const clearing = providerClearingId(requested.provider, 'XAF');
     const fee = feeTransfer(paymentId, requested.provider, BigInt(succeeded.feeMinor));
@@ -369,7 +408,8 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
       ]);
       await captureIntoOrder(paymentId, purpose.orderId, initiated.userId, received, orders);
     }
-    await db.updateTable('payment_attempts').set({ settled_at: now() }).where('payment_id', '=', paymentId).execute();
+    if (row !== undefined) await saveRow(paymentId, state, row.revision, now());
+    else await db.updateTable('payment_attempts').set({ settled_at: now() }).where('payment_id', '=', paymentId).execute();
   }
 
   async function captureIntoOrder(paymentId: string, orderId: string, userId: string, received: bigint, orders: OrdersHook): Promise<void> {
@@ -393,12 +433,14 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
   async function handleWebhook(provider: ProviderName, request: WebhookRequest): Promise<{ applied: boolean }> {
     const verdict = await router.verifyWebhook(provider, request);
     if (!verdict.accepted) throw new HttpProblem(401, 'webhook_signature_invalid', 'The webhook signature does not verify.');
-    const row = await db
-      .selectFrom('payment_attempts')
-      .select(['payment_id', 'provider', 'provider_reference', 'operator'])
-      .where('provider', '=', provider)
-      .where('provider_reference', '=', verdict.providerReference)
-      .executeTakeFirst();
+    const row =
+      startedHere.get(`${provider}:${verdict.providerReference}`) ??
+      (await db
+        .selectFrom('payment_attempts')
+        .select(['payment_id', 'provider', 'provider_reference', 'operator'])
+        .where('provider', '=', provider)
+        .where('provider_reference', '=', verdict.providerReference)
+        .executeTakeFirst());
     if (row === undefined) {
       // A webhook can overtake our own record of the attempt (the provider answered the collect,
       // settled and called back before we appended). Note it first, then look once more: either

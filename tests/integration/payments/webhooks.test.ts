@@ -1,5 +1,6 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { paymentStream } from '../../../src/modules/payments/payment-decider.js';
 import { createPaymentsService } from '../../../src/modules/payments/payments-service.js';
 import { MAGIC_NUMBERS, SIMULATOR_CREDENTIALS } from '../../../src/modules/payments/simulators/index.js';
 import type { TestApp } from '../../helpers/app.js';
@@ -42,6 +43,31 @@ async function postWebhook(fields: Record<string, string>) {
 }
 
 describe('magic numbers, end to end through the webhook or the poll', () => {
+  it('a success is booked and its row written once: SUCCEEDED, settled, at the last revision of the stream', async () => {
+    const user = await customer();
+    const paymentId = await started(user, 2_500, '+237670123456');
+    await until(() => wallet(testApp, user.accessToken), (w) => w.balanceMinor === 2_500);
+    const settled = await until(() => row(paymentId), (payment) => payment.settled_at !== null);
+    const events = await testApp.services.eventStore.readStream(paymentStream(paymentId));
+    expect(settled.status).toBe('SUCCEEDED');
+    expect(events.at(-1)!.type).toBe('PaymentSucceeded');
+    expect(BigInt(settled.revision)).toBe(events.at(-1)!.revision);
+    expect(Number(settled.received_minor)).toBe(2_500);
+  });
+
+  it('an initiation told it is the first for its key still answers an attempt that exists, and books nothing twice', async () => {
+    const user = await customer();
+    const input = { userId: user.userId, purpose: { kind: 'topup' as const }, amountMinor: 1_500n, currency: 'XAF' as const, phone: '+237670123457', idempotencyKey: `first-${user.userId}`, description: 'test' };
+    const payments = testApp.services.payments.payments;
+    const first = await payments.initiate(input);
+    const again = await payments.initiate({ ...input, firstAttempt: true });
+    expect(again.paymentId).toBe(first.paymentId);
+    await until(() => wallet(testApp, user.accessToken), (w) => w.balanceMinor === 1_500);
+    await simulators().drainWebhooks();
+    expect((await wallet(testApp, user.accessToken)).balanceMinor).toBe(1_500);
+    expect((await testApp.services.eventStore.readStream(paymentStream(first.paymentId))).filter((event) => event.type === 'PaymentInitiated')).toHaveLength(1);
+  });
+
   it('…0001 fails (NOT_ENOUGH_FUNDS): the attempt is FAILED and the wallet untouched', async () => {
     const user = await customer();
     const paymentId = await started(user, 5_000, MAGIC_NUMBERS.MTN.fail);
