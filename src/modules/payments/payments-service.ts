@@ -17,7 +17,10 @@ import {
   providerFeesExpenseId,
   type Transfer,
 } from '../../../ledger/rules/index.js';
+import { sql, type Insertable } from 'kysely';
 import type { Db } from '../../db/database.js';
+import { createGroupRunner } from '../../db/group-runner.js';
+import type { Database } from '../../db/schema.js';
 import { aggregateStream, createAggregateCache, handleCommand, WrongExpectedVersion, type EventStore } from '../../eventstore/index.js';
 import { HttpProblem } from '../../http/problem.js';
 import type { JobQueue } from '../../jobs/index.js';
@@ -165,12 +168,47 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
     return { state: loaded.state, revision: loaded.revision };
   }
 
-  /** The read model row beside the stream; a newer revision always wins, so it heals itself. */
+  /**
+   * The read-model rows beside the streams; a newer revision always wins, so a row heals itself.
+   * settled_at, once given, stays (also when the row is already at that revision). Concurrent
+   * saves leave together in one statement (group commit); a group that fails (two saves of one
+   * payment in it) is written row by row.
+   */
+  async function upsertRows(rows: Insertable<Database['payment_attempts']>[]): Promise<void> {
+    await db
+      .insertInto('payment_attempts')
+      .values(rows)
+      .onConflict((conflict) =>
+        conflict
+          .column('payment_id')
+          .doUpdateSet((eb) => ({
+            status: eb.ref('excluded.status'),
+            received_minor: eb.ref('excluded.received_minor'),
+            fee_minor: eb.ref('excluded.fee_minor'),
+            failure_reason: eb.ref('excluded.failure_reason'),
+            after_expiry: eb.ref('excluded.after_expiry'),
+            revision: eb.ref('excluded.revision'),
+            updated_at: eb.ref('excluded.updated_at'),
+            settled_at: sql`coalesce(excluded.settled_at, payment_attempts.settled_at)`,
+          }))
+          .where(sql<boolean>`payment_attempts.revision < excluded.revision
+            OR (payment_attempts.revision = excluded.revision AND payment_attempts.settled_at IS NULL AND excluded.settled_at IS NOT NULL)`),
+      )
+      .execute();
+  }
+  const rowWriter = createGroupRunner<Insertable<Database['payment_attempts']>, void>({
+    runOne: (row) => upsertRows([row]),
+    runMany: async (rows) => {
+      await upsertRows(rows);
+      return rows.map(() => undefined);
+    },
+  });
+
   async function saveRow(paymentId: string, state: PaymentState, revision: bigint, settledAt?: Date): Promise<void> {
     const initiated = state.initiated;
     const requested = state.requested;
     if (initiated === null || requested === null || state.status === 'NONE') return;
-    const row = {
+    await rowWriter.run({
       payment_id: paymentId,
       user_id: initiated.userId,
       purpose: initiated.purpose.kind,
@@ -190,24 +228,8 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
       created_at: initiated.at,
       expires_at: initiated.expiresAt,
       updated_at: now(),
-      ...(settledAt === undefined ? {} : { settled_at: settledAt }),
-    };
-    await db
-      .insertInto('payment_attempts')
-      .values(row)
-      .onConflict((conflict) =>
-        conflict.column('payment_id').doUpdateSet((eb) => ({
-          status: eb.ref('excluded.status'),
-          received_minor: eb.ref('excluded.received_minor'),
-          fee_minor: eb.ref('excluded.fee_minor'),
-          failure_reason: eb.ref('excluded.failure_reason'),
-          after_expiry: eb.ref('excluded.after_expiry'),
-          revision: eb.ref('excluded.revision'),
-          updated_at: eb.ref('excluded.updated_at'),
-          ...(settledAt === undefined ? {} : { settled_at: eb.ref('excluded.settled_at') }),
-        })).where('payment_attempts.revision', '<', eb => eb.ref('excluded.revision')),
-      )
-      .execute();
+      settled_at: settledAt ?? null,
+    });
   }
 
   /** `deferRow`: the caller writes the read-model row itself (once, after what follows). */

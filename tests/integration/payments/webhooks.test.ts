@@ -55,6 +55,18 @@ describe('magic numbers, end to end through the webhook or the poll', () => {
     expect(Number(settled.received_minor)).toBe(2_500);
   });
 
+  it('40 payments at once: their rows, written in groups, each end SUCCEEDED and settled at their stream revision', async () => {
+    const users = await Promise.all(Array.from({ length: 40 }, () => customer()));
+    const ids = await Promise.all(users.map((user, index) => started(user, 1_000 + index, `+23767012${String(3500 + index)}`)));
+    for (const [index, user] of users.entries()) await until(() => wallet(testApp, user.accessToken), (w) => w.balanceMinor === 1_000 + index);
+    for (const paymentId of ids) {
+      const settled = await until(() => row(paymentId), (payment) => payment.settled_at !== null);
+      const events = await testApp.services.eventStore.readStream(paymentStream(paymentId));
+      expect(settled.status).toBe('SUCCEEDED');
+      expect(BigInt(settled.revision)).toBe(events.at(-1)!.revision);
+    }
+  });
+
   it('an initiation told it is the first for its key still answers an attempt that exists, and books nothing twice', async () => {
     const user = await customer();
     const input = { userId: user.userId, purpose: { kind: 'topup' as const }, amountMinor: 1_500n, currency: 'XAF' as const, phone: '+237670123457', idempotencyKey: `first-${user.userId}`, description: 'test' };
