@@ -1,5 +1,6 @@
 import { jwtVerify } from 'jose';
 import { ProviderRejected, ProviderUnavailable } from './errors.js';
+import { hmacKey } from './hmac-key.js';
 import { callProvider, field, parseAmountMinor, type ProviderAnswer, type ProviderCall } from './http.js';
 import { detectOperator, fromProviderPhone, toCampayPhone } from './phone.js';
 import { createTokenCache, type TokenCache } from './token-cache.js';
@@ -307,7 +308,7 @@ async function verifyCampayWebhook(
   const reference = field(fields, 'reference');
   if (signature === undefined) return { accepted: false, reason: 'no signature' };
   try {
-    await jwtVerify(signature, new TextEncoder().encode(webhookKey), {
+    await jwtVerify(signature, await hmacKey(webhookKey), {
       algorithms: ['HS256'],
       requiredClaims: ['exp'],
       clockTolerance: WEBHOOK_CLOCK_TOLERANCE_SECONDS,

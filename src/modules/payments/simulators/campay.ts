@@ -1,5 +1,6 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
+import { hmacKey } from '../providers/hmac-key.js';
 import { handleControl, type ControlState } from './control.js';
 import { createEngine, sendHttpWebhook, type SimOperator, type SimTransaction } from './engine.js';
 import { magicBehaviour } from './magic.js';
@@ -89,7 +90,7 @@ export function createCampaySimulator(options: CampaySimulatorOptions) {
       .setIssuedAt()
       .setNotBefore('0s')
       .setExpirationTime('10m')
-      .sign(webhookKey);
+      .sign(await hmacKey(webhookKey));
   }
 
   async function authenticated(request: SimRequest): Promise<boolean> {
@@ -98,7 +99,7 @@ export function createCampaySimulator(options: CampaySimulatorOptions) {
     const token = header.slice('Token '.length);
     if (options.appToken !== undefined && token === options.appToken) return true;
     try {
-      await jwtVerify(token, signingKey, { algorithms: ['HS256'] });
+      await jwtVerify(token, await hmacKey(signingKey), { algorithms: ['HS256'] });
       return true;
     } catch {
       return false;
@@ -115,7 +116,7 @@ export function createCampaySimulator(options: CampaySimulatorOptions) {
       .setIssuedAt()
       .setJti(randomUUID())
       .setExpirationTime(`${options.tokenTtlSeconds}s`)
-      .sign(signingKey);
+      .sign(await hmacKey(signingKey));
     return { status: 200, json: { token, expires_in: options.tokenTtlSeconds } };
   }
 

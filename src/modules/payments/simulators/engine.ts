@@ -77,6 +77,8 @@ const MAX_WEBHOOK_LOG = 1_000;
 
 export function createEngine(options: EngineOptions) {
   const transactions = createBoundedMap<SimTransaction>(options.maxTransactions);
+  /** The first transaction per kind and external reference (a scan per collect grew with the log). */
+  const byExternalReference = createBoundedMap<string>(options.maxTransactions);
   const balances: Record<SimOperator, bigint> = { ...options.initialBalance };
   const timers = new Set<NodeJS.Timeout>();
   const webhookLog: WebhookDelivery[] = [];
@@ -149,6 +151,9 @@ export function createEngine(options: EngineOptions) {
         reserved: input.kind === 'disbursement' && input.operator !== undefined && forcedFailure === undefined,
       };
       transactions.set(transaction.reference, transaction);
+      const external = `${transaction.kind}:${transaction.externalReference}`;
+      if (byExternalReference.get(external) === undefined || !transactions.has(byExternalReference.get(external)!))
+        byExternalReference.set(external, transaction.reference);
       // A disbursement reserves its amount and fee from the float until it settles.
       if (transaction.reserved && transaction.operator !== undefined)
         balances[transaction.operator] -= transaction.amount + transaction.fee;
@@ -159,9 +164,8 @@ export function createEngine(options: EngineOptions) {
     },
     get: (reference: string) => transactions.get(reference),
     findByExternalReference(externalReference: string, kind: SimTransaction['kind']) {
-      for (const transaction of transactions.values())
-        if (transaction.externalReference === externalReference && transaction.kind === kind) return transaction;
-      return undefined;
+      const reference = byExternalReference.get(`${kind}:${externalReference}`);
+      return reference === undefined ? undefined : transactions.get(reference);
     },
     list: (): SimTransaction[] => [...transactions.values()],
     /** The control API's approve and fail: one webhook, even for a PENDING-forever number. */
@@ -182,6 +186,7 @@ export function createEngine(options: EngineOptions) {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       transactions.clear();
+      byExternalReference.clear();
       webhookLog.length = 0;
       Object.assign(balances, options.initialBalance);
     },

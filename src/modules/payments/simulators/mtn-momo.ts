@@ -1,5 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
+import { hmacKey } from '../providers/hmac-key.js';
 import { handleControl, type ControlState } from './control.js';
 import { createEngine, sendHttpWebhook, type SimOperator, type SimTransaction } from './engine.js';
 import { magicBehaviour } from './magic.js';
@@ -81,7 +82,7 @@ export function createMtnSimulator(options: MtnSimulatorOptions) {
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuedAt()
       .setExpirationTime(`${options.tokenTtlSeconds}s`)
-      .sign(signingKey);
+      .sign(await hmacKey(signingKey));
     return { status: 200, json: { access_token: token, token_type: 'access_token', expires_in: options.tokenTtlSeconds } };
   }
 
@@ -91,7 +92,7 @@ export function createMtnSimulator(options: MtnSimulatorOptions) {
       return { status: 401, json: { statusCode: 401, message: 'Access denied due to invalid subscription key.' } };
     const authorization = header(request, 'authorization') ?? '';
     try {
-      const { payload } = await jwtVerify(authorization.replace(/^Bearer /, ''), signingKey, { algorithms: ['HS256'] });
+      const { payload } = await jwtVerify(authorization.replace(/^Bearer /, ''), await hmacKey(signingKey), { algorithms: ['HS256'] });
       if (payload.product !== product) throw new Error('wrong product');
     } catch {
       return error(401, 'INVALID_CREDENTIALS', 'Access token is missing, invalid or expired.');
