@@ -206,7 +206,7 @@ export async function writeSnapshot(
 }
 
 /** Rows per snapshot statement. */
-const SNAPSHOT_CHUNK_ROWS = 2_000;
+const SNAPSHOT_CHUNK_ROWS = 250;
 
 function* chunks<T>(items: readonly T[]): Generator<readonly T[]> {
   for (let start = 0; start < items.length; start += SNAPSHOT_CHUNK_ROWS) yield items.slice(start, start + SNAPSHOT_CHUNK_ROWS);
