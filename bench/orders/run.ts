@@ -36,8 +36,9 @@ import { describeMachine, gitRevision, writeResult } from '../lib/machine.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RESTAURANTS = 10;
 const CUSTOMERS = 50;
-/** Wallet customers: at ~7,000 XAF an order, 200 stay under the 500,000 XAF daily spending limit. */
-const WALLET_CUSTOMERS = 200;
+/** Wallet customers: at ~7,000 XAF an order, 200 per 20 s round stay under the 500,000 XAF daily spending limit. */
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const WALLET_CUSTOMERS = 200 * ROUNDS;
 const WALLET_TOP_UP_XAF = 400_000n;
 const WS_CONNECTIONS = Number(process.env.WS_CONNECTIONS ?? 5_000);
 const WS_SECONDS = 30;
@@ -143,38 +144,48 @@ async function ordersLoad(bench: BenchApp, customerTokens: string[]) {
   const requests = [{ setupRequest: path.join(here, 'setup-request.cjs') }];
   await load({ url: bench.url, connections: 10, duration: 3, requests }); // warm-up
   // In a process of its own, recording every response's time: the goal is a p95, which
-  // autocannon's summary does not give (it has p90 and p97.5).
-  const profiler = await startProfile('orders');
-  const child = fork(path.join(here, '../lib/autocannon-process.cjs'), [], { env: process.env });
-  const measured = await new Promise<{
-    requestsPerSecond: number;
-    responses: number;
-    latency: { p50: number; p90: number; p95: number; p97_5: number; p99: number; max: number };
-    errors: number;
-    non2xx: number;
-    connections: number;
-    durationSeconds: number;
-  }>((resolve, reject) => {
-    child.once('message', (message) => resolve(message as never));
-    child.once('exit', (code) => reject(new Error(`the load process exited (${code})`)));
-    child.send({ url: bench.url, connections: 50, duration: 20, setupRequest: path.join(here, 'setup-request.cjs') });
-  });
-  child.kill();
-  await profiler?.stop();
+  // autocannon's summary does not give (it has p90 and p97.5). Several rounds on the same app: a
+  // round's figures move by ±10 % here, so the result is the median round by p95, every round listed.
+  const rounds = [];
+  for (let round = 0; round < ROUNDS; round += 1) {
+    const profiler = await startProfile('orders');
+    const child = fork(path.join(here, '../lib/autocannon-process.cjs'), [], { env: process.env });
+    const measured = await new Promise<{
+      requestsPerSecond: number;
+      responses: number;
+      latency: { p50: number; p90: number; p95: number; p97_5: number; p99: number; max: number };
+      errors: number;
+      non2xx: number;
+      connections: number;
+      durationSeconds: number;
+    }>((resolve, reject) => {
+      child.once('message', (message) => resolve(message as never));
+      child.once('exit', (code) => reject(new Error(`the load process exited (${code})`)));
+      child.send({ url: bench.url, connections: 50, duration: 20, setupRequest: path.join(here, 'setup-request.cjs') });
+    });
+    child.kill();
+    await profiler?.stop();
+    rounds.push({
+      requestsPerSecond: measured.requestsPerSecond,
+      latencyP50Ms: measured.latency.p50,
+      latencyP90Ms: measured.latency.p90,
+      latencyP95Ms: measured.latency.p95,
+      latencyP97_5Ms: measured.latency.p97_5,
+      latencyP99Ms: measured.latency.p99,
+      latencyMaxMs: measured.latency.max,
+      responses: measured.responses,
+      errors: measured.errors,
+      non2xx: measured.non2xx,
+      connections: measured.connections,
+      durationSeconds: measured.durationSeconds,
+    });
+    console.log(`  round ${round + 1}: ${measured.requestsPerSecond} orders/s, p95 ${measured.latency.p95} ms`);
+  }
+  const byP95 = [...rounds].sort((left, right) => left.latencyP95Ms - right.latencyP95Ms);
   const figures = {
-    requestsPerSecond: measured.requestsPerSecond,
-    latencyP50Ms: measured.latency.p50,
-    latencyP90Ms: measured.latency.p90,
-    latencyP95Ms: measured.latency.p95,
-    latencyP97_5Ms: measured.latency.p97_5,
-    latencyP99Ms: measured.latency.p99,
-    latencyMaxMs: measured.latency.max,
-    responses: measured.responses,
-    errors: measured.errors,
-    non2xx: measured.non2xx,
-    connections: measured.connections,
-    durationSeconds: measured.durationSeconds,
+    ...byP95[Math.floor(byP95.length / 2)]!,
     loadGenerator: 'autocannon in its own process; percentiles exact over every response',
+    rounds,
   };
   const counted = await bench.database.pool.query<{ count: string }>(
     "select count(*) from eventstore_events where type = 'OrderPaymentCaptured'",
@@ -382,14 +393,15 @@ try {
     // Other engineers' suites share these two cores; the load average says how much.
     loadAverageAtStart: loadAtStart,
     placeOrdersPaidFromWallets: {
-      target: `POST /v1/orders, 50 connections, 20 s, ${WALLET_CUSTOMERS} customers paying from wallets (ORDERS_PAYMENT_PORT=ledger: a ledger chain wallet → order escrow per order) + everything below`,
+      target: `POST /v1/orders, 50 connections, ${ROUNDS} rounds of 20 s on one app (figures: the median round by p95; all in rounds), ${WALLET_CUSTOMERS} customers paying from wallets (ORDERS_PAYMENT_PORT=ledger: a ledger chain wallet → order escrow per order) + everything below`,
       goal: { ordersPerSecond: 300, p95Ms: 200 },
       figures: wallet,
       metGoal: wallet.requestsPerSecond >= 300 && wallet.latencyP95Ms <= 200,
+      roundsMeetingGoal: `${wallet.rounds.filter((round) => round.requestsPerSecond >= 300 && round.latencyP95Ms <= 200).length}/${wallet.rounds.length}`,
     },
     placeOrders: {
       target:
-        'POST /v1/orders, 50 connections, 20 s: catalog snapshot + delivery check, pricing, stock, 2 events appended (OrderCreated sealed PII + OrderPaymentCaptured), Idempotency-Key row; projection runner and Redis fan-out live; TestPaymentPort (no money moves: the orders path alone)',
+        `POST /v1/orders, 50 connections, ${ROUNDS} rounds of 20 s (the median round by p95): catalog snapshot + delivery check, pricing, stock, 2 events appended (OrderCreated sealed PII + OrderPaymentCaptured), Idempotency-Key row; projection runner and Redis fan-out live; TestPaymentPort (no money moves: the orders path alone)`,
       goal: { ordersPerSecond: 300, p95Ms: 200 },
       figures: orders,
       metGoal: orders.requestsPerSecond >= 300 && orders.latencyP95Ms <= 200,

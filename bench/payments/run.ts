@@ -12,7 +12,7 @@
  * The simulated customer approves after APPROVAL_MS (250 ms): short, so the figure is ours and not
  * the customer's PIN entry, but after our record of the attempt, as with real approvals.
  *
- *   npx tsx bench/payments/run.ts   (or: npm run bench:payments)   PAYMENTS=3000 CONCURRENCY=128 APPROVAL_MS=250
+ *   npx tsx bench/payments/run.ts   (or: npm run bench:payments)   PAYMENTS=3000 ROUNDS=3 CONCURRENCY=128 APPROVAL_MS=250
  */
 import '../lib/local-postgres.js'; // first: chooses how the app reaches PostgreSQL
 import { spawn } from 'node:child_process';
@@ -43,6 +43,7 @@ const CONCURRENCY = Number(process.env.CONCURRENCY ?? 128);
  */
 const APPROVAL_MS = Number(process.env.APPROVAL_MS ?? 250);
 const WARM_UP = Number(process.env.WARM_UP ?? 200);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const CUSTOMERS = 200;
 const RESTAURANTS = 5;
 
@@ -182,32 +183,39 @@ try {
   }
 
   await run(WARM_UP);
-  webhookMs.length = 0;
-  const profiler = await startProfile('payments');
-  const { results, seconds } = await run(PAYMENTS);
-  await profiler?.stop();
-  const sample = results.slice(0, 20);
-  let escrowChecked = 0;
-  for (const result of sample) {
-    const account = await services.ledger.account(orderEscrowId(result.orderId, 'XAF'));
-    if ((account?.creditsPosted ?? 0n) > 0n) escrowChecked += 1;
+  // Several rounds on the same app: one round's figure moves by ±15 % here (checkpoints, the VM),
+  // so the result is the median round, with every round listed.
+  const rounds = [];
+  for (let round = 0; round < ROUNDS; round += 1) {
+    webhookMs.length = 0;
+    const profiler = await startProfile('payments');
+    const { results, seconds } = await run(PAYMENTS);
+    await profiler?.stop();
+    const sample = results.slice(0, 20);
+    let escrowChecked = 0;
+    for (const result of sample) {
+      const account = await services.ledger.account(orderEscrowId(result.orderId, 'XAF'));
+      if ((account?.creditsPosted ?? 0n) > 0n) escrowChecked += 1;
+    }
+    rounds.push({
+      payments: results.length,
+      concurrency: CONCURRENCY,
+      seconds: Math.round(seconds * 100) / 100,
+      paymentsPerSecond: Math.round(results.length / seconds),
+      stepsMs: {
+        initiate: summary(results.map((result) => result.initiateMs)),
+        webhook: summary(webhookMs),
+        endToEnd: summary(results.map((result) => result.endToEndMs)),
+      },
+      webhooksHandled: webhookMs.length,
+      escrowVerifiedInSample: `${escrowChecked}/${sample.length}`,
+    });
+    console.log(`  round ${round + 1}: ${rounds.at(-1)!.paymentsPerSecond}/s`);
   }
-  const figures = {
-    payments: results.length,
-    concurrency: CONCURRENCY,
-    seconds: Math.round(seconds * 100) / 100,
-    paymentsPerSecond: Math.round(results.length / seconds),
-    stepsMs: {
-      initiate: summary(results.map((result) => result.initiateMs)),
-      webhook: summary(webhookMs),
-      endToEnd: summary(results.map((result) => result.endToEndMs)),
-    },
-    webhooksHandled: webhookMs.length,
-    notCapturedWithin30s: failures.length,
-    escrowVerifiedInSample: `${escrowChecked}/${sample.length}`,
-  };
+  const byRate = [...rounds].sort((left, right) => left.paymentsPerSecond - right.paymentsPerSecond);
+  const figures = { ...byRate[Math.floor(byRate.length / 2)]!, rounds: rounds.length, notCapturedWithin30s: failures.length };
   if (failures.length > 0) console.log('not captured:', JSON.stringify(failures.slice(0, 5)));
-  console.log(`Mobile Money payments: ${figures.paymentsPerSecond}/s (${figures.payments} in ${figures.seconds} s at ${CONCURRENCY} in flight)`);
+  console.log(`Mobile Money payments: ${figures.paymentsPerSecond}/s, the median of ${rounds.length} rounds (${rounds.map((round) => round.paymentsPerSecond).join(', ')}); that round: ${figures.payments} in ${figures.seconds} s at ${CONCURRENCY} in flight`);
   console.log(`  initiate p95 ${figures.stepsMs.initiate.p95} ms, webhook p95 ${figures.stepsMs.webhook.p95} ms, end to end p95 ${figures.stepsMs.endToEnd.p95} ms; escrow checked ${figures.escrowVerifiedInSample}`);
   const machine = await describeMachine(async () => {
     const { rows } = await database.pool.query<{ server_version: string }>('show server_version');
@@ -221,6 +229,7 @@ try {
     target: `Mobile Money order payments from POST /v1/orders (initiate) to OrderPaymentCaptured with the escrow booked, through the CamPay simulator (in its own process, approval after ${APPROVAL_MS} ms) and its signed webhooks; app, simulator, PostgreSQL and Redis on this machine`,
     goal: { paymentsPerSecond: 200 },
     figures,
+    rounds,
     metGoal: figures.paymentsPerSecond >= 200,
   });
   console.log(`written to ${file}`);
