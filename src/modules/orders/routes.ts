@@ -164,8 +164,22 @@ export function registerOrderRoutes(root: FastifyInstance, services: Services, c
     return relation === 'prospect' ? { ...view, pickupCode: undefined } : view;
   }
 
+  // A Mobile Money order starts a collection (a push to the customer's phone): it counts on the
+  // payment tier, per user, with the wallet's top-ups and payments. A wallet order starts no
+  // collection and has the general allowance, per user, over the same window.
+  const { config } = services.runtime;
+  const mobileMoney = (request: FastifyRequest) =>
+    (request.body as { payment?: { kind?: string } } | undefined)?.payment?.kind === 'mobile_money';
+  const placementTier = {
+    hook: 'preHandler' as const,
+    timeWindow: config.RATE_LIMIT_PAYMENT_WINDOW_MS,
+    max: (request: FastifyRequest) => (mobileMoney(request) ? config.RATE_LIMIT_PAYMENT_MAX : config.RATE_LIMIT_MAX_REQUESTS),
+    keyGenerator: (request: FastifyRequest) =>
+      `${mobileMoney(request) ? 'payment' : 'orders'}:${request.principal?.userId ?? `ip:${request.ip}`}`,
+  };
+
   app.post('/v1/orders', {
-    config: { access: PLACE },
+    config: { access: PLACE, rateLimit: placementTier },
     schema: {
       tags,
       summary: 'Place an order (Idempotency-Key): catalog prices at this moment, then payment',
@@ -372,7 +386,7 @@ export function registerOrderRoutes(root: FastifyInstance, services: Services, c
   }
 
   app.post('/v1/orders/:id/reorder', {
-    config: { access: PLACE },
+    config: { access: PLACE, rateLimit: placementTier },
     schema: {
       tags,
       summary: "Quick reorder: the same items at today's prices (Idempotency-Key)",

@@ -139,6 +139,25 @@ describe('reconciliation without a statement API (MTN MoMo)', () => {
 });
 
 describe('the payment rate-limit tier', () => {
+  it('a fourth Mobile Money order in the window is 429; wallet orders are not on the payment tier', async () => {
+    const { orderWorld, placeOrder } = await import('../orders/helpers.js');
+    const world = await orderWorld({ RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_PAYMENT_MAX: '3', RATE_LIMIT_MAX_REQUESTS: '1000', ORDERS_PAYMENT_PORT: 'ledger', PAYMENT_SIMULATORS: 'true' });
+    try {
+      const customer = await createUser(world.testApp, { roles: ['customer'] });
+      const juice = { items: [{ itemId: world.jusId, quantity: 1 }], tipMinor: 0 };
+      const momo = { kind: 'mobile_money', provider: 'MTN', phone: MAGIC_NUMBERS.MTN.pendingForever };
+      const codes: number[] = [];
+      for (let attempt = 0; attempt < 4; attempt += 1) codes.push((await placeOrder(world, customer.accessToken, { ...juice, payment: momo })).statusCode);
+      expect(codes).toEqual([201, 201, 201, 429]);
+      const limited = await placeOrder(world, customer.accessToken, { ...juice, payment: momo });
+      expect(limited.headers['content-type']).toContain('application/problem+json');
+      // The same customer may still pay from the wallet (here an empty one: a failed payment, not a 429).
+      for (let attempt = 0; attempt < 4; attempt += 1) expect((await placeOrder(world, customer.accessToken, juice)).statusCode).toBe(201);
+    } finally {
+      await world.testApp.close();
+    }
+  });
+
   it('a fourth top-up in the window is 429 problem+json (RATE_LIMIT_PAYMENT_MAX=3)', async () => {
     const { paymentsTestApp } = await import('./helpers.js');
     const limited = await paymentsTestApp({ RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_PAYMENT_MAX: '3', RATE_LIMIT_MAX_REQUESTS: '1000' });
