@@ -12,10 +12,13 @@ import { testEnvironment } from '../helpers/app.js';
 
 const run = promisify(execFile);
 
-/** `npm run projections -- …` is `tsx src/cli/projections.ts …`; run it against a test database. */
+/**
+ * `npm run projections -- …` is `tsx src/cli/projections.ts …`; run it against a test database
+ * (node with tsx's loader directly: npx added seconds per call on a loaded CI machine).
+ */
 async function cli(database: TestDatabase, ...args: string[]) {
   const environment = { ...process.env, ...testEnvironment({ DATABASE_URL: database.url, LOG_LEVEL: 'warn' }) };
-  return run('npx', ['tsx', 'src/cli/projections.ts', ...args], { env: environment, timeout: 60_000 }).then(
+  return run(process.execPath, ['--import', 'tsx', 'src/cli/projections.ts', ...args], { env: environment, timeout: 90_000 }).then(
     (result) => ({ code: 0, ...result }),
     (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
   );
@@ -50,14 +53,15 @@ describe('npm run projections', () => {
   });
   afterAll(async () => database?.drop());
 
-  it('status prints each projection with its generation and lag, against DATABASE_URL', async () => {
+  // Each test starts the CLI as a process of its own: seconds each, many more on a loaded machine.
+  it('status prints each projection with its generation and lag, against DATABASE_URL', { timeout: 120_000 }, async () => {
     const result = await cli(database, 'status');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/cli_counts/);
     expect(result.stdout).toMatch(/active/);
   });
 
-  it('rebuild of an unknown projection fails with a message naming it; no command is a usage error', async () => {
+  it('rebuild of an unknown projection fails with a message naming it; no command is a usage error', { timeout: 180_000 }, async () => {
     const unknown = await cli(database, 'rebuild', 'nope');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/no projection named nope/);
