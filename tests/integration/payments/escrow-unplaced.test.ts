@@ -7,8 +7,8 @@ import { ESCROW_REACTOR, STRANDED_GRACE_MS } from '../../../src/modules/payments
 import { MAGIC_NUMBERS } from '../../../src/modules/payments/simulators/index.js';
 import type { OrderPricing } from '../../../src/modules/payments/wallet-service.js';
 import { createUser } from '../../helpers/auth.js';
-import { orderWorld, placeOrder, type OrderWorld } from '../orders/helpers.js';
-import { freePort } from './helpers.js';
+import { placeOrder, type OrderWorld } from '../orders/helpers.js';
+import { listeningPaymentsWorld } from './helpers.js';
 
 /**
  * Money that reached an order's escrow without the order ever being placed: the wallet chain
@@ -18,15 +18,7 @@ import { freePort } from './helpers.js';
 let world: OrderWorld;
 
 beforeAll(async () => {
-  const port = await freePort();
-  world = await orderWorld({
-    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-    PAYMENT_SIMULATORS: 'true',
-    PAYMENT_SIMULATOR_DELAY_MS: '50',
-    PAYMENT_POLL_INITIAL_DELAY_MS: '250',
-    ORDERS_PAYMENT_PORT: 'ledger',
-  });
-  await world.testApp.app.listen({ host: '127.0.0.1', port });
+  world = await listeningPaymentsWorld();
 });
 afterAll(async () => world?.testApp.close());
 

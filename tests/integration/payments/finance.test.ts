@@ -2,22 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerWalletId, orderEscrowId, providerClearingId, restaurantPayableId, worldId } from '../../../ledger/rules/index.js';
 import { MAGIC_NUMBERS, SIMULATOR_CREDENTIALS } from '../../../src/modules/payments/simulators/index.js';
 import { authHeader, createUser } from '../../helpers/auth.js';
-import { act, orderWorld, placeOrder, type OrderWorld } from '../orders/helpers.js';
-import { freePort, key, topUp, until, wallet } from './helpers.js';
+import { act, placeOrder, type OrderWorld } from '../orders/helpers.js';
+import { key, listeningPaymentsWorld, topUp, until, wallet } from './helpers.js';
 
 let world: OrderWorld;
 const since = new Date(Date.now() - 60_000).toISOString();
 
 beforeAll(async () => {
-  const port = await freePort();
-  world = await orderWorld({
-    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-    PAYMENT_SIMULATORS: 'true',
-    PAYMENT_SIMULATOR_DELAY_MS: '50',
-    PAYMENT_POLL_INITIAL_DELAY_MS: '250',
-    ORDERS_PAYMENT_PORT: 'ledger',
-  });
-  await world.testApp.app.listen({ host: '127.0.0.1', port });
+  world = await listeningPaymentsWorld();
 });
 afterAll(async () => world?.testApp.close());
 
@@ -140,7 +132,7 @@ describe('reconciliation without a statement API (MTN MoMo)', () => {
 
 describe('the payment rate-limit tier', () => {
   it('a fourth Mobile Money order in the window is 429; wallet orders are not on the payment tier', async () => {
-    const { orderWorld, placeOrder } = await import('../orders/helpers.js');
+    const { orderWorld } = await import('../orders/helpers.js');
     const world = await orderWorld({ RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_PAYMENT_MAX: '3', RATE_LIMIT_MAX_REQUESTS: '1000', ORDERS_PAYMENT_PORT: 'ledger', PAYMENT_SIMULATORS: 'true' });
     try {
       const customer = await createUser(world.testApp, { roles: ['customer'] });

@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { createTestApp, type TestApp } from '../../helpers/app.js';
 import { authHeader } from '../../helpers/auth.js';
+import { orderWorld, type OrderWorld } from '../orders/helpers.js';
 
 /** A free TCP port on loopback (the simulators post webhooks to the app listening there). */
 export async function freePort(): Promise<number> {
@@ -60,4 +61,21 @@ export async function wallet(testApp: TestApp, token: string) {
 export async function paymentStatus(testApp: TestApp, token: string, paymentId: string): Promise<string> {
   const response = await testApp.app.inject({ method: 'GET', url: `/v1/payments/${paymentId}`, headers: authHeader(token) });
   return (response.json() as { status: string }).status;
+}
+
+/**
+ * An order world on the real payment port (ledger) with the provider simulators, listening on a
+ * free port so that the simulators' webhooks reach it.
+ */
+export async function listeningPaymentsWorld(): Promise<OrderWorld> {
+  const port = await freePort();
+  const world = await orderWorld({
+    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+    PAYMENT_SIMULATORS: 'true',
+    PAYMENT_SIMULATOR_DELAY_MS: '50',
+    PAYMENT_POLL_INITIAL_DELAY_MS: '250',
+    ORDERS_PAYMENT_PORT: 'ledger',
+  });
+  await world.testApp.app.listen({ host: '127.0.0.1', port });
+  return world;
 }

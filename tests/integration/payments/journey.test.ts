@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driverPayableId, orderEscrowId, restaurantPayableId } from '../../../ledger/rules/index.js';
 import { MAGIC_NUMBERS } from '../../../src/modules/payments/simulators/index.js';
 import { authHeader, withStepUp } from '../../helpers/auth.js';
-import { act, orderWorld, placeOrder, type OrderWorld } from '../orders/helpers.js';
-import { freePort, key, topUp, until, wallet } from './helpers.js';
+import { act, placeOrder, type OrderWorld } from '../orders/helpers.js';
+import { key, listeningPaymentsWorld, topUp, until, wallet } from './helpers.js';
 
 let world: OrderWorld;
 const startedAt = new Date(Date.now() - 60_000);
@@ -14,15 +14,7 @@ async function setPhone(world: OrderWorld, userId: string, phone: string): Promi
 }
 
 beforeAll(async () => {
-  const port = await freePort();
-  world = await orderWorld({
-    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-    PAYMENT_SIMULATORS: 'true',
-    PAYMENT_SIMULATOR_DELAY_MS: '50',
-    PAYMENT_POLL_INITIAL_DELAY_MS: '250',
-    ORDERS_PAYMENT_PORT: 'ledger',
-  });
-  await world.testApp.app.listen({ host: '127.0.0.1', port });
+  world = await listeningPaymentsWorld();
   await setPhone(world, world.actors.owner.userId, '+237670055501');
   await setPhone(world, world.driver.userId, '+237690055502');
 });

@@ -5,21 +5,13 @@ import { orderStream } from '../../../src/modules/orders/index.js';
 import { doualaPeriods } from '../../../src/modules/payments/ids.js';
 import { MAGIC_NUMBERS } from '../../../src/modules/payments/simulators/index.js';
 import { authHeader, createUser } from '../../helpers/auth.js';
-import { act, orderWorld, placeOrder, type OrderWorld } from '../orders/helpers.js';
-import { freePort, key, until, wallet } from './helpers.js';
+import { act, placeOrder, type OrderWorld } from '../orders/helpers.js';
+import { key, listeningPaymentsWorld, until, wallet } from './helpers.js';
 
 let world: OrderWorld;
 
 beforeAll(async () => {
-  const port = await freePort();
-  world = await orderWorld({
-    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-    PAYMENT_SIMULATORS: 'true',
-    PAYMENT_SIMULATOR_DELAY_MS: '50',
-    PAYMENT_POLL_INITIAL_DELAY_MS: '250',
-    ORDERS_PAYMENT_PORT: 'ledger',
-  });
-  await world.testApp.app.listen({ host: '127.0.0.1', port });
+  world = await listeningPaymentsWorld();
 });
 afterAll(async () => world?.testApp.close());
 

@@ -75,7 +75,8 @@ function runChild(payoutId: string): Promise<{ killedAfterDisburse: boolean }> {
 }
 
 describe('payout worker killed mid-job', () => {
-  it('a worker killed right after the disbursement and retried pays exactly once', async () => {
+  // Starts a worker process and two apps: 15 s on a quiet machine, much more under a full parallel run.
+  it('a worker killed right after the disbursement and retried pays exactly once', { timeout: 120_000 }, async () => {
     // App A (no workers): a driver with earnings requests a payout; an admin approves it.
     const first = await app(false);
     const driver = await createUser(first, { roles: ['driver'], phone: '+237670077701' });
