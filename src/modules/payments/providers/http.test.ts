@@ -88,6 +88,11 @@ afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
+/** One GET of the local server's root, without retries. */
+function getRoot(timeoutMs: number) {
+  return callProvider('campay', { method: 'GET', url: `${baseUrl}/`, timeoutMs, retries: 0 });
+}
+
 async function failure(promise: Promise<unknown>): Promise<ProviderUnavailable> {
   const error = await promise.then(
     () => undefined,
@@ -162,9 +167,7 @@ describe('callProvider over node:http', () => {
   it('times out on a server that never answers, within the timeout and some slack', async () => {
     handle = () => undefined;
     const started = performance.now();
-    const error = await failure(
-      callProvider('campay', { method: 'GET', url: `${baseUrl}/`, timeoutMs: 200, retries: 0 }),
-    );
+    const error = await failure(getRoot(200));
     const elapsed = performance.now() - started;
     expect(error.code).toBe('TIMEOUT');
     expect(elapsed).toBeGreaterThanOrEqual(190);
@@ -183,9 +186,7 @@ describe('callProvider over node:http', () => {
     };
     try {
       const started = performance.now();
-      const error = await failure(
-        callProvider('campay', { method: 'GET', url: `${baseUrl}/`, timeoutMs: 300, retries: 0 }),
-      );
+      const error = await failure(getRoot(300));
       const elapsed = performance.now() - started;
       expect(error.code).toBe('TIMEOUT');
       expect(elapsed).toBeGreaterThanOrEqual(290);
@@ -198,13 +199,7 @@ describe('callProvider over node:http', () => {
   it('refuses an oversized answer, declared or streamed', async () => {
     handle = (_request, response) =>
       response.writeHead(200, { 'content-length': String(MAX_RESPONSE_BYTES + 1) }).end();
-    expect(
-      (
-        await failure(
-          callProvider('campay', { method: 'GET', url: `${baseUrl}/`, timeoutMs: 2_000, retries: 0 }),
-        )
-      ).code,
-    ).toBe('BAD_RESPONSE');
+    expect((await failure(getRoot(2_000))).code).toBe('BAD_RESPONSE');
 
     const chunk = Buffer.alloc(256 * 1024, 'a');
     handle = (_request, response) => {
@@ -216,13 +211,7 @@ describe('callProvider over node:http', () => {
       };
       pump();
     };
-    expect(
-      (
-        await failure(
-          callProvider('campay', { method: 'GET', url: `${baseUrl}/`, timeoutMs: 5_000, retries: 0 }),
-        )
-      ).code,
-    ).toBe('BAD_RESPONSE');
+    expect((await failure(getRoot(5_000))).code).toBe('BAD_RESPONSE');
   });
 
   it('reads an answer of exactly the limit', async () => {
@@ -280,9 +269,7 @@ describe('callProvider over node:http', () => {
         request.url === '/elsewhere'
           ? response.writeHead(200).end('{}')
           : response.writeHead(status, { location: '/elsewhere' }).end();
-      const error = await failure(
-        callProvider('campay', { method: 'GET', url: `${baseUrl}/`, timeoutMs: 1_000, retries: 0 }),
-      );
+      const error = await failure(getRoot(1_000));
       expect(error.code).toBe('NETWORK');
       expect(seen.map((request) => request.url)).toEqual(['/']);
     },
@@ -290,9 +277,7 @@ describe('callProvider over node:http', () => {
 
   it('hands back a 300 or 304 as a status like fetch did', async () => {
     handle = (_request, response) => response.writeHead(300, { location: '/elsewhere' }).end('{"choices":2}');
-    expect(
-      await callProvider('campay', { method: 'GET', url: `${baseUrl}/`, timeoutMs: 1_000, retries: 0 }),
-    ).toMatchObject({
+    expect(await getRoot(1_000)).toMatchObject({
       status: 300,
       body: { choices: 2 },
     });
@@ -320,13 +305,7 @@ describe('callProvider over node:http', () => {
       response.write('{"partial":');
       setTimeout(() => request.socket.destroy(), 20);
     };
-    expect(
-      (
-        await failure(
-          callProvider('campay', { method: 'GET', url: `${baseUrl}/`, timeoutMs: 1_000, retries: 0 }),
-        )
-      ).code,
-    ).toBe('NETWORK');
+    expect((await failure(getRoot(1_000))).code).toBe('NETWORK');
   });
 
   it('decodes an answer the server compressed without being asked', async () => {
@@ -334,9 +313,7 @@ describe('callProvider over node:http', () => {
       response
         .writeHead(200, { 'content-encoding': 'gzip', 'content-type': 'application/json' })
         .end(gzipSync('{"zipped":true}'));
-    expect(
-      await callProvider('campay', { method: 'GET', url: `${baseUrl}/`, timeoutMs: 1_000, retries: 0 }),
-    ).toMatchObject({
+    expect(await getRoot(1_000)).toMatchObject({
       body: { zipped: true },
     });
     expect(seen[0]!.headers['accept-encoding']).toBeUndefined();
@@ -364,8 +341,8 @@ describe('callProvider over node:http', () => {
       calls += 1;
       if (calls > 1) response.writeHead(200).end('{}');
     };
-    await failure(callProvider('campay', { method: 'GET', url: `${baseUrl}/`, timeoutMs: 100, retries: 0 }));
-    await callProvider('campay', { method: 'GET', url: `${baseUrl}/`, timeoutMs: 1_000, retries: 0 });
+    await failure(getRoot(100));
+    await getRoot(1_000);
     expect(seen).toHaveLength(2);
     expect(seen[0]!.socket).not.toBe(seen[1]!.socket);
     expect(seen[0]!.socket.destroyed).toBe(true);
@@ -408,7 +385,10 @@ describe('token cache', () => {
   it('shares one request among concurrent callers and refreshes a tenth of the lifetime before expiry', async () => {
     let nowMs = 0;
     let issued = 0;
-    const cache = createTokenCache(async () => ({ token: `t${(issued += 1)}`, expiresInSeconds: 100 }), () => nowMs);
+    const cache = createTokenCache(
+      async () => ({ token: `t${(issued += 1)}`, expiresInSeconds: 100 }),
+      () => nowMs,
+    );
     expect(await Promise.all([cache.get(), cache.get()])).toEqual(['t1', 't1']);
     nowMs = 89_999;
     expect(await cache.get()).toBe('t1');
