@@ -121,6 +121,13 @@ export function createEscrow(options: EscrowOptions) {
     throw new LedgerRefusal(outcome!);
   }
 
+  /** Logs and audits a whole-escrow refund just booked (ids and amounts only, no personal data). */
+  async function reportRefund(action: string, message: string, orderId: string, customerId: string, transfer: Transfer, extra: Record<string, string>): Promise<void> {
+    const detail = { transferId: transfer.id, escrowId: transfer.debitAccountId, walletId: transfer.creditAccountId, amountMinor: Number(transfer.amountMinor), currency: transfer.currency, ...extra };
+    logger.warn({ orderId, ...detail }, message);
+    await options.audit?.({ action, actor: { kind: 'system' }, subjectUserId: customerId, resource: `order:${orderId}`, newValue: detail });
+  }
+
   /** The commission rate in force for this order: stored with the settlement, so a redelivery reuses it. */
   async function rateFor(restaurantId: string): Promise<{ tier: string; rate: string }> {
     const [override, clock] = await Promise.all([
@@ -237,14 +244,7 @@ export function createEscrow(options: EscrowOptions) {
     const transfer = refundTransfer(`refund-unplaced:${orderId}`, orderId, orderEscrowId(orderId, 'XAF'), customerWalletId(order.customer.id, 'XAF'), held);
     await recordRefund(order, state.driverId, 'refunded', held, held);
     if ((await bookWholeRefund(transfer)) === 'done') return;
-    logger.warn({ orderId, transferId: transfer.id, amountMinor: Number(held), cause }, 'escrow of an order that was never placed refunded to the wallet');
-    await options.audit?.({
-      action: 'escrow.refund_unplaced',
-      actor: { kind: 'system' },
-      subjectUserId: order.customer.id,
-      resource: `order:${orderId}`,
-      newValue: { transferId: transfer.id, escrowId: transfer.debitAccountId, walletId: transfer.creditAccountId, amountMinor: Number(held), currency: 'XAF', cause },
-    });
+    await reportRefund('escrow.refund_unplaced', 'escrow of an order that was never placed refunded to the wallet', orderId, order.customer.id, transfer, { cause });
   }
 
   /** A dispute resolved after release: the restaurant gives back up to its share, the platform the rest. */
@@ -267,9 +267,9 @@ export function createEscrow(options: EscrowOptions) {
   /**
    * Escrows holding money for an order stream that does not exist, first credited before
    * `at − STRANDED_GRACE_MS`, those paid by one customer wallet first (the others stay until finance
-   * acts, and must not crowd them out of the batch). Written for a partial index on open order
-   * escrows in the ledger projection (proposed in docs/payments.md, Escrow): with it the work is
-   * proportional to the orders in flight, not to all accounts. Each open escrow costs one
+   * acts, and must not crowd them out of the batch). The ledger projection's partial index on open
+   * order escrows (ledger/projections/index.ts) keeps the work proportional to the orders in
+   * flight, not to all accounts. Each open escrow costs one
    * primary-key probe into `eventstore_streams` (`OFFSET 0` keeps it a probe: unnested, the planner
    * may hash the whole streams table instead), and each streamless one a probe into its entries.
    */
@@ -295,8 +295,7 @@ export function createEscrow(options: EscrowOptions) {
     const spec = accountSpec(candidate.id);
     if (spec === null || spec.role !== 'order_escrow') return 'skipped';
     const orderId = spec.subject;
-    const account = await ledger.account(candidate.id);
-    const held = account === null || account.closed ? 0n : account.availableMinor;
+    const held = await escrowAvailable(orderId, spec.currency);
     if (held <= 0n) return 'skipped'; // refunded meanwhile (the projection lags)
     const payer = candidate.payers.length === 1 ? accountSpec(candidate.payers[0]!) : null;
     if (payer?.role !== 'customer_wallet' || payer.currency !== spec.currency) {
@@ -310,15 +309,7 @@ export function createEscrow(options: EscrowOptions) {
     const transfer = refundTransfer(`refund-stranded:${orderId}`, orderId, candidate.id, payer.id, held, spec.currency);
     if ((await bookWholeRefund(transfer)) === 'done') return 'skipped';
     const firstCreditAt = new Date(Number(BigInt(candidate.first_ns) / 1_000_000n)).toISOString();
-    logger.warn({ orderId, transferId: transfer.id, escrowId: candidate.id, walletId: payer.id, amountMinor: Number(held), currency: spec.currency, firstCreditAt },
-      'stranded escrow (no order stream) refunded to the wallet that paid it');
-    await options.audit?.({
-      action: 'escrow.refund_stranded',
-      actor: { kind: 'system' },
-      subjectUserId: payer.subject,
-      resource: `order:${orderId}`,
-      newValue: { transferId: transfer.id, escrowId: candidate.id, walletId: payer.id, amountMinor: Number(held), currency: spec.currency, firstCreditAt },
-    });
+    await reportRefund('escrow.refund_stranded', 'stranded escrow (no order stream) refunded to the wallet that paid it', orderId, payer.subject, transfer, { firstCreditAt });
     return 'refunded';
   }
 
