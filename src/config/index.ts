@@ -82,32 +82,54 @@ export const EnvironmentSchema = Type.Object({
   }),
   PAYMENT_PROVIDER_TIMEOUT_MS: PositiveInteger(10_000, 'the timeout of one call to a payment provider in ms'),
   PAYMENT_CIRCUIT_FAILURE_THRESHOLD: PositiveInteger(5, 'consecutive provider outages that open its circuit'),
-  PAYMENT_CIRCUIT_COOLDOWN_MS: PositiveInteger(30_000, 'how long an open provider circuit waits before a trial in ms'),
+  PAYMENT_CIRCUIT_COOLDOWN_MS: PositiveInteger(
+    30_000,
+    'how long an open provider circuit waits before a trial in ms',
+  ),
   PAYMENT_SIMULATOR_DELAY_MS: Type.Integer({
     minimum: 0,
     maximum: 600_000,
     default: 1_000,
     description: 'how long simulated payments stay PENDING before settling in ms (0-600000)',
   }),
-  PAYMENT_POLL_INITIAL_DELAY_MS: PositiveInteger(5_000, 'the first wait before re-reading a pending payment from its provider in ms (doubles each time)'),
-  WALLET_DAILY_LIMIT_XAF: PositiveInteger(500_000, 'the most a wallet may spend, and separately be topped up, per day in XAF'),
-  WALLET_MONTHLY_LIMIT_XAF: PositiveInteger(3_000_000, 'the most a wallet may spend, and separately be topped up, per month in XAF'),
+  PAYMENT_POLL_INITIAL_DELAY_MS: PositiveInteger(
+    5_000,
+    'the first wait before re-reading a pending payment from its provider in ms (doubles each time)',
+  ),
+  WALLET_DAILY_LIMIT_XAF: PositiveInteger(
+    500_000,
+    'the most a wallet may spend, and separately be topped up, per day in XAF',
+  ),
+  WALLET_MONTHLY_LIMIT_XAF: PositiveInteger(
+    3_000_000,
+    'the most a wallet may spend, and separately be topped up, per month in XAF',
+  ),
   ORDERS_PAYMENT_PORT: Type.Optional(
     Type.Union([Type.Literal('ledger'), Type.Literal('test')], {
-      description: 'how orders are paid: ledger (wallet and Mobile Money, the default) or test (the TestPaymentPort that moves no money; the default when NODE_ENV=test, never in production)',
+      description:
+        'how orders are paid: ledger (wallet and Mobile Money, the default) or test (the TestPaymentPort that moves no money; the default when NODE_ENV=test, never in production)',
     }),
   ),
-  JOB_WORKERS_ENABLED: Flag(true, 'run job workers and schedules in this process (false: an API-only instance)'),
+  JOB_WORKERS_ENABLED: Flag(
+    true,
+    'run job workers and schedules in this process (false: an API-only instance)',
+  ),
   MTN_MOMO_TARGET_ENVIRONMENT: Type.Union([Type.Literal('sandbox'), Type.Literal('mtncameroon')], {
     default: 'sandbox',
     description: 'the MTN MoMo X-Target-Environment: sandbox or mtncameroon',
   }),
-  MTN_MOMO_DISBURSEMENT_API_USER: Type.Optional(Type.String({ description: 'the MTN MoMo disbursement API user (unset: the collection one)' })),
-  MTN_MOMO_DISBURSEMENT_API_KEY: Type.Optional(Type.String({ description: 'the MTN MoMo disbursement API key (unset: the collection one)' })),
+  MTN_MOMO_DISBURSEMENT_API_USER: Type.Optional(
+    Type.String({ description: 'the MTN MoMo disbursement API user (unset: the collection one)' }),
+  ),
+  MTN_MOMO_DISBURSEMENT_API_KEY: Type.Optional(
+    Type.String({ description: 'the MTN MoMo disbursement API key (unset: the collection one)' }),
+  ),
   MTN_MOMO_DISBURSEMENT_SUBSCRIPTION_KEY: Type.Optional(
     Type.String({ description: 'the MTN MoMo disbursement subscription key (unset: the collection one)' }),
   ),
-  MTN_MOMO_CALLBACK_SECRET: Secret('a secret (at least 16 characters) for the tokens in MTN MoMo callback URLs'),
+  MTN_MOMO_CALLBACK_SECRET: Secret(
+    'a secret (at least 16 characters) for the tokens in MTN MoMo callback URLs',
+  ),
 
   YANDEX_MAPS_API_KEY: Type.Optional(Type.String({ description: 'a Yandex Maps API key' })),
   FCM_SERVER_KEY: Type.Optional(Type.String({ description: 'Firebase service-account JSON or key' })),
@@ -133,7 +155,10 @@ export const EnvironmentSchema = Type.Object({
   RATE_LIMIT_PAYMENT_MAX: PositiveInteger(3, 'payment attempts per window'),
   RATE_LIMIT_ENABLED: Flag(true, 'enforce rate limits'),
   SESSION_TIMEOUT: PositiveInteger(3_600_000, 'the admin session idle timeout in ms'),
-  AUTH_DELAY_BASE_MS: PositiveInteger(500, 'the first progressive delay after failed sign-ins in ms (doubles, capped at 8 s)'),
+  AUTH_DELAY_BASE_MS: PositiveInteger(
+    500,
+    'the first progressive delay after failed sign-ins in ms (doubles, capped at 8 s)',
+  ),
 
   CORS_ORIGINS: Type.String({
     default: '',
@@ -158,6 +183,33 @@ export const EnvironmentSchema = Type.Object({
     default: 'http://127.0.0.1:3000',
     description: 'the public URL of this service, for links and webhooks',
   }),
+  ORDER_PAYMENT_TIMEOUT_MINUTES: PositiveInteger(
+    15,
+    'minutes an order waits for its payment before it expires',
+  ),
+  ORDER_ACCEPT_TIMEOUT_MINUTES: PositiveInteger(
+    10,
+    'minutes a paid order waits for the restaurant before it is rejected (full refund)',
+  ),
+  ORDER_DISPUTE_WINDOW_MINUTES: PositiveInteger(
+    1_440,
+    'minutes after delivery during which the customer may open a dispute',
+  ),
+  ORDER_TRACKING_EXPIRY_MINUTES: PositiveInteger(
+    1_440,
+    'minutes after an order ends that its public tracking link still answers',
+  ),
+  ORDER_LATE_CANCELLATION_FEE_PERCENT: Type.Integer({
+    minimum: 0,
+    maximum: 100,
+    default: 10,
+    description: 'percent of the food kept when a customer cancels an accepted order, 0-100',
+  }),
+  ORDER_DELIVERY_PIN_MAX_ATTEMPTS: PositiveInteger(
+    5,
+    'wrong delivery PINs allowed per order in any ORDER_DELIVERY_PIN_LOCK_MINUTES',
+  ),
+  ORDER_DELIVERY_PIN_LOCK_MINUTES: PositiveInteger(15, 'the window of the delivery PIN lockout in minutes'),
   TAX_RATE_PERCENT: Type.Number({
     minimum: 0,
     maximum: 100,
@@ -172,7 +224,10 @@ export type Environment = Static<typeof EnvironmentSchema>;
 const GENERATED_SECRETS = ['JWT_SECRET', 'JWT_REFRESH_SECRET', 'ENCRYPTION_KEY'] as const;
 type GeneratedSecret = (typeof GENERATED_SECRETS)[number];
 
-export interface Config extends Omit<Environment, 'CORS_ORIGINS' | 'ADMIN_IP_ALLOWLIST' | 'ORDERS_PAYMENT_PORT' | GeneratedSecret> {
+export interface Config extends Omit<
+  Environment,
+  'CORS_ORIGINS' | 'ADMIN_IP_ALLOWLIST' | 'ORDERS_PAYMENT_PORT' | GeneratedSecret
+> {
   ORDERS_PAYMENT_PORT: 'ledger' | 'test';
   JWT_SECRET: string;
   JWT_REFRESH_SECRET: string;

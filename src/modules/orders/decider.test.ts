@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import {
   CANCELLATION_RULES,
   decide,
+  deliveryPinAttempts,
+  deliveryPinRefusal,
   evolve,
   initialState,
   OrderError,
@@ -213,12 +215,92 @@ describe('order decider: every legal transition', () => {
   });
   it("DeliverOrder: PICKED_UP → DELIVERED by the claiming driver with the customer's PIN", () => {
     given(historyFor('PICKED_UP')).when(sampleCommand('DeliverOrder')).then([EVENTS.delivered()]);
+    // A wrong PIN is recorded (the service appends it, then answers 422 invalid_delivery_pin).
     given(historyFor('PICKED_UP'))
       .when({ type: 'DeliverOrder', data: { driverId: DRIVER_ID, deliveryPin: '1111', at: at(40) } })
-      .thenFails('invalid_delivery_pin');
+      .then([{ type: 'OrderDeliveryPinRejected', data: { driverId: DRIVER_ID, at: iso(40) } }]);
     given(historyFor('PICKED_UP'))
       .when({ type: 'DeliverOrder', data: { driverId: OTHER_DRIVER_ID, deliveryPin: '4821', at: at(40) } })
       .thenFails('not_assigned_driver');
+    // Another driver's guesses are refused before they count.
+    given(historyFor('PICKED_UP'))
+      .when({ type: 'DeliverOrder', data: { driverId: OTHER_DRIVER_ID, deliveryPin: '1111', at: at(40) } })
+      .thenFails('not_assigned_driver');
+  });
+
+  describe('delivery PIN lockout (5 wrong PINs in any 15 minutes by default)', () => {
+    const wrong = (minute: number): OrderEvent => ({
+      type: 'OrderDeliveryPinRejected',
+      data: { driverId: DRIVER_ID, at: iso(minute) },
+    });
+    const deliver = (minute: number, deliveryPin = '4821'): OrderCommand => ({
+      type: 'DeliverOrder',
+      data: { driverId: DRIVER_ID, deliveryPin, at: at(minute) },
+    });
+    const fiveWrong = [...historyFor('PICKED_UP'), wrong(41), wrong(42), wrong(43), wrong(44), wrong(45)];
+
+    it('counts wrong PINs and tells how many tries are left', () => {
+      const state = given([...historyFor('PICKED_UP'), wrong(41), wrong(42)]).state;
+      expect(state.deliveryPinFailures).toEqual([iso(41), iso(42)]);
+      expect(deliveryPinAttempts(state, at(43))).toEqual({
+        attemptsLeft: 3,
+        lockedUntil: null,
+        retryAfterSeconds: 0,
+      });
+      const refusal = deliveryPinRefusal([wrong(43)], evolve(state, wrong(43)));
+      expect(refusal?.code).toBe('invalid_delivery_pin');
+      expect(refusal?.details).toEqual({ attemptsLeft: 2 });
+      expect(deliveryPinRefusal([EVENTS.delivered()], state)).toBeUndefined();
+    });
+
+    it('refuses every PIN, the right one too, while five wrong ones are in the window', () => {
+      const locked = given(fiveWrong).when(deliver(46)).thenFails('delivery_pin_locked', 'PICKED_UP');
+      expect(locked.httpStatus).toBe(429);
+      // The window opens again when the oldest of the five (minute 41) is 15 minutes old.
+      expect(locked.details).toEqual({ lockedUntil: iso(56), retryAfterSeconds: 600 });
+      given(fiveWrong).when(deliver(55, '0000')).thenFails('delivery_pin_locked');
+    });
+
+    it('opens again as the oldest failure leaves the window (sliding, not reset)', () => {
+      given(fiveWrong)
+        .when(deliver(56))
+        .then([{ type: 'OrderDelivered', data: { driverId: DRIVER_ID, at: iso(56) } }]);
+      // One more wrong PIN at minute 56 fills the window again until minute 42 + 15.
+      const again = [...fiveWrong, wrong(56)];
+      const locked = given(again).when(deliver(56.5)).thenFails('delivery_pin_locked');
+      expect(locked.details.lockedUntil).toBe(iso(57));
+    });
+
+    it("follows the order's captured policy; orders from before the limit get the defaults", () => {
+      const strict = historyFor('PICKED_UP').map((event) =>
+        event.type === 'OrderCreated'
+          ? {
+              ...event,
+              data: {
+                ...event.data,
+                policy: { ...event.data.policy, deliveryPinMaxAttempts: 2, deliveryPinLockMinutes: 60 },
+              },
+            }
+          : event,
+      );
+      given([...strict, wrong(41), wrong(42)])
+        .when(deliver(100))
+        .thenFails('delivery_pin_locked');
+      given([...strict, wrong(41), wrong(42)])
+        .when(deliver(102))
+        .then([{ type: 'OrderDelivered', data: { driverId: DRIVER_ID, at: iso(102) } }]);
+      const legacy = historyFor('PICKED_UP').map((event) => {
+        if (event.type !== 'OrderCreated') return event;
+        const { deliveryPinMaxAttempts: _max, deliveryPinLockMinutes: _lock, ...policy } = event.data.policy;
+        return { ...event, data: { ...event.data, policy } };
+      });
+      given([...legacy, wrong(41), wrong(42), wrong(43), wrong(44)])
+        .when(deliver(45))
+        .then([{ type: 'OrderDelivered', data: { driverId: DRIVER_ID, at: iso(45) } }]);
+      given([...legacy, wrong(41), wrong(42), wrong(43), wrong(44), wrong(45)])
+        .when(deliver(46))
+        .thenFails('delivery_pin_locked');
+    });
   });
   it('FailDelivery: PICKED_UP → DELIVERY_FAILED by the claiming driver or staff', () => {
     given(historyFor('PICKED_UP'))

@@ -74,6 +74,7 @@ export type OrderErrorCode =
   | 'not_assigned_driver'
   | 'invalid_pickup_code'
   | 'invalid_delivery_pin'
+  | 'delivery_pin_locked'
   | 'too_early'
   | 'dispute_window_closed'
   | 'invalid_command';
@@ -86,6 +87,7 @@ const STATUS_OF_ERROR: Record<OrderErrorCode, number> = {
   not_assigned_driver: 403,
   invalid_pickup_code: 422,
   invalid_delivery_pin: 422,
+  delivery_pin_locked: 429,
   too_early: 409,
   dispute_window_closed: 409,
   invalid_command: 422,
@@ -98,6 +100,8 @@ export class OrderError extends Error {
     readonly code: OrderErrorCode,
     message: string,
     readonly currentStatus: OrderStatusOrNone,
+    /** Extra fields for the problem+json answer (e.g. attemptsLeft, retryAfterSeconds). */
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = 'OrderError';
@@ -123,6 +127,8 @@ export interface OrderState {
   cancellationFeeMinor: bigint;
   /** The last reason given (rejection, cancellation, delivery failure, dispute). */
   reason: string | null;
+  /** When each wrong delivery PIN was given (OrderDeliveryPinRejected), oldest first. */
+  deliveryPinFailures: string[];
 }
 
 export function initialState(): OrderState {
@@ -137,6 +143,7 @@ export function initialState(): OrderState {
     refundMinor: 0n,
     cancellationFeeMinor: 0n,
     reason: null,
+    deliveryPinFailures: [],
   };
 }
 
@@ -148,6 +155,48 @@ export function timeOf(state: OrderState, status: OrderStatus): number | null {
     if (entry.status === status) return Date.parse(entry.at);
   }
   return null;
+}
+
+export const DEFAULT_DELIVERY_PIN_MAX_ATTEMPTS = 5;
+export const DEFAULT_DELIVERY_PIN_LOCK_MINUTES = 15;
+
+/**
+ * The delivery PIN lockout: at most `deliveryPinMaxAttempts` wrong PINs in any
+ * `deliveryPinLockMinutes` (a sliding window per order). With the window full, every PIN, the
+ * right one too, waits until the oldest failure leaves it: 4 digits cannot be guessed at the door.
+ */
+export function deliveryPinAttempts(
+  state: OrderState,
+  at: Date,
+): { attemptsLeft: number; lockedUntil: string | null; retryAfterSeconds: number } {
+  const policy = state.order?.policy;
+  const max = policy?.deliveryPinMaxAttempts ?? DEFAULT_DELIVERY_PIN_MAX_ATTEMPTS;
+  const windowMs = (policy?.deliveryPinLockMinutes ?? DEFAULT_DELIVERY_PIN_LOCK_MINUTES) * MINUTE_MS;
+  const recent = state.deliveryPinFailures.map(Date.parse).filter((time) => time > at.getTime() - windowMs);
+  const attemptsLeft = Math.max(0, max - recent.length);
+  if (attemptsLeft > 0) return { attemptsLeft, lockedUntil: null, retryAfterSeconds: 0 };
+  // The window is full: it opens again when the oldest failure that fills it leaves.
+  const opens = recent[recent.length - max]! + windowMs;
+  return {
+    attemptsLeft,
+    lockedUntil: new Date(opens).toISOString(),
+    retryAfterSeconds: Math.max(1, Math.ceil((opens - at.getTime()) / 1000)),
+  };
+}
+
+/** When a DeliverOrder decided only OrderDeliveryPinRejected: the 422 to answer after appending it. */
+export function deliveryPinRefusal(events: readonly OrderEvent[], state: OrderState): OrderError | undefined {
+  const last = events[events.length - 1];
+  if (events.length !== 1 || last?.type !== 'OrderDeliveryPinRejected') return undefined;
+  const { attemptsLeft } = deliveryPinAttempts(state, new Date(last.data.at));
+  return new OrderError(
+    'invalid_delivery_pin',
+    attemptsLeft > 0
+      ? `The customer's delivery PIN is wrong (${attemptsLeft} ${attemptsLeft === 1 ? 'try' : 'tries'} left before a pause).`
+      : "The customer's delivery PIN is wrong; no tries left for now.",
+    state.status,
+    { attemptsLeft },
+  );
 }
 
 function moved(state: OrderState, status: OrderStatus, at: string): OrderState {
@@ -192,6 +241,8 @@ export function evolve(state: OrderState, event: OrderEvent): OrderState {
       return moved(state, 'PICKED_UP', event.data.at);
     case 'OrderDelivered':
       return moved(state, 'DELIVERED', event.data.at);
+    case 'OrderDeliveryPinRejected':
+      return { ...state, deliveryPinFailures: [...state.deliveryPinFailures, event.data.at] };
     case 'OrderDeliveryFailed':
       return { ...moved(state, 'DELIVERY_FAILED', event.data.at), reason: event.data.reason };
     case 'OrderDisputeOpened':
@@ -376,8 +427,23 @@ function decideDriver(command: OrderCommand, state: OrderState): OrderEvent[] {
           state.status,
         );
       }
+      const pins = deliveryPinAttempts(state, command.data.at);
+      if (pins.attemptsLeft === 0) {
+        throw new OrderError(
+          'delivery_pin_locked',
+          `Too many wrong delivery PINs; the next try is possible at ${pins.lockedUntil}.`,
+          state.status,
+          { lockedUntil: pins.lockedUntil, retryAfterSeconds: pins.retryAfterSeconds },
+        );
+      }
       if (command.data.deliveryPin !== order.deliveryPin) {
-        throw new OrderError('invalid_delivery_pin', "The customer's delivery PIN is wrong.", state.status);
+        // Recorded, not thrown: the service appends it and then answers 422 (deliveryPinRefusal).
+        return [
+          {
+            type: 'OrderDeliveryPinRejected',
+            data: { driverId: command.data.driverId, at: iso(command.data.at) },
+          },
+        ];
       }
       return [
         { type: 'OrderDelivered', data: { driverId: command.data.driverId, at: iso(command.data.at) } },

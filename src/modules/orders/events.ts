@@ -83,6 +83,12 @@ export interface OrderPolicy {
   trackingExpiryMinutes: number;
   /** Percent of (subtotal − discount) kept when the customer cancels an accepted order. */
   lateCancellationFeePercent: number;
+  /**
+   * Wrong delivery PINs allowed per order in any `deliveryPinLockMinutes`; at the limit even the
+   * right PIN waits. Absent on orders created before the limit existed: the defaults apply.
+   */
+  deliveryPinMaxAttempts?: number;
+  deliveryPinLockMinutes?: number;
 }
 
 export interface OrderCreatedData {
@@ -136,6 +142,8 @@ export type OrderEvent =
   | { type: 'OrderDriverClaimed'; data: { driverId: string; at: string } }
   | { type: 'OrderPickedUp'; data: { driverId: string; at: string } }
   | { type: 'OrderDelivered'; data: { driverId: string; at: string } }
+  /** The claiming driver gave a wrong delivery PIN (kept: the lockout counts them, disputes read them). */
+  | { type: 'OrderDeliveryPinRejected'; data: { driverId: string; at: string } }
   | { type: 'OrderDeliveryFailed'; data: { by: OrderActor; reason: string; at: string } }
   | { type: 'OrderDisputeOpened'; data: { by: OrderActor; reason: string; at: string } }
   | { type: 'OrderDisputeResolved'; data: { by: OrderActor; refundMinor: number; note: string; at: string } }
@@ -155,6 +163,7 @@ export const ORDER_EVENT_TYPES: readonly OrderEventType[] = [
   'OrderDriverClaimed',
   'OrderPickedUp',
   'OrderDelivered',
+  'OrderDeliveryPinRejected',
   'OrderDeliveryFailed',
   'OrderDisputeOpened',
   'OrderDisputeResolved',

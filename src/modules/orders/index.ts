@@ -24,7 +24,7 @@ import { noCoupons, type CatalogPort, type CouponPort, type PaymentPort } from '
 import { taxRateFromConfig } from './pricing.js';
 import { createOrdersRepository, type OrdersRepository } from './repository.js';
 import { registerOrderRoutes } from './routes.js';
-import { createOrdersService, type OrdersService } from './service.js';
+import { createOrdersService, orderPolicyFromConfig, type OrdersService } from './service.js';
 import { createTestPaymentPort } from './test-payment-port.js';
 import { registerTrackingRoutes } from './tracking.js';
 import { registerRealtime, registerWebsocketPlugin } from '../../realtime/index.js';
@@ -71,6 +71,7 @@ export function createOrdersContext(options: OrdersContextOptions): OrdersContex
     coupons: options.coupons ?? noCoupons,
     taxRatePercent: taxRateFromConfig(config.TAX_RATE_PERCENT),
     publicBaseUrl: config.PUBLIC_BASE_URL,
+    policy: orderPolicyFromConfig(config),
   });
   const completedOrders: CompletedOrderLookup = {
     async findCompletedOrder(orderId) {

@@ -15,7 +15,17 @@ import {
   type EventStore,
 } from '../../eventstore/index.js';
 import { HttpProblem } from '../../http/problem.js';
-import { decide, evolve, initialState, OrderError, orderDecider, type OrderState } from './decider.js';
+import {
+  decide,
+  DEFAULT_DELIVERY_PIN_LOCK_MINUTES,
+  DEFAULT_DELIVERY_PIN_MAX_ATTEMPTS,
+  deliveryPinRefusal,
+  evolve,
+  initialState,
+  OrderError,
+  orderDecider,
+  type OrderState,
+} from './decider.js';
 import {
   orderStream,
   TERMINAL_STATUSES,
@@ -76,7 +86,30 @@ export const DEFAULT_ORDER_POLICY: OrderPolicy = {
   disputeWindowMinutes: 24 * 60,
   trackingExpiryMinutes: 24 * 60,
   lateCancellationFeePercent: 10,
+  deliveryPinMaxAttempts: DEFAULT_DELIVERY_PIN_MAX_ATTEMPTS,
+  deliveryPinLockMinutes: DEFAULT_DELIVERY_PIN_LOCK_MINUTES,
 };
+
+/** The policy new orders capture, from the ORDER_* variables (README, Configuration). */
+export function orderPolicyFromConfig(config: {
+  ORDER_PAYMENT_TIMEOUT_MINUTES: number;
+  ORDER_ACCEPT_TIMEOUT_MINUTES: number;
+  ORDER_DISPUTE_WINDOW_MINUTES: number;
+  ORDER_TRACKING_EXPIRY_MINUTES: number;
+  ORDER_LATE_CANCELLATION_FEE_PERCENT: number;
+  ORDER_DELIVERY_PIN_MAX_ATTEMPTS: number;
+  ORDER_DELIVERY_PIN_LOCK_MINUTES: number;
+}): OrderPolicy {
+  return {
+    paymentTimeoutMinutes: config.ORDER_PAYMENT_TIMEOUT_MINUTES,
+    acceptTimeoutMinutes: config.ORDER_ACCEPT_TIMEOUT_MINUTES,
+    disputeWindowMinutes: config.ORDER_DISPUTE_WINDOW_MINUTES,
+    trackingExpiryMinutes: config.ORDER_TRACKING_EXPIRY_MINUTES,
+    lateCancellationFeePercent: config.ORDER_LATE_CANCELLATION_FEE_PERCENT,
+    deliveryPinMaxAttempts: config.ORDER_DELIVERY_PIN_MAX_ATTEMPTS,
+    deliveryPinLockMinutes: config.ORDER_DELIVERY_PIN_LOCK_MINUTES,
+  };
+}
 export const SCHEDULE_MIN_LEAD_MINUTES = 30;
 export const SCHEDULE_MAX_DAYS = 7;
 
@@ -113,8 +146,12 @@ export interface OrdersDependencies {
 }
 
 export function toProblem(error: OrderError): HttpProblem {
+  const { retryAfterSeconds, ...details } = error.details;
   return new HttpProblem(error.httpStatus, error.code, error.message, {
-    extensions: { currentStatus: error.currentStatus },
+    extensions: { currentStatus: error.currentStatus, ...details },
+    ...(typeof retryAfterSeconds === 'number'
+      ? { headers: { 'retry-after': String(retryAfterSeconds) } }
+      : {}),
   });
 }
 
@@ -162,6 +199,12 @@ export function createOrdersService(deps: OrdersDependencies) {
     }
   }
 
+  /** A refusal that is recorded before it is answered (a wrong delivery PIN counts towards the lockout). */
+  function refuseAfterAppend(events: readonly OrderEvent[], state: OrderState): void {
+    const refusal = deliveryPinRefusal(events, state);
+    if (refusal !== undefined) throw toProblem(refusal);
+  }
+
   /** Decides on a state this process just wrote and appends at its revision: no re-read. */
   async function executeOnKnown(
     orderId: string,
@@ -186,6 +229,7 @@ export function createOrdersService(deps: OrdersDependencies) {
       const state = events.reduce(evolve, known.state);
       orderStates.set(orderStream(orderId), state, appended.nextRevision);
       await afterEvents(state, known.state.status, events, appended.nextRevision);
+      refuseAfterAppend(events, state);
       return { state, revision: appended.nextRevision };
     } catch (error) {
       if (error instanceof WrongExpectedVersion) return execute(orderId, command, metadata);
@@ -211,6 +255,7 @@ export function createOrdersService(deps: OrdersDependencies) {
       if (result.newEvents.length > 0 && result.revision !== 'no_stream') {
         await afterEvents(result.state, before, result.newEvents, result.revision);
       }
+      refuseAfterAppend(result.newEvents, result.state);
       return { state: result.state, revision: result.revision === 'no_stream' ? -1n : result.revision };
     } catch (error) {
       if (error instanceof OrderError) throw toProblem(error);

@@ -103,7 +103,8 @@ describe('orders over HTTP: a customer orders, the restaurant and a driver move 
     const wrongPin = await act(world, id, 'deliver', world.driver.accessToken, {
       deliveryPin: order.deliveryPin === '0000' ? '1111' : '0000',
     });
-    expect(wrongPin.json().code).toBe('invalid_delivery_pin');
+    expect(wrongPin.statusCode).toBe(422);
+    expect(wrongPin.json()).toMatchObject({ code: 'invalid_delivery_pin', attemptsLeft: 4 });
     const delivered = await act(world, id, 'deliver', world.driver.accessToken, {
       deliveryPin: order.deliveryPin,
     });

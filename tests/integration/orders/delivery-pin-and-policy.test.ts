@@ -1,0 +1,129 @@
+/**
+ * The order policy comes from the ORDER_* variables and is captured in each OrderCreated; the
+ * delivery PIN lockout (a wrong PIN is an OrderDeliveryPinRejected event, the limit is per order)
+ * works over HTTP against PostgreSQL, with a smaller limit configured than the default.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/index.js';
+import { orderStream } from '../../../src/modules/orders/index.js';
+import { testEnvironment } from '../../helpers/app.js';
+import { act, getOrder, orderWorld, placeOrder, type OrderWorld } from './helpers.js';
+
+let world: OrderWorld;
+
+beforeAll(async () => {
+  world = await orderWorld({
+    ORDER_PAYMENT_TIMEOUT_MINUTES: '9',
+    ORDER_ACCEPT_TIMEOUT_MINUTES: '7',
+    ORDER_DISPUTE_WINDOW_MINUTES: '120',
+    ORDER_TRACKING_EXPIRY_MINUTES: '60',
+    ORDER_LATE_CANCELLATION_FEE_PERCENT: '0',
+    ORDER_DELIVERY_PIN_MAX_ATTEMPTS: '3',
+    ORDER_DELIVERY_PIN_LOCK_MINUTES: '20',
+  });
+});
+afterAll(async () => world?.testApp.close());
+
+async function pickedUpOrder(): Promise<{ id: string; deliveryPin: string }> {
+  const { customer, owner } = world.actors;
+  const placed = await placeOrder(world, customer.accessToken);
+  expect(placed.statusCode, placed.body).toBe(201);
+  const { id, deliveryPin } = placed.json() as { id: string; deliveryPin: string };
+  const accepted = await act(world, id, 'accept', owner.accessToken, { preparationMinutes: 10 });
+  expect(accepted.statusCode, accepted.body).toBe(200);
+  const pickupCode = accepted.json().pickupCode as string;
+  for (const [action, token] of [
+    ['prepare', owner.accessToken],
+    ['claim', world.driver.accessToken],
+    ['ready', owner.accessToken],
+  ] as const) {
+    const moved = await act(world, id, action, token);
+    expect(moved.statusCode, moved.body).toBe(200);
+  }
+  const pickedUp = await act(world, id, 'pickup', world.driver.accessToken, { pickupCode });
+  expect(pickedUp.json().status).toBe('PICKED_UP');
+  return { id, deliveryPin };
+}
+
+const wrongPin = (pin: string) => (pin === '0000' ? '1111' : '0000');
+
+describe('order policy from configuration', () => {
+  it('captures the configured time limits and PIN limit in OrderCreated', async () => {
+    const placed = await placeOrder(world, world.actors.customer.accessToken);
+    expect(placed.statusCode, placed.body).toBe(201);
+    const events = await world.testApp.services.eventStore.readStream(orderStream(placed.json().id));
+    expect(events[0]?.type).toBe('OrderCreated');
+    expect((events[0]?.data as { policy: unknown }).policy).toEqual({
+      paymentTimeoutMinutes: 9,
+      acceptTimeoutMinutes: 7,
+      disputeWindowMinutes: 120,
+      trackingExpiryMinutes: 60,
+      lateCancellationFeePercent: 0,
+      deliveryPinMaxAttempts: 3,
+      deliveryPinLockMinutes: 20,
+    });
+  });
+
+  it('refuses an out-of-range value at start with the variable named', () => {
+    expect(() => loadConfig(testEnvironment({ ORDER_LATE_CANCELLATION_FEE_PERCENT: '150' }))).toThrowError(
+      /ORDER_LATE_CANCELLATION_FEE_PERCENT="?150"? is invalid/,
+    );
+    expect(() => loadConfig(testEnvironment({ ORDER_DELIVERY_PIN_MAX_ATTEMPTS: '0' }))).toThrowError(
+      /ORDER_DELIVERY_PIN_MAX_ATTEMPTS="?0"? is invalid/,
+    );
+  });
+});
+
+describe('delivery PIN lockout over HTTP', () => {
+  it('records each wrong PIN, says how many tries are left, then refuses even the right PIN with 429', async () => {
+    const { id, deliveryPin } = await pickedUpOrder();
+    const driver = world.driver.accessToken;
+
+    const first = await act(world, id, 'deliver', driver, { deliveryPin: wrongPin(deliveryPin) });
+    expect(first.statusCode).toBe(422);
+    expect(first.headers['content-type']).toContain('application/problem+json');
+    expect(first.json()).toMatchObject({
+      code: 'invalid_delivery_pin',
+      attemptsLeft: 2,
+      currentStatus: 'PICKED_UP',
+    });
+    const second = await act(world, id, 'deliver', driver, { deliveryPin: wrongPin(deliveryPin) });
+    expect(second.json()).toMatchObject({ code: 'invalid_delivery_pin', attemptsLeft: 1 });
+    const third = await act(world, id, 'deliver', driver, { deliveryPin: wrongPin(deliveryPin) });
+    expect(third.json()).toMatchObject({ code: 'invalid_delivery_pin', attemptsLeft: 0 });
+
+    const locked = await act(world, id, 'deliver', driver, { deliveryPin });
+    expect(locked.statusCode).toBe(429);
+    expect(locked.json()).toMatchObject({ code: 'delivery_pin_locked', currentStatus: 'PICKED_UP' });
+    const retryAfter = Number(locked.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThan(19 * 60);
+    expect(retryAfter).toBeLessThanOrEqual(20 * 60);
+    expect(Date.parse(locked.json().lockedUntil)).toBeGreaterThan(Date.now() + 19 * 60_000);
+
+    // The stream keeps the three attempts (a dispute can read who tried when); the order is unmoved.
+    const events = await world.testApp.services.eventStore.readStream(orderStream(id));
+    const rejected = events.filter((event) => event.type === 'OrderDeliveryPinRejected');
+    expect(rejected).toHaveLength(3);
+    expect(
+      rejected.every((event) => (event.data as { driverId: string }).driverId === world.driver.userId),
+    ).toBe(true);
+    expect(events.some((event) => event.type === 'OrderDelivered')).toBe(false);
+    const seen = await getOrder(world, id, world.actors.customer.accessToken);
+    expect(seen.json().status).toBe('PICKED_UP');
+  });
+
+  it('lets the right PIN through before the limit, and another driver cannot use up the tries', async () => {
+    const { id, deliveryPin } = await pickedUpOrder();
+    const stranger = await act(world, id, 'deliver', world.otherDriver.accessToken, {
+      deliveryPin: wrongPin(deliveryPin),
+    });
+    expect(stranger.statusCode).toBe(404); // the order is not the other driver's to see
+    const wrong = await act(world, id, 'deliver', world.driver.accessToken, {
+      deliveryPin: wrongPin(deliveryPin),
+    });
+    expect(wrong.json()).toMatchObject({ code: 'invalid_delivery_pin', attemptsLeft: 2 });
+    const delivered = await act(world, id, 'deliver', world.driver.accessToken, { deliveryPin });
+    expect(delivered.statusCode, delivered.body).toBe(200);
+    expect(delivered.json().status).toBe('DELIVERED');
+  });
+});
