@@ -3,6 +3,7 @@
  * (Emmett style). Events are JSON: instants are ISO strings, amounts are integer XAF numbers
  * (validated within the safe range when the order is created); the state holds bigint.
  */
+import type { EventStore } from '../../eventstore/index.js';
 
 export const ORDER_STATUSES = [
   'PENDING_PAYMENT',
@@ -196,3 +197,8 @@ export type OrderCommandType = OrderCommand['type'];
 
 export const orderStream = (orderId: string): string => `order-${orderId}`;
 export const ORDER_STREAM_PREFIX = 'order-';
+
+/** Whether the order was ever appended (asked of the event store, whichever adapter holds it). */
+export async function orderStreamExists(eventStore: Pick<EventStore, 'readStream'>, orderId: string): Promise<boolean> {
+  return (await eventStore.readStream(orderStream(orderId), { maxCount: 1, missingAsEmpty: true })).length > 0;
+}

@@ -25,6 +25,7 @@ import { taxRateFromConfig } from './pricing.js';
 import { createOrdersRepository, type OrdersRepository } from './repository.js';
 import { registerOrderRoutes } from './routes.js';
 import { createOrdersService, orderPolicyFromConfig, type OrdersService } from './service.js';
+import { createStockReservations, type StockReservations } from './stock.js';
 import { createTestPaymentPort } from './test-payment-port.js';
 import { registerTrackingRoutes } from './tracking.js';
 import { registerRealtime, registerWebsocketPlugin } from '../../realtime/index.js';
@@ -35,11 +36,15 @@ export type { PaymentPort, PaymentOutcome, PaymentRequest, CatalogPort, CouponPo
 export type { OrderChange, OrdersService, PlaceOrderInput } from './service.js';
 export { orderStream, ORDER_STREAM_PREFIX, ORDER_EVENT_TYPES } from './events.js';
 
+/** How often open stock reservations without an order are looked for (each waits 10 minutes first). */
+const STRANDED_STOCK_SWEEP_INTERVAL_MS = 5 * 60_000;
 /** How often the sweeper runs scheduled commands (auto-reject, payment expiry, completion). */
 export const SWEEP_INTERVAL_MS = 30_000;
 
 export interface OrdersContext {
   orders: OrdersService;
+  /** Stock reservations: settled once (restored or consumed); reactor and stranded sweep. */
+  stock: StockReservations;
   repository: OrdersRepository;
   carts: Carts;
   completedOrders: CompletedOrderLookup;
@@ -62,10 +67,18 @@ export function createOrdersContext(options: OrdersContextOptions): OrdersContex
   const repository = createOrdersRepository(db);
   // The TestPaymentPort never runs in production: there, no payment port means 503 on placement.
   const payments = options.payments ?? (config.isProduction ? undefined : createTestPaymentPort());
+  const logger = options.logger ?? runtime.logger;
+  const stock = createStockReservations({
+    db,
+    eventStore: options.eventStore,
+    catalog: options.catalog,
+    logger,
+  });
   const orders = createOrdersService({
+    stock,
     eventStore: options.eventStore,
     repository,
-    logger: options.logger ?? runtime.logger,
+    logger,
     catalog: options.catalog,
     payments,
     coupons: options.coupons ?? noCoupons,
@@ -92,7 +105,7 @@ export function createOrdersContext(options: OrdersContextOptions): OrdersContex
       };
     },
   };
-  return { orders, repository, carts: createCarts(db), completedOrders };
+  return { orders, stock, repository, carts: createCarts(db), completedOrders };
 }
 
 export const ordersModule: ModuleRegistration = {
@@ -105,7 +118,9 @@ export const ordersModule: ModuleRegistration = {
     await registerWebsocketPlugin(app);
     registerRealtime(app, services, { bus: services.realtime.bus, orders: context.orders });
     let timer: NodeJS.Timeout | undefined;
+    let strandedTimer: NodeJS.Timeout | undefined;
     app.addHook('onReady', async () => {
+      await context.stock.start();
       timer = setInterval(() => {
         void context.orders
           .sweep()
@@ -113,7 +128,17 @@ export const ordersModule: ModuleRegistration = {
         void context.carts.purgeExpired().catch(() => undefined);
       }, SWEEP_INTERVAL_MS);
       timer.unref();
+      strandedTimer = setInterval(() => {
+        void context.stock
+          .sweepStranded()
+          .catch((error: unknown) => app.log.error({ err: error }, 'stranded stock sweep failed'));
+      }, STRANDED_STOCK_SWEEP_INTERVAL_MS);
+      strandedTimer.unref();
     });
-    app.addHook('onClose', async () => clearInterval(timer));
+    app.addHook('onClose', async () => {
+      clearInterval(timer);
+      clearInterval(strandedTimer);
+      await context.stock.stop();
+    });
   },
 };

@@ -40,6 +40,7 @@ import type { OrderSnapshot } from '../catalog/index.js';
 import type { CatalogPort, CouponPort, PaymentOutcome, PaymentPort } from './ports.js';
 import { priceOrder, PricingError, type Discount } from './pricing.js';
 import type { OrdersRepository } from './repository.js';
+import type { StockReservations } from './stock.js';
 import { newTrackingSecret, trackingToken } from './tracking-token.js';
 
 /**
@@ -133,6 +134,8 @@ export interface OrderChange {
 
 export interface OrdersDependencies {
   eventStore: EventStore;
+  /** Takes stock at placement and gives it back once (stock.ts). */
+  stock: Pick<StockReservations, 'reserve' | 'settle' | 'restoreIfUnplaced'>;
   repository: OrdersRepository;
   logger: Logger;
   catalog: CatalogPort;
@@ -191,10 +194,14 @@ export function createOrdersService(deps: OrdersDependencies) {
   ) {
     const order = state.order!;
     notify({ order, state, events, revision });
-    // Stock taken at placement comes back when the order ends without being cooked.
+    // Stock taken at placement comes back when the order ends without being cooked: here at once,
+    // exactly once (should this fail or the process stop, the stock reactor settles it).
     if (before !== state.status && ENDED.has(state.status as OrderStatus) && order.reservedStock.length > 0) {
-      await catalog.restoreStock(order.restaurantId, order.reservedStock).catch((error: unknown) => {
-        logger.error({ err: error, orderId: order.orderId }, 'stock restore failed');
+      await deps.stock.settle(order.orderId, 'restored').catch((error: unknown) => {
+        logger.error(
+          { err: error, orderId: order.orderId },
+          'stock restore failed; the stock reactor retries',
+        );
       });
     }
   }
@@ -507,7 +514,7 @@ export function createOrdersService(deps: OrdersDependencies) {
     // Only items whose stock the catalog tracks are reserved: untracked ones need no row lock.
     const stockLines = data.reservedStock;
     if (stockLines.length > 0) {
-      const stock = await catalog.decrementStock(data.restaurantId, stockLines);
+      const stock = await deps.stock.reserve(orderId, data.restaurantId, stockLines);
       if (!stock.ok)
         throw new HttpProblem(409, 'insufficient_stock', 'Some items sold out meanwhile.', {
           extensions: { insufficient: stock.insufficient },
@@ -536,8 +543,15 @@ export function createOrdersService(deps: OrdersDependencies) {
         { expectedRevision: 'no_stream' },
       );
     } catch (error) {
+      // Given back only once the order is known not to exist (the append may have landed before
+      // the error reached us); if this check fails too, the stranded-stock sweep does it later.
       if (stockLines.length > 0)
-        await catalog.restoreStock(data.restaurantId, stockLines).catch(() => undefined);
+        await deps.stock.restoreIfUnplaced(orderId).catch((restoreError: unknown) => {
+          logger.error(
+            { err: restoreError, orderId },
+            'stock restore after a failed append failed; the sweep retries',
+          );
+        });
       throw error;
     }
     const state = events.slice(1).reduce(evolve, createdState);

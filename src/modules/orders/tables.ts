@@ -62,8 +62,26 @@ export interface OrderItemSalesTable {
   revenue_minor: bigint;
 }
 
+/** Stock taken at placement (tracked items only), settled exactly once by the stock reactor. */
+export interface OrderStockReservationsTable {
+  order_id: string;
+  restaurant_id: string;
+  lines: Json<{ itemId: string; quantity: number }[]>;
+  reserved_at: Generated<Date>;
+  settled_at: Date | null;
+  outcome: 'restored' | 'consumed' | null;
+}
+
+export interface OrdersReactorCheckpointsTable {
+  name: string;
+  position: string;
+  updated_at: Generated<Date>;
+}
+
 export interface OrderTables {
   order_carts: OrderCartsTable;
+  order_stock_reservations: OrderStockReservationsTable;
+  orders_reactor_checkpoints: OrdersReactorCheckpointsTable;
   orders_view: OrdersViewTable;
   order_restaurant_daily: OrderRestaurantDailyTable;
   order_restaurant_hours: OrderRestaurantHoursTable;

@@ -33,9 +33,10 @@ import {
   type Transfer,
 } from '../../../ledger/rules/index.js';
 import type { Db } from '../../db/database.js';
-import type { EventStore, Position, RecordedEvent, Subscription } from '../../eventstore/index.js';
+import type { EventStore, RecordedEvent } from '../../eventstore/index.js';
+import { createReactor } from '../../eventstore/reactor.js';
 import type { AuditFunction } from '../identity/index.js';
-import { ORDER_STREAM_PREFIX, orderStream } from '../orders/events.js';
+import { ORDER_STREAM_PREFIX, orderStreamExists } from '../orders/events.js';
 import { LedgerRefusal, linked, submitAll, type LedgerPort } from './ledger-port.js';
 
 export const ESCROW_REACTOR = 'escrow';
@@ -82,9 +83,6 @@ interface StrandedCandidate {
 export function createEscrow(options: EscrowOptions) {
   const { db, ledger, logger } = options;
   const now = options.now ?? (() => new Date());
-  let subscription: Subscription | undefined;
-  let stopped = true;
-  let restartTimer: NodeJS.Timeout | undefined;
   const listeners: ((event: RecordedEvent) => void)[] = [];
 
   /** What the escrow holds now, from the writer (never the projection); 0 once closed. */
@@ -304,8 +302,9 @@ export function createEscrow(options: EscrowOptions) {
       return 'left';
     }
     // The order may have been appended since the query (placement far slower than the grace period).
-    const stream = await db.selectFrom('eventstore_streams').select('stream_id').where('stream_id', '=', orderStream(orderId)).executeTakeFirst();
-    if (stream !== undefined) return 'skipped';
+    // Asked through the port: the query's prefilter reads PostgreSQL's stream table, which is empty
+    // when the events live in EventStoreDB.
+    if (await orderStreamExists(options.eventStore, orderId)) return 'skipped';
     const transfer = refundTransfer(`refund-stranded:${orderId}`, orderId, candidate.id, payer.id, held, spec.currency);
     if ((await bookWholeRefund(transfer)) === 'done') return 'skipped';
     const firstCreditAt = new Date(Number(BigInt(candidate.first_ns) / 1_000_000n)).toISOString();
@@ -357,43 +356,20 @@ export function createEscrow(options: EscrowOptions) {
     for (const listener of listeners) listener(event);
   }
 
-  async function checkpoint(): Promise<Position | 'start'> {
-    const row = await db.selectFrom('payments_reactor_checkpoints').select('position').where('name', '=', ESCROW_REACTOR).executeTakeFirst();
-    return (row?.position as Position | undefined) ?? 'start';
-  }
-
-  async function saveCheckpoint(position: Position | 'start'): Promise<void> {
-    if (position === 'start') return;
-    await db.insertInto('payments_reactor_checkpoints').values({ name: ESCROW_REACTOR, position })
-      .onConflict((conflict) => conflict.column('name').doUpdateSet({ position, updated_at: new Date() })).execute();
-  }
-
-  async function start(): Promise<void> {
-    stopped = false;
-    const from = await checkpoint();
-    subscription = options.eventStore.subscribeToAll({
-      from,
-      filter: { streamPrefixes: [ORDER_STREAM_PREFIX], eventTypes: [...HANDLED] },
-      batchSize: 100,
-      onBatch: async (events, context) => {
-        for (const event of events) await handle(event);
-        await saveCheckpoint(context.position);
-      },
-      onError: (error) => {
-        // A ledger or database outage: resume from the checkpoint a little later (at least once).
-        logger.error({ err: error }, 'escrow reactor stopped; restarting from its checkpoint');
-        if (!stopped) restartTimer = setTimeout(() => void start().catch(() => undefined), RESTART_DELAY_MS);
-      },
-    });
-  }
+  const reactor = createReactor({
+    name: ESCROW_REACTOR,
+    db,
+    checkpointTable: 'payments_reactor_checkpoints',
+    eventStore: options.eventStore,
+    filter: { streamPrefixes: [ORDER_STREAM_PREFIX], eventTypes: [...HANDLED] },
+    logger,
+    handle,
+    restartDelayMs: RESTART_DELAY_MS,
+  });
 
   return {
-    start,
-    async stop() {
-      stopped = true;
-      clearTimeout(restartTimer);
-      await subscription?.stop();
-    },
+    start: reactor.start,
+    stop: reactor.stop,
     /** Called after each order event this reactor acted on (tests wait on it). */
     onHandled(listener: (event: RecordedEvent) => void) {
       listeners.push(listener);

@@ -1,0 +1,83 @@
+/**
+ * A checkpointed reactor: follows $all through a filter, hands each event to `handle`, and saves
+ * its position after every batch in a `<context>_reactor_checkpoints` table (name, position,
+ * updated_at). Delivery is at least once (a batch handled, then a crash before the checkpoint,
+ * is handled again), so every effect must be idempotent. A failing handler or store stops the
+ * subscription; the reactor restarts from its checkpoint after `restartDelayMs`.
+ */
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { Db } from '../db/database.js';
+import type { EventFilter, EventStore, Position, RecordedEvent, Subscription } from './types.js';
+
+export interface ReactorOptions {
+  name: string;
+  db: Db;
+  /** The table holding this context's reactor checkpoints. */
+  checkpointTable: 'payments_reactor_checkpoints' | 'orders_reactor_checkpoints';
+  eventStore: EventStore;
+  filter: EventFilter;
+  logger: Logger;
+  handle(event: RecordedEvent): Promise<void>;
+  batchSize?: number;
+  restartDelayMs?: number;
+}
+
+export interface Reactor {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createReactor(options: ReactorOptions): Reactor {
+  const { db, name, logger } = options;
+  const table = sql.table(options.checkpointTable);
+  let subscription: Subscription | undefined;
+  let stopped = true;
+  let restartTimer: NodeJS.Timeout | undefined;
+
+  async function checkpoint(): Promise<Position | 'start'> {
+    const result = await sql<{
+      position: string;
+    }>`SELECT position FROM ${table} WHERE name = ${name}`.execute(db);
+    return (result.rows[0]?.position as Position | undefined) ?? 'start';
+  }
+
+  async function saveCheckpoint(position: Position | 'start'): Promise<void> {
+    if (position === 'start') return;
+    await sql`INSERT INTO ${table} (name, position) VALUES (${name}, ${position})
+      ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = now()`.execute(db);
+  }
+
+  async function start(): Promise<void> {
+    stopped = false;
+    const from = await checkpoint();
+    if (stopped) return;
+    subscription = options.eventStore.subscribeToAll({
+      from,
+      filter: options.filter,
+      batchSize: options.batchSize ?? 100,
+      onBatch: async (events, context) => {
+        for (const event of events) await options.handle(event);
+        await saveCheckpoint(context.position);
+      },
+      onError: (error) => {
+        // An outage of the database or of what the handler calls: resume from the checkpoint later.
+        logger.error({ err: error, reactor: name }, 'reactor stopped; restarting from its checkpoint');
+        if (!stopped)
+          restartTimer = setTimeout(
+            () => void start().catch(() => undefined),
+            options.restartDelayMs ?? 2_000,
+          );
+      },
+    });
+  }
+
+  return {
+    start,
+    async stop() {
+      stopped = true;
+      clearTimeout(restartTimer);
+      await subscription?.stop();
+    },
+  };
+}
