@@ -270,7 +270,9 @@ async function websocketLoad(bench: BenchApp) {
         (after.heapUsed + after.external - before.heapUsed - before.external) / connected.count,
       ),
       heapUsed: Math.round((after.heapUsed - before.heapUsed) / connected.count),
-      rss: Math.round((after.rss - before.rss) / connected.count),
+      // The WebSocket phase follows the order phases in the same process: the allocator may hand
+      // back pages those freed, so the RSS difference can be negative and is then not a figure.
+      rss: after.rss > before.rss ? Math.round((after.rss - before.rss) / connected.count) : null,
       gcExposed: typeof (globalThis as { gc?: unknown }).gc === 'function',
     },
   };
@@ -380,7 +382,7 @@ try {
     await wsBench.close();
   }
   console.log(
-    `WebSocket: ${websockets.connections} connections, ${websockets.messagesPerSecond} msg/s, delivery p50 ${websockets.deliveryLatencyMs.p50} ms p99 ${websockets.deliveryLatencyMs.p99} ms, ${websockets.received}/${websockets.published} received, ${websockets.serverMemoryPerConnectionBytes.heapAndBuffers} B heap+buffers (${websockets.serverMemoryPerConnectionBytes.rss} B RSS) per connection`,
+    `WebSocket: ${websockets.connections} connections, ${websockets.messagesPerSecond} msg/s, delivery p50 ${websockets.deliveryLatencyMs.p50} ms p99 ${websockets.deliveryLatencyMs.p99} ms, ${websockets.received}/${websockets.published} received, ${websockets.serverMemoryPerConnectionBytes.heapAndBuffers} B heap+buffers (${websockets.serverMemoryPerConnectionBytes.rss ?? 'n/a'} B RSS) per connection`,
   );
   const machine = await describeMachine(async () => {
     const { rows } = await bench.database.pool.query<{ server_version: string }>('show server_version');
