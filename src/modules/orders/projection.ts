@@ -3,7 +3,9 @@
  * history, restaurant live queue, admin live list, drivers' open orders, the sweeper, reviews'
  * CompletedOrderLookup) and per-restaurant figures:
  *   - orders per day and per local hour (Africa/Douala, UTC+1 all year) count paid orders (PLACED);
- *   - revenue (food: subtotal − discount) and best sellers count delivered orders.
+ *   - revenue (food: subtotal − discount) and best sellers count delivered orders;
+ *   - refunds decided in disputes (OrderDisputeResolved.refundMinor) count on the day of the
+ *     decision (`refunded_minor`), so that revenue − refunds is what the restaurant kept.
  * Events are applied once per (stream, revision) by the runner.
  *
  * Two handlers with one meaning. `handle` (one event: one to four statements) states it plainly and
@@ -60,7 +62,7 @@ async function setup({ db, schema }: ProjectionContext): Promise<void> {
   await sql`CREATE INDEX ON ${table('orders_view')} (created_at DESC, order_id DESC)`.execute(db);
   await sql`CREATE TABLE ${table('order_restaurant_daily')} (restaurant_id uuid NOT NULL, day date NOT NULL,
     orders int NOT NULL DEFAULT 0, delivered int NOT NULL DEFAULT 0, revenue_minor int8 NOT NULL DEFAULT 0,
-    PRIMARY KEY (restaurant_id, day))`.execute(db);
+    refunded_minor int8 NOT NULL DEFAULT 0, PRIMARY KEY (restaurant_id, day))`.execute(db);
   await sql`CREATE TABLE ${table('order_restaurant_hours')} (restaurant_id uuid NOT NULL, hour smallint NOT NULL,
     orders int NOT NULL DEFAULT 0, PRIMARY KEY (restaurant_id, hour))`.execute(db);
   await sql`CREATE TABLE ${table('order_item_sales')} (restaurant_id uuid NOT NULL, item_id text NOT NULL,
@@ -143,6 +145,26 @@ async function onDelivered(
   }
 }
 
+async function onResolved(
+  id: string,
+  at: string,
+  refund: bigint,
+  revision: bigint,
+  db: Transaction<Database>,
+  schema: string,
+) {
+  const updated = await sql<{ restaurant_id: string }>`UPDATE ${sql.id(schema, 'orders_view')}
+    SET status = 'RESOLVED', updated_at = ${at}, last_revision = ${String(revision)}
+    WHERE order_id = ${id} RETURNING restaurant_id`.execute(db);
+  const restaurantId = updated.rows[0]?.restaurant_id;
+  if (restaurantId === undefined || refund <= 0n) return;
+  await sql`INSERT INTO ${sql.id(schema, 'order_restaurant_daily')} AS d (restaurant_id, day, refunded_minor)
+    VALUES (${restaurantId}, ${localDayAndHour(at).day}, ${String(refund)})
+    ON CONFLICT (restaurant_id, day) DO UPDATE SET refunded_minor = d.refunded_minor + excluded.refunded_minor`.execute(
+    db,
+  );
+}
+
 async function handle(recorded: RecordedEvent, { db, schema }: ProjectionContext): Promise<void> {
   const event = { type: recorded.type, data: recorded.data } as OrderEvent;
   const id = orderId(recorded);
@@ -157,6 +179,8 @@ async function handle(recorded: RecordedEvent, { db, schema }: ProjectionContext
       await sql`UPDATE ${sql.id(schema, 'orders_view')} SET driver_id = ${event.data.driverId}, updated_at = ${event.data.at},
         last_revision = ${String(recorded.revision)} WHERE order_id = ${id}`.execute(db);
       return;
+    case 'OrderDisputeResolved':
+      return onResolved(id, event.data.at, BigInt(event.data.refundMinor), recorded.revision, db, schema);
     default: {
       const status = STATUS_OF_EVENT[event.type];
       if (status === undefined) return;
@@ -187,8 +211,8 @@ interface OrderFold {
   updatedAt?: string;
   /** Set once any event changed the row. */
   lastRevision?: bigint;
-  /** Counter bumps: PLACED (daily and hourly orders) and DELIVERED (revenue, item sales). */
-  effects: { kind: 'placed' | 'delivered'; at: string; index: number }[];
+  /** Counter bumps: PLACED (daily and hourly orders), DELIVERED (revenue, item sales), refunds. */
+  effects: { kind: 'placed' | 'delivered' | 'refunded'; at: string; index: number; amount?: bigint }[];
 }
 
 /** The immutable columns the counters read. */
@@ -248,6 +272,12 @@ function fold(events: Indexed[], existed: boolean): OrderFold {
       case 'OrderDriverClaimed':
         result.driverId = event.data.driverId;
         break;
+      case 'OrderDisputeResolved': {
+        result.status = 'RESOLVED';
+        const amount = BigInt(event.data.refundMinor);
+        if (amount > 0n) result.effects.push({ kind: 'refunded', at: event.data.at, index, amount });
+        break;
+      }
       default: {
         const status = STATUS_OF_EVENT[event.type];
         if (status === undefined) continue; // not an event this projection reads
@@ -330,7 +360,14 @@ async function insertRows(
 class Counters {
   private readonly daily = new Map<
     string,
-    { restaurantId: string; day: string; orders: number; delivered: number; revenue: bigint }
+    {
+      restaurantId: string;
+      day: string;
+      orders: number;
+      delivered: number;
+      revenue: bigint;
+      refunded: bigint;
+    }
   >();
   private readonly hours = new Map<string, { restaurantId: string; hour: number; orders: number }>();
   private readonly deliveries: { index: number; restaurantId: string; lines: ViewLine[] }[] = [];
@@ -345,9 +382,12 @@ class Counters {
         orders: 0,
         delivered: 0,
         revenue: 0n,
+        refunded: 0n,
       };
       this.daily.set(dayKey, daily);
-      if (effect.kind === 'placed') {
+      if (effect.kind === 'refunded') {
+        daily.refunded += effect.amount!;
+      } else if (effect.kind === 'placed') {
         daily.orders += 1;
         const hourKey = `${facts.restaurantId}|${hour}`;
         const hourly = this.hours.get(hourKey) ?? { restaurantId: facts.restaurantId, hour, orders: 0 };
@@ -368,14 +408,13 @@ class Counters {
   async write(db: Transaction<Database>, schema: string): Promise<void> {
     const daily = [...this.daily.values()];
     if (daily.length > 0) {
-      await sql`INSERT INTO ${sql.id(schema, 'order_restaurant_daily')} AS d (restaurant_id, day, orders, delivered, revenue_minor)
+      await sql`INSERT INTO ${sql.id(schema, 'order_restaurant_daily')} AS d (restaurant_id, day, orders, delivered, revenue_minor, refunded_minor)
         SELECT * FROM unnest(${daily.map((row) => row.restaurantId)}::uuid[], ${daily.map((row) => row.day)}::date[],
           ${daily.map((row) => row.orders)}::int4[], ${daily.map((row) => row.delivered)}::int4[],
-          ${daily.map((row) => String(row.revenue))}::int8[])
+          ${daily.map((row) => String(row.revenue))}::int8[], ${daily.map((row) => String(row.refunded))}::int8[])
         ON CONFLICT (restaurant_id, day) DO UPDATE SET orders = d.orders + excluded.orders,
-          delivered = d.delivered + excluded.delivered, revenue_minor = d.revenue_minor + excluded.revenue_minor`.execute(
-        db,
-      );
+          delivered = d.delivered + excluded.delivered, revenue_minor = d.revenue_minor + excluded.revenue_minor,
+          refunded_minor = d.refunded_minor + excluded.refunded_minor`.execute(db);
     }
     const hours = [...this.hours.values()];
     if (hours.length > 0) {
@@ -474,7 +513,8 @@ async function handleBatch(events: RecordedEvent[], { db, schema }: ProjectionCo
 
 export const ordersProjection: ProjectionDefinition = {
   name: ORDERS_PROJECTION,
-  version: 1,
+  // 2: refunded_minor in order_restaurant_daily (the runner rebuilds into a new generation).
+  version: 2,
   tables: ['orders_view', 'order_restaurant_daily', 'order_restaurant_hours', 'order_item_sales'],
   filter: { streamPrefixes: [ORDER_STREAM_PREFIX] },
   setup,

@@ -180,7 +180,7 @@ export function createOrdersRepository(db: Db) {
       const [days, hours, sellers] = await Promise.all([
         db
           .selectFrom('order_restaurant_daily')
-          .select([sql<string>`day::text`.as('day'), 'orders', 'delivered', 'revenue_minor'])
+          .select([sql<string>`day::text`.as('day'), 'orders', 'delivered', 'revenue_minor', 'refunded_minor'])
           .where('restaurant_id', '=', restaurantId)
           .where('day', '>=', from)
           .where('day', '<=', to)

@@ -173,7 +173,8 @@ export function registerOrderRoutes(root: FastifyInstance, services: Services, c
   const placementTier = {
     hook: 'preHandler' as const,
     timeWindow: config.RATE_LIMIT_PAYMENT_WINDOW_MS,
-    max: (request: FastifyRequest) => (mobileMoney(request) ? config.RATE_LIMIT_PAYMENT_MAX : config.RATE_LIMIT_MAX_REQUESTS),
+    max: (request: FastifyRequest) =>
+      mobileMoney(request) ? config.RATE_LIMIT_PAYMENT_MAX : config.RATE_LIMIT_MAX_REQUESTS,
     keyGenerator: (request: FastifyRequest) =>
       `${mobileMoney(request) ? 'payment' : 'orders'}:${request.principal?.userId ?? `ip:${request.ip}`}`,
   };
@@ -497,7 +498,8 @@ export function registerOrderRoutes(root: FastifyInstance, services: Services, c
     config: { access: FIGURES },
     schema: {
       tags,
-      summary: 'Per-restaurant figures: orders, revenue, peak hours, best sellers',
+      summary:
+        'Per-restaurant figures: orders, revenue (food of delivered orders), dispute refunds, peak hours, best sellers',
       params: OrderParams,
       querystring: FiguresQuery,
       response: { 200: FiguresResponse, ...errors },
@@ -517,14 +519,19 @@ export function registerOrderRoutes(root: FastifyInstance, services: Services, c
         orders: day.orders,
         delivered: day.delivered,
         revenueMinor: Number(day.revenue_minor),
+        refundedMinor: Number(day.refunded_minor),
       }));
+      const revenueMinor = days.reduce((sum, day) => sum + day.revenueMinor, 0);
+      const refundedMinor = days.reduce((sum, day) => sum + day.refundedMinor, 0);
       return {
         restaurantId: request.params.id,
         from,
         to,
         orders: days.reduce((sum, day) => sum + day.orders, 0),
         delivered: days.reduce((sum, day) => sum + day.delivered, 0),
-        revenueMinor: days.reduce((sum, day) => sum + day.revenueMinor, 0),
+        revenueMinor,
+        refundedMinor,
+        netRevenueMinor: revenueMinor - refundedMinor,
         days,
         peakHours: [...figures.hours]
           .sort((a, b) => b.orders - a.orders || a.hour - b.hour)

@@ -172,13 +172,18 @@ export const FiguresResponse = Type.Object({
   to: Type.String(),
   orders: Type.Integer(),
   delivered: Type.Integer(),
+  /** Food (subtotal − discount) of the orders delivered in the period. */
   revenueMinor: Type.Integer(),
+  /** Refunds decided in disputes in the period (on the day of the decision). */
+  refundedMinor: Type.Integer(),
+  netRevenueMinor: Type.Integer(),
   days: Type.Array(
     Type.Object({
       day: Type.String(),
       orders: Type.Integer(),
       delivered: Type.Integer(),
       revenueMinor: Type.Integer(),
+      refundedMinor: Type.Integer(),
     }),
   ),
   peakHours: Type.Array(Type.Object({ hour: Type.Integer(), orders: Type.Integer() })),

@@ -46,6 +46,8 @@ export interface OrderRestaurantDailyTable {
   orders: number;
   delivered: number;
   revenue_minor: bigint;
+  /** Refunds decided in disputes that day (OrderDisputeResolved), whatever day the order was delivered. */
+  refunded_minor: bigint;
 }
 
 export interface OrderRestaurantHoursTable {

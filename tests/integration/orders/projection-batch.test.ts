@@ -118,6 +118,7 @@ const TYPE_WEIGHTS: [EventSpec['type'], number][] = [
   ['OrderPaymentCaptured', 6],
   ['OrderDelivered', 6],
   ['OrderDriverClaimed', 3],
+  ['OrderDisputeResolved', 3],
   ['OrderNoteAdded', 1],
 ];
 
@@ -174,6 +175,23 @@ const spec = (order: number, type: EventSpec['type'], overrides: Partial<EventSp
 type Scenario = { specs: EventSpec[]; createdFirst: boolean[]; sizes: number[] };
 /** The rare paths, run every time (random cases reach them only now and then). */
 const EXAMPLES: [Scenario][] = [
+  // Refunds decided in disputes: in the batch that created the row, in a later one, on two days.
+  [
+    {
+      specs: [
+        spec(0, 'OrderCreated'),
+        spec(0, 'OrderPaymentCaptured'),
+        spec(0, 'OrderDelivered'),
+        spec(0, 'OrderDisputeResolved', { discount: 1_200 }),
+        spec(1, 'OrderCreated', { restaurant: 1 }),
+        spec(1, 'OrderDelivered', { restaurant: 1 }),
+        spec(1, 'OrderDisputeResolved', { minute: 2_000, discount: 3_000 }),
+        spec(1, 'OrderDisputeResolved', { minute: 2_100, discount: 0 }),
+      ],
+      createdFirst: [true, true],
+      sizes: [4, 2, 1],
+    },
+  ],
   // A repeated OrderCreated, the row already there: the INSERT conflicts, the events after it update.
   [
     {
@@ -255,6 +273,9 @@ function eventData(spec: EventSpec, orderId: string, at: string): unknown {
     case 'OrderPickedUp':
     case 'OrderDelivered':
       return { driverId: DRIVERS[spec.driver], at };
+    case 'OrderDisputeResolved':
+      // Zero in about a tenth of the cases (spec.discount starts at 0): no refund, no counter.
+      return { by, refundMinor: spec.discount < 500 ? 0 : spec.discount, note: 'n', at };
     default:
       return { by, reason: 'r', at };
   }

@@ -101,6 +101,46 @@ describe('orders projections: history, live queue, admin list, figures, complete
     expect(await lookup.findCompletedOrder(undelivered)).toBeUndefined();
   });
 
+  it('figures count refunds decided in disputes on the day of the decision: net revenue is what was kept', async () => {
+    const figuresNow = async () => {
+      await caughtUp();
+      const response = await get(
+        `/v1/restaurants/${world.restaurantId}/order-figures`,
+        world.actors.owner.accessToken,
+      );
+      expect(response.statusCode, response.body).toBe(200);
+      return response.json();
+    };
+    const before = await figuresNow();
+    const orderId = await deliveredOrder();
+    const delivered = await figuresNow();
+    const food = delivered.revenueMinor - before.revenueMinor;
+    expect(food).toBeGreaterThan(0);
+    expect(delivered.refundedMinor).toBe(before.refundedMinor);
+
+    const disputed = await act(world, orderId, 'dispute', world.actors.customer.accessToken, {
+      reason: 'cold food',
+    });
+    expect(disputed.statusCode, disputed.body).toBe(200);
+    const resolved = await act(world, orderId, 'resolve', world.support.accessToken, {
+      refundMinor: 1_500,
+      note: 'half the dish',
+    });
+    expect(resolved.json().status).toBe('RESOLVED');
+    const after = await figuresNow();
+    expect(after.revenueMinor).toBe(delivered.revenueMinor); // revenue is the food delivered
+    expect(after.refundedMinor).toBe(delivered.refundedMinor + 1_500);
+    expect(after.netRevenueMinor).toBe(after.revenueMinor - after.refundedMinor);
+    // The figures' days are Douala's (UTC+1 all year).
+    const resolvedAt = Date.parse(resolved.json().timeline.at(-1).at);
+    const localDay = new Date(resolvedAt + 3_600_000).toISOString().slice(0, 10);
+    const today = after.days.find((day: { day: string }) => day.day === localDay);
+    expect(today?.refundedMinor ?? 0).toBeGreaterThanOrEqual(1_500);
+    expect(
+      after.days.reduce((sum: number, day: { refundedMinor: number }) => sum + day.refundedMinor, 0),
+    ).toBe(after.refundedMinor);
+  });
+
   it('the sweeper rejects unanswered orders, expires unpaid ones and completes delivered ones once their time has come', async () => {
     const { orders } = world.testApp.services.orders;
     const unanswered = (await placeOrder(world, world.actors.customer.accessToken)).json().id;
