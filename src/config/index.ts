@@ -209,6 +209,11 @@ export const EnvironmentSchema = Type.Object({
     5,
     'wrong delivery PINs allowed per order in any ORDER_DELIVERY_PIN_LOCK_MINUTES',
   ),
+  ORDER_SCHEDULE_MIN_LEAD_MINUTES: PositiveInteger(
+    30,
+    'the least time ahead a scheduled order may be, in minutes',
+  ),
+  ORDER_SCHEDULE_MAX_DAYS: PositiveInteger(7, 'the most days ahead a scheduled order may be'),
   ORDER_DELIVERY_PIN_LOCK_MINUTES: PositiveInteger(15, 'the window of the delivery PIN lockout in minutes'),
   TAX_RATE_PERCENT: Type.Number({
     minimum: 0,

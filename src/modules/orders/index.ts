@@ -85,6 +85,10 @@ export function createOrdersContext(options: OrdersContextOptions): OrdersContex
     taxRatePercent: taxRateFromConfig(config.TAX_RATE_PERCENT),
     publicBaseUrl: config.PUBLIC_BASE_URL,
     policy: orderPolicyFromConfig(config),
+    schedule: {
+      minLeadMinutes: config.ORDER_SCHEDULE_MIN_LEAD_MINUTES,
+      maxDays: config.ORDER_SCHEDULE_MAX_DAYS,
+    },
   });
   const completedOrders: CompletedOrderLookup = {
     async findCompletedOrder(orderId) {

@@ -111,8 +111,12 @@ export function orderPolicyFromConfig(config: {
     deliveryPinLockMinutes: config.ORDER_DELIVERY_PIN_LOCK_MINUTES,
   };
 }
-export const SCHEDULE_MIN_LEAD_MINUTES = 30;
-export const SCHEDULE_MAX_DAYS = 7;
+/** How far ahead a scheduled order may be (ORDER_SCHEDULE_MIN_LEAD_MINUTES, ORDER_SCHEDULE_MAX_DAYS). */
+export interface ScheduleWindow {
+  minLeadMinutes: number;
+  maxDays: number;
+}
+export const DEFAULT_SCHEDULE_WINDOW: ScheduleWindow = { minLeadMinutes: 30, maxDays: 7 };
 
 export interface PlaceOrderInput {
   restaurantId: string;
@@ -145,6 +149,7 @@ export interface OrdersDependencies {
   taxRatePercent: string;
   publicBaseUrl: string;
   policy?: OrderPolicy;
+  schedule?: ScheduleWindow;
   now?: () => Date;
 }
 
@@ -170,6 +175,7 @@ export function createOrdersService(deps: OrdersDependencies) {
   const { eventStore, logger, catalog } = deps;
   const now = deps.now ?? (() => new Date());
   const policy = deps.policy ?? DEFAULT_ORDER_POLICY;
+  const schedule = deps.schedule ?? DEFAULT_SCHEDULE_WINDOW;
   const listeners: ((change: OrderChange) => void)[] = [];
 
   // The last state written per order stream: a command on an order this process just moved
@@ -301,13 +307,13 @@ export function createOrdersService(deps: OrdersDependencies) {
     const lead = instant.getTime() - current.getTime();
     if (
       Number.isNaN(lead) ||
-      lead < SCHEDULE_MIN_LEAD_MINUTES * 60_000 ||
-      lead > SCHEDULE_MAX_DAYS * 86_400_000
+      lead < schedule.minLeadMinutes * 60_000 ||
+      lead > schedule.maxDays * 86_400_000
     ) {
       throw new HttpProblem(
         422,
         'invalid_schedule',
-        `A scheduled order is ${SCHEDULE_MIN_LEAD_MINUTES} minutes to ${SCHEDULE_MAX_DAYS} days ahead.`,
+        `A scheduled order is ${schedule.minLeadMinutes} minutes to ${schedule.maxDays} days ahead.`,
       );
     }
     return instant;

@@ -20,6 +20,8 @@ beforeAll(async () => {
     ORDER_LATE_CANCELLATION_FEE_PERCENT: '0',
     ORDER_DELIVERY_PIN_MAX_ATTEMPTS: '3',
     ORDER_DELIVERY_PIN_LOCK_MINUTES: '20',
+    ORDER_SCHEDULE_MIN_LEAD_MINUTES: '90',
+    ORDER_SCHEDULE_MAX_DAYS: '2',
   });
 });
 afterAll(async () => world?.testApp.close());
@@ -62,6 +64,20 @@ describe('order policy from configuration', () => {
       deliveryPinMaxAttempts: 3,
       deliveryPinLockMinutes: 20,
     });
+  });
+
+  it('takes scheduled orders only within the configured window, and says which it is', async () => {
+    const token = world.actors.customer.accessToken;
+    const at = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
+    for (const minutes of [60, 3 * 1_440]) {
+      const refused = await placeOrder(world, token, { scheduledFor: at(minutes) });
+      expect(refused.statusCode, refused.body).toBe(422);
+      expect(refused.json()).toMatchObject({ code: 'invalid_schedule' });
+      expect(refused.json().detail).toContain('90 minutes to 2 days ahead');
+    }
+    // Within the window the order is taken (or refused only for the restaurant's hours then).
+    const inside = await placeOrder(world, token, { scheduledFor: at(120) });
+    expect(inside.json().code).not.toBe('invalid_schedule');
   });
 
   it('refuses an out-of-range value at start with the variable named', () => {
