@@ -10,7 +10,9 @@
  * appended (the stock was taken, then the append failed or the process stopped).
  */
 import type { Logger } from 'pino';
+import type { Transaction } from 'kysely';
 import type { Db } from '../../db/database.js';
+import type { Database } from '../../db/schema.js';
 import type { EventStore, RecordedEvent } from '../../eventstore/index.js';
 import { createReactor } from '../../eventstore/reactor.js';
 import type { StockResult } from '../catalog/index.js';
@@ -57,18 +59,24 @@ export function createStockReservations(options: StockReservationsOptions) {
   /** Settles the order's open reservation (true) or finds none open (false: settled or never taken). */
   async function settle(orderId: string, outcome: StockOutcome): Promise<boolean> {
     if (!UUID.test(orderId)) return false;
-    const settled = await db.transaction().execute(async (transaction) => {
-      const row = await transaction
+    const close = (executor: Db | Transaction<Database>) =>
+      executor
         .updateTable('order_stock_reservations')
         .set({ settled_at: now(), outcome })
         .where('order_id', '=', orderId)
         .where('settled_at', 'is', null)
         .returning(['restaurant_id', 'lines'])
         .executeTakeFirst();
-      if (row === undefined) return false;
-      if (outcome === 'restored') await catalog.restoreStock(row.restaurant_id, row.lines, transaction);
-      return true;
-    });
+    // Consumed moves no stock: one statement (most orders have none to close: untracked stock).
+    const settled =
+      outcome === 'consumed'
+        ? (await close(db)) !== undefined
+        : await db.transaction().execute(async (transaction) => {
+            const row = await close(transaction);
+            if (row === undefined) return false;
+            await catalog.restoreStock(row.restaurant_id, row.lines, transaction);
+            return true;
+          });
     if (settled) for (const listener of listeners) listener(orderId, outcome);
     return settled;
   }
