@@ -15,11 +15,6 @@ logger.info(
   `mode: ${runtime.embedded === undefined ? 'external services' : 'embedded default'}`,
 );
 
-if (runtime.embedded !== undefined && config.SEED_DEMO && !(await isDemoSeeded(services))) {
-  const lines = await seedDemo(services);
-  logger.info({ seeded: lines }, 'demo data seeded (first embedded start)');
-}
-
 const app = await buildApp(services, logger);
 
 closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS, logger }, async ({ signal, err }) => {
@@ -30,3 +25,10 @@ closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS, logger }, async ({ signal, err
 });
 
 await app.listen({ host: config.HOST, port: config.PORT });
+
+// Seeded once the server listens and its jobs run: the demo orders are paid from a wallet topped
+// up through the Mobile Money simulators, whose webhook (or the payment poller) must reach us.
+if (runtime.embedded !== undefined && config.SEED_DEMO && !(await isDemoSeeded(services))) {
+  const lines = await seedDemo(services);
+  logger.info({ seeded: lines }, 'demo data seeded (first embedded start)');
+}

@@ -181,7 +181,7 @@ export const EnvironmentSchema = Type.Object({
   SEED_DEMO: Flag(true, 'seed demo data on the first embedded start'),
   PUBLIC_BASE_URL: Type.String({
     default: 'http://127.0.0.1:3000',
-    description: 'the public URL of this service, for links and webhooks',
+    description: 'the public URL of this service, for links and webhooks (unset: http://127.0.0.1:PORT)',
   }),
   ORDER_PAYMENT_TIMEOUT_MINUTES: PositiveInteger(
     15,
@@ -327,6 +327,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     JWT_REFRESH_SECRET: parsed.JWT_REFRESH_SECRET ?? generated!.JWT_REFRESH_SECRET,
     ENCRYPTION_KEY: parsed.ENCRYPTION_KEY ?? generated!.ENCRYPTION_KEY,
     OUTBOX_ENABLED: parsed.OUTBOX_ENABLED ?? !isProduction,
+    // Unset, links and the simulators' webhooks point at this process on whatever PORT it has.
+    PUBLIC_BASE_URL: raw.PUBLIC_BASE_URL ?? `http://127.0.0.1:${parsed.PORT}`,
     ORDERS_PAYMENT_PORT: parsed.ORDERS_PAYMENT_PORT ?? (parsed.NODE_ENV === 'test' ? 'test' : 'ledger'),
     PAYMENT_SIMULATORS: isProduction ? false : parsed.PAYMENT_SIMULATORS,
     corsOrigins: splitList(CORS_ORIGINS),

@@ -25,51 +25,77 @@ describe('npm start on the embedded default', () => {
   const dataDirectory = mkdtempSync(path.join(tmpdir(), 'fd-embedded-'));
   afterAll(() => rmSync(dataDirectory, { recursive: true, force: true }));
 
-  it('reaches /health/ready = 200 and shuts down cleanly on SIGTERM', { timeout: 180_000 }, async () => {
-    const port = await freePort();
-    const environment: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      DATA_DIR: dataDirectory,
-      PORT: String(port),
-      EMBEDDED_POSTGRES_PORT: String(await freePort()),
-      LOG_LEVEL: 'info',
-    };
-    const child = spawn('npm', ['start', '--silent'], {
-      env: environment,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    try {
-      let ready: { status: string; mode: Record<string, string> } | undefined;
-      for (let attempt = 0; attempt < 240 && ready === undefined; attempt += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        const response = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined);
-        if (response?.status === 200) ready = (await response.json()) as typeof ready;
-      }
-      expect(ready, output.slice(-3_000)).toMatchObject({
-        status: 'ready',
-        mode: { database: 'embedded', redis: 'in-process' },
+  it(
+    'reaches /health/ready = 200, seeds the demo (orders included) and shuts down cleanly on SIGTERM',
+    { timeout: 180_000 },
+    async () => {
+      const port = await freePort();
+      const environment: NodeJS.ProcessEnv = {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        DATA_DIR: dataDirectory,
+        PORT: String(port),
+        EMBEDDED_POSTGRES_PORT: String(await freePort()),
+        LOG_LEVEL: 'info',
+      };
+      const child = spawn('npm', ['start', '--silent'], {
+        env: environment,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
       });
-      expect(output).toContain('mode: embedded default');
-    } finally {
-      // Signal the service process itself (its pid is on every log line), as a supervisor would.
-      const servicePid = Number(/"pid":(\d+)/.exec(output)?.[1]);
-      if (servicePid > 0) process.kill(servicePid, 'SIGTERM');
-      else child.kill('SIGTERM');
-    }
-    const killer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 30_000);
-    const code = await exited;
-    clearTimeout(killer);
-    expect(code, output.slice(-3_000)).toBe(0);
-    // A clean shutdown logs no error (e.g. a worker losing its database before it closed).
-    expect(
-      output.split('\n').filter((line) => line.includes('"level":50')),
-      output.slice(-3_000),
-    ).toEqual([]);
-  });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      try {
+        let ready: { status: string; mode: Record<string, string> } | undefined;
+        for (let attempt = 0; attempt < 240 && ready === undefined; attempt += 1) {
+          await new Promise((resolve) => setTimeout(resolve, 500));
+          const response = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined);
+          if (response?.status === 200) ready = (await response.json()) as typeof ready;
+        }
+        expect(ready, output.slice(-3_000)).toMatchObject({
+          status: 'ready',
+          mode: { database: 'embedded', redis: 'in-process' },
+        });
+        expect(output).toContain('mode: embedded default');
+        // The demo seed runs once the server listens (its wallet top-up goes through the simulators
+        // and their webhook): a new user sees orders in every state, none skipped.
+        for (let attempt = 0; attempt < 120 && !output.includes('demo data seeded'); attempt += 1)
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        const seeded = /"seeded":(\[[^\]]*\])/.exec(output);
+        expect(seeded, output.slice(-3_000)).not.toBeNull();
+        const lines = JSON.parse(seeded![1]!) as string[];
+        expect(
+          lines.filter((line) => line.includes('skipped')),
+          lines.join('\n'),
+        ).toEqual([]);
+        expect(
+          lines.filter((line) => line.startsWith('orders: order ')).map((line) => line.split(' ')[3]),
+        ).toEqual([
+          'PLACED',
+          'ACCEPTED',
+          'PREPARING',
+          'READY_FOR_PICKUP',
+          'PICKED_UP',
+          'DELIVERED',
+          'CANCELLED',
+        ]);
+      } finally {
+        // Signal the service process itself (its pid is on every log line), as a supervisor would.
+        const servicePid = Number(/"pid":(\d+)/.exec(output)?.[1]);
+        if (servicePid > 0) process.kill(servicePid, 'SIGTERM');
+        else child.kill('SIGTERM');
+      }
+      const killer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 30_000);
+      const code = await exited;
+      clearTimeout(killer);
+      expect(code, output.slice(-3_000)).toBe(0);
+      // A clean shutdown logs no error (e.g. a worker losing its database before it closed).
+      expect(
+        output.split('\n').filter((line) => line.includes('"level":50')),
+        output.slice(-3_000),
+      ).toEqual([]);
+    },
+  );
 });
