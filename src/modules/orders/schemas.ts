@@ -116,6 +116,8 @@ export const OrderViewSchema = Type.Object(
     createdAt: Type.String(),
     updatedAt: Type.String(),
     deliveryPin: Type.Optional(Type.String()),
+    /** When a wrong delivery PIN was given (customer and staff only): a signal for disputes. */
+    wrongDeliveryPinsAt: Type.Optional(Type.Array(Type.String())),
     pickupCode: Type.Optional(Type.String()),
     trackingUrl: Type.Optional(Type.String()),
   },

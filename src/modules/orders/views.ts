@@ -80,7 +80,9 @@ export function orderView(state: OrderState, revision: bigint, viewer: Viewer, t
     reason: state.reason,
     createdAt: order.at,
     updatedAt: last?.at ?? order.at,
-    ...(viewer === 'customer' || viewer === 'staff' ? { deliveryPin: order.deliveryPin, trackingUrl } : {}),
+    ...(viewer === 'customer' || viewer === 'staff'
+      ? { deliveryPin: order.deliveryPin, trackingUrl, wrongDeliveryPinsAt: state.deliveryPinFailures }
+      : {}),
     ...(viewer === 'restaurant' || viewer === 'staff' ? { pickupCode: order.pickupCode } : {}),
   };
 }

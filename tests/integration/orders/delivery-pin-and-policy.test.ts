@@ -126,6 +126,16 @@ describe('delivery PIN lockout over HTTP', () => {
     expect(events.some((event) => event.type === 'OrderDelivered')).toBe(false);
     const seen = await getOrder(world, id, world.actors.customer.accessToken);
     expect(seen.json().status).toBe('PICKED_UP');
+    // The customer and support see when wrong PINs were given; the driver and restaurant do not.
+    expect(seen.json().wrongDeliveryPinsAt).toEqual(
+      rejected.map((event) => (event.data as { at: string }).at),
+    );
+    const bySupport = await getOrder(world, id, world.support.accessToken);
+    expect(bySupport.json().wrongDeliveryPinsAt).toHaveLength(3);
+    expect((await getOrder(world, id, world.driver.accessToken)).json().wrongDeliveryPinsAt).toBeUndefined();
+    expect(
+      (await getOrder(world, id, world.actors.owner.accessToken)).json().wrongDeliveryPinsAt,
+    ).toBeUndefined();
   });
 
   it('lets the right PIN through before the limit, and another driver cannot use up the tries', async () => {
