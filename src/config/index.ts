@@ -213,6 +213,10 @@ export const EnvironmentSchema = Type.Object({
     30,
     'the least time ahead a scheduled order may be, in minutes',
   ),
+  ORDER_SCHEDULED_RELEASE_MINUTES: PositiveInteger(
+    60,
+    "minutes before a scheduled order's time that the restaurant's acceptance timer starts",
+  ),
   ORDER_SCHEDULE_MAX_DAYS: PositiveInteger(7, 'the most days ahead a scheduled order may be'),
   ORDER_DELIVERY_PIN_LOCK_MINUTES: PositiveInteger(15, 'the window of the delivery PIN lockout in minutes'),
   TAX_RATE_PERCENT: Type.Number({

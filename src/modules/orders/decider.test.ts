@@ -175,6 +175,45 @@ describe('order decider: every legal transition', () => {
         },
       ]);
   });
+  it('RejectUnanswered: a scheduled order counts from its release (scheduledFor − scheduledReleaseMinutes) if later', () => {
+    const scheduled = (scheduledFor: number, release: number | undefined) =>
+      historyFor('PLACED').map((event) => {
+        if (event.type !== 'OrderCreated') return event;
+        const { scheduledReleaseMinutes: _old, ...policy } = event.data.policy;
+        return {
+          ...event,
+          data: {
+            ...event.data,
+            scheduledFor: iso(scheduledFor),
+            policy: release === undefined ? policy : { ...policy, scheduledReleaseMinutes: release },
+          },
+        };
+      });
+    const rejectAt = (minute: number) => ({ type: 'RejectUnanswered' as const, data: { now: at(minute) } });
+    // For minute 300, released at 240: due at 250, not at 11.
+    given(scheduled(300, 60)).when(rejectAt(11)).thenFails('too_early');
+    given(scheduled(300, 60)).when(rejectAt(249.9)).thenFails('too_early');
+    expect(given(scheduled(300, 60)).state.status).toBe('PLACED');
+    given(scheduled(300, 60))
+      .when(rejectAt(250))
+      .then([
+        {
+          type: 'OrderRejected',
+          data: {
+            by: { role: 'system', id: 'acceptance-timeout' },
+            reason: 'no answer from the restaurant within 10 minutes',
+            automatic: true,
+            refundMinor: 7_000,
+            at: iso(250),
+          },
+        },
+      ]);
+    // Released before it was paid (scheduled soon): the timer starts at payment, minute 1.
+    given(scheduled(40, 60)).when(rejectAt(10.9)).thenFails('too_early');
+    expect(decide(rejectAt(11), given(scheduled(40, 60)).state)[0]?.type).toBe('OrderRejected');
+    // Orders from before the release existed: the timer starts at payment, scheduled or not.
+    expect(decide(rejectAt(11), given(scheduled(300, undefined)).state)[0]?.type).toBe('OrderRejected');
+  });
   it('StartPreparing: ACCEPTED → PREPARING', () => {
     given(historyFor('ACCEPTED'))
       .when(sampleCommand('StartPreparing'))

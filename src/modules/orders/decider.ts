@@ -157,6 +157,19 @@ export function timeOf(state: OrderState, status: OrderStatus): number | null {
   return null;
 }
 
+/**
+ * When the restaurant's time to accept starts: at payment, or for a scheduled order (whose policy
+ * has scheduledReleaseMinutes) when it is released to the kitchen, scheduledFor − release, if later.
+ * A scheduled order placed while the restaurant is closed is not rejected before it opens.
+ */
+export function acceptanceStartsAt(state: OrderState): number {
+  const order = created(state);
+  const placed = timeOf(state, 'PLACED')!;
+  const release = order.policy.scheduledReleaseMinutes;
+  if (order.scheduledFor === null || release === undefined) return placed;
+  return Math.max(placed, Date.parse(order.scheduledFor) - release * MINUTE_MS);
+}
+
 export const DEFAULT_DELIVERY_PIN_MAX_ATTEMPTS = 5;
 export const DEFAULT_DELIVERY_PIN_LOCK_MINUTES = 15;
 
@@ -373,7 +386,7 @@ function decideScheduled(command: OrderCommand, state: OrderState): OrderEvent[]
       return [{ type: 'OrderPaymentExpired', data: { at: iso(command.data.now) } }];
     }
     case 'RejectUnanswered': {
-      const due = timeOf(state, 'PLACED')! + policy.acceptTimeoutMinutes * MINUTE_MS;
+      const due = acceptanceStartsAt(state) + policy.acceptTimeoutMinutes * MINUTE_MS;
       if (command.data.now.getTime() < due) throw tooEarly('The automatic rejection', due);
       const by: OrderActor = { role: 'system', id: 'acceptance-timeout' };
       const reason = `no answer from the restaurant within ${policy.acceptTimeoutMinutes} minutes`;

@@ -90,6 +90,12 @@ export interface OrderPolicy {
    */
   deliveryPinMaxAttempts?: number;
   deliveryPinLockMinutes?: number;
+  /**
+   * A scheduled order reaches the kitchen's deadline this long before its time: the restaurant
+   * has acceptTimeoutMinutes from then (or from payment, if later). Absent on orders created
+   * before it existed: their timer starts at payment, scheduled or not.
+   */
+  scheduledReleaseMinutes?: number;
 }
 
 export interface OrderCreatedData {

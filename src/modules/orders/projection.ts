@@ -53,7 +53,7 @@ async function setup({ db, schema }: ProjectionContext): Promise<void> {
     driver_id text, status text NOT NULL, total_minor int8 NOT NULL, subtotal_minor int8 NOT NULL,
     discount_minor int8 NOT NULL, item_count int NOT NULL, lines jsonb NOT NULL,
     created_at timestamptz NOT NULL, placed_at timestamptz, delivered_at timestamptz,
-    updated_at timestamptz NOT NULL, last_revision int8 NOT NULL)`.execute(db);
+    updated_at timestamptz NOT NULL, last_revision int8 NOT NULL, scheduled_for timestamptz)`.execute(db);
   await sql`CREATE INDEX ON ${table('orders_view')} (customer_id, created_at DESC, order_id DESC)`.execute(
     db,
   );
@@ -97,7 +97,7 @@ async function onCreated(
   await sql`INSERT INTO ${sql.id(schema, 'orders_view')} VALUES (${data.orderId}, ${data.customer.id}, ${data.customer.kind},
     ${data.restaurantId}, ${data.restaurantOwnerId}, ${data.restaurantName}, NULL, 'PENDING_PAYMENT', ${data.pricing.totalMinor},
     ${data.pricing.subtotalMinor}, ${data.pricing.discountMinor}, ${itemCount}, ${JSON.stringify(lines)}::jsonb,
-    ${data.at}, NULL, NULL, ${data.at}, ${String(recorded.revision)})
+    ${data.at}, NULL, NULL, ${data.at}, ${String(recorded.revision)}, ${data.scheduledFor})
     ON CONFLICT (order_id) DO NOTHING`.execute(db);
 }
 
@@ -341,7 +341,7 @@ async function insertRows(
   const result = await sql<{ order_id: string }>`INSERT INTO ${sql.id(schema, 'orders_view')} (order_id,
       customer_id, customer_kind, restaurant_id, restaurant_owner_id, restaurant_name, driver_id, status,
       total_minor, subtotal_minor, discount_minor, item_count, lines, created_at, placed_at, delivered_at,
-      updated_at, last_revision)
+      updated_at, last_revision, scheduled_for)
     SELECT * FROM unnest(${folds.map(([id]) => id)}::uuid[], ${column((d) => d.customer.id)}::text[],
       ${column((d) => d.customer.kind)}::text[], ${column((d) => d.restaurantId)}::uuid[],
       ${column((d) => d.restaurantOwnerId)}::text[], ${column((d) => d.restaurantName)}::text[],
@@ -351,7 +351,8 @@ async function insertRows(
       ${column((d) => d.lines.reduce((sum, line) => sum + line.quantity, 0))}::int4[],
       ${column((d) => JSON.stringify(viewLines(d)))}::jsonb[], ${column((d) => d.at)}::timestamptz[],
       ${column((_, c) => c.placedAt ?? null)}::timestamptz[], ${column((_, c) => c.deliveredAt ?? null)}::timestamptz[],
-      ${column((_, c) => c.updatedAt)}::timestamptz[], ${column((_, c) => String(c.lastRevision))}::int8[])
+      ${column((_, c) => c.updatedAt)}::timestamptz[], ${column((_, c) => String(c.lastRevision))}::int8[],
+      ${column((d) => d.scheduledFor)}::timestamptz[])
     ON CONFLICT (order_id) DO NOTHING RETURNING order_id`.execute(db);
   return new Set(result.rows.map((row) => row.order_id));
 }
@@ -513,7 +514,8 @@ async function handleBatch(events: RecordedEvent[], { db, schema }: ProjectionCo
 
 export const ordersProjection: ProjectionDefinition = {
   name: ORDERS_PROJECTION,
-  // 2: refunded_minor in order_restaurant_daily (the runner rebuilds into a new generation).
+  // 2: refunded_minor in order_restaurant_daily, scheduled_for in orders_view (the runner
+  // rebuilds into a new generation).
   version: 2,
   tables: ['orders_view', 'order_restaurant_daily', 'order_restaurant_hours', 'order_item_sales'],
   filter: { streamPrefixes: [ORDER_STREAM_PREFIX] },

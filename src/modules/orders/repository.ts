@@ -153,15 +153,28 @@ export function createOrdersRepository(db: Db) {
       return { items, nextCursor };
     },
 
-    /** Orders whose deadline passed, by the status they wait in (the sweeper re-checks each in the decider). */
-    async due(status: 'PENDING_PAYMENT' | 'PLACED' | 'DELIVERED', before: Date): Promise<string[]> {
+    /**
+     * Orders whose deadline passed, by the status they wait in (the sweeper re-checks each in the
+     * decider). For PLACED, a scheduled order counts from its release (`scheduledReleaseMinutes`
+     * before its time) if that is later than its payment, so that orders for tomorrow do not fill
+     * the batch every sweep until then.
+     */
+    async due(
+      status: 'PENDING_PAYMENT' | 'PLACED' | 'DELIVERED',
+      before: Date,
+      scheduledReleaseMinutes = 0,
+    ): Promise<string[]> {
       const column =
         status === 'PENDING_PAYMENT' ? 'created_at' : status === 'PLACED' ? 'placed_at' : 'delivered_at';
+      const released = new Date(before.getTime() + scheduledReleaseMinutes * 60_000);
       const rows = await db
         .selectFrom('orders_view')
         .select('order_id')
         .where('status', '=', status)
         .where(column, '<=', before)
+        .$if(status === 'PLACED', (query) =>
+          query.where((eb) => eb.or([eb('scheduled_for', 'is', null), eb('scheduled_for', '<=', released)])),
+        )
         .orderBy(column)
         .limit(SWEEP_BATCH)
         .execute();
@@ -180,7 +193,13 @@ export function createOrdersRepository(db: Db) {
       const [days, hours, sellers] = await Promise.all([
         db
           .selectFrom('order_restaurant_daily')
-          .select([sql<string>`day::text`.as('day'), 'orders', 'delivered', 'revenue_minor', 'refunded_minor'])
+          .select([
+            sql<string>`day::text`.as('day'),
+            'orders',
+            'delivered',
+            'revenue_minor',
+            'refunded_minor',
+          ])
           .where('restaurant_id', '=', restaurantId)
           .where('day', '>=', from)
           .where('day', '<=', to)

@@ -89,6 +89,7 @@ export const DEFAULT_ORDER_POLICY: OrderPolicy = {
   lateCancellationFeePercent: 10,
   deliveryPinMaxAttempts: DEFAULT_DELIVERY_PIN_MAX_ATTEMPTS,
   deliveryPinLockMinutes: DEFAULT_DELIVERY_PIN_LOCK_MINUTES,
+  scheduledReleaseMinutes: 60,
 };
 
 /** The policy new orders capture, from the ORDER_* variables (README, Configuration). */
@@ -100,6 +101,7 @@ export function orderPolicyFromConfig(config: {
   ORDER_LATE_CANCELLATION_FEE_PERCENT: number;
   ORDER_DELIVERY_PIN_MAX_ATTEMPTS: number;
   ORDER_DELIVERY_PIN_LOCK_MINUTES: number;
+  ORDER_SCHEDULED_RELEASE_MINUTES: number;
 }): OrderPolicy {
   return {
     paymentTimeoutMinutes: config.ORDER_PAYMENT_TIMEOUT_MINUTES,
@@ -109,6 +111,7 @@ export function orderPolicyFromConfig(config: {
     lateCancellationFeePercent: config.ORDER_LATE_CANCELLATION_FEE_PERCENT,
     deliveryPinMaxAttempts: config.ORDER_DELIVERY_PIN_MAX_ATTEMPTS,
     deliveryPinLockMinutes: config.ORDER_DELIVERY_PIN_LOCK_MINUTES,
+    scheduledReleaseMinutes: config.ORDER_SCHEDULED_RELEASE_MINUTES,
   };
 }
 /** How far ahead a scheduled order may be (ORDER_SCHEDULE_MIN_LEAD_MINUTES, ORDER_SCHEDULE_MAX_DAYS). */
@@ -597,7 +600,8 @@ export function createOrdersService(deps: OrdersDependencies) {
       },
     ] as const;
     for (const job of jobs) {
-      for (const orderId of await deps.repository.due(job.status, job.before)) {
+      const release = job.status === 'PLACED' ? (policy.scheduledReleaseMinutes ?? 0) : 0;
+      for (const orderId of await deps.repository.due(job.status, job.before, release)) {
         try {
           await execute(orderId, job.command as OrderCommand, { actorRole: 'system' });
           counts[job.key] += 1;

@@ -38,6 +38,8 @@ export interface OrdersViewTable {
   delivered_at: Date | null;
   updated_at: Date;
   last_revision: bigint;
+  /** A scheduled order's time (null: as soon as possible). */
+  scheduled_for: Date | null;
 }
 
 export interface OrderRestaurantDailyTable {

@@ -22,6 +22,7 @@ beforeAll(async () => {
     ORDER_DELIVERY_PIN_LOCK_MINUTES: '20',
     ORDER_SCHEDULE_MIN_LEAD_MINUTES: '90',
     ORDER_SCHEDULE_MAX_DAYS: '2',
+    ORDER_SCHEDULED_RELEASE_MINUTES: '45',
   });
 });
 afterAll(async () => world?.testApp.close());
@@ -63,6 +64,7 @@ describe('order policy from configuration', () => {
       lateCancellationFeePercent: 0,
       deliveryPinMaxAttempts: 3,
       deliveryPinLockMinutes: 20,
+      scheduledReleaseMinutes: 45,
     });
   });
 
@@ -78,6 +80,38 @@ describe('order policy from configuration', () => {
     // Within the window the order is taken (or refused only for the restaurant's hours then).
     const inside = await placeOrder(world, token, { scheduledFor: at(120) });
     expect(inside.json().code).not.toBe('invalid_schedule');
+  });
+
+  it('a scheduled order is not rejected as unanswered before its release; an order for now is', async () => {
+    const token = world.actors.customer.accessToken;
+    const scheduledFor = new Date(Date.now() + 5 * 60 * 60_000);
+    const later = await placeOrder(world, token, { scheduledFor: scheduledFor.toISOString() });
+    expect(later.statusCode, later.body).toBe(201);
+    expect(later.json().status).toBe('PLACED');
+    const now = await placeOrder(world, token);
+    expect(now.json().status).toBe('PLACED');
+    await world.testApp.services.projections.waitUntilCaughtUp('orders', 20_000);
+    const { orders } = world.testApp.services.orders;
+
+    // 8 minutes on (accept timeout 7): the order for now is rejected, the one for later waits;
+    // the sweeper's query does not even offer it (it would otherwise fill every sweep until then).
+    const due = await world.testApp.services.orders.repository.due(
+      'PLACED',
+      new Date(Date.now() + 60_000),
+      45,
+    );
+    expect(due).toContain(now.json().id);
+    expect(due).not.toContain(later.json().id);
+    await orders.sweep(new Date(Date.now() + 8 * 60_000));
+    expect((await orders.load(now.json().id)).state.status).toBe('REJECTED');
+    expect((await orders.load(later.json().id)).state.status).toBe('PLACED');
+    // Released 45 minutes before its time, unanswered 7 minutes after that: rejected and refunded.
+    await orders.sweep(new Date(scheduledFor.getTime() - 39 * 60_000));
+    expect((await orders.load(later.json().id)).state.status).toBe('PLACED');
+    await orders.sweep(new Date(scheduledFor.getTime() - 37 * 60_000));
+    const rejected = await orders.load(later.json().id);
+    expect(rejected.state.status).toBe('REJECTED');
+    expect(rejected.state.refundMinor).toBe(BigInt(later.json().pricing.totalMinor));
   });
 
   it('refuses an out-of-range value at start with the variable named', () => {

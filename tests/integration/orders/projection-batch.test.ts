@@ -266,6 +266,7 @@ function eventData(spec: EventSpec, orderId: string, at: string): unknown {
         restaurantId: spec.upper ? restaurantId.toUpperCase() : restaurantId,
         lines,
         pricing: { ...base.pricing, subtotalMinor: spec.subtotal, discountMinor: spec.discount },
+        scheduledFor: spec.driver === 1 ? new Date(Date.parse(at) + 90 * 60_000).toISOString() : null,
         at,
       });
     }
