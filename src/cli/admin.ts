@@ -13,7 +13,7 @@ import { normalizePhone } from '../modules/identity/phone.js';
  * `npm run admin -- rotate-signing-key`: a new access-token signing key now.
  */
 const USAGE = `usage:
-  npm run admin -- create --phone +2376XXXXXXXX --password '…' [--name N] [--email E]
+  npm run admin -- create --phone +2376xxxxxxxx --password '…' [--name N] [--email E]
   npm run admin -- signing-client --name jobs [--scope identity.purge]
   npm run admin -- rotate-signing-key`;
 

@@ -2,14 +2,14 @@ import type { Operator } from './types.js';
 
 /**
  * Cameroon Mobile Money numbers in their three spellings:
- * - E.164, ours everywhere: `+2376XXXXXXXX`
- * - CamPay `from`/`to`: `2376XXXXXXXX` (12 digits, no plus; ER101 otherwise)
+ * - E.164, ours everywhere: `+2376xxxxxxxx`
+ * - CamPay `from`/`to`: `2376xxxxxxxx` (12 digits, no plus; ER101 otherwise)
  * - MTN MoMo MSISDN `partyId`: the same digits, country code first, no plus
  * Only mobiles (9 national digits starting with 6) can hold a wallet.
  */
 const NATIONAL_MOBILE = /^6\d{8}$/;
 
-/** Any reasonable spelling of a Cameroon mobile → `+2376XXXXXXXX`, or undefined. */
+/** Any reasonable spelling of a Cameroon mobile → `+2376xxxxxxxx`, or undefined. */
 export function toE164(input: string): string | undefined {
   const compact = input.replace(/[\s().-]/g, '');
   let national: string;
@@ -26,12 +26,12 @@ function nationalDigits(phoneE164: string): string {
   return e164.slice(4);
 }
 
-/** `+2376XXXXXXXX` → `2376XXXXXXXX` (CamPay). Throws RangeError on anything else. */
+/** `+2376xxxxxxxx` → `2376xxxxxxxx` (CamPay). Throws RangeError on anything else. */
 export function toCampayPhone(phoneE164: string): string {
   return `237${nationalDigits(phoneE164)}`;
 }
 
-/** `+2376XXXXXXXX` → `2376XXXXXXXX` (MTN MoMo MSISDN). Throws RangeError on anything else. */
+/** `+2376xxxxxxxx` → `2376xxxxxxxx` (MTN MoMo MSISDN). Throws RangeError on anything else. */
 export function toMsisdn(phoneE164: string): string {
   return `237${nationalDigits(phoneE164)}`;
 }

@@ -4,7 +4,7 @@
  * this; nothing outside `providers/` ever sees a CamPay or MTN field name.
  *
  * Amounts are integer minor units (XAF has exponent 0) as bigint; phones are E.164
- * (`+2376XXXXXXXX`); statuses are the three every provider shares.
+ * (`+2376xxxxxxxx`); statuses are the three every provider shares.
  */
 
 export const PROVIDER_NAMES = ['campay', 'mtn_momo'] as const;

@@ -14,7 +14,7 @@ export type SimOperator = 'MTN' | 'ORANGE';
 export interface SimTransaction {
   reference: string;
   kind: 'collection' | 'disbursement';
-  /** 12 digits, `2376XXXXXXXX`. */
+  /** 12 digits, `2376xxxxxxxx`. */
   phone: string;
   operator?: SimOperator;
   amount: bigint;
