@@ -53,7 +53,7 @@ export interface CreateUserOptions {
 
 const hashes = new Map<string, Promise<string>>();
 
-/** A random Cameroonian mobile number (+2376XXXXXXXX). */
+/** A random Cameroonian mobile number (+2376xxxxxxxx). */
 export function randomPhone(): string {
   return `+2376${String(randomInt(0, 100_000_000)).padStart(8, '0')}`;
 }
