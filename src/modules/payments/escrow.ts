@@ -273,6 +273,15 @@ export function createEscrow(options: EscrowOptions) {
    */
   async function strandedCandidates(at: Date): Promise<StrandedCandidate[]> {
     const cutoffNs = BigInt(at.getTime() - STRANDED_GRACE_MS) * 1_000_000n;
+    // With the events in PostgreSQL the stream table says whether the order was appended; with
+    // EventStoreDB that table is empty, and the orders projection (which lags by far less than
+    // the grace period) says it. Either way refundStranded asks the event store itself last.
+    const subject = sql`split_part(a.id, ':', 3)`;
+    const noOrderStream =
+      options.eventStore.kind === 'postgres'
+        ? sql`NOT EXISTS (SELECT FROM eventstore_streams s WHERE s.stream_id = ${ORDER_STREAM_PREFIX} || ${subject} OFFSET 0)`
+        : sql`NOT EXISTS (SELECT FROM orders_view v WHERE ${subject} ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                          AND v.order_id = ${subject}::uuid OFFSET 0)`;
     const result = await sql<StrandedCandidate>`
       SELECT a.id, c.first_ns::text AS first_ns, c.payers
         FROM ledger_accounts a
@@ -281,7 +290,7 @@ export function createEscrow(options: EscrowOptions) {
             FROM ledger_entries e
            WHERE e.account_id = a.id AND e.side = 'credit' AND e.phase IN ('posted', 'post_pending')) c
        WHERE a.id LIKE ${sql.lit(`${ESCROW_PREFIX}%`)} AND NOT a.closed AND a.credits_posted > a.debits_posted
-         AND NOT EXISTS (SELECT FROM eventstore_streams s WHERE s.stream_id = ${ORDER_STREAM_PREFIX} || split_part(a.id, ':', 3) OFFSET 0)
+         AND ${noOrderStream}
          AND c.first_ns < ${cutoffNs.toString()}::int8
        ORDER BY (cardinality(c.payers) = 1 AND c.payers[1] LIKE ${`${WALLET_PREFIX}%`}) DESC, c.first_ns
        LIMIT ${STRANDED_BATCH}`.execute(db);

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerWalletId, orderEscrowId, worldId } from '../../../ledger/rules/index.js';
 import { LEDGER_PROJECTION } from '../../../ledger/projections/index.js';
-import { ESCROW_REACTOR, STRANDED_GRACE_MS } from '../../../src/modules/payments/escrow.js';
+import { createEscrow, ESCROW_REACTOR, STRANDED_GRACE_MS } from '../../../src/modules/payments/escrow.js';
 import { MAGIC_NUMBERS } from '../../../src/modules/payments/simulators/index.js';
 import type { OrderPricing } from '../../../src/modules/payments/wallet-service.js';
 import { createUser } from '../../helpers/auth.js';
@@ -218,6 +218,46 @@ describe('stranded escrows: money for an order stream that was never appended', 
     expect(audits).toHaveLength(1);
     expect(audits[0]).toMatchObject({ actor_kind: 'system', subject_user_id: customer.userId });
     expect(audits[0]!.new_value).toMatchObject({ transferId: `refund-stranded:${strandedId}`, walletId: customerWalletId(customer.userId, 'XAF'), amountMinor: 3_600, currency: 'XAF' });
+  });
+
+  it('with the events in EventStoreDB (no stream table), the sweep tells orders apart by the orders projection', async () => {
+    // The same PostgreSQL store, reporting itself as EventStoreDB: the query's prefilter changes,
+    // the event-store port still answers the final check.
+    const store = services().eventStore;
+    const asked: string[] = [];
+    const esdbLike = Object.create(store, {
+      kind: { value: 'eventstoredb' },
+      readStream: {
+        value: (stream: string, options?: Parameters<typeof store.readStream>[1]) => {
+          asked.push(stream);
+          return store.readStream(stream, options);
+        },
+      },
+    }) as typeof store;
+    const sweeper = createEscrow({
+      db: db(),
+      eventStore: esdbLike,
+      ledger: services().ledger,
+      logger: services().runtime.logger,
+      orders: () => services().orders.orders,
+    });
+    const customer = await createUser(world.testApp, { roles: ['customer'] });
+    await fund(customer.userId, 20_000n);
+    const placed = await placeOrder(world, customer.accessToken, { items: [{ itemId: world.jusId, quantity: 1 }], tipMinor: 0 });
+    expect(placed.json().status).toBe('PLACED');
+    const strandedId = randomUUID();
+    const pricing: OrderPricing = { subtotalMinor: 1_000, discountMinor: 0, deliveryFeeMinor: 500, taxMinor: 0, tipMinor: 0, totalMinor: 1_500 };
+    await payChain(customer.userId, strandedId, pricing);
+    await services().projections.waitUntilCaughtUp(LEDGER_PROJECTION, 10_000);
+    await services().projections.waitUntilCaughtUp('orders', 10_000);
+
+    const swept = await sweeper.sweepStranded(new Date(Date.now() + STRANDED_GRACE_MS + MINUTE));
+    expect(swept).toMatchObject({ refunded: 1, failed: 0 });
+    expect(await escrowBalance(strandedId)).toBe(0n);
+    expect(await escrowBalance(placed.json().id)).toBe(BigInt(placed.json().pricing.totalMinor));
+    // The projection kept the placed order out of the candidates: only the stranded one was asked.
+    expect(asked).toContain(`order-${strandedId}`);
+    expect(asked).not.toContain(`order-${placed.json().id}`);
   });
 
   it('an escrow not paid by a customer wallet is left for finance, untouched', async () => {
