@@ -345,7 +345,9 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
               failed: row.failed_at === null ? null : { at: row.failed_at.toISOString(), event: row.failed_event, error: row.error ?? '' },
               lagEvents: head?.eventsAfter ?? null,
               lagSeconds,
-              running: worker !== undefined,
+              // A failed generation applies nothing more (applyIn refuses it), even while its
+              // worker is still being taken down.
+              running: worker !== undefined && row.failed_at === null,
             } satisfies ProjectionStatus;
           }),
       );
