@@ -63,13 +63,20 @@ export function createReactor(options: ReactorOptions): Reactor {
       onError: (error) => {
         // An outage of the database or of what the handler calls: resume from the checkpoint later.
         logger.error({ err: error, reactor: name }, 'reactor stopped; restarting from its checkpoint');
-        if (!stopped)
-          restartTimer = setTimeout(
-            () => void start().catch(() => undefined),
-            options.restartDelayMs ?? 2_000,
-          );
+        restartLater();
       },
     });
+  }
+
+  /** Tries again after the delay, and again after each failed start (the checkpoint read, say). */
+  function restartLater(): void {
+    if (stopped) return;
+    restartTimer = setTimeout(() => {
+      start().catch((error: unknown) => {
+        logger.error({ err: error, reactor: name }, 'reactor restart failed; trying again');
+        restartLater();
+      });
+    }, options.restartDelayMs ?? 2_000);
   }
 
   return {
