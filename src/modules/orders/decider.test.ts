@@ -155,6 +155,17 @@ describe('order decider: every legal transition', () => {
       .when({ type: 'RejectOrder', data: { by: OWNER, reason: '  ', at: at(3) } })
       .thenFails('invalid_command');
   });
+  /** What RejectUnanswered appends for the fixture order (total 7,000, timeout 10 minutes). */
+  const rejectedUnanswered = (minute: number): OrderEvent => ({
+    type: 'OrderRejected',
+    data: {
+      by: { role: 'system', id: 'acceptance-timeout' },
+      reason: 'no answer from the restaurant within 10 minutes',
+      automatic: true,
+      refundMinor: 7_000,
+      at: iso(minute),
+    },
+  });
   it('RejectUnanswered: PLACED → REJECTED automatically once acceptTimeoutMinutes passed since PLACED', () => {
     // PLACED at minute 1, timeout 10 minutes: due at minute 11.
     given(historyFor('PLACED'))
@@ -162,18 +173,7 @@ describe('order decider: every legal transition', () => {
       .thenFails('too_early');
     given(historyFor('PLACED'))
       .when({ type: 'RejectUnanswered', data: { now: at(11) } })
-      .then([
-        {
-          type: 'OrderRejected',
-          data: {
-            by: { role: 'system', id: 'acceptance-timeout' },
-            reason: 'no answer from the restaurant within 10 minutes',
-            automatic: true,
-            refundMinor: 7_000,
-            at: iso(11),
-          },
-        },
-      ]);
+      .then([rejectedUnanswered(11)]);
   });
   it('RejectUnanswered: a scheduled order counts from its release (scheduledFor − scheduledReleaseMinutes) if later', () => {
     const scheduled = (scheduledFor: number, release: number | undefined) =>
@@ -196,18 +196,7 @@ describe('order decider: every legal transition', () => {
     expect(given(scheduled(300, 60)).state.status).toBe('PLACED');
     given(scheduled(300, 60))
       .when(rejectAt(250))
-      .then([
-        {
-          type: 'OrderRejected',
-          data: {
-            by: { role: 'system', id: 'acceptance-timeout' },
-            reason: 'no answer from the restaurant within 10 minutes',
-            automatic: true,
-            refundMinor: 7_000,
-            at: iso(250),
-          },
-        },
-      ]);
+      .then([rejectedUnanswered(250)]);
     // Released before it was paid (scheduled soon): the timer starts at payment, minute 1.
     given(scheduled(40, 60)).when(rejectAt(10.9)).thenFails('too_early');
     expect(decide(rejectAt(11), given(scheduled(40, 60)).state)[0]?.type).toBe('OrderRejected');
