@@ -33,14 +33,13 @@ import {
   type OrderCreatedData,
   type OrderEvent,
   type OrderPolicy,
-  type OrderStatus,
   type PaymentMethod,
 } from './events.js';
 import type { OrderSnapshot } from '../catalog/index.js';
 import type { CatalogPort, CouponPort, PaymentOutcome, PaymentPort } from './ports.js';
 import { priceOrder, PricingError, type Discount } from './pricing.js';
 import type { OrdersRepository } from './repository.js';
-import type { StockReservations } from './stock.js';
+import { stockOutcomeOf, type StockReservations } from './stock.js';
 import { newTrackingSecret, trackingToken } from './tracking-token.js';
 
 /**
@@ -167,12 +166,6 @@ export function toProblem(error: OrderError): HttpProblem {
 }
 
 const digits = (count: number) => Array.from({ length: count }, () => String(randomInt(0, 10))).join('');
-const ENDED: ReadonlySet<OrderStatus> = new Set([
-  'PAYMENT_FAILED',
-  'PAYMENT_EXPIRED',
-  'REJECTED',
-  'CANCELLED',
-]);
 
 export function createOrdersService(deps: OrdersDependencies) {
   const { eventStore, logger, catalog } = deps;
@@ -195,17 +188,13 @@ export function createOrdersService(deps: OrdersDependencies) {
     }
   }
 
-  async function afterEvents(
-    state: OrderState,
-    before: OrderStatus | 'NONE',
-    events: OrderEvent[],
-    revision: bigint,
-  ) {
+  async function afterEvents(state: OrderState, events: OrderEvent[], revision: bigint) {
     const order = state.order!;
     notify({ order, state, events, revision });
     // Stock taken at placement comes back when the order ends without being cooked: here at once,
     // exactly once (should this fail or the process stop, the stock reactor settles it).
-    if (before !== state.status && ENDED.has(state.status as OrderStatus) && order.reservedStock.length > 0) {
+    // Consumed (pickup) is left to the reactor: it moves no stock and need not delay the answer.
+    if (order.reservedStock.length > 0 && events.some((event) => stockOutcomeOf(event.type) === 'restored')) {
       await deps.stock.settle(order.orderId, 'restored').catch((error: unknown) => {
         logger.error(
           { err: error, orderId: order.orderId },
@@ -244,7 +233,7 @@ export function createOrdersService(deps: OrdersDependencies) {
       );
       const state = events.reduce(evolve, known.state);
       orderStates.set(orderStream(orderId), state, appended.nextRevision);
-      await afterEvents(state, known.state.status, events, appended.nextRevision);
+      await afterEvents(state, events, appended.nextRevision);
       refuseAfterAppend(events, state);
       return { state, revision: appended.nextRevision };
     } catch (error) {
@@ -254,22 +243,14 @@ export function createOrdersService(deps: OrdersDependencies) {
   }
 
   async function execute(orderId: string, command: OrderCommand, metadata?: EventMetadata) {
-    let before: OrderStatus | 'NONE' = 'NONE';
-    const decider = {
-      ...orderDecider,
-      decide(cmd: OrderCommand, state: OrderState) {
-        before = state.status;
-        return decide(cmd, state);
-      },
-    };
     try {
-      const result = await handleCommand(eventStore, orderStream(orderId), decider, command, {
+      const result = await handleCommand(eventStore, orderStream(orderId), orderDecider, command, {
         metadata,
         maxAttempts: 5,
         cache: orderStates,
       });
       if (result.newEvents.length > 0 && result.revision !== 'no_stream') {
-        await afterEvents(result.state, before, result.newEvents, result.revision);
+        await afterEvents(result.state, result.newEvents, result.revision);
       }
       refuseAfterAppend(result.newEvents, result.state);
       return { state: result.state, revision: result.revision === 'no_stream' ? -1n : result.revision };
@@ -565,7 +546,7 @@ export function createOrdersService(deps: OrdersDependencies) {
     }
     const state = events.slice(1).reduce(evolve, createdState);
     orderStates.set(orderStream(orderId), state, appended.nextRevision);
-    await afterEvents(state, 'NONE', events, appended.nextRevision);
+    await afterEvents(state, events, appended.nextRevision);
     const tracking = trackingToken(orderId, data.trackingSecret);
     const known = { state, revision: appended.nextRevision };
     if (input.payment.kind === 'wallet') return { ...known, trackingToken: tracking };

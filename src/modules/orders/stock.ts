@@ -22,6 +22,13 @@ import type { CatalogPort } from './ports.js';
 export const STOCK_REACTOR = 'orders-stock';
 const RESTORING = ['OrderPaymentFailed', 'OrderPaymentExpired', 'OrderRejected', 'OrderCancelled'] as const;
 const CONSUMING = ['OrderPickedUp'] as const;
+
+/** What an order event does to the order's stock reservation, if anything (the one list of it). */
+export function stockOutcomeOf(eventType: string): StockOutcome | undefined {
+  if ((RESTORING as readonly string[]).includes(eventType)) return 'restored';
+  if ((CONSUMING as readonly string[]).includes(eventType)) return 'consumed';
+  return undefined;
+}
 /** An open reservation without an order is left alone this long (placement takes, then appends). */
 export const STRANDED_STOCK_GRACE_MS = 10 * 60_000;
 const STRANDED_BATCH = 100;
@@ -89,9 +96,8 @@ export function createStockReservations(options: StockReservationsOptions) {
 
   async function handle(event: RecordedEvent): Promise<void> {
     const orderId = event.stream.slice(ORDER_STREAM_PREFIX.length);
-    const outcome: StockOutcome = (CONSUMING as readonly string[]).includes(event.type)
-      ? 'consumed'
-      : 'restored';
+    const outcome = stockOutcomeOf(event.type);
+    if (outcome === undefined) return;
     if ((await settle(orderId, outcome)) && outcome === 'restored')
       logger.warn(
         { orderId, event: event.type },
