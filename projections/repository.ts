@@ -51,7 +51,9 @@ export async function insertGeneration(
   const schema = schemaName(row.name, row.generation);
   await sql`CREATE SCHEMA ${sql.id(schema)}`.execute(trx);
   // The (stream, revision) guard: an event at or below a stream's stored revision is never applied twice.
-  await sql`CREATE TABLE ${sql.id(schema, '_streams')} (stream text PRIMARY KEY, revision bigint NOT NULL, batch_min bigint)`.execute(trx);
+  await sql`CREATE TABLE ${sql.id(schema, '_streams')} (stream text PRIMARY KEY, revision bigint NOT NULL, batch_min bigint)`.execute(
+    trx,
+  );
   return (await trx
     .insertInto('projection_generations')
     .values({ ...row, schema_name: schema, activated_at: row.status === 'active' ? new Date() : null })
@@ -121,11 +123,22 @@ export async function advance(
     .execute();
 }
 
-export async function markFailed(db: Executor, row: GenerationRow, event: RecordedEvent | undefined, error: unknown) {
+export async function markFailed(
+  db: Executor,
+  row: GenerationRow,
+  event: RecordedEvent | undefined,
+  error: unknown,
+) {
   const failedEvent =
     event === undefined
       ? null
-      : JSON.stringify({ id: event.id, stream: event.stream, revision: String(event.revision), type: event.type, position: event.position });
+      : JSON.stringify({
+          id: event.id,
+          stream: event.stream,
+          revision: String(event.revision),
+          type: event.type,
+          position: event.position,
+        });
   await db
     .updateTable('projection_generations')
     .set({
@@ -148,7 +161,11 @@ export async function clearFailure(db: Executor, row: GenerationRow): Promise<vo
     .execute();
 }
 
-export async function setStatus(trx: Transaction<Database>, row: GenerationRow, status: 'active' | 'retired') {
+export async function setStatus(
+  trx: Transaction<Database>,
+  row: GenerationRow,
+  status: 'active' | 'retired',
+) {
   await trx
     .updateTable('projection_generations')
     .set({ status, updated_at: sql`now()`, ...(status === 'active' ? { activated_at: sql`now()` } : {}) })
@@ -161,7 +178,9 @@ async function columnsOf(trx: Transaction<Database>, schema: string, table: stri
   const result = await sql<{ columns: string | null }>`
     SELECT string_agg(a.attname || ':' || format_type(a.atttypid, a.atttypmod), ',' ORDER BY a.attnum) AS columns
       FROM pg_attribute a
-     WHERE a.attrelid = to_regclass(${`${schema}.${table}`}) AND a.attnum > 0 AND NOT a.attisdropped`.execute(trx);
+     WHERE a.attrelid = to_regclass(${`${schema}.${table}`}) AND a.attnum > 0 AND NOT a.attisdropped`.execute(
+    trx,
+  );
   return result.rows[0]?.columns ?? '';
 }
 
@@ -170,13 +189,19 @@ async function columnsOf(trx: Transaction<Database>, schema: string, table: stri
  * the old generation until commit and the new one after, never a mix. Same columns: the view is
  * replaced in place; other columns (a new version): dropped and created in the same transaction.
  */
-export async function pointViews(trx: Transaction<Database>, tables: readonly string[], schema: string): Promise<void> {
+export async function pointViews(
+  trx: Transaction<Database>,
+  tables: readonly string[],
+  schema: string,
+): Promise<void> {
   for (const table of tables) {
     const current = await columnsOf(trx, 'public', table);
     const next = await columnsOf(trx, schema, table);
     if (next === '') throw new Error(`projection setup did not create ${schema}.${table}`);
     if (current !== '' && current !== next) await sql`DROP VIEW ${sql.id('public', table)}`.execute(trx);
-    await sql`CREATE OR REPLACE VIEW ${sql.id('public', table)} AS SELECT * FROM ${sql.id(schema, table)}`.execute(trx);
+    await sql`CREATE OR REPLACE VIEW ${sql.id('public', table)} AS SELECT * FROM ${sql.id(schema, table)}`.execute(
+      trx,
+    );
   }
 }
 

@@ -14,8 +14,15 @@ let store: EventStore;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  const adapter = createPostgresAdapter({ pool: database.pool, connectionString: database.url, pollIntervalMs: 100 });
-  store = createEventStore({ adapter, vault: createPersonalDataVault({ db: database.db, masterKey: randomBytes(32) }) });
+  const adapter = createPostgresAdapter({
+    pool: database.pool,
+    connectionString: database.url,
+    pollIntervalMs: 100,
+  });
+  store = createEventStore({
+    adapter,
+    vault: createPersonalDataVault({ db: database.db, masterKey: randomBytes(32) }),
+  });
 });
 afterAll(async () => {
   await store?.close();
@@ -30,24 +37,34 @@ function counter(name: string, prefix: string, options: { throwOn?: string } = {
     tables: [`${name}_counts`],
     filter: { streamPrefixes: [prefix] },
     async setup({ db, schema }) {
-      await sql`CREATE TABLE ${sql.id(schema, `${name}_counts`)} (stream text PRIMARY KEY, events int NOT NULL, last_revision bigint NOT NULL)`.execute(db);
+      await sql`CREATE TABLE ${sql.id(schema, `${name}_counts`)} (stream text PRIMARY KEY, events int NOT NULL, last_revision bigint NOT NULL)`.execute(
+        db,
+      );
     },
     async handle(event, { db, schema }) {
       if (event.type === options.throwOn) throw new Error(`cannot handle ${event.type}`);
       await sql`INSERT INTO ${sql.id(schema, `${name}_counts`)} AS c VALUES (${event.stream}, 1, ${String(event.revision)})
-                ON CONFLICT (stream) DO UPDATE SET events = c.events + 1, last_revision = excluded.last_revision`.execute(db);
+                ON CONFLICT (stream) DO UPDATE SET events = c.events + 1, last_revision = excluded.last_revision`.execute(
+        db,
+      );
     },
   };
 }
 
 async function counts(table: string): Promise<Record<string, number>> {
-  const result = await sql<{ stream: string; events: number }>`SELECT stream, events FROM ${sql.id(table)} ORDER BY stream`.execute(database.db);
+  const result = await sql<{
+    stream: string;
+    events: number;
+  }>`SELECT stream, events FROM ${sql.id(table)} ORDER BY stream`.execute(database.db);
   return Object.fromEntries(result.rows.map((row) => [row.stream, row.events]));
 }
 
 async function appendMany(prefix: string, streams: number, perStream: number, type = 'Tick'): Promise<void> {
   for (let index = 0; index < streams; index += 1) {
-    await store.append(`${prefix}-${index}`, Array.from({ length: perStream }, (_, n) => ({ type, data: { n } })));
+    await store.append(
+      `${prefix}-${index}`,
+      Array.from({ length: perStream }, (_, n) => ({ type, data: { n } })),
+    );
   }
 }
 
@@ -55,15 +72,30 @@ describe('projections runner', () => {
   it('catches up, then follows live, storing the checkpoint with the effect', async () => {
     const prefix = `live${randomUUID().slice(0, 8)}`;
     await appendMany(prefix, 3, 4);
-    const runner = createProjectionRunner({ db: database.db, store, projections: [counter('live_a', prefix)] });
+    const runner = createProjectionRunner({
+      db: database.db,
+      store,
+      projections: [counter('live_a', prefix)],
+    });
     await runner.start();
     await runner.waitUntilCaughtUp('live_a');
-    expect(await counts('live_a_counts')).toEqual({ [`${prefix}-0`]: 4, [`${prefix}-1`]: 4, [`${prefix}-2`]: 4 });
+    expect(await counts('live_a_counts')).toEqual({
+      [`${prefix}-0`]: 4,
+      [`${prefix}-1`]: 4,
+      [`${prefix}-2`]: 4,
+    });
     await store.append(`${prefix}-0`, [{ type: 'Tick', data: {} }]);
     await runner.waitUntilCaughtUp('live_a');
     expect((await counts('live_a_counts'))[`${prefix}-0`]).toBe(5);
     const [status] = (await runner.status()).filter((item) => item.name === 'live_a');
-    expect(status).toMatchObject({ status: 'active', generation: 1, eventsProcessed: 13, lagEvents: 0, lagSeconds: 0, failed: null });
+    expect(status).toMatchObject({
+      status: 'active',
+      generation: 1,
+      eventsProcessed: 13,
+      lagEvents: 0,
+      lagSeconds: 0,
+      failed: null,
+    });
     await runner.stop();
   });
 
@@ -76,7 +108,11 @@ describe('projections runner', () => {
     await first.waitUntilCaughtUp('idem_a');
     await first.stop();
     // As if the checkpoint were lost: every event is delivered again.
-    await database.db.updateTable('projection_generations').set({ position: null }).where('name', '=', 'idem_a').execute();
+    await database.db
+      .updateTable('projection_generations')
+      .set({ position: null })
+      .where('name', '=', 'idem_a')
+      .execute();
     await store.append(`${prefix}-1`, [{ type: 'Tick', data: {} }]);
     const second = createProjectionRunner({ db: database.db, store, projections: [definition] });
     await second.start();
@@ -112,7 +148,11 @@ describe('projections runner', () => {
     expect(await counts('sturdy_counts')).toEqual({ [`${prefix}-0`]: 6 });
     await runner.stop();
     // The fixed handler resumes at the poison event: nothing was skipped.
-    const fixed = createProjectionRunner({ db: database.db, store, projections: [counter('fragile', prefix)] });
+    const fixed = createProjectionRunner({
+      db: database.db,
+      store,
+      projections: [counter('fragile', prefix)],
+    });
     await fixed.start();
     await fixed.waitUntilCaughtUp('fragile');
     expect(await counts('fragile_counts')).toEqual({ [`${prefix}-0`]: 6 });
@@ -129,7 +169,9 @@ function items(prefix: string, version: number, sleepEveryBatchMs = 0): Projecti
     filter: { streamPrefixes: [prefix] },
     async setup({ db, schema }) {
       const extra = version > 1 ? sql`, label text NOT NULL` : sql``;
-      await sql`CREATE TABLE ${sql.id(schema, 'test_items')} (id text PRIMARY KEY, name text NOT NULL, price int ${extra})`.execute(db);
+      await sql`CREATE TABLE ${sql.id(schema, 'test_items')} (id text PRIMARY KEY, name text NOT NULL, price int ${extra})`.execute(
+        db,
+      );
     },
     async handleBatch(events: RecordedEvent[], { db, schema }) {
       const table = sql.id(schema, 'test_items');
@@ -170,11 +212,14 @@ describe('projection rebuild with no downtime', () => {
     const done = (async () => {
       while (!stop) {
         const result = await sql<{ rows: string; priced: string; total: string | null }>`
-          SELECT count(*) AS rows, count(price) AS priced, sum(price) AS total FROM test_items`.execute(database.db);
+          SELECT count(*) AS rows, count(price) AS priced, sum(price) AS total FROM test_items`.execute(
+          database.db,
+        );
         const row = result.rows[0]!;
         reads += 1;
         if (Number(row.rows) < expectedCount) problems.push(`read ${reads}: ${row.rows} rows`);
-        if (row.rows !== row.priced) problems.push(`read ${reads}: ${Number(row.rows) - Number(row.priced)} half-built rows`);
+        if (row.rows !== row.priced)
+          problems.push(`read ${reads}: ${Number(row.rows) - Number(row.priced)} half-built rows`);
       }
     })();
     return {
@@ -187,24 +232,41 @@ describe('projection rebuild with no downtime', () => {
   }
 
   it('builds version n+1 into new tables while n serves, swaps atomically, drops the old tables', async () => {
-    runner = createProjectionRunner({ db: database.db, store, projections: [items(prefix, 1)], batchSize: 20 });
+    runner = createProjectionRunner({
+      db: database.db,
+      store,
+      projections: [items(prefix, 1)],
+      batchSize: 20,
+    });
     await runner.start();
     await runner.waitUntilCaughtUp('items');
     const reader = readContinuously(itemCount);
-    const slow = createProjectionRunner({ db: database.db, store, projections: [items(prefix, 1, 5)], batchSize: 20 });
+    const slow = createProjectionRunner({
+      db: database.db,
+      store,
+      projections: [items(prefix, 1, 5)],
+      batchSize: 20,
+    });
     const rebuilt = await slow.rebuild('items');
     const { reads, problems } = await reader.finish();
     expect(rebuilt.generation).toBe(2);
     expect(problems).toEqual([]);
     expect(reads).toBeGreaterThan(20);
-    const schemas = await sql<{ nspname: string }>`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'proj_items_%'`.execute(database.db);
+    const schemas = await sql<{
+      nspname: string;
+    }>`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'proj_items_%'`.execute(database.db);
     expect(schemas.rows.map((row) => row.nspname)).toEqual(['proj_items_g2']);
     const statuses = (await runner.status()).filter((item) => item.name === 'items');
     expect(statuses).toMatchObject([{ generation: 2, status: 'active' }]);
     // The first runner followed the swap: live events reach generation 2.
-    await store.append(`${prefix}-9999`, [{ type: 'ItemAdded', data: { name: 'late' } }, { type: 'ItemPriced', data: { price: 1 } }]);
+    await store.append(`${prefix}-9999`, [
+      { type: 'ItemAdded', data: { name: 'late' } },
+      { type: 'ItemPriced', data: { price: 1 } },
+    ]);
     await runner.waitUntilCaughtUp('items');
-    const late = await sql<{ price: number }>`SELECT price FROM test_items WHERE id = ${`${prefix}-9999`}`.execute(database.db);
+    const late = await sql<{
+      price: number;
+    }>`SELECT price FROM test_items WHERE id = ${`${prefix}-9999`}`.execute(database.db);
     expect(late.rows).toEqual([{ price: 1 }]);
     await slow.stop();
   });
@@ -212,11 +274,18 @@ describe('projection rebuild with no downtime', () => {
   it('rebuilds on a version change: the old version serves until the new one swaps in', async () => {
     await runner.stop();
     const reader = readContinuously(itemCount + 1);
-    runner = createProjectionRunner({ db: database.db, store, projections: [items(prefix, 2, 5)], batchSize: 20 });
+    runner = createProjectionRunner({
+      db: database.db,
+      store,
+      projections: [items(prefix, 2, 5)],
+      batchSize: 20,
+    });
     await runner.start();
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
-      const active = (await runner.status()).find((item) => item.name === 'items' && item.status === 'active');
+      const active = (await runner.status()).find(
+        (item) => item.name === 'items' && item.status === 'active',
+      );
       if (active?.version === 2) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }

@@ -57,7 +57,9 @@ class HandlerFailed extends Error {
     readonly event: RecordedEvent,
     override readonly cause: unknown,
   ) {
-    super(`projection handler failed on ${event.stream}@${event.revision}: ${(cause as Error)?.message ?? String(cause)}`);
+    super(
+      `projection handler failed on ${event.stream}@${event.revision}: ${(cause as Error)?.message ?? String(cause)}`,
+    );
   }
 }
 
@@ -69,8 +71,10 @@ interface Worker {
 }
 
 function validate(definition: ProjectionDefinition): void {
-  if (!NAME_PATTERN.test(definition.name)) throw new Error(`projection name ${definition.name} must match ${NAME_PATTERN}`);
-  if (!Number.isInteger(definition.version) || definition.version < 1) throw new Error(`projection ${definition.name}: version >= 1`);
+  if (!NAME_PATTERN.test(definition.name))
+    throw new Error(`projection name ${definition.name} must match ${NAME_PATTERN}`);
+  if (!Number.isInteger(definition.version) || definition.version < 1)
+    throw new Error(`projection ${definition.name}: version >= 1`);
   if (definition.tables.length === 0 || !definition.tables.every((table) => TABLE_PATTERN.test(table))) {
     throw new Error(`projection ${definition.name}: tables must be lower-case SQL names`);
   }
@@ -118,11 +122,22 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       if (definition.handleBatch !== undefined) await definition.handleBatch(fresh, context);
       else for (const event of fresh) await definition.handle!(event, context);
     }
-    await repository.advance(trx, row, maxPosition(after, nextPosition), fresh.length, fresh.at(-1)?.createdAt);
+    await repository.advance(
+      trx,
+      row,
+      maxPosition(after, nextPosition),
+      fresh.length,
+      fresh.at(-1)?.createdAt,
+    );
   }
 
   /** One transaction per batch; on failure, event by event to name the one that throws. */
-  async function applyBatch(definition: ProjectionDefinition, row: GenerationRow, events: RecordedEvent[], next: Position | 'start') {
+  async function applyBatch(
+    definition: ProjectionDefinition,
+    row: GenerationRow,
+    events: RecordedEvent[],
+    next: Position | 'start',
+  ) {
     try {
       await db.transaction().execute((trx) => applyIn(trx, definition, row.generation, events, next));
       return;
@@ -131,7 +146,9 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     }
     for (const event of events) {
       try {
-        await db.transaction().execute((trx) => applyIn(trx, definition, row.generation, [event], event.position));
+        await db
+          .transaction()
+          .execute((trx) => applyIn(trx, definition, row.generation, [event], event.position));
       } catch (error) {
         if (error instanceof GenerationStopped) throw error;
         await repository.markFailed(db, row, event, error);
@@ -178,31 +195,52 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     return worker;
   }
 
-  async function onWorkerError(definition: ProjectionDefinition, row: GenerationRow, error: unknown): Promise<void> {
+  async function onWorkerError(
+    definition: ProjectionDefinition,
+    row: GenerationRow,
+    error: unknown,
+  ): Promise<void> {
     workers.delete(workerKey(row));
     if (error instanceof GenerationStopped && error.reason === 'retired') {
       // Another process swapped generations: follow the new active one.
-      if (running && row.status === 'active') await followActive(definition).catch((cause) => logger?.error({ err: cause }, 'projection follow failed'));
+      if (running && row.status === 'active')
+        await followActive(definition).catch((cause) =>
+          logger?.error({ err: cause }, 'projection follow failed'),
+        );
       return;
     }
-    if (!(error instanceof HandlerFailed) && !(error instanceof GenerationStopped)) await repository.markFailed(db, row, undefined, error).catch(() => undefined);
-    logger?.error({ projection: definition.name, generation: row.generation, err: error }, 'projection stopped: marked failed');
+    if (!(error instanceof HandlerFailed) && !(error instanceof GenerationStopped))
+      await repository.markFailed(db, row, undefined, error).catch(() => undefined);
+    logger?.error(
+      { projection: definition.name, generation: row.generation, err: error },
+      'projection stopped: marked failed',
+    );
   }
 
   async function followActive(definition: ProjectionDefinition): Promise<void> {
     const active = (await repository.generations(db, definition.name)).find((row) => row.status === 'active');
-    if (active !== undefined && active.version === definition.version && active.failed_at === null) follow(definition, active);
+    if (active !== undefined && active.version === definition.version && active.failed_at === null)
+      follow(definition, active);
   }
 
-  async function createGeneration(definition: ProjectionDefinition, status: 'building' | 'active'): Promise<GenerationRow> {
+  async function createGeneration(
+    definition: ProjectionDefinition,
+    status: 'building' | 'active',
+  ): Promise<GenerationRow> {
     return db.transaction().execute(async (trx) => {
       await repository.lockProjectionName(trx, definition.name);
       const rows = await repository.generations(trx, definition.name);
       const building = rows.find((row) => row.status === 'building');
       if (status === 'building' && building !== undefined) return building;
-      if (status === 'active' && rows.some((row) => row.status === 'active')) return rows.find((row) => row.status === 'active')!;
+      if (status === 'active' && rows.some((row) => row.status === 'active'))
+        return rows.find((row) => row.status === 'active')!;
       const generation = Math.max(0, ...rows.map((row) => row.generation)) + 1;
-      const row = await repository.insertGeneration(trx, { name: definition.name, generation, version: definition.version, status });
+      const row = await repository.insertGeneration(trx, {
+        name: definition.name,
+        generation,
+        version: definition.version,
+        status,
+      });
       await definition.setup({ db: trx, schema: row.schema_name });
       if (status === 'active') await repository.pointViews(trx, definition.tables, row.schema_name);
       return row;
@@ -210,7 +248,10 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
   }
 
   /** Final catch-up, views swapped and statuses changed in one transaction; old tables dropped after. */
-  async function swap(definition: ProjectionDefinition, building: GenerationRow): Promise<GenerationRow | undefined> {
+  async function swap(
+    definition: ProjectionDefinition,
+    building: GenerationRow,
+  ): Promise<GenerationRow | undefined> {
     const retired = await db.transaction().execute(async (trx) => {
       await repository.lockProjectionName(trx, definition.name);
       const active = await repository.lockActive(trx, definition.name);
@@ -218,12 +259,18 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       if (row === undefined || row.status !== 'building') return undefined;
       let position = (row.position ?? 'start') as Position | 'start';
       for (let page = 0; page < MAX_SWAP_PAGES; page += 1) {
-        const read = await store.readAll(position, { limit: batchSize, ...(definition.filter === undefined ? {} : { filter: definition.filter }) });
+        const read = await store.readAll(position, {
+          limit: batchSize,
+          ...(definition.filter === undefined ? {} : { filter: definition.filter }),
+        });
         await applyIn(trx, definition, row.generation, read.events, read.nextPosition);
         position = read.nextPosition;
         if (read.isEnd) break;
       }
-      if (active !== undefined && comparePositions(position, (active.position ?? 'start') as Position | 'start') < 0) {
+      if (
+        active !== undefined &&
+        comparePositions(position, (active.position ?? 'start') as Position | 'start') < 0
+      ) {
         throw new Error(`rebuild of ${definition.name} is behind the active generation; not swapping`);
       }
       await repository.pointViews(trx, definition.tables, row.schema_name);
@@ -245,23 +292,39 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     return row?.failed_at !== null;
   }
 
-  async function runRebuild(definition: ProjectionDefinition, building: GenerationRow): Promise<{ generation: number }> {
+  async function runRebuild(
+    definition: ProjectionDefinition,
+    building: GenerationRow,
+  ): Promise<{ generation: number }> {
     if (building.failed_at !== null) await repository.clearFailure(db, building);
     const worker = follow(definition, building);
-    const caughtUp = await Promise.race([worker.subscription.caughtUp.then(() => true), worker.subscription.stopped.then(() => false)]);
+    const caughtUp = await Promise.race([
+      worker.subscription.caughtUp.then(() => true),
+      worker.subscription.stopped.then(() => false),
+    ]);
     await worker.subscription.stop();
     // Stopped before catching up (shutdown): the building generation stays and resumes at the next start.
-    if (!caughtUp && !(await failedNow(definition.name, building.generation))) return { generation: building.generation };
+    if (!caughtUp && !(await failedNow(definition.name, building.generation)))
+      return { generation: building.generation };
     workers.delete(workerKey(building));
-    const [row] = (await repository.generations(db, definition.name)).filter((item) => item.generation === building.generation);
-    if (row?.failed_at !== null) throw new Error(`rebuild of ${definition.name} failed: ${row?.error ?? 'generation vanished'}`);
+    const [row] = (await repository.generations(db, definition.name)).filter(
+      (item) => item.generation === building.generation,
+    );
+    if (row?.failed_at !== null)
+      throw new Error(`rebuild of ${definition.name} failed: ${row?.error ?? 'generation vanished'}`);
     await swap(definition, building);
-    logger?.info({ projection: definition.name, generation: building.generation }, 'projection rebuilt and swapped');
+    logger?.info(
+      { projection: definition.name, generation: building.generation },
+      'projection rebuilt and swapped',
+    );
     if (running) await followActive(definition);
     return { generation: building.generation };
   }
 
-  function startRebuild(definition: ProjectionDefinition, building: GenerationRow): Promise<{ generation: number }> {
+  function startRebuild(
+    definition: ProjectionDefinition,
+    building: GenerationRow,
+  ): Promise<{ generation: number }> {
     const existing = rebuilds.get(definition.name);
     if (existing !== undefined) return existing;
     const promise = runRebuild(definition, building).finally(() => rebuilds.delete(definition.name));
@@ -284,7 +347,10 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       if (active.failed_at !== null) await repository.clearFailure(db, active);
       follow(definition, { ...active, failed_at: null });
     }
-    if (building !== undefined) void startRebuild(definition, building).catch((error) => logger?.error({ err: error }, 'rebuild failed'));
+    if (building !== undefined)
+      void startRebuild(definition, building).catch((error) =>
+        logger?.error({ err: error }, 'rebuild failed'),
+      );
     else if (active !== undefined && active.version !== definition.version) {
       const fresh = await createGeneration(definition, 'building');
       void startRebuild(definition, fresh).catch((error) => logger?.error({ err: error }, 'rebuild failed'));
@@ -315,7 +381,9 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     async requestRebuild(name) {
       const definition = definitionOf(name);
       const building = await createGeneration(definition, 'building');
-      void startRebuild(definition, building).catch((error) => logger?.error({ err: error, projection: name }, 'rebuild failed'));
+      void startRebuild(definition, building).catch((error) =>
+        logger?.error({ err: error, projection: name }, 'rebuild failed'),
+      );
       return { generation: building.generation };
     },
 
@@ -327,12 +395,22 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
           .map(async (row) => {
             const worker = workers.get(workerKey(row));
             const stored = (row.position ?? 'start') as Position | 'start';
-            const position = worker === undefined || !worker.settled() ? stored : maxPosition(stored, worker.subscription.position());
+            const position =
+              worker === undefined || !worker.settled()
+                ? stored
+                : maxPosition(stored, worker.subscription.position());
             const head = await store.headInfo(position, LAG_COUNT_CAP).catch(() => undefined);
             const lagSeconds =
-              head === undefined ? null
-              : head.eventsAfter === 0 || head.headCreatedAt === null ? 0
-              : Math.max(0, (head.headCreatedAt.getTime() - (row.last_event_at?.getTime() ?? head.headCreatedAt.getTime())) / 1000);
+              head === undefined
+                ? null
+                : head.eventsAfter === 0 || head.headCreatedAt === null
+                  ? 0
+                  : Math.max(
+                      0,
+                      (head.headCreatedAt.getTime() -
+                        (row.last_event_at?.getTime() ?? head.headCreatedAt.getTime())) /
+                        1000,
+                    );
             return {
               name: row.name,
               version: row.version,
@@ -342,7 +420,10 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
               position: row.position,
               eventsProcessed: Number(row.events_processed),
               lastEventAt: row.last_event_at?.toISOString() ?? null,
-              failed: row.failed_at === null ? null : { at: row.failed_at.toISOString(), event: row.failed_event, error: row.error ?? '' },
+              failed:
+                row.failed_at === null
+                  ? null
+                  : { at: row.failed_at.toISOString(), event: row.failed_event, error: row.error ?? '' },
               lagEvents: head?.eventsAfter ?? null,
               lagSeconds,
               // A failed generation applies nothing more (applyIn refuses it), even while its
@@ -357,9 +438,11 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const status = (await runner.status()).find((item) => item.name === name && item.status === 'active');
-        if (status?.failed !== null && status?.failed !== undefined) throw new Error(`projection ${name} failed: ${status.failed.error}`);
+        if (status?.failed !== null && status?.failed !== undefined)
+          throw new Error(`projection ${name} failed: ${status.failed.error}`);
         if (status !== undefined && status.lagEvents === 0) return;
-        if (Date.now() > deadline) throw new Error(`projection ${name} did not catch up within ${timeoutMs} ms`);
+        if (Date.now() > deadline)
+          throw new Error(`projection ${name} did not catch up within ${timeoutMs} ms`);
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     },

@@ -25,7 +25,12 @@ const REBUILD_STREAMS = 10_000;
 /** Comma-separated phases to run (default all): single,hundred,latency,rebuild. */
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'single,hundred,latency,rebuild').split(','));
 
-const payload = () => ({ orderId: randomUUID(), amountMinor: 12_500, currency: 'XAF', items: [{ sku: 'ndole-1', quantity: 2 }] });
+const payload = () => ({
+  orderId: randomUUID(),
+  amountMinor: 12_500,
+  currency: 'XAF',
+  items: [{ sku: 'ndole-1', quantity: 2 }],
+});
 const metadata = { correlationId: randomUUID(), actorId: 'bench', actorRole: 'customer', schemaVersion: 1 };
 
 const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
@@ -36,7 +41,12 @@ function percentile(values: number[], p: number): number {
 }
 
 /** Runs `work` on `concurrency` loops for `seconds`; returns operations/s and latency. */
-async function closedLoop(concurrency: number, seconds: number, work: (worker: number, iteration: number) => Promise<void>, offset = 0) {
+async function closedLoop(
+  concurrency: number,
+  seconds: number,
+  work: (worker: number, iteration: number) => Promise<void>,
+  offset = 0,
+) {
   const latencies: number[] = [];
   const deadline = performance.now() + seconds * 1000;
   const started = performance.now();
@@ -57,7 +67,12 @@ type LoopResult = Awaited<ReturnType<typeof closedLoop>>;
 const summary = (slices: LoopResult[]) => {
   const latencies = slices.flatMap((slice) => slice.latencies);
   const elapsedS = slices.reduce((total, slice) => total + slice.elapsedS, 0);
-  return { operations: latencies.length, perSecond: latencies.length / elapsedS, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
+  return {
+    operations: latencies.length,
+    perSecond: latencies.length / elapsedS,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+  };
 };
 
 /**
@@ -112,7 +127,11 @@ function storeOn(handle: DatabaseHandle, url: string): EventStore {
 
 async function singleEventAppends(handle: DatabaseHandle, store: EventStore) {
   const run = randomUUID().slice(0, 8);
-  await closedLoop(32, 1, (worker, i) => store.append(`warm-${run}-${worker}-${i}`, [{ type: 'OrderPlaced', data: payload(), metadata }]).then(() => undefined));
+  await closedLoop(32, 1, (worker, i) =>
+    store
+      .append(`warm-${run}-${worker}-${i}`, [{ type: 'OrderPlaced', data: payload(), metadata }])
+      .then(() => undefined),
+  );
   const { raw, store: store32 } = await interleaved(
     32,
     SECONDS,
@@ -124,13 +143,26 @@ async function singleEventAppends(handle: DatabaseHandle, store: EventStore) {
       });
     },
     async (worker, i) => {
-      await store.append(`order-${run}-${worker}-${i}`, [{ type: 'OrderPlaced', data: payload(), metadata }], { expectedRevision: 'no_stream' });
+      await store.append(
+        `order-${run}-${worker}-${i}`,
+        [{ type: 'OrderPlaced', data: payload(), metadata }],
+        { expectedRevision: 'no_stream' },
+      );
     },
   );
   return {
     work: 'single-event appends to distinct streams (expected no_stream), 32 concurrent writers; raw and store in alternating 1 s slices',
-    eventStore: { eventsPerSecond: Math.round(store32.perSecond), p50Ms: round(store32.p50Ms), p99Ms: round(store32.p99Ms) },
-    rawPostgres: { rowsPerSecond: Math.round(raw.perSecond), p50Ms: round(raw.p50Ms), p99Ms: round(raw.p99Ms), work: 'single-row INSERT of the same payload, 32 connections' },
+    eventStore: {
+      eventsPerSecond: Math.round(store32.perSecond),
+      p50Ms: round(store32.p50Ms),
+      p99Ms: round(store32.p99Ms),
+    },
+    rawPostgres: {
+      rowsPerSecond: Math.round(raw.perSecond),
+      p50Ms: round(raw.p50Ms),
+      p99Ms: round(raw.p99Ms),
+      work: 'single-row INSERT of the same payload, 32 connections',
+    },
     ratio: round(store32.perSecond / raw.perSecond, 3),
     goal: 'ratio >= 0.50',
     met: store32.perSecond / raw.perSecond >= 0.5,
@@ -149,7 +181,11 @@ async function hundredEventAppends(handle: DatabaseHandle, store: EventStore) {
         values.push(`rawbatch-${worker}-${i}`, JSON.stringify(payload()), JSON.stringify(metadata));
         rows.push(`($${n * 3 + 1}, $${n * 3 + 2}, $${n * 3 + 3})`);
       }
-      await handle.pool.query({ name: 'raw_insert_100', text: `INSERT INTO bench_raw (stream, data, metadata) VALUES ${rows.join(',')}`, values });
+      await handle.pool.query({
+        name: 'raw_insert_100',
+        text: `INSERT INTO bench_raw (stream, data, metadata) VALUES ${rows.join(',')}`,
+        values,
+      });
     },
     async (worker, i) => {
       const events = Array.from({ length: 100 }, () => ({ type: 'OrderLine', data: payload(), metadata }));
@@ -159,7 +195,11 @@ async function hundredEventAppends(handle: DatabaseHandle, store: EventStore) {
   return {
     work: '100-event appends, 8 concurrent writers; raw and store in alternating 1 s slices',
     eventStore: { eventsPerSecond: Math.round(batch.perSecond * 100), p99Ms: round(batch.p99Ms) },
-    rawPostgres: { rowsPerSecond: Math.round(raw.perSecond * 100), p99Ms: round(raw.p99Ms), work: '100-row INSERT of the same payload, 8 connections' },
+    rawPostgres: {
+      rowsPerSecond: Math.round(raw.perSecond * 100),
+      p99Ms: round(raw.p99Ms),
+      work: '100-row INSERT of the same payload, 8 connections',
+    },
     ratio: round(batch.perSecond / raw.perSecond, 3),
     goal: 'ratio >= 0.30',
     met: batch.perSecond / raw.perSecond >= 0.3,
@@ -167,7 +207,12 @@ async function hundredEventAppends(handle: DatabaseHandle, store: EventStore) {
 }
 
 /** Subscriber latency at a fixed append rate: woken in-process, and in another "process" (own pool, NOTIFY only). */
-async function subscriptionLatency(handle: DatabaseHandle, store: EventStore, other: EventStore, url: string) {
+async function subscriptionLatency(
+  handle: DatabaseHandle,
+  store: EventStore,
+  other: EventStore,
+  url: string,
+) {
   const ratePerSecond = 1_000;
   const sentAt = new Map<string, number>();
   const committedAt = new Map<string, number>();
@@ -233,12 +278,20 @@ async function subscriptionLatency(handle: DatabaseHandle, store: EventStore, ot
   }
   const total = sentAt.size;
   const deadline = performance.now() + 10_000;
-  while ((same.length < total || remote.length < total || rawLatencies.length < rawSent.size) && performance.now() < deadline) {
+  while (
+    (same.length < total || remote.length < total || rawLatencies.length < rawSent.size) &&
+    performance.now() < deadline
+  ) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   await Promise.all([local.stop(), distant.stop()]);
   await listener.end();
-  const figures = (values: number[]) => ({ received: values.length, p50Ms: round(percentile(values, 50)), p99Ms: round(percentile(values, 99)), maxMs: round(Math.max(0, ...values)) });
+  const figures = (values: number[]) => ({
+    received: values.length,
+    p50Ms: round(percentile(values, 50)),
+    p99Ms: round(percentile(values, 99)),
+    maxMs: round(Math.max(0, ...values)),
+  });
   const sameFigures = figures(same);
   const remoteFigures = figures(remote);
   return {
@@ -248,13 +301,26 @@ async function subscriptionLatency(handle: DatabaseHandle, store: EventStore, ot
       sameProcess: sameFigures,
       otherProcessViaNotify: remoteFigures,
       breakdown: {
-        appendCommitMs: { p50: round(percentile(appendLatencies, 50)), p99: round(percentile(appendLatencies, 99)) },
-        commitToHandlerMs: { p50: round(percentile(commitToHandler, 50)), p99: round(percentile(commitToHandler, 99)) },
+        appendCommitMs: {
+          p50: round(percentile(appendLatencies, 50)),
+          p99: round(percentile(appendLatencies, 99)),
+        },
+        commitToHandlerMs: {
+          p50: round(percentile(commitToHandler, 50)),
+          p99: round(percentile(commitToHandler, 99)),
+        },
       },
     },
-    rawPostgres: { ...figures(rawLatencies), work: 'INSERT + pg_notify in one statement, LISTEN client on its own connection' },
+    rawPostgres: {
+      ...figures(rawLatencies),
+      work: 'INSERT + pg_notify in one statement, LISTEN client on its own connection',
+    },
     goal: 'p99 <= 50 ms',
-    met: sameFigures.p99Ms <= 50 && remoteFigures.p99Ms <= 50 && sameFigures.received === total && remoteFigures.received === total,
+    met:
+      sameFigures.p99Ms <= 50 &&
+      remoteFigures.p99Ms <= 50 &&
+      sameFigures.received === total &&
+      remoteFigures.received === total,
   };
 }
 
@@ -280,7 +346,9 @@ const totals: ProjectionDefinition = {
   tables: ['bench_totals'],
   filter: { eventTypes: ['Priced'] },
   async setup({ db, schema }) {
-    await sql`CREATE TABLE ${sql.id(schema, 'bench_totals')} (stream text PRIMARY KEY, events int NOT NULL, total_minor bigint NOT NULL)`.execute(db);
+    await sql`CREATE TABLE ${sql.id(schema, 'bench_totals')} (stream text PRIMARY KEY, events int NOT NULL, total_minor bigint NOT NULL)`.execute(
+      db,
+    );
   },
   async handleBatch(events, { db, schema }) {
     const byStream = new Map<string, { events: number; total: number }>();
@@ -293,7 +361,9 @@ const totals: ProjectionDefinition = {
     const table = sql.id(schema, 'bench_totals');
     await sql`INSERT INTO ${table} AS t (stream, events, total_minor)
               SELECT * FROM unnest(${[...byStream.keys()]}::text[], ${[...byStream.values()].map((v) => v.events)}::int[], ${[...byStream.values()].map((v) => v.total)}::bigint[])
-              ON CONFLICT (stream) DO UPDATE SET events = t.events + excluded.events, total_minor = t.total_minor + excluded.total_minor`.execute(db);
+              ON CONFLICT (stream) DO UPDATE SET events = t.events + excluded.events, total_minor = t.total_minor + excluded.total_minor`.execute(
+      db,
+    );
   },
 };
 
@@ -316,17 +386,26 @@ async function projectionRebuild(handle: DatabaseHandle, store: EventStore) {
   const started = performance.now();
   await runner.rebuild('bench_totals');
   const elapsedS = (performance.now() - started) / 1000;
-  const check = await handle.pool.query<{ events: string }>('SELECT sum(events)::text AS events FROM bench_totals');
+  const check = await handle.pool.query<{ events: string }>(
+    'SELECT sum(events)::text AS events FROM bench_totals',
+  );
   await runner.stop();
 
   // Raw: the same fold in plain SQL pages from Node (keyset reads, one upsert per page, no checkpoint).
-  await handle.pool.query('CREATE TABLE bench_raw_totals (stream text PRIMARY KEY, events int NOT NULL, total_minor bigint NOT NULL)');
+  await handle.pool.query(
+    'CREATE TABLE bench_raw_totals (stream text PRIMARY KEY, events int NOT NULL, total_minor bigint NOT NULL)',
+  );
   const rawStarted = performance.now();
   let last = 0n;
   let lastTransaction = '0';
   let read = 0;
   for (;;) {
-    const page = await handle.pool.query<{ txid: string; global_position: bigint; stream_id: string; data: { amountMinor: number } }>({
+    const page = await handle.pool.query<{
+      txid: string;
+      global_position: bigint;
+      stream_id: string;
+      data: { amountMinor: number };
+    }>({
       name: 'raw_page',
       text: `SELECT transaction_id::text AS txid, global_position, stream_id, data FROM eventstore_events
               WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint) AND type = 'Priced'
@@ -347,15 +426,27 @@ async function projectionRebuild(handle: DatabaseHandle, store: EventStore) {
     await handle.pool.query(
       `INSERT INTO bench_raw_totals AS t SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[])
        ON CONFLICT (stream) DO UPDATE SET events = t.events + excluded.events, total_minor = t.total_minor + excluded.total_minor`,
-      [[...byStream.keys()], [...byStream.values()].map((v) => v.events), [...byStream.values()].map((v) => v.total)],
+      [
+        [...byStream.keys()],
+        [...byStream.values()].map((v) => v.events),
+        [...byStream.values()].map((v) => v.total),
+      ],
     );
   }
   const rawS = (performance.now() - rawStarted) / 1000;
   const perSecond = REBUILD_EVENTS / elapsedS;
   return {
     work: `rebuild of a simple projection (count and sum per stream: one upsert per page of 1,000 events, up to 5,000 events per transaction) from ${REBUILD_EVENTS} events`,
-    eventStore: { eventsPerSecond: Math.round(perSecond), seconds: round(elapsedS), applied: Number(check.rows[0]?.events ?? 0) },
-    rawPostgres: { rowsPerSecond: Math.round(read / rawS), seconds: round(rawS), work: 'the same fold from plain keyset pages, no checkpoint, no guard, no swap' },
+    eventStore: {
+      eventsPerSecond: Math.round(perSecond),
+      seconds: round(elapsedS),
+      applied: Number(check.rows[0]?.events ?? 0),
+    },
+    rawPostgres: {
+      rowsPerSecond: Math.round(read / rawS),
+      seconds: round(rawS),
+      work: 'the same fold from plain keyset pages, no checkpoint, no guard, no swap',
+    },
     ratio: round(perSecond / (read / rawS), 3),
     goal: '>= 25,000 events/s',
     met: perSecond >= 25_000,
@@ -370,8 +461,13 @@ try {
   const store = storeOn(handle, database.url);
   const other = storeOn(otherHandle, database.url);
   const loadBefore = os.loadavg().map((value) => round(value, 2));
-  const machine = await describeMachine(async () => (await handle.pool.query<{ server_version: string }>('show server_version')).rows[0]!.server_version);
-  await handle.pool.query('CREATE TABLE bench_raw (id bigserial PRIMARY KEY, stream text NOT NULL, data jsonb NOT NULL, metadata jsonb NOT NULL)');
+  const machine = await describeMachine(
+    async () =>
+      (await handle.pool.query<{ server_version: string }>('show server_version')).rows[0]!.server_version,
+  );
+  await handle.pool.query(
+    'CREATE TABLE bench_raw (id bigserial PRIMARY KEY, stream text NOT NULL, data jsonb NOT NULL, metadata jsonb NOT NULL)',
+  );
   const phase = async <T>(name: string, run: () => Promise<T>): Promise<T | undefined> => {
     if (!ONLY.has(name)) return undefined;
     console.log(`${name}…`);
@@ -396,18 +492,50 @@ try {
     loadAverageAfterRun: loadAverage,
     note: 'the 2 cores are shared with PostgreSQL and with whatever else runs; compare by ratio within one run',
     secondsPerPhase: SECONDS,
-    results: { singleEventAppends: single!, hundredEventAppends: hundred!, projectionRebuild: rebuild!, subscriptionLatency: latency! },
+    results: {
+      singleEventAppends: single!,
+      hundredEventAppends: hundred!,
+      projectionRebuild: rebuild!,
+      subscriptionLatency: latency!,
+    },
     peer: {
       source: '/work/shared/reference/peer-figures.md (same kind of machine, PostgreSQL 15)',
-      emmett: { singleEventAppends32: { eventsPerSecond: 3_100, p99Ms: 22, ratioToRaw: 0.25 }, hundredEventAppends8: { eventsPerSecond: 47_800, p99Ms: 36, ratioToRaw: 0.36 } },
+      emmett: {
+        singleEventAppends32: { eventsPerSecond: 3_100, p99Ms: 22, ratioToRaw: 0.25 },
+        hundredEventAppends8: { eventsPerSecond: 47_800, p99Ms: 36, ratioToRaw: 0.36 },
+      },
       rawFromNode: { singleRowInsert32: 12_500, hundredRowInsert8RowsPerSecond: 133_000 },
     },
   });
   console.table({
-    'single-event appends (32 writers)': { eventStore: `${single!.eventStore.eventsPerSecond}/s p99 ${single!.eventStore.p99Ms} ms`, raw: `${single!.rawPostgres.rowsPerSecond}/s p99 ${single!.rawPostgres.p99Ms} ms`, ratio: single!.ratio, goal: single!.goal, met: single!.met },
-    '100-event appends (8 writers)': { eventStore: `${hundred!.eventStore.eventsPerSecond} ev/s`, raw: `${hundred!.rawPostgres.rowsPerSecond} rows/s`, ratio: hundred!.ratio, goal: hundred!.goal, met: hundred!.met },
-    'projection rebuild': { eventStore: `${rebuild!.eventStore.eventsPerSecond} ev/s`, raw: `${rebuild!.rawPostgres.rowsPerSecond} rows/s`, ratio: rebuild!.ratio, goal: rebuild!.goal, met: rebuild!.met },
-    'subscriber latency @1000/s': { eventStore: `p99 ${latency!.eventStore.sameProcess.p99Ms} ms (other process ${latency!.eventStore.otherProcessViaNotify.p99Ms} ms)`, raw: `p99 ${latency!.rawPostgres.p99Ms} ms`, ratio: '-', goal: latency!.goal, met: latency!.met },
+    'single-event appends (32 writers)': {
+      eventStore: `${single!.eventStore.eventsPerSecond}/s p99 ${single!.eventStore.p99Ms} ms`,
+      raw: `${single!.rawPostgres.rowsPerSecond}/s p99 ${single!.rawPostgres.p99Ms} ms`,
+      ratio: single!.ratio,
+      goal: single!.goal,
+      met: single!.met,
+    },
+    '100-event appends (8 writers)': {
+      eventStore: `${hundred!.eventStore.eventsPerSecond} ev/s`,
+      raw: `${hundred!.rawPostgres.rowsPerSecond} rows/s`,
+      ratio: hundred!.ratio,
+      goal: hundred!.goal,
+      met: hundred!.met,
+    },
+    'projection rebuild': {
+      eventStore: `${rebuild!.eventStore.eventsPerSecond} ev/s`,
+      raw: `${rebuild!.rawPostgres.rowsPerSecond} rows/s`,
+      ratio: rebuild!.ratio,
+      goal: rebuild!.goal,
+      met: rebuild!.met,
+    },
+    'subscriber latency @1000/s': {
+      eventStore: `p99 ${latency!.eventStore.sameProcess.p99Ms} ms (other process ${latency!.eventStore.otherProcessViaNotify.p99Ms} ms)`,
+      raw: `p99 ${latency!.rawPostgres.p99Ms} ms`,
+      ratio: '-',
+      goal: latency!.goal,
+      met: latency!.met,
+    },
   });
   console.log(`written to ${file}`);
   await store.close();

@@ -15,7 +15,12 @@ function percentile(sorted, p) {
 process.once('message', async (options) => {
   const times = [];
   const requests = [{ setupRequest: require(options.setupRequest) }];
-  const instance = autocannon({ url: options.url, connections: options.connections, duration: options.duration, requests });
+  const instance = autocannon({
+    url: options.url,
+    connections: options.connections,
+    duration: options.duration,
+    requests,
+  });
   instance.on('response', (_client, _statusCode, _bytes, responseTime) => times.push(responseTime));
   const result = await instance;
   times.sort((a, b) => a - b);

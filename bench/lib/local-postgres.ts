@@ -17,4 +17,3 @@ if (
 ) {
   process.env.TEST_DATABASE_URL = `postgres://postgres@localhost:5432/postgres?host=${encodeURIComponent(SOCKET_DIRECTORY)}`;
 }
-

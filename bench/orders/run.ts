@@ -161,7 +161,12 @@ async function ordersLoad(bench: BenchApp, customerTokens: string[]) {
     }>((resolve, reject) => {
       child.once('message', (message) => resolve(message as never));
       child.once('exit', (code) => reject(new Error(`the load process exited (${code})`)));
-      child.send({ url: bench.url, connections: 50, duration: 20, setupRequest: path.join(here, 'setup-request.cjs') });
+      child.send({
+        url: bench.url,
+        connections: 50,
+        duration: 20,
+        setupRequest: path.join(here, 'setup-request.cjs'),
+      });
     });
     child.kill();
     await profiler?.stop();
@@ -179,7 +184,9 @@ async function ordersLoad(bench: BenchApp, customerTokens: string[]) {
       connections: measured.connections,
       durationSeconds: measured.durationSeconds,
     });
-    console.log(`  round ${round + 1}: ${measured.requestsPerSecond} orders/s, p95 ${measured.latency.p95} ms`);
+    console.log(
+      `  round ${round + 1}: ${measured.requestsPerSecond} orders/s, p95 ${measured.latency.p95} ms`,
+    );
   }
   const byP95 = [...rounds].sort((left, right) => left.latencyP95Ms - right.latencyP95Ms);
   const figures = {
@@ -402,8 +409,7 @@ try {
       roundsMeetingGoal: `${wallet.rounds.filter((round) => round.requestsPerSecond >= 300 && round.latencyP95Ms <= 200).length}/${wallet.rounds.length}`,
     },
     placeOrders: {
-      target:
-        `POST /v1/orders, 50 connections, ${ROUNDS} rounds of 20 s (the median round by p95): catalog snapshot + delivery check, pricing, stock, 2 events appended (OrderCreated sealed PII + OrderPaymentCaptured), Idempotency-Key row; projection runner and Redis fan-out live; TestPaymentPort (no money moves: the orders path alone)`,
+      target: `POST /v1/orders, 50 connections, ${ROUNDS} rounds of 20 s (the median round by p95): catalog snapshot + delivery check, pricing, stock, 2 events appended (OrderCreated sealed PII + OrderPaymentCaptured), Idempotency-Key row; projection runner and Redis fan-out live; TestPaymentPort (no money moves: the orders path alone)`,
       goal: { ordersPerSecond: 300, p95Ms: 200 },
       figures: orders,
       metGoal: orders.requestsPerSecond >= 300 && orders.latencyP95Ms <= 200,

@@ -49,9 +49,16 @@ const RESTAURANTS = 5;
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return Math.round((sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0) * 10) / 10;
+  return (
+    Math.round((sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0) * 10) / 10
+  );
 }
-const summary = (values: number[]) => ({ p50: percentile(values, 50), p95: percentile(values, 95), p99: percentile(values, 99), max: percentile(values, 100) });
+const summary = (values: number[]) => ({
+  p50: percentile(values, 50),
+  p95: percentile(values, 95),
+  p99: percentile(values, 99),
+  max: percentile(values, 100),
+});
 
 const loadAtStart = os.loadavg().map((value) => Math.round(value * 100) / 100);
 const database = await createTestDatabase();
@@ -59,37 +66,57 @@ const port = await freePort();
 // The providers are other companies' servers: their simulators run in a process of their own
 // (`npm run simulators`), as they would in staging, not inside the event loop being measured.
 const [campayPort, mtnPort] = [await freePort(), await freePort()];
-const simulatorProcess = spawn(process.execPath, ['--import', 'tsx', 'src/cli/simulators.ts', '--webhook-base-url', `http://127.0.0.1:${port}/v1/webhooks`, '--delay-ms', String(APPROVAL_MS), '--campay-port', String(campayPort), '--mtn-port', String(mtnPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
+const simulatorProcess = spawn(
+  process.execPath,
+  [
+    '--import',
+    'tsx',
+    'src/cli/simulators.ts',
+    '--webhook-base-url',
+    `http://127.0.0.1:${port}/v1/webhooks`,
+    '--delay-ms',
+    String(APPROVAL_MS),
+    '--campay-port',
+    String(campayPort),
+    '--mtn-port',
+    String(mtnPort),
+  ],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
 await new Promise<void>((resolve, reject) => {
   let seen = '';
   simulatorProcess.stdout!.on('data', (chunk: Buffer) => {
     seen += chunk.toString();
     if (seen.includes('magic numbers')) resolve();
   });
-  simulatorProcess.once('exit', (code) => reject(new Error(`the simulators exited (${code}) before starting`)));
+  simulatorProcess.once('exit', (code) =>
+    reject(new Error(`the simulators exited (${code}) before starting`)),
+  );
 });
 const mtnCredentials = SIMULATOR_CREDENTIALS.mtn;
-const config = loadConfig(testEnvironment({
-  DATABASE_URL: database.url,
-  LOG_LEVEL: 'warn',
-  PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-  PAYMENT_SIMULATORS: 'false',
-  CAMPAY_BASE_URL: `http://127.0.0.1:${campayPort}/api`,
-  CAMPAY_USERNAME: SIMULATOR_CREDENTIALS.campay.username,
-  CAMPAY_PASSWORD: SIMULATOR_CREDENTIALS.campay.password,
-  CAMPAY_SECRET: SIMULATOR_CREDENTIALS.campay.webhookKey,
-  MTN_MOMO_BASE_URL: `http://127.0.0.1:${mtnPort}`,
-  MTN_MOMO_API_USER: mtnCredentials.collection.apiUser,
-  MTN_MOMO_API_KEY: mtnCredentials.collection.apiKey,
-  MTN_MOMO_SUBSCRIPTION_KEY: mtnCredentials.collection.subscriptionKey,
-  MTN_MOMO_DISBURSEMENT_API_USER: mtnCredentials.disbursement.apiUser,
-  MTN_MOMO_DISBURSEMENT_API_KEY: mtnCredentials.disbursement.apiKey,
-  MTN_MOMO_DISBURSEMENT_SUBSCRIPTION_KEY: mtnCredentials.disbursement.subscriptionKey,
-  MTN_MOMO_TARGET_ENVIRONMENT: mtnCredentials.targetEnvironment,
-  PAYMENT_POLL_INITIAL_DELAY_MS: '60000',
-  ORDERS_PAYMENT_PORT: 'ledger',
-  MAX_EVENT_LOOP_DELAY_MS: '10000',
-}));
+const config = loadConfig(
+  testEnvironment({
+    DATABASE_URL: database.url,
+    LOG_LEVEL: 'warn',
+    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+    PAYMENT_SIMULATORS: 'false',
+    CAMPAY_BASE_URL: `http://127.0.0.1:${campayPort}/api`,
+    CAMPAY_USERNAME: SIMULATOR_CREDENTIALS.campay.username,
+    CAMPAY_PASSWORD: SIMULATOR_CREDENTIALS.campay.password,
+    CAMPAY_SECRET: SIMULATOR_CREDENTIALS.campay.webhookKey,
+    MTN_MOMO_BASE_URL: `http://127.0.0.1:${mtnPort}`,
+    MTN_MOMO_API_USER: mtnCredentials.collection.apiUser,
+    MTN_MOMO_API_KEY: mtnCredentials.collection.apiKey,
+    MTN_MOMO_SUBSCRIPTION_KEY: mtnCredentials.collection.subscriptionKey,
+    MTN_MOMO_DISBURSEMENT_API_USER: mtnCredentials.disbursement.apiUser,
+    MTN_MOMO_DISBURSEMENT_API_KEY: mtnCredentials.disbursement.apiKey,
+    MTN_MOMO_DISBURSEMENT_SUBSCRIPTION_KEY: mtnCredentials.disbursement.subscriptionKey,
+    MTN_MOMO_TARGET_ENVIRONMENT: mtnCredentials.targetEnvironment,
+    PAYMENT_POLL_INITIAL_DELAY_MS: '60000',
+    ORDERS_PAYMENT_PORT: 'ledger',
+    MAX_EVENT_LOOP_DELAY_MS: '10000',
+  }),
+);
 const logger = createLogger(config.LOG_LEVEL);
 const runtime = await createRuntime({ config, logger });
 const services = await createServices(runtime);
@@ -106,22 +133,56 @@ try {
   const owner = await createUser(testApp, { roles: ['customer', 'restaurant_owner'] });
   const admin = await createUser(testApp, { roles: ['admin'] });
   const post = async (url: string, token: string, payload: unknown) => {
-    const response = await app.inject({ method: 'POST', url, headers: authHeader(token), payload: payload as Record<string, unknown> });
+    const response = await app.inject({
+      method: 'POST',
+      url,
+      headers: authHeader(token),
+      payload: payload as Record<string, unknown>,
+    });
     if (response.statusCode >= 300) throw new Error(`${url}: ${response.statusCode} ${response.body}`);
     return response.json();
   };
   const bodies: Record<string, unknown>[] = [];
   for (let index = 0; index < RESTAURANTS; index += 1) {
     const location = { latitude: 4.05 + index * 0.002, longitude: 9.76 + index * 0.002 };
-    const restaurant = await post('/v1/restaurants', owner.accessToken, restaurantBody({ name: `Bench ${index}`, location }));
+    const restaurant = await post(
+      '/v1/restaurants',
+      owner.accessToken,
+      restaurantBody({ name: `Bench ${index}`, location }),
+    );
     await post(`/v1/admin/restaurants/${restaurant.id}/verify`, admin.accessToken, { decision: 'verify' });
-    const category = await post(`/v1/restaurants/${restaurant.id}/menu/categories`, owner.accessToken, { name: { fr: 'Plats' } });
-    const item = await post(`/v1/restaurants/${restaurant.id}/menu/items`, owner.accessToken, { categoryId: category.id, name: { fr: 'Ndolé' }, price: 2500 });
-    bodies.push({ restaurantId: restaurant.id, items: [{ itemId: item.id, quantity: 1 }], delivery: { latitude: location.latitude + 0.01, longitude: location.longitude, text: 'Rue 1.234, Bonapriso, Douala' }, tipMinor: 0 });
+    const category = await post(`/v1/restaurants/${restaurant.id}/menu/categories`, owner.accessToken, {
+      name: { fr: 'Plats' },
+    });
+    const item = await post(`/v1/restaurants/${restaurant.id}/menu/items`, owner.accessToken, {
+      categoryId: category.id,
+      name: { fr: 'Ndolé' },
+      price: 2500,
+    });
+    bodies.push({
+      restaurantId: restaurant.id,
+      items: [{ itemId: item.id, quantity: 1 }],
+      delivery: {
+        latitude: location.latitude + 0.01,
+        longitude: location.longitude,
+        text: 'Rue 1.234, Bonapriso, Douala',
+      },
+      tipMinor: 0,
+    });
   }
   const tokens: string[] = [];
   for (let index = 0; index < CUSTOMERS; index += 1) {
-    tokens.push((await services.identity.tokens.issue({ userId: randomUUID(), sessionId: randomUUID(), kind: 'user', roles: ['customer'], twoFactorVerified: false })).token);
+    tokens.push(
+      (
+        await services.identity.tokens.issue({
+          userId: randomUUID(),
+          sessionId: randomUUID(),
+          kind: 'user',
+          roles: ['customer'],
+          twoFactorVerified: false,
+        })
+      ).token,
+    );
   }
 
   // Resolved when the order's payment is captured (OrderPaymentCaptured appended, escrow booked).
@@ -144,20 +205,31 @@ try {
       method: 'POST',
       url: '/v1/orders',
       headers: { ...authHeader(tokens[index % tokens.length]!), 'idempotency-key': `bench-${randomUUID()}` },
-      payload: { ...bodies[index % bodies.length]!, payment: { kind: 'mobile_money', provider: 'MTN', phone } },
+      payload: {
+        ...bodies[index % bodies.length]!,
+        payment: { kind: 'mobile_money', provider: 'MTN', phone },
+      },
     });
     const initiated = performance.now();
-    if (response.statusCode !== 201) throw new Error(`POST /v1/orders: ${response.statusCode} ${response.body}`);
+    if (response.statusCode !== 201)
+      throw new Error(`POST /v1/orders: ${response.statusCode} ${response.body}`);
     const order = response.json() as { id: string; status: string };
     if (order.status === 'PENDING_PAYMENT') {
       // Checked and registered in one turn of the event loop: no capture can slip in between.
       // (Reading the order back instead cost this process a query per payment.)
       if (capturedEarly.delete(order.id)) resolveCaptured();
       else captured.set(order.id, resolveCaptured);
-      const timedOut = await Promise.race([done.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 30_000).unref())]);
+      const timedOut = await Promise.race([
+        done.then(() => false),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 30_000).unref()),
+      ]);
       captured.delete(order.id);
       if (timedOut) {
-        const row = await database.db.selectFrom('payment_attempts').select(['status', 'provider', 'settled_at']).where('order_id', '=', order.id).executeTakeFirst();
+        const row = await database.db
+          .selectFrom('payment_attempts')
+          .select(['status', 'provider', 'settled_at'])
+          .where('order_id', '=', order.id)
+          .executeTakeFirst();
         const state = (await services.orders.orders.load(order.id)).state.status;
         failures.push({ orderId: order.id, orderStatus: state, payment: row ?? null });
         return undefined;
@@ -171,14 +243,16 @@ try {
     let next = 0;
     const results: NonNullable<Awaited<ReturnType<typeof onePayment>>>[] = [];
     const started = performance.now();
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (next < count) {
-        const index = next;
-        next += 1;
-        const result = await onePayment(index);
-        if (result !== undefined) results.push(result);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < count) {
+          const index = next;
+          next += 1;
+          const result = await onePayment(index);
+          if (result !== undefined) results.push(result);
+        }
+      }),
+    );
     return { results, seconds: (performance.now() - started) / 1_000 };
   }
 
@@ -213,10 +287,18 @@ try {
     console.log(`  round ${round + 1}: ${rounds.at(-1)!.paymentsPerSecond}/s`);
   }
   const byRate = [...rounds].sort((left, right) => left.paymentsPerSecond - right.paymentsPerSecond);
-  const figures = { ...byRate[Math.floor(byRate.length / 2)]!, rounds: rounds.length, notCapturedWithin30s: failures.length };
+  const figures = {
+    ...byRate[Math.floor(byRate.length / 2)]!,
+    rounds: rounds.length,
+    notCapturedWithin30s: failures.length,
+  };
   if (failures.length > 0) console.log('not captured:', JSON.stringify(failures.slice(0, 5)));
-  console.log(`Mobile Money payments: ${figures.paymentsPerSecond}/s, the median of ${rounds.length} rounds (${rounds.map((round) => round.paymentsPerSecond).join(', ')}); that round: ${figures.payments} in ${figures.seconds} s at ${CONCURRENCY} in flight`);
-  console.log(`  initiate p95 ${figures.stepsMs.initiate.p95} ms, webhook p95 ${figures.stepsMs.webhook.p95} ms, end to end p95 ${figures.stepsMs.endToEnd.p95} ms; escrow checked ${figures.escrowVerifiedInSample}`);
+  console.log(
+    `Mobile Money payments: ${figures.paymentsPerSecond}/s, the median of ${rounds.length} rounds (${rounds.map((round) => round.paymentsPerSecond).join(', ')}); that round: ${figures.payments} in ${figures.seconds} s at ${CONCURRENCY} in flight`,
+  );
+  console.log(
+    `  initiate p95 ${figures.stepsMs.initiate.p95} ms, webhook p95 ${figures.stepsMs.webhook.p95} ms, end to end p95 ${figures.stepsMs.endToEnd.p95} ms; escrow checked ${figures.escrowVerifiedInSample}`,
+  );
   const machine = await describeMachine(async () => {
     const { rows } = await database.pool.query<{ server_version: string }>('show server_version');
     return rows[0]?.server_version ?? 'unknown';

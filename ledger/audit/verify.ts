@@ -42,7 +42,11 @@ export interface VerifyReport {
   readonly finalHash: string;
   readonly trialBalance: Readonly<Record<Currency, TrialBalanceLine>>;
   readonly mismatches: readonly VerifyFinding[];
-  readonly projection: { readonly compared: boolean; readonly revision: bigint | null; readonly lagEvents: number };
+  readonly projection: {
+    readonly compared: boolean;
+    readonly revision: bigint | null;
+    readonly lagEvents: number;
+  };
   readonly snapshotRevision: bigint | null;
   readonly durationMs: number;
 }
@@ -78,7 +82,8 @@ export async function readLedgerStream(store: EventStore, stream: string): Promi
     for (const recorded of page) {
       let entry: ReplayEntry;
       try {
-        if (recorded.type !== LEDGER_EVENT_TYPE) throw new Error(`a ${recorded.type} event in the ledger stream`);
+        if (recorded.type !== LEDGER_EVENT_TYPE)
+          throw new Error(`a ${recorded.type} event in the ledger stream`);
         entry = decodeBatchEvent(storedBatchText(recorded.data));
       } catch (error) {
         entry = { undecodable: (error as Error).message };
@@ -94,7 +99,10 @@ export async function verifyLedger(options: VerifyOptions): Promise<VerifyReport
   const stream = options.stream ?? DEFAULT_LEDGER_STREAM;
   const stored = await readLedgerStream(options.store, stream);
   const entries = stored.map((item) => item.entry);
-  const report = replay(entries, options.anchorHash === undefined ? {} : { expectedFinalHash: options.anchorHash });
+  const report = replay(
+    entries,
+    options.anchorHash === undefined ? {} : { expectedFinalHash: options.anchorHash },
+  );
   const findings: VerifyFinding[] = report.mismatches.map((mismatch) => ({
     kind: mismatch.kind,
     detail: mismatch.detail,
@@ -103,7 +111,12 @@ export async function verifyLedger(options: VerifyOptions): Promise<VerifyReport
     ...(mismatch.accountId === undefined ? {} : { accountId: mismatch.accountId }),
   }));
   stored.forEach((item, index) => {
-    if (item.revision !== BigInt(index)) findings.push({ kind: 'revision_gap', detail: `event ${index} has revision ${item.revision}`, ...eventAt(stored, index) });
+    if (item.revision !== BigInt(index))
+      findings.push({
+        kind: 'revision_gap',
+        detail: `event ${index} has revision ${item.revision}`,
+        ...eventAt(stored, index),
+      });
   });
   const snapshotRevision = await checkSnapshotAnchor(options.db, stream, stored, findings);
   const projection =
@@ -125,7 +138,10 @@ export async function verifyLedger(options: VerifyOptions): Promise<VerifyReport
   };
 }
 
-function eventAt(stored: readonly StoredEvent[], index: number): { event?: { revision: bigint; id: string } } {
+function eventAt(
+  stored: readonly StoredEvent[],
+  index: number,
+): { event?: { revision: bigint; id: string } } {
   const item = stored[index];
   return item === undefined ? {} : { event: { revision: item.revision, id: item.id } };
 }
@@ -142,12 +158,19 @@ async function checkSnapshotAnchor(
   const index = Number(header.revision);
   const item = stored[index];
   if (item === undefined) {
-    findings.push({ kind: 'snapshot_ahead_of_stream', detail: `the writer's snapshot is at revision ${header.revision} but the stream has ${stored.length} events` });
+    findings.push({
+      kind: 'snapshot_ahead_of_stream',
+      detail: `the writer's snapshot is at revision ${header.revision} but the stream has ${stored.length} events`,
+    });
     return header.revision;
   }
   const hash = 'undecodable' in item.entry ? null : item.entry.hash;
   if (hash !== header.lastHash) {
-    findings.push({ kind: 'snapshot_hash_mismatch', detail: `the writer's snapshot recorded hash ${header.lastHash} here, the stream holds ${hash ?? '(undecodable)'}`, ...eventAt(stored, index) });
+    findings.push({
+      kind: 'snapshot_hash_mismatch',
+      detail: `the writer's snapshot recorded hash ${header.lastHash} here, the stream holds ${hash ?? '(undecodable)'}`,
+      ...eventAt(stored, index),
+    });
   }
   return header.revision;
 }
@@ -159,12 +182,16 @@ async function compareProjections(
   full: ReplayReport,
   findings: VerifyFinding[],
 ): Promise<{ compared: boolean; revision: bigint | null; lagEvents: number }> {
-  if (!(await queries.projectionExists(db))) return { compared: false, revision: null, lagEvents: stored.length };
+  if (!(await queries.projectionExists(db)))
+    return { compared: false, revision: null, lagEvents: stored.length };
   const head = await queries.projectedHead(db, stream);
   const count = head === null ? 0 : Number(head.revision) + 1;
   const lagEvents = stored.length - count;
   if (lagEvents < 0) {
-    findings.push({ kind: 'projection_ahead_of_stream', detail: `the read models applied revision ${head?.revision} of ${stored.length} events` });
+    findings.push({
+      kind: 'projection_ahead_of_stream',
+      detail: `the read models applied revision ${head?.revision} of ${stored.length} events`,
+    });
     return { compared: true, revision: head?.revision ?? null, lagEvents };
   }
   // Compare where the read models are: a lagging projection is not a mismatch, a different one is.
@@ -172,7 +199,11 @@ async function compareProjections(
   const note = (kind: string, detail: string, accountId?: string) =>
     findings.push({ kind, detail, ...(accountId === undefined ? {} : { accountId }) });
   if (head !== null && head.hash !== prefix.finalHash) {
-    findings.push({ kind: 'projection_head_mismatch', detail: `read models applied up to hash ${head.hash}, replay gives ${prefix.finalHash}`, ...eventAt(stored, count - 1) });
+    findings.push({
+      kind: 'projection_head_mismatch',
+      detail: `read models applied up to hash ${head.hash}, replay gives ${prefix.finalHash}`,
+      ...eventAt(stored, count - 1),
+    });
   }
   await compareAccounts(db, stored.slice(0, count), prefix.accounts, note);
   await compareTrialBalance(db, prefix, note);
@@ -184,7 +215,12 @@ type Note = (kind: string, detail: string, accountId?: string) => void;
 
 const COLUMNS = ['debitsPending', 'debitsPosted', 'creditsPending', 'creditsPosted'] as const;
 
-async function compareAccounts(db: AnyDb, stored: readonly StoredEvent[], accounts: ReadonlyMap<string, Account>, note: Note): Promise<void> {
+async function compareAccounts(
+  db: AnyDb,
+  stored: readonly StoredEvent[],
+  accounts: ReadonlyMap<string, Account>,
+  note: Note,
+): Promise<void> {
   const projected = new Map((await queries.allProjectedAccounts(db)).map((row) => [row.id, row]));
   const entryCounts = countEntries(stored);
   const statements = await queries.lastEntries(db);
@@ -195,21 +231,41 @@ async function compareAccounts(db: AnyDb, stored: readonly StoredEvent[], accoun
       continue;
     }
     for (const column of COLUMNS) {
-      if (row[column] !== account[column]) note('projection_balance_mismatch', `${column}: read model ${row[column]}, replay ${account[column]}`, id);
+      if (row[column] !== account[column])
+        note(
+          'projection_balance_mismatch',
+          `${column}: read model ${row[column]}, replay ${account[column]}`,
+          id,
+        );
     }
-    if (row.closed !== (account.closed === true)) note('projection_balance_mismatch', `closed: read model ${row.closed}, replay ${account.closed === true}`, id);
+    if (row.closed !== (account.closed === true))
+      note(
+        'projection_balance_mismatch',
+        `closed: read model ${row.closed}, replay ${account.closed === true}`,
+        id,
+      );
     const expectedEntries = entryCounts.get(id) ?? 0n;
     const statement = statements.get(id);
     if ((statement?.count ?? 0n) !== expectedEntries || row.entryCount !== expectedEntries) {
-      note('projection_entries_mismatch', `${statement?.count ?? 0n} entries (account says ${row.entryCount}), replay has ${expectedEntries}`, id);
+      note(
+        'projection_entries_mismatch',
+        `${statement?.count ?? 0n} entries (account says ${row.entryCount}), replay has ${expectedEntries}`,
+        id,
+      );
     } else if (statement !== undefined) {
       for (const column of COLUMNS) {
-        if (statement.last[column] !== account[column]) note('projection_statement_mismatch', `last entry's ${column} ${statement.last[column]}, replay ${account[column]}`, id);
+        if (statement.last[column] !== account[column])
+          note(
+            'projection_statement_mismatch',
+            `last entry's ${column} ${statement.last[column]}, replay ${account[column]}`,
+            id,
+          );
       }
     }
   }
   for (const id of projected.keys()) {
-    if (!accounts.has(id) && stored.length > 0) note('projection_account_unknown', 'in ledger_accounts, never created in the stream', id);
+    if (!accounts.has(id) && stored.length > 0)
+      note('projection_account_unknown', 'in ledger_accounts, never created in the stream', id);
   }
 }
 
@@ -218,7 +274,8 @@ function countEntries(stored: readonly StoredEvent[]): Map<string, bigint> {
   for (const item of stored) {
     if ('undecodable' in item.entry) continue;
     for (const transfer of item.entry.transfersAccepted) {
-      for (const id of [transfer.debitAccountId, transfer.creditAccountId]) counts.set(id, (counts.get(id) ?? 0n) + 1n);
+      for (const id of [transfer.debitAccountId, transfer.creditAccountId])
+        counts.set(id, (counts.get(id) ?? 0n) + 1n);
     }
   }
   return counts;
@@ -231,7 +288,11 @@ async function compareTrialBalance(db: AnyDb, replayed: ReplayReport, note: Note
     const row = rows.get(currency);
     for (const column of ['debitsPosted', 'creditsPosted', 'debitsPending', 'creditsPending'] as const) {
       const projected = row?.[column] ?? 0n;
-      if (projected !== line[column]) note('projection_trial_balance_mismatch', `${currency} ${column}: read model ${projected}, replay ${line[column]}`);
+      if (projected !== line[column])
+        note(
+          'projection_trial_balance_mismatch',
+          `${currency} ${column}: read model ${projected}, replay ${line[column]}`,
+        );
     }
   }
 }
@@ -248,6 +309,10 @@ async function compareHolds(db: AnyDb, stored: readonly StoredEvent[], note: Not
     }
   }
   const projected = await queries.openHoldIds(db);
-  for (const id of open) if (!projected.has(id)) note('projection_hold_mismatch', `hold ${id} is open in the replay, not in ledger_holds`);
-  for (const id of projected) if (!open.has(id)) note('projection_hold_mismatch', `hold ${id} is open in ledger_holds, not in the replay`);
+  for (const id of open)
+    if (!projected.has(id))
+      note('projection_hold_mismatch', `hold ${id} is open in the replay, not in ledger_holds`);
+  for (const id of projected)
+    if (!open.has(id))
+      note('projection_hold_mismatch', `hold ${id} is open in ledger_holds, not in the replay`);
 }

@@ -73,7 +73,14 @@ export interface FoldState {
 }
 
 export function emptyFold(): FoldState {
-  return { balances: new Map(), holds: new Map(), entries: [], trial: new Map(), touchedBalances: new Set(), touchedHolds: new Set() };
+  return {
+    balances: new Map(),
+    holds: new Map(),
+    entries: [],
+    trial: new Map(),
+    touchedBalances: new Set(),
+    touchedHolds: new Set(),
+  };
 }
 
 function trialOf(fold: FoldState, currency: Currency): TrialDelta {
@@ -105,7 +112,8 @@ function openAccount(fold: FoldState, account: Account): void {
 
 function mustBalance(fold: FoldState, id: string, transfer: AcceptedTransfer): BalanceRow {
   const row = fold.balances.get(id);
-  if (row === undefined) throw new Error(`ledger projection: transfer ${transfer.id} names unknown account ${id}`);
+  if (row === undefined)
+    throw new Error(`ledger projection: transfer ${transfer.id} names unknown account ${id}`);
   return row;
 }
 
@@ -118,7 +126,8 @@ export function foldEvent(fold: FoldState, stream: string, revision: bigint, eve
 function phaseOf(transfer: AcceptedTransfer): EntryPhase {
   if (transfer.flags.pending === true) return 'pending';
   if (transfer.flags.postPending === true) return 'post_pending';
-  if (transfer.flags.voidPending === true) return transfer.code === 'hold_expiry' ? 'expired' : 'void_pending';
+  if (transfer.flags.voidPending === true)
+    return transfer.code === 'hold_expiry' ? 'expired' : 'void_pending';
   return 'posted';
 }
 
@@ -134,7 +143,8 @@ function foldTransfer(fold: FoldState, stream: string, revision: bigint, transfe
   else if (phase === 'pending') held = transfer.amountMinor;
   else {
     const hold = fold.holds.get(transfer.pendingId ?? '');
-    if (hold === undefined) throw new Error(`ledger projection: ${transfer.id} resolves unknown hold ${transfer.pendingId ?? ''}`);
+    if (hold === undefined)
+      throw new Error(`ledger projection: ${transfer.id} resolves unknown hold ${transfer.pendingId ?? ''}`);
     released = hold.heldMinor;
     posted = phase === 'post_pending' ? transfer.amountMinor : 0n;
     hold.status = phase === 'post_pending' ? 'posted' : phase === 'expired' ? 'expired' : 'voided';
@@ -153,7 +163,10 @@ function foldTransfer(fold: FoldState, stream: string, revision: bigint, transfe
   if (transfer.flags.closingDebit === true) debit.closed = true;
   if (transfer.flags.closingCredit === true) credit.closed = true;
   if (phase === 'pending') addHold(fold, transfer);
-  for (const [row, side, other] of [[debit, 'debit', credit], [credit, 'credit', debit]] as const) {
+  for (const [row, side, other] of [
+    [debit, 'debit', credit],
+    [credit, 'credit', debit],
+  ] as const) {
     row.entryCount += 1n;
     fold.touchedBalances.add(row.id);
     fold.entries.push({
@@ -202,7 +215,8 @@ export function referencesOf(event: LedgerBatchEvent): { accountIds: string[]; h
   const holdIds = new Set<string>();
   const pendingHere = new Set<string>();
   for (const transfer of event.transfersAccepted) {
-    for (const id of [transfer.debitAccountId, transfer.creditAccountId]) if (!created.has(id)) accountIds.add(id);
+    for (const id of [transfer.debitAccountId, transfer.creditAccountId])
+      if (!created.has(id)) accountIds.add(id);
     if (transfer.flags.pending === true) pendingHere.add(transfer.id);
     const pendingId = transfer.pendingId;
     if (pendingId !== undefined && pendingId !== '' && !pendingHere.has(pendingId)) holdIds.add(pendingId);

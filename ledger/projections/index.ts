@@ -40,12 +40,16 @@ async function setup({ db, schema }: ProjectionContext): Promise<void> {
   await sql`CREATE INDEX ON ${table('ledger_entries')} (transfer_id)`.execute(db);
   await sql`CREATE TABLE ${table('ledger_holds')} (transfer_id text PRIMARY KEY, debit_account_id text NOT NULL,
     credit_account_id text NOT NULL, currency text NOT NULL, held_minor int8 NOT NULL, expires_at_ns int8,
-    created_timestamp_ns int8 NOT NULL, status text NOT NULL, posted_minor int8 NOT NULL, resolved_by_id text)`.execute(db);
+    created_timestamp_ns int8 NOT NULL, status text NOT NULL, posted_minor int8 NOT NULL, resolved_by_id text)`.execute(
+    db,
+  );
   await sql`CREATE INDEX ON ${table('ledger_holds')} (expires_at_ns) WHERE status = 'pending'`.execute(db);
   // The stranded-escrow sweep (src/modules/payments/escrow.ts) reads open order escrows only. On id
   // and closed, not on the balance: balance updates stay HOT (measured: a balance predicate made
   // every ledger_accounts update non-HOT).
-  await sql`CREATE INDEX ON ${table('ledger_accounts')} (id) WHERE id LIKE 'escrow:order:%' AND NOT closed`.execute(db);
+  await sql`CREATE INDEX ON ${table('ledger_accounts')} (id) WHERE id LIKE 'escrow:order:%' AND NOT closed`.execute(
+    db,
+  );
   await sql`CREATE TABLE ${table('ledger_trial_balance')} (currency text PRIMARY KEY, debits_posted int8 NOT NULL,
     credits_posted int8 NOT NULL, debits_pending int8 NOT NULL, credits_pending int8 NOT NULL,
     accounts int8 NOT NULL)`.execute(db);
@@ -80,10 +84,18 @@ interface StoredHold {
   resolved_by_id: string | null;
 }
 
-async function loadRows(context: ProjectionContext, fold: FoldState, accountIds: string[], holdIds: string[]): Promise<void> {
+async function loadRows(
+  context: ProjectionContext,
+  fold: FoldState,
+  accountIds: string[],
+  holdIds: string[],
+): Promise<void> {
   const { db, schema } = context;
   if (accountIds.length > 0) {
-    const rows = await sql<StoredBalance>`SELECT * FROM ${sql.id(schema, 'ledger_accounts')} WHERE id = ANY(${accountIds}::text[])`.execute(db);
+    const rows =
+      await sql<StoredBalance>`SELECT * FROM ${sql.id(schema, 'ledger_accounts')} WHERE id = ANY(${accountIds}::text[])`.execute(
+        db,
+      );
     for (const row of rows.rows) {
       fold.balances.set(row.id, {
         id: row.id,
@@ -101,7 +113,10 @@ async function loadRows(context: ProjectionContext, fold: FoldState, accountIds:
     }
   }
   if (holdIds.length > 0) {
-    const rows = await sql<StoredHold>`SELECT * FROM ${sql.id(schema, 'ledger_holds')} WHERE transfer_id = ANY(${holdIds}::text[])`.execute(db);
+    const rows =
+      await sql<StoredHold>`SELECT * FROM ${sql.id(schema, 'ledger_holds')} WHERE transfer_id = ANY(${holdIds}::text[])`.execute(
+        db,
+      );
     for (const row of rows.rows) {
       fold.holds.set(row.transfer_id, {
         transferId: row.transfer_id,
@@ -130,7 +145,8 @@ async function handleBatch(events: RecordedEvent[], context: ProjectionContext):
     for (const id of references.accountIds) if (!created.has(id)) accountIds.add(id);
     for (const id of references.holdIds) if (!pendingInBatch.has(id)) holdIds.add(id);
     for (const account of event.accountsCreated) created.add(account.id);
-    for (const transfer of event.transfersAccepted) if (transfer.flags.pending === true) pendingInBatch.add(transfer.id);
+    for (const transfer of event.transfersAccepted)
+      if (transfer.flags.pending === true) pendingInBatch.add(transfer.id);
   }
   const fold = emptyFold();
   await loadRows(context, fold, [...accountIds], [...holdIds]);
@@ -148,7 +164,8 @@ async function handleBatch(events: RecordedEvent[], context: ProjectionContext):
   await writeFold(context, fold, heads);
 }
 
-const text = (values: readonly (bigint | null)[]) => values.map((value) => (value === null ? null : value.toString()));
+const text = (values: readonly (bigint | null)[]) =>
+  values.map((value) => (value === null ? null : value.toString()));
 
 async function writeFold(
   { db, schema }: ProjectionContext,
@@ -169,14 +186,20 @@ async function writeFold(
         closed = excluded.closed, entry_count = excluded.entry_count`.execute(db);
   }
   await insertEntries(db, schema, fold);
-  await upsertHolds(db, schema, [...fold.touchedHolds].map((id) => fold.holds.get(id)!));
+  await upsertHolds(
+    db,
+    schema,
+    [...fold.touchedHolds].map((id) => fold.holds.get(id)!),
+  );
   for (const [currency, line] of fold.trial) {
     await sql`INSERT INTO ${sql.id(schema, 'ledger_trial_balance')} AS t VALUES (${currency},
         ${line.debitsPosted.toString()}::int8, ${line.creditsPosted.toString()}::int8,
         ${line.debitsPending.toString()}::int8, ${line.creditsPending.toString()}::int8, ${line.accounts.toString()}::int8)
       ON CONFLICT (currency) DO UPDATE SET debits_posted = t.debits_posted + excluded.debits_posted,
         credits_posted = t.credits_posted + excluded.credits_posted, debits_pending = t.debits_pending + excluded.debits_pending,
-        credits_pending = t.credits_pending + excluded.credits_pending, accounts = t.accounts + excluded.accounts`.execute(db);
+        credits_pending = t.credits_pending + excluded.credits_pending, accounts = t.accounts + excluded.accounts`.execute(
+      db,
+    );
   }
   for (const [stream, head] of heads) {
     await sql`INSERT INTO ${sql.id(schema, 'ledger_heads')} AS h VALUES (${stream}, ${head.revision.toString()}::int8,
@@ -198,7 +221,9 @@ async function insertEntries(db: ProjectionContext['db'], schema: string, fold: 
       ${text(pick((row) => row.amountMinor))}::int8[], ${text(pick((row) => row.releasedMinor))}::int8[],
       ${pick((row) => row.counterpartyAccountId)}::text[], ${text(pick((row) => row.debitsPending))}::int8[],
       ${text(pick((row) => row.debitsPosted))}::int8[], ${text(pick((row) => row.creditsPending))}::int8[],
-      ${text(pick((row) => row.creditsPosted))}::int8[], ${pick((row) => row.userData)}::jsonb[])`.execute(db);
+      ${text(pick((row) => row.creditsPosted))}::int8[], ${pick((row) => row.userData)}::jsonb[])`.execute(
+    db,
+  );
 }
 
 async function upsertHolds(db: ProjectionContext['db'], schema: string, holds: HoldRow[]): Promise<void> {

@@ -52,12 +52,20 @@ export const MAX_ENTRIES_PAGE = 200;
 
 /** Whether the ledger projection has created its views yet. */
 export async function projectionExists(db: AnyDb): Promise<boolean> {
-  const result = await sql<{ present: boolean }>`SELECT to_regclass('public.ledger_accounts') IS NOT NULL AS present`.execute(db);
+  const result = await sql<{
+    present: boolean;
+  }>`SELECT to_regclass('public.ledger_accounts') IS NOT NULL AS present`.execute(db);
   return result.rows[0]?.present === true;
 }
 
-export async function projectedHead(db: AnyDb, stream: string): Promise<{ revision: bigint; hash: string } | null> {
-  const result = await sql<{ revision: bigint; hash: string }>`SELECT revision, hash FROM ledger_heads WHERE stream = ${stream}`.execute(db);
+export async function projectedHead(
+  db: AnyDb,
+  stream: string,
+): Promise<{ revision: bigint; hash: string } | null> {
+  const result = await sql<{
+    revision: bigint;
+    hash: string;
+  }>`SELECT revision, hash FROM ledger_heads WHERE stream = ${stream}`.execute(db);
   return result.rows[0] ?? null;
 }
 
@@ -98,8 +106,22 @@ export async function projectedAccount(db: AnyDb, id: string): Promise<Projected
 }
 
 /** Per account: how many entries and the balances after the last one (a statement's closing line). */
-export async function lastEntries(db: AnyDb): Promise<Map<string, { count: bigint; last: Omit<ProjectedAccount, 'id' | 'currency' | 'kind' | 'closed' | 'entryCount'> }>> {
-  const result = await sql<{ account_id: string; count: bigint; debits_pending: bigint; debits_posted: bigint; credits_pending: bigint; credits_posted: bigint }>`
+export async function lastEntries(
+  db: AnyDb,
+): Promise<
+  Map<
+    string,
+    { count: bigint; last: Omit<ProjectedAccount, 'id' | 'currency' | 'kind' | 'closed' | 'entryCount'> }
+  >
+> {
+  const result = await sql<{
+    account_id: string;
+    count: bigint;
+    debits_pending: bigint;
+    debits_posted: bigint;
+    credits_pending: bigint;
+    credits_posted: bigint;
+  }>`
     SELECT DISTINCT ON (account_id) account_id, count(*) OVER (PARTITION BY account_id) AS count,
       debits_pending, debits_posted, credits_pending, credits_posted
     FROM ledger_entries ORDER BY account_id, entry_no DESC`.execute(db);
@@ -108,19 +130,33 @@ export async function lastEntries(db: AnyDb): Promise<Map<string, { count: bigin
       row.account_id,
       {
         count: row.count,
-        last: { debitsPending: row.debits_pending, debitsPosted: row.debits_posted, creditsPending: row.credits_pending, creditsPosted: row.credits_posted },
+        last: {
+          debitsPending: row.debits_pending,
+          debitsPosted: row.debits_posted,
+          creditsPending: row.credits_pending,
+          creditsPosted: row.credits_posted,
+        },
       },
     ]),
   );
 }
 
 export async function openHoldIds(db: AnyDb): Promise<Set<string>> {
-  const result = await sql<{ transfer_id: string }>`SELECT transfer_id FROM ledger_holds WHERE status = 'pending'`.execute(db);
+  const result = await sql<{
+    transfer_id: string;
+  }>`SELECT transfer_id FROM ledger_holds WHERE status = 'pending'`.execute(db);
   return new Set(result.rows.map((row) => row.transfer_id));
 }
 
 export async function projectedTrialBalance(db: AnyDb): Promise<TrialBalanceRow[]> {
-  const result = await sql<{ currency: Currency; debits_posted: bigint; credits_posted: bigint; debits_pending: bigint; credits_pending: bigint; accounts: bigint }>`
+  const result = await sql<{
+    currency: Currency;
+    debits_posted: bigint;
+    credits_posted: bigint;
+    debits_pending: bigint;
+    credits_pending: bigint;
+    accounts: bigint;
+  }>`
     SELECT * FROM ledger_trial_balance ORDER BY currency`.execute(db);
   return result.rows.map((row) => ({
     currency: row.currency,
@@ -133,12 +169,29 @@ export async function projectedTrialBalance(db: AnyDb): Promise<TrialBalanceRow[
 }
 
 /** A statement page, newest first; `beforeEntryNo` is the cursor (exclusive). */
-export async function entriesPage(db: AnyDb, accountId: string, beforeEntryNo: bigint | null, limit: number): Promise<ProjectedEntry[]> {
+export async function entriesPage(
+  db: AnyDb,
+  accountId: string,
+  beforeEntryNo: bigint | null,
+  limit: number,
+): Promise<ProjectedEntry[]> {
   const bounded = Math.max(1, Math.min(limit, MAX_ENTRIES_PAGE));
   const result = await sql<{
-    entry_no: bigint; transfer_id: string; event_revision: bigint; timestamp_ns: bigint; code: string; side: 'debit' | 'credit';
-    phase: string; amount_minor: bigint; released_minor: bigint; counterparty_account_id: string; debits_pending: bigint;
-    debits_posted: bigint; credits_pending: bigint; credits_posted: bigint; user_data: Record<string, string> | null;
+    entry_no: bigint;
+    transfer_id: string;
+    event_revision: bigint;
+    timestamp_ns: bigint;
+    code: string;
+    side: 'debit' | 'credit';
+    phase: string;
+    amount_minor: bigint;
+    released_minor: bigint;
+    counterparty_account_id: string;
+    debits_pending: bigint;
+    debits_posted: bigint;
+    credits_pending: bigint;
+    credits_posted: bigint;
+    user_data: Record<string, string> | null;
   }>`SELECT * FROM ledger_entries WHERE account_id = ${accountId}
       AND (${beforeEntryNo?.toString() ?? null}::int8 IS NULL OR entry_no < ${beforeEntryNo?.toString() ?? null}::int8)
       ORDER BY entry_no DESC LIMIT ${bounded}`.execute(db);

@@ -49,7 +49,8 @@ export function decodeBatchEvent(stored: string | Uint8Array): LedgerBatchEvent 
   // (accounts have no `hash` key and strings escape their quotes, so the first match is them).
   const members = `,"hash":${JSON.stringify(event.hash)},"previousHash":${JSON.stringify(event.previousHash)}`;
   const at = text.indexOf(`${members},"transfersAccepted":`);
-  if (at >= 0) rememberBodyBytes(event, Buffer.from(text.slice(0, at) + text.slice(at + members.length), 'utf8'));
+  if (at >= 0)
+    rememberBodyBytes(event, Buffer.from(text.slice(0, at) + text.slice(at + members.length), 'utf8'));
   return event;
 }
 

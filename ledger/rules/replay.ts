@@ -169,9 +169,7 @@ function checkChainLinks(
       detail: `previousHash ${event.previousHash} is not the previous event's hash ${previousStoredHash}`,
     });
   }
-  const recomputed = isHashHex(event.previousHash)
-    ? chainHash(event.previousHash, bodyBytes)
-    : null;
+  const recomputed = isHashHex(event.previousHash) ? chainHash(event.previousHash, bodyBytes) : null;
   if (recomputed !== event.hash) {
     verifier.mismatches.push({
       eventIndex,

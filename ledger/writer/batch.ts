@@ -45,12 +45,17 @@ export function assertTransferShape(transfer: Transfer, index: number): void {
   if (typeof transfer.currency !== 'string') fail('currency must be a string');
   if (typeof transfer.code !== 'string') fail('code must be a string');
   if (typeof transfer.flags !== 'object' || transfer.flags === null) fail('flags must be an object');
-  if (transfer.pendingId !== undefined && typeof transfer.pendingId !== 'string') fail('pendingId must be a string');
+  if (transfer.pendingId !== undefined && typeof transfer.pendingId !== 'string')
+    fail('pendingId must be a string');
   if (transfer.timeoutSeconds !== undefined && typeof transfer.timeoutSeconds !== 'number') {
     fail('timeoutSeconds must be a number');
   }
-  if (transfer.timestamp !== undefined && typeof transfer.timestamp !== 'bigint') fail('timestamp must be a bigint');
-  if (transfer.userData !== undefined && (typeof transfer.userData !== 'object' || transfer.userData === null)) {
+  if (transfer.timestamp !== undefined && typeof transfer.timestamp !== 'bigint')
+    fail('timestamp must be a bigint');
+  if (
+    transfer.userData !== undefined &&
+    (typeof transfer.userData !== 'object' || transfer.userData === null)
+  ) {
     fail('userData must be an object');
   }
 }
@@ -75,16 +80,15 @@ export function splitOpenChain(transfers: readonly Transfer[]): {
   openResults: TransferOutcome[];
 } {
   const last = transfers.length - 1;
-  if (last < 0 || transfers[last]?.flags.linked !== true) return { decided: transfers.length, openResults: [] };
+  if (last < 0 || transfers[last]?.flags.linked !== true)
+    return { decided: transfers.length, openResults: [] };
   let start = last;
   while (start > 0 && transfers[start - 1]?.flags.linked === true) start -= 1;
-  const openResults = transfers.slice(start).map(
-    (transfer, offset): TransferOutcome => ({
-      index: start + offset,
-      id: transfer.id,
-      result: start + offset === last ? 'linked_event_chain_open' : 'linked_event_failed',
-    }),
-  );
+  const openResults = transfers.slice(start).map((transfer, offset): TransferOutcome => ({
+    index: start + offset,
+    id: transfer.id,
+    result: start + offset === last ? 'linked_event_chain_open' : 'linked_event_failed',
+  }));
   return { decided: start, openResults };
 }
 
@@ -92,7 +96,8 @@ export function splitOpenChain(transfers: readonly Transfer[]): {
 export function accountsToOpen(state: LedgerState, transfers: readonly Transfer[]): NewAccount[] {
   const opened = new Map<string, NewAccount>();
   const consider = (id: string): void => {
-    if (id === '' || opened.has(id) || state.accounts.has(id) || id.length > LIMITS.accountIdMaxLength) return;
+    if (id === '' || opened.has(id) || state.accounts.has(id) || id.length > LIMITS.accountIdMaxLength)
+      return;
     const account = chartAccount(id);
     if (account !== null && CURRENCY_SET.has(account.currency)) opened.set(id, account);
   };

@@ -33,11 +33,22 @@ export function ledgerEventData(event: LedgerBatchEvent): LedgerEventData {
  * so each transfer is encoded once per batch instead of twice. Equal byte for byte to the rules'
  * functions (writer.test.ts checks it).
  */
-export function sealEncoded(previousHash: string, body: LedgerBatchBody): { hash: string; data: LedgerEventData } {
+export function sealEncoded(
+  previousHash: string,
+  body: LedgerBatchBody,
+): { hash: string; data: LedgerEventData } {
   const accounts = canonicalJson(body.accountsCreated);
   const transfers = canonicalJson(body.transfersAccepted);
-  const hash = chainHash(previousHash, Buffer.from(`{"accountsCreated":${accounts},"transfersAccepted":${transfers}}`, 'utf8'));
-  return { hash, data: { batch: `{"accountsCreated":${accounts},"hash":"${hash}","previousHash":"${previousHash}","transfersAccepted":${transfers}}` } };
+  const hash = chainHash(
+    previousHash,
+    Buffer.from(`{"accountsCreated":${accounts},"transfersAccepted":${transfers}}`, 'utf8'),
+  );
+  return {
+    hash,
+    data: {
+      batch: `{"accountsCreated":${accounts},"hash":"${hash}","previousHash":"${previousHash}","transfersAccepted":${transfers}}`,
+    },
+  };
 }
 
 /** The stored text of a recorded ledger event, or a LedgerDecodeError naming what is wrong. */

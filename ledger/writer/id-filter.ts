@@ -25,7 +25,8 @@ function fnv(text: string, seed: number): number {
 }
 
 export function createIdFilter(bits: number = DEFAULT_FILTER_BITS): IdFilter {
-  if (!Number.isInteger(bits) || bits < 1024 || bits % 32 !== 0) throw new RangeError('filter bits must be a multiple of 32, >= 1024');
+  if (!Number.isInteger(bits) || bits < 1024 || bits % 32 !== 0)
+    throw new RangeError('filter bits must be a multiple of 32, >= 1024');
   const words = new Uint32Array(bits / 32);
   let size = 0;
   // Kirsch–Mitzenmacher: h_i = h1 + i·h2 gives k independent-enough positions from two hashes.

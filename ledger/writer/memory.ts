@@ -120,7 +120,12 @@ export function absorb(state: LedgerState, loaded: Loaded, found: Lookup): void 
  * that are closed and at zero, transfers that are not open holds, resolved holds — plus clean
  * entries loaded on demand. Returns how many entries left memory.
  */
-export function evictAfterSnapshot(state: LedgerState, written: Delta, current: Delta, loaded: Loaded): number {
+export function evictAfterSnapshot(
+  state: LedgerState,
+  written: Delta,
+  current: Delta,
+  loaded: Loaded,
+): number {
   let evicted = 0;
   for (const id of union(written.accounts.keys(), loaded.accounts)) {
     const account = state.accounts.get(id);

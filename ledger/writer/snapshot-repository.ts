@@ -157,7 +157,12 @@ export async function lookup(
 }
 
 /** Accepted transfer ids in the snapshot index, in id order after `after` (keyset pages). */
-export async function transferIdsPage(db: SnapshotDb, stream: string, after: string | null, limit: number): Promise<string[]> {
+export async function transferIdsPage(
+  db: SnapshotDb,
+  stream: string,
+  after: string | null,
+  limit: number,
+): Promise<string[]> {
   const rows = await db
     .selectFrom('ledger_snapshot_transfers')
     .select('id')
@@ -198,7 +203,8 @@ export async function writeSnapshot(
     if (!moved) return false;
     // In chunks: each statement's arrays are built just before it is sent, so a large snapshot
     // never blocks the writer's event loop for long (the appends go on meanwhile).
-    for (const chunk of chunks(snapshot.accounts)) await upsertAccounts(trx, stream, snapshot.revision, chunk);
+    for (const chunk of chunks(snapshot.accounts))
+      await upsertAccounts(trx, stream, snapshot.revision, chunk);
     for (const chunk of chunks(snapshot.transfers)) await insertTransfers(trx, stream, chunk);
     for (const chunk of chunks(snapshot.holds)) await upsertHolds(trx, stream, chunk);
     return true;
@@ -209,7 +215,8 @@ export async function writeSnapshot(
 const SNAPSHOT_CHUNK_ROWS = 250;
 
 function* chunks<T>(items: readonly T[]): Generator<readonly T[]> {
-  for (let start = 0; start < items.length; start += SNAPSHOT_CHUNK_ROWS) yield items.slice(start, start + SNAPSHOT_CHUNK_ROWS);
+  for (let start = 0; start < items.length; start += SNAPSHOT_CHUNK_ROWS)
+    yield items.slice(start, start + SNAPSHOT_CHUNK_ROWS);
 }
 
 async function moveHeader(
@@ -241,7 +248,12 @@ async function moveHeader(
   return updated.numUpdatedRows === 1n;
 }
 
-async function upsertAccounts(trx: SnapshotDb, stream: string, revision: bigint, accounts: readonly Account[]) {
+async function upsertAccounts(
+  trx: SnapshotDb,
+  stream: string,
+  revision: bigint,
+  accounts: readonly Account[],
+) {
   if (accounts.length === 0) return;
   const column = <T>(pick: (account: Account) => T) => accounts.map(pick);
   await sql`INSERT INTO ledger_snapshot_accounts AS a (stream, id, currency, kind,
@@ -256,7 +268,9 @@ async function upsertAccounts(trx: SnapshotDb, stream: string, revision: bigint,
       ${column((a) => a.closed === true)}::boolean[])
     ON CONFLICT (stream, id) DO UPDATE SET debits_pending = excluded.debits_pending,
       debits_posted = excluded.debits_posted, credits_pending = excluded.credits_pending,
-      credits_posted = excluded.credits_posted, closed = excluded.closed, revision = excluded.revision`.execute(trx);
+      credits_posted = excluded.credits_posted, closed = excluded.closed, revision = excluded.revision`.execute(
+    trx,
+  );
 }
 
 async function insertTransfers(

@@ -35,7 +35,13 @@ import {
   type TransferOutcome,
 } from './batch.js';
 import { LedgerOverloadedError, LedgerSubmissionTooLargeError, LedgerUnavailableError } from './errors.js';
-import { decodeLedgerEvent, DEFAULT_LEDGER_STREAM, LEDGER_EVENT_TYPE, sealEncoded, type LedgerEventData } from './events.js';
+import {
+  decodeLedgerEvent,
+  DEFAULT_LEDGER_STREAM,
+  LEDGER_EVENT_TYPE,
+  sealEncoded,
+  type LedgerEventData,
+} from './events.js';
 import { createIdFilter, DEFAULT_FILTER_BITS, type IdFilter } from './id-filter.js';
 import { createLease, type Lease } from './lease.js';
 import {
@@ -163,7 +169,10 @@ const EVENT_BUDGET_BYTES = STORE_LIMITS.maxEventBytes - 1_024;
 export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
   const stream = options.stream ?? DEFAULT_LEDGER_STREAM;
   const { store, db, logger } = options;
-  const maxBatchTransfers = Math.min(options.maxBatchTransfers ?? LIMITS.batchMaxEvents, LIMITS.batchMaxEvents);
+  const maxBatchTransfers = Math.min(
+    options.maxBatchTransfers ?? LIMITS.batchMaxEvents,
+    LIMITS.batchMaxEvents,
+  );
   const batchWaitMs = options.batchWaitMs ?? 0;
   const snapshotEveryEvents = options.snapshotEveryEvents ?? 1_000;
   const snapshotEveryTransfers = options.snapshotEveryTransfers ?? 20_000;
@@ -172,7 +181,8 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
   const clock = options.clock ?? Date.now;
   const idFilterBits = options.idFilterBits === undefined ? DEFAULT_FILTER_BITS : options.idFilterBits;
   const idFilterMaxIds = options.idFilterMaxIds ?? 5_000_000;
-  if (maxBatchTransfers < 1 || snapshotEveryEvents < 1) throw new RangeError('batch and snapshot sizes must be >= 1');
+  if (maxBatchTransfers < 1 || snapshotEveryEvents < 1)
+    throw new RangeError('batch and snapshot sizes must be >= 1');
 
   let state: LedgerState = emptyLedgerState();
   let revision = -1n;
@@ -200,7 +210,10 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
   const queue: Submission[] = [];
   let queueHead = 0;
   let queuedTransfers = 0;
-  const expiryWaiters: Array<{ resolve: (result: { expired: number }) => void; reject: (error: unknown) => void }> = [];
+  const expiryWaiters: Array<{
+    resolve: (result: { expired: number }) => void;
+    reject: (error: unknown) => void;
+  }> = [];
   let wake: (() => void) | null = null;
   let loop: Promise<void> | null = null;
   const abort = new AbortController();
@@ -278,7 +291,10 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
         if (!(await becomeReady())) continue;
       }
       if (needsCatchUp) {
-        await guarded(() => catchUp(), () => expireWaiting());
+        await guarded(
+          () => catchUp(),
+          () => expireWaiting(),
+        );
         continue;
       }
       if (expiryWaiters.length > 0) {
@@ -366,7 +382,10 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
     }
     await applyTail();
     needsCatchUp = false;
-    logger?.info({ stream, revision: revision.toString(), transfers: transferCount.toString() }, 'ledger writer restored');
+    logger?.info(
+      { stream, revision: revision.toString(), transfers: transferCount.toString() },
+      'ledger writer restored',
+    );
   }
 
   /** The filter of accepted ids from the snapshot index; null (always look up) past the cap. */
@@ -401,7 +420,10 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
   async function applyStored(recorded: RecordedEvent): Promise<void> {
     const where = `${stream}@${recorded.revision}`;
     assertInvariant(recorded.revision === revision + 1n, `${where} does not follow revision ${revision}`);
-    assertInvariant(recorded.type === LEDGER_EVENT_TYPE, `${where} is a ${recorded.type}, not a ledger batch`);
+    assertInvariant(
+      recorded.type === LEDGER_EVENT_TYPE,
+      `${where} is a ${recorded.type}, not a ledger batch`,
+    );
     let event;
     try {
       event = decodeLedgerEvent(recorded.data);
@@ -430,7 +452,8 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
     // A lookup still running must not land in the middle of the catch-up.
     await prefetched?.done.catch(() => undefined);
     const header = await snapshots.readHeader(db, stream);
-    const ours = header === null || header.revision === snapshotRevision || header.revision === inFlight?.revision;
+    const ours =
+      header === null || header.revision === snapshotRevision || header.revision === inFlight?.revision;
     if (!ours) {
       await restore();
       return;
@@ -450,22 +473,31 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
     absent: Set<string> = new Set(),
   ): Promise<void> {
     const missing = missingReferences(state, transfers);
-    const accountIds = missing.accountIds.filter((id) => !createdAccountIds.has(id) && !absent.has(`a:${id}`));
+    const accountIds = missing.accountIds.filter(
+      (id) => !createdAccountIds.has(id) && !absent.has(`a:${id}`),
+    );
     // A pending transfer may be in memory (reloaded for an idempotency check) without its hold.
     const holdIds = new Set(missing.pendingTransferIds);
     for (const transfer of transfers) {
       const pendingId = transfer.pendingId;
       if (pendingId !== undefined && pendingId !== '' && !state.holds.has(pendingId)) holdIds.add(pendingId);
     }
-    for (const id of holdIds) if (absent.has(`h:${id}`) || (idFilter !== null && !idFilter.mightContain(id))) holdIds.delete(id);
+    for (const id of holdIds)
+      if (absent.has(`h:${id}`) || (idFilter !== null && !idFilter.mightContain(id))) holdIds.delete(id);
     const transferIds = new Set(missing.pendingTransferIds);
-    for (const id of idsToCheck) if (id !== '' && id.length <= LIMITS.transferIdMaxLength && !state.transfers.has(id)) transferIds.add(id);
+    for (const id of idsToCheck)
+      if (id !== '' && id.length <= LIMITS.transferIdMaxLength && !state.transfers.has(id))
+        transferIds.add(id);
     for (const id of transferIds) {
       // Never accepted (the filter is sure) or already known to be absent: nothing to look up.
       if (absent.has(`t:${id}`) || (idFilter !== null && !idFilter.mightContain(id))) transferIds.delete(id);
     }
     if (accountIds.length === 0 && holdIds.size === 0 && transferIds.size === 0) return;
-    const found = await snapshots.lookup(db, stream, { accountIds, transferIds: [...transferIds], holdIds: [...holdIds] });
+    const found = await snapshots.lookup(db, stream, {
+      accountIds,
+      transferIds: [...transferIds],
+      holdIds: [...holdIds],
+    });
     absorb(state, loaded, found);
     for (const id of accountIds) if (!state.accounts.has(id)) absent.add(`a:${id}`);
     for (const id of holdIds) if (!state.holds.has(id)) absent.add(`h:${id}`);
@@ -476,7 +508,12 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
   function prefetch(batch: Submission[]): Prefetched {
     const absent = new Set<string>();
     const transfers = batch.flatMap((submission) => submission.transfers);
-    const done = loadReferences(transfers, transfers.map((transfer) => transfer.id), new Set(), absent);
+    const done = loadReferences(
+      transfers,
+      transfers.map((transfer) => transfer.id),
+      new Set(),
+      absent,
+    );
     done.catch(() => undefined); // awaited (and reported) by processBatch
     return { batch, epoch, absent, done };
   }
@@ -487,7 +524,8 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
     let bytes = 0;
     while (queued() > 0) {
       const next = queue[queueHead]!;
-      const full = count + next.transfers.length > maxBatchTransfers || bytes + next.estimatedBytes > EVENT_BUDGET_BYTES;
+      const full =
+        count + next.transfers.length > maxBatchTransfers || bytes + next.estimatedBytes > EVENT_BUDGET_BYTES;
       if (batch.length > 0 && full) break;
       batch.push(takeOne());
       count += next.transfers.length;
@@ -530,7 +568,12 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
     };
     await guarded(
       () => decideAndAppend(batch, fetched),
-      (error) => fail(new LedgerUnavailableError('the ledger could not append; retry the same transfers', true, { cause: error })),
+      (error) =>
+        fail(
+          new LedgerUnavailableError('the ledger could not append; retry the same transfers', true, {
+            cause: error,
+          }),
+        ),
     );
   }
 
@@ -543,7 +586,12 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
         if (fetched.epoch === epoch) absent = fetched.absent;
       }
       // Loads whatever is still missing (nothing, when the prefetch is fresh): decide right after.
-      await loadReferences(planned.transfers, planned.transfers.map((transfer) => transfer.id), new Set(), absent);
+      await loadReferences(
+        planned.transfers,
+        planned.transfers.map((transfer) => transfer.id),
+        new Set(),
+        absent,
+      );
       const accounts = accountsToOpen(state, planned.transfers);
       const outcome = decideBatch(state, { accounts, transfers: planned.transfers }, clock());
       const empty = outcome.body.transfersAccepted.length === 0;
@@ -578,7 +626,10 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
       return result.nextRevision;
     } catch (error) {
       if ((error as Error).name === 'WrongExpectedVersion') {
-        logger?.warn({ stream, revision: revision.toString() }, 'ledger writer lost the append race: catching up');
+        logger?.warn(
+          { stream, revision: revision.toString() },
+          'ledger writer lost the append race: catching up',
+        );
         return null;
       }
       throw error;
@@ -587,7 +638,11 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
 
   async function splitOversized(batch: Submission[]): Promise<void> {
     if (batch.length === 1) {
-      batch[0]!.reject(new LedgerSubmissionTooLargeError('these transfers do not fit in one ledger event; submit fewer at once'));
+      batch[0]!.reject(
+        new LedgerSubmissionTooLargeError(
+          'these transfers do not fit in one ledger event; submit fewer at once',
+        ),
+      );
       return;
     }
     const half = Math.ceil(batch.length / 2);
@@ -595,8 +650,16 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
     await decideAndAppend(batch.slice(half));
   }
 
-  function commit(changes: LedgerChanges, hash: string, body: LedgerBatchBody, appendedRevision: bigint): void {
-    assertInvariant(appendedRevision === revision + 1n, `appended at ${appendedRevision}, expected ${revision + 1n}`);
+  function commit(
+    changes: LedgerChanges,
+    hash: string,
+    body: LedgerBatchBody,
+    appendedRevision: bigint,
+  ): void {
+    assertInvariant(
+      appendedRevision === revision + 1n,
+      `appended at ${appendedRevision}, expected ${revision + 1n}`,
+    );
     commitChanges(state, changes);
     for (const transfer of body.transfersAccepted) idFilter?.add(transfer.id);
     revision = appendedRevision;
@@ -646,7 +709,15 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
     for (const id of state.openHoldIds) {
       const hold = state.holds.get(id);
       if (hold === undefined || hold.expiresAtNs === null || hold.expiresAtNs > nowNs) continue;
-      dueAccounts.push({ id, debitAccountId: hold.debitAccountId, creditAccountId: hold.creditAccountId, amountMinor: 0n, currency: hold.currency, code: 'hold_expiry', flags: {} });
+      dueAccounts.push({
+        id,
+        debitAccountId: hold.debitAccountId,
+        creditAccountId: hold.creditAccountId,
+        amountMinor: 0n,
+        currency: hold.currency,
+        code: 'hold_expiry',
+        flags: {},
+      });
     }
     await loadReferences(dueAccounts, []);
     const outcome = expirePendingTransfers(state, nowMs, EXPIRY_BATCH);
@@ -725,7 +796,10 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
   }
 
   function view(account: Account): LedgerAccountView {
-    return { ...account, availableMinor: account.creditsPosted - account.debitsPosted - account.debitsPending };
+    return {
+      ...account,
+      availableMinor: account.creditsPosted - account.debitsPosted - account.debitsPending,
+    };
   }
 
   async function waitUntilReady(): Promise<void> {
@@ -744,7 +818,9 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
       if (closing) return Promise.reject(new LedgerUnavailableError('the ledger writer is closing'));
       if (transfers.length === 0) return Promise.resolve([]);
       if (transfers.length > maxBatchTransfers) {
-        return Promise.reject(new LedgerSubmissionTooLargeError(`at most ${maxBatchTransfers} transfers per submit`));
+        return Promise.reject(
+          new LedgerSubmissionTooLargeError(`at most ${maxBatchTransfers} transfers per submit`),
+        );
       }
       transfers.forEach(assertTransferShape);
       if (queuedTransfers + transfers.length > maxQueuedTransfers) {

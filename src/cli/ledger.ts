@@ -17,7 +17,15 @@ const { services, logger } = await boot({ logLevel: 'warn' });
 const { ledger, projections } = services;
 const db = services.runtime.database.db;
 
-function printTrialBalance(lines: Array<{ currency: string; debitsPosted: bigint; creditsPosted: bigint; debitsPending: bigint; creditsPending: bigint }>): void {
+function printTrialBalance(
+  lines: Array<{
+    currency: string;
+    debitsPosted: bigint;
+    creditsPosted: bigint;
+    debitsPending: bigint;
+    creditsPending: bigint;
+  }>,
+): void {
   console.table(
     lines.map((line) => ({
       currency: line.currency,
@@ -31,7 +39,9 @@ function printTrialBalance(lines: Array<{ currency: string; debitsPosted: bigint
 }
 
 function printVerify(report: VerifyReport): void {
-  console.log(`stream ${report.stream}: ${report.events} events, ${report.transfers} transfers, ${report.accounts} accounts, replayed in ${report.durationMs} ms`);
+  console.log(
+    `stream ${report.stream}: ${report.events} events, ${report.transfers} transfers, ${report.accounts} accounts, replayed in ${report.durationMs} ms`,
+  );
   printTrialBalance(CURRENCIES.map((currency) => ({ currency, ...report.trialBalance[currency] })));
   console.log(`final hash ${report.finalHash}`);
   const projection = report.projection;
@@ -46,8 +56,16 @@ function printVerify(report: VerifyReport): void {
   }
   console.log(`verify: FAILED with ${report.mismatches.length} mismatch(es):`);
   for (const finding of report.mismatches) {
-    const where = finding.event === undefined ? '' : ` in event ${report.stream}@${finding.event.revision} (${finding.event.id})`;
-    const subject = [finding.transferId && `transfer ${finding.transferId}`, finding.accountId && `account ${finding.accountId}`].filter(Boolean).join(', ');
+    const where =
+      finding.event === undefined
+        ? ''
+        : ` in event ${report.stream}@${finding.event.revision} (${finding.event.id})`;
+    const subject = [
+      finding.transferId && `transfer ${finding.transferId}`,
+      finding.accountId && `account ${finding.accountId}`,
+    ]
+      .filter(Boolean)
+      .join(', ');
     console.log(`  - ${finding.kind}${where}${subject === '' ? '' : ` [${subject}]`}: ${finding.detail}`);
   }
 }
@@ -70,7 +88,9 @@ try {
     await projections.waitUntilCaughtUp(LEDGER_PROJECTION, 60_000);
     const head = await queries.projectedHead(db, ledger.stream);
     printTrialBalance(await queries.projectedTrialBalance(db));
-    console.log(head === null ? 'the ledger is empty' : `as of ${ledger.stream}@${head.revision} (hash ${head.hash})`);
+    console.log(
+      head === null ? 'the ledger is empty' : `as of ${ledger.stream}@${head.revision} (hash ${head.hash})`,
+    );
   }
 } catch (error) {
   logger.error({ err: error }, 'ledger command failed');

@@ -32,7 +32,10 @@ function printStatus(items: Awaited<ReturnType<typeof listProjections>>['items']
   }));
   console.table(rows);
   for (const item of items) {
-    if (item.failed !== null) console.log(`${item.name}: failed at ${item.failed.at} on ${JSON.stringify(item.failed.event)}: ${item.failed.error}`);
+    if (item.failed !== null)
+      console.log(
+        `${item.name}: failed at ${item.failed.at} on ${JSON.stringify(item.failed.event)}: ${item.failed.error}`,
+      );
   }
 }
 

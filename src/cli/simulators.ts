@@ -1,5 +1,9 @@
 import { parseArgs } from 'node:util';
-import { SIMULATOR_CREDENTIALS, SIMULATOR_PORTS, startSimulators } from '../modules/payments/simulators/index.js';
+import {
+  SIMULATOR_CREDENTIALS,
+  SIMULATOR_PORTS,
+  startSimulators,
+} from '../modules/payments/simulators/index.js';
 
 // `npm run simulators [-- --webhook-base-url http://127.0.0.1:3000/v1/webhooks --delay-ms 1000]`:
 // the CamPay and MTN MoMo simulators alone, on fixed ports, until Ctrl-C.
@@ -17,7 +21,9 @@ const { values } = parseArgs({
 const delayMs = Number(values['delay-ms']);
 const method = values['campay-webhook-method']?.toUpperCase();
 if (!Number.isInteger(delayMs) || delayMs < 0 || (method !== 'GET' && method !== 'POST')) {
-  console.error('usage: npm run simulators -- [--delay-ms N] [--campay-webhook-method GET|POST] [--webhook-base-url URL]');
+  console.error(
+    'usage: npm run simulators -- [--delay-ms N] [--campay-webhook-method GET|POST] [--webhook-base-url URL]',
+  );
   process.exit(2);
 }
 
@@ -31,15 +37,25 @@ const simulators = await startSimulators({
 
 console.log(`CamPay simulator:      ${simulators.campayUrl}   (control: ${simulators.campayControlUrl})`);
 console.log(`MTN MoMo simulator:    ${simulators.mtnUrl}   (control: ${simulators.mtnControlUrl})`);
-console.log(`CamPay webhooks go to: ${values['webhook-base-url']}/campay (${method}); MTN calls back X-Callback-Url`);
+console.log(
+  `CamPay webhooks go to: ${values['webhook-base-url']}/campay (${method}); MTN calls back X-Callback-Url`,
+);
 console.log(`settlement delay:      ${delayMs} ms`);
 console.log('credentials:');
-console.log(`  CAMPAY_BASE_URL=${simulators.campayUrl} CAMPAY_USERNAME=${SIMULATOR_CREDENTIALS.campay.username} CAMPAY_PASSWORD=${SIMULATOR_CREDENTIALS.campay.password} CAMPAY_SECRET=${SIMULATOR_CREDENTIALS.campay.webhookKey}`);
+console.log(
+  `  CAMPAY_BASE_URL=${simulators.campayUrl} CAMPAY_USERNAME=${SIMULATOR_CREDENTIALS.campay.username} CAMPAY_PASSWORD=${SIMULATOR_CREDENTIALS.campay.password} CAMPAY_SECRET=${SIMULATOR_CREDENTIALS.campay.webhookKey}`,
+);
 const mtn = SIMULATOR_CREDENTIALS.mtn.collection;
-console.log(`  MTN_MOMO_BASE_URL=${simulators.mtnUrl} MTN_MOMO_API_USER=${mtn.apiUser} MTN_MOMO_API_KEY=${mtn.apiKey} MTN_MOMO_SUBSCRIPTION_KEY=${mtn.subscriptionKey}`);
+console.log(
+  `  MTN_MOMO_BASE_URL=${simulators.mtnUrl} MTN_MOMO_API_USER=${mtn.apiUser} MTN_MOMO_API_KEY=${mtn.apiKey} MTN_MOMO_SUBSCRIPTION_KEY=${mtn.subscriptionKey}`,
+);
 const payout = SIMULATOR_CREDENTIALS.mtn.disbursement;
-console.log(`  MTN_MOMO_DISBURSEMENT_API_USER=${payout.apiUser} MTN_MOMO_DISBURSEMENT_API_KEY=${payout.apiKey} MTN_MOMO_DISBURSEMENT_SUBSCRIPTION_KEY=${payout.subscriptionKey}`);
-console.log('magic numbers: ...0001 FAILED, 0002 PENDING forever, 0003 webhook twice, 0004 no webhook, 0005 CamPay 5xx, 0006 CamPay timeout, 0007 5xx everywhere');
+console.log(
+  `  MTN_MOMO_DISBURSEMENT_API_USER=${payout.apiUser} MTN_MOMO_DISBURSEMENT_API_KEY=${payout.apiKey} MTN_MOMO_DISBURSEMENT_SUBSCRIPTION_KEY=${payout.subscriptionKey}`,
+);
+console.log(
+  'magic numbers: ...0001 FAILED, 0002 PENDING forever, 0003 webhook twice, 0004 no webhook, 0005 CamPay 5xx, 0006 CamPay timeout, 0007 5xx everywhere',
+);
 
 const stop = async () => {
   await simulators.close();

@@ -43,9 +43,12 @@ export function createGroupRunner<I, O>(options: GroupRunnerOptions<I, O>): Grou
     let results: O[];
     try {
       results = await options.runMany(batch.map((waiting) => waiting.item));
-      if (results.length !== batch.length) throw new Error(`a group of ${batch.length} returned ${results.length} results`);
+      if (results.length !== batch.length)
+        throw new Error(`a group of ${batch.length} returned ${results.length} results`);
     } catch {
-      await Promise.all(batch.map((waiting) => options.runOne(waiting.item).then(waiting.resolve, waiting.reject)));
+      await Promise.all(
+        batch.map((waiting) => options.runOne(waiting.item).then(waiting.resolve, waiting.reject)),
+      );
       return;
     }
     batch.forEach((waiting, index) => waiting.resolve(results[index]!));

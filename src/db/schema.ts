@@ -11,4 +11,13 @@ import type { LedgerTables } from '../../ledger/writer/tables.js';
 import type { OrderTables } from '../modules/orders/tables.js';
 import type { PaymentTables } from '../modules/payments/tables.js';
 
-export interface Database extends FoundationTables, CatalogTables, EventStoreTables, IdentityTables, NotificationTables, OrderTables, LedgerTables, PaymentTables {}
+export interface Database
+  extends
+    FoundationTables,
+    CatalogTables,
+    EventStoreTables,
+    IdentityTables,
+    NotificationTables,
+    OrderTables,
+    LedgerTables,
+    PaymentTables {}

@@ -29,7 +29,10 @@ export interface RawSubscribeOptions {
   from: StartFrom;
   filter: EventFilter | undefined;
   batchSize: number;
-  onBatch(events: RecordedEvent[], context: SubscriptionContext & { position: Position | 'start' }): Promise<void>;
+  onBatch(
+    events: RecordedEvent[],
+    context: SubscriptionContext & { position: Position | 'start' },
+  ): Promise<void>;
   onCaughtUp(position: Position | 'start'): Promise<void> | void;
   onError(error: unknown): void;
 }
@@ -39,11 +42,19 @@ export interface EventStoreAdapter {
   append(stream: string, events: readonly StoredEvent[], expected: ExpectedRevision): Promise<AppendResult>;
   readStream(
     stream: string,
-    options: { direction: 'forwards' | 'backwards'; fromRevision: bigint | undefined; maxCount: number; missingAsEmpty?: boolean },
+    options: {
+      direction: 'forwards' | 'backwards';
+      fromRevision: bigint | undefined;
+      maxCount: number;
+      missingAsEmpty?: boolean;
+    },
   ): Promise<RecordedEvent[]>;
   readAll(from: StartFrom, limit: number, filter: EventFilter | undefined): Promise<ReadAllPage>;
   subscribeToAll(options: RawSubscribeOptions): Subscription;
-  headInfo(after: Position | 'start', cap: number): Promise<{ eventsAfter: number; headCreatedAt: Date | null }>;
+  headInfo(
+    after: Position | 'start',
+    cap: number,
+  ): Promise<{ eventsAfter: number; headCreatedAt: Date | null }>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -52,7 +63,11 @@ export interface EventStoreAdapter {
 export function matchesFilter(filter: EventFilter | undefined, stream: string, type: string): boolean {
   if (filter === undefined) return true;
   const prefixes = filter.streamPrefixes;
-  if (prefixes !== undefined && prefixes.length > 0 && !prefixes.some((prefix) => stream.startsWith(prefix))) {
+  if (
+    prefixes !== undefined &&
+    prefixes.length > 0 &&
+    !prefixes.some((prefix) => stream.startsWith(prefix))
+  ) {
     return false;
   }
   const types = filter.eventTypes;

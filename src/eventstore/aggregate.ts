@@ -1,6 +1,13 @@
 import { StreamNotFound, WrongExpectedVersion } from './errors.js';
 import { erasureEpoch } from './store.js';
-import { LIMITS, type AppendResult, type EventMetadata, type EventStore, type NewEvent, type RecordedEvent } from './types.js';
+import {
+  LIMITS,
+  type AppendResult,
+  type EventMetadata,
+  type EventStore,
+  type NewEvent,
+  type RecordedEvent,
+} from './types.js';
 
 /**
  * An Emmett-style decider: pure `decide(command, state)` and `evolve(state, event)`.
@@ -35,7 +42,9 @@ export interface AggregateCache<State> {
   delete(stream: string): void;
 }
 
-export function createAggregateCache<State>(options: { maxEntries?: number; ttlMs?: number; now?: () => number } = {}): AggregateCache<State> {
+export function createAggregateCache<State>(
+  options: { maxEntries?: number; ttlMs?: number; now?: () => number } = {},
+): AggregateCache<State> {
   const maxEntries = options.maxEntries ?? 10_000;
   const ttlMs = options.ttlMs ?? 30_000;
   const now = options.now ?? Date.now;
@@ -90,14 +99,19 @@ export async function aggregateStream<Event extends { type: string; data: unknow
   for (;;) {
     let page: RecordedEvent[];
     try {
-      page = await store.readStream(stream, { fromRevision: next, maxCount: LIMITS.maxReadCount, missingAsEmpty: true });
+      page = await store.readStream(stream, {
+        fromRevision: next,
+        maxCount: LIMITS.maxReadCount,
+        missingAsEmpty: true,
+      });
     } catch (error) {
       if (error instanceof StreamNotFound) return { state, revision, events: 0 };
       throw error;
     }
     for (const event of page) state = evolve(state, event as unknown as Event);
     count += page.length;
-    if (count > maxEvents) throw new Error(`stream ${stream} has more than ${maxEvents} events; load it from a snapshot`);
+    if (count > maxEvents)
+      throw new Error(`stream ${stream} has more than ${maxEvents} events; load it from a snapshot`);
     const last = page.at(-1);
     if (last !== undefined) revision = last.revision;
     if (page.length < LIMITS.maxReadCount) return { state, revision, events: count };
@@ -118,8 +132,12 @@ export async function handleCommand<Command, Event extends { type: string; data:
 ): Promise<HandleCommandResult<Event, State>> {
   const maxAttempts = Math.min(Math.max(options.maxAttempts ?? 3, 1), 10);
   const { cache } = options;
-  const read = () => aggregateStream(store, stream, decider.evolve, decider.initialState(), options.maxEvents);
-  type Decided = { loaded: { state: State; revision: bigint | 'no_stream' }; newEvents: (Event & Omit<NewEvent, 'type' | 'data'>)[] };
+  const read = () =>
+    aggregateStream(store, stream, decider.evolve, decider.initialState(), options.maxEvents);
+  type Decided = {
+    loaded: { state: State; revision: bigint | 'no_stream' };
+    newEvents: (Event & Omit<NewEvent, 'type' | 'data'>)[];
+  };
   const decideOn = (loaded: Decided['loaded']): Decided => ({
     loaded,
     newEvents: decider.decide(command, loaded.state) as Decided['newEvents'],

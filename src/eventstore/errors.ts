@@ -59,11 +59,17 @@ export function eventStoreProblem(error: unknown): HttpProblem | undefined {
       extensions: { expectedRevision: String(error.expected), actualRevision: String(error.actual) },
     });
   }
-  if (error instanceof StreamNotFound) return new HttpProblem(404, 'not_found', 'The resource does not exist.');
+  if (error instanceof StreamNotFound)
+    return new HttpProblem(404, 'not_found', 'The resource does not exist.');
   if (error instanceof EventTooLarge) {
-    return new HttpProblem(413, 'event_too_large', `The change is too large (limit ${error.limitBytes} bytes).`, {
-      extensions: { sizeBytes: error.sizeBytes, limitBytes: error.limitBytes },
-    });
+    return new HttpProblem(
+      413,
+      'event_too_large',
+      `The change is too large (limit ${error.limitBytes} bytes).`,
+      {
+        extensions: { sizeBytes: error.sizeBytes, limitBytes: error.limitBytes },
+      },
+    );
   }
   if (error instanceof DuplicateEventIds) {
     return new HttpProblem(409, 'duplicate_event_ids', 'The event ids were already used by another change.');

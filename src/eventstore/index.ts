@@ -13,7 +13,15 @@ import type { UpcasterRegistry } from './upcasting.js';
 
 export * from './types.js';
 export * from './errors.js';
-export { aggregateStream, createAggregateCache, handleCommand, type AggregateCache, type Decider, type HandleCommandOptions, type HandleCommandResult } from './aggregate.js';
+export {
+  aggregateStream,
+  createAggregateCache,
+  handleCommand,
+  type AggregateCache,
+  type Decider,
+  type HandleCommandOptions,
+  type HandleCommandResult,
+} from './aggregate.js';
 export { comparePositions, isPosition, maxPosition } from './position.js';
 export { createUpcasterRegistry, type Upcaster, type UpcasterRegistry } from './upcasting.js';
 export { createEventStore } from './store.js';
@@ -32,7 +40,10 @@ export function createEventStoreForRuntime(runtime: Runtime): AppEventStore {
   const url = runtime.config.EVENTSTORE_URL;
   const adapter =
     url === undefined
-      ? createPostgresAdapter({ pool: runtime.database.pool, connectionString: poolConnectionString(runtime) })
+      ? createPostgresAdapter({
+          pool: runtime.database.pool,
+          connectionString: poolConnectionString(runtime),
+        })
       : createEsdbAdapter({ connectionString: url });
   return createEventStore({ adapter, vault });
 }

@@ -30,7 +30,10 @@ export interface LiveTailOptions {
    * open transaction may hide committed events from it (then the tail re-reads quickly; without
    * it, the next append's wake-up or the polling interval triggers the next read).
    */
-  read(from: Position | 'start', limit: number): Promise<ReadAllPage & { heldBack?: boolean; storedBytes?: number[] }>;
+  read(
+    from: Position | 'start',
+    limit: number,
+  ): Promise<ReadAllPage & { heldBack?: boolean; storedBytes?: number[] }>;
   /** Appends in this process and notifications from others. */
   wake: WakeSignal;
   pollIntervalMs: number;
@@ -112,7 +115,8 @@ export function createLiveTail(options: LiveTailOptions): LiveTail {
       } while (!page.isEnd);
       // Quick re-reads after a wake-up, only while an open transaction holds the log back.
       if (page.heldBack === false) fastPolls = FAST_POLL_DELAYS_MS.length;
-      const delayMs = fastPolls < FAST_POLL_DELAYS_MS.length ? FAST_POLL_DELAYS_MS[fastPolls]! : options.pollIntervalMs;
+      const delayMs =
+        fastPolls < FAST_POLL_DELAYS_MS.length ? FAST_POLL_DELAYS_MS[fastPolls]! : options.pollIntervalMs;
       fastPolls = Math.min(fastPolls + 1, FAST_POLL_DELAYS_MS.length);
       const reason = await options.wake.wait(delayMs, signal, seenVersion);
       if (reason === 'woken') fastPolls = 0;

@@ -37,7 +37,11 @@ export interface EventBinding {
 
 export interface PersonalDataVault {
   /** Removes the marked fields from `data` and returns the data with the sealed field added. */
-  seal(data: Record<string, unknown>, marker: PersonalDataMarker, binding: EventBinding): Promise<Record<string, unknown>>;
+  seal(
+    data: Record<string, unknown>,
+    marker: PersonalDataMarker,
+    binding: EventBinding,
+  ): Promise<Record<string, unknown>>;
   /** Puts the fields back, or `[redacted]` in each when the key was erased. */
   open(data: unknown, binding: EventBinding): Promise<unknown>;
   erase(subjectId: string): Promise<void>;
@@ -45,10 +49,16 @@ export interface PersonalDataVault {
 }
 
 function aad(binding: EventBinding, subject: string): Buffer {
-  return Buffer.from(JSON.stringify([binding.stream, binding.eventId, binding.type, binding.schemaVersion, subject]));
+  return Buffer.from(
+    JSON.stringify([binding.stream, binding.eventId, binding.type, binding.schemaVersion, subject]),
+  );
 }
 
-function gcmEncrypt(key: Buffer, plaintext: Buffer, additional: Buffer): { iv: Buffer; tag: Buffer; ciphertext: Buffer } {
+function gcmEncrypt(
+  key: Buffer,
+  plaintext: Buffer,
+  additional: Buffer,
+): { iv: Buffer; tag: Buffer; ciphertext: Buffer } {
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(additional);
@@ -66,7 +76,11 @@ function gcmDecrypt(key: Buffer, iv: Buffer, tag: Buffer, ciphertext: Buffer, ad
 export function isSealed(value: unknown): value is SealedPersonalData {
   if (typeof value !== 'object' || value === null) return false;
   const sealed = value as Record<string, unknown>;
-  return typeof sealed.subject === 'string' && Array.isArray(sealed.fields) && typeof sealed.ciphertext === 'string';
+  return (
+    typeof sealed.subject === 'string' &&
+    Array.isArray(sealed.fields) &&
+    typeof sealed.ciphertext === 'string'
+  );
 }
 
 export function createPersonalDataVault(options: { db: Db; masterKey: Buffer }): PersonalDataVault {
@@ -114,7 +128,8 @@ export function createPersonalDataVault(options: { db: Db; masterKey: Buffer }):
       .where('subject_id', '=', subject)
       .executeTakeFirst();
     // An erased person's data must never be written again under a fresh key.
-    if (erased !== undefined) throw new Error(`personal data of ${subject} was erased; it cannot be stored again`);
+    if (erased !== undefined)
+      throw new Error(`personal data of ${subject} was erased; it cannot be stored again`);
     await db
       .insertInto('eventstore_data_keys')
       .values({ subject_id: subject, wrapped_key: wrap(subject, randomBytes(KEY_BYTES)) })
@@ -127,7 +142,8 @@ export function createPersonalDataVault(options: { db: Db; masterKey: Buffer }):
 
   return {
     async seal(data, marker, binding) {
-      if (!SUBJECT_PATTERN.test(marker.subjectId)) throw new RangeError('a personal data subject id is 1-128 of [A-Za-z0-9._:-]');
+      if (!SUBJECT_PATTERN.test(marker.subjectId))
+        throw new RangeError('a personal data subject id is 1-128 of [A-Za-z0-9._:-]');
       const key = await keyForWriting(marker.subjectId);
       const personal: Record<string, unknown> = {};
       const rest: Record<string, unknown> = { ...data };

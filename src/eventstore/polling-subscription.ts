@@ -4,7 +4,12 @@ import { sleep, type WakeSignal } from './wake.js';
 
 export interface PollingSource {
   /** `live` is true once the subscription has caught up (a shared live tail may then serve it). */
-  readAll(from: Position | 'start', limit: number, filter: RawSubscribeOptions['filter'], live: boolean): Promise<ReadAllPage>;
+  readAll(
+    from: Position | 'start',
+    limit: number,
+    filter: RawSubscribeOptions['filter'],
+    live: boolean,
+  ): Promise<ReadAllPage>;
   /** Turns 'end' into the current head position. */
   resolveStart(from: StartFrom): Promise<Position | 'start'>;
   signal: WakeSignal;

@@ -57,9 +57,11 @@ export function createEventStore(options: EventStoreOptions): EventStore & { upc
   async function prepare(stream: string, event: NewEvent): Promise<StoredEvent> {
     const id = event.id ?? randomUUID();
     if (!UUID_PATTERN.test(id)) throw new InvalidAppend(`event id ${JSON.stringify(id)} is not a uuid`);
-    if (!TYPE_PATTERN.test(event.type)) throw new InvalidAppend(`invalid event type ${JSON.stringify(event.type)}`);
+    if (!TYPE_PATTERN.test(event.type))
+      throw new InvalidAppend(`invalid event type ${JSON.stringify(event.type)}`);
     const schemaVersion = event.metadata?.schemaVersion ?? 1;
-    if (!Number.isInteger(schemaVersion) || schemaVersion < 1) throw new InvalidAppend('schemaVersion is an integer >= 1');
+    if (!Number.isInteger(schemaVersion) || schemaVersion < 1)
+      throw new InvalidAppend('schemaVersion is an integer >= 1');
     const metadata = { ...event.metadata, schemaVersion };
     let data = event.data;
     if (event.personalData !== undefined) {
@@ -84,11 +86,24 @@ export function createEventStore(options: EventStoreOptions): EventStore & { upc
   async function present(event: RecordedEvent): Promise<RecordedEvent> {
     const storedVersion = event.metadata.schemaVersion ?? 1;
     let data = event.data;
-    if (typeof data === 'object' && data !== null && isSealed((data as Record<string, unknown>)[SEALED_FIELD])) {
-      data = await vault.open(data, { stream: event.stream, eventId: event.id, type: event.type, schemaVersion: storedVersion });
+    if (
+      typeof data === 'object' &&
+      data !== null &&
+      isSealed((data as Record<string, unknown>)[SEALED_FIELD])
+    ) {
+      data = await vault.open(data, {
+        stream: event.stream,
+        eventId: event.id,
+        type: event.type,
+        schemaVersion: storedVersion,
+      });
     }
     const upcast = upcasters.upcast(event.type, storedVersion, data, event.metadata);
-    return { ...event, data: upcast.data, metadata: { ...event.metadata, schemaVersion: upcast.schemaVersion } };
+    return {
+      ...event,
+      data: upcast.data,
+      metadata: { ...event.metadata, schemaVersion: upcast.schemaVersion },
+    };
   }
   const presentAll = (events: RecordedEvent[]) => Promise.all(events.map(present));
 
@@ -99,10 +114,13 @@ export function createEventStore(options: EventStoreOptions): EventStore & { upc
     async append(stream, events, appendOptions = {}) {
       assertStreamName(stream);
       if (events.length === 0 || events.length > LIMITS.maxEventsPerAppend) {
-        throw new InvalidAppend(`an append holds 1-${LIMITS.maxEventsPerAppend} events, got ${events.length}`);
+        throw new InvalidAppend(
+          `an append holds 1-${LIMITS.maxEventsPerAppend} events, got ${events.length}`,
+        );
       }
       const expected = appendOptions.expectedRevision ?? 'any';
-      if (typeof expected === 'bigint' && expected < 0n) throw new InvalidAppend('expectedRevision must be >= 0');
+      if (typeof expected === 'bigint' && expected < 0n)
+        throw new InvalidAppend('expectedRevision must be >= 0');
       const prepared: StoredEvent[] = [];
       let totalBytes = 0;
       for (const event of events) {
@@ -110,7 +128,8 @@ export function createEventStore(options: EventStoreOptions): EventStore & { upc
         totalBytes += stored.dataJson.length + stored.metadataJson.length;
         prepared.push(stored);
       }
-      if (totalBytes > LIMITS.maxAppendBytes) throw new EventTooLarge(stream, totalBytes, LIMITS.maxAppendBytes, 'append');
+      if (totalBytes > LIMITS.maxAppendBytes)
+        throw new EventTooLarge(stream, totalBytes, LIMITS.maxAppendBytes, 'append');
       return adapter.append(stream, prepared, expected);
     },
 
@@ -132,7 +151,8 @@ export function createEventStore(options: EventStoreOptions): EventStore & { upc
 
     subscribeToAll(subscribeOptions: SubscribeOptions) {
       const { onBatch, onEvent } = subscribeOptions;
-      if (onBatch === undefined && onEvent === undefined) throw new Error('subscribeToAll needs onBatch or onEvent');
+      if (onBatch === undefined && onEvent === undefined)
+        throw new Error('subscribeToAll needs onBatch or onEvent');
       return adapter.subscribeToAll({
         from: subscribeOptions.from,
         filter: subscribeOptions.filter,

@@ -106,7 +106,10 @@ export interface SubscribeOptions {
   /** Events per batch, at most MAX_READ_COUNT. */
   batchSize?: number;
   /** Handles a batch; the next batch waits for it (back-pressure). Throwing stops the subscription. */
-  onBatch?(events: RecordedEvent[], context: SubscriptionContext & { position: Position | 'start' }): Promise<void>;
+  onBatch?(
+    events: RecordedEvent[],
+    context: SubscriptionContext & { position: Position | 'start' },
+  ): Promise<void>;
   /** Per-event convenience, used when onBatch is absent. */
   onEvent?(event: RecordedEvent, context: SubscriptionContext): Promise<void> | void;
   onCaughtUp?(position: Position | 'start'): Promise<void> | void;
@@ -132,7 +135,10 @@ export interface EventStore {
   readAll(from: StartFrom, options?: ReadAllOptions): Promise<ReadAllPage>;
   subscribeToAll(options: SubscribeOptions): Subscription;
   /** Events after `position` (counted up to `cap`) and the newest event's time, for lag metrics. */
-  headInfo(after: Position | 'start', cap: number): Promise<{ eventsAfter: number; headCreatedAt: Date | null }>;
+  headInfo(
+    after: Position | 'start',
+    cap: number,
+  ): Promise<{ eventsAfter: number; headCreatedAt: Date | null }>;
   /** Deletes the person's data key and appends a PersonalDataErased event; reads then show [redacted]. */
   erasePersonalData(subjectId: string, metadata?: EventMetadata): Promise<AppendResult>;
   ping(): Promise<void>;

@@ -28,7 +28,8 @@ export function createUpcasterRegistry(): UpcasterRegistry {
         throw new RangeError(`upcaster for ${type}: fromVersion must be an integer >= 1`);
       }
       const byVersion = steps.get(type) ?? new Map<number, Upcaster>();
-      if (byVersion.has(fromVersion)) throw new Error(`upcaster for ${type} v${fromVersion} registered twice`);
+      if (byVersion.has(fromVersion))
+        throw new Error(`upcaster for ${type} v${fromVersion} registered twice`);
       byVersion.set(fromVersion, upcast);
       steps.set(type, byVersion);
       return registry;

@@ -6,7 +6,11 @@
  */
 export interface WakeSignal {
   /** Resolves at once when a wake-up came after `sinceVersion`. */
-  wait(timeoutMs: number, abort?: AbortSignal, sinceVersion?: number): Promise<'woken' | 'timeout' | 'aborted'>;
+  wait(
+    timeoutMs: number,
+    abort?: AbortSignal,
+    sinceVersion?: number,
+  ): Promise<'woken' | 'timeout' | 'aborted'>;
   wake(): void;
   readonly version: number;
 }

@@ -63,7 +63,12 @@ export async function withIdempotency(
     return result.body;
   }
   const hash = requestHash(request);
-  const claimed = await runnersFor(db).claim.run({ scope: options.scope, key, hash, expiresAt: new Date(Date.now() + KEPT_FOR_MS) });
+  const claimed = await runnersFor(db).claim.run({
+    scope: options.scope,
+    key,
+    hash,
+    expiresAt: new Date(Date.now() + KEPT_FOR_MS),
+  });
   if (!claimed) return replay(db, reply, options.scope, key, hash);
 
   let result: IdempotentResult;

@@ -26,7 +26,11 @@ interface Registered {
   worker?: Worker;
 }
 
-export function createBullmqQueue(options: { redisUrl: string; keyPrefix: string; logger: Logger }): JobQueue {
+export function createBullmqQueue(options: {
+  redisUrl: string;
+  keyPrefix: string;
+  logger: Logger;
+}): JobQueue {
   const connection = new Redis(options.redisUrl, {
     connectionName: 'jobs',
     maxRetriesPerRequest: null,
@@ -63,7 +67,9 @@ export function createBullmqQueue(options: { redisUrl: string; keyPrefix: string
         final ? 'job failed for good' : 'job failed; retrying',
       );
     });
-    worker.on('error', (error) => options.logger.warn({ err: error, queue: item.limits.queue }, 'job worker error'));
+    worker.on('error', (error) =>
+      options.logger.warn({ err: error, queue: item.limits.queue }, 'job worker error'),
+    );
     item.worker = worker;
   }
 
@@ -96,7 +102,14 @@ export function createBullmqQueue(options: { redisUrl: string; keyPrefix: string
       for (const item of registered.values()) startWorker(item);
     },
     async counts(queue) {
-      const counts = await entry(queue).queue.getJobCounts('waiting', 'delayed', 'active', 'failed', 'prioritized', 'paused');
+      const counts = await entry(queue).queue.getJobCounts(
+        'waiting',
+        'delayed',
+        'active',
+        'failed',
+        'prioritized',
+        'paused',
+      );
       return {
         waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.paused ?? 0),
         delayed: counts.delayed ?? 0,
@@ -114,7 +127,9 @@ export function createBullmqQueue(options: { redisUrl: string; keyPrefix: string
       }
     },
     async close() {
-      const workers = [...registered.values()].flatMap((item) => (item.worker === undefined ? [] : [item.worker]));
+      const workers = [...registered.values()].flatMap((item) =>
+        item.worker === undefined ? [] : [item.worker],
+      );
       const closing = Promise.allSettled(workers.map((worker) => worker.close()));
       const timeout = new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS).unref());
       await Promise.race([closing, timeout]);

@@ -69,17 +69,31 @@ export function createInProcessQueue(options: { logger: Logger }): JobQueue {
 
   async function runOne(state: QueueState, entry: Entry): Promise<void> {
     try {
-      await state.definition.handler(entry.data, { jobId: entry.id, attempt: entry.attempt, maxAttempts: state.limits.attempts });
+      await state.definition.handler(entry.data, {
+        jobId: entry.id,
+        attempt: entry.attempt,
+        maxAttempts: state.limits.attempts,
+      });
       state.known.delete(entry.id);
     } catch (error) {
       if (entry.attempt >= state.limits.attempts || closed) {
         state.known.delete(entry.id);
         state.failed += 1;
-        options.logger.error({ err: error, queue: state.limits.queue, jobId: entry.id }, 'job failed for good');
+        options.logger.error(
+          { err: error, queue: state.limits.queue, jobId: entry.id },
+          'job failed for good',
+        );
         return;
       }
-      options.logger.warn({ err: error, queue: state.limits.queue, jobId: entry.id, attempt: entry.attempt }, 'job failed; retrying');
-      schedule(state, { ...entry, attempt: entry.attempt + 1 }, backoffDelayMs(state.limits.backoffMs, entry.attempt));
+      options.logger.warn(
+        { err: error, queue: state.limits.queue, jobId: entry.id, attempt: entry.attempt },
+        'job failed; retrying',
+      );
+      schedule(
+        state,
+        { ...entry, attempt: entry.attempt + 1 },
+        backoffDelayMs(state.limits.backoffMs, entry.attempt),
+      );
     }
   }
 
@@ -120,7 +134,8 @@ export function createInProcessQueue(options: { logger: Logger }): JobQueue {
       const state = stateOf(queue);
       const id = enqueueOptions.jobId ?? `job-${++anonymousIds}`;
       if (state.known.has(id)) return;
-      if (state.known.size >= MAX_QUEUED_PER_QUEUE) throw new Error(`queue ${queue} is full (${MAX_QUEUED_PER_QUEUE} jobs)`);
+      if (state.known.size >= MAX_QUEUED_PER_QUEUE)
+        throw new Error(`queue ${queue} is full (${MAX_QUEUED_PER_QUEUE} jobs)`);
       state.known.add(id);
       schedule(state, { id, data: structuredClone(data), attempt: 1 }, enqueueOptions.delayMs ?? 0);
     },
@@ -130,13 +145,21 @@ export function createInProcessQueue(options: { logger: Logger }): JobQueue {
     },
     async counts(queue) {
       const state = stateOf(queue);
-      return { waiting: state.ready.length, delayed: state.delayed.size, active: state.active, failed: state.failed };
+      return {
+        waiting: state.ready.length,
+        delayed: state.delayed.size,
+        active: state.active,
+        failed: state.failed,
+      };
     },
     async drain(queue, timeoutMs = 30_000) {
       const state = stateOf(queue);
       if (state.ready.length === 0 && state.active === 0) return;
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`queue ${queue} did not drain in ${timeoutMs} ms`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`queue ${queue} did not drain in ${timeoutMs} ms`)),
+          timeoutMs,
+        );
         state.idleWaiters.push(() => {
           clearTimeout(timer);
           resolve();

@@ -74,7 +74,8 @@ export function createJobs(runtime: Runtime): Jobs {
     queue,
     schedule(item) {
       if (!/^[A-Za-z0-9_-]{1,64}$/.test(item.name)) throw new RangeError(`bad schedule name ${item.name}`);
-      if (!cron.validate(item.cron)) throw new RangeError(`bad cron expression for ${item.name}: ${item.cron}`);
+      if (!cron.validate(item.cron))
+        throw new RangeError(`bad cron expression for ${item.name}: ${item.cron}`);
       if (definitions.has(item.name)) throw new RangeError(`schedule ${item.name} is defined twice`);
       if (definitions.size >= MAX_SCHEDULES) throw new RangeError(`at most ${MAX_SCHEDULES} schedules`);
       definitions.set(item.name, item);

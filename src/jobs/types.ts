@@ -60,15 +60,19 @@ export function backoffDelayMs(backoffMs: number, attempt: number): number {
   return Math.min(backoffMs * 2 ** Math.max(0, attempt - 1), MAX_BACKOFF_MS);
 }
 
-export function checkDefinition(definition: JobDefinition<unknown>): Required<Omit<JobDefinition<unknown>, 'handler'>> {
+export function checkDefinition(
+  definition: JobDefinition<unknown>,
+): Required<Omit<JobDefinition<unknown>, 'handler'>> {
   if (!JOB_NAME_PATTERN.test(definition.queue)) throw new RangeError(`bad queue name ${definition.queue}`);
   const concurrency = definition.concurrency ?? 4;
   const attempts = definition.attempts ?? 5;
   const backoffMs = definition.backoffMs ?? 1_000;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY)
     throw new RangeError(`concurrency must be 1-${MAX_CONCURRENCY}`);
-  if (!Number.isInteger(attempts) || attempts < 1 || attempts > MAX_ATTEMPTS) throw new RangeError(`attempts must be 1-${MAX_ATTEMPTS}`);
-  if (!Number.isInteger(backoffMs) || backoffMs < 1) throw new RangeError('backoffMs must be a positive integer');
+  if (!Number.isInteger(attempts) || attempts < 1 || attempts > MAX_ATTEMPTS)
+    throw new RangeError(`attempts must be 1-${MAX_ATTEMPTS}`);
+  if (!Number.isInteger(backoffMs) || backoffMs < 1)
+    throw new RangeError('backoffMs must be a positive integer');
   return { queue: definition.queue, concurrency, attempts, backoffMs };
 }
 

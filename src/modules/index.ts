@@ -18,4 +18,12 @@ export interface ModuleRegistration {
 }
 
 /** Every bounded context's routes, registered under `/v1` (or its own absolute paths). */
-export const modules: ModuleRegistration[] = [identityModule, notificationsModule, projectionsModule, catalogModule, ordersModule, ledgerModule, paymentsModule];
+export const modules: ModuleRegistration[] = [
+  identityModule,
+  notificationsModule,
+  projectionsModule,
+  catalogModule,
+  ordersModule,
+  ledgerModule,
+  paymentsModule,
+];

@@ -100,7 +100,8 @@ export function createRedisBus(options: { redis: Redis; subscriber: Redis; prefi
       exec(): Promise<[Error | null, unknown][] | null>;
     };
     for (const item of batch) {
-      for (const [streamKey, json] of item.commands) pipeline.rtAppendPublish(streamKey, json, HISTORY_LENGTH, HISTORY_TTL_MS);
+      for (const [streamKey, json] of item.commands)
+        pipeline.rtAppendPublish(streamKey, json, HISTORY_LENGTH, HISTORY_TTL_MS);
     }
     pipeline.exec().then(
       (results) => {

@@ -17,7 +17,13 @@ export interface SeedStep {
 
 // Identity first: other steps look demo users up by phone. Payments before orders: the demo
 // customer pays from a topped-up wallet.
-export const seedSteps: SeedStep[] = [identitySeedStep, catalogSeedStep, ledgerSeedStep, paymentsSeedStep, ordersSeedStep];
+export const seedSteps: SeedStep[] = [
+  identitySeedStep,
+  catalogSeedStep,
+  ledgerSeedStep,
+  paymentsSeedStep,
+  ordersSeedStep,
+];
 
 const SEEDED_KEY = 'demo_seeded_at';
 

@@ -1,13 +1,20 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAggregateCache, handleCommand, WrongExpectedVersion, type Decider, type EventStore } from '../../src/eventstore/index.js';
+import {
+  createAggregateCache,
+  handleCommand,
+  WrongExpectedVersion,
+  type Decider,
+  type EventStore,
+} from '../../src/eventstore/index.js';
 import { createPersonalDataVault } from '../../src/eventstore/personal-data.js';
 import { createPostgresAdapter } from '../../src/eventstore/postgres/adapter.js';
 import { createEventStore } from '../../src/eventstore/store.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
 type Command = { type: 'Open' } | { type: 'Deposit'; amountMinor: number };
-type Event = { type: 'Opened'; data: Record<string, never> } | { type: 'Deposited'; data: { amountMinor: number } };
+type Event =
+  { type: 'Opened'; data: Record<string, never> } | { type: 'Deposited'; data: { amountMinor: number } };
 type State = { open: boolean; balanceMinor: number };
 
 const wallet: Decider<Command, Event, State> = {
@@ -60,7 +67,13 @@ describe('handleCommand: read, decide, append with the expected revision', () =>
     expect(opened).toMatchObject({ revision: 0n, state: { open: true, balanceMinor: 0 } });
     const again = await handleCommand(store, stream, wallet, { type: 'Open' });
     expect(again).toMatchObject({ newEvents: [], revision: 0n });
-    const deposited = await handleCommand(store, stream, wallet, { type: 'Deposit', amountMinor: 2500 }, { metadata: { correlationId: 'c-9' } });
+    const deposited = await handleCommand(
+      store,
+      stream,
+      wallet,
+      { type: 'Deposit', amountMinor: 2500 },
+      { metadata: { correlationId: 'c-9' } },
+    );
     expect(deposited).toMatchObject({ revision: 1n, state: { balanceMinor: 2500 } });
     expect((await store.readStream(stream))[1]!.metadata.correlationId).toBe('c-9');
   });
@@ -68,14 +81,20 @@ describe('handleCommand: read, decide, append with the expected revision', () =>
   it('retries when a concurrent writer wins, so every command lands exactly once', async () => {
     const stream = `wallet-${randomUUID()}`;
     await handleCommand(store, stream, wallet, { type: 'Open' });
-    await Promise.all(Array.from({ length: 4 }, () => handleCommand(store, stream, wallet, { type: 'Deposit', amountMinor: 100 }, { maxAttempts: 10 })));
+    await Promise.all(
+      Array.from({ length: 4 }, () =>
+        handleCommand(store, stream, wallet, { type: 'Deposit', amountMinor: 100 }, { maxAttempts: 10 }),
+      ),
+    );
     const events = await store.readStream(stream);
     expect(events.filter((event) => event.type === 'Deposited')).toHaveLength(4);
   });
 
   it('gives up after the bounded attempts with WrongExpectedVersion, and passes domain errors through', async () => {
     const stream = `wallet-${randomUUID()}`;
-    await expect(handleCommand(store, stream, wallet, { type: 'Deposit', amountMinor: 1 })).rejects.toThrow('wallet is not open');
+    await expect(handleCommand(store, stream, wallet, { type: 'Deposit', amountMinor: 1 })).rejects.toThrow(
+      'wallet is not open',
+    );
     await handleCommand(store, stream, wallet, { type: 'Open' });
     // A decider that lets another writer slip in before every append always loses the race.
     const racing: Decider<Command, Event, State> = {
@@ -86,8 +105,16 @@ describe('handleCommand: read, decide, append with the expected revision', () =>
       },
     };
     const slowAppend = store.append.bind(store);
-    const delayed: EventStore = { ...store, append: async (...args) => (await new Promise((resolve) => setTimeout(resolve, 20)), slowAppend(...args)) };
-    await expect(handleCommand(delayed, stream, racing, { type: 'Deposit', amountMinor: 5 }, { maxAttempts: 2 })).rejects.toBeInstanceOf(WrongExpectedVersion);
+    const delayed: EventStore = {
+      ...store,
+      append: async (...args) => (
+        await new Promise((resolve) => setTimeout(resolve, 20)),
+        slowAppend(...args)
+      ),
+    };
+    await expect(
+      handleCommand(delayed, stream, racing, { type: 'Deposit', amountMinor: 5 }, { maxAttempts: 2 }),
+    ).rejects.toBeInstanceOf(WrongExpectedVersion);
   });
 
   it('with a cache of written states: no read for the next command, and a stream moved by another writer is decided again on a fresh read', async () => {
@@ -96,16 +123,36 @@ describe('handleCommand: read, decide, append with the expected revision', () =>
     const other = createAggregateCache<State>(); // another instance's memory
     await handleCommand(store, stream, wallet, { type: 'Open' }, { cache });
     const reads: string[] = [];
-    const counting: EventStore = { ...store, readStream: (name, options) => (reads.push(name), store.readStream(name, options)) };
-    const first = await handleCommand(counting, stream, wallet, { type: 'Deposit', amountMinor: 100 }, { cache });
+    const counting: EventStore = {
+      ...store,
+      readStream: (name, options) => (reads.push(name), store.readStream(name, options)),
+    };
+    const first = await handleCommand(
+      counting,
+      stream,
+      wallet,
+      { type: 'Deposit', amountMinor: 100 },
+      { cache },
+    );
     expect(first.state.balanceMinor).toBe(100);
     expect(reads).toHaveLength(0); // decided on the remembered state
     // Another instance deposits meanwhile: our remembered revision is now old.
     await handleCommand(store, stream, wallet, { type: 'Deposit', amountMinor: 50 }, { cache: other });
-    const second = await handleCommand(counting, stream, wallet, { type: 'Deposit', amountMinor: 7 }, { cache });
+    const second = await handleCommand(
+      counting,
+      stream,
+      wallet,
+      { type: 'Deposit', amountMinor: 7 },
+      { cache },
+    );
     expect(second.state.balanceMinor).toBe(157); // nothing lost: the stale guess failed and was re-decided
     expect(reads.length).toBeGreaterThan(0);
-    expect((await store.readStream(stream)).map((event) => event.type)).toEqual(['Opened', 'Deposited', 'Deposited', 'Deposited']);
+    expect((await store.readStream(stream)).map((event) => event.type)).toEqual([
+      'Opened',
+      'Deposited',
+      'Deposited',
+      'Deposited',
+    ]);
   });
 
   it('with a cache: a refusal on a remembered state is checked against a fresh read first', async () => {
@@ -114,7 +161,13 @@ describe('handleCommand: read, decide, append with the expected revision', () =>
     // This process remembers the wallet before it was opened (another instance opened it).
     cache.set(stream, wallet.initialState(), 0n);
     await handleCommand(store, stream, wallet, { type: 'Open' });
-    const deposited = await handleCommand(store, stream, wallet, { type: 'Deposit', amountMinor: 30 }, { cache });
+    const deposited = await handleCommand(
+      store,
+      stream,
+      wallet,
+      { type: 'Deposit', amountMinor: 30 },
+      { cache },
+    );
     expect(deposited.state).toEqual({ open: true, balanceMinor: 30 });
   });
 

@@ -29,8 +29,15 @@ beforeAll(async () => {
     },
   });
   // One slot: every append that arrives while another runs is batched.
-  const adapter = createPostgresAdapter({ pool: counting, connectionString: database.url, appendsInFlight: 1 });
-  store = createEventStore({ adapter, vault: createPersonalDataVault({ db: database.db, masterKey: randomBytes(32) }) });
+  const adapter = createPostgresAdapter({
+    pool: counting,
+    connectionString: database.url,
+    appendsInFlight: 1,
+  });
+  store = createEventStore({
+    adapter,
+    vault: createPersonalDataVault({ db: database.db, masterKey: randomBytes(32) }),
+  });
 });
 afterAll(async () => {
   await store?.close();
@@ -39,7 +46,13 @@ afterAll(async () => {
 
 const run = () => `b${randomBytes(4).toString('hex')}`;
 const statements = async () =>
-  Number((await database.pool.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database()")).rows[0]!.n);
+  Number(
+    (
+      await database.pool.query<{ n: string }>(
+        'SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database()',
+      )
+    ).rows[0]!.n,
+  );
 
 describe('grouped appends (PostgreSQL)', () => {
   it('gives each append in a batch its own outcome: a wrong expected revision fails only that one', async () => {
@@ -50,11 +63,20 @@ describe('grouped appends (PostgreSQL)', () => {
     const results = await Promise.allSettled([
       store.append(`${prefix}-a`, [{ type: 'A', data: { n: 1 } }], { expectedRevision: 'no_stream' }),
       store.append(`${prefix}-x`, [{ type: 'X', data: {} }], { expectedRevision: 5n }), // actual is 0
-      store.append(`${prefix}-b`, [{ type: 'B', data: {} }, { type: 'B', data: {} }]),
+      store.append(`${prefix}-b`, [
+        { type: 'B', data: {} },
+        { type: 'B', data: {} },
+      ]),
       store.append(`${prefix}-x`, [{ type: 'X', data: { ok: true } }], { expectedRevision: 0n }),
       store.append(`${prefix}-a`, [{ type: 'A', data: { n: 2 } }], { expectedRevision: 0n }),
     ]);
-    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+    expect(results.map((result) => result.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+    ]);
     expect(calls).toEqual({ single: 1, batch: 1 }); // the first alone, the four that waited together
     const refused = (results[1] as PromiseRejectedResult).reason;
     expect(refused).toBeInstanceOf(WrongExpectedVersion);
@@ -83,7 +105,9 @@ describe('grouped appends (PostgreSQL)', () => {
     );
     const results = await Promise.all(appends);
     for (let stream = 0; stream < 7; stream += 1) {
-      const indexes = (await store.readStream(`${prefix}-${stream}`)).map((event) => (event.data as { index: number }).index);
+      const indexes = (await store.readStream(`${prefix}-${stream}`)).map(
+        (event) => (event.data as { index: number }).index,
+      );
       expect(indexes).toEqual([...indexes].sort((a, b) => a - b));
     }
     const all = await store.readAll('start', { limit: 1000, filter: { streamPrefixes: [prefix] } });
@@ -95,7 +119,12 @@ describe('grouped appends (PostgreSQL)', () => {
 
   it('appends each item alone when the batch call fails, so only the bad append fails', async () => {
     const prefix = run();
-    const single = async (request: { stream: string; json: string; kind: number; revision: string | null }): Promise<AppendRow> => {
+    const single = async (request: {
+      stream: string;
+      json: string;
+      kind: number;
+      revision: string | null;
+    }): Promise<AppendRow> => {
       const result = await database.pool.query<AppendRow>(
         'SELECT outcome, next_revision, txid, last_position, actual FROM eventstore_append($1, $2::smallint, $3::bigint, $4::jsonb)',
         [request.stream, request.kind, request.revision, request.json],
@@ -103,8 +132,14 @@ describe('grouped appends (PostgreSQL)', () => {
       return result.rows[0]!;
     };
     const batcher = createAppendBatcher({ pool: database.pool, single, maxInFlight: 1 });
-    const event = (id: string) => JSON.stringify([{ id, type: 'T', data: {}, metadata: { schemaVersion: 1 } }]);
-    const blocker = batcher.append({ stream: `${prefix}-0`, json: event(randomUUID()), kind: 0, revision: null });
+    const event = (id: string) =>
+      JSON.stringify([{ id, type: 'T', data: {}, metadata: { schemaVersion: 1 } }]);
+    const blocker = batcher.append({
+      stream: `${prefix}-0`,
+      json: event(randomUUID()),
+      kind: 0,
+      revision: null,
+    });
     const batch = [
       batcher.append({ stream: `${prefix}-1`, json: event(randomUUID()), kind: 0, revision: null }),
       batcher.append({ stream: `${prefix}-2`, json: event('not-a-uuid'), kind: 0, revision: null }), // raises in SQL
@@ -115,7 +150,10 @@ describe('grouped appends (PostgreSQL)', () => {
     const settled = await Promise.allSettled(batch);
     expect(settled.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect((settled[0] as PromiseFulfilledResult<AppendRow>).value.outcome).toBe('ok');
-    const stored = await database.pool.query<{ stream_id: string }>('SELECT stream_id FROM eventstore_events WHERE stream_id LIKE $1 ORDER BY stream_id', [`${prefix}-%`]);
+    const stored = await database.pool.query<{ stream_id: string }>(
+      'SELECT stream_id FROM eventstore_events WHERE stream_id LIKE $1 ORDER BY stream_id',
+      [`${prefix}-%`],
+    );
     expect(stored.rows.map((row) => row.stream_id)).toEqual([`${prefix}-0`, `${prefix}-1`, `${prefix}-3`]);
   });
 });

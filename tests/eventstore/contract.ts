@@ -20,12 +20,19 @@ import {
  */
 export interface ContractFixture {
   store: EventStore;
-  holdAppend?(stream: string, events: { id: string; type: string; data: unknown }[]): Promise<{ commit(): Promise<void> }>;
+  holdAppend?(
+    stream: string,
+    events: { id: string; type: string; data: unknown }[],
+  ): Promise<{ commit(): Promise<void> }>;
   close(): Promise<void>;
 }
 
 const stream = (prefix = 'contract') => `${prefix}-${randomUUID()}`;
-const event = (type: string, data: unknown = {}, id?: string): NewEvent => ({ type, data, ...(id === undefined ? {} : { id }) });
+const event = (type: string, data: unknown = {}, id?: string): NewEvent => ({
+  type,
+  data,
+  ...(id === undefined ? {} : { id }),
+});
 
 async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -55,7 +62,10 @@ function record(store: EventStore, from: Position | 'start' | 'end', prefix: str
   return { seen, subscription };
 }
 
-export function describeEventStoreContract(name: string, createFixture: () => Promise<ContractFixture>): void {
+export function describeEventStoreContract(
+  name: string,
+  createFixture: () => Promise<ContractFixture>,
+): void {
   describe(`event store contract: ${name}`, () => {
     let fixture: ContractFixture;
     let store: EventStore;
@@ -68,11 +78,26 @@ export function describeEventStoreContract(name: string, createFixture: () => Pr
     it('records the envelope: id, type, data, metadata, stream, 0-based revision, position, createdAt', async () => {
       const name = stream();
       const id = randomUUID();
-      const metadata = { correlationId: 'c-1', causationId: 'k-1', actorId: 'u-1', actorRole: 'customer', ip: '127.0.0.1', userAgent: 'test' };
-      const result = await store.append(name, [{ id, type: 'OrderPlaced', data: { amountMinor: 1500 }, metadata }]);
+      const metadata = {
+        correlationId: 'c-1',
+        causationId: 'k-1',
+        actorId: 'u-1',
+        actorRole: 'customer',
+        ip: '127.0.0.1',
+        userAgent: 'test',
+      };
+      const result = await store.append(name, [
+        { id, type: 'OrderPlaced', data: { amountMinor: 1500 }, metadata },
+      ]);
       expect(result.nextRevision).toBe(0n);
       const [recorded] = await store.readStream(name);
-      expect(recorded).toMatchObject({ id, type: 'OrderPlaced', data: { amountMinor: 1500 }, stream: name, revision: 0n });
+      expect(recorded).toMatchObject({
+        id,
+        type: 'OrderPlaced',
+        data: { amountMinor: 1500 },
+        stream: name,
+        revision: 0n,
+      });
       expect(recorded!.metadata).toEqual({ ...metadata, schemaVersion: 1 });
       expect(recorded!.position).toBe(result.position);
       expect(recorded!.createdAt).toBeInstanceOf(Date);
@@ -80,19 +105,36 @@ export function describeEventStoreContract(name: string, createFixture: () => Pr
 
     it('enforces no_stream, stream_exists, an exact revision and any', async () => {
       const name = stream();
-      await expect(store.append(name, [event('A')], { expectedRevision: 'stream_exists' })).rejects.toMatchObject({
+      await expect(
+        store.append(name, [event('A')], { expectedRevision: 'stream_exists' }),
+      ).rejects.toMatchObject({
         name: 'WrongExpectedVersion',
         actual: 'no_stream',
       });
-      await expect(store.append(name, [event('A')], { expectedRevision: 3n })).rejects.toBeInstanceOf(WrongExpectedVersion);
-      expect((await store.append(name, [event('A'), event('B')], { expectedRevision: 'no_stream' })).nextRevision).toBe(1n);
+      await expect(store.append(name, [event('A')], { expectedRevision: 3n })).rejects.toBeInstanceOf(
+        WrongExpectedVersion,
+      );
+      expect(
+        (await store.append(name, [event('A'), event('B')], { expectedRevision: 'no_stream' })).nextRevision,
+      ).toBe(1n);
       const noStream = store.append(name, [event('C')], { expectedRevision: 'no_stream' });
       await expect(noStream).rejects.toMatchObject({ stream: name, expected: 'no_stream', actual: 1n });
-      await expect(store.append(name, [event('C')], { expectedRevision: 0n })).rejects.toMatchObject({ expected: 0n, actual: 1n });
+      await expect(store.append(name, [event('C')], { expectedRevision: 0n })).rejects.toMatchObject({
+        expected: 0n,
+        actual: 1n,
+      });
       expect((await store.append(name, [event('C')], { expectedRevision: 1n })).nextRevision).toBe(2n);
-      expect((await store.append(name, [event('D')], { expectedRevision: 'stream_exists' })).nextRevision).toBe(3n);
+      expect(
+        (await store.append(name, [event('D')], { expectedRevision: 'stream_exists' })).nextRevision,
+      ).toBe(3n);
       expect((await store.append(name, [event('E')], { expectedRevision: 'any' })).nextRevision).toBe(4n);
-      expect((await store.readStream(name)).map((recorded) => recorded.type)).toEqual(['A', 'B', 'C', 'D', 'E']);
+      expect((await store.readStream(name)).map((recorded) => recorded.type)).toEqual([
+        'A',
+        'B',
+        'C',
+        'D',
+        'E',
+      ]);
     });
 
     it('lets exactly one of N concurrent writers win each revision of one stream', async () => {
@@ -106,7 +148,9 @@ export function describeEventStoreContract(name: string, createFixture: () => Pr
           for (let round = 0; round < rounds; round += 1) {
             const [last] = await store.readStream(name, { direction: 'backwards', maxCount: 1 });
             try {
-              const result = await store.append(name, [event('Bumped', { writer })], { expectedRevision: last!.revision });
+              const result = await store.append(name, [event('Bumped', { writer })], {
+                expectedRevision: last!.revision,
+              });
               winners.set(result.nextRevision, (winners.get(result.nextRevision) ?? 0) + 1);
             } catch (error) {
               if (!(error instanceof WrongExpectedVersion)) throw error;
@@ -123,7 +167,9 @@ export function describeEventStoreContract(name: string, createFixture: () => Pr
     it('writes a multi-event append atomically: every event or none', async () => {
       const name = stream();
       const tooLarge = { blob: 'x'.repeat(LIMITS.maxEventBytes) };
-      await expect(store.append(name, [event('A'), event('B', tooLarge)])).rejects.toBeInstanceOf(EventTooLarge);
+      await expect(store.append(name, [event('A'), event('B', tooLarge)])).rejects.toBeInstanceOf(
+        EventTooLarge,
+      );
       await expect(store.readStream(name)).rejects.toBeInstanceOf(StreamNotFound);
       const many = Array.from({ length: 50 }, (_, index) => event('Item', { index }));
       const result = await store.append(name, many);
@@ -149,18 +195,27 @@ export function describeEventStoreContract(name: string, createFixture: () => Pr
     it('keeps order within a stream, forwards and backwards, from a revision, bounded', async () => {
       const name = stream();
       for (let batch = 0; batch < 3; batch += 1) {
-        await store.append(name, Array.from({ length: 4 }, (_, index) => event('N', { n: batch * 4 + index })));
+        await store.append(
+          name,
+          Array.from({ length: 4 }, (_, index) => event('N', { n: batch * 4 + index })),
+        );
       }
       const forwards = await store.readStream(name);
       expect(forwards.map((recorded) => (recorded.data as { n: number }).n)).toEqual([...Array(12).keys()]);
       expect(forwards.map((recorded) => recorded.revision)).toEqual([...Array(12).keys()].map(BigInt));
       const positions = forwards.map((recorded) => recorded.position);
       expect([...positions].sort(comparePositions)).toEqual(positions);
-      const backwards = await store.readStream(name, { direction: 'backwards', fromRevision: 9n, maxCount: 3 });
+      const backwards = await store.readStream(name, {
+        direction: 'backwards',
+        fromRevision: 9n,
+        maxCount: 3,
+      });
       expect(backwards.map((recorded) => recorded.revision)).toEqual([9n, 8n, 7n]);
       const page = await store.readStream(name, { fromRevision: 10n, maxCount: 5 });
       expect(page.map((recorded) => recorded.revision)).toEqual([10n, 11n]);
-      await expect(store.readStream(name, { maxCount: LIMITS.maxReadCount + 1 })).rejects.toBeInstanceOf(RangeError);
+      await expect(store.readStream(name, { maxCount: LIMITS.maxReadCount + 1 })).rejects.toBeInstanceOf(
+        RangeError,
+      );
       await expect(store.readStream(stream('missing'))).rejects.toBeInstanceOf(StreamNotFound);
     });
 
@@ -174,7 +229,11 @@ export function describeEventStoreContract(name: string, createFixture: () => Pr
       }
       // readAll returns what is below the snapshot's xmin: wait until no older transaction in
       // the cluster (another suite's CREATE DATABASE, say) holds the horizon back.
-      await eventually(async () => (await store.readAll('start', { limit: 1000, filter: { streamPrefixes: [prefix] } })).events.length === 25);
+      await eventually(
+        async () =>
+          (await store.readAll('start', { limit: 1000, filter: { streamPrefixes: [prefix] } })).events
+            .length === 25,
+      );
       const read: RecordedEvent[] = [];
       let from: Position | 'start' = 'start';
       for (let pages = 0; pages < 100; pages += 1) {
@@ -185,9 +244,14 @@ export function describeEventStoreContract(name: string, createFixture: () => Pr
         if (page.isEnd) break;
       }
       expect(read.map((recorded) => recorded.id)).toEqual(written);
-      const byType = await store.readAll('start', { limit: 1000, filter: { eventTypes: ['Paged'], streamPrefixes: [prefix] } });
+      const byType = await store.readAll('start', {
+        limit: 1000,
+        filter: { eventTypes: ['Paged'], streamPrefixes: [prefix] },
+      });
       expect(byType.events).toHaveLength(25);
-      await expect(store.readAll('start', { limit: LIMITS.maxReadCount + 1 })).rejects.toBeInstanceOf(RangeError);
+      await expect(store.readAll('start', { limit: LIMITS.maxReadCount + 1 })).rejects.toBeInstanceOf(
+        RangeError,
+      );
     });
 
     it('never lets a subscriber skip an event whose transaction commits after a later one (the race)', async () => {
@@ -278,7 +342,9 @@ export function describeEventStoreContract(name: string, createFixture: () => Pr
 
     it('rejects an oversize event with a clear error naming the limit, and writes nothing', async () => {
       const name = stream();
-      const error = await store.append(name, [event('Big', { blob: 'é'.repeat(LIMITS.maxEventBytes / 2) })]).catch((caught: unknown) => caught);
+      const error = await store
+        .append(name, [event('Big', { blob: 'é'.repeat(LIMITS.maxEventBytes / 2) })])
+        .catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(EventTooLarge);
       expect((error as EventTooLarge).limitBytes).toBe(LIMITS.maxEventBytes);
       expect((error as Error).message).toMatch(/limit is 262144 bytes/);

@@ -22,7 +22,10 @@ if (url === undefined) {
     // Data keys live in PostgreSQL whatever the event store is (outside the streams).
     const database = await createTestDatabase();
     const adapter = createEsdbAdapter({ connectionString: url });
-    const store = createEventStore({ adapter, vault: createPersonalDataVault({ db: database.db, masterKey: randomBytes(32) }) });
+    const store = createEventStore({
+      adapter,
+      vault: createPersonalDataVault({ db: database.db, masterKey: randomBytes(32) }),
+    });
     return {
       store,
       async close() {

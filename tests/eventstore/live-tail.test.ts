@@ -25,7 +25,8 @@ function countingPool(pool: pg.Pool): pg.Pool {
       if (property !== 'query') return Reflect.get(target, property, receiver) as unknown;
       return (...args: unknown[]) => {
         const config = args[0] as { name?: string } | string;
-        if (typeof config === 'object' && config.name?.startsWith('es_read_all') === true) readAllQueries += 1;
+        if (typeof config === 'object' && config.name?.startsWith('es_read_all') === true)
+          readAllQueries += 1;
         return query(...args);
       };
     },
@@ -66,57 +67,64 @@ describe('shared live tail (PostgreSQL)', () => {
   it.each([
     ['20 events', () => newStore(20)],
     ['a few kilobytes', () => newStore(undefined, 200, 6_000)],
-  ])('gives every live subscription each matching event once and in order, a slow one included, past a memory of %s', async (_name, make) => {
-    const store = make();
-    const run = `lt${Date.now().toString(36)}`;
-    const filters: (EventFilter | undefined)[] = [
-      undefined,
-      { streamPrefixes: [`${run}-a`] },
-      { streamPrefixes: [`${run}-b`] },
-      { eventTypes: ['Even'] },
-      { streamPrefixes: [`${run}-a`], eventTypes: ['Odd'] },
-    ];
-    const seen = filters.map(() => [] as RecordedEvent[]);
-    const subscriptions = filters.map((filter, index) =>
-      store.subscribeToAll({
-        from: 'end',
-        ...(filter === undefined ? {} : { filter }),
-        batchSize: 7,
-        // The last one is slow: the tail's 20 events run past it and it must read the store itself.
-        onEvent: async (event) => {
-          if (event.stream.startsWith(run)) seen[index]!.push(event);
-          if (index === filters.length - 1) await sleep(3);
-        },
-      }),
-    );
-    await Promise.all(subscriptions.map((subscription) => subscription.caughtUp));
+  ])(
+    'gives every live subscription each matching event once and in order, a slow one included, past a memory of %s',
+    async (_name, make) => {
+      const store = make();
+      const run = `lt${Date.now().toString(36)}`;
+      const filters: (EventFilter | undefined)[] = [
+        undefined,
+        { streamPrefixes: [`${run}-a`] },
+        { streamPrefixes: [`${run}-b`] },
+        { eventTypes: ['Even'] },
+        { streamPrefixes: [`${run}-a`], eventTypes: ['Odd'] },
+      ];
+      const seen = filters.map(() => [] as RecordedEvent[]);
+      const subscriptions = filters.map((filter, index) =>
+        store.subscribeToAll({
+          from: 'end',
+          ...(filter === undefined ? {} : { filter }),
+          batchSize: 7,
+          // The last one is slow: the tail's 20 events run past it and it must read the store itself.
+          onEvent: async (event) => {
+            if (event.stream.startsWith(run)) seen[index]!.push(event);
+            if (index === filters.length - 1) await sleep(3);
+          },
+        }),
+      );
+      await Promise.all(subscriptions.map((subscription) => subscription.caughtUp));
 
-    const writers = ['a', 'b', 'a'].map(async (letter, writer) => {
-      for (let index = 0; index < 60; index += 1) {
-        await store.append(`${run}-${letter}${writer}`, [
-          { type: index % 2 === 0 ? 'Even' : 'Odd', data: { writer, index } },
-          { type: 'Odd', data: { writer, index, second: true } },
-        ]);
+      const writers = ['a', 'b', 'a'].map(async (letter, writer) => {
+        for (let index = 0; index < 60; index += 1) {
+          await store.append(`${run}-${letter}${writer}`, [
+            { type: index % 2 === 0 ? 'Even' : 'Odd', data: { writer, index } },
+            { type: 'Odd', data: { writer, index, second: true } },
+          ]);
+        }
+      });
+      await Promise.all(writers);
+      const written = await store.readAll('start', { limit: 1000, filter: { streamPrefixes: [run] } });
+      expect(written.events).toHaveLength(360);
+
+      const expected = filters.map((filter) =>
+        written.events.filter(
+          (event) =>
+            (filter?.streamPrefixes === undefined ||
+              filter.streamPrefixes.some((prefix) => event.stream.startsWith(prefix))) &&
+            (filter?.eventTypes === undefined || filter.eventTypes.includes(event.type)),
+        ),
+      );
+      await waitFor(() => seen.every((events, index) => events.length >= expected[index]!.length), 15_000);
+      await sleep(300); // anything delivered twice would arrive by now
+      for (const [index, events] of seen.entries()) {
+        expect(
+          events.map((event) => event.id),
+          `subscription ${index}`,
+        ).toEqual(expected[index]!.map((event) => event.id));
       }
-    });
-    await Promise.all(writers);
-    const written = await store.readAll('start', { limit: 1000, filter: { streamPrefixes: [run] } });
-    expect(written.events).toHaveLength(360);
-
-    const expected = filters.map((filter) =>
-      written.events.filter(
-        (event) =>
-          (filter?.streamPrefixes === undefined || filter.streamPrefixes.some((prefix) => event.stream.startsWith(prefix))) &&
-          (filter?.eventTypes === undefined || filter.eventTypes.includes(event.type)),
-      ),
-    );
-    await waitFor(() => seen.every((events, index) => events.length >= expected[index]!.length), 15_000);
-    await sleep(300); // anything delivered twice would arrive by now
-    for (const [index, events] of seen.entries()) {
-      expect(events.map((event) => event.id), `subscription ${index}`).toEqual(expected[index]!.map((event) => event.id));
-    }
-    for (const subscription of subscriptions) await subscription.stop();
-  });
+      for (const subscription of subscriptions) await subscription.stop();
+    },
+  );
 
   it('reads the log once per wake-up for all live subscriptions, not once per subscription', async () => {
     const store = newStore();
@@ -149,14 +157,22 @@ describe('shared live tail (PostgreSQL)', () => {
     const store = newStore();
     const run = `lr${Date.now().toString(36)}`;
     const first: RecordedEvent[] = [];
-    const one = store.subscribeToAll({ from: 'end', filter: { streamPrefixes: [run] }, onEvent: (event) => void first.push(event) });
+    const one = store.subscribeToAll({
+      from: 'end',
+      filter: { streamPrefixes: [run] },
+      onEvent: (event) => void first.push(event),
+    });
     await one.caughtUp;
     await store.append(`${run}-1`, [{ type: 'Tick', data: {} }]);
     await waitFor(() => first.length === 1, 3_000);
     await one.stop(); // the last subscription detaches: the tail stops and forgets its memory
     await store.append(`${run}-2`, [{ type: 'Tick', data: {} }]);
     const second: RecordedEvent[] = [];
-    const two = store.subscribeToAll({ from: 'start', filter: { streamPrefixes: [run] }, onEvent: (event) => void second.push(event) });
+    const two = store.subscribeToAll({
+      from: 'start',
+      filter: { streamPrefixes: [run] },
+      onEvent: (event) => void second.push(event),
+    });
     await two.caughtUp;
     await store.append(`${run}-3`, [{ type: 'Tick', data: {} }]);
     await waitFor(() => second.length === 3, 3_000);
@@ -169,7 +185,11 @@ describe('shared live tail (PostgreSQL)', () => {
     const store = newStore(undefined, 5_000);
     const run = `lf${Date.now().toString(36)}`;
     const seen: number[] = [];
-    const subscription = store.subscribeToAll({ from: 'end', filter: { streamPrefixes: [run] }, onEvent: () => void seen.push(Date.now()) });
+    const subscription = store.subscribeToAll({
+      from: 'end',
+      filter: { streamPrefixes: [run] },
+      onEvent: () => void seen.push(Date.now()),
+    });
     await subscription.caughtUp;
     const sentAt = Date.now();
     await store.append(`${run}-1`, [{ type: 'Tick', data: {} }]);
@@ -183,12 +203,20 @@ describe('shared live tail (PostgreSQL)', () => {
     const listening = newStore(undefined, 5_000);
     const otherPool = new pgModule.Pool({ connectionString: database.url, max: 2 });
     const writer = createEventStore({
-      adapter: createPostgresAdapter({ pool: otherPool, connectionString: database.url, pollIntervalMs: 5_000 }),
+      adapter: createPostgresAdapter({
+        pool: otherPool,
+        connectionString: database.url,
+        pollIntervalMs: 5_000,
+      }),
       vault: createPersonalDataVault({ db: database.db, masterKey: randomBytes(32) }),
     });
     const run = `ln${Date.now().toString(36)}`;
     const seen: number[] = [];
-    const subscription = listening.subscribeToAll({ from: 'end', filter: { streamPrefixes: [run] }, onEvent: () => void seen.push(Date.now()) });
+    const subscription = listening.subscribeToAll({
+      from: 'end',
+      filter: { streamPrefixes: [run] },
+      onEvent: () => void seen.push(Date.now()),
+    });
     await subscription.caughtUp;
     // Past the joining period (a new listener wakes itself for 1.25 s until appenders see it):
     // from here on only a NOTIFY can explain a delivery well inside the 5 s polling interval.

@@ -20,8 +20,15 @@ let store: EventStore & { upcasters: ReturnType<typeof createUpcasterRegistry> }
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  const adapter = createPostgresAdapter({ pool: database.pool, connectionString: database.url, pollIntervalMs: 100 });
-  store = createEventStore({ adapter, vault: createPersonalDataVault({ db: database.db, masterKey: randomBytes(32) }) });
+  const adapter = createPostgresAdapter({
+    pool: database.pool,
+    connectionString: database.url,
+    pollIntervalMs: 100,
+  });
+  store = createEventStore({
+    adapter,
+    vault: createPersonalDataVault({ db: database.db, masterKey: randomBytes(32) }),
+  });
 });
 afterAll(async () => {
   await store?.close();
@@ -65,7 +72,11 @@ async function readEverywhere(stream: string): Promise<RecordedEvent[]> {
   const [fromStream] = await store.readStream(stream);
   const page = { events: await readAllOf(stream, 1) };
   const fromSubscription: RecordedEvent[] = [];
-  const subscription = store.subscribeToAll({ from: 'start', filter: { streamPrefixes: [stream] }, onEvent: (event) => void fromSubscription.push(event) });
+  const subscription = store.subscribeToAll({
+    from: 'start',
+    filter: { streamPrefixes: [stream] },
+    onEvent: (event) => void fromSubscription.push(event),
+  });
   await subscription.caughtUp;
   await subscription.stop();
   return [fromStream!, page.events[0]!, fromSubscription[0]!];
@@ -88,12 +99,16 @@ describe('crypto-shredding of personal data (DESIGN.md 8)', () => {
     const subject = `user-${randomUUID()}`;
     const source = await placeOrder(subject);
     const target = await placeOrder(subject);
-    const original = await sql<{ data: unknown }>`SELECT data FROM eventstore_events WHERE stream_id = ${target}`.execute(database.db);
+    const original = await sql<{
+      data: unknown;
+    }>`SELECT data FROM eventstore_events WHERE stream_id = ${target}`.execute(database.db);
     await sql`UPDATE eventstore_events SET data = (SELECT data FROM eventstore_events WHERE stream_id = ${source})
                WHERE stream_id = ${target}`.execute(database.db);
     await expect(store.readStream(target)).rejects.toThrow(/authenticate/);
     // Put it back, so the other tests' projections do not stop on the tampered event.
-    await sql`UPDATE eventstore_events SET data = ${JSON.stringify(original.rows[0]!.data)}::jsonb WHERE stream_id = ${target}`.execute(database.db);
+    await sql`UPDATE eventstore_events SET data = ${JSON.stringify(original.rows[0]!.data)}::jsonb WHERE stream_id = ${target}`.execute(
+      database.db,
+    );
     expect((await store.readStream(source))[0]!.data).toMatchObject({ customerName: NAME });
   });
 
@@ -105,13 +120,26 @@ describe('crypto-shredding of personal data (DESIGN.md 8)', () => {
     await store.erasePersonalData(subject, { actorId: 'admin-1', actorRole: 'admin' });
 
     for (const event of await readEverywhere(stream)) {
-      expect(event.data).toEqual({ customerName: REDACTED, phone: REDACTED, amountMinor: 5000, currency: 'XAF' });
+      expect(event.data).toEqual({
+        customerName: REDACTED,
+        phone: REDACTED,
+        amountMinor: 5000,
+        currency: 'XAF',
+      });
     }
     expect((await store.readStream(kept))[0]!.data).toMatchObject({ customerName: NAME, phone: PHONE });
-    const keys = await database.db.selectFrom('eventstore_data_keys').select('subject_id').where('subject_id', '=', subject).execute();
+    const keys = await database.db
+      .selectFrom('eventstore_data_keys')
+      .select('subject_id')
+      .where('subject_id', '=', subject)
+      .execute();
     expect(keys).toEqual([]);
     const [erasure] = await store.readStream(`personal-data-${subject}`);
-    expect(erasure).toMatchObject({ type: PERSONAL_DATA_ERASED, data: { subjectId: subject }, metadata: { actorId: 'admin-1' } });
+    expect(erasure).toMatchObject({
+      type: PERSONAL_DATA_ERASED,
+      data: { subjectId: subject },
+      metadata: { actorId: 'admin-1' },
+    });
     expect(await storedBytes()).not.toContain('670001234');
     // An erased person's data is never written again under a fresh key.
     await expect(placeOrder(subject)).rejects.toThrow(/erased/);
@@ -125,7 +153,9 @@ describe('crypto-shredding of personal data (DESIGN.md 8)', () => {
       tables: ['customer_directory'],
       filter: { eventTypes: ['OrderPlaced', PERSONAL_DATA_ERASED] },
       async setup({ db, schema }) {
-        await sql`CREATE TABLE ${sql.id(schema, 'customer_directory')} (stream text PRIMARY KEY, subject text NOT NULL, name text, phone text)`.execute(db);
+        await sql`CREATE TABLE ${sql.id(schema, 'customer_directory')} (stream text PRIMARY KEY, subject text NOT NULL, name text, phone text)`.execute(
+          db,
+        );
       },
       async handle(event, { db, schema }) {
         const table = sql.id(schema, 'customer_directory');
@@ -136,7 +166,9 @@ describe('crypto-shredding of personal data (DESIGN.md 8)', () => {
         }
         const data = event.data as { customerName: string; phone: string; $personal?: unknown };
         const owner = (event.metadata as { subject?: string }).subject ?? 'unknown';
-        await sql`INSERT INTO ${table} VALUES (${event.stream}, ${owner}, ${data.customerName}, ${data.phone})`.execute(db);
+        await sql`INSERT INTO ${table} VALUES (${event.stream}, ${owner}, ${data.customerName}, ${data.phone})`.execute(
+          db,
+        );
       },
     };
     const stream = `order-${randomUUID()}`;
@@ -151,7 +183,11 @@ describe('crypto-shredding of personal data (DESIGN.md 8)', () => {
     const runner = createProjectionRunner({ db: database.db, store, projections: [directory] });
     await runner.start();
     await runner.waitUntilCaughtUp('customer_directory');
-    const row = () => sql<{ name: string | null; phone: string | null }>`SELECT name, phone FROM customer_directory WHERE stream = ${stream}`.execute(database.db);
+    const row = () =>
+      sql<{
+        name: string | null;
+        phone: string | null;
+      }>`SELECT name, phone FROM customer_directory WHERE stream = ${stream}`.execute(database.db);
     expect((await row()).rows).toEqual([{ name: NAME, phone: PHONE }]);
 
     await store.erasePersonalData(subject);
@@ -168,21 +204,33 @@ describe('upcasting by schemaVersion on every read path', () => {
   it('turns stored v1 events into the current shape, stored bytes untouched', async () => {
     const stream = `menu-${randomUUID()}`;
     await store.append(stream, [{ type: 'PriceSet', data: { price: 1500 } }]);
-    await store.append(stream, [{ type: 'PriceSet', data: { amountMinor: 2000, currency: 'XAF' }, metadata: { schemaVersion: 2 } }]);
-    store.upcasters.register('PriceSet', 1, (data) => ({ amountMinor: (data as { price: number }).price, currency: 'XAF' }));
+    await store.append(stream, [
+      { type: 'PriceSet', data: { amountMinor: 2000, currency: 'XAF' }, metadata: { schemaVersion: 2 } },
+    ]);
+    store.upcasters.register('PriceSet', 1, (data) => ({
+      amountMinor: (data as { price: number }).price,
+      currency: 'XAF',
+    }));
     const expected = [
       { data: { amountMinor: 1500, currency: 'XAF' }, schemaVersion: 2 },
       { data: { amountMinor: 2000, currency: 'XAF' }, schemaVersion: 2 },
     ];
-    const shape = (events: RecordedEvent[]) => events.map((event) => ({ data: event.data, schemaVersion: event.metadata.schemaVersion }));
+    const shape = (events: RecordedEvent[]) =>
+      events.map((event) => ({ data: event.data, schemaVersion: event.metadata.schemaVersion }));
     expect(shape(await store.readStream(stream))).toEqual(expected);
     expect(shape(await readAllOf(stream, 2))).toEqual(expected);
     const seen: RecordedEvent[] = [];
-    const subscription = store.subscribeToAll({ from: 'start', filter: { streamPrefixes: [stream] }, onEvent: (event) => void seen.push(event) });
+    const subscription = store.subscribeToAll({
+      from: 'start',
+      filter: { streamPrefixes: [stream] },
+      onEvent: (event) => void seen.push(event),
+    });
     await subscription.caughtUp;
     await subscription.stop();
     expect(shape(seen)).toEqual(expected);
-    const stored = await sql<{ data: unknown }>`SELECT data FROM eventstore_events WHERE stream_id = ${stream} ORDER BY revision`.execute(database.db);
+    const stored = await sql<{
+      data: unknown;
+    }>`SELECT data FROM eventstore_events WHERE stream_id = ${stream} ORDER BY revision`.execute(database.db);
     expect(stored.rows[0]!.data).toEqual({ price: 1500 });
   });
 });

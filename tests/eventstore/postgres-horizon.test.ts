@@ -40,7 +40,11 @@ afterAll(async () => {
 
 async function seenWithin(store: EventStore, prefix: string, ms: number): Promise<RecordedEvent[]> {
   const seen: RecordedEvent[] = [];
-  const subscription = store.subscribeToAll({ from: 'start', filter: { streamPrefixes: [prefix] }, onEvent: (event) => void seen.push(event) });
+  const subscription = store.subscribeToAll({
+    from: 'start',
+    filter: { streamPrefixes: [prefix] },
+    onEvent: (event) => void seen.push(event),
+  });
   await subscription.caughtUp;
   await store.append(`${prefix}-1`, [{ type: 'Tick', data: {} }]);
   const deadline = Date.now() + ms;
@@ -51,7 +55,10 @@ async function seenWithin(store: EventStore, prefix: string, ms: number): Promis
 
 describe('PostgreSQL read horizon', () => {
   it('database (default): an open write transaction that is not an append does not hold subscribers back', async () => {
-    const releaseHere = await openWriter(database.url, `INSERT INTO system_state (key, value) VALUES ('horizon-test', '1')`);
+    const releaseHere = await openWriter(
+      database.url,
+      `INSERT INTO system_state (key, value) VALUES ('horizon-test', '1')`,
+    );
     const releaseElsewhere = await openWriter(ADMIN_DATABASE_URL, 'SELECT pg_current_xact_id()');
     try {
       const seen = await seenWithin(storeWith('database'), `db${randomUUID().slice(0, 8)}`, 2_000);
@@ -78,10 +85,12 @@ describe('PostgreSQL read horizon', () => {
     try {
       await client.query('BEGIN');
       await client.query(`INSERT INTO system_state (key, value) VALUES ('append-after-write', '1')`);
-      const events = JSON.stringify([{ id: randomUUID(), type: 'T', data: {}, metadata: { schemaVersion: 1 } }]);
-      await expect(client.query('SELECT * FROM eventstore_append($1, 0::smallint, NULL, $2::jsonb)', ['late-1', events])).rejects.toThrow(
-        /must run before anything else/,
-      );
+      const events = JSON.stringify([
+        { id: randomUUID(), type: 'T', data: {}, metadata: { schemaVersion: 1 } },
+      ]);
+      await expect(
+        client.query('SELECT * FROM eventstore_append($1, 0::smallint, NULL, $2::jsonb)', ['late-1', events]),
+      ).rejects.toThrow(/must run before anything else/);
     } finally {
       await client.query('ROLLBACK').catch(() => undefined);
       await client.end();

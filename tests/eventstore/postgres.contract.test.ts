@@ -9,7 +9,10 @@ import { describeEventStoreContract } from './contract.js';
 describeEventStoreContract('PostgreSQL', async () => {
   const database = await createTestDatabase();
   const adapter = createPostgresAdapter({ pool: database.pool, connectionString: database.url });
-  const store = createEventStore({ adapter, vault: createPersonalDataVault({ db: database.db, masterKey: randomBytes(32) }) });
+  const store = createEventStore({
+    adapter,
+    vault: createPersonalDataVault({ db: database.db, masterKey: randomBytes(32) }),
+  });
   return {
     store,
     // Inserts through the same SQL function as append, then keeps the transaction open.

@@ -12,7 +12,9 @@ const orderTotals: ProjectionDefinition = {
   tables: ['admin_order_totals'],
   filter: { streamPrefixes: ['admintest-'] },
   async setup({ db, schema }) {
-    await sql`CREATE TABLE ${sql.id(schema, 'admin_order_totals')} (stream text PRIMARY KEY, total bigint NOT NULL)`.execute(db);
+    await sql`CREATE TABLE ${sql.id(schema, 'admin_order_totals')} (stream text PRIMARY KEY, total bigint NOT NULL)`.execute(
+      db,
+    );
   },
   async handle(event, { db, schema }) {
     const amount = (event.data as { amountMinor: number }).amountMinor;
@@ -37,29 +39,50 @@ describe('projections admin: service functions, HTTP routes, metrics', () => {
   it('lists the projection with its generation, checkpoint and lag (the runner started with the app)', async () => {
     const { items } = await listProjections(testApp.services.projections);
     expect(items).toContainEqual(
-      expect.objectContaining({ name: 'admin_order_totals', version: 1, generation: 1, status: 'active', eventsProcessed: 2, lagEvents: 0, failed: null, running: true, registered: true }),
+      expect.objectContaining({
+        name: 'admin_order_totals',
+        version: 1,
+        generation: 1,
+        status: 'active',
+        eventsProcessed: 2,
+        lagEvents: 0,
+        failed: null,
+        running: true,
+        registered: true,
+      }),
     );
   });
 
   it('rebuilds through the service function and swaps to the new generation', async () => {
-    await expect(requestProjectionRebuild(testApp.services.projections, 'nope')).rejects.toMatchObject({ status: 404, code: 'not_found' });
+    await expect(requestProjectionRebuild(testApp.services.projections, 'nope')).rejects.toMatchObject({
+      status: 404,
+      code: 'not_found',
+    });
     const started = await requestProjectionRebuild(testApp.services.projections, 'admin_order_totals');
     expect(started).toEqual({ name: 'admin_order_totals', generation: 2, status: 'building' });
     const deadline = Date.now() + 10_000;
     for (;;) {
-      const items = (await listProjections(testApp.services.projections)).items.filter((item) => item.name === 'admin_order_totals');
+      const items = (await listProjections(testApp.services.projections)).items.filter(
+        (item) => item.name === 'admin_order_totals',
+      );
       if (items.length === 1 && items[0]!.generation === 2 && items[0]!.status === 'active') break;
       if (Date.now() > deadline) throw new Error(`rebuild did not swap: ${JSON.stringify(items)}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    const totals = await sql<{ total: bigint }>`SELECT total FROM admin_order_totals`.execute(testApp.services.runtime.database.db);
+    const totals = await sql<{ total: bigint }>`SELECT total FROM admin_order_totals`.execute(
+      testApp.services.runtime.database.db,
+    );
     expect(totals.rows).toEqual([{ total: 2000n }]);
   });
 
   it('exports lag in events and seconds on /metrics', async () => {
     const response = await testApp.app.inject({ method: 'GET', url: '/metrics' });
-    expect(response.body).toMatch(/projection_lag_events\{projection="admin_order_totals",status="active"\} 0/);
-    expect(response.body).toMatch(/projection_lag_seconds\{projection="admin_order_totals",status="active"\} 0/);
+    expect(response.body).toMatch(
+      /projection_lag_events\{projection="admin_order_totals",status="active"\} 0/,
+    );
+    expect(response.body).toMatch(
+      /projection_lag_seconds\{projection="admin_order_totals",status="active"\} 0/,
+    );
     expect(response.body).toMatch(/projection_failed\{projection="admin_order_totals",status="active"\} 0/);
   });
 
@@ -67,16 +90,34 @@ describe('projections admin: service functions, HTTP routes, metrics', () => {
     const anonymous = await testApp.app.inject({ method: 'GET', url: '/v1/admin/projections' });
     expect(anonymous.statusCode).toBe(401);
     const customer = await createUser(testApp, { roles: ['customer'] });
-    const forbidden = await testApp.app.inject({ method: 'POST', url: '/v1/admin/projections/admin_order_totals/rebuild', headers: authHeader(customer.accessToken) });
+    const forbidden = await testApp.app.inject({
+      method: 'POST',
+      url: '/v1/admin/projections/admin_order_totals/rebuild',
+      headers: authHeader(customer.accessToken),
+    });
     expect(forbidden.statusCode).toBe(403);
     const admin = await createUser(testApp, { roles: ['admin'] });
-    const list = await testApp.app.inject({ method: 'GET', url: '/v1/admin/projections', headers: authHeader(admin.accessToken) });
+    const list = await testApp.app.inject({
+      method: 'GET',
+      url: '/v1/admin/projections',
+      headers: authHeader(admin.accessToken),
+    });
     expect(list.statusCode).toBe(200);
-    expect((list.json() as { items: { name: string }[] }).items.map((item) => item.name)).toContain('admin_order_totals');
-    const missing = await testApp.app.inject({ method: 'POST', url: '/v1/admin/projections/nope/rebuild', headers: authHeader(admin.accessToken) });
+    expect((list.json() as { items: { name: string }[] }).items.map((item) => item.name)).toContain(
+      'admin_order_totals',
+    );
+    const missing = await testApp.app.inject({
+      method: 'POST',
+      url: '/v1/admin/projections/nope/rebuild',
+      headers: authHeader(admin.accessToken),
+    });
     expect(missing.statusCode).toBe(404);
     expect(missing.headers['content-type']).toMatch(/application\/problem\+json/);
-    const rebuild = await testApp.app.inject({ method: 'POST', url: '/v1/admin/projections/admin_order_totals/rebuild', headers: authHeader(admin.accessToken) });
+    const rebuild = await testApp.app.inject({
+      method: 'POST',
+      url: '/v1/admin/projections/admin_order_totals/rebuild',
+      headers: authHeader(admin.accessToken),
+    });
     expect(rebuild.statusCode).toBe(202);
     expect(rebuild.json()).toMatchObject({ name: 'admin_order_totals', status: 'building' });
   });

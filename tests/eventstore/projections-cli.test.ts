@@ -17,10 +17,20 @@ const run = promisify(execFile);
  * (node with tsx's loader directly: npx added seconds per call on a loaded CI machine).
  */
 async function cli(database: TestDatabase, ...args: string[]) {
-  const environment = { ...process.env, ...testEnvironment({ DATABASE_URL: database.url, LOG_LEVEL: 'warn' }) };
-  return run(process.execPath, ['--import', 'tsx', 'src/cli/projections.ts', ...args], { env: environment, timeout: 90_000 }).then(
+  const environment = {
+    ...process.env,
+    ...testEnvironment({ DATABASE_URL: database.url, LOG_LEVEL: 'warn' }),
+  };
+  return run(process.execPath, ['--import', 'tsx', 'src/cli/projections.ts', ...args], {
+    env: environment,
+    timeout: 90_000,
+  }).then(
     (result) => ({ code: 0, ...result }),
-    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => ({
+      code: error.code,
+      stdout: error.stdout,
+      stderr: error.stderr,
+    }),
   );
 }
 
@@ -41,8 +51,10 @@ describe('npm run projections', () => {
           name: 'cli_counts',
           version: 1,
           tables: ['cli_counts'],
-          setup: async ({ db, schema }) => void (await sql`CREATE TABLE ${sql.id(schema, 'cli_counts')} (n int)`.execute(db)),
-          handle: async (_event, { db, schema }) => void (await sql`INSERT INTO ${sql.id(schema, 'cli_counts')} VALUES (1)`.execute(db)),
+          setup: async ({ db, schema }) =>
+            void (await sql`CREATE TABLE ${sql.id(schema, 'cli_counts')} (n int)`.execute(db)),
+          handle: async (_event, { db, schema }) =>
+            void (await sql`INSERT INTO ${sql.id(schema, 'cli_counts')} VALUES (1)`.execute(db)),
         },
       ],
     });
@@ -54,19 +66,27 @@ describe('npm run projections', () => {
   afterAll(async () => database?.drop());
 
   // Each test starts the CLI as a process of its own: seconds each, many more on a loaded machine.
-  it('status prints each projection with its generation and lag, against DATABASE_URL', { timeout: 120_000 }, async () => {
-    const result = await cli(database, 'status');
-    expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/cli_counts/);
-    expect(result.stdout).toMatch(/active/);
-  });
+  it(
+    'status prints each projection with its generation and lag, against DATABASE_URL',
+    { timeout: 120_000 },
+    async () => {
+      const result = await cli(database, 'status');
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/cli_counts/);
+      expect(result.stdout).toMatch(/active/);
+    },
+  );
 
-  it('rebuild of an unknown projection fails with a message naming it; no command is a usage error', { timeout: 180_000 }, async () => {
-    const unknown = await cli(database, 'rebuild', 'nope');
-    expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toMatch(/no projection named nope/);
-    const usage = await cli(database);
-    expect(usage.code).toBe(64);
-    expect(usage.stderr).toMatch(/usage: npm run projections -- status \| rebuild NAME/);
-  });
+  it(
+    'rebuild of an unknown projection fails with a message naming it; no command is a usage error',
+    { timeout: 180_000 },
+    async () => {
+      const unknown = await cli(database, 'rebuild', 'nope');
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toMatch(/no projection named nope/);
+      const usage = await cli(database);
+      expect(usage.code).toBe(64);
+      expect(usage.stderr).toMatch(/usage: npm run projections -- status \| rebuild NAME/);
+    },
+  );
 });

@@ -16,10 +16,19 @@ afterAll(async () => testApp?.close());
 
 function service() {
   const kv = createMemoryKeyValue(() => clock);
-  return { kv, tokens: createTokenService({ keyRing: testApp.services.identity.keyRing, kv, now: () => clock }) };
+  return {
+    kv,
+    tokens: createTokenService({ keyRing: testApp.services.identity.keyRing, kv, now: () => clock }),
+  };
 }
 const issueFor = (tokens: ReturnType<typeof service>['tokens']) =>
-  tokens.issue({ userId: 'user-1', sessionId: 'session-1', kind: 'user', roles: ['customer'], twoFactorVerified: false });
+  tokens.issue({
+    userId: 'user-1',
+    sessionId: 'session-1',
+    kind: 'user',
+    roles: ['customer'],
+    twoFactorVerified: false,
+  });
 
 async function refusal(promise: Promise<unknown>): Promise<string> {
   try {

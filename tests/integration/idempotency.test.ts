@@ -97,18 +97,26 @@ describe('Idempotency-Key', () => {
     const before = created;
     const keys = Array.from({ length: 40 }, (_, index) => `group-key-${Date.now()}-${index}`);
     // Every key sent three times at once, all 120 requests in flight together.
-    const responses = await Promise.all(keys.flatMap((key) => [0, 1, 2].map(async () => ({ key, response: await post(key, { name: key }) }))));
+    const responses = await Promise.all(
+      keys.flatMap((key) => [0, 1, 2].map(async () => ({ key, response: await post(key, { name: key }) }))),
+    );
     expect(created - before).toBe(40);
     for (const key of keys) {
       const mine = responses.filter((sent) => sent.key === key).map((sent) => sent.response);
       const done = mine.filter((response) => response.statusCode === 201);
-      const refused = mine.filter((response) => response.statusCode === 409 && response.json().code === 'idempotency_in_progress');
+      const refused = mine.filter(
+        (response) => response.statusCode === 409 && response.json().code === 'idempotency_in_progress',
+      );
       expect(done.length + refused.length, key).toBe(3);
       expect(done.every((response) => response.json().name === key)).toBe(true);
       expect(new Set(done.map((response) => response.json().id)).size, key).toBe(1);
     }
     const replays = await Promise.all(keys.map((key) => post(key, { name: key })));
-    expect(replays.every((response) => response.statusCode === 201 && response.headers['idempotent-replayed'] === 'true')).toBe(true);
+    expect(
+      replays.every(
+        (response) => response.statusCode === 201 && response.headers['idempotent-replayed'] === 'true',
+      ),
+    ).toBe(true);
     expect(replays.map((response) => response.json().name)).toEqual(keys);
     expect(created - before).toBe(40);
   });

@@ -7,7 +7,15 @@ import { TEST_REDIS_URL } from '../helpers/database.js';
 const logger = pino({ level: 'silent' });
 const implementations: [string, () => JobQueue][] = [
   ['in-process', () => createInProcessQueue({ logger })],
-  ['bullmq', () => createBullmqQueue({ redisUrl: TEST_REDIS_URL, keyPrefix: `t${randomBytes(4).toString('hex')}:`, logger })],
+  [
+    'bullmq',
+    () =>
+      createBullmqQueue({
+        redisUrl: TEST_REDIS_URL,
+        keyPrefix: `t${randomBytes(4).toString('hex')}:`,
+        logger,
+      }),
+  ],
 ];
 
 async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
@@ -43,7 +51,18 @@ describe.each(implementations)('job queue contract (%s)', (_name, create) => {
   it('gives up after the allowed attempts', async () => {
     queue = create();
     let calls = 0;
-    queue.define({ queue: 'doomed', attempts: 2, backoffMs: 5, handler: async () => void (calls += 1, (() => { throw new Error('no'); })()) });
+    queue.define({
+      queue: 'doomed',
+      attempts: 2,
+      backoffMs: 5,
+      handler: async () =>
+        void (
+          (calls += 1),
+          (() => {
+            throw new Error('no');
+          })()
+        ),
+    });
     await queue.start();
     await queue.enqueue('doomed', {});
     await until(() => calls === 2);

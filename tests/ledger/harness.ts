@@ -3,7 +3,11 @@ import { createPersonalDataVault } from '../../src/eventstore/personal-data.js';
 import { createPostgresAdapter } from '../../src/eventstore/postgres/adapter.js';
 import { createEventStore } from '../../src/eventstore/store.js';
 import type { EventStore } from '../../src/eventstore/index.js';
-import { createLedgerWriter, type LedgerWriter, type LedgerWriterOptions } from '../../ledger/writer/index.js';
+import {
+  createLedgerWriter,
+  type LedgerWriter,
+  type LedgerWriterOptions,
+} from '../../ledger/writer/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
 /**
@@ -21,13 +25,21 @@ export interface LedgerHarness {
 export async function createLedgerHarness(): Promise<LedgerHarness> {
   const database = await createTestDatabase();
   const adapter = createPostgresAdapter({ pool: database.pool, connectionString: database.url });
-  const store = createEventStore({ adapter, vault: createPersonalDataVault({ db: database.db, masterKey: randomBytes(32) }) });
+  const store = createEventStore({
+    adapter,
+    vault: createPersonalDataVault({ db: database.db, masterKey: randomBytes(32) }),
+  });
   const writers: LedgerWriter[] = [];
   return {
     database,
     store,
     writer(overrides = {}) {
-      const writer = createLedgerWriter({ store, db: database.db, leaseConnectionString: database.url, ...overrides });
+      const writer = createLedgerWriter({
+        store,
+        db: database.db,
+        leaseConnectionString: database.url,
+        ...overrides,
+      });
       writers.push(writer);
       return writer;
     },

@@ -18,14 +18,39 @@ afterAll(async () => harness.close());
 const treasury = providerClearingId('campay', 'XAF');
 // A top-up: the provider collected the money (clearing, an asset, debited) for the wallet.
 const fund = (id: string, wallet: string, amount: bigint): Transfer[] => [
-  { id, debitAccountId: treasury, creditAccountId: wallet, amountMinor: amount, currency: 'XAF', code: 'topup', flags: {} },
+  {
+    id,
+    debitAccountId: treasury,
+    creditAccountId: wallet,
+    amountMinor: amount,
+    currency: 'XAF',
+    code: 'topup',
+    flags: {},
+  },
 ];
 
 describe('ledger writer', () => {
   it('seals and encodes a batch byte for byte as the rules do, in one pass', () => {
     const body = {
-      accountsCreated: [{ id: 'wallet:customer:x:XAF', currency: 'XAF' as const, kind: 'liability' as const, flags: { debitsMustNotExceedCredits: true, creditsMustNotExceedDebits: false }, debitsPending: 0n, debitsPosted: 0n, creditsPending: 0n, creditsPosted: 0n }],
-      transfersAccepted: [{ ...fund('e1', 'wallet:customer:x:XAF', 7n)[0]!, userData: { orderId: 'o"1', b: 'é' }, timestamp: 5n }],
+      accountsCreated: [
+        {
+          id: 'wallet:customer:x:XAF',
+          currency: 'XAF' as const,
+          kind: 'liability' as const,
+          flags: { debitsMustNotExceedCredits: true, creditsMustNotExceedDebits: false },
+          debitsPending: 0n,
+          debitsPosted: 0n,
+          creditsPending: 0n,
+          creditsPosted: 0n,
+        },
+      ],
+      transfersAccepted: [
+        {
+          ...fund('e1', 'wallet:customer:x:XAF', 7n)[0]!,
+          userData: { orderId: 'o"1', b: 'é' },
+          timestamp: 5n,
+        },
+      ],
     };
     const previous = 'ab'.repeat(32);
     const fast = sealEncoded(previous, body);
@@ -39,12 +64,19 @@ describe('ledger writer', () => {
     const tricky = { hash: 'x', previousHash: 'y', transfersAccepted: 'z' };
     const body = {
       accountsCreated: [],
-      transfersAccepted: [{ ...fund('e2', 'wallet:customer:y:XAF', 9n)[0]!, userData: tricky, timestamp: 6n }],
+      transfersAccepted: [
+        { ...fund('e2', 'wallet:customer:y:XAF', 9n)[0]!, userData: tricky, timestamp: 6n },
+      ],
     };
     const text = encodeBatchEvent(sealBatch('cd'.repeat(32), body));
     const decoded = decodeBatchEvent(text);
     expect(Buffer.from(batchBodyBytes(decoded)).toString('utf8')).toBe(
-      Buffer.from(batchBodyBytes({ accountsCreated: decoded.accountsCreated, transfersAccepted: decoded.transfersAccepted })).toString('utf8'),
+      Buffer.from(
+        batchBodyBytes({
+          accountsCreated: decoded.accountsCreated,
+          transfersAccepted: decoded.transfersAccepted,
+        }),
+      ).toString('utf8'),
     );
   });
 
@@ -61,7 +93,17 @@ describe('ledger writer', () => {
     expect(account).toMatchObject({ creditsPosted: 5_000n, availableMinor: 5_000n });
     const concurrent = await Promise.all(
       Array.from({ length: 50 }, (_, index) =>
-        writer.submit([{ id: `pay-${index}`, debitAccountId: wallet, creditAccountId: orderEscrowId(`o${index}`, 'XAF'), amountMinor: 150n, currency: 'XAF', code: 'payment_capture', flags: {} }]),
+        writer.submit([
+          {
+            id: `pay-${index}`,
+            debitAccountId: wallet,
+            creditAccountId: orderEscrowId(`o${index}`, 'XAF'),
+            amountMinor: 150n,
+            currency: 'XAF',
+            code: 'payment_capture',
+            flags: {},
+          },
+        ]),
       ),
     );
     const oks = concurrent.filter((entry) => entry[0]?.result === 'ok').length;
@@ -78,12 +120,38 @@ describe('ledger writer', () => {
     for (let index = 0; index < 6; index += 1) {
       const escrow = orderEscrowId(`r${index}`, 'XAF');
       await first.submit([
-        { id: `r${index}:pay`, debitAccountId: wallet, creditAccountId: escrow, amountMinor: 100n, currency: 'XAF', code: 'payment_capture', flags: { linked: true } },
-        { id: `r${index}:refund`, debitAccountId: escrow, creditAccountId: wallet, amountMinor: 100n, currency: 'XAF', code: 'refund', flags: { closingDebit: true } },
+        {
+          id: `r${index}:pay`,
+          debitAccountId: wallet,
+          creditAccountId: escrow,
+          amountMinor: 100n,
+          currency: 'XAF',
+          code: 'payment_capture',
+          flags: { linked: true },
+        },
+        {
+          id: `r${index}:refund`,
+          debitAccountId: escrow,
+          creditAccountId: wallet,
+          amountMinor: 100n,
+          currency: 'XAF',
+          code: 'refund',
+          flags: { closingDebit: true },
+        },
       ]);
     }
     await first.snapshotNow();
-    await first.submit([{ id: 'tail-1', debitAccountId: wallet, creditAccountId: orderEscrowId('tail', 'XAF'), amountMinor: 10n, currency: 'XAF', code: 'payment_capture', flags: {} }]);
+    await first.submit([
+      {
+        id: 'tail-1',
+        debitAccountId: wallet,
+        creditAccountId: orderEscrowId('tail', 'XAF'),
+        amountMinor: 10n,
+        currency: 'XAF',
+        code: 'payment_capture',
+        flags: {},
+      },
+    ]);
     const head = first.head();
     // Closed, zeroed escrows left memory after the snapshot.
     expect(first.memory().accounts).toBeLessThan(6);
@@ -95,11 +163,37 @@ describe('ledger writer', () => {
     expect((await second.account(wallet))?.creditsPosted).toBe(1_600n);
     // An evicted, closed escrow is reloaded from the snapshot to answer `exists` and `account_closed`.
     const retry = await second.submit([
-      { id: 'r0:pay', debitAccountId: wallet, creditAccountId: orderEscrowId('r0', 'XAF'), amountMinor: 100n, currency: 'XAF', code: 'payment_capture', flags: { linked: true } },
-      { id: 'r0:refund', debitAccountId: orderEscrowId('r0', 'XAF'), creditAccountId: wallet, amountMinor: 100n, currency: 'XAF', code: 'refund', flags: { closingDebit: true } },
+      {
+        id: 'r0:pay',
+        debitAccountId: wallet,
+        creditAccountId: orderEscrowId('r0', 'XAF'),
+        amountMinor: 100n,
+        currency: 'XAF',
+        code: 'payment_capture',
+        flags: { linked: true },
+      },
+      {
+        id: 'r0:refund',
+        debitAccountId: orderEscrowId('r0', 'XAF'),
+        creditAccountId: wallet,
+        amountMinor: 100n,
+        currency: 'XAF',
+        code: 'refund',
+        flags: { closingDebit: true },
+      },
     ]);
     expect(retry.map((entry) => entry.result)).toEqual(['exists', 'exists']);
-    const closed = await second.submit([{ id: 'late', debitAccountId: wallet, creditAccountId: orderEscrowId('r0', 'XAF'), amountMinor: 1n, currency: 'XAF', code: 'payment_capture', flags: {} }]);
+    const closed = await second.submit([
+      {
+        id: 'late',
+        debitAccountId: wallet,
+        creditAccountId: orderEscrowId('r0', 'XAF'),
+        amountMinor: 1n,
+        currency: 'XAF',
+        code: 'payment_capture',
+        flags: {},
+      },
+    ]);
     expect(closed[0]?.result).toBe('account_closed');
     await second.close();
   });
@@ -111,9 +205,29 @@ describe('ledger writer', () => {
     const wallet = customerWalletId('carol', 'XAF');
     await left.submit(fund('c1', wallet, 300n));
     await right.start();
-    await left.submit([{ id: 'spend-left', debitAccountId: wallet, creditAccountId: orderEscrowId('l', 'XAF'), amountMinor: 200n, currency: 'XAF', code: 'payment_capture', flags: {} }]);
+    await left.submit([
+      {
+        id: 'spend-left',
+        debitAccountId: wallet,
+        creditAccountId: orderEscrowId('l', 'XAF'),
+        amountMinor: 200n,
+        currency: 'XAF',
+        code: 'payment_capture',
+        flags: {},
+      },
+    ]);
     // `right` still believes 300 is available: its append fails, it catches up and re-decides.
-    const result = await right.submit([{ id: 'spend-right', debitAccountId: wallet, creditAccountId: orderEscrowId('r', 'XAF'), amountMinor: 200n, currency: 'XAF', code: 'payment_capture', flags: {} }]);
+    const result = await right.submit([
+      {
+        id: 'spend-right',
+        debitAccountId: wallet,
+        creditAccountId: orderEscrowId('r', 'XAF'),
+        amountMinor: 200n,
+        currency: 'XAF',
+        code: 'payment_capture',
+        flags: {},
+      },
+    ]);
     expect(result[0]?.result).toBe('exceeds_credits');
     expect(right.head().revision).toBe(left.head().revision);
   });

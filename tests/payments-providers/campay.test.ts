@@ -8,7 +8,12 @@ import {
   ProviderUnavailable,
   type PaymentProvider,
 } from '../../src/modules/payments/providers/index.js';
-import { MAGIC_NUMBERS, SIMULATOR_CREDENTIALS, startSimulators, type RunningSimulators } from '../../src/modules/payments/simulators/index.js';
+import {
+  MAGIC_NUMBERS,
+  SIMULATOR_CREDENTIALS,
+  startSimulators,
+  type RunningSimulators,
+} from '../../src/modules/payments/simulators/index.js';
 import { getJson, postJson, startWebhookSink, waitForStatus, waitUntil } from './helpers.js';
 
 const DELAY_MS = 50;
@@ -24,9 +29,17 @@ let campay: PaymentProvider;
 
 beforeAll(async () => {
   sink = await startWebhookSink();
-  simulators = await startSimulators({ webhookBaseUrl: sink.webhookBaseUrl, delayMs: DELAY_MS, timeoutHoldMs: 5_000 });
+  simulators = await startSimulators({
+    webhookBaseUrl: sink.webhookBaseUrl,
+    delayMs: DELAY_MS,
+    timeoutHoldMs: 5_000,
+  });
   // Generous: the machine may be busy with other suites. Only the timeout test uses a short one.
-  campay = createCampayProvider({ baseUrl: simulators.campayUrl, ...SIMULATOR_CREDENTIALS.campay, timeoutMs: 3_000 });
+  campay = createCampayProvider({
+    baseUrl: simulators.campayUrl,
+    ...SIMULATOR_CREDENTIALS.campay,
+    timeoutMs: 3_000,
+  });
 });
 
 afterAll(async () => {
@@ -38,7 +51,12 @@ describe('CamPay adapter against the simulator: magic numbers', () => {
   it('an ordinary MTN number: PENDING with a USSD code, SUCCESSFUL after the delay, one signed webhook', async () => {
     const request = collectRequest(MTN.succeed, 2_500n);
     const collected = await campay.collect(request);
-    expect(collected).toMatchObject({ provider: 'campay', status: 'PENDING', operator: 'MTN', ussdCode: '*126#' });
+    expect(collected).toMatchObject({
+      provider: 'campay',
+      status: 'PENDING',
+      operator: 'MTN',
+      ussdCode: '*126#',
+    });
     const settled = await waitForStatus(campay, collected.providerReference, 'SUCCESSFUL');
     expect(settled).toMatchObject({
       amountMinor: 2_500n,
@@ -51,7 +69,11 @@ describe('CamPay adapter against the simulator: magic numbers', () => {
     const webhooks = sink.about(collected.providerReference);
     expect(webhooks).toHaveLength(1);
     const verdict = await campay.verifyWebhook(webhooks[0]!.request);
-    expect(verdict).toEqual({ accepted: true, providerReference: collected.providerReference, hintedStatus: 'SUCCESSFUL' });
+    expect(verdict).toEqual({
+      accepted: true,
+      providerReference: collected.providerReference,
+      hintedStatus: 'SUCCESSFUL',
+    });
   });
 
   it('an ordinary Orange number goes through with the Orange USSD code', async () => {
@@ -76,12 +98,16 @@ describe('CamPay adapter against the simulator: magic numbers', () => {
     expect((await campay.status(collected.providerReference)).status).toBe('PENDING');
     expect(sink.about(collected.providerReference)).toHaveLength(0);
 
-    const approved = await postJson(`${simulators.campayControlUrl}/transactions/${collected.providerReference}/approve`);
+    const approved = await postJson(
+      `${simulators.campayControlUrl}/transactions/${collected.providerReference}/approve`,
+    );
     expect(approved.status).toBe(200);
     expect((await campay.status(collected.providerReference)).status).toBe('SUCCESSFUL');
     await simulators.drainWebhooks();
     expect(sink.about(collected.providerReference)).toHaveLength(1);
-    const again = await postJson(`${simulators.campayControlUrl}/transactions/${collected.providerReference}/fail`);
+    const again = await postJson(
+      `${simulators.campayControlUrl}/transactions/${collected.providerReference}/fail`,
+    );
     expect(again.status).toBe(409);
   });
 
@@ -92,7 +118,11 @@ describe('CamPay adapter against the simulator: magic numbers', () => {
     const webhooks = sink.about(collected.providerReference);
     expect(webhooks).toHaveLength(2);
     const verdicts = await Promise.all(webhooks.map((webhook) => campay.verifyWebhook(webhook.request)));
-    expect(verdicts.every((verdict) => verdict.accepted && verdict.providerReference === collected.providerReference)).toBe(true);
+    expect(
+      verdicts.every(
+        (verdict) => verdict.accepted && verdict.providerReference === collected.providerReference,
+      ),
+    ).toBe(true);
   });
 
   it('…0004 succeeds without ever sending a webhook: only polling finds it', async () => {
@@ -104,21 +134,31 @@ describe('CamPay adapter against the simulator: magic numbers', () => {
 
   it('…0005 gets a 5xx: ProviderUnavailable, and nothing was created', async () => {
     const before = simulators.campay.engine.list().length;
-    const error = await campay.collect(collectRequest(MTN.primaryServerError)).catch((caught: unknown) => caught);
+    const error = await campay
+      .collect(collectRequest(MTN.primaryServerError))
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ProviderUnavailable);
     expect((error as ProviderUnavailable).code).toBe('HTTP_500');
     expect(simulators.campay.engine.list()).toHaveLength(before);
   });
 
   it('…0006 hangs: ProviderUnavailable TIMEOUT after the adapter timeout', async () => {
-    const impatient = createCampayProvider({ baseUrl: simulators.campayUrl, ...SIMULATOR_CREDENTIALS.campay, timeoutMs: 300 });
-    const error = await impatient.collect(collectRequest(ORANGE.primaryTimeout)).catch((caught: unknown) => caught);
+    const impatient = createCampayProvider({
+      baseUrl: simulators.campayUrl,
+      ...SIMULATOR_CREDENTIALS.campay,
+      timeoutMs: 300,
+    });
+    const error = await impatient
+      .collect(collectRequest(ORANGE.primaryTimeout))
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ProviderUnavailable);
     expect((error as ProviderUnavailable).code).toBe('TIMEOUT');
   });
 
   it('…0007 gets a 5xx too', async () => {
-    await expect(campay.collect(collectRequest(MTN.everywhereServerError))).rejects.toBeInstanceOf(ProviderUnavailable);
+    await expect(campay.collect(collectRequest(MTN.everywhereServerError))).rejects.toBeInstanceOf(
+      ProviderUnavailable,
+    );
   });
 });
 
@@ -127,7 +167,9 @@ async function quiet(): Promise<void> {
   await waitUntil(() =>
     simulators.campay.engine
       .list()
-      .every((transaction) => transaction.status !== 'PENDING' || transaction.behaviour === 'pending_forever'),
+      .every(
+        (transaction) => transaction.status !== 'PENDING' || transaction.behaviour === 'pending_forever',
+      ),
   );
 }
 
@@ -140,8 +182,12 @@ describe('CamPay adapter: the rest of the API', () => {
   });
 
   it('refuses numbers it cannot charge before calling CamPay', async () => {
-    await expect(campay.collect(collectRequest('+237660000000'))).rejects.toMatchObject({ code: 'UNSUPPORTED_OPERATOR' });
-    await expect(campay.collect(collectRequest('677000000'))).rejects.toMatchObject({ code: 'INVALID_PHONE' });
+    await expect(campay.collect(collectRequest('+237660000000'))).rejects.toMatchObject({
+      code: 'UNSUPPORTED_OPERATOR',
+    });
+    await expect(campay.collect(collectRequest('677000000'))).rejects.toMatchObject({
+      code: 'INVALID_PHONE',
+    });
     await expect(campay.collect({ ...collectRequest(MTN.succeed), currency: 'USD' })).rejects.toMatchObject({
       code: 'UNSUPPORTED_CURRENCY',
     });
@@ -174,7 +220,9 @@ describe('CamPay adapter: the rest of the API', () => {
   });
 
   it('a payout above the float is rejected with ER301', async () => {
-    const error = await campay.disburse(collectRequest(MTN.succeed, 10_000_000_000n)).catch((caught: unknown) => caught);
+    const error = await campay
+      .disburse(collectRequest(MTN.succeed, 10_000_000_000n))
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ProviderRejected);
     expect((error as ProviderRejected).code).toBe('ER301');
   });
@@ -207,10 +255,21 @@ describe('CamPay adapter: the rest of the API', () => {
     });
     expect(byReference.get(mtn.providerReference)!.operatorReference).toMatch(/^\d{10}$/);
     expect(byReference.get(mtn.providerReference)!.code).toMatch(/^CP\d{6}T\d{5}$/);
-    expect(byReference.get(orange.providerReference)).toMatchObject({ kind: 'collection', feeMinor: 60n, status: 'FAILED' });
-    expect(byReference.get(payout.providerReference)).toMatchObject({ kind: 'disbursement', amountMinor: 2_000n, feeMinor: 40n });
+    expect(byReference.get(orange.providerReference)).toMatchObject({
+      kind: 'collection',
+      feeMinor: 60n,
+      status: 'FAILED',
+    });
+    expect(byReference.get(payout.providerReference)).toMatchObject({
+      kind: 'disbursement',
+      amountMinor: 2_000n,
+      feeMinor: 40n,
+    });
 
-    const later = await campay.history!({ from: new Date(Date.now() + 60_000), to: new Date(Date.now() + 120_000) });
+    const later = await campay.history!({
+      from: new Date(Date.now() + 60_000),
+      to: new Date(Date.now() + 120_000),
+    });
     expect(later.some((row) => row.providerReference === mtn.providerReference)).toBe(false);
   });
 });
@@ -257,16 +316,23 @@ describe('CamPay simulator speaks the documented wire format', () => {
     for (const path of [`/transaction/${reference}/`, `/transaction/${reference}`]) {
       const response = await fetch(`${simulators.campayUrl}${path}`, { headers });
       expect(response.status).toBe(200);
-      expect(await response.json()).toMatchObject({ reference, status: expect.stringMatching(/PENDING|SUCCESSFUL/) });
+      expect(await response.json()).toMatchObject({
+        reference,
+        status: expect.stringMatching(/PENDING|SUCCESSFUL/),
+      });
     }
     expect((await fetch(`${simulators.campayUrl}/transaction/${reference}/`)).status).toBe(401);
   });
 
   it('lists transactions and webhook deliveries on the control API', async () => {
-    const listed = await getJson<{ transactions: { reference: string }[] }>(`${simulators.campayControlUrl}/transactions`);
+    const listed = await getJson<{ transactions: { reference: string }[] }>(
+      `${simulators.campayControlUrl}/transactions`,
+    );
     expect(listed.status).toBe(200);
     expect(listed.body.transactions.length).toBeGreaterThan(0);
-    const deliveries = await getJson<{ deliveries: { outcome: number }[] }>(`${simulators.campayControlUrl}/webhooks`);
+    const deliveries = await getJson<{ deliveries: { outcome: number }[] }>(
+      `${simulators.campayControlUrl}/webhooks`,
+    );
     expect(deliveries.body.deliveries.every((delivery) => delivery.outcome === 200)).toBe(true);
   });
 });
@@ -276,7 +342,10 @@ describe('CamPay webhook verification', () => {
     const collected = await campay.collect(collectRequest(MTN.succeed, 7_000n));
     await waitForStatus(campay, collected.providerReference, 'SUCCESSFUL');
     await simulators.drainWebhooks();
-    return { reference: collected.providerReference, request: sink.about(collected.providerReference)[0]!.request };
+    return {
+      reference: collected.providerReference,
+      request: sink.about(collected.providerReference)[0]!.request,
+    };
   }
 
   it('refuses a signature made with another key', async () => {
@@ -287,7 +356,10 @@ describe('CamPay webhook verification', () => {
       .setExpirationTime('10m')
       .sign(new TextEncoder().encode('not-the-webhook-key'));
     const body = { ...(request.body as Record<string, string>), signature: forged };
-    expect(await campay.verifyWebhook({ ...request, body })).toEqual({ accepted: false, reason: 'bad signature' });
+    expect(await campay.verifyWebhook({ ...request, body })).toEqual({
+      accepted: false,
+      reason: 'bad signature',
+    });
   });
 
   it('refuses a webhook without a signature, an unsigned JWT and an expired one', async () => {
@@ -296,8 +368,12 @@ describe('CamPay webhook verification', () => {
     const { signature: _dropped, ...unsigned } = fields;
     expect(await campay.verifyWebhook({ ...request, body: unsigned })).toMatchObject({ accepted: false });
     const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
-    const payload = Buffer.from(JSON.stringify({ exp: Math.floor(Date.now() / 1000) + 600 })).toString('base64url');
-    expect(await campay.verifyWebhook({ ...request, body: { ...fields, signature: `${header}.${payload}.` } })).toMatchObject({
+    const payload = Buffer.from(JSON.stringify({ exp: Math.floor(Date.now() / 1000) + 600 })).toString(
+      'base64url',
+    );
+    expect(
+      await campay.verifyWebhook({ ...request, body: { ...fields, signature: `${header}.${payload}.` } }),
+    ).toMatchObject({
       accepted: false,
     });
     const expired = await new SignJWT({ source: 'campay' })
@@ -305,9 +381,11 @@ describe('CamPay webhook verification', () => {
       .setIssuedAt(Math.floor(Date.now() / 1000) - 7_200)
       .setExpirationTime(Math.floor(Date.now() / 1000) - 3_600)
       .sign(new TextEncoder().encode(SIMULATOR_CREDENTIALS.campay.webhookKey));
-    expect(await campay.verifyWebhook({ ...request, body: { ...fields, signature: expired } })).toMatchObject({
-      accepted: false,
-    });
+    expect(await campay.verifyWebhook({ ...request, body: { ...fields, signature: expired } })).toMatchObject(
+      {
+        accepted: false,
+      },
+    );
   });
 
   it('a tampered amount still verifies (the JWT does not cover it) and is irrelevant: the status re-read tells the truth', async () => {
@@ -321,19 +399,31 @@ describe('CamPay webhook verification', () => {
 
   it('reads a POST webhook from the raw body when the framework did not parse it', async () => {
     const { reference, request } = await realWebhook();
-    expect(await campay.verifyWebhook({ ...request, body: undefined })).toMatchObject({ accepted: true, providerReference: reference });
+    expect(await campay.verifyWebhook({ ...request, body: undefined })).toMatchObject({
+      accepted: true,
+      providerReference: reference,
+    });
   });
 
   it('refuses webhooks when no webhook key is configured', async () => {
     const { request } = await realWebhook();
-    const keyless = createCampayProvider({ baseUrl: simulators.campayUrl, ...SIMULATOR_CREDENTIALS.campay, webhookKey: undefined, timeoutMs: 3_000 });
+    const keyless = createCampayProvider({
+      baseUrl: simulators.campayUrl,
+      ...SIMULATOR_CREDENTIALS.campay,
+      webhookKey: undefined,
+      timeoutMs: 3_000,
+    });
     expect(await keyless.verifyWebhook(request)).toMatchObject({ accepted: false });
   });
 });
 
 describe('CamPay tokens and GET webhooks', () => {
   it('asks for one token and reuses it, even under concurrent calls', async () => {
-    const adapter = createCampayProvider({ baseUrl: simulators.campayUrl, ...SIMULATOR_CREDENTIALS.campay, timeoutMs: 3_000 });
+    const adapter = createCampayProvider({
+      baseUrl: simulators.campayUrl,
+      ...SIMULATOR_CREDENTIALS.campay,
+      timeoutMs: 3_000,
+    });
     const before = simulators.campay.state.counters.tokensIssued;
     await Promise.all([adapter.balance(), adapter.balance(), adapter.balance()]);
     await adapter.balance();
@@ -362,7 +452,11 @@ describe('CamPay tokens and GET webhooks', () => {
   const issued = () => shortLived.campay.state.counters.tokensIssued;
 
   it('asks for a new token once the cached one is near expiry', async () => {
-    const adapter = createCampayProvider({ baseUrl: shortLived.campayUrl, ...SIMULATOR_CREDENTIALS.campay, timeoutMs: 3_000 });
+    const adapter = createCampayProvider({
+      baseUrl: shortLived.campayUrl,
+      ...SIMULATOR_CREDENTIALS.campay,
+      timeoutMs: 3_000,
+    });
     const before = issued();
     await adapter.balance();
     await sleep(1_000);
@@ -387,23 +481,42 @@ describe('CamPay tokens and GET webhooks', () => {
   });
 
   it('uses a permanent app token as is, never calling /token/', async () => {
-    const adapter = createCampayProvider({ baseUrl: shortLived.campayUrl, appToken: 'permanent-app-token-for-tests', timeoutMs: 3_000 });
+    const adapter = createCampayProvider({
+      baseUrl: shortLived.campayUrl,
+      appToken: 'permanent-app-token-for-tests',
+      timeoutMs: 3_000,
+    });
     const before = issued();
     await adapter.balance();
     expect(issued()).toBe(before);
   });
 
   it('wrong credentials are AUTH_FAILED (an outage of ours, not a refusal of the payment)', async () => {
-    const adapter = createCampayProvider({ baseUrl: shortLived.campayUrl, username: 'x', password: 'y', timeoutMs: 3_000 });
-    await expect(adapter.balance()).rejects.toMatchObject({ name: 'ProviderUnavailable', code: 'AUTH_FAILED' });
+    const adapter = createCampayProvider({
+      baseUrl: shortLived.campayUrl,
+      username: 'x',
+      password: 'y',
+      timeoutMs: 3_000,
+    });
+    await expect(adapter.balance()).rejects.toMatchObject({
+      name: 'ProviderUnavailable',
+      code: 'AUTH_FAILED',
+    });
   });
 
   it('verifies a webhook sent by GET with its fields in the query', async () => {
-    const adapter = createCampayProvider({ baseUrl: shortLived.campayUrl, ...SIMULATOR_CREDENTIALS.campay, timeoutMs: 3_000 });
+    const adapter = createCampayProvider({
+      baseUrl: shortLived.campayUrl,
+      ...SIMULATOR_CREDENTIALS.campay,
+      timeoutMs: 3_000,
+    });
     const collected = await adapter.collect(collectRequest(ORANGE.succeed));
     await waitUntil(() => getSink.about(collected.providerReference).length === 1);
     const { request } = getSink.about(collected.providerReference)[0]!;
     expect(request.method).toBe('GET');
-    expect(await adapter.verifyWebhook(request)).toMatchObject({ accepted: true, providerReference: collected.providerReference });
+    expect(await adapter.verifyWebhook(request)).toMatchObject({
+      accepted: true,
+      providerReference: collected.providerReference,
+    });
   });
 });

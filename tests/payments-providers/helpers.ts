@@ -1,7 +1,13 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { PaymentProvider, ProviderStatus, TransactionKind, TransactionStatus, WebhookRequest } from '../../src/modules/payments/providers/index.js';
+import type {
+  PaymentProvider,
+  ProviderStatus,
+  TransactionKind,
+  TransactionStatus,
+  WebhookRequest,
+} from '../../src/modules/payments/providers/index.js';
 
 /** What our webhook endpoint would receive: recorded as the framework would hand it over. */
 export interface ReceivedWebhook {
@@ -42,7 +48,8 @@ export async function startWebhookSink() {
     /** Deliveries about one transaction (CamPay puts the reference in the fields, MTN in the URL). */
     about(reference: string): ReceivedWebhook[] {
       return received.filter(({ request }) => {
-        const fields = (request.method === 'GET' ? request.query : request.body) as Record<string, unknown> | undefined;
+        const fields = (request.method === 'GET' ? request.query : request.body) as
+          Record<string, unknown> | undefined;
         return fields?.reference === reference || request.query.ref === reference;
       });
     },
@@ -79,7 +86,10 @@ export async function waitUntil(check: () => boolean, timeoutMs = 5_000): Promis
   }
 }
 
-export async function postJson<T = Record<string, unknown>>(url: string, body: unknown = {}): Promise<{ status: number; body: T }> {
+export async function postJson<T = Record<string, unknown>>(
+  url: string,
+  body: unknown = {},
+): Promise<{ status: number; body: T }> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -89,7 +99,9 @@ export async function postJson<T = Record<string, unknown>>(url: string, body: u
   return { status: response.status, body: (text.length > 0 ? JSON.parse(text) : undefined) as T };
 }
 
-export async function getJson<T = Record<string, unknown>>(url: string): Promise<{ status: number; body: T }> {
+export async function getJson<T = Record<string, unknown>>(
+  url: string,
+): Promise<{ status: number; body: T }> {
   const response = await fetch(url);
   return { status: response.status, body: (await response.json()) as T };
 }

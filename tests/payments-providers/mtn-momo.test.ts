@@ -8,7 +8,12 @@ import {
   type MtnMomoOptions,
   type PaymentProvider,
 } from '../../src/modules/payments/providers/index.js';
-import { MAGIC_NUMBERS, SIMULATOR_CREDENTIALS, startSimulators, type RunningSimulators } from '../../src/modules/payments/simulators/index.js';
+import {
+  MAGIC_NUMBERS,
+  SIMULATOR_CREDENTIALS,
+  startSimulators,
+  type RunningSimulators,
+} from '../../src/modules/payments/simulators/index.js';
 import { getJson, postJson, startWebhookSink, waitForStatus } from './helpers.js';
 
 const DELAY_MS = 50;
@@ -46,9 +51,19 @@ describe('MTN MoMo adapter against the simulator: magic numbers', () => {
   it('an ordinary number: 202 PENDING, SUCCESSFUL with a financialTransactionId, one callback naming it in its URL', async () => {
     const request = moneyRequest(MTN.succeed, 3_000n);
     const collected = await mtn.collect(request);
-    expect(collected).toEqual({ provider: 'mtn_momo', providerReference: request.externalReference, status: 'PENDING', operator: 'MTN' });
+    expect(collected).toEqual({
+      provider: 'mtn_momo',
+      providerReference: request.externalReference,
+      status: 'PENDING',
+      operator: 'MTN',
+    });
     const settled = await waitForStatus(mtn, collected.providerReference, 'SUCCESSFUL');
-    expect(settled).toMatchObject({ amountMinor: 3_000n, currency: 'XAF', operator: 'MTN', externalReference: request.externalReference });
+    expect(settled).toMatchObject({
+      amountMinor: 3_000n,
+      currency: 'XAF',
+      operator: 'MTN',
+      externalReference: request.externalReference,
+    });
     expect(settled.operatorReference).toMatch(/^\d{10}$/);
     await simulators.drainWebhooks();
     const callbacks = sink.about(collected.providerReference);
@@ -72,9 +87,12 @@ describe('MTN MoMo adapter against the simulator: magic numbers', () => {
     await sleep(DELAY_MS * 4);
     expect((await mtn.status(collected.providerReference)).status).toBe('PENDING');
     expect(sink.about(collected.providerReference)).toHaveLength(0);
-    const failed = await postJson(`${simulators.mtnControlUrl}/transactions/${collected.providerReference}/fail`, {
-      reason: 'APPROVAL_REJECTED',
-    });
+    const failed = await postJson(
+      `${simulators.mtnControlUrl}/transactions/${collected.providerReference}/fail`,
+      {
+        reason: 'APPROVAL_REJECTED',
+      },
+    );
     expect(failed.status).toBe(200);
     expect((await mtn.status(collected.providerReference)).reason).toBe('APPROVAL_REJECTED');
     await simulators.drainWebhooks();
@@ -87,7 +105,8 @@ describe('MTN MoMo adapter against the simulator: magic numbers', () => {
     await simulators.drainWebhooks();
     const callbacks = sink.about(collected.providerReference);
     expect(callbacks).toHaveLength(2);
-    for (const callback of callbacks) expect(await mtn.verifyWebhook(callback.request)).toMatchObject({ accepted: true });
+    for (const callback of callbacks)
+      expect(await mtn.verifyWebhook(callback.request)).toMatchObject({ accepted: true });
   });
 
   it('…0004 never calls back: only polling finds the success', async () => {
@@ -106,7 +125,9 @@ describe('MTN MoMo adapter against the simulator: magic numbers', () => {
 
   it('…0007 answers 500 INTERNAL_PROCESSING_ERROR: ProviderUnavailable after bounded retries', async () => {
     const before = simulators.mtn.state.counters.apiRequests;
-    const error = await mtn.collect(moneyRequest(MTN.everywhereServerError)).catch((caught: unknown) => caught);
+    const error = await mtn
+      .collect(moneyRequest(MTN.everywhereServerError))
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ProviderUnavailable);
     expect((error as ProviderUnavailable).code).toBe('HTTP_500');
     // The reference id makes request-to-pay idempotent, so it may retry: 1 call + 2 retries.
@@ -120,13 +141,17 @@ describe('MTN MoMo adapter: the rest of the API', () => {
     const first = await mtn.collect(request);
     const second = await mtn.collect(request);
     expect(second.providerReference).toBe(first.providerReference);
-    expect(simulators.mtn.engine.list().filter((transaction) => transaction.reference === first.providerReference)).toHaveLength(1);
+    expect(
+      simulators.mtn.engine.list().filter((transaction) => transaction.reference === first.providerReference),
+    ).toHaveLength(1);
   });
 
   it('makes up a UUID reference id when the external reference is not one', async () => {
     const collected = await mtn.collect(moneyRequest(MTN.succeed, 500n, 'order-42-attempt-1'));
     expect(collected.providerReference).toMatch(/^[0-9a-f-]{36}$/);
-    expect((await waitForStatus(mtn, collected.providerReference, 'SUCCESSFUL')).externalReference).toBe('order-42-attempt-1');
+    expect((await waitForStatus(mtn, collected.providerReference, 'SUCCESSFUL')).externalReference).toBe(
+      'order-42-attempt-1',
+    );
   });
 
   it('refuses Orange numbers before calling MTN', async () => {
@@ -173,7 +198,9 @@ describe('MTN MoMo adapter: the rest of the API', () => {
     expect(paid).toMatchObject({ provider: 'mtn_momo', status: 'PENDING', operator: 'MTN' });
     const settled = await waitForStatus(mtn, paid.providerReference, 'SUCCESSFUL', 'disbursement');
     expect(settled).toMatchObject({ kind: 'disbursement', amountMinor: 8_000n });
-    await expect(mtn.status(paid.providerReference, 'collection')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(mtn.status(paid.providerReference, 'collection')).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
     await simulators.drainWebhooks();
     expect(await mtn.verifyWebhook(sink.about(paid.providerReference)[0]!.request)).toMatchObject({
       accepted: true,
@@ -183,7 +210,9 @@ describe('MTN MoMo adapter: the rest of the API', () => {
 
   it('a transfer above the float FAILS with NOT_ENOUGH_FUNDS', async () => {
     const paid = await mtn.disburse(moneyRequest(MTN.succeed, 10_000_000_000n));
-    expect((await waitForStatus(mtn, paid.providerReference, 'FAILED', 'disbursement')).reason).toBe('NOT_ENOUGH_FUNDS');
+    expect((await waitForStatus(mtn, paid.providerReference, 'FAILED', 'disbursement')).reason).toBe(
+      'NOT_ENOUGH_FUNDS',
+    );
   });
 
   it('reads the account balance', async () => {
@@ -217,7 +246,9 @@ describe('MTN MoMo adapter: the rest of the API', () => {
   });
 
   it('lists its transactions on the control API', async () => {
-    const listed = await getJson<{ transactions: { kind: string }[] }>(`${simulators.mtnControlUrl}/transactions`);
+    const listed = await getJson<{ transactions: { kind: string }[] }>(
+      `${simulators.mtnControlUrl}/transactions`,
+    );
     expect(listed.body.transactions.some((transaction) => transaction.kind === 'disbursement')).toBe(true);
   });
 });
@@ -233,13 +264,20 @@ describe('MTN MoMo callback authentication (a per-transaction token in the callb
   it('refuses a forged, missing or misplaced token', async () => {
     const request = await realCallback();
     const forged = { ...request.query, token: 'A'.repeat(43) };
-    expect(await mtn.verifyWebhook({ ...request, query: forged })).toEqual({ accepted: false, reason: 'bad token' });
+    expect(await mtn.verifyWebhook({ ...request, query: forged })).toEqual({
+      accepted: false,
+      reason: 'bad token',
+    });
     const { token: _dropped, ...tokenless } = request.query;
     expect(await mtn.verifyWebhook({ ...request, query: tokenless })).toMatchObject({ accepted: false });
     // The token of one transaction does not open another one.
-    expect(await mtn.verifyWebhook({ ...request, query: { ...request.query, ref: randomUUID() } })).toMatchObject({ accepted: false });
+    expect(
+      await mtn.verifyWebhook({ ...request, query: { ...request.query, ref: randomUUID() } }),
+    ).toMatchObject({ accepted: false });
     // Nor does a collection's token vouch for a disbursement with the same id.
-    expect(await mtn.verifyWebhook({ ...request, query: { ...request.query, kind: 'disbursement' } })).toMatchObject({
+    expect(
+      await mtn.verifyWebhook({ ...request, query: { ...request.query, kind: 'disbursement' } }),
+    ).toMatchObject({
       accepted: false,
     });
   });

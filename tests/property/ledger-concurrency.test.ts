@@ -1,7 +1,12 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../ledger/audit/verify.js';
-import { customerWalletId, orderEscrowId, providerClearingId, type Transfer } from '../../ledger/rules/index.js';
+import {
+  customerWalletId,
+  orderEscrowId,
+  providerClearingId,
+  type Transfer,
+} from '../../ledger/rules/index.js';
 import { createLedgerHarness, type LedgerHarness } from '../ledger/harness.js';
 
 /**
@@ -36,8 +41,18 @@ describe('ledger writer under concurrent submitters', () => {
           run += 1;
           const stream = `ledger-concurrency-${run}`;
           const writer = harness.writer({ stream, snapshotEveryEvents: 5, batchWaitMs: plan.batchWaitMs });
-          const wallets = Array.from({ length: plan.wallets }, (_, index) => customerWalletId(`c${run}-${index}`, 'XAF'));
-          const funding = wallets.map((wallet, index): Transfer => ({ id: `fund-${index}`, debitAccountId: clearing, creditAccountId: wallet, amountMinor: plan.fundingMinor, currency: 'XAF', code: 'topup', flags: {} }));
+          const wallets = Array.from({ length: plan.wallets }, (_, index) =>
+            customerWalletId(`c${run}-${index}`, 'XAF'),
+          );
+          const funding = wallets.map((wallet, index): Transfer => ({
+            id: `fund-${index}`,
+            debitAccountId: clearing,
+            creditAccountId: wallet,
+            amountMinor: plan.fundingMinor,
+            currency: 'XAF',
+            code: 'topup',
+            flags: {},
+          }));
           expect((await writer.submit(funding)).every((outcome) => outcome.result === 'ok')).toBe(true);
 
           const submitted: Transfer[] = [];
@@ -67,7 +82,9 @@ describe('ledger writer under concurrent submitters', () => {
           for (const { result } of all) expect(['ok', 'exceeds_credits']).toContain(result);
           const accepted = all.filter((entry) => entry.result === 'ok').map((entry) => entry.transfer);
           for (const wallet of wallets) {
-            const spent = accepted.filter((transfer) => transfer.debitAccountId === wallet).reduce((sum, transfer) => sum + transfer.amountMinor, 0n);
+            const spent = accepted
+              .filter((transfer) => transfer.debitAccountId === wallet)
+              .reduce((sum, transfer) => sum + transfer.amountMinor, 0n);
             const account = (await writer.account(wallet))!;
             expect(account.availableMinor >= 0n).toBe(true);
             expect(account.availableMinor).toBe(plan.fundingMinor - spent);
@@ -81,7 +98,12 @@ describe('ledger writer under concurrent submitters', () => {
           const retried = await restarted.submit(accepted.slice(0, 500));
           expect(retried.every((outcome) => outcome.result === 'exists')).toBe(true);
           await restarted.close();
-          const report = await verifyLedger({ store: harness.store, db: harness.database.db, stream, projections: false });
+          const report = await verifyLedger({
+            store: harness.store,
+            db: harness.database.db,
+            stream,
+            projections: false,
+          });
           expect(report.mismatches).toEqual([]);
           expect(report.transfers).toBe(funding.length + accepted.length);
         },

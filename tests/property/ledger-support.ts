@@ -34,8 +34,18 @@ export const USD_WALLET = customerWalletId('u1', 'USD');
 export const USD_CLEARING = providerClearingId('campay', 'USD');
 export const POINTS_MINT = pointsIssuanceId();
 export const POINTS = customerPointsId('u1');
-export const ALL_ACCOUNTS = [...WALLETS, ...ESCROWS, CLEARING, REVENUE, USD_WALLET, USD_CLEARING, POINTS_MINT, POINTS];
-export const CURRENCY_OF = (id: string) => (id.endsWith(':USD') ? 'USD' : id.endsWith(':PTS') ? 'PTS' : 'XAF');
+export const ALL_ACCOUNTS = [
+  ...WALLETS,
+  ...ESCROWS,
+  CLEARING,
+  REVENUE,
+  USD_WALLET,
+  USD_CLEARING,
+  POINTS_MINT,
+  POINTS,
+];
+export const CURRENCY_OF = (id: string) =>
+  id.endsWith(':USD') ? 'USD' : id.endsWith(':PTS') ? 'PTS' : 'XAF';
 
 /** Which pairs money usually flows along (so that most transfers get past the checks). */
 const PAIRS: ReadonlyArray<readonly [string, string, TransferCode]> = [
@@ -63,7 +73,10 @@ export interface MoveSpec {
 export const moveArbitrary: fc.Arbitrary<MoveSpec> = fc.record({
   pair: fc.integer({ min: 0, max: PAIRS.length - 1 }),
   swap: fc.constantFrom(false, false, true),
-  amountMinor: fc.oneof({ weight: 8, arbitrary: fc.bigInt({ min: 1n, max: 4_000n }) }, { weight: 1, arbitrary: fc.constant(0n) }),
+  amountMinor: fc.oneof(
+    { weight: 8, arbitrary: fc.bigInt({ min: 1n, max: 4_000n }) },
+    { weight: 1, arbitrary: fc.constant(0n) },
+  ),
   pending: fc.boolean(),
   timeoutSeconds: fc.constantFrom(0, 0, 2, 30),
   wrongCurrency: fc.constantFrom(false, false, false, false, false, true),
@@ -86,12 +99,19 @@ export function moveTransfer(id: string, spec: MoveSpec, flags: Transfer['flags'
 }
 
 /** The oracle: what the writer must answer, from the pure rules on one state. */
-export function oracleSubmit(model: LedgerState, transfers: readonly Transfer[], nowMs: number): CreateTransferResult[] {
+export function oracleSubmit(
+  model: LedgerState,
+  transfers: readonly Transfer[],
+  nowMs: number,
+): CreateTransferResult[] {
   const { decided, openResults } = splitOpenChain(transfers);
   const part = transfers.slice(0, decided);
   const outcome = decideBatch(model, { accounts: accountsToOpen(model, part), transfers: part }, nowMs);
   if (outcome.body.transfersAccepted.length > 0) commitChanges(model, outcome.changes);
-  return [...outcome.transferResults.map((entry) => entry.result), ...openResults.map((entry) => entry.result)];
+  return [
+    ...outcome.transferResults.map((entry) => entry.result),
+    ...openResults.map((entry) => entry.result),
+  ];
 }
 
 export function oracleExpire(model: LedgerState, nowMs: number): number {
@@ -105,8 +125,16 @@ export function oracleExpire(model: LedgerState, nowMs: number): number {
   }
 }
 
-type Balances = Pick<Account, 'debitsPending' | 'debitsPosted' | 'creditsPending' | 'creditsPosted'> & { closed: boolean };
-const ZERO: Balances = { debitsPending: 0n, debitsPosted: 0n, creditsPending: 0n, creditsPosted: 0n, closed: false };
+type Balances = Pick<Account, 'debitsPending' | 'debitsPosted' | 'creditsPending' | 'creditsPosted'> & {
+  closed: boolean;
+};
+const ZERO: Balances = {
+  debitsPending: 0n,
+  debitsPosted: 0n,
+  creditsPending: 0n,
+  creditsPosted: 0n,
+  closed: false,
+};
 
 function balancesOf(account: Account | null | undefined): Balances {
   if (account === null || account === undefined) return ZERO;
@@ -121,7 +149,9 @@ function balancesOf(account: Account | null | undefined): Balances {
 
 /** Every pool account as the real writer reports it (from memory or its snapshot). */
 export async function writerBalances(writer: LedgerWriter): Promise<Map<string, Balances>> {
-  const entries = await Promise.all(ALL_ACCOUNTS.map(async (id) => [id, balancesOf(await writer.account(id))] as const));
+  const entries = await Promise.all(
+    ALL_ACCOUNTS.map(async (id) => [id, balancesOf(await writer.account(id))] as const),
+  );
   return new Map(entries);
 }
 
@@ -133,7 +163,10 @@ export function oracleBalances(model: LedgerState): Map<string, Balances> {
  * Properties 1 and 2 on the real writer's balances: per currency Σ debits = Σ credits, posted and
  * pending alike; no flagged account beyond its bound, pending debits (credits) counted.
  */
-export function assertLedgerInvariants(balances: ReadonlyMap<string, Balances>, accounts: ReadonlyMap<string, Account>): void {
+export function assertLedgerInvariants(
+  balances: ReadonlyMap<string, Balances>,
+  accounts: ReadonlyMap<string, Account>,
+): void {
   for (const currency of CURRENCIES) {
     let debitsPosted = 0n;
     let creditsPosted = 0n;
@@ -151,7 +184,9 @@ export function assertLedgerInvariants(balances: ReadonlyMap<string, Balances>, 
   }
   for (const [id, line] of balances) {
     const flags = accounts.get(id)?.flags;
-    if (flags?.debitsMustNotExceedCredits === true) expect(line.debitsPending + line.debitsPosted <= line.creditsPosted, `${id} bound`).toBe(true);
-    if (flags?.creditsMustNotExceedDebits === true) expect(line.creditsPending + line.creditsPosted <= line.debitsPosted, `${id} bound`).toBe(true);
+    if (flags?.debitsMustNotExceedCredits === true)
+      expect(line.debitsPending + line.debitsPosted <= line.creditsPosted, `${id} bound`).toBe(true);
+    if (flags?.creditsMustNotExceedDebits === true)
+      expect(line.creditsPending + line.creditsPosted <= line.debitsPosted, `${id} bound`).toBe(true);
   }
 }

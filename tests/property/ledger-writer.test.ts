@@ -59,7 +59,18 @@ interface Real {
 
 // Every other run turns the accepted-id filter off, so both lookup paths are exercised.
 const newWriter = (stream: string, clock: { nowMs: number }) =>
-  harness.writer({ stream, snapshotEveryEvents: 2, clock: () => clock.nowMs, ...(stream.endsWith('0') || stream.endsWith('2') || stream.endsWith('4') || stream.endsWith('6') || stream.endsWith('8') ? { idFilterBits: null } : {}) });
+  harness.writer({
+    stream,
+    snapshotEveryEvents: 2,
+    clock: () => clock.nowMs,
+    ...(stream.endsWith('0') ||
+    stream.endsWith('2') ||
+    stream.endsWith('4') ||
+    stream.endsWith('6') ||
+    stream.endsWith('8')
+      ? { idFilterBits: null }
+      : {}),
+  });
 
 async function compareAll(model: Model, real: Real): Promise<void> {
   const actual = await writerBalances(real.writer);
@@ -81,16 +92,28 @@ async function submitBoth(model: Model, real: Real, transfers: Transfer[], recor
 
 /** Net balances (credits − debits, posted and pending): what a reversal restores. */
 const net = (balances: Awaited<ReturnType<typeof writerBalances>>) =>
-  new Map([...balances].map(([id, line]) => [id, [line.creditsPosted - line.debitsPosted, line.creditsPending - line.debitsPending]]));
+  new Map(
+    [...balances].map(([id, line]) => [
+      id,
+      [line.creditsPosted - line.debitsPosted, line.creditsPending - line.debitsPending],
+    ]),
+  );
 
 const nextId = (model: Model, prefix: string) => `${prefix}-${(model.nextId += 1)}`;
 
 class MoveCommand implements fc.AsyncCommand<Model, Real> {
-  constructor(readonly specs: MoveSpec[], readonly linked: boolean) {}
+  constructor(
+    readonly specs: MoveSpec[],
+    readonly linked: boolean,
+  ) {}
   check = () => true;
   async run(model: Model, real: Real) {
     const transfers = this.specs.map((spec, index) =>
-      moveTransfer(nextId(model, 't'), spec, this.linked && index < this.specs.length - 1 ? { linked: true } : {}),
+      moveTransfer(
+        nextId(model, 't'),
+        spec,
+        this.linked && index < this.specs.length - 1 ? { linked: true } : {},
+      ),
     );
     const { results, before, after } = await submitBoth(model, real, transfers);
     transfers.forEach((transfer, index) => {
@@ -100,11 +123,16 @@ class MoveCommand implements fc.AsyncCommand<Model, Real> {
     if (results.every((result) => result !== 'ok')) expect(after).toEqual(before);
     await compareAll(model, real);
   }
-  toString = () => `Move(${this.linked ? 'linked ' : ''}${JSON.stringify(this.specs, (_, value) => (typeof value === 'bigint' ? `${value}n` : value))})`;
+  toString = () =>
+    `Move(${this.linked ? 'linked ' : ''}${JSON.stringify(this.specs, (_, value) => (typeof value === 'bigint' ? `${value}n` : value))})`;
 }
 
 class RetryCommand implements fc.AsyncCommand<Model, Real> {
-  constructor(readonly pick: number, readonly copies: number, readonly changeAmount: boolean) {}
+  constructor(
+    readonly pick: number,
+    readonly copies: number,
+    readonly changeAmount: boolean,
+  ) {}
   check = (model: Readonly<Model>) => model.history.some((transfer) => transfer.flags.linked !== true);
   async run(model: Model, real: Real) {
     // Chain members are retried with their chain elsewhere (the settlement flows); here, singles.
@@ -114,7 +142,12 @@ class RetryCommand implements fc.AsyncCommand<Model, Real> {
     const same: Transfer = original;
     if (this.changeAmount && wasAccepted) {
       // Property 4b: same id, different body: rejected, nothing moves.
-      const { results, before, after } = await submitBoth(model, real, [{ ...same, amountMinor: same.amountMinor + 1n }], false);
+      const { results, before, after } = await submitBoth(
+        model,
+        real,
+        [{ ...same, amountMinor: same.amountMinor + 1n }],
+        false,
+      );
       expect(results).toEqual(['exists_with_different_fields']);
       expect(after).toEqual(before);
       return;
@@ -122,7 +155,10 @@ class RetryCommand implements fc.AsyncCommand<Model, Real> {
     // Property 4: the same transfer N times at once has the effect of once.
     real.clock.nowMs += 1;
     const before = await writerBalances(real.writer);
-    const expected = Array.from({ length: this.copies }, () => oracleSubmit(model.rules, [same], real.clock.nowMs)[0]);
+    const expected = Array.from(
+      { length: this.copies },
+      () => oracleSubmit(model.rules, [same], real.clock.nowMs)[0],
+    );
     const outcomes = await Promise.all(Array.from({ length: this.copies }, () => real.writer.submit([same])));
     expect(outcomes.map((outcome) => outcome[0]?.result)).toEqual(expected);
     if (wasAccepted) {
@@ -138,7 +174,12 @@ class RetryCommand implements fc.AsyncCommand<Model, Real> {
 }
 
 class ResolveCommand implements fc.AsyncCommand<Model, Real> {
-  constructor(readonly pick: number, readonly action: 'post' | 'void', readonly amountMinor: bigint, readonly twice: boolean) {}
+  constructor(
+    readonly pick: number,
+    readonly action: 'post' | 'void',
+    readonly amountMinor: bigint,
+    readonly twice: boolean,
+  ) {}
   check = (model: Readonly<Model>) => model.holds.length > 0;
   async run(model: Model, real: Real) {
     const pendingId = model.holds[this.pick % model.holds.length]!;
@@ -166,7 +207,11 @@ class ResolveCommand implements fc.AsyncCommand<Model, Real> {
     if (this.twice && results[0] === 'ok') {
       // Property 5: a hold resolves at most once.
       const second = await submitBoth(model, real, [resolve()]);
-      expect(['pending_transfer_already_posted', 'pending_transfer_already_voided', 'pending_transfer_expired']).toContain(second.results[0]);
+      expect([
+        'pending_transfer_already_posted',
+        'pending_transfer_already_voided',
+        'pending_transfer_expired',
+      ]).toContain(second.results[0]);
       expect(second.after).toEqual(second.before);
     }
     await compareAll(model, real);
@@ -175,12 +220,23 @@ class ResolveCommand implements fc.AsyncCommand<Model, Real> {
 }
 
 class ReverseCommand implements fc.AsyncCommand<Model, Real> {
-  constructor(readonly amountMinor: bigint, readonly parts: bigint[]) {}
+  constructor(
+    readonly amountMinor: bigint,
+    readonly parts: bigint[],
+  ) {}
   check = () => true;
   async run(model: Model, real: Real) {
     const wallet = WALLETS[0];
     const escrow = ESCROWS[0];
-    const whole: Transfer = { id: nextId(model, 'whole'), debitAccountId: wallet, creditAccountId: escrow, amountMinor: this.amountMinor, currency: 'XAF', code: 'payment_capture', flags: {} };
+    const whole: Transfer = {
+      id: nextId(model, 'whole'),
+      debitAccountId: wallet,
+      creditAccountId: escrow,
+      amountMinor: this.amountMinor,
+      currency: 'XAF',
+      code: 'payment_capture',
+      flags: {},
+    };
     // Property 7: a transfer then its reversal restores every balance.
     const sent = await submitBoth(model, real, [whole]);
     if (sent.results[0] === 'ok') {
@@ -191,15 +247,27 @@ class ReverseCommand implements fc.AsyncCommand<Model, Real> {
     // Properties 7 and 8: an allocation sums to its whole, and sending the parts moves exactly the whole.
     const split = allocate(this.amountMinor, this.parts);
     expect(split.reduce((sum, part) => sum + part, 0n)).toBe(this.amountMinor);
-    const legs = split.filter((part) => part > 0n).map((part, index, all): Transfer => ({
-      id: nextId(model, 'part'), debitAccountId: wallet, creditAccountId: escrow, amountMinor: part, currency: 'XAF', code: 'payment_capture', flags: index < all.length - 1 ? { linked: true } : {},
-    }));
+    const legs = split
+      .filter((part) => part > 0n)
+      .map((part, index, all): Transfer => ({
+        id: nextId(model, 'part'),
+        debitAccountId: wallet,
+        creditAccountId: escrow,
+        amountMinor: part,
+        currency: 'XAF',
+        code: 'payment_capture',
+        flags: index < all.length - 1 ? { linked: true } : {},
+      }));
     const parts = await submitBoth(model, real, legs);
     const wholeWouldFit = sent.results[0] === 'ok';
     expect(parts.results.every((result) => result === 'ok')).toBe(wholeWouldFit);
     if (wholeWouldFit) {
-      expect(parts.after.get(wallet)!.debitsPosted - parts.before.get(wallet)!.debitsPosted).toBe(this.amountMinor);
-      expect(parts.after.get(escrow)!.creditsPosted - parts.before.get(escrow)!.creditsPosted).toBe(this.amountMinor);
+      expect(parts.after.get(wallet)!.debitsPosted - parts.before.get(wallet)!.debitsPosted).toBe(
+        this.amountMinor,
+      );
+      expect(parts.after.get(escrow)!.creditsPosted - parts.before.get(escrow)!.creditsPosted).toBe(
+        this.amountMinor,
+      );
     }
     await compareAll(model, real);
   }
@@ -228,18 +296,42 @@ class RestartCommand implements fc.AsyncCommand<Model, Real> {
     await real.writer.close();
     real.writer = newWriter(real.stream, real.clock);
     await real.writer.start();
-    expect(real.writer.head()).toMatchObject({ revision: head.revision, hash: head.hash, transferCount: head.transferCount });
+    expect(real.writer.head()).toMatchObject({
+      revision: head.revision,
+      hash: head.hash,
+      transferCount: head.transferCount,
+    });
     await compareAll(model, real);
   }
   toString = () => `Restart(${this.snapshotFirst ? 'after a snapshot' : 'mid-interval'})`;
 }
 
 const commands = [
-  fc.tuple(fc.array(moveArbitrary, { minLength: 1, maxLength: 3 }), fc.boolean()).map(([specs, linked]) => new MoveCommand(specs, linked)),
-  fc.tuple(fc.array(moveArbitrary, { minLength: 1, maxLength: 3 }), fc.boolean()).map(([specs, linked]) => new MoveCommand(specs, linked)),
-  fc.tuple(fc.nat(), fc.integer({ min: 1, max: 4 }), fc.boolean()).map(([pick, copies, change]) => new RetryCommand(pick, copies, change)),
-  fc.tuple(fc.nat(), fc.constantFrom('post' as const, 'void' as const), fc.bigInt({ min: 0n, max: 3_000n }), fc.boolean()).map(([pick, action, amount, twice]) => new ResolveCommand(pick, action, amount, twice)),
-  fc.tuple(fc.bigInt({ min: 1n, max: 3_000n }), fc.array(fc.bigInt({ min: 0n, max: 7n }), { minLength: 1, maxLength: 4 }).filter((weights) => weights.some((weight) => weight > 0n))).map(([amount, parts]) => new ReverseCommand(amount, parts)),
+  fc
+    .tuple(fc.array(moveArbitrary, { minLength: 1, maxLength: 3 }), fc.boolean())
+    .map(([specs, linked]) => new MoveCommand(specs, linked)),
+  fc
+    .tuple(fc.array(moveArbitrary, { minLength: 1, maxLength: 3 }), fc.boolean())
+    .map(([specs, linked]) => new MoveCommand(specs, linked)),
+  fc
+    .tuple(fc.nat(), fc.integer({ min: 1, max: 4 }), fc.boolean())
+    .map(([pick, copies, change]) => new RetryCommand(pick, copies, change)),
+  fc
+    .tuple(
+      fc.nat(),
+      fc.constantFrom('post' as const, 'void' as const),
+      fc.bigInt({ min: 0n, max: 3_000n }),
+      fc.boolean(),
+    )
+    .map(([pick, action, amount, twice]) => new ResolveCommand(pick, action, amount, twice)),
+  fc
+    .tuple(
+      fc.bigInt({ min: 1n, max: 3_000n }),
+      fc
+        .array(fc.bigInt({ min: 0n, max: 7n }), { minLength: 1, maxLength: 4 })
+        .filter((weights) => weights.some((weight) => weight > 0n)),
+    )
+    .map(([amount, parts]) => new ReverseCommand(amount, parts)),
   fc.integer({ min: 0, max: 40_000 }).map((advanceMs) => new ExpireCommand(advanceMs)),
   fc.boolean().map((snapshotFirst) => new RestartCommand(snapshotFirst)),
 ];
@@ -256,8 +348,24 @@ describe('ledger writer against the rules model (fc.commands, real PostgreSQL)',
         const real: Real = { writer: newWriter(stream, clock), stream, clock };
         // Fund the wallets and the points mint's counterpart first, so that spending is possible.
         await submitBoth(model, real, [
-          { id: 'fund-1', debitAccountId: CLEARING, creditAccountId: WALLETS[0], amountMinor: 6_000n, currency: 'XAF', code: 'topup', flags: {} },
-          { id: 'fund-2', debitAccountId: CLEARING, creditAccountId: WALLETS[1], amountMinor: 3_000n, currency: 'XAF', code: 'topup', flags: {} },
+          {
+            id: 'fund-1',
+            debitAccountId: CLEARING,
+            creditAccountId: WALLETS[0],
+            amountMinor: 6_000n,
+            currency: 'XAF',
+            code: 'topup',
+            flags: {},
+          },
+          {
+            id: 'fund-2',
+            debitAccountId: CLEARING,
+            creditAccountId: WALLETS[1],
+            amountMinor: 3_000n,
+            currency: 'XAF',
+            code: 'topup',
+            flags: {},
+          },
         ]);
         try {
           await fc.asyncModelRun(() => ({ model, real }), generated);
@@ -291,18 +399,48 @@ describe('settlement splits through the real writer (property 8)', () => {
           order += 1;
           const orderId = `s${order}`;
           const discountMinor = (input.subtotalMinor * BigInt(input.discountShare)) / 400n;
-          const settlement = orderSettlement({ ...input, discountMinor, driverFeeMinor: driverFeeMinor(input.distanceMetres) });
-          const outs = settlement.legs.filter((leg) => leg.direction === 'out').reduce((sum, leg) => sum + leg.amountMinor, 0n);
-          const ins = settlement.legs.filter((leg) => leg.direction === 'in').reduce((sum, leg) => sum + leg.amountMinor, 0n);
+          const settlement = orderSettlement({
+            ...input,
+            discountMinor,
+            driverFeeMinor: driverFeeMinor(input.distanceMetres),
+          });
+          const outs = settlement.legs
+            .filter((leg) => leg.direction === 'out')
+            .reduce((sum, leg) => sum + leg.amountMinor, 0n);
+          const ins = settlement.legs
+            .filter((leg) => leg.direction === 'in')
+            .reduce((sum, leg) => sum + leg.amountMinor, 0n);
           expect(outs - ins).toBe(settlement.escrowMinor);
           const wallet = customerWalletId(`payer${order}`, 'XAF');
           const escrow = orderEscrowId(orderId, 'XAF');
           const pay: Transfer[] = [
-            { id: `${orderId}:topup`, debitAccountId: CLEARING, creditAccountId: wallet, amountMinor: settlement.escrowMinor, currency: 'XAF', code: 'topup', flags: {} },
-            { id: `${orderId}:pay`, debitAccountId: wallet, creditAccountId: escrow, amountMinor: settlement.escrowMinor, currency: 'XAF', code: 'payment_capture', flags: {} },
+            {
+              id: `${orderId}:topup`,
+              debitAccountId: CLEARING,
+              creditAccountId: wallet,
+              amountMinor: settlement.escrowMinor,
+              currency: 'XAF',
+              code: 'topup',
+              flags: {},
+            },
+            {
+              id: `${orderId}:pay`,
+              debitAccountId: wallet,
+              creditAccountId: escrow,
+              amountMinor: settlement.escrowMinor,
+              currency: 'XAF',
+              code: 'payment_capture',
+              flags: {},
+            },
           ];
           expect((await writer.submit(pay)).map((outcome) => outcome.result)).toEqual(['ok', 'ok']);
-          const legs = settlementTransfers({ orderId, restaurantId: 'r1', driverId: 'd1', currency: 'XAF', settlement });
+          const legs = settlementTransfers({
+            orderId,
+            restaurantId: 'r1',
+            driverId: 'd1',
+            currency: 'XAF',
+            settlement,
+          });
           expect((await writer.submit(legs)).every((outcome) => outcome.result === 'ok')).toBe(true);
           const closed = (await writer.account(escrow))!;
           expect(closed).toMatchObject({ closed: true, availableMinor: 0n });

@@ -14,7 +14,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('updated_at', 'timestamptz', (column) => column.notNull().defaultTo(sql`now()`))
     .addUniqueConstraint('order_carts_owner_key', ['owner_kind', 'owner_key'])
     .execute();
-  await db.schema.createIndex('order_carts_expires_idx').on('order_carts').column('expires_at').where(sql.ref('expires_at'), 'is not', null).execute();
+  await db.schema
+    .createIndex('order_carts_expires_idx')
+    .on('order_carts')
+    .column('expires_at')
+    .where(sql.ref('expires_at'), 'is not', null)
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

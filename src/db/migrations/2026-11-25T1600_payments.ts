@@ -33,8 +33,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     WHERE status IN ('PENDING', 'EXPIRED')`.execute(db);
   await sql`CREATE INDEX payment_attempts_unsettled_idx ON payment_attempts (updated_at)
     WHERE status = 'SUCCEEDED' AND settled_at IS NULL`.execute(db);
-  await sql`CREATE INDEX payment_attempts_provider_time_idx ON payment_attempts (provider, created_at)`.execute(db);
-  await sql`CREATE INDEX payment_attempts_user_idx ON payment_attempts (user_id, created_at DESC)`.execute(db);
+  await sql`CREATE INDEX payment_attempts_provider_time_idx ON payment_attempts (provider, created_at)`.execute(
+    db,
+  );
+  await sql`CREATE INDEX payment_attempts_user_idx ON payment_attempts (user_id, created_at DESC)`.execute(
+    db,
+  );
 
   await sql`
     CREATE TABLE wallets (
@@ -87,8 +91,12 @@ export async function up(db: Kysely<any>): Promise<void> {
       refund_minor bigint NOT NULL,
       settled_at timestamptz NOT NULL
     )`.execute(db);
-  await sql`CREATE INDEX order_settlements_restaurant_idx ON order_settlements (restaurant_id, settled_at)`.execute(db);
-  await sql`CREATE INDEX order_settlements_driver_idx ON order_settlements (driver_id, settled_at)`.execute(db);
+  await sql`CREATE INDEX order_settlements_restaurant_idx ON order_settlements (restaurant_id, settled_at)`.execute(
+    db,
+  );
+  await sql`CREATE INDEX order_settlements_driver_idx ON order_settlements (driver_id, settled_at)`.execute(
+    db,
+  );
   await sql`CREATE INDEX order_settlements_time_idx ON order_settlements (settled_at)`.execute(db);
 
   await sql`
@@ -176,7 +184,9 @@ export async function up(db: Kysely<any>): Promise<void> {
       resolution_transfer_id text,
       PRIMARY KEY (run_id, item_no)
     )`.execute(db);
-  await sql`CREATE INDEX reconciliation_items_status_idx ON reconciliation_items (run_id, status)`.execute(db);
+  await sql`CREATE INDEX reconciliation_items_status_idx ON reconciliation_items (run_id, status)`.execute(
+    db,
+  );
 
   // Where the payments reactor to order events has got to in the global order ($all).
   await sql`

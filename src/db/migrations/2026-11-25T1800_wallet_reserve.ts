@@ -47,5 +47,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await sql`DROP FUNCTION IF EXISTS wallet_reserve(text, text, bigint, text, text, bigint, bigint)`.execute(db);
+  await sql`DROP FUNCTION IF EXISTS wallet_reserve(text, text, bigint, text, text, bigint, bigint)`.execute(
+    db,
+  );
 }

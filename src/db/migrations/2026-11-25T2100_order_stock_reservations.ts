@@ -17,7 +17,9 @@ export async function up(db: Kysely<any>): Promise<void> {
       CHECK ((settled_at IS NULL) = (outcome IS NULL))
     )`.execute(db);
   // The sweep reads open reservations only: the index stays as small as the orders in flight.
-  await sql`CREATE INDEX order_stock_reservations_open_idx ON order_stock_reservations (reserved_at) WHERE settled_at IS NULL`.execute(db);
+  await sql`CREATE INDEX order_stock_reservations_open_idx ON order_stock_reservations (reserved_at) WHERE settled_at IS NULL`.execute(
+    db,
+  );
   await sql`
     CREATE TABLE orders_reactor_checkpoints (
       name text PRIMARY KEY,

@@ -25,7 +25,14 @@ import {
 import { matchesFilter, type EventStoreAdapter, type RawSubscribeOptions } from '../adapter.js';
 import { EventTooLarge, StreamNotFound, WrongExpectedVersion } from '../errors.js';
 import { comparePositions, decodePosition, encodePosition, maxPosition } from '../position.js';
-import type { EventFilter, ExpectedRevision, Position, RecordedEvent, StartFrom, Subscription } from '../types.js';
+import type {
+  EventFilter,
+  ExpectedRevision,
+  Position,
+  RecordedEvent,
+  StartFrom,
+  Subscription,
+} from '../types.js';
 import { sleep } from '../wake.js';
 
 /**
@@ -51,15 +58,26 @@ function isSystem(event: { streamId: string; type: string }): boolean {
 }
 
 function toRecorded(event: EsdbRecorded): RecordedEvent {
-  const position = event.position === undefined ? encodePosition(0n, 0n) : encodePosition(event.position.commit, event.position.prepare);
-  const metadata = (event.isJson && typeof event.metadata === 'object' && event.metadata !== null && !(event.metadata instanceof Uint8Array)
-    ? event.metadata
-    : {}) as Record<string, unknown>;
+  const position =
+    event.position === undefined
+      ? encodePosition(0n, 0n)
+      : encodePosition(event.position.commit, event.position.prepare);
+  const metadata = (
+    event.isJson &&
+    typeof event.metadata === 'object' &&
+    event.metadata !== null &&
+    !(event.metadata instanceof Uint8Array)
+      ? event.metadata
+      : {}
+  ) as Record<string, unknown>;
   return {
     id: event.id,
     type: event.type,
     data: event.isJson ? event.data : Buffer.from(event.data as Uint8Array).toString('base64'),
-    metadata: { ...metadata, schemaVersion: typeof metadata.schemaVersion === 'number' ? metadata.schemaVersion : 1 },
+    metadata: {
+      ...metadata,
+      schemaVersion: typeof metadata.schemaVersion === 'number' ? metadata.schemaVersion : 1,
+    },
     stream: event.streamId,
     revision: event.revision,
     position,
@@ -114,7 +132,8 @@ export function createEsdbAdapter(options: EsdbAdapterOptions): EventStoreAdapte
       if (comparePositions(position, start) <= 0) continue;
       scanned += 1;
       last = position;
-      if (!isSystem(event) && matchesFilter(filter, event.streamId, event.type)) events.push(toRecorded(event));
+      if (!isSystem(event) && matchesFilter(filter, event.streamId, event.type))
+        events.push(toRecorded(event));
       if (scanned >= limit) break;
     }
     return { events, nextPosition: last, isEnd: scanned < limit };
@@ -122,7 +141,8 @@ export function createEsdbAdapter(options: EsdbAdapterOptions): EventStoreAdapte
 
   async function headPosition(): Promise<Position | 'start'> {
     for await (const resolved of client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1 })) {
-      if (resolved.event !== undefined) return encodePosition(resolved.event.position.commit, resolved.event.position.prepare);
+      if (resolved.event !== undefined)
+        return encodePosition(resolved.event.position.commit, resolved.event.position.prepare);
     }
     return 'start';
   }
@@ -135,19 +155,39 @@ export function createEsdbAdapter(options: EsdbAdapterOptions): EventStoreAdapte
         const result = await client.appendToStream(
           stream,
           events.map((event) =>
-            jsonEvent({ id: event.id, type: event.type, data: event.data as JSONType, metadata: event.metadata }),
+            jsonEvent({
+              id: event.id,
+              type: event.type,
+              data: event.data as JSONType,
+              metadata: event.metadata,
+            }),
           ),
           { expectedRevision: expectedRevision(expected) },
         );
-        const position = result.position === undefined ? encodePosition(0n, 0n) : encodePosition(result.position.commit, result.position.prepare);
+        const position =
+          result.position === undefined
+            ? encodePosition(0n, 0n)
+            : encodePosition(result.position.commit, result.position.prepare);
         return { nextRevision: result.nextExpectedRevision, position };
       } catch (error) {
         if (error instanceof WrongExpectedVersionError) {
-          throw new WrongExpectedVersion(stream, expected, error.actualVersion === NO_STREAM ? 'no_stream' : error.actualVersion);
+          throw new WrongExpectedVersion(
+            stream,
+            expected,
+            error.actualVersion === NO_STREAM ? 'no_stream' : error.actualVersion,
+          );
         }
         if (error instanceof MaxAppendSizeExceededError) {
-          const size = events.reduce((total, event) => total + event.dataJson.length + event.metadataJson.length, 0);
-          throw new EventTooLarge(stream, size, (error as { maxAppendSize?: number }).maxAppendSize ?? 0, 'append');
+          const size = events.reduce(
+            (total, event) => total + event.dataJson.length + event.metadataJson.length,
+            0,
+          );
+          throw new EventTooLarge(
+            stream,
+            size,
+            (error as { maxAppendSize?: number }).maxAppendSize ?? 0,
+            'append',
+          );
         }
         throw error;
       }
@@ -162,7 +202,8 @@ export function createEsdbAdapter(options: EsdbAdapterOptions): EventStoreAdapte
           fromRevision: readOptions.fromRevision ?? (forwards ? START : END),
           maxCount: readOptions.maxCount,
         });
-        for await (const resolved of read) if (resolved.event !== undefined) events.push(toRecorded(resolved.event));
+        for await (const resolved of read)
+          if (resolved.event !== undefined) events.push(toRecorded(resolved.event));
         return events;
       } catch (error) {
         if (error instanceof StreamNotFoundError) throw new StreamNotFound(stream);
@@ -179,10 +220,18 @@ export function createEsdbAdapter(options: EsdbAdapterOptions): EventStoreAdapte
     async headInfo(after, cap) {
       let eventsAfter = 0;
       let headCreatedAt: Date | null = null;
-      for await (const resolved of client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: cap })) {
+      for await (const resolved of client.readAll({
+        direction: BACKWARDS,
+        fromPosition: END,
+        maxCount: cap,
+      })) {
         const event = resolved.event;
         if (event === undefined || isSystem(event)) continue;
-        if (after !== 'start' && comparePositions(encodePosition(event.position.commit, event.position.prepare), after) <= 0) break;
+        if (
+          after !== 'start' &&
+          comparePositions(encodePosition(event.position.commit, event.position.prepare), after) <= 0
+        )
+          break;
         headCreatedAt ??= event.created;
         eventsAfter += 1;
       }
@@ -190,7 +239,8 @@ export function createEsdbAdapter(options: EsdbAdapterOptions): EventStoreAdapte
     },
 
     async ping() {
-      for await (const _event of client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1 })) break;
+      for await (const _event of client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1 }))
+        break;
     },
 
     async close() {
@@ -287,7 +337,7 @@ function esdbSubscription(
       while (!stopping && !live && comparePositions(scanned, head) < 0) await sleep(20);
       if (!stopping) await markCaughtUp();
     })().catch(() => undefined);
-    for (let failures = 0; !stopping; ) {
+    for (let failures = 0; !stopping;) {
       try {
         await runOnce();
         failures = 0;

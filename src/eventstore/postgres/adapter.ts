@@ -4,7 +4,14 @@ import { DuplicateEventIds, StreamNotFound, WrongExpectedVersion } from '../erro
 import { createLiveTail } from '../live-tail.js';
 import { createPollingSubscription } from '../polling-subscription.js';
 import { decodePosition, encodePosition, maxPosition } from '../position.js';
-import type { EventFilter, ExpectedRevision, Position, ReadAllPage, RecordedEvent, StartFrom } from '../types.js';
+import type {
+  EventFilter,
+  ExpectedRevision,
+  Position,
+  ReadAllPage,
+  RecordedEvent,
+  StartFrom,
+} from '../types.js';
 import { createWakeSignal } from '../wake.js';
 import { createAppendBatcher, type AppendRequest, type AppendRow } from './append-batcher.js';
 import { createNotifier } from './notifier.js';
@@ -68,7 +75,10 @@ function toRecorded(row: EventRow): RecordedEvent {
 /** The events as one JSON array, built from JSON already serialized (and measured) by the facade. */
 function eventsJson(events: readonly StoredEvent[]): string {
   return `[${events
-    .map((event) => `{"id":"${event.id}","type":${JSON.stringify(event.type)},"data":${event.dataJson},"metadata":${event.metadataJson}}`)
+    .map(
+      (event) =>
+        `{"id":"${event.id}","type":${JSON.stringify(event.type)},"data":${event.dataJson},"metadata":${event.metadataJson}}`,
+    )
     .join(',')}]`;
 }
 
@@ -80,7 +90,11 @@ function expectedParameters(expected: ExpectedRevision): [number, string | null]
 /** pg_snapshot text: xmin:xmax:xip1,xip2,… */
 function parseSnapshot(text: string): { xmin: bigint; xmax: bigint; inProgress: bigint[] } {
   const [xmin = '0', xmax = '0', list = ''] = text.split(':');
-  return { xmin: BigInt(xmin), xmax: BigInt(xmax), inProgress: list === '' ? [] : list.split(',').map(BigInt) };
+  return {
+    xmin: BigInt(xmin),
+    xmax: BigInt(xmax),
+    inProgress: list === '' ? [] : list.split(',').map(BigInt),
+  };
 }
 
 const escapeLike = (prefix: string) => `${prefix.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
@@ -175,7 +189,9 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): EventSto
   ): Promise<ReadAllPage & { heldBack: boolean; storedBytes: number[] }> {
     const start = from === 'end' ? await headPosition() : from;
     const mode = options.horizon ?? 'database';
-    const result = await pool.query<EventRow & { snapshot: string; stored_bytes: number }>(readAllQuery(start, limit, filter, mode));
+    const result = await pool.query<EventRow & { snapshot: string; stored_bytes: number }>(
+      readAllQuery(start, limit, filter, mode),
+    );
     const rows = result.rows.filter((row) => row.event_id !== null);
     const events = rows.map(toRecorded);
     const snapshot = parseSnapshot(result.rows[0]?.snapshot ?? '0:0:');
@@ -189,13 +205,25 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): EventSto
     const isEnd = kept.length < events.length || events.length < limit;
     const last = kept.at(-1)?.position ?? start;
     // Something committed may sit behind an open transaction: worth re-reading soon.
-    const heldBack = mode === 'cluster' ? snapshot.inProgress.length > 0 || snapshot.xmin < snapshot.xmax : relevant.length > 0;
+    const heldBack =
+      mode === 'cluster'
+        ? snapshot.inProgress.length > 0 || snapshot.xmin < snapshot.xmax
+        : relevant.length > 0;
     const storedBytes = rows.slice(0, kept.length).map((row) => row.stored_bytes);
     if (!isEnd) return { events: kept, nextPosition: last, isEnd, heldBack, storedBytes };
     // Past every event read, up to the oldest transaction that may still append (or the xmin).
     const others = snapshot.inProgress.filter((id) => !blockers.includes(id));
-    const jump = mode === 'cluster' ? snapshot.xmin : [...relevant, ...others].reduce((low, id) => (id < low ? id : low), snapshot.xmax);
-    return { events: kept, nextPosition: maxPosition(last, encodePosition(jump, 0n)), isEnd, heldBack, storedBytes };
+    const jump =
+      mode === 'cluster'
+        ? snapshot.xmin
+        : [...relevant, ...others].reduce((low, id) => (id < low ? id : low), snapshot.xmax);
+    return {
+      events: kept,
+      nextPosition: maxPosition(last, encodePosition(jump, 0n)),
+      isEnd,
+      heldBack,
+      storedBytes,
+    };
   }
 
   /**
@@ -240,10 +268,16 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): EventSto
 
   /** The current snapshot: xmin, and which transaction ids it sees as committed. */
   async function currentSnapshot(): Promise<{ xmin: bigint; visible(transactionId: bigint): boolean }> {
-    const result = await pool.query<{ snapshot: string }>({ name: 'es_snapshot', text: 'SELECT pg_current_snapshot()::text AS snapshot' });
+    const result = await pool.query<{ snapshot: string }>({
+      name: 'es_snapshot',
+      text: 'SELECT pg_current_snapshot()::text AS snapshot',
+    });
     const snapshot = parseSnapshot(result.rows[0]!.snapshot);
     const inProgress = new Set(snapshot.inProgress);
-    return { xmin: snapshot.xmin, visible: (id) => id < snapshot.xmin || (id < snapshot.xmax && !inProgress.has(id)) };
+    return {
+      xmin: snapshot.xmin,
+      visible: (id) => id < snapshot.xmin || (id < snapshot.xmax && !inProgress.has(id)),
+    };
   }
 
   async function headPosition(): Promise<Position | 'start'> {
@@ -268,7 +302,10 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): EventSto
             signal.wake();
             notifier.notify();
           }
-          return { nextRevision: row.next_revision!, position: encodePosition(BigInt(row.txid!), row.last_position!) };
+          return {
+            nextRevision: row.next_revision!,
+            position: encodePosition(BigInt(row.txid!), row.last_position!),
+          };
         case 'wrong_expected_version':
           throw new WrongExpectedVersion(stream, expected, row.actual ?? 'no_stream');
         case 'duplicate_mismatch':
@@ -307,11 +344,20 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): EventSto
       // From 'end': start at the snapshot's horizon, but leave out what that snapshot already saw
       // committed above it, so "new" means committed after subscribing, and nothing later is skipped.
       let alreadyCommitted: ((transactionId: bigint) => boolean) | undefined;
-      const read = async (from: Position | 'start', limit: number, filter: EventFilter | undefined, live: boolean) => {
-        const page = (live ? tail.page(from, limit, filter) : undefined) ?? (await readAll(from, limit, filter));
+      const read = async (
+        from: Position | 'start',
+        limit: number,
+        filter: EventFilter | undefined,
+        live: boolean,
+      ) => {
+        const page =
+          (live ? tail.page(from, limit, filter) : undefined) ?? (await readAll(from, limit, filter));
         if (alreadyCommitted === undefined) return page;
         const seen = alreadyCommitted;
-        return { ...page, events: page.events.filter((event) => !seen(decodePosition(event.position).major)) };
+        return {
+          ...page,
+          events: page.events.filter((event) => !seen(decodePosition(event.position).major)),
+        };
       };
       return createPollingSubscription(
         {

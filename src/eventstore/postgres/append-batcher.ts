@@ -39,7 +39,10 @@ export function createAppendBatcher(options: AppendBatcherOptions) {
     runOne: options.single,
     async runMany(requests) {
       const json = `[${requests
-        .map((request) => `{"s":${JSON.stringify(request.stream)},"k":${request.kind},"e":${request.revision === null ? 'null' : `"${request.revision}"`},"ev":${request.json}}`)
+        .map(
+          (request) =>
+            `{"s":${JSON.stringify(request.stream)},"k":${request.kind},"e":${request.revision === null ? 'null' : `"${request.revision}"`},"ev":${request.json}}`,
+        )
         .join(',')}]`;
       const result = await options.pool.query<AppendRow & { idx: number }>({
         name: 'es_append_batch',

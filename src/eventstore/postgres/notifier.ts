@@ -56,7 +56,8 @@ export function createNotifier(options: {
     try {
       while (pending && !closed) {
         pending = false;
-        if (Date.now() - checkedAt >= LISTENERS_CHECK_MS) await lookForListeners().catch(() => (othersListening = true));
+        if (Date.now() - checkedAt >= LISTENERS_CHECK_MS)
+          await lookForListeners().catch(() => (othersListening = true));
         if (!othersListening) continue;
         const startedAt = Date.now();
         await options.pool.query(`NOTIFY ${options.channel}`).catch(() => undefined);
@@ -71,7 +72,10 @@ export function createNotifier(options: {
   }
 
   async function connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: options.connectionString, application_name: 'eventstore-listen' });
+    const client = new pg.Client({
+      connectionString: options.connectionString,
+      application_name: 'eventstore-listen',
+    });
     listener = client;
     const retry = () => {
       if (listener !== client) return;

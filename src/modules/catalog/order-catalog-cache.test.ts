@@ -4,7 +4,8 @@ import { createOrderCatalogCache, type LoadedItems, type OrderCatalogSource } fr
 
 // Records carry only the fields the cache looks at; the catalog's own types are wider.
 const restaurant = (name: string) => ({ id: 'r1', name }) as unknown as RestaurantRecord;
-const item = (id: string, price: number) => ({ id, categoryId: 'c1', price: BigInt(price) }) as unknown as ItemRecord;
+const item = (id: string, price: number) =>
+  ({ id, categoryId: 'c1', price: BigInt(price) }) as unknown as ItemRecord;
 const category = { id: 'c1' } as unknown as CategoryRecord;
 const group = (itemId: string) => ({ id: `g-${itemId}`, itemId }) as unknown as ModifierGroupRecord;
 
@@ -31,7 +32,11 @@ function source(prices: Map<string, number>) {
       const snapshot = new Map(prices);
       await gate;
       const found = ids.filter((id) => snapshot.has(id));
-      return { items: found.map((id) => item(id, snapshot.get(id)!)), categories: [category], modifierGroups: found.map(group) };
+      return {
+        items: found.map((id) => item(id, snapshot.get(id)!)),
+        categories: [category],
+        modifierGroups: found.map(group),
+      };
     },
   };
   return db;
@@ -39,7 +44,12 @@ function source(prices: Map<string, number>) {
 
 describe('order catalog cache', () => {
   it('reads a restaurant once, then only the items it has not seen, and remembers ids that do not exist', async () => {
-    const db = source(new Map([['a', 100], ['b', 200]]));
+    const db = source(
+      new Map([
+        ['a', 100],
+        ['b', 200],
+      ]),
+    );
     const cache = createOrderCatalogCache(db, { ttlMs: 10_000, maxRestaurants: 10 });
     const first = await cache.read('r1', ['a'], 0);
     expect(first!.items.get('a')!.price).toBe(100n);
@@ -92,7 +102,12 @@ describe('order catalog cache', () => {
   });
 
   it('shares one load among concurrent misses of a restaurant, then reads only what one of them lacks', async () => {
-    const db = source(new Map([['a', 1], ['b', 2]]));
+    const db = source(
+      new Map([
+        ['a', 1],
+        ['b', 2],
+      ]),
+    );
     const cache = createOrderCatalogCache(db, { ttlMs: 10_000, maxRestaurants: 10 });
     const results = await Promise.all([
       ...Array.from({ length: 20 }, () => cache.read('r1', ['a'], 0)),

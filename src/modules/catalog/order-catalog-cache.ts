@@ -34,7 +34,11 @@ export interface OrderCatalogSource {
 
 export interface OrderCatalogCache {
   /** The restaurant and the asked items (others may be present); undefined for no such restaurant. */
-  read(restaurantId: string, itemIds: readonly string[], nowMs?: number): Promise<OrderCatalogEntry | undefined>;
+  read(
+    restaurantId: string,
+    itemIds: readonly string[],
+    nowMs?: number,
+  ): Promise<OrderCatalogEntry | undefined>;
   invalidate(restaurantId: string): void;
   size(): number;
 }
@@ -66,9 +70,17 @@ export function createOrderCatalogCache(
     entries.set(restaurantId, entry);
   }
 
-  const loading = new Map<string, { generation: number; promise: Promise<(OrderCatalogEntry & { expiresAtMs: number }) | undefined> }>();
+  const loading = new Map<
+    string,
+    { generation: number; promise: Promise<(OrderCatalogEntry & { expiresAtMs: number }) | undefined> }
+  >();
 
-  async function loadFresh(restaurantId: string, itemIds: readonly string[], nowMs: number, generation: number) {
+  async function loadFresh(
+    restaurantId: string,
+    itemIds: readonly string[],
+    nowMs: number,
+    generation: number,
+  ) {
     const restaurant = await source.findRestaurant(restaurantId);
     if (restaurant === undefined) return undefined;
     const fresh = {

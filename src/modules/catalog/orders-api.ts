@@ -159,7 +159,11 @@ export function createOrdersApi(
   return {
     async readOrderSnapshot(restaurantId, lines, at) {
       if (lines.length > MAX_ORDER_LINES) throw new RangeError(`at most ${MAX_ORDER_LINES} lines`);
-      const entry = await orderCatalog.read(restaurantId, lines.map((line) => line.itemId), at.getTime());
+      const entry = await orderCatalog.read(
+        restaurantId,
+        lines.map((line) => line.itemId),
+        at.getTime(),
+      );
       if (entry === undefined) return undefined;
       const { restaurant } = entry;
       const active = restaurant.status === 'active';

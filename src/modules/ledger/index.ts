@@ -14,7 +14,9 @@ export const ledgerModule: ModuleRegistration = {
     const { ledger } = services;
     registerLedgerRoutes(app, ledger, services.runtime.database.db);
     app.addHook('onReady', async () => {
-      void ledger.writer.start().catch((error: unknown) => app.log.warn({ err: error }, 'ledger writer not started yet'));
+      void ledger.writer
+        .start()
+        .catch((error: unknown) => app.log.warn({ err: error }, 'ledger writer not started yet'));
       ledger.startSchedules();
     });
   },

@@ -21,7 +21,6 @@ const denied = { 401: ProblemSchema, 403: ProblemSchema };
 const ACCOUNT_ID_PATTERN = '^[A-Za-z0-9_:-]{1,128}$';
 
 export function registerLedgerRoutes(app: FastifyInstance, ledger: Ledger, db: queries.ReadDb): void {
-
   app.post(
     '/v1/admin/ledger/verify',
     {
@@ -29,7 +28,8 @@ export function registerLedgerRoutes(app: FastifyInstance, ledger: Ledger, db: q
       schema: {
         tags: ['admin', 'ledger'],
         summary: 'Replay the ledger from its first event: balances, invariants, hash chain, read models',
-        description: 'Always 200 when the check ran; `ok` is false and `mismatches` names every event that differs.',
+        description:
+          'Always 200 when the check ran; `ok` is false and `mismatches` names every event that differs.',
         security: [{ bearer: [] }],
         response: { 200: VerifySchema, ...denied },
       },
@@ -50,7 +50,10 @@ export function registerLedgerRoutes(app: FastifyInstance, ledger: Ledger, db: q
     },
     async () => {
       if (!(await queries.projectionExists(db))) return trialBalanceView([], null);
-      return trialBalanceView(await queries.projectedTrialBalance(db), await queries.projectedHead(db, ledger.stream));
+      return trialBalanceView(
+        await queries.projectedTrialBalance(db),
+        await queries.projectedHead(db, ledger.stream),
+      );
     },
   );
 
@@ -85,12 +88,17 @@ export function registerLedgerRoutes(app: FastifyInstance, ledger: Ledger, db: q
       const before = cursor === undefined ? null : decodeEntryCursor(cursor);
       const account = await ledger.account(accountId);
       if (account === null) throw problems.notFound(`No ledger account ${accountId}.`);
-      const entries = (await queries.projectionExists(db)) ? await queries.entriesPage(db, accountId, before, limit) : [];
+      const entries = (await queries.projectionExists(db))
+        ? await queries.entriesPage(db, accountId, before, limit)
+        : [];
       const last = entries.at(-1);
       return {
         account: accountView(account),
         entries: entries.map(entryView),
-        nextCursor: entries.length === limit && last !== undefined && last.entryNo > 1n ? encodeEntryCursor(last.entryNo) : null,
+        nextCursor:
+          entries.length === limit && last !== undefined && last.entryNo > 1n
+            ? encodeEntryCursor(last.entryNo)
+            : null,
       };
     },
   );

@@ -37,23 +37,99 @@ function demoTransfers(): Transfer[][] {
   });
   const aliceWallet = customerWalletId(alice, 'XAF');
   const bobWallet = customerWalletId(bob, 'XAF');
-  const move = (id: string, debit: string, credit: string, amount: bigint, code: Transfer['code'], extra: Partial<Transfer> = {}): Transfer => ({
-    id, debitAccountId: debit, creditAccountId: credit, amountMinor: amount, currency: extra.currency ?? 'XAF', code, flags: {}, ...extra,
+  const move = (
+    id: string,
+    debit: string,
+    credit: string,
+    amount: bigint,
+    code: Transfer['code'],
+    extra: Partial<Transfer> = {},
+  ): Transfer => ({
+    id,
+    debitAccountId: debit,
+    creditAccountId: credit,
+    amountMinor: amount,
+    currency: extra.currency ?? 'XAF',
+    code,
+    flags: {},
+    ...extra,
   });
   return [
     [
-      move('demo:topup:alice', providerClearingId('mtn_momo', 'XAF'), aliceWallet, 20_000n, 'topup', { userData: { userId: alice } }),
-      move('demo:fee:alice', providerFeesExpenseId('XAF'), providerClearingId('mtn_momo', 'XAF'), 500n, 'provider_fee'),
-      move('demo:topup:bob', providerClearingId('campay', 'XAF'), bobWallet, 5_000n, 'topup', { userData: { userId: bob } }),
-      move('demo:fee:bob', providerFeesExpenseId('XAF'), providerClearingId('campay', 'XAF'), 100n, 'provider_fee'),
+      move('demo:topup:alice', providerClearingId('mtn_momo', 'XAF'), aliceWallet, 20_000n, 'topup', {
+        userData: { userId: alice },
+      }),
+      move(
+        'demo:fee:alice',
+        providerFeesExpenseId('XAF'),
+        providerClearingId('mtn_momo', 'XAF'),
+        500n,
+        'provider_fee',
+      ),
+      move('demo:topup:bob', providerClearingId('campay', 'XAF'), bobWallet, 5_000n, 'topup', {
+        userData: { userId: bob },
+      }),
+      move(
+        'demo:fee:bob',
+        providerFeesExpenseId('XAF'),
+        providerClearingId('campay', 'XAF'),
+        100n,
+        'provider_fee',
+      ),
     ],
-    [move('demo:pay:order-1', aliceWallet, orderEscrowId(paidOrder, 'XAF'), settlement.escrowMinor, 'payment_capture', { flags: { pending: true }, timeoutSeconds: 3_600, userData: { orderId: paidOrder } })],
-    [move('demo:accept:order-1', '', '', 0n, 'payment_capture', { flags: { postPending: true }, pendingId: 'demo:pay:order-1', userData: { orderId: paidOrder } })],
-    settlementTransfers({ orderId: paidOrder, restaurantId: restaurant, driverId: driver, currency: 'XAF', settlement }),
-    [move('demo:pay:order-2', bobWallet, orderEscrowId('demo-order-2', 'XAF'), 3_000n, 'payment_capture', { flags: { pending: true }, timeoutSeconds: 3_600, userData: { orderId: 'demo-order-2' } })],
-    [move('demo:decline:order-2', '', '', 0n, 'payment_capture', { flags: { voidPending: true }, pendingId: 'demo:pay:order-2' })],
-    [move('demo:points:alice', pointsIssuanceId(), customerPointsId(alice), 74n, 'points_award', { currency: 'PTS', userData: { orderId: paidOrder } })],
-    [move('demo:payout:1', restaurantPayableId(restaurant, 'XAF'), providerClearingId('mtn_momo', 'XAF'), 5_000n, 'payout', { flags: { pending: true }, userData: { payoutId: 'demo-payout-1' } })],
+    [
+      move(
+        'demo:pay:order-1',
+        aliceWallet,
+        orderEscrowId(paidOrder, 'XAF'),
+        settlement.escrowMinor,
+        'payment_capture',
+        { flags: { pending: true }, timeoutSeconds: 3_600, userData: { orderId: paidOrder } },
+      ),
+    ],
+    [
+      move('demo:accept:order-1', '', '', 0n, 'payment_capture', {
+        flags: { postPending: true },
+        pendingId: 'demo:pay:order-1',
+        userData: { orderId: paidOrder },
+      }),
+    ],
+    settlementTransfers({
+      orderId: paidOrder,
+      restaurantId: restaurant,
+      driverId: driver,
+      currency: 'XAF',
+      settlement,
+    }),
+    [
+      move('demo:pay:order-2', bobWallet, orderEscrowId('demo-order-2', 'XAF'), 3_000n, 'payment_capture', {
+        flags: { pending: true },
+        timeoutSeconds: 3_600,
+        userData: { orderId: 'demo-order-2' },
+      }),
+    ],
+    [
+      move('demo:decline:order-2', '', '', 0n, 'payment_capture', {
+        flags: { voidPending: true },
+        pendingId: 'demo:pay:order-2',
+      }),
+    ],
+    [
+      move('demo:points:alice', pointsIssuanceId(), customerPointsId(alice), 74n, 'points_award', {
+        currency: 'PTS',
+        userData: { orderId: paidOrder },
+      }),
+    ],
+    [
+      move(
+        'demo:payout:1',
+        restaurantPayableId(restaurant, 'XAF'),
+        providerClearingId('mtn_momo', 'XAF'),
+        5_000n,
+        'payout',
+        { flags: { pending: true }, userData: { payoutId: 'demo-payout-1' } },
+      ),
+    ],
   ];
 }
 

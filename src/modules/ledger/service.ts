@@ -74,7 +74,8 @@ export function createLedgerService(runtime: Runtime, eventStore: AppEventStore)
     submit: (transfers) => writer.submit(transfers),
     account: (id) => writer.account(id),
     expireHolds: () => writer.expireHolds(),
-    verify: (options = {}) => verifyLedger({ store: eventStore, db: runtime.database.db, stream, ...options }),
+    verify: (options = {}) =>
+      verifyLedger({ store: eventStore, db: runtime.database.db, stream, ...options }),
     startSchedules() {
       schedule ??= scheduleHoldExpiry(writer, { logger: runtime.logger });
     },

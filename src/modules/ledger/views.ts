@@ -32,7 +32,10 @@ export const AccountSchema = Type.Object({
   id: Type.String(),
   currency: Type.Union(CURRENCIES.map((currency) => Type.Literal(currency))),
   kind: Type.String(),
-  flags: Type.Object({ debitsMustNotExceedCredits: Type.Boolean(), creditsMustNotExceedDebits: Type.Boolean() }),
+  flags: Type.Object({
+    debitsMustNotExceedCredits: Type.Boolean(),
+    creditsMustNotExceedDebits: Type.Boolean(),
+  }),
   balances: BalancesSchema,
   availableMinor: Type.Integer({ description: 'credits posted − debits posted − debits pending' }),
   closed: Type.Boolean(),
@@ -86,12 +89,21 @@ export const VerifySchema = Type.Object({
   finalHash: Type.String(),
   trialBalance: Type.Array(TrialLineSchema),
   mismatches: Type.Array(FindingSchema),
-  projection: Type.Object({ compared: Type.Boolean(), revision: Type.Union([Type.Integer(), Type.Null()]), lagEvents: Type.Integer() }),
+  projection: Type.Object({
+    compared: Type.Boolean(),
+    revision: Type.Union([Type.Integer(), Type.Null()]),
+    lagEvents: Type.Integer(),
+  }),
   snapshotRevision: Type.Union([Type.Integer(), Type.Null()]),
   durationMs: Type.Integer(),
 });
 
-const balances = (line: { debitsPending: bigint; debitsPosted: bigint; creditsPending: bigint; creditsPosted: bigint }) => ({
+const balances = (line: {
+  debitsPending: bigint;
+  debitsPosted: bigint;
+  creditsPending: bigint;
+  creditsPosted: bigint;
+}) => ({
   debitsPending: jsonInteger(line.debitsPending),
   debitsPosted: jsonInteger(line.debitsPosted),
   creditsPending: jsonInteger(line.creditsPending),
@@ -139,7 +151,10 @@ export function trialLine(currency: string, line: TrialBalanceLine) {
   };
 }
 
-export function trialBalanceView(rows: readonly TrialBalanceRow[], head: { revision: bigint; hash: string } | null) {
+export function trialBalanceView(
+  rows: readonly TrialBalanceRow[],
+  head: { revision: bigint; hash: string } | null,
+) {
   return {
     source: 'read_model' as const,
     asOf: head === null ? null : { revision: jsonInteger(head.revision), hash: head.hash },
@@ -159,7 +174,9 @@ export function verifyView(report: VerifyReport) {
     mismatches: report.mismatches.map((finding) => ({
       kind: finding.kind,
       detail: finding.detail,
-      ...(finding.event === undefined ? {} : { event: { revision: jsonInteger(finding.event.revision), id: finding.event.id } }),
+      ...(finding.event === undefined
+        ? {}
+        : { event: { revision: jsonInteger(finding.event.revision), id: finding.event.id } }),
       ...(finding.transferId === undefined ? {} : { transferId: finding.transferId }),
       ...(finding.accountId === undefined ? {} : { accountId: finding.accountId }),
     })),

@@ -205,6 +205,11 @@ export const orderStream = (orderId: string): string => `order-${orderId}`;
 export const ORDER_STREAM_PREFIX = 'order-';
 
 /** Whether the order was ever appended (asked of the event store, whichever adapter holds it). */
-export async function orderStreamExists(eventStore: Pick<EventStore, 'readStream'>, orderId: string): Promise<boolean> {
-  return (await eventStore.readStream(orderStream(orderId), { maxCount: 1, missingAsEmpty: true })).length > 0;
+export async function orderStreamExists(
+  eventStore: Pick<EventStore, 'readStream'>,
+  orderId: string,
+): Promise<boolean> {
+  return (
+    (await eventStore.readStream(orderStream(orderId), { maxCount: 1, missingAsEmpty: true })).length > 0
+  );
 }

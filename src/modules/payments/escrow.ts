@@ -40,7 +40,14 @@ import { ORDER_STREAM_PREFIX, orderStreamExists } from '../orders/events.js';
 import { LedgerRefusal, linked, submitAll, type LedgerPort } from './ledger-port.js';
 
 export const ESCROW_REACTOR = 'escrow';
-const HANDLED = ['OrderDelivered', 'OrderRejected', 'OrderCancelled', 'OrderDisputeResolved', 'OrderPaymentFailed', 'OrderPaymentExpired'] as const;
+const HANDLED = [
+  'OrderDelivered',
+  'OrderRejected',
+  'OrderCancelled',
+  'OrderDisputeResolved',
+  'OrderPaymentFailed',
+  'OrderPaymentExpired',
+] as const;
 const RESTART_DELAY_MS = 2_000;
 /** A streamless escrow is left alone this long after its first credit (placement pays, then appends the order). */
 export const STRANDED_GRACE_MS = 10 * 60_000;
@@ -55,11 +62,21 @@ interface OrderLike {
   orderId: string;
   restaurantId: string;
   customer: { id: string };
-  pricing: { subtotalMinor: number; discountMinor: number; deliveryFeeMinor: number; taxMinor: number; tipMinor: number; totalMinor: number; distanceMetres: number };
+  pricing: {
+    subtotalMinor: number;
+    discountMinor: number;
+    deliveryFeeMinor: number;
+    taxMinor: number;
+    tipMinor: number;
+    totalMinor: number;
+    distanceMetres: number;
+  };
 }
 
 export interface EscrowOrders {
-  load(orderId: string): Promise<{ state: { status: string; order: OrderLike | null; driverId: string | null } }>;
+  load(
+    orderId: string,
+  ): Promise<{ state: { status: string; order: OrderLike | null; driverId: string | null } }>;
 }
 
 export interface EscrowOptions {
@@ -97,8 +114,24 @@ export function createEscrow(options: EscrowOptions) {
   }
 
   /** Money given back to a customer's wallet: code `refund`, category `refunds` on the statement. */
-  function refundTransfer(id: string, orderId: string, debitAccountId: string, walletId: string, amountMinor: bigint, currency: Currency = 'XAF'): Transfer {
-    return { id, debitAccountId, creditAccountId: walletId, amountMinor, currency, code: 'refund', flags: {}, userData: { orderId, category: 'refunds' } };
+  function refundTransfer(
+    id: string,
+    orderId: string,
+    debitAccountId: string,
+    walletId: string,
+    amountMinor: bigint,
+    currency: Currency = 'XAF',
+  ): Transfer {
+    return {
+      id,
+      debitAccountId,
+      creditAccountId: walletId,
+      amountMinor,
+      currency,
+      code: 'refund',
+      flags: {},
+      userData: { orderId, category: 'refunds' },
+    };
   }
 
   /**
@@ -112,25 +145,60 @@ export function createEscrow(options: EscrowOptions) {
     if (outcome!.result === 'ok') return 'booked';
     if (outcome!.result === 'exists') return 'done';
     if (outcome!.result === 'exists_with_different_fields') {
-      logger.error({ transferId: transfer.id, escrowId: transfer.debitAccountId, amountMinor: Number(transfer.amountMinor), detail: outcome!.detail },
-        'escrow refunded earlier with another amount; what it holds now is left for finance');
+      logger.error(
+        {
+          transferId: transfer.id,
+          escrowId: transfer.debitAccountId,
+          amountMinor: Number(transfer.amountMinor),
+          detail: outcome!.detail,
+        },
+        'escrow refunded earlier with another amount; what it holds now is left for finance',
+      );
       return 'done';
     }
     throw new LedgerRefusal(outcome!);
   }
 
   /** Logs and audits a whole-escrow refund just booked (ids and amounts only, no personal data). */
-  async function reportRefund(action: string, message: string, orderId: string, customerId: string, transfer: Transfer, extra: Record<string, string>): Promise<void> {
-    const detail = { transferId: transfer.id, escrowId: transfer.debitAccountId, walletId: transfer.creditAccountId, amountMinor: Number(transfer.amountMinor), currency: transfer.currency, ...extra };
+  async function reportRefund(
+    action: string,
+    message: string,
+    orderId: string,
+    customerId: string,
+    transfer: Transfer,
+    extra: Record<string, string>,
+  ): Promise<void> {
+    const detail = {
+      transferId: transfer.id,
+      escrowId: transfer.debitAccountId,
+      walletId: transfer.creditAccountId,
+      amountMinor: Number(transfer.amountMinor),
+      currency: transfer.currency,
+      ...extra,
+    };
     logger.warn({ orderId, ...detail }, message);
-    await options.audit?.({ action, actor: { kind: 'system' }, subjectUserId: customerId, resource: `order:${orderId}`, newValue: detail });
+    await options.audit?.({
+      action,
+      actor: { kind: 'system' },
+      subjectUserId: customerId,
+      resource: `order:${orderId}`,
+      newValue: detail,
+    });
   }
 
   /** The commission rate in force for this order: stored with the settlement, so a redelivery reuses it. */
   async function rateFor(restaurantId: string): Promise<{ tier: string; rate: string }> {
     const [override, clock] = await Promise.all([
-      db.selectFrom('restaurant_commission_overrides').select('rate').where('restaurant_id', '=', restaurantId).executeTakeFirst(),
-      db.selectFrom('restaurant_commission_clock').selectAll().where('restaurant_id', '=', restaurantId).executeTakeFirst(),
+      db
+        .selectFrom('restaurant_commission_overrides')
+        .select('rate')
+        .where('restaurant_id', '=', restaurantId)
+        .executeTakeFirst(),
+      db
+        .selectFrom('restaurant_commission_clock')
+        .selectAll()
+        .where('restaurant_id', '=', restaurantId)
+        .executeTakeFirst(),
     ]);
     const current = now();
     return commissionTier({
@@ -158,49 +226,85 @@ export function createEscrow(options: EscrowOptions) {
     const { state } = await options.orders()!.load(orderId);
     const order = state.order;
     if (order === null || state.driverId === null) return;
-    const stored = await db.selectFrom('order_settlements').selectAll().where('order_id', '=', orderId).executeTakeFirst();
+    const stored = await db
+      .selectFrom('order_settlements')
+      .selectAll()
+      .where('order_id', '=', orderId)
+      .executeTakeFirst();
     if (stored === undefined && (await escrowAvailable(orderId)) !== BigInt(order.pricing.totalMinor)) {
       logger.error({ orderId }, 'escrow does not hold the order total at delivery: nothing released');
       return;
     }
-    const { tier, rate } = stored === undefined ? await rateFor(order.restaurantId) : { tier: stored.commission_tier, rate: stored.commission_rate };
+    const { tier, rate } =
+      stored === undefined
+        ? await rateFor(order.restaurantId)
+        : { tier: stored.commission_tier, rate: stored.commission_rate };
     const settlement = settlementOf(order, rate);
     if (stored === undefined) await recordRelease(order, state.driverId, tier, rate, settlement);
-    await book(settlementTransfers({ orderId, restaurantId: order.restaurantId, driverId: state.driverId, currency: 'XAF', settlement }));
+    await book(
+      settlementTransfers({
+        orderId,
+        restaurantId: order.restaurantId,
+        driverId: state.driverId,
+        currency: 'XAF',
+        settlement,
+      }),
+    );
   }
 
-  async function recordRelease(order: OrderLike, driverId: string, tier: string, rate: string, settlement: OrderSettlement): Promise<void> {
+  async function recordRelease(
+    order: OrderLike,
+    driverId: string,
+    tier: string,
+    rate: string,
+    settlement: OrderSettlement,
+  ): Promise<void> {
     const leg = (kind: string) => settlement.legs.find((item) => item.kind === kind)?.amountMinor ?? 0n;
     await db.transaction().execute(async (trx) => {
-      const inserted = await trx.insertInto('order_settlements').values({
-        order_id: order.orderId,
-        restaurant_id: order.restaurantId,
-        driver_id: driverId,
-        customer_id: order.customer.id,
-        currency: 'XAF',
-        outcome: 'released',
-        escrow_minor: settlement.escrowMinor,
-        subtotal_minor: BigInt(order.pricing.subtotalMinor),
-        commission_rate: rate,
-        commission_tier: tier,
-        commission_minor: settlement.commissionMinor,
-        restaurant_share_minor: leg('restaurant_share'),
-        driver_fee_minor: leg('driver_fee'),
-        tip_minor: leg('driver_tip'),
-        delivery_margin_minor: leg('delivery_margin') - leg('delivery_subsidy'),
-        tax_minor: leg('tax'),
-        refund_minor: 0n,
-        settled_at: now(),
-      }).onConflict((conflict) => conflict.column('order_id').doNothing()).returning('order_id').executeTakeFirst();
+      const inserted = await trx
+        .insertInto('order_settlements')
+        .values({
+          order_id: order.orderId,
+          restaurant_id: order.restaurantId,
+          driver_id: driverId,
+          customer_id: order.customer.id,
+          currency: 'XAF',
+          outcome: 'released',
+          escrow_minor: settlement.escrowMinor,
+          subtotal_minor: BigInt(order.pricing.subtotalMinor),
+          commission_rate: rate,
+          commission_tier: tier,
+          commission_minor: settlement.commissionMinor,
+          restaurant_share_minor: leg('restaurant_share'),
+          driver_fee_minor: leg('driver_fee'),
+          tip_minor: leg('driver_tip'),
+          delivery_margin_minor: leg('delivery_margin') - leg('delivery_subsidy'),
+          tax_minor: leg('tax'),
+          refund_minor: 0n,
+          settled_at: now(),
+        })
+        .onConflict((conflict) => conflict.column('order_id').doNothing())
+        .returning('order_id')
+        .executeTakeFirst();
       if (inserted === undefined) return;
-      await trx.insertInto('restaurant_commission_clock').values({ restaurant_id: order.restaurantId, first_settled_at: now(), completed_orders: 1 })
-        .onConflict((conflict) => conflict.column('restaurant_id').doUpdateSet((eb) => ({ completed_orders: eb('restaurant_commission_clock.completed_orders', '+', 1) })))
+      await trx
+        .insertInto('restaurant_commission_clock')
+        .values({ restaurant_id: order.restaurantId, first_settled_at: now(), completed_orders: 1 })
+        .onConflict((conflict) =>
+          conflict.column('restaurant_id').doUpdateSet((eb) => ({
+            completed_orders: eb('restaurant_commission_clock.completed_orders', '+', 1),
+          })),
+        )
         .execute();
     });
   }
 
   /** Refund `refundMinor` from the escrow to the wallet; the rest (a kept fee) to the restaurant; the escrow ends at zero. */
-  async function refundFromEscrow(orderId: string, refundMinor: bigint, outcome: 'refunded' | 'resolved'): Promise<void> {
+  async function refundFromEscrow(
+    orderId: string,
+    refundMinor: bigint,
+    outcome: 'refunded' | 'resolved',
+  ): Promise<void> {
     const { state } = await options.orders()!.load(orderId);
     const order = state.order;
     if (order === null) return;
@@ -210,8 +314,27 @@ export function createEscrow(options: EscrowOptions) {
     const kept = held - refund;
     const escrow = orderEscrowId(orderId, 'XAF');
     const transfers: Transfer[] = [];
-    if (refund > 0n) transfers.push(refundTransfer(`refund:${orderId}:escrow`, orderId, escrow, customerWalletId(order.customer.id, 'XAF'), refund));
-    if (kept > 0n) transfers.push({ id: `refund:${orderId}:kept`, debitAccountId: escrow, creditAccountId: restaurantPayableId(order.restaurantId, 'XAF'), amountMinor: kept, currency: 'XAF', code: 'escrow_release', flags: {}, userData: { orderId, restaurantId: order.restaurantId } });
+    if (refund > 0n)
+      transfers.push(
+        refundTransfer(
+          `refund:${orderId}:escrow`,
+          orderId,
+          escrow,
+          customerWalletId(order.customer.id, 'XAF'),
+          refund,
+        ),
+      );
+    if (kept > 0n)
+      transfers.push({
+        id: `refund:${orderId}:kept`,
+        debitAccountId: escrow,
+        creditAccountId: restaurantPayableId(order.restaurantId, 'XAF'),
+        amountMinor: kept,
+        currency: 'XAF',
+        code: 'escrow_release',
+        flags: {},
+        userData: { orderId, restaurantId: order.restaurantId },
+      });
     const last = transfers.length - 1;
     transfers[last] = { ...transfers[last]!, flags: { closingDebit: true } };
     await recordRefund(order, state.driverId, outcome, held, refund);
@@ -219,12 +342,37 @@ export function createEscrow(options: EscrowOptions) {
   }
 
   /** The order's row in `order_settlements` for a refund from its escrow (what is not refunded was kept by the restaurant). */
-  async function recordRefund(order: OrderLike, driverId: string | null, outcome: 'refunded' | 'resolved', held: bigint, refund: bigint): Promise<void> {
-    await db.insertInto('order_settlements').values({
-      order_id: order.orderId, restaurant_id: order.restaurantId, driver_id: driverId, customer_id: order.customer.id, currency: 'XAF', outcome,
-      escrow_minor: held, subtotal_minor: BigInt(order.pricing.subtotalMinor), commission_rate: '0', commission_tier: 'none', commission_minor: 0n,
-      restaurant_share_minor: held - refund, driver_fee_minor: 0n, tip_minor: 0n, delivery_margin_minor: 0n, tax_minor: 0n, refund_minor: refund, settled_at: now(),
-    }).onConflict((conflict) => conflict.column('order_id').doNothing()).execute();
+  async function recordRefund(
+    order: OrderLike,
+    driverId: string | null,
+    outcome: 'refunded' | 'resolved',
+    held: bigint,
+    refund: bigint,
+  ): Promise<void> {
+    await db
+      .insertInto('order_settlements')
+      .values({
+        order_id: order.orderId,
+        restaurant_id: order.restaurantId,
+        driver_id: driverId,
+        customer_id: order.customer.id,
+        currency: 'XAF',
+        outcome,
+        escrow_minor: held,
+        subtotal_minor: BigInt(order.pricing.subtotalMinor),
+        commission_rate: '0',
+        commission_tier: 'none',
+        commission_minor: 0n,
+        restaurant_share_minor: held - refund,
+        driver_fee_minor: 0n,
+        tip_minor: 0n,
+        delivery_margin_minor: 0n,
+        tax_minor: 0n,
+        refund_minor: refund,
+        settled_at: now(),
+      })
+      .onConflict((conflict) => conflict.column('order_id').doNothing())
+      .execute();
   }
 
   /**
@@ -233,33 +381,71 @@ export function createEscrow(options: EscrowOptions) {
    * all of it goes back to the customer's wallet. The escrow stays open: a Mobile Money capture
    * arriving later must still land there, so that the payments service can return it as usual.
    */
-  async function refundUnplaced(orderId: string, cause: 'OrderPaymentFailed' | 'OrderPaymentExpired'): Promise<void> {
+  async function refundUnplaced(
+    orderId: string,
+    cause: 'OrderPaymentFailed' | 'OrderPaymentExpired',
+  ): Promise<void> {
     const held = await escrowAvailable(orderId);
     if (held === 0n) return; // the normal case: no money ever reached the escrow
     const { state } = await options.orders()!.load(orderId);
     const order = state.order;
     if (order === null || (state.status !== 'PAYMENT_FAILED' && state.status !== 'PAYMENT_EXPIRED')) return;
-    const transfer = refundTransfer(`refund-unplaced:${orderId}`, orderId, orderEscrowId(orderId, 'XAF'), customerWalletId(order.customer.id, 'XAF'), held);
+    const transfer = refundTransfer(
+      `refund-unplaced:${orderId}`,
+      orderId,
+      orderEscrowId(orderId, 'XAF'),
+      customerWalletId(order.customer.id, 'XAF'),
+      held,
+    );
     await recordRefund(order, state.driverId, 'refunded', held, held);
     if ((await bookWholeRefund(transfer)) === 'done') return;
-    await reportRefund('escrow.refund_unplaced', 'escrow of an order that was never placed refunded to the wallet', orderId, order.customer.id, transfer, { cause });
+    await reportRefund(
+      'escrow.refund_unplaced',
+      'escrow of an order that was never placed refunded to the wallet',
+      orderId,
+      order.customer.id,
+      transfer,
+      { cause },
+    );
   }
 
   /** A dispute resolved after release: the restaurant gives back up to its share, the platform the rest. */
   async function refundAfterRelease(orderId: string, refundMinor: bigint): Promise<void> {
-    const settled = await db.selectFrom('order_settlements').selectAll().where('order_id', '=', orderId).executeTakeFirstOrThrow();
+    const settled = await db
+      .selectFrom('order_settlements')
+      .selectAll()
+      .where('order_id', '=', orderId)
+      .executeTakeFirstOrThrow();
     const payable = restaurantPayableId(settled.restaurant_id, 'XAF');
     const wallet = customerWalletId(settled.customer_id, 'XAF');
     const payableAvailable = (await ledger.account(payable))?.availableMinor ?? 0n;
-    let fromRestaurant = refundMinor < settled.restaurant_share_minor ? refundMinor : settled.restaurant_share_minor;
+    let fromRestaurant =
+      refundMinor < settled.restaurant_share_minor ? refundMinor : settled.restaurant_share_minor;
     if (fromRestaurant > payableAvailable) fromRestaurant = payableAvailable;
     const fromPlatform = refundMinor - fromRestaurant;
     const transfers: Transfer[] = [];
-    if (fromRestaurant > 0n) transfers.push(refundTransfer(`refund:${orderId}:dispute-restaurant`, orderId, payable, wallet, fromRestaurant));
-    if (fromPlatform > 0n) transfers.push(refundTransfer(`refund:${orderId}:dispute-platform`, orderId, promotionsExpenseId('XAF'), wallet, fromPlatform));
+    if (fromRestaurant > 0n)
+      transfers.push(
+        refundTransfer(`refund:${orderId}:dispute-restaurant`, orderId, payable, wallet, fromRestaurant),
+      );
+    if (fromPlatform > 0n)
+      transfers.push(
+        refundTransfer(
+          `refund:${orderId}:dispute-platform`,
+          orderId,
+          promotionsExpenseId('XAF'),
+          wallet,
+          fromPlatform,
+        ),
+      );
     if (transfers.length === 0) return;
     await book(transfers);
-    await db.updateTable('order_settlements').set({ refund_minor: refundMinor, outcome: 'resolved' }).where('order_id', '=', orderId).where('outcome', '=', 'released').execute();
+    await db
+      .updateTable('order_settlements')
+      .set({ refund_minor: refundMinor, outcome: 'resolved' })
+      .where('order_id', '=', orderId)
+      .where('outcome', '=', 'released')
+      .execute();
   }
 
   /**
@@ -306,23 +492,41 @@ export function createEscrow(options: EscrowOptions) {
     if (held <= 0n) return 'skipped'; // refunded meanwhile (the projection lags)
     const payer = candidate.payers.length === 1 ? accountSpec(candidate.payers[0]!) : null;
     if (payer?.role !== 'customer_wallet' || payer.currency !== spec.currency) {
-      logger.error({ escrowId: candidate.id, orderId, heldMinor: Number(held), payers: candidate.payers },
-        'stranded escrow not paid by one customer wallet: left for finance');
+      logger.error(
+        { escrowId: candidate.id, orderId, heldMinor: Number(held), payers: candidate.payers },
+        'stranded escrow not paid by one customer wallet: left for finance',
+      );
       return 'left';
     }
     // The order may have been appended since the query (placement far slower than the grace period).
     // Asked through the port: the query's prefilter reads PostgreSQL's stream table, which is empty
     // when the events live in EventStoreDB.
     if (await orderStreamExists(options.eventStore, orderId)) return 'skipped';
-    const transfer = refundTransfer(`refund-stranded:${orderId}`, orderId, candidate.id, payer.id, held, spec.currency);
+    const transfer = refundTransfer(
+      `refund-stranded:${orderId}`,
+      orderId,
+      candidate.id,
+      payer.id,
+      held,
+      spec.currency,
+    );
     if ((await bookWholeRefund(transfer)) === 'done') return 'skipped';
     const firstCreditAt = new Date(Number(BigInt(candidate.first_ns) / 1_000_000n)).toISOString();
-    await reportRefund('escrow.refund_stranded', 'stranded escrow (no order stream) refunded to the wallet that paid it', orderId, payer.subject, transfer, { firstCreditAt });
+    await reportRefund(
+      'escrow.refund_stranded',
+      'stranded escrow (no order stream) refunded to the wallet that paid it',
+      orderId,
+      payer.subject,
+      transfer,
+      { firstCreditAt },
+    );
     return 'refunded';
   }
 
   /** Scheduled: refunds stranded escrows (at most STRANDED_BATCH a run; one failure does not stop the others). */
-  async function sweepStranded(at: Date = now()): Promise<{ refunded: number; leftForFinance: number; failed: number }> {
+  async function sweepStranded(
+    at: Date = now(),
+  ): Promise<{ refunded: number; leftForFinance: number; failed: number }> {
     const counts = { refunded: 0, leftForFinance: 0, failed: 0 };
     for (const candidate of await strandedCandidates(at)) {
       try {
@@ -331,7 +535,10 @@ export function createEscrow(options: EscrowOptions) {
         if (outcome === 'left') counts.leftForFinance += 1;
       } catch (error) {
         counts.failed += 1;
-        logger.error({ err: error, escrowId: candidate.id }, 'stranded escrow refund failed; the next sweep tries again');
+        logger.error(
+          { err: error, escrowId: candidate.id },
+          'stranded escrow refund failed; the next sweep tries again',
+        );
       }
     }
     return counts;
@@ -350,8 +557,13 @@ export function createEscrow(options: EscrowOptions) {
         await refundFromEscrow(orderId, BigInt(data.refundMinor ?? 0), 'refunded');
         break;
       case 'OrderDisputeResolved': {
-        const released = await db.selectFrom('order_settlements').select('outcome').where('order_id', '=', orderId).executeTakeFirst();
-        if (released?.outcome === 'released' || released?.outcome === 'resolved') await refundAfterRelease(orderId, BigInt(data.refundMinor ?? 0));
+        const released = await db
+          .selectFrom('order_settlements')
+          .select('outcome')
+          .where('order_id', '=', orderId)
+          .executeTakeFirst();
+        if (released?.outcome === 'released' || released?.outcome === 'resolved')
+          await refundAfterRelease(orderId, BigInt(data.refundMinor ?? 0));
         else await refundFromEscrow(orderId, BigInt(data.refundMinor ?? 0), 'resolved');
         break;
       }

@@ -20,7 +20,10 @@ export function encodeCursor(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
-export function decodeCursor<T>(cursor: string | undefined, check: (value: unknown) => value is T): T | undefined {
+export function decodeCursor<T>(
+  cursor: string | undefined,
+  check: (value: unknown) => value is T,
+): T | undefined {
   if (cursor === undefined) return undefined;
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;

@@ -78,7 +78,12 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
   let orders: OrdersService | undefined;
 
   const payouts = createPayouts({
-    db, ledger, router, queue: jobs.queue, logger, audit: options.audit,
+    db,
+    ledger,
+    router,
+    queue: jobs.queue,
+    logger,
+    audit: options.audit,
     verifiedPhone: async (userId) => {
       const user = await options.findUser(userId);
       return user?.phone_verified === true && user.phone !== null ? toE164(user.phone) : undefined;
@@ -86,18 +91,37 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
     restaurantOwner: options.restaurantOwner,
   });
   const payments = createPaymentsService({
-    db, eventStore, router, ledger, queue: jobs.queue, logger,
+    db,
+    eventStore,
+    router,
+    ledger,
+    queue: jobs.queue,
+    logger,
     orders: () => orders,
     onUnknownReference: (provider, reference) => payouts.onProviderReference(provider, reference),
     pollInitialDelayMs: runtime.config.PAYMENT_POLL_INITIAL_DELAY_MS,
   });
   const wallets = createWalletService({
-    db, ledger, logger, audit: options.audit,
-    limits: { dailyLimitXaf: BigInt(runtime.config.WALLET_DAILY_LIMIT_XAF), monthlyLimitXaf: BigInt(runtime.config.WALLET_MONTHLY_LIMIT_XAF) },
+    db,
+    ledger,
+    logger,
+    audit: options.audit,
+    limits: {
+      dailyLimitXaf: BigInt(runtime.config.WALLET_DAILY_LIMIT_XAF),
+      monthlyLimitXaf: BigInt(runtime.config.WALLET_MONTHLY_LIMIT_XAF),
+    },
     payments: () => payments,
   });
   const escrow = createEscrow({ db, eventStore, ledger, logger, audit: options.audit, orders: () => orders });
-  const reconciliation = createReconciliation({ db, ledger, router, queue: jobs.queue, logger, audit: options.audit, ledgerCaughtUp: options.ledgerCaughtUp });
+  const reconciliation = createReconciliation({
+    db,
+    ledger,
+    router,
+    queue: jobs.queue,
+    logger,
+    audit: options.audit,
+    ledgerCaughtUp: options.ledgerCaughtUp,
+  });
   const reports = createReports(db);
   const paymentPort = createLedgerPaymentPort({
     wallets: () => wallets,
@@ -129,7 +153,10 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
           await payouts.automaticSettlement();
           return;
         case 'reconciliation':
-          await reconciliation.enqueueNightly(new Date(at), Object.keys(options.providers.providers) as ('campay' | 'mtn_momo')[]);
+          await reconciliation.enqueueNightly(
+            new Date(at),
+            Object.keys(options.providers.providers) as ('campay' | 'mtn_momo')[],
+          );
           return;
         case 'stranded-escrow':
           await escrow.sweepStranded();
@@ -143,12 +170,28 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
   });
   // Every instance ticks; the job id per time slot makes one of them do the work.
   const tick = (task: MaintenanceTask, slotMs: number) => async (at: Date) =>
-    jobs.queue.enqueue(MAINTENANCE_QUEUE, { task, at: at.toISOString() }, { jobId: `${task}-${Math.floor(at.getTime() / slotMs)}` });
+    jobs.queue.enqueue(
+      MAINTENANCE_QUEUE,
+      { task, at: at.toISOString() },
+      { jobId: `${task}-${Math.floor(at.getTime() / slotMs)}` },
+    );
   jobs.schedule({ name: 'payments-sweep', cron: '* * * * *', run: tick('sweep', 60_000) });
   jobs.schedule({ name: 'wallet-auto-topup', cron: '*/10 * * * *', run: tick('auto-topup', 600_000) });
-  jobs.schedule({ name: 'payouts-auto-settlement', cron: '0 6 * * *', run: tick('auto-settlement', 86_400_000) });
-  jobs.schedule({ name: 'reconciliation-nightly', cron: '30 2 * * *', run: tick('reconciliation', 86_400_000) });
-  jobs.schedule({ name: 'escrow-stranded-sweep', cron: '*/5 * * * *', run: tick('stranded-escrow', 300_000) });
+  jobs.schedule({
+    name: 'payouts-auto-settlement',
+    cron: '0 6 * * *',
+    run: tick('auto-settlement', 86_400_000),
+  });
+  jobs.schedule({
+    name: 'reconciliation-nightly',
+    cron: '30 2 * * *',
+    run: tick('reconciliation', 86_400_000),
+  });
+  jobs.schedule({
+    name: 'escrow-stranded-sweep',
+    cron: '*/5 * * * *',
+    run: tick('stranded-escrow', 300_000),
+  });
 
   return {
     router,

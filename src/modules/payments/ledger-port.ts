@@ -20,17 +20,26 @@ export function accepted(outcome: TransferOutcome): boolean {
  * Submits and returns the first refusal (ignoring `linked_event_failed` echoes of it), or null
  * when everything landed. Refusals are business answers (not enough money…), not exceptions.
  */
-export async function submitAll(ledger: LedgerPort, transfers: readonly Transfer[]): Promise<TransferOutcome | null> {
+export async function submitAll(
+  ledger: LedgerPort,
+  transfers: readonly Transfer[],
+): Promise<TransferOutcome | null> {
   const outcomes = await ledger.submit(transfers);
   const refused = outcomes.filter((outcome) => !accepted(outcome));
   if (refused.length === 0) return null;
-  return refused.find((outcome) => outcome.result !== 'linked_event_failed' && outcome.result !== 'linked_event_chain_open') ?? refused[0]!;
+  return (
+    refused.find(
+      (outcome) => outcome.result !== 'linked_event_failed' && outcome.result !== 'linked_event_chain_open',
+    ) ?? refused[0]!
+  );
 }
 
 /** Thrown when the ledger refuses a transfer the flow could not have expected to fail (a bug or a corrupted state). */
 export class LedgerRefusal extends Error {
   constructor(readonly outcome: TransferOutcome) {
-    super(`ledger refused ${outcome.id}: ${outcome.result}${outcome.detail === undefined ? '' : ` (${outcome.detail})`}`);
+    super(
+      `ledger refused ${outcome.id}: ${outcome.result}${outcome.detail === undefined ? '' : ` (${outcome.detail})`}`,
+    );
     this.name = 'LedgerRefusal';
   }
 }

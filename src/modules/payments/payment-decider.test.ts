@@ -21,7 +21,13 @@ const initiated = {
   at: at.toISOString(),
   expiresAt: new Date(at.getTime() + 15 * 60_000).toISOString(),
 };
-const requested = { provider: 'campay' as const, providerReference: 'ref-1', ussdCode: '*126#', failedOver: [], at: at.toISOString() };
+const requested = {
+  provider: 'campay' as const,
+  providerReference: 'ref-1',
+  ussdCode: '*126#',
+  failedOver: [],
+  at: at.toISOString(),
+};
 
 function given(events: PaymentEvent[]): PaymentState {
   return events.reduce(evolvePayment, initialPaymentState());
@@ -32,19 +38,31 @@ const started: PaymentEvent[] = [
 ];
 const status = (value: 'PENDING' | 'SUCCESSFUL' | 'FAILED', amount = 5_000n): PaymentCommand => ({
   type: 'ApplyProviderStatus',
-  data: { status: value, amountMinor: amount, feeMinor: 125n, reason: value === 'FAILED' ? 'NOT_ENOUGH_FUNDS' : undefined, at },
+  data: {
+    status: value,
+    amountMinor: amount,
+    feeMinor: 125n,
+    reason: value === 'FAILED' ? 'NOT_ENOUGH_FUNDS' : undefined,
+    at,
+  },
 });
 
 describe('payment decider', () => {
   it('initiates once: a retry of the same attempt records nothing', () => {
     const command: PaymentCommand = { type: 'InitiatePayment', data: { initiated, requested } };
-    expect(decidePayment(command, initialPaymentState()).map((event) => event.type)).toEqual(['PaymentInitiated', 'PaymentRequested']);
+    expect(decidePayment(command, initialPaymentState()).map((event) => event.type)).toEqual([
+      'PaymentInitiated',
+      'PaymentRequested',
+    ]);
     expect(decidePayment(command, given(started))).toEqual([]);
   });
 
   it('a pending payment succeeds with the amount the provider reports, once', () => {
     const [event] = decidePayment(status('SUCCESSFUL', 4_000n), given(started));
-    expect(event).toMatchObject({ type: 'PaymentSucceeded', data: { amountMinor: 4_000, feeMinor: 125, afterExpiry: false } });
+    expect(event).toMatchObject({
+      type: 'PaymentSucceeded',
+      data: { amountMinor: 4_000, feeMinor: 125, afterExpiry: false },
+    });
     expect(decidePayment(status('SUCCESSFUL'), given([...started, event!]))).toEqual([]);
   });
 
@@ -65,14 +83,20 @@ describe('payment decider', () => {
     expect(decidePayment({ type: 'ExpirePayment', data: { now: after } }, given(started))).toEqual([
       { type: 'PaymentExpired', data: { at: after.toISOString() } },
     ]);
-    const failed = given([...started, { type: 'PaymentFailed', data: { reason: 'x', at: at.toISOString() } }]);
+    const failed = given([
+      ...started,
+      { type: 'PaymentFailed', data: { reason: 'x', at: at.toISOString() } },
+    ]);
     expect(decidePayment({ type: 'ExpirePayment', data: { now: after } }, failed)).toEqual([]);
   });
 
   it('a late success after expiry is recorded as such (the money must land somewhere); a late failure is ignored', () => {
     const expired = given([...started, { type: 'PaymentExpired', data: { at: at.toISOString() } }]);
     expect(decidePayment(status('SUCCESSFUL'), expired)).toEqual([
-      expect.objectContaining({ type: 'PaymentSucceeded', data: expect.objectContaining({ afterExpiry: true }) }),
+      expect.objectContaining({
+        type: 'PaymentSucceeded',
+        data: expect.objectContaining({ afterExpiry: true }),
+      }),
     ]);
     expect(decidePayment(status('FAILED'), expired)).toEqual([]);
   });

@@ -64,7 +64,14 @@ export type PaymentCommand =
   | { type: 'InitiatePayment'; data: { initiated: PaymentInitiatedData; requested: PaymentRequestedData } }
   | {
       type: 'ApplyProviderStatus';
-      data: { status: 'PENDING' | 'SUCCESSFUL' | 'FAILED'; amountMinor: bigint; feeMinor: bigint; reason?: string; operatorReference?: string; at: Date };
+      data: {
+        status: 'PENDING' | 'SUCCESSFUL' | 'FAILED';
+        amountMinor: bigint;
+        feeMinor: bigint;
+        reason?: string;
+        operatorReference?: string;
+        at: Date;
+      };
     }
   | { type: 'ExpirePayment'; data: { now: Date } };
 
@@ -105,12 +112,19 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
   }
 }
 
-function applyStatus(command: Extract<PaymentCommand, { type: 'ApplyProviderStatus' }>, state: PaymentState): PaymentEvent[] {
+function applyStatus(
+  command: Extract<PaymentCommand, { type: 'ApplyProviderStatus' }>,
+  state: PaymentState,
+): PaymentEvent[] {
   const { status, at } = command.data;
   const open = state.status === 'PENDING';
   const late = state.status === 'EXPIRED';
   if (status === 'SUCCESSFUL' && (open || late)) {
-    if (command.data.amountMinor <= 0n || command.data.feeMinor < 0n || command.data.feeMinor > command.data.amountMinor)
+    if (
+      command.data.amountMinor <= 0n ||
+      command.data.feeMinor < 0n ||
+      command.data.feeMinor > command.data.amountMinor
+    )
       throw new RangeError('a successful payment needs a positive amount and a fee within it');
     return [
       {
@@ -126,7 +140,10 @@ function applyStatus(command: Extract<PaymentCommand, { type: 'ApplyProviderStat
     ];
   }
   // A failure after expiry changes nothing: the attempt is already over and nothing was booked.
-  if (status === 'FAILED' && open) return [{ type: 'PaymentFailed', data: { reason: command.data.reason ?? 'FAILED', at: at.toISOString() } }];
+  if (status === 'FAILED' && open)
+    return [
+      { type: 'PaymentFailed', data: { reason: command.data.reason ?? 'FAILED', at: at.toISOString() } },
+    ];
   return [];
 }
 

@@ -26,10 +26,20 @@ export function createLedgerPaymentPort(options: PaymentPortOptions): PaymentPor
       const method = request.method;
       if (method.kind === 'wallet') {
         const pricing = request.pricing ?? (await options.pricingOf(request.orderId));
-        if (BigInt(pricing.totalMinor) !== request.amountMinor) throw new Error('the order total and the payment request disagree');
-        const result = await options.wallets().payOrder({ userId: request.payerId, orderId: request.orderId, currency: request.currency, pricing });
+        if (BigInt(pricing.totalMinor) !== request.amountMinor)
+          throw new Error('the order total and the payment request disagree');
+        const result = await options.wallets().payOrder({
+          userId: request.payerId,
+          orderId: request.orderId,
+          currency: request.currency,
+          pricing,
+        });
         if (!result.ok) return { status: 'failed', reason: result.code };
-        return { status: 'captured', paymentId: `wallet-${request.orderId}`, amountMinor: request.amountMinor };
+        return {
+          status: 'captured',
+          paymentId: `wallet-${request.orderId}`,
+          amountMinor: request.amountMinor,
+        };
       }
       try {
         const view = await options.payments().initiate({
@@ -42,11 +52,13 @@ export function createLedgerPaymentPort(options: PaymentPortOptions): PaymentPor
           description: 'Commande',
           ...(request.firstAttempt === true ? { firstAttempt: true } : {}),
         });
-        if (view.status === 'FAILED') return { status: 'failed', reason: view.failureReason ?? 'mobile_money_failed' };
+        if (view.status === 'FAILED')
+          return { status: 'failed', reason: view.failureReason ?? 'mobile_money_failed' };
         return { status: 'pending', paymentId: view.paymentId };
       } catch (error) {
         // A refusal (invalid number, unsupported operator) is final for this order.
-        if (error instanceof HttpProblem && error.status === 422) return { status: 'failed', reason: error.code };
+        if (error instanceof HttpProblem && error.status === 422)
+          return { status: 'failed', reason: error.code };
         throw error;
       }
     },

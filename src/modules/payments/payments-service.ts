@@ -21,7 +21,13 @@ import { sql, type Insertable } from 'kysely';
 import type { Db } from '../../db/database.js';
 import { createGroupRunner } from '../../db/group-runner.js';
 import type { Database } from '../../db/schema.js';
-import { aggregateStream, createAggregateCache, handleCommand, WrongExpectedVersion, type EventStore } from '../../eventstore/index.js';
+import {
+  aggregateStream,
+  createAggregateCache,
+  handleCommand,
+  WrongExpectedVersion,
+  type EventStore,
+} from '../../eventstore/index.js';
 import { HttpProblem } from '../../http/problem.js';
 import type { JobQueue } from '../../jobs/index.js';
 import { createBoundedMap } from './bounded-map.js';
@@ -66,7 +72,8 @@ export const MAX_PAYMENT_MINOR = 5_000_000n;
 export interface OrdersHook {
   recordPaymentOutcome(
     orderId: string,
-    outcome: { status: 'captured'; paymentId: string; amountMinor: bigint } | { status: 'failed'; reason: string },
+    outcome:
+      { status: 'captured'; paymentId: string; amountMinor: bigint } | { status: 'failed'; reason: string },
   ): Promise<unknown>;
   load(orderId: string): Promise<{ state: { status: string; paymentId?: string | null } }>;
 }
@@ -152,19 +159,35 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
   function catchUpEarlyWebhook(paymentId: string, provider: ProviderName, providerReference: string): void {
     const key = `${provider}:${providerReference}`;
     if (!earlyWebhooks.delete(key)) return;
-    void refresh(paymentId).catch((error: unknown) => logger.warn({ err: error, paymentId }, 'early webhook catch-up failed; the recheck or the poll will apply it'));
+    void refresh(paymentId).catch((error: unknown) =>
+      logger.warn(
+        { err: error, paymentId },
+        'early webhook catch-up failed; the recheck or the poll will apply it',
+      ),
+    );
   }
 
   // Attempts started by this process, by provider reference (which never changes): the webhook
   // that follows finds its payment without a query. Bounded; other instances' webhooks read the row.
-  const startedHere = createBoundedMap<{ payment_id: string; provider: string; provider_reference: string; operator: string }>(STARTED_HERE_MAX);
+  const startedHere = createBoundedMap<{
+    payment_id: string;
+    provider: string;
+    provider_reference: string;
+    operator: string;
+  }>(STARTED_HERE_MAX);
 
   // The last state written per payment stream: the webhook, the re-read and the settlement that
   // follow an initiation need no read of the stream (see AggregateCache).
   const paymentStates = createAggregateCache<PaymentState>();
 
   async function load(paymentId: string): Promise<{ state: PaymentState; revision: bigint | 'no_stream' }> {
-    const loaded = await aggregateStream(eventStore, paymentStream(paymentId), evolvePayment, initialPaymentState(), 1_000);
+    const loaded = await aggregateStream(
+      eventStore,
+      paymentStream(paymentId),
+      evolvePayment,
+      initialPaymentState(),
+      1_000,
+    );
     return { state: loaded.state, revision: loaded.revision };
   }
 
@@ -179,19 +202,16 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
       .insertInto('payment_attempts')
       .values(rows)
       .onConflict((conflict) =>
-        conflict
-          .column('payment_id')
-          .doUpdateSet((eb) => ({
-            status: eb.ref('excluded.status'),
-            received_minor: eb.ref('excluded.received_minor'),
-            fee_minor: eb.ref('excluded.fee_minor'),
-            failure_reason: eb.ref('excluded.failure_reason'),
-            after_expiry: eb.ref('excluded.after_expiry'),
-            revision: eb.ref('excluded.revision'),
-            updated_at: eb.ref('excluded.updated_at'),
-            settled_at: sql`coalesce(excluded.settled_at, payment_attempts.settled_at)`,
-          }))
-          .where(sql<boolean>`payment_attempts.revision < excluded.revision
+        conflict.column('payment_id').doUpdateSet((eb) => ({
+          status: eb.ref('excluded.status'),
+          received_minor: eb.ref('excluded.received_minor'),
+          fee_minor: eb.ref('excluded.fee_minor'),
+          failure_reason: eb.ref('excluded.failure_reason'),
+          after_expiry: eb.ref('excluded.after_expiry'),
+          revision: eb.ref('excluded.revision'),
+          updated_at: eb.ref('excluded.updated_at'),
+          settled_at: sql`coalesce(excluded.settled_at, payment_attempts.settled_at)`,
+        })).where(sql<boolean>`payment_attempts.revision < excluded.revision
             OR (payment_attempts.revision = excluded.revision AND payment_attempts.settled_at IS NULL AND excluded.settled_at IS NOT NULL)`),
       )
       .execute();
@@ -204,7 +224,12 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
     },
   });
 
-  async function saveRow(paymentId: string, state: PaymentState, revision: bigint, settledAt?: Date): Promise<void> {
+  async function saveRow(
+    paymentId: string,
+    state: PaymentState,
+    revision: bigint,
+    settledAt?: Date,
+  ): Promise<void> {
     const initiated = state.initiated;
     const requested = state.requested;
     if (initiated === null || requested === null || state.status === 'NONE') return;
@@ -233,8 +258,16 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
   }
 
   /** `deferRow`: the caller writes the read-model row itself (once, after what follows). */
-  async function execute(paymentId: string, command: PaymentCommand, deferRow = false): Promise<{ state: PaymentState; newEvents: PaymentEvent[]; revision: bigint | 'no_stream' }> {
-    const result = await handleCommand(eventStore, paymentStream(paymentId), paymentDecider, command, { maxAttempts: 5, maxEvents: 1_000, cache: paymentStates });
+  async function execute(
+    paymentId: string,
+    command: PaymentCommand,
+    deferRow = false,
+  ): Promise<{ state: PaymentState; newEvents: PaymentEvent[]; revision: bigint | 'no_stream' }> {
+    const result = await handleCommand(eventStore, paymentStream(paymentId), paymentDecider, command, {
+      maxAttempts: 5,
+      maxEvents: 1_000,
+      cache: paymentStates,
+    });
     if (result.revision !== 'no_stream' && !deferRow) await saveRow(paymentId, result.state, result.revision);
     return { state: result.state, newEvents: result.newEvents, revision: result.revision };
   }
@@ -242,9 +275,17 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
   function checkInput(input: InitiateInput): string {
     const phone = toE164(input.phone);
     if (phone === undefined || detectOperator(phone) === undefined)
-      throw new HttpProblem(422, 'unsupported_phone', 'Give an MTN or Orange Mobile Money number from Cameroon.');
+      throw new HttpProblem(
+        422,
+        'unsupported_phone',
+        'Give an MTN or Orange Mobile Money number from Cameroon.',
+      );
     if (input.amountMinor < 100n || input.amountMinor > MAX_PAYMENT_MINOR)
-      throw new HttpProblem(422, 'invalid_amount', `A Mobile Money payment is 100 to ${MAX_PAYMENT_MINOR} XAF.`);
+      throw new HttpProblem(
+        422,
+        'invalid_amount',
+        `A Mobile Money payment is 100 to ${MAX_PAYMENT_MINOR} XAF.`,
+      );
     return phone;
   }
 
@@ -324,27 +365,44 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
 
   async function schedulePoll(paymentId: string, attempt: number): Promise<void> {
     const delayMs = Math.min(options.pollInitialDelayMs * 2 ** (attempt - 1), 5 * 60_000);
-    await queue.enqueue(POLL_QUEUE, { paymentId, attempt }, { jobId: `poll-${paymentId}-${attempt}`, delayMs });
+    await queue.enqueue(
+      POLL_QUEUE,
+      { paymentId, attempt },
+      { jobId: `poll-${paymentId}-${attempt}`, delayMs },
+    );
   }
 
   /** Re-reads the provider and applies what it says; books the money when it succeeded. */
-  async function refresh(paymentId: string, known?: { provider: string; provider_reference: string; operator: string }): Promise<PaymentState> {
-    const row = known ?? (await db.selectFrom('payment_attempts').select(['provider', 'provider_reference', 'operator']).where('payment_id', '=', paymentId).executeTakeFirst());
+  async function refresh(
+    paymentId: string,
+    known?: { provider: string; provider_reference: string; operator: string },
+  ): Promise<PaymentState> {
+    const row =
+      known ??
+      (await db
+        .selectFrom('payment_attempts')
+        .select(['provider', 'provider_reference', 'operator'])
+        .where('payment_id', '=', paymentId)
+        .executeTakeFirst());
     if (row === undefined) throw new HttpProblem(404, 'payment_not_found', 'There is no such payment.');
     const status = await router.status(row.provider as ProviderName, row.provider_reference, 'collection');
     const operator = status.operator ?? (row.operator as 'MTN' | 'ORANGE');
     const feeMinor = status.status === 'SUCCESSFUL' ? providerFeeMinor(status.amountMinor, operator) : 0n;
-    const { state, newEvents, revision } = await execute(paymentId, {
-      type: 'ApplyProviderStatus',
-      data: {
-        status: status.status,
-        amountMinor: status.amountMinor,
-        feeMinor,
-        ...(status.reason === undefined ? {} : { reason: status.reason }),
-        ...(status.operatorReference === undefined ? {} : { operatorReference: status.operatorReference }),
-        at: now(),
+    const { state, newEvents, revision } = await execute(
+      paymentId,
+      {
+        type: 'ApplyProviderStatus',
+        data: {
+          status: status.status,
+          amountMinor: status.amountMinor,
+          feeMinor,
+          ...(status.reason === undefined ? {} : { reason: status.reason }),
+          ...(status.operatorReference === undefined ? {} : { operatorReference: status.operatorReference }),
+          at: now(),
+        },
       },
-    }, true);
+      true,
+    );
     // A success is booked first and its row written once, with settled_at; should booking fail,
     // the row still says SUCCEEDED unsettled, for the sweep to settle again.
     const succeeded = newEvents.some((event) => event.type === 'PaymentSucceeded');
@@ -367,7 +425,12 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
   async function tellOrderFailed(state: PaymentState, reason: string): Promise<void> {
     const purpose = state.initiated?.purpose;
     if (purpose?.kind !== 'order') return;
-    await options.orders()?.recordPaymentOutcome(purpose.orderId, { status: 'failed', reason: `mobile_money_${reason}`.toLowerCase() })
+    await options
+      .orders()
+      ?.recordPaymentOutcome(purpose.orderId, {
+        status: 'failed',
+        reason: `mobile_money_${reason}`.toLowerCase(),
+      })
       .catch((error: unknown) => {
         if (!(error instanceof HttpProblem)) throw error; // the order already moved on
       });
@@ -375,19 +438,28 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
 
   function feeTransfer(paymentId: string, provider: ProviderName, feeMinor: bigint): Transfer[] {
     if (feeMinor === 0n) return [];
-    return [{
-      id: `pay:${paymentId}:fee`,
-      debitAccountId: providerFeesExpenseId('XAF'),
-      creditAccountId: providerClearingId(provider, 'XAF'),
-      amountMinor: feeMinor,
-      currency: 'XAF',
-      code: 'provider_fee',
-      flags: {},
-      userData: { paymentId },
-    }];
+    return [
+      {
+        id: `pay:${paymentId}:fee`,
+        debitAccountId: providerFeesExpenseId('XAF'),
+        creditAccountId: providerClearingId(provider, 'XAF'),
+        amountMinor: feeMinor,
+        currency: 'XAF',
+        code: 'provider_fee',
+        flags: {},
+        userData: { paymentId },
+      },
+    ];
   }
 
-  function toWallet(paymentId: string, userId: string, debitAccountId: string, amountMinor: bigint, suffix: string, code: 'topup' | 'refund'): Transfer {
+  function toWallet(
+    paymentId: string,
+    userId: string,
+    debitAccountId: string,
+    amountMinor: bigint,
+    suffix: string,
+    code: 'topup' | 'refund',
+  ): Transfer {
     return {
       id: `pay:${paymentId}:${suffix}`,
       debitAccountId,
@@ -419,22 +491,46 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
     const fee = feeTransfer(paymentId, requested.provider, BigInt(succeeded.feeMinor));
     const purpose = initiated.purpose;
     const orders = options.orders();
-    const forOrder = purpose.kind === 'order' && !succeeded.afterExpiry && orders !== undefined && received === BigInt(initiated.amountMinor);
+    const forOrder =
+      purpose.kind === 'order' &&
+      !succeeded.afterExpiry &&
+      orders !== undefined &&
+      received === BigInt(initiated.amountMinor);
     if (!forOrder || purpose.kind !== 'order') {
       await book([toWallet(paymentId, initiated.userId, clearing, received, 'credit', 'topup'), ...fee]);
     } else {
       const escrow = orderEscrowId(purpose.orderId, 'XAF');
       await book([
-        { id: `pay:${paymentId}:capture`, debitAccountId: clearing, creditAccountId: escrow, amountMinor: received, currency: 'XAF', code: 'payment_capture', flags: {}, userData: { paymentId, orderId: purpose.orderId } },
+        {
+          id: `pay:${paymentId}:capture`,
+          debitAccountId: clearing,
+          creditAccountId: escrow,
+          amountMinor: received,
+          currency: 'XAF',
+          code: 'payment_capture',
+          flags: {},
+          userData: { paymentId, orderId: purpose.orderId },
+        },
         ...fee,
       ]);
       await captureIntoOrder(paymentId, purpose.orderId, initiated.userId, received, orders);
     }
     if (row !== undefined) await saveRow(paymentId, state, row.revision, now());
-    else await db.updateTable('payment_attempts').set({ settled_at: now() }).where('payment_id', '=', paymentId).execute();
+    else
+      await db
+        .updateTable('payment_attempts')
+        .set({ settled_at: now() })
+        .where('payment_id', '=', paymentId)
+        .execute();
   }
 
-  async function captureIntoOrder(paymentId: string, orderId: string, userId: string, received: bigint, orders: OrdersHook): Promise<void> {
+  async function captureIntoOrder(
+    paymentId: string,
+    orderId: string,
+    userId: string,
+    received: bigint,
+    orders: OrdersHook,
+  ): Promise<void> {
     try {
       await orders.recordPaymentOutcome(orderId, { status: 'captured', paymentId, amountMinor: received });
     } catch (error) {
@@ -442,19 +538,30 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
       const { state } = await orders.load(orderId);
       if (state.paymentId === paymentId) return; // already captured by an earlier try
       // The order no longer waits for this money (expired, cancelled): it goes on to the wallet.
-      logger.warn({ paymentId, orderId, orderStatus: state.status }, 'payment arrived for an order that moved on: crediting the wallet');
+      logger.warn(
+        { paymentId, orderId, orderStatus: state.status },
+        'payment arrived for an order that moved on: crediting the wallet',
+      );
       await book([toWallet(paymentId, userId, orderEscrowId(orderId, 'XAF'), received, 'return', 'refund')]);
     }
   }
 
   function findByReference(provider: ProviderName, providerReference: string) {
-    return db.selectFrom('payment_attempts').select('payment_id').where('provider', '=', provider)
-      .where('provider_reference', '=', providerReference).executeTakeFirst();
+    return db
+      .selectFrom('payment_attempts')
+      .select('payment_id')
+      .where('provider', '=', provider)
+      .where('provider_reference', '=', providerReference)
+      .executeTakeFirst();
   }
 
-  async function handleWebhook(provider: ProviderName, request: WebhookRequest): Promise<{ applied: boolean }> {
+  async function handleWebhook(
+    provider: ProviderName,
+    request: WebhookRequest,
+  ): Promise<{ applied: boolean }> {
     const verdict = await router.verifyWebhook(provider, request);
-    if (!verdict.accepted) throw new HttpProblem(401, 'webhook_signature_invalid', 'The webhook signature does not verify.');
+    if (!verdict.accepted)
+      throw new HttpProblem(401, 'webhook_signature_invalid', 'The webhook signature does not verify.');
     const row =
       startedHere.get(`${provider}:${verdict.providerReference}`) ??
       (await db
@@ -480,17 +587,34 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
     return { applied: true };
   }
 
-  async function scheduleWebhookRecheck(provider: ProviderName, providerReference: string, attempt: number): Promise<void> {
+  async function scheduleWebhookRecheck(
+    provider: ProviderName,
+    providerReference: string,
+    attempt: number,
+  ): Promise<void> {
     if (attempt > WEBHOOK_RECHECKS) return;
     const jobId = `recheck-${provider}-${providerReference.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 100)}-${attempt}`;
-    await queue.enqueue(WEBHOOK_RECHECK_QUEUE, { provider, providerReference, attempt }, { jobId, delayMs: 250 * 2 ** (attempt - 1) });
+    await queue.enqueue(
+      WEBHOOK_RECHECK_QUEUE,
+      { provider, providerReference, attempt },
+      { jobId, delayMs: 250 * 2 ** (attempt - 1) },
+    );
   }
 
-  async function recheckWebhook(provider: ProviderName, providerReference: string, attempt: number): Promise<void> {
-    const row = await db.selectFrom('payment_attempts').select('payment_id').where('provider', '=', provider)
-      .where('provider_reference', '=', providerReference).executeTakeFirst();
+  async function recheckWebhook(
+    provider: ProviderName,
+    providerReference: string,
+    attempt: number,
+  ): Promise<void> {
+    const row = await db
+      .selectFrom('payment_attempts')
+      .select('payment_id')
+      .where('provider', '=', provider)
+      .where('provider_reference', '=', providerReference)
+      .executeTakeFirst();
     if (row !== undefined) await refresh(row.payment_id);
-    else if (!((await options.onUnknownReference?.(provider, providerReference)) ?? false)) await scheduleWebhookRecheck(provider, providerReference, attempt + 1);
+    else if (!((await options.onUnknownReference?.(provider, providerReference)) ?? false))
+      await scheduleWebhookRecheck(provider, providerReference, attempt + 1);
   }
 
   async function poll(paymentId: string, attempt: number): Promise<void> {
@@ -501,8 +625,14 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
   /** Expires stale attempts, re-reads expired ones (late successes), and books any success left unbooked. */
   async function sweep(): Promise<{ expired: number; repolled: number; resettled: number }> {
     const current = now();
-    const stale = await db.selectFrom('payment_attempts').select('payment_id').where('status', '=', 'PENDING')
-      .where('expires_at', '<=', current).orderBy('expires_at').limit(SWEEP_BATCH).execute();
+    const stale = await db
+      .selectFrom('payment_attempts')
+      .select('payment_id')
+      .where('status', '=', 'PENDING')
+      .where('expires_at', '<=', current)
+      .orderBy('expires_at')
+      .limit(SWEEP_BATCH)
+      .execute();
     let expired = 0;
     for (const { payment_id: paymentId } of stale) {
       const state = await refresh(paymentId).catch(() => undefined); // an outage must not block expiry
@@ -510,14 +640,30 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
       const { newEvents } = await execute(paymentId, { type: 'ExpirePayment', data: { now: current } });
       expired += newEvents.length;
     }
-    const late = await db.selectFrom('payment_attempts').select('payment_id').where('status', '=', 'EXPIRED')
-      .where('created_at', '>', new Date(current.getTime() - LATE_POLL_WINDOW_MS)).orderBy('updated_at').limit(SWEEP_BATCH).execute();
+    const late = await db
+      .selectFrom('payment_attempts')
+      .select('payment_id')
+      .where('status', '=', 'EXPIRED')
+      .where('created_at', '>', new Date(current.getTime() - LATE_POLL_WINDOW_MS))
+      .orderBy('updated_at')
+      .limit(SWEEP_BATCH)
+      .execute();
     const slot = Math.floor(current.getTime() / 600_000);
     for (const { payment_id: paymentId } of late) {
-      await queue.enqueue(POLL_QUEUE, { paymentId, attempt: MAX_POLLS }, { jobId: `late-${paymentId}-${slot}` });
+      await queue.enqueue(
+        POLL_QUEUE,
+        { paymentId, attempt: MAX_POLLS },
+        { jobId: `late-${paymentId}-${slot}` },
+      );
     }
-    const unsettled = await db.selectFrom('payment_attempts').select('payment_id').where('status', '=', 'SUCCEEDED')
-      .where('settled_at', 'is', null).where('updated_at', '<', new Date(current.getTime() - 30_000)).limit(SWEEP_BATCH).execute();
+    const unsettled = await db
+      .selectFrom('payment_attempts')
+      .select('payment_id')
+      .where('status', '=', 'SUCCEEDED')
+      .where('settled_at', 'is', null)
+      .where('updated_at', '<', new Date(current.getTime() - 30_000))
+      .limit(SWEEP_BATCH)
+      .execute();
     for (const { payment_id: paymentId } of unsettled) {
       await queue.enqueue(SETTLE_QUEUE, { paymentId }, { jobId: `settle-${paymentId}` });
     }

@@ -96,45 +96,83 @@ export function createPayouts(options: PayoutsOptions) {
   /** Available to request: the payable's available balance less payouts requested or approved but not yet held. */
   async function requestable(kind: PayeeKind, payeeId: string): Promise<bigint> {
     const account = await ledger.account(payableOf(kind, payeeId));
-    const open = await db.selectFrom('payouts').select((eb) => eb.fn.coalesce(eb.fn.sum<bigint>('amount_minor'), eb.val(0n)).as('total'))
-      .where('payee_kind', '=', kind).where('payee_id', '=', payeeId).where('status', 'in', ['REQUESTED', 'APPROVED']).executeTakeFirstOrThrow();
+    const open = await db
+      .selectFrom('payouts')
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<bigint>('amount_minor'), eb.val(0n)).as('total'))
+      .where('payee_kind', '=', kind)
+      .where('payee_id', '=', payeeId)
+      .where('status', 'in', ['REQUESTED', 'APPROVED'])
+      .executeTakeFirstOrThrow();
     return (account?.availableMinor ?? 0n) - BigInt(open.total);
   }
 
-  async function payeeFor(requesterId: string, kind: PayeeKind, restaurantId: string | undefined, isAdmin: boolean): Promise<{ payeeId: string; phoneOwnerId: string }> {
+  async function payeeFor(
+    requesterId: string,
+    kind: PayeeKind,
+    restaurantId: string | undefined,
+    isAdmin: boolean,
+  ): Promise<{ payeeId: string; phoneOwnerId: string }> {
     if (kind === 'driver' || kind === 'customer') return { payeeId: requesterId, phoneOwnerId: requesterId };
-    if (restaurantId === undefined) throw new HttpProblem(400, 'validation_failed', 'A restaurant payout names its restaurantId.');
+    if (restaurantId === undefined)
+      throw new HttpProblem(400, 'validation_failed', 'A restaurant payout names its restaurantId.');
     const owner = await options.restaurantOwner(restaurantId);
-    if (owner === undefined || (owner !== requesterId && !isAdmin)) throw new HttpProblem(404, 'restaurant_not_found', 'There is no such restaurant of yours.');
+    if (owner === undefined || (owner !== requesterId && !isAdmin))
+      throw new HttpProblem(404, 'restaurant_not_found', 'There is no such restaurant of yours.');
     return { payeeId: restaurantId, phoneOwnerId: owner };
   }
 
-  async function request(input: { requesterId: string; kind: PayeeKind; restaurantId?: string; amountMinor: bigint; isAdmin: boolean; automatic?: boolean }): Promise<PayoutRow> {
-    const { payeeId, phoneOwnerId } = await payeeFor(input.requesterId, input.kind, input.restaurantId, input.isAdmin);
-    if (input.amountMinor < MIN_PAYOUT_MINOR) throw new HttpProblem(422, 'payout_too_small', `A payout is at least ${MIN_PAYOUT_MINOR} XAF.`);
+  async function request(input: {
+    requesterId: string;
+    kind: PayeeKind;
+    restaurantId?: string;
+    amountMinor: bigint;
+    isAdmin: boolean;
+    automatic?: boolean;
+  }): Promise<PayoutRow> {
+    const { payeeId, phoneOwnerId } = await payeeFor(
+      input.requesterId,
+      input.kind,
+      input.restaurantId,
+      input.isAdmin,
+    );
+    if (input.amountMinor < MIN_PAYOUT_MINOR)
+      throw new HttpProblem(422, 'payout_too_small', `A payout is at least ${MIN_PAYOUT_MINOR} XAF.`);
     const phone = await options.verifiedPhone(phoneOwnerId);
     if (phone === undefined || detectOperator(phone) === undefined)
-      throw new HttpProblem(422, 'payout_phone_unverified', 'Payouts go to a verified MTN or Orange Mobile Money number; verify yours first.');
+      throw new HttpProblem(
+        422,
+        'payout_phone_unverified',
+        'Payouts go to a verified MTN or Orange Mobile Money number; verify yours first.',
+      );
     const available = await requestable(input.kind, payeeId);
     if (input.amountMinor > available)
-      throw new HttpProblem(422, 'insufficient_balance', `At most ${available > 0n ? available : 0n} XAF can be paid out now.`, { extensions: { availableMinor: Number(available > 0n ? available : 0n) } });
-    const row = await db.insertInto('payouts').values({
-      payout_id: randomUUID(),
-      payee_kind: input.kind,
-      payee_id: payeeId,
-      requested_by: input.requesterId,
-      amount_minor: input.amountMinor,
-      currency: 'XAF',
-      phone,
-      status: input.automatic === true ? 'APPROVED' : 'REQUESTED',
-      automatic: input.automatic === true,
-      provider: null,
-      provider_reference: null,
-      fee_minor: null,
-      failure_reason: null,
-      approved_by: input.automatic === true ? 'system' : null,
-      approved_at: input.automatic === true ? now() : null,
-    }).returningAll().executeTakeFirstOrThrow();
+      throw new HttpProblem(
+        422,
+        'insufficient_balance',
+        `At most ${available > 0n ? available : 0n} XAF can be paid out now.`,
+        { extensions: { availableMinor: Number(available > 0n ? available : 0n) } },
+      );
+    const row = await db
+      .insertInto('payouts')
+      .values({
+        payout_id: randomUUID(),
+        payee_kind: input.kind,
+        payee_id: payeeId,
+        requested_by: input.requesterId,
+        amount_minor: input.amountMinor,
+        currency: 'XAF',
+        phone,
+        status: input.automatic === true ? 'APPROVED' : 'REQUESTED',
+        automatic: input.automatic === true,
+        provider: null,
+        provider_reference: null,
+        fee_minor: null,
+        failure_reason: null,
+        approved_by: input.automatic === true ? 'system' : null,
+        approved_at: input.automatic === true ? now() : null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
     if (input.automatic === true) await enqueue(row.payout_id);
     return row;
   }
@@ -144,20 +182,40 @@ export function createPayouts(options: PayoutsOptions) {
   }
 
   async function approve(payoutId: string, adminId: string): Promise<PayoutRow> {
-    const updated = await db.updateTable('payouts').set({ status: 'APPROVED', approved_by: adminId, approved_at: now(), updated_at: now() })
-      .where('payout_id', '=', payoutId).where('status', '=', 'REQUESTED').returningAll().executeTakeFirst();
+    const updated = await db
+      .updateTable('payouts')
+      .set({ status: 'APPROVED', approved_by: adminId, approved_at: now(), updated_at: now() })
+      .where('payout_id', '=', payoutId)
+      .where('status', '=', 'REQUESTED')
+      .returningAll()
+      .executeTakeFirst();
     if (updated === undefined) {
       const row = await get(payoutId);
       if (row === undefined) throw new HttpProblem(404, 'payout_not_found', 'There is no such payout.');
-      throw new HttpProblem(409, 'payout_not_requested', `The payout is already ${row.status}.`, { extensions: { currentStatus: row.status } });
+      throw new HttpProblem(409, 'payout_not_requested', `The payout is already ${row.status}.`, {
+        extensions: { currentStatus: row.status },
+      });
     }
-    await options.audit({ action: 'payout.approved', actor: { kind: 'user', userId: adminId }, resource: `payout:${payoutId}`, newValue: { amountMinor: Number(updated.amount_minor), payeeKind: updated.payee_kind, payeeId: updated.payee_id } });
+    await options.audit({
+      action: 'payout.approved',
+      actor: { kind: 'user', userId: adminId },
+      resource: `payout:${payoutId}`,
+      newValue: {
+        amountMinor: Number(updated.amount_minor),
+        payeeKind: updated.payee_kind,
+        payeeId: updated.payee_id,
+      },
+    });
     await enqueue(payoutId);
     return updated;
   }
 
   async function fail(row: PayoutRow, reason: string): Promise<void> {
-    await db.updateTable('payouts').set({ status: 'FAILED', failure_reason: reason, updated_at: now() }).where('payout_id', '=', row.payout_id).execute();
+    await db
+      .updateTable('payouts')
+      .set({ status: 'FAILED', failure_reason: reason, updated_at: now() })
+      .where('payout_id', '=', row.payout_id)
+      .execute();
     logger.warn({ payoutId: row.payout_id, reason }, 'payout failed');
   }
 
@@ -170,15 +228,30 @@ export function createPayouts(options: PayoutsOptions) {
       currency: 'XAF',
       code: 'payout',
       flags: { pending: true },
-      userData: { payoutId: row.payout_id, [row.payee_kind === 'restaurant' ? 'restaurantId' : row.payee_kind === 'driver' ? 'driverId' : 'userId']: row.payee_id, ...(row.payee_kind === 'customer' ? { category: 'refunds' } : {}) },
+      userData: {
+        payoutId: row.payout_id,
+        [row.payee_kind === 'restaurant'
+          ? 'restaurantId'
+          : row.payee_kind === 'driver'
+            ? 'driverId'
+            : 'userId']: row.payee_id,
+        ...(row.payee_kind === 'customer' ? { category: 'refunds' } : {}),
+      },
     };
   }
 
   /** The provider's current answer for this payout: disburse once, or re-read what it already did. */
-  async function disburseOrRead(row: PayoutRow, provider: ProviderName): Promise<{ reference: string; status: ProviderStatus; reason?: string }> {
+  async function disburseOrRead(
+    row: PayoutRow,
+    provider: ProviderName,
+  ): Promise<{ reference: string; status: ProviderStatus; reason?: string }> {
     if (row.provider_reference !== null) {
       const status = await router.status(provider, row.provider_reference, 'disbursement');
-      return { reference: row.provider_reference, status: status.status, ...(status.reason === undefined ? {} : { reason: status.reason }) };
+      return {
+        reference: row.provider_reference,
+        status: status.status,
+        ...(status.reason === undefined ? {} : { reason: status.reason }),
+      };
     }
     const result = await router.provider(provider).disburse({
       amountMinor: row.amount_minor,
@@ -187,44 +260,109 @@ export function createPayouts(options: PayoutsOptions) {
       description: 'Versement',
       externalReference: row.payout_id,
     });
-    await db.updateTable('payouts').set({ provider_reference: result.providerReference, updated_at: now() }).where('payout_id', '=', row.payout_id).execute();
+    await db
+      .updateTable('payouts')
+      .set({ provider_reference: result.providerReference, updated_at: now() })
+      .where('payout_id', '=', row.payout_id)
+      .execute();
     return { reference: result.providerReference, status: result.status };
   }
 
-  async function settleWithLedger(row: PayoutRow, provider: ProviderName, status: 'SUCCESSFUL' | 'FAILED', reason?: string): Promise<void> {
+  async function settleWithLedger(
+    row: PayoutRow,
+    provider: ProviderName,
+    status: 'SUCCESSFUL' | 'FAILED',
+    reason?: string,
+  ): Promise<void> {
     const holdId = `payout:${row.payout_id}:hold`;
     if (status === 'FAILED') {
-      const refusal = await submitAll(ledger, [{ id: `payout:${row.payout_id}:void`, debitAccountId: '', creditAccountId: '', amountMinor: 0n, currency: 'XAF', code: 'payout', flags: { voidPending: true }, pendingId: holdId, userData: { payoutId: row.payout_id } }]);
+      const refusal = await submitAll(ledger, [
+        {
+          id: `payout:${row.payout_id}:void`,
+          debitAccountId: '',
+          creditAccountId: '',
+          amountMinor: 0n,
+          currency: 'XAF',
+          code: 'payout',
+          flags: { voidPending: true },
+          pendingId: holdId,
+          userData: { payoutId: row.payout_id },
+        },
+      ]);
       if (refusal !== null) throw new LedgerRefusal(refusal);
       await fail(row, reason ?? 'FAILED');
       return;
     }
     const operator = detectOperator(row.phone) ?? 'MTN';
     const fee = providerFeeMinor(row.amount_minor, operator);
-    const transfers: Transfer[] = [{ id: `payout:${row.payout_id}:post`, debitAccountId: '', creditAccountId: '', amountMinor: 0n, currency: 'XAF', code: 'payout', flags: { postPending: true }, pendingId: holdId, userData: { payoutId: row.payout_id } }];
-    if (fee > 0n) transfers.push({ id: `payout:${row.payout_id}:fee`, debitAccountId: providerFeesExpenseId('XAF'), creditAccountId: providerClearingId(provider, 'XAF'), amountMinor: fee, currency: 'XAF', code: 'provider_fee', flags: {}, userData: { payoutId: row.payout_id } });
+    const transfers: Transfer[] = [
+      {
+        id: `payout:${row.payout_id}:post`,
+        debitAccountId: '',
+        creditAccountId: '',
+        amountMinor: 0n,
+        currency: 'XAF',
+        code: 'payout',
+        flags: { postPending: true },
+        pendingId: holdId,
+        userData: { payoutId: row.payout_id },
+      },
+    ];
+    if (fee > 0n)
+      transfers.push({
+        id: `payout:${row.payout_id}:fee`,
+        debitAccountId: providerFeesExpenseId('XAF'),
+        creditAccountId: providerClearingId(provider, 'XAF'),
+        amountMinor: fee,
+        currency: 'XAF',
+        code: 'provider_fee',
+        flags: {},
+        userData: { payoutId: row.payout_id },
+      });
     const outcomes = await ledger.submit(transfers);
     const refused = outcomes.find((outcome) => !accepted(outcome));
     // The fee can be refused only if the clearing account ran dry; the payout itself is done.
     if (refused !== undefined && refused.id.endsWith(':post')) throw new LedgerRefusal(refused);
-    if (refused !== undefined) logger.error({ payoutId: row.payout_id, result: refused.result }, 'payout fee could not be booked');
-    await db.updateTable('payouts').set({ status: 'SUCCEEDED', fee_minor: fee, updated_at: now() }).where('payout_id', '=', row.payout_id).execute();
+    if (refused !== undefined)
+      logger.error({ payoutId: row.payout_id, result: refused.result }, 'payout fee could not be booked');
+    await db
+      .updateTable('payouts')
+      .set({ status: 'SUCCEEDED', fee_minor: fee, updated_at: now() })
+      .where('payout_id', '=', row.payout_id)
+      .execute();
   }
 
   /** The job: hold, disburse, post or void. Safe to run again at any point. */
   async function process(payoutId: string): Promise<PayoutRow | undefined> {
     let row = await get(payoutId);
-    if (row === undefined || row.status === 'SUCCEEDED' || row.status === 'FAILED' || row.status === 'REQUESTED') return row;
+    if (
+      row === undefined ||
+      row.status === 'SUCCEEDED' ||
+      row.status === 'FAILED' ||
+      row.status === 'REQUESTED'
+    )
+      return row;
     const provider = (row.provider as ProviderName | null) ?? router.routeFor(row.phone)?.primary;
     if (provider === undefined) {
       await fail(row, 'UNSUPPORTED_OPERATOR');
       return get(payoutId);
     }
-    row = await db.updateTable('payouts').set((eb) => ({ status: 'PROCESSING', provider, attempts: eb('attempts', '+', 1), updated_at: now() }))
-      .where('payout_id', '=', payoutId).returningAll().executeTakeFirstOrThrow();
+    row = await db
+      .updateTable('payouts')
+      .set((eb) => ({ status: 'PROCESSING', provider, attempts: eb('attempts', '+', 1), updated_at: now() }))
+      .where('payout_id', '=', payoutId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
     const refusal = await submitAll(ledger, [holdTransfer(row, provider)]);
     if (refusal !== null) {
-      await fail(row, refusal.result === 'exceeds_credits' ? 'INSUFFICIENT_PAYABLE' : refusal.result === 'exceeds_debits' ? 'PROVIDER_FLOAT_SHORT' : refusal.result);
+      await fail(
+        row,
+        refusal.result === 'exceeds_credits'
+          ? 'INSUFFICIENT_PAYABLE'
+          : refusal.result === 'exceeds_debits'
+            ? 'PROVIDER_FLOAT_SHORT'
+            : refusal.result,
+      );
       return get(payoutId);
     }
     let answer;
@@ -249,28 +387,69 @@ export function createPayouts(options: PayoutsOptions) {
 
   /** A webhook for a disbursement we made: re-run the job (it re-reads the status). */
   async function onProviderReference(provider: ProviderName, providerReference: string): Promise<boolean> {
-    const row = await db.selectFrom('payouts').select(['payout_id', 'status']).where('provider', '=', provider).where('provider_reference', '=', providerReference).executeTakeFirst();
+    const row = await db
+      .selectFrom('payouts')
+      .select(['payout_id', 'status'])
+      .where('provider', '=', provider)
+      .where('provider_reference', '=', providerReference)
+      .executeTakeFirst();
     if (row === undefined) return false;
     if (row.status === 'PROCESSING') await enqueue(row.payout_id, `-wh-${Math.floor(Date.now() / 1_000)}`);
     return true;
   }
 
-  async function updateSettings(input: { kind: Exclude<PayeeKind, 'customer'>; payeeId: string; autoEnabled: boolean; minimumMinor: bigint; by: string }): Promise<void> {
-    await db.insertInto('payout_settings').values({ payee_kind: input.kind, payee_id: input.payeeId, auto_enabled: input.autoEnabled, minimum_minor: input.minimumMinor, updated_by: input.by })
-      .onConflict((conflict) => conflict.columns(['payee_kind', 'payee_id']).doUpdateSet({ auto_enabled: input.autoEnabled, minimum_minor: input.minimumMinor, updated_by: input.by, updated_at: now() }))
+  async function updateSettings(input: {
+    kind: Exclude<PayeeKind, 'customer'>;
+    payeeId: string;
+    autoEnabled: boolean;
+    minimumMinor: bigint;
+    by: string;
+  }): Promise<void> {
+    await db
+      .insertInto('payout_settings')
+      .values({
+        payee_kind: input.kind,
+        payee_id: input.payeeId,
+        auto_enabled: input.autoEnabled,
+        minimum_minor: input.minimumMinor,
+        updated_by: input.by,
+      })
+      .onConflict((conflict) =>
+        conflict.columns(['payee_kind', 'payee_id']).doUpdateSet({
+          auto_enabled: input.autoEnabled,
+          minimum_minor: input.minimumMinor,
+          updated_by: input.by,
+          updated_at: now(),
+        }),
+      )
       .execute();
   }
 
   /** Scheduled daily: pays out every opted-in payee whose available balance reached its minimum. */
   async function automaticSettlement(): Promise<{ created: number }> {
-    const settings = await db.selectFrom('payout_settings').selectAll().where('auto_enabled', '=', true).limit(AUTO_BATCH).execute();
+    const settings = await db
+      .selectFrom('payout_settings')
+      .selectAll()
+      .where('auto_enabled', '=', true)
+      .limit(AUTO_BATCH)
+      .execute();
     let created = 0;
     for (const setting of settings) {
       const available = await requestable(setting.payee_kind, setting.payee_id);
       if (available < setting.minimum_minor || available < MIN_PAYOUT_MINOR) continue;
       try {
-        const requester = setting.payee_kind === 'driver' ? setting.payee_id : ((await options.restaurantOwner(setting.payee_id)) ?? setting.updated_by);
-        await request({ requesterId: requester, kind: setting.payee_kind, ...(setting.payee_kind === 'restaurant' ? { restaurantId: setting.payee_id } : {}), amountMinor: available, isAdmin: true, automatic: true });
+        const requester =
+          setting.payee_kind === 'driver'
+            ? setting.payee_id
+            : ((await options.restaurantOwner(setting.payee_id)) ?? setting.updated_by);
+        await request({
+          requesterId: requester,
+          kind: setting.payee_kind,
+          ...(setting.payee_kind === 'restaurant' ? { restaurantId: setting.payee_id } : {}),
+          amountMinor: available,
+          isAdmin: true,
+          automatic: true,
+        });
         created += 1;
       } catch (error) {
         logger.warn({ err: error, payeeKind: setting.payee_kind }, 'automatic settlement skipped a payee');
@@ -290,10 +469,28 @@ export function createPayouts(options: PayoutsOptions) {
   }
 
   async function list(kind: PayeeKind, payeeId: string, limit = 50): Promise<PayoutRow[]> {
-    return db.selectFrom('payouts').selectAll().where('payee_kind', '=', kind).where('payee_id', '=', payeeId).orderBy('created_at', 'desc').limit(Math.min(limit, 100)).execute();
+    return db
+      .selectFrom('payouts')
+      .selectAll()
+      .where('payee_kind', '=', kind)
+      .where('payee_id', '=', payeeId)
+      .orderBy('created_at', 'desc')
+      .limit(Math.min(limit, 100))
+      .execute();
   }
 
-  return { request, approve, process, get, list, requestable, onProviderReference, updateSettings, automaticSettlement, defineJobs };
+  return {
+    request,
+    approve,
+    process,
+    get,
+    list,
+    requestable,
+    onProviderReference,
+    updateSettings,
+    automaticSettlement,
+    defineJobs,
+  };
 }
 
 export type Payouts = ReturnType<typeof createPayouts>;

@@ -65,13 +65,21 @@ function groupBy<T extends { reference: string }>(lines: readonly T[]): Map<stri
   return groups;
 }
 
-function both(provider: ProviderLine, internal: InternalLine, toleranceMinor: bigint): Pick<ReconciliationItem, 'status' | 'detail'> {
+function both(
+  provider: ProviderLine,
+  internal: InternalLine,
+  toleranceMinor: bigint,
+): Pick<ReconciliationItem, 'status' | 'detail'> {
   const p = provider.status;
   const i = internal.status;
   if (p === 'SUCCESSFUL' && i === 'SUCCEEDED') {
-    if (internal.ledgerMinor === null) return { status: 'MISSING_IN_LEDGER', detail: 'succeeded on both sides but not booked in the ledger' };
+    if (internal.ledgerMinor === null)
+      return { status: 'MISSING_IN_LEDGER', detail: 'succeeded on both sides but not booked in the ledger' };
     if (internal.ledgerMinor !== provider.amountMinor)
-      return { status: 'AMOUNT_MISMATCH', detail: `provider ${provider.amountMinor}, ledger ${internal.ledgerMinor}` };
+      return {
+        status: 'AMOUNT_MISMATCH',
+        detail: `provider ${provider.amountMinor}, ledger ${internal.ledgerMinor}`,
+      };
     const feeGap = provider.feeMinor - (internal.feeMinor ?? 0n);
     if (feeGap === 0n) return { status: 'MATCHED', detail: 'amount and fee agree' };
     const absolute = feeGap < 0n ? -feeGap : feeGap;
@@ -79,20 +87,26 @@ function both(provider: ProviderLine, internal: InternalLine, toleranceMinor: bi
       ? { status: 'MATCHED_WITHIN_TOLERANCE', detail: `fee differs by ${feeGap} (within ${toleranceMinor})` }
       : { status: 'AMOUNT_MISMATCH', detail: `fee differs by ${feeGap}` };
   }
-  if (IN_FLIGHT.has(i) || (p === 'PENDING' && i !== 'SUCCEEDED')) return { status: 'EXPECTED', detail: `provider ${p}, ours ${i}: not settled yet` };
-  if (p === 'FAILED' && DEAD.has(i)) return { status: 'MATCHED', detail: 'failed on both sides, no money moved' };
+  if (IN_FLIGHT.has(i) || (p === 'PENDING' && i !== 'SUCCEEDED'))
+    return { status: 'EXPECTED', detail: `provider ${p}, ours ${i}: not settled yet` };
+  if (p === 'FAILED' && DEAD.has(i))
+    return { status: 'MATCHED', detail: 'failed on both sides, no money moved' };
   return { status: 'STATUS_MISMATCH', detail: `provider ${p}, ours ${i}` };
 }
 
 function providerOnly(line: ProviderLine): Pick<ReconciliationItem, 'status' | 'detail'> {
-  if (line.status === 'SUCCESSFUL') return { status: 'MISSING_IN_LEDGER', detail: 'money moved at the provider with no record of ours' };
-  if (line.status === 'PENDING') return { status: 'EXPECTED', detail: 'pending at the provider, unknown to us' };
+  if (line.status === 'SUCCESSFUL')
+    return { status: 'MISSING_IN_LEDGER', detail: 'money moved at the provider with no record of ours' };
+  if (line.status === 'PENDING')
+    return { status: 'EXPECTED', detail: 'pending at the provider, unknown to us' };
   return { status: 'MATCHED', detail: 'failed at the provider, no money moved' };
 }
 
 function internalOnly(line: InternalLine): Pick<ReconciliationItem, 'status' | 'detail'> {
-  if (line.status === 'SUCCEEDED') return { status: 'MISSING_AT_PROVIDER', detail: 'booked by us, absent from the provider statement' };
-  if (IN_FLIGHT.has(line.status)) return { status: 'EXPECTED', detail: 'in flight, not on the statement yet' };
+  if (line.status === 'SUCCEEDED')
+    return { status: 'MISSING_AT_PROVIDER', detail: 'booked by us, absent from the provider statement' };
+  if (IN_FLIGHT.has(line.status))
+    return { status: 'EXPECTED', detail: 'in flight, not on the statement yet' };
   return { status: 'MATCHED', detail: `${line.status.toLowerCase()} on our side, no money moved` };
 }
 
@@ -120,8 +134,13 @@ export function reconcile(
       internalStatus: mine?.status ?? null,
     };
     if (p.length > 1 || i.length > 1)
-      return { ...base, status: 'DUPLICATE', detail: `${p.length} provider line(s), ${i.length} record(s) of ours for one reference` };
-    if (first !== undefined && mine !== undefined) return { ...base, ...both(first, mine, options.toleranceMinor) };
+      return {
+        ...base,
+        status: 'DUPLICATE',
+        detail: `${p.length} provider line(s), ${i.length} record(s) of ours for one reference`,
+      };
+    if (first !== undefined && mine !== undefined)
+      return { ...base, ...both(first, mine, options.toleranceMinor) };
     if (first !== undefined) return { ...base, ...providerOnly(first) };
     return { ...base, ...internalOnly(mine!) };
   });

@@ -13,8 +13,20 @@ import { HttpProblem } from '../../http/problem.js';
 import type { JobQueue } from '../../jobs/index.js';
 import type { AuditFunction } from '../identity/index.js';
 import { LedgerRefusal, submitAll, type LedgerPort } from './ledger-port.js';
-import { isProviderError, providerErrorToProblem, ProviderRejected, type PaymentRouter, type ProviderName } from './providers/index.js';
-import { EXCEPTION_STATUSES, reconcile, type InternalLine, type ProviderLine, type ReconciliationStatus } from './reconcile-rules.js';
+import {
+  isProviderError,
+  providerErrorToProblem,
+  ProviderRejected,
+  type PaymentRouter,
+  type ProviderName,
+} from './providers/index.js';
+import {
+  EXCEPTION_STATUSES,
+  reconcile,
+  type InternalLine,
+  type ProviderLine,
+  type ReconciliationStatus,
+} from './reconcile-rules.js';
 
 export const RECONCILIATION_QUEUE = 'reconciliation';
 /** A provider fee within this of our estimate is MATCHED_WITHIN_TOLERANCE (rounding, fee grid). */
@@ -38,7 +50,11 @@ export interface ReconciliationOptions {
   now?: () => Date;
 }
 
-async function clearingBookings(db: Db, provider: ProviderName, transferIds: string[]): Promise<Map<string, bigint>> {
+async function clearingBookings(
+  db: Db,
+  provider: ProviderName,
+  transferIds: string[],
+): Promise<Map<string, bigint>> {
   if (transferIds.length === 0) return new Map();
   const rows = await sql<{ transfer_id: string; amount_minor: bigint }>`
     SELECT transfer_id, amount_minor FROM ledger_entries
@@ -52,10 +68,23 @@ export function createReconciliation(options: ReconciliationOptions) {
   const now = options.now ?? (() => new Date());
 
   async function internalLines(provider: ProviderName, from: Date, to: Date): Promise<InternalLine[]> {
-    const payments = await db.selectFrom('payment_attempts').select(['payment_id', 'provider_reference', 'status', 'fee_minor'])
-      .where('provider', '=', provider).where('created_at', '>=', from).where('created_at', '<', to).limit(MAX_LINES).execute();
-    const payouts = await db.selectFrom('payouts').select(['payout_id', 'provider_reference', 'status', 'fee_minor'])
-      .where('provider', '=', provider).where('provider_reference', 'is not', null).where('created_at', '>=', from).where('created_at', '<', to).limit(MAX_LINES).execute();
+    const payments = await db
+      .selectFrom('payment_attempts')
+      .select(['payment_id', 'provider_reference', 'status', 'fee_minor'])
+      .where('provider', '=', provider)
+      .where('created_at', '>=', from)
+      .where('created_at', '<', to)
+      .limit(MAX_LINES)
+      .execute();
+    const payouts = await db
+      .selectFrom('payouts')
+      .select(['payout_id', 'provider_reference', 'status', 'fee_minor'])
+      .where('provider', '=', provider)
+      .where('provider_reference', 'is not', null)
+      .where('created_at', '>=', from)
+      .where('created_at', '<', to)
+      .limit(MAX_LINES)
+      .execute();
     const ids = [
       ...payments.flatMap((row) => [`pay:${row.payment_id}:credit`, `pay:${row.payment_id}:capture`]),
       ...payouts.map((row) => `payout:${row.payout_id}:post`),
@@ -66,7 +95,8 @@ export function createReconciliation(options: ReconciliationOptions) {
         reference: row.provider_reference,
         internalId: row.payment_id,
         kind: 'collection',
-        ledgerMinor: booked.get(`pay:${row.payment_id}:credit`) ?? booked.get(`pay:${row.payment_id}:capture`) ?? null,
+        ledgerMinor:
+          booked.get(`pay:${row.payment_id}:credit`) ?? booked.get(`pay:${row.payment_id}:capture`) ?? null,
         feeMinor: row.fee_minor,
         // A late success is SUCCEEDED (after_expiry): it was booked like any other.
         status: row.status,
@@ -90,34 +120,75 @@ export function createReconciliation(options: ReconciliationOptions) {
   async function rereadLines(provider: ProviderName, ours: InternalLine[]): Promise<ProviderLine[]> {
     const lines: ProviderLine[] = [];
     const queue = ours.slice(0, MAX_REREADS);
-    await Promise.all(Array.from({ length: REREAD_CONCURRENCY }, async () => {
-      for (let line = queue.shift(); line !== undefined; line = queue.shift()) {
-        try {
-          const status = await router.status(provider, line.reference, line.kind);
-          lines.push({ reference: line.reference, kind: line.kind, amountMinor: status.amountMinor, feeMinor: line.feeMinor ?? 0n, status: status.status });
-        } catch (error) {
-          if (!(error instanceof ProviderRejected)) throw error; // unknown at the provider: MISSING_AT_PROVIDER
+    await Promise.all(
+      Array.from({ length: REREAD_CONCURRENCY }, async () => {
+        for (let line = queue.shift(); line !== undefined; line = queue.shift()) {
+          try {
+            const status = await router.status(provider, line.reference, line.kind);
+            lines.push({
+              reference: line.reference,
+              kind: line.kind,
+              amountMinor: status.amountMinor,
+              feeMinor: line.feeMinor ?? 0n,
+              status: status.status,
+            });
+          } catch (error) {
+            if (!(error instanceof ProviderRejected)) throw error; // unknown at the provider: MISSING_AT_PROVIDER
+          }
         }
-      }
-    }));
+      }),
+    );
     return lines;
   }
 
-  async function providerLines(provider: ProviderName, from: Date, to: Date, ours: InternalLine[]): Promise<ProviderLine[]> {
+  async function providerLines(
+    provider: ProviderName,
+    from: Date,
+    to: Date,
+    ours: InternalLine[],
+  ): Promise<ProviderLine[]> {
     if (router.provider(provider).history === undefined) return rereadLines(provider, ours);
     // Statements are by day: ask for whole days, keep the lines inside the period.
     const history = await router.history(provider, { from, to });
     return history
       .filter((row) => row.at >= from && row.at < to)
       .slice(0, MAX_LINES)
-      .map((row) => ({ reference: row.providerReference, kind: row.kind, amountMinor: row.amountMinor, feeMinor: row.feeMinor, status: row.status }));
+      .map((row) => ({
+        reference: row.providerReference,
+        kind: row.kind,
+        amountMinor: row.amountMinor,
+        feeMinor: row.feeMinor,
+        status: row.status,
+      }));
   }
 
-  async function run(input: { provider: ProviderName; from: Date; to: Date; requestedBy: string }): Promise<string> {
+  async function run(input: {
+    provider: ProviderName;
+    from: Date;
+    to: Date;
+    requestedBy: string;
+  }): Promise<string> {
     if (!(input.to > input.from) || input.to.getTime() - input.from.getTime() > MAX_PERIOD_MS)
-      throw new HttpProblem(422, 'invalid_period', 'A run covers a period of at most 31 days, from before to.');
+      throw new HttpProblem(
+        422,
+        'invalid_period',
+        'A run covers a period of at most 31 days, from before to.',
+      );
     const runId = randomUUID();
-    await db.insertInto('reconciliation_runs').values({ run_id: runId, provider: input.provider, period_from: input.from, period_to: input.to, status: 'running', counts: '{}', requested_by: input.requestedBy, error: null, completed_at: null }).execute();
+    await db
+      .insertInto('reconciliation_runs')
+      .values({
+        run_id: runId,
+        provider: input.provider,
+        period_from: input.from,
+        period_to: input.to,
+        status: 'running',
+        counts: '{}',
+        requested_by: input.requestedBy,
+        error: null,
+        completed_at: null,
+      })
+      .execute();
     try {
       await options.ledgerCaughtUp();
       const ours = await internalLines(input.provider, input.from, input.to);
@@ -127,47 +198,81 @@ export function createReconciliation(options: ReconciliationOptions) {
       for (const item of items) counts[item.status] = (counts[item.status] ?? 0) + 1;
       await db.transaction().execute(async (trx) => {
         for (let start = 0; start < items.length; start += ITEM_PAGE) {
-          await trx.insertInto('reconciliation_items').values(items.slice(start, start + ITEM_PAGE).map((item, index) => ({
-            run_id: runId,
-            item_no: start + index + 1,
-            status: item.status,
-            kind: item.kind,
-            provider_reference: item.reference,
-            internal_id: item.internalId,
-            provider_amount_minor: item.providerAmountMinor,
-            ledger_amount_minor: item.ledgerAmountMinor,
-            provider_fee_minor: item.providerFeeMinor,
-            provider_status: item.providerStatus,
-            internal_status: item.internalStatus,
-            detail: item.detail,
-            resolved_at: null,
-            resolved_by: null,
-            resolution_reason: null,
-            resolution_transfer_id: null,
-          }))).execute();
+          await trx
+            .insertInto('reconciliation_items')
+            .values(
+              items.slice(start, start + ITEM_PAGE).map((item, index) => ({
+                run_id: runId,
+                item_no: start + index + 1,
+                status: item.status,
+                kind: item.kind,
+                provider_reference: item.reference,
+                internal_id: item.internalId,
+                provider_amount_minor: item.providerAmountMinor,
+                ledger_amount_minor: item.ledgerAmountMinor,
+                provider_fee_minor: item.providerFeeMinor,
+                provider_status: item.providerStatus,
+                internal_status: item.internalStatus,
+                detail: item.detail,
+                resolved_at: null,
+                resolved_by: null,
+                resolution_reason: null,
+                resolution_transfer_id: null,
+              })),
+            )
+            .execute();
         }
-        await trx.updateTable('reconciliation_runs').set({ status: 'completed', counts: JSON.stringify(counts), completed_at: now() }).where('run_id', '=', runId).execute();
+        await trx
+          .updateTable('reconciliation_runs')
+          .set({ status: 'completed', counts: JSON.stringify(counts), completed_at: now() })
+          .where('run_id', '=', runId)
+          .execute();
       });
     } catch (error) {
-      await db.updateTable('reconciliation_runs').set({ status: 'failed', error: (error as Error).message.slice(0, 500), completed_at: now() }).where('run_id', '=', runId).execute();
+      await db
+        .updateTable('reconciliation_runs')
+        .set({ status: 'failed', error: (error as Error).message.slice(0, 500), completed_at: now() })
+        .where('run_id', '=', runId)
+        .execute();
       if (isProviderError(error)) throw providerErrorToProblem(error);
       throw error;
     }
     return runId;
   }
 
-  async function get(runId: string, query: { onlyExceptions?: boolean; limit?: number; afterItem?: number } = {}) {
-    const runRow = await db.selectFrom('reconciliation_runs').selectAll().where('run_id', '=', runId).executeTakeFirst();
-    if (runRow === undefined) throw new HttpProblem(404, 'reconciliation_run_not_found', 'There is no such reconciliation run.');
+  async function get(
+    runId: string,
+    query: { onlyExceptions?: boolean; limit?: number; afterItem?: number } = {},
+  ) {
+    const runRow = await db
+      .selectFrom('reconciliation_runs')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .executeTakeFirst();
+    if (runRow === undefined)
+      throw new HttpProblem(404, 'reconciliation_run_not_found', 'There is no such reconciliation run.');
     const limit = Math.min(Math.max(query.limit ?? 100, 1), ITEM_PAGE);
-    let items = db.selectFrom('reconciliation_items').selectAll().where('run_id', '=', runId).where('item_no', '>', query.afterItem ?? 0);
+    let items = db
+      .selectFrom('reconciliation_items')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .where('item_no', '>', query.afterItem ?? 0);
     if (query.onlyExceptions === true) items = items.where('status', 'in', [...EXCEPTION_STATUSES]);
-    const rows = await items.orderBy('item_no').limit(limit + 1).execute();
+    const rows = await items
+      .orderBy('item_no')
+      .limit(limit + 1)
+      .execute();
     return { run: runRow, items: rows.slice(0, limit), more: rows.length > limit };
   }
 
   /** The corrective transfer for an exception: moves the clearing account to what the provider says. */
-  function correction(item: { status: string; kind: string; provider_amount_minor: bigint | null; ledger_amount_minor: bigint | null; provider_fee_minor: bigint | null }): bigint {
+  function correction(item: {
+    status: string;
+    kind: string;
+    provider_amount_minor: bigint | null;
+    ledger_amount_minor: bigint | null;
+    provider_fee_minor: bigint | null;
+  }): bigint {
     const provider = item.provider_amount_minor ?? 0n;
     const booked = item.ledger_amount_minor ?? 0n;
     const sign = item.kind === 'collection' ? 1n : -1n; // collections raise the clearing balance, payouts lower it
@@ -178,7 +283,9 @@ export function createReconciliation(options: ReconciliationOptions) {
       case 'MISSING_AT_PROVIDER':
         return -sign * booked;
       case 'AMOUNT_MISMATCH':
-        return sign * (provider - booked) !== 0n ? sign * (provider - booked) : -(item.provider_fee_minor ?? 0n);
+        return sign * (provider - booked) !== 0n
+          ? sign * (provider - booked)
+          : -(item.provider_fee_minor ?? 0n);
       case 'STATUS_MISMATCH':
         return booked > 0n ? -sign * booked : sign * provider;
       default:
@@ -187,10 +294,21 @@ export function createReconciliation(options: ReconciliationOptions) {
   }
 
   async function resolve(input: { runId: string; itemNo: number; reason: string; adminId: string }) {
-    const run = await db.selectFrom('reconciliation_runs').select('provider').where('run_id', '=', input.runId).executeTakeFirst();
-    const item = await db.selectFrom('reconciliation_items').selectAll().where('run_id', '=', input.runId).where('item_no', '=', input.itemNo).executeTakeFirst();
-    if (run === undefined || item === undefined) throw new HttpProblem(404, 'reconciliation_item_not_found', 'There is no such item.');
-    if (item.resolved_at !== null) throw new HttpProblem(409, 'already_resolved', 'This item was already resolved.');
+    const run = await db
+      .selectFrom('reconciliation_runs')
+      .select('provider')
+      .where('run_id', '=', input.runId)
+      .executeTakeFirst();
+    const item = await db
+      .selectFrom('reconciliation_items')
+      .selectAll()
+      .where('run_id', '=', input.runId)
+      .where('item_no', '=', input.itemNo)
+      .executeTakeFirst();
+    if (run === undefined || item === undefined)
+      throw new HttpProblem(404, 'reconciliation_item_not_found', 'There is no such item.');
+    if (item.resolved_at !== null)
+      throw new HttpProblem(409, 'already_resolved', 'This item was already resolved.');
     const delta = correction(item);
     const clearing = providerClearingId(run.provider as ProviderName, 'XAF');
     const transferId = `recon:${input.runId}:${input.itemNo}`;
@@ -208,21 +326,57 @@ export function createReconciliation(options: ReconciliationOptions) {
       const refusal = await submitAll(options.ledger, [transfer]);
       if (refusal !== null) throw new LedgerRefusal(refusal);
     }
-    const updated = await db.updateTable('reconciliation_items')
-      .set({ resolved_at: now(), resolved_by: input.adminId, resolution_reason: input.reason, resolution_transfer_id: delta === 0n ? null : transferId })
-      .where('run_id', '=', input.runId).where('item_no', '=', input.itemNo).where('resolved_at', 'is', null).returningAll().executeTakeFirst();
-    if (updated === undefined) throw new HttpProblem(409, 'already_resolved', 'This item was already resolved.');
-    await options.audit({ action: 'reconciliation.resolved', actor: { kind: 'user', userId: input.adminId }, resource: `reconciliation:${input.runId}:${input.itemNo}`, newValue: { status: item.status, correctionMinor: Number(delta), reason: input.reason } });
+    const updated = await db
+      .updateTable('reconciliation_items')
+      .set({
+        resolved_at: now(),
+        resolved_by: input.adminId,
+        resolution_reason: input.reason,
+        resolution_transfer_id: delta === 0n ? null : transferId,
+      })
+      .where('run_id', '=', input.runId)
+      .where('item_no', '=', input.itemNo)
+      .where('resolved_at', 'is', null)
+      .returningAll()
+      .executeTakeFirst();
+    if (updated === undefined)
+      throw new HttpProblem(409, 'already_resolved', 'This item was already resolved.');
+    await options.audit({
+      action: 'reconciliation.resolved',
+      actor: { kind: 'user', userId: input.adminId },
+      resource: `reconciliation:${input.runId}:${input.itemNo}`,
+      newValue: { status: item.status, correctionMinor: Number(delta), reason: input.reason },
+    });
     return updated;
   }
 
   async function csv(runId: string): Promise<string> {
-    const header = 'item_no,status,kind,provider_reference,internal_id,provider_amount_minor,ledger_amount_minor,provider_fee_minor,provider_status,internal_status,detail,resolved_at,resolution_reason,resolution_transfer_id';
+    const header =
+      'item_no,status,kind,provider_reference,internal_id,provider_amount_minor,ledger_amount_minor,provider_fee_minor,provider_status,internal_status,detail,resolved_at,resolution_reason,resolution_transfer_id';
     const lines = [header];
     for (let after = 0; ;) {
       const page = await get(runId, { afterItem: after, limit: ITEM_PAGE });
       for (const item of page.items) {
-        lines.push([item.item_no, item.status, item.kind, item.provider_reference, item.internal_id, item.provider_amount_minor, item.ledger_amount_minor, item.provider_fee_minor, item.provider_status, item.internal_status, item.detail, item.resolved_at?.toISOString(), item.resolution_reason, item.resolution_transfer_id].map(csvCell).join(','));
+        lines.push(
+          [
+            item.item_no,
+            item.status,
+            item.kind,
+            item.provider_reference,
+            item.internal_id,
+            item.provider_amount_minor,
+            item.ledger_amount_minor,
+            item.provider_fee_minor,
+            item.provider_status,
+            item.internal_status,
+            item.detail,
+            item.resolved_at?.toISOString(),
+            item.resolution_reason,
+            item.resolution_transfer_id,
+          ]
+            .map(csvCell)
+            .join(','),
+        );
       }
       if (!page.more) break;
       after = page.items.at(-1)!.item_no;
@@ -236,7 +390,13 @@ export function createReconciliation(options: ReconciliationOptions) {
       concurrency: 1,
       attempts: 3,
       backoffMs: 60_000,
-      handler: async (data) => void (await run({ provider: data.provider, from: new Date(data.from), to: new Date(data.to), requestedBy: 'system' })),
+      handler: async (data) =>
+        void (await run({
+          provider: data.provider,
+          from: new Date(data.from),
+          to: new Date(data.to),
+          requestedBy: 'system',
+        })),
     });
   }
 
@@ -245,7 +405,11 @@ export function createReconciliation(options: ReconciliationOptions) {
     const dayStart = new Date(Math.floor((at.getTime() + 3_600_000) / 86_400_000) * 86_400_000 - 3_600_000);
     const from = new Date(dayStart.getTime() - 86_400_000);
     for (const provider of providers) {
-      await options.queue.enqueue(RECONCILIATION_QUEUE, { provider, from: from.toISOString(), to: dayStart.toISOString() }, { jobId: `recon-${provider}-${from.toISOString().slice(0, 10)}` });
+      await options.queue.enqueue(
+        RECONCILIATION_QUEUE,
+        { provider, from: from.toISOString(), to: dayStart.toISOString() },
+        { jobId: `recon-${provider}-${from.toISOString().slice(0, 10)}` },
+      );
     }
     logger.info({ providers, from: from.toISOString() }, 'nightly reconciliation queued');
   }

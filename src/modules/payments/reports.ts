@@ -11,8 +11,17 @@ const MAX_REPORT_DAYS = 366;
 const TZ = 'Africa/Douala';
 
 export function checkPeriod(from: Date, to: Date): void {
-  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || !(to > from) || to.getTime() - from.getTime() > MAX_REPORT_DAYS * 86_400_000)
-    throw new HttpProblem(422, 'invalid_period', `A report covers at most ${MAX_REPORT_DAYS} days, from before to.`);
+  if (
+    Number.isNaN(from.getTime()) ||
+    Number.isNaN(to.getTime()) ||
+    !(to > from) ||
+    to.getTime() - from.getTime() > MAX_REPORT_DAYS * 86_400_000
+  )
+    throw new HttpProblem(
+      422,
+      'invalid_period',
+      `A report covers at most ${MAX_REPORT_DAYS} days, from before to.`,
+    );
 }
 
 const big = (value: unknown): bigint => BigInt((value as string | number | bigint | null) ?? 0);
@@ -34,7 +43,8 @@ export function createReports(db: Db) {
       netMinor: big(row.share),
       refundsMinor: big(row.refunds),
     }));
-    const sum = (pick: (tier: (typeof tiers)[number]) => bigint) => tiers.reduce((total, tier) => total + pick(tier), 0n);
+    const sum = (pick: (tier: (typeof tiers)[number]) => bigint) =>
+      tiers.reduce((total, tier) => total + pick(tier), 0n);
     return {
       restaurantId,
       from: from.toISOString(),
@@ -56,7 +66,8 @@ export function createReports(db: Db) {
       FROM order_settlements WHERE settled_at >= ${from} AND settled_at < ${to} AND outcome IN ('released', 'resolved')
       GROUP BY 1 ORDER BY 1`.execute(db);
     const lines = ['day,orders,food_sales_minor,tax_collected_minor,commission_minor'];
-    for (const row of rows.rows) lines.push([row.day, row.orders, row.subtotal, row.tax, row.commission].map(csvCell).join(','));
+    for (const row of rows.rows)
+      lines.push([row.day, row.orders, row.subtotal, row.tax, row.commission].map(csvCell).join(','));
     return `${lines.join('\r\n')}\r\n`;
   }
 
@@ -65,10 +76,14 @@ export function createReports(db: Db) {
     const settled = await sql<Record<string, unknown>>`
       SELECT count(*)::int8 AS orders, coalesce(sum(commission_minor), 0) AS commission, coalesce(sum(delivery_margin_minor), 0) AS margin,
              coalesce(sum(tax_minor), 0) AS tax
-      FROM order_settlements WHERE settled_at >= ${from} AND settled_at < ${to} AND outcome IN ('released', 'resolved')`.execute(db);
+      FROM order_settlements WHERE settled_at >= ${from} AND settled_at < ${to} AND outcome IN ('released', 'resolved')`.execute(
+      db,
+    );
     const fees = await sql<Record<string, unknown>>`
       SELECT (SELECT coalesce(sum(fee_minor), 0) FROM payment_attempts WHERE status = 'SUCCEEDED' AND updated_at >= ${from} AND updated_at < ${to})
-           + (SELECT coalesce(sum(fee_minor), 0) FROM payouts WHERE status = 'SUCCEEDED' AND updated_at >= ${from} AND updated_at < ${to}) AS fees`.execute(db);
+           + (SELECT coalesce(sum(fee_minor), 0) FROM payouts WHERE status = 'SUCCEEDED' AND updated_at >= ${from} AND updated_at < ${to}) AS fees`.execute(
+      db,
+    );
     const row = settled.rows[0] ?? {};
     const commission = big(row.commission);
     const margin = big(row.margin);
@@ -99,7 +114,12 @@ export function createReports(db: Db) {
       tipsMinor: big(row.tips),
       totalMinor: big(row.fees) + big(row.tips),
     }));
-    return { driverId, period, buckets, totalMinor: buckets.reduce((total, bucket) => total + bucket.totalMinor, 0n) };
+    return {
+      driverId,
+      period,
+      buckets,
+      totalMinor: buckets.reduce((total, bucket) => total + bucket.totalMinor, 0n),
+    };
   }
 
   return { restaurantRevenue, taxCsv, platformRevenue, driverEarnings };

@@ -8,7 +8,15 @@ import type { Services } from '../../services.js';
 import { FINANCE_ADMIN, isAdmin, PAYEE, paymentTier, payoutJson, principalOf } from './routes.js';
 import * as S from './schemas.js';
 
-const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema, 429: ProblemSchema };
+const errors = {
+  400: ProblemSchema,
+  401: ProblemSchema,
+  403: ProblemSchema,
+  404: ProblemSchema,
+  409: ProblemSchema,
+  422: ProblemSchema,
+  429: ProblemSchema,
+};
 const num = (value: bigint | null) => (value === null ? null : Number(value));
 
 export function registerFinanceRoutes(app: FastifyInstance, services: Services): void {
@@ -23,20 +31,33 @@ function registerPayoutRoutes(app: FastifyInstance, services: Services): void {
   const db = services.runtime.database.db;
   const tags = ['payouts'];
 
-  async function payeeOf(principalId: string, admin: boolean, kind: 'restaurant' | 'driver', restaurantId: string | undefined): Promise<string> {
+  async function payeeOf(
+    principalId: string,
+    admin: boolean,
+    kind: 'restaurant' | 'driver',
+    restaurantId: string | undefined,
+  ): Promise<string> {
     if (kind === 'driver') return principalId;
     if (restaurantId === undefined) throw new HttpProblem(400, 'validation_failed', 'Name the restaurantId.');
     const owner = await services.catalog.orders.restaurantOwnerId(restaurantId);
-    if (owner === undefined || (owner !== principalId && !admin)) throw new HttpProblem(404, 'restaurant_not_found', 'There is no such restaurant of yours.');
+    if (owner === undefined || (owner !== principalId && !admin))
+      throw new HttpProblem(404, 'restaurant_not_found', 'There is no such restaurant of yours.');
     return restaurantId;
   }
 
   typed.post('/v1/payouts', {
     config: { access: PAYEE, rateLimit: paymentTier(services) },
-    schema: { tags, summary: 'Request a payout to your verified Mobile Money number (at most your available balance; Idempotency-Key)', body: S.PayoutBody, response: { 201: S.PayoutSchema, ...errors } },
+    schema: {
+      tags,
+      summary:
+        'Request a payout to your verified Mobile Money number (at most your available balance; Idempotency-Key)',
+      body: S.PayoutBody,
+      response: { 201: S.PayoutSchema, ...errors },
+    },
     handler: async (request, reply) => {
       const principal = principalOf(request);
-      if (request.body.payeeKind === 'driver' && !principal.roles.includes('driver')) throw new HttpProblem(403, 'forbidden', 'Only drivers have driver earnings.');
+      if (request.body.payeeKind === 'driver' && !principal.roles.includes('driver'))
+        throw new HttpProblem(403, 'forbidden', 'Only drivers have driver earnings.');
       return withIdempotency(db, request, reply, { scope: `payout:${principal.userId}` }, async () => {
         const row = await payouts.request({
           requesterId: principal.userId,
@@ -52,35 +73,81 @@ function registerPayoutRoutes(app: FastifyInstance, services: Services): void {
 
   typed.get('/v1/payouts', {
     config: { access: PAYEE },
-    schema: { tags, summary: 'Your payouts and what you can request now', querystring: S.PayoutListQuery, response: { 200: S.PayoutListSchema, ...errors } },
+    schema: {
+      tags,
+      summary: 'Your payouts and what you can request now',
+      querystring: S.PayoutListQuery,
+      response: { 200: S.PayoutListSchema, ...errors },
+    },
     handler: async (request) => {
       const principal = principalOf(request);
-      const payeeId = await payeeOf(principal.userId, isAdmin(principal), request.query.payeeKind, request.query.restaurantId);
-      const [rows, available] = await Promise.all([payouts.list(request.query.payeeKind, payeeId), payouts.requestable(request.query.payeeKind, payeeId)]);
+      const payeeId = await payeeOf(
+        principal.userId,
+        isAdmin(principal),
+        request.query.payeeKind,
+        request.query.restaurantId,
+      );
+      const [rows, available] = await Promise.all([
+        payouts.list(request.query.payeeKind, payeeId),
+        payouts.requestable(request.query.payeeKind, payeeId),
+      ]);
       return { availableMinor: Number(available > 0n ? available : 0n), items: rows.map(payoutJson) };
     },
   });
 
   typed.put('/v1/payouts/settings', {
     config: { access: PAYEE },
-    schema: { tags, summary: 'Opt in or out of the daily automatic settlement above a minimum', body: S.PayoutSettingsBody, response: { 204: Type.Null(), ...errors } },
+    schema: {
+      tags,
+      summary: 'Opt in or out of the daily automatic settlement above a minimum',
+      body: S.PayoutSettingsBody,
+      response: { 204: Type.Null(), ...errors },
+    },
     handler: async (request, reply: FastifyReply) => {
       const principal = principalOf(request);
-      const payeeId = await payeeOf(principal.userId, isAdmin(principal), request.body.payeeKind, request.body.restaurantId);
-      await payouts.updateSettings({ kind: request.body.payeeKind, payeeId, autoEnabled: request.body.autoEnabled, minimumMinor: BigInt(request.body.minimumMinor), by: principal.userId });
+      const payeeId = await payeeOf(
+        principal.userId,
+        isAdmin(principal),
+        request.body.payeeKind,
+        request.body.restaurantId,
+      );
+      await payouts.updateSettings({
+        kind: request.body.payeeKind,
+        payeeId,
+        autoEnabled: request.body.autoEnabled,
+        minimumMinor: BigInt(request.body.minimumMinor),
+        by: principal.userId,
+      });
       return reply.code(204).send();
     },
   });
 
   typed.post('/v1/admin/payouts/:id/approve', {
-    config: { access: { permissions: ['FINANCIAL_OVERSIGHT'], stepUp: true, ownership: 'finance admins after a TOTP step-up' } },
-    schema: { tags, summary: 'Approve a requested payout (2FA step-up); a job then disburses it', params: Type.Object({ id: Type.String({ format: 'uuid' }) }), response: { 200: S.PayoutSchema, ...errors } },
-    handler: async (request) => payoutJson(await payouts.approve(request.params.id, principalOf(request).userId)),
+    config: {
+      access: {
+        permissions: ['FINANCIAL_OVERSIGHT'],
+        stepUp: true,
+        ownership: 'finance admins after a TOTP step-up',
+      },
+    },
+    schema: {
+      tags,
+      summary: 'Approve a requested payout (2FA step-up); a job then disburses it',
+      params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+      response: { 200: S.PayoutSchema, ...errors },
+    },
+    handler: async (request) =>
+      payoutJson(await payouts.approve(request.params.id, principalOf(request).userId)),
   });
 
   typed.get('/v1/admin/payouts/:id', {
     config: { access: FINANCE_ADMIN },
-    schema: { tags, summary: 'One payout', params: Type.Object({ id: Type.String({ format: 'uuid' }) }), response: { 200: S.PayoutSchema, ...errors } },
+    schema: {
+      tags,
+      summary: 'One payout',
+      params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+      response: { 200: S.PayoutSchema, ...errors },
+    },
     handler: async (request) => {
       const row = await payouts.get(request.params.id);
       if (row === undefined) throw new HttpProblem(404, 'payout_not_found', 'There is no such payout.');
@@ -90,18 +157,53 @@ function registerPayoutRoutes(app: FastifyInstance, services: Services): void {
 
   typed.put('/v1/admin/restaurants/:id/commission', {
     config: { access: FINANCE_ADMIN },
-    schema: { tags: ['commission'], summary: 'Set (or clear with null) a restaurant\'s commission rate override (audited)', params: Type.Object({ id: Type.String({ format: 'uuid' }) }), body: S.CommissionBody, response: { 204: Type.Null(), ...errors } },
+    schema: {
+      tags: ['commission'],
+      summary: "Set (or clear with null) a restaurant's commission rate override (audited)",
+      params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+      body: S.CommissionBody,
+      response: { 204: Type.Null(), ...errors },
+    },
     handler: async (request, reply: FastifyReply) => {
       const principal = principalOf(request);
       const restaurantId = request.params.id;
-      if ((await services.catalog.orders.restaurantOwnerId(restaurantId)) === undefined) throw new HttpProblem(404, 'restaurant_not_found', 'There is no such restaurant.');
-      const before = await db.selectFrom('restaurant_commission_overrides').select('rate').where('restaurant_id', '=', restaurantId).executeTakeFirst();
-      if (request.body.rate === null) await db.deleteFrom('restaurant_commission_overrides').where('restaurant_id', '=', restaurantId).execute();
-      else
-        await db.insertInto('restaurant_commission_overrides').values({ restaurant_id: restaurantId, rate: request.body.rate, reason: request.body.reason, set_by: principal.userId })
-          .onConflict((conflict) => conflict.column('restaurant_id').doUpdateSet({ rate: request.body.rate!, reason: request.body.reason, set_by: principal.userId, set_at: new Date() }))
+      if ((await services.catalog.orders.restaurantOwnerId(restaurantId)) === undefined)
+        throw new HttpProblem(404, 'restaurant_not_found', 'There is no such restaurant.');
+      const before = await db
+        .selectFrom('restaurant_commission_overrides')
+        .select('rate')
+        .where('restaurant_id', '=', restaurantId)
+        .executeTakeFirst();
+      if (request.body.rate === null)
+        await db
+          .deleteFrom('restaurant_commission_overrides')
+          .where('restaurant_id', '=', restaurantId)
           .execute();
-      await services.identity.audit({ action: 'commission.override', actor: { kind: 'user', userId: principal.userId }, resource: `restaurant:${restaurantId}`, oldValue: { rate: before?.rate ?? null }, newValue: { rate: request.body.rate, reason: request.body.reason } });
+      else
+        await db
+          .insertInto('restaurant_commission_overrides')
+          .values({
+            restaurant_id: restaurantId,
+            rate: request.body.rate,
+            reason: request.body.reason,
+            set_by: principal.userId,
+          })
+          .onConflict((conflict) =>
+            conflict.column('restaurant_id').doUpdateSet({
+              rate: request.body.rate!,
+              reason: request.body.reason,
+              set_by: principal.userId,
+              set_at: new Date(),
+            }),
+          )
+          .execute();
+      await services.identity.audit({
+        action: 'commission.override',
+        actor: { kind: 'user', userId: principal.userId },
+        resource: `restaurant:${restaurantId}`,
+        oldValue: { rate: before?.rate ?? null },
+        newValue: { rate: request.body.rate, reason: request.body.reason },
+      });
       return reply.code(204).send();
     },
   });
@@ -145,9 +247,19 @@ function registerReconciliationRoutes(app: FastifyInstance, services: Services):
 
   typed.post('/v1/admin/reconciliation/runs', {
     config: { access: FINANCE_ADMIN },
-    schema: { tags, summary: 'Reconcile a provider\'s statement for [from, to) with our payments, payouts and ledger', body: S.ReconciliationRunBody, response: { 201: S.ReconciliationRunSchema, 503: ProblemSchema, ...errors } },
+    schema: {
+      tags,
+      summary: "Reconcile a provider's statement for [from, to) with our payments, payouts and ledger",
+      body: S.ReconciliationRunBody,
+      response: { 201: S.ReconciliationRunSchema, 503: ProblemSchema, ...errors },
+    },
     handler: async (request, reply) => {
-      const runId = await reconciliation.run({ provider: request.body.provider, from: new Date(request.body.from), to: new Date(request.body.to), requestedBy: principalOf(request).userId });
+      const runId = await reconciliation.run({
+        provider: request.body.provider,
+        from: new Date(request.body.from),
+        to: new Date(request.body.to),
+        requestedBy: principalOf(request).userId,
+      });
       reply.code(201).header('location', `/v1/admin/reconciliation/runs/${runId}`);
       return runJson(await reconciliation.get(runId, { onlyExceptions: true })) as never;
     },
@@ -155,31 +267,71 @@ function registerReconciliationRoutes(app: FastifyInstance, services: Services):
 
   typed.get('/v1/admin/reconciliation/runs/:id', {
     config: { access: FINANCE_ADMIN },
-    schema: { tags, summary: 'A run with its items (exceptionsOnly=true for what needs a person)', params: RunParams, querystring: S.ReconciliationRunQuery, response: { 200: S.ReconciliationRunSchema, ...errors } },
+    schema: {
+      tags,
+      summary: 'A run with its items (exceptionsOnly=true for what needs a person)',
+      params: RunParams,
+      querystring: S.ReconciliationRunQuery,
+      response: { 200: S.ReconciliationRunSchema, ...errors },
+    },
     handler: async (request) =>
-      runJson(await reconciliation.get(request.params.id, { onlyExceptions: request.query.exceptionsOnly ?? false, ...(request.query.after === undefined ? {} : { afterItem: request.query.after }), ...(request.query.limit === undefined ? {} : { limit: request.query.limit }) })),
+      runJson(
+        await reconciliation.get(request.params.id, {
+          onlyExceptions: request.query.exceptionsOnly ?? false,
+          ...(request.query.after === undefined ? {} : { afterItem: request.query.after }),
+          ...(request.query.limit === undefined ? {} : { limit: request.query.limit }),
+        }),
+      ),
   });
 
   typed.get('/v1/admin/reconciliation/runs/:id/export.csv', {
     config: { access: FINANCE_ADMIN },
-    schema: { tags, summary: 'Every item of a run as CSV', params: RunParams, response: { 200: Type.String(), ...errors } },
+    schema: {
+      tags,
+      summary: 'Every item of a run as CSV',
+      params: RunParams,
+      response: { 200: Type.String(), ...errors },
+    },
     handler: async (request, reply) => {
       const text = await reconciliation.csv(request.params.id);
-      reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="reconciliation-${request.params.id}.csv"`);
+      reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="reconciliation-${request.params.id}.csv"`);
       return text;
     },
   });
 
   typed.post('/v1/admin/reconciliation/runs/:id/items/:itemNo/resolve', {
     config: { access: FINANCE_ADMIN },
-    schema: { tags, summary: 'Resolve an exception: books a corrective transfer with the reason (never an edit)', params: S.ResolveParams, body: S.ResolveBody, response: { 200: S.ReconciliationItemSchema, ...errors } },
+    schema: {
+      tags,
+      summary: 'Resolve an exception: books a corrective transfer with the reason (never an edit)',
+      params: S.ResolveParams,
+      body: S.ResolveBody,
+      response: { 200: S.ReconciliationItemSchema, ...errors },
+    },
     handler: async (request) => {
-      const item = await reconciliation.resolve({ runId: request.params.id, itemNo: request.params.itemNo, reason: request.body.reason, adminId: principalOf(request).userId });
+      const item = await reconciliation.resolve({
+        runId: request.params.id,
+        itemNo: request.params.itemNo,
+        reason: request.body.reason,
+        adminId: principalOf(request).userId,
+      });
       return {
-        itemNo: item.item_no, status: item.status, kind: item.kind, providerReference: item.provider_reference, internalId: item.internal_id,
-        providerAmountMinor: num(item.provider_amount_minor), ledgerAmountMinor: num(item.ledger_amount_minor), providerFeeMinor: num(item.provider_fee_minor),
-        providerStatus: item.provider_status, internalStatus: item.internal_status, detail: item.detail, resolvedAt: item.resolved_at?.toISOString() ?? null,
-        resolutionReason: item.resolution_reason, resolutionTransferId: item.resolution_transfer_id,
+        itemNo: item.item_no,
+        status: item.status,
+        kind: item.kind,
+        providerReference: item.provider_reference,
+        internalId: item.internal_id,
+        providerAmountMinor: num(item.provider_amount_minor),
+        ledgerAmountMinor: num(item.ledger_amount_minor),
+        providerFeeMinor: num(item.provider_fee_minor),
+        providerStatus: item.provider_status,
+        internalStatus: item.internal_status,
+        detail: item.detail,
+        resolvedAt: item.resolved_at?.toISOString() ?? null,
+        resolutionReason: item.resolution_reason,
+        resolutionTransferId: item.resolution_transfer_id,
       };
     },
   });
@@ -189,34 +341,76 @@ function registerReportRoutes(app: FastifyInstance, services: Services): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const { reports } = services.payments;
   const tags = ['reports'];
-  const json = (value: unknown) => JSON.parse(JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? Number(item) : item))) as never;
+  const json = (value: unknown) =>
+    JSON.parse(
+      JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? Number(item) : item)),
+    ) as never;
 
   typed.get('/v1/reports/restaurants/:id/revenue', {
-    config: { access: { permissions: ['FINANCIAL_REPORTS'], ownership: 'the restaurant\'s owner (or finance admins)' } },
-    schema: { tags, summary: 'Revenue with the commission breakdown per tier', params: Type.Object({ id: Type.String({ format: 'uuid' }) }), querystring: S.PeriodQuery, response: { 200: Type.Object({}, { additionalProperties: true }), ...errors } },
+    config: {
+      access: { permissions: ['FINANCIAL_REPORTS'], ownership: "the restaurant's owner (or finance admins)" },
+    },
+    schema: {
+      tags,
+      summary: 'Revenue with the commission breakdown per tier',
+      params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+      querystring: S.PeriodQuery,
+      response: { 200: Type.Object({}, { additionalProperties: true }), ...errors },
+    },
     handler: async (request) => {
       const principal = principalOf(request);
       const owner = await services.catalog.orders.restaurantOwnerId(request.params.id);
-      if (owner === undefined || (owner !== principal.userId && !isAdmin(principal))) throw new HttpProblem(404, 'restaurant_not_found', 'There is no such restaurant of yours.');
-      return json(await reports.restaurantRevenue(request.params.id, new Date(request.query.from), new Date(request.query.to)));
+      if (owner === undefined || (owner !== principal.userId && !isAdmin(principal)))
+        throw new HttpProblem(404, 'restaurant_not_found', 'There is no such restaurant of yours.');
+      return json(
+        await reports.restaurantRevenue(
+          request.params.id,
+          new Date(request.query.from),
+          new Date(request.query.to),
+        ),
+      );
     },
   });
 
   typed.get('/v1/reports/drivers/me/earnings', {
-    config: { access: { permissions: ['EARNINGS_TRACKING'], ownership: 'the driver\'s own earnings' } },
-    schema: { tags, summary: 'Driver earnings (fees and tips) by day, week or month', querystring: S.EarningsQuery, response: { 200: Type.Object({}, { additionalProperties: true }), ...errors } },
-    handler: async (request) => json(await reports.driverEarnings(principalOf(request).userId, request.query.period ?? 'day', new Date(request.query.from), new Date(request.query.to))),
+    config: { access: { permissions: ['EARNINGS_TRACKING'], ownership: "the driver's own earnings" } },
+    schema: {
+      tags,
+      summary: 'Driver earnings (fees and tips) by day, week or month',
+      querystring: S.EarningsQuery,
+      response: { 200: Type.Object({}, { additionalProperties: true }), ...errors },
+    },
+    handler: async (request) =>
+      json(
+        await reports.driverEarnings(
+          principalOf(request).userId,
+          request.query.period ?? 'day',
+          new Date(request.query.from),
+          new Date(request.query.to),
+        ),
+      ),
   });
 
   typed.get('/v1/admin/reports/platform-revenue', {
     config: { access: FINANCE_ADMIN },
-    schema: { tags, summary: 'Platform revenue: commission, delivery margin, provider fees', querystring: S.PeriodQuery, response: { 200: Type.Object({}, { additionalProperties: true }), ...errors } },
-    handler: async (request) => json(await reports.platformRevenue(new Date(request.query.from), new Date(request.query.to))),
+    schema: {
+      tags,
+      summary: 'Platform revenue: commission, delivery margin, provider fees',
+      querystring: S.PeriodQuery,
+      response: { 200: Type.Object({}, { additionalProperties: true }), ...errors },
+    },
+    handler: async (request) =>
+      json(await reports.platformRevenue(new Date(request.query.from), new Date(request.query.to))),
   });
 
   typed.get('/v1/admin/reports/tax.csv', {
     config: { access: FINANCE_ADMIN },
-    schema: { tags, summary: 'Tax collected per Douala day (CSV)', querystring: S.PeriodQuery, response: { 200: Type.String(), ...errors } },
+    schema: {
+      tags,
+      summary: 'Tax collected per Douala day (CSV)',
+      querystring: S.PeriodQuery,
+      response: { 200: Type.String(), ...errors },
+    },
     handler: async (request, reply) => {
       const text = await reports.taxCsv(new Date(request.query.from), new Date(request.query.to));
       reply.header('content-type', 'text/csv; charset=utf-8');

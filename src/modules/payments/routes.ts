@@ -18,10 +18,24 @@ import { registerFinanceRoutes } from './routes-finance.js';
 import { WALLET_CATEGORIES, type WalletSummary } from './wallet-service.js';
 import * as S from './schemas.js';
 
-const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema, 429: ProblemSchema };
+const errors = {
+  400: ProblemSchema,
+  401: ProblemSchema,
+  403: ProblemSchema,
+  404: ProblemSchema,
+  409: ProblemSchema,
+  422: ProblemSchema,
+  429: ProblemSchema,
+};
 
-export const WALLET: RouteAccess = { permissions: ['WALLET_MANAGEMENT'], ownership: 'the caller\'s own wallet' };
-export const PAYEE: RouteAccess = { permissions: ['FINANCIAL_REPORTS', 'EARNINGS_TRACKING'], ownership: 'restaurant owners for their restaurants, drivers for themselves' };
+export const WALLET: RouteAccess = {
+  permissions: ['WALLET_MANAGEMENT'],
+  ownership: "the caller's own wallet",
+};
+export const PAYEE: RouteAccess = {
+  permissions: ['FINANCIAL_REPORTS', 'EARNINGS_TRACKING'],
+  ownership: 'restaurant owners for their restaurants, drivers for themselves',
+};
 export const FINANCE_ADMIN: RouteAccess = { permissions: ['FINANCIAL_OVERSIGHT'] };
 
 export function principalOf(request: FastifyRequest): Principal {
@@ -58,7 +72,8 @@ export function walletJson(summary: WalletSummary) {
     },
     autoTopUp: {
       enabled: summary.autoTopUp.enabled,
-      thresholdMinor: summary.autoTopUp.thresholdMinor === null ? null : Number(summary.autoTopUp.thresholdMinor),
+      thresholdMinor:
+        summary.autoTopUp.thresholdMinor === null ? null : Number(summary.autoTopUp.thresholdMinor),
       amountMinor: summary.autoTopUp.amountMinor === null ? null : Number(summary.autoTopUp.amountMinor),
     },
   };
@@ -94,55 +109,103 @@ function registerWalletRoutes(app: FastifyInstance, services: Services): void {
 
   typed.get('/v1/wallet', {
     config: { access: WALLET },
-    schema: { tags, summary: 'Balance, available, held, limits (one currency; no conversion)', querystring: S.CurrencyQuery, response: { 200: S.WalletSchema, ...errors } },
-    handler: async (request) => walletJson(await wallets.summary(principalOf(request).userId, request.query.currency ?? 'XAF')),
+    schema: {
+      tags,
+      summary: 'Balance, available, held, limits (one currency; no conversion)',
+      querystring: S.CurrencyQuery,
+      response: { 200: S.WalletSchema, ...errors },
+    },
+    handler: async (request) =>
+      walletJson(await wallets.summary(principalOf(request).userId, request.query.currency ?? 'XAF')),
   });
 
   typed.get('/v1/wallet/transactions', {
     config: { access: WALLET },
-    schema: { tags, summary: 'Statement, newest first (cursor; categories food, delivery, tips, refunds, top-ups)', querystring: S.TransactionsQuery, response: { 200: S.TransactionsSchema, ...errors } },
+    schema: {
+      tags,
+      summary: 'Statement, newest first (cursor; categories food, delivery, tips, refunds, top-ups)',
+      querystring: S.TransactionsQuery,
+      response: { 200: S.TransactionsSchema, ...errors },
+    },
     handler: async (request) => {
-      const page = await wallets.transactions(principalOf(request).userId, request.query.currency ?? 'XAF', request.query);
-      return { items: page.items.map((item) => ({ ...item, amountMinor: Number(item.amountMinor) })), nextCursor: page.nextCursor };
+      const page = await wallets.transactions(
+        principalOf(request).userId,
+        request.query.currency ?? 'XAF',
+        request.query,
+      );
+      return {
+        items: page.items.map((item) => ({ ...item, amountMinor: Number(item.amountMinor) })),
+        nextCursor: page.nextCursor,
+      };
     },
   });
 
   typed.post('/v1/wallet/topups', {
     config: { access: WALLET, rateLimit: paymentTier(services) },
-    schema: { tags, summary: 'Top up by Mobile Money (Idempotency-Key required): 202 with the USSD code to dial', body: S.TopUpBody, response: { 202: S.TopUpSchema, 503: ProblemSchema, ...errors } },
+    schema: {
+      tags,
+      summary: 'Top up by Mobile Money (Idempotency-Key required): 202 with the USSD code to dial',
+      body: S.TopUpBody,
+      response: { 202: S.TopUpSchema, 503: ProblemSchema, ...errors },
+    },
     handler: async (request, reply) => {
       const principal = principalOf(request);
       const key = idempotencyKey(request, true)!;
-      return withIdempotency(db, request, reply, { scope: `topup:${principal.userId}`, required: true }, async () => {
-        const view = await wallets.topUp(principal.userId, BigInt(request.body.amountMinor), request.body.phone, key);
-        reply.header('location', `/v1/payments/${view.paymentId}`);
-        return {
-          statusCode: 202,
-          body: {
-            payment: paymentJson(view),
-            ussdCode: view.ussdCode,
-            instructions: view.ussdCode === null ? 'Approve the payment request on your phone.' : `Dial ${view.ussdCode} and approve the payment.`,
-          },
-        };
-      }) as never;
+      return withIdempotency(
+        db,
+        request,
+        reply,
+        { scope: `topup:${principal.userId}`, required: true },
+        async () => {
+          const view = await wallets.topUp(
+            principal.userId,
+            BigInt(request.body.amountMinor),
+            request.body.phone,
+            key,
+          );
+          reply.header('location', `/v1/payments/${view.paymentId}`);
+          return {
+            statusCode: 202,
+            body: {
+              payment: paymentJson(view),
+              ussdCode: view.ussdCode,
+              instructions:
+                view.ussdCode === null
+                  ? 'Approve the payment request on your phone.'
+                  : `Dial ${view.ussdCode} and approve the payment.`,
+            },
+          };
+        },
+      ) as never;
     },
   });
 
   typed.put('/v1/wallet/settings', {
     config: { access: WALLET },
-    schema: { tags, summary: 'Lower your spending limits; opt in or out of automatic top-up', body: S.WalletSettingsBody, response: { 200: S.WalletSchema, ...errors } },
+    schema: {
+      tags,
+      summary: 'Lower your spending limits; opt in or out of automatic top-up',
+      body: S.WalletSettingsBody,
+      response: { 200: S.WalletSchema, ...errors },
+    },
     handler: async (request) => {
       const body = request.body;
       const summary = await wallets.updateSettings(principalOf(request).userId, body.currency ?? 'XAF', {
         ...(body.dailyLimitMinor === undefined ? {} : { dailyLimitMinor: BigInt(body.dailyLimitMinor) }),
-        ...(body.monthlyLimitMinor === undefined ? {} : { monthlyLimitMinor: BigInt(body.monthlyLimitMinor) }),
+        ...(body.monthlyLimitMinor === undefined
+          ? {}
+          : { monthlyLimitMinor: BigInt(body.monthlyLimitMinor) }),
         ...(body.autoTopUp === undefined
           ? {}
           : {
               autoTopUp: {
                 enabled: body.autoTopUp.enabled,
-                ...(body.autoTopUp.thresholdMinor === undefined ? {} : { thresholdMinor: BigInt(body.autoTopUp.thresholdMinor) }),
-                ...(body.autoTopUp.amountMinor === undefined ? {} : { amountMinor: BigInt(body.autoTopUp.amountMinor) }),
+                ...(body.autoTopUp.thresholdMinor === undefined
+                  ? {}
+                  : { thresholdMinor: BigInt(body.autoTopUp.thresholdMinor) }),
+                ...(body.autoTopUp.amountMinor === undefined
+                  ? {}
+                  : { amountMinor: BigInt(body.autoTopUp.amountMinor) }),
                 ...(body.autoTopUp.phone === undefined ? {} : { phone: body.autoTopUp.phone }),
               },
             }),
@@ -153,43 +216,93 @@ function registerWalletRoutes(app: FastifyInstance, services: Services): void {
 
   typed.post('/v1/wallet/payments', {
     config: { access: WALLET, rateLimit: paymentTier(services) },
-    schema: { tags, summary: 'Pay an order waiting for payment from the wallet (422 insufficient funds: nothing changes)', body: S.WalletPaymentBody, response: { 200: S.WalletPaymentSchema, ...errors } },
+    schema: {
+      tags,
+      summary: 'Pay an order waiting for payment from the wallet (422 insufficient funds: nothing changes)',
+      body: S.WalletPaymentBody,
+      response: { 200: S.WalletPaymentSchema, ...errors },
+    },
     handler: async (request, reply) => {
       const principal = principalOf(request);
       return withIdempotency(db, request, reply, { scope: `wallet-pay:${principal.userId}` }, async () => {
         const orderId = request.body.orderId;
         const orders = services.orders.orders;
         const { state } = await orders.load(orderId);
-        if (state.order?.customer.id !== principal.userId) throw new HttpProblem(404, 'order_not_found', 'There is no such order.');
-        if (state.status !== 'PENDING_PAYMENT') throw new HttpProblem(409, 'order_not_awaiting_payment', `The order is ${state.status}.`, { extensions: { currentStatus: state.status } });
-        const result = await wallets.payOrder({ userId: principal.userId, orderId, currency: 'XAF', pricing: state.order.pricing });
+        if (state.order?.customer.id !== principal.userId)
+          throw new HttpProblem(404, 'order_not_found', 'There is no such order.');
+        if (state.status !== 'PENDING_PAYMENT')
+          throw new HttpProblem(409, 'order_not_awaiting_payment', `The order is ${state.status}.`, {
+            extensions: { currentStatus: state.status },
+          });
+        const result = await wallets.payOrder({
+          userId: principal.userId,
+          orderId,
+          currency: 'XAF',
+          pricing: state.order.pricing,
+        });
         if (!result.ok) throw new HttpProblem(422, result.code, result.detail);
-        await orders.recordPaymentOutcome(orderId, { status: 'captured', paymentId: `wallet-${orderId}`, amountMinor: BigInt(state.order.pricing.totalMinor) });
-        return { statusCode: 200, body: { orderId, paidMinor: state.order.pricing.totalMinor, wallet: walletJson(await wallets.summary(principal.userId, 'XAF')) } };
+        await orders.recordPaymentOutcome(orderId, {
+          status: 'captured',
+          paymentId: `wallet-${orderId}`,
+          amountMinor: BigInt(state.order.pricing.totalMinor),
+        });
+        return {
+          statusCode: 200,
+          body: {
+            orderId,
+            paidMinor: state.order.pricing.totalMinor,
+            wallet: walletJson(await wallets.summary(principal.userId, 'XAF')),
+          },
+        };
       }) as never;
     },
   });
 
   typed.post('/v1/wallet/withdrawals', {
     config: { access: WALLET, rateLimit: paymentTier(services) },
-    schema: { tags, summary: 'Send wallet money (e.g. a refund) to your verified Mobile Money number (Idempotency-Key; no approval needed)', body: S.WithdrawalBody, response: { 201: S.PayoutSchema, ...errors } },
+    schema: {
+      tags,
+      summary:
+        'Send wallet money (e.g. a refund) to your verified Mobile Money number (Idempotency-Key; no approval needed)',
+      body: S.WithdrawalBody,
+      response: { 201: S.PayoutSchema, ...errors },
+    },
     handler: async (request, reply) => {
       const principal = principalOf(request);
       return withIdempotency(db, request, reply, { scope: `withdrawal:${principal.userId}` }, async () => {
         const summary = await wallets.summary(principal.userId, 'XAF');
-        if (summary.status === 'frozen') throw new HttpProblem(422, 'wallet_frozen', 'This wallet is frozen; contact support.');
-        const row = await services.payments.payouts.request({ requesterId: principal.userId, kind: 'customer', amountMinor: BigInt(request.body.amountMinor), isAdmin: false, automatic: true });
+        if (summary.status === 'frozen')
+          throw new HttpProblem(422, 'wallet_frozen', 'This wallet is frozen; contact support.');
+        const row = await services.payments.payouts.request({
+          requesterId: principal.userId,
+          kind: 'customer',
+          amountMinor: BigInt(request.body.amountMinor),
+          isAdmin: false,
+          automatic: true,
+        });
         return { statusCode: 201, body: payoutJson(row) };
       }) as never;
     },
   });
 
   typed.get('/v1/payments/:id', {
-    config: { access: { permissions: ['WALLET_MANAGEMENT', 'GUEST_ORDER', 'FINANCIAL_OVERSIGHT'], allowGuest: true, ownership: 'the payer (or finance admins)' } },
-    schema: { tags: ['payments'], summary: 'One Mobile Money payment attempt', params: S.IdParams, response: { 200: S.PaymentSchema, ...errors } },
+    config: {
+      access: {
+        permissions: ['WALLET_MANAGEMENT', 'GUEST_ORDER', 'FINANCIAL_OVERSIGHT'],
+        allowGuest: true,
+        ownership: 'the payer (or finance admins)',
+      },
+    },
+    schema: {
+      tags: ['payments'],
+      summary: 'One Mobile Money payment attempt',
+      params: S.IdParams,
+      response: { 200: S.PaymentSchema, ...errors },
+    },
     handler: async (request) => {
       const principal = principalOf(request);
-      if (!isUuid(request.params.id)) throw new HttpProblem(404, 'payment_not_found', 'There is no such payment.');
+      if (!isUuid(request.params.id))
+        throw new HttpProblem(404, 'payment_not_found', 'There is no such payment.');
       const { state } = await payments.load(request.params.id);
       if (state.initiated === null || (state.initiated.userId !== principal.userId && !isAdmin(principal)))
         throw new HttpProblem(404, 'payment_not_found', 'There is no such payment.');
@@ -200,11 +313,23 @@ function registerWalletRoutes(app: FastifyInstance, services: Services): void {
 
   typed.post('/v1/admin/wallets/:userId/freeze', {
     config: { access: FINANCE_ADMIN },
-    schema: { tags, summary: 'Freeze (or unfreeze) a wallet: no spending, no top-ups; credits still land (audited)', params: S.UserParams, body: S.FreezeBody, response: { 200: S.WalletSchema, ...errors } },
+    schema: {
+      tags,
+      summary: 'Freeze (or unfreeze) a wallet: no spending, no top-ups; credits still land (audited)',
+      params: S.UserParams,
+      body: S.FreezeBody,
+      response: { 200: S.WalletSchema, ...errors },
+    },
     handler: async (request) => {
       const principal = principalOf(request);
       const currency = request.body.currency ?? 'XAF';
-      await wallets.setFrozen(request.params.userId, currency, request.body.frozen, request.body.reason, principal.userId);
+      await wallets.setFrozen(
+        request.params.userId,
+        currency,
+        request.body.frozen,
+        request.body.reason,
+        principal.userId,
+      );
       return walletJson(await wallets.summary(request.params.userId, currency));
     },
   });
@@ -214,7 +339,8 @@ function registerWebhookRoutes(app: FastifyInstance, services: Services): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const handler = async (request: FastifyRequest<{ Params: { provider: string } }>) => {
     const provider = request.params.provider;
-    if (!(PROVIDER_NAMES as readonly string[]).includes(provider)) throw new HttpProblem(404, 'unknown_provider', 'There is no such payment provider.');
+    if (!(PROVIDER_NAMES as readonly string[]).includes(provider))
+      throw new HttpProblem(404, 'unknown_provider', 'There is no such payment provider.');
     const result = await services.payments.payments.handleWebhook(provider as ProviderName, {
       method: request.method,
       query: request.query as Record<string, unknown>,
@@ -227,7 +353,12 @@ function registerWebhookRoutes(app: FastifyInstance, services: Services): void {
     typed.route({
       method,
       url: '/v1/webhooks/:provider',
-      config: { access: { public: true, description: 'signed by the provider (verified, then the status is re-read)' } },
+      config: {
+        access: {
+          public: true,
+          description: 'signed by the provider (verified, then the status is re-read)',
+        },
+      },
       schema: {
         tags: ['webhooks'],
         summary: `Provider webhook (${method}): verified, then the status is re-read from the provider and applied once`,

@@ -1,15 +1,28 @@
 import Type from 'typebox';
 
 /** TypeBox schemas of the payments routes (the OpenAPI document). Amounts are integer minor units. */
-const Minor = (description: string, minimum = 0) => Type.Integer({ minimum, maximum: Number.MAX_SAFE_INTEGER, description });
-const Currency = Type.Union([Type.Literal('XAF'), Type.Literal('USD')], { description: 'XAF or USD: separate wallets, never converted' });
-const Phone = Type.String({ minLength: 9, maxLength: 20, description: 'an MTN or Orange Cameroon number, e.g. +237670001234' });
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+const Minor = (description: string, minimum = 0) =>
+  Type.Integer({ minimum, maximum: Number.MAX_SAFE_INTEGER, description });
+const Currency = Type.Union([Type.Literal('XAF'), Type.Literal('USD')], {
+  description: 'XAF or USD: separate wallets, never converted',
+});
+const Phone = Type.String({
+  minLength: 9,
+  maxLength: 20,
+  description: 'an MTN or Orange Cameroon number, e.g. +237670001234',
+});
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
+  Type.Union([schema, Type.Null()]);
 const Iso = Type.String({ format: 'date-time' });
 
-export const CurrencyQuery = Type.Object({ currency: Type.Optional(Currency) }, { additionalProperties: false });
+export const CurrencyQuery = Type.Object(
+  { currency: Type.Optional(Currency) },
+  { additionalProperties: false },
+);
 export const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
-export const UserParams = Type.Object({ userId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) });
+export const UserParams = Type.Object({
+  userId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }),
+});
 
 export const WalletSchema = Type.Object({
   currency: Currency,
@@ -17,8 +30,17 @@ export const WalletSchema = Type.Object({
   balanceMinor: Type.Integer(),
   availableMinor: Type.Integer(),
   heldMinor: Type.Integer(),
-  limits: Type.Object({ dailyMinor: Type.Integer(), monthlyMinor: Type.Integer(), spentTodayMinor: Type.Integer(), spentThisMonthMinor: Type.Integer() }),
-  autoTopUp: Type.Object({ enabled: Type.Boolean(), thresholdMinor: Nullable(Type.Integer()), amountMinor: Nullable(Type.Integer()) }),
+  limits: Type.Object({
+    dailyMinor: Type.Integer(),
+    monthlyMinor: Type.Integer(),
+    spentTodayMinor: Type.Integer(),
+    spentThisMonthMinor: Type.Integer(),
+  }),
+  autoTopUp: Type.Object({
+    enabled: Type.Boolean(),
+    thresholdMinor: Nullable(Type.Integer()),
+    amountMinor: Nullable(Type.Integer()),
+  }),
 });
 
 export const TransactionsQuery = Type.Object(
@@ -26,7 +48,11 @@ export const TransactionsQuery = Type.Object(
     currency: Type.Optional(Currency),
     cursor: Type.Optional(Type.String({ maxLength: 200 })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
-    category: Type.Optional(Type.Union(['food', 'delivery', 'tips', 'refunds', 'top-ups', 'other'].map((value) => Type.Literal(value)))),
+    category: Type.Optional(
+      Type.Union(
+        ['food', 'delivery', 'tips', 'refunds', 'top-ups', 'other'].map((value) => Type.Literal(value)),
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -67,7 +93,11 @@ export const PaymentSchema = Type.Object({
   expiresAt: Nullable(Type.String()),
 });
 
-export const TopUpSchema = Type.Object({ payment: PaymentSchema, ussdCode: Nullable(Type.String()), instructions: Type.String() });
+export const TopUpSchema = Type.Object({
+  payment: PaymentSchema,
+  ussdCode: Nullable(Type.String()),
+  instructions: Type.String(),
+});
 
 export const WalletSettingsBody = Type.Object(
   {
@@ -89,15 +119,29 @@ export const WalletSettingsBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const WalletPaymentBody = Type.Object({ orderId: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
-export const WalletPaymentSchema = Type.Object({ orderId: Type.String(), paidMinor: Type.Integer(), wallet: WalletSchema });
+export const WalletPaymentBody = Type.Object(
+  { orderId: Type.String({ format: 'uuid' }) },
+  { additionalProperties: false },
+);
+export const WalletPaymentSchema = Type.Object({
+  orderId: Type.String(),
+  paidMinor: Type.Integer(),
+  wallet: WalletSchema,
+});
 
 export const FreezeBody = Type.Object(
-  { frozen: Type.Boolean(), reason: Type.String({ minLength: 3, maxLength: 500 }), currency: Type.Optional(Currency) },
+  {
+    frozen: Type.Boolean(),
+    reason: Type.String({ minLength: 3, maxLength: 500 }),
+    currency: Type.Optional(Currency),
+  },
   { additionalProperties: false },
 );
 
-export const WithdrawalBody = Type.Object({ amountMinor: Minor('XAF to send to your Mobile Money number', 500) }, { additionalProperties: false });
+export const WithdrawalBody = Type.Object(
+  { amountMinor: Minor('XAF to send to your Mobile Money number', 500) },
+  { additionalProperties: false },
+);
 
 export const WebhookAnswer = Type.Object({ received: Type.Boolean(), applied: Type.Boolean() });
 
@@ -127,10 +171,16 @@ export const PayoutSchema = Type.Object({
 });
 
 export const PayoutListQuery = Type.Object(
-  { payeeKind: Type.Union([Type.Literal('restaurant'), Type.Literal('driver')]), restaurantId: Type.Optional(Type.String({ format: 'uuid' })) },
+  {
+    payeeKind: Type.Union([Type.Literal('restaurant'), Type.Literal('driver')]),
+    restaurantId: Type.Optional(Type.String({ format: 'uuid' })),
+  },
   { additionalProperties: false },
 );
-export const PayoutListSchema = Type.Object({ availableMinor: Type.Integer(), items: Type.Array(PayoutSchema) });
+export const PayoutListSchema = Type.Object({
+  availableMinor: Type.Integer(),
+  items: Type.Array(PayoutSchema),
+});
 
 export const PayoutSettingsBody = Type.Object(
   {
@@ -144,7 +194,13 @@ export const PayoutSettingsBody = Type.Object(
 
 export const CommissionBody = Type.Object(
   {
-    rate: Type.Union([Type.String({ pattern: '^(0(\\.\\d{1,6})?|1(\\.0{1,6})?)$', description: 'a rate in [0, 1], e.g. "0.08"' }), Type.Null()]),
+    rate: Type.Union([
+      Type.String({
+        pattern: '^(0(\\.\\d{1,6})?|1(\\.0{1,6})?)$',
+        description: 'a rate in [0, 1], e.g. "0.08"',
+      }),
+      Type.Null(),
+    ]),
     reason: Type.String({ minLength: 3, maxLength: 500 }),
   },
   { additionalProperties: false },
@@ -185,15 +241,29 @@ export const ReconciliationRunSchema = Type.Object({
 });
 
 export const ReconciliationRunQuery = Type.Object(
-  { exceptionsOnly: Type.Optional(Type.Boolean()), after: Type.Optional(Type.Integer({ minimum: 0 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) },
+  {
+    exceptionsOnly: Type.Optional(Type.Boolean()),
+    after: Type.Optional(Type.Integer({ minimum: 0 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+  },
   { additionalProperties: false },
 );
-export const ResolveParams = Type.Object({ id: Type.String({ format: 'uuid' }), itemNo: Type.Integer({ minimum: 1 }) });
-export const ResolveBody = Type.Object({ reason: Type.String({ minLength: 3, maxLength: 500 }) }, { additionalProperties: false });
+export const ResolveParams = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  itemNo: Type.Integer({ minimum: 1 }),
+});
+export const ResolveBody = Type.Object(
+  { reason: Type.String({ minLength: 3, maxLength: 500 }) },
+  { additionalProperties: false },
+);
 export { ItemSchema as ReconciliationItemSchema };
 
 export const PeriodQuery = Type.Object({ from: Iso, to: Iso }, { additionalProperties: false });
 export const EarningsQuery = Type.Object(
-  { from: Iso, to: Iso, period: Type.Optional(Type.Union([Type.Literal('day'), Type.Literal('week'), Type.Literal('month')])) },
+  {
+    from: Iso,
+    to: Iso,
+    period: Type.Optional(Type.Union([Type.Literal('day'), Type.Literal('week'), Type.Literal('month')])),
+  },
   { additionalProperties: false },
 );

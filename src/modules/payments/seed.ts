@@ -3,7 +3,12 @@
  * top-up with its provider fee (fixed transfer ids: a second run lands nothing), so the orders
  * seed and a new user can pay from the wallet at once. Development only.
  */
-import { customerWalletId, providerClearingId, providerFeeMinor, providerFeesExpenseId } from '../../../ledger/rules/index.js';
+import {
+  customerWalletId,
+  providerClearingId,
+  providerFeeMinor,
+  providerFeesExpenseId,
+} from '../../../ledger/rules/index.js';
 import type { SeedStep } from '../../seed/index.js';
 import { DEMO_USERS } from '../identity/seed.js';
 import { submitAll } from './ledger-port.js';
@@ -20,8 +25,25 @@ export const paymentsSeedStep: SeedStep = {
     await services.payments.wallets.ensure(customer.id, 'XAF');
     const clearing = providerClearingId('campay', 'XAF');
     const refusal = await submitAll(services.ledger, [
-      { id: `demo:payments:topup:${customer.id}`, debitAccountId: clearing, creditAccountId: customerWalletId(customer.id, 'XAF'), amountMinor: DEMO_WALLET_XAF, currency: 'XAF', code: 'topup', flags: { linked: true }, userData: { userId: customer.id, category: 'top-ups' } },
-      { id: `demo:payments:fee:${customer.id}`, debitAccountId: providerFeesExpenseId('XAF'), creditAccountId: clearing, amountMinor: providerFeeMinor(DEMO_WALLET_XAF, 'MTN'), currency: 'XAF', code: 'provider_fee', flags: {} },
+      {
+        id: `demo:payments:topup:${customer.id}`,
+        debitAccountId: clearing,
+        creditAccountId: customerWalletId(customer.id, 'XAF'),
+        amountMinor: DEMO_WALLET_XAF,
+        currency: 'XAF',
+        code: 'topup',
+        flags: { linked: true },
+        userData: { userId: customer.id, category: 'top-ups' },
+      },
+      {
+        id: `demo:payments:fee:${customer.id}`,
+        debitAccountId: providerFeesExpenseId('XAF'),
+        creditAccountId: clearing,
+        amountMinor: providerFeeMinor(DEMO_WALLET_XAF, 'MTN'),
+        currency: 'XAF',
+        code: 'provider_fee',
+        flags: {},
+      },
     ]);
     if (refusal !== null) throw new Error(`demo top-up refused: ${refusal.result}`);
     return [`wallet of ${demo.phone} topped up with ${DEMO_WALLET_XAF} XAF`];

@@ -2,7 +2,11 @@ import type { ColumnType, Generated } from 'kysely';
 
 /** The payments context's tables (migration 2026-11-25T1600_payments). */
 type Int8 = ColumnType<bigint, bigint | string | number, bigint | string | number>;
-type NullableInt8 = ColumnType<bigint | null, bigint | string | number | null, bigint | string | number | null>;
+type NullableInt8 = ColumnType<
+  bigint | null,
+  bigint | string | number | null,
+  bigint | string | number | null
+>;
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null, Date | string | null>;
 type Json<T> = ColumnType<T, string, string>;

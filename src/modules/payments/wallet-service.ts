@@ -6,7 +6,12 @@
  */
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
-import { customerWalletId, orderEscrowId, type Currency, type Transfer } from '../../../ledger/rules/index.js';
+import {
+  customerWalletId,
+  orderEscrowId,
+  type Currency,
+  type Transfer,
+} from '../../../ledger/rules/index.js';
 import type { Db } from '../../db/database.js';
 import { createGroupRunner } from '../../db/group-runner.js';
 import { HttpProblem } from '../../http/problem.js';
@@ -42,9 +47,18 @@ export interface WalletSummary {
   autoTopUp: { enabled: boolean; thresholdMinor: bigint | null; amountMinor: bigint | null };
 }
 
-export type OrderPricing = { subtotalMinor: number; discountMinor: number; deliveryFeeMinor: number; taxMinor: number; tipMinor: number; totalMinor: number };
+export type OrderPricing = {
+  subtotalMinor: number;
+  discountMinor: number;
+  deliveryFeeMinor: number;
+  taxMinor: number;
+  tipMinor: number;
+  totalMinor: number;
+};
 
-export type WalletPaymentResult = { ok: true } | { ok: false; code: 'insufficient_funds' | 'wallet_frozen' | 'limit_exceeded'; detail: string };
+export type WalletPaymentResult =
+  | { ok: true }
+  | { ok: false; code: 'insufficient_funds' | 'wallet_frozen' | 'limit_exceeded'; detail: string };
 
 export interface WalletServiceOptions {
   db: Db;
@@ -65,7 +79,8 @@ export function paymentParts(pricing: OrderPricing): { category: WalletCategory;
     { category: 'tips' as const, amountMinor: BigInt(pricing.tipMinor) },
   ].filter((part) => part.amountMinor > 0n);
   const sum = parts.reduce((total, part) => total + part.amountMinor, 0n);
-  if (sum !== BigInt(pricing.totalMinor)) throw new RangeError(`payment parts ${sum} do not make the total ${pricing.totalMinor}`);
+  if (sum !== BigInt(pricing.totalMinor))
+    throw new RangeError(`payment parts ${sum} do not make the total ${pricing.totalMinor}`);
   return parts;
 }
 
@@ -81,18 +96,44 @@ export function createWalletService(options: WalletServiceOptions) {
 
   async function ensure(userId: string, currency: WalletCurrency) {
     const limits = defaults(currency);
-    await db.insertInto('wallets')
-      .values({ user_id: userId, currency, frozen_reason: null, frozen_by: null, frozen_at: null, daily_limit_minor: limits.daily, monthly_limit_minor: limits.monthly, auto_topup_threshold_minor: null, auto_topup_amount_minor: null, auto_topup_phone: null, auto_topup_last_at: null })
+    await db
+      .insertInto('wallets')
+      .values({
+        user_id: userId,
+        currency,
+        frozen_reason: null,
+        frozen_by: null,
+        frozen_at: null,
+        daily_limit_minor: limits.daily,
+        monthly_limit_minor: limits.monthly,
+        auto_topup_threshold_minor: null,
+        auto_topup_amount_minor: null,
+        auto_topup_phone: null,
+        auto_topup_last_at: null,
+      })
       .onConflict((conflict) => conflict.columns(['user_id', 'currency']).doNothing())
       .execute();
-    return db.selectFrom('wallets').selectAll().where('user_id', '=', userId).where('currency', '=', currency).executeTakeFirstOrThrow();
+    return db
+      .selectFrom('wallets')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('currency', '=', currency)
+      .executeTakeFirstOrThrow();
   }
 
   async function summary(userId: string, currency: WalletCurrency): Promise<WalletSummary> {
-    const [wallet, account] = await Promise.all([ensure(userId, currency), ledger.account(customerWalletId(userId, currency))]);
+    const [wallet, account] = await Promise.all([
+      ensure(userId, currency),
+      ledger.account(customerWalletId(userId, currency)),
+    ]);
     const periods = doualaPeriods(now());
-    const spent = await db.selectFrom('wallet_spending').select(['period', 'spent_minor'])
-      .where('user_id', '=', userId).where('currency', '=', currency).where('period', 'in', [periods.day, periods.month]).execute();
+    const spent = await db
+      .selectFrom('wallet_spending')
+      .select(['period', 'spent_minor'])
+      .where('user_id', '=', userId)
+      .where('currency', '=', currency)
+      .where('period', 'in', [periods.day, periods.month])
+      .execute();
     const spentOf = (period: string) => spent.find((row) => row.period === period)?.spent_minor ?? 0n;
     const balance = account === null ? 0n : account.creditsPosted - account.debitsPosted;
     const held = account?.debitsPending ?? 0n;
@@ -102,8 +143,17 @@ export function createWalletService(options: WalletServiceOptions) {
       balanceMinor: balance,
       availableMinor: balance - held,
       heldMinor: held,
-      limits: { dailyMinor: wallet.daily_limit_minor, monthlyMinor: wallet.monthly_limit_minor, spentTodayMinor: spentOf(periods.day), spentThisMonthMinor: spentOf(periods.month) },
-      autoTopUp: { enabled: wallet.auto_topup_enabled, thresholdMinor: wallet.auto_topup_threshold_minor, amountMinor: wallet.auto_topup_amount_minor },
+      limits: {
+        dailyMinor: wallet.daily_limit_minor,
+        monthlyMinor: wallet.monthly_limit_minor,
+        spentTodayMinor: spentOf(periods.day),
+        spentThisMonthMinor: spentOf(periods.month),
+      },
+      autoTopUp: {
+        enabled: wallet.auto_topup_enabled,
+        thresholdMinor: wallet.auto_topup_threshold_minor,
+        amountMinor: wallet.auto_topup_amount_minor,
+      },
     };
   }
 
@@ -113,7 +163,13 @@ export function createWalletService(options: WalletServiceOptions) {
    * limits if needed, refuses a frozen one, and counts both periods or neither, so parallel
    * payments cannot pass a limit together.
    */
-  interface Reservation { userId: string; currency: WalletCurrency; amountMinor: bigint; day: string; month: string }
+  interface Reservation {
+    userId: string;
+    currency: WalletCurrency;
+    amountMinor: bigint;
+    day: string;
+    month: string;
+  }
   type Reserved = 'ok' | 'frozen' | 'limit';
   // Concurrent payments' reservations go to PostgreSQL in groups (db/group-runner.ts), in
   // (user, currency) order so that two groups lock the same wallets in the same order.
@@ -122,11 +178,13 @@ export function createWalletService(options: WalletServiceOptions) {
     runMany: reserveMany,
   });
   async function reserveMany(items: Reservation[]): Promise<Reserved[]> {
-    const order = items.map((_, index) => index).sort((a, b) => {
-      const left = `${items[a]!.userId}:${items[a]!.currency}`;
-      const right = `${items[b]!.userId}:${items[b]!.currency}`;
-      return left < right ? -1 : left > right ? 1 : a - b;
-    });
+    const order = items
+      .map((_, index) => index)
+      .sort((a, b) => {
+        const left = `${items[a]!.userId}:${items[a]!.currency}`;
+        const right = `${items[b]!.userId}:${items[b]!.currency}`;
+        return left < right ? -1 : left > right ? 1 : a - b;
+      });
     const sorted = order.map((index) => items[index]!);
     const limits = sorted.map((item) => defaults(item.currency));
     const result = await sql<{ ord: string; outcome: Reserved }>`
@@ -147,16 +205,36 @@ export function createWalletService(options: WalletServiceOptions) {
    * limits if needed, refuses a frozen one, and counts both periods or neither, so parallel
    * payments cannot pass a limit together.
    */
-  async function reserve(userId: string, currency: WalletCurrency, amountMinor: bigint, prefix: '' | 'T'): Promise<Reserved> {
+  async function reserve(
+    userId: string,
+    currency: WalletCurrency,
+    amountMinor: bigint,
+    prefix: '' | 'T',
+  ): Promise<Reserved> {
     const periods = doualaPeriods(now());
-    return reservations.run({ userId, currency, amountMinor, day: `${prefix}${periods.day}`, month: `${prefix}${periods.month}` });
+    return reservations.run({
+      userId,
+      currency,
+      amountMinor,
+      day: `${prefix}${periods.day}`,
+      month: `${prefix}${periods.month}`,
+    });
   }
 
-  async function release(userId: string, currency: WalletCurrency, amountMinor: bigint, prefix: '' | 'T'): Promise<void> {
+  async function release(
+    userId: string,
+    currency: WalletCurrency,
+    amountMinor: bigint,
+    prefix: '' | 'T',
+  ): Promise<void> {
     const periods = doualaPeriods(now());
-    await db.updateTable('wallet_spending')
-      .set((eb) => ({ spent_minor: sql`greatest(${eb.ref('spent_minor')} - ${amountMinor.toString()}::int8, 0)` }))
-      .where('user_id', '=', userId).where('currency', '=', currency)
+    await db
+      .updateTable('wallet_spending')
+      .set((eb) => ({
+        spent_minor: sql`greatest(${eb.ref('spent_minor')} - ${amountMinor.toString()}::int8, 0)`,
+      }))
+      .where('user_id', '=', userId)
+      .where('currency', '=', currency)
       .where('period', 'in', [`${prefix}${periods.day}`, `${prefix}${periods.month}`])
       .execute();
   }
@@ -164,9 +242,14 @@ export function createWalletService(options: WalletServiceOptions) {
   /** Checks and counts a top-up against the limits before a collection starts (422 when over). */
   async function admitTopUp(userId: string, currency: WalletCurrency, amountMinor: bigint): Promise<void> {
     const reserved = await reserve(userId, currency, amountMinor, 'T');
-    if (reserved === 'frozen') throw new HttpProblem(422, 'wallet_frozen', 'This wallet is frozen; contact support.');
+    if (reserved === 'frozen')
+      throw new HttpProblem(422, 'wallet_frozen', 'This wallet is frozen; contact support.');
     if (reserved === 'limit')
-      throw new HttpProblem(422, 'wallet_limit_exceeded', 'This top-up would pass your daily or monthly limit.');
+      throw new HttpProblem(
+        422,
+        'wallet_limit_exceeded',
+        'This top-up would pass your daily or monthly limit.',
+      );
   }
 
   /**
@@ -174,12 +257,21 @@ export function createWalletService(options: WalletServiceOptions) {
    * tips) so the statement shows categories; the ledger refuses it whole when the balance is
    * short (the wallet may never go below zero), and then nothing has changed.
    */
-  async function payOrder(input: { userId: string; orderId: string; currency: WalletCurrency; pricing: OrderPricing }): Promise<WalletPaymentResult> {
+  async function payOrder(input: {
+    userId: string;
+    orderId: string;
+    currency: WalletCurrency;
+    pricing: OrderPricing;
+  }): Promise<WalletPaymentResult> {
     const total = BigInt(input.pricing.totalMinor);
     const reserved = await reserve(input.userId, input.currency, total, '');
     if (reserved === 'frozen') return { ok: false, code: 'wallet_frozen', detail: 'This wallet is frozen.' };
     if (reserved === 'limit') {
-      return { ok: false, code: 'limit_exceeded', detail: 'This payment would pass your daily or monthly spending limit.' };
+      return {
+        ok: false,
+        code: 'limit_exceeded',
+        detail: 'This payment would pass your daily or monthly spending limit.',
+      };
     }
     const walletId = customerWalletId(input.userId, input.currency);
     const escrow = orderEscrowId(input.orderId, input.currency);
@@ -200,20 +292,40 @@ export function createWalletService(options: WalletServiceOptions) {
       await release(input.userId, input.currency, total, '');
       throw error;
     }
-    if (outcomes.every((outcome) => outcome.result === 'exists')) await release(input.userId, input.currency, total, '');
+    if (outcomes.every((outcome) => outcome.result === 'exists'))
+      await release(input.userId, input.currency, total, '');
     if (outcomes.every(accepted)) return { ok: true };
     await release(input.userId, input.currency, total, '');
     const short = outcomes.some((outcome) => outcome.result === 'exceeds_credits');
     return short
       ? { ok: false, code: 'insufficient_funds', detail: 'The wallet balance is too low for this order.' }
-      : { ok: false, code: 'insufficient_funds', detail: `The ledger refused the payment (${outcomes.find((outcome) => !accepted(outcome))?.result}).` };
+      : {
+          ok: false,
+          code: 'insufficient_funds',
+          detail: `The ledger refused the payment (${outcomes.find((outcome) => !accepted(outcome))?.result}).`,
+        };
   }
 
-  async function setFrozen(userId: string, currency: WalletCurrency, frozen: boolean, reason: string, adminId: string): Promise<void> {
+  async function setFrozen(
+    userId: string,
+    currency: WalletCurrency,
+    frozen: boolean,
+    reason: string,
+    adminId: string,
+  ): Promise<void> {
     const before = await ensure(userId, currency);
-    await db.updateTable('wallets')
-      .set({ status: frozen ? 'frozen' : 'active', frozen_reason: frozen ? reason : null, frozen_by: frozen ? adminId : null, frozen_at: frozen ? now() : null, updated_at: now() })
-      .where('user_id', '=', userId).where('currency', '=', currency).execute();
+    await db
+      .updateTable('wallets')
+      .set({
+        status: frozen ? 'frozen' : 'active',
+        frozen_reason: frozen ? reason : null,
+        frozen_by: frozen ? adminId : null,
+        frozen_at: frozen ? now() : null,
+        updated_at: now(),
+      })
+      .where('user_id', '=', userId)
+      .where('currency', '=', currency)
+      .execute();
     await options.audit({
       action: frozen ? 'wallet.frozen' : 'wallet.unfrozen',
       actor: { kind: 'user', userId: adminId },
@@ -224,45 +336,84 @@ export function createWalletService(options: WalletServiceOptions) {
     });
   }
 
-  async function updateSettings(userId: string, currency: WalletCurrency, settings: {
-    dailyLimitMinor?: bigint; monthlyLimitMinor?: bigint;
-    autoTopUp?: { enabled: boolean; thresholdMinor?: bigint; amountMinor?: bigint; phone?: string };
-  }): Promise<WalletSummary> {
+  async function updateSettings(
+    userId: string,
+    currency: WalletCurrency,
+    settings: {
+      dailyLimitMinor?: bigint;
+      monthlyLimitMinor?: bigint;
+      autoTopUp?: { enabled: boolean; thresholdMinor?: bigint; amountMinor?: bigint; phone?: string };
+    },
+  ): Promise<WalletSummary> {
     const wallet = await ensure(userId, currency);
     const platform = defaults(currency);
     const daily = settings.dailyLimitMinor ?? wallet.daily_limit_minor;
     const monthly = settings.monthlyLimitMinor ?? wallet.monthly_limit_minor;
     if (daily > platform.daily || monthly > platform.monthly || daily > monthly)
-      throw new HttpProblem(422, 'invalid_limits', `Limits are at most ${platform.daily} a day and ${platform.monthly} a month, and a day's at most the month's.`);
+      throw new HttpProblem(
+        422,
+        'invalid_limits',
+        `Limits are at most ${platform.daily} a day and ${platform.monthly} a month, and a day's at most the month's.`,
+      );
     const auto = settings.autoTopUp;
     if (auto?.enabled === true) {
-      if (currency !== 'XAF') throw new HttpProblem(422, 'auto_topup_currency', 'Automatic top-ups are Mobile Money, in XAF only.');
+      if (currency !== 'XAF')
+        throw new HttpProblem(422, 'auto_topup_currency', 'Automatic top-ups are Mobile Money, in XAF only.');
       if (auto.thresholdMinor === undefined || auto.amountMinor === undefined || auto.phone === undefined)
-        throw new HttpProblem(400, 'validation_failed', 'An automatic top-up needs thresholdMinor, amountMinor and phone.');
+        throw new HttpProblem(
+          400,
+          'validation_failed',
+          'An automatic top-up needs thresholdMinor, amountMinor and phone.',
+        );
     }
-    await db.updateTable('wallets').set({
-      daily_limit_minor: daily,
-      monthly_limit_minor: monthly,
-      ...(auto === undefined ? {} : {
-        auto_topup_enabled: auto.enabled,
-        auto_topup_threshold_minor: auto.enabled ? auto.thresholdMinor! : null,
-        auto_topup_amount_minor: auto.enabled ? auto.amountMinor! : null,
-        auto_topup_phone: auto.enabled ? auto.phone! : null,
-      }),
-      updated_at: now(),
-    }).where('user_id', '=', userId).where('currency', '=', currency).execute();
+    await db
+      .updateTable('wallets')
+      .set({
+        daily_limit_minor: daily,
+        monthly_limit_minor: monthly,
+        ...(auto === undefined
+          ? {}
+          : {
+              auto_topup_enabled: auto.enabled,
+              auto_topup_threshold_minor: auto.enabled ? auto.thresholdMinor! : null,
+              auto_topup_amount_minor: auto.enabled ? auto.amountMinor! : null,
+              auto_topup_phone: auto.enabled ? auto.phone! : null,
+            }),
+        updated_at: now(),
+      })
+      .where('user_id', '=', userId)
+      .where('currency', '=', currency)
+      .execute();
     return summary(userId, currency);
   }
 
   type Cursor = { entryNo: string };
-  const isCursor = (value: unknown): value is Cursor => typeof value === 'object' && value !== null && typeof (value as Cursor).entryNo === 'string' && /^\d{1,19}$/.test((value as Cursor).entryNo);
+  const isCursor = (value: unknown): value is Cursor =>
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Cursor).entryNo === 'string' &&
+    /^\d{1,19}$/.test((value as Cursor).entryNo);
 
   /** The wallet's statement, newest first, from the ledger's projection (it may lag a moment). */
-  async function transactions(userId: string, currency: WalletCurrency, query: { cursor?: string; limit?: number; category?: WalletCategory }) {
+  async function transactions(
+    userId: string,
+    currency: WalletCurrency,
+    query: { cursor?: string; limit?: number; category?: WalletCategory },
+  ) {
     const limit = Math.min(Math.max(query.limit ?? 20, 1), MAX_PAGE);
     const after = decodeCursor(query.cursor, isCursor);
-    if (query.cursor !== undefined && after === undefined) throw new HttpProblem(400, 'invalid_cursor', 'The cursor is not one this API gave.');
-    const rows = await sql<{ entry_no: bigint; transfer_id: string; code: string; side: string; amount_minor: bigint; timestamp_ns: bigint; user_data: Record<string, string> | null; phase: string }>`
+    if (query.cursor !== undefined && after === undefined)
+      throw new HttpProblem(400, 'invalid_cursor', 'The cursor is not one this API gave.');
+    const rows = await sql<{
+      entry_no: bigint;
+      transfer_id: string;
+      code: string;
+      side: string;
+      amount_minor: bigint;
+      timestamp_ns: bigint;
+      user_data: Record<string, string> | null;
+      phase: string;
+    }>`
       SELECT entry_no, transfer_id, code, side, amount_minor, timestamp_ns, user_data, phase FROM ledger_entries
       WHERE account_id = ${customerWalletId(userId, currency)} AND phase IN ('posted', 'post_pending')
       ${after === undefined ? sql`` : sql`AND entry_no < ${after.entryNo}::int8`}
@@ -280,29 +431,57 @@ export function createWalletService(options: WalletServiceOptions) {
         orderId: row.user_data?.orderId ?? null,
         at: new Date(Number(BigInt(row.timestamp_ns) / 1_000_000n)).toISOString(),
       })),
-      nextCursor: rows.rows.length > limit && last !== undefined ? encodeCursor({ entryNo: String(last.entry_no) }) : null,
+      nextCursor:
+        rows.rows.length > limit && last !== undefined
+          ? encodeCursor({ entryNo: String(last.entry_no) })
+          : null,
     };
   }
 
   /** Scheduled: starts a Mobile Money top-up for opted-in wallets under their threshold. */
   async function autoTopUpSweep(): Promise<{ started: number }> {
     const current = now();
-    const candidates = await db.selectFrom('wallets').selectAll().where('auto_topup_enabled', '=', true).where('status', '=', 'active')
-      .where((eb) => eb.or([eb('auto_topup_last_at', 'is', null), eb('auto_topup_last_at', '<', new Date(current.getTime() - AUTO_TOPUP_SPACING_MS))]))
-      .limit(AUTO_TOPUP_BATCH).execute();
+    const candidates = await db
+      .selectFrom('wallets')
+      .selectAll()
+      .where('auto_topup_enabled', '=', true)
+      .where('status', '=', 'active')
+      .where((eb) =>
+        eb.or([
+          eb('auto_topup_last_at', 'is', null),
+          eb('auto_topup_last_at', '<', new Date(current.getTime() - AUTO_TOPUP_SPACING_MS)),
+        ]),
+      )
+      .limit(AUTO_TOPUP_BATCH)
+      .execute();
     let started = 0;
     for (const wallet of candidates) {
       const account = await ledger.account(customerWalletId(wallet.user_id, wallet.currency));
       const available = account?.availableMinor ?? 0n;
-      if (wallet.auto_topup_threshold_minor === null || wallet.auto_topup_amount_minor === null || wallet.auto_topup_phone === null) continue;
+      if (
+        wallet.auto_topup_threshold_minor === null ||
+        wallet.auto_topup_amount_minor === null ||
+        wallet.auto_topup_phone === null
+      )
+        continue;
       if (available >= wallet.auto_topup_threshold_minor) continue;
       try {
-        await topUp(wallet.user_id, wallet.auto_topup_amount_minor, wallet.auto_topup_phone, `auto-topup-${Math.floor(current.getTime() / AUTO_TOPUP_SPACING_MS)}`);
+        await topUp(
+          wallet.user_id,
+          wallet.auto_topup_amount_minor,
+          wallet.auto_topup_phone,
+          `auto-topup-${Math.floor(current.getTime() / AUTO_TOPUP_SPACING_MS)}`,
+        );
         started += 1;
       } catch (error) {
         options.logger.warn({ err: error, userId: wallet.user_id }, 'automatic top-up could not start');
       }
-      await db.updateTable('wallets').set({ auto_topup_last_at: current }).where('user_id', '=', wallet.user_id).where('currency', '=', wallet.currency).execute();
+      await db
+        .updateTable('wallets')
+        .set({ auto_topup_last_at: current })
+        .where('user_id', '=', wallet.user_id)
+        .where('currency', '=', wallet.currency)
+        .execute();
     }
     return { started };
   }
@@ -311,7 +490,15 @@ export function createWalletService(options: WalletServiceOptions) {
   async function topUp(userId: string, amountMinor: bigint, phone: string, idempotencyKey: string) {
     await admitTopUp(userId, 'XAF', amountMinor);
     try {
-      return await options.payments().initiate({ userId, purpose: { kind: 'topup' }, amountMinor, currency: 'XAF', phone, idempotencyKey, description: 'Recharge portefeuille' });
+      return await options.payments().initiate({
+        userId,
+        purpose: { kind: 'topup' },
+        amountMinor,
+        currency: 'XAF',
+        phone,
+        idempotencyKey,
+        description: 'Recharge portefeuille',
+      });
     } catch (error) {
       await release(userId, 'XAF', amountMinor, 'T');
       throw error;
@@ -321,10 +508,10 @@ export function createWalletService(options: WalletServiceOptions) {
   return { ensure, summary, payOrder, setFrozen, updateSettings, transactions, autoTopUpSweep, topUp };
 }
 
-
 export function categoryOf(code: string, userData: Record<string, string> | null): WalletCategory {
   const declared = userData?.category;
-  if (declared !== undefined && (WALLET_CATEGORIES as readonly string[]).includes(declared)) return declared as WalletCategory;
+  if (declared !== undefined && (WALLET_CATEGORIES as readonly string[]).includes(declared))
+    return declared as WalletCategory;
   if (code === 'topup') return 'top-ups';
   if (code === 'refund') return 'refunds';
   if (code === 'tip') return 'tips';

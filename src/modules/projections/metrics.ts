@@ -9,7 +9,11 @@ export function registerProjectionMetrics(registry: Registry, runner: Projection
     snapshot ??= runner.status().finally(() => setTimeout(() => (snapshot = undefined), 0));
     return snapshot;
   };
-  const gauge = (name: string, help: string, value: (item: Awaited<ReturnType<typeof statuses>>[number]) => number | null) =>
+  const gauge = (
+    name: string,
+    help: string,
+    value: (item: Awaited<ReturnType<typeof statuses>>[number]) => number | null,
+  ) =>
     new Gauge({
       name,
       help,
@@ -23,7 +27,17 @@ export function registerProjectionMetrics(registry: Registry, runner: Projection
         }
       },
     });
-  gauge('projection_lag_events', 'Events in the store after the projection checkpoint (capped at 100000)', (item) => item.lagEvents);
-  gauge('projection_lag_seconds', 'Seconds between the newest event and the last event the projection applied', (item) => item.lagSeconds);
-  gauge('projection_failed', '1 when the projection stopped on a failing event', (item) => (item.failed === null ? 0 : 1));
+  gauge(
+    'projection_lag_events',
+    'Events in the store after the projection checkpoint (capped at 100000)',
+    (item) => item.lagEvents,
+  );
+  gauge(
+    'projection_lag_seconds',
+    'Seconds between the newest event and the last event the projection applied',
+    (item) => item.lagSeconds,
+  );
+  gauge('projection_failed', '1 when the projection stopped on a failing event', (item) =>
+    item.failed === null ? 0 : 1,
+  );
 }

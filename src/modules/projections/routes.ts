@@ -51,7 +51,11 @@ export function registerProjectionRoutes(app: FastifyInstance, runner: Projectio
         security: [{ bearer: [] }],
         params: Type.Object({ name: Type.String({ pattern: '^[a-z][a-z0-9_]{0,39}$' }) }),
         response: {
-          202: Type.Object({ name: Type.String(), generation: Type.Integer(), status: Type.Literal('building') }),
+          202: Type.Object({
+            name: Type.String(),
+            generation: Type.Integer(),
+            status: Type.Literal('building'),
+          }),
           400: ProblemSchema,
           404: ProblemSchema,
           ...problems4xx,

@@ -2,11 +2,17 @@ import type { ProjectionRunner, ProjectionStatus } from '../../../projections/in
 import { problems } from '../../http/problem.js';
 
 /** The admin operations behind the routes and the CLI (tested without HTTP). */
-export async function listProjections(runner: ProjectionRunner): Promise<{ items: (ProjectionStatus & { registered: boolean })[] }> {
+export async function listProjections(
+  runner: ProjectionRunner,
+): Promise<{ items: (ProjectionStatus & { registered: boolean })[] }> {
   const statuses = await runner.status();
   const registered = new Set(runner.definitions().map((definition) => definition.name));
   // Generations of projections no longer registered still show, so an operator can see them.
-  return { items: statuses.sort((a, b) => a.name.localeCompare(b.name) || a.generation - b.generation).map((item) => ({ ...item, registered: registered.has(item.name) })) };
+  return {
+    items: statuses
+      .sort((a, b) => a.name.localeCompare(b.name) || a.generation - b.generation)
+      .map((item) => ({ ...item, registered: registered.has(item.name) })),
+  };
 }
 
 export async function requestProjectionRebuild(

@@ -70,7 +70,9 @@ describe('cache invalidation across instances', () => {
   it('order placement on another instance prices from the catalog as it is now: a price change or an archived dish applies at once', async () => {
     const id = await activeRestaurant(first, actors);
     const category = (
-      await post(first, `/v1/restaurants/${id}/menu/categories`, actors.owner.accessToken, { name: { fr: 'Plats' } })
+      await post(first, `/v1/restaurants/${id}/menu/categories`, actors.owner.accessToken, {
+        name: { fr: 'Plats' },
+      })
     ).json();
     const item = (
       await post(first, `/v1/restaurants/${id}/menu/items`, actors.owner.accessToken, {
@@ -86,17 +88,26 @@ describe('cache invalidation across instances', () => {
         method: 'POST',
         url: '/v1/orders',
         headers: { ...authHeader(customer.accessToken), 'idempotency-key': `inv-${id}-${(keys += 1)}` },
-        payload: { restaurantId: id, items: [{ itemId: item.id, quantity: 1 }], delivery: NEAR, payment: { kind: 'wallet' } },
+        payload: {
+          restaurantId: id,
+          items: [{ itemId: item.id, quantity: 1 }],
+          delivery: NEAR,
+          payment: { kind: 'wallet' },
+        },
       });
     const before = await order();
     expect(before.statusCode, before.body).toBe(201);
     expect(before.json().pricing.subtotalMinor).toBe(3000); // the second instance now holds this restaurant's catalog
 
-    await patch(first, `/v1/restaurants/${id}/menu/items/${item.id}`, actors.owner.accessToken, { price: 3500 });
+    await patch(first, `/v1/restaurants/${id}/menu/items/${item.id}`, actors.owner.accessToken, {
+      price: 3500,
+    });
     // Inside the order catalog's 10 s TTL: only the invalidation can explain the new price.
     expect(await until(async () => (await order()).json().pricing?.subtotalMinor === 3500, 2_000)).toBe(true);
 
-    await patch(first, `/v1/restaurants/${id}/menu/items/${item.id}`, actors.owner.accessToken, { isAvailable: false });
+    await patch(first, `/v1/restaurants/${id}/menu/items/${item.id}`, actors.owner.accessToken, {
+      isAvailable: false,
+    });
     expect(await until(async () => (await order()).json().code === 'items_unavailable', 2_000)).toBe(true);
   });
 });

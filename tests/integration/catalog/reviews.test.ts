@@ -12,9 +12,7 @@ import { activeRestaurant, createActors, post, type Actors, catalogTestApp } fro
  * exists: tests record completed orders through `record`, the catalog reads them through the
  * interface it will use in production.
  */
-async function tableLookup(
-  db: Db,
-): Promise<
+async function tableLookup(db: Db): Promise<
   CompletedOrderLookup & {
     record(order: Omit<CompletedOrder, 'orderId' | 'completedAt'> & { completedAt?: Date }): Promise<string>;
   }

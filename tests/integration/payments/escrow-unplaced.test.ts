@@ -32,7 +32,15 @@ let funding = 0;
 async function fund(userId: string, amountMinor: bigint): Promise<void> {
   funding += 1;
   const [outcome] = await services().ledger.submit([
-    { id: `test-fund:${userId}:${funding}`, debitAccountId: worldId('XAF'), creditAccountId: customerWalletId(userId, 'XAF'), amountMinor, currency: 'XAF', code: 'adjustment', flags: {} },
+    {
+      id: `test-fund:${userId}:${funding}`,
+      debitAccountId: worldId('XAF'),
+      creditAccountId: customerWalletId(userId, 'XAF'),
+      amountMinor,
+      currency: 'XAF',
+      code: 'adjustment',
+      flags: {},
+    },
   ]);
   expect(outcome!.result).toBe('ok');
 }
@@ -76,19 +84,36 @@ function handled(orderId: string, type: string): Promise<void> {
 
 /** The scheduled command the orders sweep runs once the payment deadline has passed. */
 async function expire(orderId: string): Promise<void> {
-  await services().orders.orders.execute(orderId, { type: 'ExpirePayment', data: { now: new Date(Date.now() + 16 * MINUTE) } }, { actorRole: 'system' });
+  await services().orders.orders.execute(
+    orderId,
+    { type: 'ExpirePayment', data: { now: new Date(Date.now() + 16 * MINUTE) } },
+    { actorRole: 'system' },
+  );
 }
 
 /** Every ledger entry booked under this transfer id (from the projection, once it has caught up). */
 async function entriesOf(transferId: string) {
   await services().projections.waitUntilCaughtUp(LEDGER_PROJECTION, 10_000);
-  const rows = await sql<{ account_id: string; side: string; amount_minor: string; code: string; user_data: Record<string, string> | null }>`
-    SELECT account_id, side, amount_minor::text AS amount_minor, code, user_data FROM ledger_entries WHERE transfer_id = ${transferId} ORDER BY account_id`.execute(db());
+  const rows = await sql<{
+    account_id: string;
+    side: string;
+    amount_minor: string;
+    code: string;
+    user_data: Record<string, string> | null;
+  }>`
+    SELECT account_id, side, amount_minor::text AS amount_minor, code, user_data FROM ledger_entries WHERE transfer_id = ${transferId} ORDER BY account_id`.execute(
+    db(),
+  );
   return rows.rows;
 }
 
 async function auditsOf(action: string, orderId: string) {
-  return db().selectFrom('audit_logs').select(['actor_kind', 'subject_user_id', 'resource', 'new_value']).where('action', '=', action).where('resource', '=', `order:${orderId}`).execute();
+  return db()
+    .selectFrom('audit_logs')
+    .select(['actor_kind', 'subject_user_id', 'resource', 'new_value'])
+    .where('action', '=', action)
+    .where('resource', '=', `order:${orderId}`)
+    .execute();
 }
 
 describe('an order whose payment failed or expired, with money in its escrow anyway', () => {
@@ -109,8 +134,20 @@ describe('an order whose payment failed or expired, with money in its escrow any
     expect(await escrow().escrowAvailable(orderId)).toBe(0n);
     const refund = await entriesOf(`refund-unplaced:${orderId}`);
     expect(refund).toEqual([
-      { account_id: orderEscrowId(orderId, 'XAF'), side: 'debit', amount_minor: String(pricing.totalMinor), code: 'refund', user_data: { orderId, category: 'refunds' } },
-      { account_id: customerWalletId(customer.userId, 'XAF'), side: 'credit', amount_minor: String(pricing.totalMinor), code: 'refund', user_data: { orderId, category: 'refunds' } },
+      {
+        account_id: orderEscrowId(orderId, 'XAF'),
+        side: 'debit',
+        amount_minor: String(pricing.totalMinor),
+        code: 'refund',
+        user_data: { orderId, category: 'refunds' },
+      },
+      {
+        account_id: customerWalletId(customer.userId, 'XAF'),
+        side: 'credit',
+        amount_minor: String(pricing.totalMinor),
+        code: 'refund',
+        user_data: { orderId, category: 'refunds' },
+      },
     ]);
 
     // Again by hand, then the whole reactor replayed from the start: nothing moves twice.
@@ -135,8 +172,16 @@ describe('an order whose payment failed or expired, with money in its escrow any
       currency: 'XAF',
       cause: 'OrderPaymentExpired',
     });
-    const settlement = await db().selectFrom('order_settlements').selectAll().where('order_id', '=', orderId).executeTakeFirstOrThrow();
-    expect(settlement).toMatchObject({ outcome: 'refunded', refund_minor: BigInt(pricing.totalMinor), restaurant_share_minor: 0n });
+    const settlement = await db()
+      .selectFrom('order_settlements')
+      .selectAll()
+      .where('order_id', '=', orderId)
+      .executeTakeFirstOrThrow();
+    expect(settlement).toMatchObject({
+      outcome: 'refunded',
+      refund_minor: BigInt(pricing.totalMinor),
+      restaurant_share_minor: 0n,
+    });
   });
 
   it('failed: the same refund follows OrderPaymentFailed', async () => {
@@ -145,7 +190,10 @@ describe('an order whose payment failed or expired, with money in its escrow any
     const { orderId, pricing } = await pendingOrder(customer.accessToken);
     await payChain(customer.userId, orderId, pricing);
     const reacted = handled(orderId, 'OrderPaymentFailed');
-    await services().orders.orders.recordPaymentOutcome(orderId, { status: 'failed', reason: 'mobile_money_failed' });
+    await services().orders.orders.recordPaymentOutcome(orderId, {
+      status: 'failed',
+      reason: 'mobile_money_failed',
+    });
     await reacted;
     expect(await walletBalance(customer.userId)).toBe(20_000n);
     expect(await escrowBalance(orderId)).toBe(0n);
@@ -163,20 +211,33 @@ describe('an order whose payment failed or expired, with money in its escrow any
     expect(await services().ledger.account(orderEscrowId(orderId, 'XAF'))).toBeNull();
     expect(await entriesOf(`refund-unplaced:${orderId}`)).toEqual([]);
     expect(await auditsOf('escrow.refund_unplaced', orderId)).toEqual([]);
-    expect(await db().selectFrom('order_settlements').select('order_id').where('order_id', '=', orderId).executeTakeFirst()).toBeUndefined();
+    expect(
+      await db()
+        .selectFrom('order_settlements')
+        .select('order_id')
+        .where('order_id', '=', orderId)
+        .executeTakeFirst(),
+    ).toBeUndefined();
   });
 });
 
 describe('stranded escrows: money for an order stream that was never appended', () => {
   it('the sweep is scheduled every 5 minutes beside the other payment jobs', () => {
-    expect(services().jobs.schedules()).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'escrow-stranded-sweep', cron: '*/5 * * * *' })]));
+    expect(services().jobs.schedules()).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'escrow-stranded-sweep', cron: '*/5 * * * *' }),
+      ]),
+    );
   });
 
   it('refunded to the paying wallet after the grace period, once; escrows of existing orders untouched', async () => {
     const customer = await createUser(world.testApp, { roles: ['customer'] });
     await fund(customer.userId, 50_000n);
     // An order placed and paid from the wallet, and one paid by the wallet chain but still pending: both exist.
-    const placed = await placeOrder(world, customer.accessToken, { items: [{ itemId: world.jusId, quantity: 1 }], tipMinor: 0 });
+    const placed = await placeOrder(world, customer.accessToken, {
+      items: [{ itemId: world.jusId, quantity: 1 }],
+      tipMinor: 0,
+    });
     expect(placed.statusCode, placed.body).toBe(201);
     expect(placed.json().status).toBe('PLACED');
     const placedId = placed.json().id as string;
@@ -184,7 +245,14 @@ describe('stranded escrows: money for an order stream that was never appended', 
     await payChain(customer.userId, pending.orderId, pending.pricing);
     // The stranded one: the wallet chain for an order id whose stream never came.
     const strandedId = randomUUID();
-    const pricing: OrderPricing = { subtotalMinor: 3_000, discountMinor: 0, deliveryFeeMinor: 500, taxMinor: 0, tipMinor: 100, totalMinor: 3_600 };
+    const pricing: OrderPricing = {
+      subtotalMinor: 3_000,
+      discountMinor: 0,
+      deliveryFeeMinor: 500,
+      taxMinor: 0,
+      tipMinor: 100,
+      totalMinor: 3_600,
+    };
     await payChain(customer.userId, strandedId, pricing);
     const paidOut = BigInt(placed.json().pricing.totalMinor) + BigInt(pending.pricing.totalMinor);
     expect(await walletBalance(customer.userId)).toBe(50_000n - paidOut - 3_600n);
@@ -192,7 +260,11 @@ describe('stranded escrows: money for an order stream that was never appended', 
 
     // Within the grace period nothing moves, whatever the sweep's clock.
     expect(await escrow().sweepStranded(new Date())).toEqual({ refunded: 0, leftForFinance: 0, failed: 0 });
-    expect(await escrow().sweepStranded(new Date(Date.now() + STRANDED_GRACE_MS - MINUTE))).toEqual({ refunded: 0, leftForFinance: 0, failed: 0 });
+    expect(await escrow().sweepStranded(new Date(Date.now() + STRANDED_GRACE_MS - MINUTE))).toEqual({
+      refunded: 0,
+      leftForFinance: 0,
+      failed: 0,
+    });
     expect(await escrowBalance(strandedId)).toBe(3_600n);
 
     // Past it: the whole balance back to the wallet that paid it.
@@ -206,8 +278,20 @@ describe('stranded escrows: money for an order stream that was never appended', 
     expect(await escrow().sweepStranded(later())).toEqual({ refunded: 0, leftForFinance: 0, failed: 0 });
     expect(await walletBalance(customer.userId)).toBe(50_000n - paidOut);
     expect(await entriesOf(`refund-stranded:${strandedId}`)).toEqual([
-      { account_id: orderEscrowId(strandedId, 'XAF'), side: 'debit', amount_minor: '3600', code: 'refund', user_data: { orderId: strandedId, category: 'refunds' } },
-      { account_id: customerWalletId(customer.userId, 'XAF'), side: 'credit', amount_minor: '3600', code: 'refund', user_data: { orderId: strandedId, category: 'refunds' } },
+      {
+        account_id: orderEscrowId(strandedId, 'XAF'),
+        side: 'debit',
+        amount_minor: '3600',
+        code: 'refund',
+        user_data: { orderId: strandedId, category: 'refunds' },
+      },
+      {
+        account_id: customerWalletId(customer.userId, 'XAF'),
+        side: 'credit',
+        amount_minor: '3600',
+        code: 'refund',
+        user_data: { orderId: strandedId, category: 'refunds' },
+      },
     ]);
 
     // The existing orders' escrows still hold their money.
@@ -217,7 +301,12 @@ describe('stranded escrows: money for an order stream that was never appended', 
     const audits = await auditsOf('escrow.refund_stranded', strandedId);
     expect(audits).toHaveLength(1);
     expect(audits[0]).toMatchObject({ actor_kind: 'system', subject_user_id: customer.userId });
-    expect(audits[0]!.new_value).toMatchObject({ transferId: `refund-stranded:${strandedId}`, walletId: customerWalletId(customer.userId, 'XAF'), amountMinor: 3_600, currency: 'XAF' });
+    expect(audits[0]!.new_value).toMatchObject({
+      transferId: `refund-stranded:${strandedId}`,
+      walletId: customerWalletId(customer.userId, 'XAF'),
+      amountMinor: 3_600,
+      currency: 'XAF',
+    });
   });
 
   it('with the events in EventStoreDB (no stream table), the sweep tells orders apart by the orders projection', async () => {
@@ -243,10 +332,20 @@ describe('stranded escrows: money for an order stream that was never appended', 
     });
     const customer = await createUser(world.testApp, { roles: ['customer'] });
     await fund(customer.userId, 20_000n);
-    const placed = await placeOrder(world, customer.accessToken, { items: [{ itemId: world.jusId, quantity: 1 }], tipMinor: 0 });
+    const placed = await placeOrder(world, customer.accessToken, {
+      items: [{ itemId: world.jusId, quantity: 1 }],
+      tipMinor: 0,
+    });
     expect(placed.json().status).toBe('PLACED');
     const strandedId = randomUUID();
-    const pricing: OrderPricing = { subtotalMinor: 1_000, discountMinor: 0, deliveryFeeMinor: 500, taxMinor: 0, tipMinor: 0, totalMinor: 1_500 };
+    const pricing: OrderPricing = {
+      subtotalMinor: 1_000,
+      discountMinor: 0,
+      deliveryFeeMinor: 500,
+      taxMinor: 0,
+      tipMinor: 0,
+      totalMinor: 1_500,
+    };
     await payChain(customer.userId, strandedId, pricing);
     await services().projections.waitUntilCaughtUp(LEDGER_PROJECTION, 10_000);
     await services().projections.waitUntilCaughtUp('orders', 10_000);
@@ -263,7 +362,15 @@ describe('stranded escrows: money for an order stream that was never appended', 
   it('an escrow not paid by a customer wallet is left for finance, untouched', async () => {
     const strandedId = randomUUID();
     const [outcome] = await services().ledger.submit([
-      { id: `test-misbooked:${strandedId}`, debitAccountId: worldId('XAF'), creditAccountId: orderEscrowId(strandedId, 'XAF'), amountMinor: 1_234n, currency: 'XAF', code: 'adjustment', flags: {} },
+      {
+        id: `test-misbooked:${strandedId}`,
+        debitAccountId: worldId('XAF'),
+        creditAccountId: orderEscrowId(strandedId, 'XAF'),
+        amountMinor: 1_234n,
+        currency: 'XAF',
+        code: 'adjustment',
+        flags: {},
+      },
     ]);
     expect(outcome!.result).toBe('ok');
     await services().projections.waitUntilCaughtUp(LEDGER_PROJECTION, 10_000);

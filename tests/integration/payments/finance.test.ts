@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { customerWalletId, orderEscrowId, providerClearingId, restaurantPayableId, worldId } from '../../../ledger/rules/index.js';
+import {
+  customerWalletId,
+  orderEscrowId,
+  providerClearingId,
+  restaurantPayableId,
+  worldId,
+} from '../../../ledger/rules/index.js';
 import { MAGIC_NUMBERS, SIMULATOR_CREDENTIALS } from '../../../src/modules/payments/simulators/index.js';
 import { authHeader, createUser } from '../../helpers/auth.js';
 import { act, placeOrder, type OrderWorld } from '../orders/helpers.js';
@@ -17,59 +23,134 @@ const admin = () => authHeader(world.actors.admin.accessToken);
 const until_ = () => new Date(Date.now() + 60_000).toISOString();
 
 async function deliveredOrder(customerToken: string) {
-  const placed = await placeOrder(world, customerToken, { items: [{ itemId: world.ndoleId, quantity: 1 }], tipMinor: 100 });
+  const placed = await placeOrder(world, customerToken, {
+    items: [{ itemId: world.ndoleId, quantity: 1 }],
+    tipMinor: 100,
+  });
   expect(placed.statusCode, placed.body).toBe(201);
   const order = placed.json();
-  const accepted = await act(world, order.id, 'accept', world.actors.owner.accessToken, { preparationMinutes: 10 });
+  const accepted = await act(world, order.id, 'accept', world.actors.owner.accessToken, {
+    preparationMinutes: 10,
+  });
   await act(world, order.id, 'prepare', world.actors.owner.accessToken);
   await act(world, order.id, 'claim', world.driver.accessToken);
   await act(world, order.id, 'ready', world.actors.owner.accessToken);
   await act(world, order.id, 'pickup', world.driver.accessToken, { pickupCode: accepted.json().pickupCode });
-  expect((await act(world, order.id, 'deliver', world.driver.accessToken, { deliveryPin: order.deliveryPin })).statusCode).toBe(200);
+  expect(
+    (await act(world, order.id, 'deliver', world.driver.accessToken, { deliveryPin: order.deliveryPin }))
+      .statusCode,
+  ).toBe(200);
   // Released when the settlement chain closed the escrow (the settlement row is written just before it).
-  await until(() => world.testApp.services.ledger.account(orderEscrowId(order.id, 'XAF')), (account) => account?.closed === true);
+  await until(
+    () => world.testApp.services.ledger.account(orderEscrowId(order.id, 'XAF')),
+    (account) => account?.closed === true,
+  );
   return order;
 }
 
 describe('commission, disputes and reports', () => {
-  it('an audited admin override sets the restaurant\'s commission; a dispute after release is refunded from the restaurant\'s share', async () => {
-    const override = await world.testApp.app.inject({ method: 'PUT', url: `/v1/admin/restaurants/${world.restaurantId}/commission`, headers: admin(), payload: { rate: '0.08', reason: 'launch partner' } });
+  it("an audited admin override sets the restaurant's commission; a dispute after release is refunded from the restaurant's share", async () => {
+    const override = await world.testApp.app.inject({
+      method: 'PUT',
+      url: `/v1/admin/restaurants/${world.restaurantId}/commission`,
+      headers: admin(),
+      payload: { rate: '0.08', reason: 'launch partner' },
+    });
     expect(override.statusCode, override.body).toBe(204);
-    const audit = await world.testApp.services.runtime.database.db.selectFrom('audit_logs').selectAll().where('action', '=', 'commission.override').execute();
+    const audit = await world.testApp.services.runtime.database.db
+      .selectFrom('audit_logs')
+      .selectAll()
+      .where('action', '=', 'commission.override')
+      .execute();
     expect(audit).toHaveLength(1);
     const customer = await createUser(world.testApp, { roles: ['customer'] });
-    await world.testApp.services.ledger.submit([{ id: `fund:${customer.userId}`, debitAccountId: worldId('XAF'), creditAccountId: customerWalletId(customer.userId, 'XAF'), amountMinor: 30_000n, currency: 'XAF', code: 'adjustment', flags: {} }]);
-    const payableBefore = (await world.testApp.services.ledger.account(restaurantPayableId(world.restaurantId, 'XAF')))?.availableMinor ?? 0n;
+    await world.testApp.services.ledger.submit([
+      {
+        id: `fund:${customer.userId}`,
+        debitAccountId: worldId('XAF'),
+        creditAccountId: customerWalletId(customer.userId, 'XAF'),
+        amountMinor: 30_000n,
+        currency: 'XAF',
+        code: 'adjustment',
+        flags: {},
+      },
+    ]);
+    const payableBefore =
+      (await world.testApp.services.ledger.account(restaurantPayableId(world.restaurantId, 'XAF')))
+        ?.availableMinor ?? 0n;
     const order = await deliveredOrder(customer.accessToken);
-    const payableAfter = (await world.testApp.services.ledger.account(restaurantPayableId(world.restaurantId, 'XAF')))!.availableMinor;
+    const payableAfter = (await world.testApp.services.ledger.account(
+      restaurantPayableId(world.restaurantId, 'XAF'),
+    ))!.availableMinor;
     expect(payableAfter - payableBefore).toBe(2_500n - 200n); // 8 % of 2 500
 
     const balance = (await wallet(world.testApp, customer.accessToken)).balanceMinor;
     await act(world, order.id, 'dispute', customer.accessToken, { reason: 'cold' });
-    const resolved = await act(world, order.id, 'resolve', world.support.accessToken, { refundMinor: 1_000, note: 'half back' });
+    const resolved = await act(world, order.id, 'resolve', world.support.accessToken, {
+      refundMinor: 1_000,
+      note: 'half back',
+    });
     expect(resolved.statusCode, resolved.body).toBe(200);
-    await until(() => wallet(world.testApp, customer.accessToken), (w) => w.balanceMinor === balance + 1_000);
-    expect((await world.testApp.services.ledger.account(restaurantPayableId(world.restaurantId, 'XAF')))!.availableMinor).toBe(payableAfter - 1_000n);
+    await until(
+      () => wallet(world.testApp, customer.accessToken),
+      (w) => w.balanceMinor === balance + 1_000,
+    );
+    expect(
+      (await world.testApp.services.ledger.account(restaurantPayableId(world.restaurantId, 'XAF')))!
+        .availableMinor,
+    ).toBe(payableAfter - 1_000n);
 
     const from = since;
-    const revenue = await world.testApp.app.inject({ method: 'GET', url: `/v1/reports/restaurants/${world.restaurantId}/revenue?from=${from}&to=${until_()}`, headers: authHeader(world.actors.owner.accessToken) });
+    const revenue = await world.testApp.app.inject({
+      method: 'GET',
+      url: `/v1/reports/restaurants/${world.restaurantId}/revenue?from=${from}&to=${until_()}`,
+      headers: authHeader(world.actors.owner.accessToken),
+    });
     expect(revenue.statusCode, revenue.body).toBe(200);
-    expect(revenue.json()).toMatchObject({ orders: 1, grossMinor: 2_500, commissionMinor: 200, netMinor: 2_300, refundsMinor: 1_000 });
+    expect(revenue.json()).toMatchObject({
+      orders: 1,
+      grossMinor: 2_500,
+      commissionMinor: 200,
+      netMinor: 2_300,
+      refundsMinor: 1_000,
+    });
     expect(revenue.json().byTier).toEqual([expect.objectContaining({ tier: 'override', rate: '0.08' })]);
-    const stranger = await world.testApp.app.inject({ method: 'GET', url: `/v1/reports/restaurants/${world.restaurantId}/revenue?from=${from}&to=${until_()}`, headers: authHeader(customer.accessToken) });
+    const stranger = await world.testApp.app.inject({
+      method: 'GET',
+      url: `/v1/reports/restaurants/${world.restaurantId}/revenue?from=${from}&to=${until_()}`,
+      headers: authHeader(customer.accessToken),
+    });
     expect(stranger.statusCode).toBe(403);
 
-    const earnings = await world.testApp.app.inject({ method: 'GET', url: `/v1/reports/drivers/me/earnings?period=week&from=${from}&to=${until_()}`, headers: authHeader(world.driver.accessToken) });
+    const earnings = await world.testApp.app.inject({
+      method: 'GET',
+      url: `/v1/reports/drivers/me/earnings?period=week&from=${from}&to=${until_()}`,
+      headers: authHeader(world.driver.accessToken),
+    });
     expect(earnings.statusCode, earnings.body).toBe(200);
     expect(earnings.json().buckets).toEqual([expect.objectContaining({ deliveries: 1, tipsMinor: 100 })]);
 
-    const tax = await world.testApp.app.inject({ method: 'GET', url: `/v1/admin/reports/tax.csv?from=${from}&to=${until_()}`, headers: admin() });
+    const tax = await world.testApp.app.inject({
+      method: 'GET',
+      url: `/v1/admin/reports/tax.csv?from=${from}&to=${until_()}`,
+      headers: admin(),
+    });
     expect(tax.statusCode).toBe(200);
     expect(tax.headers['content-type']).toContain('text/csv');
-    expect(tax.body.split('\r\n')[0]).toBe('day,orders,food_sales_minor,tax_collected_minor,commission_minor');
-    const platform = await world.testApp.app.inject({ method: 'GET', url: `/v1/admin/reports/platform-revenue?from=${from}&to=${until_()}`, headers: admin() });
+    expect(tax.body.split('\r\n')[0]).toBe(
+      'day,orders,food_sales_minor,tax_collected_minor,commission_minor',
+    );
+    const platform = await world.testApp.app.inject({
+      method: 'GET',
+      url: `/v1/admin/reports/platform-revenue?from=${from}&to=${until_()}`,
+      headers: admin(),
+    });
     expect(platform.json()).toMatchObject({ orders: 1, commissionMinor: 200 });
-    const badPeriod = await world.testApp.app.inject({ method: 'GET', url: `/v1/admin/reports/platform-revenue?from=${until_()}&to=${from}`, headers: admin() });
+    const badPeriod = await world.testApp.app.inject({
+      method: 'GET',
+      url: `/v1/admin/reports/platform-revenue?from=${until_()}&to=${from}`,
+      headers: admin(),
+    });
     expect(badPeriod.statusCode).toBe(422);
   });
 });
@@ -77,44 +158,119 @@ describe('commission, disputes and reports', () => {
 describe('reconciliation exceptions', () => {
   it('money the provider collected with no record of ours is MISSING_IN_LEDGER; resolving books a corrective transfer once; CSV export', async () => {
     const customer = await createUser(world.testApp, { roles: ['customer'] });
-    expect((await topUp(world.testApp, customer.accessToken, 4_000, MAGIC_NUMBERS.MTN.succeed)).statusCode).toBe(202);
-    await until(() => wallet(world.testApp, customer.accessToken), (w) => w.balanceMinor === 4_000);
+    expect(
+      (await topUp(world.testApp, customer.accessToken, 4_000, MAGIC_NUMBERS.MTN.succeed)).statusCode,
+    ).toBe(202);
+    await until(
+      () => wallet(world.testApp, customer.accessToken),
+      (w) => w.balanceMinor === 4_000,
+    );
     // A collection made behind our back (e.g. from the provider's dashboard).
     const simulators = world.testApp.services.payments.providers.simulators!;
-    const token = (await (await fetch(`${simulators.campayUrl}/token/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: SIMULATOR_CREDENTIALS.campay.username, password: SIMULATOR_CREDENTIALS.campay.password }) })).json()) as { token: string };
-    const stray = (await (await fetch(`${simulators.campayUrl}/collect/`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Token ${token.token}` }, body: JSON.stringify({ amount: '1500', currency: 'XAF', from: '237670088801', description: 'stray', external_reference: crypto.randomUUID() }) })).json()) as { reference: string };
-    await until(async () => simulators.campay.engine.get(stray.reference)?.status, (status) => status === 'SUCCESSFUL');
+    const token = (await (
+      await fetch(`${simulators.campayUrl}/token/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          username: SIMULATOR_CREDENTIALS.campay.username,
+          password: SIMULATOR_CREDENTIALS.campay.password,
+        }),
+      })
+    ).json()) as { token: string };
+    const stray = (await (
+      await fetch(`${simulators.campayUrl}/collect/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Token ${token.token}` },
+        body: JSON.stringify({
+          amount: '1500',
+          currency: 'XAF',
+          from: '237670088801',
+          description: 'stray',
+          external_reference: crypto.randomUUID(),
+        }),
+      })
+    ).json()) as { reference: string };
+    await until(
+      async () => simulators.campay.engine.get(stray.reference)?.status,
+      (status) => status === 'SUCCESSFUL',
+    );
 
-    const run = await world.testApp.app.inject({ method: 'POST', url: '/v1/admin/reconciliation/runs', headers: admin(), payload: { provider: 'campay', from: since, to: until_() } });
+    const run = await world.testApp.app.inject({
+      method: 'POST',
+      url: '/v1/admin/reconciliation/runs',
+      headers: admin(),
+      payload: { provider: 'campay', from: since, to: until_() },
+    });
     expect(run.statusCode, run.body).toBe(201);
     const body = run.json();
     expect(body.counts.MISSING_IN_LEDGER).toBe(1);
-    expect(body.items).toEqual([expect.objectContaining({ status: 'MISSING_IN_LEDGER', providerReference: stray.reference, providerAmountMinor: 1_500 })]);
+    expect(body.items).toEqual([
+      expect.objectContaining({
+        status: 'MISSING_IN_LEDGER',
+        providerReference: stray.reference,
+        providerAmountMinor: 1_500,
+      }),
+    ]);
     const itemNo = body.items[0].itemNo as number;
 
     const clearing = providerClearingId('campay', 'XAF');
     const before = (await world.testApp.services.ledger.account(clearing))!;
-    const resolved = await world.testApp.app.inject({ method: 'POST', url: `/v1/admin/reconciliation/runs/${body.runId}/items/${itemNo}/resolve`, headers: admin(), payload: { reason: 'dashboard collection, customer identified' } });
+    const resolved = await world.testApp.app.inject({
+      method: 'POST',
+      url: `/v1/admin/reconciliation/runs/${body.runId}/items/${itemNo}/resolve`,
+      headers: admin(),
+      payload: { reason: 'dashboard collection, customer identified' },
+    });
     expect(resolved.statusCode, resolved.body).toBe(200);
     expect(resolved.json().resolutionTransferId).toBe(`recon:${body.runId}:${itemNo}`);
     const after = (await world.testApp.services.ledger.account(clearing))!;
     expect(after.debitsPosted - before.debitsPosted).toBe(1_500n);
-    const again = await world.testApp.app.inject({ method: 'POST', url: `/v1/admin/reconciliation/runs/${body.runId}/items/${itemNo}/resolve`, headers: admin(), payload: { reason: 'twice' } });
+    const again = await world.testApp.app.inject({
+      method: 'POST',
+      url: `/v1/admin/reconciliation/runs/${body.runId}/items/${itemNo}/resolve`,
+      headers: admin(),
+      payload: { reason: 'twice' },
+    });
     expect(again.statusCode).toBe(409);
 
-    const matched = await world.testApp.app.inject({ method: 'GET', url: `/v1/admin/reconciliation/runs/${body.runId}`, headers: admin() });
+    const matched = await world.testApp.app.inject({
+      method: 'GET',
+      url: `/v1/admin/reconciliation/runs/${body.runId}`,
+      headers: admin(),
+    });
     expect(matched.json().items.map((item: { status: string }) => item.status)).toContain('MATCHED');
-    const matchedNo = matched.json().items.find((item: { status: string }) => item.status === 'MATCHED').itemNo;
-    const nothing = await world.testApp.app.inject({ method: 'POST', url: `/v1/admin/reconciliation/runs/${body.runId}/items/${matchedNo}/resolve`, headers: admin(), payload: { reason: 'nothing' } });
+    const matchedNo = matched
+      .json()
+      .items.find((item: { status: string }) => item.status === 'MATCHED').itemNo;
+    const nothing = await world.testApp.app.inject({
+      method: 'POST',
+      url: `/v1/admin/reconciliation/runs/${body.runId}/items/${matchedNo}/resolve`,
+      headers: admin(),
+      payload: { reason: 'nothing' },
+    });
     expect(nothing.statusCode).toBe(409);
 
-    const csv = await world.testApp.app.inject({ method: 'GET', url: `/v1/admin/reconciliation/runs/${body.runId}/export.csv`, headers: admin() });
+    const csv = await world.testApp.app.inject({
+      method: 'GET',
+      url: `/v1/admin/reconciliation/runs/${body.runId}/export.csv`,
+      headers: admin(),
+    });
     expect(csv.statusCode).toBe(200);
     expect(csv.body).toContain('MISSING_IN_LEDGER');
     expect(csv.body.trim().split('\r\n').length).toBe(1 + matched.json().items.length);
-    const bad = await world.testApp.app.inject({ method: 'POST', url: '/v1/admin/reconciliation/runs', headers: admin(), payload: { provider: 'campay', from: until_(), to: since } });
+    const bad = await world.testApp.app.inject({
+      method: 'POST',
+      url: '/v1/admin/reconciliation/runs',
+      headers: admin(),
+      payload: { provider: 'campay', from: until_(), to: since },
+    });
     expect(bad.statusCode).toBe(422);
-    const customerTry = await world.testApp.app.inject({ method: 'POST', url: '/v1/admin/reconciliation/runs', headers: authHeader(customer.accessToken), payload: { provider: 'campay', from: since, to: until_() } });
+    const customerTry = await world.testApp.app.inject({
+      method: 'POST',
+      url: '/v1/admin/reconciliation/runs',
+      headers: authHeader(customer.accessToken),
+      payload: { provider: 'campay', from: since, to: until_() },
+    });
     expect(customerTry.statusCode).toBe(403);
   });
 });
@@ -122,9 +278,20 @@ describe('reconciliation exceptions', () => {
 describe('reconciliation without a statement API (MTN MoMo)', () => {
   it('re-reads each of our transactions by id: a top-up served by the fallback is MATCHED', async () => {
     const customer = await createUser(world.testApp, { roles: ['customer'] });
-    expect((await topUp(world.testApp, customer.accessToken, 3_000, MAGIC_NUMBERS.MTN.primaryServerError)).statusCode).toBe(202);
-    await until(() => wallet(world.testApp, customer.accessToken), (w) => w.balanceMinor === 3_000);
-    const run = await world.testApp.app.inject({ method: 'POST', url: '/v1/admin/reconciliation/runs', headers: admin(), payload: { provider: 'mtn_momo', from: since, to: until_() } });
+    expect(
+      (await topUp(world.testApp, customer.accessToken, 3_000, MAGIC_NUMBERS.MTN.primaryServerError))
+        .statusCode,
+    ).toBe(202);
+    await until(
+      () => wallet(world.testApp, customer.accessToken),
+      (w) => w.balanceMinor === 3_000,
+    );
+    const run = await world.testApp.app.inject({
+      method: 'POST',
+      url: '/v1/admin/reconciliation/runs',
+      headers: admin(),
+      payload: { provider: 'mtn_momo', from: since, to: until_() },
+    });
     expect(run.statusCode, run.body).toBe(201);
     expect(run.json().counts).toEqual({ MATCHED: 1 });
   });
@@ -133,18 +300,26 @@ describe('reconciliation without a statement API (MTN MoMo)', () => {
 describe('the payment rate-limit tier', () => {
   it('a fourth Mobile Money order in the window is 429; wallet orders are not on the payment tier', async () => {
     const { orderWorld } = await import('../orders/helpers.js');
-    const world = await orderWorld({ RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_PAYMENT_MAX: '3', RATE_LIMIT_MAX_REQUESTS: '1000', ORDERS_PAYMENT_PORT: 'ledger', PAYMENT_SIMULATORS: 'true' });
+    const world = await orderWorld({
+      RATE_LIMIT_ENABLED: 'true',
+      RATE_LIMIT_PAYMENT_MAX: '3',
+      RATE_LIMIT_MAX_REQUESTS: '1000',
+      ORDERS_PAYMENT_PORT: 'ledger',
+      PAYMENT_SIMULATORS: 'true',
+    });
     try {
       const customer = await createUser(world.testApp, { roles: ['customer'] });
       const juice = { items: [{ itemId: world.jusId, quantity: 1 }], tipMinor: 0 };
       const momo = { kind: 'mobile_money', provider: 'MTN', phone: MAGIC_NUMBERS.MTN.pendingForever };
       const codes: number[] = [];
-      for (let attempt = 0; attempt < 4; attempt += 1) codes.push((await placeOrder(world, customer.accessToken, { ...juice, payment: momo })).statusCode);
+      for (let attempt = 0; attempt < 4; attempt += 1)
+        codes.push((await placeOrder(world, customer.accessToken, { ...juice, payment: momo })).statusCode);
       expect(codes).toEqual([201, 201, 201, 429]);
       const limited = await placeOrder(world, customer.accessToken, { ...juice, payment: momo });
       expect(limited.headers['content-type']).toContain('application/problem+json');
       // The same customer may still pay from the wallet (here an empty one: a failed payment, not a 429).
-      for (let attempt = 0; attempt < 4; attempt += 1) expect((await placeOrder(world, customer.accessToken, juice)).statusCode).toBe(201);
+      for (let attempt = 0; attempt < 4; attempt += 1)
+        expect((await placeOrder(world, customer.accessToken, juice)).statusCode).toBe(201);
     } finally {
       await world.testApp.close();
     }
@@ -152,16 +327,34 @@ describe('the payment rate-limit tier', () => {
 
   it('a fourth top-up in the window is 429 problem+json (RATE_LIMIT_PAYMENT_MAX=3)', async () => {
     const { paymentsTestApp } = await import('./helpers.js');
-    const limited = await paymentsTestApp({ RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_PAYMENT_MAX: '3', RATE_LIMIT_MAX_REQUESTS: '1000' });
+    const limited = await paymentsTestApp({
+      RATE_LIMIT_ENABLED: 'true',
+      RATE_LIMIT_PAYMENT_MAX: '3',
+      RATE_LIMIT_MAX_REQUESTS: '1000',
+    });
     try {
       const customer = await createUser(limited, { roles: ['customer'] });
       const codes: number[] = [];
-      for (let attempt = 0; attempt < 4; attempt += 1) codes.push((await topUp(limited, customer.accessToken, 1_000, MAGIC_NUMBERS.MTN.pendingForever, key())).statusCode);
+      for (let attempt = 0; attempt < 4; attempt += 1)
+        codes.push(
+          (await topUp(limited, customer.accessToken, 1_000, MAGIC_NUMBERS.MTN.pendingForever, key()))
+            .statusCode,
+        );
       expect(codes).toEqual([202, 202, 202, 429]);
       const other = await createUser(limited, { roles: ['customer'] });
-      expect((await topUp(limited, other.accessToken, 1_000, MAGIC_NUMBERS.MTN.pendingForever)).statusCode).toBe(202); // per user
+      expect(
+        (await topUp(limited, other.accessToken, 1_000, MAGIC_NUMBERS.MTN.pendingForever)).statusCode,
+      ).toBe(202); // per user
       // Reads are not on the payment tier.
-      expect((await limited.app.inject({ method: 'GET', url: '/v1/wallet', headers: authHeader(customer.accessToken) })).statusCode).toBe(200);
+      expect(
+        (
+          await limited.app.inject({
+            method: 'GET',
+            url: '/v1/wallet',
+            headers: authHeader(customer.accessToken),
+          })
+        ).statusCode,
+      ).toBe(200);
     } finally {
       await limited.close();
     }

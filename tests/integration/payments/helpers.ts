@@ -39,27 +39,54 @@ export async function paymentsTestApp(env: Record<string, string> = {}): Promise
 
 export const key = (): string => `test-${randomUUID()}`;
 
-export async function until<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+export async function until<T>(
+  read: () => Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
     if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
 
-export async function topUp(testApp: TestApp, token: string, amountMinor: number, phone: string, idempotencyKey = key()) {
-  return testApp.app.inject({ method: 'POST', url: '/v1/wallet/topups', headers: { ...authHeader(token), 'idempotency-key': idempotencyKey }, payload: { amountMinor, phone } });
+export async function topUp(
+  testApp: TestApp,
+  token: string,
+  amountMinor: number,
+  phone: string,
+  idempotencyKey = key(),
+) {
+  return testApp.app.inject({
+    method: 'POST',
+    url: '/v1/wallet/topups',
+    headers: { ...authHeader(token), 'idempotency-key': idempotencyKey },
+    payload: { amountMinor, phone },
+  });
 }
 
 export async function wallet(testApp: TestApp, token: string) {
   const response = await testApp.app.inject({ method: 'GET', url: '/v1/wallet', headers: authHeader(token) });
-  return response.json() as { balanceMinor: number; availableMinor: number; heldMinor: number; status: string };
+  return response.json() as {
+    balanceMinor: number;
+    availableMinor: number;
+    heldMinor: number;
+    status: string;
+  };
 }
 
 export async function paymentStatus(testApp: TestApp, token: string, paymentId: string): Promise<string> {
-  const response = await testApp.app.inject({ method: 'GET', url: `/v1/payments/${paymentId}`, headers: authHeader(token) });
+  const response = await testApp.app.inject({
+    method: 'GET',
+    url: `/v1/payments/${paymentId}`,
+    headers: authHeader(token),
+  });
   return (response.json() as { status: string }).status;
 }
 

@@ -10,7 +10,11 @@ const startedAt = new Date(Date.now() - 60_000);
 
 /** Gives a user a Mobile Money number of their own (verified), as payouts require. */
 async function setPhone(world: OrderWorld, userId: string, phone: string): Promise<void> {
-  await world.testApp.services.runtime.database.db.updateTable('users').set({ phone, phone_verified: true }).where('id', '=', userId).execute();
+  await world.testApp.services.runtime.database.db
+    .updateTable('users')
+    .set({ phone, phone_verified: true })
+    .where('id', '=', userId)
+    .execute();
 }
 
 beforeAll(async () => {
@@ -27,8 +31,13 @@ describe('the whole money journey over HTTP against the simulators', () => {
     const customer = actors.customer;
 
     // 1. Top up by Mobile Money (MTN through CamPay), wait for the webhook to land.
-    expect((await topUp(testApp, customer.accessToken, 20_000, MAGIC_NUMBERS.MTN.succeed)).statusCode).toBe(202);
-    await until(() => wallet(testApp, customer.accessToken), (w) => w.balanceMinor === 20_000);
+    expect((await topUp(testApp, customer.accessToken, 20_000, MAGIC_NUMBERS.MTN.succeed)).statusCode).toBe(
+      202,
+    );
+    await until(
+      () => wallet(testApp, customer.accessToken),
+      (w) => w.balanceMinor === 20_000,
+    );
 
     // 2. Order paid from the wallet: a synchronous ledger transfer into the order's escrow.
     const placed = await placeOrder(world, customer.accessToken);
@@ -37,23 +46,35 @@ describe('the whole money journey over HTTP against the simulators', () => {
     expect(order.status).toBe('PLACED');
     const total = order.pricing.totalMinor as number;
     expect((await wallet(testApp, customer.accessToken)).balanceMinor).toBe(20_000 - total);
-    expect((await services.payments.escrow.escrowAvailable(order.id))).toBe(BigInt(total));
+    expect(await services.payments.escrow.escrowAvailable(order.id)).toBe(BigInt(total));
 
     // 3. Accept, cook, claim, pick up, deliver with the customer's PIN.
-    const accepted = await act(world, order.id, 'accept', actors.owner.accessToken, { preparationMinutes: 20 });
+    const accepted = await act(world, order.id, 'accept', actors.owner.accessToken, {
+      preparationMinutes: 20,
+    });
     expect(accepted.statusCode, accepted.body).toBe(200);
     await act(world, order.id, 'prepare', actors.owner.accessToken);
     expect((await act(world, order.id, 'claim', driver.accessToken)).statusCode).toBe(200);
     await act(world, order.id, 'ready', actors.owner.accessToken);
-    expect((await act(world, order.id, 'pickup', driver.accessToken, { pickupCode: accepted.json().pickupCode })).statusCode).toBe(200);
-    const delivered = await act(world, order.id, 'deliver', driver.accessToken, { deliveryPin: order.deliveryPin });
+    expect(
+      (await act(world, order.id, 'pickup', driver.accessToken, { pickupCode: accepted.json().pickupCode }))
+        .statusCode,
+    ).toBe(200);
+    const delivered = await act(world, order.id, 'deliver', driver.accessToken, {
+      deliveryPin: order.deliveryPin,
+    });
     expect(delivered.statusCode, delivered.body).toBe(200);
 
     // 4. Release: the escrow ends at zero and closed; the split is exact.
-    const escrow = await until(() => services.ledger.account(orderEscrowId(order.id, 'XAF')), (account) => account?.closed === true);
+    const escrow = await until(
+      () => services.ledger.account(orderEscrowId(order.id, 'XAF')),
+      (account) => account?.closed === true,
+    );
     expect(escrow!.creditsPosted - escrow!.debitsPosted).toBe(0n);
-    const restaurantShare = (await services.ledger.account(restaurantPayableId(world.restaurantId, 'XAF')))!.availableMinor;
-    const driverShare = (await services.ledger.account(driverPayableId(driver.userId, 'XAF')))!.availableMinor;
+    const restaurantShare = (await services.ledger.account(restaurantPayableId(world.restaurantId, 'XAF')))!
+      .availableMinor;
+    const driverShare = (await services.ledger.account(driverPayableId(driver.userId, 'XAF')))!
+      .availableMinor;
     const subtotal = BigInt(order.pricing.subtotalMinor);
     expect(restaurantShare).toBe(subtotal - (subtotal * 15n) / 100n); // new restaurant: 15 %
     const distance = Math.ceil(order.pricing.distanceMetres as number);
@@ -63,26 +84,56 @@ describe('the whole money journey over HTTP against the simulators', () => {
     const adminToken = await withStepUp(testApp, actors.admin);
     const payoutIds: string[] = [];
     for (const [token, body] of [
-      [actors.owner.accessToken, { payeeKind: 'restaurant', restaurantId: world.restaurantId, amountMinor: Number(restaurantShare) }],
+      [
+        actors.owner.accessToken,
+        { payeeKind: 'restaurant', restaurantId: world.restaurantId, amountMinor: Number(restaurantShare) },
+      ],
       [driver.accessToken, { payeeKind: 'driver', amountMinor: Number(driverShare) }],
     ] as const) {
-      const tooMuch = await testApp.app.inject({ method: 'POST', url: '/v1/payouts', headers: authHeader(token), payload: { ...body, amountMinor: body.amountMinor + 1 } });
+      const tooMuch = await testApp.app.inject({
+        method: 'POST',
+        url: '/v1/payouts',
+        headers: authHeader(token),
+        payload: { ...body, amountMinor: body.amountMinor + 1 },
+      });
       expect(tooMuch.statusCode).toBe(422);
-      const requested = await testApp.app.inject({ method: 'POST', url: '/v1/payouts', headers: { ...authHeader(token), 'idempotency-key': key() }, payload: body });
+      const requested = await testApp.app.inject({
+        method: 'POST',
+        url: '/v1/payouts',
+        headers: { ...authHeader(token), 'idempotency-key': key() },
+        payload: body,
+      });
       expect(requested.statusCode, requested.body).toBe(201);
-      const noStepUp = await testApp.app.inject({ method: 'POST', url: `/v1/admin/payouts/${requested.json().payoutId}/approve`, headers: authHeader(actors.admin.accessToken) });
+      const noStepUp = await testApp.app.inject({
+        method: 'POST',
+        url: `/v1/admin/payouts/${requested.json().payoutId}/approve`,
+        headers: authHeader(actors.admin.accessToken),
+      });
       expect(noStepUp.statusCode).toBe(403);
-      const approved = await testApp.app.inject({ method: 'POST', url: `/v1/admin/payouts/${requested.json().payoutId}/approve`, headers: authHeader(adminToken) });
+      const approved = await testApp.app.inject({
+        method: 'POST',
+        url: `/v1/admin/payouts/${requested.json().payoutId}/approve`,
+        headers: authHeader(adminToken),
+      });
       expect(approved.statusCode, approved.body).toBe(200);
       payoutIds.push(requested.json().payoutId);
     }
     for (const payoutId of payoutIds) {
       await until(
-        async () => (await testApp.app.inject({ method: 'GET', url: `/v1/admin/payouts/${payoutId}`, headers: authHeader(adminToken) })).json().status,
+        async () =>
+          (
+            await testApp.app.inject({
+              method: 'GET',
+              url: `/v1/admin/payouts/${payoutId}`,
+              headers: authHeader(adminToken),
+            })
+          ).json().status,
         (status) => status === 'SUCCEEDED',
       );
     }
-    expect((await services.ledger.account(restaurantPayableId(world.restaurantId, 'XAF')))!.availableMinor).toBe(0n);
+    expect(
+      (await services.ledger.account(restaurantPayableId(world.restaurantId, 'XAF')))!.availableMinor,
+    ).toBe(0n);
     expect((await services.ledger.account(driverPayableId(driver.userId, 'XAF')))!.availableMinor).toBe(0n);
 
     // 6. Reconciliation against CamPay's statement: every line matched, no exception.
@@ -90,7 +141,11 @@ describe('the whole money journey over HTTP against the simulators', () => {
       method: 'POST',
       url: '/v1/admin/reconciliation/runs',
       headers: authHeader(actors.admin.accessToken),
-      payload: { provider: 'campay', from: startedAt.toISOString(), to: new Date(Date.now() + 60_000).toISOString() },
+      payload: {
+        provider: 'campay',
+        from: startedAt.toISOString(),
+        to: new Date(Date.now() + 60_000).toISOString(),
+      },
     });
     expect(run.statusCode, run.body).toBe(201);
     expect(run.json().status).toBe('completed');
@@ -98,10 +153,19 @@ describe('the whole money journey over HTTP against the simulators', () => {
     expect(run.json().items).toEqual([]);
 
     // 7. The ledger replays from genesis and every currency sums to zero.
-    const verify = await testApp.app.inject({ method: 'POST', url: '/v1/admin/ledger/verify', headers: authHeader(actors.admin.accessToken) });
+    const verify = await testApp.app.inject({
+      method: 'POST',
+      url: '/v1/admin/ledger/verify',
+      headers: authHeader(actors.admin.accessToken),
+    });
     expect(verify.statusCode, verify.body).toBe(200);
     expect(verify.json().ok).toBe(true);
-    const lines = verify.json().trialBalance as { currency: string; debitsPosted: number; creditsPosted: number; balanced: boolean }[];
+    const lines = verify.json().trialBalance as {
+      currency: string;
+      debitsPosted: number;
+      creditsPosted: number;
+      balanced: boolean;
+    }[];
     for (const line of lines) {
       expect(line.debitsPosted, line.currency).toBe(line.creditsPosted);
       expect(line.balanced, line.currency).toBe(true);

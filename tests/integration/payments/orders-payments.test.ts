@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { customerWalletId, orderEscrowId, restaurantPayableId, worldId } from '../../../ledger/rules/index.js';
+import {
+  customerWalletId,
+  orderEscrowId,
+  restaurantPayableId,
+  worldId,
+} from '../../../ledger/rules/index.js';
 import { decodePosition } from '../../../src/eventstore/position.js';
 import { orderStream } from '../../../src/modules/orders/index.js';
 import { doualaPeriods } from '../../../src/modules/payments/ids.js';
@@ -22,7 +27,15 @@ let funding = 0;
 async function fund(userId: string, amountMinor: bigint): Promise<void> {
   funding += 1;
   const [outcome] = await world.testApp.services.ledger.submit([
-    { id: `test-fund:${userId}:${funding}`, debitAccountId: worldId('XAF'), creditAccountId: customerWalletId(userId, 'XAF'), amountMinor, currency: 'XAF', code: 'adjustment', flags: {} },
+    {
+      id: `test-fund:${userId}:${funding}`,
+      debitAccountId: worldId('XAF'),
+      creditAccountId: customerWalletId(userId, 'XAF'),
+      amountMinor,
+      currency: 'XAF',
+      code: 'adjustment',
+      flags: {},
+    },
   ]);
   expect(outcome!.result).toBe('ok');
 }
@@ -35,13 +48,20 @@ describe('orders paid from the wallet and by Mobile Money', () => {
   it('50 orders paid in parallel from one wallet that can afford 10: exactly 10 succeed, the balance never goes negative', async () => {
     const customer = await createUser(world.testApp, { roles: ['customer'] });
     // The price of one juice order, without paying for it (a Mobile Money number that never answers).
-    const probe = await placeOrder(world, customer.accessToken, { ...juiceOnly(), payment: { kind: 'mobile_money', provider: 'MTN', phone: MAGIC_NUMBERS.MTN.pendingForever } });
+    const probe = await placeOrder(world, customer.accessToken, {
+      ...juiceOnly(),
+      payment: { kind: 'mobile_money', provider: 'MTN', phone: MAGIC_NUMBERS.MTN.pendingForever },
+    });
     expect(probe.statusCode, probe.body).toBe(201);
     const total = probe.json().pricing.totalMinor as number;
     await fund(customer.userId, BigInt(total * 10));
 
-    const results = await Promise.all(Array.from({ length: 50 }, () => placeOrder(world, customer.accessToken, juiceOnly())));
-    const statuses = results.map((response) => (response.statusCode === 201 ? (response.json().status as string) : `HTTP ${response.statusCode}`));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => placeOrder(world, customer.accessToken, juiceOnly())),
+    );
+    const statuses = results.map((response) =>
+      response.statusCode === 201 ? (response.json().status as string) : `HTTP ${response.statusCode}`,
+    );
     expect(statuses.filter((status) => status === 'PLACED')).toHaveLength(10);
     expect(statuses.filter((status) => status === 'PAYMENT_FAILED')).toHaveLength(40);
     const account = await world.testApp.services.ledger.account(customerWalletId(customer.userId, 'XAF'));
@@ -50,7 +70,13 @@ describe('orders paid from the wallet and by Mobile Money', () => {
     const summary = await wallet(world.testApp, customer.accessToken);
     expect(summary.balanceMinor).toBe(0);
     // The spending limit counted only the ten that were paid.
-    const limits = (await world.testApp.app.inject({ method: 'GET', url: '/v1/wallet', headers: authHeader(customer.accessToken) })).json().limits;
+    const limits = (
+      await world.testApp.app.inject({
+        method: 'GET',
+        url: '/v1/wallet',
+        headers: authHeader(customer.accessToken),
+      })
+    ).json().limits;
     expect(limits.spentTodayMinor).toBe(total * 10);
   });
 
@@ -63,7 +89,10 @@ describe('orders paid from the wallet and by Mobile Money', () => {
     const paid = await placeOrder(world, customer.accessToken, juiceOnly());
     expect(paid.statusCode, paid.body).toBe(201);
     expect(paid.json().status).toBe('PLACED');
-    for (const [response, second] of [[probe, 'OrderPaymentFailed'], [paid, 'OrderPaymentCaptured']] as const) {
+    for (const [response, second] of [
+      [probe, 'OrderPaymentFailed'],
+      [paid, 'OrderPaymentCaptured'],
+    ] as const) {
       const events = await world.testApp.services.eventStore.readStream(orderStream(response.json().id));
       expect(events.map((event) => event.type)).toEqual(['OrderCreated', second]);
       // One append: one transaction wrote both (a position's major part is its transaction id).
@@ -75,36 +104,61 @@ describe('orders paid from the wallet and by Mobile Money', () => {
 
   it('insufficient funds through the wallet payment route is 422 and changes nothing', async () => {
     const customer = await createUser(world.testApp, { roles: ['customer'] });
-    const waiting = await placeOrder(world, customer.accessToken, { ...juiceOnly(), payment: { kind: 'mobile_money', provider: 'MTN', phone: MAGIC_NUMBERS.MTN.pendingForever } });
+    const waiting = await placeOrder(world, customer.accessToken, {
+      ...juiceOnly(),
+      payment: { kind: 'mobile_money', provider: 'MTN', phone: MAGIC_NUMBERS.MTN.pendingForever },
+    });
     const orderId = waiting.json().id as string;
     await fund(customer.userId, 100n);
-    const refused = await world.testApp.app.inject({ method: 'POST', url: '/v1/wallet/payments', headers: { ...authHeader(customer.accessToken), 'idempotency-key': key() }, payload: { orderId } });
+    const refused = await world.testApp.app.inject({
+      method: 'POST',
+      url: '/v1/wallet/payments',
+      headers: { ...authHeader(customer.accessToken), 'idempotency-key': key() },
+      payload: { orderId },
+    });
     expect(refused.statusCode).toBe(422);
     expect(refused.json().code).toBe('insufficient_funds');
     expect((await wallet(world.testApp, customer.accessToken)).balanceMinor).toBe(100);
     expect(await escrowOf(orderId)).toBeNull();
     // Topped up, the same order can now be paid from the wallet.
     await fund(customer.userId, BigInt(waiting.json().pricing.totalMinor));
-    const paid = await world.testApp.app.inject({ method: 'POST', url: '/v1/wallet/payments', headers: { ...authHeader(customer.accessToken), 'idempotency-key': key() }, payload: { orderId } });
+    const paid = await world.testApp.app.inject({
+      method: 'POST',
+      url: '/v1/wallet/payments',
+      headers: { ...authHeader(customer.accessToken), 'idempotency-key': key() },
+      payload: { orderId },
+    });
     expect(paid.statusCode, paid.body).toBe(200);
     expect((await escrowOf(orderId))!.creditsPosted).toBe(BigInt(waiting.json().pricing.totalMinor));
   });
 
   it('a Mobile Money order is captured into escrow when the provider confirms, then placed', async () => {
     const customer = await createUser(world.testApp, { roles: ['customer'] });
-    const placed = await placeOrder(world, customer.accessToken, { ...juiceOnly(), payment: { kind: 'mobile_money', provider: 'ORANGE', phone: MAGIC_NUMBERS.ORANGE.succeed } });
+    const placed = await placeOrder(world, customer.accessToken, {
+      ...juiceOnly(),
+      payment: { kind: 'mobile_money', provider: 'ORANGE', phone: MAGIC_NUMBERS.ORANGE.succeed },
+    });
     expect(placed.statusCode, placed.body).toBe(201);
     expect(placed.json().status).toBe('PENDING_PAYMENT');
     const orderId = placed.json().id as string;
-    await until(async () => (await world.testApp.services.orders.orders.load(orderId)).state.status, (status) => status === 'PLACED');
+    await until(
+      async () => (await world.testApp.services.orders.orders.load(orderId)).state.status,
+      (status) => status === 'PLACED',
+    );
     expect((await escrowOf(orderId))!.creditsPosted).toBe(BigInt(placed.json().pricing.totalMinor));
   });
 
   it('a Mobile Money failure fails the order and moves no money', async () => {
     const customer = await createUser(world.testApp, { roles: ['customer'] });
-    const placed = await placeOrder(world, customer.accessToken, { ...juiceOnly(), payment: { kind: 'mobile_money', provider: 'MTN', phone: MAGIC_NUMBERS.MTN.fail } });
+    const placed = await placeOrder(world, customer.accessToken, {
+      ...juiceOnly(),
+      payment: { kind: 'mobile_money', provider: 'MTN', phone: MAGIC_NUMBERS.MTN.fail },
+    });
     const orderId = placed.json().id as string;
-    await until(async () => (await world.testApp.services.orders.orders.load(orderId)).state.status, (status) => status === 'PAYMENT_FAILED');
+    await until(
+      async () => (await world.testApp.services.orders.orders.load(orderId)).state.status,
+      (status) => status === 'PAYMENT_FAILED',
+    );
     expect(await escrowOf(orderId)).toBeNull();
   });
 
@@ -113,16 +167,39 @@ describe('orders paid from the wallet and by Mobile Money', () => {
     await fund(customer.userId, 50_000n);
     const placed = await placeOrder(world, customer.accessToken, juiceOnly());
     const orderId = placed.json().id as string;
-    expect((await wallet(world.testApp, customer.accessToken)).balanceMinor).toBe(50_000 - placed.json().pricing.totalMinor);
-    expect((await act(world, orderId, 'decline', world.actors.owner.accessToken, { reason: 'closing early' })).statusCode).toBe(200);
-    await until(() => wallet(world.testApp, customer.accessToken), (w) => w.balanceMinor === 50_000);
-    const escrow = await until(() => escrowOf(orderId), (account) => account?.closed === true);
+    expect((await wallet(world.testApp, customer.accessToken)).balanceMinor).toBe(
+      50_000 - placed.json().pricing.totalMinor,
+    );
+    expect(
+      (await act(world, orderId, 'decline', world.actors.owner.accessToken, { reason: 'closing early' }))
+        .statusCode,
+    ).toBe(200);
+    await until(
+      () => wallet(world.testApp, customer.accessToken),
+      (w) => w.balanceMinor === 50_000,
+    );
+    const escrow = await until(
+      () => escrowOf(orderId),
+      (account) => account?.closed === true,
+    );
     expect(escrow!.creditsPosted - escrow!.debitsPosted).toBe(0n);
     const statement = await until(
-      async () => (await world.testApp.app.inject({ method: 'GET', url: '/v1/wallet/transactions?category=refunds', headers: authHeader(customer.accessToken) })).json(),
+      async () =>
+        (
+          await world.testApp.app.inject({
+            method: 'GET',
+            url: '/v1/wallet/transactions?category=refunds',
+            headers: authHeader(customer.accessToken),
+          })
+        ).json(),
       (page: { items: unknown[] }) => page.items.length === 1,
     );
-    expect(statement.items[0]).toMatchObject({ category: 'refunds', direction: 'in', amountMinor: placed.json().pricing.totalMinor, orderId });
+    expect(statement.items[0]).toMatchObject({
+      category: 'refunds',
+      direction: 'in',
+      amountMinor: placed.json().pricing.totalMinor,
+      orderId,
+    });
   });
 
   it('a late cancellation refunds all but the fee, which goes to the restaurant; the escrow ends at zero', async () => {
@@ -130,15 +207,24 @@ describe('orders paid from the wallet and by Mobile Money', () => {
     await fund(customer.userId, 50_000n);
     const placed = await placeOrder(world, customer.accessToken, juiceOnly());
     const orderId = placed.json().id as string;
-    const payableBefore = (await world.testApp.services.ledger.account(restaurantPayableId(world.restaurantId, 'XAF')))?.creditsPosted ?? 0n;
+    const payableBefore =
+      (await world.testApp.services.ledger.account(restaurantPayableId(world.restaurantId, 'XAF')))
+        ?.creditsPosted ?? 0n;
     await act(world, orderId, 'accept', world.actors.owner.accessToken, { preparationMinutes: 10 });
     const cancelled = await act(world, orderId, 'cancel', customer.accessToken, { reason: 'too slow' });
     expect(cancelled.statusCode, cancelled.body).toBe(200);
     const { refundMinor, cancellationFeeMinor } = cancelled.json();
     expect(cancellationFeeMinor).toBeGreaterThan(0);
-    await until(() => escrowOf(orderId), (account) => account?.closed === true);
-    expect((await wallet(world.testApp, customer.accessToken)).balanceMinor).toBe(50_000 - placed.json().pricing.totalMinor + refundMinor);
-    const payableAfter = (await world.testApp.services.ledger.account(restaurantPayableId(world.restaurantId, 'XAF')))!.creditsPosted;
+    await until(
+      () => escrowOf(orderId),
+      (account) => account?.closed === true,
+    );
+    expect((await wallet(world.testApp, customer.accessToken)).balanceMinor).toBe(
+      50_000 - placed.json().pricing.totalMinor + refundMinor,
+    );
+    const payableAfter = (await world.testApp.services.ledger.account(
+      restaurantPayableId(world.restaurantId, 'XAF'),
+    ))!.creditsPosted;
     expect(payableAfter - payableBefore).toBe(BigInt(cancellationFeeMinor));
   });
 
@@ -147,63 +233,141 @@ describe('orders paid from the wallet and by Mobile Money', () => {
     await fund(customer.userId, 50_000n);
     await placeOrder(world, customer.accessToken, { ...juiceOnly(), tipMinor: 300 });
     const page = await until(
-      async () => (await world.testApp.app.inject({ method: 'GET', url: '/v1/wallet/transactions?limit=2', headers: authHeader(customer.accessToken) })).json(),
+      async () =>
+        (
+          await world.testApp.app.inject({
+            method: 'GET',
+            url: '/v1/wallet/transactions?limit=2',
+            headers: authHeader(customer.accessToken),
+          })
+        ).json(),
       (body: { items: unknown[]; nextCursor: string | null }) => body.items.length === 2,
     );
     expect(page.nextCursor).not.toBeNull();
-    const rest = (await world.testApp.app.inject({ method: 'GET', url: `/v1/wallet/transactions?limit=2&cursor=${page.nextCursor}`, headers: authHeader(customer.accessToken) })).json();
-    const categories = [...page.items, ...rest.items].map((item: { category: string }) => item.category).sort();
+    const rest = (
+      await world.testApp.app.inject({
+        method: 'GET',
+        url: `/v1/wallet/transactions?limit=2&cursor=${page.nextCursor}`,
+        headers: authHeader(customer.accessToken),
+      })
+    ).json();
+    const categories = [...page.items, ...rest.items]
+      .map((item: { category: string }) => item.category)
+      .sort();
     expect(categories).toEqual(['delivery', 'food', 'other', 'tips']); // 'other': the test funding
-    const bad = await world.testApp.app.inject({ method: 'GET', url: '/v1/wallet/transactions?cursor=nonsense', headers: authHeader(customer.accessToken) });
+    const bad = await world.testApp.app.inject({
+      method: 'GET',
+      url: '/v1/wallet/transactions?cursor=nonsense',
+      headers: authHeader(customer.accessToken),
+    });
     expect(bad.statusCode).toBe(400);
   });
 
   it('a frozen wallet cannot pay or top up; XAF and USD wallets are separate', async () => {
     const customer = await createUser(world.testApp, { roles: ['customer'] });
     await fund(customer.userId, 50_000n);
-    const frozen = await world.testApp.app.inject({ method: 'POST', url: `/v1/admin/wallets/${customer.userId}/freeze`, headers: authHeader(world.actors.admin.accessToken), payload: { frozen: true, reason: 'suspicious activity' } });
+    const frozen = await world.testApp.app.inject({
+      method: 'POST',
+      url: `/v1/admin/wallets/${customer.userId}/freeze`,
+      headers: authHeader(world.actors.admin.accessToken),
+      payload: { frozen: true, reason: 'suspicious activity' },
+    });
     expect(frozen.statusCode, frozen.body).toBe(200);
     expect(frozen.json().status).toBe('frozen');
     const placed = await placeOrder(world, customer.accessToken, juiceOnly());
     expect(placed.json().status).toBe('PAYMENT_FAILED');
-    const topUp = await world.testApp.app.inject({ method: 'POST', url: '/v1/wallet/topups', headers: { ...authHeader(customer.accessToken), 'idempotency-key': key() }, payload: { amountMinor: 1_000, phone: MAGIC_NUMBERS.MTN.succeed } });
+    const topUp = await world.testApp.app.inject({
+      method: 'POST',
+      url: '/v1/wallet/topups',
+      headers: { ...authHeader(customer.accessToken), 'idempotency-key': key() },
+      payload: { amountMinor: 1_000, phone: MAGIC_NUMBERS.MTN.succeed },
+    });
     expect(topUp.statusCode).toBe(422);
     expect(topUp.json().code).toBe('wallet_frozen');
     expect((await wallet(world.testApp, customer.accessToken)).balanceMinor).toBe(50_000);
-    const usd = (await world.testApp.app.inject({ method: 'GET', url: '/v1/wallet?currency=USD', headers: authHeader(customer.accessToken) })).json();
+    const usd = (
+      await world.testApp.app.inject({
+        method: 'GET',
+        url: '/v1/wallet?currency=USD',
+        headers: authHeader(customer.accessToken),
+      })
+    ).json();
     expect(usd).toMatchObject({ currency: 'USD', balanceMinor: 0, status: 'active' });
   });
 
   it('a top-up above the daily limit is 422 and starts nothing', async () => {
     const customer = await createUser(world.testApp, { roles: ['customer'] });
-    const set = await world.testApp.app.inject({ method: 'PUT', url: '/v1/wallet/settings', headers: authHeader(customer.accessToken), payload: { dailyLimitMinor: 5_000 } });
+    const set = await world.testApp.app.inject({
+      method: 'PUT',
+      url: '/v1/wallet/settings',
+      headers: authHeader(customer.accessToken),
+      payload: { dailyLimitMinor: 5_000 },
+    });
     expect(set.statusCode, set.body).toBe(200);
-    const over = await world.testApp.app.inject({ method: 'POST', url: '/v1/wallet/topups', headers: { ...authHeader(customer.accessToken), 'idempotency-key': key() }, payload: { amountMinor: 6_000, phone: MAGIC_NUMBERS.MTN.succeed } });
+    const over = await world.testApp.app.inject({
+      method: 'POST',
+      url: '/v1/wallet/topups',
+      headers: { ...authHeader(customer.accessToken), 'idempotency-key': key() },
+      payload: { amountMinor: 6_000, phone: MAGIC_NUMBERS.MTN.succeed },
+    });
     expect(over.statusCode).toBe(422);
     expect(over.json().code).toBe('wallet_limit_exceeded');
-    const raise = await world.testApp.app.inject({ method: 'PUT', url: '/v1/wallet/settings', headers: authHeader(customer.accessToken), payload: { dailyLimitMinor: 50_000_000 } });
+    const raise = await world.testApp.app.inject({
+      method: 'PUT',
+      url: '/v1/wallet/settings',
+      headers: authHeader(customer.accessToken),
+      payload: { dailyLimitMinor: 50_000_000 },
+    });
     expect(raise.statusCode).toBe(422);
   });
 
   it('a payment counts against the day and the month together or not at all', async () => {
     const customer = await createUser(world.testApp, { roles: ['customer'] });
     await fund(customer.userId, 50_000n);
-    const set = await world.testApp.app.inject({ method: 'PUT', url: '/v1/wallet/settings', headers: authHeader(customer.accessToken), payload: { dailyLimitMinor: 20_000, monthlyLimitMinor: 20_000 } });
+    const set = await world.testApp.app.inject({
+      method: 'PUT',
+      url: '/v1/wallet/settings',
+      headers: authHeader(customer.accessToken),
+      payload: { dailyLimitMinor: 20_000, monthlyLimitMinor: 20_000 },
+    });
     expect(set.statusCode, set.body).toBe(200);
-    const probe = await placeOrder(world, customer.accessToken, { ...juiceOnly(), payment: { kind: 'mobile_money', provider: 'MTN', phone: MAGIC_NUMBERS.MTN.pendingForever } });
+    const probe = await placeOrder(world, customer.accessToken, {
+      ...juiceOnly(),
+      payment: { kind: 'mobile_money', provider: 'MTN', phone: MAGIC_NUMBERS.MTN.pendingForever },
+    });
     const total = probe.json().pricing.totalMinor as number;
     // Earlier this month the customer spent all but (total - 1): the day has room, the month has not.
     const { db } = world.testApp.services.runtime.database;
     const month = doualaPeriods(new Date()).month;
-    await db.insertInto('wallet_spending').values({ user_id: customer.userId, currency: 'XAF', period: month, spent_minor: BigInt(20_000 - total + 1) }).execute();
-    const limits = async () => (await world.testApp.app.inject({ method: 'GET', url: '/v1/wallet', headers: authHeader(customer.accessToken) })).json().limits;
+    await db
+      .insertInto('wallet_spending')
+      .values({
+        user_id: customer.userId,
+        currency: 'XAF',
+        period: month,
+        spent_minor: BigInt(20_000 - total + 1),
+      })
+      .execute();
+    const limits = async () =>
+      (
+        await world.testApp.app.inject({
+          method: 'GET',
+          url: '/v1/wallet',
+          headers: authHeader(customer.accessToken),
+        })
+      ).json().limits;
 
     const refused = await placeOrder(world, customer.accessToken, juiceOnly());
     expect(refused.json().status).toBe('PAYMENT_FAILED');
     expect(await limits()).toMatchObject({ spentTodayMinor: 0, spentThisMonthMinor: 20_000 - total + 1 });
     expect((await wallet(world.testApp, customer.accessToken)).balanceMinor).toBe(50_000);
 
-    await db.updateTable('wallet_spending').set({ spent_minor: BigInt(20_000 - total) }).where('user_id', '=', customer.userId).where('period', '=', month).execute();
+    await db
+      .updateTable('wallet_spending')
+      .set({ spent_minor: BigInt(20_000 - total) })
+      .where('user_id', '=', customer.userId)
+      .where('period', '=', month)
+      .execute();
     const paid = await placeOrder(world, customer.accessToken, juiceOnly());
     expect(paid.json().status).toBe('PLACED');
     expect(await limits()).toMatchObject({ spentTodayMinor: total, spentThisMonthMinor: 20_000 });
@@ -211,16 +375,32 @@ describe('orders paid from the wallet and by Mobile Money', () => {
 
   it('30 parallel orders against a daily limit that allows 10: exactly 10 are paid and counted', async () => {
     const customer = await createUser(world.testApp, { roles: ['customer'] });
-    const probe = await placeOrder(world, customer.accessToken, { ...juiceOnly(), payment: { kind: 'mobile_money', provider: 'MTN', phone: MAGIC_NUMBERS.MTN.pendingForever } });
+    const probe = await placeOrder(world, customer.accessToken, {
+      ...juiceOnly(),
+      payment: { kind: 'mobile_money', provider: 'MTN', phone: MAGIC_NUMBERS.MTN.pendingForever },
+    });
     const total = probe.json().pricing.totalMinor as number;
     await fund(customer.userId, BigInt(total * 30));
-    const set = await world.testApp.app.inject({ method: 'PUT', url: '/v1/wallet/settings', headers: authHeader(customer.accessToken), payload: { dailyLimitMinor: total * 10 + total - 1 } });
+    const set = await world.testApp.app.inject({
+      method: 'PUT',
+      url: '/v1/wallet/settings',
+      headers: authHeader(customer.accessToken),
+      payload: { dailyLimitMinor: total * 10 + total - 1 },
+    });
     expect(set.statusCode, set.body).toBe(200);
-    const results = await Promise.all(Array.from({ length: 30 }, () => placeOrder(world, customer.accessToken, juiceOnly())));
+    const results = await Promise.all(
+      Array.from({ length: 30 }, () => placeOrder(world, customer.accessToken, juiceOnly())),
+    );
     const statuses = results.map((response) => response.json().status as string);
     expect(statuses.filter((status) => status === 'PLACED')).toHaveLength(10);
     expect(statuses.filter((status) => status === 'PAYMENT_FAILED')).toHaveLength(20);
-    const limits = (await world.testApp.app.inject({ method: 'GET', url: '/v1/wallet', headers: authHeader(customer.accessToken) })).json().limits;
+    const limits = (
+      await world.testApp.app.inject({
+        method: 'GET',
+        url: '/v1/wallet',
+        headers: authHeader(customer.accessToken),
+      })
+    ).json().limits;
     expect(limits.spentTodayMinor).toBe(total * 10);
     expect((await wallet(world.testApp, customer.accessToken)).balanceMinor).toBe(total * 20);
   });

@@ -4,7 +4,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driverPayableId, providerClearingId, worldId } from '../../../ledger/rules/index.js';
-import { SIMULATOR_CREDENTIALS, startSimulators, type RunningSimulators } from '../../../src/modules/payments/simulators/index.js';
+import {
+  SIMULATOR_CREDENTIALS,
+  startSimulators,
+  type RunningSimulators,
+} from '../../../src/modules/payments/simulators/index.js';
 import { createTestApp, testEnvironment, type TestApp } from '../../helpers/app.js';
 import { authHeader, createUser, withStepUp } from '../../helpers/auth.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
@@ -76,51 +80,88 @@ function runChild(payoutId: string): Promise<{ killedAfterDisburse: boolean }> {
 
 describe('payout worker killed mid-job', () => {
   // Starts a worker process and two apps: 15 s on a quiet machine, much more under a full parallel run.
-  it('a worker killed right after the disbursement and retried pays exactly once', { timeout: 120_000 }, async () => {
-    // App A (no workers): a driver with earnings requests a payout; an admin approves it.
-    const first = await app(false);
-    const driver = await createUser(first, { roles: ['driver'], phone: '+237670077701' });
-    const admin = await createUser(first, { roles: ['admin'] });
-    const ledger = first.services.ledger;
-    const outcomes = await ledger.submit([
-      { id: 'test:float', debitAccountId: providerClearingId('campay', 'XAF'), creditAccountId: worldId('XAF'), amountMinor: 100_000n, currency: 'XAF', code: 'adjustment', flags: {} },
-      { id: 'test:earnings', debitAccountId: worldId('XAF'), creditAccountId: driverPayableId(driver.userId, 'XAF'), amountMinor: 8_000n, currency: 'XAF', code: 'adjustment', flags: {} },
-    ]);
-    expect(outcomes.map((outcome) => outcome.result)).toEqual(['ok', 'ok']);
-    const requested = await first.app.inject({ method: 'POST', url: '/v1/payouts', headers: { ...authHeader(driver.accessToken), 'idempotency-key': key() }, payload: { payeeKind: 'driver', amountMinor: 8_000 } });
-    expect(requested.statusCode, requested.body).toBe(201);
-    const payoutId = requested.json().payoutId as string;
-    const approved = await first.app.inject({ method: 'POST', url: `/v1/admin/payouts/${payoutId}/approve`, headers: authHeader(await withStepUp(first, admin)) });
-    expect(approved.statusCode, approved.body).toBe(200);
-    await first.close(); // its queued job waits in Redis; its ledger lease is released
+  it(
+    'a worker killed right after the disbursement and retried pays exactly once',
+    { timeout: 120_000 },
+    async () => {
+      // App A (no workers): a driver with earnings requests a payout; an admin approves it.
+      const first = await app(false);
+      const driver = await createUser(first, { roles: ['driver'], phone: '+237670077701' });
+      const admin = await createUser(first, { roles: ['admin'] });
+      const ledger = first.services.ledger;
+      const outcomes = await ledger.submit([
+        {
+          id: 'test:float',
+          debitAccountId: providerClearingId('campay', 'XAF'),
+          creditAccountId: worldId('XAF'),
+          amountMinor: 100_000n,
+          currency: 'XAF',
+          code: 'adjustment',
+          flags: {},
+        },
+        {
+          id: 'test:earnings',
+          debitAccountId: worldId('XAF'),
+          creditAccountId: driverPayableId(driver.userId, 'XAF'),
+          amountMinor: 8_000n,
+          currency: 'XAF',
+          code: 'adjustment',
+          flags: {},
+        },
+      ]);
+      expect(outcomes.map((outcome) => outcome.result)).toEqual(['ok', 'ok']);
+      const requested = await first.app.inject({
+        method: 'POST',
+        url: '/v1/payouts',
+        headers: { ...authHeader(driver.accessToken), 'idempotency-key': key() },
+        payload: { payeeKind: 'driver', amountMinor: 8_000 },
+      });
+      expect(requested.statusCode, requested.body).toBe(201);
+      const payoutId = requested.json().payoutId as string;
+      const approved = await first.app.inject({
+        method: 'POST',
+        url: `/v1/admin/payouts/${payoutId}/approve`,
+        headers: authHeader(await withStepUp(first, admin)),
+      });
+      expect(approved.statusCode, approved.body).toBe(200);
+      await first.close(); // its queued job waits in Redis; its ledger lease is released
 
-    // A worker process takes the payout and is SIGKILLed right after the provider said yes.
-    expect(await runChild(payoutId)).toEqual({ killedAfterDisburse: true });
-    const disbursements = () => simulators.campay.engine.list().filter((transaction) => transaction.kind === 'disbursement' && transaction.externalReference === payoutId);
-    expect(disbursements()).toHaveLength(1);
+      // A worker process takes the payout and is SIGKILLed right after the provider said yes.
+      expect(await runChild(payoutId)).toEqual({ killedAfterDisburse: true });
+      const disbursements = () =>
+        simulators.campay.engine
+          .list()
+          .filter(
+            (transaction) =>
+              transaction.kind === 'disbursement' && transaction.externalReference === payoutId,
+          );
+      expect(disbursements()).toHaveLength(1);
 
-    // App B (with workers) picks the queued job up again and finishes it.
-    const second = await app(true);
-    try {
-      const row = await until(
-        () => second.services.payments.payouts.get(payoutId),
-        (payout) => payout?.status === 'SUCCEEDED' || payout?.status === 'FAILED',
-        30_000,
-      );
-      expect(row!.status).toBe('SUCCEEDED');
-      expect(row!.attempts).toBe(2);
-      expect(disbursements()).toHaveLength(1);
-      expect(row!.provider_reference).toBe(disbursements()[0]!.reference);
-      const payable = await second.services.ledger.account(driverPayableId(driver.userId, 'XAF'));
-      expect(payable!.debitsPosted).toBe(8_000n);
-      expect(payable!.debitsPending).toBe(0n);
-      expect(payable!.availableMinor).toBe(0n);
-      // Running the job once more changes nothing.
-      await second.services.payments.payouts.process(payoutId);
-      expect(disbursements()).toHaveLength(1);
-      expect((await second.services.ledger.account(driverPayableId(driver.userId, 'XAF')))!.debitsPosted).toBe(8_000n);
-    } finally {
-      await second.close();
-    }
-  });
+      // App B (with workers) picks the queued job up again and finishes it.
+      const second = await app(true);
+      try {
+        const row = await until(
+          () => second.services.payments.payouts.get(payoutId),
+          (payout) => payout?.status === 'SUCCEEDED' || payout?.status === 'FAILED',
+          30_000,
+        );
+        expect(row!.status).toBe('SUCCEEDED');
+        expect(row!.attempts).toBe(2);
+        expect(disbursements()).toHaveLength(1);
+        expect(row!.provider_reference).toBe(disbursements()[0]!.reference);
+        const payable = await second.services.ledger.account(driverPayableId(driver.userId, 'XAF'));
+        expect(payable!.debitsPosted).toBe(8_000n);
+        expect(payable!.debitsPending).toBe(0n);
+        expect(payable!.availableMinor).toBe(0n);
+        // Running the job once more changes nothing.
+        await second.services.payments.payouts.process(payoutId);
+        expect(disbursements()).toHaveLength(1);
+        expect(
+          (await second.services.ledger.account(driverPayableId(driver.userId, 'XAF')))!.debitsPosted,
+        ).toBe(8_000n);
+      } finally {
+        await second.close();
+      }
+    },
+  );
 });

@@ -12,7 +12,9 @@ import type { DisburseRequest, DisburseResult } from '../../../src/modules/payme
 const config = loadConfig(JSON.parse(process.env.CHILD_ENV ?? '{}') as NodeJS.ProcessEnv);
 const runtime = await createRuntime({ config, logger: pino({ level: 'silent' }) });
 const services = await createServices(runtime);
-const adapter = services.payments.router.provider('campay') as { disburse(request: DisburseRequest): Promise<DisburseResult> };
+const adapter = services.payments.router.provider('campay') as {
+  disburse(request: DisburseRequest): Promise<DisburseResult>;
+};
 const disburse = adapter.disburse.bind(adapter);
 adapter.disburse = async (request) => {
   const result = await disburse(request);

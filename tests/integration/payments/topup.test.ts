@@ -21,7 +21,10 @@ describe('wallet top-up by Mobile Money', () => {
     const body = response.json();
     expect(body.ussdCode).toBe('*126#');
     expect(body.payment.status).toBe('PENDING');
-    const after = await until(() => wallet(testApp, customer.accessToken), (w) => w.balanceMinor === 10_000);
+    const after = await until(
+      () => wallet(testApp, customer.accessToken),
+      (w) => w.balanceMinor === 10_000,
+    );
     expect(after.availableMinor).toBe(10_000);
     const ledger = testApp.services.ledger;
     expect((await ledger.account(customerWalletId(customer.userId, 'XAF')))?.creditsPosted).toBe(10_000n);

@@ -62,10 +62,15 @@ function badResponse(what: string): ProviderUnavailable {
 }
 
 /** Our checks before spending a request: CamPay would answer ER101/ER102/ER201 anyway. */
-function validateMoneyRequest(request: CollectRequest): { phone: string; operator: Operator; amount: string } {
+function validateMoneyRequest(request: CollectRequest): {
+  phone: string;
+  operator: Operator;
+  amount: string;
+} {
   if (request.currency !== 'XAF')
     throw new ProviderRejected(PROVIDER, 'UNSUPPORTED_CURRENCY', 'campay moves XAF only');
-  if (request.amountMinor <= 0n) throw new ProviderRejected(PROVIDER, 'INVALID_AMOUNT', 'the amount must be positive');
+  if (request.amountMinor <= 0n)
+    throw new ProviderRejected(PROVIDER, 'INVALID_AMOUNT', 'the amount must be positive');
   let phone: string;
   try {
     phone = toCampayPhone(request.phoneE164);
@@ -82,14 +87,22 @@ function validateMoneyRequest(request: CollectRequest): { phone: string; operato
 function refusal(answer: ProviderAnswer): Error {
   if (answer.status === 400) {
     const code = field(answer.body, 'error_code') ?? 'BAD_REQUEST';
-    return new ProviderRejected(PROVIDER, code, field(answer.body, 'message') ?? 'campay refused the request', 400);
+    return new ProviderRejected(
+      PROVIDER,
+      code,
+      field(answer.body, 'message') ?? 'campay refused the request',
+      400,
+    );
   }
-  if (answer.status === 404) return new ProviderRejected(PROVIDER, 'NOT_FOUND', 'campay knows no such transaction', 404);
+  if (answer.status === 404)
+    return new ProviderRejected(PROVIDER, 'NOT_FOUND', 'campay knows no such transaction', 404);
   // 401 after a fresh token, 403, 405…: our configuration is wrong, nothing was done.
   return new ProviderUnavailable(PROVIDER, `HTTP_${answer.status}`, `campay answered ${answer.status}`);
 }
 
-type Authorized = (call: Omit<ProviderCall, 'timeoutMs' | 'url'> & { path: string }) => Promise<ProviderAnswer>;
+type Authorized = (
+  call: Omit<ProviderCall, 'timeoutMs' | 'url'> & { path: string },
+) => Promise<ProviderAnswer>;
 
 /** Sends a call with `Authorization: Token`, refreshing a JWT that CamPay refuses once. */
 function createAuthorizedCaller(options: CampayOptions, baseUrl: string): Authorized {
@@ -108,7 +121,8 @@ function createAuthorizedCaller(options: CampayOptions, baseUrl: string): Author
     // The cached JWT may have been revoked or expired early: one fresh token, once.
     tokens.invalidate(token);
     const retried = await send(call, await tokens.get());
-    if (retried.status === 401) throw new ProviderUnavailable(PROVIDER, 'AUTH_FAILED', 'campay refused our credentials');
+    if (retried.status === 401)
+      throw new ProviderUnavailable(PROVIDER, 'AUTH_FAILED', 'campay refused our credentials');
     return retried;
   };
 }
@@ -176,7 +190,10 @@ async function readBalance(authorized: Authorized): Promise<ProviderBalance> {
     provider: PROVIDER,
     currency: field(answer.body, 'currency') ?? 'XAF',
     totalMinor: total,
-    byOperator: { ...(mtn === undefined ? {} : { MTN: mtn }), ...(orange === undefined ? {} : { ORANGE: orange }) },
+    byOperator: {
+      ...(mtn === undefined ? {} : { MTN: mtn }),
+      ...(orange === undefined ? {} : { ORANGE: orange }),
+    },
   };
 }
 
@@ -192,7 +209,8 @@ export function createCampayProvider(options: CampayOptions): PaymentProvider {
       return result;
     },
     async status(providerReference, kind = 'collection') {
-      if (!REFERENCE.test(providerReference)) throw new ProviderRejected(PROVIDER, 'NOT_FOUND', 'not a campay reference');
+      if (!REFERENCE.test(providerReference))
+        throw new ProviderRejected(PROVIDER, 'NOT_FOUND', 'not a campay reference');
       const path = `/transaction/${encodeURIComponent(providerReference)}/`;
       const answer = await authorized({ method: 'GET', path, retries: 2 });
       if (answer.status !== 200) throw refusal(answer);
@@ -230,7 +248,8 @@ function createCampayTokens(options: CampayOptions, baseUrl: string): TokenCache
       timeoutMs: options.timeoutMs,
       retries: 1,
     });
-    if (answer.status !== 200) throw new ProviderUnavailable(PROVIDER, 'AUTH_FAILED', 'campay refused our credentials');
+    if (answer.status !== 200)
+      throw new ProviderUnavailable(PROVIDER, 'AUTH_FAILED', 'campay refused our credentials');
     const token = field(answer.body, 'token');
     const expiresIn = Number(field(answer.body, 'expires_in') ?? '3600');
     if (token === undefined || !Number.isFinite(expiresIn)) throw badResponse('token');
@@ -254,7 +273,12 @@ function historyRows(body: unknown): HistoryRow[] {
     const amountMinor = parseAmountMinor(field(row, 'amount'));
     const status = parseStatus(field(row, 'status'));
     const at = new Date(field(row, 'datetime') ?? '');
-    if (reference === undefined || amountMinor === undefined || status === undefined || Number.isNaN(at.getTime()))
+    if (
+      reference === undefined ||
+      amountMinor === undefined ||
+      status === undefined ||
+      Number.isNaN(at.getTime())
+    )
       throw badResponse('history row');
     const debit = parseAmountMinor(field(row, 'debit')) ?? 0n;
     const phone = field(row, 'phone_number');
@@ -317,7 +341,8 @@ async function verifyCampayWebhook(
   } catch {
     return { accepted: false, reason: 'bad signature' };
   }
-  if (reference === undefined || !REFERENCE.test(reference)) return { accepted: false, reason: 'no reference' };
+  if (reference === undefined || !REFERENCE.test(reference))
+    return { accepted: false, reason: 'no reference' };
   const hintedStatus = parseStatus(field(fields, 'status'));
   return { accepted: true, providerReference: reference, ...(hintedStatus ? { hintedStatus } : {}) };
 }

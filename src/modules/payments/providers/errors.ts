@@ -58,8 +58,13 @@ export function providerErrorToProblem(error: ProviderError): HttpProblem {
       extensions: { provider: error.provider, providerCode: error.code },
     });
   }
-  return new HttpProblem(503, 'payment_provider_unavailable', 'No payment provider is reachable; try again later', {
-    extensions: { providerCode: error.code },
-    headers: { 'retry-after': '30' },
-  });
+  return new HttpProblem(
+    503,
+    'payment_provider_unavailable',
+    'No payment provider is reachable; try again later',
+    {
+      extensions: { providerCode: error.code },
+      headers: { 'retry-after': '30' },
+    },
+  );
 }

@@ -13,7 +13,10 @@ export function hmacKey(secret: string | Uint8Array): Promise<webcrypto.CryptoKe
   let key = imported.get(cacheKey);
   if (key === undefined) {
     if (imported.size >= MAX_KEYS) imported.delete(imported.keys().next().value!);
-    key = webcrypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    key = webcrypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+      'verify',
+    ]);
     imported.set(cacheKey, key);
   }
   return key;

@@ -1,4 +1,9 @@
-import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type ClientRequest,
+  type IncomingMessage,
+} from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable, Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -89,7 +94,8 @@ export function sendHttp(exchange: HttpExchange): Promise<HttpResult> {
     };
     const failNetwork = (error: Error): void =>
       fail(new TypeError(`${exchange.method} to ${target} failed: ${error.message}`, { cause: error }));
-    const timedOut = (): void => fail(new HttpTimeoutError(`no complete answer within ${exchange.timeoutMs} ms`));
+    const timedOut = (): void =>
+      fail(new HttpTimeoutError(`no complete answer within ${exchange.timeoutMs} ms`));
     // The overall deadline: request.setTimeout only notices silence, not a trickling answer.
     const timer = setTimeout(timedOut, exchange.timeoutMs);
 
@@ -127,7 +133,8 @@ export function sendHttp(exchange: HttpExchange): Promise<HttpResult> {
         resolve({ status, text: total === 0 ? '' : Buffer.concat(chunks, total).toString('utf8') });
       });
       response.on('close', () => {
-        if (!response.complete) failNetwork(new Error('the connection closed before the answer was complete'));
+        if (!response.complete)
+          failNetwork(new Error('the connection closed before the answer was complete'));
       });
     };
 
@@ -140,7 +147,11 @@ export function sendHttp(exchange: HttpExchange): Promise<HttpResult> {
       if (exchange.body !== undefined || exchange.method === 'POST' || exchange.method === 'PUT')
         headers['content-length'] = exchange.body === undefined ? 0 : Buffer.byteLength(exchange.body);
       const send = secure ? httpsRequest : httpRequest;
-      request = send(url, { method: exchange.method, headers, agent: secure ? httpsAgent : httpAgent }, onResponse);
+      request = send(
+        url,
+        { method: exchange.method, headers, agent: secure ? httpsAgent : httpAgent },
+        onResponse,
+      );
       request.on('error', failNetwork);
       // The agent gives new sockets its idle timeout; the call's own applies while connecting too.
       request.on('socket', (socket) => socket.setTimeout(exchange.timeoutMs));
@@ -183,9 +194,13 @@ function classify(provider: ProviderName, error: unknown): ProviderUnavailable {
   if (error instanceof ProviderUnavailable) return error;
   const name = (error as { name?: string }).name;
   if (name === 'TimeoutError' || name === 'AbortError')
-    return new ProviderUnavailable(provider, 'TIMEOUT', `${provider} did not answer in time`, { cause: error });
+    return new ProviderUnavailable(provider, 'TIMEOUT', `${provider} did not answer in time`, {
+      cause: error,
+    });
   if (error instanceof RangeError)
-    return new ProviderUnavailable(provider, 'BAD_RESPONSE', `${provider} sent an oversized answer`, { cause: error });
+    return new ProviderUnavailable(provider, 'BAD_RESPONSE', `${provider} sent an oversized answer`, {
+      cause: error,
+    });
   return new ProviderUnavailable(provider, 'NETWORK', `${provider} is unreachable`, { cause: error });
 }
 
@@ -196,9 +211,19 @@ async function attempt(provider: ProviderName, call: ProviderCall): Promise<Prov
     body = JSON.stringify(call.json);
     headers['content-type'] = 'application/json';
   }
-  const response = await sendHttp({ method: call.method, url: call.url, headers, body, timeoutMs: call.timeoutMs });
+  const response = await sendHttp({
+    method: call.method,
+    url: call.url,
+    headers,
+    body,
+    timeoutMs: call.timeoutMs,
+  });
   if (response.status >= 500 || response.status === 429) {
-    throw new ProviderUnavailable(provider, `HTTP_${response.status}`, `${provider} answered ${response.status}`);
+    throw new ProviderUnavailable(
+      provider,
+      `HTTP_${response.status}`,
+      `${provider} answered ${response.status}`,
+    );
   }
   return { status: response.status, text: response.text, body: parseJson(response.text) };
 }

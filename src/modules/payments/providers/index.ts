@@ -63,7 +63,11 @@ function mtnCallbackSecret(config: PaymentProviderConfig): string {
 function buildCampay(config: PaymentProviderConfig, simulators: RunningSimulators | undefined) {
   const common = { timeoutMs: config.PAYMENT_PROVIDER_TIMEOUT_MS };
   if (simulators !== undefined)
-    return createCampayProvider({ baseUrl: simulators.campayUrl, ...SIMULATOR_CREDENTIALS.campay, ...common });
+    return createCampayProvider({
+      baseUrl: simulators.campayUrl,
+      ...SIMULATOR_CREDENTIALS.campay,
+      ...common,
+    });
   if (config.CAMPAY_BASE_URL === undefined) return undefined;
   const hasLogin = config.CAMPAY_USERNAME !== undefined && config.CAMPAY_PASSWORD !== undefined;
   if (config.CAMPAY_API_KEY === undefined && !hasLogin) return undefined;
@@ -118,12 +122,20 @@ export function createPaymentProviders(
   if (campay !== undefined) providers.campay = campay;
   if (mtn !== undefined) providers.mtn_momo = mtn;
   const warnings: string[] = [];
-  const choose = (operator: Operator, primary: ProviderName, fallback: ProviderName | 'none'): RouteChoice => {
+  const choose = (
+    operator: Operator,
+    primary: ProviderName,
+    fallback: ProviderName | 'none',
+  ): RouteChoice => {
     if (providers[primary] === undefined)
-      throw new RangeError(`PAYMENT_PROVIDER_${operator}=${primary} but ${primary} has no credentials configured`);
+      throw new RangeError(
+        `PAYMENT_PROVIDER_${operator}=${primary} but ${primary} has no credentials configured`,
+      );
     if (fallback === 'none') return { primary };
     if (providers[fallback] === undefined) {
-      warnings.push(`PAYMENT_FALLBACK_${operator}=${fallback} has no credentials: ${operator} payments have no fallback`);
+      warnings.push(
+        `PAYMENT_FALLBACK_${operator}=${fallback} has no credentials: ${operator} payments have no fallback`,
+      );
       return { primary };
     }
     return { primary, fallback };
@@ -134,7 +146,10 @@ export function createPaymentProviders(
       MTN: choose('MTN', config.PAYMENT_PROVIDER_MTN, config.PAYMENT_FALLBACK_MTN),
       ORANGE: choose('ORANGE', config.PAYMENT_PROVIDER_ORANGE, config.PAYMENT_FALLBACK_ORANGE),
     },
-    breaker: { failureThreshold: config.PAYMENT_CIRCUIT_FAILURE_THRESHOLD, coolDownMs: config.PAYMENT_CIRCUIT_COOLDOWN_MS },
+    breaker: {
+      failureThreshold: config.PAYMENT_CIRCUIT_FAILURE_THRESHOLD,
+      coolDownMs: config.PAYMENT_CIRCUIT_COOLDOWN_MS,
+    },
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });
   return { router, providers, warnings };
@@ -164,7 +179,11 @@ export async function startPaymentProviders(
     delayMs: config.PAYMENT_SIMULATOR_DELAY_MS,
   });
   try {
-    return { ...createPaymentProviders(config, { ...options, simulators }), simulators, close: () => simulators.close() };
+    return {
+      ...createPaymentProviders(config, { ...options, simulators }),
+      simulators,
+      close: () => simulators.close(),
+    };
   } catch (error) {
     await simulators.close();
     throw error;

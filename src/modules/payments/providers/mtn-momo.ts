@@ -64,9 +64,15 @@ export function mtnCallbackToken(secret: string, kind: TransactionKind, referenc
 
 function refusal(answer: ProviderAnswer): Error {
   const code = field(answer.body, 'code');
-  if (answer.status === 404) return new ProviderRejected(PROVIDER, 'NOT_FOUND', 'mtn knows no such transaction', 404);
+  if (answer.status === 404)
+    return new ProviderRejected(PROVIDER, 'NOT_FOUND', 'mtn knows no such transaction', 404);
   if (answer.status === 400 || answer.status === 409)
-    return new ProviderRejected(PROVIDER, code ?? 'BAD_REQUEST', field(answer.body, 'message') ?? 'mtn refused', answer.status);
+    return new ProviderRejected(
+      PROVIDER,
+      code ?? 'BAD_REQUEST',
+      field(answer.body, 'message') ?? 'mtn refused',
+      answer.status,
+    );
   return new ProviderUnavailable(PROVIDER, `HTTP_${answer.status}`, `mtn answered ${answer.status}`);
 }
 
@@ -78,7 +84,8 @@ function parseReason(body: unknown): string | undefined {
 
 export function createMtnMomoProvider(options: MtnMomoOptions): PaymentProvider {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
-  if (options.callbackSecret.length < 16) throw new RangeError('the MTN callback secret needs at least 16 characters');
+  if (options.callbackSecret.length < 16)
+    throw new RangeError('the MTN callback secret needs at least 16 characters');
   const tokens: Record<'collection' | 'disbursement', TokenCache> = {
     collection: createMtnTokens(options, baseUrl, 'collection'),
     disbursement: createMtnTokens(options, baseUrl, 'disbursement'),
@@ -86,7 +93,13 @@ export function createMtnMomoProvider(options: MtnMomoOptions): PaymentProvider 
 
   async function authorized(
     product: 'collection' | 'disbursement',
-    call: { method: 'GET' | 'POST'; path: string; headers?: Record<string, string>; json?: unknown; retries: number },
+    call: {
+      method: 'GET' | 'POST';
+      path: string;
+      headers?: Record<string, string>;
+      json?: unknown;
+      retries: number;
+    },
   ): Promise<ProviderAnswer> {
     const send = async (token: string) =>
       callProvider(PROVIDER, {
@@ -107,12 +120,14 @@ export function createMtnMomoProvider(options: MtnMomoOptions): PaymentProvider 
     if (answer.status !== 401) return answer;
     tokens[product].invalidate(token);
     const retried = await send(await tokens[product].get());
-    if (retried.status === 401) throw new ProviderUnavailable(PROVIDER, 'AUTH_FAILED', 'mtn refused our credentials');
+    if (retried.status === 401)
+      throw new ProviderUnavailable(PROVIDER, 'AUTH_FAILED', 'mtn refused our credentials');
     return retried;
   }
 
   async function initiate(kind: TransactionKind, request: CollectRequest) {
-    if (request.amountMinor <= 0n) throw new ProviderRejected(PROVIDER, 'INVALID_AMOUNT', 'the amount must be positive');
+    if (request.amountMinor <= 0n)
+      throw new ProviderRejected(PROVIDER, 'INVALID_AMOUNT', 'the amount must be positive');
     if (detectOperator(request.phoneE164) !== 'MTN')
       throw new ProviderRejected(PROVIDER, 'UNSUPPORTED_OPERATOR', 'MTN MoMo only serves MTN numbers');
     let msisdn: string;
@@ -121,7 +136,9 @@ export function createMtnMomoProvider(options: MtnMomoOptions): PaymentProvider 
     } catch {
       throw new ProviderRejected(PROVIDER, 'INVALID_PHONE', 'not a Cameroon mobile number');
     }
-    const referenceId = UUID.test(request.externalReference) ? request.externalReference.toLowerCase() : randomUUID();
+    const referenceId = UUID.test(request.externalReference)
+      ? request.externalReference.toLowerCase()
+      : randomUUID();
     const party = { partyIdType: 'MSISDN', partyId: msisdn };
     const { product, resource } = PATHS[kind];
     const headers: Record<string, string> = { 'x-reference-id': referenceId };
@@ -143,7 +160,12 @@ export function createMtnMomoProvider(options: MtnMomoOptions): PaymentProvider 
     });
     const alreadyThere = answer.status === 409 && field(answer.body, 'code') === 'RESOURCE_ALREADY_EXIST';
     if (answer.status !== 202 && !alreadyThere) throw refusal(answer);
-    return { provider: PROVIDER, providerReference: referenceId, status: 'PENDING' as const, operator: 'MTN' as const };
+    return {
+      provider: PROVIDER,
+      providerReference: referenceId,
+      status: 'PENDING' as const,
+      operator: 'MTN' as const,
+    };
   }
 
   function callbackUrlFor(kind: TransactionKind, referenceId: string): string {
@@ -161,7 +183,8 @@ export function createMtnMomoProvider(options: MtnMomoOptions): PaymentProvider 
     disburse: (request) => initiate('disbursement', request),
 
     async status(providerReference, kind = 'collection'): Promise<TransactionStatus> {
-      if (!UUID.test(providerReference)) throw new ProviderRejected(PROVIDER, 'NOT_FOUND', 'not an MTN reference id');
+      if (!UUID.test(providerReference))
+        throw new ProviderRejected(PROVIDER, 'NOT_FOUND', 'not an MTN reference id');
       const { product, resource } = PATHS[kind];
       const answer = await authorized(product, {
         method: 'GET',
@@ -188,10 +211,15 @@ export function createMtnMomoProvider(options: MtnMomoOptions): PaymentProvider 
     },
 
     async balance(): Promise<ProviderBalance> {
-      const answer = await authorized('collection', { method: 'GET', path: '/collection/v1_0/account/balance', retries: 2 });
+      const answer = await authorized('collection', {
+        method: 'GET',
+        path: '/collection/v1_0/account/balance',
+        retries: 2,
+      });
       if (answer.status !== 200) throw refusal(answer);
       const available = parseAmountMinor(field(answer.body, 'availableBalance'));
-      if (available === undefined) throw new ProviderUnavailable(PROVIDER, 'BAD_RESPONSE', 'mtn sent an unreadable balance');
+      if (available === undefined)
+        throw new ProviderUnavailable(PROVIDER, 'BAD_RESPONSE', 'mtn sent an unreadable balance');
       return {
         provider: PROVIDER,
         currency: field(answer.body, 'currency') ?? 'XAF',
@@ -219,7 +247,8 @@ function createMtnTokens(
       timeoutMs: options.timeoutMs,
       retries: 1,
     });
-    if (answer.status !== 200) throw new ProviderUnavailable(PROVIDER, 'AUTH_FAILED', 'mtn refused our credentials');
+    if (answer.status !== 200)
+      throw new ProviderUnavailable(PROVIDER, 'AUTH_FAILED', 'mtn refused our credentials');
     const token = field(answer.body, 'access_token');
     const expiresIn = Number(field(answer.body, 'expires_in') ?? '3600');
     if (token === undefined || !Number.isFinite(expiresIn))
@@ -235,7 +264,8 @@ function verifyMtnCallback(request: WebhookRequest, secret: string): WebhookVerd
   const referenceId = field(request.query, 'ref');
   const kind = field(request.query, 'kind');
   const token = field(request.query, 'token');
-  if (referenceId === undefined || !UUID.test(referenceId)) return { accepted: false, reason: 'no reference' };
+  if (referenceId === undefined || !UUID.test(referenceId))
+    return { accepted: false, reason: 'no reference' };
   if (kind !== 'collection' && kind !== 'disbursement') return { accepted: false, reason: 'no kind' };
   if (token === undefined) return { accepted: false, reason: 'no token' };
   const expected = Buffer.from(mtnCallbackToken(secret, kind, referenceId));
@@ -243,5 +273,10 @@ function verifyMtnCallback(request: WebhookRequest, secret: string): WebhookVerd
   if (given.length !== expected.length || !timingSafeEqual(given, expected))
     return { accepted: false, reason: 'bad token' };
   const hinted = STATUSES.find((candidate) => candidate === field(request.body, 'status'));
-  return { accepted: true, providerReference: referenceId.toLowerCase(), kind, ...(hinted ? { hintedStatus: hinted } : {}) };
+  return {
+    accepted: true,
+    providerReference: referenceId.toLowerCase(),
+    kind,
+    ...(hinted ? { hintedStatus: hinted } : {}),
+  };
 }

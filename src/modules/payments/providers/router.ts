@@ -62,7 +62,11 @@ export interface CircuitReport {
 export interface PaymentRouter {
   collect(request: CollectRequest): Promise<RoutedCollectResult>;
   disburse(request: DisburseRequest): Promise<RoutedDisburseResult>;
-  status(provider: ProviderName, providerReference: string, kind?: TransactionKind): Promise<TransactionStatus>;
+  status(
+    provider: ProviderName,
+    providerReference: string,
+    kind?: TransactionKind,
+  ): Promise<TransactionStatus>;
   history(provider: ProviderName, query: HistoryQuery): Promise<HistoryRow[]>;
   balance(provider: ProviderName): Promise<ProviderBalance>;
   verifyWebhook(provider: ProviderName, request: WebhookRequest): Promise<WebhookVerdict>;
@@ -78,10 +82,13 @@ function validateRoutes(options: PaymentRouterOptions): void {
     for (const name of [route.primary, route.fallback]) {
       if (name === undefined) continue;
       const provider = options.providers[name];
-      if (provider === undefined) throw new RangeError(`${operator} is routed to ${name}, which is not configured`);
-      if (!provider.operators.includes(operator)) throw new RangeError(`${name} cannot serve ${operator} numbers`);
+      if (provider === undefined)
+        throw new RangeError(`${operator} is routed to ${name}, which is not configured`);
+      if (!provider.operators.includes(operator))
+        throw new RangeError(`${name} cannot serve ${operator} numbers`);
     }
-    if (route.fallback === route.primary) throw new RangeError(`${operator}: the fallback must differ from the primary`);
+    if (route.fallback === route.primary)
+      throw new RangeError(`${operator}: the fallback must differ from the primary`);
   }
 }
 
@@ -103,11 +110,17 @@ export function createPaymentRouter(options: PaymentRouterOptions): PaymentRoute
 
   function adapter(name: ProviderName): PaymentProvider {
     const provider = options.providers[name];
-    if (provider === undefined) throw new ProviderRejected('router', 'NO_PROVIDER', `${name} is not configured`);
+    if (provider === undefined)
+      throw new ProviderRejected('router', 'NO_PROVIDER', `${name} is not configured`);
     return provider;
   }
 
-  function noteOutcome(breaker: CircuitBreaker, provider: ProviderName, operator: Operator, error?: unknown): void {
+  function noteOutcome(
+    breaker: CircuitBreaker,
+    provider: ProviderName,
+    operator: Operator,
+    error?: unknown,
+  ): void {
     const before = breaker.state();
     if (error === undefined || (error instanceof ProviderRejected && error.httpStatus !== undefined)) {
       breaker.recordSuccess(); // the provider answered: it is up, even when it said no
@@ -127,7 +140,11 @@ export function createPaymentRouter(options: PaymentRouterOptions): PaymentRoute
   ): Promise<T & { attempts: SkippedAttempt[] }> {
     const operator = detectOperator(phoneE164);
     if (operator === undefined)
-      throw new ProviderRejected('router', 'UNSUPPORTED_OPERATOR', 'only MTN and Orange numbers are supported');
+      throw new ProviderRejected(
+        'router',
+        'UNSUPPORTED_OPERATOR',
+        'only MTN and Orange numbers are supported',
+      );
     const choice = options.routes[operator];
     const candidates = choice.fallback === undefined ? [choice.primary] : [choice.primary, choice.fallback];
     const attempts: SkippedAttempt[] = [];
@@ -149,7 +166,11 @@ export function createPaymentRouter(options: PaymentRouterOptions): PaymentRoute
       }
     }
     const last = attempts.at(-1);
-    throw new ProviderUnavailable('router', last?.code ?? 'NO_PROVIDER', `no provider could serve ${operator} now`);
+    throw new ProviderUnavailable(
+      'router',
+      last?.code ?? 'NO_PROVIDER',
+      `no provider could serve ${operator} now`,
+    );
   }
 
   return {

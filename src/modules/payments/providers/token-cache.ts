@@ -16,7 +16,10 @@ export interface TokenCache {
 /** Refresh this long before expiry, at most: a token must not expire between get() and use. */
 const MAX_REFRESH_MARGIN_MS = 60_000;
 
-export function createTokenCache(issue: () => Promise<IssuedToken>, now: () => number = Date.now): TokenCache {
+export function createTokenCache(
+  issue: () => Promise<IssuedToken>,
+  now: () => number = Date.now,
+): TokenCache {
   let cached: { token: string; refreshAtMs: number } | undefined;
   let inFlight: Promise<string> | undefined;
 

@@ -82,7 +82,11 @@ export function createCampaySimulator(options: CampaySimulatorOptions) {
       });
     },
   });
-  const state: ControlState = { engine, counters: { tokensIssued: 0, apiRequests: 0 }, outage: { mode: 'none' } };
+  const state: ControlState = {
+    engine,
+    counters: { tokensIssued: 0, apiRequests: 0 },
+    outage: { mode: 'none' },
+  };
 
   async function signWebhook(): Promise<string> {
     return new SignJWT({ source: 'campay' })
@@ -123,18 +127,22 @@ export function createCampaySimulator(options: CampaySimulatorOptions) {
   function moveMoney(request: SimRequest, kind: SimTransaction['kind']): SimResponse {
     const body = (request.body ?? {}) as Record<string, unknown>;
     const phone = String((kind === 'collection' ? body.from : body.to) ?? '');
-    if (!/^237\d{9}$/.test(phone)) return refuse('ER101', 'Invalid phone number. Phone number must start with 237');
+    if (!/^237\d{9}$/.test(phone))
+      return refuse('ER101', 'Invalid phone number. Phone number must start with 237');
     const operator = operatorOf(phone);
-    if (operator === undefined) return refuse('ER102', 'Unsupported carrier. Only MTN and Orange are supported');
+    if (operator === undefined)
+      return refuse('ER102', 'Unsupported carrier. Only MTN and Orange are supported');
     const amount = parseAmount(body.amount);
     if (amount === undefined) return refuse('ER201', 'Invalid amount. Decimal numbers are not allowed');
-    if (body.currency !== 'XAF') return { status: 400, json: { message: 'Invalid currency. Only XAF is supported' } };
+    if (body.currency !== 'XAF')
+      return { status: 400, json: { message: 'Invalid currency. Only XAF is supported' } };
     const behaviour = magicBehaviour(phone, 'campay');
     if (behaviour === 'server_error') return SERVER_ERROR;
     if (behaviour === 'timeout') return { ...SERVER_ERROR, status: 504, delayMs: options.timeoutHoldMs };
     const externalReference = typeof body.external_reference === 'string' ? body.external_reference : '';
     // Integrators report that a reused external_reference answers with the earlier transaction.
-    const earlier = externalReference === '' ? undefined : engine.findByExternalReference(externalReference, kind);
+    const earlier =
+      externalReference === '' ? undefined : engine.findByExternalReference(externalReference, kind);
     if (earlier !== undefined) return answerFor(earlier);
     if (kind === 'disbursement' && !engine.canDisburse(operator, amount))
       return refuse('ER301', 'Insufficient balance');
@@ -168,7 +176,12 @@ export function createCampaySimulator(options: CampaySimulatorOptions) {
   function history(request: SimRequest): SimResponse {
     const body = (request.body ?? {}) as { start_date?: unknown; end_date?: unknown };
     const day = /^\d{4}-\d{2}-\d{2}$/;
-    if (typeof body.start_date !== 'string' || typeof body.end_date !== 'string' || !day.test(body.start_date) || !day.test(body.end_date))
+    if (
+      typeof body.start_date !== 'string' ||
+      typeof body.end_date !== 'string' ||
+      !day.test(body.start_date) ||
+      !day.test(body.end_date)
+    )
       return { status: 400, json: { message: 'start_date and end_date are required (YYYY-MM-DD)' } };
     const { start_date: start, end_date: end } = body;
     const rows = engine
@@ -188,7 +201,8 @@ export function createCampaySimulator(options: CampaySimulatorOptions) {
     if (!path.startsWith('/api/')) return { status: 404, json: { detail: 'Not found.' } };
     state.counters.apiRequests += 1;
     if (state.outage.mode === 'error') return SERVER_ERROR;
-    if (state.outage.mode === 'timeout') return { ...SERVER_ERROR, status: 504, delayMs: options.timeoutHoldMs };
+    if (state.outage.mode === 'timeout')
+      return { ...SERVER_ERROR, status: 504, delayMs: options.timeoutHoldMs };
     const route = `${request.method} ${path}`;
     if (route === 'POST /api/token') return issueToken(request);
     if (!(await authenticated(request))) return { status: 401, json: { detail: 'Invalid token.' } };
@@ -199,13 +213,19 @@ export function createCampaySimulator(options: CampaySimulatorOptions) {
       const { MTN: mtn, ORANGE: orange } = engine.balances;
       return {
         status: 200,
-        json: { total_balance: Number(mtn + orange), mtn_balance: Number(mtn), orange_balance: Number(orange), currency: 'XAF' },
+        json: {
+          total_balance: Number(mtn + orange),
+          mtn_balance: Number(mtn),
+          orange_balance: Number(orange),
+          currency: 'XAF',
+        },
       };
     }
     const match = /^GET \/api\/transaction\/([^/]+)$/.exec(route);
     if (match?.[1] !== undefined) {
       const transaction = engine.get(decodeURIComponent(match[1]));
-      if (transaction === undefined) return { status: 404, json: { message: 'Transaction not found', error_code: 'ER404' } };
+      if (transaction === undefined)
+        return { status: 404, json: { message: 'Transaction not found', error_code: 'ER404' } };
       return { status: 200, json: transactionBody(transaction) };
     }
     return { status: 404, json: { detail: 'Not found.' } };

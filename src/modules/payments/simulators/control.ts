@@ -51,7 +51,10 @@ export function viewTransaction(transaction: SimTransaction) {
 
 export function handleControl(request: SimRequest, state: ControlState): SimResponse | undefined {
   if (!request.path.startsWith('/_control/')) return undefined;
-  const parts = request.path.split('/').filter((part) => part.length > 0).slice(1);
+  const parts = request.path
+    .split('/')
+    .filter((part) => part.length > 0)
+    .slice(1);
   const [resource, reference, action] = parts;
   const { engine } = state;
   if (request.method === 'GET' && resource === 'transactions' && reference === undefined) {
@@ -61,12 +64,16 @@ export function handleControl(request: SimRequest, state: ControlState): SimResp
   if (resource === 'transactions' && reference !== undefined) {
     const transaction = engine.get(reference);
     if (transaction === undefined) return { status: 404, json: { message: 'no such transaction' } };
-    if (request.method === 'GET' && action === undefined) return { status: 200, json: viewTransaction(transaction) };
+    if (request.method === 'GET' && action === undefined)
+      return { status: 200, json: viewTransaction(transaction) };
     if (request.method === 'POST' && (action === 'approve' || action === 'fail')) {
       const reason = (request.body as { reason?: unknown } | undefined)?.reason;
       const changed =
-        action === 'approve' ? engine.approve(reference) : engine.fail(reference, typeof reason === 'string' ? reason : undefined);
-      if (!changed) return { status: 409, json: { message: `the transaction is already ${transaction.status}` } };
+        action === 'approve'
+          ? engine.approve(reference)
+          : engine.fail(reference, typeof reason === 'string' ? reason : undefined);
+      if (!changed)
+        return { status: 409, json: { message: `the transaction is already ${transaction.status}` } };
       return { status: 200, json: viewTransaction(transaction) };
     }
     if (request.method === 'POST' && action === 'webhook') {
@@ -74,7 +81,8 @@ export function handleControl(request: SimRequest, state: ControlState): SimResp
       return { status: 202, json: { message: 'webhook queued' } };
     }
   }
-  if (request.method === 'GET' && resource === 'webhooks') return { status: 200, json: { deliveries: engine.webhookLog } };
+  if (request.method === 'GET' && resource === 'webhooks')
+    return { status: 200, json: { deliveries: engine.webhookLog } };
   if (request.method === 'GET' && resource === 'stats')
     return { status: 200, json: { ...state.counters, balances: engine.balances, outage: state.outage.mode } };
   if (request.method === 'POST' && resource === 'outage') {

@@ -112,7 +112,12 @@ export function createEngine(options: EngineOptions) {
     void promise.finally(() => inFlight.delete(promise));
   }
 
-  function settle(reference: string, status: 'SUCCESSFUL' | 'FAILED', reason?: string, copies?: number): boolean {
+  function settle(
+    reference: string,
+    status: 'SUCCESSFUL' | 'FAILED',
+    reason?: string,
+    copies?: number,
+  ): boolean {
     const transaction = transactions.get(reference);
     if (transaction === undefined || transaction.status !== 'PENDING') return false;
     transaction.status = status;
@@ -148,18 +153,25 @@ export function createEngine(options: EngineOptions) {
         createdAt: now,
         updatedAt: now,
         webhooksSent: 0,
-        reserved: input.kind === 'disbursement' && input.operator !== undefined && forcedFailure === undefined,
+        reserved:
+          input.kind === 'disbursement' && input.operator !== undefined && forcedFailure === undefined,
       };
       transactions.set(transaction.reference, transaction);
       const external = `${transaction.kind}:${transaction.externalReference}`;
-      if (byExternalReference.get(external) === undefined || !transactions.has(byExternalReference.get(external)!))
+      if (
+        byExternalReference.get(external) === undefined ||
+        !transactions.has(byExternalReference.get(external)!)
+      )
         byExternalReference.set(external, transaction.reference);
       // A disbursement reserves its amount and fee from the float until it settles.
       if (transaction.reserved && transaction.operator !== undefined)
         balances[transaction.operator] -= transaction.amount + transaction.fee;
-      if (forcedFailure !== undefined) later(() => settle(input.reference, 'FAILED', forcedFailure), options.delayMs);
-      else if (input.behaviour === 'fail') later(() => settle(input.reference, 'FAILED', 'NOT_ENOUGH_FUNDS'), options.delayMs);
-      else if (input.behaviour !== 'pending_forever') later(() => settle(input.reference, 'SUCCESSFUL'), options.delayMs);
+      if (forcedFailure !== undefined)
+        later(() => settle(input.reference, 'FAILED', forcedFailure), options.delayMs);
+      else if (input.behaviour === 'fail')
+        later(() => settle(input.reference, 'FAILED', 'NOT_ENOUGH_FUNDS'), options.delayMs);
+      else if (input.behaviour !== 'pending_forever')
+        later(() => settle(input.reference, 'SUCCESSFUL'), options.delayMs);
       return transaction;
     },
     get: (reference: string) => transactions.get(reference),

@@ -24,7 +24,9 @@ describe('magic numbers', () => {
   });
 
   it('sends two webhooks for 0003, none for 0004, one otherwise', () => {
-    expect([webhookCopies('webhook_twice'), webhookCopies('no_webhook'), webhookCopies('fail')]).toEqual([2, 0, 1]);
+    expect([webhookCopies('webhook_twice'), webhookCopies('no_webhook'), webhookCopies('fail')]).toEqual([
+      2, 0, 1,
+    ]);
   });
 });
 

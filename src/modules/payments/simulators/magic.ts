@@ -7,13 +7,7 @@
  * them: that is what failover tests need. `0007` breaks every simulator.
  */
 export type MagicBehaviour =
-  | 'succeed'
-  | 'fail'
-  | 'pending_forever'
-  | 'webhook_twice'
-  | 'no_webhook'
-  | 'server_error'
-  | 'timeout';
+  'succeed' | 'fail' | 'pending_forever' | 'webhook_twice' | 'no_webhook' | 'server_error' | 'timeout';
 
 export type SimulatorName = 'campay' | 'mtn_momo';
 

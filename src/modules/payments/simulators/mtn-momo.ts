@@ -39,7 +39,10 @@ const SERVER_ERROR: SimResponse = {
   status: 500,
   json: { code: 'INTERNAL_PROCESSING_ERROR', message: 'An internal error occurred while processing.' },
 };
-const PRODUCT_OF: Record<SimTransaction['kind'], Product> = { collection: 'collection', disbursement: 'disbursement' };
+const PRODUCT_OF: Record<SimTransaction['kind'], Product> = {
+  collection: 'collection',
+  disbursement: 'disbursement',
+};
 
 function error(status: number, code: string, message: string): SimResponse {
   return { status, json: { code, message } };
@@ -60,10 +63,19 @@ export function createMtnSimulator(options: MtnSimulatorOptions) {
     operatorReference: () => String(randomInt(1_000_000_000, 9_999_999_999)),
     sendWebhook: async (transaction) => {
       if (transaction.callbackUrl === undefined) return undefined;
-      return sendHttpWebhook(transaction.reference, transaction.callbackUrl, options.callbackMethod, statusBody(transaction));
+      return sendHttpWebhook(
+        transaction.reference,
+        transaction.callbackUrl,
+        options.callbackMethod,
+        statusBody(transaction),
+      );
     },
   });
-  const state: ControlState = { engine, counters: { tokensIssued: 0, apiRequests: 0 }, outage: { mode: 'none' } };
+  const state: ControlState = {
+    engine,
+    counters: { tokensIssued: 0, apiRequests: 0 },
+    outage: { mode: 'none' },
+  };
 
   async function issueToken(request: SimRequest, product: Product): Promise<SimResponse> {
     const credentials = options[product];
@@ -72,27 +84,37 @@ export function createMtnSimulator(options: MtnSimulatorOptions) {
         status: 401,
         json: {
           statusCode: 401,
-          message: 'Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription.',
+          message:
+            'Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription.',
         },
       };
     const expected = `Basic ${Buffer.from(`${credentials.apiUser}:${credentials.apiKey}`).toString('base64')}`;
-    if (header(request, 'authorization') !== expected) return { status: 401, json: { error: 'login_failed' } };
+    if (header(request, 'authorization') !== expected)
+      return { status: 401, json: { error: 'login_failed' } };
     state.counters.tokensIssued += 1;
     const token = await new SignJWT({ product })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuedAt()
       .setExpirationTime(`${options.tokenTtlSeconds}s`)
       .sign(await hmacKey(signingKey));
-    return { status: 200, json: { access_token: token, token_type: 'access_token', expires_in: options.tokenTtlSeconds } };
+    return {
+      status: 200,
+      json: { access_token: token, token_type: 'access_token', expires_in: options.tokenTtlSeconds },
+    };
   }
 
   /** Every product call needs a live token for that product, its subscription key and an environment. */
   async function gate(request: SimRequest, product: Product): Promise<SimResponse | undefined> {
     if (header(request, 'ocp-apim-subscription-key') !== options[product].subscriptionKey)
-      return { status: 401, json: { statusCode: 401, message: 'Access denied due to invalid subscription key.' } };
+      return {
+        status: 401,
+        json: { statusCode: 401, message: 'Access denied due to invalid subscription key.' },
+      };
     const authorization = header(request, 'authorization') ?? '';
     try {
-      const { payload } = await jwtVerify(authorization.replace(/^Bearer /, ''), await hmacKey(signingKey), { algorithms: ['HS256'] });
+      const { payload } = await jwtVerify(authorization.replace(/^Bearer /, ''), await hmacKey(signingKey), {
+        algorithms: ['HS256'],
+      });
       if (payload.product !== product) throw new Error('wrong product');
     } catch {
       return error(401, 'INVALID_CREDENTIALS', 'Access token is missing, invalid or expired.');
@@ -108,7 +130,8 @@ export function createMtnSimulator(options: MtnSimulatorOptions) {
     if (referenceId === undefined || !UUID.test(referenceId))
       return error(400, 'INVALID_REFERENCE_ID', 'X-Reference-Id must be a UUID.');
     const body = (request.body ?? {}) as Record<string, unknown>;
-    const party = (kind === 'collection' ? body.payer : body.payee) as { partyIdType?: unknown; partyId?: unknown } | undefined;
+    const party = (kind === 'collection' ? body.payer : body.payee) as
+      { partyIdType?: unknown; partyId?: unknown } | undefined;
     const phone = typeof party?.partyId === 'string' ? party.partyId : '';
     if (party?.partyIdType !== 'MSISDN' || !/^\d{8,15}$/.test(phone))
       return error(400, 'INVALID_PARTY', 'The party is not a valid MSISDN.');
@@ -139,7 +162,9 @@ export function createMtnSimulator(options: MtnSimulatorOptions) {
       description: typeof body.payerMessage === 'string' ? body.payerMessage.slice(0, 160) : '',
       code: reference,
       behaviour,
-      ...(header(request, 'x-callback-url') === undefined ? {} : { callbackUrl: header(request, 'x-callback-url') }),
+      ...(header(request, 'x-callback-url') === undefined
+        ? {}
+        : { callbackUrl: header(request, 'x-callback-url') }),
       ...(forcedFailure === undefined ? {} : { forcedFailure }),
     });
     return { status: 202, text: '' };
@@ -150,7 +175,8 @@ export function createMtnSimulator(options: MtnSimulatorOptions) {
     if (control !== undefined) return control;
     const path = request.path.replace(/\/+$/, '');
     const [, product, version, resource, id] = path.split('/') as (string | undefined)[];
-    if (product !== 'collection' && product !== 'disbursement') return error(404, 'RESOURCE_NOT_FOUND', 'Not found.');
+    if (product !== 'collection' && product !== 'disbursement')
+      return error(404, 'RESOURCE_NOT_FOUND', 'Not found.');
     state.counters.apiRequests += 1;
     if (state.outage.mode === 'error') return SERVER_ERROR;
     if (state.outage.mode === 'timeout') return { ...SERVER_ERROR, delayMs: options.timeoutHoldMs };
@@ -160,7 +186,8 @@ export function createMtnSimulator(options: MtnSimulatorOptions) {
     const kind: SimTransaction['kind'] = product === 'collection' ? 'collection' : 'disbursement';
     const expectedResource = product === 'collection' ? 'requesttopay' : 'transfer';
     if (version !== 'v1_0') return error(404, 'RESOURCE_NOT_FOUND', 'Not found.');
-    if (resource === expectedResource && id === undefined && request.method === 'POST') return initiate(request, kind);
+    if (resource === expectedResource && id === undefined && request.method === 'POST')
+      return initiate(request, kind);
     if (resource === expectedResource && id !== undefined && request.method === 'GET') {
       const transaction = engine.get(id.toLowerCase());
       if (transaction === undefined || PRODUCT_OF[transaction.kind] !== product)
@@ -187,7 +214,9 @@ function statusBody(transaction: SimTransaction): Record<string, unknown> {
     payerMessage: transaction.description,
     payeeNote: transaction.description,
     status: transaction.status,
-    ...(transaction.operatorReference === undefined ? {} : { financialTransactionId: transaction.operatorReference }),
+    ...(transaction.operatorReference === undefined
+      ? {}
+      : { financialTransactionId: transaction.operatorReference }),
     ...(transaction.status === 'FAILED' ? { reason: transaction.reason } : {}),
   };
 }

@@ -47,7 +47,9 @@ function write(response: ServerResponse, answer: SimResponse): void {
     );
     response.writeHead(answer.status, { 'content-type': 'application/json' }).end(payload);
   } else {
-    response.writeHead(answer.status, { 'content-type': answer.contentType ?? 'text/plain' }).end(answer.text ?? '');
+    response
+      .writeHead(answer.status, { 'content-type': answer.contentType ?? 'text/plain' })
+      .end(answer.text ?? '');
   }
 }
 
@@ -68,10 +70,10 @@ export function createSimServer(handler: SimHandler): SimServer {
       const answer = await Promise.resolve()
         .then(() =>
           handler({
-        method: request.method ?? 'GET',
-        path: url.pathname,
-        query: url.searchParams,
-        headers: request.headers,
+            method: request.method ?? 'GET',
+            path: url.pathname,
+            query: url.searchParams,
+            headers: request.headers,
             body,
           }),
         )
