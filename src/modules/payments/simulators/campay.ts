@@ -119,7 +119,9 @@ export function createCampaySimulator(options: CampaySimulatorOptions) {
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuedAt()
       .setJti(randomUUID())
-      .setExpirationTime(`${options.tokenTtlSeconds}s`)
+      // Whole seconds rounded up: a JWT's exp has second precision, and `now + 1s` floored
+      // could expire a 1-second token within milliseconds of issuing it.
+      .setExpirationTime(Math.ceil(Date.now() / 1000) + options.tokenTtlSeconds)
       .sign(await hmacKey(signingKey));
     return { status: 200, json: { token, expires_in: options.tokenTtlSeconds } };
   }

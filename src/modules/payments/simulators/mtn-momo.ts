@@ -95,7 +95,9 @@ export function createMtnSimulator(options: MtnSimulatorOptions) {
     const token = await new SignJWT({ product })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuedAt()
-      .setExpirationTime(`${options.tokenTtlSeconds}s`)
+      // Whole seconds rounded up: a JWT's exp has second precision, and `now + 1s` floored
+      // could expire a 1-second token within milliseconds of issuing it.
+      .setExpirationTime(Math.ceil(Date.now() / 1000) + options.tokenTtlSeconds)
       .sign(await hmacKey(signingKey));
     return {
       status: 200,
