@@ -1,5 +1,36 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError, type ErrorKind } from '../shared/errors.js';
 import { HttpProblem, problemBody } from './problem.js';
+
+/** The one mapping from a domain error's kind to an HTTP status (CONVENTIONS.md §3, §8). */
+export const STATUS_OF_KIND: Record<ErrorKind, number> = {
+  validation: 400,
+  unauthorized: 401,
+  payment_required: 402,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  gone: 410,
+  precondition_failed: 412,
+  too_large: 413,
+  unprocessable: 422,
+  locked: 423,
+  rate_limited: 429,
+  internal: 500,
+  bad_gateway: 502,
+  unavailable: 503,
+};
+
+/** A domain error as the problem it becomes at the edge (status, code, headers, extensions). */
+export function problemOf(error: DomainError): HttpProblem {
+  return new HttpProblem(STATUS_OF_KIND[error.kind], error.code, error.message, {
+    extensions: error.details,
+    headers:
+      error.retryAfterSeconds === undefined
+        ? {}
+        : { 'retry-after': String(Math.ceil(error.retryAfterSeconds)) },
+  });
+}
 
 const CLIENT_ERROR_CODES: Record<string, { status: number; code: string; detail?: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: {
@@ -54,10 +85,11 @@ export function sendProblem(
  * client errors are translated; anything else is a 500 whose message and stack stay in the log.
  */
 export function registerErrorHandlers(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError | HttpProblem, request, reply) => {
+  app.setErrorHandler((thrown: FastifyError | HttpProblem | DomainError, request, reply) => {
+    const error = thrown instanceof DomainError ? problemOf(thrown) : thrown;
     if (error instanceof HttpProblem) {
       for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
-      if (error.status >= 500) request.log.error({ err: error }, 'server problem');
+      if (error.status >= 500) request.log.error({ err: thrown }, 'server problem');
       return sendProblem(
         request,
         reply,

@@ -4,6 +4,8 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import { createGroupRunner, type GroupRunner } from '../db/group-runner.js';
 import { HttpProblem } from './problem.js';
+import { DomainError } from '../shared/errors.js';
+import { problemOf } from './errors.js';
 
 const KEY_PATTERN = /^[A-Za-z0-9_.:-]{8,128}$/;
 const KEPT_FOR_MS = 24 * 60 * 60 * 1000;
@@ -75,13 +77,14 @@ export async function withIdempotency(
   try {
     result = await work();
   } catch (error) {
-    if (error instanceof HttpProblem && error.status < 500) {
-      await store(db, options.scope, key, error.status, {
+    const problem = error instanceof DomainError ? problemOf(error) : error;
+    if (problem instanceof HttpProblem && problem.status < 500) {
+      await store(db, options.scope, key, problem.status, {
         __problem: {
-          status: error.status,
-          code: error.code,
-          detail: error.message,
-          extensions: error.extensions,
+          status: problem.status,
+          code: problem.code,
+          detail: problem.message,
+          extensions: problem.extensions,
         },
       });
     } else {
