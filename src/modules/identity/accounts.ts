@@ -1,4 +1,4 @@
-import { HttpProblem, problems } from '../../http/problem.js';
+import { identityErrors } from './errors.js';
 import type { Role } from '../../http/access.js';
 import type { SmsSender } from '../notifications/index.js';
 import type { AuditFunction } from './audit.js';
@@ -41,7 +41,11 @@ export interface SignedIn extends IssuedTokens {
 export function requirePhone(input: string): string {
   const phone = normalizePhone(input);
   if (phone === undefined) {
-    throw new HttpProblem(400, 'invalid_phone', 'Give the phone number in E.164, e.g. +237 6XX XX XX XX.');
+    throw identityErrors.of(
+      'validation',
+      'invalid_phone',
+      'Give the phone number in E.164, e.g. +237 6XX XX XX XX.',
+    );
   }
   return phone;
 }
@@ -49,8 +53,8 @@ export function requirePhone(input: string): string {
 export function assertStrongPassword(password: string, phone: string | null): void {
   const found = checkPassword(password, { phone });
   if (found.length === 0) return;
-  throw new HttpProblem(422, 'weak_password', 'The password does not meet the policy.', {
-    extensions: {
+  throw identityErrors.of('unprocessable', 'weak_password', 'The password does not meet the policy.', {
+    details: {
       errors: found.map((code) => ({ path: 'body/password', message: PASSWORD_PROBLEM_TEXT[code], code })),
     },
   });
@@ -129,7 +133,7 @@ export function createAccounts(deps: AccountDependencies) {
         return { expiresInSeconds: 300 };
       }
       if (email !== undefined && (await repository.emailTakenByOther(email, existing?.id ?? null))) {
-        throw problems.conflict('This e-mail address is used by another account.', { code: 'email_taken' });
+        throw identityErrors.of('conflict', 'email_taken', 'This e-mail address is used by another account.');
       }
       if (existing === undefined) {
         await repository.insertUser({
@@ -163,7 +167,11 @@ export function createAccounts(deps: AccountDependencies) {
         user.password_hash === null ||
         (user.status !== 'pending_verification' && user.status !== 'guest')
       ) {
-        throw new HttpProblem(409, 'nothing_to_verify', 'No registration is waiting for this number.');
+        throw identityErrors.of(
+          'conflict',
+          'nothing_to_verify',
+          'No registration is waiting for this number.',
+        );
       }
       const roles = [
         ...new Set([...(user.roles as Role[]).filter((role) => role !== 'guest'), 'customer' as const]),
@@ -209,7 +217,11 @@ export function createAccounts(deps: AccountDependencies) {
           : await hasher.verifyDummy(input.password);
       if (!passwordOk || user === undefined) {
         await rejectSignIn(phone, user, 'bad_password', context, state);
-        throw new HttpProblem(401, 'invalid_credentials', 'The phone number or the password is wrong.');
+        throw identityErrors.of(
+          'unauthorized',
+          'invalid_credentials',
+          'The phone number or the password is wrong.',
+        );
       }
       return accounts.completeLogin(user, phone, input, context, state);
     },
@@ -222,24 +234,36 @@ export function createAccounts(deps: AccountDependencies) {
       state: Parameters<BruteForceGuard['fail']>[2],
     ): Promise<SignedIn> {
       if (user.status === 'pending_verification' || user.status === 'guest') {
-        throw new HttpProblem(403, 'phone_not_verified', 'Verify the phone number with the SMS code first.');
+        throw identityErrors.of(
+          'forbidden',
+          'phone_not_verified',
+          'Verify the phone number with the SMS code first.',
+        );
       }
       if (user.status !== 'active') {
         await recordAttempt(phone, user, false, 'suspended', context);
-        throw new HttpProblem(403, 'account_suspended', 'This account is suspended; contact support.');
+        throw identityErrors.of(
+          'forbidden',
+          'account_suspended',
+          'This account is suspended; contact support.',
+        );
       }
       const secondFactor = await twoFactor.isEnabled(user.id);
       if (secondFactor) {
         if (input.totp === undefined || input.totp === '') {
-          throw new HttpProblem(
-            401,
+          throw identityErrors.of(
+            'unauthorized',
             'two_factor_code_required',
             'Send the code of your authenticator app in `totp`.',
           );
         }
         if (!(await twoFactor.verify(user.id, input.totp))) {
           await rejectSignIn(phone, user, 'bad_totp', context, state);
-          throw new HttpProblem(401, 'invalid_two_factor_code', 'The authenticator code is wrong.');
+          throw identityErrors.of(
+            'unauthorized',
+            'invalid_two_factor_code',
+            'The authenticator code is wrong.',
+          );
         }
       }
       await guard.succeed(user);
@@ -303,8 +327,8 @@ export function createAccounts(deps: AccountDependencies) {
     ): Promise<void> {
       const tokenHash = keyedHash(deps.hashKey, 'reset', input.token);
       const invalid = () =>
-        new HttpProblem(
-          400,
+        identityErrors.of(
+          'validation',
           'invalid_reset_token',
           'The reset link is wrong, used or expired; request a new one.',
         );

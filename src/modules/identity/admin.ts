@@ -1,5 +1,5 @@
 import { ROLES, type Role } from '../../http/access.js';
-import { HttpProblem } from '../../http/problem.js';
+import { identityErrors } from './errors.js';
 import type { Actor, AuditFunction } from './audit.js';
 import type { BruteForceGuard } from './brute-force.js';
 import type { KeyRing } from './keys.js';
@@ -29,7 +29,7 @@ export function decodeCursor<T>(
   } catch {
     // fall through to the 400 below
   }
-  throw new HttpProblem(400, 'invalid_cursor', 'The cursor is not one this API issued.');
+  throw identityErrors.of('validation', 'invalid_cursor', 'The cursor is not one this API issued.');
 }
 
 const isUserCursor = (value: unknown): value is { t: string; i: string } =>
@@ -56,7 +56,7 @@ export function createAdministration(deps: {
   async function existing(userId: string): Promise<UserRow> {
     const user = await repository.findUserById(userId);
     if (user === undefined || user.status === 'deleted')
-      throw new HttpProblem(404, 'not_found', 'No such user.');
+      throw identityErrors.of('not_found', 'not_found', 'No such user.');
     return user;
   }
 
@@ -87,13 +87,13 @@ export function createAdministration(deps: {
     async setRoles(userId: string, roles: Role[], actor: Actor) {
       const unknown = roles.filter((role) => !(ROLES as readonly string[]).includes(role));
       if (unknown.length > 0)
-        throw new HttpProblem(400, 'unknown_role', `Unknown roles: ${unknown.join(', ')}.`);
+        throw identityErrors.of('validation', 'unknown_role', `Unknown roles: ${unknown.join(', ')}.`);
       const user = await existing(userId);
       const before = user.roles as Role[];
       const after = [...new Set(roles)];
       if (user.status === 'guest' && after.some((role) => role !== 'guest')) {
-        throw new HttpProblem(
-          409,
+        throw identityErrors.of(
+          'conflict',
           'guest_account',
           'A guest must convert to a customer account before getting roles.',
         );
@@ -115,7 +115,7 @@ export function createAdministration(deps: {
     async suspend(userId: string, reason: string, actor: Actor) {
       const user = await existing(userId);
       if (actor.userId === userId)
-        throw new HttpProblem(409, 'cannot_suspend_self', 'Admins cannot suspend themselves.');
+        throw identityErrors.of('conflict', 'cannot_suspend_self', 'Admins cannot suspend themselves.');
       const updated = await repository.updateUser(userId, { status: 'suspended', suspended_reason: reason });
       const ended = await sessions.endAllForUser(userId, 'suspended');
       await audit({
@@ -132,7 +132,7 @@ export function createAdministration(deps: {
     async reactivate(userId: string, actor: Actor) {
       const user = await existing(userId);
       if (user.status !== 'suspended')
-        throw new HttpProblem(409, 'not_suspended', 'The user is not suspended.');
+        throw identityErrors.of('conflict', 'not_suspended', 'The user is not suspended.');
       const updated = await repository.updateUser(userId, { status: 'active', suspended_reason: null });
       await audit({
         action: 'admin.user_reactivated',

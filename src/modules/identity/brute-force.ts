@@ -1,4 +1,4 @@
-import { HttpProblem } from '../../http/problem.js';
+import { identityErrors } from './errors.js';
 import type { KeyValue } from './kv.js';
 import {
   afterFailure,
@@ -68,13 +68,11 @@ export function createBruteForceGuard(options: {
     assertNotLocked(state) {
       if (!isLocked(state, now())) return;
       const seconds = retryAfterSeconds(state, now());
-      throw new HttpProblem(
-        429,
+      throw identityErrors.of(
+        'rate_limited',
         'account_locked',
         `Too many failed attempts; retry in ${Math.ceil(seconds / 60)} minutes.`,
-        {
-          headers: { 'retry-after': String(seconds) },
-        },
+        { retryAfterSeconds: seconds },
       );
     },
     async fail(user, identifierHash, state) {
@@ -107,13 +105,11 @@ export function createBruteForceGuard(options: {
       if (!options.enabled || ip === null) return;
       const count = Number((await kv.get(ipKey(ip))) ?? 0);
       if (count >= options.ipFailureLimit) {
-        throw new HttpProblem(
-          429,
+        throw identityErrors.of(
+          'rate_limited',
           'rate_limited',
           'Too many failed sign-ins from this network; retry later.',
-          {
-            headers: { 'retry-after': String(Math.ceil(options.ipWindowMs / 1000)) },
-          },
+          { retryAfterSeconds: Math.ceil(options.ipWindowMs / 1000) },
         );
       }
     },

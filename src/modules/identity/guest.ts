@@ -1,4 +1,4 @@
-import { HttpProblem } from '../../http/problem.js';
+import { identityErrors } from './errors.js';
 import { assertStrongPassword, requirePhone, type SignedIn } from './accounts.js';
 import type { AuditFunction } from './audit.js';
 import type { PhoneCodes } from './otp.js';
@@ -36,7 +36,11 @@ export function createGuests(deps: {
       if (user === undefined) {
         user = await repository.insertUser({ phone, roles: ['guest'], status: 'guest', phoneVerified: true });
       } else if (user.status === 'suspended') {
-        throw new HttpProblem(403, 'account_suspended', 'This account is suspended; contact support.');
+        throw identityErrors.of(
+          'forbidden',
+          'account_suspended',
+          'This account is suspended; contact support.',
+        );
       }
       const tokens = await sessions.start(user, {
         kind: 'guest',
@@ -67,12 +71,16 @@ export function createGuests(deps: {
     ): Promise<SignedIn> {
       const user = await repository.findUserById(input.userId);
       if (user === undefined || user.status !== 'guest' || user.phone === null) {
-        throw new HttpProblem(409, 'account_exists', 'This number already has an account; log in instead.');
+        throw identityErrors.of(
+          'conflict',
+          'account_exists',
+          'This number already has an account; log in instead.',
+        );
       }
       assertStrongPassword(input.password, user.phone);
       const email = input.email?.trim().toLowerCase() ?? null;
       if (email !== null && (await repository.emailTakenByOther(email, user.id))) {
-        throw new HttpProblem(409, 'email_taken', 'This e-mail address is used by another account.');
+        throw identityErrors.of('conflict', 'email_taken', 'This e-mail address is used by another account.');
       }
       const converted = await repository.updateUser(user.id, {
         status: 'active',

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { HttpProblem } from '../../http/problem.js';
+import { identityErrors } from './errors.js';
 import type { SmsSender } from '../notifications/index.js';
 import { constantTimeEqual, keyedHash } from './crypto.js';
 import type { IdentityRepository } from './repository.js';
@@ -42,13 +42,11 @@ export function createPhoneCodes(options: {
     async issue(phone, purpose, locale) {
       const sent = await repository.countPhoneCodesSince(phone, new Date(now() - 3_600_000));
       if (sent >= OTP_SENDS_PER_HOUR) {
-        throw new HttpProblem(
-          429,
+        throw identityErrors.of(
+          'rate_limited',
           'otp_rate_limited',
           'Too many codes were sent to this number; retry later.',
-          {
-            headers: { 'retry-after': '3600' },
-          },
+          { retryAfterSeconds: 3600 },
         );
       }
       const code = randomInt(0, 1_000_000).toString().padStart(6, '0');
@@ -92,15 +90,15 @@ export function createPhoneCodes(options: {
         case 'ok':
           return;
         case 'otp_invalid':
-          throw new HttpProblem(
-            400,
+          throw identityErrors.of(
+            'validation',
             outcome,
             'The code is wrong or no code is pending; check the SMS or request a new code.',
           );
         case 'otp_expired':
-          throw new HttpProblem(400, outcome, 'The code has expired; request a new one.');
+          throw identityErrors.of('validation', outcome, 'The code has expired; request a new one.');
         case 'otp_attempts_exceeded':
-          throw new HttpProblem(400, outcome, 'Too many wrong codes; request a new one.');
+          throw identityErrors.of('validation', outcome, 'Too many wrong codes; request a new one.');
         default: {
           const unreachable: never = outcome;
           throw new Error(`unexpected outcome ${String(unreachable)}`);

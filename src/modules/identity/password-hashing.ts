@@ -1,6 +1,7 @@
 import argon2 from 'argon2';
 import { availableParallelism } from 'node:os';
-import { HttpProblem } from '../../http/problem.js';
+import { isDomainError } from '../../shared/errors.js';
+import { identityErrors } from './errors.js';
 
 /** Spec §3.2: Argon2id, 64 MiB, time 3, parallelism 4 (argon2 generates a 16-byte salt). */
 export const ARGON2_OPTIONS = {
@@ -32,8 +33,8 @@ function createGate(maxConcurrent: number, maxQueued: number) {
   return async function run<T>(work: () => Promise<T>): Promise<T> {
     if (running >= maxConcurrent) {
       if (waiting.length >= maxQueued) {
-        throw new HttpProblem(503, 'overloaded', 'Too many sign-ins at once; retry shortly.', {
-          headers: { 'retry-after': '2' },
+        throw identityErrors.of('unavailable', 'overloaded', 'Too many sign-ins at once; retry shortly.', {
+          retryAfterSeconds: 2,
         });
       }
       await new Promise<void>((resolve) => waiting.push(resolve));
@@ -59,7 +60,7 @@ export function createPasswordHasher(limits: HasherLimits = {}): PasswordHasher 
     try {
       return await gate(() => argon2.verify(hash, password));
     } catch (error) {
-      if (error instanceof HttpProblem) throw error;
+      if (isDomainError(error)) throw error; // the gate's overload refusal, not a bad hash
       return false; // a malformed stored hash never admits anyone
     }
   }

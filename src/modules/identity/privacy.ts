@@ -1,4 +1,4 @@
-import { HttpProblem } from '../../http/problem.js';
+import { identityErrors } from './errors.js';
 import type { Principal } from '../../http/access.js';
 import type { OutboxReader } from '../notifications/index.js';
 import type { AuditFunction } from './audit.js';
@@ -49,7 +49,7 @@ export function createPrivacy(deps: {
     async export(principal: Principal) {
       const user = await repository.findUserById(principal.userId);
       if (user === undefined || user.status === 'deleted')
-        throw new HttpProblem(404, 'not_found', 'The account no longer exists.');
+        throw identityErrors.of('not_found', 'not_found', 'The account no longer exists.');
       const identifierHash = user.phone === null ? null : keyedHash(deps.hashKey, 'login', user.phone);
       const others: Record<string, unknown> = {};
       for (const [name, contributor] of contributors) {
@@ -95,18 +95,22 @@ export function createPrivacy(deps: {
     async erase(principal: Principal, password: string, context: RequestContext) {
       const user = await repository.findUserById(principal.userId);
       if (user === undefined || user.status === 'deleted')
-        throw new HttpProblem(404, 'not_found', 'The account no longer exists.');
+        throw identityErrors.of('not_found', 'not_found', 'The account no longer exists.');
       // A guest session on a full account (the number has one) proves only the phone: it may
       // erase a guest row, never an account with a password.
       if (principal.kind === 'guest' && user.status !== 'guest') {
-        throw new HttpProblem(403, 'forbidden', 'Sign in with your password to delete this account.');
+        throw identityErrors.of(
+          'forbidden',
+          'forbidden',
+          'Sign in with your password to delete this account.',
+        );
       }
       if (principal.kind !== 'guest') {
         const ok =
           user.password_hash === null
             ? await hasher.verifyDummy(password)
             : await hasher.verify(user.password_hash, password);
-        if (!ok) throw new HttpProblem(401, 'invalid_credentials', 'The password is wrong.');
+        if (!ok) throw identityErrors.of('unauthorized', 'invalid_credentials', 'The password is wrong.');
       }
       const identifierHash = user.phone === null ? null : keyedHash(deps.hashKey, 'login', user.phone);
       await sessions.endAllForUser(user.id, 'account_deleted');

@@ -1,5 +1,5 @@
 import type { Insertable, Updateable } from 'kysely';
-import { HttpProblem } from '../../http/problem.js';
+import { identityErrors } from './errors.js';
 import type { Principal } from '../../http/access.js';
 import { requirePhone } from './accounts.js';
 import type { AuditFunction } from './audit.js';
@@ -66,7 +66,7 @@ export function createProfile(deps: {
     ) {
       const user = await repository.findUserById(principal.userId);
       if (user === undefined || user.status === 'deleted')
-        throw new HttpProblem(404, 'not_found', 'The account no longer exists.');
+        throw identityErrors.of('not_found', 'not_found', 'The account no longer exists.');
       const email =
         input.email === undefined
           ? undefined
@@ -74,7 +74,7 @@ export function createProfile(deps: {
             ? null
             : input.email.trim().toLowerCase();
       if (email && (await repository.emailTakenByOther(email, user.id))) {
-        throw new HttpProblem(409, 'email_taken', 'This e-mail address is used by another account.');
+        throw identityErrors.of('conflict', 'email_taken', 'This e-mail address is used by another account.');
       }
       const changes = {
         ...(input.name === undefined ? {} : { name: input.name }),
@@ -101,7 +101,7 @@ export function createProfile(deps: {
       const phone = requirePhone(input.phone);
       const holder = await repository.findUserByPhone(phone);
       if (holder !== undefined && holder.id !== principal.userId) {
-        throw new HttpProblem(409, 'phone_taken', 'This number belongs to another account.');
+        throw identityErrors.of('conflict', 'phone_taken', 'This number belongs to another account.');
       }
       return codes.issue(phone, 'phone_change', input.locale);
     },
@@ -115,10 +115,10 @@ export function createProfile(deps: {
       await codes.verify(phone, 'phone_change', input.code);
       const user = await repository.findUserById(principal.userId);
       if (user === undefined || user.status === 'deleted')
-        throw new HttpProblem(404, 'not_found', 'The account no longer exists.');
+        throw identityErrors.of('not_found', 'not_found', 'The account no longer exists.');
       const holder = await repository.findUserByPhone(phone);
       if (holder !== undefined && holder.id !== user.id)
-        throw new HttpProblem(409, 'phone_taken', 'This number belongs to another account.');
+        throw identityErrors.of('conflict', 'phone_taken', 'This number belongs to another account.');
       const updated = await repository.updateUser(user.id, { phone, phone_verified: true });
       await sessions.endAllForUser(user.id, 'phone_changed', principal.sessionId);
       await audit({
@@ -138,7 +138,11 @@ export function createProfile(deps: {
       return repository.transaction(async (transaction) => {
         await repository.lockUserById(principal.userId, transaction);
         if ((await repository.countAddresses(principal.userId, transaction)) >= MAX_ADDRESSES) {
-          throw new HttpProblem(422, 'too_many_addresses', `Keep at most ${MAX_ADDRESSES} addresses.`);
+          throw identityErrors.of(
+            'unprocessable',
+            'too_many_addresses',
+            `Keep at most ${MAX_ADDRESSES} addresses.`,
+          );
         }
         if (input.isDefault === true) await repository.clearDefaultAddress(principal.userId, transaction);
         const row: Insertable<UserAddressesTable> = {
@@ -153,14 +157,14 @@ export function createProfile(deps: {
       return repository.transaction(async (transaction) => {
         if (input.isDefault === true) await repository.clearDefaultAddress(principal.userId, transaction);
         const row = await repository.updateAddress(principal.userId, id, toColumns(input), transaction);
-        if (row === undefined) throw new HttpProblem(404, 'not_found', 'No such address.');
+        if (row === undefined) throw identityErrors.of('not_found', 'not_found', 'No such address.');
         return row;
       });
     },
 
     async deleteAddress(principal: Principal, id: string) {
       if (!(await repository.deleteAddress(principal.userId, id)))
-        throw new HttpProblem(404, 'not_found', 'No such address.');
+        throw identityErrors.of('not_found', 'not_found', 'No such address.');
     },
 
     async preferences(principal: Principal): Promise<NotificationPreferences> {
@@ -174,7 +178,8 @@ export function createProfile(deps: {
       context: RequestContext,
     ) {
       const user = await repository.findUserById(principal.userId);
-      if (user === undefined) throw new HttpProblem(404, 'not_found', 'The account no longer exists.');
+      if (user === undefined)
+        throw identityErrors.of('not_found', 'not_found', 'The account no longer exists.');
       await repository.updateUser(principal.userId, { notification_preferences: preferences });
       await audit({
         action: 'profile.notification_preferences_changed',
@@ -193,7 +198,7 @@ export function createProfile(deps: {
     async revokeSession(principal: Principal, sessionId: string, context: RequestContext) {
       const session = await repository.findSession(sessionId);
       if (session === undefined || session.user_id !== principal.userId || session.revoked_at !== null) {
-        throw new HttpProblem(404, 'not_found', 'No such active session.');
+        throw identityErrors.of('not_found', 'not_found', 'No such active session.');
       }
       await sessions.end(sessionId, 'revoked_by_user');
       await audit({

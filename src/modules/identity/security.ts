@@ -1,4 +1,4 @@
-import { HttpProblem } from '../../http/problem.js';
+import { identityErrors } from './errors.js';
 import type { Principal } from '../../http/access.js';
 import type { AuditFunction } from './audit.js';
 import { assertStrongPassword } from './accounts.js';
@@ -29,13 +29,13 @@ export function createSecurity(deps: {
   async function userOf(principal: Principal) {
     const user = await repository.findUserById(principal.userId);
     if (user === undefined || user.status === 'deleted')
-      throw new HttpProblem(404, 'not_found', 'The account no longer exists.');
+      throw identityErrors.of('not_found', 'not_found', 'The account no longer exists.');
     return user;
   }
 
   async function checkPassword(hash: string | null, password: string): Promise<void> {
     const ok = hash === null ? await hasher.verifyDummy(password) : await hasher.verify(hash, password);
-    if (!ok) throw new HttpProblem(401, 'invalid_credentials', 'The password is wrong.');
+    if (!ok) throw identityErrors.of('unauthorized', 'invalid_credentials', 'The password is wrong.');
   }
 
   return {
@@ -71,15 +71,19 @@ export function createSecurity(deps: {
     ) {
       const user = await userOf(principal);
       if ((user.roles as string[]).includes('admin')) {
-        throw new HttpProblem(
-          409,
+        throw identityErrors.of(
+          'conflict',
           'two_factor_mandatory',
           'Two-factor authentication is mandatory for admins.',
         );
       }
       await checkPassword(user.password_hash, input.password);
       if (!(await twoFactor.verify(user.id, input.code))) {
-        throw new HttpProblem(401, 'invalid_two_factor_code', 'The authenticator code is wrong.');
+        throw identityErrors.of(
+          'unauthorized',
+          'invalid_two_factor_code',
+          'The authenticator code is wrong.',
+        );
       }
       await twoFactor.remove(user.id);
       await audit({
@@ -95,15 +99,15 @@ export function createSecurity(deps: {
       const user = await userOf(principal);
       if (await twoFactor.isEnabled(user.id)) {
         if (input.code === undefined || !(await twoFactor.verify(user.id, input.code))) {
-          throw new HttpProblem(
-            401,
+          throw identityErrors.of(
+            'unauthorized',
             'invalid_two_factor_code',
             'Send the current code of your authenticator app.',
           );
         }
       } else {
         if (input.password === undefined)
-          throw new HttpProblem(400, 'password_required', 'Send your password to confirm.');
+          throw identityErrors.of('validation', 'password_required', 'Send your password to confirm.');
         await checkPassword(user.password_hash, input.password);
       }
       await repository.updateSession(principal.sessionId, { step_up_at: new Date() });

@@ -1,4 +1,5 @@
-import { HttpProblem } from '../../http/problem.js';
+import { identityErrors } from './errors.js';
+import type { DomainError } from '../../shared/errors.js';
 import type { Role } from '../../http/access.js';
 import type { AuditFunction } from './audit.js';
 import { keyedHash, opaqueToken } from './crypto.js';
@@ -63,8 +64,8 @@ export function isAdminRoles(roles: readonly string[]): boolean {
   return roles.includes('admin');
 }
 
-function unauthorized(code: string, detail: string): HttpProblem {
-  return new HttpProblem(401, code, detail);
+function unauthorized(code: string, detail: string): DomainError {
+  return identityErrors.of('unauthorized', code, detail);
 }
 
 export function createSessionService(options: {

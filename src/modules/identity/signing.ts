@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { HttpProblem } from '../../http/problem.js';
+import { identityErrors } from './errors.js';
+import type { DomainError } from '../../shared/errors.js';
 import { constantTimeEqual, open, seal } from './crypto.js';
 import type { KeyValue } from './kv.js';
 import type { IdentityRepository } from './repository.js';
@@ -83,8 +84,8 @@ function header(headers: Record<string, string | string[] | undefined>, name: st
   return Array.isArray(value) ? value[0] : value;
 }
 
-function refuse(code: string, detail: string): HttpProblem {
-  return new HttpProblem(401, code, detail);
+function refuse(code: string, detail: string): DomainError {
+  return identityErrors.of('unauthorized', code, detail);
 }
 
 export function createRequestVerifier(deps: {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { authenticator } from 'otplib';
-import { HttpProblem } from '../../http/problem.js';
+import { identityErrors } from './errors.js';
 import { constantTimeEqual, keyedHash, open, seal } from './crypto.js';
 import type { Executor, IdentityRepository } from './repository.js';
 
@@ -64,8 +64,8 @@ export function createTwoFactor(options: {
     async setup(userId, label) {
       const existing = await repository.findTwoFactor(userId);
       if (existing?.enabled_at != null) {
-        throw new HttpProblem(
-          409,
+        throw identityErrors.of(
+          'conflict',
           'two_factor_already_enabled',
           'Two-factor authentication is already on; disable it first.',
         );
@@ -79,18 +79,18 @@ export function createTwoFactor(options: {
       return repository.transaction(async (transaction) => {
         const row = await repository.lockTwoFactor(userId, transaction);
         if (row === undefined)
-          throw new HttpProblem(409, 'two_factor_not_set_up', 'Call POST /v1/auth/2fa/setup first.');
+          throw identityErrors.of('conflict', 'two_factor_not_set_up', 'Call POST /v1/auth/2fa/setup first.');
         if (row.enabled_at !== null)
-          throw new HttpProblem(
-            409,
+          throw identityErrors.of(
+            'conflict',
             'two_factor_already_enabled',
             'Two-factor authentication is already on.',
           );
         const secret = open(masterKey, row.secret_ciphertext, aad(userId)).toString('utf8');
         const step = matchedStep(secret, code);
         if (step === undefined)
-          throw new HttpProblem(
-            400,
+          throw identityErrors.of(
+            'validation',
             'invalid_two_factor_code',
             'The code is wrong; check the clock of your device.',
           );
