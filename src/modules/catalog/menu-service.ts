@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Transaction, Updateable } from 'kysely';
 import type { Database } from '../../db/schema.js';
-import { HttpProblem } from '../../http/problem.js';
+import { catalogErrors } from './errors.js';
 import type { Caller, CatalogDependencies } from './context.js';
 import type { MenuCache, RenderedMenu } from './menu-cache.js';
 import { renderMenu, type Language } from './menu-view.js';
@@ -49,7 +49,7 @@ function checkSchedule(schedule: AvailabilityWindow[] | null | undefined): strin
   if (schedule === undefined) return undefined;
   if (schedule === null) return null;
   const problems = validateSchedule(schedule);
-  if (problems.length > 0) throw new HttpProblem(400, 'invalid_schedule', problems.join('; '));
+  if (problems.length > 0) throw catalogErrors.of('validation', 'invalid_schedule', problems.join('; '));
   return JSON.stringify(schedule);
 }
 
@@ -59,7 +59,7 @@ function checkPrices(prices: {
   costPrice?: number | null;
 }): void {
   const problems = validatePrices(prices);
-  if (problems.length > 0) throw new HttpProblem(400, 'invalid_price', problems.join('; '));
+  if (problems.length > 0) throw catalogErrors.of('validation', 'invalid_price', problems.join('; '));
 }
 
 function checkGroup(group: {
@@ -77,7 +77,7 @@ function checkGroup(group: {
   if (problems.length > 0) {
     const code =
       group.minSelections > group.maxSelections ? 'modifier_min_exceeds_max' : 'invalid_modifier_group';
-    throw new HttpProblem(400, code, problems.join('; '));
+    throw catalogErrors.of('validation', code, problems.join('; '));
   }
   return options;
 }
@@ -116,10 +116,11 @@ export function createMenuService(
     restaurantId: string,
   ): Promise<{ ownerId: string; cuisines: string[] }> {
     const restaurant = await repository.findRestaurant(restaurantId);
-    if (restaurant === undefined) throw new HttpProblem(404, 'restaurant_not_found', 'No such restaurant.');
+    if (restaurant === undefined)
+      throw catalogErrors.of('not_found', 'restaurant_not_found', 'No such restaurant.');
     if (!caller.isAdmin && restaurant.ownerId !== caller.userId) {
-      throw new HttpProblem(
-        403,
+      throw catalogErrors.of(
+        'forbidden',
         'not_restaurant_owner',
         "Only this restaurant's owner or an admin may edit its menu.",
       );
@@ -158,21 +159,25 @@ export function createMenuService(
   async function existingCategory(restaurantId: string, categoryId: string): Promise<CategoryRecord> {
     const category = await repository.findCategory(restaurantId, categoryId);
     if (category === undefined)
-      throw new HttpProblem(404, 'category_not_found', 'No such category in this restaurant.');
+      throw catalogErrors.of('not_found', 'category_not_found', 'No such category in this restaurant.');
     return category;
   }
 
   async function existingItem(restaurantId: string, itemId: string): Promise<ItemRecord> {
     const item = await repository.findItem(restaurantId, itemId);
     if (item === undefined)
-      throw new HttpProblem(404, 'menu_item_not_found', 'No such item in this restaurant.');
+      throw catalogErrors.of('not_found', 'menu_item_not_found', 'No such item in this restaurant.');
     return item;
   }
 
   async function existingGroup(restaurantId: string, groupId: string): Promise<ModifierGroupRecord> {
     const group = await repository.findModifierGroup(restaurantId, groupId);
     if (group === undefined)
-      throw new HttpProblem(404, 'modifier_group_not_found', 'No such modifier group in this restaurant.');
+      throw catalogErrors.of(
+        'not_found',
+        'modifier_group_not_found',
+        'No such modifier group in this restaurant.',
+      );
     return group;
   }
 
@@ -186,8 +191,8 @@ export function createMenuService(
       await authorize(caller, restaurantId);
       const counts = await repository.countMenuRows(restaurantId);
       if (counts.categories >= MAX_CATEGORIES_PER_RESTAURANT) {
-        throw new HttpProblem(
-          409,
+        throw catalogErrors.of(
+          'conflict',
           'menu_limit_reached',
           `A menu holds at most ${MAX_CATEGORIES_PER_RESTAURANT} categories.`,
         );
@@ -252,11 +257,12 @@ export function createMenuService(
       const schedule = checkSchedule(input.schedule as AvailabilityWindow[] | null | undefined);
       await authorize(caller, restaurantId);
       const category = await existingCategory(restaurantId, input.categoryId);
-      if (category.archived) throw new HttpProblem(409, 'category_archived', 'The category is archived.');
+      if (category.archived)
+        throw catalogErrors.of('conflict', 'category_archived', 'The category is archived.');
       const counts = await repository.countMenuRows(restaurantId);
       if (counts.items >= MAX_ITEMS_PER_RESTAURANT) {
-        throw new HttpProblem(
-          409,
+        throw catalogErrors.of(
+          'conflict',
           'menu_limit_reached',
           `A menu holds at most ${MAX_ITEMS_PER_RESTAURANT} items.`,
         );
@@ -333,8 +339,8 @@ export function createMenuService(
       await authorize(caller, restaurantId);
       await existingItem(restaurantId, input.itemId);
       if ((await repository.countModifierGroups(input.itemId)) >= MAX_MODIFIER_GROUPS_PER_ITEM) {
-        throw new HttpProblem(
-          409,
+        throw catalogErrors.of(
+          'conflict',
           'menu_limit_reached',
           `An item has at most ${MAX_MODIFIER_GROUPS_PER_ITEM} modifier groups.`,
         );
@@ -416,11 +422,12 @@ export function createMenuService(
           ? undefined
           : { ...renderMenu(loaded, language, instant), active: loaded.restaurant.status === 'active' };
       });
-      if (menu === undefined) throw new HttpProblem(404, 'restaurant_not_found', 'No such restaurant.');
+      if (menu === undefined)
+        throw catalogErrors.of('not_found', 'restaurant_not_found', 'No such restaurant.');
       if (!menu.active) {
         const owner = await repository.ownerOf(restaurantId);
         const privileged = viewer !== undefined && (viewer.isAdmin || viewer.userId === owner?.ownerId);
-        if (!privileged) throw new HttpProblem(404, 'restaurant_not_found', 'No such restaurant.');
+        if (!privileged) throw catalogErrors.of('not_found', 'restaurant_not_found', 'No such restaurant.');
       }
       return menu;
     },

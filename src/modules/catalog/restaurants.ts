@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Updateable } from 'kysely';
-import { HttpProblem } from '../../http/problem.js';
+import { catalogErrors } from './errors.js';
 import type { Caller, CatalogDependencies } from './context.js';
 import type { MenuCache } from './menu-cache.js';
 import type { RestaurantRecord } from './model.js';
@@ -53,12 +53,16 @@ function checkCuisines(cuisines: string[]): string[] {
   const unique = [...new Set(cuisines)];
   const unknown = unknownCuisines(unique);
   if (unknown.length > 0) {
-    throw new HttpProblem(400, 'unknown_cuisine', `Unknown cuisine: ${unknown.join(', ')}.`, {
-      extensions: { unknown, known: Object.keys(CUISINES) },
+    throw catalogErrors.of('validation', 'unknown_cuisine', `Unknown cuisine: ${unknown.join(', ')}.`, {
+      details: { unknown, known: Object.keys(CUISINES) },
     });
   }
   if (unique.length > MAX_CUISINES_PER_RESTAURANT) {
-    throw new HttpProblem(400, 'too_many_cuisines', `At most ${MAX_CUISINES_PER_RESTAURANT} cuisines.`);
+    throw catalogErrors.of(
+      'validation',
+      'too_many_cuisines',
+      `At most ${MAX_CUISINES_PER_RESTAURANT} cuisines.`,
+    );
   }
   return unique;
 }
@@ -70,14 +74,14 @@ function checkHours(
 ): Pick<Updateable<RestaurantsTable>, 'opening_hours' | 'closures' | 'open_week_minutes' | 'closed_periods'> {
   const hourProblems = validateWeeklyHours(hours);
   if (hourProblems.length > 0) {
-    throw new HttpProblem(400, 'invalid_opening_hours', hourProblems.join('; '), {
-      extensions: { errors: hourProblems.map((message) => ({ path: 'openingHours', message })) },
+    throw catalogErrors.of('validation', 'invalid_opening_hours', hourProblems.join('; '), {
+      details: { errors: hourProblems.map((message) => ({ path: 'openingHours', message })) },
     });
   }
   const { periods, problems } = closedPeriods(rules);
   if (problems.length > 0) {
-    throw new HttpProblem(400, 'invalid_closures', problems.join('; '), {
-      extensions: { errors: problems.map((message) => ({ path: 'closures', message })) },
+    throw catalogErrors.of('validation', 'invalid_closures', problems.join('; '), {
+      details: { errors: problems.map((message) => ({ path: 'closures', message })) },
     });
   }
   return {
@@ -106,10 +110,11 @@ export function createRestaurantService(
 
   async function loadForChange(caller: Caller, id: string): Promise<RestaurantRecord> {
     const restaurant = await repository.findRestaurant(id);
-    if (restaurant === undefined) throw new HttpProblem(404, 'restaurant_not_found', 'No such restaurant.');
+    if (restaurant === undefined)
+      throw catalogErrors.of('not_found', 'restaurant_not_found', 'No such restaurant.');
     if (!caller.isAdmin && restaurant.ownerId !== caller.userId) {
-      throw new HttpProblem(
-        403,
+      throw catalogErrors.of(
+        'forbidden',
         'not_restaurant_owner',
         'Only the owner of this restaurant or an admin may change it.',
       );
@@ -224,14 +229,22 @@ export function createRestaurantService(
       reason: string | undefined,
     ): Promise<RestaurantRecord> {
       if (!caller.isAdmin)
-        throw new HttpProblem(403, 'forbidden', 'Only an admin may verify, reject or suspend a restaurant.');
+        throw catalogErrors.of(
+          'forbidden',
+          'forbidden',
+          'Only an admin may verify, reject or suspend a restaurant.',
+        );
       await deps.db.transaction().execute(async (transaction) => {
         const restaurant = await repository.findRestaurant(id, transaction, { forUpdate: true });
         if (restaurant === undefined)
-          throw new HttpProblem(404, 'restaurant_not_found', 'No such restaurant.');
+          throw catalogErrors.of('not_found', 'restaurant_not_found', 'No such restaurant.');
         const outcome = decideStatus(restaurant.status, decision, reason);
         if (!outcome.ok)
-          throw new HttpProblem(outcome.code === 'reason_required' ? 400 : 409, outcome.code, outcome.detail);
+          throw catalogErrors.of(
+            outcome.code === 'reason_required' ? 'validation' : 'conflict',
+            outcome.code,
+            outcome.detail,
+          );
         await repository.setStatus(
           id,
           { status: outcome.status, reason: outcome.reason, actorId: caller.userId },
@@ -265,7 +278,7 @@ export function createRestaurantService(
         viewer !== undefined &&
         (viewer.isAdmin || viewer.userId === restaurant.ownerId);
       if (restaurant === undefined || (restaurant.status !== 'active' && !privileged)) {
-        throw new HttpProblem(404, 'restaurant_not_found', 'No such restaurant.');
+        throw catalogErrors.of('not_found', 'restaurant_not_found', 'No such restaurant.');
       }
       const body = profileView(restaurant, now(), point, privileged);
       const etag = `"r${restaurant.menuVersion}-${createHash('sha1').update(JSON.stringify(body)).digest('base64url').slice(0, 16)}"`;

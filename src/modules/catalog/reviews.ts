@@ -6,7 +6,7 @@
  * Averages are kept current in the same transaction as the review.
  */
 import { sql } from 'kysely';
-import { HttpProblem } from '../../http/problem.js';
+import { catalogErrors } from './errors.js';
 import type { Caller, CatalogDependencies } from './context.js';
 import { decodeCursor, encodeCursor } from './rules/cursor.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './rules/search.js';
@@ -37,15 +37,15 @@ export interface ReviewInput {
 
 function reviewable(order: CompletedOrder | undefined, caller: Caller, instant: Date): CompletedOrder {
   if (order === undefined || order.customerId !== caller.userId) {
-    throw new HttpProblem(
-      403,
+    throw catalogErrors.of(
+      'forbidden',
       'order_not_reviewable',
       'Only the customer of a completed order may review it.',
     );
   }
   if (instant.getTime() - order.completedAt.getTime() > REVIEW_WINDOW_DAYS * 86_400_000) {
-    throw new HttpProblem(
-      422,
+    throw catalogErrors.of(
+      'unprocessable',
       'review_window_closed',
       `Reviews are accepted for ${REVIEW_WINDOW_DAYS} days after delivery.`,
     );
@@ -80,7 +80,11 @@ export function createReviewService(deps: CatalogDependencies, lookup: () => Com
     async reviewRestaurant(caller: Caller, restaurantId: string, input: ReviewInput) {
       const order = reviewable(await lookup().findCompletedOrder(input.orderId), caller, now());
       if (order.restaurantId !== restaurantId) {
-        throw new HttpProblem(403, 'order_not_reviewable', 'That order was not from this restaurant.');
+        throw catalogErrors.of(
+          'forbidden',
+          'order_not_reviewable',
+          'That order was not from this restaurant.',
+        );
       }
       const review = await db.transaction().execute(async (transaction) => {
         const inserted = await transaction
@@ -99,7 +103,7 @@ export function createReviewService(deps: CatalogDependencies, lookup: () => Com
           .returningAll()
           .executeTakeFirst();
         if (inserted === undefined)
-          throw new HttpProblem(409, 'already_reviewed', 'This order has already been reviewed.');
+          throw catalogErrors.of('conflict', 'already_reviewed', 'This order has already been reviewed.');
         await transaction
           .updateTable('restaurants')
           .set({ rating_sum: sql`rating_sum + ${input.rating}`, rating_count: sql`rating_count + 1` })
@@ -113,7 +117,11 @@ export function createReviewService(deps: CatalogDependencies, lookup: () => Com
     async rateDriver(caller: Caller, driverId: string, input: ReviewInput) {
       const order = reviewable(await lookup().findCompletedOrder(input.orderId), caller, now());
       if (order.driverId !== driverId)
-        throw new HttpProblem(403, 'order_not_reviewable', 'That driver did not deliver this order.');
+        throw catalogErrors.of(
+          'forbidden',
+          'order_not_reviewable',
+          'That driver did not deliver this order.',
+        );
       await db.transaction().execute(async (transaction) => {
         const inserted = await transaction
           .insertInto('driver_ratings')
@@ -128,7 +136,7 @@ export function createReviewService(deps: CatalogDependencies, lookup: () => Com
           .returning('id')
           .executeTakeFirst();
         if (inserted === undefined)
-          throw new HttpProblem(409, 'already_rated', "This order's driver has already been rated.");
+          throw catalogErrors.of('conflict', 'already_rated', "This order's driver has already been rated.");
         await transaction
           .insertInto('driver_rating_summaries')
           .values({ driver_id: driverId, rating_sum: input.rating, rating_count: 1, updated_at: new Date() })
@@ -163,9 +171,9 @@ export function createReviewService(deps: CatalogDependencies, lookup: () => Com
           .select(['id', 'customer_id'])
           .where('id', '=', reviewId)
           .executeTakeFirst();
-        if (review === undefined) throw new HttpProblem(404, 'review_not_found', 'No such review.');
+        if (review === undefined) throw catalogErrors.of('not_found', 'review_not_found', 'No such review.');
         if (review.customer_id === caller.userId)
-          throw new HttpProblem(422, 'own_review', 'You cannot vote for your own review.');
+          throw catalogErrors.of('unprocessable', 'own_review', 'You cannot vote for your own review.');
         const vote = await transaction
           .insertInto('review_helpful_votes')
           .values({ review_id: reviewId, user_id: caller.userId })
@@ -191,15 +199,19 @@ export function createReviewService(deps: CatalogDependencies, lookup: () => Com
           .where('v.id', '=', reviewId)
           .forUpdate('v')
           .executeTakeFirst();
-        if (review === undefined) throw new HttpProblem(404, 'review_not_found', 'No such review.');
+        if (review === undefined) throw catalogErrors.of('not_found', 'review_not_found', 'No such review.');
         if (review.owner_id !== caller.userId)
-          throw new HttpProblem(
-            403,
+          throw catalogErrors.of(
+            'forbidden',
             'not_restaurant_owner',
             "Only the restaurant's owner may reply to its reviews.",
           );
         if (review.reply !== null)
-          throw new HttpProblem(409, 'already_replied', 'The owner has already replied to this review.');
+          throw catalogErrors.of(
+            'conflict',
+            'already_replied',
+            'The owner has already replied to this review.',
+          );
         const updated = await transaction
           .updateTable('restaurant_reviews')
           .set({ reply: text.trim(), replied_at: new Date(), replied_by: caller.userId })
@@ -230,7 +242,11 @@ export function createReviewService(deps: CatalogDependencies, lookup: () => Com
           cursor.fingerprint !== restaurantId.slice(0, 8) ||
           typeof cursor.keys[0] !== 'string')
       ) {
-        throw new HttpProblem(400, 'invalid_cursor', 'The cursor is malformed or belongs to another list.');
+        throw catalogErrors.of(
+          'validation',
+          'invalid_cursor',
+          'The cursor is malformed or belongs to another list.',
+        );
       }
       const rows = await db
         .selectFrom('restaurant_reviews')

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HttpProblem } from '../../http/problem.js';
+import type { DomainError } from '../../shared/errors.js';
 import { parseSearch, createSearchService } from './search-service.js';
 import type { SearchRepository, SearchResult } from './search-repository.js';
 
@@ -82,7 +82,7 @@ describe('search service', () => {
         parseSearch(input, at);
         return 'accepted';
       } catch (error) {
-        return (error as HttpProblem).code;
+        return (error as DomainError).code;
       }
     };
     expect(code({ q: 'x' })).toBe('query_too_short');

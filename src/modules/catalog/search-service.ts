@@ -3,7 +3,8 @@
  * Checks every parameter that the schema cannot (cuisine codes, a point needed by a distance
  * sort, a cursor from another query) before any SQL runs.
  */
-import { HttpProblem } from '../../http/problem.js';
+import { catalogErrors } from './errors.js';
+import type { DomainError } from '../../shared/errors.js';
 import { localize, type Language } from './menu-view.js';
 import { CUISINES, CUISINE_CODES, unknownCuisines } from './rules/cuisines.js';
 import { decodeCursor, encodeCursor, fingerprint } from './rules/cursor.js';
@@ -21,8 +22,8 @@ import {
 import type { SearchInput } from './schemas.js';
 import type { SearchQuery, SearchRepository, SearchResult, SearchRow } from './search-repository.js';
 
-function bad(code: string, detail: string): HttpProblem {
-  return new HttpProblem(400, code, detail);
+function bad(code: string, detail: string): DomainError {
+  return catalogErrors.of('validation', code, detail);
 }
 
 function cuisinesOf(input: SearchInput): string[] {
@@ -36,8 +37,8 @@ function cuisinesOf(input: SearchInput): string[] {
   ];
   const unknown = unknownCuisines(cuisines);
   if (unknown.length > 0) {
-    throw new HttpProblem(400, 'unknown_cuisine', `Unknown cuisine: ${unknown.join(', ')}.`, {
-      extensions: { unknown, known: CUISINE_CODES },
+    throw catalogErrors.of('validation', 'unknown_cuisine', `Unknown cuisine: ${unknown.join(', ')}.`, {
+      details: { unknown, known: CUISINE_CODES },
     });
   }
   return cuisines;
