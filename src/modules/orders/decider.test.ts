@@ -85,7 +85,7 @@ describe('order decider: every illegal (command, status) pair is refused, genera
       .when(sampleCommand(type))
       .thenFails(status === 'NONE' ? 'order_not_found' : 'illegal_transition', status);
     if (status !== 'NONE') expect(error.message).toContain(status);
-    expect(error.httpStatus).toBe(status === 'NONE' ? 404 : 409);
+    expect(error.kind).toBe(status === 'NONE' ? 'not_found' : 'conflict');
   });
   it('terminal statuses accept no command at all', () => {
     for (const status of TERMINAL_STATUSES) {
@@ -277,15 +277,16 @@ describe('order decider: every legal transition', () => {
       });
       const refusal = deliveryPinRefusal([wrong(43)], evolve(state, wrong(43)));
       expect(refusal?.code).toBe('invalid_delivery_pin');
-      expect(refusal?.details).toEqual({ attemptsLeft: 2 });
+      expect(refusal?.details).toEqual({ currentStatus: 'PICKED_UP', attemptsLeft: 2 });
       expect(deliveryPinRefusal([EVENTS.delivered()], state)).toBeUndefined();
     });
 
     it('refuses every PIN, the right one too, while five wrong ones are in the window', () => {
       const locked = given(fiveWrong).when(deliver(46)).thenFails('delivery_pin_locked', 'PICKED_UP');
-      expect(locked.httpStatus).toBe(429);
+      expect(locked.kind).toBe('rate_limited');
       // The window opens again when the oldest of the five (minute 41) is 15 minutes old.
-      expect(locked.details).toEqual({ lockedUntil: iso(56), retryAfterSeconds: 600 });
+      expect(locked.details).toEqual({ currentStatus: 'PICKED_UP', lockedUntil: iso(56) });
+      expect(locked.retryAfterSeconds).toBe(600);
       given(fiveWrong).when(deliver(55, '0000')).thenFails('delivery_pin_locked');
     });
 

@@ -6,6 +6,7 @@
  * specs generate every illegal case from it, and docs/orders.md prints it.
  */
 import type { Decider } from '../../eventstore/index.js';
+import { DomainError, type ErrorKind } from '../../shared/errors.js';
 import {
   type OrderActor,
   type OrderCommand,
@@ -79,33 +80,41 @@ export type OrderErrorCode =
   | 'dispute_window_closed'
   | 'invalid_command';
 
-const STATUS_OF_ERROR: Record<OrderErrorCode, number> = {
-  order_not_found: 404,
-  illegal_transition: 409,
-  cancellation_not_allowed: 409,
-  already_claimed: 409,
-  not_assigned_driver: 403,
-  invalid_pickup_code: 422,
-  invalid_delivery_pin: 422,
-  delivery_pin_locked: 429,
-  too_early: 409,
-  dispute_window_closed: 409,
-  invalid_command: 422,
+const KIND_OF_ERROR: Record<OrderErrorCode, ErrorKind> = {
+  order_not_found: 'not_found',
+  illegal_transition: 'conflict',
+  cancellation_not_allowed: 'conflict',
+  already_claimed: 'conflict',
+  not_assigned_driver: 'forbidden',
+  invalid_pickup_code: 'unprocessable',
+  invalid_delivery_pin: 'unprocessable',
+  delivery_pin_locked: 'rate_limited',
+  too_early: 'conflict',
+  dispute_window_closed: 'conflict',
+  invalid_command: 'unprocessable',
 };
 
-/** A domain refusal; the routes map it to problem+json with the same code. */
-export class OrderError extends Error {
-  readonly httpStatus: number;
+/**
+ * The order refuses (it is missing, or its state does not allow the command). A domain error:
+ * the edge answers it with its code, `currentStatus` and the details; other contexts (payments)
+ * recognise it by class, never by HTTP status.
+ */
+export class OrderError extends DomainError {
+  declare readonly code: OrderErrorCode;
+
   constructor(
-    readonly code: OrderErrorCode,
+    code: OrderErrorCode,
     message: string,
     readonly currentStatus: OrderStatusOrNone,
-    /** Extra fields for the problem+json answer (e.g. attemptsLeft, retryAfterSeconds). */
-    readonly details: Record<string, unknown> = {},
+    /** Extra fields for the client (e.g. attemptsLeft); `retryAfterSeconds` becomes Retry-After. */
+    details: Record<string, unknown> = {},
   ) {
-    super(message);
+    const { retryAfterSeconds, ...rest } = details;
+    super('orders', KIND_OF_ERROR[code], code, message, {
+      details: { currentStatus, ...rest },
+      retryAfterSeconds: typeof retryAfterSeconds === 'number' ? retryAfterSeconds : undefined,
+    });
     this.name = 'OrderError';
-    this.httpStatus = STATUS_OF_ERROR[code];
   }
 }
 

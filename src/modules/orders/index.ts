@@ -35,6 +35,7 @@ export type { OrderCommand, OrderEvent, OrderStatus, OrderCreatedData } from './
 export type { PaymentPort, PaymentOutcome, PaymentRequest, CatalogPort, CouponPort } from './ports.js';
 export type { OrderChange, OrdersService, PlaceOrderInput } from './service.js';
 export { orderStream, ORDER_STREAM_PREFIX, ORDER_EVENT_TYPES } from './events.js';
+export { isOrderRefusal, OrderError, type OrderErrorCode } from './errors.js';
 
 /** How often open stock reservations without an order are looked for (each waits 10 minutes first). */
 const STRANDED_STOCK_SWEEP_INTERVAL_MS = 5 * 60_000;

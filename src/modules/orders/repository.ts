@@ -4,7 +4,7 @@
  */
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
-import { HttpProblem } from '../../http/problem.js';
+import { ordersErrors } from './errors.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 50;
@@ -59,7 +59,7 @@ function decodeCursor(value: string | undefined): Cursor | undefined {
   } catch {
     // fall through to the 400 below
   }
-  throw new HttpProblem(400, 'invalid_cursor', 'The cursor is not one this API gave out.');
+  throw ordersErrors.of('validation', 'invalid_cursor', 'The cursor is not one this API gave out.');
 }
 
 const summaryColumns = [

@@ -14,7 +14,7 @@ import {
   type EventMetadata,
   type EventStore,
 } from '../../eventstore/index.js';
-import { HttpProblem } from '../../http/problem.js';
+import { isOrderRefusal, ordersErrors } from './errors.js';
 import {
   decide,
   DEFAULT_DELIVERY_PIN_LOCK_MINUTES,
@@ -22,7 +22,6 @@ import {
   deliveryPinRefusal,
   evolve,
   initialState,
-  OrderError,
   orderDecider,
   type OrderState,
 } from './decider.js';
@@ -155,16 +154,6 @@ export interface OrdersDependencies {
   now?: () => Date;
 }
 
-export function toProblem(error: OrderError): HttpProblem {
-  const { retryAfterSeconds, ...details } = error.details;
-  return new HttpProblem(error.httpStatus, error.code, error.message, {
-    extensions: { currentStatus: error.currentStatus, ...details },
-    ...(typeof retryAfterSeconds === 'number'
-      ? { headers: { 'retry-after': String(retryAfterSeconds) } }
-      : {}),
-  });
-}
-
 const digits = (count: number) => Array.from({ length: count }, () => String(randomInt(0, 10))).join('');
 
 export function createOrdersService(deps: OrdersDependencies) {
@@ -207,7 +196,7 @@ export function createOrdersService(deps: OrdersDependencies) {
   /** A refusal that is recorded before it is answered (a wrong delivery PIN counts towards the lockout). */
   function refuseAfterAppend(events: readonly OrderEvent[], state: OrderState): void {
     const refusal = deliveryPinRefusal(events, state);
-    if (refusal !== undefined) throw toProblem(refusal);
+    if (refusal !== undefined) throw refusal;
   }
 
   /** Decides on a state this process just wrote and appends at its revision: no re-read. */
@@ -217,13 +206,7 @@ export function createOrdersService(deps: OrdersDependencies) {
     known: { state: OrderState; revision: bigint },
     metadata?: EventMetadata,
   ) {
-    let events: OrderEvent[];
-    try {
-      events = decide(command, known.state);
-    } catch (error) {
-      if (error instanceof OrderError) throw toProblem(error);
-      throw error;
-    }
+    const events = decide(command, known.state);
     if (events.length === 0) return known;
     try {
       const appended = await eventStore.append(
@@ -243,27 +226,22 @@ export function createOrdersService(deps: OrdersDependencies) {
   }
 
   async function execute(orderId: string, command: OrderCommand, metadata?: EventMetadata) {
-    try {
-      const result = await handleCommand(eventStore, orderStream(orderId), orderDecider, command, {
-        metadata,
-        maxAttempts: 5,
-        cache: orderStates,
-      });
-      if (result.newEvents.length > 0 && result.revision !== 'no_stream') {
-        await afterEvents(result.state, result.newEvents, result.revision);
-      }
-      refuseAfterAppend(result.newEvents, result.state);
-      return { state: result.state, revision: result.revision === 'no_stream' ? -1n : result.revision };
-    } catch (error) {
-      if (error instanceof OrderError) throw toProblem(error);
-      throw error;
+    const result = await handleCommand(eventStore, orderStream(orderId), orderDecider, command, {
+      metadata,
+      maxAttempts: 5,
+      cache: orderStates,
+    });
+    if (result.newEvents.length > 0 && result.revision !== 'no_stream') {
+      await afterEvents(result.state, result.newEvents, result.revision);
     }
+    refuseAfterAppend(result.newEvents, result.state);
+    return { state: result.state, revision: result.revision === 'no_stream' ? -1n : result.revision };
   }
 
   async function load(orderId: string): Promise<{ state: OrderState; revision: bigint }> {
     const loaded = await aggregateStream(eventStore, orderStream(orderId), evolve, initialState(), 10_000);
     if (loaded.revision === 'no_stream' || loaded.state.order === null)
-      throw new HttpProblem(404, 'order_not_found', 'There is no such order.');
+      throw ordersErrors.of('not_found', 'order_not_found', 'There is no such order.');
     return { state: loaded.state, revision: loaded.revision };
   }
 
@@ -281,7 +259,11 @@ export function createOrdersService(deps: OrdersDependencies) {
       at,
     });
     if (!result.valid)
-      throw new HttpProblem(422, 'coupon_invalid', `The coupon cannot be used: ${result.reason}.`);
+      throw ordersErrors.of(
+        'unprocessable',
+        'coupon_invalid',
+        `The coupon cannot be used: ${result.reason}.`,
+      );
     return result.discount;
   }
 
@@ -294,8 +276,8 @@ export function createOrdersService(deps: OrdersDependencies) {
       lead < schedule.minLeadMinutes * 60_000 ||
       lead > schedule.maxDays * 86_400_000
     ) {
-      throw new HttpProblem(
-        422,
+      throw ordersErrors.of(
+        'unprocessable',
         'invalid_schedule',
         `A scheduled order is ${schedule.minLeadMinutes} minutes to ${schedule.maxDays} days ahead.`,
       );
@@ -309,7 +291,7 @@ export function createOrdersService(deps: OrdersDependencies) {
     const point = { latitude: input.delivery.latitude, longitude: input.delivery.longitude };
     const snapshot = await catalog.readOrderSnapshot(input.restaurantId, input.items, at);
     if (snapshot === undefined)
-      throw new HttpProblem(404, 'restaurant_not_found', 'There is no such restaurant.');
+      throw ordersErrors.of('not_found', 'restaurant_not_found', 'There is no such restaurant.');
     const delivery = deliveryCheck(snapshot.restaurant, point);
     if (!delivery.deliverable) {
       const code =
@@ -318,9 +300,12 @@ export function createOrdersService(deps: OrdersDependencies) {
           : delivery.reason === 'closed'
             ? 'restaurant_closed'
             : 'restaurant_not_active';
-      throw new HttpProblem(422, code, `The restaurant cannot deliver this order (${delivery.reason}).`, {
-        extensions: { distanceMetres: delivery.distanceM, deliveryRadiusMetres: delivery.deliveryRadiusM },
-      });
+      throw ordersErrors.of(
+        'unprocessable',
+        code,
+        `The restaurant cannot deliver this order (${delivery.reason}).`,
+        { details: { distanceMetres: delivery.distanceM, deliveryRadiusMetres: delivery.deliveryRadiusM } },
+      );
     }
     if (!snapshot.orderable) {
       const lines = snapshot.lines
@@ -330,8 +315,8 @@ export function createOrdersService(deps: OrdersDependencies) {
           reason: line.availability.orderable ? 'ok' : line.availability.reason,
           problems: line.problems,
         }));
-      throw new HttpProblem(422, 'items_unavailable', 'Some items cannot be ordered now.', {
-        extensions: { lines },
+      throw ordersErrors.of('unprocessable', 'items_unavailable', 'Some items cannot be ordered now.', {
+        details: { lines },
       });
     }
     const subtotal = snapshot.lines.reduce((sum, line) => sum + line.linePrice, 0n);
@@ -350,7 +335,8 @@ export function createOrdersService(deps: OrdersDependencies) {
       });
       return { snapshot, delivery, pricing, at };
     } catch (error) {
-      if (error instanceof PricingError) throw new HttpProblem(422, 'invalid_order', error.message);
+      if (error instanceof PricingError)
+        throw ordersErrors.of('unprocessable', 'invalid_order', error.message);
       throw error;
     }
   }
@@ -488,26 +474,23 @@ export function createOrdersService(deps: OrdersDependencies) {
     metadata?: EventMetadata,
   ) {
     if (deps.payments === undefined)
-      throw new HttpProblem(503, 'payments_unavailable', 'Payments are not configured on this server.');
+      throw ordersErrors.of(
+        'unavailable',
+        'payments_unavailable',
+        'Payments are not configured on this server.',
+      );
     const current = now();
     const quoted = await quote(input, customer.id, current);
     const orderId = randomUUID();
     const data = creationData(orderId, input, customer, quoted, current);
-    const [created] = (() => {
-      try {
-        return decide({ type: 'CreateOrder', data }, initialState());
-      } catch (error) {
-        if (error instanceof OrderError) throw toProblem(error);
-        throw error;
-      }
-    })();
+    const [created] = decide({ type: 'CreateOrder', data }, initialState());
     // Only items whose stock the catalog tracks are reserved: untracked ones need no row lock.
     const stockLines = data.reservedStock;
     if (stockLines.length > 0) {
       const stock = await deps.stock.reserve(orderId, data.restaurantId, stockLines);
       if (!stock.ok)
-        throw new HttpProblem(409, 'insufficient_stock', 'Some items sold out meanwhile.', {
-          extensions: { insufficient: stock.insufficient },
+        throw ordersErrors.of('conflict', 'insufficient_stock', 'Some items sold out meanwhile.', {
+          details: { insufficient: stock.insufficient },
         });
     }
     const createdState = evolve(initialState(), created!);
@@ -588,8 +571,7 @@ export function createOrdersService(deps: OrdersDependencies) {
           counts[job.key] += 1;
         } catch (error) {
           // Another instance or a person got there first, or the order's own policy says later.
-          if (!(error instanceof HttpProblem))
-            logger.warn({ err: error, orderId }, 'scheduled order command failed');
+          if (!isOrderRefusal(error)) logger.warn({ err: error, orderId }, 'scheduled order command failed');
         }
       }
     }

@@ -8,7 +8,9 @@
 import { readFileSync } from 'node:fs';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { HttpProblem, ProblemSchema } from '../../http/problem.js';
+import { ProblemSchema } from '../../http/problem.js';
+import { isDomainError } from '../../shared/errors.js';
+import { ordersErrors } from './errors.js';
 import type { OrderState } from './decider.js';
 import type { OrdersService } from './service.js';
 import { TrackingResponse, TrackParams } from './schemas.js';
@@ -28,19 +30,19 @@ export async function resolveTrackingToken(
   nowMs = Date.now(),
 ): Promise<{ state: OrderState; revision: bigint; expiresAt: number | null }> {
   const parsed = parseTrackingToken(token);
-  const notFound = new HttpProblem(404, 'tracking_not_found', 'This tracking link is not valid.');
+  const notFound = ordersErrors.of('not_found', 'tracking_not_found', 'This tracking link is not valid.');
   if (parsed === undefined) throw notFound;
   let loaded;
   try {
     loaded = await orders.load(parsed.orderId);
   } catch (error) {
-    if (error instanceof HttpProblem && error.status === 404) throw notFound;
+    if (isDomainError(error) && error.code === 'order_not_found') throw notFound;
     throw error;
   }
   if (!secretMatches(loaded.state.order!.trackingSecret, parsed.secret)) throw notFound;
   const expiresAt = trackingExpiresAt(loaded.state);
   if (expiresAt !== null && nowMs >= expiresAt)
-    throw new HttpProblem(410, 'tracking_expired', 'This tracking link has expired.');
+    throw ordersErrors.of('gone', 'tracking_expired', 'This tracking link has expired.');
   return { ...loaded, expiresAt };
 }
 

@@ -1,7 +1,8 @@
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveTrackingToken, TRACKING_PAGE_BYTES } from '../../../src/modules/orders/tracking.js';
-import { HttpProblem } from '../../../src/http/problem.js';
+import { problemOf } from '../../../src/http/errors.js';
+import { DomainError } from '../../../src/shared/errors.js';
 import { act, authHeader, orderWorld, placeOrder, type OrderWorld } from './helpers.js';
 
 let world: OrderWorld;
@@ -151,7 +152,8 @@ describe('public tracking', () => {
     const expired = await resolveTrackingToken(orders, token, resolved.expiresAt!).catch(
       (error: unknown) => error,
     );
-    expect(expired).toBeInstanceOf(HttpProblem);
-    expect((expired as HttpProblem).status).toBe(410);
+    expect(expired).toBeInstanceOf(DomainError);
+    expect(expired).toMatchObject({ context: 'orders', kind: 'gone', code: 'tracking_expired' });
+    expect(problemOf(expired as DomainError).status).toBe(410);
   });
 });
