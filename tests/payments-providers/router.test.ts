@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
+import { problemOf } from '../../src/http/errors.js';
 import {
   createCampayProvider,
   createMtnMomoProvider,
@@ -9,7 +10,7 @@ import {
   startPaymentProviders,
   ProviderRejected,
   ProviderUnavailable,
-  providerErrorToProblem,
+  providerErrorToDomainError,
   type PaymentProvider,
   type PaymentRouter,
   type RouterEvent,
@@ -159,7 +160,7 @@ describe('routing and failover', () => {
     expect(error).toBeInstanceOf(ProviderRejected);
     expect((error as ProviderRejected).code).toBe('ER301');
     expect(simulators.mtn.state.counters.apiRequests).toBe(mtnRequests);
-    expect(providerErrorToProblem(error as ProviderRejected)).toMatchObject({
+    expect(problemOf(providerErrorToDomainError(error as ProviderRejected))).toMatchObject({
       status: 422,
       code: 'payment_rejected',
     });
@@ -170,9 +171,10 @@ describe('routing and failover', () => {
       .collect(moneyRequest(ORANGE.primaryServerError))
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ProviderUnavailable);
-    expect(providerErrorToProblem(error as ProviderUnavailable)).toMatchObject({
+    expect(problemOf(providerErrorToDomainError(error as ProviderUnavailable))).toMatchObject({
       status: 503,
       code: 'payment_provider_unavailable',
+      headers: { 'retry-after': '30' },
     });
   });
 

@@ -6,7 +6,7 @@
  *     payments service reports the outcome through `orders.recordPaymentOutcome`.
  */
 import type { PaymentOutcome, PaymentPort, PaymentRequest } from '../orders/ports.js';
-import { HttpProblem } from '../../http/problem.js';
+import { isPaymentsError } from './errors.js';
 import type { PaymentsService } from './payments-service.js';
 import type { OrderPricing, WalletService } from './wallet-service.js';
 
@@ -57,7 +57,7 @@ export function createLedgerPaymentPort(options: PaymentPortOptions): PaymentPor
         return { status: 'pending', paymentId: view.paymentId };
       } catch (error) {
         // A refusal (invalid number, unsupported operator) is final for this order.
-        if (error instanceof HttpProblem && error.status === 422)
+        if (isPaymentsError(error) && error.kind === 'unprocessable')
           return { status: 'failed', reason: error.code };
         throw error;
       }

@@ -28,7 +28,8 @@ import {
   WrongExpectedVersion,
   type EventStore,
 } from '../../eventstore/index.js';
-import { HttpProblem } from '../../http/problem.js';
+import { isOrderRefusal } from '../orders/index.js';
+import { paymentsErrors } from './errors.js';
 import type { JobQueue } from '../../jobs/index.js';
 import { createBoundedMap } from './bounded-map.js';
 import { uuidFromName } from './ids.js';
@@ -48,7 +49,7 @@ import {
 import {
   detectOperator,
   isProviderError,
-  providerErrorToProblem,
+  providerErrorToDomainError,
   toE164,
   type PaymentRouter,
   type ProviderName,
@@ -275,14 +276,14 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
   function checkInput(input: InitiateInput): string {
     const phone = toE164(input.phone);
     if (phone === undefined || detectOperator(phone) === undefined)
-      throw new HttpProblem(
-        422,
+      throw paymentsErrors.of(
+        'unprocessable',
         'unsupported_phone',
         'Give an MTN or Orange Mobile Money number from Cameroon.',
       );
     if (input.amountMinor < 100n || input.amountMinor > MAX_PAYMENT_MINOR)
-      throw new HttpProblem(
-        422,
+      throw paymentsErrors.of(
+        'unprocessable',
         'invalid_amount',
         `A Mobile Money payment is 100 to ${MAX_PAYMENT_MINOR} XAF.`,
       );
@@ -307,7 +308,7 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
         externalReference: paymentId,
       });
     } catch (error) {
-      if (isProviderError(error)) throw providerErrorToProblem(error);
+      if (isProviderError(error)) throw providerErrorToDomainError(error);
       throw error;
     }
     const at = now();
@@ -384,7 +385,8 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
         .select(['provider', 'provider_reference', 'operator'])
         .where('payment_id', '=', paymentId)
         .executeTakeFirst());
-    if (row === undefined) throw new HttpProblem(404, 'payment_not_found', 'There is no such payment.');
+    if (row === undefined)
+      throw paymentsErrors.of('not_found', 'payment_not_found', 'There is no such payment.');
     const status = await router.status(row.provider as ProviderName, row.provider_reference, 'collection');
     const operator = status.operator ?? (row.operator as 'MTN' | 'ORANGE');
     const feeMinor = status.status === 'SUCCESSFUL' ? providerFeeMinor(status.amountMinor, operator) : 0n;
@@ -432,7 +434,7 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
         reason: `mobile_money_${reason}`.toLowerCase(),
       })
       .catch((error: unknown) => {
-        if (!(error instanceof HttpProblem)) throw error; // the order already moved on
+        if (!isOrderRefusal(error)) throw error; // the order already moved on
       });
   }
 
@@ -534,7 +536,7 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
     try {
       await orders.recordPaymentOutcome(orderId, { status: 'captured', paymentId, amountMinor: received });
     } catch (error) {
-      if (!(error instanceof HttpProblem)) throw error;
+      if (!isOrderRefusal(error)) throw error;
       const { state } = await orders.load(orderId);
       if (state.paymentId === paymentId) return; // already captured by an earlier try
       // The order no longer waits for this money (expired, cancelled): it goes on to the wallet.
@@ -561,7 +563,11 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
   ): Promise<{ applied: boolean }> {
     const verdict = await router.verifyWebhook(provider, request);
     if (!verdict.accepted)
-      throw new HttpProblem(401, 'webhook_signature_invalid', 'The webhook signature does not verify.');
+      throw paymentsErrors.of(
+        'unauthorized',
+        'webhook_signature_invalid',
+        'The webhook signature does not verify.',
+      );
     const row =
       startedHere.get(`${provider}:${verdict.providerReference}`) ??
       (await db

@@ -24,7 +24,7 @@ import {
   type Transfer,
 } from '../../../ledger/rules/index.js';
 import type { Db } from '../../db/database.js';
-import { HttpProblem } from '../../http/problem.js';
+import { paymentsErrors } from './errors.js';
 import type { JobQueue } from '../../jobs/index.js';
 import type { AuditFunction } from '../identity/index.js';
 import { accepted, LedgerRefusal, submitAll, type LedgerPort } from './ledger-port.js';
@@ -114,10 +114,14 @@ export function createPayouts(options: PayoutsOptions) {
   ): Promise<{ payeeId: string; phoneOwnerId: string }> {
     if (kind === 'driver' || kind === 'customer') return { payeeId: requesterId, phoneOwnerId: requesterId };
     if (restaurantId === undefined)
-      throw new HttpProblem(400, 'validation_failed', 'A restaurant payout names its restaurantId.');
+      throw paymentsErrors.of(
+        'validation',
+        'validation_failed',
+        'A restaurant payout names its restaurantId.',
+      );
     const owner = await options.restaurantOwner(restaurantId);
     if (owner === undefined || (owner !== requesterId && !isAdmin))
-      throw new HttpProblem(404, 'restaurant_not_found', 'There is no such restaurant of yours.');
+      throw paymentsErrors.of('not_found', 'restaurant_not_found', 'There is no such restaurant of yours.');
     return { payeeId: restaurantId, phoneOwnerId: owner };
   }
 
@@ -136,21 +140,25 @@ export function createPayouts(options: PayoutsOptions) {
       input.isAdmin,
     );
     if (input.amountMinor < MIN_PAYOUT_MINOR)
-      throw new HttpProblem(422, 'payout_too_small', `A payout is at least ${MIN_PAYOUT_MINOR} XAF.`);
+      throw paymentsErrors.of(
+        'unprocessable',
+        'payout_too_small',
+        `A payout is at least ${MIN_PAYOUT_MINOR} XAF.`,
+      );
     const phone = await options.verifiedPhone(phoneOwnerId);
     if (phone === undefined || detectOperator(phone) === undefined)
-      throw new HttpProblem(
-        422,
+      throw paymentsErrors.of(
+        'unprocessable',
         'payout_phone_unverified',
         'Payouts go to a verified MTN or Orange Mobile Money number; verify yours first.',
       );
     const available = await requestable(input.kind, payeeId);
     if (input.amountMinor > available)
-      throw new HttpProblem(
-        422,
+      throw paymentsErrors.of(
+        'unprocessable',
         'insufficient_balance',
         `At most ${available > 0n ? available : 0n} XAF can be paid out now.`,
-        { extensions: { availableMinor: Number(available > 0n ? available : 0n) } },
+        { details: { availableMinor: Number(available > 0n ? available : 0n) } },
       );
     const row = await db
       .insertInto('payouts')
@@ -191,9 +199,10 @@ export function createPayouts(options: PayoutsOptions) {
       .executeTakeFirst();
     if (updated === undefined) {
       const row = await get(payoutId);
-      if (row === undefined) throw new HttpProblem(404, 'payout_not_found', 'There is no such payout.');
-      throw new HttpProblem(409, 'payout_not_requested', `The payout is already ${row.status}.`, {
-        extensions: { currentStatus: row.status },
+      if (row === undefined)
+        throw paymentsErrors.of('not_found', 'payout_not_found', 'There is no such payout.');
+      throw paymentsErrors.of('conflict', 'payout_not_requested', `The payout is already ${row.status}.`, {
+        details: { currentStatus: row.status },
       });
     }
     await options.audit({

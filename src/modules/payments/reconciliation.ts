@@ -9,13 +9,13 @@ import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { providerClearingId, worldId, type Transfer } from '../../../ledger/rules/index.js';
 import type { Db } from '../../db/database.js';
-import { HttpProblem } from '../../http/problem.js';
+import { paymentsErrors } from './errors.js';
 import type { JobQueue } from '../../jobs/index.js';
 import type { AuditFunction } from '../identity/index.js';
 import { LedgerRefusal, submitAll, type LedgerPort } from './ledger-port.js';
 import {
   isProviderError,
-  providerErrorToProblem,
+  providerErrorToDomainError,
   ProviderRejected,
   type PaymentRouter,
   type ProviderName,
@@ -169,8 +169,8 @@ export function createReconciliation(options: ReconciliationOptions) {
     requestedBy: string;
   }): Promise<string> {
     if (!(input.to > input.from) || input.to.getTime() - input.from.getTime() > MAX_PERIOD_MS)
-      throw new HttpProblem(
-        422,
+      throw paymentsErrors.of(
+        'unprocessable',
         'invalid_period',
         'A run covers a period of at most 31 days, from before to.',
       );
@@ -234,7 +234,7 @@ export function createReconciliation(options: ReconciliationOptions) {
         .set({ status: 'failed', error: (error as Error).message.slice(0, 500), completed_at: now() })
         .where('run_id', '=', runId)
         .execute();
-      if (isProviderError(error)) throw providerErrorToProblem(error);
+      if (isProviderError(error)) throw providerErrorToDomainError(error);
       throw error;
     }
     return runId;
@@ -250,7 +250,11 @@ export function createReconciliation(options: ReconciliationOptions) {
       .where('run_id', '=', runId)
       .executeTakeFirst();
     if (runRow === undefined)
-      throw new HttpProblem(404, 'reconciliation_run_not_found', 'There is no such reconciliation run.');
+      throw paymentsErrors.of(
+        'not_found',
+        'reconciliation_run_not_found',
+        'There is no such reconciliation run.',
+      );
     const limit = Math.min(Math.max(query.limit ?? 100, 1), ITEM_PAGE);
     let items = db
       .selectFrom('reconciliation_items')
@@ -289,7 +293,11 @@ export function createReconciliation(options: ReconciliationOptions) {
       case 'STATUS_MISMATCH':
         return booked > 0n ? -sign * booked : sign * provider;
       default:
-        throw new HttpProblem(409, 'nothing_to_resolve', `A ${item.status} item needs no correction.`);
+        throw paymentsErrors.of(
+          'conflict',
+          'nothing_to_resolve',
+          `A ${item.status} item needs no correction.`,
+        );
     }
   }
 
@@ -306,9 +314,9 @@ export function createReconciliation(options: ReconciliationOptions) {
       .where('item_no', '=', input.itemNo)
       .executeTakeFirst();
     if (run === undefined || item === undefined)
-      throw new HttpProblem(404, 'reconciliation_item_not_found', 'There is no such item.');
+      throw paymentsErrors.of('not_found', 'reconciliation_item_not_found', 'There is no such item.');
     if (item.resolved_at !== null)
-      throw new HttpProblem(409, 'already_resolved', 'This item was already resolved.');
+      throw paymentsErrors.of('conflict', 'already_resolved', 'This item was already resolved.');
     const delta = correction(item);
     const clearing = providerClearingId(run.provider as ProviderName, 'XAF');
     const transferId = `recon:${input.runId}:${input.itemNo}`;
@@ -340,7 +348,7 @@ export function createReconciliation(options: ReconciliationOptions) {
       .returningAll()
       .executeTakeFirst();
     if (updated === undefined)
-      throw new HttpProblem(409, 'already_resolved', 'This item was already resolved.');
+      throw paymentsErrors.of('conflict', 'already_resolved', 'This item was already resolved.');
     await options.audit({
       action: 'reconciliation.resolved',
       actor: { kind: 'user', userId: input.adminId },

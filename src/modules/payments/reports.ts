@@ -4,7 +4,7 @@
  */
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
-import { HttpProblem } from '../../http/problem.js';
+import { paymentsErrors } from './errors.js';
 import { csvCell } from './reconciliation.js';
 
 const MAX_REPORT_DAYS = 366;
@@ -17,8 +17,8 @@ export function checkPeriod(from: Date, to: Date): void {
     !(to > from) ||
     to.getTime() - from.getTime() > MAX_REPORT_DAYS * 86_400_000
   )
-    throw new HttpProblem(
-      422,
+    throw paymentsErrors.of(
+      'unprocessable',
       'invalid_period',
       `A report covers at most ${MAX_REPORT_DAYS} days, from before to.`,
     );

@@ -14,7 +14,7 @@ import {
 } from '../../../ledger/rules/index.js';
 import type { Db } from '../../db/database.js';
 import { createGroupRunner } from '../../db/group-runner.js';
-import { HttpProblem } from '../../http/problem.js';
+import { paymentsErrors } from './errors.js';
 import type { AuditFunction } from '../identity/index.js';
 import { decodeCursor, doualaPeriods, encodeCursor } from './ids.js';
 import { accepted, linked, type LedgerPort } from './ledger-port.js';
@@ -243,10 +243,10 @@ export function createWalletService(options: WalletServiceOptions) {
   async function admitTopUp(userId: string, currency: WalletCurrency, amountMinor: bigint): Promise<void> {
     const reserved = await reserve(userId, currency, amountMinor, 'T');
     if (reserved === 'frozen')
-      throw new HttpProblem(422, 'wallet_frozen', 'This wallet is frozen; contact support.');
+      throw paymentsErrors.of('unprocessable', 'wallet_frozen', 'This wallet is frozen; contact support.');
     if (reserved === 'limit')
-      throw new HttpProblem(
-        422,
+      throw paymentsErrors.of(
+        'unprocessable',
         'wallet_limit_exceeded',
         'This top-up would pass your daily or monthly limit.',
       );
@@ -350,18 +350,22 @@ export function createWalletService(options: WalletServiceOptions) {
     const daily = settings.dailyLimitMinor ?? wallet.daily_limit_minor;
     const monthly = settings.monthlyLimitMinor ?? wallet.monthly_limit_minor;
     if (daily > platform.daily || monthly > platform.monthly || daily > monthly)
-      throw new HttpProblem(
-        422,
+      throw paymentsErrors.of(
+        'unprocessable',
         'invalid_limits',
         `Limits are at most ${platform.daily} a day and ${platform.monthly} a month, and a day's at most the month's.`,
       );
     const auto = settings.autoTopUp;
     if (auto?.enabled === true) {
       if (currency !== 'XAF')
-        throw new HttpProblem(422, 'auto_topup_currency', 'Automatic top-ups are Mobile Money, in XAF only.');
+        throw paymentsErrors.of(
+          'unprocessable',
+          'auto_topup_currency',
+          'Automatic top-ups are Mobile Money, in XAF only.',
+        );
       if (auto.thresholdMinor === undefined || auto.amountMinor === undefined || auto.phone === undefined)
-        throw new HttpProblem(
-          400,
+        throw paymentsErrors.of(
+          'validation',
           'validation_failed',
           'An automatic top-up needs thresholdMinor, amountMinor and phone.',
         );
@@ -403,7 +407,7 @@ export function createWalletService(options: WalletServiceOptions) {
     const limit = Math.min(Math.max(query.limit ?? 20, 1), MAX_PAGE);
     const after = decodeCursor(query.cursor, isCursor);
     if (query.cursor !== undefined && after === undefined)
-      throw new HttpProblem(400, 'invalid_cursor', 'The cursor is not one this API gave.');
+      throw paymentsErrors.of('validation', 'invalid_cursor', 'The cursor is not one this API gave.');
     const rows = await sql<{
       entry_no: bigint;
       transfer_id: string;

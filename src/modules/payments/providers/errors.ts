@@ -1,4 +1,5 @@
-import { HttpProblem } from '../../../http/problem.js';
+import type { DomainError } from '../../../shared/errors.js';
+import { paymentsErrors } from '../errors.js';
 import type { ProviderName } from './types.js';
 
 /**
@@ -46,25 +47,24 @@ export function isProviderError(error: unknown): error is ProviderError {
 }
 
 /**
- * How callers turn a provider error into problem+json: a rejection is the client's to fix
- * (422 with the provider's code), an outage is ours (503, retry later). Provider messages are
- * not forwarded: they may echo the phone number.
+ * How callers turn a provider error into a payments domain error: a rejection is the client's
+ * to fix (unprocessable, with the provider's code), an outage is ours (unavailable, retry in
+ * 30 s). Provider messages are not forwarded: they may echo the phone number.
  */
-export function providerErrorToProblem(error: ProviderError): HttpProblem {
+export function providerErrorToDomainError(error: ProviderError): DomainError {
   if (error instanceof ProviderRejected) {
-    const code = error.code === 'NOT_FOUND' ? 'payment_not_found' : 'payment_rejected';
-    const status = error.code === 'NOT_FOUND' ? 404 : 422;
-    return new HttpProblem(status, code, 'The payment provider refused the request', {
-      extensions: { provider: error.provider, providerCode: error.code },
-    });
+    const notFound = error.code === 'NOT_FOUND';
+    return paymentsErrors.of(
+      notFound ? 'not_found' : 'unprocessable',
+      notFound ? 'payment_not_found' : 'payment_rejected',
+      'The payment provider refused the request',
+      { details: { provider: error.provider, providerCode: error.code } },
+    );
   }
-  return new HttpProblem(
-    503,
+  return paymentsErrors.of(
+    'unavailable',
     'payment_provider_unavailable',
     'No payment provider is reachable; try again later',
-    {
-      extensions: { providerCode: error.code },
-      headers: { 'retry-after': '30' },
-    },
+    { details: { providerCode: error.code }, retryAfterSeconds: 30 },
   );
 }
