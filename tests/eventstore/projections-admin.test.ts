@@ -55,7 +55,7 @@ describe('projections admin: service functions, HTTP routes, metrics', () => {
 
   it('rebuilds through the service function and swaps to the new generation', async () => {
     await expect(requestProjectionRebuild(testApp.services.projections, 'nope')).rejects.toMatchObject({
-      status: 404,
+      kind: 'not_found',
       code: 'not_found',
     });
     const started = await requestProjectionRebuild(testApp.services.projections, 'admin_order_totals');

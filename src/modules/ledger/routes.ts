@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import * as queries from '../../../ledger/projections/queries.js';
-import { ProblemSchema, problems } from '../../http/problem.js';
+import { ProblemSchema } from '../../http/problem.js';
+import { ledgerErrors } from './errors.js';
 import type { Ledger } from './service.js';
 import {
   AccountSchema,
@@ -87,7 +88,7 @@ export function registerLedgerRoutes(app: FastifyInstance, ledger: Ledger, db: q
       const { cursor, limit = 50 } = request.query as { cursor?: string; limit?: number };
       const before = cursor === undefined ? null : decodeEntryCursor(cursor);
       const account = await ledger.account(accountId);
-      if (account === null) throw problems.notFound(`No ledger account ${accountId}.`);
+      if (account === null) throw ledgerErrors.notFound(`No ledger account ${accountId}.`);
       const entries = (await queries.projectionExists(db))
         ? await queries.entriesPage(db, accountId, before, limit)
         : [];

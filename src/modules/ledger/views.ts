@@ -3,7 +3,7 @@ import type { VerifyReport } from '../../../ledger/audit/verify.js';
 import type { ProjectedEntry, TrialBalanceRow } from '../../../ledger/projections/queries.js';
 import { CURRENCIES, type Currency, type TrialBalanceLine } from '../../../ledger/rules/index.js';
 import type { LedgerAccountView } from '../../../ledger/writer/index.js';
-import { HttpProblem } from '../../http/problem.js';
+import { ledgerErrors } from './errors.js';
 
 /**
  * JSON shapes of the ledger admin API. Amounts are integers in minor units (checked within the
@@ -12,7 +12,7 @@ import { HttpProblem } from '../../http/problem.js';
  */
 export function jsonInteger(value: bigint): number {
   if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
-    throw new HttpProblem(500, 'amount_out_of_range', 'An amount exceeds what JSON carries exactly.');
+    throw ledgerErrors.of('internal', 'amount_out_of_range', 'An amount exceeds what JSON carries exactly.');
   }
   return Number(value);
 }
@@ -198,6 +198,6 @@ export function encodeEntryCursor(entryNo: bigint): string {
 export function decodeEntryCursor(cursor: string): bigint {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
   const match = /^e:([1-9][0-9]{0,17})$/.exec(text);
-  if (match === null) throw new HttpProblem(400, 'invalid_cursor', 'The cursor is malformed.');
+  if (match === null) throw ledgerErrors.of('validation', 'invalid_cursor', 'The cursor is malformed.');
   return BigInt(match[1]!);
 }

@@ -1,5 +1,5 @@
 import type { ProjectionRunner, ProjectionStatus } from '../../../projections/index.js';
-import { problems } from '../../http/problem.js';
+import { projectionsErrors } from './errors.js';
 
 /** The admin operations behind the routes and the CLI (tested without HTTP). */
 export async function listProjections(
@@ -20,7 +20,7 @@ export async function requestProjectionRebuild(
   name: string,
 ): Promise<{ name: string; generation: number; status: 'building' }> {
   if (!runner.definitions().some((definition) => definition.name === name)) {
-    throw problems.notFound(`No projection named ${name}.`);
+    throw projectionsErrors.notFound(`No projection named ${name}.`);
   }
   const { generation } = await runner.requestRebuild(name);
   return { name, generation, status: 'building' };
