@@ -1,4 +1,3 @@
-import { HttpProblem } from '../http/problem.js';
 import type { ExpectedRevision } from './types.js';
 
 /** The expected revision of an append did not hold: another writer got there first. */
@@ -47,32 +46,4 @@ export class InvalidAppend extends Error {
     super(message);
     this.name = 'InvalidAppend';
   }
-}
-
-/**
- * Maps event store errors to problem+json where they reach HTTP; returns undefined for others.
- * A route handler does `throw eventStoreProblem(error) ?? error`.
- */
-export function eventStoreProblem(error: unknown): HttpProblem | undefined {
-  if (error instanceof WrongExpectedVersion) {
-    return new HttpProblem(409, 'concurrency_conflict', 'The resource changed meanwhile; reload and retry.', {
-      extensions: { expectedRevision: String(error.expected), actualRevision: String(error.actual) },
-    });
-  }
-  if (error instanceof StreamNotFound)
-    return new HttpProblem(404, 'not_found', 'The resource does not exist.');
-  if (error instanceof EventTooLarge) {
-    return new HttpProblem(
-      413,
-      'event_too_large',
-      `The change is too large (limit ${error.limitBytes} bytes).`,
-      {
-        extensions: { sizeBytes: error.sizeBytes, limitBytes: error.limitBytes },
-      },
-    );
-  }
-  if (error instanceof DuplicateEventIds) {
-    return new HttpProblem(409, 'duplicate_event_ids', 'The event ids were already used by another change.');
-  }
-  return undefined;
 }

@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EventTooLarge, eventStoreProblem, StreamNotFound, WrongExpectedVersion } from './errors.js';
 import { comparePositions, decodePosition, encodePosition } from './position.js';
 import { createUpcasterRegistry } from './upcasting.js';
 import { createWakeSignal } from './wake.js';
@@ -36,24 +35,6 @@ describe('upcasters', () => {
     expect(registry.upcast('PriceSet', 3, { amountMinor: 5, currency: 'XAF' }, {}).schemaVersion).toBe(3);
     expect(registry.upcast('Other', 1, { x: 1 }, {})).toEqual({ data: { x: 1 }, schemaVersion: 1 });
     expect(() => registry.register('PriceSet', 1, (data) => data)).toThrow(/twice/);
-  });
-});
-
-describe('event store errors at HTTP', () => {
-  it('map to problem+json with stable codes', () => {
-    expect(eventStoreProblem(new WrongExpectedVersion('order-1', 2n, 3n))).toMatchObject({
-      status: 409,
-      code: 'concurrency_conflict',
-    });
-    expect(eventStoreProblem(new StreamNotFound('order-1'))).toMatchObject({
-      status: 404,
-      code: 'not_found',
-    });
-    expect(eventStoreProblem(new EventTooLarge('order-1', 300_000, 262_144))).toMatchObject({
-      status: 413,
-      code: 'event_too_large',
-    });
-    expect(eventStoreProblem(new Error('other'))).toBeUndefined();
   });
 });
 

@@ -1,7 +1,8 @@
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { DomainError, ERROR_KINDS, domainErrors } from '../shared/errors.js';
-import { STATUS_OF_KIND, registerErrorHandlers } from './errors.js';
+import { EventTooLarge, StreamNotFound, WrongExpectedVersion } from '../eventstore/errors.js';
+import { eventStoreProblem, STATUS_OF_KIND, registerErrorHandlers } from './errors.js';
 
 async function appThrowing(error: Error) {
   const app = Fastify();
@@ -47,5 +48,31 @@ describe('domain errors at the HTTP edge', () => {
     expect(response.statusCode).toBe(500);
     expect(response.body).not.toContain('acct 7');
     expect(response.json()).toMatchObject({ code: 'invariant_broken' });
+  });
+});
+
+describe('event store errors at the HTTP edge', () => {
+  it('map to problem+json with stable codes', () => {
+    expect(eventStoreProblem(new WrongExpectedVersion('order-1', 2n, 3n))).toMatchObject({
+      status: 409,
+      code: 'concurrency_conflict',
+      extensions: { expectedRevision: '2', actualRevision: '3' },
+    });
+    expect(eventStoreProblem(new StreamNotFound('order-1'))).toMatchObject({
+      status: 404,
+      code: 'not_found',
+    });
+    expect(eventStoreProblem(new EventTooLarge('order-1', 300_000, 262_144))).toMatchObject({
+      status: 413,
+      code: 'event_too_large',
+    });
+    expect(eventStoreProblem(new Error('other'))).toBeUndefined();
+  });
+
+  it('are answered by the error handler, not as a 500', async () => {
+    const app = await appThrowing(new WrongExpectedVersion('order-1', 2n, 3n));
+    const response = await app.inject({ method: 'GET', url: '/boom' });
+    expect(response.statusCode).toBe(409);
+    expect(response.json()).toMatchObject({ code: 'concurrency_conflict', actualRevision: '3' });
   });
 });

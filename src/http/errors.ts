@@ -1,4 +1,10 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  DuplicateEventIds,
+  EventTooLarge,
+  StreamNotFound,
+  WrongExpectedVersion,
+} from '../eventstore/errors.js';
 import { DomainError, type ErrorKind } from '../shared/errors.js';
 import { HttpProblem, problemBody } from './problem.js';
 
@@ -30,6 +36,34 @@ export function problemOf(error: DomainError): HttpProblem {
         ? {}
         : { 'retry-after': String(Math.ceil(error.retryAfterSeconds)) },
   });
+}
+
+/**
+ * The event store's own errors (infrastructure, free of HTTP) as problems, where one escapes a
+ * context to the edge; undefined for any other error.
+ */
+export function eventStoreProblem(error: unknown): HttpProblem | undefined {
+  if (error instanceof WrongExpectedVersion) {
+    return new HttpProblem(409, 'concurrency_conflict', 'The resource changed meanwhile; reload and retry.', {
+      extensions: { expectedRevision: String(error.expected), actualRevision: String(error.actual) },
+    });
+  }
+  if (error instanceof StreamNotFound)
+    return new HttpProblem(404, 'not_found', 'The resource does not exist.');
+  if (error instanceof EventTooLarge) {
+    return new HttpProblem(
+      413,
+      'event_too_large',
+      `The change is too large (limit ${error.limitBytes} bytes).`,
+      {
+        extensions: { sizeBytes: error.sizeBytes, limitBytes: error.limitBytes },
+      },
+    );
+  }
+  if (error instanceof DuplicateEventIds) {
+    return new HttpProblem(409, 'duplicate_event_ids', 'The event ids were already used by another change.');
+  }
+  return undefined;
 }
 
 const CLIENT_ERROR_CODES: Record<string, { status: number; code: string; detail?: string }> = {
@@ -81,12 +115,13 @@ export function sendProblem(
 }
 
 /**
- * The one error handler: known problems pass through with their status and code; Fastify's
- * client errors are translated; anything else is a 500 whose message and stack stay in the log.
+ * The one error handler: known problems pass through with their status and code, domain and
+ * event store errors become theirs; Fastify's client errors are translated; anything else is a
+ * 500 whose message and stack stay in the log.
  */
 export function registerErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((thrown: FastifyError | HttpProblem | DomainError, request, reply) => {
-    const error = thrown instanceof DomainError ? problemOf(thrown) : thrown;
+    const error = thrown instanceof DomainError ? problemOf(thrown) : (eventStoreProblem(thrown) ?? thrown);
     if (error instanceof HttpProblem) {
       for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
       if (error.status >= 500) request.log.error({ err: thrown }, 'server problem');
