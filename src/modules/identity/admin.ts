@@ -55,8 +55,7 @@ export function createAdministration(deps: {
 
   async function existing(userId: string): Promise<UserRow> {
     const user = await repository.findUserById(userId);
-    if (user === undefined || user.status === 'deleted')
-      throw identityErrors.of('not_found', 'not_found', 'No such user.');
+    if (user === undefined || user.status === 'deleted') throw identityErrors.notFound('No such user.');
     return user;
   }
 

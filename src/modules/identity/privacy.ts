@@ -49,7 +49,7 @@ export function createPrivacy(deps: {
     async export(principal: Principal) {
       const user = await repository.findUserById(principal.userId);
       if (user === undefined || user.status === 'deleted')
-        throw identityErrors.of('not_found', 'not_found', 'The account no longer exists.');
+        throw identityErrors.notFound('The account no longer exists.');
       const identifierHash = user.phone === null ? null : keyedHash(deps.hashKey, 'login', user.phone);
       const others: Record<string, unknown> = {};
       for (const [name, contributor] of contributors) {
@@ -95,15 +95,11 @@ export function createPrivacy(deps: {
     async erase(principal: Principal, password: string, context: RequestContext) {
       const user = await repository.findUserById(principal.userId);
       if (user === undefined || user.status === 'deleted')
-        throw identityErrors.of('not_found', 'not_found', 'The account no longer exists.');
+        throw identityErrors.notFound('The account no longer exists.');
       // A guest session on a full account (the number has one) proves only the phone: it may
       // erase a guest row, never an account with a password.
       if (principal.kind === 'guest' && user.status !== 'guest') {
-        throw identityErrors.of(
-          'forbidden',
-          'forbidden',
-          'Sign in with your password to delete this account.',
-        );
+        throw identityErrors.forbidden('Sign in with your password to delete this account.');
       }
       if (principal.kind !== 'guest') {
         const ok =

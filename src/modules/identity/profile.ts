@@ -66,7 +66,7 @@ export function createProfile(deps: {
     ) {
       const user = await repository.findUserById(principal.userId);
       if (user === undefined || user.status === 'deleted')
-        throw identityErrors.of('not_found', 'not_found', 'The account no longer exists.');
+        throw identityErrors.notFound('The account no longer exists.');
       const email =
         input.email === undefined
           ? undefined
@@ -115,7 +115,7 @@ export function createProfile(deps: {
       await codes.verify(phone, 'phone_change', input.code);
       const user = await repository.findUserById(principal.userId);
       if (user === undefined || user.status === 'deleted')
-        throw identityErrors.of('not_found', 'not_found', 'The account no longer exists.');
+        throw identityErrors.notFound('The account no longer exists.');
       const holder = await repository.findUserByPhone(phone);
       if (holder !== undefined && holder.id !== user.id)
         throw identityErrors.of('conflict', 'phone_taken', 'This number belongs to another account.');
@@ -157,14 +157,14 @@ export function createProfile(deps: {
       return repository.transaction(async (transaction) => {
         if (input.isDefault === true) await repository.clearDefaultAddress(principal.userId, transaction);
         const row = await repository.updateAddress(principal.userId, id, toColumns(input), transaction);
-        if (row === undefined) throw identityErrors.of('not_found', 'not_found', 'No such address.');
+        if (row === undefined) throw identityErrors.notFound('No such address.');
         return row;
       });
     },
 
     async deleteAddress(principal: Principal, id: string) {
       if (!(await repository.deleteAddress(principal.userId, id)))
-        throw identityErrors.of('not_found', 'not_found', 'No such address.');
+        throw identityErrors.notFound('No such address.');
     },
 
     async preferences(principal: Principal): Promise<NotificationPreferences> {
@@ -178,8 +178,7 @@ export function createProfile(deps: {
       context: RequestContext,
     ) {
       const user = await repository.findUserById(principal.userId);
-      if (user === undefined)
-        throw identityErrors.of('not_found', 'not_found', 'The account no longer exists.');
+      if (user === undefined) throw identityErrors.notFound('The account no longer exists.');
       await repository.updateUser(principal.userId, { notification_preferences: preferences });
       await audit({
         action: 'profile.notification_preferences_changed',
@@ -198,7 +197,7 @@ export function createProfile(deps: {
     async revokeSession(principal: Principal, sessionId: string, context: RequestContext) {
       const session = await repository.findSession(sessionId);
       if (session === undefined || session.user_id !== principal.userId || session.revoked_at !== null) {
-        throw identityErrors.of('not_found', 'not_found', 'No such active session.');
+        throw identityErrors.notFound('No such active session.');
       }
       await sessions.end(sessionId, 'revoked_by_user');
       await audit({

@@ -29,7 +29,7 @@ export function createSecurity(deps: {
   async function userOf(principal: Principal) {
     const user = await repository.findUserById(principal.userId);
     if (user === undefined || user.status === 'deleted')
-      throw identityErrors.of('not_found', 'not_found', 'The account no longer exists.');
+      throw identityErrors.notFound('The account no longer exists.');
     return user;
   }
 
