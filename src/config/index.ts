@@ -9,8 +9,13 @@ import Value from 'typebox/value';
  * Each property carries a `description` that is quoted back when the value is bad, so the
  * operator reads one message naming the variable and what was expected.
  */
-const Port = (fallback: number) =>
-  Type.Integer({ minimum: 0, maximum: 65535, default: fallback, description: 'a TCP port, 0-65535' });
+const Port = (fallback: number, what: string) =>
+  Type.Integer({
+    minimum: 0,
+    maximum: 65535,
+    default: fallback,
+    description: `${what} (a TCP port, 0-65535)`,
+  });
 const Url = (what: string) => Type.String({ pattern: '^[a-z][a-z0-9+.-]*://', description: what });
 const Secret = (what: string) => Type.Optional(Type.String({ minLength: 16, description: what }));
 const Flag = (fallback: boolean, what: string) =>
@@ -24,7 +29,7 @@ export const EnvironmentSchema = Type.Object({
     description: 'one of development, test, production',
   }),
   HOST: Type.String({ default: '127.0.0.1', description: 'the address to listen on' }),
-  PORT: Port(3000),
+  PORT: Port(3000, 'the port the API listens on'),
   API_VERSION: Type.Literal('v1', { default: 'v1', description: 'v1 (the only API version)' }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
@@ -33,7 +38,7 @@ export const EnvironmentSchema = Type.Object({
   DATA_DIR: Type.String({ default: '.data', description: 'a directory for embedded data and dev secrets' }),
 
   DATABASE_URL: Type.Optional(Url('a postgres:// connection URL (unset: embedded PostgreSQL)')),
-  EMBEDDED_POSTGRES_PORT: Port(54329),
+  EMBEDDED_POSTGRES_PORT: Port(54329, 'the port of the embedded PostgreSQL (when DATABASE_URL is unset)'),
   DATABASE_POOL_MAX: PositiveInteger(20, 'the PostgreSQL pool size'),
   REDIS_URL: Type.Optional(Url('a redis:// URL (unset: in-process fallbacks)')),
   REDIS_KEY_PREFIX: Type.String({
@@ -140,7 +145,7 @@ export const EnvironmentSchema = Type.Object({
   TWILIO_FROM: Type.Optional(Type.String({ description: 'the Twilio sender number or service' })),
   GEMINI_API_KEY: Type.Optional(Type.String({ description: 'a Google Gemini API key' })),
   SMTP_HOST: Type.Optional(Type.String({ description: 'the SMTP host' })),
-  SMTP_PORT: Port(587),
+  SMTP_PORT: Port(587, 'the SMTP port'),
   SMTP_USER: Type.Optional(Type.String({ description: 'the SMTP user' })),
   SMTP_PASS: Type.Optional(Type.String({ description: 'the SMTP password' })),
   OUTBOX_ENABLED: Type.Optional(
@@ -179,10 +184,11 @@ export const EnvironmentSchema = Type.Object({
   }),
   MAX_HEAP_USED_BYTES: PositiveInteger(1_536 * 1024 * 1024, 'heap use above which requests get 503'),
   SEED_DEMO: Flag(true, 'seed demo data on the first embedded start'),
-  PUBLIC_BASE_URL: Type.String({
-    default: 'http://127.0.0.1:3000',
-    description: 'the public URL of this service, for links and webhooks (unset: http://127.0.0.1:PORT)',
-  }),
+  PUBLIC_BASE_URL: Type.Optional(
+    Url(
+      'the public https:// URL of this service, for links and provider webhooks (unset outside production: http://127.0.0.1:PORT)',
+    ),
+  ),
   ORDER_PAYMENT_TIMEOUT_MINUTES: PositiveInteger(
     15,
     'minutes an order waits for its payment before it expires',
@@ -235,9 +241,10 @@ type GeneratedSecret = (typeof GENERATED_SECRETS)[number];
 
 export interface Config extends Omit<
   Environment,
-  'CORS_ORIGINS' | 'ADMIN_IP_ALLOWLIST' | 'ORDERS_PAYMENT_PORT' | GeneratedSecret
+  'CORS_ORIGINS' | 'ADMIN_IP_ALLOWLIST' | 'ORDERS_PAYMENT_PORT' | 'PUBLIC_BASE_URL' | GeneratedSecret
 > {
   ORDERS_PAYMENT_PORT: 'ledger' | 'test';
+  PUBLIC_BASE_URL: string;
   JWT_SECRET: string;
   JWT_REFRESH_SECRET: string;
   ENCRYPTION_KEY: string;
@@ -286,6 +293,60 @@ function developmentSecrets(dataDirectory: string): Record<GeneratedSecret, stri
   return secrets;
 }
 
+type ProviderName = 'campay' | 'mtn_momo';
+
+/** The variables each real provider needs, as [variable, is it set]. */
+function providerCredentials(environment: Environment, provider: ProviderName): [string, boolean][] {
+  if (provider === 'campay') {
+    const login = environment.CAMPAY_USERNAME !== undefined && environment.CAMPAY_PASSWORD !== undefined;
+    return [
+      ['CAMPAY_BASE_URL', environment.CAMPAY_BASE_URL !== undefined],
+      // A permanent app token, or the app username and password that obtain one.
+      ['CAMPAY_USERNAME', login || environment.CAMPAY_API_KEY !== undefined],
+      ['CAMPAY_PASSWORD', login || environment.CAMPAY_API_KEY !== undefined],
+    ];
+  }
+  return [
+    ['MTN_MOMO_BASE_URL', environment.MTN_MOMO_BASE_URL !== undefined],
+    ['MTN_MOMO_API_USER', environment.MTN_MOMO_API_USER !== undefined],
+    ['MTN_MOMO_API_KEY', environment.MTN_MOMO_API_KEY !== undefined],
+    ['MTN_MOMO_SUBSCRIPTION_KEY', environment.MTN_MOMO_SUBSCRIPTION_KEY !== undefined],
+  ];
+}
+
+/**
+ * Missing credentials of the primary providers (a missing fallback is only a warning at boot),
+ * and in production CamPay's webhook key, without which every CamPay webhook is refused.
+ */
+function providerCredentialProblems(environment: Environment): [string, string][] {
+  const problems: [string, string][] = [];
+  const primaries = new Set<ProviderName>([
+    environment.PAYMENT_PROVIDER_MTN,
+    environment.PAYMENT_PROVIDER_ORANGE,
+  ]);
+  for (const provider of primaries) {
+    const setting =
+      environment.PAYMENT_PROVIDER_MTN === provider ? 'PAYMENT_PROVIDER_MTN' : 'PAYMENT_PROVIDER_ORANGE';
+    for (const [name, isSet] of providerCredentials(environment, provider)) {
+      if (!isSet)
+        problems.push([
+          name,
+          `${name} is required: ${setting}=${provider} sends payments to ${provider} (expected ${describeVariable(name)})`,
+        ]);
+    }
+  }
+  if (
+    environment.NODE_ENV === 'production' &&
+    primaries.has('campay') &&
+    environment.CAMPAY_SECRET === undefined
+  )
+    problems.push([
+      'CAMPAY_SECRET',
+      `CAMPAY_SECRET is required in production: expected ${describeVariable('CAMPAY_SECRET')}`,
+    ]);
+  return problems;
+}
+
 /**
  * Parses the environment. Throws ConfigError naming every bad variable; never reads the
  * environment again after boot.
@@ -296,7 +357,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     const value = environment[name];
     if (value !== undefined && value !== '') raw[name] = value;
   }
-  const parsed = Value.Default(EnvironmentSchema, Value.Convert(EnvironmentSchema, raw)) as Environment;
+  // Value.Convert and Value.Default may write into the object they are given: work on a copy, so
+  // `raw` keeps exactly what the operator set (PUBLIC_BASE_URL's fallback depends on it).
+  const parsed = Value.Default(
+    EnvironmentSchema,
+    Value.Convert(EnvironmentSchema, structuredClone(raw)),
+  ) as Environment;
   const bad = new Map<string, string>();
   for (const error of Value.Errors(EnvironmentSchema, parsed)) {
     const name = error.instancePath.split('/')[1] ?? error.instancePath;
@@ -317,6 +383,17 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       bad.set('OUTBOX_ENABLED', 'OUTBOX_ENABLED must not be true in production');
     if (parsed.ORDERS_PAYMENT_PORT === 'test')
       bad.set('ORDERS_PAYMENT_PORT', 'ORDERS_PAYMENT_PORT must not be test in production');
+    if (raw.PUBLIC_BASE_URL === undefined && !bad.has('PUBLIC_BASE_URL'))
+      bad.set(
+        'PUBLIC_BASE_URL',
+        `PUBLIC_BASE_URL is required in production: expected ${describeVariable('PUBLIC_BASE_URL')}`,
+      );
+  }
+  // Without the simulators (always so in production), each provider that routes payments needs
+  // its credentials: say so here, naming the variables, rather than crash later at boot.
+  if (isProduction || !parsed.PAYMENT_SIMULATORS) {
+    for (const [name, message] of providerCredentialProblems(parsed))
+      if (!bad.has(name)) bad.set(name, message);
   }
   if (bad.size > 0) {
     throw new ConfigError([...bad.keys()], `Invalid configuration:\n  ${[...bad.values()].join('\n  ')}`);

@@ -59,6 +59,21 @@ export function testEnvironment(overrides: Record<string, string | undefined> = 
   return Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== undefined));
 }
 
+/**
+ * What a production start needs beyond secrets and DATABASE_URL (the configuration check refuses
+ * it otherwise): a public URL and the primary payment provider's credentials. Values only: no
+ * test that uses them calls a provider.
+ */
+export function productionRequirements(): Record<string, string> {
+  return {
+    PUBLIC_BASE_URL: 'https://api.example.cm',
+    CAMPAY_BASE_URL: 'https://demo.campay.net/api',
+    CAMPAY_USERNAME: 'example-app-user',
+    CAMPAY_PASSWORD: 'example-app-password',
+    CAMPAY_SECRET: 'example-webhook-key',
+  };
+}
+
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase());
   const config = loadConfig(testEnvironment({ DATABASE_URL: database.url, ...options.env }));

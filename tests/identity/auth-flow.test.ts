@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Fastify from 'fastify';
 import { loadConfig } from '../../src/config/index.js';
 import { createNotifications, notificationsModule } from '../../src/modules/notifications/index.js';
-import { createTestApp, testEnvironment, type TestApp } from '../helpers/app.js';
+import { createTestApp, productionRequirements, testEnvironment, type TestApp } from '../helpers/app.js';
 import { authHeader, createUser, lastOtp, login, randomPhone, AUTH_TEST_ENV } from '../helpers/auth.js';
 
 let testApp: TestApp;
@@ -132,7 +132,11 @@ describe('the development outbox', () => {
   // Built from the module alone: a whole production app needs every provider's credentials.
   it('does not exist in production', async () => {
     const config = loadConfig(
-      testEnvironment({ NODE_ENV: 'production', DATABASE_URL: testApp.database.url }),
+      testEnvironment({
+        NODE_ENV: 'production',
+        DATABASE_URL: testApp.database.url,
+        ...productionRequirements(),
+      }),
     );
     const runtime = { ...testApp.services.runtime, config };
     const notifications = createNotifications(runtime);

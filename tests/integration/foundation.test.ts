@@ -7,7 +7,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 describe('configuration', () => {
   it('names the bad variable and what was expected', () => {
     expect(() => loadConfig(testEnvironment({ PORT: 'eighty' }))).toThrowError(
-      /PORT="eighty" is invalid: expected a TCP port/,
+      /PORT="eighty" is invalid: expected the port the API listens on \(a TCP port/,
     );
     try {
       loadConfig(testEnvironment({ RATE_LIMIT_MAX_REQUESTS: '-3', NODE_ENV: 'staging' }));
