@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -238,5 +238,41 @@ describe('the Docker image', () => {
       timeout: 900_000,
     });
     expect(build.status, build.stderr.slice(-3_000)).toBe(0);
+  });
+});
+
+describe('docker/start.sh sizes the heap from the container memory limit', () => {
+  /** Runs the script with a fake `node` that prints what it would have been given. */
+  function start(limit: string | undefined, environment: Record<string, string> = {}) {
+    const directory = mkdtempSync(path.join(tmpdir(), 'fd-start-'));
+    const limitFile = path.join(directory, 'memory.max');
+    if (limit !== undefined) writeFileSync(limitFile, `${limit}\n`);
+    writeFileSync(
+      path.join(directory, 'node'),
+      '#!/bin/sh\necho "NODE_OPTIONS=$NODE_OPTIONS"\necho "MAX_HEAP_USED_BYTES=${MAX_HEAP_USED_BYTES:-unset}"\necho "ARGS=$*"\n',
+      { mode: 0o755 },
+    );
+    const result = spawnSync('sh', [path.join(root, 'docker/start.sh')], {
+      env: { PATH: `${directory}:${process.env.PATH}`, CGROUP_MEMORY_FILES: limitFile, ...environment },
+      encoding: 'utf8',
+    });
+    expect(result.status, result.stderr).toBe(0);
+    return result.stdout;
+  }
+
+  it("gives 70 % of Render's 512 MB to the heap and sheds load at 90 % of that", () => {
+    const output = start(String(512 * 1024 * 1024));
+    expect(output).toContain('--max-old-space-size=358');
+    expect(output).toContain(`MAX_HEAP_USED_BYTES=${Math.floor((358 * 1048576 * 90) / 100)}`);
+    expect(output).toContain('ARGS=dist/src/server.js');
+  });
+
+  it('leaves V8 its default without a limit, and an explicit NODE_OPTIONS alone', () => {
+    expect(start('max')).toContain('MAX_HEAP_USED_BYTES=unset');
+    expect(start(undefined)).not.toContain('max-old-space-size');
+    expect(start(String(4 * 1024 ** 3), { NODE_OPTIONS: '--max-old-space-size=900' })).toContain(
+      'NODE_OPTIONS=--max-old-space-size=900',
+    );
+    expect(start(String(4 * 1024 ** 3), { HEAP_PERCENT: '50' })).toContain('--max-old-space-size=2048');
   });
 });
