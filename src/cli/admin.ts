@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { boot } from '../boot.js';
+import { handleHelp, reportFailure, usageError } from './common.js';
 import { checkPassword, PASSWORD_PROBLEM_TEXT } from '../modules/identity/password-policy.js';
 import { normalizePhone } from '../modules/identity/phone.js';
 
@@ -12,30 +12,47 @@ import { normalizePhone } from '../modules/identity/phone.js';
  * service that calls the HMAC-signed routes (printed once).
  * `npm run admin -- rotate-signing-key`: a new access-token signing key now.
  */
-const USAGE = `usage:
-  npm run admin -- create --phone +2376xxxxxxxx --password '…' [--name N] [--email E]
-  npm run admin -- signing-client --name jobs [--scope identity.purge]
-  npm run admin -- rotate-signing-key`;
+const USAGE = `usage: npm run admin -- <command>
 
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: {
-    phone: { type: 'string' },
-    password: { type: 'string' },
-    name: { type: 'string' },
-    email: { type: 'string' },
-    scope: { type: 'string', multiple: true },
-  },
-});
+Works against DATABASE_URL, or the embedded PostgreSQL of DATA_DIR (beside a running npm start too).
+
+commands:
+  create --phone +2376xxxxxxxx --password '…' [--name N] [--email E]
+      an admin account (the first one); its first sign-in can only set up two-factor
+  signing-client --name jobs [--scope identity.purge …]
+      a key id and secret for a service calling the HMAC-signed routes (shown once)
+  rotate-signing-key
+      a new access-token signing key now (earlier keys verify until their tokens expire)`;
+
+handleHelp(USAGE);
+
+let parsed: ReturnType<typeof parseOptions>;
+function parseOptions() {
+  return parseArgs({
+    allowPositionals: true,
+    options: {
+      phone: { type: 'string' },
+      password: { type: 'string' },
+      name: { type: 'string' },
+      email: { type: 'string' },
+      scope: { type: 'string', multiple: true },
+    },
+  });
+}
+try {
+  parsed = parseOptions();
+} catch (error) {
+  usageError(USAGE, (error as Error).message);
+}
+const { positionals, values } = parsed;
 
 function fail(message: string): never {
-  process.stderr.write(`${message}\n${USAGE}\n`);
-  process.exit(64); // EX_USAGE
+  usageError(USAGE, message);
 }
 
 const command = positionals[0];
 if (command !== 'create' && command !== 'signing-client' && command !== 'rotate-signing-key')
-  fail('unknown command');
+  fail(command === undefined ? 'no command given' : `unknown command: ${command}`);
 
 // Validate before booting, so a typo costs no database connection.
 let phone: string | undefined;
@@ -49,6 +66,8 @@ if (command === 'create') {
 }
 if (command === 'signing-client' && values.name === undefined) fail('--name is required');
 
+// Loaded after the arguments are checked, so --help and a typo answer at once.
+const { boot } = await import('../boot.js');
 const { services, logger } = await boot({ migrate: true, logLevel: 'warn' });
 const { identity } = services;
 const actor = { kind: 'cli' as const };
@@ -94,9 +113,7 @@ try {
     console.log(`new signing key ${kid}; previous keys verify until their tokens expire`);
   }
 } catch (error) {
-  logger.error({ err: error }, 'admin command failed');
-  process.stderr.write(`${(error as Error).message}\n`);
-  process.exitCode = 1;
+  reportFailure(`admin ${command}`, error, logger);
 } finally {
   await services.runtime.close();
 }

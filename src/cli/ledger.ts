@@ -1,18 +1,26 @@
-import { boot } from '../boot.js';
+import { formatMinor, handleHelp, reportFailure, usageError } from './common.js';
 import { CURRENCIES } from '../../ledger/rules/index.js';
 import type { VerifyReport } from '../../ledger/audit/verify.js';
-import * as queries from '../../ledger/projections/queries.js';
+import type * as Queries from '../../ledger/projections/queries.js';
 import { LEDGER_PROJECTION } from '../../ledger/projections/index.js';
 
-// `npm run ledger -- verify | trial-balance`: against DATABASE_URL or the embedded default.
-// verify exits 1 and lists every mismatch (with the event it is in) when anything differs.
-const usage = 'usage: npm run ledger -- verify [--no-projections] | trial-balance';
-const [command, ...flags] = process.argv.slice(2);
-if (command !== 'verify' && command !== 'trial-balance') {
-  process.stderr.write(`${usage}\n`);
-  process.exit(64); // EX_USAGE
-}
+const usage = `usage: npm run ledger -- <command>
 
+Works against DATABASE_URL, or the embedded PostgreSQL of DATA_DIR (beside a running npm start too).
+
+commands:
+  verify [--no-projections]  replay the ledger from its first event: balances, invariants, the hash
+                             chain and (unless --no-projections) the read models; prints the trial
+                             balance and the final hash; exits 1 listing every mismatch
+  trial-balance              the read model's trial balance per currency, as of its head`;
+handleHelp(usage);
+const [command, ...flags] = process.argv.slice(2);
+if (command !== 'verify' && command !== 'trial-balance')
+  usageError(usage, command === undefined ? 'no command given' : `unknown command: ${command}`);
+
+// Loaded after the arguments are checked, so --help and a typo answer at once.
+const { boot } = await import('../boot.js');
+const queries: typeof Queries = await import('../../ledger/projections/queries.js');
 const { services, logger } = await boot({ logLevel: 'warn' });
 const { ledger, projections } = services;
 const db = services.runtime.database.db;
@@ -29,10 +37,10 @@ function printTrialBalance(
   console.table(
     lines.map((line) => ({
       currency: line.currency,
-      'debits posted': line.debitsPosted.toString(),
-      'credits posted': line.creditsPosted.toString(),
-      'debits pending': line.debitsPending.toString(),
-      'credits pending': line.creditsPending.toString(),
+      'debits posted': formatMinor(line.debitsPosted, line.currency),
+      'credits posted': formatMinor(line.creditsPosted, line.currency),
+      'debits pending': formatMinor(line.debitsPending, line.currency),
+      'credits pending': formatMinor(line.creditsPending, line.currency),
       balanced: line.debitsPosted === line.creditsPosted && line.debitsPending === line.creditsPending,
     })),
   );
@@ -93,9 +101,7 @@ try {
     );
   }
 } catch (error) {
-  logger.error({ err: error }, 'ledger command failed');
-  process.stderr.write(`${(error as Error).message}\n`);
-  process.exitCode = 1;
+  reportFailure(`ledger ${command}`, error, logger);
 } finally {
   await projections.stop();
   await services.runtime.close();

@@ -1,6 +1,11 @@
-import { bootRuntime } from '../boot.js';
+import { handleHelp, reportFailure } from './common.js';
 
-// `npm run migrate`: runs pending migrations against DATABASE_URL or the embedded default.
+handleHelp(`usage: npm run migrate
+
+Runs the pending dated migrations (src/db/migrations/) against DATABASE_URL or the embedded
+PostgreSQL of DATA_DIR, in name order, and prints those applied.`);
+// Loaded after the arguments are checked, so --help and a typo answer at once.
+const { bootRuntime } = await import('../boot.js');
 const { runtime, logger } = await bootRuntime({ migrate: false, logLevel: 'warn' });
 const { migrateToLatest } = await import('../db/migrate.js');
 try {
@@ -10,8 +15,7 @@ try {
     applied.length === 0 ? 'migrations: already up to date' : `migrations applied: ${applied.join(', ')}`,
   );
 } catch (error) {
-  logger.error({ err: error }, 'migration failed');
-  process.exitCode = 1;
+  reportFailure('migrate', error, logger);
 } finally {
   await runtime.close();
 }

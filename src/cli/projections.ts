@@ -1,18 +1,22 @@
-import { boot } from '../boot.js';
-import { listProjections } from '../modules/projections/service.js';
+import { handleHelp, reportFailure, usageError } from './common.js';
 
-// `npm run projections -- status | rebuild NAME`: against DATABASE_URL or the embedded default.
-const usage = 'usage: npm run projections -- status | rebuild NAME';
+const usage = `usage: npm run projections -- <command>
+
+Works against DATABASE_URL, or the embedded PostgreSQL of DATA_DIR (beside a running npm start too).
+
+commands:
+  status        every projection: version, generation, status, events processed, lag
+  rebuild NAME  build a new generation of NAME from the first event while the current one keeps
+                serving, then swap it in (a running server follows the new generation)`;
+handleHelp(usage);
 const [command, name] = process.argv.slice(2);
-if (command !== 'status' && command !== 'rebuild') {
-  process.stderr.write(`${usage}\n`);
-  process.exit(64); // EX_USAGE
-}
-if (command === 'rebuild' && name === undefined) {
-  process.stderr.write(`${usage}\n`);
-  process.exit(64);
-}
+if (command !== 'status' && command !== 'rebuild')
+  usageError(usage, command === undefined ? 'no command given' : `unknown command: ${command}`);
+if (command === 'rebuild' && name === undefined) usageError(usage, 'rebuild needs the NAME of a projection');
 
+// Loaded after the arguments are checked, so --help and a typo answer at once.
+const { boot } = await import('../boot.js');
+const { listProjections } = await import('../modules/projections/service.js');
 const { services, logger } = await boot({ logLevel: 'warn' });
 const runner = services.projections;
 
@@ -55,9 +59,7 @@ try {
     printStatus((await listProjections(runner)).items.filter((item) => item.name === name));
   }
 } catch (error) {
-  logger.error({ err: error }, 'projections command failed');
-  process.stderr.write(`${(error as Error).message}\n`);
-  process.exitCode = 1;
+  reportFailure(`projections ${command}`, error, logger);
 } finally {
   await runner.stop();
   await services.runtime.close();

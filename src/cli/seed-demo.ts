@@ -1,15 +1,20 @@
-import { boot } from '../boot.js';
-import { seedDemo } from '../seed/index.js';
+import { handleHelp, reportFailure } from './common.js';
 
-// `npm run seed:demo`: development only; idempotent steps, so running it twice is harmless.
+handleHelp(`usage: npm run seed:demo
+
+Adds the demo data (restaurants, menus, accounts, a topped-up wallet and orders in every state) to
+DATABASE_URL or the embedded PostgreSQL of DATA_DIR. Development only: refuses NODE_ENV=production.
+Each step is idempotent, so running it twice adds nothing.`);
+// Loaded after the arguments are checked, so --help and a typo answer at once.
+const { boot } = await import('../boot.js');
+const { seedDemo } = await import('../seed/index.js');
 const { services, config, logger } = await boot({ migrate: true, logLevel: 'warn' });
 try {
   if (config.isProduction) throw new Error('seed:demo refuses to run with NODE_ENV=production');
   const lines = await seedDemo(services);
   console.log(lines.length === 0 ? 'demo seed: nothing to add' : lines.join('\n'));
 } catch (error) {
-  logger.error({ err: error }, 'demo seed failed');
-  process.exitCode = 1;
+  reportFailure('seed:demo', error, logger);
 } finally {
   await services.runtime.close();
 }

@@ -1,30 +1,41 @@
 import { parseArgs } from 'node:util';
+import { handleHelp, usageError } from './common.js';
 import {
   SIMULATOR_CREDENTIALS,
   SIMULATOR_PORTS,
   startSimulators,
 } from '../modules/payments/simulators/index.js';
 
-// `npm run simulators [-- --webhook-base-url http://127.0.0.1:3000/v1/webhooks --delay-ms 1000]`:
-// the CamPay and MTN MoMo simulators alone, on fixed ports, until Ctrl-C.
-const { values } = parseArgs({
-  options: {
-    'webhook-base-url': { type: 'string', default: 'http://127.0.0.1:3000/v1/webhooks' },
-    'delay-ms': { type: 'string', default: '1000' },
-    'campay-port': { type: 'string', default: String(SIMULATOR_PORTS.campay) },
-    'mtn-port': { type: 'string', default: String(SIMULATOR_PORTS.mtn) },
-    'campay-webhook-method': { type: 'string', default: 'POST' },
-    host: { type: 'string', default: '127.0.0.1' },
-  },
-});
+const USAGE = `usage: npm run simulators -- [options]
+
+The CamPay and MTN MoMo simulators alone, on fixed ports, until Ctrl-C.
+
+options:
+  --webhook-base-url URL           where webhooks go (default http://127.0.0.1:3000/v1/webhooks)
+  --delay-ms N                     how long payments stay PENDING (default 1000)
+  --campay-port N, --mtn-port N    the ports (defaults ${SIMULATOR_PORTS.campay} and ${SIMULATOR_PORTS.mtn})
+  --campay-webhook-method GET|POST CamPay's webhook method (default POST)
+  --host H                         the address to listen on (default 127.0.0.1)`;
+handleHelp(USAGE);
+const OPTIONS = {
+  'webhook-base-url': { type: 'string', default: 'http://127.0.0.1:3000/v1/webhooks' },
+  'delay-ms': { type: 'string', default: '1000' },
+  'campay-port': { type: 'string', default: String(SIMULATOR_PORTS.campay) },
+  'mtn-port': { type: 'string', default: String(SIMULATOR_PORTS.mtn) },
+  'campay-webhook-method': { type: 'string', default: 'POST' },
+  host: { type: 'string', default: '127.0.0.1' },
+} as const;
+let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
+try {
+  values = parseArgs({ options: OPTIONS }).values;
+} catch (error) {
+  usageError(USAGE, (error as Error).message); // an unknown option: one line, not a stack trace
+}
 
 const delayMs = Number(values['delay-ms']);
 const method = values['campay-webhook-method']?.toUpperCase();
 if (!Number.isInteger(delayMs) || delayMs < 0 || (method !== 'GET' && method !== 'POST')) {
-  console.error(
-    'usage: npm run simulators -- [--delay-ms N] [--campay-webhook-method GET|POST] [--webhook-base-url URL]',
-  );
-  process.exit(2);
+  usageError(USAGE, '--delay-ms must be a whole number of ms and --campay-webhook-method GET or POST');
 }
 
 const simulators = await startSimulators({

