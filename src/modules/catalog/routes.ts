@@ -213,7 +213,7 @@ export function registerCatalogRoutes(root: FastifyInstance, services: Services)
         response: { 200: SearchResponse, 400: ProblemSchema },
       },
     },
-    async (request) => catalog.search.search(request.query),
+    async (request) => catalog.search.search(request.query, pickLanguage(request.headers['accept-language'])),
   );
 
   app.get(

@@ -324,10 +324,35 @@ export const MenuResponse = Open(
   'The whole menu: fields that would be null, empty or false are left out; `orderable: true` marks what can be ordered now',
 );
 
+const Counts = (description: string) => Type.Record(Type.String(), Type.Integer(), { description });
+
 export const SearchResponse = Open({
-  items: Type.Array(Open({ id: Uuid, name: Type.String() })),
+  items: Type.Array(
+    Open({
+      id: Uuid,
+      name: Type.String(),
+      matchedItems: Type.Optional(
+        Type.Array(
+          Open({
+            id: Uuid,
+            name: Type.String(),
+            price: Type.Integer(),
+            discountPrice: Type.Optional(Type.Integer()),
+            image: Type.Optional(Type.String()),
+          }),
+          { description: 'With search text: up to 3 dishes of this restaurant that matched it, best first' },
+        ),
+      ),
+    }),
+  ),
   total: Type.Integer(),
-  facets: Open({}),
+  facets: Open({
+    cuisines: Counts('restaurants per cuisine code (ignoring the cuisine filter itself)'),
+    openNow: Type.Integer({ description: 'restaurants open now' }),
+    priceTiers: Counts('restaurants per price tier 1-4'),
+    ratings: Counts('restaurants rated at or above 4.5, 4 and 3'),
+    deliveryTimes: Counts('restaurants delivering within 20, 30, 45 and 60 minutes'),
+  }),
   nextCursor: Type.Optional(Type.String()),
 });
 

@@ -30,6 +30,11 @@ export interface SearchQuery {
   maxDeliveryMinutes?: number;
   point?: Point;
   radiusM?: number;
+  /**
+   * Only restaurants whose delivery radius reaches `point` (a point without an explicit radius:
+   * a customer in Douala must not be offered a restaurant 200 km away).
+   */
+  deliversOnly: boolean;
   sort: SearchSort;
   limit: number;
   after?: { key: number; id: string };
@@ -53,14 +58,33 @@ export interface SearchRow {
   sort_key: number;
 }
 
+/** A dish of a restaurant on the page that matched the search text (at most MATCHED_ITEMS_PER_RESTAURANT). */
+export interface MatchedItemRow {
+  id: string;
+  name_fr: string;
+  name_en: string | null;
+  price: number;
+  discount_price: number | null;
+  image: string | null;
+}
+
+/** How many matching dishes are shown under each restaurant of a page. */
+export const MATCHED_ITEMS_PER_RESTAURANT = 3;
+
+/** Delivery-time bands of the facets, in minutes (each counts the restaurants at or under it). */
+export const DELIVERY_TIME_BANDS_MINUTES = [20, 30, 45, 60] as const;
+
 export interface SearchResult {
   rows: SearchRow[];
+  /** Per restaurant id of the page, its dishes that matched the text (empty without text). */
+  matchedItems: Record<string, MatchedItemRow[]>;
   total: number;
   facets: {
     cuisines: Record<string, number>;
     openNow: number;
     priceTiers: Record<string, number>;
     ratings: Record<string, number>;
+    deliveryTimes: Record<string, number>;
   };
 }
 
@@ -133,6 +157,7 @@ export function createSearchRepository(db: Executor) {
             ? sql`true`
             : sql`delivery_minutes <= ${query.maxDeliveryMinutes}`,
           query.radiusM === undefined ? sql`true` : sql`distance_m <= ${query.radiusM}`,
+          query.deliversOnly ? sql`delivers_here` : sql`true`,
         ],
         sql` AND `,
       );
@@ -147,8 +172,31 @@ export function createSearchRepository(db: Executor) {
             : sql`(${key} > ${query.after.key}::float8 OR (${key} = ${query.after.key}::float8 AND id > ${query.after.id}::uuid))`;
       const order = descending ? sql`${key} DESC, id ASC` : sql`${key} ASC, id ASC`;
       const [tier1, tier2, tier3] = PRICE_TIER_BOUNDS_XAF;
+      const deliveryBands = sql.join(
+        DELIVERY_TIME_BANDS_MINUTES.map(
+          (minutes) => sql`${String(minutes)}::text, count(*) FILTER (WHERE delivery_minutes <= ${minutes})`,
+        ),
+      );
+      // The dishes behind a text match, for the page's restaurants only (at most 51 of them):
+      // full-text like the restaurant's own vector, or the whole phrase by trigram similarity.
+      const matches =
+        query.words.length === 0
+          ? sql`SELECT NULL::uuid AS restaurant_id, NULL::json AS items WHERE false`
+          : sql`SELECT p.id AS restaurant_id,
+                       json_agg(json_build_object('id', m.id, 'name_fr', m.name_fr, 'name_en', m.name_en,
+                         'price', m.price, 'discount_price', m.discount_price, 'image', m.images[1])
+                         ORDER BY m.score DESC, m.id) AS items
+                FROM page p CROSS JOIN LATERAL (
+                  SELECT i.id, i.name_fr, i.name_en, i.price, i.discount_price, i.images,
+                         word_similarity(${query.text}, i.search_text) AS score
+                  FROM menu_items i
+                  WHERE i.restaurant_id = p.id AND i.archived_at IS NULL
+                    AND (i.search_vector @@ to_tsquery('simple', ${query.tsquery}) OR ${query.text} <% i.search_text)
+                  ORDER BY score DESC, i.id LIMIT ${MATCHED_ITEMS_PER_RESTAURANT}) m
+                GROUP BY p.id`;
       const result = await sql<{
         items: SearchRow[] | null;
+        matched_items: Record<string, MatchedItemRow[]> | null;
         cuisine_facets: Record<string, number> | null;
         summary: Omit<SearchResult['facets'], 'cuisines'> & { total: number };
       }>`
@@ -173,9 +221,10 @@ export function createSearchRepository(db: Executor) {
           SELECT id, name, cuisines, city, address, rating_average, rating_count, price_average, open_now,
                  round(distance_m)::float8 AS distance_m, delivery_minutes, delivers_here, ${key} AS sort_key
           FROM chosen WHERE ${after} ORDER BY ${order} LIMIT ${query.limit + 1}
-        )
+        ), matches AS (${matches})
         SELECT
           (SELECT json_agg(page ORDER BY ${descending ? sql`sort_key DESC` : sql`sort_key ASC`}, id ASC) FROM page) AS items,
+          (SELECT json_object_agg(restaurant_id, items) FROM matches) AS matched_items,
           (SELECT json_object_agg(cuisine, n) FROM (SELECT cuisine, count(*) AS n FROM filtered, unnest(cuisines) AS cuisine GROUP BY cuisine) c) AS cuisine_facets,
           (SELECT json_build_object(
              'total', count(*),
@@ -188,11 +237,17 @@ export function createSearchRepository(db: Executor) {
              'ratings', json_build_object(
                '4.5', count(*) FILTER (WHERE rating_average >= 4.5),
                '4', count(*) FILTER (WHERE rating_average >= 4),
-               '3', count(*) FILTER (WHERE rating_average >= 3)))
+               '3', count(*) FILTER (WHERE rating_average >= 3)),
+             'deliveryTimes', json_build_object(${deliveryBands}))
            FROM chosen) AS summary`.execute(db);
       const row = result.rows[0]!;
       const { total, ...facets } = row.summary;
-      return { rows: row.items ?? [], total, facets: { cuisines: row.cuisine_facets ?? {}, ...facets } };
+      return {
+        rows: row.items ?? [],
+        matchedItems: row.matched_items ?? {},
+        total,
+        facets: { cuisines: row.cuisine_facets ?? {}, ...facets },
+      };
     },
 
     /** For each query word, up to `perWord` lexicon words close to it (typo corrections). */

@@ -6,7 +6,8 @@ import type { SearchRepository, SearchResult } from './search-repository.js';
 const empty: SearchResult = {
   rows: [],
   total: 0,
-  facets: { cuisines: {}, openNow: 0, priceTiers: {}, ratings: {} },
+  matchedItems: {},
+  facets: { cuisines: {}, openNow: 0, priceTiers: {}, ratings: {}, deliveryTimes: {} },
 };
 
 /** A repository that counts calls and answers when told: it tests the cache, not the SQL. */

@@ -20,7 +20,13 @@ import {
   resolveSort,
 } from './rules/search.js';
 import type { SearchInput } from './schemas.js';
-import type { SearchQuery, SearchRepository, SearchResult, SearchRow } from './search-repository.js';
+import type {
+  MatchedItemRow,
+  SearchQuery,
+  SearchRepository,
+  SearchResult,
+  SearchRow,
+} from './search-repository.js';
 
 function bad(code: string, detail: string): DomainError {
   return catalogErrors.of('validation', code, detail);
@@ -84,6 +90,7 @@ export function parseSearch(input: SearchInput, instant: Date): SearchQuery {
     ...(input.maxDeliveryMinutes === undefined ? {} : { maxDeliveryMinutes: input.maxDeliveryMinutes }),
     ...(point === undefined ? {} : { point }),
     ...(input.radiusKm === undefined ? {} : { radiusM: input.radiusKm * 1000 }),
+    deliversOnly: point !== undefined && input.radiusKm === undefined,
   };
   if (input.cursor !== undefined) {
     const cursor = decodeCursor(input.cursor);
@@ -112,7 +119,20 @@ function queryFingerprint(query: SearchQuery): string {
   return fingerprint(rest);
 }
 
-function itemView(row: SearchRow) {
+function matchedItemView(item: MatchedItemRow, language: Language) {
+  return {
+    id: item.id,
+    name: localize(
+      item.name_en === null ? { fr: item.name_fr } : { fr: item.name_fr, en: item.name_en },
+      language,
+    )!,
+    price: item.price,
+    ...(item.discount_price === null ? {} : { discountPrice: item.discount_price }),
+    ...(item.image === null ? {} : { image: item.image }),
+  };
+}
+
+function itemView(row: SearchRow, matched: MatchedItemRow[] | undefined, language: Language) {
   return {
     id: row.id,
     name: row.name,
@@ -126,6 +146,9 @@ function itemView(row: SearchRow) {
     deliveryMinutes: row.delivery_minutes,
     ...(row.distance_m === null ? {} : { distanceM: row.distance_m }),
     ...(row.delivers_here === null ? {} : { deliversHere: row.delivers_here }),
+    ...(matched === undefined
+      ? {}
+      : { matchedItems: matched.map((item) => matchedItemView(item, language)) }),
   };
 }
 
@@ -225,7 +248,7 @@ export function createSearchService(repository: SearchRepository, now: () => Dat
       suggestions.clear();
     },
 
-    async search(input: SearchInput) {
+    async search(input: SearchInput, language: Language = 'fr') {
       // Taken before any await: a write that lands while this search runs must not be cached over.
       const generation = cacheGeneration;
       const query = parseSearch(input, now());
@@ -235,7 +258,9 @@ export function createSearchService(repository: SearchRepository, now: () => Dat
       const rows = hasMore ? result.rows.slice(0, query.limit) : result.rows;
       const last = rows[rows.length - 1];
       return {
-        items: rows.map(itemView),
+        items: rows.map((row) =>
+          itemView(row, query.words.length === 0 ? undefined : (result.matchedItems[row.id] ?? []), language),
+        ),
         total: result.total,
         sort: query.sort,
         facets: result.facets,

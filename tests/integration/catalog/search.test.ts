@@ -90,6 +90,79 @@ describe('restaurant search over the fixture (200 restaurants, 5,200 items)', ()
     expect(tiers).toBe(body.total);
   });
 
+  it('shows under each restaurant the dishes that matched, with their price, in the asked language', async () => {
+    const { body } = await search('q=ndole&limit=20');
+    expect(body.items.length).toBeGreaterThan(0);
+    // A restaurant may match by its own name or description: its list is then empty, but present.
+    expect(
+      body.items.filter((item: { matchedItems: unknown[] }) => item.matchedItems.length > 0).length,
+    ).toBeGreaterThan(10);
+    for (const item of body.items) {
+      const restaurant = fixture.find((candidate) => candidate.id === item.id)!;
+      expect(item.matchedItems.length).toBeLessThanOrEqual(3);
+      for (const dish of item.matchedItems) {
+        const source = restaurant.items.find((candidate) => candidate.id === dish.id);
+        expect(source, `${dish.name} is a dish of ${restaurant.name}`).toBeDefined();
+        expect(dish.price).toBe(Number(source!.price));
+      }
+    }
+    // The best match first: a restaurant serving Ndolè shows it, not another dish.
+    const withNdole = body.items.filter((item: { id: string }) =>
+      serving('Ndolè').some((restaurant) => restaurant.id === item.id),
+    );
+    expect(withNdole.length).toBeGreaterThan(0);
+    for (const item of withNdole) expect(item.matchedItems[0].name).toMatch(/^Ndolè/);
+
+    const english = await testApp.app.inject({
+      method: 'GET',
+      url: '/v1/restaurants?q=grilled%20fish&limit=5',
+      headers: { 'accept-language': 'en' },
+    });
+    const names = english
+      .json()
+      .items.flatMap((item: { matchedItems: { name: string }[] }) =>
+        item.matchedItems.map((dish) => dish.name),
+      );
+    expect(names.some((name: string) => /grilled fish/i.test(name))).toBe(true);
+    // Without text there is nothing to match: no matchedItems at all.
+    expect((await search('limit=5')).body.items[0].matchedItems).toBeUndefined();
+  });
+
+  it('without a radius, a customer sees only restaurants that deliver to them; far away, none', async () => {
+    const { body } = await search(`lat=${AKWA.lat}&lng=${AKWA.lng}&limit=50&sort=distance`);
+    const point = { latitude: AKWA.lat, longitude: AKWA.lng };
+    const delivering = fixture.filter(
+      (restaurant) => haversineMeters(point, restaurant) <= restaurant.deliveryRadiusM,
+    );
+    expect(delivering.length).toBeGreaterThan(0);
+    expect(body.total).toBe(delivering.length);
+    expect(body.items.every((item: { deliversHere: boolean }) => item.deliversHere)).toBe(true);
+    // Bafoussam, about 200 km from Douala and Yaoundé: nothing delivers there.
+    const far = await search('lat=5.4781&lng=10.4176&limit=50');
+    expect(far.body.total).toBe(0);
+    // An explicit radius browses further, showing whether each restaurant delivers.
+    const browsing = await search(`lat=${AKWA.lat}&lng=${AKWA.lng}&radiusKm=8&limit=50`);
+    expect(browsing.body.total).toBeGreaterThanOrEqual(body.total);
+  });
+
+  it('counts delivery-time bands that agree with the items of every page', async () => {
+    const items: { deliveryMinutes: number }[] = [];
+    let first: { total: number; facets: { deliveryTimes: Record<string, number> } } | undefined;
+    let cursor = '';
+    do {
+      const { body } = await search(`lat=${AKWA.lat}&lng=${AKWA.lng}&limit=50${cursor}`);
+      first ??= body;
+      items.push(...body.items);
+      cursor = body.nextCursor === undefined ? '' : `&cursor=${encodeURIComponent(body.nextCursor)}`;
+    } while (cursor !== '');
+    expect(items.length).toBe(first!.total);
+    for (const band of [20, 30, 45, 60]) {
+      const within = items.filter((item) => item.deliveryMinutes <= band).length;
+      expect(first!.facets.deliveryTimes[String(band)]).toBe(within);
+    }
+    expect(first!.facets.deliveryTimes['60']).toBeGreaterThan(0);
+  });
+
   it('open-now filter agrees with each restaurant profile', async () => {
     const { body } = await search('openNow=true&limit=20&sort=rating');
     expect(body.total).toBe(body.facets.openNow);
