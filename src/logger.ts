@@ -1,7 +1,35 @@
 import pino, { type Logger, type LoggerOptions } from 'pino';
 
+/** Keys whose value is always a secret or personal: removed whatever it looks like. */
+const ALWAYS_REDACTED = [
+  'password',
+  'newPassword',
+  'currentPassword',
+  'otp',
+  'totp',
+  'token',
+  'accessToken',
+  'refreshToken',
+  'secret',
+  'backupCodes',
+  'phone',
+  'email',
+  'msisdn',
+  'pin',
+];
+
 /**
- * Paths pino removes before a line is written: credentials, one-time codes, tokens and
+ * Keys that are personal only sometimes: `code` is a one-time code in an auth payload but
+ * `ECONNREFUSED` on an error, `to`/`from` a phone number in an SMS but a date in a report
+ * range. Their values are redacted when they look personal (see `looksPersonal`), kept otherwise,
+ * so an operator still reads `err.code` and the dates of what failed.
+ */
+const REDACTED_WHEN_PERSONAL = ['code', 'to', 'from'];
+
+const paths = (keys: string[]) => keys.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]);
+
+/**
+ * Paths pino inspects before a line is written: credentials, one-time codes, tokens and
  * personal data (phone numbers, e-mails). Bodies are not logged at all; these cover objects
  * that code passes to the logger on purpose.
  */
@@ -10,26 +38,32 @@ export const REDACTED_PATHS = [
   'req.headers.cookie',
   'req.headers["x-signature"]',
   'res.headers["set-cookie"]',
-  ...[
-    'password',
-    'newPassword',
-    'currentPassword',
-    'otp',
-    'code',
-    'totp',
-    'token',
-    'accessToken',
-    'refreshToken',
-    'secret',
-    'backupCodes',
-    'phone',
-    'email',
-    'msisdn',
-    'to',
-    'from',
-    'pin',
-  ].flatMap((key) => [key, `*.${key}`, `*.*.${key}`]),
+  ...paths(ALWAYS_REDACTED),
+  ...paths(REDACTED_WHEN_PERSONAL),
 ];
+
+const REDACTED = '[redacted]';
+const AMBIGUOUS = new Set(REDACTED_WHEN_PERSONAL);
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]|$)/;
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+/** A one-time code (4-8 digits) or a phone number (8-15 digits, any separators, maybe a +). */
+const DIGITS = /^\+?\d{4,15}$/;
+
+/** A one-time code, a phone number or an e-mail address; not a date, an error code or a status. */
+export function looksPersonal(value: unknown): boolean {
+  if (typeof value === 'number') return true; // a numeric code or number: nothing an operator needs
+  if (typeof value !== 'string') return value !== null && value !== undefined && typeof value === 'object';
+  const text = value.trim();
+  if (ISO_DATE.test(text)) return false;
+  return EMAIL.test(text) || DIGITS.test(text.replace(/[\s().-]/g, ''));
+}
+
+/** pino's censor: every listed path is redacted, except an ambiguous key whose value is not personal. */
+export function censor(value: unknown, path: string[]): unknown {
+  const key = path[path.length - 1] ?? '';
+  if (AMBIGUOUS.has(key) && !looksPersonal(value)) return value;
+  return REDACTED;
+}
 
 const SENSITIVE_QUERY_KEYS = /^(to|phone|email|token|code|otp|q)$/i;
 
@@ -46,7 +80,7 @@ export function maskUrl(url: string): string {
 export function loggerOptions(level: string): LoggerOptions {
   return {
     level,
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    redact: { paths: REDACTED_PATHS, censor },
     serializers: {
       req(request: {
         method: string;
@@ -69,6 +103,30 @@ export function loggerOptions(level: string): LoggerOptions {
   };
 }
 
+/**
+ * JSON lines, except for a person at a terminal in development: then pino-pretty (a development
+ * dependency, loaded only here) prints readable lines. Production and pipes always get JSON.
+ */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return destination === undefined ? pino(loggerOptions(level)) : pino(loggerOptions(level), destination);
+  if (destination !== undefined) return pino(loggerOptions(level), destination);
+  if (prettyWanted()) {
+    return pino({
+      ...loggerOptions(level),
+      transport: {
+        target: 'pino-pretty',
+        options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
+      },
+    });
+  }
+  return pino(loggerOptions(level));
+}
+
+function prettyWanted(): boolean {
+  if (process.stdout.isTTY !== true || process.env.NODE_ENV === 'production') return false;
+  try {
+    import.meta.resolve('pino-pretty');
+    return true;
+  } catch {
+    return false; // production dependencies only: JSON
+  }
 }
