@@ -184,6 +184,9 @@ export const EnvironmentSchema = Type.Object({
   }),
   MAX_HEAP_USED_BYTES: PositiveInteger(1_536 * 1024 * 1024, 'heap use above which requests get 503'),
   SEED_DEMO: Flag(true, 'seed demo data on the first embedded start'),
+  METRICS_TOKEN: Secret(
+    'a bearer token (at least 16 characters) Prometheus sends to GET /metrics; required in production (unset elsewhere: /metrics is open)',
+  ),
   PUBLIC_BASE_URL: Type.Optional(
     Url(
       'the public https:// URL of this service, for links and provider webhooks (unset outside production: http://127.0.0.1:PORT)',
@@ -383,6 +386,11 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       bad.set('OUTBOX_ENABLED', 'OUTBOX_ENABLED must not be true in production');
     if (parsed.ORDERS_PAYMENT_PORT === 'test')
       bad.set('ORDERS_PAYMENT_PORT', 'ORDERS_PAYMENT_PORT must not be test in production');
+    if (raw.METRICS_TOKEN === undefined && !bad.has('METRICS_TOKEN'))
+      bad.set(
+        'METRICS_TOKEN',
+        `METRICS_TOKEN is required in production (/metrics shows traffic and business figures): expected ${describeVariable('METRICS_TOKEN')}`,
+      );
     if (raw.PUBLIC_BASE_URL === undefined && !bad.has('PUBLIC_BASE_URL'))
       bad.set(
         'PUBLIC_BASE_URL',

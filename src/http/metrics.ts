@@ -1,6 +1,8 @@
-import type { FastifyInstance } from 'fastify';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Runtime } from '../runtime.js';
+import { HttpProblem } from './problem.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -45,16 +47,35 @@ export function registerMetrics(app: FastifyInstance, runtime: Runtime): Registr
     );
   });
 
+  const token = runtime.config.METRICS_TOKEN;
   app.get(
     '/metrics',
     {
       schema: { hide: true },
-      config: { access: { public: true, description: 'Prometheus scrape' }, rateLimit: false },
+      config: {
+        access: {
+          public: true,
+          description: 'Prometheus scrape (Authorization: Bearer METRICS_TOKEN when set)',
+        },
+        rateLimit: false,
+      },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
+      if (token !== undefined && !bearerMatches(request, token)) {
+        reply.header('www-authenticate', 'Bearer realm="metrics"');
+        throw new HttpProblem(401, 'unauthorized', 'Send the metrics token as Authorization: Bearer.');
+      }
       reply.type(registry.contentType);
       return registry.metrics();
     },
   );
   return registry;
+}
+
+/** Compares digests, so neither the token's length nor its prefix leaks through timing. */
+function bearerMatches(request: FastifyRequest, token: string): boolean {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string' || !header.startsWith('Bearer ')) return false;
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(header.slice('Bearer '.length)), digest(token));
 }

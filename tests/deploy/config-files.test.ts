@@ -19,6 +19,7 @@ const dataDirectory = mkdtempSync(path.join(tmpdir(), 'fd-config-files-'));
 /** What an operator would put in .env or the dashboard: valid, obviously not real. */
 const OPERATOR_VALUES: Record<string, string> = {
   PUBLIC_BASE_URL: 'https://api.example.cm',
+  METRICS_TOKEN: 'example-metrics-token-0123456789',
   JWT_SECRET: 'example-jwt-secret-0123456789abcdef',
   JWT_REFRESH_SECRET: 'example-refresh-secret-0123456789abcdef',
   ENCRYPTION_KEY: 'a'.repeat(64),
@@ -76,6 +77,7 @@ interface RenderVariable {
   key: string;
   value?: string;
   sync?: boolean;
+  generateValue?: boolean;
   fromDatabase?: unknown;
   fromService?: unknown;
 }
@@ -96,6 +98,7 @@ function renderEnvironment(skip: string[] = []): NodeJS.ProcessEnv {
     else if (variable.key === 'DATABASE_URL') environment.DATABASE_URL = 'postgres://admin:pw@db:5432/food';
     else if (variable.key === 'REDIS_URL') environment.REDIS_URL = 'redis://red-xyz:6379';
     else if (variable.sync === false) environment[variable.key] = OPERATOR_VALUES[variable.key] ?? '';
+    else if (variable.generateValue === true) environment[variable.key] = 'render-generated-0123456789abcdef';
   }
   return environment;
 }
@@ -130,6 +133,7 @@ describe('docker-compose.yml', () => {
         'JWT_REFRESH_SECRET',
         'ENCRYPTION_KEY',
         'PUBLIC_BASE_URL',
+        'METRICS_TOKEN',
         'CAMPAY_BASE_URL',
         'CAMPAY_USERNAME',
         'CAMPAY_PASSWORD',

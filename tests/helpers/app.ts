@@ -67,6 +67,7 @@ export function testEnvironment(overrides: Record<string, string | undefined> = 
 export function productionRequirements(): Record<string, string> {
   return {
     PUBLIC_BASE_URL: 'https://api.example.cm',
+    METRICS_TOKEN: 'example-metrics-token-0123456789',
     CAMPAY_BASE_URL: 'https://demo.campay.net/api',
     CAMPAY_USERNAME: 'example-app-user',
     CAMPAY_PASSWORD: 'example-app-password',

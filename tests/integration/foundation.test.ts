@@ -223,6 +223,33 @@ describe('HTTP foundation', () => {
     expect(response.body).toContain('nodejs_eventloop_lag_seconds');
   });
 
+  it('guards /metrics with METRICS_TOKEN when it is set (always in production)', async () => {
+    const guarded = await createTestApp({
+      database: testApp.database,
+      env: { METRICS_TOKEN: 'scrape-token-0123456789' },
+    });
+    try {
+      const scrape = (authorization?: string) =>
+        guarded.app.inject({
+          method: 'GET',
+          url: '/metrics',
+          headers: authorization === undefined ? {} : { authorization },
+        });
+      const anonymous = await scrape();
+      expect(anonymous.statusCode).toBe(401);
+      expect(anonymous.headers['www-authenticate']).toContain('Bearer');
+      expect(anonymous.headers['content-type']).toContain('application/problem+json');
+      expect(anonymous.body).not.toContain('http_request_duration_seconds');
+      expect((await scrape('Bearer scrape-token-0123456788')).statusCode).toBe(401);
+      expect((await scrape('Bearer scrape-token')).statusCode).toBe(401);
+      const prometheus = await scrape('Bearer scrape-token-0123456789');
+      expect(prometheus.statusCode).toBe(200);
+      expect(prometheus.body).toContain('http_request_duration_seconds');
+    } finally {
+      await guarded.close();
+    }
+  });
+
   it('serves the OpenAPI document and the docs UI', async () => {
     const json = await testApp.app.inject({ method: 'GET', url: '/docs/json' });
     expect(json.statusCode).toBe(200);
