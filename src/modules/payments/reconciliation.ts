@@ -358,10 +358,11 @@ export function createReconciliation(options: ReconciliationOptions) {
     return updated;
   }
 
-  async function csv(runId: string): Promise<string> {
+  /** Every item of a run as CSV; `;` for spreadsheets in a French locale (where `,` is the decimal mark). */
+  async function csv(runId: string, delimiter: CsvDelimiter = ','): Promise<string> {
     const header =
       'item_no,status,kind,provider_reference,internal_id,provider_amount_minor,ledger_amount_minor,provider_fee_minor,provider_status,internal_status,detail,resolved_at,resolution_reason,resolution_transfer_id';
-    const lines = [header];
+    const lines = [header.replaceAll(',', delimiter)];
     for (let after = 0; ;) {
       const page = await get(runId, { afterItem: after, limit: ITEM_PAGE });
       for (const item of page.items) {
@@ -382,8 +383,8 @@ export function createReconciliation(options: ReconciliationOptions) {
             item.resolution_reason,
             item.resolution_transfer_id,
           ]
-            .map(csvCell)
-            .join(','),
+            .map((value) => csvCell(value, delimiter))
+            .join(delimiter),
         );
       }
       if (!page.more) break;
@@ -425,12 +426,14 @@ export function createReconciliation(options: ReconciliationOptions) {
   return { run, get, resolve, csv, defineJobs, enqueueNightly };
 }
 
-export function csvCell(value: unknown): string {
+export type CsvDelimiter = ',' | ';';
+
+export function csvCell(value: unknown, delimiter: CsvDelimiter = ','): string {
   if (value === null || value === undefined) return '';
   const text = typeof value === 'bigint' ? value.toString() : String(value);
   // Quote, and defuse spreadsheet formulas in text cells.
   const safe = /^[=+\-@]/.test(text) && !/^-?\d+$/.test(text) ? `'${text}` : text;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+  return /["\r\n]/.test(safe) || safe.includes(delimiter) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
 export type Reconciliation = ReturnType<typeof createReconciliation>;

@@ -5,7 +5,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
 import { paymentsErrors } from './errors.js';
-import { csvCell } from './reconciliation.js';
+import { csvCell, type CsvDelimiter } from './reconciliation.js';
 
 const MAX_REPORT_DAYS = 366;
 const TZ = 'Africa/Douala';
@@ -58,16 +58,22 @@ export function createReports(db: Db) {
     };
   }
 
-  async function taxCsv(from: Date, to: Date): Promise<string> {
+  async function taxCsv(from: Date, to: Date, delimiter: CsvDelimiter = ','): Promise<string> {
     checkPeriod(from, to);
     const rows = await sql<Record<string, unknown>>`
       SELECT to_char(settled_at AT TIME ZONE ${TZ}, 'YYYY-MM-DD') AS day, count(*)::int8 AS orders,
              sum(subtotal_minor) AS subtotal, sum(tax_minor) AS tax, sum(commission_minor) AS commission
       FROM order_settlements WHERE settled_at >= ${from} AND settled_at < ${to} AND outcome IN ('released', 'resolved')
       GROUP BY 1 ORDER BY 1`.execute(db);
-    const lines = ['day,orders,food_sales_minor,tax_collected_minor,commission_minor'];
+    const lines = [
+      ['day', 'orders', 'food_sales_minor', 'tax_collected_minor', 'commission_minor'].join(delimiter),
+    ];
     for (const row of rows.rows)
-      lines.push([row.day, row.orders, row.subtotal, row.tax, row.commission].map(csvCell).join(','));
+      lines.push(
+        [row.day, row.orders, row.subtotal, row.tax, row.commission]
+          .map((value) => csvCell(value, delimiter))
+          .join(delimiter),
+      );
     return `${lines.join('\r\n')}\r\n`;
   }
 

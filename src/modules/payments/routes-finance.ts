@@ -7,6 +7,7 @@ import { HttpProblem, ProblemSchema } from '../../http/problem.js';
 import type { Services } from '../../services.js';
 import { FINANCE_ADMIN, isAdmin, PAYEE, paymentTier, payoutJson, principalOf } from './routes.js';
 import * as S from './schemas.js';
+import type { CsvDelimiter } from './reconciliation.js';
 
 const errors = {
   400: ProblemSchema,
@@ -288,17 +289,18 @@ function registerReconciliationRoutes(app: FastifyInstance, services: Services):
     config: { access: FINANCE_ADMIN },
     schema: {
       tags,
-      summary: 'Every item of a run as CSV',
+      summary:
+        'Every item of a run as CSV (UTF-8 with BOM; delimiter=semicolon for French-locale spreadsheets)',
       params: RunParams,
+      querystring: S.CsvQuery,
       response: { 200: Type.String(), ...errors },
     },
-    handler: async (request, reply) => {
-      const text = await reconciliation.csv(request.params.id);
-      reply
-        .header('content-type', 'text/csv; charset=utf-8')
-        .header('content-disposition', `attachment; filename="reconciliation-${request.params.id}.csv"`);
-      return text;
-    },
+    handler: async (request, reply) =>
+      sendCsv(
+        reply,
+        await reconciliation.csv(request.params.id, csvDelimiter(request.query)),
+        `reconciliation-${request.params.id}.csv`,
+      ),
   });
 
   typed.post('/v1/admin/reconciliation/runs/:id/items/:itemNo/resolve', {
@@ -407,14 +409,30 @@ function registerReportRoutes(app: FastifyInstance, services: Services): void {
     config: { access: FINANCE_ADMIN },
     schema: {
       tags,
-      summary: 'Tax collected per Douala day (CSV)',
-      querystring: S.PeriodQuery,
+      summary:
+        'Tax collected per Douala day (CSV, UTF-8 with BOM; delimiter=semicolon for French-locale spreadsheets)',
+      querystring: S.CsvPeriodQuery,
       response: { 200: Type.String(), ...errors },
     },
     handler: async (request, reply) => {
-      const text = await reports.taxCsv(new Date(request.query.from), new Date(request.query.to));
-      reply.header('content-type', 'text/csv; charset=utf-8');
-      return text;
+      const { from, to } = request.query;
+      const text = await reports.taxCsv(new Date(from), new Date(to), csvDelimiter(request.query));
+      return sendCsv(reply, text, `tax-${from.slice(0, 10)}-${to.slice(0, 10)}.csv`);
     },
   });
+}
+
+function csvDelimiter(query: { delimiter?: 'comma' | 'semicolon' }): CsvDelimiter {
+  return query.delimiter === 'semicolon' ? ';' : ',';
+}
+
+/**
+ * A download a spreadsheet opens correctly: the UTF-8 byte order mark makes Excel read accents
+ * (Ndolè, Yaoundé) as UTF-8 instead of the locale's code page, and the file has a name.
+ */
+function sendCsv(reply: FastifyReply, text: string, fileName: string): string {
+  reply
+    .header('content-type', 'text/csv; charset=utf-8')
+    .header('content-disposition', `attachment; filename="${fileName.replace(/[^A-Za-z0-9._-]/g, '_')}"`);
+  return `\uFEFF${text}`;
 }

@@ -259,6 +259,17 @@ export const ResolveBody = Type.Object(
 export { ItemSchema as ReconciliationItemSchema };
 
 export const PeriodQuery = Type.Object({ from: Iso, to: Iso }, { additionalProperties: false });
+/** CSV exports: `delimiter=semicolon` for spreadsheets in a French locale. */
+const Delimiter = Type.Optional(
+  Type.Union([Type.Literal('comma'), Type.Literal('semicolon')], {
+    description: 'comma (default) or semicolon (French-locale spreadsheets)',
+  }),
+);
+export const CsvQuery = Type.Object({ delimiter: Delimiter }, { additionalProperties: false });
+export const CsvPeriodQuery = Type.Object(
+  { from: Iso, to: Iso, delimiter: Delimiter },
+  { additionalProperties: false },
+);
 export const EarningsQuery = Type.Object(
   {
     from: Iso,

@@ -137,9 +137,21 @@ describe('commission, disputes and reports', () => {
     });
     expect(tax.statusCode).toBe(200);
     expect(tax.headers['content-type']).toContain('text/csv');
+    // A byte order mark, so a spreadsheet reads UTF-8; a file name for the download.
     expect(tax.body.split('\r\n')[0]).toBe(
-      'day,orders,food_sales_minor,tax_collected_minor,commission_minor',
+      '\uFEFFday,orders,food_sales_minor,tax_collected_minor,commission_minor',
     );
+    expect(tax.headers['content-disposition']).toMatch(
+      /^attachment; filename="tax-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv"$/,
+    );
+    const semicolon = await world.testApp.app.inject({
+      method: 'GET',
+      url: `/v1/admin/reports/tax.csv?from=${from}&to=${until_()}&delimiter=semicolon`,
+      headers: admin(),
+    });
+    const [header, firstDay] = semicolon.body.split('\r\n');
+    expect(header).toBe('\uFEFFday;orders;food_sales_minor;tax_collected_minor;commission_minor');
+    expect(firstDay!.split(';')).toHaveLength(5);
     const platform = await world.testApp.app.inject({
       method: 'GET',
       url: `/v1/admin/reports/platform-revenue?from=${from}&to=${until_()}`,
@@ -256,6 +268,10 @@ describe('reconciliation exceptions', () => {
       headers: admin(),
     });
     expect(csv.statusCode).toBe(200);
+    expect(csv.body.startsWith('\uFEFFitem_no,status,')).toBe(true);
+    expect(csv.headers['content-disposition']).toBe(
+      `attachment; filename="reconciliation-${body.runId}.csv"`,
+    );
     expect(csv.body).toContain('MISSING_IN_LEDGER');
     expect(csv.body.trim().split('\r\n').length).toBe(1 + matched.json().items.length);
     const bad = await world.testApp.app.inject({
