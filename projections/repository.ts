@@ -1,11 +1,11 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import type { Database } from '../src/db/schema.js';
 import type { Position, RecordedEvent } from '../src/eventstore/index.js';
+import type { ProjectionTables } from './tables.js';
 
 /** All SQL of the projections runner (CONVENTIONS: SQL in repositories). */
-export type Executor = Kysely<Database> | Transaction<Database>;
+export type Executor = Kysely<ProjectionTables> | Transaction<ProjectionTables>;
 
-export type GenerationRow = Selectable<Database['projection_generations']>;
+export type GenerationRow = Selectable<ProjectionTables['projection_generations']>;
 
 export const schemaName = (name: string, generation: number) => `proj_${name}_g${generation}`;
 
@@ -19,7 +19,7 @@ export async function generations(db: Executor, name?: string): Promise<Generati
     .execute()) as GenerationRow[];
 }
 
-export async function lockGeneration(trx: Transaction<Database>, name: string, generation: number) {
+export async function lockGeneration(trx: Transaction<ProjectionTables>, name: string, generation: number) {
   return (await trx
     .selectFrom('projection_generations')
     .selectAll()
@@ -29,7 +29,7 @@ export async function lockGeneration(trx: Transaction<Database>, name: string, g
     .executeTakeFirst()) as GenerationRow | undefined;
 }
 
-export async function lockActive(trx: Transaction<Database>, name: string) {
+export async function lockActive(trx: Transaction<ProjectionTables>, name: string) {
   return (await trx
     .selectFrom('projection_generations')
     .selectAll()
@@ -40,12 +40,12 @@ export async function lockActive(trx: Transaction<Database>, name: string) {
 }
 
 /** Serializes generation changes of one projection across processes, for this transaction. */
-export async function lockProjectionName(trx: Transaction<Database>, name: string): Promise<void> {
+export async function lockProjectionName(trx: Transaction<ProjectionTables>, name: string): Promise<void> {
   await sql`SELECT pg_advisory_xact_lock(hashtext(${`projection:${name}`}))`.execute(trx);
 }
 
 export async function insertGeneration(
-  trx: Transaction<Database>,
+  trx: Transaction<ProjectionTables>,
   row: { name: string; generation: number; version: number; status: 'building' | 'active' },
 ): Promise<GenerationRow> {
   const schema = schemaName(row.name, row.generation);
@@ -67,7 +67,7 @@ export async function insertGeneration(
  * batch is above its stored revision. A stream with an overlap (a redelivery) takes a second query.
  */
 export async function guardStreamRevisions(
-  trx: Transaction<Database>,
+  trx: Transaction<ProjectionTables>,
   schema: string,
   events: RecordedEvent[],
 ): Promise<RecordedEvent[]> {
@@ -104,7 +104,7 @@ export async function guardStreamRevisions(
 }
 
 export async function advance(
-  trx: Transaction<Database>,
+  trx: Transaction<ProjectionTables>,
   row: GenerationRow,
   position: Position | 'start',
   applied: number,
@@ -162,7 +162,7 @@ export async function clearFailure(db: Executor, row: GenerationRow): Promise<vo
 }
 
 export async function setStatus(
-  trx: Transaction<Database>,
+  trx: Transaction<ProjectionTables>,
   row: GenerationRow,
   status: 'active' | 'retired',
 ) {
@@ -174,7 +174,7 @@ export async function setStatus(
     .execute();
 }
 
-async function columnsOf(trx: Transaction<Database>, schema: string, table: string): Promise<string> {
+async function columnsOf(trx: Transaction<ProjectionTables>, schema: string, table: string): Promise<string> {
   const result = await sql<{ columns: string | null }>`
     SELECT string_agg(a.attname || ':' || format_type(a.atttypid, a.atttypmod), ',' ORDER BY a.attnum) AS columns
       FROM pg_attribute a
@@ -190,7 +190,7 @@ async function columnsOf(trx: Transaction<Database>, schema: string, table: stri
  * replaced in place; other columns (a new version): dropped and created in the same transaction.
  */
 export async function pointViews(
-  trx: Transaction<Database>,
+  trx: Transaction<ProjectionTables>,
   tables: readonly string[],
   schema: string,
 ): Promise<void> {
@@ -210,7 +210,7 @@ export async function dropSchema(db: Executor, schema: string): Promise<void> {
 }
 
 /** Removes a generation that never served (an abandoned rebuild): its schema and its row. */
-export async function deleteGeneration(db: Kysely<Database>, row: GenerationRow): Promise<void> {
+export async function deleteGeneration(db: Kysely<ProjectionTables>, row: GenerationRow): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await lockProjectionName(trx, row.name);
     await sql`DROP SCHEMA IF EXISTS ${sql.id(row.schema_name)} CASCADE`.execute(trx);

@@ -1,7 +1,6 @@
-import type { Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Logger } from 'pino';
-import type { Database } from '../src/db/schema.js';
-import type { Db } from '../src/db/database.js';
+import { ownTables } from '../src/db/own-tables.js';
 import {
   comparePositions,
   maxPosition,
@@ -12,6 +11,7 @@ import {
 } from '../src/eventstore/index.js';
 import * as repository from './repository.js';
 import type { GenerationRow } from './repository.js';
+import type { ProjectionTables } from './tables.js';
 import type { ProjectionDefinition, ProjectionStatus } from './types.js';
 
 const NAME_PATTERN = /^[a-z][a-z0-9_]{0,39}$/;
@@ -23,9 +23,14 @@ const CATCH_UP_TRANSACTION_EVENTS = 5_000;
 /** Events counted for lag; beyond this the figure says "at least". */
 const LAG_COUNT_CAP = 100_000;
 
-export interface ProjectionRunnerOptions {
-  db: Db;
+/**
+ * `DB`: the tables of the handle given (the application's, in the app); it must hold the runner's
+ * own (`ProjectionTables`), the only ones the runner uses. Handlers write in transactions on it.
+ */
+export interface ProjectionRunnerOptions<DB extends ProjectionTables = ProjectionTables> {
+  db: Kysely<DB>;
   store: EventStore;
+  /** The read models to run, as the contexts contribute them. */
   projections: readonly ProjectionDefinition[];
   logger?: Logger;
   /** Events per batch and per transaction; default 500, at most 1,000. */
@@ -83,8 +88,13 @@ function validate(definition: ProjectionDefinition): void {
   }
 }
 
-export function createProjectionRunner(options: ProjectionRunnerOptions): ProjectionRunner {
-  const { db, store, logger } = options;
+export function createProjectionRunner<DB extends ProjectionTables>(
+  options: ProjectionRunnerOptions<DB>,
+): ProjectionRunner {
+  const { store, logger } = options;
+  /** The runner's own tables; transactions for handlers open on `options.db`. */
+  const db = ownTables<ProjectionTables, DB>(options.db);
+  const own = (trx: Transaction<DB>) => ownTables<ProjectionTables, DB>(trx);
   const batchSize = Math.min(options.batchSize ?? 500, 1_000);
   const definitions = new Map<string, ProjectionDefinition>();
   for (const definition of options.projections) {
@@ -105,25 +115,25 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
 
   /** Applies events in the caller's transaction and moves the checkpoint with them. */
   async function applyIn(
-    trx: Transaction<Database>,
+    trx: Transaction<DB>,
     definition: ProjectionDefinition,
     generation: number,
     events: RecordedEvent[],
     nextPosition: Position | 'start',
   ): Promise<void> {
-    const row = await repository.lockGeneration(trx, definition.name, generation);
+    const row = await repository.lockGeneration(own(trx), definition.name, generation);
     if (row === undefined || row.status === 'retired') throw new GenerationStopped('retired');
     if (row.failed_at !== null) throw new GenerationStopped('failed');
     const after = (row.position ?? 'start') as Position | 'start';
     let fresh = events.filter((event) => comparePositions(event.position, after) > 0);
-    if (fresh.length > 0) fresh = await repository.guardStreamRevisions(trx, row.schema_name, fresh);
+    if (fresh.length > 0) fresh = await repository.guardStreamRevisions(own(trx), row.schema_name, fresh);
     const context = { db: trx, schema: row.schema_name };
     if (fresh.length > 0) {
       if (definition.handleBatch !== undefined) await definition.handleBatch(fresh, context);
       else for (const event of fresh) await definition.handle!(event, context);
     }
     await repository.advance(
-      trx,
+      own(trx),
       row,
       maxPosition(after, nextPosition),
       fresh.length,
@@ -139,14 +149,14 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     next: Position | 'start',
   ) {
     try {
-      await db.transaction().execute((trx) => applyIn(trx, definition, row.generation, events, next));
+      await options.db.transaction().execute((trx) => applyIn(trx, definition, row.generation, events, next));
       return;
     } catch (error) {
       if (error instanceof GenerationStopped) throw error;
     }
     for (const event of events) {
       try {
-        await db
+        await options.db
           .transaction()
           .execute((trx) => applyIn(trx, definition, row.generation, [event], event.position));
       } catch (error) {
@@ -227,22 +237,22 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     definition: ProjectionDefinition,
     status: 'building' | 'active',
   ): Promise<GenerationRow> {
-    return db.transaction().execute(async (trx) => {
-      await repository.lockProjectionName(trx, definition.name);
-      const rows = await repository.generations(trx, definition.name);
+    return options.db.transaction().execute(async (trx) => {
+      await repository.lockProjectionName(own(trx), definition.name);
+      const rows = await repository.generations(own(trx), definition.name);
       const building = rows.find((row) => row.status === 'building');
       if (status === 'building' && building !== undefined) return building;
       if (status === 'active' && rows.some((row) => row.status === 'active'))
         return rows.find((row) => row.status === 'active')!;
       const generation = Math.max(0, ...rows.map((row) => row.generation)) + 1;
-      const row = await repository.insertGeneration(trx, {
+      const row = await repository.insertGeneration(own(trx), {
         name: definition.name,
         generation,
         version: definition.version,
         status,
       });
       await definition.setup({ db: trx, schema: row.schema_name });
-      if (status === 'active') await repository.pointViews(trx, definition.tables, row.schema_name);
+      if (status === 'active') await repository.pointViews(own(trx), definition.tables, row.schema_name);
       return row;
     });
   }
@@ -252,10 +262,10 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     definition: ProjectionDefinition,
     building: GenerationRow,
   ): Promise<GenerationRow | undefined> {
-    const retired = await db.transaction().execute(async (trx) => {
-      await repository.lockProjectionName(trx, definition.name);
-      const active = await repository.lockActive(trx, definition.name);
-      const row = await repository.lockGeneration(trx, definition.name, building.generation);
+    const retired = await options.db.transaction().execute(async (trx) => {
+      await repository.lockProjectionName(own(trx), definition.name);
+      const active = await repository.lockActive(own(trx), definition.name);
+      const row = await repository.lockGeneration(own(trx), definition.name, building.generation);
       if (row === undefined || row.status !== 'building') return undefined;
       let position = (row.position ?? 'start') as Position | 'start';
       for (let page = 0; page < MAX_SWAP_PAGES; page += 1) {
@@ -273,9 +283,9 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       ) {
         throw new Error(`rebuild of ${definition.name} is behind the active generation; not swapping`);
       }
-      await repository.pointViews(trx, definition.tables, row.schema_name);
-      if (active !== undefined) await repository.setStatus(trx, active, 'retired');
-      await repository.setStatus(trx, row, 'active');
+      await repository.pointViews(own(trx), definition.tables, row.schema_name);
+      if (active !== undefined) await repository.setStatus(own(trx), active, 'retired');
+      await repository.setStatus(own(trx), row, 'active');
       return active ?? null;
     });
     if (retired === undefined) return undefined;

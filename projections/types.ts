@@ -1,6 +1,14 @@
 import type { Transaction } from 'kysely';
-import type { Database } from '../src/db/schema.js';
 import type { EventFilter, RecordedEvent } from '../src/eventstore/index.js';
+
+/**
+ * The transaction a handler writes in, on the handle the runner was given. Typed `any` on purpose:
+ * a projection's tables live in its generation's schema and are in no table map (handlers write
+ * them with `sql`), and a context's handler may take it as its own application-wide type, which
+ * the runner must not know.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
+export type ProjectionTransaction = Transaction<any>;
 
 /**
  * A named, versioned read model (DESIGN.md 7). Each generation of a projection lives in its own
@@ -11,7 +19,7 @@ import type { EventFilter, RecordedEvent } from '../src/eventstore/index.js';
  * in the transaction that also stores the checkpoint: the effect happens exactly once.
  */
 export interface ProjectionContext {
-  db: Transaction<Database>;
+  db: ProjectionTransaction;
   /** The generation's schema; write every table through it. */
   schema: string;
 }

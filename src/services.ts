@@ -2,9 +2,11 @@ import type { Runtime } from './runtime.js';
 import { createEventStoreService, type AppEventStore } from './eventstore/index.js';
 import {
   createProjectionRunner,
-  projectionDefinitions,
+  type ProjectionDefinition,
   type ProjectionRunner,
 } from '../projections/index.js';
+import { ledgerProjection } from '../ledger/projections/index.js';
+import { ordersProjection } from './modules/orders/projection.js';
 import { createIdentity, type Identity } from './modules/identity/index.js';
 import { createNotifications, type Notifications } from './modules/notifications/index.js';
 import { createCatalog, type Catalog } from './modules/catalog/index.js';
@@ -15,6 +17,12 @@ import { createJobs, type Jobs } from './jobs/index.js';
 import { purgeExpiredIdempotencyKeys } from './http/idempotency.js';
 import { createPaymentsContext, type PaymentsContext } from './modules/payments/index.js';
 import { startPaymentProviders } from './modules/payments/providers/index.js';
+
+/**
+ * The read models the projection runner runs: each context's definitions (the runner knows none).
+ * Tests may push one of their own before building the services.
+ */
+export const projectionDefinitions: ProjectionDefinition[] = [ordersProjection, ledgerProjection];
 
 /**
  * The application's services, built once per process from the runtime and shared by routes,

@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 import type { ProjectionContext, ProjectionDefinition } from '../../projections/types.js';
-import { projectionDefinitions } from '../../projections/index.js';
 import type { RecordedEvent } from '../../src/eventstore/index.js';
 import type { Currency } from '../rules/index.js';
 import { decodeLedgerEvent, LEDGER_EVENT_TYPE, LEDGER_STREAM_PREFIX } from '../writer/events.js';
@@ -248,8 +247,3 @@ export const ledgerProjection: ProjectionDefinition = {
   setup,
   handleBatch,
 };
-
-/** Registers the ledger's read models with the runner the services build (once per process). */
-export function registerLedgerProjections(): void {
-  if (!projectionDefinitions.includes(ledgerProjection)) projectionDefinitions.push(ledgerProjection);
-}

@@ -9,13 +9,13 @@ import {
   type PendingHold,
 } from '../rules/index.js';
 import { decodeTransfer, encodeTransfer } from './events.js';
-import type { Database } from '../../src/db/schema.js';
+import type { LedgerTables } from './tables.js';
 
 /**
  * All SQL of the ledger writer's snapshot (CONVENTIONS: SQL in repositories). Bulk writes go
  * through `unnest` of column arrays: one statement per table per snapshot, whatever its size.
  */
-export type SnapshotDb = Kysely<Database>;
+export type SnapshotDb = Kysely<LedgerTables>;
 
 export interface SnapshotHeader {
   readonly revision: bigint;

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { ownTables } from '../../src/db/own-tables.js';
 import {
   LIMITS as STORE_LIMITS,
   StreamNotFound,
@@ -57,6 +59,7 @@ import {
   type Delta,
 } from './memory.js';
 import * as snapshots from './snapshot-repository.js';
+import type { LedgerTables } from './tables.js';
 
 export interface LedgerAccountView extends Account {
   /** credits_posted − debits_posted − debits_pending (what a credit-normal account may spend). */
@@ -81,9 +84,10 @@ export interface LedgerMemoryStats {
   readonly dirtyEntries: number;
 }
 
-export interface LedgerWriterOptions {
+/** `DB`: the tables of the handle given; it must hold the writer's own (`LedgerTables`). */
+export interface LedgerWriterOptions<DB extends LedgerTables = LedgerTables> {
   store: EventStore;
-  db: snapshots.SnapshotDb;
+  db: Kysely<DB>;
   /** For the lease's dedicated connection; null runs without a lease (tests of the append race). */
   leaseConnectionString: string | null;
   stream?: string;
@@ -166,9 +170,10 @@ const MAX_EXPIRY_ROUNDS = 1_000;
 /** What one event's data may take: the store's limit less room for metadata. */
 const EVENT_BUDGET_BYTES = STORE_LIMITS.maxEventBytes - 1_024;
 
-export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
+export function createLedgerWriter<DB extends LedgerTables>(options: LedgerWriterOptions<DB>): LedgerWriter {
   const stream = options.stream ?? DEFAULT_LEDGER_STREAM;
-  const { store, db, logger } = options;
+  const { store, logger } = options;
+  const db = ownTables<LedgerTables, DB>(options.db);
   const maxBatchTransfers = Math.min(
     options.maxBatchTransfers ?? LIMITS.batchMaxEvents,
     LIMITS.batchMaxEvents,

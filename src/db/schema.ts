@@ -10,12 +10,14 @@ import type { NotificationTables } from '../modules/notifications/tables.js';
 import type { LedgerTables } from '../../ledger/writer/tables.js';
 import type { OrderTables } from '../modules/orders/tables.js';
 import type { PaymentTables } from '../modules/payments/tables.js';
+import type { ProjectionTables } from '../../projections/tables.js';
 
 export interface Database
   extends
     FoundationTables,
     CatalogTables,
     EventStoreTables,
+    ProjectionTables,
     IdentityTables,
     NotificationTables,
     OrderTables,

@@ -1,5 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import type { Db } from '../db/database.js';
+import type { Kysely } from 'kysely';
+import { ownTables } from '../db/own-tables.js';
+import type { EventStoreTables } from './tables.js';
 import { REDACTED, type PersonalDataMarker } from './types.js';
 
 /**
@@ -83,8 +85,12 @@ export function isSealed(value: unknown): value is SealedPersonalData {
   );
 }
 
-export function createPersonalDataVault(options: { db: Db; masterKey: Buffer }): PersonalDataVault {
-  const { db, masterKey } = options;
+export function createPersonalDataVault<DB extends EventStoreTables>(options: {
+  db: Kysely<DB>;
+  masterKey: Buffer;
+}): PersonalDataVault {
+  const { masterKey } = options;
+  const db = ownTables<EventStoreTables, DB>(options.db);
   if (masterKey.length !== KEY_BYTES) throw new RangeError('the master key must be 32 bytes');
   const cache = new Map<string, { key: Buffer; loadedAt: number }>();
 

@@ -5,16 +5,16 @@
  * is handled again), so every effect must be idempotent. A failing handler or store stops the
  * subscription; the reactor restarts from its checkpoint after `restartDelayMs`.
  */
-import { sql } from 'kysely';
+import { sql, type QueryExecutorProvider } from 'kysely';
 import type { Logger } from 'pino';
-import type { Db } from '../db/database.js';
 import type { EventFilter, EventStore, Position, RecordedEvent, Subscription } from './types.js';
 
 export interface ReactorOptions {
   name: string;
-  db: Db;
-  /** The table holding this context's reactor checkpoints. */
-  checkpointTable: 'payments_reactor_checkpoints' | 'orders_reactor_checkpoints';
+  /** Runs the checkpoint's SQL (any Kysely handle): the reactor knows no table but its own. */
+  db: QueryExecutorProvider;
+  /** The table holding this context's reactor checkpoints (the context's migration creates it). */
+  checkpointTable: `${string}_reactor_checkpoints`;
   eventStore: EventStore;
   filter: EventFilter;
   logger: Logger;

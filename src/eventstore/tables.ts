@@ -1,4 +1,4 @@
-import type { ColumnType, Generated } from 'kysely';
+import type { Generated } from 'kysely';
 
 /** Tables of the PostgreSQL event store (migration 2026-11-25T1400_eventstore). */
 export interface EventstoreEventsTable {
@@ -31,27 +31,9 @@ export interface EventstoreErasuresTable {
   erased_at: Generated<Date>;
 }
 
-export interface ProjectionGenerationsTable {
-  name: string;
-  generation: number;
-  version: number;
-  schema_name: string;
-  status: 'building' | 'active' | 'retired';
-  position: string | null;
-  events_processed: ColumnType<bigint, bigint | number | undefined, bigint | number>;
-  last_event_at: Date | null;
-  failed_at: Date | null;
-  failed_event: unknown;
-  error: string | null;
-  started_at: Generated<Date>;
-  updated_at: Generated<Date>;
-  activated_at: Date | null;
-}
-
 export interface EventStoreTables {
   eventstore_events: EventstoreEventsTable;
   eventstore_streams: EventstoreStreamsTable;
   eventstore_data_keys: EventstoreDataKeysTable;
   eventstore_erasures: EventstoreErasuresTable;
-  projection_generations: ProjectionGenerationsTable;
 }

@@ -8,7 +8,8 @@
  *   services.jobs.schedule({ name: 'reconciliation-nightly', cron: '30 2 * * *', run })
  */
 import cron, { type ScheduledTask } from 'node-cron';
-import type { Runtime } from '../runtime.js';
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
 import { createBullmqQueue } from './bullmq.js';
 import { createInProcessQueue } from './in-process.js';
 import type { JobQueue } from './types.js';
@@ -43,7 +44,14 @@ export interface Jobs {
 
 const MAX_SCHEDULES = 64;
 
-export function createJobs(runtime: Runtime): Jobs {
+/** What the job runner takes from the process's runtime (the runtime fits it). */
+export interface JobsHost {
+  config: Pick<Config, 'REDIS_URL' | 'REDIS_KEY_PREFIX' | 'JOB_WORKERS_ENABLED'>;
+  logger: Logger;
+  closers: { name: string; close(): Promise<void> }[];
+}
+
+export function createJobs(runtime: JobsHost): Jobs {
   const { config, logger } = runtime;
   const queue =
     config.REDIS_URL === undefined

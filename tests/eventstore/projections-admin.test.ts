@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { projectionDefinitions, type ProjectionDefinition } from '../../projections/index.js';
+import type { ProjectionDefinition } from '../../projections/index.js';
+import { projectionDefinitions } from '../../src/services.js';
 import { listProjections, requestProjectionRebuild } from '../../src/modules/projections/service.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { authHeader, createUser } from '../helpers/auth.js';

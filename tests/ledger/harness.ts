@@ -18,7 +18,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 export interface LedgerHarness {
   database: TestDatabase;
   store: EventStore;
-  writer(overrides?: Partial<LedgerWriterOptions>): LedgerWriter;
+  writer(overrides?: Partial<Omit<LedgerWriterOptions, 'db'>>): LedgerWriter;
   close(): Promise<void>;
 }
 

@@ -1,7 +1,6 @@
 import type { Runtime } from '../../runtime.js';
 import type { AppEventStore } from '../../eventstore/index.js';
 import { verifyLedger, type VerifyReport } from '../../../ledger/audit/verify.js';
-import { registerLedgerProjections } from '../../../ledger/projections/index.js';
 import {
   createLedgerWriter,
   DEFAULT_LEDGER_STREAM,
@@ -11,10 +10,6 @@ import {
   type TransferOutcome,
 } from '../../../ledger/writer/index.js';
 import type { Transfer } from '../../../ledger/rules/index.js';
-
-// Importing the ledger context registers its read models with the projection runner that
-// createServices builds next (projections/index.ts: each context adds its definitions).
-registerLedgerProjections();
 
 /**
  * The ledger as other contexts use it (services.ledger). One stream (`ledger-main`) holds every
