@@ -131,3 +131,21 @@ export function callerOutcomes(
   }
   return outcomes.concat(openResults);
 }
+
+/** A batch: every caller's decided transfers, concatenated, and where each caller's part is. */
+export interface BatchPlan {
+  readonly transfers: Transfer[];
+  readonly parts: Array<{ offset: number; decided: number; openResults: TransferOutcome[] }>;
+}
+
+/** Concatenates the callers' transfers, each less its open trailing chain (see `splitOpenChain`). */
+export function planBatch(batch: readonly { readonly transfers: readonly Transfer[] }[]): BatchPlan {
+  const transfers: Transfer[] = [];
+  const parts: BatchPlan['parts'] = [];
+  for (const submission of batch) {
+    const { decided, openResults } = splitOpenChain(submission.transfers);
+    parts.push({ offset: transfers.length, decided, openResults });
+    for (let index = 0; index < decided; index += 1) transfers.push(submission.transfers[index]!);
+  }
+  return { transfers, parts };
+}

@@ -1,65 +1,61 @@
-import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { ownTables } from '../../src/db/own-tables.js';
+import { LIMITS as STORE_LIMITS, type EventStore } from '../../src/eventstore/index.js';
 import {
-  LIMITS as STORE_LIMITS,
-  StreamNotFound,
-  type EventStore,
-  type RecordedEvent,
-} from '../../src/eventstore/index.js';
-import {
-  assertInvariant,
-  batchBodyBytes,
-  chainHash,
-  commitChanges,
-  decideBatch,
-  emptyLedgerState,
-  evolve,
-  expirePendingTransfers,
-  GENESIS_HASH,
   LedgerInvariantError,
   LIMITS,
-  missingReferences,
   type Account,
   type AcceptedTransfer,
-  type LedgerBatchBody,
-  type LedgerChanges,
-  type LedgerState,
   type Transfer,
+  type TransferResultEntry,
 } from '../rules/index.js';
 import {
-  accountsToOpen,
   assertTransferShape,
   callerOutcomes,
   estimatedTransferBytes,
-  splitOpenChain,
+  planBatch,
+  type BatchPlan,
   type TransferOutcome,
 } from './batch.js';
+import { decideExpiries, decideTransfers } from './decide.js';
 import { LedgerOverloadedError, LedgerSubmissionTooLargeError, LedgerUnavailableError } from './errors.js';
-import {
-  decodeLedgerEvent,
-  DEFAULT_LEDGER_STREAM,
-  LEDGER_EVENT_TYPE,
-  sealEncoded,
-  type LedgerEventData,
-} from './events.js';
-import { createIdFilter, DEFAULT_FILTER_BITS, type IdFilter } from './id-filter.js';
+import { DEFAULT_LEDGER_STREAM } from './events.js';
+import { DEFAULT_FILTER_BITS } from './id-filter.js';
 import { createLease, type Lease } from './lease.js';
-import {
-  absorb,
-  emptyDelta,
-  emptyLoaded,
-  evictAfterSnapshot,
-  isDeltaEmpty,
-  mergeBack,
-  recordChanges,
-  recordFolded,
-  snapshotWrite,
-  type Delta,
-} from './memory.js';
-import * as snapshots from './snapshot-repository.js';
+import { isDeltaEmpty } from './memory.js';
+import { readAccount } from './snapshot-repository.js';
+import { createSubmissionQueue, type Submission } from './submission-queue.js';
 import type { LedgerTables } from './tables.js';
+import {
+  appendEvent,
+  applyTail,
+  loadReferences,
+  restore,
+  snapshotStillOurs,
+  writeSnapshot,
+  type WriterIo,
+} from './writer-io.js';
+import {
+  commitAppended,
+  cutSnapshot,
+  dueHoldReferences,
+  emptyWriterState,
+  snapshotDue,
+  snapshotFailed,
+  snapshotWritten,
+  type SnapshotCut,
+  type SnapshotLimits,
+} from './writer-state.js';
+
+/**
+ * The batched ledger writer (docs/ledger.md): the loop that takes submissions, decides them
+ * against memory and appends one event per batch, and its public face. Its parts live apart:
+ * the in-memory state and its pure transitions (writer-state.ts), the decisions (decide.ts,
+ * batch.ts, over ledger/rules), the I/O (writer-io.ts: restore, lookups, append, snapshot), the
+ * queue (submission-queue.ts) and the lease (lease.ts). What stays here is control: when to
+ * restore, catch up, decide, append, snapshot and expire holds, and whom to answer.
+ */
 
 export interface LedgerAccountView extends Account {
   /** credits_posted − debits_posted − debits_pending (what a credit-normal account may spend). */
@@ -133,14 +129,6 @@ export interface LedgerWriter {
   close(): Promise<void>;
 }
 
-interface Submission {
-  readonly transfers: readonly Transfer[];
-  readonly estimatedBytes: number;
-  readonly enqueuedAtMs: number;
-  readonly resolve: (outcomes: TransferOutcome[]) => void;
-  readonly reject: (error: unknown) => void;
-}
-
 /**
  * What a lookup learnt: keys (`a:`, `t:`, `h:` + id) the snapshot does not hold. Valid while the
  * epoch is unchanged: an entry absent from the snapshot is then either absent for good or in
@@ -154,14 +142,16 @@ interface Prefetched {
 }
 
 interface SnapshotInFlight {
-  readonly delta: Delta;
-  readonly revision: bigint;
+  readonly cut: SnapshotCut;
   status: 'writing' | 'written' | 'failed' | 'conflict';
   readonly done: Promise<void>;
 }
 
-/** Events read per page when catching up (each holds up to 256 KiB). */
-const TAIL_PAGE_EVENTS = 64;
+interface ExpiryWaiter {
+  resolve: (result: { expired: number }) => void;
+  reject: (error: unknown) => void;
+}
+
 /** Times a batch is decided again after losing the append race before its callers get an error. */
 const MAX_RACE_RETRIES = 5;
 /** Hold expiries per event (each ~0.4 KiB stored). */
@@ -170,55 +160,63 @@ const MAX_EXPIRY_ROUNDS = 1_000;
 /** What one event's data may take: the store's limit less room for metadata. */
 const EVENT_BUDGET_BYTES = STORE_LIMITS.maxEventBytes - 1_024;
 
-export function createLedgerWriter<DB extends LedgerTables>(options: LedgerWriterOptions<DB>): LedgerWriter {
-  const stream = options.stream ?? DEFAULT_LEDGER_STREAM;
-  const { store, logger } = options;
-  const db = ownTables<LedgerTables, DB>(options.db);
+/** The options with their defaults and limits applied. */
+function settingsOf(options: Omit<LedgerWriterOptions, 'db'>) {
   const maxBatchTransfers = Math.min(
     options.maxBatchTransfers ?? LIMITS.batchMaxEvents,
     LIMITS.batchMaxEvents,
   );
-  const batchWaitMs = options.batchWaitMs ?? 0;
-  const snapshotEveryEvents = options.snapshotEveryEvents ?? 1_000;
-  const snapshotEveryTransfers = options.snapshotEveryTransfers ?? 20_000;
-  const maxQueuedTransfers = options.maxQueuedTransfers ?? 100_000;
-  const unavailableTimeoutMs = options.unavailableTimeoutMs ?? 10_000;
-  const clock = options.clock ?? Date.now;
-  const idFilterBits = options.idFilterBits === undefined ? DEFAULT_FILTER_BITS : options.idFilterBits;
-  const idFilterMaxIds = options.idFilterMaxIds ?? 5_000_000;
-  if (maxBatchTransfers < 1 || snapshotEveryEvents < 1)
+  const snapshotLimits: SnapshotLimits = {
+    everyEvents: options.snapshotEveryEvents ?? 1_000,
+    everyTransfers: options.snapshotEveryTransfers ?? 20_000,
+  };
+  if (maxBatchTransfers < 1 || snapshotLimits.everyEvents < 1)
     throw new RangeError('batch and snapshot sizes must be >= 1');
+  return {
+    stream: options.stream ?? DEFAULT_LEDGER_STREAM,
+    maxBatchTransfers,
+    batchWaitMs: options.batchWaitMs ?? 0,
+    snapshotLimits,
+    maxQueuedTransfers: options.maxQueuedTransfers ?? 100_000,
+    unavailableTimeoutMs: options.unavailableTimeoutMs ?? 10_000,
+    clock: options.clock ?? Date.now,
+    idFilterBits: options.idFilterBits === undefined ? DEFAULT_FILTER_BITS : options.idFilterBits,
+    idFilterMaxIds: options.idFilterMaxIds ?? 5_000_000,
+  };
+}
 
-  let state: LedgerState = emptyLedgerState();
-  let revision = -1n;
-  let lastHash = GENESIS_HASH;
-  let transferCount = 0n;
-  let snapshotRevision: bigint | null = null;
-  let delta = emptyDelta();
-  let loaded = emptyLoaded();
-  let inFlight: SnapshotInFlight | null = null;
-  let eventsSinceSnapshot = 0;
-  /** Bumped by every restore, so that a stale snapshot completion is ignored. */
-  let generation = 0;
+function accountView(account: Account): LedgerAccountView {
+  return {
+    ...account,
+    availableMinor: account.creditsPosted - account.debitsPosted - account.debitsPending,
+  };
+}
+
+export function createLedgerWriter<DB extends LedgerTables>(options: LedgerWriterOptions<DB>): LedgerWriter {
+  const settings = settingsOf(options);
+  const { stream, maxBatchTransfers, batchWaitMs, maxQueuedTransfers, unavailableTimeoutMs, clock } =
+    settings;
+  const { logger } = options;
+  const io: WriterIo = {
+    store: options.store,
+    db: ownTables<LedgerTables, DB>(options.db),
+    stream,
+    idFilterBits: settings.idFilterBits,
+    idFilterMaxIds: settings.idFilterMaxIds,
+    logger,
+  };
+  const state = emptyWriterState();
+  const queue = createSubmissionQueue();
+  const expiryWaiters: ExpiryWaiter[] = [];
+  // Lifecycle: ready once the lease is held and memory restored; a broken invariant stops it for good.
   let isReady = false;
   let needsRestore = true;
   let needsCatchUp = false;
   let crashed: Error | null = null;
-  /** Every id ever accepted on this stream may be in it; an id it rules out was never accepted. */
-  let idFilter: IdFilter | null = null;
   let closing = false;
-  /** Bumped whenever entries may leave memory (eviction, restore): prefetched knowledge expires. */
-  let epoch = 0;
   /** The next batch, taken while the previous append was in flight, with its lookups under way. */
   let prefetched: Prefetched | null = null;
-
-  const queue: Submission[] = [];
-  let queueHead = 0;
-  let queuedTransfers = 0;
-  const expiryWaiters: Array<{
-    resolve: (result: { expired: number }) => void;
-    reject: (error: unknown) => void;
-  }> = [];
+  let inFlight: SnapshotInFlight | null = null;
   let wake: (() => void) | null = null;
   let loop: Promise<void> | null = null;
   const abort = new AbortController();
@@ -253,10 +251,6 @@ export function createLedgerWriter<DB extends LedgerTables>(options: LedgerWrite
     });
   }
 
-  function queued(): number {
-    return queue.length - queueHead;
-  }
-
   function startLoop(): void {
     loop ??= runLoop().catch((error: unknown) => crash(error));
   }
@@ -272,25 +266,12 @@ export function createLedgerWriter<DB extends LedgerTables>(options: LedgerWrite
     const waiting = prefetched;
     prefetched = null;
     for (const submission of waiting?.batch ?? []) submission.reject(error);
-    while (queued() > 0) takeOne().reject(error);
+    while (queue.size() > 0) queue.take().reject(error);
     for (const waiter of expiryWaiters.splice(0)) waiter.reject(error);
   }
 
-  function takeOne(): Submission {
-    const next = queue[queueHead];
-    assertInvariant(next !== undefined, 'queue underflow');
-    queue[queueHead] = undefined as unknown as Submission;
-    queueHead += 1;
-    queuedTransfers -= next.transfers.length;
-    if (queueHead > 1_024 && queueHead * 2 > queue.length) {
-      queue.splice(0, queueHead);
-      queueHead = 0;
-    }
-    return next;
-  }
-
   async function runLoop(): Promise<void> {
-    while (!(closing && queued() === 0 && prefetched === null && expiryWaiters.length === 0)) {
+    while (!(closing && queue.size() === 0 && prefetched === null && expiryWaiters.length === 0)) {
       settleSnapshot();
       if (needsRestore || !isReady) {
         if (!(await becomeReady())) continue;
@@ -308,7 +289,7 @@ export function createLedgerWriter<DB extends LedgerTables>(options: LedgerWrite
       }
       const next = prefetched;
       prefetched = null;
-      if (next === null && queued() === 0) {
+      if (next === null && queue.size() === 0) {
         if (closing) break;
         await idle(null);
         continue;
@@ -340,7 +321,7 @@ export function createLedgerWriter<DB extends LedgerTables>(options: LedgerWrite
     const sweeper = setInterval(() => expireWaiting(), Math.min(unavailableTimeoutMs, 1_000));
     try {
       if (lease !== null && !lease.held()) await lease.acquire(abort.signal);
-      await restore();
+      await restoreMemory();
       isReady = true;
       needsRestore = false;
       return true;
@@ -358,94 +339,19 @@ export function createLedgerWriter<DB extends LedgerTables>(options: LedgerWrite
   /** Submissions that waited too long for an unavailable writer get an error they can retry. */
   function expireWaiting(): void {
     const now = Date.now();
-    while (queued() > 0 && now - (queue[queueHead]?.enqueuedAtMs ?? now) > unavailableTimeoutMs) {
-      takeOne().reject(new LedgerUnavailableError('the ledger writer is not available (lease or database)'));
+    while (queue.size() > 0 && now - (queue.oldest()?.enqueuedAtMs ?? now) > unavailableTimeoutMs) {
+      queue
+        .take()
+        .reject(new LedgerUnavailableError('the ledger writer is not available (lease or database)'));
     }
   }
 
-  async function restore(): Promise<void> {
+  async function restoreMemory(): Promise<void> {
+    // A lookup still running must not land in the restored memory; a snapshot under way is stale.
     await prefetched?.done.catch(() => undefined);
-    epoch += 1;
-    generation += 1;
-    state = emptyLedgerState();
-    delta = emptyDelta();
-    loaded = emptyLoaded();
     inFlight = null;
-    eventsSinceSnapshot = 0;
-    const header = await snapshots.readHeader(db, stream);
-    revision = header?.revision ?? -1n;
-    lastHash = header?.lastHash ?? GENESIS_HASH;
-    transferCount = header?.transferCount ?? 0n;
-    state.lastTimestampNs = header?.lastTimestampNs ?? 0n;
-    snapshotRevision = header?.revision ?? null;
-    idFilter = await loadIdFilter();
-    if (header !== null) {
-      for (const hold of await snapshots.openHolds(db, stream)) {
-        state.holds.set(hold.transferId, hold);
-        state.openHoldIds.add(hold.transferId);
-      }
-    }
-    await applyTail();
+    await restore(io, state);
     needsCatchUp = false;
-    logger?.info(
-      { stream, revision: revision.toString(), transfers: transferCount.toString() },
-      'ledger writer restored',
-    );
-  }
-
-  /** The filter of accepted ids from the snapshot index; null (always look up) past the cap. */
-  async function loadIdFilter(): Promise<IdFilter | null> {
-    if (idFilterBits === null) return null;
-    const filter = createIdFilter(idFilterBits);
-    let after: string | null = null;
-    for (;;) {
-      const ids = await snapshots.transferIdsPage(db, stream, after, 50_000);
-      for (const id of ids) filter.add(id);
-      if (filter.size > idFilterMaxIds) return null;
-      if (ids.length < 50_000) return filter;
-      after = ids.at(-1)!;
-    }
-  }
-
-  /** Folds every event after `revision` into memory, checking that each continues the chain. */
-  async function applyTail(): Promise<void> {
-    for (;;) {
-      let events: RecordedEvent[];
-      try {
-        events = await store.readStream(stream, { fromRevision: revision + 1n, maxCount: TAIL_PAGE_EVENTS });
-      } catch (error) {
-        if (error instanceof StreamNotFound) return;
-        throw error;
-      }
-      for (const recorded of events) await applyStored(recorded);
-      if (events.length < TAIL_PAGE_EVENTS) return;
-    }
-  }
-
-  async function applyStored(recorded: RecordedEvent): Promise<void> {
-    const where = `${stream}@${recorded.revision}`;
-    assertInvariant(recorded.revision === revision + 1n, `${where} does not follow revision ${revision}`);
-    assertInvariant(
-      recorded.type === LEDGER_EVENT_TYPE,
-      `${where} is a ${recorded.type}, not a ledger batch`,
-    );
-    let event;
-    try {
-      event = decodeLedgerEvent(recorded.data);
-    } catch (error) {
-      throw new LedgerInvariantError(`${where} cannot be decoded: ${(error as Error).message}`);
-    }
-    assertInvariant(event.previousHash === lastHash, `${where} does not continue the hash chain`);
-    assertInvariant(chainHash(lastHash, batchBodyBytes(event)) === event.hash, `${where} fails its own hash`);
-    const created = new Set(event.accountsCreated.map((account) => account.id));
-    await loadReferences(event.transfersAccepted, [], created);
-    evolve(state, event);
-    for (const transfer of event.transfersAccepted) idFilter?.add(transfer.id);
-    revision = recorded.revision;
-    lastHash = event.hash;
-    transferCount += BigInt(event.transfersAccepted.length);
-    recordFolded(delta, state, event, recorded.revision);
-    eventsSinceSnapshot += 1;
   }
 
   /**
@@ -456,57 +362,12 @@ export function createLedgerWriter<DB extends LedgerTables>(options: LedgerWrite
   async function catchUp(): Promise<void> {
     // A lookup still running must not land in the middle of the catch-up.
     await prefetched?.done.catch(() => undefined);
-    const header = await snapshots.readHeader(db, stream);
-    const ours =
-      header === null || header.revision === snapshotRevision || header.revision === inFlight?.revision;
-    if (!ours) {
-      await restore();
+    if (!(await snapshotStillOurs(io, state, inFlight?.cut.header.revision))) {
+      await restoreMemory();
       return;
     }
-    await applyTail();
+    await applyTail(io, state);
     needsCatchUp = false;
-  }
-
-  /**
-   * Loads from the snapshot what `transfers` refer to and memory lacks: their accounts, the holds
-   * (and pending transfers) they resolve, and, for idempotency, transfers with their ids.
-   */
-  async function loadReferences(
-    transfers: readonly Transfer[],
-    idsToCheck: readonly string[],
-    createdAccountIds: ReadonlySet<string> = new Set(),
-    absent: Set<string> = new Set(),
-  ): Promise<void> {
-    const missing = missingReferences(state, transfers);
-    const accountIds = missing.accountIds.filter(
-      (id) => !createdAccountIds.has(id) && !absent.has(`a:${id}`),
-    );
-    // A pending transfer may be in memory (reloaded for an idempotency check) without its hold.
-    const holdIds = new Set(missing.pendingTransferIds);
-    for (const transfer of transfers) {
-      const pendingId = transfer.pendingId;
-      if (pendingId !== undefined && pendingId !== '' && !state.holds.has(pendingId)) holdIds.add(pendingId);
-    }
-    for (const id of holdIds)
-      if (absent.has(`h:${id}`) || (idFilter !== null && !idFilter.mightContain(id))) holdIds.delete(id);
-    const transferIds = new Set(missing.pendingTransferIds);
-    for (const id of idsToCheck)
-      if (id !== '' && id.length <= LIMITS.transferIdMaxLength && !state.transfers.has(id))
-        transferIds.add(id);
-    for (const id of transferIds) {
-      // Never accepted (the filter is sure) or already known to be absent: nothing to look up.
-      if (absent.has(`t:${id}`) || (idFilter !== null && !idFilter.mightContain(id))) transferIds.delete(id);
-    }
-    if (accountIds.length === 0 && holdIds.size === 0 && transferIds.size === 0) return;
-    const found = await snapshots.lookup(db, stream, {
-      accountIds,
-      transferIds: [...transferIds],
-      holdIds: [...holdIds],
-    });
-    absorb(state, loaded, found);
-    for (const id of accountIds) if (!state.accounts.has(id)) absent.add(`a:${id}`);
-    for (const id of holdIds) if (!state.holds.has(id)) absent.add(`h:${id}`);
-    for (const id of transferIds) if (!state.transfers.has(id)) absent.add(`t:${id}`);
   }
 
   /** Starts the lookups of a batch (while the previous append is in flight). */
@@ -514,56 +375,30 @@ export function createLedgerWriter<DB extends LedgerTables>(options: LedgerWrite
     const absent = new Set<string>();
     const transfers = batch.flatMap((submission) => submission.transfers);
     const done = loadReferences(
+      io,
+      state,
       transfers,
       transfers.map((transfer) => transfer.id),
       new Set(),
       absent,
     );
     done.catch(() => undefined); // awaited (and reported) by processBatch
-    return { batch, epoch, absent, done };
+    return { batch, epoch: state.epoch, absent, done };
   }
 
   function takeBatch(): Submission[] {
-    const batch: Submission[] = [];
-    let count = 0;
-    let bytes = 0;
-    while (queued() > 0) {
-      const next = queue[queueHead]!;
-      const full =
-        count + next.transfers.length > maxBatchTransfers || bytes + next.estimatedBytes > EVENT_BUDGET_BYTES;
-      if (batch.length > 0 && full) break;
-      batch.push(takeOne());
-      count += next.transfers.length;
-      bytes += next.estimatedBytes;
-    }
-    return batch;
+    return queue.takeBatch(maxBatchTransfers, EVENT_BUDGET_BYTES);
   }
 
   async function waitForFullerBatch(): Promise<void> {
     if (batchWaitMs <= 0) return;
-    const oldest = queue[queueHead];
+    const oldest = queue.oldest();
     if (oldest === undefined) return;
     for (;;) {
       const remainingMs = oldest.enqueuedAtMs + batchWaitMs - Date.now();
-      if (remainingMs <= 0 || queuedTransfers >= maxBatchTransfers || closing) return;
+      if (remainingMs <= 0 || queue.transfers() >= maxBatchTransfers || closing) return;
       await idle(remainingMs);
     }
-  }
-
-  interface Plan {
-    readonly transfers: Transfer[];
-    readonly parts: Array<{ offset: number; decided: number; openResults: TransferOutcome[] }>;
-  }
-
-  function plan(batch: readonly Submission[]): Plan {
-    const transfers: Transfer[] = [];
-    const parts: Plan['parts'] = [];
-    for (const submission of batch) {
-      const { decided, openResults } = splitOpenChain(submission.transfers);
-      parts.push({ offset: transfers.length, decided, openResults });
-      for (let index = 0; index < decided; index += 1) transfers.push(submission.transfers[index]!);
-    }
-    return { transfers, parts };
   }
 
   async function processBatch(fetched: Prefetched): Promise<void> {
@@ -583,61 +418,40 @@ export function createLedgerWriter<DB extends LedgerTables>(options: LedgerWrite
   }
 
   async function decideAndAppend(batch: Submission[], fetched: Prefetched | null = null): Promise<void> {
-    const planned = plan(batch);
+    const planned = planBatch(batch);
     for (let attempt = 0; attempt <= MAX_RACE_RETRIES; attempt += 1) {
       let absent = new Set<string>();
       if (fetched !== null && attempt === 0) {
         await fetched.done;
-        if (fetched.epoch === epoch) absent = fetched.absent;
+        if (fetched.epoch === state.epoch) absent = fetched.absent;
       }
       // Loads whatever is still missing (nothing, when the prefetch is fresh): decide right after.
       await loadReferences(
+        io,
+        state,
         planned.transfers,
         planned.transfers.map((transfer) => transfer.id),
         new Set(),
         absent,
       );
-      const accounts = accountsToOpen(state, planned.transfers);
-      const outcome = decideBatch(state, { accounts, transfers: planned.transfers }, clock());
-      const empty = outcome.body.transfersAccepted.length === 0;
-      const body = empty ? { accountsCreated: [], transfersAccepted: [] } : outcome.body;
-      if (!empty) {
-        const sealed = sealEncoded(lastHash, body);
-        const data = sealed.data;
-        if (JSON.stringify(data).length > EVENT_BUDGET_BYTES) return splitOversized(batch);
+      const decision = decideTransfers(state, planned.transfers, clock(), EVENT_BUDGET_BYTES);
+      const { sealed } = decision;
+      if (sealed !== null) {
+        if (!decision.fits) return splitOversized(batch);
         // Pipelining: the next batch's lookups run while this append is in flight.
-        if (prefetched === null && queued() > 0 && !closing) prefetched = prefetch(takeBatch());
-        const appended = await appendEvent(data);
+        if (prefetched === null && queue.size() > 0 && !closing) prefetched = prefetch(takeBatch());
+        const appended = await appendEvent(io, state, sealed.data);
         if (appended === null) {
           await catchUp();
           continue;
         }
-        commit(outcome.changes, sealed.hash, body, appended);
+        commitAppended(state, sealed.changes, sealed.hash, sealed.body, appended);
       }
-      settle(batch, planned, outcome.transferResults, body.transfersAccepted);
+      settle(batch, planned, decision.outcome.transferResults, decision.body.transfersAccepted);
       return;
     }
     for (const submission of batch) {
       submission.reject(new LedgerUnavailableError('the ledger stream kept moving under this writer; retry'));
-    }
-  }
-
-  /** Appends one batch event with the expected revision; null when another writer got there first. */
-  async function appendEvent(data: LedgerEventData): Promise<bigint | null> {
-    try {
-      const result = await store.append(stream, [{ id: randomUUID(), type: LEDGER_EVENT_TYPE, data }], {
-        expectedRevision: revision < 0n ? 'no_stream' : revision,
-      });
-      return result.nextRevision;
-    } catch (error) {
-      if ((error as Error).name === 'WrongExpectedVersion') {
-        logger?.warn(
-          { stream, revision: revision.toString() },
-          'ledger writer lost the append race: catching up',
-        );
-        return null;
-      }
-      throw error;
     }
   }
 
@@ -655,29 +469,11 @@ export function createLedgerWriter<DB extends LedgerTables>(options: LedgerWrite
     await decideAndAppend(batch.slice(half));
   }
 
-  function commit(
-    changes: LedgerChanges,
-    hash: string,
-    body: LedgerBatchBody,
-    appendedRevision: bigint,
-  ): void {
-    assertInvariant(
-      appendedRevision === revision + 1n,
-      `appended at ${appendedRevision}, expected ${revision + 1n}`,
-    );
-    commitChanges(state, changes);
-    for (const transfer of body.transfersAccepted) idFilter?.add(transfer.id);
-    revision = appendedRevision;
-    lastHash = hash;
-    transferCount += BigInt(body.transfersAccepted.length);
-    recordChanges(delta, changes, appendedRevision);
-    eventsSinceSnapshot += 1;
-  }
-
+  /** Answers each caller with its own outcomes, once the batch is durable. */
   function settle(
     batch: readonly Submission[],
-    planned: Plan,
-    results: Parameters<typeof callerOutcomes>[0],
+    planned: BatchPlan,
+    results: readonly TransferResultEntry[],
     accepted: readonly AcceptedTransfer[],
   ): void {
     const timestamps = new Map(accepted.map((transfer) => [transfer.id, transfer.timestamp] as const));
@@ -709,64 +505,32 @@ export function createLedgerWriter<DB extends LedgerTables>(options: LedgerWrite
   /** One expiry event: null when it lost the append race (caught up; try again). */
   async function expireOnce(): Promise<{ count: number; remaining: number } | null> {
     const nowMs = clock();
-    const nowNs = BigInt(nowMs) * 1_000_000n;
-    const dueAccounts: Transfer[] = [];
-    for (const id of state.openHoldIds) {
-      const hold = state.holds.get(id);
-      if (hold === undefined || hold.expiresAtNs === null || hold.expiresAtNs > nowNs) continue;
-      dueAccounts.push({
-        id,
-        debitAccountId: hold.debitAccountId,
-        creditAccountId: hold.creditAccountId,
-        amountMinor: 0n,
-        currency: hold.currency,
-        code: 'hold_expiry',
-        flags: {},
-      });
-    }
-    await loadReferences(dueAccounts, []);
-    const outcome = expirePendingTransfers(state, nowMs, EXPIRY_BATCH);
-    if (outcome.accepted.length === 0) return { count: 0, remaining: 0 };
-    const body: LedgerBatchBody = { accountsCreated: [], transfersAccepted: outcome.accepted };
-    const sealed = sealEncoded(lastHash, body);
-    const appended = await appendEvent(sealed.data);
+    await loadReferences(io, state, dueHoldReferences(state, BigInt(nowMs) * 1_000_000n), []);
+    const decided = decideExpiries(state, nowMs, EXPIRY_BATCH);
+    if (decided === null) return { count: 0, remaining: 0 };
+    const { sealed } = decided;
+    const appended = await appendEvent(io, state, sealed.data);
     if (appended === null) {
       await catchUp();
       return null;
     }
-    commit(outcome.changes, sealed.hash, body, appended);
+    commitAppended(state, sealed.changes, sealed.hash, sealed.body, appended);
     maybeStartSnapshot(false);
-    return { count: outcome.accepted.length, remaining: outcome.remaining };
+    return { count: sealed.body.transfersAccepted.length, remaining: decided.remaining };
   }
 
+  /** Starts writing a snapshot when one is due (or forced), in the background; appends continue. */
   function maybeStartSnapshot(force: boolean): SnapshotInFlight | null {
     if (inFlight !== null) return inFlight;
-    const due = eventsSinceSnapshot >= snapshotEveryEvents || delta.transfers.size >= snapshotEveryTransfers;
-    if (isDeltaEmpty(delta) || (!force && !due)) return null;
-    const written = delta;
-    const header = { revision, lastHash, lastTimestampNs: state.lastTimestampNs, transferCount };
-    const previous = snapshotRevision;
-    const startedIn = generation;
-    delta = emptyDelta();
-    eventsSinceSnapshot = 0;
+    if (!snapshotDue(state, settings.snapshotLimits, force)) return null;
+    const cut = cutSnapshot(state);
     const flight: SnapshotInFlight = {
-      delta: written,
-      revision,
+      cut,
       status: 'writing',
-      done: snapshots
-        .writeSnapshot(db, stream, previous, snapshotWrite(written, header))
-        .then(
-          (ok) => {
-            flight.status = ok ? 'written' : 'conflict';
-          },
-          (error: unknown) => {
-            logger?.error({ err: error, stream }, 'ledger snapshot failed; its entries stay in memory');
-            flight.status = 'failed';
-          },
-        )
-        .finally(() => {
-          if (startedIn === generation) kick();
-        }),
+      done: writeSnapshot(io, cut).then((status) => {
+        flight.status = status;
+        if (cut.generation === state.generation) kick();
+      }),
     };
     inFlight = flight;
     return flight;
@@ -777,16 +541,15 @@ export function createLedgerWriter<DB extends LedgerTables>(options: LedgerWrite
     const flight = inFlight;
     if (flight === null || flight.status === 'writing') return;
     inFlight = null;
+    const revision = flight.cut.header.revision;
     switch (flight.status) {
       case 'written': {
-        epoch += 1;
-        snapshotRevision = flight.revision;
-        const evicted = evictAfterSnapshot(state, flight.delta, delta, loaded);
-        logger?.debug({ stream, revision: flight.revision.toString(), evicted }, 'ledger snapshot written');
+        const evicted = snapshotWritten(state, flight.cut.delta, revision);
+        logger?.debug({ stream, revision: revision.toString(), evicted }, 'ledger snapshot written');
         return;
       }
       case 'failed':
-        delta = mergeBack(flight.delta, delta);
+        snapshotFailed(state, flight.cut.delta);
         return;
       case 'conflict':
         // Another writer moved the header: what we hold may be stale.
@@ -798,13 +561,6 @@ export function createLedgerWriter<DB extends LedgerTables>(options: LedgerWrite
         throw new Error(`unknown snapshot status ${String(unreachable)}`);
       }
     }
-  }
-
-  function view(account: Account): LedgerAccountView {
-    return {
-      ...account,
-      availableMinor: account.creditsPosted - account.debitsPosted - account.debitsPending,
-    };
   }
 
   async function waitUntilReady(): Promise<void> {
@@ -828,27 +584,26 @@ export function createLedgerWriter<DB extends LedgerTables>(options: LedgerWrite
         );
       }
       transfers.forEach(assertTransferShape);
-      if (queuedTransfers + transfers.length > maxQueuedTransfers) {
+      if (queue.transfers() + transfers.length > maxQueuedTransfers) {
         return Promise.reject(new LedgerOverloadedError('the ledger queue is full; retry shortly'));
       }
       const copy = [...transfers];
       const estimatedBytes = copy.reduce((sum, transfer) => sum + estimatedTransferBytes(transfer), 0);
       return new Promise<TransferOutcome[]>((resolve, reject) => {
         queue.push({ transfers: copy, estimatedBytes, enqueuedAtMs: Date.now(), resolve, reject });
-        queuedTransfers += copy.length;
         startLoop();
-        if (batchWaitMs <= 0 || queuedTransfers >= maxBatchTransfers) kick();
-        else if (queued() === 1) kick();
+        if (batchWaitMs <= 0 || queue.transfers() >= maxBatchTransfers) kick();
+        else if (queue.size() === 1) kick();
       });
     },
 
     async account(id) {
       await waitUntilReady();
-      const inMemory = state.accounts.get(id);
-      if (inMemory !== undefined) return view(inMemory);
+      const inMemory = state.ledger.accounts.get(id);
+      if (inMemory !== undefined) return accountView(inMemory);
       // Not in memory means unchanged since the last snapshot: its row is current.
-      const stored = await snapshots.readAccount(db, stream, id);
-      return stored === null ? null : view(stored);
+      const stored = await readAccount(io.db, stream, id);
+      return stored === null ? null : accountView(stored);
     },
 
     expireHolds() {
@@ -869,19 +624,25 @@ export function createLedgerWriter<DB extends LedgerTables>(options: LedgerWrite
         if (flight === null) return;
         await flight.done;
         kick();
-        if (flight.status === 'written' && isDeltaEmpty(delta)) return;
+        if (flight.status === 'written' && isDeltaEmpty(state.delta)) return;
       }
     },
 
-    head: () => ({ stream, revision, hash: lastHash, transferCount, snapshotRevision }),
+    head: () => ({
+      stream,
+      revision: state.revision,
+      hash: state.lastHash,
+      transferCount: state.transferCount,
+      snapshotRevision: state.snapshotRevision,
+    }),
 
     memory: () => ({
-      accounts: state.accounts.size,
-      transfers: state.transfers.size,
-      holds: state.holds.size,
-      openHolds: state.openHoldIds.size,
-      queuedTransfers,
-      dirtyEntries: delta.accounts.size + delta.transfers.size + delta.holds.size,
+      accounts: state.ledger.accounts.size,
+      transfers: state.ledger.transfers.size,
+      holds: state.ledger.holds.size,
+      openHolds: state.ledger.openHoldIds.size,
+      queuedTransfers: queue.transfers(),
+      dirtyEntries: state.delta.accounts.size + state.delta.transfers.size + state.delta.holds.size,
     }),
 
     ready: () => isReady && crashed === null,
