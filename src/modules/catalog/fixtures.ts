@@ -630,9 +630,27 @@ export function generateCatalogFixture(options: FixtureOptions = {}): FixtureRes
   const random = seededRandom(options.seed ?? 237);
   const count = options.restaurants ?? 200;
   const itemsPerRestaurant = Math.min(options.itemsPerRestaurant ?? 26, 120);
-  return Array.from({ length: count }, (_, index) =>
-    generateRestaurant(random, index, { ...options, itemsPerRestaurant }),
+  return uniqueNames(
+    Array.from({ length: count }, (_, index) =>
+      generateRestaurant(random, index, { ...options, itemsPerRestaurant }),
+    ),
   );
+}
+
+/**
+ * Two restaurants with one name confuse a customer choosing between them: a repeated name gets
+ * its district, then a number. Done after generation so that no random draw moves (the same
+ * seed still gives the same catalog otherwise).
+ */
+function uniqueNames(restaurants: FixtureRestaurant[]): FixtureRestaurant[] {
+  const taken = new Set<string>();
+  return restaurants.map((restaurant) => {
+    let name = restaurant.name;
+    if (taken.has(name) && !name.includes(restaurant.district)) name = `${name} (${restaurant.district})`;
+    for (let suffix = 2; taken.has(name); suffix += 1) name = `${restaurant.name} ${suffix}`;
+    taken.add(name);
+    return name === restaurant.name ? restaurant : { ...restaurant, name };
+  });
 }
 
 /** Rows per INSERT: bounded so one statement stays well under PostgreSQL's parameter limit. */

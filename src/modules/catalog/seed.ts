@@ -7,8 +7,12 @@
 import type { Services } from '../../services.js';
 import { generateCatalogFixture, insertCatalogFixture } from './fixtures.js';
 
-/** The demo owners' phones and password (development only; printed by the seed). */
-export const DEMO_OWNER_PHONES = ['+237670000101', '+237670000102', '+237670000103'] as const;
+/**
+ * The demo owners' phones and password (development only; printed by the seed). The first is the
+ * owner the README lists (created by the identity step, with its own password): it owns the first
+ * demo restaurant and every third after it.
+ */
+export const DEMO_OWNER_PHONES = ['+237670000012', '+237670000102', '+237670000103'] as const;
 export const DEMO_OWNER_PASSWORD = 'Demo-Ndole-2026!';
 export const DEMO_RESTAURANT_COUNT = 6;
 /** The demo menu is measured by the benchmark (bytes raw and gzip). */

@@ -4,6 +4,9 @@ import {
   DEMO_OWNER_PHONES,
   DEMO_RESTAURANT_COUNT,
 } from '../../../src/modules/catalog/seed.js';
+import { generateCatalogFixture } from '../../../src/modules/catalog/fixtures.js';
+import { demoRestaurants } from '../../../src/modules/catalog/seed.js';
+import { DEMO_USERS } from '../../../src/modules/identity/seed.js';
 import type { TestApp } from '../../helpers/app.js';
 import { catalogTestApp } from './helpers.js';
 
@@ -25,5 +28,21 @@ describe('catalog demo seed', () => {
     expect(owner?.roles).toContain('restaurant_owner');
     const menu = await testApp.app.inject({ method: 'GET', url: `/v1/restaurants/${list.items[0].id}/menu` });
     expect(menu.json().categories.length).toBeGreaterThan(2);
+  });
+
+  it("the README's demo owner owns demo restaurants, and no two demo restaurants share a name", async () => {
+    const readmeOwner = DEMO_USERS.find((user) => user.role === 'restaurant_owner')!;
+    const owner = await testApp.services.identity.repository.findUserByPhone(readmeOwner.phone);
+    const owned = await testApp.services.runtime.database.db
+      .selectFrom('restaurants')
+      .select(['name'])
+      .where('owner_id', '=', owner!.id)
+      .execute();
+    expect(owned.length).toBeGreaterThan(0);
+    const names = demoRestaurants(['a', 'b', 'c']).map((restaurant) => restaurant.name);
+    expect(new Set(names).size).toBe(names.length);
+    // The whole test fixture too (200 restaurants drawn from a few patterns and districts).
+    const fixtureNames = generateCatalogFixture({ seed: 7 }).map((restaurant) => restaurant.name);
+    expect(new Set(fixtureNames).size).toBe(fixtureNames.length);
   });
 });
