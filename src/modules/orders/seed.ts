@@ -70,11 +70,14 @@ async function fundWallet(services: Services, userId: string): Promise<boolean> 
   if (services.runtime.config.ORDERS_PAYMENT_PORT !== 'ledger') return true;
   const { wallets } = services.payments;
   if ((await wallets.summary(userId, 'XAF')).availableMinor >= TOP_UP_XAF / 2n) return true;
-  await wallets.topUp(userId, TOP_UP_XAF, TOP_UP_PHONE, `demo-orders-topup-${userId}`);
+  const payment = await wallets.topUp(userId, TOP_UP_XAF, TOP_UP_PHONE, `demo-orders-topup-${userId}`);
   const deadline = Date.now() + TOP_UP_WAIT_MS;
-  while (Date.now() < deadline) {
+  for (let round = 1; Date.now() < deadline; round += 1) {
     if ((await wallets.summary(userId, 'XAF')).availableMinor >= TOP_UP_XAF / 2n) return true;
     await new Promise((resolve) => setTimeout(resolve, 250));
+    // Ask the provider too, every second: `npm run seed:demo` has no server listening for the
+    // simulator's webhook (the embedded start does, and the webhook usually wins).
+    if (round % 4 === 0) await services.payments.payments.refresh(payment.paymentId).catch(() => undefined);
   }
   return false;
 }
