@@ -72,6 +72,7 @@ describe('CamPay adapter against the simulator: magic numbers', () => {
     expect(verdict).toEqual({
       accepted: true,
       providerReference: collected.providerReference,
+      externalReference: request.externalReference,
       hintedStatus: 'SUCCESSFUL',
     });
   });

@@ -38,8 +38,21 @@ export type PaymentOutcome =
   | { status: 'failed'; reason: string }
   | { status: 'pending'; paymentId: string };
 
+/** Why a payment method cannot be used (checked before the order exists). */
+export interface PaymentMethodProblem {
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
 export interface PaymentPort {
   readonly name: string;
+  /** Refuses a method that cannot work (e.g. a number of another operator) before placement; optional. */
+  checkMethod?(method: PaymentMethod): PaymentMethodProblem | undefined;
+  /**
+   * Throws a DomainError of kind `unavailable` or `bad_gateway` when no provider could take a
+   * Mobile Money payment: the order then fails with that code and the error reaches the client.
+   */
   authorizeAndCapture(request: PaymentRequest): Promise<PaymentOutcome>;
 }
 

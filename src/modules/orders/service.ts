@@ -14,6 +14,7 @@ import {
   type EventMetadata,
   type EventStore,
 } from '../../eventstore/index.js';
+import { DomainError, isDomainError } from '../../shared/errors.js';
 import { isOrderRefusal, ordersErrors } from './errors.js';
 import {
   decide,
@@ -45,6 +46,11 @@ import { newTrackingSecret, trackingToken } from './tracking-token.js';
  * The catalog's delivery rule (src/modules/catalog/orders-api.ts checkDelivery) applied to the
  * restaurant the snapshot already loaded: one query fewer per order. Great-circle metres, rounded.
  */
+/** A payment port's "no provider could take it" (see PaymentPort). */
+function isProviderOutage(error: unknown): error is DomainError {
+  return isDomainError(error) && (error.kind === 'unavailable' || error.kind === 'bad_gateway');
+}
+
 export function deliveryCheck(
   restaurant: OrderSnapshot['restaurant'],
   point: { latitude: number; longitude: number },
@@ -420,11 +426,32 @@ export function createOrdersService(deps: OrdersDependencies) {
         firstAttempt: true, // only placement asks, for the order it is creating
       });
     } catch (error) {
+      // No provider could take it: the caller fails the order and tells the client (503/502).
+      if (isProviderOutage(error)) throw error;
       // The order stays PENDING_PAYMENT: the provider may still answer, or the deadline expires it
       // (and the escrow reactor refunds whatever reached the escrow).
       logger.error({ err: error, orderId: order.orderId }, 'payment request failed');
       return undefined;
     }
+  }
+
+  /**
+   * The payment could not start because no provider could take it: the order fails now with the
+   * port's code (visible on the order), and the client gets the error with the order's id,
+   * instead of an order left waiting 15 minutes for a payment nobody asked for.
+   */
+  async function failForOutage(
+    orderId: string,
+    error: DomainError,
+    metadata: EventMetadata | undefined,
+    known: { state: OrderState; revision: bigint },
+  ): Promise<never> {
+    await recordPaymentOutcome(orderId, { status: 'failed', reason: error.code }, metadata, known);
+    throw new DomainError(error.context, error.kind, error.code, error.message, {
+      details: { ...error.details, orderId, orderStatus: 'PAYMENT_FAILED' },
+      ...(error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }),
+      cause: error,
+    });
   }
 
   /** The events a final payment outcome adds to an order awaiting payment (none while pending). */
@@ -479,6 +506,11 @@ export function createOrdersService(deps: OrdersDependencies) {
         'payments_unavailable',
         'Payments are not configured on this server.',
       );
+    const methodProblem = deps.payments.checkMethod?.(input.payment);
+    if (methodProblem !== undefined)
+      throw ordersErrors.of('unprocessable', methodProblem.code, methodProblem.message, {
+        details: methodProblem.details ?? {},
+      });
     const current = now();
     const quoted = await quote(input, customer.id, current);
     const orderId = randomUUID();
@@ -533,7 +565,13 @@ export function createOrdersService(deps: OrdersDependencies) {
     const tracking = trackingToken(orderId, data.trackingSecret);
     const known = { state, revision: appended.nextRevision };
     if (input.payment.kind === 'wallet') return { ...known, trackingToken: tracking };
-    const outcome = await requestPayment(state.order!);
+    let outcome;
+    try {
+      outcome = await requestPayment(state.order!);
+    } catch (error) {
+      if (isProviderOutage(error)) return failForOutage(orderId, error, metadata, known);
+      throw error;
+    }
     const placed =
       outcome === undefined ? known : await recordPaymentOutcome(orderId, outcome, metadata, known);
     return { ...placed, trackingToken: tracking };

@@ -98,7 +98,7 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
     queue: jobs.queue,
     logger,
     orders: () => orders,
-    onUnknownReference: (provider, reference) => payouts.onProviderReference(provider, reference),
+    onUnknownReference: (provider, reference, ours) => payouts.onProviderReference(provider, reference, ours),
     pollInitialDelayMs: runtime.config.PAYMENT_POLL_INITIAL_DELAY_MS,
   });
   const wallets = createWalletService({
@@ -121,6 +121,8 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
     logger,
     audit: options.audit,
     ledgerCaughtUp: options.ledgerCaughtUp,
+    recoverCollection: (paymentId, provider, providerReference) =>
+      payments.recoverCollection(paymentId, provider, providerReference),
   });
   const reports = createReports(db);
   const paymentPort = createLedgerPaymentPort({

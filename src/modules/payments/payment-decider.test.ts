@@ -41,29 +41,83 @@ const status = (value: 'PENDING' | 'SUCCESSFUL' | 'FAILED', amount = 5_000n): Pa
   data: {
     status: value,
     amountMinor: amount,
-    feeMinor: 125n,
+    operator: 'MTN',
     reason: value === 'FAILED' ? 'NOT_ENOUGH_FUNDS' : undefined,
     at,
   },
 });
 
 describe('payment decider', () => {
-  it('initiates once: a retry of the same attempt records nothing', () => {
-    const command: PaymentCommand = { type: 'InitiatePayment', data: { initiated, requested } };
+  it('initiates once, before any provider answer: a retry of the same attempt records nothing', () => {
+    const command: PaymentCommand = { type: 'InitiatePayment', data: { initiated } };
     expect(decidePayment(command, initialPaymentState()).map((event) => event.type)).toEqual([
       'PaymentInitiated',
-      'PaymentRequested',
     ]);
     expect(decidePayment(command, given(started))).toEqual([]);
   });
 
-  it('a pending payment succeeds with the amount the provider reports, once', () => {
+  it("records the provider's reference once; a second one for the same attempt is not adopted", () => {
+    const initiatedOnly = given([{ type: 'PaymentInitiated', data: initiated }]);
+    expect(decidePayment({ type: 'RecordRequest', data: requested }, initiatedOnly)).toEqual([
+      { type: 'PaymentRequested', data: requested },
+    ]);
+    const other = { ...requested, providerReference: 'ref-2' };
+    expect(decidePayment({ type: 'RecordRequest', data: other }, given(started))).toEqual([]);
+    expect(decidePayment({ type: 'RecordRequest', data: requested }, initialPaymentState())).toEqual([]);
+  });
+
+  it('a pending payment succeeds once; the fee is taken on what is credited', () => {
+    const [event] = decidePayment(status('SUCCESSFUL', 5_000n), given(started));
+    expect(event).toMatchObject({
+      type: 'PaymentSucceeded',
+      data: { amountMinor: 5_000, reportedMinor: 5_000, feeMinor: 125, afterExpiry: false },
+    });
+    expect(decidePayment(status('SUCCESSFUL'), given([...started, event!]))).toEqual([]);
+  });
+
+  it('never credits more than requested: a provider reporting more is booked at the request', () => {
+    const [event] = decidePayment(status('SUCCESSFUL', 500_000n), given(started));
+    expect(event).toMatchObject({
+      type: 'PaymentSucceeded',
+      data: { amountMinor: 5_000, reportedMinor: 500_000, feeMinor: 125 },
+    });
+  });
+
+  it("credits less when the provider's status says it collected less", () => {
     const [event] = decidePayment(status('SUCCESSFUL', 4_000n), given(started));
     expect(event).toMatchObject({
       type: 'PaymentSucceeded',
-      data: { amountMinor: 4_000, feeMinor: 125, afterExpiry: false },
+      data: { amountMinor: 4_000, reportedMinor: 4_000, feeMinor: 100 },
     });
-    expect(decidePayment(status('SUCCESSFUL'), given([...started, event!]))).toEqual([]);
+  });
+
+  it('a submission that failed before any answer fails the attempt; a success found later still lands', () => {
+    const initiatedOnly = given([{ type: 'PaymentInitiated', data: initiated }]);
+    const [failed] = decidePayment(
+      { type: 'FailSubmission', data: { reason: 'PROVIDER_UNREACHABLE', at } },
+      initiatedOnly,
+    );
+    expect(failed).toMatchObject({ type: 'PaymentFailed', data: { beforeRequest: true } });
+    // Not once a provider answered: its status decides.
+    expect(decidePayment({ type: 'FailSubmission', data: { reason: 'x', at } }, given(started))).toEqual([]);
+    const found = given([
+      { type: 'PaymentInitiated', data: initiated },
+      failed!,
+      { type: 'PaymentRequested', data: requested },
+    ]);
+    expect(found.status).toBe('FAILED');
+    expect(decidePayment(status('SUCCESSFUL'), found)).toEqual([
+      expect.objectContaining({
+        type: 'PaymentSucceeded',
+        data: expect.objectContaining({ afterExpiry: true, amountMinor: 5_000 }),
+      }),
+    ]);
+    // A failure the provider reported stays final.
+    const reported = given([
+      ...started,
+      { type: 'PaymentFailed', data: { reason: 'x', at: at.toISOString() } },
+    ]);
+    expect(decidePayment(status('SUCCESSFUL'), reported)).toEqual([]);
   });
 
   it('a pending payment fails with the provider reason; a later success changes nothing', () => {
@@ -101,8 +155,7 @@ describe('payment decider', () => {
     expect(decidePayment(status('FAILED'), expired)).toEqual([]);
   });
 
-  it('refuses a success with no money or a fee above the amount', () => {
+  it('refuses a success with no money', () => {
     expect(() => decidePayment(status('SUCCESSFUL', 0n), given(started))).toThrow(RangeError);
-    expect(() => decidePayment(status('SUCCESSFUL', 100n), given(started))).toThrow(RangeError);
   });
 });

@@ -1,14 +1,20 @@
 /**
  * One Mobile Money payment attempt as an event-sourced aggregate (stream `payment-<id>`):
  *
- *   PaymentInitiated + PaymentRequested (one append, once the provider took the request)
+ *   PaymentInitiated                    recorded BEFORE the provider is asked (no reference yet)
+ *     → PaymentRequested                the provider took it (or the sweep/a webhook found it by our id)
  *     → PaymentSucceeded | PaymentFailed | PaymentExpired (15 minutes PENDING)
+ *   PaymentInitiated → PaymentFailed { beforeRequest }   refused, unreachable, or proven never submitted
  *   PaymentExpired → PaymentSucceeded { afterExpiry: true }   (a late success never vanishes)
+ *   PaymentFailed before any request → PaymentRequested → PaymentSucceeded { afterExpiry: true }
+ *     (a collect whose answer was lost may still have reached the payer)
  *
  * The status applied always comes from re-reading the provider (`ApplyProviderStatus`), never
  * from a webhook's body; it changes the payment only while it is pending (or expired, for a late
- * success), so duplicates and replays change nothing. Pure: no I/O, time is an argument.
+ * success), so duplicates and replays change nothing. What is credited is never more than was
+ * requested (`creditedAmount`). Pure: no I/O, time is an argument.
  */
+import { providerFeeMinor } from '../../../ledger/rules/index.js';
 import type { Operator, ProviderName } from './providers/index.js';
 
 export const PAYMENT_STREAM_PREFIX = 'payment-';
@@ -44,8 +50,10 @@ export interface PaymentRequestedData {
 }
 
 export interface PaymentSucceededData {
-  /** The amount the provider says it collected (re-read), which is what we book. */
+  /** What we book: the amount requested, or less when the provider proves it collected less. */
   amountMinor: number;
+  /** What the provider reported (re-read); absent on events older than this field (= amountMinor). */
+  reportedMinor?: number;
   /** The provider's fee on it (our estimate at the published rate; reconciliation compares). */
   feeMinor: number;
   operatorReference: string | null;
@@ -53,21 +61,34 @@ export interface PaymentSucceededData {
   at: string;
 }
 
+export interface PaymentFailedData {
+  reason: string;
+  at: string;
+  /** Failed before any provider reference was known: a success found later by our id still lands. */
+  beforeRequest?: boolean;
+}
+
 export type PaymentEvent =
   | { type: 'PaymentInitiated'; data: PaymentInitiatedData }
   | { type: 'PaymentRequested'; data: PaymentRequestedData }
   | { type: 'PaymentSucceeded'; data: PaymentSucceededData }
-  | { type: 'PaymentFailed'; data: { reason: string; at: string } }
+  | { type: 'PaymentFailed'; data: PaymentFailedData }
   | { type: 'PaymentExpired'; data: { at: string } };
 
 export type PaymentCommand =
-  | { type: 'InitiatePayment'; data: { initiated: PaymentInitiatedData; requested: PaymentRequestedData } }
+  | { type: 'InitiatePayment'; data: { initiated: PaymentInitiatedData } }
+  /** The provider that took the collection and its reference (from its answer, or found by our id). */
+  | { type: 'RecordRequest'; data: PaymentRequestedData }
+  /** No provider reference is known and none will come from this call: refused, unreachable, never submitted. */
+  | { type: 'FailSubmission'; data: { reason: string; at: Date } }
   | {
       type: 'ApplyProviderStatus';
       data: {
         status: 'PENDING' | 'SUCCESSFUL' | 'FAILED';
+        /** What the provider reports it collected. */
         amountMinor: bigint;
-        feeMinor: bigint;
+        /** The operator whose fee applies (the provider's word, else the number's). */
+        operator: Operator;
         reason?: string;
         operatorReference?: string;
         at: Date;
@@ -81,6 +102,8 @@ export interface PaymentState {
   requested: PaymentRequestedData | null;
   succeeded: PaymentSucceededData | null;
   failureReason: string | null;
+  /** It failed before any provider reference was known (a late success may still come). */
+  failedBeforeRequest: boolean;
   expiredAt: string | null;
 }
 
@@ -90,8 +113,18 @@ export const initialPaymentState = (): PaymentState => ({
   requested: null,
   succeeded: null,
   failureReason: null,
+  failedBeforeRequest: false,
   expiredAt: null,
 });
+
+/**
+ * What a success books: never more than requested (a provider reporting more is a finance
+ * exception, found by reconciliation: the statement disagrees with the ledger); less when the
+ * provider's own status says it collected less (that status is re-read, never a webhook's word).
+ */
+export function creditedAmount(requestedMinor: bigint, reportedMinor: bigint): bigint {
+  return reportedMinor < requestedMinor ? reportedMinor : requestedMinor;
+}
 
 export function evolvePayment(state: PaymentState, event: PaymentEvent): PaymentState {
   switch (event.type) {
@@ -102,7 +135,12 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
     case 'PaymentSucceeded':
       return { ...state, status: 'SUCCEEDED', succeeded: event.data };
     case 'PaymentFailed':
-      return { ...state, status: 'FAILED', failureReason: event.data.reason };
+      return {
+        ...state,
+        status: 'FAILED',
+        failureReason: event.data.reason,
+        failedBeforeRequest: event.data.beforeRequest === true,
+      };
     case 'PaymentExpired':
       return { ...state, status: 'EXPIRED', expiredAt: event.data.at };
     default: {
@@ -118,20 +156,19 @@ function applyStatus(
 ): PaymentEvent[] {
   const { status, at } = command.data;
   const open = state.status === 'PENDING';
-  const late = state.status === 'EXPIRED';
-  if (status === 'SUCCESSFUL' && (open || late)) {
-    if (
-      command.data.amountMinor <= 0n ||
-      command.data.feeMinor < 0n ||
-      command.data.feeMinor > command.data.amountMinor
-    )
-      throw new RangeError('a successful payment needs a positive amount and a fee within it');
+  // Expired, or failed before we knew where the collect went: money found later still lands.
+  const late = state.status === 'EXPIRED' || (state.status === 'FAILED' && state.failedBeforeRequest);
+  if (status === 'SUCCESSFUL' && (open || late) && state.initiated !== null) {
+    const reported = command.data.amountMinor;
+    if (reported <= 0n) throw new RangeError('a successful payment needs a positive amount');
+    const credited = creditedAmount(BigInt(state.initiated.amountMinor), reported);
     return [
       {
         type: 'PaymentSucceeded',
         data: {
-          amountMinor: Number(command.data.amountMinor),
-          feeMinor: Number(command.data.feeMinor),
+          amountMinor: Number(credited),
+          reportedMinor: Number(reported),
+          feeMinor: Number(providerFeeMinor(credited, command.data.operator)),
           operatorReference: command.data.operatorReference ?? null,
           afterExpiry: late,
           at: at.toISOString(),
@@ -147,13 +184,27 @@ function applyStatus(
   return [];
 }
 
+function recordRequest(requested: PaymentRequestedData, state: PaymentState): PaymentEvent[] {
+  // Once per attempt: a second reference for one attempt (a provider that did not deduplicate)
+  // is not adopted here; reconciliation shows it to finance.
+  if (state.status === 'NONE' || state.requested !== null) return [];
+  return [{ type: 'PaymentRequested', data: requested }];
+}
+
 export function decidePayment(command: PaymentCommand, state: PaymentState): PaymentEvent[] {
   switch (command.type) {
     case 'InitiatePayment':
       if (state.status !== 'NONE') return []; // a retry of the same attempt: already recorded
+      return [{ type: 'PaymentInitiated', data: command.data.initiated }];
+    case 'RecordRequest':
+      return recordRequest(command.data, state);
+    case 'FailSubmission':
+      if (state.status !== 'PENDING' || state.requested !== null) return [];
       return [
-        { type: 'PaymentInitiated', data: command.data.initiated },
-        { type: 'PaymentRequested', data: command.data.requested },
+        {
+          type: 'PaymentFailed',
+          data: { reason: command.data.reason, at: command.data.at.toISOString(), beforeRequest: true },
+        },
       ];
     case 'ApplyProviderStatus':
       return applyStatus(command, state);

@@ -5,8 +5,10 @@
  *   - Mobile Money: a collection is started; `pending` until the provider answers, then the
  *     payments service reports the outcome through `orders.recordPaymentOutcome`.
  */
-import type { PaymentOutcome, PaymentPort, PaymentRequest } from '../orders/ports.js';
+import type { PaymentMethod } from '../orders/events.js';
+import type { PaymentMethodProblem, PaymentOutcome, PaymentPort, PaymentRequest } from '../orders/ports.js';
 import { isPaymentsError } from './errors.js';
+import { detectOperator, toE164 } from './providers/index.js';
 import type { PaymentsService } from './payments-service.js';
 import type { OrderPricing, WalletService } from './wallet-service.js';
 
@@ -22,6 +24,7 @@ export interface PaymentPortOptions {
 export function createLedgerPaymentPort(options: PaymentPortOptions): PaymentPort {
   return {
     name: LEDGER_PAYMENT_PORT_NAME,
+    checkMethod,
     async authorizeAndCapture(request: PaymentRequest): Promise<PaymentOutcome> {
       const method = request.method;
       if (method.kind === 'wallet') {
@@ -48,6 +51,7 @@ export function createLedgerPaymentPort(options: PaymentPortOptions): PaymentPor
           amountMinor: request.amountMinor,
           currency: request.currency,
           phone: method.phone,
+          operator: method.provider,
           idempotencyKey: request.idempotencyKey,
           description: 'Commande',
           ...(request.firstAttempt === true ? { firstAttempt: true } : {}),
@@ -56,11 +60,33 @@ export function createLedgerPaymentPort(options: PaymentPortOptions): PaymentPor
           return { status: 'failed', reason: view.failureReason ?? 'mobile_money_failed' };
         return { status: 'pending', paymentId: view.paymentId };
       } catch (error) {
-        // A refusal (invalid number, unsupported operator) is final for this order.
+        // A refusal (invalid number, unsupported operator) is final for this order. An outage
+        // (no provider could take it) is thrown on: the order fails and its client learns why.
         if (isPaymentsError(error) && error.kind === 'unprocessable')
           return { status: 'failed', reason: error.code };
         throw error;
       }
     },
   };
+}
+
+/**
+ * Checked before an order is placed, so that a wrong method creates nothing: a Mobile Money
+ * number must be a Cameroon MTN or Orange mobile, and the operator the client chose must be the
+ * number's (an MTN number sent as ORANGE would be charged through the wrong route and recorded
+ * as the wrong operator).
+ */
+export function checkMethod(method: PaymentMethod): PaymentMethodProblem | undefined {
+  if (method.kind !== 'mobile_money') return undefined;
+  const phone = toE164(method.phone);
+  const operator = phone === undefined ? undefined : detectOperator(phone);
+  if (operator === undefined)
+    return { code: 'unsupported_phone', message: 'Give an MTN or Orange Mobile Money number from Cameroon.' };
+  if (operator !== method.provider)
+    return {
+      code: 'operator_mismatch',
+      message: `This number is an ${operator} number, not ${method.provider}.`,
+      details: { operator },
+    };
+  return undefined;
 }

@@ -13,7 +13,6 @@ import {
   customerWalletId,
   orderEscrowId,
   providerClearingId,
-  providerFeeMinor,
   providerFeesExpenseId,
   type Transfer,
 } from '../../../ledger/rules/index.js';
@@ -32,7 +31,7 @@ import { isOrderRefusal } from '../orders/index.js';
 import { paymentsErrors } from './errors.js';
 import type { JobQueue } from '../../jobs/index.js';
 import { createBoundedMap } from './bounded-map.js';
-import { uuidFromName } from './ids.js';
+import { isUuid, uuidFromName } from './ids.js';
 import { LedgerRefusal, linked, submitAll, type LedgerPort } from './ledger-port.js';
 import {
   decidePayment,
@@ -48,11 +47,14 @@ import {
 } from './payment-decider.js';
 import {
   detectOperator,
-  isProviderError,
-  providerErrorToDomainError,
+  PROVIDER_NAMES,
+  ProviderRejected,
+  ProviderUnavailable,
   toE164,
+  type Operator,
   type PaymentRouter,
   type ProviderName,
+  type TransactionStatus,
   type WebhookRequest,
 } from './providers/index.js';
 
@@ -66,6 +68,15 @@ const STARTED_HERE_MAX = 20_000;
 /** After expiry a payment is still re-read for this long: a late success must land. */
 export const LATE_POLL_WINDOW_MS = 24 * 60 * 60_000;
 const SWEEP_BATCH = 500;
+/**
+ * An attempt with no provider reference this old is looked for at the providers by our id: its
+ * initiate crashed or lost the answer (a live one spends at most two providers' timeouts, with
+ * retries, well under this).
+ */
+export const LOCATE_AFTER_MS = 2 * 60_000;
+/** Failure reasons that leave the collect's fate unknown (the answer was lost, not refused). */
+const UNREACHABLE = 'PROVIDER_UNREACHABLE';
+const NOT_SUBMITTED = 'NOT_SUBMITTED';
 const MAX_POLLS = 12;
 /** Largest single Mobile Money payment (CamPay/MTN wallets cap far below this). */
 export const MAX_PAYMENT_MINOR = 5_000_000n;
@@ -89,7 +100,11 @@ export interface PaymentsServiceOptions {
   /** Late-bound: the orders context is built after payments (it takes our PaymentPort). */
   orders: () => OrdersHook | undefined;
   /** Webhook references that are not collections (payout disbursements) go here. */
-  onUnknownReference?: (provider: ProviderName, providerReference: string) => Promise<boolean>;
+  onUnknownReference?: (
+    provider: ProviderName,
+    providerReference: string,
+    externalReference?: string,
+  ) => Promise<boolean>;
   pollInitialDelayMs: number;
   now?: () => Date;
 }
@@ -100,6 +115,8 @@ export interface InitiateInput {
   amountMinor: bigint;
   currency: 'XAF';
   phone: string;
+  /** The operator the client says the number belongs to (an order's payment method): checked. */
+  operator?: Operator;
   idempotencyKey: string;
   description: string;
   /**
@@ -204,6 +221,8 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
       .values(rows)
       .onConflict((conflict) =>
         conflict.column('payment_id').doUpdateSet((eb) => ({
+          provider: eb.ref('excluded.provider'),
+          provider_reference: eb.ref('excluded.provider_reference'),
           status: eb.ref('excluded.status'),
           received_minor: eb.ref('excluded.received_minor'),
           fee_minor: eb.ref('excluded.fee_minor'),
@@ -233,7 +252,7 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
   ): Promise<void> {
     const initiated = state.initiated;
     const requested = state.requested;
-    if (initiated === null || requested === null || state.status === 'NONE') return;
+    if (initiated === null || state.status === 'NONE') return;
     await rowWriter.run({
       payment_id: paymentId,
       user_id: initiated.userId,
@@ -242,10 +261,14 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
       amount_minor: BigInt(initiated.amountMinor),
       currency: initiated.currency,
       operator: initiated.operator,
-      provider: requested.provider,
-      provider_reference: requested.providerReference,
+      provider: requested?.provider ?? null,
+      provider_reference: requested?.providerReference ?? null,
       status: state.status,
-      received_minor: state.succeeded === null ? null : BigInt(state.succeeded.amountMinor),
+      // What the provider reported; what was booked is the event's amountMinor (never more than requested).
+      received_minor:
+        state.succeeded === null
+          ? null
+          : BigInt(state.succeeded.reportedMinor ?? state.succeeded.amountMinor),
       fee_minor: state.succeeded === null ? null : BigInt(state.succeeded.feeMinor),
       failure_reason: state.failureReason,
       after_expiry: state.succeeded?.afterExpiry ?? false,
@@ -273,13 +296,21 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
     return { state: result.state, newEvents: result.newEvents, revision: result.revision };
   }
 
-  function checkInput(input: InitiateInput): string {
+  function checkInput(input: InitiateInput): { phone: string; operator: Operator } {
     const phone = toE164(input.phone);
-    if (phone === undefined || detectOperator(phone) === undefined)
+    const operator = phone === undefined ? undefined : detectOperator(phone);
+    if (phone === undefined || operator === undefined)
       throw paymentsErrors.of(
         'unprocessable',
         'unsupported_phone',
         'Give an MTN or Orange Mobile Money number from Cameroon.',
+      );
+    if (input.operator !== undefined && input.operator !== operator)
+      throw paymentsErrors.of(
+        'unprocessable',
+        'operator_mismatch',
+        `This number is an ${operator} number, not ${input.operator}.`,
+        { details: { operator } },
       );
     if (input.amountMinor < 100n || input.amountMinor > MAX_PAYMENT_MINOR)
       throw paymentsErrors.of(
@@ -287,32 +318,18 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
         'invalid_amount',
         `A Mobile Money payment is 100 to ${MAX_PAYMENT_MINOR} XAF.`,
       );
-    return phone;
+    return { phone, operator };
   }
 
-  /** Starts a collection (or returns the attempt this idempotency key already started). */
-  async function initiate(input: InitiateInput): Promise<PaymentView> {
-    const phone = checkInput(input);
-    const paymentId = uuidFromName('payment', `${input.userId}\n${input.idempotencyKey}`);
-    if (input.firstAttempt !== true) {
-      const existing = await load(paymentId);
-      if (existing.state.status !== 'NONE') return paymentView(paymentId, existing.state);
-    }
-    let collected;
-    try {
-      collected = await router.collect({
-        amountMinor: input.amountMinor,
-        currency: input.currency,
-        phoneE164: phone,
-        description: input.description,
-        externalReference: paymentId,
-      });
-    } catch (error) {
-      if (isProviderError(error)) throw providerErrorToDomainError(error);
-      throw error;
-    }
+  /** The attempt as it stands before any provider is asked; undefined if this key already has one. */
+  async function recordInitiation(
+    paymentId: string,
+    input: InitiateInput,
+    phone: string,
+    operator: Operator,
+  ): Promise<{ state: PaymentState; revision: bigint } | undefined> {
     const at = now();
-    const [initiated, requested] = decidePayment(
+    const [initiated] = decidePayment(
       {
         type: 'InitiatePayment',
         data: {
@@ -323,17 +340,10 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
             amountMinor: Number(input.amountMinor),
             currency: input.currency,
             phone,
-            operator: collected.operator,
+            operator,
             idempotencyKey: input.idempotencyKey,
             at: at.toISOString(),
             expiresAt: new Date(at.getTime() + PAYMENT_EXPIRY_MINUTES * 60_000).toISOString(),
-          },
-          requested: {
-            provider: collected.provider,
-            providerReference: collected.providerReference,
-            ussdCode: collected.ussdCode ?? null,
-            failedOver: collected.attempts.map((attempt) => `${attempt.provider}:${attempt.code}`),
-            at: at.toISOString(),
           },
         },
       },
@@ -342,26 +352,96 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
     try {
       const appended = await eventStore.append(
         paymentStream(paymentId),
-        [{ ...initiated!, personalData: { subjectId: input.userId, fields: ['phone'] } }, requested!],
+        [{ ...initiated!, personalData: { subjectId: input.userId, fields: ['phone'] } }],
         { expectedRevision: 'no_stream' },
       );
-      const state = [initiated!, requested!].reduce(evolvePayment, initialPaymentState());
+      const state = evolvePayment(initialPaymentState(), initiated!);
       paymentStates.set(paymentStream(paymentId), state, appended.nextRevision);
       await saveRow(paymentId, state, appended.nextRevision);
-      startedHere.set(`${collected.provider}:${collected.providerReference}`, {
-        payment_id: paymentId,
-        provider: collected.provider,
-        provider_reference: collected.providerReference,
-        operator: collected.operator,
-      });
-      await schedulePoll(paymentId, 1);
-      catchUpEarlyWebhook(paymentId, collected.provider, collected.providerReference);
-      return paymentView(paymentId, state);
+      return { state, revision: appended.nextRevision };
     } catch (error) {
-      // A concurrent request with the same key won: the provider deduplicated on our reference.
-      if (!(error instanceof WrongExpectedVersion)) throw error;
-      return paymentView(paymentId, (await load(paymentId)).state);
+      // A concurrent request with the same key recorded it first: that one asks the provider.
+      if (error instanceof WrongExpectedVersion) return undefined;
+      throw error;
     }
+  }
+
+  /**
+   * Starts a collection (or returns the attempt this idempotency key already started). The
+   * attempt is recorded before the provider is asked, so a crash after the provider took the
+   * collect leaves a PENDING attempt that the sweep and the webhooks find by our id.
+   */
+  async function initiate(input: InitiateInput): Promise<PaymentView> {
+    const { phone, operator } = checkInput(input);
+    const paymentId = uuidFromName('payment', `${input.userId}\n${input.idempotencyKey}`);
+    if (input.firstAttempt !== true) {
+      const existing = await load(paymentId);
+      if (existing.state.status !== 'NONE') return paymentView(paymentId, existing.state);
+    }
+    if ((await recordInitiation(paymentId, input, phone, operator)) === undefined)
+      return paymentView(paymentId, (await load(paymentId)).state);
+    let collected;
+    try {
+      collected = await router.collect({
+        amountMinor: input.amountMinor,
+        currency: input.currency,
+        phoneE164: phone,
+        description: input.description,
+        externalReference: paymentId,
+      });
+    } catch (error) {
+      throw await collectFailed(paymentId, error);
+    }
+    const { state } = await execute(paymentId, {
+      type: 'RecordRequest',
+      data: {
+        provider: collected.provider,
+        providerReference: collected.providerReference,
+        ussdCode: collected.ussdCode ?? null,
+        failedOver: collected.attempts.map((attempt) => `${attempt.provider}:${attempt.code}`),
+        at: now().toISOString(),
+      },
+    });
+    startedHere.set(`${collected.provider}:${collected.providerReference}`, {
+      payment_id: paymentId,
+      provider: collected.provider,
+      provider_reference: collected.providerReference,
+      operator: collected.operator,
+    });
+    await schedulePoll(paymentId, 1);
+    catchUpEarlyWebhook(paymentId, collected.provider, collected.providerReference);
+    return paymentView(paymentId, state);
+  }
+
+  /**
+   * The provider refused or could not be reached: the attempt fails at once and the caller
+   * learns what happened (an order's placement fails its order). An unreachable provider may
+   * still have taken the collect (a timeout): the sweep keeps looking for it by our id for a
+   * day, and money found lands in the wallet.
+   */
+  async function collectFailed(paymentId: string, error: unknown): Promise<unknown> {
+    if (error instanceof ProviderRejected) {
+      await execute(paymentId, { type: 'FailSubmission', data: { reason: error.code, at: now() } });
+      return paymentsErrors.of(
+        'unprocessable',
+        'payment_rejected',
+        'The payment provider refused the request',
+        {
+          details: { paymentId, provider: error.provider, providerCode: error.code },
+        },
+      );
+    }
+    if (!(error instanceof ProviderUnavailable)) return error; // ours: the attempt stays PENDING for the sweep
+    await execute(paymentId, { type: 'FailSubmission', data: { reason: UNREACHABLE, at: now() } });
+    const garbage = error.code === 'BAD_RESPONSE';
+    return paymentsErrors.of(
+      garbage ? 'bad_gateway' : 'unavailable',
+      garbage ? 'payment_provider_bad_response' : 'payment_provider_unavailable',
+      garbage
+        ? 'The payment provider answered something we cannot read; try again later.'
+        : 'No payment provider is reachable; try again later.',
+      { details: { paymentId, providerCode: error.code }, retryAfterSeconds: 30 },
+    );
   }
 
   async function schedulePoll(paymentId: string, attempt: number): Promise<void> {
@@ -373,23 +453,91 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
     );
   }
 
+  /**
+   * Finds where an attempt with no provider reference went, by our id at every provider that
+   * serves its operator, and records it. `absent`: every provider answered that it holds nothing.
+   */
+  async function locate(paymentId: string): Promise<'found' | 'absent' | 'unknown'> {
+    const { state } = await load(paymentId);
+    if (state.requested !== null) return 'found';
+    if (state.initiated === null) return 'unknown';
+    const operator = state.initiated.operator;
+    const candidates = PROVIDER_NAMES.filter((name) => {
+      try {
+        return router.provider(name).operators.includes(operator);
+      } catch {
+        return false; // not configured here
+      }
+    });
+    let verdict: 'absent' | 'unknown' = candidates.length === 0 ? 'unknown' : 'absent';
+    for (const provider of candidates) {
+      const lookup = await router
+        .findByExternalReference(provider, {
+          externalReference: paymentId,
+          kind: 'collection',
+          since: new Date(state.initiated.at),
+        })
+        .catch((error: unknown) => ({ verdict: 'unknown' as const, reason: String(error) }));
+      if (lookup.verdict === 'unknown') verdict = 'unknown';
+      if (lookup.verdict !== 'found') continue;
+      if (lookup.transactions.length > 1)
+        logger.error(
+          { paymentId, provider, count: lookup.transactions.length },
+          'one attempt, several collections: reconciliation shows them',
+        );
+      await adoptReference(paymentId, provider, lookup.transactions[0]!);
+      return 'found';
+    }
+    return verdict;
+  }
+
+  async function adoptReference(
+    paymentId: string,
+    provider: ProviderName,
+    found: TransactionStatus,
+  ): Promise<void> {
+    logger.warn({ paymentId, provider }, 'a collection found by our id: recording its reference');
+    await execute(paymentId, {
+      type: 'RecordRequest',
+      data: {
+        provider,
+        providerReference: found.providerReference,
+        ussdCode: null,
+        failedOver: [],
+        at: now().toISOString(),
+      },
+    });
+  }
+
+  async function referenceOf(
+    paymentId: string,
+  ): Promise<{ provider: string; provider_reference: string; operator: string } | undefined> {
+    const row = await db
+      .selectFrom('payment_attempts')
+      .select(['provider', 'provider_reference', 'operator'])
+      .where('payment_id', '=', paymentId)
+      .executeTakeFirst();
+    if (row === undefined)
+      throw paymentsErrors.of('not_found', 'payment_not_found', 'There is no such payment.');
+    if (row.provider !== null && row.provider_reference !== null)
+      return { provider: row.provider, provider_reference: row.provider_reference, operator: row.operator };
+    if ((await locate(paymentId)) !== 'found') return undefined;
+    const { state } = await load(paymentId);
+    return {
+      provider: state.requested!.provider,
+      provider_reference: state.requested!.providerReference,
+      operator: row.operator,
+    };
+  }
+
   /** Re-reads the provider and applies what it says; books the money when it succeeded. */
   async function refresh(
     paymentId: string,
     known?: { provider: string; provider_reference: string; operator: string },
   ): Promise<PaymentState> {
-    const row =
-      known ??
-      (await db
-        .selectFrom('payment_attempts')
-        .select(['provider', 'provider_reference', 'operator'])
-        .where('payment_id', '=', paymentId)
-        .executeTakeFirst());
-    if (row === undefined)
-      throw paymentsErrors.of('not_found', 'payment_not_found', 'There is no such payment.');
+    const row = known ?? (await referenceOf(paymentId));
+    if (row === undefined) return (await load(paymentId)).state; // not at any provider (yet)
     const status = await router.status(row.provider as ProviderName, row.provider_reference, 'collection');
-    const operator = status.operator ?? (row.operator as 'MTN' | 'ORANGE');
-    const feeMinor = status.status === 'SUCCESSFUL' ? providerFeeMinor(status.amountMinor, operator) : 0n;
     const { state, newEvents, revision } = await execute(
       paymentId,
       {
@@ -397,7 +545,7 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
         data: {
           status: status.status,
           amountMinor: status.amountMinor,
-          feeMinor,
+          operator: status.operator ?? (row.operator as Operator),
           ...(status.reason === undefined ? {} : { reason: status.reason }),
           ...(status.operatorReference === undefined ? {} : { operatorReference: status.operatorReference }),
           at: now(),
@@ -407,9 +555,18 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
     );
     // A success is booked first and its row written once, with settled_at; should booking fail,
     // the row still says SUCCEEDED unsettled, for the sweep to settle again.
-    const succeeded = newEvents.some((event) => event.type === 'PaymentSucceeded');
+    const succeeded = newEvents.find((event) => event.type === 'PaymentSucceeded');
+    if (succeeded !== undefined && succeeded.data.reportedMinor !== succeeded.data.amountMinor)
+      logger.error(
+        {
+          paymentId,
+          requestedMinor: state.initiated?.amountMinor,
+          reportedMinor: succeeded.data.reportedMinor,
+        },
+        'the provider reports another amount than requested: booked at most the request; reconciliation shows the difference',
+      );
     if (revision !== 'no_stream') {
-      if (succeeded) {
+      if (succeeded !== undefined) {
         await settle(paymentId, state, { revision }).catch(async (error: unknown) => {
           await saveRow(paymentId, state, revision);
           throw error;
@@ -422,6 +579,31 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
       if (event.type === 'PaymentFailed') await tellOrderFailed(state, event.data.reason);
     }
     return state;
+  }
+
+  /**
+   * Reconciliation found a collection of ours we never recorded (its reference was lost): record
+   * it and book it through the normal path, so it reaches the payer's wallet (or order) exactly
+   * once. Answers the transfer that credited it.
+   */
+  async function recoverCollection(
+    paymentId: string,
+    provider: ProviderName,
+    providerReference: string,
+  ): Promise<{ transferId: string } | undefined> {
+    const { state: before } = await load(paymentId);
+    if (before.status === 'NONE') return undefined;
+    if (before.requested === null) {
+      const found = await router.status(provider, providerReference, 'collection');
+      if (found.externalReference !== undefined && found.externalReference !== paymentId) return undefined;
+      await adoptReference(paymentId, provider, found);
+    } else if (before.requested.providerReference !== providerReference) {
+      return undefined; // another collection for the same attempt: finance books it by hand
+    }
+    const state = await refresh(paymentId);
+    if (state.status !== 'SUCCEEDED') return undefined;
+    await settle(paymentId, state);
+    return { transferId: `pay:${paymentId}:${bookingOf(state)}` };
   }
 
   async function tellOrderFailed(state: PaymentState, reason: string): Promise<void> {
@@ -479,6 +661,18 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
     if (refusal !== null) throw new LedgerRefusal(refusal);
   }
 
+  /** Where a success goes: the order's escrow (its full total, in time) or the payer's wallet. */
+  function bookingOf(state: PaymentState): 'capture' | 'credit' {
+    const { initiated, succeeded } = state;
+    return initiated?.purpose.kind === 'order' &&
+      succeeded !== null &&
+      !succeeded.afterExpiry &&
+      options.orders() !== undefined &&
+      BigInt(succeeded.amountMinor) === BigInt(initiated.amountMinor)
+      ? 'capture'
+      : 'credit';
+  }
+
   /** Books a succeeded payment once (transfer ids make a retry land nothing twice). */
   /** `row`: write the read-model row at this revision with settled_at (else only mark settled_at). */
   async function settle(paymentId: string, known?: PaymentState, row?: { revision: bigint }): Promise<void> {
@@ -493,13 +687,10 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
     const fee = feeTransfer(paymentId, requested.provider, BigInt(succeeded.feeMinor));
     const purpose = initiated.purpose;
     const orders = options.orders();
-    const forOrder =
-      purpose.kind === 'order' &&
-      !succeeded.afterExpiry &&
-      orders !== undefined &&
-      received === BigInt(initiated.amountMinor);
-    if (!forOrder || purpose.kind !== 'order') {
+    if (bookingOf(state) === 'credit' || purpose.kind !== 'order' || orders === undefined) {
       await book([toWallet(paymentId, initiated.userId, clearing, received, 'credit', 'topup'), ...fee]);
+      // Less than the order's total cannot pay it: the money is the customer's, the order fails.
+      if (purpose.kind === 'order' && !succeeded.afterExpiry) await tellOrderFailed(state, 'AMOUNT_SHORT');
     } else {
       const escrow = orderEscrowId(purpose.orderId, 'XAF');
       await book([
@@ -551,10 +742,43 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
   function findByReference(provider: ProviderName, providerReference: string) {
     return db
       .selectFrom('payment_attempts')
-      .select('payment_id')
+      .select(['payment_id', 'provider', 'provider_reference', 'operator'])
       .where('provider', '=', provider)
       .where('provider_reference', '=', providerReference)
       .executeTakeFirst();
+  }
+
+  /**
+   * A webhook names a reference we have not recorded, for an attempt of ours (by our id): its
+   * initiate is still waiting for the provider's answer, or crashed after the provider took it.
+   * The provider is asked about the reference, and it is adopted only if the provider says it
+   * is ours (a webhook's fields are hints).
+   */
+  async function adoptFromWebhook(
+    provider: ProviderName,
+    providerReference: string,
+    ours: string,
+  ): Promise<boolean> {
+    if (!isUuid(ours)) return false;
+    const attempt = await db
+      .selectFrom('payment_attempts')
+      .select(['payment_id', 'provider_reference'])
+      .where('payment_id', '=', ours)
+      .executeTakeFirst();
+    if (attempt === undefined) return false;
+    if (attempt.provider_reference === null) {
+      const found = await router.status(provider, providerReference, 'collection');
+      if (found.externalReference?.toLowerCase() !== ours.toLowerCase()) {
+        logger.warn(
+          { paymentId: ours, provider },
+          'a webhook named a reference the provider does not tie to this attempt',
+        );
+        return false;
+      }
+      await adoptReference(ours, provider, found);
+    }
+    await refresh(ours);
+    return true;
   }
 
   async function handleWebhook(
@@ -568,29 +792,30 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
         'webhook_signature_invalid',
         'The webhook signature does not verify.',
       );
-    const row =
-      startedHere.get(`${provider}:${verdict.providerReference}`) ??
-      (await db
-        .selectFrom('payment_attempts')
-        .select(['payment_id', 'provider', 'provider_reference', 'operator'])
-        .where('provider', '=', provider)
-        .where('provider_reference', '=', verdict.providerReference)
-        .executeTakeFirst());
-    if (row === undefined) {
-      // A webhook can overtake our own record of the attempt (the provider answered the collect,
-      // settled and called back before we appended). Note it first, then look once more: either
-      // this lookup sees the record, or the initiate that writes it sees the note (no lost wake-up).
-      noteEarlyWebhook(provider, verdict.providerReference);
-      const handled = (await options.onUnknownReference?.(provider, verdict.providerReference)) ?? false;
-      const recorded = handled ? undefined : await findByReference(provider, verdict.providerReference);
-      if (handled || recorded !== undefined) earlyWebhooks.delete(`${provider}:${verdict.providerReference}`);
-      if (recorded !== undefined) await refresh(recorded.payment_id);
-      else if (!handled) await scheduleWebhookRecheck(provider, verdict.providerReference, 1);
-      return { applied: handled || recorded !== undefined };
+    const reference = verdict.providerReference;
+    // Ours as the webhook tells it: CamPay sends our external reference; MTN's reference id is ours.
+    const ours = verdict.externalReference ?? reference;
+    const row = startedHere.get(`${provider}:${reference}`) ?? (await findByReference(provider, reference));
+    if (row !== undefined) {
+      // The webhook is only a hint: what counts is the status re-read from the provider.
+      await refresh(
+        row.payment_id,
+        row as { payment_id: string; provider: string; provider_reference: string; operator: string },
+      );
+      return { applied: true };
     }
-    // The webhook is only a hint: what counts is the status re-read from the provider.
-    await refresh(row.payment_id, row);
-    return { applied: true };
+    if (verdict.kind !== 'disbursement' && (await adoptFromWebhook(provider, reference, ours)))
+      return { applied: true };
+    // Not a collection of ours by either reference (yet): a payout's, or an attempt whose record
+    // is not visible yet. Note it, then look once more: either this lookup sees the record, or
+    // the initiate that writes it sees the note (no lost wake-up).
+    noteEarlyWebhook(provider, reference);
+    const handled = (await options.onUnknownReference?.(provider, reference, ours)) ?? false;
+    const recorded = handled ? undefined : await findByReference(provider, reference);
+    if (handled || recorded !== undefined) earlyWebhooks.delete(`${provider}:${reference}`);
+    if (recorded !== undefined) await refresh(recorded.payment_id);
+    else if (!handled) await scheduleWebhookRecheck(provider, reference, 1);
+    return { applied: handled || recorded !== undefined };
   }
 
   async function scheduleWebhookRecheck(
@@ -612,12 +837,7 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
     providerReference: string,
     attempt: number,
   ): Promise<void> {
-    const row = await db
-      .selectFrom('payment_attempts')
-      .select('payment_id')
-      .where('provider', '=', provider)
-      .where('provider_reference', '=', providerReference)
-      .executeTakeFirst();
+    const row = await findByReference(provider, providerReference);
     if (row !== undefined) await refresh(row.payment_id);
     else if (!((await options.onUnknownReference?.(provider, providerReference)) ?? false))
       await scheduleWebhookRecheck(provider, providerReference, attempt + 1);
@@ -628,9 +848,48 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
     if (state.status === 'PENDING' && attempt < MAX_POLLS) await schedulePoll(paymentId, attempt + 1);
   }
 
+  /**
+   * Attempts that never learned their provider reference (a crash between the provider's answer
+   * and our record, or a lost answer): looked for by our id. Found → applied like any other;
+   * every provider says it holds nothing → the attempt failed (NOT_SUBMITTED); a provider that
+   * cannot tell → left for expiry and the late re-reads.
+   */
+  async function locateUnrecorded(current: Date): Promise<number> {
+    const unlocated = await db
+      .selectFrom('payment_attempts')
+      .select('payment_id')
+      .where('status', '=', 'PENDING')
+      .where('provider_reference', 'is', null)
+      .where('created_at', '<=', new Date(current.getTime() - LOCATE_AFTER_MS))
+      .orderBy('created_at')
+      .limit(SWEEP_BATCH)
+      .execute();
+    let found = 0;
+    for (const { payment_id: paymentId } of unlocated) {
+      const verdict = await locate(paymentId).catch(() => 'unknown' as const);
+      if (verdict === 'found') {
+        found += 1;
+        await refresh(paymentId).catch((error: unknown) =>
+          logger.warn({ err: error, paymentId }, 'a located attempt could not be read yet; the poll retries'),
+        );
+        await schedulePoll(paymentId, 1);
+      } else if (verdict === 'absent') {
+        const { state, newEvents } = await execute(paymentId, {
+          type: 'FailSubmission',
+          data: { reason: NOT_SUBMITTED, at: current },
+        });
+        if (newEvents.length > 0) await tellOrderFailed(state, NOT_SUBMITTED);
+      }
+    }
+    return found;
+  }
+
   /** Expires stale attempts, re-reads expired ones (late successes), and books any success left unbooked. */
-  async function sweep(): Promise<{ expired: number; repolled: number; resettled: number }> {
-    const current = now();
+  async function sweep(
+    at?: Date,
+  ): Promise<{ located: number; expired: number; repolled: number; resettled: number }> {
+    const current = at ?? now();
+    const located = await locateUnrecorded(current);
     const stale = await db
       .selectFrom('payment_attempts')
       .select('payment_id')
@@ -646,10 +905,21 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
       const { newEvents } = await execute(paymentId, { type: 'ExpirePayment', data: { now: current } });
       expired += newEvents.length;
     }
+    // Late successes: expired attempts, and those that failed before any provider answered (the
+    // collect may still have reached the payer).
     const late = await db
       .selectFrom('payment_attempts')
       .select('payment_id')
-      .where('status', '=', 'EXPIRED')
+      .where((eb) =>
+        eb.or([
+          eb('status', '=', 'EXPIRED'),
+          eb.and([
+            eb('status', '=', 'FAILED'),
+            eb('provider_reference', 'is', null),
+            eb('failure_reason', 'in', [UNREACHABLE, NOT_SUBMITTED]),
+          ]),
+        ]),
+      )
       .where('created_at', '>', new Date(current.getTime() - LATE_POLL_WINDOW_MS))
       .orderBy('updated_at')
       .limit(SWEEP_BATCH)
@@ -673,7 +943,7 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
     for (const { payment_id: paymentId } of unsettled) {
       await queue.enqueue(SETTLE_QUEUE, { paymentId }, { jobId: `settle-${paymentId}` });
     }
-    return { expired, repolled: late.length, resettled: unsettled.length };
+    return { located, expired, repolled: late.length, resettled: unsettled.length };
   }
 
   function defineJobs(): void {
@@ -705,7 +975,19 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
     return state.status === 'NONE' ? undefined : paymentView(paymentId, state);
   }
 
-  return { initiate, refresh, settle, handleWebhook, poll, sweep, defineJobs, load, view, newId: randomUUID };
+  return {
+    initiate,
+    refresh,
+    settle,
+    recoverCollection,
+    handleWebhook,
+    poll,
+    sweep,
+    defineJobs,
+    load,
+    view,
+    newId: randomUUID,
+  };
 }
 
 export type PaymentsService = ReturnType<typeof createPaymentsService>;

@@ -1,16 +1,20 @@
 /**
- * Payouts to restaurants and drivers: requested (at most the payable's available balance, to the
- * payee's verified Mobile Money number), approved by an admin with a TOTP step-up (or opted into
- * the daily automatic settlement), then processed by a job that is idempotent end to end:
+ * Payouts to restaurants, drivers and customers (withdrawals):
  *
- *   1. hold      ledger pending transfer payable → provider clearing (`payout:<id>:hold`)
- *   2. disburse  on the provider with our payout id as its external reference (CamPay answers a
- *                reused reference with the earlier transaction: a retry never pays twice)
- *   3. post      the hold on SUCCESSFUL (+ the provider fee), or void it on FAILED.
+ *   1. request   the amount is held at once: ledger pending transfer payable → provider clearing
+ *                (`payout:<id>:hold`, never expiring), so a request beyond the available balance
+ *                is refused (422 insufficient_funds) and parallel requests cannot spend it twice;
+ *   2. approve   by an admin with a TOTP step-up (or automatic: daily settlement, withdrawals);
+ *                a rejection voids the hold;
+ *   3. disburse  by a job, with our payout id as the provider's external reference, sent at most
+ *                once without proof (payout-rules.ts): a retry whose answer was lost asks the
+ *                provider what it holds under our reference first, and stops in NEEDS_REVIEW for
+ *                finance when the provider cannot say or paid more than once;
+ *   4. post      the hold on SUCCESSFUL (+ the provider fee), or void it on FAILED.
  *
  * A worker killed anywhere in between is retried by the queue and resumes from what the ledger
  * and the provider already know. Payouts never fail over to another provider: the hold names the
- * provider's clearing account and only the same provider can recognise a retried reference.
+ * provider's clearing account and only the same provider can answer for our reference.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -27,7 +31,9 @@ import type { Db } from '../../db/database.js';
 import { paymentsErrors } from './errors.js';
 import type { JobQueue } from '../../jobs/index.js';
 import type { AuditFunction } from '../identity/index.js';
+import { isUuid } from './ids.js';
 import { accepted, LedgerRefusal, submitAll, type LedgerPort } from './ledger-port.js';
+import { afterLookup, nextSendStep } from './payout-rules.js';
 import {
   detectOperator,
   isProviderError,
@@ -36,7 +42,9 @@ import {
   type PaymentRouter,
   type ProviderName,
   type ProviderStatus,
+  type TransactionStatus,
 } from './providers/index.js';
+import type { TransferOutcome } from '../../../ledger/writer/index.js';
 import type { PayoutsTable } from './tables.js';
 import type { Selectable } from 'kysely';
 
@@ -47,6 +55,7 @@ const AUTO_BATCH = 500;
 export const MIN_PAYOUT_MINOR = 500n;
 
 export type PayoutRow = Selectable<PayoutsTable>;
+
 /** Customers take wallet money back to Mobile Money (a refund they asked to receive there). */
 export type PayeeKind = 'restaurant' | 'driver' | 'customer';
 
@@ -63,12 +72,16 @@ export interface PayoutsOptions {
   now?: () => Date;
 }
 
-class StillPending extends Error {
-  constructor(payoutId: string) {
-    super(`payout ${payoutId} is still pending at the provider`);
-    this.name = 'StillPending';
+/** Thrown to the queue: try again later (its backoff paces the retries). */
+class TryLater extends Error {
+  constructor(payoutId: string, why: string) {
+    super(`payout ${payoutId}: ${why}`);
+    this.name = 'TryLater';
   }
 }
+
+/** What the provider said about the payout's disbursement, or that the job stopped for finance. */
+type ProviderAnswer = { reference: string; status: ProviderStatus; reason?: string } | 'review';
 
 export function payableOf(kind: PayeeKind, payeeId: string): string {
   switch (kind) {
@@ -93,17 +106,10 @@ export function createPayouts(options: PayoutsOptions) {
     return db.selectFrom('payouts').selectAll().where('payout_id', '=', payoutId).executeTakeFirst();
   }
 
-  /** Available to request: the payable's available balance less payouts requested or approved but not yet held. */
+  /** Available to request: the payable's available balance (open payouts are held in it already). */
   async function requestable(kind: PayeeKind, payeeId: string): Promise<bigint> {
     const account = await ledger.account(payableOf(kind, payeeId));
-    const open = await db
-      .selectFrom('payouts')
-      .select((eb) => eb.fn.coalesce(eb.fn.sum<bigint>('amount_minor'), eb.val(0n)).as('total'))
-      .where('payee_kind', '=', kind)
-      .where('payee_id', '=', payeeId)
-      .where('status', 'in', ['REQUESTED', 'APPROVED'])
-      .executeTakeFirstOrThrow();
-    return (account?.availableMinor ?? 0n) - BigInt(open.total);
+    return account?.availableMinor ?? 0n;
   }
 
   async function payeeFor(
@@ -152,14 +158,9 @@ export function createPayouts(options: PayoutsOptions) {
         'payout_phone_unverified',
         'Payouts go to a verified MTN or Orange Mobile Money number; verify yours first.',
       );
-    const available = await requestable(input.kind, payeeId);
-    if (input.amountMinor > available)
-      throw paymentsErrors.of(
-        'unprocessable',
-        'insufficient_balance',
-        `At most ${available > 0n ? available : 0n} XAF can be paid out now.`,
-        { details: { availableMinor: Number(available > 0n ? available : 0n) } },
-      );
+    const provider = options.router.routeFor(phone)?.primary;
+    if (provider === undefined)
+      throw paymentsErrors.of('unprocessable', 'payout_phone_unverified', 'No provider serves this number.');
     const row = await db
       .insertInto('payouts')
       .values({
@@ -172,17 +173,54 @@ export function createPayouts(options: PayoutsOptions) {
         phone,
         status: input.automatic === true ? 'APPROVED' : 'REQUESTED',
         automatic: input.automatic === true,
-        provider: null,
+        provider,
         provider_reference: null,
         fee_minor: null,
         failure_reason: null,
+        review_reason: null,
+        sent_at: null,
         approved_by: input.automatic === true ? 'system' : null,
         approved_at: input.automatic === true ? now() : null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
+    // The row first, then the hold: a crash in between leaves a row without a hold, which the
+    // job holds (or fails) before sending; the other order could hold money with no payout.
+    const refusal = await submitAll(ledger, [holdTransfer(row, provider)]);
+    if (refusal !== null) {
+      await db.deleteFrom('payouts').where('payout_id', '=', row.payout_id).execute();
+      throw await holdRefused(refusal, input.kind, payeeId);
+    }
     if (input.automatic === true) await enqueue(row.payout_id);
     return row;
+  }
+
+  /** Why a hold at request time was refused, as the requester's error (nothing stays held). */
+  async function holdRefused(refusal: TransferOutcome, kind: PayeeKind, payeeId: string): Promise<Error> {
+    if (refusal.result === 'exceeds_credits') {
+      const available = await requestable(kind, payeeId);
+      const shown = available > 0n ? available : 0n;
+      return paymentsErrors.of(
+        'unprocessable',
+        'insufficient_funds',
+        `At most ${shown} XAF can be paid out now.`,
+        {
+          details: { availableMinor: Number(shown) },
+        },
+      );
+    }
+    if (refusal.result === 'exceeds_debits') {
+      // Our books say the provider holds too little of our money for this payout: finance must
+      // move funds to it first. Not the payee's fault, and nothing was held.
+      logger.error({ transferId: refusal.id }, 'payout refused: the provider clearing account is short');
+      return paymentsErrors.of(
+        'unavailable',
+        'payouts_unavailable',
+        'Payouts are paused for this provider; try again later.',
+        { retryAfterSeconds: 3_600 },
+      );
+    }
+    return new LedgerRefusal(refusal);
   }
 
   async function enqueue(payoutId: string, suffix = ''): Promise<void> {
@@ -249,19 +287,28 @@ export function createPayouts(options: PayoutsOptions) {
     };
   }
 
-  /** The provider's current answer for this payout: disburse once, or re-read what it already did. */
-  async function disburseOrRead(
-    row: PayoutRow,
-    provider: ProviderName,
-  ): Promise<{ reference: string; status: ProviderStatus; reason?: string }> {
-    if (row.provider_reference !== null) {
-      const status = await router.status(provider, row.provider_reference, 'disbursement');
-      return {
-        reference: row.provider_reference,
-        status: status.status,
-        ...(status.reason === undefined ? {} : { reason: status.reason }),
-      };
-    }
+  /** Records that a disbursement request is about to leave; false if another worker moved first. */
+  async function markSent(row: PayoutRow): Promise<boolean> {
+    const marked = await db
+      .updateTable('payouts')
+      .set((eb) => ({ sent_at: now(), sends: eb('sends', '+', 1), updated_at: now() }))
+      .where('payout_id', '=', row.payout_id)
+      .where('status', '=', 'PROCESSING')
+      .where('sends', '=', row.sends)
+      .executeTakeFirst();
+    return marked.numUpdatedRows === 1n;
+  }
+
+  async function recordReference(row: PayoutRow, reference: string): Promise<void> {
+    await db
+      .updateTable('payouts')
+      .set({ provider_reference: reference, updated_at: now() })
+      .where('payout_id', '=', row.payout_id)
+      .execute();
+  }
+
+  async function send(row: PayoutRow, provider: ProviderName): Promise<ProviderAnswer> {
+    if (!(await markSent(row))) throw new TryLater(row.payout_id, 'another worker is sending it');
     const result = await router.provider(provider).disburse({
       amountMinor: row.amount_minor,
       currency: 'XAF',
@@ -269,12 +316,77 @@ export function createPayouts(options: PayoutsOptions) {
       description: 'Versement',
       externalReference: row.payout_id,
     });
+    await recordReference(row, result.providerReference);
+    return { reference: result.providerReference, status: result.status };
+  }
+
+  function answerOf(status: TransactionStatus): ProviderAnswer {
+    return {
+      reference: status.providerReference,
+      status: status.status,
+      ...(status.reason === undefined ? {} : { reason: status.reason }),
+    };
+  }
+
+  /** The provider's answer for this payout: send it once, re-read it, or find what a lost request did. */
+  async function obtainAnswer(row: PayoutRow, provider: ProviderName): Promise<ProviderAnswer> {
+    const step = nextSendStep({
+      providerReference: row.provider_reference,
+      sentAt: row.sent_at,
+      sends: row.sends,
+    });
+    if (step.action === 'read')
+      return answerOf(await router.status(provider, step.reference, 'disbursement'));
+    if (step.action === 'send') return send(row, provider);
+    const lookup = await router.findByExternalReference(provider, {
+      externalReference: row.payout_id,
+      kind: 'disbursement',
+      since: row.sent_at!,
+    });
+    const decision = afterLookup(
+      lookup,
+      { providerReference: null, sentAt: row.sent_at, sends: row.sends },
+      now(),
+    );
+    switch (decision.action) {
+      case 'adopt':
+        await recordReference(row, decision.transaction.providerReference);
+        return answerOf(decision.transaction);
+      case 'resend':
+        logger.warn(
+          { payoutId: row.payout_id, sends: row.sends },
+          'payout resent: the provider holds nothing under its reference',
+        );
+        return send(row, provider);
+      case 'wait':
+        throw new TryLater(row.payout_id, 'the lost request may still reach the provider');
+      case 'review':
+        await markForReview(row, decision.reason);
+        return 'review';
+      default: {
+        const unknown: never = decision;
+        throw new Error(`unknown decision ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  async function markForReview(row: PayoutRow, reason: string): Promise<void> {
     await db
       .updateTable('payouts')
-      .set({ provider_reference: result.providerReference, updated_at: now() })
+      .set({ status: 'NEEDS_REVIEW', review_reason: reason.slice(0, 500), updated_at: now() })
       .where('payout_id', '=', row.payout_id)
+      .where('status', '=', 'PROCESSING')
       .execute();
-    return { reference: result.providerReference, status: result.status };
+    logger.error(
+      { payoutId: row.payout_id, reason },
+      'payout needs review by finance: nothing will be sent again',
+    );
+    await options.audit({
+      action: 'payout.needs_review',
+      actor: { kind: 'system' },
+      resource: `payout:${row.payout_id}`,
+      newValue: { reason },
+    });
   }
 
   async function settleWithLedger(
@@ -285,20 +397,7 @@ export function createPayouts(options: PayoutsOptions) {
   ): Promise<void> {
     const holdId = `payout:${row.payout_id}:hold`;
     if (status === 'FAILED') {
-      const refusal = await submitAll(ledger, [
-        {
-          id: `payout:${row.payout_id}:void`,
-          debitAccountId: '',
-          creditAccountId: '',
-          amountMinor: 0n,
-          currency: 'XAF',
-          code: 'payout',
-          flags: { voidPending: true },
-          pendingId: holdId,
-          userData: { payoutId: row.payout_id },
-        },
-      ]);
-      if (refusal !== null) throw new LedgerRefusal(refusal);
+      await voidHold(row.payout_id);
       await fail(row, reason ?? 'FAILED');
       return;
     }
@@ -341,27 +440,31 @@ export function createPayouts(options: PayoutsOptions) {
       .execute();
   }
 
-  /** The job: hold, disburse, post or void. Safe to run again at any point. */
-  async function process(payoutId: string): Promise<PayoutRow | undefined> {
-    let row = await get(payoutId);
-    if (
-      row === undefined ||
-      row.status === 'SUCCEEDED' ||
-      row.status === 'FAILED' ||
-      row.status === 'REQUESTED'
-    )
-      return row;
-    const provider = (row.provider as ProviderName | null) ?? router.routeFor(row.phone)?.primary;
-    if (provider === undefined) {
-      await fail(row, 'UNSUPPORTED_OPERATOR');
-      return get(payoutId);
-    }
-    row = await db
+  /** Moves an approved payout to PROCESSING (only from APPROVED or PROCESSING: a rejection wins). */
+  async function startProcessing(payoutId: string, provider: ProviderName): Promise<PayoutRow | undefined> {
+    return db
       .updateTable('payouts')
       .set((eb) => ({ status: 'PROCESSING', provider, attempts: eb('attempts', '+', 1), updated_at: now() }))
       .where('payout_id', '=', payoutId)
+      .where('status', 'in', ['APPROVED', 'PROCESSING'])
       .returningAll()
-      .executeTakeFirstOrThrow();
+      .executeTakeFirst();
+  }
+
+  /** The job: hold (if the request's hold is missing), disburse, post or void. Safe to run again at any point. */
+  async function process(payoutId: string): Promise<PayoutRow | undefined> {
+    const current = await get(payoutId);
+    if (current === undefined || (current.status !== 'APPROVED' && current.status !== 'PROCESSING'))
+      return current;
+    const provider = (current.provider as ProviderName | null) ?? router.routeFor(current.phone)?.primary;
+    if (provider === undefined) {
+      await voidHold(current.payout_id);
+      await fail(current, 'UNSUPPORTED_OPERATOR');
+      return get(payoutId);
+    }
+    const row = await startProcessing(payoutId, provider);
+    if (row === undefined) return get(payoutId);
+    // Held at request time; submitted again for a request that crashed before its hold (`exists` otherwise).
     const refusal = await submitAll(ledger, [holdTransfer(row, provider)]);
     if (refusal !== null) {
       await fail(
@@ -376,31 +479,138 @@ export function createPayouts(options: PayoutsOptions) {
     }
     let answer;
     try {
-      answer = await disburseOrRead(row, provider);
+      answer = await obtainAnswer(row, provider);
     } catch (error) {
       if (error instanceof ProviderRejected && error.httpStatus !== undefined) {
         await settleWithLedger(row, provider, 'FAILED', error.code);
         return get(payoutId);
       }
-      throw error; // unavailable: the queue retries with backoff
+      throw error; // unavailable, or a lost request still settling: the queue retries with backoff
     }
+    if (answer === 'review') return get(payoutId);
     let status = answer.status;
     for (let poll = 0; status === 'PENDING' && poll < STATUS_POLLS; poll += 1) {
       await new Promise((resolve) => setTimeout(resolve, STATUS_POLL_DELAY_MS));
       status = (await router.status(provider, answer.reference, 'disbursement')).status;
     }
-    if (status === 'PENDING') throw new StillPending(payoutId);
+    if (status === 'PENDING') throw new TryLater(payoutId, 'still pending at the provider');
     await settleWithLedger(row, provider, status, answer.reason);
     return get(payoutId);
   }
 
-  /** A webhook for a disbursement we made: re-run the job (it re-reads the status). */
-  async function onProviderReference(provider: ProviderName, providerReference: string): Promise<boolean> {
+  /** Releases a hold (a rejected request, a payout finance confirmed was never sent). */
+  async function voidHold(payoutId: string): Promise<void> {
+    const refusal = await submitAll(ledger, [
+      {
+        id: `payout:${payoutId}:void`,
+        debitAccountId: '',
+        creditAccountId: '',
+        amountMinor: 0n,
+        currency: 'XAF',
+        code: 'payout',
+        flags: { voidPending: true },
+        pendingId: `payout:${payoutId}:hold`,
+        userData: { payoutId },
+      },
+    ]);
+    // A request that crashed before its hold has nothing to release.
+    if (refusal !== null && refusal.result !== 'pending_transfer_not_found') throw new LedgerRefusal(refusal);
+  }
+
+  /** An admin refuses a payout not yet being sent: the held money is available again. */
+  async function reject(payoutId: string, adminId: string, reason: string): Promise<PayoutRow> {
+    const updated = await db
+      .updateTable('payouts')
+      .set({ status: 'REJECTED', failure_reason: reason.slice(0, 500), updated_at: now() })
+      .where('payout_id', '=', payoutId)
+      .where('status', 'in', ['REQUESTED', 'APPROVED'])
+      .returningAll()
+      .executeTakeFirst();
+    if (updated === undefined) throw await notIn(payoutId, 'payout_not_rejectable');
+    await voidHold(payoutId);
+    await options.audit({
+      action: 'payout.rejected',
+      actor: { kind: 'user', userId: adminId },
+      resource: `payout:${payoutId}`,
+      newValue: { amountMinor: Number(updated.amount_minor), reason },
+    });
+    return updated;
+  }
+
+  /**
+   * Finance's answer to a payout in NEEDS_REVIEW, after checking with the provider and the payee:
+   * `sent` posts the hold (the payee has the money), `not_sent` releases it (the payee may ask
+   * again). Audited; the job never sends a payout in review.
+   */
+  async function resolveReview(input: {
+    payoutId: string;
+    adminId: string;
+    outcome: 'sent' | 'not_sent';
+    reason: string;
+    providerReference?: string;
+  }): Promise<PayoutRow> {
+    const row = await get(input.payoutId);
+    if (row === undefined || row.status !== 'NEEDS_REVIEW')
+      throw await notIn(input.payoutId, 'payout_not_in_review');
+    const provider = row.provider as ProviderName;
+    await db
+      .updateTable('payouts')
+      .set({
+        status: 'PROCESSING',
+        updated_at: now(),
+        ...(input.providerReference === undefined ? {} : { provider_reference: input.providerReference }),
+      })
+      .where('payout_id', '=', row.payout_id)
+      .where('status', '=', 'NEEDS_REVIEW')
+      .execute();
+    await settleWithLedger(
+      row,
+      provider,
+      input.outcome === 'sent' ? 'SUCCESSFUL' : 'FAILED',
+      `NOT_SENT (finance): ${input.reason}`,
+    );
+    await options.audit({
+      action: 'payout.review_resolved',
+      actor: { kind: 'user', userId: input.adminId },
+      resource: `payout:${row.payout_id}`,
+      oldValue: { status: 'NEEDS_REVIEW', reviewReason: row.review_reason },
+      newValue: {
+        outcome: input.outcome,
+        reason: input.reason,
+        providerReference: input.providerReference ?? null,
+      },
+    });
+    return (await get(row.payout_id))!;
+  }
+
+  async function notIn(payoutId: string, code: string): Promise<Error> {
+    const row = await get(payoutId);
+    if (row === undefined)
+      return paymentsErrors.of('not_found', 'payout_not_found', 'There is no such payout.');
+    return paymentsErrors.of('conflict', code, `The payout is ${row.status}.`, {
+      details: { currentStatus: row.status },
+    });
+  }
+
+  /**
+   * A webhook for a disbursement we made: re-run the job (it re-reads the status). Found by the
+   * provider's reference, or by our own (the payout id) when a crash lost the provider's.
+   */
+  async function onProviderReference(
+    provider: ProviderName,
+    providerReference: string,
+    externalReference?: string,
+  ): Promise<boolean> {
+    const byOurs = externalReference !== undefined && isUuid(externalReference);
     const row = await db
       .selectFrom('payouts')
       .select(['payout_id', 'status'])
       .where('provider', '=', provider)
-      .where('provider_reference', '=', providerReference)
+      .where((eb) =>
+        byOurs
+          ? eb.or([eb('provider_reference', '=', providerReference), eb('payout_id', '=', externalReference)])
+          : eb('provider_reference', '=', providerReference),
+      )
       .executeTakeFirst();
     if (row === undefined) return false;
     if (row.status === 'PROCESSING') await enqueue(row.payout_id, `-wh-${Math.floor(Date.now() / 1_000)}`);
@@ -491,6 +701,8 @@ export function createPayouts(options: PayoutsOptions) {
   return {
     request,
     approve,
+    reject,
+    resolveReview,
     process,
     get,
     list,

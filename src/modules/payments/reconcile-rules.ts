@@ -23,10 +23,15 @@ export const EXCEPTION_STATUSES: ReadonlySet<ReconciliationStatus> = new Set([
   'DUPLICATE',
 ]);
 
+/** Detail prefix of a collection whose provider amount differs from the request (booked as proven: nothing to correct). */
+export const REQUESTED_AMOUNT_DIFFERS = 'provider reports';
+
 export type LineKind = 'collection' | 'disbursement';
 
 export interface ProviderLine {
   reference: string;
+  /** Our reference as the provider's statement carries it (CamPay), when it does. */
+  externalReference?: string;
   kind: LineKind;
   amountMinor: bigint;
   feeMinor: bigint;
@@ -39,6 +44,8 @@ export interface InternalLine {
   kind: LineKind;
   /** What the ledger booked on the clearing account for it; null when nothing was booked. */
   ledgerMinor: bigint | null;
+  /** What we asked the payer for (collections): a provider reporting another amount is an exception. */
+  requestedMinor?: bigint;
   feeMinor: bigint | null;
   status: 'PENDING' | 'PROCESSING' | 'SUCCEEDED' | 'FAILED' | 'EXPIRED';
 }
@@ -79,6 +86,11 @@ function both(
       return {
         status: 'AMOUNT_MISMATCH',
         detail: `provider ${provider.amountMinor}, ledger ${internal.ledgerMinor}`,
+      };
+    if (internal.requestedMinor !== undefined && provider.amountMinor !== internal.requestedMinor)
+      return {
+        status: 'AMOUNT_MISMATCH',
+        detail: `${REQUESTED_AMOUNT_DIFFERS} ${provider.amountMinor} for a request of ${internal.requestedMinor}; ledger ${internal.ledgerMinor}`,
       };
     const feeGap = provider.feeMinor - (internal.feeMinor ?? 0n);
     if (feeGap === 0n) return { status: 'MATCHED', detail: 'amount and fee agree' };

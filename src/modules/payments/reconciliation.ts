@@ -13,6 +13,7 @@ import { paymentsErrors } from './errors.js';
 import type { JobQueue } from '../../jobs/index.js';
 import type { AuditFunction } from '../identity/index.js';
 import { LedgerRefusal, submitAll, type LedgerPort } from './ledger-port.js';
+import type { PayoutStatus } from './tables.js';
 import {
   isProviderError,
   providerErrorToDomainError,
@@ -20,13 +21,18 @@ import {
   type PaymentRouter,
   type ProviderName,
 } from './providers/index.js';
+import { isUuid } from './ids.js';
 import {
   EXCEPTION_STATUSES,
   reconcile,
   type InternalLine,
   type ProviderLine,
+  type ReconciliationItem,
   type ReconciliationStatus,
+  REQUESTED_AMOUNT_DIFFERS,
 } from './reconcile-rules.js';
+
+const isUuidText = (value: string | undefined): value is string => value !== undefined && isUuid(value);
 
 export const RECONCILIATION_QUEUE = 'reconciliation';
 /** A provider fee within this of our estimate is MATCHED_WITHIN_TOLERANCE (rounding, fee grid). */
@@ -47,6 +53,16 @@ export interface ReconciliationOptions {
   audit: AuditFunction;
   /** Waits until the ledger read model has caught up (the run reads what it booked). */
   ledgerCaughtUp: () => Promise<void>;
+  /**
+   * Books a collection of ours that we never recorded (its attempt lost the provider's
+   * reference) through the payments flow, to the payer's wallet or order; undefined when the
+   * attempt does not own that collection.
+   */
+  recoverCollection: (
+    paymentId: string,
+    provider: ProviderName,
+    providerReference: string,
+  ) => Promise<{ transferId: string } | undefined>;
   now?: () => Date;
 }
 
@@ -70,8 +86,9 @@ export function createReconciliation(options: ReconciliationOptions) {
   async function internalLines(provider: ProviderName, from: Date, to: Date): Promise<InternalLine[]> {
     const payments = await db
       .selectFrom('payment_attempts')
-      .select(['payment_id', 'provider_reference', 'status', 'fee_minor'])
+      .select(['payment_id', 'provider_reference', 'status', 'fee_minor', 'amount_minor'])
       .where('provider', '=', provider)
+      .where('provider_reference', 'is not', null)
       .where('created_at', '>=', from)
       .where('created_at', '<', to)
       .limit(MAX_LINES)
@@ -92,9 +109,10 @@ export function createReconciliation(options: ReconciliationOptions) {
     const booked = await clearingBookings(db, provider, ids);
     return [
       ...payments.map((row): InternalLine => ({
-        reference: row.provider_reference,
+        reference: row.provider_reference!,
         internalId: row.payment_id,
         kind: 'collection',
+        requestedMinor: row.amount_minor,
         ledgerMinor:
           booked.get(`pay:${row.payment_id}:credit`) ?? booked.get(`pay:${row.payment_id}:capture`) ?? null,
         feeMinor: row.fee_minor,
@@ -107,7 +125,7 @@ export function createReconciliation(options: ReconciliationOptions) {
         kind: 'disbursement',
         ledgerMinor: booked.get(`payout:${row.payout_id}:post`) ?? null,
         feeMinor: row.fee_minor,
-        status: row.status === 'APPROVED' || row.status === 'REQUESTED' ? 'PENDING' : row.status,
+        status: internalPayoutStatus(row.status),
       })),
     ];
   }
@@ -159,7 +177,43 @@ export function createReconciliation(options: ReconciliationOptions) {
         amountMinor: row.amountMinor,
         feeMinor: row.feeMinor,
         status: row.status,
+        ...(row.externalReference === undefined ? {} : { externalReference: row.externalReference }),
       }));
+  }
+
+  /**
+   * A collection on the statement that no attempt recorded may still be ours: its external
+   * reference names an attempt that lost the provider's answer. Such items name that attempt, so
+   * that resolving one credits the payer, not the world.
+   */
+  async function ownUnrecorded(
+    items: ReconciliationItem[],
+    theirs: ProviderLine[],
+  ): Promise<ReconciliationItem[]> {
+    const externalOf = new Map(theirs.map((line) => [line.reference, line.externalReference]));
+    const candidates = items.filter(
+      (item) => item.status === 'MISSING_IN_LEDGER' && item.kind === 'collection' && item.internalId === null,
+    );
+    const ids = [...new Set(candidates.map((item) => externalOf.get(item.reference)).filter(isUuidText))];
+    if (ids.length === 0) return items;
+    const known = new Set(
+      (
+        await db
+          .selectFrom('payment_attempts')
+          .select('payment_id')
+          .where('payment_id', 'in', ids.slice(0, MAX_LINES))
+          .execute()
+      ).map((row) => row.payment_id),
+    );
+    return items.map((item) => {
+      const paymentId = candidates.includes(item) ? externalOf.get(item.reference) : undefined;
+      if (paymentId === undefined || !known.has(paymentId)) return item;
+      return {
+        ...item,
+        internalId: paymentId,
+        detail: `collected for attempt ${paymentId}, which never recorded this reference; resolving credits its payer`,
+      };
+    });
   }
 
   async function run(input: {
@@ -193,7 +247,10 @@ export function createReconciliation(options: ReconciliationOptions) {
       await options.ledgerCaughtUp();
       const ours = await internalLines(input.provider, input.from, input.to);
       const theirs = await providerLines(input.provider, input.from, input.to, ours);
-      const items = reconcile(theirs, ours, { toleranceMinor: FEE_TOLERANCE_MINOR });
+      const items = await ownUnrecorded(
+        reconcile(theirs, ours, { toleranceMinor: FEE_TOLERANCE_MINOR }),
+        theirs,
+      );
       const counts: Record<string, number> = {};
       for (const item of items) counts[item.status] = (counts[item.status] ?? 0) + 1;
       await db.transaction().execute(async (trx) => {
@@ -269,9 +326,20 @@ export function createReconciliation(options: ReconciliationOptions) {
     return { run: runRow, items: rows.slice(0, limit), more: rows.length > limit };
   }
 
+  /** An unrecorded collection of one of our attempts: booked to its payer through the payments flow. */
+  async function recoverOwn(
+    provider: ProviderName,
+    item: { status: string; kind: string; internal_id: string | null; provider_reference: string | null },
+  ): Promise<{ transferId: string } | undefined> {
+    if (item.status !== 'MISSING_IN_LEDGER' || item.kind !== 'collection') return undefined;
+    if (item.internal_id === null || item.provider_reference === null) return undefined;
+    return options.recoverCollection(item.internal_id, provider, item.provider_reference);
+  }
+
   /** The corrective transfer for an exception: moves the clearing account to what the provider says. */
   function correction(item: {
     status: string;
+    detail: string | null;
     kind: string;
     provider_amount_minor: bigint | null;
     ledger_amount_minor: bigint | null;
@@ -287,6 +355,9 @@ export function createReconciliation(options: ReconciliationOptions) {
       case 'MISSING_AT_PROVIDER':
         return -sign * booked;
       case 'AMOUNT_MISMATCH':
+        // Booked what the provider proved it collected, less than requested: the clearing account
+        // agrees with the statement; resolving records that finance saw it (and settled with the payer).
+        if (provider === booked && item.detail?.startsWith(REQUESTED_AMOUNT_DIFFERS) === true) return 0n;
         return sign * (provider - booked) !== 0n
           ? sign * (provider - booked)
           : -(item.provider_fee_minor ?? 0n);
@@ -317,9 +388,10 @@ export function createReconciliation(options: ReconciliationOptions) {
       throw paymentsErrors.of('not_found', 'reconciliation_item_not_found', 'There is no such item.');
     if (item.resolved_at !== null)
       throw paymentsErrors.of('conflict', 'already_resolved', 'This item was already resolved.');
-    const delta = correction(item);
+    const recovered = await recoverOwn(run.provider as ProviderName, item);
+    const delta = recovered === undefined ? correction(item) : 0n;
     const clearing = providerClearingId(run.provider as ProviderName, 'XAF');
-    const transferId = `recon:${input.runId}:${input.itemNo}`;
+    const transferId = recovered?.transferId ?? `recon:${input.runId}:${input.itemNo}`;
     if (delta !== 0n) {
       const transfer: Transfer = {
         id: transferId,
@@ -340,7 +412,7 @@ export function createReconciliation(options: ReconciliationOptions) {
         resolved_at: now(),
         resolved_by: input.adminId,
         resolution_reason: input.reason,
-        resolution_transfer_id: delta === 0n ? null : transferId,
+        resolution_transfer_id: delta === 0n && recovered === undefined ? null : transferId,
       })
       .where('run_id', '=', input.runId)
       .where('item_no', '=', input.itemNo)
@@ -353,7 +425,12 @@ export function createReconciliation(options: ReconciliationOptions) {
       action: 'reconciliation.resolved',
       actor: { kind: 'user', userId: input.adminId },
       resource: `reconciliation:${input.runId}:${input.itemNo}`,
-      newValue: { status: item.status, correctionMinor: Number(delta), reason: input.reason },
+      newValue: {
+        status: item.status,
+        correctionMinor: Number(delta),
+        reason: input.reason,
+        ...(recovered === undefined ? {} : { creditedBy: recovered.transferId }),
+      },
     });
     return updated;
   }
@@ -424,6 +501,21 @@ export function createReconciliation(options: ReconciliationOptions) {
   }
 
   return { run, get, resolve, csv, defineJobs, enqueueNightly };
+}
+
+/** A payout's status as reconciliation sees it: in review is still in flight for the statement. */
+function internalPayoutStatus(status: PayoutStatus): InternalLine['status'] {
+  switch (status) {
+    case 'REQUESTED':
+    case 'APPROVED':
+      return 'PENDING';
+    case 'NEEDS_REVIEW':
+      return 'PROCESSING';
+    case 'REJECTED':
+      return 'FAILED';
+    default:
+      return status;
+  }
 }
 
 export type CsvDelimiter = ',' | ';';

@@ -141,6 +141,49 @@ function registerPayoutRoutes(app: FastifyInstance, services: Services): void {
       payoutJson(await payouts.approve(request.params.id, principalOf(request).userId)),
   });
 
+  typed.post('/v1/admin/payouts/:id/reject', {
+    config: { access: FINANCE_ADMIN },
+    schema: {
+      tags,
+      summary: 'Reject a payout not yet being sent: its held amount is available again (audited)',
+      params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+      body: S.PayoutRejectBody,
+      response: { 200: S.PayoutSchema, ...errors },
+    },
+    handler: async (request) =>
+      payoutJson(await payouts.reject(request.params.id, principalOf(request).userId, request.body.reason)),
+  });
+
+  typed.post('/v1/admin/payouts/:id/resolve', {
+    config: {
+      access: {
+        permissions: ['FINANCIAL_OVERSIGHT'],
+        stepUp: true,
+        ownership: 'finance admins after a TOTP step-up',
+      },
+    },
+    schema: {
+      tags,
+      summary:
+        'Settle a payout in NEEDS_REVIEW once finance knows whether the payee got the money (2FA step-up, audited)',
+      params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+      body: S.PayoutResolveBody,
+      response: { 200: S.PayoutSchema, ...errors },
+    },
+    handler: async (request) =>
+      payoutJson(
+        await payouts.resolveReview({
+          payoutId: request.params.id,
+          adminId: principalOf(request).userId,
+          outcome: request.body.outcome,
+          reason: request.body.reason,
+          ...(request.body.providerReference === undefined
+            ? {}
+            : { providerReference: request.body.providerReference }),
+        }),
+      ),
+  });
+
   typed.get('/v1/admin/payouts/:id', {
     config: { access: FINANCE_ADMIN },
     schema: {

@@ -96,6 +96,7 @@ export function payoutJson(row: PayoutRow) {
     provider: row.provider,
     feeMinor: row.fee_minor === null ? null : Number(row.fee_minor),
     failureReason: row.failure_reason,
+    reviewReason: row.review_reason,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };

@@ -161,14 +161,37 @@ export const PayoutSchema = Type.Object({
   amountMinor: Type.Integer(),
   currency: Type.String(),
   phone: Type.String({ description: 'masked' }),
-  status: Type.String(),
+  status: Type.String({
+    description:
+      'REQUESTED (held), APPROVED, PROCESSING, SUCCEEDED, FAILED, REJECTED or NEEDS_REVIEW (finance must decide)',
+  }),
   automatic: Type.Boolean(),
   provider: Nullable(Type.String()),
   feeMinor: Nullable(Type.Integer()),
   failureReason: Nullable(Type.String()),
+  reviewReason: Nullable(Type.String()),
   createdAt: Iso,
   updatedAt: Iso,
 });
+
+export const PayoutRejectBody = Type.Object(
+  { reason: Type.String({ minLength: 3, maxLength: 500 }) },
+  { additionalProperties: false },
+);
+
+export const PayoutResolveBody = Type.Object(
+  {
+    outcome: Type.Union([Type.Literal('sent'), Type.Literal('not_sent')], {
+      description:
+        'sent: the payee has the money (the hold is posted); not_sent: it never left (the hold is released)',
+    }),
+    reason: Type.String({ minLength: 3, maxLength: 500 }),
+    providerReference: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9-]+$' }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 export const PayoutListQuery = Type.Object(
   {

@@ -19,8 +19,9 @@ export interface PaymentAttemptsTable {
   amount_minor: Int8;
   currency: string;
   operator: string;
-  provider: string;
-  provider_reference: string;
+  /** Null until the provider that took the collection is known (recorded before asking it). */
+  provider: string | null;
+  provider_reference: string | null;
   status: 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'EXPIRED';
   received_minor: NullableInt8;
   fee_minor: NullableInt8;
@@ -93,7 +94,8 @@ export interface RestaurantCommissionClockTable {
   completed_orders: Generated<number>;
 }
 
-export type PayoutStatus = 'REQUESTED' | 'APPROVED' | 'PROCESSING' | 'SUCCEEDED' | 'FAILED';
+export type PayoutStatus =
+  'REQUESTED' | 'APPROVED' | 'PROCESSING' | 'SUCCEEDED' | 'FAILED' | 'REJECTED' | 'NEEDS_REVIEW';
 
 export interface PayoutsTable {
   payout_id: string;
@@ -110,6 +112,12 @@ export interface PayoutsTable {
   fee_minor: NullableInt8;
   failure_reason: string | null;
   attempts: Generated<number>;
+  /** When the last disbursement request left for the provider (set before it leaves). */
+  sent_at: NullableTimestamp;
+  /** Disbursement requests sent so far (a resend needs proof that the earlier one made nothing). */
+  sends: Generated<number>;
+  /** Why the job stopped for finance (NEEDS_REVIEW). */
+  review_reason: string | null;
   approved_by: string | null;
   approved_at: NullableTimestamp;
   created_at: Generated<Date>;

@@ -21,7 +21,9 @@ let environment: Record<string, string>;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  simulators = await startSimulators({ delayMs: 50 });
+  // A CamPay stand-in that does NOT deduplicate our external reference (CamPay promises nothing):
+  // a blind resend would pay twice, so only asking the provider first can keep this to one.
+  simulators = await startSimulators({ delayMs: 50, campayDeduplicatesReferences: false });
   const mtn = SIMULATOR_CREDENTIALS.mtn;
   // Every process (two apps and the child) talks to the same simulators and the same Redis queue.
   environment = {
@@ -81,7 +83,7 @@ function runChild(payoutId: string): Promise<{ killedAfterDisburse: boolean }> {
 describe('payout worker killed mid-job', () => {
   // Starts a worker process and two apps: 15 s on a quiet machine, much more under a full parallel run.
   it(
-    'a worker killed right after the disbursement and retried pays exactly once',
+    'a worker killed right after the disbursement and retried pays exactly once, against a provider that does not deduplicate',
     { timeout: 120_000 },
     async () => {
       // App A (no workers): a driver with earnings requests a payout; an admin approves it.

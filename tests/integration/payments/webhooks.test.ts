@@ -19,12 +19,16 @@ async function customer(): Promise<CreatedUser> {
   return createUser(testApp, { roles: ['customer'] });
 }
 
+/** The attempt's read-model row, once the provider's reference is recorded on it. */
 async function row(paymentId: string) {
-  return testApp.services.runtime.database.db
+  const found = await testApp.services.runtime.database.db
     .selectFrom('payment_attempts')
     .selectAll()
     .where('payment_id', '=', paymentId)
     .executeTakeFirstOrThrow();
+  if (found.provider === null || found.provider_reference === null)
+    throw new Error(`payment ${paymentId} has no provider reference yet`);
+  return { ...found, provider: found.provider, provider_reference: found.provider_reference };
 }
 
 const simulators = () => testApp.services.payments.providers.simulators!;
@@ -180,18 +184,27 @@ describe('magic numbers, end to end through the webhook or the poll', () => {
     );
   });
 
-  it('…0007 breaks every provider: 503 problem+json and nothing is recorded', async () => {
+  it('…0007 breaks every provider: 503 problem+json with Retry-After; the attempt, recorded first, ends FAILED and nothing is booked', async () => {
     const user = await customer();
     const response = await topUp(testApp, user.accessToken, 4_000, MAGIC_NUMBERS.MTN.everywhereServerError);
     expect(response.statusCode).toBe(503);
     expect(response.headers['content-type']).toContain('application/problem+json');
+    expect(response.headers['retry-after']).toBe('30');
     expect(response.json().code).toBe('payment_provider_unavailable');
     const rows = await testApp.services.runtime.database.db
       .selectFrom('payment_attempts')
-      .select('payment_id')
+      .select(['payment_id', 'status', 'failure_reason', 'provider_reference'])
       .where('user_id', '=', user.userId)
       .execute();
-    expect(rows).toEqual([]);
+    expect(rows).toEqual([
+      {
+        payment_id: response.json().paymentId,
+        status: 'FAILED',
+        failure_reason: 'PROVIDER_UNREACHABLE',
+        provider_reference: null,
+      },
+    ]);
+    expect((await wallet(testApp, user.accessToken)).balanceMinor).toBe(0);
   });
 
   it('…0002 stays PENDING (cancelled on the phone): it expires after 15 minutes; a late success still lands in the wallet', async () => {

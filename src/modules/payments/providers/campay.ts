@@ -8,6 +8,8 @@ import type {
   CollectRequest,
   CollectResult,
   DisburseResult,
+  ExternalReferenceLookup,
+  ExternalReferenceQuery,
   HistoryQuery,
   HistoryRow,
   Operator,
@@ -45,6 +47,10 @@ const STATUSES: readonly ProviderStatus[] = ['PENDING', 'SUCCESSFUL', 'FAILED'];
 const REFERENCE = /^[A-Za-z0-9-]{1,64}$/;
 /** CamPay signs webhooks with a short-lived JWT; allow this much clock skew between us. */
 const WEBHOOK_CLOCK_TOLERANCE_SECONDS = 60;
+/** Margin around a statement window: clocks differ, and CamPay stamps a row when it takes it. */
+const STATEMENT_MARGIN_MS = 5 * 60_000;
+/** More transactions than this under one reference is a provider gone wrong: report, never loop. */
+const MAX_MATCHES = 5;
 
 function parseStatus(value: string | undefined): ProviderStatus | undefined {
   return STATUSES.find((status) => status === value?.toUpperCase());
@@ -200,6 +206,51 @@ async function readBalance(authorized: Authorized): Promise<ProviderBalance> {
 export function createCampayProvider(options: CampayOptions): PaymentProvider {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const authorized = createAuthorizedCaller(options, baseUrl);
+  const now = options.now ?? Date.now;
+
+  async function readStatus(providerReference: string, kind: TransactionKind): Promise<TransactionStatus> {
+    if (!REFERENCE.test(providerReference))
+      throw new ProviderRejected(PROVIDER, 'NOT_FOUND', 'not a campay reference');
+    const path = `/transaction/${encodeURIComponent(providerReference)}/`;
+    const answer = await authorized({ method: 'GET', path, retries: 2 });
+    if (answer.status !== 200) throw refusal(answer);
+    return toStatus(answer.body, kind, providerReference);
+  }
+
+  async function history(query: HistoryQuery): Promise<HistoryRow[]> {
+    // CamPay filters by whole days; we ask for the days that cover [from, to) and trim.
+    const answer = await authorized({
+      method: 'POST',
+      path: '/history/',
+      retries: 2,
+      json: { start_date: utcDay(query.from), end_date: utcDay(new Date(query.to.getTime() - 1)) },
+    });
+    if (answer.status !== 200) throw refusal(answer);
+    return historyRows(answer.body).filter((row) => row.at >= query.from && row.at < query.to);
+  }
+
+  /**
+   * CamPay has no read by our reference: its statement is searched instead. Its documented rows
+   * do not list `external_reference`; when the statement carries none at all, absence cannot be
+   * proven and the answer is `unknown` (the simulator's rows carry it, as the adapter reads it).
+   */
+  async function findByExternalReference(query: ExternalReferenceQuery): Promise<ExternalReferenceLookup> {
+    const rows = await history({
+      from: new Date(query.since.getTime() - STATEMENT_MARGIN_MS),
+      to: new Date(now() + STATEMENT_MARGIN_MS),
+    });
+    if (rows.length > 0 && rows.every((row) => row.externalReference === undefined))
+      return { verdict: 'unknown', reason: 'the statement carries no external reference' };
+    const matches = rows.filter(
+      (row) => row.externalReference === query.externalReference && row.kind === query.kind,
+    );
+    if (matches.length === 0) return { verdict: 'absent' };
+    const transactions = await Promise.all(
+      matches.slice(0, MAX_MATCHES).map((row) => readStatus(row.providerReference, query.kind)),
+    );
+    return { verdict: 'found', transactions };
+  }
+
   return {
     name: PROVIDER,
     operators: ['MTN', 'ORANGE'],
@@ -208,25 +259,9 @@ export function createCampayProvider(options: CampayOptions): PaymentProvider {
       const { ussdCode: _none, ...result } = await moveMoney(authorized, 'disbursement', request);
       return result;
     },
-    async status(providerReference, kind = 'collection') {
-      if (!REFERENCE.test(providerReference))
-        throw new ProviderRejected(PROVIDER, 'NOT_FOUND', 'not a campay reference');
-      const path = `/transaction/${encodeURIComponent(providerReference)}/`;
-      const answer = await authorized({ method: 'GET', path, retries: 2 });
-      if (answer.status !== 200) throw refusal(answer);
-      return toStatus(answer.body, kind, providerReference);
-    },
-    async history(query: HistoryQuery): Promise<HistoryRow[]> {
-      // CamPay filters by whole days; we ask for the days that cover [from, to) and trim.
-      const answer = await authorized({
-        method: 'POST',
-        path: '/history/',
-        retries: 2,
-        json: { start_date: utcDay(query.from), end_date: utcDay(new Date(query.to.getTime() - 1)) },
-      });
-      if (answer.status !== 200) throw refusal(answer);
-      return historyRows(answer.body).filter((row) => row.at >= query.from && row.at < query.to);
-    },
+    status: (providerReference, kind = 'collection') => readStatus(providerReference, kind),
+    history,
+    findByExternalReference,
     balance: () => readBalance(authorized),
     verifyWebhook: (request) => verifyCampayWebhook(request, options.webhookKey, options.now),
   };
@@ -344,5 +379,11 @@ async function verifyCampayWebhook(
   if (reference === undefined || !REFERENCE.test(reference))
     return { accepted: false, reason: 'no reference' };
   const hintedStatus = parseStatus(field(fields, 'status'));
-  return { accepted: true, providerReference: reference, ...(hintedStatus ? { hintedStatus } : {}) };
+  const externalReference = field(fields, 'external_reference');
+  return {
+    accepted: true,
+    providerReference: reference,
+    ...(externalReference === undefined || externalReference === '' ? {} : { externalReference }),
+    ...(hintedStatus ? { hintedStatus } : {}),
+  };
 }

@@ -5,6 +5,7 @@ import { detectOperator, toMsisdn } from './phone.js';
 import { createTokenCache, type TokenCache } from './token-cache.js';
 import type {
   CollectRequest,
+  ExternalReferenceLookup,
   PaymentProvider,
   ProviderBalance,
   ProviderStatus,
@@ -168,6 +169,37 @@ export function createMtnMomoProvider(options: MtnMomoOptions): PaymentProvider 
     };
   }
 
+  async function readStatus(
+    providerReference: string,
+    kind: TransactionKind = 'collection',
+  ): Promise<TransactionStatus> {
+    if (!UUID.test(providerReference))
+      throw new ProviderRejected(PROVIDER, 'NOT_FOUND', 'not an MTN reference id');
+    const { product, resource } = PATHS[kind];
+    const answer = await authorized(product, {
+      method: 'GET',
+      path: `/${product}/v1_0/${resource}/${providerReference}`,
+      retries: 2,
+    });
+    if (answer.status !== 200) throw refusal(answer);
+    const status = STATUSES.find((candidate) => candidate === field(answer.body, 'status'));
+    const amountMinor = parseAmountMinor(field(answer.body, 'amount'));
+    if (status === undefined || amountMinor === undefined)
+      throw new ProviderUnavailable(PROVIDER, 'BAD_RESPONSE', 'mtn sent an unreadable status');
+    return {
+      provider: PROVIDER,
+      kind,
+      providerReference,
+      status,
+      ...(status === 'FAILED' ? { reason: parseReason(answer.body) ?? 'FAILED' } : {}),
+      amountMinor,
+      currency: field(answer.body, 'currency') ?? 'XAF',
+      operator: 'MTN',
+      operatorReference: field(answer.body, 'financialTransactionId'),
+      externalReference: field(answer.body, 'externalId'),
+    };
+  }
+
   function callbackUrlFor(kind: TransactionKind, referenceId: string): string {
     const url = new URL(options.callbackUrl!);
     url.searchParams.set('ref', referenceId);
@@ -182,33 +214,22 @@ export function createMtnMomoProvider(options: MtnMomoOptions): PaymentProvider 
     collect: (request) => initiate('collection', request),
     disburse: (request) => initiate('disbursement', request),
 
-    async status(providerReference, kind = 'collection'): Promise<TransactionStatus> {
-      if (!UUID.test(providerReference))
-        throw new ProviderRejected(PROVIDER, 'NOT_FOUND', 'not an MTN reference id');
-      const { product, resource } = PATHS[kind];
-      const answer = await authorized(product, {
-        method: 'GET',
-        path: `/${product}/v1_0/${resource}/${providerReference}`,
-        retries: 2,
-      });
-      if (answer.status !== 200) throw refusal(answer);
-      const status = STATUSES.find((candidate) => candidate === field(answer.body, 'status'));
-      const amountMinor = parseAmountMinor(field(answer.body, 'amount'));
-      if (status === undefined || amountMinor === undefined)
-        throw new ProviderUnavailable(PROVIDER, 'BAD_RESPONSE', 'mtn sent an unreadable status');
-      return {
-        provider: PROVIDER,
-        kind,
-        providerReference,
-        status,
-        ...(status === 'FAILED' ? { reason: parseReason(answer.body) ?? 'FAILED' } : {}),
-        amountMinor,
-        currency: field(answer.body, 'currency') ?? 'XAF',
-        operator: 'MTN',
-        operatorReference: field(answer.body, 'financialTransactionId'),
-        externalReference: field(answer.body, 'externalId'),
-      };
+    /** Our reference is the X-Reference-Id we chose (a UUID): MTN answers for it directly. */
+    async findByExternalReference(query): Promise<ExternalReferenceLookup> {
+      if (!UUID.test(query.externalReference))
+        return { verdict: 'unknown', reason: 'not a reference id MTN could know' };
+      try {
+        return {
+          verdict: 'found',
+          transactions: [await readStatus(query.externalReference.toLowerCase(), query.kind)],
+        };
+      } catch (error) {
+        if (error instanceof ProviderRejected && error.code === 'NOT_FOUND') return { verdict: 'absent' };
+        throw error;
+      }
     },
+
+    status: readStatus,
 
     async balance(): Promise<ProviderBalance> {
       const answer = await authorized('collection', {

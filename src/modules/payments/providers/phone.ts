@@ -42,21 +42,28 @@ export function fromProviderPhone(value: string): string | undefined {
 }
 
 /**
- * The operator that owns a number (simplified numbering plan): MTN 67x, 650–654, 68x;
- * Orange 69x, 655–659. Others (Nexttel 66x, Camtel 62x) have no Mobile Money we support.
+ * The operator that owns a number (Cameroon's numbering plan for mobiles):
+ *   MTN     67x, 650–654, 680–683
+ *   Orange  69x, 655–659, 685–689
+ * Others (684, Nexttel 66x, Camtel 62x/64x) have no Mobile Money we support: undefined.
  */
 export function detectOperator(phone: string): Operator | undefined {
   const e164 = toE164(phone);
   if (e164 === undefined) return undefined;
-  const national = e164.slice(4);
-  const second = national[1];
-  if (second === '7' || second === '8') return 'MTN';
-  if (second === '9') return 'ORANGE';
-  if (second === '5') {
-    const third = Number(national[2]);
-    return third <= 4 ? 'MTN' : 'ORANGE';
+  const block = e164.slice(5, 6);
+  const third = Number(e164.slice(6, 7));
+  switch (block) {
+    case '7':
+      return 'MTN';
+    case '9':
+      return 'ORANGE';
+    case '5':
+      return third <= 4 ? 'MTN' : 'ORANGE';
+    case '8':
+      return third <= 3 ? 'MTN' : third >= 5 ? 'ORANGE' : undefined;
+    default:
+      return undefined;
   }
-  return undefined;
 }
 
 /** `+2376****4567`: enough for a person to recognise a number in logs and errors, not to dial it. */

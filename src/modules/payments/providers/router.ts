@@ -6,6 +6,8 @@ import type {
   CollectResult,
   DisburseRequest,
   DisburseResult,
+  ExternalReferenceLookup,
+  ExternalReferenceQuery,
   HistoryQuery,
   HistoryRow,
   Operator,
@@ -69,6 +71,11 @@ export interface PaymentRouter {
   ): Promise<TransactionStatus>;
   history(provider: ProviderName, query: HistoryQuery): Promise<HistoryRow[]>;
   balance(provider: ProviderName): Promise<ProviderBalance>;
+  /** What `provider` holds under our external reference (never routed: the caller names it). */
+  findByExternalReference(
+    provider: ProviderName,
+    query: ExternalReferenceQuery,
+  ): Promise<ExternalReferenceLookup>;
   verifyWebhook(provider: ProviderName, request: WebhookRequest): Promise<WebhookVerdict>;
   /** The adapter itself; throws ProviderRejected NO_PROVIDER when it is not configured. */
   provider(name: ProviderName): PaymentProvider;
@@ -184,6 +191,7 @@ export function createPaymentRouter(options: PaymentRouterOptions): PaymentRoute
       return provider.history(query);
     },
     balance: (name) => adapter(name).balance(),
+    findByExternalReference: (name, query) => adapter(name).findByExternalReference(query),
     verifyWebhook: (name, request) => adapter(name).verifyWebhook(request),
     provider: adapter,
     routeFor(phoneE164) {

@@ -106,12 +106,33 @@ export type WebhookVerdict =
   | {
       accepted: true;
       providerReference: string;
+      /** Our reference as the webhook carries it (CamPay's `external_reference`); a hint like the rest. */
+      externalReference?: string;
       /** When the webhook says (MTN's callback URL does; CamPay's webhook does not). */
       kind?: TransactionKind;
       /** Only a hint: the caller re-reads `status` before acting on it. */
       hintedStatus?: ProviderStatus;
     }
   | { accepted: false; reason: string };
+
+/** A search for the transactions a provider holds under our external reference. */
+export interface ExternalReferenceQuery {
+  externalReference: string;
+  kind: TransactionKind;
+  /** When our first request with this reference may have left (a statement window starts here). */
+  since: Date;
+}
+
+/**
+ * What a provider says it holds under our external reference. `absent` is proof that nothing
+ * was created (the provider answered the question); `unknown` means it cannot tell (it keeps no
+ * such index, or its statement does not carry our reference), so the caller must not act as if
+ * nothing happened.
+ */
+export type ExternalReferenceLookup =
+  | { verdict: 'found'; transactions: TransactionStatus[] }
+  | { verdict: 'absent' }
+  | { verdict: 'unknown'; reason: string };
 
 export interface PaymentProvider {
   readonly name: ProviderName;
@@ -123,5 +144,11 @@ export interface PaymentProvider {
   /** Absent where the provider has no statement API (MTN MoMo Open API). */
   history?(query: HistoryQuery): Promise<HistoryRow[]>;
   balance(): Promise<ProviderBalance>;
+  /**
+   * The transactions made under our external reference (MTN: the X-Reference-Id we chose;
+   * CamPay: its statement's `external_reference`). Before repeating a collect or a payout whose
+   * answer we lost, this is the proof of whether the first one happened.
+   */
+  findByExternalReference(query: ExternalReferenceQuery): Promise<ExternalReferenceLookup>;
   verifyWebhook(request: WebhookRequest): Promise<WebhookVerdict>;
 }

@@ -27,6 +27,12 @@ export interface CampaySimulatorOptions {
   timeoutHoldMs: number;
   initialBalance: Record<SimOperator, bigint>;
   maxTransactions: number;
+  /**
+   * Integrators report that CamPay answers a reused external_reference with the earlier
+   * transaction, which CamPay does not promise. False: a reused reference makes a second
+   * transaction, as a provider that does not deduplicate would (the worst case we must survive).
+   */
+  deduplicateReferences: boolean;
 }
 
 const USSD_CODES: Record<SimOperator, string> = { MTN: '*126#', ORANGE: '#150*50#' };
@@ -38,8 +44,8 @@ const SERVER_ERROR: SimResponse = {
 
 function operatorOf(phone: string): SimOperator | undefined {
   const national = phone.slice(3);
-  if (/^6[78]/.test(national) || /^65[0-4]/.test(national)) return 'MTN';
-  if (/^69/.test(national) || /^65[5-9]/.test(national)) return 'ORANGE';
+  if (/^67/.test(national) || /^65[0-4]/.test(national) || /^68[0-3]/.test(national)) return 'MTN';
+  if (/^69/.test(national) || /^65[5-9]/.test(national) || /^68[5-9]/.test(national)) return 'ORANGE';
   return undefined;
 }
 
@@ -144,7 +150,9 @@ export function createCampaySimulator(options: CampaySimulatorOptions) {
     const externalReference = typeof body.external_reference === 'string' ? body.external_reference : '';
     // Integrators report that a reused external_reference answers with the earlier transaction.
     const earlier =
-      externalReference === '' ? undefined : engine.findByExternalReference(externalReference, kind);
+      externalReference === '' || !options.deduplicateReferences
+        ? undefined
+        : engine.findByExternalReference(externalReference, kind);
     if (earlier !== undefined) return answerFor(earlier);
     if (kind === 'disbursement' && !engine.canDisburse(operator, amount))
       return refuse('ER301', 'Insufficient balance');
@@ -203,6 +211,8 @@ export function createCampaySimulator(options: CampaySimulatorOptions) {
     if (!path.startsWith('/api/')) return { status: 404, json: { detail: 'Not found.' } };
     state.counters.apiRequests += 1;
     if (state.outage.mode === 'error') return SERVER_ERROR;
+    if (state.outage.mode === 'garbage')
+      return { status: 200, contentType: 'text/html', text: '<html>maintenance</html>' };
     if (state.outage.mode === 'timeout')
       return { ...SERVER_ERROR, status: 504, delayMs: options.timeoutHoldMs };
     const route = `${request.method} ${path}`;
@@ -280,5 +290,8 @@ function historyRow(transaction: SimTransaction) {
     credit: collection ? `${transaction.amount - transaction.fee}.00` : '0.00',
     status: transaction.status,
     reference_uuid: transaction.reference,
+    // Not in CamPay's documented rows: the adapter's search by our reference needs it (see
+    // findByExternalReference, which answers `unknown` for a statement without it).
+    external_reference: transaction.externalReference,
   };
 }

@@ -10,12 +10,14 @@ import type { SimRequest, SimResponse } from './server.js';
  *   POST /_control/transactions/{ref}/approve   a PENDING one becomes SUCCESSFUL (one webhook)
  *   POST /_control/transactions/{ref}/fail      {reason?} a PENDING one becomes FAILED (one webhook)
  *   POST /_control/transactions/{ref}/webhook   sends its webhook again (the dashboard's resend)
+ *   POST /_control/transactions/{ref}/amount    {amountMinor} a PENDING one reports another amount (a lying provider)
  *   GET  /_control/webhooks                     the webhook deliveries (newest last)
  *   GET  /_control/stats                        token and API request counters
- *   POST /_control/outage                       {mode: "none" | "error" | "timeout"} for the whole API
+ *   POST /_control/outage                       {mode: "none" | "error" | "timeout" | "garbage"} for the whole API
  *   POST /_control/reset                        forgets every transaction and restores the float
  */
-export type OutageMode = 'none' | 'error' | 'timeout';
+/** `garbage`: every API call answers 200 with a body no adapter can read (a broken gateway). */
+export type OutageMode = 'none' | 'error' | 'timeout' | 'garbage';
 
 export interface SimulatorCounters {
   tokensIssued: number;
@@ -76,6 +78,18 @@ export function handleControl(request: SimRequest, state: ControlState): SimResp
         return { status: 409, json: { message: `the transaction is already ${transaction.status}` } };
       return { status: 200, json: viewTransaction(transaction) };
     }
+    if (request.method === 'POST' && action === 'amount') {
+      // A provider whose record disagrees with what we asked for: what a status read, the
+      // statement and the webhook will all say from now on.
+      const amount = (request.body as { amountMinor?: unknown } | undefined)?.amountMinor;
+      if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount <= 0)
+        return { status: 400, json: { message: 'amountMinor must be a positive integer' } };
+      if (transaction.status !== 'PENDING' || transaction.kind !== 'collection')
+        return { status: 409, json: { message: 'only a pending collection can report another amount' } };
+      transaction.amount = BigInt(amount);
+      transaction.fee = engine.fee(transaction.operator, transaction.amount);
+      return { status: 200, json: viewTransaction(transaction) };
+    }
     if (request.method === 'POST' && action === 'webhook') {
       engine.resendWebhook(reference);
       return { status: 202, json: { message: 'webhook queued' } };
@@ -87,8 +101,8 @@ export function handleControl(request: SimRequest, state: ControlState): SimResp
     return { status: 200, json: { ...state.counters, balances: engine.balances, outage: state.outage.mode } };
   if (request.method === 'POST' && resource === 'outage') {
     const mode = (request.body as { mode?: unknown } | undefined)?.mode;
-    if (mode !== 'none' && mode !== 'error' && mode !== 'timeout')
-      return { status: 400, json: { message: 'mode must be none, error or timeout' } };
+    if (mode !== 'none' && mode !== 'error' && mode !== 'timeout' && mode !== 'garbage')
+      return { status: 400, json: { message: 'mode must be none, error, timeout or garbage' } };
     state.outage.mode = mode;
     return { status: 200, json: { mode } };
   }

@@ -52,6 +52,11 @@ export interface StartSimulatorsOptions {
   initialBalanceMinor?: bigint;
   /** Transactions kept in memory per simulator; the oldest are forgotten past it. */
   maxTransactions?: number;
+  /**
+   * CamPay answers a reused external reference with the earlier transaction (default true, as
+   * integrators report); false makes a second one, as a provider that does not deduplicate may.
+   */
+  campayDeduplicatesReferences?: boolean;
 }
 
 export interface RunningSimulators {
@@ -87,6 +92,7 @@ export async function startSimulators(options: StartSimulatorsOptions = {}): Pro
     timeoutHoldMs,
     initialBalance: { MTN: float, ORANGE: float },
     maxTransactions,
+    deduplicateReferences: options.campayDeduplicatesReferences ?? true,
   });
   const mtn = createMtnSimulator({
     delayMs,

@@ -146,7 +146,7 @@ export function createMtnSimulator(options: MtnSimulatorOptions) {
     const reference = referenceId.toLowerCase();
     if (engine.get(reference) !== undefined)
       return error(409, 'RESOURCE_ALREADY_EXIST', 'Duplicated reference id. Creation of resource failed.');
-    const isMtn = /^237(6[78]|65[0-4])/.test(phone);
+    const isMtn = /^237(67|65[0-4]|68[0-3])/.test(phone);
     const amount = BigInt(body.amount);
     const forcedFailure = !isMtn
       ? 'PAYER_NOT_FOUND'
@@ -181,6 +181,8 @@ export function createMtnSimulator(options: MtnSimulatorOptions) {
       return error(404, 'RESOURCE_NOT_FOUND', 'Not found.');
     state.counters.apiRequests += 1;
     if (state.outage.mode === 'error') return SERVER_ERROR;
+    if (state.outage.mode === 'garbage')
+      return { status: 200, contentType: 'text/html', text: '<html>maintenance</html>' };
     if (state.outage.mode === 'timeout') return { ...SERVER_ERROR, delayMs: options.timeoutHoldMs };
     if (version === 'token' && request.method === 'POST') return issueToken(request, product);
     const refused = await gate(request, product);
