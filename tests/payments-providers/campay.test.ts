@@ -182,6 +182,63 @@ describe('CamPay adapter: the rest of the API', () => {
     expect(second.providerReference).toBe(first.providerReference);
   });
 
+  it('finds the transactions made under our external reference in the statement, or proves there are none', async () => {
+    const request = collectRequest(MTN.succeed, 1_300n);
+    const since = new Date();
+    expect(
+      await campay.findByExternalReference({
+        externalReference: request.externalReference,
+        kind: 'collection',
+        since,
+      }),
+    ).toEqual({ verdict: 'absent' });
+    const collected = await campay.collect(request);
+    const found = await campay.findByExternalReference({
+      externalReference: request.externalReference,
+      kind: 'collection',
+      since,
+    });
+    expect(found).toMatchObject({
+      verdict: 'found',
+      transactions: [{ providerReference: collected.providerReference, amountMinor: 1_300n }],
+    });
+    // A disbursement is another kind: not this collection.
+    expect(
+      await campay.findByExternalReference({
+        externalReference: request.externalReference,
+        kind: 'disbursement',
+        since,
+      }),
+    ).toEqual({ verdict: 'absent' });
+  });
+
+  it('with deduplication off (a provider that does not promise it), a reused reference makes a second transaction, and the search shows both', async () => {
+    await fetch(`${simulators.campayControlUrl}/deduplication`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ enabled: false }),
+    });
+    try {
+      const request = collectRequest(MTN.succeed);
+      const since = new Date();
+      const first = await campay.collect(request);
+      const second = await campay.collect(request);
+      expect(second.providerReference).not.toBe(first.providerReference);
+      const found = await campay.findByExternalReference({
+        externalReference: request.externalReference,
+        kind: 'collection',
+        since,
+      });
+      expect(found.verdict === 'found' && found.transactions.length).toBe(2);
+    } finally {
+      await fetch(`${simulators.campayControlUrl}/deduplication`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ enabled: true }),
+      });
+    }
+  });
+
   it('refuses numbers it cannot charge before calling CamPay', async () => {
     await expect(campay.collect(collectRequest('+237660000000'))).rejects.toMatchObject({
       code: 'UNSUPPORTED_OPERATOR',

@@ -136,6 +136,26 @@ describe('MTN MoMo adapter against the simulator: magic numbers', () => {
 });
 
 describe('MTN MoMo adapter: the rest of the API', () => {
+  it('reads a transaction by our external reference (its X-Reference-Id), or proves there is none', async () => {
+    const externalReference = randomUUID();
+    const query = { externalReference, kind: 'collection' as const, since: new Date() };
+    expect(await mtn.findByExternalReference(query)).toEqual({ verdict: 'absent' });
+    await mtn.collect({
+      amountMinor: 900n,
+      currency: 'XAF',
+      phoneE164: MTN.succeed,
+      description: 'x',
+      externalReference,
+    });
+    expect(await mtn.findByExternalReference(query)).toMatchObject({
+      verdict: 'found',
+      transactions: [{ providerReference: externalReference, amountMinor: 900n }],
+    });
+    expect(await mtn.findByExternalReference({ ...query, externalReference: 'not-a-uuid' })).toMatchObject({
+      verdict: 'unknown',
+    });
+  });
+
   it('a repeated X-Reference-Id meets 409 RESOURCE_ALREADY_EXIST and stands for the earlier request', async () => {
     const request = moneyRequest(MTN.succeed);
     const first = await mtn.collect(request);

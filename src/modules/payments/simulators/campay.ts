@@ -68,6 +68,8 @@ function yymmdd(date: Date): string {
 
 export function createCampaySimulator(options: CampaySimulatorOptions) {
   const signingKey = randomBytes(32);
+  // Switchable at run time (POST /_control/deduplication {enabled}) for tests of one app.
+  const deduplication = { enabled: options.deduplicateReferences };
   const webhookKey = new TextEncoder().encode(options.webhookKey);
   let sequence = 0;
 
@@ -150,7 +152,7 @@ export function createCampaySimulator(options: CampaySimulatorOptions) {
     const externalReference = typeof body.external_reference === 'string' ? body.external_reference : '';
     // Integrators report that a reused external_reference answers with the earlier transaction.
     const earlier =
-      externalReference === '' || !options.deduplicateReferences
+      externalReference === '' || !deduplication.enabled
         ? undefined
         : engine.findByExternalReference(externalReference, kind);
     if (earlier !== undefined) return answerFor(earlier);
@@ -205,6 +207,12 @@ export function createCampaySimulator(options: CampaySimulatorOptions) {
   }
 
   async function handle(request: SimRequest): Promise<SimResponse> {
+    if (request.method === 'POST' && request.path.replace(/\/+$/, '') === '/_control/deduplication') {
+      const enabled = (request.body as { enabled?: unknown } | undefined)?.enabled;
+      if (typeof enabled !== 'boolean') return { status: 400, json: { message: 'enabled must be a boolean' } };
+      deduplication.enabled = enabled;
+      return { status: 200, json: { enabled } };
+    }
     const control = handleControl(request, state);
     if (control !== undefined) return control;
     const path = request.path.replace(/\/+$/, '');
