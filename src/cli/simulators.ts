@@ -15,6 +15,8 @@ options:
   --delay-ms N                     how long payments stay PENDING (default 1000)
   --campay-port N, --mtn-port N    the ports (defaults ${SIMULATOR_PORTS.campay} and ${SIMULATOR_PORTS.mtn})
   --campay-webhook-method GET|POST CamPay's webhook method (default POST)
+  --campay-no-dedupe               a reused external reference makes a second CamPay transaction
+                                   (a provider that does not deduplicate)
   --host H                         the address to listen on (default 127.0.0.1)`;
 handleHelp(USAGE);
 const OPTIONS = {
@@ -23,6 +25,7 @@ const OPTIONS = {
   'campay-port': { type: 'string', default: String(SIMULATOR_PORTS.campay) },
   'mtn-port': { type: 'string', default: String(SIMULATOR_PORTS.mtn) },
   'campay-webhook-method': { type: 'string', default: 'POST' },
+  'campay-no-dedupe': { type: 'boolean', default: false },
   host: { type: 'string', default: '127.0.0.1' },
 } as const;
 let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
@@ -44,6 +47,7 @@ const simulators = await startSimulators({
   host: values.host,
   ports: { campay: Number(values['campay-port']), mtn: Number(values['mtn-port']) },
   campayWebhookMethod: method,
+  campayDeduplicatesReferences: values['campay-no-dedupe'] !== true,
 });
 
 console.log(`CamPay simulator:      ${simulators.campayUrl}   (control: ${simulators.campayControlUrl})`);
