@@ -209,7 +209,8 @@ export function createCampaySimulator(options: CampaySimulatorOptions) {
   async function handle(request: SimRequest): Promise<SimResponse> {
     if (request.method === 'POST' && request.path.replace(/\/+$/, '') === '/_control/deduplication') {
       const enabled = (request.body as { enabled?: unknown } | undefined)?.enabled;
-      if (typeof enabled !== 'boolean') return { status: 400, json: { message: 'enabled must be a boolean' } };
+      if (typeof enabled !== 'boolean')
+        return { status: 400, json: { message: 'enabled must be a boolean' } };
       deduplication.enabled = enabled;
       return { status: 200, json: { enabled } };
     }
