@@ -11,7 +11,9 @@ import type { Config } from './config/index.js';
 import { notFoundHandler, registerErrorHandlers } from './http/errors.js';
 import { registerHealth } from './http/health.js';
 import { securityHeaders } from './http/security-headers.js';
+import { refuseUnsafeText } from './http/text-guard.js';
 import { registerMetrics } from './http/metrics.js';
+import { requestValidators } from './http/validators.js';
 import { HttpProblem, ProblemSchema } from './http/problem.js';
 import { loggerOptions } from './logger.js';
 import { modules } from './modules/index.js';
@@ -41,6 +43,8 @@ export function serverOptions(config: Config, logger?: Logger): FastifyServerOpt
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
     },
+    // Coercion is for query strings, path parameters and headers only: bodies are typed JSON.
+    schemaController: { compilersFactory: { buildValidator: requestValidators() } },
   };
 }
 
@@ -80,6 +84,7 @@ export async function appPlugin(app: FastifyInstance, options: { services: Servi
   });
   app.addSchema(ProblemSchema);
   registerErrorHandlers(app);
+  refuseUnsafeText(app);
 
   const headers = securityHeaders({
     contentSecurityPolicy: {
