@@ -2,7 +2,13 @@ import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { DomainError, ERROR_KINDS, domainErrors } from '../shared/errors.js';
 import { EventTooLarge, StreamNotFound, WrongExpectedVersion } from '../eventstore/errors.js';
-import { eventStoreProblem, STATUS_OF_KIND, registerErrorHandlers } from './errors.js';
+import {
+  eventStoreProblem,
+  isDependencyOutage,
+  OUTAGE_RETRY_AFTER_SECONDS,
+  STATUS_OF_KIND,
+  registerErrorHandlers,
+} from './errors.js';
 
 async function appThrowing(error: Error) {
   const app = Fastify();
@@ -74,5 +80,63 @@ describe('event store errors at the HTTP edge', () => {
     const response = await app.inject({ method: 'GET', url: '/boom' });
     expect(response.statusCode).toBe(409);
     expect(response.json()).toMatchObject({ code: 'concurrency_conflict', actualRevision: '3' });
+  });
+});
+
+describe('dependency outages at the HTTP edge', () => {
+  const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
+  const outages: [string, Error][] = [
+    ['pg: pool checkout timed out', new Error('timeout exceeded when trying to connect')],
+    ['pg: connection lost', new Error('Connection terminated unexpectedly')],
+    ['pg: pool closed', new Error('Cannot use a pool after calling end on the pool')],
+    [
+      'PostgreSQL shutting down (57P01)',
+      withCode('terminating connection due to administrator command', '57P01'),
+    ],
+    ['PostgreSQL: too many connections (53300)', withCode('sorry, too many clients already', '53300')],
+    [
+      'refused on every address',
+      new AggregateError([withCode('connect ECONNREFUSED ::1:5432', 'ECONNREFUSED')], 'connect ECONNREFUSED'),
+    ],
+    ['wrapped as a cause', new Error('query failed', { cause: withCode('read ECONNRESET', 'ECONNRESET') })],
+    [
+      'ioredis: no retries left',
+      Object.assign(new Error('Reached the max retries per request limit'), {
+        name: 'MaxRetriesPerRequestError',
+      }),
+    ],
+    ['ioredis: closed', new Error('Connection is closed.')],
+    [
+      'EventStoreDB: unavailable',
+      Object.assign(new Error('14 UNAVAILABLE: No connection established'), { type: 'unavailable' }),
+    ],
+    [
+      'a provider answering garbage',
+      Object.assign(new Error('campay sent an unreadable status'), {
+        kind: 'unavailable',
+        code: 'BAD_RESPONSE',
+      }),
+    ],
+  ];
+
+  it.each(outages)('%s: 503 service_unavailable with Retry-After and no message', async (_name, error) => {
+    expect(isDependencyOutage(error)).toBe(true);
+    const app = await appThrowing(error);
+    const response = await app.inject({ method: 'GET', url: '/boom' });
+    expect(response.statusCode).toBe(503);
+    expect(response.json()).toMatchObject({ status: 503, code: 'service_unavailable' });
+    expect(response.headers['retry-after']).toBe(String(OUTAGE_RETRY_AFTER_SECONDS));
+    expect(response.body).not.toContain(error.message);
+  });
+
+  it('a bug or a constraint violation stays a 500', async () => {
+    for (const error of [
+      new TypeError("Cannot read properties of undefined (reading 'id')"),
+      withCode('duplicate key', '23505'),
+    ]) {
+      expect(isDependencyOutage(error)).toBe(false);
+      const response = await (await appThrowing(error)).inject({ method: 'GET', url: '/boom' });
+      expect(response.statusCode).toBe(500);
+    }
   });
 });
