@@ -176,6 +176,10 @@ export const EnvironmentSchema = Type.Object({
   TRUST_PROXY: Flag(false, 'trust X-Forwarded-* headers from a proxy'),
   BODY_LIMIT_BYTES: PositiveInteger(262_144, 'the maximum request body in bytes'),
   REQUEST_TIMEOUT_MS: PositiveInteger(30_000, 'the maximum time for a whole request in ms'),
+  IDEMPOTENCY_LEASE_SECONDS: PositiveInteger(
+    60,
+    'seconds an Idempotency-Key stays claimed by a request that has not answered (more than REQUEST_TIMEOUT_MS)',
+  ),
   SHUTDOWN_GRACE_MS: PositiveInteger(10_000, 'how long shutdown waits for in-flight work in ms'),
   MAX_EVENT_LOOP_DELAY_MS: Type.Integer({
     minimum: 0,
@@ -403,6 +407,15 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     for (const [name, message] of providerCredentialProblems(parsed))
       if (!bad.has(name)) bad.set(name, message);
   }
+  // A lease shorter than a request would let a retry run the work while the first still runs.
+  if (
+    !bad.has('IDEMPOTENCY_LEASE_SECONDS') &&
+    parsed.IDEMPOTENCY_LEASE_SECONDS * 1000 <= parsed.REQUEST_TIMEOUT_MS
+  )
+    bad.set(
+      'IDEMPOTENCY_LEASE_SECONDS',
+      `IDEMPOTENCY_LEASE_SECONDS=${parsed.IDEMPOTENCY_LEASE_SECONDS} must be longer than REQUEST_TIMEOUT_MS=${parsed.REQUEST_TIMEOUT_MS} ms`,
+    );
   if (bad.size > 0) {
     throw new ConfigError([...bad.keys()], `Invalid configuration:\n  ${[...bad.values()].join('\n  ')}`);
   }

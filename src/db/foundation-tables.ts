@@ -8,6 +8,10 @@ export interface IdempotencyKeysTable {
   response_body: unknown;
   created_at: Generated<Date>;
   expires_at: ColumnType<Date, Date | string, Date | string>;
+  /** Until when the claiming request holds the key; after it a retry takes it over. */
+  lease_expires_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  /** Which attempt holds the key (null on keys claimed before leases existed). */
+  claim_token: string | null;
 }
 
 export interface SystemStateTable {

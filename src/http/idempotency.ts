@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
@@ -9,10 +9,54 @@ import { problemOf } from './errors.js';
 
 const KEY_PATTERN = /^[A-Za-z0-9_.:-]{8,128}$/;
 const KEPT_FOR_MS = 24 * 60 * 60 * 1000;
+/** How long a claim holds its key unless configured (IDEMPOTENCY_LEASE_SECONDS). */
+export const DEFAULT_IDEMPOTENCY_LEASE_MS = 60_000;
 
 export interface IdempotentResult {
   statusCode: number;
   body: unknown;
+}
+
+export interface IdempotentAttempt {
+  /**
+   * True when an earlier attempt with this key started and never answered (its process stopped,
+   * or it failed with a 5xx): the work may find part of itself already done.
+   */
+  retry: boolean;
+}
+
+export interface IdempotencyOptions {
+  scope: string;
+  required?: boolean;
+  /**
+   * For work that keeps its own answer, written in the same transaction as the work itself (an
+   * order stream named after the key): no answer row is written, and a replay asks this instead
+   * (undefined while the work has not happened).
+   */
+  answer?: () => Promise<IdempotentResult | undefined>;
+}
+
+const leases = new WeakMap<Db, number>();
+
+/** Sets the lease of claims made on this database (IDEMPOTENCY_LEASE_SECONDS; called at boot). */
+export function configureIdempotency(db: Db, options: { leaseMs: number }): void {
+  leases.set(db, options.leaseMs);
+}
+
+/** A UUID named by an Idempotency-Key (version 5 layout over SHA-256): a retry names the same thing. */
+export function keyedUuid(namespace: string, scope: string, key: string): string {
+  const bytes = createHash('sha256')
+    .update(namespace)
+    .update('\u0000')
+    .update(scope)
+    .update('\u0000')
+    .update(key)
+    .digest()
+    .subarray(0, 16);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x50;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 function requestHash(request: FastifyRequest): string {
@@ -48,142 +92,197 @@ export function idempotencyKey(request: FastifyRequest, required: boolean): stri
 /**
  * Runs `work` at most once per (scope, key): a replay with the same body returns the first
  * answer (with `Idempotent-Replayed: true`), the same key with another body is 409, and a
- * concurrent duplicate still in flight is 409 `idempotency_in_progress`. 4xx answers are kept
- * (the same request gets the same answer); a failure with 5xx frees the key for a retry.
+ * duplicate while the first is in flight is 409 `idempotency_in_progress` (Retry-After: the
+ * lease left). 4xx answers are kept (the same request gets the same answer). A claim is a lease
+ * (IDEMPOTENCY_LEASE_SECONDS, longer than a request may take): once a request failed with a 5xx
+ * or its process stopped before answering, a retry with the same body takes the key over and
+ * runs the work again, told so by `attempt.retry` (the work must be idempotent by the key).
  */
 export async function withIdempotency(
   db: Db,
   request: FastifyRequest,
   reply: FastifyReply,
-  options: { scope: string; required?: boolean },
-  work: () => Promise<IdempotentResult>,
+  options: IdempotencyOptions,
+  work: (attempt: IdempotentAttempt) => Promise<IdempotentResult>,
 ): Promise<unknown> {
   const key = idempotencyKey(request, options.required ?? false);
-  if (key === undefined) {
-    const result = await work();
-    reply.code(result.statusCode);
-    return result.body;
-  }
+  if (key === undefined) return send(reply, await work({ retry: false }), false);
   const hash = requestHash(request);
-  const claimed = await runnersFor(db).claim.run({
-    scope: options.scope,
-    key,
+  const held: Held = { scope: options.scope, key, token: randomUUID() };
+  const claim = await runnersFor(db).claim.run({
+    ...held,
     hash,
     expiresAt: new Date(Date.now() + KEPT_FOR_MS),
+    leaseMs: leases.get(db) ?? DEFAULT_IDEMPOTENCY_LEASE_MS,
   });
-  if (!claimed) return replay(db, reply, options.scope, key, hash);
-
+  if (claim === 'lost') return replay(db, reply, options, key, hash);
+  const retry = claim === 'taken_over';
+  if (retry && options.answer !== undefined) {
+    const answered = await options.answer();
+    if (answered !== undefined) return send(reply, answered, true);
+  }
   let result: IdempotentResult;
   try {
-    result = await work();
+    result = await work({ retry });
   } catch (error) {
-    const problem = error instanceof DomainError ? problemOf(error) : error;
-    if (problem instanceof HttpProblem && problem.status < 500) {
-      await store(db, options.scope, key, problem.status, {
-        __problem: {
-          status: problem.status,
-          code: problem.code,
-          detail: problem.message,
-          extensions: problem.extensions,
-        },
-      });
-    } else {
-      await db
-        .deleteFrom('idempotency_keys')
-        .where('scope', '=', options.scope)
-        .where('key', '=', key)
-        .execute();
-    }
+    await settleFailure(db, held, error);
     throw error;
   }
-  await store(db, options.scope, key, result.statusCode, result.body);
+  if (options.answer === undefined) await store(db, held, result.statusCode, result.body);
+  return send(reply, result, false);
+}
+
+function send(reply: FastifyReply, result: IdempotentResult, replayed: boolean): unknown {
+  if (replayed) reply.header('idempotent-replayed', 'true');
   reply.code(result.statusCode);
   return result.body;
 }
 
-async function store(db: Db, scope: string, key: string, statusCode: number, body: unknown): Promise<void> {
-  await runnersFor(db).store.run({ scope, key, statusCode, json: JSON.stringify(body, bigintReplacer) });
+interface Held {
+  scope: string;
+  key: string;
+  /** Which attempt holds the key: only it may answer or free it. */
+  token: string;
 }
 
-interface Claim {
-  scope: string;
-  key: string;
+/** A 4xx is the answer (kept); anything else frees the key at once for a retry (the lease ends now). */
+async function settleFailure(db: Db, held: Held, error: unknown): Promise<void> {
+  const problem = error instanceof DomainError ? problemOf(error) : error;
+  if (problem instanceof HttpProblem && problem.status < 500) {
+    await store(db, held, problem.status, {
+      __problem: {
+        status: problem.status,
+        code: problem.code,
+        detail: problem.message,
+        extensions: problem.extensions,
+      },
+    });
+    return;
+  }
+  // The row stays (with its request hash), so the retry knows it is one. Should the database be
+  // down, the lease runs out by itself.
+  await db
+    .updateTable('idempotency_keys')
+    .set({ lease_expires_at: sql<Date>`now()` })
+    .where('scope', '=', held.scope)
+    .where('key', '=', held.key)
+    .where('claim_token', '=', held.token)
+    .execute()
+    .catch(() => undefined);
+}
+
+async function store(db: Db, held: Held, statusCode: number, body: unknown): Promise<void> {
+  await runnersFor(db).store.run({ ...held, statusCode, json: JSON.stringify(body, bigintReplacer) });
+}
+
+type ClaimOutcome = 'claimed' | 'taken_over' | 'lost';
+interface Claim extends Held {
   hash: string;
   expiresAt: Date;
+  /** From the database's clock, as the takeover's comparison. */
+  leaseMs: number;
 }
-interface Stored {
-  scope: string;
-  key: string;
+interface Stored extends Held {
   statusCode: number;
   json: string;
 }
 
+const identity = (item: { scope: string; key: string }) => `${item.scope}\u0000${item.key}`;
+
+/**
+ * One statement for a group of claims: a new key is inserted; a key whose attempt never answered
+ * and whose lease ran out is taken over by a request with the same hash (`xmax = 0` tells an
+ * insert from an update); anything else is lost to the row that is there. Of two claims of one
+ * key in a group only the first can win; keys go in sorted, so two groups cannot deadlock.
+ */
+async function claimMany(db: Db, claims: Claim[]): Promise<ClaimOutcome[]> {
+  const first = new Map<string, Claim>();
+  for (const claim of claims) if (!first.has(identity(claim))) first.set(identity(claim), claim);
+  const unique = [...first.values()].sort((a, b) =>
+    identity(a) < identity(b) ? -1 : identity(a) > identity(b) ? 1 : 0,
+  );
+  const column = <T>(pick: (claim: Claim) => T) => unique.map(pick);
+  const result = await sql<{ scope: string; key: string; inserted: boolean }>`
+    INSERT INTO idempotency_keys AS k (scope, key, request_hash, expires_at, lease_expires_at, claim_token)
+    SELECT v.scope, v.key, v.hash, v.expires_at, now() + v.lease_ms * interval '1 millisecond', v.token
+      FROM unnest(${column((claim) => claim.scope)}::text[], ${column((claim) => claim.key)}::text[],
+                  ${column((claim) => claim.hash)}::text[],
+                  ${column((claim) => claim.expiresAt.toISOString())}::timestamptz[],
+                  ${column((claim) => claim.leaseMs)}::int[], ${column((claim) => claim.token)}::uuid[])
+           AS v(scope, key, hash, expires_at, lease_ms, token)
+    ON CONFLICT (scope, key) DO UPDATE
+       SET lease_expires_at = excluded.lease_expires_at, claim_token = excluded.claim_token
+     WHERE k.status_code IS NULL AND k.lease_expires_at < now() AND k.request_hash = excluded.request_hash
+    RETURNING k.scope, k.key, (k.xmax = 0) AS inserted`.execute(db);
+  const won = new Map(result.rows.map((row) => [identity(row), row.inserted]));
+  return claims.map((claim) => {
+    const inserted = won.get(identity(claim));
+    if (first.get(identity(claim)) !== claim || inserted === undefined) return 'lost';
+    return inserted ? 'claimed' : 'taken_over';
+  });
+}
+
+/** Answers of a group in one UPDATE; only the attempt holding the key answers for it. */
+async function storeMany(db: Db, items: Stored[]): Promise<void[]> {
+  await sql`
+    UPDATE idempotency_keys AS k SET status_code = v.status_code, response_body = v.body::jsonb
+      FROM unnest(${items.map((item) => item.scope)}::text[], ${items.map((item) => item.key)}::text[],
+                  ${items.map((item) => item.token)}::uuid[], ${items.map((item) => item.statusCode)}::int[],
+                  ${items.map((item) => item.json)}::text[])
+           AS v(scope, key, token, status_code, body)
+     WHERE k.scope = v.scope AND k.key = v.key AND k.claim_token = v.token`.execute(db);
+  return items.map(() => undefined);
+}
+
 /**
  * Claims and stored answers of concurrent requests go to PostgreSQL in groups (db/group-runner.ts):
- * every idempotent POST made two statements, about a third of an order's. A group's claim is one
- * INSERT … ON CONFLICT DO NOTHING; of two claims of one key in a group, only the first can win.
+ * every idempotent POST made two statements, about a third of an order's.
  */
-const runners = new WeakMap<Db, { claim: GroupRunner<Claim, boolean>; store: GroupRunner<Stored, void> }>();
+const runners = new WeakMap<
+  Db,
+  { claim: GroupRunner<Claim, ClaimOutcome>; store: GroupRunner<Stored, void> }
+>();
 function runnersFor(db: Db) {
   let found = runners.get(db);
   if (found !== undefined) return found;
-  const claimMany = async (claims: Claim[]): Promise<boolean[]> => {
-    const id = (claim: Claim) => `${claim.scope}\u0000${claim.key}`;
-    const first = new Map<string, Claim>();
-    for (const claim of claims) if (!first.has(id(claim))) first.set(id(claim), claim);
-    // Inserted in key order, so two groups cannot wait on each other's keys.
-    const unique = [...first.values()].sort((a, b) => (id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0));
-    const result = await sql<{ scope: string; key: string }>`
-      INSERT INTO idempotency_keys (scope, key, request_hash, expires_at)
-      SELECT * FROM unnest(${unique.map((claim) => claim.scope)}::text[], ${unique.map((claim) => claim.key)}::text[],
-                           ${unique.map((claim) => claim.hash)}::text[], ${unique.map((claim) => claim.expiresAt.toISOString())}::timestamptz[])
-      ON CONFLICT (scope, key) DO NOTHING
-      RETURNING scope, key`.execute(db);
-    const won = new Set(result.rows.map((row) => `${row.scope}\u0000${row.key}`));
-    return claims.map((claim) => first.get(id(claim)) === claim && won.has(id(claim)));
-  };
   found = {
-    claim: createGroupRunner<Claim, boolean>({
-      runOne: async (claim) => (await claimMany([claim]))[0]!,
-      runMany: claimMany,
+    claim: createGroupRunner<Claim, ClaimOutcome>({
+      runOne: async (claim) => (await claimMany(db, [claim]))[0]!,
+      runMany: (claims) => claimMany(db, claims),
     }),
     store: createGroupRunner<Stored, void>({
-      runOne: async (item) => {
-        await db
-          .updateTable('idempotency_keys')
-          .set({ status_code: item.statusCode, response_body: item.json })
-          .where('scope', '=', item.scope)
-          .where('key', '=', item.key)
-          .execute();
-      },
-      runMany: async (items) => {
-        await sql`
-          UPDATE idempotency_keys AS k SET status_code = v.status_code, response_body = v.body::jsonb
-            FROM unnest(${items.map((item) => item.scope)}::text[], ${items.map((item) => item.key)}::text[],
-                        ${items.map((item) => item.statusCode)}::int[], ${items.map((item) => item.json)}::text[])
-                 AS v(scope, key, status_code, body)
-           WHERE k.scope = v.scope AND k.key = v.key`.execute(db);
-        return items.map(() => undefined);
-      },
+      runOne: async (item) => void (await storeMany(db, [item])),
+      runMany: (items) => storeMany(db, items),
     }),
   };
   runners.set(db, found);
   return found;
 }
 
+function inProgress(retryAfterSeconds: number): HttpProblem {
+  return new HttpProblem(
+    409,
+    'idempotency_in_progress',
+    'A request with this Idempotency-Key is still in progress.',
+    { headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) } },
+  );
+}
+
 async function replay(
   db: Db,
   reply: FastifyReply,
-  scope: string,
+  options: IdempotencyOptions,
   key: string,
   hash: string,
 ): Promise<unknown> {
   const row = await db
     .selectFrom('idempotency_keys')
-    .select(['request_hash', 'status_code', 'response_body'])
-    .where('scope', '=', scope)
+    .select(['request_hash', 'status_code', 'response_body', 'lease_expires_at'])
+    .where('scope', '=', options.scope)
     .where('key', '=', key)
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
+  // Purged between the claim and this read: the client may simply retry.
+  if (row === undefined) throw inProgress(1);
   if (row.request_hash !== hash) {
     throw new HttpProblem(
       409,
@@ -192,25 +291,19 @@ async function replay(
     );
   }
   if (row.status_code === null) {
-    throw new HttpProblem(
-      409,
-      'idempotency_in_progress',
-      'A request with this Idempotency-Key is still in progress.',
-      {
-        headers: { 'retry-after': '1' },
-      },
-    );
+    const answered = options.answer === undefined ? undefined : await options.answer();
+    if (answered !== undefined) return send(reply, answered, true);
+    throw inProgress((row.lease_expires_at.getTime() - Date.now()) / 1000);
   }
-  reply.header('idempotent-replayed', 'true');
   const body = row.response_body as {
     __problem?: { status: number; code: string; detail: string; extensions?: Record<string, unknown> };
   };
+  reply.header('idempotent-replayed', 'true');
   if (body !== null && typeof body === 'object' && body.__problem !== undefined) {
     const problem = body.__problem;
     throw new HttpProblem(problem.status, problem.code, problem.detail, { extensions: problem.extensions });
   }
-  reply.code(row.status_code);
-  return body;
+  return send(reply, { statusCode: row.status_code, body }, true);
 }
 
 function bigintReplacer(_key: string, value: unknown): unknown {

@@ -7,6 +7,7 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 describe('Idempotency-Key', () => {
   let testApp: TestApp;
   let created = 0;
+  const attempts: { name: string; retry: boolean }[] = [];
   let release: (() => void) | undefined;
 
   beforeAll(async () => {
@@ -24,12 +25,14 @@ describe('Idempotency-Key', () => {
               request,
               reply,
               { scope: 'test-things', required: true },
-              async () => {
+              async (attempt) => {
                 const body = request.body as { name: string; fail?: string };
+                attempts.push({ name: body.name, retry: attempt.retry });
                 if (body.fail === 'client')
                   throw new HttpProblem(422, 'not_allowed', 'names like this are refused');
                 if (body.fail === 'server') throw new Error('database hiccup');
-                if (body.fail === 'slow') await new Promise<void>((resolve) => (release = resolve));
+                if (body.fail === 'slow' && !attempt.retry)
+                  await new Promise<void>((resolve) => (release = resolve));
                 created += 1;
                 return { statusCode: 201, body: { id: created, name: body.name } };
               },
@@ -85,12 +88,51 @@ describe('Idempotency-Key', () => {
 
     const failed = await post('key-server-001', { name: 'y', fail: 'server' });
     expect(failed.statusCode).toBe(500);
-    const row = await testApp.services.runtime.database.db
-      .selectFrom('idempotency_keys')
-      .select('key')
-      .where('key', '=', 'key-server-001')
-      .executeTakeFirst();
-    expect(row).toBeUndefined();
+    // The key is free at once for the same request, which runs again knowing it is a retry.
+    const retried = await post('key-server-001', { name: 'y', fail: 'server' });
+    expect(retried.statusCode).toBe(500);
+    expect(attempts.filter((attempt) => attempt.name === 'y')).toEqual([
+      { name: 'y', retry: false },
+      { name: 'y', retry: true },
+    ]);
+    expect((await post('key-server-001', { name: 'other' })).json()).toMatchObject({
+      status: 409,
+      code: 'idempotency_key_reused',
+    });
+  });
+
+  it('a claim whose request never answered (its process stopped) holds the key for its lease only', async () => {
+    const db = testApp.services.runtime.database.db;
+    const before = created;
+    // The crash point: the claim is taken and the work done, the answer never stored.
+    const first = post('key-crashed-01', { name: 'koki', fail: 'slow' });
+    while (release === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+    const busy = await post('key-crashed-01', { name: 'koki', fail: 'slow' });
+    expect(busy.json()).toMatchObject({ status: 409, code: 'idempotency_in_progress' });
+    expect(Number(busy.headers['retry-after'])).toBeGreaterThan(1);
+    // The lease runs out (as it would 60 s after a crash).
+    await db
+      .updateTable('idempotency_keys')
+      .set({ lease_expires_at: new Date(Date.now() - 1_000) })
+      .where('key', '=', 'key-crashed-01')
+      .execute();
+    expect((await post('key-crashed-01', { name: 'other' })).json()).toMatchObject({
+      code: 'idempotency_key_reused',
+    });
+    const retried = await post('key-crashed-01', { name: 'koki', fail: 'slow' });
+    expect(retried.statusCode).toBe(201);
+    expect(attempts.filter((attempt) => attempt.name === 'koki').map((attempt) => attempt.retry)).toEqual([
+      false,
+      true,
+    ]);
+    // The first attempt finishes late: its answer is not stored over the retry's, which replays.
+    release!();
+    release = undefined;
+    expect((await first).statusCode).toBe(201);
+    const replay = await post('key-crashed-01', { name: 'koki', fail: 'slow' });
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.json()).toEqual(retried.json());
+    expect(created).toBe(before + 2);
   });
 
   it('under concurrency (claims and answers stored in groups): each key does the work once and replays its own answer', async () => {

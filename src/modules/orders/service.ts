@@ -495,10 +495,25 @@ export function createOrdersService(deps: OrdersDependencies) {
     }
   }
 
+  /** The order placed under this id with its tracking token, or undefined when there is none. */
+  async function find(orderId: string) {
+    const loaded = await aggregateStream(eventStore, orderStream(orderId), evolve, initialState(), 10_000);
+    if (loaded.revision === 'no_stream' || loaded.state.order === null) return undefined;
+    const tracking = trackingToken(orderId, loaded.state.order.trackingSecret);
+    return { state: loaded.state, revision: loaded.revision, trackingToken: tracking };
+  }
+
+  /**
+   * `options.orderId` names the order after the request's Idempotency-Key, so that its stream is
+   * the placement's stored answer (written by the append itself); `options.resume` says an
+   * earlier attempt may have reserved the stock or moved the wallet money already (both are
+   * idempotent by the order id) and then stopped before appending.
+   */
   async function place(
     input: PlaceOrderInput,
     customer: OrderCreatedData['customer'],
     metadata?: EventMetadata,
+    options: { orderId?: string; resume?: boolean } = {},
   ) {
     if (deps.payments === undefined)
       throw ordersErrors.of(
@@ -513,13 +528,15 @@ export function createOrdersService(deps: OrdersDependencies) {
       });
     const current = now();
     const quoted = await quote(input, customer.id, current);
-    const orderId = randomUUID();
+    const orderId = options.orderId ?? randomUUID();
     const data = creationData(orderId, input, customer, quoted, current);
     const [created] = decide({ type: 'CreateOrder', data }, initialState());
     // Only items whose stock the catalog tracks are reserved: untracked ones need no row lock.
     const stockLines = data.reservedStock;
     if (stockLines.length > 0) {
-      const stock = await deps.stock.reserve(orderId, data.restaurantId, stockLines);
+      const stock = await deps.stock.reserve(orderId, data.restaurantId, stockLines, {
+        resume: options.resume === true,
+      });
       if (!stock.ok)
         throw ordersErrors.of('conflict', 'insufficient_stock', 'Some items sold out meanwhile.', {
           details: { insufficient: stock.insufficient },
@@ -548,6 +565,11 @@ export function createOrdersService(deps: OrdersDependencies) {
         { expectedRevision: 'no_stream' },
       );
     } catch (error) {
+      // Another attempt with the same key appended first: its order is this request's answer.
+      if (options.orderId !== undefined && error instanceof WrongExpectedVersion) {
+        const existing = await find(orderId);
+        if (existing !== undefined) return existing;
+      }
       // Given back only once the order is known not to exist (the append may have landed before
       // the error reached us); if this check fails too, the stranded-stock sweep does it later.
       if (stockLines.length > 0)
@@ -618,6 +640,7 @@ export function createOrdersService(deps: OrdersDependencies) {
 
   return {
     place,
+    find,
     execute,
     load,
     recordPaymentOutcome,

@@ -50,9 +50,29 @@ export function createStockReservations(options: StockReservationsOptions) {
   const now = options.now ?? (() => new Date());
   const listeners: ((orderId: string, outcome: StockOutcome) => void)[] = [];
 
-  /** Takes the stock for every line or none, and records what was taken for this order. */
-  async function reserve(orderId: string, restaurantId: string, lines: Lines): Promise<StockResult> {
+  /**
+   * Takes the stock for every line or none, and records what was taken for this order. `resume`
+   * (a retried placement, same order id): an open reservation of the order is the one its first
+   * attempt took, and stands; one already restored (by the stranded-stock sweep) is taken anew.
+   */
+  async function reserve(
+    orderId: string,
+    restaurantId: string,
+    lines: Lines,
+    options: { resume?: boolean } = {},
+  ): Promise<StockResult> {
     return db.transaction().execute(async (transaction) => {
+      if (options.resume === true) {
+        const earlier = await transaction
+          .selectFrom('order_stock_reservations')
+          .select('settled_at')
+          .where('order_id', '=', orderId)
+          .forUpdate()
+          .executeTakeFirst();
+        if (earlier !== undefined && earlier.settled_at === null) return { ok: true };
+        if (earlier !== undefined)
+          await transaction.deleteFrom('order_stock_reservations').where('order_id', '=', orderId).execute();
+      }
       const taken = await catalog.decrementStock(restaurantId, lines, transaction);
       if (!taken.ok) return taken; // nothing was decremented
       await transaction
