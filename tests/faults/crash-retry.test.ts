@@ -29,7 +29,7 @@ interface InjectRequest {
   method: 'POST';
   url: string;
   headers: Record<string, string>;
-  payload: unknown;
+  payload: Record<string, unknown>;
 }
 
 /** Runs the request in a child app on the same database and Redis; resolves with how it ended. */
