@@ -28,7 +28,11 @@ if (process.env.KILL_AT === 'answer-stored') {
     return query.apply(this, parameters);
   } as typeof pg.Client.prototype.query;
 }
-const response = await app.inject(
-  JSON.parse(process.env.CHILD_REQUEST ?? '{}') as Parameters<typeof app.inject>[0],
-);
+const request = JSON.parse(process.env.CHILD_REQUEST ?? '{}') as {
+  method: 'POST';
+  url: string;
+  headers: Record<string, string>;
+  payload: Record<string, unknown>;
+};
+const response = await app.inject(request);
 process.send?.({ statusCode: response.statusCode, body: response.body });
