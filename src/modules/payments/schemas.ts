@@ -20,9 +20,8 @@ export const CurrencyQuery = Type.Object(
   { additionalProperties: false },
 );
 export const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
-export const UserParams = Type.Object({
-  userId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }),
-});
+// User ids are uuids (users.id): anything else is a 400, not a failed cast in PostgreSQL (a 500).
+export const UserParams = Type.Object({ userId: Type.String({ format: 'uuid' }) });
 
 export const WalletSchema = Type.Object({
   currency: Currency,
