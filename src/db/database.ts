@@ -34,6 +34,10 @@ export function createPool(options: PoolOptions): pg.Pool {
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
+  // Nor may a checked-out one (the pool listens only to idle clients): a connection lost between
+  // two statements of a transaction would be an uncaught exception. Its next statement fails
+  // instead (answered 503 at the edge) and the pool discards it when it is released.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
