@@ -242,6 +242,9 @@ export const EnvironmentSchema = Type.Object({
 
 export type Environment = Static<typeof EnvironmentSchema>;
 
+/** The SMS transport (Twilio) that production needs to send verification codes. */
+export const SMS_TRANSPORT_VARIABLES = ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'] as const;
+
 /** Secrets that production must receive from the environment and development may generate. */
 const GENERATED_SECRETS = ['JWT_SECRET', 'JWT_REFRESH_SECRET', 'ENCRYPTION_KEY'] as const;
 type GeneratedSecret = (typeof GENERATED_SECRETS)[number];
@@ -384,6 +387,13 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     for (const name of [...GENERATED_SECRETS, 'DATABASE_URL']) {
       if (raw[name] === undefined && !bad.has(name)) {
         bad.set(name, `${name} is required in production: expected ${describeVariable(name)}`);
+      }
+    }
+    // Without an SMS transport nobody can register, sign in as a guest or reset a password:
+    // refuse the start instead of answering 500 on every code (the outbox is refused below).
+    for (const name of SMS_TRANSPORT_VARIABLES) {
+      if (raw[name] === undefined && !bad.has(name)) {
+        bad.set(name, `${name} is required in production (SMS codes): expected ${describeVariable(name)}`);
       }
     }
     if (parsed.OUTBOX_ENABLED === true)

@@ -61,8 +61,8 @@ export function testEnvironment(overrides: Record<string, string | undefined> = 
 
 /**
  * What a production start needs beyond secrets and DATABASE_URL (the configuration check refuses
- * it otherwise): a public URL and the primary payment provider's credentials. Values only: no
- * test that uses them calls a provider.
+ * it otherwise): a public URL, the primary payment provider's credentials and the SMS transport.
+ * Values only: no test that uses them calls a provider.
  */
 export function productionRequirements(): Record<string, string> {
   return {
@@ -72,6 +72,9 @@ export function productionRequirements(): Record<string, string> {
     CAMPAY_USERNAME: 'example-app-user',
     CAMPAY_PASSWORD: 'example-app-password',
     CAMPAY_SECRET: 'example-webhook-key',
+    TWILIO_ACCOUNT_SID: 'AC00000000000000000000000000000000',
+    TWILIO_AUTH_TOKEN: 'example-twilio-token',
+    TWILIO_FROM: '+237650000000',
   };
 }
 

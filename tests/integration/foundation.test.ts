@@ -1,7 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Type from 'typebox';
 import { ConfigError, loadConfig } from '../../src/config/index.js';
-import { createTestApp, testEnvironment, type TestApp } from '../helpers/app.js';
+import { createTestApp, productionRequirements, testEnvironment, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
 describe('configuration', () => {
@@ -38,6 +39,54 @@ describe('configuration', () => {
     expect(first.generatedSecrets).toEqual(['JWT_SECRET', 'JWT_REFRESH_SECRET', 'ENCRYPTION_KEY']);
     expect(second.JWT_SECRET).toBe(first.JWT_SECRET);
     expect(first.ENCRYPTION_KEY).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  const withoutSms = (environment: Record<string, string>) =>
+    Object.fromEntries(Object.entries(environment).filter(([name]) => !name.startsWith('TWILIO_')));
+
+  it('refuses a production start that cannot send SMS codes, naming each missing variable', () => {
+    const production = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://x@db/y',
+      JWT_SECRET: 'a'.repeat(32),
+      JWT_REFRESH_SECRET: 'b'.repeat(32),
+      ENCRYPTION_KEY: 'c'.repeat(64),
+      ...withoutSms(productionRequirements()),
+    };
+    try {
+      loadConfig({ ...production, TWILIO_FROM: '+237670000000' });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).variables.sort()).toEqual(['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN']);
+      expect((error as Error).message).toMatch(/TWILIO_ACCOUNT_SID is required in production/);
+      expect((error as Error).message).toMatch(/TWILIO_AUTH_TOKEN is required in production/);
+    }
+    const complete = loadConfig({ ...production, ...productionRequirements() });
+    expect(complete.isProduction).toBe(true);
+  });
+
+  it('exits 78 (EX_CONFIG) with one message naming the SMS variables when production lacks them', async () => {
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--eval', "import('./src/boot.ts').then((boot) => boot.configOrExit())"],
+      {
+        env: {
+          PATH: process.env.PATH,
+          NODE_ENV: 'production',
+          DATABASE_URL: 'postgres://x@db/y',
+          JWT_SECRET: 'a'.repeat(32),
+          JWT_REFRESH_SECRET: 'b'.repeat(32),
+          ENCRYPTION_KEY: 'c'.repeat(64),
+          ...withoutSms(productionRequirements()),
+        },
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    expect(child.status, child.stderr).toBe(78);
+    for (const name of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'])
+      expect(child.stderr).toContain(`${name} is required in production`);
   });
 
   it('never enables the outbox or simulators in production', () => {
