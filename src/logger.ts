@@ -65,7 +65,15 @@ export function censor(value: unknown, path: string[]): unknown {
   return REDACTED;
 }
 
-const SENSITIVE_QUERY_KEYS = /^(to|phone|email|token|code|otp|q)$/i;
+
+/**
+ * Query parameters whose values never reach a log: anything that names a credential (WebSocket
+ * upgrades carry `?access_token=`, links carry reset tokens, callbacks carry signatures) and
+ * personal data (phone, e-mail, search text). Matched anywhere in the name, so `access_token`,
+ * `refresh_token`, `id_token`, `apiKey` or `x-signature` are caught without a list to keep.
+ */
+const SENSITIVE_QUERY_KEYS =
+  /token|code|otp|totp|pin|signature|^sig$|secret|password|passwd|key|auth|session|cookie|nonce|jwt|phone|msisdn|e-?mail|^to$|^from$|^q$/i;
 
 /** Masks personal data and tokens in URLs: query values and the public tracking token. */
 export function maskUrl(url: string): string {

@@ -159,6 +159,15 @@ export const EnvironmentSchema = Type.Object({
   RATE_LIMIT_PAYMENT_WINDOW_MS: PositiveInteger(300_000, 'the payment rate-limit window in ms'),
   RATE_LIMIT_PAYMENT_MAX: PositiveInteger(3, 'payment attempts per window'),
   RATE_LIMIT_ENABLED: Flag(true, 'enforce rate limits'),
+  SMS_MAX_PER_NUMBER_PER_HOUR: PositiveInteger(
+    5,
+    'SMS (codes, reset links) one phone number may receive per hour',
+  ),
+  SMS_MAX_PER_ADDRESS_PER_HOUR: PositiveInteger(
+    30,
+    'SMS one client address may have sent per hour, whatever the numbers',
+  ),
+  SMS_MAX_PER_HOUR: PositiveInteger(1_000, 'SMS the whole platform sends on request per hour (the budget)'),
   SESSION_TIMEOUT: PositiveInteger(3_600_000, 'the admin session idle timeout in ms'),
   AUTH_DELAY_BASE_MS: PositiveInteger(
     500,

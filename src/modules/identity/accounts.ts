@@ -9,6 +9,7 @@ import { checkPassword, PASSWORD_PROBLEM_TEXT } from './password-policy.js';
 import type { PasswordHasher } from './password-hashing.js';
 import { maskPhone, normalizePhone } from './phone.js';
 import type { IdentityRepository, UserRow } from './repository.js';
+import type { SmsBudget } from './sms-budget.js';
 import type { ClientKind, IssuedTokens, RequestContext, SessionService } from './sessions.js';
 import type { TwoFactor } from './two-factor.js';
 
@@ -29,6 +30,7 @@ export interface AccountDependencies {
   guard: BruteForceGuard;
   audit: AuditFunction;
   sms: SmsSender;
+  budget: SmsBudget;
   hashKey: Buffer;
   publicBaseUrl: string;
   now?: () => number;
@@ -115,10 +117,12 @@ export function createAccounts(deps: AccountDependencies) {
   const accounts = {
     async register(
       input: { phone: string; password: string; name: string; email?: string; locale?: string },
-      _context: RequestContext,
+      context: RequestContext,
     ): Promise<{ expiresInSeconds: number }> {
       const phone = requirePhone(input.phone);
       assertStrongPassword(input.password, phone);
+      // Either answer below sends one SMS: the budget is spent (or refused) the same way for both.
+      await deps.budget.spend('register', phone, context.ip);
       const email = input.email?.trim().toLowerCase();
       // Hash first, whatever the number's state, so every path costs the same.
       const passwordHash = await hasher.hash(input.password);
@@ -130,6 +134,7 @@ export function createAccounts(deps: AccountDependencies) {
           body: 'Un compte existe déjà pour ce numéro. Connectez-vous ou réinitialisez votre mot de passe.',
           metadata: { kind: 'account.exists' },
         });
+        deps.budget.sent('register');
         return { expiresInSeconds: 300 };
       }
       if (email !== undefined && (await repository.emailTakenByOther(email, existing?.id ?? null))) {
@@ -152,7 +157,7 @@ export function createAccounts(deps: AccountDependencies) {
           password_hash: passwordHash,
         });
       }
-      return codes.issue(phone, 'register', input.locale);
+      return codes.issue(phone, 'register', { locale: input.locale, ip: context.ip, paid: true });
     },
 
     async verifyPhone(
@@ -299,6 +304,8 @@ export function createAccounts(deps: AccountDependencies) {
         (await repository.countPasswordResetsSince(user.id, new Date(now() - 3_600_000))) >= RESETS_PER_HOUR
       )
         return;
+      // Refused silently: the answer is 202 whether or not the number has an account.
+      if ((await deps.budget.trySpend('password_reset', phone, context.ip)) !== undefined) return;
       const token = opaqueToken('pr');
       await repository.insertPasswordReset({
         tokenHash: keyedHash(deps.hashKey, 'reset', token),
@@ -313,6 +320,7 @@ export function createAccounts(deps: AccountDependencies) {
           : `Réinitialisez votre mot de passe dans l'heure : ${link}`,
         metadata: { kind: 'password.reset', token },
       });
+      deps.budget.sent('password_reset');
       await audit({
         action: 'password.reset_requested',
         actor: actorOf(context),

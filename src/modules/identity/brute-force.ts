@@ -50,6 +50,8 @@ export function createBruteForceGuard(options: {
   ipFailureLimit: number;
   ipWindowMs: number;
   enabled: boolean;
+  /** Keyed hash of the address: Redis keys never hold it in clear. */
+  limitKey: (value: string) => string;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }): BruteForceGuard {
@@ -57,7 +59,7 @@ export function createBruteForceGuard(options: {
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const unknownKey = (identifierHash: string) => `lf:${identifierHash}`;
-  const ipKey = (ip: string) => `ipf:${ip}`;
+  const ipKey = (ip: string) => `ipf:${options.limitKey(`ip:${ip}`)}`;
 
   return {
     async stateOf(user, identifierHash) {

@@ -22,8 +22,8 @@ export function createGuests(deps: {
 }) {
   const { repository, codes, sessions, hasher, audit } = deps;
   return {
-    async start(input: { phone: string; locale?: string }) {
-      return codes.issue(requirePhone(input.phone), 'guest', input.locale);
+    async start(input: { phone: string; locale?: string }, context: RequestContext) {
+      return codes.issue(requirePhone(input.phone), 'guest', { locale: input.locale, ip: context.ip });
     },
 
     async verify(

@@ -36,6 +36,7 @@ export const identityModule: ModuleRegistration = {
       name: 'eventstore',
       erase: (userId) => services.eventStore.erasePersonalData(userId, { actorId: userId }),
     });
+    for (const metric of services.identity.smsBudget.metrics) app.metricsRegistry.registerMetric(metric);
     registerAuthRoutes(app, services);
     registerMeRoutes(app, services);
     registerTwoFactorRoutes(app, services);

@@ -15,8 +15,30 @@ export interface KeyValue {
   delete(key: string): Promise<void>;
   /** Adds one and returns the count; the window starts with the first increment. */
   increment(key: string, ttlMs: number): Promise<number>;
+  /**
+   * Adds one to every counter only if each is below its limit, atomically (several budgets
+   * spent together or not at all). Each counter's window starts with its first increment.
+   * Returns the index of the first counter at its limit and when its window ends, or null.
+   */
+  incrementBelow(
+    counters: readonly { key: string; limit: number }[],
+    ttlMs: number,
+  ): Promise<{ exhausted: number; retryAfterMs: number } | null>;
   readonly kind: 'redis' | 'memory';
 }
+
+/** incrementBelow in one round trip: checks every counter, then increments them all (or none). */
+const INCREMENT_BELOW_SCRIPT = `
+for index, key in ipairs(KEYS) do
+  local count = tonumber(redis.call('GET', key) or '0')
+  if count >= tonumber(ARGV[index + 1]) then
+    return {index, redis.call('PTTL', key)}
+  end
+end
+for _, key in ipairs(KEYS) do
+  if redis.call('INCR', key) == 1 then redis.call('PEXPIRE', key, ARGV[1]) end
+end
+return {0, 0}`;
 
 export const MEMORY_MAX_ENTRIES = 100_000;
 
@@ -50,6 +72,17 @@ export function createRedisKeyValue(redis: Redis, prefix: string): KeyValue {
         throw counted?.[0] ?? new Error('redis increment failed');
       return Number(counted[1]);
     },
+    async incrementBelow(counters, ttlMs) {
+      const [index, remainingMs] = (await redis.eval(
+        INCREMENT_BELOW_SCRIPT,
+        counters.length,
+        ...counters.map((counter) => full(counter.key)),
+        String(Math.max(1, Math.ceil(ttlMs))),
+        ...counters.map((counter) => String(counter.limit)),
+      )) as [number, number];
+      if (index === 0) return null;
+      return { exhausted: index - 1, retryAfterMs: remainingMs > 0 ? remainingMs : ttlMs };
+    },
   };
 }
 
@@ -73,6 +106,13 @@ export function createMemoryKeyValue(now: () => number = Date.now): KeyValue {
     }
     entries.set(key, { value, expiresAt: now() + ttlMs });
   };
+  const increment = (key: string, ttlMs: number): number => {
+    const current = read(key);
+    const count = (current === null ? 0 : Number(current)) + 1;
+    const expiresAt = current === null ? now() + ttlMs : entries.get(key)!.expiresAt;
+    write(key, String(count), expiresAt - now());
+    return count;
+  };
   return {
     kind: 'memory',
     get: async (key) => read(key),
@@ -84,12 +124,19 @@ export function createMemoryKeyValue(now: () => number = Date.now): KeyValue {
       return true;
     },
     delete: async (key) => void entries.delete(key),
-    async increment(key, ttlMs) {
-      const current = read(key);
-      const count = (current === null ? 0 : Number(current)) + 1;
-      const expiresAt = current === null ? now() + ttlMs : entries.get(key)!.expiresAt;
-      write(key, String(count), expiresAt - now());
-      return count;
+    increment: async (key, ttlMs) => increment(key, ttlMs),
+    async incrementBelow(counters, ttlMs) {
+      // No await between the checks and the increments: atomic within the process.
+      for (const [index, counter] of counters.entries()) {
+        if (Number(read(counter.key) ?? 0) >= counter.limit) {
+          return {
+            exhausted: index,
+            retryAfterMs: (entries.get(counter.key)?.expiresAt ?? now() + ttlMs) - now(),
+          };
+        }
+      }
+      for (const counter of counters) increment(counter.key, ttlMs);
+      return null;
     },
   };
 }

@@ -3,20 +3,30 @@ import { identityErrors } from './errors.js';
 import type { SmsSender } from '../notifications/index.js';
 import { constantTimeEqual, keyedHash } from './crypto.js';
 import type { IdentityRepository } from './repository.js';
+import type { SmsBudget, SmsRoute } from './sms-budget.js';
 
 /**
  * Six-digit SMS codes: five minutes, at most five tries, stored as a keyed hash. A new code
- * supersedes the previous one for the same number and purpose; a number receives at most
- * SENDS_PER_HOUR codes an hour (SMS cost and harassment).
+ * supersedes the previous one for the same number and purpose. Every code is paid for from the
+ * SMS budgets (sms-budget.ts: per number, per address, platform-wide) before anything changes,
+ * so a refused request does not supersede the code a person is waiting for.
  */
 export const OTP_TTL_MS = 5 * 60_000;
 export const OTP_MAX_ATTEMPTS = 5;
-export const OTP_SENDS_PER_HOUR = 5;
 
-export type OtpPurpose = 'register' | 'guest' | 'phone_change';
+export type OtpPurpose = Extract<SmsRoute, 'register' | 'guest' | 'phone_change'>;
 
 export interface PhoneCodes {
-  issue(phone: string, purpose: OtpPurpose, locale?: string): Promise<{ expiresInSeconds: number }>;
+  /**
+   * `ip`: the requesting address, for its SMS budget (null: none, e.g. a command-line tool).
+   * `paid`: the caller already spent the budget for this SMS (registration spends it before it
+   * decides between a code and an "account exists" notice, so both answers cost the same).
+   */
+  issue(
+    phone: string,
+    purpose: OtpPurpose,
+    request: { locale?: string | undefined; ip: string | null; paid?: boolean },
+  ): Promise<{ expiresInSeconds: number }>;
   /** Consumes the code or throws a 400 naming why (invalid, expired, too many tries). */
   verify(phone: string, purpose: OtpPurpose, code: string): Promise<void>;
 }
@@ -30,25 +40,18 @@ function message(code: string, locale: string | undefined): string {
 export function createPhoneCodes(options: {
   repository: IdentityRepository;
   sms: SmsSender;
+  budget: SmsBudget;
   hashKey: Buffer;
   now?: () => number;
 }): PhoneCodes {
-  const { repository, sms, hashKey } = options;
+  const { repository, sms, budget, hashKey } = options;
   const now = options.now ?? Date.now;
   const hash = (phone: string, purpose: string, code: string) =>
     keyedHash(hashKey, `otp:${purpose}:${phone}`, code);
 
   return {
-    async issue(phone, purpose, locale) {
-      const sent = await repository.countPhoneCodesSince(phone, new Date(now() - 3_600_000));
-      if (sent >= OTP_SENDS_PER_HOUR) {
-        throw identityErrors.of(
-          'rate_limited',
-          'otp_rate_limited',
-          'Too many codes were sent to this number; retry later.',
-          { retryAfterSeconds: 3600 },
-        );
-      }
+    async issue(phone, purpose, { locale, ip, paid }) {
+      if (paid !== true) await budget.spend(purpose, phone, ip);
       const code = randomInt(0, 1_000_000).toString().padStart(6, '0');
       await repository.transaction(async (transaction) => {
         await repository.supersedePhoneCodes(phone, purpose, transaction);
@@ -64,6 +67,7 @@ export function createPhoneCodes(options: {
         );
       });
       await sms.send({ to: phone, body: message(code, locale), metadata: { kind: `otp.${purpose}` } });
+      budget.sent(purpose);
       return { expiresInSeconds: OTP_TTL_MS / 1000 };
     },
 

@@ -97,13 +97,17 @@ export function createProfile(deps: {
     },
 
     /** Step-up route: sends a code to the new number, which must not belong to another account. */
-    async requestPhoneChange(principal: Principal, input: { phone: string; locale?: string }) {
+    async requestPhoneChange(
+      principal: Principal,
+      input: { phone: string; locale?: string },
+      context: RequestContext,
+    ) {
       const phone = requirePhone(input.phone);
       const holder = await repository.findUserByPhone(phone);
       if (holder !== undefined && holder.id !== principal.userId) {
         throw identityErrors.of('conflict', 'phone_taken', 'This number belongs to another account.');
       }
-      return codes.issue(phone, 'phone_change', input.locale);
+      return codes.issue(phone, 'phone_change', { locale: input.locale, ip: context.ip });
     },
 
     async confirmPhoneChange(

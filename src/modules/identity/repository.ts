@@ -370,15 +370,6 @@ export function createIdentityRepository(db: Db) {
         .where('purpose', '=', purpose)
         .where('consumed_at', 'is', null)
         .execute(),
-    countPhoneCodesSince: async (phone: string, since: Date, transaction?: Executor) => {
-      const row = await on(transaction)
-        .selectFrom('phone_verifications')
-        .select((builder) => builder.fn.countAll<string>().as('count'))
-        .where('phone', '=', phone)
-        .where('created_at', '>=', since)
-        .executeTakeFirstOrThrow();
-      return Number(row.count);
-    },
     latestActivePhoneCode: (phone: string, purpose: string, transaction: Executor) =>
       transaction
         .selectFrom('phone_verifications')

@@ -12,11 +12,13 @@ import { createRequestVerifier, type RequestVerifier } from './signing.js';
 import { createPrivacy, type Privacy } from './privacy.js';
 import { createProfile, type Profile } from './profile.js';
 import { createBruteForceGuard, IP_FAILURE_MULTIPLIER, type BruteForceGuard } from './brute-force.js';
+import { keyedHash } from './crypto.js';
 import { createKeyRing, type KeyRing } from './keys.js';
 import { createMemoryKeyValue, createRedisKeyValue, type KeyValue } from './kv.js';
 import { createPhoneCodes, type PhoneCodes } from './otp.js';
 import { createPasswordHasher, type PasswordHasher } from './password-hashing.js';
 import { createIdentityRepository, type IdentityRepository } from './repository.js';
+import { createSmsBudget, type SmsBudget } from './sms-budget.js';
 import { createSessionService, type RequestContext, type SessionService } from './sessions.js';
 import { ACCESS_TOKEN_TTL_MS, createTokenService, type TokenService, type VerifiedToken } from './tokens.js';
 import { createTwoFactor, type TwoFactor } from './two-factor.js';
@@ -33,6 +35,8 @@ export interface Identity {
   tokens: TokenService;
   sessions: SessionService;
   codes: PhoneCodes;
+  /** Hourly SMS caps per number, per address and platform-wide, with their metrics. */
+  smsBudget: SmsBudget;
   twoFactor: TwoFactor;
   guard: BruteForceGuard;
   accounts: Accounts;
@@ -57,6 +61,11 @@ export interface Identity {
   masterKey: Buffer;
   /** Keys for keyed hashes (codes, resets, identifiers): derived from the master key. */
   hashKey: Buffer;
+  /**
+   * The name under which a phone number, an address or a token prefix is counted in Redis (rate
+   * limits, SMS caps): a keyed hash, so a copy of Redis does not list who asked for codes.
+   */
+  limitKey(value: string): string;
 }
 
 export function deriveKey(masterKey: Buffer, purpose: string): Buffer {
@@ -67,6 +76,8 @@ export function createIdentity(runtime: Runtime, notifications: Notifications): 
   const { config } = runtime;
   const masterKey = readMasterKey(config);
   const hashKey = deriveKey(masterKey, 'hash');
+  const limitHashKey = deriveKey(masterKey, 'limit');
+  const limitKey = (value: string) => keyedHash(limitHashKey, 'limit', value);
   const repository = createIdentityRepository(runtime.database.db);
   const kv =
     runtime.redis === undefined
@@ -84,7 +95,17 @@ export function createIdentity(runtime: Runtime, notifications: Notifications): 
     refreshHashKey: config.JWT_REFRESH_SECRET,
     adminIdleTimeoutMs: config.SESSION_TIMEOUT,
   });
-  const codes = createPhoneCodes({ repository, sms: notifications.sms, hashKey });
+  const smsBudget = createSmsBudget({
+    kv,
+    limitKey,
+    logger: runtime.logger,
+    limits: {
+      perNumberPerHour: config.SMS_MAX_PER_NUMBER_PER_HOUR,
+      perAddressPerHour: config.SMS_MAX_PER_ADDRESS_PER_HOUR,
+      perHour: config.SMS_MAX_PER_HOUR,
+    },
+  });
+  const codes = createPhoneCodes({ repository, sms: notifications.sms, budget: smsBudget, hashKey });
   const twoFactor = createTwoFactor({ repository, masterKey, hashKey });
   const guard = createBruteForceGuard({
     repository,
@@ -93,6 +114,7 @@ export function createIdentity(runtime: Runtime, notifications: Notifications): 
     ipFailureLimit: config.RATE_LIMIT_AUTH_MAX * IP_FAILURE_MULTIPLIER,
     ipWindowMs: config.RATE_LIMIT_AUTH_WINDOW_MS,
     enabled: config.RATE_LIMIT_ENABLED,
+    limitKey,
   });
   const accounts = createAccounts({
     repository,
@@ -103,6 +125,7 @@ export function createIdentity(runtime: Runtime, notifications: Notifications): 
     guard,
     audit,
     sms: notifications.sms,
+    budget: smsBudget,
     hashKey,
     publicBaseUrl: config.PUBLIC_BASE_URL,
   });
@@ -154,6 +177,7 @@ export function createIdentity(runtime: Runtime, notifications: Notifications): 
     tokens,
     sessions,
     codes,
+    smsBudget,
     twoFactor,
     guard,
     accounts,
@@ -187,5 +211,6 @@ export function createIdentity(runtime: Runtime, notifications: Notifications): 
     revokeRole: (userId, role, actor) => changeRoles(userId, role, actor, false),
     masterKey,
     hashKey,
+    limitKey,
   };
 }

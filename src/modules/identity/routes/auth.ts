@@ -39,7 +39,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
   app.post(
     '/v1/auth/register',
     {
-      config: { access: PUBLIC, rateLimit: authTier(config, 'register', bodyPhone) },
+      config: { access: PUBLIC, rateLimit: authTier(config, identity.limitKey, 'register', bodyPhone) },
       schema: {
         tags: ['auth'],
         summary: 'Register with a phone number; a 6-digit code is sent by SMS',
@@ -75,7 +75,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
   app.post(
     '/v1/auth/verify-phone',
     {
-      config: { access: PUBLIC, rateLimit: authTier(config, 'verify-phone', bodyPhone) },
+      config: { access: PUBLIC, rateLimit: authTier(config, identity.limitKey, 'verify-phone', bodyPhone) },
       schema: {
         tags: ['auth'],
         summary: 'Confirm the SMS code of a registration; signs the new customer in',
@@ -97,7 +97,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
   app.post(
     '/v1/auth/login',
     {
-      config: { access: PUBLIC, rateLimit: authTier(config, 'login', bodyPhone) },
+      config: { access: PUBLIC, rateLimit: authTier(config, identity.limitKey, 'login', bodyPhone) },
       schema: {
         tags: ['auth'],
         summary: 'Sign in with phone and password (and `totp` when two-factor is on)',
@@ -192,7 +192,10 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
   app.post(
     '/v1/auth/password/forgot',
     {
-      config: { access: PUBLIC, rateLimit: authTier(config, 'password-forgot', bodyPhone) },
+      config: {
+        access: PUBLIC,
+        rateLimit: authTier(config, identity.limitKey, 'password-forgot', bodyPhone),
+      },
       schema: {
         tags: ['auth'],
         summary: 'Send a password-reset link by SMS (always 202)',
@@ -218,7 +221,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
     {
       config: {
         access: PUBLIC,
-        rateLimit: authTier(config, 'password-reset', (request) =>
+        rateLimit: authTier(config, identity.limitKey, 'password-reset', (request) =>
           (request.body as { token?: string } | undefined)?.token?.slice(0, 16),
         ),
       },

@@ -4,6 +4,7 @@ import type { Actor } from '../audit.js';
 import type { ClientKind, IssuedTokens, RequestContext } from '../sessions.js';
 import { PublicUserSchema, type PublicUser } from '../views.js';
 import type { Config } from '../../../config/index.js';
+import { normalizePhone } from '../phone.js';
 
 export const REFRESH_COOKIE = 'fd_refresh';
 export const REFRESH_COOKIE_PATH = '/v1/auth';
@@ -78,9 +79,14 @@ export function clearRefreshCookie(reply: FastifyReply): void {
   });
 }
 
-/** The auth rate-limit tier (spec §3.4: 5 / 15 min) keyed per identifier, after the body is parsed. */
+/**
+ * The auth rate-limit tier (spec §3.4: 5 / 15 min) keyed per identifier, after the body is parsed.
+ * A phone number is keyed in E.164, so `+237 6 70…`, `00237670…`, `237670…` and `670…` share one
+ * budget; the key holds a keyed hash (`limitKey`), never the number or the address in clear.
+ */
 export function authTier(
   config: Config,
+  limitKey: (value: string) => string,
   name: string,
   identify: (request: FastifyRequest) => string | undefined,
 ) {
@@ -89,10 +95,12 @@ export function authTier(
     timeWindow: config.RATE_LIMIT_AUTH_WINDOW_MS,
     hook: 'preHandler' as const,
     keyGenerator: (request: FastifyRequest) => {
-      const identifier = identify(request)
-        ?.replace(/[\s().-]/g, '')
-        .slice(0, 64);
-      return `auth:${name}:${identifier ?? `ip:${request.ip}`}`;
+      const raw = identify(request);
+      const identifier =
+        raw === undefined
+          ? `ip:${request.ip}`
+          : (normalizePhone(raw) ?? raw.replace(/[\s().-]/g, '').slice(0, 64));
+      return `auth:${name}:${limitKey(identifier)}`;
     },
   };
 }

@@ -22,7 +22,10 @@ export function registerGuestRoutes(app: FastifyInstance, services: Services): v
   app.post(
     '/v1/auth/guest',
     {
-      config: { access: { public: true }, rateLimit: authTier(config, 'guest', bodyPhone) },
+      config: {
+        access: { public: true },
+        rateLimit: authTier(config, identity.limitKey, 'guest', bodyPhone),
+      },
       schema: {
         tags: ['auth'],
         summary: 'Start a guest session: a 6-digit code is sent to the phone',
@@ -37,7 +40,10 @@ export function registerGuestRoutes(app: FastifyInstance, services: Services): v
       },
     },
     async (request, reply) => {
-      const sent = await identity.guests.start(request.body as { phone: string; locale?: string });
+      const sent = await identity.guests.start(
+        request.body as { phone: string; locale?: string },
+        requestContext(request),
+      );
       reply.code(202);
       return { status: 'verification_sent' as const, expiresInSeconds: sent.expiresInSeconds };
     },
@@ -46,7 +52,10 @@ export function registerGuestRoutes(app: FastifyInstance, services: Services): v
   app.post(
     '/v1/auth/guest/verify',
     {
-      config: { access: { public: true }, rateLimit: authTier(config, 'guest-verify', bodyPhone) },
+      config: {
+        access: { public: true },
+        rateLimit: authTier(config, identity.limitKey, 'guest-verify', bodyPhone),
+      },
       schema: {
         tags: ['auth'],
         summary: 'Confirm the code: a guest session (cart, guest order) for this phone',

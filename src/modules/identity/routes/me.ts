@@ -195,6 +195,7 @@ export function registerMeRoutes(app: FastifyInstance, services: Services): void
       const sent = await profile.requestPhoneChange(
         principalOf(request),
         request.body as { phone: string; locale?: string },
+        requestContext(request),
       );
       reply.code(202);
       return { status: 'verification_sent' as const, expiresInSeconds: sent.expiresInSeconds };
