@@ -79,6 +79,7 @@ async function badTokens(): Promise<Record<string, string>> {
   const past = createTokenService({
     keyRing: identity.keyRing,
     kv: identity.kv,
+    repository: identity.repository,
     now: () => Date.now() - 3_600_000,
   });
   const expired = (

@@ -2,15 +2,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryKeyValue } from '../../src/modules/identity/kv.js';
 import { ACCESS_TOKEN_TTL_MS, createTokenService, TokenError } from '../../src/modules/identity/tokens.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
+import { createUser, type CreatedUser } from '../helpers/auth.js';
 
 /**
  * Access tokens are verified once and remembered; what must not change is what a request is told:
  * expiry, revocation and forgery are decided exactly as without the memory.
  */
 let testApp: TestApp;
+let user: CreatedUser;
 let clock = Date.now();
 beforeAll(async () => {
   testApp = await createTestApp({ env: { MAX_EVENT_LOOP_DELAY_MS: '0' } });
+  user = await createUser(testApp);
 });
 afterAll(async () => testApp?.close());
 
@@ -18,13 +21,18 @@ function service() {
   const kv = createMemoryKeyValue(() => clock);
   return {
     kv,
-    tokens: createTokenService({ keyRing: testApp.services.identity.keyRing, kv, now: () => clock }),
+    tokens: createTokenService({
+      keyRing: testApp.services.identity.keyRing,
+      kv,
+      repository: testApp.services.identity.repository,
+      now: () => clock,
+    }),
   };
 }
 const issueFor = (tokens: ReturnType<typeof service>['tokens']) =>
   tokens.issue({
-    userId: 'user-1',
-    sessionId: 'session-1',
+    userId: user.userId,
+    sessionId: user.sessionId,
     kind: 'user',
     roles: ['customer'],
     twoFactorVerified: false,
@@ -45,8 +53,8 @@ describe('verified access tokens remembered in memory', () => {
     clock = Date.now();
     const { tokens } = service();
     const issued = await issueFor(tokens);
-    expect((await tokens.verify(issued.token)).principal.userId).toBe('user-1');
-    expect((await tokens.verify(issued.token)).principal.userId).toBe('user-1'); // from memory
+    expect((await tokens.verify(issued.token)).principal.userId).toBe(user.userId);
+    expect((await tokens.verify(issued.token)).principal.userId).toBe(user.userId); // from memory
     await tokens.blacklist(issued.tokenId, issued.expiresAt.getTime());
     expect(await refusal(tokens.verify(issued.token))).toBe('token_revoked');
 
@@ -64,6 +72,6 @@ describe('verified access tokens remembered in memory', () => {
     const [header, payload, signature] = issued.token.split('.') as [string, string, string];
     const flipped = `${header}.${payload}.${signature.slice(0, -2)}${signature.at(-2) === 'A' ? 'B' : 'A'}${signature.at(-1)}`;
     expect(await refusal(tokens.verify(flipped))).toBe('invalid_token');
-    expect((await tokens.verify(issued.token)).principal.userId).toBe('user-1');
+    expect((await tokens.verify(issued.token)).principal.userId).toBe(user.userId);
   });
 });

@@ -24,6 +24,8 @@ export interface KeyValue {
     counters: readonly { key: string; limit: number }[],
     ttlMs: number,
   ): Promise<{ exhausted: number; retryAfterMs: number } | null>;
+  /** Sets each key that is absent, all in one transaction (nothing in between, e.g. a FLUSHALL). */
+  setManyIfAbsent(entries: readonly { key: string; value: string; ttlMs: number }[]): Promise<void>;
   readonly kind: 'redis' | 'memory';
 }
 
@@ -83,11 +85,28 @@ export function createRedisKeyValue(redis: Redis, prefix: string): KeyValue {
       if (index === 0) return null;
       return { exhausted: index - 1, retryAfterMs: remainingMs > 0 ? remainingMs : ttlMs };
     },
+    async setManyIfAbsent(entries) {
+      const transaction = redis.multi();
+      for (const { key, value, ttlMs } of entries)
+        transaction.set(full(key), value, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX');
+      const results = await transaction.exec();
+      const failed = results?.find(([error]) => error !== null);
+      if (results === null || failed !== undefined)
+        throw failed?.[0] ?? new Error('redis transaction aborted');
+    },
   };
 }
 
-export function createMemoryKeyValue(now: () => number = Date.now): KeyValue {
+/**
+ * `forgetOnEviction`: keys deleted whenever the bound evicts an entry, so that a marker saying
+ * "this store holds every mark" (revocations.ts) does not outlive a mark it vouched for.
+ */
+export function createMemoryKeyValue(
+  now: () => number = Date.now,
+  options: { forgetOnEviction?: readonly string[] } = {},
+): KeyValue {
   const entries = new Map<string, { value: string; expiresAt: number }>();
+  let evictions = 0;
   const read = (key: string): string | null => {
     const entry = entries.get(key);
     if (entry === undefined) return null;
@@ -103,6 +122,8 @@ export function createMemoryKeyValue(now: () => number = Date.now): KeyValue {
       // Maps iterate in insertion order: the oldest entry goes first.
       const oldest = entries.keys().next().value;
       if (oldest !== undefined) entries.delete(oldest);
+      evictions += 1;
+      for (const marker of options.forgetOnEviction ?? []) entries.delete(marker);
     }
     entries.set(key, { value, expiresAt: now() + ttlMs });
   };
@@ -137,6 +158,13 @@ export function createMemoryKeyValue(now: () => number = Date.now): KeyValue {
       }
       for (const counter of counters) increment(counter.key, ttlMs);
       return null;
+    },
+    async setManyIfAbsent(list) {
+      const evictionsBefore = evictions;
+      for (const { key, value, ttlMs } of list) if (read(key) === null) write(key, value, ttlMs);
+      // An entry evicted while these were written may be one the markers vouch for.
+      if (evictions !== evictionsBefore)
+        for (const marker of options.forgetOnEviction ?? []) entries.delete(marker);
     },
   };
 }

@@ -286,6 +286,45 @@ export function createIdentityRepository(db: Db) {
         .execute();
       return rows.map((row) => row.id);
     },
+    // ---- durable revocation (revocations.ts)
+    /** Voids the user's tokens issued at or before `at`; never moves the instant back. */
+    revokeTokensBefore: (userId: string, at: Date, transaction?: Executor) =>
+      on(transaction)
+        .updateTable('users')
+        .set({ tokens_revoked_before: sql`greatest(tokens_revoked_before, ${at})` } as never)
+        .where('id', '=', userId)
+        .execute(),
+    /** What revokes one token: its session's end and its user's "revoked before" instant. */
+    revocationOf: (sessionId: string, userId: string, transaction?: Executor) =>
+      on(transaction)
+        .selectFrom('sessions')
+        .innerJoin('users', 'users.id', 'sessions.user_id')
+        .select(['sessions.revoked_at', 'users.tokens_revoked_before'])
+        .where('sessions.id', '=', sessionId)
+        .where('sessions.user_id', '=', userId)
+        .executeTakeFirst(),
+    /** Sessions ended and users revoked within the last `withinMs` (by the database's clock), at most `limit` each. */
+    recentRevocations: async (withinMs: number, limit: number, transaction?: Executor) => {
+      const since = sql<Date>`now() - make_interval(secs => ${withinMs / 1000})`;
+      const [sessions, users] = await Promise.all([
+        on(transaction)
+          .selectFrom('sessions')
+          .select('id')
+          .where('revoked_at', '>', since)
+          .limit(limit)
+          .execute(),
+        on(transaction)
+          .selectFrom('users')
+          .select(['id', 'tokens_revoked_before'])
+          .where('tokens_revoked_before', '>', since)
+          .limit(limit)
+          .execute(),
+      ]);
+      return {
+        sessionIds: sessions.map((row) => row.id),
+        users: users.map((row) => ({ userId: row.id, revokedBefore: row.tokens_revoked_before! })),
+      };
+    },
     listActiveSessions: (userId: string, limit: number, transaction?: Executor) =>
       on(transaction)
         .selectFrom('sessions')

@@ -16,6 +16,7 @@ import { keyedHash } from './crypto.js';
 import { createKeyRing, type KeyRing } from './keys.js';
 import { createMemoryKeyValue, createRedisKeyValue, type KeyValue } from './kv.js';
 import { createPhoneCodes, type PhoneCodes } from './otp.js';
+import { REVOCATION_LOADED_KEY } from './revocations.js';
 import { createPasswordHasher, type PasswordHasher } from './password-hashing.js';
 import { createIdentityRepository, type IdentityRepository } from './repository.js';
 import { createSmsBudget, type SmsBudget } from './sms-budget.js';
@@ -81,12 +82,17 @@ export function createIdentity(runtime: Runtime, notifications: Notifications): 
   const repository = createIdentityRepository(runtime.database.db);
   const kv =
     runtime.redis === undefined
-      ? createMemoryKeyValue()
+      ? createMemoryKeyValue(Date.now, { forgetOnEviction: [REVOCATION_LOADED_KEY] })
       : createRedisKeyValue(runtime.redis, `${config.REDIS_KEY_PREFIX}id:`);
   const audit = createAudit(runtime.database.db);
   const hasher = createPasswordHasher();
   const keyRing = createKeyRing({ repository, masterKey, accessTokenTtlMs: ACCESS_TOKEN_TTL_MS });
-  const tokens = createTokenService({ keyRing, kv });
+  const tokens = createTokenService({
+    keyRing,
+    kv,
+    repository,
+    onReloadError: (error) => runtime.logger.warn({ err: error }, 'reloading token revocations failed'),
+  });
   const sessions = createSessionService({
     repository,
     tokens,

@@ -24,6 +24,8 @@ export interface UsersTable {
   locale: Generated<string>;
   notification_preferences: ColumnType<unknown, string | undefined, string>;
   suspended_reason: string | null;
+  /** Access tokens of this user issued at or before this instant are void (durable revocation). */
+  tokens_revoked_before: Timestamp | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
   deleted_at: Timestamp | null;

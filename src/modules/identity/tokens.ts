@@ -3,12 +3,14 @@ import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose'
 import { PERMISSIONS_BY_ROLE, ROLES, type Permission, type Principal, type Role } from '../../http/access.js';
 import { SIGNING_ALGORITHM, type KeyRing } from './keys.js';
 import type { KeyValue } from './kv.js';
+import { createRevocations } from './revocations.js';
 
 /**
  * Access tokens (spec §3.1): 15 minutes, EdDSA with a `kid`, carrying roles and permissions.
  * Verification pins the algorithm, requires a known key, the issuer and audience, then one
  * round trip to the key-value store for the revocation marks (the `jti` blacklist written by
- * logout, the session's revocation and the user's "revoked before" instant).
+ * logout, the session's revocation and the user's "revoked before" instant), which fall back on
+ * PostgreSQL when the store lost them (revocations.ts).
  */
 export const ACCESS_TOKEN_TTL_MS = 15 * 60_000;
 export const TOKEN_ISSUER = 'food-delivery-cm';
@@ -61,12 +63,6 @@ export function permissionsOf(kind: 'user' | 'guest', roles: readonly Role[]): P
   return [...new Set(effective.flatMap((role) => PERMISSIONS_BY_ROLE[role] as readonly Permission[]))];
 }
 
-export const revocationKeys = {
-  tokenId: (jti: string) => `bl:${jti}`,
-  session: (sessionId: string) => `sr:${sessionId}`,
-  user: (userId: string) => `ur:${userId}`,
-};
-
 export interface TokenService {
   issue(input: AccessTokenInput): Promise<{ token: string; tokenId: string; expiresAt: Date }>;
   verify(token: string): Promise<VerifiedToken>;
@@ -92,22 +88,29 @@ function isClaims(payload: JWTPayload): payload is Claims {
   );
 }
 
+/** How long a revocation mark matters: a token's lifetime, its clock tolerance and a margin. */
+export const REVOCATION_MARK_TTL_MS = ACCESS_TOKEN_TTL_MS + 60_000;
+
 export function createTokenService(options: {
   keyRing: KeyRing;
   kv: KeyValue;
+  /** Where revocations are kept for good (PostgreSQL); the key-value store holds a copy. */
+  repository: Parameters<typeof createRevocations>[0]['repository'];
   now?: () => number;
+  onReloadError?: (error: unknown) => void;
 }): TokenService {
-  const { keyRing, kv } = options;
+  const { keyRing } = options;
   const now = options.now ?? Date.now;
+  const revocations = createRevocations({
+    kv: options.kv,
+    repository: options.repository,
+    markTtlMs: REVOCATION_MARK_TTL_MS,
+    now,
+    ...(options.onReloadError === undefined ? {} : { onReloadError: options.onReloadError }),
+  });
 
   async function checkRevocation(claims: Claims): Promise<void> {
-    const [blacklisted, sessionRevoked, userRevokedBefore] = await kv.getMany([
-      revocationKeys.tokenId(claims.jti!),
-      revocationKeys.session(claims.sid),
-      revocationKeys.user(claims.sub!),
-    ]);
-    if (blacklisted !== null || sessionRevoked !== null) throw new TokenError('token_revoked');
-    if (userRevokedBefore !== null && claims.tms <= Number(userRevokedBefore))
+    if (await revocations.isRevoked({ jti: claims.jti!, sid: claims.sid, sub: claims.sub!, tms: claims.tms }))
       throw new TokenError('token_revoked');
   }
 
@@ -203,15 +206,8 @@ export function createTokenService(options: {
       };
     },
 
-    async blacklist(tokenId, expiresAtMs) {
-      const ttlMs = expiresAtMs - now() + 10_000;
-      if (ttlMs > 0) await kv.set(revocationKeys.tokenId(tokenId), '1', ttlMs);
-    },
-    async revokeSession(sessionId) {
-      await kv.set(revocationKeys.session(sessionId), '1', ACCESS_TOKEN_TTL_MS + 60_000);
-    },
-    async revokeUser(userId) {
-      await kv.set(revocationKeys.user(userId), String(now()), ACCESS_TOKEN_TTL_MS + 60_000);
-    },
+    blacklist: (tokenId, expiresAtMs) => revocations.blacklist(tokenId, expiresAtMs),
+    revokeSession: (sessionId) => revocations.revokeSession(sessionId),
+    revokeUser: (userId) => revocations.revokeUser(userId),
   };
 }
