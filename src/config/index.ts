@@ -241,6 +241,11 @@ export const EnvironmentSchema = Type.Object({
   ),
   ORDER_SCHEDULE_MAX_DAYS: PositiveInteger(7, 'the most days ahead a scheduled order may be'),
   ORDER_DELIVERY_PIN_LOCK_MINUTES: PositiveInteger(15, 'the window of the delivery PIN lockout in minutes'),
+  ORDER_PICKUP_CODE_MAX_ATTEMPTS: PositiveInteger(
+    5,
+    'wrong pickup codes allowed per order in any ORDER_PICKUP_CODE_LOCK_MINUTES',
+  ),
+  ORDER_PICKUP_CODE_LOCK_MINUTES: PositiveInteger(15, 'the window of the pickup code lockout in minutes'),
   TAX_RATE_PERCENT: Type.Number({
     minimum: 0,
     maximum: 100,

@@ -137,34 +137,39 @@ describe('revocation survives Redis losing its data', () => {
 });
 
 describe('without Redis (in-process store)', () => {
-  it('a restarted process still refuses a token revoked before the restart', async () => {
-    const secrets = {
-      REDIS_URL: undefined,
-      JWT_SECRET: randomBytes(24).toString('hex'),
-      JWT_REFRESH_SECRET: randomBytes(24).toString('hex'),
-      ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-      ...AUTH_TEST_ENV,
-    };
-    const before = await createTestApp({ env: secrets, keepDatabase: true });
-    let after: TestApp | undefined;
-    try {
-      const revoked = await createUser(before);
-      const kept = await createUser(before);
-      await before.services.identity.admin.setRoles(revoked.userId, [], {
-        kind: 'system',
-        userId: null,
-        ip: null,
-        userAgent: null,
-      });
-      expect((await me(revoked.accessToken, before)).statusCode).toBe(401);
-      after = await createTestApp({ env: secrets, database: before.database });
-      expect(after.services.identity.kv.kind).toBe('memory');
-      expect((await me(revoked.accessToken, after)).statusCode).toBe(401);
-      expect((await me(kept.accessToken, after)).statusCode).toBe(200);
-    } finally {
-      await after?.close();
-      await before.close();
-      await before.database.drop();
-    }
-  });
+  // Two apps start one after the other (the second is the restarted process): slow on a busy machine.
+  it(
+    'a restarted process still refuses a token revoked before the restart',
+    { timeout: 120_000 },
+    async () => {
+      const secrets = {
+        REDIS_URL: undefined,
+        JWT_SECRET: randomBytes(24).toString('hex'),
+        JWT_REFRESH_SECRET: randomBytes(24).toString('hex'),
+        ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+        ...AUTH_TEST_ENV,
+      };
+      const before = await createTestApp({ env: secrets, keepDatabase: true });
+      let after: TestApp | undefined;
+      try {
+        const revoked = await createUser(before);
+        const kept = await createUser(before);
+        await before.services.identity.admin.setRoles(revoked.userId, [], {
+          kind: 'system',
+          userId: null,
+          ip: null,
+          userAgent: null,
+        });
+        expect((await me(revoked.accessToken, before)).statusCode).toBe(401);
+        after = await createTestApp({ env: secrets, database: before.database });
+        expect(after.services.identity.kv.kind).toBe('memory');
+        expect((await me(revoked.accessToken, after)).statusCode).toBe(401);
+        expect((await me(kept.accessToken, after)).statusCode).toBe(200);
+      } finally {
+        await after?.close();
+        await before.close();
+        await before.database.drop();
+      }
+    },
+  );
 });

@@ -8,6 +8,8 @@ import {
   evolve,
   initialState,
   OrderError,
+  pickupCodeAttempts,
+  pickupCodeRefusal,
   TRANSITIONS,
   type OrderState,
   type OrderStatusOrNone,
@@ -19,6 +21,7 @@ import {
   type OrderCommand,
   type OrderCommandType,
   type OrderEvent,
+  type OrderPolicy,
 } from './events.js';
 import {
   ADMIN,
@@ -233,13 +236,95 @@ describe('order decider: every legal transition', () => {
   it('PickUpOrder: READY_FOR_PICKUP → PICKED_UP by the claiming driver with the pickup code', () => {
     const ready = [...historyFor('READY_FOR_PICKUP'), EVENTS.claimed()];
     given(ready).when(sampleCommand('PickUpOrder')).then([EVENTS.pickedUp()]);
+    // A wrong code is recorded (the service appends it, then answers 422 invalid_pickup_code).
     given(ready)
       .when({ type: 'PickUpOrder', data: { driverId: DRIVER_ID, pickupCode: '0000', at: at(25) } })
-      .thenFails('invalid_pickup_code');
+      .then([{ type: 'OrderPickupCodeRejected', data: { driverId: DRIVER_ID, at: iso(25) } }]);
     given(ready)
       .when({ type: 'PickUpOrder', data: { driverId: OTHER_DRIVER_ID, pickupCode: '7315', at: at(25) } })
       .thenFails('not_assigned_driver');
+    // Another driver's guesses are refused before they count.
+    given(ready)
+      .when({ type: 'PickUpOrder', data: { driverId: OTHER_DRIVER_ID, pickupCode: '0000', at: at(25) } })
+      .thenFails('not_assigned_driver');
     given(historyFor('READY_FOR_PICKUP')).when(sampleCommand('PickUpOrder')).thenFails('not_assigned_driver');
+  });
+  describe('pickup code lockout (5 wrong codes in any 15 minutes by default)', () => {
+    const ready = [...historyFor('READY_FOR_PICKUP'), EVENTS.claimed()];
+    const wrong = (minute: number): OrderEvent => ({
+      type: 'OrderPickupCodeRejected',
+      data: { driverId: DRIVER_ID, at: iso(minute) },
+    });
+    const pickUp = (minute: number, pickupCode = '7315'): OrderCommand => ({
+      type: 'PickUpOrder',
+      data: { driverId: DRIVER_ID, pickupCode, at: at(minute) },
+    });
+    const fiveWrong = [...ready, wrong(21), wrong(22), wrong(23), wrong(24), wrong(25)];
+
+    it('counts wrong codes and tells how many tries are left', () => {
+      const state = given([...ready, wrong(21), wrong(22)]).state;
+      expect(state.pickupCodeFailures).toEqual([iso(21), iso(22)]);
+      expect(state.status).toBe('READY_FOR_PICKUP');
+      expect(pickupCodeAttempts(state, at(23))).toEqual({
+        attemptsLeft: 3,
+        lockedUntil: null,
+        retryAfterSeconds: 0,
+      });
+      const refusal = pickupCodeRefusal([wrong(23)], evolve(state, wrong(23)));
+      expect(refusal?.code).toBe('invalid_pickup_code');
+      expect(refusal?.kind).toBe('unprocessable');
+      expect(refusal?.details).toEqual({ currentStatus: 'READY_FOR_PICKUP', attemptsLeft: 2 });
+      expect(pickupCodeRefusal([EVENTS.pickedUp()], state)).toBeUndefined();
+      // The two lockouts count apart: wrong pickup codes are not wrong delivery PINs.
+      expect(deliveryPinAttempts(state, at(23)).attemptsLeft).toBe(5);
+    });
+
+    it('refuses every code, the right one too, while five wrong ones are in the window', () => {
+      const locked = given(fiveWrong).when(pickUp(26)).thenFails('pickup_code_locked', 'READY_FOR_PICKUP');
+      expect(locked.kind).toBe('rate_limited');
+      // The window opens again when the oldest of the five (minute 21) is 15 minutes old.
+      expect(locked.details).toEqual({ currentStatus: 'READY_FOR_PICKUP', lockedUntil: iso(36) });
+      expect(locked.retryAfterSeconds).toBe(600);
+      given(fiveWrong).when(pickUp(35, '0000')).thenFails('pickup_code_locked');
+    });
+
+    it('opens again as the oldest failure leaves the window (sliding, not reset)', () => {
+      given(fiveWrong)
+        .when(pickUp(36))
+        .then([{ type: 'OrderPickedUp', data: { driverId: DRIVER_ID, at: iso(36) } }]);
+      const again = [...fiveWrong, wrong(36)];
+      const locked = given(again).when(pickUp(36.5)).thenFails('pickup_code_locked');
+      expect(locked.details.lockedUntil).toBe(iso(37));
+    });
+
+    it("follows the order's captured policy; orders from before the limit get the defaults", () => {
+      const withPolicy = (change: (policy: OrderPolicy) => OrderPolicy) =>
+        ready.map((event) =>
+          event.type === 'OrderCreated'
+            ? { ...event, data: { ...event.data, policy: change(event.data.policy) } }
+            : event,
+        );
+      const strict = withPolicy((policy) => ({
+        ...policy,
+        pickupCodeMaxAttempts: 2,
+        pickupCodeLockMinutes: 60,
+      }));
+      given([...strict, wrong(21), wrong(22)])
+        .when(pickUp(80))
+        .thenFails('pickup_code_locked');
+      given([...strict, wrong(21), wrong(22)])
+        .when(pickUp(82))
+        .then([{ type: 'OrderPickedUp', data: { driverId: DRIVER_ID, at: iso(82) } }]);
+      const legacy = withPolicy(
+        ({ pickupCodeMaxAttempts: _max, pickupCodeLockMinutes: _lock, ...policy }) => policy,
+      );
+      given([...legacy, wrong(21), wrong(22), wrong(23), wrong(24)])
+        .when(pickUp(25))
+        .then([{ type: 'OrderPickedUp', data: { driverId: DRIVER_ID, at: iso(25) } }]);
+      given([...legacy, wrong(21), wrong(22), wrong(23), wrong(24), wrong(25)])
+        .when(pickUp(26))
+        .thenFails('pickup_code_locked');
+    });
   });
   it("DeliverOrder: PICKED_UP → DELIVERED by the claiming driver with the customer's PIN", () => {
     given(historyFor('PICKED_UP')).when(sampleCommand('DeliverOrder')).then([EVENTS.delivered()]);

@@ -74,6 +74,7 @@ export type OrderErrorCode =
   | 'already_claimed'
   | 'not_assigned_driver'
   | 'invalid_pickup_code'
+  | 'pickup_code_locked'
   | 'invalid_delivery_pin'
   | 'delivery_pin_locked'
   | 'too_early'
@@ -87,6 +88,7 @@ const KIND_OF_ERROR: Record<OrderErrorCode, ErrorKind> = {
   already_claimed: 'conflict',
   not_assigned_driver: 'forbidden',
   invalid_pickup_code: 'unprocessable',
+  pickup_code_locked: 'rate_limited',
   invalid_delivery_pin: 'unprocessable',
   delivery_pin_locked: 'rate_limited',
   too_early: 'conflict',
@@ -138,6 +140,8 @@ export interface OrderState {
   reason: string | null;
   /** When each wrong delivery PIN was given (OrderDeliveryPinRejected), oldest first. */
   deliveryPinFailures: string[];
+  /** When each wrong pickup code was given (OrderPickupCodeRejected), oldest first. */
+  pickupCodeFailures: string[];
 }
 
 export function initialState(): OrderState {
@@ -153,6 +157,7 @@ export function initialState(): OrderState {
     cancellationFeeMinor: 0n,
     reason: null,
     deliveryPinFailures: [],
+    pickupCodeFailures: [],
   };
 }
 
@@ -181,20 +186,28 @@ export function acceptanceStartsAt(state: OrderState): number {
 
 export const DEFAULT_DELIVERY_PIN_MAX_ATTEMPTS = 5;
 export const DEFAULT_DELIVERY_PIN_LOCK_MINUTES = 15;
+export const DEFAULT_PICKUP_CODE_MAX_ATTEMPTS = 5;
+export const DEFAULT_PICKUP_CODE_LOCK_MINUTES = 15;
+
+export interface SecretAttempts {
+  attemptsLeft: number;
+  lockedUntil: string | null;
+  retryAfterSeconds: number;
+}
 
 /**
- * The delivery PIN lockout: at most `deliveryPinMaxAttempts` wrong PINs in any
- * `deliveryPinLockMinutes` (a sliding window per order). With the window full, every PIN, the
- * right one too, waits until the oldest failure leaves it: 4 digits cannot be guessed at the door.
+ * The lockout of a 4-digit secret given at a counter or a door: at most `max` wrong ones in any
+ * `windowMinutes` (a sliding window per order). With the window full, every try, the right one
+ * too, waits until the oldest failure leaves it: 4 digits cannot be guessed from afar.
  */
-export function deliveryPinAttempts(
-  state: OrderState,
+export function secretAttempts(
+  failures: readonly string[],
+  max: number,
+  windowMinutes: number,
   at: Date,
-): { attemptsLeft: number; lockedUntil: string | null; retryAfterSeconds: number } {
-  const policy = state.order?.policy;
-  const max = policy?.deliveryPinMaxAttempts ?? DEFAULT_DELIVERY_PIN_MAX_ATTEMPTS;
-  const windowMs = (policy?.deliveryPinLockMinutes ?? DEFAULT_DELIVERY_PIN_LOCK_MINUTES) * MINUTE_MS;
-  const recent = state.deliveryPinFailures.map(Date.parse).filter((time) => time > at.getTime() - windowMs);
+): SecretAttempts {
+  const windowMs = windowMinutes * MINUTE_MS;
+  const recent = failures.map(Date.parse).filter((time) => time > at.getTime() - windowMs);
   const attemptsLeft = Math.max(0, max - recent.length);
   if (attemptsLeft > 0) return { attemptsLeft, lockedUntil: null, retryAfterSeconds: 0 };
   // The window is full: it opens again when the oldest failure that fills it leaves.
@@ -206,6 +219,30 @@ export function deliveryPinAttempts(
   };
 }
 
+/** The delivery PIN lockout, by the order's captured policy (defaults for older orders). */
+export function deliveryPinAttempts(state: OrderState, at: Date): SecretAttempts {
+  const policy = state.order?.policy;
+  return secretAttempts(
+    state.deliveryPinFailures,
+    policy?.deliveryPinMaxAttempts ?? DEFAULT_DELIVERY_PIN_MAX_ATTEMPTS,
+    policy?.deliveryPinLockMinutes ?? DEFAULT_DELIVERY_PIN_LOCK_MINUTES,
+    at,
+  );
+}
+
+/** The pickup code lockout, by the order's captured policy (defaults for older orders). */
+export function pickupCodeAttempts(state: OrderState, at: Date): SecretAttempts {
+  const policy = state.order?.policy;
+  return secretAttempts(
+    state.pickupCodeFailures,
+    policy?.pickupCodeMaxAttempts ?? DEFAULT_PICKUP_CODE_MAX_ATTEMPTS,
+    policy?.pickupCodeLockMinutes ?? DEFAULT_PICKUP_CODE_LOCK_MINUTES,
+    at,
+  );
+}
+
+const triesLeft = (count: number) => `${count} ${count === 1 ? 'try' : 'tries'} left before a pause`;
+
 /** When a DeliverOrder decided only OrderDeliveryPinRejected: the 422 to answer after appending it. */
 export function deliveryPinRefusal(events: readonly OrderEvent[], state: OrderState): OrderError | undefined {
   const last = events[events.length - 1];
@@ -214,8 +251,23 @@ export function deliveryPinRefusal(events: readonly OrderEvent[], state: OrderSt
   return new OrderError(
     'invalid_delivery_pin',
     attemptsLeft > 0
-      ? `The customer's delivery PIN is wrong (${attemptsLeft} ${attemptsLeft === 1 ? 'try' : 'tries'} left before a pause).`
+      ? `The customer's delivery PIN is wrong (${triesLeft(attemptsLeft)}).`
       : "The customer's delivery PIN is wrong; no tries left for now.",
+    state.status,
+    { attemptsLeft },
+  );
+}
+
+/** When a PickUpOrder decided only OrderPickupCodeRejected: the 422 to answer after appending it. */
+export function pickupCodeRefusal(events: readonly OrderEvent[], state: OrderState): OrderError | undefined {
+  const last = events[events.length - 1];
+  if (events.length !== 1 || last?.type !== 'OrderPickupCodeRejected') return undefined;
+  const { attemptsLeft } = pickupCodeAttempts(state, new Date(last.data.at));
+  return new OrderError(
+    'invalid_pickup_code',
+    attemptsLeft > 0
+      ? `The pickup code is wrong (${triesLeft(attemptsLeft)}).`
+      : 'The pickup code is wrong; no tries left for now.',
     state.status,
     { attemptsLeft },
   );
@@ -265,6 +317,8 @@ export function evolve(state: OrderState, event: OrderEvent): OrderState {
       return moved(state, 'DELIVERED', event.data.at);
     case 'OrderDeliveryPinRejected':
       return { ...state, deliveryPinFailures: [...state.deliveryPinFailures, event.data.at] };
+    case 'OrderPickupCodeRejected':
+      return { ...state, pickupCodeFailures: [...state.pickupCodeFailures, event.data.at] };
     case 'OrderDeliveryFailed':
       return { ...moved(state, 'DELIVERY_FAILED', event.data.at), reason: event.data.reason };
     case 'OrderDisputeOpened':
@@ -417,6 +471,42 @@ function decideScheduled(command: OrderCommand, state: OrderState): OrderEvent[]
   }
 }
 
+/**
+ * A handover with a 4-digit secret: the pickup code at the counter, the delivery PIN at the door.
+ * Only the claiming driver; while the lockout window is full every try is refused (429); a wrong
+ * secret is recorded, not thrown: the service appends it, then answers 422 with the tries left.
+ */
+function decideHandover(
+  state: OrderState,
+  data: { driverId: string; at: Date },
+  handover: {
+    verb: string;
+    attempts: SecretAttempts;
+    secretIsRight: boolean;
+    locked: [code: OrderErrorCode, what: string];
+    rejected: 'OrderPickupCodeRejected' | 'OrderDeliveryPinRejected';
+    done: 'OrderPickedUp' | 'OrderDelivered';
+  },
+): OrderEvent[] {
+  if (state.driverId !== data.driverId) {
+    throw new OrderError(
+      'not_assigned_driver',
+      `Only the driver who claimed the order ${handover.verb}.`,
+      state.status,
+    );
+  }
+  const { attemptsLeft, lockedUntil, retryAfterSeconds } = handover.attempts;
+  if (attemptsLeft === 0) {
+    const [code, what] = handover.locked;
+    throw new OrderError(code, `${what}; the next try is possible at ${lockedUntil}.`, state.status, {
+      lockedUntil,
+      retryAfterSeconds,
+    });
+  }
+  const type = handover.secretIsRight ? handover.done : handover.rejected;
+  return [{ type, data: { driverId: data.driverId, at: iso(data.at) } }];
+}
+
 function decideDriver(command: OrderCommand, state: OrderState): OrderEvent[] {
   const order = created(state);
   switch (command.type) {
@@ -428,49 +518,24 @@ function decideDriver(command: OrderCommand, state: OrderState): OrderEvent[] {
         { type: 'OrderDriverClaimed', data: { driverId: command.data.driverId, at: iso(command.data.at) } },
       ];
     }
-    case 'PickUpOrder': {
-      if (state.driverId !== command.data.driverId) {
-        throw new OrderError(
-          'not_assigned_driver',
-          'Only the driver who claimed the order picks it up.',
-          state.status,
-        );
-      }
-      if (command.data.pickupCode !== order.pickupCode) {
-        throw new OrderError('invalid_pickup_code', 'The pickup code is wrong.', state.status);
-      }
-      return [{ type: 'OrderPickedUp', data: { driverId: command.data.driverId, at: iso(command.data.at) } }];
-    }
-    case 'DeliverOrder': {
-      if (state.driverId !== command.data.driverId) {
-        throw new OrderError(
-          'not_assigned_driver',
-          'Only the driver who claimed the order delivers it.',
-          state.status,
-        );
-      }
-      const pins = deliveryPinAttempts(state, command.data.at);
-      if (pins.attemptsLeft === 0) {
-        throw new OrderError(
-          'delivery_pin_locked',
-          `Too many wrong delivery PINs; the next try is possible at ${pins.lockedUntil}.`,
-          state.status,
-          { lockedUntil: pins.lockedUntil, retryAfterSeconds: pins.retryAfterSeconds },
-        );
-      }
-      if (command.data.deliveryPin !== order.deliveryPin) {
-        // Recorded, not thrown: the service appends it and then answers 422 (deliveryPinRefusal).
-        return [
-          {
-            type: 'OrderDeliveryPinRejected',
-            data: { driverId: command.data.driverId, at: iso(command.data.at) },
-          },
-        ];
-      }
-      return [
-        { type: 'OrderDelivered', data: { driverId: command.data.driverId, at: iso(command.data.at) } },
-      ];
-    }
+    case 'PickUpOrder':
+      return decideHandover(state, command.data, {
+        verb: 'picks it up',
+        attempts: pickupCodeAttempts(state, command.data.at),
+        secretIsRight: command.data.pickupCode === order.pickupCode,
+        locked: ['pickup_code_locked', 'Too many wrong pickup codes'],
+        rejected: 'OrderPickupCodeRejected',
+        done: 'OrderPickedUp',
+      });
+    case 'DeliverOrder':
+      return decideHandover(state, command.data, {
+        verb: 'delivers it',
+        attempts: deliveryPinAttempts(state, command.data.at),
+        secretIsRight: command.data.deliveryPin === order.deliveryPin,
+        locked: ['delivery_pin_locked', 'Too many wrong delivery PINs'],
+        rejected: 'OrderDeliveryPinRejected',
+        done: 'OrderDelivered',
+      });
     case 'FailDelivery': {
       const { by } = command.data;
       if (by.role === 'driver' && state.driverId !== by.id) {

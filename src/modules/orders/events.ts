@@ -91,6 +91,12 @@ export interface OrderPolicy {
   deliveryPinMaxAttempts?: number;
   deliveryPinLockMinutes?: number;
   /**
+   * The same lockout for the restaurant's pickup code (4 digits: guessable without visiting the
+   * restaurant otherwise). Absent on orders created before it existed: the defaults apply.
+   */
+  pickupCodeMaxAttempts?: number;
+  pickupCodeLockMinutes?: number;
+  /**
    * A scheduled order reaches the kitchen's deadline this long before its time: the restaurant
    * has acceptTimeoutMinutes from then (or from payment, if later). Absent on orders created
    * before it existed: their timer starts at payment, scheduled or not.
@@ -147,6 +153,8 @@ export type OrderEvent =
   | { type: 'OrderPreparationStarted'; data: { by: OrderActor; at: string } }
   | { type: 'OrderReadyForPickup'; data: { by: OrderActor; at: string } }
   | { type: 'OrderDriverClaimed'; data: { driverId: string; at: string } }
+  /** The claiming driver gave a wrong pickup code (kept: the lockout counts them, disputes read them). */
+  | { type: 'OrderPickupCodeRejected'; data: { driverId: string; at: string } }
   | { type: 'OrderPickedUp'; data: { driverId: string; at: string } }
   | { type: 'OrderDelivered'; data: { driverId: string; at: string } }
   /** The claiming driver gave a wrong delivery PIN (kept: the lockout counts them, disputes read them). */
@@ -168,6 +176,7 @@ export const ORDER_EVENT_TYPES: readonly OrderEventType[] = [
   'OrderPreparationStarted',
   'OrderReadyForPickup',
   'OrderDriverClaimed',
+  'OrderPickupCodeRejected',
   'OrderPickedUp',
   'OrderDelivered',
   'OrderDeliveryPinRejected',

@@ -161,7 +161,7 @@ export function registerOrderRoutes(root: FastifyInstance, services: Services, c
     reply.header('cache-control', 'private, no-cache');
     const shown: Viewer = relation === 'prospect' ? 'restaurant' : relation;
     const view = orderView(loaded.state, loaded.revision, shown, orders.trackingUrl(loaded.state));
-    return relation === 'prospect' ? { ...view, pickupCode: undefined } : view;
+    return relation === 'prospect' ? { ...view, pickupCode: undefined, wrongPickupCodesAt: undefined } : view;
   }
 
   // A Mobile Money order starts a collection (a push to the customer's phone): it counts on the

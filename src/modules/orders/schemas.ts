@@ -119,6 +119,8 @@ export const OrderViewSchema = Type.Object(
     /** When a wrong delivery PIN was given (customer and staff only): a signal for disputes. */
     wrongDeliveryPinsAt: Type.Optional(Type.Array(Type.String())),
     pickupCode: Type.Optional(Type.String()),
+    /** When a wrong pickup code was given (restaurant and staff only): the lockout's record. */
+    wrongPickupCodesAt: Type.Optional(Type.Array(Type.String())),
     trackingUrl: Type.Optional(Type.String()),
   },
   { additionalProperties: true },

@@ -20,7 +20,10 @@ import {
   decide,
   DEFAULT_DELIVERY_PIN_LOCK_MINUTES,
   DEFAULT_DELIVERY_PIN_MAX_ATTEMPTS,
+  DEFAULT_PICKUP_CODE_LOCK_MINUTES,
+  DEFAULT_PICKUP_CODE_MAX_ATTEMPTS,
   deliveryPinRefusal,
+  pickupCodeRefusal,
   evolve,
   initialState,
   orderDecider,
@@ -93,6 +96,8 @@ export const DEFAULT_ORDER_POLICY: OrderPolicy = {
   lateCancellationFeePercent: 10,
   deliveryPinMaxAttempts: DEFAULT_DELIVERY_PIN_MAX_ATTEMPTS,
   deliveryPinLockMinutes: DEFAULT_DELIVERY_PIN_LOCK_MINUTES,
+  pickupCodeMaxAttempts: DEFAULT_PICKUP_CODE_MAX_ATTEMPTS,
+  pickupCodeLockMinutes: DEFAULT_PICKUP_CODE_LOCK_MINUTES,
   scheduledReleaseMinutes: 60,
 };
 
@@ -105,6 +110,8 @@ export function orderPolicyFromConfig(config: {
   ORDER_LATE_CANCELLATION_FEE_PERCENT: number;
   ORDER_DELIVERY_PIN_MAX_ATTEMPTS: number;
   ORDER_DELIVERY_PIN_LOCK_MINUTES: number;
+  ORDER_PICKUP_CODE_MAX_ATTEMPTS: number;
+  ORDER_PICKUP_CODE_LOCK_MINUTES: number;
   ORDER_SCHEDULED_RELEASE_MINUTES: number;
 }): OrderPolicy {
   return {
@@ -115,6 +122,8 @@ export function orderPolicyFromConfig(config: {
     lateCancellationFeePercent: config.ORDER_LATE_CANCELLATION_FEE_PERCENT,
     deliveryPinMaxAttempts: config.ORDER_DELIVERY_PIN_MAX_ATTEMPTS,
     deliveryPinLockMinutes: config.ORDER_DELIVERY_PIN_LOCK_MINUTES,
+    pickupCodeMaxAttempts: config.ORDER_PICKUP_CODE_MAX_ATTEMPTS,
+    pickupCodeLockMinutes: config.ORDER_PICKUP_CODE_LOCK_MINUTES,
     scheduledReleaseMinutes: config.ORDER_SCHEDULED_RELEASE_MINUTES,
   };
 }
@@ -199,9 +208,9 @@ export function createOrdersService(deps: OrdersDependencies) {
     }
   }
 
-  /** A refusal that is recorded before it is answered (a wrong delivery PIN counts towards the lockout). */
+  /** A refusal that is recorded before it is answered (a wrong PIN or pickup code counts towards its lockout). */
   function refuseAfterAppend(events: readonly OrderEvent[], state: OrderState): void {
-    const refusal = deliveryPinRefusal(events, state);
+    const refusal = deliveryPinRefusal(events, state) ?? pickupCodeRefusal(events, state);
     if (refusal !== undefined) throw refusal;
   }
 

@@ -83,7 +83,9 @@ export function orderView(state: OrderState, revision: bigint, viewer: Viewer, t
     ...(viewer === 'customer' || viewer === 'staff'
       ? { deliveryPin: order.deliveryPin, trackingUrl, wrongDeliveryPinsAt: state.deliveryPinFailures }
       : {}),
-    ...(viewer === 'restaurant' || viewer === 'staff' ? { pickupCode: order.pickupCode } : {}),
+    ...(viewer === 'restaurant' || viewer === 'staff'
+      ? { pickupCode: order.pickupCode, wrongPickupCodesAt: state.pickupCodeFailures }
+      : {}),
   };
 }
 

@@ -20,12 +20,33 @@ beforeAll(async () => {
     ORDER_LATE_CANCELLATION_FEE_PERCENT: '0',
     ORDER_DELIVERY_PIN_MAX_ATTEMPTS: '3',
     ORDER_DELIVERY_PIN_LOCK_MINUTES: '20',
+    ORDER_PICKUP_CODE_MAX_ATTEMPTS: '3',
+    ORDER_PICKUP_CODE_LOCK_MINUTES: '25',
     ORDER_SCHEDULE_MIN_LEAD_MINUTES: '90',
     ORDER_SCHEDULE_MAX_DAYS: '2',
     ORDER_SCHEDULED_RELEASE_MINUTES: '45',
   });
 });
 afterAll(async () => world?.testApp.close());
+
+/** An order ready at the counter, claimed by `world.driver`, with its pickup code. */
+async function readyOrder(): Promise<{ id: string; deliveryPin: string; pickupCode: string }> {
+  const { customer, owner } = world.actors;
+  const placed = await placeOrder(world, customer.accessToken);
+  expect(placed.statusCode, placed.body).toBe(201);
+  const { id, deliveryPin } = placed.json() as { id: string; deliveryPin: string };
+  const accepted = await act(world, id, 'accept', owner.accessToken, { preparationMinutes: 10 });
+  expect(accepted.statusCode, accepted.body).toBe(200);
+  for (const [action, token] of [
+    ['prepare', owner.accessToken],
+    ['claim', world.driver.accessToken],
+    ['ready', owner.accessToken],
+  ] as const) {
+    const moved = await act(world, id, action, token);
+    expect(moved.statusCode, moved.body).toBe(200);
+  }
+  return { id, deliveryPin, pickupCode: accepted.json().pickupCode as string };
+}
 
 async function pickedUpOrder(): Promise<{ id: string; deliveryPin: string }> {
   const { customer, owner } = world.actors;
@@ -64,6 +85,8 @@ describe('order policy from configuration', () => {
       lateCancellationFeePercent: 0,
       deliveryPinMaxAttempts: 3,
       deliveryPinLockMinutes: 20,
+      pickupCodeMaxAttempts: 3,
+      pickupCodeLockMinutes: 25,
       scheduledReleaseMinutes: 45,
     });
   });
@@ -185,5 +208,67 @@ describe('delivery PIN lockout over HTTP', () => {
     const delivered = await act(world, id, 'deliver', world.driver.accessToken, { deliveryPin });
     expect(delivered.statusCode, delivered.body).toBe(200);
     expect(delivered.json().status).toBe('DELIVERED');
+  });
+});
+
+describe('pickup code lockout over HTTP', () => {
+  it('records each wrong code, says how many tries are left, then refuses even the right code with 429', async () => {
+    const { id, pickupCode } = await readyOrder();
+    const driver = world.driver.accessToken;
+
+    const first = await act(world, id, 'pickup', driver, { pickupCode: wrongPin(pickupCode) });
+    expect(first.statusCode).toBe(422);
+    expect(first.headers['content-type']).toContain('application/problem+json');
+    expect(first.json()).toMatchObject({
+      code: 'invalid_pickup_code',
+      attemptsLeft: 2,
+      currentStatus: 'READY_FOR_PICKUP',
+    });
+    const second = await act(world, id, 'pickup', driver, { pickupCode: wrongPin(pickupCode) });
+    expect(second.json()).toMatchObject({ code: 'invalid_pickup_code', attemptsLeft: 1 });
+    const third = await act(world, id, 'pickup', driver, { pickupCode: wrongPin(pickupCode) });
+    expect(third.json()).toMatchObject({ code: 'invalid_pickup_code', attemptsLeft: 0 });
+
+    const locked = await act(world, id, 'pickup', driver, { pickupCode });
+    expect(locked.statusCode).toBe(429);
+    expect(locked.json()).toMatchObject({ code: 'pickup_code_locked', currentStatus: 'READY_FOR_PICKUP' });
+    const retryAfter = Number(locked.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThan(24 * 60);
+    expect(retryAfter).toBeLessThanOrEqual(25 * 60);
+    expect(Date.parse(locked.json().lockedUntil)).toBeGreaterThan(Date.now() + 24 * 60_000);
+
+    const events = await world.testApp.services.eventStore.readStream(orderStream(id));
+    const rejected = events.filter((event) => event.type === 'OrderPickupCodeRejected');
+    expect(rejected).toHaveLength(3);
+    expect(
+      rejected.every((event) => (event.data as { driverId: string }).driverId === world.driver.userId),
+    ).toBe(true);
+    expect(events.some((event) => event.type === 'OrderPickedUp')).toBe(false);
+    // The restaurant and staff see when wrong codes were given; the customer and the driver do not.
+    const byOwner = await getOrder(world, id, world.actors.owner.accessToken);
+    expect(byOwner.json().status).toBe('READY_FOR_PICKUP');
+    expect(byOwner.json().wrongPickupCodesAt).toEqual(
+      rejected.map((event) => (event.data as { at: string }).at),
+    );
+    expect((await getOrder(world, id, world.support.accessToken)).json().wrongPickupCodesAt).toHaveLength(3);
+    expect((await getOrder(world, id, world.driver.accessToken)).json().wrongPickupCodesAt).toBeUndefined();
+    expect(
+      (await getOrder(world, id, world.actors.customer.accessToken)).json().wrongPickupCodesAt,
+    ).toBeUndefined();
+  });
+
+  it('lets the right code through before the limit, and another driver cannot use up the tries', async () => {
+    const { id, pickupCode } = await readyOrder();
+    const stranger = await act(world, id, 'pickup', world.otherDriver.accessToken, {
+      pickupCode: wrongPin(pickupCode),
+    });
+    expect(stranger.statusCode).toBe(404); // the order is not the other driver's to see
+    const wrong = await act(world, id, 'pickup', world.driver.accessToken, {
+      pickupCode: wrongPin(pickupCode),
+    });
+    expect(wrong.json()).toMatchObject({ code: 'invalid_pickup_code', attemptsLeft: 2 });
+    const pickedUp = await act(world, id, 'pickup', world.driver.accessToken, { pickupCode });
+    expect(pickedUp.statusCode, pickedUp.body).toBe(200);
+    expect(pickedUp.json().status).toBe('PICKED_UP');
   });
 });
