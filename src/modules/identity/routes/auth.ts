@@ -4,6 +4,7 @@ import { ProblemSchema } from '../../../http/problem.js';
 import { HttpProblem } from '../../../http/problem.js';
 import type { Services } from '../../../services.js';
 import { verifiedTokenOf } from '../auth-hook.js';
+import { allowedCookieOrigins, assertCookieOrigin } from '../cookie-origin.js';
 import { toPublicUser } from '../views.js';
 import {
   authTier,
@@ -35,6 +36,7 @@ const Accepted = Type.Object({ status: Type.Literal('verification_sent'), expire
 export function registerAuthRoutes(app: FastifyInstance, services: Services): void {
   const { identity, runtime } = services;
   const { config } = runtime;
+  const cookieOrigins = allowedCookieOrigins(config);
 
   app.post(
     '/v1/auth/register',
@@ -138,7 +140,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
         tags: ['auth'],
         summary: 'Exchange a refresh token (body or cookie) for new tokens; the old one stops working',
         description:
-          'Presenting a refresh token that was already exchanged ends the whole session (401 `refresh_token_reused`).',
+          'Presenting a refresh token that was already exchanged ends the whole session (401 `refresh_token_reused`). With the cookie, the request must come from an allowed origin (`Origin`, else `Sec-Fetch-Site`, else `Referer`): 403 `origin_not_allowed` otherwise.',
         body: Type.Object(
           { refreshToken: Type.Optional(Type.String({ maxLength: 200 })) },
           { additionalProperties: false },
@@ -149,6 +151,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
     async (request, reply) => {
       const fromBody = (request.body as { refreshToken?: string } | undefined)?.refreshToken;
       const token = fromBody ?? request.cookies[REFRESH_COOKIE];
+      if (fromBody === undefined && token !== undefined) assertCookieOrigin(request.headers, cookieOrigins);
       if (token === undefined || token === '') {
         throw new HttpProblem(
           401,
@@ -179,9 +182,10 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
     },
     async (request, reply) => {
       const verified = verifiedTokenOf(request);
-      const refreshToken =
-        (request.body as { refreshToken?: string } | undefined)?.refreshToken ??
-        request.cookies[REFRESH_COOKIE];
+      const fromBody = (request.body as { refreshToken?: string } | undefined)?.refreshToken;
+      const refreshToken = fromBody ?? request.cookies[REFRESH_COOKIE];
+      if (verified === undefined && fromBody === undefined && refreshToken !== undefined)
+        assertCookieOrigin(request.headers, cookieOrigins);
       // Idempotent: without a live token there is nothing to end, and the answer is the same.
       await identity.logout({ verified, refreshToken }, requestContext(request));
       clearRefreshCookie(reply);
