@@ -17,7 +17,8 @@ const HEADER = `# Every environment variable the food-delivery API reads, with i
 # fallbacks for Redis, the Mobile Money simulators and the recording outbox.
 #
 # Production (NODE_ENV=production) refuses to start, naming each missing variable (exit 78),
-# without: DATABASE_URL, JWT_SECRET, JWT_REFRESH_SECRET, ENCRYPTION_KEY, PUBLIC_BASE_URL, METRICS_TOKEN, and the
+# without: DATABASE_URL, JWT_SECRET, JWT_REFRESH_SECRET, ENCRYPTION_KEY, PUBLIC_BASE_URL, METRICS_TOKEN,
+# TWILIO_ACCOUNT_SID + TWILIO_AUTH_TOKEN + TWILIO_FROM (the SMS codes), and the
 # credentials of each primary payment provider (PAYMENT_PROVIDER_MTN / PAYMENT_PROVIDER_ORANGE):
 #   campay:   CAMPAY_BASE_URL, CAMPAY_USERNAME + CAMPAY_PASSWORD (or CAMPAY_API_KEY), CAMPAY_SECRET
 #   mtn_momo: MTN_MOMO_BASE_URL, MTN_MOMO_API_USER, MTN_MOMO_API_KEY, MTN_MOMO_SUBSCRIPTION_KEY
