@@ -65,7 +65,6 @@ export function censor(value: unknown, path: string[]): unknown {
   return REDACTED;
 }
 
-
 /**
  * Query parameters whose values never reach a log: anything that names a credential (WebSocket
  * upgrades carry `?access_token=`, links carry reset tokens, callbacks carry signatures) and

@@ -138,6 +138,9 @@ describe('docker-compose.yml', () => {
         'CAMPAY_USERNAME',
         'CAMPAY_PASSWORD',
         'CAMPAY_SECRET',
+        'TWILIO_ACCOUNT_SID',
+        'TWILIO_AUTH_TOKEN',
+        'TWILIO_FROM',
       ]
         .filter((name) => schemaVariables.has(name))
         .sort(),
