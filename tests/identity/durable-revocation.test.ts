@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REVOCATION_LOADED_KEY } from '../../src/modules/identity/revocations.js';
+import { createRedisKeyValue } from '../../src/modules/identity/kv.js';
+import { createRevocations, REVOCATION_LOADED_KEY } from '../../src/modules/identity/revocations.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { AUTH_TEST_ENV, authHeader, createUser, outboxFor, type CreatedUser } from '../helpers/auth.js';
 
@@ -133,6 +134,48 @@ describe('revocation survives Redis losing its data', () => {
     // Warm again: answered from the marks.
     expect((await me(ended.accessToken)).statusCode).toBe(401);
     expect((await me(live.accessToken)).statusCode).toBe(200);
+  });
+});
+
+describe('a reload of the copy', () => {
+  it('that straddles a FLUSHALL does not mark as loaded a copy missing the revocations in between', async () => {
+    const { identity, runtime } = testApp.services;
+    const prefix = `${runtime.config.REDIS_KEY_PREFIX}straddle:`;
+    const kv = createRedisKeyValue(runtime.redis!, prefix);
+    let release: () => void = () => undefined;
+    const readDone = new Promise<void>((resolve) => (release = resolve));
+    let written: (outcome: boolean) => void = () => undefined;
+    const writeDone = new Promise<boolean>((resolve) => (written = resolve));
+    const revocations = createRevocations({
+      // The real store and repository; the reload is only held between its read and its write.
+      kv: {
+        ...kv,
+        setManyIfAbsent: async (entries, guard) => {
+          const outcome = await kv.setManyIfAbsent(entries, guard);
+          written(outcome);
+          return outcome;
+        },
+      },
+      repository: {
+        ...identity.repository,
+        recentRevocations: async (withinMs, limit) => {
+          const recent = await identity.repository.recentRevocations(withinMs, limit);
+          await readDone;
+          return recent;
+        },
+      },
+      markTtlMs: 16 * 60_000,
+    });
+    const user = await createUser(testApp);
+    const claims = { jti: 'straddle-jti', sid: user.sessionId, sub: user.userId, tms: Date.now() };
+    expect(await revocations.isRevoked(claims)).toBe(false); // cold: PostgreSQL says live; a reload starts
+    await identity.repository.revokeSession(user.sessionId, 'logout');
+    await revocations.revokeSession(user.sessionId);
+    await emptyRedis();
+    release();
+    expect(await writeDone).toBe(false);
+    expect(await runtime.redis!.exists(`${prefix}${REVOCATION_LOADED_KEY}`)).toBe(0);
+    expect(await revocations.isRevoked(claims)).toBe(true);
   });
 });
 

@@ -24,10 +24,26 @@ export interface KeyValue {
     counters: readonly { key: string; limit: number }[],
     ttlMs: number,
   ): Promise<{ exhausted: number; retryAfterMs: number } | null>;
-  /** Sets each key that is absent, all in one transaction (nothing in between, e.g. a FLUSHALL). */
-  setManyIfAbsent(entries: readonly { key: string; value: string; ttlMs: number }[]): Promise<void>;
+  /**
+   * Sets each key that is absent, atomically, only while `guard.key` still holds `guard.value`
+   * (then deletes it); false when the guard is gone or changed (e.g. a FLUSHALL since the caller
+   * wrote it, or another writer took over), and nothing is written.
+   */
+  setManyIfAbsent(
+    entries: readonly { key: string; value: string; ttlMs: number }[],
+    guard: { key: string; value: string },
+  ): Promise<boolean>;
   readonly kind: 'redis' | 'memory';
 }
+
+/** setManyIfAbsent: KEYS = guard, then the entries; ARGV = guard value, then value and ttl per entry. */
+const SET_MANY_IF_GUARDED_SCRIPT = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+for index = 2, #KEYS do
+  redis.call('SET', KEYS[index], ARGV[index * 2 - 2], 'PX', ARGV[index * 2 - 1], 'NX')
+end
+redis.call('DEL', KEYS[1])
+return 1`;
 
 /** incrementBelow in one round trip: checks every counter, then increments them all (or none). */
 const INCREMENT_BELOW_SCRIPT = `
@@ -85,14 +101,16 @@ export function createRedisKeyValue(redis: Redis, prefix: string): KeyValue {
       if (index === 0) return null;
       return { exhausted: index - 1, retryAfterMs: remainingMs > 0 ? remainingMs : ttlMs };
     },
-    async setManyIfAbsent(entries) {
-      const transaction = redis.multi();
-      for (const { key, value, ttlMs } of entries)
-        transaction.set(full(key), value, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX');
-      const results = await transaction.exec();
-      const failed = results?.find(([error]) => error !== null);
-      if (results === null || failed !== undefined)
-        throw failed?.[0] ?? new Error('redis transaction aborted');
+    async setManyIfAbsent(entries, guard) {
+      const written = await redis.eval(
+        SET_MANY_IF_GUARDED_SCRIPT,
+        entries.length + 1,
+        full(guard.key),
+        ...entries.map((entry) => full(entry.key)),
+        guard.value,
+        ...entries.flatMap((entry) => [entry.value, String(Math.max(1, Math.ceil(entry.ttlMs)))]),
+      );
+      return Number(written) === 1;
     },
   };
 }
@@ -159,12 +177,15 @@ export function createMemoryKeyValue(
       for (const counter of counters) increment(counter.key, ttlMs);
       return null;
     },
-    async setManyIfAbsent(list) {
+    async setManyIfAbsent(list, guard) {
+      if (read(guard.key) !== guard.value) return false;
+      entries.delete(guard.key);
       const evictionsBefore = evictions;
       for (const { key, value, ttlMs } of list) if (read(key) === null) write(key, value, ttlMs);
       // An entry evicted while these were written may be one the markers vouch for.
       if (evictions !== evictionsBefore)
         for (const marker of options.forgetOnEviction ?? []) entries.delete(marker);
+      return true;
     },
   };
 }

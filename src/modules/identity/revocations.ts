@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { KeyValue } from './kv.js';
 import type { IdentityRepository } from './repository.js';
 
@@ -10,13 +11,17 @@ import type { IdentityRepository } from './repository.js';
  *
  * The copy can be lost (Redis restarted empty, FLUSHALL, a new process with the in-process store),
  * and a lost mark must not bring a token back. So the copy carries a `loaded` marker, written in
- * the same MULTI as the marks it was loaded with: read in the same MGET, its absence means the
- * copy cannot be trusted. Then the token is checked against PostgreSQL (one indexed query) and
+ * the same atomic step as the marks it was loaded with, and only if the store was not emptied
+ * since the reload read PostgreSQL: read in the same MGET, its absence means the copy cannot be
+ * trusted. Then the token is checked against PostgreSQL (one indexed query) and
  * the copy is reloaded from the revocations of the last lifetime, once at a time per process.
  * Redis must not evict keys (`maxmemory-policy noeviction`, as BullMQ requires); the in-process
  * store drops the marker whenever it evicts an entry to stay within its bound.
  */
 export const REVOCATION_LOADED_KEY = 'rv:loaded';
+const REVOCATION_RELOADING_KEY = 'rv:reloading';
+/** A reload that has not written within this (a crashed process) no longer holds the guard. */
+const RELOAD_GUARD_TTL_MS = 60_000;
 /** How long the loaded marker lives: after that the copy is reloaded anyway (cheap, bounded). */
 const LOADED_TTL_MS = 6 * 3_600_000;
 /** More revocations than this in one token lifetime: stay on PostgreSQL rather than load them all. */
@@ -63,17 +68,25 @@ export function createRevocations(options: {
   let lastReloadMs = Number.NEGATIVE_INFINITY;
 
   async function reload(): Promise<void> {
+    // The guard makes the write conditional on nothing having emptied the store (or started
+    // another reload) since the read: a reload that straddles a FLUSHALL must not mark as
+    // complete a copy that misses the revocations made in between.
+    const guard = { key: REVOCATION_RELOADING_KEY, value: randomUUID() };
+    await kv.set(guard.key, guard.value, RELOAD_GUARD_TTL_MS);
     const recent = await repository.recentRevocations(markTtlMs, MAX_MARKS_LOADED + 1);
     if (recent.sessionIds.length > MAX_MARKS_LOADED || recent.users.length > MAX_MARKS_LOADED) return;
-    await kv.setManyIfAbsent([
-      ...recent.sessionIds.map((id) => ({ key: revocationKeys.session(id), value: '1', ttlMs: markTtlMs })),
-      ...recent.users.map(({ userId, revokedBefore }) => ({
-        key: revocationKeys.user(userId),
-        value: String(revokedBefore.getTime()),
-        ttlMs: markTtlMs,
-      })),
-      { key: REVOCATION_LOADED_KEY, value: String(now()), ttlMs: LOADED_TTL_MS },
-    ]);
+    await kv.setManyIfAbsent(
+      [
+        ...recent.sessionIds.map((id) => ({ key: revocationKeys.session(id), value: '1', ttlMs: markTtlMs })),
+        ...recent.users.map(({ userId, revokedBefore }) => ({
+          key: revocationKeys.user(userId),
+          value: String(revokedBefore.getTime()),
+          ttlMs: markTtlMs,
+        })),
+        { key: REVOCATION_LOADED_KEY, value: String(now()), ttlMs: LOADED_TTL_MS },
+      ],
+      guard,
+    );
   }
 
   function reloadInBackground(): void {
