@@ -17,8 +17,7 @@ import { registerMetrics } from './http/metrics.js';
 import { requestValidators } from './http/validators.js';
 import { HttpProblem, ProblemSchema } from './http/problem.js';
 import { loggerOptions } from './logger.js';
-import { modules } from './modules/index.js';
-import { identityAuthPlugin } from './modules/identity/index.js';
+import { registerRealtime, registerWebsocketPlugin } from './realtime/index.js';
 import type { Services } from './services.js';
 import type { Logger } from 'pino';
 
@@ -174,11 +173,36 @@ export async function appPlugin(app: FastifyInstance, options: { services: Servi
     eventStore: config.EVENTSTORE_URL === undefined ? 'postgres' : 'eventstoredb',
   });
 
-  // Authentication and access enforcement for every route registered from here on (identity).
-  await app.register(identityAuthPlugin, { services });
-  for (const module of modules) {
-    await app.register(module.plugin, { services });
+  await registerContexts(app, services);
+}
+
+/**
+ * What the contexts contributed, in dependency order: hooks over every route (identity's
+ * authentication), each context's routes in its own encapsulated plugin, the WebSocket endpoints,
+ * and the reactors, started when the app is ready and stopped in reverse when it closes.
+ */
+async function registerContexts(app: FastifyInstance, services: Services): Promise<void> {
+  for (const { contribution } of services.contexts) {
+    if (contribution.httpHooks !== undefined) await contribution.httpHooks(app);
   }
-  // Job workers and schedules start once every module has defined its queues (src/jobs).
-  app.addHook('onReady', async () => services.jobs.start());
+  for (const { contribution } of services.contexts) {
+    const routes = contribution.routes?.bind(contribution);
+    if (routes !== undefined) await app.register(async (scope) => routes(scope));
+  }
+  await app.register(async (scope) => {
+    await registerWebsocketPlugin(scope);
+    registerRealtime(scope, {
+      bus: services.realtime.bus,
+      channels: services.contexts.flatMap(({ contribution }) => contribution.channels ?? []),
+    });
+  });
+  const reactors = services.contexts.flatMap(({ contribution }) => contribution.reactors ?? []);
+  app.addHook('onReady', async () => {
+    for (const reactor of reactors) await reactor.start();
+    // Job workers and schedules start once every context has defined its queues (src/jobs).
+    await services.jobs.start();
+  });
+  app.addHook('onClose', async () => {
+    for (const reactor of [...reactors].reverse()) await reactor.stop?.();
+  });
 }

@@ -1,58 +1,86 @@
-import type { Runtime } from './runtime.js';
+/**
+ * The composition root: the one place that knows every context. It builds the platform
+ * (infrastructure), then every context in the list below in dependency order
+ * (src/platform/assemble.ts), and hands the result to the edge: the HTTP app (src/app.ts), the
+ * command-line tools and the tests. Nothing below the edge imports this file.
+ *
+ * Adding a context is a folder in src/modules/ that exports a definition, and one line in
+ * `contexts` (docs/adding-a-context.md).
+ */
+import { createProjectionRunner } from '../projections/index.js';
+import type { Database } from './db/schema.js';
 import { createEventStoreService, type AppEventStore } from './eventstore/index.js';
-import {
-  createProjectionRunner,
-  type ProjectionDefinition,
-  type ProjectionRunner,
-} from '../projections/index.js';
-import { ledgerProjection } from '../ledger/projections/index.js';
-import { ordersProjection } from './modules/orders/projection.js';
-import { createIdentity, type Identity } from './modules/identity/index.js';
-import { createNotifications, type Notifications } from './modules/notifications/index.js';
-import { createCatalog, type Catalog } from './modules/catalog/index.js';
-import { createLedgerService, type Ledger } from './modules/ledger/service.js';
-import { createOrdersContext, type OrdersContext } from './modules/orders/index.js';
-import { createRealtime, type Realtime } from './realtime/index.js';
-import { createJobs, type Jobs } from './jobs/index.js';
 import { purgeExpiredIdempotencyKeys } from './http/idempotency.js';
-import { createPaymentsContext, type PaymentsContext } from './modules/payments/index.js';
-import { startPaymentProviders } from './modules/payments/providers/index.js';
+import { createJobs, type Jobs } from './jobs/index.js';
+import { catalogContext } from './modules/catalog/index.js';
+import { identityContext } from './modules/identity/index.js';
+import { ledgerContext } from './modules/ledger/index.js';
+import { notificationsContext } from './modules/notifications/index.js';
+import { ordersContext } from './modules/orders/index.js';
+import { paymentsContext } from './modules/payments/index.js';
+import { projectionsContext } from './modules/projections/index.js';
+import { assembleContexts, projectionsOf, type AssembledContext } from './platform/assemble.js';
+import type {
+  AnyContextDefinition,
+  Platform,
+  PersonalDataHook,
+  ServicesOf,
+  TablesOf,
+  UnmetNeeds,
+} from './platform/context.js';
+import { createRealtime, type Realtime } from './realtime/index.js';
+import type { Runtime } from './runtime.js';
+
+/** Every bounded context, one line each; the order breaks ties of the dependency order. */
+export const contexts = [
+  notificationsContext,
+  identityContext,
+  projectionsContext,
+  catalogContext,
+  ledgerContext,
+  paymentsContext,
+  ordersContext,
+] as const;
+
+// Compile-time checks: every need is met by a context with the right interface, and every
+// context's tables are in the database type the migrations are checked against.
+const everyNeedIsMet: [UnmetNeeds<typeof contexts>] extends [never] ? true : UnmetNeeds<typeof contexts> =
+  true;
+type DeclaredTables = (typeof contexts)[number] extends infer Definition
+  ? Definition extends { tables?: TablesOf<infer Tables> }
+    ? Tables
+    : never
+  : never;
+const everyTableIsInTheSchema: Database extends DeclaredTables
+  ? true
+  : 'a context declares a table missing from src/db/schema.ts' = true;
+void everyNeedIsMet;
+void everyTableIsInTheSchema;
 
 /**
- * The read models the projection runner runs: each context's definitions (the runner knows none).
- * Tests may push one of their own before building the services.
+ * What the edge gets: the platform's parts, every context's service by its name
+ * (`services.orders`, `services.payments`, …), and the contributions in dependency order.
  */
-export const projectionDefinitions: ProjectionDefinition[] = [ordersProjection, ledgerProjection];
-
-/**
- * The application's services, built once per process from the runtime and shared by routes,
- * jobs and command-line tools. Each bounded context adds its entry here.
- */
-export interface Services {
+export type Services = {
   runtime: Runtime;
   /** The event store port (src/eventstore): PostgreSQL, or EventStoreDB when EVENTSTORE_URL is set. */
   eventStore: AppEventStore;
-  /** Read models over the event store (projections/): started when the app is ready. */
-  projections: ProjectionRunner;
-  /** Outbound SMS, push and e-mail (src/modules/notifications): the recording outbox in dev and tests. */
-  notifications: Notifications;
-  /** Users, tokens, sessions, 2FA, audit log (src/modules/identity). */
-  identity: Identity;
-  /** Restaurants, menus, search and reviews (src/modules/catalog). */
-  catalog: Catalog;
-  /** The double-entry ledger (ledger/, src/modules/ledger): submit transfers, balances, verify. */
-  ledger: Ledger;
-  /** Event-sourced orders, carts, tracking (src/modules/orders). */
-  orders: OrdersContext;
-  /** WebSocket fan-out bus (src/realtime): Redis pub/sub + capped streams, in-process without Redis. */
-  realtime: Realtime;
   /** Job queue (BullMQ on Redis, in-process without REDIS_URL) and node-cron schedules (src/jobs). */
   jobs: Jobs;
-  /** Mobile Money payments, wallets, escrow, payouts, reconciliation, reports (src/modules/payments). */
-  payments: PaymentsContext;
+  /** WebSocket fan-out bus (src/realtime): Redis pub/sub + capped streams, in-process without Redis. */
+  realtime: Realtime;
+  /** The infrastructure every context was built with. */
+  platform: Platform;
+  /** Each context's contribution (routes, reactors, channels, seed…), in dependency order. */
+  contexts: readonly AssembledContext[];
+} & ServicesOf<typeof contexts>;
+
+export interface ServicesOptions {
+  /** Contexts added after the application's own (tests: a context that brings a read model). */
+  extraContexts?: readonly AnyContextDefinition[];
 }
 
-export async function createServices(runtime: Runtime): Promise<Services> {
+function createPlatform(runtime: Runtime, definitions: readonly AnyContextDefinition[]): Platform {
   const eventStore = createEventStoreService(runtime);
   const jobs = createJobs(runtime);
   // Idempotency keys are kept 24 h; the purge is one idempotent DELETE, harmless on every instance.
@@ -64,61 +92,39 @@ export async function createServices(runtime: Runtime): Promise<Services> {
   const projections = createProjectionRunner({
     db: runtime.database.db,
     store: eventStore,
-    projections: projectionDefinitions,
+    projections: projectionsOf(definitions),
     logger: runtime.logger,
   });
-  const notifications = createNotifications(runtime);
-  const identity = createIdentity(runtime, notifications);
-  const ledger = createLedgerService(runtime, eventStore);
-  const catalog = createCatalog({
-    db: runtime.database.db,
-    logger: runtime.logger,
-    audit: identity.audit,
-    grantRole: async (userId, role, actor) => void (await identity.grantRole(userId, role, actor)),
-    redis: runtime.redis,
-    redisKeyPrefix: runtime.config.REDIS_KEY_PREFIX,
+  const personalData = new Map<string, PersonalDataHook>();
+  return { runtime, eventStore, jobs, projections, realtime: createRealtime(runtime), personalData };
+}
+
+/** Registers what the contexts contributed with the platform (jobs, schedules, health, personal data). */
+function install(platform: Platform, assembled: readonly AssembledContext[]): void {
+  for (const { name, contribution } of assembled) {
+    for (const definition of contribution.jobs ?? []) platform.jobs.queue.define(definition);
+    for (const schedule of contribution.schedules ?? []) platform.jobs.schedule(schedule);
+    platform.runtime.readiness.push(...(contribution.health ?? []));
+    if (contribution.personalData !== undefined) platform.personalData.set(name, contribution.personalData);
+  }
+  // Last: a context's own erasure may still read the person's events before they are shredded.
+  platform.personalData.set('eventstore', {
+    erase: (userId) => platform.eventStore.erasePersonalData(userId, { actorId: userId }),
   });
-  runtime.closers.push({ name: 'catalog cache invalidation', close: () => catalog.close() });
-  // Payments before orders: orders takes its PaymentPort; payments gets orders back (useOrders).
-  const paymentProviders = await startPaymentProviders(runtime.config, {
-    onEvent: (event) =>
-      runtime.logger.warn({ component: 'payments', ...event }, `payment router: ${event.type}`),
-  });
-  // Closed last (closers run in reverse): jobs and requests still talking to the simulators stop first.
-  runtime.closers.unshift({ name: 'payment providers', close: () => paymentProviders.close() });
-  for (const warning of paymentProviders.warnings) runtime.logger.warn(warning);
-  const payments = createPaymentsContext({
-    runtime,
-    eventStore,
-    ledger,
-    jobs,
-    audit: identity.audit,
-    findUser: (userId) => identity.repository.findUserById(userId),
-    restaurantOwner: (restaurantId) => catalog.orders.restaurantOwnerId(restaurantId),
-    ledgerCaughtUp: () => projections.waitUntilCaughtUp('ledger', 10_000),
-    providers: paymentProviders,
-  });
-  const orders = createOrdersContext({
-    runtime,
-    eventStore,
-    catalog: catalog.orders,
-    ...(runtime.config.ORDERS_PAYMENT_PORT === 'ledger' ? { payments: payments.paymentPort } : {}),
-  });
-  payments.useOrders(orders.orders);
-  catalog.useCompletedOrderLookup(orders.completedOrders);
-  const realtime = createRealtime(runtime);
-  orders.orders.onChange(realtime.publishChange);
+}
+
+export async function createServices(runtime: Runtime, options: ServicesOptions = {}): Promise<Services> {
+  const definitions: readonly AnyContextDefinition[] = [...contexts, ...(options.extraContexts ?? [])];
+  const platform = createPlatform(runtime, definitions);
+  const assembly = await assembleContexts(platform, definitions);
+  install(platform, assembly.contexts);
   return {
+    ...(assembly.services as ServicesOf<typeof contexts>),
     runtime,
-    eventStore,
-    projections,
-    notifications,
-    identity,
-    catalog,
-    ledger,
-    orders,
-    realtime,
-    jobs,
-    payments,
+    eventStore: platform.eventStore,
+    jobs: platform.jobs,
+    realtime: platform.realtime,
+    platform,
+    contexts: assembly.contexts,
   };
 }

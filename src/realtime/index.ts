@@ -1,13 +1,12 @@
 /**
- * Real-time delivery: the bus (Redis pub/sub + capped streams, or in-process without Redis), the
- * spec §8.1 channels, and the WebSocket endpoints. The orders context's changes are published
- * here after each successful append (services.ts wires `orders.onChange` to `publishChange`).
+ * Real-time delivery, transport only: the bus (Redis pub/sub + capped streams, or in-process
+ * without Redis), the audience names, and the WebSocket server that serves the endpoints contexts
+ * contribute (`channels` in their definition). Who hears which event is decided by the context
+ * that publishes it (orders: src/modules/orders/realtime.ts); who may open which endpoint, by the
+ * context that contributes the endpoint (identity's role namespaces, orders' /ws/track).
  */
-import type { Logger } from 'pino';
 import { createRedis, type Runtime } from '../runtime.js';
-import type { OrderChange } from '../modules/orders/service.js';
 import { createMemoryBus, createRedisBus, type RealtimeBus } from './bus.js';
-import { publicationsFor } from './channels.js';
 
 export {
   createMemoryBus,
@@ -16,17 +15,20 @@ export {
   type RealtimeMessage,
   type Publication,
 } from './bus.js';
-export { NAMESPACES, audiences, publicationsFor } from './channels.js';
-export { registerRealtime, registerWebsocketPlugin, audiencesFor } from './server.js';
+export { audiences } from './audiences.js';
+export {
+  registerRealtime,
+  registerWebsocketPlugin,
+  type ChannelEndpoint,
+  type ChannelRequest,
+} from './server.js';
 
 export interface Realtime {
   bus: RealtimeBus;
-  /** Fire-and-forget: a lost message is recovered by the client's resync or polling, never by the writer. */
-  publishChange(change: OrderChange): void;
 }
 
 export function createRealtime(runtime: Runtime): Realtime {
-  const { config, logger } = runtime;
+  const { config } = runtime;
   let bus: RealtimeBus;
   if (runtime.redis !== undefined && config.REDIS_URL !== undefined) {
     // Pub/sub needs its own connection: a subscribed connection can issue no other command.
@@ -36,13 +38,5 @@ export function createRealtime(runtime: Runtime): Realtime {
   } else {
     bus = createMemoryBus();
   }
-  return { bus, publishChange: publisher(bus, logger) };
-}
-
-function publisher(bus: RealtimeBus, logger: Logger) {
-  return (change: OrderChange) => {
-    bus.publish(publicationsFor(change)).catch((error: unknown) => {
-      logger.warn({ err: error, orderId: change.order.orderId }, 'real-time publish failed');
-    });
-  };
+  return { bus };
 }

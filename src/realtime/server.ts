@@ -1,57 +1,52 @@
 /**
- * WebSocket endpoints (@fastify/websocket): /ws/customer, /ws/restaurant, /ws/driver, /ws/admin,
- * /ws/support (spec §8.1) and /ws/track (public tracking page).
+ * The WebSocket transport (@fastify/websocket): it serves the endpoints that contexts contribute
+ * (`channels` in their definition) and knows no context.
  *
- *  - Authenticated at the upgrade: `?access_token=` (browsers cannot set headers on a WebSocket)
- *    or `Authorization: Bearer`; a missing or bad token is 401 and the wrong role 403, before
- *    any socket exists. /ws/track takes `?token=` (the order's public tracking token).
- *  - A connection subscribes to the audiences its principal owns (channels.ts), nothing else.
+ *  - Each endpoint decides at the upgrade which audiences the connection hears (identity's role
+ *    namespaces check the access token and the role; orders' /ws/track checks a tracking token),
+ *    throwing a domain error (401, 403, 404) before any socket exists.
  *  - Every message carries `cursor`; reconnecting with `?lastEventId=<cursor>` replays what was
  *    missed (bus.ts keeps HISTORY_LENGTH per audience for an hour), or sends `resync` when the
  *    log no longer reaches back (the client then reloads over REST).
  *  - Heartbeat: a ping frame every HEARTBEAT_MS; a socket that missed the previous pong is cut.
- *  - Bounded: inbound frames ≤ 1 KiB; a client whose unsent bytes pass MAX_BUFFERED_BYTES (a
- *    stalled phone) is closed with 1013 and resumes later instead of growing our memory.
+ *  - Bounded: inbound frames ≤ 1 KiB; at most MAX_CONNECTIONS sockets and MAX_AUDIENCES audiences
+ *    per socket; a client whose unsent bytes pass MAX_BUFFERED_BYTES (a stalled phone) is closed
+ *    with 1013 and resumes later instead of growing our memory.
  */
 import websocket from '@fastify/websocket';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { Principal } from '../http/access.js';
-import { HttpProblem } from '../http/problem.js';
-import { resolveTrackingToken } from '../modules/orders/tracking.js';
-import type { OrdersService } from '../modules/orders/service.js';
-import type { Services } from '../services.js';
+import { domainErrors } from '../shared/errors.js';
 import { ID_PATTERN, compareIds, type RealtimeBus, type RealtimeMessage } from './bus.js';
-import { audiences, NAMESPACES, type Namespace } from './channels.js';
 
 export const HEARTBEAT_MS = 25_000;
 export const MAX_BUFFERED_BYTES = 256 * 1024;
 export const MAX_INBOUND_BYTES = 1_024;
 export const MAX_CONNECTIONS = 20_000;
+/** Audiences one connection may hear (a driver hears two; room for more roles). */
+export const MAX_AUDIENCES = 16;
 /** Live messages held while a reconnecting client's replay is sent. */
 const MAX_PENDING_DURING_REPLAY = 1_000;
 
 const subscriptionsOf = new WeakMap<FastifyRequest, string[]>();
+const errors = domainErrors('realtime');
 
-export function audiencesFor(namespace: Namespace, principal: Principal): string[] | undefined {
-  const has = (permission: string) =>
-    principal.permissions.has(permission as never) || principal.permissions.has('FULL_SYSTEM_ACCESS');
-  switch (namespace) {
-    case 'customer':
-      return [audiences.customer(principal.userId)];
-    case 'restaurant':
-      return has('ORDER_PROCESSING') ? [audiences.owner(principal.userId)] : undefined;
-    case 'driver':
-      return has('ORDER_ACCEPTANCE') ? [audiences.drivers, audiences.driver(principal.userId)] : undefined;
-    case 'admin':
-      return principal.permissions.has('FULL_SYSTEM_ACCESS') ? [audiences.admin] : undefined;
-    case 'support':
-      return has('TICKET_MANAGEMENT') ? [audiences.support] : undefined;
-    default: {
-      const exhaustive: never = namespace;
-      throw new Error(`unknown namespace ${String(exhaustive)}`);
-    }
-  }
+/** What an endpoint sees of the upgrade request. */
+export interface ChannelRequest {
+  query: Record<string, string | undefined>;
+  headers: IncomingHttpHeaders;
+}
+
+/** A WebSocket endpoint a context contributes (its definition's `channels`). */
+export interface ChannelEndpoint {
+  /** The path, e.g. `/ws/customer`; outside `/v1`, so the HTTP access table does not apply. */
+  path: string;
+  /**
+   * The audiences the connection hears, decided once at the upgrade; throws a domain error
+   * (unauthorized, forbidden, not found) to refuse it before any socket exists.
+   */
+  audiencesOf(request: ChannelRequest): Promise<readonly string[]>;
 }
 
 function encodeCursor(ids: Map<string, string>): string {
@@ -73,19 +68,11 @@ function decodeCursor(value: string | undefined, allowed: readonly string[]): Ma
   return ids;
 }
 
-function tokenOf(request: FastifyRequest): string | undefined {
-  const query = request.query as Record<string, string | undefined>;
-  if (typeof query.access_token === 'string') return query.access_token;
-  const match = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '');
-  return match?.[1];
-}
-
 export function registerRealtime(
   app: FastifyInstance,
-  services: Services,
-  options: { bus: RealtimeBus; orders: OrdersService; heartbeatMs?: number },
+  options: { bus: RealtimeBus; channels: readonly ChannelEndpoint[]; heartbeatMs?: number },
 ): void {
-  const { bus, orders } = options;
+  const { bus } = options;
   const sockets = new Set<WebSocket>();
   const alive = new WeakSet<WebSocket>();
 
@@ -163,52 +150,28 @@ export function registerRealtime(
     send({ type: 'ready', channels: subscribed, cursor: encodeCursor(lastIds) });
   }
 
-  const guard = (namespace: Namespace) => async (request: FastifyRequest) => {
+  const guard = (endpoint: ChannelEndpoint) => async (request: FastifyRequest) => {
     if (sockets.size >= MAX_CONNECTIONS)
-      throw new HttpProblem(503, 'too_many_connections', 'Too many live connections; retry shortly.', {
-        headers: { 'retry-after': '10' },
+      throw errors.of('unavailable', 'too_many_connections', 'Too many live connections; retry shortly.', {
+        retryAfterSeconds: 10,
       });
-    const token = tokenOf(request);
-    if (token === undefined)
-      throw new HttpProblem(
-        401,
-        'unauthorized',
-        'Send the access token as ?access_token= or Authorization: Bearer.',
-      );
-    let principal: Principal;
-    try {
-      principal = (await services.identity.tokens.verify(token)).principal;
-    } catch {
-      throw new HttpProblem(401, 'invalid_token', 'The access token is not valid.');
-    }
-    const allowed = audiencesFor(namespace, principal);
-    if (allowed === undefined)
-      throw new HttpProblem(403, 'permission_denied', `Your role cannot open /ws/${namespace}.`);
-    subscriptionsOf.set(request, allowed);
+    const allowed = await endpoint.audiencesOf({
+      query: request.query as Record<string, string | undefined>,
+      headers: request.headers,
+    });
+    if (allowed.length > MAX_AUDIENCES)
+      throw new Error(`${endpoint.path} subscribes ${allowed.length} audiences (at most ${MAX_AUDIENCES})`);
+    subscriptionsOf.set(request, [...allowed]);
   };
 
   const wsOptions = { websocket: true as const, config: { rateLimit: false as const } };
-  for (const namespace of Object.keys(NAMESPACES) as Namespace[]) {
+  for (const endpoint of options.channels) {
     app.get(
-      `/ws/${namespace}`,
-      { ...wsOptions, preValidation: guard(namespace) },
+      endpoint.path,
+      { ...wsOptions, preValidation: guard(endpoint) },
       (socket, request) => void serve(socket, request),
     );
   }
-  app.get(
-    '/ws/track',
-    {
-      ...wsOptions,
-      preValidation: async (request: FastifyRequest) => {
-        const token = (request.query as Record<string, string | undefined>).token;
-        if (token === undefined)
-          throw new HttpProblem(401, 'unauthorized', 'Send the tracking token as ?token=.');
-        const resolved = await resolveTrackingToken(orders, token);
-        subscriptionsOf.set(request, [audiences.order(resolved.state.order!.orderId)]);
-      },
-    },
-    (socket, request) => void serve(socket, request),
-  );
 }
 
 export async function registerWebsocketPlugin(app: FastifyInstance): Promise<void> {

@@ -1,30 +1,12 @@
 import { sql } from 'kysely';
 import type { Services } from '../services.js';
-import { identitySeedStep } from '../modules/identity/seed.js';
-import { catalogSeedStep } from '../modules/catalog/seed.js';
-import { ordersSeedStep } from '../modules/orders/seed.js';
-import { ledgerSeedStep } from '../modules/ledger/seed.js';
-import { paymentsSeedStep } from '../modules/payments/seed.js';
 
 /**
- * The demo seed: each bounded context adds its step, in order. Development only; the embedded
- * default runs it once on its first start (SEED_DEMO=false skips it).
+ * The demo seed: each context's seed step (its definition's `seed`), in dependency order, so
+ * identity's demo users exist before the catalog's restaurants and the orders placed at them.
+ * Development only; the embedded default runs it once on its first start (SEED_DEMO=false
+ * skips it). Part of the edge: the server and `npm run seed:demo` call it.
  */
-export interface SeedStep {
-  name: string;
-  run(services: Services): Promise<string[]>;
-}
-
-// Identity first: other steps look demo users up by phone. Payments before orders: the demo
-// customer pays from a topped-up wallet.
-export const seedSteps: SeedStep[] = [
-  identitySeedStep,
-  catalogSeedStep,
-  ledgerSeedStep,
-  paymentsSeedStep,
-  ordersSeedStep,
-];
-
 const SEEDED_KEY = 'demo_seeded_at';
 
 export async function isDemoSeeded(services: Services): Promise<boolean> {
@@ -40,9 +22,10 @@ export async function isDemoSeeded(services: Services): Promise<boolean> {
 export async function seedDemo(services: Services): Promise<string[]> {
   if (services.runtime.config.isProduction) throw new Error('the demo seed never runs in production');
   const lines: string[] = [];
-  for (const step of seedSteps) {
-    const made = await step.run(services);
-    lines.push(...made.map((line) => `${step.name}: ${line}`));
+  for (const { name, contribution } of services.contexts) {
+    if (contribution.seed === undefined) continue;
+    const made = await contribution.seed.run();
+    lines.push(...made.map((line) => `${name}: ${line}`));
   }
   await services.runtime.database.db
     .insertInto('system_state')

@@ -1,12 +1,12 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProjectionDefinition } from '../../projections/index.js';
-import { projectionDefinitions } from '../../src/services.js';
+import { defineContext } from '../../src/platform/context.js';
 import { listProjections, requestProjectionRebuild } from '../../src/modules/projections/service.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { authHeader, createUser } from '../helpers/auth.js';
 
-/** A registered projection, as a context would add one (this test file runs in its own process). */
+/** A read model brought by a context of the test's own, as any context brings one. */
 const orderTotals: ProjectionDefinition = {
   name: 'admin_order_totals',
   version: 1,
@@ -23,12 +23,17 @@ const orderTotals: ProjectionDefinition = {
               ON CONFLICT (stream) DO UPDATE SET total = t.total + excluded.total`.execute(db);
   },
 };
-projectionDefinitions.push(orderTotals);
+const adminTestContext = defineContext({
+  name: 'adminTest',
+  needs: {},
+  projections: [orderTotals],
+  create: () => ({ service: {} }),
+});
 
 describe('projections admin: service functions, HTTP routes, metrics', () => {
   let testApp: TestApp;
   beforeAll(async () => {
-    testApp = await createTestApp();
+    testApp = await createTestApp({ extraContexts: [adminTestContext] });
     await testApp.services.eventStore.append('admintest-1', [
       { type: 'OrderPriced', data: { amountMinor: 1500 } },
       { type: 'OrderPriced', data: { amountMinor: 500 } },

@@ -7,6 +7,7 @@ import pino, { type Logger } from 'pino';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import { loggerOptions } from '../../src/logger.js';
+import type { AnyContextDefinition } from '../../src/platform/context.js';
 import { createRuntime } from '../../src/runtime.js';
 import { createServices, type Services } from '../../src/services.js';
 import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from './database.js';
@@ -25,6 +26,8 @@ export interface TestAppOptions {
   database?: TestDatabase;
   /** Keep the database after close (when the caller owns it). */
   keepDatabase?: boolean;
+  /** Contexts added after the application's own (a test's read model, a test's routes). */
+  extraContexts?: readonly AnyContextDefinition[];
   /** Extra routes registered at the root after the app (they get its hooks and error handler). */
   routes?: (app: FastifyInstance) => void | Promise<void>;
 }
@@ -83,7 +86,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const config = loadConfig(testEnvironment({ DATABASE_URL: database.url, ...options.env }));
   const { logger, logs } = captureLogger(config.LOG_LEVEL);
   const runtime = await createRuntime({ config, logger });
-  const services = await createServices(runtime);
+  const services = await createServices(runtime, { extraContexts: options.extraContexts ?? [] });
   const app = await buildApp(services, logger);
   if (options.routes !== undefined) await options.routes(app);
   await app.ready();

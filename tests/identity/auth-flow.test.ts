@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Fastify from 'fastify';
 import { loadConfig } from '../../src/config/index.js';
-import { createNotifications, notificationsModule } from '../../src/modules/notifications/index.js';
+import { createNotifications, notificationsContext } from '../../src/modules/notifications/index.js';
 import { createTestApp, productionRequirements, testEnvironment, type TestApp } from '../helpers/app.js';
 import { authHeader, createUser, lastOtp, login, randomPhone, AUTH_TEST_ENV } from '../helpers/auth.js';
 
@@ -143,9 +143,8 @@ describe('the development outbox', () => {
     expect(notifications.outbox).toBeUndefined();
     const app = Fastify();
     app.addHook('onRoute', (route) => expect(route.url).not.toContain('/dev/'));
-    await app.register(notificationsModule.plugin, {
-      services: { ...testApp.services, runtime, notifications },
-    });
+    const contribution = await notificationsContext.create({ ...testApp.services.platform, runtime }, {}, {});
+    await app.register(async (scope) => contribution.routes?.(scope));
     await app.ready();
     expect((await app.inject({ method: 'GET', url: '/v1/dev/outbox?to=%2B237670000001' })).statusCode).toBe(
       404,

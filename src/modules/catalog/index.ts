@@ -1,7 +1,7 @@
 /**
  * The catalog context: restaurants, menus, search and reviews (state-stored, audited).
  *
- * Public API for other contexts (through `services.catalog`):
+ * Public API for other contexts (by declaring `catalog` in their needs):
  *   orders.readOrderSnapshot(restaurantId, lines, at)   priced, orderable-now snapshot of items with modifiers
  *   orders.checkDelivery(restaurantId, point, at)       delivery radius + opening hours at an instant
  *   orders.decrementStock(restaurantId, lines, trx?)    all-or-nothing stock take; restoreStock(...) undoes it
@@ -10,7 +10,8 @@
  *   useCompletedOrderLookup(lookup)                     the orders context plugs in "was this order completed?"
  */
 import type { Redis } from 'ioredis';
-import type { ModuleRegistration } from '../index.js';
+import { defineContext, need, tablesOf } from '../../platform/context.js';
+import type { Identity } from '../identity/index.js';
 import type { CatalogDependencies } from './context.js';
 import { connectCatalogInvalidation } from './invalidation.js';
 import { createMenuCache, type MenuCache } from './menu-cache.js';
@@ -26,8 +27,10 @@ import {
   type ReviewService,
 } from './reviews.js';
 import { registerCatalogRoutes } from './routes.js';
+import { catalogSeedStep } from './seed.js';
 import { createSearchRepository } from './search-repository.js';
 import { createSearchService } from './search-service.js';
+import type { CatalogTables } from './tables.js';
 
 export type {
   CatalogOrdersApi,
@@ -40,6 +43,7 @@ export type {
 export type { CompletedOrder, CompletedOrderLookup } from './reviews.js';
 export type { Actor, AuditEntry, AuditWriter, RoleGranter, CatalogDependencies } from './context.js';
 export { CUISINES, CUISINE_CODES } from './rules/cuisines.js';
+export { DEMO_OWNER_PHONES, demoRestaurants } from './seed.js';
 
 /**
  * Menu cache: bounded, and a safety net on staleness should a Redis invalidation message be lost
@@ -113,9 +117,31 @@ export function createCatalog(
   };
 }
 
-export const catalogModule: ModuleRegistration = {
+export const catalogContext = defineContext({
   name: 'catalog',
-  async plugin(app, { services }) {
-    registerCatalogRoutes(app, services);
+  needs: { identity: need<Pick<Identity, 'audit' | 'grantRole' | 'repository' | 'hasher'>>() },
+  // Reviews ask whether an order was completed, only when a review is written.
+  later: { orders: need<{ completedOrders: CompletedOrderLookup }>() },
+  tables: tablesOf<CatalogTables>(),
+  create({ runtime }, { identity }, later) {
+    const catalog = createCatalog({
+      db: runtime.database.db,
+      logger: runtime.logger,
+      audit: identity.audit,
+      grantRole: async (userId, role, actor) => void (await identity.grantRole(userId, role, actor)),
+      redis: runtime.redis,
+      redisKeyPrefix: runtime.config.REDIS_KEY_PREFIX,
+    });
+    catalog.useCompletedOrderLookup({
+      findCompletedOrder: (orderId) => later.orders().completedOrders.findCompletedOrder(orderId),
+    });
+    runtime.closers.push({ name: 'catalog cache invalidation', close: () => catalog.close() });
+    return {
+      service: catalog,
+      routes(app) {
+        registerCatalogRoutes(app, { catalog, runtime });
+      },
+      seed: { run: () => catalogSeedStep.run({ identity, runtime }) },
+    };
   },
-};
+});

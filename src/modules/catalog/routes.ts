@@ -8,7 +8,8 @@ import Type from 'typebox';
 import type { RouteAccess } from '../../http/access.js';
 import { withIdempotency } from '../../http/idempotency.js';
 import { HttpProblem, ProblemSchema } from '../../http/problem.js';
-import type { Services } from '../../services.js';
+import type { Runtime } from '../../runtime.js';
+import type { Catalog } from './index.js';
 import type { Caller } from './context.js';
 import { itemOwnerView } from './menu-service.js';
 import { pickLanguage } from './menu-view.js';
@@ -123,7 +124,13 @@ function ownerRestaurantView(restaurant: RestaurantRecord) {
   return profileView(restaurant, new Date(), undefined, true);
 }
 
-export function registerCatalogRoutes(root: FastifyInstance, services: Services): void {
+/** What the catalog routes get: their own context's services and the platform's runtime. */
+export interface CatalogRouteServices {
+  catalog: Catalog;
+  runtime: Runtime;
+}
+
+export function registerCatalogRoutes(root: FastifyInstance, services: CatalogRouteServices): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const { catalog } = services;
   const db = services.runtime.database.db;
@@ -347,7 +354,7 @@ function serveMenu(
   return reply.send(menu.raw);
 }
 
-function registerMenuWrites(root: FastifyInstance, services: Services): void {
+function registerMenuWrites(root: FastifyInstance, services: CatalogRouteServices): void {
   const typed = root.withTypeProvider<TypeBoxTypeProvider>();
   const { catalog } = services;
   const db = services.runtime.database.db;
@@ -493,7 +500,7 @@ function registerMenuWrites(root: FastifyInstance, services: Services): void {
   );
 }
 
-function registerReviewRoutes(root: FastifyInstance, services: Services): void {
+function registerReviewRoutes(root: FastifyInstance, services: CatalogRouteServices): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const { reviews } = services.catalog;
   const db = services.runtime.database.db;

@@ -4,7 +4,8 @@
  * exported services (repository, hasher, grantRole), never by writing identity's tables here.
  * Idempotent: restaurants that already exist are left alone.
  */
-import type { Services } from '../../services.js';
+import type { Runtime } from '../../runtime.js';
+import type { Identity } from '../identity/index.js';
 import { generateCatalogFixture, insertCatalogFixture } from './fixtures.js';
 
 /**
@@ -18,7 +19,16 @@ export const DEMO_RESTAURANT_COUNT = 6;
 /** The demo menu is measured by the benchmark (bytes raw and gzip). */
 export const DEMO_SEED = 2026;
 
-async function demoOwner(services: Services, phone: string): Promise<{ id: string; created: boolean }> {
+/** Identity's accounts (found by phone or created) and the platform's runtime. */
+export interface CatalogSeedServices {
+  identity: Pick<Identity, 'repository' | 'hasher' | 'grantRole'>;
+  runtime: Runtime;
+}
+
+async function demoOwner(
+  services: CatalogSeedServices,
+  phone: string,
+): Promise<{ id: string; created: boolean }> {
   const { identity } = services;
   const existing = await identity.repository.findUserByPhone(phone);
   if (existing !== undefined && existing !== null) {
@@ -47,7 +57,7 @@ export function demoRestaurants(ownerIds: string[]) {
 
 export const catalogSeedStep = {
   name: 'catalog',
-  async run(services: Services): Promise<string[]> {
+  async run(services: CatalogSeedServices): Promise<string[]> {
     const owners = [];
     for (const phone of DEMO_OWNER_PHONES) owners.push({ phone, ...(await demoOwner(services, phone)) });
     const restaurants = demoRestaurants(owners.map((owner) => owner.id));

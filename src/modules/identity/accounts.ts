@@ -1,5 +1,5 @@
 import { identityErrors } from './errors.js';
-import type { Role } from '../../http/access.js';
+import type { Role } from '../../shared/principal.js';
 import type { SmsSender } from '../notifications/index.js';
 import type { AuditFunction } from './audit.js';
 import type { BruteForceGuard } from './brute-force.js';

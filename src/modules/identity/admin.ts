@@ -1,4 +1,4 @@
-import { ROLES, type Role } from '../../http/access.js';
+import { ROLES, type Role } from '../../shared/principal.js';
 import { identityErrors } from './errors.js';
 import type { Actor, AuditFunction } from './audit.js';
 import type { BruteForceGuard } from './brute-force.js';

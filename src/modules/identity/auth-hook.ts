@@ -3,7 +3,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { isAdmitted, type RouteAccess } from '../../http/access.js';
 import { HttpProblem } from '../../http/problem.js';
-import type { Services } from '../../services.js';
+import type { Runtime } from '../../runtime.js';
+import type { Identity } from './service.js';
 import { sha256Hex } from './signing.js';
 import { TokenError, type VerifiedToken } from './tokens.js';
 import { Readable } from 'node:stream';
@@ -83,7 +84,10 @@ const TOKEN_DETAIL: Record<TokenError['code'], string> = {
   token_revoked: 'The access token was revoked; refresh it or log in again.',
 };
 
-async function identityAuth(app: FastifyInstance, options: { services: Services }): Promise<void> {
+async function identityAuth(
+  app: FastifyInstance,
+  options: { services: { identity: Identity; runtime: Runtime } },
+): Promise<void> {
   const { identity, runtime } = options.services;
   const allowlist = runtime.config.adminIpAllowlist;
   if (!app.hasDecorator('parseCookie')) await app.register(cookie);

@@ -1,18 +1,27 @@
-import type { ModuleRegistration } from '../index.js';
+import type { FastifyInstance } from 'fastify';
+import { defineContext, need, tablesOf } from '../../platform/context.js';
+import type { Notifications } from '../notifications/index.js';
+import { identityAuthPlugin } from './auth-hook.js';
+import { roleChannels } from './channels.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerGuestRoutes } from './routes/guest.js';
 import { registerInternalRoutes } from './routes/internal.js';
 import { registerMeRoutes } from './routes/me.js';
 import { registerTwoFactorRoutes } from './routes/two-factor.js';
+import { identitySeedStep } from './seed.js';
+import { createIdentity, type Identity } from './service.js';
+import type { IdentityTables } from './tables.js';
 
 /**
- * The identity context's public API. Other contexts use (through `services.identity`):
+ * The identity context's public API. Other contexts use (by declaring `identity` in their needs):
  *   audit(entry, transaction?)                     append one line to the audit log
  *   grantRole(userId, role, actor) / revokeRole(…)  role changes, audited
  *   tokens.verify(token)                           for WebSocket handshakes
- * and, from this file, `identityAuthPlugin` (registered once at the app root by app.ts),
- * `maskPii`, `signRequest`/`verifyRequestSignature` and the route config flags.
+ * and, from this file, `maskPii`, `signRequest`/`verifyRequestSignature` and the route config
+ * flags. It contributes the authentication hook over every route (`httpHooks`), the role
+ * namespaces of the WebSocket API (channels.ts), and export and erasure over every context's
+ * personal-data hook (privacy.ts).
  */
 export {
   identityAuthPlugin,
@@ -28,20 +37,33 @@ export { signRequest, canonicalRequest, SIGNATURE_MAX_SKEW_MS } from './signing.
 export { ANY_SIGNED_IN } from './routes/me.js';
 export { ACCESS_TOKEN_TTL_MS, TokenError, type VerifiedToken } from './tokens.js';
 
-export const identityModule: ModuleRegistration = {
+export { NAMESPACES, audiencesFor, type Namespace } from './channels.js';
+export { DEMO_USERS } from './seed.js';
+
+export const identityContext = defineContext({
   name: 'identity',
-  async plugin(app, { services }) {
-    // GDPR erasure crypto-shreds the person's PII in events (DESIGN.md 8); subject = user id.
-    services.identity.privacy.registerContributor({
-      name: 'eventstore',
-      erase: (userId) => services.eventStore.erasePersonalData(userId, { actorId: userId }),
-    });
-    for (const metric of services.identity.smsBudget.metrics) app.metricsRegistry.registerMetric(metric);
-    registerAuthRoutes(app, services);
-    registerMeRoutes(app, services);
-    registerTwoFactorRoutes(app, services);
-    registerGuestRoutes(app, services);
-    registerAdminRoutes(app, services);
-    registerInternalRoutes(app, services);
+  needs: { notifications: need<Pick<Notifications, 'sms' | 'outbox'>>() },
+  tables: tablesOf<IdentityTables>(),
+  create(platform, { notifications }) {
+    const { runtime } = platform;
+    const identity: Identity = createIdentity(runtime, notifications, platform.personalData);
+    const services = { identity, runtime };
+    return {
+      service: identity,
+      async httpHooks(app: FastifyInstance) {
+        await app.register(identityAuthPlugin, { services });
+      },
+      routes(app) {
+        for (const metric of identity.smsBudget.metrics) app.metricsRegistry.registerMetric(metric);
+        registerAuthRoutes(app, services);
+        registerMeRoutes(app, services);
+        registerTwoFactorRoutes(app, services);
+        registerGuestRoutes(app, services);
+        registerAdminRoutes(app, services);
+        registerInternalRoutes(app, services);
+      },
+      channels: roleChannels(identity.tokens),
+      seed: { run: () => identitySeedStep.run(services) },
+    };
   },
-};
+});

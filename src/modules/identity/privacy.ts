@@ -1,5 +1,5 @@
 import { identityErrors } from './errors.js';
-import type { Principal } from '../../http/access.js';
+import type { Principal } from '../../shared/principal.js';
 import type { OutboxReader } from '../notifications/index.js';
 import type { AuditFunction } from './audit.js';
 import { keyedHash } from './crypto.js';
@@ -13,9 +13,9 @@ import { preferencesOf, toPublicUser } from './views.js';
  * GDPR (spec §2.2 "Privacy"): export everything held about me as JSON, and erasure.
  * Erasure anonymises the user row (no phone, e-mail, name, password; status `deleted`),
  * deletes addresses, second factor, codes, resets, login attempts and outbox messages, ends
- * every session, asks each registered contributor to erase its part, and crypto-shreds the
- * person's PII in events through the event store (the `eventstore` contributor registered by
- * the identity module calls `eventStore.erasePersonalData(userId)`; the subject id is the user id). The audit log
+ * every session, asks each registered contributor to erase its part (every context's
+ * `personalData` hook, then the `eventstore` one the composition root adds, which crypto-shreds
+ * the person's PII in events; the subject id is the user id). The audit log
  * keeps its lines: they carry the pseudonymous id and masked values only.
  */
 export const EXPORT_ROWS_MAX = 1_000;
@@ -35,9 +35,11 @@ export function createPrivacy(deps: {
   audit: AuditFunction;
   hashKey: Buffer;
   outbox: OutboxReader | undefined;
+  /** Every context's share by name (the platform's registry, filled by the composition root). */
+  contributors?: Map<string, Omit<PersonalDataContributor, 'name'>>;
 }) {
   const { repository, sessions, twoFactor, hasher, audit } = deps;
-  const contributors = new Map<string, PersonalDataContributor>();
+  const contributors = deps.contributors ?? new Map<string, Omit<PersonalDataContributor, 'name'>>();
 
   return {
     /** Other contexts (and the event store hook) register here once at start. Same name replaces. */

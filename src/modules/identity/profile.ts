@@ -1,6 +1,6 @@
 import type { Insertable, Updateable } from 'kysely';
 import { identityErrors } from './errors.js';
-import type { Principal } from '../../http/access.js';
+import type { Principal } from '../../shared/principal.js';
 import { requirePhone } from './accounts.js';
 import type { AuditFunction } from './audit.js';
 import type { PhoneCodes } from './otp.js';

@@ -1,7 +1,7 @@
 import { sql, type Insertable, type Selectable, type Transaction, type Updateable } from 'kysely';
 import type { Db } from '../../db/database.js';
 import type { Database } from '../../db/schema.js';
-import type { Role } from '../../http/access.js';
+import type { Role } from '../../shared/principal.js';
 import type { SessionsTable, UserAddressesTable, UsersTable, UserStatus } from './tables.js';
 
 /** All SQL of the identity context. Every method takes an optional transaction. */

@@ -1,5 +1,5 @@
 import { identityErrors } from './errors.js';
-import type { Principal } from '../../http/access.js';
+import type { Principal } from '../../shared/principal.js';
 import type { AuditFunction } from './audit.js';
 import { assertStrongPassword } from './accounts.js';
 import type { PasswordHasher } from './password-hashing.js';

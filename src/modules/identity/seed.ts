@@ -1,6 +1,6 @@
-import type { Role } from '../../http/access.js';
-import type { SeedStep } from '../../seed/index.js';
-import type { Services } from '../../services.js';
+import type { Role } from '../../shared/principal.js';
+import type { Runtime } from '../../runtime.js';
+import type { Identity } from './service.js';
 import { seal } from './crypto.js';
 
 /**
@@ -22,7 +22,7 @@ export const DEMO_USERS: readonly { role: Role; phone: string; password: string;
 export const DEMO_GUEST_PHONE = '+237670000016';
 
 async function ensureUser(
-  services: Services,
+  services: IdentitySeedServices,
   demo: (typeof DEMO_USERS)[number],
 ): Promise<string | undefined> {
   const { identity } = services;
@@ -54,9 +54,14 @@ async function ensureUser(
   return `${demo.role} ${demo.phone} password ${demo.password}${demo.role === 'admin' ? ` TOTP seed ${DEMO_ADMIN_TOTP_SECRET}` : ''}`;
 }
 
-export const identitySeedStep: SeedStep = {
+export interface IdentitySeedServices {
+  identity: Identity;
+  runtime: Runtime;
+}
+
+export const identitySeedStep = {
   name: 'identity',
-  async run(services) {
+  async run(services: IdentitySeedServices): Promise<string[]> {
     if (services.runtime.config.isProduction) throw new Error('demo users never exist in production');
     const lines: string[] = [];
     for (const demo of DEMO_USERS) {

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { masterKey as readMasterKey } from '../../config/index.js';
-import type { Role } from '../../http/access.js';
+import type { Role } from '../../shared/principal.js';
 import type { Runtime } from '../../runtime.js';
 import type { Notifications } from '../notifications/index.js';
 import { createAccounts, type Accounts } from './accounts.js';
@@ -9,7 +9,7 @@ import { createAudit, type Actor, type AuditFunction } from './audit.js';
 import { createGuests, type Guests } from './guest.js';
 import { createSecurity, type Security } from './security.js';
 import { createRequestVerifier, type RequestVerifier } from './signing.js';
-import { createPrivacy, type Privacy } from './privacy.js';
+import { createPrivacy, type PersonalDataContributor, type Privacy } from './privacy.js';
 import { createProfile, type Profile } from './profile.js';
 import { createBruteForceGuard, IP_FAILURE_MULTIPLIER, type BruteForceGuard } from './brute-force.js';
 import { keyedHash } from './crypto.js';
@@ -44,7 +44,7 @@ export interface Identity {
   guests: Guests;
   security: Security;
   profile: Profile;
-  /** GDPR export and erasure; other contexts add their share with `privacy.registerContributor`. */
+  /** GDPR export and erasure over every context's `personalData` hook (src/platform/context.ts). */
   privacy: Privacy;
   admin: Administration;
   /** HMAC request signing for server-to-server routes (`config.requestSignature`). */
@@ -73,7 +73,11 @@ export function deriveKey(masterKey: Buffer, purpose: string): Buffer {
   return createHmac('sha256', masterKey).update(`identity:${purpose}`).digest();
 }
 
-export function createIdentity(runtime: Runtime, notifications: Notifications): Identity {
+export function createIdentity(
+  runtime: Runtime,
+  notifications: Pick<Notifications, 'sms' | 'outbox'>,
+  personalData?: Map<string, Omit<PersonalDataContributor, 'name'>>,
+): Identity {
   const { config } = runtime;
   const masterKey = readMasterKey(config);
   const hashKey = deriveKey(masterKey, 'hash');
@@ -148,6 +152,7 @@ export function createIdentity(runtime: Runtime, notifications: Notifications): 
     audit,
     hashKey,
     outbox: notifications.outbox,
+    ...(personalData === undefined ? {} : { contributors: personalData }),
   });
 
   async function changeRoles(userId: string, role: Role, actor: Actor, add: boolean) {

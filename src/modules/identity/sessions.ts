@@ -1,6 +1,6 @@
 import { identityErrors } from './errors.js';
 import type { DomainError } from '../../shared/errors.js';
-import type { Role } from '../../http/access.js';
+import type { Role } from '../../shared/principal.js';
 import type { AuditFunction } from './audit.js';
 import { keyedHash, opaqueToken } from './crypto.js';
 import type { KeyValue } from './kv.js';

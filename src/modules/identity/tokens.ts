@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
-import { PERMISSIONS_BY_ROLE, ROLES, type Permission, type Principal, type Role } from '../../http/access.js';
+import {
+  PERMISSIONS_BY_ROLE,
+  ROLES,
+  type Permission,
+  type Principal,
+  type Role,
+} from '../../shared/principal.js';
 import { SIGNING_ALGORITHM, type KeyRing } from './keys.js';
 import type { KeyValue } from './kv.js';
 import { createRevocations } from './revocations.js';

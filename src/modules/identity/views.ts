@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import type { Role } from '../../http/access.js';
+import type { Role } from '../../shared/principal.js';
 import type { UserRow } from './repository.js';
 
 export const NOTIFICATION_KINDS = ['order_updates', 'promotions', 'wallet', 'security'] as const;

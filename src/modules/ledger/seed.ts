@@ -11,7 +11,7 @@ import {
   settlementTransfers,
   type Transfer,
 } from '../../../ledger/rules/index.js';
-import type { SeedStep } from '../../seed/index.js';
+import type { Ledger } from './service.js';
 
 /**
  * Demo ledger movements, so that `npm run ledger -- verify` has something to prove: two top-ups
@@ -133,9 +133,9 @@ function demoTransfers(): Transfer[][] {
   ];
 }
 
-export const ledgerSeedStep: SeedStep = {
+export const ledgerSeedStep = {
   name: 'ledger',
-  async run(services) {
+  async run(services: { ledger: Pick<Ledger, 'submit'> }): Promise<string[]> {
     let ok = 0;
     let existing = 0;
     for (const transfers of demoTransfers()) {

@@ -48,14 +48,6 @@ export function createLedgerService(runtime: Runtime, eventStore: AppEventStore)
     logger: runtime.logger.child({ component: 'ledger' }),
   });
   let schedule: { stop(): Promise<void> } | null = null;
-  // Ready unless the writer stopped on a broken invariant; a standby without the lease is healthy.
-  runtime.readiness.push({
-    name: 'ledger',
-    check: async () => {
-      const failure = writer.failure();
-      if (failure !== null) throw failure;
-    },
-  });
   runtime.closers.push({
     name: 'ledger',
     close: async () => {

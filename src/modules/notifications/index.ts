@@ -1,5 +1,7 @@
-import type { ModuleRegistration } from '../index.js';
+import { defineContext, tablesOf } from '../../platform/context.js';
 import { registerOutboxRoutes } from './routes.js';
+import { createNotifications } from './service.js';
+import type { NotificationTables } from './tables.js';
 
 export { createNotifications, type Notifications } from './service.js';
 export {
@@ -13,13 +15,25 @@ export {
   type Transport,
 } from './outbox.js';
 
-export const notificationsModule: ModuleRegistration = {
+/**
+ * Outbound SMS, push and e-mail: the recording outbox in development and tests (with its
+ * development route `GET /v1/dev/outbox`), Twilio for SMS otherwise.
+ */
+export const notificationsContext = defineContext({
   name: 'notifications',
-  async plugin(app, { services }) {
-    const { config } = services.runtime;
-    const outbox = services.notifications.outbox;
-    if (outbox !== undefined && config.OUTBOX_ENABLED && !config.isProduction) {
-      registerOutboxRoutes(app, outbox);
-    }
+  needs: {},
+  tables: tablesOf<NotificationTables>(),
+  create({ runtime }) {
+    const notifications = createNotifications(runtime);
+    const { config } = runtime;
+    const outbox = notifications.outbox;
+    return {
+      service: notifications,
+      routes(app) {
+        if (outbox !== undefined && config.OUTBOX_ENABLED && !config.isProduction) {
+          registerOutboxRoutes(app, outbox);
+        }
+      },
+    };
   },
-};
+});

@@ -1,8 +1,9 @@
 /**
  * The orders context: event-sourced orders (pure decider in decider.ts), carts, pricing, the
- * projections for lists and figures, public tracking and the WebSocket endpoints (src/realtime).
+ * projections for lists and figures, public tracking, and who hears which order event over
+ * WebSocket (realtime.ts; src/realtime only delivers).
  *
- * Public API for other contexts (through `services.orders`):
+ * Public API for other contexts (by declaring `orders` in their needs):
  *   service.place(input, customer, metadata?)                 place an order (catalog snapshot, pricing, stock, payment)
  *   service.execute(orderId, command, metadata?)              any OrderCommand through the decider (409 naming the state)
  *   service.recordPaymentOutcome(orderId, outcome, metadata?) payments (issue 8) reports captured / failed
@@ -16,25 +17,36 @@
 import type { Logger } from 'pino';
 import type { EventStore } from '../../eventstore/index.js';
 import type { Runtime } from '../../runtime.js';
-import type { CompletedOrderLookup } from '../catalog/index.js';
-import type { ModuleRegistration } from '../index.js';
+import { defineContext, need, tablesOf, type Reactor } from '../../platform/context.js';
+import type { CatalogOrdersApi, CompletedOrderLookup } from '../catalog/index.js';
+import type { Identity } from '../identity/index.js';
 import { registerCartRoutes } from './cart-routes.js';
 import { createCarts, type Carts } from './carts.js';
 import { noCoupons, type CatalogPort, type CouponPort, type PaymentPort } from './ports.js';
 import { taxRateFromConfig } from './pricing.js';
 import { createOrdersRepository, type OrdersRepository } from './repository.js';
+import { ordersProjection } from './projection.js';
+import { orderPublisher, trackingChannel } from './realtime.js';
 import { registerOrderRoutes } from './routes.js';
+import { ordersSeedStep, type DemoPayments, type DemoWallets } from './seed.js';
 import { createOrdersService, orderPolicyFromConfig, type OrdersService } from './service.js';
 import { createStockReservations, type StockReservations } from './stock.js';
+import type { OrderTables } from './tables.js';
 import { createTestPaymentPort } from './test-payment-port.js';
 import { registerTrackingRoutes } from './tracking.js';
-import { registerRealtime, registerWebsocketPlugin } from '../../realtime/index.js';
 
 export { ordersProjection, ORDERS_PROJECTION } from './projection.js';
-export type { OrderCommand, OrderEvent, OrderStatus, OrderCreatedData } from './events.js';
-export type { PaymentPort, PaymentOutcome, PaymentRequest, CatalogPort, CouponPort } from './ports.js';
+export type { OrderCommand, OrderEvent, OrderStatus, OrderCreatedData, PaymentMethod } from './events.js';
+export type {
+  PaymentPort,
+  PaymentOutcome,
+  PaymentRequest,
+  PaymentMethodProblem,
+  CatalogPort,
+  CouponPort,
+} from './ports.js';
 export type { OrderChange, OrdersService, PlaceOrderInput } from './service.js';
-export { orderStream, ORDER_STREAM_PREFIX, ORDER_EVENT_TYPES } from './events.js';
+export { orderStream, orderStreamExists, ORDER_STREAM_PREFIX, ORDER_EVENT_TYPES } from './events.js';
 export { isOrderRefusal, OrderError, type OrderErrorCode } from './errors.js';
 
 /** How often open stock reservations without an order are looked for (each waits 10 minutes first). */
@@ -113,37 +125,65 @@ export function createOrdersContext(options: OrdersContextOptions): OrdersContex
   return { orders, stock, repository, carts: createCarts(db), completedOrders };
 }
 
-export const ordersModule: ModuleRegistration = {
-  name: 'orders',
-  async plugin(app, { services }) {
-    const context = services.orders;
-    registerOrderRoutes(app, services, context);
-    registerCartRoutes(app, context.carts);
-    registerTrackingRoutes(app, context.orders);
-    await registerWebsocketPlugin(app);
-    registerRealtime(app, services, { bus: services.realtime.bus, orders: context.orders });
-    let timer: NodeJS.Timeout | undefined;
-    let strandedTimer: NodeJS.Timeout | undefined;
-    app.addHook('onReady', async () => {
+/** The scheduled commands and the stranded-stock sweep, on every instance (each is idempotent). */
+function sweeps(context: OrdersContext, logger: Logger): Reactor {
+  let timer: NodeJS.Timeout | undefined;
+  let strandedTimer: NodeJS.Timeout | undefined;
+  return {
+    name: 'orders sweeps',
+    async start() {
       await context.stock.start();
       timer = setInterval(() => {
         void context.orders
           .sweep()
-          .catch((error: unknown) => app.log.error({ err: error }, 'order sweep failed'));
+          .catch((error: unknown) => logger.error({ err: error }, 'order sweep failed'));
         void context.carts.purgeExpired().catch(() => undefined);
       }, SWEEP_INTERVAL_MS);
       timer.unref();
       strandedTimer = setInterval(() => {
         void context.stock
           .sweepStranded()
-          .catch((error: unknown) => app.log.error({ err: error }, 'stranded stock sweep failed'));
+          .catch((error: unknown) => logger.error({ err: error }, 'stranded stock sweep failed'));
       }, STRANDED_STOCK_SWEEP_INTERVAL_MS);
       strandedTimer.unref();
-    });
-    app.addHook('onClose', async () => {
+    },
+    async stop() {
       clearInterval(timer);
       clearInterval(strandedTimer);
       await context.stock.stop();
-    });
+    },
+  };
+}
+
+export const ordersContext = defineContext({
+  name: 'orders',
+  needs: {
+    catalog: need<{ orders: CatalogOrdersApi }>(),
+    // Its PaymentPort (ports.ts): payments implements it and needs orders back only later.
+    payments: need<{ paymentPort: PaymentPort; wallets: DemoWallets; payments: DemoPayments }>(),
+    identity: need<Pick<Identity, 'repository'>>(),
   },
-};
+  projections: [ordersProjection],
+  tables: tablesOf<OrderTables>(),
+  create(platform, { catalog, payments, identity }) {
+    const { runtime } = platform;
+    const context = createOrdersContext({
+      runtime,
+      eventStore: platform.eventStore,
+      catalog: catalog.orders,
+      ...(runtime.config.ORDERS_PAYMENT_PORT === 'ledger' ? { payments: payments.paymentPort } : {}),
+    });
+    context.orders.onChange(orderPublisher(platform.realtime.bus, runtime.logger));
+    return {
+      service: context,
+      routes(app) {
+        registerOrderRoutes(app, { runtime, catalog }, context);
+        registerCartRoutes(app, context.carts);
+        registerTrackingRoutes(app, context.orders);
+      },
+      channels: [trackingChannel(context.orders)],
+      reactors: [sweeps(context, runtime.logger)],
+      seed: { run: () => ordersSeedStep.run({ runtime, identity, catalog, payments, orders: context }) },
+    };
+  },
+});

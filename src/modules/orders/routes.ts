@@ -8,7 +8,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal, RouteAccess } from '../../http/access.js';
 import { idempotencyKey, keyedUuid, withIdempotency } from '../../http/idempotency.js';
 import { HttpProblem, ProblemSchema } from '../../http/problem.js';
-import type { Services } from '../../services.js';
+import type { Runtime } from '../../runtime.js';
+import type { CatalogOrdersApi } from '../catalog/index.js';
 import type { OrderState } from './decider.js';
 import type { OrderActor, OrderCommand, OrderCreatedData } from './events.js';
 import type { OrdersContext } from './index.js';
@@ -137,7 +138,17 @@ function actorFor(principal: Principal, relation: ReturnType<typeof relationTo>)
 
 export const etagOf = (orderId: string, revision: bigint) => `"o-${orderId.slice(0, 8)}-${revision}"`;
 
-export function registerOrderRoutes(root: FastifyInstance, services: Services, context: OrdersContext): void {
+/** What the order routes need beyond their own context: the runtime and the catalog's owner lookup. */
+export interface OrderRouteServices {
+  runtime: Runtime;
+  catalog: { orders: Pick<CatalogOrdersApi, 'restaurantOwnerId'> };
+}
+
+export function registerOrderRoutes(
+  root: FastifyInstance,
+  services: OrderRouteServices,
+  context: OrdersContext,
+): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const { orders, repository } = context;
   const db = services.runtime.database.db;

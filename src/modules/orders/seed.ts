@@ -6,11 +6,35 @@
  * Runs once per database (a `system_state` marker); development only.
  */
 import { sql } from 'kysely';
-import type { SeedStep } from '../../seed/index.js';
-import type { Services } from '../../services.js';
-import { DEMO_OWNER_PHONES, demoRestaurants } from '../catalog/seed.js';
-import { DEMO_USERS } from '../identity/seed.js';
+import type { Runtime } from '../../runtime.js';
+import { DEMO_OWNER_PHONES, demoRestaurants, type CatalogOrdersApi } from '../catalog/index.js';
+import { DEMO_USERS, type Identity } from '../identity/index.js';
 import type { OrderActor, OrderCommand } from './events.js';
+import type { OrdersContext } from './index.js';
+
+/** The payments context's wallets, as the seed uses them (a port: orders does not import payments). */
+export interface DemoWallets {
+  summary(userId: string, currency: 'XAF'): Promise<{ availableMinor: bigint }>;
+  topUp(
+    userId: string,
+    amountMinor: bigint,
+    phone: string,
+    idempotencyKey: string,
+  ): Promise<{ paymentId: string }>;
+}
+
+/** The payments context's payment attempts: the seed re-reads a top-up from the provider. */
+export interface DemoPayments {
+  refresh(paymentId: string): Promise<unknown>;
+}
+
+export interface OrdersSeedServices {
+  runtime: Runtime;
+  identity: Pick<Identity, 'repository'>;
+  catalog: { orders: Pick<CatalogOrdersApi, 'checkDelivery' | 'readOrderSnapshot'> };
+  payments: { wallets: DemoWallets; payments: DemoPayments };
+  orders: Pick<OrdersContext, 'orders'>;
+}
 
 const MARKER = 'orders_demo_seeded_at';
 /** How far ahead the seed looks for an opening hour when every demo restaurant is closed now. */
@@ -29,7 +53,7 @@ function simpleItems(restaurant: Restaurant) {
 
 /** A restaurant and an instant (now, or a scheduled time ≥ 35 minutes ahead) it can deliver at. */
 async function findSlot(
-  services: Services,
+  services: OrdersSeedServices,
   restaurants: Restaurant[],
 ): Promise<{ restaurant: Restaurant; itemIds: string[]; scheduledFor?: string } | undefined> {
   const now = Date.now();
@@ -66,7 +90,7 @@ const TOP_UP_WAIT_MS = 20_000;
 /** A number the simulators approve after a second (the demo customer's own ends in 0001: "not enough funds"). */
 const TOP_UP_PHONE = '+237670001234';
 
-async function fundWallet(services: Services, userId: string): Promise<boolean> {
+async function fundWallet(services: OrdersSeedServices, userId: string): Promise<boolean> {
   if (services.runtime.config.ORDERS_PAYMENT_PORT !== 'ledger') return true;
   const { wallets } = services.payments;
   if ((await wallets.summary(userId, 'XAF')).availableMinor >= TOP_UP_XAF / 2n) return true;
@@ -82,9 +106,9 @@ async function fundWallet(services: Services, userId: string): Promise<boolean> 
   return false;
 }
 
-export const ordersSeedStep: SeedStep = {
+export const ordersSeedStep = {
   name: 'orders',
-  async run(services) {
+  async run(services: OrdersSeedServices): Promise<string[]> {
     if (services.runtime.config.isProduction) throw new Error('demo orders never exist in production');
     const db = services.runtime.database.db;
     if (

@@ -36,7 +36,7 @@ import type { Db } from '../../db/database.js';
 import type { EventStore, RecordedEvent } from '../../eventstore/index.js';
 import { createReactor } from '../../eventstore/reactor.js';
 import type { AuditFunction } from '../identity/index.js';
-import { ORDER_STREAM_PREFIX, orderStreamExists } from '../orders/events.js';
+import { ORDER_STREAM_PREFIX, orderStreamExists } from '../orders/index.js';
 import { LedgerRefusal, linked, submitAll, type LedgerPort } from './ledger-port.js';
 
 export const ESCROW_REACTOR = 'escrow';

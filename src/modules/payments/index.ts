@@ -2,9 +2,8 @@
  * The payments context: Mobile Money payment attempts (event-sourced), wallets, escrow and
  * release, payouts, reconciliation and finance reports, on the ledger. See docs/payments.md.
  *
- * Public API for other contexts (through `services.payments`):
+ * Public API for other contexts (by declaring `payments` in their needs):
  *   paymentPort                                    the orders context's PaymentPort (wallet or Mobile Money)
- *   useOrders(ordersService)                       late binding: orders is built with our port
  *   payments.initiate({ userId, purpose, amountMinor, currency, phone, idempotencyKey, description })
  *   payments.refresh(paymentId) / payments.view(paymentId)
  *   wallets.summary(userId, currency) / wallets.payOrder(...) / wallets.topUp(userId, amountMinor, phone, key)
@@ -15,21 +14,28 @@
  */
 import type { Logger } from 'pino';
 import type { EventStore } from '../../eventstore/index.js';
-import type { Jobs } from '../../jobs/index.js';
+import type { JobQueue, Jobs, Schedule } from '../../jobs/index.js';
+import { defineContext, need, tablesOf } from '../../platform/context.js';
 import type { Runtime } from '../../runtime.js';
-import type { ModuleRegistration } from '../index.js';
-import type { AuditFunction } from '../identity/index.js';
-import type { OrdersService } from '../orders/index.js';
-import type { PaymentPort } from '../orders/ports.js';
+import type { CatalogOrdersApi } from '../catalog/index.js';
+import type { AuditFunction, Identity } from '../identity/index.js';
+import type { OrdersService, PaymentPort } from '../orders/index.js';
 import { createEscrow, type Escrow } from './escrow.js';
 import type { LedgerPort } from './ledger-port.js';
 import { createLedgerPaymentPort } from './payment-port.js';
 import { createPaymentsService, type PaymentsService } from './payments-service.js';
 import { createPayouts, type Payouts } from './payouts.js';
-import { toE164, type PaymentRouter, type RunningPaymentProviders } from './providers/index.js';
+import {
+  startPaymentProviders,
+  toE164,
+  type PaymentRouter,
+  type RunningPaymentProviders,
+} from './providers/index.js';
 import { createReconciliation, type Reconciliation } from './reconciliation.js';
 import { createReports, type Reports } from './reports.js';
 import { registerPaymentRoutes } from './routes.js';
+import { paymentsSeedStep } from './seed.js';
+import type { PaymentTables } from './tables.js';
 import { createWalletService, type WalletService } from './wallet-service.js';
 
 export { paymentStream, PAYMENT_STREAM_PREFIX, type PaymentEvent } from './payment-decider.js';
@@ -46,7 +52,6 @@ export interface PaymentsContext {
   payouts: Payouts;
   reconciliation: Reconciliation;
   reports: Reports;
-  useOrders(orders: OrdersService): void;
   /** Starts the escrow reactor (the app does it when ready). */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -64,6 +69,8 @@ export interface PaymentsContextOptions {
   ledgerCaughtUp: () => Promise<void>;
   /** Built by the caller (startPaymentProviders), so that the simulators' lifetime is the runtime's. */
   providers: RunningPaymentProviders;
+  /** The orders context, built after us with our PaymentPort: called only once everything is built. */
+  orders: () => OrdersService;
   logger?: Logger;
 }
 
@@ -75,7 +82,7 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
   const logger = options.logger ?? runtime.logger.child({ component: 'payments' });
   const db = runtime.database.db;
   const router = options.providers.router;
-  let orders: OrdersService | undefined;
+  const orders = options.orders;
 
   const payouts = createPayouts({
     db,
@@ -97,7 +104,7 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
     ledger,
     queue: jobs.queue,
     logger,
-    orders: () => orders,
+    orders,
     onUnknownReference: (provider, reference, ours) => payouts.onProviderReference(provider, reference, ours),
     pollInitialDelayMs: runtime.config.PAYMENT_POLL_INITIAL_DELAY_MS,
   });
@@ -112,7 +119,7 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
     },
     payments: () => payments,
   });
-  const escrow = createEscrow({ db, eventStore, ledger, logger, audit: options.audit, orders: () => orders });
+  const escrow = createEscrow({ db, eventStore, ledger, logger, audit: options.audit, orders });
   const reconciliation = createReconciliation({
     db,
     ledger,
@@ -129,8 +136,7 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
     wallets: () => wallets,
     payments: () => payments,
     pricingOf: async (orderId) => {
-      if (orders === undefined) throw new Error('the orders context is not bound to payments');
-      const { state } = await orders.load(orderId);
+      const { state } = await orders().load(orderId);
       return state.order!.pricing;
     },
   });
@@ -170,31 +176,6 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
       }
     },
   });
-  // Every instance ticks; the job id per time slot makes one of them do the work.
-  const tick = (task: MaintenanceTask, slotMs: number) => async (at: Date) =>
-    jobs.queue.enqueue(
-      MAINTENANCE_QUEUE,
-      { task, at: at.toISOString() },
-      { jobId: `${task}-${Math.floor(at.getTime() / slotMs)}` },
-    );
-  jobs.schedule({ name: 'payments-sweep', cron: '* * * * *', run: tick('sweep', 60_000) });
-  jobs.schedule({ name: 'wallet-auto-topup', cron: '*/10 * * * *', run: tick('auto-topup', 600_000) });
-  jobs.schedule({
-    name: 'payouts-auto-settlement',
-    cron: '0 6 * * *',
-    run: tick('auto-settlement', 86_400_000),
-  });
-  jobs.schedule({
-    name: 'reconciliation-nightly',
-    cron: '30 2 * * *',
-    run: tick('reconciliation', 86_400_000),
-  });
-  jobs.schedule({
-    name: 'escrow-stranded-sweep',
-    cron: '*/5 * * * *',
-    run: tick('stranded-escrow', 300_000),
-  });
-
   return {
     router,
     providers: options.providers,
@@ -205,19 +186,67 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
     payouts,
     reconciliation,
     reports,
-    useOrders(service) {
-      orders = service;
-    },
     start: () => escrow.start(),
     stop: () => escrow.stop(),
   };
 }
 
-export const paymentsModule: ModuleRegistration = {
+/** Every instance ticks; the job id per time slot makes one of them do the work. */
+export function paymentSchedules(queue: JobQueue): Schedule[] {
+  const tick = (task: MaintenanceTask, slotMs: number) => async (at: Date) =>
+    queue.enqueue(
+      MAINTENANCE_QUEUE,
+      { task, at: at.toISOString() },
+      { jobId: `${task}-${Math.floor(at.getTime() / slotMs)}` },
+    );
+  return [
+    { name: 'payments-sweep', cron: '* * * * *', run: tick('sweep', 60_000) },
+    { name: 'wallet-auto-topup', cron: '*/10 * * * *', run: tick('auto-topup', 600_000) },
+    { name: 'payouts-auto-settlement', cron: '0 6 * * *', run: tick('auto-settlement', 86_400_000) },
+    { name: 'reconciliation-nightly', cron: '30 2 * * *', run: tick('reconciliation', 86_400_000) },
+    { name: 'escrow-stranded-sweep', cron: '*/5 * * * *', run: tick('stranded-escrow', 300_000) },
+  ];
+}
+
+export const paymentsContext = defineContext({
   name: 'payments',
-  async plugin(app, { services }) {
-    registerPaymentRoutes(app, services);
-    app.addHook('onReady', async () => services.payments.start());
-    app.addHook('onClose', async () => services.payments.stop());
+  needs: {
+    identity: need<Pick<Identity, 'audit' | 'repository'>>(),
+    ledger: need<LedgerPort>(),
+    catalog: need<{ orders: Pick<CatalogOrdersApi, 'restaurantOwnerId'> }>(),
   },
-};
+  // Orders is built with our PaymentPort; we call it back only when a payment settles.
+  later: { orders: need<{ orders: OrdersService }>() },
+  tables: tablesOf<PaymentTables>(),
+  async create(platform, { identity, ledger, catalog }, later) {
+    const { runtime } = platform;
+    const providers = await startPaymentProviders(runtime.config, {
+      onEvent: (event) =>
+        runtime.logger.warn({ component: 'payments', ...event }, `payment router: ${event.type}`),
+    });
+    // Closed last (closers run in reverse): jobs and requests still talking to the simulators stop first.
+    runtime.closers.unshift({ name: 'payment providers', close: () => providers.close() });
+    for (const warning of providers.warnings) runtime.logger.warn(warning);
+    const payments = createPaymentsContext({
+      runtime,
+      eventStore: platform.eventStore,
+      ledger,
+      jobs: platform.jobs,
+      audit: identity.audit,
+      findUser: (userId) => identity.repository.findUserById(userId),
+      restaurantOwner: (restaurantId) => catalog.orders.restaurantOwnerId(restaurantId),
+      ledgerCaughtUp: () => platform.projections.waitUntilCaughtUp('ledger', 10_000),
+      providers,
+      orders: () => later.orders().orders,
+    });
+    return {
+      service: payments,
+      routes(app) {
+        registerPaymentRoutes(app, { runtime, payments, orders: later.orders(), catalog, identity });
+      },
+      schedules: paymentSchedules(platform.jobs.queue),
+      reactors: [{ name: 'escrow', start: () => payments.start(), stop: () => payments.stop() }],
+      seed: { run: () => paymentsSeedStep.run({ runtime, identity, payments, ledger }) },
+    };
+  },
+});

@@ -5,8 +5,13 @@
  *   - Mobile Money: a collection is started; `pending` until the provider answers, then the
  *     payments service reports the outcome through `orders.recordPaymentOutcome`.
  */
-import type { PaymentMethod } from '../orders/events.js';
-import type { PaymentMethodProblem, PaymentOutcome, PaymentPort, PaymentRequest } from '../orders/ports.js';
+import type {
+  PaymentMethod,
+  PaymentMethodProblem,
+  PaymentOutcome,
+  PaymentPort,
+  PaymentRequest,
+} from '../orders/index.js';
 import { isPaymentsError } from './errors.js';
 import { detectOperator, toE164 } from './providers/index.js';
 import type { PaymentsService } from './payments-service.js';

@@ -4,8 +4,15 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import Type from 'typebox';
 import { withIdempotency } from '../../http/idempotency.js';
 import { HttpProblem, ProblemSchema } from '../../http/problem.js';
-import type { Services } from '../../services.js';
-import { FINANCE_ADMIN, isAdmin, PAYEE, paymentTier, payoutJson, principalOf } from './routes.js';
+import {
+  FINANCE_ADMIN,
+  isAdmin,
+  PAYEE,
+  paymentTier,
+  payoutJson,
+  principalOf,
+  type PaymentRouteServices,
+} from './routes.js';
 import * as S from './schemas.js';
 import type { CsvDelimiter } from './reconciliation.js';
 
@@ -20,13 +27,13 @@ const errors = {
 };
 const num = (value: bigint | null) => (value === null ? null : Number(value));
 
-export function registerFinanceRoutes(app: FastifyInstance, services: Services): void {
+export function registerFinanceRoutes(app: FastifyInstance, services: PaymentRouteServices): void {
   registerPayoutRoutes(app, services);
   registerReconciliationRoutes(app, services);
   registerReportRoutes(app, services);
 }
 
-function registerPayoutRoutes(app: FastifyInstance, services: Services): void {
+function registerPayoutRoutes(app: FastifyInstance, services: PaymentRouteServices): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const { payouts } = services.payments;
   const db = services.runtime.database.db;
@@ -253,7 +260,7 @@ function registerPayoutRoutes(app: FastifyInstance, services: Services): void {
   });
 }
 
-function runJson(page: Awaited<ReturnType<Services['payments']['reconciliation']['get']>>) {
+function runJson(page: Awaited<ReturnType<PaymentRouteServices['payments']['reconciliation']['get']>>) {
   const { run, items, more } = page;
   return {
     runId: run.run_id,
@@ -283,7 +290,7 @@ function runJson(page: Awaited<ReturnType<Services['payments']['reconciliation']
   };
 }
 
-function registerReconciliationRoutes(app: FastifyInstance, services: Services): void {
+function registerReconciliationRoutes(app: FastifyInstance, services: PaymentRouteServices): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const { reconciliation } = services.payments;
   const tags = ['reconciliation'];
@@ -382,7 +389,7 @@ function registerReconciliationRoutes(app: FastifyInstance, services: Services):
   });
 }
 
-function registerReportRoutes(app: FastifyInstance, services: Services): void {
+function registerReportRoutes(app: FastifyInstance, services: PaymentRouteServices): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const { reports } = services.payments;
   const tags = ['reports'];

@@ -9,7 +9,11 @@ import Type from 'typebox';
 import type { Principal, RouteAccess } from '../../http/access.js';
 import { idempotencyKey, withIdempotency } from '../../http/idempotency.js';
 import { HttpProblem, ProblemSchema } from '../../http/problem.js';
-import type { Services } from '../../services.js';
+import type { Runtime } from '../../runtime.js';
+import type { CatalogOrdersApi } from '../catalog/index.js';
+import type { AuditFunction } from '../identity/index.js';
+import type { OrdersService } from '../orders/index.js';
+import type { PaymentsContext } from './index.js';
 import { isUuid } from './ids.js';
 import type { PaymentView } from './payments-service.js';
 import type { PayoutRow } from './payouts.js';
@@ -47,7 +51,16 @@ export const isAdmin = (principal: Principal): boolean =>
   principal.permissions.has('FULL_SYSTEM_ACCESS') || principal.permissions.has('FINANCIAL_OVERSIGHT');
 
 /** The payment rate-limit tier (RATE_LIMIT_PAYMENT_MAX per RATE_LIMIT_PAYMENT_WINDOW_MS), per user. */
-export function paymentTier(services: Services) {
+/** What the payment routes get: their own context, the runtime, and the interfaces payments declared. */
+export interface PaymentRouteServices {
+  runtime: Runtime;
+  payments: PaymentsContext;
+  orders: { orders: OrdersService };
+  catalog: { orders: Pick<CatalogOrdersApi, 'restaurantOwnerId'> };
+  identity: { audit: AuditFunction };
+}
+
+export function paymentTier(services: PaymentRouteServices) {
   const { config } = services.runtime;
   return {
     max: config.RATE_LIMIT_PAYMENT_MAX,
@@ -102,7 +115,7 @@ export function payoutJson(row: PayoutRow) {
   };
 }
 
-function registerWalletRoutes(app: FastifyInstance, services: Services): void {
+function registerWalletRoutes(app: FastifyInstance, services: PaymentRouteServices): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const { wallets, payments } = services.payments;
   const db = services.runtime.database.db;
@@ -336,7 +349,7 @@ function registerWalletRoutes(app: FastifyInstance, services: Services): void {
   });
 }
 
-function registerWebhookRoutes(app: FastifyInstance, services: Services): void {
+function registerWebhookRoutes(app: FastifyInstance, services: PaymentRouteServices): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const handler = async (request: FastifyRequest<{ Params: { provider: string } }>) => {
     const provider = request.params.provider;
@@ -371,7 +384,7 @@ function registerWebhookRoutes(app: FastifyInstance, services: Services): void {
   }
 }
 
-export function registerPaymentRoutes(app: FastifyInstance, services: Services): void {
+export function registerPaymentRoutes(app: FastifyInstance, services: PaymentRouteServices): void {
   registerWalletRoutes(app, services);
   registerWebhookRoutes(app, services);
   registerFinanceRoutes(app, services);

@@ -9,15 +9,23 @@ import {
   providerFeeMinor,
   providerFeesExpenseId,
 } from '../../../ledger/rules/index.js';
-import type { SeedStep } from '../../seed/index.js';
-import { DEMO_USERS } from '../identity/seed.js';
-import { submitAll } from './ledger-port.js';
+import type { Runtime } from '../../runtime.js';
+import { DEMO_USERS, type Identity } from '../identity/index.js';
+import type { PaymentsContext } from './index.js';
+import { submitAll, type LedgerPort } from './ledger-port.js';
 
 export const DEMO_WALLET_XAF = 50_000n;
 
-export const paymentsSeedStep: SeedStep = {
+export interface PaymentsSeedServices {
+  runtime: Runtime;
+  identity: Pick<Identity, 'repository'>;
+  payments: Pick<PaymentsContext, 'wallets'>;
+  ledger: LedgerPort;
+}
+
+export const paymentsSeedStep = {
   name: 'payments',
-  async run(services) {
+  async run(services: PaymentsSeedServices): Promise<string[]> {
     if (services.runtime.config.isProduction) throw new Error('demo money never exists in production');
     const demo = DEMO_USERS.find((user) => user.role === 'customer')!;
     const customer = await services.identity.repository.findUserByPhone(demo.phone);

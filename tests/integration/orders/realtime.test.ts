@@ -210,9 +210,9 @@ describe('real-time over WebSocket, fanned out across two instances through Redi
     // A small app with the same endpoints and a 150 ms heartbeat (25 s in production).
     const small = Fastify();
     await registerWebsocketPlugin(small);
-    registerRealtime(small, second.services, {
+    registerRealtime(small, {
       bus: second.services.realtime.bus,
-      orders: second.services.orders.orders,
+      channels: second.services.contexts.flatMap(({ contribution }) => contribution.channels ?? []),
       heartbeatMs: 150,
     });
     const base = (await small.listen({ host: '127.0.0.1', port: 0 })).replace('http', 'ws');

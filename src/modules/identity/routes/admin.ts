@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { ROLES, type Permission, type Role } from '../../../http/access.js';
-import type { Services } from '../../../services.js';
 import type { UserRow } from '../repository.js';
-import { actorOf } from './common.js';
+import { actorOf, type IdentityRouteServices } from './common.js';
 import { problems4xx } from './me.js';
 
 const USER_MANAGEMENT = { permissions: ['USER_MANAGEMENT'] as Permission[] };
@@ -45,7 +44,7 @@ function adminUser(user: UserRow) {
   };
 }
 
-export function registerAdminRoutes(app: FastifyInstance, services: Services): void {
+export function registerAdminRoutes(app: FastifyInstance, services: IdentityRouteServices): void {
   const { admin } = services.identity;
 
   app.get(

@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { ProblemSchema } from '../../../http/problem.js';
 import { HttpProblem } from '../../../http/problem.js';
-import type { Services } from '../../../services.js';
 import { verifiedTokenOf } from '../auth-hook.js';
 import { allowedCookieOrigins, assertCookieOrigin } from '../cookie-origin.js';
 import { toPublicUser } from '../views.js';
@@ -19,6 +18,7 @@ import {
   requestContext,
   sendTokens,
   TokensSchema,
+  type IdentityRouteServices,
 } from './common.js';
 
 const PUBLIC = { public: true as const };
@@ -33,7 +33,7 @@ const problems4xx = {
 };
 const Accepted = Type.Object({ status: Type.Literal('verification_sent'), expiresInSeconds: Type.Integer() });
 
-export function registerAuthRoutes(app: FastifyInstance, services: Services): void {
+export function registerAuthRoutes(app: FastifyInstance, services: IdentityRouteServices): void {
   const { identity, runtime } = services;
   const { config } = runtime;
   const cookieOrigins = allowedCookieOrigins(config);

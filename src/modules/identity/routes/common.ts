@@ -5,6 +5,8 @@ import type { ClientKind, IssuedTokens, RequestContext } from '../sessions.js';
 import { PublicUserSchema, type PublicUser } from '../views.js';
 import type { Config } from '../../../config/index.js';
 import { normalizePhone } from '../phone.js';
+import type { Runtime } from '../../../runtime.js';
+import type { Identity } from '../service.js';
 
 export const REFRESH_COOKIE = 'fd_refresh';
 export const REFRESH_COOKIE_PATH = '/v1/auth';
@@ -110,4 +112,10 @@ export const bodyPhone = (request: FastifyRequest) => (request.body as { phone?:
 /** A body-less POST (web clients sending only the cookie) validates as `{}`. */
 export async function emptyBodyAsObject(request: FastifyRequest): Promise<void> {
   if (request.body === undefined || request.body === null) request.body = {};
+}
+
+/** What the identity routes get: their own context's services and the platform's runtime. */
+export interface IdentityRouteServices {
+  identity: Identity;
+  runtime: Runtime;
 }

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import type { Services } from '../../../services.js';
 import { toPublicUser } from '../views.js';
 import {
   authTier,
@@ -12,10 +11,11 @@ import {
   requestContext,
   sendTokens,
   TokensSchema,
+  type IdentityRouteServices,
 } from './common.js';
 import { principalOf, problems4xx } from './me.js';
 
-export function registerGuestRoutes(app: FastifyInstance, services: Services): void {
+export function registerGuestRoutes(app: FastifyInstance, services: IdentityRouteServices): void {
   const { identity, runtime } = services;
   const { config } = runtime;
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import type { IdentityRouteServices } from './common.js';
 import Type from 'typebox';
 import { ProblemSchema } from '../../../http/problem.js';
-import type { Services } from '../../../services.js';
 
 /** Login attempts are kept this long for security monitoring, then purged (data retention). */
 export const LOGIN_ATTEMPTS_RETENTION_MS = 90 * 24 * 3_600_000;
@@ -10,7 +10,7 @@ export const LOGIN_ATTEMPTS_RETENTION_MS = 90 * 24 * 3_600_000;
  * Server-to-server routes, called by the job runner, never by apps: no user token, an HMAC
  * request signature instead (identity/signing.ts, `config.requestSignature`).
  */
-export function registerInternalRoutes(app: FastifyInstance, services: Services): void {
+export function registerInternalRoutes(app: FastifyInstance, services: IdentityRouteServices): void {
   const { identity } = services;
   app.post(
     '/v1/internal/identity/purge',

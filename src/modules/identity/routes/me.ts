@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { PERMISSIONS_BY_ROLE, type Permission, type Principal } from '../../../http/access.js';
 import { HttpProblem, ProblemSchema } from '../../../http/problem.js';
-import type { Services } from '../../../services.js';
 import type { AddressInput } from '../profile.js';
 import type { UserAddressesTable } from '../tables.js';
 import {
@@ -11,7 +10,14 @@ import {
   toPublicUser,
   type NotificationPreferences,
 } from '../views.js';
-import { emptyBodyAsObject, OtpCode, Password, Phone, requestContext } from './common.js';
+import {
+  emptyBodyAsObject,
+  OtpCode,
+  Password,
+  Phone,
+  requestContext,
+  type IdentityRouteServices,
+} from './common.js';
 import { withIdempotency } from '../../../http/idempotency.js';
 import type { Selectable } from 'kysely';
 
@@ -101,7 +107,7 @@ const Session = Type.Object({
   current: Type.Boolean(),
 });
 
-export function registerMeRoutes(app: FastifyInstance, services: Services): void {
+export function registerMeRoutes(app: FastifyInstance, services: IdentityRouteServices): void {
   const { identity } = services;
   const { profile, privacy, security } = identity;
 
@@ -348,7 +354,7 @@ export function registerMeRoutes(app: FastifyInstance, services: Services): void
   );
 }
 
-function registerAddressRoutes(app: FastifyInstance, services: Services): void {
+function registerAddressRoutes(app: FastifyInstance, services: IdentityRouteServices): void {
   const { profile } = services.identity;
   app.get(
     '/v1/me/addresses',

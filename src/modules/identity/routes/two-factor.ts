@@ -1,7 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import type { Services } from '../../../services.js';
-import { emptyBodyAsObject, OtpCode, Password, requestContext, TotpOrBackupCode } from './common.js';
+import {
+  emptyBodyAsObject,
+  OtpCode,
+  Password,
+  requestContext,
+  TotpOrBackupCode,
+  type IdentityRouteServices,
+} from './common.js';
 import { ANY_SIGNED_IN, principalOf, problems4xx } from './me.js';
 
 const SIGNED_IN = { permissions: ANY_SIGNED_IN, ownership: 'self: the caller’s own account' };
@@ -10,7 +16,7 @@ const AccessToken = {
   accessTokenExpiresAt: Type.String({ format: 'date-time' }),
 };
 
-export function registerTwoFactorRoutes(app: FastifyInstance, services: Services): void {
+export function registerTwoFactorRoutes(app: FastifyInstance, services: IdentityRouteServices): void {
   const { security } = services.identity;
 
   app.post(

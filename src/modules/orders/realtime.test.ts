@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { evolve, initialState } from '../modules/orders/decider.js';
-import { CUSTOMER, DRIVER_ID, EVENTS, historyFor, OWNER } from '../modules/orders/fixtures.js';
-import type { OrderEvent } from '../modules/orders/events.js';
-import { createMemoryBus, HISTORY_LENGTH } from './bus.js';
-import { audiences, publicationsFor } from './channels.js';
+import { audiences } from '../../realtime/index.js';
+import { evolve, initialState } from './decider.js';
+import { CUSTOMER, DRIVER_ID, EVENTS, historyFor, OWNER } from './fixtures.js';
+import type { OrderEvent } from './events.js';
+import { orderAudience, publicationsFor } from './realtime.js';
 
 function change(history: OrderEvent[], last: OrderEvent[]) {
   const state = [...history, ...last].reduce(evolve, initialState());
@@ -20,7 +20,7 @@ describe('real-time channels: who hears what', () => {
       expect.arrayContaining([
         audiences.customer(CUSTOMER.id),
         audiences.admin,
-        audiences.order('a0000000-0000-4000-8000-000000000001'),
+        orderAudience('a0000000-0000-4000-8000-000000000001'),
       ]),
     );
     expect(heard).not.toContain(audiences.owner(OWNER.id));
@@ -45,22 +45,5 @@ describe('real-time channels: who hears what', () => {
     expect(heard.filter((audience) => audience === audiences.drivers)).toHaveLength(1); // the claim itself, to clear it from others' lists
     expect(JSON.stringify(picked)).not.toContain('4821');
     expect(JSON.stringify(picked)).not.toContain('7315');
-  });
-});
-
-describe('in-process bus', () => {
-  it('replays after an id and says when the log no longer reaches back', async () => {
-    const bus = createMemoryBus();
-    const message = { channel: 'order-updates', type: 'T', at: new Date().toISOString(), data: {} };
-    await bus.publish([{ audiences: ['a'], message }]);
-    const first = (await bus.history('a', '0-0')).messages[0]!;
-    await bus.publish([
-      { audiences: ['a'], message },
-      { audiences: ['a'], message },
-    ]);
-    expect((await bus.history('a', first.id)).messages).toHaveLength(2);
-    expect((await bus.history('a', first.id)).complete).toBe(true);
-    await bus.publish(Array.from({ length: HISTORY_LENGTH }, () => ({ audiences: ['a'], message })));
-    expect((await bus.history('a', first.id)).complete).toBe(false);
   });
 });

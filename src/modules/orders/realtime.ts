@@ -1,7 +1,7 @@
 /**
- * Spec §8.1 namespaces and channels, and who hears what (pure). Every message goes to audiences;
- * a connection subscribes only to the audiences its principal owns, so visibility is decided
- * here once and the transport never filters:
+ * Who hears which order event (pure), and the orders context's WebSocket endpoint. The transport
+ * (src/realtime) only delivers: every message goes to audiences (src/realtime/audiences.ts), and
+ * a connection hears the audiences its endpoint granted.
  *
  *   user:<customerId>    /ws/customer   order-updates (every change of the customer's orders)
  *   owner:<ownerId>      /ws/restaurant new-orders (paid orders), driver-assigned, order-updates
@@ -11,32 +11,21 @@
  *   support              /ws/support    escalations (disputes, failed deliveries)
  *   order:<orderId>      /ws/track      tracking (the public view; holders of the tracking token)
  *
- * Channels without a producer yet (driver-location, promotions, customer-messages, route-updates,
- * earnings-updates, system-alerts, new-tickets, customer-chat) are declared for the clients.
+ * The role namespaces (/ws/customer …) belong to identity (src/modules/identity/channels.ts);
+ * /ws/track is ours.
  */
-import type { OrderEvent } from '../modules/orders/events.js';
-import type { OrderChange } from '../modules/orders/service.js';
-import { trackingView } from '../modules/orders/views.js';
-import type { Publication } from './bus.js';
+import type { Logger } from 'pino';
+import { domainErrors } from '../../shared/errors.js';
+import { audiences, type ChannelEndpoint, type Publication, type RealtimeBus } from '../../realtime/index.js';
+import type { OrderEvent } from './events.js';
+import type { OrderChange, OrdersService } from './service.js';
+import { resolveTrackingToken } from './tracking.js';
+import { trackingView } from './views.js';
 
-export const NAMESPACES = {
-  customer: ['order-updates', 'driver-location', 'promotions'],
-  restaurant: ['new-orders', 'driver-assigned', 'customer-messages', 'order-updates'],
-  driver: ['order-assignments', 'route-updates', 'earnings-updates'],
-  admin: ['system-alerts', 'live-analytics', 'support-tickets'],
-  support: ['new-tickets', 'customer-chat', 'escalations'],
-} as const;
-export type Namespace = keyof typeof NAMESPACES;
+/** The public tracking audience of one order. */
+const ordersErrors = domainErrors('orders');
 
-export const audiences = {
-  customer: (userId: string) => `user:${userId}`,
-  owner: (userId: string) => `owner:${userId}`,
-  drivers: 'drivers',
-  driver: (userId: string) => `driver:${userId}`,
-  admin: 'admin',
-  support: 'support',
-  order: (orderId: string) => `order:${orderId}`,
-};
+export const orderAudience = (orderId: string) => `order:${orderId}`;
 
 function summary(change: OrderChange) {
   const { order, state } = change;
@@ -62,7 +51,7 @@ function forEvent(change: OrderChange, event: OrderEvent): Publication[] {
     },
     { audiences: [audiences.admin], message: { ...base, channel: 'live-analytics', data } },
     {
-      audiences: [audiences.order(order.orderId)],
+      audiences: [orderAudience(order.orderId)],
       message: { ...base, channel: 'tracking', data: { view: trackingView(state) } },
     },
   ];
@@ -112,4 +101,26 @@ function forEvent(change: OrderChange, event: OrderEvent): Publication[] {
 /** The publications of one change: the state after all of `events`, one message per event. */
 export function publicationsFor(change: OrderChange): Publication[] {
   return change.events.flatMap((event) => forEvent(change, event));
+}
+
+/** Publishes each change after its append. Fire-and-forget: a lost message is recovered by the client's resync or polling, never by the writer. */
+export function orderPublisher(bus: RealtimeBus, logger: Logger) {
+  return (change: OrderChange): void => {
+    bus.publish(publicationsFor(change)).catch((error: unknown) => {
+      logger.warn({ err: error, orderId: change.order.orderId }, 'real-time publish failed');
+    });
+  };
+}
+
+/** `/ws/track?token=`: the public tracking page's live view of one order. */
+export function trackingChannel(orders: OrdersService): ChannelEndpoint {
+  return {
+    path: '/ws/track',
+    async audiencesOf(request) {
+      const token = request.query.token;
+      if (token === undefined) throw ordersErrors.unauthorized('Send the tracking token as ?token=.');
+      const resolved = await resolveTrackingToken(orders, token);
+      return [orderAudience(resolved.state.order!.orderId)];
+    },
+  };
 }

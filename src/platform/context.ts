@@ -1,0 +1,191 @@
+/**
+ * The module contract: one door per bounded context.
+ *
+ * A context (a folder in src/modules/) exports one definition made with `defineContext`. It says
+ *   - its `name` (the key of its service in the composition root's `Services`);
+ *   - what it `needs` from other contexts to be built, each by the interface it uses (a type the
+ *     provider exports from its public entry, or a port the consumer declares itself);
+ *   - what it needs only `later`, when a request or a job runs (the two directions of a pair that
+ *     call each other, such as orders and payments): it gets a getter, valid once every context
+ *     is built;
+ *   - its `projections` (read models, collected before anything is built), and `tables` (the
+ *     table types its SQL is checked against);
+ *   - a `create` function that gets the platform (infrastructure: config, database, event store,
+ *     jobs, projection runner, real-time bus) and its needs, and returns its contribution: its
+ *     service, routes, reactors, schedules, seed step, WebSocket channels, health checks and
+ *     personal-data hook.
+ *
+ * The composition root (src/services.ts) lists the definitions, one line each; `assembleContexts`
+ * (assemble.ts) builds them in dependency order and refuses to start on a missing or circular
+ * need, naming it. docs/architecture.md explains the shape; docs/adding-a-context.md is the recipe.
+ *
+ * This file is infrastructure: it imports no context and nothing from src/http.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ProjectionDefinition, ProjectionRunner } from '../../projections/index.js';
+import type { AppEventStore } from '../eventstore/index.js';
+import type { Jobs, JobDefinition, Schedule } from '../jobs/index.js';
+import type { ChannelEndpoint, Realtime } from '../realtime/index.js';
+import type { ReadinessCheck, Runtime } from '../runtime.js';
+
+/** Infrastructure every context gets: it knows no context. */
+export interface Platform {
+  /** Config, logger, the database pool and Kysely, Redis, readiness checks and closers. */
+  runtime: Runtime;
+  /** The event store port (PostgreSQL, or EventStoreDB when EVENTSTORE_URL is set). */
+  eventStore: AppEventStore;
+  /** The job queue and node-cron schedules; workers start when the app is ready. */
+  jobs: Jobs;
+  /** The projection runner over every context's read models (started when the app is ready). */
+  projections: ProjectionRunner;
+  /** The WebSocket fan-out bus (Redis pub/sub and capped streams, in-process without Redis). */
+  realtime: Realtime;
+  /**
+   * Every context's personal-data hook by context name, filled by the composition root; the
+   * identity context's export and erasure walk it. Contexts contribute through `personalData`.
+   */
+  personalData: Map<string, PersonalDataHook>;
+}
+
+/** A context's share of one person's data (issue #15: GDPR export and erasure). */
+export interface PersonalDataHook {
+  /** What the context holds about the person, as JSON (bounded, like every export). */
+  export?(subjectId: string): Promise<unknown>;
+  /** Erases or anonymises it; idempotent (a retried erasure must succeed). */
+  erase(subjectId: string): Promise<unknown>;
+}
+
+/** Long-running work: started in dependency order when the app is ready, stopped in reverse. */
+export interface Reactor {
+  name: string;
+  start(): Promise<void>;
+  stop?(): Promise<void>;
+}
+
+/** One step of the development demo seed; returns lines describing what it made. */
+export interface SeedStep {
+  run(): Promise<string[]>;
+}
+
+/** What a context brings to the application, returned by its `create`. */
+export interface Contribution<Service> {
+  /** What other contexts and the routes use (the value of `services.<name>`). */
+  service: Service;
+  /**
+   * Its HTTP routes, registered in their own encapsulated plugin. They close over the service and
+   * the needs given to `create`, never over the whole container.
+   */
+  routes?(app: FastifyInstance): void | Promise<void>;
+  /**
+   * Hooks that must cover every route (registered unencapsulated, before any context's routes):
+   * only identity's authentication uses this.
+   */
+  httpHooks?(app: FastifyInstance): Promise<void>;
+  /** Reactors, sweeps and writers that run while the app is up. */
+  reactors?: readonly Reactor[];
+  /** Job queues the context consumes (defined on the platform queue before workers start). */
+  jobs?: readonly JobDefinition<never>[];
+  /** Periodic work (node-cron); each tick should enqueue a job with a job id per time slot. */
+  schedules?: readonly Schedule[];
+  /** The demo seed's step; steps run in dependency order. */
+  seed?: SeedStep;
+  /** WebSocket endpoints (src/realtime serves them: auth at upgrade, replay, heartbeats). */
+  channels?: readonly ChannelEndpoint[];
+  /** Readiness checks reported by /health/ready. */
+  health?: readonly ReadinessCheck[];
+  /** Its share of a person's data, for export and erasure. */
+  personalData?: PersonalDataHook;
+}
+
+/** A need, typed by the interface the consumer uses: `needs: { catalog: need<CatalogForOrders>() }`. */
+export interface Need<Interface> {
+  readonly __interface?: Interface;
+}
+
+export function need<Interface>(): Need<Interface> {
+  return {};
+}
+
+type NeedMap = Record<string, Need<unknown>>;
+type Resolved<Needs extends NeedMap> = {
+  [Name in keyof Needs]: Needs[Name] extends Need<infer I> ? I : never;
+};
+type Getters<Needs extends NeedMap> = { readonly [Name in keyof Needs]: () => Resolved<Needs>[Name] };
+
+export interface ContextDefinition<
+  Name extends string = string,
+  Service = unknown,
+  Needs extends NeedMap = NeedMap,
+  Later extends NeedMap = NeedMap,
+> {
+  readonly name: Name;
+  /** Contexts that must be built first, each by the interface this context uses. */
+  readonly needs: Needs;
+  /** Contexts used only once everything is built (calls at request or job time). */
+  readonly later?: Later;
+  /** Read models this context owns (registered with the projection runner). */
+  readonly projections?: readonly ProjectionDefinition[];
+  /**
+   * Phantom: the table types this context's SQL runs against (its `tables.ts`). Checked by the
+   * composition root against the migrated schema's type (src/db/schema.ts).
+   */
+  readonly tables?: TablesOf<unknown>;
+  create(
+    platform: Platform,
+    needs: Resolved<Needs>,
+    later: Getters<Later>,
+  ): Contribution<Service> | Promise<Contribution<Service>>;
+}
+
+/** `tables: tablesOf<OrderTables>()` (a type marker; nothing at run time). */
+export interface TablesOf<Tables> {
+  readonly __tables?: Tables;
+}
+
+export function tablesOf<Tables>(): TablesOf<Tables> {
+  return {};
+}
+
+/** Declares a context; the identity function exists for type inference. */
+export function defineContext<
+  const Name extends string,
+  Service,
+  Needs extends NeedMap = Record<never, Need<unknown>>,
+  Later extends NeedMap = Record<never, Need<unknown>>,
+>(
+  definition: ContextDefinition<Name, Service, Needs, Later>,
+): ContextDefinition<Name, Service, Needs, Later> {
+  return definition;
+}
+
+// Type helpers for the composition root.
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyContextDefinition = ContextDefinition<string, any, any, any>;
+
+export type ServiceOf<Definition> =
+  Definition extends ContextDefinition<string, infer Service> ? Service : never;
+
+/** `{ [name]: service }` for a list of definitions. */
+export type ServicesOf<Definitions extends readonly AnyContextDefinition[]> = {
+  [Definition in Definitions[number] as Definition['name']]: ServiceOf<Definition>;
+};
+
+type NeedsOf<Definition> =
+  Definition extends ContextDefinition<string, unknown, infer Needs, infer Later>
+    ? Resolved<Needs> & Resolved<Later>
+    : never;
+
+/**
+ * The needs no context in the list satisfies with the right interface, as readable strings;
+ * `never` when every need is met. The composition root asserts it is `never`.
+ */
+export type UnmetNeeds<Definitions extends readonly AnyContextDefinition[]> = {
+  [Definition in Definitions[number] as Definition['name']]: {
+    [Name in keyof NeedsOf<Definition> & string]: Name extends keyof ServicesOf<Definitions>
+      ? ServicesOf<Definitions>[Name] extends NeedsOf<Definition>[Name]
+        ? never
+        : `${Definition['name']} needs ${Name} with an interface ${Name} does not provide`
+      : `${Definition['name']} needs ${Name}, which is not in the list`;
+  }[keyof NeedsOf<Definition> & string];
+}[Definitions[number]['name']];
