@@ -11,7 +11,7 @@ import type { EventFilter, RecordedEvent } from '../src/eventstore/index.js';
 export type ProjectionTransaction = Transaction<any>;
 
 /**
- * A named, versioned read model (DESIGN.md 7). Each generation of a projection lives in its own
+ * A named, versioned read model (docs/architecture.md, decision 7). Each generation of a projection lives in its own
  * PostgreSQL schema (`proj_<name>_g<generation>`); readers query views in `public` named after
  * `tables`, which the runner points at the active generation and swaps atomically on rebuild.
  *

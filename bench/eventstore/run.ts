@@ -499,7 +499,7 @@ try {
       subscriptionLatency: latency!,
     },
     peer: {
-      source: '/work/shared/reference/peer-figures.md (same kind of machine, PostgreSQL 15)',
+      source: 'docs/benchmarks.md, peer figures (same kind of machine, PostgreSQL 15)',
       emmett: {
         singleEventAppends32: { eventsPerSecond: 3_100, p99Ms: 22, ratioToRaw: 0.25 },
         hundredEventAppends8: { eventsPerSecond: 47_800, p99Ms: 36, ratioToRaw: 0.36 },

@@ -340,7 +340,7 @@ async function main(): Promise<void> {
       },
       loadAverage: os.loadavg().map((value) => round(value, 2)),
       peers:
-        'pgledger on this kind of machine: 2.35k transfers/s at 64 clients (27 ms mean), hot account 683/s (29 % of cold); see /work/shared/reference/peer-figures.md',
+        'pgledger on this kind of machine: 2.35k transfers/s at 64 clients (27 ms mean), hot account 683/s (29 % of cold); see docs/benchmarks.md, peer figures',
     };
     console.log(`written ${writeResult('ledger', result)}`);
   } finally {

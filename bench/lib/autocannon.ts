@@ -14,7 +14,7 @@ export interface LoadFigures {
 /**
  * Runs autocannon (bounded in time) and keeps the figures we compare across runs. The load is
  * generated in a worker thread so the server's event loop has the main thread to itself, as it
- * would with autocannon in another process on the same two cores (peer-figures.md).
+ * would with autocannon in another process on the same two cores (as the peer figures in docs/benchmarks.md were measured).
  */
 export async function load(options: autocannon.Options): Promise<LoadFigures> {
   const result = await autocannon({ connections: 50, duration: 10, workers: 1, ...options });

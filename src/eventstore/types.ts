@@ -1,5 +1,5 @@
 /**
- * The event store port (DESIGN.md decision 1). Orders, payments, wallets and the ledger depend on
+ * The event store port (docs/architecture.md, decision 1). Orders, payments, wallets and the ledger depend on
  * this file only; the PostgreSQL and EventStoreDB adapters implement it.
  *
  * Revisions are 0-based everywhere (the first event of a stream is revision 0n). Positions are
@@ -26,7 +26,7 @@ export interface EventMetadata {
   [extension: string]: unknown;
 }
 
-/** Marks top-level fields of `data` as personal data of one person (crypto-shredded, DESIGN.md 8). */
+/** Marks top-level fields of `data` as personal data of one person (crypto-shredded, docs/architecture.md, decision 8). */
 export interface PersonalDataMarker {
   subjectId: string;
   fields: readonly string[];

@@ -8,7 +8,7 @@ import {
 import { DomainError, type ErrorKind } from '../shared/errors.js';
 import { HttpProblem, problemBody } from './problem.js';
 
-/** The one mapping from a domain error's kind to an HTTP status (CONVENTIONS.md §3, §8). */
+/** The one mapping from a domain error's kind to an HTTP status (docs/architecture.md, "Errors"). */
 export const STATUS_OF_KIND: Record<ErrorKind, number> = {
   validation: 400,
   unauthorized: 401,

@@ -58,7 +58,7 @@ const factory =
   (detail, extensions) =>
     new HttpProblem(status, code, detail, { extensions });
 
-/** The one taxonomy (CONVENTIONS.md §3). Use a specific `code` with `new HttpProblem` when useful. */
+/** The one taxonomy (docs/architecture.md, "Errors"). Use a specific `code` with `new HttpProblem` when useful. */
 export const problems = {
   validation: factory(400, 'validation_failed'),
   unauthorized: factory(401, 'unauthorized'),

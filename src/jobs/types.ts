@@ -1,7 +1,7 @@
 /**
- * The job queue port (DESIGN.md: "jobs (BullMQ on Redis): payment polling, payouts,
+ * The job queue port (docs/architecture.md: "jobs (BullMQ on Redis): payment polling, payouts,
  * notifications, reconciliation; node-cron schedules them"). Two implementations behind it:
- * BullMQ when REDIS_URL is set, an in-process queue otherwise (DESIGN.md 10). Handlers must be
+ * BullMQ when REDIS_URL is set, an in-process queue otherwise (docs/architecture.md, decision 10). Handlers must be
  * idempotent: both implementations deliver at least once (a retry after a crash or a timeout).
  */
 

@@ -14,9 +14,9 @@ import {
 } from '../../src/eventstore/index.js';
 
 /**
- * One contract, run against every adapter (DESIGN.md decision 1). A fixture gives a fresh store;
+ * One contract, run against every adapter (docs/architecture.md, decision 1). A fixture gives a fresh store;
  * `holdAppend`, where the adapter has transactions, inserts events and keeps the transaction
- * open until `commit()` — the race of DESIGN.md decision 2.
+ * open until `commit()` — the race of docs/architecture.md, decision 2.
  */
 export interface ContractFixture {
   store: EventStore;

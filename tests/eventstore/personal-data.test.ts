@@ -82,7 +82,7 @@ async function readEverywhere(stream: string): Promise<RecordedEvent[]> {
   return [fromStream!, page.events[0]!, fromSubscription[0]!];
 }
 
-describe('crypto-shredding of personal data (DESIGN.md 8)', () => {
+describe('crypto-shredding of personal data (docs/architecture.md, decision 8)', () => {
   it('stores personal fields encrypted: the plaintext is not in the stored bytes; amounts stay readable', async () => {
     const stream = await placeOrder(`user-${randomUUID()}`);
     const dump = await storedBytes();

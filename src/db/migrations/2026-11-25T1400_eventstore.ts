@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 
-// Frozen in time: no application imports. The PostgreSQL event store (DESIGN.md decisions 1, 2, 7, 8).
+// Frozen in time: no application imports. The PostgreSQL event store (docs/architecture.md, decisions 1, 2, 7, 8).
 //
 // Global order: a bigserial becomes visible at commit, not at insert, so readers never read past
 // `pg_snapshot_xmin(pg_current_snapshot())` and order by (transaction_id, global_position).
@@ -98,7 +98,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     END
     $fn$`.execute(db);
 
-  // Per-person data keys for crypto-shredding (DESIGN.md 8): outside the streams, deleted on erasure.
+  // Per-person data keys for crypto-shredding (docs/architecture.md, decision 8): outside the streams, deleted on erasure.
   await sql`
     CREATE TABLE eventstore_data_keys (
       subject_id text PRIMARY KEY,

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 
-// Frozen in time: no application imports. Identity is state-stored (DESIGN.md decision 6):
+// Frozen in time: no application imports. Identity is state-stored (docs/architecture.md, decision 6):
 // users, sessions and their refresh tokens, login attempts, TOTP, one-time codes, password
 // resets, token signing keys, request-signing clients and the append-only audit log.
 const now = sql`now()`;

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 
-// Frozen in time: no application imports. The ledger writer's own durable state (DESIGN.md 5):
+// Frozen in time: no application imports. The ledger writer's own durable state (docs/architecture.md, decision 5):
 // an incremental snapshot of one ledger stream, written by its writer every N events in one
 // transaction. The stream stays the source of truth; these tables let a writer restart from a
 // snapshot plus the tail, reload accounts it evicted from memory, and answer `exists` for

@@ -101,7 +101,7 @@ const escapeLike = (prefix: string) => `${prefix.replace(/[\\%_]/g, (character) 
 
 /**
  * One prepared statement per filter shape. Only transactions older than the snapshot's xmin are
- * read (DESIGN.md 2): an event still behind an open transaction is never skipped, only waited for.
+ * read (docs/architecture.md, decision 2): an event still behind an open transaction is never skipped, only waited for.
  * The horizon is returned from the same snapshot, so an empty or short page can move the
  * checkpoint to (horizon, 0) past filtered-out events without skipping anything.
  */

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 /**
  * Short-lived shared state of the identity context: the access-token blacklist, session and
  * user revocation marks, admin activity, lockout counters of unknown identifiers and request
- * signing nonces. Redis when configured; otherwise an in-process map (DESIGN.md decision 10),
+ * signing nonces. Redis when configured; otherwise an in-process map (docs/architecture.md, decision 10),
  * bounded so that a flood of distinct keys cannot exhaust memory.
  */
 export interface KeyValue {
