@@ -46,11 +46,12 @@ export const contexts = [
 // context's tables are in the database type the migrations are checked against.
 const everyNeedIsMet: [UnmetNeeds<typeof contexts>] extends [never] ? true : UnmetNeeds<typeof contexts> =
   true;
-type DeclaredTables = (typeof contexts)[number] extends infer Definition
-  ? Definition extends { tables?: TablesOf<infer Tables> }
-    ? Tables
-    : never
+type TablesOfEach<Definition> = Definition extends { tables?: TablesOf<infer Tables> }
+  ? (tables: Tables) => void
   : never;
+/** The intersection of every context's declared tables. */
+type DeclaredTables =
+  TablesOfEach<(typeof contexts)[number]> extends (tables: infer Tables) => void ? Tables : never;
 const everyTableIsInTheSchema: Database extends DeclaredTables
   ? true
   : 'a context declares a table missing from src/db/schema.ts' = true;

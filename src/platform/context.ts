@@ -117,6 +117,7 @@ export interface ContextDefinition<
   Service = unknown,
   Needs extends NeedMap = NeedMap,
   Later extends NeedMap = NeedMap,
+  Tables = unknown,
 > {
   readonly name: Name;
   /** Contexts that must be built first, each by the interface this context uses. */
@@ -129,7 +130,7 @@ export interface ContextDefinition<
    * Phantom: the table types this context's SQL runs against (its `tables.ts`). Checked by the
    * composition root against the migrated schema's type (src/db/schema.ts).
    */
-  readonly tables?: TablesOf<unknown>;
+  readonly tables?: TablesOf<Tables>;
   create(
     platform: Platform,
     needs: Resolved<Needs>,
@@ -152,16 +153,17 @@ export function defineContext<
   Service,
   Needs extends NeedMap = Record<never, Need<unknown>>,
   Later extends NeedMap = Record<never, Need<unknown>>,
+  Tables = unknown,
 >(
-  definition: ContextDefinition<Name, Service, Needs, Later>,
-): ContextDefinition<Name, Service, Needs, Later> {
+  definition: ContextDefinition<Name, Service, Needs, Later, Tables>,
+): ContextDefinition<Name, Service, Needs, Later, Tables> {
   return definition;
 }
 
 // Type helpers for the composition root.
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyContextDefinition = ContextDefinition<string, any, any, any>;
+export type AnyContextDefinition = ContextDefinition<string, any, any, any, any>;
 
 export type ServiceOf<Definition> =
   Definition extends ContextDefinition<string, infer Service> ? Service : never;
@@ -172,7 +174,7 @@ export type ServicesOf<Definitions extends readonly AnyContextDefinition[]> = {
 };
 
 type NeedsOf<Definition> =
-  Definition extends ContextDefinition<string, unknown, infer Needs, infer Later>
+  Definition extends ContextDefinition<string, unknown, infer Needs, infer Later, any>
     ? Resolved<Needs> & Resolved<Later>
     : never;
 
