@@ -174,6 +174,7 @@ export type ServicesOf<Definitions extends readonly AnyContextDefinition[]> = {
 };
 
 type NeedsOf<Definition> =
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   Definition extends ContextDefinition<string, unknown, infer Needs, infer Later, any>
     ? Resolved<Needs> & Resolved<Later>
     : never;
