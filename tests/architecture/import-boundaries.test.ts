@@ -52,7 +52,9 @@ const EDGE = /^src\/(app|server|boot|services)\.ts$|^src\/(cli|seed|http)\//;
 const INFRASTRUCTURE =
   /^(ledger|projections)\/|^src\/(eventstore|db|jobs|realtime|platform|shared|config)\/|^src\/(runtime|logger)\.ts$/;
 
-function place(file: string): Placement {
+function place(sourceFile: string): Placement {
+  // A unit test sits in the layer of the code it tests.
+  const file = sourceFile.replace(/\.test\.ts$/, '.ts');
   const context = /^src\/modules\/([^/]+)\//.exec(file)?.[1];
   if (context !== undefined) {
     const routeFile = /(^|[/-])routes?([/.-])/.test(file.slice(`src/modules/${context}/`.length));
