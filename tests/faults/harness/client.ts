@@ -68,7 +68,17 @@ function retryable(answer: Omit<Outcome, 'tries'>): boolean {
  * growing pause, until `deadlineMs` (the app may be down for a restart meanwhile).
  */
 export function createClient(baseUrl: () => string, log: ClientLog = { operations: [] }) {
+  let inFlight = 0;
   async function send(operation: Operation, deadlineMs = 60_000): Promise<Outcome> {
+    inFlight += 1;
+    try {
+      return await sendUntilAnswered(operation, deadlineMs);
+    } finally {
+      inFlight -= 1;
+    }
+  }
+
+  async function sendUntilAnswered(operation: Operation, deadlineMs: number): Promise<Outcome> {
     const deadline = Date.now() + deadlineMs;
     let pause = RETRY_PAUSE_MS;
     let last = 'never answered';
@@ -104,7 +114,7 @@ export function createClient(baseUrl: () => string, log: ClientLog = { operation
     return { ...answer, tries: 1 };
   }
 
-  return { send, get, log };
+  return { send, get, log, inFlight: () => inFlight };
 }
 
 export type Client = ReturnType<typeof createClient>;

@@ -94,6 +94,7 @@ export function createCampaySimulator(options: CampaySimulatorOptions) {
     engine,
     counters: { tokensIssued: 0, apiRequests: 0 },
     outage: { mode: 'none' },
+    answerDelay: { ms: 0 },
   };
 
   async function signWebhook(): Promise<string> {
@@ -176,12 +177,14 @@ export function createCampaySimulator(options: CampaySimulatorOptions) {
   }
 
   function answerFor(transaction: SimTransaction): SimResponse {
+    const held = state.answerDelay.ms > 0 ? { delayMs: state.answerDelay.ms } : {};
     if (transaction.kind === 'disbursement')
-      return { status: 200, json: { reference: transaction.reference, status: transaction.status } };
+      return { status: 200, json: { reference: transaction.reference, status: transaction.status }, ...held };
     const operator = transaction.operator ?? 'MTN';
     return {
       status: 200,
       json: { reference: transaction.reference, ussd_code: USSD_CODES[operator], operator },
+      ...held,
     };
   }
 

@@ -9,11 +9,15 @@ import type { SimRequest, SimResponse } from './server.js';
  *   GET  /_control/transactions/{ref}
  *   POST /_control/transactions/{ref}/approve   a PENDING one becomes SUCCESSFUL (one webhook)
  *   POST /_control/transactions/{ref}/fail      {reason?} a PENDING one becomes FAILED (one webhook)
- *   POST /_control/transactions/{ref}/webhook   sends its webhook again (the dashboard's resend)
+ *   POST /_control/transactions/{ref}/webhook   {status?} sends its webhook again (the dashboard's resend);
+ *                                               with a status, one claiming it (out of order, a lie)
  *   POST /_control/transactions/{ref}/amount    {amountMinor} a PENDING one reports another amount (a lying provider)
  *   GET  /_control/webhooks                     the webhook deliveries (newest last)
  *   GET  /_control/stats                        token and API request counters
  *   POST /_control/outage                       {mode: "none" | "error" | "timeout" | "garbage"} for the whole API
+ *   POST /_control/answer-delay                 {ms} holds every collect and disbursement answer this long
+ *                                               (0 by default): the settlement and its webhook go on
+ *                                               meanwhile, so the webhook overtakes the answer
  *   POST /_control/reset                        forgets every transaction and restores the float
  */
 /** `garbage`: every API call answers 200 with a body no adapter can read (a broken gateway). */
@@ -28,7 +32,12 @@ export interface ControlState {
   engine: Engine;
   counters: SimulatorCounters;
   outage: { mode: OutageMode };
+  /** How long collect and disbursement answers are held (POST /_control/answer-delay). */
+  answerDelay: { ms: number };
 }
+
+/** The longest answer delay the control API takes (a minute: longer is an outage, not a delay). */
+const MAX_ANSWER_DELAY_MS = 60_000;
 
 const MAX_LISTED = 100;
 
@@ -91,7 +100,10 @@ export function handleControl(request: SimRequest, state: ControlState): SimResp
       return { status: 200, json: viewTransaction(transaction) };
     }
     if (request.method === 'POST' && action === 'webhook') {
-      engine.resendWebhook(reference);
+      const status = (request.body as { status?: unknown } | undefined)?.status;
+      if (status !== undefined && status !== 'SUCCESSFUL' && status !== 'FAILED' && status !== 'PENDING')
+        return { status: 400, json: { message: 'status must be SUCCESSFUL, FAILED or PENDING' } };
+      engine.resendWebhook(reference, status);
       return { status: 202, json: { message: 'webhook queued' } };
     }
   }
@@ -106,11 +118,19 @@ export function handleControl(request: SimRequest, state: ControlState): SimResp
     state.outage.mode = mode;
     return { status: 200, json: { mode } };
   }
+  if (request.method === 'POST' && resource === 'answer-delay') {
+    const ms = (request.body as { ms?: unknown } | undefined)?.ms;
+    if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 0 || ms > MAX_ANSWER_DELAY_MS)
+      return { status: 400, json: { message: `ms must be an integer from 0 to ${MAX_ANSWER_DELAY_MS}` } };
+    state.answerDelay.ms = ms;
+    return { status: 200, json: { ms } };
+  }
   if (request.method === 'POST' && resource === 'reset') {
     engine.reset();
     state.counters.tokensIssued = 0;
     state.counters.apiRequests = 0;
     state.outage.mode = 'none';
+    state.answerDelay.ms = 0;
     return { status: 200, json: { message: 'reset' } };
   }
   return { status: 404, json: { message: 'unknown control route' } };

@@ -183,11 +183,20 @@ export function createEngine(options: EngineOptions) {
     /** The control API's approve and fail: one webhook, even for a PENDING-forever number. */
     approve: (reference: string) => settle(reference, 'SUCCESSFUL', undefined, 1),
     fail: (reference: string, reason = 'APPROVAL_REJECTED') => settle(reference, 'FAILED', reason, 1),
-    /** The dashboard's "resend callback": how duplicates happen in real life. */
-    resendWebhook(reference: string): boolean {
+    /**
+     * The dashboard's "resend callback": how duplicates happen in real life. `claimedStatus` makes
+     * the webhook say another status than the transaction has (a FAILED arriving after the
+     * SUCCESSFUL, out of order, or a lie): the app must trust only its re-read of the status.
+     */
+    resendWebhook(reference: string, claimedStatus?: SimStatus): boolean {
       const transaction = transactions.get(reference);
       if (transaction === undefined) return false;
-      track(deliver(transaction, 1));
+      if (claimedStatus === undefined || claimedStatus === transaction.status) {
+        track(deliver(transaction, 1));
+        return true;
+      }
+      const claimed = { ...transaction, status: claimedStatus };
+      track(deliver(claimed, 1).then(() => void (transaction.webhooksSent = claimed.webhooksSent)));
       return true;
     },
     /** Resolves when every webhook already started has been delivered (or has failed). */

@@ -75,6 +75,7 @@ export function createMtnSimulator(options: MtnSimulatorOptions) {
     engine,
     counters: { tokensIssued: 0, apiRequests: 0 },
     outage: { mode: 'none' },
+    answerDelay: { ms: 0 },
   };
 
   async function issueToken(request: SimRequest, product: Product): Promise<SimResponse> {
@@ -169,7 +170,7 @@ export function createMtnSimulator(options: MtnSimulatorOptions) {
         : { callbackUrl: header(request, 'x-callback-url') }),
       ...(forcedFailure === undefined ? {} : { forcedFailure }),
     });
-    return { status: 202, text: '' };
+    return { status: 202, text: '', ...(state.answerDelay.ms > 0 ? { delayMs: state.answerDelay.ms } : {}) };
   }
 
   async function handle(request: SimRequest): Promise<SimResponse> {
