@@ -158,6 +158,40 @@ describe('projections runner', () => {
     expect(await counts('fragile_counts')).toEqual({ [`${prefix}-0`]: 6 });
     await fixed.stop();
   });
+
+  it('pauses through a PostgreSQL outage and resumes from its checkpoint: not marked failed, nothing skipped or doubled', async () => {
+    const prefix = `outage${randomUUID().slice(0, 8)}`;
+    const outage = { on: false, hits: 0 };
+    const base = counter('outage_counts_p', prefix);
+    const flaky: ProjectionDefinition = {
+      ...base,
+      async handle(event, context) {
+        if (outage.on) {
+          outage.hits += 1;
+          // What pg throws when pg_terminate_backend cuts the connection under a statement.
+          throw Object.assign(new Error('terminating connection due to administrator command'), {
+            code: '57P01',
+          });
+        }
+        await base.handle!(event, context);
+      },
+    };
+    const runner = createProjectionRunner({ db: database.db, store, projections: [flaky] });
+    await runner.start();
+    await appendMany(prefix, 2, 2);
+    await runner.waitUntilCaughtUp('outage_counts_p');
+    outage.on = true;
+    await appendMany(prefix, 2, 3);
+    const deadline = Date.now() + 10_000;
+    while (outage.hits < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(outage.hits).toBeGreaterThanOrEqual(2); // failed once, and again after its first resume
+    const during = (await runner.status()).find((item) => item.name === 'outage_counts_p');
+    expect(during?.failed ?? null).toBeNull();
+    outage.on = false;
+    await runner.waitUntilCaughtUp('outage_counts_p', 20_000);
+    expect(await counts('outage_counts_p_counts')).toEqual({ [`${prefix}-0`]: 5, [`${prefix}-1`]: 5 });
+    await runner.stop();
+  });
 });
 
 /** Items built from two events each: a half-built row has a name but no price. */

@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import { ownTables } from '../src/db/own-tables.js';
+import { isDependencyOutage } from '../src/shared/outage.js';
 import {
   comparePositions,
   maxPosition,
@@ -50,6 +51,10 @@ export interface ProjectionRunner {
   waitUntilCaughtUp(name: string, timeoutMs?: number): Promise<void>;
   definitions(): readonly ProjectionDefinition[];
 }
+
+/** After an outage, a worker resumes after this delay, doubling up to the maximum while it lasts. */
+const OUTAGE_RETRY_FIRST_MS = 500;
+const OUTAGE_RETRY_MAX_MS = 30_000;
 
 class GenerationStopped extends Error {
   constructor(readonly reason: 'retired' | 'failed') {
@@ -105,6 +110,7 @@ export function createProjectionRunner<DB extends ProjectionTables>(
   const workers = new Map<string, Worker>();
   const rebuilds = new Map<string, Promise<{ generation: number }>>();
   let running = false;
+  const resumeTimers = new Set<NodeJS.Timeout>();
 
   const workerKey = (row: GenerationRow) => `${row.name}#${row.generation}`;
   const definitionOf = (name: string) => {
@@ -160,7 +166,8 @@ export function createProjectionRunner<DB extends ProjectionTables>(
           .transaction()
           .execute((trx) => applyIn(trx, definition, row.generation, [event], event.position));
       } catch (error) {
-        if (error instanceof GenerationStopped) throw error;
+        // An outage is not the handler's fault: the worker resumes from its checkpoint later.
+        if (error instanceof GenerationStopped || isDependencyOutage(error)) throw error;
         await repository.markFailed(db, row, event, error);
         throw new HandlerFailed(event, error);
       }
@@ -219,12 +226,36 @@ export function createProjectionRunner<DB extends ProjectionTables>(
         );
       return;
     }
+    if (isDependencyOutage(error) && row.status === 'active') {
+      // PostgreSQL (or the store) went away under the worker: an operating error, not a broken
+      // projection. Marked failed, it stopped for good and its read model froze until a restart
+      // (found by tests/faults: connections cut during load left orders PENDING_PAYMENT in the view).
+      logger?.warn({ projection: definition.name, err: error }, 'projection paused by an outage: resuming');
+      resumeAfterOutage(definition, OUTAGE_RETRY_FIRST_MS);
+      return;
+    }
     if (!(error instanceof HandlerFailed) && !(error instanceof GenerationStopped))
       await repository.markFailed(db, row, undefined, error).catch(() => undefined);
     logger?.error(
       { projection: definition.name, generation: row.generation, err: error },
       'projection stopped: marked failed',
     );
+  }
+
+  /** Follows the active generation again from its stored checkpoint, retrying while the outage lasts. */
+  function resumeAfterOutage(definition: ProjectionDefinition, delayMs: number): void {
+    const timer = setTimeout(() => {
+      resumeTimers.delete(timer);
+      if (!running) return;
+      followActive(definition).catch((error: unknown) => {
+        if (!isDependencyOutage(error)) {
+          logger?.error({ err: error, projection: definition.name }, 'projection follow failed');
+          return;
+        }
+        resumeAfterOutage(definition, Math.min(OUTAGE_RETRY_MAX_MS, delayMs * 2));
+      });
+    }, delayMs);
+    resumeTimers.add(timer);
   }
 
   async function followActive(definition: ProjectionDefinition): Promise<void> {
@@ -378,6 +409,8 @@ export function createProjectionRunner<DB extends ProjectionTables>(
 
     async stop() {
       running = false;
+      for (const timer of resumeTimers) clearTimeout(timer);
+      resumeTimers.clear();
       await Promise.all([...workers.values()].map((worker) => worker.subscription.stop()));
       workers.clear();
       await Promise.allSettled([...rebuilds.values()]);

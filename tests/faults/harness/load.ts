@@ -1,5 +1,5 @@
 import { NEAR } from '../../integration/orders/helpers.js';
-import { operation, type Client, type Outcome } from './client.js';
+import { operation, type Client, type Operation, type Outcome } from './client.js';
 import type { Customer, FaultWorld } from './world.js';
 
 export type Phase = 'money-in' | 'delivery' | 'money-out';
@@ -17,6 +17,8 @@ export interface LoadResult {
   orders: PlacedOrder[];
   /** Requests refused for a reason that is not the fault's (kept for the report). */
   notes: string[];
+  /** Requests that never got an answer, retries included (each is a finding). */
+  unanswered: string[];
 }
 
 const ACTIVE = new Set(['PLACED', 'ACCEPTED', 'PREPARING', 'READY_FOR_PICKUP', 'PICKED_UP']);
@@ -34,6 +36,20 @@ function orderBody(world: FaultWorld, payment: Record<string, unknown>) {
     payment,
     tipMinor: 200,
   };
+}
+
+/** Sends with retries; a request that never gets an answer is recorded, and the load goes on. */
+async function answered(
+  client: Client,
+  request: Operation,
+  result: LoadResult,
+): Promise<Outcome | undefined> {
+  try {
+    return await client.send(request);
+  } catch (error) {
+    result.unanswered.push((error as Error).message.slice(0, 300));
+    return undefined;
+  }
 }
 
 function expectAnswer(outcome: Outcome, accepted: number[], what: string): void {
@@ -59,7 +75,8 @@ async function moneyIn(world: FaultWorld, client: Client, result: LoadResult): P
       ];
       await Promise.all(
         requests.map(async (request) => {
-          const outcome = await client.send(request);
+          const outcome = await answered(client, request, result);
+          if (outcome === undefined) return;
           if (request.name === 'top-up') return expectAnswer(outcome, [202], request.name);
           // A Mobile Money order no provider could take is failed at once (503/502 naming it).
           if (outcome.status >= 500 && typeof outcome.body.orderId === 'string') {
@@ -124,31 +141,42 @@ async function transition(
 async function delivery(world: FaultWorld, client: Client, result: LoadResult): Promise<void> {
   const cancelled = new Set<string>();
   await Promise.all(
-    result.orders.map(async (order) => {
-      order.status = await settled(world, client, order);
-      if (!ACTIVE.has(order.status)) return;
-      if (order.kind === 'wallet' && !cancelled.has(order.customer.userId)) {
-        cancelled.add(order.customer.userId);
-        await transition(client, order, 'cancel', order.customer.accessToken, 'CANCELLED', {
-          reason: 'changed my mind',
-        });
-        return;
-      }
-      const owner = world.owner.accessToken;
-      const driver = world.driver.accessToken;
-      const accepted = await transition(client, order, 'accept', owner, 'ACCEPTED', {
-        preparationMinutes: 20,
-      });
-      const pickupCode =
-        (accepted.body.pickupCode as string | undefined) ??
-        ((await client.get(`/v1/orders/${order.id}`, owner)).body.pickupCode as string);
-      await transition(client, order, 'prepare', owner, 'PREPARING');
-      await transition(client, order, 'claim', driver, 'PREPARING');
-      await transition(client, order, 'ready', owner, 'READY_FOR_PICKUP');
-      await transition(client, order, 'pickup', driver, 'PICKED_UP', { pickupCode });
-      await transition(client, order, 'deliver', driver, 'DELIVERED', { deliveryPin: order.deliveryPin });
-    }),
+    result.orders.map((order) =>
+      deliverOne(world, client, order, cancelled).catch((error: unknown) =>
+        result.unanswered.push(`order ${order.id}: ${(error as Error).message.slice(0, 300)}`),
+      ),
+    ),
   );
+}
+
+async function deliverOne(
+  world: FaultWorld,
+  client: Client,
+  order: PlacedOrder,
+  cancelled: Set<string>,
+): Promise<void> {
+  order.status = await settled(world, client, order);
+  if (!ACTIVE.has(order.status)) return;
+  if (order.kind === 'wallet' && !cancelled.has(order.customer.userId)) {
+    cancelled.add(order.customer.userId);
+    await transition(client, order, 'cancel', order.customer.accessToken, 'CANCELLED', {
+      reason: 'changed my mind',
+    });
+    return;
+  }
+  const owner = world.owner.accessToken;
+  const driver = world.driver.accessToken;
+  const accepted = await transition(client, order, 'accept', owner, 'ACCEPTED', {
+    preparationMinutes: 20,
+  });
+  const pickupCode =
+    (accepted.body.pickupCode as string | undefined) ??
+    ((await client.get(`/v1/orders/${order.id}`, owner)).body.pickupCode as string);
+  await transition(client, order, 'prepare', owner, 'PREPARING');
+  await transition(client, order, 'claim', driver, 'PREPARING');
+  await transition(client, order, 'ready', owner, 'READY_FOR_PICKUP');
+  await transition(client, order, 'pickup', driver, 'PICKED_UP', { pickupCode });
+  await transition(client, order, 'deliver', driver, 'DELIVERED', { deliveryPin: order.deliveryPin });
 }
 
 async function available(client: Client, path: string, token: string): Promise<number> {
@@ -189,7 +217,8 @@ async function moneyOut(world: FaultWorld, client: Client, result: LoadResult): 
     if (approved.status !== 200 && approved.body.code !== 'payout_not_requested')
       expectAnswer(approved, [200], 'payout approval');
   });
-  for (const outcome of await Promise.all(withdrawals)) expectAnswer(outcome, [201], 'withdrawal');
+  for (const outcome of await Promise.all(withdrawals))
+    if (outcome !== undefined) expectAnswer(outcome, [201], 'withdrawal');
   await Promise.all(payouts);
 }
 
@@ -203,7 +232,7 @@ export async function runLoad(
   client: Client,
   atPhase: (phase: Phase) => void = () => undefined,
 ): Promise<LoadResult> {
-  const result: LoadResult = { orders: [], notes: [] };
+  const result: LoadResult = { orders: [], notes: [], unanswered: [] };
   atPhase('money-in');
   await moneyIn(world, client, result);
   atPhase('delivery');

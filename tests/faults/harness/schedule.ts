@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { expect } from 'vitest';
 import pg from 'pg';
 import { createTestApp } from '../../helpers/app.js';
 import { TEST_REDIS_URL } from '../../helpers/database.js';
@@ -235,7 +236,19 @@ export async function runSchedule(
 export function summary(name: string, outcome: ScheduleOutcome): string {
   return [
     `[faults] ${name}: seed ${outcome.seed}, ${(outcome.durationMs / 1000).toFixed(1)} s, app started ${outcome.appStarts}×,`,
-    `${outcome.load.orders.length} orders, ${outcome.violations.length} violations, ${outcome.replayMismatches.length} replay mismatches;`,
+    `${outcome.load.orders.length} orders, ${outcome.violations.length} violations, ${outcome.replayMismatches.length} replay mismatches, ${outcome.load.unanswered.length} unanswered;`,
     `faults: ${outcome.faultLog.join('; ') || 'none'}${outcome.load.notes.length > 0 ? `; notes: ${outcome.load.notes.join('; ')}` : ''}`,
   ].join(' ');
+}
+
+/** A schedule passes when no invariant is violated, every retry got the first outcome and every request an answer. */
+export function expectSound(outcome: ScheduleOutcome): void {
+  expect(
+    {
+      violations: outcome.violations,
+      replayMismatches: outcome.replayMismatches,
+      unanswered: outcome.load.unanswered,
+    },
+    `seed ${outcome.seed} (FAULT_SEED=${outcome.seed} to repeat); faults: ${outcome.faultLog.join('; ')}`,
+  ).toEqual({ violations: [], replayMismatches: [], unanswered: [] });
 }

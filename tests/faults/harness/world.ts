@@ -159,7 +159,11 @@ export async function faultWorld(options: WorldOptions = {}): Promise<FaultWorld
       async close() {
         await app.stop();
         await simulators.close();
-        await database.drop();
+        // FAULT_KEEP_DATABASE=1 keeps it for a look after a failure (its name is in the output).
+        if (process.env.FAULT_KEEP_DATABASE === '1') {
+          console.log(`[faults] database kept: ${database.name}`);
+          await database.close();
+        } else await database.drop();
       },
     };
   } catch (error) {
