@@ -52,9 +52,6 @@ describe('fault schedules: PostgreSQL and Redis', () => {
     console.log(summary(schedule.name, outcome));
     expectSound(outcome);
     // Surviving the fault is part of the contract: the supervisor's restart hides nothing.
-    expectSound({
-      ...outcome,
-      violations: outcome.faultLog.filter((line) => line.includes('died')) as never,
-    });
+    expect(outcome.faultLog.filter((line) => line.includes('died'))).toEqual([]);
   });
 });

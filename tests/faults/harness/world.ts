@@ -86,6 +86,8 @@ function appEnvironment(
     REQUEST_TIMEOUT_MS: '2500',
     SHUTDOWN_GRACE_MS: '2000',
     SEED_DEMO: 'false',
+    // Several schedules' apps and other test files share one PostgreSQL.
+    DATABASE_POOL_MAX: '8',
     OUTBOX_ENABLED: 'true',
     REDIS_KEY_PREFIX: `f${randomBytes(4).toString('hex')}:`,
     ...extra,
