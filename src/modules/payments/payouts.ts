@@ -138,6 +138,8 @@ export function createPayouts(options: PayoutsOptions) {
     amountMinor: bigint;
     isAdmin: boolean;
     automatic?: boolean;
+    /** Named by the request's Idempotency-Key: a retry after a crash or a 5xx finds its payout. */
+    payoutId?: string;
   }): Promise<PayoutRow> {
     const { payeeId, phoneOwnerId } = await payeeFor(
       input.requesterId,
@@ -145,6 +147,9 @@ export function createPayouts(options: PayoutsOptions) {
       input.restaurantId,
       input.isAdmin,
     );
+    const earlier = input.payoutId === undefined ? undefined : await get(input.payoutId);
+    if (earlier !== undefined && earlier.payee_id === payeeId && earlier.requested_by === input.requesterId)
+      return resumeRequest(earlier);
     if (input.amountMinor < MIN_PAYOUT_MINOR)
       throw paymentsErrors.of(
         'unprocessable',
@@ -164,7 +169,7 @@ export function createPayouts(options: PayoutsOptions) {
     const row = await db
       .insertInto('payouts')
       .values({
-        payout_id: randomUUID(),
+        payout_id: input.payoutId ?? randomUUID(),
         payee_kind: input.kind,
         payee_id: payeeId,
         requested_by: input.requesterId,
@@ -192,6 +197,24 @@ export function createPayouts(options: PayoutsOptions) {
       throw await holdRefused(refusal, input.kind, payeeId);
     }
     if (input.automatic === true) await enqueue(row.payout_id);
+    return row;
+  }
+
+  /**
+   * The request again after its answer was lost (the process died, or it failed with a 5xx after
+   * the row was written): the same payout, its hold submitted again (`exists` once it is there),
+   * an automatic one enqueued again (the job id dedupes). A random id here used to make a second
+   * payout — a withdrawal sent twice, or 422 once the first held the whole balance (found by the
+   * fault suite: PostgreSQL connections cut during payout requests).
+   */
+  async function resumeRequest(row: PayoutRow): Promise<PayoutRow> {
+    const refusal = await submitAll(ledger, [holdTransfer(row, row.provider as ProviderName)]);
+    if (refusal !== null) {
+      if (row.sent_at === null && (row.status === 'REQUESTED' || row.status === 'APPROVED'))
+        await db.deleteFrom('payouts').where('payout_id', '=', row.payout_id).execute();
+      throw await holdRefused(refusal, row.payee_kind, row.payee_id);
+    }
+    if (row.automatic) await enqueue(row.payout_id);
     return row;
   }
 

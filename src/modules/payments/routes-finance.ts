@@ -2,7 +2,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import Type from 'typebox';
-import { withIdempotency } from '../../http/idempotency.js';
+import { idempotencyKey, keyedUuid, withIdempotency } from '../../http/idempotency.js';
 import { HttpProblem, ProblemSchema } from '../../http/problem.js';
 import {
   FINANCE_ADMIN,
@@ -66,8 +66,11 @@ function registerPayoutRoutes(app: FastifyInstance, services: PaymentRouteServic
       const principal = principalOf(request);
       if (request.body.payeeKind === 'driver' && !principal.roles.includes('driver'))
         throw new HttpProblem(403, 'forbidden', 'Only drivers have driver earnings.');
-      return withIdempotency(db, request, reply, { scope: `payout:${principal.userId}` }, async () => {
+      const scope = `payout:${principal.userId}`;
+      const key = idempotencyKey(request, false);
+      return withIdempotency(db, request, reply, { scope }, async () => {
         const row = await payouts.request({
+          ...(key === undefined ? {} : { payoutId: keyedUuid('payout', scope, key) }),
           requesterId: principal.userId,
           kind: request.body.payeeKind,
           ...(request.body.restaurantId === undefined ? {} : { restaurantId: request.body.restaurantId }),

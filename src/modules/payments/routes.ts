@@ -7,7 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import type { Principal, RouteAccess } from '../../http/access.js';
-import { idempotencyKey, withIdempotency } from '../../http/idempotency.js';
+import { idempotencyKey, keyedUuid, withIdempotency } from '../../http/idempotency.js';
 import { HttpProblem, ProblemSchema } from '../../http/problem.js';
 import type { Runtime } from '../../runtime.js';
 import type { CatalogOrdersApi } from '../catalog/index.js';
@@ -283,11 +283,14 @@ function registerWalletRoutes(app: FastifyInstance, services: PaymentRouteServic
     },
     handler: async (request, reply) => {
       const principal = principalOf(request);
-      return withIdempotency(db, request, reply, { scope: `withdrawal:${principal.userId}` }, async () => {
+      const scope = `withdrawal:${principal.userId}`;
+      const key = idempotencyKey(request, false);
+      return withIdempotency(db, request, reply, { scope }, async () => {
         const summary = await wallets.summary(principal.userId, 'XAF');
         if (summary.status === 'frozen')
           throw new HttpProblem(422, 'wallet_frozen', 'This wallet is frozen; contact support.');
         const row = await services.payments.payouts.request({
+          ...(key === undefined ? {} : { payoutId: keyedUuid('payout', scope, key) }),
           requesterId: principal.userId,
           kind: 'customer',
           amountMinor: BigInt(request.body.amountMinor),
