@@ -24,6 +24,8 @@ export interface ClientLog {
 }
 
 const CALL_TIMEOUT_MS = 8_000;
+/** Long enough for a restart of the app on a busy CI machine (up to 40 s seen) plus an outage. */
+const ANSWER_DEADLINE_MS = 120_000;
 const RETRY_PAUSE_MS = 150;
 const MAX_RETRY_PAUSE_MS = 1_500;
 
@@ -69,7 +71,7 @@ function retryable(answer: Omit<Outcome, 'tries'>): boolean {
  */
 export function createClient(baseUrl: () => string, log: ClientLog = { operations: [] }) {
   let inFlight = 0;
-  async function send(operation: Operation, deadlineMs = 60_000): Promise<Outcome> {
+  async function send(operation: Operation, deadlineMs = ANSWER_DEADLINE_MS): Promise<Outcome> {
     inFlight += 1;
     try {
       return await sendUntilAnswered(operation, deadlineMs);

@@ -98,7 +98,9 @@ async function moneyIn(world: FaultWorld, client: Client, result: LoadResult): P
 }
 
 async function readStatus(world: FaultWorld, client: Client, order: PlacedOrder): Promise<string> {
-  for (let tries = 0; tries < 100; tries += 1) {
+  // The app may be restarting: reads wait for it as long as the client's retries would.
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
     const answer = await client
       .get(`/v1/orders/${order.id}`, order.customer.accessToken)
       .catch(() => undefined);
@@ -180,8 +182,8 @@ async function deliverOne(
 }
 
 async function available(client: Client, path: string, token: string): Promise<number> {
-  const answer = await client.get(path, token);
-  return Number(answer.body.availableMinor ?? 0);
+  const answer = await client.get(path, token).catch(() => undefined);
+  return Number(answer?.body.availableMinor ?? 0);
 }
 
 /** Withdrawals by every customer, the driver's and the restaurant's payouts, approved by finance. */
@@ -213,7 +215,13 @@ async function payOut(
   result: LoadResult,
   payee: { token: string; body: Record<string, unknown>; query: string },
 ): Promise<void> {
-  const amountMinor = await available(client, `/v1/payouts?${payee.query}`, payee.token);
+  // The delivery's settlement (the escrow reactor) pays the payable shortly after the delivery.
+  const deadline = Date.now() + 20_000;
+  let amountMinor = await available(client, `/v1/payouts?${payee.query}`, payee.token);
+  while (amountMinor <= 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    amountMinor = await available(client, `/v1/payouts?${payee.query}`, payee.token);
+  }
   if (amountMinor <= 0) {
     result.notes.push(`nothing to pay out for ${String(payee.body.payeeKind)}`);
     return;
