@@ -235,8 +235,15 @@ async function payOut(
   if (approved === undefined) return;
   // Admin activity lives only in Redis: emptied, it ends every admin session (fail-closed). The
   // payout stays REQUESTED with its hold; finance would sign in again.
-  if (approved.status === 401 && approved.body.code === 'session_idle_timeout') {
-    result.notes.push('payout approval: admin session ended (its activity was lost with Redis)');
+  // The first admin call after the loss answers session_idle_timeout and ends the session; any
+  // later one (the second payee's approval) finds that session revoked.
+  if (
+    approved.status === 401 &&
+    ['session_idle_timeout', 'token_revoked'].includes(String(approved.body.code))
+  ) {
+    result.notes.push(
+      `payout approval: admin session ended (its activity was lost with Redis): ${String(approved.body.code)}`,
+    );
     return;
   }
   // A retried approval whose first try landed finds the payout already approved or further.
