@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { authenticator } from 'otplib';
+import { generateSync } from 'otplib';
 import type { Role } from '../../src/http/access.js';
 import type { TestApp } from './app.js';
 
@@ -62,11 +62,9 @@ export function authHeader(token: string): { authorization: string } {
   return { authorization: `Bearer ${token}` };
 }
 
-const totp = authenticator.clone({ window: 1 });
-
 /** The current TOTP code of a seed. */
 export function totpCode(secret: string, atMs = Date.now()): string {
-  return totp.clone({ epoch: atMs }).generate(secret);
+  return generateSync({ secret, epoch: Math.floor(atMs / 1000) });
 }
 
 const testContext = { ip: '127.0.0.1', userAgent: 'vitest', requestId: null };

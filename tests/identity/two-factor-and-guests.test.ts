@@ -36,6 +36,12 @@ const inject = (
 const nextCode = (secret: string, stepsAhead = 1) => totpCode(secret, Date.now() + stepsAhead * 30_000);
 
 describe('two-factor authentication', () => {
+  it('codes are RFC 6238 TOTP (SHA-1, 30 s, 6 digits), as authenticator apps compute them', () => {
+    // RFC 6238 appendix B: secret "12345678901234567890", T = 59 s gives 94287082 (8 digits).
+    expect(totpCode('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', 59_000)).toBe('287082');
+    expect(totpCode('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', 1_111_111_109_000)).toBe('081804');
+  });
+
   it('sets up, enables with a code, then requires `totp` at sign-in; backup codes work once', async () => {
     const user = await createUser(testApp);
     const setup = await inject('POST', '/v1/auth/2fa/setup', user.accessToken);

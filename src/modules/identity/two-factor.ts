@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { authenticator } from 'otplib';
+import { generateSecret, generateURI, verifySync } from 'otplib';
 import { identityErrors } from './errors.js';
 import { constantTimeEqual, keyedHash, open, seal } from './crypto.js';
 import type { Executor, IdentityRepository } from './repository.js';
@@ -13,8 +13,7 @@ export const TOTP_ISSUER = 'Food Delivery CM';
 export const BACKUP_CODE_COUNT = 10;
 const STEP_MS = 30_000;
 
-// Our own instance: the library's default is a shared singleton.
-const totp = authenticator.clone({ window: 1, step: STEP_MS / 1000, digits: 6 });
+const PERIOD_S = STEP_MS / 1000;
 
 export interface TwoFactor {
   isEnabled(userId: string, transaction?: Executor): Promise<boolean>;
@@ -51,8 +50,16 @@ export function createTwoFactor(options: {
   /** The step a code matched, or undefined. */
   function matchedStep(secret: string, code: string): number | undefined {
     if (!/^\d{6}$/.test(code)) return undefined;
-    const delta = totp.checkDelta(code, secret);
-    return delta === null ? undefined : Math.floor(now() / STEP_MS) + delta;
+    // One step of drift either way; the matched step is what replay protection remembers.
+    const result = verifySync({
+      secret,
+      token: code,
+      period: PERIOD_S,
+      digits: 6,
+      epoch: Math.floor(now() / 1000),
+      epochTolerance: PERIOD_S,
+    });
+    return result.valid ? Math.floor(now() / STEP_MS) + result.delta : undefined;
   }
 
   return {
@@ -70,9 +77,12 @@ export function createTwoFactor(options: {
           'Two-factor authentication is already on; disable it first.',
         );
       }
-      const secret = totp.generateSecret(20);
+      const secret = generateSecret({ length: 20 });
       await repository.upsertTwoFactorSecret(userId, seal(masterKey, Buffer.from(secret), aad(userId)));
-      return { secret, otpauthUrl: totp.keyuri(label, TOTP_ISSUER, secret) };
+      return {
+        secret,
+        otpauthUrl: generateURI({ issuer: TOTP_ISSUER, label, secret, period: PERIOD_S, digits: 6 }),
+      };
     },
 
     async enable(userId, code) {

@@ -496,7 +496,10 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
     provider: ProviderName,
     found: TransactionStatus,
   ): Promise<void> {
-    logger.warn({ paymentId, provider }, 'a collection found by our id: recording its reference');
+    logger.info(
+      { paymentId, provider },
+      'a collection found by our id: recording its reference (the usual case when its webhook came before our initiate call returned)',
+    );
     await execute(paymentId, {
       type: 'RecordRequest',
       data: {
