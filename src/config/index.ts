@@ -200,6 +200,13 @@ export const EnvironmentSchema = Type.Object({
   METRICS_TOKEN: Secret(
     'a bearer token (at least 16 characters) Prometheus sends to GET /metrics; required in production (unset elsewhere: /metrics is open)',
   ),
+  AUDIT_SIGNING_KEY: Type.Optional(
+    Type.String({
+      pattern: '^([0-9a-f]{64}|[A-Za-z0-9+/]{43}=)$',
+      description:
+        'the Ed25519 private key (32-byte seed, base64 or hex) that signs `npm run audit:export`; required there in production (unset elsewhere: a one-off key, said so in the manifest)',
+    }),
+  ),
   PUBLIC_BASE_URL: Type.Optional(
     Url(
       'the public https:// URL of this service, for links and provider webhooks (unset outside production: http://127.0.0.1:PORT)',

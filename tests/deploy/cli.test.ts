@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const TOOLS = ['admin', 'ledger', 'migrate', 'projections', 'seed-demo', 'simulators'];
+const TOOLS = ['admin', 'audit-export', 'ledger', 'migrate', 'projections', 'seed-demo', 'simulators'];
 
 interface Result {
   status: number | null;
@@ -43,7 +43,7 @@ describe('every command-line tool', () => {
   });
 
   it('an unknown command or option is one line and exit 64', { timeout: 120_000 }, async () => {
-    const tools = TOOLS.filter((tool) => !['migrate', 'seed-demo'].includes(tool));
+    const tools = TOOLS.filter((tool) => !['audit-export', 'migrate', 'seed-demo'].includes(tool));
     const results = await Promise.all(
       tools.map((tool) => run(tool, tool === 'simulators' ? '--no-such-option' : 'no-such-command')),
     );
