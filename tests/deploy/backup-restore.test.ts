@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,6 +47,7 @@ async function verifiedHash(url: string): Promise<string> {
 }
 
 beforeAll(async () => {
+  if (!hasClientTools) return;
   original = await createTestDatabase({ migrate: false });
   restored = await createTestDatabase({ migrate: false });
   const seeded = await tsx('src/cli/seed-demo.ts', [], {
@@ -60,7 +61,11 @@ afterAll(async () => {
   await restored?.drop();
 });
 
-describe('backup and restore', () => {
+// PostgreSQL's client tools come with the server's Debian package; without them there is nothing to test.
+const hasClientTools = ['pg_dump', 'pg_restore'].every((tool) => spawnSync(tool, ['--version']).status === 0);
+if (!hasClientTools) console.warn('[backup] pg_dump/pg_restore not installed: backup and restore NOT TESTED');
+
+describe.runIf(hasClientTools)('backup and restore', () => {
   it(
     'pg_dump then pg_restore into a new database: the ledger verifies with the same final hash',
     { timeout: 240_000 },
