@@ -170,7 +170,7 @@ async function exportAuditLog() {
 
 try {
   const key = signingKey();
-  const report = await services.ledger.verify({ projections: false });
+  const report = await services.ledger.verify({ projections: false, source: 'export' });
   if (!report.ok)
     throw new Error(
       `the ledger does not verify (${report.mismatches.length} mismatch(es)); run npm run ledger -- verify`,

@@ -88,7 +88,7 @@ try {
         console.log(`read models not caught up: ${(error as Error).message}`);
       });
     }
-    const report = await ledger.verify({ projections: compare });
+    const report = await ledger.verify({ projections: compare, source: 'cli' });
     printVerify(report);
     if (!report.ok) process.exitCode = 1;
   } else {

@@ -1,6 +1,7 @@
 import { ledgerProjection } from '../../../ledger/projections/index.js';
 import type { LedgerTables } from '../../../ledger/writer/tables.js';
 import { defineContext, tablesOf } from '../../platform/context.js';
+import { registerLedgerMetrics } from './metrics.js';
 import { registerLedgerRoutes } from './routes.js';
 import { ledgerSeedStep } from './seed.js';
 import { createLedgerService } from './service.js';
@@ -13,18 +14,49 @@ export { createLedgerService, type Ledger } from './service.js';
  * starts when the app is ready (restoring its snapshot and tail in the background, so a process
  * that waits for the lease still starts), and the hold-expiry schedule with it.
  */
+const VERIFY_QUEUE = 'ledger-verify';
+
 export const ledgerContext = defineContext({
   name: 'ledger',
   needs: {},
   projections: [ledgerProjection],
   tables: tablesOf<LedgerTables>(),
-  create({ runtime, eventStore }) {
+  create({ runtime, eventStore, jobs }) {
     const ledger = createLedgerService(runtime, eventStore);
     return {
       service: ledger,
       routes(app) {
         registerLedgerRoutes(app, ledger, runtime.database.db);
+        registerLedgerMetrics(app.metricsRegistry, runtime.database.db, ledger);
       },
+      jobs: [
+        {
+          queue: VERIFY_QUEUE,
+          concurrency: 1,
+          attempts: 1,
+          async handler() {
+            const report = await ledger.verify({ source: 'schedule' });
+            if (!report.ok)
+              runtime.logger.error(
+                { mismatches: report.mismatches.length, finalHash: report.finalHash },
+                'nightly ledger verification FAILED: run npm run ledger -- verify',
+              );
+          },
+        },
+      ],
+      // Nightly, before the business day (Douala time); one run per day whatever the instances.
+      schedules: [
+        {
+          name: 'ledger-verify-nightly',
+          cron: '15 3 * * *',
+          run: async (at) =>
+            void (await jobs.queue.enqueue(
+              VERIFY_QUEUE,
+              {},
+              { jobId: `ledger-verify-${Math.floor(at.getTime() / 86_400_000)}` },
+            )),
+        },
+      ],
       reactors: [
         {
           name: 'ledger writer',

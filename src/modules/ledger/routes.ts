@@ -35,7 +35,7 @@ export function registerLedgerRoutes(app: FastifyInstance, ledger: Ledger, db: q
         response: { 200: VerifySchema, ...denied },
       },
     },
-    async () => verifyView(await ledger.verify()),
+    async () => verifyView(await ledger.verify({ source: 'admin' })),
   );
 
   app.get(

@@ -10,6 +10,7 @@ import {
   type TransferOutcome,
 } from '../../../ledger/writer/index.js';
 import type { Transfer } from '../../../ledger/rules/index.js';
+import { createVerificationRecord, type LastVerification, type VerificationSource } from './verifications.js';
 
 /**
  * The ledger as other contexts use it (services.ledger). One stream (`ledger-main`) holds every
@@ -25,8 +26,13 @@ export interface Ledger {
   account(id: string): Promise<LedgerAccountView | null>;
   /** Voids due holds now (the node-cron job calls this every 15 s). */
   expireHolds(): Promise<{ expired: number }>;
-  /** Replays from genesis and compares the read models (see ledger/audit/verify.ts). */
-  verify(options?: { projections?: boolean }): Promise<VerifyReport>;
+  /**
+   * Replays from genesis and compares the read models (see ledger/audit/verify.ts); each run is
+   * recorded in `ledger_verifications` with who asked (`source`, default `other`).
+   */
+  verify(options?: { projections?: boolean; source?: VerificationSource }): Promise<VerifyReport>;
+  /** The last recorded verification, by any process. */
+  lastVerification(): Promise<LastVerification | undefined>;
   /** Starts the hold-expiry schedule (the server does, on ready). */
   startSchedules(): void;
   readonly writer: LedgerWriter;
@@ -47,6 +53,7 @@ export function createLedgerService(runtime: Runtime, eventStore: AppEventStore)
     stream,
     logger: runtime.logger.child({ component: 'ledger' }),
   });
+  const verifications = createVerificationRecord(runtime.database.db);
   let schedule: { stop(): Promise<void> } | null = null;
   runtime.closers.push({
     name: 'ledger',
@@ -61,8 +68,12 @@ export function createLedgerService(runtime: Runtime, eventStore: AppEventStore)
     submit: (transfers) => writer.submit(transfers),
     account: (id) => writer.account(id),
     expireHolds: () => writer.expireHolds(),
-    verify: (options = {}) =>
-      verifyLedger({ store: eventStore, db: runtime.database.db, stream, ...options }),
+    async verify({ source = 'other', ...options } = {}) {
+      const report = await verifyLedger({ store: eventStore, db: runtime.database.db, stream, ...options });
+      await verifications.record(report, source);
+      return report;
+    },
+    lastVerification: () => verifications.last(),
     startSchedules() {
       schedule ??= scheduleHoldExpiry(writer, { logger: runtime.logger });
     },

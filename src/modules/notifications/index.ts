@@ -30,6 +30,7 @@ export const notificationsContext = defineContext({
     return {
       service: notifications,
       routes(app) {
+        for (const metric of notifications.metrics) app.metricsRegistry.registerMetric(metric);
         if (outbox !== undefined && config.OUTBOX_ENABLED && !config.isProduction) {
           registerOutboxRoutes(app, outbox);
         }

@@ -1,3 +1,4 @@
+import { Counter, Histogram } from 'prom-client';
 import type { Runtime } from '../../runtime.js';
 import {
   assertMessage,
@@ -20,6 +21,8 @@ export interface Notifications {
   /** Present only while the recording outbox is on (development and tests). */
   outbox: OutboxReader | undefined;
   transportName(channel: Channel): string | undefined;
+  /** Sends by channel, transport and outcome, and their duration: registered on /metrics by the context. */
+  metrics: readonly [Counter<'channel' | 'transport' | 'outcome'>, Histogram<'channel' | 'transport'>];
 }
 
 /**
@@ -48,12 +51,40 @@ export function createNotifications(runtime: Runtime): Notifications {
     logger.warn('no SMS transport: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM');
   }
 
+  const sent = new Counter({
+    name: 'notifications_sent_total',
+    help: 'Notifications handed to a transport, by channel, transport and outcome (sent, failed, no_transport)',
+    labelNames: ['channel', 'transport', 'outcome'] as const,
+    registers: [],
+  });
+  const sendSeconds = new Histogram({
+    name: 'notification_send_seconds',
+    help: 'Time a transport took to accept a notification, by channel and transport',
+    labelNames: ['channel', 'transport'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+    registers: [],
+  });
+
   const notifications: Notifications = {
     async send(message) {
       assertMessage(message);
       const transport = transports.get(message.channel);
-      if (transport === undefined) throw new Error(`no transport for the ${message.channel} channel`);
-      const { id } = await transport.send(message);
+      if (transport === undefined) {
+        sent.inc({ channel: message.channel, transport: 'none', outcome: 'no_transport' });
+        throw new Error(`no transport for the ${message.channel} channel`);
+      }
+      const labels = { channel: message.channel, transport: transport.name };
+      const stopTimer = sendSeconds.startTimer(labels);
+      let id: string;
+      try {
+        ({ id } = await transport.send(message));
+      } catch (error) {
+        sent.inc({ ...labels, outcome: 'failed' });
+        throw error;
+      } finally {
+        stopTimer();
+      }
+      sent.inc({ ...labels, outcome: 'sent' });
       // The recipient and body are personal data: only the channel and transport are logged.
       logger.debug({ channel: message.channel, transport: transport.name }, 'notification sent');
       return { id, channel: message.channel, transport: transport.name };
@@ -65,6 +96,7 @@ export function createNotifications(runtime: Runtime): Notifications {
     },
     outbox,
     transportName: (channel) => transports.get(channel)?.name,
+    metrics: [sent, sendSeconds],
   };
   return notifications;
 }

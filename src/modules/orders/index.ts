@@ -27,6 +27,7 @@ import { taxRateFromConfig } from './pricing.js';
 import { createOrdersRepository, type OrdersRepository } from './repository.js';
 import { ordersProjection } from './projection.js';
 import { orderPublisher, trackingChannel } from './realtime.js';
+import { registerOrderMetrics } from './metrics.js';
 import { registerOrderRoutes } from './routes.js';
 import { ordersSeedStep, type DemoPayments, type DemoWallets } from './seed.js';
 import { createOrdersService, orderPolicyFromConfig, type OrdersService } from './service.js';
@@ -180,6 +181,7 @@ export const ordersContext = defineContext({
         registerOrderRoutes(app, { runtime, catalog }, context);
         registerCartRoutes(app, context.carts);
         registerTrackingRoutes(app, context.orders);
+        registerOrderMetrics(app.metricsRegistry, runtime.database.db);
       },
       channels: [trackingChannel(context.orders)],
       reactors: [sweeps(context, runtime.logger)],

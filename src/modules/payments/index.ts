@@ -33,6 +33,7 @@ import {
 } from './providers/index.js';
 import { createReconciliation, type Reconciliation } from './reconciliation.js';
 import { createReports, type Reports } from './reports.js';
+import { registerPaymentMetrics } from './metrics.js';
 import { registerPaymentRoutes } from './routes.js';
 import { paymentsSeedStep } from './seed.js';
 import type { PaymentTables } from './tables.js';
@@ -243,6 +244,7 @@ export const paymentsContext = defineContext({
       service: payments,
       routes(app) {
         registerPaymentRoutes(app, { runtime, payments, orders: later.orders(), catalog, identity });
+        registerPaymentMetrics(app.metricsRegistry, runtime.database.db);
       },
       schedules: paymentSchedules(platform.jobs.queue),
       reactors: [{ name: 'escrow', start: () => payments.start(), stop: () => payments.stop() }],
