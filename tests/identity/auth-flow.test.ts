@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { createNotifications, notificationsContext } from '../../src/modules/notifications/index.js';
 import { createTestApp, productionRequirements, testEnvironment, type TestApp } from '../helpers/app.js';
 import { authHeader, createUser, lastOtp, login, randomPhone, AUTH_TEST_ENV } from '../helpers/auth.js';
+import { Registry } from 'prom-client';
 
 let testApp: TestApp;
 beforeAll(async () => {
@@ -142,6 +143,8 @@ describe('the development outbox', () => {
     const notifications = createNotifications(runtime);
     expect(notifications.outbox).toBeUndefined();
     const app = Fastify();
+    // What src/http/metrics.ts decorates every app with; contexts register their figures on it.
+    app.decorate('metricsRegistry', new Registry());
     app.addHook('onRoute', (route) => expect(route.url).not.toContain('/dev/'));
     const contribution = await notificationsContext.create({ ...testApp.services.platform, runtime }, {}, {});
     await app.register(async (scope) => contribution.routes?.(scope));
