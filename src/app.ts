@@ -14,6 +14,8 @@ import { configureIdempotency } from './http/idempotency.js';
 import { securityHeaders } from './http/security-headers.js';
 import { refuseUnsafeText } from './http/text-guard.js';
 import { registerMetrics } from './http/metrics.js';
+import { openapiOptions } from './http/openapi.js';
+import { registerProblemPages } from './http/problem-pages.js';
 import { requestValidators } from './http/validators.js';
 import { HttpProblem, ProblemSchema } from './http/problem.js';
 import { loggerOptions } from './logger.js';
@@ -84,6 +86,7 @@ export async function appPlugin(app: FastifyInstance, options: { services: Servi
   });
   configureIdempotency(runtime.database.db, { leaseMs: config.IDEMPOTENCY_LEASE_SECONDS * 1000 });
   app.addSchema(ProblemSchema);
+  app.decorate('publicBaseUrl', config.PUBLIC_BASE_URL.replace(/\/$/, ''));
   registerErrorHandlers(app);
   refuseUnsafeText(app);
 
@@ -144,22 +147,7 @@ export async function appPlugin(app: FastifyInstance, options: { services: Servi
         },
       ),
   });
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Food delivery API (Cameroon)',
-        version: '1.0.0',
-        description: 'REST API. Errors are RFC 9457 problem+json with a stable `code`.',
-      },
-      components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-      },
-    },
-    refResolver: {
-      buildLocalReference: (json, _base, _fragment, index) => String(json.$id ?? `def-${index}`),
-    },
-  });
+  await app.register(swagger, openapiOptions(config.PUBLIC_BASE_URL));
   await app.register(swaggerUi, {
     routePrefix: '/docs',
     staticCSP: true,
@@ -168,6 +156,7 @@ export async function appPlugin(app: FastifyInstance, options: { services: Servi
   });
   app.setNotFoundHandler({ preHandler: app.rateLimit() }, notFoundHandler);
 
+  registerProblemPages(app, config.PUBLIC_BASE_URL);
   registerMetrics(app, runtime);
   registerHealth(app, runtime, {
     eventStore: config.EVENTSTORE_URL === undefined ? 'postgres' : 'eventstoredb',

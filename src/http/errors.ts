@@ -8,6 +8,14 @@ import {
 import { DomainError, type ErrorKind } from '../shared/errors.js';
 import { isDependencyOutage } from '../shared/outage.js';
 import { HttpProblem, problemBody } from './problem.js';
+import { preferredLanguage } from './problem-catalogue.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** PUBLIC_BASE_URL: problem `type` URLs point at its /problems pages. */
+    publicBaseUrl: string;
+  }
+}
 
 /** The one mapping from a domain error's kind to an HTTP status (docs/architecture.md, "Errors"). */
 export const STATUS_OF_KIND: Record<ErrorKind, number> = {
@@ -116,6 +124,8 @@ export function sendProblem(
     instance: request.url.split('?')[0],
     requestId: request.id,
     extensions,
+    baseUrl: request.server.hasDecorator('publicBaseUrl') ? request.server.publicBaseUrl : undefined,
+    language: preferredLanguage(request.headers['accept-language']),
   });
   return reply.code(status).type('application/problem+json; charset=utf-8').send(body);
 }

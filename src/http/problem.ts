@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import Type from 'typebox';
+import { PROBLEM_CATALOGUE, type Language } from './problem-catalogue.js';
 
 /**
  * RFC 9457 problem details. Every error that reaches a client is one of these, with a stable
@@ -19,16 +20,33 @@ export interface ProblemBody {
 
 export const ProblemSchema = Type.Object(
   {
-    type: Type.String(),
-    title: Type.String(),
+    type: Type.String({
+      description: 'The page that explains this code (GET /problems/{code}, English and French)',
+    }),
+    title: Type.String({ description: 'The code in words, in the language of Accept-Language' }),
     status: Type.Integer(),
-    code: Type.String(),
-    detail: Type.Optional(Type.String()),
-    instance: Type.Optional(Type.String()),
-    requestId: Type.Optional(Type.String()),
+    code: Type.String({ description: 'Stable snake_case code clients switch on (see the catalogue)' }),
+    detail: Type.Optional(Type.String({ description: 'This occurrence, in words' })),
+    instance: Type.Optional(Type.String({ description: 'The path of the request' })),
+    requestId: Type.Optional(Type.String({ description: 'Give it to support' })),
     errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
   },
-  { additionalProperties: true, $id: 'Problem', description: 'RFC 9457 problem details' },
+  {
+    additionalProperties: true,
+    $id: 'Problem',
+    description: 'RFC 9457 problem details; extensions (orderId, currentStatus, attemptsLeft, …) per code',
+    examples: [
+      {
+        type: 'https://api.example.cm/problems/order_not_found',
+        title: 'Order not found',
+        status: 404,
+        code: 'order_not_found',
+        detail: 'There is no such order.',
+        instance: '/v1/orders/3f0c6d3e-8a52-4c47-9d2e-0a1b2c3d4e5f',
+        requestId: '7b1d2c9e-4f3a-4b8e-9c1d-2e3f4a5b6c7d',
+      },
+    ],
+  },
 );
 
 export class HttpProblem extends Error {
@@ -74,11 +92,19 @@ export function problemBody(
   status: number,
   code: string,
   detail: string | undefined,
-  context: { instance?: string; requestId?: string; extensions?: Record<string, unknown> } = {},
+  context: {
+    instance?: string;
+    requestId?: string;
+    extensions?: Record<string, unknown>;
+    /** Where the API is served (PUBLIC_BASE_URL): the `type` URL is its /problems/<code> page. */
+    baseUrl?: string;
+    language?: Language;
+  } = {},
 ): ProblemBody {
+  const entry = PROBLEM_CATALOGUE.get(code);
   return {
-    type: `https://docs.food-delivery.cm/problems/${code}`,
-    title: STATUS_CODES[status] ?? 'Error',
+    type: `${(context.baseUrl ?? '').replace(/\/$/, '')}/problems/${code}`,
+    title: entry?.[context.language ?? 'en'].title ?? STATUS_CODES[status] ?? 'Error',
     status,
     code,
     ...(detail === undefined ? {} : { detail }),

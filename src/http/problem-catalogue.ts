@@ -1,0 +1,241 @@
+/**
+ * The error catalogue: every problem `code` the API answers, with its status, the areas (OpenAPI
+ * tags) whose routes may answer it, and a title and description in English and French. One
+ * source for the problem `type` pages (`GET /problems/<code>`), the problem titles, and the codes
+ * each operation lists in the OpenAPI document (`x-problem-codes`).
+ *
+ * A test scans src/ for thrown codes and fails on any that is missing here
+ * (tests/integration/api-contract.test.ts).
+ */
+
+export type Language = 'en' | 'fr';
+
+export interface ProblemText {
+  title: string;
+  description: string;
+}
+
+export interface CatalogueEntry {
+  code: string;
+  /** The status(es) the code is answered with. */
+  statuses: readonly number[];
+  /** The OpenAPI tags whose routes may answer it; '*' for any route. */
+  areas: readonly string[] | '*';
+  en: ProblemText;
+  fr: ProblemText;
+}
+
+const ANY = '*' as const;
+const IDENTITY = ['auth', 'me', 'admin', 'internal'];
+const CATALOG = ['catalog', 'reviews', 'admin'];
+const ORDERS = ['orders', 'carts', 'tracking'];
+const PAYMENTS = ['wallet', 'payments', 'payouts', 'webhooks', 'commission', 'reconciliation', 'reports'];
+const LEDGER = ['ledger'];
+
+type Row = [
+  code: string,
+  statuses: number | number[],
+  areas: readonly string[] | '*',
+  en: [title: string, description: string],
+  fr: [title: string, description: string],
+];
+
+/* prettier-ignore */
+const ROWS: Row[] = [
+  // Any route: the edge itself (validation, limits, outages).
+  ['validation_failed', 400, ANY, ['Invalid request', 'A field of the body, query, path or a header does not match the schema; `errors` lists each one.'], ['Requête invalide', 'Un champ du corps, de la requête, du chemin ou un en-tête ne respecte pas le schéma ; `errors` les liste.']],
+  ['malformed_json', 400, ANY, ['Malformed JSON', 'The body is empty or not valid JSON.'], ['JSON mal formé', 'Le corps est vide ou n’est pas du JSON valide.']],
+  ['bad_request', 400, ANY, ['Bad request', 'The request could not be read (URL, Content-Length).'], ['Requête incorrecte', 'La requête est illisible (URL, Content-Length).']],
+  ['invalid_characters', 400, ANY, ['Invalid characters', 'The request holds a NUL character or a lone UTF-16 surrogate.'], ['Caractères invalides', 'La requête contient un caractère NUL ou un demi-caractère UTF-16 isolé.']],
+  ['invalid_cursor', 400, ANY, ['Invalid cursor', 'The page cursor is not one this API issued; start from the first page.'], ['Curseur invalide', 'Le curseur de page n’a pas été émis par cette API ; repartez de la première page.']],
+  ['unauthorized', 401, ANY, ['Sign in first', 'No valid access token was sent: send `Authorization: Bearer <token>`.'], ['Connectez-vous', 'Aucun jeton d’accès valide : envoyez `Authorization: Bearer <jeton>`.']],
+  ['invalid_token', 401, ANY, ['Invalid token', 'The access token is malformed or its signature is wrong; log in again.'], ['Jeton invalide', 'Le jeton d’accès est mal formé ou mal signé ; reconnectez-vous.']],
+  ['token_expired', 401, ANY, ['Token expired', 'The access token has expired; refresh it.'], ['Jeton expiré', 'Le jeton d’accès a expiré ; renouvelez-le.']],
+  ['token_revoked', 401, ANY, ['Token revoked', 'The session behind the token was revoked; log in again.'], ['Jeton révoqué', 'La session de ce jeton a été révoquée ; reconnectez-vous.']],
+  ['session_revoked', 401, ANY, ['Session revoked', 'The session was ended; log in again.'], ['Session révoquée', 'La session a été fermée ; reconnectez-vous.']],
+  ['session_idle_timeout', 401, ANY, ['Session idle', 'The session was idle too long; log in again.'], ['Session inactive', 'La session est restée inactive trop longtemps ; reconnectez-vous.']],
+  ['forbidden', 403, ANY, ['Forbidden', 'Your roles do not allow this.'], ['Interdit', 'Vos rôles ne le permettent pas.']],
+  ['permission_denied', 403, ANY, ['Permission denied', 'None of your roles has a permission this route needs.'], ['Permission refusée', 'Aucun de vos rôles n’a la permission requise.']],
+  ['not_found', 404, ANY, ['Not found', 'The resource does not exist, or is not yours to see.'], ['Introuvable', 'La ressource n’existe pas ou ne vous est pas visible.']],
+  ['route_not_found', 404, ANY, ['No such route', 'No route answers this method and path.'], ['Route inconnue', 'Aucune route ne répond à cette méthode et ce chemin.']],
+  ['conflict', 409, ANY, ['Conflict', 'The request contradicts the current state; reload and retry.'], ['Conflit', 'La requête contredit l’état actuel ; rechargez puis réessayez.']],
+  ['concurrency_conflict', 409, ANY, ['Changed meanwhile', 'The resource changed while you were changing it; reload and retry.'], ['Modifié entre-temps', 'La ressource a changé pendant votre modification ; rechargez puis réessayez.']],
+  ['duplicate_event_ids', 409, ANY, ['Duplicate change', 'This change was already recorded by another request.'], ['Modification en double', 'Cette modification a déjà été enregistrée par une autre requête.']],
+  ['precondition_failed', 412, ANY, ['Precondition failed', 'A precondition of the request does not hold.'], ['Condition préalable non remplie', 'Une condition préalable de la requête n’est pas remplie.']],
+  ['payload_too_large', 413, ANY, ['Body too large', 'The request body is larger than this server accepts.'], ['Corps trop volumineux', 'Le corps de la requête dépasse la taille acceptée.']],
+  ['event_too_large', 413, ANY, ['Change too large', 'The change is larger than one event may be.'], ['Modification trop volumineuse', 'La modification dépasse la taille d’un événement.']],
+  ['unsupported_media_type', 415, ANY, ['Unsupported media type', 'Send the body as application/json.'], ['Type de contenu non pris en charge', 'Envoyez le corps en application/json.']],
+  ['unprocessable', 422, ANY, ['Refused', 'The request is well-formed but the rules refuse it.'], ['Refusé', 'La requête est bien formée mais les règles la refusent.']],
+  ['rate_limited', 429, ANY, ['Too many requests', 'Slow down: retry after the `Retry-After` seconds.'], ['Trop de requêtes', 'Ralentissez : réessayez après `Retry-After` secondes.']],
+  ['internal_error', 500, ANY, ['Internal error', 'Something broke on our side; the request id helps support find it.'], ['Erreur interne', 'Une erreur est survenue chez nous ; l’identifiant de requête aide le support.']],
+  ['service_unavailable', 503, ANY, ['Service unavailable', 'A service this request needs is down; retry after `Retry-After` seconds.'], ['Service indisponible', 'Un service nécessaire est indisponible ; réessayez après `Retry-After` secondes.']],
+  ['overloaded', 503, ANY, ['Overloaded', 'The server is shedding load; retry after `Retry-After` seconds.'], ['Surchargé', 'Le serveur est surchargé ; réessayez après `Retry-After` secondes.']],
+  ['too_many_connections', 503, ['realtime'], ['Too many connections', 'Too many live connections are open; retry later.'], ['Trop de connexions', 'Trop de connexions en direct sont ouvertes ; réessayez plus tard.']],
+  // Idempotency-Key (src/http/idempotency.ts).
+  ['idempotency_key_required', 400, ANY, ['Idempotency-Key required', 'This route needs an `Idempotency-Key` header (8-128 characters).'], ['Idempotency-Key requis', 'Cette route exige un en-tête `Idempotency-Key` (8 à 128 caractères).']],
+  ['idempotency_key_invalid', 400, ANY, ['Invalid Idempotency-Key', 'Idempotency-Key must be 8-128 characters among A-Z a-z 0-9 _ . : -.'], ['Idempotency-Key invalide', 'Idempotency-Key doit compter 8 à 128 caractères parmi A-Z a-z 0-9 _ . : -.']],
+  ['idempotency_key_reused', 409, ANY, ['Idempotency-Key reused', 'This key was used with another request; use a new key for a new request.'], ['Idempotency-Key réutilisée', 'Cette clé a servi pour une autre requête ; prenez une nouvelle clé.']],
+  ['idempotency_in_progress', 409, ANY, ['Request in progress', 'A request with this key is still running; retry after `Retry-After` seconds.'], ['Requête en cours', 'Une requête avec cette clé est en cours ; réessayez après `Retry-After` secondes.']],
+  // Identity.
+  ['account_exists', 409, IDENTITY, ['Account exists', 'An account already uses this phone or e-mail; log in instead.'], ['Compte existant', 'Un compte utilise déjà ce téléphone ou cet e-mail ; connectez-vous.']],
+  ['account_locked', 429, IDENTITY, ['Account locked', 'Too many failed attempts; wait `Retry-After` seconds.'], ['Compte bloqué', 'Trop d’échecs ; attendez `Retry-After` secondes.']],
+  ['account_suspended', 403, IDENTITY, ['Account suspended', 'This account is suspended; contact support.'], ['Compte suspendu', 'Ce compte est suspendu ; contactez le support.']],
+  ['cannot_suspend_self', 409, IDENTITY, ['Cannot suspend yourself', 'An admin cannot suspend their own account.'], ['Auto-suspension impossible', 'Un administrateur ne peut pas suspendre son propre compte.']],
+  ['email_taken', 409, IDENTITY, ['E-mail taken', 'Another account uses this e-mail address.'], ['E-mail déjà pris', 'Un autre compte utilise cette adresse e-mail.']],
+  ['guest_account', 409, IDENTITY, ['Guest account', 'A guest session cannot do this; convert it to an account first.'], ['Compte invité', 'Une session invitée ne peut pas le faire ; convertissez-la d’abord.']],
+  ['invalid_credentials', 401, IDENTITY, ['Wrong credentials', 'The phone, e-mail, password or code does not match.'], ['Identifiants incorrects', 'Le téléphone, l’e-mail, le mot de passe ou le code ne correspond pas.']],
+  ['invalid_phone', 400, IDENTITY, ['Invalid phone number', 'Give a Cameroonian mobile number in E.164 form (+2376XXXXXXXX).'], ['Numéro invalide', 'Donnez un numéro mobile camerounais au format E.164 (+2376XXXXXXXX).']],
+  ['invalid_refresh_token', 401, IDENTITY, ['Invalid refresh token', 'The refresh token is unknown or was already used; log in again.'], ['Jeton de renouvellement invalide', 'Le jeton de renouvellement est inconnu ou déjà utilisé ; reconnectez-vous.']],
+  ['refresh_token_expired', 401, IDENTITY, ['Session expired', 'The session has expired; log in again.'], ['Session expirée', 'La session a expiré ; reconnectez-vous.']],
+  ['invalid_reset_token', 400, IDENTITY, ['Invalid reset code', 'The password reset code is wrong or expired; ask for a new one.'], ['Code de réinitialisation invalide', 'Le code est faux ou expiré ; demandez-en un nouveau.']],
+  ['invalid_two_factor_code', [400, 401], IDENTITY, ['Wrong two-factor code', 'The authenticator code is wrong or was already used.'], ['Code à deux facteurs incorrect', 'Le code de l’authentificateur est faux ou déjà utilisé.']],
+  ['ip_not_allowed', 403, IDENTITY, ['Address not allowed', 'Admin routes only answer from allowed addresses.'], ['Adresse non autorisée', 'Les routes d’administration ne répondent qu’aux adresses autorisées.']],
+  ['not_suspended', 409, IDENTITY, ['Not suspended', 'The account is not suspended.'], ['Non suspendu', 'Le compte n’est pas suspendu.']],
+  ['nothing_to_verify', 409, IDENTITY, ['Nothing to verify', 'No verification is pending for this phone.'], ['Rien à vérifier', 'Aucune vérification n’est en attente pour ce téléphone.']],
+  ['origin_not_allowed', 403, IDENTITY, ['Origin not allowed', 'Cookie-authenticated requests must come from an allowed origin.'], ['Origine non autorisée', 'Les requêtes authentifiées par cookie doivent venir d’une origine autorisée.']],
+  ['otp_rate_limited', 429, IDENTITY, ['Too many codes', 'Too many SMS codes were asked for; wait `Retry-After` seconds.'], ['Trop de codes', 'Trop de codes SMS demandés ; attendez `Retry-After` secondes.']],
+  ['password_required', 400, IDENTITY, ['Password required', 'Give your current password.'], ['Mot de passe requis', 'Donnez votre mot de passe actuel.']],
+  ['phone_not_verified', 403, IDENTITY, ['Phone not verified', 'Verify your phone with the SMS code first.'], ['Téléphone non vérifié', 'Vérifiez d’abord votre téléphone avec le code SMS.']],
+  ['phone_taken', 409, IDENTITY, ['Phone taken', 'Another account uses this phone number.'], ['Téléphone déjà pris', 'Un autre compte utilise ce numéro.']],
+  ['sms_budget_exhausted', 503, IDENTITY, ['SMS unavailable', 'No more SMS can be sent for now; retry after `Retry-After` seconds.'], ['SMS indisponibles', 'Plus aucun SMS ne peut partir pour l’instant ; réessayez après `Retry-After` secondes.']],
+  ['step_up_required', 403, ANY, ['Confirm with your code', 'This action needs a recent two-factor step-up (POST /v1/auth/step-up).'], ['Confirmez avec votre code', 'Cette action exige une confirmation à deux facteurs récente (POST /v1/auth/step-up).']],
+  ['too_many_addresses', 422, IDENTITY, ['Too many addresses', 'Delete an address before adding another.'], ['Trop d’adresses', 'Supprimez une adresse avant d’en ajouter une.']],
+  ['two_factor_already_enabled', 409, IDENTITY, ['Two-factor already on', 'Two-factor authentication is already enabled.'], ['Double authentification déjà active', 'La double authentification est déjà activée.']],
+  ['two_factor_code_required', 401, IDENTITY, ['Two-factor code required', 'Send your authenticator code with the login.'], ['Code à deux facteurs requis', 'Envoyez le code de votre authentificateur avec la connexion.']],
+  ['two_factor_mandatory', 409, IDENTITY, ['Two-factor mandatory', 'Your role requires two-factor authentication; it cannot be turned off.'], ['Double authentification obligatoire', 'Votre rôle exige la double authentification ; elle ne peut pas être désactivée.']],
+  ['two_factor_not_set_up', 409, IDENTITY, ['Two-factor not set up', 'Set up two-factor authentication first.'], ['Double authentification non configurée', 'Configurez d’abord la double authentification.']],
+  ['two_factor_required', 403, ANY, ['Two-factor required', 'Your role must enable two-factor authentication before using this.'], ['Double authentification requise', 'Votre rôle doit activer la double authentification d’abord.']],
+  ['unknown_role', 400, IDENTITY, ['Unknown role', 'The role is not one of the six roles.'], ['Rôle inconnu', 'Le rôle n’est pas l’un des six rôles.']],
+  ['weak_password', 422, IDENTITY, ['Weak password', 'Choose a longer, less common password.'], ['Mot de passe faible', 'Choisissez un mot de passe plus long et moins courant.']],
+  ['signature_missing', 401, ANY, ['Signature missing', 'This route needs a signed request.'], ['Signature manquante', 'Cette route exige une requête signée.']],
+  ['signature_invalid', 401, ANY, ['Invalid signature', 'The request signature is not valid.'], ['Signature invalide', 'La signature de la requête n’est pas valide.']],
+  ['signature_expired', 401, ANY, ['Signature expired', 'The signed request is too old; sign it again.'], ['Signature expirée', 'La requête signée est trop ancienne ; signez-la à nouveau.']],
+  ['signature_replayed', 401, ANY, ['Signature replayed', 'This signed request was already used.'], ['Signature rejouée', 'Cette requête signée a déjà servi.']],
+  // Catalog and reviews.
+  ['already_rated', 409, CATALOG, ['Already rated', 'You already rated this driver for this order.'], ['Déjà noté', 'Vous avez déjà noté ce livreur pour cette commande.']],
+  ['already_replied', 409, CATALOG, ['Already replied', 'The restaurant already replied to this review.'], ['Déjà répondu', 'Le restaurant a déjà répondu à cet avis.']],
+  ['already_reviewed', 409, CATALOG, ['Already reviewed', 'You already reviewed this order.'], ['Déjà évalué', 'Vous avez déjà évalué cette commande.']],
+  ['category_archived', 409, CATALOG, ['Category archived', 'The menu category is archived.'], ['Catégorie archivée', 'La catégorie du menu est archivée.']],
+  ['category_not_found', 404, CATALOG, ['Category not found', 'There is no such menu category.'], ['Catégorie introuvable', 'Cette catégorie de menu n’existe pas.']],
+  ['invalid_closures', 400, CATALOG, ['Invalid closures', 'The closure dates are malformed or overlap.'], ['Fermetures invalides', 'Les dates de fermeture sont mal formées ou se chevauchent.']],
+  ['invalid_coordinates', 400, CATALOG, ['Invalid coordinates', 'Give latitude and longitude together, within range.'], ['Coordonnées invalides', 'Donnez latitude et longitude ensemble, dans les bornes.']],
+  ['invalid_opening_hours', 400, CATALOG, ['Invalid opening hours', 'Opening hours must be HH:MM ranges that do not overlap.'], ['Horaires invalides', 'Les horaires doivent être des plages HH:MM sans chevauchement.']],
+  ['invalid_price', 400, CATALOG, ['Invalid price', 'The price is out of range for the currency.'], ['Prix invalide', 'Le prix est hors bornes pour la devise.']],
+  ['invalid_schedule', [400, 422], [...CATALOG, ...ORDERS], ['Invalid schedule', 'The scheduled time is too soon, too far, or outside opening hours.'], ['Horaire invalide', 'L’heure prévue est trop proche, trop lointaine ou hors des horaires.']],
+  ['invalid_status_transition', 409, CATALOG, ['Invalid status change', 'The restaurant cannot move to this status from its current one.'], ['Changement de statut invalide', 'Le restaurant ne peut pas passer à ce statut depuis l’actuel.']],
+  ['reason_required', 400, CATALOG, ['Reason required', 'This decision needs a reason.'], ['Motif requis', 'Cette décision exige un motif.']],
+  ['menu_item_not_found', 404, [...CATALOG, ...ORDERS], ['Dish not found', 'There is no such dish on this menu.'], ['Plat introuvable', 'Ce plat n’existe pas sur ce menu.']],
+  ['menu_limit_reached', 409, CATALOG, ['Menu limit reached', 'The menu holds as many entries as it may.'], ['Limite du menu atteinte', 'Le menu contient le maximum d’entrées permis.']],
+  ['modifier_group_not_found', 404, CATALOG, ['Option group not found', 'There is no such option group.'], ['Groupe d’options introuvable', 'Ce groupe d’options n’existe pas.']],
+  ['not_restaurant_owner', 403, CATALOG, ['Not your restaurant', 'Only the restaurant’s owner may do this.'], ['Pas votre restaurant', 'Seul le propriétaire du restaurant peut le faire.']],
+  ['order_not_reviewable', 403, CATALOG, ['Order not reviewable', 'Only a delivered order of yours can be reviewed.'], ['Commande non évaluable', 'Seule une de vos commandes livrées peut être évaluée.']],
+  ['own_review', 422, CATALOG, ['Your own review', 'You cannot mark your own review helpful.'], ['Votre propre avis', 'Vous ne pouvez pas juger utile votre propre avis.']],
+  ['restaurant_not_found', 404, [...CATALOG, ...ORDERS, ...PAYMENTS], ['Restaurant not found', 'There is no such restaurant (of yours).'], ['Restaurant introuvable', 'Ce restaurant n’existe pas (ou n’est pas le vôtre).']],
+  ['review_not_found', 404, CATALOG, ['Review not found', 'There is no such review.'], ['Avis introuvable', 'Cet avis n’existe pas.']],
+  ['review_window_closed', 422, CATALOG, ['Review window closed', 'The time to review this order has passed.'], ['Délai d’évaluation dépassé', 'Le délai pour évaluer cette commande est passé.']],
+  ['too_many_cuisines', 400, CATALOG, ['Too many cuisines', 'Pick fewer cuisines.'], ['Trop de cuisines', 'Choisissez moins de cuisines.']],
+  ['unknown_cuisine', 400, CATALOG, ['Unknown cuisine', 'The cuisine is not in the list of cuisines.'], ['Cuisine inconnue', 'Cette cuisine n’est pas dans la liste.']],
+  // Orders and carts.
+  ['order_not_found', 404, [...ORDERS, ...PAYMENTS], ['Order not found', 'There is no such order, or it is not yours to see.'], ['Commande introuvable', 'Cette commande n’existe pas ou ne vous est pas visible.']],
+  ['illegal_transition', 409, ORDERS, ['Not in this state', 'The order’s current status (`currentStatus`) does not allow this.'], ['Impossible dans cet état', 'Le statut actuel (`currentStatus`) ne le permet pas.']],
+  ['cancellation_not_allowed', 409, ORDERS, ['Cannot cancel', 'You may not cancel the order at this stage.'], ['Annulation impossible', 'Vous ne pouvez pas annuler la commande à ce stade.']],
+  ['already_claimed', 409, ORDERS, ['Already claimed', 'Another driver took this order.'], ['Déjà prise', 'Un autre livreur a pris cette commande.']],
+  ['not_assigned_driver', 403, ORDERS, ['Not your delivery', 'Only the driver who claimed the order may do this.'], ['Pas votre livraison', 'Seul le livreur qui a pris la commande peut le faire.']],
+  ['not_your_role', 403, ORDERS, ['Not your role', 'Your relation to this order does not allow this step.'], ['Pas votre rôle', 'Votre lien avec cette commande ne permet pas cette étape.']],
+  ['invalid_pickup_code', 422, ORDERS, ['Wrong pickup code', 'The pickup code is wrong; `attemptsLeft` says how many tries remain.'], ['Code de retrait incorrect', 'Le code de retrait est faux ; `attemptsLeft` indique les essais restants.']],
+  ['pickup_code_locked', 429, ORDERS, ['Pickup code locked', 'Too many wrong codes; retry after `Retry-After` seconds.'], ['Code de retrait bloqué', 'Trop de codes faux ; réessayez après `Retry-After` secondes.']],
+  ['invalid_delivery_pin', 422, ORDERS, ['Wrong delivery PIN', 'The delivery PIN is wrong; `attemptsLeft` says how many tries remain.'], ['Code de livraison incorrect', 'Le code de livraison est faux ; `attemptsLeft` indique les essais restants.']],
+  ['delivery_pin_locked', 429, ORDERS, ['Delivery PIN locked', 'Too many wrong PINs; retry after `Retry-After` seconds.'], ['Code de livraison bloqué', 'Trop de codes faux ; réessayez après `Retry-After` secondes.']],
+  ['too_early', 409, ORDERS, ['Too early', 'This step is not allowed yet.'], ['Trop tôt', 'Cette étape n’est pas encore permise.']],
+  ['dispute_window_closed', 409, ORDERS, ['Dispute window closed', 'The time to dispute this order has passed.'], ['Délai de réclamation dépassé', 'Le délai de réclamation est passé.']],
+  ['invalid_command', 422, ORDERS, ['Invalid command', 'The values given are out of range for this step.'], ['Commande invalide', 'Les valeurs données sont hors bornes pour cette étape.']],
+  ['invalid_order', 422, ORDERS, ['Invalid order', 'The order cannot be placed as given (items, options, delivery area).'], ['Commande invalide', 'La commande ne peut pas être passée ainsi (plats, options, zone de livraison).']],
+  ['items_unavailable', 422, ORDERS, ['Dishes unavailable', 'Some dishes are not available now; `items` lists them.'], ['Plats indisponibles', 'Certains plats ne sont pas disponibles ; `items` les liste.']],
+  ['insufficient_stock', 409, ORDERS, ['Sold out', 'Some dishes sold out meanwhile; `insufficient` lists them.'], ['Épuisé', 'Certains plats sont épuisés entre-temps ; `insufficient` les liste.']],
+  ['coupon_invalid', 422, ORDERS, ['Invalid coupon', 'The coupon code does not apply to this order.'], ['Coupon invalide', 'Le code promo ne s’applique pas à cette commande.']],
+  ['payments_unavailable', 503, ORDERS, ['Payments unavailable', 'Payments are not configured on this server.'], ['Paiements indisponibles', 'Les paiements ne sont pas configurés sur ce serveur.']],
+  ['invalid_cart_token', 400, ORDERS, ['Invalid cart token', 'The cart token is malformed; start a new cart.'], ['Jeton de panier invalide', 'Le jeton de panier est mal formé ; créez un nouveau panier.']],
+  ['cart_other_restaurant', 409, ORDERS, ['Another restaurant', 'The cart holds dishes of another restaurant; empty it first.'], ['Autre restaurant', 'Le panier contient des plats d’un autre restaurant ; videz-le d’abord.']],
+  ['cart_invalid', 422, ORDERS, ['Invalid cart', 'The cart change is not valid for this menu.'], ['Panier invalide', 'La modification du panier ne convient pas à ce menu.']],
+  ['tracking_expired', 410, ORDERS, ['Tracking link expired', 'The order ended a while ago; the link no longer works.'], ['Lien de suivi expiré', 'La commande est terminée depuis un moment ; le lien ne marche plus.']],
+  ['tracking_not_found', 404, ORDERS, ['Tracking link unknown', 'The tracking link is not valid.'], ['Lien de suivi inconnu', 'Le lien de suivi n’est pas valide.']],
+  // Payments, wallet, payouts.
+  ['payment_failed', 402, ['orders', ...PAYMENTS], ['Payment failed', 'The payment did not go through; `orderId` names the order (now PAYMENT_FAILED) and `reason` says why. Place a new order with another payment.'], ['Paiement échoué', 'Le paiement n’a pas abouti ; `orderId` nomme la commande (désormais PAYMENT_FAILED) et `reason` dit pourquoi. Passez une nouvelle commande avec un autre paiement.']],
+  ['insufficient_funds', [402, 422], ['orders', ...PAYMENTS], ['Insufficient funds', 'The wallet balance is too low; top it up or pay by Mobile Money. Nothing was taken.'], ['Solde insuffisant', 'Le solde du portefeuille est trop bas ; rechargez-le ou payez par Mobile Money. Rien n’a été prélevé.']],
+  ['limit_exceeded', [402, 422], ['orders', ...PAYMENTS], ['Spending limit reached', 'This payment would pass your daily or monthly wallet limit.'], ['Plafond atteint', 'Ce paiement dépasserait votre plafond journalier ou mensuel.']],
+  ['wallet_frozen', [402, 422], ['orders', ...PAYMENTS], ['Wallet frozen', 'This wallet is frozen; contact support.'], ['Portefeuille gelé', 'Ce portefeuille est gelé ; contactez le support.']],
+  ['wallet_limit_exceeded', 422, PAYMENTS, ['Wallet limit exceeded', 'The amount passes a wallet limit.'], ['Plafond du portefeuille dépassé', 'Le montant dépasse un plafond du portefeuille.']],
+  ['mobile_money_failed', 402, ['orders', ...PAYMENTS], ['Mobile Money failed', 'The Mobile Money payment failed or was declined on the phone.'], ['Échec Mobile Money', 'Le paiement Mobile Money a échoué ou a été refusé sur le téléphone.']],
+  ['already_resolved', 409, PAYMENTS, ['Already resolved', 'This item was already resolved.'], ['Déjà traité', 'Cet élément a déjà été traité.']],
+  ['auto_topup_currency', 422, PAYMENTS, ['Automatic top-up currency', 'Automatic top-up works for XAF wallets only.'], ['Devise de recharge automatique', 'La recharge automatique ne marche que pour les portefeuilles XAF.']],
+  ['invalid_amount', 422, PAYMENTS, ['Invalid amount', 'The amount is out of the allowed range.'], ['Montant invalide', 'Le montant est hors des bornes permises.']],
+  ['invalid_limits', 422, PAYMENTS, ['Invalid limits', 'Limits may only be lowered, and the daily one may not pass the monthly one.'], ['Plafonds invalides', 'Les plafonds ne peuvent que baisser, le journalier sous le mensuel.']],
+  ['invalid_period', 422, PAYMENTS, ['Invalid period', 'The period is malformed or too long.'], ['Période invalide', 'La période est mal formée ou trop longue.']],
+  ['nothing_to_resolve', 409, PAYMENTS, ['Nothing to resolve', 'There is nothing to resolve here.'], ['Rien à régler', 'Il n’y a rien à régler ici.']],
+  ['operator_mismatch', 422, ['orders', ...PAYMENTS], ['Wrong operator', 'The number belongs to another operator (`operator`).'], ['Mauvais opérateur', 'Le numéro appartient à un autre opérateur (`operator`).']],
+  ['order_not_awaiting_payment', 409, PAYMENTS, ['Order not awaiting payment', 'The order is not waiting for a payment (`currentStatus`).'], ['Commande non en attente de paiement', 'La commande n’attend pas de paiement (`currentStatus`).']],
+  ['order_not_pending', 409, PAYMENTS, ['Order not pending', 'The order is no longer pending.'], ['Commande plus en attente', 'La commande n’est plus en attente.']],
+  ['payment_not_found', 404, PAYMENTS, ['Payment not found', 'There is no such payment of yours.'], ['Paiement introuvable', 'Ce paiement n’existe pas (ou n’est pas le vôtre).']],
+  ['payment_provider_unavailable', 503, ['orders', ...PAYMENTS], ['Provider unavailable', 'No Mobile Money provider could take the payment; retry after `Retry-After` seconds.'], ['Opérateur indisponible', 'Aucun opérateur Mobile Money n’a pu prendre le paiement ; réessayez après `Retry-After` secondes.']],
+  ['payment_rejected', 422, ['orders', ...PAYMENTS], ['Payment rejected', 'The provider refused the payment request.'], ['Paiement refusé', 'L’opérateur a refusé la demande de paiement.']],
+  ['payout_not_found', 404, PAYMENTS, ['Payout not found', 'There is no such payout.'], ['Versement introuvable', 'Ce versement n’existe pas.']],
+  ['payout_not_requested', 409, PAYMENTS, ['Payout not awaiting a decision', 'The payout is not waiting for approval.'], ['Versement non en attente', 'Le versement n’attend pas de décision.']],
+  ['payout_phone_unverified', 422, PAYMENTS, ['Payout number unverified', 'Verify the payout phone number first.'], ['Numéro de versement non vérifié', 'Vérifiez d’abord le numéro de versement.']],
+  ['payout_too_small', 422, PAYMENTS, ['Payout too small', 'The amount is below the minimum payout.'], ['Versement trop petit', 'Le montant est sous le versement minimum.']],
+  ['payouts_unavailable', 503, PAYMENTS, ['Payouts unavailable', 'Payouts are not possible now; retry later.'], ['Versements indisponibles', 'Les versements sont impossibles pour l’instant ; réessayez plus tard.']],
+  ['reconciliation_item_not_found', 404, PAYMENTS, ['Item not found', 'There is no such reconciliation item.'], ['Élément introuvable', 'Cet élément de rapprochement n’existe pas.']],
+  ['reconciliation_run_not_found', 404, PAYMENTS, ['Run not found', 'There is no such reconciliation run.'], ['Rapprochement introuvable', 'Ce rapprochement n’existe pas.']],
+  ['unknown_provider', 404, PAYMENTS, ['Unknown provider', 'There is no such payment provider.'], ['Opérateur inconnu', 'Cet opérateur de paiement n’existe pas.']],
+  ['unsupported_phone', 422, ['orders', ...PAYMENTS], ['Unsupported number', 'Give an MTN or Orange Mobile Money number from Cameroon.'], ['Numéro non pris en charge', 'Donnez un numéro Mobile Money MTN ou Orange du Cameroun.']],
+  ['webhook_signature_invalid', 401, PAYMENTS, ['Invalid webhook signature', 'The webhook is not signed by the provider.'], ['Signature de webhook invalide', 'Le webhook n’est pas signé par l’opérateur.']],
+  // Ledger.
+  ['amount_out_of_range', 500, LEDGER, ['Amount out of range', 'An amount passed the ledger’s range.'], ['Montant hors bornes', 'Un montant dépasse les bornes du grand livre.']],
+];
+
+function build(rows: Row[]): ReadonlyMap<string, CatalogueEntry> {
+  const entries = new Map<string, CatalogueEntry>();
+  for (const [code, statuses, areas, en, fr] of rows) {
+    if (entries.has(code)) throw new Error(`problem code ${code} is catalogued twice`);
+    entries.set(code, {
+      code,
+      statuses: Array.isArray(statuses) ? statuses : [statuses],
+      areas,
+      en: { title: en[0], description: en[1] },
+      fr: { title: fr[0], description: fr[1] },
+    });
+  }
+  return entries;
+}
+
+/** Every problem code, by code. */
+export const PROBLEM_CATALOGUE: ReadonlyMap<string, CatalogueEntry> = build(ROWS);
+
+/** The language a client prefers among ours (Accept-Language, or `?lang=`); English by default. */
+export function preferredLanguage(acceptLanguage: string | undefined, explicit?: string): Language {
+  if (explicit === 'fr' || explicit === 'en') return explicit;
+  if (acceptLanguage === undefined) return 'en';
+  const ranked = acceptLanguage
+    .split(',')
+    .map((part, index) => {
+      const [tag = '', ...parameters] = part.trim().toLowerCase().split(';');
+      const quality = parameters.map((item) => item.trim()).find((item) => item.startsWith('q='));
+      return {
+        tag: tag.split('-')[0] ?? '',
+        q: quality === undefined ? 1 : Number(quality.slice(2)) || 0,
+        index,
+      };
+    })
+    .filter((item) => item.q > 0 && (item.tag === 'fr' || item.tag === 'en'))
+    .sort((a, b) => b.q - a.q || a.index - b.index);
+  return (ranked[0]?.tag as Language | undefined) ?? 'en';
+}
+
+/** The codes of the catalogue a route of these tags may answer with this status. */
+export function codesFor(status: number, tags: readonly string[]): string[] {
+  const codes: string[] = [];
+  for (const entry of PROBLEM_CATALOGUE.values()) {
+    if (!entry.statuses.includes(status)) continue;
+    if (entry.areas === '*' || entry.areas.some((area) => tags.includes(area))) codes.push(entry.code);
+  }
+  return codes;
+}
