@@ -17,6 +17,14 @@ export interface IdempotentResult {
   body: unknown;
 }
 
+/** The answer's headers a replay sends again (set by the work on the reply). */
+const REPLAYED_HEADERS = ['location', 'etag', 'cache-control', 'content-location'] as const;
+
+/** How an answer with headers is stored (a bare body is an answer without any, as before). */
+interface StoredAnswer {
+  __answer: { body: unknown; headers: Record<string, string> };
+}
+
 export interface IdempotentAttempt {
   /**
    * True when an earlier attempt with this key started and never answered (its process stopped,
@@ -71,8 +79,23 @@ function requestHash(request: FastifyRequest): string {
     .digest('hex');
 }
 
+/**
+ * A route that takes an Idempotency-Key declares it (`config.idempotency`), so that the OpenAPI
+ * document says so (src/http/openapi.ts); one that does not is a programming error, found by the
+ * first test that calls it.
+ */
+function assertDeclared(request: FastifyRequest, required: boolean): void {
+  const declared = request.routeOptions.config.idempotency;
+  if (declared === undefined || (required && declared !== 'required'))
+    throw new Error(
+      `route ${request.method} ${request.routeOptions.url ?? request.url} takes an Idempotency-Key but declares ` +
+        `config.idempotency ${declared ?? 'nothing'} (expected ${required ? "'required'" : "'optional'"})`,
+    );
+}
+
 /** The key from the `Idempotency-Key` header, validated; undefined when absent and optional. */
 export function idempotencyKey(request: FastifyRequest, required: boolean): string | undefined {
+  assertDeclared(request, required);
   const header = request.headers['idempotency-key'];
   const key = Array.isArray(header) ? header[0] : header;
   if (key === undefined || key === '') {
@@ -128,8 +151,19 @@ export async function withIdempotency(
     await settleFailure(db, held, error);
     throw error;
   }
-  if (options.answer === undefined) await store(db, held, result.statusCode, result.body);
+  if (options.answer === undefined) await store(db, held, result.statusCode, answerOf(reply, result));
   return send(reply, result, false);
+}
+
+/** What is stored: the body, with the headers a replay must send again when the work set any. */
+function answerOf(reply: FastifyReply, result: IdempotentResult): unknown {
+  const headers: Record<string, string> = {};
+  for (const name of REPLAYED_HEADERS) {
+    const value = reply.getHeader(name);
+    if (value !== undefined) headers[name] = String(value);
+  }
+  if (Object.keys(headers).length === 0) return result.body;
+  return { __answer: { body: result.body, headers } } satisfies StoredAnswer;
 }
 
 function send(reply: FastifyReply, result: IdempotentResult, replayed: boolean): unknown {
@@ -302,6 +336,11 @@ async function replay(
   if (body !== null && typeof body === 'object' && body.__problem !== undefined) {
     const problem = body.__problem;
     throw new HttpProblem(problem.status, problem.code, problem.detail, { extensions: problem.extensions });
+  }
+  const stored = body as Partial<StoredAnswer> | null;
+  if (stored !== null && typeof stored === 'object' && stored.__answer !== undefined) {
+    for (const [name, value] of Object.entries(stored.__answer.headers)) reply.header(name, value);
+    return send(reply, { statusCode: row.status_code, body: stored.__answer.body }, true);
   }
   return send(reply, { statusCode: row.status_code, body }, true);
 }

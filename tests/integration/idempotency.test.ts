@@ -16,7 +16,7 @@ describe('Idempotency-Key', () => {
         app.post(
           '/v1/test/things',
           {
-            config: { access: { public: true } },
+            config: { access: { public: true }, idempotency: 'required' },
             schema: { body: Type.Object({ name: Type.String(), fail: Type.Optional(Type.String()) }) },
           },
           async (request, reply) =>
@@ -34,9 +34,23 @@ describe('Idempotency-Key', () => {
                 if (body.fail === 'slow' && !attempt.retry)
                   await new Promise<void>((resolve) => (release = resolve));
                 created += 1;
+                reply.header('location', `/v1/test/things/${created}`);
                 return { statusCode: 201, body: { id: created, name: body.name } };
               },
             ),
+        );
+        // Takes a key but does not declare it: the document would not say so.
+        app.post('/v1/test/undeclared', { config: { access: { public: true } } }, async (request, reply) =>
+          withIdempotency(
+            testApp.services.runtime.database.db,
+            request,
+            reply,
+            { scope: 'test-undeclared' },
+            async () => ({
+              statusCode: 200,
+              body: {},
+            }),
+          ),
         );
       },
     });
@@ -70,7 +84,19 @@ describe('Idempotency-Key', () => {
     expect(second.statusCode).toBe(201);
     expect(second.json()).toEqual(first.json());
     expect(second.headers['idempotent-replayed']).toBe('true');
+    expect(first.headers.location).toBe(`/v1/test/things/${before + 1}`);
+    expect(second.headers.location, 'a replay names what was created, as the first answer did').toBe(
+      first.headers.location,
+    );
     expect(created).toBe(before + 1);
+  });
+
+  it('refuses to run for a route that takes a key without declaring config.idempotency', async () => {
+    const response = await testApp.app.inject({ method: 'POST', url: '/v1/test/undeclared', payload: {} });
+    expect(response.statusCode).toBe(500);
+    expect(
+      testApp.logs.some((line) => JSON.stringify(line).includes('declares config.idempotency nothing')),
+    ).toBe(true);
   });
 
   it('refuses the same key with another body with 409', async () => {

@@ -140,6 +140,7 @@ export function registerCatalogRoutes(root: FastifyInstance, services: CatalogRo
     '/v1/restaurants',
     {
       config: {
+        idempotency: 'optional',
         access: {
           permissions: ['PROFILE_MANAGEMENT', 'RESTAURANT_MANAGEMENT'],
           ownership: 'any verified user; they become its owner',
@@ -364,7 +365,7 @@ function registerMenuWrites(root: FastifyInstance, services: CatalogRouteService
   typed.post(
     '/v1/restaurants/:id/menu/categories',
     {
-      config: { access: MENU_EDITOR },
+      config: { idempotency: 'optional', access: MENU_EDITOR },
       schema: {
         tags,
         summary: 'Add a menu category',
@@ -408,7 +409,7 @@ function registerMenuWrites(root: FastifyInstance, services: CatalogRouteService
   typed.post(
     '/v1/restaurants/:id/menu/items',
     {
-      config: { access: MENU_EDITOR },
+      config: { idempotency: 'optional', access: MENU_EDITOR },
       schema: {
         tags,
         summary: 'Add a menu item',
@@ -452,7 +453,7 @@ function registerMenuWrites(root: FastifyInstance, services: CatalogRouteService
   typed.post(
     '/v1/restaurants/:id/menu/modifier-groups',
     {
-      config: { access: MENU_EDITOR },
+      config: { idempotency: 'optional', access: MENU_EDITOR },
       schema: {
         tags,
         summary: 'Add a modifier group to an item (min ≤ max selections)',
@@ -526,7 +527,7 @@ function registerReviewRoutes(root: FastifyInstance, services: CatalogRouteServi
   app.post(
     '/v1/restaurants/:id/reviews',
     {
-      config: { access: CUSTOMER },
+      config: { idempotency: 'optional', access: CUSTOMER },
       schema: {
         tags,
         summary: 'Review a restaurant after a completed order (once per order)',
@@ -578,7 +579,7 @@ function registerReviewRoutes(root: FastifyInstance, services: CatalogRouteServi
   app.post(
     '/v1/drivers/:driverId/ratings',
     {
-      config: { access: CUSTOMER },
+      config: { idempotency: 'optional', access: CUSTOMER },
       schema: {
         tags,
         summary: 'Rate the driver of a completed order (once per order)',

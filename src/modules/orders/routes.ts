@@ -216,7 +216,7 @@ export function registerOrderRoutes(
   }
 
   app.post('/v1/orders', {
-    config: { access: PLACE, rateLimit: placementTier },
+    config: { access: PLACE, idempotency: 'optional', rateLimit: placementTier },
     schema: {
       tags,
       summary: 'Place an order (Idempotency-Key): catalog prices at this moment, then payment',
@@ -375,7 +375,7 @@ export function registerOrderRoutes(
 
   for (const transition of transitions) {
     app.post(`/v1/orders/:id/${transition.path}`, {
-      config: { access: transition.access },
+      config: { access: transition.access, idempotency: 'optional' },
       schema: {
         tags,
         summary: transition.summary,
@@ -418,7 +418,7 @@ export function registerOrderRoutes(
   }
 
   app.post('/v1/orders/:id/reorder', {
-    config: { access: PLACE, rateLimit: placementTier },
+    config: { access: PLACE, idempotency: 'optional', rateLimit: placementTier },
     schema: {
       tags,
       summary: "Quick reorder: the same items at today's prices (Idempotency-Key)",

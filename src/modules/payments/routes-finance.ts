@@ -54,7 +54,7 @@ function registerPayoutRoutes(app: FastifyInstance, services: PaymentRouteServic
   }
 
   typed.post('/v1/payouts', {
-    config: { access: PAYEE, rateLimit: paymentTier(services) },
+    config: { access: PAYEE, idempotency: 'optional', rateLimit: paymentTier(services) },
     schema: {
       tags,
       summary:

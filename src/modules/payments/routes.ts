@@ -155,7 +155,7 @@ function registerWalletRoutes(app: FastifyInstance, services: PaymentRouteServic
   });
 
   typed.post('/v1/wallet/topups', {
-    config: { access: WALLET, rateLimit: paymentTier(services) },
+    config: { access: WALLET, idempotency: 'required', rateLimit: paymentTier(services) },
     schema: {
       tags,
       summary: 'Top up by Mobile Money (Idempotency-Key required): 202 with the USSD code to dial',
@@ -229,7 +229,7 @@ function registerWalletRoutes(app: FastifyInstance, services: PaymentRouteServic
   });
 
   typed.post('/v1/wallet/payments', {
-    config: { access: WALLET, rateLimit: paymentTier(services) },
+    config: { access: WALLET, idempotency: 'optional', rateLimit: paymentTier(services) },
     schema: {
       tags,
       summary: 'Pay an order waiting for payment from the wallet (422 insufficient funds: nothing changes)',
@@ -273,7 +273,7 @@ function registerWalletRoutes(app: FastifyInstance, services: PaymentRouteServic
   });
 
   typed.post('/v1/wallet/withdrawals', {
-    config: { access: WALLET, rateLimit: paymentTier(services) },
+    config: { access: WALLET, idempotency: 'optional', rateLimit: paymentTier(services) },
     schema: {
       tags,
       summary:

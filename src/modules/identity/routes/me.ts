@@ -372,7 +372,7 @@ function registerAddressRoutes(app: FastifyInstance, services: IdentityRouteServ
   app.post(
     '/v1/me/addresses',
     {
-      config: { access: PROFILE },
+      config: { idempotency: 'optional', access: PROFILE },
       schema: {
         tags: ['me'],
         summary: 'Add a delivery address (accepts Idempotency-Key)',
