@@ -1,0 +1,338 @@
+/**
+ * The OpenAPI document is the contract an app developer trusts (docs/api.md): this test fails on
+ * any operation without an operationId, without the security its route's `config.access` needs,
+ * with an error that is not application/problem+json by $ref to the one Problem schema or lists
+ * codes the catalogue does not know, or without the headers it takes (Idempotency-Key,
+ * If-None-Match, Accept-Language) and sends (Location, ETag, Retry-After). It also does what
+ * Swagger UI's "Try it out" does, follows problem `type` URLs, and checks that every code thrown
+ * in src/ is in the catalogue.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import fastifyPlugin from 'fastify-plugin';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appPlugin, serverOptions } from '../../src/app.js';
+import { loadConfig } from '../../src/config/index.js';
+import type { RouteAccess } from '../../src/http/access.js';
+import { PROBLEM_CATALOGUE } from '../../src/http/problem-catalogue.js';
+import { createRuntime } from '../../src/runtime.js';
+import { createServices, type Services } from '../../src/services.js';
+import type { TestApp } from '../helpers/app.js';
+import { testEnvironment } from '../helpers/app.js';
+import { AUTH_TEST_ENV, createUser } from '../helpers/auth.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+
+const PUBLIC_BASE_URL = 'https://api.example.cm';
+
+interface RouteSeen {
+  method: string;
+  url: string;
+  access?: RouteAccess;
+  idempotency?: string;
+  hidden: boolean;
+}
+type Json = Record<string, unknown>;
+interface Operation {
+  operationId?: string;
+  security?: Record<string, string[]>[];
+  parameters?: Json[];
+  responses: Record<string, Json>;
+}
+
+let database: TestDatabase;
+let services: Services;
+let app: FastifyInstance;
+const routes: RouteSeen[] = [];
+let document: Json & { paths: Record<string, Record<string, Operation>>; components: Record<string, Json> };
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const config = loadConfig(
+    testEnvironment({ DATABASE_URL: database.url, LOG_LEVEL: 'silent', PUBLIC_BASE_URL, ...AUTH_TEST_ENV }),
+  );
+  const logger = pino({ level: 'silent' });
+  services = await createServices(await createRuntime({ config, logger }));
+  app = Fastify(serverOptions(config, logger));
+  // Every route the app registers, with what it declares (the document must say the same).
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method === 'HEAD') continue;
+      routes.push({
+        method,
+        url: route.url,
+        access: route.config?.access,
+        idempotency: route.config?.idempotency,
+        hidden: (route.schema as { hide?: boolean } | undefined)?.hide === true,
+      });
+    }
+  });
+  await app.register(fastifyPlugin(appPlugin, { name: 'app', fastify: '5.x' }), { services });
+  await app.ready();
+  document = (await app.inject({ method: 'GET', url: '/docs/json' })).json();
+}, 60_000);
+afterAll(async () => {
+  await app?.close();
+  await services?.runtime.close();
+  await database?.drop();
+});
+
+const openapiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+
+function operationOf(route: RouteSeen): Operation | undefined {
+  return document.paths[openapiPath(route.url)]?.[route.method.toLowerCase()];
+}
+
+/** Follows a local $ref ('#/components/...'); throws when it does not resolve. */
+function resolve<T = Json>(value: Json): T {
+  const target = value.$ref;
+  if (typeof target !== 'string') return value as T;
+  let node: unknown = document;
+  for (const part of target.replace(/^#\//, '').split('/')) node = (node as Json | undefined)?.[part];
+  if (node === undefined) throw new Error(`$ref ${target} does not resolve`);
+  return node as T;
+}
+
+function everyRef(node: unknown, found: string[] = []): string[] {
+  if (Array.isArray(node)) for (const item of node) everyRef(item, found);
+  else if (node !== null && typeof node === 'object')
+    for (const [key, value] of Object.entries(node as Json))
+      if (key === '$ref' && typeof value === 'string') found.push(value);
+      else everyRef(value, found);
+  return found;
+}
+
+const v1Routes = () => routes.filter((route) => route.url.startsWith('/v1/') && !route.hidden);
+const parameterNames = (operation: Operation) =>
+  (operation.parameters ?? []).map((parameter) => String(resolve(parameter).name).toLowerCase());
+
+describe('the OpenAPI document', () => {
+  it('is a well-formed 3.1 document: servers from PUBLIC_BASE_URL, every $ref resolves, one Problem schema', () => {
+    expect(document.openapi).toBe('3.1.0');
+    expect(document.servers).toEqual([expect.objectContaining({ url: PUBLIC_BASE_URL })]);
+    const refs = everyRef(document);
+    expect(refs.length).toBeGreaterThan(500);
+    for (const target of new Set(refs)) expect(() => resolve({ $ref: target }), target).not.toThrow();
+    const text = JSON.stringify(document);
+    // The problem schema is defined once and referenced, never inlined per response.
+    expect(text.split('"RFC 9457 problem details').length - 1).toBe(1);
+    expect(text).not.toContain('Default Response');
+    expect(text.length, 'the document stays small enough for a phone on a slow link to fetch').toBeLessThan(
+      450_000,
+    );
+  });
+
+  it('documents every /v1 route, each with a unique operationId', () => {
+    const ids = new Map<string, string>();
+    expect(v1Routes().length).toBeGreaterThan(100);
+    for (const route of v1Routes()) {
+      const operation = operationOf(route);
+      const name = `${route.method} ${route.url}`;
+      expect(operation, `${name} is in the document`).toBeDefined();
+      expect(operation!.operationId, `${name} has an operationId`).toMatch(/^[a-z][A-Za-z0-9]+$/);
+      expect(ids.get(operation!.operationId!), `operationId of ${name} is unique`).toBeUndefined();
+      ids.set(operation!.operationId!, name);
+    }
+  });
+
+  it("declares security on every operation whose route's access is not public, and none on public ones", () => {
+    for (const route of v1Routes()) {
+      const operation = operationOf(route)!;
+      const name = `${route.method} ${route.url}`;
+      if (route.access === undefined || 'public' in route.access)
+        expect(operation.security, name).toEqual([]);
+      else expect(operation.security, name).toEqual([{ bearer: [] }]);
+    }
+    expect(resolve(document.components.securitySchemes!.bearer as Json)).toMatchObject({
+      type: 'http',
+      scheme: 'bearer',
+    });
+  });
+
+  it('answers every error as application/problem+json by $ref to Problem, listing catalogued codes of that status', () => {
+    for (const route of v1Routes()) {
+      const operation = operationOf(route)!;
+      const name = `${route.method} ${route.url}`;
+      const statuses = Object.keys(operation.responses).map(Number);
+      for (const status of [400, 429, 500, 503])
+        expect(statuses, `${name} answers ${status}`).toContain(status);
+      if (operation.security?.length)
+        for (const status of [401, 403]) expect(statuses, name).toContain(status);
+      for (const [key, declared] of Object.entries(operation.responses)) {
+        const status = Number(key);
+        const response = resolve(declared);
+        expect(response.description, `${name} ${key} has a description`).toEqual(expect.any(String));
+        if (status < 400) continue;
+        expect(declared.$ref, `${name} ${key} is a shared response`).toMatch(/^#\/components\/responses\//);
+        expect(Object.keys(response.content as Json), `${name} ${key}`).toEqual(['application/problem+json']);
+        expect((response.content as Record<string, Json>)['application/problem+json']!.schema).toEqual({
+          $ref: '#/components/schemas/Problem',
+        });
+        const codes = response['x-problem-codes'] as string[];
+        expect(codes.length, `${name} ${key} lists its codes`).toBeGreaterThan(0);
+        for (const code of codes) expect(PROBLEM_CATALOGUE.get(code)?.statuses, `${code}`).toContain(status);
+        if (status === 429 || status === 503)
+          expect(Object.keys(response.headers as Json), `${name} ${key}`).toContain('Retry-After');
+      }
+    }
+  });
+
+  it('documents the headers each operation takes and sends', () => {
+    const idempotent = v1Routes().filter((route) => route.idempotency !== undefined);
+    expect(idempotent.length, 'the routes that take an Idempotency-Key').toBeGreaterThanOrEqual(24);
+    for (const route of v1Routes()) {
+      const operation = operationOf(route)!;
+      const name = `${route.method} ${route.url}`;
+      const names = parameterNames(operation);
+      expect(names, name).toContain('accept-language');
+      if (route.idempotency !== undefined) {
+        expect(names, `${name} takes Idempotency-Key`).toContain('idempotency-key');
+        const parameter = (operation.parameters ?? [])
+          .map((item) => resolve(item))
+          .find((item) => item.name === 'Idempotency-Key')!;
+        expect(parameter.required === true, name).toBe(route.idempotency === 'required');
+      } else expect(names, `${name} takes no Idempotency-Key`).not.toContain('idempotency-key');
+      const success = (status: string) => resolve(operation.responses[status] ?? {});
+      if (operation.responses['304'] !== undefined) {
+        expect(names, `${name} takes If-None-Match`).toContain('if-none-match');
+        expect(Object.keys(success('200').headers as Json), name).toContain('ETag');
+      }
+      if (operation.responses['201'] !== undefined)
+        expect(Object.keys(success('201').headers as Json), `${name} sends Location`).toContain('Location');
+    }
+  });
+});
+
+describe('using the document as Swagger UI does', () => {
+  it('"Try it out" on GET /v1/me with the bearer scheme answers 200; without a token 401 problem+json', async () => {
+    const user = await createUser({ app, services } as unknown as TestApp);
+    const operation = document.paths['/v1/me']!.get!;
+    const [requirement] = operation.security!;
+    const scheme = resolve(document.components.securitySchemes![Object.keys(requirement!)[0]!] as Json);
+    // Swagger UI sends an http bearer scheme as `Authorization: Bearer <token>`.
+    expect(scheme).toMatchObject({ type: 'http', scheme: 'bearer' });
+    const signedIn = await app.inject({
+      method: 'GET',
+      url: '/v1/me',
+      headers: { authorization: `Bearer ${user.accessToken}` },
+    });
+    expect(signedIn.statusCode, signedIn.body).toBe(200);
+    const anonymous = await app.inject({ method: 'GET', url: '/v1/me' });
+    expect(anonymous.statusCode).toBe(401);
+    expect(anonymous.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+
+  it("a problem's type URL is a page this API serves, in English and French", async () => {
+    const problem = (await app.inject({ method: 'GET', url: '/v1/me' })).json() as {
+      type: string;
+      code: string;
+    };
+    expect(problem.type).toBe(`${PUBLIC_BASE_URL}/problems/${problem.code}`);
+    const url = new URL(problem.type).pathname;
+    const page = await app.inject({ method: 'GET', url });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.body).toContain('Sign in first');
+    const french = await app.inject({ method: 'GET', url, headers: { 'accept-language': 'fr-CM,fr;q=0.9' } });
+    expect(french.headers['content-language']).toBe('fr');
+    expect(french.body).toContain('Connectez-vous');
+    const json = await app.inject({
+      method: 'GET',
+      url: `${url}?lang=fr`,
+      headers: { accept: 'application/json' },
+    });
+    expect(json.json()).toMatchObject({
+      code: problem.code,
+      language: 'fr',
+      title: 'Connectez-vous',
+      statuses: [401],
+    });
+    const catalogue = await app.inject({
+      method: 'GET',
+      url: '/problems',
+      headers: { accept: 'application/json' },
+    });
+    expect((catalogue.json() as unknown[]).length).toBe(PROBLEM_CATALOGUE.size);
+    const unknown = await app.inject({ method: 'GET', url: '/problems/no_such_code' });
+    expect(unknown.statusCode).toBe(404);
+  });
+
+  it('titles a problem in the language the client asks for', async () => {
+    const french = await app.inject({ method: 'GET', url: '/v1/me', headers: { 'accept-language': 'fr' } });
+    expect(french.json()).toMatchObject({ code: 'unauthorized', title: 'Connectez-vous' });
+  });
+});
+
+describe('the error catalogue', () => {
+  const kinds: Record<string, number> = {
+    validation: 400,
+    unauthorized: 401,
+    payment_required: 402,
+    forbidden: 403,
+    not_found: 404,
+    conflict: 409,
+    gone: 410,
+    precondition_failed: 412,
+    too_large: 413,
+    unprocessable: 422,
+    locked: 423,
+    rate_limited: 429,
+    internal: 500,
+    bad_gateway: 502,
+    unavailable: 503,
+  };
+  function sourceFiles(directory: string): string[] {
+    return readdirSync(directory).flatMap((name) => {
+      const full = path.join(directory, name);
+      if (statSync(full).isDirectory()) return sourceFiles(full);
+      return full.endsWith('.ts') && !full.endsWith('.test.ts') ? [full] : [];
+    });
+  }
+
+  it('holds every problem code thrown in src/, with its status', () => {
+    const thrown = new Map<string, Set<number>>();
+    const add = (code: string, status: number | undefined, file: string) => {
+      const statuses = thrown.get(code) ?? new Set();
+      if (status !== undefined) statuses.add(status);
+      thrown.set(code, statuses);
+      expect(code, file).toMatch(/^[a-z][a-z0-9_]*$/);
+    };
+    const patterns: [RegExp, (match: RegExpMatchArray) => number | undefined][] = [
+      [/HttpProblem\(\s*(\d{3}),\s*'([a-z0-9_]+)'/g, (match) => Number(match[1])],
+      [/\.of\(\s*'([a-z_]+)',\s*'([a-z0-9_]+)'/g, (match) => kinds[match[1]!]],
+      [/sendProblem\([^,]+,[^,]+,\s*(\d{3}),\s*'([a-z0-9_]+)'/g, (match) => Number(match[1])],
+      [/status:\s*(\d{3}),\s*code:\s*'([a-z0-9_]+)'/g, (match) => Number(match[1])],
+      // The contexts' own helpers (identity's unauthorized(code, …) and refuse(code, …)).
+      [/\b(unauthorized|refuse)\(\s*'([a-z0-9_]+)'/g, () => undefined],
+      [/ok: false; code: ('[a-z_]+'(?: \| '[a-z_]+')*)/g, () => undefined],
+    ];
+    for (const file of sourceFiles('src')) {
+      const text = readFileSync(file, 'utf8');
+      for (const [pattern, statusOf] of patterns)
+        for (const match of text.matchAll(pattern)) {
+          const codes = match[2] ?? match[1]!;
+          for (const code of codes.split('|').map((part) => part.trim().replace(/'/g, '')))
+            add(code, statusOf(match), file);
+        }
+    }
+    const orderCodes = /KIND_OF_ERROR: Record<OrderErrorCode, ErrorKind> = \{([^}]+)\}/.exec(
+      readFileSync('src/modules/orders/decider.ts', 'utf8'),
+    )![1]!;
+    for (const match of orderCodes.matchAll(/([a-z_]+): '([a-z_]+)'/g))
+      add(match[1]!, kinds[match[2]!], 'decider');
+    expect(thrown.size).toBeGreaterThan(120);
+    const missing = [...thrown]
+      .filter(([code, statuses]) => {
+        const entry = PROBLEM_CATALOGUE.get(code);
+        return entry === undefined || [...statuses].some((status) => !entry.statuses.includes(status));
+      })
+      .map(([code, statuses]) => `${code} (${[...statuses].join(', ')})`);
+    expect(missing, 'codes missing from src/http/problem-catalogue.ts, or with another status').toEqual([]);
+    for (const entry of PROBLEM_CATALOGUE.values())
+      for (const language of ['en', 'fr'] as const) {
+        expect(entry[language].title.length, `${entry.code} ${language}`).toBeGreaterThan(2);
+        expect(entry[language].description.length, `${entry.code} ${language}`).toBeGreaterThan(10);
+      }
+  });
+});
