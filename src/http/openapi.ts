@@ -18,6 +18,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The route runs its work through withIdempotency (src/http/idempotency.ts). */
     idempotency?: IdempotencyDeclaration;
+    /** Its 201 answer names what it created in a Location header. */
+    location?: boolean;
   }
 }
 
@@ -84,7 +86,7 @@ const components = {
 
 const SUCCESS_DESCRIPTIONS: Record<string, string> = {
   '200': 'OK',
-  '201': 'Created; Location names it',
+  '201': 'Created',
   '202': 'Accepted; the outcome comes later',
   '204': 'Done; no content',
   '304': 'Not modified: the copy named by If-None-Match is current',
@@ -106,7 +108,7 @@ type Schema = Record<string, unknown>;
 interface RouteLike {
   method: string | string[];
   url: string;
-  config?: { access?: RouteAccess; idempotency?: IdempotencyDeclaration };
+  config?: { access?: RouteAccess; idempotency?: IdempotencyDeclaration; location?: boolean };
 }
 
 /** Per route: operationId, security from access, and what transformObject needs, as `x-` keys. */
@@ -126,6 +128,7 @@ function transformRoute({ schema, url, route }: { schema: Schema; url: string; r
         guest: secured && access.allowGuest === true,
         stepUp: secured && access.stepUp === true,
         idempotency: route.config?.idempotency,
+        location: route.config?.location === true,
       },
       ...(secured && access.ownership !== undefined ? { 'x-ownership': access.ownership } : {}),
       ...(secured ? { 'x-permissions': access.permissions } : {}),
@@ -139,7 +142,13 @@ interface Operation {
   responses: Record<string, Schema>;
   requestBody?: Schema;
   security?: unknown[];
-  'x-route'?: { secured: boolean; guest: boolean; stepUp: boolean; idempotency?: IdempotencyDeclaration };
+  'x-route'?: {
+    secured: boolean;
+    guest: boolean;
+    stepUp: boolean;
+    idempotency?: IdempotencyDeclaration;
+    location: boolean;
+  };
 }
 
 const ref = (kind: string, name: string) => ({ $ref: `#/components/${kind}/${name}` });
@@ -206,7 +215,10 @@ function enrichOperation(operation: Operation, shared: Record<string, Schema>): 
       ...(response.headers as Record<string, unknown> | undefined),
       'X-Request-Id': ref('headers', 'RequestId'),
     };
-    if (status === 201) headers.Location = ref('headers', 'Location');
+    if (status === 201 && route?.location === true) {
+      headers.Location = ref('headers', 'Location');
+      if (response.description === 'Created') response.description = 'Created; Location names it';
+    }
     if (etagged && status === 200) headers.ETag = ref('headers', 'ETag');
     if (route?.idempotency !== undefined && status < 300)
       headers['Idempotent-Replayed'] = ref('headers', 'IdempotentReplayed');

@@ -141,6 +141,7 @@ export function registerCatalogRoutes(root: FastifyInstance, services: CatalogRo
     {
       config: {
         idempotency: 'optional',
+        location: true,
         access: {
           permissions: ['PROFILE_MANAGEMENT', 'RESTAURANT_MANAGEMENT'],
           ownership: 'any verified user; they become its owner',
@@ -160,10 +161,11 @@ export function registerCatalogRoutes(root: FastifyInstance, services: CatalogRo
         request,
         reply,
         { scope: `catalog:restaurant:${caller.userId}` },
-        async () => ({
-          statusCode: 201,
-          body: ownerRestaurantView(await catalog.restaurants.create(caller, request.body)),
-        }),
+        async () => {
+          const restaurant = ownerRestaurantView(await catalog.restaurants.create(caller, request.body));
+          reply.header('location', `/v1/restaurants/${restaurant.id}`);
+          return { statusCode: 201, body: restaurant };
+        },
       );
       return body as RestaurantView;
     },
@@ -365,7 +367,7 @@ function registerMenuWrites(root: FastifyInstance, services: CatalogRouteService
   typed.post(
     '/v1/restaurants/:id/menu/categories',
     {
-      config: { idempotency: 'optional', access: MENU_EDITOR },
+      config: { idempotency: 'optional', location: true, access: MENU_EDITOR },
       schema: {
         tags,
         summary: 'Add a menu category',
@@ -376,10 +378,13 @@ function registerMenuWrites(root: FastifyInstance, services: CatalogRouteService
     },
     async (request, reply) => {
       const caller = callerOf(request);
-      return withIdempotency(db, request, reply, created(`catalog:category:${caller.userId}`), async () => ({
-        statusCode: 201,
-        body: categoryView(await catalog.menu.createCategory(caller, request.params.id, request.body)),
-      }));
+      return withIdempotency(db, request, reply, created(`catalog:category:${caller.userId}`), async () => {
+        const category = categoryView(
+          await catalog.menu.createCategory(caller, request.params.id, request.body),
+        );
+        reply.header('location', `/v1/restaurants/${request.params.id}/menu/categories/${category.id}`);
+        return { statusCode: 201, body: category };
+      });
     },
   );
 
@@ -409,7 +414,7 @@ function registerMenuWrites(root: FastifyInstance, services: CatalogRouteService
   typed.post(
     '/v1/restaurants/:id/menu/items',
     {
-      config: { idempotency: 'optional', access: MENU_EDITOR },
+      config: { idempotency: 'optional', location: true, access: MENU_EDITOR },
       schema: {
         tags,
         summary: 'Add a menu item',
@@ -420,10 +425,11 @@ function registerMenuWrites(root: FastifyInstance, services: CatalogRouteService
     },
     async (request, reply) => {
       const caller = callerOf(request);
-      return withIdempotency(db, request, reply, created(`catalog:item:${caller.userId}`), async () => ({
-        statusCode: 201,
-        body: itemOwnerView(await catalog.menu.createItem(caller, request.params.id, request.body)),
-      }));
+      return withIdempotency(db, request, reply, created(`catalog:item:${caller.userId}`), async () => {
+        const item = itemOwnerView(await catalog.menu.createItem(caller, request.params.id, request.body));
+        reply.header('location', `/v1/restaurants/${request.params.id}/menu/items/${item.id}`);
+        return { statusCode: 201, body: item };
+      });
     },
   );
 
@@ -453,7 +459,7 @@ function registerMenuWrites(root: FastifyInstance, services: CatalogRouteService
   typed.post(
     '/v1/restaurants/:id/menu/modifier-groups',
     {
-      config: { idempotency: 'optional', access: MENU_EDITOR },
+      config: { idempotency: 'optional', location: true, access: MENU_EDITOR },
       schema: {
         tags,
         summary: 'Add a modifier group to an item (min ≤ max selections)',
@@ -469,10 +475,13 @@ function registerMenuWrites(root: FastifyInstance, services: CatalogRouteService
         request,
         reply,
         created(`catalog:modifier-group:${caller.userId}`),
-        async () => ({
-          statusCode: 201,
-          body: groupView(await catalog.menu.createModifierGroup(caller, request.params.id, request.body)),
-        }),
+        async () => {
+          const group = groupView(
+            await catalog.menu.createModifierGroup(caller, request.params.id, request.body),
+          );
+          reply.header('location', `/v1/restaurants/${request.params.id}/menu/modifier-groups/${group.id}`);
+          return { statusCode: 201, body: group };
+        },
       );
     },
   );

@@ -216,7 +216,7 @@ export function registerOrderRoutes(
   }
 
   app.post('/v1/orders', {
-    config: { access: PLACE, idempotency: 'optional', rateLimit: placementTier },
+    config: { access: PLACE, idempotency: 'optional', location: true, rateLimit: placementTier },
     schema: {
       tags,
       summary: 'Place an order (Idempotency-Key): catalog prices at this moment, then payment',
@@ -418,7 +418,7 @@ export function registerOrderRoutes(
   }
 
   app.post('/v1/orders/:id/reorder', {
-    config: { access: PLACE, idempotency: 'optional', rateLimit: placementTier },
+    config: { access: PLACE, idempotency: 'optional', location: true, rateLimit: placementTier },
     schema: {
       tags,
       summary: "Quick reorder: the same items at today's prices (Idempotency-Key)",

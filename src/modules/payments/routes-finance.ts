@@ -300,7 +300,7 @@ function registerReconciliationRoutes(app: FastifyInstance, services: PaymentRou
   const RunParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
   typed.post('/v1/admin/reconciliation/runs', {
-    config: { access: FINANCE_ADMIN },
+    config: { access: FINANCE_ADMIN, location: true },
     schema: {
       tags,
       summary: "Reconcile a provider's statement for [from, to) with our payments, payouts and ledger",

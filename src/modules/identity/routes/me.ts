@@ -372,7 +372,7 @@ function registerAddressRoutes(app: FastifyInstance, services: IdentityRouteServ
   app.post(
     '/v1/me/addresses',
     {
-      config: { idempotency: 'optional', access: PROFILE },
+      config: { idempotency: 'optional', location: true, access: PROFILE },
       schema: {
         tags: ['me'],
         summary: 'Add a delivery address (accepts Idempotency-Key)',
@@ -388,10 +388,11 @@ function registerAddressRoutes(app: FastifyInstance, services: IdentityRouteServ
         request,
         reply,
         { scope: `identity.address:${principal.userId}` },
-        async () => ({
-          statusCode: 201,
-          body: addressOut(await profile.addAddress(principal, request.body as AddressInput)),
-        }),
+        async () => {
+          const address = addressOut(await profile.addAddress(principal, request.body as AddressInput));
+          reply.header('location', `/v1/me/addresses/${address.id}`);
+          return { statusCode: 201, body: address };
+        },
       );
     },
   );
