@@ -141,7 +141,7 @@ export async function withIdempotency(
   if (claim === 'lost') return replay(db, reply, options, key, hash);
   const retry = claim === 'taken_over';
   if (retry && options.answer !== undefined) {
-    const answered = await options.answer();
+    const answered = await keptAnswer(reply, options.answer);
     if (answered !== undefined) return send(reply, answered, true);
   }
   let result: IdempotentResult;
@@ -153,6 +153,23 @@ export async function withIdempotency(
   }
   if (options.answer === undefined) await store(db, held, result.statusCode, answerOf(reply, result));
   return send(reply, result, false);
+}
+
+/**
+ * The answer work keeps itself (options.answer). It may be a refusal (a wallet order that could
+ * not be paid is a 402): that is replayed too, so it is marked as a replay like any other.
+ */
+async function keptAnswer(
+  reply: FastifyReply,
+  answer: () => Promise<IdempotentResult | undefined>,
+): Promise<IdempotentResult | undefined> {
+  try {
+    return await answer();
+  } catch (error) {
+    const problem = error instanceof DomainError ? problemOf(error) : error;
+    if (problem instanceof HttpProblem && problem.status < 500) reply.header('idempotent-replayed', 'true');
+    throw error;
+  }
 }
 
 /** What is stored: the body, with the headers a replay must send again when the work set any. */
@@ -325,7 +342,7 @@ async function replay(
     );
   }
   if (row.status_code === null) {
-    const answered = options.answer === undefined ? undefined : await options.answer();
+    const answered = options.answer === undefined ? undefined : await keptAnswer(reply, options.answer);
     if (answered !== undefined) return send(reply, answered, true);
     throw inProgress((row.lease_expires_at.getTime() - Date.now()) / 1000);
   }

@@ -136,6 +136,30 @@ function actorFor(principal: Principal, relation: ReturnType<typeof relationTo>)
   }
 }
 
+/** Codes a wallet refusal keeps as the problem's code; any other reason is `payment_failed`. */
+const WALLET_REFUSALS: ReadonlySet<string> = new Set([
+  'insufficient_funds',
+  'wallet_frozen',
+  'limit_exceeded',
+]);
+
+function walletPaymentFailed(orderId: string, reason: string | null): HttpProblem {
+  const code = reason !== null && WALLET_REFUSALS.has(reason) ? reason : 'payment_failed';
+  return new HttpProblem(
+    402,
+    code,
+    'The wallet could not pay this order; nothing was taken. Top up or pay by Mobile Money with a new order.',
+    {
+      extensions: {
+        orderId,
+        orderStatus: 'PAYMENT_FAILED',
+        order: `/v1/orders/${orderId}`,
+        ...(reason === null ? {} : { reason }),
+      },
+    },
+  );
+}
+
 export const etagOf = (orderId: string, revision: bigint) => `"o-${orderId.slice(0, 8)}-${revision}"`;
 
 /** What the order routes need beyond their own context: the runtime and the catalog's owner lookup. */
@@ -211,7 +235,12 @@ export function registerOrderRoutes(
     principal: Principal,
     placed: { state: OrderState; revision: bigint },
   ) {
-    reply.header('location', `/v1/orders/${placed.state.order!.orderId}`);
+    const order = placed.state.order!;
+    // A wallet pays in the append that creates the order: a refusal is known now, and the
+    // answer is the refusal (402), naming the order it left in PAYMENT_FAILED.
+    if (order.paymentMethod.kind === 'wallet' && placed.state.status === 'PAYMENT_FAILED')
+      throw walletPaymentFailed(order.orderId, placed.state.reason);
+    reply.header('location', `/v1/orders/${order.orderId}`);
     return { statusCode: 201, body: present(reply, principal, placed, 'customer') };
   }
 
@@ -221,7 +250,7 @@ export function registerOrderRoutes(
       tags,
       summary: 'Place an order (Idempotency-Key): catalog prices at this moment, then payment',
       body: PlaceOrderBody,
-      response: { 201: OrderViewSchema, 503: ProblemSchema, ...errors },
+      response: { 201: OrderViewSchema, 402: ProblemSchema, 503: ProblemSchema, ...errors },
     },
     handler: async (request, reply) => {
       const principal = principalOf(request);
@@ -424,7 +453,7 @@ export function registerOrderRoutes(
       summary: "Quick reorder: the same items at today's prices (Idempotency-Key)",
       params: OrderParams,
       body: ReorderBody,
-      response: { 201: OrderViewSchema, 503: ProblemSchema, ...errors },
+      response: { 201: OrderViewSchema, 402: ProblemSchema, 503: ProblemSchema, ...errors },
     },
     handler: async (request, reply) => {
       const principal = principalOf(request);

@@ -232,9 +232,10 @@ function registerWalletRoutes(app: FastifyInstance, services: PaymentRouteServic
     config: { access: WALLET, idempotency: 'optional', rateLimit: paymentTier(services) },
     schema: {
       tags,
-      summary: 'Pay an order waiting for payment from the wallet (422 insufficient funds: nothing changes)',
+      summary:
+        'Pay an order waiting for payment from the wallet (402 insufficient funds, frozen or over a limit: nothing changes)',
       body: S.WalletPaymentBody,
-      response: { 200: S.WalletPaymentSchema, ...errors },
+      response: { 200: S.WalletPaymentSchema, 402: ProblemSchema, ...errors },
     },
     handler: async (request, reply) => {
       const principal = principalOf(request);
@@ -254,7 +255,10 @@ function registerWalletRoutes(app: FastifyInstance, services: PaymentRouteServic
           currency: 'XAF',
           pricing: state.order.pricing,
         });
-        if (!result.ok) throw new HttpProblem(422, result.code, result.detail);
+        if (!result.ok)
+          throw new HttpProblem(402, result.code, result.detail, {
+            extensions: { orderId, orderStatus: state.status },
+          });
         await orders.recordPaymentOutcome(orderId, {
           status: 'captured',
           paymentId: `wallet-${orderId}`,

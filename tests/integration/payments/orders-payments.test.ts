@@ -10,7 +10,7 @@ import { orderStream } from '../../../src/modules/orders/index.js';
 import { doualaPeriods } from '../../../src/modules/payments/ids.js';
 import { MAGIC_NUMBERS } from '../../../src/modules/payments/simulators/index.js';
 import { authHeader, createUser } from '../../helpers/auth.js';
-import { act, placeOrder, type OrderWorld } from '../orders/helpers.js';
+import { act, orderBody, placeOrder, type OrderWorld } from '../orders/helpers.js';
 import { key, listeningPaymentsWorld, until, wallet } from './helpers.js';
 
 let world: OrderWorld;
@@ -21,6 +21,18 @@ beforeAll(async () => {
 afterAll(async () => world?.testApp.close());
 
 const juiceOnly = () => ({ items: [{ itemId: world.jusId, quantity: 1 }], tipMinor: 0 });
+
+/**
+ * The order status a placement answered: a wallet that cannot pay answers 402 problem+json naming
+ * the order it left in PAYMENT_FAILED; anything else is the order itself (201).
+ */
+function placedStatus(response: { statusCode: number; json(): Record<string, unknown> }): string {
+  if (response.statusCode === 402) {
+    expect(response.json()).toMatchObject({ orderStatus: 'PAYMENT_FAILED', orderId: expect.any(String) });
+    return 'PAYMENT_FAILED';
+  }
+  return response.statusCode === 201 ? (response.json().status as string) : `HTTP ${response.statusCode}`;
+}
 let funding = 0;
 
 /** Funds a wallet straight from the outside world (a test shortcut for a Mobile Money top-up). */
@@ -59,9 +71,7 @@ describe('orders paid from the wallet and by Mobile Money', () => {
     const results = await Promise.all(
       Array.from({ length: 50 }, () => placeOrder(world, customer.accessToken, juiceOnly())),
     );
-    const statuses = results.map((response) =>
-      response.statusCode === 201 ? (response.json().status as string) : `HTTP ${response.statusCode}`,
-    );
+    const statuses = results.map(placedStatus);
     expect(statuses.filter((status) => status === 'PLACED')).toHaveLength(10);
     expect(statuses.filter((status) => status === 'PAYMENT_FAILED')).toHaveLength(40);
     const account = await world.testApp.services.ledger.account(customerWalletId(customer.userId, 'XAF'));
@@ -83,26 +93,89 @@ describe('orders paid from the wallet and by Mobile Money', () => {
   it('a wallet order is paid before it is stored: created and paid (or failed) in one append', async () => {
     const customer = await createUser(world.testApp, { roles: ['customer'] });
     const probe = await placeOrder(world, customer.accessToken, juiceOnly());
-    expect(probe.json().status).toBe('PAYMENT_FAILED'); // an empty wallet
-    const total = probe.json().pricing.totalMinor as number;
+    expect(placedStatus(probe)).toBe('PAYMENT_FAILED'); // an empty wallet
+    const failedId = probe.json().orderId as string;
+    const total = (await world.testApp.services.orders.orders.load(failedId)).state.order!.pricing.totalMinor;
     await fund(customer.userId, BigInt(total));
     const paid = await placeOrder(world, customer.accessToken, juiceOnly());
     expect(paid.statusCode, paid.body).toBe(201);
     expect(paid.json().status).toBe('PLACED');
-    for (const [response, second] of [
-      [probe, 'OrderPaymentFailed'],
-      [paid, 'OrderPaymentCaptured'],
+    for (const [orderId, second] of [
+      [failedId, 'OrderPaymentFailed'],
+      [paid.json().id as string, 'OrderPaymentCaptured'],
     ] as const) {
-      const events = await world.testApp.services.eventStore.readStream(orderStream(response.json().id));
+      const events = await world.testApp.services.eventStore.readStream(orderStream(orderId));
       expect(events.map((event) => event.type)).toEqual(['OrderCreated', second]);
       // One append: one transaction wrote both (a position's major part is its transaction id).
       expect(decodePosition(events[1]!.position).major).toBe(decodePosition(events[0]!.position).major);
     }
     expect((await escrowOf(paid.json().id))!.creditsPosted).toBe(BigInt(total));
-    expect(await escrowOf(probe.json().id)).toBeNull();
+    expect(await escrowOf(failedId)).toBeNull();
   });
 
-  it('insufficient funds through the wallet payment route is 422 and changes nothing', async () => {
+  it('a wallet that cannot pay answers 402 problem+json naming the order (PAYMENT_FAILED), and a replay answers the same', async () => {
+    const customer = await createUser(world.testApp, { roles: ['customer'] });
+    await fund(customer.userId, 100n);
+    const stockBefore = await world.testApp.services.runtime.database.db
+      .selectFrom('menu_items')
+      .select('stock')
+      .where('id', '=', world.jusId)
+      .executeTakeFirst();
+    const place = () =>
+      world.testApp.app.inject({
+        method: 'POST',
+        url: '/v1/orders',
+        headers: { ...authHeader(customer.accessToken), 'idempotency-key': 'wallet-402-replay-01' },
+        payload: orderBody(world, juiceOnly()),
+      });
+    const refused = await place();
+    expect(refused.statusCode, refused.body).toBe(402);
+    expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const problem = refused.json();
+    expect(problem).toMatchObject({
+      status: 402,
+      code: 'insufficient_funds',
+      orderStatus: 'PAYMENT_FAILED',
+      orderId: expect.any(String),
+      type: expect.stringMatching(/\/problems\/insufficient_funds$/),
+    });
+    expect(problem.order).toBe(`/v1/orders/${problem.orderId}`);
+    // The order it names exists, failed, for its customer; nothing was taken, the stock is back.
+    const order = await world.testApp.app.inject({
+      method: 'GET',
+      url: problem.order,
+      headers: authHeader(customer.accessToken),
+    });
+    expect(order.statusCode).toBe(200);
+    expect(order.json()).toMatchObject({
+      id: problem.orderId,
+      status: 'PAYMENT_FAILED',
+      reason: 'insufficient_funds',
+    });
+    expect((await wallet(world.testApp, customer.accessToken)).balanceMinor).toBe(100);
+    expect(await escrowOf(problem.orderId)).toBeNull();
+    const stockAfter = await world.testApp.services.runtime.database.db
+      .selectFrom('menu_items')
+      .select('stock')
+      .where('id', '=', world.jusId)
+      .executeTakeFirst();
+    expect(stockAfter).toEqual(stockBefore);
+    // The same request again: the same refusal for the same order, marked as a replay.
+    const replayed = await place();
+    expect(replayed.statusCode).toBe(402);
+    expect(replayed.headers['idempotent-replayed']).toBe('true');
+    expect(replayed.json()).toMatchObject({ code: 'insufficient_funds', orderId: problem.orderId });
+    const history = await world.testApp.app.inject({
+      method: 'GET',
+      url: '/v1/orders',
+      headers: authHeader(customer.accessToken),
+    });
+    expect(history.json().items.filter((item: { id: string }) => item.id === problem.orderId)).toHaveLength(
+      1,
+    );
+  });
+
+  it('insufficient funds through the wallet payment route is 402 naming the order and changes nothing', async () => {
     const customer = await createUser(world.testApp, { roles: ['customer'] });
     const waiting = await placeOrder(world, customer.accessToken, {
       ...juiceOnly(),
@@ -116,8 +189,13 @@ describe('orders paid from the wallet and by Mobile Money', () => {
       headers: { ...authHeader(customer.accessToken), 'idempotency-key': key() },
       payload: { orderId },
     });
-    expect(refused.statusCode).toBe(422);
-    expect(refused.json().code).toBe('insufficient_funds');
+    expect(refused.statusCode).toBe(402);
+    expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(refused.json()).toMatchObject({
+      code: 'insufficient_funds',
+      orderId,
+      orderStatus: 'PENDING_PAYMENT',
+    });
     expect((await wallet(world.testApp, customer.accessToken)).balanceMinor).toBe(100);
     expect(await escrowOf(orderId)).toBeNull();
     // Topped up, the same order can now be paid from the wallet.
@@ -275,7 +353,7 @@ describe('orders paid from the wallet and by Mobile Money', () => {
     expect(frozen.statusCode, frozen.body).toBe(200);
     expect(frozen.json().status).toBe('frozen');
     const placed = await placeOrder(world, customer.accessToken, juiceOnly());
-    expect(placed.json().status).toBe('PAYMENT_FAILED');
+    expect(placedStatus(placed)).toBe('PAYMENT_FAILED');
     const topUp = await world.testApp.app.inject({
       method: 'POST',
       url: '/v1/wallet/topups',
@@ -358,7 +436,7 @@ describe('orders paid from the wallet and by Mobile Money', () => {
       ).json().limits;
 
     const refused = await placeOrder(world, customer.accessToken, juiceOnly());
-    expect(refused.json().status).toBe('PAYMENT_FAILED');
+    expect(placedStatus(refused)).toBe('PAYMENT_FAILED');
     expect(await limits()).toMatchObject({ spentTodayMinor: 0, spentThisMonthMinor: 20_000 - total + 1 });
     expect((await wallet(world.testApp, customer.accessToken)).balanceMinor).toBe(50_000);
 
@@ -391,7 +469,7 @@ describe('orders paid from the wallet and by Mobile Money', () => {
     const results = await Promise.all(
       Array.from({ length: 30 }, () => placeOrder(world, customer.accessToken, juiceOnly())),
     );
-    const statuses = results.map((response) => response.json().status as string);
+    const statuses = results.map(placedStatus);
     expect(statuses.filter((status) => status === 'PLACED')).toHaveLength(10);
     expect(statuses.filter((status) => status === 'PAYMENT_FAILED')).toHaveLength(20);
     const limits = (
