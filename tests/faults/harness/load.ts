@@ -83,6 +83,17 @@ async function moneyIn(world: FaultWorld, client: Client, result: LoadResult): P
             result.notes.push(`${request.name}: ${outcome.status} ${String(outcome.body.code)}`);
             return;
           }
+          // A wallet that cannot pay answers 402 naming the order it left in PAYMENT_FAILED.
+          if (outcome.status === 402 && typeof outcome.body.orderId === 'string') {
+            result.orders.push({
+              id: outcome.body.orderId,
+              customer,
+              deliveryPin: '',
+              kind: 'wallet',
+              status: 'PAYMENT_FAILED',
+            });
+            return;
+          }
           expectAnswer(outcome, [201], request.name);
           result.orders.push({
             id: outcome.body.id as string,
