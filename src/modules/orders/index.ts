@@ -40,6 +40,7 @@ export { ordersProjection, ORDERS_PROJECTION } from './projection.js';
 export type { OrderCommand, OrderEvent, OrderStatus, OrderCreatedData, PaymentMethod } from './events.js';
 export type {
   PaymentPort,
+  OrderPaymentProgress,
   PaymentOutcome,
   PaymentRequest,
   PaymentMethodProblem,

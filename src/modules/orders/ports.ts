@@ -45,8 +45,26 @@ export interface PaymentMethodProblem {
   details?: Record<string, unknown>;
 }
 
+/** A Mobile Money payment an order waits for, as its customer needs to see it. */
+export interface OrderPaymentProgress {
+  paymentId: string;
+  /** The payment attempt's status (PENDING until the customer approves on the phone). */
+  status: string;
+  /** The code the customer dials to approve, when the provider gave one. */
+  ussdCode: string | null;
+  /** When the attempt stops waiting. */
+  expiresAt: string | null;
+}
+
 export interface PaymentPort {
   readonly name: string;
+  /**
+   * The Mobile Money payment placement started for this order (same payer and key as its
+   * PaymentRequest); undefined when there is none. Optional: a port without it shows no progress.
+   */
+  paymentOf?(
+    request: Pick<PaymentRequest, 'orderId' | 'payerId' | 'idempotencyKey'>,
+  ): Promise<OrderPaymentProgress | undefined>;
   /** Refuses a method that cannot work (e.g. a number of another operator) before placement; optional. */
   checkMethod?(method: PaymentMethod): PaymentMethodProblem | undefined;
   /**

@@ -8,11 +8,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal, RouteAccess } from '../../http/access.js';
 import { idempotencyKey, keyedUuid, withIdempotency } from '../../http/idempotency.js';
 import { HttpProblem, ProblemSchema } from '../../http/problem.js';
+import { preferredLanguage, type Language } from '../../http/problem-catalogue.js';
 import type { Runtime } from '../../runtime.js';
 import type { CatalogOrdersApi } from '../catalog/index.js';
 import type { OrderState } from './decider.js';
-import type { OrderActor, OrderCommand, OrderCreatedData } from './events.js';
-import type { OrdersContext } from './index.js';
+import type { OrderActor, OrderCommand, OrderCreatedData, PaymentMethod } from './events.js';
+import type { OrderPaymentProgress, OrdersContext } from './index.js';
 import {
   AcceptBody,
   AdminListQuery,
@@ -160,6 +161,32 @@ function walletPaymentFailed(orderId: string, reason: string | null): HttpProble
   );
 }
 
+/** What the customer does to approve a Mobile Money payment, in their language. */
+export function nextStepOf(
+  progress: OrderPaymentProgress,
+  method: Extract<PaymentMethod, { kind: 'mobile_money' }>,
+  totalMinor: number,
+  language: Language,
+) {
+  const ending = method.phone.slice(-2);
+  const amount = `${totalMinor.toLocaleString('fr-FR').replace(/\u202f/g, ' ')} XAF`;
+  const dial = progress.ussdCode !== null;
+  const instructions =
+    language === 'fr'
+      ? dial
+        ? `Composez ${progress.ussdCode} sur votre téléphone ${method.provider} (…${ending}) et validez ${amount} avec votre code PIN.`
+        : `Validez la demande ${method.provider} Mobile Money de ${amount} sur votre téléphone (…${ending}) avec votre code PIN.`
+      : dial
+        ? `Dial ${progress.ussdCode} on your ${method.provider} phone (…${ending}) and approve ${amount} with your PIN.`
+        : `Approve the ${method.provider} Mobile Money request for ${amount} on your phone (…${ending}) with your PIN.`;
+  return {
+    action: dial ? ('dial_ussd' as const) : ('approve_on_phone' as const),
+    instructions,
+    language,
+    paymentUrl: `/v1/payments/${progress.paymentId}`,
+  };
+}
+
 export const etagOf = (orderId: string, revision: bigint) => `"o-${orderId.slice(0, 8)}-${revision}"`;
 
 /** What the order routes need beyond their own context: the runtime and the catalog's owner lookup. */
@@ -225,12 +252,13 @@ export function registerOrderRoutes(
     const orderId = key === undefined ? undefined : keyedUuid('order', scope, key);
     const answer = async () => {
       const placed = orderId === undefined ? undefined : await orders.find(orderId);
-      return placed === undefined ? undefined : placedAnswer(reply, principal, placed);
+      return placed === undefined ? undefined : placedAnswer(request, reply, principal, placed);
     };
     return { orderId, options: { scope, answer } };
   }
 
-  function placedAnswer(
+  async function placedAnswer(
+    request: FastifyRequest,
     reply: FastifyReply,
     principal: Principal,
     placed: { state: OrderState; revision: bigint },
@@ -241,7 +269,35 @@ export function registerOrderRoutes(
     if (order.paymentMethod.kind === 'wallet' && placed.state.status === 'PAYMENT_FAILED')
       throw walletPaymentFailed(order.orderId, placed.state.reason);
     reply.header('location', `/v1/orders/${order.orderId}`);
-    return { statusCode: 201, body: present(reply, principal, placed, 'customer') };
+    const view = present(reply, principal, placed, 'customer');
+    return { statusCode: 201, body: await withPaymentProgress(request, placed.state, view) };
+  }
+
+  /**
+   * An order waiting for its Mobile Money payment tells its customer what to do next: the
+   * payment's id (GET /v1/payments/{id}), its status, and how to approve it on the phone.
+   */
+  async function withPaymentProgress<View extends { payment: object }>(
+    request: FastifyRequest,
+    state: OrderState,
+    view: View,
+  ): Promise<View> {
+    const method = state.order!.paymentMethod;
+    if (state.status !== 'PENDING_PAYMENT' || method.kind !== 'mobile_money') return view;
+    const progress = await orders.paymentProgress(state);
+    if (progress === undefined) return view;
+    const language = preferredLanguage(request.headers['accept-language']);
+    return {
+      ...view,
+      payment: {
+        ...view.payment,
+        id: progress.paymentId,
+        status: progress.status,
+        ussdCode: progress.ussdCode,
+        expiresAt: progress.expiresAt,
+        nextStep: nextStepOf(progress, method, state.order!.pricing.totalMinor, language),
+      },
+    };
   }
 
   app.post('/v1/orders', {
@@ -263,7 +319,7 @@ export function registerOrderRoutes(
           metadataOf(request),
           { orderId: placement.orderId, resume: attempt.retry },
         );
-        return placedAnswer(reply, principal, placed);
+        return placedAnswer(request, reply, principal, placed);
       });
       return result as never;
     },
@@ -286,7 +342,10 @@ export function registerOrderRoutes(
       if (match !== undefined && match.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) {
         return (reply as FastifyReply).code(304).send() as never;
       }
-      return body;
+      // Only its customer is told how to pay.
+      return loaded.state.order!.customer.id === principal.userId
+        ? withPaymentProgress(request, loaded.state, body)
+        : body;
     },
   });
 
@@ -479,7 +538,7 @@ export function registerOrderRoutes(
           { ...metadataOf(request), causationId: order.orderId },
           { orderId: placement.orderId, resume: attempt.retry },
         );
-        return placedAnswer(reply, principal, placed);
+        return placedAnswer(request, reply, principal, placed);
       });
       return result as never;
     },

@@ -84,6 +84,30 @@ export const EmptyBody = Type.Optional(Type.Object({}, { additionalProperties: f
 
 const TimelineEntry = Type.Object({ status: Status, at: Type.String() });
 
+/** How the order is paid; while a Mobile Money payment is awaited, what its customer must do. */
+export const OrderPaymentSchema = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('wallet'), Type.Literal('mobile_money')]),
+    provider: Type.Optional(Type.String({ description: 'The Mobile Money operator: MTN or ORANGE' })),
+    phoneEnding: Type.Optional(Type.String({ description: 'The last two digits of the paying number' })),
+    id: Type.Optional(
+      Type.String({ description: 'The payment the order waits for (GET /v1/payments/{id}); customer only' }),
+    ),
+    status: Type.Optional(Type.String({ description: "The payment's status (PENDING until approved)" })),
+    ussdCode: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    expiresAt: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    nextStep: Type.Optional(
+      Type.Object({
+        action: Type.Union([Type.Literal('dial_ussd'), Type.Literal('approve_on_phone')]),
+        instructions: Type.String({ description: 'What to do, in the language of Accept-Language' }),
+        language: Type.Union([Type.Literal('en'), Type.Literal('fr')]),
+        paymentUrl: Type.String(),
+      }),
+    ),
+  },
+  { additionalProperties: true },
+);
+
 export const OrderViewSchema = Type.Object(
   {
     id: Uuid,
@@ -104,7 +128,7 @@ export const OrderViewSchema = Type.Object(
     }),
     couponCode: Type.Union([Type.String(), Type.Null()]),
     delivery: Type.Object({}, { additionalProperties: true }),
-    payment: Type.Object({}, { additionalProperties: true }),
+    payment: OrderPaymentSchema,
     scheduledFor: Type.Union([Type.String(), Type.Null()]),
     driverId: Type.Union([Type.String(), Type.Null()]),
     preparationMinutes: Type.Union([Type.Integer(), Type.Null()]),

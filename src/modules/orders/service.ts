@@ -39,7 +39,10 @@ import {
   type PaymentMethod,
 } from './events.js';
 import type { OrderSnapshot } from '../catalog/index.js';
-import type { CatalogPort, CouponPort, PaymentOutcome, PaymentPort } from './ports.js';
+import type { CatalogPort, CouponPort, OrderPaymentProgress, PaymentOutcome, PaymentPort } from './ports.js';
+
+/** The key an order's payment is requested under: the same order never starts two collections. */
+const paymentKeyOf = (orderId: string) => `order-${orderId}`;
 import { priceOrder, PricingError, type Discount } from './pricing.js';
 import type { OrdersRepository } from './repository.js';
 import { stockOutcomeOf, type StockReservations } from './stock.js';
@@ -430,7 +433,7 @@ export function createOrdersService(deps: OrdersDependencies) {
         amountMinor: BigInt(order.pricing.totalMinor),
         currency: 'XAF',
         method: order.paymentMethod,
-        idempotencyKey: `order-${order.orderId}`,
+        idempotencyKey: paymentKeyOf(order.orderId),
         pricing: order.pricing,
         firstAttempt: true, // only placement asks, for the order it is creating
       });
@@ -647,9 +650,26 @@ export function createOrdersService(deps: OrdersDependencies) {
     return counts;
   }
 
+  /** The Mobile Money payment the order waits for (placement started it), when the port can tell. */
+  async function paymentProgress(state: OrderState): Promise<OrderPaymentProgress | undefined> {
+    const order = state.order;
+    if (
+      order === null ||
+      order.paymentMethod.kind !== 'mobile_money' ||
+      deps.payments?.paymentOf === undefined
+    )
+      return undefined;
+    return deps.payments.paymentOf({
+      orderId: order.orderId,
+      payerId: order.customer.id,
+      idempotencyKey: paymentKeyOf(order.orderId),
+    });
+  }
+
   return {
     place,
     find,
+    paymentProgress,
     execute,
     load,
     recordPaymentOutcome,

@@ -13,6 +13,7 @@ import type {
   PaymentRequest,
 } from '../orders/index.js';
 import { isPaymentsError } from './errors.js';
+import { uuidFromName } from './ids.js';
 import { detectOperator, toE164 } from './providers/index.js';
 import type { PaymentsService } from './payments-service.js';
 import type { OrderPricing, WalletService } from './wallet-service.js';
@@ -30,6 +31,19 @@ export function createLedgerPaymentPort(options: PaymentPortOptions): PaymentPor
   return {
     name: LEDGER_PAYMENT_PORT_NAME,
     checkMethod,
+    async paymentOf(request) {
+      // The attempt is named by the payer and the key, as initiate() named it.
+      const view = await options
+        .payments()
+        .view(uuidFromName('payment', `${request.payerId}\n${request.idempotencyKey}`));
+      if (view === undefined || view.orderId !== request.orderId) return undefined;
+      return {
+        paymentId: view.paymentId,
+        status: view.status,
+        ussdCode: view.ussdCode,
+        expiresAt: view.expiresAt,
+      };
+    },
     async authorizeAndCapture(request: PaymentRequest): Promise<PaymentOutcome> {
       const method = request.method;
       if (method.kind === 'wallet') {

@@ -226,6 +226,65 @@ describe('orders paid from the wallet and by Mobile Money', () => {
     expect((await escrowOf(orderId))!.creditsPosted).toBe(BigInt(placed.json().pricing.totalMinor));
   });
 
+  it("a Mobile Money order's answer says what the customer must do next: the payment id and how to approve it", async () => {
+    const customer = await createUser(world.testApp, { roles: ['customer'] });
+    const phone = MAGIC_NUMBERS.MTN.pendingForever;
+    const placed = await world.testApp.app.inject({
+      method: 'POST',
+      url: '/v1/orders',
+      headers: { ...authHeader(customer.accessToken), 'idempotency-key': key(), 'accept-language': 'fr' },
+      payload: orderBody(world, {
+        ...juiceOnly(),
+        payment: { kind: 'mobile_money', provider: 'MTN', phone },
+      }),
+    });
+    expect(placed.statusCode, placed.body).toBe(201);
+    const order = placed.json();
+    expect(order.status).toBe('PENDING_PAYMENT');
+    expect(order.payment).toMatchObject({
+      kind: 'mobile_money',
+      provider: 'MTN',
+      id: expect.any(String),
+      status: 'PENDING',
+      nextStep: {
+        action: expect.stringMatching(/^(dial_ussd|approve_on_phone)$/),
+        language: 'fr',
+        paymentUrl: `/v1/payments/${order.payment.id}`,
+      },
+    });
+    expect(order.payment.nextStep.instructions).toContain(`…${phone.slice(-2)}`);
+    expect(order.payment.nextStep.instructions).toMatch(/code PIN/);
+    if (order.payment.ussdCode !== null)
+      expect(order.payment.nextStep.instructions).toContain(order.payment.ussdCode);
+    // The payment it names is the customer's, readable at the URL it gives.
+    const payment = await world.testApp.app.inject({
+      method: 'GET',
+      url: order.payment.nextStep.paymentUrl,
+      headers: authHeader(customer.accessToken),
+    });
+    expect(payment.statusCode, payment.body).toBe(200);
+    expect(payment.json()).toMatchObject({
+      paymentId: order.payment.id,
+      orderId: order.id,
+      status: 'PENDING',
+    });
+    // Reading the order later says the same, in English by default.
+    const read = await world.testApp.app.inject({
+      method: 'GET',
+      url: `/v1/orders/${order.id}`,
+      headers: authHeader(customer.accessToken),
+    });
+    expect(read.json().payment).toMatchObject({ id: order.payment.id, nextStep: { language: 'en' } });
+    expect(read.json().payment.nextStep.instructions).toMatch(/with your PIN/);
+    // The restaurant sees how the order is paid, not the customer's payment.
+    const owner = await world.testApp.app.inject({
+      method: 'GET',
+      url: `/v1/orders/${order.id}`,
+      headers: authHeader(world.actors.owner.accessToken),
+    });
+    if (owner.statusCode === 200) expect(owner.json().payment.id).toBeUndefined();
+  });
+
   it('a Mobile Money failure fails the order and moves no money', async () => {
     const customer = await createUser(world.testApp, { roles: ['customer'] });
     const placed = await placeOrder(world, customer.accessToken, {
