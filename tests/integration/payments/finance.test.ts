@@ -333,9 +333,9 @@ describe('the payment rate-limit tier', () => {
       expect(codes).toEqual([201, 201, 201, 429]);
       const limited = await placeOrder(world, customer.accessToken, { ...juice, payment: momo });
       expect(limited.headers['content-type']).toContain('application/problem+json');
-      // The same customer may still pay from the wallet (here an empty one: a failed payment, not a 429).
+      // The same customer may still pay from the wallet (here an empty one: a failed payment, 402, not a 429).
       for (let attempt = 0; attempt < 4; attempt += 1)
-        expect((await placeOrder(world, customer.accessToken, juice)).statusCode).toBe(201);
+        expect((await placeOrder(world, customer.accessToken, juice)).statusCode).toBe(402);
     } finally {
       await world.testApp.close();
     }
