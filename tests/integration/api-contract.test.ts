@@ -338,13 +338,18 @@ describe('the error catalogue', () => {
       // The contexts' own helpers (identity's unauthorized(code, …) and refuse(code, …)).
       [/\b(unauthorized|refuse)\(\s*'([a-z0-9_]+)'/g, () => undefined],
       [/ok: false; code: ('[a-z_]+'(?: \| '[a-z_]+')*)/g, () => undefined],
+      // A code chosen by a condition: `.of(kind, cond ? 'a' : 'b', …)` or `const code = cond ? 'a' : 'b'`.
+      [
+        /(?:\.of\(\s*[^,]+,|const code =)\s*[\w.]+(?: [<>=!]+ [\w.]+)? \? ('[a-z_]+' : '[a-z_]+')/g,
+        () => undefined,
+      ],
     ];
     for (const file of sourceFiles('src')) {
       const text = readFileSync(file, 'utf8');
       for (const [pattern, statusOf] of patterns)
         for (const match of text.matchAll(pattern)) {
           const codes = match[2] ?? match[1]!;
-          for (const code of codes.split('|').map((part) => part.trim().replace(/'/g, '')))
+          for (const code of codes.split(/[|:]/).map((part) => part.trim().replace(/'/g, '')))
             add(code, statusOf(match), file);
         }
     }
