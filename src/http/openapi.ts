@@ -10,7 +10,7 @@
 import type { SwaggerOptions } from '@fastify/swagger';
 import { STATUS_CODES } from 'node:http';
 import type { RouteAccess } from './access.js';
-import { codesFor } from './problem-catalogue.js';
+import { codesFor, PROBLEM_CATALOGUE } from './problem-catalogue.js';
 
 export type IdempotencyDeclaration = 'optional' | 'required';
 
@@ -151,17 +151,37 @@ interface Operation {
   };
 }
 
+/** The problem responses made so far, shared by every operation of the same status and tags. */
+interface Shared {
+  responses: Record<string, Schema>;
+  baseUrl: string;
+}
+
 const ref = (kind: string, name: string) => ({ $ref: `#/components/${kind}/${name}` });
 
-function problemResponse(status: number, tags: string[]): Schema {
+function problemResponse(status: number, tags: string[], baseUrl: string): Schema {
   const codes = codesFor(status, tags);
+  // The example shows the most specific code: the area's own, else a generic one.
+  const shown = [...codes].reverse().find((code) => PROBLEM_CATALOGUE.get(code)?.areas !== '*') ?? codes[0];
+  const entry = shown === undefined ? undefined : PROBLEM_CATALOGUE.get(shown);
+  const example =
+    entry === undefined
+      ? {}
+      : {
+          example: {
+            type: `${baseUrl}/problems/${entry.code}`,
+            title: entry.en.title,
+            status,
+            code: entry.code,
+          },
+        };
   return {
     description: `${STATUS_CODES[status] ?? 'Error'}: ${codes.length === 0 ? 'see the catalogue' : codes.join(', ')}`,
     'x-problem-codes': codes,
     ...(status === 429 || status === 503 || status === 409
       ? { headers: { 'Retry-After': ref('headers', 'RetryAfter') } }
       : {}),
-    content: { [PROBLEM_MEDIA]: { schema: { $ref: PROBLEM_REF } } },
+    content: { [PROBLEM_MEDIA]: { schema: { $ref: PROBLEM_REF }, ...example } },
   };
 }
 
@@ -177,14 +197,14 @@ function edgeStatuses(operation: Operation): number[] {
  * Problem responses are shared: one `components.responses` entry per status and tag set (the
  * codes depend on nothing else), referenced by every operation with those tags.
  */
-function sharedProblemResponse(status: number, tags: string[], shared: Record<string, Schema>): Schema {
+function sharedProblemResponse(status: number, tags: string[], shared: Shared): Schema {
   const area = tags.length === 0 ? ['any'] : [...tags].sort();
   const name = `${area.map((tag) => tag[0]!.toUpperCase() + tag.slice(1)).join('')}Problem${status}`;
-  shared[name] ??= problemResponse(status, tags);
+  shared.responses[name] ??= problemResponse(status, tags, shared.baseUrl);
   return ref('responses', name);
 }
 
-function enrichOperation(operation: Operation, shared: Record<string, Schema>): void {
+function enrichOperation(operation: Operation, shared: Shared): void {
   const tags = operation.tags ?? [];
   const route = operation['x-route'];
   const parameters = [...(operation.parameters ?? [])].filter(
@@ -232,9 +252,9 @@ function enrichOperation(operation: Operation, shared: Record<string, Schema>): 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
 
 /** The whole document after generation: shared components, problem responses by $ref, headers. */
-function transformDocument(document: Schema): Schema {
+function transformDocument(document: Schema, baseUrl: string): Schema {
   const paths = (document.paths ?? {}) as Record<string, Record<string, Operation>>;
-  const shared: Record<string, Schema> = {};
+  const shared: Shared = { responses: {}, baseUrl };
   for (const methods of Object.values(paths))
     for (const [method, operation] of Object.entries(methods))
       if (METHODS.includes(method)) enrichOperation(operation, shared);
@@ -244,7 +264,7 @@ function transformDocument(document: Schema): Schema {
     securitySchemes: components.securitySchemes,
     parameters: components.parameters,
     headers: components.headers,
-    responses: Object.fromEntries(Object.entries(shared).sort(([a], [b]) => (a < b ? -1 : 1))),
+    responses: Object.fromEntries(Object.entries(shared.responses).sort(([a], [b]) => (a < b ? -1 : 1))),
   };
   return document;
 }
@@ -270,6 +290,7 @@ export function openapiOptions(publicBaseUrl: string): SwaggerOptions {
       buildLocalReference: (json, _base, _fragment, index) => String(json.$id ?? `def-${index}`),
     },
     transform: transformRoute as never,
-    transformObject: ((input: { openapiObject: Schema }) => transformDocument(input.openapiObject)) as never,
+    transformObject: ((input: { openapiObject: Schema }) =>
+      transformDocument(input.openapiObject, publicBaseUrl.replace(/\/$/, ''))) as never,
   } as SwaggerOptions;
 }
