@@ -7,6 +7,8 @@
 /** The writer cannot take submissions now (no lease yet, the database is down, it is closing). */
 export class LedgerUnavailableError extends Error {
   override readonly name = 'LedgerUnavailableError';
+  /** An outage, not a bug: the HTTP edge answers 503 with Retry-After (src/shared/outage.ts). */
+  readonly kind = 'unavailable';
   constructor(
     message: string,
     /** When the append's outcome is unknown, some transfers may have landed: retry, they answer `exists`. */

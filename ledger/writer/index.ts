@@ -21,3 +21,10 @@ export {
 } from './events.js';
 export { scheduleHoldExpiry, DEFAULT_EXPIRY_SCHEDULE } from './expiry.js';
 export type { LedgerTables } from './tables.js';
+export {
+  createLedgerRelay,
+  decodeRelayValue,
+  encodeRelayValue,
+  type LedgerRelay,
+  type LedgerRelayOptions,
+} from './relay.js';

@@ -47,7 +47,21 @@ export interface LedgerSnapshotHoldsTable {
   resolved_by_id: string | null;
 }
 
+/** Ledger calls forwarded to the lease holder (migration 2026-12-04T2300_ledger_relay, relay.ts). */
+export interface LedgerRelayTable {
+  id: string;
+  kind: 'submit' | 'account' | 'ping';
+  payload: string;
+  reply_to: string;
+  created_at: Generated<Date>;
+  claimed_at: Date | null;
+  claimed_by: string | null;
+  answer: string | null;
+  answered_at: Date | null;
+}
+
 export interface LedgerTables {
+  ledger_relay: LedgerRelayTable;
   ledger_snapshots: LedgerSnapshotsTable;
   ledger_snapshot_accounts: LedgerSnapshotAccountsTable;
   ledger_snapshot_transfers: LedgerSnapshotTransfersTable;

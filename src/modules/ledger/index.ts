@@ -61,22 +61,19 @@ export const ledgerContext = defineContext({
         {
           name: 'ledger writer',
           async start() {
-            void ledger.writer
-              .start()
-              .catch((error: unknown) =>
-                runtime.logger.warn({ err: error }, 'ledger writer not started yet'),
-              );
+            // The writer's loop takes the lease when it is free; until then calls go to the holder.
+            await ledger.relay.start();
             ledger.startSchedules();
           },
         },
       ],
-      // Ready unless the writer stopped on a broken invariant; a standby without the lease is healthy.
+      // Ready when this instance gets a ledger answer: it holds the lease, or the holder answered a
+      // ping through the relay in time. A writer stopped on a broken invariant is never ready.
       health: [
         {
           name: 'ledger',
           check: async () => {
-            const failure = ledger.writer.failure();
-            if (failure !== null) throw failure;
+            await ledger.relay.ping(1_500);
           },
         },
       ],

@@ -2,10 +2,12 @@ import type { Runtime } from '../../runtime.js';
 import type { AppEventStore } from '../../eventstore/index.js';
 import { verifyLedger, type VerifyReport } from '../../../ledger/audit/verify.js';
 import {
+  createLedgerRelay,
   createLedgerWriter,
   DEFAULT_LEDGER_STREAM,
   scheduleHoldExpiry,
   type LedgerAccountView,
+  type LedgerRelay,
   type LedgerWriter,
   type TransferOutcome,
 } from '../../../ledger/writer/index.js';
@@ -20,9 +22,12 @@ import { createVerificationRecord, type LastVerification, type VerificationSourc
  */
 export interface Ledger {
   readonly stream: string;
-  /** Durable when resolved: one outcome per transfer (`ok`, `exists`, or why it was rejected). */
+  /**
+   * Durable when resolved: one outcome per transfer (`ok`, `exists`, or why it was rejected). On
+   * an instance without the writer's lease the call is forwarded to the holder (`relay`).
+   */
   submit(transfers: readonly Transfer[]): Promise<TransferOutcome[]>;
-  /** Balances from the writer's state, never from a lagging projection; null if never opened. */
+  /** Balances from the writer's state (the holder's, through the relay), never from a lagging projection; null if never opened. */
   account(id: string): Promise<LedgerAccountView | null>;
   /** Voids due holds now (the node-cron job calls this every 15 s). */
   expireHolds(): Promise<{ expired: number }>;
@@ -36,6 +41,8 @@ export interface Ledger {
   /** Starts the hold-expiry schedule (the server does, on ready). */
   startSchedules(): void;
   readonly writer: LedgerWriter;
+  /** Forwards calls to the lease holder when this instance's writer is not it (docs/ledger.md). */
+  readonly relay: LedgerRelay;
 }
 
 function poolConnectionString(runtime: Runtime): string {
@@ -54,19 +61,27 @@ export function createLedgerService(runtime: Runtime, eventStore: AppEventStore)
     logger: runtime.logger.child({ component: 'ledger' }),
   });
   const verifications = createVerificationRecord(runtime.database.db);
+  const relay = createLedgerRelay({
+    writer,
+    db: runtime.database.db,
+    connectionString: poolConnectionString(runtime),
+    logger: runtime.logger.child({ component: 'ledger-relay' }),
+  });
   let schedule: { stop(): Promise<void> } | null = null;
   runtime.closers.push({
     name: 'ledger',
     close: async () => {
       await schedule?.stop();
+      await relay.close();
       await writer.close();
     },
   });
   return {
     stream,
     writer,
-    submit: (transfers) => writer.submit(transfers),
-    account: (id) => writer.account(id),
+    relay,
+    submit: (transfers) => relay.submit(transfers),
+    account: (id) => relay.account(id),
     expireHolds: () => writer.expireHolds(),
     async verify({ source = 'other', ...options } = {}) {
       const report = await verifyLedger({ store: eventStore, db: runtime.database.db, stream, ...options });
