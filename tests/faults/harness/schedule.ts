@@ -186,7 +186,13 @@ export async function runSchedule(
   const world = await faultWorld(schedule.world);
   const faultLog: string[] = [];
   let done = false;
-  const client = createClient(() => world.app.baseUrl);
+  // Requests go round-robin to the instances that are running (a load balancer's health check).
+  let turn = 0;
+  const client = createClient(() => {
+    const running = world.apps.filter((app) => app.running());
+    turn += 1;
+    return (running[turn % Math.max(1, running.length)] ?? world.app).baseUrl;
+  });
   const context: FaultContext = {
     world,
     inFlight: () => client.inFlight(),
@@ -202,13 +208,14 @@ export async function runSchedule(
     leaseMs: Number(world.environment.IDEMPOTENCY_LEASE_SECONDS) * 1000,
   });
   try {
-    await world.app.start();
+    // In order: the first instance takes the writer's lease, the others forward to it.
+    for (const app of world.apps) await app.start();
     const faults: Promise<void>[] = [];
     const load = await runLoad(world, client, (phase) => {
       if (schedule.phases.includes(phase)) faults.push(schedule.fault(context, phase));
     }).finally(() => (done = true));
     await Promise.all(faults);
-    if (!world.app.running()) await world.app.start();
+    for (const app of world.apps) if (!app.running()) await app.start();
     const replayMismatches = await replayAnswered(client);
     await sweepsAhead(world);
     const violations = await settledInvariants(source, 30_000);
@@ -218,12 +225,12 @@ export async function runSchedule(
       replayMismatches,
       faultLog,
       load,
-      appStarts: world.app.starts(),
+      appStarts: world.apps.reduce((sum, app) => sum + app.starts(), 0),
       durationMs: Date.now() - startedAt,
     };
   } catch (error) {
     throw new Error(
-      `schedule "${schedule.name}" (seed ${seed}, FAULT_SEED=${seed} to repeat) broke: ${(error as Error).message}\nfaults: ${faultLog.join('; ')}\napp output:\n${world.app.output().join('\n')}`,
+      `schedule "${schedule.name}" (seed ${seed}, FAULT_SEED=${seed} to repeat) broke: ${(error as Error).message}\nfaults: ${faultLog.join('; ')}\napp output:\n${world.apps.map((app) => app.output().join('\n')).join('\n---\n')}`,
       { cause: error },
     );
   } finally {

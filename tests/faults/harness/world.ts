@@ -25,7 +25,10 @@ export interface Customer extends CreatedUser {
 export interface FaultWorld {
   database: TestDatabase;
   simulators: RunningSimulators;
+  /** The first instance (the only one unless `instances` was asked for). */
   app: AppProcess;
+  /** Every instance, on one database and Redis, each on its own port; `apps[0]` is `app`. */
+  apps: AppProcess[];
   environment: Record<string, string>;
   redisPrefix: string;
   customers: Customer[];
@@ -49,6 +52,8 @@ export interface WorldOptions {
   settleMs?: number;
   /** Extra environment for the app. */
   env?: Record<string, string>;
+  /** App processes on the same database and Redis (default 1). Webhooks reach the first. */
+  instances?: number;
 }
 
 function appEnvironment(
@@ -144,11 +149,15 @@ export async function faultWorld(options: WorldOptions = {}): Promise<FaultWorld
     await fundLedger(setup.services.ledger, customers);
     const adminToken = await withStepUp(setup, admin);
     await setup.close();
-    const app = appProcess(environment, port);
+    const apps = [appProcess(environment, port)];
+    for (let index = 1; index < (options.instances ?? 1); index += 1)
+      apps.push(appProcess(environment, await freePort()));
+    const app = apps[0]!;
     return {
       database,
       simulators,
       app,
+      apps,
       environment,
       redisPrefix: environment.REDIS_KEY_PREFIX!,
       customers,
@@ -159,7 +168,7 @@ export async function faultWorld(options: WorldOptions = {}): Promise<FaultWorld
       ndoleId: ndole.id,
       jusId: jus.id,
       async close() {
-        await app.stop();
+        await Promise.all(apps.map((instance) => instance.stop()));
         await simulators.close();
         // FAULT_KEEP_DATABASE=1 keeps it for a look after a failure (its name is in the output).
         if (process.env.FAULT_KEEP_DATABASE === '1') {
