@@ -127,6 +127,7 @@ export function createLedgerRelay<DB extends LedgerTables>(options: LedgerRelayO
   const pollMs = options.pollMs ?? 250;
   const reclaimAfterMs = options.reclaimAfterMs ?? 3_000;
   const maxTransfers = options.maxTransfers ?? 8_190;
+  const { stream } = writer.head();
   const instance = `${process.pid}-${randomBytes(6).toString('hex')}`;
   const replyChannel = `ledger_answer_${instance.replace(/[^a-z0-9]/gi, '_')}`;
   const waiting = new Map<string, Waiter>();
@@ -216,7 +217,7 @@ export function createLedgerRelay<DB extends LedgerTables>(options: LedgerRelayO
     const claimed = await sql<{ id: string; kind: Kind; payload: string; reply_to: string }>`
       UPDATE ledger_relay SET claimed_at = now(), claimed_by = ${instance}
        WHERE id IN (SELECT id FROM ledger_relay
-                     WHERE answer IS NULL
+                     WHERE stream = ${stream} AND answer IS NULL
                        AND (claimed_at IS NULL
                             OR claimed_at < now() - make_interval(secs => ${reclaimAfterMs / 1000}))
                      ORDER BY created_at
@@ -322,8 +323,8 @@ export function createLedgerRelay<DB extends LedgerTables>(options: LedgerRelayO
     try {
       await sql`
         WITH call AS (
-          INSERT INTO ledger_relay (id, kind, payload, reply_to)
-          VALUES (${id}, ${kind}, ${encodeRelayValue(payload)}, ${replyChannel}) RETURNING id)
+          INSERT INTO ledger_relay (id, stream, kind, payload, reply_to)
+          VALUES (${id}, ${stream}, ${kind}, ${encodeRelayValue(payload)}, ${replyChannel}) RETURNING id)
         SELECT pg_notify(${CALL_CHANNEL}, '') FROM call`.execute(db);
     } catch (error) {
       waiting.delete(id);
@@ -359,7 +360,10 @@ export function createLedgerRelay<DB extends LedgerTables>(options: LedgerRelayO
       return decoded.ok;
     }
     if (row?.claimed === true)
-      throw new LedgerUnavailableError('the ledger writer did not answer in time; retry the same transfers', true);
+      throw new LedgerUnavailableError(
+        'the ledger writer did not answer in time; retry the same transfers',
+        true,
+      );
     throw new LedgerUnavailableError('no ledger writer holds the lease; retry shortly');
   }
 
@@ -383,10 +387,13 @@ export function createLedgerRelay<DB extends LedgerTables>(options: LedgerRelayO
 
     submit(transfers) {
       if (transfers.length === 0) return Promise.resolve([]);
-      if (writer.ready() || closed) return viaWriterOrRelay(() => writer.submit(transfers), 'submit', transfers);
+      if (writer.ready() || closed)
+        return viaWriterOrRelay(() => writer.submit(transfers), 'submit', transfers);
       // Refused here as the writer would refuse it, before anything travels.
       if (transfers.length > maxTransfers)
-        return Promise.reject(new LedgerSubmissionTooLargeError(`at most ${maxTransfers} transfers per submit`));
+        return Promise.reject(
+          new LedgerSubmissionTooLargeError(`at most ${maxTransfers} transfers per submit`),
+        );
       transfers.forEach(assertTransferShape);
       return viaWriterOrRelay(() => writer.submit(transfers), 'submit', [...transfers]);
     },

@@ -50,6 +50,8 @@ export interface LedgerSnapshotHoldsTable {
 /** Ledger calls forwarded to the lease holder (migration 2026-12-04T2300_ledger_relay, relay.ts). */
 export interface LedgerRelayTable {
   id: string;
+  /** The writer's stream: only that stream's holder serves the call. */
+  stream: string;
   kind: 'submit' | 'account' | 'ping';
   payload: string;
   reply_to: string;

@@ -45,7 +45,9 @@ async function paidStatus(client: Client, customer: Customer, orderId: string): 
   return status;
 }
 
-async function ready(baseUrl: string): Promise<{ status: number; body: Record<string, unknown>; ms: number }> {
+async function ready(
+  baseUrl: string,
+): Promise<{ status: number; body: Record<string, unknown>; ms: number }> {
   const started = performance.now();
   const answer = await fetch(`${baseUrl}/health/ready`, { signal: AbortSignal.timeout(5_000) });
   return {
@@ -91,7 +93,10 @@ describe('several instances: the ledger on the instance without the lease', () =
 
         // A top-up through the standby is credited (the provider's answer reaches either instance).
         const topUp = await onStandby.send(
-          operation('top-up', '/v1/wallet/topups', alice.accessToken, { amountMinor: 2_000, phone: alice.momoPhone }),
+          operation('top-up', '/v1/wallet/topups', alice.accessToken, {
+            amountMinor: 2_000,
+            phone: alice.momoPhone,
+          }),
         );
         expect(topUp.status).toBe(202);
         const deadline = Date.now() + 20_000;

@@ -7,6 +7,7 @@ import { type Kysely, sql } from 'kysely';
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`CREATE TABLE ledger_relay (
               id uuid PRIMARY KEY,
+              stream text NOT NULL,
               kind text NOT NULL CHECK (kind IN ('submit', 'account', 'ping')),
               payload text NOT NULL,
               reply_to text NOT NULL,
@@ -16,7 +17,9 @@ export async function up(db: Kysely<any>): Promise<void> {
               answer text,
               answered_at timestamptz
             )`.execute(db);
-  await sql`CREATE INDEX ledger_relay_unanswered ON ledger_relay (created_at) WHERE answer IS NULL`.execute(db);
+  await sql`CREATE INDEX ledger_relay_unanswered ON ledger_relay (stream, created_at) WHERE answer IS NULL`.execute(
+    db,
+  );
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
