@@ -144,6 +144,14 @@ export function createLedgerRelay<DB extends LedgerTables>(options: LedgerRelayO
   let collecting: Promise<void> | null = null;
   let collectAgain = false;
 
+  /** A failing poll repeats every `pollMs`: its warning is logged at most every 10 s. */
+  let lastWarningAt = 0;
+  function warn(error: unknown, message: string): void {
+    if (Date.now() - lastWarningAt < 10_000) return;
+    lastWarningAt = Date.now();
+    logger?.warn({ err: error }, message);
+  }
+
   // ---- the LISTEN connection -----------------------------------------------------------
 
   function ensureListening(): Promise<void> {
@@ -208,7 +216,7 @@ export function createLedgerRelay<DB extends LedgerTables>(options: LedgerRelayO
       })
       .catch((error: unknown) => {
         drains -= 1;
-        logger?.warn({ err: error }, 'ledger relay: could not serve forwarded calls; the poll retries');
+        warn(error, 'ledger relay: could not serve forwarded calls; the poll retries');
       });
   }
 
@@ -227,7 +235,7 @@ export function createLedgerRelay<DB extends LedgerTables>(options: LedgerRelayO
     const calls = claimed.rows;
     if (calls.length === 0) return 0;
     void serve(calls).catch((error: unknown) =>
-      logger?.warn({ err: error }, 'ledger relay: answers not stored; the callers time out or are reclaimed'),
+      warn(error, 'ledger relay: answers not stored; the calls are claimed again'),
     );
     return calls.length;
   }
