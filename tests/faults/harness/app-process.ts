@@ -20,6 +20,8 @@ export interface AppProcess {
   /** How many times the app was started. */
   starts(): number;
   output(): string[];
+  /** The running process's id (benchmarks read its CPU time), undefined when not running. */
+  pid(): number | undefined;
 }
 
 /**
@@ -82,5 +84,6 @@ export function appProcess(environment: Record<string, string>, port: number): A
     running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
     starts: () => started,
     output: () => [...output],
+    pid: () => (child !== undefined && child.exitCode === null ? child.pid : undefined),
   };
 }
