@@ -31,6 +31,12 @@ export function createLease(options: LeaseOptions): Lease {
     const connection = new pg.Client({
       connectionString: options.connectionString,
       application_name: `ledger-writer ${options.stream}`,
+      // A holder whose machine vanished (no FIN, no RST) must lose the lock in seconds, not after
+      // the kernel's two-hour keepalive: the server probes this session after 5 s of silence,
+      // every 2 s, and ends it (freeing the lock) after 3 unanswered probes.
+      options: '-c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3',
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 5_000,
     });
     connection.on('error', () => lost(connection));
     connection.on('end', () => lost(connection));
