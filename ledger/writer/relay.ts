@@ -131,6 +131,8 @@ export function createLedgerRelay<DB extends LedgerTables>(options: LedgerRelayO
   const instance = `${process.pid}-${randomBytes(6).toString('hex')}`;
   const replyChannel = `ledger_answer_${instance.replace(/[^a-z0-9]/gi, '_')}`;
   const waiting = new Map<string, Waiter>();
+  /** Claimed calls being run and answered: a closing holder answers them before it goes. */
+  const inService = new Set<Promise<void>>();
   let listener: pg.Client | null = null;
   let connecting: Promise<void> | null = null;
   let poller: NodeJS.Timeout | null = null;
@@ -234,9 +236,17 @@ export function createLedgerRelay<DB extends LedgerTables>(options: LedgerRelayO
       RETURNING id, kind, payload, reply_to`.execute(db);
     const calls = claimed.rows;
     if (calls.length === 0) return 0;
-    void serve(calls).catch((error: unknown) =>
+    if (closed) {
+      // Closing meanwhile: give the calls back at once for the next holder.
+      await sql`UPDATE ledger_relay SET claimed_at = NULL, claimed_by = NULL
+                 WHERE id = ANY(${calls.map((call) => call.id)}::uuid[]) AND answer IS NULL`.execute(db);
+      return 0;
+    }
+    const serving = serve(calls).catch((error: unknown) =>
       warn(error, 'ledger relay: answers not stored; the calls are claimed again'),
     );
+    inService.add(serving);
+    void serving.finally(() => inService.delete(serving));
     return calls.length;
   }
 
@@ -434,6 +444,7 @@ export function createLedgerRelay<DB extends LedgerTables>(options: LedgerRelayO
       closed = true;
       if (poller !== null) clearInterval(poller);
       poller = null;
+      await Promise.all(inService);
       for (const [id, waiter] of waiting) {
         waiting.delete(id);
         waiter.reject(new LedgerUnavailableError('the ledger relay is closing', true));
