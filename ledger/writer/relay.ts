@@ -51,7 +51,10 @@ export interface LedgerRelayOptions<DB extends LedgerTables = LedgerTables> {
   timeoutMs?: number;
   /** Back-up poll for pending calls (holder) and answers (caller) (default 250 ms). */
   pollMs?: number;
-  /** A claimed call not answered after this long is claimed again (its holder died; default 3 s). */
+  /**
+   * Another instance's claim not answered after this long is claimed again (its holder died;
+   * default 3 s); this instance's own only after ten times as long (it may still be running it).
+   */
   reclaimAfterMs?: number;
   /** Transfers a forwarded submit may carry (the writer's own limit; default 8,190). */
   maxTransfers?: number;
@@ -229,7 +232,11 @@ export function createLedgerRelay<DB extends LedgerTables>(options: LedgerRelayO
        WHERE id IN (SELECT id FROM ledger_relay
                      WHERE stream = ${stream} AND answer IS NULL
                        AND (claimed_at IS NULL
-                            OR claimed_at < now() - make_interval(secs => ${reclaimAfterMs / 1000}))
+                            -- another holder's claim it never answered (it died); our own only
+                            -- when long stale (an answer we failed to store), not while we run it
+                            OR (claimed_by IS DISTINCT FROM ${instance}
+                                AND claimed_at < now() - make_interval(secs => ${reclaimAfterMs / 1000}))
+                            OR claimed_at < now() - make_interval(secs => ${(reclaimAfterMs * 10) / 1000}))
                      ORDER BY created_at
                      LIMIT ${CLAIM_LIMIT}
                      FOR UPDATE SKIP LOCKED)
