@@ -21,10 +21,5 @@ export {
 } from './events.js';
 export { scheduleHoldExpiry, DEFAULT_EXPIRY_SCHEDULE } from './expiry.js';
 export type { LedgerTables } from './tables.js';
-export {
-  createLedgerRelay,
-  decodeRelayValue,
-  encodeRelayValue,
-  type LedgerRelay,
-  type LedgerRelayOptions,
-} from './relay.js';
+export { createLedgerRelay, type LedgerRelay, type LedgerRelayOptions } from './relay.js';
+export { decodeRelayValue, encodeRelayValue } from './relay-codec.js';

@@ -1,11 +1,29 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { ownTables } from '../../src/db/own-tables.js';
 import type { Transfer } from '../rules/index.js';
 import { assertTransferShape, type TransferOutcome } from './batch.js';
-import { LedgerOverloadedError, LedgerSubmissionTooLargeError, LedgerUnavailableError } from './errors.js';
+import { LedgerSubmissionTooLargeError, LedgerUnavailableError } from './errors.js';
+import {
+  decodeRelayValue,
+  encodeError,
+  encodeRelayValue,
+  resultOf,
+  type RelayAnswer,
+} from './relay-codec.js';
+import {
+  CALL_CHANNEL,
+  claimCalls,
+  insertCall,
+  releaseClaims,
+  storeAnswers,
+  takeAnswers,
+  withdrawCall,
+  type ClaimedCall,
+  type RelayKind,
+} from './relay-io.js';
 import type { LedgerTables } from './tables.js';
 import type { LedgerAccountView, LedgerWriter } from './writer.js';
 
@@ -61,66 +79,14 @@ export interface LedgerRelayOptions<DB extends LedgerTables = LedgerTables> {
   logger?: Logger;
 }
 
-const CALL_CHANNEL = 'ledger_relay';
 const CLAIM_LIMIT = 500;
 const MAX_DRAINS_IN_FLIGHT = 4;
-
-type Kind = 'submit' | 'account' | 'ping';
+/** After the deadline, how long an answer already taken from the table may take to reach its waiter. */
+const SETTLE_MS = 1_000;
 
 interface Waiter {
   resolve(answer: unknown): void;
   reject(error: unknown): void;
-}
-
-interface EncodedError {
-  readonly error: { name: string; message: string; outcomeUnknown?: boolean };
-}
-
-// ---- codec: JSON with bigint (amounts, balances, timestamps) tagged ------------------------
-
-export function encodeRelayValue(value: unknown): string {
-  return JSON.stringify(value, (_key, item: unknown) =>
-    typeof item === 'bigint' ? { $bigint: item.toString() } : item,
-  );
-}
-
-export function decodeRelayValue(text: string): unknown {
-  return JSON.parse(text, (_key, item: unknown) => {
-    if (item !== null && typeof item === 'object' && !Array.isArray(item)) {
-      const tagged = item as { $bigint?: unknown };
-      if (typeof tagged.$bigint === 'string' && Object.keys(item).length === 1) return BigInt(tagged.$bigint);
-    }
-    return item;
-  });
-}
-
-function encodeError(error: unknown): EncodedError {
-  const known = error instanceof Error ? error : new Error(String(error));
-  return {
-    error: {
-      name: known.name,
-      message: known.message.slice(0, 500),
-      ...(known instanceof LedgerUnavailableError ? { outcomeUnknown: known.outcomeUnknown } : {}),
-    },
-  };
-}
-
-/** The holder's error, as the caller's own class (what callers already handle). */
-function decodeError(encoded: EncodedError['error']): Error {
-  const message = `ledger writer: ${encoded.message}`;
-  switch (encoded.name) {
-    case 'LedgerOverloadedError':
-      return new LedgerOverloadedError(message);
-    case 'LedgerSubmissionTooLargeError':
-      return new LedgerSubmissionTooLargeError(message);
-    case 'TypeError':
-      return new TypeError(message);
-    case 'LedgerUnavailableError':
-      return new LedgerUnavailableError(message, encoded.outcomeUnknown ?? true);
-    default:
-      // The holder stopped on a broken invariant or failed otherwise: whether it appended is unknown.
-      return new LedgerUnavailableError(message, true);
-  }
 }
 
 export function createLedgerRelay<DB extends LedgerTables>(options: LedgerRelayOptions<DB>): LedgerRelay {
@@ -227,26 +193,14 @@ export function createLedgerRelay<DB extends LedgerTables>(options: LedgerRelayO
 
   /** Claims a batch of pending calls and, in the background, runs and answers them. */
   async function drainOnce(): Promise<number> {
-    const claimed = await sql<{ id: string; kind: Kind; payload: string; reply_to: string }>`
-      UPDATE ledger_relay SET claimed_at = now(), claimed_by = ${instance}
-       WHERE id IN (SELECT id FROM ledger_relay
-                     WHERE stream = ${stream} AND answer IS NULL
-                       AND (claimed_at IS NULL
-                            -- another holder's claim it never answered (it died); our own only
-                            -- when long stale (an answer we failed to store), not while we run it
-                            OR (claimed_by IS DISTINCT FROM ${instance}
-                                AND claimed_at < now() - make_interval(secs => ${reclaimAfterMs / 1000}))
-                            OR claimed_at < now() - make_interval(secs => ${(reclaimAfterMs * 10) / 1000}))
-                     ORDER BY created_at
-                     LIMIT ${CLAIM_LIMIT}
-                     FOR UPDATE SKIP LOCKED)
-      RETURNING id, kind, payload, reply_to`.execute(db);
-    const calls = claimed.rows;
+    const calls = await claimCalls(db, { stream, instance, reclaimAfterMs, limit: CLAIM_LIMIT });
     if (calls.length === 0) return 0;
     if (closed) {
       // Closing meanwhile: give the calls back at once for the next holder.
-      await sql`UPDATE ledger_relay SET claimed_at = NULL, claimed_by = NULL
-                 WHERE id = ANY(${calls.map((call) => call.id)}::uuid[]) AND answer IS NULL`.execute(db);
+      await releaseClaims(
+        db,
+        calls.map((call) => call.id),
+      );
       return 0;
     }
     const serving = serve(calls).catch((error: unknown) =>
@@ -257,37 +211,32 @@ export function createLedgerRelay<DB extends LedgerTables>(options: LedgerRelayO
     return calls.length;
   }
 
-  async function serve(calls: { id: string; kind: Kind; payload: string; reply_to: string }[]) {
+  async function serve(calls: ClaimedCall[]): Promise<void> {
     // All at once: the writer batches the submissions into as few events as it can.
     const answers = await Promise.all(
       calls.map(async (call) => {
+        let answer: RelayAnswer;
         try {
-          return { id: call.id, replyTo: call.reply_to, answer: encodeRelayValue(await run(call)) };
+          answer = { ok: await run(call) };
         } catch (error) {
-          return { id: call.id, replyTo: call.reply_to, answer: encodeRelayValue(encodeError(error)) };
+          answer = encodeError(error);
         }
+        return { id: call.id, answer: encodeRelayValue(answer) };
       }),
     );
-    await sql`
-      WITH answered AS (
-        UPDATE ledger_relay r SET answer = a.answer, answered_at = now()
-          FROM unnest(${answers.map((a) => a.id)}::uuid[], ${answers.map((a) => a.answer)}::text[])
-               AS a(id, answer)
-         WHERE r.id = a.id AND r.answer IS NULL
-        RETURNING r.id, r.reply_to)
-      SELECT count(pg_notify(reply_to, id::text)) FROM answered`.execute(db);
+    await storeAnswers(db, answers);
     served += answers.length;
   }
 
-  function run(call: { kind: Kind; payload: string }): Promise<unknown> {
+  function run(call: { kind: RelayKind; payload: string }): Promise<unknown> {
     const payload = decodeRelayValue(call.payload);
     switch (call.kind) {
       case 'submit':
-        return writer.submit(payload as Transfer[]).then((outcomes) => ({ ok: outcomes }));
+        return writer.submit(payload as Transfer[]);
       case 'account':
-        return writer.account(payload as string).then((account) => ({ ok: account }));
+        return writer.account(payload as string);
       case 'ping':
-        return Promise.resolve({ ok: { holder: instance } });
+        return Promise.resolve({ holder: instance });
       default: {
         const unknown: never = call.kind;
         return Promise.reject(new TypeError(`unknown ledger relay call ${String(unknown)}`));
@@ -316,16 +265,15 @@ export function createLedgerRelay<DB extends LedgerTables>(options: LedgerRelayO
   async function collectOnce(): Promise<void> {
     const ids = [...waiting.keys()];
     if (ids.length === 0) return;
-    const answered = await sql<{ id: string; answer: string }>`
-      DELETE FROM ledger_relay WHERE id = ANY(${ids}::uuid[]) AND answer IS NOT NULL
-      RETURNING id, answer`.execute(db);
-    for (const row of answered.rows) {
+    for (const row of await takeAnswers(db, ids)) {
       const waiter = waiting.get(row.id);
       if (waiter === undefined) continue;
       waiting.delete(row.id);
-      const answer = decodeRelayValue(row.answer) as { ok: unknown } | EncodedError;
-      if ('error' in answer) waiter.reject(decodeError(answer.error));
-      else waiter.resolve(answer.ok);
+      try {
+        waiter.resolve(resultOf(row.answer));
+      } catch (error) {
+        waiter.reject(error);
+      }
     }
   }
 
@@ -336,7 +284,7 @@ export function createLedgerRelay<DB extends LedgerTables>(options: LedgerRelayO
     void writer.start().catch(() => undefined);
   }
 
-  async function forward(kind: Kind, payload: unknown, deadlineMs = timeoutMs): Promise<unknown> {
+  async function forward(kind: RelayKind, payload: unknown, deadlineMs = timeoutMs): Promise<unknown> {
     startWriter();
     await ensureListening().catch((error: unknown) => {
       throw new LedgerUnavailableError('the ledger relay cannot listen for answers', false, { cause: error });
@@ -346,11 +294,7 @@ export function createLedgerRelay<DB extends LedgerTables>(options: LedgerRelayO
     const answer = new Promise<unknown>((resolve, reject) => waiting.set(id, { resolve, reject }));
     answer.catch(() => undefined);
     try {
-      await sql`
-        WITH call AS (
-          INSERT INTO ledger_relay (id, stream, kind, payload, reply_to)
-          VALUES (${id}, ${stream}, ${kind}, ${encodeRelayValue(payload)}, ${replyChannel}) RETURNING id)
-        SELECT pg_notify(${CALL_CHANNEL}, '') FROM call`.execute(db);
+      await insertCall(db, { id, stream, kind, payload: encodeRelayValue(payload), replyTo: replyChannel });
     } catch (error) {
       waiting.delete(id);
       throw new LedgerUnavailableError('the ledger call could not be forwarded', false, { cause: error });
@@ -364,7 +308,7 @@ export function createLedgerRelay<DB extends LedgerTables>(options: LedgerRelayO
     try {
       const first = await Promise.race([answer, expired]);
       if (first !== 'expired') return first;
-      return await giveUp(id);
+      return await giveUp(id, answer);
     } finally {
       clearTimeout(timer);
       waiting.delete(id);
@@ -373,26 +317,35 @@ export function createLedgerRelay<DB extends LedgerTables>(options: LedgerRelayO
   }
 
   /** The deadline passed: withdraw the call if no holder took it; else its outcome is unknown. */
-  async function giveUp(id: string): Promise<unknown> {
-    const withdrawn = await sql<{ claimed: boolean }>`
-      DELETE FROM ledger_relay WHERE id = ${id}
-      RETURNING claimed_at IS NOT NULL AND answer IS NULL AS claimed, answer`.execute(db);
-    const row = withdrawn.rows[0] as { claimed: boolean; answer: string | null } | undefined;
-    if (row?.answer !== null && row?.answer !== undefined) {
-      // Answered between the deadline and the delete.
-      const decoded = decodeRelayValue(row.answer) as { ok: unknown } | EncodedError;
-      if ('error' in decoded) throw decodeError(decoded.error);
-      return decoded.ok;
+  async function giveUp(id: string, answer: Promise<unknown>): Promise<unknown> {
+    const withdrawn = await withdrawCall(db, id);
+    switch (withdrawn.state) {
+      case 'answered':
+        return resultOf(withdrawn.answer);
+      case 'unclaimed':
+        throw new LedgerUnavailableError('no ledger writer holds the lease; retry shortly');
+      case 'claimed':
+        throw new LedgerUnavailableError(
+          'the ledger writer did not answer in time; retry the same transfers',
+          true,
+        );
+      case 'absent': {
+        // A collect took the answer just after the deadline: it is on its way to the waiter.
+        const settled = await Promise.race([
+          answer.then((value) => ({ value })),
+          new Promise<null>((resolve) => setTimeout(() => resolve(null), SETTLE_MS)),
+        ]);
+        if (settled !== null) return settled.value;
+        throw new LedgerUnavailableError('the ledger answer was lost; retry the same transfers', true);
+      }
+      default: {
+        const unknown: never = withdrawn;
+        throw new Error(`unknown withdrawal ${String(unknown)}`);
+      }
     }
-    if (row?.claimed === true)
-      throw new LedgerUnavailableError(
-        'the ledger writer did not answer in time; retry the same transfers',
-        true,
-      );
-    throw new LedgerUnavailableError('no ledger writer holds the lease; retry shortly');
   }
 
-  async function viaWriterOrRelay<T>(local: () => Promise<T>, kind: Kind, payload: unknown): Promise<T> {
+  async function viaWriterOrRelay<T>(local: () => Promise<T>, kind: RelayKind, payload: unknown): Promise<T> {
     if (writer.ready()) {
       try {
         return await local();

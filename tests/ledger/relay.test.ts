@@ -72,12 +72,9 @@ describe('ledger relay', () => {
     expect(standby.writer.ready()).toBe(false);
 
     const wallet = customerWalletId('relay-ann', 'XAF');
-    const started = performance.now();
     const outcomes = await standby.relay.submit([topUp('r1', wallet, 2_500n)]);
-    const forwardMs = performance.now() - started;
     expect(outcomes.map((outcome) => outcome.result)).toEqual(['ok']);
     expect(typeof outcomes[0]!.timestamp).toBe('bigint');
-    expect(forwardMs).toBeLessThan(1_000);
     // Applied once, by the holder's writer (the standby's never wrote).
     expect(holder.writer.head().transferCount).toBe(1n);
     expect(standby.writer.head().revision).toBe(-1n);
