@@ -201,4 +201,17 @@ describe('three instances on one database and Redis', () => {
     expect(report.mismatches ?? []).toEqual([]);
     expect(report.ok).toBe(true);
   });
+
+  it('/metrics says which instance holds the ledger lease and what the others forwarded', async () => {
+    // A standby reads a balance: forwarded to the holder.
+    await others[0]!.services.ledger.account(customerWalletId(listener.userId, 'XAF'));
+    const scrape = async (instance: TestApp) =>
+      (await instance.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const [a, b, c] = await Promise.all([world.testApp, ...others].map(scrape));
+    expect(a!).toMatch(/^ledger_writer_ready 1$/m);
+    expect(b!).toMatch(/^ledger_writer_ready 0$/m);
+    expect(c!).toMatch(/^ledger_writer_ready 0$/m);
+    expect(Number(/^ledger_relay_calls\{kind="forwarded"\} (\d+)$/m.exec(b!)?.[1])).toBeGreaterThan(0);
+    expect(Number(/^ledger_relay_calls\{kind="served"\} (\d+)$/m.exec(a!)?.[1])).toBeGreaterThan(0);
+  });
 });

@@ -2,6 +2,7 @@ import { ledgerProjection } from '../../../ledger/projections/index.js';
 import type { LedgerTables } from '../../../ledger/writer/tables.js';
 import { defineContext, tablesOf } from '../../platform/context.js';
 import { registerLedgerMetrics } from './metrics.js';
+import { registerLedgerRelayMetrics } from './relay-metrics.js';
 import { registerLedgerRoutes } from './routes.js';
 import { ledgerSeedStep } from './seed.js';
 import { createLedgerService } from './service.js';
@@ -28,6 +29,7 @@ export const ledgerContext = defineContext({
       routes(app) {
         registerLedgerRoutes(app, ledger, runtime.database.db);
         registerLedgerMetrics(app.metricsRegistry, runtime.database.db, ledger);
+        registerLedgerRelayMetrics(app.metricsRegistry, ledger.relay);
       },
       jobs: [
         {
