@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import { ownTables } from '../src/db/own-tables.js';
 import { isDependencyOutage } from '../src/shared/outage.js';
+import { streamsAttribute, traced } from '../src/telemetry/tracing.js';
 import {
   comparePositions,
   maxPosition,
@@ -147,8 +148,33 @@ export function createProjectionRunner<DB extends ProjectionTables>(
     );
   }
 
+  /**
+   * One batch in a span of its own, a trace of its own (it serves every request whose events it
+   * carries), naming the projection and the streams it read (docs/operations.md, "Tracing").
+   */
+  function applyBatch(
+    definition: ProjectionDefinition,
+    row: GenerationRow,
+    events: RecordedEvent[],
+    next: Position | 'start',
+  ): Promise<void> {
+    return traced(
+      'projection.batch',
+      {
+        'projection.name': definition.name,
+        'projection.generation': row.generation,
+        'projection.events': events.length,
+      },
+      (span) => {
+        span?.setAttribute('eventstore.streams', streamsAttribute(events));
+        return applyBatchNow(definition, row, events, next);
+      },
+      { root: true },
+    );
+  }
+
   /** One transaction per batch; on failure, event by event to name the one that throws. */
-  async function applyBatch(
+  async function applyBatchNow(
     definition: ProjectionDefinition,
     row: GenerationRow,
     events: RecordedEvent[],

@@ -1,4 +1,5 @@
 import pino, { type Logger, type LoggerOptions } from 'pino';
+import { activeTraceIds, tracingEnabled } from './telemetry/tracing.js';
 
 /** Keys whose value is always a secret or personal: removed whatever it looks like. */
 const ALWAYS_REDACTED = [
@@ -87,6 +88,9 @@ export function maskUrl(url: string): string {
 export function loggerOptions(level: string): LoggerOptions {
   return {
     level,
+    // trace_id and span_id of the active span, so a log line leads to its trace. Tracing is on
+    // or off before any logger exists (the preload), and off there is no mixin at all.
+    ...(tracingEnabled() ? { mixin: activeTraceIds } : {}),
     redact: { paths: REDACTED_PATHS, censor },
     serializers: {
       req(request: {

@@ -1,3 +1,4 @@
+import { traced } from '../telemetry/tracing.js';
 import { StreamNotFound, WrongExpectedVersion } from './errors.js';
 import { erasureEpoch } from './store.js';
 import {
@@ -120,6 +121,27 @@ export async function aggregateStream<Event extends { type: string; data: unknow
 }
 
 /**
+ * A decider call in its own span (docs/operations.md, "Tracing"): the stream, the command's type
+ * and how many events it decided. Free when tracing is off.
+ */
+export function tracedDecide<Events extends readonly unknown[]>(
+  stream: string,
+  command: unknown,
+  decide: () => Events,
+): Events {
+  const type = (command as { type?: unknown } | null)?.type;
+  return traced(
+    'decide',
+    { 'eventstore.stream': stream, 'decider.command': typeof type === 'string' ? type : 'unknown' },
+    (span) => {
+      const events = decide();
+      span?.setAttribute('decider.events', events.length);
+      return events;
+    },
+  );
+}
+
+/**
  * Read, decide, append with the expected revision; on WrongExpectedVersion reload and decide again,
  * a bounded number of times. Domain errors thrown by `decide` pass through untouched.
  */
@@ -140,7 +162,9 @@ export async function handleCommand<Command, Event extends { type: string; data:
   };
   const decideOn = (loaded: Decided['loaded']): Decided => ({
     loaded,
-    newEvents: decider.decide(command, loaded.state) as Decided['newEvents'],
+    newEvents: tracedDecide(stream, command, () =>
+      decider.decide(command, loaded.state),
+    ) as Decided['newEvents'],
   });
   /** On a remembered state, a refusal or a no-op may only mean the state is old: decide again on a read. */
   async function decideFresh(attempt: number): Promise<Decided> {

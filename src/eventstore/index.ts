@@ -19,6 +19,7 @@ export {
   aggregateStream,
   createAggregateCache,
   handleCommand,
+  tracedDecide,
   type AggregateCache,
   type Decider,
   type HandleCommandOptions,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { traced } from '../telemetry/tracing.js';
 import type { EventStoreAdapter, StoredEvent } from './adapter.js';
 import { EventTooLarge, InvalidAppend } from './errors.js';
 import { isSealed, SEALED_FIELD, type PersonalDataVault } from './personal-data.js';
@@ -7,6 +8,8 @@ import {
   LIMITS,
   PERSONAL_DATA_ERASED,
   personalDataStream,
+  type AppendOptions,
+  type AppendResult,
   type EventMetadata,
   type EventStore,
   type NewEvent,
@@ -107,30 +110,46 @@ export function createEventStore(options: EventStoreOptions): EventStore & { upc
   }
   const presentAll = (events: RecordedEvent[]) => Promise.all(events.map(present));
 
+  /** Validates, seals and sizes the events, then hands them to the adapter. */
+  async function appendNow(
+    stream: string,
+    events: readonly NewEvent[],
+    appendOptions: AppendOptions,
+  ): Promise<AppendResult> {
+    assertStreamName(stream);
+    if (events.length === 0 || events.length > LIMITS.maxEventsPerAppend) {
+      throw new InvalidAppend(`an append holds 1-${LIMITS.maxEventsPerAppend} events, got ${events.length}`);
+    }
+    const expected = appendOptions.expectedRevision ?? 'any';
+    if (typeof expected === 'bigint' && expected < 0n)
+      throw new InvalidAppend('expectedRevision must be >= 0');
+    const prepared: StoredEvent[] = [];
+    let totalBytes = 0;
+    for (const event of events) {
+      const stored = await prepare(stream, event);
+      totalBytes += stored.dataJson.length + stored.metadataJson.length;
+      prepared.push(stored);
+    }
+    if (totalBytes > LIMITS.maxAppendBytes)
+      throw new EventTooLarge(stream, totalBytes, LIMITS.maxAppendBytes, 'append');
+    return adapter.append(stream, prepared, expected);
+  }
+
   const store: EventStore & { upcasters: UpcasterRegistry } = {
     kind: adapter.kind,
     upcasters,
 
-    async append(stream, events, appendOptions = {}) {
-      assertStreamName(stream);
-      if (events.length === 0 || events.length > LIMITS.maxEventsPerAppend) {
-        throw new InvalidAppend(
-          `an append holds 1-${LIMITS.maxEventsPerAppend} events, got ${events.length}`,
-        );
-      }
-      const expected = appendOptions.expectedRevision ?? 'any';
-      if (typeof expected === 'bigint' && expected < 0n)
-        throw new InvalidAppend('expectedRevision must be >= 0');
-      const prepared: StoredEvent[] = [];
-      let totalBytes = 0;
-      for (const event of events) {
-        const stored = await prepare(stream, event);
-        totalBytes += stored.dataJson.length + stored.metadataJson.length;
-        prepared.push(stored);
-      }
-      if (totalBytes > LIMITS.maxAppendBytes)
-        throw new EventTooLarge(stream, totalBytes, LIMITS.maxAppendBytes, 'append');
-      return adapter.append(stream, prepared, expected);
+    append(stream, events, appendOptions = {}) {
+      return traced(
+        'eventstore.append',
+        {
+          'eventstore.stream': stream,
+          'eventstore.events': events.length,
+          'eventstore.event_type': events[0]?.type ?? '',
+          'eventstore.adapter': adapter.kind,
+        },
+        () => appendNow(stream, events, appendOptions),
+      );
     },
 
     async readStream(stream, readOptions = {}) {

@@ -50,7 +50,7 @@ const PUBLIC_FILES = new Set<string>([]);
 /** The composition root and the programs that start it. */
 const EDGE = /^src\/(app|server|boot|services)\.ts$|^src\/(cli|seed|http)\//;
 const INFRASTRUCTURE =
-  /^(ledger|projections)\/|^src\/(eventstore|db|jobs|realtime|platform|shared|config)\/|^src\/(runtime|logger)\.ts$/;
+  /^(ledger|projections)\/|^src\/(eventstore|db|jobs|realtime|platform|shared|config|telemetry)\/|^src\/(runtime|logger)\.ts$/;
 
 function place(sourceFile: string): Placement {
   // A unit test sits in the layer of the code it tests.

@@ -1,5 +1,6 @@
 import type { Runtime } from '../../runtime.js';
 import type { AppEventStore } from '../../eventstore/index.js';
+import { traced } from '../../telemetry/tracing.js';
 import { verifyLedger, type VerifyReport } from '../../../ledger/audit/verify.js';
 import {
   createLedgerRelay,
@@ -45,6 +46,23 @@ export interface Ledger {
   readonly relay: LedgerRelay;
 }
 
+/**
+ * The event store as the ledger writer sees it: its only append is a sealed batch, so each append
+ * is the span of one ledger batch (docs/operations.md, "Tracing"), around the store's own
+ * `eventstore.append`. It runs in the trace of the submission that woke the writer.
+ */
+function tracedBatches(eventStore: AppEventStore): AppEventStore {
+  return {
+    ...eventStore,
+    append: (stream, events, options) =>
+      traced('ledger.batch', { 'ledger.stream': stream, 'ledger.events': events.length }, (span) => {
+        const data = events[0]?.data as { batch?: unknown } | undefined;
+        if (typeof data?.batch === 'string') span?.setAttribute('ledger.batch_bytes', data.batch.length);
+        return eventStore.append(stream, events, options);
+      }),
+  };
+}
+
 function poolConnectionString(runtime: Runtime): string {
   const options = (runtime.database.pool as unknown as { options: { connectionString?: string } }).options;
   if (options.connectionString === undefined) throw new Error('the database pool has no connection string');
@@ -54,7 +72,7 @@ function poolConnectionString(runtime: Runtime): string {
 export function createLedgerService(runtime: Runtime, eventStore: AppEventStore): Ledger {
   const stream = DEFAULT_LEDGER_STREAM;
   const writer = createLedgerWriter({
-    store: eventStore,
+    store: tracedBatches(eventStore),
     db: runtime.database.db,
     leaseConnectionString: poolConnectionString(runtime),
     stream,
@@ -80,7 +98,10 @@ export function createLedgerService(runtime: Runtime, eventStore: AppEventStore)
     stream,
     writer,
     relay,
-    submit: (transfers) => relay.submit(transfers),
+    submit: (transfers) =>
+      traced('ledger.submit', { 'ledger.stream': stream, 'ledger.transfers': transfers.length }, () =>
+        relay.submit(transfers),
+      ),
     account: (id) => relay.account(id),
     expireHolds: () => writer.expireHolds(),
     async verify({ source = 'other', ...options } = {}) {

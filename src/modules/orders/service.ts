@@ -10,6 +10,7 @@ import {
   aggregateStream,
   createAggregateCache,
   handleCommand,
+  tracedDecide,
   WrongExpectedVersion,
   type EventMetadata,
   type EventStore,
@@ -224,7 +225,7 @@ export function createOrdersService(deps: OrdersDependencies) {
     known: { state: OrderState; revision: bigint },
     metadata?: EventMetadata,
   ) {
-    const events = decide(command, known.state);
+    const events = tracedDecide(orderStream(orderId), command, () => decide(command, known.state));
     if (events.length === 0) return known;
     try {
       const appended = await eventStore.append(
@@ -476,7 +477,9 @@ export function createOrdersService(deps: OrdersDependencies) {
             data: { paymentId: outcome.paymentId, amountMinor: Number(outcome.amountMinor), at },
           }
         : { type: 'FailPayment', data: { reason: outcome.reason, at } };
-    return decide(command, state);
+    return tracedDecide(orderStream(state.order?.orderId ?? 'unknown'), command, () =>
+      decide(command, state),
+    );
   }
 
   async function recordPaymentOutcome(
@@ -542,7 +545,8 @@ export function createOrdersService(deps: OrdersDependencies) {
     const quoted = await quote(input, customer.id, current);
     const orderId = options.orderId ?? randomUUID();
     const data = creationData(orderId, input, customer, quoted, current);
-    const [created] = decide({ type: 'CreateOrder', data }, initialState());
+    const create: OrderCommand = { type: 'CreateOrder', data };
+    const [created] = tracedDecide(orderStream(orderId), create, () => decide(create, initialState()));
     // Only items whose stock the catalog tracks are reserved: untracked ones need no row lock.
     const stockLines = data.reservedStock;
     if (stockLines.length > 0) {

@@ -24,6 +24,7 @@ import {
   aggregateStream,
   createAggregateCache,
   handleCommand,
+  tracedDecide,
   WrongExpectedVersion,
   type EventStore,
 } from '../../eventstore/index.js';
@@ -329,25 +330,27 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
     operator: Operator,
   ): Promise<{ state: PaymentState; revision: bigint } | undefined> {
     const at = now();
-    const [initiated] = decidePayment(
-      {
-        type: 'InitiatePayment',
-        data: {
-          initiated: {
-            paymentId,
-            userId: input.userId,
-            purpose: input.purpose,
-            amountMinor: Number(input.amountMinor),
-            currency: input.currency,
-            phone,
-            operator,
-            idempotencyKey: input.idempotencyKey,
-            at: at.toISOString(),
-            expiresAt: new Date(at.getTime() + PAYMENT_EXPIRY_MINUTES * 60_000).toISOString(),
+    const [initiated] = tracedDecide(paymentStream(paymentId), { type: 'InitiatePayment' }, () =>
+      decidePayment(
+        {
+          type: 'InitiatePayment',
+          data: {
+            initiated: {
+              paymentId,
+              userId: input.userId,
+              purpose: input.purpose,
+              amountMinor: Number(input.amountMinor),
+              currency: input.currency,
+              phone,
+              operator,
+              idempotencyKey: input.idempotencyKey,
+              at: at.toISOString(),
+              expiresAt: new Date(at.getTime() + PAYMENT_EXPIRY_MINUTES * 60_000).toISOString(),
+            },
           },
         },
-      },
-      initialPaymentState(),
+        initialPaymentState(),
+      ),
     );
     try {
       const appended = await eventStore.append(
