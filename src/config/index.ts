@@ -253,6 +253,48 @@ export const EnvironmentSchema = Type.Object({
     'wrong pickup codes allowed per order in any ORDER_PICKUP_CODE_LOCK_MINUTES',
   ),
   ORDER_PICKUP_CODE_LOCK_MINUTES: PositiveInteger(15, 'the window of the pickup code lockout in minutes'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(
+    Url(
+      'an OTLP/HTTP collector base URL (traces go to /v1/traces), e.g. http://otel-collector:4318; set (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) to turn tracing on, unset: no tracing and no cost',
+    ),
+  ),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: Type.Optional(
+    Url(
+      'the full OTLP/HTTP traces URL, e.g. http://tempo:4318/v1/traces (wins over OTEL_EXPORTER_OTLP_ENDPOINT)',
+    ),
+  ),
+  OTEL_EXPORTER_OTLP_HEADERS: Type.Optional(
+    Type.String({
+      pattern: '^[^=,\\s]+=[^,]*(,[^=,\\s]+=[^,]*)*$',
+      description: 'headers sent to the collector as key=value pairs separated by commas (e.g. an API key)',
+    }),
+  ),
+  OTEL_SERVICE_NAME: Type.String({
+    default: 'food-delivery-api',
+    minLength: 1,
+    description: 'the service.name of every span',
+  }),
+  OTEL_TRACES_SAMPLER: Type.Union(
+    [
+      'parentbased_traceidratio',
+      'parentbased_always_on',
+      'parentbased_always_off',
+      'traceidratio',
+      'always_on',
+      'always_off',
+    ].map((sampler) => Type.Literal(sampler)),
+    {
+      default: 'parentbased_traceidratio',
+      description:
+        "which traces are kept: parentbased_traceidratio (a caller's decision wins, else OTEL_TRACES_SAMPLER_ARG of new traces), parentbased_always_on, parentbased_always_off, traceidratio, always_on or always_off",
+    },
+  ),
+  OTEL_TRACES_SAMPLER_ARG: Type.Number({
+    minimum: 0,
+    maximum: 1,
+    default: 1,
+    description: 'the share of new traces kept by the ratio samplers, 0-1 (0.1: one in ten)',
+  }),
   TAX_RATE_PERCENT: Type.Number({
     minimum: 0,
     maximum: 100,
