@@ -17,10 +17,21 @@ export const TRACER_NAME = 'food-delivery';
  * differently) agree.
  */
 const ENABLED = Symbol.for('food-delivery.tracing.enabled');
-type Flagged = typeof globalThis & { [ENABLED]?: boolean };
+const SHUTDOWN = Symbol.for('food-delivery.tracing.shutdown');
+type Flagged = typeof globalThis & { [ENABLED]?: boolean; [SHUTDOWN]?: () => Promise<void> };
 
-export function setTracingEnabled(enabled: boolean): void {
+/** Called by the preload once the SDK runs, with what flushes and stops it. */
+export function setTracingEnabled(enabled: boolean, shutdown?: () => Promise<void>): void {
   (globalThis as Flagged)[ENABLED] = enabled;
+  (globalThis as Flagged)[SHUTDOWN] = shutdown;
+}
+
+/** Exports the spans still buffered and stops tracing (the server calls it last on shutdown). */
+export async function shutdownTracing(): Promise<void> {
+  const shutdown = (globalThis as Flagged)[SHUTDOWN];
+  if (shutdown === undefined) return;
+  setTracingEnabled(false);
+  await shutdown();
 }
 
 export function tracingEnabled(): boolean {

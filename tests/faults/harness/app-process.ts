@@ -26,9 +26,14 @@ export interface AppProcess {
 
 /**
  * The app as production runs it: `src/server.ts` in a process of its own, configured only by its
- * environment (DATABASE_URL, REDIS_URL, the providers' URLs), listening on `port`.
+ * environment (DATABASE_URL, REDIS_URL, the providers' URLs), listening on `port`; `nodeArguments`
+ * go to node after tsx (a preload such as the tracing registration).
  */
-export function appProcess(environment: Record<string, string>, port: number): AppProcess {
+export function appProcess(
+  environment: Record<string, string>,
+  port: number,
+  options: { nodeArguments?: readonly string[] } = {},
+): AppProcess {
   const baseUrl = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
@@ -59,7 +64,7 @@ export function appProcess(environment: Record<string, string>, port: number): A
       if (child !== undefined && child.exitCode === null && child.signalCode === null)
         throw new Error('the app is already running');
       started += 1;
-      const spawned = spawn(process.execPath, ['--import', 'tsx', SERVER], {
+      const spawned = spawn(process.execPath, ['--import', 'tsx', ...(options.nodeArguments ?? []), SERVER], {
         cwd: ROOT,
         env: { ...process.env, ...environment, PORT: String(port), HOST: '127.0.0.1' },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -54,6 +54,8 @@ export interface WorldOptions {
   env?: Record<string, string>;
   /** App processes on the same database and Redis (default 1). Webhooks reach the first. */
   instances?: number;
+  /** Extra node arguments for the app's process (a preload). */
+  nodeArguments?: readonly string[];
 }
 
 function appEnvironment(
@@ -149,9 +151,10 @@ export async function faultWorld(options: WorldOptions = {}): Promise<FaultWorld
     await fundLedger(setup.services.ledger, customers);
     const adminToken = await withStepUp(setup, admin);
     await setup.close();
-    const apps = [appProcess(environment, port)];
+    const processOptions = { nodeArguments: options.nodeArguments ?? [] };
+    const apps = [appProcess(environment, port, processOptions)];
     for (let index = 1; index < (options.instances ?? 1); index += 1)
-      apps.push(appProcess(environment, await freePort()));
+      apps.push(appProcess(environment, await freePort(), processOptions));
     const app = apps[0]!;
     return {
       database,
