@@ -43,4 +43,6 @@ case "${NODE_OPTIONS:-}" in
     ;;
 esac
 
-exec node dist/src/server.js "$@"
+# The tracing preload runs before the app loads (instrumentation) and does nothing unless an
+# OTLP endpoint is set (docs/operations.md, "Tracing").
+exec node --import ./dist/src/telemetry/register.js dist/src/server.js "$@"

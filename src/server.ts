@@ -2,6 +2,7 @@ import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import { boot } from './boot.js';
 import { isDemoSeeded, seedDemo } from './seed/index.js';
+import { shutdownTracing } from './telemetry/tracing.js';
 
 const { config, logger, services } = await boot();
 const { runtime } = services;
@@ -22,6 +23,7 @@ closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS, logger }, async ({ signal, err
   else logger.info({ signal }, 'shutting down: draining requests');
   await app.close();
   await runtime.close();
+  await shutdownTracing(); // the spans still buffered (nothing when tracing is off)
 });
 
 await app.listen({ host: config.HOST, port: config.PORT });

@@ -271,7 +271,7 @@ describe('docker/start.sh sizes the heap from the container memory limit', () =>
     const output = start(String(512 * 1024 * 1024));
     expect(output).toContain('--max-old-space-size=358');
     expect(output).toContain(`MAX_HEAP_USED_BYTES=${Math.floor((358 * 1048576 * 90) / 100)}`);
-    expect(output).toContain('ARGS=dist/src/server.js');
+    expect(output).toContain('ARGS=--import ./dist/src/telemetry/register.js dist/src/server.js');
   });
 
   it('leaves V8 its default without a limit, and an explicit NODE_OPTIONS alone', () => {
