@@ -80,6 +80,10 @@ export function startTracing(settings: TelemetrySettings): NodeSDK {
     serviceName: settings.serviceName,
     sampler: samplerOf(settings),
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: settings.tracesUrl }))],
+    // Traces only: metrics are Prometheus' (/metrics) and logs are pino's lines on stdout. Left
+    // unset, the SDK would also post OTLP metrics every minute and set up an OTLP log exporter.
+    metricReaders: [],
+    logRecordProcessors: [],
     instrumentations: [
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.test(request.url ?? ''),
