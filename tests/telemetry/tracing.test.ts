@@ -192,9 +192,9 @@ describe('tracing: an order placed through the app in its own process, exported 
       // Health probes are no trace.
       await fetch(`${world.app.baseUrl}/health/ready`);
       await new Promise((resolve) => setTimeout(resolve, 500));
-      expect(
-        receiver.spans.some((span) => String(attribute(span, 'url.path')).startsWith('/health')),
-      ).toBe(false);
+      expect(receiver.spans.some((span) => String(attribute(span, 'url.path')).startsWith('/health'))).toBe(
+        false,
+      );
       expect(receiver.paths.every((line) => line.startsWith('POST /v1/traces application/json'))).toBe(true);
     },
   );
