@@ -119,7 +119,7 @@ describe('tracing: an order placed through the app in its own process, exported 
   });
 
   it(
-    'gives one trace per placement (HTTP, Fastify, pg, decide, append) and a projection batch trace naming the order',
+    'gives one trace per placement (HTTP, Fastify, pg, Redis, decide, append, ledger) and a projection batch trace naming the order',
     { timeout: 60_000 },
     async () => {
       const customer = world.customers[0]!;
@@ -169,6 +169,23 @@ describe('tracing: an order placed through the app in its own process, exported 
       );
       // The wallet paid through the ledger: the submission is in the request's trace.
       await until('the ledger submission', () => trace().find((span) => span.name === 'ledger.submit'));
+      // The writer's batches are traces of their own, each with its append of the ledger stream.
+      const ledgerBatch = await until('a ledger batch', () =>
+        receiver.spans.find((span) => span.name === 'ledger.batch'),
+      );
+      expect(ledgerBatch.parentSpanId ?? '').toBe('');
+      await until('the ledger batch append', () =>
+        receiver.spans.find(
+          (span) =>
+            span.name === 'eventstore.append' &&
+            span.parentSpanId === ledgerBatch.spanId &&
+            attribute(span, 'eventstore.stream') === 'ledger-main',
+        ),
+      );
+      // Redis commands of the request (the access hook's revocation check), by command name only.
+      await until('a Redis span', () =>
+        trace().find((span) => span.scope === '@opentelemetry/instrumentation-ioredis'),
+      );
       expect(trace().every((span) => span.service === 'food-delivery-test')).toBe(true);
 
       // Read models follow in traces of their own, one per batch, naming the streams they read.

@@ -49,17 +49,23 @@ export interface Ledger {
 /**
  * The event store as the ledger writer sees it: its only append is a sealed batch, so each append
  * is the span of one ledger batch (docs/operations.md, "Tracing"), around the store's own
- * `eventstore.append`. It runs in the trace of the submission that woke the writer.
+ * `eventstore.append`. A trace of its own: a batch carries many requests' transfers, and the
+ * writer's loop runs in no request's context (each request's wait is its `ledger.submit`).
  */
 function tracedBatches(eventStore: AppEventStore): AppEventStore {
   return {
     ...eventStore,
     append: (stream, events, options) =>
-      traced('ledger.batch', { 'ledger.stream': stream, 'ledger.events': events.length }, (span) => {
-        const data = events[0]?.data as { batch?: unknown } | undefined;
-        if (typeof data?.batch === 'string') span?.setAttribute('ledger.batch_bytes', data.batch.length);
-        return eventStore.append(stream, events, options);
-      }),
+      traced(
+        'ledger.batch',
+        { 'ledger.stream': stream, 'ledger.events': events.length },
+        (span) => {
+          const data = events[0]?.data as { batch?: unknown } | undefined;
+          if (typeof data?.batch === 'string') span?.setAttribute('ledger.batch_bytes', data.batch.length);
+          return eventStore.append(stream, events, options);
+        },
+        { root: true },
+      ),
   };
 }
 
