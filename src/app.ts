@@ -1,5 +1,4 @@
 import cors from '@fastify/cors';
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import underPressure from '@fastify/under-pressure';
@@ -16,6 +15,7 @@ import { refuseUnsafeText } from './http/text-guard.js';
 import { registerMetrics } from './http/metrics.js';
 import { openapiOptions } from './http/openapi.js';
 import { registerProblemPages } from './http/problem-pages.js';
+import { registerRateLimits } from './http/rate-limit.js';
 import { requestValidators } from './http/validators.js';
 import { HttpProblem, ProblemSchema } from './http/problem.js';
 import { loggerOptions } from './logger.js';
@@ -127,25 +127,10 @@ export async function appPlugin(app: FastifyInstance, options: { services: Servi
       });
     },
   });
-  await app.register(rateLimit, {
-    global: true,
-    max: config.RATE_LIMIT_MAX_REQUESTS,
-    timeWindow: config.RATE_LIMIT_WINDOW_MS,
-    ...(runtime.redis === undefined
-      ? {}
-      : { redis: runtime.redis, nameSpace: `${config.REDIS_KEY_PREFIX}rl:` }),
-    // A Redis outage must not take the API down with it; limits resume when it returns.
-    skipOnError: true,
-    allowList: () => !config.RATE_LIMIT_ENABLED,
-    errorResponseBuilder: (_request, context) =>
-      new HttpProblem(
-        429,
-        'rate_limited',
-        `Too many requests; retry in ${Math.ceil(context.ttl / 1000)} s.`,
-        {
-          extensions: { limit: context.max },
-        },
-      ),
+  await registerRateLimits(app, {
+    config,
+    redis: runtime.redis,
+    hashAddress: (value) => services.identity.limitKey(value),
   });
   await app.register(swagger, openapiOptions(config.PUBLIC_BASE_URL));
   await app.register(swaggerUi, {

@@ -153,7 +153,14 @@ export const EnvironmentSchema = Type.Object({
   ),
 
   RATE_LIMIT_WINDOW_MS: PositiveInteger(900_000, 'the general rate-limit window in ms'),
-  RATE_LIMIT_MAX_REQUESTS: PositiveInteger(100, 'general requests per window per IP'),
+  RATE_LIMIT_MAX_REQUESTS: PositiveInteger(
+    2_000,
+    'general requests per window from one address without a valid access token (carrier NAT puts many customers behind one address; IPv6 per /64)',
+  ),
+  RATE_LIMIT_USER_MAX: PositiveInteger(
+    600,
+    'general requests per window per signed-in user, from any address (a 304 Not Modified costs a quarter)',
+  ),
   RATE_LIMIT_AUTH_WINDOW_MS: PositiveInteger(900_000, 'the auth rate-limit window in ms'),
   RATE_LIMIT_AUTH_MAX: PositiveInteger(5, 'auth attempts per window'),
   RATE_LIMIT_PAYMENT_WINDOW_MS: PositiveInteger(300_000, 'the payment rate-limit window in ms'),

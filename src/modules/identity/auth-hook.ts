@@ -58,6 +58,7 @@ export interface RouteAccessEntry {
 
 const verifiedTokens = new WeakMap<FastifyRequest, VerifiedToken>();
 const bodyHashes = new WeakMap<FastifyRequest, string>();
+const tokenFailures = new WeakMap<FastifyRequest, TokenError>();
 
 /** The verified access token of this request (logout blacklists its `jti`). */
 export function verifiedTokenOf(request: FastifyRequest): VerifiedToken | undefined {
@@ -129,14 +130,11 @@ async function identityAuth(
   });
 
   app.addHook('onRequest', async (request) => {
-    const config = request.routeOptions.config;
-    const access = config?.access;
     const url = request.routeOptions.url ?? '';
     if (url.startsWith('/v1/admin/') && allowlist.length > 0 && !allowlist.includes(request.ip)) {
       throw new HttpProblem(403, 'ip_not_allowed', 'Admin routes are not reachable from this address.');
     }
     const token = bearerToken(request.headers.authorization);
-    let failure: TokenError | undefined;
     if (token !== undefined) {
       try {
         const verified = await identity.tokens.verify(token);
@@ -144,11 +142,19 @@ async function identityAuth(
         request.principal = verified.principal;
       } catch (error) {
         if (!(error instanceof TokenError)) throw error;
-        failure = error;
+        tokenFailures.set(request, error);
       }
     }
-    if (access === undefined || 'public' in access) return;
-    await enforce(request, access, config?.allowWithoutTwoFactor === true, failure);
+  });
+  // Enforced after the route's rate limit (a route-level onRequest hook, which runs after this
+  // app-level one and keys on the principal set above): requests refused 401/403 still count
+  // against their address or user, so a flood of bad tokens meets the limit too.
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    const config = request.routeOptions.config;
+    const access = config?.access;
+    if (access === undefined || 'public' in access) return payload;
+    await enforce(request, access, config?.allowWithoutTwoFactor === true, tokenFailures.get(request));
+    return payload;
   });
 
   async function enforce(

@@ -228,7 +228,7 @@ export function registerOrderRoutes(
 
   // A Mobile Money order starts a collection (a push to the customer's phone): it counts on the
   // payment tier, per user, with the wallet's top-ups and payments. A wallet order starts no
-  // collection and has the general allowance, per user, over the same window.
+  // collection and has the general per-user allowance (RATE_LIMIT_USER_MAX) over the same window.
   const { config } = services.runtime;
   const mobileMoney = (request: FastifyRequest) =>
     (request.body as { payment?: { kind?: string } } | undefined)?.payment?.kind === 'mobile_money';
@@ -236,7 +236,7 @@ export function registerOrderRoutes(
     hook: 'preHandler' as const,
     timeWindow: config.RATE_LIMIT_PAYMENT_WINDOW_MS,
     max: (request: FastifyRequest) =>
-      mobileMoney(request) ? config.RATE_LIMIT_PAYMENT_MAX : config.RATE_LIMIT_MAX_REQUESTS,
+      mobileMoney(request) ? config.RATE_LIMIT_PAYMENT_MAX : config.RATE_LIMIT_USER_MAX,
     keyGenerator: (request: FastifyRequest) =>
       `${mobileMoney(request) ? 'payment' : 'orders'}:${request.principal?.userId ?? `ip:${request.ip}`}`,
   };
