@@ -3,7 +3,12 @@
  * (the services, from the contexts' definitions); the app starts it when ready, and
  * `npm run projections -- status | rebuild NAME` and the admin API operate it.
  */
-export { createProjectionRunner, type ProjectionRunner, type ProjectionRunnerOptions } from './runner.js';
+export {
+  createProjectionRunner,
+  projectionLag,
+  type ProjectionRunner,
+  type ProjectionRunnerOptions,
+} from './runner.js';
 export type {
   ProjectionContext,
   ProjectionDefinition,

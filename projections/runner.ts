@@ -6,6 +6,7 @@ import { streamsAttribute, traced } from '../src/telemetry/tracing.js';
 import {
   comparePositions,
   maxPosition,
+  type EventFilter,
   type EventStore,
   type Position,
   type RecordedEvent,
@@ -92,6 +93,31 @@ function validate(definition: ProjectionDefinition): void {
   if (definition.handle === undefined && definition.handleBatch === undefined) {
     throw new Error(`projection ${definition.name}: give handle or handleBatch`);
   }
+}
+
+/**
+ * A projection generation's lag, from what is committed only: the events after its stored
+ * checkpoint that it reads (its filter; counted up to LAG_COUNT_CAP), and the seconds between the
+ * newest of them and the last event it applied. The one figure `npm run projections -- status`,
+ * `/metrics` and the admin API show, whichever process asks: a server's in-memory subscription
+ * position (ahead of the checkpoint over events the filter skips) once made it say 0 where the
+ * CLI said thousands. Null when the store cannot be read.
+ */
+export async function projectionLag(
+  store: Pick<EventStore, 'headInfo'>,
+  generation: Pick<GenerationRow, 'position' | 'last_event_at'>,
+  filter: EventFilter | undefined,
+): Promise<{ lagEvents: number | null; lagSeconds: number | null }> {
+  const checkpoint = (generation.position ?? 'start') as Position | 'start';
+  const head = await store.headInfo(checkpoint, LAG_COUNT_CAP, filter).catch(() => undefined);
+  if (head === undefined) return { lagEvents: null, lagSeconds: null };
+  if (head.eventsAfter === 0 || head.headCreatedAt === null)
+    return { lagEvents: head.eventsAfter, lagSeconds: 0 };
+  const appliedAt = generation.last_event_at?.getTime() ?? head.headCreatedAt.getTime();
+  return {
+    lagEvents: head.eventsAfter,
+    lagSeconds: Math.max(0, (head.headCreatedAt.getTime() - appliedAt) / 1000),
+  };
 }
 
 export function createProjectionRunner<DB extends ProjectionTables>(
@@ -463,23 +489,7 @@ export function createProjectionRunner<DB extends ProjectionTables>(
           .filter((row) => row.status !== 'retired')
           .map(async (row) => {
             const worker = workers.get(workerKey(row));
-            const stored = (row.position ?? 'start') as Position | 'start';
-            const position =
-              worker === undefined || !worker.settled()
-                ? stored
-                : maxPosition(stored, worker.subscription.position());
-            const head = await store.headInfo(position, LAG_COUNT_CAP).catch(() => undefined);
-            const lagSeconds =
-              head === undefined
-                ? null
-                : head.eventsAfter === 0 || head.headCreatedAt === null
-                  ? 0
-                  : Math.max(
-                      0,
-                      (head.headCreatedAt.getTime() -
-                        (row.last_event_at?.getTime() ?? head.headCreatedAt.getTime())) /
-                        1000,
-                    );
+            const lag = await projectionLag(store, row, definitions.get(row.name)?.filter);
             return {
               name: row.name,
               version: row.version,
@@ -493,8 +503,7 @@ export function createProjectionRunner<DB extends ProjectionTables>(
                 row.failed_at === null
                   ? null
                   : { at: row.failed_at.toISOString(), event: row.failed_event, error: row.error ?? '' },
-              lagEvents: head?.eventsAfter ?? null,
-              lagSeconds,
+              ...lag,
               // A failed generation applies nothing more (applyIn refuses it), even while its
               // worker is still being taken down.
               running: worker !== undefined && row.failed_at === null,

@@ -59,6 +59,8 @@ export interface VerifyOptions {
   readonly projections?: boolean;
   /** A head hash kept elsewhere; catches a history rewritten and re-hashed whole. */
   readonly anchorHash?: string;
+  /** Called after each page of the stream is read, with the events read so far. */
+  readonly onProgress?: (eventsRead: number) => void;
 }
 
 interface StoredEvent {
@@ -69,7 +71,11 @@ interface StoredEvent {
 
 const READ_PAGE = 1_000;
 
-export async function readLedgerStream(store: EventStore, stream: string): Promise<StoredEvent[]> {
+export async function readLedgerStream(
+  store: EventStore,
+  stream: string,
+  onProgress?: (eventsRead: number) => void,
+): Promise<StoredEvent[]> {
   const stored: StoredEvent[] = [];
   for (;;) {
     let page;
@@ -90,6 +96,7 @@ export async function readLedgerStream(store: EventStore, stream: string): Promi
       }
       stored.push({ revision: recorded.revision, id: recorded.id, entry });
     }
+    onProgress?.(stored.length);
     if (page.length < READ_PAGE) return stored;
   }
 }
@@ -97,7 +104,7 @@ export async function readLedgerStream(store: EventStore, stream: string): Promi
 export async function verifyLedger(options: VerifyOptions): Promise<VerifyReport> {
   const startedAt = performance.now();
   const stream = options.stream ?? DEFAULT_LEDGER_STREAM;
-  const stored = await readLedgerStream(options.store, stream);
+  const stored = await readLedgerStream(options.store, stream, options.onProgress);
   const entries = stored.map((item) => item.entry);
   const report = replay(
     entries,

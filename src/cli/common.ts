@@ -39,3 +39,60 @@ export function formatMinor(amountMinor: bigint, currency: string): string {
   const fraction = exponent === 0 ? '' : `.${digits.slice(digits.length - exponent)}`;
   return `${negative ? '-' : ''}${whole}${fraction} ${currency}`;
 }
+
+export interface Progress {
+  /** True when the live line is drawn (stderr is a terminal): worth polling for figures. */
+  readonly live: boolean;
+  /** Reports the count done so far; on a terminal, redraws one line with the rate (at most 10 times a second). */
+  update(done: number, total?: number): void;
+  /** Clears the live line, then prints one summary line on stdout: the count, the time, the rate. */
+  finish(summary?: string): void;
+}
+
+/**
+ * Progress of a long run (`ledger -- verify`, `projections -- rebuild`): a live line with the rate
+ * on a terminal (stderr, so stdout stays the result), and a summary line on stdout in any case
+ * (logs and CI get the summary only).
+ */
+export function progress(
+  label: string,
+  unit: string,
+  options: {
+    live?: NodeJS.WritableStream & { isTTY?: boolean };
+    out?: NodeJS.WritableStream;
+    now?: () => number;
+  } = {},
+): Progress {
+  const liveStream = options.live ?? process.stderr;
+  const out = options.out ?? process.stdout;
+  const now = options.now ?? (() => performance.now());
+  const live = liveStream.isTTY === true;
+  const startedAt = now();
+  let lastDrawAt = Number.NEGATIVE_INFINITY;
+  let count = 0;
+  const rate = (done: number, at: number) => {
+    const seconds = (at - startedAt) / 1000;
+    return seconds <= 0 ? 0 : Math.round(done / seconds);
+  };
+  const figure = (value: number) => value.toLocaleString('en-US');
+  return {
+    live,
+    update(done, total) {
+      count = done;
+      const at = now();
+      if (!live || at - lastDrawAt < 100) return;
+      lastDrawAt = at;
+      const of = total === undefined ? '' : ` of ${figure(total)}`;
+      liveStream.write(`\r${label}: ${figure(done)}${of} ${unit}, ${figure(rate(done, at))} ${unit}/s\x1b[K`);
+    },
+    finish(summary) {
+      const at = now();
+      if (live) liveStream.write('\r\x1b[K');
+      const seconds = ((at - startedAt) / 1000).toFixed(1);
+      const tail = summary === undefined ? '' : `; ${summary}`;
+      out.write(
+        `${label}: ${figure(count)} ${unit} in ${seconds} s (${figure(rate(count, at))} ${unit}/s)${tail}\n`,
+      );
+    },
+  };
+}

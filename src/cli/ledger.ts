@@ -1,4 +1,4 @@
-import { formatMinor, handleHelp, reportFailure, usageError } from './common.js';
+import { formatMinor, handleHelp, progress, reportFailure, usageError } from './common.js';
 import { CURRENCIES } from '../../ledger/rules/index.js';
 import type { VerifyReport } from '../../ledger/audit/verify.js';
 import type * as Queries from '../../ledger/projections/queries.js';
@@ -88,7 +88,15 @@ try {
         console.log(`read models not caught up: ${(error as Error).message}`);
       });
     }
-    const report = await ledger.verify({ projections: compare, source: 'cli' });
+    // A long replay shows its progress and rate on a terminal; a summary line in any case.
+    const meter = progress('verify: read', 'events');
+    const report = await ledger.verify({
+      projections: compare,
+      source: 'cli',
+      onProgress: (read) => meter.update(read),
+    });
+    meter.update(report.events);
+    meter.finish();
     printVerify(report);
     if (!report.ok) process.exitCode = 1;
   } else {

@@ -1,4 +1,4 @@
-import { handleHelp, reportFailure, usageError } from './common.js';
+import { handleHelp, progress, reportFailure, usageError } from './common.js';
 
 const usage = `usage: npm run projections -- <command>
 
@@ -43,6 +43,37 @@ function printStatus(items: Awaited<ReturnType<typeof listProjections>>['items']
   }
 }
 
+/**
+ * Runs the rebuild; on a terminal, polls the building generation (events applied, events left)
+ * and draws the rate; in any case prints a summary line with the events applied.
+ */
+async function rebuildWithProgress(projection: string): Promise<{ generation: number }> {
+  const meter = progress(`rebuild ${projection}`, 'events');
+  const building = async () =>
+    (await runner.status()).find((item) => item.name === projection && item.status === 'building');
+  let polling = meter.live;
+  const poll = (async () => {
+    while (polling) {
+      const item = await building().catch(() => undefined);
+      if (item !== undefined)
+        meter.update(item.eventsProcessed, item.eventsProcessed + (item.lagEvents ?? 0));
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  })();
+  try {
+    const result = await runner.rebuild(projection);
+    const rebuilt = (await runner.status()).find(
+      (item) => item.name === projection && item.generation === result.generation,
+    );
+    meter.update(rebuilt?.eventsProcessed ?? 0);
+    meter.finish();
+    return result;
+  } finally {
+    polling = false;
+    await poll;
+  }
+}
+
 try {
   if (command === 'status') {
     printStatus((await listProjections(runner)).items);
@@ -54,7 +85,7 @@ try {
       throw new Error(`no projection named ${name}; registered: ${registered.join(', ') || '(none)'}`);
     }
     console.log(`rebuilding ${name}: building the new generation while the current one serves…`);
-    const result = await runner.rebuild(name!);
+    const result = await rebuildWithProgress(name!);
     console.log(`rebuilt ${name}: generation ${result.generation} is active`);
     printStatus((await listProjections(runner)).items.filter((item) => item.name === name));
   }

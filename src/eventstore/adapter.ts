@@ -54,6 +54,7 @@ export interface EventStoreAdapter {
   headInfo(
     after: Position | 'start',
     cap: number,
+    filter: EventFilter | undefined,
   ): Promise<{ eventsAfter: number; headCreatedAt: Date | null }>;
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -186,7 +186,7 @@ export function createEventStore(options: EventStoreOptions): EventStore & { upc
       });
     },
 
-    headInfo: (after, cap) => adapter.headInfo(after, cap),
+    headInfo: (after, cap, filter) => adapter.headInfo(after, cap, filter),
 
     async erasePersonalData(subjectId: string, metadata?: EventMetadata) {
       await vault.erase(subjectId);

@@ -134,10 +134,14 @@ export interface EventStore {
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   readAll(from: StartFrom, options?: ReadAllOptions): Promise<ReadAllPage>;
   subscribeToAll(options: SubscribeOptions): Subscription;
-  /** Events after `position` (counted up to `cap`) and the newest event's time, for lag metrics. */
+  /**
+   * For lag figures: the events after `after` that pass `filter` (counted up to `cap`) and the time
+   * of the newest of them (null when there is none).
+   */
   headInfo(
     after: Position | 'start',
     cap: number,
+    filter?: EventFilter,
   ): Promise<{ eventsAfter: number; headCreatedAt: Date | null }>;
   /** Deletes the person's data key and appends a PersonalDataErased event; reads then show [redacted]. */
   erasePersonalData(subjectId: string, metadata?: EventMetadata): Promise<AppendResult>;

@@ -17,11 +17,15 @@ const run = promisify(execFile);
  * (node with tsx's loader directly: npx added seconds per call on a loaded CI machine).
  */
 async function cli(database: TestDatabase, ...args: string[]) {
+  return tool(database, 'projections', ...args);
+}
+
+async function tool(database: TestDatabase, name: string, ...args: string[]) {
   const environment = {
     ...process.env,
     ...testEnvironment({ DATABASE_URL: database.url, LOG_LEVEL: 'warn' }),
   };
-  return run(process.execPath, ['--import', 'tsx', 'src/cli/projections.ts', ...args], {
+  return run(process.execPath, ['--import', 'tsx', `src/cli/${name}.ts`, ...args], {
     env: environment,
     timeout: 90_000,
   }).then(
@@ -74,6 +78,33 @@ describe('npm run projections', () => {
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/cli_counts/);
       expect(result.stdout).toMatch(/active/);
+    },
+  );
+
+  it(
+    'rebuild prints one summary line with the events applied and the rate when not on a terminal',
+    { timeout: 180_000 },
+    async () => {
+      const result = await cli(database, 'rebuild', 'ledger');
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toMatch(/^rebuild ledger: \d[\d,]* events in \d+\.\d s \(\d[\d,]* events\/s\)$/m);
+      expect(result.stdout).toMatch(/rebuilt ledger: generation \d+ is active/);
+      // No live line (carriage returns, escape codes) in a log.
+      expect(result.stderr).not.toContain('\r');
+      expect(result.stderr).not.toContain('\u001b[');
+    },
+  );
+
+  it(
+    'ledger verify prints one summary line with the events read and the rate when not on a terminal',
+    { timeout: 180_000 },
+    async () => {
+      const result = await tool(database, 'ledger', 'verify', '--no-projections');
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toMatch(/^verify: read: \d[\d,]* events in \d+\.\d s \(\d[\d,]* events\/s\)$/m);
+      expect(result.stdout).toMatch(/^verify: OK$/m);
+      expect(result.stderr).not.toContain('\r');
+      expect(result.stderr).not.toContain('\u001b[');
     },
   );
 

@@ -217,7 +217,7 @@ export function createEsdbAdapter(options: EsdbAdapterOptions): EventStoreAdapte
       return esdbSubscription(client, subscribeOptions, maxResubscribeAttempts, headPosition);
     },
 
-    async headInfo(after, cap) {
+    async headInfo(after, cap, filter) {
       let eventsAfter = 0;
       let headCreatedAt: Date | null = null;
       for await (const resolved of client.readAll({
@@ -232,6 +232,7 @@ export function createEsdbAdapter(options: EsdbAdapterOptions): EventStoreAdapte
           comparePositions(encodePosition(event.position.commit, event.position.prepare), after) <= 0
         )
           break;
+        if (!matchesFilter(filter, event.streamId, event.type)) continue;
         headCreatedAt ??= event.created;
         eventsAfter += 1;
       }

@@ -99,6 +99,26 @@ function parseSnapshot(text: string): { xmin: bigint; xmax: bigint; inProgress: 
 
 const escapeLike = (prefix: string) => `${prefix.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
 
+/** The SQL of a filter over `eventstore_events e`, its values appended; the suffix names the shape. */
+function filterConditions(
+  filter: EventFilter | undefined,
+  values: unknown[],
+): { conditions: string; suffix: string } {
+  const conditions: string[] = [];
+  let suffix = '';
+  if (filter?.streamPrefixes !== undefined && filter.streamPrefixes.length > 0) {
+    values.push(filter.streamPrefixes.map(escapeLike));
+    conditions.push(`AND e.stream_id LIKE ANY($${values.length}::text[])`);
+    suffix += '_p';
+  }
+  if (filter?.eventTypes !== undefined && filter.eventTypes.length > 0) {
+    values.push([...filter.eventTypes]);
+    conditions.push(`AND e.type = ANY($${values.length}::text[])`);
+    suffix += '_t';
+  }
+  return { conditions: conditions.join(' '), suffix };
+}
+
 /**
  * One prepared statement per filter shape. Only transactions older than the snapshot's xmin are
  * read (docs/architecture.md, decision 2): an event still behind an open transaction is never skipped, only waited for.
@@ -113,26 +133,15 @@ function readAllQuery(
 ): pg.QueryConfig {
   const { major, minor } = from === 'start' ? { major: 0n, minor: 0n } : decodePosition(from);
   const values: unknown[] = [major.toString(), minor.toString(), limit];
-  const conditions: string[] = [];
-  let name = horizon === 'cluster' ? 'es_read_all' : 'es_read_all_db';
-  if (filter?.streamPrefixes !== undefined && filter.streamPrefixes.length > 0) {
-    values.push(filter.streamPrefixes.map(escapeLike));
-    conditions.push(`AND e.stream_id LIKE ANY($${values.length}::text[])`);
-    name += '_p';
-  }
-  if (filter?.eventTypes !== undefined && filter.eventTypes.length > 0) {
-    values.push([...filter.eventTypes]);
-    conditions.push(`AND e.type = ANY($${values.length}::text[])`);
-    name += '_t';
-  }
+  const { conditions, suffix } = filterConditions(filter, values);
   return {
-    name,
+    name: `${horizon === 'cluster' ? 'es_read_all' : 'es_read_all_db'}${suffix}`,
     text: `WITH h AS (SELECT pg_current_snapshot() AS snapshot)
       SELECT h.snapshot::text AS snapshot, page.* FROM h LEFT JOIN LATERAL (
         SELECT ${EVENT_COLUMNS}, pg_column_size(e.data) + pg_column_size(e.metadata) AS stored_bytes FROM eventstore_events e
          WHERE (e.transaction_id, e.global_position) > ($1::text::xid8, $2::bigint)
            AND e.transaction_id < ${horizon === 'cluster' ? 'pg_snapshot_xmin(h.snapshot)' : 'pg_snapshot_xmax(h.snapshot)'}
-           ${conditions.join(' ')}
+           ${conditions}
          ORDER BY e.transaction_id, e.global_position
          LIMIT $3) page ON true`,
     values,
@@ -376,15 +385,18 @@ export function createPostgresAdapter(options: PostgresAdapterOptions): EventSto
       );
     },
 
-    async headInfo(after, cap) {
+    async headInfo(after, cap, filter) {
       const { major, minor } = after === 'start' ? { major: 0n, minor: 0n } : decodePosition(after);
+      const values: unknown[] = [major.toString(), minor.toString(), cap];
+      const { conditions, suffix } = filterConditions(filter, values);
+      // Both scans stay in the range after the checkpoint: a caught-up projection reads nothing.
+      const ahead = `(e.transaction_id, e.global_position) > ($1::text::xid8, $2::bigint) ${conditions}`;
       const result = await pool.query<{ events_after: number; head_created_at: Date | null }>({
-        name: 'es_head_info',
-        text: `SELECT (SELECT count(*)::int FROM (SELECT 1 FROM eventstore_events
-                        WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint) LIMIT $3) ahead) AS events_after,
-                      (SELECT created_at FROM eventstore_events
-                        ORDER BY transaction_id DESC, global_position DESC LIMIT 1) AS head_created_at`,
-        values: [major.toString(), minor.toString(), cap],
+        name: `es_head_info${suffix}`,
+        text: `SELECT (SELECT count(*)::int FROM (SELECT 1 FROM eventstore_events e WHERE ${ahead} LIMIT $3) counted) AS events_after,
+                      (SELECT e.created_at FROM eventstore_events e WHERE ${ahead}
+                        ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1) AS head_created_at`,
+        values,
       });
       const row = result.rows[0]!;
       return { eventsAfter: row.events_after, headCreatedAt: row.head_created_at };

@@ -36,7 +36,11 @@ export interface Ledger {
    * Replays from genesis and compares the read models (see ledger/audit/verify.ts); each run is
    * recorded in `ledger_verifications` with who asked (`source`, default `other`).
    */
-  verify(options?: { projections?: boolean; source?: VerificationSource }): Promise<VerifyReport>;
+  verify(options?: {
+    projections?: boolean;
+    source?: VerificationSource;
+    onProgress?: (eventsRead: number) => void;
+  }): Promise<VerifyReport>;
   /** The last recorded verification, by any process. */
   lastVerification(): Promise<LastVerification | undefined>;
   /** Starts the hold-expiry schedule (the server does, on ready). */
