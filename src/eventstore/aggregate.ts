@@ -9,6 +9,7 @@ import {
   type NewEvent,
   type RecordedEvent,
 } from './types.js';
+import { LRUCache } from 'lru-cache';
 
 /**
  * An Emmett-style decider: pure `decide(command, state)` and `evolve(state, event)`.
@@ -49,7 +50,9 @@ export function createAggregateCache<State>(
   const maxEntries = options.maxEntries ?? 10_000;
   const ttlMs = options.ttlMs ?? 30_000;
   const now = options.now ?? Date.now;
-  const entries = new Map<string, { state: State; revision: bigint; expiresAt: number }>();
+  const entries = new LRUCache<string, { state: State; revision: bigint; expiresAt: number }>({
+    max: maxEntries,
+  });
   let epoch = erasureEpoch();
   return {
     get(stream) {
@@ -67,8 +70,6 @@ export function createAggregateCache<State>(
       return { state: entry.state, revision: entry.revision };
     },
     set(stream, state, revision) {
-      entries.delete(stream);
-      if (entries.size >= maxEntries) entries.delete(entries.keys().next().value!);
       entries.set(stream, { state, revision, expiresAt: now() + ttlMs });
     },
     delete(stream) {

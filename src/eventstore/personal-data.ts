@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { ownTables } from '../db/own-tables.js';
 import type { EventStoreTables } from './tables.js';
 import { REDACTED, type PersonalDataMarker } from './types.js';
+import { LRUCache } from 'lru-cache';
 
 /**
  * Crypto-shredding (docs/architecture.md, decision 8). Each person has a random AES-256-GCM data key, stored wrapped
@@ -92,7 +93,7 @@ export function createPersonalDataVault<DB extends EventStoreTables>(options: {
   const { masterKey } = options;
   const db = ownTables<EventStoreTables, DB>(options.db);
   if (masterKey.length !== KEY_BYTES) throw new RangeError('the master key must be 32 bytes');
-  const cache = new Map<string, { key: Buffer; loadedAt: number }>();
+  const cache = new LRUCache<string, { key: Buffer; loadedAt: number }>({ max: CACHE_MAX });
 
   const wrap = (subject: string, key: Buffer): Buffer => {
     const { iv, tag, ciphertext } = gcmEncrypt(masterKey, key, Buffer.from(`data-key:${subject}`));
@@ -108,7 +109,6 @@ export function createPersonalDataVault<DB extends EventStoreTables>(options: {
     );
 
   const remember = (subject: string, key: Buffer): Buffer => {
-    if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string);
     cache.set(subject, { key, loadedAt: Date.now() });
     return key;
   };

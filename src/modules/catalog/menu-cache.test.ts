@@ -171,3 +171,16 @@ describe('menu view', () => {
     expect(pickLanguage('de')).toBe('fr');
   });
 });
+
+describe('menu cache eviction', () => {
+  it('evicts the least recently read menu, not the oldest stored: a busy menu stays', async () => {
+    const cache = createMenuCache({ ttlMs: 60_000, maxEntries: 2 });
+    await cache.load('busy', 'fr', 0, render(1));
+    await cache.load('quiet', 'fr', 0, render(1));
+    expect(cache.get('busy', 'fr', 1)).toBeDefined(); // read again: now the most recent
+    await cache.load('new', 'fr', 2, render(1));
+    expect(cache.size()).toBe(2);
+    expect(cache.get('busy', 'fr', 3)).toBeDefined();
+    expect(cache.get('quiet', 'fr', 3)).toBeUndefined();
+  });
+});

@@ -3,10 +3,12 @@
  * ETag. Every write in this process invalidates the restaurant at once; an entry also expires at
  * the next instant its "orderable now" marks can change (opening, closing, a schedule edge) and
  * after `ttlMs`, which bounds how stale another API instance's writes can look.
- * Bounded: at most `maxEntries`, oldest evicted first.
+ * Bounded: at most `maxEntries`, the least recently read evicted first (lru-cache). Concurrent
+ * misses share one render; a render that started before an invalidation never stores its result.
  */
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { LRUCache } from 'lru-cache';
 
 export interface RenderedMenu {
   version: number;
@@ -52,7 +54,7 @@ export function renderMenuBytes(
 }
 
 export function createMenuCache(options: { ttlMs: number; maxEntries: number }): MenuCache {
-  const entries = new Map<string, RenderedMenu>();
+  const entries = new LRUCache<string, RenderedMenu>({ max: options.maxEntries });
   const inFlight = new Map<string, Promise<RenderedMenu | undefined>>();
   // Bumped on invalidation, so a render that started before a write never stores its stale result.
   const generations = new Map<string, number>();
@@ -83,13 +85,7 @@ export function createMenuCache(options: { ttlMs: number; maxEntries: number }):
         const expiresAtMs = Math.min(nowMs + options.ttlMs, rendered.validUntilMs);
         const menu = renderMenuBytes(rendered.body, rendered.version, expiresAtMs, rendered.active);
         if ((generations.get(restaurantId) ?? 0) === generation) {
-          entries.delete(entryKey);
           entries.set(entryKey, menu);
-          while (entries.size > options.maxEntries) {
-            const oldest = entries.keys().next().value;
-            if (oldest === undefined) break;
-            entries.delete(oldest);
-          }
         }
         return menu;
       })().finally(() => inFlight.delete(entryKey));

@@ -119,3 +119,27 @@ describe('order catalog cache', () => {
     expect(db.calls.items).toEqual([['a'], ['b']]);
   });
 });
+
+describe('order catalog cache eviction', () => {
+  it('evicts the least recently read restaurant, not the oldest stored', async () => {
+    const reads: string[] = [];
+    const cache = createOrderCatalogCache(
+      {
+        async findRestaurant(id) {
+          reads.push(id);
+          return { id, name: id } as unknown as RestaurantRecord;
+        },
+        loadItems: async () => ({ items: [], categories: [], modifierGroups: [] }),
+      },
+      { ttlMs: 60_000, maxRestaurants: 2 },
+    );
+    await cache.read('busy', [], 0);
+    await cache.read('quiet', [], 0);
+    await cache.read('busy', [], 1); // from memory, and now the most recent
+    await cache.read('new', [], 2);
+    await cache.read('busy', [], 3); // still in memory
+    expect(reads).toEqual(['busy', 'quiet', 'new']);
+    await cache.read('quiet', [], 4); // evicted: read again
+    expect(reads).toEqual(['busy', 'quiet', 'new', 'quiet']);
+  });
+});

@@ -9,6 +9,7 @@
  * result (a generation per restaurant). Stock is only a hint here: placement takes stock with
  * the row-locking decrement, which refuses what is no longer there.
  */
+import { LRUCache } from 'lru-cache';
 import type { CategoryRecord, ItemRecord, ModifierGroupRecord, RestaurantRecord } from './model.js';
 
 export interface OrderCatalogEntry {
@@ -48,7 +49,10 @@ export function createOrderCatalogCache(
   options: { ttlMs: number; maxRestaurants: number; maxItemsPerRestaurant?: number },
 ): OrderCatalogCache {
   const maxItems = options.maxItemsPerRestaurant ?? 2_000;
-  const entries = new Map<string, OrderCatalogEntry & { expiresAtMs: number }>();
+  // The least recently read restaurant leaves first: busy restaurants stay.
+  const entries = new LRUCache<string, OrderCatalogEntry & { expiresAtMs: number }>({
+    max: options.maxRestaurants,
+  });
   const generations = new Map<string, number>();
   const generationOf = (restaurantId: string) => generations.get(restaurantId) ?? 0;
 
@@ -63,10 +67,6 @@ export function createOrderCatalogCache(
   }
 
   function store(restaurantId: string, entry: OrderCatalogEntry & { expiresAtMs: number }): void {
-    if (entries.size >= options.maxRestaurants && !entries.has(restaurantId)) {
-      const oldest = entries.keys().next().value;
-      if (oldest !== undefined) entries.delete(oldest);
-    }
     entries.set(restaurantId, entry);
   }
 

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 
 /**
  * Short-lived shared state of the identity context: the access-token blacklist, session and
@@ -123,8 +124,16 @@ export function createMemoryKeyValue(
   now: () => number = Date.now,
   options: { forgetOnEviction?: readonly string[] } = {},
 ): KeyValue {
-  const entries = new Map<string, { value: string; expiresAt: number }>();
   let evictions = 0;
+  // Least recently used first, as Redis' allkeys-lru would; an eviction also forgets the markers.
+  const entries: LRUCache<string, { value: string; expiresAt: number }> = new LRUCache({
+    max: MEMORY_MAX_ENTRIES,
+    disposeAfter: (_value, key, reason) => {
+      if (reason !== 'evict') return;
+      evictions += 1;
+      for (const marker of options.forgetOnEviction ?? []) if (marker !== key) entries.delete(marker);
+    },
+  });
   const read = (key: string): string | null => {
     const entry = entries.get(key);
     if (entry === undefined) return null;
@@ -135,14 +144,6 @@ export function createMemoryKeyValue(
     return entry.value;
   };
   const write = (key: string, value: string, ttlMs: number) => {
-    entries.delete(key);
-    if (entries.size >= MEMORY_MAX_ENTRIES) {
-      // Maps iterate in insertion order: the oldest entry goes first.
-      const oldest = entries.keys().next().value;
-      if (oldest !== undefined) entries.delete(oldest);
-      evictions += 1;
-      for (const marker of options.forgetOnEviction ?? []) entries.delete(marker);
-    }
     entries.set(key, { value, expiresAt: now() + ttlMs });
   };
   const increment = (key: string, ttlMs: number): number => {

@@ -10,6 +10,7 @@ import {
 import { SIGNING_ALGORITHM, type KeyRing } from './keys.js';
 import type { KeyValue } from './kv.js';
 import { createRevocations } from './revocations.js';
+import { LRUCache } from 'lru-cache';
 
 /**
  * Access tokens (spec §3.1): 15 minutes, EdDSA with a `kid`, carrying roles and permissions.
@@ -120,7 +121,8 @@ export function createTokenService(options: {
       throw new TokenError('token_revoked');
   }
 
-  const verified = new Map<string, { claims: Claims; kid: string }>();
+  // Least recently used tokens leave first: a busy user's token stays while idle ones go.
+  const verified = new LRUCache<string, { claims: Claims; kid: string }>({ max: VERIFIED_CACHE_ENTRIES });
 
   /** Signature, algorithm, key, issuer, audience, type and expiry: checked once per token, then remembered. */
   async function verifiedClaims(token: string): Promise<Claims> {
@@ -160,7 +162,6 @@ export function createTokenService(options: {
       throw new TokenError('invalid_token');
     }
     if (!isClaims(payload) || typeof payload.exp !== 'number') throw new TokenError('invalid_token');
-    if (verified.size >= VERIFIED_CACHE_ENTRIES) verified.delete(verified.keys().next().value!);
     verified.set(token, { claims: payload, kid });
     return payload;
   }

@@ -1,7 +1,8 @@
 import { webcrypto } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 
-const imported = new Map<string, Promise<webcrypto.CryptoKey>>();
 const MAX_KEYS = 16;
+const imported = new LRUCache<string, Promise<webcrypto.CryptoKey>>({ max: MAX_KEYS });
 
 /**
  * An HS256 key for jose, imported once per secret. Handing jose the raw bytes makes it import a
@@ -12,7 +13,6 @@ export function hmacKey(secret: string | Uint8Array): Promise<webcrypto.CryptoKe
   const cacheKey = Buffer.from(bytes).toString('base64');
   let key = imported.get(cacheKey);
   if (key === undefined) {
-    if (imported.size >= MAX_KEYS) imported.delete(imported.keys().next().value!);
     key = webcrypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, [
       'sign',
       'verify',
