@@ -53,9 +53,12 @@ export interface CreateUserOptions {
 
 const hashes = new Map<string, Promise<string>>();
 
-/** A random Cameroonian mobile number (+2376xxxxxxxx). */
+/**
+ * A random valid Cameroonian mobile number (+23765…–+23769…: 50 million numbers; 60x, 61x and
+ * 63x are no mobile lines, and the phone module's libphonenumber-js validation refuses them).
+ */
 export function randomPhone(): string {
-  return `+2376${String(randomInt(0, 100_000_000)).padStart(8, '0')}`;
+  return `+2376${randomInt(5, 10)}${String(randomInt(0, 10_000_000)).padStart(7, '0')}`;
 }
 
 export function authHeader(token: string): { authorization: string } {
