@@ -8,7 +8,8 @@
  * `contexts` (docs/adding-a-context.md).
  */
 import { createProjectionRunner } from '../projections/index.js';
-import type { Database } from './db/schema.js';
+import type { Kysely } from 'kysely';
+import type { InfrastructureTables } from './db/schema.js';
 import { createEventStoreService, type AppEventStore } from './eventstore/index.js';
 import { purgeExpiredIdempotencyKeys } from './http/idempotency.js';
 import { createJobs, type Jobs } from './jobs/index.js';
@@ -24,8 +25,9 @@ import type {
   AnyContextDefinition,
   Platform,
   PersonalDataHook,
+  DeclaredTables,
   ServicesOf,
-  TablesOf,
+  TableClashes,
   UnmetNeeds,
 } from './platform/context.js';
 import { createRealtime, type Realtime } from './realtime/index.js';
@@ -42,21 +44,21 @@ export const contexts = [
   ordersContext,
 ] as const;
 
-// Compile-time checks: every need is met by a context with the right interface, and every
-// context's tables are in the database type the migrations are checked against.
+// Compile-time checks: every need is met by a context with the right interface, and no two
+// contexts (nor a context and infrastructure) declare the same table.
 const everyNeedIsMet: [UnmetNeeds<typeof contexts>] extends [never] ? true : UnmetNeeds<typeof contexts> =
   true;
-type TablesOfEach<Definition> = Definition extends { tables?: TablesOf<infer Tables> }
-  ? (tables: Tables) => void
-  : never;
-/** The intersection of every context's declared tables. */
-type DeclaredTables =
-  TablesOfEach<(typeof contexts)[number]> extends (tables: infer Tables) => void ? Tables : never;
-const everyTableIsInTheSchema: Database extends DeclaredTables
+const everyTableHasOneOwner: [TableClashes<typeof contexts>] extends [never]
   ? true
-  : 'a context declares a table missing from src/db/schema.ts' = true;
+  : TableClashes<typeof contexts> = true;
 void everyNeedIsMet;
-void everyTableIsInTheSchema;
+void everyTableHasOneOwner;
+
+/**
+ * The application's database: infrastructure's tables and every context's declared tables. This
+ * is the one place their types meet; a context's SQL sees only its own (`platform.db`).
+ */
+export type Database = InfrastructureTables & DeclaredTables<typeof contexts>;
 
 /**
  * What the edge gets: the platform's parts, every context's service by its name
@@ -64,6 +66,8 @@ void everyTableIsInTheSchema;
  */
 export type Services = {
   runtime: Runtime;
+  /** The database typed against every table (the edge's view: the seed, CLIs and tests). */
+  db: Kysely<Database>;
   /** The event store port (src/eventstore): PostgreSQL, or EventStoreDB when EVENTSTORE_URL is set. */
   eventStore: AppEventStore;
   /** Job queue (BullMQ on Redis, in-process without REDIS_URL) and node-cron schedules (src/jobs). */
@@ -71,7 +75,7 @@ export type Services = {
   /** WebSocket fan-out bus (src/realtime): Redis pub/sub + capped streams, in-process without Redis. */
   realtime: Realtime;
   /** The infrastructure every context was built with. */
-  platform: Platform;
+  platform: Platform<Database>;
   /** Each context's contribution (routes, reactors, channels, seed…), in dependency order. */
   contexts: readonly AssembledContext[];
 } & ServicesOf<typeof contexts>;
@@ -81,7 +85,15 @@ export interface ServicesOptions {
   extraContexts?: readonly AnyContextDefinition[];
 }
 
-function createPlatform(runtime: Runtime, definitions: readonly AnyContextDefinition[]): Platform {
+/**
+ * The runtime's connection typed against the whole application's tables: the one place the
+ * merged type is asserted (the migrations in src/db/migrations/ create these tables).
+ */
+function databaseOf(runtime: Runtime): Kysely<Database> {
+  return runtime.database.db as unknown as Kysely<Database>;
+}
+
+function createPlatform(runtime: Runtime, definitions: readonly AnyContextDefinition[]): Platform<Database> {
   const eventStore = createEventStoreService(runtime);
   const jobs = createJobs(runtime);
   // Idempotency keys are kept 24 h; the purge is one idempotent DELETE, harmless on every instance.
@@ -97,11 +109,19 @@ function createPlatform(runtime: Runtime, definitions: readonly AnyContextDefini
     logger: runtime.logger,
   });
   const personalData = new Map<string, PersonalDataHook>();
-  return { runtime, eventStore, jobs, projections, realtime: createRealtime(runtime), personalData };
+  return {
+    db: databaseOf(runtime),
+    runtime,
+    eventStore,
+    jobs,
+    projections,
+    realtime: createRealtime(runtime),
+    personalData,
+  };
 }
 
 /** Registers what the contexts contributed with the platform (jobs, schedules, health, personal data). */
-function install(platform: Platform, assembled: readonly AssembledContext[]): void {
+function install(platform: Platform<Database>, assembled: readonly AssembledContext[]): void {
   for (const { name, contribution } of assembled) {
     for (const definition of contribution.jobs ?? []) platform.jobs.queue.define(definition);
     for (const schedule of contribution.schedules ?? []) platform.jobs.schedule(schedule);
@@ -122,6 +142,7 @@ export async function createServices(runtime: Runtime, options: ServicesOptions 
   return {
     ...(assembly.services as ServicesOf<typeof contexts>),
     runtime,
+    db: platform.db,
     eventStore: platform.eventStore,
     jobs: platform.jobs,
     realtime: platform.realtime,

@@ -94,7 +94,7 @@ async function paired(
 const loadAverageAtStart = os.loadavg().map((value) => Math.round(value * 100) / 100);
 const bench = await startBenchApp();
 try {
-  const db = bench.services.runtime.database.db;
+  const db = bench.services.db;
   const fixture = generateCatalogFixture();
   const demo = demoRestaurants([
     '00000000-0000-4000-8000-000000000101',

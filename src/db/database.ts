@@ -1,16 +1,21 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import type { Database } from './schema.js';
+import type { InfrastructureTables } from './schema.js';
 
 // int8 (OID 20) arrives as BigInt: money and positions must never pass through a float.
 pg.types.setTypeParser(20, (value) => BigInt(value));
 // numeric (OID 1700) stays a string: rates are handled with decimal.js, never as floats.
 pg.types.setTypeParser(1700, (value) => value);
 
-export type Db = Kysely<Database>;
+/** The runtime's connection, typed against infrastructure's tables only (src/db/schema.ts). */
+export type Db = Kysely<InfrastructureTables>;
 
-export interface DatabaseHandle {
-  db: Db;
+/**
+ * A pool and its Kysely. `DB` is the table map the handle is typed against: infrastructure's by
+ * default; the composition root and tests type theirs against the whole application's `Database`.
+ */
+export interface DatabaseHandle<DB = InfrastructureTables> {
+  db: Kysely<DB>;
   pool: pg.Pool;
   close(): Promise<void>;
 }
@@ -41,9 +46,9 @@ export function createPool(options: PoolOptions): pg.Pool {
   return pool;
 }
 
-export function createDatabase(options: PoolOptions): DatabaseHandle {
+export function createDatabase<DB = InfrastructureTables>(options: PoolOptions): DatabaseHandle<DB> {
   const pool = createPool(options);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   let closed = false;
   return {
     db,

@@ -13,3 +13,13 @@ export function ownTables<Tables, DB extends Tables>(db: Kysely<DB>): Kysely<Tab
 export function ownTables<Tables, DB extends Tables>(db: Kysely<DB>): Kysely<Tables> {
   return db as unknown as Kysely<Tables>;
 }
+
+/**
+ * A transaction another context opened on the same database, lent so that a write commits or
+ * rolls back with the lender's work (an audit entry with the change it records, a stock
+ * reservation with the order it holds for). The borrower writes only its own tables; this
+ * changes the type only, to the borrower's tables.
+ */
+export function borrowTransaction<Tables, Lender>(transaction: Transaction<Lender>): Transaction<Tables> {
+  return transaction as unknown as Transaction<Tables>;
+}

@@ -101,8 +101,8 @@ export function orderContexts(definitions: readonly AnyContextDefinition[]): Any
  * Creates every context in dependency order. A `later` getter answers once all are built; called
  * during `create` it throws (the need must then be a `needs`).
  */
-export async function assembleContexts(
-  platform: Platform,
+export async function assembleContexts<Tables>(
+  platform: Platform<Tables>,
   definitions: readonly AnyContextDefinition[],
 ): Promise<Assembly> {
   const ordered = orderContexts(definitions);

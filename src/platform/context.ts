@@ -22,15 +22,27 @@
  * This file is infrastructure: it imports no context and nothing from src/http.
  */
 import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
 import type { ProjectionDefinition, ProjectionRunner } from '../../projections/index.js';
 import type { AppEventStore } from '../eventstore/index.js';
 import type { Jobs, JobDefinition, Schedule } from '../jobs/index.js';
 import type { ChannelEndpoint, Realtime } from '../realtime/index.js';
 import type { ReadinessCheck, Runtime } from '../runtime.js';
 
-/** Infrastructure every context gets: it knows no context. */
-export interface Platform {
-  /** Config, logger, the database pool and Kysely, Redis, readiness checks and closers. */
+/**
+ * Infrastructure every context gets: it knows no context. `Tables` is the table map of the
+ * context being built (its definition's `tables`): `db` is typed against those tables only.
+ */
+export interface Platform<Tables = unknown> {
+  /**
+   * The application's database, typed against the tables the context declared, so its SQL is
+   * checked against its own tables and cannot reach another context's.
+   */
+  db: Kysely<Tables>;
+  /**
+   * Config, logger, the database pool, Redis, readiness checks and closers. Its Kysely
+   * (`runtime.database.db`) is typed against infrastructure's tables only (src/db/schema.ts).
+   */
   runtime: Runtime;
   /** The event store port (PostgreSQL, or EventStoreDB when EVENTSTORE_URL is set). */
   eventStore: AppEventStore;
@@ -127,12 +139,14 @@ export interface ContextDefinition<
   /** Read models this context owns (registered with the projection runner). */
   readonly projections?: readonly ProjectionDefinition[];
   /**
-   * Phantom: the table types this context's SQL runs against (its `tables.ts`). Checked by the
-   * composition root against the migrated schema's type (src/db/schema.ts).
+   * Phantom: the table types this context owns (its `tables.ts`). They type `platform.db` in
+   * `create`, so its SQL is checked against them alone; the composition root merges every
+   * context's tables into the application's `Database` and refuses two contexts that declare
+   * the same table.
    */
   readonly tables?: TablesOf<Tables>;
   create(
-    platform: Platform,
+    platform: Platform<Tables>,
     needs: Resolved<Needs>,
     later: Getters<Later>,
   ): Contribution<Service> | Promise<Contribution<Service>>;
@@ -166,7 +180,8 @@ export function defineContext<
 export type AnyContextDefinition = ContextDefinition<string, any, any, any, any>;
 
 export type ServiceOf<Definition> =
-  Definition extends ContextDefinition<string, infer Service> ? Service : never;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  Definition extends ContextDefinition<string, infer Service, any, any, any> ? Service : never;
 
 /** `{ [name]: service }` for a list of definitions. */
 export type ServicesOf<Definitions extends readonly AnyContextDefinition[]> = {
@@ -191,4 +206,36 @@ export type UnmetNeeds<Definitions extends readonly AnyContextDefinition[]> = {
         : `${Definition['name']} needs ${Name} with an interface ${Name} does not provide`
       : `${Definition['name']} needs ${Name}, which is not in the list`;
   }[keyof NeedsOf<Definition> & string];
+}[Definitions[number]['name']];
+
+type TablesOfEach<Definition> = Definition extends { tables?: TablesOf<infer Tables> }
+  ? (tables: Tables) => void
+  : never;
+
+/** The intersection of the tables every context in the list declared. */
+export type DeclaredTables<Definitions extends readonly AnyContextDefinition[]> =
+  TablesOfEach<Definitions[number]> extends (tables: infer Tables) => void ? Tables : never;
+
+type TableNamesOf<Definition> =
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  Definition extends ContextDefinition<string, any, any, any, infer Tables>
+    ? unknown extends Tables
+      ? never
+      : keyof Tables & string
+    : never;
+
+/**
+ * The tables two contexts of the list both declare, as readable strings; `never` when each table
+ * has one owner. The composition root asserts it is `never`: a context reaches another's data
+ * through its service, never its tables.
+ */
+export type TableClashes<Definitions extends readonly AnyContextDefinition[]> = {
+  [Definition in Definitions[number] as Definition['name']]: {
+    [Other in Exclude<Definitions[number], Definition> as Other['name']]: TableNamesOf<Definition> &
+      TableNamesOf<Other> extends infer Shared extends string
+      ? [Shared] extends [never]
+        ? never
+        : `${Definition['name']} and ${Other['name']} both declare the table ${Shared}`
+      : never;
+  }[Exclude<Definitions[number], Definition>['name']];
 }[Definitions[number]['name']];

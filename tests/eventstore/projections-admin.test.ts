@@ -76,7 +76,7 @@ describe('projections admin: service functions, HTTP routes, metrics', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const totals = await sql<{ total: bigint }>`SELECT total FROM admin_order_totals`.execute(
-      testApp.services.runtime.database.db,
+      testApp.services.db,
     );
     expect(totals.rows).toEqual([{ total: 2000n }]);
   });

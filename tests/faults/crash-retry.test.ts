@@ -88,7 +88,7 @@ async function fund(userId: string, amountMinor: bigint) {
 }
 
 async function orderStreamsOf(customerId: string): Promise<string[]> {
-  const rows = await world.testApp.services.runtime.database.db
+  const rows = await world.testApp.services.db
     .selectFrom('eventstore_events')
     .select('stream_id')
     .where('stream_id', 'like', `${ORDER_STREAM_PREFIX}%`)
@@ -104,7 +104,7 @@ async function walletTransfersOf(orderId: string): Promise<number> {
   const result = await sql<{ count: number }>`
     SELECT coalesce(sum((length(data::text) - length(replace(data::text, ${marker}, ''))) / length(${marker})), 0)::int AS count
       FROM eventstore_events WHERE stream_id NOT LIKE ${`${ORDER_STREAM_PREFIX}%`}`.execute(
-    world.testApp.services.runtime.database.db,
+    world.testApp.services.db,
   );
   return result.rows[0]!.count;
 }
@@ -157,7 +157,7 @@ describe('a retry after the process stopped before answering', () => {
       };
       expect(await runAndCrash(request, 'answer-stored')).toEqual({ signal: 'SIGKILL', answered: undefined });
       const payments = () =>
-        world.testApp.services.runtime.database.db
+        world.testApp.services.db
           .selectFrom('eventstore_events')
           .select('stream_id')
           .where('type', '=', 'PaymentInitiated')

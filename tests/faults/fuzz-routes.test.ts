@@ -96,7 +96,7 @@ afterAll(async () => world?.testApp.close());
 
 /** One md5 over every business table's rows, and the event store's size. */
 async function digest(): Promise<string> {
-  const db = world.testApp.services.runtime.database.db;
+  const db = world.testApp.services.db;
   const tables = await sql<{ name: string }>`
     SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`.execute(db);
   const parts = tables.rows

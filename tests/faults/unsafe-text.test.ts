@@ -34,7 +34,7 @@ async function fundedCustomer(amountMinor: bigint) {
 }
 
 async function eventCount(): Promise<number> {
-  const row = await world.testApp.services.runtime.database.db
+  const row = await world.testApp.services.db
     .selectFrom('eventstore_events')
     .select((eb) => eb.fn.countAll<string>().as('count'))
     .executeTakeFirstOrThrow();

@@ -2,12 +2,14 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createDatabase, type DatabaseHandle } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
+import type { Database } from '../../src/services.js';
 
 export const ADMIN_DATABASE_URL =
   process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-export interface TestDatabase extends DatabaseHandle {
+/** Typed against the whole application's tables, as the composition root sees them. */
+export interface TestDatabase extends DatabaseHandle<Database> {
   url: string;
   name: string;
   drop(): Promise<void>;
@@ -37,7 +39,7 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
   const name = `test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   await admin((client) => client.query(`CREATE DATABASE ${name}`));
   const url = urlFor(name);
-  const handle = createDatabase({ connectionString: url, max: 10 });
+  const handle = createDatabase<Database>({ connectionString: url, max: 10 });
   if (options.migrate ?? true) await migrateToLatest(handle.db);
   return {
     ...handle,

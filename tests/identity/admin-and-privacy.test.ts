@@ -23,7 +23,7 @@ const inject = (
     ...(token === undefined ? {} : { headers: authHeader(token) }),
     ...(payload === undefined ? {} : { payload }),
   });
-const db = () => testApp.services.runtime.database.db;
+const db = () => testApp.services.db;
 const auditActions = async (subject: string) =>
   (
     await db()

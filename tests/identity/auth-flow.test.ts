@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Fastify from 'fastify';
 import { loadConfig } from '../../src/config/index.js';
+import { ownTables } from '../../src/db/own-tables.js';
 import { createNotifications, notificationsContext } from '../../src/modules/notifications/index.js';
+import type { NotificationTables } from '../../src/modules/notifications/tables.js';
+import type { Database } from '../../src/services.js';
 import { createTestApp, productionRequirements, testEnvironment, type TestApp } from '../helpers/app.js';
 import { authHeader, createUser, lastOtp, login, randomPhone, AUTH_TEST_ENV } from '../helpers/auth.js';
 import { Registry } from 'prom-client';
@@ -140,13 +143,18 @@ describe('the development outbox', () => {
       }),
     );
     const runtime = { ...testApp.services.runtime, config };
-    const notifications = createNotifications(runtime);
+    const db = ownTables<NotificationTables, Database>(testApp.services.db);
+    const notifications = createNotifications(runtime, db);
     expect(notifications.outbox).toBeUndefined();
     const app = Fastify();
     // What src/http/metrics.ts decorates every app with; contexts register their figures on it.
     app.decorate('metricsRegistry', new Registry());
     app.addHook('onRoute', (route) => expect(route.url).not.toContain('/dev/'));
-    const contribution = await notificationsContext.create({ ...testApp.services.platform, runtime }, {}, {});
+    const contribution = await notificationsContext.create(
+      { ...testApp.services.platform, runtime, db },
+      {},
+      {},
+    );
     await app.register(async (scope) => contribution.routes?.(scope));
     await app.ready();
     expect((await app.inject({ method: 'GET', url: '/v1/dev/outbox?to=%2B237670000001' })).statusCode).toBe(

@@ -24,7 +24,7 @@ afterAll(async () => {
 const PASSWORD = 'Mont-Cameroun-4095!';
 const post = (url: string, payload: unknown) =>
   testApp.app.inject({ method: 'POST', url, payload: payload as object });
-const db = () => testApp.services.runtime.database.db;
+const db = () => testApp.services.db;
 /** Every secret the flows below handled; none may reach a log line. */
 const secrets: string[] = [PASSWORD];
 

@@ -10,7 +10,7 @@ afterAll(async () => testApp?.close());
 
 describe('signing keys', () => {
   it('twenty concurrent first signings make one key, and every caller gets it', async () => {
-    const { db } = testApp.services.runtime.database;
+    const { db } = testApp.services;
     const count = async () =>
       Number(
         (

@@ -81,7 +81,7 @@ describe('ledger admin API', () => {
   });
 
   it('changing one byte of a stored ledger event makes verify fail and name that event', async () => {
-    const db = testApp.services.runtime.database.db;
+    const db = testApp.services.db;
     const target = await sql<{
       event_id: string;
       revision: bigint;

@@ -3,9 +3,9 @@
  * another context's tables: identity's audit log and role grants, the clock, and (later) the
  * orders context's completed-order lookup for reviews.
  */
-import type { Kysely, Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { Logger } from 'pino';
-import type { Database } from '../../db/schema.js';
+import type { CatalogDb, CatalogTables } from './tables.js';
 
 /** Structurally identity's `Actor` (src/modules/identity/audit.ts). */
 export interface Actor {
@@ -26,12 +26,12 @@ export interface AuditEntry {
   newValue?: unknown;
 }
 
-export type AuditWriter = (entry: AuditEntry, transaction?: Transaction<Database>) => Promise<void>;
+export type AuditWriter = (entry: AuditEntry, transaction?: Transaction<CatalogTables>) => Promise<void>;
 export type RoleGranter = (
   userId: string,
   role: 'restaurant_owner',
   actor: Actor,
-  transaction?: Transaction<Database>,
+  transaction?: Transaction<CatalogTables>,
 ) => Promise<void>;
 
 /** Who is asking, as the catalog needs it (from `request.principal`). */
@@ -42,7 +42,7 @@ export interface Caller {
 }
 
 export interface CatalogDependencies {
-  db: Kysely<Database>;
+  db: CatalogDb;
   logger: Logger;
   audit: AuditWriter;
   grantRole: RoleGranter;

@@ -4,10 +4,11 @@
  * breakfast schedules, stock counts (some sold out), overnight hours and ratings.
  * Same seed, same catalog, ids included: benchmarks and tests can name rows without looking.
  */
-import { sql } from 'kysely';
-import type { Executor } from './repository.js';
+import { sql, type Kysely } from 'kysely';
+import { ownTables } from '../../db/own-tables.js';
 import { createCatalogRepository } from './repository.js';
 import { cuisineText } from './restaurants.js';
+import type { CatalogTables } from './tables.js';
 import type { Cuisine } from './rules/cuisines.js';
 import {
   closedPeriods,
@@ -662,11 +663,12 @@ async function insertBatches<T>(rows: T[], insert: (batch: T[]) => Promise<unkno
 }
 
 /** Writes the fixture (restaurants active unless told otherwise) and computes search columns. */
-export async function insertCatalogFixture(
-  db: Executor,
+export async function insertCatalogFixture<DB extends CatalogTables>(
+  database: Kysely<DB>,
   restaurants: FixtureRestaurant[],
   options: { status?: 'active' | 'pending_verification' } = {},
 ): Promise<void> {
+  const db = ownTables<CatalogTables, DB>(database);
   const repository = createCatalogRepository(db);
   await db.transaction().execute(async (transaction) => {
     await insertBatches(restaurants, (batch) =>

@@ -123,9 +123,9 @@ export const catalogContext = defineContext({
   // Reviews ask whether an order was completed, only when a review is written.
   later: { orders: need<{ completedOrders: CompletedOrderLookup }>() },
   tables: tablesOf<CatalogTables>(),
-  create({ runtime }, { identity }, later) {
+  create({ runtime, db }, { identity }, later) {
     const catalog = createCatalog({
-      db: runtime.database.db,
+      db,
       logger: runtime.logger,
       audit: identity.audit,
       grantRole: async (userId, role, actor) => void (await identity.grantRole(userId, role, actor)),
@@ -139,9 +139,9 @@ export const catalogContext = defineContext({
     return {
       service: catalog,
       routes(app) {
-        registerCatalogRoutes(app, { catalog, runtime });
+        registerCatalogRoutes(app, { catalog, runtime, db });
       },
-      seed: { run: () => catalogSeedStep.run({ identity, runtime }) },
+      seed: { run: () => catalogSeedStep.run({ identity, runtime, db }) },
     };
   },
 });

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Transaction, Updateable } from 'kysely';
-import type { Database } from '../../db/schema.js';
+import type { CatalogTables } from './tables.js';
 import { catalogErrors } from './errors.js';
 import type { Caller, CatalogDependencies } from './context.js';
 import type { MenuCache, RenderedMenu } from './menu-cache.js';
@@ -133,7 +133,7 @@ export function createMenuService(
     caller: Caller,
     restaurantId: string,
     audit: { action: string; resource: (result: T) => string; oldValue?: unknown; newValue: unknown },
-    work: (transaction: Transaction<Database>) => Promise<T>,
+    work: (transaction: Transaction<CatalogTables>) => Promise<T>,
   ): Promise<T> {
     const owner = await authorize(caller, restaurantId);
     const result = await deps.db.transaction().execute(async (transaction) => {

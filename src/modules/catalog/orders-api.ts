@@ -5,7 +5,8 @@
  * Prices in the snapshot are bigint XAF: the order freezes them, later menu edits do not move it.
  */
 import type { Transaction } from 'kysely';
-import type { Database } from '../../db/schema.js';
+import { borrowTransaction } from '../../db/own-tables.js';
+import type { CatalogTables } from './tables.js';
 import type { CatalogDependencies } from './context.js';
 import type { MenuCache } from './menu-cache.js';
 import type { OrderCatalogCache } from './order-catalog-cache.js';
@@ -90,15 +91,16 @@ export interface CatalogOrdersApi {
     at: Date,
   ): Promise<OrderSnapshot | undefined>;
   checkDelivery(restaurantId: string, point: Point, at: Date): Promise<DeliveryCheck | undefined>;
-  decrementStock(
+  /** With a transaction the caller lends (orders: the order's own), the change commits with it. */
+  decrementStock<Lender>(
     restaurantId: string,
     lines: { itemId: string; quantity: number }[],
-    transaction?: Transaction<Database>,
+    transaction?: Transaction<Lender>,
   ): Promise<StockResult>;
-  restoreStock(
+  restoreStock<Lender>(
     restaurantId: string,
     lines: { itemId: string; quantity: number }[],
-    transaction?: Transaction<Database>,
+    transaction?: Transaction<Lender>,
   ): Promise<void>;
   restaurantOwnerId(restaurantId: string): Promise<string | undefined>;
 }
@@ -126,7 +128,7 @@ export function createOrdersApi(
   async function moveStock(
     restaurantId: string,
     lines: { itemId: string; quantity: number }[],
-    transaction: Transaction<Database>,
+    transaction: Transaction<CatalogTables>,
   ): Promise<StockResult> {
     // Lock in id order so two orders sharing items cannot deadlock; check all before changing any.
     const rows = await transaction
@@ -278,26 +280,34 @@ export function createOrdersApi(
       };
     },
 
-    async decrementStock(restaurantId, lines, transaction) {
+    async decrementStock<Lender>(
+      restaurantId: string,
+      lines: { itemId: string; quantity: number }[],
+      transaction?: Transaction<Lender>,
+    ) {
       const merged = mergeLines(lines);
       if (merged.length === 0) return { ok: true };
       const result =
         transaction === undefined
           ? await db.transaction().execute((own) => moveStock(restaurantId, merged, own))
-          : await moveStock(restaurantId, merged, transaction);
+          : await moveStock(restaurantId, merged, borrowTransaction<CatalogTables, Lender>(transaction));
       if (result.ok) cache.invalidate(restaurantId);
       return result;
     },
 
-    async restoreStock(restaurantId, lines, transaction) {
+    async restoreStock<Lender>(
+      restaurantId: string,
+      lines: { itemId: string; quantity: number }[],
+      transaction?: Transaction<Lender>,
+    ) {
       const merged = mergeLines(lines);
       if (merged.length === 0) return;
-      const run = async (executor: Transaction<Database>) => {
+      const run = async (executor: Transaction<CatalogTables>) => {
         await repository.restoreStock(restaurantId, merged, executor);
         await repository.bumpMenuVersion([restaurantId], executor);
       };
       if (transaction === undefined) await db.transaction().execute(run);
-      else await run(transaction);
+      else await run(borrowTransaction<CatalogTables, Lender>(transaction));
       cache.invalidate(restaurantId);
     },
 

@@ -3,7 +3,6 @@
  * (the pool's Kysely or a transaction), so a service can group writes with their audit line.
  */
 import { sql, type Insertable, type Kysely, type Updateable } from 'kysely';
-import type { Database } from '../../db/schema.js';
 import {
   categoryFromRow,
   itemFromRow,
@@ -17,13 +16,14 @@ import {
   type RestaurantStatus,
 } from './model.js';
 import type {
+  CatalogTables,
   MenuCategoriesTable,
   MenuItemsTable,
   MenuModifierGroupsTable,
   RestaurantsTable,
 } from './tables.js';
 
-export type Executor = Kysely<Database>;
+export type Executor = Kysely<CatalogTables>;
 
 export function createCatalogRepository(db: Executor) {
   return {

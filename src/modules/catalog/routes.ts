@@ -9,6 +9,7 @@ import type { RouteAccess } from '../../http/access.js';
 import { withIdempotency } from '../../http/idempotency.js';
 import { HttpProblem, ProblemSchema } from '../../http/problem.js';
 import type { Runtime } from '../../runtime.js';
+import type { CatalogDb } from './tables.js';
 import type { Catalog } from './index.js';
 import type { Caller } from './context.js';
 import { itemOwnerView } from './menu-service.js';
@@ -128,6 +129,8 @@ function ownerRestaurantView(restaurant: RestaurantRecord) {
 export interface CatalogRouteServices {
   catalog: Catalog;
   runtime: Runtime;
+  /** The catalog's own tables (the admin's list of restaurants to verify). */
+  db: CatalogDb;
 }
 
 export function registerCatalogRoutes(root: FastifyInstance, services: CatalogRouteServices): void {
@@ -319,7 +322,7 @@ export function registerCatalogRoutes(root: FastifyInstance, services: CatalogRo
       },
     },
     async (request) => {
-      const rows = await db
+      const rows = await services.db
         .selectFrom('restaurants')
         .select(['id', 'name', 'city', 'status', 'created_at'])
         .where('status', '=', request.query.status ?? 'pending_verification')

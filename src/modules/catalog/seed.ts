@@ -5,6 +5,9 @@
  * Idempotent: restaurants that already exist are left alone.
  */
 import type { Runtime } from '../../runtime.js';
+import type { Kysely } from 'kysely';
+import { ownTables } from '../../db/own-tables.js';
+import type { CatalogTables } from './tables.js';
 import type { Identity } from '../identity/index.js';
 import { generateCatalogFixture, insertCatalogFixture } from './fixtures.js';
 
@@ -20,13 +23,15 @@ export const DEMO_RESTAURANT_COUNT = 6;
 export const DEMO_SEED = 2026;
 
 /** Identity's accounts (found by phone or created) and the platform's runtime. */
-export interface CatalogSeedServices {
+export interface CatalogSeedServices<DB extends CatalogTables = CatalogTables> {
   identity: Pick<Identity, 'repository' | 'hasher' | 'grantRole'>;
   runtime: Runtime;
+  /** The catalog's tables (the edge may pass the whole database: it holds them). */
+  db: Kysely<DB>;
 }
 
 async function demoOwner(
-  services: CatalogSeedServices,
+  services: Omit<CatalogSeedServices, 'db'>,
   phone: string,
 ): Promise<{ id: string; created: boolean }> {
   const { identity } = services;
@@ -57,11 +62,11 @@ export function demoRestaurants(ownerIds: string[]) {
 
 export const catalogSeedStep = {
   name: 'catalog',
-  async run(services: CatalogSeedServices): Promise<string[]> {
+  async run<DB extends CatalogTables>(services: CatalogSeedServices<DB>): Promise<string[]> {
     const owners = [];
     for (const phone of DEMO_OWNER_PHONES) owners.push({ phone, ...(await demoOwner(services, phone)) });
     const restaurants = demoRestaurants(owners.map((owner) => owner.id));
-    const db = services.runtime.database.db;
+    const db = ownTables<CatalogTables, DB>(services.db);
     const existing = new Set(
       (
         await db

@@ -1,4 +1,4 @@
-import type { ColumnType, Generated } from 'kysely';
+import type { ColumnType, Generated, Kysely } from 'kysely';
 
 /** Written by the repository as range literals; never read back into JavaScript. */
 type RangeColumn = ColumnType<string, string | undefined, string>;
@@ -139,6 +139,9 @@ export interface DriverRatingSummariesTable {
 export interface SearchLexiconTable {
   word: string;
 }
+
+/** The database as this context sees it: its own tables only. */
+export type CatalogDb = Kysely<CatalogTables>;
 
 export interface CatalogTables {
   search_lexicon: SearchLexiconTable;

@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
-import type { Db } from '../../db/database.js';
-import type { Database } from '../../db/schema.js';
+import { borrowTransaction } from '../../db/own-tables.js';
+import type { IdentityDb, IdentityTables } from './tables.js';
 import { maskEmail, maskPhone } from './phone.js';
 
 /**
@@ -30,7 +30,14 @@ export interface AuditEntry {
   newValue?: unknown;
 }
 
-export type AuditFunction = (entry: AuditEntry, transaction?: Transaction<Database>) => Promise<void>;
+/**
+ * Writes one audit entry; with a transaction (identity's, or one another context lends), in it, so
+ * the entry commits with the change it records.
+ */
+export type AuditFunction = <Lender = IdentityTables>(
+  entry: AuditEntry,
+  transaction?: Transaction<Lender>,
+) => Promise<void>;
 
 const SECRET_KEYS =
   /^(password|passwordHash|password_hash|newPassword|currentPassword|otp|code|totp|token|accessToken|refreshToken|secret|backupCodes|pin|signature)$/i;
@@ -77,9 +84,10 @@ function json(value: unknown): string | null {
   return value === undefined ? null : JSON.stringify(maskPii(value));
 }
 
-export function createAudit(db: Db): AuditFunction {
-  return async (entry, transaction) => {
-    await (transaction ?? db)
+export function createAudit(db: IdentityDb): AuditFunction {
+  return async <Lender>(entry: AuditEntry, transaction?: Transaction<Lender>) => {
+    const executor = transaction === undefined ? db : borrowTransaction<IdentityTables, Lender>(transaction);
+    await executor
       .insertInto('audit_logs')
       .values({
         actor_kind: entry.actor.kind,

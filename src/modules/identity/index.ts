@@ -46,7 +46,7 @@ export const identityContext = defineContext({
   tables: tablesOf<IdentityTables>(),
   create(platform, { notifications }) {
     const { runtime } = platform;
-    const identity: Identity = createIdentity(runtime, notifications, platform.personalData);
+    const identity: Identity = createIdentity(runtime, platform.db, notifications, platform.personalData);
     const services = { identity, runtime };
     return {
       service: identity,

@@ -1,11 +1,16 @@
 import { sql, type Insertable, type Selectable, type Transaction, type Updateable } from 'kysely';
-import type { Db } from '../../db/database.js';
-import type { Database } from '../../db/schema.js';
 import type { Role } from '../../shared/principal.js';
-import type { SessionsTable, UserAddressesTable, UsersTable, UserStatus } from './tables.js';
+import type {
+  IdentityDb,
+  IdentityTables,
+  SessionsTable,
+  UserAddressesTable,
+  UsersTable,
+  UserStatus,
+} from './tables.js';
 
 /** All SQL of the identity context. Every method takes an optional transaction. */
-export type Executor = Db | Transaction<Database>;
+export type Executor = IdentityDb | Transaction<IdentityTables>;
 export type UserRow = Selectable<UsersTable>;
 export type SessionRow = Selectable<SessionsTable>;
 
@@ -19,10 +24,10 @@ export interface NewUser {
   phoneVerified?: boolean;
 }
 
-export function createIdentityRepository(db: Db) {
+export function createIdentityRepository(db: IdentityDb) {
   const on = (transaction?: Executor) => transaction ?? db;
   return {
-    transaction: <T>(work: (transaction: Transaction<Database>) => Promise<T>) =>
+    transaction: <T>(work: (transaction: Transaction<IdentityTables>) => Promise<T>) =>
       db.transaction().execute(work),
 
     // ---- users

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { masterKey as readMasterKey } from '../../config/index.js';
 import type { Role } from '../../shared/principal.js';
 import type { Runtime } from '../../runtime.js';
+import type { IdentityDb } from './tables.js';
 import type { Notifications } from '../notifications/index.js';
 import { createAccounts, type Accounts } from './accounts.js';
 import { createAdministration, type Administration } from './admin.js';
@@ -75,6 +76,7 @@ export function deriveKey(masterKey: Buffer, purpose: string): Buffer {
 
 export function createIdentity(
   runtime: Runtime,
+  db: IdentityDb,
   notifications: Pick<Notifications, 'sms' | 'outbox'>,
   personalData?: Map<string, Omit<PersonalDataContributor, 'name'>>,
 ): Identity {
@@ -83,12 +85,12 @@ export function createIdentity(
   const hashKey = deriveKey(masterKey, 'hash');
   const limitHashKey = deriveKey(masterKey, 'limit');
   const limitKey = (value: string) => keyedHash(limitHashKey, 'limit', value);
-  const repository = createIdentityRepository(runtime.database.db);
+  const repository = createIdentityRepository(db);
   const kv =
     runtime.redis === undefined
       ? createMemoryKeyValue(Date.now, { forgetOnEviction: [REVOCATION_LOADED_KEY] })
       : createRedisKeyValue(runtime.redis, `${config.REDIS_KEY_PREFIX}id:`);
-  const audit = createAudit(runtime.database.db);
+  const audit = createAudit(db);
   const hasher = createPasswordHasher();
   const keyRing = createKeyRing({ repository, masterKey, accessTokenTtlMs: ACCESS_TOKEN_TTL_MS });
   const tokens = createTokenService({

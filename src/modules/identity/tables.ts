@@ -1,4 +1,4 @@
-import type { ColumnType, Generated } from 'kysely';
+import type { ColumnType, Generated, Kysely } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -148,6 +148,9 @@ export interface AuditLogsTable {
   request_id: string | null;
   created_at: CreatedAt;
 }
+
+/** The database as this context sees it: its own tables only. */
+export type IdentityDb = Kysely<IdentityTables>;
 
 export interface IdentityTables {
   users: UsersTable;

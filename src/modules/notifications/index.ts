@@ -23,8 +23,8 @@ export const notificationsContext = defineContext({
   name: 'notifications',
   needs: {},
   tables: tablesOf<NotificationTables>(),
-  create({ runtime }) {
-    const notifications = createNotifications(runtime);
+  create({ runtime, db }) {
+    const notifications = createNotifications(runtime, db);
     const { config } = runtime;
     const outbox = notifications.outbox;
     return {

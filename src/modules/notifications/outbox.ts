@@ -1,4 +1,4 @@
-import type { Db } from '../../db/database.js';
+import type { NotificationsDb } from './tables.js';
 
 /**
  * The notification port. Every context sends through `Notifications.send` (or the SMS
@@ -65,7 +65,7 @@ export function assertMessage(message: OutboundMessage): void {
 }
 
 /** The recording transport: stores the message in PostgreSQL so tests and developers can read it. */
-export function createRecordingTransport(db: Db): Transport & OutboxReader {
+export function createRecordingTransport(db: NotificationsDb): Transport & OutboxReader {
   return {
     name: 'outbox',
     async send(message) {

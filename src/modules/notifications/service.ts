@@ -1,5 +1,6 @@
 import { Counter, Histogram } from 'prom-client';
 import type { Runtime } from '../../runtime.js';
+import type { NotificationsDb } from './tables.js';
 import {
   assertMessage,
   createRecordingTransport,
@@ -30,12 +31,12 @@ export interface Notifications {
  * the config refuses OUTBOX_ENABLED in production. Otherwise SMS goes through Twilio when its
  * credentials are set, and other contexts install the push and e-mail transports.
  */
-export function createNotifications(runtime: Runtime): Notifications {
+export function createNotifications(runtime: Runtime, db: NotificationsDb): Notifications {
   const { config, logger } = runtime;
   const transports = new Map<Channel, Transport>();
   let outbox: OutboxReader | undefined;
   if (config.OUTBOX_ENABLED && !config.isProduction) {
-    const recording = createRecordingTransport(runtime.database.db);
+    const recording = createRecordingTransport(db);
     outbox = recording;
     for (const channel of ['sms', 'push', 'email'] as const) transports.set(channel, recording);
   } else if (config.TWILIO_ACCOUNT_SID && config.TWILIO_AUTH_TOKEN && config.TWILIO_FROM) {

@@ -1,4 +1,4 @@
-import type { Generated } from 'kysely';
+import type { Generated, Kysely } from 'kysely';
 
 /** Messages recorded by the development outbox transport instead of being sent. */
 export interface NotificationOutboxTable {
@@ -10,6 +10,9 @@ export interface NotificationOutboxTable {
   metadata: unknown;
   created_at: Generated<Date>;
 }
+
+/** The database as this context sees it: its own tables only. */
+export type NotificationsDb = Kysely<NotificationTables>;
 
 export interface NotificationTables {
   notification_outbox: NotificationOutboxTable;

@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
-import type { Db } from '../../db/database.js';
+import type { OrdersDb } from './tables.js';
 import { EMPTY_CART, GUEST_CART_TTL_MS, mergeCarts, type Cart, type CartLine } from './cart-rules.js';
 
 export type CartOwner = { kind: 'user'; userId: string } | { kind: 'token'; token: string };
@@ -26,7 +26,7 @@ function ownerKey(owner: CartOwner): { owner_kind: 'user' | 'token'; owner_key: 
     : { owner_kind: 'token', owner_key: createHash('sha256').update(owner.token).digest('hex') };
 }
 
-export function createCarts(db: Db, now: () => Date = () => new Date()) {
+export function createCarts(db: OrdersDb, now: () => Date = () => new Date()) {
   async function read(owner: CartOwner): Promise<Cart & { expiresAt: string | null }> {
     const key = ownerKey(owner);
     const row = await db

@@ -32,7 +32,7 @@ import { registerOrderRoutes } from './routes.js';
 import { ordersSeedStep, type DemoPayments, type DemoWallets } from './seed.js';
 import { createOrdersService, orderPolicyFromConfig, type OrdersService } from './service.js';
 import { createStockReservations, type StockReservations } from './stock.js';
-import type { OrderTables } from './tables.js';
+import type { OrderTables, OrdersDb } from './tables.js';
 import { createTestPaymentPort } from './test-payment-port.js';
 import { registerTrackingRoutes } from './tracking.js';
 
@@ -67,6 +67,8 @@ export interface OrdersContext {
 
 export interface OrdersContextOptions {
   runtime: Runtime;
+  /** The orders context's own tables. */
+  db: OrdersDb;
   eventStore: EventStore;
   catalog: CatalogPort;
   /** The payments context's port; until it exists, development and tests get the TestPaymentPort. */
@@ -76,9 +78,8 @@ export interface OrdersContextOptions {
 }
 
 export function createOrdersContext(options: OrdersContextOptions): OrdersContext {
-  const { runtime } = options;
+  const { runtime, db } = options;
   const { config } = runtime;
-  const db = runtime.database.db;
   const repository = createOrdersRepository(db);
   // The TestPaymentPort never runs in production: there, no payment port means 503 on placement.
   const payments = options.payments ?? (config.isProduction ? undefined : createTestPaymentPort());
@@ -171,6 +172,7 @@ export const ordersContext = defineContext({
     const { runtime } = platform;
     const context = createOrdersContext({
       runtime,
+      db: platform.db,
       eventStore: platform.eventStore,
       catalog: catalog.orders,
       ...(runtime.config.ORDERS_PAYMENT_PORT === 'ledger' ? { payments: payments.paymentPort } : {}),

@@ -16,7 +16,7 @@
  * only if an OrderCreated repeats for a row already there (never, with the store's revisions).
  */
 import { sql, type Transaction } from 'kysely';
-import type { Database } from '../../db/schema.js';
+import type { OrderTables } from './tables.js';
 import type { ProjectionContext, ProjectionDefinition } from '../../../projections/types.js';
 import type { RecordedEvent } from '../../eventstore/index.js';
 import {
@@ -83,7 +83,7 @@ function localDayAndHour(iso: string): { day: string; hour: number } {
 async function onCreated(
   event: Extract<OrderEvent, { type: 'OrderCreated' }>,
   recorded: RecordedEvent,
-  db: Transaction<Database>,
+  db: Transaction<OrderTables>,
   schema: string,
 ) {
   const data = event.data;
@@ -101,7 +101,13 @@ async function onCreated(
     ON CONFLICT (order_id) DO NOTHING`.execute(db);
 }
 
-async function onPlaced(id: string, at: string, revision: bigint, db: Transaction<Database>, schema: string) {
+async function onPlaced(
+  id: string,
+  at: string,
+  revision: bigint,
+  db: Transaction<OrderTables>,
+  schema: string,
+) {
   const updated = await sql<{ restaurant_id: string }>`UPDATE ${sql.id(schema, 'orders_view')}
     SET status = 'PLACED', placed_at = ${at}, updated_at = ${at}, last_revision = ${String(revision)}
     WHERE order_id = ${id} RETURNING restaurant_id`.execute(db);
@@ -118,7 +124,7 @@ async function onDelivered(
   id: string,
   at: string,
   revision: bigint,
-  db: Transaction<Database>,
+  db: Transaction<OrderTables>,
   schema: string,
 ) {
   const updated = await sql<{
@@ -150,7 +156,7 @@ async function onResolved(
   at: string,
   refund: bigint,
   revision: bigint,
-  db: Transaction<Database>,
+  db: Transaction<OrderTables>,
   schema: string,
 ) {
   const updated = await sql<{ restaurant_id: string }>`UPDATE ${sql.id(schema, 'orders_view')}
@@ -292,7 +298,7 @@ function fold(events: Indexed[], existed: boolean): OrderFold {
 
 /** One UPDATE ... FROM unnest for rows that may exist; returns the rows it found, with their facts. */
 async function updateRows(
-  db: Transaction<Database>,
+  db: Transaction<OrderTables>,
   schema: string,
   folds: [string, OrderFold][],
 ): Promise<Map<string, OrderFacts>> {
@@ -331,7 +337,7 @@ async function updateRows(
 
 /** One INSERT of the created rows in their final state; returns the ids inserted (not already there). */
 async function insertRows(
-  db: Transaction<Database>,
+  db: Transaction<OrderTables>,
   schema: string,
   folds: [string, OrderFold][],
 ): Promise<Set<string>> {
@@ -406,7 +412,7 @@ class Counters {
     }
   }
 
-  async write(db: Transaction<Database>, schema: string): Promise<void> {
+  async write(db: Transaction<OrderTables>, schema: string): Promise<void> {
     const daily = [...this.daily.values()];
     if (daily.length > 0) {
       await sql`INSERT INTO ${sql.id(schema, 'order_restaurant_daily')} AS d (restaurant_id, day, orders, delivered, revenue_minor, refunded_minor)

@@ -3,7 +3,7 @@
  * carts-repository.ts). Lists are keyset-paginated with opaque cursors and a maximum page size.
  */
 import { sql } from 'kysely';
-import type { Db } from '../../db/database.js';
+import type { OrdersDb } from './tables.js';
 import { ordersErrors } from './errors.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -112,7 +112,7 @@ export interface ListFilter {
   unclaimed?: boolean;
 }
 
-export function createOrdersRepository(db: Db) {
+export function createOrdersRepository(db: OrdersDb) {
   return {
     /** Newest first, keyset on (created_at, order_id). */
     async list(filter: ListFilter, page: { limit?: number; cursor?: string }) {

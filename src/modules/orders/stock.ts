@@ -11,8 +11,7 @@
  */
 import type { Logger } from 'pino';
 import type { Transaction } from 'kysely';
-import type { Db } from '../../db/database.js';
-import type { Database } from '../../db/schema.js';
+import type { OrderTables, OrdersDb } from './tables.js';
 import type { EventStore, RecordedEvent } from '../../eventstore/index.js';
 import { createReactor } from '../../eventstore/reactor.js';
 import type { StockResult } from '../catalog/index.js';
@@ -38,7 +37,7 @@ type Lines = { itemId: string; quantity: number }[];
 export type StockOutcome = 'restored' | 'consumed';
 
 export interface StockReservationsOptions {
-  db: Db;
+  db: OrdersDb;
   eventStore: EventStore;
   catalog: Pick<CatalogPort, 'decrementStock' | 'restoreStock'>;
   logger: Logger;
@@ -86,7 +85,7 @@ export function createStockReservations(options: StockReservationsOptions) {
   /** Settles the order's open reservation (true) or finds none open (false: settled or never taken). */
   async function settle(orderId: string, outcome: StockOutcome): Promise<boolean> {
     if (!UUID.test(orderId)) return false;
-    const close = (executor: Db | Transaction<Database>) =>
+    const close = (executor: OrdersDb | Transaction<OrderTables>) =>
       executor
         .updateTable('order_stock_reservations')
         .set({ settled_at: now(), outcome })

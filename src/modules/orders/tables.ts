@@ -1,4 +1,4 @@
-import type { ColumnType, Generated } from 'kysely';
+import type { ColumnType, Generated, Kysely } from 'kysely';
 
 /**
  * The orders context's tables. `order_carts` is state-stored (a migration creates it); the
@@ -81,6 +81,9 @@ export interface OrdersReactorCheckpointsTable {
   position: string;
   updated_at: Generated<Date>;
 }
+
+/** The database as this context sees it: its own tables only. */
+export type OrdersDb = Kysely<OrderTables>;
 
 export interface OrderTables {
   order_carts: OrderCartsTable;

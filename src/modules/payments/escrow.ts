@@ -32,7 +32,8 @@ import {
   type OrderSettlement,
   type Transfer,
 } from '../../../ledger/rules/index.js';
-import type { Db } from '../../db/database.js';
+import { createCommissionRepository } from './commission-repository.js';
+import type { PaymentsDb } from './tables.js';
 import type { EventStore, RecordedEvent } from '../../eventstore/index.js';
 import { createReactor } from '../../eventstore/reactor.js';
 import type { AuditFunction } from '../identity/index.js';
@@ -80,7 +81,7 @@ export interface EscrowOrders {
 }
 
 export interface EscrowOptions {
-  db: Db;
+  db: PaymentsDb;
   eventStore: EventStore;
   ledger: LedgerPort;
   logger: Logger;
@@ -99,6 +100,7 @@ interface StrandedCandidate {
 
 export function createEscrow(options: EscrowOptions) {
   const { db, ledger, logger } = options;
+  const commission = createCommissionRepository(db);
   const now = options.now ?? (() => new Date());
   const listeners: ((event: RecordedEvent) => void)[] = [];
 
@@ -188,24 +190,16 @@ export function createEscrow(options: EscrowOptions) {
 
   /** The commission rate in force for this order: stored with the settlement, so a redelivery reuses it. */
   async function rateFor(restaurantId: string): Promise<{ tier: string; rate: string }> {
-    const [override, clock] = await Promise.all([
-      db
-        .selectFrom('restaurant_commission_overrides')
-        .select('rate')
-        .where('restaurant_id', '=', restaurantId)
-        .executeTakeFirst(),
-      db
-        .selectFrom('restaurant_commission_clock')
-        .selectAll()
-        .where('restaurant_id', '=', restaurantId)
-        .executeTakeFirst(),
+    const [overrideRate, clock] = await Promise.all([
+      commission.overrideRate(restaurantId),
+      commission.clockOf(restaurantId),
     ]);
     const current = now();
     return commissionTier({
       restaurantActivatedAtMs: (clock?.first_settled_at ?? current).getTime(),
       nowMs: current.getTime(),
       completedOrders: clock?.completed_orders ?? 0,
-      ...(override === undefined ? {} : { overrideRate: override.rate }),
+      ...(overrideRate === undefined ? {} : { overrideRate }),
     });
   }
 

@@ -36,7 +36,8 @@ import { createReports, type Reports } from './reports.js';
 import { registerPaymentMetrics } from './metrics.js';
 import { registerPaymentRoutes } from './routes.js';
 import { paymentsSeedStep } from './seed.js';
-import type { PaymentTables } from './tables.js';
+import { createCommissionRepository, type CommissionRepository } from './commission-repository.js';
+import type { PaymentTables, PaymentsDb } from './tables.js';
 import { createWalletService, type WalletService } from './wallet-service.js';
 
 export { paymentStream, PAYMENT_STREAM_PREFIX, type PaymentEvent } from './payment-decider.js';
@@ -53,6 +54,8 @@ export interface PaymentsContext {
   payouts: Payouts;
   reconciliation: Reconciliation;
   reports: Reports;
+  /** Commission overrides (finance admins set them; escrow reads the rate in force). */
+  commission: CommissionRepository;
   /** Starts the escrow reactor (the app does it when ready). */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -60,6 +63,8 @@ export interface PaymentsContext {
 
 export interface PaymentsContextOptions {
   runtime: Runtime;
+  /** The payments context's own tables. */
+  db: PaymentsDb;
   eventStore: EventStore;
   ledger: LedgerPort;
   jobs: Jobs;
@@ -81,7 +86,7 @@ type MaintenanceTask = 'sweep' | 'auto-topup' | 'auto-settlement' | 'reconciliat
 export function createPaymentsContext(options: PaymentsContextOptions): PaymentsContext {
   const { runtime, eventStore, ledger, jobs } = options;
   const logger = options.logger ?? runtime.logger.child({ component: 'payments' });
-  const db = runtime.database.db;
+  const { db } = options;
   const router = options.providers.router;
   const orders = options.orders;
 
@@ -187,6 +192,7 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
     payouts,
     reconciliation,
     reports,
+    commission: createCommissionRepository(db),
     start: () => escrow.start(),
     stop: () => escrow.stop(),
   };
@@ -230,6 +236,7 @@ export const paymentsContext = defineContext({
     for (const warning of providers.warnings) runtime.logger.warn(warning);
     const payments = createPaymentsContext({
       runtime,
+      db: platform.db,
       eventStore: platform.eventStore,
       ledger,
       jobs: platform.jobs,

@@ -17,9 +17,8 @@ import {
   type Transfer,
 } from '../../../ledger/rules/index.js';
 import { sql, type Insertable } from 'kysely';
-import type { Db } from '../../db/database.js';
+import type { PaymentTables, PaymentsDb } from './tables.js';
 import { createGroupRunner } from '../../db/group-runner.js';
-import type { Database } from '../../db/schema.js';
 import {
   aggregateStream,
   createAggregateCache,
@@ -92,7 +91,7 @@ export interface OrdersHook {
 }
 
 export interface PaymentsServiceOptions {
-  db: Db;
+  db: PaymentsDb;
   eventStore: EventStore;
   router: PaymentRouter;
   ledger: LedgerPort;
@@ -216,7 +215,7 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
    * saves leave together in one statement (group commit); a group that fails (two saves of one
    * payment in it) is written row by row.
    */
-  async function upsertRows(rows: Insertable<Database['payment_attempts']>[]): Promise<void> {
+  async function upsertRows(rows: Insertable<PaymentTables['payment_attempts']>[]): Promise<void> {
     await db
       .insertInto('payment_attempts')
       .values(rows)
@@ -237,7 +236,7 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
       )
       .execute();
   }
-  const rowWriter = createGroupRunner<Insertable<Database['payment_attempts']>, void>({
+  const rowWriter = createGroupRunner<Insertable<PaymentTables['payment_attempts']>, void>({
     runOne: (row) => upsertRows([row]),
     runMany: async (rows) => {
       await upsertRows(rows);

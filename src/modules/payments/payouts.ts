@@ -27,7 +27,7 @@ import {
   restaurantPayableId,
   type Transfer,
 } from '../../../ledger/rules/index.js';
-import type { Db } from '../../db/database.js';
+import type { PaymentsDb } from './tables.js';
 import { paymentsErrors } from './errors.js';
 import type { JobQueue } from '../../jobs/index.js';
 import type { AuditFunction } from '../identity/index.js';
@@ -60,7 +60,7 @@ export type PayoutRow = Selectable<PayoutsTable>;
 export type PayeeKind = 'restaurant' | 'driver' | 'customer';
 
 export interface PayoutsOptions {
-  db: Db;
+  db: PaymentsDb;
   ledger: LedgerPort;
   router: PaymentRouter;
   queue: JobQueue;

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { providerClearingId, worldId, type Transfer } from '../../../ledger/rules/index.js';
-import type { Db } from '../../db/database.js';
+import type { PaymentsDb } from './tables.js';
 import { paymentsErrors } from './errors.js';
 import type { JobQueue } from '../../jobs/index.js';
 import type { AuditFunction } from '../identity/index.js';
@@ -45,7 +45,7 @@ const MAX_REREADS = 2_000;
 const REREAD_CONCURRENCY = 8;
 
 export interface ReconciliationOptions {
-  db: Db;
+  db: PaymentsDb;
   ledger: LedgerPort;
   router: PaymentRouter;
   queue: JobQueue;
@@ -67,7 +67,7 @@ export interface ReconciliationOptions {
 }
 
 async function clearingBookings(
-  db: Db,
+  db: PaymentsDb,
   provider: ProviderName,
   transferIds: string[],
 ): Promise<Map<string, bigint>> {

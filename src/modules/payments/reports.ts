@@ -3,7 +3,7 @@
  * released or refunded) and the payment and payout records. Days are Douala days (UTC+1).
  */
 import { sql } from 'kysely';
-import type { Db } from '../../db/database.js';
+import type { PaymentsDb } from './tables.js';
 import { paymentsErrors } from './errors.js';
 import { csvCell, type CsvDelimiter } from './reconciliation.js';
 
@@ -26,7 +26,7 @@ export function checkPeriod(from: Date, to: Date): void {
 
 const big = (value: unknown): bigint => BigInt((value as string | number | bigint | null) ?? 0);
 
-export function createReports(db: Db) {
+export function createReports(db: PaymentsDb) {
   async function restaurantRevenue(restaurantId: string, from: Date, to: Date) {
     checkPeriod(from, to);
     const rows = await sql<Record<string, unknown>>`

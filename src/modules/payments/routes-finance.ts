@@ -223,39 +223,18 @@ function registerPayoutRoutes(app: FastifyInstance, services: PaymentRouteServic
       const restaurantId = request.params.id;
       if ((await services.catalog.orders.restaurantOwnerId(restaurantId)) === undefined)
         throw new HttpProblem(404, 'restaurant_not_found', 'There is no such restaurant.');
-      const before = await db
-        .selectFrom('restaurant_commission_overrides')
-        .select('rate')
-        .where('restaurant_id', '=', restaurantId)
-        .executeTakeFirst();
-      if (request.body.rate === null)
-        await db
-          .deleteFrom('restaurant_commission_overrides')
-          .where('restaurant_id', '=', restaurantId)
-          .execute();
-      else
-        await db
-          .insertInto('restaurant_commission_overrides')
-          .values({
-            restaurant_id: restaurantId,
-            rate: request.body.rate,
-            reason: request.body.reason,
-            set_by: principal.userId,
-          })
-          .onConflict((conflict) =>
-            conflict.column('restaurant_id').doUpdateSet({
-              rate: request.body.rate!,
-              reason: request.body.reason,
-              set_by: principal.userId,
-              set_at: new Date(),
-            }),
-          )
-          .execute();
+      const { commission } = services.payments;
+      const before = await commission.overrideRate(restaurantId);
+      const { rate, reason } = request.body;
+      await commission.setOverride(
+        restaurantId,
+        rate === null ? null : { rate, reason, setBy: principal.userId },
+      );
       await services.identity.audit({
         action: 'commission.override',
         actor: { kind: 'user', userId: principal.userId },
         resource: `restaurant:${restaurantId}`,
-        oldValue: { rate: before?.rate ?? null },
+        oldValue: { rate: before ?? null },
         newValue: { rate: request.body.rate, reason: request.body.reason },
       });
       return reply.code(204).send();

@@ -1,4 +1,4 @@
-import type { ColumnType, Generated } from 'kysely';
+import type { ColumnType, Generated, Kysely } from 'kysely';
 
 /** The payments context's tables (migration 2026-11-25T1600_payments). */
 type Int8 = ColumnType<bigint, bigint | string | number, bigint | string | number>;
@@ -170,6 +170,9 @@ export interface PaymentsReactorCheckpointsTable {
   position: string;
   updated_at: Generated<Date>;
 }
+
+/** The database as this context sees it: its own tables only. */
+export type PaymentsDb = Kysely<PaymentTables>;
 
 export interface PaymentTables {
   payment_attempts: PaymentAttemptsTable;

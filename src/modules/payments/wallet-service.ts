@@ -12,7 +12,7 @@ import {
   type Currency,
   type Transfer,
 } from '../../../ledger/rules/index.js';
-import type { Db } from '../../db/database.js';
+import type { PaymentsDb } from './tables.js';
 import { createGroupRunner } from '../../db/group-runner.js';
 import { paymentsErrors } from './errors.js';
 import type { AuditFunction } from '../identity/index.js';
@@ -61,7 +61,7 @@ export type WalletPaymentResult =
   | { ok: false; code: 'insufficient_funds' | 'wallet_frozen' | 'limit_exceeded'; detail: string };
 
 export interface WalletServiceOptions {
-  db: Db;
+  db: PaymentsDb;
   ledger: LedgerPort;
   logger: Logger;
   audit: AuditFunction;

@@ -38,7 +38,7 @@ afterAll(async () => testApp?.close());
 
 /** Everything a bad request could have touched, to prove it changed nothing. */
 async function snapshot() {
-  const db = testApp.services.runtime.database.db;
+  const db = testApp.services.db;
   const [restaurants, items, groups, categories, audits] = await Promise.all([
     db.selectFrom('restaurants').selectAll().orderBy('id').execute(),
     db.selectFrom('menu_items').selectAll().orderBy('id').execute(),
@@ -328,7 +328,7 @@ describe('bad input gets a clear problem+json 4xx and changes nothing', () => {
     expect(first.statusCode).toBe(201);
     expect(second.statusCode).toBe(201);
     expect(second.json().id).toBe(first.json().id);
-    const count = await testApp.services.runtime.database.db
+    const count = await testApp.services.db
       .selectFrom('menu_items')
       .select((eb) => eb.fn.countAll<string>().as('n'))
       .where('name_fr', '=', 'Achu')

@@ -83,7 +83,7 @@ describe('menu availability and the orders-facing API', () => {
     expect(refused).toEqual({ ok: false, insufficient: [{ itemId: b, available: 1 }] });
     const stocks = async () =>
       (
-        await testApp.services.runtime.database.db
+        await testApp.services.db
           .selectFrom('menu_items')
           .select(['id', 'stock'])
           .where('id', 'in', [a, b, untracked])
@@ -195,7 +195,7 @@ describe('menu availability and the orders-facing API', () => {
       archived: true,
     });
     expect(await menuItem(itemId)).toBeUndefined();
-    const row = await testApp.services.runtime.database.db
+    const row = await testApp.services.db
       .selectFrom('restaurants')
       .select('dish_text')
       .where('id', '=', restaurantId)
@@ -215,7 +215,7 @@ describe('menu availability and the orders-facing API', () => {
       [ids[2]!, null],
     ]);
     const { orders } = testApp.services.catalog;
-    const db = testApp.services.runtime.database.db;
+    const db = testApp.services.db;
     type Model = { stock: Map<string, number | null> };
     type Real = Record<string, never>;
     const check = async (model: Model) => {

@@ -97,7 +97,7 @@ describe('restaurant life cycle', () => {
 
   it('records an audit line for each owner and admin change', async () => {
     const id = await activeRestaurant(testApp, actors);
-    const lines = await testApp.services.runtime.database.db
+    const lines = await testApp.services.db
       .selectFrom('audit_logs')
       .select(['action', 'actor_id'])
       .where('resource', '=', `restaurant:${id}`)
@@ -161,7 +161,7 @@ describe('restaurant life cycle', () => {
     const customer = await createUser(testApp, { roles: ['customer'] });
     const created = await post(testApp, '/v1/restaurants', customer.accessToken, restaurantBody());
     expect(created.statusCode).toBe(201);
-    const user = await testApp.services.runtime.database.db
+    const user = await testApp.services.db
       .selectFrom('users')
       .select('roles')
       .where('id', '=', customer.userId)

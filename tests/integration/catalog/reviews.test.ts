@@ -192,7 +192,7 @@ describe('reviews and ratings', () => {
       cursor = body.nextCursor;
       if (cursor === undefined) break;
     }
-    const count = await testApp.services.runtime.database.db
+    const count = await testApp.services.db
       .selectFrom('restaurant_reviews')
       .select((eb) => eb.fn.countAll<string>().as('n'))
       .where('restaurant_id', '=', restaurantId)

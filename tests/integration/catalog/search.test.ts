@@ -15,7 +15,7 @@ const AKWA = { lat: 4.0511, lng: 9.7679 };
 beforeAll(async () => {
   testApp = await catalogTestApp();
   fixture = generateCatalogFixture({ seed: 7 });
-  await insertCatalogFixture(testApp.services.runtime.database.db, fixture);
+  await insertCatalogFixture(testApp.services.db, fixture);
 }, 120_000);
 afterAll(async () => testApp?.close());
 

@@ -33,7 +33,7 @@ describe('catalog demo seed', () => {
   it("the README's demo owner owns demo restaurants, and no two demo restaurants share a name", async () => {
     const readmeOwner = DEMO_USERS.find((user) => user.role === 'restaurant_owner')!;
     const owner = await testApp.services.identity.repository.findUserByPhone(readmeOwner.phone);
-    const owned = await testApp.services.runtime.database.db
+    const owned = await testApp.services.db
       .selectFrom('restaurants')
       .select(['name'])
       .where('owner_id', '=', owner!.id)

@@ -44,7 +44,7 @@ describe('carts', () => {
     expect(other.statusCode).toBe(409);
     expect(other.json().code).toBe('cart_other_restaurant');
     // Expiry: an expired cart reads as empty.
-    await world.testApp.services.runtime.database.db
+    await world.testApp.services.db
       .updateTable('order_carts')
       .set({ expires_at: new Date(Date.now() - 1_000) })
       .where('owner_kind', '=', 'token')

@@ -20,7 +20,7 @@ afterAll(async () => world?.testApp.close());
 
 const stockOf = async (itemId: string) =>
   (
-    await world.testApp.services.runtime.database.db
+    await world.testApp.services.db
       .selectFrom('menu_items')
       .select('stock')
       .where('id', '=', itemId)

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Database } from '../../../src/db/schema.js';
+import type { Database } from '../../../src/services.js';
 import type { Position, RecordedEvent } from '../../../src/eventstore/index.js';
 import {
   ORDER_EVENT_TYPES,

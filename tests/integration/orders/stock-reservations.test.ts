@@ -18,7 +18,7 @@ beforeAll(async () => {
 });
 afterAll(async () => world?.testApp.close());
 
-const db = () => world.testApp.services.runtime.database.db;
+const db = () => world.testApp.services.db;
 const stock = () => world.testApp.services.orders.stock;
 const stockOf = async (itemId: string) =>
   (await db().selectFrom('menu_items').select('stock').where('id', '=', itemId).executeTakeFirstOrThrow())

@@ -36,7 +36,7 @@ afterAll(async () => world?.testApp.close());
 const services = () => world.testApp.services;
 const simulators = () => services().payments.providers.simulators!;
 const admin = () => authHeader(world.actors.admin.accessToken);
-const db = () => services().runtime.database.db;
+const db = () => services().db;
 /** An MTN number of no magic ending (the last digit is 8). */
 const mtnPhone = () => `+237679${String(randomInt(10_000, 99_999))}8`;
 

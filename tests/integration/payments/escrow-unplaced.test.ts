@@ -3,9 +3,12 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerWalletId, orderEscrowId, worldId } from '../../../ledger/rules/index.js';
 import { LEDGER_PROJECTION } from '../../../ledger/projections/index.js';
+import { ownTables } from '../../../src/db/own-tables.js';
 import { createEscrow, ESCROW_REACTOR, STRANDED_GRACE_MS } from '../../../src/modules/payments/escrow.js';
 import { MAGIC_NUMBERS } from '../../../src/modules/payments/simulators/index.js';
+import type { PaymentTables } from '../../../src/modules/payments/tables.js';
 import type { OrderPricing } from '../../../src/modules/payments/wallet-service.js';
+import type { Database } from '../../../src/services.js';
 import { createUser } from '../../helpers/auth.js';
 import { placeOrder, type OrderWorld } from '../orders/helpers.js';
 import { listeningPaymentsWorld } from './helpers.js';
@@ -24,7 +27,7 @@ afterAll(async () => world?.testApp.close());
 
 const services = () => world.testApp.services;
 const escrow = () => services().payments.escrow;
-const db = () => services().runtime.database.db;
+const db = () => services().db;
 const MINUTE = 60_000;
 let funding = 0;
 
@@ -324,7 +327,7 @@ describe('stranded escrows: money for an order stream that was never appended', 
       },
     }) as typeof store;
     const sweeper = createEscrow({
-      db: db(),
+      db: ownTables<PaymentTables, Database>(db()),
       eventStore: esdbLike,
       ledger: services().ledger,
       logger: services().runtime.logger,

@@ -57,7 +57,7 @@ describe('commission, disputes and reports', () => {
       payload: { rate: '0.08', reason: 'launch partner' },
     });
     expect(override.statusCode, override.body).toBe(204);
-    const audit = await world.testApp.services.runtime.database.db
+    const audit = await world.testApp.services.db
       .selectFrom('audit_logs')
       .selectAll()
       .where('action', '=', 'commission.override')

@@ -474,7 +474,7 @@ describe('orders paid from the wallet and by Mobile Money', () => {
     });
     const total = probe.json().pricing.totalMinor as number;
     // Earlier this month the customer spent all but (total - 1): the day has room, the month has not.
-    const { db } = world.testApp.services.runtime.database;
+    const { db } = world.testApp.services;
     const month = doualaPeriods(new Date()).month;
     await db
       .insertInto('wallet_spending')

@@ -55,7 +55,7 @@ async function fund(accountId: string, amountMinor: bigint): Promise<void> {
 async function loseAnswer(idempotencyKey: string): Promise<void> {
   const lost = await sql`UPDATE idempotency_keys SET status_code = NULL, response_body = NULL,
                                 lease_expires_at = now() - interval '1 second'
-                          WHERE key = ${idempotencyKey}`.execute(testApp.services.runtime.database.db);
+                          WHERE key = ${idempotencyKey}`.execute(testApp.services.db);
   expect(Number(lost.numAffectedRows)).toBe(1);
 }
 
@@ -74,7 +74,7 @@ async function send(
 }
 
 async function payoutsOf(payeeId: string) {
-  return testApp.services.runtime.database.db
+  return testApp.services.db
     .selectFrom('payouts')
     .select(['payout_id', 'amount_minor'])
     .where('payee_id', '=', payeeId)

@@ -1,7 +1,10 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paymentStream } from '../../../src/modules/payments/payment-decider.js';
+import { ownTables } from '../../../src/db/own-tables.js';
 import { createPaymentsService } from '../../../src/modules/payments/payments-service.js';
+import type { PaymentTables } from '../../../src/modules/payments/tables.js';
+import type { Database } from '../../../src/services.js';
 import { MAGIC_NUMBERS, SIMULATOR_CREDENTIALS } from '../../../src/modules/payments/simulators/index.js';
 import type { TestApp } from '../../helpers/app.js';
 import { createUser, type CreatedUser } from '../../helpers/auth.js';
@@ -21,7 +24,7 @@ async function customer(): Promise<CreatedUser> {
 
 /** The attempt's read-model row, once the provider's reference is recorded on it. */
 async function row(paymentId: string) {
-  const found = await testApp.services.runtime.database.db
+  const found = await testApp.services.db
     .selectFrom('payment_attempts')
     .selectAll()
     .where('payment_id', '=', paymentId)
@@ -191,7 +194,7 @@ describe('magic numbers, end to end through the webhook or the poll', () => {
     expect(response.headers['content-type']).toContain('application/problem+json');
     expect(response.headers['retry-after']).toBe('30');
     expect(response.json().code).toBe('payment_provider_unavailable');
-    const rows = await testApp.services.runtime.database.db
+    const rows = await testApp.services.db
       .selectFrom('payment_attempts')
       .select(['payment_id', 'status', 'failure_reason', 'provider_reference'])
       .where('user_id', '=', user.userId)
@@ -214,7 +217,7 @@ describe('magic numbers, end to end through the webhook or the poll', () => {
     const services = testApp.services;
     // The sweep as it will run 16 minutes from now.
     const later = createPaymentsService({
-      db: services.runtime.database.db,
+      db: ownTables<PaymentTables, Database>(services.db),
       eventStore: services.eventStore,
       router: services.payments.router,
       ledger: services.ledger,
