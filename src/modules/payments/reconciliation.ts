@@ -5,9 +5,9 @@
  * resolved by booking a corrective ledger transfer with a reason (never by editing anything).
  */
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { providerClearingId, worldId, type Transfer } from '../../../ledger/rules/index.js';
+import { createReconciliationRepository } from './reconciliation-repository.js';
 import type { PaymentsDb } from './tables.js';
 import { paymentsErrors } from './errors.js';
 import type { JobQueue } from '../../jobs/index.js';
@@ -66,47 +66,19 @@ export interface ReconciliationOptions {
   now?: () => Date;
 }
 
-async function clearingBookings(
-  db: PaymentsDb,
-  provider: ProviderName,
-  transferIds: string[],
-): Promise<Map<string, bigint>> {
-  if (transferIds.length === 0) return new Map();
-  const rows = await sql<{ transfer_id: string; amount_minor: bigint }>`
-    SELECT transfer_id, amount_minor FROM ledger_entries
-    WHERE account_id = ${providerClearingId(provider, 'XAF')} AND transfer_id = ANY(${transferIds}::text[])
-      AND phase IN ('posted', 'post_pending')`.execute(db);
-  return new Map(rows.rows.map((row) => [row.transfer_id, BigInt(row.amount_minor)]));
-}
-
 export function createReconciliation(options: ReconciliationOptions) {
-  const { db, router, logger } = options;
+  const { router, logger } = options;
+  const repository = createReconciliationRepository(options.db);
   const now = options.now ?? (() => new Date());
 
   async function internalLines(provider: ProviderName, from: Date, to: Date): Promise<InternalLine[]> {
-    const payments = await db
-      .selectFrom('payment_attempts')
-      .select(['payment_id', 'provider_reference', 'status', 'fee_minor', 'amount_minor'])
-      .where('provider', '=', provider)
-      .where('provider_reference', 'is not', null)
-      .where('created_at', '>=', from)
-      .where('created_at', '<', to)
-      .limit(MAX_LINES)
-      .execute();
-    const payouts = await db
-      .selectFrom('payouts')
-      .select(['payout_id', 'provider_reference', 'status', 'fee_minor'])
-      .where('provider', '=', provider)
-      .where('provider_reference', 'is not', null)
-      .where('created_at', '>=', from)
-      .where('created_at', '<', to)
-      .limit(MAX_LINES)
-      .execute();
+    const payments = await repository.collectionsIn(provider, from, to, MAX_LINES);
+    const payouts = await repository.payoutsIn(provider, from, to, MAX_LINES);
     const ids = [
       ...payments.flatMap((row) => [`pay:${row.payment_id}:credit`, `pay:${row.payment_id}:capture`]),
       ...payouts.map((row) => `payout:${row.payout_id}:post`),
     ];
-    const booked = await clearingBookings(db, provider, ids);
+    const booked = await repository.clearingBookings(provider, ids);
     return [
       ...payments.map((row): InternalLine => ({
         reference: row.provider_reference!,
@@ -196,15 +168,7 @@ export function createReconciliation(options: ReconciliationOptions) {
     );
     const ids = [...new Set(candidates.map((item) => externalOf.get(item.reference)).filter(isUuidText))];
     if (ids.length === 0) return items;
-    const known = new Set(
-      (
-        await db
-          .selectFrom('payment_attempts')
-          .select('payment_id')
-          .where('payment_id', 'in', ids.slice(0, MAX_LINES))
-          .execute()
-      ).map((row) => row.payment_id),
-    );
+    const known = await repository.knownAttempts(ids.slice(0, MAX_LINES));
     return items.map((item) => {
       const paymentId = candidates.includes(item) ? externalOf.get(item.reference) : undefined;
       if (paymentId === undefined || !known.has(paymentId)) return item;
@@ -229,20 +193,7 @@ export function createReconciliation(options: ReconciliationOptions) {
         'A run covers a period of at most 31 days, from before to.',
       );
     const runId = randomUUID();
-    await db
-      .insertInto('reconciliation_runs')
-      .values({
-        run_id: runId,
-        provider: input.provider,
-        period_from: input.from,
-        period_to: input.to,
-        status: 'running',
-        counts: '{}',
-        requested_by: input.requestedBy,
-        error: null,
-        completed_at: null,
-      })
-      .execute();
+    await repository.startRun({ runId, ...input });
     try {
       await options.ledgerCaughtUp();
       const ours = await internalLines(input.provider, input.from, input.to);
@@ -253,44 +204,32 @@ export function createReconciliation(options: ReconciliationOptions) {
       );
       const counts: Record<string, number> = {};
       for (const item of items) counts[item.status] = (counts[item.status] ?? 0) + 1;
-      await db.transaction().execute(async (trx) => {
-        for (let start = 0; start < items.length; start += ITEM_PAGE) {
-          await trx
-            .insertInto('reconciliation_items')
-            .values(
-              items.slice(start, start + ITEM_PAGE).map((item, index) => ({
-                run_id: runId,
-                item_no: start + index + 1,
-                status: item.status,
-                kind: item.kind,
-                provider_reference: item.reference,
-                internal_id: item.internalId,
-                provider_amount_minor: item.providerAmountMinor,
-                ledger_amount_minor: item.ledgerAmountMinor,
-                provider_fee_minor: item.providerFeeMinor,
-                provider_status: item.providerStatus,
-                internal_status: item.internalStatus,
-                detail: item.detail,
-                resolved_at: null,
-                resolved_by: null,
-                resolution_reason: null,
-                resolution_transfer_id: null,
-              })),
-            )
-            .execute();
-        }
-        await trx
-          .updateTable('reconciliation_runs')
-          .set({ status: 'completed', counts: JSON.stringify(counts), completed_at: now() })
-          .where('run_id', '=', runId)
-          .execute();
-      });
+      await repository.completeRun(
+        runId,
+        items.map((item, index) => ({
+          run_id: runId,
+          item_no: index + 1,
+          status: item.status,
+          kind: item.kind,
+          provider_reference: item.reference,
+          internal_id: item.internalId,
+          provider_amount_minor: item.providerAmountMinor,
+          ledger_amount_minor: item.ledgerAmountMinor,
+          provider_fee_minor: item.providerFeeMinor,
+          provider_status: item.providerStatus,
+          internal_status: item.internalStatus,
+          detail: item.detail,
+          resolved_at: null,
+          resolved_by: null,
+          resolution_reason: null,
+          resolution_transfer_id: null,
+        })),
+        counts,
+        now(),
+        ITEM_PAGE,
+      );
     } catch (error) {
-      await db
-        .updateTable('reconciliation_runs')
-        .set({ status: 'failed', error: (error as Error).message.slice(0, 500), completed_at: now() })
-        .where('run_id', '=', runId)
-        .execute();
+      await repository.failRun(runId, (error as Error).message.slice(0, 500), now());
       if (isProviderError(error)) throw providerErrorToDomainError(error);
       throw error;
     }
@@ -301,11 +240,7 @@ export function createReconciliation(options: ReconciliationOptions) {
     runId: string,
     query: { onlyExceptions?: boolean; limit?: number; afterItem?: number } = {},
   ) {
-    const runRow = await db
-      .selectFrom('reconciliation_runs')
-      .selectAll()
-      .where('run_id', '=', runId)
-      .executeTakeFirst();
+    const runRow = await repository.findRun(runId);
     if (runRow === undefined)
       throw paymentsErrors.of(
         'not_found',
@@ -313,16 +248,11 @@ export function createReconciliation(options: ReconciliationOptions) {
         'There is no such reconciliation run.',
       );
     const limit = Math.min(Math.max(query.limit ?? 100, 1), ITEM_PAGE);
-    let items = db
-      .selectFrom('reconciliation_items')
-      .selectAll()
-      .where('run_id', '=', runId)
-      .where('item_no', '>', query.afterItem ?? 0);
-    if (query.onlyExceptions === true) items = items.where('status', 'in', [...EXCEPTION_STATUSES]);
-    const rows = await items
-      .orderBy('item_no')
-      .limit(limit + 1)
-      .execute();
+    const rows = await repository.items(runId, {
+      afterItem: query.afterItem ?? 0,
+      limit: limit + 1,
+      ...(query.onlyExceptions === true ? { statuses: [...EXCEPTION_STATUSES] } : {}),
+    });
     return { run: runRow, items: rows.slice(0, limit), more: rows.length > limit };
   }
 
@@ -373,17 +303,8 @@ export function createReconciliation(options: ReconciliationOptions) {
   }
 
   async function resolve(input: { runId: string; itemNo: number; reason: string; adminId: string }) {
-    const run = await db
-      .selectFrom('reconciliation_runs')
-      .select('provider')
-      .where('run_id', '=', input.runId)
-      .executeTakeFirst();
-    const item = await db
-      .selectFrom('reconciliation_items')
-      .selectAll()
-      .where('run_id', '=', input.runId)
-      .where('item_no', '=', input.itemNo)
-      .executeTakeFirst();
+    const run = await repository.findRun(input.runId);
+    const item = await repository.findItem(input.runId, input.itemNo);
     if (run === undefined || item === undefined)
       throw paymentsErrors.of('not_found', 'reconciliation_item_not_found', 'There is no such item.');
     if (item.resolved_at !== null)
@@ -406,19 +327,12 @@ export function createReconciliation(options: ReconciliationOptions) {
       const refusal = await submitAll(options.ledger, [transfer]);
       if (refusal !== null) throw new LedgerRefusal(refusal);
     }
-    const updated = await db
-      .updateTable('reconciliation_items')
-      .set({
-        resolved_at: now(),
-        resolved_by: input.adminId,
-        resolution_reason: input.reason,
-        resolution_transfer_id: delta === 0n && recovered === undefined ? null : transferId,
-      })
-      .where('run_id', '=', input.runId)
-      .where('item_no', '=', input.itemNo)
-      .where('resolved_at', 'is', null)
-      .returningAll()
-      .executeTakeFirst();
+    const updated = await repository.markResolved(input.runId, input.itemNo, {
+      at: now(),
+      by: input.adminId,
+      reason: input.reason,
+      transferId: delta === 0n && recovered === undefined ? null : transferId,
+    });
     if (updated === undefined)
       throw paymentsErrors.of('conflict', 'already_resolved', 'This item was already resolved.');
     await options.audit({
