@@ -45,8 +45,7 @@ import {
   type TransactionStatus,
 } from './providers/index.js';
 import type { TransferOutcome } from '../../../ledger/writer/index.js';
-import type { PayoutsTable } from './tables.js';
-import type { Selectable } from 'kysely';
+import { createPayoutsRepository, type PayoutRow } from './payouts-repository.js';
 
 export const PAYOUT_QUEUE = 'payouts-process';
 const STATUS_POLLS = 10;
@@ -54,7 +53,7 @@ const STATUS_POLL_DELAY_MS = 300;
 const AUTO_BATCH = 500;
 export const MIN_PAYOUT_MINOR = 500n;
 
-export type PayoutRow = Selectable<PayoutsTable>;
+export type { PayoutRow } from './payouts-repository.js';
 
 /** Customers take wallet money back to Mobile Money (a refund they asked to receive there). */
 export type PayeeKind = 'restaurant' | 'driver' | 'customer';
@@ -99,11 +98,12 @@ export function payableOf(kind: PayeeKind, payeeId: string): string {
 }
 
 export function createPayouts(options: PayoutsOptions) {
-  const { db, ledger, router, queue, logger } = options;
+  const { ledger, router, queue, logger } = options;
+  const payouts = createPayoutsRepository(options.db);
   const now = options.now ?? (() => new Date());
 
   async function get(payoutId: string): Promise<PayoutRow | undefined> {
-    return db.selectFrom('payouts').selectAll().where('payout_id', '=', payoutId).executeTakeFirst();
+    return payouts.get(payoutId);
   }
 
   /** Available to request: the payable's available balance (open payouts are held in it already). */
@@ -166,34 +166,30 @@ export function createPayouts(options: PayoutsOptions) {
     const provider = options.router.routeFor(phone)?.primary;
     if (provider === undefined)
       throw paymentsErrors.of('unprocessable', 'payout_phone_unverified', 'No provider serves this number.');
-    const row = await db
-      .insertInto('payouts')
-      .values({
-        payout_id: input.payoutId ?? randomUUID(),
-        payee_kind: input.kind,
-        payee_id: payeeId,
-        requested_by: input.requesterId,
-        amount_minor: input.amountMinor,
-        currency: 'XAF',
-        phone,
-        status: input.automatic === true ? 'APPROVED' : 'REQUESTED',
-        automatic: input.automatic === true,
-        provider,
-        provider_reference: null,
-        fee_minor: null,
-        failure_reason: null,
-        review_reason: null,
-        sent_at: null,
-        approved_by: input.automatic === true ? 'system' : null,
-        approved_at: input.automatic === true ? now() : null,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const row = await payouts.insert({
+      payout_id: input.payoutId ?? randomUUID(),
+      payee_kind: input.kind,
+      payee_id: payeeId,
+      requested_by: input.requesterId,
+      amount_minor: input.amountMinor,
+      currency: 'XAF',
+      phone,
+      status: input.automatic === true ? 'APPROVED' : 'REQUESTED',
+      automatic: input.automatic === true,
+      provider,
+      provider_reference: null,
+      fee_minor: null,
+      failure_reason: null,
+      review_reason: null,
+      sent_at: null,
+      approved_by: input.automatic === true ? 'system' : null,
+      approved_at: input.automatic === true ? now() : null,
+    });
     // The row first, then the hold: a crash in between leaves a row without a hold, which the
     // job holds (or fails) before sending; the other order could hold money with no payout.
     const refusal = await submitAll(ledger, [holdTransfer(row, provider)]);
     if (refusal !== null) {
-      await db.deleteFrom('payouts').where('payout_id', '=', row.payout_id).execute();
+      await payouts.remove(row.payout_id);
       throw await holdRefused(refusal, input.kind, payeeId);
     }
     if (input.automatic === true) await enqueue(row.payout_id);
@@ -211,7 +207,7 @@ export function createPayouts(options: PayoutsOptions) {
     const refusal = await submitAll(ledger, [holdTransfer(row, row.provider as ProviderName)]);
     if (refusal !== null) {
       if (row.sent_at === null && (row.status === 'REQUESTED' || row.status === 'APPROVED'))
-        await db.deleteFrom('payouts').where('payout_id', '=', row.payout_id).execute();
+        await payouts.remove(row.payout_id);
       throw await holdRefused(refusal, row.payee_kind, row.payee_id);
     }
     if (row.automatic) await enqueue(row.payout_id);
@@ -251,13 +247,7 @@ export function createPayouts(options: PayoutsOptions) {
   }
 
   async function approve(payoutId: string, adminId: string): Promise<PayoutRow> {
-    const updated = await db
-      .updateTable('payouts')
-      .set({ status: 'APPROVED', approved_by: adminId, approved_at: now(), updated_at: now() })
-      .where('payout_id', '=', payoutId)
-      .where('status', '=', 'REQUESTED')
-      .returningAll()
-      .executeTakeFirst();
+    const updated = await payouts.approve(payoutId, adminId, now());
     if (updated === undefined) {
       const row = await get(payoutId);
       if (row === undefined)
@@ -281,11 +271,7 @@ export function createPayouts(options: PayoutsOptions) {
   }
 
   async function fail(row: PayoutRow, reason: string): Promise<void> {
-    await db
-      .updateTable('payouts')
-      .set({ status: 'FAILED', failure_reason: reason, updated_at: now() })
-      .where('payout_id', '=', row.payout_id)
-      .execute();
+    await payouts.markFailed(row.payout_id, reason, now());
     logger.warn({ payoutId: row.payout_id, reason }, 'payout failed');
   }
 
@@ -312,22 +298,11 @@ export function createPayouts(options: PayoutsOptions) {
 
   /** Records that a disbursement request is about to leave; false if another worker moved first. */
   async function markSent(row: PayoutRow): Promise<boolean> {
-    const marked = await db
-      .updateTable('payouts')
-      .set((eb) => ({ sent_at: now(), sends: eb('sends', '+', 1), updated_at: now() }))
-      .where('payout_id', '=', row.payout_id)
-      .where('status', '=', 'PROCESSING')
-      .where('sends', '=', row.sends)
-      .executeTakeFirst();
-    return marked.numUpdatedRows === 1n;
+    return payouts.markSent(row.payout_id, row.sends, now());
   }
 
   async function recordReference(row: PayoutRow, reference: string): Promise<void> {
-    await db
-      .updateTable('payouts')
-      .set({ provider_reference: reference, updated_at: now() })
-      .where('payout_id', '=', row.payout_id)
-      .execute();
+    await payouts.recordReference(row.payout_id, reference, now());
   }
 
   async function send(row: PayoutRow, provider: ProviderName): Promise<ProviderAnswer> {
@@ -394,12 +369,7 @@ export function createPayouts(options: PayoutsOptions) {
   }
 
   async function markForReview(row: PayoutRow, reason: string): Promise<void> {
-    await db
-      .updateTable('payouts')
-      .set({ status: 'NEEDS_REVIEW', review_reason: reason.slice(0, 500), updated_at: now() })
-      .where('payout_id', '=', row.payout_id)
-      .where('status', '=', 'PROCESSING')
-      .execute();
+    await payouts.markForReview(row.payout_id, reason.slice(0, 500), now());
     logger.error(
       { payoutId: row.payout_id, reason },
       'payout needs review by finance: nothing will be sent again',
@@ -456,22 +426,12 @@ export function createPayouts(options: PayoutsOptions) {
     if (refused !== undefined && refused.id.endsWith(':post')) throw new LedgerRefusal(refused);
     if (refused !== undefined)
       logger.error({ payoutId: row.payout_id, result: refused.result }, 'payout fee could not be booked');
-    await db
-      .updateTable('payouts')
-      .set({ status: 'SUCCEEDED', fee_minor: fee, updated_at: now() })
-      .where('payout_id', '=', row.payout_id)
-      .execute();
+    await payouts.markSucceeded(row.payout_id, fee, now());
   }
 
   /** Moves an approved payout to PROCESSING (only from APPROVED or PROCESSING: a rejection wins). */
   async function startProcessing(payoutId: string, provider: ProviderName): Promise<PayoutRow | undefined> {
-    return db
-      .updateTable('payouts')
-      .set((eb) => ({ status: 'PROCESSING', provider, attempts: eb('attempts', '+', 1), updated_at: now() }))
-      .where('payout_id', '=', payoutId)
-      .where('status', 'in', ['APPROVED', 'PROCESSING'])
-      .returningAll()
-      .executeTakeFirst();
+    return payouts.startProcessing(payoutId, provider, now());
   }
 
   /** The job: hold (if the request's hold is missing), disburse, post or void. Safe to run again at any point. */
@@ -542,13 +502,7 @@ export function createPayouts(options: PayoutsOptions) {
 
   /** An admin refuses a payout not yet being sent: the held money is available again. */
   async function reject(payoutId: string, adminId: string, reason: string): Promise<PayoutRow> {
-    const updated = await db
-      .updateTable('payouts')
-      .set({ status: 'REJECTED', failure_reason: reason.slice(0, 500), updated_at: now() })
-      .where('payout_id', '=', payoutId)
-      .where('status', 'in', ['REQUESTED', 'APPROVED'])
-      .returningAll()
-      .executeTakeFirst();
+    const updated = await payouts.reject(payoutId, reason.slice(0, 500), now());
     if (updated === undefined) throw await notIn(payoutId, 'payout_not_rejectable');
     await voidHold(payoutId);
     await options.audit({
@@ -576,16 +530,7 @@ export function createPayouts(options: PayoutsOptions) {
     if (row === undefined || row.status !== 'NEEDS_REVIEW')
       throw await notIn(input.payoutId, 'payout_not_in_review');
     const provider = row.provider as ProviderName;
-    await db
-      .updateTable('payouts')
-      .set({
-        status: 'PROCESSING',
-        updated_at: now(),
-        ...(input.providerReference === undefined ? {} : { provider_reference: input.providerReference }),
-      })
-      .where('payout_id', '=', row.payout_id)
-      .where('status', '=', 'NEEDS_REVIEW')
-      .execute();
+    await payouts.reopenReview(row.payout_id, now(), input.providerReference);
     await settleWithLedger(
       row,
       provider,
@@ -625,16 +570,11 @@ export function createPayouts(options: PayoutsOptions) {
     externalReference?: string,
   ): Promise<boolean> {
     const byOurs = externalReference !== undefined && isUuid(externalReference);
-    const row = await db
-      .selectFrom('payouts')
-      .select(['payout_id', 'status'])
-      .where('provider', '=', provider)
-      .where((eb) =>
-        byOurs
-          ? eb.or([eb('provider_reference', '=', providerReference), eb('payout_id', '=', externalReference)])
-          : eb('provider_reference', '=', providerReference),
-      )
-      .executeTakeFirst();
+    const row = await payouts.findByReference(
+      provider,
+      providerReference,
+      byOurs ? externalReference : undefined,
+    );
     if (row === undefined) return false;
     if (row.status === 'PROCESSING') await enqueue(row.payout_id, `-wh-${Math.floor(Date.now() / 1_000)}`);
     return true;
@@ -647,34 +587,12 @@ export function createPayouts(options: PayoutsOptions) {
     minimumMinor: bigint;
     by: string;
   }): Promise<void> {
-    await db
-      .insertInto('payout_settings')
-      .values({
-        payee_kind: input.kind,
-        payee_id: input.payeeId,
-        auto_enabled: input.autoEnabled,
-        minimum_minor: input.minimumMinor,
-        updated_by: input.by,
-      })
-      .onConflict((conflict) =>
-        conflict.columns(['payee_kind', 'payee_id']).doUpdateSet({
-          auto_enabled: input.autoEnabled,
-          minimum_minor: input.minimumMinor,
-          updated_by: input.by,
-          updated_at: now(),
-        }),
-      )
-      .execute();
+    await payouts.saveSettings(input, now());
   }
 
   /** Scheduled daily: pays out every opted-in payee whose available balance reached its minimum. */
   async function automaticSettlement(): Promise<{ created: number }> {
-    const settings = await db
-      .selectFrom('payout_settings')
-      .selectAll()
-      .where('auto_enabled', '=', true)
-      .limit(AUTO_BATCH)
-      .execute();
+    const settings = await payouts.automaticPayees(AUTO_BATCH);
     let created = 0;
     for (const setting of settings) {
       const available = await requestable(setting.payee_kind, setting.payee_id);
@@ -711,14 +629,7 @@ export function createPayouts(options: PayoutsOptions) {
   }
 
   async function list(kind: PayeeKind, payeeId: string, limit = 50): Promise<PayoutRow[]> {
-    return db
-      .selectFrom('payouts')
-      .selectAll()
-      .where('payee_kind', '=', kind)
-      .where('payee_id', '=', payeeId)
-      .orderBy('created_at', 'desc')
-      .limit(Math.min(limit, 100))
-      .execute();
+    return payouts.list(kind, payeeId, Math.min(limit, 100));
   }
 
   return {

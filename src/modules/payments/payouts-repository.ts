@@ -1,0 +1,190 @@
+/**
+ * The SQL of payouts: the payout rows (each status change guarded by the status it leaves, so a
+ * rejection and a worker cannot both win) and the payees' automatic-payout settings.
+ */
+import type { Insertable, Selectable, Updateable } from 'kysely';
+import type { PaymentsDb, PayoutsTable, PayoutSettingsTable, PayoutStatus } from './tables.js';
+
+export type PayoutRow = Selectable<PayoutsTable>;
+export type PayoutSettingsRow = Selectable<PayoutSettingsTable>;
+
+export type PayoutsRepository = ReturnType<typeof createPayoutsRepository>;
+
+export function createPayoutsRepository(db: PaymentsDb) {
+  /** Moves a payout from one of `from` to its new fields; the row after, or undefined if it was elsewhere. */
+  const move = (
+    payoutId: string,
+    from: PayoutStatus[],
+    fields: Updateable<PayoutsTable> & { updated_at: Date },
+  ) =>
+    db
+      .updateTable('payouts')
+      .set(fields)
+      .where('payout_id', '=', payoutId)
+      .where('status', 'in', from)
+      .returningAll()
+      .executeTakeFirst();
+
+  return {
+    get(payoutId: string): Promise<PayoutRow | undefined> {
+      return db.selectFrom('payouts').selectAll().where('payout_id', '=', payoutId).executeTakeFirst();
+    },
+
+    insert(row: Insertable<PayoutsTable>): Promise<PayoutRow> {
+      return db.insertInto('payouts').values(row).returningAll().executeTakeFirstOrThrow();
+    },
+
+    async remove(payoutId: string): Promise<void> {
+      await db.deleteFrom('payouts').where('payout_id', '=', payoutId).execute();
+    },
+
+    approve: (payoutId: string, adminId: string, at: Date) =>
+      move(payoutId, ['REQUESTED'], {
+        status: 'APPROVED',
+        approved_by: adminId,
+        approved_at: at,
+        updated_at: at,
+      }),
+
+    reject: (payoutId: string, reason: string, at: Date) =>
+      move(payoutId, ['REQUESTED', 'APPROVED'], {
+        status: 'REJECTED',
+        failure_reason: reason,
+        updated_at: at,
+      }),
+
+    /** To PROCESSING (only from APPROVED or PROCESSING: a rejection wins), counting the attempt. */
+    startProcessing(payoutId: string, provider: string, at: Date): Promise<PayoutRow | undefined> {
+      return db
+        .updateTable('payouts')
+        .set((eb) => ({ status: 'PROCESSING', provider, attempts: eb('attempts', '+', 1), updated_at: at }))
+        .where('payout_id', '=', payoutId)
+        .where('status', 'in', ['APPROVED', 'PROCESSING'])
+        .returningAll()
+        .executeTakeFirst();
+    },
+
+    /** Back to PROCESSING from review (finance's answer), with the reference finance found if any. */
+    async reopenReview(payoutId: string, at: Date, providerReference?: string): Promise<void> {
+      await db
+        .updateTable('payouts')
+        .set({
+          status: 'PROCESSING',
+          updated_at: at,
+          ...(providerReference === undefined ? {} : { provider_reference: providerReference }),
+        })
+        .where('payout_id', '=', payoutId)
+        .where('status', '=', 'NEEDS_REVIEW')
+        .execute();
+    },
+
+    async markFailed(payoutId: string, reason: string, at: Date): Promise<void> {
+      await db
+        .updateTable('payouts')
+        .set({ status: 'FAILED', failure_reason: reason, updated_at: at })
+        .where('payout_id', '=', payoutId)
+        .execute();
+    },
+
+    async markSucceeded(payoutId: string, feeMinor: bigint, at: Date): Promise<void> {
+      await db
+        .updateTable('payouts')
+        .set({ status: 'SUCCEEDED', fee_minor: feeMinor, updated_at: at })
+        .where('payout_id', '=', payoutId)
+        .execute();
+    },
+
+    async markForReview(payoutId: string, reason: string, at: Date): Promise<void> {
+      await db
+        .updateTable('payouts')
+        .set({ status: 'NEEDS_REVIEW', review_reason: reason, updated_at: at })
+        .where('payout_id', '=', payoutId)
+        .where('status', '=', 'PROCESSING')
+        .execute();
+    },
+
+    /** Counts a send of a PROCESSING payout still at `sends`; false if another worker moved first. */
+    async markSent(payoutId: string, sends: number, at: Date): Promise<boolean> {
+      const marked = await db
+        .updateTable('payouts')
+        .set((eb) => ({ sent_at: at, sends: eb('sends', '+', 1), updated_at: at }))
+        .where('payout_id', '=', payoutId)
+        .where('status', '=', 'PROCESSING')
+        .where('sends', '=', sends)
+        .executeTakeFirst();
+      return marked.numUpdatedRows === 1n;
+    },
+
+    async recordReference(payoutId: string, reference: string, at: Date): Promise<void> {
+      await db
+        .updateTable('payouts')
+        .set({ provider_reference: reference, updated_at: at })
+        .where('payout_id', '=', payoutId)
+        .execute();
+    },
+
+    /** A provider's payout by its reference, or by our id when given (a crash lost the provider's). */
+    findByReference(provider: string, providerReference: string, ours?: string) {
+      return db
+        .selectFrom('payouts')
+        .select(['payout_id', 'status'])
+        .where('provider', '=', provider)
+        .where((eb) =>
+          ours !== undefined
+            ? eb.or([eb('provider_reference', '=', providerReference), eb('payout_id', '=', ours)])
+            : eb('provider_reference', '=', providerReference),
+        )
+        .executeTakeFirst();
+    },
+
+    list(kind: PayoutsTable['payee_kind'], payeeId: string, limit: number): Promise<PayoutRow[]> {
+      return db
+        .selectFrom('payouts')
+        .selectAll()
+        .where('payee_kind', '=', kind)
+        .where('payee_id', '=', payeeId)
+        .orderBy('created_at', 'desc')
+        .limit(limit)
+        .execute();
+    },
+
+    async saveSettings(
+      settings: {
+        kind: PayoutSettingsTable['payee_kind'];
+        payeeId: string;
+        autoEnabled: boolean;
+        minimumMinor: bigint;
+        by: string;
+      },
+      at: Date,
+    ): Promise<void> {
+      await db
+        .insertInto('payout_settings')
+        .values({
+          payee_kind: settings.kind,
+          payee_id: settings.payeeId,
+          auto_enabled: settings.autoEnabled,
+          minimum_minor: settings.minimumMinor,
+          updated_by: settings.by,
+        })
+        .onConflict((conflict) =>
+          conflict.columns(['payee_kind', 'payee_id']).doUpdateSet({
+            auto_enabled: settings.autoEnabled,
+            minimum_minor: settings.minimumMinor,
+            updated_by: settings.by,
+            updated_at: at,
+          }),
+        )
+        .execute();
+    },
+
+    automaticPayees(limit: number): Promise<PayoutSettingsRow[]> {
+      return db
+        .selectFrom('payout_settings')
+        .selectAll()
+        .where('auto_enabled', '=', true)
+        .limit(limit)
+        .execute();
+    },
+  };
+}
