@@ -1,0 +1,243 @@
+/**
+ * Pricing an order at placement: the catalog's snapshot at the moment that counts (now, or the
+ * scheduled time), the delivery rule, the coupon, the price, and the OrderCreated data.
+ */
+import { randomInt } from 'node:crypto';
+import type { OrderSnapshot } from '../catalog/index.js';
+import { ordersErrors } from './errors.js';
+import type { OrderCreatedData, OrderPolicy, PaymentMethod } from './events.js';
+import type { CatalogPort, CouponPort } from './ports.js';
+import { priceOrder, PricingError, type Discount } from './pricing.js';
+import { newTrackingSecret } from './tracking-token.js';
+
+/**
+ * The catalog's delivery rule (src/modules/catalog/orders-api.ts checkDelivery) applied to the
+ * restaurant the snapshot already loaded: one query fewer per order. Great-circle metres, rounded.
+ */
+export function deliveryCheck(
+  restaurant: OrderSnapshot['restaurant'],
+  point: { latitude: number; longitude: number },
+) {
+  const distanceM = Math.round(haversineMetres(point, restaurant.location));
+  const reason = !restaurant.active
+    ? 'not_active'
+    : !restaurant.openAt
+      ? 'closed'
+      : distanceM > restaurant.deliveryRadiusM
+        ? 'outside_radius'
+        : undefined;
+  return {
+    deliverable: reason === undefined,
+    reason,
+    distanceM,
+    deliveryRadiusM: restaurant.deliveryRadiusM,
+  };
+}
+
+const EARTH_RADIUS_M = 6_371_000;
+function haversineMetres(
+  a: { latitude: number; longitude: number },
+  b: { latitude: number; longitude: number },
+): number {
+  const radians = (degrees: number) => (degrees * Math.PI) / 180;
+  const h =
+    Math.sin(radians(b.latitude - a.latitude) / 2) ** 2 +
+    Math.cos(radians(a.latitude)) *
+      Math.cos(radians(b.latitude)) *
+      Math.sin(radians(b.longitude - a.longitude) / 2) ** 2;
+  return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(h)));
+}
+
+/** How far ahead a scheduled order may be (ORDER_SCHEDULE_MIN_LEAD_MINUTES, ORDER_SCHEDULE_MAX_DAYS). */
+export interface ScheduleWindow {
+  minLeadMinutes: number;
+  maxDays: number;
+}
+export const DEFAULT_SCHEDULE_WINDOW: ScheduleWindow = { minLeadMinutes: 30, maxDays: 7 };
+
+export interface PlaceOrderInput {
+  restaurantId: string;
+  items: { itemId: string; quantity: number; optionIds?: string[] }[];
+  delivery: { latitude: number; longitude: number; text: string };
+  payment: PaymentMethod;
+  tipMinor: number;
+  couponCode?: string;
+  scheduledFor?: string;
+}
+
+const digits = (count: number) => Array.from({ length: count }, () => String(randomInt(0, 10))).join('');
+
+export interface OrderQuoteDependencies {
+  catalog: CatalogPort;
+  coupons: CouponPort;
+  taxRatePercent: string;
+  policy: OrderPolicy;
+  schedule: ScheduleWindow;
+}
+
+export type OrderQuote = ReturnType<typeof createOrderQuote>;
+export type Quoted = Awaited<ReturnType<OrderQuote['quote']>>;
+
+export function createOrderQuote(deps: OrderQuoteDependencies) {
+  const { catalog, policy, schedule } = deps;
+
+  async function resolveDiscount(
+    input: PlaceOrderInput,
+    customerId: string,
+    subtotalMinor: bigint,
+    at: Date,
+  ): Promise<Discount> {
+    if (input.couponCode === undefined) return { kind: 'none' };
+    const result = await deps.coupons.evaluate(input.couponCode, {
+      restaurantId: input.restaurantId,
+      customerId,
+      subtotalMinor,
+      at,
+    });
+    if (!result.valid)
+      throw ordersErrors.of(
+        'unprocessable',
+        'coupon_invalid',
+        `The coupon cannot be used: ${result.reason}.`,
+      );
+    return result.discount;
+  }
+
+  function checkSchedule(scheduledFor: string | undefined, current: Date): Date {
+    if (scheduledFor === undefined) return current;
+    const instant = new Date(scheduledFor);
+    const lead = instant.getTime() - current.getTime();
+    if (
+      Number.isNaN(lead) ||
+      lead < schedule.minLeadMinutes * 60_000 ||
+      lead > schedule.maxDays * 86_400_000
+    ) {
+      throw ordersErrors.of(
+        'unprocessable',
+        'invalid_schedule',
+        `A scheduled order is ${schedule.minLeadMinutes} minutes to ${schedule.maxDays} days ahead.`,
+      );
+    }
+    return instant;
+  }
+
+  /** Reads the catalog at the moment that counts and prices the order; throws a 4xx problem when it cannot be placed. */
+  async function quote(input: PlaceOrderInput, customerId: string, current: Date) {
+    const at = checkSchedule(input.scheduledFor, current);
+    const point = { latitude: input.delivery.latitude, longitude: input.delivery.longitude };
+    const snapshot = await catalog.readOrderSnapshot(input.restaurantId, input.items, at);
+    if (snapshot === undefined)
+      throw ordersErrors.of('not_found', 'restaurant_not_found', 'There is no such restaurant.');
+    const delivery = deliveryCheck(snapshot.restaurant, point);
+    if (!delivery.deliverable) {
+      const code =
+        delivery.reason === 'outside_radius'
+          ? 'outside_delivery_radius'
+          : delivery.reason === 'closed'
+            ? 'restaurant_closed'
+            : 'restaurant_not_active';
+      throw ordersErrors.of(
+        'unprocessable',
+        code,
+        `The restaurant cannot deliver this order (${delivery.reason}).`,
+        { details: { distanceMetres: delivery.distanceM, deliveryRadiusMetres: delivery.deliveryRadiusM } },
+      );
+    }
+    if (!snapshot.orderable) {
+      const lines = snapshot.lines
+        .filter((line) => !line.availability.orderable)
+        .map((line) => ({
+          itemId: line.itemId,
+          reason: line.availability.orderable ? 'ok' : line.availability.reason,
+          problems: line.problems,
+        }));
+      throw ordersErrors.of('unprocessable', 'items_unavailable', 'Some items cannot be ordered now.', {
+        details: { lines },
+      });
+    }
+    const subtotal = snapshot.lines.reduce((sum, line) => sum + line.linePrice, 0n);
+    const discount = await resolveDiscount(input, customerId, subtotal, current);
+    try {
+      const pricing = priceOrder({
+        lines: snapshot.lines.map((line) => ({
+          quantity: line.quantity,
+          unitPriceMinor: line.itemPrice,
+          modifiers: line.options.map((option) => ({ priceDeltaMinor: option.priceDelta })),
+        })),
+        distanceMetres: delivery.distanceM,
+        taxRatePercent: deps.taxRatePercent,
+        tipMinor: BigInt(input.tipMinor),
+        discount,
+      });
+      return { snapshot, delivery, pricing, at };
+    } catch (error) {
+      if (error instanceof PricingError)
+        throw ordersErrors.of('unprocessable', 'invalid_order', error.message);
+      throw error;
+    }
+  }
+
+  function creationData(
+    orderId: string,
+    input: PlaceOrderInput,
+    customer: OrderCreatedData['customer'],
+    quoted: Quoted,
+    current: Date,
+  ): OrderCreatedData {
+    const { snapshot, pricing, delivery } = quoted;
+    const lines = snapshot.lines.map((line, index) => ({
+      itemId: line.itemId,
+      name: line.name.fr,
+      quantity: line.quantity,
+      unitPriceMinor: Number(line.itemPrice),
+      modifiers: line.options.map((option) => ({
+        groupId: option.groupId,
+        optionId: option.optionId,
+        name: option.name.fr,
+        priceDeltaMinor: Number(option.priceDelta),
+      })),
+      lineTotalMinor: Number(pricing.lineTotalsMinor[index]!),
+    }));
+    const preparation = Math.max(
+      snapshot.restaurant.prepTimeMinutes,
+      ...snapshot.lines.map((line) => line.prepTimeMinutes ?? 0),
+    );
+    return {
+      orderId,
+      restaurantId: snapshot.restaurant.id,
+      restaurantOwnerId: snapshot.restaurant.ownerId,
+      restaurantName: snapshot.restaurant.name,
+      customer,
+      lines,
+      pricing: {
+        subtotalMinor: Number(pricing.subtotalMinor),
+        discountMinor: Number(pricing.discountMinor),
+        deliveryFeeMinor: Number(pricing.deliveryFeeMinor),
+        taxMinor: Number(pricing.taxMinor),
+        tipMinor: Number(pricing.tipMinor),
+        totalMinor: Number(pricing.totalMinor),
+        distanceMetres: delivery.distanceM,
+        taxRatePercent: deps.taxRatePercent,
+      },
+      couponCode: input.couponCode ?? null,
+      delivery: {
+        latitude: input.delivery.latitude,
+        longitude: input.delivery.longitude,
+        text: input.delivery.text.trim(),
+      },
+      paymentMethod: input.payment,
+      scheduledFor: input.scheduledFor === undefined ? null : quoted.at.toISOString(),
+      trackingSecret: newTrackingSecret(),
+      deliveryPin: digits(4),
+      pickupCode: digits(4),
+      estimatedPreparationMinutes: preparation,
+      reservedStock: snapshot.lines
+        .filter((line) => line.stock !== null)
+        .map((line) => ({ itemId: line.itemId, quantity: line.quantity })),
+      policy,
+      at: current.toISOString(),
+    };
+  }
+
+  return { quote, creationData };
+}
