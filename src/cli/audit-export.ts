@@ -119,7 +119,7 @@ async function exportLedger(stream: string) {
 /** Audit entries in id order, each chained: hash = SHA-256(previous hash bytes ‖ canonical entry). */
 async function exportAuditLog() {
   const out = ndjsonFile('audit-log.ndjson');
-  const db = services.runtime.database.db;
+  const db = services.db;
   let previousHash = GENESIS_HASH;
   let afterId = 0n;
   for (;;) {

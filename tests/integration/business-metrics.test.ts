@@ -53,7 +53,7 @@ describe('business metrics', () => {
     const total = placed.json().pricing.totalMinor as number;
 
     // A payout waiting for finance since ten minutes ago.
-    await testApp.services.runtime.database.db
+    await testApp.services.db
       .insertInto('payouts')
       .values({
         payout_id: randomUUID(),
