@@ -4,7 +4,6 @@
  * auto top-up). Balances always come from the ledger writer; the statement comes from the
  * ledger's `ledger_entries` projection.
  */
-import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import {
   customerWalletId,
@@ -13,6 +12,7 @@ import {
   type Transfer,
 } from '../../../ledger/rules/index.js';
 import type { PaymentsDb } from './tables.js';
+import { createWalletsRepository } from './wallets-repository.js';
 import { createGroupRunner } from '../../db/group-runner.js';
 import { paymentsErrors } from './errors.js';
 import type { AuditFunction } from '../identity/index.js';
@@ -85,7 +85,8 @@ export function paymentParts(pricing: OrderPricing): { category: WalletCategory;
 }
 
 export function createWalletService(options: WalletServiceOptions) {
-  const { db, ledger } = options;
+  const { ledger } = options;
+  const wallets = createWalletsRepository(options.db);
   const now = options.now ?? (() => new Date());
 
   function defaults(currency: WalletCurrency) {
@@ -95,30 +96,7 @@ export function createWalletService(options: WalletServiceOptions) {
   }
 
   async function ensure(userId: string, currency: WalletCurrency) {
-    const limits = defaults(currency);
-    await db
-      .insertInto('wallets')
-      .values({
-        user_id: userId,
-        currency,
-        frozen_reason: null,
-        frozen_by: null,
-        frozen_at: null,
-        daily_limit_minor: limits.daily,
-        monthly_limit_minor: limits.monthly,
-        auto_topup_threshold_minor: null,
-        auto_topup_amount_minor: null,
-        auto_topup_phone: null,
-        auto_topup_last_at: null,
-      })
-      .onConflict((conflict) => conflict.columns(['user_id', 'currency']).doNothing())
-      .execute();
-    return db
-      .selectFrom('wallets')
-      .selectAll()
-      .where('user_id', '=', userId)
-      .where('currency', '=', currency)
-      .executeTakeFirstOrThrow();
+    return wallets.ensure(userId, currency, defaults(currency));
   }
 
   async function summary(userId: string, currency: WalletCurrency): Promise<WalletSummary> {
@@ -127,13 +105,7 @@ export function createWalletService(options: WalletServiceOptions) {
       ledger.account(customerWalletId(userId, currency)),
     ]);
     const periods = doualaPeriods(now());
-    const spent = await db
-      .selectFrom('wallet_spending')
-      .select(['period', 'spent_minor'])
-      .where('user_id', '=', userId)
-      .where('currency', '=', currency)
-      .where('period', 'in', [periods.day, periods.month])
-      .execute();
+    const spent = await wallets.spending(userId, currency, [periods.day, periods.month]);
     const spentOf = (period: string) => spent.find((row) => row.period === period)?.spent_minor ?? 0n;
     const balance = account === null ? 0n : account.creditsPosted - account.debitsPosted;
     const held = account?.debitsPending ?? 0n;
@@ -185,17 +157,14 @@ export function createWalletService(options: WalletServiceOptions) {
         const right = `${items[b]!.userId}:${items[b]!.currency}`;
         return left < right ? -1 : left > right ? 1 : a - b;
       });
-    const sorted = order.map((index) => items[index]!);
-    const limits = sorted.map((item) => defaults(item.currency));
-    const result = await sql<{ ord: string; outcome: Reserved }>`
-      SELECT r.ord, wallet_reserve(r.user_id, r.currency, r.amount, r.day, r.month, r.daily, r.monthly) AS outcome
-        FROM unnest(${sorted.map((item) => item.userId)}::text[], ${sorted.map((item) => item.currency)}::text[],
-                    ${sorted.map((item) => item.amountMinor.toString())}::int8[], ${sorted.map((item) => item.day)}::text[],
-                    ${sorted.map((item) => item.month)}::text[], ${limits.map((limit) => limit.daily.toString())}::int8[],
-                    ${limits.map((limit) => limit.monthly.toString())}::int8[])
-             WITH ORDINALITY AS r(user_id, currency, amount, day, month, daily, monthly, ord)`.execute(db);
+    const sorted = order.map((index) => {
+      const item = items[index]!;
+      const limits = defaults(item.currency);
+      return { ...item, dailyLimitMinor: limits.daily, monthlyLimitMinor: limits.monthly };
+    });
+    const sortedOutcomes = await wallets.reserve(sorted);
     const outcomes: Reserved[] = new Array(items.length);
-    for (const row of result.rows) outcomes[order[Number(row.ord) - 1]!] = row.outcome;
+    sortedOutcomes.forEach((outcome, position) => (outcomes[order[position]!] = outcome));
     return outcomes;
   }
 
@@ -228,15 +197,10 @@ export function createWalletService(options: WalletServiceOptions) {
     prefix: '' | 'T',
   ): Promise<void> {
     const periods = doualaPeriods(now());
-    await db
-      .updateTable('wallet_spending')
-      .set((eb) => ({
-        spent_minor: sql`greatest(${eb.ref('spent_minor')} - ${amountMinor.toString()}::int8, 0)`,
-      }))
-      .where('user_id', '=', userId)
-      .where('currency', '=', currency)
-      .where('period', 'in', [`${prefix}${periods.day}`, `${prefix}${periods.month}`])
-      .execute();
+    await wallets.release(userId, currency, amountMinor, [
+      `${prefix}${periods.day}`,
+      `${prefix}${periods.month}`,
+    ]);
   }
 
   /** Checks and counts a top-up against the limits before a collection starts (422 when over). */
@@ -314,18 +278,13 @@ export function createWalletService(options: WalletServiceOptions) {
     adminId: string,
   ): Promise<void> {
     const before = await ensure(userId, currency);
-    await db
-      .updateTable('wallets')
-      .set({
-        status: frozen ? 'frozen' : 'active',
-        frozen_reason: frozen ? reason : null,
-        frozen_by: frozen ? adminId : null,
-        frozen_at: frozen ? now() : null,
-        updated_at: now(),
-      })
-      .where('user_id', '=', userId)
-      .where('currency', '=', currency)
-      .execute();
+    await wallets.update(userId, currency, {
+      status: frozen ? 'frozen' : 'active',
+      frozen_reason: frozen ? reason : null,
+      frozen_by: frozen ? adminId : null,
+      frozen_at: frozen ? now() : null,
+      updated_at: now(),
+    });
     await options.audit({
       action: frozen ? 'wallet.frozen' : 'wallet.unfrozen',
       actor: { kind: 'user', userId: adminId },
@@ -370,24 +329,19 @@ export function createWalletService(options: WalletServiceOptions) {
           'An automatic top-up needs thresholdMinor, amountMinor and phone.',
         );
     }
-    await db
-      .updateTable('wallets')
-      .set({
-        daily_limit_minor: daily,
-        monthly_limit_minor: monthly,
-        ...(auto === undefined
-          ? {}
-          : {
-              auto_topup_enabled: auto.enabled,
-              auto_topup_threshold_minor: auto.enabled ? auto.thresholdMinor! : null,
-              auto_topup_amount_minor: auto.enabled ? auto.amountMinor! : null,
-              auto_topup_phone: auto.enabled ? auto.phone! : null,
-            }),
-        updated_at: now(),
-      })
-      .where('user_id', '=', userId)
-      .where('currency', '=', currency)
-      .execute();
+    await wallets.update(userId, currency, {
+      daily_limit_minor: daily,
+      monthly_limit_minor: monthly,
+      ...(auto === undefined
+        ? {}
+        : {
+            auto_topup_enabled: auto.enabled,
+            auto_topup_threshold_minor: auto.enabled ? auto.thresholdMinor! : null,
+            auto_topup_amount_minor: auto.enabled ? auto.amountMinor! : null,
+            auto_topup_phone: auto.enabled ? auto.phone! : null,
+          }),
+      updated_at: now(),
+    });
     return summary(userId, currency);
   }
 
@@ -408,22 +362,12 @@ export function createWalletService(options: WalletServiceOptions) {
     const after = decodeCursor(query.cursor, isCursor);
     if (query.cursor !== undefined && after === undefined)
       throw paymentsErrors.of('validation', 'invalid_cursor', 'The cursor is not one this API gave.');
-    const rows = await sql<{
-      entry_no: bigint;
-      transfer_id: string;
-      code: string;
-      side: string;
-      amount_minor: bigint;
-      timestamp_ns: bigint;
-      user_data: Record<string, string> | null;
-      phase: string;
-    }>`
-      SELECT entry_no, transfer_id, code, side, amount_minor, timestamp_ns, user_data, phase FROM ledger_entries
-      WHERE account_id = ${customerWalletId(userId, currency)} AND phase IN ('posted', 'post_pending')
-      ${after === undefined ? sql`` : sql`AND entry_no < ${after.entryNo}::int8`}
-      ${query.category === undefined ? sql`` : sql`AND coalesce(user_data->>'category', '') = ${query.category}`}
-      ORDER BY entry_no DESC LIMIT ${limit + 1}`.execute(db);
-    const page = rows.rows.slice(0, limit);
+    const rows = await wallets.statement(customerWalletId(userId, currency), {
+      ...(after === undefined ? {} : { beforeEntry: after.entryNo }),
+      ...(query.category === undefined ? {} : { category: query.category }),
+      limit: limit + 1,
+    });
+    const page = rows.slice(0, limit);
     const last = page.at(-1);
     return {
       items: page.map((row) => ({
@@ -436,28 +380,17 @@ export function createWalletService(options: WalletServiceOptions) {
         at: new Date(Number(BigInt(row.timestamp_ns) / 1_000_000n)).toISOString(),
       })),
       nextCursor:
-        rows.rows.length > limit && last !== undefined
-          ? encodeCursor({ entryNo: String(last.entry_no) })
-          : null,
+        rows.length > limit && last !== undefined ? encodeCursor({ entryNo: String(last.entry_no) }) : null,
     };
   }
 
   /** Scheduled: starts a Mobile Money top-up for opted-in wallets under their threshold. */
   async function autoTopUpSweep(): Promise<{ started: number }> {
     const current = now();
-    const candidates = await db
-      .selectFrom('wallets')
-      .selectAll()
-      .where('auto_topup_enabled', '=', true)
-      .where('status', '=', 'active')
-      .where((eb) =>
-        eb.or([
-          eb('auto_topup_last_at', 'is', null),
-          eb('auto_topup_last_at', '<', new Date(current.getTime() - AUTO_TOPUP_SPACING_MS)),
-        ]),
-      )
-      .limit(AUTO_TOPUP_BATCH)
-      .execute();
+    const candidates = await wallets.autoTopUpCandidates(
+      new Date(current.getTime() - AUTO_TOPUP_SPACING_MS),
+      AUTO_TOPUP_BATCH,
+    );
     let started = 0;
     for (const wallet of candidates) {
       const account = await ledger.account(customerWalletId(wallet.user_id, wallet.currency));
@@ -480,12 +413,7 @@ export function createWalletService(options: WalletServiceOptions) {
       } catch (error) {
         options.logger.warn({ err: error, userId: wallet.user_id }, 'automatic top-up could not start');
       }
-      await db
-        .updateTable('wallets')
-        .set({ auto_topup_last_at: current })
-        .where('user_id', '=', wallet.user_id)
-        .where('currency', '=', wallet.currency)
-        .execute();
+      await wallets.update(wallet.user_id, wallet.currency, { auto_topup_last_at: current });
     }
     return { started };
   }
