@@ -16,7 +16,6 @@
  * Beside the reactor, `sweepStranded` (scheduled) gives back what sits in the escrow of an order
  * whose stream was never appended (placement paid from the wallet, then the process stopped).
  */
-import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import {
   accountSpec,
@@ -33,6 +32,7 @@ import {
   type Transfer,
 } from '../../../ledger/rules/index.js';
 import { createCommissionRepository } from './commission-repository.js';
+import { createSettlementsRepository, type StrandedEscrow } from './settlements-repository.js';
 import type { PaymentsDb } from './tables.js';
 import type { EventStore, RecordedEvent } from '../../eventstore/index.js';
 import { createReactor } from '../../eventstore/reactor.js';
@@ -92,15 +92,12 @@ export interface EscrowOptions {
 }
 
 /** A streamless escrow holding money, as the ledger projection sees it (the writer decides). */
-interface StrandedCandidate {
-  id: string;
-  first_ns: string;
-  payers: string[];
-}
+type StrandedCandidate = StrandedEscrow;
 
 export function createEscrow(options: EscrowOptions) {
   const { db, ledger, logger } = options;
   const commission = createCommissionRepository(db);
+  const settlements = createSettlementsRepository(db);
   const now = options.now ?? (() => new Date());
   const listeners: ((event: RecordedEvent) => void)[] = [];
 
@@ -220,11 +217,7 @@ export function createEscrow(options: EscrowOptions) {
     const { state } = await options.orders()!.load(orderId);
     const order = state.order;
     if (order === null || state.driverId === null) return;
-    const stored = await db
-      .selectFrom('order_settlements')
-      .selectAll()
-      .where('order_id', '=', orderId)
-      .executeTakeFirst();
+    const stored = await settlements.find(orderId);
     if (stored === undefined && (await escrowAvailable(orderId)) !== BigInt(order.pricing.totalMinor)) {
       logger.error({ orderId }, 'escrow does not hold the order total at delivery: nothing released');
       return;
@@ -254,43 +247,29 @@ export function createEscrow(options: EscrowOptions) {
     settlement: OrderSettlement,
   ): Promise<void> {
     const leg = (kind: string) => settlement.legs.find((item) => item.kind === kind)?.amountMinor ?? 0n;
-    await db.transaction().execute(async (trx) => {
-      const inserted = await trx
-        .insertInto('order_settlements')
-        .values({
-          order_id: order.orderId,
-          restaurant_id: order.restaurantId,
-          driver_id: driverId,
-          customer_id: order.customer.id,
-          currency: 'XAF',
-          outcome: 'released',
-          escrow_minor: settlement.escrowMinor,
-          subtotal_minor: BigInt(order.pricing.subtotalMinor),
-          commission_rate: rate,
-          commission_tier: tier,
-          commission_minor: settlement.commissionMinor,
-          restaurant_share_minor: leg('restaurant_share'),
-          driver_fee_minor: leg('driver_fee'),
-          tip_minor: leg('driver_tip'),
-          delivery_margin_minor: leg('delivery_margin') - leg('delivery_subsidy'),
-          tax_minor: leg('tax'),
-          refund_minor: 0n,
-          settled_at: now(),
-        })
-        .onConflict((conflict) => conflict.column('order_id').doNothing())
-        .returning('order_id')
-        .executeTakeFirst();
-      if (inserted === undefined) return;
-      await trx
-        .insertInto('restaurant_commission_clock')
-        .values({ restaurant_id: order.restaurantId, first_settled_at: now(), completed_orders: 1 })
-        .onConflict((conflict) =>
-          conflict.column('restaurant_id').doUpdateSet((eb) => ({
-            completed_orders: eb('restaurant_commission_clock.completed_orders', '+', 1),
-          })),
-        )
-        .execute();
-    });
+    await settlements.recordRelease(
+      {
+        order_id: order.orderId,
+        restaurant_id: order.restaurantId,
+        driver_id: driverId,
+        customer_id: order.customer.id,
+        currency: 'XAF',
+        outcome: 'released',
+        escrow_minor: settlement.escrowMinor,
+        subtotal_minor: BigInt(order.pricing.subtotalMinor),
+        commission_rate: rate,
+        commission_tier: tier,
+        commission_minor: settlement.commissionMinor,
+        restaurant_share_minor: leg('restaurant_share'),
+        driver_fee_minor: leg('driver_fee'),
+        tip_minor: leg('driver_tip'),
+        delivery_margin_minor: leg('delivery_margin') - leg('delivery_subsidy'),
+        tax_minor: leg('tax'),
+        refund_minor: 0n,
+        settled_at: now(),
+      },
+      now(),
+    );
   }
 
   /** Refund `refundMinor` from the escrow to the wallet; the rest (a kept fee) to the restaurant; the escrow ends at zero. */
@@ -343,30 +322,26 @@ export function createEscrow(options: EscrowOptions) {
     held: bigint,
     refund: bigint,
   ): Promise<void> {
-    await db
-      .insertInto('order_settlements')
-      .values({
-        order_id: order.orderId,
-        restaurant_id: order.restaurantId,
-        driver_id: driverId,
-        customer_id: order.customer.id,
-        currency: 'XAF',
-        outcome,
-        escrow_minor: held,
-        subtotal_minor: BigInt(order.pricing.subtotalMinor),
-        commission_rate: '0',
-        commission_tier: 'none',
-        commission_minor: 0n,
-        restaurant_share_minor: held - refund,
-        driver_fee_minor: 0n,
-        tip_minor: 0n,
-        delivery_margin_minor: 0n,
-        tax_minor: 0n,
-        refund_minor: refund,
-        settled_at: now(),
-      })
-      .onConflict((conflict) => conflict.column('order_id').doNothing())
-      .execute();
+    await settlements.recordRefund({
+      order_id: order.orderId,
+      restaurant_id: order.restaurantId,
+      driver_id: driverId,
+      customer_id: order.customer.id,
+      currency: 'XAF',
+      outcome,
+      escrow_minor: held,
+      subtotal_minor: BigInt(order.pricing.subtotalMinor),
+      commission_rate: '0',
+      commission_tier: 'none',
+      commission_minor: 0n,
+      restaurant_share_minor: held - refund,
+      driver_fee_minor: 0n,
+      tip_minor: 0n,
+      delivery_margin_minor: 0n,
+      tax_minor: 0n,
+      refund_minor: refund,
+      settled_at: now(),
+    });
   }
 
   /**
@@ -405,11 +380,7 @@ export function createEscrow(options: EscrowOptions) {
 
   /** A dispute resolved after release: the restaurant gives back up to its share, the platform the rest. */
   async function refundAfterRelease(orderId: string, refundMinor: bigint): Promise<void> {
-    const settled = await db
-      .selectFrom('order_settlements')
-      .selectAll()
-      .where('order_id', '=', orderId)
-      .executeTakeFirstOrThrow();
+    const settled = await settlements.get(orderId);
     const payable = restaurantPayableId(settled.restaurant_id, 'XAF');
     const wallet = customerWalletId(settled.customer_id, 'XAF');
     const payableAvailable = (await ledger.account(payable))?.availableMinor ?? 0n;
@@ -434,47 +405,19 @@ export function createEscrow(options: EscrowOptions) {
       );
     if (transfers.length === 0) return;
     await book(transfers);
-    await db
-      .updateTable('order_settlements')
-      .set({ refund_minor: refundMinor, outcome: 'resolved' })
-      .where('order_id', '=', orderId)
-      .where('outcome', '=', 'released')
-      .execute();
+    await settlements.resolveAfterRelease(orderId, refundMinor);
   }
 
-  /**
-   * Escrows holding money for an order stream that does not exist, first credited before
-   * `at − STRANDED_GRACE_MS`, those paid by one customer wallet first (the others stay until finance
-   * acts, and must not crowd them out of the batch). The ledger projection's partial index on open
-   * order escrows (ledger/projections/index.ts) keeps the work proportional to the orders in
-   * flight, not to all accounts. Each open escrow costs one
-   * primary-key probe into `eventstore_streams` (`OFFSET 0` keeps it a probe: unnested, the planner
-   * may hash the whole streams table instead), and each streamless one a probe into its entries.
-   */
+  /** Escrows stranded without an order, first credited before `at − STRANDED_GRACE_MS`. */
   async function strandedCandidates(at: Date): Promise<StrandedCandidate[]> {
-    const cutoffNs = BigInt(at.getTime() - STRANDED_GRACE_MS) * 1_000_000n;
-    // With the events in PostgreSQL the stream table says whether the order was appended; with
-    // EventStoreDB that table is empty, and the orders projection (which lags by far less than
-    // the grace period) says it. Either way refundStranded asks the event store itself last.
-    const subject = sql`split_part(a.id, ':', 3)`;
-    const noOrderStream =
-      options.eventStore.kind === 'postgres'
-        ? sql`NOT EXISTS (SELECT FROM eventstore_streams s WHERE s.stream_id = ${ORDER_STREAM_PREFIX} || ${subject} OFFSET 0)`
-        : sql`NOT EXISTS (SELECT FROM orders_view v WHERE ${subject} ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-                          AND v.order_id = ${subject}::uuid OFFSET 0)`;
-    const result = await sql<StrandedCandidate>`
-      SELECT a.id, c.first_ns::text AS first_ns, c.payers
-        FROM ledger_accounts a
-        CROSS JOIN LATERAL (
-          SELECT min(e.timestamp_ns) AS first_ns, array_agg(DISTINCT e.counterparty_account_id) AS payers
-            FROM ledger_entries e
-           WHERE e.account_id = a.id AND e.side = 'credit' AND e.phase IN ('posted', 'post_pending')) c
-       WHERE a.id LIKE ${sql.lit(`${ESCROW_PREFIX}%`)} AND NOT a.closed AND a.credits_posted > a.debits_posted
-         AND ${noOrderStream}
-         AND c.first_ns < ${cutoffNs.toString()}::int8
-       ORDER BY (cardinality(c.payers) = 1 AND c.payers[1] LIKE ${`${WALLET_PREFIX}%`}) DESC, c.first_ns
-       LIMIT ${STRANDED_BATCH}`.execute(db);
-    return result.rows;
+    return settlements.strandedEscrows({
+      creditedBeforeNs: BigInt(at.getTime() - STRANDED_GRACE_MS) * 1_000_000n,
+      ordersIn: options.eventStore.kind === 'postgres' ? 'event_store' : 'orders_view',
+      escrowPrefix: ESCROW_PREFIX,
+      orderStreamPrefix: ORDER_STREAM_PREFIX,
+      walletPrefix: WALLET_PREFIX,
+      limit: STRANDED_BATCH,
+    });
   }
 
   /** One candidate: re-read with the writer, then the whole balance back to the wallet that paid it. */
@@ -551,11 +494,7 @@ export function createEscrow(options: EscrowOptions) {
         await refundFromEscrow(orderId, BigInt(data.refundMinor ?? 0), 'refunded');
         break;
       case 'OrderDisputeResolved': {
-        const released = await db
-          .selectFrom('order_settlements')
-          .select('outcome')
-          .where('order_id', '=', orderId)
-          .executeTakeFirst();
+        const released = await settlements.find(orderId);
         if (released?.outcome === 'released' || released?.outcome === 'resolved')
           await refundAfterRelease(orderId, BigInt(data.refundMinor ?? 0));
         else await refundFromEscrow(orderId, BigInt(data.refundMinor ?? 0), 'resolved');
