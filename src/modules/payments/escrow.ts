@@ -19,19 +19,15 @@
 import type { Logger } from 'pino';
 import {
   accountSpec,
-  commissionTier,
   customerWalletId,
-  driverFeeMinor,
   orderEscrowId,
-  orderSettlement,
   promotionsExpenseId,
   restaurantPayableId,
-  settlementTransfers,
   type Currency,
-  type OrderSettlement,
   type Transfer,
 } from '../../../ledger/rules/index.js';
 import { createCommissionRepository } from './commission-repository.js';
+import { createEscrowRelease, type EscrowOrders, type OrderLike } from './escrow-release.js';
 import { createSettlementsRepository, type StrandedEscrow } from './settlements-repository.js';
 import type { PaymentsDb } from './tables.js';
 import type { EventStore, RecordedEvent } from '../../eventstore/index.js';
@@ -59,26 +55,7 @@ const chartPrefix = (id: string): string => id.slice(0, id.length - 'x:XAF'.leng
 const ESCROW_PREFIX = chartPrefix(orderEscrowId('x', 'XAF'));
 const WALLET_PREFIX = chartPrefix(customerWalletId('x', 'XAF'));
 
-interface OrderLike {
-  orderId: string;
-  restaurantId: string;
-  customer: { id: string };
-  pricing: {
-    subtotalMinor: number;
-    discountMinor: number;
-    deliveryFeeMinor: number;
-    taxMinor: number;
-    tipMinor: number;
-    totalMinor: number;
-    distanceMetres: number;
-  };
-}
-
-export interface EscrowOrders {
-  load(
-    orderId: string,
-  ): Promise<{ state: { status: string; order: OrderLike | null; driverId: string | null } }>;
-}
+export type { EscrowOrders } from './escrow-release.js';
 
 export interface EscrowOptions {
   db: PaymentsDb;
@@ -111,6 +88,16 @@ export function createEscrow(options: EscrowOptions) {
     const refusal = await submitAll(ledger, linked(transfers));
     if (refusal !== null) throw new LedgerRefusal(refusal);
   }
+
+  const { release } = createEscrowRelease({
+    settlements,
+    commission,
+    orders: options.orders,
+    escrowAvailable: (orderId) => escrowAvailable(orderId),
+    book,
+    logger,
+    now,
+  });
 
   /** Money given back to a customer's wallet: code `refund`, category `refunds` on the statement. */
   function refundTransfer(
@@ -183,93 +170,6 @@ export function createEscrow(options: EscrowOptions) {
       resource: `order:${orderId}`,
       newValue: detail,
     });
-  }
-
-  /** The commission rate in force for this order: stored with the settlement, so a redelivery reuses it. */
-  async function rateFor(restaurantId: string): Promise<{ tier: string; rate: string }> {
-    const [overrideRate, clock] = await Promise.all([
-      commission.overrideRate(restaurantId),
-      commission.clockOf(restaurantId),
-    ]);
-    const current = now();
-    return commissionTier({
-      restaurantActivatedAtMs: (clock?.first_settled_at ?? current).getTime(),
-      nowMs: current.getTime(),
-      completedOrders: clock?.completed_orders ?? 0,
-      ...(overrideRate === undefined ? {} : { overrideRate }),
-    });
-  }
-
-  function settlementOf(order: OrderLike, rate: string): OrderSettlement {
-    const pricing = order.pricing;
-    return orderSettlement({
-      subtotalMinor: BigInt(pricing.subtotalMinor),
-      deliveryFeeChargedMinor: BigInt(pricing.deliveryFeeMinor),
-      tipMinor: BigInt(pricing.tipMinor),
-      taxMinor: BigInt(pricing.taxMinor),
-      discountMinor: BigInt(pricing.discountMinor),
-      commissionRate: rate,
-      driverFeeMinor: driverFeeMinor(Math.ceil(pricing.distanceMetres)),
-    });
-  }
-
-  async function release(orderId: string): Promise<void> {
-    const { state } = await options.orders()!.load(orderId);
-    const order = state.order;
-    if (order === null || state.driverId === null) return;
-    const stored = await settlements.find(orderId);
-    if (stored === undefined && (await escrowAvailable(orderId)) !== BigInt(order.pricing.totalMinor)) {
-      logger.error({ orderId }, 'escrow does not hold the order total at delivery: nothing released');
-      return;
-    }
-    const { tier, rate } =
-      stored === undefined
-        ? await rateFor(order.restaurantId)
-        : { tier: stored.commission_tier, rate: stored.commission_rate };
-    const settlement = settlementOf(order, rate);
-    if (stored === undefined) await recordRelease(order, state.driverId, tier, rate, settlement);
-    await book(
-      settlementTransfers({
-        orderId,
-        restaurantId: order.restaurantId,
-        driverId: state.driverId,
-        currency: 'XAF',
-        settlement,
-      }),
-    );
-  }
-
-  async function recordRelease(
-    order: OrderLike,
-    driverId: string,
-    tier: string,
-    rate: string,
-    settlement: OrderSettlement,
-  ): Promise<void> {
-    const leg = (kind: string) => settlement.legs.find((item) => item.kind === kind)?.amountMinor ?? 0n;
-    await settlements.recordRelease(
-      {
-        order_id: order.orderId,
-        restaurant_id: order.restaurantId,
-        driver_id: driverId,
-        customer_id: order.customer.id,
-        currency: 'XAF',
-        outcome: 'released',
-        escrow_minor: settlement.escrowMinor,
-        subtotal_minor: BigInt(order.pricing.subtotalMinor),
-        commission_rate: rate,
-        commission_tier: tier,
-        commission_minor: settlement.commissionMinor,
-        restaurant_share_minor: leg('restaurant_share'),
-        driver_fee_minor: leg('driver_fee'),
-        tip_minor: leg('driver_tip'),
-        delivery_margin_minor: leg('delivery_margin') - leg('delivery_subsidy'),
-        tax_minor: leg('tax'),
-        refund_minor: 0n,
-        settled_at: now(),
-      },
-      now(),
-    );
   }
 
   /** Refund `refundMinor` from the escrow to the wallet; the rest (a kept fee) to the restaurant; the escrow ends at zero. */

@@ -1,0 +1,143 @@
+/**
+ * Releasing an order's escrow at delivery: the settlement chain (restaurant share at its
+ * commission tier or an admin override, platform commission, driver fee + 100 % of the tip,
+ * delivery margin, tax), the last leg closing the escrow at zero. The rate in force is stored
+ * with the order's settlement row first, so a redelivery books the same chain (transfer ids make
+ * it land once).
+ */
+import type { Logger } from 'pino';
+import {
+  commissionTier,
+  driverFeeMinor,
+  orderSettlement,
+  settlementTransfers,
+  type OrderSettlement,
+  type Transfer,
+} from '../../../ledger/rules/index.js';
+import type { CommissionRepository } from './commission-repository.js';
+import type { SettlementsRepository } from './settlements-repository.js';
+
+export interface OrderLike {
+  orderId: string;
+  restaurantId: string;
+  customer: { id: string };
+  pricing: {
+    subtotalMinor: number;
+    discountMinor: number;
+    deliveryFeeMinor: number;
+    taxMinor: number;
+    tipMinor: number;
+    totalMinor: number;
+    distanceMetres: number;
+  };
+}
+
+export interface EscrowOrders {
+  load(
+    orderId: string,
+  ): Promise<{ state: { status: string; order: OrderLike | null; driverId: string | null } }>;
+}
+
+export interface EscrowReleaseOptions {
+  settlements: SettlementsRepository;
+  commission: CommissionRepository;
+  orders: () => EscrowOrders | undefined;
+  /** What the escrow holds now, from the ledger writer. */
+  escrowAvailable: (orderId: string) => Promise<bigint>;
+  book: (transfers: Transfer[]) => Promise<void>;
+  logger: Logger;
+  now: () => Date;
+}
+
+export function createEscrowRelease(options: EscrowReleaseOptions) {
+  const { settlements, commission, escrowAvailable, book, logger, now } = options;
+
+  /** The commission rate in force for this order: stored with the settlement, so a redelivery reuses it. */
+  async function rateFor(restaurantId: string): Promise<{ tier: string; rate: string }> {
+    const [overrideRate, clock] = await Promise.all([
+      commission.overrideRate(restaurantId),
+      commission.clockOf(restaurantId),
+    ]);
+    const current = now();
+    return commissionTier({
+      restaurantActivatedAtMs: (clock?.first_settled_at ?? current).getTime(),
+      nowMs: current.getTime(),
+      completedOrders: clock?.completed_orders ?? 0,
+      ...(overrideRate === undefined ? {} : { overrideRate }),
+    });
+  }
+
+  function settlementOf(order: OrderLike, rate: string): OrderSettlement {
+    const pricing = order.pricing;
+    return orderSettlement({
+      subtotalMinor: BigInt(pricing.subtotalMinor),
+      deliveryFeeChargedMinor: BigInt(pricing.deliveryFeeMinor),
+      tipMinor: BigInt(pricing.tipMinor),
+      taxMinor: BigInt(pricing.taxMinor),
+      discountMinor: BigInt(pricing.discountMinor),
+      commissionRate: rate,
+      driverFeeMinor: driverFeeMinor(Math.ceil(pricing.distanceMetres)),
+    });
+  }
+
+  async function release(orderId: string): Promise<void> {
+    const { state } = await options.orders()!.load(orderId);
+    const order = state.order;
+    if (order === null || state.driverId === null) return;
+    const stored = await settlements.find(orderId);
+    if (stored === undefined && (await escrowAvailable(orderId)) !== BigInt(order.pricing.totalMinor)) {
+      logger.error({ orderId }, 'escrow does not hold the order total at delivery: nothing released');
+      return;
+    }
+    const { tier, rate } =
+      stored === undefined
+        ? await rateFor(order.restaurantId)
+        : { tier: stored.commission_tier, rate: stored.commission_rate };
+    const settlement = settlementOf(order, rate);
+    if (stored === undefined) await recordRelease(order, state.driverId, tier, rate, settlement);
+    await book(
+      settlementTransfers({
+        orderId,
+        restaurantId: order.restaurantId,
+        driverId: state.driverId,
+        currency: 'XAF',
+        settlement,
+      }),
+    );
+  }
+
+  async function recordRelease(
+    order: OrderLike,
+    driverId: string,
+    tier: string,
+    rate: string,
+    settlement: OrderSettlement,
+  ): Promise<void> {
+    const leg = (kind: string) => settlement.legs.find((item) => item.kind === kind)?.amountMinor ?? 0n;
+    await settlements.recordRelease(
+      {
+        order_id: order.orderId,
+        restaurant_id: order.restaurantId,
+        driver_id: driverId,
+        customer_id: order.customer.id,
+        currency: 'XAF',
+        outcome: 'released',
+        escrow_minor: settlement.escrowMinor,
+        subtotal_minor: BigInt(order.pricing.subtotalMinor),
+        commission_rate: rate,
+        commission_tier: tier,
+        commission_minor: settlement.commissionMinor,
+        restaurant_share_minor: leg('restaurant_share'),
+        driver_fee_minor: leg('driver_fee'),
+        tip_minor: leg('driver_tip'),
+        delivery_margin_minor: leg('delivery_margin') - leg('delivery_subsidy'),
+        tax_minor: leg('tax'),
+        refund_minor: 0n,
+        settled_at: now(),
+      },
+      now(),
+    );
+  }
+
+  return { release };
+}
