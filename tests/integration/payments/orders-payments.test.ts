@@ -116,7 +116,7 @@ describe('orders paid from the wallet and by Mobile Money', () => {
   it('a wallet that cannot pay answers 402 problem+json naming the order (PAYMENT_FAILED), and a replay answers the same', async () => {
     const customer = await createUser(world.testApp, { roles: ['customer'] });
     await fund(customer.userId, 100n);
-    const stockBefore = await world.testApp.services.runtime.database.db
+    const stockBefore = await world.testApp.services.db
       .selectFrom('menu_items')
       .select('stock')
       .where('id', '=', world.jusId)
@@ -154,7 +154,7 @@ describe('orders paid from the wallet and by Mobile Money', () => {
     });
     expect((await wallet(world.testApp, customer.accessToken)).balanceMinor).toBe(100);
     expect(await escrowOf(problem.orderId)).toBeNull();
-    const stockAfter = await world.testApp.services.runtime.database.db
+    const stockAfter = await world.testApp.services.db
       .selectFrom('menu_items')
       .select('stock')
       .where('id', '=', world.jusId)
