@@ -153,7 +153,7 @@ describe('three instances on one database and Redis', () => {
     const paid = (await ledger.account(wallet))!.availableMinor;
     expect(paid).toBeLessThan(before);
     // The sweeps find due orders in the orders read model: wait until it has all four.
-    const db = world.testApp.services.runtime.database.db;
+    const db = world.testApp.services.db;
     const projected = async () =>
       (
         await db
