@@ -4,7 +4,34 @@
  * a masked address and a PIN hint.
  */
 import { timeOf, type OrderState } from './decider.js';
-import type { OrderCreatedData, OrderStatus } from './events.js';
+import type { DeliveryAddress, OrderCreatedData, OrderStatus, PaymentMethod } from './events.js';
+
+/**
+ * What an erased person's shredded fields read as (src/eventstore/personal-data.ts puts this string
+ * in place of each personal field of an event whose data key was erased).
+ */
+export const REDACTED = '[redacted]';
+
+/** The delivery address, or a redacted one when the customer was erased (issue #15). */
+export function deliveryOf(
+  order: OrderCreatedData,
+): DeliveryAddress | { text: typeof REDACTED; latitude: null; longitude: null } {
+  const delivery = order.delivery as unknown;
+  if (
+    typeof delivery === 'object' &&
+    delivery !== null &&
+    typeof (delivery as DeliveryAddress).text === 'string'
+  )
+    return delivery as DeliveryAddress;
+  return { text: REDACTED, latitude: null, longitude: null };
+}
+
+/** The payment method, or undefined when the customer was erased. */
+export function paymentMethodOf(order: OrderCreatedData): PaymentMethod | undefined {
+  const method = order.paymentMethod as unknown;
+  if (typeof method === 'object' && method !== null && 'kind' in method) return method as PaymentMethod;
+  return undefined;
+}
 
 export type Viewer = 'customer' | 'restaurant' | 'driver' | 'staff';
 
@@ -40,6 +67,7 @@ export function estimatedDeliveryAt(state: OrderState): string | null {
 }
 
 export function maskAddress(text: string): string {
+  if (text === REDACTED) return REDACTED;
   // Keep the last comma-separated parts (district, city); hide the street and house.
   const parts = text
     .split(',')
@@ -50,7 +78,8 @@ export function maskAddress(text: string): string {
 }
 
 function paymentView(order: OrderCreatedData) {
-  const method = order.paymentMethod;
+  const method = paymentMethodOf(order);
+  if (method === undefined) return { kind: REDACTED };
   if (method.kind === 'wallet') return { kind: 'wallet' as const };
   return { kind: 'mobile_money' as const, provider: method.provider, phoneEnding: method.phone.slice(-2) };
 }
@@ -68,7 +97,7 @@ export function orderView(state: OrderState, revision: bigint, viewer: Viewer, t
     lines: order.lines,
     pricing: order.pricing,
     couponCode: order.couponCode,
-    delivery: seesAddress ? order.delivery : { text: maskAddress(order.delivery.text) },
+    delivery: seesAddress ? deliveryOf(order) : { text: maskAddress(deliveryOf(order).text) },
     payment: paymentView(order),
     scheduledFor: order.scheduledFor,
     driverId: state.driverId,
@@ -110,7 +139,7 @@ export function trackingView(state: OrderState) {
   return {
     status: state.status as OrderStatus,
     restaurant: { name: order.restaurantName },
-    address: maskAddress(order.delivery.text),
+    address: maskAddress(deliveryOf(order).text),
     estimatedDeliveryAt: estimatedDeliveryAt(state),
     timeline: state.timeline,
     driverAssigned: state.driverId !== null,
