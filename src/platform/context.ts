@@ -59,12 +59,27 @@ export interface Platform<Tables = unknown> {
   personalData: Map<string, PersonalDataHook>;
 }
 
-/** A context's share of one person's data (issue #15: GDPR export and erasure). */
+/**
+ * How the person was reachable, as identity knew it when the export or erasure began: contexts
+ * that keep data by contact (the notifications outbox, by recipient) find it through these.
+ */
+export interface PersonalDataContacts {
+  phone: string | null;
+  email: string | null;
+}
+
+/**
+ * A context's share of one person's data (issue #15: GDPR export and erasure). Identity's
+ * `GET /v1/me/export` and `DELETE /v1/me` walk every context's hook; the subject id is the user id.
+ */
 export interface PersonalDataHook {
   /** What the context holds about the person, as JSON (bounded, like every export). */
-  export?(subjectId: string): Promise<unknown>;
-  /** Erases or anonymises it; idempotent (a retried erasure must succeed). */
-  erase(subjectId: string): Promise<unknown>;
+  export?(subjectId: string, contacts: PersonalDataContacts): Promise<unknown>;
+  /**
+   * Erases or anonymises it; idempotent (a retried erasure must succeed). Money records are kept
+   * (the ledger is the legal record) with their personal fields erased.
+   */
+  erase(subjectId: string, contacts: PersonalDataContacts): Promise<unknown>;
 }
 
 /** Long-running work: started in dependency order when the app is ready, stopped in reverse. */

@@ -258,7 +258,9 @@ describe('profile, addresses, sessions and GDPR', () => {
       .where('action', '=', 'account.erased')
       .where('subject_user_id', '=', user.userId)
       .executeTakeFirstOrThrow();
-    expect(erasure.new_value).toEqual({ erasedBy: ['eventstore', 'test-context'] });
+    expect(erasure.new_value).toEqual({
+      erasedBy: ['notifications', 'catalog', 'payments', 'orders', 'eventstore', 'test-context'],
+    });
     expect((await inject('GET', '/v1/me', user.accessToken)).statusCode).toBe(401);
     expect((await login(testApp, { phone: user.phone, password: user.password })).statusCode).toBe(401);
     // The audit log is append-only, even for erasure.

@@ -9,6 +9,7 @@
  *   reviews.driverRating(driverId)                      a driver's average and count
  *   useCompletedOrderLookup(lookup)                     the orders context plugs in "was this order completed?"
  */
+import { catalogPersonalData } from './personal-data.js';
 import type { Redis } from 'ioredis';
 import { defineContext, need, tablesOf } from '../../platform/context.js';
 import type { Identity } from '../identity/index.js';
@@ -142,6 +143,7 @@ export const catalogContext = defineContext({
         registerCatalogRoutes(app, { catalog, runtime, db });
       },
       seed: { run: () => catalogSeedStep.run({ identity, runtime, db }) },
+      personalData: catalogPersonalData({ db, menuCache: catalog.menuCache }),
     };
   },
 });

@@ -63,6 +63,14 @@ export const identityContext = defineContext({
         registerInternalRoutes(app, services);
       },
       channels: roleChannels(identity.tokens),
+      // Finishes erasures a crash interrupted (every instance ticks; each erasure is idempotent).
+      schedules: [
+        {
+          name: 'erasure-sweep',
+          cron: '*/5 * * * *',
+          run: async () => void (await identity.privacy.resumeErasures()),
+        },
+      ],
       seed: { run: () => identitySeedStep.run(services) },
     };
   },

@@ -47,6 +47,19 @@ export function createIdentityRepository(db: IdentityDb) {
         .executeTakeFirstOrThrow(),
     findUserById: (id: string, transaction?: Executor) =>
       on(transaction).selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst(),
+    /** Accounts deleted before `before` whose erasure did not finish (a crash in between). */
+    pendingErasures: async (before: Date, limit: number) =>
+      (
+        await db
+          .selectFrom('users')
+          .select('id')
+          .where('status', '=', 'deleted')
+          .where('erased_at', 'is', null)
+          .where('deleted_at', '<', before)
+          .orderBy('deleted_at')
+          .limit(limit)
+          .execute()
+      ).map((row) => row.id),
     findUserByPhone: (phone: string, transaction?: Executor) =>
       on(transaction).selectFrom('users').selectAll().where('phone', '=', phone).executeTakeFirst(),
     lockUserByPhone: (phone: string, transaction: Executor) =>

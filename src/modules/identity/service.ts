@@ -10,7 +10,8 @@ import { createAudit, type Actor, type AuditFunction } from './audit.js';
 import { createGuests, type Guests } from './guest.js';
 import { createSecurity, type Security } from './security.js';
 import { createRequestVerifier, type RequestVerifier } from './signing.js';
-import { createPrivacy, type PersonalDataContributor, type Privacy } from './privacy.js';
+import { createPrivacy, type Privacy } from './privacy.js';
+import type { PersonalDataHook } from '../../platform/context.js';
 import { createProfile, type Profile } from './profile.js';
 import { createBruteForceGuard, IP_FAILURE_MULTIPLIER, type BruteForceGuard } from './brute-force.js';
 import { keyedHash } from './crypto.js';
@@ -78,7 +79,7 @@ export function createIdentity(
   runtime: Runtime,
   db: IdentityDb,
   notifications: Pick<Notifications, 'sms' | 'outbox'>,
-  personalData?: Map<string, Omit<PersonalDataContributor, 'name'>>,
+  personalData?: Map<string, PersonalDataHook>,
 ): Identity {
   const { config } = runtime;
   const masterKey = readMasterKey(config);
@@ -153,7 +154,7 @@ export function createIdentity(
     hasher,
     audit,
     hashKey,
-    outbox: notifications.outbox,
+    logger: runtime.logger,
     ...(personalData === undefined ? {} : { contributors: personalData }),
   });
 

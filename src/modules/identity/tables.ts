@@ -29,6 +29,8 @@ export interface UsersTable {
   created_at: CreatedAt;
   updated_at: UpdatedAt;
   deleted_at: Timestamp | null;
+  /** Set when every context erased its share (issue #15); deleted but not erased: resumable. */
+  erased_at: Timestamp | null;
 }
 
 export interface UserAddressesTable {

@@ -1,4 +1,5 @@
 import { defineContext, tablesOf } from '../../platform/context.js';
+import { notificationsPersonalData } from './personal-data.js';
 import { registerOutboxRoutes } from './routes.js';
 import { createNotifications } from './service.js';
 import type { NotificationTables } from './tables.js';
@@ -35,6 +36,7 @@ export const notificationsContext = defineContext({
           registerOutboxRoutes(app, outbox);
         }
       },
+      personalData: notificationsPersonalData(outbox),
     };
   },
 });

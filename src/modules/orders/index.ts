@@ -25,6 +25,7 @@ import { createCarts, type Carts } from './carts.js';
 import { noCoupons, type CatalogPort, type CouponPort, type PaymentPort } from './ports.js';
 import { taxRateFromConfig } from './pricing.js';
 import { createOrdersRepository, type OrdersRepository } from './repository.js';
+import { ordersPersonalData } from './personal-data.js';
 import { ordersProjection } from './projection.js';
 import { orderPublisher, trackingChannel } from './realtime.js';
 import { registerOrderMetrics } from './metrics.js';
@@ -189,6 +190,7 @@ export const ordersContext = defineContext({
       channels: [trackingChannel(context.orders)],
       reactors: [sweeps(context, runtime.logger)],
       seed: { run: () => ordersSeedStep.run({ runtime, identity, catalog, payments, orders: context }) },
+      personalData: ordersPersonalData({ db: runtime.database.db, orders: context.orders }),
     };
   },
 });

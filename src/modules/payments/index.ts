@@ -24,6 +24,7 @@ import { createEscrow, type Escrow } from './escrow.js';
 import type { LedgerPort } from './ledger-port.js';
 import { createLedgerPaymentPort } from './payment-port.js';
 import { createPaymentsService, type PaymentsService } from './payments-service.js';
+import { paymentsPersonalData } from './personal-data.js';
 import { createPayouts, type Payouts } from './payouts.js';
 import {
   startPaymentProviders,
@@ -256,6 +257,7 @@ export const paymentsContext = defineContext({
       schedules: paymentSchedules(platform.jobs.queue),
       reactors: [{ name: 'escrow', start: () => payments.start(), stop: () => payments.stop() }],
       seed: { run: () => paymentsSeedStep.run({ runtime, identity, payments, ledger }) },
+      personalData: paymentsPersonalData({ db: runtime.database.db, wallets: payments.wallets }),
     };
   },
 });
