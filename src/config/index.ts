@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Type, { type Static } from 'typebox';
@@ -54,6 +54,21 @@ export const EnvironmentSchema = Type.Object({
     Type.String({
       pattern: '^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$',
       description: '32 bytes as 64 hex characters or 44 base64 characters',
+    }),
+  ),
+  PII_ENCRYPTION_KEYS: Type.Optional(
+    Type.String({
+      pattern:
+        '^[A-Za-z0-9_-]{1,16}:([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)(,[A-Za-z0-9_-]{1,16}:([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=))*$',
+      description:
+        'the personal-data key ring: id:key pairs, comma-separated, each key 32 bytes (64 hex or 44 base64 characters); the first encrypts, every one decrypts (unset outside production: derived from ENCRYPTION_KEY)',
+    }),
+  ),
+  PII_BLIND_INDEX_KEY: Type.Optional(
+    Type.String({
+      pattern: '^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$',
+      description:
+        'the key of the personal-data blind indexes (HMAC-SHA256), 32 bytes as 64 hex or 44 base64 characters; changing it needs a re-index (unset outside production: derived from ENCRYPTION_KEY)',
     }),
   ),
 
@@ -321,8 +336,17 @@ type GeneratedSecret = (typeof GENERATED_SECRETS)[number];
 
 export interface Config extends Omit<
   Environment,
-  'CORS_ORIGINS' | 'ADMIN_IP_ALLOWLIST' | 'ORDERS_PAYMENT_PORT' | 'PUBLIC_BASE_URL' | GeneratedSecret
+  | 'CORS_ORIGINS'
+  | 'ADMIN_IP_ALLOWLIST'
+  | 'ORDERS_PAYMENT_PORT'
+  | 'PUBLIC_BASE_URL'
+  | 'PII_ENCRYPTION_KEYS'
+  | 'PII_BLIND_INDEX_KEY'
+  | GeneratedSecret
 > {
+  /** The personal-data key ring, `id:key,…` (the first encrypts); see piiKeyRing. */
+  PII_ENCRYPTION_KEYS: string;
+  PII_BLIND_INDEX_KEY: string;
   ORDERS_PAYMENT_PORT: 'ledger' | 'test';
   PUBLIC_BASE_URL: string;
   JWT_SECRET: string;
@@ -454,7 +478,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   }
   const isProduction = parsed.NODE_ENV === 'production';
   if (isProduction) {
-    for (const name of [...GENERATED_SECRETS, 'DATABASE_URL']) {
+    for (const name of [...GENERATED_SECRETS, 'DATABASE_URL', 'PII_ENCRYPTION_KEYS', 'PII_BLIND_INDEX_KEY']) {
       if (raw[name] === undefined && !bad.has(name)) {
         bad.set(name, `${name} is required in production: expected ${describeVariable(name)}`);
       }
@@ -503,11 +527,17 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   const missingSecrets = GENERATED_SECRETS.filter((name) => parsed[name] === undefined);
   const generated = missingSecrets.length > 0 ? developmentSecrets(parsed.DATA_DIR) : undefined;
   const { CORS_ORIGINS, ADMIN_IP_ALLOWLIST, ...rest } = parsed;
+  const encryptionKey = parsed.ENCRYPTION_KEY ?? generated!.ENCRYPTION_KEY;
   return {
     ...rest,
     JWT_SECRET: parsed.JWT_SECRET ?? generated!.JWT_SECRET,
     JWT_REFRESH_SECRET: parsed.JWT_REFRESH_SECRET ?? generated!.JWT_REFRESH_SECRET,
-    ENCRYPTION_KEY: parsed.ENCRYPTION_KEY ?? generated!.ENCRYPTION_KEY,
+    ENCRYPTION_KEY: encryptionKey,
+    // Outside production only (production refuses to start without them, above).
+    PII_ENCRYPTION_KEYS:
+      parsed.PII_ENCRYPTION_KEYS ?? `dev:${derivedKey(encryptionKey, 'pii-encryption-dev').toString('hex')}`,
+    PII_BLIND_INDEX_KEY:
+      parsed.PII_BLIND_INDEX_KEY ?? derivedKey(encryptionKey, 'pii-blind-index-dev').toString('hex'),
     OUTBOX_ENABLED: parsed.OUTBOX_ENABLED ?? !isProduction,
     // Unset, links and the simulators' webhooks point at this process on whatever PORT it has.
     PUBLIC_BASE_URL: raw.PUBLIC_BASE_URL ?? `http://127.0.0.1:${parsed.PORT}`,
@@ -525,4 +555,26 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
 export function masterKey(config: Pick<Config, 'ENCRYPTION_KEY'>): Buffer {
   const key = config.ENCRYPTION_KEY;
   return /^[0-9a-fA-F]{64}$/.test(key) ? Buffer.from(key, 'hex') : Buffer.from(key, 'base64');
+}
+
+function keyBytes(text: string): Buffer {
+  return /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
+}
+
+/** A development default derived from the master key (never used in production). */
+function derivedKey(encryptionKey: string, purpose: string): Buffer {
+  return createHmac('sha256', keyBytes(encryptionKey)).update(purpose).digest();
+}
+
+/** The personal-data key ring: the first key encrypts, every key decrypts (rotation). */
+export function piiKeyRing(config: Pick<Config, 'PII_ENCRYPTION_KEYS'>): { id: string; key: Buffer }[] {
+  return config.PII_ENCRYPTION_KEYS.split(',').map((pair) => {
+    const separator = pair.indexOf(':');
+    return { id: pair.slice(0, separator), key: keyBytes(pair.slice(separator + 1)) };
+  });
+}
+
+/** The 32-byte key of the personal-data blind indexes. */
+export function piiBlindIndexKey(config: Pick<Config, 'PII_BLIND_INDEX_KEY'>): Buffer {
+  return keyBytes(config.PII_BLIND_INDEX_KEY);
 }

@@ -78,6 +78,8 @@ export function productionRequirements(): Record<string, string> {
     TWILIO_ACCOUNT_SID: 'AC00000000000000000000000000000000',
     TWILIO_AUTH_TOKEN: 'example-twilio-token',
     TWILIO_FROM: '+237650000000',
+    PII_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('hex')}`,
+    PII_BLIND_INDEX_KEY: randomBytes(32).toString('hex'),
   };
 }
 

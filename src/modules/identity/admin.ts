@@ -1,5 +1,6 @@
 import { ROLES, type Role } from '../../shared/principal.js';
 import { identityErrors } from './errors.js';
+import { normalizePhone } from './phone.js';
 import type { Actor, AuditFunction } from './audit.js';
 import type { BruteForceGuard } from './brute-force.js';
 import type { KeyRing } from './keys.js';
@@ -64,7 +65,7 @@ export function createAdministration(deps: {
       const limit = Math.min(query.limit ?? 20, USERS_PAGE_MAX);
       const after = decodeCursor(query.cursor, isUserCursor);
       const rows = await repository.searchUsers({
-        ...(query.q === undefined || query.q.trim() === '' ? {} : { text: query.q.trim().slice(0, 100) }),
+        ...(query.q === undefined || query.q.trim() === '' ? {} : searchText(query.q.trim().slice(0, 100))),
         ...(query.role === undefined ? {} : { role: query.role }),
         ...(query.status === undefined ? {} : { status: query.status }),
         ...(after === undefined ? {} : { after: { createdAt: new Date(after.t), id: after.i } }),
@@ -197,3 +198,9 @@ export function createAdministration(deps: {
 }
 
 export type Administration = ReturnType<typeof createAdministration>;
+
+/** The admin search text, and the E.164 phone it spells, if it spells one. */
+function searchText(text: string): { text: string; phone?: string } {
+  const phone = /^[+\d\s().-]{6,}$/.test(text) ? normalizePhone(text) : undefined;
+  return phone === undefined ? { text } : { text, phone };
+}

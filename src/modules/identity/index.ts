@@ -1,3 +1,5 @@
+import { fieldCipherOf } from '../../platform/field-crypto.js';
+import { encryptUsersAtRest } from './pii-backfill.js';
 import type { FastifyInstance } from 'fastify';
 import { defineContext, need, tablesOf } from '../../platform/context.js';
 import type { Notifications } from '../notifications/index.js';
@@ -44,9 +46,11 @@ export const identityContext = defineContext({
   name: 'identity',
   needs: { notifications: need<Pick<Notifications, 'sms' | 'outbox'>>() },
   tables: tablesOf<IdentityTables>(),
-  create(platform, { notifications }) {
+  async create(platform, { notifications }) {
     const { runtime } = platform;
     const identity: Identity = createIdentity(runtime, platform.db, notifications, platform.personalData);
+    // Before anything reads a user: encrypt rows written before encryption (or under an old key).
+    await encryptUsersAtRest(platform.db, fieldCipherOf(runtime.config), runtime.logger);
     const services = { identity, runtime };
     return {
       service: identity,

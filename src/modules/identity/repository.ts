@@ -1,4 +1,5 @@
 import { sql, type Insertable, type Selectable, type Transaction, type Updateable } from 'kysely';
+import type { FieldCipher } from '../../platform/field-crypto.js';
 import type { Role } from '../../shared/principal.js';
 import type {
   IdentityDb,
@@ -24,29 +25,85 @@ export interface NewUser {
   phoneVerified?: boolean;
 }
 
-export function createIdentityRepository(db: IdentityDb) {
+/** What the users table's personal fields are encrypted and indexed as (the AAD's purpose). */
+export const USER_FIELDS = { phone: 'users.phone', email: 'users.email', name: 'users.name' } as const;
+const NAME_TERMS_MAX = 8;
+
+/** Blind indexes of the users table (keyed HMAC of the normalised value). */
+export function userIndexes(fields: FieldCipher) {
+  return {
+    phone: (phone: string) => fields.blindIndex('phone', phone.trim()),
+    email: (email: string) => fields.blindIndex('email', email.trim().toLowerCase()),
+    nameTerms: (name: string | null): string[] =>
+      name === null
+        ? []
+        : [
+            ...new Set(
+              name
+                .toLowerCase()
+                .normalize('NFC')
+                .split(/[^\p{L}\p{N}]+/u)
+                .filter((word) => word.length >= 2),
+            ),
+          ]
+            .slice(0, NAME_TERMS_MAX)
+            .map((word) => fields.blindIndex('name-term', word)),
+  };
+}
+
+export function createIdentityRepository(db: IdentityDb, fields: FieldCipher) {
   const on = (transaction?: Executor) => transaction ?? db;
+  const index = userIndexes(fields);
+  /** A row as stored, with phone, e-mail and name decrypted (fails closed on a wrong key). */
+  const decoded = <Row extends UserRow | undefined>(row: Row): Row =>
+    row === undefined
+      ? row
+      : ({
+          ...row,
+          phone: fields.decrypt(USER_FIELDS.phone, row.phone),
+          email: fields.decrypt(USER_FIELDS.email, row.email),
+          name: fields.decrypt(USER_FIELDS.name, row.name),
+        } as Row);
+  /** Encrypts the personal fields present in a change and keeps their blind indexes in step. */
+  const encoded = (changes: Partial<Omit<UserRow, 'id' | 'created_at'>>): Record<string, unknown> => {
+    const out: Record<string, unknown> = { ...changes };
+    if (changes.phone !== undefined) {
+      out.phone = fields.encrypt(USER_FIELDS.phone, changes.phone);
+      out.phone_bidx = changes.phone === null ? null : index.phone(changes.phone);
+    }
+    if (changes.email !== undefined) {
+      out.email = fields.encrypt(USER_FIELDS.email, changes.email);
+      out.email_bidx = changes.email === null ? null : index.email(changes.email);
+    }
+    if (changes.name !== undefined) {
+      out.name = fields.encrypt(USER_FIELDS.name, changes.name);
+      out.name_terms = index.nameTerms(changes.name);
+    }
+    return out;
+  };
   return {
     transaction: <T>(work: (transaction: Transaction<IdentityTables>) => Promise<T>) =>
       db.transaction().execute(work),
 
     // ---- users
-    insertUser: (user: NewUser, transaction?: Executor) =>
-      on(transaction)
-        .insertInto('users')
-        .values({
-          phone: user.phone,
-          name: user.name ?? null,
-          email: user.email ?? null,
-          password_hash: user.passwordHash ?? null,
-          roles: user.roles,
-          status: user.status,
-          phone_verified: user.phoneVerified ?? false,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow(),
-    findUserById: (id: string, transaction?: Executor) =>
-      on(transaction).selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst(),
+    insertUser: async (user: NewUser, transaction?: Executor) =>
+      decoded(
+        await on(transaction)
+          .insertInto('users')
+          .values({
+            ...(encoded({ phone: user.phone, name: user.name ?? null, email: user.email ?? null }) as {
+              phone: string;
+            }),
+            password_hash: user.passwordHash ?? null,
+            roles: user.roles,
+            status: user.status,
+            phone_verified: user.phoneVerified ?? false,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow(),
+      ),
+    findUserById: async (id: string, transaction?: Executor) =>
+      decoded(await on(transaction).selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()),
     /** Accounts deleted before `before` whose erasure did not finish (a crash in between). */
     pendingErasures: async (before: Date, limit: number) =>
       (
@@ -60,38 +117,61 @@ export function createIdentityRepository(db: IdentityDb) {
           .limit(limit)
           .execute()
       ).map((row) => row.id),
-    findUserByPhone: (phone: string, transaction?: Executor) =>
-      on(transaction).selectFrom('users').selectAll().where('phone', '=', phone).executeTakeFirst(),
-    lockUserByPhone: (phone: string, transaction: Executor) =>
-      transaction.selectFrom('users').selectAll().where('phone', '=', phone).forUpdate().executeTakeFirst(),
-    lockUserById: (id: string, transaction: Executor) =>
-      transaction.selectFrom('users').selectAll().where('id', '=', id).forUpdate().executeTakeFirst(),
+    findUserByPhone: async (phone: string, transaction?: Executor) =>
+      decoded(
+        await on(transaction)
+          .selectFrom('users')
+          .selectAll()
+          .where('phone_bidx', '=', index.phone(phone))
+          .executeTakeFirst(),
+      ),
+    lockUserByPhone: async (phone: string, transaction: Executor) =>
+      decoded(
+        await transaction
+          .selectFrom('users')
+          .selectAll()
+          .where('phone_bidx', '=', index.phone(phone))
+          .forUpdate()
+          .executeTakeFirst(),
+      ),
+    lockUserById: async (id: string, transaction: Executor) =>
+      decoded(
+        await transaction.selectFrom('users').selectAll().where('id', '=', id).forUpdate().executeTakeFirst(),
+      ),
     emailTakenByOther: async (email: string, userId: string | null, transaction?: Executor) => {
       const row = await on(transaction)
         .selectFrom('users')
         .select('id')
-        .where(sql<string>`lower(email)`, '=', email.toLowerCase())
+        .where('email_bidx', '=', index.email(email))
         .$if(userId !== null, (builder) => builder.where('id', '!=', userId!))
         .executeTakeFirst();
       return row !== undefined;
     },
-    updateUser: (id: string, changes: Partial<Omit<UserRow, 'id' | 'created_at'>>, transaction?: Executor) =>
-      on(transaction)
-        .updateTable('users')
-        .set({
-          ...changes,
-          ...(changes.notification_preferences === undefined
-            ? {}
-            : { notification_preferences: JSON.stringify(changes.notification_preferences) }),
-          updated_at: sql`now()`,
-        } as never)
-        .where('id', '=', id)
-        .returningAll()
-        .executeTakeFirstOrThrow(),
+    updateUser: async (
+      id: string,
+      changes: Partial<Omit<UserRow, 'id' | 'created_at'>>,
+      transaction?: Executor,
+    ) =>
+      decoded(
+        await on(transaction)
+          .updateTable('users')
+          .set({
+            ...encoded(changes),
+            ...(changes.notification_preferences === undefined
+              ? {}
+              : { notification_preferences: JSON.stringify(changes.notification_preferences) }),
+            updated_at: sql`now()`,
+          } as never)
+          .where('id', '=', id)
+          .returningAll()
+          .executeTakeFirstOrThrow(),
+      ),
 
-    searchUsers: (
+    searchUsers: async (
       query: {
         text?: string;
+        /** The search text as an E.164 phone, when it is one. */
+        phone?: string;
         role?: string;
         status?: string;
         after?: { createdAt: Date; id: string };
@@ -99,42 +179,48 @@ export function createIdentityRepository(db: IdentityDb) {
       },
       transaction?: Executor,
     ) =>
-      on(transaction)
-        .selectFrom('users')
-        .selectAll()
-        .$if(query.text !== undefined, (builder) => {
-          const text = query.text!;
-          const like = `%${text.replace(/[%_\\]/g, (match) => `\\${match}`)}%`;
-          return builder.where((where) =>
-            where.or([
-              ...(text.replace(/\D/g, '').length >= 3
-                ? [where('phone', 'like', `%${text.replace(/\D/g, '')}%`)]
-                : []),
-              where('email', 'ilike', like),
-              where('name', 'ilike', like),
-              ...(/^[0-9a-f-]{36}$/i.test(text) ? [where('id', '=', text)] : []),
-            ]),
-          );
-        })
-        .$if(query.role !== undefined, (builder) => builder.where(sql<boolean>`${query.role!} = any(roles)`))
-        .$if(query.status !== undefined, (builder) =>
-          builder.where('status', '=', query.status as UserStatus),
-        )
-        .$if(query.after !== undefined, (builder) =>
-          builder.where((where) =>
-            where.or([
-              where('created_at', '<', query.after!.createdAt),
-              where.and([
-                where('created_at', '=', query.after!.createdAt),
-                where('id', '<', query.after!.id),
+      (
+        await on(transaction)
+          .selectFrom('users')
+          .selectAll()
+          // Phone, e-mail and name are encrypted: the search matches an exact phone (any spelling
+          // the caller normalised to E.164), an exact e-mail, whole words of the name, or the id.
+          .$if(query.text !== undefined, (builder) => {
+            const text = query.text!;
+            const terms = index.nameTerms(text);
+            return builder.where((where) =>
+              where.or([
+                ...(query.phone === undefined ? [] : [where('phone_bidx', '=', index.phone(query.phone))]),
+                ...(text.includes('@') ? [where('email_bidx', '=', index.email(text))] : []),
+                ...(terms.length === 0
+                  ? []
+                  : [where(sql<boolean>`name_terms @> ${sql.val(terms)}::text[]`, '=', true)]),
+                ...(/^[0-9a-f-]{36}$/i.test(text) ? [where('id', '=', text)] : []),
               ]),
-            ]),
-          ),
-        )
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(query.limit)
-        .execute(),
+            );
+          })
+          .$if(query.role !== undefined, (builder) =>
+            builder.where(sql<boolean>`${query.role!} = any(roles)`),
+          )
+          .$if(query.status !== undefined, (builder) =>
+            builder.where('status', '=', query.status as UserStatus),
+          )
+          .$if(query.after !== undefined, (builder) =>
+            builder.where((where) =>
+              where.or([
+                where('created_at', '<', query.after!.createdAt),
+                where.and([
+                  where('created_at', '=', query.after!.createdAt),
+                  where('id', '<', query.after!.id),
+                ]),
+              ]),
+            ),
+          )
+          .orderBy('created_at', 'desc')
+          .orderBy('id', 'desc')
+          .limit(query.limit)
+          .execute()
+      ).map(decoded),
     listAudit: (
       query: { subjectUserId?: string; action?: string; beforeId?: bigint; limit: number },
       transaction?: Executor,

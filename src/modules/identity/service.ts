@@ -12,6 +12,7 @@ import { createSecurity, type Security } from './security.js';
 import { createRequestVerifier, type RequestVerifier } from './signing.js';
 import { createPrivacy, type Privacy } from './privacy.js';
 import type { PersonalDataHook } from '../../platform/context.js';
+import { fieldCipherOf } from '../../platform/field-crypto.js';
 import { createProfile, type Profile } from './profile.js';
 import { createBruteForceGuard, IP_FAILURE_MULTIPLIER, type BruteForceGuard } from './brute-force.js';
 import { keyedHash } from './crypto.js';
@@ -86,7 +87,7 @@ export function createIdentity(
   const hashKey = deriveKey(masterKey, 'hash');
   const limitHashKey = deriveKey(masterKey, 'limit');
   const limitKey = (value: string) => keyedHash(limitHashKey, 'limit', value);
-  const repository = createIdentityRepository(db);
+  const repository = createIdentityRepository(db, fieldCipherOf(config));
   const kv =
     runtime.redis === undefined
       ? createMemoryKeyValue(Date.now, { forgetOnEviction: [REVOCATION_LOADED_KEY] })

@@ -8,10 +8,19 @@ export type UserStatus = 'pending_verification' | 'guest' | 'active' | 'suspende
 
 export interface UsersTable {
   id: Generated<string>;
-  /** E.164; null only after erasure. */
+  /**
+   * E.164, null only after erasure. Phone, e-mail and name are stored encrypted
+   * (`pii1.<key id>.…`, src/platform/field-crypto.ts); the repository encrypts and decrypts, so
+   * the rest of identity sees them in clear.
+   */
   phone: string | null;
   email: string | null;
   name: string | null;
+  /** Keyed blind indexes (HMAC-SHA256) for lookups and uniqueness: E.164 phone, lower-case e-mail. */
+  phone_bidx: string | null;
+  email_bidx: string | null;
+  /** One blind index per lower-case word of the name (the admin search matches whole words). */
+  name_terms: ColumnType<string[], string[] | undefined, string[]>;
   password_hash: string | null;
   roles: ColumnType<string[], string[] | undefined, string[]>;
   status: UserStatus;

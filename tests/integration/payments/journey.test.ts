@@ -10,11 +10,8 @@ const startedAt = new Date(Date.now() - 60_000);
 
 /** Gives a user a Mobile Money number of their own (verified), as payouts require. */
 async function setPhone(world: OrderWorld, userId: string, phone: string): Promise<void> {
-  await world.testApp.services.db
-    .updateTable('users')
-    .set({ phone, phone_verified: true })
-    .where('id', '=', userId)
-    .execute();
+  // Through the repository: the phone is stored encrypted, with its blind index.
+  await world.testApp.services.identity.repository.updateUser(userId, { phone, phone_verified: true });
 }
 
 beforeAll(async () => {

@@ -1,0 +1,32 @@
+import { type Kysely, sql } from 'kysely';
+
+// Frozen in time: no application imports. Personal data at rest (issue #15 item 14): the users'
+// phone, e-mail and name are encrypted field by field by the application (AES-256-GCM, versioned
+// `pii1.<key id>.…` text in the same columns); lookups and uniqueness move to keyed blind indexes
+// (HMAC-SHA256): `phone_bidx` (E.164), `email_bidx` (lower-case) and `name_terms` (one index per
+// word, for the admin search). Existing rows are encrypted by identity's idempotent boot step
+// (src/modules/identity/pii-backfill.ts), which needs the keys this file cannot know.
+export async function up(db: Kysely<any>): Promise<void> {
+  await sql`ALTER TABLE users ADD COLUMN phone_bidx text, ADD COLUMN email_bidx text, ADD COLUMN name_terms text[] NOT NULL DEFAULT '{}'::text[]`.execute(
+    db,
+  );
+  await sql`CREATE UNIQUE INDEX users_phone_bidx_unique ON users (phone_bidx) WHERE phone_bidx IS NOT NULL`.execute(
+    db,
+  );
+  await sql`CREATE UNIQUE INDEX users_email_bidx_unique ON users (email_bidx) WHERE email_bidx IS NOT NULL`.execute(
+    db,
+  );
+  await sql`CREATE INDEX users_name_terms_idx ON users USING gin (name_terms)`.execute(db);
+  // Ciphertexts of equal values differ (random IVs): uniqueness lives on the blind indexes now.
+  await sql`ALTER TABLE users DROP CONSTRAINT IF EXISTS users_phone_key`.execute(db);
+  await sql`DROP INDEX IF EXISTS users_email_unique`.execute(db);
+}
+
+export async function down(db: Kysely<any>): Promise<void> {
+  await sql`DROP INDEX IF EXISTS users_name_terms_idx`.execute(db);
+  await sql`DROP INDEX IF EXISTS users_email_bidx_unique`.execute(db);
+  await sql`DROP INDEX IF EXISTS users_phone_bidx_unique`.execute(db);
+  await sql`ALTER TABLE users DROP COLUMN IF EXISTS phone_bidx, DROP COLUMN IF EXISTS email_bidx, DROP COLUMN IF EXISTS name_terms`.execute(
+    db,
+  );
+}
