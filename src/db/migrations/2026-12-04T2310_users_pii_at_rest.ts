@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 
 // Frozen in time: no application imports. Personal data at rest (issue #15 item 14): the users'
-// phone, e-mail and name are encrypted field by field by the application (AES-256-GCM, versioned
+// phone, e-mail and name (and their addresses, below) are encrypted field by field by the application (AES-256-GCM, versioned
 // `pii1.<key id>.…` text in the same columns); lookups and uniqueness move to keyed blind indexes
 // (HMAC-SHA256): `phone_bidx` (E.164), `email_bidx` (lower-case) and `name_terms` (one index per
 // word, for the admin search). Existing rows are encrypted by identity's idempotent boot step
@@ -20,9 +20,18 @@ export async function up(db: Kysely<any>): Promise<void> {
   // Ciphertexts of equal values differ (random IVs): uniqueness lives on the blind indexes now.
   await sql`ALTER TABLE users DROP CONSTRAINT IF EXISTS users_phone_key`.execute(db);
   await sql`DROP INDEX IF EXISTS users_email_unique`.execute(db);
+  // Addresses: street lines, district, landmark, instructions and coordinates are encrypted too;
+  // the coordinates become text (ciphertext), their numbers kept as decimal text until encrypted.
+  await sql`ALTER TABLE user_addresses ALTER COLUMN latitude TYPE text USING latitude::text, ALTER COLUMN longitude TYPE text USING longitude::text`.execute(
+    db,
+  );
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  // Only plaintext rows convert back; run down before any row is encrypted, or restore a backup.
+  await sql`ALTER TABLE user_addresses ALTER COLUMN latitude TYPE double precision USING latitude::double precision, ALTER COLUMN longitude TYPE double precision USING longitude::double precision`.execute(
+    db,
+  );
   await sql`DROP INDEX IF EXISTS users_name_terms_idx`.execute(db);
   await sql`DROP INDEX IF EXISTS users_email_bidx_unique`.execute(db);
   await sql`DROP INDEX IF EXISTS users_phone_bidx_unique`.execute(db);

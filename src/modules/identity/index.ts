@@ -1,5 +1,5 @@
 import { fieldCipherOf } from '../../platform/field-crypto.js';
-import { encryptUsersAtRest } from './pii-backfill.js';
+import { encryptAddressesAtRest, encryptUsersAtRest } from './pii-backfill.js';
 import type { FastifyInstance } from 'fastify';
 import { defineContext, need, tablesOf } from '../../platform/context.js';
 import type { Notifications } from '../notifications/index.js';
@@ -51,6 +51,7 @@ export const identityContext = defineContext({
     const identity: Identity = createIdentity(runtime, platform.db, notifications, platform.personalData);
     // Before anything reads a user: encrypt rows written before encryption (or under an old key).
     await encryptUsersAtRest(platform.db, fieldCipherOf(runtime.config), runtime.logger);
+    await encryptAddressesAtRest(platform.db, fieldCipherOf(runtime.config));
     const services = { identity, runtime };
     return {
       service: identity,

@@ -1,12 +1,10 @@
-import type { Insertable, Updateable } from 'kysely';
 import { identityErrors } from './errors.js';
 import type { Principal } from '../../shared/principal.js';
 import { requirePhone } from './accounts.js';
 import type { AuditFunction } from './audit.js';
 import type { PhoneCodes } from './otp.js';
-import type { IdentityRepository } from './repository.js';
+import type { AddressChanges, AddressRecord, IdentityRepository } from './repository.js';
 import type { RequestContext, SessionService } from './sessions.js';
-import type { UserAddressesTable } from './tables.js';
 import { preferencesOf, type NotificationPreferences } from './views.js';
 
 /**
@@ -30,8 +28,8 @@ export interface AddressInput {
   isDefault?: boolean;
 }
 
-function toColumns(input: Partial<AddressInput>): Updateable<UserAddressesTable> {
-  const columns: Updateable<UserAddressesTable> = {};
+function toColumns(input: Partial<AddressInput>): AddressChanges {
+  const columns: AddressChanges = {};
   if (input.label !== undefined) columns.label = input.label;
   if (input.line1 !== undefined) columns.line1 = input.line1;
   if (input.line2 !== undefined) columns.line2 = input.line2;
@@ -149,8 +147,8 @@ export function createProfile(deps: {
           );
         }
         if (input.isDefault === true) await repository.clearDefaultAddress(principal.userId, transaction);
-        const row: Insertable<UserAddressesTable> = {
-          ...(toColumns(input) as Insertable<UserAddressesTable>),
+        const row = {
+          ...(toColumns(input) as AddressChanges & Pick<AddressRecord, 'label' | 'line1' | 'city'>),
           user_id: principal.userId,
         };
         return repository.insertAddress(row, transaction);

@@ -1,4 +1,4 @@
-import { sql, type Insertable, type Selectable, type Transaction, type Updateable } from 'kysely';
+import { sql, type Insertable, type Selectable, type Transaction } from 'kysely';
 import type { FieldCipher } from '../../platform/field-crypto.js';
 import type { Role } from '../../shared/principal.js';
 import type {
@@ -14,6 +14,12 @@ import type {
 export type Executor = IdentityDb | Transaction<IdentityTables>;
 export type UserRow = Selectable<UsersTable>;
 export type SessionRow = Selectable<SessionsTable>;
+/** An address as the application sees it: every field in clear, coordinates as numbers. */
+export type AddressRecord = Omit<Selectable<UserAddressesTable>, 'latitude' | 'longitude'> & {
+  latitude: number | null;
+  longitude: number | null;
+};
+export type AddressChanges = Partial<Omit<AddressRecord, 'id' | 'user_id' | 'created_at' | 'updated_at'>>;
 
 export interface NewUser {
   phone: string;
@@ -27,6 +33,34 @@ export interface NewUser {
 
 /** What the users table's personal fields are encrypted and indexed as (the AAD's purpose). */
 export const USER_FIELDS = { phone: 'users.phone', email: 'users.email', name: 'users.name' } as const;
+/** The encrypted columns of user_addresses (label and city stay in clear). */
+export const ADDRESS_FIELDS = ['line1', 'line2', 'district', 'landmark', 'instructions'] as const;
+export const ADDRESS_COORDINATES = ['latitude', 'longitude'] as const;
+
+/** Encrypts an address change's personal fields (coordinates as decimal text). */
+export function encodeAddress(fields: FieldCipher, changes: AddressChanges): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...changes };
+  for (const column of ADDRESS_FIELDS)
+    if (changes[column] !== undefined)
+      out[column] = fields.encrypt(`user_addresses.${column}`, changes[column]);
+  for (const column of ADDRESS_COORDINATES)
+    if (changes[column] !== undefined)
+      out[column] = fields.encrypt(
+        `user_addresses.${column}`,
+        changes[column] === null ? null : String(changes[column]),
+      );
+  return out;
+}
+
+export function decodeAddress(fields: FieldCipher, row: Selectable<UserAddressesTable>): AddressRecord {
+  const out = { ...row } as Record<string, unknown>;
+  for (const column of ADDRESS_FIELDS) out[column] = fields.decrypt(`user_addresses.${column}`, row[column]);
+  for (const column of ADDRESS_COORDINATES) {
+    const text = fields.decrypt(`user_addresses.${column}`, row[column]);
+    out[column] = text === null ? null : Number(text);
+  }
+  return out as AddressRecord;
+}
 const NAME_TERMS_MAX = 8;
 
 /** Blind indexes of the users table (keyed HMAC of the normalised value). */
@@ -238,14 +272,16 @@ export function createIdentityRepository(db: IdentityDb, fields: FieldCipher) {
         .execute(),
 
     // ---- addresses
-    listAddresses: (userId: string, limit: number, transaction?: Executor) =>
-      on(transaction)
-        .selectFrom('user_addresses')
-        .selectAll()
-        .where('user_id', '=', userId)
-        .orderBy('created_at', 'asc')
-        .limit(limit)
-        .execute(),
+    listAddresses: async (userId: string, limit: number, transaction?: Executor) =>
+      (
+        await on(transaction)
+          .selectFrom('user_addresses')
+          .selectAll()
+          .where('user_id', '=', userId)
+          .orderBy('created_at', 'asc')
+          .limit(limit)
+          .execute()
+      ).map((row) => decodeAddress(fields, row)),
     countAddresses: async (userId: string, transaction?: Executor) => {
       const row = await on(transaction)
         .selectFrom('user_addresses')
@@ -254,21 +290,28 @@ export function createIdentityRepository(db: IdentityDb, fields: FieldCipher) {
         .executeTakeFirstOrThrow();
       return Number(row.count);
     },
-    insertAddress: (row: Insertable<UserAddressesTable>, transaction?: Executor) =>
-      on(transaction).insertInto('user_addresses').values(row).returningAll().executeTakeFirstOrThrow(),
-    updateAddress: (
-      userId: string,
-      id: string,
-      changes: Updateable<UserAddressesTable>,
+    insertAddress: async (
+      row: AddressChanges & Pick<AddressRecord, 'user_id' | 'label' | 'line1' | 'city'>,
       transaction?: Executor,
     ) =>
-      on(transaction)
+      decodeAddress(
+        fields,
+        await on(transaction)
+          .insertInto('user_addresses')
+          .values(encodeAddress(fields, row) as Insertable<UserAddressesTable>)
+          .returningAll()
+          .executeTakeFirstOrThrow(),
+      ),
+    updateAddress: async (userId: string, id: string, changes: AddressChanges, transaction?: Executor) => {
+      const row = await on(transaction)
         .updateTable('user_addresses')
-        .set({ ...changes, updated_at: sql`now()` } as never)
+        .set({ ...encodeAddress(fields, changes), updated_at: sql`now()` } as never)
         .where('user_id', '=', userId)
         .where('id', '=', id)
         .returningAll()
-        .executeTakeFirst(),
+        .executeTakeFirst();
+      return row === undefined ? undefined : decodeAddress(fields, row);
+    },
     clearDefaultAddress: (userId: string, transaction?: Executor) =>
       on(transaction)
         .updateTable('user_addresses')

@@ -42,6 +42,11 @@ export interface UsersTable {
   erased_at: Timestamp | null;
 }
 
+/**
+ * Label and city are stored in clear; the street lines, district, landmark, coordinates and
+ * instructions are encrypted (`pii1.…` text, coordinates included); the repository converts, and
+ * hands out `AddressRecord` (repository.ts) with the values in clear and numeric coordinates.
+ */
 export interface UserAddressesTable {
   id: Generated<string>;
   user_id: string;
@@ -51,8 +56,8 @@ export interface UserAddressesTable {
   city: string;
   district: string | null;
   landmark: string | null;
-  latitude: number | null;
-  longitude: number | null;
+  latitude: string | null;
+  longitude: string | null;
   instructions: string | null;
   is_default: Generated<boolean>;
   created_at: CreatedAt;

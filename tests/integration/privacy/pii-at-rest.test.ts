@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encryptUsersAtRest } from '../../../src/modules/identity/pii-backfill.js';
+import { encryptAddressesAtRest, encryptUsersAtRest } from '../../../src/modules/identity/pii-backfill.js';
 import {
   createFieldCipher,
   fieldCipherOf,
@@ -93,6 +93,53 @@ describe('users at rest', () => {
     expect(await search(first.phone.replace('+237', '00237 '))).toEqual([first.userId]);
   });
 
+  it('stores addresses encrypted (street, landmark, instructions, coordinates) and reads them back', async () => {
+    const user = await createUser(testApp);
+    const created = await testApp.app.inject({
+      method: 'POST',
+      url: '/v1/me/addresses',
+      headers: { ...authHeader(user.accessToken), 'idempotency-key': `address-${user.userId}` },
+      payload: {
+        label: 'Maison',
+        line1: 'Rue Njo-Njo 14',
+        city: 'Douala',
+        district: 'Bonapriso',
+        landmark: 'face pharmacie du Rond-point',
+        latitude: 4.0243,
+        longitude: 9.6952,
+        instructions: 'portail bleu',
+      },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const raw = await db()
+      .selectFrom('user_addresses')
+      .selectAll()
+      .where('user_id', '=', user.userId)
+      .executeTakeFirstOrThrow();
+    for (const column of ['line1', 'district', 'landmark', 'instructions', 'latitude', 'longitude'] as const)
+      expect(raw[column]).toMatch(/^pii1\./);
+    expect(JSON.stringify(raw)).not.toMatch(/Njo|pharmacie|bleu|4\.0243|9\.6952/);
+    const listed = await testApp.app.inject({
+      method: 'GET',
+      url: '/v1/me/addresses',
+      headers: authHeader(user.accessToken),
+    });
+    const [address] = listed.json().items ?? listed.json();
+    expect(address).toMatchObject({
+      line1: 'Rue Njo-Njo 14',
+      landmark: 'face pharmacie du Rond-point',
+      latitude: 4.0243,
+      longitude: 9.6952,
+    });
+    const patched = await testApp.app.inject({
+      method: 'PATCH',
+      url: `/v1/me/addresses/${created.json().id}`,
+      headers: authHeader(user.accessToken),
+      payload: { latitude: null, instructions: 'portail vert' },
+    });
+    expect(patched.json()).toMatchObject({ latitude: null, longitude: 9.6952, instructions: 'portail vert' });
+  });
+
   it('the boot step encrypts rows written in clear before, and a second run finds nothing', async () => {
     const phone = randomPhone();
     const inserted = await sql<{ id: string }>`
@@ -115,6 +162,14 @@ describe('users at rest', () => {
       name: 'Legacy Customer',
     });
     expect((await encryptUsersAtRest(db(), fields)).encrypted).toBe(0);
+
+    await sql`INSERT INTO user_addresses (user_id, label, line1, city, latitude, longitude)
+      VALUES (${id}, 'Old', 'Rue Legacy 1', 'Yaoundé', '3.8667', '11.5167')`.execute(db());
+    expect((await encryptAddressesAtRest(db(), fields)).encrypted).toBe(1);
+    expect(await testApp.services.identity.repository.listAddresses(id, 10)).toMatchObject([
+      { line1: 'Rue Legacy 1', latitude: 3.8667, longitude: 11.5167 },
+    ]);
+    expect((await encryptAddressesAtRest(db(), fields)).encrypted).toBe(0);
   });
 
   it('re-encrypts under a new first key (rotation) and fails closed without the right key', async () => {

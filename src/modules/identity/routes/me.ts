@@ -3,7 +3,7 @@ import Type from 'typebox';
 import { PERMISSIONS_BY_ROLE, type Permission, type Principal } from '../../../http/access.js';
 import { HttpProblem, ProblemSchema } from '../../../http/problem.js';
 import type { AddressInput } from '../profile.js';
-import type { UserAddressesTable } from '../tables.js';
+import type { AddressRecord } from '../repository.js';
 import {
   NotificationPreferencesSchema,
   PublicUserSchema,
@@ -19,7 +19,6 @@ import {
   type IdentityRouteServices,
 } from './common.js';
 import { withIdempotency } from '../../../http/idempotency.js';
-import type { Selectable } from 'kysely';
 
 /** Every permission: any signed-in principal holds at least one, so "any signed-in user". */
 export const ANY_SIGNED_IN: Permission[] = [
@@ -80,7 +79,7 @@ const Address = Type.Object({
   isDefault: Type.Boolean(),
 });
 
-function addressOut(row: Selectable<UserAddressesTable>) {
+function addressOut(row: AddressRecord) {
   return {
     id: row.id,
     label: row.label,
