@@ -1,3 +1,5 @@
+import { userIndexes } from '../../src/modules/identity/repository.js';
+import { fieldCipherOf } from '../../src/platform/field-crypto.js';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCKOUT_THRESHOLD } from '../../src/modules/identity/lockout.js';
@@ -36,11 +38,15 @@ async function register(phone: string) {
   return code;
 }
 
+/** Codes are kept under the phone's keyed blind index (personal data at rest, issue #15). */
+const phoneIndex = (phone: string) =>
+  userIndexes(fieldCipherOf(testApp.services.runtime.config)).phone(phone);
+
 describe('phone codes', () => {
   it('refuses an expired code and accepts a new one', async () => {
     const phone = randomPhone();
     const code = await register(phone);
-    await sql`update phone_verifications set expires_at = now() - interval '1 second' where phone = ${phone}`.execute(
+    await sql`update phone_verifications set expires_at = now() - interval '1 second' where phone = ${phoneIndex(phone)}`.execute(
       db(),
     );
     const expired = await post('/v1/auth/verify-phone', { phone, code });
@@ -67,8 +73,9 @@ describe('phone codes', () => {
     const row = await db()
       .selectFrom('phone_verifications')
       .selectAll()
-      .where('phone', '=', phone)
+      .where('phone', '=', phoneIndex(phone))
       .executeTakeFirstOrThrow();
+    expect(row.phone).not.toContain(phone.slice(4)); // the number's keyed blind index, never the number
     expect(row.code_hash).not.toContain(code);
     expect(row.attempts).toBe(OTP_MAX_ATTEMPTS);
   });

@@ -20,6 +20,9 @@ export async function up(db: Kysely<any>): Promise<void> {
   // Ciphertexts of equal values differ (random IVs): uniqueness lives on the blind indexes now.
   await sql`ALTER TABLE users DROP CONSTRAINT IF EXISTS users_phone_key`.execute(db);
   await sql`DROP INDEX IF EXISTS users_email_unique`.execute(db);
+  // One-time codes are now kept under the number's blind index: outstanding codes (5 minutes at
+  // most) were keyed by the number in clear; they go, and a client asks for a new one.
+  await sql`DELETE FROM phone_verifications`.execute(db);
   // Addresses: street lines, district, landmark, instructions and coordinates are encrypted too;
   // the coordinates become text (ciphertext), their numbers kept as decimal text until encrypted.
   await sql`ALTER TABLE user_addresses ALTER COLUMN latitude TYPE text USING latitude::text, ALTER COLUMN longitude TYPE text USING longitude::text`.execute(

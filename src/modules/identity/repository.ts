@@ -372,7 +372,7 @@ export function createIdentityRepository(db: IdentityDb, fields: FieldCipher) {
         )
         .execute(),
     forgetCodes: (phone: string, transaction?: Executor) =>
-      on(transaction).deleteFrom('phone_verifications').where('phone', '=', phone).execute(),
+      on(transaction).deleteFrom('phone_verifications').where('phone', '=', index.phone(phone)).execute(),
     forgetPasswordResets: (userId: string, transaction?: Executor) =>
       on(transaction).deleteFrom('password_resets').where('user_id', '=', userId).execute(),
 
@@ -540,7 +540,7 @@ export function createIdentityRepository(db: IdentityDb, fields: FieldCipher) {
       on(transaction)
         .insertInto('phone_verifications')
         .values({
-          phone: row.phone,
+          phone: index.phone(row.phone),
           purpose: row.purpose,
           code_hash: row.codeHash,
           max_attempts: row.maxAttempts,
@@ -552,7 +552,7 @@ export function createIdentityRepository(db: IdentityDb, fields: FieldCipher) {
       on(transaction)
         .updateTable('phone_verifications')
         .set({ consumed_at: sql`now()` } as never)
-        .where('phone', '=', phone)
+        .where('phone', '=', index.phone(phone))
         .where('purpose', '=', purpose)
         .where('consumed_at', 'is', null)
         .execute(),
@@ -560,7 +560,7 @@ export function createIdentityRepository(db: IdentityDb, fields: FieldCipher) {
       transaction
         .selectFrom('phone_verifications')
         .selectAll()
-        .where('phone', '=', phone)
+        .where('phone', '=', index.phone(phone))
         .where('purpose', '=', purpose)
         .where('consumed_at', 'is', null)
         .orderBy('created_at', 'desc')

@@ -112,6 +112,7 @@ export interface TwoFactorAuthTable {
 
 export interface PhoneVerificationsTable {
   id: Generated<string>;
+  /** The blind index of the E.164 number (never the number: codes are only looked up by it). */
   phone: string;
   purpose: string;
   code_hash: string;
