@@ -12,6 +12,7 @@
  *   reconciliation.run({ provider, from, to, requestedBy }) / reconciliation.get(runId)
  *   reports.restaurantRevenue / taxCsv / platformRevenue / driverEarnings
  */
+import { fieldCipherOf } from '../../platform/field-crypto.js';
 import type { Logger } from 'pino';
 import type { EventStore } from '../../eventstore/index.js';
 import type { JobQueue, Jobs, Schedule } from '../../jobs/index.js';
@@ -25,6 +26,7 @@ import type { LedgerPort } from './ledger-port.js';
 import { createLedgerPaymentPort } from './payment-port.js';
 import { createPaymentsService, type PaymentsService } from './payments-service.js';
 import { paymentsPersonalData } from './personal-data.js';
+import { encryptPaymentsAtRest } from './pii-backfill.js';
 import { createPayouts, type Payouts } from './payouts.js';
 import {
   startPaymentProviders,
@@ -93,6 +95,7 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
 
   const payouts = createPayouts({
     db,
+    fields: fieldCipherOf(runtime.config),
     ledger,
     router,
     queue: jobs.queue,
@@ -125,6 +128,7 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
       monthlyLimitXaf: BigInt(runtime.config.WALLET_MONTHLY_LIMIT_XAF),
     },
     payments: () => payments,
+    fields: fieldCipherOf(runtime.config),
   });
   const escrow = createEscrow({ db, eventStore, ledger, logger, audit: options.audit, orders });
   const reconciliation = createReconciliation({
@@ -235,6 +239,8 @@ export const paymentsContext = defineContext({
     // Closed last (closers run in reverse): jobs and requests still talking to the simulators stop first.
     runtime.closers.unshift({ name: 'payment providers', close: () => providers.close() });
     for (const warning of providers.warnings) runtime.logger.warn(warning);
+    // Before anything reads a payout or a wallet: encrypt phones written before encryption.
+    await encryptPaymentsAtRest(runtime.database.db, fieldCipherOf(runtime.config));
     const payments = createPaymentsContext({
       runtime,
       db: platform.db,
@@ -257,7 +263,11 @@ export const paymentsContext = defineContext({
       schedules: paymentSchedules(platform.jobs.queue),
       reactors: [{ name: 'escrow', start: () => payments.start(), stop: () => payments.stop() }],
       seed: { run: () => paymentsSeedStep.run({ runtime, identity, payments, ledger }) },
-      personalData: paymentsPersonalData({ db: runtime.database.db, wallets: payments.wallets }),
+      personalData: paymentsPersonalData({
+        db: runtime.database.db,
+        wallets: payments.wallets,
+        fields: fieldCipherOf(runtime.config),
+      }),
     };
   },
 });

@@ -3,14 +3,32 @@
  * rejection and a worker cannot both win) and the payees' automatic-payout settings.
  */
 import type { Insertable, Selectable, Updateable } from 'kysely';
+import type { FieldCipher } from '../../platform/field-crypto.js';
 import type { PaymentsDb, PayoutsTable, PayoutSettingsTable, PayoutStatus } from './tables.js';
+
+/** The purpose (AAD) payout phones are encrypted under. */
+export const PAYOUT_PHONE = 'payouts.phone';
+/** What an erased payout phone reads as (payments' personal-data hook writes it). */
+export const REDACTED_PHONE = '[redacted]';
+
+/** A stored payout phone in clear: ciphertext opened, the erased marker kept as it is. */
+export function payoutPhone(fields: FieldCipher, stored: string): string {
+  return stored === REDACTED_PHONE ? stored : fields.decrypt(PAYOUT_PHONE, stored);
+}
 
 export type PayoutRow = Selectable<PayoutsTable>;
 export type PayoutSettingsRow = Selectable<PayoutSettingsTable>;
 
 export type PayoutsRepository = ReturnType<typeof createPayoutsRepository>;
 
-export function createPayoutsRepository(db: PaymentsDb) {
+/**
+ * Payout phones are stored encrypted (personal data at rest, docs/privacy.md): every row this
+ * repository hands out has its phone in clear, and an inserted row's phone is encrypted here, so
+ * the service and the job that sends money never see ciphertext.
+ */
+export function createPayoutsRepository(db: PaymentsDb, fields: FieldCipher) {
+  const decoded = <Row extends PayoutRow | undefined>(row: Row): Row =>
+    row === undefined ? row : ({ ...row, phone: payoutPhone(fields, row.phone) } as Row);
   /** Moves a payout from one of `from` to its new fields; the row after, or undefined if it was elsewhere. */
   const move = (
     payoutId: string,
@@ -23,15 +41,26 @@ export function createPayoutsRepository(db: PaymentsDb) {
       .where('payout_id', '=', payoutId)
       .where('status', 'in', from)
       .returningAll()
-      .executeTakeFirst();
+      .executeTakeFirst()
+      .then(decoded);
 
   return {
     get(payoutId: string): Promise<PayoutRow | undefined> {
-      return db.selectFrom('payouts').selectAll().where('payout_id', '=', payoutId).executeTakeFirst();
+      return db
+        .selectFrom('payouts')
+        .selectAll()
+        .where('payout_id', '=', payoutId)
+        .executeTakeFirst()
+        .then(decoded);
     },
 
     insert(row: Insertable<PayoutsTable>): Promise<PayoutRow> {
-      return db.insertInto('payouts').values(row).returningAll().executeTakeFirstOrThrow();
+      return db
+        .insertInto('payouts')
+        .values({ ...row, phone: fields.encrypt(PAYOUT_PHONE, row.phone) })
+        .returningAll()
+        .executeTakeFirstOrThrow()
+        .then(decoded);
     },
 
     async remove(payoutId: string): Promise<void> {
@@ -61,7 +90,8 @@ export function createPayoutsRepository(db: PaymentsDb) {
         .where('payout_id', '=', payoutId)
         .where('status', 'in', ['APPROVED', 'PROCESSING'])
         .returningAll()
-        .executeTakeFirst();
+        .executeTakeFirst()
+        .then(decoded);
     },
 
     /** Back to PROCESSING from review (finance's answer), with the reference finance found if any. */
@@ -145,7 +175,8 @@ export function createPayoutsRepository(db: PaymentsDb) {
         .where('payee_id', '=', payeeId)
         .orderBy('created_at', 'desc')
         .limit(limit)
-        .execute();
+        .execute()
+        .then((rows) => rows.map(decoded));
     },
 
     async saveSettings(

@@ -16,6 +16,7 @@
  * and the provider already know. Payouts never fail over to another provider: the hold names the
  * provider's clearing account and only the same provider can answer for our reference.
  */
+import type { FieldCipher } from '../../platform/field-crypto.js';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { PaymentsDb } from './tables.js';
@@ -48,6 +49,8 @@ export interface PayoutsOptions {
   queue: JobQueue;
   logger: Logger;
   audit: AuditFunction;
+  /** Encrypts the payout phone at rest. */
+  fields: FieldCipher;
   /** The payee's phone if verified (E.164), else undefined. */
   verifiedPhone: (userId: string) => Promise<string | undefined>;
   restaurantOwner: (restaurantId: string) => Promise<string | undefined>;
@@ -56,9 +59,11 @@ export interface PayoutsOptions {
 
 export { payableOf, type PayeeKind } from './payout-job.js';
 
+export { PAYOUT_PHONE, REDACTED_PHONE, payoutPhone } from './payouts-repository.js';
+
 export function createPayouts(options: PayoutsOptions) {
   const { ledger, router, queue, logger } = options;
-  const payouts = createPayoutsRepository(options.db);
+  const payouts = createPayoutsRepository(options.db, options.fields);
   const now = options.now ?? (() => new Date());
   const { process, holdTransfer, settleWithLedger, voidHold } = createPayoutJob({
     payouts,

@@ -1,6 +1,8 @@
 import type { Db } from '../../db/database.js';
 import type { PersonalDataHook } from '../../platform/context.js';
-import type { WalletService } from './wallet-service.js';
+import type { FieldCipher } from '../../platform/field-crypto.js';
+import { payoutPhone, REDACTED_PHONE } from './payouts.js';
+import { AUTO_TOPUP_PHONE, type WalletService } from './wallet-service.js';
 
 /**
  * The payments context's share of one person's data (GDPR export and erasure, issue #15).
@@ -15,14 +17,14 @@ import type { WalletService } from './wallet-service.js';
  * data key, which the event store's erasure shreds. Idempotent.
  */
 export const EXPORT_ROWS_MAX = 1_000;
-export const REDACTED = '[redacted]';
 const STATEMENT_PAGE = 100;
 
 export function paymentsPersonalData(options: {
   db: Db;
   wallets: Pick<WalletService, 'summary' | 'transactions'>;
+  fields: FieldCipher;
 }): PersonalDataHook {
-  const { db } = options;
+  const { db, fields } = options;
 
   async function statement(userId: string, currency: 'XAF' | 'USD') {
     const items: unknown[] = [];
@@ -59,7 +61,7 @@ export function paymentsPersonalData(options: {
             enabled: summary.autoTopUp.enabled,
             thresholdMinor: summary.autoTopUp.thresholdMinor?.toString() ?? null,
             amountMinor: summary.autoTopUp.amountMinor?.toString() ?? null,
-            phone,
+            phone: fields.decrypt(AUTO_TOPUP_PHONE, phone),
           },
           movements: await statement(userId, currency),
         });
@@ -127,7 +129,7 @@ export function paymentsPersonalData(options: {
           payeeId: row.payee_id,
           amountMinor: row.amount_minor.toString(),
           currency: row.currency,
-          phone: row.phone,
+          phone: payoutPhone(fields, row.phone),
           status: row.status,
           provider: row.provider,
           createdAt: row.created_at.toISOString(),
@@ -145,14 +147,14 @@ export function paymentsPersonalData(options: {
           .execute();
         await trx
           .updateTable('payouts')
-          .set({ phone: REDACTED })
+          .set({ phone: REDACTED_PHONE })
           .where((eb) =>
             eb.or([
               eb('requested_by', '=', userId),
               eb.and([eb('payee_kind', 'in', ['driver', 'customer']), eb('payee_id', '=', userId)]),
             ]),
           )
-          .where('phone', '<>', REDACTED)
+          .where('phone', '<>', REDACTED_PHONE)
           .execute();
       });
       return { wallets: 'auto top-up phone erased', payouts: 'phones erased' };

@@ -4,6 +4,8 @@
  * auto top-up). Balances always come from the ledger writer; the statement comes from the
  * ledger's `ledger_entries` projection.
  */
+import type { FieldCipher } from '../../platform/field-crypto.js';
+import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import {
   customerWalletId,
@@ -67,8 +69,13 @@ export interface WalletServiceOptions {
   audit: AuditFunction;
   limits: WalletLimitsConfig;
   payments: () => PaymentsService;
+  /** Encrypts the auto top-up phone at rest. */
+  fields: FieldCipher;
   now?: () => Date;
 }
+
+/** The purpose (AAD) the auto top-up phone is encrypted under. */
+export const AUTO_TOPUP_PHONE = 'wallets.auto_topup_phone';
 
 /** What a wallet payment of an order puts in escrow, by category (they sum to the total). */
 export function paymentParts(pricing: OrderPricing): { category: WalletCategory; amountMinor: bigint }[] {
@@ -338,7 +345,7 @@ export function createWalletService(options: WalletServiceOptions) {
             auto_topup_enabled: auto.enabled,
             auto_topup_threshold_minor: auto.enabled ? auto.thresholdMinor! : null,
             auto_topup_amount_minor: auto.enabled ? auto.amountMinor! : null,
-            auto_topup_phone: auto.enabled ? auto.phone! : null,
+            auto_topup_phone: auto.enabled ? options.fields.encrypt(AUTO_TOPUP_PHONE, auto.phone!) : null,
           }),
       updated_at: now(),
     });
@@ -406,7 +413,7 @@ export function createWalletService(options: WalletServiceOptions) {
         await topUp(
           wallet.user_id,
           wallet.auto_topup_amount_minor,
-          wallet.auto_topup_phone,
+          options.fields.decrypt(AUTO_TOPUP_PHONE, wallet.auto_topup_phone),
           `auto-topup-${Math.floor(current.getTime() / AUTO_TOPUP_SPACING_MS)}`,
         );
         started += 1;

@@ -1,3 +1,4 @@
+import { fieldCipherOf } from '../../../src/platform/field-crypto.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser, type CreatedUser } from '../../helpers/auth.js';
 import { act, authHeader, getOrder, orderWorld, placeOrder, type OrderWorld } from '../orders/helpers.js';
@@ -85,6 +86,7 @@ describe('GDPR export and erasure walk every context', () => {
   async function personWithData() {
     const { testApp } = world;
     const db = testApp.services.runtime.database.db;
+    const fields = fieldCipherOf(testApp.services.runtime.config);
     const customer = await createUser(testApp, { roles: ['customer', 'driver'], email: 'walk@example.cm' });
     const placed = await placeOrder(world, customer.accessToken);
     expect(placed.statusCode, placed.body).toBe(201);
@@ -98,7 +100,7 @@ describe('GDPR export and erasure walk every context', () => {
     await testApp.services.payments.wallets.ensure(customer.userId, 'XAF');
     await db
       .updateTable('wallets')
-      .set({ auto_topup_phone: customer.phone })
+      .set({ auto_topup_phone: fields.encrypt('wallets.auto_topup_phone', customer.phone) })
       .where('user_id', '=', customer.userId)
       .execute();
     const payoutId = crypto.randomUUID();
@@ -111,7 +113,7 @@ describe('GDPR export and erasure walk every context', () => {
         requested_by: customer.userId,
         amount_minor: 1_000n,
         currency: 'XAF',
-        phone: customer.phone,
+        phone: fields.encrypt('payouts.phone', customer.phone),
         status: 'SUCCEEDED',
       })
       .execute();

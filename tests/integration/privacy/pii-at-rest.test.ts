@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encryptAddressesAtRest, encryptUsersAtRest } from '../../../src/modules/identity/pii-backfill.js';
+import { encryptPaymentsAtRest } from '../../../src/modules/payments/pii-backfill.js';
 import {
   createFieldCipher,
   fieldCipherOf,
@@ -198,5 +199,46 @@ describe('users at rest', () => {
       fieldCipherOf({ ...config, PII_ENCRYPTION_KEYS: `${config.PII_ENCRYPTION_KEYS},k2:${newKey}` }),
     );
     expect((await rawUser(user.userId)).phone).toMatch(/^pii1\.dev\./);
+  });
+
+  it('payout phones and auto top-up phones: legacy plaintext encrypted at boot, read back in clear', async () => {
+    const user = await createUser(testApp, { roles: ['driver'] });
+    const payoutId = crypto.randomUUID();
+    await db()
+      .insertInto('payouts')
+      .values({
+        payout_id: payoutId,
+        payee_kind: 'driver',
+        payee_id: user.userId,
+        requested_by: user.userId,
+        amount_minor: 5_000n,
+        currency: 'XAF',
+        phone: user.phone,
+        status: 'SUCCEEDED',
+      })
+      .execute();
+    await testApp.services.payments.wallets.ensure(user.userId, 'XAF');
+    await db()
+      .updateTable('wallets')
+      .set({ auto_topup_phone: user.phone })
+      .where('user_id', '=', user.userId)
+      .execute();
+    const fields = fieldCipherOf(testApp.services.runtime.config);
+    expect((await encryptPaymentsAtRest(db(), fields)).encrypted).toBeGreaterThanOrEqual(2);
+    const payout = await db()
+      .selectFrom('payouts')
+      .select('phone')
+      .where('payout_id', '=', payoutId)
+      .executeTakeFirstOrThrow();
+    const wallet = await db()
+      .selectFrom('wallets')
+      .select('auto_topup_phone')
+      .where('user_id', '=', user.userId)
+      .executeTakeFirstOrThrow();
+    expect(payout.phone).toMatch(/^pii1\./);
+    expect(wallet.auto_topup_phone).toMatch(/^pii1\./);
+    expect((await testApp.services.payments.payouts.get(payoutId))?.phone).toBe(user.phone);
+    expect((await testApp.services.payments.payouts.list('driver', user.userId))[0]?.phone).toBe(user.phone);
+    expect((await encryptPaymentsAtRest(db(), fields)).encrypted).toBe(0);
   });
 });
