@@ -10,6 +10,7 @@ import type { Config } from './config/index.js';
 import { notFoundHandler, registerErrorHandlers } from './http/errors.js';
 import { registerHealth } from './http/health.js';
 import { configureIdempotency } from './http/idempotency.js';
+import { fieldCipherOf } from './platform/field-crypto.js';
 import { securityHeaders } from './http/security-headers.js';
 import { refuseUnsafeText } from './http/text-guard.js';
 import { registerMetrics } from './http/metrics.js';
@@ -84,7 +85,10 @@ export async function appPlugin(app: FastifyInstance, options: { services: Servi
     reply.header('x-request-id', request.id);
     if (closing) reply.header('connection', 'close');
   });
-  configureIdempotency(runtime.database.db, { leaseMs: config.IDEMPOTENCY_LEASE_SECONDS * 1000 });
+  configureIdempotency(runtime.database.db, {
+    leaseMs: config.IDEMPOTENCY_LEASE_SECONDS * 1000,
+    fields: fieldCipherOf(config),
+  });
   app.addSchema(ProblemSchema);
   app.decorate('publicBaseUrl', config.PUBLIC_BASE_URL.replace(/\/$/, ''));
   registerErrorHandlers(app);

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import { createGroupRunner, type GroupRunner } from '../db/group-runner.js';
+import type { FieldCipher } from '../platform/field-crypto.js';
 import { HttpProblem } from './problem.js';
 import { DomainError } from '../shared/errors.js';
 import { problemOf } from './errors.js';
@@ -45,10 +46,34 @@ export interface IdempotencyOptions {
 }
 
 const leases = new WeakMap<Db, number>();
+const ciphers = new WeakMap<Db, FieldCipher>();
 
-/** Sets the lease of claims made on this database (IDEMPOTENCY_LEASE_SECONDS; called at boot). */
-export function configureIdempotency(db: Db, options: { leaseMs: number }): void {
+/**
+ * Sets the lease of claims made on this database (IDEMPOTENCY_LEASE_SECONDS; called at boot) and
+ * the cipher stored answers are sealed with: an answer may hold personal data (a profile, an
+ * address, a masked phone), so it is kept encrypted at rest like every personal field (issue #15).
+ */
+export function configureIdempotency(db: Db, options: { leaseMs: number; fields?: FieldCipher }): void {
   leases.set(db, options.leaseMs);
+  if (options.fields !== undefined) ciphers.set(db, options.fields);
+}
+
+/** A stored answer: `{"$sealed": "pii1.…"}` when a cipher is configured, the JSON itself otherwise. */
+const SEALED = '$sealed';
+const answerPurpose = (scope: string, key: string) => `idempotency_keys.response_body:${scope}:${key}`;
+
+function sealAnswer(db: Db, scope: string, key: string, json: string): string {
+  const fields = ciphers.get(db);
+  return fields === undefined
+    ? json
+    : JSON.stringify({ [SEALED]: fields.encrypt(answerPurpose(scope, key), json) });
+}
+
+function openAnswer(db: Db, scope: string, key: string, stored: unknown): unknown {
+  if (stored === null || typeof stored !== 'object' || !(SEALED in stored)) return stored; // written before sealing
+  const fields = ciphers.get(db);
+  if (fields === undefined) throw new Error('a sealed idempotent answer, but no cipher is configured');
+  return JSON.parse(fields.decrypt(answerPurpose(scope, key), (stored as Record<string, string>)[SEALED]!));
 }
 
 /** A UUID named by an Idempotency-Key (version 5 layout over SHA-256): a retry names the same thing. */
@@ -223,7 +248,8 @@ async function settleFailure(db: Db, held: Held, error: unknown): Promise<void> 
 }
 
 async function store(db: Db, held: Held, statusCode: number, body: unknown): Promise<void> {
-  await runnersFor(db).store.run({ ...held, statusCode, json: JSON.stringify(body, bigintReplacer) });
+  const json = sealAnswer(db, held.scope, held.key, JSON.stringify(body, bigintReplacer));
+  await runnersFor(db).store.run({ ...held, statusCode, json });
 }
 
 type ClaimOutcome = 'claimed' | 'taken_over' | 'lost';
@@ -346,7 +372,7 @@ async function replay(
     if (answered !== undefined) return send(reply, answered, true);
     throw inProgress((row.lease_expires_at.getTime() - Date.now()) / 1000);
   }
-  const body = row.response_body as {
+  const body = openAnswer(db, options.scope, key, row.response_body) as {
     __problem?: { status: number; code: string; detail: string; extensions?: Record<string, unknown> };
   };
   reply.header('idempotent-replayed', 'true');

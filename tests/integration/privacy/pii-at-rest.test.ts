@@ -96,22 +96,39 @@ describe('users at rest', () => {
 
   it('stores addresses encrypted (street, landmark, instructions, coordinates) and reads them back', async () => {
     const user = await createUser(testApp);
+    const input = {
+      label: 'Maison',
+      line1: 'Rue Njo-Njo 14',
+      city: 'Douala',
+      district: 'Bonapriso',
+      landmark: 'face pharmacie du Rond-point',
+      latitude: 4.0243,
+      longitude: 9.6952,
+      instructions: 'portail bleu',
+    };
     const created = await testApp.app.inject({
       method: 'POST',
       url: '/v1/me/addresses',
       headers: { ...authHeader(user.accessToken), 'idempotency-key': `address-${user.userId}` },
-      payload: {
-        label: 'Maison',
-        line1: 'Rue Njo-Njo 14',
-        city: 'Douala',
-        district: 'Bonapriso',
-        landmark: 'face pharmacie du Rond-point',
-        latitude: 4.0243,
-        longitude: 9.6952,
-        instructions: 'portail bleu',
-      },
+      payload: input,
     });
     expect(created.statusCode, created.body).toBe(201);
+    // The stored idempotent answer is sealed too; a replay still answers the same address.
+    const stored = await db()
+      .selectFrom('idempotency_keys')
+      .select('response_body')
+      .where('key', '=', `address-${user.userId}`)
+      .executeTakeFirstOrThrow();
+    expect(JSON.stringify(stored.response_body)).toMatch(/^\{"\$sealed":"pii1\./);
+    expect(JSON.stringify(stored.response_body)).not.toMatch(/Njo|pharmacie|bleu/);
+    const replay = await testApp.app.inject({
+      method: 'POST',
+      url: '/v1/me/addresses',
+      headers: { ...authHeader(user.accessToken), 'idempotency-key': `address-${user.userId}` },
+      payload: input,
+    });
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.json()).toEqual(created.json());
     const raw = await db()
       .selectFrom('user_addresses')
       .selectAll()
