@@ -3,6 +3,7 @@
  * another context's tables: identity's audit log and role grants, the clock, and (later) the
  * orders context's completed-order lookup for reviews.
  */
+import type { FieldCipher } from '../../platform/field-crypto.js';
 import type { Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { CatalogDb, CatalogTables } from './tables.js';
@@ -46,5 +47,7 @@ export interface CatalogDependencies {
   logger: Logger;
   audit: AuditWriter;
   grantRole: RoleGranter;
+  /** Encrypts restaurants' contact phone and e-mail at rest (issue #15). */
+  fields: FieldCipher;
   now?: () => Date;
 }

@@ -9,7 +9,8 @@
  *   reviews.driverRating(driverId)                      a driver's average and count
  *   useCompletedOrderLookup(lookup)                     the orders context plugs in "was this order completed?"
  */
-import { catalogPersonalData } from './personal-data.js';
+import { fieldCipherOf } from '../../platform/field-crypto.js';
+import { catalogPersonalData, encryptRestaurantContactsAtRest } from './personal-data.js';
 import type { Redis } from 'ioredis';
 import { defineContext, need, tablesOf } from '../../platform/context.js';
 import type { Identity } from '../identity/index.js';
@@ -75,7 +76,7 @@ export interface Catalog {
 export function createCatalog(
   deps: CatalogDependencies & { redis?: Redis; redisKeyPrefix?: string },
 ): Catalog {
-  const repository = createCatalogRepository(deps.db);
+  const repository = createCatalogRepository(deps.db, deps.fields);
   const search = createSearchService(createSearchRepository(deps.db), deps.now ?? (() => new Date()));
   const menus = createMenuCache({ ttlMs: MENU_CACHE_TTL_MS, maxEntries: MENU_CACHE_MAX_ENTRIES });
   const orderCatalog = createOrderCatalogCache(repository, {
@@ -124,9 +125,12 @@ export const catalogContext = defineContext({
   // Reviews ask whether an order was completed, only when a review is written.
   later: { orders: need<{ completedOrders: CompletedOrderLookup }>() },
   tables: tablesOf<CatalogTables>(),
-  create({ runtime, db }, { identity }, later) {
+  async create({ runtime, db }, { identity }, later) {
+    // Before anything reads a restaurant: encrypt contacts written before encryption.
+    await encryptRestaurantContactsAtRest(db, fieldCipherOf(runtime.config));
     const catalog = createCatalog({
       db,
+      fields: fieldCipherOf(runtime.config),
       logger: runtime.logger,
       audit: identity.audit,
       grantRole: async (userId, role, actor) => void (await identity.grantRole(userId, role, actor)),
@@ -143,7 +147,7 @@ export const catalogContext = defineContext({
         registerCatalogRoutes(app, { catalog, runtime, db });
       },
       seed: { run: () => catalogSeedStep.run({ identity, runtime, db }) },
-      personalData: catalogPersonalData({ db, menuCache: catalog.menuCache }),
+      personalData: catalogPersonalData({ db, menuCache: catalog.menuCache, fields: fieldCipherOf(runtime.config) }),
     };
   },
 });

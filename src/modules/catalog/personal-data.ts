@@ -1,6 +1,8 @@
 import type { Db } from '../../db/database.js';
 import type { PersonalDataHook } from '../../platform/context.js';
+import type { FieldCipher } from '../../platform/field-crypto.js';
 import type { MenuCache } from './menu-cache.js';
+import { CONTACT_EMAIL, CONTACT_PHONE } from './repository.js';
 
 /**
  * The catalog's share of one person's data (GDPR export and erasure, issue #15).
@@ -18,8 +20,9 @@ export const EXPORT_ROWS_MAX = 1_000;
 export function catalogPersonalData(options: {
   db: Db;
   menuCache: Pick<MenuCache, 'invalidate'>;
+  fields: FieldCipher;
 }): PersonalDataHook {
-  const { db } = options;
+  const { db, fields } = options;
   return {
     async export(userId) {
       const [reviews, driverRatingsGiven, helpfulVotes, driverRatingsReceived, restaurants] =
@@ -89,7 +92,10 @@ export function catalogPersonalData(options: {
           id: row.id,
           name: row.name,
           legalName: row.legal_name,
-          contact: { phone: row.contact_phone, email: row.contact_email },
+          contact: {
+            phone: fields.decrypt(CONTACT_PHONE, row.contact_phone),
+            email: fields.decrypt(CONTACT_EMAIL, row.contact_email),
+          },
           status: row.status,
           createdAt: row.created_at.toISOString(),
         })),
@@ -122,4 +128,49 @@ export function catalogPersonalData(options: {
       return { restaurantsContactErased: owned.length };
     },
   };
+}
+
+/**
+ * Personal data at rest, the catalog's boot step (issue #15 item 14): restaurant contact phones
+ * and e-mails written in clear before encryption, or under an older key, are (re-)encrypted under
+ * the current key. Idempotent; SKIP LOCKED batches.
+ */
+export async function encryptRestaurantContactsAtRest(
+  db: Db,
+  fields: FieldCipher,
+): Promise<{ encrypted: number }> {
+  const current = `pii1.${fields.currentKeyId}.%`;
+  const clear = (purpose: string, value: string | null) =>
+    value === null || !fields.isCiphertext(value) ? value : fields.decrypt(purpose, value);
+  let encrypted = 0;
+  for (;;) {
+    const count = await db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .selectFrom('restaurants')
+        .select(['id', 'contact_phone', 'contact_email'])
+        .where((eb) =>
+          eb.or([
+            eb.and([eb('contact_phone', 'is not', null), eb('contact_phone', 'not like', current)]),
+            eb.and([eb('contact_email', 'is not', null), eb('contact_email', 'not like', current)]),
+          ]),
+        )
+        .limit(500)
+        .forUpdate()
+        .skipLocked()
+        .execute();
+      for (const row of rows)
+        await trx
+          .updateTable('restaurants')
+          .set({
+            contact_phone: fields.encrypt(CONTACT_PHONE, clear(CONTACT_PHONE, row.contact_phone)),
+            contact_email: fields.encrypt(CONTACT_EMAIL, clear(CONTACT_EMAIL, row.contact_email)),
+          })
+          .where('id', '=', row.id)
+          .execute();
+      return rows.length;
+    });
+    encrypted += count;
+    if (count < 500) break;
+  }
+  return { encrypted };
 }

@@ -2,6 +2,7 @@
  * All of the catalog's SQL for restaurants and menus. Each method takes the executor to run on
  * (the pool's Kysely or a transaction), so a service can group writes with their audit line.
  */
+import type { FieldCipher } from '../../platform/field-crypto.js';
 import { sql, type Insertable, type Kysely, type Updateable } from 'kysely';
 import {
   categoryFromRow,
@@ -25,7 +26,22 @@ import type {
 
 export type Executor = Kysely<CatalogTables>;
 
-export function createCatalogRepository(db: Executor) {
+/** The purposes (AAD) restaurants' contact fields are encrypted under. */
+export const CONTACT_PHONE = 'restaurants.contact_phone';
+export const CONTACT_EMAIL = 'restaurants.contact_email';
+
+export function createCatalogRepository(db: Executor, fields?: FieldCipher) {
+  /** The contact phone and e-mail in clear (stored encrypted; fixtures, without a cipher, hold none). */
+  const decodeContact = <Row extends { contact_phone: string | null; contact_email: string | null }>(
+    row: Row,
+  ): Row =>
+    fields === undefined
+      ? row
+      : {
+          ...row,
+          contact_phone: fields.decrypt(CONTACT_PHONE, row.contact_phone),
+          contact_email: fields.decrypt(CONTACT_EMAIL, row.contact_email),
+        };
   return {
     db,
 
@@ -49,7 +65,7 @@ export function createCatalogRepository(db: Executor) {
         .where('id', '=', id)
         .$if(options.forUpdate === true, (query) => query.forUpdate())
         .executeTakeFirst();
-      return row === undefined ? undefined : restaurantFromRow(row);
+      return row === undefined ? undefined : restaurantFromRow(decodeContact(row));
     },
 
     async ownerOf(
@@ -342,7 +358,7 @@ export function createCatalogRepository(db: Executor) {
           .execute(),
       ]);
       return {
-        restaurant: restaurantFromRow(restaurant),
+        restaurant: restaurantFromRow(decodeContact(restaurant)),
         categories: categories.map(categoryFromRow),
         items: items.map(itemFromRow),
         modifierGroups: groups.map(modifierGroupFromRow),

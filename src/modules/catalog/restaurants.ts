@@ -2,6 +2,7 @@
  * Restaurants: registration by any verified user (who becomes its owner), admin verification,
  * owner edits, and the public profile with open-now, next opening and a delivery estimate.
  */
+import { CONTACT_EMAIL, CONTACT_PHONE } from './repository.js';
 import { createHash } from 'node:crypto';
 import type { Updateable } from 'kysely';
 import { catalogErrors } from './errors.js';
@@ -139,8 +140,8 @@ export function createRestaurantService(
             description_fr: input.description?.fr ?? input.description?.en ?? null,
             description_en: input.description?.en ?? null,
             documents: JSON.stringify(input.documents),
-            contact_phone: input.contact.phone ?? null,
-            contact_email: input.contact.email ?? null,
+            contact_phone: deps.fields.encrypt(CONTACT_PHONE, input.contact.phone ?? null),
+            contact_email: deps.fields.encrypt(CONTACT_EMAIL, input.contact.email ?? null),
             cuisines,
             city: normalizeCity(input.city),
             address: input.address.trim(),
@@ -180,8 +181,8 @@ export function createRestaurantService(
         values.description_en = input.description.en ?? null;
       }
       if (input.contact !== undefined) {
-        values.contact_phone = input.contact.phone ?? null;
-        values.contact_email = input.contact.email ?? null;
+        values.contact_phone = deps.fields.encrypt(CONTACT_PHONE, input.contact.phone ?? null);
+        values.contact_email = deps.fields.encrypt(CONTACT_EMAIL, input.contact.email ?? null);
       }
       const cuisines = input.cuisines === undefined ? before.cuisines : checkCuisines(input.cuisines);
       values.cuisines = cuisines;

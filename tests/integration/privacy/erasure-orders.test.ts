@@ -129,7 +129,10 @@ describe('GDPR export and erasure walk every context', () => {
       .execute();
     await db
       .updateTable('restaurants')
-      .set({ contact_phone: '+237670000999', contact_email: 'owner-walk@example.cm' })
+      .set({
+        contact_phone: fields.encrypt('restaurants.contact_phone', '+237670000999'),
+        contact_email: fields.encrypt('restaurants.contact_email', 'owner-walk@example.cm'),
+      })
       .where('id', '=', world.restaurantId)
       .execute();
     return { customer, orderId: placed.json().id as string, payoutId };

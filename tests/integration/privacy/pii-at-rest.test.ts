@@ -1,3 +1,4 @@
+import { restaurantBody } from '../catalog/helpers.js';
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -257,5 +258,29 @@ describe('users at rest', () => {
     expect((await testApp.services.payments.payouts.get(payoutId))?.phone).toBe(user.phone);
     expect((await testApp.services.payments.payouts.list('driver', user.userId))[0]?.phone).toBe(user.phone);
     expect((await encryptPaymentsAtRest(db(), fields)).encrypted).toBe(0);
+  });
+
+  it('restaurant contacts are ciphertext at rest and in clear for the owner', async () => {
+    const owner = await createUser(testApp, { roles: ['customer'] });
+    const created = await testApp.app.inject({
+      method: 'POST',
+      url: '/v1/restaurants',
+      headers: authHeader(owner.accessToken),
+      payload: restaurantBody({ contact: { phone: '+237670004321', email: 'mama@example.cm' } }),
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const raw = await db()
+      .selectFrom('restaurants')
+      .select(['contact_phone', 'contact_email'])
+      .where('id', '=', created.json().id)
+      .executeTakeFirstOrThrow();
+    expect(raw.contact_phone).toMatch(/^pii1\./);
+    expect(JSON.stringify(raw)).not.toMatch(/4321|mama/);
+    const read = await testApp.app.inject({
+      method: 'GET',
+      url: `/v1/restaurants/${created.json().id}`,
+      headers: authHeader(owner.accessToken),
+    });
+    expect(read.json().contact).toEqual({ phone: '+237670004321', email: 'mama@example.cm' });
   });
 });
