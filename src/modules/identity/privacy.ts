@@ -18,11 +18,11 @@ import { preferencesOf, toPublicUser } from './views.js';
  *
  * Erasure runs in two durable steps, so that a crash half-way never leaves a person half-erased
  * for good (issue #15):
- *   1. the account is closed at once: status `deleted`, `deleted_at`, no password, no roles, every
- *      session ended; nobody can sign in as the person any more;
- *   2. `completeErasure` asks each context to erase its share (every hook, then the `eventstore`
- *      one the composition root adds last, which crypto-shreds the person's PII in events; the
- *      subject id is the user id), then clears the row's contact fields and deletes addresses,
+ *   1. the account is closed at once: status `deleted`, `deleted_at`, no password, no roles;
+ *      nobody can sign in as the person any more;
+ *   2. `completeErasure` ends every session, asks each context to erase its share (every hook,
+ *      then the `eventstore` one the composition root adds last, which crypto-shreds the person's
+ *      PII in events; the subject id is the user id), then clears the row's contact fields and deletes addresses,
  *      second factor, codes, resets and login attempts, and sets `erased_at`.
  * Every hook is idempotent; step 2 runs again (the `erasure-sweep` schedule, or a second call) for
  * any row deleted but not erased. The audit log keeps its lines: pseudonymous id, masked values.
@@ -56,6 +56,8 @@ export function createPrivacy(deps: {
     const user = await repository.findUserById(userId);
     if (user === undefined || user.status !== 'deleted' || user.erased_at !== null) return false;
     const contacts: PersonalDataContacts = { phone: user.phone, email: user.email };
+    // Again here: a crash right after step 1 may have left sessions open (ending them is idempotent).
+    await sessions.endAllForUser(user.id, 'account_deleted');
     for (const contributor of contributors.values()) await contributor.erase(user.id, contacts);
     const identifierHash = user.phone === null ? null : keyedHash(deps.hashKey, 'login', user.phone);
     const finished = await repository.transaction(async (transaction) => {
@@ -182,7 +184,8 @@ export function createPrivacy(deps: {
             : await hasher.verify(user.password_hash, password);
         if (!ok) throw identityErrors.of('unauthorized', 'invalid_credentials', 'The password is wrong.');
       }
-      // Step 1: closed at once and durably; step 2 may be finished by the sweep after a crash.
+      // Step 1: closed at once and durably (no sign-in); step 2 ends every session first, and may
+      // be finished by the sweep after a crash.
       await repository.updateUser(user.id, {
         password_hash: null,
         status: 'deleted',
@@ -192,7 +195,6 @@ export function createPrivacy(deps: {
         locked_until: null,
         last_failed_at: null,
       });
-      await sessions.endAllForUser(user.id, 'account_deleted');
       try {
         await completeErasure(user.id, context);
       } catch (error) {
