@@ -87,7 +87,9 @@ const TimelineEntry = Type.Object({ status: Status, at: Type.String() });
 /** How the order is paid; while a Mobile Money payment is awaited, what its customer must do. */
 export const OrderPaymentSchema = Type.Object(
   {
-    kind: Type.Union([Type.Literal('wallet'), Type.Literal('mobile_money')]),
+    kind: Type.Union([Type.Literal('wallet'), Type.Literal('mobile_money'), Type.Literal('[redacted]')], {
+      description: "[redacted] once the customer's personal data was erased (docs/privacy.md)",
+    }),
     provider: Type.Optional(Type.String({ description: 'The Mobile Money operator: MTN or ORANGE' })),
     phoneEnding: Type.Optional(Type.String({ description: 'The last two digits of the paying number' })),
     id: Type.Optional(

@@ -79,7 +79,7 @@ export function maskAddress(text: string): string {
 
 function paymentView(order: OrderCreatedData) {
   const method = paymentMethodOf(order);
-  if (method === undefined) return { kind: REDACTED };
+  if (method === undefined) return { kind: REDACTED as typeof REDACTED };
   if (method.kind === 'wallet') return { kind: 'wallet' as const };
   return { kind: 'mobile_money' as const, provider: method.provider, phoneEnding: method.phone.slice(-2) };
 }
