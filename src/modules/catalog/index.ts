@@ -147,7 +147,11 @@ export const catalogContext = defineContext({
         registerCatalogRoutes(app, { catalog, runtime, db });
       },
       seed: { run: () => catalogSeedStep.run({ identity, runtime, db }) },
-      personalData: catalogPersonalData({ db, menuCache: catalog.menuCache, fields: fieldCipherOf(runtime.config) }),
+      personalData: catalogPersonalData({
+        db,
+        menuCache: catalog.menuCache,
+        fields: fieldCipherOf(runtime.config),
+      }),
     };
   },
 });

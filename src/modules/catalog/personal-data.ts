@@ -1,4 +1,4 @@
-import type { Db } from '../../db/database.js';
+import type { CatalogDb } from './tables.js';
 import type { PersonalDataHook } from '../../platform/context.js';
 import type { FieldCipher } from '../../platform/field-crypto.js';
 import type { MenuCache } from './menu-cache.js';
@@ -18,7 +18,7 @@ import { CONTACT_EMAIL, CONTACT_PHONE } from './repository.js';
 export const EXPORT_ROWS_MAX = 1_000;
 
 export function catalogPersonalData(options: {
-  db: Db;
+  db: CatalogDb;
   menuCache: Pick<MenuCache, 'invalidate'>;
   fields: FieldCipher;
 }): PersonalDataHook {
@@ -136,7 +136,7 @@ export function catalogPersonalData(options: {
  * the current key. Idempotent; SKIP LOCKED batches.
  */
 export async function encryptRestaurantContactsAtRest(
-  db: Db,
+  db: CatalogDb,
   fields: FieldCipher,
 ): Promise<{ encrypted: number }> {
   const current = `pii1.${fields.currentKeyId}.%`;

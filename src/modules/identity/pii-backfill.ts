@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
-import type { Db } from '../../db/database.js';
+import type { IdentityDb } from './tables.js';
 import type { FieldCipher } from '../../platform/field-crypto.js';
 import { ADDRESS_COORDINATES, ADDRESS_FIELDS, USER_FIELDS, userIndexes } from './repository.js';
 
@@ -15,7 +15,7 @@ import { ADDRESS_COORDINATES, ADDRESS_FIELDS, USER_FIELDS, userIndexes } from '.
 const BATCH = 500;
 
 export async function encryptUsersAtRest(
-  db: Db,
+  db: IdentityDb,
   fields: FieldCipher,
   logger?: Logger,
 ): Promise<{ encrypted: number }> {
@@ -66,7 +66,10 @@ export async function encryptUsersAtRest(
 }
 
 /** The same for user_addresses: street lines, district, landmark, instructions, coordinates. */
-export async function encryptAddressesAtRest(db: Db, fields: FieldCipher): Promise<{ encrypted: number }> {
+export async function encryptAddressesAtRest(
+  db: IdentityDb,
+  fields: FieldCipher,
+): Promise<{ encrypted: number }> {
   const current = `pii1.${fields.currentKeyId}.%`;
   const columns = [...ADDRESS_FIELDS, ...ADDRESS_COORDINATES];
   const clear = (purpose: string, value: string | null) =>

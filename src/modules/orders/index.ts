@@ -190,7 +190,7 @@ export const ordersContext = defineContext({
       channels: [trackingChannel(context.orders)],
       reactors: [sweeps(context, runtime.logger)],
       seed: { run: () => ordersSeedStep.run({ runtime, identity, catalog, payments, orders: context }) },
-      personalData: ordersPersonalData({ db: runtime.database.db, orders: context.orders }),
+      personalData: ordersPersonalData({ db: platform.db, orders: context.orders }),
     };
   },
 });

@@ -1,4 +1,4 @@
-import type { Db } from '../../db/database.js';
+import type { OrdersDb } from './tables.js';
 import type { PersonalDataHook } from '../../platform/context.js';
 import type { OrdersService } from './service.js';
 import { deliveryOf, paymentMethodOf, REDACTED } from './views.js';
@@ -17,7 +17,7 @@ import { deliveryOf, paymentMethodOf, REDACTED } from './views.js';
 export const EXPORT_ROWS_MAX = 1_000;
 
 export function ordersPersonalData(options: {
-  db: Db;
+  db: OrdersDb;
   orders: Pick<OrdersService, 'load'>;
 }): PersonalDataHook {
   const { db } = options;

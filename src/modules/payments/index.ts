@@ -240,7 +240,7 @@ export const paymentsContext = defineContext({
     runtime.closers.unshift({ name: 'payment providers', close: () => providers.close() });
     for (const warning of providers.warnings) runtime.logger.warn(warning);
     // Before anything reads a payout or a wallet: encrypt phones written before encryption.
-    await encryptPaymentsAtRest(runtime.database.db, fieldCipherOf(runtime.config));
+    await encryptPaymentsAtRest(platform.db, fieldCipherOf(runtime.config));
     const payments = createPaymentsContext({
       runtime,
       db: platform.db,
@@ -264,7 +264,7 @@ export const paymentsContext = defineContext({
       reactors: [{ name: 'escrow', start: () => payments.start(), stop: () => payments.stop() }],
       seed: { run: () => paymentsSeedStep.run({ runtime, identity, payments, ledger }) },
       personalData: paymentsPersonalData({
-        db: runtime.database.db,
+        db: platform.db,
         wallets: payments.wallets,
         fields: fieldCipherOf(runtime.config),
       }),

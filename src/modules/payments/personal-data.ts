@@ -1,4 +1,4 @@
-import type { Db } from '../../db/database.js';
+import type { PaymentsDb } from './tables.js';
 import type { PersonalDataHook } from '../../platform/context.js';
 import type { FieldCipher } from '../../platform/field-crypto.js';
 import { payoutPhone, REDACTED_PHONE } from './payouts.js';
@@ -20,7 +20,7 @@ export const EXPORT_ROWS_MAX = 1_000;
 const STATEMENT_PAGE = 100;
 
 export function paymentsPersonalData(options: {
-  db: Db;
+  db: PaymentsDb;
   wallets: Pick<WalletService, 'summary' | 'transactions'>;
   fields: FieldCipher;
 }): PersonalDataHook {

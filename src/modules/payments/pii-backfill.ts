@@ -1,4 +1,4 @@
-import type { Db } from '../../db/database.js';
+import type { PaymentsDb } from './tables.js';
 import type { FieldCipher } from '../../platform/field-crypto.js';
 import { PAYOUT_PHONE, REDACTED_PHONE } from './payouts.js';
 import { AUTO_TOPUP_PHONE } from './wallet-service.js';
@@ -11,7 +11,10 @@ import { AUTO_TOPUP_PHONE } from './wallet-service.js';
  */
 const BATCH = 500;
 
-export async function encryptPaymentsAtRest(db: Db, fields: FieldCipher): Promise<{ encrypted: number }> {
+export async function encryptPaymentsAtRest(
+  db: PaymentsDb,
+  fields: FieldCipher,
+): Promise<{ encrypted: number }> {
   const current = `pii1.${fields.currentKeyId}.%`;
   const clear = (purpose: string, value: string) =>
     fields.isCiphertext(value) ? fields.decrypt(purpose, value) : value;

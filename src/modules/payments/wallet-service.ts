@@ -5,7 +5,6 @@
  * ledger's `ledger_entries` projection.
  */
 import type { FieldCipher } from '../../platform/field-crypto.js';
-import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import {
   customerWalletId,

@@ -85,7 +85,7 @@ describe('orders of an erased customer', () => {
 describe('GDPR export and erasure walk every context', () => {
   async function personWithData() {
     const { testApp } = world;
-    const db = testApp.services.runtime.database.db;
+    const db = testApp.services.db;
     const fields = fieldCipherOf(testApp.services.runtime.config);
     const customer = await createUser(testApp, { roles: ['customer', 'driver'], email: 'walk@example.cm' });
     const placed = await placeOrder(world, customer.accessToken);
@@ -140,7 +140,7 @@ describe('GDPR export and erasure walk every context', () => {
 
   it('exports orders, carts, wallet, payouts, reviews and messages; erases them; a second erasure changes nothing', async () => {
     const { testApp } = world;
-    const db = testApp.services.runtime.database.db;
+    const db = testApp.services.db;
     const { customer, orderId, payoutId } = await personWithData();
 
     const exported = await testApp.app.inject({
@@ -221,7 +221,7 @@ describe('GDPR export and erasure walk every context', () => {
 
   it('an erasure interrupted by a failing context is finished by the sweep, and retried twice it is idempotent', async () => {
     const { testApp } = world;
-    const db = testApp.services.runtime.database.db;
+    const db = testApp.services.db;
     const { customer, orderId } = await personWithData();
     let failures = 1;
     const registry = testApp.services.platform.personalData;

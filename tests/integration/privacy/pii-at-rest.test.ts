@@ -11,10 +11,15 @@ import {
 } from '../../../src/platform/field-crypto.js';
 import { createTestApp, type TestApp } from '../../helpers/app.js';
 import { AUTH_TEST_ENV, authHeader, createUser, login, randomPhone } from '../../helpers/auth.js';
+import { ownTables } from '../../../src/db/own-tables.js';
+import type { Database } from '../../../src/services.js';
+import type { IdentityTables } from '../../../src/modules/identity/tables.js';
+import type { PaymentTables } from '../../../src/modules/payments/tables.js';
 
 /** Issue #15 item 14: personal data at rest is ciphertext; lookups work through blind indexes. */
 let testApp: TestApp;
-const db = () => testApp.services.runtime.database.db;
+const db = () => testApp.services.db;
+const identityDb = () => ownTables<IdentityTables, Database>(testApp.services.db);
 
 beforeAll(async () => {
   testApp = await createTestApp({ env: AUTH_TEST_ENV });
@@ -168,7 +173,7 @@ describe('users at rest', () => {
     );
     const id = inserted.rows[0]!.id;
     const fields = fieldCipherOf(testApp.services.runtime.config);
-    const first = await encryptUsersAtRest(db(), fields);
+    const first = await encryptUsersAtRest(identityDb(), fields);
     expect(first.encrypted).toBeGreaterThanOrEqual(1);
     const raw = await rawUser(id);
     expect(raw.phone).toMatch(/^pii1\./);
@@ -180,15 +185,15 @@ describe('users at rest', () => {
       email: 'legacy@example.cm',
       name: 'Legacy Customer',
     });
-    expect((await encryptUsersAtRest(db(), fields)).encrypted).toBe(0);
+    expect((await encryptUsersAtRest(identityDb(), fields)).encrypted).toBe(0);
 
     await sql`INSERT INTO user_addresses (user_id, label, line1, city, latitude, longitude)
       VALUES (${id}, 'Old', 'Rue Legacy 1', 'Yaoundé', '3.8667', '11.5167')`.execute(db());
-    expect((await encryptAddressesAtRest(db(), fields)).encrypted).toBe(1);
+    expect((await encryptAddressesAtRest(identityDb(), fields)).encrypted).toBe(1);
     expect(await testApp.services.identity.repository.listAddresses(id, 10)).toMatchObject([
       { line1: 'Rue Legacy 1', latitude: 3.8667, longitude: 11.5167 },
     ]);
-    expect((await encryptAddressesAtRest(db(), fields)).encrypted).toBe(0);
+    expect((await encryptAddressesAtRest(identityDb(), fields)).encrypted).toBe(0);
   });
 
   it('re-encrypts under a new first key (rotation) and fails closed without the right key', async () => {
@@ -197,7 +202,7 @@ describe('users at rest', () => {
     const newKey = randomBytes(32).toString('hex');
     const rotatedConfig = { ...config, PII_ENCRYPTION_KEYS: `k2:${newKey},${config.PII_ENCRYPTION_KEYS}` };
     const rotated = fieldCipherOf(rotatedConfig);
-    expect((await encryptUsersAtRest(db(), rotated)).encrypted).toBeGreaterThanOrEqual(1);
+    expect((await encryptUsersAtRest(identityDb(), rotated)).encrypted).toBeGreaterThanOrEqual(1);
     const raw = await rawUser(user.userId);
     expect(raw.phone).toMatch(/^pii1\.k2\./);
     expect(rotated.decrypt('users.phone', raw.phone)).toBe(user.phone);
@@ -210,10 +215,10 @@ describe('users at rest', () => {
     });
     expect(() => wrong.decrypt('users.phone', raw.phone)).toThrow(FieldDecryptionError);
     // Back to the app's own ring, so the other tests keep reading.
-    const back = await encryptUsersAtRest(db(), oldRing).catch((error: unknown) => error);
+    const back = await encryptUsersAtRest(identityDb(), oldRing).catch((error: unknown) => error);
     expect(back).toBeInstanceOf(FieldDecryptionError);
     await encryptUsersAtRest(
-      db(),
+      identityDb(),
       fieldCipherOf({ ...config, PII_ENCRYPTION_KEYS: `${config.PII_ENCRYPTION_KEYS},k2:${newKey}` }),
     );
     expect((await rawUser(user.userId)).phone).toMatch(/^pii1\.dev\./);
@@ -242,7 +247,9 @@ describe('users at rest', () => {
       .where('user_id', '=', user.userId)
       .execute();
     const fields = fieldCipherOf(testApp.services.runtime.config);
-    expect((await encryptPaymentsAtRest(db(), fields)).encrypted).toBeGreaterThanOrEqual(2);
+    expect(
+      (await encryptPaymentsAtRest(ownTables<PaymentTables, Database>(db()), fields)).encrypted,
+    ).toBeGreaterThanOrEqual(2);
     const payout = await db()
       .selectFrom('payouts')
       .select('phone')
@@ -257,7 +264,7 @@ describe('users at rest', () => {
     expect(wallet.auto_topup_phone).toMatch(/^pii1\./);
     expect((await testApp.services.payments.payouts.get(payoutId))?.phone).toBe(user.phone);
     expect((await testApp.services.payments.payouts.list('driver', user.userId))[0]?.phone).toBe(user.phone);
-    expect((await encryptPaymentsAtRest(db(), fields)).encrypted).toBe(0);
+    expect((await encryptPaymentsAtRest(ownTables<PaymentTables, Database>(db()), fields)).encrypted).toBe(0);
   });
 
   it('restaurant contacts are ciphertext at rest and in clear for the owner', async () => {
