@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { handleHelp, reportFailure, usageError } from './common.js';
+import { handleHelp, reportFailure, usageError, startOrExit } from './common.js';
 import { checkPassword, PASSWORD_PROBLEM_TEXT } from '../modules/identity/password-policy.js';
 import { normalizePhone } from '../modules/identity/phone.js';
 
@@ -68,7 +68,9 @@ if (command === 'signing-client' && values.name === undefined) fail('--name is r
 
 // Loaded after the arguments are checked, so --help and a typo answer at once.
 const { boot } = await import('../boot.js');
-const { services, logger } = await boot({ migrate: true, logLevel: 'warn' });
+const { services, logger } = await startOrExit(`admin ${command}`, () =>
+  boot({ migrate: true, logLevel: 'warn' }),
+);
 const { identity } = services;
 const actor = { kind: 'cli' as const };
 try {

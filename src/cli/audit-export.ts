@@ -15,7 +15,7 @@ import { createWriteStream, existsSync, mkdirSync, readdirSync, writeFileSync } 
 import path from 'node:path';
 import { once } from 'node:events';
 import { canonicalJson, GENESIS_HASH } from '../../ledger/rules/index.js';
-import { handleHelp, reportFailure, usageError } from './common.js';
+import { handleHelp, reportFailure, usageError, startOrExit } from './common.js';
 
 const usage = `usage: npm run audit:export -- <directory>
 
@@ -47,7 +47,7 @@ if (existsSync(target) && readdirSync(target).length > 0) usageError(usage, `${t
 const { boot } = await import('../boot.js');
 const { DEFAULT_LEDGER_STREAM, LEDGER_EVENT_TYPE } = await import('../../ledger/writer/events.js');
 const { StreamNotFound } = await import('../eventstore/index.js');
-const { services, logger, config } = await boot({ logLevel: 'warn' });
+const { services, logger, config } = await startOrExit('audit export', () => boot({ logLevel: 'warn' }));
 
 function signingKey(): { privateKey: KeyObject; publicKey: KeyObject; ephemeral: boolean } {
   const configured = config.AUDIT_SIGNING_KEY;

@@ -28,6 +28,19 @@ export function reportFailure(what: string, error: unknown, logger?: Logger): vo
   process.exitCode = 1;
 }
 
+/**
+ * Starts what a tool needs (`boot()`), turning a failure there (PostgreSQL unreachable, a boot
+ * step refused) into the same one readable line and exit 1 as a failure of the command itself.
+ */
+export async function startOrExit<T>(what: string, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    reportFailure(what, error);
+    process.exit(1);
+  }
+}
+
 const EXPONENT: Record<string, number> = { XAF: 0, USD: 2, EUR: 2, PTS: 0 };
 
 /** `1234500n, 'XAF'` → `1 234 500 XAF`; `-1234n, 'USD'` → `-12.34 USD` (minor units, exact). */

@@ -1,4 +1,4 @@
-import { formatMinor, handleHelp, progress, reportFailure, usageError } from './common.js';
+import { formatMinor, handleHelp, progress, reportFailure, usageError, startOrExit } from './common.js';
 import { CURRENCIES } from '../../ledger/rules/index.js';
 import type { VerifyReport } from '../../ledger/audit/verify.js';
 import type * as Queries from '../../ledger/projections/queries.js';
@@ -21,7 +21,7 @@ if (command !== 'verify' && command !== 'trial-balance')
 // Loaded after the arguments are checked, so --help and a typo answer at once.
 const { boot } = await import('../boot.js');
 const queries: typeof Queries = await import('../../ledger/projections/queries.js');
-const { services, logger } = await boot({ logLevel: 'warn' });
+const { services, logger } = await startOrExit(`ledger ${command}`, () => boot({ logLevel: 'warn' }));
 const { ledger, projections } = services;
 const db = services.runtime.database.db;
 

@@ -1,4 +1,4 @@
-import { handleHelp, reportFailure } from './common.js';
+import { handleHelp, reportFailure, startOrExit } from './common.js';
 
 handleHelp(`usage: npm run migrate
 
@@ -6,7 +6,9 @@ Runs the pending dated migrations (src/db/migrations/) against DATABASE_URL or t
 PostgreSQL of DATA_DIR, in name order, and prints those applied.`);
 // Loaded after the arguments are checked, so --help and a typo answer at once.
 const { bootRuntime } = await import('../boot.js');
-const { runtime, logger } = await bootRuntime({ migrate: false, logLevel: 'warn' });
+const { runtime, logger } = await startOrExit('migrate', () =>
+  bootRuntime({ migrate: false, logLevel: 'warn' }),
+);
 const { migrateToLatest } = await import('../db/migrate.js');
 try {
   const result = await migrateToLatest(runtime.database.db);

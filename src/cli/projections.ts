@@ -1,4 +1,4 @@
-import { handleHelp, progress, reportFailure, usageError } from './common.js';
+import { handleHelp, progress, reportFailure, usageError, startOrExit } from './common.js';
 
 const usage = `usage: npm run projections -- <command>
 
@@ -17,7 +17,7 @@ if (command === 'rebuild' && name === undefined) usageError(usage, 'rebuild need
 // Loaded after the arguments are checked, so --help and a typo answer at once.
 const { boot } = await import('../boot.js');
 const { listProjections } = await import('../modules/projections/service.js');
-const { services, logger } = await boot({ logLevel: 'warn' });
+const { services, logger } = await startOrExit(`projections ${command}`, () => boot({ logLevel: 'warn' }));
 const runner = services.projections;
 
 function printStatus(items: Awaited<ReturnType<typeof listProjections>>['items']): void {

@@ -1,4 +1,4 @@
-import { handleHelp, reportFailure } from './common.js';
+import { handleHelp, reportFailure, startOrExit } from './common.js';
 
 handleHelp(`usage: npm run seed:demo
 
@@ -8,7 +8,9 @@ Each step is idempotent, so running it twice adds nothing.`);
 // Loaded after the arguments are checked, so --help and a typo answer at once.
 const { boot } = await import('../boot.js');
 const { seedDemo } = await import('../seed/index.js');
-const { services, config, logger } = await boot({ migrate: true, logLevel: 'warn' });
+const { services, config, logger } = await startOrExit('seed:demo', () =>
+  boot({ migrate: true, logLevel: 'warn' }),
+);
 try {
   if (config.isProduction) throw new Error('seed:demo refuses to run with NODE_ENV=production');
   const lines = await seedDemo(services);
