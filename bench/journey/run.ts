@@ -24,6 +24,7 @@ import { createTestApp } from '../../tests/helpers/app.js';
 import { createUser, type CreatedUser } from '../../tests/helpers/auth.js';
 import { settledInvariants } from '../../tests/faults/invariants.js';
 import { createClient, operation, type Outcome } from '../../tests/faults/harness/client.js';
+import { orderBody } from '../../tests/faults/harness/load.js';
 import { invariantSource } from '../../tests/faults/harness/source.js';
 import {
   APP_CONNECTION_NAME,
@@ -243,19 +244,6 @@ async function timed<T>(step: Step, work: () => Promise<T>): Promise<T> {
   const value = await work();
   record(step, performance.now() - at);
   return value;
-}
-
-function orderBody(world: FaultWorld, payment: Record<string, unknown>) {
-  return {
-    restaurantId: world.restaurantId,
-    items: [
-      { itemId: world.ndoleId, quantity: 1 },
-      { itemId: world.jusId, quantity: 1 },
-    ],
-    delivery: NEAR,
-    payment,
-    tipMinor: 200,
-  };
 }
 
 async function buyerLoop(

@@ -25,7 +25,8 @@ const ACTIVE = new Set(['PLACED', 'ACCEPTED', 'PREPARING', 'READY_FOR_PICKUP', '
 /** The order of statuses along the happy path: a retried transition that finds its order further is done. */
 const PATH = ['PLACED', 'ACCEPTED', 'PREPARING', 'READY_FOR_PICKUP', 'PICKED_UP', 'DELIVERED', 'COMPLETED'];
 
-function orderBody(world: FaultWorld, payment: Record<string, unknown>) {
+/** An order of the world's two dishes, delivered near the restaurant (the fault load and the journey bench). */
+export function orderBody(world: FaultWorld, payment: Record<string, unknown>) {
   return {
     restaurantId: world.restaurantId,
     items: [
