@@ -105,15 +105,23 @@ export function createClient(baseUrl: () => string, log: ClientLog = { operation
     }
   }
 
-  async function get(path: string, token: string): Promise<Outcome> {
-    const answer = await once(baseUrl(), {
-      name: 'read',
-      method: 'GET',
-      path,
-      token,
-      key: `read-${randomUUID()}`,
-    });
-    return { ...answer, tries: 1 };
+  /**
+   * A read, tried again after a network error (the instance it reached was killed, or is
+   * restarting), as an app behind a load balancer would, until `deadlineMs`.
+   */
+  async function get(path: string, token: string, deadlineMs = ANSWER_DEADLINE_MS): Promise<Outcome> {
+    const read: Operation = { name: 'read', method: 'GET', path, token, key: `read-${randomUUID()}` };
+    const deadline = Date.now() + deadlineMs;
+    let pause = RETRY_PAUSE_MS;
+    for (let tries = 1; ; tries += 1) {
+      try {
+        return { ...(await once(baseUrl(), read)), tries };
+      } catch (error) {
+        if (Date.now() + pause > deadline) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      pause = Math.min(MAX_RETRY_PAUSE_MS, pause * 2);
+    }
   }
 
   return { send, get, log, inFlight: () => inFlight };
