@@ -58,8 +58,13 @@ const hashes = new Map<string, Promise<string>>();
  * 63x are no mobile lines, and the phone module's libphonenumber-js validation refuses them).
  */
 export function randomPhone(): string {
-  return `+2376${randomInt(5, 10)}${String(randomInt(0, 10_000_000)).padStart(7, '0')}`;
+  // From a random start, one after the other: two users of one test never draw the same number
+  // (random draws did collide once in CI on the users' unique phone index).
+  phoneCursor = (phoneCursor + 1) % 50_000_000;
+  const block = 5 + Math.floor(phoneCursor / 10_000_000);
+  return `+2376${block}${String(phoneCursor % 10_000_000).padStart(7, '0')}`;
 }
+let phoneCursor = randomInt(0, 50_000_000);
 
 export function authHeader(token: string): { authorization: string } {
   return { authorization: `Bearer ${token}` };
