@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appPlugin, serverOptions } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import type { RouteAccess } from '../../src/http/access.js';
+import { STATUS_OF_KIND } from '../../src/http/errors.js';
 import { PROBLEM_CATALOGUE } from '../../src/http/problem-catalogue.js';
 import { createRuntime } from '../../src/runtime.js';
 import { createServices, type Services } from '../../src/services.js';
@@ -297,23 +298,8 @@ describe('using the document as Swagger UI does', () => {
 });
 
 describe('the error catalogue', () => {
-  const kinds: Record<string, number> = {
-    validation: 400,
-    unauthorized: 401,
-    payment_required: 402,
-    forbidden: 403,
-    not_found: 404,
-    conflict: 409,
-    gone: 410,
-    precondition_failed: 412,
-    too_large: 413,
-    unprocessable: 422,
-    locked: 423,
-    rate_limited: 429,
-    internal: 500,
-    bad_gateway: 502,
-    unavailable: 503,
-  };
+  // The edge's one mapping from a domain error's kind to its status (src/http/errors.ts).
+  const kinds: Record<string, number> = STATUS_OF_KIND;
   function sourceFiles(directory: string): string[] {
     return readdirSync(directory).flatMap((name) => {
       const full = path.join(directory, name);
