@@ -135,9 +135,9 @@ async function world(database: TestDatabase, environment: Record<string, string>
       });
       tokens.push(issued.token);
     }
-    for (let start = 0; start < userIds.length; start += 500) {
+    for (let start = 0; start < userIds.length; start += 100) {
       const outcomes = await setup.services.ledger.submit(
-        userIds.slice(start, start + 500).map((userId) => ({
+        userIds.slice(start, start + 100).map((userId) => ({
           id: `bench:wallet:${userId}`,
           debitAccountId: worldId('XAF'),
           creditAccountId: customerWalletId(userId, 'XAF'),
