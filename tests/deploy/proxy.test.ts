@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -76,6 +77,10 @@ describe.skipIf(HAPROXY === '')(
           REDIS_KEY_PREFIX: `px${process.pid}:`,
           JWT_SECRET: 'p'.repeat(48),
           JWT_REFRESH_SECRET: 'q'.repeat(48),
+          // One key ring and one PII key for all three, as instances of one deployment share them.
+          ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+          PII_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('hex')}`,
+          PII_BLIND_INDEX_KEY: randomBytes(32).toString('hex'),
         };
         const ports: number[] = [];
         for (let index = 0; index < 3; index += 1) {
@@ -85,11 +90,15 @@ describe.skipIf(HAPROXY === '')(
           await app.app.listen({ host: '127.0.0.1', port });
           ports.push(port);
         }
-        // The repository's config, with the three local instances in place of Docker's DNS.
-        const config = read('docker/haproxy.cfg').replace(
-          /^\s*server-template .*$/m,
-          ports.map((port, index) => `  server app${index + 1} 127.0.0.1:${port}`).join('\n'),
-        );
+        // The repository's config, with the three local instances in place of Docker's DNS, and a
+        // connection cap this machine's file limit allows (HAProxy needs two descriptors a
+        // connection and refuses to start when `ulimit -n` is below that; the image's is higher).
+        const config = read('docker/haproxy.cfg')
+          .replace(
+            /^\s*server-template .*$/m,
+            ports.map((port, index) => `  server app${index + 1} 127.0.0.1:${port}`).join('\n'),
+          )
+          .replace(/^(\s*)maxconn \d+$/m, '$1maxconn 2000');
         const directory = mkdtempSync(path.join(tmpdir(), 'haproxy-'));
         const file = path.join(directory, 'haproxy.cfg');
         writeFileSync(file, config);
@@ -101,8 +110,10 @@ describe.skipIf(HAPROXY === '')(
         expect(check.status, check.stderr).toBe(0);
         proxy = spawn(HAPROXY, ['-db', '-f', file], {
           env: { ...process.env, PROXY_BIND: `127.0.0.1:${proxyPort}` },
-          stdio: 'ignore',
+          stdio: ['ignore', 'ignore', 'pipe'],
         });
+        let proxyErrors = '';
+        proxy.stderr!.on('data', (chunk: Buffer) => (proxyErrors += chunk.toString()));
         const base = `http://127.0.0.1:${proxyPort}`;
         const deadline = Date.now() + 20_000;
         let up = false;
@@ -110,7 +121,7 @@ describe.skipIf(HAPROXY === '')(
           up = (await fetch(`${base}/health/ready`).catch(() => undefined))?.status === 200;
           if (!up) await new Promise((resolve) => setTimeout(resolve, 200));
         }
-        expect(up).toBe(true);
+        expect(up, proxyErrors).toBe(true);
 
         const customer = await createUser(apps[0]!, { roles: ['customer'] });
         for (let index = 0; index < 9; index += 1) {
