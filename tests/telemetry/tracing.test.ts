@@ -31,6 +31,7 @@ interface OtlpSpan {
   name: string;
   kind: number;
   attributes?: { key: string; value: OtlpValue }[];
+  links?: { traceId: string; spanId: string }[];
 }
 interface CollectedSpan extends OtlpSpan {
   scope: string;
@@ -213,6 +214,56 @@ describe('tracing: an order placed through the app in its own process, exported 
         false,
       );
       expect(receiver.paths.every((line) => line.startsWith('POST /v1/traces application/json'))).toBe(true);
+    },
+  );
+
+  it(
+    "follows a top-up into BullMQ: the request publishes the status poll, the worker's run links back to it",
+    { timeout: 60_000 },
+    async () => {
+      const customer = world.customers[1] ?? world.customers[0]!;
+      const answer = await fetch(`${world.app.baseUrl}/v1/wallet/topups`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${customer.accessToken}`,
+          'content-type': 'application/json',
+          'idempotency-key': randomUUID(),
+        },
+        body: JSON.stringify({ amountMinor: 2_000, phone: customer.momoPhone }),
+      });
+      expect(answer.status, await answer.clone().text()).toBeLessThan(300);
+      const server = await until('the top-up request span', () =>
+        receiver.spans.find(
+          (span) =>
+            span.scope === '@opentelemetry/instrumentation-http' &&
+            span.kind === 2 &&
+            attribute(span, 'url.path') === '/v1/wallet/topups',
+        ),
+      );
+      const bullmq = (kind: number) =>
+        receiver.spans.find(
+          (span) =>
+            span.traceId === server.traceId &&
+            span.scope === '@appsignal/opentelemetry-instrumentation-bullmq' &&
+            span.kind === kind,
+        );
+      // PRODUCER (4): the enqueue of the poll inside the request; CONSUMER (5): the worker's run.
+      const published = await until('the BullMQ publish span of the poll', () => bullmq(4));
+      expect(published.name).toMatch(/payments/);
+      // The worker's run is a trace of its own (a job may run long after the request), linked to
+      // the publishing span of the request's trace.
+      const consumed = await until(
+        'the BullMQ worker span of the poll',
+        () =>
+          receiver.spans.find(
+            (span) =>
+              span.scope === '@appsignal/opentelemetry-instrumentation-bullmq' &&
+              span.kind === 5 &&
+              (span.links ?? []).some((link) => link.traceId === server.traceId),
+          ),
+        30_000,
+      );
+      expect(consumed.name).toBe('Worker.run payments-poll');
     },
   );
 });
