@@ -29,7 +29,7 @@ import { ordersPersonalData } from './personal-data.js';
 import { ordersProjection } from './projection.js';
 import { orderPublisher, trackingChannel } from './realtime.js';
 import { registerOrderMetrics } from './metrics.js';
-import { registerOrderRoutes } from './routes.js';
+import { registerOrderRoutes } from './routes/index.js';
 import { ordersSeedStep, type DemoPayments, type DemoWallets } from './seed.js';
 import { createOrdersService, orderPolicyFromConfig, type OrdersService } from './service.js';
 import { createStockReservations, type StockReservations } from './stock.js';
