@@ -10,7 +10,9 @@
  *   unsigned big-endian integer, and a zero-length chunk that ends the stream. The reply is
  *   `stream: OK\0`, `stream: <signature> FOUND\0`, or `<reason> ERROR\0`; beyond clamd's
  *   `StreamMaxLength` it is `INSTREAM size limit exceeded. ERROR\0` and clamd closes the
- *   connection.
+ *   connection. If our bytes are still unread then, the close resets the connection and the
+ *   reply may be lost before it is read: `maxStreamBytes`, kept at or below `StreamMaxLength`, is
+ *   the limit that always holds.
  *
  * Failures are split the way the files context must react to them: `ScannerUnavailable` (clamd
  * unreachable, too slow, cut short or answering nonsense: we know nothing of the file; the
@@ -114,12 +116,13 @@ function drained(socket: Socket): Promise<void> {
   });
 }
 
-/** Writes the frames in order, respecting back-pressure; stops when the socket is gone. */
-async function writeFrames(socket: Socket, frames: Iterable<Buffer>): Promise<void> {
+/** Writes the frames in order, respecting back-pressure; false when the socket went first. */
+async function writeFrames(socket: Socket, frames: Iterable<Buffer>): Promise<boolean> {
   for (const frame of frames) {
-    if (socket.destroyed) return;
+    if (socket.destroyed) return false;
     if (!socket.write(frame)) await drained(socket);
   }
+  return !socket.destroyed;
 }
 
 function connect(address: ClamdAddress): Socket {
@@ -128,20 +131,34 @@ function connect(address: ClamdAddress): Socket {
     : net.connect({ host: address.host, port: address.port });
 }
 
-function lostConnection(where: string, failure: Error | undefined, received: number): ScannerUnavailable {
+interface Connection {
+  connected: boolean;
+  /** Every frame was handed to the socket. */
+  sent: boolean;
+  received: number;
+  failure: Error | undefined;
+}
+
+function lostConnection(where: string, connection: Connection): ScannerUnavailable {
+  const { failure, received } = connection;
   const code = (failure as NodeJS.ErrnoException | undefined)?.code;
-  if (
-    received === 0 &&
-    ['ECONNREFUSED', 'ENOENT', 'EACCES', 'EHOSTUNREACH', 'ENOTFOUND'].includes(code ?? '')
-  )
-    return new ScannerUnavailable('UNREACHABLE', `clamd at ${where} is unreachable (${code})`, {
+  const because = code === undefined ? '' : ` (${code})`;
+  if (!connection.connected)
+    return new ScannerUnavailable('UNREACHABLE', `clamd at ${where} is unreachable${because}`, {
       cause: failure,
     });
-  return new ScannerUnavailable(
-    'CLOSED',
-    `clamd at ${where} closed the connection ${received > 0 ? 'in the middle of its reply' : 'without a reply'}${code === undefined ? '' : ` (${code})`}`,
-    { cause: failure },
-  );
+  // clamd closing while we still send is usually its StreamMaxLength: it replies and closes with
+  // our bytes unread, which resets the connection, and the reset may destroy its reply before
+  // we read it. Only our own limit, CLAMD_MAX_STREAM_BYTES, tells "too large" for certain.
+  const what =
+    received > 0
+      ? 'in the middle of its reply'
+      : connection.sent
+        ? 'without a reply'
+        : "while the file was being sent (above clamd's StreamMaxLength? keep CLAMD_MAX_STREAM_BYTES at or below it)";
+  return new ScannerUnavailable('CLOSED', `clamd at ${where} closed the connection ${what}${because}`, {
+    cause: failure,
+  });
 }
 
 /**
@@ -153,8 +170,8 @@ function exchange(address: ClamdAddress, timeoutMs: number, frames: Iterable<Buf
   const where = describeClamdAddress(address);
   return new Promise((resolve, reject) => {
     const socket = connect(address);
+    const connection: Connection = { connected: false, sent: false, received: 0, failure: undefined };
     let received = Buffer.alloc(0);
-    let failure: Error | undefined;
     let settled = false;
     const settle = (outcome: { reply: string } | { error: Error }) => {
       if (settled) return;
@@ -172,10 +189,15 @@ function exchange(address: ClamdAddress, timeoutMs: number, frames: Iterable<Buf
       timeoutMs,
     );
     socket.on('connect', () => {
-      writeFrames(socket, frames).catch((error: Error) => (failure ??= error));
+      connection.connected = true;
+      writeFrames(socket, frames).then(
+        (sent) => (connection.sent = sent),
+        (error: Error) => (connection.failure ??= error),
+      );
     });
     socket.on('data', (data: Buffer) => {
       received = Buffer.concat([received, data]);
+      connection.received = received.length;
       const end = received.indexOf(0);
       if (end >= 0) settle({ reply: received.subarray(0, end).toString('utf8') });
       else if (received.length > MAX_REPLY_BYTES)
@@ -183,11 +205,10 @@ function exchange(address: ClamdAddress, timeoutMs: number, frames: Iterable<Buf
           error: new ScannerUnavailable('BAD_REPLY', `clamd at ${where} sent a reply without its end`),
         });
     });
-    // A write into a connection clamd closed (EPIPE, ECONNRESET) is not the answer: the reply
-    // it sent before closing is read first, and only a connection that closes without a whole
-    // reply is a failure.
-    socket.on('error', (error) => (failure ??= error));
-    socket.on('close', () => settle({ error: lostConnection(where, failure, received.length) }));
+    // A write into a connection clamd closed (EPIPE, ECONNRESET) is not the answer: a reply
+    // already read wins, and only a connection that closes without a whole reply is a failure.
+    socket.on('error', (error) => (connection.failure ??= error));
+    socket.on('close', () => settle({ error: lostConnection(where, connection) }));
   });
 }
 

@@ -150,15 +150,30 @@ describe.skipIf('missing' in found)('the clamd scanner against a real clamd', ()
     expect(await scanner.scan(jpegLike(100 * KIB))).toEqual({ clean: true });
   });
 
-  it("reports clamd's own StreamMaxLength refusal as too large, and clamd keeps serving", async () => {
-    // Our limit above clamd's: clamd reads up to its StreamMaxLength, answers
-    // "INSTREAM size limit exceeded. ERROR" and closes while we are still sending.
+  it("above clamd's own StreamMaxLength: too large when its refusal is read, never a verdict, and clamd keeps serving", async () => {
+    // Our limit above clamd's (a misconfiguration): clamd answers "INSTREAM size limit exceeded.
+    // ERROR" and closes. When our bytes are still unread at its close, the connection is reset
+    // and the reset may destroy the reply before it is read (30 of 150 runs at 12 MiB here):
+    // then the stream is refused as unavailable, naming the likely cause, never read as clean.
     const scanner = createClamdScanner(tcp, { ...options, maxStreamBytes: 16 * STREAM_MAX_LENGTH });
-    for (const byteSize of [STREAM_MAX_LENGTH + 1, 12 * STREAM_MAX_LENGTH]) {
+    const outcomes: string[] = [];
+    for (const byteSize of [...Array<number>(5).fill(STREAM_MAX_LENGTH + 1), 12 * STREAM_MAX_LENGTH]) {
       const error = await rejection(scanner.scan(Buffer.alloc(byteSize, 7)));
-      expect(error).toBeInstanceOf(ScanTooLarge);
-      expect(error).toMatchObject({ kind: 'too_large', byteSize, maxStreamBytes: undefined });
+      if (error instanceof ScanTooLarge) {
+        expect(error).toMatchObject({ kind: 'too_large', byteSize, maxStreamBytes: undefined });
+        outcomes.push('too_large');
+      } else {
+        expect(error).toBeInstanceOf(ScannerUnavailable);
+        expect(error).toMatchObject({ code: 'CLOSED' });
+        expect((error as Error).message).toContain(
+          "while the file was being sent (above clamd's StreamMaxLength?",
+        );
+        outcomes.push('closed');
+      }
     }
+    // One byte over, clamd has read nearly everything when it closes: its reply is read (150 of
+    // 150 runs here), so at least one of five shows the refusal parsed from a real clamd.
+    expect(outcomes.slice(0, 5)).toContain('too_large');
     expect(await scanner.scan(Buffer.alloc(STREAM_MAX_LENGTH, 7))).toEqual({ clean: true });
   });
 
@@ -275,8 +290,20 @@ describe('the clamd scanner against peers that misbehave', () => {
     expect(error.message).toContain('in the middle of its reply');
     const silent = createClamdScanner(await peer(answerWith(['close'])), options);
     expect((await unavailable(silent.scan(Buffer.from('x')), 'CLOSED')).message).toContain('without a reply');
-    const closing = createClamdScanner(await peer((socket) => socket.destroy()), options);
-    await unavailable(closing.scan(randomBytes(300_000)), 'CLOSED');
+    // A peer that reads a little and leaves while the file is still coming (as clamd does past
+    // its StreamMaxLength, here without any reply).
+    const leaving = await peer((socket) => {
+      let read = 0;
+      socket.on('data', (data: Buffer) => {
+        read += data.length;
+        if (read > 100_000) socket.destroy();
+      });
+    });
+    const midway = await unavailable(
+      createClamdScanner(leaving, options).scan(randomBytes(8 * 1024 * KIB)),
+      'CLOSED',
+    );
+    expect(midway.message).toContain('while the file was being sent');
   });
 
   it('refuses replies it does not understand, and clamd errors other than the size limit', async () => {
