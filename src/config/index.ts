@@ -167,6 +167,26 @@ export const EnvironmentSchema = Type.Object({
     Type.Boolean({ description: 'record SMS, push and e-mail instead of sending (never in production)' }),
   ),
 
+  CLAMD_URL: Type.Optional(
+    Type.String({
+      pattern: '^(tcp://(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}/?|unix:///.+)$',
+      description:
+        "where ClamAV's clamd listens, to scan uploads for viruses: tcp://host:port (e.g. tcp://127.0.0.1:3310) or unix:///path (e.g. unix:///run/clamav/clamd.ctl); unset: uploads are not scanned",
+    }),
+  ),
+  CLAMD_TIMEOUT_MS: PositiveInteger(
+    30_000,
+    'the most one clamd exchange (connect, send the file, scan, reply) may take, in ms',
+  ),
+  CLAMD_MAX_STREAM_BYTES: PositiveInteger(
+    26_214_400,
+    "the largest file sent to clamd, in bytes; at most clamd's StreamMaxLength (Debian's default: 25M)",
+  ),
+  FILES_SCAN_REQUIRED: Flag(
+    false,
+    'refuse to start without CLAMD_URL: every upload must be scanned clean before it is usable',
+  ),
+
   RATE_LIMIT_WINDOW_MS: PositiveInteger(900_000, 'the general rate-limit window in ms'),
   RATE_LIMIT_MAX_REQUESTS: PositiveInteger(
     2_000,
@@ -519,6 +539,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     bad.set(
       'IDEMPOTENCY_LEASE_SECONDS',
       `IDEMPOTENCY_LEASE_SECONDS=${parsed.IDEMPOTENCY_LEASE_SECONDS} must be longer than REQUEST_TIMEOUT_MS=${parsed.REQUEST_TIMEOUT_MS} ms`,
+    );
+  // Scanning required with no scanner would mean either unscanned files or no uploads at all.
+  if (parsed.FILES_SCAN_REQUIRED && raw.CLAMD_URL === undefined && !bad.has('CLAMD_URL'))
+    bad.set(
+      'CLAMD_URL',
+      `CLAMD_URL is required when FILES_SCAN_REQUIRED=true${isProduction ? ' in production' : ''}: expected ${describeVariable('CLAMD_URL')}`,
     );
   if (bad.size > 0) {
     throw new ConfigError([...bad.keys()], `Invalid configuration:\n  ${[...bad.values()].join('\n  ')}`);
