@@ -8,6 +8,8 @@ export { createNotifications, type Notifications } from './service.js';
 export {
   CHANNELS,
   type Channel,
+  type ChannelAdapter,
+  type ChannelResult,
   type OutboundMessage,
   type OutboxReader,
   type RecordedMessage,

@@ -35,6 +35,27 @@ export interface Transport {
   send(message: OutboundMessage): Promise<{ id: string }>;
 }
 
+/**
+ * What a channel adapter answers for one message (push: firebase-admin, SMS: Twilio or a local
+ * aggregator, e-mail: nodemailer; the recording outbox in development and tests). A failure is
+ * an answer, not an exception: `permanent` says a retry cannot help (a bad number, a refused
+ * address), `unregisteredToken` that the push token is dead and its device must be forgotten.
+ * A thrown error is a transient fault (network, 5xx, 429): the queue retries it.
+ */
+export interface ChannelResult {
+  status: 'sent' | 'failed';
+  providerId?: string;
+  reason?: string;
+  permanent?: boolean;
+  unregisteredToken?: boolean;
+}
+
+/** One channel's adapter, as later adapters implement it. */
+export interface ChannelAdapter {
+  name: string;
+  send(message: OutboundMessage): Promise<ChannelResult>;
+}
+
 /** The narrow port the identity context depends on. */
 export interface SmsSender {
   send(message: { to: string; body: string; metadata?: Record<string, unknown> }): Promise<SendResult>;

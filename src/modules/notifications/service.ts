@@ -6,6 +6,8 @@ import {
   createRecordingTransport,
   type Channel,
   type OutboundMessage,
+  type ChannelAdapter,
+  type ChannelResult,
   type OutboxReader,
   type SendResult,
   type SmsSender,
@@ -17,6 +19,14 @@ export interface Notifications {
   /** Sends one message through its channel's transport; throws when the channel has none. */
   send(message: OutboundMessage): Promise<SendResult>;
   sms: SmsSender;
+  /**
+   * Sends one message and answers the adapter's verdict (`ChannelResult`) instead of throwing
+   * for a refusal; throws only for transient faults (the caller's queue retries them). A channel
+   * with no adapter is a permanent failure (`no_transport`).
+   */
+  deliver(message: OutboundMessage): Promise<ChannelResult & { transport: string }>;
+  /** Installs a channel adapter (the later push, SMS-aggregator and SMTP adapters plug in here). */
+  useAdapter(channel: Channel, adapter: ChannelAdapter): void;
   /** Installs the production transport of a channel (push: firebase-admin, email: SMTP). */
   useTransport(channel: Channel, transport: Transport): void;
   /** Present only while the recording outbox is on (development and tests). */
@@ -34,6 +44,7 @@ export interface Notifications {
 export function createNotifications(runtime: Runtime, db: NotificationsDb): Notifications {
   const { config, logger } = runtime;
   const transports = new Map<Channel, Transport>();
+  const adapters = new Map<Channel, ChannelAdapter>();
   let outbox: OutboxReader | undefined;
   if (config.OUTBOX_ENABLED && !config.isProduction) {
     const recording = createRecordingTransport(db);
@@ -91,13 +102,50 @@ export function createNotifications(runtime: Runtime, db: NotificationsDb): Noti
       return { id, channel: message.channel, transport: transport.name };
     },
     sms: { send: (message) => notifications.send({ channel: 'sms', ...message }) },
+    async deliver(message) {
+      assertMessage(message);
+      const adapter = adapters.get(message.channel) ?? adapterOf(transports.get(message.channel));
+      if (adapter === undefined) {
+        sent.inc({ channel: message.channel, transport: 'none', outcome: 'no_transport' });
+        return { status: 'failed', reason: 'no_transport', permanent: true, transport: 'none' };
+      }
+      const labels = { channel: message.channel, transport: adapter.name };
+      const stopTimer = sendSeconds.startTimer(labels);
+      let result: ChannelResult;
+      try {
+        result = await adapter.send(message);
+      } catch (error) {
+        sent.inc({ ...labels, outcome: 'failed' });
+        throw error;
+      } finally {
+        stopTimer();
+      }
+      sent.inc({ ...labels, outcome: result.status });
+      return { ...result, transport: adapter.name };
+    },
+    useAdapter(channel, adapter) {
+      if (outbox !== undefined) return; // the recording outbox wins while it is on
+      adapters.set(channel, adapter);
+    },
     useTransport(channel, transport) {
       if (outbox !== undefined) return; // the recording outbox wins while it is on
       transports.set(channel, transport);
     },
     outbox,
-    transportName: (channel) => transports.get(channel)?.name,
+    transportName: (channel) => adapters.get(channel)?.name ?? transports.get(channel)?.name,
     metrics: [sent, sendSeconds],
   };
   return notifications;
+}
+
+/** A transport that throws on failure, seen as an adapter: its errors stay transient (retried). */
+function adapterOf(transport: Transport | undefined): ChannelAdapter | undefined {
+  if (transport === undefined) return undefined;
+  return {
+    name: transport.name,
+    async send(message) {
+      const { id } = await transport.send(message);
+      return { status: 'sent', providerId: id };
+    },
+  };
 }
