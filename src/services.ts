@@ -17,6 +17,7 @@ import { catalogContext } from './modules/catalog/index.js';
 import { identityContext } from './modules/identity/index.js';
 import { ledgerContext } from './modules/ledger/index.js';
 import { notificationsContext } from './modules/notifications/index.js';
+import { notifyContext } from './modules/notify/index.js';
 import { ordersContext } from './modules/orders/index.js';
 import { paymentsContext } from './modules/payments/index.js';
 import { projectionsContext } from './modules/projections/index.js';
@@ -42,6 +43,7 @@ export const contexts = [
   ledgerContext,
   paymentsContext,
   ordersContext,
+  notifyContext,
 ] as const;
 
 // Compile-time checks: every need is met by a context with the right interface, and no two

@@ -166,6 +166,24 @@ export const EnvironmentSchema = Type.Object({
   OUTBOX_ENABLED: Type.Optional(
     Type.Boolean({ description: 'record SMS, push and e-mail instead of sending (never in production)' }),
   ),
+  NOTIFY_ACK_TIMEOUT_SECONDS: PositiveInteger(
+    120,
+    'seconds a restaurant has to acknowledge the push of a new paid order before an SMS follows',
+  ),
+  NOTIFY_HOURLY_CAP: PositiveInteger(
+    12,
+    'push, SMS and e-mail messages one person receives per hour (critical ones excepted; lower priorities stop at half)',
+  ),
+  NOTIFY_SMS_COST_XAF: Type.Integer({
+    minimum: 0,
+    default: 25,
+    description: 'what one SMS costs in XAF, counted in the metrics (an integer, 0 or more)',
+  }),
+  NOTIFY_EMAIL_COST_XAF: Type.Integer({
+    minimum: 0,
+    default: 0,
+    description: 'what one e-mail costs in XAF, counted in the metrics (an integer, 0 or more)',
+  }),
 
   CLAMD_URL: Type.Optional(
     Type.String({

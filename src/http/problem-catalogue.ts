@@ -31,6 +31,7 @@ const CATALOG = ['catalog', 'reviews', 'admin'];
 const ORDERS = ['orders', 'carts', 'tracking'];
 const PAYMENTS = ['wallet', 'payments', 'payouts', 'webhooks', 'commission', 'reconciliation', 'reports'];
 const LEDGER = ['ledger'];
+const NOTIFY = ['notifications', 'devices', 'admin'];
 
 type Row = [
   code: string,
@@ -194,6 +195,12 @@ const ROWS: Row[] = [
   ['webhook_signature_invalid', 401, PAYMENTS, ['Invalid webhook signature', 'The webhook is not signed by the provider.'], ['Signature de webhook invalide', 'Le webhook n’est pas signé par l’opérateur.']],
   // Ledger.
   ['amount_out_of_range', 500, LEDGER, ['Amount out of range', 'An amount passed the ledger’s range.'], ['Montant hors bornes', 'Un montant dépasse les bornes du grand livre.']],
+  // Notifications (intents, devices, the in-app centre, dead letters).
+  ['notification_not_found', 404, NOTIFY, ['Notification not found', 'There is no such notification among yours.'], ['Notification introuvable', 'Cette notification n’existe pas parmi les vôtres.']],
+  ['device_not_found', 404, NOTIFY, ['Device not found', 'There is no such device among yours.'], ['Appareil introuvable', 'Cet appareil n’existe pas parmi les vôtres.']],
+  ['too_many_devices', 422, NOTIFY, ['Too many devices', 'An account registers at most 10 devices; remove one first.'], ['Trop d’appareils', 'Un compte enregistre au plus 10 appareils ; retirez-en un d’abord.']],
+  ['time_zone_unknown', 400, IDENTITY, ['Unknown time zone', 'The quiet hours name a time zone this server does not know (use an IANA name such as Africa/Douala).'], ['Fuseau horaire inconnu', 'Les heures calmes nomment un fuseau horaire inconnu (utilisez un nom IANA comme Africa/Douala).']],
+  ['quiet_hours_empty', 400, IDENTITY, ['Empty quiet hours', 'Quiet hours start and end at the same time; send null for none.'], ['Heures calmes vides', 'Les heures calmes commencent et finissent à la même heure ; envoyez null pour aucune.']],
 ];
 
 function build(rows: Row[]): ReadonlyMap<string, CatalogueEntry> {

@@ -1,8 +1,8 @@
 import { type Kysely, sql } from 'kysely';
 
 // Frozen in time: no application imports. Notification intents and the in-app centre, their
-// deliveries (one row per intent and channel: the idempotency key of a send), devices,
-// preferences, the dead letters and the intent reactor's checkpoint (issue #19).
+// deliveries (one row per intent and channel: the idempotency key of a send), devices, the
+// dead letters and the intent reactor's checkpoint (issue #19).
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     CREATE TABLE notify_reactor_checkpoints (
@@ -58,15 +58,6 @@ export async function up(db: Kysely<any>): Promise<void> {
     )`.execute(db);
   await sql`CREATE INDEX notification_devices_user_idx ON notification_devices (user_id)`.execute(db);
   await sql`
-    CREATE TABLE notification_preferences (
-      user_id uuid PRIMARY KEY,
-      channels jsonb NOT NULL,
-      quiet_start text,
-      quiet_end text,
-      time_zone text NOT NULL DEFAULT 'Africa/Douala',
-      updated_at timestamptz NOT NULL DEFAULT now()
-    )`.execute(db);
-  await sql`
     CREATE TABLE notification_dead_letters (
       id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
       intent_id uuid NOT NULL,
@@ -84,7 +75,6 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   for (const table of [
     'notification_dead_letters',
-    'notification_preferences',
     'notification_devices',
     'notification_deliveries',
     'notification_intents',

@@ -121,6 +121,8 @@ export function createAccounts(deps: AccountDependencies) {
     ): Promise<{ expiresInSeconds: number }> {
       const phone = requirePhone(input.phone);
       assertStrongPassword(input.password, phone);
+      // The language of every later message (notifications): the request's, French by default.
+      const locale = input.locale?.startsWith('en') === true ? ('en' as const) : ('fr' as const);
       // Either answer below sends one SMS: the budget is spent (or refused) the same way for both.
       await deps.budget.spend('register', phone, context.ip);
       const email = input.email?.trim().toLowerCase();
@@ -148,6 +150,7 @@ export function createAccounts(deps: AccountDependencies) {
           passwordHash,
           roles: [],
           status: 'pending_verification',
+          locale,
         });
       } else {
         // A pending registration or a guest: the person who proves the number with the code wins.
@@ -155,6 +158,7 @@ export function createAccounts(deps: AccountDependencies) {
           name: input.name,
           email: email ?? null,
           password_hash: passwordHash,
+          locale,
         });
       }
       return codes.issue(phone, 'register', { locale: input.locale, ip: context.ip, paid: true });

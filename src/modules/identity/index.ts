@@ -40,6 +40,13 @@ export { ANY_SIGNED_IN } from './routes/me.js';
 export { ACCESS_TOKEN_TTL_MS, TokenError, type VerifiedToken } from './tokens.js';
 
 export { NAMESPACES, audiencesFor, type Namespace } from './channels.js';
+export {
+  preferencesOf,
+  DEFAULT_TIME_ZONE,
+  type NotificationPreferences,
+  type NotificationKind,
+  type QuietHours,
+} from './views.js';
 export { DEMO_USERS } from './seed.js';
 
 export const identityContext = defineContext({

@@ -5,7 +5,7 @@ import type { AuditFunction } from './audit.js';
 import type { PhoneCodes } from './otp.js';
 import type { AddressChanges, AddressRecord, IdentityRepository } from './repository.js';
 import type { RequestContext, SessionService } from './sessions.js';
-import { preferencesOf, type NotificationPreferences } from './views.js';
+import { isTimeZone, preferencesOf, type NotificationPreferences } from './views.js';
 
 /**
  * The signed-in person's own data: profile, delivery addresses, notification preferences and
@@ -179,8 +179,20 @@ export function createProfile(deps: {
       preferences: NotificationPreferences,
       context: RequestContext,
     ) {
+      const quietHours = preferences.quietHours ?? null;
+      if (quietHours !== null && !isTimeZone(quietHours.timeZone))
+        throw identityErrors.of('validation', 'time_zone_unknown', 'The quiet hours name an unknown time zone.', {
+          details: { timeZone: quietHours.timeZone },
+        });
+      if (quietHours !== null && quietHours.start === quietHours.end)
+        throw identityErrors.of(
+          'validation',
+          'quiet_hours_empty',
+          'Quiet hours start and end at the same time; send null for none.',
+        );
       const user = await repository.findUserById(principal.userId);
       if (user === undefined) throw identityErrors.notFound('The account no longer exists.');
+      preferences = preferencesOf({ ...preferences, quietHours });
       await repository.updateUser(principal.userId, { notification_preferences: preferences });
       await audit({
         action: 'profile.notification_preferences_changed',

@@ -29,6 +29,8 @@ export interface NewUser {
   roles: Role[];
   status: UserStatus;
   phoneVerified?: boolean;
+  /** The language of messages to the person (fr or en); the column defaults to fr. */
+  locale?: 'fr' | 'en';
 }
 
 /** What the users table's personal fields are encrypted and indexed as (the AAD's purpose). */
@@ -132,6 +134,7 @@ export function createIdentityRepository(db: IdentityDb, fields: FieldCipher) {
             roles: user.roles,
             status: user.status,
             phone_verified: user.phoneVerified ?? false,
+            ...(user.locale === undefined ? {} : { locale: user.locale }),
           })
           .returningAll()
           .executeTakeFirstOrThrow(),

@@ -4,35 +4,81 @@ import type { UserRow } from './repository.js';
 
 export const NOTIFICATION_KINDS = ['order_updates', 'promotions', 'wallet', 'security'] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
-export type NotificationPreferences = Record<
-  NotificationKind,
-  { push: boolean; sms: boolean; email: boolean }
->;
+export type ChannelFlags = { push: boolean; sms: boolean; email: boolean };
+/**
+ * Quiet hours in the person's time zone (`HH:MM`, the end excluded; `22:00`-`07:00` spans the
+ * night): non-urgent push and SMS wait until they end (docs/notifications.md).
+ */
+export interface QuietHours {
+  start: string;
+  end: string;
+  timeZone: string;
+}
+export type NotificationPreferences = Record<NotificationKind, ChannelFlags> & {
+  quietHours: QuietHours | null;
+};
+export const DEFAULT_TIME_ZONE = 'Africa/Douala';
 
 export const DEFAULT_PREFERENCES: NotificationPreferences = {
   order_updates: { push: true, sms: true, email: false },
   promotions: { push: false, sms: false, email: false },
   wallet: { push: true, sms: true, email: false },
   security: { push: true, sms: true, email: true },
+  quietHours: null,
 };
 
-const ChannelFlags = Type.Object(
+const ChannelFlagsSchema = Type.Object(
   { push: Type.Boolean(), sms: Type.Boolean(), email: Type.Boolean() },
   { additionalProperties: false },
 );
+const ClockTime = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: 'HH:MM' });
+export const QuietHoursSchema = Type.Object(
+  {
+    start: ClockTime,
+    end: ClockTime,
+    timeZone: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      default: DEFAULT_TIME_ZONE,
+      description: 'an IANA time zone (default Africa/Douala)',
+    }),
+  },
+  { additionalProperties: false },
+);
 export const NotificationPreferencesSchema = Type.Object(
-  Object.fromEntries(NOTIFICATION_KINDS.map((kind) => [kind, ChannelFlags])) as Record<
-    NotificationKind,
-    typeof ChannelFlags
-  >,
+  {
+    ...(Object.fromEntries(NOTIFICATION_KINDS.map((kind) => [kind, ChannelFlagsSchema])) as Record<
+      NotificationKind,
+      typeof ChannelFlagsSchema
+    >),
+    quietHours: Type.Optional(Type.Union([QuietHoursSchema, Type.Null()])),
+  },
   { additionalProperties: false },
 );
 
+/** Whether the runtime knows an IANA time zone. */
+export function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function preferencesOf(stored: unknown): NotificationPreferences {
   const value = (stored ?? {}) as Partial<NotificationPreferences>;
-  return Object.fromEntries(
+  const flags = Object.fromEntries(
     NOTIFICATION_KINDS.map((kind) => [kind, { ...DEFAULT_PREFERENCES[kind], ...(value[kind] ?? {}) }]),
-  ) as NotificationPreferences;
+  ) as Record<NotificationKind, ChannelFlags>;
+  const quiet = value.quietHours;
+  return {
+    ...flags,
+    quietHours:
+      quiet === undefined || quiet === null
+        ? null
+        : { start: quiet.start, end: quiet.end, timeZone: quiet.timeZone ?? DEFAULT_TIME_ZONE },
+  };
 }
 
 export const PublicUserSchema = Type.Object({

@@ -46,15 +46,6 @@ export interface NotificationDevicesTable {
   last_seen_at: Generated<Date>;
 }
 
-export interface NotificationPreferencesTable {
-  user_id: string;
-  channels: unknown;
-  quiet_start: string | null;
-  quiet_end: string | null;
-  time_zone: Generated<string>;
-  updated_at: Generated<Date>;
-}
-
 /** A send given up after its last retry: ids and the reason only (no recipient, no body). */
 export interface NotificationDeadLettersTable {
   id: Generated<string>;
@@ -76,7 +67,6 @@ export interface NotifyTables {
   notification_intents: NotificationIntentsTable;
   notification_deliveries: NotificationDeliveriesTable;
   notification_devices: NotificationDevicesTable;
-  notification_preferences: NotificationPreferencesTable;
   notification_dead_letters: NotificationDeadLettersTable;
   notify_reactor_checkpoints: NotifyReactorCheckpointsTable;
 }

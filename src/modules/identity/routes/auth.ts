@@ -68,7 +68,9 @@ export function registerAuthRoutes(app: FastifyInstance, services: IdentityRoute
         email?: string;
         locale?: string;
       };
-      const sent = await identity.accounts.register(body, requestContext(request));
+      // Without `locale` in the body, the Accept-Language header chooses (French by default).
+      const locale = body.locale ?? preferredLanguage(request.headers['accept-language']);
+      const sent = await identity.accounts.register({ ...body, locale }, requestContext(request));
       reply.code(202);
       return { status: 'verification_sent' as const, expiresInSeconds: sent.expiresInSeconds };
     },
@@ -263,4 +265,18 @@ export function registerAuthRoutes(app: FastifyInstance, services: IdentityRoute
       return (await identity.keyRing.jwks()) as { keys: Record<string, unknown>[] };
     },
   );
+}
+
+/** `en` when English comes before French in an Accept-Language header, else `fr`. */
+export function preferredLanguage(header: string | undefined): 'fr' | 'en' {
+  const ranked = (header ?? '')
+    .split(',')
+    .map((part) => {
+      const [tag = '', ...parameters] = part.trim().toLowerCase().split(';');
+      const quality = parameters.map((parameter) => /^q=([0-9.]+)$/.exec(parameter.trim())?.[1]).find(Boolean);
+      return { language: tag.slice(0, 2), quality: quality === undefined ? 1 : Number(quality) };
+    })
+    .filter((entry) => (entry.language === 'fr' || entry.language === 'en') && entry.quality > 0)
+    .sort((left, right) => right.quality - left.quality);
+  return ranked[0]?.language === 'en' ? 'en' : 'fr';
 }

@@ -1,0 +1,326 @@
+/**
+ * Delivery of intents: one dispatch job per intent decides the channels (preferences, devices,
+ * quiet hours), then one job per channel sends through the notifications port. Every send is
+ * claimed first (`notification_deliveries`, key `<intentId>:<channel>`), so a job that runs twice
+ * sends once; a send given up after its last retry lands in the dead letters and falls back to
+ * the next channel of the chain: push → SMS (when push fails, no device is registered, or a
+ * critical message is not acknowledged in time); e-mail besides, for receipts.
+ */
+import type { Logger } from 'pino';
+import type { JobContext, JobDefinition, JobQueue } from '../../jobs/index.js';
+import type { NotificationPreferences } from '../identity/index.js';
+import type { ChannelResult, OutboundMessage } from '../notifications/index.js';
+import type { NotifyMetrics } from './metrics.js';
+import { hourlyAllowance, type DeliveryChannel, type IntentRow, type NotifyRepository } from './repository.js';
+import type { Language, Templates } from './templates.js';
+
+export const QUEUES = {
+  dispatch: 'notify-dispatch',
+  push: 'notify-push',
+  sms: 'notify-sms',
+  email: 'notify-email',
+  ackCheck: 'notify-ack-check',
+} as const;
+
+/** Tries per send before the dead letters (back-off doubles from CHANNEL_BACKOFF_MS). */
+export const CHANNEL_ATTEMPTS = 5;
+export const CHANNEL_BACKOFF_MS = 2_000;
+
+/** What delivery knows of a person (identity's account, read when the intent is dispatched). */
+export interface Recipient {
+  phone: string | null;
+  email: string | null;
+  language: Language;
+  preferences: NotificationPreferences;
+}
+
+export interface RecipientDirectory {
+  /** Undefined when the account is gone (erased): nothing is sent. */
+  recipient(userId: string): Promise<Recipient | undefined>;
+}
+
+/** The slice of the notifications port delivery sends through. */
+export interface Sender {
+  deliver(message: OutboundMessage): Promise<ChannelResult & { transport: string }>;
+}
+
+export interface ChannelJob {
+  intentId: string;
+  channel: DeliveryChannel;
+  /** The next channel of the chain when this one gives up (push → sms). */
+  fallback?: DeliveryChannel;
+}
+
+export interface DeliveryOptions {
+  repository: NotifyRepository;
+  queue: Pick<JobQueue, 'enqueue'>;
+  sender: Sender;
+  recipients: RecipientDirectory;
+  templates: Templates;
+  metrics: NotifyMetrics;
+  logger: Logger;
+  hourlyCap: number;
+  ackTimeoutSeconds: number;
+  costXaf: Record<DeliveryChannel, number>;
+  now?: () => Date;
+}
+
+/** A transient fault: the queue retries with its back-off. */
+class TryLater extends Error {
+  constructor(why: string) {
+    super(why);
+    this.name = 'TryLater';
+  }
+}
+
+type Flags = { push: boolean; sms: boolean; email: boolean };
+
+/** The channels the recipient allows for this intent (critical ones ignore the switches). */
+export function channelFlags(intent: Pick<IntentRow, 'kind' | 'priority'>, preferences: NotificationPreferences): Flags {
+  if (intent.priority === 'critical') return { push: true, sms: true, email: true };
+  const [area] = intent.kind.split('.');
+  switch (area) {
+    case 'order':
+    case 'restaurant':
+      return preferences.order_updates;
+    case 'wallet':
+    case 'payout':
+      return preferences.wallet;
+    case 'security':
+      // Security messages ignore marketing opt-outs and the switches: they always go out.
+      return { push: true, sms: true, email: true };
+    default:
+      return preferences.promotions;
+  }
+}
+
+/**
+ * When the quiet hours that hold at `now` end, or undefined when none hold. Only normal and low
+ * priorities wait: order messages for an order in progress and critical ones never do.
+ */
+export function quietUntil(
+  intent: Pick<IntentRow, 'priority'>,
+  preferences: NotificationPreferences,
+  now: Date,
+): Date | undefined {
+  const quiet = preferences.quietHours;
+  if (quiet === null || intent.priority === 'critical' || intent.priority === 'high') return undefined;
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone: quiet.timeZone,
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(now);
+  const field = (type: string) => Number(parts.find((part) => part.type === type)?.value ?? 0);
+  const minuteOfDay = field('hour') * 60 + field('minute');
+  const minutes = (clock: string) => Number(clock.slice(0, 2)) * 60 + Number(clock.slice(3, 5));
+  const start = minutes(quiet.start);
+  const end = minutes(quiet.end);
+  const inside = start < end ? minuteOfDay >= start && minuteOfDay < end : minuteOfDay >= start || minuteOfDay < end;
+  if (!inside) return undefined;
+  const wait = (end - minuteOfDay + 24 * 60) % (24 * 60);
+  return new Date(now.getTime() + wait * 60_000 - now.getUTCSeconds() * 1_000 - now.getUTCMilliseconds());
+}
+
+export function createDelivery(options: DeliveryOptions) {
+  const { repository, queue, sender, recipients, templates, metrics, logger } = options;
+  const now = options.now ?? (() => new Date());
+
+  const enqueueChannel = (job: ChannelJob) =>
+    queue.enqueue(QUEUES[job.channel], job, { jobId: `${job.intentId}-${job.channel}` });
+
+  /** Decides the channels of one intent and enqueues their sends. Safe to run twice. */
+  async function dispatch(intentId: string): Promise<void> {
+    const intent = await repository.intent(intentId);
+    if (intent === undefined || intent.status !== 'pending') return;
+    const recipient = await recipients.recipient(intent.recipient_id);
+    if (recipient === undefined) {
+      await repository.setIntentStatus(intentId, 'failed');
+      return;
+    }
+    const at = now();
+    const until = quietUntil(intent, recipient.preferences, at);
+    if (until !== undefined) {
+      await queue.enqueue(
+        QUEUES.dispatch,
+        { intentId },
+        { jobId: `${intentId}-quiet`, delayMs: until.getTime() - at.getTime() },
+      );
+      return;
+    }
+    const flags = channelFlags(intent, recipient.preferences);
+    const devices = await repository.devices(intent.recipient_id);
+    const canSms = flags.sms && recipient.phone !== null;
+    let sent = false;
+    if (flags.push && devices.length > 0) {
+      await enqueueChannel({ intentId, channel: 'push', ...(canSms ? { fallback: 'sms' as const } : {}) });
+      if (intent.requires_ack && canSms)
+        await queue.enqueue(
+          QUEUES.ackCheck,
+          { intentId },
+          { jobId: `${intentId}-ack`, delayMs: options.ackTimeoutSeconds * 1_000 },
+        );
+      sent = true;
+    } else if (canSms) {
+      await enqueueChannel({ intentId, channel: 'sms' });
+      sent = true;
+    }
+    if (intent.receipt && flags.email && recipient.email !== null) {
+      await enqueueChannel({ intentId, channel: 'email' });
+      sent = true;
+    }
+    // Without any channel the intent lives in the in-app centre alone.
+    await repository.setIntentStatus(intentId, sent ? 'dispatched' : 'muted');
+  }
+
+  /** The message of one channel, or undefined when the recipient cannot be reached on it now. */
+  async function messagesFor(intent: IntentRow, recipient: Recipient, channel: DeliveryChannel) {
+    const text = templates.render(intent.kind, recipient.language, intent.paramsClear);
+    const metadata = { intentId: intent.id, kind: intent.kind, orderId: intent.order_id };
+    switch (channel) {
+      case 'push': {
+        const devices = await repository.devices(intent.recipient_id);
+        return devices.map((device) => ({
+          channel,
+          to: device.token,
+          subject: text.title,
+          body: text.body,
+          metadata: {
+            ...metadata,
+            platform: device.platform,
+            // Android channel and sound: the restaurant's new order rings differently.
+            sound: intent.priority === 'critical' ? 'new_order' : 'default',
+            collapseKey: intent.order_id ?? intent.id,
+          },
+        })) satisfies OutboundMessage[];
+      }
+      case 'sms':
+        return recipient.phone === null ? [] : [{ channel, to: recipient.phone, body: text.sms, metadata }];
+      case 'email':
+        return recipient.email === null
+          ? []
+          : [{ channel, to: recipient.email, subject: text.title, body: text.body, metadata }];
+      default: {
+        const unknown: never = channel;
+        throw new RangeError(`unknown channel ${String(unknown)}`);
+      }
+    }
+  }
+
+  /** Sends to every message of the channel (push: each device); sent when one is. */
+  async function sendAll(messages: OutboundMessage[]): Promise<ChannelResult & { transport?: string }> {
+    if (messages.length === 0) return { status: 'failed', reason: 'no_address', permanent: true };
+    let last: ChannelResult & { transport?: string } = { status: 'failed', reason: 'no_address', permanent: true };
+    let transient: unknown;
+    for (const message of messages) {
+      try {
+        const result = await sender.deliver(message);
+        if (result.unregisteredToken === true) await repository.forgetToken(message.to);
+        if (result.status === 'sent') return result;
+        last = result;
+      } catch (error) {
+        transient = error;
+      }
+    }
+    if (transient !== undefined) throw transient;
+    return last;
+  }
+
+  async function giveUp(intent: IntentRow, job: ChannelJob, reason: string, attempts: number): Promise<void> {
+    await repository.finishDelivery(intent.id, job.channel, { status: 'failed', reason }, now());
+    await repository.deadLetter({ intentId: intent.id, channel: job.channel, queue: QUEUES[job.channel], reason, attempts });
+    metrics.messages.inc({ channel: job.channel, outcome: 'dead_lettered' });
+    logger.warn({ intentId: intent.id, channel: job.channel, reason }, 'notification send given up');
+    if (job.fallback !== undefined) await enqueueChannel({ intentId: intent.id, channel: job.fallback });
+    else await repository.setIntentStatus(intent.id, 'failed');
+  }
+
+  /** Sends one intent on one channel, once. */
+  async function send(job: ChannelJob, context: JobContext): Promise<void> {
+    const intent = await repository.intent(job.intentId);
+    if (intent === undefined) return;
+    // A critical message acknowledged meanwhile needs no SMS any more.
+    if (job.channel === 'sms' && intent.requires_ack && intent.acknowledged_at !== null) return;
+    const recipient = await recipients.recipient(intent.recipient_id);
+    if (recipient === undefined) return;
+    const claim = await repository.claimDelivery({
+      intentId: intent.id,
+      recipientId: intent.recipient_id,
+      channel: job.channel,
+      allowance: hourlyAllowance(intent.priority, options.hourlyCap),
+      now: now(),
+    });
+    if (claim === 'done') return;
+    if (claim === 'busy') throw new TryLater(`intent ${intent.id} is being sent on ${job.channel}`);
+    if (claim === 'capped') {
+      metrics.messages.inc({ channel: job.channel, outcome: 'capped' });
+      if (intent.status === 'dispatched') await repository.setIntentStatus(intent.id, 'capped');
+      return;
+    }
+    const last = context.attempt >= context.maxAttempts;
+    let result: ChannelResult & { transport?: string };
+    try {
+      result = await sendAll(await messagesFor(intent, recipient, job.channel));
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      if (last) return giveUp(intent, job, reason, context.attempt);
+      await repository.finishDelivery(intent.id, job.channel, { status: 'failed', reason }, now());
+      metrics.messages.inc({ channel: job.channel, outcome: 'retried' });
+      throw error;
+    }
+    if (result.status === 'sent') {
+      await repository.finishDelivery(
+        intent.id,
+        job.channel,
+        { status: 'sent', transport: result.transport, providerId: result.providerId },
+        now(),
+      );
+      metrics.messages.inc({ channel: job.channel, outcome: 'sent' });
+      metrics.costXaf.inc({ channel: job.channel }, options.costXaf[job.channel]);
+      await repository.setIntentStatus(intent.id, 'delivered');
+      return;
+    }
+    const reason = result.reason ?? 'failed';
+    if (result.permanent === true || last) return giveUp(intent, job, reason, context.attempt);
+    await repository.finishDelivery(intent.id, job.channel, { status: 'failed', reason }, now());
+    metrics.messages.inc({ channel: job.channel, outcome: 'retried' });
+    throw new TryLater(`${job.channel} send failed: ${reason}`);
+  }
+
+  /** The acknowledgement deadline of a critical push passed: an SMS unless it was acknowledged. */
+  async function checkAcknowledged(intentId: string): Promise<void> {
+    const intent = await repository.intent(intentId);
+    if (intent === undefined || intent.acknowledged_at !== null) return;
+    await enqueueChannel({ intentId, channel: 'sms' });
+  }
+
+  const definitions: JobDefinition<never>[] = [
+    {
+      queue: QUEUES.dispatch,
+      attempts: 10,
+      backoffMs: 1_000,
+      concurrency: 8,
+      handler: (data: { intentId: string }) => dispatch(data.intentId),
+    } as JobDefinition<{ intentId: string }> as JobDefinition<never>,
+    ...(['push', 'sms', 'email'] as const).map(
+      (channel) =>
+        ({
+          queue: QUEUES[channel],
+          attempts: CHANNEL_ATTEMPTS,
+          backoffMs: CHANNEL_BACKOFF_MS,
+          concurrency: 8,
+          handler: (data: ChannelJob, context: JobContext) => send({ ...data, channel }, context),
+        }) as JobDefinition<ChannelJob> as JobDefinition<never>,
+    ),
+    {
+      queue: QUEUES.ackCheck,
+      attempts: 5,
+      backoffMs: 1_000,
+      handler: (data: { intentId: string }) => checkAcknowledged(data.intentId),
+    } as JobDefinition<{ intentId: string }> as JobDefinition<never>,
+  ];
+
+  return { dispatch, send, checkAcknowledged, definitions };
+}
+
+export type Delivery = ReturnType<typeof createDelivery>;

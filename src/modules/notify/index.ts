@@ -1,0 +1,79 @@
+/**
+ * Who is told what, when and how (issue #19, docs/notifications.md): a checkpointed reactor turns
+ * order and payment events into notification intents (the in-app centre), and queues per channel
+ * deliver them through the notifications port with retries, a dead-letter table, a fallback
+ * chain (push → SMS, e-mail for receipts), the person's preferences and quiet hours, and an
+ * hourly cap. Built after identity, orders and payments; the notifications context below it stays
+ * the transport (channel adapters and the recording outbox).
+ */
+import { defineContext, need, tablesOf } from '../../platform/context.js';
+import { fieldCipherOf } from '../../platform/field-crypto.js';
+import { preferencesOf, type Identity } from '../identity/index.js';
+import type { Notifications } from '../notifications/index.js';
+import type { OrdersService } from '../orders/index.js';
+import type { RecipientDirectory } from './delivery.js';
+import { createNotifyMetrics } from './metrics.js';
+import { notifyPersonalData } from './personal-data.js';
+import { registerNotifyRoutes } from './routes.js';
+import { createNotify, INTENT_REACTOR } from './service.js';
+import type { NotifyTables } from './tables.js';
+import { createTemplates, languageOf } from './templates.js';
+
+export { createNotify, INTENT_REACTOR, type Notify, type CentreItem } from './service.js';
+export { QUEUES as NOTIFY_QUEUES, channelFlags, quietUntil } from './delivery.js';
+export { intentId, orderIntents, paymentIntents, type IntentDraft } from './intents.js';
+export { checkTemplates, createTemplates, loadTemplates, formatXaf } from './templates.js';
+
+export const notifyContext = defineContext({
+  name: 'notify',
+  needs: {
+    notifications: need<Pick<Notifications, 'deliver'>>(),
+    identity: need<Pick<Identity, 'repository'>>(),
+    orders: need<{ orders: Pick<OrdersService, 'load' | 'trackingUrl'> }>(),
+  },
+  tables: tablesOf<NotifyTables>(),
+  create(platform, { notifications, identity, orders }) {
+    const { runtime } = platform;
+    const { config } = runtime;
+    const recipients: RecipientDirectory = {
+      async recipient(userId) {
+        const user = await identity.repository.findUserById(userId);
+        if (user === undefined || user.status === 'deleted') return undefined;
+        return {
+          phone: user.phone_verified ? user.phone : null,
+          email: user.email,
+          language: languageOf(user.locale),
+          preferences: preferencesOf(user.notification_preferences),
+        };
+      },
+    };
+    const metrics = createNotifyMetrics();
+    const notify = createNotify({
+      db: platform.db,
+      cipher: fieldCipherOf(config),
+      eventStore: platform.eventStore,
+      queue: platform.jobs.queue,
+      bus: platform.realtime.bus,
+      sender: notifications,
+      recipients,
+      nameOf: async (userId) => (await identity.repository.findUserById(userId))?.name ?? null,
+      orders: () => orders.orders,
+      templates: createTemplates(),
+      metrics,
+      logger: runtime.logger,
+      hourlyCap: config.NOTIFY_HOURLY_CAP,
+      ackTimeoutSeconds: config.NOTIFY_ACK_TIMEOUT_SECONDS,
+      costXaf: { push: 0, sms: config.NOTIFY_SMS_COST_XAF, email: config.NOTIFY_EMAIL_COST_XAF },
+    });
+    return {
+      service: notify,
+      routes(app) {
+        for (const metric of metrics.all) app.metricsRegistry.registerMetric(metric);
+        registerNotifyRoutes(app, notify);
+      },
+      jobs: notify.delivery.definitions,
+      reactors: [{ name: INTENT_REACTOR, start: notify.reactor.start, stop: notify.reactor.stop }],
+      personalData: notifyPersonalData(notify.repository),
+    };
+  },
+});

@@ -1,0 +1,205 @@
+/**
+ * Which domain event tells whom what: the one table of it (docs/notifications.md lists it).
+ * Pure: an event and the facts of its order or payment in, intent drafts out. Each draft's id is
+ * derived from the event id, the recipient and the kind (`intentId`), so handling an event twice
+ * (a replay after a crash) names the same intents and inserts nothing new.
+ */
+import { createHash } from 'node:crypto';
+import type { OrderEvent } from '../orders/index.js';
+
+export type Category = 'orders' | 'promotions' | 'account';
+/**
+ * critical: the restaurant's new paid order (never capped, SMS when the push is not acknowledged);
+ * high: order steps for the customer (capped last); normal: wallet and account news; low: marketing.
+ */
+export type Priority = 'critical' | 'high' | 'normal' | 'low';
+export const PRIORITIES: readonly Priority[] = ['critical', 'high', 'normal', 'low'];
+
+export interface IntentDraft {
+  id: string;
+  recipientId: string;
+  kind: string;
+  category: Category;
+  priority: Priority;
+  /** The template's placeholders (personal data possible: stored encrypted). */
+  params: Record<string, string | number>;
+  orderId: string | null;
+  sourceEventId: string;
+  /** A push that must be acknowledged within NOTIFY_ACK_TIMEOUT_SECONDS, else an SMS follows. */
+  requiresAck: boolean;
+  /** Also sent by e-mail when the recipient has an address (receipts and statements). */
+  receipt: boolean;
+}
+
+/** A UUID named by its parts (version 5 layout over SHA-256). */
+export function intentId(eventId: string, recipientId: string, kind: string): string {
+  const bytes = createHash('sha256')
+    .update(`notification-intent\u0000${eventId}\u0000${recipientId}\u0000${kind}`)
+    .digest()
+    .subarray(0, 16);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x50;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** What an order's notifications need to know beyond the event (from the order's first event). */
+export interface OrderFacts {
+  orderId: string;
+  customerId: string;
+  ownerId: string;
+  restaurantName: string;
+  itemCount: number;
+  totalMinor: number;
+  trackingUrl: string;
+}
+
+/** The notified order event types: the reactor's filter. */
+export const NOTIFIED_ORDER_EVENTS = [
+  'OrderPaymentCaptured',
+  'OrderPaymentFailed',
+  'OrderPaymentExpired',
+  'OrderAccepted',
+  'OrderRejected',
+  'OrderCancelled',
+  'OrderReadyForPickup',
+  'OrderPickedUp',
+  'OrderDelivered',
+  'OrderDeliveryFailed',
+  'OrderDisputeResolved',
+] as const satisfies readonly OrderEvent['type'][];
+
+export const NOTIFIED_PAYMENT_EVENTS = ['PaymentSucceeded', 'PaymentFailed', 'PaymentExpired'] as const;
+
+interface Source {
+  eventId: string;
+}
+
+function draft(
+  source: Source,
+  recipientId: string,
+  kind: string,
+  fields: Partial<Omit<IntentDraft, 'id' | 'recipientId' | 'kind' | 'sourceEventId'>> & {
+    params: IntentDraft['params'];
+  },
+): IntentDraft {
+  return {
+    id: intentId(source.eventId, recipientId, kind),
+    recipientId,
+    kind,
+    category: fields.category ?? 'orders',
+    priority: fields.priority ?? 'high',
+    params: fields.params,
+    orderId: fields.orderId ?? null,
+    sourceEventId: source.eventId,
+    requiresAck: fields.requiresAck ?? false,
+    receipt: fields.receipt ?? false,
+  };
+}
+
+/**
+ * The intents of one order event. `driverFirstName` is asked only for OrderPickedUp (the caller
+ * looks the driver up).
+ */
+export function orderIntents(
+  event: { id: string } & OrderEvent,
+  order: OrderFacts,
+  driverFirstName?: string,
+): IntentDraft[] {
+  const source = { eventId: event.id };
+  const customer = (kind: string, params: IntentDraft['params'] = {}, receipt = false) =>
+    draft(source, order.customerId, `order.${kind}`, {
+      params: { restaurant: order.restaurantName, ...params },
+      orderId: order.orderId,
+      receipt,
+    });
+  switch (event.type) {
+    case 'OrderPaymentCaptured':
+      return [
+        customer('placed', { count: order.itemCount, total: order.totalMinor }, true),
+        draft(source, order.ownerId, 'restaurant.new_order', {
+          params: { restaurant: order.restaurantName, count: order.itemCount, total: order.totalMinor },
+          orderId: order.orderId,
+          priority: 'critical',
+          requiresAck: true,
+        }),
+      ];
+    case 'OrderPaymentFailed':
+    case 'OrderPaymentExpired':
+      return [customer('payment_failed')];
+    case 'OrderAccepted':
+      return [customer('accepted', { count: event.data.preparationMinutes })];
+    case 'OrderRejected':
+      return [customer('rejected', { refund: event.data.refundMinor })];
+    case 'OrderCancelled': {
+      const drafts = [customer('cancelled', { refund: event.data.refundMinor })];
+      // The restaurant hears of a cancellation it did not make, of an order it had been told of.
+      if (event.data.by.role !== 'restaurant' && event.data.previousStatus !== 'PENDING_PAYMENT')
+        drafts.push(
+          draft(source, order.ownerId, 'restaurant.order_cancelled', {
+            params: { total: order.totalMinor },
+            orderId: order.orderId,
+          }),
+        );
+      return drafts;
+    }
+    case 'OrderReadyForPickup':
+      return [customer('ready')];
+    case 'OrderPickedUp':
+      return [customer('picked_up', { driver: driverFirstName ?? '', link: order.trackingUrl })];
+    case 'OrderDelivered':
+      return [customer('delivered')];
+    case 'OrderDeliveryFailed':
+      return [customer('delivery_failed')];
+    case 'OrderDisputeResolved':
+      return event.data.refundMinor > 0 ? [customer('refunded', { refund: event.data.refundMinor })] : [];
+    default:
+      return [];
+  }
+}
+
+/** What a wallet top-up's notifications need from its first event (PaymentInitiated). */
+export interface PaymentFacts {
+  paymentId: string;
+  userId: string;
+  purpose: 'topup' | 'order';
+  amountMinor: number;
+}
+
+/** The intents of a payment event: top-ups only (an order's payment is told through the order). */
+export function paymentIntents(
+  event: { id: string; type: string; data: unknown },
+  payment: PaymentFacts,
+): IntentDraft[] {
+  if (payment.purpose !== 'topup') return [];
+  const source = { eventId: event.id };
+  switch (event.type) {
+    case 'PaymentSucceeded': {
+      const amount = (event.data as { amountMinor?: number }).amountMinor ?? payment.amountMinor;
+      return [
+        draft(source, payment.userId, 'wallet.topup_succeeded', {
+          params: { amount },
+          category: 'account',
+          priority: 'normal',
+          receipt: true,
+        }),
+      ];
+    }
+    case 'PaymentFailed':
+    case 'PaymentExpired':
+      return [
+        draft(source, payment.userId, 'wallet.topup_failed', {
+          params: { amount: payment.amountMinor },
+          category: 'account',
+          priority: 'normal',
+        }),
+      ];
+    default:
+      return [];
+  }
+}
+
+/** The first name of a person's display name (a driver is told by first name only). */
+export function firstNameOf(name: string | null | undefined): string {
+  return (name ?? '').trim().split(/\s+/)[0] ?? '';
+}

@@ -1,0 +1,283 @@
+/**
+ * The notify context's service: the intent reactor (domain events → intents, checkpointed in
+ * `notify_reactor_checkpoints`), delivery (delivery.ts), the in-app centre and the devices.
+ */
+import type { Logger } from 'pino';
+import type { EventStore, RecordedEvent } from '../../eventstore/index.js';
+import { createReactor } from '../../eventstore/reactor.js';
+import type { JobQueue } from '../../jobs/index.js';
+import type { FieldCipher } from '../../platform/field-crypto.js';
+import { audiences, type RealtimeBus } from '../../realtime/index.js';
+import { ORDER_STREAM_PREFIX, type OrderEvent, type OrdersService } from '../orders/index.js';
+import { PAYMENT_STREAM_PREFIX } from '../payments/index.js';
+import { createDelivery, type RecipientDirectory, type Sender } from './delivery.js';
+import { notifyErrors } from './errors.js';
+import {
+  firstNameOf,
+  NOTIFIED_ORDER_EVENTS,
+  NOTIFIED_PAYMENT_EVENTS,
+  orderIntents,
+  paymentIntents,
+  type IntentDraft,
+  type OrderFacts,
+} from './intents.js';
+import type { NotifyMetrics } from './metrics.js';
+import { createNotifyRepository, PAGE_MAX, type IntentRow } from './repository.js';
+import type { NotifyDb } from './tables.js';
+import { DEFAULT_LANGUAGE, type Templates } from './templates.js';
+
+export const INTENT_REACTOR = 'notify-intents';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface NotifyOptions {
+  db: NotifyDb;
+  cipher: FieldCipher;
+  eventStore: EventStore;
+  queue: Pick<JobQueue, 'enqueue'>;
+  bus: RealtimeBus;
+  sender: Sender;
+  recipients: RecipientDirectory;
+  /** A person's display name (the driver is told by first name). */
+  nameOf(userId: string): Promise<string | null>;
+  orders: () => Pick<OrdersService, 'load' | 'trackingUrl'>;
+  templates: Templates;
+  metrics: NotifyMetrics;
+  logger: Logger;
+  hourlyCap: number;
+  ackTimeoutSeconds: number;
+  costXaf: { push: number; sms: number; email: number };
+  now?: () => Date;
+}
+
+export interface CentreItem {
+  id: string;
+  kind: string;
+  category: string;
+  title: string;
+  body: string;
+  orderId: string | null;
+  requiresAck: boolean;
+  createdAt: string;
+  readAt: string | null;
+  acknowledgedAt: string | null;
+}
+
+export function createNotify(options: NotifyOptions) {
+  const { logger, metrics, templates } = options;
+  const now = options.now ?? (() => new Date());
+  const repository = createNotifyRepository(options.db, options.cipher);
+  const delivery = createDelivery({ ...options, repository });
+  const listeners: ((event: RecordedEvent) => void)[] = [];
+
+  async function orderFacts(orderId: string): Promise<OrderFacts | undefined> {
+    if (!UUID.test(orderId)) return undefined;
+    const orders = options.orders();
+    let state;
+    try {
+      ({ state } = await orders.load(orderId));
+    } catch {
+      return undefined; // never appended, or gone: nothing to tell
+    }
+    const order = state.order;
+    if (order === null) return undefined;
+    return {
+      orderId,
+      customerId: order.customer.id,
+      ownerId: order.restaurantOwnerId,
+      restaurantName: order.restaurantName,
+      itemCount: order.lines.reduce((sum, line) => sum + line.quantity, 0),
+      totalMinor: order.pricing.totalMinor,
+      trackingUrl: orders.trackingUrl(state),
+    };
+  }
+
+  async function intentsOf(event: RecordedEvent): Promise<IntentDraft[]> {
+    if (event.stream.startsWith(ORDER_STREAM_PREFIX)) {
+      const facts = await orderFacts(event.stream.slice(ORDER_STREAM_PREFIX.length));
+      if (facts === undefined) return [];
+      const orderEvent = { id: event.id, type: event.type, data: event.data } as { id: string } & OrderEvent;
+      const driver =
+        orderEvent.type === 'OrderPickedUp' ? firstNameOf(await options.nameOf(orderEvent.data.driverId)) : undefined;
+      return orderIntents(orderEvent, facts, driver);
+    }
+    if (event.stream.startsWith(PAYMENT_STREAM_PREFIX)) {
+      const [first] = await options.eventStore.readStream(event.stream, { maxCount: 1 });
+      if (first?.type !== 'PaymentInitiated') return [];
+      const initiated = first.data as {
+        paymentId: string;
+        userId: string;
+        purpose: { kind: 'topup' | 'order' };
+        amountMinor: number;
+      };
+      return paymentIntents(event, {
+        paymentId: initiated.paymentId,
+        userId: initiated.userId,
+        purpose: initiated.purpose.kind,
+        amountMinor: initiated.amountMinor,
+      });
+    }
+    return [];
+  }
+
+  /**
+   * Records the drafts (a replay inserts nothing) and enqueues the dispatch of every one of them,
+   * new or not: a crash between the insert and the enqueue is repaired by the replay, and the
+   * dispatch job's id (the intent id) and the claimed sends keep it to one message.
+   */
+  async function record(drafts: readonly IntentDraft[]): Promise<Set<string>> {
+    const inserted = await repository.insertIntents(drafts, now());
+    for (const draft of drafts) {
+      await options.queue.enqueue('notify-dispatch', { intentId: draft.id }, { jobId: draft.id });
+      if (inserted.has(draft.id)) metrics.intents.inc({ kind: draft.kind });
+    }
+    for (const draft of drafts) if (inserted.has(draft.id)) publish(draft);
+    return inserted;
+  }
+
+  /** The new centre entry on the recipient's WebSocket audiences (fire-and-forget). */
+  function publish(draft: IntentDraft): void {
+    void (async () => {
+      const recipient = await options.recipients.recipient(draft.recipientId);
+      const text = templates.render(draft.kind, recipient?.language ?? DEFAULT_LANGUAGE, draft.params);
+      await options.bus.publish([
+        {
+          // Whichever namespace the person is connected to (customer, restaurant, driver).
+          audiences: [
+            audiences.customer(draft.recipientId),
+            audiences.owner(draft.recipientId),
+            audiences.driver(draft.recipientId),
+          ],
+          message: {
+            channel: 'notifications',
+            type: 'notification.created',
+            at: now().toISOString(),
+            ...(draft.orderId === null ? {} : { orderId: draft.orderId }),
+            data: { id: draft.id, kind: draft.kind, title: text.title, body: text.body },
+          },
+        },
+      ]);
+    })().catch((error: unknown) => {
+      logger.warn({ err: error, intentId: draft.id }, 'real-time publish of a notification failed');
+    });
+  }
+
+  async function handle(event: RecordedEvent): Promise<void> {
+    await record(await intentsOf(event));
+    for (const listener of listeners) listener(event);
+  }
+
+  const reactor = createReactor({
+    name: INTENT_REACTOR,
+    db: options.db,
+    checkpointTable: 'notify_reactor_checkpoints',
+    eventStore: options.eventStore,
+    filter: {
+      streamPrefixes: [ORDER_STREAM_PREFIX, PAYMENT_STREAM_PREFIX],
+      eventTypes: [...NOTIFIED_ORDER_EVENTS, ...NOTIFIED_PAYMENT_EVENTS],
+    },
+    logger,
+    handle,
+  });
+
+  async function view(row: IntentRow, userId: string): Promise<CentreItem> {
+    const recipient = await options.recipients.recipient(userId);
+    const text = templates.render(row.kind, recipient?.language ?? DEFAULT_LANGUAGE, row.paramsClear);
+    return {
+      id: row.id,
+      kind: row.kind,
+      category: row.category,
+      title: text.title,
+      body: text.body,
+      orderId: row.order_id,
+      requiresAck: row.requires_ack,
+      createdAt: row.created_at.toISOString(),
+      readAt: row.read_at?.toISOString() ?? null,
+      acknowledgedAt: row.acknowledged_at?.toISOString() ?? null,
+    };
+  }
+
+  const centre = {
+    async list(userId: string, query: { cursor?: string; limit?: number }) {
+      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+      if (query.cursor !== undefined && after === undefined)
+        throw notifyErrors.of('validation', 'invalid_cursor', 'The page cursor is not one this API issued.');
+      const limit = Math.min(Math.max(query.limit ?? 20, 1), PAGE_MAX);
+      const rows = await repository.page(userId, after, limit + 1);
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        items: await Promise.all(page.map((row) => view(row, userId))),
+        nextCursor:
+          rows.length > limit && last !== undefined
+            ? encodeCursor({ createdAt: last.created_at, id: last.id })
+            : null,
+        unreadCount: await repository.unreadCount(userId),
+      };
+    },
+    /** Read (and, for `ack`, acknowledged: a critical push needs no SMS any more). */
+    async markRead(userId: string, id: string, ack: boolean) {
+      const row = UUID.test(id) ? await repository.markRead(userId, id, now(), ack) : undefined;
+      if (row === undefined)
+        throw notifyErrors.of('not_found', 'notification_not_found', 'There is no such notification among yours.');
+      return view(row, userId);
+    },
+    markAllRead: async (userId: string) => ({ updated: await repository.markAllRead(userId, now()) }),
+  };
+
+  async function deadLetters(query: { cursor?: string; limit?: number }) {
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    if (query.cursor !== undefined && after === undefined)
+      throw notifyErrors.of('validation', 'invalid_cursor', 'The page cursor is not one this API issued.');
+    const limit = Math.min(Math.max(query.limit ?? 20, 1), PAGE_MAX);
+    const rows = await repository.deadLetters(after, limit + 1);
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      items: page.map((row) => ({
+        id: row.id,
+        intentId: row.intent_id,
+        channel: row.channel,
+        queue: row.queue,
+        reason: row.reason,
+        attempts: row.attempts,
+        createdAt: row.created_at.toISOString(),
+      })),
+      nextCursor:
+        rows.length > limit && last !== undefined ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
+    };
+  }
+
+  return {
+    repository,
+    delivery,
+    centre,
+    deadLetters,
+    record,
+    /** Reactor start and stop (the context contributes them). */
+    reactor,
+    /** Called after each event the reactor handled (tests wait on it). */
+    onHandled(listener: (event: RecordedEvent) => void) {
+      listeners.push(listener);
+    },
+  };
+}
+
+export type Notify = ReturnType<typeof createNotify>;
+
+function encodeCursor(after: { createdAt: Date; id: string }): string {
+  return Buffer.from(JSON.stringify([after.createdAt.toISOString(), after.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } | undefined {
+  if (cursor.length > 200 || !/^[A-Za-z0-9_-]+$/.test(cursor)) return undefined;
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (!Array.isArray(value) || value.length !== 2) return undefined;
+    const [at, id] = value as [unknown, unknown];
+    if (typeof at !== 'string' || typeof id !== 'string' || !UUID.test(id)) return undefined;
+    const createdAt = new Date(at);
+    return Number.isNaN(createdAt.getTime()) ? undefined : { createdAt, id };
+  } catch {
+    return undefined;
+  }
+}
