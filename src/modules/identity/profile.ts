@@ -5,7 +5,7 @@ import type { AuditFunction } from './audit.js';
 import type { PhoneCodes } from './otp.js';
 import type { AddressChanges, AddressRecord, IdentityRepository } from './repository.js';
 import type { RequestContext, SessionService } from './sessions.js';
-import { isTimeZone, preferencesOf, type NotificationPreferences } from './views.js';
+import { DEFAULT_TIME_ZONE, isTimeZone, preferencesOf, type NotificationPreferences, type NotificationPreferencesInput } from './views.js';
 
 /**
  * The signed-in person's own data: profile, delivery addresses, notification preferences and
@@ -176,10 +176,11 @@ export function createProfile(deps: {
 
     async setPreferences(
       principal: Principal,
-      preferences: NotificationPreferences,
+      input: NotificationPreferencesInput,
       context: RequestContext,
     ) {
-      const quietHours = preferences.quietHours ?? null;
+      const given = input.quietHours ?? null;
+      const quietHours = given === null ? null : { ...given, timeZone: given.timeZone ?? DEFAULT_TIME_ZONE };
       if (quietHours !== null && !isTimeZone(quietHours.timeZone))
         throw identityErrors.of('validation', 'time_zone_unknown', 'The quiet hours name an unknown time zone.', {
           details: { timeZone: quietHours.timeZone },
@@ -192,7 +193,7 @@ export function createProfile(deps: {
         );
       const user = await repository.findUserById(principal.userId);
       if (user === undefined) throw identityErrors.notFound('The account no longer exists.');
-      preferences = preferencesOf({ ...preferences, quietHours });
+      const preferences = preferencesOf({ ...input, quietHours });
       await repository.updateUser(principal.userId, { notification_preferences: preferences });
       await audit({
         action: 'profile.notification_preferences_changed',

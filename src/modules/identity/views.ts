@@ -17,6 +17,10 @@ export interface QuietHours {
 export type NotificationPreferences = Record<NotificationKind, ChannelFlags> & {
   quietHours: QuietHours | null;
 };
+/** What a client sends: the time zone may be left out (Africa/Douala). */
+export type NotificationPreferencesInput = Record<NotificationKind, ChannelFlags> & {
+  quietHours?: (Omit<QuietHours, 'timeZone'> & { timeZone?: string }) | null;
+};
 export const DEFAULT_TIME_ZONE = 'Africa/Douala';
 
 export const DEFAULT_PREFERENCES: NotificationPreferences = {
@@ -36,12 +40,9 @@ export const QuietHoursSchema = Type.Object(
   {
     start: ClockTime,
     end: ClockTime,
-    timeZone: Type.String({
-      minLength: 1,
-      maxLength: 64,
-      default: DEFAULT_TIME_ZONE,
-      description: 'an IANA time zone (default Africa/Douala)',
-    }),
+    timeZone: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 64, description: 'an IANA time zone (default Africa/Douala)' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -8,7 +8,7 @@ import {
   NotificationPreferencesSchema,
   PublicUserSchema,
   toPublicUser,
-  type NotificationPreferences,
+  type NotificationPreferencesInput,
 } from '../views.js';
 import {
   emptyBodyAsObject,
@@ -258,7 +258,7 @@ export function registerMeRoutes(app: FastifyInstance, services: IdentityRouteSe
     async (request) =>
       profile.setPreferences(
         principalOf(request),
-        request.body as NotificationPreferences,
+        request.body as NotificationPreferencesInput,
         requestContext(request),
       ),
   );

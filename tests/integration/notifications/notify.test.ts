@@ -1,0 +1,340 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUser, type CreatedUser } from '../../helpers/auth.js';
+import { act, authHeader, orderWorld, placeOrder, type OrderWorld } from '../orders/helpers.js';
+import { paymentIntents } from '../../../src/modules/notify/index.js';
+import type { RecordedMessage } from '../../../src/modules/notifications/index.js';
+
+/**
+ * Notifications end to end, against PostgreSQL, Redis and BullMQ: order events become intents
+ * (the reactor), the queues send them through the recording outbox, the centre lists them.
+ * The customer reads English, the restaurant French (the default); the restaurant has a device,
+ * the customer none (SMS).
+ */
+const ACK_TIMEOUT_SECONDS = 3;
+const HOURLY_CAP = 6;
+let world: OrderWorld;
+let english: CreatedUser;
+
+beforeAll(async () => {
+  world = await orderWorld({
+    NOTIFY_ACK_TIMEOUT_SECONDS: String(ACK_TIMEOUT_SECONDS),
+    NOTIFY_HOURLY_CAP: String(HOURLY_CAP),
+  });
+  english = world.actors.customer;
+  const { identity } = world.testApp.services;
+  await identity.repository.updateUser(english.userId, { locale: 'en' });
+  await identity.repository.updateUser(world.driver.userId, { name: 'Paul Mbarga' });
+  const device = await inject('POST', '/v1/me/devices', world.actors.owner.accessToken, {
+    token: 'fcm-owner-token-0123456789',
+    platform: 'android',
+  });
+  expect(device.statusCode, device.body).toBe(201);
+}, 60_000);
+afterAll(async () => world?.testApp.close());
+
+async function inject(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, token: string, payload?: unknown) {
+  return world.testApp.app.inject({
+    method,
+    url,
+    headers: authHeader(token),
+    ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
+  });
+}
+
+const outbox = () => world.testApp.services.notifications.outbox!;
+async function sentTo(to: string, channel?: 'sms' | 'push' | 'email'): Promise<RecordedMessage[]> {
+  return outbox().list({ to, ...(channel === undefined ? {} : { channel }), limit: 50 });
+}
+const ofKind = (messages: RecordedMessage[], kind: string, orderId?: string) =>
+  messages.filter(
+    (message) => message.metadata.kind === kind && (orderId === undefined || message.metadata.orderId === orderId),
+  );
+
+async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`not reached in ${timeoutMs} ms: ${JSON.stringify(value).slice(0, 800)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const centreOf = async (token: string) => (await inject('GET', '/v1/notifications?limit=50', token)).json();
+
+describe('notifications: a paid order tells the restaurant and the customer, once each, in their language', () => {
+  let orderId: string;
+
+  it('a paid order: a push to the restaurant, then an SMS when it is not acknowledged; the customer an SMS in English', async () => {
+    const { owner } = world.actors;
+    const placed = await placeOrder(world, english.accessToken);
+    expect(placed.statusCode, placed.body).toBe(201);
+    orderId = placed.json().id as string;
+
+    const push = await eventually(
+      async () => ofKind(await sentTo('fcm-owner-token-0123456789', 'push'), 'restaurant.new_order', orderId),
+      (found) => found.length > 0,
+    );
+    expect(push).toHaveLength(1);
+    expect(push[0]!.subject).toBe('Nouvelle commande payée');
+    expect(push[0]!.metadata).toMatchObject({ sound: 'new_order', collapseKey: orderId });
+
+    const customerSms = await eventually(
+      async () => ofKind(await sentTo(english.phone, 'sms'), 'order.placed', orderId),
+      (found) => found.length > 0,
+    );
+    expect(customerSms).toHaveLength(1);
+    expect(customerSms[0]!.body).toMatch(/^Order confirmed at .+: FCFA\s[\d,]+\.$/u);
+
+    // Nobody acknowledged the push: the SMS follows after NOTIFY_ACK_TIMEOUT_SECONDS.
+    const ownerSms = await eventually(
+      async () => ofKind(await sentTo(owner.phone, 'sms'), 'restaurant.new_order', orderId),
+      (found) => found.length > 0,
+      (ACK_TIMEOUT_SECONDS + 15) * 1_000,
+    );
+    expect(ownerSms).toHaveLength(1);
+    expect(ownerSms[0]!.body).toMatch(/^Nouvelle commande payée \(.*FCFA\)/u);
+    const waitedMs = Date.parse(ownerSms[0]!.createdAt) - Date.parse(push[0]!.createdAt);
+    expect(waitedMs).toBeGreaterThanOrEqual(ACK_TIMEOUT_SECONDS * 1_000 - 50);
+  }, 60_000);
+
+  it('tells the customer each step (accepted with the time, ready, picked up with the driver and the link, delivered)', async () => {
+    const { owner } = world.actors;
+    const accepted = await act(world, orderId, 'accept', owner.accessToken, { preparationMinutes: 25 });
+    expect(accepted.statusCode, accepted.body).toBe(200);
+    const pickupCode = accepted.json().pickupCode as string;
+    expect((await act(world, orderId, 'prepare', owner.accessToken)).statusCode).toBe(200);
+    expect((await act(world, orderId, 'claim', world.driver.accessToken)).statusCode).toBe(200);
+    expect((await act(world, orderId, 'ready', owner.accessToken)).statusCode).toBe(200);
+    expect((await act(world, orderId, 'pickup', world.driver.accessToken, { pickupCode })).statusCode).toBe(200);
+    const order = (await inject('GET', `/v1/orders/${orderId}`, english.accessToken)).json();
+    const delivered = await act(world, orderId, 'deliver', world.driver.accessToken, {
+      deliveryPin: order.deliveryPin,
+    });
+    expect(delivered.statusCode, delivered.body).toBe(200);
+
+    const kinds = ['order.placed', 'order.accepted', 'order.ready', 'order.picked_up', 'order.delivered'];
+    const messages = await eventually(
+      async () => (await sentTo(english.phone, 'sms')).filter((message) => message.metadata.orderId === orderId),
+      (found) => kinds.every((kind) => ofKind(found, kind).length > 0),
+    );
+    for (const kind of kinds) expect(ofKind(messages, kind), kind).toHaveLength(1);
+    expect(ofKind(messages, 'order.accepted')[0]!.body).toContain('about 25 min');
+    const pickedUp = ofKind(messages, 'order.picked_up')[0]!.body;
+    expect(pickedUp).toMatch(/^Paul is bringing your order: https?:\/\/\S+\/track\/[A-Za-z0-9_-]{44}$/);
+    expect(pickedUp).not.toContain('Mbarga');
+
+    // The centres: the customer's in English, the restaurant's in French; unread counts.
+    const customerCentre = await centreOf(english.accessToken);
+    const forOrder = customerCentre.items.filter((item: { orderId: string }) => item.orderId === orderId);
+    expect(forOrder.map((item: { kind: string }) => item.kind).sort()).toEqual([...kinds].sort());
+    expect(forOrder.find((item: { kind: string }) => item.kind === 'order.delivered').title).toBe('Order delivered');
+    expect(customerCentre.unreadCount).toBeGreaterThanOrEqual(5);
+    const ownerCentre = await centreOf(owner.accessToken);
+    const newOrder = ownerCentre.items.find(
+      (item: { kind: string; orderId: string }) => item.kind === 'restaurant.new_order' && item.orderId === orderId,
+    );
+    expect(newOrder).toMatchObject({ title: 'Nouvelle commande payée', requiresAck: true, readAt: null });
+
+    // Mark read, then all read; the unread count follows.
+    const read = await inject('POST', `/v1/notifications/${forOrder[0].id}/read`, english.accessToken);
+    expect(read.statusCode, read.body).toBe(200);
+    expect(read.json().readAt).not.toBeNull();
+    expect((await centreOf(english.accessToken)).unreadCount).toBe(customerCentre.unreadCount - 1);
+    const all = await inject('POST', '/v1/notifications/read-all', english.accessToken);
+    expect(all.json().updated).toBe(customerCentre.unreadCount - 1);
+    expect((await centreOf(english.accessToken)).unreadCount).toBe(0);
+  }, 60_000);
+
+  it('an acknowledged new order gets no SMS', async () => {
+    const { owner } = world.actors;
+    const placed = await placeOrder(world, english.accessToken);
+    const id = placed.json().id as string;
+    const entry = await eventually(
+      async () =>
+        (await centreOf(owner.accessToken)).items.find(
+          (item: { kind: string; orderId: string }) => item.kind === 'restaurant.new_order' && item.orderId === id,
+        ),
+      (found) => found !== undefined,
+    );
+    const acked = await inject('POST', `/v1/notifications/${entry.id}/ack`, owner.accessToken);
+    expect(acked.statusCode, acked.body).toBe(200);
+    expect(acked.json().acknowledgedAt).not.toBeNull();
+    await eventually(
+      async () => ofKind(await sentTo('fcm-owner-token-0123456789', 'push'), 'restaurant.new_order', id),
+      (found) => found.length === 1,
+    );
+    // Past the deadline and its check: still no SMS.
+    await new Promise((resolve) => setTimeout(resolve, (ACK_TIMEOUT_SECONDS + 2) * 1_000));
+    await world.testApp.services.notify.delivery.checkAcknowledged(entry.id);
+    await world.testApp.services.jobs.queue.drain('notify-sms', 10_000);
+    expect(ofKind(await sentTo(owner.phone, 'sms'), 'restaurant.new_order', id)).toHaveLength(0);
+  }, 60_000);
+
+  it('a replayed reactor and jobs run twice send nothing more: intents are named after their event', async () => {
+    const { services } = world.testApp;
+    const db = services.db;
+    const intentsBefore = await db.selectFrom('notification_intents').select(['id']).execute();
+    const messagesBefore = (await sentTo(english.phone)).length + (await sentTo(world.actors.owner.phone)).length;
+    const pushesBefore = (await sentTo('fcm-owner-token-0123456789')).length;
+    const checkpoint = await db
+      .selectFrom('notify_reactor_checkpoints')
+      .select('position')
+      .where('name', '=', 'notify-intents')
+      .executeTakeFirstOrThrow();
+
+    // A restart from the start: every event handled again, every dispatch enqueued again.
+    await services.notify.reactor.stop();
+    await db.deleteFrom('notify_reactor_checkpoints').where('name', '=', 'notify-intents').execute();
+    await services.notify.reactor.start();
+    await eventually(
+      async () =>
+        (
+          await db
+            .selectFrom('notify_reactor_checkpoints')
+            .select('position')
+            .where('name', '=', 'notify-intents')
+            .executeTakeFirst()
+        )?.position,
+      (position) => position !== undefined && position >= checkpoint.position,
+      30_000,
+    );
+    // A job that runs twice (a worker died after the send, before the job was marked done).
+    const some = intentsBefore[0]!.id;
+    await services.notify.delivery.dispatch(some);
+    for (const channel of ['push', 'sms', 'email'] as const)
+      await services.notify.delivery.send({ intentId: some, channel }, { jobId: 'again', attempt: 1, maxAttempts: 5 });
+    for (const queue of ['notify-dispatch', 'notify-push', 'notify-sms'])
+      await services.jobs.queue.drain(queue, 10_000);
+
+    expect((await db.selectFrom('notification_intents').select(['id']).execute()).length).toBe(intentsBefore.length);
+    expect((await sentTo(english.phone)).length + (await sentTo(world.actors.owner.phone)).length).toBe(
+      messagesBefore,
+    );
+    expect((await sentTo('fcm-owner-token-0123456789')).length).toBe(pushesBefore);
+  }, 60_000);
+});
+
+describe('notifications: preferences, ownership, devices', () => {
+  it('nobody reads, acknowledges or changes what is another person’s', async () => {
+    const other = await createUser(world.testApp, { roles: ['customer'] });
+    const mine = (await centreOf(english.accessToken)).items[0];
+    for (const action of ['read', 'ack']) {
+      const response = await inject('POST', `/v1/notifications/${mine.id}/${action}`, other.accessToken);
+      expect(response.statusCode).toBe(404);
+      expect(response.json().code).toBe('notification_not_found');
+    }
+    const device = (
+      await inject('POST', '/v1/me/devices', world.actors.owner.accessToken, {
+        token: 'fcm-owner-token-0123456789',
+        platform: 'android',
+      })
+    ).json();
+    const removal = await inject('DELETE', `/v1/me/devices/${device.id}`, other.accessToken);
+    expect(removal.statusCode).toBe(404);
+    expect(removal.json().code).toBe('device_not_found');
+
+    // Preferences are the caller's own: a body naming someone else is refused and changes nothing.
+    const before = (await inject('GET', '/v1/me/notification-preferences', english.accessToken)).json();
+    const refused = await inject('PUT', '/v1/me/notification-preferences', other.accessToken, {
+      ...before,
+      userId: english.userId,
+      promotions: { push: true, sms: true, email: true },
+    });
+    expect(refused.statusCode).toBe(400);
+    expect((await inject('GET', '/v1/me/notification-preferences', english.accessToken)).json()).toEqual(before);
+  });
+
+  it('quiet hours: a time zone must exist, start and end must differ; saved with the time zone', async () => {
+    const user = await createUser(world.testApp, { roles: ['customer'] });
+    const current = (await inject('GET', '/v1/me/notification-preferences', user.accessToken)).json();
+    expect(current.quietHours).toBeNull();
+    const unknown = await inject('PUT', '/v1/me/notification-preferences', user.accessToken, {
+      ...current,
+      quietHours: { start: '22:00', end: '07:00', timeZone: 'Africa/Atlantis' },
+    });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().code).toBe('time_zone_unknown');
+    const empty = await inject('PUT', '/v1/me/notification-preferences', user.accessToken, {
+      ...current,
+      quietHours: { start: '22:00', end: '22:00' },
+    });
+    expect(empty.json().code).toBe('quiet_hours_empty');
+    const saved = await inject('PUT', '/v1/me/notification-preferences', user.accessToken, {
+      ...current,
+      quietHours: { start: '22:00', end: '07:00' },
+    });
+    expect(saved.statusCode, saved.body).toBe(200);
+    expect(saved.json().quietHours).toEqual({ start: '22:00', end: '07:00', timeZone: 'Africa/Douala' });
+  });
+
+  it('a device registers once per token (201 then 200), is forgotten on DELETE, bad input is 400', async () => {
+    const user = await createUser(world.testApp, { roles: ['customer'] });
+    const body = { token: `fcm-${user.userId}`, platform: 'ios' };
+    const first = await inject('POST', '/v1/me/devices', user.accessToken, body);
+    expect(first.statusCode, first.body).toBe(201);
+    const again = await inject('POST', '/v1/me/devices', user.accessToken, body);
+    expect(again.statusCode).toBe(200);
+    expect(again.json().id).toBe(first.json().id);
+    const bad = await inject('POST', '/v1/me/devices', user.accessToken, { token: 'short', platform: 'nokia' });
+    expect(bad.statusCode).toBe(400);
+    expect((await inject('DELETE', `/v1/me/devices/${first.json().id}`, user.accessToken)).statusCode).toBe(204);
+    expect((await inject('DELETE', `/v1/me/devices/${first.json().id}`, user.accessToken)).statusCode).toBe(404);
+  });
+});
+
+describe('notifications: the hourly cap under a flood', () => {
+  it('lower priorities stop at half the cap, order messages still arrive, the cap holds; the centre has them all', async () => {
+    const { services } = world.testApp;
+    const flooded = await createUser(world.testApp, { roles: ['customer'] });
+    // Ten failed top-ups (normal priority) first.
+    const drafts = Array.from({ length: 10 }, (_, index) =>
+      paymentIntents(
+        { id: `flood-topup-${flooded.userId}-${index}`, type: 'PaymentFailed', data: { reason: 'x', at: '' } },
+        { paymentId: `p${index}`, userId: flooded.userId, purpose: 'topup', amountMinor: 1_000 + index },
+      ),
+    ).flat();
+    await services.notify.record(drafts);
+    await eventually(
+      async () =>
+        services.db
+          .selectFrom('notification_deliveries')
+          .select('status')
+          .where('recipient_id', '=', flooded.userId)
+          .execute(),
+      (rows) => rows.length === 10 && rows.every((row) => row.status !== 'sending'),
+    );
+    expect(ofKind(await sentTo(flooded.phone, 'sms'), 'wallet.topup_failed')).toHaveLength(Math.floor(HOURLY_CAP / 2));
+
+    // Then a flood of orders: their messages are sent up to the whole cap, then capped.
+    const orders: string[] = [];
+    for (let index = 0; index < 5; index += 1) {
+      const placed = await placeOrder(world, flooded.accessToken);
+      expect(placed.statusCode, placed.body).toBe(201);
+      orders.push(placed.json().id as string);
+    }
+    await eventually(
+      async () =>
+        services.db
+          .selectFrom('notification_deliveries')
+          .select('status')
+          .where('recipient_id', '=', flooded.userId)
+          .execute(),
+      (rows) => rows.length === 15 && rows.every((row) => row.status !== 'sending'),
+      30_000,
+    );
+    const sms = await sentTo(flooded.phone, 'sms');
+    expect(sms).toHaveLength(HOURLY_CAP);
+    expect(ofKind(sms, 'order.placed')).toHaveLength(HOURLY_CAP - Math.floor(HOURLY_CAP / 2));
+    const centre = (await inject('GET', '/v1/notifications?limit=50', flooded.accessToken)).json();
+    expect(centre.items).toHaveLength(15);
+    expect(centre.items.filter((item: { kind: string }) => item.kind === 'order.placed')).toHaveLength(5);
+
+    // The restaurant's critical messages are never capped: one push per order.
+    for (const id of orders)
+      await eventually(
+        async () => ofKind(await sentTo('fcm-owner-token-0123456789', 'push'), 'restaurant.new_order', id),
+        (found) => found.length === 1,
+      );
+  }, 90_000);
+});
