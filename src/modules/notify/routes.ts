@@ -58,6 +58,12 @@ const Page = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: PAGE_MAX, default: 20 })),
 });
 
+const deviceView = (row: { id: string; platform: 'android' | 'ios' | 'web'; created_at: Date }) => ({
+  id: row.id,
+  platform: row.platform,
+  createdAt: row.created_at.toISOString(),
+});
+
 function principalOf(request: FastifyRequest): Principal {
   if (request.principal === null) throw new HttpProblem(401, 'unauthorized', 'Sign in first.');
   return request.principal;
@@ -127,7 +133,7 @@ export function registerNotifyRoutes(app: FastifyInstance, notify: Notify): void
   app.post(
     '/v1/me/devices',
     {
-      config: { access: SELF },
+      config: { access: SELF, location: true },
       schema: {
         tags: ['devices'],
         summary: 'Register this device for push (idempotent per token: 201 new, 200 known)',
@@ -152,7 +158,43 @@ export function registerNotifyRoutes(app: FastifyInstance, notify: Notify): void
       if (device === 'too_many')
         throw notifyErrors.of('unprocessable', 'too_many_devices', 'An account registers at most 10 devices.');
       reply.code(device.created ? 201 : 200);
+      reply.header('location', `/v1/me/devices/${device.id}`);
       return { id: device.id, platform: device.platform, createdAt: device.createdAt.toISOString() };
+    },
+  );
+
+  app.get(
+    '/v1/me/devices',
+    {
+      config: { access: SELF },
+      schema: {
+        tags: ['devices'],
+        summary: 'My devices registered for push (never their tokens)',
+        response: { 200: Type.Object({ items: Type.Array(Device) }), ...problems },
+      },
+    },
+    async (request) => ({
+      items: (await notify.repository.devices(principalOf(request).userId)).map(deviceView),
+    }),
+  );
+
+  app.get(
+    '/v1/me/devices/:id',
+    {
+      config: { access: SELF },
+      schema: {
+        tags: ['devices'],
+        summary: 'One of my devices',
+        params: IdParams,
+        response: { 200: Device, ...problems },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const device = (await notify.repository.devices(principalOf(request).userId)).find((row) => row.id === id);
+      if (device === undefined)
+        throw notifyErrors.of('not_found', 'device_not_found', 'There is no such device among yours.');
+      return deviceView(device);
     },
   );
 

@@ -273,6 +273,8 @@ describe('notifications: preferences, ownership, devices', () => {
     const body = { token: `fcm-${user.userId}`, platform: 'ios' };
     const first = await inject('POST', '/v1/me/devices', user.accessToken, body);
     expect(first.statusCode, first.body).toBe(201);
+    expect(first.headers.location).toBe(`/v1/me/devices/${first.json().id}`);
+    expect((await inject('GET', first.headers.location as string, user.accessToken)).json()).toEqual(first.json());
     const again = await inject('POST', '/v1/me/devices', user.accessToken, body);
     expect(again.statusCode).toBe(200);
     expect(again.json().id).toBe(first.json().id);
