@@ -5,7 +5,13 @@ import type { AuditFunction } from './audit.js';
 import type { PhoneCodes } from './otp.js';
 import type { AddressChanges, AddressRecord, IdentityRepository } from './repository.js';
 import type { RequestContext, SessionService } from './sessions.js';
-import { DEFAULT_TIME_ZONE, isTimeZone, preferencesOf, type NotificationPreferences, type NotificationPreferencesInput } from './views.js';
+import {
+  DEFAULT_TIME_ZONE,
+  isTimeZone,
+  preferencesOf,
+  type NotificationPreferences,
+  type NotificationPreferencesInput,
+} from './views.js';
 
 /**
  * The signed-in person's own data: profile, delivery addresses, notification preferences and
@@ -174,17 +180,18 @@ export function createProfile(deps: {
       return preferencesOf(user?.notification_preferences);
     },
 
-    async setPreferences(
-      principal: Principal,
-      input: NotificationPreferencesInput,
-      context: RequestContext,
-    ) {
+    async setPreferences(principal: Principal, input: NotificationPreferencesInput, context: RequestContext) {
       const given = input.quietHours ?? null;
       const quietHours = given === null ? null : { ...given, timeZone: given.timeZone ?? DEFAULT_TIME_ZONE };
       if (quietHours !== null && !isTimeZone(quietHours.timeZone))
-        throw identityErrors.of('validation', 'time_zone_unknown', 'The quiet hours name an unknown time zone.', {
-          details: { timeZone: quietHours.timeZone },
-        });
+        throw identityErrors.of(
+          'validation',
+          'time_zone_unknown',
+          'The quiet hours name an unknown time zone.',
+          {
+            details: { timeZone: quietHours.timeZone },
+          },
+        );
       if (quietHours !== null && quietHours.start === quietHours.end)
         throw identityErrors.of(
           'validation',

@@ -11,7 +11,12 @@ import type { JobContext, JobDefinition, JobQueue } from '../../jobs/index.js';
 import type { NotificationPreferences } from '../identity/index.js';
 import type { ChannelResult, OutboundMessage } from '../notifications/index.js';
 import type { NotifyMetrics } from './metrics.js';
-import { hourlyAllowance, type DeliveryChannel, type IntentRow, type NotifyRepository } from './repository.js';
+import {
+  hourlyAllowance,
+  type DeliveryChannel,
+  type IntentRow,
+  type NotifyRepository,
+} from './repository.js';
 import type { Language, Templates } from './templates.js';
 
 export const QUEUES = {
@@ -76,7 +81,10 @@ class TryLater extends Error {
 type Flags = { push: boolean; sms: boolean; email: boolean };
 
 /** The channels the recipient allows for this intent (critical ones ignore the switches). */
-export function channelFlags(intent: Pick<IntentRow, 'kind' | 'priority'>, preferences: NotificationPreferences): Flags {
+export function channelFlags(
+  intent: Pick<IntentRow, 'kind' | 'priority'>,
+  preferences: NotificationPreferences,
+): Flags {
   if (intent.priority === 'critical') return { push: true, sms: true, email: true };
   const [area] = intent.kind.split('.');
   switch (area) {
@@ -116,7 +124,8 @@ export function quietUntil(
   const minutes = (clock: string) => Number(clock.slice(0, 2)) * 60 + Number(clock.slice(3, 5));
   const start = minutes(quiet.start);
   const end = minutes(quiet.end);
-  const inside = start < end ? minuteOfDay >= start && minuteOfDay < end : minuteOfDay >= start || minuteOfDay < end;
+  const inside =
+    start < end ? minuteOfDay >= start && minuteOfDay < end : minuteOfDay >= start || minuteOfDay < end;
   if (!inside) return undefined;
   const wait = (end - minuteOfDay + 24 * 60) % (24 * 60);
   return new Date(now.getTime() + wait * 60_000 - now.getUTCSeconds() * 1_000 - now.getUTCMilliseconds());
@@ -210,7 +219,11 @@ export function createDelivery(options: DeliveryOptions) {
   /** Sends to every message of the channel (push: each device); sent when one is. */
   async function sendAll(messages: OutboundMessage[]): Promise<ChannelResult & { transport?: string }> {
     if (messages.length === 0) return { status: 'failed', reason: 'no_address', permanent: true };
-    let last: ChannelResult & { transport?: string } = { status: 'failed', reason: 'no_address', permanent: true };
+    let last: ChannelResult & { transport?: string } = {
+      status: 'failed',
+      reason: 'no_address',
+      permanent: true,
+    };
     let transient: unknown;
     for (const message of messages) {
       try {
@@ -228,7 +241,13 @@ export function createDelivery(options: DeliveryOptions) {
 
   async function giveUp(intent: IntentRow, job: ChannelJob, reason: string, attempts: number): Promise<void> {
     await repository.finishDelivery(intent.id, job.channel, { status: 'failed', reason }, now());
-    await repository.deadLetter({ intentId: intent.id, channel: job.channel, queue: QUEUES[job.channel], reason, attempts });
+    await repository.deadLetter({
+      intentId: intent.id,
+      channel: job.channel,
+      queue: QUEUES[job.channel],
+      reason,
+      attempts,
+    });
     metrics.messages.inc({ channel: job.channel, outcome: 'dead_lettered' });
     logger.warn({ intentId: intent.id, channel: job.channel, reason }, 'notification send given up');
     if (job.fallback !== undefined) await enqueueChannel({ intentId: intent.id, channel: job.fallback });

@@ -14,7 +14,9 @@ export const DELIVERY_LEASE_MS = 2 * 60_000;
 export const MAX_DEVICES_PER_USER = 10;
 export const PAGE_MAX = 50;
 
-export type IntentRow = Selectable<NotificationIntentsTable> & { paramsClear: Record<string, string | number> };
+export type IntentRow = Selectable<NotificationIntentsTable> & {
+  paramsClear: Record<string, string | number>;
+};
 export type DeliveryChannel = 'push' | 'sms' | 'email';
 
 /** What claiming a send answered: go ahead, already done, someone else is on it, or over the cap. */
@@ -73,7 +75,11 @@ export function createNotifyRepository(db: NotifyDb, cipher: FieldCipher) {
     },
 
     async intent(id: string): Promise<IntentRow | undefined> {
-      const row = await db.selectFrom('notification_intents').selectAll().where('id', '=', id).executeTakeFirst();
+      const row = await db
+        .selectFrom('notification_intents')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirst();
       return row === undefined ? undefined : decode(row);
     },
 

@@ -156,7 +156,11 @@ export function registerNotifyRoutes(app: FastifyInstance, notify: Notify): void
         new Date(),
       );
       if (device === 'too_many')
-        throw notifyErrors.of('unprocessable', 'too_many_devices', 'An account registers at most 10 devices.');
+        throw notifyErrors.of(
+          'unprocessable',
+          'too_many_devices',
+          'An account registers at most 10 devices.',
+        );
       reply.code(device.created ? 201 : 200);
       reply.header('location', `/v1/me/devices/${device.id}`);
       return { id: device.id, platform: device.platform, createdAt: device.createdAt.toISOString() };
@@ -191,7 +195,9 @@ export function registerNotifyRoutes(app: FastifyInstance, notify: Notify): void
     },
     async (request) => {
       const { id } = request.params as { id: string };
-      const device = (await notify.repository.devices(principalOf(request).userId)).find((row) => row.id === id);
+      const device = (await notify.repository.devices(principalOf(request).userId)).find(
+        (row) => row.id === id,
+      );
       if (device === undefined)
         throw notifyErrors.of('not_found', 'device_not_found', 'There is no such device among yours.');
       return deviceView(device);
@@ -227,7 +233,10 @@ export function registerNotifyRoutes(app: FastifyInstance, notify: Notify): void
         summary: 'Sends given up after their last retry (ids and reasons, no personal data)',
         querystring: Page,
         response: {
-          200: Type.Object({ items: Type.Array(DeadLetter), nextCursor: Type.Union([Type.String(), Type.Null()]) }),
+          200: Type.Object({
+            items: Type.Array(DeadLetter),
+            nextCursor: Type.Union([Type.String(), Type.Null()]),
+          }),
           ...problems,
         },
       },

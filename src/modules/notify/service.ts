@@ -97,7 +97,9 @@ export function createNotify(options: NotifyOptions) {
       if (facts === undefined) return [];
       const orderEvent = { id: event.id, type: event.type, data: event.data } as { id: string } & OrderEvent;
       const driver =
-        orderEvent.type === 'OrderPickedUp' ? firstNameOf(await options.nameOf(orderEvent.data.driverId)) : undefined;
+        orderEvent.type === 'OrderPickedUp'
+          ? firstNameOf(await options.nameOf(orderEvent.data.driverId))
+          : undefined;
       return orderIntents(orderEvent, facts, driver);
     }
     if (event.stream.startsWith(PAYMENT_STREAM_PREFIX)) {
@@ -218,7 +220,11 @@ export function createNotify(options: NotifyOptions) {
     async markRead(userId: string, id: string, ack: boolean) {
       const row = UUID.test(id) ? await repository.markRead(userId, id, now(), ack) : undefined;
       if (row === undefined)
-        throw notifyErrors.of('not_found', 'notification_not_found', 'There is no such notification among yours.');
+        throw notifyErrors.of(
+          'not_found',
+          'notification_not_found',
+          'There is no such notification among yours.',
+        );
       return view(row, userId);
     },
     markAllRead: async (userId: string) => ({ updated: await repository.markAllRead(userId, now()) }),
@@ -243,7 +249,9 @@ export function createNotify(options: NotifyOptions) {
         createdAt: row.created_at.toISOString(),
       })),
       nextCursor:
-        rows.length > limit && last !== undefined ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
+        rows.length > limit && last !== undefined
+          ? encodeCursor({ createdAt: last.created_at, id: last.id })
+          : null,
     };
   }
 

@@ -28,7 +28,9 @@ describe('notification templates in French and English', () => {
   });
 
   it('every kind has its title, body and SMS', () => {
-    const kinds = new Set([...flatten(loadTemplates().fr).keys()].map((key) => key.split('.').slice(0, 2).join('.')));
+    const kinds = new Set(
+      [...flatten(loadTemplates().fr).keys()].map((key) => key.split('.').slice(0, 2).join('.')),
+    );
     const templates = createTemplates();
     for (const kind of kinds) {
       for (const language of ['fr', 'en'] as const) {

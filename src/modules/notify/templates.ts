@@ -133,7 +133,8 @@ export function checkTemplates(resources: TemplateResources): string[] {
     if (theirs === undefined) continue;
     const mine = [...entry.names].sort().join(',');
     const other = [...theirs.names].sort().join(',');
-    if (mine !== other) problems.push(`${base}: placeholders differ (${first}: ${mine}; ${second}: ${other})`);
+    if (mine !== other)
+      problems.push(`${base}: placeholders differ (${first}: ${mine}; ${second}: ${other})`);
   }
   const kinds = new Set([...left.keys()].map((key) => key.slice(0, key.lastIndexOf('.'))));
   for (const kind of kinds)

@@ -32,7 +32,12 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => world?.testApp.close());
 
-async function inject(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, token: string, payload?: unknown) {
+async function inject(
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  url: string,
+  token: string,
+  payload?: unknown,
+) {
   return world.testApp.app.inject({
     method,
     url,
@@ -47,15 +52,21 @@ async function sentTo(to: string, channel?: 'sms' | 'push' | 'email'): Promise<R
 }
 const ofKind = (messages: RecordedMessage[], kind: string, orderId?: string) =>
   messages.filter(
-    (message) => message.metadata.kind === kind && (orderId === undefined || message.metadata.orderId === orderId),
+    (message) =>
+      message.metadata.kind === kind && (orderId === undefined || message.metadata.orderId === orderId),
   );
 
-async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+async function eventually<T>(
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`not reached in ${timeoutMs} ms: ${JSON.stringify(value).slice(0, 800)}`);
+    if (Date.now() > deadline)
+      throw new Error(`not reached in ${timeoutMs} ms: ${JSON.stringify(value).slice(0, 800)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -106,7 +117,9 @@ describe('notifications: a paid order tells the restaurant and the customer, onc
     expect((await act(world, orderId, 'prepare', owner.accessToken)).statusCode).toBe(200);
     expect((await act(world, orderId, 'claim', world.driver.accessToken)).statusCode).toBe(200);
     expect((await act(world, orderId, 'ready', owner.accessToken)).statusCode).toBe(200);
-    expect((await act(world, orderId, 'pickup', world.driver.accessToken, { pickupCode })).statusCode).toBe(200);
+    expect((await act(world, orderId, 'pickup', world.driver.accessToken, { pickupCode })).statusCode).toBe(
+      200,
+    );
     const order = (await inject('GET', `/v1/orders/${orderId}`, english.accessToken)).json();
     const delivered = await act(world, orderId, 'deliver', world.driver.accessToken, {
       deliveryPin: order.deliveryPin,
@@ -115,7 +128,8 @@ describe('notifications: a paid order tells the restaurant and the customer, onc
 
     const kinds = ['order.placed', 'order.accepted', 'order.ready', 'order.picked_up', 'order.delivered'];
     const messages = await eventually(
-      async () => (await sentTo(english.phone, 'sms')).filter((message) => message.metadata.orderId === orderId),
+      async () =>
+        (await sentTo(english.phone, 'sms')).filter((message) => message.metadata.orderId === orderId),
       (found) => kinds.every((kind) => ofKind(found, kind).length > 0),
     );
     for (const kind of kinds) expect(ofKind(messages, kind), kind).toHaveLength(1);
@@ -128,11 +142,14 @@ describe('notifications: a paid order tells the restaurant and the customer, onc
     const customerCentre = await centreOf(english.accessToken);
     const forOrder = customerCentre.items.filter((item: { orderId: string }) => item.orderId === orderId);
     expect(forOrder.map((item: { kind: string }) => item.kind).sort()).toEqual([...kinds].sort());
-    expect(forOrder.find((item: { kind: string }) => item.kind === 'order.delivered').title).toBe('Order delivered');
+    expect(forOrder.find((item: { kind: string }) => item.kind === 'order.delivered').title).toBe(
+      'Order delivered',
+    );
     expect(customerCentre.unreadCount).toBeGreaterThanOrEqual(5);
     const ownerCentre = await centreOf(owner.accessToken);
     const newOrder = ownerCentre.items.find(
-      (item: { kind: string; orderId: string }) => item.kind === 'restaurant.new_order' && item.orderId === orderId,
+      (item: { kind: string; orderId: string }) =>
+        item.kind === 'restaurant.new_order' && item.orderId === orderId,
     );
     expect(newOrder).toMatchObject({ title: 'Nouvelle commande payée', requiresAck: true, readAt: null });
 
@@ -153,7 +170,8 @@ describe('notifications: a paid order tells the restaurant and the customer, onc
     const entry = await eventually(
       async () =>
         (await centreOf(owner.accessToken)).items.find(
-          (item: { kind: string; orderId: string }) => item.kind === 'restaurant.new_order' && item.orderId === id,
+          (item: { kind: string; orderId: string }) =>
+            item.kind === 'restaurant.new_order' && item.orderId === id,
         ),
       (found) => found !== undefined,
     );
@@ -175,7 +193,8 @@ describe('notifications: a paid order tells the restaurant and the customer, onc
     const { services } = world.testApp;
     const db = services.db;
     const intentsBefore = await db.selectFrom('notification_intents').select(['id']).execute();
-    const messagesBefore = (await sentTo(english.phone)).length + (await sentTo(world.actors.owner.phone)).length;
+    const messagesBefore =
+      (await sentTo(english.phone)).length + (await sentTo(world.actors.owner.phone)).length;
     const pushesBefore = (await sentTo('fcm-owner-token-0123456789')).length;
     const checkpoint = await db
       .selectFrom('notify_reactor_checkpoints')
@@ -203,11 +222,16 @@ describe('notifications: a paid order tells the restaurant and the customer, onc
     const some = intentsBefore[0]!.id;
     await services.notify.delivery.dispatch(some);
     for (const channel of ['push', 'sms', 'email'] as const)
-      await services.notify.delivery.send({ intentId: some, channel }, { jobId: 'again', attempt: 1, maxAttempts: 5 });
+      await services.notify.delivery.send(
+        { intentId: some, channel },
+        { jobId: 'again', attempt: 1, maxAttempts: 5 },
+      );
     for (const queue of ['notify-dispatch', 'notify-push', 'notify-sms'])
       await services.jobs.queue.drain(queue, 10_000);
 
-    expect((await db.selectFrom('notification_intents').select(['id']).execute()).length).toBe(intentsBefore.length);
+    expect((await db.selectFrom('notification_intents').select(['id']).execute()).length).toBe(
+      intentsBefore.length,
+    );
     expect((await sentTo(english.phone)).length + (await sentTo(world.actors.owner.phone)).length).toBe(
       messagesBefore,
     );
@@ -242,7 +266,9 @@ describe('notifications: preferences, ownership, devices', () => {
       promotions: { push: true, sms: true, email: true },
     });
     expect(refused.statusCode).toBe(400);
-    expect((await inject('GET', '/v1/me/notification-preferences', english.accessToken)).json()).toEqual(before);
+    expect((await inject('GET', '/v1/me/notification-preferences', english.accessToken)).json()).toEqual(
+      before,
+    );
   });
 
   it('quiet hours: a time zone must exist, start and end must differ; saved with the time zone', async () => {
@@ -274,14 +300,23 @@ describe('notifications: preferences, ownership, devices', () => {
     const first = await inject('POST', '/v1/me/devices', user.accessToken, body);
     expect(first.statusCode, first.body).toBe(201);
     expect(first.headers.location).toBe(`/v1/me/devices/${first.json().id}`);
-    expect((await inject('GET', first.headers.location as string, user.accessToken)).json()).toEqual(first.json());
+    expect((await inject('GET', first.headers.location as string, user.accessToken)).json()).toEqual(
+      first.json(),
+    );
     const again = await inject('POST', '/v1/me/devices', user.accessToken, body);
     expect(again.statusCode).toBe(200);
     expect(again.json().id).toBe(first.json().id);
-    const bad = await inject('POST', '/v1/me/devices', user.accessToken, { token: 'short', platform: 'nokia' });
+    const bad = await inject('POST', '/v1/me/devices', user.accessToken, {
+      token: 'short',
+      platform: 'nokia',
+    });
     expect(bad.statusCode).toBe(400);
-    expect((await inject('DELETE', `/v1/me/devices/${first.json().id}`, user.accessToken)).statusCode).toBe(204);
-    expect((await inject('DELETE', `/v1/me/devices/${first.json().id}`, user.accessToken)).statusCode).toBe(404);
+    expect((await inject('DELETE', `/v1/me/devices/${first.json().id}`, user.accessToken)).statusCode).toBe(
+      204,
+    );
+    expect((await inject('DELETE', `/v1/me/devices/${first.json().id}`, user.accessToken)).statusCode).toBe(
+      404,
+    );
   });
 });
 
@@ -292,7 +327,11 @@ describe('notifications: the hourly cap under a flood', () => {
     // Ten failed top-ups (normal priority) first.
     const drafts = Array.from({ length: 10 }, (_, index) =>
       paymentIntents(
-        { id: `flood-topup-${flooded.userId}-${index}`, type: 'PaymentFailed', data: { reason: 'x', at: '' } },
+        {
+          id: `flood-topup-${flooded.userId}-${index}`,
+          type: 'PaymentFailed',
+          data: { reason: 'x', at: '' },
+        },
         { paymentId: `p${index}`, userId: flooded.userId, purpose: 'topup', amountMinor: 1_000 + index },
       ),
     ).flat();
@@ -306,7 +345,9 @@ describe('notifications: the hourly cap under a flood', () => {
           .execute(),
       (rows) => rows.length === 10 && rows.every((row) => row.status !== 'sending'),
     );
-    expect(ofKind(await sentTo(flooded.phone, 'sms'), 'wallet.topup_failed')).toHaveLength(Math.floor(HOURLY_CAP / 2));
+    expect(ofKind(await sentTo(flooded.phone, 'sms'), 'wallet.topup_failed')).toHaveLength(
+      Math.floor(HOURLY_CAP / 2),
+    );
 
     // Then a flood of orders: their messages are sent up to the whole cap, then capped.
     const orders: string[] = [];

@@ -273,7 +273,9 @@ export function preferredLanguage(header: string | undefined): 'fr' | 'en' {
     .split(',')
     .map((part) => {
       const [tag = '', ...parameters] = part.trim().toLowerCase().split(';');
-      const quality = parameters.map((parameter) => /^q=([0-9.]+)$/.exec(parameter.trim())?.[1]).find(Boolean);
+      const quality = parameters
+        .map((parameter) => /^q=([0-9.]+)$/.exec(parameter.trim())?.[1])
+        .find(Boolean);
       return { language: tag.slice(0, 2), quality: quality === undefined ? 1 : Number(quality) };
     })
     .filter((entry) => (entry.language === 'fr' || entry.language === 'en') && entry.quality > 0)
