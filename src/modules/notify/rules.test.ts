@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import { preferencesOf } from '../identity/index.js';
+import type { OrderEvent } from '../orders/index.js';
+import { channelFlags, quietUntil } from './delivery.js';
+import { intentId, orderIntents, paymentIntents, type OrderFacts } from './intents.js';
+import { hourlyAllowance } from './repository.js';
+
+const order: OrderFacts = {
+  orderId: '11111111-1111-4111-8111-111111111111',
+  customerId: '22222222-2222-4222-8222-222222222222',
+  ownerId: '33333333-3333-4333-8333-333333333333',
+  restaurantName: 'Chez Mama',
+  itemCount: 3,
+  totalMinor: 7_450,
+  trackingUrl: 'https://api.example.cm/track/abc',
+};
+const at = '2026-12-05T12:00:00.000Z';
+const system = { role: 'system' as const, id: 'system' };
+const event = (value: OrderEvent, id = 'event-1') => ({ id, ...value });
+
+describe('events → intents', () => {
+  it('given a captured payment, tells the customer (a receipt) and the restaurant (critical, to acknowledge)', () => {
+    const drafts = orderIntents(
+      event({ type: 'OrderPaymentCaptured', data: { paymentId: 'p', amountMinor: 7_450, at } }),
+      order,
+    );
+    expect(
+      drafts.map((draft) => [
+        draft.recipientId,
+        draft.kind,
+        draft.priority,
+        draft.requiresAck,
+        draft.receipt,
+      ]),
+    ).toEqual([
+      [order.customerId, 'order.placed', 'high', false, true],
+      [order.ownerId, 'restaurant.new_order', 'critical', true, false],
+    ]);
+    expect(drafts[1]!.params).toEqual({ restaurant: 'Chez Mama', count: 3, total: 7_450 });
+  });
+
+  it('names each intent after the event, the recipient and the kind: the same event names the same intents', () => {
+    const captured = event({ type: 'OrderPaymentCaptured', data: { paymentId: 'p', amountMinor: 1, at } });
+    const first = orderIntents(captured, order).map((draft) => draft.id);
+    expect(orderIntents(captured, order).map((draft) => draft.id)).toEqual(first);
+    expect(first[0]).toBe(intentId('event-1', order.customerId, 'order.placed'));
+    expect(orderIntents({ ...captured, id: 'event-2' }, order)[0]!.id).not.toBe(first[0]);
+    expect(first[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it('given a pickup, tells the driver’s first name and the tracking link; given an acceptance, the minutes', () => {
+    const picked = orderIntents(event({ type: 'OrderPickedUp', data: { driverId: 'd', at } }), order, 'Paul');
+    expect(picked[0]).toMatchObject({
+      kind: 'order.picked_up',
+      params: { driver: 'Paul', link: order.trackingUrl },
+    });
+    const accepted = orderIntents(
+      event({ type: 'OrderAccepted', data: { by: system, preparationMinutes: 25, at } }),
+      order,
+    );
+    expect(accepted[0]).toMatchObject({ kind: 'order.accepted', params: { count: 25 } });
+  });
+
+  it('a customer’s cancellation tells the restaurant; the restaurant’s own, or one before payment, does not', () => {
+    const cancel = (role: 'customer' | 'restaurant', previousStatus: 'PLACED' | 'PENDING_PAYMENT') =>
+      orderIntents(
+        event({
+          type: 'OrderCancelled',
+          data: {
+            by: { role, id: 'x' },
+            reason: 'r',
+            previousStatus,
+            refundMinor: 100,
+            cancellationFeeMinor: 0,
+            at,
+          },
+        }),
+        order,
+      ).map((draft) => draft.kind);
+    expect(cancel('customer', 'PLACED')).toEqual(['order.cancelled', 'restaurant.order_cancelled']);
+    expect(cancel('restaurant', 'PLACED')).toEqual(['order.cancelled']);
+    expect(cancel('customer', 'PENDING_PAYMENT')).toEqual(['order.cancelled']);
+  });
+
+  it('events nobody is told of make no intent; a resolved dispute only with a refund', () => {
+    expect(orderIntents(event({ type: 'OrderPreparationStarted', data: { by: system, at } }), order)).toEqual(
+      [],
+    );
+    expect(
+      orderIntents(
+        event({ type: 'OrderDisputeResolved', data: { by: system, refundMinor: 0, note: '', at } }),
+        order,
+      ),
+    ).toEqual([]);
+  });
+
+  it('top-ups tell the payer (success with a receipt, failure); an order’s payment is told through the order', () => {
+    const facts = { paymentId: 'p', userId: order.customerId, purpose: 'topup' as const, amountMinor: 5_000 };
+    expect(
+      paymentIntents({ id: 'e', type: 'PaymentSucceeded', data: { amountMinor: 4_900 } }, facts)[0],
+    ).toMatchObject({
+      kind: 'wallet.topup_succeeded',
+      params: { amount: 4_900 },
+      receipt: true,
+      priority: 'normal',
+    });
+    expect(paymentIntents({ id: 'e', type: 'PaymentExpired', data: {} }, facts)[0]!.kind).toBe(
+      'wallet.topup_failed',
+    );
+    expect(
+      paymentIntents({ id: 'e', type: 'PaymentSucceeded', data: {} }, { ...facts, purpose: 'order' }),
+    ).toEqual([]);
+  });
+});
+
+describe('delivery rules', () => {
+  it('the cap: critical never capped, order messages the whole cap, lower priorities half', () => {
+    expect(hourlyAllowance('critical', 12)).toBe(Number.POSITIVE_INFINITY);
+    expect(hourlyAllowance('high', 12)).toBe(12);
+    expect(hourlyAllowance('normal', 12)).toBe(6);
+    expect(hourlyAllowance('low', 7)).toBe(3);
+  });
+
+  it('channels follow the preferences, except for critical and security messages; marketing always follows them', () => {
+    const preferences = preferencesOf({
+      order_updates: { push: true, sms: false, email: false },
+      promotions: { push: false, sms: false, email: false },
+    });
+    expect(channelFlags({ kind: 'order.ready', priority: 'high' }, preferences)).toEqual({
+      push: true,
+      sms: false,
+      email: false,
+    });
+    expect(channelFlags({ kind: 'restaurant.new_order', priority: 'critical' }, preferences).sms).toBe(true);
+    expect(channelFlags({ kind: 'security.new_sign_in', priority: 'high' }, preferences).sms).toBe(true);
+    expect(channelFlags({ kind: 'promo.weekend', priority: 'low' }, preferences)).toEqual({
+      push: false,
+      sms: false,
+      email: false,
+    });
+  });
+
+  it('quiet hours (Africa/Douala, UTC+1) delay normal and low priorities until they end, across midnight', () => {
+    const preferences = preferencesOf({
+      quietHours: { start: '22:00', end: '07:00', timeZone: 'Africa/Douala' },
+    });
+    const night = new Date('2026-12-05T23:30:00Z'); // 00:30 in Douala
+    expect(quietUntil({ priority: 'normal' }, preferences, night)?.toISOString()).toBe(
+      '2026-12-06T06:00:00.000Z',
+    );
+    expect(quietUntil({ priority: 'high' }, preferences, night)).toBeUndefined();
+    expect(quietUntil({ priority: 'critical' }, preferences, night)).toBeUndefined();
+    expect(quietUntil({ priority: 'low' }, preferences, new Date('2026-12-05T12:00:00Z'))).toBeUndefined();
+    const evening = new Date('2026-12-05T21:15:00Z'); // 22:15 in Douala
+    expect(quietUntil({ priority: 'low' }, preferences, evening)?.toISOString()).toBe(
+      '2026-12-06T06:00:00.000Z',
+    );
+    expect(quietUntil({ priority: 'low' }, preferencesOf({}), night)).toBeUndefined();
+  });
+});
