@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUser, type CreatedUser } from '../../helpers/auth.js';
+import { createUser, randomPhone, type CreatedUser } from '../../helpers/auth.js';
 import { act, authHeader, orderWorld, placeOrder, type OrderWorld } from '../orders/helpers.js';
 import { paymentIntents } from '../../../src/modules/notify/index.js';
 import type { RecordedMessage } from '../../../src/modules/notifications/index.js';
@@ -317,6 +317,26 @@ describe('notifications: preferences, ownership, devices', () => {
     expect((await inject('DELETE', `/v1/me/devices/${first.json().id}`, user.accessToken)).statusCode).toBe(
       404,
     );
+  });
+});
+
+describe('notifications: the recipient’s language', () => {
+  it('registration keeps the language of the body, else of Accept-Language, else French', async () => {
+    const register = async (phone: string, headers: Record<string, string>, locale?: string) => {
+      const response = await world.testApp.app.inject({
+        method: 'POST',
+        url: '/v1/auth/register',
+        headers,
+        payload: { phone, password: 'Correct-Horse-Battery-9', name: 'Ama', ...(locale ? { locale } : {}) },
+      });
+      expect(response.statusCode, response.body).toBe(202);
+      return (await world.testApp.services.identity.repository.findUserByPhone(phone))!.locale;
+    };
+    const phone = () => randomPhone();
+    expect(await register(phone(), { 'accept-language': 'en-GB,en;q=0.9,fr;q=0.8' })).toBe('en');
+    expect(await register(phone(), { 'accept-language': 'fr-CM,en;q=0.5' })).toBe('fr');
+    expect(await register(phone(), { 'accept-language': 'en' }, 'fr')).toBe('fr');
+    expect(await register(phone(), {})).toBe('fr');
   });
 });
 
