@@ -38,6 +38,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       intent_id uuid NOT NULL REFERENCES notification_intents (id) ON DELETE CASCADE,
       recipient_id uuid NOT NULL,
       channel text NOT NULL CHECK (channel IN ('push', 'sms', 'email')),
+      priority text NOT NULL CHECK (priority IN ('critical', 'high', 'normal', 'low')),
       status text NOT NULL CHECK (status IN ('sending', 'sent', 'failed', 'capped')),
       transport text,
       provider_id text,

@@ -266,6 +266,7 @@ export function createDelivery(options: DeliveryOptions) {
       intentId: intent.id,
       recipientId: intent.recipient_id,
       channel: job.channel,
+      priority: intent.priority,
       allowance: hourlyAllowance(intent.priority, options.hourlyCap),
       now: now(),
     });

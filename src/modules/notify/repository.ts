@@ -152,6 +152,7 @@ export function createNotifyRepository(db: NotifyDb, cipher: FieldCipher) {
       intentId: string;
       recipientId: string;
       channel: DeliveryChannel;
+      priority: Priority;
       allowance: number;
       now: Date;
     }): Promise<Claim> {
@@ -187,6 +188,7 @@ export function createNotifyRepository(db: NotifyDb, cipher: FieldCipher) {
             .select((eb) => eb.fn.countAll<string>().as('count'))
             .where('recipient_id', '=', input.recipientId)
             .where('status', 'in', ['sending', 'sent'])
+            .where('priority', '<>', 'critical')
             .where('claimed_at', '>', new Date(input.now.getTime() - 3_600_000))
             .executeTakeFirstOrThrow();
           if (Number(sent.count) >= input.allowance) status = 'capped';
@@ -198,6 +200,7 @@ export function createNotifyRepository(db: NotifyDb, cipher: FieldCipher) {
             intent_id: input.intentId,
             recipient_id: input.recipientId,
             channel: input.channel,
+            priority: input.priority,
             status,
             claimed_at: input.now,
             updated_at: input.now,

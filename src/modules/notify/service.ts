@@ -258,6 +258,8 @@ export function createNotify(options: NotifyOptions) {
   return {
     repository,
     delivery,
+    /** Who a recipient is for delivery (identity's account): tests build deliveries over it. */
+    recipients: options.recipients,
     centre,
     deadLetters,
     record,

@@ -29,6 +29,8 @@ export interface NotificationDeliveriesTable {
   intent_id: string;
   recipient_id: string;
   channel: 'push' | 'sms' | 'email';
+  /** The intent's: critical sends are neither capped nor counted against the cap. */
+  priority: 'critical' | 'high' | 'normal' | 'low';
   status: 'sending' | 'sent' | 'failed' | 'capped';
   transport: string | null;
   provider_id: string | null;

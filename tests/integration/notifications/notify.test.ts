@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser, randomPhone, type CreatedUser } from '../../helpers/auth.js';
 import { act, authHeader, orderWorld, placeOrder, type OrderWorld } from '../orders/helpers.js';
 import { paymentIntents } from '../../../src/modules/notify/index.js';
-import type { RecordedMessage } from '../../../src/modules/notifications/index.js';
+import type {
+  ChannelResult,
+  OutboundMessage,
+  RecordedMessage,
+} from '../../../src/modules/notifications/index.js';
+import { createDelivery } from '../../../src/modules/notify/delivery.js';
+import { createNotifyMetrics } from '../../../src/modules/notify/metrics.js';
+import { createTemplates } from '../../../src/modules/notify/templates.js';
 
 /**
  * Notifications end to end, against PostgreSQL, Redis and BullMQ: order events become intents
@@ -400,4 +407,105 @@ describe('notifications: the hourly cap under a flood', () => {
         (found) => found.length === 1,
       );
   }, 90_000);
+});
+
+describe('notifications: failures, dead letters and the fallback to SMS', () => {
+  /** A delivery like the app's, over the same tables and queues, through a push provider that fails. */
+  function failingPush(answer: (message: OutboundMessage) => Promise<ChannelResult & { transport: string }>) {
+    const { services } = world.testApp;
+    return createDelivery({
+      repository: services.notify.repository,
+      queue: services.jobs.queue,
+      sender: { deliver: answer },
+      recipients: services.notify.recipients,
+      templates: createTemplates(),
+      metrics: createNotifyMetrics(),
+      logger: services.runtime.logger,
+      hourlyCap: HOURLY_CAP,
+      ackTimeoutSeconds: ACK_TIMEOUT_SECONDS,
+      costXaf: { push: 0, sms: 25, email: 0 },
+    });
+  }
+
+  async function ownerIntent(name: string) {
+    const { owner } = world.actors;
+    const [draft] = paymentIntents(
+      { id: `failure-${name}-${Date.now()}`, type: 'PaymentFailed', data: {} },
+      { paymentId: 'p', userId: owner.userId, purpose: 'topup', amountMinor: 2_000 },
+    );
+    await world.testApp.services.notify.repository.insertIntents([draft!], new Date());
+    return draft!;
+  }
+
+  it('a push that keeps failing (5xx, 429) is retried, then dead-lettered, visible to admins, and falls back to SMS', async () => {
+    const { owner, admin } = world.actors;
+    const intent = await ownerIntent('transient');
+    const delivery = failingPush(async () => {
+      throw new Error('FCM answered 503');
+    });
+    const job = { intentId: intent.id, channel: 'push' as const, fallback: 'sms' as const };
+    await expect(delivery.send(job, { jobId: 'j', attempt: 1, maxAttempts: 2 })).rejects.toThrow('503');
+    const tried = await world.testApp.services.notify.repository.deliveries(intent.id);
+    expect(tried).toEqual([
+      expect.objectContaining({ channel: 'push', status: 'failed', reason: 'FCM answered 503' }),
+    ]);
+    // The last try gives up: a dead letter, then the SMS.
+    await delivery.send(job, { jobId: 'j', attempt: 2, maxAttempts: 2 });
+    const sms = await eventually(
+      async () =>
+        (await sentTo(owner.phone, 'sms')).filter((message) => message.metadata.intentId === intent.id),
+      (found) => found.length > 0,
+    );
+    expect(sms).toHaveLength(1);
+    expect(sms[0]!.body).toMatch(/^Rechargement de 2\s000\sFCFA échoué\.$/u);
+    const letters = await inject('GET', '/v1/admin/notifications/dead-letters', admin.accessToken);
+    expect(letters.statusCode, letters.body).toBe(200);
+    expect(letters.json().items).toContainEqual(
+      expect.objectContaining({ intentId: intent.id, channel: 'push', queue: 'notify-push', attempts: 2 }),
+    );
+    expect(JSON.stringify(letters.json())).not.toContain(owner.phone);
+    const refused = await inject('GET', '/v1/admin/notifications/dead-letters', owner.accessToken);
+    expect(refused.statusCode).toBe(403);
+    const badCursor = await inject(
+      'GET',
+      '/v1/admin/notifications/dead-letters?cursor=nope!',
+      admin.accessToken,
+    );
+    expect(badCursor.statusCode).toBe(400);
+  }, 30_000);
+
+  it('a token FCM calls unregistered is forgotten at once (no retry) and the message falls back to SMS', async () => {
+    const { owner } = world.actors;
+    const token = `fcm-dead-token-${Date.now()}`;
+    const registered = await inject('POST', '/v1/me/devices', owner.accessToken, {
+      token,
+      platform: 'android',
+    });
+    expect(registered.statusCode).toBe(201);
+    const intent = await ownerIntent('unregistered');
+    const delivery = failingPush(async (message): Promise<ChannelResult & { transport: string }> =>
+      message.to === token
+        ? {
+            status: 'failed',
+            reason: 'messaging/registration-token-not-registered',
+            permanent: true,
+            unregisteredToken: true,
+            transport: 'fcm',
+          }
+        : { status: 'failed', reason: 'messaging/invalid-argument', permanent: true, transport: 'fcm' },
+    );
+    await delivery.send(
+      { intentId: intent.id, channel: 'push', fallback: 'sms' },
+      { jobId: 'j', attempt: 1, maxAttempts: 5 },
+    );
+    const devices = (await inject('GET', '/v1/me/devices', owner.accessToken)).json().items;
+    expect(devices.map((device: { id: string }) => device.id)).not.toContain(registered.json().id);
+    await eventually(
+      async () =>
+        (await sentTo(owner.phone, 'sms')).filter((message) => message.metadata.intentId === intent.id),
+      (found) => found.length === 1,
+    );
+    // The remaining device is still there (only the dead token goes).
+    expect(devices.length).toBeGreaterThan(0);
+  }, 30_000);
 });
