@@ -21,6 +21,13 @@ export interface ReactorOptions {
   handle(event: RecordedEvent): Promise<void>;
   batchSize?: number;
   restartDelayMs?: number;
+  /**
+   * Where a reactor without a checkpoint begins: 'start' (the default: every event, for reactors
+   * that keep state) or 'end' (events after its first start only: a reactor that tells people
+   * must not message them about last year's orders the day it is deployed). The head is saved as
+   * the checkpoint at once, so a restart before the first event misses nothing.
+   */
+  firstStart?: 'start' | 'end';
 }
 
 export interface Reactor {
@@ -50,7 +57,11 @@ export function createReactor(options: ReactorOptions): Reactor {
 
   async function start(): Promise<void> {
     stopped = false;
-    const from = await checkpoint();
+    let from = await checkpoint();
+    if (from === 'start' && options.firstStart === 'end') {
+      from = (await options.eventStore.readAll('end', { limit: 1 })).nextPosition;
+      await saveCheckpoint(from);
+    }
     if (stopped) return;
     subscription = options.eventStore.subscribeToAll({
       from,

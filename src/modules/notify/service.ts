@@ -179,6 +179,8 @@ export function createNotify(options: NotifyOptions) {
     },
     logger,
     handle,
+    // Deployed on a store with history, it tells nobody about the past.
+    firstStart: 'end',
   });
 
   async function view(row: IntentRow, userId: string): Promise<CentreItem> {

@@ -210,8 +210,14 @@ describe('notifications: a paid order tells the restaurant and the customer, onc
       .executeTakeFirstOrThrow();
 
     // A restart from the start: every event handled again, every dispatch enqueued again.
+    const replayed: string[] = [];
+    services.notify.onHandled((event) => replayed.push(event.type));
     await services.notify.reactor.stop();
-    await db.deleteFrom('notify_reactor_checkpoints').where('name', '=', 'notify-intents').execute();
+    await db
+      .updateTable('notify_reactor_checkpoints')
+      .set({ position: '0000000000000000-0000000000000000' })
+      .where('name', '=', 'notify-intents')
+      .execute();
     await services.notify.reactor.start();
     await eventually(
       async () =>
@@ -225,6 +231,8 @@ describe('notifications: a paid order tells the restaurant and the customer, onc
       (position) => position !== undefined && position >= checkpoint.position,
       30_000,
     );
+    expect(replayed).toContain('OrderPaymentCaptured');
+    expect(replayed).toContain('OrderDelivered');
     // A job that runs twice (a worker died after the send, before the job was marked done).
     const some = intentsBefore[0]!.id;
     await services.notify.delivery.dispatch(some);
@@ -244,6 +252,34 @@ describe('notifications: a paid order tells the restaurant and the customer, onc
     );
     expect((await sentTo('fcm-owner-token-0123456789')).length).toBe(pushesBefore);
   }, 60_000);
+});
+
+describe('notifications: a first start on a store with history', () => {
+  it('begins at the head: nobody is told about past orders the day it is deployed', async () => {
+    const { services } = world.testApp;
+    const db = services.db;
+    const handled: string[] = [];
+    services.notify.onHandled((event) => handled.push(event.id));
+    await services.notify.reactor.stop();
+    await db.deleteFrom('notify_reactor_checkpoints').where('name', '=', 'notify-intents').execute();
+    await services.notify.reactor.start();
+    const saved = await db
+      .selectFrom('notify_reactor_checkpoints')
+      .select('position')
+      .where('name', '=', 'notify-intents')
+      .executeTakeFirst();
+    expect(saved?.position).toMatch(/^[0-9a-f]{16}-[0-9a-f]{16}$/);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(handled).toEqual([]);
+    // Events after the start are handled as before (a new customer: the first is at the hourly cap).
+    const customer = await createUser(world.testApp, { roles: ['customer'] });
+    const placed = await placeOrder(world, customer.accessToken);
+    const id = placed.json().id as string;
+    await eventually(
+      async () => ofKind(await sentTo(customer.phone, 'sms'), 'order.placed', id),
+      (found) => found.length === 1,
+    );
+  }, 30_000);
 });
 
 describe('notifications: preferences, ownership, devices', () => {
