@@ -144,7 +144,8 @@ export function createDelivery(options: DeliveryOptions) {
     if (intent === undefined || intent.status !== 'pending') return;
     const recipient = await recipients.recipient(intent.recipient_id);
     if (recipient === undefined) {
-      await repository.setIntentStatus(intentId, 'failed');
+      // The account was erased: nothing of the person is kept (an event after the erasure).
+      await repository.deleteIntent(intentId);
       return;
     }
     const at = now();

@@ -83,6 +83,10 @@ export function createNotifyRepository(db: NotifyDb, cipher: FieldCipher) {
       return row === undefined ? undefined : decode(row);
     },
 
+    async deleteIntent(id: string): Promise<void> {
+      await db.deleteFrom('notification_intents').where('id', '=', id).execute();
+    },
+
     async setIntentStatus(id: string, status: IntentRow['status']): Promise<void> {
       await db.updateTable('notification_intents').set({ status }).where('id', '=', id).execute();
     },

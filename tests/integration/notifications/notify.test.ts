@@ -545,3 +545,71 @@ describe('notifications: failures, dead letters and the fallback to SMS', () => 
     expect(devices.length).toBeGreaterThan(0);
   }, 30_000);
 });
+
+describe('notifications: the WebSocket channel and personal data', () => {
+  it('a new centre entry is published to the recipient’s audiences, in their language', async () => {
+    const { services } = world.testApp;
+    const customer = await createUser(world.testApp, { roles: ['customer'] });
+    const heard: { type: string; channel: string; data: Record<string, unknown> }[] = [];
+    const unsubscribe = await services.realtime.bus.subscribe(`user:${customer.userId}`, (message) =>
+      heard.push(message),
+    );
+    try {
+      const placed = await placeOrder(world, customer.accessToken);
+      const id = placed.json().id as string;
+      const message = await eventually(
+        async () => heard.find((item) => item.type === 'notification.created'),
+        (found) => found !== undefined,
+      );
+      expect(message).toMatchObject({
+        channel: 'notifications',
+        orderId: id,
+        data: { kind: 'order.placed', title: 'Commande confirmée' },
+      });
+      const centre = await centreOf(customer.accessToken);
+      expect(centre.items.map((item: { id: string }) => item.id)).toContain(message!.data.id);
+    } finally {
+      await unsubscribe();
+    }
+  }, 30_000);
+
+  it('export lists the person’s notifications and devices (never the token); erasure deletes them', async () => {
+    const { services } = world.testApp;
+    const customer = await createUser(world.testApp, { roles: ['customer'] });
+    const token = `fcm-erase-${customer.userId}`;
+    await inject('POST', '/v1/me/devices', customer.accessToken, { token, platform: 'web' });
+    await placeOrder(world, customer.accessToken);
+    await eventually(
+      async () => (await centreOf(customer.accessToken)).items.length,
+      (count) => count > 0,
+    );
+    const exported = await inject('GET', '/v1/me/export', customer.accessToken);
+    expect(exported.statusCode, exported.body).toBe(200);
+    const mine = exported.json().notify;
+    expect(mine.notifications.map((item: { kind: string }) => item.kind)).toContain('order.placed');
+    expect(mine.devices).toHaveLength(1);
+    expect(JSON.stringify(mine)).not.toContain(token);
+
+    // The texts are not stored: the parameters are ciphertext at rest.
+    const row = await services.db
+      .selectFrom('notification_intents')
+      .select('params')
+      .where('recipient_id', '=', customer.userId)
+      .executeTakeFirstOrThrow();
+    expect(row.params).toMatch(/^pii1\./);
+
+    const erased = await inject('DELETE', '/v1/me', customer.accessToken, { password: customer.password });
+    expect(erased.statusCode, erased.body).toBe(204);
+    const left = async (table: 'notification_intents' | 'notification_deliveries') =>
+      services.db.selectFrom(table).select('id').where('recipient_id', '=', customer.userId).execute();
+    expect(await left('notification_intents')).toEqual([]);
+    expect(await left('notification_deliveries')).toEqual([]);
+    expect(
+      await services.db
+        .selectFrom('notification_devices')
+        .select('id')
+        .where('user_id', '=', customer.userId)
+        .execute(),
+    ).toEqual([]);
+  }, 30_000);
+});
