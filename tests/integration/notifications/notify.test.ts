@@ -254,6 +254,34 @@ describe('notifications: a paid order tells the restaurant and the customer, onc
   }, 60_000);
 });
 
+describe('notifications: two workers on one send', () => {
+  it('the same intent sent by two workers at once goes once; the loser is told to try later, then finds it done', async () => {
+    const { services } = world.testApp;
+    const customer = await createUser(world.testApp, { roles: ['customer'] });
+    const [draft] = paymentIntents(
+      { id: `race-${customer.userId}`, type: 'PaymentSucceeded', data: { amountMinor: 3_000 } },
+      { paymentId: 'p', userId: customer.userId, purpose: 'topup', amountMinor: 3_000 },
+    );
+    await services.notify.repository.insertIntents([draft!], new Date());
+    const job = { intentId: draft!.id, channel: 'sms' as const };
+    const context = { jobId: 'race', attempt: 1, maxAttempts: 5 };
+    const outcomes = await Promise.allSettled([
+      services.notify.delivery.send(job, context),
+      services.notify.delivery.send(job, context),
+    ]);
+    // The loser either finds the claim fresh (try later) or, if the winner already finished, done.
+    for (const outcome of outcomes)
+      if (outcome.status === 'rejected') expect(String(outcome.reason)).toMatch(/is being sent on sms/);
+    expect(outcomes.some((outcome) => outcome.status === 'fulfilled')).toBe(true);
+    await services.notify.delivery.send(job, context); // the retry: already sent, nothing happens
+    const sms = (await sentTo(customer.phone, 'sms')).filter(
+      (message) => message.metadata.intentId === draft!.id,
+    );
+    expect(sms).toHaveLength(1);
+    expect(sms[0]!.body).toMatch(/^3\s000\sFCFA ajoutés à votre portefeuille\.$/u);
+  });
+});
+
 describe('notifications: a first start on a store with history', () => {
   it('begins at the head: nobody is told about past orders the day it is deployed', async () => {
     const { services } = world.testApp;
