@@ -15,7 +15,7 @@ import type { RecipientDirectory } from './delivery.js';
 import { createNotifyMetrics } from './metrics.js';
 import { notifyPersonalData } from './personal-data.js';
 import { registerNotifyRoutes } from './routes.js';
-import { createNotify, INTENT_REACTOR } from './service.js';
+import { createNotify, INTENT_REACTOR, type PayoutLookup } from './service.js';
 import type { NotifyTables } from './tables.js';
 import { createTemplates, languageOf } from './templates.js';
 
@@ -30,9 +30,11 @@ export const notifyContext = defineContext({
     notifications: need<Pick<Notifications, 'deliver'>>(),
     identity: need<Pick<Identity, 'repository'>>(),
     orders: need<{ orders: Pick<OrdersService, 'load' | 'trackingUrl'> }>(),
+    payments: need<{ payouts: PayoutLookup }>(),
+    catalog: need<{ orders: { restaurantOwnerId(restaurantId: string): Promise<string | undefined> } }>(),
   },
   tables: tablesOf<NotifyTables>(),
-  create(platform, { notifications, identity, orders }) {
+  create(platform, { notifications, identity, orders, payments, catalog }) {
     const { runtime } = platform;
     const { config } = runtime;
     const recipients: RecipientDirectory = {
@@ -58,6 +60,8 @@ export const notifyContext = defineContext({
       recipients,
       nameOf: async (userId) => (await identity.repository.findUserById(userId))?.name ?? null,
       orders: () => orders.orders,
+      payouts: payments.payouts,
+      restaurantOwnerId: (restaurantId) => catalog.orders.restaurantOwnerId(restaurantId),
       templates: createTemplates(),
       metrics,
       logger: runtime.logger,

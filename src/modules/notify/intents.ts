@@ -203,3 +203,34 @@ export function paymentIntents(
 export function firstNameOf(name: string | null | undefined): string {
   return (name ?? '').trim().split(/\s+/)[0] ?? '';
 }
+
+/** The payouts a ledger batch posted: ids of its `payout:<id>:post` transfers (payouts.ts names them). */
+export function payoutsPostedIn(data: unknown): string[] {
+  const batch = (data as { batch?: unknown } | null)?.batch;
+  // Most batches move no payout: a text search skips them before any parse.
+  if (typeof batch !== 'string' || !batch.includes('"payout:')) return [];
+  const parsed = JSON.parse(batch) as { transfersAccepted?: { id?: unknown }[] };
+  const posted: string[] = [];
+  for (const transfer of parsed.transfersAccepted ?? []) {
+    const match = typeof transfer.id === 'string' ? /^payout:([0-9a-f-]{36}):post$/.exec(transfer.id) : null;
+    if (match !== null) posted.push(match[1]!);
+  }
+  return posted;
+}
+
+/** A payout that reached its payee's Mobile Money: the payee (a restaurant's owner) is told. */
+export function payoutIntents(
+  event: { id: string },
+  payout: { payoutId: string; recipientId: string; amountMinor: number },
+): IntentDraft[] {
+  // One batch may post several payouts to one person: each is its own intent.
+  const source = { eventId: `${event.id}/${payout.payoutId}` };
+  return [
+    draft(source, payout.recipientId, 'payout.sent', {
+      params: { amount: payout.amountMinor },
+      category: 'account',
+      priority: 'normal',
+      receipt: true,
+    }),
+  ];
+}

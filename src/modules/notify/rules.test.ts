@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { preferencesOf } from '../identity/index.js';
 import type { OrderEvent } from '../orders/index.js';
 import { channelFlags, quietUntil } from './delivery.js';
-import { intentId, orderIntents, paymentIntents, type OrderFacts } from './intents.js';
+import {
+  intentId,
+  orderIntents,
+  paymentIntents,
+  payoutIntents,
+  payoutsPostedIn,
+  type OrderFacts,
+} from './intents.js';
 import { hourlyAllowance } from './repository.js';
 
 const order: OrderFacts = {
@@ -110,6 +117,31 @@ describe('events → intents', () => {
     expect(
       paymentIntents({ id: 'e', type: 'PaymentSucceeded', data: {} }, { ...facts, purpose: 'order' }),
     ).toEqual([]);
+  });
+});
+
+describe('payouts in ledger batches', () => {
+  const id = '44444444-4444-4444-8444-444444444444';
+  it('finds the posts of payouts (not their holds or fees) and skips batches without any', () => {
+    const batch = JSON.stringify({
+      transfersAccepted: [
+        { id: `payout:${id}:hold` },
+        { id: `payout:${id}:post` },
+        { id: `payout:${id}:fee` },
+      ],
+    });
+    expect(payoutsPostedIn({ batch })).toEqual([id]);
+    expect(payoutsPostedIn({ batch: JSON.stringify({ transfersAccepted: [{ id: 'order:x' }] }) })).toEqual(
+      [],
+    );
+    expect(payoutsPostedIn({ other: true })).toEqual([]);
+  });
+
+  it('two payouts in one batch to one person are two intents', () => {
+    const first = payoutIntents({ id: 'e' }, { payoutId: 'a', recipientId: id, amountMinor: 1 });
+    const second = payoutIntents({ id: 'e' }, { payoutId: 'b', recipientId: id, amountMinor: 1 });
+    expect(first[0]!.id).not.toBe(second[0]!.id);
+    expect(first[0]).toMatchObject({ kind: 'payout.sent', receipt: true, params: { amount: 1 } });
   });
 });
 

@@ -18,6 +18,8 @@ import {
   NOTIFIED_PAYMENT_EVENTS,
   orderIntents,
   paymentIntents,
+  payoutIntents,
+  payoutsPostedIn,
   type IntentDraft,
   type OrderFacts,
 } from './intents.js';
@@ -27,6 +29,18 @@ import type { NotifyDb } from './tables.js';
 import { DEFAULT_LANGUAGE, type Templates } from './templates.js';
 
 export const INTENT_REACTOR = 'notify-intents';
+/** The ledger's batches (ledger/writer/events.ts): payouts are told when the ledger posts them. */
+const LEDGER_STREAM_PREFIX = 'ledger-';
+const LEDGER_BATCH = 'LedgerBatch';
+
+/** What notify needs of a payout (payments' payouts implement it). */
+export interface PayoutLookup {
+  get(
+    payoutId: string,
+  ): Promise<
+    { payee_kind: 'restaurant' | 'driver' | 'customer'; payee_id: string; amount_minor: bigint } | undefined
+  >;
+}
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface NotifyOptions {
@@ -40,6 +54,9 @@ export interface NotifyOptions {
   /** A person's display name (the driver is told by first name). */
   nameOf(userId: string): Promise<string | null>;
   orders: () => Pick<OrdersService, 'load' | 'trackingUrl'>;
+  payouts: PayoutLookup;
+  /** A restaurant's owner (a restaurant's payout is told to them). */
+  restaurantOwnerId(restaurantId: string): Promise<string | undefined>;
   templates: Templates;
   metrics: NotifyMetrics;
   logger: Logger;
@@ -118,7 +135,26 @@ export function createNotify(options: NotifyOptions) {
         amountMinor: initiated.amountMinor,
       });
     }
+    if (event.stream.startsWith(LEDGER_STREAM_PREFIX) && event.type === LEDGER_BATCH)
+      return payoutDrafts(event);
     return [];
+  }
+
+  async function payoutDrafts(event: RecordedEvent): Promise<IntentDraft[]> {
+    const drafts: IntentDraft[] = [];
+    for (const payoutId of payoutsPostedIn(event.data)) {
+      const payout = await options.payouts.get(payoutId);
+      if (payout === undefined) continue;
+      const recipientId =
+        payout.payee_kind === 'restaurant'
+          ? await options.restaurantOwnerId(payout.payee_id)
+          : payout.payee_id;
+      if (recipientId === undefined) continue;
+      drafts.push(
+        ...payoutIntents(event, { payoutId, recipientId, amountMinor: Number(payout.amount_minor) }),
+      );
+    }
+    return drafts;
   }
 
   /**
@@ -174,8 +210,8 @@ export function createNotify(options: NotifyOptions) {
     checkpointTable: 'notify_reactor_checkpoints',
     eventStore: options.eventStore,
     filter: {
-      streamPrefixes: [ORDER_STREAM_PREFIX, PAYMENT_STREAM_PREFIX],
-      eventTypes: [...NOTIFIED_ORDER_EVENTS, ...NOTIFIED_PAYMENT_EVENTS],
+      streamPrefixes: [ORDER_STREAM_PREFIX, PAYMENT_STREAM_PREFIX, LEDGER_STREAM_PREFIX],
+      eventTypes: [...NOTIFIED_ORDER_EVENTS, ...NOTIFIED_PAYMENT_EVENTS, LEDGER_BATCH],
     },
     logger,
     handle,
@@ -265,6 +301,8 @@ export function createNotify(options: NotifyOptions) {
     centre,
     deadLetters,
     record,
+    /** Handles one event as the reactor does (its intents recorded and dispatched). */
+    react: handle,
     /** Reactor start and stop (the context contributes them). */
     reactor,
     /** Called after each event the reactor handled (tests wait on it). */

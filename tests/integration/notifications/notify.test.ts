@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RecordedEvent } from '../../../src/eventstore/index.js';
 import { createUser, randomPhone, type CreatedUser } from '../../helpers/auth.js';
 import { act, authHeader, orderWorld, placeOrder, type OrderWorld } from '../orders/helpers.js';
 import { paymentIntents } from '../../../src/modules/notify/index.js';
@@ -639,5 +641,77 @@ describe('notifications: the WebSocket channel and personal data', () => {
         .where('user_id', '=', customer.userId)
         .execute(),
     ).toEqual([]);
+  }, 30_000);
+});
+
+describe('notifications: payouts', () => {
+  it('a payout the ledger posted is told to its payee (a restaurant’s owner), once, in their language', async () => {
+    const { services } = world.testApp;
+    const { owner } = world.actors;
+    const payoutId = randomUUID();
+    const driverPayoutId = randomUUID();
+    await services.db
+      .insertInto('payouts')
+      .values([
+        {
+          payout_id: payoutId,
+          payee_kind: 'restaurant',
+          payee_id: world.restaurantId,
+          requested_by: owner.userId,
+          amount_minor: 25_000n,
+          currency: 'XAF',
+          phone: '[redacted]',
+          status: 'SUCCEEDED',
+        },
+        {
+          payout_id: driverPayoutId,
+          payee_kind: 'driver',
+          payee_id: world.driver.userId,
+          requested_by: world.driver.userId,
+          amount_minor: 4_000n,
+          currency: 'XAF',
+          phone: '[redacted]',
+          status: 'SUCCEEDED',
+        },
+      ])
+      .execute();
+    // The shape payouts.ts gives the post of a payout's hold, in a batch with other transfers.
+    const batch = JSON.stringify({
+      accountsCreated: [],
+      hash: 'h',
+      previousHash: 'p',
+      transfersAccepted: [
+        { id: `payout:${payoutId}:post`, code: 'payout' },
+        { id: `payout:${payoutId}:fee`, code: 'provider_fee' },
+        { id: `payout:${driverPayoutId}:post`, code: 'payout' },
+        { id: 'order:x:capture', code: 'order_payment' },
+      ],
+    });
+    const event = {
+      id: randomUUID(),
+      type: 'LedgerBatch',
+      data: { batch },
+      metadata: { schemaVersion: 1 },
+      stream: 'ledger-main',
+      revision: 0n,
+      position: '0000000000000001-0000000000000001',
+      createdAt: new Date(),
+    } as unknown as RecordedEvent;
+    await services.notify.react(event);
+    await services.notify.react(event); // at least once: a replay tells nobody twice
+    // The owner has a device: a push.
+    const toOwner = await eventually(
+      async () => ofKind(await sentTo('fcm-owner-token-0123456789', 'push'), 'payout.sent'),
+      (found) => found.length > 0,
+    );
+    expect(toOwner).toHaveLength(1);
+    expect(toOwner[0]!.body).toMatch(/^25\s000\sFCFA ont été versés sur votre compte Mobile Money\.$/u);
+    // The driver has none: an SMS.
+    const toDriver = await eventually(
+      async () => ofKind(await sentTo(world.driver.phone, 'sms'), 'payout.sent'),
+      (found) => found.length > 0,
+    );
+    expect(toDriver).toHaveLength(1);
+    expect(toDriver[0]!.body).toMatch(/^Versement de 4\s000\sFCFA envoyé sur votre Mobile Money\.$/u);
   }, 30_000);
 });
