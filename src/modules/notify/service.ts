@@ -189,8 +189,14 @@ export function createNotify(options: NotifyOptions) {
             channel: 'notifications',
             type: 'notification.created',
             at: now().toISOString(),
-            ...(draft.orderId === null ? {} : { orderId: draft.orderId }),
-            data: { id: draft.id, kind: draft.kind, title: text.title, body: text.body },
+            // The order id stays in `data`: clients follow an order's own events by the top-level one.
+            data: {
+              id: draft.id,
+              kind: draft.kind,
+              title: text.title,
+              body: text.body,
+              orderId: draft.orderId,
+            },
           },
         },
       ]);

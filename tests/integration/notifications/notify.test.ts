@@ -593,8 +593,7 @@ describe('notifications: the WebSocket channel and personal data', () => {
       );
       expect(message).toMatchObject({
         channel: 'notifications',
-        orderId: id,
-        data: { kind: 'order.placed', title: 'Commande confirmée' },
+        data: { kind: 'order.placed', title: 'Commande confirmée', orderId: id },
       });
       const centre = await centreOf(customer.accessToken);
       expect(centre.items.map((item: { id: string }) => item.id)).toContain(message!.data.id);
