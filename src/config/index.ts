@@ -361,6 +361,10 @@ export const EnvironmentSchema = Type.Object({
     1_048_576,
     'the largest delivery signature (PNG) one upload may carry, in bytes',
   ),
+  FILES_PROOF_RETENTION_DAYS: PositiveInteger(
+    30,
+    'days delivery proofs and packed-order photos are kept after the dispute window, then deleted',
+  ),
   FILES_MAX_IMAGE_PIXELS: PositiveInteger(
     40_000_000,
     'the most pixels an uploaded image may declare (width x height); more is refused before decoding',

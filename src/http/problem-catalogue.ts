@@ -31,6 +31,7 @@ const CATALOG = ['catalog', 'reviews', 'admin'];
 const ORDERS = ['orders', 'carts', 'tracking'];
 const PAYMENTS = ['wallet', 'payments', 'payouts', 'webhooks', 'commission', 'reconciliation', 'reports'];
 const LEDGER = ['ledger'];
+const FILES = ['files'];
 
 type Row = [
   code: string,
@@ -125,7 +126,7 @@ const ROWS: Row[] = [
   ['invalid_schedule', [400, 422], [...CATALOG, ...ORDERS], ['Invalid schedule', 'The scheduled time is too soon, too far, or outside opening hours.'], ['Horaire invalide', 'L’heure prévue est trop proche, trop lointaine ou hors des horaires.']],
   ['invalid_status_transition', 409, CATALOG, ['Invalid status change', 'The restaurant cannot move to this status from its current one.'], ['Changement de statut invalide', 'Le restaurant ne peut pas passer à ce statut depuis l’actuel.']],
   ['reason_required', 400, CATALOG, ['Reason required', 'This decision needs a reason.'], ['Motif requis', 'Cette décision exige un motif.']],
-  ['menu_item_not_found', 404, [...CATALOG, ...ORDERS], ['Dish not found', 'There is no such dish on this menu.'], ['Plat introuvable', 'Ce plat n’existe pas sur ce menu.']],
+  ['menu_item_not_found', 404, [...CATALOG, ...ORDERS, ...FILES], ['Dish not found', 'There is no such dish on this menu.'], ['Plat introuvable', 'Ce plat n’existe pas sur ce menu.']],
   ['menu_limit_reached', 409, CATALOG, ['Menu limit reached', 'The menu holds as many entries as it may.'], ['Limite du menu atteinte', 'Le menu contient le maximum d’entrées permis.']],
   ['invalid_modifier_group', 400, CATALOG, ['Invalid option group', 'The option group’s options or selection bounds are not valid.'], ['Groupe d’options invalide', 'Les options ou les bornes de sélection du groupe ne sont pas valides.']],
   ['modifier_min_exceeds_max', 400, CATALOG, ['Minimum above maximum', 'The minimum number of selections is above the maximum.'], ['Minimum supérieur au maximum', 'Le nombre minimum de choix dépasse le maximum.']],
@@ -133,13 +134,13 @@ const ROWS: Row[] = [
   ['not_restaurant_owner', 403, CATALOG, ['Not your restaurant', 'Only the restaurant’s owner may do this.'], ['Pas votre restaurant', 'Seul le propriétaire du restaurant peut le faire.']],
   ['order_not_reviewable', 403, CATALOG, ['Order not reviewable', 'Only a delivered order of yours can be reviewed.'], ['Commande non évaluable', 'Seule une de vos commandes livrées peut être évaluée.']],
   ['own_review', 422, CATALOG, ['Your own review', 'You cannot mark your own review helpful.'], ['Votre propre avis', 'Vous ne pouvez pas juger utile votre propre avis.']],
-  ['restaurant_not_found', 404, [...CATALOG, ...ORDERS, ...PAYMENTS], ['Restaurant not found', 'There is no such restaurant (of yours).'], ['Restaurant introuvable', 'Ce restaurant n’existe pas (ou n’est pas le vôtre).']],
+  ['restaurant_not_found', 404, [...CATALOG, ...ORDERS, ...PAYMENTS, ...FILES], ['Restaurant not found', 'There is no such restaurant (of yours).'], ['Restaurant introuvable', 'Ce restaurant n’existe pas (ou n’est pas le vôtre).']],
   ['review_not_found', 404, CATALOG, ['Review not found', 'There is no such review.'], ['Avis introuvable', 'Cet avis n’existe pas.']],
   ['review_window_closed', 422, CATALOG, ['Review window closed', 'The time to review this order has passed.'], ['Délai d’évaluation dépassé', 'Le délai pour évaluer cette commande est passé.']],
   ['too_many_cuisines', 400, CATALOG, ['Too many cuisines', 'Pick fewer cuisines.'], ['Trop de cuisines', 'Choisissez moins de cuisines.']],
   ['unknown_cuisine', 400, CATALOG, ['Unknown cuisine', 'The cuisine is not in the list of cuisines.'], ['Cuisine inconnue', 'Cette cuisine n’est pas dans la liste.']],
   // Orders and carts.
-  ['order_not_found', 404, [...ORDERS, ...PAYMENTS], ['Order not found', 'There is no such order, or it is not yours to see.'], ['Commande introuvable', 'Cette commande n’existe pas ou ne vous est pas visible.']],
+  ['order_not_found', 404, [...ORDERS, ...PAYMENTS, ...FILES], ['Order not found', 'There is no such order, or it is not yours to see.'], ['Commande introuvable', 'Cette commande n’existe pas ou ne vous est pas visible.']],
   ['illegal_transition', 409, ORDERS, ['Not in this state', 'The order’s current status (`currentStatus`) does not allow this.'], ['Impossible dans cet état', 'Le statut actuel (`currentStatus`) ne le permet pas.']],
   ['cancellation_not_allowed', 409, ORDERS, ['Cannot cancel', 'You may not cancel the order at this stage.'], ['Annulation impossible', 'Vous ne pouvez pas annuler la commande à ce stade.']],
   ['already_claimed', 409, ORDERS, ['Already claimed', 'Another driver took this order.'], ['Déjà prise', 'Un autre livreur a pris cette commande.']],
@@ -192,6 +193,36 @@ const ROWS: Row[] = [
   ['unknown_provider', 404, PAYMENTS, ['Unknown provider', 'There is no such payment provider.'], ['Opérateur inconnu', 'Cet opérateur de paiement n’existe pas.']],
   ['unsupported_phone', 422, ['orders', ...PAYMENTS], ['Unsupported number', 'Give an MTN or Orange Mobile Money number from Cameroon.'], ['Numéro non pris en charge', 'Donnez un numéro Mobile Money MTN ou Orange du Cameroun.']],
   ['webhook_signature_invalid', 401, PAYMENTS, ['Invalid webhook signature', 'The webhook is not signed by the provider.'], ['Signature de webhook invalide', 'Le webhook n’est pas signé par l’opérateur.']],
+  // Files (src/modules/files, docs/files.md).
+  ['multipart_required', 415, FILES, ['Multipart required', 'Send the upload as multipart/form-data: the fields, then one part named `file`.'], ['Multipart requis', 'Envoyez le fichier en multipart/form-data : les champs, puis une partie nommée `file`.']],
+  ['multipart_malformed', 400, FILES, ['Malformed multipart', 'The multipart body cannot be read (boundary, headers or an early end).'], ['Multipart mal formé', 'Le corps multipart est illisible (délimiteur, en-têtes ou fin prématurée).']],
+  ['too_many_files', 400, FILES, ['Too many files', 'One upload carries one file; send each file in its own request.'], ['Trop de fichiers', 'Un envoi porte un seul fichier ; envoyez chaque fichier dans sa propre requête.']],
+  ['too_many_fields', 400, FILES, ['Too many fields', 'The form has more fields or parts than an upload takes.'], ['Trop de champs', 'Le formulaire a plus de champs ou de parties qu’un envoi n’en accepte.']],
+  ['field_too_long', 400, FILES, ['Field too long', 'A form field or its name is longer than allowed.'], ['Champ trop long', 'Un champ du formulaire, ou son nom, dépasse la longueur permise.']],
+  ['field_repeated', 400, FILES, ['Field repeated', 'A form field was sent twice (`field`).'], ['Champ répété', 'Un champ du formulaire a été envoyé deux fois (`field`).']],
+  ['field_unknown', 400, FILES, ['Unknown field', 'This purpose takes no such field (`field`; `expected` lists those it takes).'], ['Champ inconnu', 'Cet usage ne prend pas ce champ (`field` ; `expected` liste ceux qu’il prend).']],
+  ['field_missing', 400, FILES, ['Field missing', 'This purpose needs the field `field`.'], ['Champ manquant', 'Cet usage exige le champ `field`.']],
+  ['field_invalid', 400, FILES, ['Invalid field', 'The field `field` is not valid (`expected` says what is).'], ['Champ invalide', 'Le champ `field` n’est pas valide (`expected` dit ce qui l’est).']],
+  ['purpose_missing', 400, FILES, ['Purpose missing', 'Send a `purpose` field (`allowed` lists them).'], ['Usage manquant', 'Envoyez un champ `purpose` (`allowed` les liste).']],
+  ['purpose_invalid', 400, FILES, ['Unknown purpose', 'The `purpose` is not one of `allowed`.'], ['Usage inconnu', 'Le champ `purpose` n’est pas l’un de `allowed`.']],
+  ['file_missing', 400, FILES, ['File missing', 'The form has no part named `file`.'], ['Fichier manquant', 'Le formulaire n’a pas de partie nommée `file`.']],
+  ['file_empty', 400, FILES, ['Empty file', 'The file has no bytes.'], ['Fichier vide', 'Le fichier ne contient aucun octet.']],
+  ['file_too_large', 413, FILES, ['File too large', 'The file is larger than this purpose takes (`maxBytes`).'], ['Fichier trop volumineux', 'Le fichier dépasse la taille acceptée pour cet usage (`maxBytes`).']],
+  ['file_type_unknown', 422, FILES, ['Unknown file type', 'The bytes are none of the types this upload takes (`allowed`); the name and the header do not count.'], ['Type de fichier inconnu', 'Les octets ne sont d’aucun type accepté (`allowed`) ; le nom et l’en-tête ne comptent pas.']],
+  ['file_type_not_allowed', 422, FILES, ['File type not allowed', 'The bytes are a `detected` file, which this purpose does not take (`allowed`).'], ['Type de fichier refusé', 'Les octets sont un fichier `detected`, que cet usage ne prend pas (`allowed`).']],
+  ['file_polyglot', 422, FILES, ['Two files in one', 'The file is also another format (`found`), e.g. a PDF or HTML appended to an image; upload the file alone.'], ['Deux fichiers en un', 'Le fichier est aussi un autre format (`found`), p. ex. un PDF ou du HTML ajouté à une image ; envoyez le fichier seul.']],
+  ['pdf_invalid', 422, FILES, ['Invalid PDF', 'The PDF lacks its `%PDF-` header or its `%%EOF` end (`reason`): it is truncated or not a PDF.'], ['PDF invalide', 'Le PDF n’a pas son en-tête `%PDF-` ou sa fin `%%EOF` (`reason`) : il est tronqué ou n’est pas un PDF.']],
+  ['pdf_active_content', 422, FILES, ['PDF with active content', 'The PDF carries scripts, actions or embedded files (`found`); print it to PDF again.'], ['PDF à contenu actif', 'Le PDF contient des scripts, des actions ou des fichiers joints (`found`) ; réimprimez-le en PDF.']],
+  ['image_undecodable', 422, FILES, ['Image cannot be decoded', 'The image does not decode (`reason`): truncated, corrupt, or a format this server cannot read.'], ['Image illisible', 'L’image ne se décode pas (`reason`) : tronquée, corrompue ou d’un format que ce serveur ne lit pas.']],
+  ['image_too_many_pixels', 422, FILES, ['Too many pixels', 'The image claims more pixels than accepted (`width`, `height`, `maxPixels`); resize it.'], ['Trop de pixels', 'L’image annonce plus de pixels qu’accepté (`width`, `height`, `maxPixels`) ; réduisez-la.']],
+  ['file_infected', 422, FILES, ['File refused by the virus scan', 'The virus scanner found `found` in the file.'], ['Fichier refusé par l’antivirus', 'L’antivirus a trouvé `found` dans le fichier.']],
+  ['not_restaurant_owner', 403, FILES, ['Not your restaurant', 'Only the owner of the restaurant (or an admin) may change its photos.'], ['Pas votre restaurant', 'Seul le propriétaire du restaurant (ou un admin) peut changer ses photos.']],
+  ['not_a_driver', 403, FILES, ['Drivers only', 'Only a driver uploads driver documents, for themselves.'], ['Réservé aux livreurs', 'Seul un livreur envoie des documents de livreur, pour lui-même.']],
+  ['order_state_refuses_file', 409, FILES, ['Not at this stage', 'The order’s `status` takes no such file now (`allowed` lists the statuses that do).'], ['Pas à cette étape', 'Le `status` de la commande ne prend pas ce fichier maintenant (`allowed` liste ceux qui le prennent).']],
+  ['file_not_found', 404, FILES, ['File not found', 'There is no such file, or it is not yours to see.'], ['Fichier introuvable', 'Ce fichier n’existe pas ou ne vous est pas visible.']],
+  ['file_in_use', 409, FILES, ['Photo in use', 'A photo is replaced by uploading another, not deleted.'], ['Photo utilisée', 'Une photo se remplace en en envoyant une autre, elle ne se supprime pas.']],
+  ['signed_url_invalid', 403, FILES, ['Invalid link', 'The file link is not one this API signed, or was altered.'], ['Lien invalide', 'Ce lien de fichier n’a pas été signé par cette API, ou a été modifié.']],
+  ['signed_url_expired', 403, FILES, ['Link expired', 'The file link has expired; ask for the file again for a fresh link.'], ['Lien expiré', 'Ce lien de fichier a expiré ; redemandez le fichier pour un nouveau lien.']],
   // Ledger.
   ['amount_out_of_range', 500, LEDGER, ['Amount out of range', 'An amount passed the ledger’s range.'], ['Montant hors bornes', 'Un montant dépasse les bornes du grand livre.']],
 ];
