@@ -174,7 +174,7 @@ export function createFilesService(deps: FilesDependencies) {
         'order_state_refuses_file',
         `An order in ${parties.status} takes no ${purpose}.`,
         {
-          details: { status: parties.status, allowed: rule.orderStatuses },
+          details: { orderStatus: parties.status, allowed: rule.orderStatuses },
         },
       );
     return { orderId, restaurantId: parties.restaurantId };
