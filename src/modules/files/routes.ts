@@ -293,12 +293,20 @@ function etagMatches(header: string | undefined, etag: string): boolean {
 function registerBlobRoute(root: FastifyInstance, store: DiskFileStore): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
-    `${BLOB_ROUTE_PREFIX}*`,
+    `${BLOB_ROUTE_PREFIX}:purpose/:id/:variant`,
     {
       config: { access: { public: true, description: 'the signature in the URL is the credential' } },
       schema: {
         tags,
         summary: 'A private file’s bytes through a signed URL (from GET /v1/files/{id}); 403 once expired',
+        params: Type.Object(
+          {
+            purpose: Type.String({ pattern: '^[a-z_]{1,40}$' }),
+            id: Type.String({ format: 'uuid' }),
+            variant: Type.String({ pattern: '^[a-z]{1,20}\\.[a-z]{2,4}$' }),
+          },
+          { additionalProperties: false },
+        ),
         querystring: Type.Object(
           {
             expires: Type.Integer({ minimum: 0 }),
@@ -312,12 +320,13 @@ function registerBlobRoute(root: FastifyInstance, store: DiskFileStore): void {
     },
     async (
       request: FastifyRequest<{
-        Params: { '*': string };
+        Params: { purpose: string; id: string; variant: string };
         Querystring: { expires: number; sig: string; name?: string };
       }>,
       reply: FastifyReply,
     ) => {
-      const key = request.params['*'];
+      // Keys are `<purpose>/<file id>/<rendition>.<ext>` (service.ts); the signature covers the whole key.
+      const key = `${request.params.purpose}/${request.params.id}/${request.params.variant}`;
       const { expires, sig, name } = request.query;
       const verdict = store.verifyBlobSignature({
         key,

@@ -55,7 +55,13 @@ export async function noisyJpeg(
   options: { quality?: number; exif?: Record<string, Record<string, string>>; orientation?: number } = {},
 ): Promise<Buffer> {
   let image = sharp({
-    create: { width, height, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 40 } },
+    create: {
+      width,
+      height,
+      channels: 3,
+      background: { r: 128, g: 128, b: 128 },
+      noise: { type: 'gaussian', mean: 128, sigma: 40 },
+    },
   }).jpeg({ quality: options.quality ?? 80 });
   if (options.exif !== undefined || options.orientation !== undefined)
     image = image.withMetadata({
