@@ -64,6 +64,7 @@ export const filesContext = defineContext({
     return {
       service: files,
       routes: (app) => registerFilesRoutes(app, { files, runtime, diskStore }),
+      personalData: files.personalData,
       health: [{ name: `file store (${diskStore.kind})`, check: () => diskStore.check() }],
       // Idempotent: a file already deleted is skipped, so every instance may run it.
       schedules: [

@@ -38,6 +38,18 @@ export function createFilesRepository(db: FilesDb) {
         .execute();
     },
 
+    /** The person's own files (driver documents), not deleted, newest first (bounded). */
+    async ownedBy(userId: string, limit = SWEEP_BATCH): Promise<FileRow[]> {
+      return db
+        .selectFrom('files')
+        .selectAll()
+        .where('owner_user_id', '=', userId)
+        .where('deleted_at', 'is', null)
+        .orderBy('created_at', 'desc')
+        .limit(limit)
+        .execute();
+    },
+
     /** Files due for deletion, oldest first (the sweep's work list). */
     async dueForDeletion(now: Date, limit = SWEEP_BATCH): Promise<FileRow[]> {
       return db

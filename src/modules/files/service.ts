@@ -407,7 +407,11 @@ export function createFilesService(deps: FilesDependencies) {
     await destroy(row, caller.actor, 'request');
   }
 
-  async function destroy(row: FileRow, actor: FilesActor, reason: 'request' | 'retention'): Promise<void> {
+  async function destroy(
+    row: FileRow,
+    actor: FilesActor,
+    reason: 'request' | 'retention' | 'erasure',
+  ): Promise<void> {
     await removeKeys(row.renditions.map((rendition) => rendition.key));
     if (!(await repository.markDeleted(row.id))) return;
     await deps.audit({
@@ -427,7 +431,40 @@ export function createFilesService(deps: FilesDependencies) {
     return due.length;
   }
 
-  return { upload, read, publicRendition, remove, sweep, repository, store };
+  /**
+   * A person's share (GDPR, docs/privacy.md): their driver documents are listed on export and
+   * deleted on erasure (idempotent). Proofs stay with their order until their retention ends;
+   * photos belong to the restaurant.
+   */
+  const personalData = {
+    async export(userId: string) {
+      const rows = await repository.ownedBy(userId);
+      return {
+        files: rows.map((row) => ({
+          id: row.id,
+          purpose: row.purpose,
+          documentKind: row.document_kind,
+          contentType: row.content_type,
+          byteSize: row.byte_size,
+          createdAt: row.created_at.toISOString(),
+        })),
+      };
+    },
+    async erase(userId: string) {
+      let deleted = 0;
+      for (
+        let rows = await repository.ownedBy(userId);
+        rows.length > 0;
+        rows = await repository.ownedBy(userId)
+      ) {
+        for (const row of rows) await destroy(row, { kind: 'system' }, 'erasure');
+        deleted += rows.length;
+      }
+      return { filesDeleted: deleted };
+    },
+  };
+
+  return { upload, read, publicRendition, remove, sweep, personalData, repository, store };
 }
 
 export type FilesService = ReturnType<typeof createFilesService>;

@@ -262,3 +262,26 @@ describe('order proofs', () => {
     }
   });
 });
+
+describe('personal data', () => {
+  it('exports a driver’s documents and erases them with the account (bytes gone, idempotent)', async () => {
+    const uploaded = await upload(
+      world.testApp,
+      world.otherDriver.accessToken,
+      { purpose: 'driver_document', documentKind: 'vehicle_registration' },
+      { body: tinyPdf(), contentType: 'application/pdf' },
+    );
+    expect(uploaded.statusCode, uploaded.body).toBe(201);
+    const hook = world.testApp.services.platform.personalData.get('files')!;
+    const contacts = { phone: world.otherDriver.phone, email: null };
+    expect(await hook.export!(world.otherDriver.userId, contacts)).toMatchObject({
+      files: [{ id: uploaded.json().id, purpose: 'driver_document', documentKind: 'vehicle_registration' }],
+    });
+    expect(await hook.erase(world.otherDriver.userId, contacts)).toEqual({ filesDeleted: 1 });
+    expect(await hook.erase(world.otherDriver.userId, contacts)).toEqual({ filesDeleted: 0 });
+    expect((await holdings(world.testApp)).keys.filter((key) => key.includes(uploaded.json().id))).toEqual(
+      [],
+    );
+    expect((await getFile(uploaded.json().id, admin.accessToken)).statusCode).toBe(404);
+  });
+});
