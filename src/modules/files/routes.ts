@@ -4,16 +4,24 @@
  * only; its limits come from configuration. The file's name and Content-Type are never read:
  * the type comes from the bytes and the key from the file id.
  */
+import { createHash } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import type { RouteAccess } from '../../http/access.js';
+import { withIdempotency } from '../../http/idempotency.js';
 import { HttpProblem, ProblemSchema } from '../../http/problem.js';
 import type { Runtime } from '../../runtime.js';
 import { BLOB_ROUTE_PREFIX, type DiskFileStore } from './disk-store.js';
 import { largestUpload } from './purposes.js';
-import { PUBLIC_MAX_AGE_SECONDS, type FilesCaller, type FilesService, type UploadInput } from './service.js';
+import {
+  PUBLIC_MAX_AGE_SECONDS,
+  type FileView,
+  type FilesCaller,
+  type FilesService,
+  type UploadInput,
+} from './service.js';
 import { DOCUMENT_KINDS, PURPOSES } from './tables.js';
 
 /** A form has the purpose and at most three subject fields; a little room, no more. */
@@ -183,7 +191,7 @@ export async function registerFilesRoutes(
   app.post(
     '/v1/files',
     {
-      config: { access: UPLOADER, location: true },
+      config: { access: UPLOADER, location: true, idempotency: 'optional' },
       schema: {
         tags,
         summary:
@@ -197,9 +205,25 @@ export async function registerFilesRoutes(
     async (request, reply) => {
       const caller = callerOf(request);
       if (caller === undefined) throw new HttpProblem(401, 'unauthorized', 'Sign in first.');
-      const created = await files.upload(caller, await readForm(request, maxBytes));
-      reply.header('location', `/v1/files/${created.id}`).code(201);
-      return created;
+      const form = await readForm(request, maxBytes);
+      // What the Idempotency-Key is bound to: the fields and the file's bytes (by their digest).
+      request.body = {
+        fields: form.fields,
+        fileSha256:
+          form.file === undefined ? null : createHash('sha256').update(form.file.body).digest('hex'),
+      };
+      const answer = await withIdempotency(
+        runtime.database.db,
+        request,
+        reply,
+        { scope: `files:${caller.userId}` },
+        async () => {
+          const created = await files.upload(caller, form);
+          reply.header('location', `/v1/files/${created.id}`);
+          return { statusCode: 201, body: created };
+        },
+      );
+      return answer as FileView;
     },
   );
 

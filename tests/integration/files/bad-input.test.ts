@@ -223,3 +223,34 @@ describe('bad uploads are refused and store nothing', () => {
     );
   });
 });
+
+describe('Idempotency-Key on uploads', () => {
+  it('a retried upload answers the first file and stores nothing more; the key with another file is 409', async () => {
+    const key = `upload-${Date.now()}`;
+    const send = async (body: Buffer) => {
+      const { payload, contentType } = multipart(Object.entries(menuPhoto()), [{ body }]);
+      return world.testApp.app.inject({
+        method: 'POST',
+        url: '/v1/files',
+        headers: {
+          ...authHeader(world.actors.owner.accessToken),
+          'content-type': contentType,
+          'idempotency-key': key,
+        },
+        payload,
+      });
+    };
+    const first = await send(photo);
+    expect(first.statusCode, first.body).toBe(201);
+    const after = await holdings(world.testApp);
+    const replay = await send(photo);
+    expect(replay.statusCode).toBe(201);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.json().id).toBe(first.json().id);
+    expect(replay.headers.location).toBe(first.headers.location);
+    const other = await send(await noisyJpeg(300, 200));
+    expect(other.statusCode).toBe(409);
+    expect(other.json().code).toBe('idempotency_key_reused');
+    expect(await holdings(world.testApp)).toEqual(after);
+  });
+});
