@@ -11,10 +11,9 @@
  * `verifyBlobSignature` there.
  */
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { assertObjectKey, type FileStore, type PutOptions, type StoredObject } from './store.js';
 
 /** The API route that serves a signed blob (the disk store's signed URLs point at it). */
@@ -22,6 +21,8 @@ export const BLOB_ROUTE_PREFIX = '/v1/files/blobs/';
 const HEADER_LENGTH_BYTES = 4;
 /** A header is a few hundred bytes; more means the file is not one of ours. */
 const MAX_HEADER_BYTES = 4_096;
+/** Objects up to this size are read whole in one call (menu renditions); larger ones stream. */
+const WHOLE_READ_BYTES = 256 * 1024;
 /** `Content-Disposition` names: what a browser saves a download as (kept short and plain). */
 const DOWNLOAD_NAME = /^[A-Za-z0-9._-]{1,100}$/;
 
@@ -62,29 +63,45 @@ function signatureOf(signingKey: string, key: string, expires: number, downloadN
     .digest('base64url');
 }
 
-async function readHeader(file: string): Promise<{ header: Header; offset: number; mtime: Date } | null> {
-  let handle;
+interface ReadObject {
+  header: Header;
+  offset: number;
+  mtime: Date;
+  /** The whole body when it fit in the first read (small renditions: one read, no stream to open). */
+  body?: Buffer;
+  /** Otherwise, with `keepOpen`: the body streamed from the open file. */
+  stream?: Readable;
+}
+
+/**
+ * Reads the header (and a small body whole). With `keepOpen`, a body too large for one read is
+ * streamed from the same open file, so a concurrent replacement cannot mix two objects.
+ */
+async function readHeader(file: string, keepOpen = false): Promise<ReadObject | null> {
+  let handle: FileHandle;
   try {
     handle = await open(file, 'r');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
   }
+  let streaming = false;
   try {
-    const lengthBytes = Buffer.alloc(HEADER_LENGTH_BYTES);
-    await handle.read(lengthBytes, 0, HEADER_LENGTH_BYTES, 0);
-    const length = lengthBytes.readUInt32BE(0);
-    if (length === 0 || length > MAX_HEADER_BYTES) throw new Error(`corrupt object file ${file}`);
-    const headerBytes = Buffer.alloc(length);
-    await handle.read(headerBytes, 0, length, HEADER_LENGTH_BYTES);
-    const { mtime } = await handle.stat();
-    return {
-      header: JSON.parse(headerBytes.toString('utf8')) as Header,
-      offset: HEADER_LENGTH_BYTES + length,
-      mtime,
-    };
+    const { mtime, size } = await handle.stat();
+    const first = Buffer.alloc(Math.min(size, WHOLE_READ_BYTES));
+    const { bytesRead } = await handle.read(first, 0, first.length, 0);
+    const length = bytesRead >= HEADER_LENGTH_BYTES ? first.readUInt32BE(0) : 0;
+    const offset = HEADER_LENGTH_BYTES + length;
+    if (length === 0 || length > MAX_HEADER_BYTES || offset > bytesRead)
+      throw new Error(`corrupt object file ${file}`);
+    const header = JSON.parse(first.toString('utf8', HEADER_LENGTH_BYTES, offset)) as Header;
+    if (bytesRead === size && size - offset === header.byteSize)
+      return { header, offset, mtime, body: first.subarray(offset, size) };
+    if (!keepOpen) return { header, offset, mtime };
+    streaming = true;
+    return { header, offset, mtime, stream: handle.createReadStream({ start: offset, autoClose: true }) };
   } finally {
-    await handle.close();
+    if (!streaming) await handle.close();
   }
 }
 
@@ -157,15 +174,9 @@ export function createDiskFileStore(options: DiskStoreOptions): DiskFileStore {
 
     async get(key: string) {
       const file = fileOf(key);
-      const found = await readHeader(file);
+      const found = await readHeader(file, true);
       if (found === null) return null;
-      let body: Readable;
-      try {
-        body = createReadStream(file, { start: found.offset });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-        throw error;
-      }
+      const body = found.body === undefined ? found.stream! : Readable.from([found.body]);
       return { object: objectOf(key, found.header, found.mtime), body };
     },
 

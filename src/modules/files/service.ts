@@ -5,6 +5,7 @@
  * upload, read of a private file and deletion is audited.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/index.js';
 import type { Permission } from '../../shared/principal.js';
@@ -28,6 +29,9 @@ import {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A replaced photo stays readable this long: phones holding the older menu still load it. */
 export const REPLACED_PHOTO_GRACE_MS = 24 * 3_600_000;
+/** Public files whose renditions one instance remembers (a lookup saved per photo request). */
+const PUBLIC_LOOKUPS_CACHED = 10_000;
+const PUBLIC_LOOKUP_TTL_MS = 10 * 60_000;
 /** Public renditions never change under their URL (a new photo is a new file id). */
 export const PUBLIC_MAX_AGE_SECONDS = 31_536_000;
 
@@ -377,16 +381,27 @@ export function createFilesService(deps: FilesDependencies) {
     return view(row, await signedUrls(row));
   }
 
-  /** A public rendition's bytes by its URL name (`small.webp`), or undefined. */
+  /** A public rendition by its URL name (`small.webp`), or undefined; its bytes are the store's. */
   async function publicRendition(id: string, variant: string) {
-    const row = await repository.find(id);
-    if (row === undefined || row.status !== 'clean' || PURPOSE_RULES[row.purpose].visibility !== 'public')
-      return undefined;
-    const rendition = row.renditions.find(
+    let renditions = publicRenditionsCache.get(id);
+    if (renditions === undefined) {
+      const row = await repository.find(id);
+      if (row === undefined || row.status !== 'clean' || PURPOSE_RULES[row.purpose].visibility !== 'public')
+        return undefined;
+      renditions = row.renditions;
+      publicRenditionsCache.set(id, renditions);
+    }
+    const rendition = renditions.find(
       (candidate) => `${candidate.name}.${EXTENSION_OF[candidate.format]}` === variant,
     );
     return rendition;
   }
+  // Renditions never change under a file id; a deleted file's bytes are gone from the store, so a
+  // stale entry (another instance deleted it) still answers 404. Only found files are kept.
+  const publicRenditionsCache = new LRUCache<string, Rendition[]>({
+    max: PUBLIC_LOOKUPS_CACHED,
+    ttl: PUBLIC_LOOKUP_TTL_MS,
+  });
 
   /** Deletes a private file now (its uploader, the driver it belongs to, or an admin). */
   async function remove(caller: FilesCaller, id: string): Promise<void> {
@@ -412,6 +427,7 @@ export function createFilesService(deps: FilesDependencies) {
     actor: FilesActor,
     reason: 'request' | 'retention' | 'erasure',
   ): Promise<void> {
+    publicRenditionsCache.delete(row.id);
     await removeKeys(row.renditions.map((rendition) => rendition.key));
     if (!(await repository.markDeleted(row.id))) return;
     await deps.audit({

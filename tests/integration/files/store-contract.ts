@@ -3,7 +3,7 @@
  * (disk-store.test.ts) and the S3 adapter against a real S3-protocol server. Each adapter's test
  * file calls `describeFileStoreContract` with a factory of a fresh, empty store.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FileStore, StoredObject } from '../../../src/modules/files/store.js';
 import { InvalidObjectKeyError } from '../../../src/modules/files/store.js';
@@ -77,6 +77,14 @@ export function describeFileStoreContract(name: string, make: () => Promise<Stor
       expect(second.etag).not.toBe(first.etag);
       expect((await bytesOf(store, key))!.toString()).toBe('second, longer version');
       expect(await store.head(key)).toMatchObject({ contentType: 'image/png', byteSize: 22 });
+    });
+
+    it('streams a large object whole (larger than any single read)', async () => {
+      const key = `${root}/large/document.pdf`;
+      const body = randomBytes(3 * 1024 * 1024 + 17);
+      const stored = await store.put(key, body, { contentType: 'application/pdf' });
+      expect(stored.byteSize).toBe(body.length);
+      expect((await bytesOf(store, key))!.equals(body)).toBe(true);
     });
 
     it('answers null for a key that holds nothing', async () => {
