@@ -27,8 +27,12 @@ export async function up(db: Kysely<any>): Promise<void> {
       delete_after timestamptz,
       deleted_at timestamptz
     )`.execute(db);
-  await sql`CREATE INDEX files_restaurant_idx ON files (restaurant_id) WHERE restaurant_id IS NOT NULL`.execute(db);
-  await sql`CREATE INDEX files_owner_idx ON files (owner_user_id) WHERE owner_user_id IS NOT NULL`.execute(db);
+  await sql`CREATE INDEX files_restaurant_idx ON files (restaurant_id) WHERE restaurant_id IS NOT NULL`.execute(
+    db,
+  );
+  await sql`CREATE INDEX files_owner_idx ON files (owner_user_id) WHERE owner_user_id IS NOT NULL`.execute(
+    db,
+  );
   await sql`CREATE INDEX files_order_idx ON files (order_id) WHERE order_id IS NOT NULL`.execute(db);
   // The retention sweep's work list: files due for deletion and not yet deleted.
   await sql`CREATE INDEX files_delete_after_idx ON files (delete_after) WHERE deleted_at IS NULL AND delete_after IS NOT NULL`.execute(
