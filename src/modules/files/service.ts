@@ -9,6 +9,7 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/index.js';
 import type { Permission } from '../../shared/principal.js';
+import { createWorkBound } from './bound.js';
 import { filesErrors } from './errors.js';
 import { renderPhoto, renderWhole, type EncodedImage } from './images.js';
 import { checkPdf, detectType, refuseImagePolyglot, type ImageMime } from './inspect.js';
@@ -29,6 +30,13 @@ import {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A replaced photo stays readable this long: phones holding the older menu still load it. */
 export const REPLACED_PHOTO_GRACE_MS = 24 * 3_600_000;
+/**
+ * Decoding and encoding is CPU and memory (a 12 MP photo is tens of MB decoded): at most this many
+ * at once per instance (two cores), and at most this many more waiting; beyond, 503 with
+ * Retry-After rather than a queue that grows with the load.
+ */
+export const MAX_CONCURRENT_ENCODES = 2;
+export const MAX_WAITING_ENCODES = 8;
 /** Public files whose renditions one instance remembers (a lookup saved per photo request). */
 const PUBLIC_LOOKUPS_CACHED = 10_000;
 const PUBLIC_LOOKUP_TTL_MS = 10 * 60_000;
@@ -184,6 +192,10 @@ export function createFilesService(deps: FilesDependencies) {
     return { orderId, restaurantId: parties.restaurantId };
   }
 
+  const bounded = createWorkBound(MAX_CONCURRENT_ENCODES, MAX_WAITING_ENCODES, () =>
+    filesErrors.unavailable('Too many uploads are being processed; retry shortly.', 5),
+  );
+
   async function encode(
     body: Buffer,
     rule: PurposeRule,
@@ -293,7 +305,7 @@ export function createFilesService(deps: FilesDependencies) {
         details: { maxBytes },
       });
     const subject = await authorize(caller, purpose, rule, values);
-    const { contentType, renditions: bodies } = await encode(body, rule);
+    const { contentType, renditions: bodies } = await bounded(() => encode(body, rule));
     const scannedBy = await scan(caller, purpose, body);
     const id = randomUUID();
     const renditions = await storeAll(purpose, id, bodies);
