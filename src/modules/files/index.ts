@@ -18,6 +18,7 @@ import { createDiskFileStore, type DiskFileStore } from './disk-store.js';
 import type { CatalogPhotosPort, OrderPartiesPort } from './ports.js';
 import { registerFilesRoutes } from './routes.js';
 import type { VirusScanner } from './scanner-port.js';
+import { createVirusScanner } from './scanners.js';
 import { createFilesService, type FilesService } from './service.js';
 import type { FileTables } from './tables.js';
 
@@ -49,8 +50,8 @@ export const filesContext = defineContext({
   create({ runtime, db }, { identity, catalog, orders }) {
     const { config } = runtime;
     const diskStore = diskStoreOf(config);
-    // No scanner configured: files are stored clean without a scan (the clamd adapter plugs in here).
-    const scanner: VirusScanner | undefined = undefined;
+    // clamd when CLAMD_URL is set; none otherwise: files are then stored clean without a scan.
+    const scanner: VirusScanner | undefined = createVirusScanner(config);
     const files: FilesService = createFilesService({
       db,
       store: diskStore,
@@ -65,7 +66,12 @@ export const filesContext = defineContext({
       service: files,
       routes: (app) => registerFilesRoutes(app, { files, runtime, diskStore }),
       personalData: files.personalData,
-      health: [{ name: `file store (${diskStore.kind})`, check: () => diskStore.check() }],
+      health: [
+        { name: `file store (${diskStore.kind})`, check: () => diskStore.check() },
+        ...(scanner === undefined
+          ? []
+          : [{ name: `virus scanner (${scanner.name})`, check: () => scanner.check() }]),
+      ],
       // Idempotent: a file already deleted is skipped, so every instance may run it.
       schedules: [
         {

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config/index.js';
 import type { Permission } from '../../shared/principal.js';
 import { createWorkBound } from './bound.js';
+import { ScanTooLarge } from './scanners.js';
 import { filesErrors } from './errors.js';
 import { renderPhoto, renderWhole, type EncodedImage } from './images.js';
 import { checkPdf, detectType, refuseImagePolyglot, type ImageMime } from './inspect.js';
@@ -223,10 +224,25 @@ export function createFilesService(deps: FilesDependencies) {
     try {
       verdict = await deps.scanner.scan(body);
     } catch (error) {
-      deps.logger.error({ err: error, scanner: deps.scanner.name }, 'virus scanner unreachable');
-      throw filesErrors.unavailable('The virus scanner is unreachable; retry shortly.', 30);
+      // Too large to scan: no retry can succeed (align the limits, docs/files-scanning.md).
+      if (error instanceof ScanTooLarge)
+        throw filesErrors.of(
+          'too_large',
+          'file_too_large',
+          'The file is larger than the virus scanner takes.',
+          {
+            details: { maxBytes: error.maxStreamBytes ?? null },
+          },
+        );
+      deps.logger.error({ err: error, scanner: deps.scanner.name }, 'virus scanner unavailable');
+      throw filesErrors.unavailable('The virus scanner cannot answer now; retry shortly.', 30);
     }
     if (!verdict.clean) {
+      // The signature goes to the log and the audit log, not to the client.
+      deps.logger.warn(
+        { scanner: deps.scanner.name, found: verdict.signature, purpose },
+        'upload refused: infected',
+      );
       await deps.audit({
         action: 'file.refused_infected',
         actor: caller.actor,
@@ -234,9 +250,7 @@ export function createFilesService(deps: FilesDependencies) {
         resource: `files:${purpose}`,
         newValue: { scanner: deps.scanner.name, found: verdict.signature },
       });
-      throw filesErrors.of('unprocessable', 'file_infected', 'The virus scanner refused the file.', {
-        details: { found: verdict.signature },
-      });
+      throw filesErrors.of('unprocessable', 'file_infected', 'The virus scanner refused the file.');
     }
     return deps.scanner.name;
   }
@@ -305,8 +319,9 @@ export function createFilesService(deps: FilesDependencies) {
         details: { maxBytes },
       });
     const subject = await authorize(caller, purpose, rule, values);
-    const { contentType, renditions: bodies } = await bounded(() => encode(body, rule));
+    // The bytes as received are scanned before they are decoded (docs/files-scanning.md).
     const scannedBy = await scan(caller, purpose, body);
+    const { contentType, renditions: bodies } = await bounded(() => encode(body, rule));
     const id = randomUUID();
     const renditions = await storeAll(purpose, id, bodies);
     let row: FileRow;
