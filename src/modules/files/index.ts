@@ -19,7 +19,7 @@ import type { CatalogPhotosPort, OrderPartiesPort } from './ports.js';
 import { registerFilesRoutes } from './routes.js';
 import type { VirusScanner } from './scanner-port.js';
 import { createVirusScanner } from './scanners.js';
-import { createFilesService, type FilesService } from './service.js';
+import { createFilesService, ORPHAN_SLICES, type FilesService } from './service.js';
 import type { FileTables } from './tables.js';
 
 export type { FileStore, StoredObject } from './store.js';
@@ -78,6 +78,13 @@ export const filesContext = defineContext({
           name: 'files-retention-sweep',
           cron: '*/10 * * * *',
           run: async () => void (await files.sweep()),
+        },
+        {
+          // One slice of the key space an hour: the whole store every 112 hours (under 5 days).
+          name: 'files-orphan-sweep',
+          cron: '41 * * * *',
+          run: async () =>
+            void (await files.sweepOrphans(Math.floor(Date.now() / 3_600_000) % ORPHAN_SLICES)),
         },
       ],
     };

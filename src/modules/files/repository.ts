@@ -50,6 +50,18 @@ export function createFilesRepository(db: FilesDb) {
         .execute();
     },
 
+    /** Which of these ids name a file that is not deleted (the orphan sweep's check). */
+    async liveIds(ids: readonly string[]): Promise<Set<string>> {
+      if (ids.length === 0) return new Set();
+      const rows = await db
+        .selectFrom('files')
+        .select('id')
+        .where('id', 'in', ids)
+        .where('deleted_at', 'is', null)
+        .execute();
+      return new Set(rows.map((row) => row.id));
+    },
+
     /** Files due for deletion, oldest first (the sweep's work list). */
     async dueForDeletion(now: Date, limit = SWEEP_BATCH): Promise<FileRow[]> {
       return db

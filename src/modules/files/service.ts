@@ -38,6 +38,12 @@ export const REPLACED_PHOTO_GRACE_MS = 24 * 3_600_000;
  */
 export const MAX_CONCURRENT_ENCODES = 2;
 export const MAX_WAITING_ENCODES = 8;
+/** Objects younger than this are never orphans: their upload may still be writing its row. */
+export const ORPHAN_GRACE_MS = 6 * 3_600_000;
+/** The most objects one orphan sweep looks at (the slice's first, in key order). */
+export const ORPHAN_SWEEP_MAX_OBJECTS = 5_000;
+/** Slices of the key space the orphan sweep turns through: 7 purposes x 16 first hex digits. */
+export const ORPHAN_SLICES = PURPOSES.length * 16;
 /** Public files whose renditions one instance remembers (a lookup saved per photo request). */
 const PUBLIC_LOOKUPS_CACHED = 10_000;
 const PUBLIC_LOOKUP_TTL_MS = 10 * 60_000;
@@ -475,6 +481,34 @@ export function createFilesService(deps: FilesDependencies) {
   }
 
   /**
+   * Deletes objects of the store that no live file row names (an upload that stopped between
+   * writing its renditions and its row, a deletion that stopped between its row and its bytes),
+   * once they are older than the grace period: a younger one may belong to an upload under way.
+   * One slice of the key space per call (a purpose and the first hex digit of the file id,
+   * `slice` picks it, the schedule turns through all 112), at most `ORPHAN_SWEEP_MAX_OBJECTS`.
+   */
+  async function sweepOrphans(slice: number): Promise<{ prefix: string; scanned: number; deleted: number }> {
+    const purpose = PURPOSES[Math.floor(slice / 16) % PURPOSES.length]!;
+    const prefix = `${purpose}/${(slice % 16).toString(16)}`;
+    const cutoff = now().getTime() - ORPHAN_GRACE_MS;
+    const candidates: { key: string; fileId: string }[] = [];
+    let scanned = 0;
+    for await (const object of store.list(prefix)) {
+      scanned += 1;
+      const fileId = object.key.split('/')[1] ?? '';
+      if (object.lastModified.getTime() < cutoff && UUID.test(fileId))
+        candidates.push({ key: object.key, fileId });
+      if (scanned >= ORPHAN_SWEEP_MAX_OBJECTS) break;
+    }
+    const live = await repository.liveIds([...new Set(candidates.map((candidate) => candidate.fileId))]);
+    const orphans = candidates.filter((candidate) => !live.has(candidate.fileId));
+    await removeKeys(orphans.map((orphan) => orphan.key));
+    if (orphans.length > 0)
+      deps.logger.info({ prefix, deleted: orphans.length }, 'orphaned file objects deleted');
+    return { prefix, scanned, deleted: orphans.length };
+  }
+
+  /**
    * A person's share (GDPR, docs/privacy.md): their driver documents are listed on export and
    * deleted on erasure (idempotent). Proofs stay with their order until their retention ends;
    * photos belong to the restaurant.
@@ -507,7 +541,7 @@ export function createFilesService(deps: FilesDependencies) {
     },
   };
 
-  return { upload, read, publicRendition, remove, sweep, personalData, repository, store };
+  return { upload, read, publicRendition, remove, sweep, sweepOrphans, personalData, repository, store };
 }
 
 export type FilesService = ReturnType<typeof createFilesService>;

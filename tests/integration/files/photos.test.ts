@@ -1,5 +1,10 @@
+import { randomUUID } from 'node:crypto';
+import { utimes } from 'node:fs/promises';
+import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PURPOSES } from '../../../src/modules/files/index.js';
+import { ORPHAN_GRACE_MS } from '../../../src/modules/files/service.js';
 import { createUser } from '../../helpers/auth.js';
 import { orderWorld, type OrderWorld } from '../orders/helpers.js';
 import { fetchBytes, holdings, noisyJpeg, solidPng, upload } from './helpers.js';
@@ -199,5 +204,37 @@ describe('menu photos', () => {
       .execute();
     expect(rows.length).toBeGreaterThanOrEqual(5);
     expect(rows.every((row) => row.actor_id === world.actors.owner.userId)).toBe(true);
+  });
+});
+
+describe('orphan sweep', () => {
+  it('deletes old objects no live file names, keeps young ones and every live file’s', async () => {
+    const { services } = world.testApp;
+    const uploaded = await upload(
+      world.testApp,
+      world.actors.owner.accessToken,
+      { purpose: 'restaurant_cover', restaurantId: world.restaurantId },
+      { body: await noisyJpeg(400, 300) },
+    );
+    expect(uploaded.statusCode, uploaded.body).toBe(201);
+    const liveId = uploaded.json().id as string;
+    const sameSlice = (id: string) => `${liveId[0]}${id.slice(1)}`;
+    const oldOrphan = `restaurant_cover/${sameSlice(randomUUID())}/small.webp`;
+    const youngOrphan = `restaurant_cover/${sameSlice(randomUUID())}/small.webp`;
+    for (const key of [oldOrphan, youngOrphan])
+      await services.files.store.put(key, Buffer.from('left behind'), { contentType: 'image/webp' });
+    // Age the old orphan and the live file's objects past the grace period.
+    const objects = path.join(services.runtime.config.DATA_DIR, 'files', 'objects');
+    const old = new Date(Date.now() - ORPHAN_GRACE_MS - 60_000);
+    const liveKeys = (await holdings(world.testApp)).keys.filter((key) => key.includes(liveId));
+    for (const key of [oldOrphan, ...liveKeys]) await utimes(path.join(objects, key), old, old);
+
+    const slice = PURPOSES.indexOf('restaurant_cover') * 16 + Number.parseInt(liveId[0]!, 16);
+    const swept = await services.files.sweepOrphans(slice);
+    expect(swept).toMatchObject({ prefix: `restaurant_cover/${liveId[0]}`, deleted: 1 });
+    const keys = (await holdings(world.testApp)).keys;
+    expect(keys).not.toContain(oldOrphan);
+    expect(keys).toContain(youngOrphan);
+    expect(keys.filter((key) => key.includes(liveId))).toEqual(liveKeys);
   });
 });
