@@ -314,6 +314,45 @@ export function createFilesService(deps: FilesDependencies) {
     return new Date(now().getTime() + minutes * 60_000);
   }
 
+  /** Writes the renditions, then the row; a failure between them removes what was written. */
+  async function record(
+    caller: FilesCaller,
+    file: {
+      purpose: Purpose;
+      subject: Subject;
+      contentType: string;
+      body: Buffer;
+      scannedBy: string | null;
+      bodies: StoredBody[];
+    },
+  ): Promise<FileRow> {
+    const { purpose, subject, body } = file;
+    const id = randomUUID();
+    const renditions = await storeAll(purpose, id, file.bodies);
+    try {
+      return await repository.insert({
+        id,
+        purpose,
+        restaurant_id: subject.restaurantId ?? null,
+        menu_item_id: subject.itemId ?? null,
+        order_id: subject.orderId ?? null,
+        owner_user_id: subject.ownerUserId ?? null,
+        document_kind: subject.documentKind ?? null,
+        uploaded_by: caller.userId,
+        content_type: file.contentType,
+        byte_size: body.length,
+        sha256: createHash('sha256').update(body).digest('hex'),
+        status: 'clean',
+        scanned_by: file.scannedBy,
+        renditions,
+        delete_after: retentionOf(purpose),
+      });
+    } catch (error) {
+      await removeKeys(renditions.map((rendition) => rendition.key));
+      throw error;
+    }
+  }
+
   async function upload(caller: FilesCaller, input: UploadInput) {
     const { purpose, rule, values } = readFields(input.fields);
     const body = input.file?.body;
@@ -328,31 +367,8 @@ export function createFilesService(deps: FilesDependencies) {
     // The bytes as received are scanned before they are decoded (docs/files-scanning.md).
     const scannedBy = await scan(caller, purpose, body);
     const { contentType, renditions: bodies } = await bounded(() => encode(body, rule));
-    const id = randomUUID();
-    const renditions = await storeAll(purpose, id, bodies);
-    let row: FileRow;
-    try {
-      row = await repository.insert({
-        id,
-        purpose,
-        restaurant_id: subject.restaurantId ?? null,
-        menu_item_id: subject.itemId ?? null,
-        order_id: subject.orderId ?? null,
-        owner_user_id: subject.ownerUserId ?? null,
-        document_kind: subject.documentKind ?? null,
-        uploaded_by: caller.userId,
-        content_type: contentType,
-        byte_size: body.length,
-        sha256: createHash('sha256').update(body).digest('hex'),
-        status: 'clean',
-        scanned_by: scannedBy,
-        renditions,
-        delete_after: retentionOf(purpose),
-      });
-    } catch (error) {
-      await removeKeys(renditions.map((rendition) => rendition.key));
-      throw error;
-    }
+    const row = await record(caller, { purpose, subject, contentType, body, scannedBy, bodies });
+    const id = row.id;
     if (rule.visibility === 'public') {
       try {
         await attach(caller, row);
