@@ -10,6 +10,13 @@ import { filesErrors } from './errors.js';
 import type { ImageMime } from './inspect.js';
 import type { RenditionFormat, RenditionName } from './tables.js';
 
+/**
+ * Whether this sharp decodes HEIC (iPhone photos, HEVC-coded): the prebuilt sharp's libheif reads
+ * AVIF only, and says so in its suffixes. Without it HEIC is not accepted (the type is refused
+ * before anything is decoded, and the problem says which types are).
+ */
+export const HEIC_DECODABLE = sharp.format.heif?.input.fileSuffix?.includes('.heic') ?? false;
+
 /** The longest side of each photo rendition (never enlarged): 2G phones ask for the smallest. */
 export const PHOTO_SIZES = { small: 320, medium: 640, large: 1280 } as const;
 /** The longest side of a document or proof image kept whole: legible, yet bounded. */

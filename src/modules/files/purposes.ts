@@ -4,6 +4,7 @@
  * private, read through short-lived signed URLs by the people it concerns.
  */
 import type { Config } from '../../config/index.js';
+import { HEIC_DECODABLE } from './images.js';
 import { IMAGE_MIME_TYPES, type UploadMime } from './inspect.js';
 import type { Purpose } from './tables.js';
 
@@ -28,7 +29,8 @@ export type FilesLimits = Pick<
   'FILES_MAX_IMAGE_BYTES' | 'FILES_MAX_DOCUMENT_BYTES' | 'FILES_MAX_SIGNATURE_BYTES'
 >;
 
-const IMAGES = IMAGE_MIME_TYPES;
+/** JPEG, PNG, WebP, and HEIC where sharp decodes it. */
+const IMAGES = IMAGE_MIME_TYPES.filter((mime) => mime !== 'image/heic' || HEIC_DECODABLE);
 const image = (config: FilesLimits) => config.FILES_MAX_IMAGE_BYTES;
 const restaurantPhoto: PurposeRule = {
   visibility: 'public',

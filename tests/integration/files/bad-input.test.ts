@@ -3,6 +3,7 @@
  * the store (both compared before and after each refusal).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HEIC_DECODABLE } from '../../../src/modules/files/images.js';
 import { authHeader, createUser } from '../../helpers/auth.js';
 import { orderWorld, type OrderWorld } from '../orders/helpers.js';
 import { holdings, multipart, noisyJpeg, pngBomb, tinyPdf, upload, type FilePart } from './helpers.js';
@@ -103,6 +104,29 @@ describe('bad uploads are refused and store nothing', () => {
       { body: tinyPdf().subarray(0, 120), contentType: 'application/pdf' },
       driver,
     );
+  });
+
+  it('HEIC where this sharp cannot decode it: refused by its type, naming the accepted ones', async () => {
+    // An ISO-BMFF `ftyp` box of brand `heic`: what file-type reads as image/heic.
+    const ftyp = Buffer.concat([
+      Buffer.from([0, 0, 0, 24]),
+      Buffer.from('ftypheic', 'latin1'),
+      Buffer.from([0, 0, 0, 0]),
+      Buffer.from('mif1heic', 'latin1'),
+    ]);
+    const heic = Buffer.concat([ftyp, Buffer.alloc(2_000, 7)]);
+    if (HEIC_DECODABLE) {
+      await refused(422, 'image_undecodable', menuPhoto(), { body: heic, filename: 'IMG_0001.HEIC' });
+    } else {
+      const problem = await refused(422, 'file_type_not_allowed', menuPhoto(), {
+        body: heic,
+        filename: 'IMG_0001.HEIC',
+      });
+      expect(problem).toMatchObject({
+        detected: 'image/heic',
+        allowed: ['image/jpeg', 'image/png', 'image/webp'],
+      });
+    }
   });
 
   it('an empty file, an oversize file', async () => {
