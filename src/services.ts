@@ -14,6 +14,7 @@ import { createEventStoreService, type AppEventStore } from './eventstore/index.
 import { purgeExpiredIdempotencyKeys } from './http/idempotency.js';
 import { createJobs, type Jobs } from './jobs/index.js';
 import { catalogContext } from './modules/catalog/index.js';
+import { filesContext } from './modules/files/index.js';
 import { identityContext } from './modules/identity/index.js';
 import { ledgerContext } from './modules/ledger/index.js';
 import { notificationsContext } from './modules/notifications/index.js';
@@ -43,6 +44,7 @@ export const contexts = [
   ledgerContext,
   paymentsContext,
   ordersContext,
+  filesContext,
   notifyContext,
 ] as const;
 

@@ -355,6 +355,38 @@ export const EnvironmentSchema = Type.Object({
     default: 1,
     description: 'the share of new traces kept by the ratio samplers, 0-1 (0.1: one in ten)',
   }),
+  FILES_DIR: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'the directory of uploaded files on the local disk (unset: DATA_DIR/files)',
+    }),
+  ),
+  FILES_SIGNING_KEY: Secret(
+    'a secret (at least 16 characters) that signs the URLs of private files on the local disk; required in production (unset elsewhere: derived from ENCRYPTION_KEY)',
+  ),
+  FILES_URL_TTL_SECONDS: Type.Integer({
+    minimum: 10,
+    maximum: 86_400,
+    default: 300,
+    description: 'seconds a signed URL of a private file stays valid (10-86400)',
+  }),
+  FILES_MAX_IMAGE_BYTES: PositiveInteger(10_485_760, 'the largest image one upload may carry, in bytes'),
+  FILES_MAX_DOCUMENT_BYTES: PositiveInteger(
+    10_485_760,
+    'the largest driver document (image or PDF) one upload may carry, in bytes',
+  ),
+  FILES_MAX_SIGNATURE_BYTES: PositiveInteger(
+    1_048_576,
+    'the largest delivery signature (PNG) one upload may carry, in bytes',
+  ),
+  FILES_PROOF_RETENTION_DAYS: PositiveInteger(
+    30,
+    'days delivery proofs and packed-order photos are kept after the dispute window, then deleted',
+  ),
+  FILES_MAX_IMAGE_PIXELS: PositiveInteger(
+    40_000_000,
+    'the most pixels an uploaded image may declare (width x height); more is refused before decoding',
+  ),
   TAX_RATE_PERCENT: Type.Number({
     minimum: 0,
     maximum: 100,
@@ -380,8 +412,11 @@ export interface Config extends Omit<
   | 'PUBLIC_BASE_URL'
   | 'PII_ENCRYPTION_KEYS'
   | 'PII_BLIND_INDEX_KEY'
+  | 'FILES_SIGNING_KEY'
   | GeneratedSecret
 > {
+  /** The key of the disk store's signed URLs (outside production: derived from ENCRYPTION_KEY). */
+  FILES_SIGNING_KEY: string;
   /** The personal-data key ring, `id:key,…` (the first encrypts); see piiKeyRing. */
   PII_ENCRYPTION_KEYS: string;
   PII_BLIND_INDEX_KEY: string;
@@ -516,7 +551,13 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   }
   const isProduction = parsed.NODE_ENV === 'production';
   if (isProduction) {
-    for (const name of [...GENERATED_SECRETS, 'DATABASE_URL', 'PII_ENCRYPTION_KEYS', 'PII_BLIND_INDEX_KEY']) {
+    for (const name of [
+      ...GENERATED_SECRETS,
+      'DATABASE_URL',
+      'PII_ENCRYPTION_KEYS',
+      'PII_BLIND_INDEX_KEY',
+      'FILES_SIGNING_KEY',
+    ]) {
       if (raw[name] === undefined && !bad.has(name)) {
         bad.set(name, `${name} is required in production: expected ${describeVariable(name)}`);
       }
@@ -582,6 +623,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       parsed.PII_ENCRYPTION_KEYS ?? `dev:${derivedKey(encryptionKey, 'pii-encryption-dev').toString('hex')}`,
     PII_BLIND_INDEX_KEY:
       parsed.PII_BLIND_INDEX_KEY ?? derivedKey(encryptionKey, 'pii-blind-index-dev').toString('hex'),
+    FILES_SIGNING_KEY:
+      parsed.FILES_SIGNING_KEY ?? derivedKey(encryptionKey, 'files-signing-dev').toString('base64url'),
     OUTBOX_ENABLED: parsed.OUTBOX_ENABLED ?? !isProduction,
     // Unset, links and the simulators' webhooks point at this process on whatever PORT it has.
     PUBLIC_BASE_URL: raw.PUBLIC_BASE_URL ?? `http://127.0.0.1:${parsed.PORT}`,

@@ -25,6 +25,7 @@ const OPERATOR_VALUES: Record<string, string> = {
   ENCRYPTION_KEY: 'a'.repeat(64),
   PII_ENCRYPTION_KEYS: `k1:${'b'.repeat(64)}`,
   PII_BLIND_INDEX_KEY: 'c'.repeat(64),
+  FILES_SIGNING_KEY: 'd'.repeat(32),
   CAMPAY_BASE_URL: 'https://demo.campay.net/api',
   CAMPAY_USERNAME: 'example-app-user',
   CAMPAY_PASSWORD: 'example-app-password',
@@ -136,6 +137,7 @@ describe('docker-compose.yml', () => {
         'ENCRYPTION_KEY',
         'PII_ENCRYPTION_KEYS',
         'PII_BLIND_INDEX_KEY',
+        'FILES_SIGNING_KEY',
         'PUBLIC_BASE_URL',
         'METRICS_TOKEN',
         'CAMPAY_BASE_URL',
@@ -173,6 +175,7 @@ describe('render.yaml', () => {
       'ENCRYPTION_KEY',
       'PII_ENCRYPTION_KEYS',
       'PII_BLIND_INDEX_KEY',
+      'FILES_SIGNING_KEY',
       'CAMPAY_BASE_URL',
       'CAMPAY_SECRET',
     ]) {

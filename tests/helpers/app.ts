@@ -80,6 +80,7 @@ export function productionRequirements(): Record<string, string> {
     TWILIO_FROM: '+237650000000',
     PII_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('hex')}`,
     PII_BLIND_INDEX_KEY: randomBytes(32).toString('hex'),
+    FILES_SIGNING_KEY: randomBytes(24).toString('hex'),
   };
 }
 

@@ -7,6 +7,7 @@
  *   orders.decrementStock(restaurantId, lines, trx?)    all-or-nothing stock take; restoreStock(...) undoes it
  *   orders.restaurantOwnerId(restaurantId)              the owner's user id
  *   reviews.driverRating(driverId)                      a driver's average and count
+ *   photos.setRestaurantImage / setItemPhoto / …         the files context attaches photos (photos.ts)
  *   useCompletedOrderLookup(lookup)                     the orders context plugs in "was this order completed?"
  */
 import { fieldCipherOf } from '../../platform/field-crypto.js';
@@ -28,6 +29,7 @@ import {
   type CompletedOrderLookup,
   type ReviewService,
 } from './reviews.js';
+import { createCatalogPhotos, type CatalogPhotos } from './photos.js';
 import { registerCatalogRoutes } from './routes.js';
 import { catalogSeedStep } from './seed.js';
 import { createSearchRepository } from './search-repository.js';
@@ -43,6 +45,8 @@ export type {
   StockResult,
 } from './orders-api.js';
 export type { CompletedOrder, CompletedOrderLookup } from './reviews.js';
+export type { CatalogPhotos } from './photos.js';
+export type { CatalogPhoto, PhotoEncoding } from './model.js';
 export type { Actor, AuditEntry, AuditWriter, RoleGranter, CatalogDependencies } from './context.js';
 export { CUISINES, CUISINE_CODES } from './rules/cuisines.js';
 export { DEMO_OWNER_PHONES, demoRestaurants } from './seed.js';
@@ -66,6 +70,8 @@ export interface Catalog {
   search: ReturnType<typeof createSearchService>;
   reviews: ReviewService;
   orders: CatalogOrdersApi;
+  /** Restaurant and item photos: what the files context asks (owners, items) and attaches. */
+  photos: CatalogPhotos;
   repository: CatalogRepository;
   menuCache: MenuCache;
   useCompletedOrderLookup(lookup: CompletedOrderLookup): void;
@@ -110,6 +116,7 @@ export function createCatalog(
     search,
     reviews: createReviewService(deps, () => completedOrders),
     orders: createOrdersApi(deps, repository, menuCache, orderCatalog),
+    photos: createCatalogPhotos(deps, repository, menuCache),
     repository,
     menuCache,
     useCompletedOrderLookup(lookup) {

@@ -118,6 +118,8 @@ export function renderMenu(menu: MenuRecord, language: Language, instant: Date):
           // The struck-through price, only when a discount applies.
           was: price < item.price ? Number(item.price) : undefined,
           images: item.images,
+          // Renditions by size and format (issue #18): a phone on 2G asks for the smallest.
+          photo: item.photo?.renditions,
           allergens: item.allergens,
           nutrition: item.nutrition ?? undefined,
           prepTimeMinutes: item.prepTimeMinutes ?? undefined,

@@ -49,8 +49,27 @@ export interface RestaurantRecord {
   ratingCount: number;
   priceAverage: number;
   menuVersion: number;
+  logo: CatalogPhoto | null;
+  cover: CatalogPhoto | null;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** One encoding of a photo rendition, as the files context made it (`url` is a public API path). */
+export interface PhotoEncoding {
+  url: string;
+  width: number;
+  height: number;
+  byteSize: number;
+}
+
+/**
+ * A photo the files context attached (issue #18): its file id (to replace it) and its renditions
+ * by size and format, shown as they are in the menu and the restaurant profile.
+ */
+export interface CatalogPhoto {
+  fileId: string;
+  renditions: Record<string, Record<string, PhotoEncoding>>;
 }
 
 export interface CategoryRecord {
@@ -72,6 +91,7 @@ export interface ItemRecord {
   discountPrice: bigint | null;
   costPrice: bigint | null;
   images: string[];
+  photo: CatalogPhoto | null;
   allergens: string[];
   nutrition: Record<string, number> | null;
   prepTimeMinutes: number | null;
@@ -134,6 +154,8 @@ export function restaurantFromRow(row: Selectable<RestaurantsTable>): Restaurant
     ratingCount: row.rating_count,
     priceAverage: row.price_average,
     menuVersion: row.menu_version,
+    logo: (row.logo ?? null) as CatalogPhoto | null,
+    cover: (row.cover ?? null) as CatalogPhoto | null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -161,6 +183,7 @@ export function itemFromRow(row: Selectable<MenuItemsTable>): ItemRecord {
     discountPrice: row.discount_price,
     costPrice: row.cost_price,
     images: row.images,
+    photo: (row.photo ?? null) as CatalogPhoto | null,
     allergens: row.allergens,
     nutrition: row.nutrition as Record<string, number> | null,
     prepTimeMinutes: row.prep_time_minutes,

@@ -318,6 +318,8 @@ export function profileView(
     openingHours: restaurant.openingHours,
     ...(restaurant.closureRules.closures.length === 0 ? {} : { closures: restaurant.closureRules.closures }),
     ...(restaurant.closureRules.holidays.length === 0 ? {} : { holidays: restaurant.closureRules.holidays }),
+    ...(restaurant.logo === null ? {} : { logo: restaurant.logo.renditions }),
+    ...(restaurant.cover === null ? {} : { cover: restaurant.cover.renditions }),
     rating: { average: restaurant.ratingAverage, count: restaurant.ratingCount },
     priceAverage: restaurant.priceAverage,
     openNow: open,

@@ -42,6 +42,9 @@ export interface RestaurantsTable {
   search_text: Generated<string>;
   search_vector: ColumnType<string, never, never>;
   menu_version: Generated<number>;
+  /** The current logo and cover photos (`CatalogPhoto`), set through the files context. */
+  logo: NullableJson<unknown>;
+  cover: NullableJson<unknown>;
   created_at: Generated<Date>;
   updated_at: Timestamp;
 }
@@ -70,6 +73,8 @@ export interface MenuItemsTable {
   discount_price: ColumnType<bigint | null, bigint | number | null, bigint | number | null>;
   cost_price: ColumnType<bigint | null, bigint | number | null, bigint | number | null>;
   images: string[];
+  /** The current photo (`CatalogPhoto`), set through the files context. */
+  photo: NullableJson<unknown>;
   allergens: string[];
   nutrition: NullableJson<unknown>;
   prep_time_minutes: number | null;

@@ -14,6 +14,7 @@
  * Events (stream `order-<uuid>`): see events.ts; refunds are in OrderRejected / OrderCancelled /
  * OrderDisputeResolved `refundMinor`, for payments to act on.
  */
+import type { OrderStatus } from './events.js';
 import type { Logger } from 'pino';
 import type { EventStore } from '../../eventstore/index.js';
 import type { Runtime } from '../../runtime.js';
@@ -64,6 +65,23 @@ export interface OrdersContext {
   repository: OrdersRepository;
   carts: Carts;
   completedOrders: CompletedOrderLookup;
+  /** Who an order concerns and where it stands (the files context checks proofs against it). */
+  parties: OrderPartiesLookup;
+}
+
+/** The people an order concerns and its status, read from its stream (never stale). */
+export interface OrderParties {
+  orderId: string;
+  status: OrderStatus;
+  customerId: string;
+  restaurantId: string;
+  restaurantOwnerId: string;
+  driverId: string | null;
+}
+
+export interface OrderPartiesLookup {
+  /** The order's parties, or undefined when there is no such order. */
+  partiesOf(orderId: string): Promise<OrderParties | undefined>;
 }
 
 export interface OrdersContextOptions {
@@ -126,7 +144,24 @@ export function createOrdersContext(options: OrdersContextOptions): OrdersContex
       };
     },
   };
-  return { orders, stock, repository, carts: createCarts(db), completedOrders };
+  const parties: OrderPartiesLookup = {
+    async partiesOf(orderId) {
+      if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(orderId)) return undefined;
+      const found = await orders.find(orderId);
+      const order = found?.state.order;
+      if (found === undefined || order === null || order === undefined || found.state.status === 'NONE')
+        return undefined;
+      return {
+        orderId,
+        status: found.state.status,
+        customerId: order.customer.id,
+        restaurantId: order.restaurantId,
+        restaurantOwnerId: order.restaurantOwnerId,
+        driverId: found.state.driverId,
+      };
+    },
+  };
+  return { orders, stock, repository, carts: createCarts(db), completedOrders, parties };
 }
 
 /** The scheduled commands and the stranded-stock sweep, on every instance (each is idempotent). */

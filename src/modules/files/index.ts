@@ -1,0 +1,92 @@
+/**
+ * The files context (issue #18): uploads of menu photos, driver documents and delivery proofs,
+ * behind one storage port (`store.ts`: the local disk by default, S3-compatible storage in
+ * production). Types come from the bytes, images are re-encoded without metadata, menu photos
+ * are public and cacheable, every other file is read through short-lived signed URLs.
+ *
+ * Public API for other contexts (by declaring `files` in their needs):
+ *   files.read(viewer, id)     a file's metadata with its URLs, if the viewer may see it
+ *   files.sweep()              deletes the files whose retention ended (one bounded batch)
+ * It needs the catalog's `photos` (owners, items, attaching photos), orders' `parties` (who an
+ * order concerns) and identity's `audit`: ports declared in ports.ts.
+ */
+import path from 'node:path';
+import type { Config } from '../../config/index.js';
+import { defineContext, need, tablesOf } from '../../platform/context.js';
+import type { Identity } from '../identity/index.js';
+import { createDiskFileStore, type DiskFileStore } from './disk-store.js';
+import type { CatalogPhotosPort, OrderPartiesPort } from './ports.js';
+import { registerFilesRoutes } from './routes.js';
+import type { VirusScanner } from './scanner-port.js';
+import { createVirusScanner } from './scanners.js';
+import { createFilesService, ORPHAN_SLICES, type FilesService } from './service.js';
+import type { FileTables } from './tables.js';
+
+export type { FileStore, StoredObject } from './store.js';
+export type { VirusScanner, ScanVerdict } from './scanner-port.js';
+export type { CatalogPhotosPort, OrderPartiesPort, AttachedPhoto } from './ports.js';
+export type { FilesService, FileView, FilesCaller } from './service.js';
+export { PURPOSES, DOCUMENT_KINDS, type Purpose, type DocumentKind } from './tables.js';
+
+/** The local-disk store under FILES_DIR (default DATA_DIR/files). */
+export function diskStoreOf(
+  config: Pick<Config, 'FILES_DIR' | 'DATA_DIR' | 'PUBLIC_BASE_URL' | 'FILES_SIGNING_KEY'>,
+): DiskFileStore {
+  return createDiskFileStore({
+    directory: config.FILES_DIR ?? path.join(config.DATA_DIR, 'files'),
+    publicBaseUrl: config.PUBLIC_BASE_URL,
+    signingKey: config.FILES_SIGNING_KEY,
+  });
+}
+
+export const filesContext = defineContext({
+  name: 'files',
+  needs: {
+    identity: need<Pick<Identity, 'audit'>>(),
+    catalog: need<{ photos: CatalogPhotosPort }>(),
+    orders: need<{ parties: OrderPartiesPort }>(),
+  },
+  tables: tablesOf<FileTables>(),
+  create({ runtime, db }, { identity, catalog, orders }) {
+    const { config } = runtime;
+    const diskStore = diskStoreOf(config);
+    // clamd when CLAMD_URL is set; none otherwise: files are then stored clean without a scan.
+    const scanner: VirusScanner | undefined = createVirusScanner(config);
+    const files: FilesService = createFilesService({
+      db,
+      store: diskStore,
+      scanner,
+      catalog: catalog.photos,
+      orders: orders.parties,
+      audit: (entry) => identity.audit(entry),
+      config,
+      logger: runtime.logger,
+    });
+    return {
+      service: files,
+      routes: (app) => registerFilesRoutes(app, { files, runtime, diskStore }),
+      personalData: files.personalData,
+      health: [
+        { name: `file store (${diskStore.kind})`, check: () => diskStore.check() },
+        ...(scanner === undefined
+          ? []
+          : [{ name: `virus scanner (${scanner.name})`, check: () => scanner.check() }]),
+      ],
+      // Idempotent: a file already deleted is skipped, so every instance may run it.
+      schedules: [
+        {
+          name: 'files-retention-sweep',
+          cron: '*/10 * * * *',
+          run: async () => void (await files.sweep()),
+        },
+        {
+          // One slice of the key space an hour: the whole store every 112 hours (under 5 days).
+          name: 'files-orphan-sweep',
+          cron: '41 * * * *',
+          run: async () =>
+            void (await files.sweepOrphans(Math.floor(Date.now() / 3_600_000) % ORPHAN_SLICES)),
+        },
+      ],
+    };
+  },
+});
