@@ -85,19 +85,45 @@ export function createPaymentAttemptsRepository(db: PaymentsDb) {
         .executeTakeFirst();
     },
 
-    /** PENDING attempts with no provider reference, created at or before `before`. */
-    unlocated: (before: Date, limit: number) =>
+    /** PENDING attempts with no provider reference, created at or before `before`, oldest first. */
+    unlocated: (before: Date, limit: number): Promise<{ payment_id: string; created_at: Date }[]> =>
+      db
+        .selectFrom('payment_attempts')
+        .select(['payment_id', 'created_at'])
+        .where('status', '=', 'PENDING')
+        .where('provider_reference', 'is', null)
+        .where('created_at', '<=', before)
+        .orderBy('created_at')
+        .limit(limit)
+        .execute(),
+
+    /**
+     * PENDING attempts whose provider reference is known, unchanged since `before`: their outcome
+     * is re-read by the sweep (a process killed after recording the reference and before queueing
+     * its poll, with the webhook lost meanwhile, left nothing else to read it).
+     */
+    silent: (before: Date, limit: number) =>
       idsOf(
         db
           .selectFrom('payment_attempts')
           .select('payment_id')
           .where('status', '=', 'PENDING')
-          .where('provider_reference', 'is', null)
-          .where('created_at', '<=', before)
-          .orderBy('created_at')
+          .where('provider_reference', 'is not', null)
+          .where('updated_at', '<=', before)
+          .orderBy('updated_at')
           .limit(limit)
           .execute(),
       ),
+
+    /** When an attempt's success was booked (null: not yet, or no such row). */
+    async settledAt(paymentId: string): Promise<Date | null> {
+      const row = await db
+        .selectFrom('payment_attempts')
+        .select('settled_at')
+        .where('payment_id', '=', paymentId)
+        .executeTakeFirst();
+      return row?.settled_at ?? null;
+    },
 
     /** PENDING attempts past their expiry. */
     stale: (at: Date, limit: number) =>

@@ -164,7 +164,14 @@ export function createPaymentStatus(options: PaymentStatusOptions) {
         'the provider reports another amount than requested: booked at most the request; reconciliation shows the difference',
       );
     if (revision !== 'no_stream') {
-      if (succeeded !== undefined) {
+      // A success recorded earlier whose booking never finished (the process that appended it
+      // died before the ledger answered, leaving the row PENDING or unsettled) is booked now:
+      // booking is idempotent by the attempt's transfer ids.
+      const unbooked =
+        succeeded === undefined &&
+        state.status === 'SUCCEEDED' &&
+        (await attempts.settledAt(paymentId)) === null;
+      if (succeeded !== undefined || unbooked) {
         await booking.settle(paymentId, state, { revision }).catch(async (error: unknown) => {
           await store.saveRow(paymentId, state, revision);
           throw error;

@@ -20,6 +20,21 @@ const SWEEP_BATCH = 500;
  * retries, well under this).
  */
 export const LOCATE_AFTER_MS = 2 * 60_000;
+/**
+ * A lookup that finds nothing under our reference proves nothing on its own while the collect
+ * may still be on its way or not yet in the provider's statement (a request held in a queue or a
+ * proxy, a statement that lags, a call from a process that died mid-request): an attempt whose
+ * call may have reached a provider stays PENDING, looked for again by every sweep, and is failed
+ * NOT_SUBMITTED only when every provider still holds nothing this long after it began (the
+ * lookups at 2, 3, … minutes all came back empty). Under the 15-minute expiry.
+ */
+export const NOT_SUBMITTED_AFTER_MS = 10 * 60_000;
+/**
+ * A PENDING attempt whose reference is known but whose row has not changed for this long is
+ * re-read by the sweep (at most once per slot of this length): its poll may never have been
+ * queued (a kill between our record of the reference and the queueing) and its webhook lost.
+ */
+export const SILENT_AFTER_MS = 2 * 60_000;
 /** Failure reasons that leave the collect's fate unknown (the answer was lost, not refused). */
 export const UNREACHABLE = 'PROVIDER_UNREACHABLE';
 export const NOT_SUBMITTED = 'NOT_SUBMITTED';
@@ -35,6 +50,8 @@ export interface PaymentSweepOptions {
 
 export interface SweepResult {
   located: number;
+  /** PENDING attempts with a known reference re-read because nothing else was reading them. */
+  reread: number;
   expired: number;
   repolled: number;
   resettled: number;
@@ -46,13 +63,14 @@ export function createPaymentSweep(options: PaymentSweepOptions) {
   /**
    * Attempts that never learned their provider reference (a crash between the provider's answer
    * and our record, or a lost answer): looked for by our id. Found → applied like any other;
-   * every provider says it holds nothing → the attempt failed (NOT_SUBMITTED); a provider that
-   * cannot tell → left for expiry and the late re-reads.
+   * every provider says it holds nothing → still PENDING, looked for again at the next sweep,
+   * and failed (NOT_SUBMITTED) only once the attempt is NOT_SUBMITTED_AFTER_MS old; a provider
+   * that cannot tell → left for expiry and the late re-reads.
    */
   async function locateUnrecorded(current: Date): Promise<number> {
     const unlocated = await attempts.unlocated(new Date(current.getTime() - LOCATE_AFTER_MS), SWEEP_BATCH);
     let found = 0;
-    for (const paymentId of unlocated) {
+    for (const { payment_id: paymentId, created_at: createdAt } of unlocated) {
       const verdict = await status.locate(paymentId).catch(() => 'unknown' as const);
       if (verdict === 'found') {
         found += 1;
@@ -65,7 +83,10 @@ export function createPaymentSweep(options: PaymentSweepOptions) {
             ),
           );
         await status.schedulePoll(paymentId, 1);
-      } else if (verdict === 'absent') {
+      } else if (
+        verdict === 'absent' &&
+        current.getTime() - new Date(createdAt).getTime() >= NOT_SUBMITTED_AFTER_MS
+      ) {
         const { state, newEvents } = await store.execute(paymentId, {
           type: 'FailSubmission',
           data: { reason: NOT_SUBMITTED, at: current },
@@ -74,6 +95,23 @@ export function createPaymentSweep(options: PaymentSweepOptions) {
       }
     }
     return found;
+  }
+
+  /**
+   * PENDING attempts with a known reference that nothing has changed for SILENT_AFTER_MS: a poll
+   * job re-reads each (one per slot), so an attempt whose process died before queueing its poll,
+   * with its webhook lost, is still settled (and a success booked) within minutes, not at expiry.
+   */
+  async function rereadSilent(current: Date): Promise<number> {
+    const silent = await attempts.silent(new Date(current.getTime() - SILENT_AFTER_MS), SWEEP_BATCH);
+    const slot = Math.floor(current.getTime() / SILENT_AFTER_MS);
+    for (const paymentId of silent)
+      await queue.enqueue(
+        POLL_QUEUE,
+        { paymentId, attempt: MAX_POLLS },
+        { jobId: `silent-${paymentId}-${slot}` },
+      );
+    return silent.length;
   }
 
   async function expireStale(current: Date): Promise<number> {
@@ -90,6 +128,7 @@ export function createPaymentSweep(options: PaymentSweepOptions) {
   /** Expires stale attempts, re-reads expired ones (late successes), and books any success left unbooked. */
   async function sweep(current: Date): Promise<SweepResult> {
     const located = await locateUnrecorded(current);
+    const reread = await rereadSilent(current);
     const expired = await expireStale(current);
     // Late successes: expired attempts, and those that failed before any provider answered (the
     // collect may still have reached the payer).
@@ -110,7 +149,7 @@ export function createPaymentSweep(options: PaymentSweepOptions) {
     for (const paymentId of unsettled) {
       await queue.enqueue(SETTLE_QUEUE, { paymentId }, { jobId: `settle-${paymentId}` });
     }
-    return { located, expired, repolled: late.length, resettled: unsettled.length };
+    return { located, reread, expired, repolled: late.length, resettled: unsettled.length };
   }
 
   return { sweep };

@@ -239,7 +239,8 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
     const paymentId = uuidFromName('payment', `${input.userId}\n${input.idempotencyKey}`);
     if (input.firstAttempt !== true) {
       const existing = await load(paymentId);
-      if (existing.state.status !== 'NONE') return paymentView(paymentId, existing.state);
+      if (existing.state.status !== 'NONE')
+        return paymentView(paymentId, await locateOnRetry(paymentId, existing.state));
     }
     if ((await recordInitiation(paymentId, input, phone, operator)) === undefined)
       return paymentView(paymentId, (await load(paymentId)).state);
@@ -276,6 +277,28 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
   }
 
   /**
+   * A retry of an attempt still waiting to learn where its collection went (its first request
+   * died, or lost the provider's answer): it is looked for at once by our reference, instead of
+   * waiting for the sweep. Found → recorded and re-read (a success is booked now); anything else
+   * → answered as it stands (absence proves nothing yet: the sweep decides that, later).
+   */
+  async function locateOnRetry(paymentId: string, state: PaymentState): Promise<PaymentState> {
+    if (state.status !== 'PENDING' || state.requested !== null) return state;
+    try {
+      if ((await status.locate(paymentId)) !== 'found') return state;
+      const located = await status.refresh(paymentId);
+      if (located.status === 'PENDING') await status.schedulePoll(paymentId, 1);
+      return located;
+    } catch (error) {
+      options.logger.warn(
+        { err: error, paymentId },
+        'a retried payment could not be located yet; the sweep looks for it',
+      );
+      return state;
+    }
+  }
+
+  /**
    * The provider refused or could not be reached: the attempt fails at once and the caller
    * learns what happened (an order's placement fails its order). An unreachable provider may
    * still have taken the collect (a timeout): the sweep keeps looking for it by our id for a
@@ -283,7 +306,11 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
    */
   async function collectFailed(paymentId: string, error: unknown): Promise<unknown> {
     if (error instanceof ProviderRejected) {
-      await execute(paymentId, { type: 'FailSubmission', data: { reason: error.code, at: now() } });
+      // A refusal after failover from a provider that did not answer: that provider may hold the
+      // collection, so the attempt fails as unreachable, which the sweep keeps looking for by our
+      // reference for a day (a success found there still lands in the wallet).
+      const reason = error.mayHaveReached.length > 0 ? UNREACHABLE : error.code;
+      await execute(paymentId, { type: 'FailSubmission', data: { reason, at: now() } });
       return paymentsErrors.of(
         'unprocessable',
         'payment_rejected',

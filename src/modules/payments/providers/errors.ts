@@ -28,6 +28,11 @@ export class ProviderUnavailable extends Error {
 
 export class ProviderRejected extends Error {
   readonly kind = 'rejected' as const;
+  /**
+   * Providers the router asked before the one that refused, whose call may have reached them (a
+   * timeout, a 5xx, a lost connection): the refusal does not prove that nothing was collected.
+   */
+  mayHaveReached: ProviderName[] = [];
   constructor(
     readonly provider: ProviderName | 'router',
     /** The provider's code (ER101, ER102, ER201, ER301, PAYER_NOT_FOUND…) or ours (UNSUPPORTED_OPERATOR, INVALID_PHONE, INVALID_AMOUNT, NOT_FOUND). */

@@ -167,6 +167,11 @@ export function createPaymentRouter(options: PaymentRouterOptions): PaymentRoute
         return { ...result, attempts };
       } catch (error) {
         noteOutcome(breaker, name, operator, error);
+        if (error instanceof ProviderRejected)
+          // Refused here after an earlier provider left us without an answer: that one may have it.
+          error.mayHaveReached = attempts
+            .filter((attempt) => attempt.outcome === 'unavailable')
+            .map((attempt) => attempt.provider);
         if (!(error instanceof ProviderUnavailable)) throw error; // refused or FAILED: final
         attempts.push({ provider: name, outcome: 'unavailable', code: error.code });
         if (name !== candidates.at(-1)) emit({ type: 'failover', operator, from: name, code: error.code });
