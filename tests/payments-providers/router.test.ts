@@ -166,6 +166,29 @@ describe('routing and failover', () => {
     });
   });
 
+  it('a refusal by the fallback after the primary timed out names the primary as one that may hold the collection', async () => {
+    // A fallback that refuses everything (a stand-in: the MTN simulator takes these numbers).
+    const refusing: PaymentProvider = {
+      ...mtn,
+      collect: async () => {
+        throw new ProviderRejected('mtn_momo', 'PAYER_NOT_FOUND', 'unknown payer', 400);
+      },
+    };
+    const router = createPaymentRouter({
+      providers: { campay: impatientCampay, mtn_momo: refusing },
+      routes: { MTN: { primary: 'campay', fallback: 'mtn_momo' }, ORANGE: { primary: 'campay' } },
+      breaker: { failureThreshold: 100, coolDownMs: COOL_DOWN_MS, now: () => clockMs },
+    });
+    const error = await router.collect(moneyRequest(MTN.primaryTimeout)).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ProviderRejected);
+    expect((error as ProviderRejected).mayHaveReached).toEqual(['campay']);
+    // Refused by the primary itself: nothing was left unanswered.
+    const direct = await makeRouter()
+      .disburse(moneyRequest(MTN.succeed, 10_000_000_000n))
+      .catch((caught: unknown) => caught);
+    expect((direct as ProviderRejected).mayHaveReached).toEqual([]);
+  });
+
   it('Orange has no fallback: a CamPay outage is ProviderUnavailable (503 for callers)', async () => {
     const error = await makeRouter()
       .collect(moneyRequest(ORANGE.primaryServerError))

@@ -8,7 +8,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { driverPayableId, providerClearingId, worldId } from '../../../ledger/rules/index.js';
+import { driverPayableId, orderEscrowId, providerClearingId, worldId } from '../../../ledger/rules/index.js';
 import type { CollectRequest, DisburseRequest } from '../../../src/modules/payments/providers/index.js';
 import { MAGIC_NUMBERS } from '../../../src/modules/payments/simulators/index.js';
 import { authHeader, createUser, withStepUp, type CreatedUser } from '../../helpers/auth.js';
@@ -114,16 +114,124 @@ describe('a top-up whose provider answer was lost (crash between the collect and
     expect((await attemptOf(customer.userId)).status).toBe('SUCCEEDED');
   });
 
-  it('a collect that never left: every provider proves it holds nothing, the attempt fails NOT_SUBMITTED', async () => {
+  it('a collect that never left: one empty lookup proves nothing; every provider still holding nothing 10 minutes on fails it NOT_SUBMITTED', async () => {
     const customer = await createUser(world.testApp, { roles: ['customer'] });
     crashCollect('before');
     expect((await topUp(world.testApp, customer.accessToken, 2_500, mtnPhone())).statusCode).toBe(500);
     await services().payments.payments.sweep(new Date(Date.now() + 3 * 60_000));
+    expect(await attemptOf(customer.userId)).toMatchObject({ status: 'PENDING', provider_reference: null });
+    await services().payments.payments.sweep(new Date(Date.now() + 11 * 60_000));
     expect(await attemptOf(customer.userId)).toMatchObject({
       status: 'FAILED',
       failure_reason: 'NOT_SUBMITTED',
     });
     expect((await wallet(world.testApp, customer.accessToken)).balanceMinor).toBe(0);
+  });
+
+  it('a lookup that finds nothing at first (a collection not yet in the statement): the order keeps waiting, a later sweep finds it and the money reaches the order once', async () => {
+    const customer = await createUser(world.testApp, { roles: ['customer'] });
+    crashCollect('after');
+    const placed = await placeOrder(world, customer.accessToken, {
+      items: [{ itemId: world.jusId, quantity: 1 }],
+      tipMinor: 0,
+      payment: { kind: 'mobile_money', provider: 'MTN', phone: MAGIC_NUMBERS.MTN.noWebhook },
+    });
+    expect(placed.statusCode, placed.body).toBe(201);
+    const orderId = placed.json().id as string;
+    const attempt = await attemptOf(customer.userId);
+    expect(attempt).toMatchObject({ status: 'PENDING', provider_reference: null });
+    await until(
+      async () => collectionsFor(attempt.payment_id)[0]?.status,
+      (status) => status === 'SUCCESSFUL',
+    );
+    // A provider stand-in whose search by our reference misses the collection the first time.
+    const router = services().payments.router;
+    const find = router.findByExternalReference.bind(router);
+    let lookups = 0;
+    router.findByExternalReference = async (provider, query) => {
+      if (query.externalReference !== attempt.payment_id) return find(provider, query);
+      lookups += 1;
+      return lookups === 1 ? { verdict: 'absent' } : find(provider, query);
+    };
+    restore.push(() => (router.findByExternalReference = find));
+    await services().payments.payments.sweep(new Date(Date.now() + 3 * 60_000));
+    expect(lookups).toBeGreaterThanOrEqual(1);
+    expect(await attemptOf(customer.userId)).toMatchObject({ status: 'PENDING', provider_reference: null });
+    expect((await services().orders.orders.load(orderId)).state.status).toBe('PENDING_PAYMENT');
+    await services().payments.payments.sweep(new Date(Date.now() + 4 * 60_000));
+    await until(
+      async () => (await services().orders.orders.load(orderId)).state.status,
+      (status) => status === 'PLACED',
+    );
+    expect(await attemptOf(customer.userId)).toMatchObject({
+      status: 'SUCCEEDED',
+      after_expiry: false,
+      provider_reference: collectionsFor(attempt.payment_id)[0]!.reference,
+    });
+    const escrow = await services().ledger.account(orderEscrowId(orderId, 'XAF'));
+    expect(escrow!.creditsPosted).toBe(BigInt(placed.json().pricing.totalMinor));
+    expect((await wallet(world.testApp, customer.accessToken)).balanceMinor).toBe(0);
+  });
+
+  it('a kill after the reference was recorded and before its poll was queued, its webhook lost (…0004): the sweep re-reads it, credited once', async () => {
+    const customer = await createUser(world.testApp, { roles: ['customer'] });
+    const queue = services().jobs.queue;
+    const enqueue = queue.enqueue.bind(queue);
+    queue.enqueue = (async (name: string, data: unknown, options?: { jobId?: string }) => {
+      if (name === 'payments-poll' && options?.jobId?.startsWith('poll-') === true)
+        throw new Error('simulated crash before the poll was queued');
+      return enqueue(name, data, options);
+    }) as typeof queue.enqueue;
+    restore.push(() => (queue.enqueue = enqueue));
+    expect(
+      (await topUp(world.testApp, customer.accessToken, 2_200, MAGIC_NUMBERS.MTN.noWebhook)).statusCode,
+    ).toBe(500);
+    queue.enqueue = enqueue;
+    const attempt = await attemptOf(customer.userId);
+    expect(attempt).toMatchObject({ status: 'PENDING', provider: 'campay' });
+    await until(
+      async () => collectionsFor(attempt.payment_id)[0]?.status,
+      (status) => status === 'SUCCESSFUL',
+    );
+    const swept = await services().payments.payments.sweep(new Date(Date.now() + 3 * 60_000));
+    await until(
+      () => wallet(world.testApp, customer.accessToken),
+      (w) => w.balanceMinor === 2_200,
+    );
+    expect(swept.reread).toBeGreaterThanOrEqual(1);
+    expect(await attemptOf(customer.userId)).toMatchObject({ status: 'SUCCEEDED', after_expiry: false });
+    await services().payments.payments.sweep(new Date(Date.now() + 4 * 60_000));
+    expect((await wallet(world.testApp, customer.accessToken)).balanceMinor).toBe(2_200);
+  });
+
+  it('a retried top-up whose first request died after the collect locates its collection at once, without waiting for the sweep', async () => {
+    const customer = await createUser(world.testApp, { roles: ['customer'] });
+    const idempotencyKey = key();
+    crashCollect('after');
+    expect(
+      (await topUp(world.testApp, customer.accessToken, 1_900, MAGIC_NUMBERS.MTN.noWebhook, idempotencyKey))
+        .statusCode,
+    ).toBe(500);
+    for (const undo of restore.splice(0)) undo();
+    const attempt = await attemptOf(customer.userId);
+    await until(
+      async () => collectionsFor(attempt.payment_id)[0]?.status,
+      (status) => status === 'SUCCESSFUL',
+    );
+    const retried = await topUp(
+      world.testApp,
+      customer.accessToken,
+      1_900,
+      MAGIC_NUMBERS.MTN.noWebhook,
+      idempotencyKey,
+    );
+    expect(retried.statusCode, retried.body).toBe(202);
+    expect(retried.json().payment ?? retried.json()).toMatchObject({ paymentId: attempt.payment_id });
+    await until(
+      () => wallet(world.testApp, customer.accessToken),
+      (w) => w.balanceMinor === 1_900,
+    );
+    expect(collectionsFor(attempt.payment_id)).toHaveLength(1);
   });
 
   it("reconciliation names the attempt; resolving credits the payer's wallet, not the world, once", async () => {
