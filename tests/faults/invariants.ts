@@ -94,8 +94,22 @@ async function collections(source: InvariantSource, facts: LedgerFacts): Promise
   }
   const attempts = await source.db
     .selectFrom('payment_attempts')
-    .select(['payment_id', 'amount_minor', 'status', 'purpose'])
+    .select([
+      'payment_id',
+      'amount_minor',
+      'status',
+      'purpose',
+      'provider',
+      'provider_reference',
+      'failure_reason',
+      'after_expiry',
+      'created_at',
+      'updated_at',
+      'settled_at',
+    ])
     .execute();
+  // Where our side left each attempt: the evidence of a collection not credited says which path it took.
+  const attemptRows = new Map(attempts.map((row) => [row.payment_id as string, row]));
   const requested = new Map(
     attempts.map((row) => [row.payment_id as string, BigInt(row.amount_minor as string)]),
   );
@@ -104,7 +118,15 @@ async function collections(source: InvariantSource, facts: LedgerFacts): Promise
     violations.push({ invariant: 'collection_credited_once', subject, detail, evidence });
   for (const [paymentId, collected] of successes) {
     const booked = credits.get(paymentId) ?? [];
-    const evidence = { collected: collected.map(describeRecord), booked: booked.map(describeTransfer) };
+    const attempt = attemptRows.get(paymentId);
+    const evidence = {
+      collected: collected.map(describeRecord),
+      booked: booked.map(describeTransfer),
+      attempt:
+        attempt === undefined
+          ? null
+          : { ...attempt, amount_minor: String(attempt.amount_minor as string | bigint) },
+    };
     if (collected.length > 1) add(paymentId, `collected ${collected.length} times from the payer`, evidence);
     if (booked.length === 0) add(paymentId, 'collected at the provider, never credited', evidence);
     if (booked.length > 1) add(paymentId, `credited ${booked.length} times`, evidence);

@@ -11,23 +11,8 @@ import {
   runSchedule,
   summary,
   when,
-  type KnownDefect,
   type Schedule,
 } from './harness/schedule.js';
-
-/**
- * Open (docs/faults.md, "Open"): a top-up or Mobile Money order killed while its collection
- * request was in flight can be collected by CamPay and never credited: seen in CI with seed
- * 4221113097 (twice, placement), and by engineers under load with 4007821135 (delivery); not
- * reproduced on a quieter machine in five runs. Printed on every run, not fixed.
- */
-const KNOWN: KnownDefect[] = [
-  {
-    invariant: 'collection_credited_once',
-    detail: 'collected at the provider, never credited',
-    see: 'docs/faults.md#open',
-  },
-];
 
 const schedules: Schedule[] = [
   {
@@ -70,6 +55,6 @@ describe('fault schedules: kill -9', () => {
   it.each(schedules)('$name', { timeout: 240_000 }, async (schedule) => {
     const outcome = await runSchedule(schedule);
     console.log(summary(schedule.name, outcome));
-    expectSound(outcome, schedule.name.includes('payout') ? [] : KNOWN);
+    expectSound(outcome);
   });
 });

@@ -254,29 +254,11 @@ export function summary(name: string, outcome: ScheduleOutcome): string {
   ].join(' ');
 }
 
-/**
- * A defect a schedule found that is not fixed yet: its violations are printed on every run (with
- * the seed and evidence) instead of failing the suite, and only while it stays open in the issue
- * tracker and docs/faults.md ("Open"). Every other violation still fails the schedule.
- */
-export interface KnownDefect {
-  invariant: string;
-  detail: string;
-  /** Where it is written down. */
-  see: string;
-}
-
 /** A schedule passes when no invariant is violated, every retry got the first outcome and every request an answer. */
-export function expectSound(outcome: ScheduleOutcome, known: readonly KnownDefect[] = []): void {
-  const isKnown = (violation: Violation) =>
-    known.some((defect) => defect.invariant === violation.invariant && defect.detail === violation.detail);
-  for (const violation of outcome.violations.filter(isKnown))
-    console.warn(
-      `[faults] OPEN DEFECT (seed ${outcome.seed}): ${violation.invariant}: ${violation.detail} ${JSON.stringify(violation.evidence)}; see ${known.find((defect) => defect.detail === violation.detail)!.see}`,
-    );
+export function expectSound(outcome: ScheduleOutcome): void {
   expect(
     {
-      violations: outcome.violations.filter((violation) => !isKnown(violation)),
+      violations: outcome.violations,
       replayMismatches: outcome.replayMismatches,
       unanswered: outcome.load.unanswered,
     },
