@@ -10,6 +10,13 @@ import { randomInt } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { driverPayableId, orderEscrowId, providerClearingId, worldId } from '../../../ledger/rules/index.js';
 import type { CollectRequest, DisburseRequest } from '../../../src/modules/payments/providers/index.js';
+import {
+  decidePayment,
+  evolvePayment,
+  initialPaymentState,
+  paymentStream,
+  type PaymentEvent,
+} from '../../../src/modules/payments/payment-decider.js';
 import { MAGIC_NUMBERS } from '../../../src/modules/payments/simulators/index.js';
 import { authHeader, createUser, withStepUp, type CreatedUser } from '../../helpers/auth.js';
 import { placeOrder, type OrderWorld } from '../orders/helpers.js';
@@ -202,6 +209,56 @@ describe('a top-up whose provider answer was lost (crash between the collect and
     expect(await attemptOf(customer.userId)).toMatchObject({ status: 'SUCCEEDED', after_expiry: false });
     await services().payments.payments.sweep(new Date(Date.now() + 4 * 60_000));
     expect((await wallet(world.testApp, customer.accessToken)).balanceMinor).toBe(2_200);
+  });
+
+  it('a success recorded whose booking died with its process (row still PENDING): the next re-read books it, once', async () => {
+    const customer = await createUser(world.testApp, { roles: ['customer'] });
+    crashCollect('after');
+    expect(
+      (await topUp(world.testApp, customer.accessToken, 2_100, MAGIC_NUMBERS.MTN.noWebhook)).statusCode,
+    ).toBe(500);
+    const attempt = await attemptOf(customer.userId);
+    const collection = await until(
+      async () => collectionsFor(attempt.payment_id)[0],
+      (found) => found?.status === 'SUCCESSFUL',
+    );
+    // What the dying process had appended: the reference, then the success; nothing booked, no row written.
+    const stream = paymentStream(attempt.payment_id);
+    const recorded = await services().eventStore.readStream(stream);
+    let state = initialPaymentState();
+    for (const event of recorded) state = evolvePayment(state, event as unknown as PaymentEvent);
+    const requested = decidePayment(
+      {
+        type: 'RecordRequest',
+        data: {
+          provider: 'campay',
+          providerReference: collection!.reference,
+          ussdCode: null,
+          failedOver: [],
+          at: new Date().toISOString(),
+        },
+      },
+      state,
+    );
+    state = requested.reduce(evolvePayment, state);
+    const succeeded = decidePayment(
+      {
+        type: 'ApplyProviderStatus',
+        data: { status: 'SUCCESSFUL', amountMinor: 2_100n, operator: 'MTN', at: new Date() },
+      },
+      state,
+    );
+    await services().eventStore.append(stream, [...requested, ...succeeded], {
+      expectedRevision: recorded.at(-1)!.revision,
+    });
+    expect(await attemptOf(customer.userId)).toMatchObject({ status: 'PENDING', provider_reference: null });
+    await services().payments.payments.refresh(attempt.payment_id);
+    expect((await wallet(world.testApp, customer.accessToken)).balanceMinor).toBe(2_100);
+    expect(await attemptOf(customer.userId)).toMatchObject({ status: 'SUCCEEDED' });
+    expect((await attemptOf(customer.userId)).settled_at).not.toBeNull();
+    await services().payments.payments.refresh(attempt.payment_id);
+    await services().payments.payments.sweep(new Date(Date.now() + 3 * 60_000));
+    expect((await wallet(world.testApp, customer.accessToken)).balanceMinor).toBe(2_100);
   });
 
   it('a retried top-up whose first request died after the collect locates its collection at once, without waiting for the sweep', async () => {
