@@ -26,6 +26,21 @@ const schedules: Schedule[] = [
     },
   },
   {
+    // The moment the open collection defect lived in (docs/faults.md): CamPay has taken a collect,
+    // and its answer, our record of its reference, the first poll and the webhook are in flight.
+    name: 'kill -9 right after a collection reaches CamPay',
+    phases: ['money-in'],
+    async fault(context) {
+      const collected = () =>
+        context.world.simulators.campay.engine
+          .list()
+          .some((transaction) => transaction.kind === 'collection');
+      await when(collected);
+      await pause(context.random() * 60);
+      await killAndRestart(context);
+    },
+  },
+  {
     name: 'kill -9 during order delivery and escrow release',
     phases: ['delivery'],
     async fault(context) {
