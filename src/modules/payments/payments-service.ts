@@ -240,7 +240,7 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
     if (input.firstAttempt !== true) {
       const existing = await load(paymentId);
       if (existing.state.status !== 'NONE')
-        return paymentView(paymentId, await locateOnRetry(paymentId, existing.state));
+        return paymentView(paymentId, await locateOnRetry(paymentId, existing.state, existing.revision));
     }
     if ((await recordInitiation(paymentId, input, phone, operator)) === undefined)
       return paymentView(paymentId, (await load(paymentId)).state);
@@ -280,11 +280,18 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
    * A retry of an attempt still waiting to learn where its collection went (its first request
    * died, or lost the provider's answer): it is looked for at once by our reference, instead of
    * waiting for the sweep. Found → recorded and re-read (a success is booked now); anything else
-   * → answered as it stands (absence proves nothing yet: the sweep decides that, later).
+   * → answered as it stands (absence proves nothing yet: the sweep decides that, later). Its row
+   * is written again first (a no-op when it exists): a process killed between the initiation's
+   * append and its row left an attempt the sweep could not see.
    */
-  async function locateOnRetry(paymentId: string, state: PaymentState): Promise<PaymentState> {
-    if (state.status !== 'PENDING' || state.requested !== null) return state;
+  async function locateOnRetry(
+    paymentId: string,
+    state: PaymentState,
+    revision: bigint | 'no_stream',
+  ): Promise<PaymentState> {
+    if (state.status !== 'PENDING' || state.requested !== null || revision === 'no_stream') return state;
     try {
+      await store.saveRow(paymentId, state, revision);
       if ((await status.locate(paymentId)) !== 'found') return state;
       const located = await status.refresh(paymentId);
       if (located.status === 'PENDING') await status.schedulePoll(paymentId, 1);

@@ -291,6 +291,31 @@ describe('a top-up whose provider answer was lost (crash between the collect and
     expect(collectionsFor(attempt.payment_id)).toHaveLength(1);
   });
 
+  it('an attempt whose row was never written (killed between the append and the row) is written again by its retry, so the sweep sees it', async () => {
+    const customer = await createUser(world.testApp, { roles: ['customer'] });
+    const idempotencyKey = key();
+    const phone = mtnPhone();
+    crashCollect('before');
+    expect((await topUp(world.testApp, customer.accessToken, 1_300, phone, idempotencyKey)).statusCode).toBe(
+      500,
+    );
+    for (const undo of restore.splice(0)) undo();
+    const { payment_id: paymentId } = await attemptOf(customer.userId);
+    await db().deleteFrom('payment_attempts').where('payment_id', '=', paymentId).execute();
+    const retried = await topUp(world.testApp, customer.accessToken, 1_300, phone, idempotencyKey);
+    expect(retried.statusCode, retried.body).toBe(202);
+    expect(await attemptOf(customer.userId)).toMatchObject({
+      payment_id: paymentId,
+      status: 'PENDING',
+      provider_reference: null,
+    });
+    await services().payments.payments.sweep(new Date(Date.now() + 11 * 60_000));
+    expect(await attemptOf(customer.userId)).toMatchObject({
+      status: 'FAILED',
+      failure_reason: 'NOT_SUBMITTED',
+    });
+  });
+
   it("reconciliation names the attempt; resolving credits the payer's wallet, not the world, once", async () => {
     const customer = await createUser(world.testApp, { roles: ['customer'] });
     const since = new Date(Date.now() - 60_000).toISOString();
