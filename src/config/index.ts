@@ -71,14 +71,15 @@ export const EnvironmentSchema = Type.Object({
   S3_BUCKET: Type.Optional(
     Type.String({
       pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$',
-      description: 'the bucket of uploaded files (3-63 lowercase letters, digits, dots, hyphens); keep it private',
+      description:
+        'the bucket of uploaded files (3-63 lowercase letters, digits, dots, hyphens); keep it private',
     }),
   ),
   S3_KEY_PREFIX: Type.String({
     default: '',
     pattern: '^([a-z0-9_-][a-z0-9._-]*/)*$',
     description:
-      'a folder inside the bucket for this deployment\'s objects, ending with / (e.g. food-delivery/; empty: the bucket root)',
+      "a folder inside the bucket for this deployment's objects, ending with / (e.g. food-delivery/; empty: the bucket root)",
   }),
   S3_ACCESS_KEY_ID: Type.Optional(Type.String({ minLength: 1, description: 'the S3 access key id' })),
   S3_SECRET_ACCESS_KEY: Type.Optional(Type.String({ minLength: 1, description: 'the S3 secret access key' })),
@@ -554,7 +555,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   if (parsed.FILES_STORE === 's3') {
     for (const name of ['S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const) {
       if (raw[name] === undefined && !bad.has(name))
-        bad.set(name, `${name} is required: FILES_STORE=s3 stores files in S3 (expected ${describeVariable(name)})`);
+        bad.set(
+          name,
+          `${name} is required: FILES_STORE=s3 stores files in S3 (expected ${describeVariable(name)})`,
+        );
     }
   }
   // A lease shorter than a request would let a retry run the work while the first still runs.

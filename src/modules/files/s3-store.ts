@@ -71,7 +71,11 @@ export function assertListPrefix(prefix: string): void {
  * controls and non-ASCII replaced) and the exact name as RFC 5987 `filename*`.
  */
 export function attachmentDisposition(name: string): string {
-  const cleaned = name.replace(/[\p{Cc}\p{Cf}/\\]/gu, '_').trim().slice(0, 200) || 'download';
+  const cleaned =
+    name
+      .replace(/[\p{Cc}\p{Cf}/\\]/gu, '_')
+      .trim()
+      .slice(0, 200) || 'download';
   const ascii = cleaned.replace(/[^\x20-\x7e]/g, '_').replace(/["%;]/g, '_');
   const encoded = encodeURIComponent(cleaned).replace(
     /['()*]/g,
@@ -167,13 +171,17 @@ function storeError(operation: string, bucket: string, error: unknown): Error {
     status === 301 ||
     (status === 404 && name !== 'NoSuchKey')
   )
-    return new FileStoreUnavailableError('s3', operation, 'misconfigured', `${label}: ${said}`, { cause: error });
+    return new FileStoreUnavailableError('s3', operation, 'misconfigured', `${label}: ${said}`, {
+      cause: error,
+    });
   if (
     (typeof name === 'string' && TRANSIENT.has(name)) ||
     isNetworkFailure(error) ||
     (status !== undefined && status >= 500)
   )
-    return new FileStoreUnavailableError('s3', operation, 'unreachable', `${label}: ${said}`, { cause: error });
+    return new FileStoreUnavailableError('s3', operation, 'unreachable', `${label}: ${said}`, {
+      cause: error,
+    });
   return new FileStoreError('s3', operation, `${label}: ${said}`, { cause: error });
 }
 
