@@ -15,8 +15,20 @@ interface KoaContext {
   state: { vhost?: boolean };
 }
 type Middleware = ((context: KoaContext, next: () => Promise<unknown>) => unknown) & { name: string };
+interface ListOptions {
+  delimiter?: string;
+  startAfter?: string;
+  prefix?: string;
+  maxKeys?: number;
+}
+interface Listing {
+  objects: { key: string }[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+}
 interface S3rver {
   middleware: Middleware[];
+  store: { listObjects(bucket: string, options: ListOptions): Promise<Listing> };
   run(): Promise<{ port: number }>;
   close(): Promise<void>;
 }
@@ -66,6 +78,22 @@ server.middleware.splice(vhost + 1, 0, function bucketPathWithSlash(context, nex
   }
   return next();
 });
+
+// S3 lists keys in UTF-8 byte order; s3rver walks its folders, so it lists `b/1.jpg` before
+// `b-1.jpg` ('-' is 0x2d, '/' 0x2f), and a page that ends inside `b/` would then skip `b-1.jpg`
+// (the next page starts after the last key). Without a delimiter (the adapter never sends one),
+// list everything under the prefix, sort by bytes, and cut the page here.
+const listObjects = server.store.listObjects.bind(server.store);
+server.store.listObjects = async (bucket, options) => {
+  if (options.delimiter) return listObjects(bucket, options);
+  const { startAfter = '', maxKeys = Infinity } = options;
+  const all = await listObjects(bucket, { ...options, startAfter: '', maxKeys: Infinity });
+  const after = Buffer.from(startAfter);
+  const objects = all.objects
+    .filter((object) => Buffer.compare(Buffer.from(object.key), after) > 0)
+    .sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)));
+  return { objects: objects.slice(0, maxKeys), commonPrefixes: [], isTruncated: objects.length > maxKeys };
+};
 
 // Signature V4 encodes query values per RFC 3986 (`'`, `(`, `)`, `*`, `!` as %XX), s3rver with
 // encodeURIComponent, which leaves those five alone: a presigned URL whose

@@ -52,6 +52,9 @@ export interface S3FileStore extends FileStore {
   close(): void;
 }
 
+/** HEAD requests in flight at once while listing (the listing needs each object's type). */
+const LIST_HEAD_CONCURRENCY = 8;
+
 /** Signature V4 refuses presigned URLs that live longer than a week. */
 export const MAX_PRESIGNED_SECONDS = 7 * 24 * 60 * 60;
 
@@ -136,6 +139,15 @@ function isNetworkFailure(error: unknown): boolean {
     if (Array.isArray(current.errors)) pending.push(...current.errors.slice(0, 4));
   }
   return false;
+}
+
+function isObjectKey(key: string): boolean {
+  try {
+    assertObjectKey(key);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function statusOf(error: unknown): number | undefined {
@@ -236,6 +248,17 @@ export function createS3FileStore(options: S3FileStoreOptions): S3FileStore {
     return prefix + key;
   };
 
+  /** HEAD of one object: what the store knows of it, or null when S3 says 404. */
+  const headObject = async (operation: string, key: string): Promise<StoredObject | null> => {
+    const Key = fullKey(key);
+    try {
+      return objectOf(key, await client.send(new HeadObjectCommand({ Bucket: bucket, Key })));
+    } catch (error) {
+      if (isMissingObject(error)) return null;
+      throw storeError(operation, bucket, error);
+    }
+  };
+
   const store: S3FileStore = {
     kind: 's3',
     bucket,
@@ -280,18 +303,11 @@ export function createS3FileStore(options: S3FileStoreOptions): S3FileStore {
     },
 
     async head(key) {
-      const Key = fullKey(key);
-      try {
-        return objectOf(key, await client.send(new HeadObjectCommand({ Bucket: bucket, Key })));
-      } catch (error) {
-        // HEAD has no body: a missing object and a missing bucket are both a bare 404. Ask the
-        // bucket only then, so a wrong S3_BUCKET is not read as "every file is gone".
-        if (isMissingObject(error)) {
-          await store.check();
-          return null;
-        }
-        throw storeError('head', bucket, error);
-      }
+      const object = await headObject('head', key);
+      // HEAD has no body: a missing object and a missing bucket are both a bare 404. Ask the
+      // bucket only then, so a wrong S3_BUCKET is not read as "every file is gone".
+      if (object === null) await store.check();
+      return object;
     },
 
     async delete(key) {
@@ -323,18 +339,20 @@ export function createS3FileStore(options: S3FileStoreOptions): S3FileStore {
           throw storeError('list', bucket, error);
         }
         // ListObjectsV2 returns keys in ascending UTF-8 byte order; ours are ASCII, so that is
-        // also JavaScript's string order. ListObjectsV2 has no content type: HEAD would cost one
-        // request per object, and the sweep only needs key, size and date.
+        // also JavaScript's string order. A key the port could not have made (written by hand
+        // into the bucket) is not addressable through the port: skip it.
+        const keys: string[] = [];
         for (const entry of page.Contents ?? []) {
           if (entry.Key === undefined || !entry.Key.startsWith(prefix)) continue;
           const key = entry.Key.slice(prefix.length);
-          yield {
-            key,
-            byteSize: entry.Size ?? 0,
-            contentType: 'application/octet-stream',
-            etag: entry.ETag ?? '""',
-            lastModified: entry.LastModified ?? new Date(0),
-          };
+          if (isObjectKey(key)) keys.push(key);
+        }
+        // ListObjectsV2 has no content type, which the port promises: one HEAD per object, a few
+        // at a time, in order. An object deleted since the listing is left out.
+        for (let start = 0; start < keys.length; start += LIST_HEAD_CONCURRENCY) {
+          const batch = keys.slice(start, start + LIST_HEAD_CONCURRENCY);
+          const objects = await Promise.all(batch.map((key) => headObject('list', key)));
+          for (const object of objects) if (object !== null) yield object;
         }
         ContinuationToken = page.IsTruncated === true ? page.NextContinuationToken : undefined;
       } while (ContinuationToken !== undefined);

@@ -171,17 +171,20 @@ export function describeFileStoreContract(name: string, make: () => Promise<File
     it('lists every object under a prefix, in key order, with sizes', async () => {
       const base = space('list');
       // Deliberately stored out of order, across folders, upper case before lower case (byte
-      // order). Not `b-1` beside `b/`: S3 puts `b-1` first (0x2d < 0x2f), s3rver walks folders.
+      // order). '-' (0x2d) sorts before '/' (0x2f): a store that walks folders one level at a
+      // time would list `b/…` before `b-1.jpg`, the wrong way round.
       const keys = [
         `${base}/b/2.jpg`,
         `${base}/a.jpg`,
+        `${base}/b-1.jpg`,
         `${base}/bz.jpg`,
         `${base}/b/1.jpg`,
         `${base}/B.jpg`,
         `${base}/c_9/x.png`,
       ];
+      const typeOf = (key: string) => (key.endsWith('.png') ? 'image/png' : 'image/jpeg');
       for (const [index, key] of keys.entries())
-        await store.put(key, Buffer.alloc(index + 1, index), { contentType: 'image/jpeg' });
+        await store.put(key, Buffer.alloc(index + 1, index), { contentType: typeOf(key) });
       const outside = `${space('list-outside')}/a.jpg`;
       await store.put(outside, Buffer.from('elsewhere'), { contentType: 'image/jpeg' });
 
@@ -190,11 +193,14 @@ export function describeFileStoreContract(name: string, make: () => Promise<File
       expect(listed.map((object) => object.key)).toEqual(expected);
       for (const object of listed) {
         expect(object.byteSize).toBe(keys.indexOf(object.key) + 1);
+        expect(object.contentType).toBe(typeOf(object.key));
         expect(object.etag).toMatch(/^".+"$/);
+        expect(object.etag).toBe((await store.head(object.key))?.etag);
         expect(object.lastModified).toBeInstanceOf(Date);
       }
       // A prefix is a prefix of the key, not only a folder.
       expect((await collect(store.list(`${base}/b`))).map((object) => object.key)).toEqual([
+        `${base}/b-1.jpg`,
         `${base}/b/1.jpg`,
         `${base}/b/2.jpg`,
         `${base}/bz.jpg`,
