@@ -5,6 +5,7 @@
  * misconfigured or unreachable).
  */
 import { createHash } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http';
 import { createServer } from 'node:net';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -240,6 +241,49 @@ describe('S3 file store beyond the contract', () => {
       expect(Date.now() - started).toBeLessThan(5_000);
     } finally {
       store.close();
+    }
+  });
+
+  it('uploads a whole body with Content-MD5 and a signed SHA-256, without CRC32 or aws-chunked', async () => {
+    // What goes on the wire, seen by a listener that records the request and answers like S3.
+    const seen: { headers: IncomingHttpHeaders; body: Buffer }[] = [];
+    const recorder = createHttpServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        seen.push({ headers: request.headers, body: Buffer.concat(chunks) });
+        response.writeHead(200, { etag: '"recorded"' }).end();
+      });
+    });
+    await new Promise<void>((resolve) => recorder.listen(0, '127.0.0.1', resolve));
+    const { port } = recorder.address() as { port: number };
+    const store = createS3FileStore({ ...optionsFor(server, bucket), endpoint: `http://127.0.0.1:${port}` });
+    try {
+      const body = Buffer.from('a proof of delivery, in bytes');
+      await store.put('proofs/order-1/photo.jpg', body, {
+        contentType: 'image/jpeg',
+        cacheControl: 'private',
+      });
+      expect(seen).toHaveLength(1);
+      const { headers, body: received } = seen[0]!;
+      expect(received.equals(body)).toBe(true);
+      expect(headers['content-length']).toBe(String(body.length));
+      expect(headers['content-md5']).toBe(createHash('md5').update(body).digest('base64'));
+      expect(headers['x-amz-content-sha256']).toBe(createHash('sha256').update(body).digest('hex'));
+      expect(headers['content-type']).toBe('image/jpeg');
+      expect(headers['cache-control']).toBe('private');
+      expect(headers.authorization).toMatch(
+        /^AWS4-HMAC-SHA256 .*SignedHeaders=[^,]*content-md5[^,]*x-amz-content-sha256/,
+      );
+      expect(headers['content-encoding']).toBeUndefined();
+      expect(headers['transfer-encoding']).toBeUndefined();
+      expect(headers['x-amz-acl']).toBeUndefined();
+      expect(
+        Object.keys(headers).filter((name) => name.startsWith('x-amz-checksum') || name === 'x-amz-trailer'),
+      ).toEqual([]);
+    } finally {
+      store.close();
+      await new Promise<void>((resolve) => recorder.close(() => resolve()));
     }
   });
 });
