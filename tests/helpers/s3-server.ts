@@ -23,12 +23,16 @@ export interface S3TestServer {
   stop(): Promise<void>;
 }
 
-const PROCESS_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 's3-server-process.ts');
+const HELPERS = path.dirname(fileURLToPath(import.meta.url));
+const PROCESS_SCRIPT = path.join(HELPERS, 's3-server-process.ts');
+/** The project root, where `--import tsx` and the dev dependency resolve. */
+const ROOT = path.resolve(HELPERS, '..', '..');
 
 export async function startS3Server(options: { buckets?: string[] } = {}): Promise<S3TestServer> {
   const buckets = options.buckets ?? ['files-test'];
   const directory = await mkdtemp(path.join(tmpdir(), 's3-test-'));
   const child = spawn(process.execPath, ['--openssl-legacy-provider', '--import', 'tsx', PROCESS_SCRIPT], {
+    cwd: ROOT,
     env: { ...process.env, S3_TEST_DIRECTORY: directory, S3_TEST_BUCKETS: buckets.join(',') },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
