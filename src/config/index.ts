@@ -48,6 +48,46 @@ export const EnvironmentSchema = Type.Object({
   }),
   EVENTSTORE_URL: Type.Optional(Url('an esdb:// connection string (unset: the PostgreSQL event store)')),
 
+  FILES_STORE: Type.Union([Type.Literal('disk'), Type.Literal('s3')], {
+    default: 'disk',
+    description:
+      'where uploaded files are stored: disk (under DATA_DIR, one instance only) or s3 (any S3-compatible object storage: AWS S3, MinIO, Cloudflare R2; needs S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY)',
+  }),
+  S3_ENDPOINT: Type.Optional(
+    Url(
+      'the S3 API endpoint, e.g. https://<account>.r2.cloudflarestorage.com or http://minio:9000 (unset: AWS S3 in S3_REGION)',
+    ),
+  ),
+  S3_PUBLIC_ENDPOINT: Type.Optional(
+    Url(
+      'the endpoint written into signed download URLs, when clients reach the storage by another address than the API does (unset: S3_ENDPOINT)',
+    ),
+  ),
+  S3_REGION: Type.String({
+    default: 'us-east-1',
+    pattern: '^[a-z0-9-]{1,32}$',
+    description: 'the S3 region, e.g. eu-west-3 (AWS), auto (Cloudflare R2), us-east-1 (MinIO)',
+  }),
+  S3_BUCKET: Type.Optional(
+    Type.String({
+      pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$',
+      description:
+        'the bucket of uploaded files (3-63 lowercase letters, digits, dots, hyphens); keep it private',
+    }),
+  ),
+  S3_KEY_PREFIX: Type.String({
+    default: '',
+    pattern: '^([a-z0-9_-][a-z0-9._-]*/)*$',
+    description:
+      "a folder inside the bucket for this deployment's objects, ending with / (e.g. food-delivery/; empty: the bucket root)",
+  }),
+  S3_ACCESS_KEY_ID: Type.Optional(Type.String({ minLength: 1, description: 'the S3 access key id' })),
+  S3_SECRET_ACCESS_KEY: Type.Optional(Type.String({ minLength: 1, description: 'the S3 secret access key' })),
+  S3_FORCE_PATH_STYLE: Flag(
+    false,
+    'address buckets as <endpoint>/<bucket> instead of <bucket>.<endpoint> (true for MinIO and most self-hosted servers)',
+  ),
+
   JWT_SECRET: Secret('a random secret of at least 16 characters'),
   JWT_REFRESH_SECRET: Secret('a random secret of at least 16 characters'),
   ENCRYPTION_KEY: Type.Optional(
@@ -589,6 +629,16 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   if (isProduction || !parsed.PAYMENT_SIMULATORS) {
     for (const [name, message] of providerCredentialProblems(parsed))
       if (!bad.has(name)) bad.set(name, message);
+  }
+  // The S3 store has no fallback: a missing bucket or credential is named here, not at the first upload.
+  if (parsed.FILES_STORE === 's3') {
+    for (const name of ['S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const) {
+      if (raw[name] === undefined && !bad.has(name))
+        bad.set(
+          name,
+          `${name} is required: FILES_STORE=s3 stores files in S3 (expected ${describeVariable(name)})`,
+        );
+    }
   }
   // A lease shorter than a request would let a retry run the work while the first still runs.
   if (

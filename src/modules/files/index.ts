@@ -15,6 +15,7 @@ import type { Config } from '../../config/index.js';
 import { defineContext, need, tablesOf } from '../../platform/context.js';
 import type { Identity } from '../identity/index.js';
 import { createDiskFileStore, type DiskFileStore } from './disk-store.js';
+import { createFileStore } from './stores.js';
 import type { CatalogPhotosPort, OrderPartiesPort } from './ports.js';
 import { registerFilesRoutes } from './routes.js';
 import type { VirusScanner } from './scanner-port.js';
@@ -49,12 +50,17 @@ export const filesContext = defineContext({
   tables: tablesOf<FileTables>(),
   create({ runtime, db }, { identity, catalog, orders }) {
     const { config } = runtime;
-    const diskStore = diskStoreOf(config);
+    // FILES_STORE: the disk (default; the API serves its signed blob route) or S3-compatible
+    // storage (its own presigned URLs).
+    const disk = config.FILES_STORE === 's3' ? undefined : diskStoreOf(config);
+    const chosen = createFileStore(config, () => disk!);
+    const store = chosen.store;
+    runtime.closers.push({ name: `file store (${store.kind})`, close: async () => chosen.close() });
     // clamd when CLAMD_URL is set; none otherwise: files are then stored clean without a scan.
     const scanner: VirusScanner | undefined = createVirusScanner(config);
     const files: FilesService = createFilesService({
       db,
-      store: diskStore,
+      store,
       scanner,
       catalog: catalog.photos,
       orders: orders.parties,
@@ -64,10 +70,11 @@ export const filesContext = defineContext({
     });
     return {
       service: files,
-      routes: (app) => registerFilesRoutes(app, { files, runtime, diskStore }),
+      routes: (app) =>
+        registerFilesRoutes(app, { files, runtime, ...(disk === undefined ? {} : { diskStore: disk }) }),
       personalData: files.personalData,
       health: [
-        { name: `file store (${diskStore.kind})`, check: () => diskStore.check() },
+        { name: `file store (${store.kind})`, check: () => store.check() },
         ...(scanner === undefined
           ? []
           : [{ name: `virus scanner (${scanner.name})`, check: () => scanner.check() }]),
