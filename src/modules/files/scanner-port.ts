@@ -1,6 +1,6 @@
 /**
  * The virus-scanning port (spec §3.3, issue #18). The files context asks it about every upload
- * before the file is usable; an adapter speaks ClamAV's `clamd` protocol (`scanner.ts`). With no
+ * before the file is usable; an adapter speaks ClamAV's `clamd` protocol (`clamd-scanner.ts`). With no
  * scanner configured, files are stored as `clean` without a scan (the embedded default).
  */
 export type ScanVerdict = { clean: true } | { clean: false; signature: string };
