@@ -259,7 +259,16 @@ describe('profile, addresses, sessions and GDPR', () => {
       .where('subject_user_id', '=', user.userId)
       .executeTakeFirstOrThrow();
     expect(erasure.new_value).toEqual({
-      erasedBy: ['notifications', 'catalog', 'payments', 'orders', 'files', 'notify', 'eventstore', 'test-context'],
+      erasedBy: [
+        'notifications',
+        'catalog',
+        'payments',
+        'orders',
+        'files',
+        'notify',
+        'eventstore',
+        'test-context',
+      ],
     });
     expect((await inject('GET', '/v1/me', user.accessToken)).statusCode).toBe(401);
     expect((await login(testApp, { phone: user.phone, password: user.password })).statusCode).toBe(401);
