@@ -70,7 +70,7 @@ export function createChannelAdapters(config: ChannelConfig, outbox: Transport |
     const fcm = createFcmAdapter({
       ...(config.FCM_SERVICE_ACCOUNT_JSON !== undefined
         ? { serviceAccountJson: config.FCM_SERVICE_ACCOUNT_JSON }
-        : {}),
+        : { serviceAccountFile: config.GOOGLE_APPLICATION_CREDENTIALS! }),
       ...(config.FCM_PROJECT_ID !== undefined ? { projectId: config.FCM_PROJECT_ID } : {}),
       ttlSeconds: config.FCM_TTL_SECONDS,
     });

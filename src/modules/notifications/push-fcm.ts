@@ -21,15 +21,19 @@ import { getMessaging, type Message } from 'firebase-admin/messaging';
 import type { ChannelAdapter, ChannelResult, OutboundMessage } from './outbox.js';
 
 export interface FcmSettings {
-  /** The service-account key (the JSON Firebase issues); unset: GOOGLE_APPLICATION_CREDENTIALS. */
+  /** The service-account key (the JSON Firebase issues), inline. */
   serviceAccountJson?: string;
+  /** Or a path to it (GOOGLE_APPLICATION_CREDENTIALS); neither: Google's application default. */
+  serviceAccountFile?: string;
   /** The Firebase project id; unset: the service account's `project_id`. */
   projectId?: string;
   /** How long FCM and APNs keep an undelivered message. */
   ttlSeconds: number;
   /**
-   * The agent every SDK request goes through (the OAuth token and the send): firebase-admin's
-   * `AppOptions.httpAgent`, for an outbound proxy, and how the tests reach their stand-in.
+   * The agent SDK requests go through: firebase-admin's `AppOptions.httpAgent` (the send) and the
+   * credential's (the OAuth token), for an outbound proxy, and how the tests reach their stand-in.
+   * firebase-admin 13 hands the credential's agent to the token request only for a key given as
+   * a file path: an inline key's token request ignores it (docs/notification-channels.md).
    */
   httpAgent?: Agent;
 }
@@ -65,6 +69,8 @@ export function createFcmAdapter(settings: FcmSettings): FcmAdapter {
     const account = JSON.parse(settings.serviceAccountJson) as { project_id?: string } & ServiceAccount;
     projectId ??= account.project_id;
     credential = cert(account, settings.httpAgent);
+  } else if (settings.serviceAccountFile !== undefined) {
+    credential = cert(settings.serviceAccountFile, settings.httpAgent);
   } else {
     credential = applicationDefault(settings.httpAgent);
   }
