@@ -570,7 +570,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     }
     // Without an SMS transport nobody can register, sign in as a guest or reset a password:
     // refuse the start instead of answering 500 on every code (the outbox is refused below).
-    for (const name of SMS_PROVIDER_VARIABLES[parsed.SMS_PROVIDER]) {
+    for (const name of SMS_PROVIDER_VARIABLES[parsed.SMS_PROVIDER] ?? []) {
       if (raw[name] === undefined && !bad.has(name)) {
         bad.set(name, `${name} is required in production (SMS codes): expected ${describeVariable(name)}`);
       }
