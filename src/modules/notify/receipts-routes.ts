@@ -3,8 +3,7 @@
  * changes to `POST /v1/webhooks/twilio/status` (the `statusCallback` the Twilio adapter sets).
  * The `X-Twilio-Signature` is checked with the SDK's `validateRequest` over our public URL and
  * the posted parameters before anything else (403 otherwise); the status then updates the
- * delivery Twilio knows by its message SID. An unknown SID is answered 200 and changes nothing
- * (Twilio would retry any other answer).
+ * delivery Twilio knows by its message SID. An unknown SID is answered 200 and changes nothing.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import Type from 'typebox';
