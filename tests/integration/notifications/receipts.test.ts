@@ -5,7 +5,8 @@ import { createTestApp, type TestApp } from '../../helpers/app.js';
 /**
  * Twilio status callbacks (`POST /v1/webhooks/twilio/status`): signed with the account's auth
  * token over our public URL and the posted form (X-Twilio-Signature, computed here by Twilio's
- * signing scheme: HMAC-SHA1 over the URL and the sorted parameters), they update the receipt of the delivery Twilio knows by its SID.
+ * signing scheme: HMAC-SHA1 over the URL and the sorted parameters), they update the receipt of
+ * the delivery Twilio knows by its SID.
  */
 const AUTH_TOKEN = 'receipts-test-twilio-token';
 const PUBLIC_BASE_URL = 'https://api.example.cm';
