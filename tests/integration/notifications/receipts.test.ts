@@ -23,21 +23,40 @@ function sign(params: Record<string, string>, url = CALLBACK_URL, token = AUTH_T
 
 const sid = () => `SM${randomBytes(16).toString('hex')}`;
 
-/** A sent SMS delivery of a fresh intent, as the queue leaves it, known to Twilio as `providerId`. */
+/** A sent SMS delivery of a fresh intent, as the queue leaves it (claimed, then sent), known to Twilio as `providerId`. */
 async function sentDelivery(providerId: string): Promise<string> {
+  const { repository } = testApp.services.notify;
   const intentId = randomUUID();
   const recipientId = randomUUID();
-  const { pool } = testApp.database;
-  await pool.query(
-    `INSERT INTO notification_intents (id, recipient_id, kind, category, priority, params, source_event_id)
-     VALUES ($1, $2, 'order.accepted', 'orders', 'normal', 'x', $3)`,
-    [intentId, recipientId, randomUUID()],
+  const now = new Date();
+  await repository.insertIntents(
+    [
+      {
+        id: intentId,
+        recipientId,
+        kind: 'order.ready',
+        category: 'orders',
+        priority: 'normal',
+        params: { restaurant: 'Chez Mama' },
+        orderId: null,
+        sourceEventId: randomUUID(),
+        requiresAck: false,
+        receipt: false,
+      },
+    ],
+    now,
   );
-  await pool.query(
-    `INSERT INTO notification_deliveries (id, intent_id, recipient_id, channel, status, transport, provider_id)
-     VALUES ($1, $2, $3, 'sms', 'sent', 'twilio', $4)`,
-    [`${intentId}:sms`, intentId, recipientId, providerId],
-  );
+  expect(
+    await repository.claimDelivery({
+      intentId,
+      recipientId,
+      channel: 'sms',
+      priority: 'normal',
+      allowance: Number.POSITIVE_INFINITY,
+      now,
+    }),
+  ).toBe('claimed');
+  await repository.finishDelivery(intentId, 'sms', { status: 'sent', transport: 'twilio', providerId }, now);
   return `${intentId}:sms`;
 }
 
