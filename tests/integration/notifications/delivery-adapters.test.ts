@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFcmAdapter, type FcmAdapter } from '../../../src/modules/notifications/push-fcm.js';
 import { createTwilioAdapter } from '../../../src/modules/notifications/sms-twilio.js';
 import { createTestApp, type TestApp } from '../../helpers/app.js';
-import { createUser } from '../../helpers/auth.js';
+import { createUser, randomPhone } from '../../helpers/auth.js';
 import {
   FCM_TOKENS,
   startFcmStandIn,
@@ -67,13 +67,14 @@ afterAll(async () => {
   rmSync(directory, { recursive: true, force: true });
 });
 
-/** A customer with a verified phone and one device, and an order-ready intent dispatched to them. */
-async function readyIntentFor(deviceToken: string, phone?: string) {
+/** A customer with a verified phone and maybe a device, and an order-ready intent dispatched to them. */
+async function readyIntentFor(deviceToken: string | undefined, phone?: string) {
   const { notify } = testApp.services;
   const user = await createUser(testApp, phone !== undefined ? { phone } : {});
-  expect(await notify.repository.registerDevice(user.userId, deviceToken, 'android', new Date())).not.toBe(
-    'too_many',
-  );
+  if (deviceToken !== undefined)
+    expect(await notify.repository.registerDevice(user.userId, deviceToken, 'android', new Date())).not.toBe(
+      'too_many',
+    );
   const id = randomUUID();
   const orderId = randomUUID();
   await notify.repository.insertIntents(
@@ -163,6 +164,37 @@ describe('delivery through the real adapters', () => {
     );
     expect(rows[0]?.provider_status).toBe('delivered');
   });
+
+  it.each([
+    ['a 503', 503, 1, 1],
+    ['a 429 (after the SDK’s own two retries)', 429, 3, 3],
+  ])(
+    'retries an SMS refused with %s through the queue, then sends it once',
+    async (_, status, times, firstTry) => {
+      const phone = randomPhone();
+      twilio.failNext(phone, status, times);
+      const { id } = await readyIntentFor(undefined, phone);
+      const { repository } = testApp.services.notify;
+      const deadline = Date.now() + 20_000;
+      let sms: Awaited<ReturnType<typeof repository.deliveries>>[number] | undefined;
+      while (Date.now() < deadline) {
+        sms = (await repository.deliveries(id)).find((delivery) => delivery.channel === 'sms');
+        if (sms?.status === 'sent') break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(sms).toMatchObject({ status: 'sent', transport: 'twilio' });
+      const tries = twilio.requests.filter(
+        (request) => new URLSearchParams(request.body).get('To') === phone,
+      );
+      // The first job's request(s) refused, the queue's retry accepted: one message sent.
+      expect(tries.length).toBe(firstTry + 1);
+      const { rows } = await testApp.database.pool.query(
+        `SELECT 1 FROM notification_dead_letters WHERE intent_id = $1`,
+        [id],
+      );
+      expect(rows).toEqual([]);
+    },
+  );
 
   it('dead-letters an SMS to a number Twilio calls invalid, without retrying it', async () => {
     const { id } = await readyIntentFor(FCM_TOKENS.unregistered, TWILIO_NUMBERS.invalid);

@@ -226,6 +226,8 @@ export const TWILIO_NUMBERS = {
 
 export async function startTwilioStandIn(credentials: { accountSid: string; authToken: string }) {
   const requests: RecordedRequest[] = [];
+  /** Numbers whose next sends fail with a status (a provider having a bad minute). */
+  const failing = new Map<string, { status: number; remaining: number }>();
   const server = createServer((request, response) => {
     void (async () => {
       const body = await readBody(request);
@@ -267,6 +269,13 @@ export async function startTwilioStandIn(credentials: { accountSid: string; auth
         return refuse(400, 21614, `'To' number is not a valid mobile number`);
       if (to === TWILIO_NUMBERS.tooMany) return refuse(429, 20429, 'Too Many Requests');
       if (to === TWILIO_NUMBERS.serverError) return refuse(500, 20500, 'Internal Server Error');
+      const failure = to === null ? undefined : failing.get(to);
+      if (failure !== undefined && failure.remaining > 0) {
+        failure.remaining -= 1;
+        return failure.status === 429
+          ? refuse(429, 20429, 'Too Many Requests')
+          : refuse(failure.status, 20500, 'Service Unavailable');
+      }
       const sid = `SM${randomBytes(16).toString('hex')}`;
       return json(response, 201, {
         sid,
@@ -285,7 +294,13 @@ export async function startTwilioStandIn(credentials: { accountSid: string; auth
     })();
   });
   const port = await listen(server);
-  return { baseUrl: `http://127.0.0.1:${port}`, requests, close: () => close(server) };
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    requests,
+    /** The next `times` sends to `to` answer `status` (429 or a 5xx), then sends succeed again. */
+    failNext: (to: string, status: number, times: number) => failing.set(to, { status, remaining: times }),
+    close: () => close(server),
+  };
 }
 
 // ---- Africa's Talking: POST /version1/messaging
