@@ -536,6 +536,15 @@ function providerCredentialProblems(environment: Environment): [string, string][
   return problems;
 }
 
+function isServiceAccountJson(text: string): boolean {
+  try {
+    const key = JSON.parse(text) as Record<string, unknown> | null;
+    return typeof key?.client_email === 'string' && typeof key.private_key === 'string';
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Parses the environment. Throws ConfigError naming every bad variable; never reads the
  * environment again after boot.
@@ -596,6 +605,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     for (const [name, message] of providerCredentialProblems(parsed))
       if (!bad.has(name)) bad.set(name, message);
   }
+  // A broken key would only fail at the first push; its text is a secret, so it is never quoted.
+  if (parsed.FCM_SERVICE_ACCOUNT_JSON !== undefined && !isServiceAccountJson(parsed.FCM_SERVICE_ACCOUNT_JSON))
+    bad.set(
+      'FCM_SERVICE_ACCOUNT_JSON',
+      'FCM_SERVICE_ACCOUNT_JSON is invalid: expected a service-account key as JSON (with client_email and private_key)',
+    );
   // A lease shorter than a request would let a retry run the work while the first still runs.
   if (
     !bad.has('IDEMPOTENCY_LEASE_SECONDS') &&

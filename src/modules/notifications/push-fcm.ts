@@ -66,7 +66,13 @@ export function createFcmAdapter(settings: FcmSettings): FcmAdapter {
   let credential: Credential;
   let projectId = settings.projectId;
   if (settings.serviceAccountJson !== undefined) {
-    const account = JSON.parse(settings.serviceAccountJson) as { project_id?: string } & ServiceAccount;
+    let account: { project_id?: string } & ServiceAccount;
+    try {
+      account = JSON.parse(settings.serviceAccountJson) as typeof account;
+    } catch {
+      // JSON.parse quotes the text it could not read: a secret here, so it is not passed on.
+      throw new Error('the FCM service-account key is not JSON');
+    }
     projectId ??= account.project_id;
     credential = cert(account, settings.httpAgent);
   } else if (settings.serviceAccountFile !== undefined) {

@@ -113,6 +113,18 @@ describe('a production start without its SMS provider', () => {
     ]);
   });
 
+  it('refuses a service-account key that is not one, without quoting it', () => {
+    for (const key of ['{"private_key": "-----BEGIN PRIVATE KEY-----\\nsecret', '{"project_id": "x"}']) {
+      try {
+        loadConfig({ ...production(), FCM_SERVICE_ACCOUNT_JSON: key });
+        expect.unreachable();
+      } catch (error) {
+        expect((error as ConfigError).variables).toEqual(['FCM_SERVICE_ACCOUNT_JSON']);
+        expect((error as Error).message).not.toContain('secret');
+      }
+    }
+  });
+
   it('refuses an unknown SMS_PROVIDER', () => {
     expect(refusedVariables({ ...production(), SMS_PROVIDER: 'carrier-pigeon' })).toEqual(['SMS_PROVIDER']);
   });
