@@ -6,6 +6,7 @@
  * delivery Twilio knows by its message SID. An unknown SID is answered 200 and changes nothing.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Counter } from 'prom-client';
 import Type from 'typebox';
 import twilio from 'twilio';
 import { HttpProblem, ProblemSchema } from '../../http/problem.js';
@@ -61,6 +62,14 @@ export function registerReceiptRoutes(
   options: ReceiptRouteOptions,
 ): void {
   const url = `${options.publicBaseUrl.replace(/\/+$/, '')}${TWILIO_STATUS_PATH}`;
+  // Delivered against failed per provider: the success rate past the provider's acceptance.
+  const received = new Counter({
+    name: 'notification_receipts_total',
+    help: 'Delivery receipts from providers, by provider, channel and status (queued, sent, delivered, failed)',
+    labelNames: ['provider', 'channel', 'status'] as const,
+    registers: [],
+  });
+  app.metricsRegistry.registerMetric(received);
   // Twilio posts forms: parsed here, in this route's own scope only.
   void app.register(async (scope) => {
     scope.addContentTypeParser(
@@ -109,6 +118,7 @@ export function registerReceiptRoutes(
             ? `twilio ${body.MessageStatus}${body.ErrorCode !== undefined ? ` ${body.ErrorCode}` : ''}`
             : undefined;
         const applied = await receipts.markDelivery(body.MessageSid, status, reason);
+        if (applied) received.inc({ provider: 'twilio', channel: 'sms', status });
         request.log.info({ providerId: body.MessageSid, status, applied }, 'delivery receipt');
         return { received: true, applied };
       },

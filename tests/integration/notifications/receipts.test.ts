@@ -71,6 +71,17 @@ async function receipt(deliveryId: string) {
   return rows[0];
 }
 
+/** `notification_receipts_total` for Twilio SMS with this status, from /metrics. */
+async function receiptsCounted(status: string): Promise<number> {
+  const response = await testApp.app.inject({ method: 'GET', url: '/metrics' });
+  const line = response.body
+    .split('\n')
+    .find((text) =>
+      text.startsWith(`notification_receipts_total{provider="twilio",channel="sms",status="${status}"}`),
+    );
+  return line === undefined ? 0 : Number(line.split(' ').at(-1));
+}
+
 function post(params: Record<string, string>, signature: string | null = sign(params)) {
   return testApp.app.inject({
     method: 'POST',
@@ -114,9 +125,11 @@ describe('Twilio status callbacks', () => {
       provider_reason: null,
     });
 
+    const before = await receiptsCounted('delivered');
     const delivered = await post(callback(messageSid, 'delivered'));
     expect(delivered.statusCode).toBe(200);
     expect(await receipt(delivery)).toMatchObject({ status: 'sent', provider_status: 'delivered' });
+    expect(await receiptsCounted('delivered')).toBe(before + 1);
   });
 
   it('records a failure with the provider’s reason', async () => {
