@@ -192,17 +192,59 @@ export const EnvironmentSchema = Type.Object({
   ),
 
   YANDEX_MAPS_API_KEY: Type.Optional(Type.String({ description: 'a Yandex Maps API key' })),
-  FCM_SERVER_KEY: Type.Optional(Type.String({ description: 'Firebase service-account JSON or key' })),
+  FCM_SERVER_KEY: Type.Optional(
+    Type.String({
+      description: 'unused: the legacy FCM server key (FCM HTTP v1 takes FCM_SERVICE_ACCOUNT_JSON)',
+    }),
+  ),
+  FCM_SERVICE_ACCOUNT_JSON: Type.Optional(
+    Type.String({
+      description:
+        'the Firebase service-account key as JSON (push through FCM HTTP v1); unset: GOOGLE_APPLICATION_CREDENTIALS',
+    }),
+  ),
+  GOOGLE_APPLICATION_CREDENTIALS: Type.Optional(
+    Type.String({
+      description:
+        'a path to a Google service-account key file (push, when FCM_SERVICE_ACCOUNT_JSON is unset)',
+    }),
+  ),
+  FCM_PROJECT_ID: Type.Optional(
+    Type.String({ description: 'the Firebase project id (unset: the service account’s project_id)' }),
+  ),
+  FCM_TTL_SECONDS: PositiveInteger(3_600, 'how long FCM and APNs keep an undelivered push, in seconds'),
+  SMS_PROVIDER: Type.Union([Type.Literal('twilio'), Type.Literal('africastalking')], {
+    default: 'twilio',
+    description: 'the SMS adapter outside the outbox: twilio or africastalking',
+  }),
   TWILIO_ACCOUNT_SID: Type.Optional(
     Type.String({ pattern: '^AC', description: 'a Twilio account SID (AC…)' }),
   ),
   TWILIO_AUTH_TOKEN: Type.Optional(Type.String({ description: 'the Twilio auth token' })),
   TWILIO_FROM: Type.Optional(Type.String({ description: 'the Twilio sender number or service' })),
+  AFRICASTALKING_USERNAME: Type.Optional(
+    Type.String({ description: 'the Africa’s Talking application username (sandbox for the sandbox)' }),
+  ),
+  AFRICASTALKING_API_KEY: Type.Optional(Type.String({ description: 'the Africa’s Talking API key' })),
+  AFRICASTALKING_FROM: Type.Optional(
+    Type.String({
+      description: 'an approved Africa’s Talking sender id or short code (unset: the account default)',
+    }),
+  ),
+  AFRICASTALKING_SANDBOX: Flag(
+    false,
+    'send SMS through the Africa’s Talking sandbox instead of the live API',
+  ),
   GEMINI_API_KEY: Type.Optional(Type.String({ description: 'a Google Gemini API key' })),
   SMTP_HOST: Type.Optional(Type.String({ description: 'the SMTP host' })),
   SMTP_PORT: Port(587, 'the SMTP port'),
   SMTP_USER: Type.Optional(Type.String({ description: 'the SMTP user' })),
   SMTP_PASS: Type.Optional(Type.String({ description: 'the SMTP password' })),
+  SMTP_FROM: Type.Optional(
+    Type.String({
+      description: 'the sender of e-mails, e.g. "Orders <no-reply@example.cm>" (e-mail needs it)',
+    }),
+  ),
   OUTBOX_ENABLED: Type.Optional(
     Type.Boolean({ description: 'record SMS, push and e-mail instead of sending (never in production)' }),
   ),
@@ -439,6 +481,11 @@ export type Environment = Static<typeof EnvironmentSchema>;
 
 /** The SMS transport (Twilio) that production needs to send verification codes. */
 export const SMS_TRANSPORT_VARIABLES = ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'] as const;
+/** The same, per SMS_PROVIDER (docs/notification-channels.md). */
+export const SMS_PROVIDER_VARIABLES = {
+  twilio: SMS_TRANSPORT_VARIABLES,
+  africastalking: ['AFRICASTALKING_USERNAME', 'AFRICASTALKING_API_KEY'],
+} as const;
 
 /** Secrets that production must receive from the environment and development may generate. */
 const GENERATED_SECRETS = ['JWT_SECRET', 'JWT_REFRESH_SECRET', 'ENCRYPTION_KEY'] as const;
@@ -564,6 +611,15 @@ function providerCredentialProblems(environment: Environment): [string, string][
   return problems;
 }
 
+function isServiceAccountJson(text: string): boolean {
+  try {
+    const key = JSON.parse(text) as Record<string, unknown> | null;
+    return typeof key?.client_email === 'string' && typeof key.private_key === 'string';
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Parses the environment. Throws ConfigError naming every bad variable; never reads the
  * environment again after boot.
@@ -604,7 +660,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     }
     // Without an SMS transport nobody can register, sign in as a guest or reset a password:
     // refuse the start instead of answering 500 on every code (the outbox is refused below).
-    for (const name of SMS_TRANSPORT_VARIABLES) {
+    for (const name of SMS_PROVIDER_VARIABLES[parsed.SMS_PROVIDER] ?? []) {
       if (raw[name] === undefined && !bad.has(name)) {
         bad.set(name, `${name} is required in production (SMS codes): expected ${describeVariable(name)}`);
       }
@@ -640,6 +696,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
         );
     }
   }
+  // A broken key would only fail at the first push; its text is a secret, so it is never quoted.
+  if (parsed.FCM_SERVICE_ACCOUNT_JSON !== undefined && !isServiceAccountJson(parsed.FCM_SERVICE_ACCOUNT_JSON))
+    bad.set(
+      'FCM_SERVICE_ACCOUNT_JSON',
+      'FCM_SERVICE_ACCOUNT_JSON is invalid: expected a service-account key as JSON (with client_email and private_key)',
+    );
   // A lease shorter than a request would let a retry run the work while the first still runs.
   if (
     !bad.has('IDEMPOTENCY_LEASE_SECONDS') &&

@@ -228,6 +228,7 @@ const ROWS: Row[] = [
   // Notifications (intents, devices, the in-app centre, dead letters).
   ['notification_not_found', 404, NOTIFY, ['Notification not found', 'There is no such notification among yours.'], ['Notification introuvable', 'Cette notification n’existe pas parmi les vôtres.']],
   ['device_not_found', 404, NOTIFY, ['Device not found', 'There is no such device among yours.'], ['Appareil introuvable', 'Cet appareil n’existe pas parmi les vôtres.']],
+  ['receipt_signature_invalid', 403, ['webhooks'], ['Invalid receipt signature', 'The delivery receipt is not signed by the SMS provider (X-Twilio-Signature).'], ['Signature d’accusé invalide', 'L’accusé de remise n’est pas signé par l’opérateur SMS (X-Twilio-Signature).']],
   ['too_many_devices', 422, NOTIFY, ['Too many devices', 'An account registers at most 10 devices; remove one first.'], ['Trop d’appareils', 'Un compte enregistre au plus 10 appareils ; retirez-en un d’abord.']],
   ['time_zone_unknown', 400, IDENTITY, ['Unknown time zone', 'The quiet hours name a time zone this server does not know (use an IANA name such as Africa/Douala).'], ['Fuseau horaire inconnu', 'Les heures calmes nomment un fuseau horaire inconnu (utilisez un nom IANA comme Africa/Douala).']],
   ['quiet_hours_empty', 400, IDENTITY, ['Empty quiet hours', 'Quiet hours start and end at the same time; send null for none.'], ['Heures calmes vides', 'Les heures calmes commencent et finissent à la même heure ; envoyez null pour aucune.']],

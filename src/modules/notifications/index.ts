@@ -5,6 +5,7 @@ import { createNotifications } from './service.js';
 import type { NotificationTables } from './tables.js';
 
 export { createNotifications, type Notifications } from './service.js';
+export { TWILIO_STATUS_PATH } from './channels.js';
 export {
   CHANNELS,
   type Channel,

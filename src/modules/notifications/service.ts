@@ -13,7 +13,7 @@ import {
   type SmsSender,
   type Transport,
 } from './outbox.js';
-import { createTwilioTransport } from './twilio.js';
+import { createChannelAdapters, transportOf } from './channels.js';
 
 export interface Notifications {
   /** Sends one message through its channel's transport; throws when the channel has none. */
@@ -38,30 +38,24 @@ export interface Notifications {
 
 /**
  * With OUTBOX_ENABLED every channel records into PostgreSQL and nothing leaves the machine;
- * the config refuses OUTBOX_ENABLED in production. Otherwise SMS goes through Twilio when its
- * credentials are set, and other contexts install the push and e-mail transports.
+ * the config refuses OUTBOX_ENABLED in production. Otherwise each channel goes through its real
+ * adapter when configured (`createChannelAdapters`: FCM, Twilio or Africa's Talking, SMTP).
  */
 export function createNotifications(runtime: Runtime, db: NotificationsDb): Notifications {
   const { config, logger } = runtime;
   const transports = new Map<Channel, Transport>();
   const adapters = new Map<Channel, ChannelAdapter>();
-  let outbox: OutboxReader | undefined;
-  if (config.OUTBOX_ENABLED && !config.isProduction) {
-    const recording = createRecordingTransport(db);
-    outbox = recording;
-    for (const channel of ['sms', 'push', 'email'] as const) transports.set(channel, recording);
-  } else if (config.TWILIO_ACCOUNT_SID && config.TWILIO_AUTH_TOKEN && config.TWILIO_FROM) {
-    transports.set(
-      'sms',
-      createTwilioTransport({
-        accountSid: config.TWILIO_ACCOUNT_SID,
-        authToken: config.TWILIO_AUTH_TOKEN,
-        from: config.TWILIO_FROM,
-      }),
-    );
-  } else {
-    logger.warn('no SMS transport: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM');
+  // One adapter per channel (docs/notification-channels.md): the recording outbox for all while it
+  // is on; otherwise FCM, Twilio or Africa's Talking, SMTP, each when configured.
+  const recording = config.OUTBOX_ENABLED && !config.isProduction ? createRecordingTransport(db) : undefined;
+  const outbox: OutboxReader | undefined = recording;
+  const channels = createChannelAdapters(config, recording);
+  runtime.closers.push({ name: 'notification channels', close: () => channels.close() });
+  for (const [channel, adapter] of channels.adapters) {
+    adapters.set(channel, adapter);
+    transports.set(channel, recording ?? transportOf(adapter));
   }
+  for (const [channel, variables] of channels.missing) logger.warn(`no ${channel} adapter: set ${variables}`);
 
   const sent = new Counter({
     name: 'notifications_sent_total',

@@ -15,6 +15,7 @@ import type { RecipientDirectory } from './delivery.js';
 import { createNotifyMetrics } from './metrics.js';
 import { notifyPersonalData } from './personal-data.js';
 import { registerNotifyRoutes } from './routes.js';
+import { registerReceiptRoutes } from './receipts-routes.js';
 import { createNotify, INTENT_REACTOR, type PayoutLookup } from './service.js';
 import type { NotifyTables } from './tables.js';
 import { createTemplates, languageOf } from './templates.js';
@@ -74,6 +75,12 @@ export const notifyContext = defineContext({
       routes(app) {
         for (const metric of metrics.all) app.metricsRegistry.registerMetric(metric);
         registerNotifyRoutes(app, notify);
+        // Delivery receipts (Twilio status callbacks): only with the token that checks their signature.
+        if (config.TWILIO_AUTH_TOKEN !== undefined)
+          registerReceiptRoutes(app, notify.repository, {
+            twilioAuthToken: config.TWILIO_AUTH_TOKEN,
+            publicBaseUrl: config.PUBLIC_BASE_URL,
+          });
       },
       jobs: notify.delivery.definitions,
       reactors: [{ name: INTENT_REACTOR, start: notify.reactor.start, stop: notify.reactor.stop }],

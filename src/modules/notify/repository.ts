@@ -6,7 +6,7 @@
 import { sql, type Selectable } from 'kysely';
 import type { FieldCipher } from '../../platform/field-crypto.js';
 import type { IntentDraft, Priority } from './intents.js';
-import type { NotificationIntentsTable, NotifyDb } from './tables.js';
+import type { NotificationIntentsTable, NotifyDb, ReceiptStatus } from './tables.js';
 
 export const PARAMS_PURPOSE = 'notification_intents.params';
 /** A send claimed this long ago and never finished is taken as lost (the worker died mid-send). */
@@ -233,6 +233,32 @@ export function createNotifyRepository(db: NotifyDb, cipher: FieldCipher) {
         .execute();
     },
 
+    /**
+     * A provider's receipt for the message it knows as `providerId` (receipts-routes.ts). Receipts
+     * may arrive out of order: a status never moves back (queued < sent < delivered | failed).
+     * Answers whether a delivery with that id exists.
+     */
+    async markDelivery(providerId: string, status: ReceiptStatus, reason?: string): Promise<boolean> {
+      const earlier = RECEIPT_FROM[status];
+      const updated = await db
+        .updateTable('notification_deliveries')
+        .set({
+          provider_status: status,
+          provider_reason: reason?.slice(0, 200) ?? null,
+          provider_updated_at: new Date(),
+        })
+        .where('provider_id', '=', providerId)
+        .where((eb) => eb.or([eb('provider_status', 'is', null), eb('provider_status', 'in', earlier)]))
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) > 0) return true;
+      const known = await db
+        .selectFrom('notification_deliveries')
+        .select('id')
+        .where('provider_id', '=', providerId)
+        .executeTakeFirst();
+      return known !== undefined;
+    },
+
     async deliveries(intentId: string) {
       return db
         .selectFrom('notification_deliveries')
@@ -379,5 +405,13 @@ export function createNotifyRepository(db: NotifyDb, cipher: FieldCipher) {
     },
   };
 }
+
+/** The statuses each receipt may replace: queued, then sent, then delivered or failed (both final). */
+const RECEIPT_FROM: Record<ReceiptStatus, ReceiptStatus[]> = {
+  queued: ['queued'],
+  sent: ['queued', 'sent'],
+  delivered: ['queued', 'sent', 'delivered'],
+  failed: ['queued', 'sent', 'failed'],
+};
 
 export type NotifyRepository = ReturnType<typeof createNotifyRepository>;

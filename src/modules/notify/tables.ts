@@ -37,7 +37,13 @@ export interface NotificationDeliveriesTable {
   reason: string | null;
   claimed_at: Generated<Date>;
   updated_at: Generated<Date>;
+  /** What the provider last reported of the sent message (delivery receipts), and why it failed. */
+  provider_status: Generated<ReceiptStatus | null>;
+  provider_reason: Generated<string | null>;
+  provider_updated_at: Generated<Date | null>;
 }
+
+export type ReceiptStatus = 'queued' | 'sent' | 'delivered' | 'failed';
 
 export interface NotificationDevicesTable {
   id: Generated<string>;
