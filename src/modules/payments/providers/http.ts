@@ -67,7 +67,13 @@ export interface HttpResult {
  * failing for now, no route. Raised before the connection exists, so before any byte of the
  * request was written.
  */
-const CONNECT_ERROR_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const CONNECT_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 
 /**
  * The connection was never established: not one byte of the request left this process, so the
