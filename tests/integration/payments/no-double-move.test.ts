@@ -28,8 +28,9 @@ async function holdCampayAnswers(ms: number): Promise<void> {
 }
 
 function movedAt(simulator: 'campay' | 'mtn', kind: 'collection' | 'disbursement', reference: string) {
-  return simulators()
-    [simulator].engine.list()
+  const engine = simulators()[simulator].engine;
+  return engine
+    .list()
     .filter((transaction) => transaction.kind === kind && transaction.externalReference === reference);
 }
 
