@@ -133,13 +133,14 @@ describe('CamPay adapter against the simulator: magic numbers', () => {
     expect(sink.about(collected.providerReference)).toHaveLength(0);
   });
 
-  it('…0005 gets a 5xx: ProviderUnavailable, and nothing was created', async () => {
+  it('…0005 gets a 503: ProviderUnavailable known unprocessed, and nothing was created', async () => {
     const before = simulators.campay.engine.list().length;
     const error = await campay
       .collect(collectRequest(MTN.primaryServerError))
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ProviderUnavailable);
-    expect((error as ProviderUnavailable).code).toBe('HTTP_500');
+    expect((error as ProviderUnavailable).code).toBe('HTTP_503');
+    expect((error as ProviderUnavailable).unprocessed).toBe(true);
     expect(simulators.campay.engine.list()).toHaveLength(before);
   });
 
@@ -154,12 +155,14 @@ describe('CamPay adapter against the simulator: magic numbers', () => {
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ProviderUnavailable);
     expect((error as ProviderUnavailable).code).toBe('TIMEOUT');
+    expect((error as ProviderUnavailable).unprocessed).toBe(false);
   });
 
-  it('…0007 gets a 5xx too', async () => {
-    await expect(campay.collect(collectRequest(MTN.everywhereServerError))).rejects.toBeInstanceOf(
-      ProviderUnavailable,
-    );
+  it('…0007 gets a 500: ProviderUnavailable that may have been processed', async () => {
+    await expect(campay.collect(collectRequest(MTN.everywhereServerError))).rejects.toMatchObject({
+      code: 'HTTP_500',
+      unprocessed: false,
+    });
   });
 });
 

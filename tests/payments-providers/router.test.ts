@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { problemOf } from '../../src/http/errors.js';
@@ -37,6 +39,60 @@ let mtn: PaymentProvider;
 
 let impatientCampay: PaymentProvider;
 
+/** A fallback stand-in that records the money calls it receives, then lets MTN MoMo serve them. */
+function recording(inner: PaymentProvider): { provider: PaymentProvider; calls: string[] } {
+  const calls: string[] = [];
+  return {
+    calls,
+    provider: {
+      ...inner,
+      collect: async (request) => {
+        calls.push('collect');
+        return inner.collect(request);
+      },
+      disburse: async (request) => {
+        calls.push('disburse');
+        return inner.disburse(request);
+      },
+    },
+  };
+}
+
+/** CamPay at `baseUrl` with a permanent app token (no token call before the money call). */
+function campayAt(baseUrl: string): PaymentProvider {
+  return createCampayProvider({ baseUrl, appToken: 'permanent-app-token', timeoutMs: 3_000 });
+}
+
+function mtnAt(baseUrl: string): PaymentProvider {
+  return createMtnMomoProvider({
+    baseUrl,
+    ...SIMULATOR_CREDENTIALS.mtn,
+    callbackUrl: `${sink.webhookBaseUrl}/mtn_momo`,
+    callbackSecret: 'router-test-callback-secret-0123',
+    timeoutMs: 3_000,
+  });
+}
+
+/** A server that answers every request with `status` (and records the paths it was asked). */
+async function startAnswering(status: number) {
+  const paths: string[] = [];
+  const server = createServer((request, response) => {
+    paths.push(request.url ?? '');
+    request.resume();
+    request.on('end', () => response.writeHead(status, { 'content-type': 'text/html' }).end('<h1>no</h1>'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/api`,
+    paths,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A loopback port nothing listens on: connections to it are refused. */
+let closedPortUrl = '';
+
 /** The breakers' clock: tests move it by hand, so a busy machine cannot end a cool-down early. */
 let clockMs = 0;
 
@@ -44,9 +100,10 @@ function makeRouter(
   events: RouterEvent[] = [],
   failureThreshold = 100,
   primary = () => campay,
+  fallback: PaymentProvider = mtn,
 ): PaymentRouter {
   return createPaymentRouter({
-    providers: { campay: primary(), mtn_momo: mtn },
+    providers: { campay: primary(), mtn_momo: fallback },
     routes: { MTN: { primary: 'campay', fallback: 'mtn_momo' }, ORANGE: { primary: 'campay' } },
     breaker: { failureThreshold, coolDownMs: COOL_DOWN_MS, now: () => clockMs },
     onEvent: (event) => events.push(event),
@@ -54,6 +111,10 @@ function makeRouter(
 }
 
 beforeAll(async () => {
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  closedPortUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/api`;
+  await new Promise<void>((resolve) => closed.close(() => resolve()));
   sink = await startWebhookSink();
   simulators = await startSimulators({
     webhookBaseUrl: sink.webhookBaseUrl,
@@ -103,16 +164,16 @@ describe('routing and failover', () => {
     });
   });
 
-  it('fails over to MTN MoMo when CamPay answers 5xx, and the taker is the one to ask for status', async () => {
+  it('fails over to MTN MoMo when CamPay answers 503 (not processed), and the taker is the one to ask for status', async () => {
     const events: RouterEvent[] = [];
     const router = makeRouter(events);
     const taken = await router.collect(moneyRequest(MTN.primaryServerError));
     expect(taken).toMatchObject({
       provider: 'mtn_momo',
       status: 'PENDING',
-      attempts: [{ provider: 'campay', outcome: 'unavailable', code: 'HTTP_500' }],
+      attempts: [{ provider: 'campay', outcome: 'not_processed', code: 'HTTP_503' }],
     });
-    expect(events).toEqual([{ type: 'failover', operator: 'MTN', from: 'campay', code: 'HTTP_500' }]);
+    expect(events).toEqual([{ type: 'failover', operator: 'MTN', from: 'campay', code: 'HTTP_503' }]);
     const settled = await waitForStatus(
       { status: (reference, kind) => router.status(taken.provider, reference, kind) },
       taken.providerReference,
@@ -121,20 +182,98 @@ describe('routing and failover', () => {
     expect(settled.provider).toBe('mtn_momo');
   });
 
-  it('fails over when CamPay times out', async () => {
-    const taken = await makeRouter([], 100, () => impatientCampay).collect(moneyRequest(MTN.primaryTimeout));
-    expect(taken).toMatchObject({
+  it.each([429, 503])(
+    'fails over a collect and a payout when CamPay answers %i to the money call',
+    async (status) => {
+      const answering = await startAnswering(status);
+      try {
+        const fallback = recording(mtn);
+        const router = makeRouter([], 100, () => campayAt(answering.url), fallback.provider);
+        for (const move of ['collect', 'disburse'] as const) {
+          expect(await router[move](moneyRequest(MTN.succeed))).toMatchObject({
+            provider: 'mtn_momo',
+            attempts: [{ provider: 'campay', outcome: 'not_processed', code: `HTTP_${status}` }],
+          });
+        }
+        expect(answering.paths).toEqual(['/api/collect/', '/api/withdraw/']);
+        expect(fallback.calls).toEqual(['collect', 'disburse']);
+      } finally {
+        await answering.close();
+      }
+    },
+  );
+
+  it('fails over when the connection to CamPay is refused (nothing was sent)', async () => {
+    const events: RouterEvent[] = [];
+    const fallback = recording(mtn);
+    const router = makeRouter(events, 100, () => campayAt(closedPortUrl), fallback.provider);
+    expect(await router.collect(moneyRequest(MTN.succeed))).toMatchObject({
       provider: 'mtn_momo',
-      attempts: [{ provider: 'campay', code: 'TIMEOUT' }],
+      attempts: [{ provider: 'campay', outcome: 'not_processed', code: 'CONNECT_FAILED' }],
     });
+    expect(await router.disburse(moneyRequest(MTN.succeed))).toMatchObject({ provider: 'mtn_momo' });
+    expect(fallback.calls).toEqual(['collect', 'disburse']);
+    expect(events[0]).toEqual({ type: 'failover', operator: 'MTN', from: 'campay', code: 'CONNECT_FAILED' });
   });
 
-  it('fails over a payout too', async () => {
-    const paid = await makeRouter().disburse(moneyRequest(MTN.primaryServerError));
-    expect(paid).toMatchObject({
-      provider: 'mtn_momo',
-      attempts: [{ provider: 'campay', outcome: 'unavailable' }],
-    });
+  it('fails over when CamPay gives no token: the collect never left', async () => {
+    // CamPay's token endpoint answers 500; the money call is never sent.
+    const answering = await startAnswering(500);
+    try {
+      const fallback = recording(mtn);
+      const withCredentials = createCampayProvider({
+        baseUrl: answering.url,
+        ...SIMULATOR_CREDENTIALS.campay,
+        timeoutMs: 3_000,
+      });
+      const router = makeRouter([], 100, () => withCredentials, fallback.provider);
+      expect(await router.collect(moneyRequest(MTN.succeed))).toMatchObject({
+        provider: 'mtn_momo',
+        attempts: [{ provider: 'campay', outcome: 'not_processed' }],
+      });
+      expect(answering.paths.every((path) => path === '/api/token/')).toBe(true);
+      expect(fallback.calls).toEqual(['collect']);
+    } finally {
+      await answering.close();
+    }
+  });
+
+  it('does NOT fail over when CamPay times out: the stand-in fallback receives nothing, the error names CamPay', async () => {
+    const events: RouterEvent[] = [];
+    const fallback = recording(mtn);
+    const router = makeRouter(events, 100, () => impatientCampay, fallback.provider);
+    for (const move of ['collect', 'disburse'] as const) {
+      const error = await router[move](moneyRequest(MTN.primaryTimeout)).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ProviderUnavailable);
+      expect(error).toMatchObject({ provider: 'campay', code: 'TIMEOUT', mayHaveReached: ['campay'] });
+      expect(problemOf(providerErrorToDomainError(error as ProviderUnavailable))).toMatchObject({
+        status: 503,
+        headers: { 'retry-after': '30' },
+      });
+    }
+    expect(fallback.calls).toEqual([]);
+    expect(events).toEqual([
+      { type: 'failover_withheld', operator: 'MTN', provider: 'campay', code: 'TIMEOUT' },
+      { type: 'failover_withheld', operator: 'MTN', provider: 'campay', code: 'TIMEOUT' },
+    ]);
+  });
+
+  it('does NOT fail over a collect or a payout on a 500 (CamPay may have acted)', async () => {
+    const answering = await startAnswering(500);
+    try {
+      const fallback = recording(mtn);
+      const router = makeRouter([], 100, () => campayAt(answering.url), fallback.provider);
+      for (const move of ['collect', 'disburse'] as const) {
+        await expect(router[move](moneyRequest(MTN.succeed))).rejects.toMatchObject({
+          provider: 'campay',
+          code: 'HTTP_500',
+          mayHaveReached: ['campay'],
+        });
+      }
+      expect(fallback.calls).toEqual([]);
+    } finally {
+      await answering.close();
+    }
   });
 
   it('never fails over after a FAILED: the payment stays with CamPay and MTN never hears of it', async () => {
@@ -166,27 +305,19 @@ describe('routing and failover', () => {
     });
   });
 
-  it('a refusal by the fallback after the primary timed out names the primary as one that may hold the collection', async () => {
-    // A fallback that refuses everything (a stand-in: the MTN simulator takes these numbers).
+  it('a refusal by the fallback after a failover names no one as holding the collection (the primary did not act)', async () => {
     const refusing: PaymentProvider = {
       ...mtn,
       collect: async () => {
         throw new ProviderRejected('mtn_momo', 'PAYER_NOT_FOUND', 'unknown payer', 400);
       },
     };
-    const router = createPaymentRouter({
-      providers: { campay: impatientCampay, mtn_momo: refusing },
-      routes: { MTN: { primary: 'campay', fallback: 'mtn_momo' }, ORANGE: { primary: 'campay' } },
-      breaker: { failureThreshold: 100, coolDownMs: COOL_DOWN_MS, now: () => clockMs },
-    });
-    const error = await router.collect(moneyRequest(MTN.primaryTimeout)).catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(ProviderRejected);
-    expect((error as ProviderRejected).mayHaveReached).toEqual(['campay']);
-    // Refused by the primary itself: nothing was left unanswered.
-    const direct = await makeRouter()
-      .disburse(moneyRequest(MTN.succeed, 10_000_000_000n))
+    const router = makeRouter([], 100, () => campay, refusing);
+    const error = await router
+      .collect(moneyRequest(MTN.primaryServerError))
       .catch((caught: unknown) => caught);
-    expect((direct as ProviderRejected).mayHaveReached).toEqual([]);
+    expect(error).toBeInstanceOf(ProviderRejected);
+    expect((error as ProviderRejected).mayHaveReached).toEqual([]);
   });
 
   it('Orange has no fallback: a CamPay outage is ProviderUnavailable (503 for callers)', async () => {
@@ -201,12 +332,25 @@ describe('routing and failover', () => {
     });
   });
 
-  it('when every provider is down (…0007) the caller gets ProviderUnavailable', async () => {
+  it('a 500 from CamPay (…0007) stays with CamPay: ProviderUnavailable naming it, MTN never asked', async () => {
+    const mtnRequests = simulators.mtn.state.counters.apiRequests;
     const error = await makeRouter()
       .collect(moneyRequest(MTN.everywhereServerError))
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ProviderUnavailable);
-    expect((error as ProviderUnavailable).provider).toBe('router');
+    expect(error).toMatchObject({ provider: 'campay', code: 'HTTP_500', mayHaveReached: ['campay'] });
+    expect(simulators.mtn.state.counters.apiRequests).toBe(mtnRequests);
+  });
+
+  it('when every provider is known not to have acted, the caller gets ProviderUnavailable from the router', async () => {
+    const router = createPaymentRouter({
+      providers: { campay: campayAt(closedPortUrl), mtn_momo: mtnAt(closedPortUrl) },
+      routes: { MTN: { primary: 'campay', fallback: 'mtn_momo' }, ORANGE: { primary: 'campay' } },
+      breaker: { failureThreshold: 100, coolDownMs: COOL_DOWN_MS, now: () => clockMs },
+    });
+    const error = await router.collect(moneyRequest(MTN.succeed)).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ProviderUnavailable);
+    expect(error).toMatchObject({ provider: 'router', code: 'CONNECT_FAILED', mayHaveReached: [] });
   });
 
   it('refuses numbers of operators it does not serve', async () => {
@@ -263,8 +407,9 @@ describe('circuit breaker', () => {
     const events: RouterEvent[] = [];
     const router = makeRouter(events, 2);
     await postJson(`${simulators.campayControlUrl}/outage`, { mode: 'error' });
-    await router.collect(moneyRequest(MTN.succeed));
-    await router.collect(moneyRequest(MTN.succeed));
+    // A 500 may have been processed: no failover, but the failures open the circuit.
+    await expect(router.collect(moneyRequest(MTN.succeed))).rejects.toMatchObject({ code: 'HTTP_500' });
+    await expect(router.collect(moneyRequest(MTN.succeed))).rejects.toMatchObject({ code: 'HTTP_500' });
     expect(router.circuits()).toContainEqual({
       provider: 'campay',
       operator: 'MTN',
@@ -297,14 +442,17 @@ describe('circuit breaker', () => {
   it('re-opens when the half-open trial fails, and keeps CamPay Orange traffic on its own circuit', async () => {
     const router = makeRouter([], 1);
     await postJson(`${simulators.campayControlUrl}/outage`, { mode: 'error' });
+    await expect(router.collect(moneyRequest(MTN.succeed))).rejects.toMatchObject({ code: 'HTTP_500' });
+    // Open: never sent to CamPay, so MTN MoMo may take it.
     expect(await router.collect(moneyRequest(MTN.succeed))).toMatchObject({
       provider: 'mtn_momo',
-      attempts: [{ code: 'HTTP_500' }],
+      attempts: [{ outcome: 'circuit_open' }],
     });
     clockMs += COOL_DOWN_MS;
-    expect(await router.collect(moneyRequest(MTN.succeed))).toMatchObject({
-      provider: 'mtn_momo',
-      attempts: [{ outcome: 'unavailable' }],
+    // The half-open trial is sent and fails with a 500: not failed over, the circuit re-opens.
+    await expect(router.collect(moneyRequest(MTN.succeed))).rejects.toMatchObject({
+      provider: 'campay',
+      code: 'HTTP_500',
     });
     expect(router.circuits()).toContainEqual(
       expect.objectContaining({ provider: 'campay', operator: 'MTN', state: 'open' }),

@@ -177,7 +177,7 @@ describe('magic numbers, end to end through the webhook or the poll', () => {
     expect((await wallet(testApp, user.accessToken)).balanceMinor).toBe(2_000);
   });
 
-  it('…0005 makes CamPay answer 5xx: the payment fails over to MTN MoMo and succeeds there', async () => {
+  it('…0005 makes CamPay answer 503 (not processed): the payment fails over to MTN MoMo and succeeds there', async () => {
     const user = await customer();
     const paymentId = await started(user, 4_000, MAGIC_NUMBERS.MTN.primaryServerError);
     expect((await row(paymentId)).provider).toBe('mtn_momo');

@@ -1,5 +1,5 @@
 import { jwtVerify } from 'jose';
-import { ProviderRejected, ProviderUnavailable } from './errors.js';
+import { beforeTheCall, ProviderRejected, ProviderUnavailable } from './errors.js';
 import { hmacKey } from './hmac-key.js';
 import { callProvider, field, parseAmountMinor, type ProviderAnswer, type ProviderCall } from './http.js';
 import { detectOperator, fromProviderPhone, toCampayPhone } from './phone.js';
@@ -120,15 +120,20 @@ function createAuthorizedCaller(options: CampayOptions, baseUrl: string): Author
       timeoutMs: options.timeoutMs,
       headers: { ...call.headers, authorization: `Token ${token}` },
     });
+  // A token that cannot be had stops the call before it leaves: CamPay cannot have acted on it.
+  const token = () => tokens.get().catch((error: unknown) => Promise.reject(beforeTheCall(error)));
   return async (call) => {
-    const token = await tokens.get();
-    const answer = await send(call, token);
+    const first = await token();
+    const answer = await send(call, first);
     if (answer.status !== 401 || options.appToken !== undefined) return answer;
     // The cached JWT may have been revoked or expired early: one fresh token, once.
-    tokens.invalidate(token);
-    const retried = await send(call, await tokens.get());
+    tokens.invalidate(first);
+    const retried = await send(call, await token());
     if (retried.status === 401)
-      throw new ProviderUnavailable(PROVIDER, 'AUTH_FAILED', 'campay refused our credentials');
+      // Refused at the door twice: nothing was done.
+      throw new ProviderUnavailable(PROVIDER, 'AUTH_FAILED', 'campay refused our credentials', {
+        unprocessed: true,
+      });
     return retried;
   };
 }

@@ -5,25 +5,46 @@ import type { ProviderName } from './types.js';
 /**
  * Two kinds of provider failure, because they call for opposite reactions:
  *
- * - `ProviderUnavailable`: we do not know whether the provider did anything (5xx, timeout,
- *   network, bad credentials, unreadable answer). Failing over to another provider is allowed
- *   for a collect or a disbursement, and reads may be retried.
+ * - `ProviderUnavailable`: the provider gave no usable answer (5xx, timeout, network, bad
+ *   credentials, unreadable answer). Reads may be retried. A collect or a disbursement may go to
+ *   another provider ONLY when `unprocessed` is true: the provider certainly did not act on it
+ *   (the connection was never established, the call never left because the token could not be
+ *   had, or the provider answered 401/429/503 to it). Otherwise it may have charged or paid
+ *   someone: sending it elsewhere could move the money twice.
  * - `ProviderRejected`: the provider answered and said no, definitively (invalid phone,
  *   unsupported carrier, bad amount, insufficient balance…). Trying elsewhere would either fail
  *   the same way or charge someone a provider already refused: never fail over.
  */
 export class ProviderUnavailable extends Error {
   readonly kind = 'unavailable' as const;
+  /** True only when the provider certainly did not act on the call (see above). */
+  readonly unprocessed: boolean;
+  /**
+   * Providers the router left a collect or disbursement with although they gave no answer (a
+   * timeout, a 5xx, a lost connection): they may hold it, and it is looked for there by our
+   * reference. Empty outside the router.
+   */
+  mayHaveReached: ProviderName[] = [];
   constructor(
     readonly provider: ProviderName | 'router',
-    /** A stable code: TIMEOUT, NETWORK, HTTP_5xx, HTTP_429, AUTH_FAILED, BAD_RESPONSE, CIRCUIT_OPEN, NO_PROVIDER. */
+    /** A stable code: TIMEOUT, NETWORK, CONNECT_FAILED, HTTP_5xx, HTTP_429, AUTH_FAILED, BAD_RESPONSE, CIRCUIT_OPEN, NO_PROVIDER. */
     readonly code: string,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; unprocessed?: boolean },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ProviderUnavailable';
+    this.unprocessed = options?.unprocessed ?? false;
   }
+}
+
+/** The same failure, known not to have reached the provider's money call (it never left). */
+export function beforeTheCall(error: unknown): unknown {
+  if (!(error instanceof ProviderUnavailable) || error.unprocessed) return error;
+  return new ProviderUnavailable(error.provider, error.code, error.message, {
+    cause: error.cause,
+    unprocessed: true,
+  });
 }
 
 export class ProviderRejected extends Error {

@@ -283,7 +283,7 @@ describe('callProvider over node:http', () => {
     });
   });
 
-  it('classifies a refused connection as NETWORK, and never retries a call without retries', async () => {
+  it('classifies a refused connection as CONNECT_FAILED (nothing sent: unprocessed), and never retries a call without retries', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const { port } = closed.address() as AddressInfo;
@@ -296,7 +296,45 @@ describe('callProvider over node:http', () => {
         retries: 0,
       }),
     );
+    expect(error.code).toBe('CONNECT_FAILED');
+    expect(error.unprocessed).toBe(true);
+  });
+
+  it('classifies an unknown host as CONNECT_FAILED', async () => {
+    const error = await failure(
+      callProvider('campay', {
+        method: 'POST',
+        url: 'http://no-such-host.invalid/',
+        timeoutMs: 5_000,
+        retries: 0,
+      }),
+    );
+    expect(error.code).toBe('CONNECT_FAILED');
+    expect(error.unprocessed).toBe(true);
+  });
+
+  it('a connection reset after the request was sent is NETWORK and may have been processed', async () => {
+    // The server has read the whole request (handle runs after its end), then drops the line.
+    handle = (request) => request.socket.destroy();
+    const error = await failure(
+      callProvider('campay', { method: 'POST', url: `${baseUrl}/`, json: {}, timeoutMs: 1_000, retries: 0 }),
+    );
     expect(error.code).toBe('NETWORK');
+    expect(error.unprocessed).toBe(false);
+  });
+
+  it.each([
+    [429, true],
+    [503, true],
+    [500, false],
+    [502, false],
+    [504, false],
+  ])('an answer %i is unprocessed: %s', async (status, unprocessed) => {
+    handle = (_request, response) => response.writeHead(status).end();
+    const error = await failure(
+      callProvider('campay', { method: 'POST', url: `${baseUrl}/`, json: {}, timeoutMs: 1_000, retries: 0 }),
+    );
+    expect(error).toMatchObject({ code: `HTTP_${status}`, unprocessed });
   });
 
   it('classifies a connection dropped mid-answer as NETWORK', async () => {
@@ -305,7 +343,7 @@ describe('callProvider over node:http', () => {
       response.write('{"partial":');
       setTimeout(() => request.socket.destroy(), 20);
     };
-    expect((await failure(getRoot(1_000))).code).toBe('NETWORK');
+    expect(await failure(getRoot(1_000))).toMatchObject({ code: 'NETWORK', unprocessed: false });
   });
 
   it('decodes an answer the server compressed without being asked', async () => {

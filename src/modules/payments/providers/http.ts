@@ -62,6 +62,34 @@ export interface HttpResult {
   text: string;
 }
 
+/**
+ * What the socket layer says when no connection could be made: refused, no such host, DNS
+ * failing for now, no route. Raised before the connection exists, so before any byte of the
+ * request was written.
+ */
+const CONNECT_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/**
+ * The connection was never established: not one byte of the request left this process, so the
+ * server cannot have acted on it. A TypeError like every other network failure.
+ */
+export class HttpConnectError extends TypeError {
+  constructor(
+    message: string,
+    readonly code: string,
+    options: { cause: unknown },
+  ) {
+    super(message, options);
+    this.name = 'HttpConnectError';
+  }
+}
+
 /** The exchange ran out of time (the name AbortSignal.timeout gives fetch's rejection). */
 export class HttpTimeoutError extends Error {
   constructor(message: string) {
@@ -74,7 +102,9 @@ export class HttpTimeoutError extends Error {
  * One HTTP exchange over the shared keep-alive agents. Rejects like fetch did: an
  * HttpTimeoutError (name `TimeoutError`) when `timeoutMs` passes, a RangeError for an answer
  * over MAX_RESPONSE_BYTES (declared or streamed), a TypeError for everything else (refused,
- * reset, unexpected redirect, malformed URL), with the underlying error as its cause.
+ * reset, unexpected redirect, malformed URL), with the underlying error as its cause; an
+ * HttpConnectError (a TypeError) when the connection was never established (refused, unknown
+ * host, no route) and so nothing was sent.
  */
 export function sendHttp(exchange: HttpExchange): Promise<HttpResult> {
   return new Promise<HttpResult>((resolve, reject) => {
@@ -92,8 +122,18 @@ export function sendHttp(exchange: HttpExchange): Promise<HttpResult> {
       request?.destroy();
       reject(error);
     };
-    const failNetwork = (error: Error): void =>
-      fail(new TypeError(`${exchange.method} to ${target} failed: ${error.message}`, { cause: error }));
+    // Whether the request may have left: true once its socket is connected (TLS: once the
+    // handshake is done, since nothing is written before), or from the start on a reused one.
+    let connected = false;
+    const failNetwork = (error: Error): void => {
+      const code = (error as { code?: unknown }).code;
+      const message = `${exchange.method} to ${target} failed: ${error.message}`;
+      fail(
+        !connected && typeof code === 'string' && CONNECT_ERROR_CODES.has(code)
+          ? new HttpConnectError(message, code, { cause: error })
+          : new TypeError(message, { cause: error }),
+      );
+    };
     const timedOut = (): void =>
       fail(new HttpTimeoutError(`no complete answer within ${exchange.timeoutMs} ms`));
     // The overall deadline: request.setTimeout only notices silence, not a trickling answer.
@@ -154,7 +194,14 @@ export function sendHttp(exchange: HttpExchange): Promise<HttpResult> {
       );
       request.on('error', failNetwork);
       // The agent gives new sockets its idle timeout; the call's own applies while connecting too.
-      request.on('socket', (socket) => socket.setTimeout(exchange.timeoutMs));
+      request.on('socket', (socket) => {
+        socket.setTimeout(exchange.timeoutMs);
+        if (!socket.connecting) connected = true;
+        else
+          socket.once(secure ? 'secureConnect' : 'connect', () => {
+            connected = true;
+          });
+      });
       request.setTimeout(exchange.timeoutMs, timedOut);
       request.end(exchange.body);
     } catch (error) {
@@ -162,6 +209,13 @@ export function sendHttp(exchange: HttpExchange): Promise<HttpResult> {
     }
   });
 }
+
+/**
+ * Answers that say the server did not act on the request: 429 (rate limited, refused before
+ * any work) and 503 (not able to handle it now). Every other 5xx (500, 502, 504…) may come
+ * after the provider acted (a crash after the charge, a gateway that gave up waiting): unknown.
+ */
+export const UNPROCESSED_STATUSES: ReadonlySet<number> = new Set([429, 503]);
 
 export interface ProviderCall {
   method: 'GET' | 'POST' | 'PUT';
@@ -197,6 +251,11 @@ function classify(provider: ProviderName, error: unknown): ProviderUnavailable {
     return new ProviderUnavailable(provider, 'TIMEOUT', `${provider} did not answer in time`, {
       cause: error,
     });
+  if (error instanceof HttpConnectError)
+    return new ProviderUnavailable(provider, 'CONNECT_FAILED', `${provider} could not be reached`, {
+      cause: error,
+      unprocessed: true,
+    });
   if (error instanceof RangeError)
     return new ProviderUnavailable(provider, 'BAD_RESPONSE', `${provider} sent an oversized answer`, {
       cause: error,
@@ -223,6 +282,7 @@ async function attempt(provider: ProviderName, call: ProviderCall): Promise<Prov
       provider,
       `HTTP_${response.status}`,
       `${provider} answered ${response.status}`,
+      { unprocessed: UNPROCESSED_STATUSES.has(response.status) },
     );
   }
   return { status: response.status, text: response.text, body: parseJson(response.text) };
@@ -230,7 +290,8 @@ async function attempt(provider: ProviderName, call: ProviderCall): Promise<Prov
 
 /**
  * One HTTP exchange with a provider, under a timeout. 5xx, 429, timeouts and network errors
- * (an unexpected redirect among them: redirects are never followed) become ProviderUnavailable
+ * (an unexpected redirect among them: redirects are never followed) become ProviderUnavailable,
+ * `unprocessed` when the provider certainly did not act (CONNECT_FAILED, HTTP_429, HTTP_503)
  * (after bounded retries with backoff when the call allows them); every other status is
  * returned for the adapter to interpret.
  */

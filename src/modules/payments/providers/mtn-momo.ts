@@ -1,5 +1,5 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { ProviderRejected, ProviderUnavailable } from './errors.js';
+import { beforeTheCall, ProviderRejected, ProviderUnavailable } from './errors.js';
 import { callProvider, field, parseAmountMinor, type ProviderAnswer } from './http.js';
 import { detectOperator, toMsisdn } from './phone.js';
 import { createTokenCache, type TokenCache } from './token-cache.js';
@@ -116,13 +116,19 @@ export function createMtnMomoProvider(options: MtnMomoOptions): PaymentProvider 
           'ocp-apim-subscription-key': options[product].subscriptionKey,
         },
       });
-    const token = await tokens[product].get();
+    // A token that cannot be had stops the call before it leaves: MTN cannot have acted on it.
+    const tokenOf = () =>
+      tokens[product].get().catch((error: unknown) => Promise.reject(beforeTheCall(error)));
+    const token = await tokenOf();
     const answer = await send(token);
     if (answer.status !== 401) return answer;
     tokens[product].invalidate(token);
-    const retried = await send(await tokens[product].get());
+    const retried = await send(await tokenOf());
     if (retried.status === 401)
-      throw new ProviderUnavailable(PROVIDER, 'AUTH_FAILED', 'mtn refused our credentials');
+      // Refused at the door twice: nothing was done.
+      throw new ProviderUnavailable(PROVIDER, 'AUTH_FAILED', 'mtn refused our credentials', {
+        unprocessed: true,
+      });
     return retried;
   }
 

@@ -21,10 +21,14 @@ import type {
 } from './types.js';
 
 /**
- * Picks the provider for a money movement from the payer's (or payee's) operator, fails over
- * to the operator's fallback when the primary is unavailable (5xx, timeout, network, open
- * circuit) and never when it refused or FAILED the request. Reads, refunds and webhooks go to
- * the provider named by the caller: the one recorded when the payment was taken.
+ * Picks the provider for a money movement from the payer's (or payee's) operator, and fails
+ * over to the operator's fallback only when the primary cannot have received it: its circuit is
+ * open (nothing sent), or its failure says it did not act (`unprocessed`: the connection was
+ * never made, no token could be had, 401/429/503 answered to the call). Any other failure
+ * (a timeout, a reset after sending, 500/502/504, an unreadable answer) may have charged or
+ * paid someone: no failover, the call stays with that provider, where it is looked for by our
+ * reference. Never after a refusal or a FAILED. Reads, refunds and webhooks go to the provider
+ * named by the caller: the one recorded when the payment was taken.
  */
 export interface RouteChoice {
   primary: ProviderName;
@@ -41,13 +45,18 @@ export interface PaymentRouterOptions {
 
 export type RouterEvent =
   | { type: 'failover'; operator: Operator; from: ProviderName; code: string }
+  /** The provider gave no answer and may have acted: the fallback was NOT tried. */
+  | { type: 'failover_withheld'; operator: Operator; provider: ProviderName; code: string }
   | { type: 'circuit_opened'; operator: Operator; provider: ProviderName }
   | { type: 'circuit_closed'; operator: Operator; provider: ProviderName };
 
-/** A provider the router tried and passed over before the one that answered. */
+/**
+ * A provider the router passed over before the one that answered: its circuit was open, or it
+ * certainly did not act on the call (see ProviderUnavailable.unprocessed).
+ */
 export interface SkippedAttempt {
   provider: ProviderName;
-  outcome: 'unavailable' | 'circuit_open';
+  outcome: 'not_processed' | 'circuit_open';
   code: string;
 }
 
@@ -167,13 +176,18 @@ export function createPaymentRouter(options: PaymentRouterOptions): PaymentRoute
         return { ...result, attempts };
       } catch (error) {
         noteOutcome(breaker, name, operator, error);
-        if (error instanceof ProviderRejected)
-          // Refused here after an earlier provider left us without an answer: that one may have it.
-          error.mayHaveReached = attempts
-            .filter((attempt) => attempt.outcome === 'unavailable')
-            .map((attempt) => attempt.provider);
-        if (!(error instanceof ProviderUnavailable)) throw error; // refused or FAILED: final
-        attempts.push({ provider: name, outcome: 'unavailable', code: error.code });
+        // Refused or FAILED: final. Any provider passed over before did not act on it (its
+        // circuit was open or it said so), so nothing else holds this call.
+        if (!(error instanceof ProviderUnavailable)) throw error;
+        if (!error.unprocessed) {
+          // No answer, and it may have charged (or paid) someone: another provider could do it a
+          // second time. The call stays here, where it is looked for by our reference.
+          if (name !== candidates.at(-1))
+            emit({ type: 'failover_withheld', operator, provider: name, code: error.code });
+          error.mayHaveReached = [name];
+          throw error;
+        }
+        attempts.push({ provider: name, outcome: 'not_processed', code: error.code });
         if (name !== candidates.at(-1)) emit({ type: 'failover', operator, from: name, code: error.code });
       }
     }
@@ -182,6 +196,7 @@ export function createPaymentRouter(options: PaymentRouterOptions): PaymentRoute
       'router',
       last?.code ?? 'NO_PROVIDER',
       `no provider could serve ${operator} now`,
+      { unprocessed: true },
     );
   }
 

@@ -149,6 +149,7 @@ export function createCampaySimulator(options: CampaySimulatorOptions) {
       return { status: 400, json: { message: 'Invalid currency. Only XAF is supported' } };
     const behaviour = magicBehaviour(phone, 'campay');
     if (behaviour === 'server_error') return SERVER_ERROR;
+    if (behaviour === 'unavailable') return { ...SERVER_ERROR, status: 503 };
     if (behaviour === 'timeout') return { ...SERVER_ERROR, status: 504, delayMs: options.timeoutHoldMs };
     const externalReference = typeof body.external_reference === 'string' ? body.external_reference : '';
     // Integrators report that a reused external_reference answers with the earlier transaction.

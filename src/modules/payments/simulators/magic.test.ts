@@ -8,7 +8,7 @@ describe('magic numbers', () => {
     ['237690000002', 'mtn_momo', 'pending_forever'],
     ['670000003', 'campay', 'webhook_twice'],
     ['+237690000004', 'campay', 'no_webhook'],
-    ['+237670000005', 'campay', 'server_error'],
+    ['+237670000005', 'campay', 'unavailable'],
     ['+237670000005', 'mtn_momo', 'succeed'],
     ['+237670000006', 'campay', 'timeout'],
     ['+237670000006', 'mtn_momo', 'succeed'],

@@ -3,11 +3,19 @@
  * simulators do with it, so every path (failure, cancellation, duplicate or missing webhook,
  * outage, timeout) can be reached from the API with a real-looking number.
  *
- * 5xx and timeout endings break only the primary (CamPay), so the fallback (MTN MoMo) serves
- * them: that is what failover tests need. `0007` breaks every simulator.
+ * `0005` (503: not processed) and `0006` (timeout) break only the primary (CamPay): the router
+ * fails over to MTN MoMo after the 503, and keeps the timed-out one with CamPay (it may have
+ * acted). `0007` (500) breaks every simulator.
  */
 export type MagicBehaviour =
-  'succeed' | 'fail' | 'pending_forever' | 'webhook_twice' | 'no_webhook' | 'server_error' | 'timeout';
+  | 'succeed'
+  | 'fail'
+  | 'pending_forever'
+  | 'webhook_twice'
+  | 'no_webhook'
+  | 'server_error'
+  | 'unavailable'
+  | 'timeout';
 
 export type SimulatorName = 'campay' | 'mtn_momo';
 
@@ -16,7 +24,7 @@ export const MAGIC_ENDINGS = {
   '0002': 'pending_forever',
   '0003': 'webhook_twice',
   '0004': 'no_webhook',
-  '0005': 'server_error', // CamPay only
+  '0005': 'unavailable', // CamPay only: 503, nothing created
   '0006': 'timeout', // CamPay only
   '0007': 'server_error', // every simulator
 } as const satisfies Record<string, MagicBehaviour>;
