@@ -33,6 +33,7 @@ const PAYMENTS = ['wallet', 'payments', 'payouts', 'webhooks', 'commission', 're
 const LEDGER = ['ledger'];
 const NOTIFY = ['notifications', 'devices', 'admin'];
 const FILES = ['files'];
+const DISPATCH = ['drivers'];
 
 type Row = [
   code: string,
@@ -232,6 +233,15 @@ const ROWS: Row[] = [
   ['too_many_devices', 422, NOTIFY, ['Too many devices', 'An account registers at most 10 devices; remove one first.'], ['Trop d’appareils', 'Un compte enregistre au plus 10 appareils ; retirez-en un d’abord.']],
   ['time_zone_unknown', 400, IDENTITY, ['Unknown time zone', 'The quiet hours name a time zone this server does not know (use an IANA name such as Africa/Douala).'], ['Fuseau horaire inconnu', 'Les heures calmes nomment un fuseau horaire inconnu (utilisez un nom IANA comme Africa/Douala).']],
   ['quiet_hours_empty', 400, IDENTITY, ['Empty quiet hours', 'Quiet hours start and end at the same time; send null for none.'], ['Heures calmes vides', 'Les heures calmes commencent et finissent à la même heure ; envoyez null pour aucune.']],
+  // Dispatch: drivers' shifts and positions.
+  ['not_a_driver', 403, DISPATCH, ['Not a driver', 'Only accounts with the driver role have a shift and send positions.'], ['Pas livreur', 'Seuls les comptes ayant le rôle livreur ont un service et envoient leur position.']],
+  ['driver_offline', 409, DISPATCH, ['Driver offline', 'Go online (PUT /v1/drivers/me/availability) before sending positions.'], ['Livreur hors ligne', 'Passez en ligne (PUT /v1/drivers/me/availability) avant d’envoyer votre position.']],
+  ['location_invalid', 400, DISPATCH, ['Invalid position', 'Latitude or longitude is out of range, or the accuracy is coarser than this server accepts.'], ['Position invalide', 'La latitude ou la longitude est hors limites, ou la précision est plus grossière que ce que le serveur accepte.']],
+  ['location_in_future', 400, DISPATCH, ['Position from the future', '`recordedAt` is later than the server’s clock; check the phone’s time.'], ['Position du futur', '`recordedAt` est postérieur à l’horloge du serveur ; vérifiez l’heure du téléphone.']],
+  ['location_too_old', 400, DISPATCH, ['Position too old', 'The position was measured too long ago to be used; send a fresh one.'], ['Position trop ancienne', 'La position a été mesurée il y a trop longtemps ; envoyez-en une récente.']],
+  ['location_out_of_order', 409, DISPATCH, ['Position out of order', 'The position is not later than the last one accepted.'], ['Position dans le désordre', 'La position n’est pas postérieure à la dernière acceptée.']],
+  ['location_too_frequent', 429, DISPATCH, ['Positions too frequent', 'A position was accepted moments ago; send the next after `Retry-After` seconds.'], ['Positions trop fréquentes', 'Une position vient d’être acceptée ; envoyez la suivante après `Retry-After` secondes.']],
+  ['location_impossible_speed', 422, DISPATCH, ['Impossible speed', 'The position implies a speed no vehicle of this kind reaches since the last one; it is flagged for review and not used.'], ['Vitesse impossible', 'La position implique une vitesse qu’aucun véhicule de ce type n’atteint depuis la précédente ; elle est signalée pour contrôle et non utilisée.']],
 ];
 
 function build(rows: Row[]): ReadonlyMap<string, CatalogueEntry> {
