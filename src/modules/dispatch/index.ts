@@ -16,6 +16,7 @@ import {
   type DriverLocationIndex,
 } from './location-index.js';
 import { createDispatchMetrics } from './metrics.js';
+import { driverLocationInbound } from './inbound.js';
 import { dispatchPersonalData } from './personal-data.js';
 import { createDispatchRepository } from './repository.js';
 import { routingFromConfig } from './routing.js';
@@ -68,6 +69,7 @@ export const dispatchContext = defineContext({
         for (const metric of metrics.all) app.metricsRegistry.registerMetric(metric);
         registerDispatchRoutes(app, service);
       },
+      inbound: [driverLocationInbound(service)],
       personalData: dispatchPersonalData(repository, index),
     };
   },

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import type { RealtimeMessage } from '../../../src/realtime/index.js';
 import { authHeader, createUser, type CreatedUser } from '../../helpers/auth.js';
 import { act, orderWorld, placeOrder, RESTAURANT_AT, type OrderWorld } from '../orders/helpers.js';
@@ -254,5 +255,49 @@ describe('driver-location fan-out and public tracking', () => {
     expect(delivered.json().status, delivered.body).toBe('DELIVERED');
     expect((await tracking()).driverPosition).toBeNull();
     for (const unsubscribe of unsubscribers) await unsubscribe();
+  });
+});
+
+describe('positions over /ws/driver', () => {
+  it('takes the same message as the REST route, answers an ack or the same error codes, and indexes only good fixes', async () => {
+    const driver = await createUser(world.testApp, { roles: ['driver'] });
+    await goOnline(driver);
+    const address = await world.testApp.app.listen({ host: '127.0.0.1', port: 0 });
+    const socket = new WebSocket(
+      `${address.replace('http', 'ws')}/ws/driver?access_token=${driver.accessToken}`,
+    );
+    const replies: Record<string, unknown>[] = [];
+    socket.on('message', (raw) => replies.push(JSON.parse(raw.toString()) as Record<string, unknown>));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+    const reply = async (id: string) => {
+      for (let waited = 0; waited < 5_000; waited += 20) {
+        const found = replies.find((message) => message.id === id);
+        if (found !== undefined) return found;
+        await sleep(20);
+      }
+      throw new Error(`no reply to ${id}: ${JSON.stringify(replies)}`);
+    };
+    const send = (id: string, data: unknown, type = 'driver-location') =>
+      socket.send(JSON.stringify({ type, id, data }));
+
+    send('bad-1', { ...fixAt(RESTAURANT_AT), latitude: '4.05' });
+    expect(await reply('bad-1')).toMatchObject({ type: 'error', code: 'validation_failed' });
+    send('bad-2', fixAt({ latitude: 95, longitude: 9.7 }));
+    expect(await reply('bad-2')).toMatchObject({ type: 'error', code: 'location_invalid' });
+    send('bad-3', fixAt(RESTAURANT_AT, -60_000));
+    expect(await reply('bad-3')).toMatchObject({ type: 'error', code: 'location_in_future' });
+    send('bad-4', fixAt(RESTAURANT_AT), 'teleport');
+    expect(await reply('bad-4')).toMatchObject({ type: 'error', code: 'unknown_message_type' });
+    expect(await nearbyIds()).not.toContain(driver.userId);
+
+    send('good', fixAt(RESTAURANT_AT));
+    expect(await reply('good')).toMatchObject({ type: 'driver-location-ack', status: 'accepted' });
+    expect(await nearbyIds()).toContain(driver.userId);
+    send('sooner', fixAt(RESTAURANT_AT));
+    expect(await reply('sooner')).toMatchObject({ type: 'error', code: 'location_too_frequent' });
+    socket.close();
   });
 });
