@@ -527,6 +527,15 @@ export const EnvironmentSchema = Type.Object({
     default: 1.4,
     description: 'road distance over straight-line distance outside the cities above, 1-3',
   }),
+  ROUTING_YANDEX_BASE_URL: Type.String({
+    pattern: '^https?://',
+    default: 'https://api.routing.yandex.net',
+    description: 'the Yandex Distance Matrix API base URL (used when YANDEX_MAPS_API_KEY is set)',
+  }),
+  ROUTING_TIMEOUT_MS: PositiveInteger(
+    2_000,
+    'how long a routing API call may take before the haversine estimate answers instead, in ms',
+  ),
   ROUTING_SPEED_KMH_MOTORBIKE: PositiveInteger(22, 'the mean urban speed of a motorbike, km/h'),
   ROUTING_SPEED_KMH_CAR: PositiveInteger(18, 'the mean urban speed of a car, km/h'),
   ROUTING_SPEED_KMH_BICYCLE: PositiveInteger(12, 'the mean urban speed of a bicycle, km/h'),

@@ -30,6 +30,7 @@ export type { DriverLocationIndex, IndexedDriver } from './location-index.js';
 export { createMemoryLocationIndex, createRedisLocationIndex } from './location-index.js';
 export type { RoutingPort, Travel } from './routing.js';
 export { createHaversineRouting } from './routing.js';
+export { createYandexRouting } from './yandex-routing.js';
 export type { GeoPoint } from './geo.js';
 export type { Vehicle } from './fix-rules.js';
 
@@ -53,7 +54,10 @@ export const dispatchContext = defineContext({
     const service = createDispatchService({
       repository,
       index,
-      routing: routingFromConfig(config),
+      routing: routingFromConfig(config, (reason) => {
+        metrics.routingFallbacks.inc();
+        runtime.logger.warn({ reason }, 'routing API failed: the haversine estimate answered');
+      }),
       bus: platform.realtime.bus,
       driverOrders: () => orders.driverOrders,
       throttle,

@@ -19,7 +19,18 @@ export function createDispatchMetrics() {
     help: 'driver-location messages published to the customers and restaurants of carried orders',
     registers: [],
   });
-  return { fixes, flagged, fanout, all: [fixes, flagged, fanout] as Metric[] };
+  const routingFallbacks = new Counter({
+    name: 'dispatch_routing_fallbacks_total',
+    help: 'Routing answers given by the haversine estimate because the maps API failed, timed out or had no route',
+    registers: [],
+  });
+  return {
+    fixes,
+    flagged,
+    fanout,
+    routingFallbacks,
+    all: [fixes, flagged, fanout, routingFallbacks] as Metric[],
+  };
 }
 
 export type DispatchMetrics = ReturnType<typeof createDispatchMetrics>;

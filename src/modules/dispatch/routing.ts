@@ -6,6 +6,7 @@
  */
 import { distanceMeters, type GeoPoint } from './geo.js';
 import type { Vehicle } from './fix-rules.js';
+import { createYandexRouting } from './yandex-routing.js';
 
 export interface Travel {
   distanceMeters: number;
@@ -51,7 +52,7 @@ export function createHaversineRouting(options: HaversineRoutingOptions): Routin
 }
 
 /** The cities the platform serves first, with their road factors from config. */
-export function routingFromConfig(config: {
+export function haversineFromConfig(config: {
   ROUTING_ROAD_FACTOR_DOUALA: number;
   ROUTING_ROAD_FACTOR_YAOUNDE: number;
   ROUTING_ROAD_FACTOR_DEFAULT: number;
@@ -82,5 +83,29 @@ export function routingFromConfig(config: {
       car: config.ROUTING_SPEED_KMH_CAR,
       bicycle: config.ROUTING_SPEED_KMH_BICYCLE,
     },
+  });
+}
+
+/**
+ * The routing port from config: Yandex's Distance Matrix when YANDEX_MAPS_API_KEY is set, with
+ * the haversine estimate answering whenever the API fails; the haversine estimate alone otherwise.
+ */
+export function routingFromConfig(
+  config: Parameters<typeof haversineFromConfig>[0] & {
+    YANDEX_MAPS_API_KEY?: string | undefined;
+    ROUTING_YANDEX_BASE_URL: string;
+    ROUTING_TIMEOUT_MS: number;
+  },
+  onFallback?: (reason: string) => void,
+): RoutingPort {
+  const haversine = haversineFromConfig(config);
+  if (config.YANDEX_MAPS_API_KEY === undefined || config.YANDEX_MAPS_API_KEY === '') return haversine;
+  return createYandexRouting({
+    apiKey: config.YANDEX_MAPS_API_KEY,
+    baseUrl: config.ROUTING_YANDEX_BASE_URL,
+    timeoutMs: config.ROUTING_TIMEOUT_MS,
+    fallback: haversine,
+    bicycleSpeedKmh: config.ROUTING_SPEED_KMH_BICYCLE,
+    ...(onFallback === undefined ? {} : { onFallback }),
   });
 }
