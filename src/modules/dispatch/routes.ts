@@ -128,7 +128,7 @@ export function registerDispatchRoutes(root: FastifyInstance, dispatch: Dispatch
   app.get('/v1/admin/drivers/nearby', {
     config: { access: ADMIN },
     schema: {
-      tags: ['drivers', 'admin'],
+      tags,
       summary: 'Online drivers with a fresh position near a point, nearest first',
       security: [{ bearer: [] }],
       querystring: Type.Object({
