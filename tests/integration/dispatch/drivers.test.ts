@@ -301,3 +301,22 @@ describe('positions over /ws/driver', () => {
     socket.close();
   });
 });
+
+describe('personal data', () => {
+  it("exports a driver's shift, history and flags, and erasure deletes them and leaves the index (twice: idempotent)", async () => {
+    const driver = await createUser(world.testApp, { roles: ['driver'] });
+    await goOnline(driver);
+    expect((await sendFix(driver, fixAt(RESTAURANT_AT))).statusCode).toBe(200);
+    const hook = world.testApp.services.platform.personalData.get('dispatch')!;
+    const contacts = { phone: driver.phone, email: null };
+    const exported = (await hook.export!(driver.userId, contacts)) as Record<string, unknown>;
+    expect(exported.availability).toMatchObject({ online: true, last_latitude: RESTAURANT_AT.latitude });
+    expect(exported.shifts).toHaveLength(1);
+    expect(await nearbyIds()).toContain(driver.userId);
+
+    expect(await hook.erase(driver.userId, contacts)).toMatchObject({ shiftEventsDeleted: 1 });
+    expect(await hook.erase(driver.userId, contacts)).toMatchObject({ shiftEventsDeleted: 0 });
+    expect(await nearbyIds()).not.toContain(driver.userId);
+    expect(await me(driver)).toMatchObject({ online: false, lastPosition: null });
+  });
+});
