@@ -11,7 +11,7 @@
  */
 import type { Logger } from 'pino';
 import { audiences, type Publication, type RealtimeBus } from '../../realtime/index.js';
-import type { DriverOrdersLookup, DriverPositionPort } from '../orders/index.js';
+import { orderAudience, type DriverOrdersLookup, type DriverPositionPort } from '../orders/index.js';
 import { dispatchErrors } from './errors.js';
 import { judgeFix, type FixPolicy, type LastFix, type PositionFix, type Vehicle } from './fix-rules.js';
 import type { DriverLocationIndex } from './location-index.js';
@@ -128,7 +128,12 @@ export function createDispatchService(options: DispatchServiceOptions) {
         },
       };
       publications.push({
-        audiences: [audiences.customer(order.customerId), audiences.owner(order.restaurantOwnerId)],
+        audiences: [
+          audiences.customer(order.customerId),
+          audiences.owner(order.restaurantOwnerId),
+          // the public tracking page (/ws/track) sees the driver once the order is picked up only
+          ...(order.status === 'PICKED_UP' ? [orderAudience(order.orderId)] : []),
+        ],
         message,
       });
     }

@@ -47,6 +47,8 @@ import { createTestPaymentPort } from './test-payment-port.js';
 import { registerTrackingRoutes } from './tracking.js';
 
 export { ordersProjection, ORDERS_PROJECTION } from './projection.js';
+/** The public tracking audience of one order (`/ws/track`): dispatch tells it the driver's position at PICKED_UP. */
+export { orderAudience } from './realtime.js';
 export type { OrderCommand, OrderEvent, OrderStatus, OrderCreatedData, PaymentMethod } from './events.js';
 export type {
   PaymentPort,

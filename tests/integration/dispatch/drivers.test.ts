@@ -199,7 +199,12 @@ describe('driver-location fan-out and public tracking', () => {
     const heard = new Map<string, RealtimeMessage[]>();
     const bus = world.testApp.services.realtime.bus;
     const unsubscribers = await Promise.all(
-      [`user:${customer.userId}`, `user:${otherCustomer.userId}`, `owner:${owner.userId}`].map((audience) => {
+      [
+        `user:${customer.userId}`,
+        `user:${otherCustomer.userId}`,
+        `owner:${owner.userId}`,
+        `order:${order.id}`,
+      ].map((audience) => {
         heard.set(audience, []);
         return bus.subscribe(audience, (message) => {
           if (message.channel === 'driver-location') heard.get(audience)!.push(message);
@@ -228,6 +233,7 @@ describe('driver-location fan-out and public tracking', () => {
     expect(heard.get(`owner:${owner.userId}`)).toHaveLength(1);
     expect(heard.get(`user:${otherCustomer.userId}`)).toHaveLength(0);
     expect((await tracking()).driverPosition).toBeNull(); // not picked up: no position in public
+    expect(heard.get(`order:${order.id}`)).toHaveLength(0); // nor on /ws/track
 
     expect((await act(world, order.id, 'prepare', owner.accessToken)).json().status).toBe('PREPARING');
     expect((await act(world, order.id, 'ready', owner.accessToken)).json().status).toBe('READY_FOR_PICKUP');
@@ -246,6 +252,7 @@ describe('driver-location fan-out and public tracking', () => {
     await sleep(300);
     expect(heard.get(`user:${customer.userId}`)).toHaveLength(2);
     expect(heard.get(`user:${otherCustomer.userId}`)).toHaveLength(0);
+    expect(heard.get(`order:${order.id}`)!.map((message) => message.data.latitude)).toEqual([4.0527]);
     const trail = await world.testApp.services.dispatch.repository.trailOf(order.id);
     expect(trail.map((point) => point.latitude)).toEqual([4.0527]); // only while carried (PICKED_UP)
 
