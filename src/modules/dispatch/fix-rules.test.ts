@@ -28,6 +28,7 @@ describe('judgeFix', () => {
 
   it.each([
     ['latitude out of range', fix({ latitude: 91 }), 'location_invalid'],
+    ['latitude beyond the index (85.05°)', fix({ latitude: -86 }), 'location_invalid'],
     ['longitude out of range', fix({ longitude: -180.5 }), 'location_invalid'],
     ['NaN', fix({ latitude: Number.NaN }), 'location_invalid'],
     ['accuracy too coarse', fix({ accuracyMeters: 150 }), 'location_invalid'],

@@ -66,7 +66,7 @@ export function judgeFix(
     return {
       outcome: 'refused',
       code: 'location_invalid',
-      message: 'Latitude is -90..90 and longitude -180..180.',
+      message: 'Latitude is -85.05..85.05 (the area the index covers) and longitude -180..180.',
     };
   if (
     !Number.isFinite(fix.accuracyMeters) ||

@@ -17,11 +17,17 @@ export function distanceMeters(a: GeoPoint, b: GeoPoint): number {
   return 2 * EARTH_RADIUS_METERS * Math.asin(Math.min(1, Math.sqrt(h)));
 }
 
+/**
+ * The latitudes a geo index covers (Redis GEO, like Web Mercator, stops at ±85.05112878°); no
+ * delivery happens beyond them.
+ */
+export const MAX_LATITUDE = 85.05112878;
+
 export function isValidPoint(point: GeoPoint): boolean {
   return (
     Number.isFinite(point.latitude) &&
     Number.isFinite(point.longitude) &&
-    Math.abs(point.latitude) <= 90 &&
+    Math.abs(point.latitude) <= MAX_LATITUDE &&
     Math.abs(point.longitude) <= 180
   );
 }

@@ -9,6 +9,7 @@ import Type from 'typebox';
 import type { Principal, RouteAccess } from '../../http/access.js';
 import { HttpProblem, ProblemSchema } from '../../http/problem.js';
 import { dispatchErrors } from './errors.js';
+import { MAX_LATITUDE } from './geo.js';
 import type { DispatchService } from './service.js';
 
 const tags = ['drivers'];
@@ -132,7 +133,7 @@ export function registerDispatchRoutes(root: FastifyInstance, dispatch: Dispatch
       summary: 'Online drivers with a fresh position near a point, nearest first',
       security: [{ bearer: [] }],
       querystring: Type.Object({
-        latitude: Type.Number({ minimum: -90, maximum: 90 }),
+        latitude: Type.Number({ minimum: -MAX_LATITUDE, maximum: MAX_LATITUDE }),
         longitude: Type.Number({ minimum: -180, maximum: 180 }),
         radiusKm: Type.Number({ exclusiveMinimum: 0, maximum: 50, default: 5 }),
         limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),

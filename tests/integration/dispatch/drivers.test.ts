@@ -125,6 +125,12 @@ describe('position fixes', () => {
         'validation_failed',
       ],
       ['an unknown field', { ...fixAt(RESTAURANT_AT), altitude: 12 }, 400, 'validation_failed'],
+      [
+        'beyond the latitudes the index covers',
+        fixAt({ latitude: 86, longitude: 9.7 }),
+        400,
+        'location_invalid',
+      ],
       ['accuracy too coarse', fixAt(RESTAURANT_AT, 0, { accuracyMeters: 500 }), 400, 'location_invalid'],
       ['a fix from the future', fixAt(RESTAURANT_AT, -60_000), 400, 'location_in_future'],
       ['a fix too old', fixAt(RESTAURANT_AT, 10 * 60_000), 400, 'location_too_old'],
@@ -143,6 +149,12 @@ describe('position fixes', () => {
         '{"latitude": NaN, "longitude": 9.7, "accuracyMeters": 5, "recordedAt": "2026-12-05T12:00:00Z"}',
     });
     expect(nan.statusCode).toBe(400);
+    const polar = await world.testApp.app.inject({
+      method: 'GET',
+      url: '/v1/admin/drivers/nearby?latitude=89&longitude=9.7',
+      headers: authHeader(world.actors.admin.accessToken),
+    });
+    expect(polar.statusCode).toBe(400); // not a 500 from Redis GEO
     expect(await nearbyIds()).not.toContain(driver.userId);
     expect((await me(driver)).lastPosition).toBeNull();
   });
