@@ -172,6 +172,7 @@ async function registerContexts(app: FastifyInstance, services: Services): Promi
     registerRealtime(scope, {
       bus: services.realtime.bus,
       channels: services.contexts.flatMap(({ contribution }) => contribution.channels ?? []),
+      inbound: services.contexts.flatMap(({ contribution }) => contribution.inbound ?? []),
     });
   });
   const reactors = services.contexts.flatMap(({ contribution }) => contribution.reactors ?? []);

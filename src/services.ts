@@ -15,6 +15,7 @@ import { purgeExpiredIdempotencyKeys } from './http/idempotency.js';
 import { createJobs, type Jobs } from './jobs/index.js';
 import { catalogContext } from './modules/catalog/index.js';
 import { filesContext } from './modules/files/index.js';
+import { dispatchContext } from './modules/dispatch/index.js';
 import { identityContext } from './modules/identity/index.js';
 import { ledgerContext } from './modules/ledger/index.js';
 import { notificationsContext } from './modules/notifications/index.js';
@@ -46,6 +47,7 @@ export const contexts = [
   ordersContext,
   filesContext,
   notifyContext,
+  dispatchContext,
 ] as const;
 
 // Compile-time checks: every need is met by a context with the right interface, and no two

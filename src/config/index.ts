@@ -469,6 +469,76 @@ export const EnvironmentSchema = Type.Object({
     40_000_000,
     'the most pixels an uploaded image may declare (width x height); more is refused before decoding',
   ),
+  DISPATCH_LOCATION_MIN_INTERVAL_MS: Type.Integer({
+    minimum: 0,
+    default: 4_000,
+    description:
+      'the least time between two accepted position fixes of one driver, in ms (a fix sooner is refused 429; 0: no limit, for benchmarks)',
+  }),
+  DISPATCH_LOCATION_MAX_ACCURACY_METERS: PositiveInteger(
+    100,
+    'the largest accuracy radius, in metres, a position fix may report to be accepted',
+  ),
+  DISPATCH_LOCATION_MAX_AGE_SECONDS: PositiveInteger(
+    120,
+    'how old, in seconds, a position fix may be when it arrives (older ones are refused)',
+  ),
+  DISPATCH_LOCATION_STALE_SECONDS: PositiveInteger(
+    300,
+    'seconds after its last fix that an online driver is no longer found by a nearby search',
+  ),
+  DISPATCH_MAX_SPEED_KMH_MOTORBIKE: PositiveInteger(
+    150,
+    'the fastest believable speed between two fixes of a motorbike, km/h (faster: flagged, not used)',
+  ),
+  DISPATCH_MAX_SPEED_KMH_CAR: PositiveInteger(
+    150,
+    'the fastest believable speed between two fixes of a car, km/h (faster: flagged, not used)',
+  ),
+  DISPATCH_MAX_SPEED_KMH_BICYCLE: PositiveInteger(
+    60,
+    'the fastest believable speed between two fixes of a bicycle, km/h (faster: flagged, not used)',
+  ),
+  DISPATCH_FANOUT_INTERVAL_MS: Type.Integer({
+    minimum: 0,
+    default: 5_000,
+    description:
+      'the least time between two driver-location messages of one order to its customer and restaurant, in ms',
+  }),
+  DISPATCH_TRAIL_MAX_POINTS: PositiveInteger(
+    500,
+    'positions kept in the trail of one order while it is carried (later fixes are not stored)',
+  ),
+  ROUTING_ROAD_FACTOR_DOUALA: Type.Number({
+    minimum: 1,
+    maximum: 3,
+    default: 1.35,
+    description: 'road distance over straight-line distance in Douala, 1-3',
+  }),
+  ROUTING_ROAD_FACTOR_YAOUNDE: Type.Number({
+    minimum: 1,
+    maximum: 3,
+    default: 1.45,
+    description: 'road distance over straight-line distance in Yaoundé (hillier, fewer through roads), 1-3',
+  }),
+  ROUTING_ROAD_FACTOR_DEFAULT: Type.Number({
+    minimum: 1,
+    maximum: 3,
+    default: 1.4,
+    description: 'road distance over straight-line distance outside the cities above, 1-3',
+  }),
+  ROUTING_YANDEX_BASE_URL: Type.String({
+    pattern: '^https?://',
+    default: 'https://api.routing.yandex.net',
+    description: 'the Yandex Distance Matrix API base URL (used when YANDEX_MAPS_API_KEY is set)',
+  }),
+  ROUTING_TIMEOUT_MS: PositiveInteger(
+    2_000,
+    'how long a routing API call may take before the haversine estimate answers instead, in ms',
+  ),
+  ROUTING_SPEED_KMH_MOTORBIKE: PositiveInteger(22, 'the mean urban speed of a motorbike, km/h'),
+  ROUTING_SPEED_KMH_CAR: PositiveInteger(18, 'the mean urban speed of a car, km/h'),
+  ROUTING_SPEED_KMH_BICYCLE: PositiveInteger(12, 'the mean urban speed of a bicycle, km/h'),
   TAX_RATE_PERCENT: Type.Number({
     minimum: 0,
     maximum: 100,

@@ -33,6 +33,7 @@ const PAYMENTS = ['wallet', 'payments', 'payouts', 'webhooks', 'commission', 're
 const LEDGER = ['ledger'];
 const NOTIFY = ['notifications', 'devices', 'admin'];
 const FILES = ['files'];
+const DISPATCH = ['drivers'];
 
 type Row = [
   code: string,
@@ -217,7 +218,7 @@ const ROWS: Row[] = [
   ['image_undecodable', 422, FILES, ['Image cannot be decoded', 'The image does not decode (`reason`): truncated, corrupt, or a format this server cannot read.'], ['Image illisible', 'L’image ne se décode pas (`reason`) : tronquée, corrompue ou d’un format que ce serveur ne lit pas.']],
   ['image_too_many_pixels', 422, FILES, ['Too many pixels', 'The image claims more pixels than accepted (`width`, `height`, `maxPixels`); resize it.'], ['Trop de pixels', 'L’image annonce plus de pixels qu’accepté (`width`, `height`, `maxPixels`) ; réduisez-la.']],
   ['file_infected', 422, FILES, ['File refused by the virus scan', 'The virus scanner found something in the file; nothing was stored.'], ['Fichier refusé par l’antivirus', 'L’antivirus a trouvé quelque chose dans le fichier ; rien n’a été enregistré.']],
-  ['not_a_driver', 403, FILES, ['Drivers only', 'Only a driver uploads driver documents, for themselves.'], ['Réservé aux livreurs', 'Seul un livreur envoie des documents de livreur, pour lui-même.']],
+  ['not_a_driver', 403, [...FILES, ...DISPATCH], ['Drivers only', 'Only an account with the driver role may do this (driver documents, shifts, positions), for itself.'], ['Réservé aux livreurs', 'Seul un compte ayant le rôle livreur peut le faire (documents de livreur, service, position), pour lui-même.']],
   ['order_state_refuses_file', 409, FILES, ['Not at this stage', 'The order’s status (`orderStatus`) takes no such file now (`allowed` lists the statuses that do).'], ['Pas à cette étape', 'Le statut de la commande (`orderStatus`) ne prend pas ce fichier maintenant (`allowed` liste ceux qui le prennent).']],
   ['file_not_found', 404, FILES, ['File not found', 'There is no such file, or it is not yours to see.'], ['Fichier introuvable', 'Ce fichier n’existe pas ou ne vous est pas visible.']],
   ['file_in_use', 409, FILES, ['Photo in use', 'A photo is replaced by uploading another, not deleted.'], ['Photo utilisée', 'Une photo se remplace en en envoyant une autre, elle ne se supprime pas.']],
@@ -232,6 +233,14 @@ const ROWS: Row[] = [
   ['too_many_devices', 422, NOTIFY, ['Too many devices', 'An account registers at most 10 devices; remove one first.'], ['Trop d’appareils', 'Un compte enregistre au plus 10 appareils ; retirez-en un d’abord.']],
   ['time_zone_unknown', 400, IDENTITY, ['Unknown time zone', 'The quiet hours name a time zone this server does not know (use an IANA name such as Africa/Douala).'], ['Fuseau horaire inconnu', 'Les heures calmes nomment un fuseau horaire inconnu (utilisez un nom IANA comme Africa/Douala).']],
   ['quiet_hours_empty', 400, IDENTITY, ['Empty quiet hours', 'Quiet hours start and end at the same time; send null for none.'], ['Heures calmes vides', 'Les heures calmes commencent et finissent à la même heure ; envoyez null pour aucune.']],
+  // Dispatch: drivers' shifts and positions.
+  ['driver_offline', 409, DISPATCH, ['Driver offline', 'Go online (PUT /v1/drivers/me/availability) before sending positions.'], ['Livreur hors ligne', 'Passez en ligne (PUT /v1/drivers/me/availability) avant d’envoyer votre position.']],
+  ['location_invalid', 400, DISPATCH, ['Invalid position', 'Latitude or longitude is out of range, or the accuracy is coarser than this server accepts.'], ['Position invalide', 'La latitude ou la longitude est hors limites, ou la précision est plus grossière que ce que le serveur accepte.']],
+  ['location_in_future', 400, DISPATCH, ['Position from the future', '`recordedAt` is later than the server’s clock; check the phone’s time.'], ['Position du futur', '`recordedAt` est postérieur à l’horloge du serveur ; vérifiez l’heure du téléphone.']],
+  ['location_too_old', 400, DISPATCH, ['Position too old', 'The position was measured too long ago to be used; send a fresh one.'], ['Position trop ancienne', 'La position a été mesurée il y a trop longtemps ; envoyez-en une récente.']],
+  ['location_out_of_order', 409, DISPATCH, ['Position out of order', 'The position is not later than the last one accepted.'], ['Position dans le désordre', 'La position n’est pas postérieure à la dernière acceptée.']],
+  ['location_too_frequent', 429, DISPATCH, ['Positions too frequent', 'A position was accepted moments ago; send the next after `Retry-After` seconds.'], ['Positions trop fréquentes', 'Une position vient d’être acceptée ; envoyez la suivante après `Retry-After` secondes.']],
+  ['location_impossible_speed', 422, DISPATCH, ['Impossible speed', 'The position implies a speed no vehicle of this kind reaches since the last one; it is flagged for review and not used.'], ['Vitesse impossible', 'La position implique une vitesse qu’aucun véhicule de ce type n’atteint depuis la précédente ; elle est signalée pour contrôle et non utilisée.']],
 ];
 
 function build(rows: Row[]): ReadonlyMap<string, CatalogueEntry> {

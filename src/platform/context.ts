@@ -26,7 +26,7 @@ import type { Kysely } from 'kysely';
 import type { ProjectionDefinition, ProjectionRunner } from '../../projections/index.js';
 import type { AppEventStore } from '../eventstore/index.js';
 import type { Jobs, JobDefinition, Schedule } from '../jobs/index.js';
-import type { ChannelEndpoint, Realtime } from '../realtime/index.js';
+import type { ChannelEndpoint, InboundHandler, Realtime } from '../realtime/index.js';
 import type { ReadinessCheck, Runtime } from '../runtime.js';
 
 /**
@@ -118,6 +118,8 @@ export interface Contribution<Service> {
   seed?: SeedStep;
   /** WebSocket endpoints (src/realtime serves them: auth at upgrade, replay, heartbeats). */
   channels?: readonly ChannelEndpoint[];
+  /** Messages it accepts from clients on an endpoint (its own or another context's). */
+  inbound?: readonly InboundHandler[];
   /** Readiness checks reported by /health/ready. */
   health?: readonly ReadinessCheck[];
   /** Its share of a person's data, for export and erasure. */

@@ -21,6 +21,7 @@ export {
   registerWebsocketPlugin,
   type ChannelEndpoint,
   type ChannelRequest,
+  type InboundHandler,
 } from './server.js';
 
 export interface Realtime {

@@ -9,6 +9,10 @@
  *    missed (bus.ts keeps HISTORY_LENGTH per audience for an hour), or sends `resync` when the
  *    log no longer reaches back (the client then reloads over REST).
  *  - Heartbeat: a ping frame every HEARTBEAT_MS; a socket that missed the previous pong is cut.
+ *  - Inbound: besides `{"type":"ping"}`, a client may send `{"type", "id"?, "data"}` messages of
+ *    the types contexts accept on the endpoint (`inbound` in their definition; dispatch takes
+ *    `driver-location` on /ws/driver). Each is handled in order, at most MAX_INBOUND_QUEUE waiting
+ *    per socket, and answered `{"type":"<type>-ack","id",…}` or `{"type":"error","id","code",…}`.
  *  - Bounded: inbound frames ≤ 1 KiB; at most MAX_CONNECTIONS sockets and MAX_AUDIENCES audiences
  *    per socket; a client whose unsent bytes pass MAX_BUFFERED_BYTES (a stalled phone) is closed
  *    with 1013 and resumes later instead of growing our memory.
@@ -17,7 +21,7 @@ import websocket from '@fastify/websocket';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { domainErrors } from '../shared/errors.js';
+import { domainErrors, isDomainError } from '../shared/errors.js';
 import { ID_PATTERN, compareIds, type RealtimeBus, type RealtimeMessage } from './bus.js';
 
 export const HEARTBEAT_MS = 25_000;
@@ -26,6 +30,8 @@ export const MAX_INBOUND_BYTES = 1_024;
 export const MAX_CONNECTIONS = 20_000;
 /** Audiences one connection may hear (a driver hears two; room for more roles). */
 export const MAX_AUDIENCES = 16;
+/** Inbound messages waiting per socket; more are answered `busy`. */
+export const MAX_INBOUND_QUEUE = 4;
 /** Live messages held while a reconnecting client's replay is sent. */
 const MAX_PENDING_DURING_REPLAY = 1_000;
 
@@ -49,6 +55,17 @@ export interface ChannelEndpoint {
   audiencesOf(request: ChannelRequest): Promise<readonly string[]>;
 }
 
+/**
+ * A message type a context accepts from clients on one endpoint. The connection is known by the
+ * audiences its endpoint granted at the upgrade (a `driver:<id>` audience is that driver).
+ */
+export interface InboundHandler {
+  path: string;
+  type: string;
+  /** The result is sent back as `<type>-ack`; a domain error as an `error` message with its code. */
+  handle(data: unknown, connection: { audiences: readonly string[] }): Promise<Record<string, unknown>>;
+}
+
 function encodeCursor(ids: Map<string, string>): string {
   return Buffer.from(JSON.stringify(Object.fromEntries(ids))).toString('base64url');
 }
@@ -70,9 +87,20 @@ function decodeCursor(value: string | undefined, allowed: readonly string[]): Ma
 
 export function registerRealtime(
   app: FastifyInstance,
-  options: { bus: RealtimeBus; channels: readonly ChannelEndpoint[]; heartbeatMs?: number },
+  options: {
+    bus: RealtimeBus;
+    channels: readonly ChannelEndpoint[];
+    inbound?: readonly InboundHandler[];
+    heartbeatMs?: number;
+  },
 ): void {
   const { bus } = options;
+  const inboundOf = new Map<string, InboundHandler>();
+  for (const handler of options.inbound ?? []) {
+    if (!options.channels.some((endpoint) => endpoint.path === handler.path))
+      throw new Error(`inbound ${handler.type} names ${handler.path}, which no context serves`);
+    inboundOf.set(`${handler.path} ${handler.type}`, handler);
+  }
   const sockets = new Set<WebSocket>();
   const alive = new WeakSet<WebSocket>();
 
@@ -92,14 +120,55 @@ export function registerRealtime(
     for (const socket of sockets) socket.close(1001, 'server shutting down');
   });
 
-  async function serve(socket: WebSocket, request: FastifyRequest): Promise<void> {
+  async function serve(socket: WebSocket, request: FastifyRequest, path: string): Promise<void> {
     const subscribed = subscriptionsOf.get(request) ?? [];
     sockets.add(socket);
     alive.add(socket);
     socket.on('pong', () => alive.add(socket));
+    let inboundQueue = Promise.resolve();
+    let waiting = 0;
     socket.on('message', (raw) => {
+      const text = raw.toString();
       // Clients only ping at the application level (some proxies drop ping frames).
-      if (raw.toString() === '{"type":"ping"}') send({ type: 'pong' });
+      if (text === '{"type":"ping"}') return send({ type: 'pong' });
+      let message: { type?: unknown; id?: unknown; data?: unknown };
+      try {
+        message = JSON.parse(text) as typeof message;
+      } catch {
+        return send({ type: 'error', code: 'malformed_json', detail: 'Send JSON messages.' });
+      }
+      const id = typeof message.id === 'string' || typeof message.id === 'number' ? message.id : null;
+      const handler = typeof message.type === 'string' ? inboundOf.get(`${path} ${message.type}`) : undefined;
+      if (handler === undefined)
+        return send({ type: 'error', id, code: 'unknown_message_type', detail: `Not accepted on ${path}.` });
+      if (waiting >= MAX_INBOUND_QUEUE)
+        return send({ type: 'error', id, code: 'busy', detail: 'Too many messages waiting; slow down.' });
+      waiting += 1;
+      inboundQueue = inboundQueue.then(async () => {
+        try {
+          const result = await handler.handle(message.data, { audiences: subscribed });
+          send({ ...result, type: `${handler.type}-ack`, id });
+        } catch (error) {
+          if (isDomainError(error))
+            send({
+              type: 'error',
+              id,
+              code: error.code,
+              kind: error.kind,
+              detail: error.message,
+              ...error.details,
+              ...(error.retryAfterSeconds === undefined
+                ? {}
+                : { retryAfterSeconds: error.retryAfterSeconds }),
+            });
+          else {
+            app.log.error({ err: error, path, type: handler.type }, 'inbound WebSocket message failed');
+            send({ type: 'error', id, code: 'internal_error', detail: 'Something broke on our side.' });
+          }
+        } finally {
+          waiting -= 1;
+        }
+      });
     });
     const lastIds = decodeCursor(
       (request.query as Record<string, string | undefined>).lastEventId,
@@ -169,7 +238,7 @@ export function registerRealtime(
     app.get(
       endpoint.path,
       { ...wsOptions, preValidation: guard(endpoint) },
-      (socket, request) => void serve(socket, request),
+      (socket, request) => void serve(socket, request, endpoint.path),
     );
   }
 }

@@ -266,6 +266,7 @@ describe('profile, addresses, sessions and GDPR', () => {
         'orders',
         'files',
         'notify',
+        'dispatch',
         'eventstore',
         'test-context',
       ],

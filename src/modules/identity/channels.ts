@@ -5,7 +5,7 @@
  *
  *  - Authenticated at the upgrade: `?access_token=` (browsers cannot set headers on a WebSocket)
  *    or `Authorization: Bearer`; a missing or bad token is 401 and the wrong role 403.
- *  - Channels without a producer yet (driver-location, promotions, customer-messages,
+ *  - Channels without a producer yet (promotions, customer-messages,
  *    route-updates, earnings-updates, system-alerts, new-tickets, customer-chat) are declared for
  *    the clients.
  */

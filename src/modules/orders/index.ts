@@ -11,6 +11,7 @@
  *   service.sweep(now?)                                       scheduled commands: payment expiry, auto-reject, completion
  *   service.onChange(listener)                                after every append (real-time fan-out)
  *   completedOrders.findCompletedOrder(orderId)               catalog's CompletedOrderLookup (reviews)
+ *   driverOrders.carriedBy(driverId)                          dispatch: the orders a driver carries and who follows them
  * Events (stream `order-<uuid>`): see events.ts; refunds are in OrderRejected / OrderCancelled /
  * OrderDisputeResolved `refundMinor`, for payments to act on.
  */
@@ -23,7 +24,14 @@ import type { CatalogOrdersApi, CompletedOrderLookup } from '../catalog/index.js
 import type { Identity } from '../identity/index.js';
 import { registerCartRoutes } from './cart-routes.js';
 import { createCarts, type Carts } from './carts.js';
-import { noCoupons, type CatalogPort, type CouponPort, type PaymentPort } from './ports.js';
+import {
+  noCoupons,
+  type CatalogPort,
+  type CouponPort,
+  type DriverOrdersLookup,
+  type DriverPositionPort,
+  type PaymentPort,
+} from './ports.js';
 import { taxRateFromConfig } from './pricing.js';
 import { createOrdersRepository, type OrdersRepository } from './repository.js';
 import { ordersPersonalData } from './personal-data.js';
@@ -39,6 +47,8 @@ import { createTestPaymentPort } from './test-payment-port.js';
 import { registerTrackingRoutes } from './tracking.js';
 
 export { ordersProjection, ORDERS_PROJECTION } from './projection.js';
+/** The public tracking audience of one order (`/ws/track`): dispatch tells it the driver's position at PICKED_UP. */
+export { orderAudience } from './realtime.js';
 export type { OrderCommand, OrderEvent, OrderStatus, OrderCreatedData, PaymentMethod } from './events.js';
 export type {
   PaymentPort,
@@ -48,6 +58,10 @@ export type {
   PaymentMethodProblem,
   CatalogPort,
   CouponPort,
+  CarriedOrder,
+  DriverOrdersLookup,
+  DriverPosition,
+  DriverPositionPort,
 } from './ports.js';
 export type { OrderChange, OrdersService, PlaceOrderInput } from './service.js';
 export { orderStream, orderStreamExists, ORDER_STREAM_PREFIX, ORDER_EVENT_TYPES } from './events.js';
@@ -67,6 +81,8 @@ export interface OrdersContext {
   completedOrders: CompletedOrderLookup;
   /** Who an order concerns and where it stands (the files context checks proofs against it). */
   parties: OrderPartiesLookup;
+  /** The orders a driver carries, with their customer and restaurant owner (dispatch). */
+  driverOrders: DriverOrdersLookup;
 }
 
 /** The people an order concerns and its status, read from its stream (never stale). */
@@ -161,7 +177,8 @@ export function createOrdersContext(options: OrdersContextOptions): OrdersContex
       };
     },
   };
-  return { orders, stock, repository, carts: createCarts(db), completedOrders, parties };
+  const driverOrders: DriverOrdersLookup = { carriedBy: (driverId) => repository.carriedBy(driverId) };
+  return { orders, stock, repository, carts: createCarts(db), completedOrders, parties, driverOrders };
 }
 
 /** The scheduled commands and the stranded-stock sweep, on every instance (each is idempotent). */
@@ -202,9 +219,12 @@ export const ordersContext = defineContext({
     payments: need<{ paymentPort: PaymentPort; wallets: DemoWallets; payments: DemoPayments }>(),
     identity: need<Pick<Identity, 'repository'>>(),
   },
+  // Dispatch needs orders (the orders a driver carries); the public tracking view reads the
+  // driver's position back from it once everything is built.
+  later: { dispatch: need<{ positions: DriverPositionPort }>() },
   projections: [ordersProjection],
   tables: tablesOf<OrderTables>(),
-  create(platform, { catalog, payments, identity }) {
+  create(platform, { catalog, payments, identity }, later) {
     const { runtime } = platform;
     const context = createOrdersContext({
       runtime,
@@ -219,7 +239,7 @@ export const ordersContext = defineContext({
       routes(app) {
         registerOrderRoutes(app, { runtime, catalog }, context);
         registerCartRoutes(app, context.carts);
-        registerTrackingRoutes(app, context.orders);
+        registerTrackingRoutes(app, context.orders, () => later.dispatch().positions);
         registerOrderMetrics(app.metricsRegistry, runtime.database.db);
       },
       channels: [trackingChannel(context.orders)],

@@ -93,3 +93,32 @@ export const noCoupons: CouponPort = {
     return { valid: false, reason: 'unknown coupon code' };
   },
 };
+
+/** A driver's last accepted position, as the public tracking view shows it. */
+export interface DriverPosition {
+  latitude: number;
+  longitude: number;
+  recordedAt: string;
+  heading: number | null;
+}
+
+/**
+ * Where a driver is (dispatch implements it): the public tracking view shows the position while
+ * the order is PICKED_UP, and nothing otherwise.
+ */
+export interface DriverPositionPort {
+  lastPosition(driverId: string): Promise<DriverPosition | undefined>;
+}
+
+/** An order a driver has claimed and not handed over yet, with who follows it. */
+export interface CarriedOrder {
+  orderId: string;
+  status: 'ACCEPTED' | 'PREPARING' | 'READY_FOR_PICKUP' | 'PICKED_UP';
+  customerId: string;
+  restaurantOwnerId: string;
+}
+
+/** What orders tells dispatch of a driver's orders (read from the orders projection). */
+export interface DriverOrdersLookup {
+  carriedBy(driverId: string): Promise<CarriedOrder[]>;
+}

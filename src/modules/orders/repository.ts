@@ -21,6 +21,8 @@ export const LIVE_STATUSES = [
   'DELIVERY_FAILED',
   'DISPUTED',
 ] as const;
+/** A claimed order is the driver's from its claim until it is handed over. */
+export const CARRIED_STATUSES = ['ACCEPTED', 'PREPARING', 'READY_FOR_PICKUP', 'PICKED_UP'] as const;
 export const KITCHEN_STATUSES = ['PLACED', 'ACCEPTED', 'PREPARING', 'READY_FOR_PICKUP'] as const;
 
 export interface OrderSummary {
@@ -187,6 +189,23 @@ export function createOrdersRepository(db: OrdersDb) {
         .select([...summaryColumns, 'delivered_at', 'restaurant_owner_id'])
         .where('order_id', '=', orderId)
         .executeTakeFirst();
+    },
+
+    /** The orders a driver has claimed and not yet handed over (dispatch's fan-out and trail). */
+    async carriedBy(driverId: string) {
+      const rows = await db
+        .selectFrom('orders_view')
+        .select(['order_id', 'status', 'customer_id', 'restaurant_owner_id'])
+        .where('driver_id', '=', driverId)
+        .where('status', 'in', [...CARRIED_STATUSES])
+        .limit(20)
+        .execute();
+      return rows.map((row) => ({
+        orderId: row.order_id,
+        status: row.status as (typeof CARRIED_STATUSES)[number],
+        customerId: row.customer_id,
+        restaurantOwnerId: row.restaurant_owner_id,
+      }));
     },
 
     async figures(restaurantId: string, from: string, to: string) {

@@ -237,6 +237,16 @@ export const TrackingResponse = Type.Object({
   driverAssigned: Type.Boolean(),
   deliveryPinHint: Type.String(),
   updatedAt: Type.String(),
+  /** The driver's last position while the order is PICKED_UP; null otherwise. */
+  driverPosition: Type.Union([
+    Type.Object({
+      latitude: Type.Number(),
+      longitude: Type.Number(),
+      recordedAt: Type.String(),
+      heading: Type.Union([Type.Number(), Type.Null()]),
+    }),
+    Type.Null(),
+  ]),
   expiresAt: Type.Union([Type.String(), Type.Null()]),
 });
 

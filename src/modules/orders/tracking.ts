@@ -12,6 +12,7 @@ import { ProblemSchema } from '../../http/problem.js';
 import { isDomainError } from '../../shared/errors.js';
 import { ordersErrors } from './errors.js';
 import type { OrderState } from './decider.js';
+import type { DriverPosition, DriverPositionPort } from './ports.js';
 import type { OrdersService } from './service.js';
 import { TrackingResponse, TrackParams } from './schemas.js';
 import { parseTrackingToken, secretMatches } from './tracking-token.js';
@@ -67,7 +68,20 @@ function sendAsset(reply: FastifyReply, type: string, body: string) {
   return reply.send(body);
 }
 
-export function registerTrackingRoutes(root: FastifyInstance, orders: OrdersService): void {
+/** The driver's last position, shown while the order is PICKED_UP only (never before pickup). */
+async function driverPositionOf(
+  state: OrderState,
+  positions: (() => DriverPositionPort) | undefined,
+): Promise<DriverPosition | null> {
+  if (state.status !== 'PICKED_UP' || state.driverId === null || positions === undefined) return null;
+  return (await positions().lastPosition(state.driverId)) ?? null;
+}
+
+export function registerTrackingRoutes(
+  root: FastifyInstance,
+  orders: OrdersService,
+  positions?: () => DriverPositionPort,
+): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['tracking'];
 
@@ -85,6 +99,7 @@ export function registerTrackingRoutes(root: FastifyInstance, orders: OrdersServ
       reply.header('referrer-policy', 'no-referrer');
       return {
         ...trackingView(resolved.state),
+        driverPosition: await driverPositionOf(resolved.state, positions),
         expiresAt: resolved.expiresAt === null ? null : new Date(resolved.expiresAt).toISOString(),
       };
     },

@@ -42,6 +42,16 @@
     $('eta').textContent = time(view.estimatedDeliveryAt);
     $('address').textContent = view.address;
     $('driver').textContent = view.driverAssigned ? 'Livreur assigné / Driver assigned' : '';
+    var position = view.driverPosition;
+    $('position').textContent = position
+      ? 'Position du livreur / Driver position: ' +
+        position.latitude.toFixed(4) +
+        ', ' +
+        position.longitude.toFixed(4) +
+        ' (' +
+        time(position.recordedAt) +
+        ')'
+      : '';
     $('pin').textContent = view.deliveryPinHint;
     var list = $('timeline');
     while (list.firstChild) list.removeChild(list.firstChild);

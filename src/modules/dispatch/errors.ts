@@ -1,0 +1,15 @@
+import { domainErrors } from '../../shared/errors.js';
+
+/**
+ * The dispatch context's refusals, free of HTTP: the edge (src/http/errors.ts) maps them to
+ * problem+json. Codes (catalogued in src/http/problem-catalogue.ts):
+ *   not_a_driver           403  the caller has no driver role (an admin is not a driver)
+ *   driver_offline         409  a position from a driver who is not on shift
+ *   location_invalid       400  out of range, accuracy too coarse
+ *   location_in_future     400  recordedAt later than the server's clock (with a small skew)
+ *   location_too_old       400  recordedAt older than DISPATCH_LOCATION_MAX_AGE_SECONDS
+ *   location_out_of_order  409  recordedAt not after the driver's last accepted fix
+ *   location_too_frequent  429  sooner than DISPATCH_LOCATION_MIN_INTERVAL_MS after the last accepted fix
+ *   location_impossible_speed 422 faster than the vehicle's limit since the last fix: flagged, not used
+ */
+export const dispatchErrors = domainErrors('dispatch');

@@ -1,0 +1,80 @@
+/**
+ * The dispatch context (issue #20, first slice): drivers' shifts (online / offline), their live
+ * positions (validated, indexed, kept as a trail while an order is carried, told to the order's
+ * customer and restaurant), and the routing port. docs/dispatch.md describes it and what is left.
+ *
+ * Public API for other contexts (by declaring `dispatch` in their needs):
+ *   positions.lastPosition(driverId)     orders' DriverPositionPort (public tracking at PICKED_UP)
+ *   index.nearby(center, radiusKm, n)    online drivers with a fresh position, nearest first
+ *   routing.travel(from, to, vehicle)    distance and duration by road (the routing port)
+ */
+import { defineContext, need, tablesOf } from '../../platform/context.js';
+import type { DriverOrdersLookup } from '../orders/index.js';
+import {
+  createMemoryLocationIndex,
+  createRedisLocationIndex,
+  type DriverLocationIndex,
+} from './location-index.js';
+import { createDispatchMetrics } from './metrics.js';
+import { driverLocationInbound } from './inbound.js';
+import { dispatchPersonalData } from './personal-data.js';
+import { createDispatchRepository } from './repository.js';
+import { routingFromConfig } from './routing.js';
+import { registerDispatchRoutes } from './routes.js';
+import { createDispatchService, fixPolicyFromConfig } from './service.js';
+import type { DispatchTables } from './tables.js';
+import { createMemoryThrottle, createRedisThrottle } from './throttle.js';
+
+export type { DispatchService, AvailabilityView, FixReceipt } from './service.js';
+export type { DriverLocationIndex, IndexedDriver } from './location-index.js';
+export { createMemoryLocationIndex, createRedisLocationIndex } from './location-index.js';
+export type { RoutingPort, Travel } from './routing.js';
+export { createHaversineRouting } from './routing.js';
+export { createYandexRouting } from './yandex-routing.js';
+export type { GeoPoint } from './geo.js';
+export type { Vehicle } from './fix-rules.js';
+
+export const dispatchContext = defineContext({
+  name: 'dispatch',
+  needs: { orders: need<{ driverOrders: DriverOrdersLookup }>() },
+  tables: tablesOf<DispatchTables>(),
+  create(platform, { orders }) {
+    const { runtime } = platform;
+    const { config } = runtime;
+    const staleMs = config.DISPATCH_LOCATION_STALE_SECONDS * 1000;
+    const redis = config.REDIS_URL === undefined ? undefined : runtime.redis;
+    const index: DriverLocationIndex =
+      redis === undefined
+        ? createMemoryLocationIndex({ staleMs })
+        : createRedisLocationIndex({ redis, prefix: config.REDIS_KEY_PREFIX, staleMs });
+    const throttle =
+      redis === undefined ? createMemoryThrottle() : createRedisThrottle(redis, config.REDIS_KEY_PREFIX);
+    const metrics = createDispatchMetrics();
+    const repository = createDispatchRepository(platform.db);
+    const service = createDispatchService({
+      repository,
+      index,
+      routing: routingFromConfig(config, (reason) => {
+        metrics.routingFallbacks.inc();
+        runtime.logger.warn({ reason }, 'routing API failed: the haversine estimate answered');
+      }),
+      bus: platform.realtime.bus,
+      driverOrders: () => orders.driverOrders,
+      throttle,
+      metrics,
+      logger: runtime.logger,
+      policy: fixPolicyFromConfig(config),
+      fanoutIntervalMs: config.DISPATCH_FANOUT_INTERVAL_MS,
+      trailMaxPoints: config.DISPATCH_TRAIL_MAX_POINTS,
+    });
+    return {
+      service,
+      routes(app) {
+        for (const metric of metrics.all) app.metricsRegistry.registerMetric(metric);
+        registerDispatchRoutes(app, service);
+      },
+      inbound: [driverLocationInbound(service)],
+      personalData: dispatchPersonalData(repository, index),
+    };
+  },
+});

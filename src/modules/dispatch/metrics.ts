@@ -1,0 +1,36 @@
+import { Counter, type Metric } from 'prom-client';
+
+/** Position fixes by outcome; registered on /metrics by the context's routes. */
+export function createDispatchMetrics() {
+  const fixes = new Counter({
+    name: 'dispatch_location_fixes_total',
+    help: 'Driver position fixes by outcome: accepted, or the refusal code (location_too_frequent, …)',
+    labelNames: ['outcome'] as const,
+    registers: [],
+  });
+  const flagged = new Counter({
+    name: 'dispatch_location_flagged_total',
+    help: 'Driver position fixes flagged for fraud review (impossible speed since the last fix) and not used',
+    labelNames: ['reason'] as const,
+    registers: [],
+  });
+  const fanout = new Counter({
+    name: 'dispatch_driver_location_messages_total',
+    help: 'driver-location messages published to the customers and restaurants of carried orders',
+    registers: [],
+  });
+  const routingFallbacks = new Counter({
+    name: 'dispatch_routing_fallbacks_total',
+    help: 'Routing answers given by the haversine estimate because the maps API failed, timed out or had no route',
+    registers: [],
+  });
+  return {
+    fixes,
+    flagged,
+    fanout,
+    routingFallbacks,
+    all: [fixes, flagged, fanout, routingFallbacks] as Metric[],
+  };
+}
+
+export type DispatchMetrics = ReturnType<typeof createDispatchMetrics>;

@@ -1,0 +1,38 @@
+import type { PersonalDataHook } from '../../platform/context.js';
+import type { DriverLocationIndex } from './location-index.js';
+import type { DispatchRepository } from './repository.js';
+
+/**
+ * The dispatch context's share of a driver's data (issue #15): shift, last position, shift
+ * history, flagged fixes and the trails of the orders they carried. Erasure deletes them all and
+ * takes the driver out of the index; idempotent.
+ */
+export function dispatchPersonalData(
+  repository: DispatchRepository,
+  index: DriverLocationIndex,
+): PersonalDataHook {
+  return {
+    async export(driverId) {
+      const [availability, shifts, flags] = await Promise.all([
+        repository.availability(driverId),
+        repository.shiftsOf(driverId),
+        repository.flagsOf(driverId),
+      ]);
+      return {
+        availability: availability ?? null,
+        shifts: shifts.map((shift) => ({ ...shift, at: shift.at.toISOString() })),
+        flaggedFixes: flags.map((flag) => ({
+          reason: flag.reason,
+          latitude: flag.latitude,
+          longitude: flag.longitude,
+          recordedAt: flag.recorded_at.toISOString(),
+          speedKmh: flag.speed_kmh,
+        })),
+      };
+    },
+    async erase(driverId) {
+      await index.remove(driverId);
+      return repository.erase(driverId);
+    },
+  };
+}

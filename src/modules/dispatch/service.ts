@@ -1,0 +1,272 @@
+/**
+ * Drivers' shifts and live positions (issue #20, first slice).
+ *
+ *  - Availability: `setAvailability` records a change of shift (table + audit trail,
+ *    docs/dispatch.md says why not an event stream); going offline takes the driver out of the
+ *    location index at once.
+ *  - A position fix: judged (fix-rules.ts) against the driver's last accepted one, stored as the
+ *    last, put in the index of online drivers, added to the trail of the order the driver carries
+ *    (PICKED_UP), and told, throttled per order, to that order's customer and restaurant.
+ *    An impossible speed is recorded in driver_location_flags and counted, and the fix is not used.
+ */
+import type { Logger } from 'pino';
+import { audiences, type Publication, type RealtimeBus } from '../../realtime/index.js';
+import { orderAudience, type DriverOrdersLookup, type DriverPositionPort } from '../orders/index.js';
+import { dispatchErrors } from './errors.js';
+import { judgeFix, type FixPolicy, type LastFix, type PositionFix, type Vehicle } from './fix-rules.js';
+import type { DriverLocationIndex } from './location-index.js';
+import type { DispatchMetrics } from './metrics.js';
+import type { AvailabilityRow, DispatchRepository } from './repository.js';
+import type { RoutingPort } from './routing.js';
+import type { Throttle } from './throttle.js';
+
+export interface DispatchServiceOptions {
+  repository: DispatchRepository;
+  index: DriverLocationIndex;
+  routing: RoutingPort;
+  bus: RealtimeBus;
+  /** Orders' answer to "which orders does this driver carry", asked per accepted fix. */
+  driverOrders: () => DriverOrdersLookup;
+  throttle: Throttle;
+  metrics: DispatchMetrics;
+  logger: Logger;
+  policy: FixPolicy;
+  fanoutIntervalMs: number;
+  trailMaxPoints: number;
+  now?: () => number;
+}
+
+export interface AvailabilityView {
+  online: boolean;
+  vehicle: Vehicle;
+  since: string | null;
+  lastPosition: {
+    latitude: number;
+    longitude: number;
+    accuracyMeters: number | null;
+    heading: number | null;
+    speedKmh: number | null;
+    recordedAt: string;
+    acceptedAt: string;
+  } | null;
+}
+
+function viewOf(row: AvailabilityRow | undefined): AvailabilityView {
+  if (row === undefined) return { online: false, vehicle: 'motorbike', since: null, lastPosition: null };
+  return {
+    online: row.online,
+    vehicle: row.vehicle,
+    since: row.since.toISOString(),
+    lastPosition:
+      row.last_latitude === null ||
+      row.last_longitude === null ||
+      row.last_recorded_at === null ||
+      row.last_accepted_at === null
+        ? null
+        : {
+            latitude: row.last_latitude,
+            longitude: row.last_longitude,
+            accuracyMeters: row.last_accuracy_meters,
+            heading: row.last_heading,
+            speedKmh: row.last_speed_kmh,
+            recordedAt: row.last_recorded_at.toISOString(),
+            acceptedAt: row.last_accepted_at.toISOString(),
+          },
+  };
+}
+
+function lastFixOf(row: AvailabilityRow): LastFix | undefined {
+  if (
+    row.last_latitude === null ||
+    row.last_longitude === null ||
+    row.last_recorded_at === null ||
+    row.last_accepted_at === null
+  )
+    return undefined;
+  return {
+    latitude: row.last_latitude,
+    longitude: row.last_longitude,
+    recordedAt: row.last_recorded_at.getTime(),
+    acceptedAt: row.last_accepted_at.getTime(),
+  };
+}
+
+export interface FixReceipt {
+  status: 'accepted';
+  recordedAt: string;
+  /** The earliest time the next fix is accepted. */
+  nextAcceptedAt: string;
+  /** Orders whose customer and restaurant were told of this position now (throttled). */
+  toldOrders: string[];
+}
+
+export function createDispatchService(options: DispatchServiceOptions) {
+  const { repository, index, metrics, logger, policy } = options;
+  const now = options.now ?? Date.now;
+
+  async function fanOut(driverId: string, fix: PositionFix, atMs: number): Promise<string[]> {
+    const carried = await options.driverOrders().carriedBy(driverId);
+    const told: string[] = [];
+    const publications: Publication[] = [];
+    for (const order of carried) {
+      if (order.status === 'PICKED_UP')
+        await repository.appendTrail(order.orderId, driverId, fix, options.trailMaxPoints);
+      if (!(await options.throttle.pass(`dispatch:fanout:${order.orderId}`, options.fanoutIntervalMs)))
+        continue;
+      told.push(order.orderId);
+      const message = {
+        type: 'DriverLocation',
+        channel: 'driver-location',
+        orderId: order.orderId,
+        at: new Date(atMs).toISOString(),
+        data: {
+          status: order.status,
+          latitude: fix.latitude,
+          longitude: fix.longitude,
+          heading: fix.heading ?? null,
+          recordedAt: new Date(fix.recordedAt).toISOString(),
+        },
+      };
+      publications.push({
+        audiences: [
+          audiences.customer(order.customerId),
+          audiences.owner(order.restaurantOwnerId),
+          // the public tracking page (/ws/track) sees the driver once the order is picked up only
+          ...(order.status === 'PICKED_UP' ? [orderAudience(order.orderId)] : []),
+        ],
+        message,
+      });
+    }
+    if (publications.length > 0) {
+      await options.bus.publish(publications);
+      metrics.fanout.inc(publications.length);
+    }
+    return told;
+  }
+
+  const positions: DriverPositionPort = {
+    async lastPosition(driverId) {
+      const last = viewOf(await repository.availability(driverId)).lastPosition;
+      if (last === null) return undefined;
+      return {
+        latitude: last.latitude,
+        longitude: last.longitude,
+        recordedAt: last.recordedAt,
+        heading: last.heading,
+      };
+    },
+  };
+
+  return {
+    index,
+    routing: options.routing,
+    positions,
+    repository,
+
+    async availability(driverId: string): Promise<AvailabilityView> {
+      return viewOf(await repository.availability(driverId));
+    },
+
+    async setAvailability(driverId: string, input: { online: boolean; vehicle?: Vehicle | undefined }) {
+      await repository.setAvailability(driverId, input.online, input.vehicle, new Date(now()));
+      // Offline: out of the index now (also when the state did not change: a retried PUT heals an
+      // index that missed the first removal).
+      if (!input.online) await index.remove(driverId);
+      return viewOf(await repository.availability(driverId));
+    },
+
+    async submitFix(driverId: string, fix: PositionFix): Promise<FixReceipt> {
+      const atMs = now();
+      const row = await repository.availability(driverId);
+      if (row === undefined || !row.online) {
+        metrics.fixes.inc({ outcome: 'driver_offline' });
+        throw dispatchErrors.of(
+          'conflict',
+          'driver_offline',
+          'Go online (PUT /v1/drivers/me/availability) before sending positions.',
+        );
+      }
+      const last = lastFixOf(row);
+      const verdict = judgeFix(fix, last, row.vehicle, policy, atMs);
+      if (verdict.outcome === 'refused') {
+        metrics.fixes.inc({ outcome: verdict.code });
+        if (verdict.code === 'location_too_frequent')
+          throw dispatchErrors.of('rate_limited', verdict.code, verdict.message, {
+            retryAfterSeconds: Math.max(1, Math.ceil((verdict.retryAfterMs ?? 1000) / 1000)),
+          });
+        const kind = verdict.code === 'location_out_of_order' ? 'conflict' : 'validation';
+        throw dispatchErrors.of(kind, verdict.code, verdict.message);
+      }
+      if (verdict.outcome === 'flagged') {
+        metrics.fixes.inc({ outcome: verdict.code });
+        metrics.flagged.inc({ reason: 'impossible_speed' });
+        await repository.flag({
+          driverId,
+          reason: 'impossible_speed',
+          fix,
+          previous: last,
+          speedKmh: verdict.speedKmh,
+          limitKmh: verdict.limitKmh,
+          vehicle: row.vehicle,
+        });
+        logger.warn(
+          { driverId, speedKmh: Math.round(verdict.speedKmh), limitKmh: verdict.limitKmh },
+          'driver position flagged: impossible speed',
+        );
+        throw dispatchErrors.of('unprocessable', verdict.code, verdict.message, {
+          details: { speedKmh: Math.round(verdict.speedKmh), limitKmh: verdict.limitKmh },
+        });
+      }
+      const stored = await repository.storeFix(driverId, fix, row.last_accepted_at, new Date(atMs));
+      if (!stored) {
+        // Another fix of this driver won the race, or the driver went offline meanwhile.
+        metrics.fixes.inc({ outcome: 'location_too_frequent' });
+        throw dispatchErrors.of(
+          'rate_limited',
+          'location_too_frequent',
+          'Another position was just accepted.',
+          {
+            retryAfterSeconds: Math.max(1, Math.ceil(policy.minIntervalMs / 1000)),
+          },
+        );
+      }
+      await index.update(driverId, fix, atMs);
+      metrics.fixes.inc({ outcome: 'accepted' });
+      let toldOrders: string[] = [];
+      try {
+        toldOrders = await fanOut(driverId, fix, atMs);
+      } catch (error) {
+        // The position is stored and indexed; a lost message is recovered by the next fix.
+        logger.warn({ err: error, driverId }, 'driver-location fan-out failed');
+      }
+      return {
+        status: 'accepted',
+        recordedAt: new Date(fix.recordedAt).toISOString(),
+        nextAcceptedAt: new Date(atMs + policy.minIntervalMs).toISOString(),
+        toldOrders,
+      };
+    },
+  };
+}
+
+export type DispatchService = ReturnType<typeof createDispatchService>;
+
+export function fixPolicyFromConfig(config: {
+  DISPATCH_LOCATION_MAX_ACCURACY_METERS: number;
+  DISPATCH_LOCATION_MAX_AGE_SECONDS: number;
+  DISPATCH_LOCATION_MIN_INTERVAL_MS: number;
+  DISPATCH_MAX_SPEED_KMH_MOTORBIKE: number;
+  DISPATCH_MAX_SPEED_KMH_CAR: number;
+  DISPATCH_MAX_SPEED_KMH_BICYCLE: number;
+}): FixPolicy {
+  return {
+    maxAccuracyMeters: config.DISPATCH_LOCATION_MAX_ACCURACY_METERS,
+    maxAgeMs: config.DISPATCH_LOCATION_MAX_AGE_SECONDS * 1000,
+    minIntervalMs: config.DISPATCH_LOCATION_MIN_INTERVAL_MS,
+    maxSpeedKmh: {
+      motorbike: config.DISPATCH_MAX_SPEED_KMH_MOTORBIKE,
+      car: config.DISPATCH_MAX_SPEED_KMH_CAR,
+      bicycle: config.DISPATCH_MAX_SPEED_KMH_BICYCLE,
+    },
+  };
+}
