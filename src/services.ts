@@ -17,6 +17,7 @@ import { catalogContext } from './modules/catalog/index.js';
 import { filesContext } from './modules/files/index.js';
 import { identityContext } from './modules/identity/index.js';
 import { ledgerContext } from './modules/ledger/index.js';
+import { loyaltyContext } from './modules/loyalty/index.js';
 import { notificationsContext } from './modules/notifications/index.js';
 import { notifyContext } from './modules/notify/index.js';
 import { ordersContext } from './modules/orders/index.js';
@@ -46,6 +47,7 @@ export const contexts = [
   ordersContext,
   filesContext,
   notifyContext,
+  loyaltyContext,
 ] as const;
 
 // Compile-time checks: every need is met by a context with the right interface, and no two
