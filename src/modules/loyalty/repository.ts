@@ -34,7 +34,11 @@ export function createLoyaltyRepository(db: LoyaltyDb) {
   return {
     /** Records the first decision for the order; answers whichever decision stands. */
     async recordAward(row: AwardRow): Promise<AwardRow> {
-      await db.insertInto('loyalty_awards').values(row).onConflict((c) => c.column('order_id').doNothing()).execute();
+      await db
+        .insertInto('loyalty_awards')
+        .values(row)
+        .onConflict((c) => c.column('order_id').doNothing())
+        .execute();
       return db
         .selectFrom('loyalty_awards')
         .select(['order_id', 'user_id', 'base_minor', 'tier', 'multiplier', 'points', 'source_event'])
@@ -52,7 +56,10 @@ export function createLoyaltyRepository(db: LoyaltyDb) {
     },
 
     /** The statement, newest first; holds appear once posted (as the wallet's statement). */
-    async statement(accountId: string, page: { beforeEntry?: bigint; limit: number }): Promise<PointsEntryRow[]> {
+    async statement(
+      accountId: string,
+      page: { beforeEntry?: bigint; limit: number },
+    ): Promise<PointsEntryRow[]> {
       const limit = Math.max(1, Math.min(page.limit, MAX_HISTORY_PAGE + 1));
       const result = await sql<PointsEntryRow>`
         SELECT entry_no, transfer_id, code, side, amount_minor, timestamp_ns, user_data FROM ledger_entries
@@ -77,7 +84,7 @@ export function createLoyaltyRepository(db: LoyaltyDb) {
           FROM ledger_entries e JOIN account ON account.id = e.account_id
           WHERE e.side = 'credit' AND e.phase = 'posted'
         )
-        SELECT timestamp_ns, least(amount_minor, running - consumed) AS remaining FROM lots
+        SELECT timestamp_ns, least(amount_minor, running - consumed)::int8 AS remaining FROM lots
         WHERE running > consumed ORDER BY entry_no LIMIT ${MAX_LOTS}`.execute(db);
       return result.rows;
     },
@@ -86,10 +93,7 @@ export function createLoyaltyRepository(db: LoyaltyDb) {
      * Customers' points due to expire: per points account, what remains (FIFO, as `openLots`) of
      * the lots credited before `cutoffNs`. At most EXPIRY_BATCH accounts, by id after `afterId`.
      */
-    async dueExpiries(
-      cutoffNs: bigint,
-      afterId: string,
-    ): Promise<{ account_id: string; due: bigint }[]> {
+    async dueExpiries(cutoffNs: bigint, afterId: string): Promise<{ account_id: string; due: bigint }[]> {
       const result = await sql<{ account_id: string; due: bigint }>`
         WITH accounts AS (
           SELECT id, debits_posted + debits_pending AS consumed FROM ledger_accounts

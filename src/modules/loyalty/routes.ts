@@ -66,7 +66,8 @@ export function registerLoyaltyRoutes(app: FastifyInstance, loyalty: Loyalty): v
     config: { access: LOYALTY },
     schema: {
       tags: ['loyalty'],
-      summary: 'Points balance, tier and progress, what expires next, and the history (the ledger’s statement)',
+      summary:
+        'Points balance, tier and progress, what expires next, and the history (the ledger’s statement)',
       querystring: LoyaltyQuery,
       response: { 200: LoyaltySchema, ...problems },
     },

@@ -58,7 +58,9 @@ export function pointsFor(baseMinor: bigint, multiplier: string): bigint {
   const base = loyaltyPointsEarned(baseMinor);
   const factor = new PointsDecimal(multiplier);
   if (!factor.isFinite() || factor.lessThan(1)) throw new RangeError(`multiplier ${multiplier} below 1`);
-  return BigInt(new PointsDecimal(base.toString()).times(factor).toDecimalPlaces(0, Decimal.ROUND_DOWN).toFixed(0));
+  return BigInt(
+    new PointsDecimal(base.toString()).times(factor).toDecimalPlaces(0, Decimal.ROUND_DOWN).toFixed(0),
+  );
 }
 
 export type HistoryKind = 'earned' | 'expired' | 'redeemed' | 'other';

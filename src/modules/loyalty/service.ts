@@ -45,7 +45,14 @@ const MAX_EXPIRY_PASSES = 500;
 /** What loyalty uses of the ledger context (`services.ledger`). */
 export interface LoyaltyLedger {
   submit(transfers: readonly Transfer[]): Promise<{ result: string; detail?: string }[]>;
-  account(id: string): Promise<{ creditsPosted: bigint; debitsPosted: bigint; debitsPending: bigint; availableMinor: bigint } | null>;
+  account(
+    id: string,
+  ): Promise<{
+    creditsPosted: bigint;
+    debitsPosted: bigint;
+    debitsPending: bigint;
+    availableMinor: bigint;
+  } | null>;
 }
 
 export interface LoyaltyOptions {
@@ -68,7 +75,8 @@ const isCursor = (value: unknown): value is HistoryCursor =>
   value !== null &&
   typeof (value as HistoryCursor).entryNo === 'string' &&
   /^[1-9][0-9]{0,17}$/.test((value as HistoryCursor).entryNo);
-const encodeCursor = (value: HistoryCursor): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+const encodeCursor = (value: HistoryCursor): string =>
+  Buffer.from(JSON.stringify(value)).toString('base64url');
 function decodeCursor(cursor: string): HistoryCursor | undefined {
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
@@ -109,7 +117,10 @@ export function createLoyalty(options: LoyaltyOptions) {
     if (outcome!.result === 'exists') return 'exists';
     if (outcome!.result === 'exists_with_different_fields') {
       // Booked once already, with other figures (a decision row lost, say): never a second award.
-      logger.error({ orderId: award.order_id, detail: outcome!.detail }, 'points award exists with other figures');
+      logger.error(
+        { orderId: award.order_id, detail: outcome!.detail },
+        'points award exists with other figures',
+      );
       return 'exists';
     }
     // Nothing else can refuse an issuance → customer transfer; throwing makes the reactor retry.
@@ -117,8 +128,14 @@ export function createLoyalty(options: LoyaltyOptions) {
   }
 
   /** Earns the order's points once: the decision is recorded, then booked (idempotent by order). */
-  async function awardOrder(orderId: string, event: { type: string; refundMinor?: number; at: Date }): Promise<AwardOutcome> {
-    const [created] = await eventStore.readStream(orderStream(orderId), { maxCount: 1, missingAsEmpty: true });
+  async function awardOrder(
+    orderId: string,
+    event: { type: string; refundMinor?: number; at: Date },
+  ): Promise<AwardOutcome> {
+    const [created] = await eventStore.readStream(orderStream(orderId), {
+      maxCount: 1,
+      missingAsEmpty: true,
+    });
     if (created === undefined || created.type !== 'OrderCreated') return 'nothing';
     const data = created.data as OrderCreatedData;
     if (data.customer.kind !== 'user' || accountSpec(customerPointsId(data.customer.id)) === null)
@@ -183,7 +200,7 @@ export function createLoyalty(options: LoyaltyOptions) {
           : {
               points: lots
                 .filter((lot) => sameExpiryDay(lot.timestamp_ns, first.timestamp_ns))
-                .reduce((sum, lot) => sum + lot.remaining, 0n),
+                .reduce((sum, lot) => sum + BigInt(lot.remaining), 0n),
               at: expiryAtOf(first.timestamp_ns).toISOString(),
             },
     };
@@ -228,7 +245,9 @@ export function createLoyalty(options: LoyaltyOptions) {
    * back to issuance, one transfer per (customer, period). A re-run finds those lots consumed and
    * books nothing; a concurrent run computes the same amounts and the ledger answers `exists`.
    */
-  async function expirePoints(at: Date = now()): Promise<{ expired: number; points: bigint; failed: number }> {
+  async function expirePoints(
+    at: Date = now(),
+  ): Promise<{ expired: number; points: bigint; failed: number }> {
     const period = expiryPeriodOf(at);
     const cutoffNs = BigInt(expiryCutoff(at, options.expiryDays).getTime()) * NS_PER_MS;
     const counts = { expired: 0, points: 0n, failed: 0 };
@@ -255,7 +274,10 @@ export function createLoyalty(options: LoyaltyOptions) {
           counts.points += BigInt(points);
         } else if (outcome!.result !== 'exists') {
           counts.failed += 1;
-          logger.warn({ userId, period, result: outcome!.result }, 'points expiry not booked; the next run tries again');
+          logger.warn(
+            { userId, period, result: outcome!.result },
+            'points expiry not booked; the next run tries again',
+          );
         }
       }
       const last = await repository.lastAccountOfBatch(afterId);
