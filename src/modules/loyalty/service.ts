@@ -45,9 +45,7 @@ const MAX_EXPIRY_PASSES = 500;
 /** What loyalty uses of the ledger context (`services.ledger`). */
 export interface LoyaltyLedger {
   submit(transfers: readonly Transfer[]): Promise<{ result: string; detail?: string }[]>;
-  account(
-    id: string,
-  ): Promise<{
+  account(id: string): Promise<{
     creditsPosted: bigint;
     debitsPosted: bigint;
     debitsPending: bigint;
@@ -140,17 +138,37 @@ export function createLoyalty(options: LoyaltyOptions) {
     const data = created.data as OrderCreatedData;
     if (data.customer.kind !== 'user' || accountSpec(customerPointsId(data.customer.id)) === null)
       return 'not_a_customer';
-    const base = earningBaseMinor(data.pricing, event.refundMinor ?? 0);
-    const tier = tierOf(await earnedLastYear(data.customer.id, event.at), tiers);
+    return grant({
+      orderId,
+      userId: data.customer.id,
+      baseMinor: earningBaseMinor(data.pricing, event.refundMinor ?? 0),
+      sourceEvent: event.type,
+      at: event.at,
+    });
+  }
+
+  /**
+   * The earning decision for one order (the tier of the customer at `at`, its multiplier, the
+   * points), recorded once, then booked; a second call books the recorded decision again and the
+   * ledger answers `exists`.
+   */
+  async function grant(input: {
+    orderId: string;
+    userId: string;
+    baseMinor: bigint;
+    sourceEvent: string;
+    at: Date;
+  }): Promise<AwardOutcome> {
+    const tier = tierOf(await earnedLastYear(input.userId, input.at), tiers);
     const multiplier = tiers.multipliers[tier];
     const award = await repository.recordAward({
-      order_id: orderId,
-      user_id: data.customer.id,
-      base_minor: base,
+      order_id: input.orderId,
+      user_id: input.userId,
+      base_minor: input.baseMinor,
       tier,
       multiplier,
-      points: pointsFor(base, multiplier),
-      source_event: event.type,
+      points: pointsFor(input.baseMinor, multiplier),
+      source_event: input.sourceEvent,
     });
     return book(award);
   }
@@ -289,6 +307,7 @@ export function createLoyalty(options: LoyaltyOptions) {
 
   return {
     awardOrder,
+    grant,
     summary,
     history,
     expirePoints,
