@@ -3,7 +3,6 @@ import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerPointsId, pointsIssuanceId, type Transfer } from '../../ledger/rules/index.js';
-import { pointsFor } from '../../src/modules/loyalty/index.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { until } from '../integration/payments/helpers.js';
 
@@ -87,7 +86,7 @@ describe('loyalty points against the real ledger', () => {
           if (step.kind === 'earn') {
             const replay = step.replay && model.lastOrder !== '';
             const orderId = replay ? model.lastOrder : randomUUID();
-            const multiplier = model.earned >= 1_000n ? (model.earned >= 5_000n ? '1.5' : '1.25') : '1';
+            const hundredths = model.earned >= 5_000n ? 150n : model.earned >= 1_000n ? 125n : 100n; // default tiers
             await loyalty.grant({
               orderId,
               userId,
@@ -96,7 +95,7 @@ describe('loyalty points against the real ledger', () => {
               at: new Date(),
             });
             if (!replay) {
-              model.earned += pointsFor(step.baseMinor, multiplier);
+              model.earned += ((step.baseMinor / 100n) * hundredths) / 100n;
               model.lastOrder = orderId;
             }
           } else if (step.kind === 'spend') {
@@ -129,6 +128,31 @@ describe('loyalty points against the real ledger', () => {
     const report = await ledger.verify();
     expect(report.mismatches).toEqual([]);
     expect(report.ok).toBe(true);
+  });
+
+  it('a crash between the decision and the booking: the retry books the recorded decision, once', async () => {
+    const { loyalty, ledger, db } = testApp.services;
+    const userId = randomUUID();
+    const orderId = randomUUID();
+    // The process recorded the decision (gold then: 150 points) and stopped before the ledger.
+    await db
+      .insertInto('loyalty_awards')
+      .values({
+        order_id: orderId,
+        user_id: userId,
+        base_minor: 10_000n,
+        tier: 'gold',
+        multiplier: '1.5',
+        points: 150n,
+        source_event: 'OrderCompleted',
+      })
+      .execute();
+    expect(await ledger.account(customerPointsId(userId))).toBeNull();
+    // The redelivered event decides again (bronze now: it would be 100) but the recorded one stands.
+    const retry = { orderId, userId, baseMinor: 10_000n, sourceEvent: 'OrderCompleted', at: new Date() };
+    expect(await loyalty.grant(retry)).toBe('booked');
+    expect(await loyalty.grant(retry)).toBe('exists');
+    expect((await ledger.account(customerPointsId(userId)))!.creditsPosted).toBe(150n);
   });
 
   it('parallel redemptions of the same points: exactly the balance succeeds, never below zero', async () => {
