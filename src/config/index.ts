@@ -385,6 +385,13 @@ export const EnvironmentSchema = Type.Object({
     5_000,
     'points earned in the last 12 months from which a customer is gold (more than LOYALTY_SILVER_POINTS)',
   ),
+  LOYALTY_POINT_VALUE_XAF: PositiveInteger(1, 'XAF one loyalty point is worth at checkout'),
+  LOYALTY_REDEEM_MAX_PERCENT: Type.Integer({
+    minimum: 1,
+    maximum: 100,
+    default: 50,
+    description: 'the share of an order’s food that loyalty points may pay, in percent, 1-100',
+  }),
   LOYALTY_MULTIPLIER_BRONZE: Multiplier('1', 'the points multiplier of bronze customers'),
   LOYALTY_MULTIPLIER_SILVER: Multiplier('1.25', 'the points multiplier of silver customers'),
   LOYALTY_MULTIPLIER_GOLD: Multiplier('1.5', 'the points multiplier of gold customers'),

@@ -4,11 +4,13 @@
  * tiered by the points of the last 12 months, expired by a daily job. `GET /v1/loyalty`.
  */
 import { defineContext, need, tablesOf } from '../../platform/context.js';
+import { createRedemption, REDEMPTION_REACTOR } from './redemption.js';
 import { registerLoyaltyRoutes } from './routes.js';
 import { AWARD_REACTOR, createLoyalty, type LoyaltyLedger } from './service.js';
 import type { LoyaltyTables } from './tables.js';
 
 export { createLoyalty, AWARD_REACTOR, type Loyalty, type AwardOutcome } from './service.js';
+export { REDEMPTION_REACTOR, type RedemptionOutcome } from './redemption.js';
 export { awardTransferId, expiryTransferId, pointsFor, earningBaseMinor, tierOf } from './rules.js';
 
 const EXPIRY_QUEUE = 'loyalty-expiry';
@@ -37,10 +39,19 @@ export const loyaltyContext = defineContext({
         },
       },
     });
+    const redemption = createRedemption({
+      db: platform.db,
+      eventStore: platform.eventStore,
+      ledger,
+      logger: runtime.logger.child({ component: 'loyalty' }),
+    });
     return {
-      service: loyalty,
+      service: { ...loyalty, points: redemption.points, redemption },
       routes: (app) => registerLoyaltyRoutes(app, loyalty),
-      reactors: [{ name: AWARD_REACTOR, start: loyalty.start, stop: loyalty.stop }],
+      reactors: [
+        { name: AWARD_REACTOR, start: loyalty.start, stop: loyalty.stop },
+        { name: REDEMPTION_REACTOR, start: redemption.start, stop: redemption.stop },
+      ],
       jobs: [
         {
           queue: EXPIRY_QUEUE,

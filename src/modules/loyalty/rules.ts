@@ -92,3 +92,10 @@ export function expiryCutoff(at: Date, expiryDays: number): Date {
 export const awardTransferId = (orderId: string): string => `points-award:${orderId}`;
 export const expiryTransferId = (userId: string, period: string): string =>
   `points-expiry:${userId}:${period}`;
+/** Redemption: the hold at placement, its post at payment, its void, the return after a posted hold. */
+export const holdTransferId = (orderId: string): string => `points-hold:${orderId}`;
+export const postTransferId = (orderId: string): string => `points-post:${orderId}`;
+export const voidTransferId = (orderId: string): string => `points-void:${orderId}`;
+export const returnTransferId = (orderId: string): string => `points-return:${orderId}`;
+/** A hold whose order never got appended (the process stopped) ends with this timeout. */
+export const HOLD_TIMEOUT_SECONDS = 3_600;

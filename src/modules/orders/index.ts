@@ -23,7 +23,7 @@ import type { CatalogOrdersApi, CompletedOrderLookup } from '../catalog/index.js
 import type { Identity } from '../identity/index.js';
 import { registerCartRoutes } from './cart-routes.js';
 import { createCarts, type Carts } from './carts.js';
-import { noCoupons, type CatalogPort, type CouponPort, type PaymentPort } from './ports.js';
+import { noCoupons, type CatalogPort, type CouponPort, type PaymentPort, type PointsPort } from './ports.js';
 import { taxRateFromConfig } from './pricing.js';
 import { createOrdersRepository, type OrdersRepository } from './repository.js';
 import { ordersPersonalData } from './personal-data.js';
@@ -48,6 +48,7 @@ export type {
   PaymentMethodProblem,
   CatalogPort,
   CouponPort,
+  PointsPort,
 } from './ports.js';
 export type { OrderChange, OrdersService, PlaceOrderInput } from './service.js';
 export { orderStream, orderStreamExists, ORDER_STREAM_PREFIX, ORDER_EVENT_TYPES } from './events.js';
@@ -93,6 +94,8 @@ export interface OrdersContextOptions {
   /** The payments context's port; until it exists, development and tests get the TestPaymentPort. */
   payments?: PaymentPort;
   coupons?: CouponPort;
+  /** Loyalty's points port, once every context is built (a `later` need). */
+  points?: () => PointsPort;
   logger?: Logger;
 }
 
@@ -117,6 +120,11 @@ export function createOrdersContext(options: OrdersContextOptions): OrdersContex
     catalog: options.catalog,
     payments,
     coupons: options.coupons ?? noCoupons,
+    ...(options.points === undefined ? {} : { points: options.points }),
+    pointsRules: {
+      valueXaf: BigInt(config.LOYALTY_POINT_VALUE_XAF),
+      maxSharePercent: BigInt(config.LOYALTY_REDEEM_MAX_PERCENT),
+    },
     taxRatePercent: taxRateFromConfig(config.TAX_RATE_PERCENT),
     publicBaseUrl: config.PUBLIC_BASE_URL,
     policy: orderPolicyFromConfig(config),
@@ -202,15 +210,18 @@ export const ordersContext = defineContext({
     payments: need<{ paymentPort: PaymentPort; wallets: DemoWallets; payments: DemoPayments }>(),
     identity: need<Pick<Identity, 'repository'>>(),
   },
+  // Loyalty implements orders' PointsPort and is built after orders: asked only in requests.
+  later: { loyalty: need<{ points: PointsPort }>() },
   projections: [ordersProjection],
   tables: tablesOf<OrderTables>(),
-  create(platform, { catalog, payments, identity }) {
+  create(platform, { catalog, payments, identity }, later) {
     const { runtime } = platform;
     const context = createOrdersContext({
       runtime,
       db: platform.db,
       eventStore: platform.eventStore,
       catalog: catalog.orders,
+      points: () => later.loyalty().points,
       ...(runtime.config.ORDERS_PAYMENT_PORT === 'ledger' ? { payments: payments.paymentPort } : {}),
     });
     context.orders.onChange(orderPublisher(platform.realtime.bus, runtime.logger));
