@@ -12,7 +12,12 @@
  * unchanged and the escrow still ends at zero.
  */
 import type { Logger } from 'pino';
-import { accountSpec, customerPointsId, pointsIssuanceId, type Transfer } from '../../../ledger/rules/index.js';
+import {
+  accountSpec,
+  customerPointsId,
+  pointsIssuanceId,
+  type Transfer,
+} from '../../../ledger/rules/index.js';
 import type { EventStore, RecordedEvent } from '../../eventstore/index.js';
 import { createReactor } from '../../eventstore/reactor.js';
 import { ORDER_STREAM_PREFIX, orderStream, type OrderCreatedData, type PointsPort } from '../orders/index.js';
@@ -66,7 +71,8 @@ export function createRedemption(options: RedemptionOptions) {
         },
       ]);
       if (DONE.has(outcome!.result)) return true;
-      if (outcome!.result === 'exceeds_credits' || outcome!.result === 'debit_account_not_found') return false;
+      if (outcome!.result === 'exceeds_credits' || outcome!.result === 'debit_account_not_found')
+        return false;
       throw new Error(`points hold for order ${orderId} refused: ${outcome!.result}`);
     },
   };
@@ -84,12 +90,17 @@ export function createRedemption(options: RedemptionOptions) {
   });
 
   async function end(orderId: string, eventType: string): Promise<RedemptionOutcome> {
-    const [created] = await eventStore.readStream(orderStream(orderId), { maxCount: 1, missingAsEmpty: true });
+    const [created] = await eventStore.readStream(orderStream(orderId), {
+      maxCount: 1,
+      missingAsEmpty: true,
+    });
     const data = created?.data as OrderCreatedData | undefined;
     if (created?.type !== 'OrderCreated' || data?.pointsUsed === undefined) return 'none';
     const posting = (POSTING as readonly string[]).includes(eventType);
     const [outcome] = await ledger.submit([
-      posting ? settle(postTransferId(orderId), orderId, 'postPending') : settle(voidTransferId(orderId), orderId, 'voidPending'),
+      posting
+        ? settle(postTransferId(orderId), orderId, 'postPending')
+        : settle(voidTransferId(orderId), orderId, 'voidPending'),
     ]);
     const result = outcome!.result;
     if (DONE.has(result)) return posting ? 'posted' : 'voided';

@@ -90,7 +90,8 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
     subtotalMinor: bigint,
     at: Date,
   ): Promise<Discount> {
-    if (input.usePoints !== undefined) return pointsDiscount(input.usePoints, input, customerId, subtotalMinor);
+    if (input.usePoints !== undefined)
+      return pointsDiscount(input.usePoints, input, customerId, subtotalMinor);
     if (input.couponCode === undefined) return { kind: 'none' };
     const result = await deps.coupons.evaluate(input.couponCode, {
       restaurantId: input.restaurantId,
@@ -115,7 +116,11 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
     subtotalMinor: bigint,
   ): Promise<Discount> {
     if (input.couponCode !== undefined)
-      throw ordersErrors.of('unprocessable', 'points_with_coupon', 'Use either a coupon or points, not both.');
+      throw ordersErrors.of(
+        'unprocessable',
+        'points_with_coupon',
+        'Use either a coupon or points, not both.',
+      );
     const { valueXaf, maxSharePercent } = deps.pointsRules;
     const maxPoints = (subtotalMinor * maxSharePercent) / 100n / valueXaf;
     const points = BigInt(usePoints);

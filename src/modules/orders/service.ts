@@ -42,7 +42,14 @@ import {
   type ScheduleWindow,
 } from './order-quote.js';
 import { createOrderStore, type OrderChange } from './order-store.js';
-import { noPoints, type CatalogPort, type CouponPort, type PaymentPort, type PointsPort, type PointsRules } from './ports.js';
+import {
+  noPoints,
+  type CatalogPort,
+  type CouponPort,
+  type PaymentPort,
+  type PointsPort,
+  type PointsRules,
+} from './ports.js';
 import type { OrdersRepository } from './repository.js';
 import type { StockReservations } from './stock.js';
 import { trackingToken } from './tracking-token.js';
@@ -170,7 +177,10 @@ export function createOrdersService(deps: OrdersDependencies) {
 
   async function restoreUnplaced(orderId: string): Promise<void> {
     await deps.stock.restoreIfUnplaced(orderId).catch((error: unknown) => {
-      logger.error({ err: error, orderId }, 'stock restore after a refused points hold failed; the sweep retries');
+      logger.error(
+        { err: error, orderId },
+        'stock restore after a refused points hold failed; the sweep retries',
+      );
     });
   }
 
