@@ -25,6 +25,7 @@ import {
   HOLD_TIMEOUT_SECONDS,
   holdTransferId,
   postTransferId,
+  RETURN_REASON,
   returnTransferId,
   voidTransferId,
 } from './rules.js';
@@ -126,7 +127,7 @@ export function createRedemption(options: RedemptionOptions) {
         currency: 'PTS',
         code: 'points_redeem',
         flags: {},
-        userData: { orderId, userId: data.customer.id, reason: 'points_return' },
+        userData: { orderId, userId: data.customer.id, reason: RETURN_REASON },
       },
     ]);
     if (DONE.has(outcome!.result)) return 'returned';

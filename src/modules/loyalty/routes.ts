@@ -38,6 +38,7 @@ const LoyaltySchema = Type.Object({
           Type.Literal('earned'),
           Type.Literal('expired'),
           Type.Literal('redeemed'),
+          Type.Literal('returned'),
           Type.Literal('other'),
         ]),
         direction: Type.Union([Type.Literal('in'), Type.Literal('out')]),

@@ -63,17 +63,20 @@ export function pointsFor(baseMinor: bigint, multiplier: string): bigint {
   );
 }
 
-export type HistoryKind = 'earned' | 'expired' | 'redeemed' | 'other';
+export type HistoryKind = 'earned' | 'expired' | 'redeemed' | 'returned' | 'other';
 
 /** What a statement line of a points account was, from its ledger code and user data. */
 export function historyKindOf(code: string, userData: Record<string, string> | null): HistoryKind {
   if (code === 'points_award') return 'earned';
   if (userData?.reason === EXPIRY_REASON) return 'expired';
+  if (userData?.reason === RETURN_REASON) return 'returned';
   if (code === 'points_redeem') return 'redeemed';
   return 'other';
 }
 
 export const EXPIRY_REASON = 'points_expiry';
+/** Points of a paid order that was cancelled or rejected, given back. */
+export const RETURN_REASON = 'points_return';
 const DAY_MS = 86_400_000;
 const PointsDecimal = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_DOWN });
 
