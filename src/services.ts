@@ -18,6 +18,7 @@ import { filesContext } from './modules/files/index.js';
 import { dispatchContext } from './modules/dispatch/index.js';
 import { identityContext } from './modules/identity/index.js';
 import { ledgerContext } from './modules/ledger/index.js';
+import { loyaltyContext } from './modules/loyalty/index.js';
 import { notificationsContext } from './modules/notifications/index.js';
 import { notifyContext } from './modules/notify/index.js';
 import { ordersContext } from './modules/orders/index.js';
@@ -48,6 +49,7 @@ export const contexts = [
   filesContext,
   notifyContext,
   dispatchContext,
+  loyaltyContext,
 ] as const;
 
 // Compile-time checks: every need is met by a context with the right interface, and no two

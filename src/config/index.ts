@@ -23,6 +23,13 @@ const Flag = (fallback: boolean, what: string) =>
 const PositiveInteger = (fallback: number, what: string) =>
   Type.Integer({ minimum: 1, default: fallback, description: `${what} (a positive integer)` });
 
+const Multiplier = (fallback: string, what: string) =>
+  Type.String({
+    pattern: '^[1-9](\\.[0-9]{1,2})?$',
+    default: fallback,
+    description: `${what} (a decimal from 1 to 9.99, e.g. 1.25)`,
+  });
+
 export const EnvironmentSchema = Type.Object({
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('test'), Type.Literal('production')], {
     default: 'development',
@@ -366,6 +373,28 @@ export const EnvironmentSchema = Type.Object({
     1_440,
     'minutes after delivery during which the customer may open a dispute',
   ),
+  LOYALTY_POINTS_EXPIRY_DAYS: PositiveInteger(
+    365,
+    'days after it was earned that a loyalty point expires (a daily job books the expiry)',
+  ),
+  LOYALTY_SILVER_POINTS: PositiveInteger(
+    1_000,
+    'points earned in the last 12 months from which a customer is silver (below: bronze)',
+  ),
+  LOYALTY_GOLD_POINTS: PositiveInteger(
+    5_000,
+    'points earned in the last 12 months from which a customer is gold (more than LOYALTY_SILVER_POINTS)',
+  ),
+  LOYALTY_POINT_VALUE_XAF: PositiveInteger(1, 'XAF one loyalty point is worth at checkout'),
+  LOYALTY_REDEEM_MAX_PERCENT: Type.Integer({
+    minimum: 1,
+    maximum: 100,
+    default: 50,
+    description: 'the share of an order’s food that loyalty points may pay, in percent, 1-100',
+  }),
+  LOYALTY_MULTIPLIER_BRONZE: Multiplier('1', 'the points multiplier of bronze customers'),
+  LOYALTY_MULTIPLIER_SILVER: Multiplier('1.25', 'the points multiplier of silver customers'),
+  LOYALTY_MULTIPLIER_GOLD: Multiplier('1.5', 'the points multiplier of gold customers'),
   ORDER_TRACKING_EXPIRY_MINUTES: PositiveInteger(
     1_440,
     'minutes after an order ends that its public tracking link still answers',
@@ -780,6 +809,16 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     bad.set(
       'IDEMPOTENCY_LEASE_SECONDS',
       `IDEMPOTENCY_LEASE_SECONDS=${parsed.IDEMPOTENCY_LEASE_SECONDS} must be longer than REQUEST_TIMEOUT_MS=${parsed.REQUEST_TIMEOUT_MS} ms`,
+    );
+  // Tiers must climb: gold above silver.
+  if (
+    !bad.has('LOYALTY_GOLD_POINTS') &&
+    !bad.has('LOYALTY_SILVER_POINTS') &&
+    parsed.LOYALTY_GOLD_POINTS <= parsed.LOYALTY_SILVER_POINTS
+  )
+    bad.set(
+      'LOYALTY_GOLD_POINTS',
+      `LOYALTY_GOLD_POINTS=${parsed.LOYALTY_GOLD_POINTS} must be more than LOYALTY_SILVER_POINTS=${parsed.LOYALTY_SILVER_POINTS}`,
     );
   // Scanning required with no scanner would mean either unscanned files or no uploads at all.
   if (parsed.FILES_SCAN_REQUIRED && raw.CLAMD_URL === undefined && !bad.has('CLAMD_URL'))

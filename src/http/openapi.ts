@@ -195,10 +195,13 @@ function edgeStatuses(operation: Operation): number[] {
 
 /**
  * Problem responses are shared: one `components.responses` entry per status and tag set (the
- * codes depend on nothing else), referenced by every operation with those tags.
+ * codes depend on nothing else), referenced by every operation with those tags. A tag set whose
+ * codes for a status are only the generic ones (no code of its own) shares the `Any` entry, so a
+ * new area costs the document nothing until it has codes of its own.
  */
 function sharedProblemResponse(status: number, tags: string[], shared: Shared): Schema {
-  const area = tags.length === 0 ? ['any'] : [...tags].sort();
+  const generic = tags.length === 0 || codesFor(status, tags).length === codesFor(status, []).length;
+  const area = generic ? ['any'] : [...tags].sort();
   const name = `${area.map((tag) => tag[0]!.toUpperCase() + tag.slice(1)).join('')}Problem${status}`;
   shared.responses[name] ??= problemResponse(status, tags, shared.baseUrl);
   return ref('responses', name);

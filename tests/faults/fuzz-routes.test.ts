@@ -26,11 +26,11 @@ const RUNS_PER_ROUTE = Number(process.env.FUZZ_RUNS ?? 5);
  * fraud review). Others are written in the background, whatever a request does: the
  * reactors' and projections' checkpoints, the ledger writer's snapshots, the outbox, and the
  * notifications the notify reactor derives from events and its queues send (intents, deliveries,
- * dead letters).
+ * dead letters), and the loyalty award reactor's decisions (`loyalty_awards`).
  * (Projections' read models live in their own schemas, outside the digest.)
  */
 const LEFT_OUT =
-  /^(idempotency_keys|login_attempts|sessions|audit_logs|phone_verifications|password_resets|system_state|projection_generations|notification_outbox|notification_(intents|deliveries|dead_letters)|order_settlements|driver_location_flags|kysely_migration.*|.*_reactor_checkpoints|ledger_snapshot.*)$/;
+  /^(idempotency_keys|login_attempts|sessions|audit_logs|phone_verifications|password_resets|system_state|projection_generations|notification_outbox|notification_(intents|deliveries|dead_letters)|order_settlements|driver_location_flags|loyalty_awards|kysely_migration.*|.*_reactor_checkpoints|ledger_snapshot.*)$/;
 
 /** Routes that are not JSON APIs or that stop the server's own machinery. */
 const SKIPPED = [/^\/docs/, /^\/health\//, /^\/metrics$/, /^\/v1\/files$/, /\/ws$/, /^\/v1\/realtime/];

@@ -113,6 +113,8 @@ export interface OrderCreatedData {
   lines: OrderLine[];
   pricing: OrderPricingData;
   couponCode: string | null;
+  /** Loyalty points held for this order (their XAF value is in pricing.discountMinor); absent when none. */
+  pointsUsed?: number;
   delivery: DeliveryAddress;
   paymentMethod: PaymentMethod;
   scheduledFor: string | null;

@@ -31,6 +31,7 @@ import {
   type DriverOrdersLookup,
   type DriverPositionPort,
   type PaymentPort,
+  type PointsPort,
 } from './ports.js';
 import { taxRateFromConfig } from './pricing.js';
 import { createOrdersRepository, type OrdersRepository } from './repository.js';
@@ -62,6 +63,7 @@ export type {
   DriverOrdersLookup,
   DriverPosition,
   DriverPositionPort,
+  PointsPort,
 } from './ports.js';
 export type { OrderChange, OrdersService, PlaceOrderInput } from './service.js';
 export { orderStream, orderStreamExists, ORDER_STREAM_PREFIX, ORDER_EVENT_TYPES } from './events.js';
@@ -109,6 +111,8 @@ export interface OrdersContextOptions {
   /** The payments context's port; until it exists, development and tests get the TestPaymentPort. */
   payments?: PaymentPort;
   coupons?: CouponPort;
+  /** Loyalty's points port, once every context is built (a `later` need). */
+  points?: () => PointsPort;
   logger?: Logger;
 }
 
@@ -133,6 +137,11 @@ export function createOrdersContext(options: OrdersContextOptions): OrdersContex
     catalog: options.catalog,
     payments,
     coupons: options.coupons ?? noCoupons,
+    ...(options.points === undefined ? {} : { points: options.points }),
+    pointsRules: {
+      valueXaf: BigInt(config.LOYALTY_POINT_VALUE_XAF),
+      maxSharePercent: BigInt(config.LOYALTY_REDEEM_MAX_PERCENT),
+    },
     taxRatePercent: taxRateFromConfig(config.TAX_RATE_PERCENT),
     publicBaseUrl: config.PUBLIC_BASE_URL,
     policy: orderPolicyFromConfig(config),
@@ -220,8 +229,12 @@ export const ordersContext = defineContext({
     identity: need<Pick<Identity, 'repository'>>(),
   },
   // Dispatch needs orders (the orders a driver carries); the public tracking view reads the
-  // driver's position back from it once everything is built.
-  later: { dispatch: need<{ positions: DriverPositionPort }>() },
+  // driver's position back from it once everything is built. Loyalty implements orders'
+  // PointsPort and is built after orders: asked only in requests.
+  later: {
+    dispatch: need<{ positions: DriverPositionPort }>(),
+    loyalty: need<{ points: PointsPort }>(),
+  },
   projections: [ordersProjection],
   tables: tablesOf<OrderTables>(),
   create(platform, { catalog, payments, identity }, later) {
@@ -231,6 +244,7 @@ export const ordersContext = defineContext({
       db: platform.db,
       eventStore: platform.eventStore,
       catalog: catalog.orders,
+      points: () => later.loyalty().points,
       ...(runtime.config.ORDERS_PAYMENT_PORT === 'ledger' ? { payments: payments.paymentPort } : {}),
     });
     context.orders.onChange(orderPublisher(platform.realtime.bus, runtime.logger));

@@ -6,7 +6,7 @@ import { randomInt } from 'node:crypto';
 import type { OrderSnapshot } from '../catalog/index.js';
 import { ordersErrors } from './errors.js';
 import type { OrderCreatedData, OrderPolicy, PaymentMethod } from './events.js';
-import type { CatalogPort, CouponPort } from './ports.js';
+import type { CatalogPort, CouponPort, PointsPort, PointsRules } from './ports.js';
 import { priceOrder, PricingError, type Discount } from './pricing.js';
 import { newTrackingSecret } from './tracking-token.js';
 
@@ -62,6 +62,7 @@ export interface PlaceOrderInput {
   payment: PaymentMethod;
   tipMinor: number;
   couponCode?: string;
+  usePoints?: number;
   scheduledFor?: string;
 }
 
@@ -70,6 +71,8 @@ const digits = (count: number) => Array.from({ length: count }, () => String(ran
 export interface OrderQuoteDependencies {
   catalog: CatalogPort;
   coupons: CouponPort;
+  points: () => PointsPort;
+  pointsRules: PointsRules;
   taxRatePercent: string;
   policy: OrderPolicy;
   schedule: ScheduleWindow;
@@ -87,6 +90,8 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
     subtotalMinor: bigint,
     at: Date,
   ): Promise<Discount> {
+    if (input.usePoints !== undefined)
+      return pointsDiscount(input.usePoints, input, customerId, subtotalMinor);
     if (input.couponCode === undefined) return { kind: 'none' };
     const result = await deps.coupons.evaluate(input.couponCode, {
       restaurantId: input.restaurantId,
@@ -101,6 +106,37 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
         `The coupon cannot be used: ${result.reason}.`,
       );
     return result.discount;
+  }
+
+  /** Points as a fixed discount: one discount per order, within the cap, within the balance. */
+  async function pointsDiscount(
+    usePoints: number,
+    input: PlaceOrderInput,
+    customerId: string,
+    subtotalMinor: bigint,
+  ): Promise<Discount> {
+    if (input.couponCode !== undefined)
+      throw ordersErrors.of(
+        'unprocessable',
+        'points_with_coupon',
+        'Use either a coupon or points, not both.',
+      );
+    const { valueXaf, maxSharePercent } = deps.pointsRules;
+    const maxPoints = (subtotalMinor * maxSharePercent) / 100n / valueXaf;
+    const points = BigInt(usePoints);
+    if (points > maxPoints)
+      throw ordersErrors.of(
+        'unprocessable',
+        'points_over_cap',
+        `Points may pay at most ${maxSharePercent} % of the food: ${maxPoints} points for this order.`,
+        { details: { maxPoints: Number(maxPoints) } },
+      );
+    const available = await deps.points().available(customerId);
+    if (points > available)
+      throw ordersErrors.of('unprocessable', 'points_insufficient', 'You do not have that many points.', {
+        details: { available: Number(available) },
+      });
+    return { kind: 'fixed', amountMinor: points * valueXaf };
   }
 
   function checkSchedule(scheduledFor: string | undefined, current: Date): Date {
@@ -220,6 +256,7 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
         taxRatePercent: deps.taxRatePercent,
       },
       couponCode: input.couponCode ?? null,
+      ...(input.usePoints === undefined ? {} : { pointsUsed: input.usePoints }),
       delivery: {
         latitude: input.delivery.latitude,
         longitude: input.delivery.longitude,

@@ -88,6 +88,38 @@ export interface CouponPort {
   evaluate(code: string, context: CouponContext): Promise<CouponResult>;
 }
 
+/**
+ * Loyalty points at checkout (implemented by the loyalty context; orders never imports it). Points
+ * are a platform-funded discount: the order's `discountMinor` includes them, and settlement pays it
+ * into the escrow from the promotions expense.
+ */
+export interface PointsPort {
+  /** What the customer may spend now (0 for a guest or a customer without points). */
+  available(customerId: string): Promise<bigint>;
+  /**
+   * Holds the points for this order on the ledger (idempotent by order: a retry answers the same
+   * hold); false when the balance is short (nothing held). Posted at payment, voided or given
+   * back when the order fails or is cancelled (loyalty's reactor follows the order's events).
+   */
+  hold(orderId: string, customerId: string, points: bigint): Promise<boolean>;
+}
+
+export interface PointsRules {
+  /** XAF one point is worth at checkout. */
+  valueXaf: bigint;
+  /** The share of the food subtotal points may pay, in percent. */
+  maxSharePercent: bigint;
+}
+
+export const noPoints: PointsPort = {
+  async available() {
+    return 0n;
+  },
+  async hold() {
+    return false;
+  },
+};
+
 export const noCoupons: CouponPort = {
   async evaluate() {
     return { valid: false, reason: 'unknown coupon code' };

@@ -49,6 +49,13 @@ export const PlaceOrderBody = Type.Object(
     payment: PaymentMethodSchema,
     tipMinor: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000, default: 0 })),
     couponCode: Type.Optional(Type.String({ minLength: 1, maxLength: 40, pattern: '^[A-Za-z0-9_-]+$' })),
+    usePoints: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 5_000_000,
+        description: 'loyalty points to pay part of the food with',
+      }),
+    ),
     scheduledFor: Type.Optional(Type.String({ format: 'date-time' })),
   },
   { additionalProperties: false },

@@ -42,7 +42,14 @@ import {
   type ScheduleWindow,
 } from './order-quote.js';
 import { createOrderStore, type OrderChange } from './order-store.js';
-import type { CatalogPort, CouponPort, PaymentPort } from './ports.js';
+import {
+  noPoints,
+  type CatalogPort,
+  type CouponPort,
+  type PaymentPort,
+  type PointsPort,
+  type PointsRules,
+} from './ports.js';
 import type { OrdersRepository } from './repository.js';
 import type { StockReservations } from './stock.js';
 import { trackingToken } from './tracking-token.js';
@@ -104,6 +111,9 @@ export interface OrdersDependencies {
   /** Undefined until a payment port is configured: placement answers 503. */
   payments: PaymentPort | undefined;
   coupons: CouponPort;
+  /** Loyalty points at checkout (a `later` need: loyalty is built after orders). */
+  points?: () => PointsPort;
+  pointsRules?: PointsRules;
   taxRatePercent: string;
   publicBaseUrl: string;
   policy?: OrderPolicy;
@@ -120,6 +130,8 @@ export function createOrdersService(deps: OrdersDependencies) {
   const quoting = createOrderQuote({
     catalog: deps.catalog,
     coupons: deps.coupons,
+    points: deps.points ?? (() => noPoints),
+    pointsRules: deps.pointsRules ?? { valueXaf: 1n, maxSharePercent: 50n },
     taxRatePercent: deps.taxRatePercent,
     policy,
     schedule: deps.schedule ?? DEFAULT_SCHEDULE_WINDOW,
@@ -140,6 +152,36 @@ export function createOrdersService(deps: OrdersDependencies) {
       throw ordersErrors.of('unprocessable', methodProblem.code, methodProblem.message, {
         details: methodProblem.details ?? {},
       });
+  }
+
+  /**
+   * Holds the order's points after its stock (placement order: stock, points, payment, append).
+   * Refused or failed, the stock of the order (never appended) goes back and nothing is held: a
+   * hold that may have landed (the ledger's answer lost) ends with its own timeout.
+   */
+  async function holdPoints(data: OrderCreatedData): Promise<void> {
+    if (data.pointsUsed === undefined) return;
+    const points = deps.points ?? (() => noPoints);
+    let held: boolean;
+    try {
+      held = await points().hold(data.orderId, data.customer.id, BigInt(data.pointsUsed));
+    } catch (error) {
+      await restoreUnplaced(data.orderId);
+      throw error;
+    }
+    if (!held) {
+      await restoreUnplaced(data.orderId);
+      throw ordersErrors.of('unprocessable', 'points_insufficient', 'You do not have that many points.');
+    }
+  }
+
+  async function restoreUnplaced(orderId: string): Promise<void> {
+    await deps.stock.restoreIfUnplaced(orderId).catch((error: unknown) => {
+      logger.error(
+        { err: error, orderId },
+        'stock restore after a refused points hold failed; the sweep retries',
+      );
+    });
   }
 
   /** Only items whose stock the catalog tracks are reserved: untracked ones need no row lock. */
@@ -233,6 +275,7 @@ export function createOrdersService(deps: OrdersDependencies) {
     const create: OrderCommand = { type: 'CreateOrder', data };
     const [created] = tracedDecide(orderStream(orderId), create, () => decide(create, initialState()));
     await reserveStock(data, options.resume === true);
+    await holdPoints(data);
     const createdState = evolve(initialState(), created!);
     // A wallet settles at once: its money moves first and the order is appended once, created
     // and paid (or failed) together. Should this process stop between the two, the escrow holds

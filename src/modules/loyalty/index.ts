@@ -1,0 +1,87 @@
+/**
+ * Loyalty points (issue #21, docs/loyalty.md): earned on orders that ended for good (completed
+ * past the dispute window, or resolved keeping part of the food), held on the ledger in PTS,
+ * tiered by the points of the last 12 months, expired by a daily job. `GET /v1/loyalty`.
+ */
+import { defineContext, need, tablesOf } from '../../platform/context.js';
+import { createRedemption, REDEMPTION_REACTOR } from './redemption.js';
+import { registerLoyaltyRoutes } from './routes.js';
+import { AWARD_REACTOR, createLoyalty, type LoyaltyLedger } from './service.js';
+import type { LoyaltyTables } from './tables.js';
+
+export { createLoyalty, AWARD_REACTOR, type Loyalty, type AwardOutcome } from './service.js';
+export { REDEMPTION_REACTOR, type RedemptionOutcome } from './redemption.js';
+export { awardTransferId, expiryTransferId, pointsFor, earningBaseMinor, tierOf } from './rules.js';
+
+const EXPIRY_QUEUE = 'loyalty-expiry';
+const DAY_MS = 86_400_000;
+
+export const loyaltyContext = defineContext({
+  name: 'loyalty',
+  needs: { ledger: need<LoyaltyLedger>() },
+  tables: tablesOf<LoyaltyTables>(),
+  create(platform, { ledger }) {
+    const { runtime } = platform;
+    const { config } = runtime;
+    const loyalty = createLoyalty({
+      db: platform.db,
+      eventStore: platform.eventStore,
+      ledger,
+      logger: runtime.logger.child({ component: 'loyalty' }),
+      expiryDays: config.LOYALTY_POINTS_EXPIRY_DAYS,
+      tiers: {
+        silverPoints: BigInt(config.LOYALTY_SILVER_POINTS),
+        goldPoints: BigInt(config.LOYALTY_GOLD_POINTS),
+        multipliers: {
+          bronze: config.LOYALTY_MULTIPLIER_BRONZE,
+          silver: config.LOYALTY_MULTIPLIER_SILVER,
+          gold: config.LOYALTY_MULTIPLIER_GOLD,
+        },
+      },
+    });
+    const redemption = createRedemption({
+      db: platform.db,
+      eventStore: platform.eventStore,
+      ledger,
+      logger: runtime.logger.child({ component: 'loyalty' }),
+    });
+    return {
+      service: { ...loyalty, points: redemption.points, redemption },
+      routes: (app) => registerLoyaltyRoutes(app, loyalty),
+      reactors: [
+        { name: AWARD_REACTOR, start: loyalty.start, stop: loyalty.stop },
+        { name: REDEMPTION_REACTOR, start: redemption.start, stop: redemption.stop },
+      ],
+      jobs: [
+        {
+          queue: EXPIRY_QUEUE,
+          concurrency: 1,
+          attempts: 3,
+          async handler(data: { at: string }) {
+            const counts = await loyalty.expirePoints(new Date(data.at));
+            if (counts.expired > 0 || counts.failed > 0)
+              runtime.logger.info(
+                { expired: counts.expired, points: Number(counts.points), failed: counts.failed },
+                'loyalty points expired',
+              );
+          },
+        },
+      ],
+      // Daily, after midnight UTC; one run per day whatever the instances (job id per day).
+      schedules: [
+        {
+          name: 'loyalty-points-expiry',
+          cron: '20 0 * * *',
+          run: async (at) => {
+            const day = Math.floor(at.getTime() / DAY_MS);
+            await platform.jobs.queue.enqueue(
+              EXPIRY_QUEUE,
+              { at: new Date(day * DAY_MS).toISOString() },
+              { jobId: `loyalty-expiry-${day}` },
+            );
+          },
+        },
+      ],
+    };
+  },
+});

@@ -1,0 +1,163 @@
+/**
+ * Redemption at checkout: loyalty implements orders' PointsPort (a hold of the customer's points
+ * at placement, a pending PTS transfer customer → issuance) and follows the order's events to end
+ * the hold exactly once:
+ *   OrderPaymentCaptured                    → post the hold (the points are spent);
+ *   OrderPaymentFailed / OrderPaymentExpired → void it (the points come back);
+ *   OrderRejected / OrderCancelled          → void it; already posted (the order was paid), give
+ *                                             the points back with a return transfer.
+ * Every transfer is named after the order, so a replay books nothing twice. The money side needs
+ * nothing new: the order's discount includes the points' value and settlement pays the discount
+ * into the escrow from the promotions expense (platform-funded), so the restaurant's share is
+ * unchanged and the escrow still ends at zero.
+ */
+import type { Logger } from 'pino';
+import {
+  accountSpec,
+  customerPointsId,
+  pointsIssuanceId,
+  type Transfer,
+} from '../../../ledger/rules/index.js';
+import type { EventStore, RecordedEvent } from '../../eventstore/index.js';
+import { createReactor } from '../../eventstore/reactor.js';
+import { ORDER_STREAM_PREFIX, orderStream, type OrderCreatedData, type PointsPort } from '../orders/index.js';
+import {
+  HOLD_TIMEOUT_SECONDS,
+  holdTransferId,
+  postTransferId,
+  RETURN_REASON,
+  returnTransferId,
+  voidTransferId,
+} from './rules.js';
+import type { LoyaltyLedger } from './service.js';
+import type { LoyaltyDb } from './tables.js';
+
+export const REDEMPTION_REACTOR = 'loyalty-redemptions';
+const POSTING = ['OrderPaymentCaptured'] as const;
+const VOIDING = ['OrderPaymentFailed', 'OrderPaymentExpired', 'OrderRejected', 'OrderCancelled'] as const;
+/** Answers that mean the step was taken before (by this reactor or an earlier run). */
+const DONE = new Set(['ok', 'exists']);
+
+export type RedemptionOutcome = 'posted' | 'voided' | 'returned' | 'none' | 'expired';
+
+export interface RedemptionOptions {
+  db: LoyaltyDb;
+  eventStore: EventStore;
+  ledger: LoyaltyLedger;
+  logger: Logger;
+}
+
+export function createRedemption(options: RedemptionOptions) {
+  const { ledger, logger, eventStore } = options;
+  const listeners: ((orderId: string, outcome: RedemptionOutcome) => void)[] = [];
+
+  const points: PointsPort = {
+    async available(customerId) {
+      if (accountSpec(customerPointsId(customerId)) === null) return 0n;
+      const account = await ledger.account(customerPointsId(customerId));
+      return account?.availableMinor ?? 0n;
+    },
+    async hold(orderId, customerId, amount) {
+      const [outcome] = await ledger.submit([
+        {
+          id: holdTransferId(orderId),
+          debitAccountId: customerPointsId(customerId),
+          creditAccountId: pointsIssuanceId(),
+          amountMinor: amount,
+          currency: 'PTS',
+          code: 'points_redeem',
+          flags: { pending: true },
+          timeoutSeconds: HOLD_TIMEOUT_SECONDS,
+          userData: { orderId, userId: customerId },
+        },
+      ]);
+      if (DONE.has(outcome!.result)) return true;
+      if (outcome!.result === 'exceeds_credits' || outcome!.result === 'debit_account_not_found')
+        return false;
+      throw new Error(`points hold for order ${orderId} refused: ${outcome!.result}`);
+    },
+  };
+
+  const settle = (id: string, orderId: string, flag: 'postPending' | 'voidPending'): Transfer => ({
+    id,
+    debitAccountId: '',
+    creditAccountId: '',
+    amountMinor: 0n,
+    currency: 'PTS',
+    code: 'points_redeem',
+    flags: { [flag]: true },
+    pendingId: holdTransferId(orderId),
+    userData: { orderId },
+  });
+
+  async function end(orderId: string, eventType: string): Promise<RedemptionOutcome> {
+    const [created] = await eventStore.readStream(orderStream(orderId), {
+      maxCount: 1,
+      missingAsEmpty: true,
+    });
+    const data = created?.data as OrderCreatedData | undefined;
+    if (created?.type !== 'OrderCreated' || data?.pointsUsed === undefined) return 'none';
+    const posting = (POSTING as readonly string[]).includes(eventType);
+    const [outcome] = await ledger.submit([
+      posting
+        ? settle(postTransferId(orderId), orderId, 'postPending')
+        : settle(voidTransferId(orderId), orderId, 'voidPending'),
+    ]);
+    const result = outcome!.result;
+    if (DONE.has(result)) return posting ? 'posted' : 'voided';
+    if (!posting && result === 'pending_transfer_already_posted') return giveBack(orderId, data);
+    if (!posting && result === 'pending_transfer_already_voided') return 'voided';
+    if (result === 'pending_transfer_expired') {
+      // The hold outlived its timeout before the order was paid (or ended): nothing is held any
+      // more; a paid order then had its discount without spending points, which finance sees here.
+      logger.error({ orderId, eventType }, 'points hold expired before the order settled it');
+      return 'expired';
+    }
+    throw new Error(`points hold of order ${orderId}: ${result}`);
+  }
+
+  /** A paid order cancelled or rejected: the spent points go back (once, by order). */
+  async function giveBack(orderId: string, data: OrderCreatedData): Promise<RedemptionOutcome> {
+    const [outcome] = await ledger.submit([
+      {
+        id: returnTransferId(orderId),
+        debitAccountId: pointsIssuanceId(),
+        creditAccountId: customerPointsId(data.customer.id),
+        amountMinor: BigInt(data.pointsUsed!),
+        currency: 'PTS',
+        code: 'points_redeem',
+        flags: {},
+        userData: { orderId, userId: data.customer.id, reason: RETURN_REASON },
+      },
+    ]);
+    if (DONE.has(outcome!.result)) return 'returned';
+    throw new Error(`points return of order ${orderId}: ${outcome!.result}`);
+  }
+
+  async function handle(event: RecordedEvent): Promise<void> {
+    const orderId = event.stream.slice(ORDER_STREAM_PREFIX.length);
+    const outcome = await end(orderId, event.type);
+    for (const listener of listeners) listener(orderId, outcome);
+  }
+
+  const reactor = createReactor({
+    name: REDEMPTION_REACTOR,
+    db: options.db,
+    checkpointTable: 'loyalty_reactor_checkpoints',
+    eventStore,
+    filter: { streamPrefixes: [ORDER_STREAM_PREFIX], eventTypes: [...POSTING, ...VOIDING] },
+    logger,
+    handle,
+  });
+
+  return {
+    points,
+    start: reactor.start,
+    stop: reactor.stop,
+    onEnded(listener: (orderId: string, outcome: RedemptionOutcome) => void) {
+      listeners.push(listener);
+    },
+  };
+}
+
+export type Redemption = ReturnType<typeof createRedemption>;

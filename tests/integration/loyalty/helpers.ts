@@ -1,0 +1,57 @@
+import { customerWalletId, orderEscrowId, worldId } from '../../../ledger/rules/index.js';
+import { authHeader, createUser, type CreatedUser } from '../../helpers/auth.js';
+import { act, placeOrder, type OrderWorld } from '../orders/helpers.js';
+import { until } from '../payments/helpers.js';
+
+export { until };
+
+/** A customer with XAF in the wallet (an adjustment from the world account). */
+export async function fundedCustomer(world: OrderWorld, amountMinor = 50_000n): Promise<CreatedUser> {
+  const customer = await createUser(world.testApp, { roles: ['customer'] });
+  const [outcome] = await world.testApp.services.ledger.submit([
+    {
+      id: `fund:${customer.userId}`,
+      debitAccountId: worldId('XAF'),
+      creditAccountId: customerWalletId(customer.userId, 'XAF'),
+      amountMinor,
+      currency: 'XAF',
+      code: 'adjustment',
+      flags: {},
+    },
+  ]);
+  if (outcome!.result !== 'ok') throw new Error(`funding refused: ${outcome!.result}`);
+  return customer;
+}
+
+/** One ndolé (2 500 XAF of food) and a 100 XAF tip, paid from the wallet, delivered and settled. */
+export async function deliveredOrder(world: OrderWorld, customerToken: string) {
+  const placed = await placeOrder(world, customerToken, {
+    items: [{ itemId: world.ndoleId, quantity: 1 }],
+    tipMinor: 100,
+  });
+  if (placed.statusCode !== 201) throw new Error(`placement failed: ${placed.body}`);
+  const order = placed.json();
+  const accepted = await act(world, order.id, 'accept', world.actors.owner.accessToken, {
+    preparationMinutes: 10,
+  });
+  await act(world, order.id, 'prepare', world.actors.owner.accessToken);
+  await act(world, order.id, 'claim', world.driver.accessToken);
+  await act(world, order.id, 'ready', world.actors.owner.accessToken);
+  await act(world, order.id, 'pickup', world.driver.accessToken, { pickupCode: accepted.json().pickupCode });
+  const delivered = await act(world, order.id, 'deliver', world.driver.accessToken, {
+    deliveryPin: order.deliveryPin,
+  });
+  if (delivered.statusCode !== 200) throw new Error(`delivery failed: ${delivered.body}`);
+  await until(
+    () => world.testApp.services.ledger.account(orderEscrowId(order.id, 'XAF')),
+    (account) => account?.closed === true,
+  );
+  return order as {
+    id: string;
+    pricing: { subtotalMinor: number; discountMinor: number; totalMinor: number };
+  };
+}
+
+export async function loyaltyOf(world: OrderWorld, token: string, query = '') {
+  return world.testApp.app.inject({ method: 'GET', url: `/v1/loyalty${query}`, headers: authHeader(token) });
+}
