@@ -43,6 +43,14 @@ function typesOf(schema: JsonSchema): string[] {
 }
 
 function stringOf(schema: JsonSchema): fc.Arbitrary<string> {
+  // `^[class]+$` (or `*`) with length bounds: repeat a character of the class. Filtering
+  // stringMatching's output by length would draw forever (it makes short strings).
+  const repeated = schema.pattern === undefined ? null : /^\^(\[[^\]]+\])[+*]\$$/.exec(schema.pattern);
+  if (repeated !== null) {
+    const minLength = Math.max(schema.minLength ?? 0, schema.pattern!.endsWith('+$') ? 1 : 0);
+    const maxLength = Math.min(schema.maxLength ?? minLength + 20, minLength + 40);
+    return fc.string({ unit: fc.stringMatching(new RegExp(`^${repeated[1]}$`)), minLength, maxLength });
+  }
   if (schema.pattern !== undefined) {
     const pattern = new RegExp(schema.pattern);
     return fc
