@@ -252,7 +252,7 @@ const ROWS: Row[] = [
   ['too_many_attachments', 400, SUPPORT, ['Too many attachments', 'A message carries at most `max` attachments.'], ['Trop de pièces jointes', 'Un message porte au plus `max` pièces jointes.']],
   ['attachment_not_found', 422, SUPPORT, ['Attachment not found', 'An attachment (`fileId`) is no file you may read; upload it first.'], ['Pièce jointe introuvable', 'Une pièce jointe (`fileId`) n’est pas un fichier que vous pouvez lire ; envoyez-le d’abord.']],
   ['internal_note_staff_only', 403, SUPPORT, ['Staff only', 'Only support staff write internal notes.'], ['Réservé au support', 'Seul le support écrit des notes internes.']],
-  ['ticket_not_writable', 409, SUPPORT, ['Ticket not open', 'The ticket (`status`) takes no message or change now; reopen it first.'], ['Ticket fermé', 'Le ticket (`status`) n’accepte ni message ni changement ; rouvrez-le d’abord.']],
+  ['ticket_not_writable', 409, SUPPORT, ['Ticket not open', 'The ticket (`ticketStatus`) takes no message or change now; reopen it first.'], ['Ticket fermé', 'Le ticket (`ticketStatus`) n’accepte ni message ni changement ; rouvrez-le d’abord.']],
   ['ticket_changed', 409, SUPPORT, ['Ticket changed', 'The ticket changed meanwhile; reload it and retry.'], ['Ticket modifié', 'Le ticket a changé entre-temps ; rechargez-le puis réessayez.']],
   ['status_unchanged', 409, SUPPORT, ['Status unchanged', 'The ticket already has this status.'], ['Statut inchangé', 'Le ticket a déjà ce statut.']],
   ['status_transition_not_allowed', 409, SUPPORT, ['Status change refused', 'A ticket in `from` cannot become `to` by you.'], ['Changement de statut refusé', 'Un ticket `from` ne peut pas devenir `to` de votre fait.']],

@@ -158,7 +158,10 @@ export function createSupportRepository(db: SupportDb) {
     },
 
     /** A person's tickets (bounded) and the messages they can see on them, for export. */
-    async exportOf(openerId: string, limit: number): Promise<{ tickets: TicketRow[]; messages: MessageRow[] }> {
+    async exportOf(
+      openerId: string,
+      limit: number,
+    ): Promise<{ tickets: TicketRow[]; messages: MessageRow[] }> {
       const tickets = await db
         .selectFrom('support_tickets')
         .selectAll()

@@ -34,7 +34,8 @@ const errors = {
 
 const OPENER: RouteAccess = {
   permissions: ['PROFILE_MANAGEMENT', 'ORDER_PROCESSING', 'ORDER_ACCEPTANCE'],
-  ownership: 'customers, restaurant owners and drivers, for themselves (an order must be one they are party to)',
+  ownership:
+    'customers, restaurant owners and drivers, for themselves (an order must be one they are party to)',
 };
 const TICKET: RouteAccess = {
   permissions: ['PROFILE_MANAGEMENT', 'ORDER_PROCESSING', 'ORDER_ACCEPTANCE', 'TICKET_MANAGEMENT'],
@@ -68,7 +69,9 @@ const OpenBody = Type.Object(
 const MessageBody = Type.Object(
   {
     body: Body,
-    internal: Type.Optional(Type.Boolean({ description: 'A note visible to support staff only (staff alone)' })),
+    internal: Type.Optional(
+      Type.Boolean({ description: 'A note visible to support staff only (staff alone)' }),
+    ),
     attachments: Type.Optional(Attachments),
   },
   { additionalProperties: false },
@@ -77,7 +80,10 @@ const StatusBody = Type.Object(
   {
     status: Type.Union(
       STATUSES.map((status) => Type.Literal(status)),
-      { description: 'staff: open ⇄ pending, → resolved, resolved → closed; opener: close a resolved ticket; anyone: reopen within the window' },
+      {
+        description:
+          'staff: open ⇄ pending, → resolved, resolved → closed; opener: close a resolved ticket; anyone: reopen within the window',
+      },
     ),
   },
   { additionalProperties: false },
@@ -146,7 +152,10 @@ const Ticket = Type.Object({
   ),
   messages: Type.Array(Message),
 });
-const TicketPage = Type.Object({ items: Type.Array(Type.Object(Summary)), nextCursor: Nullable(Type.String()) });
+const TicketPage = Type.Object({
+  items: Type.Array(Type.Object(Summary)),
+  nextCursor: Nullable(Type.String()),
+});
 
 export interface SupportRouteServices {
   support: SupportService;
@@ -155,7 +164,8 @@ export interface SupportRouteServices {
 
 function callerOf(request: FastifyRequest): SupportCaller {
   const principal = request.principal;
-  if (principal === null || principal.kind !== 'user') throw new HttpProblem(401, 'unauthorized', 'Sign in first.');
+  if (principal === null || principal.kind !== 'user')
+    throw new HttpProblem(401, 'unauthorized', 'Sign in first.');
   return {
     userId: principal.userId,
     roles: principal.roles,
@@ -176,7 +186,10 @@ function keyedId(request: FastifyRequest, namespace: string, scope: string): str
   return typeof key === 'string' ? keyedUuid(namespace, scope, key) : undefined;
 }
 
-export function registerSupportRoutes(root: FastifyInstance, { support, runtime }: SupportRouteServices): void {
+export function registerSupportRoutes(
+  root: FastifyInstance,
+  { support, runtime }: SupportRouteServices,
+): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const db = runtime.database.db;
 
@@ -207,7 +220,12 @@ export function registerSupportRoutes(root: FastifyInstance, { support, runtime 
     '/v1/support/tickets',
     {
       config: { access: OPENER },
-      schema: { tags, summary: 'My tickets, newest first', querystring: Page, response: { 200: TicketPage, ...errors } },
+      schema: {
+        tags,
+        summary: 'My tickets, newest first',
+        querystring: Page,
+        response: { 200: TicketPage, ...errors },
+      },
     },
     async (request) => support.listMine(callerOf(request), request.query),
   );
@@ -278,7 +296,8 @@ export function registerSupportRoutes(root: FastifyInstance, { support, runtime 
       config: { access: DISPUTE },
       schema: {
         tags,
-        summary: 'Open the order’s dispute from an order-problem ticket (the refund comes with support’s resolve)',
+        summary:
+          'Open the order’s dispute from an order-problem ticket (the refund comes with support’s resolve)',
         params: Params,
         body: ReasonBody,
         response: { 200: Ticket, ...errors },

@@ -27,7 +27,11 @@ export function raised(priority: Priority): Priority {
 }
 
 /** From the category, one step higher when the order is worth at least the high-value threshold. */
-export function priorityOf(category: Category, orderTotalXaf: number | undefined, policy: SupportPolicy): Priority {
+export function priorityOf(
+  category: Category,
+  orderTotalXaf: number | undefined,
+  policy: SupportPolicy,
+): Priority {
   const base = BASE_PRIORITY[category];
   return orderTotalXaf !== undefined && orderTotalXaf >= policy.highValueOrderXaf ? raised(base) : base;
 }

@@ -33,13 +33,7 @@ import {
   type Changer,
   type SupportPolicy,
 } from './rules.js';
-import {
-  OPENER_ROLES,
-  type Category,
-  type OpenerRole,
-  type SupportDb,
-  type TicketStatus,
-} from './tables.js';
+import { OPENER_ROLES, type Category, type OpenerRole, type SupportDb, type TicketStatus } from './tables.js';
 
 export const SUBJECT_PURPOSE = 'support_tickets.subject';
 export const BODY_PURPOSE = 'support_messages.body';
@@ -91,7 +85,9 @@ const ticketNotFound = () =>
 function checkText(field: string, text: string): string {
   const trimmed = text.trim();
   if (trimmed.length === 0)
-    throw supportErrors.of('validation', 'text_blank', `The ${field} holds only spaces.`, { details: { field } });
+    throw supportErrors.of('validation', 'text_blank', `The ${field} holds only spaces.`, {
+      details: { field },
+    });
   return trimmed;
 }
 
@@ -166,20 +162,33 @@ export function createSupportService(deps: SupportDependencies) {
     throw ticketNotFound();
   }
 
-  async function checkAttachments(caller: SupportCaller, ids: readonly string[] | undefined): Promise<string[]> {
+  async function checkAttachments(
+    caller: SupportCaller,
+    ids: readonly string[] | undefined,
+  ): Promise<string[]> {
     const unique = [...new Set(ids ?? [])];
     if (unique.length > ATTACHMENTS_MAX)
-      throw supportErrors.of('validation', 'too_many_attachments', `At most ${ATTACHMENTS_MAX} attachments.`, {
-        details: { max: ATTACHMENTS_MAX },
-      });
+      throw supportErrors.of(
+        'validation',
+        'too_many_attachments',
+        `At most ${ATTACHMENTS_MAX} attachments.`,
+        {
+          details: { max: ATTACHMENTS_MAX },
+        },
+      );
     for (const fileId of unique) {
       try {
         await deps.files(caller, fileId);
       } catch (error) {
         if (!isDomainError(error) || error.kind !== 'not_found') throw error;
-        throw supportErrors.of('unprocessable', 'attachment_not_found', 'An attachment is no file you may read.', {
-          details: { fileId },
-        });
+        throw supportErrors.of(
+          'unprocessable',
+          'attachment_not_found',
+          'An attachment is no file you may read.',
+          {
+            details: { fileId },
+          },
+        );
       }
     }
     return unique;
@@ -196,7 +205,12 @@ export function createSupportService(deps: SupportDependencies) {
     return parties;
   }
 
-  function publish(row: TicketRow, type: string, toStaff: boolean, extra: Record<string, unknown> = {}): void {
+  function publish(
+    row: TicketRow,
+    type: string,
+    toStaff: boolean,
+    extra: Record<string, unknown> = {},
+  ): void {
     const opener = row.opener_id;
     const message = {
       channel: 'support',
@@ -214,10 +228,18 @@ export function createSupportService(deps: SupportDependencies) {
     // Telling is best effort: the change is committed; a client that missed it reloads the ticket.
     void deps.bus
       .publish(publications)
-      .catch((error: unknown) => deps.logger.warn({ err: error, ticketId: row.id }, 'support publish failed'));
+      .catch((error: unknown) =>
+        deps.logger.warn({ err: error, ticketId: row.id }, 'support publish failed'),
+      );
   }
 
-  async function audit(caller: SupportCaller, action: string, row: TicketRow, oldValue: unknown, newValue: unknown) {
+  async function audit(
+    caller: SupportCaller,
+    action: string,
+    row: TicketRow,
+    oldValue: unknown,
+    newValue: unknown,
+  ) {
     await deps.audit({
       action,
       actor: caller.actor,
@@ -273,17 +295,31 @@ export function createSupportService(deps: SupportDependencies) {
     return fullView(row, false);
   }
 
-  async function addMessage(caller: SupportCaller, ticketId: string, input: MessageInput, id: string = randomUUID()) {
+  async function addMessage(
+    caller: SupportCaller,
+    ticketId: string,
+    input: MessageInput,
+    id: string = randomUUID(),
+  ) {
     const { row, who } = await visible(caller, ticketId);
     if (input.internal === true && who !== 'staff')
-      throw supportErrors.of('forbidden', 'internal_note_staff_only', 'Only support staff write internal notes.');
+      throw supportErrors.of(
+        'forbidden',
+        'internal_note_staff_only',
+        'Only support staff write internal notes.',
+      );
     const body = checkText('body', input.body);
     const retried = await repository.findMessage(id);
     if (retried !== undefined && retried.ticket_id === row.id) return messageView(retried, row.opener_id);
     if (!mayWrite(row.status, who))
-      throw supportErrors.of('conflict', 'ticket_not_writable', `A ${row.status} ticket takes no message; reopen it first.`, {
-        details: { status: row.status },
-      });
+      throw supportErrors.of(
+        'conflict',
+        'ticket_not_writable',
+        `A ${row.status} ticket takes no message; reopen it first.`,
+        {
+          details: { ticketStatus: row.status },
+        },
+      );
     const attachments = await checkAttachments(caller, input.attachments);
     // The opener's answer to a ticket waiting on them puts it back in the queue.
     const change = who === 'opener' && row.status === 'pending' ? { status: 'open' as const } : undefined;
@@ -325,7 +361,11 @@ export function createSupportService(deps: SupportDependencies) {
   async function apply(row: TicketRow, change: Parameters<typeof repository.update>[2]): Promise<TicketRow> {
     const updated = await repository.update(row.id, { version: row.version }, change);
     if (updated === undefined)
-      throw supportErrors.of('conflict', 'ticket_changed', 'The ticket changed meanwhile; reload it and retry.');
+      throw supportErrors.of(
+        'conflict',
+        'ticket_changed',
+        'The ticket changed meanwhile; reload it and retry.',
+      );
     return updated;
   }
 
@@ -344,22 +384,39 @@ export function createSupportService(deps: SupportDependencies) {
         ? { resolved_at: null, sla_due_at: slaDueAt(at, row.priority, policy) }
         : {}),
     });
-    const action = to === 'open' && row.status !== 'pending' ? 'support.ticket_reopened' : 'support.status_changed';
+    const action =
+      to === 'open' && row.status !== 'pending' ? 'support.ticket_reopened' : 'support.status_changed';
     await audit(caller, action, row, { status: row.status }, { status: to });
     publish(updated, action, who === 'opener');
     return fullView(updated, who === 'staff');
   }
 
-  function statusRefusal(refusal: NonNullable<ReturnType<typeof checkTransition>>, from: TicketStatus, to: TicketStatus) {
+  function statusRefusal(
+    refusal: NonNullable<ReturnType<typeof checkTransition>>,
+    from: TicketStatus,
+    to: TicketStatus,
+  ) {
     if (refusal.code === 'reopen_window_closed')
-      return supportErrors.of('conflict', 'reopen_window_closed', `The ticket could be reopened until ${refusal.closedAt.toISOString()}.`, {
-        details: { reopenableUntil: refusal.closedAt.toISOString(), reopenDays: policy.reopenDays },
-      });
+      return supportErrors.of(
+        'conflict',
+        'reopen_window_closed',
+        `The ticket could be reopened until ${refusal.closedAt.toISOString()}.`,
+        {
+          details: { reopenableUntil: refusal.closedAt.toISOString(), reopenDays: policy.reopenDays },
+        },
+      );
     if (refusal.code === 'status_unchanged')
-      return supportErrors.of('conflict', 'status_unchanged', `The ticket is already ${to}.`, { details: { status: to } });
-    return supportErrors.of('conflict', 'status_transition_not_allowed', `A ${from} ticket cannot become ${to} by you.`, {
-      details: { from, to },
-    });
+      return supportErrors.of('conflict', 'status_unchanged', `The ticket is already ${to}.`, {
+        details: { ticketStatus: to },
+      });
+    return supportErrors.of(
+      'conflict',
+      'status_transition_not_allowed',
+      `A ${from} ticket cannot become ${to} by you.`,
+      {
+        details: { from, to },
+      },
+    );
   }
 
   async function assign(caller: SupportCaller, id: string, assigneeId: string) {
@@ -369,9 +426,14 @@ export function createSupportService(deps: SupportDependencies) {
         details: { assigneeId },
       });
     if (row.status === 'closed')
-      throw supportErrors.of('conflict', 'ticket_not_writable', 'A closed ticket is not assigned; reopen it first.', {
-        details: { status: row.status },
-      });
+      throw supportErrors.of(
+        'conflict',
+        'ticket_not_writable',
+        'A closed ticket is not assigned; reopen it first.',
+        {
+          details: { ticketStatus: row.status },
+        },
+      );
     const updated = await apply(row, { assignee_id: assigneeId });
     await audit(caller, 'support.ticket_assigned', row, { assigneeId: row.assignee_id }, { assigneeId });
     publish(updated, 'support.ticket_assigned', false, { assigneeId });
@@ -382,7 +444,7 @@ export function createSupportService(deps: SupportDependencies) {
     const { row } = await staffOnly(caller, id);
     if (row.status === 'resolved' || row.status === 'closed')
       throw supportErrors.of('conflict', 'ticket_not_writable', `A ${row.status} ticket is not escalated.`, {
-        details: { status: row.status },
+        details: { ticketStatus: row.status },
       });
     const priority = raised(row.priority);
     const updated = await apply(row, {
@@ -422,7 +484,11 @@ export function createSupportService(deps: SupportDependencies) {
       );
     const parties = await deps.orders.partiesOf(row.order_id);
     if (parties === undefined || parties.customerId !== caller.userId)
-      throw supportErrors.of('forbidden', 'dispute_customer_only', 'Only the order’s customer opens its dispute.');
+      throw supportErrors.of(
+        'forbidden',
+        'dispute_customer_only',
+        'Only the order’s customer opens its dispute.',
+      );
     try {
       await deps.disputes.open(row.order_id, caller.userId, checkText('reason', reason), {
         actorId: caller.userId,
@@ -435,7 +501,13 @@ export function createSupportService(deps: SupportDependencies) {
         details: { orderCode: error.code, orderStatus: parties.status },
       });
     }
-    await audit(caller, 'support.dispute_opened', row, { orderStatus: parties.status }, { orderStatus: 'DISPUTED' });
+    await audit(
+      caller,
+      'support.dispute_opened',
+      row,
+      { orderStatus: parties.status },
+      { orderStatus: 'DISPUTED' },
+    );
     publish(row, 'support.dispute_opened', true, { orderId: row.order_id });
     return fullView(row, false);
   }
@@ -495,7 +567,19 @@ export function createSupportService(deps: SupportDependencies) {
     },
   };
 
-  return { open, read, addMessage, changeStatus, assign, escalate, openDispute, listMine, queue, personalData, repository };
+  return {
+    open,
+    read,
+    addMessage,
+    changeStatus,
+    assign,
+    escalate,
+    openDispute,
+    listMine,
+    queue,
+    personalData,
+    repository,
+  };
 }
 
 export type SupportService = ReturnType<typeof createSupportService>;
