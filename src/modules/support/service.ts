@@ -107,7 +107,7 @@ export function createSupportService(deps: SupportDependencies) {
   const { cipher, policy } = deps;
   const now = deps.now ?? (() => new Date());
 
-  function messageView(row: MessageRow, openerId: string) {
+  function messageView(row: MessageRow) {
     return {
       id: row.id,
       from: row.from_staff ? ('staff' as const) : ('opener' as const),
@@ -149,7 +149,7 @@ export function createSupportService(deps: SupportDependencies) {
         parties === undefined
           ? null
           : { status: parties.status, dispute: disputeOf(parties.status), refundMinor: parties.refundMinor },
-      messages: messages.map((message) => messageView(message, row.opener_id)),
+      messages: messages.map((message) => messageView(message)),
     };
   }
 
@@ -310,7 +310,7 @@ export function createSupportService(deps: SupportDependencies) {
       );
     const body = checkText('body', input.body);
     const retried = await repository.findMessage(id);
-    if (retried !== undefined && retried.ticket_id === row.id) return messageView(retried, row.opener_id);
+    if (retried !== undefined && retried.ticket_id === row.id) return messageView(retried);
     if (!mayWrite(row.status, who))
       throw supportErrors.of(
         'conflict',
@@ -348,7 +348,7 @@ export function createSupportService(deps: SupportDependencies) {
         messageId: message.id,
         from: who,
       });
-    return messageView(message, row.opener_id);
+    return messageView(message);
   }
 
   async function read(caller: SupportCaller, id: string) {
@@ -557,7 +557,7 @@ export function createSupportService(deps: SupportDependencies) {
           ...summary(ticket),
           messages: messages
             .filter((message) => message.ticket_id === ticket.id)
-            .map((message) => messageView(message, ticket.opener_id)),
+            .map((message) => messageView(message)),
         })),
       };
     },

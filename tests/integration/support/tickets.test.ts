@@ -539,15 +539,24 @@ describe('support tickets: personal data', () => {
       internal: true,
     });
     const hook = world.testApp.services.platform.personalData.get('support')!;
-    const exported = (await hook.export!(person.userId)) as {
+    const contacts = { phone: person.phone, email: null };
+    const exported = (await hook.export!(person.userId, contacts)) as {
       tickets: { subject: string; messages: { body: string }[] }[];
     };
     expect(exported.tickets).toHaveLength(1);
     expect(exported.tickets[0]!.subject).toBe('Mon numéro');
     expect(exported.tickets[0]!.messages.map((message) => message.body)).toEqual(['Je suis au 699 00 00 00']);
 
-    expect(await hook.erase(person.userId)).toEqual({ ticketsErased: 1, messagesErased: 2 });
-    expect(await hook.erase(person.userId)).toEqual({ ticketsErased: 0, messagesErased: 0 });
+    // Identity's erasure (DELETE /v1/me) walks every context's hook, support's among them.
+    const erased = await world.testApp.app.inject({
+      method: 'DELETE',
+      url: '/v1/me',
+      headers: authHeader(person.accessToken),
+      payload: { password: person.password },
+    });
+    expect(erased.statusCode, erased.body).toBeLessThan(300);
+    // Idempotent: nothing is left to erase.
+    expect(await hook.erase(person.userId, contacts)).toEqual({ ticketsErased: 0, messagesErased: 0 });
     const rows = await world.testApp.services.db
       .selectFrom('support_messages')
       .select('body')
