@@ -118,7 +118,7 @@ const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T)
 const Summary = {
   id: Uuid,
   category: Type.String({ description: CATEGORIES.join(', ') }),
-  subject: Nullable(Type.String({ description: 'null once erased' })),
+  subject: Nullable(Type.String()),
   status: Type.String({ description: STATUSES.join(', ') }),
   priority: Type.String({ description: PRIORITIES.join(', ') }),
   orderId: Nullable(Uuid),
@@ -137,21 +137,20 @@ const Message = Type.Object({
   from: Type.String({ description: 'opener or staff' }),
   authorId: Uuid,
   internal: Type.Boolean(),
-  body: Nullable(Type.String({ description: 'null once erased' })),
+  body: Nullable(Type.String()),
   attachments: Type.Array(Uuid),
   createdAt: Type.String({ format: 'date-time' }),
 });
-const Ticket = Type.Object({
-  ...Summary,
-  order: Nullable(
-    Type.Object({
-      status: Type.String({ description: 'the order’s status now' }),
-      dispute: Type.String({ description: 'none, open or resolved' }),
-      refundMinor: Type.Integer({ description: 'refunded by the resolution so far (XAF)' }),
-    }),
-  ),
-  messages: Type.Array(Message),
-});
+const TicketOrder = Nullable(
+  Type.Object({
+    status: Type.String(),
+    dispute: Type.String({ description: 'none, open or resolved' }),
+    refundMinor: Type.Integer({ description: 'refunded so far (XAF)' }),
+  }),
+);
+/** What a workflow change answers: the ticket without its messages. */
+const TicketState = Type.Object({ ...Summary, order: TicketOrder });
+const Ticket = Type.Object({ ...Summary, order: TicketOrder, messages: Type.Array(Message) });
 const TicketPage = Type.Object({
   items: Type.Array(Type.Object(Summary)),
   nextCursor: Nullable(Type.String()),
@@ -250,7 +249,7 @@ export function registerSupportRoutes(
   app.post(
     '/v1/support/tickets/:id/messages',
     {
-      config: { idempotency: 'optional', access: TICKET },
+      config: { idempotency: 'optional', location: true, access: TICKET },
       schema: {
         tags,
         summary: 'Write on a ticket (its opener, or staff; staff may write internal notes)',
@@ -262,15 +261,17 @@ export function registerSupportRoutes(
     async (request, reply) => {
       const caller = callerOf(request);
       const scope = `support:message:${caller.userId}:${request.params.id}`;
-      const answer = await withIdempotency(db, request, reply, { scope }, async () => ({
-        statusCode: 201,
-        body: await support.addMessage(
+      const answer = await withIdempotency(db, request, reply, { scope }, async () => {
+        const message = await support.addMessage(
           caller,
           request.params.id,
           request.body,
           keyedId(request, 'support-message', scope),
-        ),
-      }));
+        );
+        // Messages are read with their ticket.
+        reply.header('location', `/v1/support/tickets/${request.params.id}`);
+        return { statusCode: 201, body: message };
+      });
       return answer as MessageView;
     },
   );
@@ -284,7 +285,7 @@ export function registerSupportRoutes(
         summary: 'Change a ticket’s status (staff: the workflow; opener: close or reopen within the window)',
         params: Params,
         body: StatusBody,
-        response: { 200: Ticket, ...errors },
+        response: { 200: TicketState, ...errors },
       },
     },
     async (request) => support.changeStatus(callerOf(request), request.params.id, request.body.status),
@@ -300,7 +301,7 @@ export function registerSupportRoutes(
           'Open the order’s dispute from an order-problem ticket (the refund comes with support’s resolve)',
         params: Params,
         body: ReasonBody,
-        response: { 200: Ticket, ...errors },
+        response: { 200: TicketState, ...errors },
       },
     },
     async (request) => support.openDispute(callerOf(request), request.params.id, request.body.reason),
@@ -329,7 +330,7 @@ export function registerSupportRoutes(
         summary: 'Assign a ticket to a support agent',
         params: Params,
         body: AssignBody,
-        response: { 200: Ticket, ...errors },
+        response: { 200: TicketState, ...errors },
       },
     },
     async (request) => support.assign(callerOf(request), request.params.id, request.body.assigneeId),
@@ -344,7 +345,7 @@ export function registerSupportRoutes(
         summary: 'Escalate a ticket: one priority higher, due sooner',
         params: Params,
         body: EmptyBody,
-        response: { 200: Ticket, ...errors },
+        response: { 200: TicketState, ...errors },
       },
     },
     async (request) => support.escalate(callerOf(request), request.params.id),

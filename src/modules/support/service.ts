@@ -139,9 +139,8 @@ export function createSupportService(deps: SupportDependencies) {
     };
   }
 
-  /** The ticket with its messages (internal notes for staff only) and the order's dispute status. */
-  async function fullView(row: TicketRow, staff: boolean) {
-    const messages = await repository.messages(row.id, staff);
+  /** The ticket and its order's status and dispute (what a workflow change answers). */
+  async function stateView(row: TicketRow) {
     const parties = row.order_id === null ? undefined : await deps.orders.partiesOf(row.order_id);
     return {
       ...summary(row),
@@ -149,8 +148,13 @@ export function createSupportService(deps: SupportDependencies) {
         parties === undefined
           ? null
           : { status: parties.status, dispute: disputeOf(parties.status), refundMinor: parties.refundMinor },
-      messages: messages.map((message) => messageView(message)),
     };
+  }
+
+  /** The ticket with its messages (internal notes for staff only) and the order's dispute status. */
+  async function fullView(row: TicketRow, staff: boolean) {
+    const messages = await repository.messages(row.id, staff);
+    return { ...(await stateView(row)), messages: messages.map((message) => messageView(message)) };
   }
 
   /** The ticket if the caller may see it (its opener, or staff); others get 404, as for no ticket. */
@@ -388,7 +392,7 @@ export function createSupportService(deps: SupportDependencies) {
       to === 'open' && row.status !== 'pending' ? 'support.ticket_reopened' : 'support.status_changed';
     await audit(caller, action, row, { status: row.status }, { status: to });
     publish(updated, action, who === 'opener');
-    return fullView(updated, who === 'staff');
+    return stateView(updated);
   }
 
   function statusRefusal(
@@ -437,7 +441,7 @@ export function createSupportService(deps: SupportDependencies) {
     const updated = await apply(row, { assignee_id: assigneeId });
     await audit(caller, 'support.ticket_assigned', row, { assigneeId: row.assignee_id }, { assigneeId });
     publish(updated, 'support.ticket_assigned', false, { assigneeId });
-    return fullView(updated, true);
+    return stateView(updated);
   }
 
   async function escalate(caller: SupportCaller, id: string) {
@@ -460,7 +464,7 @@ export function createSupportService(deps: SupportDependencies) {
       { priority, slaDueAt: updated.sla_due_at.toISOString() },
     );
     publish(updated, 'support.ticket_escalated', true);
-    return fullView(updated, true);
+    return stateView(updated);
   }
 
   async function staffOnly(caller: SupportCaller, id: string) {
@@ -509,7 +513,7 @@ export function createSupportService(deps: SupportDependencies) {
       { orderStatus: 'DISPUTED' },
     );
     publish(row, 'support.dispute_opened', true, { orderId: row.order_id });
-    return fullView(row, false);
+    return stateView(row);
   }
 
   async function listMine(caller: SupportCaller, query: { cursor?: string; limit?: number }) {
