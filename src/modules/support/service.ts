@@ -91,7 +91,23 @@ function checkText(field: string, text: string): string {
   return trimmed;
 }
 
-function openerRoleOf(caller: SupportCaller): OpenerRole {
+/**
+ * The role the caller opens the ticket in: their part in the order when it names one (an owner who
+ * is also a customer writes about their restaurant's order as its owner), else the first they hold.
+ */
+function openerRoleOf(
+  caller: SupportCaller,
+  order?: { customerId: string; restaurantOwnerId: string; driverId: string | null },
+): OpenerRole {
+  const part: OpenerRole | undefined =
+    order === undefined
+      ? undefined
+      : order.customerId === caller.userId
+        ? 'customer'
+        : order.restaurantOwnerId === caller.userId
+          ? 'restaurant_owner'
+          : 'driver';
+  if (part !== undefined && caller.roles.includes(part)) return part;
   const role = OPENER_ROLES.find((candidate) => caller.roles.includes(candidate));
   if (role === undefined)
     throw supportErrors.of(
@@ -255,10 +271,11 @@ export function createSupportService(deps: SupportDependencies) {
   }
 
   async function open(caller: SupportCaller, input: OpenTicketInput, id: string = randomUUID()) {
-    const openerRole = openerRoleOf(caller);
+    openerRoleOf(caller);
     const subject = checkText('subject', input.subject);
     const body = checkText('body', input.body);
     const order = await orderOf(caller, input.orderId);
+    const openerRole = openerRoleOf(caller, order);
     const attachments = await checkAttachments(caller, input.attachments);
     const at = now();
     const priority = priorityOf(input.category, order?.totalMinor, policy);

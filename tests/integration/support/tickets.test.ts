@@ -213,6 +213,8 @@ describe('support tickets: orders and disputes', () => {
       orderId: order.id,
     });
     expect(owner.statusCode, owner.body).toBe(201);
+    // The owner is also a customer; about their restaurant's order they write as its owner.
+    expect(owner.json().openerRole).toBe('restaurant_owner');
   });
 
   it('an order-problem ticket on a delivered order opens the dispute through orders; support resolves it with the existing refund', async () => {
