@@ -24,6 +24,7 @@ import { notifyContext } from './modules/notify/index.js';
 import { ordersContext } from './modules/orders/index.js';
 import { paymentsContext } from './modules/payments/index.js';
 import { projectionsContext } from './modules/projections/index.js';
+import { supportContext } from './modules/support/index.js';
 import { assembleContexts, projectionsOf, type AssembledContext } from './platform/assemble.js';
 import type {
   AnyContextDefinition,
@@ -50,6 +51,7 @@ export const contexts = [
   notifyContext,
   dispatchContext,
   loyaltyContext,
+  supportContext,
 ] as const;
 
 // Compile-time checks: every need is met by a context with the right interface, and no two

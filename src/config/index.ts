@@ -475,6 +475,24 @@ export const EnvironmentSchema = Type.Object({
   FILES_SIGNING_KEY: Secret(
     'a secret (at least 16 characters) that signs the URLs of private files on the local disk; required in production (unset elsewhere: derived from ENCRYPTION_KEY)',
   ),
+  SUPPORT_SLA_URGENT_MINUTES: PositiveInteger(60, 'minutes within which an urgent support ticket is due'),
+  SUPPORT_SLA_HIGH_MINUTES: PositiveInteger(
+    240,
+    'minutes within which a high-priority support ticket is due',
+  ),
+  SUPPORT_SLA_NORMAL_MINUTES: PositiveInteger(1_440, 'minutes within which a normal support ticket is due'),
+  SUPPORT_SLA_LOW_MINUTES: PositiveInteger(
+    4_320,
+    'minutes within which a low-priority support ticket is due',
+  ),
+  SUPPORT_HIGH_VALUE_ORDER_XAF: PositiveInteger(
+    20_000,
+    'an order total (XAF) from which a ticket about it is one priority higher',
+  ),
+  SUPPORT_REOPEN_DAYS: PositiveInteger(
+    7,
+    'days after resolution during which a support ticket may be reopened',
+  ),
   FILES_URL_TTL_SECONDS: Type.Integer({
     minimum: 10,
     maximum: 86_400,

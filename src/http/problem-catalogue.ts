@@ -34,6 +34,7 @@ const LEDGER = ['ledger'];
 const NOTIFY = ['notifications', 'devices', 'admin'];
 const FILES = ['files'];
 const DISPATCH = ['drivers'];
+const SUPPORT = ['support'];
 
 type Row = [
   code: string,
@@ -142,7 +143,7 @@ const ROWS: Row[] = [
   ['too_many_cuisines', 400, CATALOG, ['Too many cuisines', 'Pick fewer cuisines.'], ['Trop de cuisines', 'Choisissez moins de cuisines.']],
   ['unknown_cuisine', 400, CATALOG, ['Unknown cuisine', 'The cuisine is not in the list of cuisines.'], ['Cuisine inconnue', 'Cette cuisine n’est pas dans la liste.']],
   // Orders and carts.
-  ['order_not_found', 404, [...ORDERS, ...PAYMENTS, ...FILES], ['Order not found', 'There is no such order, or it is not yours to see.'], ['Commande introuvable', 'Cette commande n’existe pas ou ne vous est pas visible.']],
+  ['order_not_found', 404, [...ORDERS, ...PAYMENTS, ...FILES, ...SUPPORT], ['Order not found', 'There is no such order, or it is not yours to see.'], ['Commande introuvable', 'Cette commande n’existe pas ou ne vous est pas visible.']],
   ['illegal_transition', 409, ORDERS, ['Not in this state', 'The order’s current status (`currentStatus`) does not allow this.'], ['Impossible dans cet état', 'Le statut actuel (`currentStatus`) ne le permet pas.']],
   ['cancellation_not_allowed', 409, ORDERS, ['Cannot cancel', 'You may not cancel the order at this stage.'], ['Annulation impossible', 'Vous ne pouvez pas annuler la commande à ce stade.']],
   ['already_claimed', 409, ORDERS, ['Already claimed', 'Another driver took this order.'], ['Déjà prise', 'Un autre livreur a pris cette commande.']],
@@ -244,6 +245,22 @@ const ROWS: Row[] = [
   ['location_out_of_order', 409, DISPATCH, ['Position out of order', 'The position is not later than the last one accepted.'], ['Position dans le désordre', 'La position n’est pas postérieure à la dernière acceptée.']],
   ['location_too_frequent', 429, DISPATCH, ['Positions too frequent', 'A position was accepted moments ago; send the next after `Retry-After` seconds.'], ['Positions trop fréquentes', 'Une position vient d’être acceptée ; envoyez la suivante après `Retry-After` secondes.']],
   ['location_impossible_speed', 422, DISPATCH, ['Impossible speed', 'The position implies a speed no vehicle of this kind reaches since the last one; it is flagged for review and not used.'], ['Vitesse impossible', 'La position implique une vitesse qu’aucun véhicule de ce type n’atteint depuis la précédente ; elle est signalée pour contrôle et non utilisée.']],
+  // Support tickets (src/modules/support, docs/support.md).
+  ['ticket_not_found', 404, SUPPORT, ['Ticket not found', 'There is no such ticket among those you may see.'], ['Ticket introuvable', 'Ce ticket n’existe pas ou ne vous est pas visible.']],
+  ['text_blank', 400, SUPPORT, ['Blank text', 'The `field` holds only spaces; write something.'], ['Texte vide', 'Le champ `field` ne contient que des espaces ; écrivez quelque chose.']],
+  ['opener_role_required', 403, SUPPORT, ['Not a ticket opener', 'Tickets are opened by customers, restaurant owners and drivers.'], ['Ouverture de ticket impossible', 'Les tickets sont ouverts par les clients, les restaurateurs et les livreurs.']],
+  ['too_many_attachments', 400, SUPPORT, ['Too many attachments', 'A message carries at most `max` attachments.'], ['Trop de pièces jointes', 'Un message porte au plus `max` pièces jointes.']],
+  ['attachment_not_found', 422, SUPPORT, ['Attachment not found', 'An attachment (`fileId`) is no file you may read; upload it first.'], ['Pièce jointe introuvable', 'Une pièce jointe (`fileId`) n’est pas un fichier que vous pouvez lire ; envoyez-le d’abord.']],
+  ['internal_note_staff_only', 403, SUPPORT, ['Staff only', 'Only support staff write internal notes.'], ['Réservé au support', 'Seul le support écrit des notes internes.']],
+  ['ticket_not_writable', 409, SUPPORT, ['Ticket not open', 'The ticket (`ticketStatus`) takes no message or change now; reopen it first.'], ['Ticket fermé', 'Le ticket (`ticketStatus`) n’accepte ni message ni changement ; rouvrez-le d’abord.']],
+  ['ticket_changed', 409, SUPPORT, ['Ticket changed', 'The ticket changed meanwhile; reload it and retry.'], ['Ticket modifié', 'Le ticket a changé entre-temps ; rechargez-le puis réessayez.']],
+  ['status_unchanged', 409, SUPPORT, ['Status unchanged', 'The ticket already has this status.'], ['Statut inchangé', 'Le ticket a déjà ce statut.']],
+  ['status_transition_not_allowed', 409, SUPPORT, ['Status change refused', 'A ticket in `from` cannot become `to` by you.'], ['Changement de statut refusé', 'Un ticket `from` ne peut pas devenir `to` de votre fait.']],
+  ['reopen_window_closed', 409, SUPPORT, ['Too late to reopen', 'The ticket could be reopened until `reopenableUntil`; open a new one.'], ['Trop tard pour rouvrir', 'Le ticket pouvait être rouvert jusqu’à `reopenableUntil` ; ouvrez-en un nouveau.']],
+  ['assignee_not_agent', 422, SUPPORT, ['Not a support agent', 'The assignee is no active support agent.'], ['Pas un agent du support', 'La personne désignée n’est pas un agent actif du support.']],
+  ['dispute_not_applicable', 409, SUPPORT, ['No dispute from this ticket', 'Only the opener of an order-problem ticket about an order opens its dispute.'], ['Pas de litige depuis ce ticket', 'Seul l’auteur d’un ticket « problème de commande » lié à une commande ouvre son litige.']],
+  ['dispute_customer_only', 403, SUPPORT, ['Customer only', 'Only the order’s customer opens its dispute.'], ['Réservé au client', 'Seul le client de la commande ouvre son litige.']],
+  ['dispute_refused', 409, SUPPORT, ['Dispute refused', 'The order refuses the dispute now (`orderCode`, `orderStatus`): it must be delivered and within the dispute window.'], ['Litige refusé', 'La commande refuse le litige (`orderCode`, `orderStatus`) : elle doit être livrée et dans le délai de litige.']],
 ];
 
 function build(rows: Row[]): ReadonlyMap<string, CatalogueEntry> {

@@ -17,7 +17,7 @@
  */
 import type { OrderStatus } from './events.js';
 import type { Logger } from 'pino';
-import type { EventStore } from '../../eventstore/index.js';
+import type { EventMetadata, EventStore } from '../../eventstore/index.js';
 import type { Runtime } from '../../runtime.js';
 import { defineContext, need, tablesOf, type Reactor } from '../../platform/context.js';
 import type { CatalogOrdersApi, CompletedOrderLookup } from '../catalog/index.js';
@@ -85,6 +85,21 @@ export interface OrdersContext {
   parties: OrderPartiesLookup;
   /** The orders a driver carries, with their customer and restaurant owner (dispatch). */
   driverOrders: DriverOrdersLookup;
+  /** The customer's dispute, opened on their behalf by another context (support tickets). */
+  disputes: OrderDisputes;
+}
+
+export interface OrderDisputes {
+  /**
+   * Sends `OpenDispute` as the order's customer through the decider (same rules as
+   * `POST /v1/orders/{id}/dispute`: DELIVERED and within the window, else an `OrderError`).
+   */
+  open(
+    orderId: string,
+    customerId: string,
+    reason: string,
+    metadata?: EventMetadata,
+  ): Promise<{ status: OrderStatus }>;
 }
 
 /** The people an order concerns and its status, read from its stream (never stale). */
@@ -95,6 +110,9 @@ export interface OrderParties {
   restaurantId: string;
   restaurantOwnerId: string;
   driverId: string | null;
+  /** What the customer paid (XAF), and what a resolution refunded so far. */
+  totalMinor: number;
+  refundMinor: number;
 }
 
 export interface OrderPartiesLookup {
@@ -183,11 +201,32 @@ export function createOrdersContext(options: OrdersContextOptions): OrdersContex
         restaurantId: order.restaurantId,
         restaurantOwnerId: order.restaurantOwnerId,
         driverId: found.state.driverId,
+        totalMinor: order.pricing.totalMinor,
+        refundMinor: Number(found.state.refundMinor),
       };
     },
   };
   const driverOrders: DriverOrdersLookup = { carriedBy: (driverId) => repository.carriedBy(driverId) };
-  return { orders, stock, repository, carts: createCarts(db), completedOrders, parties, driverOrders };
+  const disputes: OrderDisputes = {
+    async open(orderId, customerId, reason, metadata) {
+      const command = {
+        type: 'OpenDispute',
+        data: { by: { role: 'customer', id: customerId }, reason, at: new Date() },
+      } as const;
+      const result = await orders.execute(orderId, command, metadata);
+      return { status: result.state.status as OrderStatus };
+    },
+  };
+  return {
+    orders,
+    stock,
+    repository,
+    carts: createCarts(db),
+    completedOrders,
+    parties,
+    driverOrders,
+    disputes,
+  };
 }
 
 /** The scheduled commands and the stranded-stock sweep, on every instance (each is idempotent). */

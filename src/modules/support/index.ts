@@ -1,0 +1,68 @@
+/**
+ * The support context (issue #22, docs/support.md): tickets opened by customers, restaurant
+ * owners and drivers, optionally about one of their orders; messages with staff-only internal
+ * notes and attachments by file id; the opener's list and the staff queue by SLA due time; the
+ * workflow (open → pending → resolved → closed, reopen within SUPPORT_REOPEN_DAYS, assignment,
+ * escalation), each change audited and published to the opener; and the order's dispute opened
+ * through orders' own command (the refund stays orders' `resolve`).
+ *
+ * It needs orders' `parties` and `disputes`, files' `read` and identity's `audit` and
+ * `repository` (is this person a support agent): ports declared in ports.ts.
+ */
+import { defineContext, need, tablesOf } from '../../platform/context.js';
+import { fieldCipherOf } from '../../platform/field-crypto.js';
+import type { Identity } from '../identity/index.js';
+import type { SupportDisputesPort, SupportFilesPort, SupportOrderPartiesPort } from './ports.js';
+import { registerSupportRoutes } from './routes.js';
+import { createSupportService, type SupportService } from './service.js';
+import type { SupportTables } from './tables.js';
+
+export type { SupportService, SupportCaller } from './service.js';
+export type { SupportDisputesPort, SupportFilesPort, SupportOrderPartiesPort } from './ports.js';
+export { CATEGORIES, PRIORITIES, STATUSES as TICKET_STATUSES } from './tables.js';
+
+export const supportContext = defineContext({
+  name: 'support',
+  needs: {
+    identity: need<Pick<Identity, 'audit' | 'repository'>>(),
+    orders: need<{ parties: SupportOrderPartiesPort; disputes: SupportDisputesPort }>(),
+    files: need<{ read: SupportFilesPort }>(),
+  },
+  tables: tablesOf<SupportTables>(),
+  create({ runtime, db, realtime }, { identity, orders, files }) {
+    const { config } = runtime;
+    const support: SupportService = createSupportService({
+      db,
+      cipher: fieldCipherOf(config),
+      orders: orders.parties,
+      disputes: orders.disputes,
+      files: (reader, fileId) => files.read(reader, fileId),
+      async agents(userId) {
+        const user = await identity.repository.findUserById(userId);
+        return (
+          user !== undefined &&
+          user.status === 'active' &&
+          (user.roles.includes('support') || user.roles.includes('admin'))
+        );
+      },
+      audit: (entry) => identity.audit(entry),
+      bus: realtime.bus,
+      policy: {
+        slaMinutes: {
+          urgent: config.SUPPORT_SLA_URGENT_MINUTES,
+          high: config.SUPPORT_SLA_HIGH_MINUTES,
+          normal: config.SUPPORT_SLA_NORMAL_MINUTES,
+          low: config.SUPPORT_SLA_LOW_MINUTES,
+        },
+        highValueOrderXaf: config.SUPPORT_HIGH_VALUE_ORDER_XAF,
+        reopenDays: config.SUPPORT_REOPEN_DAYS,
+      },
+      logger: runtime.logger,
+    });
+    return {
+      service: support,
+      routes: (app) => registerSupportRoutes(app, { support, runtime }),
+      personalData: support.personalData,
+    };
+  },
+});

@@ -1,0 +1,69 @@
+/**
+ * What the support context needs from others, by the interfaces it uses: orders (who an order
+ * concerns, its value and status, and opening its dispute through orders' own command), files
+ * (may this person read this file: attachments) and identity (the audit log, and whether a person
+ * is a support agent). Each is implemented by its owner.
+ */
+
+import type { Permission } from '../../shared/principal.js';
+
+/** Structurally identity's `Actor`. */
+export interface SupportActor {
+  kind: 'user' | 'system' | 'cli' | 'anonymous';
+  userId?: string | null;
+  ip?: string | null;
+  userAgent?: string | null;
+  requestId?: string | null;
+}
+
+/** Structurally identity's `AuditEntry`. */
+export interface SupportAuditEntry {
+  action: string;
+  actor: SupportActor;
+  subjectUserId?: string | null;
+  resource?: string | null;
+  oldValue?: unknown;
+  newValue?: unknown;
+}
+
+export type SupportAudit = (entry: SupportAuditEntry) => Promise<void>;
+
+/** Implemented by orders (`parties`): the people an order concerns, its status and value. */
+export interface SupportOrderPartiesPort {
+  partiesOf(orderId: string): Promise<
+    | {
+        orderId: string;
+        status: string;
+        customerId: string;
+        restaurantOwnerId: string;
+        driverId: string | null;
+        totalMinor: number;
+        refundMinor: number;
+      }
+    | undefined
+  >;
+}
+
+/** Implemented by orders (`disputes`): `OpenDispute` as the order's customer, through the decider. */
+export interface SupportDisputesPort {
+  open(
+    orderId: string,
+    customerId: string,
+    reason: string,
+    metadata?: { actorId?: string; actorRole?: string; correlationId?: string },
+  ): Promise<{ status: string }>;
+}
+
+/** Who reads a file: structurally the files context's `FilesCaller`. */
+export interface SupportFileReader {
+  userId: string;
+  permissions: ReadonlySet<Permission>;
+  roles: readonly string[];
+  actor: SupportActor;
+}
+
+/** Implemented by files (`read`): resolves when the reader may see the file, throws (404) otherwise. */
+export type SupportFilesPort = (reader: SupportFileReader, fileId: string) => Promise<unknown>;
+
+/** Implemented from identity's repository: whether a person holds the support (or admin) role. */
+export type SupportAgentDirectory = (userId: string) => Promise<boolean>;

@@ -1,0 +1,224 @@
+/** The support context's SQL, against its own tables alone. Texts arrive here already encrypted. */
+import { sql, type Insertable, type Selectable, type Transaction, type Updateable } from 'kysely';
+import type {
+  Priority,
+  SupportDb,
+  SupportMessagesTable,
+  SupportTables,
+  SupportTicketsTable,
+  TicketStatus,
+} from './tables.js';
+
+export type TicketRow = Selectable<SupportTicketsTable>;
+export type MessageRow = Selectable<SupportMessagesTable>;
+export type NewTicketRow = Insertable<SupportTicketsTable>;
+export type NewMessageRow = Omit<Insertable<SupportMessagesTable>, 'attachments'> & { attachments: string[] };
+
+/** The most messages one ticket shows (the read stays bounded; a ticket past it is a chat, later). */
+export const MESSAGES_MAX = 500;
+
+export interface QueueFilter {
+  status?: TicketStatus;
+  priority?: Priority;
+  assignee?: string;
+}
+
+type Executor = SupportDb | Transaction<SupportTables>;
+
+function insertMessage(db: Executor, row: NewMessageRow) {
+  return db
+    .insertInto('support_messages')
+    .values({ ...row, attachments: JSON.stringify(row.attachments) })
+    .onConflict((conflict) => conflict.column('id').doNothing())
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export function createSupportRepository(db: SupportDb) {
+  return {
+    /** The ticket and its first message in one transaction; false when the id already exists (a retry). */
+    async openTicket(ticket: NewTicketRow, first: NewMessageRow): Promise<boolean> {
+      return db.transaction().execute(async (transaction) => {
+        const inserted = await transaction
+          .insertInto('support_tickets')
+          .values(ticket)
+          .onConflict((conflict) => conflict.column('id').doNothing())
+          .returning('id')
+          .executeTakeFirst();
+        if (inserted === undefined) return false;
+        await insertMessage(transaction, first);
+        return true;
+      });
+    },
+
+    find: (id: string): Promise<TicketRow | undefined> =>
+      db.selectFrom('support_tickets').selectAll().where('id', '=', id).executeTakeFirst(),
+
+    async messages(ticketId: string, withInternal: boolean): Promise<MessageRow[]> {
+      return db
+        .selectFrom('support_messages')
+        .selectAll()
+        .where('ticket_id', '=', ticketId)
+        .$if(!withInternal, (query) => query.where('internal', '=', false))
+        .orderBy('position')
+        .limit(MESSAGES_MAX)
+        .execute();
+    },
+
+    async messageCount(ticketId: string): Promise<number> {
+      const row = await db
+        .selectFrom('support_messages')
+        .select((eb) => eb.fn.countAll<string>().as('count'))
+        .where('ticket_id', '=', ticketId)
+        .executeTakeFirstOrThrow();
+      return Number(row.count);
+    },
+
+    /**
+     * Adds a message and applies the ticket change it brings (an opener's answer reopens a pending
+     * ticket), in one transaction. Undefined when the message id already exists (a retry).
+     */
+    async addMessage(
+      row: NewMessageRow,
+      change: Updateable<SupportTicketsTable> | undefined,
+    ): Promise<MessageRow | undefined> {
+      return db.transaction().execute(async (transaction) => {
+        const inserted = await insertMessage(transaction, row);
+        if (inserted === undefined) return undefined;
+        await transaction
+          .updateTable('support_tickets')
+          .set((eb) => ({ ...change, version: eb('version', '+', 1), updated_at: sql`now()` }))
+          .where('id', '=', row.ticket_id)
+          .execute();
+        return inserted;
+      });
+    },
+
+    findMessage: (id: string): Promise<MessageRow | undefined> =>
+      db.selectFrom('support_messages').selectAll().where('id', '=', id).executeTakeFirst(),
+
+    /** Changes the ticket only if it is still as read (`expected`); undefined when someone got there first. */
+    async update(
+      id: string,
+      expected: { version: number },
+      change: Updateable<SupportTicketsTable>,
+    ): Promise<TicketRow | undefined> {
+      return db
+        .updateTable('support_tickets')
+        .set({ ...change, version: expected.version + 1, updated_at: sql`now()` })
+        .where('id', '=', id)
+        .where('version', '=', expected.version)
+        .returningAll()
+        .executeTakeFirst();
+    },
+
+    /** The opener's tickets, newest first, after the cursor. */
+    async byOpener(
+      openerId: string,
+      after: { createdAt: Date; id: string } | undefined,
+      limit: number,
+    ): Promise<TicketRow[]> {
+      return db
+        .selectFrom('support_tickets')
+        .selectAll()
+        .where('opener_id', '=', openerId)
+        .$if(after !== undefined, (query) =>
+          query.where(({ eb, refTuple, tuple }) =>
+            eb(refTuple('created_at', 'id'), '<', tuple(after!.createdAt, after!.id)),
+          ),
+        )
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .execute();
+    },
+
+    /** The staff queue: by SLA due time (soonest first), then id, after the cursor. */
+    async queue(
+      filter: QueueFilter,
+      after: { dueAt: Date; id: string } | undefined,
+      limit: number,
+    ): Promise<TicketRow[]> {
+      return db
+        .selectFrom('support_tickets')
+        .selectAll()
+        .$if(filter.status === undefined, (query) => query.where('status', 'in', ['open', 'pending']))
+        .$if(filter.status !== undefined, (query) => query.where('status', '=', filter.status!))
+        .$if(filter.priority !== undefined, (query) => query.where('priority', '=', filter.priority!))
+        .$if(filter.assignee !== undefined, (query) => query.where('assignee_id', '=', filter.assignee!))
+        .$if(after !== undefined, (query) =>
+          query.where(({ eb, refTuple, tuple }) =>
+            eb(refTuple('sla_due_at', 'id'), '>', tuple(after!.dueAt, after!.id)),
+          ),
+        )
+        .orderBy('sla_due_at')
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+    },
+
+    /** A person's tickets (bounded) and the messages they can see on them, for export. */
+    async exportOf(
+      openerId: string,
+      limit: number,
+    ): Promise<{ tickets: TicketRow[]; messages: MessageRow[] }> {
+      const tickets = await db
+        .selectFrom('support_tickets')
+        .selectAll()
+        .where('opener_id', '=', openerId)
+        .orderBy('created_at')
+        .limit(limit)
+        .execute();
+      const messages =
+        tickets.length === 0
+          ? []
+          : await db
+              .selectFrom('support_messages')
+              .selectAll()
+              .where(
+                'ticket_id',
+                'in',
+                tickets.map((ticket) => ticket.id),
+              )
+              .where('internal', '=', false)
+              .orderBy('position')
+              .limit(limit * 20)
+              .execute();
+      return { tickets, messages };
+    },
+
+    /**
+     * Erasure: the subjects and every message body of the person's tickets (staff replies and notes
+     * about them included), and the bodies of messages they wrote elsewhere. Idempotent.
+     */
+    async erase(userId: string): Promise<{ tickets: number; messages: number }> {
+      return db.transaction().execute(async (transaction) => {
+        const tickets = await transaction
+          .updateTable('support_tickets')
+          .set({ subject: null, erased_at: sql`now()` })
+          .where('opener_id', '=', userId)
+          .where('erased_at', 'is', null)
+          .returning('id')
+          .execute();
+        const messages = await transaction
+          .updateTable('support_messages')
+          .set({ body: null, attachments: '[]' })
+          .where((eb) =>
+            eb.or([
+              eb('author_id', '=', userId),
+              eb(
+                'ticket_id',
+                'in',
+                eb.selectFrom('support_tickets').select('id').where('opener_id', '=', userId),
+              ),
+            ]),
+          )
+          .where('body', 'is not', null)
+          .executeTakeFirst();
+        return { tickets: tickets.length, messages: Number(messages.numUpdatedRows) };
+      });
+    },
+  };
+}
+
+export type SupportRepository = ReturnType<typeof createSupportRepository>;

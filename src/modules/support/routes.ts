@@ -1,0 +1,353 @@
+/**
+ * The support routes: tickets opened by customers, restaurant owners and drivers
+ * (`/v1/support/tickets`), their messages and workflow, and the staff queue and actions
+ * (`/v1/admin/support/tickets`). Who may see a ticket is decided by the service: its opener and
+ * support staff; anyone else gets 404, as for no ticket.
+ */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import Type from 'typebox';
+import type { RouteAccess } from '../../http/access.js';
+import { keyedUuid, withIdempotency } from '../../http/idempotency.js';
+import { HttpProblem, ProblemSchema } from '../../http/problem.js';
+import type { Runtime } from '../../runtime.js';
+import { ATTACHMENTS_MAX, PAGE_MAX, type SupportCaller, type SupportService } from './service.js';
+
+type TicketView = Awaited<ReturnType<SupportService['read']>>;
+type MessageView = Awaited<ReturnType<SupportService['addMessage']>>;
+import { CATEGORIES, PRIORITIES, STATUSES } from './tables.js';
+
+/** Length limits of the texts (characters, after the edge refused NUL and lone surrogates). */
+export const SUBJECT_MAX = 200;
+export const BODY_MAX = 5_000;
+export const REASON_MAX = 500;
+
+const tags = ['support'];
+const errors = {
+  400: ProblemSchema,
+  401: ProblemSchema,
+  403: ProblemSchema,
+  404: ProblemSchema,
+  409: ProblemSchema,
+  422: ProblemSchema,
+};
+
+const OPENER: RouteAccess = {
+  permissions: ['PROFILE_MANAGEMENT', 'ORDER_PROCESSING', 'ORDER_ACCEPTANCE'],
+  ownership:
+    'customers, restaurant owners and drivers, for themselves (an order must be one they are party to)',
+};
+const TICKET: RouteAccess = {
+  permissions: ['PROFILE_MANAGEMENT', 'ORDER_PROCESSING', 'ORDER_ACCEPTANCE', 'TICKET_MANAGEMENT'],
+  ownership: 'the ticket’s opener, or support staff; others get 404',
+};
+const DISPUTE: RouteAccess = {
+  permissions: ['PROFILE_MANAGEMENT'],
+  ownership: 'the opener of an order-problem ticket who is the order’s customer',
+};
+const STAFF: RouteAccess = { permissions: ['TICKET_MANAGEMENT'], ownership: 'support staff (or an admin)' };
+
+const Uuid = Type.String({ format: 'uuid' });
+const Attachments = Type.Array(Uuid, {
+  maxItems: ATTACHMENTS_MAX,
+  description: 'File ids (POST /v1/files) the caller may read',
+});
+const Body = Type.String({ minLength: 1, maxLength: BODY_MAX });
+const OpenBody = Type.Object(
+  {
+    category: Type.Union(
+      CATEGORIES.map((category) => Type.Literal(category)),
+      { description: CATEGORIES.join(', ') },
+    ),
+    subject: Type.String({ minLength: 1, maxLength: SUBJECT_MAX }),
+    body: Body,
+    orderId: Type.Optional(Uuid),
+    attachments: Type.Optional(Attachments),
+  },
+  { additionalProperties: false },
+);
+const MessageBody = Type.Object(
+  {
+    body: Body,
+    internal: Type.Optional(
+      Type.Boolean({ description: 'A note visible to support staff only (staff alone)' }),
+    ),
+    attachments: Type.Optional(Attachments),
+  },
+  { additionalProperties: false },
+);
+const StatusBody = Type.Object(
+  {
+    status: Type.Union(
+      STATUSES.map((status) => Type.Literal(status)),
+      {
+        description:
+          'staff: open ⇄ pending, → resolved, resolved → closed; opener: close a resolved ticket; anyone: reopen within the window',
+      },
+    ),
+  },
+  { additionalProperties: false },
+);
+const ReasonBody = Type.Object(
+  { reason: Type.String({ minLength: 1, maxLength: REASON_MAX }) },
+  { additionalProperties: false },
+);
+const AssignBody = Type.Object({ assigneeId: Uuid }, { additionalProperties: false });
+const EmptyBody = Type.Object({}, { additionalProperties: false });
+const Params = Type.Object({ id: Uuid }, { additionalProperties: false });
+const Page = Type.Object(
+  {
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: PAGE_MAX, default: 20 })),
+  },
+  { additionalProperties: false },
+);
+const QueueQuery = Type.Object(
+  {
+    status: Type.Optional(Type.Union(STATUSES.map((status) => Type.Literal(status)))),
+    priority: Type.Optional(Type.Union(PRIORITIES.map((priority) => Type.Literal(priority)))),
+    assignee: Type.Optional(Uuid),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: PAGE_MAX, default: 20 })),
+  },
+  { additionalProperties: false },
+);
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
+  Type.Union([schema, Type.Null()]);
+const Summary = {
+  id: Uuid,
+  category: Type.String({ description: CATEGORIES.join(', ') }),
+  subject: Nullable(Type.String()),
+  status: Type.String({ description: STATUSES.join(', ') }),
+  priority: Type.String({ description: PRIORITIES.join(', ') }),
+  orderId: Nullable(Uuid),
+  openerId: Uuid,
+  openerRole: Type.String(),
+  assigneeId: Nullable(Uuid),
+  escalations: Type.Integer(),
+  slaDueAt: Type.String({ format: 'date-time' }),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+  resolvedAt: Nullable(Type.String({ format: 'date-time' })),
+  closedAt: Nullable(Type.String({ format: 'date-time' })),
+};
+const Message = Type.Object({
+  id: Uuid,
+  from: Type.String({ description: 'opener or staff' }),
+  authorId: Uuid,
+  internal: Type.Boolean(),
+  body: Nullable(Type.String()),
+  attachments: Type.Array(Uuid),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+const TicketOrder = Nullable(
+  Type.Object({
+    status: Type.String(),
+    dispute: Type.String({ description: 'none, open or resolved' }),
+    refundMinor: Type.Integer({ description: 'refunded so far (XAF)' }),
+  }),
+);
+/** What a workflow change answers: the ticket without its messages. */
+const TicketState = Type.Object({ ...Summary, order: TicketOrder });
+const Ticket = Type.Object({ ...Summary, order: TicketOrder, messages: Type.Array(Message) });
+const TicketPage = Type.Object({
+  items: Type.Array(Type.Object(Summary)),
+  nextCursor: Nullable(Type.String()),
+});
+
+export interface SupportRouteServices {
+  support: SupportService;
+  runtime: Runtime;
+}
+
+function callerOf(request: FastifyRequest): SupportCaller {
+  const principal = request.principal;
+  if (principal === null || principal.kind !== 'user')
+    throw new HttpProblem(401, 'unauthorized', 'Sign in first.');
+  return {
+    userId: principal.userId,
+    roles: principal.roles,
+    permissions: principal.permissions,
+    actor: {
+      kind: 'user',
+      userId: principal.userId,
+      ip: request.ip,
+      userAgent: request.headers['user-agent'] ?? null,
+      requestId: request.id,
+    },
+  };
+}
+
+/** The id a keyed creation gets: a retry after a crash finds the row its first attempt wrote. */
+function keyedId(request: FastifyRequest, namespace: string, scope: string): string | undefined {
+  const key = request.headers['idempotency-key'];
+  return typeof key === 'string' ? keyedUuid(namespace, scope, key) : undefined;
+}
+
+export function registerSupportRoutes(
+  root: FastifyInstance,
+  { support, runtime }: SupportRouteServices,
+): void {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  const db = runtime.database.db;
+
+  app.post(
+    '/v1/support/tickets',
+    {
+      config: { idempotency: 'optional', location: true, access: OPENER },
+      schema: {
+        tags,
+        summary: 'Open a support ticket (optionally about one of your orders) with its first message',
+        body: OpenBody,
+        response: { 201: Ticket, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request);
+      const scope = `support:ticket:${caller.userId}`;
+      const answer = await withIdempotency(db, request, reply, { scope }, async () => {
+        const ticket = await support.open(caller, request.body, keyedId(request, 'support-ticket', scope));
+        reply.header('location', `/v1/support/tickets/${ticket.id}`);
+        return { statusCode: 201, body: ticket };
+      });
+      return answer as TicketView;
+    },
+  );
+
+  app.get(
+    '/v1/support/tickets',
+    {
+      config: { access: OPENER },
+      schema: {
+        tags,
+        summary: 'My tickets, newest first',
+        querystring: Page,
+        response: { 200: TicketPage, ...errors },
+      },
+    },
+    async (request) => support.listMine(callerOf(request), request.query),
+  );
+
+  app.get(
+    '/v1/support/tickets/:id',
+    {
+      config: { access: TICKET },
+      schema: {
+        tags,
+        summary: 'A ticket with its messages (staff also see internal notes) and its order’s dispute status',
+        params: Params,
+        response: { 200: Ticket, ...errors },
+      },
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'private, no-store');
+      return support.read(callerOf(request), request.params.id);
+    },
+  );
+
+  app.post(
+    '/v1/support/tickets/:id/messages',
+    {
+      config: { idempotency: 'optional', location: true, access: TICKET },
+      schema: {
+        tags,
+        summary: 'Write on a ticket (its opener, or staff; staff may write internal notes)',
+        params: Params,
+        body: MessageBody,
+        response: { 201: Message, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request);
+      const scope = `support:message:${caller.userId}:${request.params.id}`;
+      const answer = await withIdempotency(db, request, reply, { scope }, async () => {
+        const message = await support.addMessage(
+          caller,
+          request.params.id,
+          request.body,
+          keyedId(request, 'support-message', scope),
+        );
+        // Messages are read with their ticket.
+        reply.header('location', `/v1/support/tickets/${request.params.id}`);
+        return { statusCode: 201, body: message };
+      });
+      return answer as MessageView;
+    },
+  );
+
+  app.post(
+    '/v1/support/tickets/:id/status',
+    {
+      config: { access: TICKET },
+      schema: {
+        tags,
+        summary: 'Change a ticket’s status (staff: the workflow; opener: close or reopen within the window)',
+        params: Params,
+        body: StatusBody,
+        response: { 200: TicketState, ...errors },
+      },
+    },
+    async (request) => support.changeStatus(callerOf(request), request.params.id, request.body.status),
+  );
+
+  app.post(
+    '/v1/support/tickets/:id/dispute',
+    {
+      config: { access: DISPUTE },
+      schema: {
+        tags,
+        summary:
+          'Open the order’s dispute from an order-problem ticket (the refund comes with support’s resolve)',
+        params: Params,
+        body: ReasonBody,
+        response: { 200: TicketState, ...errors },
+      },
+    },
+    async (request) => support.openDispute(callerOf(request), request.params.id, request.body.reason),
+  );
+
+  app.get(
+    '/v1/admin/support/tickets',
+    {
+      config: { access: STAFF },
+      schema: {
+        tags,
+        summary: 'The support queue, soonest SLA due time first (open and pending unless `status` says)',
+        querystring: QueueQuery,
+        response: { 200: TicketPage, ...errors },
+      },
+    },
+    async (request) => support.queue(request.query),
+  );
+
+  app.post(
+    '/v1/admin/support/tickets/:id/assign',
+    {
+      config: { access: STAFF },
+      schema: {
+        tags,
+        summary: 'Assign a ticket to a support agent',
+        params: Params,
+        body: AssignBody,
+        response: { 200: TicketState, ...errors },
+      },
+    },
+    async (request) => support.assign(callerOf(request), request.params.id, request.body.assigneeId),
+  );
+
+  app.post(
+    '/v1/admin/support/tickets/:id/escalate',
+    {
+      config: { access: STAFF },
+      schema: {
+        tags,
+        summary: 'Escalate a ticket: one priority higher, due sooner',
+        params: Params,
+        body: EmptyBody,
+        response: { 200: TicketState, ...errors },
+      },
+    },
+    async (request) => support.escalate(callerOf(request), request.params.id),
+  );
+}

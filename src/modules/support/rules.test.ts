@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import {
+  checkTransition,
+  disputeOf,
+  escalatedDueAt,
+  mayWrite,
+  priorityOf,
+  raised,
+  slaDueAt,
+  type SupportPolicy,
+} from './rules.js';
+
+const policy: SupportPolicy = {
+  slaMinutes: { urgent: 60, high: 240, normal: 1_440, low: 4_320 },
+  highValueOrderXaf: 20_000,
+  reopenDays: 7,
+};
+const at = new Date('2026-12-05T10:00:00Z');
+const days = (count: number) => new Date(at.getTime() + count * 86_400_000);
+
+describe('support rules', () => {
+  it('derives the priority from the category, one step higher for a high-value order, never past urgent', () => {
+    expect(priorityOf('other', undefined, policy)).toBe('low');
+    expect(priorityOf('account', 19_999, policy)).toBe('normal');
+    expect(priorityOf('account', 20_000, policy)).toBe('high');
+    expect(priorityOf('order_problem', 50_000, policy)).toBe('urgent');
+    expect(raised('urgent')).toBe('urgent');
+  });
+
+  it('gives the SLA due time per priority; an escalation never moves it later', () => {
+    expect(slaDueAt(at, 'high', policy).toISOString()).toBe('2026-12-05T14:00:00.000Z');
+    const current = slaDueAt(at, 'low', policy);
+    expect(escalatedDueAt(current, at, 'normal', policy)).toEqual(slaDueAt(at, 'normal', policy));
+    const soon = new Date(at.getTime() + 10 * 60_000);
+    expect(escalatedDueAt(soon, at, 'normal', policy)).toEqual(soon);
+  });
+
+  it('lets staff run the workflow and the opener only close or reopen', () => {
+    const open = { status: 'open' as const, resolvedAt: null };
+    expect(checkTransition(open, 'pending', 'staff', at, policy)).toBeUndefined();
+    expect(checkTransition(open, 'resolved', 'staff', at, policy)).toBeUndefined();
+    expect(checkTransition(open, 'closed', 'staff', at, policy)).toEqual({
+      code: 'transition_not_allowed',
+      from: 'open',
+      to: 'closed',
+    });
+    expect(checkTransition(open, 'resolved', 'opener', at, policy)?.code).toBe('transition_not_allowed');
+    expect(checkTransition(open, 'open', 'staff', at, policy)?.code).toBe('status_unchanged');
+    const resolved = { status: 'resolved' as const, resolvedAt: at };
+    expect(checkTransition(resolved, 'closed', 'opener', at, policy)).toBeUndefined();
+  });
+
+  it('reopens until reopenDays after the resolution, from resolved or closed', () => {
+    for (const status of ['resolved', 'closed'] as const) {
+      const ticket = { status, resolvedAt: at };
+      expect(checkTransition(ticket, 'open', 'opener', days(6.99), policy)).toBeUndefined();
+      expect(checkTransition(ticket, 'open', 'staff', days(7), policy)).toEqual({
+        code: 'reopen_window_closed',
+        closedAt: days(7),
+      });
+    }
+  });
+
+  it('lets the opener write while open or pending, staff until closed', () => {
+    expect(mayWrite('pending', 'opener')).toBe(true);
+    expect(mayWrite('resolved', 'opener')).toBe(false);
+    expect(mayWrite('resolved', 'staff')).toBe(true);
+    expect(mayWrite('closed', 'staff')).toBe(false);
+  });
+
+  it("shows the order's dispute from its status", () => {
+    expect(disputeOf('DELIVERED')).toBe('none');
+    expect(disputeOf('DISPUTED')).toBe('open');
+    expect(disputeOf('RESOLVED')).toBe('resolved');
+  });
+});

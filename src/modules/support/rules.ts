@@ -1,0 +1,91 @@
+/**
+ * The support context's pure rules: a ticket's priority, its SLA due time, and which status
+ * changes who may make. No I/O: the service reads and writes, these decide.
+ */
+import { PRIORITIES, type Category, type Priority, type TicketStatus } from './tables.js';
+
+export interface SupportPolicy {
+  /** Minutes to the SLA due time, per priority. */
+  slaMinutes: Record<Priority, number>;
+  /** An order total from which a ticket about it is one priority higher. */
+  highValueOrderXaf: number;
+  /** Days after resolution during which a ticket may be reopened. */
+  reopenDays: number;
+}
+
+const BASE_PRIORITY: Record<Category, Priority> = {
+  order_problem: 'high',
+  payment: 'high',
+  delivery: 'normal',
+  account: 'normal',
+  other: 'low',
+};
+
+/** One step up, at most urgent. */
+export function raised(priority: Priority): Priority {
+  return PRIORITIES[Math.min(PRIORITIES.indexOf(priority) + 1, PRIORITIES.length - 1)]!;
+}
+
+/** From the category, one step higher when the order is worth at least the high-value threshold. */
+export function priorityOf(
+  category: Category,
+  orderTotalXaf: number | undefined,
+  policy: SupportPolicy,
+): Priority {
+  const base = BASE_PRIORITY[category];
+  return orderTotalXaf !== undefined && orderTotalXaf >= policy.highValueOrderXaf ? raised(base) : base;
+}
+
+export function slaDueAt(from: Date, priority: Priority, policy: SupportPolicy): Date {
+  return new Date(from.getTime() + policy.slaMinutes[priority] * 60_000);
+}
+
+/** After an escalation: the new priority's due time from now, never later than the one already set. */
+export function escalatedDueAt(current: Date, now: Date, priority: Priority, policy: SupportPolicy): Date {
+  const fresh = slaDueAt(now, priority, policy);
+  return fresh < current ? fresh : current;
+}
+
+export type Changer = 'opener' | 'staff';
+
+export type StatusRefusal =
+  | { code: 'status_unchanged' }
+  | { code: 'transition_not_allowed'; from: TicketStatus; to: TicketStatus }
+  | { code: 'reopen_window_closed'; closedAt: Date };
+
+/**
+ * Whether `who` may move a ticket from `from` to `to` now. Staff: open ⇄ pending, open/pending →
+ * resolved, resolved → closed, and reopen. The opener: close a resolved ticket, and reopen a
+ * resolved or closed one. Reopening is allowed until `reopenDays` after the resolution.
+ */
+export function checkTransition(
+  ticket: { status: TicketStatus; resolvedAt: Date | null },
+  to: TicketStatus,
+  who: Changer,
+  now: Date,
+  policy: SupportPolicy,
+): StatusRefusal | undefined {
+  const from = ticket.status;
+  if (from === to) return { code: 'status_unchanged' };
+  if (to === 'open' && (from === 'resolved' || from === 'closed')) {
+    const closes = new Date((ticket.resolvedAt ?? now).getTime() + policy.reopenDays * 86_400_000);
+    return now.getTime() < closes.getTime() ? undefined : { code: 'reopen_window_closed', closedAt: closes };
+  }
+  const allowed: Record<Changer, readonly string[]> = {
+    staff: ['open>pending', 'pending>open', 'open>resolved', 'pending>resolved', 'resolved>closed'],
+    opener: ['resolved>closed'],
+  };
+  return allowed[who].includes(`${from}>${to}`) ? undefined : { code: 'transition_not_allowed', from, to };
+}
+
+/** Who may write on a ticket in this status: the opener while it is open or pending; staff until closed. */
+export function mayWrite(status: TicketStatus, who: Changer): boolean {
+  return who === 'staff' ? status !== 'closed' : status === 'open' || status === 'pending';
+}
+
+/** The order's dispute as the ticket shows it, from the order's status. */
+export function disputeOf(orderStatus: string): 'none' | 'open' | 'resolved' {
+  if (orderStatus === 'DISPUTED') return 'open';
+  if (orderStatus === 'RESOLVED') return 'resolved';
+  return 'none';
+}

@@ -1,0 +1,629 @@
+/**
+ * The support context's service: tickets opened by a customer, restaurant owner or driver
+ * (optionally about one of their orders), messages (staff notes visible to staff only), the
+ * opener's list and the staff queue by SLA due time, the workflow (open → pending → resolved →
+ * closed, reopen within the window, assignment, escalation) and the order's dispute opened
+ * through orders' own command. Subjects and bodies are encrypted at rest; every change is audited
+ * and published to the opener (and the support audience) on the real-time bus.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { FieldCipher } from '../../platform/field-crypto.js';
+import { audiences, type RealtimeBus } from '../../realtime/index.js';
+import { isDomainError } from '../../shared/errors.js';
+import type { Permission, Role } from '../../shared/principal.js';
+import { supportErrors } from './errors.js';
+import type {
+  SupportActor,
+  SupportAgentDirectory,
+  SupportAudit,
+  SupportDisputesPort,
+  SupportFilesPort,
+  SupportOrderPartiesPort,
+} from './ports.js';
+import { createSupportRepository, type MessageRow, type QueueFilter, type TicketRow } from './repository.js';
+import {
+  checkTransition,
+  disputeOf,
+  escalatedDueAt,
+  mayWrite,
+  priorityOf,
+  raised,
+  slaDueAt,
+  type Changer,
+  type SupportPolicy,
+} from './rules.js';
+import { OPENER_ROLES, type Category, type OpenerRole, type SupportDb, type TicketStatus } from './tables.js';
+
+export const SUBJECT_PURPOSE = 'support_tickets.subject';
+export const BODY_PURPOSE = 'support_messages.body';
+export const PAGE_MAX = 50;
+export const ATTACHMENTS_MAX = 5;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface SupportCaller {
+  userId: string;
+  roles: readonly Role[];
+  permissions: ReadonlySet<Permission>;
+  actor: SupportActor;
+}
+
+export interface OpenTicketInput {
+  category: Category;
+  subject: string;
+  body: string;
+  orderId?: string;
+  attachments?: string[];
+}
+
+export interface MessageInput {
+  body: string;
+  internal?: boolean;
+  attachments?: string[];
+}
+
+export interface SupportDependencies {
+  db: SupportDb;
+  cipher: FieldCipher;
+  orders: SupportOrderPartiesPort;
+  disputes: SupportDisputesPort;
+  files: SupportFilesPort;
+  agents: SupportAgentDirectory;
+  audit: SupportAudit;
+  bus: RealtimeBus;
+  policy: SupportPolicy;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export const isStaff = (caller: Pick<SupportCaller, 'permissions'>): boolean =>
+  caller.permissions.has('TICKET_MANAGEMENT') || caller.permissions.has('FULL_SYSTEM_ACCESS');
+
+const ticketNotFound = () =>
+  supportErrors.of('not_found', 'ticket_not_found', 'There is no such ticket among those you may see.');
+
+function checkText(field: string, text: string): string {
+  const trimmed = text.trim();
+  if (trimmed.length === 0)
+    throw supportErrors.of('validation', 'text_blank', `The ${field} holds only spaces.`, {
+      details: { field },
+    });
+  return trimmed;
+}
+
+/**
+ * The role the caller opens the ticket in: their part in the order when it names one (an owner who
+ * is also a customer writes about their restaurant's order as its owner), else the first they hold.
+ */
+function openerRoleOf(
+  caller: SupportCaller,
+  order?: { customerId: string; restaurantOwnerId: string; driverId: string | null },
+): OpenerRole {
+  const part: OpenerRole | undefined =
+    order === undefined
+      ? undefined
+      : order.customerId === caller.userId
+        ? 'customer'
+        : order.restaurantOwnerId === caller.userId
+          ? 'restaurant_owner'
+          : 'driver';
+  if (part !== undefined && caller.roles.includes(part)) return part;
+  const role = OPENER_ROLES.find((candidate) => caller.roles.includes(candidate));
+  if (role === undefined)
+    throw supportErrors.of(
+      'forbidden',
+      'opener_role_required',
+      'Tickets are opened by customers, restaurant owners and drivers.',
+    );
+  return role;
+}
+
+export function createSupportService(deps: SupportDependencies) {
+  const repository = createSupportRepository(deps.db);
+  const { cipher, policy } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  function messageView(row: MessageRow) {
+    return {
+      id: row.id,
+      from: row.from_staff ? ('staff' as const) : ('opener' as const),
+      authorId: row.author_id,
+      internal: row.internal,
+      body: cipher.decrypt(BODY_PURPOSE, row.body),
+      attachments: row.attachments,
+      createdAt: row.created_at.toISOString(),
+    };
+  }
+
+  function summary(row: TicketRow) {
+    return {
+      id: row.id,
+      category: row.category,
+      subject: cipher.decrypt(SUBJECT_PURPOSE, row.subject),
+      status: row.status,
+      priority: row.priority,
+      orderId: row.order_id,
+      openerId: row.opener_id,
+      openerRole: row.opener_role,
+      assigneeId: row.assignee_id,
+      escalations: row.escalations,
+      slaDueAt: row.sla_due_at.toISOString(),
+      createdAt: row.created_at.toISOString(),
+      updatedAt: row.updated_at.toISOString(),
+      resolvedAt: row.resolved_at?.toISOString() ?? null,
+      closedAt: row.closed_at?.toISOString() ?? null,
+    };
+  }
+
+  /** The ticket and its order's status and dispute (what a workflow change answers). */
+  async function stateView(row: TicketRow) {
+    const parties = row.order_id === null ? undefined : await deps.orders.partiesOf(row.order_id);
+    return {
+      ...summary(row),
+      order:
+        parties === undefined
+          ? null
+          : { status: parties.status, dispute: disputeOf(parties.status), refundMinor: parties.refundMinor },
+    };
+  }
+
+  /** The ticket with its messages (internal notes for staff only) and the order's dispute status. */
+  async function fullView(row: TicketRow, staff: boolean) {
+    const messages = await repository.messages(row.id, staff);
+    return { ...(await stateView(row)), messages: messages.map((message) => messageView(message)) };
+  }
+
+  /** The ticket if the caller may see it (its opener, or staff); others get 404, as for no ticket. */
+  async function visible(caller: SupportCaller, id: string): Promise<{ row: TicketRow; who: Changer }> {
+    const row = UUID.test(id) ? await repository.find(id) : undefined;
+    if (row === undefined) throw ticketNotFound();
+    if (isStaff(caller)) return { row, who: 'staff' };
+    if (row.opener_id === caller.userId) return { row, who: 'opener' };
+    throw ticketNotFound();
+  }
+
+  async function checkAttachments(
+    caller: SupportCaller,
+    ids: readonly string[] | undefined,
+  ): Promise<string[]> {
+    const unique = [...new Set(ids ?? [])];
+    if (unique.length > ATTACHMENTS_MAX)
+      throw supportErrors.of(
+        'validation',
+        'too_many_attachments',
+        `At most ${ATTACHMENTS_MAX} attachments.`,
+        {
+          details: { max: ATTACHMENTS_MAX },
+        },
+      );
+    for (const fileId of unique) {
+      try {
+        await deps.files(caller, fileId);
+      } catch (error) {
+        if (!isDomainError(error) || error.kind !== 'not_found') throw error;
+        throw supportErrors.of(
+          'unprocessable',
+          'attachment_not_found',
+          'An attachment is no file you may read.',
+          {
+            details: { fileId },
+          },
+        );
+      }
+    }
+    return unique;
+  }
+
+  /** The order the opener names, if they are party to it (others: 404, as for no order). */
+  async function orderOf(caller: SupportCaller, orderId: string | undefined) {
+    if (orderId === undefined) return undefined;
+    const parties = await deps.orders.partiesOf(orderId);
+    const party =
+      parties !== undefined &&
+      [parties.customerId, parties.restaurantOwnerId, parties.driverId].includes(caller.userId);
+    if (!party) throw supportErrors.of('not_found', 'order_not_found', 'There is no such order among yours.');
+    return parties;
+  }
+
+  function publish(
+    row: TicketRow,
+    type: string,
+    toStaff: boolean,
+    extra: Record<string, unknown> = {},
+  ): void {
+    const opener = row.opener_id;
+    const message = {
+      channel: 'support',
+      type,
+      at: now().toISOString(),
+      data: { ticketId: row.id, status: row.status, priority: row.priority, ...extra },
+    };
+    const publications = [
+      {
+        audiences: [audiences.customer(opener), audiences.owner(opener), audiences.driver(opener)],
+        message,
+      },
+      ...(toStaff ? [{ audiences: [audiences.support], message }] : []),
+    ];
+    // Telling is best effort: the change is committed; a client that missed it reloads the ticket.
+    void deps.bus
+      .publish(publications)
+      .catch((error: unknown) =>
+        deps.logger.warn({ err: error, ticketId: row.id }, 'support publish failed'),
+      );
+  }
+
+  async function audit(
+    caller: SupportCaller,
+    action: string,
+    row: TicketRow,
+    oldValue: unknown,
+    newValue: unknown,
+  ) {
+    await deps.audit({
+      action,
+      actor: caller.actor,
+      subjectUserId: row.opener_id,
+      resource: `support_ticket:${row.id}`,
+      oldValue,
+      newValue,
+    });
+  }
+
+  async function open(caller: SupportCaller, input: OpenTicketInput, id: string = randomUUID()) {
+    openerRoleOf(caller);
+    const subject = checkText('subject', input.subject);
+    const body = checkText('body', input.body);
+    const order = await orderOf(caller, input.orderId);
+    const openerRole = openerRoleOf(caller, order);
+    const attachments = await checkAttachments(caller, input.attachments);
+    const at = now();
+    const priority = priorityOf(input.category, order?.totalMinor, policy);
+    const created = await repository.openTicket(
+      {
+        id,
+        opener_id: caller.userId,
+        opener_role: openerRole,
+        category: input.category,
+        subject: cipher.encrypt(SUBJECT_PURPOSE, subject),
+        order_id: input.orderId ?? null,
+        priority,
+        status: 'open',
+        sla_due_at: slaDueAt(at, priority, policy),
+        created_at: at,
+        updated_at: at,
+      },
+      {
+        id: randomUUID(),
+        ticket_id: id,
+        author_id: caller.userId,
+        from_staff: false,
+        internal: false,
+        body: cipher.encrypt(BODY_PURPOSE, body),
+        attachments,
+        created_at: at,
+      },
+    );
+    const row = (await repository.find(id))!;
+    if (created) {
+      await audit(caller, 'support.ticket_opened', row, null, {
+        category: row.category,
+        priority: row.priority,
+        orderId: row.order_id,
+      });
+      publish(row, 'support.ticket_opened', true);
+    }
+    return fullView(row, false);
+  }
+
+  async function addMessage(
+    caller: SupportCaller,
+    ticketId: string,
+    input: MessageInput,
+    id: string = randomUUID(),
+  ) {
+    const { row, who } = await visible(caller, ticketId);
+    if (input.internal === true && who !== 'staff')
+      throw supportErrors.of(
+        'forbidden',
+        'internal_note_staff_only',
+        'Only support staff write internal notes.',
+      );
+    const body = checkText('body', input.body);
+    const retried = await repository.findMessage(id);
+    if (retried !== undefined && retried.ticket_id === row.id) return messageView(retried);
+    if (!mayWrite(row.status, who))
+      throw supportErrors.of(
+        'conflict',
+        'ticket_not_writable',
+        `A ${row.status} ticket takes no message; reopen it first.`,
+        {
+          details: { ticketStatus: row.status },
+        },
+      );
+    const attachments = await checkAttachments(caller, input.attachments);
+    // The opener's answer to a ticket waiting on them puts it back in the queue.
+    const change = who === 'opener' && row.status === 'pending' ? { status: 'open' as const } : undefined;
+    const inserted = await repository.addMessage(
+      {
+        id,
+        ticket_id: row.id,
+        author_id: caller.userId,
+        from_staff: who === 'staff',
+        internal: input.internal === true,
+        body: cipher.encrypt(BODY_PURPOSE, body),
+        attachments,
+        created_at: now(),
+      },
+      change,
+    );
+    const message = inserted ?? (await repository.findMessage(id))!;
+    await audit(caller, 'support.message_added', row, null, {
+      messageId: message.id,
+      internal: message.internal,
+      attachments: attachments.length,
+      ...(change === undefined ? {} : { status: change.status }),
+    });
+    if (!message.internal)
+      publish({ ...row, status: change?.status ?? row.status }, 'support.message_added', who === 'opener', {
+        messageId: message.id,
+        from: who,
+      });
+    return messageView(message);
+  }
+
+  async function read(caller: SupportCaller, id: string) {
+    const { row, who } = await visible(caller, id);
+    if (who === 'staff') await audit(caller, 'support.ticket_viewed', row, null, null);
+    return fullView(row, who === 'staff');
+  }
+
+  /** Applies a change decided on `row` if nobody changed the ticket meanwhile (else 409). */
+  async function apply(row: TicketRow, change: Parameters<typeof repository.update>[2]): Promise<TicketRow> {
+    const updated = await repository.update(row.id, { version: row.version }, change);
+    if (updated === undefined)
+      throw supportErrors.of(
+        'conflict',
+        'ticket_changed',
+        'The ticket changed meanwhile; reload it and retry.',
+      );
+    return updated;
+  }
+
+  async function changeStatus(caller: SupportCaller, id: string, to: TicketStatus) {
+    const { row, who } = await visible(caller, id);
+    const at = now();
+    const refusal = checkTransition({ status: row.status, resolvedAt: row.resolved_at }, to, who, at, policy);
+    if (refusal !== undefined) throw statusRefusal(refusal, row.status, to);
+    const updated = await apply(row, {
+      status: to,
+      ...(to === 'resolved' ? { resolved_at: at } : {}),
+      ...(to === 'closed' ? { closed_at: at } : {}),
+      ...(to === 'open' && row.status === 'closed' ? { closed_at: null } : {}),
+      // A reopened ticket is due again from now.
+      ...(to === 'open' && (row.status === 'resolved' || row.status === 'closed')
+        ? { resolved_at: null, sla_due_at: slaDueAt(at, row.priority, policy) }
+        : {}),
+    });
+    const action =
+      to === 'open' && row.status !== 'pending' ? 'support.ticket_reopened' : 'support.status_changed';
+    await audit(caller, action, row, { status: row.status }, { status: to });
+    publish(updated, action, who === 'opener');
+    return stateView(updated);
+  }
+
+  function statusRefusal(
+    refusal: NonNullable<ReturnType<typeof checkTransition>>,
+    from: TicketStatus,
+    to: TicketStatus,
+  ) {
+    if (refusal.code === 'reopen_window_closed')
+      return supportErrors.of(
+        'conflict',
+        'reopen_window_closed',
+        `The ticket could be reopened until ${refusal.closedAt.toISOString()}.`,
+        {
+          details: { reopenableUntil: refusal.closedAt.toISOString(), reopenDays: policy.reopenDays },
+        },
+      );
+    if (refusal.code === 'status_unchanged')
+      return supportErrors.of('conflict', 'status_unchanged', `The ticket is already ${to}.`, {
+        details: { ticketStatus: to },
+      });
+    return supportErrors.of(
+      'conflict',
+      'status_transition_not_allowed',
+      `A ${from} ticket cannot become ${to} by you.`,
+      {
+        details: { from, to },
+      },
+    );
+  }
+
+  async function assign(caller: SupportCaller, id: string, assigneeId: string) {
+    const { row } = await staffOnly(caller, id);
+    if (!(await deps.agents(assigneeId)))
+      throw supportErrors.of('unprocessable', 'assignee_not_agent', 'The assignee is no support agent.', {
+        details: { assigneeId },
+      });
+    if (row.status === 'closed')
+      throw supportErrors.of(
+        'conflict',
+        'ticket_not_writable',
+        'A closed ticket is not assigned; reopen it first.',
+        {
+          details: { ticketStatus: row.status },
+        },
+      );
+    const updated = await apply(row, { assignee_id: assigneeId });
+    await audit(caller, 'support.ticket_assigned', row, { assigneeId: row.assignee_id }, { assigneeId });
+    publish(updated, 'support.ticket_assigned', false, { assigneeId });
+    return stateView(updated);
+  }
+
+  async function escalate(caller: SupportCaller, id: string) {
+    const { row } = await staffOnly(caller, id);
+    if (row.status === 'resolved' || row.status === 'closed')
+      throw supportErrors.of('conflict', 'ticket_not_writable', `A ${row.status} ticket is not escalated.`, {
+        details: { ticketStatus: row.status },
+      });
+    const priority = raised(row.priority);
+    const updated = await apply(row, {
+      priority,
+      escalations: row.escalations + 1,
+      sla_due_at: escalatedDueAt(row.sla_due_at, now(), priority, policy),
+    });
+    await audit(
+      caller,
+      'support.ticket_escalated',
+      row,
+      { priority: row.priority, slaDueAt: row.sla_due_at.toISOString() },
+      { priority, slaDueAt: updated.sla_due_at.toISOString() },
+    );
+    publish(updated, 'support.ticket_escalated', true);
+    return stateView(updated);
+  }
+
+  async function staffOnly(caller: SupportCaller, id: string) {
+    const found = await visible(caller, id);
+    if (found.who !== 'staff') throw ticketNotFound();
+    return found;
+  }
+
+  /**
+   * The opener of an order-problem ticket, as the order's customer, opens the order's dispute
+   * through orders' own command (DELIVERED, within the window). The refund comes later, when
+   * support resolves the dispute with the order's `resolve` transition.
+   */
+  async function openDispute(caller: SupportCaller, id: string, reason: string) {
+    const { row, who } = await visible(caller, id);
+    if (who !== 'opener' || row.category !== 'order_problem' || row.order_id === null)
+      throw supportErrors.of(
+        'conflict',
+        'dispute_not_applicable',
+        'Only the opener of an order-problem ticket about an order opens its dispute.',
+      );
+    const parties = await deps.orders.partiesOf(row.order_id);
+    if (parties === undefined || parties.customerId !== caller.userId)
+      throw supportErrors.of(
+        'forbidden',
+        'dispute_customer_only',
+        'Only the order’s customer opens its dispute.',
+      );
+    try {
+      await deps.disputes.open(row.order_id, caller.userId, checkText('reason', reason), {
+        actorId: caller.userId,
+        actorRole: 'customer',
+        ...(caller.actor.requestId ? { correlationId: caller.actor.requestId } : {}),
+      });
+    } catch (error) {
+      if (!isDomainError(error) || error.kind === 'unavailable' || error.kind === 'internal') throw error;
+      throw supportErrors.of('conflict', 'dispute_refused', error.message, {
+        details: { orderCode: error.code, orderStatus: parties.status },
+      });
+    }
+    await audit(
+      caller,
+      'support.dispute_opened',
+      row,
+      { orderStatus: parties.status },
+      { orderStatus: 'DISPUTED' },
+    );
+    publish(row, 'support.dispute_opened', true, { orderId: row.order_id });
+    return stateView(row);
+  }
+
+  async function listMine(caller: SupportCaller, query: { cursor?: string; limit?: number }) {
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const limit = Math.min(Math.max(query.limit ?? 20, 1), PAGE_MAX);
+    const rows = await repository.byOpener(
+      caller.userId,
+      after === undefined ? undefined : { createdAt: after.at, id: after.id },
+      limit + 1,
+    );
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      items: page.map(summary),
+      nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.created_at, last.id) : null,
+    };
+  }
+
+  async function queue(query: QueueFilter & { cursor?: string; limit?: number }) {
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const limit = Math.min(Math.max(query.limit ?? 20, 1), PAGE_MAX);
+    const filter: QueueFilter = {
+      ...(query.status === undefined ? {} : { status: query.status }),
+      ...(query.priority === undefined ? {} : { priority: query.priority }),
+      ...(query.assignee === undefined ? {} : { assignee: query.assignee }),
+    };
+    const rows = await repository.queue(
+      filter,
+      after === undefined ? undefined : { dueAt: after.at, id: after.id },
+      limit + 1,
+    );
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      items: page.map(summary),
+      nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.sla_due_at, last.id) : null,
+    };
+  }
+
+  const personalData = {
+    async export(userId: string) {
+      const { tickets, messages } = await repository.exportOf(userId, PAGE_MAX * 10);
+      return {
+        tickets: tickets.map((ticket) => ({
+          ...summary(ticket),
+          messages: messages
+            .filter((message) => message.ticket_id === ticket.id)
+            .map((message) => messageView(message)),
+        })),
+      };
+    },
+    async erase(userId: string) {
+      const erased = await repository.erase(userId);
+      return { ticketsErased: erased.tickets, messagesErased: erased.messages };
+    },
+  };
+
+  return {
+    open,
+    read,
+    addMessage,
+    changeStatus,
+    assign,
+    escalate,
+    openDispute,
+    listMine,
+    queue,
+    personalData,
+    repository,
+  };
+}
+
+export type SupportService = ReturnType<typeof createSupportService>;
+
+function encodeCursor(at: Date, id: string): string {
+  return Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url');
+}
+
+/** Undefined is never returned for a bad cursor: it is a 400 `invalid_cursor`. */
+function decodeCursor(cursor: string): { at: Date; id: string } {
+  const invalid = () =>
+    supportErrors.of('validation', 'invalid_cursor', 'The page cursor is not one this API issued.');
+  if (cursor.length > 200 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  if (!Array.isArray(value) || value.length !== 2) throw invalid();
+  const [at, id] = value as [unknown, unknown];
+  if (typeof at !== 'string' || typeof id !== 'string' || !UUID.test(id)) throw invalid();
+  const date = new Date(at);
+  if (Number.isNaN(date.getTime())) throw invalid();
+  return { at: date, id };
+}

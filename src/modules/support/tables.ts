@@ -1,0 +1,62 @@
+import type { ColumnType, Generated, Kysely } from 'kysely';
+
+type Json<T> = ColumnType<T, string, string>;
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+
+export const CATEGORIES = ['order_problem', 'payment', 'account', 'delivery', 'other'] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+/** Lowest first: escalation moves one step right. */
+export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+/** open → pending (waiting on the opener) → resolved → closed; reopened within the window. */
+export const STATUSES = ['open', 'pending', 'resolved', 'closed'] as const;
+export type TicketStatus = (typeof STATUSES)[number];
+
+export const OPENER_ROLES = ['customer', 'restaurant_owner', 'driver'] as const;
+export type OpenerRole = (typeof OPENER_ROLES)[number];
+
+export interface SupportTicketsTable {
+  id: string;
+  opener_id: string;
+  opener_role: OpenerRole;
+  category: Category;
+  /** Ciphertext (field-crypto); NULL once erased. */
+  subject: string | null;
+  order_id: string | null;
+  priority: Priority;
+  status: TicketStatus;
+  assignee_id: string | null;
+  escalations: ColumnType<number, number | undefined, number>;
+  sla_due_at: ColumnType<Date, Date | string, Date | string>;
+  resolved_at: NullableTimestamp;
+  closed_at: NullableTimestamp;
+  erased_at: NullableTimestamp;
+  /** Bumped by every change: a change applies only to the version it was decided on. */
+  version: ColumnType<number, number | undefined, number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface SupportMessagesTable {
+  id: string;
+  ticket_id: string;
+  position: Generated<string>;
+  author_id: string;
+  from_staff: boolean;
+  internal: boolean;
+  /** Ciphertext (field-crypto); NULL once erased. */
+  body: string | null;
+  attachments: Json<string[]>;
+  created_at: Timestamp;
+}
+
+export interface SupportTables {
+  support_tickets: SupportTicketsTable;
+  support_messages: SupportMessagesTable;
+}
+
+/** The database as this context sees it: its own tables only. */
+export type SupportDb = Kysely<SupportTables>;
