@@ -267,6 +267,7 @@ describe('profile, addresses, sessions and GDPR', () => {
         'files',
         'notify',
         'dispatch',
+        'support',
         'eventstore',
         'test-context',
       ],
