@@ -2,26 +2,19 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerPointsId, pointsIssuanceId } from '../../../ledger/rules/index.js';
 import { AWARD_REACTOR } from '../../../src/modules/loyalty/index.js';
-import { act, getOrder, orderWorld, type OrderWorld } from '../orders/helpers.js';
-import { freePort } from '../payments/helpers.js';
-import { deliveredOrder, fundedCustomer, loyaltyOf, until } from './helpers.js';
+import { act, getOrder, type OrderWorld } from '../orders/helpers.js';
+import { deliveredOrder, fundedCustomer, loyaltyOf, until, loyaltyWorld } from './helpers.js';
 
 let world: OrderWorld;
 const DAY_MS = 86_400_000;
 
 beforeAll(async () => {
-  const port = await freePort();
-  world = await orderWorld({
-    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-    PAYMENT_SIMULATORS: 'true',
-    PAYMENT_SIMULATOR_DELAY_MS: '50',
-    ORDERS_PAYMENT_PORT: 'ledger',
+  world = await loyaltyWorld({
     LOYALTY_SILVER_POINTS: '30',
     LOYALTY_GOLD_POINTS: '1000',
     LOYALTY_MULTIPLIER_SILVER: '1.25',
     LOYALTY_POINTS_EXPIRY_DAYS: '365',
   });
-  await world.testApp.app.listen({ host: '127.0.0.1', port });
 });
 afterAll(async () => world?.testApp.close());
 

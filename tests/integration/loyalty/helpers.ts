@@ -1,9 +1,26 @@
 import { customerWalletId, orderEscrowId, worldId } from '../../../ledger/rules/index.js';
 import { authHeader, createUser, type CreatedUser } from '../../helpers/auth.js';
-import { act, placeOrder, type OrderWorld } from '../orders/helpers.js';
-import { until } from '../payments/helpers.js';
+import { act, orderWorld, placeOrder, type OrderWorld } from '../orders/helpers.js';
+import { freePort, until } from '../payments/helpers.js';
 
 export { until };
+
+/**
+ * An order world listening on a port (the simulators' webhooks reach it), paying through the
+ * ledger, with the loyalty settings of the test file.
+ */
+export async function loyaltyWorld(loyalty: Record<string, string>): Promise<OrderWorld> {
+  const port = await freePort();
+  const world = await orderWorld({
+    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+    PAYMENT_SIMULATORS: 'true',
+    PAYMENT_SIMULATOR_DELAY_MS: '50',
+    ORDERS_PAYMENT_PORT: 'ledger',
+    ...loyalty,
+  });
+  await world.testApp.app.listen({ host: '127.0.0.1', port });
+  return world;
+}
 
 /** A customer with XAF in the wallet (an adjustment from the world account). */
 export async function fundedCustomer(world: OrderWorld, amountMinor = 50_000n): Promise<CreatedUser> {

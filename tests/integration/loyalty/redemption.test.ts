@@ -7,23 +7,16 @@ import {
   promotionsExpenseId,
 } from '../../../ledger/rules/index.js';
 import { createUser } from '../../helpers/auth.js';
-import { act, orderWorld, placeOrder, type OrderWorld } from '../orders/helpers.js';
-import { freePort } from '../payments/helpers.js';
-import { fundedCustomer, loyaltyOf, until } from './helpers.js';
+import { act, placeOrder, type OrderWorld } from '../orders/helpers.js';
+import { fundedCustomer, loyaltyOf, until, loyaltyWorld } from './helpers.js';
 
 let world: OrderWorld;
 
 beforeAll(async () => {
-  const port = await freePort();
-  world = await orderWorld({
-    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-    PAYMENT_SIMULATORS: 'true',
-    PAYMENT_SIMULATOR_DELAY_MS: '50',
-    ORDERS_PAYMENT_PORT: 'ledger',
+  world = await loyaltyWorld({
     LOYALTY_POINT_VALUE_XAF: '1',
     LOYALTY_REDEEM_MAX_PERCENT: '50',
   });
-  await world.testApp.app.listen({ host: '127.0.0.1', port });
 });
 afterAll(async () => world?.testApp.close());
 
