@@ -103,11 +103,17 @@ describe('scheduled payments work', () => {
       () => testApp.services.ledger.account(driverPayableId(rich.userId, 'XAF')),
       (account) => account?.debitsPosted === 12_000n,
     );
-    const list = await testApp.app.inject({
-      method: 'GET',
-      url: '/v1/payouts?payeeKind=driver',
-      headers: authHeader(rich.accessToken),
-    });
+    // The ledger posts the payout's debit before the payout's own row reads
+    // SUCCEEDED (the projection catches up), so wait for the read side too.
+    const list = await until(
+      () =>
+        testApp.app.inject({
+          method: 'GET',
+          url: '/v1/payouts?payeeKind=driver',
+          headers: authHeader(rich.accessToken),
+        }),
+      (response) => response.json().items?.[0]?.status === 'SUCCEEDED',
+    );
     expect(list.json()).toMatchObject({
       availableMinor: 0,
       items: [expect.objectContaining({ status: 'SUCCEEDED', automatic: true, amountMinor: 12_000 })],
@@ -169,6 +175,9 @@ describe('refund to Mobile Money when the customer asks', () => {
       () => wallet(testApp, customer.accessToken),
       (w) => w.balanceMinor === 1_000 && w.heldMinor === 0,
     );
-    expect((await testApp.services.payments.payouts.get(sent.json().payoutId))!.status).toBe('SUCCEEDED');
+    await until(
+      () => testApp.services.payments.payouts.get(sent.json().payoutId),
+      (payout) => payout?.status === 'SUCCEEDED',
+    );
   });
 });
