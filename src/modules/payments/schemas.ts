@@ -1,4 +1,5 @@
 import Type from 'typebox';
+import { WALLET_CATEGORIES } from './wallet-categories.js';
 
 /** TypeBox schemas of the payments routes (the OpenAPI document). Amounts are integer minor units. */
 const Minor = (description: string, minimum = 0) =>
@@ -47,11 +48,7 @@ export const TransactionsQuery = Type.Object(
     currency: Type.Optional(Currency),
     cursor: Type.Optional(Type.String({ maxLength: 200 })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
-    category: Type.Optional(
-      Type.Union(
-        ['food', 'delivery', 'tips', 'refunds', 'top-ups', 'other'].map((value) => Type.Literal(value)),
-      ),
-    ),
+    category: Type.Optional(Type.Union(WALLET_CATEGORIES.map((value) => Type.Literal(value)))),
   },
   { additionalProperties: false },
 );

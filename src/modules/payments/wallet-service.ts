@@ -20,11 +20,11 @@ import type { AuditFunction } from '../identity/index.js';
 import { decodeCursor, doualaPeriods, encodeCursor } from './ids.js';
 import { accepted, linked, type LedgerPort } from './ledger-port.js';
 import type { PaymentsService } from './payments-service.js';
+import { categoryOf, type SpendingCategory, type WalletCategory } from './wallet-categories.js';
 
 export const WALLET_CURRENCIES = ['XAF', 'USD'] as const;
 export type WalletCurrency = (typeof WALLET_CURRENCIES)[number];
-export const WALLET_CATEGORIES = ['food', 'delivery', 'tips', 'refunds', 'top-ups', 'other'] as const;
-export type WalletCategory = (typeof WALLET_CATEGORIES)[number];
+export { WALLET_CATEGORIES, categoryOf, type WalletCategory } from './wallet-categories.js';
 const MAX_PAGE = 100;
 /** An automatic top-up waits at least this long after the previous one. */
 const AUTO_TOPUP_SPACING_MS = 60 * 60_000;
@@ -77,10 +77,13 @@ export interface WalletServiceOptions {
 export const AUTO_TOPUP_PHONE = 'wallets.auto_topup_phone';
 
 /** What a wallet payment of an order puts in escrow, by category (they sum to the total). */
-export function paymentParts(pricing: OrderPricing): { category: WalletCategory; amountMinor: bigint }[] {
-  const food = BigInt(pricing.subtotalMinor - pricing.discountMinor + pricing.taxMinor);
+export function paymentParts(pricing: OrderPricing): { category: SpendingCategory; amountMinor: bigint }[] {
+  const food = BigInt(pricing.subtotalMinor - pricing.discountMinor);
+  if (food < 0n)
+    throw new RangeError(`discount ${pricing.discountMinor} is more than the food ${pricing.subtotalMinor}`);
   const parts = [
     { category: 'food' as const, amountMinor: food },
+    { category: 'taxes' as const, amountMinor: BigInt(pricing.taxMinor) },
     { category: 'delivery' as const, amountMinor: BigInt(pricing.deliveryFeeMinor) },
     { category: 'tips' as const, amountMinor: BigInt(pricing.tipMinor) },
   ].filter((part) => part.amountMinor > 0n);
@@ -444,17 +447,6 @@ export function createWalletService(options: WalletServiceOptions) {
   }
 
   return { ensure, summary, payOrder, setFrozen, updateSettings, transactions, autoTopUpSweep, topUp };
-}
-
-export function categoryOf(code: string, userData: Record<string, string> | null): WalletCategory {
-  const declared = userData?.category;
-  if (declared !== undefined && (WALLET_CATEGORIES as readonly string[]).includes(declared))
-    return declared as WalletCategory;
-  if (code === 'topup') return 'top-ups';
-  if (code === 'refund') return 'refunds';
-  if (code === 'tip') return 'tips';
-  if (code === 'payment_capture') return 'food';
-  return 'other';
 }
 
 export type WalletService = ReturnType<typeof createWalletService>;

@@ -5,6 +5,7 @@
  */
 import { sql, type Updateable } from 'kysely';
 import type { PaymentsDb, WalletsTable } from './tables.js';
+import { categoryFilter, type WalletCategory } from './wallet-categories.js';
 
 type Currency = WalletsTable['currency'];
 
@@ -116,13 +117,13 @@ export function createWalletsRepository(db: PaymentsDb) {
      */
     async statement(
       accountId: string,
-      page: { beforeEntry?: string; category?: string; limit: number },
+      page: { beforeEntry?: string; category?: WalletCategory; limit: number },
     ): Promise<StatementRow[]> {
       const rows = await sql<StatementRow>`
       SELECT entry_no, transfer_id, code, side, amount_minor, timestamp_ns, user_data, phase FROM ledger_entries
       WHERE account_id = ${accountId} AND phase IN ('posted', 'post_pending')
       ${page.beforeEntry === undefined ? sql`` : sql`AND entry_no < ${page.beforeEntry}::int8`}
-      ${page.category === undefined ? sql`` : sql`AND coalesce(user_data->>'category', '') = ${page.category}`}
+      ${page.category === undefined ? sql`` : sql`AND ${inCategory(page.category)}`}
       ORDER BY entry_no DESC LIMIT ${page.limit}`.execute(db);
       return rows.rows;
     },
@@ -139,4 +140,16 @@ export function createWalletsRepository(db: PaymentsDb) {
         .execute();
     },
   };
+}
+
+/** The SQL twin of `categoryOf`, built from the same table (see wallet-categories.ts). */
+function inCategory(category: WalletCategory) {
+  const { codes, capture } = categoryFilter(category);
+  const byCode = codes.length === 0 ? sql`false` : sql`code IN (${sql.join(codes)})`;
+  if (capture === null) return sql`(${byCode})`;
+  const leg = sql`user_data->>'category'`;
+  const declared = capture.undeclared
+    ? sql`(${leg} = ${capture.declared} OR ${leg} IS NULL OR ${leg} NOT IN (${sql.join([...capture.legs])}))`
+    : sql`${leg} = ${capture.declared}`;
+  return sql`(${byCode} OR (code = 'payment_capture' AND ${declared}))`;
 }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   customerWalletId,
   orderEscrowId,
+  providerClearingId,
   restaurantPayableId,
   worldId,
 } from '../../../ledger/rules/index.js';
@@ -9,6 +10,7 @@ import { decodePosition } from '../../../src/eventstore/position.js';
 import { orderStream } from '../../../src/modules/orders/index.js';
 import { doualaPeriods } from '../../../src/modules/payments/ids.js';
 import { MAGIC_NUMBERS } from '../../../src/modules/payments/simulators/index.js';
+import { WALLET_CATEGORIES } from '../../../src/modules/payments/wallet-categories.js';
 import { authHeader, createUser } from '../../helpers/auth.js';
 import { act, orderBody, placeOrder, type OrderWorld } from '../orders/helpers.js';
 import { key, listeningPaymentsWorld, until, wallet } from './helpers.js';
@@ -16,7 +18,8 @@ import { key, listeningPaymentsWorld, until, wallet } from './helpers.js';
 let world: OrderWorld;
 
 beforeAll(async () => {
-  world = await listeningPaymentsWorld();
+  // Cameroon's VAT, so that the tax leg of a wallet payment is exercised.
+  world = await listeningPaymentsWorld({ TAX_RATE_PERCENT: '19.25' });
 });
 afterAll(async () => world?.testApp.close());
 
@@ -384,20 +387,90 @@ describe('orders paid from the wallet and by Mobile Money', () => {
     const rest = (
       await world.testApp.app.inject({
         method: 'GET',
-        url: `/v1/wallet/transactions?limit=2&cursor=${page.nextCursor}`,
+        url: `/v1/wallet/transactions?limit=10&cursor=${page.nextCursor}`,
         headers: authHeader(customer.accessToken),
       })
     ).json();
     const categories = [...page.items, ...rest.items]
       .map((item: { category: string }) => item.category)
       .sort();
-    expect(categories).toEqual(['delivery', 'food', 'other', 'tips']); // 'other': the test funding
+    expect(categories).toEqual(['delivery', 'food', 'other', 'taxes', 'tips']); // 'other': the test funding
     const bad = await world.testApp.app.inject({
       method: 'GET',
       url: '/v1/wallet/transactions?cursor=nonsense',
       headers: authHeader(customer.accessToken),
     });
     expect(bad.statusCode).toBe(400);
+  });
+
+  it('every movement is filed by its ledger code: tax apart from food, a withdrawal as a withdrawal, and each category filter finds exactly its own', async () => {
+    const customer = await createUser(world.testApp, { roles: ['customer'], phone: '+237690066611' });
+    await fund(customer.userId, 50_000n);
+    // CamPay's float, so that the withdrawal can leave.
+    const [float] = await world.testApp.services.ledger.submit([
+      {
+        id: `test-float:${customer.userId}`,
+        debitAccountId: providerClearingId('campay', 'XAF'),
+        creditAccountId: worldId('XAF'),
+        amountMinor: 10_000n,
+        currency: 'XAF',
+        code: 'adjustment',
+        flags: {},
+      },
+    ]);
+    expect(float!.result).toBe('ok');
+    const placed = await placeOrder(world, customer.accessToken, { ...juiceOnly(), tipMinor: 300 });
+    expect(placed.statusCode, placed.body).toBe(201);
+    const pricing = placed.json().pricing as Record<string, number>;
+    const withdrawn = await world.testApp.app.inject({
+      method: 'POST',
+      url: '/v1/wallet/withdrawals',
+      headers: { ...authHeader(customer.accessToken), 'idempotency-key': key() },
+      payload: { amountMinor: 1_000 },
+    });
+    expect(withdrawn.statusCode, withdrawn.body).toBe(201);
+    type Item = { transferId: string; category: string; direction: string; amountMinor: number };
+    const read = async (query: string): Promise<Item[]> =>
+      (
+        await world.testApp.app.inject({
+          method: 'GET',
+          url: `/v1/wallet/transactions?limit=100${query}`,
+          headers: authHeader(customer.accessToken),
+        })
+      ).json().items;
+    const expected = [
+      ['other', 'in', 50_000], // the test's funding, an adjustment
+      ['food', 'out', pricing.subtotalMinor! - pricing.discountMinor!],
+      ['taxes', 'out', pricing.taxMinor!],
+      ['delivery', 'out', pricing.deliveryFeeMinor!],
+      ['tips', 'out', 300],
+      ['withdrawals', 'out', 1_000],
+    ];
+    expect(pricing.taxMinor).toBeGreaterThan(0);
+    const all = await until(
+      () => read(''),
+      (items) => items.length === expected.length,
+    );
+    const sorted = (rows: unknown[][]) => rows.map((row) => JSON.stringify(row)).sort();
+    expect(sorted(all.map((item) => [item.category, item.direction, item.amountMinor]))).toEqual(
+      sorted(expected),
+    );
+    for (const category of WALLET_CATEGORIES) {
+      const filtered = await read(`&category=${category}`);
+      expect(filtered.map((item) => item.transferId).sort(), category).toEqual(
+        all
+          .filter((item) => item.category === category)
+          .map((item) => item.transferId)
+          .sort(),
+      );
+    }
+    const unknown = await world.testApp.app.inject({
+      method: 'GET',
+      url: '/v1/wallet/transactions?category=groceries',
+      headers: authHeader(customer.accessToken),
+    });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.headers['content-type']).toMatch(/problem\+json/);
   });
 
   it('a frozen wallet cannot pay or top up; XAF and USD wallets are separate', async () => {
