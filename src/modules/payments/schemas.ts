@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { WALLET_CATEGORIES } from './wallet-categories.js';
+import { SPENDING_CATEGORIES, WALLET_CATEGORIES } from './wallet-categories.js';
 
 /** TypeBox schemas of the payments routes (the OpenAPI document). Amounts are integer minor units. */
 const Minor = (description: string, minimum = 0) =>
@@ -41,6 +41,14 @@ export const WalletSchema = Type.Object({
     thresholdMinor: Nullable(Type.Integer()),
     amountMinor: Nullable(Type.Integer()),
   }),
+  categoryControls: Type.Array(
+    Type.Object({
+      category: Type.String(),
+      blocked: Type.Boolean(),
+      monthlyLimitMinor: Nullable(Type.Integer()),
+      spentThisMonthMinor: Type.Integer(),
+    }),
+  ),
 });
 
 export const TransactionsQuery = Type.Object(
@@ -109,6 +117,31 @@ export const WalletSettingsBody = Type.Object(
           phone: Type.Optional(Phone),
         },
         { additionalProperties: false },
+      ),
+    ),
+    categoryControls: Type.Optional(
+      Type.Object(
+        Object.fromEntries(
+          SPENDING_CATEGORIES.map((category) => [
+            category,
+            Type.Optional(
+              Type.Object(
+                {
+                  blocked: Type.Optional(Type.Boolean()),
+                  monthlyLimitMinor: Type.Optional(
+                    Nullable(Minor(`the most this wallet may spend on ${category} in a month`, 1)),
+                  ),
+                },
+                { additionalProperties: false },
+              ),
+            ),
+          ]),
+        ),
+        {
+          additionalProperties: false,
+          description:
+            'Per spending category: refuse it outright, or cap it per month (null removes the cap). Categories left out keep their controls.',
+        },
       ),
     ),
   },

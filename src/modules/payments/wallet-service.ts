@@ -13,14 +13,20 @@ import {
   type Transfer,
 } from '../../../ledger/rules/index.js';
 import type { PaymentsDb } from './tables.js';
-import { createWalletsRepository } from './wallets-repository.js';
+import { createWalletsRepository, type ReservationOutcome } from './wallets-repository.js';
 import { createGroupRunner } from '../../db/group-runner.js';
 import { paymentsErrors } from './errors.js';
 import type { AuditFunction } from '../identity/index.js';
 import { decodeCursor, doualaPeriods, encodeCursor } from './ids.js';
 import { accepted, linked, type LedgerPort } from './ledger-port.js';
 import type { PaymentsService } from './payments-service.js';
-import { categoryOf, type SpendingCategory, type WalletCategory } from './wallet-categories.js';
+import {
+  categoryOf,
+  SPENDING_CATEGORIES,
+  type SpendingCategory,
+  type WalletCategory,
+} from './wallet-categories.js';
+import type { CategoryControls } from './tables.js';
 
 export const WALLET_CURRENCIES = ['XAF', 'USD'] as const;
 export type WalletCurrency = (typeof WALLET_CURRENCIES)[number];
@@ -46,7 +52,19 @@ export interface WalletSummary {
   heldMinor: bigint;
   limits: { dailyMinor: bigint; monthlyMinor: bigint; spentTodayMinor: bigint; spentThisMonthMinor: bigint };
   autoTopUp: { enabled: boolean; thresholdMinor: bigint | null; amountMinor: bigint | null };
+  /** The categories this wallet controls, with what each has spent this month. */
+  categoryControls: {
+    category: SpendingCategory;
+    blocked: boolean;
+    monthlyLimitMinor: bigint | null;
+    spentThisMonthMinor: bigint;
+  }[];
 }
+
+/** A settings change to category controls: per category, what changes (`null` removes a cap). */
+export type CategoryControlsUpdate = Partial<
+  Record<SpendingCategory, { blocked?: boolean; monthlyLimitMinor?: bigint | null }>
+>;
 
 export type OrderPricing = {
   subtotalMinor: number;
@@ -59,7 +77,21 @@ export type OrderPricing = {
 
 export type WalletPaymentResult =
   | { ok: true }
-  | { ok: false; code: 'insufficient_funds' | 'wallet_frozen' | 'limit_exceeded'; detail: string };
+  | {
+      ok: false;
+      code:
+        | 'insufficient_funds'
+        | 'wallet_frozen'
+        | 'limit_exceeded'
+        | 'category_restricted'
+        | 'category_limit_exceeded';
+      detail: string;
+    };
+
+type Part = { category: SpendingCategory; amountMinor: bigint };
+
+/** The spending period a category's monthly cap counts in. */
+const categoryPeriod = (category: string, month: string) => `C:${category}:${month}`;
 
 export interface WalletServiceOptions {
   db: PaymentsDb;
@@ -114,7 +146,13 @@ export function createWalletService(options: WalletServiceOptions) {
       ledger.account(customerWalletId(userId, currency)),
     ]);
     const periods = doualaPeriods(now());
-    const spent = await wallets.spending(userId, currency, [periods.day, periods.month]);
+    const controls = wallet.category_controls ?? {};
+    const controlled = SPENDING_CATEGORIES.filter((category) => controls[category] !== undefined);
+    const spent = await wallets.spending(userId, currency, [
+      periods.day,
+      periods.month,
+      ...controlled.map((category) => categoryPeriod(category, periods.month)),
+    ]);
     const spentOf = (period: string) => spent.find((row) => row.period === period)?.spent_minor ?? 0n;
     const balance = account === null ? 0n : account.creditsPosted - account.debitsPosted;
     const held = account?.debitsPending ?? 0n;
@@ -135,6 +173,15 @@ export function createWalletService(options: WalletServiceOptions) {
         thresholdMinor: wallet.auto_topup_threshold_minor,
         amountMinor: wallet.auto_topup_amount_minor,
       },
+      categoryControls: controlled.map((category) => ({
+        category,
+        blocked: controls[category]?.blocked === true,
+        monthlyLimitMinor:
+          controls[category]?.monthlyLimitMinor === undefined
+            ? null
+            : BigInt(controls[category].monthlyLimitMinor),
+        spentThisMonthMinor: spentOf(categoryPeriod(category, periods.month)),
+      })),
     };
   }
 
@@ -150,8 +197,9 @@ export function createWalletService(options: WalletServiceOptions) {
     amountMinor: bigint;
     day: string;
     month: string;
+    parts: Part[] | null;
   }
-  type Reserved = 'ok' | 'frozen' | 'limit';
+  type Reserved = ReservationOutcome;
   // Concurrent payments' reservations go to PostgreSQL in groups (db/group-runner.ts), in
   // (user, currency) order so that two groups lock the same wallets in the same order.
   const reservations = createGroupRunner<Reservation, Reserved>({
@@ -188,6 +236,7 @@ export function createWalletService(options: WalletServiceOptions) {
     currency: WalletCurrency,
     amountMinor: bigint,
     prefix: '' | 'T',
+    parts: Part[] | null = null,
   ): Promise<Reserved> {
     const periods = doualaPeriods(now());
     return reservations.run({
@@ -196,20 +245,27 @@ export function createWalletService(options: WalletServiceOptions) {
       amountMinor,
       day: `${prefix}${periods.day}`,
       month: `${prefix}${periods.month}`,
+      parts,
     });
   }
 
+  /** Gives back a reservation: the day and the month, and the capped categories it counted. */
   async function release(
     userId: string,
     currency: WalletCurrency,
     amountMinor: bigint,
     prefix: '' | 'T',
+    counted: Part[] = [],
   ): Promise<void> {
     const periods = doualaPeriods(now());
     await wallets.release(userId, currency, amountMinor, [
       `${prefix}${periods.day}`,
       `${prefix}${periods.month}`,
     ]);
+    for (const part of counted)
+      await wallets.release(userId, currency, part.amountMinor, [
+        categoryPeriod(part.category, periods.month),
+      ]);
   }
 
   /** Checks and counts a top-up against the limits before a collection starts (422 when over). */
@@ -237,7 +293,8 @@ export function createWalletService(options: WalletServiceOptions) {
     pricing: OrderPricing;
   }): Promise<WalletPaymentResult> {
     const total = BigInt(input.pricing.totalMinor);
-    const reserved = await reserve(input.userId, input.currency, total, '');
+    const parts = paymentParts(input.pricing);
+    const reserved = await reserve(input.userId, input.currency, total, '', parts);
     if (reserved === 'frozen') return { ok: false, code: 'wallet_frozen', detail: 'This wallet is frozen.' };
     if (reserved === 'limit') {
       return {
@@ -246,9 +303,24 @@ export function createWalletService(options: WalletServiceOptions) {
         detail: 'This payment would pass your daily or monthly spending limit.',
       };
     }
+    if (reserved.startsWith('blocked:'))
+      return {
+        ok: false,
+        code: 'category_restricted',
+        detail: `This wallet may not pay for ${reserved.slice('blocked:'.length)}.`,
+      };
+    if (reserved.startsWith('capped:'))
+      return {
+        ok: false,
+        code: 'category_limit_exceeded',
+        detail: `This payment would pass this month's limit for ${reserved.slice('capped:'.length)}.`,
+      };
+    const countedCategories = reserved.startsWith('ok:') ? reserved.slice(3).split(',') : [];
+    const counted = parts.filter((part) => countedCategories.includes(part.category));
+    const giveBack = () => release(input.userId, input.currency, total, '', counted);
     const walletId = customerWalletId(input.userId, input.currency);
     const escrow = orderEscrowId(input.orderId, input.currency);
-    const transfers: Transfer[] = paymentParts(input.pricing).map((part) => ({
+    const transfers: Transfer[] = parts.map((part) => ({
       id: `wallet-pay:${input.orderId}:${part.category}`,
       debitAccountId: walletId,
       creditAccountId: escrow,
@@ -262,13 +334,12 @@ export function createWalletService(options: WalletServiceOptions) {
     try {
       outcomes = await ledger.submit(linked(transfers));
     } catch (error) {
-      await release(input.userId, input.currency, total, '');
+      await giveBack();
       throw error;
     }
-    if (outcomes.every((outcome) => outcome.result === 'exists'))
-      await release(input.userId, input.currency, total, '');
+    if (outcomes.every((outcome) => outcome.result === 'exists')) await giveBack();
     if (outcomes.every(accepted)) return { ok: true };
-    await release(input.userId, input.currency, total, '');
+    await giveBack();
     const short = outcomes.some((outcome) => outcome.result === 'exceeds_credits');
     return short
       ? { ok: false, code: 'insufficient_funds', detail: 'The wallet balance is too low for this order.' }
@@ -311,6 +382,7 @@ export function createWalletService(options: WalletServiceOptions) {
       dailyLimitMinor?: bigint;
       monthlyLimitMinor?: bigint;
       autoTopUp?: { enabled: boolean; thresholdMinor?: bigint; amountMinor?: bigint; phone?: string };
+      categoryControls?: CategoryControlsUpdate;
     },
   ): Promise<WalletSummary> {
     const wallet = await ensure(userId, currency);
@@ -338,7 +410,21 @@ export function createWalletService(options: WalletServiceOptions) {
           'An automatic top-up needs thresholdMinor, amountMinor and phone.',
         );
     }
+    const controls =
+      settings.categoryControls === undefined
+        ? undefined
+        : mergeControls(wallet.category_controls ?? {}, settings.categoryControls);
+    if (controls !== undefined)
+      await options.audit({
+        actor: { kind: 'user', userId },
+        action: 'wallet.category_controls',
+        subjectUserId: userId,
+        resource: `wallet:${userId}:${currency}`,
+        oldValue: { categoryControls: wallet.category_controls ?? {} },
+        newValue: { categoryControls: controls },
+      });
     await wallets.update(userId, currency, {
+      ...(controls === undefined ? {} : { category_controls: controls }),
       daily_limit_minor: daily,
       monthly_limit_minor: monthly,
       ...(auto === undefined
@@ -447,6 +533,26 @@ export function createWalletService(options: WalletServiceOptions) {
   }
 
   return { ensure, summary, payOrder, setFrozen, updateSettings, transactions, autoTopUpSweep, topUp };
+}
+
+/** The stored controls after a change: only the categories named change; an empty control is dropped. */
+export function mergeControls(stored: CategoryControls, update: CategoryControlsUpdate): CategoryControls {
+  const merged: CategoryControls = { ...stored };
+  for (const [category, change] of Object.entries(update)) {
+    if (change === undefined) continue;
+    const next = { ...merged[category] };
+    if (change.blocked !== undefined) {
+      if (change.blocked) next.blocked = true;
+      else delete next.blocked;
+    }
+    if (change.monthlyLimitMinor !== undefined) {
+      if (change.monthlyLimitMinor === null) delete next.monthlyLimitMinor;
+      else next.monthlyLimitMinor = change.monthlyLimitMinor.toString();
+    }
+    if (Object.keys(next).length === 0) delete merged[category];
+    else merged[category] = next;
+  }
+  return merged;
 }
 
 export type WalletService = ReturnType<typeof createWalletService>;

@@ -78,6 +78,18 @@ export async function wallet(testApp: TestApp, token: string) {
     availableMinor: number;
     heldMinor: number;
     status: string;
+    limits: {
+      dailyMinor: number;
+      monthlyMinor: number;
+      spentTodayMinor: number;
+      spentThisMonthMinor: number;
+    };
+    categoryControls: {
+      category: string;
+      blocked: boolean;
+      monthlyLimitMinor: number | null;
+      spentThisMonthMinor: number;
+    }[];
   };
 }
 

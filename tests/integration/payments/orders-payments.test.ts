@@ -473,6 +473,99 @@ describe('orders paid from the wallet and by Mobile Money', () => {
     expect(unknown.headers['content-type']).toMatch(/problem\+json/);
   });
 
+  it('spending controls: a blocked category refuses the payment and counts nothing; lifting it lets the order through', async () => {
+    const customer = await createUser(world.testApp, { roles: ['customer'] });
+    await fund(customer.userId, 50_000n);
+    const settings = (payload: unknown) =>
+      world.testApp.app.inject({
+        method: 'PUT',
+        url: '/v1/wallet/settings',
+        headers: authHeader(customer.accessToken),
+        payload: payload as Record<string, unknown>,
+      });
+    const blocked = await settings({ categoryControls: { tips: { blocked: true } } });
+    expect(blocked.statusCode, blocked.body).toBe(200);
+    expect(blocked.json().categoryControls).toEqual([
+      { category: 'tips', blocked: true, monthlyLimitMinor: null, spentThisMonthMinor: 0 },
+    ]);
+    const before = await wallet(world.testApp, customer.accessToken);
+    const refused = await placeOrder(world, customer.accessToken, { ...juiceOnly(), tipMinor: 200 });
+    expect(refused.statusCode, refused.body).toBe(402);
+    expect(refused.json()).toMatchObject({ code: 'category_restricted', orderStatus: 'PAYMENT_FAILED' });
+    const after = await wallet(world.testApp, customer.accessToken);
+    expect(after.balanceMinor).toBe(before.balanceMinor);
+    expect(after.limits.spentTodayMinor).toBe(before.limits.spentTodayMinor);
+    // Without a tip the same order is food, taxes and delivery only: paid.
+    expect(placedStatus(await placeOrder(world, customer.accessToken, juiceOnly()))).toBe('PLACED');
+    expect(
+      (await settings({ categoryControls: { tips: { blocked: false } } })).json().categoryControls,
+    ).toEqual([]);
+    expect(
+      placedStatus(await placeOrder(world, customer.accessToken, { ...juiceOnly(), tipMinor: 200 })),
+    ).toBe('PLACED');
+  });
+
+  it('spending controls: a monthly cap on food lets exactly as many parallel orders through as it allows, and counts only those', async () => {
+    const customer = await createUser(world.testApp, { roles: ['customer'] });
+    await fund(customer.userId, 200_000n);
+    const probe = await placeOrder(world, customer.accessToken, {
+      ...juiceOnly(),
+      payment: { kind: 'mobile_money', provider: 'MTN', phone: MAGIC_NUMBERS.MTN.pendingForever },
+    });
+    const pricing = probe.json().pricing as Record<string, number>;
+    const food = pricing.subtotalMinor! - pricing.discountMinor!;
+    const capped = await world.testApp.app.inject({
+      method: 'PUT',
+      url: '/v1/wallet/settings',
+      headers: authHeader(customer.accessToken),
+      payload: { categoryControls: { food: { monthlyLimitMinor: food * 3 + 1 } } },
+    });
+    expect(capped.statusCode, capped.body).toBe(200);
+    const results = await Promise.all(
+      Array.from({ length: 12 }, () => placeOrder(world, customer.accessToken, juiceOnly())),
+    );
+    expect(results.map(placedStatus).filter((status) => status === 'PLACED')).toHaveLength(3);
+    for (const result of results.filter((response) => response.statusCode === 402))
+      expect(result.json().code).toBe('category_limit_exceeded');
+    const summary = await wallet(world.testApp, customer.accessToken);
+    expect(summary.categoryControls).toEqual([
+      { category: 'food', blocked: false, monthlyLimitMinor: food * 3 + 1, spentThisMonthMinor: food * 3 },
+    ]);
+    expect(summary.limits.spentThisMonthMinor).toBe(pricing.totalMinor! * 3);
+    expect(summary.balanceMinor).toBe(200_000 - pricing.totalMinor! * 3);
+    // Removing the cap keeps nothing behind.
+    const lifted = await world.testApp.app.inject({
+      method: 'PUT',
+      url: '/v1/wallet/settings',
+      headers: authHeader(customer.accessToken),
+      payload: { categoryControls: { food: { monthlyLimitMinor: null } } },
+    });
+    expect(lifted.json().categoryControls).toEqual([]);
+  });
+
+  it('spending controls refuse what they cannot mean with 400 problem+json and change nothing', async () => {
+    const customer = await createUser(world.testApp, { roles: ['customer'] });
+    for (const categoryControls of [
+      { groceries: { blocked: true } },
+      { food: { monthlyLimitMinor: -1 } },
+      { food: { monthlyLimitMinor: 0 } },
+      { food: { blocked: 'yes' } },
+      { food: { cap: 1 } },
+      { withdrawals: { blocked: true } },
+      null,
+    ]) {
+      const response = await world.testApp.app.inject({
+        method: 'PUT',
+        url: '/v1/wallet/settings',
+        headers: authHeader(customer.accessToken),
+        payload: { categoryControls },
+      });
+      expect(response.statusCode, JSON.stringify(categoryControls)).toBe(400);
+      expect(response.headers['content-type']).toMatch(/problem\+json/);
+    }
+    expect((await wallet(world.testApp, customer.accessToken)).categoryControls).toEqual([]);
+  });
+
   it('a frozen wallet cannot pay or top up; XAF and USD wallets are separate', async () => {
     const customer = await createUser(world.testApp, { roles: ['customer'] });
     await fund(customer.userId, 50_000n);
