@@ -13,25 +13,24 @@ import {
   type Transfer,
 } from '../../../ledger/rules/index.js';
 import type { PaymentsDb } from './tables.js';
-import { createWalletsRepository, type ReservationOutcome } from './wallets-repository.js';
-import { createGroupRunner } from '../../db/group-runner.js';
+import { createWalletsRepository } from './wallets-repository.js';
+import {
+  categoryPeriod,
+  createWalletSpending,
+  type WalletCurrency as SpendingCurrency,
+} from './wallet-spending.js';
+import { createWalletStatement } from './wallet-statement.js';
 import { paymentsErrors } from './errors.js';
 import type { AuditFunction } from '../identity/index.js';
-import { decodeCursor, doualaPeriods, encodeCursor } from './ids.js';
+import { doualaPeriods } from './ids.js';
 import { accepted, linked, type LedgerPort } from './ledger-port.js';
 import type { PaymentsService } from './payments-service.js';
-import {
-  categoryOf,
-  SPENDING_CATEGORIES,
-  type SpendingCategory,
-  type WalletCategory,
-} from './wallet-categories.js';
+import { SPENDING_CATEGORIES, type SpendingCategory } from './wallet-categories.js';
 import type { CategoryControls } from './tables.js';
 
 export const WALLET_CURRENCIES = ['XAF', 'USD'] as const;
-export type WalletCurrency = (typeof WALLET_CURRENCIES)[number];
+export type WalletCurrency = (typeof WALLET_CURRENCIES)[number] & SpendingCurrency;
 export { WALLET_CATEGORIES, categoryOf, type WalletCategory } from './wallet-categories.js';
-const MAX_PAGE = 100;
 /** An automatic top-up waits at least this long after the previous one. */
 const AUTO_TOPUP_SPACING_MS = 60 * 60_000;
 const AUTO_TOPUP_BATCH = 200;
@@ -88,11 +87,6 @@ export type WalletPaymentResult =
       detail: string;
     };
 
-type Part = { category: SpendingCategory; amountMinor: bigint };
-
-/** The spending period a category's monthly cap counts in. */
-const categoryPeriod = (category: string, month: string) => `C:${category}:${month}`;
-
 export interface WalletServiceOptions {
   db: PaymentsDb;
   ledger: LedgerPort;
@@ -129,6 +123,9 @@ export function createWalletService(options: WalletServiceOptions) {
   const { ledger } = options;
   const wallets = createWalletsRepository(options.db);
   const now = options.now ?? (() => new Date());
+  const spending = createWalletSpending({ wallets, defaults, now });
+  const { reserve, release } = spending;
+  const { transactions } = createWalletStatement(wallets);
 
   function defaults(currency: WalletCurrency) {
     return currency === 'XAF'
@@ -183,89 +180,6 @@ export function createWalletService(options: WalletServiceOptions) {
         spentThisMonthMinor: spentOf(categoryPeriod(category, periods.month)),
       })),
     };
-  }
-
-  /**
-   * Counts `amountMinor` against today's and this month's limit atomically, in one call of the
-   * `wallet_reserve` function (migration 2026-11-25T1800): it creates the wallet with the default
-   * limits if needed, refuses a frozen one, and counts both periods or neither, so parallel
-   * payments cannot pass a limit together.
-   */
-  interface Reservation {
-    userId: string;
-    currency: WalletCurrency;
-    amountMinor: bigint;
-    day: string;
-    month: string;
-    parts: Part[] | null;
-  }
-  type Reserved = ReservationOutcome;
-  // Concurrent payments' reservations go to PostgreSQL in groups (db/group-runner.ts), in
-  // (user, currency) order so that two groups lock the same wallets in the same order.
-  const reservations = createGroupRunner<Reservation, Reserved>({
-    runOne: async (item) => (await reserveMany([item]))[0]!,
-    runMany: reserveMany,
-  });
-  async function reserveMany(items: Reservation[]): Promise<Reserved[]> {
-    const order = items
-      .map((_, index) => index)
-      .sort((a, b) => {
-        const left = `${items[a]!.userId}:${items[a]!.currency}`;
-        const right = `${items[b]!.userId}:${items[b]!.currency}`;
-        return left < right ? -1 : left > right ? 1 : a - b;
-      });
-    const sorted = order.map((index) => {
-      const item = items[index]!;
-      const limits = defaults(item.currency);
-      return { ...item, dailyLimitMinor: limits.daily, monthlyLimitMinor: limits.monthly };
-    });
-    const sortedOutcomes = await wallets.reserve(sorted);
-    const outcomes: Reserved[] = new Array(items.length);
-    sortedOutcomes.forEach((outcome, position) => (outcomes[order[position]!] = outcome));
-    return outcomes;
-  }
-
-  /**
-   * Counts `amountMinor` against today's and this month's limit atomically, in one call of the
-   * `wallet_reserve` function (migration 2026-11-25T1800): it creates the wallet with the default
-   * limits if needed, refuses a frozen one, and counts both periods or neither, so parallel
-   * payments cannot pass a limit together.
-   */
-  async function reserve(
-    userId: string,
-    currency: WalletCurrency,
-    amountMinor: bigint,
-    prefix: '' | 'T',
-    parts: Part[] | null = null,
-  ): Promise<Reserved> {
-    const periods = doualaPeriods(now());
-    return reservations.run({
-      userId,
-      currency,
-      amountMinor,
-      day: `${prefix}${periods.day}`,
-      month: `${prefix}${periods.month}`,
-      parts,
-    });
-  }
-
-  /** Gives back a reservation: the day and the month, and the capped categories it counted. */
-  async function release(
-    userId: string,
-    currency: WalletCurrency,
-    amountMinor: bigint,
-    prefix: '' | 'T',
-    counted: Part[] = [],
-  ): Promise<void> {
-    const periods = doualaPeriods(now());
-    await wallets.release(userId, currency, amountMinor, [
-      `${prefix}${periods.day}`,
-      `${prefix}${periods.month}`,
-    ]);
-    for (const part of counted)
-      await wallets.release(userId, currency, part.amountMinor, [
-        categoryPeriod(part.category, periods.month),
-      ]);
   }
 
   /** Checks and counts a top-up against the limits before a collection starts (422 when over). */
@@ -438,45 +352,6 @@ export function createWalletService(options: WalletServiceOptions) {
       updated_at: now(),
     });
     return summary(userId, currency);
-  }
-
-  type Cursor = { entryNo: string };
-  const isCursor = (value: unknown): value is Cursor =>
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as Cursor).entryNo === 'string' &&
-    /^\d{1,19}$/.test((value as Cursor).entryNo);
-
-  /** The wallet's statement, newest first, from the ledger's projection (it may lag a moment). */
-  async function transactions(
-    userId: string,
-    currency: WalletCurrency,
-    query: { cursor?: string; limit?: number; category?: WalletCategory },
-  ) {
-    const limit = Math.min(Math.max(query.limit ?? 20, 1), MAX_PAGE);
-    const after = decodeCursor(query.cursor, isCursor);
-    if (query.cursor !== undefined && after === undefined)
-      throw paymentsErrors.of('validation', 'invalid_cursor', 'The cursor is not one this API gave.');
-    const rows = await wallets.statement(customerWalletId(userId, currency), {
-      ...(after === undefined ? {} : { beforeEntry: after.entryNo }),
-      ...(query.category === undefined ? {} : { category: query.category }),
-      limit: limit + 1,
-    });
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return {
-      items: page.map((row) => ({
-        transferId: row.transfer_id,
-        category: categoryOf(row.code, row.user_data),
-        direction: row.side === 'credit' ? ('in' as const) : ('out' as const),
-        amountMinor: BigInt(row.amount_minor),
-        currency,
-        orderId: row.user_data?.orderId ?? null,
-        at: new Date(Number(BigInt(row.timestamp_ns) / 1_000_000n)).toISOString(),
-      })),
-      nextCursor:
-        rows.length > limit && last !== undefined ? encodeCursor({ entryNo: String(last.entry_no) }) : null,
-    };
   }
 
   /** Scheduled: starts a Mobile Money top-up for opted-in wallets under their threshold. */
