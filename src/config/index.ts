@@ -546,6 +546,18 @@ export const EnvironmentSchema = Type.Object({
     60,
     'the fastest believable speed between two fixes of a bicycle, km/h (faster: flagged, not used)',
   ),
+  DISPATCH_SPEED_ALERT_KMH_MOTORBIKE: PositiveInteger(
+    80,
+    'a speed alert for staff when a motorbike carrying an order goes faster than this between trail points, km/h',
+  ),
+  DISPATCH_SPEED_ALERT_KMH_CAR: PositiveInteger(
+    90,
+    'a speed alert for staff when a car carrying an order goes faster than this between trail points, km/h',
+  ),
+  DISPATCH_SPEED_ALERT_KMH_BICYCLE: PositiveInteger(
+    35,
+    'a speed alert for staff when a bicycle carrying an order goes faster than this between trail points, km/h',
+  ),
   DISPATCH_FANOUT_INTERVAL_MS: Type.Integer({
     minimum: 0,
     default: 5_000,

@@ -9,7 +9,15 @@
  *   routing.travel(from, to, vehicle)    distance and duration by road (the routing port)
  */
 import { defineContext, need, tablesOf } from '../../platform/context.js';
+import type { FilesService } from '../files/index.js';
+import { DEMO_USERS, type Identity } from '../identity/index.js';
 import type { DriverOrdersLookup } from '../orders/index.js';
+import { createEarningsRepository } from './earnings-repository.js';
+import { createEarnings, type IncentiveLedger } from './earnings.js';
+import { createOnboardingRepository } from './onboarding-repository.js';
+import { createOnboarding } from './onboarding.js';
+import { registerDriverRoutes } from './onboarding-routes.js';
+import { createSafety } from './safety.js';
 import {
   createMemoryLocationIndex,
   createRedisLocationIndex,
@@ -33,12 +41,21 @@ export { createHaversineRouting } from './routing.js';
 export { createYandexRouting } from './yandex-routing.js';
 export type { GeoPoint } from './geo.js';
 export type { Vehicle } from './fix-rules.js';
+export type { Onboarding, ApplicationView } from './onboarding.js';
+export type { Earnings } from './earnings.js';
+export type { Safety } from './safety.js';
+export { SAFETY_STREAM_PREFIX } from './safety.js';
 
 export const dispatchContext = defineContext({
   name: 'dispatch',
-  needs: { orders: need<{ driverOrders: DriverOrdersLookup }>() },
+  needs: {
+    orders: need<{ driverOrders: DriverOrdersLookup }>(),
+    identity: need<Pick<Identity, 'audit' | 'grantRole' | 'repository'>>(),
+    files: need<Pick<FilesService, 'repository'>>(),
+    ledger: need<IncentiveLedger>(),
+  },
   tables: tablesOf<DispatchTables>(),
-  create(platform, { orders }) {
+  create(platform, { orders, identity, files, ledger }) {
     const { runtime } = platform;
     const { config } = runtime;
     const staleMs = config.DISPATCH_LOCATION_STALE_SECONDS * 1000;
@@ -51,6 +68,11 @@ export const dispatchContext = defineContext({
       redis === undefined ? createMemoryThrottle() : createRedisThrottle(redis, config.REDIS_KEY_PREFIX);
     const metrics = createDispatchMetrics();
     const repository = createDispatchRepository(platform.db);
+    const onboarding = createOnboarding({
+      repository: createOnboardingRepository(platform.db),
+      files: () => files.repository,
+      identity,
+    });
     const service = createDispatchService({
       repository,
       index,
@@ -66,15 +88,46 @@ export const dispatchContext = defineContext({
       policy: fixPolicyFromConfig(config),
       fanoutIntervalMs: config.DISPATCH_FANOUT_INTERVAL_MS,
       trailMaxPoints: config.DISPATCH_TRAIL_MAX_POINTS,
+      shiftGate: (driverId) => onboarding.shiftGate(driverId),
+    });
+    const earnings = createEarnings({
+      repository: createEarningsRepository(platform.db),
+      ledger: () => ledger,
+      identity,
+    });
+    const safety = createSafety({
+      db: platform.db,
+      bus: platform.realtime.bus,
+      eventStore: platform.eventStore,
+      files: () => files.repository,
+      identity,
+      thresholds: {
+        motorbike: config.DISPATCH_SPEED_ALERT_KMH_MOTORBIKE,
+        car: config.DISPATCH_SPEED_ALERT_KMH_CAR,
+        bicycle: config.DISPATCH_SPEED_ALERT_KMH_BICYCLE,
+      },
+      lastPosition: (driverId) => service.positions.lastPosition(driverId),
     });
     return {
-      service,
+      service: { ...service, onboarding, earnings, safety },
       routes(app) {
         for (const metric of metrics.all) app.metricsRegistry.registerMetric(metric);
         registerDispatchRoutes(app, service);
+        registerDriverRoutes(app, { dispatch: service, onboarding, earnings, safety, runtime });
       },
       inbound: [driverLocationInbound(service)],
-      personalData: dispatchPersonalData(repository, index),
+      personalData: dispatchPersonalData(repository, index, { onboarding: onboarding.repository, safety }),
+      seed: {
+        // The demo driver may go on shift: an approved application (no documents: a fixture).
+        async run() {
+          const demo = DEMO_USERS.find((user) => user.role === 'driver');
+          const user = demo === undefined ? undefined : await identity.repository.findUserByPhone(demo.phone);
+          if (user === undefined) return [];
+          if ((await onboarding.repository.find(user.id))?.status === 'approved') return [];
+          await onboarding.seedApproved(user.id);
+          return [`dispatch: the demo driver ${demo!.phone} is approved to drive`];
+        },
+      },
     };
   },
 });
