@@ -45,7 +45,7 @@ export interface RuleInput {
 
 function checkRange(from: Date, to: Date): void {
   if (!(from.getTime() < to.getTime()))
-    throw dispatchErrors.of('validation', 'period_invalid', '`from` must be before `to`.');
+    throw dispatchErrors.of('unprocessable', 'invalid_period', '`from` must be before `to`.');
   if (to.getTime() - from.getTime() > EARNINGS_MAX_RANGE_DAYS * 86_400_000)
     throw dispatchErrors.of(
       'validation',

@@ -98,7 +98,7 @@ function decodeQueueCursor(cursor: string): { submittedAt: Date; userId: string 
   const [at, userId] = Buffer.from(cursor, 'base64url').toString('utf8').split(CURSOR_SEPARATOR);
   const submittedAt = new Date(at ?? '');
   if (userId === undefined || !/^[0-9a-f-]{36}$/.test(userId) || Number.isNaN(submittedAt.getTime()))
-    throw dispatchErrors.of('validation', 'cursor_invalid', 'The cursor is not one this API gave.');
+    throw dispatchErrors.of('validation', 'invalid_cursor', 'The cursor is not one this API gave.');
   return { submittedAt, userId };
 }
 

@@ -160,7 +160,7 @@ export function createSafety(deps: {
       const existing = await find(id);
       if (existing !== undefined) {
         if (existing.driver_id !== driverId)
-          throw dispatchErrors.of('conflict', 'report_id_taken', 'Use another key.');
+          throw dispatchErrors.of('conflict', 'idempotency_key_reused', 'Use another key.');
         return reportView(existing);
       }
       const position = await deps.lastPosition(driverId);
@@ -205,7 +205,7 @@ export function createSafety(deps: {
       const existing = await find(id);
       if (existing !== undefined) {
         if (existing.driver_id !== driverId)
-          throw dispatchErrors.of('conflict', 'report_id_taken', 'Use another key.');
+          throw dispatchErrors.of('conflict', 'idempotency_key_reused', 'Use another key.');
         return reportView(existing);
       }
       const photos = [...new Set(input.photos)];
