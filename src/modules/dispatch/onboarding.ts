@@ -91,6 +91,10 @@ function viewOf(row: ApplicationRow): ApplicationView {
   };
 }
 
+/** A document map as text with sorted keys (jsonb keeps its own key order). */
+const canonical = (documents: Record<string, string>) =>
+  JSON.stringify(Object.entries(documents).sort(([a], [b]) => (a < b ? -1 : 1)));
+
 const CURSOR_SEPARATOR = '|';
 export const encodeQueueCursor = (row: ApplicationRow) =>
   Buffer.from(`${row.submitted_at.toISOString()}${CURSOR_SEPARATOR}${row.user_id}`).toString('base64url');
@@ -182,7 +186,7 @@ export function createOnboarding(deps: {
           current.plate === draft.plate &&
           current.licence_expires_on === draft.licenceExpiresOn &&
           current.insurance_expires_on === draft.insuranceExpiresOn &&
-          JSON.stringify(current.documents) === JSON.stringify(documents);
+          canonical(current.documents) === canonical(documents);
         if (same) return current;
         await repository.submit(
           trx,
