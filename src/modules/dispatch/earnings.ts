@@ -48,8 +48,8 @@ function checkRange(from: Date, to: Date): void {
     throw dispatchErrors.of('unprocessable', 'invalid_period', '`from` must be before `to`.');
   if (to.getTime() - from.getTime() > EARNINGS_MAX_RANGE_DAYS * 86_400_000)
     throw dispatchErrors.of(
-      'validation',
-      'period_invalid',
+      'unprocessable',
+      'invalid_period',
       `A period covers at most ${EARNINGS_MAX_RANGE_DAYS} days.`,
     );
 }
