@@ -261,6 +261,7 @@ const ROWS: Row[] = [
   ['incentive_rule_invalid', 400, DISPATCH, ['Invalid incentive rule', 'The rule lacks a field its kind needs, or its window is wrong.'], ['Règle de prime invalide', 'Il manque à la règle un champ requis par son type, ou sa période est fausse.']],
   ['incentive_rule_not_found', 404, DISPATCH, ['Rule not found', 'There is no such incentive rule.'], ['Règle introuvable', 'Cette règle de prime n’existe pas.']],
   ['incident_photo_invalid', 422, DISPATCH, ['Invalid photo', 'A photo (`fileId`) is not a file you uploaded.'], ['Photo invalide', 'Une photo (`fileId`) n’est pas un fichier que vous avez envoyé.']],
+  ['delivery_photo_required', 422, DISPATCH, ['Delivery photo required', 'A failed delivery needs a delivery photo of this order that you uploaded (POST /v1/files, purpose delivery_photo).'], ['Photo de livraison requise', 'Un échec de livraison exige une photo de livraison de cette commande que vous avez envoyée (POST /v1/files, usage delivery_photo).']],
   ['report_not_found', 404, DISPATCH, ['Report not found', 'There is no such safety report.'], ['Signalement introuvable', 'Ce signalement n’existe pas.']],
   // Support tickets (src/modules/support, docs/support.md).
   ['ticket_not_found', 404, SUPPORT, ['Ticket not found', 'There is no such ticket among those you may see.'], ['Ticket introuvable', 'Ce ticket n’existe pas ou ne vous est pas visible.']],

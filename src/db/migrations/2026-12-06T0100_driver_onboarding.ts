@@ -56,6 +56,22 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`CREATE INDEX driver_safety_reports_queue_idx ON driver_safety_reports (status, created_at)`.execute(
     db,
   );
+  await sql`
+    CREATE TABLE driver_delivery_failures (
+      order_id uuid PRIMARY KEY,
+      driver_id uuid NOT NULL,
+      reason text NOT NULL CHECK (reason IN ('customer_absent', 'wrong_address', 'unsafe')),
+      photo_file_id uuid NOT NULL,
+      latitude double precision NOT NULL,
+      longitude double precision NOT NULL,
+      accuracy_meters real NOT NULL,
+      recorded_at timestamptz NOT NULL,
+      note text,
+      created_at timestamptz NOT NULL DEFAULT now()
+    )`.execute(db);
+  await sql`CREATE INDEX driver_delivery_failures_driver_idx ON driver_delivery_failures (driver_id)`.execute(
+    db,
+  );
   await sql`ALTER TABLE files DROP CONSTRAINT IF EXISTS files_document_kind_check`.execute(db);
   await sql`ALTER TABLE files ADD CONSTRAINT files_document_kind_check
     CHECK (document_kind IN ('identity', 'licence', 'vehicle_registration', 'insurance', 'photo'))`.execute(
@@ -64,7 +80,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await sql`DROP TABLE IF EXISTS driver_safety_reports, driver_incentive_rules, driver_applications`.execute(
+  await sql`DROP TABLE IF EXISTS driver_delivery_failures, driver_safety_reports, driver_incentive_rules, driver_applications`.execute(
     db,
   );
 }

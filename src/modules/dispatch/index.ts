@@ -11,7 +11,8 @@
 import { defineContext, need, tablesOf } from '../../platform/context.js';
 import type { FilesService } from '../files/index.js';
 import { DEMO_USERS, type Identity } from '../identity/index.js';
-import type { DriverOrdersLookup } from '../orders/index.js';
+import type { DriverOrdersLookup, OrdersService } from '../orders/index.js';
+import { createDeliveryProof } from './delivery-proof.js';
 import { createEarningsRepository } from './earnings-repository.js';
 import { createEarnings, type IncentiveLedger } from './earnings.js';
 import { createOnboardingRepository } from './onboarding-repository.js';
@@ -49,7 +50,7 @@ export { SAFETY_STREAM_PREFIX } from './safety.js';
 export const dispatchContext = defineContext({
   name: 'dispatch',
   needs: {
-    orders: need<{ driverOrders: DriverOrdersLookup }>(),
+    orders: need<{ driverOrders: DriverOrdersLookup; orders: Pick<OrdersService, 'execute'> }>(),
     identity: need<Pick<Identity, 'audit' | 'grantRole' | 'repository'>>(),
     files: need<Pick<FilesService, 'repository'>>(),
     ledger: need<IncentiveLedger>(),
@@ -108,15 +109,32 @@ export const dispatchContext = defineContext({
       },
       lastPosition: (driverId) => service.positions.lastPosition(driverId),
     });
+    const deliveryProof = createDeliveryProof({
+      db: platform.db,
+      files: () => files.repository,
+      orders: () => orders.orders,
+      policy: fixPolicyFromConfig(config),
+    });
     return {
-      service: { ...service, onboarding, earnings, safety },
+      service: { ...service, onboarding, earnings, safety, deliveryProof },
       routes(app) {
         for (const metric of metrics.all) app.metricsRegistry.registerMetric(metric);
         registerDispatchRoutes(app, service);
-        registerDriverRoutes(app, { dispatch: service, onboarding, earnings, safety, runtime });
+        registerDriverRoutes(app, {
+          dispatch: service,
+          onboarding,
+          earnings,
+          safety,
+          deliveryProof,
+          runtime,
+        });
       },
       inbound: [driverLocationInbound(service)],
-      personalData: dispatchPersonalData(repository, index, { onboarding: onboarding.repository, safety }),
+      personalData: dispatchPersonalData(repository, index, {
+        onboarding: onboarding.repository,
+        safety,
+        deliveryProof,
+      }),
       seed: {
         // The demo driver may go on shift: an approved application (no documents: a fixture).
         async run() {

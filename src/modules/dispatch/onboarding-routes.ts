@@ -11,6 +11,8 @@ import type { Principal, RouteAccess } from '../../http/access.js';
 import { keyedUuid, withIdempotency } from '../../http/idempotency.js';
 import { HttpProblem, ProblemSchema } from '../../http/problem.js';
 import type { Runtime } from '../../runtime.js';
+import type { DeliveryProof } from './delivery-proof.js';
+import { FAILURE_REASONS } from './delivery-proof.js';
 import type { Earnings } from './earnings.js';
 import { EARNINGS_MAX_RANGE_DAYS, RULES_PAGE_MAX } from './earnings.js';
 import { INCENTIVE_KINDS } from './earnings-rules.js';
@@ -27,6 +29,7 @@ export interface DriverRouteServices {
   onboarding: Onboarding;
   earnings: Earnings;
   safety: Safety;
+  deliveryProof: DeliveryProof;
   runtime: Runtime;
 }
 
@@ -223,7 +226,7 @@ function keyedId(request: FastifyRequest, namespace: string, scope: string): str
 
 export function registerDriverRoutes(root: FastifyInstance, services: DriverRouteServices): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
-  const { onboarding, earnings, safety, dispatch } = services;
+  const { onboarding, earnings, safety, dispatch, deliveryProof } = services;
   const db = services.runtime.database.db;
 
   // --- onboarding
@@ -436,6 +439,60 @@ export function registerDriverRoutes(root: FastifyInstance, services: DriverRout
           body: numbers(await earnings.settle(new Date(request.body.from), new Date(request.body.to), actor)),
         }),
       )) as never;
+    },
+  });
+
+  // --- delivery proof
+  app.post('/v1/drivers/me/orders/:orderId/delivery-failed', {
+    config: { access: { permissions: ['ORDER_ACCEPTANCE'], ownership: 'the driver who claimed the order' } },
+    schema: {
+      tags,
+      summary:
+        'Delivery failed (PICKED_UP → DELIVERY_FAILED) with its reason, a delivery photo and my position',
+      description:
+        'The photo is a delivery_photo of this order the driver uploaded (POST /v1/files). The position follows the rules of a fix ' +
+        '(range, accuracy, not too old, not in the future). Staff report a failure without proof on POST /v1/orders/{id}/delivery-failed.',
+      params: Type.Object({ orderId: Uuid }, { additionalProperties: false }),
+      body: Type.Object(
+        {
+          reason: literals(FAILURE_REASONS),
+          photoFileId: Uuid,
+          latitude: Type.Number({ minimum: -90, maximum: 90 }),
+          longitude: Type.Number({ minimum: -180, maximum: 180 }),
+          accuracyMeters: Type.Number({ minimum: 0, maximum: 10_000 }),
+          recordedAt: Type.String({ format: 'date-time', maxLength: 40 }),
+          note: Type.Optional(Text(500)),
+        },
+        { additionalProperties: false },
+      ),
+      response: {
+        200: Type.Object({
+          orderId: Type.String(),
+          reason: Type.String(),
+          photoFileId: Type.String(),
+          position: Type.Object({
+            latitude: Type.Number(),
+            longitude: Type.Number(),
+            accuracyMeters: Type.Number(),
+            recordedAt: Type.String(),
+          }),
+          note: Type.Union([Type.String(), Type.Null()]),
+        }),
+        ...errors,
+      },
+    },
+    handler: async (request) => {
+      const { userId } = driverOf(request);
+      const body = request.body;
+      return deliveryProof.failDelivery(userId, request.params.orderId, {
+        reason: body.reason,
+        photoFileId: body.photoFileId,
+        latitude: body.latitude,
+        longitude: body.longitude,
+        accuracyMeters: body.accuracyMeters,
+        recordedAt: Date.parse(body.recordedAt),
+        note: body.note,
+      });
     },
   });
 

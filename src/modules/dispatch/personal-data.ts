@@ -1,5 +1,6 @@
 import type { PersonalDataHook } from '../../platform/context.js';
 import type { DriverLocationIndex } from './location-index.js';
+import type { DeliveryProof } from './delivery-proof.js';
 import type { OnboardingRepository } from './onboarding-repository.js';
 import type { DispatchRepository } from './repository.js';
 import type { Safety } from './safety.js';
@@ -12,20 +13,26 @@ import type { Safety } from './safety.js';
 export function dispatchPersonalData(
   repository: DispatchRepository,
   index: DriverLocationIndex,
-  more: { onboarding: OnboardingRepository; safety: Pick<Safety, 'exportOf' | 'erase'> },
+  more: {
+    onboarding: OnboardingRepository;
+    safety: Pick<Safety, 'exportOf' | 'erase'>;
+    deliveryProof: Pick<DeliveryProof, 'exportOf' | 'erase'>;
+  },
 ): PersonalDataHook {
   return {
     async export(driverId) {
-      const [availability, shifts, flags, application, safetyReports] = await Promise.all([
+      const [availability, shifts, flags, application, safetyReports, failedDeliveries] = await Promise.all([
         repository.availability(driverId),
         repository.shiftsOf(driverId),
         repository.flagsOf(driverId),
         more.onboarding.find(driverId),
         more.safety.exportOf(driverId),
+        more.deliveryProof.exportOf(driverId),
       ]);
       return {
         application: application ?? null,
         safetyReports,
+        failedDeliveries,
         availability: availability ?? null,
         shifts: shifts.map((shift) => ({ ...shift, at: shift.at.toISOString() })),
         flaggedFixes: flags.map((flag) => ({
@@ -41,6 +48,7 @@ export function dispatchPersonalData(
       await index.remove(driverId);
       await more.onboarding.erase(driverId);
       await more.safety.erase(driverId);
+      await more.deliveryProof.erase(driverId);
       return repository.erase(driverId);
     },
   };

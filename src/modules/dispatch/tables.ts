@@ -100,7 +100,22 @@ export interface DriverSafetyReportsTable {
   created_at: Generated<Date>;
 }
 
+/** The proof of a failed delivery (delivery-proof.ts): why, the photo and where the driver was. */
+export interface DriverDeliveryFailuresTable {
+  order_id: string;
+  driver_id: string;
+  reason: 'customer_absent' | 'wrong_address' | 'unsafe';
+  photo_file_id: string;
+  latitude: number;
+  longitude: number;
+  accuracy_meters: number;
+  recorded_at: Date;
+  note: string | null;
+  created_at: Generated<Date>;
+}
+
 export interface DispatchTables {
+  driver_delivery_failures: DriverDeliveryFailuresTable;
   driver_applications: DriverApplicationsTable;
   driver_incentive_rules: DriverIncentiveRulesTable;
   driver_safety_reports: DriverSafetyReportsTable;
