@@ -14,9 +14,7 @@ export const FAILURE_REASONS = ['customer_absent', 'wrong_address', 'unsafe'] as
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
 export interface DeliveryPhotoLookup {
-  find(
-    fileId: string,
-  ): Promise<
+  find(fileId: string): Promise<
     | {
         purpose: string;
         order_id: string | null;
@@ -121,16 +119,14 @@ export function createDeliveryProof(deps: {
         .returning('order_id')
         .executeTakeFirst();
       try {
-        await deps
-          .orders()
-          .execute(
-            orderId,
-            {
-              type: 'FailDelivery',
-              data: { by: { role: 'driver', id: driverId }, reason: input.reason, at: new Date(now()) },
-            },
-            { actorRole: 'driver', actorId: driverId },
-          );
+        await deps.orders().execute(
+          orderId,
+          {
+            type: 'FailDelivery',
+            data: { by: { role: 'driver', id: driverId }, reason: input.reason, at: new Date(now()) },
+          },
+          { actorRole: 'driver', actorId: driverId },
+        );
       } catch (error) {
         // Refused (not this driver's order, not PICKED_UP): the proof of this attempt goes too.
         if (inserted !== undefined)

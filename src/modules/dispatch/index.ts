@@ -13,6 +13,7 @@ import type { FilesService } from '../files/index.js';
 import { DEMO_USERS, type Identity } from '../identity/index.js';
 import type { DriverOrdersLookup, OrdersService } from '../orders/index.js';
 import { createDeliveryProof } from './delivery-proof.js';
+import { createPerformance, type DriverRatingPort } from './performance.js';
 import { createEarningsRepository } from './earnings-repository.js';
 import { createEarnings, type IncentiveLedger } from './earnings.js';
 import { createOnboardingRepository } from './onboarding-repository.js';
@@ -45,6 +46,8 @@ export type { Vehicle } from './fix-rules.js';
 export type { Onboarding, ApplicationView } from './onboarding.js';
 export type { Earnings } from './earnings.js';
 export type { Safety } from './safety.js';
+export type { Performance } from './performance.js';
+export type { DeliveryProof } from './delivery-proof.js';
 export { SAFETY_STREAM_PREFIX } from './safety.js';
 
 export const dispatchContext = defineContext({
@@ -54,9 +57,10 @@ export const dispatchContext = defineContext({
     identity: need<Pick<Identity, 'audit' | 'grantRole' | 'repository'>>(),
     files: need<Pick<FilesService, 'repository'>>(),
     ledger: need<IncentiveLedger>(),
+    catalog: need<{ reviews: DriverRatingPort }>(),
   },
   tables: tablesOf<DispatchTables>(),
-  create(platform, { orders, identity, files, ledger }) {
+  create(platform, { orders, identity, files, ledger, catalog }) {
     const { runtime } = platform;
     const { config } = runtime;
     const staleMs = config.DISPATCH_LOCATION_STALE_SECONDS * 1000;
@@ -91,8 +95,9 @@ export const dispatchContext = defineContext({
       trailMaxPoints: config.DISPATCH_TRAIL_MAX_POINTS,
       shiftGate: (driverId) => onboarding.shiftGate(driverId),
     });
+    const earningsRepository = createEarningsRepository(platform.db);
     const earnings = createEarnings({
-      repository: createEarningsRepository(platform.db),
+      repository: earningsRepository,
       ledger: () => ledger,
       identity,
     });
@@ -115,8 +120,15 @@ export const dispatchContext = defineContext({
       orders: () => orders.orders,
       policy: fixPolicyFromConfig(config),
     });
+    const performance = createPerformance({
+      db: platform.db,
+      earnings: earningsRepository,
+      safety,
+      ratings: () => catalog.reviews,
+      vehicleOf: async (driverId) => (await service.availability(driverId)).vehicle,
+    });
     return {
-      service: { ...service, onboarding, earnings, safety, deliveryProof },
+      service: { ...service, onboarding, earnings, safety, deliveryProof, performance },
       routes(app) {
         for (const metric of metrics.all) app.metricsRegistry.registerMetric(metric);
         registerDispatchRoutes(app, service);
@@ -126,6 +138,7 @@ export const dispatchContext = defineContext({
           earnings,
           safety,
           deliveryProof,
+          performance,
           runtime,
         });
       },

@@ -14,6 +14,7 @@ import type { Runtime } from '../../runtime.js';
 import type { DeliveryProof } from './delivery-proof.js';
 import { FAILURE_REASONS } from './delivery-proof.js';
 import type { Earnings } from './earnings.js';
+import type { Performance } from './performance.js';
 import { EARNINGS_MAX_RANGE_DAYS, RULES_PAGE_MAX } from './earnings.js';
 import { INCENTIVE_KINDS } from './earnings-rules.js';
 import { dispatchErrors } from './errors.js';
@@ -30,6 +31,7 @@ export interface DriverRouteServices {
   earnings: Earnings;
   safety: Safety;
   deliveryProof: DeliveryProof;
+  performance: Performance;
   runtime: Runtime;
 }
 
@@ -226,7 +228,7 @@ function keyedId(request: FastifyRequest, namespace: string, scope: string): str
 
 export function registerDriverRoutes(root: FastifyInstance, services: DriverRouteServices): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
-  const { onboarding, earnings, safety, dispatch, deliveryProof } = services;
+  const { onboarding, earnings, safety, dispatch, deliveryProof, performance } = services;
   const db = services.runtime.database.db;
 
   // --- onboarding
@@ -440,6 +442,58 @@ export function registerDriverRoutes(root: FastifyInstance, services: DriverRout
         }),
       )) as never;
     },
+  });
+
+  // --- performance
+  const PerformanceResponse = Type.Object({
+    driverId: Type.String(),
+    from: Type.String(),
+    to: Type.String(),
+    deliveries: Type.Integer(),
+    failedDeliveries: Type.Integer(),
+    successRate: Type.Union([Type.Number(), Type.Null()]),
+    acceptanceRate: Type.Union([Type.Number(), Type.Null()]),
+    onTimeRate: Type.Union([Type.Number(), Type.Null()]),
+    rating: Type.Object({ average: Type.Union([Type.Number(), Type.Null()]), count: Type.Integer() }),
+    ratingTrend: Type.Union([Type.Array(Type.Unknown()), Type.Null()]),
+    complaints: Type.Union([Type.Integer(), Type.Null()]),
+    safety: Type.Object({
+      emergencies: Type.Integer(),
+      incidents: Type.Integer(),
+      speedAlerts: Type.Integer(),
+    }),
+    unavailable: Type.Array(Type.String()),
+  });
+  const Range = Type.Object(
+    {
+      from: Type.String({ format: 'date-time', maxLength: 40 }),
+      to: Type.String({ format: 'date-time', maxLength: 40 }),
+    },
+    { additionalProperties: false },
+  );
+  app.get('/v1/drivers/me/performance', {
+    config: { access: EARNER },
+    schema: {
+      tags,
+      summary:
+        'My performance over a period: deliveries, success rate, rating, safety; figures not yet measured are null',
+      querystring: Range,
+      response: { 200: PerformanceResponse, ...errors },
+    },
+    handler: async (request) =>
+      performance.of(driverOf(request).userId, new Date(request.query.from), new Date(request.query.to)),
+  });
+  app.get('/v1/admin/drivers/:userId/performance', {
+    config: { access: STAFF },
+    schema: {
+      tags,
+      summary: "A driver's performance over a period (support and administrators)",
+      params: UserParams,
+      querystring: Range,
+      response: { 200: PerformanceResponse, ...errors },
+    },
+    handler: async (request) =>
+      performance.of(request.params.userId, new Date(request.query.from), new Date(request.query.to)),
   });
 
   // --- delivery proof

@@ -125,5 +125,13 @@ describe('failed delivery with proof', () => {
     const again = await post(world.driver.accessToken, { ...body, reason: 'unsafe' });
     expect(again.statusCode).toBe(409);
     expect((await proofRows(orderId)).map((row) => row.reason)).toEqual(['customer_absent']);
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const to = new Date(Date.now() + 60_000).toISOString();
+    const performance = await world.testApp.app.inject({
+      method: 'GET',
+      url: `/v1/drivers/me/performance?from=${from}&to=${to}`,
+      headers: authHeader(world.driver.accessToken),
+    });
+    expect(performance.json()).toMatchObject({ deliveries: 0, failedDeliveries: 1, successRate: 0 });
   });
 });

@@ -165,6 +165,33 @@ describe('driver earnings from the ledger', () => {
     ).json();
     expect(monthly.totals).toEqual(after.totals);
 
+    // Performance: the delivery counts as a success; figures not yet measured are named.
+    const performanceUrl = `performance?from=${from}&to=${to}`;
+    const mine = await inject('GET', `/v1/drivers/me/${performanceUrl}`, world.driver.accessToken);
+    expect(mine.statusCode, mine.body).toBe(200);
+    expect(mine.json()).toMatchObject({
+      deliveries: 1,
+      failedDeliveries: 0,
+      successRate: 1,
+      acceptanceRate: null,
+    });
+    expect(mine.json().unavailable).toContain('onTimeRate');
+    const staffView = await inject(
+      'GET',
+      `/v1/admin/drivers/${world.driver.userId}/${performanceUrl}`,
+      world.support.accessToken,
+    );
+    expect(staffView.json()).toEqual(mine.json());
+    expect(
+      (
+        await inject(
+          'GET',
+          `/v1/admin/drivers/${world.driver.userId}/${performanceUrl}`,
+          world.otherDriver.accessToken,
+        )
+      ).statusCode,
+    ).toBe(403);
+
     // Another driver sees none of it.
     const other = (await inject('GET', earningsUrl, world.otherDriver.accessToken)).json();
     expect(other.totals.totalMinor).toBe(0);
