@@ -49,6 +49,7 @@ export type { Safety } from './safety.js';
 export type { Performance } from './performance.js';
 export type { DeliveryProof } from './delivery-proof.js';
 export { SAFETY_STREAM_PREFIX } from './safety.js';
+export { DOCUMENTS_STREAM_PREFIX } from './onboarding.js';
 
 export const dispatchContext = defineContext({
   name: 'dispatch',
@@ -148,6 +149,19 @@ export const dispatchContext = defineContext({
         safety,
         deliveryProof,
       }),
+      // Daily at 06:00 Douala: expiry reminders (events for notify) and expired drivers off shift.
+      schedules: [
+        {
+          name: 'dispatch-documents-daily',
+          cron: '0 5 * * *',
+          run: async () => {
+            const done = await onboarding.dailyRound(platform.eventStore, (driverId) =>
+              service.setAvailability(driverId, { online: false }),
+            );
+            runtime.logger.info(done, 'dispatch: document expiry round');
+          },
+        },
+      ],
       seed: {
         // The demo driver may go on shift: an approved application (no documents: a fixture).
         async run() {

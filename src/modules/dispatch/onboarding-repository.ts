@@ -154,6 +154,25 @@ export function createOnboardingRepository(db: DispatchDb) {
         .execute() as Promise<ApplicationRow[]>;
     },
 
+    /** Drivers on shift whose approval no longer holds on `today` (expired licence or insurance). */
+    async expiredOnShift(today: string): Promise<string[]> {
+      const rows = await db
+        .selectFrom('driver_applications')
+        .innerJoin('driver_availability', 'driver_availability.driver_id', 'driver_applications.user_id')
+        .select('driver_applications.user_id')
+        .where('driver_availability.online', '=', true)
+        .where((eb) =>
+          eb.or([
+            eb(sql`licence_expires_on::text`, '<', today),
+            eb(sql`insurance_expires_on::text`, '<', today),
+            eb('driver_applications.status', '!=', 'approved'),
+          ]),
+        )
+        .limit(10_000)
+        .execute();
+      return rows.map((row) => row.user_id);
+    },
+
     async erase(userId: string): Promise<number> {
       const result = await db
         .deleteFrom('driver_applications')

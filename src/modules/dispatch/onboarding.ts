@@ -6,6 +6,8 @@
  * driver role through identity. Only an approved driver whose documents have not expired may go
  * on shift (`shiftGate`, called by the shift service), and so get offers.
  */
+import { createHash } from 'node:crypto';
+import type { EventStore } from '../../eventstore/index.js';
 import type { Role } from '../../shared/principal.js';
 import { dispatchErrors } from './errors.js';
 import type { Vehicle } from './fix-rules.js';
@@ -24,6 +26,14 @@ import {
 } from './onboarding-rules.js';
 
 export const QUEUE_PAGE_MAX = 100;
+export const DOCUMENTS_STREAM_PREFIX = 'driver-documents-';
+
+/** A UUID (version 8 layout) derived from a name: the same name, the same id. */
+function derivedUuid(name: string): string {
+  const hex = createHash('sha256').update(`dispatch:${name}`).digest('hex');
+  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
 
 /** An audit actor, as identity's audit log takes it. */
 export interface OnboardingActor {
@@ -355,6 +365,39 @@ export function createOnboarding(deps: {
         licenceExpiresOn: row.licence_expires_on,
         insuranceExpiresOn: row.insurance_expires_on,
       }));
+    },
+
+    /**
+     * The daily round (any instance may run it: event ids are derived from the driver, the
+     * document and the day, so a second run appends nothing): a `DriverDocumentExpiring` event on
+     * `driver-documents-<userId>` for each licence or insurance ending in 30 or 7 days, for notify
+     * to remind the driver; and every driver on shift whose documents expired goes offline.
+     */
+    async dailyRound(
+      eventStore: Pick<EventStore, 'append'>,
+      goOffline: (driverId: string) => Promise<unknown>,
+    ): Promise<{ reminders: number; offline: number }> {
+      const today = doualaDay(now());
+      let reminders = 0;
+      for (const row of await this.expiringSoon())
+        for (const [document, expiresOn] of [
+          ['licence', row.licenceExpiresOn],
+          ['insurance', row.insuranceExpiresOn],
+        ] as const) {
+          const daysLeft = [30, 7].find((days) => addDays(today, days) === expiresOn);
+          if (daysLeft === undefined) continue;
+          await eventStore.append(`${DOCUMENTS_STREAM_PREFIX}${row.userId}`, [
+            {
+              id: derivedUuid(`${row.userId}:${document}:${expiresOn}:${daysLeft}`),
+              type: 'DriverDocumentExpiring',
+              data: { driverId: row.userId, document, expiresOn, daysLeft },
+            },
+          ]);
+          reminders += 1;
+        }
+      const expired = await repository.expiredOnShift(today);
+      for (const driverId of expired) await goOffline(driverId);
+      return { reminders, offline: expired.length };
     },
 
     /**

@@ -262,6 +262,34 @@ describe('review', () => {
     ).toBe(200);
   });
 
+  it('the daily round reminds of documents ending in 7 days once, and takes expired drivers off shift', async () => {
+    const { dispatch, eventStore, db } = world.testApp.services;
+    const soon = await approvedDriver(world.testApp);
+    const lapsing = await approvedDriver(world.testApp);
+    await sql`UPDATE driver_applications SET licence_expires_on = (now() AT TIME ZONE 'Africa/Douala')::date + 7 WHERE user_id = ${soon.userId}`.execute(
+      db,
+    );
+    expect(
+      (await inject('PUT', '/v1/drivers/me/availability', lapsing.accessToken, { online: true })).statusCode,
+    ).toBe(200);
+    await sql`UPDATE driver_applications SET insurance_expires_on = current_date - 3 WHERE user_id = ${lapsing.userId}`.execute(
+      db,
+    );
+    const goOffline = (driverId: string) => dispatch.setAvailability(driverId, { online: false });
+    const first = await dispatch.onboarding.dailyRound(eventStore, goOffline);
+    expect(first.reminders).toBeGreaterThanOrEqual(1);
+    expect(first.offline).toBeGreaterThanOrEqual(1);
+    await dispatch.onboarding.dailyRound(eventStore, goOffline); // a second instance's tick
+    const events = await eventStore.readStream(`driver-documents-${soon.userId}`);
+    expect(events.map((event) => [event.type, event.data])).toEqual([
+      [
+        'DriverDocumentExpiring',
+        expect.objectContaining({ driverId: soon.userId, document: 'licence', daysLeft: 7 }),
+      ],
+    ]);
+    expect((await inject('GET', '/v1/drivers/me', lapsing.accessToken)).json().online).toBe(false);
+  });
+
   it('unknown applications are 404; a non-admin cannot review', async () => {
     const missing = await inject(
       'POST',
