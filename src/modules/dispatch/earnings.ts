@@ -205,6 +205,13 @@ export function createEarnings(deps: {
       return ruleView(row);
     },
 
+    async rule(id: string) {
+      const row = await repository.rule(id);
+      if (row === undefined)
+        throw dispatchErrors.of('not_found', 'incentive_rule_not_found', 'There is no such incentive rule.');
+      return ruleView(row);
+    },
+
     async rules(activeOnly: boolean, limit: number) {
       const rows = await repository.rules(activeOnly, Math.max(1, Math.min(limit, RULES_PAGE_MAX)));
       return { items: rows.map(ruleView) };

@@ -357,7 +357,7 @@ export function registerDriverRoutes(root: FastifyInstance, services: DriverRout
   });
 
   app.post('/v1/admin/drivers/incentive-rules', {
-    config: { access: FINANCE, idempotency: 'optional' },
+    config: { access: FINANCE, idempotency: 'optional', location: true },
     schema: {
       tags,
       summary: 'Create an incentive rule: fuel per km, a peak-hour incentive or a bonus challenge; audited',
@@ -367,14 +367,15 @@ export function registerDriverRoutes(root: FastifyInstance, services: DriverRout
     handler: async (request, reply) => {
       const actor = actorOf(request);
       const scope = `driver-incentive-rule:${actor.userId}`;
-      return (await withIdempotency(db, request, reply, { scope }, async () => ({
-        statusCode: 201,
-        body: await earnings.createRule(
+      return (await withIdempotency(db, request, reply, { scope }, async () => {
+        const rule = await earnings.createRule(
           request.body,
           actor,
           keyedId(request, 'driver-incentive-rule', scope),
-        ),
-      }))) as never;
+        );
+        reply.header('location', `/v1/admin/drivers/incentive-rules/${rule.id}`);
+        return { statusCode: 201, body: rule };
+      })) as never;
     },
   });
 
@@ -390,6 +391,12 @@ export function registerDriverRoutes(root: FastifyInstance, services: DriverRout
       response: { 200: Type.Object({ items: Type.Array(Rule) }), ...errors },
     },
     handler: async (request) => earnings.rules(request.query.active ?? false, request.query.limit ?? 20),
+  });
+
+  app.get('/v1/admin/drivers/incentive-rules/:id', {
+    config: { access: FINANCE },
+    schema: { tags, summary: 'One incentive rule', params: IdParams, response: { 200: Rule, ...errors } },
+    handler: async (request) => earnings.rule(request.params.id),
   });
 
   app.post('/v1/admin/drivers/incentive-rules/:id/deactivate', {
@@ -552,7 +559,7 @@ export function registerDriverRoutes(root: FastifyInstance, services: DriverRout
 
   // --- safety
   app.post('/v1/drivers/me/emergency', {
-    config: { access: DRIVER, idempotency: 'optional' },
+    config: { access: DRIVER, idempotency: 'optional', location: true },
     schema: {
       tags,
       summary: 'The emergency button: support and admins are alerted at once with my last position',
@@ -565,15 +572,20 @@ export function registerDriverRoutes(root: FastifyInstance, services: DriverRout
     handler: async (request, reply) => {
       const { userId } = driverOf(request);
       const scope = `driver-emergency:${userId}`;
-      return (await withIdempotency(db, request, reply, { scope }, async () => ({
-        statusCode: 201,
-        body: await safety.emergency(userId, request.body, keyedId(request, 'driver-emergency', scope)),
-      }))) as never;
+      return (await withIdempotency(db, request, reply, { scope }, async () => {
+        const report = await safety.emergency(
+          userId,
+          request.body,
+          keyedId(request, 'driver-emergency', scope),
+        );
+        reply.header('location', `/v1/drivers/me/safety-reports/${report.id}`);
+        return { statusCode: 201, body: report };
+      })) as never;
     },
   });
 
   app.post('/v1/drivers/me/incidents', {
-    config: { access: DRIVER, idempotency: 'optional' },
+    config: { access: DRIVER, idempotency: 'optional', location: true },
     schema: {
       tags,
       summary: 'Report an incident with photos (file ids I uploaded)',
@@ -591,10 +603,15 @@ export function registerDriverRoutes(root: FastifyInstance, services: DriverRout
     handler: async (request, reply) => {
       const { userId } = driverOf(request);
       const scope = `driver-incident:${userId}`;
-      return (await withIdempotency(db, request, reply, { scope }, async () => ({
-        statusCode: 201,
-        body: await safety.incident(userId, request.body, keyedId(request, 'driver-incident', scope)),
-      }))) as never;
+      return (await withIdempotency(db, request, reply, { scope }, async () => {
+        const report = await safety.incident(
+          userId,
+          request.body,
+          keyedId(request, 'driver-incident', scope),
+        );
+        reply.header('location', `/v1/drivers/me/safety-reports/${report.id}`);
+        return { statusCode: 201, body: report };
+      })) as never;
     },
   });
 
@@ -607,6 +624,17 @@ export function registerDriverRoutes(root: FastifyInstance, services: DriverRout
       response: { 200: Type.Object({ items: Type.Array(Report) }), ...errors },
     },
     handler: async (request) => safety.mine(driverOf(request).userId, request.query.limit ?? 20),
+  });
+
+  app.get('/v1/drivers/me/safety-reports/:id', {
+    config: { access: DRIVER },
+    schema: {
+      tags,
+      summary: 'One of my safety reports',
+      params: IdParams,
+      response: { 200: Report, ...errors },
+    },
+    handler: async (request) => safety.mineById(driverOf(request).userId, request.params.id),
   });
 
   app.get('/v1/admin/drivers/safety-reports', {

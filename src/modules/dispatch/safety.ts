@@ -260,6 +260,14 @@ export function createSafety(deps: {
       return { items: rows.map(reportView) };
     },
 
+    /** One report of this driver; another driver's is answered as none. */
+    async mineById(driverId: string, id: string) {
+      const row = await find(id);
+      if (row === undefined || row.driver_id !== driverId)
+        throw dispatchErrors.of('not_found', 'report_not_found', 'There is no such report of yours.');
+      return reportView(row);
+    },
+
     /** Staff: open (or resolved) reports, newest first. */
     async queue(status: 'open' | 'resolved', limit: number) {
       const rows = (await db

@@ -68,6 +68,13 @@ describe('emergency button', () => {
       status: 'open',
       position: { latitude: RESTAURANT_AT.latitude, longitude: RESTAURANT_AT.longitude },
     });
+    expect(pressed.headers.location).toBe(`/v1/drivers/me/safety-reports/${pressed.json().id}`);
+    expect((await inject('GET', pressed.headers.location as string, driver.accessToken)).json().id).toBe(
+      pressed.json().id,
+    );
+    expect(
+      (await inject('GET', pressed.headers.location as string, world.driver.accessToken)).statusCode,
+    ).toBe(404);
     // A retried press (flaky network) is the same report and no second alert.
     const again = await inject(
       'POST',
