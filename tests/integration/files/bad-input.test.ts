@@ -207,7 +207,13 @@ describe('bad uploads are refused and store nothing', () => {
     await refused(403, 'not_restaurant_owner', menuPhoto(), { body: photo }, otherOwner.accessToken);
     // A customer passes the door (they may upload driver documents to apply to drive) and is
     // refused by the service: the restaurant is not theirs.
-    await refused(403, 'not_restaurant_owner', menuPhoto(), { body: photo }, world.actors.customer.accessToken);
+    await refused(
+      403,
+      'not_restaurant_owner',
+      menuPhoto(),
+      { body: photo },
+      world.actors.customer.accessToken,
+    );
   });
 
   it('a body that is not multipart, and a malformed multipart body', async () => {
