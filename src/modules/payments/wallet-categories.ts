@@ -48,6 +48,8 @@ const BY_CODE: Record<TransferCode, WalletCategory | 'capture'> = {
   points_award: 'rewards',
   points_redeem: 'rewards',
   hold_expiry: 'other',
+  // Fuel, peak-hour and challenge payments to a driver (dispatch): earnings like the driver fee.
+  driver_incentive: 'delivery',
 };
 
 export function categoryOf(code: string, userData: Record<string, string> | null): WalletCategory {
