@@ -5,7 +5,7 @@
  *   - popularity: the city's dishes by decayed order count (the server's fallback);
  *   - recent reorder: the customer's own dishes, most recent first, then popularity.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
@@ -107,6 +107,15 @@ async function main(): Promise<void> {
     totalMs: Date.now() - started,
   };
   writeFileSync(join(here, 'results', 'eval.json'), `${JSON.stringify(result, null, 2)}\n`);
+  const cardPath = join(here, 'model', 'recommendations.card.json');
+  const card = JSON.parse(readFileSync(cardPath, 'utf8')) as Record<string, unknown>;
+  card.metrics = {
+    holdoutOrders: result.holdoutOrders,
+    k: EVAL.k,
+    ...result.metrics,
+    coldStart: result.coldStart,
+  };
+  writeFileSync(cardPath, `${JSON.stringify(card, null, 2)}\n`);
   console.log(JSON.stringify(result, null, 2));
 }
 

@@ -70,7 +70,6 @@ async function main(): Promise<void> {
   const metadata = {
     model_version: String(MODEL_VERSION),
     features: FEATURE_NAMES.join(','),
-    generator: JSON.stringify(GENERATOR_PARAMS),
   };
   const onnx = encodeOnnx(
     toOnnx(mlp, {
@@ -98,6 +97,30 @@ async function main(): Promise<void> {
     totalMs: Date.now() - started,
   };
   writeFileSync(join(here, 'results', 'train.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  // The model card: the server checks `features` against its own before serving the model;
+  // `npm run ml:eval` adds the offline metrics.
+  const card = {
+    name: 'recommendations',
+    modelVersion: MODEL_VERSION,
+    file: 'recommendations.onnx',
+    bytes: onnx.length,
+    task: 'rank the orderable dishes for a customer (or a guest at a place) now; GET /v1/recommendations',
+    architecture: `standardise → Dense(${TRAINING.hidden.join(') → Dense(')}) with ReLU → Dense(1) → sigmoid; ranked by the logit`,
+    trainer:
+      'TypeScript (ml/src/mlp.ts), sampled softmax over one ordered dish and ' +
+      `${TRAINING.negatives} dishes of its city, Adam`,
+    data: {
+      source: 'synthetic history (ml/src/generate.ts), regenerated from its seed, never committed',
+      generator: GENERATOR_PARAMS,
+      orders: history.orders.length,
+      split: `weeks 1-${SPLIT.warmupWeeks} history only, ${SPLIT.warmupWeeks + 1}-${SPLIT.trainWeeks} training, ${SPLIT.trainWeeks + 1}-${GENERATOR_PARAMS.weeks} holdout`,
+      trainOrders,
+    },
+    features: FEATURE_NAMES,
+    training: TRAINING,
+    metrics: null as unknown,
+  };
+  writeFileSync(join(modelDir, 'recommendations.card.json'), `${JSON.stringify(card, null, 2)}\n`);
   console.log(`wrote ml/model/recommendations.onnx (${onnx.length} bytes) in ${Date.now() - started} ms`);
 }
 

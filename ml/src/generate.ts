@@ -24,6 +24,7 @@ import {
   cellOf,
   distanceKm,
   isWeekend,
+  RAIN_CHANCE,
   SLOTS,
   type CandidateItem,
   type OrderFact,
@@ -59,11 +60,7 @@ export interface GeneratedHistory {
 type City = keyof typeof CITIES;
 const DAY_MS = 86_400_000;
 
-/** Chance of rain on a day of month `m` (0 = January): Douala's long wet season, Yaoundé's two. */
-const RAIN: Record<City, number[]> = {
-  douala: [0.1, 0.15, 0.35, 0.5, 0.55, 0.7, 0.85, 0.85, 0.8, 0.6, 0.3, 0.1],
-  yaounde: [0.05, 0.1, 0.4, 0.55, 0.5, 0.3, 0.15, 0.2, 0.5, 0.6, 0.35, 0.1],
-};
+const RAIN = RAIN_CHANCE;
 
 /** How much a slot suits a section (log-utility); breakfast dishes at breakfast, drinks rarely alone. */
 const SECTION_SLOT: Record<Slot, Record<Section, number>> = {

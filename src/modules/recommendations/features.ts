@@ -81,6 +81,32 @@ export interface RankingContext {
   location: { latitude: number; longitude: number } | null;
 }
 
+/**
+ * Chance of rain on a day of each month (0 = January): Douala's long wet season, Yaoundé's two.
+ * The generator draws each day's weather from it; the server uses it (≥ 0.5: rain) when the app
+ * does not say what the weather is.
+ */
+export const RAIN_CHANCE = {
+  douala: [0.1, 0.15, 0.35, 0.5, 0.55, 0.7, 0.85, 0.85, 0.8, 0.6, 0.3, 0.1],
+  yaounde: [0.05, 0.1, 0.4, 0.55, 0.5, 0.3, 0.15, 0.2, 0.5, 0.6, 0.35, 0.1],
+} as const;
+
+const CITY_CENTRES = {
+  douala: { latitude: 4.0511, longitude: 9.7679 },
+  yaounde: { latitude: 3.848, longitude: 11.5021 },
+} as const;
+
+/** The season's weather bucket at a place (the nearer city's calendar; Douala's without a place). */
+export function seasonalRain(at: number, location: { latitude: number; longitude: number } | null): boolean {
+  const month = new Date(at + LOCAL_OFFSET_MS).getUTCMonth();
+  const city =
+    location !== null &&
+    distanceKm(location, CITY_CENTRES.yaounde) < distanceKm(location, CITY_CENTRES.douala)
+      ? 'yaounde'
+      : 'douala';
+  return RAIN_CHANCE[city][month]! >= 0.5;
+}
+
 export function localTime(at: number): { hour: number; weekday: number } {
   const local = new Date(at + LOCAL_OFFSET_MS);
   return { hour: local.getUTCHours(), weekday: local.getUTCDay() };
