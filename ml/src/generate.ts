@@ -50,6 +50,7 @@ export type GeneratorParams = typeof GENERATOR_PARAMS;
 
 export interface GeneratedHistory {
   params: GeneratorParams;
+  restaurants: FixtureRestaurant[];
   items: CandidateItem[];
   itemsByCity: Record<City, CandidateItem[]>;
   cityOfItem: Map<string, City>;
@@ -278,5 +279,5 @@ export function generateHistory(overrides: Partial<GeneratorParams> = {}): Gener
     }
   }
   orders.sort((a, b) => a.at - b.at || a.orderId.localeCompare(b.orderId));
-  return { params, items, itemsByCity, cityOfItem, orders, customers: params.customers };
+  return { params, restaurants, items, itemsByCity, cityOfItem, orders, customers: params.customers };
 }
