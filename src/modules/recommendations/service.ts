@@ -156,7 +156,7 @@ export function createRecommendations(options: {
         stats.add(order);
         if (cursor === null || at > cursor.getTime()) cursor = new Date(at);
       }
-      if (rows.length < PAGE) break;
+      if (rows.length < PAGE || stats.orders >= HISTORY_MAX_ORDERS) break;
       const last = rows[rows.length - 1]!;
       after = { at: last.placed_at!, id: last.order_id };
       // Let requests through between pages of a long first load.
