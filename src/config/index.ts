@@ -395,6 +395,15 @@ export const EnvironmentSchema = Type.Object({
   LOYALTY_MULTIPLIER_BRONZE: Multiplier('1', 'the points multiplier of bronze customers'),
   LOYALTY_MULTIPLIER_SILVER: Multiplier('1.25', 'the points multiplier of silver customers'),
   LOYALTY_MULTIPLIER_GOLD: Multiplier('1.5', 'the points multiplier of gold customers'),
+  RECOMMENDATIONS_MODEL_PATH: Type.String({
+    minLength: 1,
+    default: 'ml/model/recommendations.onnx',
+    description: 'the ONNX ranker GET /v1/recommendations loads (unreadable: popularity is served instead)',
+  }),
+  RECOMMENDATIONS_REFRESH_SECONDS: PositiveInteger(
+    30,
+    'seconds between folding newly placed orders (and catalog changes) into the ranker’s features',
+  ),
   ORDER_TRACKING_EXPIRY_MINUTES: PositiveInteger(
     1_440,
     'minutes after an order ends that its public tracking link still answers',

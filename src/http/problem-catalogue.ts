@@ -35,6 +35,7 @@ const NOTIFY = ['notifications', 'devices', 'admin'];
 const FILES = ['files'];
 const DISPATCH = ['drivers'];
 const SUPPORT = ['support'];
+const RECOMMENDATIONS = ['recommendations'];
 
 type Row = [
   code: string,
@@ -279,6 +280,7 @@ const ROWS: Row[] = [
   ['dispute_not_applicable', 409, SUPPORT, ['No dispute from this ticket', 'Only the opener of an order-problem ticket about an order opens its dispute.'], ['Pas de litige depuis ce ticket', 'Seul l’auteur d’un ticket « problème de commande » lié à une commande ouvre son litige.']],
   ['dispute_customer_only', 403, SUPPORT, ['Customer only', 'Only the order’s customer opens its dispute.'], ['Réservé au client', 'Seul le client de la commande ouvre son litige.']],
   ['dispute_refused', 409, SUPPORT, ['Dispute refused', 'The order refuses the dispute now (`orderCode`, `orderStatus`): it must be delivered and within the dispute window.'], ['Litige refusé', 'La commande refuse le litige (`orderCode`, `orderStatus`) : elle doit être livrée et dans le délai de litige.']],
+  ['location_required', 400, RECOMMENDATIONS, ['Place needed', 'Without signing in, give `lat` and `lng`: a guest is recommended dishes near a place.'], ['Lieu requis', 'Sans connexion, donnez `lat` et `lng` : un invité reçoit des plats proches d’un lieu.']],
 ];
 
 function build(rows: Row[]): ReadonlyMap<string, CatalogueEntry> {
