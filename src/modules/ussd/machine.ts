@@ -393,14 +393,14 @@ function clip(label: string, width: number): string {
  * Lines above and below a list of choices, fitted: the choices share what the fixed lines leave
  * of the screen, each clipped to its share.
  */
-function fitted(head: string[], labels: string[], foot: string[]): string {
+function fitted(head: string[], labels: string[], foot: string[], suffixes: string[] = []): string {
   const budget = SCREEN_MAX_CHARS - PREFIX_CHARS;
   const fixed = [...head, ...foot].join('\n').length + (head.length + foot.length > 0 ? 1 : 0);
-  const numbering = labels.map((_, index) => `${index + 1}. `.length + 1);
-  const share = Math.floor(
-    (budget - fixed - numbering.reduce((a, b) => a + b, 0)) / Math.max(1, labels.length),
+  const extra = labels.map((_, index) => `${index + 1}. `.length + 1 + (suffixes[index]?.length ?? 0));
+  const share = Math.floor((budget - fixed - extra.reduce((a, b) => a + b, 0)) / Math.max(1, labels.length));
+  const lines = labels.map(
+    (label, index) => `${index + 1}. ${clip(label, Math.max(3, share))}${suffixes[index] ?? ''}`,
   );
-  const lines = labels.map((label, index) => `${index + 1}. ${clip(label, Math.max(3, share))}`);
   return hardLimit([...head, ...lines, ...foot].join('\n'));
 }
 
@@ -441,8 +441,9 @@ export function render(session: Session): Screen {
       return {
         text: fitted(
           [...notice, t('dishes', { restaurant: clip(step.restaurantName, 40) })],
-          step.choices.map((choice) => `${choice.label} ${money(choice.priceMinor ?? 0)}`),
+          step.choices.map((choice) => choice.label),
           [paging(step.more)],
+          step.choices.map((choice) => ` ${money(choice.priceMinor ?? 0)}`),
         ),
         end: false,
       };

@@ -632,18 +632,16 @@ export function createUssdService(deps: UssdDependencies) {
     try {
       placed =
         already ??
-        (await deps
-          .orders()
-          .orders.place(
-            input,
-            { kind: 'user', id: userId },
-            {
-              ...(requestId === undefined ? {} : { correlationId: requestId }),
-              actorId: userId,
-              actorRole: 'customer',
-            },
-            { orderId, resume: false },
-          ));
+        (await deps.orders().orders.place(
+          input,
+          { kind: 'user', id: userId },
+          {
+            ...(requestId === undefined ? {} : { correlationId: requestId }),
+            actorId: userId,
+            actorRole: 'customer',
+          },
+          { orderId, resume: false },
+        ));
     } catch (error) {
       refuse(record, error);
       return;
