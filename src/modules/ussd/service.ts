@@ -6,11 +6,13 @@
  * twice. Orders go through the orders service like the app's, named after the session (the
  * order id is derived from it: a retried or concurrent callback places the same order once).
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { DomainError } from '../../shared/errors.js';
 import { detectOperator } from '../../shared/phone.js';
 import type { UssdRequest } from './aggregator.js';
+import { ussdErrors } from './errors.js';
 import {
   addressed,
   advance,
@@ -184,6 +186,11 @@ interface Stored {
 }
 
 const RECENT_ORDERS_SCANNED = 20;
+/** A callback holds its number's session this long at most (an order placement takes seconds). */
+const LOCK_LEASE_MS = 30_000;
+/** How long a concurrent callback of the same number waits for the first before giving up (503). */
+const LOCK_WAIT_MS = 20_000;
+const LOCK_POLL_MS = 25;
 
 export function createUssdService(deps: UssdDependencies) {
   const { store, repository, identity, settings, logger } = deps;
@@ -241,10 +248,32 @@ export function createUssdService(deps: UssdDependencies) {
     };
   }
 
-  /** One callback: the screen to answer. */
+  /**
+   * One callback: the screen to answer. Callbacks of one number run one at a time (a lease in
+   * the store): a retry that arrives while the first is still at work waits for it, then finds
+   * its inputs consumed and answers the same screen.
+   */
   async function handle(request: UssdRequest, requestId?: string): Promise<Screen> {
-    const at = now().getTime();
     const key = sessionKey(request.phone);
+    const lock = `lock:${key}`;
+    const token = randomUUID();
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    while (!(await store.acquire(lock, token, LOCK_LEASE_MS))) {
+      if (Date.now() > deadline)
+        throw ussdErrors.of('unavailable', 'ussd_busy', 'This session is busy; try again.', {
+          retryAfterSeconds: 1,
+        });
+      await delay(LOCK_POLL_MS);
+    }
+    try {
+      return await handleLocked(request, key, requestId);
+    } finally {
+      await store.release(lock, token);
+    }
+  }
+
+  async function handleLocked(request: UssdRequest, key: string, requestId?: string): Promise<Screen> {
+    const at = now().getTime();
     const existing = await load(key);
     let record: Stored;
     if (existing !== undefined && existing.sessionId === request.sessionId) {
@@ -259,7 +288,7 @@ export function createUssdService(deps: UssdDependencies) {
       record = existing;
     } else if (
       existing !== undefined &&
-      existing.session.step.kind !== 'end' &&
+      resumable(existing.session) &&
       at - existing.updatedAt <= settings.resumeSeconds * 1_000
     ) {
       // A new dial soon after a dropped one: the same step, told so.
@@ -640,7 +669,8 @@ export function createUssdService(deps: UssdDependencies) {
             actorId: userId,
             actorRole: 'customer',
           },
-          { orderId, resume: false },
+          // Under the session's lease; `resume` picks up what a crashed earlier attempt reserved.
+          { orderId, resume: true },
         ));
     } catch (error) {
       refuse(record, error);
@@ -698,6 +728,11 @@ export function createUssdService(deps: UssdDependencies) {
 }
 
 export type UssdService = ReturnType<typeof createUssdService>;
+
+/** A dropped session worth resuming: one in the middle of something (not at the menu, not over). */
+function resumable(session: Session): boolean {
+  return !['menu', 'language', 'end'].includes(session.step.kind);
+}
 
 /** Restaurants of the customer's recent orders, most recent first, once each. */
 export function recentRestaurants(

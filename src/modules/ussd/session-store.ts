@@ -13,10 +13,17 @@ export interface UssdStore {
   delete(key: string): Promise<void>;
   /** Adds one and returns the count; the window starts with the first increment. */
   increment(key: string, windowMs: number): Promise<number>;
+  /** Takes `key` for `token` when free (a lease of `ttlMs`); true when this call took it. */
+  acquire(key: string, token: string, ttlMs: number): Promise<boolean>;
+  /** Frees `key` if `token` still holds it. */
+  release(key: string, token: string): Promise<void>;
   readonly kind: 'redis' | 'memory';
 }
 
 export const MEMORY_MAX_SESSIONS = 50_000;
+
+/** Deletes the key only while it holds the caller's token (a lease that ran out is someone else's). */
+const RELEASE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 export function createRedisUssdStore(redis: Redis, prefix: string): UssdStore {
   const full = (key: string) => `${prefix}ussd:${key}`;
@@ -36,6 +43,12 @@ export function createRedisUssdStore(redis: Redis, prefix: string): UssdStore {
         .pexpire(full(key), Math.max(1, Math.ceil(windowMs)), 'NX')
         .exec()) as [[Error | null, number], [Error | null, number]];
       return count;
+    },
+    async acquire(key, token, ttlMs) {
+      return (await redis.set(full(key), token, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX')) === 'OK';
+    },
+    async release(key, token) {
+      await redis.eval(RELEASE_SCRIPT, 1, full(key), token);
     },
   };
 }
@@ -65,6 +78,14 @@ export function createMemoryUssdStore(now: () => number = Date.now): UssdStore {
       const count = entry === undefined ? 1 : Number(entry.value) + 1;
       entries.set(key, { value: String(count), expiresAt: entry?.expiresAt ?? now() + windowMs });
       return count;
+    },
+    async acquire(key, token, ttlMs) {
+      if (live(key) !== undefined) return false;
+      entries.set(key, { value: token, expiresAt: now() + ttlMs });
+      return true;
+    },
+    async release(key, token) {
+      if (live(key)?.value === token) entries.delete(key);
     },
   };
 }
