@@ -13,7 +13,7 @@ import { age, callback, dial, fund, phoneOf, until, USSD_PATH, ussdWorld } from 
 let world: OrderWorld;
 
 beforeAll(async () => {
-  world = await ussdWorld({ USSD_PIN_MAX_ATTEMPTS: '3' });
+  world = await ussdWorld({ USSD_PIN_MAX_ATTEMPTS: '3', USSD_ALLOWED_IPS: '127.0.0.1,10.0.0.7' });
   // Five more dishes: the restaurant's menu takes two pages of four.
   const menu = (
     await world.testApp.app.inject({ method: 'GET', url: `/v1/restaurants/${world.restaurantId}/menu` })
@@ -92,6 +92,25 @@ describe('USSD callback: who may call', () => {
     expect(header.headers['content-type']).toBe('text/plain; charset=utf-8');
     expect(header.body.startsWith('CON ')).toBe(true);
     expect(await subscribers()).toBe(before);
+  });
+
+  it('refuses an address outside USSD_ALLOWED_IPS (403), even with the key', async () => {
+    const outside = await world.testApp.app.inject({
+      method: 'POST',
+      url: `${USSD_PATH}?key=ussd-test-secret-0123456789`,
+      remoteAddress: '10.0.0.8',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams(fields()).toString(),
+    });
+    expect(expectProblem(outside, 403).code).toBe('ussd_caller_refused');
+    const listed = await world.testApp.app.inject({
+      method: 'POST',
+      url: `${USSD_PATH}?key=ussd-test-secret-0123456789`,
+      remoteAddress: '10.0.0.7',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams(fields()).toString(),
+    });
+    expect(listed.statusCode, listed.body).toBe(200);
   });
 });
 
