@@ -6,9 +6,10 @@
  */
 import { customerWalletId } from '../../../ledger/rules/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dialUssd } from '../../../src/cli/ussd-phone.js';
 import { createUser } from '../../helpers/auth.js';
 import { getOrder, placeOrder, type OrderWorld } from '../orders/helpers.js';
-import { dial, fund, phoneOf, until, ussdWorld } from './helpers.js';
+import { dial, fund, phoneOf, until, USSD_PATH, USSD_SECRET, ussdWorld } from './helpers.js';
 
 let world: OrderWorld;
 
@@ -207,5 +208,33 @@ describe('USSD ordering', () => {
     );
     const account = await world.testApp.services.ledger.account(customerWalletId(customer.userId, 'XAF'));
     expect(account!.availableMinor).toBe(50_000n - BigInt(totals[0]! + totals[1]!));
+  });
+
+  it('the terminal phone (npm run ussd) speaks to the listening server like the aggregator', async () => {
+    const address = world.testApp.app.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    const scripted = ['2', '3691', '3691', '0'];
+    const shown: string[] = [];
+    const screens = await dialUssd({
+      url: `http://127.0.0.1:${port}${USSD_PATH}`,
+      phone: phoneOf('ORANGE'),
+      serviceCode: '*123#',
+      key: USSD_SECRET,
+      ask: async () => scripted.shift(),
+      show: (screen) => shown.push(screen),
+    });
+    expect(screens[0]).toMatch(/^CON Bienvenue/);
+    expect(screens.at(-1)).toBe('END Thank you, see you soon!');
+    expect(shown).toEqual(['Thank you, see you soon!']);
+    await expect(
+      dialUssd({
+        url: `http://127.0.0.1:${port}${USSD_PATH}`,
+        phone: phoneOf('ORANGE'),
+        serviceCode: '*123#',
+        key: 'not-the-secret-at-all',
+        ask: async () => undefined,
+        show: () => undefined,
+      }),
+    ).rejects.toThrow(/answered 401/);
   });
 });
