@@ -249,6 +249,18 @@ describe('USSD sessions', () => {
 });
 
 describe('USSD personal data', () => {
+  it('logs neither the key, the calling number nor the inputs (they hold the PIN)', async () => {
+    const { phone, session } = await member();
+    await session.send('1');
+    const logs = JSON.stringify(world.testApp.logs);
+    // The callbacks are logged (with the key masked), so the absences below mean something.
+    expect(logs).toContain('/v1/ussd/africastalking?key=%5Bredacted%5D');
+    expect(logs).not.toContain('ussd-test-secret-0123456789');
+    expect(logs).not.toContain(phone);
+    expect(logs).not.toContain(phone.slice(1));
+    expect(logs).not.toContain(`*${PIN}*${PIN}`);
+  });
+
   it('erases the USSD PIN with the account (DELETE /v1/me)', async () => {
     const { customer } = await member();
     const count = async () =>
