@@ -608,6 +608,11 @@ export const EnvironmentSchema = Type.Object({
         'comma-separated addresses the USSD aggregator calls from (unset: any address with the secret)',
     }),
   ),
+  USSD_SERVICE_CODE: Type.String({
+    pattern: '^[*#0-9]{2,20}$',
+    default: '*123#',
+    description: 'the USSD code customers dial, named in SMS answers',
+  }),
   USSD_SESSION_IDLE_SECONDS: PositiveInteger(
     120,
     'seconds a USSD session may wait for the next input before it ends (the customer dials again to resume)',

@@ -76,6 +76,7 @@ export const ussdContext = defineContext({
         resumeSeconds: config.USSD_RESUME_SECONDS,
         pinMaxAttempts: config.USSD_PIN_MAX_ATTEMPTS,
         pinLockMinutes: config.USSD_PIN_LOCK_MINUTES,
+        serviceCode: config.USSD_SERVICE_CODE,
         placementLimit: config.RATE_LIMIT_ENABLED
           ? {
               windowMs: config.RATE_LIMIT_PAYMENT_WINDOW_MS,

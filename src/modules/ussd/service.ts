@@ -13,6 +13,7 @@ import { DomainError } from '../../shared/errors.js';
 import { detectOperator } from '../../shared/phone.js';
 import type { UssdRequest } from './aggregator.js';
 import { ussdErrors } from './errors.js';
+import { smsCommandOf } from './sms-commands.js';
 import {
   addressed,
   advance,
@@ -153,6 +154,8 @@ export interface UssdSettings {
   resumeSeconds: number;
   pinMaxAttempts: number;
   pinLockMinutes: number;
+  /** The code customers dial (named in SMS answers). */
+  serviceCode: string;
   /** Orders per customer per window, like the app's placement tiers (null: no limit). */
   placementLimit: { windowMs: number; mobileMoneyMax: number; walletMax: number } | null;
 }
@@ -186,6 +189,8 @@ interface Stored {
 }
 
 const RECENT_ORDERS_SCANNED = 20;
+/** SMS answers to one number per hour (each costs money). */
+export const SMS_REPLIES_PER_HOUR = 5;
 /** A callback holds its number's session this long at most (an order placement takes seconds). */
 const LOCK_LEASE_MS = 30_000;
 /** How long a concurrent callback of the same number waits for the first before giving up (503). */
@@ -425,15 +430,17 @@ export function createUssdService(deps: UssdDependencies) {
         const [last] = (await deps.orders().repository.list({ customerId: record.userId! }, { limit: 1 }))
           .items;
         if (last === undefined) return;
-        const statusKey = `status_${last.status}` as TextKey;
-        const statusText = say(language, statusKey in STATUS_KEYS ? statusKey : 'status_other');
         record.session = {
           ...record.session,
           step: {
             kind: 'end',
             message: {
               key: 'status',
-              params: { number: orderNumber(last.id), restaurant: last.restaurantName, status: statusText },
+              params: {
+                number: orderNumber(last.id),
+                restaurant: last.restaurantName,
+                status: statusText(language, last.status),
+              },
             },
           },
         };
@@ -724,7 +731,40 @@ export function createUssdService(deps: UssdDependencies) {
     }
   }
 
-  return { handle, digest, sessionKey };
+  /**
+   * An inbound SMS from a customer (docs/ussd.md, SMS commands): `STATUS` answers the last
+   * order's status by SMS, anything else how to use it. Replies per number are capped
+   * (SMS_REPLIES_PER_HOUR) so that a loop or a flood costs little; over the cap nothing is sent.
+   */
+  async function answerSms(phone: string, text: string): Promise<{ replied: boolean }> {
+    const count = await store.increment(`sms:${identity.limitKey(phone)}`, 3_600_000);
+    if (count > SMS_REPLIES_PER_HOUR) return { replied: false };
+    const user = await identity.repository.findUserByPhone(phone);
+    const code = settings.serviceCode;
+    let body: string;
+    if (user === undefined || user.status !== 'active') {
+      body = say('fr', 'sms_unknown', { code });
+    } else {
+      const subscriber = await repository.find(user.id);
+      const language: Language = subscriber?.language ?? (user.locale.startsWith('en') ? 'en' : 'fr');
+      if (smsCommandOf(text) === 'help') body = say(language, 'sms_help', { code });
+      else {
+        const [last] = (await deps.orders().repository.list({ customerId: user.id }, { limit: 1 })).items;
+        body =
+          last === undefined
+            ? say(language, 'no_orders')
+            : say(language, 'status', {
+                number: orderNumber(last.id),
+                restaurant: last.restaurantName,
+                status: statusText(language, last.status),
+              });
+      }
+    }
+    await deps.sms.send({ to: phone, body, metadata: { kind: 'ussd.sms_reply' } });
+    return { replied: true };
+  }
+
+  return { handle, answerSms, digest, sessionKey };
 }
 
 export type UssdService = ReturnType<typeof createUssdService>;
@@ -732,6 +772,12 @@ export type UssdService = ReturnType<typeof createUssdService>;
 /** A dropped session worth resuming: one in the middle of something (not at the menu, not over). */
 function resumable(session: Session): boolean {
   return !['menu', 'language', 'end'].includes(session.step.kind);
+}
+
+/** An order status in words, in the language. */
+function statusText(language: Language, status: string): string {
+  const key = `status_${status}` as TextKey;
+  return say(language, key in STATUS_KEYS ? key : 'status_other');
 }
 
 /** Restaurants of the customer's recent orders, most recent first, once each. */

@@ -45,6 +45,8 @@ const fr = {
   notice_resumed: 'Reprise de votre session.',
   sms_placed:
     'Commande {number} ({restaurant}), {total}. Code de livraison: {pin}. Donnez-le au livreur à la réception.',
+  sms_help: 'Envoyez STATUT pour suivre votre dernière commande, ou composez {code}.',
+  sms_unknown: 'Aucun compte pour ce numéro. Composez {code} pour commander.',
   reason_restaurant_closed: 'restaurant fermé',
   reason_outside_delivery_radius: 'adresse hors zone',
   reason_items_unavailable: 'plat indisponible',
@@ -113,6 +115,8 @@ const en: Record<TextKey, string> = {
   notice_resumed: 'Resuming your session.',
   sms_placed:
     'Order {number} ({restaurant}), {total}. Delivery PIN: {pin}. Give it to the driver on delivery.',
+  sms_help: 'Send STATUS to follow your last order, or dial {code}.',
+  sms_unknown: 'No account for this number. Dial {code} to order.',
   reason_restaurant_closed: 'restaurant closed',
   reason_outside_delivery_radius: 'address out of range',
   reason_items_unavailable: 'dish unavailable',

@@ -248,6 +248,55 @@ describe('USSD sessions', () => {
   });
 });
 
+describe('SMS commands (incoming SMS)', () => {
+  const inbound = (body: Record<string, string>, key: string | null = 'ussd-test-secret-0123456789') =>
+    world.testApp.app.inject({
+      method: 'POST',
+      url: key === null ? '/v1/sms/inbound/africastalking' : `/v1/sms/inbound/africastalking?key=${key}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams(body).toString(),
+    });
+  const smsTo = (phone: string) =>
+    world.testApp.services.notifications.outbox!.list({ to: phone, channel: 'sms' });
+
+  it('answers STATUS with the last order by SMS, in the customer’s language, and how to use it otherwise', async () => {
+    const { phone } = await member('1');
+    const status = await inbound({ from: phone, to: '21212', text: 'statut', id: 'ATXid_1' });
+    expect(status.statusCode, status.body).toBe(200);
+    expect(status.json()).toEqual({ received: true, replied: true });
+    const help = await inbound({ from: phone, to: '21212', text: 'bonjour' });
+    expect(help.json()).toEqual({ received: true, replied: true });
+    const bodies = (await smsTo(phone)).map((message) => message.body);
+    expect(bodies).toContainEqual(
+      expect.stringMatching(/^Commande [0-9A-F]{8} \(.+\): envoyée au restaurant\.$/),
+    );
+    expect(bodies).toContain('Envoyez STATUT pour suivre votre dernière commande, ou composez *123#.');
+  });
+
+  it('tells an unknown number to dial, caps replies per number, and refuses a wrong key or a bad number', async () => {
+    const phone = phoneOf('ORANGE');
+    for (let index = 0; index < 5; index += 1)
+      expect((await inbound({ from: phone, text: 'STATUS' })).json()).toEqual({
+        received: true,
+        replied: true,
+      });
+    expect((await inbound({ from: phone, text: 'STATUS' })).json()).toEqual({
+      received: true,
+      replied: false,
+    });
+    const sent = await smsTo(phone);
+    expect(sent).toHaveLength(5);
+    expect(sent[0]!.body).toBe('Aucun compte pour ce numéro. Composez *123# pour commander.');
+    expect(expectProblem(await inbound({ from: phone, text: 'STATUS' }, null), 401).code).toBe(
+      'ussd_key_invalid',
+    );
+    expectProblem(await inbound({ from: 'not a phone', text: 'STATUS' }), 400);
+    expectProblem(await inbound({ from: phone, text: 'STATUS\u0000' }), 400);
+    expectProblem(await inbound({ text: 'STATUS' }), 400);
+    expect(await smsTo(phone)).toHaveLength(5);
+  });
+});
+
 describe('USSD personal data', () => {
   it('logs neither the key, the calling number nor the inputs (they hold the PIN)', async () => {
     const { phone, session } = await member();
