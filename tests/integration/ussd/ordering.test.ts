@@ -99,6 +99,35 @@ describe('USSD ordering', () => {
     expect(await dial(world, phone).send('1')).toMatch(/^CON Aucune commande récente\.\n1\. Recommander/);
   });
 
+  it('completes a pending registration of the number, and turns away a suspended account', async () => {
+    const pendingPhone = phoneOf('MTN');
+    const pending = await createUser(world.testApp, { phone: pendingPhone, roles: [] });
+    // An app registration whose SMS code never came back.
+    await world.testApp.services.identity.repository.updateUser(pending.userId, {
+      status: 'pending_verification',
+      phone_verified: false,
+    });
+    const session = dial(world, pendingPhone);
+    await session.send();
+    await session.send('2');
+    await session.send('3691');
+    expect(await session.send('3691')).toMatch(/^CON 1\. Reorder/);
+    const user = await world.testApp.services.identity.repository.findUserById(pending.userId);
+    expect(user).toMatchObject({ status: 'active', phone_verified: true, roles: ['customer'] });
+    const audit = await world.testApp.services.db
+      .selectFrom('audit_logs')
+      .select('action')
+      .where('subject_user_id', '=', pending.userId)
+      .execute();
+    expect(audit.map((row) => row.action)).toContain('account.verified_by_ussd');
+
+    const suspendedPhone = phoneOf('MTN');
+    await createUser(world.testApp, { phone: suspendedPhone, status: 'suspended' });
+    expect(await dial(world, suspendedPhone).send()).toBe(
+      'END Ce compte n’est pas disponible. Contactez le support.',
+    );
+  });
+
   it('reorders a previous meal paid from the wallet: one order, the PIN by SMS, seen by the restaurant', async () => {
     const { customer, phone, previous } = await customerWithHistory();
     const session = await firstUse(phone);
