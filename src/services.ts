@@ -26,6 +26,7 @@ import { paymentsContext } from './modules/payments/index.js';
 import { projectionsContext } from './modules/projections/index.js';
 import { supportContext } from './modules/support/index.js';
 import { recommendationsContext } from './modules/recommendations/index.js';
+import { ussdContext } from './modules/ussd/index.js';
 import { assembleContexts, projectionsOf, type AssembledContext } from './platform/assemble.js';
 import type {
   AnyContextDefinition,
@@ -54,6 +55,7 @@ export const contexts = [
   loyaltyContext,
   supportContext,
   recommendationsContext,
+  ussdContext,
 ] as const;
 
 // Compile-time checks: every need is met by a context with the right interface, and no two

@@ -607,6 +607,31 @@ export const EnvironmentSchema = Type.Object({
   ROUTING_SPEED_KMH_MOTORBIKE: PositiveInteger(22, 'the mean urban speed of a motorbike, km/h'),
   ROUTING_SPEED_KMH_CAR: PositiveInteger(18, 'the mean urban speed of a car, km/h'),
   ROUTING_SPEED_KMH_BICYCLE: PositiveInteger(12, 'the mean urban speed of a bicycle, km/h'),
+  USSD_CALLBACK_SECRET: Secret(
+    'the shared secret (at least 16 characters) the USSD aggregator sends in the callback URL (?key=) or the X-Ussd-Key header; required in production for the USSD route to exist',
+  ),
+  USSD_ALLOWED_IPS: Type.Optional(
+    Type.String({
+      pattern: '^[0-9a-fA-F.:]+(,[0-9a-fA-F.:]+)*$',
+      description:
+        'comma-separated addresses the USSD aggregator calls from (unset: any address with the secret)',
+    }),
+  ),
+  USSD_SERVICE_CODE: Type.String({
+    pattern: '^[*#0-9]{2,20}$',
+    default: '*123#',
+    description: 'the USSD code customers dial, named in SMS answers',
+  }),
+  USSD_SESSION_IDLE_SECONDS: PositiveInteger(
+    120,
+    'seconds a USSD session may wait for the next input before it ends (the customer dials again to resume)',
+  ),
+  USSD_RESUME_SECONDS: PositiveInteger(
+    300,
+    'seconds after its last input during which a dropped USSD session resumes at the same step',
+  ),
+  USSD_PIN_MAX_ATTEMPTS: PositiveInteger(5, 'wrong USSD PINs before the USSD account is locked'),
+  USSD_PIN_LOCK_MINUTES: PositiveInteger(30, 'minutes a USSD account stays locked after too many wrong PINs'),
   TAX_RATE_PERCENT: Type.Number({
     minimum: 0,
     maximum: 100,

@@ -36,6 +36,7 @@ const FILES = ['files'];
 const DISPATCH = ['drivers'];
 const SUPPORT = ['support'];
 const RECOMMENDATIONS = ['recommendations'];
+const USSD = ['ussd'];
 
 type Row = [
   code: string,
@@ -281,6 +282,10 @@ const ROWS: Row[] = [
   ['dispute_customer_only', 403, SUPPORT, ['Customer only', 'Only the order’s customer opens its dispute.'], ['Réservé au client', 'Seul le client de la commande ouvre son litige.']],
   ['dispute_refused', 409, SUPPORT, ['Dispute refused', 'The order refuses the dispute now (`orderCode`, `orderStatus`): it must be delivered and within the dispute window.'], ['Litige refusé', 'La commande refuse le litige (`orderCode`, `orderStatus`) : elle doit être livrée et dans le délai de litige.']],
   ['location_required', 400, RECOMMENDATIONS, ['Place needed', 'Without signing in, give `lat` and `lng`: a guest is recommended dishes near a place.'], ['Lieu requis', 'Sans connexion, donnez `lat` et `lng` : un invité reçoit des plats proches d’un lieu.']],
+  ['ussd_key_invalid', 401, USSD, ['USSD key missing or wrong', 'The USSD callback needs the aggregator’s shared secret (`?key=` in the callback URL, or the `X-Ussd-Key` header).'], ['Clé USSD absente ou erronée', 'Le rappel USSD exige le secret partagé de l’agrégateur (`?key=` dans l’URL de rappel, ou l’en-tête `X-Ussd-Key`).']],
+  ['ussd_caller_refused', 403, USSD, ['Caller not allowed', 'This address is not in the USSD aggregator’s allow-list.'], ['Appelant refusé', 'Cette adresse n’est pas dans la liste des adresses de l’agrégateur USSD.']],
+  ['invalid_ussd_request', 400, USSD, ['Invalid USSD callback', 'The callback lacks a field or holds one the aggregator never sends (session id, service code, phone number, text); nothing was done.'], ['Rappel USSD invalide', 'Le rappel manque d’un champ ou en contient un que l’agrégateur n’envoie jamais (session, code de service, numéro, texte) ; rien n’a été fait.']],
+  ['ussd_busy', 503, USSD, ['Session busy', 'Another callback of this phone number is still being answered; try again in a moment.'], ['Session occupée', 'Un autre rappel de ce numéro est en cours de traitement ; réessayez dans un instant.']],
 ];
 
 function build(rows: Row[]): ReadonlyMap<string, CatalogueEntry> {

@@ -5,6 +5,7 @@
  *
  * Public API for other contexts (by declaring `orders` in their needs):
  *   service.place(input, customer, metadata?)                 place an order (catalog snapshot, pricing, stock, payment)
+ *   service.quote(input, customerId)                          the price `place` would charge now, nothing placed (USSD)
  *   service.execute(orderId, command, metadata?)              any OrderCommand through the decider (409 naming the state)
  *   service.recordPaymentOutcome(orderId, outcome, metadata?) payments (issue 8) reports captured / failed
  *   service.load(orderId)                                     { state, revision } from the stream

@@ -294,6 +294,24 @@ export function createOrdersService(deps: OrdersDependencies) {
     return { ...(await startPayment(orderId, known, metadata)), trackingToken: tracking };
   }
 
+  /**
+   * What `place` would charge for this input now, without placing anything (no stock, no points,
+   * no payment): the same catalog snapshot, delivery rule and pricing, the same refusals. For
+   * channels that confirm a total before placing (USSD).
+   */
+  async function quote(input: PlaceOrderInput, customerId: string) {
+    const { pricing, delivery } = await quoting.quote(input, customerId, now());
+    return {
+      subtotalMinor: Number(pricing.subtotalMinor),
+      discountMinor: Number(pricing.discountMinor),
+      deliveryFeeMinor: Number(pricing.deliveryFeeMinor),
+      taxMinor: Number(pricing.taxMinor),
+      tipMinor: Number(pricing.tipMinor),
+      totalMinor: Number(pricing.totalMinor),
+      distanceMetres: delivery.distanceM,
+    };
+  }
+
   /** Scheduled commands whose time has come (payment deadline, unanswered order, dispute window). */
   async function sweep(at: Date = now()): Promise<{ expired: number; rejected: number; completed: number }> {
     const minutes = (count: number) => new Date(at.getTime() - count * 60_000);
@@ -335,6 +353,7 @@ export function createOrdersService(deps: OrdersDependencies) {
 
   return {
     place,
+    quote,
     find,
     paymentProgress: payment.paymentProgress,
     execute,

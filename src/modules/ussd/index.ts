@@ -1,0 +1,116 @@
+/**
+ * The USSD context (issue #25, docs/ussd.md): ordering from a feature phone through a USSD
+ * aggregator's callback. A pure session machine (machine.ts) with screens of at most 182
+ * characters in French or English; sessions in Redis (in-process without it) that resume at the
+ * same step when the customer dials again within USSD_RESUME_SECONDS; a PIN set over USSD (argon2,
+ * like passwords) for numbers the network vouches for; reorder, recent restaurants and their
+ * dishes by pages, quantity, address, wallet or Mobile Money, and the order through the orders
+ * service with its idempotency and limits; the order number and delivery PIN by SMS.
+ *
+ * It needs identity (users, addresses, the hasher, audit), orders (the service and the
+ * customer's list), catalog (the public menu) and notifications (SMS). Nothing needs it.
+ */
+import { createHmac } from 'node:crypto';
+import { defineContext, need, tablesOf } from '../../platform/context.js';
+import type { Catalog } from '../catalog/index.js';
+import type { Identity } from '../identity/index.js';
+import type { Notifications } from '../notifications/index.js';
+import type { OrdersContext } from '../orders/index.js';
+import { africasTalking } from './aggregator.js';
+import { createUssdRepository } from './repository.js';
+import { registerUssdRoutes } from './routes.js';
+import { createUssdService, type UssdService } from './service.js';
+import { createMemoryUssdStore, createRedisUssdStore } from './session-store.js';
+import type { UssdTables } from './tables.js';
+
+export type { UssdService } from './service.js';
+export type { UssdAggregator, UssdRequest } from './aggregator.js';
+
+/** Callbacks one phone number may make per minute (a person types a few). */
+const CALLBACKS_PER_PHONE_PER_MINUTE = 30;
+
+export const ussdContext = defineContext({
+  name: 'ussd',
+  needs: {
+    identity: need<Pick<Identity, 'repository' | 'hasher' | 'audit' | 'limitKey' | 'hashKey'>>(),
+    orders: need<Pick<OrdersContext, 'orders' | 'repository'>>(),
+    catalog: need<Pick<Catalog, 'menu'>>(),
+    notifications: need<Pick<Notifications, 'sms'>>(),
+  },
+  tables: tablesOf<UssdTables>(),
+  create({ runtime, db }, { identity, orders, catalog, notifications }) {
+    const { config } = runtime;
+    const store =
+      runtime.redis === undefined
+        ? createMemoryUssdStore()
+        : createRedisUssdStore(runtime.redis, config.REDIS_KEY_PREFIX);
+    const repository = createUssdRepository(db);
+    const service: UssdService = createUssdService({
+      store,
+      repository,
+      identity: {
+        repository: {
+          findUserByPhone: (phone) => identity.repository.findUserByPhone(phone),
+          insertUser: (user) => identity.repository.insertUser(user),
+          updateUser: (id, changes) => identity.repository.updateUser(id, changes),
+          listAddresses: (userId, limit) => identity.repository.listAddresses(userId, limit),
+        },
+        hasher: identity.hasher,
+        audit: (entry) => identity.audit(entry),
+        limitKey: (value) => identity.limitKey(value),
+      },
+      orders: () => ({
+        orders: {
+          place: (input, customer, metadata, options) =>
+            orders.orders.place(input, customer, metadata, options),
+          quote: (input, customerId) => orders.orders.quote(input, customerId),
+          find: (orderId) => orders.orders.find(orderId),
+        },
+        repository: { list: (filter, page) => orders.repository.list(filter, page) },
+      }),
+      menus: { view: (restaurantId, language) => catalog.menu.view(restaurantId, language, undefined) },
+      sms: notifications.sms,
+      logger: runtime.logger,
+      settings: {
+        idleSeconds: config.USSD_SESSION_IDLE_SECONDS,
+        resumeSeconds: config.USSD_RESUME_SECONDS,
+        pinMaxAttempts: config.USSD_PIN_MAX_ATTEMPTS,
+        pinLockMinutes: config.USSD_PIN_LOCK_MINUTES,
+        serviceCode: config.USSD_SERVICE_CODE,
+        placementLimit: config.RATE_LIMIT_ENABLED
+          ? {
+              windowMs: config.RATE_LIMIT_PAYMENT_WINDOW_MS,
+              mobileMoneyMax: config.RATE_LIMIT_PAYMENT_MAX,
+              walletMax: config.RATE_LIMIT_USER_MAX,
+            }
+          : null,
+      },
+      secret: createHmac('sha256', identity.hashKey).update('ussd:pin-draft').digest(),
+    });
+    return {
+      service,
+      routes(app) {
+        // Production needs the aggregator's secret; elsewhere the simulator may call it without.
+        if (config.isProduction && config.USSD_CALLBACK_SECRET === undefined) return;
+        registerUssdRoutes(app, service, africasTalking, {
+          secret: config.USSD_CALLBACK_SECRET,
+          allowedIps: config.USSD_ALLOWED_IPS?.split(','),
+          perPhonePerMinute: CALLBACKS_PER_PHONE_PER_MINUTE,
+        });
+      },
+      personalData: {
+        async export(subjectId) {
+          const subscriber = await repository.find(subjectId);
+          return subscriber === undefined
+            ? null
+            : { ussd: { pinSet: true, language: subscriber.language, lockedUntil: subscriber.locked_until } };
+        },
+        async erase(subjectId, contacts) {
+          const erased = await repository.erase(subjectId);
+          if (contacts.phone !== null) await store.delete(service.sessionKey(contacts.phone));
+          return { ussdSubscribers: erased };
+        },
+      },
+    };
+  },
+});
