@@ -502,6 +502,13 @@ export const EnvironmentSchema = Type.Object({
     7,
     'days after resolution during which a support ticket may be reopened',
   ),
+  ADMIN_SETTINGS_CACHE_MS: Type.Integer({
+    minimum: 0,
+    maximum: 60_000,
+    default: 2_000,
+    description:
+      'how long an instance serves its copy of feature flags and maintenance mode before reading PostgreSQL again (0-60000 ms; other instances see a change within it)',
+  }),
   FILES_URL_TTL_SECONDS: Type.Integer({
     minimum: 10,
     maximum: 86_400,
