@@ -283,12 +283,11 @@ const ROWS: Row[] = [
   ['dispute_refused', 409, SUPPORT, ['Dispute refused', 'The order refuses the dispute now (`orderCode`, `orderStatus`): it must be delivered and within the dispute window.'], ['Litige refusé', 'La commande refuse le litige (`orderCode`, `orderStatus`) : elle doit être livrée et dans le délai de litige.']],
   ['location_required', 400, RECOMMENDATIONS, ['Place needed', 'Without signing in, give `lat` and `lng`: a guest is recommended dishes near a place.'], ['Lieu requis', 'Sans connexion, donnez `lat` et `lng` : un invité reçoit des plats proches d’un lieu.']],
   // Admin control centre (src/modules/admin, docs/admin.md).
-  ['maintenance_mode', 503, ANY, ['Maintenance in progress', 'The service is read-only for maintenance: the problem’s `detail` is the operators’ message, `until` the expected end; retry after `Retry-After` seconds.'], ['Maintenance en cours', 'Le service est en lecture seule pour maintenance : le `detail` du problème est le message de l’équipe, `until` la fin prévue ; réessayez après `Retry-After` secondes.']],
+  ['maintenance_mode', 503, ANY, ['Maintenance in progress', 'The service is read-only for maintenance: `message` is the operators’ message, `until` the expected end; retry after `Retry-After` seconds.'], ['Maintenance en cours', 'Le service est en lecture seule pour maintenance : `message` est le message de l’équipe, `until` la fin prévue ; réessayez après `Retry-After` secondes.']],
   ['flag_changed', 409, ADMIN, ['Flag changed', 'The feature flag changed meanwhile (now at `version`); reload it and retry.'], ['Indicateur modifié', 'L’indicateur a changé entre-temps (désormais en `version`) ; rechargez-le puis réessayez.']],
   ['too_many_flags', 409, ADMIN, ['Too many feature flags', 'The number of feature flags is capped; delete one before creating another.'], ['Trop d’indicateurs', 'Le nombre d’indicateurs est plafonné ; supprimez-en un avant d’en créer un autre.']],
   ['maintenance_end_past', 400, ADMIN, ['End of maintenance in the past', 'The announced end of maintenance (`until`) must be in the future.'], ['Fin de maintenance passée', 'La fin annoncée de la maintenance (`until`) doit être dans le futur.']],
   ['maintenance_message_required', 400, ADMIN, ['Message required', 'Switching maintenance on needs the message callers will read.'], ['Message requis', 'Activer la maintenance demande le message que liront les utilisateurs.']],
-  ['reason_required', 400, ADMIN, ['Reason required', 'A suspension needs a reason of at least 3 characters.'], ['Motif requis', 'Une suspension demande un motif d’au moins 3 caractères.']],
 ];
 
 function build(rows: Row[]): ReadonlyMap<string, CatalogueEntry> {

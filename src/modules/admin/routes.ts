@@ -38,18 +38,31 @@ const errors = {
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
   Type.Union([schema, Type.Null()]);
 
-const FlagKey = Type.String({ pattern: '^[a-z][a-z0-9_.-]{1,63}$', description: 'lower-case, 2-64 characters' });
-const City = Type.String({ pattern: '^[a-z][a-z-]{1,39}$', description: 'a lower-case city slug, e.g. douala' });
+const FlagKey = Type.String({
+  pattern: '^[a-z][a-z0-9_.-]{1,63}$',
+  description: 'lower-case, 2-64 characters',
+});
+const City = Type.String({
+  pattern: '^[A-Za-z][A-Za-z-]{1,39}$',
+  description: 'a city slug, e.g. douala (compared in lower case)',
+});
 const RoleSchema = Type.Union(ROLES.map((role) => Type.Literal(role)));
 const FlagBody = Type.Object(
   {
     description: Type.Optional(Type.String({ maxLength: 300 })),
     enabled: Type.Boolean(),
-    roles: Type.Array(RoleSchema, { maxItems: ROLES.length, uniqueItems: true, description: 'empty: every role' }),
+    roles: Type.Array(RoleSchema, {
+      maxItems: ROLES.length,
+      uniqueItems: true,
+      description: 'empty: every role',
+    }),
     percentage: Type.Integer({ minimum: 0, maximum: 100, description: 'share of users, by a stable hash' }),
     cities: Type.Array(City, { maxItems: 50, uniqueItems: true, description: 'empty: every city' }),
     expectedVersion: Type.Optional(
-      Type.Integer({ minimum: 0, description: 'the version you read (0: create only); absent: last write wins' }),
+      Type.Integer({
+        minimum: 0,
+        description: 'the version you read (0: create only); absent: last write wins',
+      }),
     ),
   },
   { additionalProperties: false },
@@ -167,7 +180,12 @@ export function registerAdminRoutes(root: FastifyInstance, { admin, runtime }: A
     '/v1/admin/feature-flags/:key',
     {
       config: { access: ADMINS },
-      schema: { tags, summary: 'One feature flag', params: Type.Object({ key: FlagKey }), response: { 200: Flag, ...errors } },
+      schema: {
+        tags,
+        summary: 'One feature flag',
+        params: Type.Object({ key: FlagKey }),
+        response: { 200: Flag, ...errors },
+      },
     },
     async (request) => flagView(await admin.flags.get(request.params.key)),
   );
@@ -178,7 +196,8 @@ export function registerAdminRoutes(root: FastifyInstance, { admin, runtime }: A
       config: { access: ADMINS },
       schema: {
         tags,
-        summary: 'Create or replace a feature flag (audited; every instance applies it within ADMIN_SETTINGS_CACHE_MS)',
+        summary:
+          'Create or replace a feature flag (audited; every instance applies it within ADMIN_SETTINGS_CACHE_MS)',
         params: Type.Object({ key: FlagKey }),
         body: FlagBody,
         response: { 200: Flag, ...errors },
@@ -232,7 +251,11 @@ export function registerAdminRoutes(root: FastifyInstance, { admin, runtime }: A
     '/v1/admin/maintenance',
     {
       config: { access: ADMINS },
-      schema: { tags, summary: 'Maintenance mode as it is now', response: { 200: MaintenanceView, ...errors } },
+      schema: {
+        tags,
+        summary: 'Maintenance mode as it is now',
+        response: { 200: MaintenanceView, ...errors },
+      },
     },
     async () => maintenanceView(await admin.maintenance.current()),
   );
@@ -248,7 +271,9 @@ export function registerAdminRoutes(root: FastifyInstance, { admin, runtime }: A
           {
             enabled: Type.Boolean(),
             message: Type.Optional(Type.String({ maxLength: 300, description: 'required to switch it on' })),
-            until: Type.Optional(Nullable(Type.String({ format: 'date-time', description: 'the expected end' }))),
+            until: Type.Optional(
+              Nullable(Type.String({ format: 'date-time', description: 'the expected end' })),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -287,7 +312,12 @@ export function registerAdminRoutes(root: FastifyInstance, { admin, runtime }: A
     },
     async (request, reply) => {
       const actor = actorOf(request);
-      const body = request.body as { action: BulkAction; userIds: string[]; reason?: string; dryRun: boolean };
+      const body = request.body as {
+        action: BulkAction;
+        userIds: string[];
+        reason?: string;
+        dryRun: boolean;
+      };
       const answer = await withIdempotency(
         db,
         request,

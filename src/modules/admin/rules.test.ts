@@ -86,7 +86,11 @@ describe('feature flags', () => {
 
 describe('maintenance decision', () => {
   const on: Maintenance = { enabled: true, message: 'Back at 03:00', until: null };
-  const write = (route: string, roles: string[] = ['customer'], method = 'POST') => ({ method, route, roles });
+  const write = (route: string, roles: string[] = ['customer'], method = 'POST') => ({
+    method,
+    route,
+    roles,
+  });
 
   it('off: everything goes', () => {
     expect(maintenanceDecision(MAINTENANCE_OFF, write('/v1/orders'))).toBe('allow');
@@ -130,9 +134,16 @@ describe('bulk user actions: the plan of one item', () => {
   });
 
   it('a missing or deleted user, and the acting admin, are refused', () => {
-    expect(planBulkItem('suspend', undefined, actorId)).toMatchObject({ outcome: 'refuse', code: 'user_not_found' });
-    expect(planBulkItem('logout', user({ status: 'deleted' }), actorId)).toMatchObject({ code: 'user_not_found' });
-    expect(planBulkItem('logout', user({ id: actorId }), actorId)).toMatchObject({ code: 'cannot_target_self' });
+    expect(planBulkItem('suspend', undefined, actorId)).toMatchObject({
+      outcome: 'refuse',
+      code: 'user_not_found',
+    });
+    expect(planBulkItem('logout', user({ status: 'deleted' }), actorId)).toMatchObject({
+      code: 'user_not_found',
+    });
+    expect(planBulkItem('logout', user({ id: actorId }), actorId)).toMatchObject({
+      code: 'cannot_target_self',
+    });
   });
 
   it('suspend: applies to an active user, skips a suspended one, refuses an admin', () => {
@@ -149,7 +160,10 @@ describe('bulk user actions: the plan of one item', () => {
 
   it('reinstate: applies only to a suspended user', () => {
     expect(planBulkItem('reinstate', user({ status: 'suspended' }), actorId)).toEqual({ outcome: 'apply' });
-    expect(planBulkItem('reinstate', user(), actorId)).toMatchObject({ outcome: 'skip', code: 'not_suspended' });
+    expect(planBulkItem('reinstate', user(), actorId)).toMatchObject({
+      outcome: 'skip',
+      code: 'not_suspended',
+    });
   });
 
   it('logout: applies to any existing user', () => {

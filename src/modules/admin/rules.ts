@@ -83,7 +83,10 @@ export interface MaintenanceRequest {
 }
 
 /** 'allow' or 'refuse': a write by a non-staff caller on a business route while maintenance is on. */
-export function maintenanceDecision(maintenance: Maintenance, request: MaintenanceRequest): 'allow' | 'refuse' {
+export function maintenanceDecision(
+  maintenance: Maintenance,
+  request: MaintenanceRequest,
+): 'allow' | 'refuse' {
   if (!maintenance.enabled) return 'allow';
   if (READ_METHODS.has(request.method.toUpperCase())) return 'allow';
   if (!request.route.startsWith('/v1/')) return 'allow';
@@ -125,7 +128,11 @@ export function planBulkItem(action: BulkAction, target: BulkTarget | undefined,
   if (target === undefined || target.status === 'deleted')
     return { outcome: 'refuse', code: 'user_not_found', detail: 'No such user.' };
   if (target.id === actorId)
-    return { outcome: 'refuse', code: 'cannot_target_self', detail: 'Admins cannot act on their own account in bulk.' };
+    return {
+      outcome: 'refuse',
+      code: 'cannot_target_self',
+      detail: 'Admins cannot act on their own account in bulk.',
+    };
   switch (action) {
     case 'suspend':
       if (target.roles.includes('admin'))

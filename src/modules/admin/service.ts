@@ -14,7 +14,14 @@ import {
   type Maintenance,
   type MaintenanceRequest,
 } from './rules.js';
-import { countFlags, createSnapshotCache, flagOf, lockedFlag, MAINTENANCE_KEY, type StoredFlag } from './store.js';
+import {
+  countFlags,
+  createSnapshotCache,
+  flagOf,
+  lockedFlag,
+  MAINTENANCE_KEY,
+  type StoredFlag,
+} from './store.js';
 import type { AdminDb } from './tables.js';
 
 /** At most this many flags exist at once: the list is answered whole and evaluated per request. */
@@ -81,7 +88,11 @@ export function createAdminService(deps: {
         });
       }
       if (before === undefined && (await countFlags(trx)) >= MAX_FLAGS) {
-        throw adminErrors.of('conflict', 'too_many_flags', `At most ${MAX_FLAGS} feature flags exist at once; delete one first.`);
+        throw adminErrors.of(
+          'conflict',
+          'too_many_flags',
+          `At most ${MAX_FLAGS} feature flags exist at once; delete one first.`,
+        );
       }
       const values = {
         description: input.description ?? before?.description ?? '',
@@ -141,11 +152,21 @@ export function createAdminService(deps: {
   async function setMaintenance(input: MaintenanceInput, actor: Actor) {
     const until = input.until === undefined || input.until === null ? null : new Date(input.until);
     if (until !== null && until.getTime() <= now())
-      throw adminErrors.of('validation', 'maintenance_end_past', 'The announced end of maintenance must be in the future.');
+      throw adminErrors.of(
+        'validation',
+        'maintenance_end_past',
+        'The announced end of maintenance must be in the future.',
+      );
     const message = input.message?.trim() ?? '';
     if (input.enabled && message === '')
-      throw adminErrors.of('validation', 'maintenance_message_required', 'Say what callers will read during maintenance.');
-    const value: Maintenance = input.enabled ? { enabled: true, message, until } : { enabled: false, message: '', until: null };
+      throw adminErrors.of(
+        'validation',
+        'maintenance_message_required',
+        'Say what callers will read during maintenance.',
+      );
+    const value: Maintenance = input.enabled
+      ? { enabled: true, message, until }
+      : { enabled: false, message: '', until: null };
     await db.transaction().execute(async (trx) => {
       const before = await trx
         .selectFrom('admin_settings')
@@ -186,7 +207,11 @@ export function createAdminService(deps: {
     actor: Actor & { userId: string },
   ): Promise<{ action: BulkAction; dryRun: boolean; results: BulkItemResult[] }> {
     if (input.action === 'suspend' && (input.reason?.trim().length ?? 0) < 3)
-      throw adminErrors.of('validation', 'reason_required', 'A suspension needs a reason of at least 3 characters.');
+      throw adminErrors.of(
+        'validation',
+        'reason_required',
+        'A suspension needs a reason of at least 3 characters.',
+      );
     const results: BulkItemResult[] = [];
     // One at a time: each item is its own audited change, and a failure stops no other item.
     for (const userId of input.userIds) results.push(await bulkItem(input, userId, actor));
@@ -212,7 +237,8 @@ export function createAdminService(deps: {
   ): Promise<BulkItemResult> {
     const plan = planBulkItem(input.action, await identity.findUser(userId), actor.userId);
     if (plan.outcome === 'skip') return { userId, outcome: 'skipped', code: plan.code, detail: plan.detail };
-    if (plan.outcome === 'refuse') return { userId, outcome: 'refused', code: plan.code, detail: plan.detail };
+    if (plan.outcome === 'refuse')
+      return { userId, outcome: 'refused', code: plan.code, detail: plan.detail };
     if (input.dryRun) return { userId, outcome: 'would_apply' };
     try {
       if (input.action === 'suspend') await identity.suspend(userId, (input.reason ?? '').trim(), actor);
@@ -250,10 +276,16 @@ export function createAdminService(deps: {
       async check(request: MaintenanceRequest) {
         const maintenance = (await cache.get()).maintenance;
         if (maintenanceDecision(maintenance, request) === 'allow') return undefined;
-        return adminErrors.of('unavailable', 'maintenance_mode', maintenance.message, {
-          retryAfterSeconds: maintenanceRetryAfterSeconds(maintenance, now()),
-          details: { until: maintenance.until?.toISOString() ?? null },
-        });
+        // A 5xx never sends its own message: the admin's words travel as the `message` field.
+        return adminErrors.of(
+          'unavailable',
+          'maintenance_mode',
+          'The service is in maintenance (read-only).',
+          {
+            retryAfterSeconds: maintenanceRetryAfterSeconds(maintenance, now()),
+            details: { message: maintenance.message, until: maintenance.until?.toISOString() ?? null },
+          },
+        );
       },
     },
     users: { bulk: bulkUsers },

@@ -113,7 +113,12 @@ function maintenanceOf(
 
 /** Locks the flag's row (if any) for the rest of the transaction. */
 export async function lockedFlag(db: AdminDb, key: string): Promise<StoredFlag | undefined> {
-  const row = await db.selectFrom('admin_feature_flags').selectAll().where('key', '=', key).forUpdate().executeTakeFirst();
+  const row = await db
+    .selectFrom('admin_feature_flags')
+    .selectAll()
+    .where('key', '=', key)
+    .forUpdate()
+    .executeTakeFirst();
   return row === undefined ? undefined : flagOf(row);
 }
 
