@@ -288,6 +288,8 @@ const ROWS: Row[] = [
   ['too_many_flags', 409, ADMIN, ['Too many feature flags', 'The number of feature flags is capped; delete one before creating another.'], ['Trop d’indicateurs', 'Le nombre d’indicateurs est plafonné ; supprimez-en un avant d’en créer un autre.']],
   ['maintenance_end_past', 400, ADMIN, ['End of maintenance in the past', 'The announced end of maintenance (`until`) must be in the future.'], ['Fin de maintenance passée', 'La fin annoncée de la maintenance (`until`) doit être dans le futur.']],
   ['maintenance_message_required', 400, ADMIN, ['Message required', 'Switching maintenance on needs the message callers will read.'], ['Message requis', 'Activer la maintenance demande le message que liront les utilisateurs.']],
+  ['note_required', 400, ADMIN, ['Note required', 'A decision on a fraud case needs a note of at least 3 characters.'], ['Note requise', 'Une décision sur un cas de fraude demande une note d’au moins 3 caractères.']],
+  ['case_already_decided', 409, ADMIN, ['Case already decided', 'The fraud case was already decided (`caseStatus`).'], ['Cas déjà tranché', 'Le cas de fraude a déjà été tranché (`caseStatus`).']],
 ];
 
 function build(rows: Row[]): ReadonlyMap<string, CatalogueEntry> {

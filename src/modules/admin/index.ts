@@ -11,13 +11,18 @@
  * `repository` (user lookups) and `audit`.
  */
 import { defineContext, need, tablesOf } from '../../platform/context.js';
+import { fieldCipherOf } from '../../platform/field-crypto.js';
+import { createFraudDetection } from './fraud.js';
 import type { Identity } from '../identity/index.js';
 import type { AdminIdentityPort } from './ports.js';
 import { maintenanceHook, registerAdminRoutes } from './routes.js';
 import { createAdminService, type AdminService } from './service.js';
+
 import type { AdminTables } from './tables.js';
 
 export type { AdminService, FeatureFlags } from './service.js';
+export type { FraudDetection, FraudCaseView } from './fraud.js';
+export { FRAUD_RULES, type FraudRule } from './fraud-rules.js';
 export type { AdminIdentityPort } from './ports.js';
 export { evaluateFlag, bucketOf, type FeatureFlag, type FlagSubject } from './rules.js';
 
@@ -25,7 +30,8 @@ export const adminContext = defineContext({
   name: 'admin',
   needs: { identity: need<Pick<Identity, 'admin' | 'audit' | 'repository'>>() },
   tables: tablesOf<AdminTables>(),
-  create({ runtime, db }, { identity }) {
+  create({ runtime, db, eventStore, realtime }, { identity }) {
+    const { config } = runtime;
     const port: AdminIdentityPort = {
       async findUser(userId) {
         const user = await identity.repository.findUserById(userId);
@@ -39,15 +45,33 @@ export const adminContext = defineContext({
     const admin: AdminService = createAdminService({
       db,
       identity: port,
-      settingsCacheMs: runtime.config.ADMIN_SETTINGS_CACHE_MS,
+      settingsCacheMs: config.ADMIN_SETTINGS_CACHE_MS,
+      logger: runtime.logger,
+    });
+    const cipher = fieldCipherOf(config);
+    const window = config.FRAUD_VELOCITY_WINDOW_MINUTES;
+    const fraud = createFraudDetection({
+      db,
+      eventStore,
+      bus: realtime.bus,
+      audit: identity.audit,
+      thresholds: {
+        failed_payments_per_phone: { count: config.FRAUD_FAILED_PAYMENTS_PER_PHONE, windowMinutes: window },
+        failed_payments_per_account: {
+          count: config.FRAUD_FAILED_PAYMENTS_PER_ACCOUNT,
+          windowMinutes: window,
+        },
+      },
+      phoneIndex: (phone) => cipher.blindIndex('fraud-phone', phone),
       logger: runtime.logger,
     });
     return {
-      service: admin,
+      service: { ...admin, fraud },
       async httpHooks(app) {
         await app.register(maintenanceHook, { admin });
       },
-      routes: (app) => registerAdminRoutes(app, { admin, runtime }),
+      routes: (app) => registerAdminRoutes(app, { admin, fraud, runtime }),
+      reactors: [fraud.reactor],
     };
   },
 });

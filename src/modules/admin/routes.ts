@@ -16,9 +16,13 @@ import { ANY_SIGNED_IN, type Actor } from '../identity/index.js';
 import { BULK_ACTIONS, BULK_MAX_ITEMS, type BulkAction } from './rules.js';
 import { MAX_FLAGS, type AdminService } from './service.js';
 import type { StoredFlag } from './store.js';
+import { CASES_PAGE_MAX, type FraudDetection } from './fraud.js';
+import { CASE_DECISIONS, FRAUD_RULES, type CaseDecision } from './fraud-rules.js';
+import { CASE_STATUSES, type CaseStatus } from './tables.js';
 
 export interface AdminRouteServices {
   admin: AdminService;
+  fraud: FraudDetection;
   runtime: Runtime;
 }
 
@@ -159,9 +163,86 @@ export const maintenanceHook = fp(
   { name: 'admin-maintenance', fastify: '5.x', dependencies: ['identity-auth'] },
 );
 
-export function registerAdminRoutes(root: FastifyInstance, { admin, runtime }: AdminRouteServices): void {
+const FraudCase = Type.Object({
+  id: Type.String(),
+  rule: Type.String({ description: FRAUD_RULES.join(', ') }),
+  subject: Type.String({ description: '`user:<id>` or `phone:<keyed hash>` (never the number)' }),
+  userId: Nullable(Type.String()),
+  score: Type.Integer({ minimum: 0, maximum: 100 }),
+  signals: Type.Integer(),
+  reason: Type.String(),
+  status: Type.String({ description: CASE_STATUSES.join(', ') }),
+  openedAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+  decidedBy: Nullable(Type.String()),
+  decidedAt: Nullable(Type.String({ format: 'date-time' })),
+  decisionNote: Nullable(Type.String()),
+});
+
+function registerFraudRoutes(app: FastifyInstance, fraud: FraudDetection, runtime: Runtime): void {
+  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+  typed.get(
+    '/v1/admin/fraud/cases',
+    {
+      config: { access: ADMINS },
+      schema: {
+        tags,
+        summary: 'Fraud cases for review, newest first, cursor-paginated',
+        querystring: Type.Object({
+          status: Type.Optional(Type.Union(CASE_STATUSES.map((status) => Type.Literal(status)))),
+          cursor: Type.Optional(Type.String({ maxLength: 200 })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: CASES_PAGE_MAX, default: 20 })),
+        }),
+        response: {
+          200: Type.Object({ items: Type.Array(FraudCase), nextCursor: Nullable(Type.String()) }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => fraud.list(request.query as { status?: CaseStatus; cursor?: string; limit?: number }),
+  );
+
+  typed.post(
+    '/v1/admin/fraud/cases/:id/decision',
+    {
+      config: { access: ADMINS, idempotency: 'optional' },
+      schema: {
+        tags,
+        summary: 'Dismiss (a false alarm) or confirm (fraud) an open case, with a note (audited)',
+        params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+        body: Type.Object(
+          {
+            decision: Type.Union(CASE_DECISIONS.map((decision) => Type.Literal(decision))),
+            note: Type.String({ minLength: 3, maxLength: 500 }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: FraudCase, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const actor = actorOf(request);
+      const { id } = request.params as { id: string };
+      const body = request.body as { decision: CaseDecision; note: string };
+      const answer = await withIdempotency(
+        runtime.database.db,
+        request,
+        reply,
+        { scope: `admin:fraud-decision:${actor.userId}` },
+        async () => ({ statusCode: 200, body: await fraud.decide(id, body, actor) }),
+      );
+      return answer as Static<typeof FraudCase>;
+    },
+  );
+}
+
+export function registerAdminRoutes(
+  root: FastifyInstance,
+  { admin, fraud, runtime }: AdminRouteServices,
+): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const db = runtime.database.db;
+  registerFraudRoutes(root, fraud, runtime);
 
   app.get(
     '/v1/admin/feature-flags',

@@ -26,9 +26,47 @@ export interface AdminSettingsTable {
   updated_at: Timestamp;
 }
 
+export interface AdminReactorCheckpointsTable {
+  name: string;
+  position: string;
+  updated_at: Timestamp;
+}
+
+export interface AdminFraudSignalsTable {
+  rule: string;
+  /** The event that gave the signal: one signal per (rule, event) however often it is delivered. */
+  source_id: string;
+  /** `user:<id>` or `phone:<keyed blind index>` (never a phone number). */
+  subject: string;
+  user_id: string | null;
+  at: ColumnType<Date, Date | string, Date | string>;
+}
+
+export const CASE_STATUSES = ['open', 'dismissed', 'confirmed'] as const;
+export type CaseStatus = (typeof CASE_STATUSES)[number];
+
+export interface AdminFraudCasesTable {
+  id: string;
+  rule: string;
+  subject: string;
+  user_id: string | null;
+  score: number;
+  signals: number;
+  reason: string;
+  status: CaseStatus;
+  opened_at: Timestamp;
+  updated_at: Timestamp;
+  decided_by: string | null;
+  decided_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  decision_note: string | null;
+}
+
 export interface AdminTables {
   admin_feature_flags: AdminFeatureFlagsTable;
   admin_settings: AdminSettingsTable;
+  admin_reactor_checkpoints: AdminReactorCheckpointsTable;
+  admin_fraud_signals: AdminFraudSignalsTable;
+  admin_fraud_cases: AdminFraudCasesTable;
 }
 
 /** The database as this context sees it: its own tables only. */
