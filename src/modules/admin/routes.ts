@@ -11,7 +11,7 @@ import type { RouteAccess } from '../../http/access.js';
 import { withIdempotency } from '../../http/idempotency.js';
 import { HttpProblem, ProblemSchema } from '../../http/problem.js';
 import type { Runtime } from '../../runtime.js';
-import { ROLES } from '../../shared/principal.js';
+import { ROLES, type Role } from '../../shared/principal.js';
 import { ANY_SIGNED_IN, type Actor } from '../identity/index.js';
 import { BULK_ACTIONS, BULK_MAX_ITEMS, type BulkAction } from './rules.js';
 import { MAX_FLAGS, type AdminService } from './service.js';
@@ -39,6 +39,8 @@ const errors = {
   422: ProblemSchema,
   429: ProblemSchema,
 };
+/** Reads without a body or path parameter answer no 404, 409 or 422 (a smaller document). */
+const readErrors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 429: ProblemSchema };
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
   Type.Union([schema, Type.Null()]);
 
@@ -46,11 +48,11 @@ const FlagKey = Type.String({
   pattern: '^[a-z][a-z0-9_.-]{1,63}$',
   description: 'lower-case, 2-64 characters',
 });
-const City = Type.String({
-  pattern: '^[A-Za-z][A-Za-z-]{1,39}$',
-  description: 'a city slug, e.g. douala (compared in lower case)',
-});
-const RoleSchema = Type.Union(ROLES.map((role) => Type.Literal(role)));
+const City = Type.String({ pattern: '^[A-Za-z][A-Za-z-]{1,39}$', description: 'e.g. douala' });
+/** A string from a fixed list, as one `enum` (an `anyOf` of literals is several times larger). */
+const enumOf = <T extends string>(values: readonly T[]) =>
+  Type.Unsafe<T>({ type: 'string', enum: [...values] });
+const RoleSchema = enumOf<Role>(ROLES);
 const FlagBody = Type.Object(
   {
     description: Type.Optional(Type.String({ maxLength: 300 })),
@@ -65,7 +67,7 @@ const FlagBody = Type.Object(
     expectedVersion: Type.Optional(
       Type.Integer({
         minimum: 0,
-        description: 'the version you read (0: create only); absent: last write wins',
+        description: 'the version read (0: create only)',
       }),
     ),
   },
@@ -89,7 +91,7 @@ const MaintenanceView = Type.Object({
 });
 const BulkBody = Type.Object(
   {
-    action: Type.Union(BULK_ACTIONS.map((action) => Type.Literal(action))),
+    action: enumOf(BULK_ACTIONS),
     userIds: Type.Array(Type.String({ format: 'uuid' }), {
       minItems: 1,
       maxItems: BULK_MAX_ITEMS,
@@ -106,9 +108,7 @@ const BulkAnswer = Type.Object({
   results: Type.Array(
     Type.Object({
       userId: Type.String(),
-      outcome: Type.Union(
-        ['applied', 'would_apply', 'skipped', 'refused', 'failed'].map((outcome) => Type.Literal(outcome)),
-      ),
+      outcome: enumOf(['applied', 'would_apply', 'skipped', 'refused', 'failed'] as const),
       code: Type.Optional(Type.String()),
       detail: Type.Optional(Type.String()),
     }),
@@ -189,13 +189,13 @@ function registerFraudRoutes(app: FastifyInstance, fraud: FraudDetection, runtim
         tags,
         summary: 'Fraud cases for review, newest first, cursor-paginated',
         querystring: Type.Object({
-          status: Type.Optional(Type.Union(CASE_STATUSES.map((status) => Type.Literal(status)))),
+          status: Type.Optional(enumOf(CASE_STATUSES)),
           cursor: Type.Optional(Type.String({ maxLength: 200 })),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: CASES_PAGE_MAX, default: 20 })),
         }),
         response: {
           200: Type.Object({ items: Type.Array(FraudCase), nextCursor: Nullable(Type.String()) }),
-          ...errors,
+          ...readErrors,
         },
       },
     },
@@ -212,7 +212,7 @@ function registerFraudRoutes(app: FastifyInstance, fraud: FraudDetection, runtim
         params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
         body: Type.Object(
           {
-            decision: Type.Union(CASE_DECISIONS.map((decision) => Type.Literal(decision))),
+            decision: enumOf(CASE_DECISIONS),
             note: Type.String({ minLength: 3, maxLength: 500 }),
           },
           { additionalProperties: false },
@@ -251,7 +251,7 @@ export function registerAdminRoutes(
       schema: {
         tags,
         summary: `Every feature flag, by key (at most ${MAX_FLAGS})`,
-        response: { 200: Type.Object({ items: Type.Array(Flag) }), ...errors },
+        response: { 200: Type.Object({ items: Type.Array(Flag) }), ...readErrors },
       },
     },
     async () => ({ items: (await admin.flags.list()).map(flagView) }),
@@ -312,7 +312,7 @@ export function registerAdminRoutes(
         tags: ['me'],
         summary: 'The feature flags as they apply to you (by your roles, your user id and the city you name)',
         querystring: Type.Object({ city: Type.Optional(City) }),
-        response: { 200: Type.Object({ flags: Type.Record(Type.String(), Type.Boolean()) }), ...errors },
+        response: { 200: Type.Object({ flags: Type.Record(Type.String(), Type.Boolean()) }), ...readErrors },
       },
     },
     async (request, reply) => {
@@ -335,7 +335,7 @@ export function registerAdminRoutes(
       schema: {
         tags,
         summary: 'Maintenance mode as it is now',
-        response: { 200: MaintenanceView, ...errors },
+        response: { 200: MaintenanceView, ...readErrors },
       },
     },
     async () => maintenanceView(await admin.maintenance.current()),
