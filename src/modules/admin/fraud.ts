@@ -206,6 +206,58 @@ export function createFraudDetection(deps: {
       };
     },
 
+    /**
+     * A person's share (issue #15): the cases about them are exported (the outcome of profiling
+     * is theirs to see); erasure unlinks them from every signal and case. The counts, the rules'
+     * outcomes and the keyed phone hash stay: fraud prevention keeps its record, no longer
+     * naming the person. Idempotent.
+     */
+    personalData: {
+      async export(subjectId: string) {
+        const rows = await db
+          .selectFrom('admin_fraud_cases')
+          .select(['rule', 'status', 'reason', 'opened_at', 'decided_at'])
+          .where('user_id', '=', subjectId)
+          .orderBy('opened_at')
+          .limit(1_000)
+          .execute();
+        return {
+          fraudCases: rows.map((row) => ({
+            rule: row.rule,
+            status: row.status,
+            reason: row.reason,
+            openedAt: row.opened_at.toISOString(),
+            decidedAt: row.decided_at?.toISOString() ?? null,
+          })),
+        };
+      },
+      async erase(subjectId: string) {
+        return db.transaction().execute(async (trx) => {
+          const signals = await trx
+            .updateTable('admin_fraud_signals')
+            .set({
+              user_id: null,
+              subject: sql<string>`CASE WHEN subject LIKE 'user:%' THEN 'erased' ELSE subject END`,
+            })
+            .where('user_id', '=', subjectId)
+            .executeTakeFirst();
+          const cases = await trx
+            .updateTable('admin_fraud_cases')
+            .set({
+              user_id: null,
+              // Distinct per case: the open-case index is unique per (rule, subject).
+              subject: sql<string>`CASE WHEN subject LIKE 'user:%' THEN 'erased:' || id ELSE subject END`,
+            })
+            .where('user_id', '=', subjectId)
+            .executeTakeFirst();
+          return {
+            signalsUnlinked: Number(signals.numUpdatedRows),
+            casesUnlinked: Number(cases.numUpdatedRows),
+          };
+        });
+      },
+    },
+
     async decide(caseId: string, input: { decision: CaseDecision; note: string }, actor: Actor) {
       const note = input.note.trim();
       if (note.length < 3)

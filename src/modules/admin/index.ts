@@ -72,6 +72,7 @@ export const adminContext = defineContext({
       },
       routes: (app) => registerAdminRoutes(app, { admin, fraud, runtime }),
       reactors: [fraud.reactor],
+      personalData: fraud.personalData,
     };
   },
 });

@@ -75,7 +75,11 @@ describe('fraud rules over failed payments', () => {
       (count) => count === 6,
       20_000,
     );
-    const cases = await casesOf([a.userId, b.userId]);
+    // The case is opened after the last signal is written: wait for it too.
+    const cases = await until(
+      () => casesOf([a.userId, b.userId]),
+      (rows) => rows.length > 0,
+    );
     expect(cases.map((row) => row.rule)).toEqual(['failed_payments_per_phone']);
     expect(cases[0]).toMatchObject({ status: 'open', signals: 3, score: 50 });
     expect(cases[0]!.reason).toBe('3 failed payments from one payment phone within 60 minutes (threshold 3)');
@@ -142,6 +146,42 @@ describe('fraud rules over failed payments', () => {
     );
     expect((await db().selectFrom('admin_fraud_signals').select('source_id').execute()).length).toBe(signals);
     expect(await casesOf([a.userId, b.userId, c.userId])).toHaveLength(2);
+  });
+});
+
+describe('fraud records and the person', () => {
+  it('the export lists the cases about a person; erasure (DELETE /v1/me) unlinks them and keeps the counts', async () => {
+    const person = await createUser(testApp, { roles: ['customer'] });
+    for (const phone of ['+237670510001', '+237670520001', '+237670530001']) await failedTopUp(person, phone);
+    await until(
+      () => casesOf([person.userId]),
+      (rows) => rows.length === 1,
+      20_000,
+    );
+    const hook = testApp.services.platform.personalData.get('admin')!;
+    const contacts = { phone: person.phone, email: null };
+    const exported = (await hook.export!(person.userId, contacts)) as { fraudCases: { rule: string }[] };
+    expect(exported.fraudCases.map((row) => row.rule)).toEqual(['failed_payments_per_account']);
+
+    const erased = await testApp.app.inject({
+      method: 'DELETE',
+      url: '/v1/me',
+      headers: authHeader(person.accessToken),
+      payload: { password: person.password },
+    });
+    expect(erased.statusCode, erased.body).toBeLessThan(300);
+    expect(await casesOf([person.userId])).toHaveLength(0);
+    expect(await signalsOf(person.userId)).toHaveLength(0);
+    const remaining = await db()
+      .selectFrom('admin_fraud_cases')
+      .selectAll()
+      .where('subject', 'like', 'erased:%')
+      .execute();
+    expect(remaining).toHaveLength(1);
+    expect(remaining[0]).toMatchObject({ rule: 'failed_payments_per_account', signals: 3, user_id: null });
+    expect(JSON.stringify(remaining)).not.toContain(person.userId);
+    // Idempotent: nothing is left to unlink.
+    expect(await hook.erase(person.userId, contacts)).toEqual({ signalsUnlinked: 0, casesUnlinked: 0 });
   });
 });
 
