@@ -4,8 +4,9 @@
  * city) with an evaluation API other contexts may use (`featureFlags.isEnabled`); maintenance mode
  * (read-only for non-staff with a message; staff, sign-in and providers' webhooks go on) applied by
  * a hook over every route, the same on every instance within ADMIN_SETTINGS_CACHE_MS; and bulk
- * user actions (suspend, reinstate, log out) with a dry run and a result per user. Every change is
- * in identity's audit log.
+ * user actions (suspend, reinstate, log out) with a dry run and a result per user; fraud detection
+ * over failed payments (a checkpointed reactor, cases for review, alerts on /ws/admin). Every change
+ * is in identity's audit log.
  *
  * It needs identity's `admin` (suspension ends every session and revokes every token at once),
  * `repository` (user lookups) and `audit`.

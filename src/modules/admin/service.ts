@@ -24,6 +24,8 @@ import {
 } from './store.js';
 import type { AdminDb } from './tables.js';
 
+const ALWAYS_ON: Maintenance = { enabled: true, message: '', until: null };
+
 /** At most this many flags exist at once: the list is answered whole and evaluated per request. */
 export const MAX_FLAGS = 200;
 
@@ -274,6 +276,9 @@ export function createAdminService(deps: {
       set: setMaintenance,
       /** The domain error a refused write gets, or undefined when the request may go on. */
       async check(request: MaintenanceRequest) {
+        // Reads, staff, sign-in, webhooks and non-API routes pass whatever the state: they never
+        // wait on the settings (and /health answers even when PostgreSQL does not).
+        if (maintenanceDecision(ALWAYS_ON, request) === 'allow') return undefined;
         const maintenance = (await cache.get()).maintenance;
         if (maintenanceDecision(maintenance, request) === 'allow') return undefined;
         // A 5xx never sends its own message: the admin's words travel as the `message` field.
