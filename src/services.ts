@@ -13,6 +13,7 @@ import type { InfrastructureTables } from './db/schema.js';
 import { createEventStoreService, type AppEventStore } from './eventstore/index.js';
 import { purgeExpiredIdempotencyKeys } from './http/idempotency.js';
 import { createJobs, type Jobs } from './jobs/index.js';
+import { adminContext } from './modules/admin/index.js';
 import { catalogContext } from './modules/catalog/index.js';
 import { filesContext } from './modules/files/index.js';
 import { dispatchContext } from './modules/dispatch/index.js';
@@ -56,6 +57,7 @@ export const contexts = [
   supportContext,
   recommendationsContext,
   ussdContext,
+  adminContext,
 ] as const;
 
 // Compile-time checks: every need is met by a context with the right interface, and no two

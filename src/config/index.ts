@@ -502,6 +502,25 @@ export const EnvironmentSchema = Type.Object({
     7,
     'days after resolution during which a support ticket may be reopened',
   ),
+  ADMIN_SETTINGS_CACHE_MS: Type.Integer({
+    minimum: 0,
+    maximum: 60_000,
+    default: 2_000,
+    description:
+      'how long an instance serves its copy of feature flags and maintenance mode before reading PostgreSQL again (0-60000 ms; other instances see a change within it)',
+  }),
+  FRAUD_FAILED_PAYMENTS_PER_PHONE: PositiveInteger(
+    5,
+    'failed payments from one payment phone within FRAUD_VELOCITY_WINDOW_MINUTES that open a fraud case',
+  ),
+  FRAUD_FAILED_PAYMENTS_PER_ACCOUNT: PositiveInteger(
+    5,
+    'failed payments by one account within FRAUD_VELOCITY_WINDOW_MINUTES that open a fraud case',
+  ),
+  FRAUD_VELOCITY_WINDOW_MINUTES: PositiveInteger(
+    60,
+    'the window (minutes) the fraud velocity rules count in',
+  ),
   FILES_URL_TTL_SECONDS: Type.Integer({
     minimum: 10,
     maximum: 86_400,

@@ -37,6 +37,7 @@ const DISPATCH = ['drivers'];
 const SUPPORT = ['support'];
 const RECOMMENDATIONS = ['recommendations'];
 const USSD = ['ussd'];
+const ADMIN = ['admin'];
 
 type Row = [
   code: string,
@@ -286,6 +287,14 @@ const ROWS: Row[] = [
   ['ussd_caller_refused', 403, USSD, ['Caller not allowed', 'This address is not in the USSD aggregator’s allow-list.'], ['Appelant refusé', 'Cette adresse n’est pas dans la liste des adresses de l’agrégateur USSD.']],
   ['invalid_ussd_request', 400, USSD, ['Invalid USSD callback', 'The callback lacks a field or holds one the aggregator never sends (session id, service code, phone number, text); nothing was done.'], ['Rappel USSD invalide', 'Le rappel manque d’un champ ou en contient un que l’agrégateur n’envoie jamais (session, code de service, numéro, texte) ; rien n’a été fait.']],
   ['ussd_busy', 503, USSD, ['Session busy', 'Another callback of this phone number is still being answered; try again in a moment.'], ['Session occupée', 'Un autre rappel de ce numéro est en cours de traitement ; réessayez dans un instant.']],
+  // Admin control centre (src/modules/admin, docs/admin.md).
+  ['maintenance_mode', 503, ANY, ['Maintenance in progress', 'The service is read-only for maintenance: `message` is the operators’ message, `until` the expected end; retry after `Retry-After` seconds.'], ['Maintenance en cours', 'Le service est en lecture seule pour maintenance : `message` est le message de l’équipe, `until` la fin prévue ; réessayez après `Retry-After` secondes.']],
+  ['flag_changed', 409, ADMIN, ['Flag changed', 'The feature flag changed meanwhile (now at `version`); reload it and retry.'], ['Indicateur modifié', 'L’indicateur a changé entre-temps (désormais en `version`) ; rechargez-le puis réessayez.']],
+  ['too_many_flags', 409, ADMIN, ['Too many feature flags', 'The number of feature flags is capped; delete one before creating another.'], ['Trop d’indicateurs', 'Le nombre d’indicateurs est plafonné ; supprimez-en un avant d’en créer un autre.']],
+  ['maintenance_end_past', 400, ADMIN, ['End of maintenance in the past', 'The announced end of maintenance (`until`) must be in the future.'], ['Fin de maintenance passée', 'La fin annoncée de la maintenance (`until`) doit être dans le futur.']],
+  ['maintenance_message_required', 400, ADMIN, ['Message required', 'Switching maintenance on needs the message callers will read.'], ['Message requis', 'Activer la maintenance demande le message que liront les utilisateurs.']],
+  ['note_required', 400, ADMIN, ['Note required', 'A decision on a fraud case needs a note of at least 3 characters.'], ['Note requise', 'Une décision sur un cas de fraude demande une note d’au moins 3 caractères.']],
+  ['case_already_decided', 409, ADMIN, ['Case already decided', 'The fraud case was already decided (`caseStatus`).'], ['Cas déjà tranché', 'Le cas de fraude a déjà été tranché (`caseStatus`).']],
 ];
 
 function build(rows: Row[]): ReadonlyMap<string, CatalogueEntry> {

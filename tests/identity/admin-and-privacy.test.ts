@@ -268,6 +268,8 @@ describe('profile, addresses, sessions and GDPR', () => {
         'notify',
         'dispatch',
         'support',
+        'recommendations',
+        'admin',
         'eventstore',
         'test-context',
       ],

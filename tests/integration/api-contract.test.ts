@@ -122,9 +122,11 @@ describe('the OpenAPI document', () => {
     expect(text.split('"RFC 9457 problem details').length - 1).toBe(1);
     expect(text).not.toContain('Default Response');
     // 447 KB before the drivers' routes (issue #20), 459 KB with them; about 510 KB with the
-    // drivers' onboarding, earnings, performance, safety and delivery proof (22 operations).
+    // drivers' onboarding, earnings, performance, safety and delivery proof (22 operations); 519 KB
+    // before the admin control centre's 11 operations (issue #23, written as enums and with only
+    // the problems each read answers), 537 KB with them (measured).
     expect(text.length, 'the document stays small enough for a phone on a slow link to fetch').toBeLessThan(
-      520_000,
+      540_000,
     );
   });
 

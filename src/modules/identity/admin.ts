@@ -84,6 +84,13 @@ export function createAdministration(deps: {
 
     getUser: existing,
 
+    /** An admin reads one user's record: audited, so the trail says who looked at whom and when. */
+    async viewUser(userId: string, actor: Actor) {
+      const user = await existing(userId);
+      await audit({ action: 'admin.user_viewed', actor, subjectUserId: userId, resource: `user:${userId}` });
+      return user;
+    },
+
     async setRoles(userId: string, roles: Role[], actor: Actor) {
       const unknown = roles.filter((role) => !(ROLES as readonly string[]).includes(role));
       if (unknown.length > 0)

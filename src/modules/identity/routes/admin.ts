@@ -87,12 +87,14 @@ export function registerAdminRoutes(app: FastifyInstance, services: IdentityRout
       config: { access: USER_MANAGEMENT },
       schema: {
         tags: ['admin'],
-        summary: 'One user',
+        summary:
+          'One user (the view is audited: GET /v1/admin/audit-logs?subjectUserId=…&action=admin.user_viewed lists who looked)',
         params: IdParams,
         response: { 200: AdminUser, ...problems4xx },
       },
     },
-    async (request) => adminUser(await admin.getUser((request.params as { id: string }).id)),
+    async (request) =>
+      adminUser(await admin.viewUser((request.params as { id: string }).id, actorOf(request))),
   );
 
   app.put(

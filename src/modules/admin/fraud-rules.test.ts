@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { decideCase, velocityVerdict } from './fraud-rules.js';
+
+describe('velocity rules', () => {
+  const threshold = { count: 5, windowMinutes: 60 };
+
+  it('below the threshold: no case, the score says how close', () => {
+    expect(velocityVerdict('failed_payments_per_phone', 4, threshold)).toMatchObject({
+      trips: false,
+      score: 40,
+    });
+    expect(velocityVerdict('failed_payments_per_account', 0, threshold)).toMatchObject({
+      trips: false,
+      score: 0,
+    });
+  });
+
+  it('at the threshold: a case scored 50, with a reason naming the count, window and threshold', () => {
+    expect(velocityVerdict('failed_payments_per_phone', 5, threshold)).toEqual({
+      trips: true,
+      score: 50,
+      reason: '5 failed payments from one payment phone within 60 minutes (threshold 5)',
+    });
+  });
+
+  it('above it: the score grows with the count, capped at 100', () => {
+    expect(velocityVerdict('failed_payments_per_account', 8, threshold)).toMatchObject({
+      trips: true,
+      score: 80,
+    });
+    expect(velocityVerdict('failed_payments_per_account', 50, threshold)).toMatchObject({
+      trips: true,
+      score: 100,
+    });
+  });
+});
+
+describe('case decisions', () => {
+  it('an open case is dismissed or confirmed once', () => {
+    expect(decideCase('open', 'dismiss')).toEqual({ ok: true, status: 'dismissed' });
+    expect(decideCase('open', 'confirm')).toEqual({ ok: true, status: 'confirmed' });
+    expect(decideCase('dismissed', 'confirm')).toEqual({ ok: false, code: 'case_already_decided' });
+    expect(decideCase('confirmed', 'dismiss')).toEqual({ ok: false, code: 'case_already_decided' });
+  });
+});

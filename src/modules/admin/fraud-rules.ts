@@ -1,0 +1,47 @@
+/**
+ * Fraud rules (pure): each counts signals of one kind per subject within a window and trips at a
+ * stated threshold from config (docs/admin.md, "Fraud detection"). A case's score is 50 at the
+ * threshold and grows with the count, capped at 100.
+ */
+export const FRAUD_RULES = ['failed_payments_per_phone', 'failed_payments_per_account'] as const;
+export type FraudRule = (typeof FRAUD_RULES)[number];
+
+export interface VelocityThreshold {
+  /** Signals within the window that trip the rule. */
+  count: number;
+  windowMinutes: number;
+}
+
+export type FraudThresholds = Record<FraudRule, VelocityThreshold>;
+
+export interface Verdict {
+  trips: boolean;
+  score: number;
+  reason: string;
+}
+
+const WHAT: Record<FraudRule, string> = {
+  failed_payments_per_phone: 'failed payments from one payment phone',
+  failed_payments_per_account: 'failed payments by one account',
+};
+
+export function velocityVerdict(rule: FraudRule, count: number, threshold: VelocityThreshold): Verdict {
+  const score = Math.min(100, Math.round((50 * count) / threshold.count));
+  return {
+    trips: count >= threshold.count,
+    score,
+    reason: `${count} ${WHAT[rule]} within ${threshold.windowMinutes} minutes (threshold ${threshold.count})`,
+  };
+}
+
+export const CASE_DECISIONS = ['dismiss', 'confirm'] as const;
+export type CaseDecision = (typeof CASE_DECISIONS)[number];
+
+/** An open case is decided once: dismissed (a false alarm) or confirmed (fraud). */
+export function decideCase(
+  status: 'open' | 'dismissed' | 'confirmed',
+  decision: CaseDecision,
+): { ok: true; status: 'dismissed' | 'confirmed' } | { ok: false; code: 'case_already_decided' } {
+  if (status !== 'open') return { ok: false, code: 'case_already_decided' };
+  return { ok: true, status: decision === 'dismiss' ? 'dismissed' : 'confirmed' };
+}

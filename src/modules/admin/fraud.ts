@@ -1,0 +1,326 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { EventStore, RecordedEvent } from '../../eventstore/index.js';
+import { createReactor } from '../../eventstore/reactor.js';
+import { audiences, type RealtimeBus } from '../../realtime/index.js';
+import type { Actor, AuditFunction } from '../identity/index.js';
+import { adminErrors } from './errors.js';
+import {
+  decideCase,
+  velocityVerdict,
+  type CaseDecision,
+  type FraudRule,
+  type FraudThresholds,
+} from './fraud-rules.js';
+import type { AdminDb, CaseStatus } from './tables.js';
+
+/**
+ * Fraud detection over events (docs/admin.md): a checkpointed reactor follows payments' failures,
+ * records a signal per (rule, event), and opens a case for review when a subject's signals in the
+ * window reach the rule's threshold; admins dismiss or confirm it (audited). An opened case is
+ * published to the `admin` audience (`/ws/admin`, type `fraud-case`).
+ */
+export const FRAUD_REACTOR = 'admin-fraud';
+const PAYMENT_STREAM_PREFIX = 'payment-';
+export const CASES_PAGE_MAX = 100;
+
+export interface FraudCaseView {
+  id: string;
+  rule: string;
+  subject: string;
+  userId: string | null;
+  score: number;
+  signals: number;
+  reason: string;
+  status: CaseStatus;
+  openedAt: string;
+  updatedAt: string;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  decisionNote: string | null;
+}
+
+type CaseRow = {
+  id: string;
+  rule: string;
+  subject: string;
+  user_id: string | null;
+  score: number;
+  signals: number;
+  reason: string;
+  status: CaseStatus;
+  opened_at: Date;
+  updated_at: Date;
+  decided_by: string | null;
+  decided_at: Date | null;
+  decision_note: string | null;
+};
+
+function caseView(row: CaseRow): FraudCaseView {
+  return {
+    id: row.id,
+    rule: row.rule,
+    subject: row.subject,
+    userId: row.user_id,
+    score: row.score,
+    signals: row.signals,
+    reason: row.reason,
+    status: row.status,
+    openedAt: row.opened_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    decidedBy: row.decided_by,
+    decidedAt: row.decided_at?.toISOString() ?? null,
+    decisionNote: row.decision_note,
+  };
+}
+
+export function createFraudDetection(deps: {
+  db: AdminDb;
+  eventStore: EventStore;
+  bus: RealtimeBus;
+  audit: AuditFunction;
+  thresholds: FraudThresholds;
+  /** The keyed blind index of a phone: cases name a phone without storing it. */
+  phoneIndex: (phone: string) => string;
+  logger: Logger;
+}) {
+  const { db, eventStore, thresholds, logger } = deps;
+
+  /** One signal; then the rule's count in its window, and the case it opens or raises. */
+  async function signal(rule: FraudRule, subject: string, userId: string | null, event: RecordedEvent) {
+    const threshold = thresholds[rule];
+    await db
+      .insertInto('admin_fraud_signals')
+      .values({ rule, source_id: event.id, subject, user_id: userId, at: event.createdAt })
+      .onConflict((conflict) => conflict.columns(['rule', 'source_id']).doNothing())
+      .execute();
+    const since = new Date(event.createdAt.getTime() - threshold.windowMinutes * 60_000);
+    const { count } = await db
+      .selectFrom('admin_fraud_signals')
+      .select(sql<string>`count(*)`.as('count'))
+      .where('rule', '=', rule)
+      .where('subject', '=', subject)
+      .where('at', '>', since)
+      .where('at', '<=', event.createdAt)
+      .executeTakeFirstOrThrow();
+    const verdict = velocityVerdict(rule, Number(count), threshold);
+    if (!verdict.trips) return;
+    const row = await db
+      .insertInto('admin_fraud_cases')
+      .values({
+        id: randomUUID(),
+        rule,
+        subject,
+        user_id: userId,
+        score: verdict.score,
+        signals: Number(count),
+        reason: verdict.reason,
+        status: 'open',
+      })
+      .onConflict((conflict) =>
+        conflict
+          .columns(['rule', 'subject'])
+          .where('status', '=', 'open')
+          .doUpdateSet({
+            score: sql<number>`greatest(admin_fraud_cases.score, excluded.score)`,
+            signals: sql<number>`greatest(admin_fraud_cases.signals, excluded.signals)`,
+            reason: sql<string>`excluded.reason`,
+            updated_at: sql<Date>`now()`,
+          }),
+      )
+      .returning(['id', 'score', sql<boolean>`xmax = 0`.as('inserted')])
+      .executeTakeFirstOrThrow();
+    if (!row.inserted) return;
+    logger.info({ caseId: row.id, rule, score: row.score }, 'fraud case opened');
+    await deps.bus.publish([
+      {
+        audiences: [audiences.admin],
+        message: {
+          channel: 'system-alerts',
+          type: 'fraud-case',
+          at: new Date().toISOString(),
+          data: { caseId: row.id, rule, score: row.score, reason: verdict.reason },
+        },
+      },
+    ]);
+  }
+
+  async function onPaymentFailed(event: RecordedEvent): Promise<void> {
+    const [initiated] = await eventStore.readStream(event.stream, { maxCount: 1 });
+    if (initiated?.type !== 'PaymentInitiated') return;
+    const data = initiated.data as { userId?: unknown; phone?: unknown };
+    const userId = typeof data.userId === 'string' ? data.userId : null;
+    if (userId !== null) await signal('failed_payments_per_account', `user:${userId}`, userId, event);
+    // An erased payer's phone reads as a redaction marker: nothing to match on.
+    if (typeof data.phone === 'string' && data.phone.startsWith('+'))
+      await signal('failed_payments_per_phone', `phone:${deps.phoneIndex(data.phone)}`, userId, event);
+  }
+
+  const reactor = createReactor({
+    name: FRAUD_REACTOR,
+    db,
+    checkpointTable: 'admin_reactor_checkpoints',
+    eventStore,
+    filter: { streamPrefixes: [PAYMENT_STREAM_PREFIX], eventTypes: ['PaymentFailed'] },
+    logger,
+    // Rules judge recent behaviour: history before the first deployment opens no cases.
+    firstStart: 'end',
+    handle: onPaymentFailed,
+  });
+
+  return {
+    reactor: { name: FRAUD_REACTOR, start: () => reactor.start(), stop: () => reactor.stop() },
+
+    async list(query: {
+      status?: CaseStatus | undefined;
+      cursor?: string | undefined;
+      limit?: number | undefined;
+    }) {
+      const limit = Math.min(query.limit ?? 20, CASES_PAGE_MAX);
+      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+      let select = db.selectFrom('admin_fraud_cases').selectAll();
+      if (query.status !== undefined) select = select.where('status', '=', query.status);
+      if (after !== undefined)
+        select = select.where((eb) =>
+          eb.or([
+            eb('opened_at', '<', new Date(after.t)),
+            eb.and([eb('opened_at', '=', new Date(after.t)), eb('id', '<', after.i)]),
+          ]),
+        );
+      const rows = await select
+        .orderBy('opened_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit + 1)
+        .execute();
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        items: page.map(caseView),
+        nextCursor:
+          rows.length > limit && last !== undefined
+            ? Buffer.from(JSON.stringify({ t: last.opened_at.toISOString(), i: last.id })).toString(
+                'base64url',
+              )
+            : null,
+      };
+    },
+
+    /**
+     * A person's share (issue #15): the cases about them are exported (the outcome of profiling
+     * is theirs to see); erasure unlinks them from every signal and case. The counts, the rules'
+     * outcomes and the keyed phone hash stay: fraud prevention keeps its record, no longer
+     * naming the person. Idempotent.
+     */
+    personalData: {
+      async export(subjectId: string) {
+        const rows = await db
+          .selectFrom('admin_fraud_cases')
+          .select(['rule', 'status', 'reason', 'opened_at', 'decided_at'])
+          .where('user_id', '=', subjectId)
+          .orderBy('opened_at')
+          .limit(1_000)
+          .execute();
+        return {
+          fraudCases: rows.map((row) => ({
+            rule: row.rule,
+            status: row.status,
+            reason: row.reason,
+            openedAt: row.opened_at.toISOString(),
+            decidedAt: row.decided_at?.toISOString() ?? null,
+          })),
+        };
+      },
+      async erase(subjectId: string) {
+        return db.transaction().execute(async (trx) => {
+          const signals = await trx
+            .updateTable('admin_fraud_signals')
+            .set({
+              user_id: null,
+              subject: sql<string>`CASE WHEN subject LIKE 'user:%' THEN 'erased' ELSE subject END`,
+            })
+            .where('user_id', '=', subjectId)
+            .executeTakeFirst();
+          const cases = await trx
+            .updateTable('admin_fraud_cases')
+            .set({
+              user_id: null,
+              // Distinct per case: the open-case index is unique per (rule, subject).
+              subject: sql<string>`CASE WHEN subject LIKE 'user:%' THEN 'erased:' || id ELSE subject END`,
+            })
+            .where('user_id', '=', subjectId)
+            .executeTakeFirst();
+          return {
+            signalsUnlinked: Number(signals.numUpdatedRows),
+            casesUnlinked: Number(cases.numUpdatedRows),
+          };
+        });
+      },
+    },
+
+    async decide(caseId: string, input: { decision: CaseDecision; note: string }, actor: Actor) {
+      const note = input.note.trim();
+      if (note.length < 3)
+        throw adminErrors.of('validation', 'note_required', 'Say why, in at least 3 characters.');
+      return db.transaction().execute(async (trx) => {
+        const row = await trx
+          .selectFrom('admin_fraud_cases')
+          .selectAll()
+          .where('id', '=', caseId)
+          .forUpdate()
+          .executeTakeFirst();
+        if (row === undefined) throw adminErrors.notFound('No such fraud case.');
+        const outcome = decideCase(row.status, input.decision);
+        if (!outcome.ok)
+          throw adminErrors.of('conflict', outcome.code, 'The case was already decided.', {
+            details: { caseStatus: row.status },
+          });
+        const updated = await trx
+          .updateTable('admin_fraud_cases')
+          .set({
+            status: outcome.status,
+            decided_by: actor.userId ?? null,
+            decided_at: sql<Date>`now()`,
+            decision_note: note,
+            updated_at: sql<Date>`now()`,
+          })
+          .where('id', '=', caseId)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await deps.audit(
+          {
+            action: 'admin.fraud_case_decided',
+            actor,
+            subjectUserId: row.user_id,
+            resource: `fraud_case:${caseId}`,
+            oldValue: { status: row.status },
+            newValue: { status: outcome.status, rule: row.rule, score: row.score },
+          },
+          trx,
+        );
+        return caseView(updated);
+      });
+    },
+  };
+}
+
+export type FraudDetection = ReturnType<typeof createFraudDetection>;
+
+function decodeCursor(cursor: string): { t: string; i: string } {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
+      t?: unknown;
+      i?: unknown;
+    };
+    if (
+      typeof value.t === 'string' &&
+      !Number.isNaN(Date.parse(value.t)) &&
+      typeof value.i === 'string' &&
+      /^[0-9a-f-]{36}$/.test(value.i)
+    )
+      return { t: value.t, i: value.i };
+  } catch {
+    // fall through
+  }
+  throw adminErrors.of('validation', 'invalid_cursor', 'The cursor is not one this API issued.');
+}

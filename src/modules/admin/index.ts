@@ -1,0 +1,79 @@
+/**
+ * The admin context (issue #23, docs/admin.md): the platform's run-time configuration and bulk
+ * operations for admins. Feature flags (per role, a percentage of users by stable hashing, per
+ * city) with an evaluation API other contexts may use (`featureFlags.isEnabled`); maintenance mode
+ * (read-only for non-staff with a message; staff, sign-in and providers' webhooks go on) applied by
+ * a hook over every route, the same on every instance within ADMIN_SETTINGS_CACHE_MS; and bulk
+ * user actions (suspend, reinstate, log out) with a dry run and a result per user; fraud detection
+ * over failed payments (a checkpointed reactor, cases for review, alerts on /ws/admin). Every change
+ * is in identity's audit log.
+ *
+ * It needs identity's `admin` (suspension ends every session and revokes every token at once),
+ * `repository` (user lookups) and `audit`.
+ */
+import { defineContext, need, tablesOf } from '../../platform/context.js';
+import { fieldCipherOf } from '../../platform/field-crypto.js';
+import { createFraudDetection } from './fraud.js';
+import type { Identity } from '../identity/index.js';
+import type { AdminIdentityPort } from './ports.js';
+import { maintenanceHook, registerAdminRoutes } from './routes.js';
+import { createAdminService, type AdminService } from './service.js';
+
+import type { AdminTables } from './tables.js';
+
+export type { AdminService, FeatureFlags } from './service.js';
+export type { FraudDetection, FraudCaseView } from './fraud.js';
+export { FRAUD_RULES, type FraudRule } from './fraud-rules.js';
+export type { AdminIdentityPort } from './ports.js';
+export { evaluateFlag, bucketOf, type FeatureFlag, type FlagSubject } from './rules.js';
+
+export const adminContext = defineContext({
+  name: 'admin',
+  needs: { identity: need<Pick<Identity, 'admin' | 'audit' | 'repository'>>() },
+  tables: tablesOf<AdminTables>(),
+  create({ runtime, db, eventStore, realtime }, { identity }) {
+    const { config } = runtime;
+    const port: AdminIdentityPort = {
+      async findUser(userId) {
+        const user = await identity.repository.findUserById(userId);
+        return user === undefined ? undefined : { id: user.id, status: user.status, roles: user.roles };
+      },
+      suspend: (userId, reason, actor) => identity.admin.suspend(userId, reason, actor),
+      reinstate: (userId, actor) => identity.admin.reactivate(userId, actor),
+      logout: (userId, actor) => identity.admin.forceLogout(userId, actor),
+      audit: identity.audit,
+    };
+    const admin: AdminService = createAdminService({
+      db,
+      identity: port,
+      settingsCacheMs: config.ADMIN_SETTINGS_CACHE_MS,
+      logger: runtime.logger,
+    });
+    const cipher = fieldCipherOf(config);
+    const window = config.FRAUD_VELOCITY_WINDOW_MINUTES;
+    const fraud = createFraudDetection({
+      db,
+      eventStore,
+      bus: realtime.bus,
+      audit: identity.audit,
+      thresholds: {
+        failed_payments_per_phone: { count: config.FRAUD_FAILED_PAYMENTS_PER_PHONE, windowMinutes: window },
+        failed_payments_per_account: {
+          count: config.FRAUD_FAILED_PAYMENTS_PER_ACCOUNT,
+          windowMinutes: window,
+        },
+      },
+      phoneIndex: (phone) => cipher.blindIndex('fraud-phone', phone),
+      logger: runtime.logger,
+    });
+    return {
+      service: { ...admin, fraud },
+      async httpHooks(app) {
+        await app.register(maintenanceHook, { admin });
+      },
+      routes: (app) => registerAdminRoutes(app, { admin, fraud, runtime }),
+      reactors: [fraud.reactor],
+      personalData: fraud.personalData,
+    };
+  },
+});

@@ -1,0 +1,73 @@
+import type { ColumnType, Kysely } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export interface AdminFeatureFlagsTable {
+  key: string;
+  description: ColumnType<string, string | undefined, string>;
+  enabled: boolean;
+  /** Empty: every role. */
+  roles: ColumnType<string[], string[] | undefined, string[]>;
+  /** 0-100: the share of users (by a stable hash of flag and user) who get it. */
+  percentage: number;
+  /** Lower-case city slugs; empty: every city. */
+  cities: ColumnType<string[], string[] | undefined, string[]>;
+  version: ColumnType<number, number | undefined, number>;
+  updated_by: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface AdminSettingsTable {
+  key: string;
+  value: ColumnType<unknown, string, string>;
+  version: ColumnType<number, number | undefined, number>;
+  updated_by: string | null;
+  updated_at: Timestamp;
+}
+
+export interface AdminReactorCheckpointsTable {
+  name: string;
+  position: string;
+  updated_at: Timestamp;
+}
+
+export interface AdminFraudSignalsTable {
+  rule: string;
+  /** The event that gave the signal: one signal per (rule, event) however often it is delivered. */
+  source_id: string;
+  /** `user:<id>` or `phone:<keyed blind index>` (never a phone number). */
+  subject: string;
+  user_id: string | null;
+  at: ColumnType<Date, Date | string, Date | string>;
+}
+
+export const CASE_STATUSES = ['open', 'dismissed', 'confirmed'] as const;
+export type CaseStatus = (typeof CASE_STATUSES)[number];
+
+export interface AdminFraudCasesTable {
+  id: string;
+  rule: string;
+  subject: string;
+  user_id: string | null;
+  score: number;
+  signals: number;
+  reason: string;
+  status: CaseStatus;
+  opened_at: Timestamp;
+  updated_at: Timestamp;
+  decided_by: string | null;
+  decided_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  decision_note: string | null;
+}
+
+export interface AdminTables {
+  admin_feature_flags: AdminFeatureFlagsTable;
+  admin_settings: AdminSettingsTable;
+  admin_reactor_checkpoints: AdminReactorCheckpointsTable;
+  admin_fraud_signals: AdminFraudSignalsTable;
+  admin_fraud_cases: AdminFraudCasesTable;
+}
+
+/** The database as this context sees it: its own tables only. */
+export type AdminDb = Kysely<AdminTables>;
