@@ -269,6 +269,7 @@ describe('profile, addresses, sessions and GDPR', () => {
         'dispatch',
         'support',
         'recommendations',
+        'ussd',
         'admin',
         'eventstore',
         'test-context',
