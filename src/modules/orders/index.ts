@@ -59,6 +59,11 @@ export type {
   PaymentMethodProblem,
   CatalogPort,
   CouponPort,
+  CouponContext,
+  CouponResult,
+  CouponReservation,
+  CouponReserveResult,
+  DiscountFunder,
   CarriedOrder,
   DriverOrdersLookup,
   DriverPosition,
@@ -66,6 +71,7 @@ export type {
   PointsPort,
 } from './ports.js';
 export type { OrderChange, OrdersService, PlaceOrderInput } from './service.js';
+export type { Discount } from './pricing.js';
 export { orderStream, orderStreamExists, ORDER_STREAM_PREFIX, ORDER_EVENT_TYPES } from './events.js';
 export { isOrderRefusal, OrderError, type OrderErrorCode } from './errors.js';
 
@@ -272,7 +278,7 @@ export const ordersContext = defineContext({
   // PointsPort and is built after orders: asked only in requests.
   later: {
     dispatch: need<{ positions: DriverPositionPort }>(),
-    loyalty: need<{ points: PointsPort }>(),
+    loyalty: need<{ points: PointsPort; coupons: CouponPort }>(),
   },
   projections: [ordersProjection],
   tables: tablesOf<OrderTables>(),
@@ -284,6 +290,11 @@ export const ordersContext = defineContext({
       eventStore: platform.eventStore,
       catalog: catalog.orders,
       points: () => later.loyalty().points,
+      // Loyalty implements the coupon hook and is built after orders: asked only in requests.
+      coupons: {
+        evaluate: (code, context) => later.loyalty().coupons.evaluate(code, context),
+        reserve: (reservation) => later.loyalty().coupons.reserve(reservation),
+      },
       ...(runtime.config.ORDERS_PAYMENT_PORT === 'ledger' ? { payments: payments.paymentPort } : {}),
     });
     context.orders.onChange(orderPublisher(platform.realtime.bus, runtime.logger));

@@ -21,6 +21,8 @@ export interface OrderLike {
   orderId: string;
   restaurantId: string;
   customer: { id: string };
+  /** The coupon applied and who funds its discount (absent: the platform funds any discount). */
+  coupon?: { fundedBy: 'platform' | 'restaurant' };
   pricing: {
     subtotalMinor: number;
     discountMinor: number;
@@ -75,6 +77,9 @@ export function createEscrowRelease(options: EscrowReleaseOptions) {
       tipMinor: BigInt(pricing.tipMinor),
       taxMinor: BigInt(pricing.taxMinor),
       discountMinor: BigInt(pricing.discountMinor),
+      // A restaurant's coupon reduces its share (commission on the food less the discount); any
+      // other discount (a platform coupon, points) is paid into the escrow by the promotions expense.
+      discountFundedBy: order.coupon?.fundedBy ?? 'platform',
       commissionRate: rate,
       driverFeeMinor: driverFeeMinor(Math.ceil(pricing.distanceMetres)),
     });
