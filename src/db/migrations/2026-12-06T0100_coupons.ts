@@ -50,5 +50,6 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const table of ['coupon_redemptions', 'coupons']) await db.schema.dropTable(table).ifExists().execute();
+  for (const table of ['coupon_redemptions', 'coupons'])
+    await db.schema.dropTable(table).ifExists().execute();
 }

@@ -58,7 +58,10 @@ export interface RedemptionRow {
   total_minor: bigint;
 }
 
-export type ReserveDecision = (coupon: Coupon, customerUses: number) => { code: string; reason: string } | undefined;
+export type ReserveDecision = (
+  coupon: Coupon,
+  customerUses: number,
+) => { code: string; reason: string } | undefined;
 
 export function createCouponRepository(db: LoyaltyDb) {
   return {
@@ -140,14 +143,16 @@ export function createCouponRepository(db: LoyaltyDb) {
           .where('id', '=', row.coupon_id)
           .forUpdate()
           .executeTakeFirst();
-        if (locked === undefined) return { reserved: false, code: 'coupon_invalid', reason: 'unknown coupon code' };
+        if (locked === undefined)
+          return { reserved: false, code: 'coupon_invalid', reason: 'unknown coupon code' };
         const existing = await trx
           .selectFrom('coupon_redemptions')
           .select(['coupon_id', 'status'])
           .where('order_id', '=', row.order_id)
           .executeTakeFirst();
         if (existing !== undefined) {
-          if (existing.coupon_id === row.coupon_id && existing.status !== 'released') return { reserved: true };
+          if (existing.coupon_id === row.coupon_id && existing.status !== 'released')
+            return { reserved: true };
           return { reserved: false, code: 'coupon_invalid', reason: 'the order already ended its coupon' };
         }
         const uses = await trx
@@ -159,7 +164,10 @@ export function createCouponRepository(db: LoyaltyDb) {
           .executeTakeFirstOrThrow();
         const refusal = decide(couponOf(locked), Number(uses.count));
         if (refusal !== undefined) return { reserved: false, ...refusal };
-        await trx.insertInto('coupon_redemptions').values({ ...row, status: 'held', ended_at: null }).execute();
+        await trx
+          .insertInto('coupon_redemptions')
+          .values({ ...row, status: 'held', ended_at: null })
+          .execute();
         await trx
           .updateTable('coupons')
           .set((eb) => ({ uses: eb('uses', '+', 1) }))
@@ -214,7 +222,11 @@ export function createCouponRepository(db: LoyaltyDb) {
     },
 
     async redemption(orderId: string) {
-      return db.selectFrom('coupon_redemptions').selectAll().where('order_id', '=', orderId).executeTakeFirst();
+      return db
+        .selectFrom('coupon_redemptions')
+        .selectAll()
+        .where('order_id', '=', orderId)
+        .executeTakeFirst();
     },
 
     /**

@@ -57,7 +57,11 @@ const NewCoupon = Type.Object(
     code: Type.String({ minLength: 3, maxLength: 40, pattern: '^[A-Za-z0-9_-]+$' }),
     kind: Type.Union([Type.Literal('percent'), Type.Literal('fixed')]),
     percent: Type.Optional(
-      Type.String({ maxLength: 6, pattern: '^[0-9]{1,3}(\\.[0-9]{1,2})?$', description: 'percent coupons: 0.01–100' }),
+      Type.String({
+        maxLength: 6,
+        pattern: '^[0-9]{1,3}(\\.[0-9]{1,2})?$',
+        description: 'percent coupons: 0.01–100',
+      }),
     ),
     amountMinor: Type.Optional(Money),
     maxDiscountMinor: Type.Optional(Money),
@@ -81,7 +85,9 @@ const Roi = Type.Object({
   discountCostMinor: Type.Integer({ description: 'the discounts given on them (XAF)' }),
   fundedBy: Type.Union([Type.Literal('platform'), Type.Literal('restaurant')]),
   ledger: Type.Object({
-    promotionFundingMinor: Type.Integer({ description: 'what the promotions expense paid into their escrows' }),
+    promotionFundingMinor: Type.Integer({
+      description: 'what the promotions expense paid into their escrows',
+    }),
     restaurantShareMinor: Type.Integer({ description: 'what their restaurants were paid' }),
   }),
   customers: Type.Integer(),
@@ -97,7 +103,8 @@ export interface CouponRouteServices {
 
 function callerOf(request: FastifyRequest): CouponCaller {
   const principal = request.principal;
-  if (principal === null || principal.kind !== 'user') throw new HttpProblem(401, 'unauthorized', 'Sign in first.');
+  if (principal === null || principal.kind !== 'user')
+    throw new HttpProblem(401, 'unauthorized', 'Sign in first.');
   return {
     userId: principal.userId,
     admin: principal.permissions.has('FULL_SYSTEM_ACCESS'),
@@ -152,7 +159,10 @@ export function registerCouponRoutes(root: FastifyInstance, { coupons, runtime }
           cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_COUPON_PAGE, default: 20 })),
         }),
-        response: { 200: Type.Object({ items: Type.Array(Coupon), nextCursor: Nullable(Type.String()) }), ...errors },
+        response: {
+          200: Type.Object({ items: Type.Array(Coupon), nextCursor: Nullable(Type.String()) }),
+          ...errors,
+        },
       },
     },
     async (request) => coupons.list(callerOf(request), request.query),
@@ -178,7 +188,8 @@ export function registerCouponRoutes(root: FastifyInstance, { coupons, runtime }
       config: { access: MANAGERS },
       schema: {
         tags,
-        summary: 'A coupon campaign’s return: orders, revenue, discount cost (and the ledger’s bookings), customers, repeat rate',
+        summary:
+          'A coupon campaign’s return: orders, revenue, discount cost (and the ledger’s bookings), customers, repeat rate',
         params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
         response: { 200: Roi, ...errors },
       },

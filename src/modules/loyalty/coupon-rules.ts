@@ -51,26 +51,37 @@ export function normalizeCode(code: string): string {
 /** Every problem with a definition, as `field: why` (empty when it is valid). */
 export function definitionProblems(definition: CouponDefinition): string[] {
   const problems: string[] = [];
-  if (!COUPON_CODE_PATTERN.test(definition.code))
-    problems.push('code: 3 to 40 letters, digits, "_" or "-"');
+  if (!COUPON_CODE_PATTERN.test(definition.code)) problems.push('code: 3 to 40 letters, digits, "_" or "-"');
   if (definition.kind === 'percent') {
-    if (definition.percent === null || !PERCENT_PATTERN.test(definition.percent) || Number(definition.percent) <= 0)
+    if (
+      definition.percent === null ||
+      !PERCENT_PATTERN.test(definition.percent) ||
+      Number(definition.percent) <= 0
+    )
       problems.push('percent: a decimal from 0.01 to 100 with at most 2 decimals');
     if (definition.amountMinor !== null) problems.push('amountMinor: only for a fixed coupon');
   } else {
-    if (definition.amountMinor === null || definition.amountMinor <= 0n || definition.amountMinor > MAX_COUPON_AMOUNT_XAF)
+    if (
+      definition.amountMinor === null ||
+      definition.amountMinor <= 0n ||
+      definition.amountMinor > MAX_COUPON_AMOUNT_XAF
+    )
       problems.push(`amountMinor: 1 to ${MAX_COUPON_AMOUNT_XAF} XAF`);
     if (definition.percent !== null) problems.push('percent: only for a percent coupon');
     if (definition.maxDiscountMinor !== null) problems.push('maxDiscountMinor: only for a percent coupon');
   }
-  if (definition.maxDiscountMinor !== null && (definition.maxDiscountMinor <= 0n || definition.maxDiscountMinor > MAX_COUPON_AMOUNT_XAF))
+  if (
+    definition.maxDiscountMinor !== null &&
+    (definition.maxDiscountMinor <= 0n || definition.maxDiscountMinor > MAX_COUPON_AMOUNT_XAF)
+  )
     problems.push(`maxDiscountMinor: 1 to ${MAX_COUPON_AMOUNT_XAF} XAF`);
   if (definition.minSubtotalMinor < 0n || definition.minSubtotalMinor > MAX_COUPON_AMOUNT_XAF)
     problems.push(`minSubtotalMinor: 0 to ${MAX_COUPON_AMOUNT_XAF} XAF`);
   const start = definition.startsAt.getTime();
   const end = definition.endsAt.getTime();
   if (Number.isNaN(start) || Number.isNaN(end) || end <= start) problems.push('endsAt: after startsAt');
-  else if (end - start > MAX_COUPON_DAYS * DAY_MS) problems.push(`endsAt: at most ${MAX_COUPON_DAYS} days after startsAt`);
+  else if (end - start > MAX_COUPON_DAYS * DAY_MS)
+    problems.push(`endsAt: at most ${MAX_COUPON_DAYS} days after startsAt`);
   for (const [name, value] of [
     ['totalLimit', definition.totalLimit],
     ['perCustomerLimit', definition.perCustomerLimit],
@@ -111,7 +122,8 @@ export function couponRefusal(coupon: Coupon, use: CouponUse): CouponRefusal | u
   const at = use.at.getTime();
   if (coupon.disabledAt !== null && coupon.disabledAt.getTime() <= at)
     return { code: 'coupon_invalid', reason: 'the coupon was withdrawn' };
-  if (at < coupon.startsAt.getTime()) return { code: 'coupon_invalid', reason: 'the coupon is not valid yet' };
+  if (at < coupon.startsAt.getTime())
+    return { code: 'coupon_invalid', reason: 'the coupon is not valid yet' };
   if (at >= coupon.endsAt.getTime()) return { code: 'coupon_invalid', reason: 'the coupon has expired' };
   if (coupon.restaurantId !== null && coupon.restaurantId !== use.restaurantId)
     return { code: 'coupon_invalid', reason: 'the coupon is for another restaurant' };

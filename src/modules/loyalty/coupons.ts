@@ -44,7 +44,13 @@ export interface CouponCaller {
   userId: string;
   /** An admin creates platform-funded coupons and sees every coupon. */
   admin: boolean;
-  actor: { kind: 'user'; userId: string; ip?: string | null; userAgent?: string | null; requestId?: string | null };
+  actor: {
+    kind: 'user';
+    userId: string;
+    ip?: string | null;
+    userAgent?: string | null;
+    requestId?: string | null;
+  };
 }
 
 export interface CouponAuditEntry {
@@ -132,7 +138,12 @@ export function createCoupons(options: CouponsOptions) {
       const customerUses = await repository.customerUses(coupon.id, context.customerId);
       const refusal = couponRefusal(coupon, { ...context, customerUses });
       if (refusal !== undefined) return { valid: false, reason: refusal.reason };
-      return { valid: true, discount: couponDiscount(coupon), couponId: coupon.id, fundedBy: coupon.fundedBy };
+      return {
+        valid: true,
+        discount: couponDiscount(coupon),
+        couponId: coupon.id,
+        fundedBy: coupon.fundedBy,
+      };
     },
     async reserve(reservation): Promise<CouponReserveResult> {
       const result = await repository.reserve(
@@ -182,9 +193,14 @@ export function createCoupons(options: CouponsOptions) {
     };
     const problems = definitionProblems(definition);
     if (problems.length > 0)
-      throw loyaltyErrors.of('validation', 'invalid_coupon', `The coupon is not valid: ${problems.join('; ')}.`, {
-        details: { problems },
-      });
+      throw loyaltyErrors.of(
+        'validation',
+        'invalid_coupon',
+        `The coupon is not valid: ${problems.join('; ')}.`,
+        {
+          details: { problems },
+        },
+      );
     return definition;
   }
 
@@ -195,9 +211,14 @@ export function createCoupons(options: CouponsOptions) {
   async function create(caller: CouponCaller, input: NewCouponInput, id: string = randomUUID()) {
     const definition = definitionOf(input);
     if (!caller.admin && input.restaurantId === undefined)
-      throw loyaltyErrors.of('validation', 'invalid_coupon', 'A restaurant’s coupon names its restaurant (restaurantId).', {
-        details: { problems: ['restaurantId: required'] },
-      });
+      throw loyaltyErrors.of(
+        'validation',
+        'invalid_coupon',
+        'A restaurant’s coupon names its restaurant (restaurantId).',
+        {
+          details: { problems: ['restaurantId: required'] },
+        },
+      );
     if (input.restaurantId !== undefined) await checkRestaurant(caller, input.restaurantId);
     const existing = await repository.byId(id);
     if (existing !== undefined) return couponView(existing);
@@ -234,7 +255,8 @@ export function createCoupons(options: CouponsOptions) {
   /** The coupon, if the caller may manage it: admins every one, owners their restaurant's. */
   async function managed(caller: CouponCaller, id: string): Promise<Coupon> {
     const coupon = UUID.test(id) ? await repository.byId(id) : undefined;
-    if (coupon === undefined) throw loyaltyErrors.of('not_found', 'coupon_not_found', 'There is no such coupon.');
+    if (coupon === undefined)
+      throw loyaltyErrors.of('not_found', 'coupon_not_found', 'There is no such coupon.');
     if (caller.admin) return coupon;
     if (coupon.fundedBy !== 'restaurant' || coupon.restaurantId === null)
       throw loyaltyErrors.of('not_found', 'coupon_not_found', 'There is no such coupon.');
@@ -242,7 +264,10 @@ export function createCoupons(options: CouponsOptions) {
     return coupon;
   }
 
-  async function list(caller: CouponCaller, query: { restaurantId?: string; cursor?: string; limit?: number }) {
+  async function list(
+    caller: CouponCaller,
+    query: { restaurantId?: string; cursor?: string; limit?: number },
+  ) {
     if (!caller.admin && query.restaurantId === undefined)
       throw loyaltyErrors.of('validation', 'validation_failed', 'Name your restaurant (restaurantId).');
     if (query.restaurantId !== undefined) await checkRestaurant(caller, query.restaurantId);
@@ -308,7 +333,9 @@ export function createCoupons(options: CouponsOptions) {
   async function handle(event: RecordedEvent): Promise<void> {
     const orderId = event.stream.slice(ORDER_STREAM_PREFIX.length);
     const using = (USING as readonly string[]).includes(event.type);
-    const changed = using ? await repository.markUsed(orderId, now()) : await repository.release(orderId, now());
+    const changed = using
+      ? await repository.markUsed(orderId, now())
+      : await repository.release(orderId, now());
     const outcome = !changed ? 'none' : using ? 'used' : 'released';
     for (const listener of listeners) listener(orderId, outcome);
   }

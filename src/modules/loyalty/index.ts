@@ -86,7 +86,13 @@ export const loyaltyContext = defineContext({
       audit: (entry) => identity.audit(entry),
     });
     return {
-      service: { ...loyalty, points: redemption.points, redemption, coupons: coupons.port, couponAdmin: coupons },
+      service: {
+        ...loyalty,
+        points: redemption.points,
+        redemption,
+        coupons: coupons.port,
+        couponAdmin: coupons,
+      },
       routes(app) {
         registerLoyaltyRoutes(app, loyalty);
         registerCouponRoutes(app, { coupons, runtime });

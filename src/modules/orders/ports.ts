@@ -103,7 +103,11 @@ export interface CouponReservation {
 
 export type CouponReserveResult =
   | { reserved: true }
-  | { reserved: false; code: 'coupon_exhausted' | 'coupon_customer_limit' | 'coupon_invalid'; reason: string };
+  | {
+      reserved: false;
+      code: 'coupon_exhausted' | 'coupon_customer_limit' | 'coupon_invalid';
+      reason: string;
+    };
 
 /**
  * The coupon hook: resolves a code to a discount or a refusal (`evaluate`, at the quote), then
