@@ -18,6 +18,7 @@ import {
   ORDER_STREAM_PREFIX,
   orderStreamExists,
   type CouponPort,
+  type CouponRefusalCode,
   type CouponReserveResult,
 } from '../orders/index.js';
 import { loyaltyErrors } from './errors.js';
@@ -137,7 +138,7 @@ export function createCoupons(options: CouponsOptions) {
       if (coupon === undefined) return { valid: false, reason: 'unknown coupon code' };
       const customerUses = await repository.customerUses(coupon.id, context.customerId);
       const refusal = couponRefusal(coupon, { ...context, customerUses });
-      if (refusal !== undefined) return { valid: false, reason: refusal.reason };
+      if (refusal !== undefined) return { valid: false, reason: refusal.reason, code: refusal.code };
       return {
         valid: true,
         discount: couponDiscount(coupon),
@@ -165,7 +166,7 @@ export function createCoupons(options: CouponsOptions) {
           }),
       );
       if (result.reserved) return { reserved: true };
-      return { reserved: false, code: result.code as 'coupon_invalid', reason: result.reason };
+      return { reserved: false, code: result.code as CouponRefusalCode, reason: result.reason };
     },
   };
 

@@ -63,6 +63,7 @@ export type {
   CouponResult,
   CouponReservation,
   CouponReserveResult,
+  CouponRefusalCode,
   DiscountFunder,
   CarriedOrder,
   DriverOrdersLookup,
@@ -71,7 +72,7 @@ export type {
   PointsPort,
 } from './ports.js';
 export type { OrderChange, OrdersService, PlaceOrderInput } from './service.js';
-export type { Discount } from './pricing.js';
+export { discountMinor, type Discount } from './pricing.js';
 export { orderStream, orderStreamExists, ORDER_STREAM_PREFIX, ORDER_EVENT_TYPES } from './events.js';
 export { isOrderRefusal, OrderError, type OrderErrorCode } from './errors.js';
 

@@ -108,7 +108,7 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
     if (!result.valid)
       throw ordersErrors.of(
         'unprocessable',
-        'coupon_invalid',
+        result.code ?? 'coupon_invalid',
         `The coupon cannot be used: ${result.reason}.`,
       );
     return { discount: result.discount, coupon: { id: result.couponId, fundedBy: result.fundedBy } };

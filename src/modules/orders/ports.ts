@@ -86,7 +86,7 @@ export type DiscountFunder = 'platform' | 'restaurant';
 
 export type CouponResult =
   | { valid: true; discount: Discount; couponId: string; fundedBy: DiscountFunder }
-  | { valid: false; reason: string };
+  | { valid: false; reason: string; code?: CouponRefusalCode };
 
 /** A coupon's use, reserved at placement for an order that is about to exist. */
 export interface CouponReservation {
@@ -101,11 +101,14 @@ export interface CouponReservation {
   at: Date;
 }
 
+/** Why a coupon cannot be used: it does not apply, its total cap, or the customer's cap. */
+export type CouponRefusalCode = 'coupon_invalid' | 'coupon_exhausted' | 'coupon_customer_limit';
+
 export type CouponReserveResult =
   | { reserved: true }
   | {
       reserved: false;
-      code: 'coupon_exhausted' | 'coupon_customer_limit' | 'coupon_invalid';
+      code: CouponRefusalCode;
       reason: string;
     };
 

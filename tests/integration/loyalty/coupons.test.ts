@@ -173,7 +173,7 @@ describe('coupons: creation by admins and owners', () => {
     const refused: [CreatedUser, Record<string, unknown>, number, string][] = [
       [stranger, { ...valid, restaurantId: world.restaurantId }, 403, 'not_restaurant_owner'],
       [stranger, valid, 400, 'invalid_coupon'],
-      [customer, valid, 403, 'forbidden'],
+      [customer, valid, 403, 'permission_denied'],
     ];
     for (const [user, body, status, code] of refused) {
       const response = await createCoupon(user.accessToken, body);
@@ -249,6 +249,11 @@ describe('coupons at checkout: exact discount, funded by the right account, escr
 
     await deliver(order);
     expect((await account(promotionsExpenseId('XAF')))!.debitsPosted - expenseBefore).toBe(250n);
+    // The ledger's read model follows the writer: wait for the settlement's lines.
+    await until(
+      () => credited(`settle:${order.id}:restaurant_share`),
+      (amount) => amount > 0n,
+    );
     expect(await credited(`settle:${order.id}:promotion_funding`)).toBe(250n);
     const share = await credited(`settle:${order.id}:restaurant_share`);
     const commission = await credited(`settle:${order.id}:platform_commission`);
@@ -295,6 +300,10 @@ describe('coupons at checkout: exact discount, funded by the right account, escr
     expect(order.pricing).toMatchObject({ subtotalMinor: 2_500, discountMinor: 500 });
     await deliver(order);
     expect((await account(promotionsExpenseId('XAF')))!.debitsPosted - expenseBefore).toBe(0n);
+    await until(
+      () => credited(`settle:${order.id}:restaurant_share`),
+      (amount) => amount > 0n,
+    );
     expect(await credited(`settle:${order.id}:promotion_funding`)).toBe(0n);
     const share = await credited(`settle:${order.id}:restaurant_share`);
     const commission = await credited(`settle:${order.id}:platform_commission`);
@@ -385,7 +394,7 @@ describe('coupons at checkout: exact discount, funded by the right account, escr
     const second = await placeOrder(world, customer.accessToken, { ...ndole(), couponCode: created.code });
     expect(second.statusCode).toBe(422);
     expect(second.json().code).toBe('coupon_customer_limit');
-    const rejected = await act(world, first.json().id, 'reject', owner().accessToken, {
+    const rejected = await act(world, first.json().id, 'decline', owner().accessToken, {
       reason: 'closing early',
     });
     expect(rejected.statusCode, rejected.body).toBe(200);
