@@ -35,7 +35,7 @@ const NOTIFY = ['notifications', 'devices', 'admin'];
 const FILES = ['files'];
 const DISPATCH = ['drivers'];
 const SUPPORT = ['support'];
-const COUPONS = ['coupons'];
+const COUPONS = ['coupons', 'promotions'];
 
 type Row = [
   code: string,
@@ -166,6 +166,8 @@ const ROWS: Row[] = [
   ['invalid_coupon', 400, COUPONS, ['Invalid coupon definition', 'The coupon cannot be created as given; `problems` lists each field and why.'], ['Définition de coupon invalide', 'Le coupon ne peut pas être créé ainsi ; `problems` liste chaque champ et la raison.']],
   ['coupon_code_taken', 409, COUPONS, ['Coupon code taken', 'Another coupon already has this code; choose another.'], ['Code déjà pris', 'Un autre coupon a déjà ce code ; choisissez-en un autre.']],
   ['coupon_not_found', 404, COUPONS, ['Coupon not found', 'There is no such coupon (of yours).'], ['Coupon introuvable', 'Ce coupon n’existe pas (ou n’est pas le vôtre).']],
+  ['invalid_promotion', 400, COUPONS, ['Invalid promotion', 'The promotion cannot be created as given; `problems` lists each field and why.'], ['Promotion invalide', 'La promotion ne peut pas être créée ainsi ; `problems` liste chaque champ et la raison.']],
+  ['promotion_not_found', 404, COUPONS, ['Promotion not found', 'There is no such promotion (of yours).'], ['Promotion introuvable', 'Cette promotion n’existe pas (ou n’est pas la vôtre).']],
   ['points_insufficient', 422, ORDERS, ['Not enough points', 'The order asks for more loyalty points than you have available (`available`); nothing was held or charged.'], ['Points insuffisants', 'La commande demande plus de points de fidélité que vous n’en avez de disponibles (`available`) ; rien n’a été bloqué ni prélevé.']],
   ['points_over_cap', 422, ORDERS, ['Too many points', 'Points may pay only part of the food; `maxPoints` is the most this order takes.'], ['Trop de points', 'Les points ne paient qu’une partie des plats ; `maxPoints` est le maximum pour cette commande.']],
   ['points_with_coupon', 422, ORDERS, ['Coupon or points', 'An order takes either a coupon or loyalty points, not both.'], ['Coupon ou points', 'Une commande accepte un code promo ou des points de fidélité, pas les deux.']],

@@ -7,7 +7,9 @@ import { defineContext, need, tablesOf, type Reactor } from '../../platform/cont
 import type { CatalogOrdersApi } from '../catalog/index.js';
 import type { Identity } from '../identity/index.js';
 import { registerCouponRoutes } from './coupon-routes.js';
-import { COUPON_REACTOR, createCoupons, type Coupons } from './coupons.js';
+import { COUPON_REACTOR, createCoupons, type Coupons, type CouponsOptions } from './coupons.js';
+import { registerPromotionRoutes } from './promotion-routes.js';
+import { createPromotions, PROMOTION_REACTOR } from './promotions.js';
 import { createRedemption, REDEMPTION_REACTOR } from './redemption.js';
 import { registerLoyaltyRoutes } from './routes.js';
 import { AWARD_REACTOR, createLoyalty, type LoyaltyLedger } from './service.js';
@@ -78,27 +80,33 @@ export const loyaltyContext = defineContext({
       ledger,
       logger: runtime.logger.child({ component: 'loyalty' }),
     });
-    const coupons = createCoupons({
+    const couponOptions: CouponsOptions = {
       db: platform.db,
       eventStore: platform.eventStore,
       logger: runtime.logger.child({ component: 'coupons' }),
       restaurantOwner: (restaurantId) => catalog.orders.restaurantOwnerId(restaurantId),
       audit: (entry) => identity.audit(entry),
-    });
+    };
+    const coupons = createCoupons(couponOptions);
+    const promotions = createPromotions(couponOptions);
+    // Orders' coupon hook: codes (coupons) and the automatic promotions, one discount per order.
+    const couponPort = { ...coupons.port, automatic: promotions.automatic };
     return {
       service: {
         ...loyalty,
         points: redemption.points,
         redemption,
-        coupons: coupons.port,
+        coupons: couponPort,
         couponAdmin: coupons,
       },
       routes(app) {
         registerLoyaltyRoutes(app, loyalty);
         registerCouponRoutes(app, { coupons, runtime });
+        registerPromotionRoutes(app, { promotions, runtime });
       },
       reactors: [
         couponWork(coupons, runtime.logger),
+        { name: PROMOTION_REACTOR, start: promotions.start, stop: promotions.stop },
         { name: AWARD_REACTOR, start: loyalty.start, stop: loyalty.stop },
         { name: REDEMPTION_REACTOR, start: redemption.start, stop: redemption.stop },
       ],

@@ -56,7 +56,42 @@ export interface CouponRedemptionsTable {
   ended_at: Date | null;
 }
 
+/** A promotion without a code (docs/loyalty.md, "Promotions"). */
+export interface PromotionsTable {
+  id: string;
+  name: string;
+  funded_by: 'platform' | 'restaurant';
+  restaurant_id: string | null;
+  kind: 'percent' | 'fixed' | 'free_delivery';
+  percent: string | null;
+  amount_minor: bigint | null;
+  max_discount_minor: bigint | null;
+  min_subtotal_minor: bigint;
+  starts_at: Date;
+  ends_at: Date;
+  /** Bit d (0 = Sunday … 6 = Saturday) set: the promotion runs that day, Cameroon time. */
+  weekdays: number;
+  start_minute: number;
+  end_minute: number;
+  created_by: string;
+  created_at: Generated<Date>;
+  disabled_at: Date | null;
+}
+
+/** A delivered order that had a promotion (for the campaign's figures). */
+export interface PromotionOrdersTable {
+  order_id: string;
+  promotion_id: string;
+  customer_id: string;
+  discount_minor: bigint;
+  subtotal_minor: bigint;
+  total_minor: bigint;
+  delivered_at: Date;
+}
+
 export interface LoyaltyTables {
+  promotions: PromotionsTable;
+  promotion_orders: PromotionOrdersTable;
   loyalty_awards: LoyaltyAwardsTable;
   loyalty_reactor_checkpoints: LoyaltyReactorCheckpointsTable;
   coupons: CouponsTable;

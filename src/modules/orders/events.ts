@@ -119,6 +119,8 @@ export interface OrderCreatedData {
    * share is computed on the food less the discount). Absent without a coupon.
    */
   coupon?: { id: string; fundedBy: 'platform' | 'restaurant' };
+  /** The automatic promotion applied instead (no coupon, no points), funded the same way. */
+  promotion?: { id: string; fundedBy: 'platform' | 'restaurant' };
   /** Loyalty points held for this order (their XAF value is in pricing.discountMinor); absent when none. */
   pointsUsed?: number;
   delivery: DeliveryAddress;

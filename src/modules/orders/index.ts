@@ -64,6 +64,8 @@ export type {
   CouponReservation,
   CouponReserveResult,
   CouponRefusalCode,
+  PromotionContext,
+  AutomaticDiscount,
   DiscountFunder,
   CarriedOrder,
   DriverOrdersLookup,
@@ -295,6 +297,7 @@ export const ordersContext = defineContext({
       coupons: {
         evaluate: (code, context) => later.loyalty().coupons.evaluate(code, context),
         reserve: (reservation) => later.loyalty().coupons.reserve(reservation),
+        automatic: (context) => later.loyalty().coupons.automatic?.(context) ?? Promise.resolve(undefined),
       },
       ...(runtime.config.ORDERS_PAYMENT_PORT === 'ledger' ? { payments: payments.paymentPort } : {}),
     });

@@ -7,7 +7,7 @@ import type { OrderSnapshot } from '../catalog/index.js';
 import { ordersErrors } from './errors.js';
 import type { OrderCreatedData, OrderPolicy, PaymentMethod } from './events.js';
 import type { CatalogPort, CouponPort, DiscountFunder, PointsPort, PointsRules } from './ports.js';
-import { priceOrder, PricingError, type Discount } from './pricing.js';
+import { deliveryFeeMinor, priceOrder, PricingError, type Discount } from './pricing.js';
 import { newTrackingSecret } from './tracking-token.js';
 
 /**
@@ -95,10 +95,25 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
     customerId: string,
     subtotalMinor: bigint,
     at: Date,
-  ): Promise<{ discount: Discount; coupon?: AppliedCoupon }> {
+    deliveryFee: bigint,
+  ): Promise<{ discount: Discount; coupon?: AppliedCoupon; promotion?: AppliedCoupon }> {
     if (input.usePoints !== undefined)
       return { discount: await pointsDiscount(input.usePoints, input, customerId, subtotalMinor) };
-    if (input.couponCode === undefined) return { discount: { kind: 'none' } };
+    if (input.couponCode === undefined) {
+      // One discount per order: an automatic promotion only when there is no coupon and no points.
+      const automatic = await deps.coupons.automatic?.({
+        restaurantId: input.restaurantId,
+        customerId,
+        subtotalMinor,
+        at,
+        deliveryFeeMinor: deliveryFee,
+      });
+      if (automatic === undefined) return { discount: { kind: 'none' } };
+      return {
+        discount: automatic.discount,
+        promotion: { id: automatic.promotionId, fundedBy: automatic.fundedBy },
+      };
+    }
     const result = await deps.coupons.evaluate(input.couponCode, {
       restaurantId: input.restaurantId,
       customerId,
@@ -198,7 +213,13 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
       });
     }
     const subtotal = snapshot.lines.reduce((sum, line) => sum + line.linePrice, 0n);
-    const { discount, coupon } = await resolveDiscount(input, customerId, subtotal, current);
+    const { discount, coupon, promotion } = await resolveDiscount(
+      input,
+      customerId,
+      subtotal,
+      current,
+      deliveryFeeMinor(delivery.distanceM),
+    );
     try {
       const pricing = priceOrder({
         lines: snapshot.lines.map((line) => ({
@@ -211,7 +232,7 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
         tipMinor: BigInt(input.tipMinor),
         discount,
       });
-      return { snapshot, delivery, pricing, at, coupon };
+      return { snapshot, delivery, pricing, at, coupon, promotion };
     } catch (error) {
       if (error instanceof PricingError)
         throw ordersErrors.of('unprocessable', 'invalid_order', error.message);
@@ -263,6 +284,7 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
       },
       couponCode: input.couponCode ?? null,
       ...(quoted.coupon === undefined ? {} : { coupon: quoted.coupon }),
+      ...(quoted.promotion === undefined ? {} : { promotion: quoted.promotion }),
       ...(input.usePoints === undefined ? {} : { pointsUsed: input.usePoints }),
       delivery: {
         latitude: input.delivery.latitude,

@@ -121,6 +121,21 @@ export type CouponReserveResult =
 export interface CouponPort {
   evaluate(code: string, context: CouponContext): Promise<CouponResult>;
   reserve(reservation: CouponReservation): Promise<CouponReserveResult>;
+  /**
+   * The automatic promotion (no code) an order without a coupon or points gets, if any: the
+   * largest that runs now for this restaurant. Optional: without it, no promotions.
+   */
+  automatic?(context: PromotionContext): Promise<AutomaticDiscount | undefined>;
+}
+
+export interface PromotionContext extends CouponContext {
+  deliveryFeeMinor: bigint;
+}
+
+export interface AutomaticDiscount {
+  promotionId: string;
+  fundedBy: DiscountFunder;
+  discount: Discount;
 }
 
 /**
