@@ -98,6 +98,7 @@ export const loyaltyContext = defineContext({
         redemption,
         coupons: couponPort,
         couponAdmin: coupons,
+        promotions,
       },
       routes(app) {
         registerLoyaltyRoutes(app, loyalty);

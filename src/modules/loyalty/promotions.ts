@@ -209,6 +209,8 @@ export function createPromotions(options: CouponsOptions) {
    * ends, and whether it runs at this minute.
    */
   async function forRestaurant(restaurantId: string) {
+    if ((await options.restaurantOwner(restaurantId)) === undefined)
+      throw loyaltyErrors.of('not_found', 'restaurant_not_found', 'There is no such restaurant.');
     const at = now();
     const running = await repository.running(restaurantId, at);
     return {
