@@ -7,7 +7,7 @@
  * A reactor records delivered orders that had a promotion, for the campaign's figures.
  */
 import { randomUUID } from 'node:crypto';
-import type { EventStore, RecordedEvent } from '../../eventstore/index.js';
+import type { RecordedEvent } from '../../eventstore/index.js';
 import { createReactor } from '../../eventstore/reactor.js';
 import {
   ORDER_STREAM_PREFIX,
