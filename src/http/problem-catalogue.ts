@@ -35,7 +35,7 @@ const NOTIFY = ['notifications', 'devices', 'admin'];
 const FILES = ['files'];
 const DISPATCH = ['drivers'];
 const SUPPORT = ['support'];
-const COUPONS = ['coupons', 'promotions'];
+const COUPONS = ['promotions'];
 
 type Row = [
   code: string,

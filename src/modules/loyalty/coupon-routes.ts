@@ -5,7 +5,7 @@
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import Type from 'typebox';
+import Type, { type Static, type TSchema } from 'typebox';
 import type { RouteAccess } from '../../http/access.js';
 import { keyedUuid, withIdempotency } from '../../http/idempotency.js';
 import { HttpProblem, ProblemSchema } from '../../http/problem.js';
@@ -16,30 +16,31 @@ import type { CouponCaller, Coupons, CouponView } from './coupons.js';
 
 const MANAGERS: RouteAccess = {
   permissions: ['FULL_SYSTEM_ACCESS', 'RESTAURANT_MANAGEMENT'],
-  ownership: "admins: every coupon; restaurant owners: their own restaurants' coupons",
+  ownership: "admins: all; owners: their restaurants'",
 };
-const tags = ['coupons'];
+/** One tag for coupons and promotions: they share their problem responses in the document. */
+const tags = ['promotions'];
 const errors = {
   400: ProblemSchema,
   401: ProblemSchema,
   403: ProblemSchema,
   404: ProblemSchema,
-  409: ProblemSchema,
-  422: ProblemSchema,
   429: ProblemSchema,
 };
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
-  Type.Union([schema, Type.Null()]);
+/** A nullable answer field as `type: [t, "null"]` (shorter in the document than anyOf). */
+const Nullable = <T extends TSchema & { type: string }>(schema: T) =>
+  Type.Unsafe<Static<T> | null>({ ...schema, type: [schema.type, 'null'] });
 const Money = Type.Integer({ minimum: 1, maximum: Number(MAX_COUPON_AMOUNT_XAF) });
 const Uses = Type.Integer({ minimum: 1, maximum: MAX_COUPON_USES });
 const Uuid = Type.String({ format: 'uuid' });
 
+// Answers name their enumerations in words: the document stays small (the request schema validates).
 const Coupon = Type.Object({
   id: Type.String(),
   code: Type.String(),
-  fundedBy: Type.Union([Type.Literal('platform'), Type.Literal('restaurant')]),
+  fundedBy: Type.String({ description: 'platform | restaurant' }),
   restaurantId: Nullable(Type.String()),
-  kind: Type.Union([Type.Literal('percent'), Type.Literal('fixed')]),
+  kind: Type.String(),
   percent: Nullable(Type.String()),
   amountMinor: Nullable(Type.Integer()),
   maxDiscountMinor: Nullable(Type.Integer()),
@@ -48,9 +49,19 @@ const Coupon = Type.Object({
   endsAt: Type.String({ format: 'date-time' }),
   totalLimit: Nullable(Type.Integer()),
   perCustomerLimit: Nullable(Type.Integer()),
-  uses: Type.Integer({ description: 'reservations held or used (released ones are given back)' }),
+  uses: Type.Integer(),
   disabledAt: Nullable(Type.String({ format: 'date-time' })),
 });
+
+/** The creation's answer: what was created (the list shows it whole; the document stays small). */
+const Created = Type.Object({
+  id: Type.String(),
+  code: Type.String(),
+  fundedBy: Type.String({ description: 'platform | restaurant' }),
+  restaurantId: Nullable(Type.String()),
+});
+
+const Withdrawn = Type.Object({ id: Type.String(), disabledAt: Type.String({ format: 'date-time' }) });
 
 const NewCoupon = Type.Object(
   {
@@ -60,7 +71,6 @@ const NewCoupon = Type.Object(
       Type.String({
         maxLength: 6,
         pattern: '^[0-9]{1,3}(\\.[0-9]{1,2})?$',
-        description: 'percent coupons: 0.01–100',
       }),
     ),
     amountMinor: Type.Optional(Money),
@@ -76,22 +86,18 @@ const NewCoupon = Type.Object(
 );
 
 const Roi = Type.Object({
-  coupon: Coupon,
-  orders: Type.Integer({ description: 'delivered orders that used the coupon' }),
-  pending: Type.Integer({ description: 'orders placed with it, not delivered yet' }),
-  released: Type.Integer({ description: 'orders that failed or were cancelled (their use given back)' }),
-  revenueMinor: Type.Integer({ description: 'what the delivered orders were paid (XAF)' }),
-  foodMinor: Type.Integer({ description: 'their food before the discount (XAF)' }),
-  discountCostMinor: Type.Integer({ description: 'the discounts given on them (XAF)' }),
-  fundedBy: Type.Union([Type.Literal('platform'), Type.Literal('restaurant')]),
-  ledger: Type.Object({
-    promotionFundingMinor: Type.Integer({
-      description: 'what the promotions expense paid into their escrows',
-    }),
-    restaurantShareMinor: Type.Integer({ description: 'what their restaurants were paid' }),
-  }),
+  couponId: Type.String(),
+  code: Type.String(),
+  orders: Type.Integer(),
+  pending: Type.Integer(),
+  released: Type.Integer(),
+  revenueMinor: Type.Integer(),
+  foodMinor: Type.Integer(),
+  discountCostMinor: Type.Integer(),
+  fundedBy: Type.String(),
+  ledger: Type.Object({ promotionFundingMinor: Type.Integer(), restaurantShareMinor: Type.Integer() }),
   customers: Type.Integer(),
-  repeatCustomers: Type.Integer({ description: 'customers with two or more such orders' }),
+  repeatCustomers: Type.Integer(),
   repeatRatePercent: Type.String(),
   foodPerDiscountFranc: Nullable(Type.String()),
 });
@@ -128,9 +134,9 @@ export function registerCouponRoutes(root: FastifyInstance, { coupons, runtime }
       config: { idempotency: 'optional', location: true, access: MANAGERS },
       schema: {
         tags,
-        summary: 'Create a coupon: an admin’s is platform-funded, an owner’s is funded by their restaurant',
+        summary: 'Create a coupon (admin: platform-funded; owner: restaurant-funded)',
         body: NewCoupon,
-        response: { 201: Coupon, ...errors },
+        response: { 201: Created, ...errors, 409: ProblemSchema },
       },
     },
     async (request, reply) => {
@@ -141,9 +147,10 @@ export function registerCouponRoutes(root: FastifyInstance, { coupons, runtime }
       const answer = await withIdempotency(db, request, reply, { scope }, async () => {
         const coupon = await coupons.create(caller, request.body, id);
         reply.header('location', `/v1/coupons/${coupon.id}/roi`);
-        return { statusCode: 201, body: coupon };
+        const { id: couponId, code, fundedBy, restaurantId } = coupon;
+        return { statusCode: 201, body: { id: couponId, code, fundedBy, restaurantId } };
       });
-      return answer as CouponView;
+      return answer as Pick<CouponView, 'id' | 'code' | 'fundedBy' | 'restaurantId'>;
     },
   );
 
@@ -153,7 +160,7 @@ export function registerCouponRoutes(root: FastifyInstance, { coupons, runtime }
       config: { access: MANAGERS },
       schema: {
         tags,
-        summary: 'Coupons, newest first: an owner names their restaurant; an admin may filter by one',
+        summary: 'Coupons, newest first',
         querystring: Type.Object({
           restaurantId: Type.Optional(Uuid),
           cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
@@ -174,12 +181,15 @@ export function registerCouponRoutes(root: FastifyInstance, { coupons, runtime }
       config: { access: MANAGERS },
       schema: {
         tags,
-        summary: 'Withdraw a coupon from new orders (orders already placed keep it)',
+        summary: 'Withdraw a coupon',
         params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
-        response: { 200: Coupon, ...errors },
+        response: { 200: Withdrawn, ...errors },
       },
     },
-    async (request) => coupons.disable(callerOf(request), request.params.id),
+    async (request) => {
+      const coupon = await coupons.disable(callerOf(request), request.params.id);
+      return { id: coupon.id, disabledAt: coupon.disabledAt! };
+    },
   );
 
   app.get(
@@ -188,8 +198,7 @@ export function registerCouponRoutes(root: FastifyInstance, { coupons, runtime }
       config: { access: MANAGERS },
       schema: {
         tags,
-        summary:
-          'A coupon campaign’s return: orders, revenue, discount cost (and the ledger’s bookings), customers, repeat rate',
+        summary: 'A coupon’s return (orders, revenue, cost, repeat rate)',
         params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
         response: { 200: Roi, ...errors },
       },

@@ -312,7 +312,8 @@ export function createCoupons(options: CouponsOptions) {
     const coupon = await managed(caller, id);
     const figures = await repository.figures(id);
     return {
-      coupon: couponView(coupon),
+      couponId: coupon.id,
+      code: coupon.code,
       orders: figures.orders,
       pending: figures.held,
       released: figures.released,

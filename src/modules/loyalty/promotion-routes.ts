@@ -5,7 +5,7 @@
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import Type from 'typebox';
+import Type, { type Static, type TSchema } from 'typebox';
 import type { RouteAccess } from '../../http/access.js';
 import { keyedUuid, withIdempotency } from '../../http/idempotency.js';
 import { HttpProblem, ProblemSchema } from '../../http/problem.js';
@@ -17,7 +17,7 @@ import type { Promotions, PromotionView } from './promotions.js';
 
 const MANAGERS: RouteAccess = {
   permissions: ['FULL_SYSTEM_ACCESS', 'RESTAURANT_MANAGEMENT'],
-  ownership: "admins: every promotion; restaurant owners: their own restaurants' promotions",
+  ownership: "admins: all; owners: their restaurants'",
 };
 const tags = ['promotions'];
 const errors = {
@@ -25,12 +25,11 @@ const errors = {
   401: ProblemSchema,
   403: ProblemSchema,
   404: ProblemSchema,
-  409: ProblemSchema,
-  422: ProblemSchema,
   429: ProblemSchema,
 };
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
-  Type.Union([schema, Type.Null()]);
+/** A nullable answer field as `type: [t, "null"]` (shorter in the document than anyOf). */
+const Nullable = <T extends TSchema & { type: string }>(schema: T) =>
+  Type.Unsafe<Static<T> | null>({ ...schema, type: [schema.type, 'null'] });
 const Money = Type.Integer({ minimum: 1, maximum: Number(MAX_COUPON_AMOUNT_XAF) });
 const Uuid = Type.String({ format: 'uuid' });
 const Clock = Type.String({
@@ -42,9 +41,9 @@ const Kind = Type.Union([Type.Literal('percent'), Type.Literal('fixed'), Type.Li
 const PromotionFields = {
   id: Type.String(),
   name: Type.String(),
-  fundedBy: Type.Union([Type.Literal('platform'), Type.Literal('restaurant')]),
+  fundedBy: Type.String({ description: 'platform | restaurant' }),
   restaurantId: Nullable(Type.String()),
-  kind: Kind,
+  kind: Type.String({ description: 'percent | fixed | free_delivery' }),
   percent: Nullable(Type.String()),
   amountMinor: Nullable(Type.Integer()),
   maxDiscountMinor: Nullable(Type.Integer()),
@@ -59,6 +58,27 @@ const PromotionFields = {
   disabledAt: Nullable(Type.String({ format: 'date-time' })),
 };
 const Promotion = Type.Object(PromotionFields);
+/** The creation's answer: what was created (the list shows it whole; the document stays small). */
+const Created = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  fundedBy: PromotionFields.fundedBy,
+  restaurantId: PromotionFields.restaurantId,
+});
+/** What a menu shows of a promotion. */
+const MenuPromotion = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  kind: PromotionFields.kind,
+  percent: PromotionFields.percent,
+  amountMinor: PromotionFields.amountMinor,
+  minSubtotalMinor: Type.Integer(),
+  endsAt: PromotionFields.endsAt,
+  weekdays: Type.Array(Type.Integer()),
+  from: Type.String(),
+  until: Type.String(),
+  activeNow: Type.Boolean(),
+});
 
 const NewPromotion = Type.Object(
   {
@@ -81,12 +101,13 @@ const NewPromotion = Type.Object(
 );
 
 const Roi = Type.Object({
-  promotion: Promotion,
-  orders: Type.Integer({ description: 'delivered orders that had the promotion' }),
+  promotionId: Type.String(),
+  name: Type.String(),
+  orders: Type.Integer(),
   revenueMinor: Type.Integer(),
   foodMinor: Type.Integer(),
   discountCostMinor: Type.Integer(),
-  fundedBy: Type.Union([Type.Literal('platform'), Type.Literal('restaurant')]),
+  fundedBy: Type.String(),
   ledger: Type.Object({ promotionFundingMinor: Type.Integer(), restaurantShareMinor: Type.Integer() }),
   customers: Type.Integer(),
   repeatCustomers: Type.Integer(),
@@ -130,10 +151,9 @@ export function registerPromotionRoutes(
       config: { idempotency: 'optional', location: true, access: MANAGERS },
       schema: {
         tags,
-        summary:
-          'Create a promotion without a code (happy hour, fixed discount, free delivery above an amount)',
+        summary: 'Create a promotion (no code: happy hour, free delivery…)',
         body: NewPromotion,
-        response: { 201: Promotion, ...errors },
+        response: { 201: Created, ...errors },
       },
     },
     async (request, reply) => {
@@ -144,9 +164,10 @@ export function registerPromotionRoutes(
       const answer = await withIdempotency(db, request, reply, { scope }, async () => {
         const promotion = await promotions.create(caller, request.body, id);
         reply.header('location', `/v1/promotions/${promotion.id}/roi`);
-        return { statusCode: 201, body: promotion };
+        const { id: promotionId, name, fundedBy, restaurantId } = promotion;
+        return { statusCode: 201, body: { id: promotionId, name, fundedBy, restaurantId } };
       });
-      return answer as PromotionView;
+      return answer as Pick<PromotionView, 'id' | 'name' | 'fundedBy' | 'restaurantId'>;
     },
   );
 
@@ -156,7 +177,7 @@ export function registerPromotionRoutes(
       config: { access: MANAGERS },
       schema: {
         tags,
-        summary: 'Promotions, newest first: an owner names their restaurant; an admin may filter by one',
+        summary: 'Promotions, newest first',
         querystring: Type.Object({
           restaurantId: Type.Optional(Uuid),
           cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
@@ -179,10 +200,16 @@ export function registerPromotionRoutes(
         tags,
         summary: 'Withdraw a promotion from new orders',
         params: IdParams,
-        response: { 200: Promotion, ...errors },
+        response: {
+          200: Type.Object({ id: Type.String(), disabledAt: Type.String({ format: 'date-time' }) }),
+          ...errors,
+        },
       },
     },
-    async (request) => promotions.disable(callerOf(request), request.params.id),
+    async (request) => {
+      const promotion = await promotions.disable(callerOf(request), request.params.id);
+      return { id: promotion.id, disabledAt: promotion.disabledAt! };
+    },
   );
 
   app.get(
@@ -191,8 +218,7 @@ export function registerPromotionRoutes(
       config: { access: MANAGERS },
       schema: {
         tags,
-        summary:
-          'A promotion’s return: delivered orders, revenue, discount cost (and the ledger’s bookings), repeat rate',
+        summary: 'A promotion’s return (orders, revenue, cost, repeat rate)',
         params: IdParams,
         response: { 200: Roi, ...errors },
       },
@@ -209,8 +235,7 @@ export function registerPromotionRoutes(
       config: { access: { public: true, description: 'what a menu shows' } },
       schema: {
         tags,
-        summary:
-          'The promotions of a restaurant in their validity window, with their hours, end time and whether they run now',
+        summary: 'A restaurant’s promotions for its menu (hours, end, running now)',
         params: Type.Object({ id: Uuid }),
         response: {
           200: Type.Object({

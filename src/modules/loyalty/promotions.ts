@@ -244,7 +244,8 @@ export function createPromotions(options: CouponsOptions) {
     const promotion = await managed(caller, id);
     const figures = await repository.figures(id);
     return {
-      promotion: promotionView(promotion),
+      promotionId: promotion.id,
+      name: promotion.name,
       orders: figures.orders,
       revenueMinor: Number(figures.revenueMinor),
       foodMinor: Number(figures.foodMinor),
