@@ -238,10 +238,10 @@ export function registerPromotionRoutes(
         summary: 'A restaurant’s promotions for its menu (hours, end, running now)',
         params: Type.Object({ id: Uuid }),
         response: {
-          200: Type.Object({
-            items: Type.Array(Type.Object({ ...PromotionFields, activeNow: Type.Boolean() })),
-          }),
-          ...errors,
+          200: Type.Object({ items: Type.Array(MenuPromotion) }),
+          400: ProblemSchema,
+          404: ProblemSchema,
+          429: ProblemSchema,
         },
       },
     },
