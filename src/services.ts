@@ -25,6 +25,7 @@ import { ordersContext } from './modules/orders/index.js';
 import { paymentsContext } from './modules/payments/index.js';
 import { projectionsContext } from './modules/projections/index.js';
 import { supportContext } from './modules/support/index.js';
+import { recommendationsContext } from './modules/recommendations/index.js';
 import { assembleContexts, projectionsOf, type AssembledContext } from './platform/assemble.js';
 import type {
   AnyContextDefinition,
@@ -52,6 +53,7 @@ export const contexts = [
   dispatchContext,
   loyaltyContext,
   supportContext,
+  recommendationsContext,
 ] as const;
 
 // Compile-time checks: every need is met by a context with the right interface, and no two

@@ -70,6 +70,7 @@ try {
       twoFactorVerified: false,
     });
     tokens.push(issued.token);
+    await dispatch.onboarding.seedApproved(userId, 'motorbike'); // only approved drivers go on shift
     await dispatch.setAvailability(userId, { online: true, vehicle: 'motorbike' });
     // spread over ~20 km × 20 km around Akwa
     starts.push({

@@ -66,6 +66,8 @@ export const TRANSFER_CODES = [
   'points_award',
   'points_redeem',
   'hold_expiry',
+  /** Paid to a driver by the platform beyond the fee: fuel per km, peak hours, bonus challenges (dispatch). */
+  'driver_incentive',
 ] as const;
 /** Why money moved (TigerBeetle's `code`). `hold_expiry` is written only by the expiry sweep. */
 export type TransferCode = (typeof TRANSFER_CODES)[number];

@@ -395,6 +395,15 @@ export const EnvironmentSchema = Type.Object({
   LOYALTY_MULTIPLIER_BRONZE: Multiplier('1', 'the points multiplier of bronze customers'),
   LOYALTY_MULTIPLIER_SILVER: Multiplier('1.25', 'the points multiplier of silver customers'),
   LOYALTY_MULTIPLIER_GOLD: Multiplier('1.5', 'the points multiplier of gold customers'),
+  RECOMMENDATIONS_MODEL_PATH: Type.String({
+    minLength: 1,
+    default: 'ml/model/recommendations.onnx',
+    description: 'the ONNX ranker GET /v1/recommendations loads (unreadable: popularity is served instead)',
+  }),
+  RECOMMENDATIONS_REFRESH_SECONDS: PositiveInteger(
+    30,
+    'seconds between folding newly placed orders (and catalog changes) into the ranker’s features',
+  ),
   ORDER_TRACKING_EXPIRY_MINUTES: PositiveInteger(
     1_440,
     'minutes after an order ends that its public tracking link still answers',
@@ -545,6 +554,18 @@ export const EnvironmentSchema = Type.Object({
   DISPATCH_MAX_SPEED_KMH_BICYCLE: PositiveInteger(
     60,
     'the fastest believable speed between two fixes of a bicycle, km/h (faster: flagged, not used)',
+  ),
+  DISPATCH_SPEED_ALERT_KMH_MOTORBIKE: PositiveInteger(
+    80,
+    'a speed alert for staff when a motorbike carrying an order goes faster than this between trail points, km/h',
+  ),
+  DISPATCH_SPEED_ALERT_KMH_CAR: PositiveInteger(
+    90,
+    'a speed alert for staff when a car carrying an order goes faster than this between trail points, km/h',
+  ),
+  DISPATCH_SPEED_ALERT_KMH_BICYCLE: PositiveInteger(
+    35,
+    'a speed alert for staff when a bicycle carrying an order goes faster than this between trail points, km/h',
   ),
   DISPATCH_FANOUT_INTERVAL_MS: Type.Integer({
     minimum: 0,

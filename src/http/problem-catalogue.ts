@@ -36,6 +36,7 @@ const FILES = ['files'];
 const DISPATCH = ['drivers'];
 const SUPPORT = ['support'];
 const COUPONS = ['promotions'];
+const RECOMMENDATIONS = ['recommendations'];
 
 type Row = [
   code: string,
@@ -129,7 +130,7 @@ const ROWS: Row[] = [
   ['invalid_price', 400, CATALOG, ['Invalid price', 'The price is out of range for the currency.'], ['Prix invalide', 'Le prix est hors bornes pour la devise.']],
   ['invalid_schedule', [400, 422], [...CATALOG, ...ORDERS], ['Invalid schedule', 'The scheduled time is too soon, too far, or outside opening hours.'], ['Horaire invalide', 'L’heure prévue est trop proche, trop lointaine ou hors des horaires.']],
   ['invalid_status_transition', 409, CATALOG, ['Invalid status change', 'The restaurant cannot move to this status from its current one.'], ['Changement de statut invalide', 'Le restaurant ne peut pas passer à ce statut depuis l’actuel.']],
-  ['reason_required', 400, CATALOG, ['Reason required', 'This decision needs a reason.'], ['Motif requis', 'Cette décision exige un motif.']],
+  ['reason_required', 400, [...CATALOG, ...DISPATCH], ['Reason required', 'This decision needs a reason.'], ['Motif requis', 'Cette décision exige un motif.']],
   ['menu_item_not_found', 404, [...CATALOG, ...ORDERS, ...FILES], ['Dish not found', 'There is no such dish on this menu.'], ['Plat introuvable', 'Ce plat n’existe pas sur ce menu.']],
   ['menu_limit_reached', 409, CATALOG, ['Menu limit reached', 'The menu holds as many entries as it may.'], ['Limite du menu atteinte', 'Le menu contient le maximum d’entrées permis.']],
   ['invalid_modifier_group', 400, CATALOG, ['Invalid option group', 'The option group’s options or selection bounds are not valid.'], ['Groupe d’options invalide', 'Les options ou les bornes de sélection du groupe ne sont pas valides.']],
@@ -182,13 +183,15 @@ const ROWS: Row[] = [
   ['insufficient_funds', [402, 422], ['orders', ...PAYMENTS], ['Insufficient funds', 'The wallet balance is too low; top it up or pay by Mobile Money. Nothing was taken.'], ['Solde insuffisant', 'Le solde du portefeuille est trop bas ; rechargez-le ou payez par Mobile Money. Rien n’a été prélevé.']],
   ['limit_exceeded', [402, 422], ['orders', ...PAYMENTS], ['Spending limit reached', 'This payment would pass your daily or monthly wallet limit.'], ['Plafond atteint', 'Ce paiement dépasserait votre plafond journalier ou mensuel.']],
   ['wallet_frozen', [402, 422], ['orders', ...PAYMENTS], ['Wallet frozen', 'This wallet is frozen; contact support.'], ['Portefeuille gelé', 'Ce portefeuille est gelé ; contactez le support.']],
+  ['category_restricted', [402, 422], ['orders', ...PAYMENTS], ['Category not allowed', 'This wallet may not pay for one of the order’s categories (its spending controls refuse it); `detail` names it. Nothing was taken.'], ['Catégorie non autorisée', 'Ce portefeuille ne peut pas payer l’une des catégories de la commande (ses contrôles de dépenses la refusent). Rien n’a été prélevé.']],
+  ['category_limit_exceeded', [402, 422], ['orders', ...PAYMENTS], ['Category limit reached', 'This payment would pass this month’s limit for one of its categories; `detail` names it. Nothing was taken.'], ['Plafond de catégorie atteint', 'Ce paiement dépasserait le plafond mensuel de l’une de ses catégories. Rien n’a été prélevé.']],
   ['wallet_limit_exceeded', 422, PAYMENTS, ['Wallet limit exceeded', 'The amount passes a wallet limit.'], ['Plafond du portefeuille dépassé', 'Le montant dépasse un plafond du portefeuille.']],
   ['mobile_money_failed', 402, ['orders', ...PAYMENTS], ['Mobile Money failed', 'The Mobile Money payment failed or was declined on the phone.'], ['Échec Mobile Money', 'Le paiement Mobile Money a échoué ou a été refusé sur le téléphone.']],
   ['already_resolved', 409, PAYMENTS, ['Already resolved', 'This item was already resolved.'], ['Déjà traité', 'Cet élément a déjà été traité.']],
   ['auto_topup_currency', 422, PAYMENTS, ['Automatic top-up currency', 'Automatic top-up works for XAF wallets only.'], ['Devise de recharge automatique', 'La recharge automatique ne marche que pour les portefeuilles XAF.']],
   ['invalid_amount', 422, PAYMENTS, ['Invalid amount', 'The amount is out of the allowed range.'], ['Montant invalide', 'Le montant est hors des bornes permises.']],
   ['invalid_limits', 422, PAYMENTS, ['Invalid limits', 'Limits may only be lowered, and the daily one may not pass the monthly one.'], ['Plafonds invalides', 'Les plafonds ne peuvent que baisser, le journalier sous le mensuel.']],
-  ['invalid_period', 422, PAYMENTS, ['Invalid period', 'The period is malformed or too long.'], ['Période invalide', 'La période est mal formée ou trop longue.']],
+  ['invalid_period', 422, [...PAYMENTS, ...DISPATCH], ['Invalid period', 'The period is malformed or too long.'], ['Période invalide', 'La période est mal formée ou trop longue.']],
   ['nothing_to_resolve', 409, PAYMENTS, ['Nothing to resolve', 'There is nothing to resolve here.'], ['Rien à régler', 'Il n’y a rien à régler ici.']],
   ['operator_mismatch', 422, ['orders', ...PAYMENTS], ['Wrong operator', 'The number belongs to another operator (`operator`).'], ['Mauvais opérateur', 'Le numéro appartient à un autre opérateur (`operator`).']],
   ['order_not_awaiting_payment', 409, PAYMENTS, ['Order not awaiting payment', 'The order is not waiting for a payment (`currentStatus`).'], ['Commande non en attente de paiement', 'La commande n’attend pas de paiement (`currentStatus`).']],
@@ -253,6 +256,22 @@ const ROWS: Row[] = [
   ['location_out_of_order', 409, DISPATCH, ['Position out of order', 'The position is not later than the last one accepted.'], ['Position dans le désordre', 'La position n’est pas postérieure à la dernière acceptée.']],
   ['location_too_frequent', 429, DISPATCH, ['Positions too frequent', 'A position was accepted moments ago; send the next after `Retry-After` seconds.'], ['Positions trop fréquentes', 'Une position vient d’être acceptée ; envoyez la suivante après `Retry-After` secondes.']],
   ['location_impossible_speed', 422, DISPATCH, ['Impossible speed', 'The position implies a speed no vehicle of this kind reaches since the last one; it is flagged for review and not used.'], ['Vitesse impossible', 'La position implique une vitesse qu’aucun véhicule de ce type n’atteint depuis la précédente ; elle est signalée pour contrôle et non utilisée.']],
+  // Dispatch: onboarding, earnings and safety (docs/dispatch.md).
+  ['application_not_found', 404, DISPATCH, ['No application', 'There is no application to drive for this user.'], ['Aucune candidature', 'Il n’y a pas de candidature de livreur pour cet utilisateur.']],
+  ['application_document_missing', 400, DISPATCH, ['Document missing', 'The application needs this document (`kind`) for the vehicle.'], ['Document manquant', 'La candidature exige ce document (`kind`) pour ce véhicule.']],
+  ['application_field_missing', 400, DISPATCH, ['Field missing', 'A motorbike or car needs its plate and the expiry of its insurance (`field`).'], ['Champ manquant', 'Une moto ou une voiture exige sa plaque et l’échéance de son assurance (`field`).']],
+  ['application_document_expired', 422, DISPATCH, ['Document expired', 'The licence or insurance (`field`) has expired or expires today.'], ['Document expiré', 'Le permis ou l’assurance (`field`) a expiré ou expire aujourd’hui.']],
+  ['application_document_invalid', 422, DISPATCH, ['Invalid document', 'The file is not one of your driver documents of that kind (`documentKind`).'], ['Document invalide', 'Ce fichier n’est pas l’un de vos documents de livreur de ce type (`documentKind`).']],
+  ['application_already_approved', 409, DISPATCH, ['Already approved', 'You are already an approved driver.'], ['Déjà approuvé', 'Vous êtes déjà un livreur approuvé.']],
+  ['application_not_pending', 409, DISPATCH, ['Not pending', 'Only a pending application is reviewed (`applicationStatus`).'], ['Pas en attente', 'Seule une candidature en attente se révise (`applicationStatus`).']],
+  ['background_check_required', 409, DISPATCH, ['Background check required', 'Set the background check to clear before approving.'], ['Vérification requise', 'Passez la vérification d’antécédents à « clear » avant d’approuver.']],
+  ['driver_not_approved', 403, DISPATCH, ['Not an approved driver', 'Only a driver whose application was approved goes on shift.'], ['Livreur non approuvé', 'Seul un livreur dont la candidature est approuvée peut prendre son service.']],
+  ['driver_documents_expired', 409, DISPATCH, ['Documents expired', 'Your licence or insurance has expired: renew it and apply again.'], ['Documents expirés', 'Votre permis ou votre assurance a expiré : renouvelez-le et candidatez à nouveau.']],
+  ['incentive_rule_invalid', 400, DISPATCH, ['Invalid incentive rule', 'The rule lacks a field its kind needs, or its window is wrong.'], ['Règle de prime invalide', 'Il manque à la règle un champ requis par son type, ou sa période est fausse.']],
+  ['incentive_rule_not_found', 404, DISPATCH, ['Rule not found', 'There is no such incentive rule.'], ['Règle introuvable', 'Cette règle de prime n’existe pas.']],
+  ['incident_photo_invalid', 422, DISPATCH, ['Invalid photo', 'A photo (`fileId`) is not a file you uploaded.'], ['Photo invalide', 'Une photo (`fileId`) n’est pas un fichier que vous avez envoyé.']],
+  ['delivery_photo_required', 422, DISPATCH, ['Delivery photo required', 'A failed delivery needs a delivery photo of this order that you uploaded (POST /v1/files, purpose delivery_photo).'], ['Photo de livraison requise', 'Un échec de livraison exige une photo de livraison de cette commande que vous avez envoyée (POST /v1/files, usage delivery_photo).']],
+  ['report_not_found', 404, DISPATCH, ['Report not found', 'There is no such safety report.'], ['Signalement introuvable', 'Ce signalement n’existe pas.']],
   // Support tickets (src/modules/support, docs/support.md).
   ['ticket_not_found', 404, SUPPORT, ['Ticket not found', 'There is no such ticket among those you may see.'], ['Ticket introuvable', 'Ce ticket n’existe pas ou ne vous est pas visible.']],
   ['text_blank', 400, SUPPORT, ['Blank text', 'The `field` holds only spaces; write something.'], ['Texte vide', 'Le champ `field` ne contient que des espaces ; écrivez quelque chose.']],
@@ -269,6 +288,7 @@ const ROWS: Row[] = [
   ['dispute_not_applicable', 409, SUPPORT, ['No dispute from this ticket', 'Only the opener of an order-problem ticket about an order opens its dispute.'], ['Pas de litige depuis ce ticket', 'Seul l’auteur d’un ticket « problème de commande » lié à une commande ouvre son litige.']],
   ['dispute_customer_only', 403, SUPPORT, ['Customer only', 'Only the order’s customer opens its dispute.'], ['Réservé au client', 'Seul le client de la commande ouvre son litige.']],
   ['dispute_refused', 409, SUPPORT, ['Dispute refused', 'The order refuses the dispute now (`orderCode`, `orderStatus`): it must be delivered and within the dispute window.'], ['Litige refusé', 'La commande refuse le litige (`orderCode`, `orderStatus`) : elle doit être livrée et dans le délai de litige.']],
+  ['location_required', 400, RECOMMENDATIONS, ['Place needed', 'Without signing in, give `lat` and `lng`: a guest is recommended dishes near a place.'], ['Lieu requis', 'Sans connexion, donnez `lat` et `lng` : un invité reçoit des plats proches d’un lieu.']],
 ];
 
 function build(rows: Row[]): ReadonlyMap<string, CatalogueEntry> {

@@ -121,9 +121,10 @@ describe('the OpenAPI document', () => {
     // The problem schema is defined once and referenced, never inlined per response.
     expect(text.split('"RFC 9457 problem details').length - 1).toBe(1);
     expect(text).not.toContain('Default Response');
-    // 447 KB before the drivers' routes (issue #20), 459 KB with them.
+    // 447 KB before the drivers' routes (issue #20), 459 KB with them; about 510 KB with the
+    // drivers' onboarding, earnings, performance, safety and delivery proof (22 operations).
     expect(text.length, 'the document stays small enough for a phone on a slow link to fetch').toBeLessThan(
-      480_000,
+      520_000,
     );
   });
 

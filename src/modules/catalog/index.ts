@@ -9,6 +9,7 @@
  *   reviews.driverRating(driverId)                      a driver's average and count
  *   photos.setRestaurantImage / setItemPhoto / …         the files context attaches photos (photos.ts)
  *   useCompletedOrderLookup(lookup)                     the orders context plugs in "was this order completed?"
+ *   ranking.rankingItems(limit)                         orderable dishes of active restaurants (recommendations)
  */
 import { fieldCipherOf } from '../../platform/field-crypto.js';
 import { catalogPersonalData, encryptRestaurantContactsAtRest } from './personal-data.js';
@@ -21,6 +22,7 @@ import { createMenuCache, type MenuCache } from './menu-cache.js';
 import { createOrderCatalogCache } from './order-catalog-cache.js';
 import { createMenuService } from './menu-service.js';
 import { createOrdersApi, type CatalogOrdersApi } from './orders-api.js';
+import { createRankingItems, type CatalogRankingApi } from './ranking-items.js';
 import { createCatalogRepository, type CatalogRepository } from './repository.js';
 import { createRestaurantService } from './restaurants.js';
 import {
@@ -45,6 +47,7 @@ export type {
   StockResult,
 } from './orders-api.js';
 export type { CompletedOrder, CompletedOrderLookup } from './reviews.js';
+export type { CatalogRankingApi, RankingItem } from './ranking-items.js';
 export type { CatalogPhotos } from './photos.js';
 export type { CatalogPhoto, PhotoEncoding } from './model.js';
 export type { Actor, AuditEntry, AuditWriter, RoleGranter, CatalogDependencies } from './context.js';
@@ -70,6 +73,8 @@ export interface Catalog {
   search: ReturnType<typeof createSearchService>;
   reviews: ReviewService;
   orders: CatalogOrdersApi;
+  /** The dishes the recommendations ranker ranks. */
+  ranking: CatalogRankingApi;
   /** Restaurant and item photos: what the files context asks (owners, items) and attaches. */
   photos: CatalogPhotos;
   repository: CatalogRepository;
@@ -116,6 +121,7 @@ export function createCatalog(
     search,
     reviews: createReviewService(deps, () => completedOrders),
     orders: createOrdersApi(deps, repository, menuCache, orderCatalog),
+    ranking: createRankingItems(deps.db),
     photos: createCatalogPhotos(deps, repository, menuCache),
     repository,
     menuCache,

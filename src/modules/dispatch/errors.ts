@@ -11,5 +11,11 @@ import { domainErrors } from '../../shared/errors.js';
  *   location_out_of_order  409  recordedAt not after the driver's last accepted fix
  *   location_too_frequent  429  sooner than DISPATCH_LOCATION_MIN_INTERVAL_MS after the last accepted fix
  *   location_impossible_speed 422 faster than the vehicle's limit since the last fix: flagged, not used
+ *   driver_not_approved    403  going online without an approved application (onboarding)
+ *   driver_documents_expired 409 going online with an expired licence or insurance
+ *   application_*          400/404/409/422  onboarding: missing or invalid documents, review order
+ *   background_check_required 409 approval before the background check is clear
+ *   incentive_rule_invalid / incentive_rule_not_found / invalid_period   earnings
+ *   incident_photo_invalid / report_not_found                            safety
  */
 export const dispatchErrors = domainErrors('dispatch');

@@ -9,7 +9,17 @@
  *   routing.travel(from, to, vehicle)    distance and duration by road (the routing port)
  */
 import { defineContext, need, tablesOf } from '../../platform/context.js';
-import type { DriverOrdersLookup } from '../orders/index.js';
+import type { FilesService } from '../files/index.js';
+import { DEMO_USERS, type Identity } from '../identity/index.js';
+import type { DriverOrdersLookup, OrdersService } from '../orders/index.js';
+import { createDeliveryProof } from './delivery-proof.js';
+import { createPerformance, type DriverRatingPort } from './performance.js';
+import { createEarningsRepository } from './earnings-repository.js';
+import { createEarnings, type IncentiveLedger } from './earnings.js';
+import { createOnboardingRepository } from './onboarding-repository.js';
+import { createOnboarding } from './onboarding.js';
+import { registerDriverRoutes } from './onboarding-routes.js';
+import { createSafety } from './safety.js';
 import {
   createMemoryLocationIndex,
   createRedisLocationIndex,
@@ -33,12 +43,25 @@ export { createHaversineRouting } from './routing.js';
 export { createYandexRouting } from './yandex-routing.js';
 export type { GeoPoint } from './geo.js';
 export type { Vehicle } from './fix-rules.js';
+export type { Onboarding, ApplicationView } from './onboarding.js';
+export type { Earnings } from './earnings.js';
+export type { Safety } from './safety.js';
+export type { Performance } from './performance.js';
+export type { DeliveryProof } from './delivery-proof.js';
+export { SAFETY_STREAM_PREFIX } from './safety.js';
+export { DOCUMENTS_STREAM_PREFIX } from './onboarding.js';
 
 export const dispatchContext = defineContext({
   name: 'dispatch',
-  needs: { orders: need<{ driverOrders: DriverOrdersLookup }>() },
+  needs: {
+    orders: need<{ driverOrders: DriverOrdersLookup; orders: Pick<OrdersService, 'execute'> }>(),
+    identity: need<Pick<Identity, 'audit' | 'grantRole' | 'repository'>>(),
+    files: need<Pick<FilesService, 'repository'>>(),
+    ledger: need<IncentiveLedger>(),
+    catalog: need<{ reviews: DriverRatingPort }>(),
+  },
   tables: tablesOf<DispatchTables>(),
-  create(platform, { orders }) {
+  create(platform, { orders, identity, files, ledger, catalog }) {
     const { runtime } = platform;
     const { config } = runtime;
     const staleMs = config.DISPATCH_LOCATION_STALE_SECONDS * 1000;
@@ -51,6 +74,11 @@ export const dispatchContext = defineContext({
       redis === undefined ? createMemoryThrottle() : createRedisThrottle(redis, config.REDIS_KEY_PREFIX);
     const metrics = createDispatchMetrics();
     const repository = createDispatchRepository(platform.db);
+    const onboarding = createOnboarding({
+      repository: createOnboardingRepository(platform.db),
+      files: () => files.repository,
+      identity,
+    });
     const service = createDispatchService({
       repository,
       index,
@@ -66,15 +94,85 @@ export const dispatchContext = defineContext({
       policy: fixPolicyFromConfig(config),
       fanoutIntervalMs: config.DISPATCH_FANOUT_INTERVAL_MS,
       trailMaxPoints: config.DISPATCH_TRAIL_MAX_POINTS,
+      shiftGate: (driverId) => onboarding.shiftGate(driverId),
+    });
+    const earningsRepository = createEarningsRepository(platform.db);
+    const earnings = createEarnings({
+      repository: earningsRepository,
+      ledger: () => ledger,
+      identity,
+    });
+    const safety = createSafety({
+      db: platform.db,
+      bus: platform.realtime.bus,
+      eventStore: platform.eventStore,
+      files: () => files.repository,
+      identity,
+      thresholds: {
+        motorbike: config.DISPATCH_SPEED_ALERT_KMH_MOTORBIKE,
+        car: config.DISPATCH_SPEED_ALERT_KMH_CAR,
+        bicycle: config.DISPATCH_SPEED_ALERT_KMH_BICYCLE,
+      },
+      lastPosition: (driverId) => service.positions.lastPosition(driverId),
+    });
+    const deliveryProof = createDeliveryProof({
+      db: platform.db,
+      files: () => files.repository,
+      orders: () => orders.orders,
+      policy: fixPolicyFromConfig(config),
+    });
+    const performance = createPerformance({
+      db: platform.db,
+      earnings: earningsRepository,
+      safety,
+      ratings: () => catalog.reviews,
+      vehicleOf: async (driverId) => (await service.availability(driverId)).vehicle,
     });
     return {
-      service,
+      service: { ...service, onboarding, earnings, safety, deliveryProof, performance },
       routes(app) {
         for (const metric of metrics.all) app.metricsRegistry.registerMetric(metric);
         registerDispatchRoutes(app, service);
+        registerDriverRoutes(app, {
+          dispatch: service,
+          onboarding,
+          earnings,
+          safety,
+          deliveryProof,
+          performance,
+          runtime,
+        });
       },
       inbound: [driverLocationInbound(service)],
-      personalData: dispatchPersonalData(repository, index),
+      personalData: dispatchPersonalData(repository, index, {
+        onboarding: onboarding.repository,
+        safety,
+        deliveryProof,
+      }),
+      // Daily at 06:00 Douala: expiry reminders (events for notify) and expired drivers off shift.
+      schedules: [
+        {
+          name: 'dispatch-documents-daily',
+          cron: '0 5 * * *',
+          run: async () => {
+            const done = await onboarding.dailyRound(platform.eventStore, (driverId) =>
+              service.setAvailability(driverId, { online: false }),
+            );
+            runtime.logger.info(done, 'dispatch: document expiry round');
+          },
+        },
+      ],
+      seed: {
+        // The demo driver may go on shift: an approved application (no documents: a fixture).
+        async run() {
+          const demo = DEMO_USERS.find((user) => user.role === 'driver');
+          const user = demo === undefined ? undefined : await identity.repository.findUserByPhone(demo.phone);
+          if (user === undefined) return [];
+          if ((await onboarding.repository.find(user.id))?.status === 'approved') return [];
+          await onboarding.seedApproved(user.id);
+          return [`dispatch: the demo driver ${demo!.phone} is approved to drive`];
+        },
+      },
     };
   },
 });

@@ -1,6 +1,9 @@
 import type { PersonalDataHook } from '../../platform/context.js';
 import type { DriverLocationIndex } from './location-index.js';
+import type { DeliveryProof } from './delivery-proof.js';
+import type { OnboardingRepository } from './onboarding-repository.js';
 import type { DispatchRepository } from './repository.js';
+import type { Safety } from './safety.js';
 
 /**
  * The dispatch context's share of a driver's data (issue #15): shift, last position, shift
@@ -10,15 +13,26 @@ import type { DispatchRepository } from './repository.js';
 export function dispatchPersonalData(
   repository: DispatchRepository,
   index: DriverLocationIndex,
+  more: {
+    onboarding: OnboardingRepository;
+    safety: Pick<Safety, 'exportOf' | 'erase'>;
+    deliveryProof: Pick<DeliveryProof, 'exportOf' | 'erase'>;
+  },
 ): PersonalDataHook {
   return {
     async export(driverId) {
-      const [availability, shifts, flags] = await Promise.all([
+      const [availability, shifts, flags, application, safetyReports, failedDeliveries] = await Promise.all([
         repository.availability(driverId),
         repository.shiftsOf(driverId),
         repository.flagsOf(driverId),
+        more.onboarding.find(driverId),
+        more.safety.exportOf(driverId),
+        more.deliveryProof.exportOf(driverId),
       ]);
       return {
+        application: application ?? null,
+        safetyReports,
+        failedDeliveries,
         availability: availability ?? null,
         shifts: shifts.map((shift) => ({ ...shift, at: shift.at.toISOString() })),
         flaggedFixes: flags.map((flag) => ({
@@ -32,6 +46,9 @@ export function dispatchPersonalData(
     },
     async erase(driverId) {
       await index.remove(driverId);
+      await more.onboarding.erase(driverId);
+      await more.safety.erase(driverId);
+      await more.deliveryProof.erase(driverId);
       return repository.erase(driverId);
     },
   };

@@ -33,6 +33,8 @@ export interface DispatchServiceOptions {
   policy: FixPolicy;
   fanoutIntervalMs: number;
   trailMaxPoints: number;
+  /** Refuses going online to a driver who may not work (onboarding: not approved, documents expired). */
+  shiftGate?: (driverId: string) => Promise<void>;
   now?: () => number;
 }
 
@@ -168,6 +170,7 @@ export function createDispatchService(options: DispatchServiceOptions) {
     },
 
     async setAvailability(driverId: string, input: { online: boolean; vehicle?: Vehicle | undefined }) {
+      if (input.online && options.shiftGate !== undefined) await options.shiftGate(driverId);
       await repository.setAvailability(driverId, input.online, input.vehicle, new Date(now()));
       // Offline: out of the index now (also when the state did not change: a retried PUT heals an
       // index that missed the first removal).

@@ -1,4 +1,6 @@
-import type { Generated, Kysely } from 'kysely';
+import type { ColumnType, Generated, Kysely } from 'kysely';
+
+type Json<T> = ColumnType<T, string, string>;
 
 /** A driver's shift state and last accepted fix: one row per driver who ever went online. */
 export interface DriverAvailabilityTable {
@@ -52,7 +54,71 @@ export interface OrderDriverTrailsTable {
   recorded_at: Date;
 }
 
+/** A user's application to drive (onboarding.ts): one row per user, resubmitted in place. */
+export interface DriverApplicationsTable {
+  user_id: string;
+  status: 'pending' | 'approved' | 'rejected' | 'more_info';
+  vehicle: 'motorbike' | 'car' | 'bicycle';
+  plate: string | null;
+  licence_expires_on: ColumnType<string, string, string>;
+  insurance_expires_on: ColumnType<string | null, string | null, string | null>;
+  /** Document kind → file id (files context, purpose driver_document). */
+  documents: Json<Record<string, string>>;
+  background_check: Generated<'not_started' | 'clear' | 'flagged'>;
+  reason: string | null;
+  reviewed_by: string | null;
+  reviewed_at: Date | null;
+  submitted_at: Date;
+  updated_at: Generated<Date>;
+}
+
+/** An incentive rule set by an administrator (earnings.ts): fuel per km, peak hours, challenges. */
+export interface DriverIncentiveRulesTable {
+  id: string;
+  kind: 'fuel_per_km' | 'peak_hour' | 'bonus_challenge';
+  name: string;
+  amount_minor: ColumnType<bigint, bigint, bigint>;
+  params: Json<Record<string, unknown>>;
+  active: Generated<boolean>;
+  created_by: string;
+  created_at: Generated<Date>;
+}
+
+/** An emergency (the button) or an incident report of a driver (safety.ts). */
+export interface DriverSafetyReportsTable {
+  id: string;
+  driver_id: string;
+  kind: 'emergency' | 'incident';
+  category: string | null;
+  order_id: string | null;
+  description: string | null;
+  latitude: number | null;
+  longitude: number | null;
+  position_recorded_at: Date | null;
+  photos: ColumnType<string[], string | undefined, string>;
+  status: Generated<'open' | 'resolved'>;
+  created_at: Generated<Date>;
+}
+
+/** The proof of a failed delivery (delivery-proof.ts): why, the photo and where the driver was. */
+export interface DriverDeliveryFailuresTable {
+  order_id: string;
+  driver_id: string;
+  reason: 'customer_absent' | 'wrong_address' | 'unsafe';
+  photo_file_id: string;
+  latitude: number;
+  longitude: number;
+  accuracy_meters: number;
+  recorded_at: Date;
+  note: string | null;
+  created_at: Generated<Date>;
+}
+
 export interface DispatchTables {
+  driver_delivery_failures: DriverDeliveryFailuresTable;
+  driver_applications: DriverApplicationsTable;
+  driver_incentive_rules: DriverIncentiveRulesTable;
+  driver_safety_reports: DriverSafetyReportsTable;
   driver_availability: DriverAvailabilityTable;
   driver_shift_events: DriverShiftEventsTable;
   driver_location_flags: DriverLocationFlagsTable;

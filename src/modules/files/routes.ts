@@ -67,9 +67,15 @@ const FileResponse = Type.Object({
 const FileParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
 
 const UPLOADER: RouteAccess = {
-  permissions: ['RESTAURANT_MANAGEMENT', 'MENU_CRUD', 'ORDER_ACCEPTANCE', 'ORDER_PROCESSING'],
+  permissions: [
+    'RESTAURANT_MANAGEMENT',
+    'MENU_CRUD',
+    'ORDER_ACCEPTANCE',
+    'ORDER_PROCESSING',
+    'PROFILE_MANAGEMENT',
+  ],
   ownership:
-    'photos: the owner of the restaurant (or an admin); driver documents: the driver themselves; delivery proofs: the driver of the order; packed-order photos: the owner of its restaurant',
+    'photos: the owner of the restaurant (or an admin); driver documents: the driver, or a customer applying to drive, themselves; delivery proofs: the driver of the order; packed-order photos: the owner of its restaurant',
 };
 const READER: RouteAccess = {
   public: true,

@@ -173,11 +173,12 @@ export function createFilesService(deps: FilesDependencies) {
       return { restaurantId, itemId };
     }
     if (purpose === 'driver_document') {
-      if (!caller.roles.includes('driver'))
+      // A driver, or a customer account applying to drive (dispatch onboarding): always their own.
+      if (!caller.roles.includes('driver') && !caller.roles.includes('customer'))
         throw filesErrors.of(
           'forbidden',
           'not_a_driver',
-          'Only a driver uploads driver documents, for themselves.',
+          'Only a driver or an applicant to drive uploads driver documents, for themselves.',
         );
       return { ownerUserId: caller.userId, documentKind: values.documentKind as DocumentKind };
     }

@@ -13,7 +13,8 @@ export const PURPOSES = [
 ] as const;
 export type Purpose = (typeof PURPOSES)[number];
 
-export const DOCUMENT_KINDS = ['identity', 'licence', 'vehicle_registration', 'insurance'] as const;
+/** `photo`: the driver's own portrait, part of an application to drive (dispatch onboarding). */
+export const DOCUMENT_KINDS = ['identity', 'licence', 'vehicle_registration', 'insurance', 'photo'] as const;
 export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
 
 export type FileStatus = 'clean' | 'pending_scan' | 'infected';

@@ -116,6 +116,25 @@ describe('order decider: every legal transition', () => {
       })
       .thenFails('invalid_command');
   });
+  it('CreateOrder refuses a discount larger than the food, even when the total adds up', () => {
+    const data = createdData();
+    const { subtotalMinor, totalMinor } = data.pricing;
+    const extra = 100;
+    const discountMinor = subtotalMinor + extra;
+    // The delivery fee grows by as much as the discount, so the total still adds up.
+    const deliveryFeeMinor = data.pricing.deliveryFeeMinor + discountMinor - data.pricing.discountMinor;
+    const pricing = { ...data.pricing, discountMinor, deliveryFeeMinor, totalMinor };
+    expect(
+      pricing.subtotalMinor -
+        pricing.discountMinor +
+        pricing.deliveryFeeMinor +
+        pricing.taxMinor +
+        pricing.tipMinor,
+    ).toBe(totalMinor);
+    given([])
+      .when({ type: 'CreateOrder', data: { ...data, pricing } })
+      .thenFails('invalid_command');
+  });
   it('CapturePayment: PENDING_PAYMENT → PLACED, only for the exact total', () => {
     given(historyFor('PENDING_PAYMENT')).when(sampleCommand('CapturePayment')).then([EVENTS.captured()]);
     given(historyFor('PENDING_PAYMENT'))

@@ -379,6 +379,8 @@ function decideCreate(data: OrderCreatedData): OrderEvent[] {
     throw invalid('amounts are non-negative integers');
   const lines = data.lines.reduce((sum, line) => sum + line.lineTotalMinor, 0);
   if (lines !== pricing.subtotalMinor) throw invalid('the lines do not add up to the subtotal');
+  if (pricing.discountMinor > pricing.subtotalMinor)
+    throw invalid('a discount is at most the food it discounts');
   const total =
     pricing.subtotalMinor -
     pricing.discountMinor +

@@ -8,41 +8,30 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { providerClearingId, worldId, type Transfer } from '../../../ledger/rules/index.js';
 import { createReconciliationRepository } from './reconciliation-repository.js';
+import { createReconciliationSources } from './reconciliation-sources.js';
 import type { PaymentsDb } from './tables.js';
 import { paymentsErrors } from './errors.js';
 import type { JobQueue } from '../../jobs/index.js';
 import type { AuditFunction } from '../identity/index.js';
 import { LedgerRefusal, submitAll, type LedgerPort } from './ledger-port.js';
-import type { PayoutStatus } from './tables.js';
 import {
   isProviderError,
   providerErrorToDomainError,
-  ProviderRejected,
   type PaymentRouter,
   type ProviderName,
 } from './providers/index.js';
-import { isUuid } from './ids.js';
 import {
   EXCEPTION_STATUSES,
   reconcile,
-  type InternalLine,
-  type ProviderLine,
-  type ReconciliationItem,
   type ReconciliationStatus,
   REQUESTED_AMOUNT_DIFFERS,
 } from './reconcile-rules.js';
-
-const isUuidText = (value: string | undefined): value is string => value !== undefined && isUuid(value);
 
 export const RECONCILIATION_QUEUE = 'reconciliation';
 /** A provider fee within this of our estimate is MATCHED_WITHIN_TOLERANCE (rounding, fee grid). */
 export const FEE_TOLERANCE_MINOR = 5n;
 const MAX_PERIOD_MS = 31 * 86_400_000;
-const MAX_LINES = 100_000;
 const ITEM_PAGE = 500;
-/** Transactions re-read one by one for a provider without a statement API, and how many at once. */
-const MAX_REREADS = 2_000;
-const REREAD_CONCURRENCY = 8;
 
 export interface ReconciliationOptions {
   db: PaymentsDb;
@@ -70,115 +59,7 @@ export function createReconciliation(options: ReconciliationOptions) {
   const { router, logger } = options;
   const repository = createReconciliationRepository(options.db);
   const now = options.now ?? (() => new Date());
-
-  async function internalLines(provider: ProviderName, from: Date, to: Date): Promise<InternalLine[]> {
-    const payments = await repository.collectionsIn(provider, from, to, MAX_LINES);
-    const payouts = await repository.payoutsIn(provider, from, to, MAX_LINES);
-    const ids = [
-      ...payments.flatMap((row) => [`pay:${row.payment_id}:credit`, `pay:${row.payment_id}:capture`]),
-      ...payouts.map((row) => `payout:${row.payout_id}:post`),
-    ];
-    const booked = await repository.clearingBookings(provider, ids);
-    return [
-      ...payments.map((row): InternalLine => ({
-        reference: row.provider_reference!,
-        internalId: row.payment_id,
-        kind: 'collection',
-        requestedMinor: row.amount_minor,
-        ledgerMinor:
-          booked.get(`pay:${row.payment_id}:credit`) ?? booked.get(`pay:${row.payment_id}:capture`) ?? null,
-        feeMinor: row.fee_minor,
-        // A late success is SUCCEEDED (after_expiry): it was booked like any other.
-        status: row.status,
-      })),
-      ...payouts.map((row): InternalLine => ({
-        reference: row.provider_reference!,
-        internalId: row.payout_id,
-        kind: 'disbursement',
-        ledgerMinor: booked.get(`payout:${row.payout_id}:post`) ?? null,
-        feeMinor: row.fee_minor,
-        status: internalPayoutStatus(row.status),
-      })),
-    ];
-  }
-
-  /**
-   * MTN MoMo has no statement API: each of our own transactions is re-read by id instead. That
-   * finds wrong amounts and statuses, not money the provider moved without telling us (no
-   * MISSING_IN_LEDGER is possible this way), and the provider reports no fee (ours is taken).
-   */
-  async function rereadLines(provider: ProviderName, ours: InternalLine[]): Promise<ProviderLine[]> {
-    const lines: ProviderLine[] = [];
-    const queue = ours.slice(0, MAX_REREADS);
-    await Promise.all(
-      Array.from({ length: REREAD_CONCURRENCY }, async () => {
-        for (let line = queue.shift(); line !== undefined; line = queue.shift()) {
-          try {
-            const status = await router.status(provider, line.reference, line.kind);
-            lines.push({
-              reference: line.reference,
-              kind: line.kind,
-              amountMinor: status.amountMinor,
-              feeMinor: line.feeMinor ?? 0n,
-              status: status.status,
-            });
-          } catch (error) {
-            if (!(error instanceof ProviderRejected)) throw error; // unknown at the provider: MISSING_AT_PROVIDER
-          }
-        }
-      }),
-    );
-    return lines;
-  }
-
-  async function providerLines(
-    provider: ProviderName,
-    from: Date,
-    to: Date,
-    ours: InternalLine[],
-  ): Promise<ProviderLine[]> {
-    if (router.provider(provider).history === undefined) return rereadLines(provider, ours);
-    // Statements are by day: ask for whole days, keep the lines inside the period.
-    const history = await router.history(provider, { from, to });
-    return history
-      .filter((row) => row.at >= from && row.at < to)
-      .slice(0, MAX_LINES)
-      .map((row) => ({
-        reference: row.providerReference,
-        kind: row.kind,
-        amountMinor: row.amountMinor,
-        feeMinor: row.feeMinor,
-        status: row.status,
-        ...(row.externalReference === undefined ? {} : { externalReference: row.externalReference }),
-      }));
-  }
-
-  /**
-   * A collection on the statement that no attempt recorded may still be ours: its external
-   * reference names an attempt that lost the provider's answer. Such items name that attempt, so
-   * that resolving one credits the payer, not the world.
-   */
-  async function ownUnrecorded(
-    items: ReconciliationItem[],
-    theirs: ProviderLine[],
-  ): Promise<ReconciliationItem[]> {
-    const externalOf = new Map(theirs.map((line) => [line.reference, line.externalReference]));
-    const candidates = items.filter(
-      (item) => item.status === 'MISSING_IN_LEDGER' && item.kind === 'collection' && item.internalId === null,
-    );
-    const ids = [...new Set(candidates.map((item) => externalOf.get(item.reference)).filter(isUuidText))];
-    if (ids.length === 0) return items;
-    const known = await repository.knownAttempts(ids.slice(0, MAX_LINES));
-    return items.map((item) => {
-      const paymentId = candidates.includes(item) ? externalOf.get(item.reference) : undefined;
-      if (paymentId === undefined || !known.has(paymentId)) return item;
-      return {
-        ...item,
-        internalId: paymentId,
-        detail: `collected for attempt ${paymentId}, which never recorded this reference; resolving credits its payer`,
-      };
-    });
-  }
+  const { internalLines, providerLines, ownUnrecorded } = createReconciliationSources(repository, router);
 
   async function run(input: {
     provider: ProviderName;
@@ -418,19 +299,6 @@ export function createReconciliation(options: ReconciliationOptions) {
 }
 
 /** A payout's status as reconciliation sees it: in review is still in flight for the statement. */
-function internalPayoutStatus(status: PayoutStatus): InternalLine['status'] {
-  switch (status) {
-    case 'REQUESTED':
-    case 'APPROVED':
-      return 'PENDING';
-    case 'NEEDS_REVIEW':
-      return 'PROCESSING';
-    case 'REJECTED':
-      return 'FAILED';
-    default:
-      return status;
-  }
-}
 
 export type CsvDelimiter = ',' | ';';
 

@@ -19,7 +19,8 @@ import type { PaymentView } from './payments-service.js';
 import type { PayoutRow } from './payouts.js';
 import { PROVIDER_NAMES, type ProviderName } from './providers/index.js';
 import { registerFinanceRoutes } from './routes-finance.js';
-import { WALLET_CATEGORIES, type WalletSummary } from './wallet-service.js';
+import { WALLET_CATEGORIES, type CategoryControlsUpdate, type WalletSummary } from './wallet-service.js';
+import { SPENDING_CATEGORIES } from './wallet-categories.js';
 import * as S from './schemas.js';
 
 const errors = {
@@ -70,6 +71,26 @@ export function paymentTier(services: PaymentRouteServices) {
   };
 }
 
+/** The settings body's controls, amounts as bigint (`null` removes a cap). */
+function categoryControlsOf(
+  body: Record<string, { blocked?: boolean; monthlyLimitMinor?: number | null } | undefined>,
+): CategoryControlsUpdate {
+  const update: CategoryControlsUpdate = {};
+  for (const category of SPENDING_CATEGORIES) {
+    const control = body[category];
+    if (control === undefined) continue;
+    update[category] = {
+      ...(control.blocked === undefined ? {} : { blocked: control.blocked }),
+      ...(control.monthlyLimitMinor === undefined
+        ? {}
+        : {
+            monthlyLimitMinor: control.monthlyLimitMinor === null ? null : BigInt(control.monthlyLimitMinor),
+          }),
+    };
+  }
+  return update;
+}
+
 export function walletJson(summary: WalletSummary) {
   return {
     currency: summary.currency,
@@ -89,6 +110,12 @@ export function walletJson(summary: WalletSummary) {
         summary.autoTopUp.thresholdMinor === null ? null : Number(summary.autoTopUp.thresholdMinor),
       amountMinor: summary.autoTopUp.amountMinor === null ? null : Number(summary.autoTopUp.amountMinor),
     },
+    categoryControls: summary.categoryControls.map((control) => ({
+      category: control.category,
+      blocked: control.blocked,
+      monthlyLimitMinor: control.monthlyLimitMinor === null ? null : Number(control.monthlyLimitMinor),
+      spentThisMonthMinor: Number(control.spentThisMonthMinor),
+    })),
   };
 }
 
@@ -223,6 +250,9 @@ function registerWalletRoutes(app: FastifyInstance, services: PaymentRouteServic
                 ...(body.autoTopUp.phone === undefined ? {} : { phone: body.autoTopUp.phone }),
               },
             }),
+        ...(body.categoryControls === undefined
+          ? {}
+          : { categoryControls: categoryControlsOf(body.categoryControls) }),
       });
       return walletJson(summary);
     },

@@ -1,4 +1,5 @@
 import Type from 'typebox';
+import { SPENDING_CATEGORIES, WALLET_CATEGORIES } from './wallet-categories.js';
 
 /** TypeBox schemas of the payments routes (the OpenAPI document). Amounts are integer minor units. */
 const Minor = (description: string, minimum = 0) =>
@@ -40,6 +41,14 @@ export const WalletSchema = Type.Object({
     thresholdMinor: Nullable(Type.Integer()),
     amountMinor: Nullable(Type.Integer()),
   }),
+  categoryControls: Type.Array(
+    Type.Object({
+      category: Type.String(),
+      blocked: Type.Boolean(),
+      monthlyLimitMinor: Nullable(Type.Integer()),
+      spentThisMonthMinor: Type.Integer(),
+    }),
+  ),
 });
 
 export const TransactionsQuery = Type.Object(
@@ -47,11 +56,7 @@ export const TransactionsQuery = Type.Object(
     currency: Type.Optional(Currency),
     cursor: Type.Optional(Type.String({ maxLength: 200 })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
-    category: Type.Optional(
-      Type.Union(
-        ['food', 'delivery', 'tips', 'refunds', 'top-ups', 'other'].map((value) => Type.Literal(value)),
-      ),
-    ),
+    category: Type.Optional(Type.Union(WALLET_CATEGORIES.map((value) => Type.Literal(value)))),
   },
   { additionalProperties: false },
 );
@@ -112,6 +117,31 @@ export const WalletSettingsBody = Type.Object(
           phone: Type.Optional(Phone),
         },
         { additionalProperties: false },
+      ),
+    ),
+    categoryControls: Type.Optional(
+      Type.Object(
+        Object.fromEntries(
+          SPENDING_CATEGORIES.map((category) => [
+            category,
+            Type.Optional(
+              Type.Object(
+                {
+                  blocked: Type.Optional(Type.Boolean()),
+                  monthlyLimitMinor: Type.Optional(
+                    Nullable(Minor(`the most this wallet may spend on ${category} in a month`, 1)),
+                  ),
+                },
+                { additionalProperties: false },
+              ),
+            ),
+          ]),
+        ),
+        {
+          additionalProperties: false,
+          description:
+            'Per spending category: refuse it outright, or cap it per month (null removes the cap). Categories left out keep their controls.',
+        },
       ),
     ),
   },

@@ -49,8 +49,13 @@ export interface WalletsTable {
   auto_topup_amount_minor: NullableInt8;
   auto_topup_phone: string | null;
   auto_topup_last_at: NullableTimestamp;
+  /** Spending controls by category (wallet-categories.ts): `{ food: { blocked, monthlyLimitMinor } }`. */
+  category_controls: Generated<CategoryControls>;
   updated_at: Generated<Date>;
 }
+
+/** One category's control, as stored (amounts as decimal strings: jsonb has no int8). */
+export type CategoryControls = Partial<Record<string, { blocked?: boolean; monthlyLimitMinor?: string }>>;
 
 export interface WalletSpendingTable {
   user_id: string;

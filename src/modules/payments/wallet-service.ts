@@ -14,18 +14,23 @@ import {
 } from '../../../ledger/rules/index.js';
 import type { PaymentsDb } from './tables.js';
 import { createWalletsRepository } from './wallets-repository.js';
-import { createGroupRunner } from '../../db/group-runner.js';
+import {
+  categoryPeriod,
+  createWalletSpending,
+  type WalletCurrency as SpendingCurrency,
+} from './wallet-spending.js';
+import { createWalletStatement } from './wallet-statement.js';
 import { paymentsErrors } from './errors.js';
 import type { AuditFunction } from '../identity/index.js';
-import { decodeCursor, doualaPeriods, encodeCursor } from './ids.js';
+import { doualaPeriods } from './ids.js';
 import { accepted, linked, type LedgerPort } from './ledger-port.js';
 import type { PaymentsService } from './payments-service.js';
+import { SPENDING_CATEGORIES, type SpendingCategory } from './wallet-categories.js';
+import type { CategoryControls } from './tables.js';
 
 export const WALLET_CURRENCIES = ['XAF', 'USD'] as const;
-export type WalletCurrency = (typeof WALLET_CURRENCIES)[number];
-export const WALLET_CATEGORIES = ['food', 'delivery', 'tips', 'refunds', 'top-ups', 'other'] as const;
-export type WalletCategory = (typeof WALLET_CATEGORIES)[number];
-const MAX_PAGE = 100;
+export type WalletCurrency = (typeof WALLET_CURRENCIES)[number] & SpendingCurrency;
+export { WALLET_CATEGORIES, categoryOf, type WalletCategory } from './wallet-categories.js';
 /** An automatic top-up waits at least this long after the previous one. */
 const AUTO_TOPUP_SPACING_MS = 60 * 60_000;
 const AUTO_TOPUP_BATCH = 200;
@@ -46,7 +51,19 @@ export interface WalletSummary {
   heldMinor: bigint;
   limits: { dailyMinor: bigint; monthlyMinor: bigint; spentTodayMinor: bigint; spentThisMonthMinor: bigint };
   autoTopUp: { enabled: boolean; thresholdMinor: bigint | null; amountMinor: bigint | null };
+  /** The categories this wallet controls, with what each has spent this month. */
+  categoryControls: {
+    category: SpendingCategory;
+    blocked: boolean;
+    monthlyLimitMinor: bigint | null;
+    spentThisMonthMinor: bigint;
+  }[];
 }
+
+/** A settings change to category controls: per category, what changes (`null` removes a cap). */
+export type CategoryControlsUpdate = Partial<
+  Record<SpendingCategory, { blocked?: boolean; monthlyLimitMinor?: bigint | null }>
+>;
 
 export type OrderPricing = {
   subtotalMinor: number;
@@ -59,7 +76,16 @@ export type OrderPricing = {
 
 export type WalletPaymentResult =
   | { ok: true }
-  | { ok: false; code: 'insufficient_funds' | 'wallet_frozen' | 'limit_exceeded'; detail: string };
+  | {
+      ok: false;
+      code:
+        | 'insufficient_funds'
+        | 'wallet_frozen'
+        | 'limit_exceeded'
+        | 'category_restricted'
+        | 'category_limit_exceeded';
+      detail: string;
+    };
 
 export interface WalletServiceOptions {
   db: PaymentsDb;
@@ -77,10 +103,13 @@ export interface WalletServiceOptions {
 export const AUTO_TOPUP_PHONE = 'wallets.auto_topup_phone';
 
 /** What a wallet payment of an order puts in escrow, by category (they sum to the total). */
-export function paymentParts(pricing: OrderPricing): { category: WalletCategory; amountMinor: bigint }[] {
-  const food = BigInt(pricing.subtotalMinor - pricing.discountMinor + pricing.taxMinor);
+export function paymentParts(pricing: OrderPricing): { category: SpendingCategory; amountMinor: bigint }[] {
+  const food = BigInt(pricing.subtotalMinor - pricing.discountMinor);
+  if (food < 0n)
+    throw new RangeError(`discount ${pricing.discountMinor} is more than the food ${pricing.subtotalMinor}`);
   const parts = [
     { category: 'food' as const, amountMinor: food },
+    { category: 'taxes' as const, amountMinor: BigInt(pricing.taxMinor) },
     { category: 'delivery' as const, amountMinor: BigInt(pricing.deliveryFeeMinor) },
     { category: 'tips' as const, amountMinor: BigInt(pricing.tipMinor) },
   ].filter((part) => part.amountMinor > 0n);
@@ -94,6 +123,9 @@ export function createWalletService(options: WalletServiceOptions) {
   const { ledger } = options;
   const wallets = createWalletsRepository(options.db);
   const now = options.now ?? (() => new Date());
+  const spending = createWalletSpending({ wallets, defaults, now });
+  const { reserve, release } = spending;
+  const { transactions } = createWalletStatement(wallets);
 
   function defaults(currency: WalletCurrency) {
     return currency === 'XAF'
@@ -111,7 +143,13 @@ export function createWalletService(options: WalletServiceOptions) {
       ledger.account(customerWalletId(userId, currency)),
     ]);
     const periods = doualaPeriods(now());
-    const spent = await wallets.spending(userId, currency, [periods.day, periods.month]);
+    const controls = wallet.category_controls ?? {};
+    const controlled = SPENDING_CATEGORIES.filter((category) => controls[category] !== undefined);
+    const spent = await wallets.spending(userId, currency, [
+      periods.day,
+      periods.month,
+      ...controlled.map((category) => categoryPeriod(category, periods.month)),
+    ]);
     const spentOf = (period: string) => spent.find((row) => row.period === period)?.spent_minor ?? 0n;
     const balance = account === null ? 0n : account.creditsPosted - account.debitsPosted;
     const held = account?.debitsPending ?? 0n;
@@ -132,81 +170,16 @@ export function createWalletService(options: WalletServiceOptions) {
         thresholdMinor: wallet.auto_topup_threshold_minor,
         amountMinor: wallet.auto_topup_amount_minor,
       },
+      categoryControls: controlled.map((category) => ({
+        category,
+        blocked: controls[category]?.blocked === true,
+        monthlyLimitMinor:
+          controls[category]?.monthlyLimitMinor === undefined
+            ? null
+            : BigInt(controls[category].monthlyLimitMinor),
+        spentThisMonthMinor: spentOf(categoryPeriod(category, periods.month)),
+      })),
     };
-  }
-
-  /**
-   * Counts `amountMinor` against today's and this month's limit atomically, in one call of the
-   * `wallet_reserve` function (migration 2026-11-25T1800): it creates the wallet with the default
-   * limits if needed, refuses a frozen one, and counts both periods or neither, so parallel
-   * payments cannot pass a limit together.
-   */
-  interface Reservation {
-    userId: string;
-    currency: WalletCurrency;
-    amountMinor: bigint;
-    day: string;
-    month: string;
-  }
-  type Reserved = 'ok' | 'frozen' | 'limit';
-  // Concurrent payments' reservations go to PostgreSQL in groups (db/group-runner.ts), in
-  // (user, currency) order so that two groups lock the same wallets in the same order.
-  const reservations = createGroupRunner<Reservation, Reserved>({
-    runOne: async (item) => (await reserveMany([item]))[0]!,
-    runMany: reserveMany,
-  });
-  async function reserveMany(items: Reservation[]): Promise<Reserved[]> {
-    const order = items
-      .map((_, index) => index)
-      .sort((a, b) => {
-        const left = `${items[a]!.userId}:${items[a]!.currency}`;
-        const right = `${items[b]!.userId}:${items[b]!.currency}`;
-        return left < right ? -1 : left > right ? 1 : a - b;
-      });
-    const sorted = order.map((index) => {
-      const item = items[index]!;
-      const limits = defaults(item.currency);
-      return { ...item, dailyLimitMinor: limits.daily, monthlyLimitMinor: limits.monthly };
-    });
-    const sortedOutcomes = await wallets.reserve(sorted);
-    const outcomes: Reserved[] = new Array(items.length);
-    sortedOutcomes.forEach((outcome, position) => (outcomes[order[position]!] = outcome));
-    return outcomes;
-  }
-
-  /**
-   * Counts `amountMinor` against today's and this month's limit atomically, in one call of the
-   * `wallet_reserve` function (migration 2026-11-25T1800): it creates the wallet with the default
-   * limits if needed, refuses a frozen one, and counts both periods or neither, so parallel
-   * payments cannot pass a limit together.
-   */
-  async function reserve(
-    userId: string,
-    currency: WalletCurrency,
-    amountMinor: bigint,
-    prefix: '' | 'T',
-  ): Promise<Reserved> {
-    const periods = doualaPeriods(now());
-    return reservations.run({
-      userId,
-      currency,
-      amountMinor,
-      day: `${prefix}${periods.day}`,
-      month: `${prefix}${periods.month}`,
-    });
-  }
-
-  async function release(
-    userId: string,
-    currency: WalletCurrency,
-    amountMinor: bigint,
-    prefix: '' | 'T',
-  ): Promise<void> {
-    const periods = doualaPeriods(now());
-    await wallets.release(userId, currency, amountMinor, [
-      `${prefix}${periods.day}`,
-      `${prefix}${periods.month}`,
-    ]);
   }
 
   /** Checks and counts a top-up against the limits before a collection starts (422 when over). */
@@ -234,7 +207,8 @@ export function createWalletService(options: WalletServiceOptions) {
     pricing: OrderPricing;
   }): Promise<WalletPaymentResult> {
     const total = BigInt(input.pricing.totalMinor);
-    const reserved = await reserve(input.userId, input.currency, total, '');
+    const parts = paymentParts(input.pricing);
+    const reserved = await reserve(input.userId, input.currency, total, '', parts);
     if (reserved === 'frozen') return { ok: false, code: 'wallet_frozen', detail: 'This wallet is frozen.' };
     if (reserved === 'limit') {
       return {
@@ -243,9 +217,24 @@ export function createWalletService(options: WalletServiceOptions) {
         detail: 'This payment would pass your daily or monthly spending limit.',
       };
     }
+    if (reserved.startsWith('blocked:'))
+      return {
+        ok: false,
+        code: 'category_restricted',
+        detail: `This wallet may not pay for ${reserved.slice('blocked:'.length)}.`,
+      };
+    if (reserved.startsWith('capped:'))
+      return {
+        ok: false,
+        code: 'category_limit_exceeded',
+        detail: `This payment would pass this month's limit for ${reserved.slice('capped:'.length)}.`,
+      };
+    const countedCategories = reserved.startsWith('ok:') ? reserved.slice(3).split(',') : [];
+    const counted = parts.filter((part) => countedCategories.includes(part.category));
+    const giveBack = () => release(input.userId, input.currency, total, '', counted);
     const walletId = customerWalletId(input.userId, input.currency);
     const escrow = orderEscrowId(input.orderId, input.currency);
-    const transfers: Transfer[] = paymentParts(input.pricing).map((part) => ({
+    const transfers: Transfer[] = parts.map((part) => ({
       id: `wallet-pay:${input.orderId}:${part.category}`,
       debitAccountId: walletId,
       creditAccountId: escrow,
@@ -259,13 +248,12 @@ export function createWalletService(options: WalletServiceOptions) {
     try {
       outcomes = await ledger.submit(linked(transfers));
     } catch (error) {
-      await release(input.userId, input.currency, total, '');
+      await giveBack();
       throw error;
     }
-    if (outcomes.every((outcome) => outcome.result === 'exists'))
-      await release(input.userId, input.currency, total, '');
+    if (outcomes.every((outcome) => outcome.result === 'exists')) await giveBack();
     if (outcomes.every(accepted)) return { ok: true };
-    await release(input.userId, input.currency, total, '');
+    await giveBack();
     const short = outcomes.some((outcome) => outcome.result === 'exceeds_credits');
     return short
       ? { ok: false, code: 'insufficient_funds', detail: 'The wallet balance is too low for this order.' }
@@ -308,6 +296,7 @@ export function createWalletService(options: WalletServiceOptions) {
       dailyLimitMinor?: bigint;
       monthlyLimitMinor?: bigint;
       autoTopUp?: { enabled: boolean; thresholdMinor?: bigint; amountMinor?: bigint; phone?: string };
+      categoryControls?: CategoryControlsUpdate;
     },
   ): Promise<WalletSummary> {
     const wallet = await ensure(userId, currency);
@@ -335,7 +324,21 @@ export function createWalletService(options: WalletServiceOptions) {
           'An automatic top-up needs thresholdMinor, amountMinor and phone.',
         );
     }
+    const controls =
+      settings.categoryControls === undefined
+        ? undefined
+        : mergeControls(wallet.category_controls ?? {}, settings.categoryControls);
+    if (controls !== undefined)
+      await options.audit({
+        actor: { kind: 'user', userId },
+        action: 'wallet.category_controls',
+        subjectUserId: userId,
+        resource: `wallet:${userId}:${currency}`,
+        oldValue: { categoryControls: wallet.category_controls ?? {} },
+        newValue: { categoryControls: controls },
+      });
     await wallets.update(userId, currency, {
+      ...(controls === undefined ? {} : { category_controls: controls }),
       daily_limit_minor: daily,
       monthly_limit_minor: monthly,
       ...(auto === undefined
@@ -349,45 +352,6 @@ export function createWalletService(options: WalletServiceOptions) {
       updated_at: now(),
     });
     return summary(userId, currency);
-  }
-
-  type Cursor = { entryNo: string };
-  const isCursor = (value: unknown): value is Cursor =>
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as Cursor).entryNo === 'string' &&
-    /^\d{1,19}$/.test((value as Cursor).entryNo);
-
-  /** The wallet's statement, newest first, from the ledger's projection (it may lag a moment). */
-  async function transactions(
-    userId: string,
-    currency: WalletCurrency,
-    query: { cursor?: string; limit?: number; category?: WalletCategory },
-  ) {
-    const limit = Math.min(Math.max(query.limit ?? 20, 1), MAX_PAGE);
-    const after = decodeCursor(query.cursor, isCursor);
-    if (query.cursor !== undefined && after === undefined)
-      throw paymentsErrors.of('validation', 'invalid_cursor', 'The cursor is not one this API gave.');
-    const rows = await wallets.statement(customerWalletId(userId, currency), {
-      ...(after === undefined ? {} : { beforeEntry: after.entryNo }),
-      ...(query.category === undefined ? {} : { category: query.category }),
-      limit: limit + 1,
-    });
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return {
-      items: page.map((row) => ({
-        transferId: row.transfer_id,
-        category: categoryOf(row.code, row.user_data),
-        direction: row.side === 'credit' ? ('in' as const) : ('out' as const),
-        amountMinor: BigInt(row.amount_minor),
-        currency,
-        orderId: row.user_data?.orderId ?? null,
-        at: new Date(Number(BigInt(row.timestamp_ns) / 1_000_000n)).toISOString(),
-      })),
-      nextCursor:
-        rows.length > limit && last !== undefined ? encodeCursor({ entryNo: String(last.entry_no) }) : null,
-    };
   }
 
   /** Scheduled: starts a Mobile Money top-up for opted-in wallets under their threshold. */
@@ -446,15 +410,24 @@ export function createWalletService(options: WalletServiceOptions) {
   return { ensure, summary, payOrder, setFrozen, updateSettings, transactions, autoTopUpSweep, topUp };
 }
 
-export function categoryOf(code: string, userData: Record<string, string> | null): WalletCategory {
-  const declared = userData?.category;
-  if (declared !== undefined && (WALLET_CATEGORIES as readonly string[]).includes(declared))
-    return declared as WalletCategory;
-  if (code === 'topup') return 'top-ups';
-  if (code === 'refund') return 'refunds';
-  if (code === 'tip') return 'tips';
-  if (code === 'payment_capture') return 'food';
-  return 'other';
+/** The stored controls after a change: only the categories named change; an empty control is dropped. */
+export function mergeControls(stored: CategoryControls, update: CategoryControlsUpdate): CategoryControls {
+  const merged: CategoryControls = { ...stored };
+  for (const [category, change] of Object.entries(update)) {
+    if (change === undefined) continue;
+    const next = { ...merged[category] };
+    if (change.blocked !== undefined) {
+      if (change.blocked) next.blocked = true;
+      else delete next.blocked;
+    }
+    if (change.monthlyLimitMinor !== undefined) {
+      if (change.monthlyLimitMinor === null) delete next.monthlyLimitMinor;
+      else next.monthlyLimitMinor = change.monthlyLimitMinor.toString();
+    }
+    if (Object.keys(next).length === 0) delete merged[category];
+    else merged[category] = next;
+  }
+  return merged;
 }
 
 export type WalletService = ReturnType<typeof createWalletService>;

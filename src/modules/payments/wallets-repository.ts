@@ -5,6 +5,7 @@
  */
 import { sql, type Updateable } from 'kysely';
 import type { PaymentsDb, WalletsTable } from './tables.js';
+import { categoryFilter, type WalletCategory } from './wallet-categories.js';
 
 type Currency = WalletsTable['currency'];
 
@@ -17,9 +18,17 @@ export interface SpendingReservation {
   month: string;
   dailyLimitMinor: bigint;
   monthlyLimitMinor: bigint;
+  /** A payment's parts by category, checked against the wallet's controls; null for a top-up. */
+  parts: { category: string; amountMinor: bigint }[] | null;
 }
 
-export type ReservationOutcome = 'ok' | 'frozen' | 'limit';
+/**
+ * `wallet_reserve_parts`' answer (migration 2026-12-06T0100): `ok`, or `ok:` and the capped
+ * categories it counted; `frozen`; `limit` (daily or monthly); `blocked:<category>`;
+ * `capped:<category>` (that category's monthly cap). A refusal has counted nothing.
+ */
+export type ReservationOutcome =
+  'ok' | `ok:${string}` | 'frozen' | 'limit' | `blocked:${string}` | `capped:${string}`;
 
 export interface StatementRow {
   entry_no: bigint;
@@ -86,12 +95,15 @@ export function createWalletsRepository(db: PaymentsDb) {
      */
     async reserve(items: SpendingReservation[]): Promise<ReservationOutcome[]> {
       const result = await sql<{ ord: string; outcome: ReservationOutcome }>`
-      SELECT r.ord, wallet_reserve(r.user_id, r.currency, r.amount, r.day, r.month, r.daily, r.monthly) AS outcome
+      SELECT r.ord, wallet_reserve_parts(r.user_id, r.currency, r.amount, r.day, r.month, r.daily, r.monthly, r.parts) AS outcome
         FROM unnest(${items.map((item) => item.userId)}::text[], ${items.map((item) => item.currency)}::text[],
                     ${items.map((item) => item.amountMinor.toString())}::int8[], ${items.map((item) => item.day)}::text[],
                     ${items.map((item) => item.month)}::text[], ${items.map((item) => item.dailyLimitMinor.toString())}::int8[],
-                    ${items.map((item) => item.monthlyLimitMinor.toString())}::int8[])
-             WITH ORDINALITY AS r(user_id, currency, amount, day, month, daily, monthly, ord)`.execute(db);
+                    ${items.map((item) => item.monthlyLimitMinor.toString())}::int8[],
+                    ${items.map((item) => (item.parts === null ? null : JSON.stringify(item.parts.map((part) => ({ category: part.category, amount: part.amountMinor.toString() })))))}::jsonb[])
+             WITH ORDINALITY AS r(user_id, currency, amount, day, month, daily, monthly, parts, ord)`.execute(
+        db,
+      );
       const outcomes: ReservationOutcome[] = new Array(items.length);
       for (const row of result.rows) outcomes[Number(row.ord) - 1] = row.outcome;
       return outcomes;
@@ -116,13 +128,13 @@ export function createWalletsRepository(db: PaymentsDb) {
      */
     async statement(
       accountId: string,
-      page: { beforeEntry?: string; category?: string; limit: number },
+      page: { beforeEntry?: string; category?: WalletCategory; limit: number },
     ): Promise<StatementRow[]> {
       const rows = await sql<StatementRow>`
       SELECT entry_no, transfer_id, code, side, amount_minor, timestamp_ns, user_data, phase FROM ledger_entries
       WHERE account_id = ${accountId} AND phase IN ('posted', 'post_pending')
       ${page.beforeEntry === undefined ? sql`` : sql`AND entry_no < ${page.beforeEntry}::int8`}
-      ${page.category === undefined ? sql`` : sql`AND coalesce(user_data->>'category', '') = ${page.category}`}
+      ${page.category === undefined ? sql`` : sql`AND ${inCategory(page.category)}`}
       ORDER BY entry_no DESC LIMIT ${page.limit}`.execute(db);
       return rows.rows;
     },
@@ -139,4 +151,16 @@ export function createWalletsRepository(db: PaymentsDb) {
         .execute();
     },
   };
+}
+
+/** The SQL twin of `categoryOf`, built from the same table (see wallet-categories.ts). */
+function inCategory(category: WalletCategory) {
+  const { codes, capture } = categoryFilter(category);
+  const byCode = codes.length === 0 ? sql`false` : sql`code IN (${sql.join(codes)})`;
+  if (capture === null) return sql`(${byCode})`;
+  const leg = sql`user_data->>'category'`;
+  const declared = capture.undeclared
+    ? sql`(${leg} = ${capture.declared} OR ${leg} IS NULL OR ${leg} NOT IN (${sql.join([...capture.legs])}))`
+    : sql`${leg} = ${capture.declared}`;
+  return sql`(${byCode} OR (code = 'payment_capture' AND ${declared}))`;
 }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { RealtimeMessage } from '../../../src/realtime/index.js';
 import { authHeader, createUser, type CreatedUser } from '../../helpers/auth.js';
+import { approvedDriver } from '../../helpers/drivers.js';
 import { act, orderWorld, placeOrder, RESTAURANT_AT, type OrderWorld } from '../orders/helpers.js';
 
 /**
@@ -62,7 +63,7 @@ const me = async (driver: CreatedUser) =>
 
 describe('availability', () => {
   it('goes online and offline: one shift event per change, offline leaves the index and refuses positions', async () => {
-    const driver = await createUser(world.testApp, { roles: ['driver'] });
+    const driver = await approvedDriver(world.testApp);
     expect(await me(driver)).toMatchObject({ online: false, since: null, lastPosition: null });
 
     const online = await goOnline(driver, true, 'car');
@@ -110,7 +111,7 @@ describe('availability', () => {
 
 describe('position fixes', () => {
   it('refuses each bad fix with a 4xx problem and indexes nothing', async () => {
-    const driver = await createUser(world.testApp, { roles: ['driver'] });
+    const driver = await approvedDriver(world.testApp);
     await goOnline(driver);
     const bad: [string, Record<string, unknown>, number, string][] = [
       ['latitude out of range', fixAt({ latitude: 91, longitude: 9.7 }), 400, 'validation_failed'],
@@ -160,7 +161,7 @@ describe('position fixes', () => {
   });
 
   it('accepts at most one fix per interval (429 with Retry-After), refuses one out of order', async () => {
-    const driver = await createUser(world.testApp, { roles: ['driver'] });
+    const driver = await approvedDriver(world.testApp);
     await goOnline(driver);
     expect((await sendFix(driver, fixAt(RESTAURANT_AT, 2_000))).statusCode).toBe(200);
     const sooner = await sendFix(driver, fixAt({ latitude: 4.0521, longitude: 9.7679 }));
@@ -175,7 +176,7 @@ describe('position fixes', () => {
   });
 
   it('flags an impossible speed (stored for review, counted) and does not use the fix', async () => {
-    const driver = await createUser(world.testApp, { roles: ['driver'] });
+    const driver = await approvedDriver(world.testApp);
     await goOnline(driver, true, 'bicycle');
     expect((await sendFix(driver, fixAt(RESTAURANT_AT, 5_000))).statusCode).toBe(200);
     await sleep(MIN_INTERVAL_MS + 100);
@@ -279,7 +280,7 @@ describe('driver-location fan-out and public tracking', () => {
 
 describe('positions over /ws/driver', () => {
   it('takes the same message as the REST route, answers an ack or the same error codes, and indexes only good fixes', async () => {
-    const driver = await createUser(world.testApp, { roles: ['driver'] });
+    const driver = await approvedDriver(world.testApp);
     await goOnline(driver);
     const address = await world.testApp.app.listen({ host: '127.0.0.1', port: 0 });
     const socket = new WebSocket(
@@ -323,7 +324,7 @@ describe('positions over /ws/driver', () => {
 
 describe('personal data', () => {
   it("exports a driver's shift, history and flags, and erasure deletes them and leaves the index (twice: idempotent)", async () => {
-    const driver = await createUser(world.testApp, { roles: ['driver'] });
+    const driver = await approvedDriver(world.testApp);
     await goOnline(driver);
     expect((await sendFix(driver, fixAt(RESTAURANT_AT))).statusCode).toBe(200);
     const hook = world.testApp.services.platform.personalData.get('dispatch')!;

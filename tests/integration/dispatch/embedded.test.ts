@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../helpers/app.js';
 import { authHeader, createUser } from '../../helpers/auth.js';
+import { approvedDriver } from '../../helpers/drivers.js';
 
 /** Without REDIS_URL (the embedded default) the app indexes drivers in process, same routes, same answers. */
 let testApp: TestApp;
@@ -15,7 +16,7 @@ it('goes online, sends a fix, is found nearby, and is gone once offline (in-proc
   expect(testApp.services.runtime.redis).toBeUndefined();
   await testApp.services.identity.keyRing.signingKey();
   const [driver, admin] = await Promise.all([
-    createUser(testApp, { roles: ['driver'] }),
+    approvedDriver(testApp),
     createUser(testApp, { roles: ['admin'] }),
   ]);
   const put = (url: string, payload: object) =>

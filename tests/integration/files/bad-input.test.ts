@@ -205,8 +205,15 @@ describe('bad uploads are refused and store nothing', () => {
     );
     const otherOwner = await createUser(world.testApp, { roles: ['customer', 'restaurant_owner'] });
     await refused(403, 'not_restaurant_owner', menuPhoto(), { body: photo }, otherOwner.accessToken);
-    // A customer is stopped at the door: no role of theirs uploads anything.
-    await refused(403, 'permission_denied', menuPhoto(), { body: photo }, world.actors.customer.accessToken);
+    // A customer passes the door (they may upload driver documents to apply to drive) and is
+    // refused by the service: the restaurant is not theirs.
+    await refused(
+      403,
+      'not_restaurant_owner',
+      menuPhoto(),
+      { body: photo },
+      world.actors.customer.accessToken,
+    );
   });
 
   it('a body that is not multipart, and a malformed multipart body', async () => {

@@ -87,7 +87,7 @@ describe('driver documents', () => {
     expect(expired.json().code).toBe('signed_url_expired');
   });
 
-  it('re-encodes a photographed document as one JPEG; refuses documents from non-drivers', async () => {
+  it('re-encodes a photographed document as one JPEG; refuses documents from those who neither drive nor may apply', async () => {
     const photographed = await upload(
       world.testApp,
       world.driver.accessToken,
@@ -98,9 +98,10 @@ describe('driver documents', () => {
     expect(photographed.json().renditions).toEqual([
       expect.objectContaining({ name: 'original', format: 'jpeg', width: 2560, height: 1707 }),
     ]);
+    // Customers may upload theirs to apply to drive (dispatch onboarding); support staff may not.
     const customer = await upload(
       world.testApp,
-      world.actors.owner.accessToken,
+      world.support.accessToken,
       { purpose: 'driver_document', documentKind: 'identity' },
       { body: licence, contentType: 'application/pdf' },
     );

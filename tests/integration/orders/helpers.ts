@@ -1,5 +1,6 @@
 import type { TestApp } from '../../helpers/app.js';
 import { authHeader, createUser, type CreatedUser } from '../../helpers/auth.js';
+import { approveDriver } from '../../helpers/drivers.js';
 import { activeRestaurant, catalogTestApp, createActors, post, type Actors } from '../catalog/helpers.js';
 
 /** A restaurant in Akwa (Douala), open all week, with two dishes (one with a paid option). */
@@ -30,6 +31,8 @@ export async function orderWorld(env: Record<string, string> = {}): Promise<Orde
     createUser(testApp, { roles: ['driver'] }),
     createUser(testApp, { roles: ['support'] }),
   ]);
+  // Approved to drive (onboarding), so that tests may put them on shift.
+  for (const each of [driver, otherDriver]) await approveDriver(testApp, each.userId);
   const restaurantId = await activeRestaurant(testApp, actors);
   const category = (
     await post(testApp, `/v1/restaurants/${restaurantId}/menu/categories`, actors.owner.accessToken, {

@@ -78,6 +78,18 @@ export async function wallet(testApp: TestApp, token: string) {
     availableMinor: number;
     heldMinor: number;
     status: string;
+    limits: {
+      dailyMinor: number;
+      monthlyMinor: number;
+      spentTodayMinor: number;
+      spentThisMonthMinor: number;
+    };
+    categoryControls: {
+      category: string;
+      blocked: boolean;
+      monthlyLimitMinor: number | null;
+      spentThisMonthMinor: number;
+    }[];
   };
 }
 
@@ -94,7 +106,7 @@ export async function paymentStatus(testApp: TestApp, token: string, paymentId: 
  * An order world on the real payment port (ledger) with the provider simulators, listening on a
  * free port so that the simulators' webhooks reach it.
  */
-export async function listeningPaymentsWorld(): Promise<OrderWorld> {
+export async function listeningPaymentsWorld(env: Record<string, string> = {}): Promise<OrderWorld> {
   const port = await freePort();
   const world = await orderWorld({
     PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
@@ -102,6 +114,7 @@ export async function listeningPaymentsWorld(): Promise<OrderWorld> {
     PAYMENT_SIMULATOR_DELAY_MS: '50',
     PAYMENT_POLL_INITIAL_DELAY_MS: '250',
     ORDERS_PAYMENT_PORT: 'ledger',
+    ...env,
   });
   await world.testApp.app.listen({ host: '127.0.0.1', port });
   return world;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   customerWalletId,
   orderEscrowId,
+  providerClearingId,
   restaurantPayableId,
   worldId,
 } from '../../../ledger/rules/index.js';
@@ -9,6 +10,7 @@ import { decodePosition } from '../../../src/eventstore/position.js';
 import { orderStream } from '../../../src/modules/orders/index.js';
 import { doualaPeriods } from '../../../src/modules/payments/ids.js';
 import { MAGIC_NUMBERS } from '../../../src/modules/payments/simulators/index.js';
+import { WALLET_CATEGORIES } from '../../../src/modules/payments/wallet-categories.js';
 import { authHeader, createUser } from '../../helpers/auth.js';
 import { act, orderBody, placeOrder, type OrderWorld } from '../orders/helpers.js';
 import { key, listeningPaymentsWorld, until, wallet } from './helpers.js';
@@ -16,7 +18,8 @@ import { key, listeningPaymentsWorld, until, wallet } from './helpers.js';
 let world: OrderWorld;
 
 beforeAll(async () => {
-  world = await listeningPaymentsWorld();
+  // Cameroon's VAT, so that the tax leg of a wallet payment is exercised.
+  world = await listeningPaymentsWorld({ TAX_RATE_PERCENT: '19.25' });
 });
 afterAll(async () => world?.testApp.close());
 
@@ -384,20 +387,183 @@ describe('orders paid from the wallet and by Mobile Money', () => {
     const rest = (
       await world.testApp.app.inject({
         method: 'GET',
-        url: `/v1/wallet/transactions?limit=2&cursor=${page.nextCursor}`,
+        url: `/v1/wallet/transactions?limit=10&cursor=${page.nextCursor}`,
         headers: authHeader(customer.accessToken),
       })
     ).json();
     const categories = [...page.items, ...rest.items]
       .map((item: { category: string }) => item.category)
       .sort();
-    expect(categories).toEqual(['delivery', 'food', 'other', 'tips']); // 'other': the test funding
+    expect(categories).toEqual(['delivery', 'food', 'other', 'taxes', 'tips']); // 'other': the test funding
     const bad = await world.testApp.app.inject({
       method: 'GET',
       url: '/v1/wallet/transactions?cursor=nonsense',
       headers: authHeader(customer.accessToken),
     });
     expect(bad.statusCode).toBe(400);
+  });
+
+  it('every movement is filed by its ledger code: tax apart from food, a withdrawal as a withdrawal, and each category filter finds exactly its own', async () => {
+    const customer = await createUser(world.testApp, { roles: ['customer'], phone: '+237690066611' });
+    await fund(customer.userId, 50_000n);
+    // CamPay's float, so that the withdrawal can leave.
+    const [float] = await world.testApp.services.ledger.submit([
+      {
+        id: `test-float:${customer.userId}`,
+        debitAccountId: providerClearingId('campay', 'XAF'),
+        creditAccountId: worldId('XAF'),
+        amountMinor: 10_000n,
+        currency: 'XAF',
+        code: 'adjustment',
+        flags: {},
+      },
+    ]);
+    expect(float!.result).toBe('ok');
+    const placed = await placeOrder(world, customer.accessToken, { ...juiceOnly(), tipMinor: 300 });
+    expect(placed.statusCode, placed.body).toBe(201);
+    const pricing = placed.json().pricing as Record<string, number>;
+    const withdrawn = await world.testApp.app.inject({
+      method: 'POST',
+      url: '/v1/wallet/withdrawals',
+      headers: { ...authHeader(customer.accessToken), 'idempotency-key': key() },
+      payload: { amountMinor: 1_000 },
+    });
+    expect(withdrawn.statusCode, withdrawn.body).toBe(201);
+    type Item = { transferId: string; category: string; direction: string; amountMinor: number };
+    const read = async (query: string): Promise<Item[]> =>
+      (
+        await world.testApp.app.inject({
+          method: 'GET',
+          url: `/v1/wallet/transactions?limit=100${query}`,
+          headers: authHeader(customer.accessToken),
+        })
+      ).json().items;
+    const expected = [
+      ['other', 'in', 50_000], // the test's funding, an adjustment
+      ['food', 'out', pricing.subtotalMinor! - pricing.discountMinor!],
+      ['taxes', 'out', pricing.taxMinor!],
+      ['delivery', 'out', pricing.deliveryFeeMinor!],
+      ['tips', 'out', 300],
+      ['withdrawals', 'out', 1_000],
+    ];
+    expect(pricing.taxMinor).toBeGreaterThan(0);
+    const all = await until(
+      () => read(''),
+      (items) => items.length === expected.length,
+    );
+    const sorted = (rows: unknown[][]) => rows.map((row) => JSON.stringify(row)).sort();
+    expect(sorted(all.map((item) => [item.category, item.direction, item.amountMinor]))).toEqual(
+      sorted(expected),
+    );
+    for (const category of WALLET_CATEGORIES) {
+      const filtered = await read(`&category=${category}`);
+      expect(filtered.map((item) => item.transferId).sort(), category).toEqual(
+        all
+          .filter((item) => item.category === category)
+          .map((item) => item.transferId)
+          .sort(),
+      );
+    }
+    const unknown = await world.testApp.app.inject({
+      method: 'GET',
+      url: '/v1/wallet/transactions?category=groceries',
+      headers: authHeader(customer.accessToken),
+    });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.headers['content-type']).toMatch(/problem\+json/);
+  });
+
+  it('spending controls: a blocked category refuses the payment and counts nothing; lifting it lets the order through', async () => {
+    const customer = await createUser(world.testApp, { roles: ['customer'] });
+    await fund(customer.userId, 50_000n);
+    const settings = (payload: unknown) =>
+      world.testApp.app.inject({
+        method: 'PUT',
+        url: '/v1/wallet/settings',
+        headers: authHeader(customer.accessToken),
+        payload: payload as Record<string, unknown>,
+      });
+    const blocked = await settings({ categoryControls: { tips: { blocked: true } } });
+    expect(blocked.statusCode, blocked.body).toBe(200);
+    expect(blocked.json().categoryControls).toEqual([
+      { category: 'tips', blocked: true, monthlyLimitMinor: null, spentThisMonthMinor: 0 },
+    ]);
+    const before = await wallet(world.testApp, customer.accessToken);
+    const refused = await placeOrder(world, customer.accessToken, { ...juiceOnly(), tipMinor: 200 });
+    expect(refused.statusCode, refused.body).toBe(402);
+    expect(refused.json()).toMatchObject({ code: 'category_restricted', orderStatus: 'PAYMENT_FAILED' });
+    const after = await wallet(world.testApp, customer.accessToken);
+    expect(after.balanceMinor).toBe(before.balanceMinor);
+    expect(after.limits.spentTodayMinor).toBe(before.limits.spentTodayMinor);
+    // Without a tip the same order is food, taxes and delivery only: paid.
+    expect(placedStatus(await placeOrder(world, customer.accessToken, juiceOnly()))).toBe('PLACED');
+    expect(
+      (await settings({ categoryControls: { tips: { blocked: false } } })).json().categoryControls,
+    ).toEqual([]);
+    expect(
+      placedStatus(await placeOrder(world, customer.accessToken, { ...juiceOnly(), tipMinor: 200 })),
+    ).toBe('PLACED');
+  });
+
+  it('spending controls: a monthly cap on food lets exactly as many parallel orders through as it allows, and counts only those', async () => {
+    const customer = await createUser(world.testApp, { roles: ['customer'] });
+    await fund(customer.userId, 200_000n);
+    const probe = await placeOrder(world, customer.accessToken, {
+      ...juiceOnly(),
+      payment: { kind: 'mobile_money', provider: 'MTN', phone: MAGIC_NUMBERS.MTN.pendingForever },
+    });
+    const pricing = probe.json().pricing as Record<string, number>;
+    const food = pricing.subtotalMinor! - pricing.discountMinor!;
+    const capped = await world.testApp.app.inject({
+      method: 'PUT',
+      url: '/v1/wallet/settings',
+      headers: authHeader(customer.accessToken),
+      payload: { categoryControls: { food: { monthlyLimitMinor: food * 3 + 1 } } },
+    });
+    expect(capped.statusCode, capped.body).toBe(200);
+    const results = await Promise.all(
+      Array.from({ length: 12 }, () => placeOrder(world, customer.accessToken, juiceOnly())),
+    );
+    expect(results.map(placedStatus).filter((status) => status === 'PLACED')).toHaveLength(3);
+    for (const result of results.filter((response) => response.statusCode === 402))
+      expect(result.json().code).toBe('category_limit_exceeded');
+    const summary = await wallet(world.testApp, customer.accessToken);
+    expect(summary.categoryControls).toEqual([
+      { category: 'food', blocked: false, monthlyLimitMinor: food * 3 + 1, spentThisMonthMinor: food * 3 },
+    ]);
+    expect(summary.limits.spentThisMonthMinor).toBe(pricing.totalMinor! * 3);
+    expect(summary.balanceMinor).toBe(200_000 - pricing.totalMinor! * 3);
+    // Removing the cap keeps nothing behind.
+    const lifted = await world.testApp.app.inject({
+      method: 'PUT',
+      url: '/v1/wallet/settings',
+      headers: authHeader(customer.accessToken),
+      payload: { categoryControls: { food: { monthlyLimitMinor: null } } },
+    });
+    expect(lifted.json().categoryControls).toEqual([]);
+  });
+
+  it('spending controls refuse what they cannot mean with 400 problem+json and change nothing', async () => {
+    const customer = await createUser(world.testApp, { roles: ['customer'] });
+    for (const categoryControls of [
+      { groceries: { blocked: true } },
+      { food: { monthlyLimitMinor: -1 } },
+      { food: { monthlyLimitMinor: 0 } },
+      { food: { blocked: 'yes' } },
+      { food: { cap: 1 } },
+      { withdrawals: { blocked: true } },
+      null,
+    ]) {
+      const response = await world.testApp.app.inject({
+        method: 'PUT',
+        url: '/v1/wallet/settings',
+        headers: authHeader(customer.accessToken),
+        payload: { categoryControls },
+      });
+      expect(response.statusCode, JSON.stringify(categoryControls)).toBe(400);
+      expect(response.headers['content-type']).toMatch(/problem\+json/);
+    }
+    expect((await wallet(world.testApp, customer.accessToken)).categoryControls).toEqual([]);
   });
 
   it('a frozen wallet cannot pay or top up; XAF and USD wallets are separate', async () => {

@@ -29,6 +29,8 @@ const WALLET_REFUSALS: ReadonlySet<string> = new Set([
   'insufficient_funds',
   'wallet_frozen',
   'limit_exceeded',
+  'category_restricted',
+  'category_limit_exceeded',
 ]);
 
 function walletPaymentFailed(orderId: string, reason: string | null): HttpProblem {

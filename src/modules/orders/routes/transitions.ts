@@ -109,13 +109,14 @@ const TRANSITIONS: readonly Transition[] = [
   },
   {
     path: 'delivery-failed',
-    summary: 'Delivery failed (PICKED_UP → DELIVERY_FAILED)',
+    summary:
+      'Delivery failed (PICKED_UP → DELIVERY_FAILED), by staff; a driver reports it with a photo and position on POST /v1/drivers/me/orders/{id}/delivery-failed',
     access: {
-      permissions: ['ORDER_ACCEPTANCE', 'ESCALATION_RIGHTS'],
-      ownership: 'the claiming driver, support or an admin',
+      permissions: ['ESCALATION_RIGHTS'],
+      ownership: 'support or an admin (drivers: the dispatch route with proof)',
     },
     body: ReasonBody,
-    relations: ['driver', 'staff'],
+    relations: ['staff'],
     command: (body, by, at) => ({ type: 'FailDelivery', data: { by, reason: body.reason as string, at } }),
   },
   {

@@ -1,0 +1,339 @@
+/**
+ * Drivers' safety (issue #20): the emergency button (support and administrators hear it at once
+ * over WebSocket with the driver's last accepted position, and an event `DriverEmergencyRaised`
+ * on the stream `driver-safety-<reportId>` lets notify send SMS to staff: notify has no staff-alert
+ * API yet), incident reports with photos the driver uploaded, and speed alerts read from the
+ * trails against a threshold per vehicle.
+ */
+import { randomUUID } from 'node:crypto';
+
+import type { EventStore } from '../../eventstore/index.js';
+import { audiences, type RealtimeBus } from '../../realtime/index.js';
+import { dispatchErrors } from './errors.js';
+import type { Vehicle } from './fix-rules.js';
+import { distanceMeters } from './geo.js';
+import type { OnboardingActor, OnboardingIdentity } from './onboarding.js';
+import type { DispatchDb, DriverSafetyReportsTable } from './tables.js';
+
+export const INCIDENT_CATEGORIES = [
+  'accident',
+  'theft',
+  'assault',
+  'harassment',
+  'vehicle_breakdown',
+  'other',
+] as const;
+export type IncidentCategory = (typeof INCIDENT_CATEGORIES)[number];
+export const INCIDENT_PHOTOS_MAX = 5;
+export const SAFETY_PAGE_MAX = 100;
+export const SAFETY_STREAM_PREFIX = 'driver-safety-';
+
+/** What safety needs of the files context: who uploaded a file and whether it is usable. */
+export interface UploadedFileLookup {
+  find(fileId: string): Promise<{ uploaded_by: string; status: string; deleted_at: Date | null } | undefined>;
+}
+
+export type SpeedThresholds = Record<Vehicle, number>;
+
+export interface SpeedAlert {
+  orderId: string;
+  speedKmh: number;
+  limitKmh: number;
+  from: { latitude: number; longitude: number; recordedAt: string };
+  to: { latitude: number; longitude: number; recordedAt: string };
+}
+
+/** Pure: consecutive trail points of one order whose implied speed passes the threshold. */
+export function speedAlertsOf(
+  points: readonly { order_id: string; latitude: number; longitude: number; recorded_at: Date }[],
+  limitKmh: number,
+): SpeedAlert[] {
+  const alerts: SpeedAlert[] = [];
+  for (let index = 1; index < points.length; index += 1) {
+    const previous = points[index - 1]!;
+    const point = points[index]!;
+    if (previous.order_id !== point.order_id) continue;
+    const seconds = (point.recorded_at.getTime() - previous.recorded_at.getTime()) / 1000;
+    if (seconds <= 0) continue;
+    const speedKmh = (distanceMeters(previous, point) / seconds) * 3.6;
+    if (speedKmh > limitKmh)
+      alerts.push({
+        orderId: point.order_id,
+        speedKmh: Math.round(speedKmh),
+        limitKmh,
+        from: {
+          latitude: previous.latitude,
+          longitude: previous.longitude,
+          recordedAt: previous.recorded_at.toISOString(),
+        },
+        to: {
+          latitude: point.latitude,
+          longitude: point.longitude,
+          recordedAt: point.recorded_at.toISOString(),
+        },
+      });
+  }
+  return alerts;
+}
+
+type ReportRow = Pick<
+  DriverSafetyReportsTable,
+  | 'id'
+  | 'driver_id'
+  | 'kind'
+  | 'category'
+  | 'order_id'
+  | 'description'
+  | 'latitude'
+  | 'longitude'
+  | 'position_recorded_at'
+> & { photos: string[]; status: 'open' | 'resolved'; created_at: Date };
+
+export function reportView(row: ReportRow) {
+  return {
+    id: row.id,
+    driverId: row.driver_id,
+    kind: row.kind,
+    category: row.category,
+    orderId: row.order_id,
+    description: row.description,
+    position:
+      row.latitude === null || row.longitude === null
+        ? null
+        : {
+            latitude: row.latitude,
+            longitude: row.longitude,
+            recordedAt: row.position_recorded_at?.toISOString() ?? null,
+          },
+    photos: row.photos,
+    status: row.status,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+export function createSafety(deps: {
+  db: DispatchDb;
+  bus: RealtimeBus;
+  eventStore: Pick<EventStore, 'append'>;
+  files: () => UploadedFileLookup;
+  identity: OnboardingIdentity;
+  thresholds: SpeedThresholds;
+  lastPosition: (
+    driverId: string,
+  ) => Promise<{ latitude: number; longitude: number; recordedAt: string } | undefined>;
+}) {
+  const { db } = deps;
+
+  async function find(id: string): Promise<ReportRow | undefined> {
+    return db
+      .selectFrom('driver_safety_reports')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst() as Promise<ReportRow | undefined>;
+  }
+
+  async function alertStaff(row: ReportRow): Promise<void> {
+    const view = reportView(row);
+    await deps.bus.publish([
+      {
+        audiences: [audiences.admin, audiences.support],
+        message: {
+          type: row.kind === 'emergency' ? 'DriverEmergency' : 'DriverIncident',
+          channel: 'system-alerts',
+          at: view.createdAt,
+          data: view,
+        },
+      },
+    ]);
+  }
+
+  return {
+    /**
+     * The emergency button: a report with the last accepted position, told to support and admins
+     * now. `id` (from the Idempotency-Key) makes a retried press one report and one alert.
+     */
+    async emergency(
+      driverId: string,
+      input: { note?: string | undefined; orderId?: string | undefined },
+      id: string = randomUUID(),
+    ) {
+      const existing = await find(id);
+      if (existing !== undefined) {
+        if (existing.driver_id !== driverId)
+          throw dispatchErrors.of('conflict', 'idempotency_key_reused', 'Use another key.');
+        return reportView(existing);
+      }
+      const position = await deps.lastPosition(driverId);
+      await db
+        .insertInto('driver_safety_reports')
+        .values({
+          id,
+          driver_id: driverId,
+          kind: 'emergency',
+          category: null,
+          order_id: input.orderId ?? null,
+          description: input.note ?? null,
+          latitude: position?.latitude ?? null,
+          longitude: position?.longitude ?? null,
+          position_recorded_at: position === undefined ? null : new Date(position.recordedAt),
+        })
+        .onConflict((conflict) => conflict.column('id').doNothing())
+        .execute();
+      const row = (await find(id))!;
+      // For notify (SMS to staff): no personal data in the event, the report holds the position.
+      await deps.eventStore.append(`${SAFETY_STREAM_PREFIX}${id}`, [
+        {
+          id,
+          type: 'DriverEmergencyRaised',
+          data: { reportId: id, driverId, at: row.created_at.toISOString() },
+        },
+      ]);
+      await alertStaff(row);
+      return reportView(row);
+    },
+
+    async incident(
+      driverId: string,
+      input: {
+        category: IncidentCategory;
+        description: string;
+        orderId?: string | undefined;
+        photos: string[];
+      },
+      id: string = randomUUID(),
+    ) {
+      const existing = await find(id);
+      if (existing !== undefined) {
+        if (existing.driver_id !== driverId)
+          throw dispatchErrors.of('conflict', 'idempotency_key_reused', 'Use another key.');
+        return reportView(existing);
+      }
+      const photos = [...new Set(input.photos)];
+      for (const fileId of photos) {
+        const file = await deps.files().find(fileId);
+        if (
+          file === undefined ||
+          file.uploaded_by !== driverId ||
+          file.status !== 'clean' ||
+          file.deleted_at !== null
+        )
+          throw dispatchErrors.of(
+            'unprocessable',
+            'incident_photo_invalid',
+            'A photo is not a file you uploaded.',
+            {
+              details: { fileId },
+            },
+          );
+      }
+      const position = await deps.lastPosition(driverId);
+      await db
+        .insertInto('driver_safety_reports')
+        .values({
+          id,
+          driver_id: driverId,
+          kind: 'incident',
+          category: input.category,
+          order_id: input.orderId ?? null,
+          description: input.description,
+          latitude: position?.latitude ?? null,
+          longitude: position?.longitude ?? null,
+          position_recorded_at: position === undefined ? null : new Date(position.recordedAt),
+          photos: JSON.stringify(photos),
+        })
+        .onConflict((conflict) => conflict.column('id').doNothing())
+        .execute();
+      const row = (await find(id))!;
+      await alertStaff(row);
+      return reportView(row);
+    },
+
+    async mine(driverId: string, limit: number) {
+      const rows = (await db
+        .selectFrom('driver_safety_reports')
+        .selectAll()
+        .where('driver_id', '=', driverId)
+        .orderBy('created_at', 'desc')
+        .orderBy('id')
+        .limit(Math.max(1, Math.min(limit, SAFETY_PAGE_MAX)))
+        .execute()) as ReportRow[];
+      return { items: rows.map(reportView) };
+    },
+
+    /** One report of this driver; another driver's is answered as none. */
+    async mineById(driverId: string, id: string) {
+      const row = await find(id);
+      if (row === undefined || row.driver_id !== driverId)
+        throw dispatchErrors.of('not_found', 'report_not_found', 'There is no such report of yours.');
+      return reportView(row);
+    },
+
+    /** Staff: open (or resolved) reports, newest first. */
+    async queue(status: 'open' | 'resolved', limit: number) {
+      const rows = (await db
+        .selectFrom('driver_safety_reports')
+        .selectAll()
+        .where('status', '=', status)
+        .orderBy('created_at', 'desc')
+        .orderBy('id')
+        .limit(Math.max(1, Math.min(limit, SAFETY_PAGE_MAX)))
+        .execute()) as ReportRow[];
+      return { items: rows.map(reportView) };
+    },
+
+    async resolve(id: string, note: string, actor: OnboardingActor) {
+      const row = await find(id);
+      if (row === undefined)
+        throw dispatchErrors.of('not_found', 'report_not_found', 'There is no such report.');
+      if (row.status !== 'resolved') {
+        await db
+          .updateTable('driver_safety_reports')
+          .set({ status: 'resolved' })
+          .where('id', '=', id)
+          .execute();
+        await deps.identity.audit({
+          action: 'driver_safety_report.resolved',
+          actor,
+          subjectUserId: row.driver_id,
+          resource: `driver_safety_report:${id}`,
+          oldValue: { status: row.status },
+          newValue: { status: 'resolved', note },
+        });
+      }
+      return reportView((await find(id))!);
+    },
+
+    /** Speed alerts of a driver's trails in [from, to), against their vehicle's threshold. */
+    async speedAlerts(driverId: string, vehicle: Vehicle, from: Date, to: Date, limit: number) {
+      const points = await db
+        .selectFrom('order_driver_trails')
+        .select(['order_id', 'latitude', 'longitude', 'recorded_at'])
+        .where('driver_id', '=', driverId)
+        .where('recorded_at', '>=', from)
+        .where('recorded_at', '<', to)
+        .orderBy('order_id')
+        .orderBy('seq')
+        .limit(20_000)
+        .execute();
+      const limitKmh = deps.thresholds[vehicle];
+      return {
+        vehicle,
+        limitKmh,
+        items: speedAlertsOf(points, limitKmh).slice(0, Math.max(1, Math.min(limit, SAFETY_PAGE_MAX))),
+      };
+    },
+
+    async erase(driverId: string): Promise<number> {
+      const result = await db
+        .deleteFrom('driver_safety_reports')
+        .where('driver_id', '=', driverId)
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+    async exportOf(driverId: string) {
+      return (await this.mine(driverId, SAFETY_PAGE_MAX)).items;
+    },
+  };
+}
+
+export type Safety = ReturnType<typeof createSafety>;

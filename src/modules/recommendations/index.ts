@@ -1,0 +1,62 @@
+/**
+ * The recommendations context (issue #24): `GET /v1/recommendations` ranks the catalog's dishes
+ * with the ONNX model trained in `ml/` (docs/recommendations.md). It reads orders through its own
+ * projection (`reco_orders`) and dishes through the catalog's ranking API.
+ */
+import { resolve } from 'node:path';
+import { defineContext, need, tablesOf } from '../../platform/context.js';
+import type { Catalog } from '../catalog/index.js';
+import { createRecommendationMetrics } from './metrics.js';
+import { loadRanker } from './model.js';
+import { recommendationsProjection } from './projection.js';
+import { registerRecommendationRoutes } from './routes.js';
+import { createRecommendations } from './service.js';
+import type { RecommendationTables } from './tables.js';
+
+export type { RecommendationsService, Recommendations } from './service.js';
+export { recommendationsProjection, RECOMMENDATIONS_PROJECTION } from './projection.js';
+
+export const recommendationsContext = defineContext({
+  name: 'recommendations',
+  needs: { catalog: need<Pick<Catalog, 'ranking'>>() },
+  projections: [recommendationsProjection],
+  tables: tablesOf<RecommendationTables>(),
+  async create({ runtime, db }, { catalog }) {
+    const { config, logger } = runtime;
+    const ranker = await loadRanker(resolve(config.RECOMMENDATIONS_MODEL_PATH));
+    const status = ranker.status();
+    if (status.loaded) logger.info({ version: status.version }, 'recommendations: model loaded');
+    else logger.warn({ error: status.error }, 'recommendations: no model, popularity is served');
+    const recommendations = createRecommendations({ db, catalog: catalog.ranking, ranker, logger });
+    const metrics = createRecommendationMetrics(() => ranker.status().version);
+    let timer: NodeJS.Timeout | undefined;
+    runtime.closers.push({ name: 'recommendations model', close: () => ranker.close() });
+    return {
+      service: recommendations,
+      routes(app) {
+        registerRecommendationRoutes(app, { recommendations, metrics });
+      },
+      reactors: [
+        {
+          name: 'recommendations refresh',
+          async start() {
+            const tick = () =>
+              void recommendations.refresh().catch((error: unknown) => {
+                logger.warn({ err: error }, 'recommendations: refresh failed (the last history is kept)');
+              });
+            tick();
+            timer = setInterval(tick, config.RECOMMENDATIONS_REFRESH_SECONDS * 1000);
+            timer.unref();
+          },
+          async stop() {
+            clearInterval(timer);
+          },
+        },
+      ],
+      personalData: {
+        export: (userId) => recommendations.personalData.export(userId),
+        erase: (userId) => recommendations.personalData.erase(userId),
+      },
+    };
+  },
+});

@@ -1,0 +1,91 @@
+/** `GET /v1/recommendations`: dishes and restaurants for the caller (or a guest at a place), now. */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
+import type { RouteAccess } from '../../http/access.js';
+import { ProblemSchema } from '../../http/problem.js';
+import type { RecommendationMetrics } from './metrics.js';
+import { LIMIT_MAX, type RecommendationsService } from './service.js';
+
+const PUBLIC: RouteAccess = {
+  public: true,
+  description: 'anyone; a signed-in caller gets recommendations from their own orders, a guest from lat/lng',
+};
+const problems = { 400: ProblemSchema, 429: ProblemSchema };
+
+const Query = Type.Object(
+  {
+    lat: Type.Optional(
+      Type.Number({ minimum: -90, maximum: 90, description: 'latitude of the delivery place' }),
+    ),
+    lng: Type.Optional(
+      Type.Number({ minimum: -180, maximum: 180, description: 'longitude of the delivery place' }),
+    ),
+    weather: Type.Optional(
+      Type.Union([Type.Literal('rain'), Type.Literal('dry')], {
+        description: 'the weather now, if the app knows it (otherwise: the season’s usual weather)',
+      }),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMIT_MAX, default: 10 })),
+  },
+  { additionalProperties: false },
+);
+
+const Score = Type.Number({ description: 'the ranker’s logit (model) or decayed order count (popularity)' });
+const RecommendationsSchema = Type.Object({
+  source: Type.Union([Type.Literal('model'), Type.Literal('popularity')], {
+    description: 'model: the ONNX ranker; popularity: no model is loaded (the fallback)',
+  }),
+  modelVersion: Type.Union([Type.String(), Type.Null()]),
+  context: Type.Object({
+    slot: Type.String({ description: 'breakfast, lunch, dinner or late (Africa/Douala time)' }),
+    weekend: Type.Boolean(),
+    weather: Type.Union([Type.Literal('rain'), Type.Literal('dry')]),
+    cell: Type.Union([Type.String(), Type.Null()], { description: 'the location cell (about 2 km)' }),
+  }),
+  items: Type.Array(
+    Type.Object({
+      itemId: Type.String(),
+      restaurantId: Type.String(),
+      restaurantName: Type.String(),
+      name: Type.Object({ fr: Type.String(), en: Type.Union([Type.String(), Type.Null()]) }),
+      priceMinor: Type.Integer({ description: 'XAF' }),
+      score: Score,
+    }),
+  ),
+  restaurants: Type.Array(
+    Type.Object({ restaurantId: Type.String(), restaurantName: Type.String(), score: Score }),
+  ),
+});
+
+export function registerRecommendationRoutes(
+  app: FastifyInstance,
+  services: { recommendations: RecommendationsService; metrics: RecommendationMetrics },
+): void {
+  const { recommendations, metrics } = services;
+  for (const metric of metrics.all) app.metricsRegistry.registerMetric(metric);
+  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+  typed.get('/v1/recommendations', {
+    config: { access: PUBLIC },
+    schema: {
+      tags: ['recommendations'],
+      summary:
+        'Dishes and restaurants recommended now (signed in: from your orders; guest: give lat and lng)',
+      querystring: Query,
+      response: { 200: RecommendationsSchema, ...problems },
+    },
+    handler: async (request) => {
+      const { lat, lng, weather, limit } = request.query;
+      const started = process.hrtime.bigint();
+      const result = await recommendations.recommend({
+        customerId: request.principal?.userId ?? null,
+        location: lat !== undefined && lng !== undefined ? { latitude: lat, longitude: lng } : null,
+        weather: weather ?? null,
+        limit: limit ?? 10,
+        at: new Date(),
+      });
+      metrics.latency.observe({ source: result.source }, Number(process.hrtime.bigint() - started) / 1e9);
+      return result;
+    },
+  });
+}
