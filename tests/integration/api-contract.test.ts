@@ -122,9 +122,10 @@ describe('the OpenAPI document', () => {
     expect(text.split('"RFC 9457 problem details').length - 1).toBe(1);
     expect(text).not.toContain('Default Response');
     // 447 KB before the drivers' routes (issue #20), 459 KB with them; about 510 KB with the
-    // drivers' onboarding, earnings, performance, safety and delivery proof (22 operations).
+    // drivers' onboarding, earnings, performance, safety and delivery proof (22 operations);
+    // about 537 KB with coupons and promotions (9 operations, answers kept compact: 20 KB).
     expect(text.length, 'the document stays small enough for a phone on a slow link to fetch').toBeLessThan(
-      520_000,
+      540_000,
     );
   });
 
