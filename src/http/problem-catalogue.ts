@@ -35,6 +35,7 @@ const NOTIFY = ['notifications', 'devices', 'admin'];
 const FILES = ['files'];
 const DISPATCH = ['drivers'];
 const SUPPORT = ['support'];
+const COUPONS = ['promotions'];
 const RECOMMENDATIONS = ['recommendations'];
 const USSD = ['ussd'];
 const ADMIN = ['admin'];
@@ -137,10 +138,10 @@ const ROWS: Row[] = [
   ['invalid_modifier_group', 400, CATALOG, ['Invalid option group', 'The option group’s options or selection bounds are not valid.'], ['Groupe d’options invalide', 'Les options ou les bornes de sélection du groupe ne sont pas valides.']],
   ['modifier_min_exceeds_max', 400, CATALOG, ['Minimum above maximum', 'The minimum number of selections is above the maximum.'], ['Minimum supérieur au maximum', 'Le nombre minimum de choix dépasse le maximum.']],
   ['modifier_group_not_found', 404, CATALOG, ['Option group not found', 'There is no such option group.'], ['Groupe d’options introuvable', 'Ce groupe d’options n’existe pas.']],
-  ['not_restaurant_owner', 403, [...CATALOG, ...FILES], ['Not your restaurant', 'Only the restaurant’s owner may do this.'], ['Pas votre restaurant', 'Seul le propriétaire du restaurant peut le faire.']],
+  ['not_restaurant_owner', 403, [...CATALOG, ...FILES, ...COUPONS], ['Not your restaurant', 'Only the restaurant’s owner may do this.'], ['Pas votre restaurant', 'Seul le propriétaire du restaurant peut le faire.']],
   ['order_not_reviewable', 403, CATALOG, ['Order not reviewable', 'Only a delivered order of yours can be reviewed.'], ['Commande non évaluable', 'Seule une de vos commandes livrées peut être évaluée.']],
   ['own_review', 422, CATALOG, ['Your own review', 'You cannot mark your own review helpful.'], ['Votre propre avis', 'Vous ne pouvez pas juger utile votre propre avis.']],
-  ['restaurant_not_found', 404, [...CATALOG, ...ORDERS, ...PAYMENTS, ...FILES], ['Restaurant not found', 'There is no such restaurant (of yours).'], ['Restaurant introuvable', 'Ce restaurant n’existe pas (ou n’est pas le vôtre).']],
+  ['restaurant_not_found', 404, [...CATALOG, ...ORDERS, ...PAYMENTS, ...FILES, ...COUPONS], ['Restaurant not found', 'There is no such restaurant (of yours).'], ['Restaurant introuvable', 'Ce restaurant n’existe pas (ou n’est pas le vôtre).']],
   ['review_not_found', 404, CATALOG, ['Review not found', 'There is no such review.'], ['Avis introuvable', 'Cet avis n’existe pas.']],
   ['review_window_closed', 422, CATALOG, ['Review window closed', 'The time to review this order has passed.'], ['Délai d’évaluation dépassé', 'Le délai pour évaluer cette commande est passé.']],
   ['too_many_cuisines', 400, CATALOG, ['Too many cuisines', 'Pick fewer cuisines.'], ['Trop de cuisines', 'Choisissez moins de cuisines.']],
@@ -163,6 +164,13 @@ const ROWS: Row[] = [
   ['items_unavailable', 422, ORDERS, ['Dishes unavailable', 'Some dishes are not available now; `items` lists them.'], ['Plats indisponibles', 'Certains plats ne sont pas disponibles ; `items` les liste.']],
   ['insufficient_stock', 409, ORDERS, ['Sold out', 'Some dishes sold out meanwhile; `insufficient` lists them.'], ['Épuisé', 'Certains plats sont épuisés entre-temps ; `insufficient` les liste.']],
   ['coupon_invalid', 422, ORDERS, ['Invalid coupon', 'The coupon code does not apply to this order.'], ['Coupon invalide', 'Le code promo ne s’applique pas à cette commande.']],
+  ['coupon_exhausted', 422, ORDERS, ['Coupon used up', 'The coupon has been used as many times as it may be; nothing was charged.'], ['Coupon épuisé', 'Le code promo a atteint son nombre d’utilisations ; rien n’a été prélevé.']],
+  ['coupon_customer_limit', 422, ORDERS, ['Coupon limit reached', 'You have used this coupon as many times as you may; nothing was charged.'], ['Limite du coupon atteinte', 'Vous avez utilisé ce code promo autant de fois que permis ; rien n’a été prélevé.']],
+  ['invalid_coupon', 400, COUPONS, ['Invalid coupon definition', 'The coupon cannot be created as given; `problems` lists each field and why.'], ['Définition de coupon invalide', 'Le coupon ne peut pas être créé ainsi ; `problems` liste chaque champ et la raison.']],
+  ['coupon_code_taken', 409, COUPONS, ['Coupon code taken', 'Another coupon already has this code; choose another.'], ['Code déjà pris', 'Un autre coupon a déjà ce code ; choisissez-en un autre.']],
+  ['coupon_not_found', 404, COUPONS, ['Coupon not found', 'There is no such coupon (of yours).'], ['Coupon introuvable', 'Ce coupon n’existe pas (ou n’est pas le vôtre).']],
+  ['invalid_promotion', 400, COUPONS, ['Invalid promotion', 'The promotion cannot be created as given; `problems` lists each field and why.'], ['Promotion invalide', 'La promotion ne peut pas être créée ainsi ; `problems` liste chaque champ et la raison.']],
+  ['promotion_not_found', 404, COUPONS, ['Promotion not found', 'There is no such promotion (of yours).'], ['Promotion introuvable', 'Cette promotion n’existe pas (ou n’est pas la vôtre).']],
   ['points_insufficient', 422, ORDERS, ['Not enough points', 'The order asks for more loyalty points than you have available (`available`); nothing was held or charged.'], ['Points insuffisants', 'La commande demande plus de points de fidélité que vous n’en avez de disponibles (`available`) ; rien n’a été bloqué ni prélevé.']],
   ['points_over_cap', 422, ORDERS, ['Too many points', 'Points may pay only part of the food; `maxPoints` is the most this order takes.'], ['Trop de points', 'Les points ne paient qu’une partie des plats ; `maxPoints` est le maximum pour cette commande.']],
   ['points_with_coupon', 422, ORDERS, ['Coupon or points', 'An order takes either a coupon or loyalty points, not both.'], ['Coupon ou points', 'Une commande accepte un code promo ou des points de fidélité, pas les deux.']],

@@ -3,7 +3,13 @@
  * past the dispute window, or resolved keeping part of the food), held on the ledger in PTS,
  * tiered by the points of the last 12 months, expired by a daily job. `GET /v1/loyalty`.
  */
-import { defineContext, need, tablesOf } from '../../platform/context.js';
+import { defineContext, need, tablesOf, type Reactor } from '../../platform/context.js';
+import type { CatalogOrdersApi } from '../catalog/index.js';
+import type { Identity } from '../identity/index.js';
+import { registerCouponRoutes } from './coupon-routes.js';
+import { COUPON_REACTOR, createCoupons, type Coupons, type CouponsOptions } from './coupons.js';
+import { registerPromotionRoutes } from './promotion-routes.js';
+import { createPromotions, PROMOTION_REACTOR } from './promotions.js';
 import { createRedemption, REDEMPTION_REACTOR } from './redemption.js';
 import { registerLoyaltyRoutes } from './routes.js';
 import { AWARD_REACTOR, createLoyalty, type LoyaltyLedger } from './service.js';
@@ -11,16 +17,45 @@ import type { LoyaltyTables } from './tables.js';
 
 export { createLoyalty, AWARD_REACTOR, type Loyalty, type AwardOutcome } from './service.js';
 export { REDEMPTION_REACTOR, type RedemptionOutcome } from './redemption.js';
+export { COUPON_REACTOR, type Coupons } from './coupons.js';
 export { awardTransferId, expiryTransferId, pointsFor, earningBaseMinor, tierOf } from './rules.js';
 
 const EXPIRY_QUEUE = 'loyalty-expiry';
 const DAY_MS = 86_400_000;
+/** How often coupon reservations of orders never placed are looked for. */
+const STRANDED_COUPON_SWEEP_MS = 5 * 60_000;
+
+/** The coupon reactor and, beside it, the sweep of reservations whose order was never appended. */
+function couponWork(coupons: Coupons, logger: { error(object: object, message: string): void }): Reactor {
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    name: COUPON_REACTOR,
+    async start() {
+      await coupons.start();
+      timer = setInterval(() => {
+        void coupons
+          .sweepStranded()
+          .catch((error: unknown) => logger.error({ err: error }, 'stranded coupon sweep failed'));
+      }, STRANDED_COUPON_SWEEP_MS);
+      timer.unref();
+    },
+    async stop() {
+      clearInterval(timer);
+      await coupons.stop();
+    },
+  };
+}
 
 export const loyaltyContext = defineContext({
   name: 'loyalty',
-  needs: { ledger: need<LoyaltyLedger>() },
+  needs: {
+    ledger: need<LoyaltyLedger>(),
+    // Coupons: whose restaurant it is (catalog), and the audit log for their changes (identity).
+    catalog: need<{ orders: Pick<CatalogOrdersApi, 'restaurantOwnerId'> }>(),
+    identity: need<Pick<Identity, 'audit'>>(),
+  },
   tables: tablesOf<LoyaltyTables>(),
-  create(platform, { ledger }) {
+  create(platform, { ledger, catalog, identity }) {
     const { runtime } = platform;
     const { config } = runtime;
     const loyalty = createLoyalty({
@@ -45,10 +80,34 @@ export const loyaltyContext = defineContext({
       ledger,
       logger: runtime.logger.child({ component: 'loyalty' }),
     });
+    const couponOptions: CouponsOptions = {
+      db: platform.db,
+      eventStore: platform.eventStore,
+      logger: runtime.logger.child({ component: 'coupons' }),
+      restaurantOwner: (restaurantId) => catalog.orders.restaurantOwnerId(restaurantId),
+      audit: (entry) => identity.audit(entry),
+    };
+    const coupons = createCoupons(couponOptions);
+    const promotions = createPromotions(couponOptions);
+    // Orders' coupon hook: codes (coupons) and the automatic promotions, one discount per order.
+    const couponPort = { ...coupons.port, automatic: promotions.automatic };
     return {
-      service: { ...loyalty, points: redemption.points, redemption },
-      routes: (app) => registerLoyaltyRoutes(app, loyalty),
+      service: {
+        ...loyalty,
+        points: redemption.points,
+        redemption,
+        coupons: couponPort,
+        couponAdmin: coupons,
+        promotions,
+      },
+      routes(app) {
+        registerLoyaltyRoutes(app, loyalty);
+        registerCouponRoutes(app, { coupons, runtime });
+        registerPromotionRoutes(app, { promotions, runtime });
+      },
       reactors: [
+        couponWork(coupons, runtime.logger),
+        { name: PROMOTION_REACTOR, start: promotions.start, stop: promotions.stop },
         { name: AWARD_REACTOR, start: loyalty.start, stop: loyalty.stop },
         { name: REDEMPTION_REACTOR, start: redemption.start, stop: redemption.stop },
       ],

@@ -21,9 +21,81 @@ export interface LoyaltyReactorCheckpointsTable {
   updated_at: Generated<Date>;
 }
 
+/** A coupon (docs/loyalty.md, "Coupons"): `uses` counts the reservations not released. */
+export interface CouponsTable {
+  id: string;
+  code: string;
+  funded_by: 'platform' | 'restaurant';
+  restaurant_id: string | null;
+  kind: 'percent' | 'fixed';
+  percent: string | null;
+  amount_minor: bigint | null;
+  max_discount_minor: bigint | null;
+  min_subtotal_minor: bigint;
+  starts_at: Date;
+  ends_at: Date;
+  total_limit: number | null;
+  per_customer_limit: number | null;
+  uses: Generated<number>;
+  created_by: string;
+  created_at: Generated<Date>;
+  disabled_at: Date | null;
+}
+
+/** One coupon use per order: held at placement, used at delivery, released if the order fails. */
+export interface CouponRedemptionsTable {
+  order_id: string;
+  coupon_id: string;
+  customer_id: string;
+  restaurant_id: string;
+  discount_minor: bigint;
+  subtotal_minor: bigint;
+  total_minor: bigint;
+  status: 'held' | 'used' | 'released';
+  created_at: Generated<Date>;
+  ended_at: Date | null;
+}
+
+/** A promotion without a code (docs/loyalty.md, "Promotions"). */
+export interface PromotionsTable {
+  id: string;
+  name: string;
+  funded_by: 'platform' | 'restaurant';
+  restaurant_id: string | null;
+  kind: 'percent' | 'fixed' | 'free_delivery';
+  percent: string | null;
+  amount_minor: bigint | null;
+  max_discount_minor: bigint | null;
+  min_subtotal_minor: bigint;
+  starts_at: Date;
+  ends_at: Date;
+  /** Bit d (0 = Sunday … 6 = Saturday) set: the promotion runs that day, Cameroon time. */
+  weekdays: number;
+  start_minute: number;
+  end_minute: number;
+  created_by: string;
+  created_at: Generated<Date>;
+  disabled_at: Date | null;
+}
+
+/** A delivered order that had a promotion (for the campaign's figures). */
+export interface PromotionOrdersTable {
+  order_id: string;
+  promotion_id: string;
+  customer_id: string;
+  discount_minor: bigint;
+  subtotal_minor: bigint;
+  total_minor: bigint;
+  delivered_at: Date;
+}
+
 export interface LoyaltyTables {
+  promotions: PromotionsTable;
+  promotion_orders: PromotionOrdersTable;
   loyalty_awards: LoyaltyAwardsTable;
   loyalty_reactor_checkpoints: LoyaltyReactorCheckpointsTable;
+  coupons: CouponsTable;
+  coupon_redemptions: CouponRedemptionsTable;
 }
 
 export type LoyaltyDb = Kysely<LoyaltyTables>;

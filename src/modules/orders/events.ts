@@ -113,6 +113,14 @@ export interface OrderCreatedData {
   lines: OrderLine[];
   pricing: OrderPricingData;
   couponCode: string | null;
+  /**
+   * The coupon applied (its discount is pricing.discountMinor) and who funds it: `platform` (the
+   * promotions expense pays it into the escrow at settlement) or `restaurant` (the restaurant's
+   * share is computed on the food less the discount). Absent without a coupon.
+   */
+  coupon?: { id: string; fundedBy: 'platform' | 'restaurant' };
+  /** The automatic promotion applied instead (no coupon, no points), funded the same way. */
+  promotion?: { id: string; fundedBy: 'platform' | 'restaurant' };
   /** Loyalty points held for this order (their XAF value is in pricing.discountMinor); absent when none. */
   pointsUsed?: number;
   delivery: DeliveryAddress;

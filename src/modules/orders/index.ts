@@ -60,6 +60,14 @@ export type {
   PaymentMethodProblem,
   CatalogPort,
   CouponPort,
+  CouponContext,
+  CouponResult,
+  CouponReservation,
+  CouponReserveResult,
+  CouponRefusalCode,
+  PromotionContext,
+  AutomaticDiscount,
+  DiscountFunder,
   CarriedOrder,
   DriverOrdersLookup,
   DriverPosition,
@@ -67,6 +75,7 @@ export type {
   PointsPort,
 } from './ports.js';
 export type { OrderChange, OrdersService, PlaceOrderInput } from './service.js';
+export { discountMinor, type Discount } from './pricing.js';
 export { orderStream, orderStreamExists, ORDER_STREAM_PREFIX, ORDER_EVENT_TYPES } from './events.js';
 export { isOrderRefusal, OrderError, type OrderErrorCode } from './errors.js';
 
@@ -273,7 +282,7 @@ export const ordersContext = defineContext({
   // PointsPort and is built after orders: asked only in requests.
   later: {
     dispatch: need<{ positions: DriverPositionPort }>(),
-    loyalty: need<{ points: PointsPort }>(),
+    loyalty: need<{ points: PointsPort; coupons: CouponPort }>(),
   },
   projections: [ordersProjection],
   tables: tablesOf<OrderTables>(),
@@ -285,6 +294,12 @@ export const ordersContext = defineContext({
       eventStore: platform.eventStore,
       catalog: catalog.orders,
       points: () => later.loyalty().points,
+      // Loyalty implements the coupon hook and is built after orders: asked only in requests.
+      coupons: {
+        evaluate: (code, context) => later.loyalty().coupons.evaluate(code, context),
+        reserve: (reservation) => later.loyalty().coupons.reserve(reservation),
+        automatic: (context) => later.loyalty().coupons.automatic?.(context) ?? Promise.resolve(undefined),
+      },
       ...(runtime.config.ORDERS_PAYMENT_PORT === 'ledger' ? { payments: payments.paymentPort } : {}),
     });
     context.orders.onChange(orderPublisher(platform.realtime.bus, runtime.logger));

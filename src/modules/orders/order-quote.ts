@@ -6,8 +6,8 @@ import { randomInt } from 'node:crypto';
 import type { OrderSnapshot } from '../catalog/index.js';
 import { ordersErrors } from './errors.js';
 import type { OrderCreatedData, OrderPolicy, PaymentMethod } from './events.js';
-import type { CatalogPort, CouponPort, PointsPort, PointsRules } from './ports.js';
-import { priceOrder, PricingError, type Discount } from './pricing.js';
+import type { CatalogPort, CouponPort, DiscountFunder, PointsPort, PointsRules } from './ports.js';
+import { deliveryFeeMinor, priceOrder, PricingError, type Discount } from './pricing.js';
 import { newTrackingSecret } from './tracking-token.js';
 
 /**
@@ -66,6 +66,12 @@ export interface PlaceOrderInput {
   scheduledFor?: string;
 }
 
+/** The coupon an order applies, as OrderCreated records it. */
+export interface AppliedCoupon {
+  id: string;
+  fundedBy: DiscountFunder;
+}
+
 const digits = (count: number) => Array.from({ length: count }, () => String(randomInt(0, 10))).join('');
 
 export interface OrderQuoteDependencies {
@@ -89,10 +95,25 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
     customerId: string,
     subtotalMinor: bigint,
     at: Date,
-  ): Promise<Discount> {
+    deliveryFee: bigint,
+  ): Promise<{ discount: Discount; coupon?: AppliedCoupon; promotion?: AppliedCoupon }> {
     if (input.usePoints !== undefined)
-      return pointsDiscount(input.usePoints, input, customerId, subtotalMinor);
-    if (input.couponCode === undefined) return { kind: 'none' };
+      return { discount: await pointsDiscount(input.usePoints, input, customerId, subtotalMinor) };
+    if (input.couponCode === undefined) {
+      // One discount per order: an automatic promotion only when there is no coupon and no points.
+      const automatic = await deps.coupons.automatic?.({
+        restaurantId: input.restaurantId,
+        customerId,
+        subtotalMinor,
+        at,
+        deliveryFeeMinor: deliveryFee,
+      });
+      if (automatic === undefined) return { discount: { kind: 'none' } };
+      return {
+        discount: automatic.discount,
+        promotion: { id: automatic.promotionId, fundedBy: automatic.fundedBy },
+      };
+    }
     const result = await deps.coupons.evaluate(input.couponCode, {
       restaurantId: input.restaurantId,
       customerId,
@@ -102,10 +123,10 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
     if (!result.valid)
       throw ordersErrors.of(
         'unprocessable',
-        'coupon_invalid',
+        result.code ?? 'coupon_invalid',
         `The coupon cannot be used: ${result.reason}.`,
       );
-    return result.discount;
+    return { discount: result.discount, coupon: { id: result.couponId, fundedBy: result.fundedBy } };
   }
 
   /** Points as a fixed discount: one discount per order, within the cap, within the balance. */
@@ -192,7 +213,13 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
       });
     }
     const subtotal = snapshot.lines.reduce((sum, line) => sum + line.linePrice, 0n);
-    const discount = await resolveDiscount(input, customerId, subtotal, current);
+    const { discount, coupon, promotion } = await resolveDiscount(
+      input,
+      customerId,
+      subtotal,
+      current,
+      deliveryFeeMinor(delivery.distanceM),
+    );
     try {
       const pricing = priceOrder({
         lines: snapshot.lines.map((line) => ({
@@ -205,7 +232,7 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
         tipMinor: BigInt(input.tipMinor),
         discount,
       });
-      return { snapshot, delivery, pricing, at };
+      return { snapshot, delivery, pricing, at, coupon, promotion };
     } catch (error) {
       if (error instanceof PricingError)
         throw ordersErrors.of('unprocessable', 'invalid_order', error.message);
@@ -256,6 +283,8 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
         taxRatePercent: deps.taxRatePercent,
       },
       couponCode: input.couponCode ?? null,
+      ...(quoted.coupon === undefined ? {} : { coupon: quoted.coupon }),
+      ...(quoted.promotion === undefined ? {} : { promotion: quoted.promotion }),
       ...(input.usePoints === undefined ? {} : { pointsUsed: input.usePoints }),
       delivery: {
         latitude: input.delivery.latitude,

@@ -1,7 +1,7 @@
 /**
  * What the orders context needs from others, as narrow interfaces (ports). The catalog's
  * implementation is `services.catalog.orders`; payments (issue 8) will provide the real
- * PaymentPort; coupons are a hook with a default that knows no code.
+ * PaymentPort; coupons are a hook with a default that knows no code (loyalty implements it).
  */
 import type { CatalogOrdersApi } from '../catalog/index.js';
 import type { OrderPricingData, PaymentMethod } from './events.js';
@@ -81,11 +81,61 @@ export interface CouponContext {
   at: Date;
 }
 
-export type CouponResult = { valid: true; discount: Discount } | { valid: false; reason: string };
+/** Who pays a coupon's discount: the platform (promotions expense) or the restaurant (its share). */
+export type DiscountFunder = 'platform' | 'restaurant';
 
-/** The coupon hook (promotions come later): resolves a code to a discount or a refusal. */
+export type CouponResult =
+  | { valid: true; discount: Discount; couponId: string; fundedBy: DiscountFunder }
+  | { valid: false; reason: string; code?: CouponRefusalCode };
+
+/** A coupon's use, reserved at placement for an order that is about to exist. */
+export interface CouponReservation {
+  couponId: string;
+  orderId: string;
+  customerId: string;
+  restaurantId: string;
+  /** The order's exact discount and amounts (for the campaign's figures). */
+  discountMinor: bigint;
+  subtotalMinor: bigint;
+  totalMinor: bigint;
+  at: Date;
+}
+
+/** Why a coupon cannot be used: it does not apply, its total cap, or the customer's cap. */
+export type CouponRefusalCode = 'coupon_invalid' | 'coupon_exhausted' | 'coupon_customer_limit';
+
+export type CouponReserveResult =
+  | { reserved: true }
+  | {
+      reserved: false;
+      code: CouponRefusalCode;
+      reason: string;
+    };
+
+/**
+ * The coupon hook: resolves a code to a discount or a refusal (`evaluate`, at the quote), then
+ * reserves one use for the order at placement (`reserve`, race-safe: the caps hold under
+ * concurrent orders; idempotent by order). The implementer ends the reservation from the order's
+ * events (used at delivery, released when the order fails or is cancelled).
+ */
 export interface CouponPort {
   evaluate(code: string, context: CouponContext): Promise<CouponResult>;
+  reserve(reservation: CouponReservation): Promise<CouponReserveResult>;
+  /**
+   * The automatic promotion (no code) an order without a coupon or points gets, if any: the
+   * largest that runs now for this restaurant. Optional: without it, no promotions.
+   */
+  automatic?(context: PromotionContext): Promise<AutomaticDiscount | undefined>;
+}
+
+export interface PromotionContext extends CouponContext {
+  deliveryFeeMinor: bigint;
+}
+
+export interface AutomaticDiscount {
+  promotionId: string;
+  fundedBy: DiscountFunder;
+  discount: Discount;
 }
 
 /**
@@ -123,6 +173,9 @@ export const noPoints: PointsPort = {
 export const noCoupons: CouponPort = {
   async evaluate() {
     return { valid: false, reason: 'unknown coupon code' };
+  },
+  async reserve() {
+    return { reserved: false, code: 'coupon_invalid', reason: 'unknown coupon code' };
   },
 };
 

@@ -175,11 +175,40 @@ export function createOrdersService(deps: OrdersDependencies) {
     }
   }
 
+  /**
+   * Reserves the coupon's use after the stock (idempotent by order: a retried placement finds its
+   * reservation). Refused (a cap reached meanwhile), the stock of the never-appended order goes
+   * back. A reservation whose order is never appended is released by loyalty's sweep.
+   */
+  async function reserveCoupon(data: OrderCreatedData, at: Date): Promise<void> {
+    if (data.coupon === undefined) return;
+    let result;
+    try {
+      result = await deps.coupons.reserve({
+        couponId: data.coupon.id,
+        orderId: data.orderId,
+        customerId: data.customer.id,
+        restaurantId: data.restaurantId,
+        discountMinor: BigInt(data.pricing.discountMinor),
+        subtotalMinor: BigInt(data.pricing.subtotalMinor),
+        totalMinor: BigInt(data.pricing.totalMinor),
+        at,
+      });
+    } catch (error) {
+      await restoreUnplaced(data.orderId);
+      throw error;
+    }
+    if (!result.reserved) {
+      await restoreUnplaced(data.orderId);
+      throw ordersErrors.of('unprocessable', result.code, `The coupon cannot be used: ${result.reason}.`);
+    }
+  }
+
   async function restoreUnplaced(orderId: string): Promise<void> {
     await deps.stock.restoreIfUnplaced(orderId).catch((error: unknown) => {
       logger.error(
         { err: error, orderId },
-        'stock restore after a refused points hold failed; the sweep retries',
+        'stock restore after a refused points hold or coupon failed; the sweep retries',
       );
     });
   }
@@ -275,6 +304,7 @@ export function createOrdersService(deps: OrdersDependencies) {
     const create: OrderCommand = { type: 'CreateOrder', data };
     const [created] = tracedDecide(orderStream(orderId), create, () => decide(create, initialState()));
     await reserveStock(data, options.resume === true);
+    await reserveCoupon(data, current);
     await holdPoints(data);
     const createdState = evolve(initialState(), created!);
     // A wallet settles at once: its money moves first and the order is appended once, created

@@ -21,6 +21,10 @@ export interface OrderLike {
   orderId: string;
   restaurantId: string;
   customer: { id: string };
+  /** The coupon applied and who funds its discount (absent: the platform funds any discount). */
+  coupon?: { fundedBy: 'platform' | 'restaurant' };
+  /** The automatic promotion applied instead, funded the same way. */
+  promotion?: { fundedBy: 'platform' | 'restaurant' };
   pricing: {
     subtotalMinor: number;
     discountMinor: number;
@@ -75,6 +79,9 @@ export function createEscrowRelease(options: EscrowReleaseOptions) {
       tipMinor: BigInt(pricing.tipMinor),
       taxMinor: BigInt(pricing.taxMinor),
       discountMinor: BigInt(pricing.discountMinor),
+      // A restaurant's coupon or promotion reduces its share (commission on the food less the discount); any
+      // other discount (a platform coupon, points) is paid into the escrow by the promotions expense.
+      discountFundedBy: order.coupon?.fundedBy ?? order.promotion?.fundedBy ?? 'platform',
       commissionRate: rate,
       driverFeeMinor: driverFeeMinor(Math.ceil(pricing.distanceMetres)),
     });

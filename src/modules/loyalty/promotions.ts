@@ -1,0 +1,306 @@
+/**
+ * Promotions without codes (issue #21, docs/loyalty.md "Promotions"): happy hours (days of the
+ * week and a time of day, Cameroon time), fixed discounts, and free delivery above an amount, by
+ * admins (platform-funded, every restaurant or one) or owners (restaurant-funded, theirs). Orders
+ * asks `automatic` at the quote when the order has no coupon and no points; the largest applicable
+ * discount wins. Who pays is booked at settlement like a coupon's (`OrderCreated.promotion`).
+ * A reactor records delivered orders that had a promotion, for the campaign's figures.
+ */
+import { randomUUID } from 'node:crypto';
+import type { RecordedEvent } from '../../eventstore/index.js';
+import { createReactor } from '../../eventstore/reactor.js';
+import {
+  ORDER_STREAM_PREFIX,
+  orderStream,
+  type AutomaticDiscount,
+  type OrderCreatedData,
+  type PromotionContext,
+} from '../orders/index.js';
+import { repeatRatePercent, returnOnDiscount } from './coupon-rules.js';
+import { decodeCursor, UUID, type CouponCaller, type CouponsOptions } from './coupons.js';
+import { loyaltyErrors } from './errors.js';
+import { createPromotionRepository, MAX_PROMOTION_PAGE, promotionOf } from './promotion-repository.js';
+import {
+  bestPromotion,
+  promotionApplies,
+  promotionProblems,
+  type Promotion,
+  type PromotionDefinition,
+} from './promotion-rules.js';
+
+export const PROMOTION_REACTOR = 'loyalty-promotions';
+
+export interface NewPromotionInput {
+  name: string;
+  kind: 'percent' | 'fixed' | 'free_delivery';
+  percent?: string;
+  amountMinor?: number;
+  maxDiscountMinor?: number;
+  minSubtotalMinor?: number;
+  startsAt: string;
+  endsAt: string;
+  /** 0 = Sunday … 6 = Saturday; default every day. */
+  weekdays?: number[];
+  /** "HH:MM" Cameroon time; default the whole day. */
+  from?: string;
+  until?: string;
+  restaurantId?: string;
+}
+
+const minuteOf = (text: string | undefined, fallback: number): number => {
+  if (text === undefined) return fallback;
+  const [hours, minutes] = text.split(':').map(Number);
+  return hours! * 60 + minutes!;
+};
+const hhmm = (minute: number) =>
+  `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`;
+
+export function promotionView(promotion: Promotion) {
+  return {
+    id: promotion.id,
+    name: promotion.name,
+    fundedBy: promotion.fundedBy,
+    restaurantId: promotion.restaurantId,
+    kind: promotion.kind,
+    percent: promotion.percent,
+    amountMinor: promotion.amountMinor === null ? null : Number(promotion.amountMinor),
+    maxDiscountMinor: promotion.maxDiscountMinor === null ? null : Number(promotion.maxDiscountMinor),
+    minSubtotalMinor: Number(promotion.minSubtotalMinor),
+    startsAt: promotion.startsAt.toISOString(),
+    endsAt: promotion.endsAt.toISOString(),
+    weekdays: [0, 1, 2, 3, 4, 5, 6].filter((day) => (promotion.weekdays & (1 << day)) !== 0),
+    from: hhmm(promotion.startMinute),
+    until: hhmm(promotion.endMinute),
+    disabledAt: promotion.disabledAt?.toISOString() ?? null,
+  };
+}
+export type PromotionView = ReturnType<typeof promotionView>;
+
+export function createPromotions(options: CouponsOptions) {
+  const { eventStore } = options;
+  const now = options.now ?? (() => new Date());
+  const repository = createPromotionRepository(options.db);
+
+  async function automatic(context: PromotionContext): Promise<AutomaticDiscount | undefined> {
+    const candidates = await repository.running(context.restaurantId, context.at);
+    const best = bestPromotion(candidates, context);
+    if (best === undefined) return undefined;
+    return {
+      promotionId: best.promotion.id,
+      fundedBy: best.promotion.fundedBy,
+      // The exact amount chosen, as a fixed discount: pricing applies what was compared.
+      discount: { kind: 'fixed', amountMinor: best.amountMinor },
+    };
+  }
+
+  async function checkRestaurant(caller: CouponCaller, restaurantId: string): Promise<void> {
+    const owner = await options.restaurantOwner(restaurantId);
+    if (owner === undefined)
+      throw loyaltyErrors.of('not_found', 'restaurant_not_found', 'There is no such restaurant.');
+    if (!caller.admin && owner !== caller.userId)
+      throw loyaltyErrors.of('forbidden', 'not_restaurant_owner', 'Only the restaurant’s owner may do this.');
+  }
+
+  function definitionOf(input: NewPromotionInput): PromotionDefinition {
+    const definition: PromotionDefinition = {
+      name: input.name.trim(),
+      kind: input.kind,
+      percent: input.percent ?? null,
+      amountMinor: input.amountMinor === undefined ? null : BigInt(input.amountMinor),
+      maxDiscountMinor: input.maxDiscountMinor === undefined ? null : BigInt(input.maxDiscountMinor),
+      minSubtotalMinor: BigInt(input.minSubtotalMinor ?? 0),
+      startsAt: new Date(input.startsAt),
+      endsAt: new Date(input.endsAt),
+      weekdays: (input.weekdays ?? [0, 1, 2, 3, 4, 5, 6]).reduce((mask, day) => mask | (1 << day), 0),
+      startMinute: minuteOf(input.from, 0),
+      endMinute: minuteOf(input.until, 1440),
+    };
+    const problems = promotionProblems(definition);
+    if (problems.length > 0)
+      throw loyaltyErrors.of(
+        'validation',
+        'invalid_promotion',
+        `The promotion is not valid: ${problems.join('; ')}.`,
+        { details: { problems } },
+      );
+    return definition;
+  }
+
+  async function create(caller: CouponCaller, input: NewPromotionInput, id: string = randomUUID()) {
+    const definition = definitionOf(input);
+    if (!caller.admin && input.restaurantId === undefined)
+      throw loyaltyErrors.of(
+        'validation',
+        'invalid_promotion',
+        'A restaurant’s promotion names its restaurant.',
+        {
+          details: { problems: ['restaurantId: required'] },
+        },
+      );
+    if (input.restaurantId !== undefined) await checkRestaurant(caller, input.restaurantId);
+    const existing = await repository.byId(id);
+    if (existing !== undefined) return promotionView(existing);
+    await repository.insert({
+      id,
+      name: definition.name,
+      funded_by: caller.admin ? 'platform' : 'restaurant',
+      restaurant_id: input.restaurantId ?? null,
+      kind: definition.kind,
+      percent: definition.percent,
+      amount_minor: definition.amountMinor,
+      max_discount_minor: definition.maxDiscountMinor,
+      min_subtotal_minor: definition.minSubtotalMinor,
+      starts_at: definition.startsAt,
+      ends_at: definition.endsAt,
+      weekdays: definition.weekdays,
+      start_minute: definition.startMinute,
+      end_minute: definition.endMinute,
+      created_by: caller.userId,
+    });
+    const view = promotionView((await repository.byId(id))!);
+    await options.audit({
+      action: 'loyalty.promotion_created',
+      actor: caller.actor,
+      resource: `promotion:${id}`,
+      oldValue: null,
+      newValue: view,
+    });
+    return view;
+  }
+
+  async function managed(caller: CouponCaller, id: string): Promise<Promotion> {
+    const promotion = UUID.test(id) ? await repository.byId(id) : undefined;
+    const notFound = () =>
+      loyaltyErrors.of('not_found', 'promotion_not_found', 'There is no such promotion.');
+    if (promotion === undefined) throw notFound();
+    if (caller.admin) return promotion;
+    if (promotion.fundedBy !== 'restaurant' || promotion.restaurantId === null) throw notFound();
+    await checkRestaurant(caller, promotion.restaurantId);
+    return promotion;
+  }
+
+  async function list(
+    caller: CouponCaller,
+    query: { restaurantId?: string; cursor?: string; limit?: number },
+  ) {
+    if (!caller.admin && query.restaurantId === undefined)
+      throw loyaltyErrors.of('validation', 'validation_failed', 'Name your restaurant (restaurantId).');
+    if (query.restaurantId !== undefined) await checkRestaurant(caller, query.restaurantId);
+    const limit = Math.min(query.limit ?? 20, MAX_PROMOTION_PAGE);
+    const rows = await repository.list({
+      ...(query.restaurantId === undefined ? {} : { restaurantId: query.restaurantId }),
+      ...(query.cursor === undefined ? {} : { before: decodeCursor(query.cursor) }),
+      limit: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    const cursor =
+      rows.length > limit && last !== undefined
+        ? Buffer.from(JSON.stringify({ createdAt: last.created_at.toISOString(), id: last.id })).toString(
+            'base64url',
+          )
+        : null;
+    return { items: page.map((row) => promotionView(promotionOf(row))), nextCursor: cursor };
+  }
+
+  /**
+   * What a customer sees beside the restaurant's menu: the promotions in their validity window
+   * for it (the restaurant's and the platform's), what each gives, its days and hours, when it
+   * ends, and whether it runs at this minute.
+   */
+  async function forRestaurant(restaurantId: string) {
+    if ((await options.restaurantOwner(restaurantId)) === undefined)
+      throw loyaltyErrors.of('not_found', 'restaurant_not_found', 'There is no such restaurant.');
+    const at = now();
+    const running = await repository.running(restaurantId, at);
+    return {
+      items: running.map((promotion) => ({
+        ...promotionView(promotion),
+        activeNow: promotionApplies(promotion, {
+          restaurantId,
+          subtotalMinor: promotion.minSubtotalMinor,
+          deliveryFeeMinor: 0n,
+          at,
+        }),
+      })),
+    };
+  }
+
+  async function disable(caller: CouponCaller, id: string) {
+    const before = await managed(caller, id);
+    if (before.disabledAt !== null) return promotionView(before);
+    const view = promotionView((await repository.disable(id, now()))!);
+    await options.audit({
+      action: 'loyalty.promotion_disabled',
+      actor: caller.actor,
+      resource: `promotion:${id}`,
+      oldValue: { disabledAt: null },
+      newValue: { disabledAt: view.disabledAt },
+    });
+    return view;
+  }
+
+  async function roi(caller: CouponCaller, id: string) {
+    const promotion = await managed(caller, id);
+    const figures = await repository.figures(id);
+    return {
+      promotionId: promotion.id,
+      name: promotion.name,
+      orders: figures.orders,
+      revenueMinor: Number(figures.revenueMinor),
+      foodMinor: Number(figures.foodMinor),
+      discountCostMinor: Number(figures.discountMinor),
+      fundedBy: promotion.fundedBy,
+      ledger: {
+        promotionFundingMinor: Number(figures.promotionFundingMinor),
+        restaurantShareMinor: Number(figures.restaurantShareMinor),
+      },
+      customers: figures.customers,
+      repeatCustomers: figures.repeatCustomers,
+      repeatRatePercent: repeatRatePercent(figures),
+      foodPerDiscountFranc: returnOnDiscount(figures),
+    };
+  }
+
+  async function handle(event: RecordedEvent): Promise<void> {
+    const orderId = event.stream.slice(ORDER_STREAM_PREFIX.length);
+    const [created] = await eventStore.readStream(orderStream(orderId), {
+      maxCount: 1,
+      missingAsEmpty: true,
+    });
+    const data = created?.data as OrderCreatedData | undefined;
+    if (created?.type !== 'OrderCreated' || data?.promotion === undefined) return;
+    await repository.recordDelivered({
+      order_id: orderId,
+      promotion_id: data.promotion.id,
+      customer_id: data.customer.id,
+      discount_minor: BigInt(data.pricing.discountMinor),
+      subtotal_minor: BigInt(data.pricing.subtotalMinor),
+      total_minor: BigInt(data.pricing.totalMinor),
+      delivered_at: event.createdAt,
+    });
+  }
+
+  const reactor = createReactor({
+    name: PROMOTION_REACTOR,
+    db: options.db,
+    checkpointTable: 'loyalty_reactor_checkpoints',
+    eventStore,
+    filter: { streamPrefixes: [ORDER_STREAM_PREFIX], eventTypes: ['OrderDelivered'] },
+    logger: options.logger,
+    handle,
+  });
+
+  return {
+    automatic,
+    create,
+    list,
+    forRestaurant,
+    disable,
+    roi,
+    start: reactor.start,
+    stop: reactor.stop,
+  };
+}
+
+export type Promotions = ReturnType<typeof createPromotions>;
