@@ -259,6 +259,13 @@ export const EnvironmentSchema = Type.Object({
     120,
     'seconds a restaurant has to acknowledge the push of a new paid order before an SMS follows',
   ),
+  NOTIFY_QUEUE_CONCURRENCY: Type.Integer({
+    minimum: 1,
+    maximum: 64,
+    default: 16,
+    description:
+      'notification jobs (dispatch, push, SMS, e-mail) each queue runs at once per process (1-64; within DATABASE_POOL_MAX)',
+  }),
   NOTIFY_HOURLY_CAP: PositiveInteger(
     12,
     'push, SMS and e-mail messages one person receives per hour (critical ones excepted; lower priorities stop at half)',

@@ -30,6 +30,7 @@ export const QUEUES = {
 /** Tries per send before the dead letters (back-off doubles from CHANNEL_BACKOFF_MS). */
 export const CHANNEL_ATTEMPTS = 5;
 export const CHANNEL_BACKOFF_MS = 2_000;
+export const DEFAULT_CONCURRENCY = 16;
 
 /** What delivery knows of a person (identity's account, read when the intent is dispatched). */
 export interface Recipient {
@@ -67,6 +68,8 @@ export interface DeliveryOptions {
   hourlyCap: number;
   ackTimeoutSeconds: number;
   costXaf: Record<DeliveryChannel, number>;
+  /** Jobs each notify queue runs at once per process (NOTIFY_QUEUE_CONCURRENCY; default 16). */
+  concurrency?: number;
   now?: () => Date;
 }
 
@@ -142,7 +145,10 @@ export function createDelivery(options: DeliveryOptions) {
   async function dispatch(intentId: string): Promise<void> {
     const intent = await repository.intent(intentId);
     if (intent === undefined || intent.status !== 'pending') return;
-    const recipient = await recipients.recipient(intent.recipient_id);
+    const [recipient, devices] = await Promise.all([
+      recipients.recipient(intent.recipient_id),
+      repository.devices(intent.recipient_id),
+    ]);
     if (recipient === undefined) {
       // The account was erased: nothing of the person is kept (an event after the erasure).
       await repository.deleteIntent(intentId);
@@ -159,7 +165,6 @@ export function createDelivery(options: DeliveryOptions) {
       return;
     }
     const flags = channelFlags(intent, recipient.preferences);
-    const devices = await repository.devices(intent.recipient_id);
     const canSms = flags.sms && recipient.phone !== null;
     let sent = false;
     if (flags.push && devices.length > 0) {
@@ -290,15 +295,17 @@ export function createDelivery(options: DeliveryOptions) {
       throw error;
     }
     if (result.status === 'sent') {
-      await repository.finishDelivery(
-        intent.id,
-        job.channel,
-        { status: 'sent', transport: result.transport, providerId: result.providerId },
-        now(),
-      );
+      await Promise.all([
+        repository.finishDelivery(
+          intent.id,
+          job.channel,
+          { status: 'sent', transport: result.transport, providerId: result.providerId },
+          now(),
+        ),
+        repository.setIntentStatus(intent.id, 'delivered'),
+      ]);
       metrics.messages.inc({ channel: job.channel, outcome: 'sent' });
       metrics.costXaf.inc({ channel: job.channel }, options.costXaf[job.channel]);
-      await repository.setIntentStatus(intent.id, 'delivered');
       return;
     }
     const reason = result.reason ?? 'failed';
@@ -315,12 +322,13 @@ export function createDelivery(options: DeliveryOptions) {
     await enqueueChannel({ intentId, channel: 'sms' });
   }
 
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const definitions: JobDefinition<never>[] = [
     {
       queue: QUEUES.dispatch,
       attempts: 10,
       backoffMs: 1_000,
-      concurrency: 8,
+      concurrency,
       handler: (data: { intentId: string }) => dispatch(data.intentId),
     } as JobDefinition<{ intentId: string }> as JobDefinition<never>,
     ...(['push', 'sms', 'email'] as const).map(
@@ -329,7 +337,7 @@ export function createDelivery(options: DeliveryOptions) {
           queue: QUEUES[channel],
           attempts: CHANNEL_ATTEMPTS,
           backoffMs: CHANNEL_BACKOFF_MS,
-          concurrency: 8,
+          concurrency,
           handler: (data: ChannelJob, context: JobContext) => send({ ...data, channel }, context),
         }) as JobDefinition<ChannelJob> as JobDefinition<never>,
     ),

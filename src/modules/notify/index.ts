@@ -68,6 +68,7 @@ export const notifyContext = defineContext({
       logger: runtime.logger,
       hourlyCap: config.NOTIFY_HOURLY_CAP,
       ackTimeoutSeconds: config.NOTIFY_ACK_TIMEOUT_SECONDS,
+      concurrency: config.NOTIFY_QUEUE_CONCURRENCY,
       costXaf: { push: 0, sms: config.NOTIFY_SMS_COST_XAF, email: config.NOTIFY_EMAIL_COST_XAF },
     });
     return {

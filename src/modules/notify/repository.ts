@@ -161,6 +161,25 @@ export function createNotifyRepository(db: NotifyDb, cipher: FieldCipher) {
       now: Date;
     }): Promise<Claim> {
       const id = `${input.intentId}:${input.channel}`;
+      if (!Number.isFinite(input.allowance)) {
+        // Uncapped (critical): no count to keep, so no lock to take; the key alone makes it once.
+        const fresh = await db
+          .insertInto('notification_deliveries')
+          .values({
+            id,
+            intent_id: input.intentId,
+            recipient_id: input.recipientId,
+            channel: input.channel,
+            priority: input.priority,
+            status: 'sending',
+            claimed_at: input.now,
+            updated_at: input.now,
+          })
+          .onConflict((conflict) => conflict.column('id').doNothing())
+          .returning('id')
+          .executeTakeFirst();
+        if (fresh !== undefined) return 'claimed';
+      }
       return db.transaction().execute(async (transaction) => {
         await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`notify:${input.recipientId}`}, 0))`.execute(
           transaction,

@@ -26,7 +26,7 @@ import {
 import type { NotifyMetrics } from './metrics.js';
 import { createNotifyRepository, PAGE_MAX, type IntentRow } from './repository.js';
 import type { NotifyDb } from './tables.js';
-import { DEFAULT_LANGUAGE, type Templates } from './templates.js';
+import { DEFAULT_LANGUAGE, type Language, type Templates } from './templates.js';
 
 export const INTENT_REACTOR = 'notify-intents';
 /** The ledger's batches (ledger/writer/events.ts): payouts are told when the ledger posts them. */
@@ -41,13 +41,17 @@ export interface PayoutLookup {
     { payee_kind: 'restaurant' | 'driver' | 'customer'; payee_id: string; amount_minor: bigint } | undefined
   >;
 }
+/** Events whose intents are worked out at once (each reads its order or payment). */
+const READ_PARALLELISM = 8;
+/** Intents per insert and bulk enqueue. */
+const RECORD_CHUNK = 500;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface NotifyOptions {
   db: NotifyDb;
   cipher: FieldCipher;
   eventStore: EventStore;
-  queue: Pick<JobQueue, 'enqueue'>;
+  queue: Pick<JobQueue, 'enqueue' | 'enqueueMany'>;
   bus: RealtimeBus;
   sender: Sender;
   recipients: RecipientDirectory;
@@ -62,6 +66,8 @@ export interface NotifyOptions {
   logger: Logger;
   hourlyCap: number;
   ackTimeoutSeconds: number;
+  /** Jobs each notify queue runs at once per process (NOTIFY_QUEUE_CONCURRENCY). */
+  concurrency?: number;
   costXaf: { push: number; sms: number; email: number };
   now?: () => Date;
 }
@@ -108,16 +114,29 @@ export function createNotify(options: NotifyOptions) {
     };
   }
 
-  async function intentsOf(event: RecordedEvent): Promise<IntentDraft[]> {
+  /**
+   * The intents of one event. `facts` memoises an order's facts within a batch: a batch often
+   * holds several events of one order, and the order's stream is read once.
+   */
+  async function intentsOf(
+    event: RecordedEvent,
+    facts: Map<string, Promise<OrderFacts | undefined>> = new Map(),
+  ): Promise<IntentDraft[]> {
     if (event.stream.startsWith(ORDER_STREAM_PREFIX)) {
-      const facts = await orderFacts(event.stream.slice(ORDER_STREAM_PREFIX.length));
-      if (facts === undefined) return [];
+      const orderId = event.stream.slice(ORDER_STREAM_PREFIX.length);
+      let known = facts.get(orderId);
+      if (known === undefined) {
+        known = orderFacts(orderId);
+        facts.set(orderId, known);
+      }
+      const order = await known;
+      if (order === undefined) return [];
       const orderEvent = { id: event.id, type: event.type, data: event.data } as { id: string } & OrderEvent;
       const driver =
         orderEvent.type === 'OrderPickedUp'
           ? firstNameOf(await options.nameOf(orderEvent.data.driverId))
           : undefined;
-      return orderIntents(orderEvent, facts, driver);
+      return orderIntents(orderEvent, order, driver);
     }
     if (event.stream.startsWith(PAYMENT_STREAM_PREFIX)) {
       const [first] = await options.eventStore.readStream(event.stream, { maxCount: 1 });
@@ -160,55 +179,86 @@ export function createNotify(options: NotifyOptions) {
   /**
    * Records the drafts (a replay inserts nothing) and enqueues the dispatch of every one of them,
    * new or not: a crash between the insert and the enqueue is repaired by the replay, and the
-   * dispatch job's id (the intent id) and the claimed sends keep it to one message.
+   * dispatch job's id (the intent id) and the claimed sends keep it to one message. One insert
+   * and one bulk enqueue per call, whatever the number of drafts.
    */
   async function record(drafts: readonly IntentDraft[]): Promise<Set<string>> {
-    const inserted = await repository.insertIntents(drafts, now());
-    for (const draft of drafts) {
-      await options.queue.enqueue('notify-dispatch', { intentId: draft.id }, { jobId: draft.id });
-      if (inserted.has(draft.id)) metrics.intents.inc({ kind: draft.kind });
+    if (drafts.length === 0) return new Set();
+    const inserted = new Set<string>();
+    for (let index = 0; index < drafts.length; index += RECORD_CHUNK) {
+      const chunk = drafts.slice(index, index + RECORD_CHUNK);
+      for (const id of await repository.insertIntents(chunk, now())) inserted.add(id);
+      await options.queue.enqueueMany(
+        'notify-dispatch',
+        chunk.map((draft) => ({ data: { intentId: draft.id }, jobId: draft.id })),
+      );
     }
-    for (const draft of drafts) if (inserted.has(draft.id)) publish(draft);
+    for (const draft of drafts) if (inserted.has(draft.id)) metrics.intents.inc({ kind: draft.kind });
+    publish(drafts.filter((draft) => inserted.has(draft.id)));
     return inserted;
   }
 
-  /** The new centre entry on the recipient's WebSocket audiences (fire-and-forget). */
-  function publish(draft: IntentDraft): void {
+  /**
+   * The new centre entries on their recipients' WebSocket audiences (fire-and-forget): each
+   * recipient's language read once, one publication for the lot.
+   */
+  function publish(drafts: readonly IntentDraft[]): void {
+    if (drafts.length === 0) return;
     void (async () => {
-      const recipient = await options.recipients.recipient(draft.recipientId);
-      const text = templates.render(draft.kind, recipient?.language ?? DEFAULT_LANGUAGE, draft.params);
-      await options.bus.publish([
-        {
-          // Whichever namespace the person is connected to (customer, restaurant, driver).
-          audiences: [
-            audiences.customer(draft.recipientId),
-            audiences.owner(draft.recipientId),
-            audiences.driver(draft.recipientId),
-          ],
-          message: {
-            channel: 'notifications',
-            type: 'notification.created',
-            at: now().toISOString(),
-            // The order id stays in `data`: clients follow an order's own events by the top-level one.
-            data: {
-              id: draft.id,
-              kind: draft.kind,
-              title: text.title,
-              body: text.body,
-              orderId: draft.orderId,
+      const languages = new Map<string, Language>();
+      for (const recipientId of new Set(drafts.map((draft) => draft.recipientId)))
+        languages.set(
+          recipientId,
+          (await options.recipients.recipient(recipientId))?.language ?? DEFAULT_LANGUAGE,
+        );
+      await options.bus.publish(
+        drafts.map((draft) => {
+          const text = templates.render(draft.kind, languages.get(draft.recipientId)!, draft.params);
+          return {
+            // Whichever namespace the person is connected to (customer, restaurant, driver).
+            audiences: [
+              audiences.customer(draft.recipientId),
+              audiences.owner(draft.recipientId),
+              audiences.driver(draft.recipientId),
+            ],
+            message: {
+              channel: 'notifications',
+              type: 'notification.created',
+              at: now().toISOString(),
+              // The order id stays in `data`: clients follow an order's own events by the top-level one.
+              data: {
+                id: draft.id,
+                kind: draft.kind,
+                title: text.title,
+                body: text.body,
+                orderId: draft.orderId,
+              },
             },
-          },
-        },
-      ]);
+          };
+        }),
+      );
     })().catch((error: unknown) => {
-      logger.warn({ err: error, intentId: draft.id }, 'real-time publish of a notification failed');
+      logger.warn({ err: error, intents: drafts.length }, 'real-time publish of notifications failed');
     });
   }
 
-  async function handle(event: RecordedEvent): Promise<void> {
-    await record(await intentsOf(event));
-    for (const listener of listeners) listener(event);
+  /**
+   * One batch of the reactor: the intents of its events worked out a few at a time (reads of
+   * orders and payments), then recorded with one insert and one bulk enqueue.
+   */
+  async function handleBatch(events: readonly RecordedEvent[]): Promise<void> {
+    const facts = new Map<string, Promise<OrderFacts | undefined>>();
+    const drafts: IntentDraft[] = [];
+    for (let index = 0; index < events.length; index += READ_PARALLELISM) {
+      const slice = events.slice(index, index + READ_PARALLELISM);
+      for (const found of await Promise.all(slice.map((event) => intentsOf(event, facts))))
+        drafts.push(...found);
+    }
+    await record(drafts);
+    for (const event of events) for (const listener of listeners) listener(event);
   }
+
+  const handle = (event: RecordedEvent): Promise<void> => handleBatch([event]);
 
   const reactor = createReactor({
     name: INTENT_REACTOR,
@@ -221,6 +271,7 @@ export function createNotify(options: NotifyOptions) {
     },
     logger,
     handle,
+    handleBatch,
     // Deployed on a store with history, it tells nobody about the past.
     firstStart: 'end',
   });
