@@ -7,7 +7,7 @@
  * critical message is not acknowledged in time); e-mail besides, for receipts.
  */
 import type { Logger } from 'pino';
-import type { JobContext, JobDefinition, JobQueue } from '../../jobs/index.js';
+import type { EnqueueOptions, JobContext, JobDefinition, JobQueue } from '../../jobs/index.js';
 import type { NotificationPreferences } from '../identity/index.js';
 import type { ChannelResult, OutboundMessage } from '../notifications/index.js';
 import type { NotifyMetrics } from './metrics.js';
@@ -59,7 +59,7 @@ export interface ChannelJob {
 
 export interface DeliveryOptions {
   repository: NotifyRepository;
-  queue: Pick<JobQueue, 'enqueue'>;
+  queue: Pick<JobQueue, 'enqueue' | 'enqueueMany'>;
   sender: Sender;
   recipients: RecipientDirectory;
   templates: Templates;
@@ -134,6 +134,40 @@ export function quietUntil(
   return new Date(now.getTime() + wait * 60_000 - now.getUTCSeconds() * 1_000 - now.getUTCMilliseconds());
 }
 
+/** What dispatching an intent needs of it. */
+export type DispatchableIntent = Pick<
+  IntentRow,
+  'id' | 'recipient_id' | 'kind' | 'priority' | 'requires_ack' | 'receipt'
+>;
+
+/**
+ * The channels of one intent, or how long it waits for the end of quiet hours (pure): push where
+ * a device is registered and allowed (SMS its fallback), else SMS; e-mail besides for receipts;
+ * a check of the acknowledgement after `ackTimeoutSeconds` for a critical push.
+ */
+export function planDispatch(
+  intent: DispatchableIntent,
+  recipient: Pick<Recipient, 'phone' | 'email' | 'preferences'>,
+  hasDevice: boolean,
+  at: Date,
+  ackTimeoutSeconds: number,
+): { quietForMs?: number; channels: ChannelJob[]; ackCheckInMs?: number } {
+  const until = quietUntil(intent, recipient.preferences, at);
+  if (until !== undefined) return { quietForMs: until.getTime() - at.getTime(), channels: [] };
+  const flags = channelFlags(intent, recipient.preferences);
+  const canSms = flags.sms && recipient.phone !== null;
+  const channels: ChannelJob[] = [];
+  let ackCheckInMs: number | undefined;
+  if (flags.push && hasDevice) {
+    channels.push({ intentId: intent.id, channel: 'push', ...(canSms ? { fallback: 'sms' as const } : {}) });
+    if (intent.requires_ack && canSms) ackCheckInMs = ackTimeoutSeconds * 1_000;
+  } else if (canSms) channels.push({ intentId: intent.id, channel: 'sms' });
+  if (intent.receipt && flags.email && recipient.email !== null)
+    channels.push({ intentId: intent.id, channel: 'email' });
+  // Without any channel the intent lives in the in-app centre alone.
+  return { channels, ...(ackCheckInMs === undefined ? {} : { ackCheckInMs }) };
+}
+
 export function createDelivery(options: DeliveryOptions) {
   const { repository, queue, sender, recipients, templates, metrics, logger } = options;
   const now = options.now ?? (() => new Date());
@@ -145,47 +179,57 @@ export function createDelivery(options: DeliveryOptions) {
   async function dispatch(intentId: string): Promise<void> {
     const intent = await repository.intent(intentId);
     if (intent === undefined || intent.status !== 'pending') return;
-    const [recipient, devices] = await Promise.all([
-      recipients.recipient(intent.recipient_id),
-      repository.devices(intent.recipient_id),
-    ]);
-    if (recipient === undefined) {
-      // The account was erased: nothing of the person is kept (an event after the erasure).
-      await repository.deleteIntent(intentId);
-      return;
-    }
-    const at = now();
-    const until = quietUntil(intent, recipient.preferences, at);
-    if (until !== undefined) {
-      await queue.enqueue(
-        QUEUES.dispatch,
-        { intentId },
-        { jobId: `${intentId}-quiet`, delayMs: until.getTime() - at.getTime() },
-      );
-      return;
-    }
-    const flags = channelFlags(intent, recipient.preferences);
-    const canSms = flags.sms && recipient.phone !== null;
-    let sent = false;
-    if (flags.push && devices.length > 0) {
-      await enqueueChannel({ intentId, channel: 'push', ...(canSms ? { fallback: 'sms' as const } : {}) });
-      if (intent.requires_ack && canSms)
-        await queue.enqueue(
-          QUEUES.ackCheck,
-          { intentId },
-          { jobId: `${intentId}-ack`, delayMs: options.ackTimeoutSeconds * 1_000 },
+    await dispatchMany([intent]);
+  }
+
+  /**
+   * Decides the channels of pending intents and enqueues their sends: each recipient (and their
+   * devices) read once, one bulk enqueue per queue, one status update per status. The reactor
+   * calls it with the intents it has just recorded, saving each its own dispatch job; a replay
+   * goes through `dispatch`, which skips intents no longer pending.
+   */
+  async function dispatchMany(intents: readonly DispatchableIntent[]): Promise<void> {
+    if (intents.length === 0) return;
+    const people = new Map<string, Promise<[Recipient | undefined, { length: number }]>>();
+    for (const intent of intents)
+      if (!people.has(intent.recipient_id))
+        people.set(
+          intent.recipient_id,
+          Promise.all([recipients.recipient(intent.recipient_id), repository.devices(intent.recipient_id)]),
         );
-      sent = true;
-    } else if (canSms) {
-      await enqueueChannel({ intentId, channel: 'sms' });
-      sent = true;
+    const at = now();
+    const jobs = new Map<string, ({ data: unknown } & EnqueueOptions)[]>();
+    const add = (queueName: string, data: unknown, jobId: string, delayMs?: number) => {
+      const list = jobs.get(queueName) ?? [];
+      list.push({ data, jobId, ...(delayMs === undefined ? {} : { delayMs }) });
+      jobs.set(queueName, list);
+    };
+    const statuses = new Map<'dispatched' | 'muted', string[]>();
+    const erased: string[] = [];
+    for (const intent of intents) {
+      const [recipient, devices] = await people.get(intent.recipient_id)!;
+      if (recipient === undefined) {
+        // The account was erased: nothing of the person is kept (an event after the erasure).
+        erased.push(intent.id);
+        continue;
+      }
+      const plan = planDispatch(intent, recipient, devices.length > 0, at, options.ackTimeoutSeconds);
+      if (plan.quietForMs !== undefined) {
+        add(QUEUES.dispatch, { intentId: intent.id }, `${intent.id}-quiet`, plan.quietForMs);
+        continue;
+      }
+      for (const job of plan.channels) add(QUEUES[job.channel], job, `${intent.id}-${job.channel}`);
+      if (plan.ackCheckInMs !== undefined)
+        add(QUEUES.ackCheck, { intentId: intent.id }, `${intent.id}-ack`, plan.ackCheckInMs);
+      const status = plan.channels.length > 0 ? 'dispatched' : 'muted';
+      statuses.set(status, [...(statuses.get(status) ?? []), intent.id]);
     }
-    if (intent.receipt && flags.email && recipient.email !== null) {
-      await enqueueChannel({ intentId, channel: 'email' });
-      sent = true;
-    }
-    // Without any channel the intent lives in the in-app centre alone.
-    await repository.setIntentStatus(intentId, sent ? 'dispatched' : 'muted');
+    // The sends first, then the status: an intent marked dispatched has its jobs queued.
+    await Promise.all([...jobs].map(([queueName, list]) => queue.enqueueMany(queueName, list)));
+    await Promise.all([
+      ...[...statuses].map(([status, ids]) => repository.setIntentsStatus(ids, status)),
+      ...(erased.length === 0 ? [] : [repository.deleteIntents(erased)]),
+    ]);
   }
 
   /** The message of one channel, or undefined when the recipient cannot be reached on it now. */
@@ -349,7 +393,7 @@ export function createDelivery(options: DeliveryOptions) {
     } as JobDefinition<{ intentId: string }> as JobDefinition<never>,
   ];
 
-  return { dispatch, send, checkAcknowledged, definitions };
+  return { dispatch, dispatchMany, send, checkAcknowledged, definitions };
 }
 
 export type Delivery = ReturnType<typeof createDelivery>;

@@ -87,6 +87,22 @@ export function createNotifyRepository(db: NotifyDb, cipher: FieldCipher) {
       await db.deleteFrom('notification_intents').where('id', '=', id).execute();
     },
 
+    async deleteIntents(ids: readonly string[]): Promise<void> {
+      if (ids.length === 0) return;
+      await db.deleteFrom('notification_intents').where('id', 'in', ids).execute();
+    },
+
+    /** Sets the status of pending intents (a dispatch): those already further are left alone. */
+    async setIntentsStatus(ids: readonly string[], status: IntentRow['status']): Promise<void> {
+      if (ids.length === 0) return;
+      await db
+        .updateTable('notification_intents')
+        .set({ status })
+        .where('id', 'in', ids)
+        .where('status', '=', 'pending')
+        .execute();
+    },
+
     async setIntentStatus(id: string, status: IntentRow['status']): Promise<void> {
       await db.updateTable('notification_intents').set({ status }).where('id', '=', id).execute();
     },

@@ -177,20 +177,37 @@ export function createNotify(options: NotifyOptions) {
   }
 
   /**
-   * Records the drafts (a replay inserts nothing) and enqueues the dispatch of every one of them,
-   * new or not: a crash between the insert and the enqueue is repaired by the replay, and the
-   * dispatch job's id (the intent id) and the claimed sends keep it to one message. One insert
-   * and one bulk enqueue per call, whatever the number of drafts.
+   * Records the drafts (a replay inserts nothing) and dispatches every one of them, new or not:
+   * a crash between the insert and the dispatch is repaired by the replay, and the job ids and
+   * the claimed sends keep it to one message. One insert and a bulk enqueue per queue per call,
+   * whatever the number of drafts.
    */
   async function record(drafts: readonly IntentDraft[]): Promise<Set<string>> {
     if (drafts.length === 0) return new Set();
     const inserted = new Set<string>();
     for (let index = 0; index < drafts.length; index += RECORD_CHUNK) {
       const chunk = drafts.slice(index, index + RECORD_CHUNK);
-      for (const id of await repository.insertIntents(chunk, now())) inserted.add(id);
+      const fresh = await repository.insertIntents(chunk, now());
+      for (const id of fresh) inserted.add(id);
+      // New intents are dispatched here, in bulk; a replay's (already recorded, maybe sent) go
+      // through their dispatch job, which leaves alone those no longer pending.
+      await delivery.dispatchMany(
+        chunk
+          .filter((draft) => fresh.has(draft.id))
+          .map((draft) => ({
+            id: draft.id,
+            recipient_id: draft.recipientId,
+            kind: draft.kind,
+            priority: draft.priority,
+            requires_ack: draft.requiresAck,
+            receipt: draft.receipt,
+          })),
+      );
       await options.queue.enqueueMany(
         'notify-dispatch',
-        chunk.map((draft) => ({ data: { intentId: draft.id }, jobId: draft.id })),
+        chunk
+          .filter((draft) => !fresh.has(draft.id))
+          .map((draft) => ({ data: { intentId: draft.id }, jobId: draft.id })),
       );
     }
     for (const draft of drafts) if (inserted.has(draft.id)) metrics.intents.inc({ kind: draft.kind });
