@@ -266,6 +266,10 @@ export const EnvironmentSchema = Type.Object({
     description:
       'notification jobs (dispatch, push, SMS, e-mail) each queue runs at once per process (1-64; within DATABASE_POOL_MAX)',
   }),
+  NOTIFY_LOW_STOCK_THRESHOLD: PositiveInteger(
+    5,
+    'portions left of a tracked dish at or under which its restaurant is told it runs low (and again when sold out)',
+  ),
   NOTIFY_HOURLY_CAP: PositiveInteger(
     12,
     'push, SMS and e-mail messages one person receives per hour (critical ones excepted; lower priorities stop at half)',

@@ -93,6 +93,9 @@ export function channelFlags(
   switch (area) {
     case 'order':
     case 'restaurant':
+    case 'driver':
+    case 'staff':
+      // Work in progress: a restaurant's orders and stock, a driver's offers, staff alerts.
       return preferences.order_updates;
     case 'wallet':
     case 'payout':
@@ -132,6 +135,14 @@ export function quietUntil(
   if (!inside) return undefined;
   const wait = (end - minuteOfDay + 24 * 60) % (24 * 60);
   return new Date(now.getTime() + wait * 60_000 - now.getUTCSeconds() * 1_000 - now.getUTCMilliseconds());
+}
+
+/** How long an intent with an expiry (a driver's offer) has left, or undefined when it has none. */
+export function expiresInMs(intent: Pick<IntentRow, 'paramsClear'>, at: Date): number | undefined {
+  const expiresAt = intent.paramsClear.expiresAt;
+  if (typeof expiresAt !== 'string') return undefined;
+  const time = Date.parse(expiresAt);
+  return Number.isNaN(time) ? undefined : time - at.getTime();
 }
 
 /** What dispatching an intent needs of it. */
@@ -250,6 +261,10 @@ export function createDelivery(options: DeliveryOptions) {
             // Android channel and sound: the restaurant's new order rings differently.
             sound: intent.priority === 'critical' ? 'new_order' : 'default',
             collapseKey: intent.order_id ?? intent.id,
+            // An offer is worth nothing once it lapses: FCM and APNs drop it then.
+            ...(expiresInMs(intent, now()) === undefined
+              ? {}
+              : { ttlSeconds: Math.max(1, Math.ceil(expiresInMs(intent, now())! / 1_000)) }),
           },
         })) satisfies OutboundMessage[];
       }
@@ -310,6 +325,12 @@ export function createDelivery(options: DeliveryOptions) {
     if (intent === undefined) return;
     // A critical message acknowledged meanwhile needs no SMS any more.
     if (job.channel === 'sms' && intent.requires_ack && intent.acknowledged_at !== null) return;
+    const left = expiresInMs(intent, now());
+    if (left !== undefined && left <= 0) {
+      // A lapsed offer: nothing is sent on any channel (the centre still lists it).
+      metrics.messages.inc({ channel: job.channel, outcome: 'expired' });
+      return;
+    }
     const recipient = await recipients.recipient(intent.recipient_id);
     if (recipient === undefined) return;
     const claim = await repository.claimDelivery({

@@ -9,7 +9,9 @@
 import { defineContext, need, tablesOf } from '../../platform/context.js';
 import { fieldCipherOf } from '../../platform/field-crypto.js';
 import { preferencesOf, type Identity } from '../identity/index.js';
+import type { CatalogOrdersApi } from '../catalog/index.js';
 import type { Notifications } from '../notifications/index.js';
+import type { PaymentAlerts } from '../payments/index.js';
 import type { OrdersService } from '../orders/index.js';
 import type { RecipientDirectory } from './delivery.js';
 import { createNotifyMetrics } from './metrics.js';
@@ -17,13 +19,20 @@ import { notifyPersonalData } from './personal-data.js';
 import { registerNotifyRoutes } from './routes.js';
 import { registerReceiptRoutes } from './receipts-routes.js';
 import { createNotify, INTENT_REACTOR, type PayoutLookup } from './service.js';
+import { staffSweepJob, staffSweepSchedule } from './staff-sweep.js';
 import type { NotifyTables } from './tables.js';
 import { createTemplates, languageOf } from './templates.js';
 
 export { createNotify, INTENT_REACTOR, type Notify, type CentreItem } from './service.js';
+import type { Notify } from './service.js';
 export { QUEUES as NOTIFY_QUEUES, channelFlags, quietUntil } from './delivery.js';
-export { intentId, orderIntents, paymentIntents, type IntentDraft } from './intents.js';
+export { intentId, orderIntents, paymentIntents, type DriverOffer, type IntentDraft } from './intents.js';
+/** What the dispatch context calls to tell a driver of an offer (notify's service implements it). */
+export type DriverOfferNotifier = Pick<Notify, 'driverOffer'>;
 export { checkTemplates, createTemplates, loadTemplates, formatXaf } from './templates.js';
+
+/** Staff alerts go to at most this many accounts per role. */
+const STAFF_RECIPIENTS_MAX = 50;
 
 export const notifyContext = defineContext({
   name: 'notify',
@@ -31,8 +40,8 @@ export const notifyContext = defineContext({
     notifications: need<Pick<Notifications, 'deliver'>>(),
     identity: need<Pick<Identity, 'repository'>>(),
     orders: need<{ orders: Pick<OrdersService, 'load' | 'trackingUrl'> }>(),
-    payments: need<{ payouts: PayoutLookup }>(),
-    catalog: need<{ orders: { restaurantOwnerId(restaurantId: string): Promise<string | undefined> } }>(),
+    payments: need<{ payouts: PayoutLookup; alerts: PaymentAlerts }>(),
+    catalog: need<{ orders: Pick<CatalogOrdersApi, 'restaurantOwnerId' | 'stockLevels'> }>(),
   },
   tables: tablesOf<NotifyTables>(),
   create(platform, { notifications, identity, orders, payments, catalog }) {
@@ -63,6 +72,20 @@ export const notifyContext = defineContext({
       orders: () => orders.orders,
       payouts: payments.payouts,
       restaurantOwnerId: (restaurantId) => catalog.orders.restaurantOwnerId(restaurantId),
+      stockLevels: (restaurantId, itemIds) => catalog.orders.stockLevels(restaurantId, itemIds),
+      lowStockThreshold: config.NOTIFY_LOW_STOCK_THRESHOLD,
+      async staffIds(roles) {
+        const ids = new Set<string>();
+        for (const role of roles)
+          for (const user of await identity.repository.searchUsers({
+            role,
+            status: 'active',
+            limit: STAFF_RECIPIENTS_MAX,
+          }))
+            ids.add(user.id);
+        return [...ids];
+      },
+      paymentAlerts: payments.alerts,
       templates: createTemplates(),
       metrics,
       logger: runtime.logger,
@@ -83,7 +106,8 @@ export const notifyContext = defineContext({
             publicBaseUrl: config.PUBLIC_BASE_URL,
           });
       },
-      jobs: notify.delivery.definitions,
+      jobs: [...notify.delivery.definitions, staffSweepJob(notify)],
+      schedules: [staffSweepSchedule(platform.jobs.queue)],
       reactors: [{ name: INTENT_REACTOR, start: notify.reactor.start, stop: notify.reactor.stop }],
       personalData: notifyPersonalData(notify.repository),
     };

@@ -8,13 +8,26 @@ import { createReactor } from '../../eventstore/reactor.js';
 import type { JobQueue } from '../../jobs/index.js';
 import type { FieldCipher } from '../../platform/field-crypto.js';
 import { audiences, type RealtimeBus } from '../../realtime/index.js';
-import { ORDER_STREAM_PREFIX, type OrderEvent, type OrdersService } from '../orders/index.js';
-import { PAYMENT_STREAM_PREFIX } from '../payments/index.js';
+import {
+  ORDER_STREAM_PREFIX,
+  type OrderCreatedData,
+  type OrderEvent,
+  type OrdersService,
+} from '../orders/index.js';
+import { PAYMENT_STREAM_PREFIX, type PaymentAlerts } from '../payments/index.js';
 import { createDelivery, type RecipientDirectory, type Sender } from './delivery.js';
 import { notifyErrors } from './errors.js';
 import {
+  DISPUTE_ROLES,
+  disputeIntents,
+  driverOfferIntent,
+  FINANCE_ROLES,
   firstNameOf,
+  lowStockIntents,
   NOTIFIED_ORDER_EVENTS,
+  staffAlertIntents,
+  type DriverOffer,
+  type StaffRole,
   NOTIFIED_PAYMENT_EVENTS,
   orderIntents,
   paymentIntents,
@@ -43,6 +56,8 @@ export interface PayoutLookup {
 }
 /** Events whose intents are worked out at once (each reads its order or payment). */
 const READ_PARALLELISM = 8;
+/** How far back a staff sweep looks (it runs every minute: an outage of up to this is caught up). */
+export const STAFF_SWEEP_WINDOW_MS = 6 * 3_600_000;
 /** Intents per insert and bulk enqueue. */
 const RECORD_CHUNK = 500;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -61,6 +76,17 @@ export interface NotifyOptions {
   payouts: PayoutLookup;
   /** A restaurant's owner (a restaurant's payout is told to them). */
   restaurantOwnerId(restaurantId: string): Promise<string | undefined>;
+  /** The stock left of a restaurant's items (catalog), for low-stock alerts. */
+  stockLevels(
+    restaurantId: string,
+    itemIds: readonly string[],
+  ): Promise<{ itemId: string; name: string; stock: number | null }[]>;
+  /** A tracked item at or under this many portions is low (NOTIFY_LOW_STOCK_THRESHOLD). */
+  lowStockThreshold: number;
+  /** The active accounts holding one of the roles (identity): staff alerts go to each. */
+  staffIds(roles: readonly StaffRole[]): Promise<string[]>;
+  /** Payouts in review and reconciliation exceptions (payments), swept for staff alerts. */
+  paymentAlerts: PaymentAlerts;
   templates: Templates;
   metrics: NotifyMetrics;
   logger: Logger;
@@ -123,6 +149,7 @@ export function createNotify(options: NotifyOptions) {
     facts: Map<string, Promise<OrderFacts | undefined>> = new Map(),
   ): Promise<IntentDraft[]> {
     if (event.stream.startsWith(ORDER_STREAM_PREFIX)) {
+      if (event.type === 'OrderCreated') return lowStockDrafts(event);
       const orderId = event.stream.slice(ORDER_STREAM_PREFIX.length);
       let known = facts.get(orderId);
       if (known === undefined) {
@@ -132,6 +159,8 @@ export function createNotify(options: NotifyOptions) {
       const order = await known;
       if (order === undefined) return [];
       const orderEvent = { id: event.id, type: event.type, data: event.data } as { id: string } & OrderEvent;
+      if (orderEvent.type === 'OrderDisputeOpened')
+        return disputeIntents(orderEvent, order, await options.staffIds(DISPUTE_ROLES));
       const driver =
         orderEvent.type === 'OrderPickedUp'
           ? firstNameOf(await options.nameOf(orderEvent.data.driverId))
@@ -157,6 +186,23 @@ export function createNotify(options: NotifyOptions) {
     if (event.stream.startsWith(LEDGER_STREAM_PREFIX) && event.type === LEDGER_BATCH)
       return payoutDrafts(event);
     return [];
+  }
+
+  /** An order that took tracked stock: the restaurant hears of items running low or sold out. */
+  async function lowStockDrafts(event: RecordedEvent): Promise<IntentDraft[]> {
+    const data = event.data as Pick<OrderCreatedData, 'restaurantId' | 'restaurantOwnerId' | 'reservedStock'>;
+    const taken = data.reservedStock ?? [];
+    if (taken.length === 0) return [];
+    const levels = await options.stockLevels(
+      data.restaurantId,
+      taken.map((line) => line.itemId),
+    );
+    return lowStockIntents(
+      data.restaurantOwnerId,
+      levels,
+      options.lowStockThreshold,
+      doualaDay(event.createdAt),
+    );
   }
 
   async function payoutDrafts(event: RecordedEvent): Promise<IntentDraft[]> {
@@ -367,9 +413,59 @@ export function createNotify(options: NotifyOptions) {
     };
   }
 
+  /**
+   * Staff alerts of what no event tells (payouts stopped for review, reconciliation exceptions):
+   * what changed in the last STAFF_SWEEP_WINDOW_MS, told to each administrator. Each fact names
+   * its intents (`payout-review:<id>:<since>`, `reconciliation:<run>`), so the sweeps that find
+   * it again, every minute of the window, record nothing new.
+   */
+  async function sweepStaffAlerts(at: Date = now()): Promise<number> {
+    const since = new Date(at.getTime() - STAFF_SWEEP_WINDOW_MS);
+    const [payouts, runs] = await Promise.all([
+      options.paymentAlerts.payoutsInReview(since),
+      options.paymentAlerts.reconciliationExceptions(since),
+    ]);
+    if (payouts.length === 0 && runs.length === 0) return 0;
+    const staff = await options.staffIds(FINANCE_ROLES);
+    const drafts = [
+      ...payouts.flatMap((payout) =>
+        staffAlertIntents(
+          `payout-review:${payout.payoutId}:${payout.since.toISOString()}`,
+          staff,
+          'staff.payout_review',
+          { payout: payout.payoutId.slice(0, 8), amount: payout.amountMinor },
+        ),
+      ),
+      ...runs.flatMap((run) =>
+        staffAlertIntents(`reconciliation:${run.runId}`, staff, 'staff.reconciliation_mismatch', {
+          provider: run.provider,
+          run: run.runId.slice(0, 8),
+          count: run.exceptions,
+        }),
+      ),
+    ];
+    return (await record(drafts)).size;
+  }
+
+  /**
+   * The port the dispatch context calls when it offers a delivery to a driver: one intent per
+   * offer (named after the offer id: asking twice tells once), pushed with the offer's expiry as
+   * its time to live, and not sent at all once the offer has lapsed.
+   */
+  async function driverOffer(offer: DriverOffer): Promise<{ intentId: string; created: boolean }> {
+    const problem = offerProblem(offer, now());
+    if (problem !== undefined) throw notifyErrors.of('validation', 'driver_offer_invalid', problem);
+    const draft = driverOfferIntent(offer);
+    draft.params.expiresAt = offer.expiresAt.toISOString();
+    const inserted = await record([draft]);
+    return { intentId: draft.id, created: inserted.has(draft.id) };
+  }
+
   return {
     repository,
     delivery,
+    sweepStaffAlerts,
+    driverOffer,
     /** Who a recipient is for delivery (identity's account): tests build deliveries over it. */
     recipients: options.recipients,
     centre,
@@ -404,4 +500,44 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } | undefin
   } catch {
     return undefined;
   }
+}
+
+/** The calendar day in Douala (low-stock alerts: one per item and level per day). */
+export function doualaDay(at: Date): string {
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone: 'Africa/Douala',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(at);
+}
+
+const OFFER_MAX_MS = 60 * 60_000;
+
+/** Why an offer cannot be told, or undefined when it can. */
+function offerProblem(offer: DriverOffer, at: Date): string | undefined {
+  for (const [name, id] of [
+    ['offerId', offer.offerId],
+    ['driverId', offer.driverId],
+    ['orderId', offer.orderId],
+  ] as const)
+    if (typeof id !== 'string' || !UUID.test(id)) return `${name} must be a UUID.`;
+  if (
+    typeof offer.restaurantName !== 'string' ||
+    offer.restaurantName.length === 0 ||
+    offer.restaurantName.length > 200
+  )
+    return 'restaurantName must be 1 to 200 characters.';
+  if (!Number.isSafeInteger(offer.earningsMinor) || offer.earningsMinor < 0)
+    return 'earningsMinor must be a whole number of XAF, 0 or more.';
+  if (
+    !Number.isFinite(offer.pickupDistanceMetres) ||
+    offer.pickupDistanceMetres < 0 ||
+    offer.pickupDistanceMetres > 1_000_000
+  )
+    return 'pickupDistanceMetres must be between 0 and 1,000,000.';
+  const expires = offer.expiresAt instanceof Date ? offer.expiresAt.getTime() : Number.NaN;
+  if (Number.isNaN(expires) || expires <= at.getTime() || expires - at.getTime() > OFFER_MAX_MS)
+    return 'expiresAt must be in the future, within an hour.';
+  return undefined;
 }
