@@ -238,6 +238,15 @@ export const EnvironmentSchema = Type.Object({
       description: 'an approved Africa’s Talking sender id or short code (unset: the account default)',
     }),
   ),
+  AFRICASTALKING_CALLBACK_TOKEN: Type.Optional(
+    Type.String({
+      minLength: 32,
+      maxLength: 256,
+      pattern: '^[A-Za-z0-9_-]+$',
+      description:
+        'the secret in the delivery-report URL registered with Africa’s Talking (…/v1/webhooks/africastalking/delivery?token=…; 32+ URL-safe characters); unset: reports are not accepted',
+    }),
+  ),
   AFRICASTALKING_SANDBOX: Flag(
     false,
     'send SMS through the Africa’s Talking sandbox instead of the live API',

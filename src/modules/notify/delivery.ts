@@ -364,13 +364,18 @@ export function createDelivery(options: DeliveryOptions) {
         repository.finishDelivery(
           intent.id,
           job.channel,
-          { status: 'sent', transport: result.transport, providerId: result.providerId },
+          {
+            status: 'sent',
+            transport: result.transport,
+            providerId: result.providerId,
+            ...(result.costXaf === undefined ? {} : { costXaf: result.costXaf }),
+          },
           now(),
         ),
         repository.setIntentStatus(intent.id, 'delivered'),
       ]);
       metrics.messages.inc({ channel: job.channel, outcome: 'sent' });
-      metrics.costXaf.inc({ channel: job.channel }, options.costXaf[job.channel]);
+      metrics.costXaf.inc({ channel: job.channel }, result.costXaf ?? options.costXaf[job.channel]);
       return;
     }
     const reason = result.reason ?? 'failed';

@@ -16,8 +16,8 @@ import type { OrdersService } from '../orders/index.js';
 import type { RecipientDirectory } from './delivery.js';
 import { createNotifyMetrics } from './metrics.js';
 import { notifyPersonalData } from './personal-data.js';
-import { registerNotifyRoutes } from './routes.js';
-import { registerReceiptRoutes } from './receipts-routes.js';
+import { registerNotifyRoutes, registerNotifyStatsRoute } from './routes.js';
+import { registerAfricasTalkingReceipts, registerReceiptRoutes } from './receipts-routes.js';
 import { createNotify, INTENT_REACTOR, type PayoutLookup } from './service.js';
 import { staffSweepJob, staffSweepSchedule } from './staff-sweep.js';
 import type { NotifyTables } from './tables.js';
@@ -99,11 +99,17 @@ export const notifyContext = defineContext({
       routes(app) {
         for (const metric of metrics.all) app.metricsRegistry.registerMetric(metric);
         registerNotifyRoutes(app, notify);
+        registerNotifyStatsRoute(app, notify);
         // Delivery receipts (Twilio status callbacks): only with the token that checks their signature.
         if (config.TWILIO_AUTH_TOKEN !== undefined)
           registerReceiptRoutes(app, notify.repository, {
             twilioAuthToken: config.TWILIO_AUTH_TOKEN,
             publicBaseUrl: config.PUBLIC_BASE_URL,
+          });
+        // Africa's Talking delivery reports: only with the secret their registered URL carries.
+        if (config.AFRICASTALKING_CALLBACK_TOKEN !== undefined)
+          registerAfricasTalkingReceipts(app, notify.repository, {
+            callbackToken: config.AFRICASTALKING_CALLBACK_TOKEN,
           });
       },
       jobs: [...notify.delivery.definitions, staffSweepJob(notify)],

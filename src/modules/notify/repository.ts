@@ -252,7 +252,13 @@ export function createNotifyRepository(db: NotifyDb, cipher: FieldCipher) {
     async finishDelivery(
       intentId: string,
       channel: DeliveryChannel,
-      outcome: { status: 'sent' | 'failed'; transport?: string; providerId?: string; reason?: string },
+      outcome: {
+        status: 'sent' | 'failed';
+        transport?: string;
+        providerId?: string;
+        reason?: string;
+        costXaf?: number;
+      },
       now: Date,
     ): Promise<void> {
       await db
@@ -261,6 +267,7 @@ export function createNotifyRepository(db: NotifyDb, cipher: FieldCipher) {
           status: outcome.status,
           transport: outcome.transport ?? null,
           provider_id: outcome.providerId ?? null,
+          cost_xaf: outcome.costXaf ?? null,
           reason: outcome.reason?.slice(0, 200) ?? null,
           updated_at: now,
         })
@@ -270,10 +277,15 @@ export function createNotifyRepository(db: NotifyDb, cipher: FieldCipher) {
 
     /**
      * A provider's receipt for the message it knows as `providerId` (receipts-routes.ts). Receipts
-     * may arrive out of order: a status never moves back (queued < sent < delivered | failed).
-     * Answers whether a delivery with that id exists.
+     * may arrive out of order and more than once: a status never moves back nor repeats (queued <
+     * sent < delivered | failed). Answers `applied` (the receipt changed), `unchanged` (a repeat,
+     * or an older status) or `unknown` (no delivery has that id).
      */
-    async markDelivery(providerId: string, status: ReceiptStatus, reason?: string): Promise<boolean> {
+    async markDelivery(
+      providerId: string,
+      status: ReceiptStatus,
+      reason?: string,
+    ): Promise<'applied' | 'unchanged' | 'unknown'> {
       const earlier = RECEIPT_FROM[status];
       const updated = await db
         .updateTable('notification_deliveries')
@@ -283,15 +295,45 @@ export function createNotifyRepository(db: NotifyDb, cipher: FieldCipher) {
           provider_updated_at: new Date(),
         })
         .where('provider_id', '=', providerId)
-        .where((eb) => eb.or([eb('provider_status', 'is', null), eb('provider_status', 'in', earlier)]))
+        .where((eb) =>
+          earlier.length === 0
+            ? eb('provider_status', 'is', null)
+            : eb.or([eb('provider_status', 'is', null), eb('provider_status', 'in', earlier)]),
+        )
         .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) > 0) return true;
+      if (Number(updated.numUpdatedRows) > 0) return 'applied';
       const known = await db
         .selectFrom('notification_deliveries')
         .select('id')
         .where('provider_id', '=', providerId)
         .executeTakeFirst();
-      return known !== undefined;
+      return known === undefined ? 'unknown' : 'unchanged';
+    },
+
+    /** Sends finished in [from, to), counted by channel, send status and provider receipt, with known costs. */
+    async deliveryCounts(from: Date, to: Date) {
+      const rows = await db
+        .selectFrom('notification_deliveries')
+        .select((eb) => [
+          'channel',
+          'status',
+          'provider_status',
+          eb.fn.countAll<string>().as('count'),
+          eb.fn.sum<string | null>('cost_xaf').as('known_cost_xaf'),
+          eb.fn.count<string>('cost_xaf').as('with_cost'),
+        ])
+        .where('updated_at', '>=', from)
+        .where('updated_at', '<', to)
+        .groupBy(['channel', 'status', 'provider_status'])
+        .execute();
+      return rows.map((row) => ({
+        channel: row.channel,
+        status: row.status,
+        providerStatus: row.provider_status,
+        count: Number(row.count),
+        knownCostXaf: Number(row.known_cost_xaf ?? 0),
+        withCost: Number(row.with_cost),
+      }));
     },
 
     async deliveries(intentId: string) {
@@ -441,12 +483,12 @@ export function createNotifyRepository(db: NotifyDb, cipher: FieldCipher) {
   };
 }
 
-/** The statuses each receipt may replace: queued, then sent, then delivered or failed (both final). */
+/** The statuses each receipt may replace (besides none yet): queued, then sent, then delivered or failed (both final). */
 const RECEIPT_FROM: Record<ReceiptStatus, ReceiptStatus[]> = {
-  queued: ['queued'],
-  sent: ['queued', 'sent'],
-  delivered: ['queued', 'sent', 'delivered'],
-  failed: ['queued', 'sent', 'failed'],
+  queued: [],
+  sent: ['queued'],
+  delivered: ['queued', 'sent'],
+  failed: ['queued', 'sent'],
 };
 
 export type NotifyRepository = ReturnType<typeof createNotifyRepository>;

@@ -58,6 +58,8 @@ export interface PayoutLookup {
 const READ_PARALLELISM = 8;
 /** How far back a staff sweep looks (it runs every minute: an outage of up to this is caught up). */
 export const STAFF_SWEEP_WINDOW_MS = 6 * 3_600_000;
+/** The longest period the admin statistics cover. */
+const STATS_MAX_PERIOD_MS = 93 * 86_400_000;
 /** Intents per insert and bulk enqueue. */
 const RECORD_CHUNK = 500;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -461,9 +463,36 @@ export function createNotify(options: NotifyOptions) {
     return { intentId: draft.id, created: inserted.has(draft.id) };
   }
 
+  /**
+   * Per channel over a period: sends by status, the success rate (sent against failed), the
+   * providers' receipts and the delivered rate, and the cost: the providers' own figures where
+   * they gave one, the configured unit cost for the other sent messages.
+   */
+  async function stats(query: { from?: string; to?: string }) {
+    const to = query.to === undefined ? now() : new Date(query.to);
+    const from = query.from === undefined ? new Date(to.getTime() - 86_400_000) : new Date(query.from);
+    if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from.getTime() >= to.getTime())
+      throw notifyErrors.of('validation', 'stats_period_invalid', '`from` must be a date-time before `to`.');
+    if (to.getTime() - from.getTime() > STATS_MAX_PERIOD_MS)
+      throw notifyErrors.of('validation', 'stats_period_invalid', 'The period is at most 93 days.');
+    const rows = await repository.deliveryCounts(from, to);
+    return {
+      from: from.toISOString(),
+      to: to.toISOString(),
+      channels: (['push', 'sms', 'email'] as const).map((channel) =>
+        channelStats(
+          channel,
+          rows.filter((row) => row.channel === channel),
+          options.costXaf[channel],
+        ),
+      ),
+    };
+  }
+
   return {
     repository,
     delivery,
+    stats,
     sweepStaffAlerts,
     driverOffer,
     /** Who a recipient is for delivery (identity's account): tests build deliveries over it. */
@@ -540,4 +569,43 @@ function offerProblem(offer: DriverOffer, at: Date): string | undefined {
   if (Number.isNaN(expires) || expires <= at.getTime() || expires - at.getTime() > OFFER_MAX_MS)
     return 'expiresAt must be in the future, within an hour.';
   return undefined;
+}
+
+type CountRow = {
+  status: string;
+  providerStatus: string | null;
+  count: number;
+  knownCostXaf: number;
+  withCost: number;
+};
+
+/** One channel's figures from its grouped counts (pure). */
+export function channelStats(channel: string, rows: readonly CountRow[], unitCostXaf: number) {
+  const sum = (keep: (row: CountRow) => boolean, value: (row: CountRow) => number = (row) => row.count) =>
+    rows.filter(keep).reduce((total, row) => total + value(row), 0);
+  const sends = {
+    sent: sum((row) => row.status === 'sent'),
+    failed: sum((row) => row.status === 'failed'),
+    capped: sum((row) => row.status === 'capped'),
+    sending: sum((row) => row.status === 'sending'),
+  };
+  const receipts = {
+    queued: sum((row) => row.providerStatus === 'queued'),
+    sent: sum((row) => row.providerStatus === 'sent'),
+    delivered: sum((row) => row.providerStatus === 'delivered'),
+    failed: sum((row) => row.providerStatus === 'failed'),
+  };
+  const sent = (row: CountRow) => row.status === 'sent';
+  const fromProvider = sum(sent, (row) => row.knownCostXaf);
+  const estimated = sum(sent, (row) => row.count - row.withCost) * unitCostXaf;
+  const rate = (part: number, whole: number) =>
+    whole === 0 ? null : Math.round((part / whole) * 10_000) / 10_000;
+  return {
+    channel,
+    sends,
+    successRate: rate(sends.sent, sends.sent + sends.failed),
+    receipts,
+    deliveredRate: rate(receipts.delivered, receipts.delivered + receipts.failed),
+    costXaf: { total: fromProvider + estimated, fromProvider, estimated, unitCostXaf },
+  };
 }
