@@ -230,7 +230,9 @@ export function createNotify(options: NotifyOptions) {
    * the claimed sends keep it to one message. One insert and a bulk enqueue per queue per call,
    * whatever the number of drafts.
    */
-  async function record(drafts: readonly IntentDraft[]): Promise<Set<string>> {
+  async function record(given: readonly IntentDraft[]): Promise<Set<string>> {
+    // One batch may name an intent twice (two orders taking the last portions of one dish).
+    const drafts = [...new Map(given.map((draft) => [draft.id, draft])).values()];
     if (drafts.length === 0) return new Set();
     const inserted = new Set<string>();
     for (let index = 0; index < drafts.length; index += RECORD_CHUNK) {
