@@ -153,30 +153,27 @@ export type DispatchableIntent = Pick<
 
 /**
  * The channels of one intent, or how long it waits for the end of quiet hours (pure): push where
- * a device is registered and allowed (SMS its fallback), else SMS; e-mail besides for receipts;
- * a check of the acknowledgement after `ackTimeoutSeconds` for a critical push.
+ * a device is registered and allowed (SMS its fallback), else SMS; e-mail besides for receipts.
+ * (The acknowledgement of a critical push is checked `ackTimeoutSeconds` after the push is sent.)
  */
 export function planDispatch(
   intent: DispatchableIntent,
   recipient: Pick<Recipient, 'phone' | 'email' | 'preferences'>,
   hasDevice: boolean,
   at: Date,
-  ackTimeoutSeconds: number,
-): { quietForMs?: number; channels: ChannelJob[]; ackCheckInMs?: number } {
+): { quietForMs?: number; channels: ChannelJob[] } {
   const until = quietUntil(intent, recipient.preferences, at);
   if (until !== undefined) return { quietForMs: until.getTime() - at.getTime(), channels: [] };
   const flags = channelFlags(intent, recipient.preferences);
   const canSms = flags.sms && recipient.phone !== null;
   const channels: ChannelJob[] = [];
-  let ackCheckInMs: number | undefined;
-  if (flags.push && hasDevice) {
+  if (flags.push && hasDevice)
     channels.push({ intentId: intent.id, channel: 'push', ...(canSms ? { fallback: 'sms' as const } : {}) });
-    if (intent.requires_ack && canSms) ackCheckInMs = ackTimeoutSeconds * 1_000;
-  } else if (canSms) channels.push({ intentId: intent.id, channel: 'sms' });
+  else if (canSms) channels.push({ intentId: intent.id, channel: 'sms' });
   if (intent.receipt && flags.email && recipient.email !== null)
     channels.push({ intentId: intent.id, channel: 'email' });
   // Without any channel the intent lives in the in-app centre alone.
-  return { channels, ...(ackCheckInMs === undefined ? {} : { ackCheckInMs }) };
+  return { channels };
 }
 
 export function createDelivery(options: DeliveryOptions) {
@@ -224,14 +221,12 @@ export function createDelivery(options: DeliveryOptions) {
         erased.push(intent.id);
         continue;
       }
-      const plan = planDispatch(intent, recipient, devices.length > 0, at, options.ackTimeoutSeconds);
+      const plan = planDispatch(intent, recipient, devices.length > 0, at);
       if (plan.quietForMs !== undefined) {
         add(QUEUES.dispatch, { intentId: intent.id }, `${intent.id}-quiet`, plan.quietForMs);
         continue;
       }
       for (const job of plan.channels) add(QUEUES[job.channel], job, `${intent.id}-${job.channel}`);
-      if (plan.ackCheckInMs !== undefined)
-        add(QUEUES.ackCheck, { intentId: intent.id }, `${intent.id}-ack`, plan.ackCheckInMs);
       const status = plan.channels.length > 0 ? 'dispatched' : 'muted';
       statuses.set(status, [...(statuses.get(status) ?? []), intent.id]);
     }
@@ -374,6 +369,13 @@ export function createDelivery(options: DeliveryOptions) {
         ),
         repository.setIntentStatus(intent.id, 'delivered'),
       ]);
+      // A critical push must be acknowledged within the timeout from now, else its SMS follows.
+      if (job.channel === 'push' && intent.requires_ack && job.fallback === 'sms')
+        await queue.enqueue(
+          QUEUES.ackCheck,
+          { intentId: intent.id },
+          { jobId: `${intent.id}-ack`, delayMs: options.ackTimeoutSeconds * 1_000 },
+        );
       metrics.messages.inc({ channel: job.channel, outcome: 'sent' });
       metrics.costXaf.inc({ channel: job.channel }, result.costXaf ?? options.costXaf[job.channel]);
       return;

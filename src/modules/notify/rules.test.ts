@@ -289,7 +289,7 @@ describe('staff alerts, low stock and driver offers', () => {
       });
   });
 
-  it('dispatch plan: push with SMS behind it and an acknowledgement check; SMS without a device; e-mail for receipts', () => {
+  it('dispatch plan: push with SMS behind it; SMS without a device; e-mail for receipts', () => {
     const recipient = {
       phone: '+237650000000',
       email: 'a@example.cm',
@@ -297,11 +297,8 @@ describe('staff alerts, low stock and driver offers', () => {
     };
     const base = { id: 'i', recipient_id: 'r', kind: 'restaurant.new_order', receipt: false };
     const at = new Date('2026-12-05T12:00:00Z');
-    expect(
-      planDispatch({ ...base, priority: 'critical', requires_ack: true }, recipient, true, at, 120),
-    ).toEqual({
+    expect(planDispatch({ ...base, priority: 'critical', requires_ack: true }, recipient, true, at)).toEqual({
       channels: [{ intentId: 'i', channel: 'push', fallback: 'sms' }],
-      ackCheckInMs: 120_000,
     });
     expect(
       planDispatch(
@@ -309,7 +306,6 @@ describe('staff alerts, low stock and driver offers', () => {
         recipient,
         false,
         at,
-        120,
       ),
     ).toEqual({
       channels: [
@@ -323,7 +319,6 @@ describe('staff alerts, low stock and driver offers', () => {
         { ...recipient, phone: null },
         false,
         at,
-        120,
       ),
     ).toEqual({ channels: [] });
   });
