@@ -238,6 +238,15 @@ export const EnvironmentSchema = Type.Object({
       description: 'an approved Africa’s Talking sender id or short code (unset: the account default)',
     }),
   ),
+  AFRICASTALKING_CALLBACK_TOKEN: Type.Optional(
+    Type.String({
+      minLength: 32,
+      maxLength: 256,
+      pattern: '^[A-Za-z0-9_-]+$',
+      description:
+        'the secret in the delivery-report URL registered with Africa’s Talking (…/v1/webhooks/africastalking/delivery?token=…; 32+ URL-safe characters); unset: reports are not accepted',
+    }),
+  ),
   AFRICASTALKING_SANDBOX: Flag(
     false,
     'send SMS through the Africa’s Talking sandbox instead of the live API',
@@ -258,6 +267,17 @@ export const EnvironmentSchema = Type.Object({
   NOTIFY_ACK_TIMEOUT_SECONDS: PositiveInteger(
     120,
     'seconds a restaurant has to acknowledge the push of a new paid order before an SMS follows',
+  ),
+  NOTIFY_QUEUE_CONCURRENCY: Type.Integer({
+    minimum: 1,
+    maximum: 64,
+    default: 16,
+    description:
+      'notification jobs (dispatch, push, SMS, e-mail) each queue runs at once per process (1-64; within DATABASE_POOL_MAX)',
+  }),
+  NOTIFY_LOW_STOCK_THRESHOLD: PositiveInteger(
+    5,
+    'portions left of a tracked dish at or under which its restaurant is told it runs low (and again when sold out)',
   ),
   NOTIFY_HOURLY_CAP: PositiveInteger(
     12,

@@ -19,6 +19,11 @@ export interface ReactorOptions {
   filter: EventFilter;
   logger: Logger;
   handle(event: RecordedEvent): Promise<void>;
+  /**
+   * Handles a whole batch at once instead (bulk reads and writes over its events); `handle` is then
+   * unused. The batch is handled again after a crash before its checkpoint, as one event would be.
+   */
+  handleBatch?(events: readonly RecordedEvent[]): Promise<void>;
   batchSize?: number;
   restartDelayMs?: number;
   /**
@@ -68,7 +73,8 @@ export function createReactor(options: ReactorOptions): Reactor {
       filter: options.filter,
       batchSize: options.batchSize ?? 100,
       onBatch: async (events, context) => {
-        for (const event of events) await options.handle(event);
+        if (options.handleBatch !== undefined) await options.handleBatch(events);
+        else for (const event of events) await options.handle(event);
         await saveCheckpoint(context.position);
       },
       onError: (error) => {

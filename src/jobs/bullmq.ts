@@ -2,6 +2,7 @@ import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
+  checkBulk,
   checkDefinition,
   checkJobId,
   type EnqueueOptions,
@@ -73,6 +74,17 @@ export function createBullmqQueue(options: {
     item.worker = worker;
   }
 
+  function jobOptions(item: Registered, enqueueOptions: EnqueueOptions) {
+    return {
+      ...(enqueueOptions.jobId === undefined ? {} : { jobId: enqueueOptions.jobId }),
+      ...(enqueueOptions.delayMs === undefined ? {} : { delay: enqueueOptions.delayMs }),
+      attempts: item.limits.attempts,
+      backoff: { type: 'exponential', delay: item.limits.backoffMs },
+      removeOnComplete: KEEP_COMPLETED,
+      removeOnFail: KEEP_FAILED,
+    };
+  }
+
   return {
     kind: 'bullmq',
     define<Data>(definition: JobDefinition<Data>) {
@@ -87,14 +99,16 @@ export function createBullmqQueue(options: {
     async enqueue<Data>(queue: string, data: Data, enqueueOptions: EnqueueOptions = {}) {
       checkJobId(enqueueOptions.jobId);
       const item = entry(queue);
-      await item.queue.add(queue, data, {
-        ...(enqueueOptions.jobId === undefined ? {} : { jobId: enqueueOptions.jobId }),
-        ...(enqueueOptions.delayMs === undefined ? {} : { delay: enqueueOptions.delayMs }),
-        attempts: item.limits.attempts,
-        backoff: { type: 'exponential', delay: item.limits.backoffMs },
-        removeOnComplete: KEEP_COMPLETED,
-        removeOnFail: KEEP_FAILED,
-      });
+      await item.queue.add(queue, data, jobOptions(item, enqueueOptions));
+    },
+    async enqueueMany<Data>(queue: string, jobs: readonly ({ data: Data } & EnqueueOptions)[]) {
+      checkBulk(jobs);
+      if (jobs.length === 0) return;
+      const item = entry(queue);
+      // One MULTI for all of them: the per-job round trip is what a burst of jobs costs.
+      await item.queue.addBulk(
+        jobs.map((job) => ({ name: queue, data: job.data, opts: jobOptions(item, job) })),
+      );
     },
     async start() {
       if (started) return;

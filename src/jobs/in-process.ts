@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import {
   backoffDelayMs,
+  checkBulk,
   checkDefinition,
   checkJobId,
   type EnqueueOptions,
@@ -138,6 +139,10 @@ export function createInProcessQueue(options: { logger: Logger }): JobQueue {
         throw new Error(`queue ${queue} is full (${MAX_QUEUED_PER_QUEUE} jobs)`);
       state.known.add(id);
       schedule(state, { id, data: structuredClone(data), attempt: 1 }, enqueueOptions.delayMs ?? 0);
+    },
+    async enqueueMany<Data>(queue: string, jobs: readonly ({ data: Data } & EnqueueOptions)[]) {
+      checkBulk(jobs);
+      for (const { data, ...enqueueOptions } of jobs) await this.enqueue(queue, data, enqueueOptions);
     },
     async start() {
       started = true;

@@ -39,6 +39,11 @@ export interface JobQueue {
   readonly kind: 'bullmq' | 'in-process';
   define<Data>(definition: JobDefinition<Data>): void;
   enqueue<Data>(queue: string, data: Data, options?: EnqueueOptions): Promise<void>;
+  /**
+   * Adds many jobs to one queue in one round trip (BullMQ's `addBulk`), each deduplicated by its
+   * id as `enqueue` does. At most MAX_BULK_JOBS per call.
+   */
+  enqueueMany<Data>(queue: string, jobs: readonly ({ data: Data } & EnqueueOptions)[]): Promise<void>;
   /** Starts the workers of every defined queue (idempotent). Producers work before it. */
   start(): Promise<void>;
   /** Jobs waiting, delayed or running in a queue (for tests, metrics and readiness). */
@@ -53,6 +58,8 @@ export const JOB_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{1,200}$/;
 export const MAX_CONCURRENCY = 64;
 export const MAX_ATTEMPTS = 25;
+/** Jobs one `enqueueMany` adds (one Redis pipeline). */
+export const MAX_BULK_JOBS = 1_000;
 /** The longest wait between two tries, whatever the backoff says. */
 export const MAX_BACKOFF_MS = 15 * 60_000;
 
@@ -74,6 +81,11 @@ export function checkDefinition(
   if (!Number.isInteger(backoffMs) || backoffMs < 1)
     throw new RangeError('backoffMs must be a positive integer');
   return { queue: definition.queue, concurrency, attempts, backoffMs };
+}
+
+export function checkBulk(jobs: readonly EnqueueOptions[]): void {
+  if (jobs.length > MAX_BULK_JOBS) throw new RangeError(`at most ${MAX_BULK_JOBS} jobs per enqueueMany`);
+  for (const job of jobs) checkJobId(job.jobId);
 }
 
 export function checkJobId(jobId: string | undefined): void {

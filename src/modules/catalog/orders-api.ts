@@ -103,6 +103,14 @@ export interface CatalogOrdersApi {
     transaction?: Transaction<Lender>,
   ): Promise<void>;
   restaurantOwnerId(restaurantId: string): Promise<string | undefined>;
+  /**
+   * The stock left of a restaurant's items (null: not tracked), with their name (notify's
+   * low-stock alerts). Items of another restaurant are not answered. At most MAX_ORDER_LINES ids.
+   */
+  stockLevels(
+    restaurantId: string,
+    itemIds: readonly string[],
+  ): Promise<{ itemId: string; name: string; stock: number | null }[]>;
 }
 
 function mergeLines(lines: { itemId: string; quantity: number }[]): { itemId: string; quantity: number }[] {
@@ -313,6 +321,17 @@ export function createOrdersApi(
 
     async restaurantOwnerId(restaurantId) {
       return (await repository.ownerOf(restaurantId))?.ownerId;
+    },
+    async stockLevels(restaurantId, itemIds) {
+      if (itemIds.length === 0) return [];
+      if (itemIds.length > MAX_ORDER_LINES) throw new RangeError(`at most ${MAX_ORDER_LINES} items`);
+      const rows = await db
+        .selectFrom('menu_items')
+        .select(['id', 'name_fr', 'stock'])
+        .where('restaurant_id', '=', restaurantId)
+        .where('id', 'in', [...itemIds])
+        .execute();
+      return rows.map((row) => ({ itemId: row.id, name: row.name_fr, stock: row.stock }));
     },
   };
 }

@@ -45,6 +45,8 @@ export interface Transport {
 export interface ChannelResult {
   status: 'sent' | 'failed';
   providerId?: string;
+  /** What the provider said the message cost, in whole XAF, when its answer says (Africa's Talking). */
+  costXaf?: number;
   reason?: string;
   permanent?: boolean;
   unregisteredToken?: boolean;

@@ -10,6 +10,7 @@
  * an unroutable one, a DND rejection and a refused sender id are permanent; an empty balance
  * and the aggregator's own faults are transient (thrown, the queue retries).
  */
+import { Decimal } from 'decimal.js';
 import type { ChannelAdapter, ChannelResult } from './outbox.js';
 
 export interface AfricasTalkingSettings {
@@ -102,11 +103,14 @@ function verdict(recipient: Recipient | undefined): ChannelResult {
   if (recipient === undefined || typeof recipient.statusCode !== 'number')
     return { status: 'failed', reason: 'invalid_number (africastalking: no recipient)', permanent: true };
   const code = recipient.statusCode;
-  if (ACCEPTED.has(code))
+  if (ACCEPTED.has(code)) {
+    const costXaf = xafOf(recipient.cost);
     return {
       status: 'sent',
       ...(recipient.messageId !== undefined ? { providerId: recipient.messageId } : {}),
+      ...(costXaf !== undefined ? { costXaf } : {}),
     };
+  }
   if (TRANSIENT.has(code))
     throw new AfricasTalkingError(
       `africastalking recipient status ${code} ${recipient.status ?? ''}`.trim(),
@@ -117,4 +121,14 @@ function verdict(recipient: Recipient | undefined): ChannelResult {
     reason: `${PERMANENT[code] ?? 'refused'} (africastalking ${code})`,
     permanent: true,
   };
+}
+
+/**
+ * The recipient's `cost` ("XAF 25.0000") in whole francs (half up), or undefined when it is in
+ * another currency or unreadable (the statistics then count the configured unit cost).
+ */
+export function xafOf(cost: string | undefined): number | undefined {
+  const match = typeof cost === 'string' ? /^XAF\s+(\d{1,9}(?:\.\d{1,6})?)$/.exec(cost.trim()) : null;
+  if (match === null) return undefined;
+  return new Decimal(match[1]!).toDecimalPlaces(0, Decimal.ROUND_HALF_UP).toNumber();
 }

@@ -7,7 +7,7 @@
  * critical message is not acknowledged in time); e-mail besides, for receipts.
  */
 import type { Logger } from 'pino';
-import type { JobContext, JobDefinition, JobQueue } from '../../jobs/index.js';
+import type { EnqueueOptions, JobContext, JobDefinition, JobQueue } from '../../jobs/index.js';
 import type { NotificationPreferences } from '../identity/index.js';
 import type { ChannelResult, OutboundMessage } from '../notifications/index.js';
 import type { NotifyMetrics } from './metrics.js';
@@ -30,6 +30,7 @@ export const QUEUES = {
 /** Tries per send before the dead letters (back-off doubles from CHANNEL_BACKOFF_MS). */
 export const CHANNEL_ATTEMPTS = 5;
 export const CHANNEL_BACKOFF_MS = 2_000;
+export const DEFAULT_CONCURRENCY = 16;
 
 /** What delivery knows of a person (identity's account, read when the intent is dispatched). */
 export interface Recipient {
@@ -58,7 +59,7 @@ export interface ChannelJob {
 
 export interface DeliveryOptions {
   repository: NotifyRepository;
-  queue: Pick<JobQueue, 'enqueue'>;
+  queue: Pick<JobQueue, 'enqueue' | 'enqueueMany'>;
   sender: Sender;
   recipients: RecipientDirectory;
   templates: Templates;
@@ -67,6 +68,8 @@ export interface DeliveryOptions {
   hourlyCap: number;
   ackTimeoutSeconds: number;
   costXaf: Record<DeliveryChannel, number>;
+  /** Jobs each notify queue runs at once per process (NOTIFY_QUEUE_CONCURRENCY; default 16). */
+  concurrency?: number;
   now?: () => Date;
 }
 
@@ -90,6 +93,9 @@ export function channelFlags(
   switch (area) {
     case 'order':
     case 'restaurant':
+    case 'driver':
+    case 'staff':
+      // Work in progress: a restaurant's orders and stock, a driver's offers, staff alerts.
       return preferences.order_updates;
     case 'wallet':
     case 'payout':
@@ -131,6 +137,45 @@ export function quietUntil(
   return new Date(now.getTime() + wait * 60_000 - now.getUTCSeconds() * 1_000 - now.getUTCMilliseconds());
 }
 
+/** How long an intent with an expiry (a driver's offer) has left, or undefined when it has none. */
+export function expiresInMs(intent: Pick<IntentRow, 'paramsClear'>, at: Date): number | undefined {
+  const expiresAt = intent.paramsClear.expiresAt;
+  if (typeof expiresAt !== 'string') return undefined;
+  const time = Date.parse(expiresAt);
+  return Number.isNaN(time) ? undefined : time - at.getTime();
+}
+
+/** What dispatching an intent needs of it. */
+export type DispatchableIntent = Pick<
+  IntentRow,
+  'id' | 'recipient_id' | 'kind' | 'priority' | 'requires_ack' | 'receipt'
+>;
+
+/**
+ * The channels of one intent, or how long it waits for the end of quiet hours (pure): push where
+ * a device is registered and allowed (SMS its fallback), else SMS; e-mail besides for receipts.
+ * (The acknowledgement of a critical push is checked `ackTimeoutSeconds` after the push is sent.)
+ */
+export function planDispatch(
+  intent: DispatchableIntent,
+  recipient: Pick<Recipient, 'phone' | 'email' | 'preferences'>,
+  hasDevice: boolean,
+  at: Date,
+): { quietForMs?: number; channels: ChannelJob[] } {
+  const until = quietUntil(intent, recipient.preferences, at);
+  if (until !== undefined) return { quietForMs: until.getTime() - at.getTime(), channels: [] };
+  const flags = channelFlags(intent, recipient.preferences);
+  const canSms = flags.sms && recipient.phone !== null;
+  const channels: ChannelJob[] = [];
+  if (flags.push && hasDevice)
+    channels.push({ intentId: intent.id, channel: 'push', ...(canSms ? { fallback: 'sms' as const } : {}) });
+  else if (canSms) channels.push({ intentId: intent.id, channel: 'sms' });
+  if (intent.receipt && flags.email && recipient.email !== null)
+    channels.push({ intentId: intent.id, channel: 'email' });
+  // Without any channel the intent lives in the in-app centre alone.
+  return { channels };
+}
+
 export function createDelivery(options: DeliveryOptions) {
   const { repository, queue, sender, recipients, templates, metrics, logger } = options;
   const now = options.now ?? (() => new Date());
@@ -142,45 +187,55 @@ export function createDelivery(options: DeliveryOptions) {
   async function dispatch(intentId: string): Promise<void> {
     const intent = await repository.intent(intentId);
     if (intent === undefined || intent.status !== 'pending') return;
-    const recipient = await recipients.recipient(intent.recipient_id);
-    if (recipient === undefined) {
-      // The account was erased: nothing of the person is kept (an event after the erasure).
-      await repository.deleteIntent(intentId);
-      return;
-    }
-    const at = now();
-    const until = quietUntil(intent, recipient.preferences, at);
-    if (until !== undefined) {
-      await queue.enqueue(
-        QUEUES.dispatch,
-        { intentId },
-        { jobId: `${intentId}-quiet`, delayMs: until.getTime() - at.getTime() },
-      );
-      return;
-    }
-    const flags = channelFlags(intent, recipient.preferences);
-    const devices = await repository.devices(intent.recipient_id);
-    const canSms = flags.sms && recipient.phone !== null;
-    let sent = false;
-    if (flags.push && devices.length > 0) {
-      await enqueueChannel({ intentId, channel: 'push', ...(canSms ? { fallback: 'sms' as const } : {}) });
-      if (intent.requires_ack && canSms)
-        await queue.enqueue(
-          QUEUES.ackCheck,
-          { intentId },
-          { jobId: `${intentId}-ack`, delayMs: options.ackTimeoutSeconds * 1_000 },
+    await dispatchMany([intent]);
+  }
+
+  /**
+   * Decides the channels of pending intents and enqueues their sends: each recipient (and their
+   * devices) read once, one bulk enqueue per queue, one status update per status. The reactor
+   * calls it with the intents it has just recorded, saving each its own dispatch job; a replay
+   * goes through `dispatch`, which skips intents no longer pending.
+   */
+  async function dispatchMany(intents: readonly DispatchableIntent[]): Promise<void> {
+    if (intents.length === 0) return;
+    const people = new Map<string, Promise<[Recipient | undefined, { length: number }]>>();
+    for (const intent of intents)
+      if (!people.has(intent.recipient_id))
+        people.set(
+          intent.recipient_id,
+          Promise.all([recipients.recipient(intent.recipient_id), repository.devices(intent.recipient_id)]),
         );
-      sent = true;
-    } else if (canSms) {
-      await enqueueChannel({ intentId, channel: 'sms' });
-      sent = true;
+    const at = now();
+    const jobs = new Map<string, ({ data: unknown } & EnqueueOptions)[]>();
+    const add = (queueName: string, data: unknown, jobId: string, delayMs?: number) => {
+      const list = jobs.get(queueName) ?? [];
+      list.push({ data, jobId, ...(delayMs === undefined ? {} : { delayMs }) });
+      jobs.set(queueName, list);
+    };
+    const statuses = new Map<'dispatched' | 'muted', string[]>();
+    const erased: string[] = [];
+    for (const intent of intents) {
+      const [recipient, devices] = await people.get(intent.recipient_id)!;
+      if (recipient === undefined) {
+        // The account was erased: nothing of the person is kept (an event after the erasure).
+        erased.push(intent.id);
+        continue;
+      }
+      const plan = planDispatch(intent, recipient, devices.length > 0, at);
+      if (plan.quietForMs !== undefined) {
+        add(QUEUES.dispatch, { intentId: intent.id }, `${intent.id}-quiet`, plan.quietForMs);
+        continue;
+      }
+      for (const job of plan.channels) add(QUEUES[job.channel], job, `${intent.id}-${job.channel}`);
+      const status = plan.channels.length > 0 ? 'dispatched' : 'muted';
+      statuses.set(status, [...(statuses.get(status) ?? []), intent.id]);
     }
-    if (intent.receipt && flags.email && recipient.email !== null) {
-      await enqueueChannel({ intentId, channel: 'email' });
-      sent = true;
-    }
-    // Without any channel the intent lives in the in-app centre alone.
-    await repository.setIntentStatus(intentId, sent ? 'dispatched' : 'muted');
+    // The sends first, then the status: an intent marked dispatched has its jobs queued.
+    await Promise.all([...jobs].map(([queueName, list]) => queue.enqueueMany(queueName, list)));
+    await Promise.all([
+      ...[...statuses].map(([status, ids]) => repository.setIntentsStatus(ids, status)),
+      ...(erased.length === 0 ? [] : [repository.deleteIntents(erased)]),
+    ]);
   }
 
   /** The message of one channel, or undefined when the recipient cannot be reached on it now. */
@@ -201,6 +256,10 @@ export function createDelivery(options: DeliveryOptions) {
             // Android channel and sound: the restaurant's new order rings differently.
             sound: intent.priority === 'critical' ? 'new_order' : 'default',
             collapseKey: intent.order_id ?? intent.id,
+            // An offer is worth nothing once it lapses: FCM and APNs drop it then.
+            ...(expiresInMs(intent, now()) === undefined
+              ? {}
+              : { ttlSeconds: Math.max(1, Math.ceil(expiresInMs(intent, now())! / 1_000)) }),
           },
         })) satisfies OutboundMessage[];
       }
@@ -261,6 +320,12 @@ export function createDelivery(options: DeliveryOptions) {
     if (intent === undefined) return;
     // A critical message acknowledged meanwhile needs no SMS any more.
     if (job.channel === 'sms' && intent.requires_ack && intent.acknowledged_at !== null) return;
+    const left = expiresInMs(intent, now());
+    if (left !== undefined && left <= 0) {
+      // A lapsed offer: nothing is sent on any channel (the centre still lists it).
+      metrics.messages.inc({ channel: job.channel, outcome: 'expired' });
+      return;
+    }
     const recipient = await recipients.recipient(intent.recipient_id);
     if (recipient === undefined) return;
     const claim = await repository.claimDelivery({
@@ -290,15 +355,29 @@ export function createDelivery(options: DeliveryOptions) {
       throw error;
     }
     if (result.status === 'sent') {
-      await repository.finishDelivery(
-        intent.id,
-        job.channel,
-        { status: 'sent', transport: result.transport, providerId: result.providerId },
-        now(),
-      );
+      await Promise.all([
+        repository.finishDelivery(
+          intent.id,
+          job.channel,
+          {
+            status: 'sent',
+            transport: result.transport,
+            providerId: result.providerId,
+            ...(result.costXaf === undefined ? {} : { costXaf: result.costXaf }),
+          },
+          now(),
+        ),
+        repository.setIntentStatus(intent.id, 'delivered'),
+      ]);
+      // A critical push must be acknowledged within the timeout from now, else its SMS follows.
+      if (job.channel === 'push' && intent.requires_ack && job.fallback === 'sms')
+        await queue.enqueue(
+          QUEUES.ackCheck,
+          { intentId: intent.id },
+          { jobId: `${intent.id}-ack`, delayMs: options.ackTimeoutSeconds * 1_000 },
+        );
       metrics.messages.inc({ channel: job.channel, outcome: 'sent' });
-      metrics.costXaf.inc({ channel: job.channel }, options.costXaf[job.channel]);
-      await repository.setIntentStatus(intent.id, 'delivered');
+      metrics.costXaf.inc({ channel: job.channel }, result.costXaf ?? options.costXaf[job.channel]);
       return;
     }
     const reason = result.reason ?? 'failed';
@@ -315,12 +394,13 @@ export function createDelivery(options: DeliveryOptions) {
     await enqueueChannel({ intentId, channel: 'sms' });
   }
 
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const definitions: JobDefinition<never>[] = [
     {
       queue: QUEUES.dispatch,
       attempts: 10,
       backoffMs: 1_000,
-      concurrency: 8,
+      concurrency,
       handler: (data: { intentId: string }) => dispatch(data.intentId),
     } as JobDefinition<{ intentId: string }> as JobDefinition<never>,
     ...(['push', 'sms', 'email'] as const).map(
@@ -329,7 +409,7 @@ export function createDelivery(options: DeliveryOptions) {
           queue: QUEUES[channel],
           attempts: CHANNEL_ATTEMPTS,
           backoffMs: CHANNEL_BACKOFF_MS,
-          concurrency: 8,
+          concurrency,
           handler: (data: ChannelJob, context: JobContext) => send({ ...data, channel }, context),
         }) as JobDefinition<ChannelJob> as JobDefinition<never>,
     ),
@@ -341,7 +421,7 @@ export function createDelivery(options: DeliveryOptions) {
     } as JobDefinition<{ intentId: string }> as JobDefinition<never>,
   ];
 
-  return { dispatch, send, checkAcknowledged, definitions };
+  return { dispatch, dispatchMany, send, checkAcknowledged, definitions };
 }
 
 export type Delivery = ReturnType<typeof createDelivery>;

@@ -67,6 +67,9 @@ export const NOTIFIED_ORDER_EVENTS = [
   'OrderDelivered',
   'OrderDeliveryFailed',
   'OrderDisputeResolved',
+  // Staff hear of disputes; an order taking tracked stock may leave an item low (restaurant).
+  'OrderDisputeOpened',
+  'OrderCreated',
 ] as const satisfies readonly OrderEvent['type'][];
 
 export const NOTIFIED_PAYMENT_EVENTS = ['PaymentSucceeded', 'PaymentFailed', 'PaymentExpired'] as const;
@@ -233,4 +236,113 @@ export function payoutIntents(
       receipt: true,
     }),
   ];
+}
+
+// ---- staff alerts, low stock, driver offers
+
+/** The staff roles an alert goes to: every active account with one of them. */
+export type StaffRole = 'admin' | 'support';
+
+/**
+ * A staff alert to each staff member (ids and counts only: no customer data in the text). The
+ * source names the fact (`dispute:<event id>`, `payout-review:<payout id>:<since>`, …), so a
+ * sweep that finds the same fact again names the same intents.
+ */
+export function staffAlertIntents(
+  source: string,
+  staffIds: readonly string[],
+  kind: 'staff.dispute_opened' | 'staff.payout_review' | 'staff.reconciliation_mismatch',
+  params: IntentDraft['params'],
+  orderId: string | null = null,
+): IntentDraft[] {
+  return staffIds.map((staffId) =>
+    draft({ eventId: source }, staffId, kind, { params, orderId, category: 'account', priority: 'high' }),
+  );
+}
+
+/** Who is told of an opened dispute: support answers them, administrators oversee. */
+export const DISPUTE_ROLES: readonly StaffRole[] = ['support', 'admin'];
+/** Who is told of money held for a decision (a payout in review, a reconciliation exception). */
+export const FINANCE_ROLES: readonly StaffRole[] = ['admin'];
+
+/** An order's dispute, told to staff (the order id, never the reason: a customer's words). */
+export function disputeIntents(
+  event: { id: string },
+  order: Pick<OrderFacts, 'orderId' | 'restaurantName' | 'totalMinor'>,
+  staffIds: readonly string[],
+): IntentDraft[] {
+  return staffAlertIntents(
+    `dispute:${event.id}`,
+    staffIds,
+    'staff.dispute_opened',
+    { restaurant: order.restaurantName, total: order.totalMinor, order: order.orderId.slice(0, 8) },
+    order.orderId,
+  );
+}
+
+/** A stock level a restaurant is told of: `low` at or under the threshold, `out` at zero. */
+export type StockLevel = 'low' | 'out';
+
+export function stockLevelOf(stock: number | null, threshold: number): StockLevel | undefined {
+  if (stock === null) return undefined; // untracked: never short
+  if (stock <= 0) return 'out';
+  return stock <= threshold ? 'low' : undefined;
+}
+
+/**
+ * The restaurant's low-stock alerts after an order took some of its tracked items: one per item
+ * and level (`low`, `out`) per day in Douala, whatever the number of orders that day, so a dish
+ * selling its last ten portions rings twice (low, then sold out), not ten times.
+ */
+export function lowStockIntents(
+  ownerId: string,
+  items: readonly { itemId: string; name: string; stock: number | null }[],
+  threshold: number,
+  day: string,
+): IntentDraft[] {
+  const drafts: IntentDraft[] = [];
+  for (const item of items) {
+    const level = stockLevelOf(item.stock, threshold);
+    if (level === undefined) continue;
+    drafts.push(
+      draft(
+        { eventId: `stock:${item.itemId}:${level}:${day}` },
+        ownerId,
+        level === 'out' ? 'restaurant.sold_out' : 'restaurant.low_stock',
+        {
+          params: { item: item.name, count: Math.max(0, item.stock ?? 0) },
+          category: 'orders',
+          priority: 'normal',
+        },
+      ),
+    );
+  }
+  return drafts;
+}
+
+/** An offer of a delivery to a driver (the dispatch context makes offers; notify tells). */
+export interface DriverOffer {
+  /** The offer's own id: one intent per offer, however often dispatch asks. */
+  offerId: string;
+  driverId: string;
+  orderId: string;
+  restaurantName: string;
+  /** What the driver earns for the delivery, in XAF. */
+  earningsMinor: number;
+  /** Distance from the driver to the restaurant, in metres. */
+  pickupDistanceMetres: number;
+  /** When the offer lapses: the push is not kept by FCM past it. */
+  expiresAt: Date;
+}
+
+export function driverOfferIntent(offer: DriverOffer): IntentDraft {
+  return draft({ eventId: `offer:${offer.offerId}` }, offer.driverId, 'driver.offer', {
+    params: {
+      restaurant: offer.restaurantName,
+      earnings: offer.earningsMinor,
+      distance: Math.round(offer.pickupDistanceMetres / 100) / 10,
+    },
+    orderId: offer.orderId,
+    priority: 'high',
+  });
 }

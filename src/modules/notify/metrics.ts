@@ -10,7 +10,7 @@ export function createNotifyMetrics() {
   });
   const messages = new Counter({
     name: 'notify_messages_total',
-    help: 'Sends of notification intents by channel and outcome (sent, retried, capped, dead_lettered)',
+    help: 'Sends of notification intents by channel and outcome (sent, retried, capped, dead_lettered, expired)',
     labelNames: ['channel', 'outcome'] as const,
     registers: [],
   });

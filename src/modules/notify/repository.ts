@@ -87,6 +87,22 @@ export function createNotifyRepository(db: NotifyDb, cipher: FieldCipher) {
       await db.deleteFrom('notification_intents').where('id', '=', id).execute();
     },
 
+    async deleteIntents(ids: readonly string[]): Promise<void> {
+      if (ids.length === 0) return;
+      await db.deleteFrom('notification_intents').where('id', 'in', ids).execute();
+    },
+
+    /** Sets the status of pending intents (a dispatch): those already further are left alone. */
+    async setIntentsStatus(ids: readonly string[], status: IntentRow['status']): Promise<void> {
+      if (ids.length === 0) return;
+      await db
+        .updateTable('notification_intents')
+        .set({ status })
+        .where('id', 'in', ids)
+        .where('status', '=', 'pending')
+        .execute();
+    },
+
     async setIntentStatus(id: string, status: IntentRow['status']): Promise<void> {
       await db.updateTable('notification_intents').set({ status }).where('id', '=', id).execute();
     },
@@ -161,6 +177,25 @@ export function createNotifyRepository(db: NotifyDb, cipher: FieldCipher) {
       now: Date;
     }): Promise<Claim> {
       const id = `${input.intentId}:${input.channel}`;
+      if (!Number.isFinite(input.allowance)) {
+        // Uncapped (critical): no count to keep, so no lock to take; the key alone makes it once.
+        const fresh = await db
+          .insertInto('notification_deliveries')
+          .values({
+            id,
+            intent_id: input.intentId,
+            recipient_id: input.recipientId,
+            channel: input.channel,
+            priority: input.priority,
+            status: 'sending',
+            claimed_at: input.now,
+            updated_at: input.now,
+          })
+          .onConflict((conflict) => conflict.column('id').doNothing())
+          .returning('id')
+          .executeTakeFirst();
+        if (fresh !== undefined) return 'claimed';
+      }
       return db.transaction().execute(async (transaction) => {
         await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`notify:${input.recipientId}`}, 0))`.execute(
           transaction,
@@ -217,7 +252,13 @@ export function createNotifyRepository(db: NotifyDb, cipher: FieldCipher) {
     async finishDelivery(
       intentId: string,
       channel: DeliveryChannel,
-      outcome: { status: 'sent' | 'failed'; transport?: string; providerId?: string; reason?: string },
+      outcome: {
+        status: 'sent' | 'failed';
+        transport?: string;
+        providerId?: string;
+        reason?: string;
+        costXaf?: number;
+      },
       now: Date,
     ): Promise<void> {
       await db
@@ -226,6 +267,7 @@ export function createNotifyRepository(db: NotifyDb, cipher: FieldCipher) {
           status: outcome.status,
           transport: outcome.transport ?? null,
           provider_id: outcome.providerId ?? null,
+          cost_xaf: outcome.costXaf ?? null,
           reason: outcome.reason?.slice(0, 200) ?? null,
           updated_at: now,
         })
@@ -235,10 +277,15 @@ export function createNotifyRepository(db: NotifyDb, cipher: FieldCipher) {
 
     /**
      * A provider's receipt for the message it knows as `providerId` (receipts-routes.ts). Receipts
-     * may arrive out of order: a status never moves back (queued < sent < delivered | failed).
-     * Answers whether a delivery with that id exists.
+     * may arrive out of order and more than once: a status never moves back nor repeats (queued <
+     * sent < delivered | failed). Answers `applied` (the receipt changed), `unchanged` (a repeat,
+     * or an older status) or `unknown` (no delivery has that id).
      */
-    async markDelivery(providerId: string, status: ReceiptStatus, reason?: string): Promise<boolean> {
+    async markDelivery(
+      providerId: string,
+      status: ReceiptStatus,
+      reason?: string,
+    ): Promise<'applied' | 'unchanged' | 'unknown'> {
       const earlier = RECEIPT_FROM[status];
       const updated = await db
         .updateTable('notification_deliveries')
@@ -248,15 +295,45 @@ export function createNotifyRepository(db: NotifyDb, cipher: FieldCipher) {
           provider_updated_at: new Date(),
         })
         .where('provider_id', '=', providerId)
-        .where((eb) => eb.or([eb('provider_status', 'is', null), eb('provider_status', 'in', earlier)]))
+        .where((eb) =>
+          earlier.length === 0
+            ? eb('provider_status', 'is', null)
+            : eb.or([eb('provider_status', 'is', null), eb('provider_status', 'in', earlier)]),
+        )
         .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) > 0) return true;
+      if (Number(updated.numUpdatedRows) > 0) return 'applied';
       const known = await db
         .selectFrom('notification_deliveries')
         .select('id')
         .where('provider_id', '=', providerId)
         .executeTakeFirst();
-      return known !== undefined;
+      return known === undefined ? 'unknown' : 'unchanged';
+    },
+
+    /** Sends finished in [from, to), counted by channel, send status and provider receipt, with known costs. */
+    async deliveryCounts(from: Date, to: Date) {
+      const rows = await db
+        .selectFrom('notification_deliveries')
+        .select((eb) => [
+          'channel',
+          'status',
+          'provider_status',
+          eb.fn.countAll<string>().as('count'),
+          eb.fn.sum<string | null>('cost_xaf').as('known_cost_xaf'),
+          eb.fn.count<string>('cost_xaf').as('with_cost'),
+        ])
+        .where('updated_at', '>=', from)
+        .where('updated_at', '<', to)
+        .groupBy(['channel', 'status', 'provider_status'])
+        .execute();
+      return rows.map((row) => ({
+        channel: row.channel,
+        status: row.status,
+        providerStatus: row.provider_status,
+        count: Number(row.count),
+        knownCostXaf: Number(row.known_cost_xaf ?? 0),
+        withCost: Number(row.with_cost),
+      }));
     },
 
     async deliveries(intentId: string) {
@@ -406,12 +483,12 @@ export function createNotifyRepository(db: NotifyDb, cipher: FieldCipher) {
   };
 }
 
-/** The statuses each receipt may replace: queued, then sent, then delivered or failed (both final). */
+/** The statuses each receipt may replace (besides none yet): queued, then sent, then delivered or failed (both final). */
 const RECEIPT_FROM: Record<ReceiptStatus, ReceiptStatus[]> = {
-  queued: ['queued'],
-  sent: ['queued', 'sent'],
-  delivered: ['queued', 'sent', 'delivered'],
-  failed: ['queued', 'sent', 'failed'],
+  queued: [],
+  sent: ['queued'],
+  delivered: ['queued', 'sent'],
+  failed: ['queued', 'sent'],
 };
 
 export type NotifyRepository = ReturnType<typeof createNotifyRepository>;

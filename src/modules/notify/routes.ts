@@ -244,3 +244,44 @@ export function registerNotifyRoutes(app: FastifyInstance, notify: Notify): void
     async (request) => notify.deadLetters(request.query as { cursor?: string; limit?: number }),
   );
 }
+
+// Compact on purpose (the OpenAPI document has a size budget): counts are non-negative integers.
+const Counts = (keys: readonly string[]) =>
+  Type.Object(Object.fromEntries(keys.map((key) => [key, Type.Integer()])));
+const Rate = Type.Union([Type.Number(), Type.Null()]);
+const ChannelStats = Type.Object({
+  channel: Type.String(),
+  sends: Counts(['sent', 'failed', 'capped', 'sending']),
+  successRate: Rate,
+  receipts: Counts(['queued', 'sent', 'delivered', 'failed']),
+  deliveredRate: Rate,
+  costXaf: Counts(['total', 'fromProvider', 'estimated', 'unitCostXaf']),
+});
+
+export function registerNotifyStatsRoute(app: FastifyInstance, notify: Pick<Notify, 'stats'>): void {
+  app.get(
+    '/v1/admin/notifications/stats',
+    {
+      config: { access: ADMIN },
+      schema: {
+        tags: ['admin'],
+        summary:
+          'Per-channel sends, success and delivered rates, and cost over a period (default: the last 24 h)',
+        querystring: Type.Object(
+          {
+            from: Type.Optional(Type.String({ format: 'date-time' })),
+            to: Type.Optional(Type.String({ format: 'date-time' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ from: Type.String(), to: Type.String(), channels: Type.Array(ChannelStats) }),
+          400: ProblemSchema,
+          401: ProblemSchema,
+          403: ProblemSchema,
+        },
+      },
+    },
+    async (request) => notify.stats(request.query as { from?: string; to?: string }),
+  );
+}

@@ -1,10 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { preferencesOf } from '../identity/index.js';
 import type { OrderEvent } from '../orders/index.js';
-import { channelFlags, quietUntil } from './delivery.js';
+import { channelFlags, planDispatch, quietUntil } from './delivery.js';
 import {
+  disputeIntents,
+  driverOfferIntent,
   intentId,
+  lowStockIntents,
   orderIntents,
+  staffAlertIntents,
+  stockLevelOf,
   paymentIntents,
   payoutIntents,
   payoutsPostedIn,
@@ -188,5 +193,133 @@ describe('delivery rules', () => {
       '2026-12-06T06:00:00.000Z',
     );
     expect(quietUntil({ priority: 'low' }, preferencesOf({}), night)).toBeUndefined();
+  });
+});
+
+describe('staff alerts, low stock and driver offers', () => {
+  const staff = ['44444444-4444-4444-8444-444444444444', '55555555-5555-4555-8555-555555555555'];
+
+  it('given a dispute, tells each staff member the order, restaurant and total, never the reason', () => {
+    const drafts = disputeIntents({ id: 'event-9' }, order, staff);
+    expect(drafts.map((draft) => [draft.recipientId, draft.kind, draft.orderId])).toEqual(
+      staff.map((id) => [id, 'staff.dispute_opened', order.orderId]),
+    );
+    expect(drafts[0]!.params).toEqual({ restaurant: 'Chez Mama', total: 7_450, order: '11111111' });
+    // Named after the fact: the same dispute found again names the same intents.
+    expect(disputeIntents({ id: 'event-9' }, order, staff).map((draft) => draft.id)).toEqual(
+      drafts.map((draft) => draft.id),
+    );
+  });
+
+  it('a staff alert with no staff account tells nobody', () => {
+    expect(staffAlertIntents('payout-review:x', [], 'staff.payout_review', {})).toEqual([]);
+  });
+
+  it('stock is low at or under the threshold, out at zero, never for untracked items', () => {
+    expect([10, 6, 5, 1, 0, -1, null].map((stock) => stockLevelOf(stock, 5))).toEqual([
+      undefined,
+      undefined,
+      'low',
+      'low',
+      'out',
+      'out',
+      undefined,
+    ]);
+  });
+
+  it('low stock: one alert per item and level per day, however many orders take from it', () => {
+    const items = [
+      { itemId: 'ndole', name: 'Ndolé', stock: 3 },
+      { itemId: 'poulet', name: 'Poulet DG', stock: 0 },
+      { itemId: 'jus', name: 'Jus', stock: null },
+      { itemId: 'riz', name: 'Riz', stock: 40 },
+    ];
+    const first = lowStockIntents(order.ownerId, items, 5, '2026-12-05');
+    expect(first.map((draft) => [draft.kind, draft.params])).toEqual([
+      ['restaurant.low_stock', { item: 'Ndolé', count: 3 }],
+      ['restaurant.sold_out', { item: 'Poulet DG', count: 0 }],
+    ]);
+    const later = lowStockIntents(
+      order.ownerId,
+      [{ itemId: 'ndole', name: 'Ndolé', stock: 2 }],
+      5,
+      '2026-12-05',
+    );
+    expect(later[0]!.id).toBe(first[0]!.id);
+    const tomorrow = lowStockIntents(
+      order.ownerId,
+      [{ itemId: 'ndole', name: 'Ndolé', stock: 2 }],
+      5,
+      '2026-12-06',
+    );
+    expect(tomorrow[0]!.id).not.toBe(first[0]!.id);
+  });
+
+  it('a driver offer is one intent per offer, to the driver, with earnings and distance in km', () => {
+    const offer = {
+      offerId: '66666666-6666-4666-8666-666666666666',
+      driverId: '77777777-7777-4777-8777-777777777777',
+      orderId: order.orderId,
+      restaurantName: 'Chez Mama',
+      earningsMinor: 1_200,
+      pickupDistanceMetres: 2_449,
+      expiresAt: new Date('2026-12-05T12:00:30Z'),
+    };
+    const draft = driverOfferIntent(offer);
+    expect(draft).toMatchObject({
+      recipientId: offer.driverId,
+      kind: 'driver.offer',
+      priority: 'high',
+      orderId: order.orderId,
+      params: { restaurant: 'Chez Mama', earnings: 1_200, distance: 2.4 },
+    });
+    expect(driverOfferIntent({ ...offer, earningsMinor: 1_500 }).id).toBe(draft.id);
+  });
+
+  it('staff alerts and driver offers follow the order-updates switches, not the marketing ones', () => {
+    const preferences = preferencesOf({
+      order_updates: { push: true, sms: false, email: false },
+      promotions: { push: false, sms: false, email: false },
+    });
+    for (const kind of ['staff.dispute_opened', 'driver.offer', 'restaurant.low_stock'])
+      expect(channelFlags({ kind, priority: 'high' }, preferences)).toEqual({
+        push: true,
+        sms: false,
+        email: false,
+      });
+  });
+
+  it('dispatch plan: push with SMS behind it; SMS without a device; e-mail for receipts', () => {
+    const recipient = {
+      phone: '+237650000000',
+      email: 'a@example.cm',
+      preferences: preferencesOf({ order_updates: { push: true, sms: true, email: true } }),
+    };
+    const base = { id: 'i', recipient_id: 'r', kind: 'restaurant.new_order', receipt: false };
+    const at = new Date('2026-12-05T12:00:00Z');
+    expect(planDispatch({ ...base, priority: 'critical', requires_ack: true }, recipient, true, at)).toEqual({
+      channels: [{ intentId: 'i', channel: 'push', fallback: 'sms' }],
+    });
+    expect(
+      planDispatch(
+        { ...base, kind: 'order.placed', priority: 'high', requires_ack: false, receipt: true },
+        recipient,
+        false,
+        at,
+      ),
+    ).toEqual({
+      channels: [
+        { intentId: 'i', channel: 'sms' },
+        { intentId: 'i', channel: 'email' },
+      ],
+    });
+    expect(
+      planDispatch(
+        { ...base, kind: 'order.placed', priority: 'high', requires_ack: false },
+        { ...recipient, phone: null },
+        false,
+        at,
+      ),
+    ).toEqual({ channels: [] });
   });
 });

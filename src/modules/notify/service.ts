@@ -8,13 +8,26 @@ import { createReactor } from '../../eventstore/reactor.js';
 import type { JobQueue } from '../../jobs/index.js';
 import type { FieldCipher } from '../../platform/field-crypto.js';
 import { audiences, type RealtimeBus } from '../../realtime/index.js';
-import { ORDER_STREAM_PREFIX, type OrderEvent, type OrdersService } from '../orders/index.js';
-import { PAYMENT_STREAM_PREFIX } from '../payments/index.js';
+import {
+  ORDER_STREAM_PREFIX,
+  type OrderCreatedData,
+  type OrderEvent,
+  type OrdersService,
+} from '../orders/index.js';
+import { PAYMENT_STREAM_PREFIX, type PaymentAlerts } from '../payments/index.js';
 import { createDelivery, type RecipientDirectory, type Sender } from './delivery.js';
 import { notifyErrors } from './errors.js';
 import {
+  DISPUTE_ROLES,
+  disputeIntents,
+  driverOfferIntent,
+  FINANCE_ROLES,
   firstNameOf,
+  lowStockIntents,
   NOTIFIED_ORDER_EVENTS,
+  staffAlertIntents,
+  type DriverOffer,
+  type StaffRole,
   NOTIFIED_PAYMENT_EVENTS,
   orderIntents,
   paymentIntents,
@@ -26,7 +39,7 @@ import {
 import type { NotifyMetrics } from './metrics.js';
 import { createNotifyRepository, PAGE_MAX, type IntentRow } from './repository.js';
 import type { NotifyDb } from './tables.js';
-import { DEFAULT_LANGUAGE, type Templates } from './templates.js';
+import { DEFAULT_LANGUAGE, type Language, type Templates } from './templates.js';
 
 export const INTENT_REACTOR = 'notify-intents';
 /** The ledger's batches (ledger/writer/events.ts): payouts are told when the ledger posts them. */
@@ -41,13 +54,21 @@ export interface PayoutLookup {
     { payee_kind: 'restaurant' | 'driver' | 'customer'; payee_id: string; amount_minor: bigint } | undefined
   >;
 }
+/** Events whose intents are worked out at once (each reads its order or payment). */
+const READ_PARALLELISM = 8;
+/** How far back a staff sweep looks (it runs every minute: an outage of up to this is caught up). */
+export const STAFF_SWEEP_WINDOW_MS = 6 * 3_600_000;
+/** The longest period the admin statistics cover. */
+const STATS_MAX_PERIOD_MS = 93 * 86_400_000;
+/** Intents per insert and bulk enqueue. */
+const RECORD_CHUNK = 500;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface NotifyOptions {
   db: NotifyDb;
   cipher: FieldCipher;
   eventStore: EventStore;
-  queue: Pick<JobQueue, 'enqueue'>;
+  queue: Pick<JobQueue, 'enqueue' | 'enqueueMany'>;
   bus: RealtimeBus;
   sender: Sender;
   recipients: RecipientDirectory;
@@ -57,11 +78,24 @@ export interface NotifyOptions {
   payouts: PayoutLookup;
   /** A restaurant's owner (a restaurant's payout is told to them). */
   restaurantOwnerId(restaurantId: string): Promise<string | undefined>;
+  /** The stock left of a restaurant's items (catalog), for low-stock alerts. */
+  stockLevels(
+    restaurantId: string,
+    itemIds: readonly string[],
+  ): Promise<{ itemId: string; name: string; stock: number | null }[]>;
+  /** A tracked item at or under this many portions is low (NOTIFY_LOW_STOCK_THRESHOLD). */
+  lowStockThreshold: number;
+  /** The active accounts holding one of the roles (identity): staff alerts go to each. */
+  staffIds(roles: readonly StaffRole[]): Promise<string[]>;
+  /** Payouts in review and reconciliation exceptions (payments), swept for staff alerts. */
+  paymentAlerts: PaymentAlerts;
   templates: Templates;
   metrics: NotifyMetrics;
   logger: Logger;
   hourlyCap: number;
   ackTimeoutSeconds: number;
+  /** Jobs each notify queue runs at once per process (NOTIFY_QUEUE_CONCURRENCY). */
+  concurrency?: number;
   costXaf: { push: number; sms: number; email: number };
   now?: () => Date;
 }
@@ -108,16 +142,32 @@ export function createNotify(options: NotifyOptions) {
     };
   }
 
-  async function intentsOf(event: RecordedEvent): Promise<IntentDraft[]> {
+  /**
+   * The intents of one event. `facts` memoises an order's facts within a batch: a batch often
+   * holds several events of one order, and the order's stream is read once.
+   */
+  async function intentsOf(
+    event: RecordedEvent,
+    facts: Map<string, Promise<OrderFacts | undefined>> = new Map(),
+  ): Promise<IntentDraft[]> {
     if (event.stream.startsWith(ORDER_STREAM_PREFIX)) {
-      const facts = await orderFacts(event.stream.slice(ORDER_STREAM_PREFIX.length));
-      if (facts === undefined) return [];
+      if (event.type === 'OrderCreated') return lowStockDrafts(event);
+      const orderId = event.stream.slice(ORDER_STREAM_PREFIX.length);
+      let known = facts.get(orderId);
+      if (known === undefined) {
+        known = orderFacts(orderId);
+        facts.set(orderId, known);
+      }
+      const order = await known;
+      if (order === undefined) return [];
       const orderEvent = { id: event.id, type: event.type, data: event.data } as { id: string } & OrderEvent;
+      if (orderEvent.type === 'OrderDisputeOpened')
+        return disputeIntents(orderEvent, order, await options.staffIds(DISPUTE_ROLES));
       const driver =
         orderEvent.type === 'OrderPickedUp'
           ? firstNameOf(await options.nameOf(orderEvent.data.driverId))
           : undefined;
-      return orderIntents(orderEvent, facts, driver);
+      return orderIntents(orderEvent, order, driver);
     }
     if (event.stream.startsWith(PAYMENT_STREAM_PREFIX)) {
       const [first] = await options.eventStore.readStream(event.stream, { maxCount: 1 });
@@ -140,6 +190,23 @@ export function createNotify(options: NotifyOptions) {
     return [];
   }
 
+  /** An order that took tracked stock: the restaurant hears of items running low or sold out. */
+  async function lowStockDrafts(event: RecordedEvent): Promise<IntentDraft[]> {
+    const data = event.data as Pick<OrderCreatedData, 'restaurantId' | 'restaurantOwnerId' | 'reservedStock'>;
+    const taken = data.reservedStock ?? [];
+    if (taken.length === 0) return [];
+    const levels = await options.stockLevels(
+      data.restaurantId,
+      taken.map((line) => line.itemId),
+    );
+    return lowStockIntents(
+      data.restaurantOwnerId,
+      levels,
+      options.lowStockThreshold,
+      doualaDay(event.createdAt),
+    );
+  }
+
   async function payoutDrafts(event: RecordedEvent): Promise<IntentDraft[]> {
     const drafts: IntentDraft[] = [];
     for (const payoutId of payoutsPostedIn(event.data)) {
@@ -158,57 +225,107 @@ export function createNotify(options: NotifyOptions) {
   }
 
   /**
-   * Records the drafts (a replay inserts nothing) and enqueues the dispatch of every one of them,
-   * new or not: a crash between the insert and the enqueue is repaired by the replay, and the
-   * dispatch job's id (the intent id) and the claimed sends keep it to one message.
+   * Records the drafts (a replay inserts nothing) and dispatches every one of them, new or not:
+   * a crash between the insert and the dispatch is repaired by the replay, and the job ids and
+   * the claimed sends keep it to one message. One insert and a bulk enqueue per queue per call,
+   * whatever the number of drafts.
    */
-  async function record(drafts: readonly IntentDraft[]): Promise<Set<string>> {
-    const inserted = await repository.insertIntents(drafts, now());
-    for (const draft of drafts) {
-      await options.queue.enqueue('notify-dispatch', { intentId: draft.id }, { jobId: draft.id });
-      if (inserted.has(draft.id)) metrics.intents.inc({ kind: draft.kind });
+  async function record(given: readonly IntentDraft[]): Promise<Set<string>> {
+    // One batch may name an intent twice (two orders taking the last portions of one dish).
+    const drafts = [...new Map(given.map((draft) => [draft.id, draft])).values()];
+    if (drafts.length === 0) return new Set();
+    const inserted = new Set<string>();
+    for (let index = 0; index < drafts.length; index += RECORD_CHUNK) {
+      const chunk = drafts.slice(index, index + RECORD_CHUNK);
+      const fresh = await repository.insertIntents(chunk, now());
+      for (const id of fresh) inserted.add(id);
+      // New intents are dispatched here, in bulk; a replay's (already recorded, maybe sent) go
+      // through their dispatch job, which leaves alone those no longer pending.
+      await delivery.dispatchMany(
+        chunk
+          .filter((draft) => fresh.has(draft.id))
+          .map((draft) => ({
+            id: draft.id,
+            recipient_id: draft.recipientId,
+            kind: draft.kind,
+            priority: draft.priority,
+            requires_ack: draft.requiresAck,
+            receipt: draft.receipt,
+          })),
+      );
+      await options.queue.enqueueMany(
+        'notify-dispatch',
+        chunk
+          .filter((draft) => !fresh.has(draft.id))
+          .map((draft) => ({ data: { intentId: draft.id }, jobId: draft.id })),
+      );
     }
-    for (const draft of drafts) if (inserted.has(draft.id)) publish(draft);
+    for (const draft of drafts) if (inserted.has(draft.id)) metrics.intents.inc({ kind: draft.kind });
+    publish(drafts.filter((draft) => inserted.has(draft.id)));
     return inserted;
   }
 
-  /** The new centre entry on the recipient's WebSocket audiences (fire-and-forget). */
-  function publish(draft: IntentDraft): void {
+  /**
+   * The new centre entries on their recipients' WebSocket audiences (fire-and-forget): each
+   * recipient's language read once, one publication for the lot.
+   */
+  function publish(drafts: readonly IntentDraft[]): void {
+    if (drafts.length === 0) return;
     void (async () => {
-      const recipient = await options.recipients.recipient(draft.recipientId);
-      const text = templates.render(draft.kind, recipient?.language ?? DEFAULT_LANGUAGE, draft.params);
-      await options.bus.publish([
-        {
-          // Whichever namespace the person is connected to (customer, restaurant, driver).
-          audiences: [
-            audiences.customer(draft.recipientId),
-            audiences.owner(draft.recipientId),
-            audiences.driver(draft.recipientId),
-          ],
-          message: {
-            channel: 'notifications',
-            type: 'notification.created',
-            at: now().toISOString(),
-            // The order id stays in `data`: clients follow an order's own events by the top-level one.
-            data: {
-              id: draft.id,
-              kind: draft.kind,
-              title: text.title,
-              body: text.body,
-              orderId: draft.orderId,
+      const languages = new Map<string, Language>();
+      for (const recipientId of new Set(drafts.map((draft) => draft.recipientId)))
+        languages.set(
+          recipientId,
+          (await options.recipients.recipient(recipientId))?.language ?? DEFAULT_LANGUAGE,
+        );
+      await options.bus.publish(
+        drafts.map((draft) => {
+          const text = templates.render(draft.kind, languages.get(draft.recipientId)!, draft.params);
+          return {
+            // Whichever namespace the person is connected to (customer, restaurant, driver).
+            audiences: [
+              audiences.customer(draft.recipientId),
+              audiences.owner(draft.recipientId),
+              audiences.driver(draft.recipientId),
+            ],
+            message: {
+              channel: 'notifications',
+              type: 'notification.created',
+              at: now().toISOString(),
+              // The order id stays in `data`: clients follow an order's own events by the top-level one.
+              data: {
+                id: draft.id,
+                kind: draft.kind,
+                title: text.title,
+                body: text.body,
+                orderId: draft.orderId,
+              },
             },
-          },
-        },
-      ]);
+          };
+        }),
+      );
     })().catch((error: unknown) => {
-      logger.warn({ err: error, intentId: draft.id }, 'real-time publish of a notification failed');
+      logger.warn({ err: error, intents: drafts.length }, 'real-time publish of notifications failed');
     });
   }
 
-  async function handle(event: RecordedEvent): Promise<void> {
-    await record(await intentsOf(event));
-    for (const listener of listeners) listener(event);
+  /**
+   * One batch of the reactor: the intents of its events worked out a few at a time (reads of
+   * orders and payments), then recorded with one insert and one bulk enqueue.
+   */
+  async function handleBatch(events: readonly RecordedEvent[]): Promise<void> {
+    const facts = new Map<string, Promise<OrderFacts | undefined>>();
+    const drafts: IntentDraft[] = [];
+    for (let index = 0; index < events.length; index += READ_PARALLELISM) {
+      const slice = events.slice(index, index + READ_PARALLELISM);
+      for (const found of await Promise.all(slice.map((event) => intentsOf(event, facts))))
+        drafts.push(...found);
+    }
+    await record(drafts);
+    for (const event of events) for (const listener of listeners) listener(event);
   }
+
+  const handle = (event: RecordedEvent): Promise<void> => handleBatch([event]);
 
   const reactor = createReactor({
     name: INTENT_REACTOR,
@@ -221,6 +338,7 @@ export function createNotify(options: NotifyOptions) {
     },
     logger,
     handle,
+    handleBatch,
     // Deployed on a store with history, it tells nobody about the past.
     firstStart: 'end',
   });
@@ -299,9 +417,86 @@ export function createNotify(options: NotifyOptions) {
     };
   }
 
+  /**
+   * Staff alerts of what no event tells (payouts stopped for review, reconciliation exceptions):
+   * what changed in the last STAFF_SWEEP_WINDOW_MS, told to each administrator. Each fact names
+   * its intents (`payout-review:<id>:<since>`, `reconciliation:<run>`), so the sweeps that find
+   * it again, every minute of the window, record nothing new.
+   */
+  async function sweepStaffAlerts(at: Date = now()): Promise<number> {
+    const since = new Date(at.getTime() - STAFF_SWEEP_WINDOW_MS);
+    const [payouts, runs] = await Promise.all([
+      options.paymentAlerts.payoutsInReview(since),
+      options.paymentAlerts.reconciliationExceptions(since),
+    ]);
+    if (payouts.length === 0 && runs.length === 0) return 0;
+    const staff = await options.staffIds(FINANCE_ROLES);
+    const drafts = [
+      ...payouts.flatMap((payout) =>
+        staffAlertIntents(
+          `payout-review:${payout.payoutId}:${payout.since.toISOString()}`,
+          staff,
+          'staff.payout_review',
+          { payout: payout.payoutId.slice(0, 8), amount: payout.amountMinor },
+        ),
+      ),
+      ...runs.flatMap((run) =>
+        staffAlertIntents(`reconciliation:${run.runId}`, staff, 'staff.reconciliation_mismatch', {
+          provider: run.provider,
+          run: run.runId.slice(0, 8),
+          count: run.exceptions,
+        }),
+      ),
+    ];
+    return (await record(drafts)).size;
+  }
+
+  /**
+   * The port the dispatch context calls when it offers a delivery to a driver: one intent per
+   * offer (named after the offer id: asking twice tells once), pushed with the offer's expiry as
+   * its time to live, and not sent at all once the offer has lapsed.
+   */
+  async function driverOffer(offer: DriverOffer): Promise<{ intentId: string; created: boolean }> {
+    const problem = offerProblem(offer, now());
+    if (problem !== undefined) throw notifyErrors.of('validation', 'driver_offer_invalid', problem);
+    const draft = driverOfferIntent(offer);
+    draft.params.expiresAt = offer.expiresAt.toISOString();
+    const inserted = await record([draft]);
+    return { intentId: draft.id, created: inserted.has(draft.id) };
+  }
+
+  /**
+   * Per channel over a period: sends by status, the success rate (sent against failed), the
+   * providers' receipts and the delivered rate, and the cost: the providers' own figures where
+   * they gave one, the configured unit cost for the other sent messages.
+   */
+  async function stats(query: { from?: string; to?: string }) {
+    const to = query.to === undefined ? now() : new Date(query.to);
+    const from = query.from === undefined ? new Date(to.getTime() - 86_400_000) : new Date(query.from);
+    if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from.getTime() >= to.getTime())
+      throw notifyErrors.of('validation', 'stats_period_invalid', '`from` must be a date-time before `to`.');
+    if (to.getTime() - from.getTime() > STATS_MAX_PERIOD_MS)
+      throw notifyErrors.of('validation', 'stats_period_invalid', 'The period is at most 93 days.');
+    const rows = await repository.deliveryCounts(from, to);
+    return {
+      from: from.toISOString(),
+      to: to.toISOString(),
+      channels: (['push', 'sms', 'email'] as const).map((channel) =>
+        channelStats(
+          channel,
+          rows.filter((row) => row.channel === channel),
+          options.costXaf[channel],
+        ),
+      ),
+    };
+  }
+
   return {
     repository,
     delivery,
+    stats,
+    sweepStaffAlerts,
+    driverOffer,
     /** Who a recipient is for delivery (identity's account): tests build deliveries over it. */
     recipients: options.recipients,
     centre,
@@ -336,4 +531,83 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } | undefin
   } catch {
     return undefined;
   }
+}
+
+/** The calendar day in Douala (low-stock alerts: one per item and level per day). */
+export function doualaDay(at: Date): string {
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone: 'Africa/Douala',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(at);
+}
+
+const OFFER_MAX_MS = 60 * 60_000;
+
+/** Why an offer cannot be told, or undefined when it can. */
+function offerProblem(offer: DriverOffer, at: Date): string | undefined {
+  for (const [name, id] of [
+    ['offerId', offer.offerId],
+    ['driverId', offer.driverId],
+    ['orderId', offer.orderId],
+  ] as const)
+    if (typeof id !== 'string' || !UUID.test(id)) return `${name} must be a UUID.`;
+  if (
+    typeof offer.restaurantName !== 'string' ||
+    offer.restaurantName.length === 0 ||
+    offer.restaurantName.length > 200
+  )
+    return 'restaurantName must be 1 to 200 characters.';
+  if (!Number.isSafeInteger(offer.earningsMinor) || offer.earningsMinor < 0)
+    return 'earningsMinor must be a whole number of XAF, 0 or more.';
+  if (
+    !Number.isFinite(offer.pickupDistanceMetres) ||
+    offer.pickupDistanceMetres < 0 ||
+    offer.pickupDistanceMetres > 1_000_000
+  )
+    return 'pickupDistanceMetres must be between 0 and 1,000,000.';
+  const expires = offer.expiresAt instanceof Date ? offer.expiresAt.getTime() : Number.NaN;
+  if (Number.isNaN(expires) || expires <= at.getTime() || expires - at.getTime() > OFFER_MAX_MS)
+    return 'expiresAt must be in the future, within an hour.';
+  return undefined;
+}
+
+type CountRow = {
+  status: string;
+  providerStatus: string | null;
+  count: number;
+  knownCostXaf: number;
+  withCost: number;
+};
+
+/** One channel's figures from its grouped counts (pure). */
+export function channelStats(channel: string, rows: readonly CountRow[], unitCostXaf: number) {
+  const sum = (keep: (row: CountRow) => boolean, value: (row: CountRow) => number = (row) => row.count) =>
+    rows.filter(keep).reduce((total, row) => total + value(row), 0);
+  const sends = {
+    sent: sum((row) => row.status === 'sent'),
+    failed: sum((row) => row.status === 'failed'),
+    capped: sum((row) => row.status === 'capped'),
+    sending: sum((row) => row.status === 'sending'),
+  };
+  const receipts = {
+    queued: sum((row) => row.providerStatus === 'queued'),
+    sent: sum((row) => row.providerStatus === 'sent'),
+    delivered: sum((row) => row.providerStatus === 'delivered'),
+    failed: sum((row) => row.providerStatus === 'failed'),
+  };
+  const sent = (row: CountRow) => row.status === 'sent';
+  const fromProvider = sum(sent, (row) => row.knownCostXaf);
+  const estimated = sum(sent, (row) => row.count - row.withCost) * unitCostXaf;
+  const rate = (part: number, whole: number) =>
+    whole === 0 ? null : Math.round((part / whole) * 10_000) / 10_000;
+  return {
+    channel,
+    sends,
+    successRate: rate(sends.sent, sends.sent + sends.failed),
+    receipts,
+    deliveredRate: rate(receipts.delivered, receipts.delivered + receipts.failed),
+    costXaf: { total: fromProvider + estimated, fromProvider, estimated, unitCostXaf },
+  };
 }

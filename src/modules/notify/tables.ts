@@ -41,6 +41,8 @@ export interface NotificationDeliveriesTable {
   provider_status: Generated<ReceiptStatus | null>;
   provider_reason: Generated<string | null>;
   provider_updated_at: Generated<Date | null>;
+  /** What the provider said the message cost (XAF), when it did. */
+  cost_xaf: Generated<number | null>;
 }
 
 export type ReceiptStatus = 'queued' | 'sent' | 'delivered' | 'failed';

@@ -42,6 +42,13 @@ describe('notification templates in French and English', () => {
           amount: 2_000,
           driver: 'Paul',
           link: 'https://example.cm/track/x',
+          item: 'Ndolé',
+          order: '0f3c9a1b',
+          payout: '5d2e8c40',
+          provider: 'campay',
+          run: '7a1b2c3d',
+          earnings: 1_200,
+          distance: 2.4,
         });
         for (const part of [text.title, text.body, text.sms]) {
           expect(part.length).toBeGreaterThan(0);

@@ -42,9 +42,11 @@ import { paymentsSeedStep } from './seed.js';
 import { createCommissionRepository, type CommissionRepository } from './commission-repository.js';
 import type { PaymentTables, PaymentsDb } from './tables.js';
 import { createWalletService, type WalletService } from './wallet-service.js';
+import { createPaymentAlerts, type PaymentAlerts } from './staff-alerts.js';
 
 export { paymentStream, PAYMENT_STREAM_PREFIX, type PaymentEvent } from './payment-decider.js';
 export type { PaymentView } from './payments-service.js';
+export type { PaymentAlerts } from './staff-alerts.js';
 
 export interface PaymentsContext {
   router: PaymentRouter;
@@ -57,6 +59,8 @@ export interface PaymentsContext {
   payouts: Payouts;
   reconciliation: Reconciliation;
   reports: Reports;
+  /** Payouts in review and reconciliation exceptions, for notify's staff alerts. */
+  alerts: PaymentAlerts;
   /** Commission overrides (finance admins set them; escrow reads the rate in force). */
   commission: CommissionRepository;
   /** Starts the escrow reactor (the app does it when ready). */
@@ -197,6 +201,7 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
     payouts,
     reconciliation,
     reports,
+    alerts: createPaymentAlerts(db),
     commission: createCommissionRepository(db),
     start: () => escrow.start(),
     stop: () => escrow.stop(),

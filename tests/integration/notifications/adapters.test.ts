@@ -278,6 +278,8 @@ describe("SMS through Africa's Talking (the local aggregator)", () => {
     const result = await adapter().send(sms('+237670000010'));
     expect(result.status).toBe('sent');
     expect(result.providerId).toMatch(/^ATXid_/);
+    // The recipient's `cost` ("XAF 20.0000") is the message's cost in the admin statistics.
+    expect(result.costXaf).toBe(20);
     const request = aggregator.requests.at(-1)!;
     expect(request.method).toBe('POST');
     expect(request.path).toBe('/version1/messaging');
