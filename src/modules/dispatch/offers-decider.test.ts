@@ -29,6 +29,7 @@ const opened: DispatchEvent = {
     dropoff: { latitude: 4.06, longitude: 9.71 },
     readyAt: iso(900),
     itemCount: 2,
+    deliveryMeters: 2_000,
     radiusKm: 3,
     at: iso(0),
   },

@@ -25,6 +25,8 @@ export interface DispatchOpenedData {
   /** When the food is expected ready (acceptance + preparation). */
   readyAt: string;
   itemCount: number;
+  /** Restaurant → customer by road (routing port), metres. */
+  deliveryMeters: number;
   radiusKm: number;
   at: string;
 }
