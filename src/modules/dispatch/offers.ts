@@ -341,6 +341,16 @@ export function createOffersService(options: OffersServiceOptions) {
       return advance(orderId);
     },
 
+    /**
+     * Opens a dispatch from facts already gathered (the order's places and ready time) and makes
+     * the first offer: `open` without the order lookup (the matching benchmark uses it).
+     */
+    async openWith(opened: DispatchOpenedData): Promise<DispatchState['status']> {
+      await repository.hold(opened.orderId, new Date(now()));
+      await run(opened.orderId, { type: 'Open', data: opened });
+      return advance(opened.orderId);
+    },
+
     advance,
 
     async answer(driverId: string, offerId: string, accept: boolean, reason: string | null = null) {
