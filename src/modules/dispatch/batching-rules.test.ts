@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   batchFits,
   bruteForce,
+  improve,
   nearestNeighbour,
   respectsPrecedence,
   routeCost,
@@ -91,6 +92,7 @@ describe('route sequencing', () => {
         const greedy = nearestNeighbour(stops, cost);
         expect(respectsPrecedence(greedy, stops)).toBe(true);
         expect(respectsPrecedence(twoOpt(greedy, stops, cost), stops)).toBe(true);
+        expect(respectsPrecedence(improve(greedy, stops, cost), stops)).toBe(true);
         expect(respectsPrecedence(bruteForce(stops, cost), stops)).toBe(true);
       }),
       { numRuns: 300 },
@@ -105,6 +107,10 @@ describe('route sequencing', () => {
         const exact = bruteForce(stops, cost);
         expect(routeCost(improved, cost)).toBeLessThanOrEqual(routeCost(greedy, cost) + 1e-9);
         expect(routeCost(exact, cost)).toBeLessThanOrEqual(routeCost(improved, cost) + 1e-9);
+        // relocation on top of 2-opt: never worse than 2-opt, never better than exact
+        const relocated = routeCost(improve(greedy, stops, cost), cost);
+        expect(relocated).toBeLessThanOrEqual(routeCost(improved, cost) + 1e-9);
+        expect(routeCost(exact, cost)).toBeLessThanOrEqual(relocated + 1e-9);
       }),
       { numRuns: 300 },
     );

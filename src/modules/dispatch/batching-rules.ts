@@ -10,7 +10,8 @@
  *  - `twoOpt`: reverses segments of a route while that shortens it and keeps precedence; it
  *    starts from the nearest neighbour route and only accepts improvements, so it is never worse.
  *  - `bruteForce`: every precedence-respecting order, pruned by the best so far (exact; N ≤ 8).
- *  - `sequence`: exact for N ≤ `exactUpTo`, nearest neighbour + 2-opt above.
+ *  - `improve`: 2-opt, then relocating single stops, repeated while either shortens the route.
+ *  - `sequence`: exact for N ≤ `exactUpTo`, nearest neighbour + `improve` above.
  *  - `timeline` / `batchFits`: arrival times along a route with pickups waiting for the food, and
  *    whether a second order keeps every customer's arrival within the allowed delay.
  */
@@ -118,6 +119,36 @@ export function twoOpt(start: Route, stops: readonly Stop[], cost: CostMatrix): 
   return route;
 }
 
+/**
+ * 2-opt, then relocation (or-opt of one stop: take a stop out and put it back elsewhere) while
+ * either shortens the route and keeps precedence. Reversals alone cannot move a pickup ahead of a
+ * drop without reversing the pair, which precedence forbids; relocation can.
+ */
+export function improve(start: Route, stops: readonly Stop[], cost: CostMatrix): number[] {
+  let route = twoOpt(start, stops, cost);
+  let best = routeCost(route, cost);
+  for (let pass = 0; pass < MAX_TWO_OPT_PASSES; pass++) {
+    let improved = false;
+    for (let from = 0; from < route.length; from++) {
+      for (let to = 0; to < route.length; to++) {
+        if (to === from) continue;
+        const rest = [...route.slice(0, from), ...route.slice(from + 1)];
+        const candidate = [...rest.slice(0, to), route[from]!, ...rest.slice(to)];
+        const length = routeCost(candidate, cost);
+        if (length < best - 1e-9 && respectsPrecedence(candidate, stops)) {
+          route = candidate;
+          best = length;
+          improved = true;
+        }
+      }
+    }
+    if (!improved) break;
+    route = twoOpt(route, stops, cost);
+    best = routeCost(route, cost);
+  }
+  return route;
+}
+
 /** The shortest precedence-respecting route, by depth-first search pruned by the best so far. */
 export function bruteForce(stops: readonly Stop[], cost: CostMatrix): number[] {
   if (stops.length > MAX_EXACT_STOPS)
@@ -149,7 +180,7 @@ export function bruteForce(stops: readonly Stop[], cost: CostMatrix): number[] {
 
 export function sequence(stops: readonly Stop[], cost: CostMatrix, exactUpTo = 6): number[] {
   if (stops.length <= Math.min(exactUpTo, MAX_EXACT_STOPS)) return bruteForce(stops, cost);
-  return twoOpt(nearestNeighbour(stops, cost), stops, cost);
+  return improve(nearestNeighbour(stops, cost), stops, cost);
 }
 
 /**

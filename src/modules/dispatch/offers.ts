@@ -16,7 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { aggregateStream, handleCommand } from '../../eventstore/aggregate.js';
+import { aggregateStream, createAggregateCache, handleCommand } from '../../eventstore/aggregate.js';
 import type { EventStore } from '../../eventstore/index.js';
 import { audiences, type RealtimeBus } from '../../realtime/index.js';
 import { isDomainError } from '../../shared/errors.js';
@@ -93,10 +93,14 @@ export function createOffersService(options: OffersServiceOptions) {
       ),
   };
 
+  // The last state this instance wrote per dispatch: a command needs no read when nobody else
+  // wrote since (the append's expected revision catches it when someone did).
+  const states = createAggregateCache<DispatchState>({ maxEntries: 5_000, ttlMs: 60_000 });
   const run = (orderId: string, command: DispatchCommand) =>
     handleCommand(eventStore, dispatchStream(orderId), decider, command, {
       maxAttempts: 5,
       metadata: { actorRole: 'system' },
+      cache: states,
     });
 
   async function load(orderId: string) {
@@ -302,8 +306,10 @@ export function createOffersService(options: OffersServiceOptions) {
             await repository.reschedule(orderId, new Date(current.expiresAt));
             return state.status;
           }
-          await run(orderId, { type: 'Expire', data: { now: new Date(now()) } });
-          await repository.closeOffer(current.offerId, 'expired', new Date(now()));
+          const expired = await run(orderId, { type: 'Expire', data: { now: new Date(now()) } });
+          // Only when this expiry was recorded: an accept that won the race keeps its row.
+          if (expired.newEvents.length > 0)
+            await repository.closeOffer(current.offerId, 'expired', new Date(now()));
           continue;
         }
         case 'searching':
