@@ -11,7 +11,7 @@ import { act, orderWorld, placeOrder, RESTAURANT_AT, type OrderWorld } from '../
  * nobody left: the dispatch fails, staff and the restaurant are told; a staff claim withdraws the
  * offer; a loaded driver gets a second order when batching fits; the customer's ETA.
  */
-const OFFER_TIMEOUT_SECONDS = 2;
+const OFFER_TIMEOUT_SECONDS = 4;
 let world: OrderWorld;
 const online: CreatedUser[] = [];
 
@@ -24,6 +24,9 @@ beforeAll(async () => {
     DISPATCH_MAX_ROUNDS: '2',
     DISPATCH_RADIUS_KM: '3',
     DISPATCH_RADIUS_STEP_KM: '2',
+    DISPATCH_ETA_INTERVAL_MS: '1',
+    DISPATCH_ETA_PUSH_MINUTES: '3',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
   });
 });
 afterEach(async () => {
@@ -45,31 +48,36 @@ const inject = (method: 'GET' | 'POST' | 'PUT', url: string, token: string, payl
 const goOnline = (driver: CreatedUser, isOnline = true) =>
   inject('PUT', '/v1/drivers/me/availability', driver.accessToken, { online: isOnline });
 
-/** A driver online at `metresNorth` of the restaurant. */
-async function driverAt(metresNorth: number): Promise<CreatedUser> {
-  const driver = await createUser(world.testApp, { roles: ['driver'] });
-  expect((await goOnline(driver)).statusCode).toBe(200);
-  online.push(driver);
-  const fix = await inject('PUT', '/v1/drivers/me/location', driver.accessToken, {
+const sendFix = (driver: CreatedUser, metresNorth: number, agoMs = 0) =>
+  inject('PUT', '/v1/drivers/me/location', driver.accessToken, {
     latitude: RESTAURANT_AT.latitude + metresNorth / 111_320,
     longitude: RESTAURANT_AT.longitude,
     accuracyMeters: 10,
-    recordedAt: new Date().toISOString(),
+    recordedAt: new Date(Date.now() - agoMs).toISOString(),
   });
+
+/** A driver online at `metresNorth` of the restaurant, their fix recorded `agoMs` ago. */
+async function driverAt(metresNorth: number, agoMs = 0): Promise<CreatedUser> {
+  const driver = await createUser(world.testApp, { roles: ['driver'] });
+  expect((await goOnline(driver)).statusCode).toBe(200);
+  online.push(driver);
+  const fix = await sendFix(driver, metresNorth, agoMs);
   expect(fix.statusCode, fix.body).toBe(200);
   return driver;
 }
 
-async function acceptedOrder(): Promise<{ id: string; customer: CreatedUser }> {
-  const customer = await createUser(world.testApp);
-  const placed = await placeOrder(world, customer.accessToken);
+async function acceptedOrder(
+  customer?: CreatedUser,
+): Promise<{ id: string; customer: CreatedUser; pickupCode: string }> {
+  const buyer = customer ?? (await createUser(world.testApp));
+  const placed = await placeOrder(world, buyer.accessToken);
   expect(placed.statusCode, placed.body).toBe(201);
   const order = placed.json();
   const accepted = await act(world, order.id, 'accept', world.actors.owner.accessToken, {
     preparationMinutes: 10,
   });
   expect(accepted.statusCode, accepted.body).toBe(200);
-  return { id: order.id, customer };
+  return { id: order.id, customer: buyer, pickupCode: accepted.json().pickupCode };
 }
 
 async function openOffers(driver: CreatedUser): Promise<{ offerId: string; orderId: string }[]> {
@@ -124,6 +132,12 @@ describe('offers', () => {
 
     const offerId = await offerFor(near, order.id);
     expect(await openOffers(far)).toEqual([]);
+    for (
+      let tries = 0;
+      tries < 50 && !nearHears.heard.some((message) => message.type === 'DriverOffered');
+      tries++
+    )
+      await sleep(100);
     const pushed = nearHears.heard.find((message) => message.type === 'DriverOffered');
     expect(pushed).toMatchObject({ channel: 'dispatch-offers', orderId: order.id, data: { offerId } });
     await nearHears.stop();
@@ -261,5 +275,64 @@ describe('offers', () => {
     expect(offered.data).toMatchObject({ offerId, driverId: driver.userId });
     expect(offered.data.parts.load).toBe(1);
     expect((await answer(driver, offerId, 'accept')).statusCode).toBe(200);
+  });
+});
+
+describe('ETAs', () => {
+  it('at acceptance, at pickup and with positions; the customer is told when it moves by 3 minutes or more', async () => {
+    // The driver's fix is 100 s old, so a later one 3 km away is a believable ride.
+    const driver = await driverAt(100, 100_000);
+    const customer = await createUser(world.testApp);
+    const told = await listen(`user:${customer.userId}`);
+    const order = await acceptedOrder(customer);
+    expect((await answer(driver, await offerFor(driver, order.id), 'accept')).statusCode).toBe(200);
+
+    const etaOf = async () =>
+      (await inject('GET', `/v1/orders/${order.id}/eta`, customer.accessToken)).json();
+    const atAcceptance = await etaOf();
+    // ready in 10 minutes, then about 4 minutes of riding
+    expect(atAcceptance.phase).toBe('to_restaurant');
+    const minutesAway = (eta: { estimatedArrivalAt: string }) =>
+      (Date.parse(eta.estimatedArrivalAt) - Date.now()) / 60_000;
+    expect(minutesAway(atAcceptance)).toBeGreaterThan(12);
+    expect(minutesAway(atAcceptance)).toBeLessThan(17);
+
+    const owner = world.actors.owner.accessToken;
+    expect((await act(world, order.id, 'prepare', owner)).statusCode).toBe(200);
+    expect((await act(world, order.id, 'ready', owner)).statusCode).toBe(200);
+    const pickedUp = await act(world, order.id, 'pickup', driver.accessToken, {
+      pickupCode: order.pickupCode,
+    });
+    expect(pickedUp.statusCode, pickedUp.body).toBe(200);
+    let afterPickup = await etaOf();
+    for (let tries = 0; afterPickup.phase !== 'to_customer' && tries < 100; tries++) {
+      await sleep(100);
+      afterPickup = await etaOf();
+    }
+    expect(afterPickup.phase).toBe('to_customer');
+    expect(minutesAway(afterPickup)).toBeLessThan(8);
+
+    // Riding the wrong way, 3 km south: the ETA moves by far more than 3 minutes.
+    await world.testApp.services.projections.waitUntilCaughtUp('orders', 20_000);
+    const away = await sendFix(driver, -3_000);
+    expect(away.statusCode, away.body).toBe(200);
+    let afterDetour = await etaOf();
+    for (let tries = 0; minutesAway(afterDetour) < minutesAway(afterPickup) + 3 && tries < 100; tries++) {
+      await sleep(100);
+      afterDetour = await etaOf();
+    }
+    expect(minutesAway(afterDetour)).toBeGreaterThan(minutesAway(afterPickup) + 3);
+
+    await sleep(200);
+    const etas = told.heard.filter(
+      (message) => message.channel === 'order-eta' && message.orderId === order.id,
+    );
+    await told.stop();
+    // acceptance, pickup (about 10 minutes sooner) and the detour: each moved by 3 minutes or more
+    expect(etas.map((message) => (message.data as { phase: string }).phase)).toEqual([
+      'to_restaurant',
+      'to_customer',
+      'to_customer',
+    ]);
   });
 });
