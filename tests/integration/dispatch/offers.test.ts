@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import type { RealtimeMessage } from '../../../src/realtime/index.js';
 import { authHeader, createUser, type CreatedUser } from '../../helpers/auth.js';
 import { act, orderWorld, placeOrder, RESTAURANT_AT, type OrderWorld } from '../orders/helpers.js';
@@ -334,5 +335,34 @@ describe('ETAs', () => {
       'to_customer',
       'to_customer',
     ]);
+  });
+});
+
+describe('offers over /ws/driver', () => {
+  it("the driver's socket receives the offer, and only that driver's", async () => {
+    const driver = await driverAt(70);
+    const address = await world.testApp.app.listen({ host: '127.0.0.1', port: 0 });
+    const connect = (token: string) =>
+      new Promise<{ socket: WebSocket; received: Record<string, unknown>[] }>((resolve, reject) => {
+        const socket = new WebSocket(`${address.replace('http', 'ws')}/ws/driver?access_token=${token}`);
+        const received: Record<string, unknown>[] = [];
+        socket.on('message', (raw) => received.push(JSON.parse(raw.toString()) as Record<string, unknown>));
+        socket.once('open', () => resolve({ socket, received }));
+        socket.once('error', reject);
+      });
+    const mine = await connect(driver.accessToken);
+    const bystander = await connect(world.otherDriver.accessToken);
+    const order = await acceptedOrder();
+    const offerId = await offerFor(driver, order.id);
+    let offered: Record<string, unknown> | undefined;
+    for (let waited = 0; waited < 5_000 && offered === undefined; waited += 50) {
+      offered = mine.received.find((message) => message.type === 'DriverOffered');
+      if (offered === undefined) await sleep(50);
+    }
+    expect(offered).toMatchObject({ channel: 'dispatch-offers', orderId: order.id, data: { offerId } });
+    expect(bystander.received.some((message) => message.type === 'DriverOffered')).toBe(false);
+    mine.socket.close();
+    bystander.socket.close();
+    expect((await answer(driver, offerId, 'accept')).statusCode).toBe(200);
   });
 });
