@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { RealtimeMessage } from '../../../src/realtime/index.js';
 import { authHeader, createUser, type CreatedUser } from '../../helpers/auth.js';
+import { approvedDriver } from '../../helpers/drivers.js';
 import { act, orderWorld, placeOrder, RESTAURANT_AT, type OrderWorld } from '../orders/helpers.js';
 
 /**
@@ -59,7 +60,7 @@ const sendFix = (driver: CreatedUser, metresNorth: number, agoMs = 0) =>
 
 /** A driver online at `metresNorth` of the restaurant, their fix recorded `agoMs` ago. */
 async function driverAt(metresNorth: number, agoMs = 0): Promise<CreatedUser> {
-  const driver = await createUser(world.testApp, { roles: ['driver'] });
+  const driver = await approvedDriver(world.testApp);
   expect((await goOnline(driver)).statusCode).toBe(200);
   online.push(driver);
   const fix = await sendFix(driver, metresNorth, agoMs);
@@ -243,7 +244,7 @@ describe('offers', () => {
     const driver = await driverAt(120);
     const order = await acceptedOrder();
     const offerId = await offerFor(driver, order.id);
-    const other = await createUser(world.testApp, { roles: ['driver'] });
+    const other = await approvedDriver(world.testApp);
     expect((await act(world, order.id, 'claim', other.accessToken)).statusCode).toBe(200);
     await untilDispatch(order.id, 'cancelled');
     const late = await answer(driver, offerId, 'accept');
