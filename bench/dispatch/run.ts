@@ -1,5 +1,6 @@
 /**
- * Dispatch benchmark → bench/results/dispatch.json (issue #20): location ingest.
+ * Dispatch benchmark → bench/results/dispatch.json (issue #20): location ingest, then matching
+ * and route quality (bench/dispatch/matching.ts describes those two).
  *
  * 2,000 drivers on shift (tokens minted by the real token service, shifts set through the
  * dispatch service), then autocannon in a process of its own sends `PUT /v1/drivers/me/location`
@@ -24,12 +25,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBenchApp } from '../lib/app.js';
 import { describeMachine, gitRevision, writeResult } from '../lib/machine.js';
+import { benchMatching, benchRouteQuality } from './matching.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SMOKE = process.env.SMOKE === '1';
 const DRIVERS = Number(process.env.DRIVERS ?? (SMOKE ? 200 : 2_000));
 const DURATION = Number(process.env.DURATION ?? (SMOKE ? 3 : 20));
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
+const MATCH_DRIVERS = Number(process.env.MATCH_DRIVERS ?? (SMOKE ? 200 : 2_000));
+const MATCH_ORDERS = Number(process.env.MATCH_ORDERS ?? (SMOKE ? 50 : 500));
+const ROUTE_BATCHES = Number(process.env.ROUTE_BATCHES ?? (SMOKE ? 60 : 3_000));
 const DOUALA = { latitude: 4.0511, longitude: 9.7679 };
 
 interface Measured {
@@ -55,10 +60,16 @@ function measure(url: string, duration: number, connections: number): Promise<Me
 }
 
 const loadAtStart = os.loadavg().map((value) => Math.round(value * 100) / 100);
-const bench = await startBenchApp({ DISPATCH_LOCATION_MIN_INTERVAL_MS: '0', RATE_LIMIT_ENABLED: 'false' });
+const bench = await startBenchApp({
+  DISPATCH_LOCATION_MIN_INTERVAL_MS: '0',
+  RATE_LIMIT_ENABLED: 'false',
+  // the benchmark opens its dispatches itself; the sweep stays on as in production
+  DISPATCH_MATCHING_ENABLED: 'false',
+});
 try {
   const { identity, dispatch } = bench.services;
   const tokens: string[] = [];
+  const driverIds: string[] = [];
   const starts: { latitude: number; longitude: number }[] = [];
   for (let index = 0; index < DRIVERS; index += 1) {
     const userId = randomUUID();
@@ -71,6 +82,7 @@ try {
     });
     tokens.push(issued.token);
     await dispatch.onboarding.seedApproved(userId, 'motorbike'); // only approved drivers go on shift
+    driverIds.push(userId);
     await dispatch.setAvailability(userId, { online: true, vehicle: 'motorbike' });
     // spread over ~20 km × 20 km around Akwa
     starts.push({
@@ -87,6 +99,10 @@ try {
   const measured = await measure(bench.url, DURATION, CONNECTIONS);
   const indexed = await dispatch.index.nearby(DOUALA, 50, DRIVERS + 100);
   const accepted = measured.responses - measured.non2xx;
+  // The ingest's drivers go offline first: matching has its own MATCH_DRIVERS.
+  for (const driverId of driverIds) await dispatch.setAvailability(driverId, { online: false });
+  const matching = await benchMatching(bench.services, MATCH_DRIVERS, MATCH_ORDERS);
+  const routeQuality = await benchRouteQuality(bench.services, ROUTE_BATCHES);
   const result = {
     benchmark: 'dispatch',
     revision: gitRevision(),
@@ -112,9 +128,14 @@ try {
       driversFoundInIndex: indexed.length,
       loadGenerator: 'autocannon in its own process; percentiles exact over every response',
     },
+    matching,
+    routeQuality,
   };
   console.log(
     `location ingest: ${result.locationIngest.acceptedPerSecond} accepted fixes/s (${measured.requestsPerSecond} req/s), p99 ${measured.latency.p99} ms, refused ${measured.non2xx}, errors ${measured.errors}, ${indexed.length}/${DRIVERS} drivers in the index`,
+  );
+  console.log(
+    `matching: p99 ${matching.chooseAndOfferP99Ms} ms to choose and offer, ${matching.matchedPerSecond} orders/s; route quality: 2-opt ${routeQuality.meanExcessPercent}% above the optimum on average`,
   );
   if (SMOKE) console.log(JSON.stringify(result, null, 2));
   else console.log(`written to ${writeResult('dispatch', result)}`);

@@ -616,6 +616,102 @@ export const EnvironmentSchema = Type.Object({
     500,
     'positions kept in the trail of one order while it is carried (later fixes are not stored)',
   ),
+  DISPATCH_MATCHING_ENABLED: Flag(
+    true,
+    'whether a paid and accepted order is offered to drivers by the dispatcher (claim stays for staff)',
+  ),
+  DISPATCH_OFFER_TIMEOUT_SECONDS: PositiveInteger(30, 'how long a driver has to accept an offer, in seconds'),
+  DISPATCH_OFFERS_PER_ROUND: PositiveInteger(3, 'offers made within one search radius before it widens'),
+  DISPATCH_MAX_ROUNDS: PositiveInteger(3, 'search rounds (radius widenings + 1) before staff are alerted'),
+  DISPATCH_RADIUS_KM: Type.Number({
+    exclusiveMinimum: 0,
+    maximum: 50,
+    default: 3,
+    description: 'the first search radius around the restaurant, km',
+  }),
+  DISPATCH_RADIUS_STEP_KM: Type.Number({
+    minimum: 0,
+    maximum: 50,
+    default: 3,
+    description: 'how much the search radius widens after each round, km',
+  }),
+  DISPATCH_MAX_RADIUS_KM: Type.Number({
+    exclusiveMinimum: 0,
+    maximum: 50,
+    default: 12,
+    description: 'the widest search radius, km',
+  }),
+  DISPATCH_CANDIDATES: PositiveInteger(
+    10,
+    'nearest online drivers scored per offer (each costs a routing call)',
+  ),
+  DISPATCH_MAX_TRAVEL_MINUTES: PositiveInteger(
+    30,
+    'a driver further than this from the restaurant is not asked',
+  ),
+  DISPATCH_MAX_LOAD: PositiveInteger(
+    2,
+    'orders a driver may carry at once (the second only when batching fits)',
+  ),
+  DISPATCH_BATCH_MAX_DELAY_MINUTES: PositiveInteger(
+    8,
+    "how much later a batched order may make each customer's arrival than its own route, minutes",
+  ),
+  DISPATCH_BICYCLE_MAX_DELIVERY_KM: Type.Number({
+    exclusiveMinimum: 0,
+    maximum: 50,
+    default: 5,
+    description: 'the longest delivery (restaurant to customer) offered to a bicycle, km',
+  }),
+  DISPATCH_BICYCLE_MAX_ITEMS: PositiveInteger(6, 'the most items in an order offered to a bicycle'),
+  DISPATCH_WEIGHT_TRAVEL_PER_MINUTE: Type.Number({
+    minimum: 0,
+    maximum: 100,
+    default: 0.1,
+    description: 'score lost per minute of travel to the restaurant',
+  }),
+  DISPATCH_WEIGHT_LATENESS_PER_MINUTE: Type.Number({
+    minimum: 0,
+    maximum: 100,
+    default: 0.2,
+    description: 'score lost per minute the driver would reach the restaurant after the food is ready',
+  }),
+  DISPATCH_WEIGHT_RATING: Type.Number({
+    minimum: 0,
+    maximum: 100,
+    default: 1,
+    description: "score for the driver's rating (Bayesian mean, scaled to 0-1)",
+  }),
+  DISPATCH_WEIGHT_ACCEPTANCE: Type.Number({
+    minimum: 0,
+    maximum: 100,
+    default: 1,
+    description: "score for the driver's acceptance rate (Bayesian, 0-1)",
+  }),
+  DISPATCH_WEIGHT_VEHICLE_FIT: Type.Number({
+    minimum: 0,
+    maximum: 100,
+    default: 0.5,
+    description: 'score for how well the vehicle fits the order (0-1)',
+  }),
+  DISPATCH_WEIGHT_LOAD_PER_ORDER: Type.Number({
+    minimum: 0,
+    maximum: 100,
+    default: 0.5,
+    description: 'score lost per order the driver already carries',
+  }),
+  DISPATCH_SWEEP_INTERVAL_MS: PositiveInteger(
+    1_000,
+    'how often each instance looks for dispatches whose deadline passed (offers expired), ms',
+  ),
+  DISPATCH_ETA_PUSH_MINUTES: PositiveInteger(
+    3,
+    'how far, in minutes, an ETA must move from the last one told before the customer is told again',
+  ),
+  DISPATCH_ETA_INTERVAL_MS: PositiveInteger(
+    30_000,
+    "the least time between two ETA recomputations of one order from the driver's positions, ms",
+  ),
   ROUTING_ROAD_FACTOR_DOUALA: Type.Number({
     minimum: 1,
     maximum: 3,

@@ -277,6 +277,16 @@ const ROWS: Row[] = [
   ['incident_photo_invalid', 422, DISPATCH, ['Invalid photo', 'A photo (`fileId`) is not a file you uploaded.'], ['Photo invalide', 'Une photo (`fileId`) n’est pas un fichier que vous avez envoyé.']],
   ['delivery_photo_required', 422, DISPATCH, ['Delivery photo required', 'A failed delivery needs a delivery photo of this order that you uploaded (POST /v1/files, purpose delivery_photo).'], ['Photo de livraison requise', 'Un échec de livraison exige une photo de livraison de cette commande que vous avez envoyée (POST /v1/files, usage delivery_photo).']],
   ['report_not_found', 404, DISPATCH, ['Report not found', 'There is no such safety report.'], ['Signalement introuvable', 'Ce signalement n’existe pas.']],
+  // Offers and dispatch (src/modules/dispatch, docs/dispatch.md "Matching and offers").
+  ['offer_not_found', 404, DISPATCH, ['Offer not found', 'There is no such offer.'], ['Offre introuvable', 'Cette offre n’existe pas.']],
+  ['offer_not_yours', 403, DISPATCH, ['Not your offer', 'This offer was made to another driver.'], ['Offre d’un autre', 'Cette offre a été faite à un autre livreur.']],
+  ['offer_expired', 409, DISPATCH, ['Offer expired', 'The offer’s time ran out; the order went to another driver.'], ['Offre expirée', 'Le délai de l’offre est passé ; la commande est allée à un autre livreur.']],
+  ['offer_closed', 409, DISPATCH, ['Offer closed', 'The offer was already declined or withdrawn.'], ['Offre close', 'L’offre a déjà été refusée ou retirée.']],
+  ['order_taken', 409, DISPATCH, ['Order taken', 'The order was claimed by someone else or cancelled meanwhile.'], ['Commande prise', 'La commande a été prise par quelqu’un d’autre ou annulée entre-temps.']],
+  ['dispatch_busy', 409, DISPATCH, ['Offer open', 'An offer for this order is still open.'], ['Offre en cours', 'Une offre pour cette commande est encore ouverte.']],
+  ['dispatch_closed', 409, DISPATCH, ['Dispatch over', 'This order is no longer being offered to drivers.'], ['Attribution terminée', 'Cette commande n’est plus proposée aux livreurs.']],
+  ['dispatch_not_found', 404, DISPATCH, ['No dispatch', 'This order was never offered to drivers.'], ['Aucune attribution', 'Cette commande n’a jamais été proposée aux livreurs.']],
+  ['eta_not_found', 404, DISPATCH, ['No ETA', 'This order has no estimated arrival yet.'], ['Pas d’heure d’arrivée', 'Cette commande n’a pas encore d’heure d’arrivée estimée.']],
   // Support tickets (src/modules/support, docs/support.md).
   ['ticket_not_found', 404, SUPPORT, ['Ticket not found', 'There is no such ticket among those you may see.'], ['Ticket introuvable', 'Ce ticket n’existe pas ou ne vous est pas visible.']],
   ['text_blank', 400, SUPPORT, ['Blank text', 'The `field` holds only spaces; write something.'], ['Texte vide', 'Le champ `field` ne contient que des espaces ; écrivez quelque chose.']],

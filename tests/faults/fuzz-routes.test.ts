@@ -58,7 +58,13 @@ let known: { restaurantId: string; itemId: string; orderId: string };
 let operations: Operation[];
 
 beforeAll(async () => {
-  world = await orderWorld({ ORDERS_PAYMENT_PORT: 'test', LOG_LEVEL: 'silent' });
+  // The dispatcher works in the background after an accepted order (offers, its stream): off
+  // here, so that a 2xx accept's dispatch does not land while a later refusal is being checked.
+  world = await orderWorld({
+    ORDERS_PAYMENT_PORT: 'test',
+    LOG_LEVEL: 'silent',
+    DISPATCH_MATCHING_ENABLED: 'false',
+  });
   const { actors, driver, support } = world;
   tokens = {
     anonymous: undefined,

@@ -11,7 +11,12 @@
 import { defineContext, need, tablesOf } from '../../platform/context.js';
 import type { FilesService } from '../files/index.js';
 import { DEMO_USERS, type Identity } from '../identity/index.js';
+import type { CatalogOrdersApi } from '../catalog/index.js';
 import type { DriverOrdersLookup, OrdersService } from '../orders/index.js';
+import type { DriverRatings } from './matching.js';
+import type { DispatchOrders } from './offers.js';
+import { registerOfferRoutes } from './offers-routes.js';
+import { createMatching, withOffersPersonalData } from './offers-wiring.js';
 import { createDeliveryProof } from './delivery-proof.js';
 import { createPerformance, type DriverRatingPort } from './performance.js';
 import { createEarningsRepository } from './earnings-repository.js';
@@ -50,15 +55,23 @@ export type { Performance } from './performance.js';
 export type { DeliveryProof } from './delivery-proof.js';
 export { SAFETY_STREAM_PREFIX } from './safety.js';
 export { DOCUMENTS_STREAM_PREFIX } from './onboarding.js';
+export type { OffersService, OfferListener } from './offers.js';
+export type { EtaService } from './eta.js';
 
 export const dispatchContext = defineContext({
   name: 'dispatch',
   needs: {
-    orders: need<{ driverOrders: DriverOrdersLookup; orders: Pick<OrdersService, 'execute'> }>(),
+    orders: need<{
+      driverOrders: DriverOrdersLookup;
+      orders: Pick<OrdersService, 'execute'> & DispatchOrders;
+    }>(),
     identity: need<Pick<Identity, 'audit' | 'grantRole' | 'repository'>>(),
     files: need<Pick<FilesService, 'repository'>>(),
     ledger: need<IncentiveLedger>(),
-    catalog: need<{ reviews: DriverRatingPort }>(),
+    catalog: need<{
+      reviews: DriverRatingPort & DriverRatings;
+      orders: Pick<CatalogOrdersApi, 'readOrderSnapshot'>;
+    }>(),
   },
   tables: tablesOf<DispatchTables>(),
   create(platform, { orders, identity, files, ledger, catalog }) {
@@ -95,6 +108,23 @@ export const dispatchContext = defineContext({
       fanoutIntervalMs: config.DISPATCH_FANOUT_INTERVAL_MS,
       trailMaxPoints: config.DISPATCH_TRAIL_MAX_POINTS,
       shiftGate: (driverId) => onboarding.shiftGate(driverId),
+      onAcceptedFix: (driverId, fix, carried) => {
+        void matching.eta.positionChanged(driverId, fix, carried);
+      },
+    });
+    // Matching, offers and ETAs (offers-wiring.ts).
+    const matching = createMatching({
+      config,
+      db: platform.db,
+      eventStore: platform.eventStore,
+      bus: platform.realtime.bus,
+      logger: runtime.logger,
+      index,
+      routing: service.routing,
+      throttle,
+      dispatchRepository: repository,
+      orders: () => ({ ...orders.orders, driverOrders: orders.driverOrders }),
+      catalog: () => catalog,
     });
     const earningsRepository = createEarningsRepository(platform.db);
     const earnings = createEarnings({
@@ -129,7 +159,16 @@ export const dispatchContext = defineContext({
       vehicleOf: async (driverId) => (await service.availability(driverId)).vehicle,
     });
     return {
-      service: { ...service, onboarding, earnings, safety, deliveryProof, performance },
+      service: {
+        ...service,
+        onboarding,
+        earnings,
+        safety,
+        deliveryProof,
+        performance,
+        offers: matching.offers,
+        eta: matching.eta,
+      },
       routes(app) {
         for (const metric of metrics.all) app.metricsRegistry.registerMetric(metric);
         registerDispatchRoutes(app, service);
@@ -142,13 +181,18 @@ export const dispatchContext = defineContext({
           performance,
           runtime,
         });
+        registerOfferRoutes(app, { offers: matching.offers, eta: matching.eta, db: runtime.database.db });
       },
+      reactors: matching.reactors,
       inbound: [driverLocationInbound(service)],
-      personalData: dispatchPersonalData(repository, index, {
-        onboarding: onboarding.repository,
-        safety,
-        deliveryProof,
-      }),
+      personalData: withOffersPersonalData(
+        dispatchPersonalData(repository, index, {
+          onboarding: onboarding.repository,
+          safety,
+          deliveryProof,
+        }),
+        matching.repository,
+      ),
       // Daily at 06:00 Douala: expiry reminders (events for notify) and expired drivers off shift.
       schedules: [
         {

@@ -11,7 +11,12 @@
  */
 import type { Logger } from 'pino';
 import { audiences, type Publication, type RealtimeBus } from '../../realtime/index.js';
-import { orderAudience, type DriverOrdersLookup, type DriverPositionPort } from '../orders/index.js';
+import {
+  orderAudience,
+  type CarriedOrder,
+  type DriverOrdersLookup,
+  type DriverPositionPort,
+} from '../orders/index.js';
 import { dispatchErrors } from './errors.js';
 import { judgeFix, type FixPolicy, type LastFix, type PositionFix, type Vehicle } from './fix-rules.js';
 import type { DriverLocationIndex } from './location-index.js';
@@ -35,6 +40,8 @@ export interface DispatchServiceOptions {
   trailMaxPoints: number;
   /** Refuses going online to a driver who may not work (onboarding: not approved, documents expired). */
   shiftGate?: (driverId: string) => Promise<void>;
+  /** Told of each accepted fix with the orders the driver carries (ETAs, issue #20); must not throw. */
+  onAcceptedFix?: (driverId: string, fix: PositionFix, carried: readonly CarriedOrder[]) => void;
   now?: () => number;
 }
 
@@ -108,6 +115,7 @@ export function createDispatchService(options: DispatchServiceOptions) {
 
   async function fanOut(driverId: string, fix: PositionFix, atMs: number): Promise<string[]> {
     const carried = await options.driverOrders().carriedBy(driverId);
+    if (carried.length > 0) options.onAcceptedFix?.(driverId, fix, carried);
     const told: string[] = [];
     const publications: Publication[] = [];
     for (const order of carried) {

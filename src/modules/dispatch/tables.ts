@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Kysely } from 'kysely';
+import type { OffersTables } from './offers-tables.js';
 
 type Json<T> = ColumnType<T, string, string>;
 
@@ -114,7 +115,8 @@ export interface DriverDeliveryFailuresTable {
   created_at: Generated<Date>;
 }
 
-export interface DispatchTables {
+/** Matching, offers and ETAs declare theirs in offers-tables.ts. */
+export interface DispatchTables extends OffersTables {
   driver_delivery_failures: DriverDeliveryFailuresTable;
   driver_applications: DriverApplicationsTable;
   driver_incentive_rules: DriverIncentiveRulesTable;
