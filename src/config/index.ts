@@ -623,6 +623,13 @@ export const EnvironmentSchema = Type.Object({
   DISPATCH_OFFER_TIMEOUT_SECONDS: PositiveInteger(30, 'how long a driver has to accept an offer, in seconds'),
   DISPATCH_OFFERS_PER_ROUND: PositiveInteger(3, 'offers made within one search radius before it widens'),
   DISPATCH_MAX_ROUNDS: PositiveInteger(3, 'search rounds (radius widenings + 1) before staff are alerted'),
+  DISPATCH_EMPTY_ROUND_WAIT_SECONDS: Type.Integer({
+    minimum: 0,
+    maximum: 600,
+    default: 60,
+    description:
+      'after a round that found nobody to ask, how long to wait for drivers to come online before the next (0 to 600 seconds; 0: at once)',
+  }),
   DISPATCH_RADIUS_KM: Type.Number({
     exclusiveMinimum: 0,
     maximum: 50,

@@ -31,6 +31,7 @@ type MatchingConfig = Pick<
   | 'DISPATCH_OFFER_TIMEOUT_SECONDS'
   | 'DISPATCH_OFFERS_PER_ROUND'
   | 'DISPATCH_MAX_ROUNDS'
+  | 'DISPATCH_EMPTY_ROUND_WAIT_SECONDS'
   | 'DISPATCH_RADIUS_KM'
   | 'DISPATCH_RADIUS_STEP_KM'
   | 'DISPATCH_MAX_RADIUS_KM'
@@ -177,6 +178,7 @@ export function createMatching(options: {
     rules: dispatchRulesFromConfig(config),
     firstRadiusKm: config.DISPATCH_RADIUS_KM,
     offerTimeoutMs: config.DISPATCH_OFFER_TIMEOUT_SECONDS * 1000,
+    emptyRoundWaitMs: config.DISPATCH_EMPTY_ROUND_WAIT_SECONDS * 1000,
     onAssigned: async (orderId, driverId) => {
       await eta.accepted(orderId, driverId);
     },

@@ -64,6 +64,12 @@ export interface OffersServiceOptions {
   rules: DispatchRules;
   firstRadiusKm: number;
   offerTimeoutMs: number;
+  /**
+   * After a round in which nobody could be asked (no driver online in the radius), how long to
+   * wait before the next round: drivers come online, and three empty rounds in a millisecond
+   * would fail an order that a driver could have taken a minute later. 0: at once.
+   */
+  emptyRoundWaitMs?: number;
   /** Called after an order is assigned (the ETA at acceptance). */
   onAssigned?: (orderId: string, driverId: string) => Promise<void>;
   now?: () => number;
@@ -312,9 +318,19 @@ export function createOffersService(options: OffersServiceOptions) {
             await repository.closeOffer(current.offerId, 'expired', new Date(now()));
           continue;
         }
-        case 'searching':
+        case 'searching': {
           if ((await offerNext(orderId, state)) === 'offered') return 'offered';
+          const wait = options.emptyRoundWaitMs ?? 0;
+          if (state.offersThisRound === 0 && wait > 0) {
+            // The round asked nobody: the next one runs when the sweep finds this row due.
+            const after = await load(orderId);
+            if (after.state.status === 'searching') {
+              await repository.reschedule(orderId, new Date(now() + wait));
+              return 'searching';
+            }
+          }
           continue;
+        }
         default: {
           const never: never = state.status;
           return never;

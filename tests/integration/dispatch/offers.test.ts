@@ -24,6 +24,8 @@ beforeAll(async () => {
     DISPATCH_SWEEP_INTERVAL_MS: '200',
     DISPATCH_OFFERS_PER_ROUND: '2',
     DISPATCH_MAX_ROUNDS: '2',
+    // A round that finds nobody waits this long for drivers to come online before the next.
+    DISPATCH_EMPTY_ROUND_WAIT_SECONDS: '3',
     DISPATCH_RADIUS_KM: '3',
     DISPATCH_RADIUS_STEP_KM: '2',
     DISPATCH_ETA_INTERVAL_MS: '1',
@@ -238,6 +240,28 @@ describe('offers', () => {
     await restaurant.stop();
     const seen = await inject('GET', `/v1/orders/${order.id}`, world.actors.owner.accessToken);
     expect(seen.json().driverId ?? null).toBeNull();
+  });
+
+  it('nobody online when the order is accepted: the dispatch waits for drivers instead of failing at once, and a driver who comes online gets the offer', async () => {
+    const late = await approvedDriver(world.testApp); // approved, not yet online
+    const order = await acceptedOrder();
+    // The first round found nobody and the radius widened; the next round waits for drivers.
+    const deadline = Date.now() + 10_000;
+    let audit = (await dispatchOf(order.id)).json();
+    const types = () => (audit.events ?? []).map((event: { type: string }) => event.type);
+    while (!types().includes('DispatchRadiusWidened') && Date.now() < deadline) {
+      await sleep(50);
+      audit = (await dispatchOf(order.id)).json();
+    }
+    expect(types()).toContain('DispatchRadiusWidened');
+    expect(types()).not.toContain('DispatchFailed');
+    expect(audit.status).toBe('searching');
+    expect((await goOnline(late)).statusCode).toBe(200);
+    online.push(late);
+    expect((await sendFix(late, 100)).statusCode).toBe(200);
+    const offerId = await offerFor(late, order.id);
+    const accepted = await answer(late, offerId, 'accept');
+    expect(accepted.statusCode, accepted.body).toBe(200);
   });
 
   it("a claim by hand (staff override) withdraws the open offer; the driver's accept is then 409", async () => {
