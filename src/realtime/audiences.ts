@@ -11,6 +11,7 @@
  *   driver:<userId>    one driver (the orders they claimed)
  *   admin              administrators
  *   support            support agents
+ *   agent:<userId>     one support agent (the tickets assigned to them: live chat)
  */
 export const audiences = {
   customer: (userId: string) => `user:${userId}`,
@@ -19,4 +20,5 @@ export const audiences = {
   driver: (userId: string) => `driver:${userId}`,
   admin: 'admin',
   support: 'support',
+  agent: (userId: string) => `agent:${userId}`,
 };

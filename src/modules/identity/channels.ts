@@ -38,7 +38,7 @@ export function audiencesFor(namespace: Namespace, principal: Principal): string
     case 'admin':
       return principal.permissions.has('FULL_SYSTEM_ACCESS') ? [audiences.admin] : undefined;
     case 'support':
-      return has('TICKET_MANAGEMENT') ? [audiences.support] : undefined;
+      return has('TICKET_MANAGEMENT') ? [audiences.support, audiences.agent(principal.userId)] : undefined;
     default: {
       const exhaustive: never = namespace;
       throw new Error(`unknown namespace ${String(exhaustive)}`);

@@ -13,6 +13,7 @@ import { defineContext, need, tablesOf } from '../../platform/context.js';
 import { fieldCipherOf } from '../../platform/field-crypto.js';
 import type { Identity } from '../identity/index.js';
 import type { SupportDisputesPort, SupportFilesPort, SupportOrderPartiesPort } from './ports.js';
+import { supportChatInbound } from './chat.js';
 import { registerSupportRoutes } from './routes.js';
 import { createSupportService, type SupportService } from './service.js';
 import type { SupportTables } from './tables.js';
@@ -62,6 +63,7 @@ export const supportContext = defineContext({
     return {
       service: support,
       routes: (app) => registerSupportRoutes(app, { support, runtime }),
+      inbound: supportChatInbound(support),
       personalData: support.personalData,
     };
   },

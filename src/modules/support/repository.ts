@@ -65,6 +65,44 @@ export function createSupportRepository(db: SupportDb) {
         .execute();
     },
 
+    /** Messages after a position (all when null), oldest first. */
+    async messagesAfter(
+      ticketId: string,
+      withInternal: boolean,
+      afterPosition: bigint | string | null,
+      limit: number,
+    ): Promise<MessageRow[]> {
+      return db
+        .selectFrom('support_messages')
+        .selectAll()
+        .where('ticket_id', '=', ticketId)
+        .$if(!withInternal, (query) => query.where('internal', '=', false))
+        .$if(afterPosition !== null, (query) => query.where('position', '>', String(afterPosition)))
+        .orderBy('position')
+        .limit(limit)
+        .execute();
+    },
+
+    /** Moves one side's read marker forward to a message; false when it already stood there or later. */
+    async markRead(
+      ticketId: string,
+      side: 'opener' | 'staff',
+      position: bigint | string,
+      messageId: string,
+    ): Promise<boolean> {
+      const column = side === 'opener' ? 'opener_read_position' : 'staff_read_position';
+      const idColumn = side === 'opener' ? 'opener_read_message_id' : 'staff_read_message_id';
+      const updated = await db
+        .updateTable('support_tickets')
+        .set({ [column]: String(position), [idColumn]: messageId })
+        .where('id', '=', ticketId)
+        .where((eb) =>
+          eb.or([eb(column, 'is', null), eb(column, '<', sql<bigint>`${String(position)}::bigint`)]),
+        )
+        .executeTakeFirst();
+      return updated.numUpdatedRows > 0n;
+    },
+
     async messageCount(ticketId: string): Promise<number> {
       const row = await db
         .selectFrom('support_messages')

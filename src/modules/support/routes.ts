@@ -11,7 +11,14 @@ import type { RouteAccess } from '../../http/access.js';
 import { keyedUuid, withIdempotency } from '../../http/idempotency.js';
 import { HttpProblem, ProblemSchema } from '../../http/problem.js';
 import type { Runtime } from '../../runtime.js';
-import { ATTACHMENTS_MAX, PAGE_MAX, type SupportCaller, type SupportService } from './service.js';
+import {
+  ATTACHMENTS_MAX,
+  CHAT_PAGE_DEFAULT,
+  CHAT_PAGE_MAX,
+  PAGE_MAX,
+  type SupportCaller,
+  type SupportService,
+} from './service.js';
 
 type TicketView = Awaited<ReturnType<SupportService['read']>>;
 type MessageView = Awaited<ReturnType<SupportService['addMessage']>>;
@@ -150,7 +157,34 @@ const TicketOrder = Nullable(
 );
 /** What a workflow change answers: the ticket without its messages. */
 const TicketState = Type.Object({ ...Summary, order: TicketOrder });
-const Ticket = Type.Object({ ...Summary, order: TicketOrder, messages: Type.Array(Message) });
+const ReadUpTo = Type.Object(
+  { opener: Nullable(Uuid), staff: Nullable(Uuid) },
+  { description: 'The last message each side has read (null: none yet)' },
+);
+const Ticket = Type.Object({
+  ...Summary,
+  order: TicketOrder,
+  readUpTo: ReadUpTo,
+  messages: Type.Array(Message),
+});
+const MessagesQuery = Type.Object(
+  {
+    after: Type.Optional(Type.String({ format: 'uuid', description: 'A message id: only later messages' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: CHAT_PAGE_MAX, default: CHAT_PAGE_DEFAULT })),
+  },
+  { additionalProperties: false },
+);
+const MessagePage = Type.Object({
+  items: Type.Array(Message),
+  nextAfter: Nullable(Uuid),
+  readUpTo: ReadUpTo,
+});
+const ReadBody = Type.Object({ messageId: Uuid }, { additionalProperties: false });
+const ReadAnswer = Type.Object({
+  ticketId: Uuid,
+  side: Type.String({ description: 'opener or staff' }),
+  readUpTo: Nullable(Uuid),
+});
 const TicketPage = Type.Object({
   items: Type.Array(Type.Object(Summary)),
   nextCursor: Nullable(Type.String()),
@@ -274,6 +308,40 @@ export function registerSupportRoutes(
       });
       return answer as MessageView;
     },
+  );
+
+  app.get(
+    '/v1/support/tickets/:id/messages',
+    {
+      config: { access: TICKET },
+      schema: {
+        tags,
+        summary:
+          'A ticket’s messages after one (oldest first, in pages): what a chat client fetches when it reconnects',
+        params: Params,
+        querystring: MessagesQuery,
+        response: { 200: MessagePage, ...errors },
+      },
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'private, no-store');
+      return support.messagesSince(callerOf(request), request.params.id, request.query);
+    },
+  );
+
+  app.post(
+    '/v1/support/tickets/:id/read',
+    {
+      config: { access: TICKET },
+      schema: {
+        tags,
+        summary: 'Mark your side (the opener, or staff) read up to a message; it only moves forward',
+        params: Params,
+        body: ReadBody,
+        response: { 200: ReadAnswer, ...errors },
+      },
+    },
+    async (request) => support.markRead(callerOf(request), request.params.id, request.body.messageId),
   );
 
   app.post(

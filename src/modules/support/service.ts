@@ -7,6 +7,7 @@
  * and published to the opener (and the support audience) on the real-time bus.
  */
 import { randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { FieldCipher } from '../../platform/field-crypto.js';
 import { audiences, type RealtimeBus } from '../../realtime/index.js';
@@ -39,6 +40,11 @@ export const SUBJECT_PURPOSE = 'support_tickets.subject';
 export const BODY_PURPOSE = 'support_messages.body';
 export const PAGE_MAX = 50;
 export const ATTACHMENTS_MAX = 5;
+/** Longer texts reach the chat as `bodyOmitted` (the bus carries at most 4 KiB); clients fetch them. */
+export const CHAT_BODY_MAX = 1_000;
+export const CHAT_PAGE_DEFAULT = 50;
+export const CHAT_PAGE_MAX = 200;
+export const TYPING_INTERVAL_MS = 3_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface SupportCaller {
@@ -122,6 +128,7 @@ export function createSupportService(deps: SupportDependencies) {
   const repository = createSupportRepository(deps.db);
   const { cipher, policy } = deps;
   const now = deps.now ?? (() => new Date());
+  const typingSent = new LRUCache<string, true>({ max: 10_000, ttl: TYPING_INTERVAL_MS });
 
   function messageView(row: MessageRow) {
     return {
@@ -170,7 +177,11 @@ export function createSupportService(deps: SupportDependencies) {
   /** The ticket with its messages (internal notes for staff only) and the order's dispute status. */
   async function fullView(row: TicketRow, staff: boolean) {
     const messages = await repository.messages(row.id, staff);
-    return { ...(await stateView(row)), messages: messages.map((message) => messageView(message)) };
+    return {
+      ...(await stateView(row)),
+      readUpTo: { opener: row.opener_read_message_id, staff: row.staff_read_message_id },
+      messages: messages.map((message) => messageView(message)),
+    };
   }
 
   /** The ticket if the caller may see it (its opener, or staff); others get 404, as for no ticket. */
@@ -225,25 +236,37 @@ export function createSupportService(deps: SupportDependencies) {
     return parties;
   }
 
+  /** Who hears a ticket's conversation: its opener (on whichever namespace) and its assignee. */
+  function chatAudiences(row: TicketRow): string[] {
+    const opener = row.opener_id;
+    return [
+      audiences.customer(opener),
+      audiences.owner(opener),
+      audiences.driver(opener),
+      ...(row.assignee_id === null ? [] : [audiences.agent(row.assignee_id)]),
+    ];
+  }
+
+  /**
+   * Tells the ticket's opener and assignee (with `chat`: what only they hear, e.g. a message's
+   * text) and, with `toStaff`, the whole `support` audience (without `chat`).
+   */
   function publish(
     row: TicketRow,
     type: string,
     toStaff: boolean,
     extra: Record<string, unknown> = {},
+    chat: Record<string, unknown> = {},
   ): void {
-    const opener = row.opener_id;
-    const message = {
+    const message = (data: Record<string, unknown>) => ({
       channel: 'support',
       type,
       at: now().toISOString(),
-      data: { ticketId: row.id, status: row.status, priority: row.priority, ...extra },
-    };
+      data: { ticketId: row.id, status: row.status, priority: row.priority, ...extra, ...data },
+    });
     const publications = [
-      {
-        audiences: [audiences.customer(opener), audiences.owner(opener), audiences.driver(opener)],
-        message,
-      },
-      ...(toStaff ? [{ audiences: [audiences.support], message }] : []),
+      { audiences: chatAudiences(row), message: message(chat) },
+      ...(toStaff ? [{ audiences: [audiences.support], message: message({}) }] : []),
     ];
     // Telling is best effort: the change is committed; a client that missed it reloads the ticket.
     void deps.bus
@@ -365,11 +388,87 @@ export function createSupportService(deps: SupportDependencies) {
       ...(change === undefined ? {} : { status: change.status }),
     });
     if (!message.internal)
-      publish({ ...row, status: change?.status ?? row.status }, 'support.message_added', who === 'opener', {
-        messageId: message.id,
-        from: who,
-      });
+      publish(
+        { ...row, status: change?.status ?? row.status },
+        'support.message_added',
+        who === 'opener',
+        { messageId: message.id, from: who },
+        chatPayload(messageView(message)),
+      );
     return messageView(message);
+  }
+
+  /** What the live chat carries of a message: its text when it fits a real-time message. */
+  function chatPayload(view: ReturnType<typeof messageView>): Record<string, unknown> {
+    const fits = view.body !== null && view.body.length <= CHAT_BODY_MAX;
+    return {
+      authorId: view.authorId,
+      createdAt: view.createdAt,
+      attachments: view.attachments,
+      ...(fits ? { body: view.body } : { bodyOmitted: true }),
+    };
+  }
+
+  /** A message of the ticket the caller may see (internal notes: staff only), else 404. */
+  async function messageOn(row: TicketRow, who: Changer, messageId: string): Promise<MessageRow> {
+    const message = UUID.test(messageId) ? await repository.findMessage(messageId) : undefined;
+    if (message === undefined || message.ticket_id !== row.id || (message.internal && who !== 'staff'))
+      throw supportErrors.of('not_found', 'message_not_found', 'There is no such message on this ticket.', {
+        details: { messageId: messageId.slice(0, 64) },
+      });
+    return message;
+  }
+
+  /**
+   * The messages after `after` (a message id), oldest first, in pages: what a chat client that
+   * reconnects fetches ("messages since"). Internal notes for staff only; a staff read is audited.
+   */
+  async function messagesSince(
+    caller: SupportCaller,
+    ticketId: string,
+    query: { after?: string; limit?: number },
+  ) {
+    const { row, who } = await visible(caller, ticketId);
+    const after = query.after === undefined ? undefined : await messageOn(row, who, query.after);
+    const limit = Math.min(Math.max(query.limit ?? CHAT_PAGE_DEFAULT, 1), CHAT_PAGE_MAX);
+    if (who === 'staff')
+      await audit(caller, 'support.ticket_viewed', row, null, { messagesAfter: after?.id ?? null });
+    const rows = await repository.messagesAfter(row.id, who === 'staff', after?.position ?? null, limit + 1);
+    const page = rows.slice(0, limit);
+    return {
+      items: page.map((message) => messageView(message)),
+      nextAfter: rows.length > limit ? (page.at(-1)?.id ?? null) : null,
+      readUpTo: { opener: row.opener_read_message_id, staff: row.staff_read_message_id },
+    };
+  }
+
+  /** Marks the caller's side (the opener, or staff) read up to a message; it only moves forward. */
+  async function markRead(caller: SupportCaller, ticketId: string, messageId: string) {
+    const { row, who } = await visible(caller, ticketId);
+    const message = await messageOn(row, who, messageId);
+    const moved = await repository.markRead(row.id, who, message.position, message.id);
+    if (moved) publish(row, 'support.read', false, { from: who, messageId: message.id });
+    const current = moved
+      ? message.id
+      : ((await repository.find(row.id))?.[`${who}_read_message_id`] ?? null);
+    return { ticketId: row.id, side: who, readUpTo: current };
+  }
+
+  /**
+   * Tells the other side that the caller is typing. Nothing is stored; at most one notice per
+   * person and ticket every TYPING_INTERVAL_MS (the rest are dropped, answered `sent: false`).
+   */
+  async function typing(caller: SupportCaller, ticketId: string) {
+    const { row, who } = await visible(caller, ticketId);
+    if (!mayWrite(row.status, who))
+      throw supportErrors.of('conflict', 'ticket_not_writable', `Nobody writes on a ${row.status} ticket.`, {
+        details: { ticketStatus: row.status },
+      });
+    const key = `${row.id}:${caller.userId}`;
+    if (typingSent.has(key)) return { ticketId: row.id, sent: false };
+    typingSent.set(key, true);
+    publish(row, 'support.typing', false, { from: who, userId: caller.userId });
+    return { ticketId: row.id, sent: true };
   }
 
   async function read(caller: SupportCaller, id: string) {
@@ -596,6 +695,9 @@ export function createSupportService(deps: SupportDependencies) {
     assign,
     escalate,
     openDispute,
+    messagesSince,
+    markRead,
+    typing,
     listMine,
     queue,
     personalData,

@@ -34,6 +34,12 @@ export interface SupportTicketsTable {
   resolved_at: NullableTimestamp;
   closed_at: NullableTimestamp;
   erased_at: NullableTimestamp;
+  /** How far the opener has read: the last message's position (only grows) and id. */
+  opener_read_position: ColumnType<bigint | null, bigint | string | null | undefined, bigint | string | null>;
+  opener_read_message_id: string | null;
+  /** How far support staff have read (one side: whichever agent read it). */
+  staff_read_position: ColumnType<bigint | null, bigint | string | null | undefined, bigint | string | null>;
+  staff_read_message_id: string | null;
   /** Bumped by every change: a change applies only to the version it was decided on. */
   version: ColumnType<number, number | undefined, number>;
   created_at: Timestamp;
