@@ -20,6 +20,7 @@ import { ATTACHMENTS_MAX, type SupportCaller, type SupportService } from './serv
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** NUL, or a UTF-16 surrogate without its pair: refused, as the HTTP edge refuses them. */
+// eslint-disable-next-line no-control-regex -- NUL is exactly what is refused
 const UNSAFE_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 interface Side {
