@@ -79,6 +79,14 @@ export const PURPOSE_RULES: Record<Purpose, PurposeRule> = {
     // Quality control: while the kitchen has the order, up to the handover to the driver.
     orderStatuses: ['ACCEPTED', 'PREPARING', 'READY_FOR_PICKUP'],
   },
+  /** A screenshot or receipt a person attaches to a support ticket (read by them and support staff). */
+  support_attachment: {
+    visibility: 'private',
+    allowed: [...IMAGES, 'application/pdf'],
+    maxBytes: (config) => config.FILES_MAX_DOCUMENT_BYTES,
+    fields: [],
+    render: 'whole',
+  },
 };
 
 /** The largest upload any purpose takes: the multipart parser's own limit. */

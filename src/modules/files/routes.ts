@@ -73,14 +73,15 @@ const UPLOADER: RouteAccess = {
     'ORDER_ACCEPTANCE',
     'ORDER_PROCESSING',
     'PROFILE_MANAGEMENT',
+    'TICKET_MANAGEMENT',
   ],
   ownership:
-    'photos: the owner of the restaurant (or an admin); driver documents: the driver, or a customer applying to drive, themselves; delivery proofs: the driver of the order; packed-order photos: the owner of its restaurant',
+    'photos: the owner of the restaurant (or an admin); driver documents: the driver, or a customer applying to drive, themselves; delivery proofs: the driver of the order; packed-order photos: the owner of its restaurant; support attachments: anyone signed in, for themselves',
 };
 const READER: RouteAccess = {
   public: true,
   description:
-    'photos: anyone; driver documents: that driver and admins; order proofs: the order’s customer, driver and restaurant owner, support and admins; others get 404',
+    'photos: anyone; driver documents: that driver and admins; order proofs: the order’s customer, driver and restaurant owner, support and admins; support attachments: their uploader, support and admins; others get 404',
 };
 
 /** What the files routes get: their own service, the runtime and the disk store's verifier. */
@@ -203,7 +204,7 @@ export async function registerFilesRoutes(
         summary:
           'Upload a file: multipart/form-data with `purpose`, its subject fields, then one part `file`',
         description:
-          'Purposes and their fields: restaurant_logo, restaurant_cover (restaurantId); menu_item_photo (restaurantId, itemId); driver_document (documentKind); delivery_photo, delivery_signature, order_packed_photo (orderId). The type is decided by the bytes; images are re-encoded without metadata (docs/files.md).',
+          'Purposes and their fields: restaurant_logo, restaurant_cover (restaurantId); menu_item_photo (restaurantId, itemId); driver_document (documentKind); delivery_photo, delivery_signature, order_packed_photo (orderId); support_attachment (no field). The type is decided by the bytes; images are re-encoded without metadata (docs/files.md).',
         consumes: ['multipart/form-data'],
         response: { 201: FileResponse, ...errors },
       },

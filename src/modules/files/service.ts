@@ -42,7 +42,7 @@ export const MAX_WAITING_ENCODES = 8;
 export const ORPHAN_GRACE_MS = 6 * 3_600_000;
 /** The most objects one orphan sweep looks at (the slice's first, in key order). */
 export const ORPHAN_SWEEP_MAX_OBJECTS = 5_000;
-/** Slices of the key space the orphan sweep turns through: 7 purposes x 16 first hex digits. */
+/** Slices of the key space the orphan sweep turns through: each purpose x 16 first hex digits. */
 export const ORPHAN_SLICES = PURPOSES.length * 16;
 /** Public files whose renditions one instance remembers (a lookup saved per photo request). */
 const PUBLIC_LOOKUPS_CACHED = 10_000;
@@ -172,6 +172,8 @@ export function createFilesService(deps: FilesDependencies) {
         });
       return { restaurantId, itemId };
     }
+    // Anyone signed in who may upload attaches a file to their own support ticket; it is theirs.
+    if (purpose === 'support_attachment') return { ownerUserId: caller.userId };
     if (purpose === 'driver_document') {
       // A driver, or a customer account applying to drive (dispatch onboarding): always their own.
       if (!caller.roles.includes('driver') && !caller.roles.includes('customer'))
@@ -409,6 +411,8 @@ export function createFilesService(deps: FilesDependencies) {
     if (viewer === undefined) return false;
     if (isAdmin(viewer)) return true;
     if (row.purpose === 'driver_document') return row.owner_user_id === viewer.userId;
+    if (row.purpose === 'support_attachment')
+      return row.owner_user_id === viewer.userId || viewer.permissions.has('TICKET_MANAGEMENT');
     if (viewer.permissions.has('TICKET_MANAGEMENT')) return true;
     const parties = await deps.orders.partiesOf(row.order_id!);
     if (parties === undefined) return false;

@@ -10,6 +10,7 @@ export const PURPOSES = [
   'delivery_photo',
   'delivery_signature',
   'order_packed_photo',
+  'support_attachment',
 ] as const;
 export type Purpose = (typeof PURPOSES)[number];
 
