@@ -14,6 +14,8 @@ import { fieldCipherOf } from '../../platform/field-crypto.js';
 import type { Identity } from '../identity/index.js';
 import type { SupportDisputesPort, SupportFilesPort, SupportOrderPartiesPort } from './ports.js';
 import { supportChatInbound } from './chat.js';
+import { registerKnowledgeBaseRoutes } from './kb-routes.js';
+import { createKnowledgeBase } from './knowledge-base.js';
 import { registerSupportRoutes } from './routes.js';
 import { createSupportService, type SupportService } from './service.js';
 import type { SupportTables } from './tables.js';
@@ -32,6 +34,7 @@ export const supportContext = defineContext({
   tables: tablesOf<SupportTables>(),
   create({ runtime, db, realtime }, { identity, orders, files }) {
     const { config } = runtime;
+    const knowledgeBase = createKnowledgeBase({ db, audit: (entry) => identity.audit(entry) });
     const support: SupportService = createSupportService({
       db,
       cipher: fieldCipherOf(config),
@@ -48,6 +51,7 @@ export const supportContext = defineContext({
       },
       audit: (entry) => identity.audit(entry),
       bus: realtime.bus,
+      suggest: knowledgeBase.suggest,
       policy: {
         slaMinutes: {
           urgent: config.SUPPORT_SLA_URGENT_MINUTES,
@@ -62,7 +66,10 @@ export const supportContext = defineContext({
     });
     return {
       service: support,
-      routes: (app) => registerSupportRoutes(app, { support, runtime }),
+      routes(app) {
+        registerSupportRoutes(app, { support, runtime });
+        registerKnowledgeBaseRoutes(app, { knowledgeBase, runtime });
+      },
       inbound: supportChatInbound(support),
       personalData: support.personalData,
     };

@@ -10,6 +10,7 @@ import Type from 'typebox';
 import type { RouteAccess } from '../../http/access.js';
 import { keyedUuid, withIdempotency } from '../../http/idempotency.js';
 import { HttpProblem, ProblemSchema } from '../../http/problem.js';
+import { preferredLanguage } from '../../http/problem-catalogue.js';
 import type { Runtime } from '../../runtime.js';
 import {
   ATTACHMENTS_MAX,
@@ -20,7 +21,7 @@ import {
   type SupportService,
 } from './service.js';
 
-type TicketView = Awaited<ReturnType<SupportService['read']>>;
+type TicketView = Awaited<ReturnType<SupportService['open']>>;
 type MessageView = Awaited<ReturnType<SupportService['addMessage']>>;
 import { CATEGORIES, PRIORITIES, STATUSES } from './tables.js';
 
@@ -167,6 +168,13 @@ const Ticket = Type.Object({
   readUpTo: ReadUpTo,
   messages: Type.Array(Message),
 });
+const OpenedTicket = Type.Object({
+  ...Ticket.properties,
+  suggestedArticles: Type.Array(
+    Type.Object({ id: Uuid, slug: Type.String(), locale: Type.String(), title: Type.String() }),
+    { description: 'Published help articles close to what the ticket says, in the Accept-Language' },
+  ),
+});
 const MessagesQuery = Type.Object(
   {
     after: Type.Optional(Type.String({ format: 'uuid', description: 'A message id: only later messages' })),
@@ -232,16 +240,22 @@ export function registerSupportRoutes(
       config: { idempotency: 'optional', location: true, access: OPENER },
       schema: {
         tags,
-        summary: 'Open a support ticket (optionally about one of your orders) with its first message',
+        summary:
+          'Open a support ticket (optionally about one of your orders) with its first message; answers help articles close to it',
         body: OpenBody,
-        response: { 201: Ticket, ...errors },
+        response: { 201: OpenedTicket, ...errors },
       },
     },
     async (request, reply) => {
       const caller = callerOf(request);
       const scope = `support:ticket:${caller.userId}`;
       const answer = await withIdempotency(db, request, reply, { scope }, async () => {
-        const ticket = await support.open(caller, request.body, keyedId(request, 'support-ticket', scope));
+        const ticket = await support.open(
+          caller,
+          request.body,
+          keyedId(request, 'support-ticket', scope),
+          preferredLanguage(request.headers['accept-language']),
+        );
         reply.header('location', `/v1/support/tickets/${ticket.id}`);
         return { statusCode: 201, body: ticket };
       });

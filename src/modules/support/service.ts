@@ -34,7 +34,21 @@ import {
   type Changer,
   type SupportPolicy,
 } from './rules.js';
-import { OPENER_ROLES, type Category, type OpenerRole, type SupportDb, type TicketStatus } from './tables.js';
+import {
+  OPENER_ROLES,
+  type Category,
+  type Locale,
+  type OpenerRole,
+  type SupportDb,
+  type TicketStatus,
+} from './tables.js';
+
+export interface SuggestedArticle {
+  id: string;
+  slug: string;
+  locale: Locale;
+  title: string;
+}
 
 export const SUBJECT_PURPOSE = 'support_tickets.subject';
 export const BODY_PURPOSE = 'support_messages.body';
@@ -78,6 +92,8 @@ export interface SupportDependencies {
   audit: SupportAudit;
   bus: RealtimeBus;
   policy: SupportPolicy;
+  /** Knowledge-base articles close to a ticket's text (knowledge-base.ts), shown to its opener. */
+  suggest?: (text: string, locale: Locale, category: Category) => Promise<SuggestedArticle[]>;
   logger: Logger;
   now?: () => Date;
 }
@@ -293,7 +309,12 @@ export function createSupportService(deps: SupportDependencies) {
     });
   }
 
-  async function open(caller: SupportCaller, input: OpenTicketInput, id: string = randomUUID()) {
+  async function open(
+    caller: SupportCaller,
+    input: OpenTicketInput,
+    id: string = randomUUID(),
+    locale: Locale = 'en',
+  ) {
     openerRoleOf(caller);
     const subject = checkText('subject', input.subject);
     const body = checkText('body', input.body);
@@ -336,7 +357,9 @@ export function createSupportService(deps: SupportDependencies) {
       });
       publish(row, 'support.ticket_opened', true);
     }
-    return fullView(row, false);
+    const suggestedArticles =
+      deps.suggest === undefined ? [] : await deps.suggest(`${subject} ${body}`, locale, input.category);
+    return { ...(await fullView(row, false)), suggestedArticles };
   }
 
   async function addMessage(

@@ -59,9 +59,33 @@ export interface SupportMessagesTable {
   created_at: Timestamp;
 }
 
+export const LOCALES = ['fr', 'en'] as const;
+export type Locale = (typeof LOCALES)[number];
+export const ARTICLE_STATUSES = ['draft', 'published', 'archived'] as const;
+export type ArticleStatus = (typeof ARTICLE_STATUSES)[number];
+
+/** A knowledge-base article in one language (staff-written, not personal data). */
+export interface SupportArticlesTable {
+  id: string;
+  slug: string;
+  locale: Locale;
+  title: string;
+  body: string;
+  category: Category | null;
+  status: ArticleStatus;
+  /** Recomputed by the repository on every write. */
+  search_vector: ColumnType<string, string, string>;
+  version: ColumnType<number, number | undefined, number>;
+  created_by: string;
+  updated_by: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface SupportTables {
   support_tickets: SupportTicketsTable;
   support_messages: SupportMessagesTable;
+  support_articles: SupportArticlesTable;
 }
 
 /** The database as this context sees it: its own tables only. */
