@@ -514,6 +514,22 @@ export const EnvironmentSchema = Type.Object({
     4_320,
     'minutes within which a low-priority support ticket is due',
   ),
+  SUPPORT_FIRST_RESPONSE_URGENT_MINUTES: PositiveInteger(
+    15,
+    'minutes within which an urgent support ticket gets its first staff reply (else supervisors are alerted)',
+  ),
+  SUPPORT_FIRST_RESPONSE_HIGH_MINUTES: PositiveInteger(
+    60,
+    'minutes within which a high-priority support ticket gets its first staff reply',
+  ),
+  SUPPORT_FIRST_RESPONSE_NORMAL_MINUTES: PositiveInteger(
+    240,
+    'minutes within which a normal support ticket gets its first staff reply',
+  ),
+  SUPPORT_FIRST_RESPONSE_LOW_MINUTES: PositiveInteger(
+    720,
+    'minutes within which a low-priority support ticket gets its first staff reply',
+  ),
   SUPPORT_HIGH_VALUE_ORDER_XAF: PositiveInteger(
     20_000,
     'an order total (XAF) from which a ticket about it is one priority higher',

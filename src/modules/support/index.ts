@@ -59,6 +59,12 @@ export const supportContext = defineContext({
           normal: config.SUPPORT_SLA_NORMAL_MINUTES,
           low: config.SUPPORT_SLA_LOW_MINUTES,
         },
+        firstResponseMinutes: {
+          urgent: config.SUPPORT_FIRST_RESPONSE_URGENT_MINUTES,
+          high: config.SUPPORT_FIRST_RESPONSE_HIGH_MINUTES,
+          normal: config.SUPPORT_FIRST_RESPONSE_NORMAL_MINUTES,
+          low: config.SUPPORT_FIRST_RESPONSE_LOW_MINUTES,
+        },
         highValueOrderXaf: config.SUPPORT_HIGH_VALUE_ORDER_XAF,
         reopenDays: config.SUPPORT_REOPEN_DAYS,
       },
@@ -71,6 +77,10 @@ export const supportContext = defineContext({
         registerKnowledgeBaseRoutes(app, { knowledgeBase, runtime });
       },
       inbound: supportChatInbound(support),
+      // Idempotent: each alert is claimed on its row, so every instance may run the sweep.
+      schedules: [
+        { name: 'support-sla-sweep', cron: '* * * * *', run: async () => void (await support.sweepSla()) },
+      ],
       personalData: support.personalData,
     };
   },

@@ -103,6 +103,39 @@ export function createSupportRepository(db: SupportDb) {
       return updated.numUpdatedRows > 0n;
     },
 
+    /** Open tickets with a breach not yet alerted, soonest due first (bounded). */
+    async breachCandidates(now: Date, limit: number): Promise<TicketRow[]> {
+      return db
+        .selectFrom('support_tickets')
+        .selectAll()
+        .where('status', '=', 'open')
+        .where((eb) =>
+          eb.or([
+            eb.and([
+              eb('first_responded_at', 'is', null),
+              eb('first_response_alerted_at', 'is', null),
+              eb('first_response_due_at', '<=', now),
+            ]),
+            eb.and([eb('sla_alerted_at', 'is', null), eb('sla_due_at', '<=', now)]),
+          ]),
+        )
+        .orderBy('sla_due_at')
+        .limit(limit)
+        .execute();
+    },
+
+    /** Claims one breach's alert; false when another run (or instance) already did. */
+    async claimAlert(ticketId: string, breach: 'first_response' | 'resolution', at: Date): Promise<boolean> {
+      const column = breach === 'first_response' ? 'first_response_alerted_at' : 'sla_alerted_at';
+      const updated = await db
+        .updateTable('support_tickets')
+        .set({ [column]: at })
+        .where('id', '=', ticketId)
+        .where(column, 'is', null)
+        .executeTakeFirst();
+      return updated.numUpdatedRows > 0n;
+    },
+
     async messageCount(ticketId: string): Promise<number> {
       const row = await db
         .selectFrom('support_messages')

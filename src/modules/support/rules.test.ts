@@ -6,12 +6,14 @@ import {
   mayWrite,
   priorityOf,
   raised,
+  slaBreaches,
   slaDueAt,
   type SupportPolicy,
 } from './rules.js';
 
 const policy: SupportPolicy = {
   slaMinutes: { urgent: 60, high: 240, normal: 1_440, low: 4_320 },
+  firstResponseMinutes: { urgent: 15, high: 60, normal: 240, low: 720 },
   highValueOrderXaf: 20_000,
   reopenDays: 7,
 };
@@ -72,5 +74,30 @@ describe('support rules', () => {
     expect(disputeOf('DELIVERED')).toBe('none');
     expect(disputeOf('DISPUTED')).toBe('open');
     expect(disputeOf('RESOLVED')).toBe('resolved');
+  });
+
+  it('finds the breaches of an open ticket not yet alerted: first response and resolution', () => {
+    const minutes = (count: number) => new Date(at.getTime() + count * 60_000);
+    const ticket = {
+      status: 'open' as const,
+      slaDueAt: minutes(240),
+      slaAlertedAt: null,
+      firstResponseDueAt: minutes(60),
+      firstRespondedAt: null,
+      firstResponseAlertedAt: null,
+    };
+    expect(slaBreaches(ticket, minutes(59))).toEqual([]);
+    expect(slaBreaches(ticket, minutes(60))).toEqual(['first_response']);
+    expect(slaBreaches(ticket, minutes(300))).toEqual(['first_response', 'resolution']);
+    expect(slaBreaches({ ...ticket, firstRespondedAt: minutes(30) }, minutes(300))).toEqual(['resolution']);
+    expect(
+      slaBreaches(
+        { ...ticket, firstResponseAlertedAt: minutes(61), slaAlertedAt: minutes(241) },
+        minutes(300),
+      ),
+    ).toEqual([]);
+    expect(slaBreaches({ ...ticket, firstResponseDueAt: null }, minutes(100))).toEqual([]);
+    expect(slaBreaches({ ...ticket, status: 'pending' }, minutes(300))).toEqual([]);
+    expect(slaBreaches({ ...ticket, status: 'resolved' }, minutes(300))).toEqual([]);
   });
 });

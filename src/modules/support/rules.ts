@@ -7,6 +7,8 @@ import { PRIORITIES, type Category, type Priority, type TicketStatus } from './t
 export interface SupportPolicy {
   /** Minutes to the SLA due time, per priority. */
   slaMinutes: Record<Priority, number>;
+  /** Minutes to the first staff reply, per priority. */
+  firstResponseMinutes: Record<Priority, number>;
   /** An order total from which a ticket about it is one priority higher. */
   highValueOrderXaf: number;
   /** Days after resolution during which a ticket may be reopened. */
@@ -38,6 +40,40 @@ export function priorityOf(
 
 export function slaDueAt(from: Date, priority: Priority, policy: SupportPolicy): Date {
   return new Date(from.getTime() + policy.slaMinutes[priority] * 60_000);
+}
+
+export function firstResponseDueAt(from: Date, priority: Priority, policy: SupportPolicy): Date {
+  return new Date(from.getTime() + policy.firstResponseMinutes[priority] * 60_000);
+}
+
+export type SlaBreach = 'first_response' | 'resolution';
+
+/**
+ * The breaches of an open ticket not yet alerted: no staff reply by its first-response due time,
+ * not resolved by its SLA due time. A pending ticket waits on its opener and breaches nothing.
+ */
+export function slaBreaches(
+  ticket: {
+    status: TicketStatus;
+    slaDueAt: Date;
+    slaAlertedAt: Date | null;
+    firstResponseDueAt: Date | null;
+    firstRespondedAt: Date | null;
+    firstResponseAlertedAt: Date | null;
+  },
+  now: Date,
+): SlaBreach[] {
+  if (ticket.status !== 'open') return [];
+  const breaches: SlaBreach[] = [];
+  if (
+    ticket.firstResponseDueAt !== null &&
+    ticket.firstRespondedAt === null &&
+    ticket.firstResponseAlertedAt === null &&
+    ticket.firstResponseDueAt <= now
+  )
+    breaches.push('first_response');
+  if (ticket.slaAlertedAt === null && ticket.slaDueAt <= now) breaches.push('resolution');
+  return breaches;
 }
 
 /** After an escalation: the new priority's due time from now, never later than the one already set. */

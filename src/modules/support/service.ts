@@ -27,9 +27,11 @@ import {
   checkTransition,
   disputeOf,
   escalatedDueAt,
+  firstResponseDueAt,
   mayWrite,
   priorityOf,
   raised,
+  slaBreaches,
   slaDueAt,
   type Changer,
   type SupportPolicy,
@@ -59,6 +61,7 @@ export const CHAT_BODY_MAX = 1_000;
 export const CHAT_PAGE_DEFAULT = 50;
 export const CHAT_PAGE_MAX = 200;
 export const TYPING_INTERVAL_MS = 3_000;
+export const SLA_SWEEP_BATCH = 200;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface SupportCaller {
@@ -334,6 +337,7 @@ export function createSupportService(deps: SupportDependencies) {
         priority,
         status: 'open',
         sla_due_at: slaDueAt(at, priority, policy),
+        first_response_due_at: firstResponseDueAt(at, priority, policy),
         created_at: at,
         updated_at: at,
       },
@@ -388,8 +392,15 @@ export function createSupportService(deps: SupportDependencies) {
         },
       );
     const attachments = await checkAttachments(caller, input.attachments);
-    // The opener's answer to a ticket waiting on them puts it back in the queue.
-    const change = who === 'opener' && row.status === 'pending' ? { status: 'open' as const } : undefined;
+    // The opener's answer to a ticket waiting on them puts it back in the queue; the first staff
+    // reply (not a note) stops the first-response clock.
+    const reopened = who === 'opener' && row.status === 'pending';
+    const firstReply = who === 'staff' && input.internal !== true && row.first_responded_at === null;
+    const change = reopened
+      ? { status: 'open' as const }
+      : firstReply
+        ? { first_responded_at: now() }
+        : undefined;
     const inserted = await repository.addMessage(
       {
         id,
@@ -408,11 +419,11 @@ export function createSupportService(deps: SupportDependencies) {
       messageId: message.id,
       internal: message.internal,
       attachments: attachments.length,
-      ...(change === undefined ? {} : { status: change.status }),
+      ...(reopened ? { status: 'open' } : {}),
     });
     if (!message.internal)
       publish(
-        { ...row, status: change?.status ?? row.status },
+        { ...row, status: reopened ? 'open' : row.status },
         'support.message_added',
         who === 'opener',
         { messageId: message.id, from: who },
@@ -524,7 +535,7 @@ export function createSupportService(deps: SupportDependencies) {
       ...(to === 'open' && row.status === 'closed' ? { closed_at: null } : {}),
       // A reopened ticket is due again from now.
       ...(to === 'open' && (row.status === 'resolved' || row.status === 'closed')
-        ? { resolved_at: null, sla_due_at: slaDueAt(at, row.priority, policy) }
+        ? { resolved_at: null, sla_due_at: slaDueAt(at, row.priority, policy), sla_alerted_at: null }
         : {}),
     });
     const action =
@@ -594,6 +605,10 @@ export function createSupportService(deps: SupportDependencies) {
       priority,
       escalations: row.escalations + 1,
       sla_due_at: escalatedDueAt(row.sla_due_at, now(), priority, policy),
+      // A due time that moved sooner may breach again: it is alerted afresh.
+      ...(escalatedDueAt(row.sla_due_at, now(), priority, policy) < row.sla_due_at
+        ? { sla_alerted_at: null }
+        : {}),
     });
     await audit(
       caller,
@@ -692,6 +707,71 @@ export function createSupportService(deps: SupportDependencies) {
     };
   }
 
+  /**
+   * Alerts each SLA breach once (a ticket without its first staff reply by its first-response due
+   * time, or not resolved by its SLA due time): claims the alert on the row (so the sweep may run on
+   * every instance), audits it and tells the support and admin audiences and the assignee.
+   * Bounded per run; the rest wait for the next run.
+   */
+  async function sweepSla(limit = SLA_SWEEP_BATCH): Promise<{ alerted: number }> {
+    const at = now();
+    const candidates = await repository.breachCandidates(at, limit);
+    let alerted = 0;
+    for (const row of candidates) {
+      const breaches = slaBreaches(
+        {
+          status: row.status,
+          slaDueAt: row.sla_due_at,
+          slaAlertedAt: row.sla_alerted_at,
+          firstResponseDueAt: row.first_response_due_at,
+          firstRespondedAt: row.first_responded_at,
+          firstResponseAlertedAt: row.first_response_alerted_at,
+        },
+        at,
+      );
+      for (const breach of breaches) {
+        if (!(await repository.claimAlert(row.id, breach, at))) continue;
+        alerted += 1;
+        const dueAt = breach === 'resolution' ? row.sla_due_at : row.first_response_due_at!;
+        await deps.audit({
+          action: 'support.sla_breached',
+          actor: { kind: 'system' },
+          subjectUserId: row.opener_id,
+          resource: `support_ticket:${row.id}`,
+          newValue: { breach, priority: row.priority, dueAt: dueAt.toISOString() },
+        });
+        const message = {
+          channel: 'support',
+          type: 'support.sla_breached',
+          at: at.toISOString(),
+          data: {
+            ticketId: row.id,
+            breach,
+            status: row.status,
+            priority: row.priority,
+            dueAt: dueAt.toISOString(),
+            assigneeId: row.assignee_id,
+          },
+        };
+        void deps.bus
+          .publish([
+            {
+              audiences: [
+                audiences.support,
+                audiences.admin,
+                ...(row.assignee_id === null ? [] : [audiences.agent(row.assignee_id)]),
+              ],
+              message,
+            },
+          ])
+          .catch((error: unknown) =>
+            deps.logger.warn({ err: error, ticketId: row.id }, 'support SLA alert publish failed'),
+          );
+      }
+    }
+    return { alerted };
+  }
+
   const personalData = {
     async export(userId: string) {
       const { tickets, messages } = await repository.exportOf(userId, PAGE_MAX * 10);
@@ -720,6 +800,7 @@ export function createSupportService(deps: SupportDependencies) {
     openDispute,
     messagesSince,
     markRead,
+    sweepSla,
     typing,
     listMine,
     queue,

@@ -40,6 +40,12 @@ export interface SupportTicketsTable {
   /** How far support staff have read (one side: whichever agent read it). */
   staff_read_position: ColumnType<bigint | null, bigint | string | null | undefined, bigint | string | null>;
   staff_read_message_id: string | null;
+  /** When the first staff reply is due (NULL: tickets opened before SLA alerts), and when it came. */
+  first_response_due_at: NullableTimestamp;
+  first_responded_at: NullableTimestamp;
+  /** When each breach was alerted (once; cleared when the due time moves). */
+  first_response_alerted_at: NullableTimestamp;
+  sla_alerted_at: NullableTimestamp;
   /** Bumped by every change: a change applies only to the version it was decided on. */
   version: ColumnType<number, number | undefined, number>;
   created_at: Timestamp;
