@@ -251,7 +251,23 @@ export const EnvironmentSchema = Type.Object({
     false,
     'send SMS through the Africa’s Talking sandbox instead of the live API',
   ),
-  GEMINI_API_KEY: Type.Optional(Type.String({ description: 'a Google Gemini API key' })),
+  GEMINI_API_KEY: Type.Optional(
+    Type.String({ description: 'a Google Gemini API key (unset: AI assist answers deterministic drafts)' }),
+  ),
+  GEMINI_BASE_URL: Type.String({
+    pattern: '^https?://',
+    default: 'https://generativelanguage.googleapis.com',
+    description: 'the Gemini REST API base URL (a local stand-in in tests)',
+  }),
+  GEMINI_MODEL: Type.String({
+    pattern: '^[a-z0-9][a-z0-9.-]{0,63}$',
+    default: 'gemini-2.5-flash',
+    description: 'the Gemini model that drafts support replies',
+  }),
+  GEMINI_TIMEOUT_MS: PositiveInteger(
+    8_000,
+    'milliseconds a Gemini call may take before the fallback answers',
+  ),
   SMTP_HOST: Type.Optional(Type.String({ description: 'the SMTP host' })),
   SMTP_PORT: Port(587, 'the SMTP port'),
   SMTP_USER: Type.Optional(Type.String({ description: 'the SMTP user' })),

@@ -13,7 +13,9 @@ import { defineContext, need, tablesOf } from '../../platform/context.js';
 import { fieldCipherOf } from '../../platform/field-crypto.js';
 import type { Identity } from '../identity/index.js';
 import type { SupportDisputesPort, SupportFilesPort, SupportOrderPartiesPort } from './ports.js';
+import { createSupportAssist } from './assist.js';
 import { supportChatInbound } from './chat.js';
+import { createGeminiModel } from './gemini.js';
 import { registerKnowledgeBaseRoutes } from './kb-routes.js';
 import { createKnowledgeBase } from './knowledge-base.js';
 import { registerSupportRoutes } from './routes.js';
@@ -70,10 +72,25 @@ export const supportContext = defineContext({
       },
       logger: runtime.logger,
     });
+    const assist = createSupportAssist({
+      support,
+      knowledgeBase,
+      model:
+        config.GEMINI_API_KEY === undefined || config.GEMINI_API_KEY === ''
+          ? undefined
+          : createGeminiModel({
+              apiKey: config.GEMINI_API_KEY,
+              baseUrl: config.GEMINI_BASE_URL,
+              model: config.GEMINI_MODEL,
+              timeoutMs: config.GEMINI_TIMEOUT_MS,
+            }),
+      nameOf: async (userId) => (await identity.repository.findUserById(userId))?.name ?? null,
+      logger: runtime.logger,
+    });
     return {
       service: support,
       routes(app) {
-        registerSupportRoutes(app, { support, runtime });
+        registerSupportRoutes(app, { support, runtime, assist });
         registerKnowledgeBaseRoutes(app, { knowledgeBase, runtime });
       },
       inbound: supportChatInbound(support),

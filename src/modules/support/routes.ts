@@ -12,6 +12,7 @@ import { keyedUuid, withIdempotency } from '../../http/idempotency.js';
 import { HttpProblem, ProblemSchema } from '../../http/problem.js';
 import { preferredLanguage } from '../../http/problem-catalogue.js';
 import type { Runtime } from '../../runtime.js';
+import type { SupportAssist } from './assist.js';
 import {
   ATTACHMENTS_MAX,
   CHAT_PAGE_DEFAULT,
@@ -175,6 +176,13 @@ const OpenedTicket = Type.Object({
     { description: 'Published help articles close to what the ticket says, in the Accept-Language' },
   ),
 });
+const AssistAnswer = Type.Object({
+  reply: Type.String({ description: 'a draft for the agent to edit and send; never sent by itself' }),
+  category: Type.String({ description: CATEGORIES.join(', ') }),
+  source: Type.String({ description: 'model (Gemini) or fallback (deterministic)' }),
+  model: Nullable(Type.String()),
+  articles: Type.Array(Type.Object({ slug: Type.String(), locale: Type.String(), title: Type.String() })),
+});
 const MessagesQuery = Type.Object(
   {
     after: Type.Optional(Type.String({ format: 'uuid', description: 'A message id: only later messages' })),
@@ -201,6 +209,7 @@ const TicketPage = Type.Object({
 export interface SupportRouteServices {
   support: SupportService;
   runtime: Runtime;
+  assist: SupportAssist;
 }
 
 function callerOf(request: FastifyRequest): SupportCaller {
@@ -229,7 +238,7 @@ function keyedId(request: FastifyRequest, namespace: string, scope: string): str
 
 export function registerSupportRoutes(
   root: FastifyInstance,
-  { support, runtime }: SupportRouteServices,
+  { support, runtime, assist }: SupportRouteServices,
 ): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const db = runtime.database.db;
@@ -416,6 +425,27 @@ export function registerSupportRoutes(
       },
     },
     async (request) => support.assign(callerOf(request), request.params.id, request.body.assigneeId),
+  );
+
+  app.post(
+    '/v1/admin/support/tickets/:id/assist',
+    {
+      config: { access: STAFF },
+      schema: {
+        tags,
+        summary:
+          'A suggested reply and category for a ticket (Gemini, or a deterministic draft without it); never sent by itself',
+        params: Params,
+        body: EmptyBody,
+        response: { 200: AssistAnswer, ...errors },
+      },
+    },
+    async (request) =>
+      assist.suggest(
+        callerOf(request),
+        request.params.id,
+        preferredLanguage(request.headers['accept-language']),
+      ),
   );
 
   app.post(
