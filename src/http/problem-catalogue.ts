@@ -300,6 +300,7 @@ const ROWS: Row[] = [
   ['article_not_found', 404, SUPPORT, ['Article not found', 'There is no such help article in this language among those you may see.'], ['Article introuvable', 'Il n’y a pas de tel article d’aide dans cette langue parmi ceux que vous pouvez voir.']],
   ['article_slug_taken', 409, SUPPORT, ['Slug taken', 'An article with this `slug` exists in this `locale`; change it instead.'], ['Identifiant pris', 'Un article avec ce `slug` existe dans cette langue (`locale`) ; modifiez-le plutôt.']],
   ['article_changed', 409, SUPPORT, ['Article changed', 'The article changed meanwhile (now `version`); reload it and retry.'], ['Article modifié', 'L’article a changé entre-temps (maintenant `version`) ; rechargez-le puis réessayez.']],
+  ['sms_signature_invalid', 403, SUPPORT, ['Signature invalid', 'The inbound SMS is not signed by Twilio (X-Twilio-Signature).'], ['Signature invalide', 'Le SMS entrant n’est pas signé par Twilio (X-Twilio-Signature).']],
   ['ticket_changed', 409, SUPPORT, ['Ticket changed', 'The ticket changed meanwhile; reload it and retry.'], ['Ticket modifié', 'Le ticket a changé entre-temps ; rechargez-le puis réessayez.']],
   ['status_unchanged', 409, SUPPORT, ['Status unchanged', 'The ticket already has this status.'], ['Statut inchangé', 'Le ticket a déjà ce statut.']],
   ['status_transition_not_allowed', 409, SUPPORT, ['Status change refused', 'A ticket in `from` cannot become `to` by you.'], ['Changement de statut refusé', 'Un ticket `from` ne peut pas devenir `to` de votre fait.']],

@@ -16,6 +16,8 @@ import type { SupportDisputesPort, SupportFilesPort, SupportOrderPartiesPort } f
 import { createSupportAssist } from './assist.js';
 import { supportChatInbound } from './chat.js';
 import { createGeminiModel } from './gemini.js';
+import { createSupportIntake } from './intake.js';
+import { registerSmsIntakeRoutes } from './sms-routes.js';
 import { registerKnowledgeBaseRoutes } from './kb-routes.js';
 import { createKnowledgeBase } from './knowledge-base.js';
 import { registerSupportRoutes } from './routes.js';
@@ -87,11 +89,24 @@ export const supportContext = defineContext({
       nameOf: async (userId) => (await identity.repository.findUserById(userId))?.name ?? null,
       logger: runtime.logger,
     });
+    const intake = createSupportIntake({
+      support,
+      async phones(phone) {
+        const user = await identity.repository.findUserByPhone(phone);
+        return user === undefined ? undefined : { userId: user.id, roles: user.roles, status: user.status };
+      },
+    });
     return {
       service: support,
       routes(app) {
         registerSupportRoutes(app, { support, runtime, assist });
         registerKnowledgeBaseRoutes(app, { knowledgeBase, runtime });
+        // Inbound SMS: only with the token that checks Twilio's signature.
+        if (config.TWILIO_AUTH_TOKEN !== undefined)
+          registerSmsIntakeRoutes(app, intake, {
+            twilioAuthToken: config.TWILIO_AUTH_TOKEN,
+            publicBaseUrl: config.PUBLIC_BASE_URL,
+          });
       },
       inbound: supportChatInbound(support),
       // Idempotent: each alert is claimed on its row, so every instance may run the sweep.

@@ -136,6 +136,18 @@ export function createSupportRepository(db: SupportDb) {
       return updated.numUpdatedRows > 0n;
     },
 
+    /** The person's most recently changed open or pending ticket changed since `since`. */
+    latestActiveOf: (openerId: string, since: Date): Promise<TicketRow | undefined> =>
+      db
+        .selectFrom('support_tickets')
+        .selectAll()
+        .where('opener_id', '=', openerId)
+        .where('status', 'in', ['open', 'pending'])
+        .where('updated_at', '>=', since)
+        .orderBy('updated_at', 'desc')
+        .limit(1)
+        .executeTakeFirst(),
+
     async messageCount(ticketId: string): Promise<number> {
       const row = await db
         .selectFrom('support_messages')

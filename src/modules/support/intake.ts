@@ -1,0 +1,91 @@
+/**
+ * Tickets from other channels. An inbound SMS (Twilio's inbound webhook, sms-routes.ts) from a
+ * known person's phone continues their latest open or pending ticket of the last
+ * INTAKE_CONTINUE_DAYS, or opens a new one (category from keywords, subject from the text's
+ * start), through the same service as the app (checks, encryption, audit, real-time). The
+ * provider's message id names the message or ticket, so a redelivered webhook writes nothing new.
+ * A number nobody holds, a person without an opener role, or an empty text are acknowledged and
+ * change nothing.
+ */
+import { createHash } from 'node:crypto';
+import type { Permission, Role } from '../../shared/principal.js';
+import { keywordCategory } from './assist-rules.js';
+import type { SupportService } from './service.js';
+import { OPENER_ROLES } from './tables.js';
+
+export const INTAKE_CONTINUE_DAYS = 7;
+export const SMS_SUBJECT_CHARS = 60;
+// eslint-disable-next-line no-control-regex -- NUL is exactly what is refused
+const UNSAFE_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Who a phone number belongs to (identity's repository): active people only. */
+export type PhoneDirectory = (
+  phone: string,
+) => Promise<{ userId: string; roles: readonly string[]; status: string } | undefined>;
+
+function providerUuid(namespace: string, id: string): string {
+  const bytes = createHash('sha256').update(namespace).update('\u0000').update(id).digest().subarray(0, 16);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x50;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+export type IntakeOutcome =
+  | { outcome: 'opened' | 'continued'; ticketId: string }
+  | { outcome: 'ignored'; reason: 'unknown_sender' | 'not_an_opener' | 'empty_text' };
+
+export function createSupportIntake(deps: {
+  support: SupportService;
+  phones: PhoneDirectory;
+  now?: () => Date;
+}) {
+  const now = deps.now ?? (() => new Date());
+
+  async function sms(input: { from: string; body: string; providerId: string }): Promise<IntakeOutcome> {
+    const text = input.body.trim();
+    if (text.length === 0 || UNSAFE_TEXT.test(text)) return { outcome: 'ignored', reason: 'empty_text' };
+    const person = await deps.phones(input.from);
+    if (person === undefined || person.status !== 'active')
+      return { outcome: 'ignored', reason: 'unknown_sender' };
+    const roles = person.roles.filter((role): role is Role =>
+      (OPENER_ROLES as readonly string[]).includes(role),
+    );
+    if (roles.length === 0) return { outcome: 'ignored', reason: 'not_an_opener' };
+    const caller = {
+      userId: person.userId,
+      roles,
+      permissions: new Set<Permission>(),
+      actor: {
+        kind: 'user' as const,
+        userId: person.userId,
+        ip: null,
+        userAgent: 'sms',
+        requestId: input.providerId,
+      },
+    };
+    const since = new Date(now().getTime() - INTAKE_CONTINUE_DAYS * 86_400_000);
+    const current = await deps.support.repository.latestActiveOf(person.userId, since);
+    if (current !== undefined) {
+      await deps.support.addMessage(
+        caller,
+        current.id,
+        { body: text },
+        providerUuid('support-sms-message', input.providerId),
+      );
+      return { outcome: 'continued', ticketId: current.id };
+    }
+    const subject = text.length <= SMS_SUBJECT_CHARS ? text : `${text.slice(0, SMS_SUBJECT_CHARS - 1)}…`;
+    const ticket = await deps.support.open(
+      caller,
+      { category: keywordCategory(text), subject, body: text },
+      providerUuid('support-sms-ticket', input.providerId),
+      'fr',
+    );
+    return { outcome: 'opened', ticketId: ticket.id };
+  }
+
+  return { sms };
+}
+
+export type SupportIntake = ReturnType<typeof createSupportIntake>;
