@@ -17,13 +17,9 @@ export const ARTICLE_TITLE_MAX = 200;
 export const ARTICLE_BODY_MAX = 20_000;
 
 const tags = ['support'];
-const errors = {
-  400: ProblemSchema,
-  401: ProblemSchema,
-  403: ProblemSchema,
-  404: ProblemSchema,
-  409: ProblemSchema,
-};
+const readErrors = { 400: ProblemSchema, 404: ProblemSchema };
+const staffErrors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema };
+const writeErrors = { ...staffErrors, 404: ProblemSchema, 409: ProblemSchema };
 const READER: RouteAccess = { public: true, description: 'anyone: published articles only' };
 const STAFF: RouteAccess = { permissions: ['TICKET_MANAGEMENT'], ownership: 'support staff (or an admin)' };
 const isStaff = (request: FastifyRequest) =>
@@ -141,10 +137,9 @@ export function registerKnowledgeBaseRoutes(
       config: { access: READER },
       schema: {
         tags,
-        summary:
-          'Help articles in your language: those matching every word of `q` (best first), or the newest',
+        summary: 'Help articles in your language, searched by `q`',
         querystring: SearchQuery,
-        response: { 200: Type.Object({ items: Type.Array(Type.Object(Summary)) }), ...errors },
+        response: { 200: Type.Object({ items: Type.Array(Type.Object(Summary)) }), ...readErrors },
       },
     },
     async (request) =>
@@ -157,10 +152,10 @@ export function registerKnowledgeBaseRoutes(
       config: { access: READER },
       schema: {
         tags,
-        summary: 'One help article in your language (staff also see drafts and archived ones)',
+        summary: 'One help article in your language',
         params: SlugParams,
         querystring: LocaleQuery,
-        response: { 200: Article, ...errors },
+        response: { 200: Article, ...readErrors },
       },
     },
     async (request) =>
@@ -177,7 +172,7 @@ export function registerKnowledgeBaseRoutes(
         querystring: ListQuery,
         response: {
           200: Type.Object({ items: Type.Array(Type.Object(Summary)), nextCursor: Nullable(Type.String()) }),
-          ...errors,
+          ...staffErrors,
         },
       },
     },
@@ -192,7 +187,7 @@ export function registerKnowledgeBaseRoutes(
         tags,
         summary: 'Write an article in one language (a draft unless `status` says)',
         body: CreateBody,
-        response: { 201: Article, ...errors },
+        response: { 201: Article, ...writeErrors },
       },
     },
     async (request, reply) => {
@@ -218,10 +213,10 @@ export function registerKnowledgeBaseRoutes(
       config: { access: STAFF },
       schema: {
         tags,
-        summary: 'Change an article as of the version you read; `status: archived` withdraws it',
+        summary: 'Change an article as of the version you read',
         params: IdParams,
         body: UpdateBody,
-        response: { 200: Article, ...errors },
+        response: { 200: Article, ...writeErrors },
       },
     },
     async (request) => knowledgeBase.update(staffActor(request), request.params.id, request.body),

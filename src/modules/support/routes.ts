@@ -41,6 +41,9 @@ const errors = {
   422: ProblemSchema,
 };
 
+/** Reads and markers: no conflict or unprocessable answer. */
+const readErrors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema };
+
 const OPENER: RouteAccess = {
   permissions: ['PROFILE_MANAGEMENT', 'ORDER_PROCESSING', 'ORDER_ACCEPTANCE'],
   ownership:
@@ -173,11 +176,11 @@ const OpenedTicket = Type.Object({
   ...Ticket.properties,
   suggestedArticles: Type.Array(
     Type.Object({ id: Uuid, slug: Type.String(), locale: Type.String(), title: Type.String() }),
-    { description: 'Published help articles close to what the ticket says, in the Accept-Language' },
+    { description: 'help articles close to the ticket' },
   ),
 });
 const AssistAnswer = Type.Object({
-  reply: Type.String({ description: 'a draft for the agent to edit and send; never sent by itself' }),
+  reply: Type.String({ description: 'a draft; never sent by itself' }),
   category: Type.String({ description: CATEGORIES.join(', ') }),
   source: Type.String({ description: 'model (Gemini) or fallback (deterministic)' }),
   model: Nullable(Type.String()),
@@ -339,11 +342,10 @@ export function registerSupportRoutes(
       config: { access: TICKET },
       schema: {
         tags,
-        summary:
-          'A ticket’s messages after one (oldest first, in pages): what a chat client fetches when it reconnects',
+        summary: 'A ticket’s messages after one, oldest first (chat catch-up)',
         params: Params,
         querystring: MessagesQuery,
-        response: { 200: MessagePage, ...errors },
+        response: { 200: MessagePage, ...readErrors },
       },
     },
     async (request, reply) => {
@@ -358,10 +360,10 @@ export function registerSupportRoutes(
       config: { access: TICKET },
       schema: {
         tags,
-        summary: 'Mark your side (the opener, or staff) read up to a message; it only moves forward',
+        summary: 'Mark your side read up to a message (only forward)',
         params: Params,
         body: ReadBody,
-        response: { 200: ReadAnswer, ...errors },
+        response: { 200: ReadAnswer, ...readErrors },
       },
     },
     async (request) => support.markRead(callerOf(request), request.params.id, request.body.messageId),
@@ -433,11 +435,10 @@ export function registerSupportRoutes(
       config: { access: STAFF },
       schema: {
         tags,
-        summary:
-          'A suggested reply and category for a ticket (Gemini, or a deterministic draft without it); never sent by itself',
+        summary: 'A draft reply and category for a ticket (Gemini, or a fixed draft); never sent',
         params: Params,
         body: EmptyBody,
-        response: { 200: AssistAnswer, ...errors },
+        response: { 200: AssistAnswer, ...readErrors },
       },
     },
     async (request) =>
