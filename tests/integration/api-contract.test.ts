@@ -127,8 +127,10 @@ describe('the OpenAPI document', () => {
     // each read answers, 17.5 KB), coupons and promotions (9 operations, answers kept compact,
     // 20 KB), notify's per-channel statistics (3.7 KB), dispatch matching (6 operations: offers,
     // their answers, the ETA, the dispatch audit; 12 KB), USSD, recommendations: SIZE_NOTE.
+    // Support's chat catch-up and read markers, knowledge base, assist and SMS intake (12
+    // operations, issue #22) add about 16 KB.
     expect(text.length, 'the document stays small enough for a phone on a slow link to fetch').toBeLessThan(
-      575_000,
+      595_000,
     );
   });
 
