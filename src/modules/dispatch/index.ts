@@ -25,6 +25,8 @@ import { createOnboardingRepository } from './onboarding-repository.js';
 import { createOnboarding } from './onboarding.js';
 import { registerDriverRoutes } from './onboarding-routes.js';
 import { createSafety } from './safety.js';
+import { pushOffers } from './offer-push.js';
+import type { DriverOfferNotifier } from '../notify/index.js';
 import {
   createMemoryLocationIndex,
   createRedisLocationIndex,
@@ -68,13 +70,14 @@ export const dispatchContext = defineContext({
     identity: need<Pick<Identity, 'audit' | 'grantRole' | 'repository'>>(),
     files: need<Pick<FilesService, 'repository'>>(),
     ledger: need<IncentiveLedger>(),
+    notify: need<DriverOfferNotifier>(),
     catalog: need<{
       reviews: DriverRatingPort & DriverRatings;
       orders: Pick<CatalogOrdersApi, 'readOrderSnapshot'>;
     }>(),
   },
   tables: tablesOf<DispatchTables>(),
-  create(platform, { orders, identity, files, ledger, catalog }) {
+  create(platform, { orders, identity, files, ledger, notify, catalog }) {
     const { runtime } = platform;
     const { config } = runtime;
     const staleMs = config.DISPATCH_LOCATION_STALE_SECONDS * 1000;
@@ -126,6 +129,7 @@ export const dispatchContext = defineContext({
       orders: () => ({ ...orders.orders, driverOrders: orders.driverOrders }),
       catalog: () => catalog,
     });
+    pushOffers({ offers: matching.offers, orders: () => orders.orders, notify, logger: runtime.logger });
     const earningsRepository = createEarningsRepository(platform.db);
     const earnings = createEarnings({
       repository: earningsRepository,

@@ -78,7 +78,14 @@ export type ScoreParts = {
 export type Ineligibility = 'at_capacity' | 'batch_detour_too_long' | 'vehicle_unfit' | 'too_far';
 
 export type Scored =
-  | { driverId: string; eligible: true; score: number; parts: ScoreParts; travelSeconds: number }
+  | {
+      driverId: string;
+      eligible: true;
+      score: number;
+      parts: ScoreParts;
+      travelSeconds: number;
+      travelMeters: number;
+    }
   | { driverId: string; eligible: false; reason: Ineligibility; travelSeconds: number };
 
 export function bayesianRating(rating: { average: number; count: number }, policy: MatchPolicy): number {
@@ -139,7 +146,14 @@ export function scoreCandidate(
     w.travelPerMinute * parts.travelMinutes -
     w.latenessPerMinute * parts.latenessMinutes -
     w.loadPerOrder * parts.load;
-  return { driverId, eligible: true, score: Math.round(score * 1000) / 1000, parts, travelSeconds };
+  return {
+    driverId,
+    eligible: true,
+    score: Math.round(score * 1000) / 1000,
+    parts,
+    travelSeconds,
+    travelMeters: candidate.travelMeters,
+  };
 }
 
 /** Eligible candidates best first (ties: the shorter trip, then the driver id), then the rest. */

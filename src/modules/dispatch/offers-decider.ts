@@ -39,6 +39,8 @@ export interface OfferData {
   score: number;
   parts: ScoreParts;
   travelSeconds: number;
+  /** Driver → restaurant by road (routing port), metres; absent on offers made before it was kept. */
+  travelMeters?: number;
   /** Candidates scored with this one, for the audit (best first, capped). */
   considered: number;
   expiresAt: string;

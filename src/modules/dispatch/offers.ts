@@ -51,6 +51,8 @@ export type OfferListener = (offer: {
   driverId: string;
   expiresAt: string;
   restaurantId: string;
+  /** Driver → restaurant by road, metres (0 when the offer did not record it). */
+  travelMeters: number;
 }) => void;
 
 export interface OffersServiceOptions {
@@ -174,6 +176,7 @@ export function createOffersService(options: OffersServiceOptions) {
           driverId: offer.driverId,
           expiresAt: offer.expiresAt,
           restaurantId: opened.restaurantId,
+          travelMeters: offer.travelMeters ?? 0,
         });
       } catch (error) {
         logger.warn({ err: error, offerId: offer.offerId }, 'an offer listener failed');
@@ -227,6 +230,7 @@ export function createOffersService(options: OffersServiceOptions) {
           score: candidate.score,
           parts: candidate.parts,
           travelSeconds: candidate.travelSeconds,
+          travelMeters: candidate.travelMeters,
           considered: ranked.length,
           expiresAt: expiresAt.toISOString(),
           at: new Date(atMs).toISOString(),

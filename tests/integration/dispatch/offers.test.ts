@@ -242,6 +242,28 @@ describe('offers', () => {
     expect(seen.json().driverId ?? null).toBeNull();
   });
 
+  it("an offer also reaches the driver's phone: one push naming the restaurant, the earnings and the distance", async () => {
+    const driver = await driverAt(100);
+    const token = `fcm-offer-token-${driver.userId.replaceAll('-', '')}`;
+    const device = await inject('POST', '/v1/me/devices', driver.accessToken, { token, platform: 'android' });
+    expect(device.statusCode, device.body).toBe(201);
+    const order = await acceptedOrder();
+    const offerId = await offerFor(driver, order.id);
+    const outbox = world.testApp.services.notifications.outbox!;
+    const deadline = Date.now() + 15_000;
+    let pushes = await outbox.list({ to: token, channel: 'push', limit: 20 });
+    while (pushes.length === 0 && Date.now() < deadline) {
+      await sleep(100);
+      pushes = await outbox.list({ to: token, channel: 'push', limit: 20 });
+    }
+    expect(pushes).toHaveLength(1);
+    expect(pushes[0]!.subject).toBe('Nouvelle course proposée');
+    expect(pushes[0]!.body).toMatch(/^Retrait chez \S.*, à \d+(,\d)? km : vous gagnez \d/);
+    expect(pushes[0]!.metadata.ttlSeconds as number).toBeLessThanOrEqual(OFFER_TIMEOUT_SECONDS);
+    // Taken, so that this order's dispatch does not go on to the next tests' drivers.
+    expect((await answer(driver, offerId, 'accept')).statusCode).toBe(200);
+  });
+
   it('nobody online when the order is accepted: the dispatch waits for drivers instead of failing at once, and a driver who comes online gets the offer', async () => {
     const late = await approvedDriver(world.testApp); // approved, not yet online
     const order = await acceptedOrder();
