@@ -14,11 +14,7 @@ import {
 } from '../../../ledger/rules/index.js';
 import type { PaymentsDb } from './tables.js';
 import { createWalletsRepository } from './wallets-repository.js';
-import {
-  categoryPeriod,
-  createWalletSpending,
-  type WalletCurrency as SpendingCurrency,
-} from './wallet-spending.js';
+import { categoryPeriod, createWalletSpending, type WalletCurrency } from './wallet-spending.js';
 import { createWalletStatement } from './wallet-statement.js';
 import { paymentsErrors } from './errors.js';
 import type { AuditFunction } from '../identity/index.js';
@@ -28,8 +24,8 @@ import type { PaymentsService } from './payments-service.js';
 import { SPENDING_CATEGORIES, type SpendingCategory } from './wallet-categories.js';
 import type { CategoryControls } from './tables.js';
 
-export const WALLET_CURRENCIES = ['XAF', 'USD'] as const;
-export type WalletCurrency = (typeof WALLET_CURRENCIES)[number] & SpendingCurrency;
+export const WALLET_CURRENCIES = ['XAF', 'USD'] as const satisfies readonly WalletCurrency[];
+export type { WalletCurrency } from './wallet-spending.js';
 export { WALLET_CATEGORIES, categoryOf, type WalletCategory } from './wallet-categories.js';
 /** An automatic top-up waits at least this long after the previous one. */
 const AUTO_TOPUP_SPACING_MS = 60 * 60_000;
@@ -123,8 +119,7 @@ export function createWalletService(options: WalletServiceOptions) {
   const { ledger } = options;
   const wallets = createWalletsRepository(options.db);
   const now = options.now ?? (() => new Date());
-  const spending = createWalletSpending({ wallets, defaults, now });
-  const { reserve, release } = spending;
+  const { reserve, release } = createWalletSpending({ wallets, defaults, now });
   const { transactions } = createWalletStatement(wallets);
 
   function defaults(currency: WalletCurrency) {
