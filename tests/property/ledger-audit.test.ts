@@ -152,6 +152,60 @@ describe('ledger audit: read models, rebuild and tamper detection (real writer, 
   }, 120_000);
 });
 
+describe('ledger audit while the ledger is written', () => {
+  it('verify reports no mismatch while transfers land and the read models apply them meanwhile', async () => {
+    const harness = await createLedgerHarness();
+    const runner = createProjectionRunner({
+      db: harness.database.db,
+      store: harness.store,
+      projections: [ledgerProjection],
+    });
+    const writer = harness.writer({ stream: STREAM, snapshotEveryEvents: 50 });
+    try {
+      await writer.submit(
+        WALLETS.map((wallet, index): Transfer => ({
+          id: `fund-${index}`,
+          debitAccountId: CLEARING,
+          creditAccountId: wallet,
+          amountMinor: 1_000_000n,
+          currency: 'XAF',
+          code: 'topup',
+          flags: {},
+        })),
+      );
+      await runner.start();
+      let writing = true;
+      let written = 0;
+      const load = (async () => {
+        while (writing) {
+          const batch = Array.from({ length: 5 }, (_, index): Transfer => ({
+            id: `live-${written}-${index}`,
+            debitAccountId: WALLETS[index % WALLETS.length]!,
+            creditAccountId: WALLETS[(index + 1) % WALLETS.length]!,
+            amountMinor: 1n,
+            currency: 'XAF',
+            code: 'adjustment',
+            flags: {},
+          }));
+          await writer.submit(batch);
+          written += 1;
+        }
+      })();
+      const reports = [];
+      for (let round = 0; round < 8; round++)
+        reports.push(await verifyLedger({ store: harness.store, db: harness.database.db, stream: STREAM }));
+      writing = false;
+      await load;
+      expect(written).toBeGreaterThan(8); // the ledger was written while verify read it
+      for (const report of reports) expect(report.mismatches).toEqual([]);
+    } finally {
+      await writer.close();
+      await runner.stop();
+      await harness.close();
+    }
+  }, 120_000);
+});
+
 /** Changes one byte of one stored event, checks that verify names it first, then puts it back. */
 async function tamperAndVerify(
   harness: LedgerHarness,
