@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config/index.js';
 import { createDatabase, type DatabaseHandle } from './db/database.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
+import { closeRedis } from './platform/redis-close.js';
 
 /** A named dependency the readiness probe checks; modules (event store, jobs) add theirs. */
 export interface ReadinessCheck {
@@ -79,7 +80,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     readiness.push({ name: 'redis', check: async () => void (await redis.ping()) });
   }
   const closers: Closer[] = [{ name: 'postgres pool', close: () => database.close() }];
-  if (redis !== undefined) closers.push({ name: 'redis', close: async () => void redis.disconnect() });
+  if (redis !== undefined) closers.push({ name: 'redis', close: () => closeRedis(redis) });
   if (embedded !== undefined) closers.unshift({ name: 'embedded postgres', close: () => embedded!.stop() });
 
   let closing: Promise<void> | undefined;

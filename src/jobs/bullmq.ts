@@ -1,6 +1,7 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { closeRedis } from '../platform/redis-close.js';
 import {
   checkBulk,
   checkDefinition,
@@ -148,7 +149,7 @@ export function createBullmqQueue(options: {
       const timeout = new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS).unref());
       await Promise.race([closing, timeout]);
       await Promise.allSettled([...registered.values()].map((item) => item.queue.close()));
-      connection.disconnect();
+      await closeRedis(connection);
     },
   };
 }

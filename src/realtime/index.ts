@@ -5,6 +5,7 @@
  * that publishes it (orders: src/modules/orders/realtime.ts); who may open which endpoint, by the
  * context that contributes the endpoint (identity's role namespaces, orders' /ws/track).
  */
+import { closeRedis } from '../platform/redis-close.js';
 import { createRedis, type Runtime } from '../runtime.js';
 import { createMemoryBus, createRedisBus, type RealtimeBus } from './bus.js';
 
@@ -35,7 +36,7 @@ export function createRealtime(runtime: Runtime): Realtime {
     // Pub/sub needs its own connection: a subscribed connection can issue no other command.
     const subscriber = createRedis(config.REDIS_URL, 'realtime-subscriber');
     bus = createRedisBus({ redis: runtime.redis, subscriber, prefix: config.REDIS_KEY_PREFIX });
-    runtime.closers.push({ name: 'realtime subscriber', close: async () => void subscriber.disconnect() });
+    runtime.closers.push({ name: 'realtime subscriber', close: () => closeRedis(subscriber) });
   } else {
     bus = createMemoryBus();
   }

@@ -16,6 +16,7 @@ import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { freePort } from './ports.js';
 
 /** The file the EICAR test string makes: harmless, recognised by every scanner. */
 export const EICAR = Buffer.from(
@@ -86,14 +87,7 @@ export interface RunningClamd {
   stop(): Promise<void>;
 }
 
-/** A TCP port nothing listens on right now (taken from the kernel, then released). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort };
 
 function writeSignatures(tools: ClamdTools, directory: string, signatures: TestSignatures): void {
   const body = (signatures.body ?? []).map(({ name, bytes }) => `${name}:0:*:${bytes.toString('hex')}\n`);

@@ -1,21 +1,11 @@
-import { createServer } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { createTestApp, type TestApp } from '../../helpers/app.js';
 import { authHeader } from '../../helpers/auth.js';
+import { freePort } from '../../helpers/ports.js';
 import { orderWorld, type OrderWorld } from '../orders/helpers.js';
 
 /** A free TCP port on loopback (the simulators post webhooks to the app listening there). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /**
  * The real app with the in-process simulators (50 ms settlement), listening on loopback so that
