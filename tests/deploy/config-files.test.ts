@@ -222,18 +222,23 @@ describe('payment provider credentials go through the configuration check', () =
     expect(loadConfig({ DATA_DIR: dataDirectory }).PAYMENT_SIMULATORS).toBe(true);
   });
 
-  it('a production start without credentials exits 78 with one message naming each variable', () => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-      cwd: root,
-      env: { PATH: process.env.PATH, NODE_ENV: 'production', DATABASE_URL: 'postgres://127.0.0.1:1/none' },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    expect(result.status).toBe(78);
-    for (const name of ['JWT_SECRET', 'PUBLIC_BASE_URL', 'CAMPAY_BASE_URL', 'CAMPAY_SECRET'])
-      expect(result.stderr).toContain(name);
-    expect(result.stderr).not.toMatch(/RangeError|at .*\.ts:\d+/);
-  });
+  // A child process starting tsx: seconds on a quiet machine, tens of seconds on a loaded CI one.
+  it(
+    'a production start without credentials exits 78 with one message naming each variable',
+    { timeout: 120_000 },
+    () => {
+      const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+        cwd: root,
+        env: { PATH: process.env.PATH, NODE_ENV: 'production', DATABASE_URL: 'postgres://127.0.0.1:1/none' },
+        encoding: 'utf8',
+        timeout: 110_000,
+      });
+      expect(result.status, result.stderr).toBe(78);
+      for (const name of ['JWT_SECRET', 'PUBLIC_BASE_URL', 'CAMPAY_BASE_URL', 'CAMPAY_SECRET'])
+        expect(result.stderr).toContain(name);
+      expect(result.stderr).not.toMatch(/RangeError|at .*\.ts:\d+/);
+    },
+  );
 });
 
 describe('.env.example', () => {

@@ -66,28 +66,32 @@ describe('configuration', () => {
     expect(complete.isProduction).toBe(true);
   });
 
-  it('exits 78 (EX_CONFIG) with one message naming the SMS variables when production lacks them', async () => {
-    const child = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', '--eval', "import('./src/boot.ts').then((boot) => boot.configOrExit())"],
-      {
-        env: {
-          PATH: process.env.PATH,
-          NODE_ENV: 'production',
-          DATABASE_URL: 'postgres://x@db/y',
-          JWT_SECRET: 'a'.repeat(32),
-          JWT_REFRESH_SECRET: 'b'.repeat(32),
-          ENCRYPTION_KEY: 'c'.repeat(64),
-          ...withoutSms(productionRequirements()),
+  it(
+    'exits 78 (EX_CONFIG) with one message naming the SMS variables when production lacks them',
+    { timeout: 120_000 },
+    async () => {
+      const child = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', '--eval', "import('./src/boot.ts').then((boot) => boot.configOrExit())"],
+        {
+          env: {
+            PATH: process.env.PATH,
+            NODE_ENV: 'production',
+            DATABASE_URL: 'postgres://x@db/y',
+            JWT_SECRET: 'a'.repeat(32),
+            JWT_REFRESH_SECRET: 'b'.repeat(32),
+            ENCRYPTION_KEY: 'c'.repeat(64),
+            ...withoutSms(productionRequirements()),
+          },
+          encoding: 'utf8',
+          timeout: 110_000,
         },
-        encoding: 'utf8',
-        timeout: 60_000,
-      },
-    );
-    expect(child.status, child.stderr).toBe(78);
-    for (const name of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'])
-      expect(child.stderr).toContain(`${name} is required in production`);
-  });
+      );
+      expect(child.status, child.stderr).toBe(78);
+      for (const name of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'])
+        expect(child.stderr).toContain(`${name} is required in production`);
+    },
+  );
 
   it('never enables the outbox or simulators in production', () => {
     expect(() =>
