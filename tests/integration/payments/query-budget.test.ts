@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contextOfStack, startQueryCensus, type QueryCensus } from '../../helpers/query-census.js';
+import type { OrderWorld } from '../orders/helpers.js';
+import { listeningPaymentsWorld } from './helpers.js';
+import { mobileMoneyQueries, overBudget, walletOrderQueries, type Budget } from './query-measure.js';
+
+/**
+ * The SQL statements and Redis commands one payment may cost, by the context that sends them
+ * (`bench/payments/queries.ts` measures them; the figures and what they cost are in
+ * docs/benchmarks.md). A context that starts listening to payment or order events, or one that
+ * adds a read to the hot path, fails here until its cost is written down beside the others. The
+ * event store's reads, the projections' transactions, the job queue's and the real-time bus's
+ * Redis commands batch under load (fewer per payment when payments overlap): their budgets are the
+ * sequential figure with room for a slow machine's timing; the others' are what one payment does.
+ */
+const WALLET_ORDER: Budget = {
+  identity: { statements: 6.5, redis: 1.5 },
+  http: { statements: 1.5, redis: 0 },
+  catalog: { statements: 1, redis: 0 },
+  admin: { statements: 1, redis: 0 },
+  orders: { statements: 3.5, redis: 0 },
+  payments: { statements: 1.5, redis: 0 },
+  ledger: { statements: 6, redis: 0 },
+  eventstore: { statements: 22, redis: 0 },
+  projections: { statements: 18, redis: 0 },
+  notify: { statements: 16.5, redis: 0 },
+  notifications: { statements: 2.5, redis: 0 },
+  loyalty: { statements: 1.5, redis: 0 },
+  recommendations: { statements: 2.5, redis: 0 },
+  dispatch: { statements: 1, redis: 0 },
+  jobs: { statements: 0, redis: 11 },
+  realtime: { statements: 0, redis: 16 },
+  other: { statements: 1.5, redis: 0.5 },
+};
+const MOBILE_MONEY: Budget = {
+  ...WALLET_ORDER,
+  orders: { statements: 5, redis: 0 },
+  payments: { statements: 4, redis: 0 },
+  ledger: { statements: 7, redis: 0 },
+  eventstore: { statements: 38, redis: 0 },
+  projections: { statements: 30, redis: 0 },
+  jobs: { statements: 0, redis: 18 },
+};
+const PAYMENTS = 5;
+
+let world: OrderWorld;
+let census: QueryCensus;
+
+beforeAll(async () => {
+  // The status poll after a Mobile Money collect would fall inside the measurement on a slow run:
+  // its cost is the webhook's absence, not a payment's.
+  world = await listeningPaymentsWorld({ PAYMENT_POLL_INITIAL_DELAY_MS: '60000' });
+  census = startQueryCensus();
+  // Warm-up: first-use caches and lazily created rows are not a payment's cost.
+  await walletOrderQueries(world, census, 2);
+  await mobileMoneyQueries(world, census, 2);
+}, 120_000);
+afterAll(async () => {
+  census?.stop();
+  await world?.testApp.close();
+});
+
+describe('queries per payment, by context, within their budgets', () => {
+  it('the census files a statement under the innermost context on its stack', () => {
+    const root = '/repo/';
+    const frame = (file: string) => `    at fn (${root}${file}:1:1)`;
+    const stack = (...files: string[]) => ['Error', ...files.map(frame)].join('\n');
+    expect(
+      contextOfStack(stack('src/db/x.ts', 'ledger/writer/writer.ts', 'src/modules/orders/service.ts'), root),
+    ).toBe('ledger');
+    expect(contextOfStack(stack('src/modules/notify/reactor.ts', 'src/eventstore/reactor.ts'), root)).toBe(
+      'notify',
+    );
+    expect(contextOfStack(stack('tests/helpers/auth.ts'), root)).toBe('other');
+    expect(contextOfStack(`${stack()}\n    at x (/n/node_modules/bullmq/dist/worker.js:1:1)`, root)).toBe(
+      'jobs',
+    );
+  });
+
+  it('a budget names the context over it, and a context without one', () => {
+    const measured = {
+      payments: 1,
+      total: { statements: 3, redis: 0 },
+      byContext: {
+        orders: { statements: 2, redis: 0, kinds: { insert: 2 } },
+        newcomer: { statements: 1, redis: 0, kinds: { select: 1 } },
+      },
+    };
+    expect(overBudget(measured, { orders: { statements: 2, redis: 0 } })).toEqual([
+      expect.stringMatching(/^newcomer: 1 statements per payment, budget 0/),
+    ]);
+    expect(
+      overBudget(measured, { orders: { statements: 1.5, redis: 0 }, newcomer: { statements: 1, redis: 0 } }),
+    ).toEqual([expect.stringMatching(/^orders: 2 statements/)]);
+  });
+
+  it('a wallet-paid POST /v1/orders stays within each context budget', async () => {
+    const measured = await walletOrderQueries(world, census, PAYMENTS);
+    expect(overBudget(measured, WALLET_ORDER), JSON.stringify(measured.byContext)).toEqual([]);
+    // It did pay: the ledger and the event store were reached.
+    expect(measured.byContext.ledger?.statements).toBeGreaterThan(0);
+    expect(measured.byContext.eventstore?.statements).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('a Mobile Money payment (initiate → webhook → captured) stays within each context budget', async () => {
+    const measured = await mobileMoneyQueries(world, census, PAYMENTS);
+    expect(overBudget(measured, MOBILE_MONEY), JSON.stringify(measured.byContext)).toEqual([]);
+    expect(measured.byContext.payments?.statements).toBeGreaterThan(0);
+  }, 120_000);
+});
