@@ -24,29 +24,20 @@ import { DEFAULT_LEDGER_STREAM } from './events.js';
 import { DEFAULT_FILTER_BITS } from './id-filter.js';
 import { createLease, type Lease } from './lease.js';
 import { isDeltaEmpty } from './memory.js';
+import { createSnapshotFlight } from './snapshot-flight.js';
 import { readAccount } from './snapshot-repository.js';
 import { createSubmissionQueue, type Submission } from './submission-queue.js';
 import type { LedgerTables } from './tables.js';
+import { createWaker } from './waker.js';
 import {
   appendEvent,
   applyTail,
   loadReferences,
   restore,
   snapshotStillOurs,
-  writeSnapshot,
   type WriterIo,
 } from './writer-io.js';
-import {
-  commitAppended,
-  cutSnapshot,
-  dueHoldReferences,
-  emptyWriterState,
-  snapshotDue,
-  snapshotFailed,
-  snapshotWritten,
-  type SnapshotCut,
-  type SnapshotLimits,
-} from './writer-state.js';
+import { commitAppended, dueHoldReferences, emptyWriterState, type SnapshotLimits } from './writer-state.js';
 
 /**
  * The batched ledger writer (docs/ledger.md): the loop that takes submissions, decides them
@@ -141,12 +132,6 @@ interface Prefetched {
   readonly done: Promise<void>;
 }
 
-interface SnapshotInFlight {
-  readonly cut: SnapshotCut;
-  status: 'writing' | 'written' | 'failed' | 'conflict';
-  readonly done: Promise<void>;
-}
-
 interface ExpiryWaiter {
   resolve: (result: { expired: number }) => void;
   reject: (error: unknown) => void;
@@ -216,10 +201,16 @@ export function createLedgerWriter<DB extends LedgerTables>(options: LedgerWrite
   let closing = false;
   /** The next batch, taken while the previous append was in flight, with its lookups under way. */
   let prefetched: Prefetched | null = null;
-  let inFlight: SnapshotInFlight | null = null;
-  let wake: (() => void) | null = null;
   let loop: Promise<void> | null = null;
   const abort = new AbortController();
+  const { kick, idle } = createWaker();
+  const snapshots = createSnapshotFlight({
+    io,
+    state,
+    limits: settings.snapshotLimits,
+    kick,
+    onConflict: () => void (needsRestore = true),
+  });
 
   const lease: Lease | null =
     options.leaseConnectionString === null
@@ -234,22 +225,6 @@ export function createLedgerWriter<DB extends LedgerTables>(options: LedgerWrite
             kick();
           },
         });
-
-  function kick(): void {
-    const resume = wake;
-    wake = null;
-    resume?.();
-  }
-
-  function idle(timeoutMs: number | null): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = timeoutMs === null ? null : setTimeout(() => kick(), timeoutMs);
-      wake = () => {
-        if (timer !== null) clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
 
   function startLoop(): void {
     loop ??= runLoop().catch((error: unknown) => crash(error));
@@ -272,7 +247,7 @@ export function createLedgerWriter<DB extends LedgerTables>(options: LedgerWrite
 
   async function runLoop(): Promise<void> {
     while (!(closing && queue.size() === 0 && prefetched === null && expiryWaiters.length === 0)) {
-      settleSnapshot();
+      snapshots.settle();
       if (needsRestore || !isReady) {
         if (!(await becomeReady())) continue;
       }
@@ -296,7 +271,7 @@ export function createLedgerWriter<DB extends LedgerTables>(options: LedgerWrite
       }
       if (next === null) await waitForFullerBatch();
       await processBatch(next ?? prefetch(takeBatch()));
-      maybeStartSnapshot(false);
+      snapshots.start(false);
     }
   }
 
@@ -349,7 +324,7 @@ export function createLedgerWriter<DB extends LedgerTables>(options: LedgerWrite
   async function restoreMemory(): Promise<void> {
     // A lookup still running must not land in the restored memory; a snapshot under way is stale.
     await prefetched?.done.catch(() => undefined);
-    inFlight = null;
+    snapshots.forget();
     await restore(io, state);
     needsCatchUp = false;
   }
@@ -362,7 +337,7 @@ export function createLedgerWriter<DB extends LedgerTables>(options: LedgerWrite
   async function catchUp(): Promise<void> {
     // A lookup still running must not land in the middle of the catch-up.
     await prefetched?.done.catch(() => undefined);
-    if (!(await snapshotStillOurs(io, state, inFlight?.cut.header.revision))) {
+    if (!(await snapshotStillOurs(io, state, snapshots.current()?.cut.header.revision))) {
       await restoreMemory();
       return;
     }
@@ -515,52 +490,8 @@ export function createLedgerWriter<DB extends LedgerTables>(options: LedgerWrite
       return null;
     }
     commitAppended(state, sealed.changes, sealed.hash, sealed.body, appended);
-    maybeStartSnapshot(false);
+    snapshots.start(false);
     return { count: sealed.body.transfersAccepted.length, remaining: decided.remaining };
-  }
-
-  /** Starts writing a snapshot when one is due (or forced), in the background; appends continue. */
-  function maybeStartSnapshot(force: boolean): SnapshotInFlight | null {
-    if (inFlight !== null) return inFlight;
-    if (!snapshotDue(state, settings.snapshotLimits, force)) return null;
-    const cut = cutSnapshot(state);
-    const flight: SnapshotInFlight = {
-      cut,
-      status: 'writing',
-      done: writeSnapshot(io, cut).then((status) => {
-        flight.status = status;
-        if (cut.generation === state.generation) kick();
-      }),
-    };
-    inFlight = flight;
-    return flight;
-  }
-
-  /** At a safe point of the loop (never between loading and deciding): applies a finished snapshot. */
-  function settleSnapshot(): void {
-    const flight = inFlight;
-    if (flight === null || flight.status === 'writing') return;
-    inFlight = null;
-    const revision = flight.cut.header.revision;
-    switch (flight.status) {
-      case 'written': {
-        const evicted = snapshotWritten(state, flight.cut.delta, revision);
-        logger?.debug({ stream, revision: revision.toString(), evicted }, 'ledger snapshot written');
-        return;
-      }
-      case 'failed':
-        snapshotFailed(state, flight.cut.delta);
-        return;
-      case 'conflict':
-        // Another writer moved the header: what we hold may be stale.
-        logger?.warn({ stream }, 'ledger snapshot header moved under this writer: restoring');
-        needsRestore = true;
-        return;
-      default: {
-        const unreachable: never = flight.status;
-        throw new Error(`unknown snapshot status ${String(unreachable)}`);
-      }
-    }
   }
 
   async function waitUntilReady(): Promise<void> {
@@ -620,7 +551,7 @@ export function createLedgerWriter<DB extends LedgerTables>(options: LedgerWrite
     async snapshotNow() {
       await waitUntilReady();
       for (let attempt = 0; attempt < 3; attempt += 1) {
-        const flight = maybeStartSnapshot(true);
+        const flight = snapshots.start(true);
         if (flight === null) return;
         await flight.done;
         kick();
@@ -656,9 +587,9 @@ export function createLedgerWriter<DB extends LedgerTables>(options: LedgerWrite
         if (!isReady) abort.abort();
         await loop;
         if (isReady && crashed === null) {
-          await inFlight?.done;
-          settleSnapshot();
-          const flight = maybeStartSnapshot(true);
+          await snapshots.current()?.done;
+          snapshots.settle();
+          const flight = snapshots.start(true);
           await flight?.done;
         }
       }
