@@ -9,35 +9,20 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/index.js';
 import type { Permission } from '../../shared/principal.js';
-import { createWorkBound } from './bound.js';
-import { ScanTooLarge } from './scanners.js';
+import { createBodyChecks, type StoredBody } from './body-checks.js';
 import { filesErrors } from './errors.js';
-import { renderPhoto, renderWhole, type EncodedImage } from './images.js';
-import { checkPdf, detectType, refuseImagePolyglot, type ImageMime } from './inspect.js';
 import type { AttachedPhoto, CatalogPhotosPort, FilesActor, FilesAudit, OrderPartiesPort } from './ports.js';
 import { CONTENT_TYPE_OF, EXTENSION_OF, PURPOSE_RULES, type PurposeRule } from './purposes.js';
 import { createFilesRepository, type FileRow } from './repository.js';
+import { createSubjectCheck, isAdmin, type Subject } from './subject.js';
 import type { VirusScanner } from './scanner-port.js';
 import type { FileStore } from './store.js';
-import {
-  DOCUMENT_KINDS,
-  PURPOSES,
-  type DocumentKind,
-  type FilesDb,
-  type Purpose,
-  type Rendition,
-} from './tables.js';
+import { DOCUMENT_KINDS, PURPOSES, type FilesDb, type Purpose, type Rendition } from './tables.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** A replaced photo stays readable this long: phones holding the older menu still load it. */
 export const REPLACED_PHOTO_GRACE_MS = 24 * 3_600_000;
-/**
- * Decoding and encoding is CPU and memory (a 12 MP photo is tens of MB decoded): at most this many
- * at once per instance (two cores), and at most this many more waiting; beyond, 503 with
- * Retry-After rather than a queue that grows with the load.
- */
-export const MAX_CONCURRENT_ENCODES = 2;
-export const MAX_WAITING_ENCODES = 8;
+export { MAX_CONCURRENT_ENCODES, MAX_WAITING_ENCODES } from './body-checks.js';
 /** Objects younger than this are never orphans: their upload may still be writing its row. */
 export const ORPHAN_GRACE_MS = 6 * 3_600_000;
 /** The most objects one orphan sweep looks at (the slice's first, in key order). */
@@ -84,24 +69,6 @@ export interface FilesDependencies {
   now?: () => Date;
 }
 
-interface Subject {
-  restaurantId?: string;
-  itemId?: string;
-  orderId?: string;
-  ownerUserId?: string;
-  documentKind?: DocumentKind;
-}
-
-type StoredBody = {
-  name: Rendition['name'];
-  format: Rendition['format'];
-  width: number | null;
-  height: number | null;
-  body: Buffer;
-};
-
-const isAdmin = (caller: Pick<FilesCaller, 'permissions'>) => caller.permissions.has('FULL_SYSTEM_ACCESS');
-
 function refuse(code: string, message: string, details: Record<string, unknown> = {}): never {
   throw filesErrors.of('validation', code, message, { details });
 }
@@ -143,126 +110,8 @@ export function createFilesService(deps: FilesDependencies) {
   const repository = createFilesRepository(deps.db);
   const { store, config } = deps;
   const now = deps.now ?? (() => new Date());
-
-  /** Who the file is of; refuses a subject that is not the caller's (someone else's restaurant or order). */
-  async function authorize(
-    caller: FilesCaller,
-    purpose: Purpose,
-    rule: PurposeRule,
-    values: Record<string, string>,
-  ): Promise<Subject> {
-    if (rule.fields.includes('restaurantId')) {
-      const restaurantId = values.restaurantId!;
-      const owner = await deps.catalog.restaurantOwnerId(restaurantId);
-      if (owner === undefined)
-        throw filesErrors.of('not_found', 'restaurant_not_found', 'No such restaurant.', {
-          details: { restaurantId },
-        });
-      if (owner !== caller.userId && !isAdmin(caller))
-        throw filesErrors.of(
-          'forbidden',
-          'not_restaurant_owner',
-          'Only the owner of the restaurant may change its photos.',
-        );
-      if (purpose !== 'menu_item_photo') return { restaurantId };
-      const itemId = values.itemId!;
-      if (!(await deps.catalog.itemBelongsTo(restaurantId, itemId)))
-        throw filesErrors.of('not_found', 'menu_item_not_found', 'The restaurant has no such menu item.', {
-          details: { itemId },
-        });
-      return { restaurantId, itemId };
-    }
-    // Anyone signed in who may upload attaches a file to their own support ticket; it is theirs.
-    if (purpose === 'support_attachment') return { ownerUserId: caller.userId };
-    if (purpose === 'driver_document') {
-      // A driver, or a customer account applying to drive (dispatch onboarding): always their own.
-      if (!caller.roles.includes('driver') && !caller.roles.includes('customer'))
-        throw filesErrors.of(
-          'forbidden',
-          'not_a_driver',
-          'Only a driver or an applicant to drive uploads driver documents, for themselves.',
-        );
-      return { ownerUserId: caller.userId, documentKind: values.documentKind as DocumentKind };
-    }
-    const orderId = values.orderId!;
-    const parties = await deps.orders.partiesOf(orderId);
-    const uploader = purpose === 'order_packed_photo' ? parties?.restaurantOwnerId : parties?.driverId;
-    // Someone else's order is answered as no order at all: its existence is not the caller's to learn.
-    if (parties === undefined || (uploader !== caller.userId && !isAdmin(caller)))
-      throw filesErrors.of('not_found', 'order_not_found', 'There is no such order among yours.');
-    if (!rule.orderStatuses!.includes(parties.status))
-      throw filesErrors.of(
-        'conflict',
-        'order_state_refuses_file',
-        `An order in ${parties.status} takes no ${purpose}.`,
-        {
-          details: { orderStatus: parties.status, allowed: rule.orderStatuses },
-        },
-      );
-    return { orderId, restaurantId: parties.restaurantId };
-  }
-
-  const bounded = createWorkBound(MAX_CONCURRENT_ENCODES, MAX_WAITING_ENCODES, () =>
-    filesErrors.unavailable('Too many uploads are being processed; retry shortly.', 5),
-  );
-
-  async function encode(
-    body: Buffer,
-    rule: PurposeRule,
-  ): Promise<{ contentType: string; renditions: StoredBody[] }> {
-    const { mime } = await detectType(body, rule.allowed);
-    if (mime === 'application/pdf') {
-      checkPdf(body);
-      return {
-        contentType: mime,
-        renditions: [{ name: 'original', format: 'pdf', width: null, height: null, body }],
-      };
-    }
-    refuseImagePolyglot(body, mime);
-    const maxPixels = config.FILES_MAX_IMAGE_PIXELS;
-    const encoded: EncodedImage[] =
-      rule.render === 'photo'
-        ? await renderPhoto(body, mime as ImageMime, maxPixels)
-        : await renderWhole(body, mime as ImageMime, maxPixels, rule.render === 'signature' ? 'png' : 'jpeg');
-    return { contentType: mime, renditions: encoded };
-  }
-
-  async function scan(caller: FilesCaller, purpose: Purpose, body: Buffer): Promise<string | null> {
-    if (deps.scanner === undefined) return null;
-    let verdict;
-    try {
-      verdict = await deps.scanner.scan(body);
-    } catch (error) {
-      // Too large to scan: no retry can succeed (align the limits, docs/files-scanning.md).
-      if (error instanceof ScanTooLarge)
-        throw filesErrors.of(
-          'too_large',
-          'file_too_large',
-          'The file is larger than the virus scanner takes.',
-          {
-            details: { maxBytes: error.maxStreamBytes ?? null },
-          },
-        );
-      deps.logger.error({ err: error, scanner: deps.scanner.name }, 'virus scanner unavailable');
-      throw filesErrors.unavailable('The virus scanner cannot answer now; retry shortly.', 30);
-    }
-    if (!verdict.clean) {
-      // The signature goes to the log and the audit log, not to the client.
-      deps.logger.warn(
-        { scanner: deps.scanner.name, found: verdict.signature, purpose },
-        'upload refused: infected',
-      );
-      await deps.audit({
-        action: 'file.refused_infected',
-        actor: caller.actor,
-        subjectUserId: caller.userId,
-        resource: `files:${purpose}`,
-        newValue: { scanner: deps.scanner.name, found: verdict.signature },
-      });
-      throw filesErrors.of('unprocessable', 'file_infected', 'The virus scanner refused the file.');
-    }
-    return deps.scanner.name;
-  }
+  const authorize = createSubjectCheck(deps);
+  const { scan, encode } = createBodyChecks(deps);
 
   async function storeAll(purpose: Purpose, id: string, bodies: StoredBody[]): Promise<Rendition[]> {
     const stored: Rendition[] = [];
@@ -369,7 +218,7 @@ export function createFilesService(deps: FilesDependencies) {
     const subject = await authorize(caller, purpose, rule, values);
     // The bytes as received are scanned before they are decoded (docs/files-scanning.md).
     const scannedBy = await scan(caller, purpose, body);
-    const { contentType, renditions: bodies } = await bounded(() => encode(body, rule));
+    const { contentType, renditions: bodies } = await encode(body, rule);
     const row = await record(caller, { purpose, subject, contentType, body, scannedBy, bodies });
     const id = row.id;
     if (rule.visibility === 'public') {
