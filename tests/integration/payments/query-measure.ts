@@ -180,13 +180,14 @@ export async function mobileMoneyQueries(
 export type Budget = Record<string, { statements: number; redis: number }>;
 
 /**
- * Where a measurement exceeds its budget (a context with no budget has none): one line each,
+ * Where a measurement exceeds its budget (a context with no budget has half a statement): one line each,
  * naming the context, what it sent per payment and what it may.
  */
 export function overBudget(measured: PaymentQueries, budget: Budget): string[] {
   const over: string[] = [];
   for (const [context, count] of Object.entries(measured.byContext)) {
-    const allowed = budget[context] ?? { statements: 0, redis: 0 };
+    // A context with no budget may show a stray periodic read (a timer that fell in the window), never one a payment.
+    const allowed = budget[context] ?? { statements: 0.5, redis: 0.5 };
     for (const field of ['statements', 'redis'] as const)
       if (count[field] > allowed[field])
         over.push(
