@@ -33,7 +33,7 @@ import {
   type DriverLocationIndex,
 } from './location-index.js';
 import { createDispatchMetrics } from './metrics.js';
-import { driverLocationInbound } from './inbound.js';
+import { driverLocationInbound, offerAnswerInbound } from './inbound.js';
 import { dispatchPersonalData } from './personal-data.js';
 import { createDispatchRepository } from './repository.js';
 import { routingFromConfig } from './routing.js';
@@ -110,7 +110,7 @@ export const dispatchContext = defineContext({
       policy: fixPolicyFromConfig(config),
       fanoutIntervalMs: config.DISPATCH_FANOUT_INTERVAL_MS,
       trailMaxPoints: config.DISPATCH_TRAIL_MAX_POINTS,
-      shiftGate: (driverId) => onboarding.shiftGate(driverId),
+      shiftGate: (driverId, declared) => onboarding.shiftGate(driverId, declared),
       onAcceptedFix: (driverId, fix, carried) => {
         void matching.eta.positionChanged(driverId, fix, carried);
       },
@@ -128,6 +128,8 @@ export const dispatchContext = defineContext({
       dispatchRepository: repository,
       orders: () => ({ ...orders.orders, driverOrders: orders.driverOrders }),
       catalog: () => catalog,
+      audit: (entry) => identity.audit(entry),
+      eligibleAmong: (driverIds) => onboarding.eligibleAmong(driverIds),
     });
     pushOffers({ offers: matching.offers, orders: () => orders.orders, notify, logger: runtime.logger });
     const earningsRepository = createEarningsRepository(platform.db);
@@ -188,7 +190,7 @@ export const dispatchContext = defineContext({
         registerOfferRoutes(app, { offers: matching.offers, eta: matching.eta, db: runtime.database.db });
       },
       reactors: matching.reactors,
-      inbound: [driverLocationInbound(service)],
+      inbound: [driverLocationInbound(service), ...offerAnswerInbound(matching.offers)],
       personalData: withOffersPersonalData(
         dispatchPersonalData(repository, index, {
           onboarding: onboarding.repository,
