@@ -751,6 +751,14 @@ export const EnvironmentSchema = Type.Object({
     30_000,
     "the least time between two ETA recomputations of one order from the driver's positions, ms",
   ),
+  DISPATCH_GEOFENCE_RESTAURANT_METERS: PositiveInteger(
+    100,
+    "how near the restaurant a carrying driver's accepted position marks DriverArrivedAtRestaurant, metres",
+  ),
+  DISPATCH_GEOFENCE_CUSTOMER_METERS: PositiveInteger(
+    200,
+    "how near the customer's drop point a driver's accepted position marks DriverArriving, metres",
+  ),
   ROUTING_ROAD_FACTOR_DOUALA: Type.Number({
     minimum: 1,
     maximum: 3,

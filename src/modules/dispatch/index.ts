@@ -18,6 +18,9 @@ import type { DispatchOrders } from './offers.js';
 import { registerOfferRoutes } from './offers-routes.js';
 import { createMatching, withOffersPersonalData } from './offers-wiring.js';
 import { createDeliveryProof } from './delivery-proof.js';
+import { createGeofences } from './geofences.js';
+import type { OffersTables } from './offers-tables.js';
+import { ownTables } from '../../db/own-tables.js';
 import { createPerformance, type DriverRatingPort } from './performance.js';
 import { createEarningsRepository } from './earnings-repository.js';
 import { createEarnings, type IncentiveLedger } from './earnings.js';
@@ -113,6 +116,7 @@ export const dispatchContext = defineContext({
       shiftGate: (driverId, declared) => onboarding.shiftGate(driverId, declared),
       onAcceptedFix: (driverId, fix, carried) => {
         void matching.eta.positionChanged(driverId, fix, carried);
+        void geofences.positionChanged(driverId, fix, carried);
       },
     });
     // Matching, offers and ETAs (offers-wiring.ts).
@@ -130,6 +134,16 @@ export const dispatchContext = defineContext({
       catalog: () => catalog,
       audit: (entry) => identity.audit(entry),
       eligibleAmong: (driverIds) => onboarding.eligibleAmong(driverIds),
+    });
+    const geofences = createGeofences({
+      db: ownTables<Pick<OffersTables, 'dispatch_geofence_arrivals'>, DispatchTables>(platform.db),
+      bus: platform.realtime.bus,
+      logger: runtime.logger,
+      radii: {
+        restaurantMeters: config.DISPATCH_GEOFENCE_RESTAURANT_METERS,
+        customerMeters: config.DISPATCH_GEOFENCE_CUSTOMER_METERS,
+      },
+      places: (orderId) => matching.offers.orderPlaces(orderId),
     });
     pushOffers({ offers: matching.offers, orders: () => orders.orders, notify, logger: runtime.logger });
     const earningsRepository = createEarningsRepository(platform.db);
@@ -174,6 +188,7 @@ export const dispatchContext = defineContext({
         performance,
         offers: matching.offers,
         eta: matching.eta,
+        geofences,
       },
       routes(app) {
         for (const metric of metrics.all) app.metricsRegistry.registerMetric(metric);

@@ -520,6 +520,20 @@ export function createOffersService(options: OffersServiceOptions) {
       if (opened === null || !isValidPoint(opened.dropoff)) return undefined;
       return { pickup: opened.pickup, dropoff: opened.dropoff, readyAt: Date.parse(opened.readyAt) };
     },
+
+    /**
+     * Where any order starts and ends (geofences): its dispatch's places, or, for an order claimed
+     * by hand, the order's drop point and the restaurant's place.
+     */
+    async orderPlaces(orderId: string): Promise<{ pickup: GeoPoint; dropoff: GeoPoint } | undefined> {
+      const opened = (await load(orderId)).state.opened;
+      if (opened !== null) return isValidPoint(opened.dropoff) ? opened : undefined;
+      const order = (await options.orders().find(orderId))?.state.order;
+      if (order === null || order === undefined) return undefined;
+      const dropoff = { latitude: order.delivery.latitude, longitude: order.delivery.longitude };
+      const pickup = await restaurantPlace(order.restaurantId);
+      return pickup === undefined || !isValidPoint(dropoff) ? undefined : { pickup, dropoff };
+    },
   };
 }
 
