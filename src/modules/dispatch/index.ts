@@ -24,6 +24,7 @@ import { ownTables } from '../../db/own-tables.js';
 import { createPerformance, type DriverRatingPort } from './performance.js';
 import { createEarningsRepository } from './earnings-repository.js';
 import { createEarnings, type IncentiveLedger } from './earnings.js';
+import { incentivesJob, incentivesSchedule } from './earnings-schedule.js';
 import { createOnboardingRepository } from './onboarding-repository.js';
 import { createOnboarding } from './onboarding.js';
 import { registerDriverRoutes } from './onboarding-routes.js';
@@ -189,6 +190,7 @@ export const dispatchContext = defineContext({
         offers: matching.offers,
         eta: matching.eta,
         geofences,
+        incentivesSchedule: incentivesSchedule(platform.jobs.queue),
       },
       routes(app) {
         for (const metric of metrics.all) app.metricsRegistry.registerMetric(metric);
@@ -215,7 +217,10 @@ export const dispatchContext = defineContext({
         matching.repository,
       ),
       // Daily at 06:00 Douala: expiry reminders (events for notify) and expired drivers off shift.
+      jobs: [incentivesJob(earnings, runtime.logger)],
       schedules: [
+        // Nightly at 01:30 Douala: yesterday's incentives (one instance by job id; idempotent by period).
+        incentivesSchedule(platform.jobs.queue),
         {
           name: 'dispatch-documents-daily',
           cron: '0 5 * * *',
