@@ -19,6 +19,9 @@ beforeAll(async () => {
     DISPATCH_OFFER_TIMEOUT_SECONDS: '30',
     DISPATCH_SWEEP_INTERVAL_MS: '200',
     DISPATCH_RADIUS_KM: '3',
+    // Half the mean speed at every hour: the travel time in each offer doubles.
+    ROUTING_SPEED_FACTORS_BY_HOUR: '0-24:0.5',
+    ROUTING_SPEED_KMH_MOTORBIKE: '22',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
   });
 }, 120_000);
@@ -96,6 +99,13 @@ describe('matching asks onboarding for each candidate', () => {
     expect(offered.map((event: { data: { driverId: string } }) => event.data.driverId)).toEqual([
       valid.userId,
     ]);
+    // The travel time comes from the routing port at the hour's speed (22 km/h × 0.5).
+    const { travelMeters, travelSeconds } = offered[0].data as {
+      travelMeters: number;
+      travelSeconds: number;
+    };
+    expect(travelMeters).toBeGreaterThan(900);
+    expect(Math.abs(travelSeconds - travelMeters / ((22_000 * 0.5) / 3_600))).toBeLessThanOrEqual(2);
   });
 });
 
