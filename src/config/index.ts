@@ -751,6 +751,14 @@ export const EnvironmentSchema = Type.Object({
     30_000,
     "the least time between two ETA recomputations of one order from the driver's positions, ms",
   ),
+  DISPATCH_GEOFENCE_RESTAURANT_METERS: PositiveInteger(
+    100,
+    "how near the restaurant a carrying driver's accepted position marks DriverArrivedAtRestaurant, metres",
+  ),
+  DISPATCH_GEOFENCE_CUSTOMER_METERS: PositiveInteger(
+    200,
+    "how near the customer's drop point a driver's accepted position marks DriverArriving, metres",
+  ),
   ROUTING_ROAD_FACTOR_DOUALA: Type.Number({
     minimum: 1,
     maximum: 3,
@@ -781,6 +789,12 @@ export const EnvironmentSchema = Type.Object({
   ROUTING_SPEED_KMH_MOTORBIKE: PositiveInteger(22, 'the mean urban speed of a motorbike, km/h'),
   ROUTING_SPEED_KMH_CAR: PositiveInteger(18, 'the mean urban speed of a car, km/h'),
   ROUTING_SPEED_KMH_BICYCLE: PositiveInteger(12, 'the mean urban speed of a bicycle, km/h'),
+  ROUTING_SPEED_FACTORS_BY_HOUR: Type.String({
+    pattern: '^(\\d{1,2}-\\d{1,2}:\\d+(\\.\\d+)?(,\\d{1,2}-\\d{1,2}:\\d+(\\.\\d+)?)*)?$',
+    default: '',
+    description:
+      'speed factors by hour of the day in Douala for the haversine estimate, e.g. 7-10:0.7,16-20:0.6 (from hour inclusive to hour exclusive, factor 0.1-2; other hours 1; empty: 1 all day)',
+  }),
   USSD_CALLBACK_SECRET: Secret(
     'the shared secret (at least 16 characters) the USSD aggregator sends in the callback URL (?key=) or the X-Ussd-Key header; required in production for the USSD route to exist',
   ),

@@ -272,6 +272,7 @@ const ROWS: Row[] = [
   ['background_check_required', 409, DISPATCH, ['Background check required', 'Set the background check to clear before approving.'], ['Vérification requise', 'Passez la vérification d’antécédents à « clear » avant d’approuver.']],
   ['driver_not_approved', 403, DISPATCH, ['Not an approved driver', 'Only a driver whose application was approved goes on shift.'], ['Livreur non approuvé', 'Seul un livreur dont la candidature est approuvée peut prendre son service.']],
   ['driver_documents_expired', 409, DISPATCH, ['Documents expired', 'Your licence or insurance has expired: renew it and apply again.'], ['Documents expirés', 'Votre permis ou votre assurance a expiré : renouvelez-le et candidatez à nouveau.']],
+  ['vehicle_not_approved', 422, DISPATCH, ['Vehicle not approved', 'Go on shift with the vehicle your application was approved for (`approvedVehicle`), or apply again.'], ['Véhicule non approuvé', 'Prenez votre service avec le véhicule approuvé dans votre candidature (`approvedVehicle`), ou candidatez à nouveau.']],
   ['incentive_rule_invalid', 400, DISPATCH, ['Invalid incentive rule', 'The rule lacks a field its kind needs, or its window is wrong.'], ['Règle de prime invalide', 'Il manque à la règle un champ requis par son type, ou sa période est fausse.']],
   ['incentive_rule_not_found', 404, DISPATCH, ['Rule not found', 'There is no such incentive rule.'], ['Règle introuvable', 'Cette règle de prime n’existe pas.']],
   ['incident_photo_invalid', 422, DISPATCH, ['Invalid photo', 'A photo (`fileId`) is not a file you uploaded.'], ['Photo invalide', 'Une photo (`fileId`) n’est pas un fichier que vous avez envoyé.']],
@@ -285,6 +286,7 @@ const ROWS: Row[] = [
   ['order_taken', 409, DISPATCH, ['Order taken', 'The order was claimed by someone else or cancelled meanwhile.'], ['Commande prise', 'La commande a été prise par quelqu’un d’autre ou annulée entre-temps.']],
   ['dispatch_busy', 409, DISPATCH, ['Offer open', 'An offer for this order is still open.'], ['Offre en cours', 'Une offre pour cette commande est encore ouverte.']],
   ['dispatch_closed', 409, DISPATCH, ['Dispatch over', 'This order is no longer being offered to drivers.'], ['Attribution terminée', 'Cette commande n’est plus proposée aux livreurs.']],
+  ['dispatch_not_retryable', 409, DISPATCH, ['Dispatch not retryable', 'Only a failed dispatch of an order that still waits for a driver is started again.'], ['Relance impossible', 'Seule une attribution échouée d’une commande qui attend encore un livreur peut être relancée.']],
   ['dispatch_not_found', 404, DISPATCH, ['No dispatch', 'This order was never offered to drivers.'], ['Aucune attribution', 'Cette commande n’a jamais été proposée aux livreurs.']],
   ['eta_not_found', 404, DISPATCH, ['No ETA', 'This order has no estimated arrival yet.'], ['Pas d’heure d’arrivée', 'Cette commande n’a pas encore d’heure d’arrivée estimée.']],
   // Support tickets (src/modules/support, docs/support.md).

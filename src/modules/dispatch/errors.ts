@@ -17,5 +17,7 @@ import { domainErrors } from '../../shared/errors.js';
  *   background_check_required 409 approval before the background check is clear
  *   incentive_rule_invalid / incentive_rule_not_found / invalid_period   earnings
  *   incident_photo_invalid / report_not_found                            safety
+ *   offer_* / order_taken / dispatch_busy / dispatch_closed / dispatch_not_found   offers
+ *   dispatch_not_retryable 409  a staff retry of a dispatch that is not failed, or whose order was taken
  */
 export const dispatchErrors = domainErrors('dispatch');

@@ -8,6 +8,7 @@
 import { audiences, type InboundHandler } from '../../realtime/index.js';
 import { dispatchErrors } from './errors.js';
 import type { PositionFix } from './fix-rules.js';
+import type { OffersService } from './offers.js';
 import type { DispatchService } from './service.js';
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
@@ -50,17 +51,59 @@ export function parseFixMessage(data: unknown): PositionFix {
   };
 }
 
-export function driverLocationInbound(dispatch: DispatchService): InboundHandler {
+/** The driver behind a /ws/driver connection: the `driver:<id>` audience granted at the upgrade. */
+function driverOfConnection(connection: { audiences: readonly string[] }, doing: string): string {
   const prefix = audiences.driver('');
+  const driverAudience = connection.audiences.find((audience) => audience.startsWith(prefix));
+  if (driverAudience === undefined)
+    throw dispatchErrors.of('forbidden', 'not_a_driver', `Only drivers ${doing}.`);
+  return driverAudience.slice(prefix.length);
+}
+
+export function driverLocationInbound(dispatch: DispatchService): InboundHandler {
   return {
     path: '/ws/driver',
     type: 'driver-location',
     async handle(data, connection) {
-      const driverAudience = connection.audiences.find((audience) => audience.startsWith(prefix));
-      if (driverAudience === undefined)
-        throw dispatchErrors.of('forbidden', 'not_a_driver', 'Only drivers send positions.');
-      const receipt = await dispatch.submitFix(driverAudience.slice(prefix.length), parseFixMessage(data));
+      const driverId = driverOfConnection(connection, 'send positions');
+      const receipt = await dispatch.submitFix(driverId, parseFixMessage(data));
       return { ...receipt };
     },
   };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** `{offerId, reason?}` of an offer's answer, checked as the REST route's schema checks it. */
+export function parseOfferAnswer(data: unknown, accept: boolean): { offerId: string; reason: string | null } {
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    throw invalid('data must be an object.');
+  const body = data as Record<string, unknown>;
+  const allowed = accept ? ['offerId'] : ['offerId', 'reason'];
+  for (const key of Object.keys(body))
+    if (!allowed.includes(key)) throw invalid(`Unknown field ${key.slice(0, 40)}.`);
+  if (typeof body.offerId !== 'string' || !UUID.test(body.offerId)) throw invalid('offerId must be a UUID.');
+  if (
+    body.reason !== undefined &&
+    (typeof body.reason !== 'string' || body.reason.length < 1 || body.reason.length > 200)
+  )
+    throw invalid('reason must be a string of 1 to 200 characters.');
+  return { offerId: body.offerId, reason: (body.reason as string | undefined) ?? null };
+}
+
+/**
+ * Answers to an offer over the socket: `offer-accept` `{offerId}` and `offer-decline`
+ * `{offerId, reason?}` on /ws/driver, the same service path as the REST routes (so the same
+ * answer, the same refusals, and a retry answers the same).
+ */
+export function offerAnswerInbound(offers: Pick<OffersService, 'answer'>): InboundHandler[] {
+  return (['accept', 'decline'] as const).map((action) => ({
+    path: '/ws/driver',
+    type: `offer-${action}`,
+    async handle(data, connection) {
+      const driverId = driverOfConnection(connection, 'answer offers');
+      const { offerId, reason } = parseOfferAnswer(data, action === 'accept');
+      return { ...(await offers.answer(driverId, offerId, action === 'accept', reason)) };
+    },
+  }));
 }

@@ -18,9 +18,13 @@ import type { DispatchOrders } from './offers.js';
 import { registerOfferRoutes } from './offers-routes.js';
 import { createMatching, withOffersPersonalData } from './offers-wiring.js';
 import { createDeliveryProof } from './delivery-proof.js';
+import { createGeofences } from './geofences.js';
+import type { OffersTables } from './offers-tables.js';
+import { ownTables } from '../../db/own-tables.js';
 import { createPerformance, type DriverRatingPort } from './performance.js';
 import { createEarningsRepository } from './earnings-repository.js';
 import { createEarnings, type IncentiveLedger } from './earnings.js';
+import { incentivesJob, incentivesSchedule } from './earnings-schedule.js';
 import { createOnboardingRepository } from './onboarding-repository.js';
 import { createOnboarding } from './onboarding.js';
 import { registerDriverRoutes } from './onboarding-routes.js';
@@ -33,7 +37,7 @@ import {
   type DriverLocationIndex,
 } from './location-index.js';
 import { createDispatchMetrics } from './metrics.js';
-import { driverLocationInbound } from './inbound.js';
+import { driverLocationInbound, offerAnswerInbound } from './inbound.js';
 import { dispatchPersonalData } from './personal-data.js';
 import { createDispatchRepository } from './repository.js';
 import { routingFromConfig } from './routing.js';
@@ -110,9 +114,10 @@ export const dispatchContext = defineContext({
       policy: fixPolicyFromConfig(config),
       fanoutIntervalMs: config.DISPATCH_FANOUT_INTERVAL_MS,
       trailMaxPoints: config.DISPATCH_TRAIL_MAX_POINTS,
-      shiftGate: (driverId) => onboarding.shiftGate(driverId),
+      shiftGate: (driverId, declared) => onboarding.shiftGate(driverId, declared),
       onAcceptedFix: (driverId, fix, carried) => {
         void matching.eta.positionChanged(driverId, fix, carried);
+        void geofences.positionChanged(driverId, fix, carried);
       },
     });
     // Matching, offers and ETAs (offers-wiring.ts).
@@ -128,6 +133,18 @@ export const dispatchContext = defineContext({
       dispatchRepository: repository,
       orders: () => ({ ...orders.orders, driverOrders: orders.driverOrders }),
       catalog: () => catalog,
+      audit: (entry) => identity.audit(entry),
+      eligibleAmong: (driverIds) => onboarding.eligibleAmong(driverIds),
+    });
+    const geofences = createGeofences({
+      db: ownTables<Pick<OffersTables, 'dispatch_geofence_arrivals'>, DispatchTables>(platform.db),
+      bus: platform.realtime.bus,
+      logger: runtime.logger,
+      radii: {
+        restaurantMeters: config.DISPATCH_GEOFENCE_RESTAURANT_METERS,
+        customerMeters: config.DISPATCH_GEOFENCE_CUSTOMER_METERS,
+      },
+      places: (orderId) => matching.offers.orderPlaces(orderId),
     });
     pushOffers({ offers: matching.offers, orders: () => orders.orders, notify, logger: runtime.logger });
     const earningsRepository = createEarningsRepository(platform.db);
@@ -172,6 +189,8 @@ export const dispatchContext = defineContext({
         performance,
         offers: matching.offers,
         eta: matching.eta,
+        geofences,
+        incentivesSchedule: incentivesSchedule(platform.jobs.queue),
       },
       routes(app) {
         for (const metric of metrics.all) app.metricsRegistry.registerMetric(metric);
@@ -188,7 +207,7 @@ export const dispatchContext = defineContext({
         registerOfferRoutes(app, { offers: matching.offers, eta: matching.eta, db: runtime.database.db });
       },
       reactors: matching.reactors,
-      inbound: [driverLocationInbound(service)],
+      inbound: [driverLocationInbound(service), ...offerAnswerInbound(matching.offers)],
       personalData: withOffersPersonalData(
         dispatchPersonalData(repository, index, {
           onboarding: onboarding.repository,
@@ -198,7 +217,10 @@ export const dispatchContext = defineContext({
         matching.repository,
       ),
       // Daily at 06:00 Douala: expiry reminders (events for notify) and expired drivers off shift.
+      jobs: [incentivesJob(earnings, runtime.logger)],
       schedules: [
+        // Nightly at 01:30 Douala: yesterday's incentives (one instance by job id; idempotent by period).
+        incentivesSchedule(platform.jobs.queue),
         {
           name: 'dispatch-documents-daily',
           cron: '0 5 * * *',

@@ -39,6 +39,11 @@ export interface MatcherOptions {
   /** Nearest drivers scored per search. */
   candidates: number;
   batchMaxDelaySeconds: number;
+  /**
+   * Onboarding's word on each candidate (approved, licence and insurance unexpired today): a driver
+   * left out is not offered, even while still on shift before the daily round takes them off.
+   */
+  eligibleAmong?: (driverIds: readonly string[]) => Promise<Set<string>>;
 }
 
 export interface Ranking {
@@ -161,11 +166,16 @@ export function createMatcher(options: MatcherOptions) {
       );
       const fresh = nearby.filter((driver) => !exclude.has(driver.driverId));
       const ids = fresh.map((driver) => driver.driverId);
-      const [vehicles, busy] = await Promise.all([onlineVehicles(ids), options.offers.busyDrivers(ids)]);
+      const [vehicles, busy, eligible] = await Promise.all([
+        onlineVehicles(ids),
+        options.offers.busyDrivers(ids),
+        options.eligibleAmong === undefined ? undefined : options.eligibleAmong(ids),
+      ]);
       const located: Located[] = [];
       for (const driver of fresh) {
         const vehicle = vehicles.get(driver.driverId);
         if (vehicle === undefined || busy.has(driver.driverId)) continue;
+        if (eligible !== undefined && !eligible.has(driver.driverId)) continue;
         located.push({ driverId: driver.driverId, position: driver, vehicle });
         if (located.length >= options.candidates) break;
       }

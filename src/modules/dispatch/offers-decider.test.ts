@@ -182,4 +182,51 @@ describe('dispatch decider', () => {
       .when({ type: 'Cancel', data: { reason: 'again', at: at(7) } })
       .then([]);
   });
+  it('a staff retry restarts a failed dispatch from round 1; only a failed one; drivers may be asked again', () => {
+    const failed: DispatchEvent = {
+      type: 'DispatchFailed',
+      data: { reason: 'no_driver', rounds: 2, asked: 1, at: iso(90) },
+    };
+    const expired: DispatchEvent = {
+      type: 'OfferExpired',
+      data: { offerId: 'of-1', driverId: 'd-1', at: iso(30) },
+    };
+    const widened: DispatchEvent = {
+      type: 'DispatchRadiusWidened',
+      data: { round: 2, radiusKm: 6, at: iso(60) },
+    };
+    const history = [opened, offered('of-1', 'd-1'), expired, widened, failed];
+    const retried: DispatchEvent = {
+      type: 'DispatchRetried',
+      data: { attempt: 1, radiusKm: 3, at: iso(100) },
+    };
+    given(history)
+      .when({ type: 'Retry', data: { radiusKm: 3, at: at(100) } })
+      .then([retried]);
+    const state = given([...history, retried]).state;
+    expect(state).toMatchObject({
+      status: 'searching',
+      round: 1,
+      radiusKm: 3,
+      offersThisRound: 0,
+      retries: 1,
+    });
+    expect(askedDrivers(state)).toEqual(new Set());
+    // A second retry while it searches (a lost race, a double click): refused.
+    given([...history, retried])
+      .when({ type: 'Retry', data: { radiusKm: 3, at: at(101) } })
+      .thenFails('dispatch_not_retryable');
+    // Never an open, assigned or cancelled dispatch.
+    given([opened, offered('of-1', 'd-1')])
+      .when({ type: 'Retry', data: { radiusKm: 3, at: at(5) } })
+      .thenFails('dispatch_not_retryable');
+    given([])
+      .when({ type: 'Retry', data: { radiusKm: 3, at: at(5) } })
+      .thenFails('dispatch_not_retryable');
+    // The second failure is retried as attempt 2.
+    const failedAgain = [...history, retried, { ...failed, data: { ...failed.data, at: iso(200) } }];
+    given(failedAgain)
+      .when({ type: 'Retry', data: { radiusKm: 3, at: at(300) } })
+      .then([{ type: 'DispatchRetried', data: { attempt: 2, radiusKm: 3, at: iso(300) } }]);
+  });
 });

@@ -55,7 +55,8 @@ export type DispatchEvent =
   | { type: 'OfferAccepted'; data: { offerId: string; driverId: string; at: string } }
   | { type: 'DispatchRadiusWidened'; data: { round: number; radiusKm: number; at: string } }
   | { type: 'DispatchFailed'; data: { reason: 'no_driver'; rounds: number; asked: number; at: string } }
-  | { type: 'DispatchCancelled'; data: { reason: string; at: string } };
+  | { type: 'DispatchCancelled'; data: { reason: string; at: string } }
+  | { type: 'DispatchRetried'; data: { attempt: number; radiusKm: number; at: string } };
 
 export const DISPATCH_EVENT_TYPES: readonly DispatchEvent['type'][] = [
   'DispatchOpened',
@@ -66,6 +67,7 @@ export const DISPATCH_EVENT_TYPES: readonly DispatchEvent['type'][] = [
   'DispatchRadiusWidened',
   'DispatchFailed',
   'DispatchCancelled',
+  'DispatchRetried',
 ];
 
 export type DispatchStatus = 'none' | 'searching' | 'offered' | 'assigned' | 'failed' | 'cancelled';
@@ -87,6 +89,10 @@ export interface DispatchState {
   offers: OfferRecord[];
   current: OfferRecord | null;
   driverId: string | null;
+  /** Staff retries after a failure (each starts the rounds again from the first radius). */
+  retries: number;
+  /** Index in `offers` where the current attempt starts: drivers asked before it may be asked again. */
+  attemptStartsAt: number;
 }
 
 export type DispatchCommand =
@@ -96,7 +102,8 @@ export type DispatchCommand =
   | { type: 'Decline'; data: { offerId: string; driverId: string; reason: string | null; at: Date } }
   | { type: 'Expire'; data: { now: Date } }
   | { type: 'EndRound'; data: { at: Date } }
-  | { type: 'Cancel'; data: { reason: string; at: Date } };
+  | { type: 'Cancel'; data: { reason: string; at: Date } }
+  | { type: 'Retry'; data: { radiusKm: number; at: Date } };
 
 export interface DispatchRules {
   offersPerRound: number;
@@ -112,6 +119,7 @@ const KIND_OF_REFUSAL = {
   offer_closed: 'conflict',
   dispatch_closed: 'conflict',
   dispatch_busy: 'conflict',
+  dispatch_not_retryable: 'conflict',
 } as const;
 export type DispatchRefusal = keyof typeof KIND_OF_REFUSAL;
 
@@ -130,6 +138,8 @@ export function initialDispatchState(): DispatchState {
     offers: [],
     current: null,
     driverId: null,
+    retries: 0,
+    attemptStartsAt: 0,
   };
 }
 
@@ -175,6 +185,16 @@ export function evolveDispatch(state: DispatchState, event: DispatchEvent): Disp
       const closed = state.current === null ? state : closeCurrent(state, state.current.offerId, 'withdrawn');
       return { ...closed, status: 'cancelled' };
     }
+    case 'DispatchRetried':
+      return {
+        ...state,
+        status: 'searching',
+        round: 1,
+        radiusKm: event.data.radiusKm,
+        offersThisRound: 0,
+        retries: event.data.attempt,
+        attemptStartsAt: state.offers.length,
+      };
     default: {
       const never: never = event;
       return never;
@@ -254,6 +274,19 @@ export function decideDispatch(
       return isOpen(state.status)
         ? [{ type: 'DispatchCancelled', data: { reason: command.data.reason, at: iso(command.data.at) } }]
         : [];
+    case 'Retry':
+      // Only a failed dispatch starts again; a retry that lost a race finds it searching: 409.
+      if (state.status !== 'failed')
+        throw refuse(
+          'dispatch_not_retryable',
+          `The dispatch is ${state.status}; only a failed one is retried.`,
+        );
+      return [
+        {
+          type: 'DispatchRetried',
+          data: { attempt: state.retries + 1, radiusKm: command.data.radiusKm, at: iso(command.data.at) },
+        },
+      ];
     default: {
       const never: never = command;
       return never;
@@ -266,7 +299,10 @@ export function roundHasRoom(state: DispatchState, rules: DispatchRules): boolea
   return state.offersThisRound < rules.offersPerRound;
 }
 
-/** Drivers already asked in this dispatch (never asked twice). */
+/**
+ * Drivers already asked in this attempt of the dispatch (never asked twice). A staff retry starts
+ * a new attempt: a driver who declined an hour ago may be free now.
+ */
 export function askedDrivers(state: DispatchState): Set<string> {
-  return new Set(state.offers.map((offer) => offer.driverId));
+  return new Set(state.offers.slice(state.attemptStartsAt).map((offer) => offer.driverId));
 }

@@ -5,6 +5,7 @@
  *   POST /v1/drivers/me/offers/{offerId}/decline    decline: the next candidate is asked
  *   GET  /v1/orders/{orderId}/eta                   the customer's current ETA
  *   GET  /v1/admin/dispatch/{orderId}               who was asked, with which score, what happened
+ *   POST /v1/admin/dispatch/{orderId}/retry         staff start a failed dispatch again (audited)
  * Accept and decline are idempotent by nature (a retry answers the same) and take an
  * Idempotency-Key as well.
  */
@@ -17,7 +18,7 @@ import { withIdempotency } from '../../http/idempotency.js';
 import { HttpProblem, ProblemSchema } from '../../http/problem.js';
 import { dispatchErrors } from './errors.js';
 import type { EtaService } from './eta.js';
-import type { OffersService } from './offers.js';
+import type { OffersService, StaffActor } from './offers.js';
 
 const DRIVER: RouteAccess = {
   permissions: ['LOCATION_SHARING'],
@@ -29,6 +30,7 @@ const CUSTOMER: RouteAccess = {
   ownership: "the order's customer",
 };
 const ADMIN: RouteAccess = { permissions: ['FULL_SYSTEM_ACCESS'] };
+const STAFF: RouteAccess = { permissions: ['TICKET_MANAGEMENT'], ownership: 'support and administrators' };
 const problems = { 401: ProblemSchema, 403: ProblemSchema };
 const Uuid = Type.String({ format: 'uuid' });
 const OfferParams = Type.Object({ offerId: Uuid });
@@ -50,6 +52,17 @@ function signedIn(request: FastifyRequest): Principal {
   const principal = request.principal;
   if (principal === null) throw new HttpProblem(401, 'unauthorized', 'Sign in first.');
   return principal;
+}
+
+function staffOf(request: FastifyRequest): StaffActor {
+  const principal = signedIn(request);
+  return {
+    kind: 'user',
+    userId: principal.userId,
+    ip: request.ip,
+    userAgent: request.headers['user-agent'] ?? null,
+    requestId: request.id,
+  };
 }
 
 function driverOf(request: FastifyRequest): Principal {
@@ -183,6 +196,40 @@ export function registerOfferRoutes(
         driverId: state.driverId,
         events: await offers.history(orderId),
       };
+    },
+  });
+
+  app.post('/v1/admin/dispatch/:orderId/retry', {
+    config: { access: STAFF, idempotency: 'optional' },
+    schema: {
+      tags: ['drivers'],
+      summary:
+        'Start a failed dispatch again from the first radius (audited; 409 unless failed and the order still waits for a driver)',
+      security: [{ bearer: [] }],
+      params: OrderParams,
+      body: EmptyBody,
+      response: {
+        200: Type.Object({
+          orderId: Type.String(),
+          attempt: Type.Integer({ minimum: 1 }),
+          status: Type.String(),
+        }),
+        400: ProblemSchema,
+        404: ProblemSchema,
+        409: ProblemSchema,
+        ...problems,
+      },
+    },
+    handler: async (request, reply) => {
+      const actor = staffOf(request);
+      const { orderId } = request.params;
+      return (await withIdempotency(
+        db,
+        request,
+        reply,
+        { scope: `dispatch-retry:${actor.userId}` },
+        async () => ({ statusCode: 200, body: await offers.retry(orderId, actor) }),
+      )) as never;
     },
   });
 }

@@ -41,9 +41,16 @@ export interface DispatchReactorCheckpointsTable {
   updated_at: Generated<Date>;
 }
 
+export interface DispatchGeofenceArrivalsTable {
+  order_id: string;
+  kind: 'restaurant' | 'customer';
+  at: Date;
+}
+
 export interface OffersTables {
   dispatch_work: DispatchWorkTable;
   dispatch_offers: DispatchOffersTable;
   dispatch_etas: DispatchEtasTable;
   dispatch_reactor_checkpoints: DispatchReactorCheckpointsTable;
+  dispatch_geofence_arrivals: DispatchGeofenceArrivalsTable;
 }

@@ -13,9 +13,14 @@ import type { CatalogOrdersApi } from '../catalog/index.js';
 import type { DriverOrdersLookup } from '../orders/index.js';
 import { createEtaService, type EtaService } from './eta.js';
 import type { DriverLocationIndex } from './location-index.js';
-import { createMatcher, type DriverRatings } from './matching.js';
+import { createMatcher, type DriverRatings, type MatcherOptions } from './matching.js';
 import type { MatchPolicy } from './matching-rules.js';
-import { createOffersService, type DispatchOrders, type OffersService } from './offers.js';
+import {
+  createOffersService,
+  type DispatchOrders,
+  type OffersService,
+  type OffersServiceOptions,
+} from './offers.js';
 import type { DispatchRules } from './offers-decider.js';
 import { dispatchReactor, dispatchSweep } from './offers-reactor.js';
 import { createOffersRepository, type OffersRepository } from './offers-repository.js';
@@ -131,6 +136,9 @@ export function createMatching(options: {
   dispatchRepository: DispatchRepository;
   orders: () => DispatchOrders & { driverOrders: DriverOrdersLookup };
   catalog: () => { orders: Pick<CatalogOrdersApi, 'readOrderSnapshot'>; reviews: DriverRatings };
+  audit?: OffersServiceOptions['audit'];
+  /** Onboarding: the candidates who may get offers (approved, documents unexpired). */
+  eligibleAmong?: MatcherOptions['eligibleAmong'];
 }): MatchingParts {
   const { config, logger } = options;
   const repository = createOffersRepository(ownTables<OffersTables, DispatchTables>(options.db));
@@ -147,6 +155,7 @@ export function createMatching(options: {
     policy: matchPolicyFromConfig(config),
     candidates: config.DISPATCH_CANDIDATES,
     batchMaxDelaySeconds: config.DISPATCH_BATCH_MAX_DELAY_MINUTES * 60,
+    ...(options.eligibleAmong === undefined ? {} : { eligibleAmong: options.eligibleAmong }),
   });
   const driverOf = async (driverId: string) => {
     const row = await options.dispatchRepository.availability(driverId);
@@ -182,6 +191,7 @@ export function createMatching(options: {
     onAssigned: async (orderId, driverId) => {
       await eta.accepted(orderId, driverId);
     },
+    ...(options.audit === undefined ? {} : { audit: options.audit }),
   });
   late.offers = offers;
   offers.useRestaurantPlaces(async (restaurantId) => {

@@ -74,7 +74,23 @@ export interface OffersServiceOptions {
   emptyRoundWaitMs?: number;
   /** Called after an order is assigned (the ETA at acceptance). */
   onAssigned?: (orderId: string, driverId: string) => Promise<void>;
+  /** The audit log (identity): staff actions on a dispatch (a retry). */
+  audit?: (entry: {
+    action: string;
+    actor: StaffActor;
+    resource: string;
+    newValue: unknown;
+  }) => Promise<unknown>;
   now?: () => number;
+}
+
+/** The staff member behind an action, as identity's audit log records them. */
+export interface StaffActor {
+  kind: 'user';
+  userId: string;
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
 }
 
 const DISPATCHABLE = new Set(['ACCEPTED', 'PREPARING', 'READY_FOR_PICKUP']);
@@ -121,11 +137,19 @@ export function createOffersService(options: OffersServiceOptions) {
     );
   }
 
-  async function openedFromOrder(orderId: string): Promise<DispatchOpenedData | undefined> {
+  /** The order, when it still waits for a driver (accepted, not claimed, not cancelled). */
+  async function waitingOrder(orderId: string) {
     const found = await options.orders().find(orderId);
     const order = found?.state.order;
     if (found === undefined || order === null || order === undefined) return undefined;
     if (!DISPATCHABLE.has(found.state.status) || found.state.driverId !== null) return undefined;
+    return { found, order };
+  }
+
+  async function openedFromOrder(orderId: string): Promise<DispatchOpenedData | undefined> {
+    const waiting = await waitingOrder(orderId);
+    if (waiting === undefined) return undefined;
+    const { found, order } = waiting;
     const acceptedAt = found.state.timeline.find((entry) => entry.status === 'ACCEPTED')?.at;
     const minutes = found.state.preparationMinutes ?? order.estimatedPreparationMinutes;
     const readyAt = new Date(Date.parse(acceptedAt ?? new Date(now()).toISOString()) + minutes * 60_000);
@@ -408,6 +432,43 @@ export function createOffersService(options: OffersServiceOptions) {
       return { offerId, orderId: row.order_id, status: 'declined' as const };
     },
 
+    /**
+     * Staff start a failed dispatch again (issue #20): the rounds restart from the first radius and
+     * drivers asked before may be asked again. Only a failed dispatch of an order that still waits
+     * for a driver (409 `dispatch_not_retryable` otherwise: open, assigned, cancelled, or the order
+     * claimed by hand or cancelled since); two retries at once: the stream's revision lets one
+     * through. The work row comes first, as in `open`, so a crash is finished by the sweep.
+     */
+    async retry(orderId: string, actor: StaffActor) {
+      const { state } = await load(orderId);
+      if (state.status === 'none')
+        throw dispatchErrors.of('not_found', 'dispatch_not_found', 'This order was never dispatched.');
+      if (state.status !== 'failed')
+        throw dispatchErrors.of(
+          'conflict',
+          'dispatch_not_retryable',
+          `The dispatch is ${state.status}; only a failed one is retried.`,
+        );
+      if ((await waitingOrder(orderId)) === undefined)
+        throw dispatchErrors.of(
+          'conflict',
+          'dispatch_not_retryable',
+          'The order no longer waits for a driver (claimed, cancelled or past pickup).',
+        );
+      const at = new Date(now());
+      await repository.hold(orderId, at);
+      const retried = await run(orderId, { type: 'Retry', data: { radiusKm: options.firstRadiusKm, at } });
+      const attempt = retried.state.retries;
+      await options.audit?.({
+        action: 'dispatch.retried',
+        actor,
+        resource: `dispatch:${orderId}`,
+        newValue: { attempt, radiusKm: options.firstRadiusKm },
+      });
+      const status = await advance(orderId);
+      return { orderId, attempt, status };
+    },
+
     /** Ends an open dispatch (the order was cancelled, rejected or claimed by hand). */
     async cancel(orderId: string, reason: string) {
       const { state } = await load(orderId);
@@ -458,6 +519,20 @@ export function createOffersService(options: OffersServiceOptions) {
       // Absent, or erased (the drop point reads as redacted): dispatch does not know the route.
       if (opened === null || !isValidPoint(opened.dropoff)) return undefined;
       return { pickup: opened.pickup, dropoff: opened.dropoff, readyAt: Date.parse(opened.readyAt) };
+    },
+
+    /**
+     * Where any order starts and ends (geofences): its dispatch's places, or, for an order claimed
+     * by hand, the order's drop point and the restaurant's place.
+     */
+    async orderPlaces(orderId: string): Promise<{ pickup: GeoPoint; dropoff: GeoPoint } | undefined> {
+      const opened = (await load(orderId)).state.opened;
+      if (opened !== null) return isValidPoint(opened.dropoff) ? opened : undefined;
+      const order = (await options.orders().find(orderId))?.state.order;
+      if (order === null || order === undefined) return undefined;
+      const dropoff = { latitude: order.delivery.latitude, longitude: order.delivery.longitude };
+      const pickup = await restaurantPlace(order.restaurantId);
+      return pickup === undefined || !isValidPoint(dropoff) ? undefined : { pickup, dropoff };
     },
   };
 }

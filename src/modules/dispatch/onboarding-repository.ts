@@ -55,6 +55,17 @@ export function createOnboardingRepository(db: DispatchDb) {
         .executeTakeFirst() as Promise<ApplicationRow | undefined>;
     },
 
+    /** The applications of several users at once (matching asks for its candidates), at most 100. */
+    async findMany(userIds: readonly string[]): Promise<ApplicationRow[]> {
+      if (userIds.length === 0) return [];
+      if (userIds.length > 100) throw new Error('findMany takes at most 100 users');
+      return db
+        .selectFrom('driver_applications')
+        .select(columns)
+        .where('user_id', 'in', userIds)
+        .execute() as Promise<ApplicationRow[]>;
+    },
+
     async lock(trx: Transaction<DispatchTables>, userId: string): Promise<ApplicationRow | undefined> {
       return trx
         .selectFrom('driver_applications')

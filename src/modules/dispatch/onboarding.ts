@@ -116,6 +116,14 @@ function decodeQueueCursor(cursor: string): { submittedAt: Date; userId: string 
   return { submittedAt, userId };
 }
 
+function expiryOf(row: Pick<ApplicationRow, 'status' | 'licence_expires_on' | 'insurance_expires_on'>) {
+  return {
+    status: row.status,
+    licenceExpiresOn: row.licence_expires_on,
+    insuranceExpiresOn: row.insurance_expires_on,
+  };
+}
+
 export function createOnboarding(deps: {
   repository: OnboardingRepository;
   files: () => DriverDocumentLookup;
@@ -310,19 +318,15 @@ export function createOnboarding(deps: {
       return this.mine(userId);
     },
 
-    /** Refuses a shift to a driver who is not approved or whose licence or insurance expired. */
-    async shiftGate(driverId: string): Promise<void> {
+    /**
+     * Refuses a shift to a driver who is not approved, whose licence or insurance expired, or who
+     * declares another vehicle than the approved one (422 `vehicle_not_approved`: the documents,
+     * plate and insurance were checked for that vehicle). Answers the approved vehicle, which a
+     * shift without a declared vehicle takes.
+     */
+    async shiftGate(driverId: string, declared?: Vehicle): Promise<Vehicle> {
       const row = await repository.find(driverId);
-      const refusal = shiftRefusal(
-        row === undefined
-          ? undefined
-          : {
-              status: row.status,
-              licenceExpiresOn: row.licence_expires_on,
-              insuranceExpiresOn: row.insurance_expires_on,
-            },
-        doualaDay(now()),
-      );
+      const refusal = shiftRefusal(row === undefined ? undefined : expiryOf(row), doualaDay(now()));
       if (refusal === 'driver_not_approved')
         throw dispatchErrors.of(
           'forbidden',
@@ -335,22 +339,34 @@ export function createOnboarding(deps: {
           refusal,
           'Your licence or insurance has expired: renew it and apply again.',
         );
+      const approved = row!.vehicle;
+      if (declared !== undefined && declared !== approved)
+        throw dispatchErrors.of(
+          'unprocessable',
+          'vehicle_not_approved',
+          `Your approved vehicle is a ${approved}: apply again to drive another.`,
+          { details: { approvedVehicle: approved } },
+        );
+      return approved;
     },
 
     /** Whether the driver may get offers now (matching asks this; same rule as the shift gate). */
     async eligible(driverId: string): Promise<boolean> {
-      const row = await repository.find(driverId);
-      return (
-        shiftRefusal(
-          row === undefined
-            ? undefined
-            : {
-                status: row.status,
-                licenceExpiresOn: row.licence_expires_on,
-                insuranceExpiresOn: row.insurance_expires_on,
-              },
-          doualaDay(now()),
-        ) === null
+      return (await this.eligibleAmong([driverId])).has(driverId);
+    },
+
+    /**
+     * The drivers among `driverIds` (read 100 at a time) who may get offers today: approved, licence and
+     * insurance unexpired. Matching asks it for each search, so a document that expired this
+     * morning stops offers before the daily round takes the driver off shift.
+     */
+    async eligibleAmong(driverIds: readonly string[]): Promise<Set<string>> {
+      const today = doualaDay(now());
+      const rows = [];
+      for (let start = 0; start < driverIds.length; start += 100)
+        rows.push(...(await repository.findMany(driverIds.slice(start, start + 100))));
+      return new Set(
+        rows.filter((row) => shiftRefusal(expiryOf(row), today) === null).map((row) => row.user_id),
       );
     },
 

@@ -29,6 +29,38 @@ export interface HaversineRoutingOptions {
   cities: readonly City[];
   defaultRoadFactor: number;
   speedKmh: Record<Vehicle, number>;
+  /** 24 factors on the speed, one per hour of the day in Douala (rush hours are slower). */
+  speedFactorByHour?: readonly number[];
+  now?: () => number;
+}
+
+const DOUALA_OFFSET_MS = 3_600_000;
+
+/**
+ * `7-10:0.7,16-20:0.6` → 24 speed factors by Douala hour (from inclusive, to exclusive; a range
+ * may wrap midnight, `22-5:0.9`; other hours 1). A bad table stops the boot naming the variable.
+ */
+export function parseSpeedFactorsByHour(text: string): number[] {
+  const factors = Array.from({ length: 24 }, () => 1);
+  if (text.trim() === '') return factors;
+  for (const part of text.split(',')) {
+    const match = /^(\d{1,2})-(\d{1,2}):(\d+(?:\.\d+)?)$/.exec(part.trim());
+    const from = Number(match?.[1]);
+    const to = Number(match?.[2]);
+    const factor = Number(match?.[3]);
+    if (match === null || from > 23 || to > 24 || from === to || factor < 0.1 || factor > 2)
+      throw new RangeError(
+        `ROUTING_SPEED_FACTORS_BY_HOUR: "${part}" is not from-to:factor (hours 0-24, factor 0.1-2)`,
+      );
+    const hours = (to - from + 24) % 24 || 24; // 0-24 is the whole day
+    for (let step = 0; step < hours; step++) factors[(from + step) % 24] = factor;
+  }
+  return factors;
+}
+
+/** The hour of the day in Douala (UTC+1, no daylight saving). */
+export function doualaHour(atMs: number): number {
+  return new Date(atMs + DOUALA_OFFSET_MS).getUTCHours();
 }
 
 export function haversineRoadFactor(from: GeoPoint, options: HaversineRoutingOptions): number {
@@ -45,7 +77,8 @@ export function createHaversineRouting(options: HaversineRoutingOptions): Routin
   return {
     async travel(from, to, vehicle) {
       const road = distanceMeters(from, to) * haversineRoadFactor(from, options);
-      const metresPerSecond = (options.speedKmh[vehicle] * 1000) / 3600;
+      const factor = options.speedFactorByHour?.[doualaHour((options.now ?? Date.now)())] ?? 1;
+      const metresPerSecond = (options.speedKmh[vehicle] * factor * 1000) / 3600;
       return { distanceMeters: Math.round(road), durationSeconds: Math.round(road / metresPerSecond) };
     },
   };
@@ -59,6 +92,7 @@ export function haversineFromConfig(config: {
   ROUTING_SPEED_KMH_MOTORBIKE: number;
   ROUTING_SPEED_KMH_CAR: number;
   ROUTING_SPEED_KMH_BICYCLE: number;
+  ROUTING_SPEED_FACTORS_BY_HOUR?: string;
 }): RoutingPort {
   return createHaversineRouting({
     cities: [
@@ -83,6 +117,7 @@ export function haversineFromConfig(config: {
       car: config.ROUTING_SPEED_KMH_CAR,
       bicycle: config.ROUTING_SPEED_KMH_BICYCLE,
     },
+    speedFactorByHour: parseSpeedFactorsByHour(config.ROUTING_SPEED_FACTORS_BY_HOUR ?? ''),
   });
 }
 

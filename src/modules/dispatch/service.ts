@@ -39,7 +39,8 @@ export interface DispatchServiceOptions {
   fanoutIntervalMs: number;
   trailMaxPoints: number;
   /** Refuses going online to a driver who may not work (onboarding: not approved, documents expired). */
-  shiftGate?: (driverId: string) => Promise<void>;
+  /** Onboarding's gate: refuses the shift, or answers the approved vehicle (the declared one must match). */
+  shiftGate?: (driverId: string, declared: Vehicle | undefined) => Promise<Vehicle>;
   /** Told of each accepted fix with the orders the driver carries (ETAs, issue #20); must not throw. */
   onAcceptedFix?: (driverId: string, fix: PositionFix, carried: readonly CarriedOrder[]) => void;
   now?: () => number;
@@ -178,8 +179,12 @@ export function createDispatchService(options: DispatchServiceOptions) {
     },
 
     async setAvailability(driverId: string, input: { online: boolean; vehicle?: Vehicle | undefined }) {
-      if (input.online && options.shiftGate !== undefined) await options.shiftGate(driverId);
-      await repository.setAvailability(driverId, input.online, input.vehicle, new Date(now()));
+      // Going online: the vehicle is the approved one (declared or not); offline keeps the last.
+      const vehicle =
+        input.online && options.shiftGate !== undefined
+          ? await options.shiftGate(driverId, input.vehicle)
+          : input.vehicle;
+      await repository.setAvailability(driverId, input.online, vehicle, new Date(now()));
       // Offline: out of the index now (also when the state did not change: a retried PUT heals an
       // index that missed the first removal).
       if (!input.online) await index.remove(driverId);

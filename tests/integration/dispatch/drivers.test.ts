@@ -63,7 +63,7 @@ const me = async (driver: CreatedUser) =>
 
 describe('availability', () => {
   it('goes online and offline: one shift event per change, offline leaves the index and refuses positions', async () => {
-    const driver = await approvedDriver(world.testApp);
+    const driver = await approvedDriver(world.testApp, { vehicle: 'car' });
     expect(await me(driver)).toMatchObject({ online: false, since: null, lastPosition: null });
 
     const online = await goOnline(driver, true, 'car');
@@ -176,7 +176,7 @@ describe('position fixes', () => {
   });
 
   it('flags an impossible speed (stored for review, counted) and does not use the fix', async () => {
-    const driver = await approvedDriver(world.testApp);
+    const driver = await approvedDriver(world.testApp, { vehicle: 'bicycle' });
     await goOnline(driver, true, 'bicycle');
     expect((await sendFix(driver, fixAt(RESTAURANT_AT, 5_000))).statusCode).toBe(200);
     await sleep(MIN_INTERVAL_MS + 100);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliveryExpenseId, driverPayableId, orderEscrowId } from '../../../ledger/rules/index.js';
 import { authHeader, createUser, withStepUp } from '../../helpers/auth.js';
 import { fundedCustomer, loyaltyWorld, until } from '../loyalty/helpers.js';
+import { INCENTIVES_QUEUE, previousDoualaDay } from '../../../src/modules/dispatch/earnings-schedule.js';
 import { act, NEAR, placeOrder, RESTAURANT_AT, type OrderWorld } from '../orders/helpers.js';
 
 /**
@@ -32,7 +33,7 @@ const inject = (method: 'GET' | 'PUT' | 'POST', url: string, token: string, payl
   });
 
 /** Delivered with a trail of three fixes from the restaurant towards the customer (~1.2 km). */
-async function deliveredWithTrail(customerToken: string) {
+async function deliveredWithTrail(customerToken: string, driver = world.driver) {
   const placed = await placeOrder(world, customerToken, {
     items: [{ itemId: world.ndoleId, quantity: 1 }],
     tipMinor: 100,
@@ -43,13 +44,12 @@ async function deliveredWithTrail(customerToken: string) {
     preparationMinutes: 10,
   });
   await act(world, order.id, 'prepare', world.actors.owner.accessToken);
-  expect((await act(world, order.id, 'claim', world.driver.accessToken)).statusCode).toBe(200);
+  expect((await act(world, order.id, 'claim', driver.accessToken)).statusCode).toBe(200);
   await act(world, order.id, 'ready', world.actors.owner.accessToken);
-  await act(world, order.id, 'pickup', world.driver.accessToken, { pickupCode: accepted.json().pickupCode });
+  await act(world, order.id, 'pickup', driver.accessToken, { pickupCode: accepted.json().pickupCode });
   await world.testApp.services.projections.waitUntilCaughtUp('orders', 20_000);
   expect(
-    (await inject('PUT', '/v1/drivers/me/availability', world.driver.accessToken, { online: true }))
-      .statusCode,
+    (await inject('PUT', '/v1/drivers/me/availability', driver.accessToken, { online: true })).statusCode,
   ).toBe(200);
   const points = [
     RESTAURANT_AT,
@@ -57,7 +57,7 @@ async function deliveredWithTrail(customerToken: string) {
     { latitude: NEAR.latitude, longitude: NEAR.longitude },
   ];
   for (const [index, point] of points.entries()) {
-    const fix = await inject('PUT', '/v1/drivers/me/location', world.driver.accessToken, {
+    const fix = await inject('PUT', '/v1/drivers/me/location', driver.accessToken, {
       ...point,
       accuracyMeters: 10,
       recordedAt: new Date(Date.now() - (points.length - index) * 20_000).toISOString(),
@@ -65,7 +65,7 @@ async function deliveredWithTrail(customerToken: string) {
     expect(fix.statusCode, fix.body).toBe(200);
     await sleep(5);
   }
-  const delivered = await act(world, order.id, 'deliver', world.driver.accessToken, {
+  const delivered = await act(world, order.id, 'deliver', driver.accessToken, {
     deliveryPin: order.deliveryPin,
   });
   expect(delivered.statusCode, delivered.body).toBe(200);
@@ -270,5 +270,57 @@ describe('driver earnings from the ledger', () => {
       adminToken,
     );
     expect(missing.json().code).toBe('incentive_rule_not_found');
+  });
+});
+
+describe('the nightly settlement', () => {
+  it("settles the day's incentives from a scheduled job: one run per day across instances, idempotent by period", async () => {
+    const customer = await fundedCustomer(world);
+    // Another driver: their own trail, whatever the first test's fixes were.
+    const driver = world.otherDriver;
+    const order = await deliveredWithTrail(customer.accessToken, driver);
+    const created = await inject(
+      'POST',
+      '/v1/admin/drivers/incentive-rules',
+      adminToken,
+      { kind: 'fuel_per_km', name: 'Carburant nuit', amountMinor: 50 },
+      { 'idempotency-key': `rule-nightly-${order.id}` },
+    );
+    expect(created.statusCode, created.body).toBe(201);
+    // The tick after the Douala midnight that ends today settles today.
+    const today = previousDoualaDay(new Date(Date.now() + 86_400_000));
+    expect(today.from.getTime()).toBeLessThanOrEqual(Date.now());
+    const tick = new Date(today.to.getTime() + 90 * 60_000);
+    const { incentivesSchedule } = world.testApp.services.dispatch;
+    expect(incentivesSchedule.cron).toBe('30 1 * * *');
+    const payable = await balanceOf(driverPayableId(driver.userId, 'XAF'));
+    // Two instances tick at once: one job (its id names the day).
+    await Promise.all([incentivesSchedule.run(tick), incentivesSchedule.run(tick)]);
+    await world.testApp.services.jobs.queue.drain(INCENTIVES_QUEUE, 30_000);
+    const resource = `driver_incentives:${today.from.toISOString()}/${today.to.toISOString()}`;
+    const audits = () =>
+      world.testApp.services.db
+        .selectFrom('audit_logs')
+        .select(['action'])
+        .where('resource', '=', resource)
+        .execute();
+    await until(audits, (rows) => rows.length >= 1);
+    expect(await audits()).toEqual([{ action: 'driver_incentives.settled' }]);
+    const paid = await balanceOf(driverPayableId(driver.userId, 'XAF'));
+    // This delivery's fuel (about 1.2 km at 50 + 100 XAF per km) and peak bonus reached the driver.
+    expect(paid.credits - payable.credits).toBeGreaterThan(250n);
+    const earningsUrl = `/v1/drivers/me/earnings?period=day&from=${today.from.toISOString()}&to=${today.to.toISOString()}`;
+    const mine = await until(
+      async () => (await inject('GET', earningsUrl, driver.accessToken)).json(),
+      (body) =>
+        (body.deliveries as { orderId: string; incentivesMinor: number }[] | undefined)?.some(
+          (delivery) => delivery.orderId === order.id && delivery.incentivesMinor > 0,
+        ) === true,
+    );
+    expect(mine.deliveries).toHaveLength(1);
+
+    // The same period again (a retry an hour later, a new job id): nothing more moves.
+    await world.testApp.services.dispatch.earnings.settle(today.from, today.to, { kind: 'system' });
+    expect(await balanceOf(driverPayableId(driver.userId, 'XAF'))).toEqual(paid);
   });
 });
