@@ -79,7 +79,7 @@ export function registerReferralRoutes(app: FastifyInstance, referrals: Referral
     handler: async (request) => referrals.summary(userIdOf(request)),
   });
   typed.post('/v1/loyalty/referral', {
-    config: { access: OWN },
+    config: { access: OWN, location: true },
     schema: {
       tags: ['loyalty'],
       summary:
@@ -95,6 +95,8 @@ export function registerReferralRoutes(app: FastifyInstance, referrals: Referral
     },
     handler: async (request, reply) => {
       const outcome = await referrals.claim(userIdOf(request), request.body.code);
+      // Where the referee reads their referral (`referredStatus`).
+      if (outcome.created) reply.header('location', '/v1/loyalty/referral');
       return reply.code(outcome.created ? 201 : 200).send({ status: outcome.status as 'pending' });
     },
   });

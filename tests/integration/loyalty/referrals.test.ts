@@ -75,6 +75,7 @@ describe('loyalty: referrals', () => {
     const claimed = await claim(referee.accessToken, { code: code.toLowerCase() });
     expect(claimed.statusCode, claimed.body).toBe(201);
     expect(claimed.json()).toEqual({ status: 'pending' });
+    expect(claimed.headers.location).toBe('/v1/loyalty/referral');
     expect((await claim(referee.accessToken, { code })).statusCode).toBe(200); // the same code again
     expect((await referral(referee.accessToken)).json().referredStatus).toBe('pending');
 
