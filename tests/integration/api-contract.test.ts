@@ -130,9 +130,9 @@ describe('the OpenAPI document', () => {
     // knowledge base and assist (16 KB): 589 KB measured on the merged session-8 code.
     // Support's chat catch-up and read markers, knowledge base, assist and SMS intake (12
     // operations, issue #22) add about 16 KB. Loyalty's referrals (3 operations, issue #21) add
-    // about 7 KB: 595.8 KB measured.
+    // about 7 KB and the coupon redemptions export 1.8 KB: 597.6 KB measured.
     expect(text.length, 'the document stays small enough for a phone on a slow link to fetch').toBeLessThan(
-      596_500,
+      598_000,
     );
   });
 

@@ -27,8 +27,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     )`.execute(db);
   await sql`CREATE INDEX ON referrals (referrer_id, created_at DESC, referee_id)`.execute(db);
   await sql`CREATE INDEX ON referrals (referrer_id, month) WHERE referrer_reward > 0`.execute(db);
+  // The finance export of coupon redemptions pages by (created_at, order_id).
+  await sql`CREATE INDEX coupon_redemptions_export ON coupon_redemptions (created_at, order_id)`.execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await sql`DROP INDEX IF EXISTS coupon_redemptions_export`.execute(db);
   for (const table of ['referrals', 'referral_codes']) await db.schema.dropTable(table).ifExists().execute();
 }

@@ -6,7 +6,7 @@
 import { defineContext, need, tablesOf, type Reactor } from '../../platform/context.js';
 import type { CatalogOrdersApi } from '../catalog/index.js';
 import type { Identity } from '../identity/index.js';
-import { registerCouponRoutes } from './coupon-routes.js';
+import { registerCouponExportRoute, registerCouponRoutes } from './coupon-routes.js';
 import { COUPON_REACTOR, createCoupons, type Coupons, type CouponsOptions } from './coupons.js';
 import { registerPromotionRoutes } from './promotion-routes.js';
 import { createPromotions, PROMOTION_REACTOR } from './promotions.js';
@@ -129,6 +129,7 @@ export const loyaltyContext = defineContext({
         registerLoyaltyRoutes(app, loyalty);
         registerReferralRoutes(app, referrals);
         registerCouponRoutes(app, { coupons, runtime });
+        registerCouponExportRoute(app, platform.db);
         registerPromotionRoutes(app, { promotions, runtime });
       },
       reactors: [
