@@ -431,6 +431,23 @@ export const EnvironmentSchema = Type.Object({
   LOYALTY_MULTIPLIER_BRONZE: Multiplier('1', 'the points multiplier of bronze customers'),
   LOYALTY_MULTIPLIER_SILVER: Multiplier('1.25', 'the points multiplier of silver customers'),
   LOYALTY_MULTIPLIER_GOLD: Multiplier('1.5', 'the points multiplier of gold customers'),
+  LOYALTY_REFERRAL_REWARD: Type.Union([Type.Literal('points'), Type.Literal('wallet')], {
+    default: 'points',
+    description:
+      'what a referral rewards: points (from the points issuance) or wallet credit in XAF (from the promotions expense)',
+  }),
+  LOYALTY_REFERRAL_REFERRER_REWARD: PositiveInteger(
+    200,
+    'points (or XAF) the referrer gets when a referee completes a first order',
+  ),
+  LOYALTY_REFERRAL_REFEREE_REWARD: PositiveInteger(
+    200,
+    'points (or XAF) the referee gets on their first completed order',
+  ),
+  LOYALTY_REFERRAL_MONTHLY_CAP: PositiveInteger(
+    5,
+    'referrals a referrer is rewarded for per calendar month (UTC); beyond it the referee alone is rewarded',
+  ),
   RECOMMENDATIONS_MODEL_PATH: Type.String({
     minLength: 1,
     default: 'ml/model/recommendations.onnx',

@@ -36,6 +36,7 @@ const FILES = ['files'];
 const DISPATCH = ['drivers'];
 const SUPPORT = ['support'];
 const COUPONS = ['promotions'];
+const LOYALTY = ['loyalty'];
 const RECOMMENDATIONS = ['recommendations'];
 const USSD = ['ussd'];
 const ADMIN = ['admin'];
@@ -167,6 +168,10 @@ const ROWS: Row[] = [
   ['coupon_exhausted', 422, ORDERS, ['Coupon used up', 'The coupon has been used as many times as it may be; nothing was charged.'], ['Coupon épuisé', 'Le code promo a atteint son nombre d’utilisations ; rien n’a été prélevé.']],
   ['coupon_customer_limit', 422, ORDERS, ['Coupon limit reached', 'You have used this coupon as many times as you may; nothing was charged.'], ['Limite du coupon atteinte', 'Vous avez utilisé ce code promo autant de fois que permis ; rien n’a été prélevé.']],
   ['invalid_coupon', 400, COUPONS, ['Invalid coupon definition', 'The coupon cannot be created as given; `problems` lists each field and why.'], ['Définition de coupon invalide', 'Le coupon ne peut pas être créé ainsi ; `problems` liste chaque champ et la raison.']],
+  ['referral_code_unknown', 422, LOYALTY, ['Unknown referral code', 'No customer has this referral code; check it with the person who shared it. Nothing was recorded.'], ['Code de parrainage inconnu', 'Aucun client n’a ce code de parrainage ; vérifiez-le auprès de la personne qui l’a partagé. Rien n’a été enregistré.']],
+  ['referral_self', 422, LOYALTY, ['Own referral code', 'A customer cannot be referred by their own code.'], ['Votre propre code', 'Un client ne peut pas être parrainé par son propre code.']],
+  ['referral_already_claimed', 409, LOYALTY, ['Already referred', 'You were already referred with another code; a customer is referred once.'], ['Déjà parrainé', 'Vous avez déjà été parrainé avec un autre code ; un client n’est parrainé qu’une fois.']],
+  ['referral_not_first_order', 422, LOYALTY, ['Not a new customer', 'A referral rewards a first order: you already completed one, so a code can no longer be entered.'], ['Pas un nouveau client', 'Le parrainage récompense une première commande : vous en avez déjà terminé une, un code ne peut plus être saisi.']],
   ['coupon_code_taken', 409, COUPONS, ['Coupon code taken', 'Another coupon already has this code; choose another.'], ['Code déjà pris', 'Un autre coupon a déjà ce code ; choisissez-en un autre.']],
   ['coupon_not_found', 404, COUPONS, ['Coupon not found', 'There is no such coupon (of yours).'], ['Coupon introuvable', 'Ce coupon n’existe pas (ou n’est pas le vôtre).']],
   ['invalid_promotion', 400, COUPONS, ['Invalid promotion', 'The promotion cannot be created as given; `problems` lists each field and why.'], ['Promotion invalide', 'La promotion ne peut pas être créée ainsi ; `problems` liste chaque champ et la raison.']],
@@ -193,7 +198,7 @@ const ROWS: Row[] = [
   ['auto_topup_currency', 422, PAYMENTS, ['Automatic top-up currency', 'Automatic top-up works for XAF wallets only.'], ['Devise de recharge automatique', 'La recharge automatique ne marche que pour les portefeuilles XAF.']],
   ['invalid_amount', 422, PAYMENTS, ['Invalid amount', 'The amount is out of the allowed range.'], ['Montant invalide', 'Le montant est hors des bornes permises.']],
   ['invalid_limits', 422, PAYMENTS, ['Invalid limits', 'Limits may only be lowered, and the daily one may not pass the monthly one.'], ['Plafonds invalides', 'Les plafonds ne peuvent que baisser, le journalier sous le mensuel.']],
-  ['invalid_period', 422, [...PAYMENTS, ...DISPATCH], ['Invalid period', 'The period is malformed or too long.'], ['Période invalide', 'La période est mal formée ou trop longue.']],
+  ['invalid_period', 422, [...PAYMENTS, ...DISPATCH, ...COUPONS], ['Invalid period', 'The period is malformed or too long.'], ['Période invalide', 'La période est mal formée ou trop longue.']],
   ['nothing_to_resolve', 409, PAYMENTS, ['Nothing to resolve', 'There is nothing to resolve here.'], ['Rien à régler', 'Il n’y a rien à régler ici.']],
   ['operator_mismatch', 422, ['orders', ...PAYMENTS], ['Wrong operator', 'The number belongs to another operator (`operator`).'], ['Mauvais opérateur', 'Le numéro appartient à un autre opérateur (`operator`).']],
   ['order_not_awaiting_payment', 409, PAYMENTS, ['Order not awaiting payment', 'The order is not waiting for a payment (`currentStatus`).'], ['Commande non en attente de paiement', 'La commande n’attend pas de paiement (`currentStatus`).']],

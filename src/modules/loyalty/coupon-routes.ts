@@ -10,9 +10,11 @@ import type { RouteAccess } from '../../http/access.js';
 import { keyedUuid, withIdempotency } from '../../http/idempotency.js';
 import { HttpProblem, ProblemSchema } from '../../http/problem.js';
 import type { Runtime } from '../../runtime.js';
+import { redemptionsCsv } from './coupon-export.js';
 import { MAX_COUPON_PAGE } from './coupon-repository.js';
 import { MAX_COUPON_AMOUNT_XAF, MAX_COUPON_USES } from './coupon-rules.js';
 import type { CouponCaller, Coupons, CouponView } from './coupons.js';
+import type { LoyaltyDb } from './tables.js';
 
 const MANAGERS: RouteAccess = {
   permissions: ['FULL_SYSTEM_ACCESS', 'RESTAURANT_MANAGEMENT'],
@@ -208,4 +210,55 @@ export function registerCouponRoutes(root: FastifyInstance, { coupons, runtime }
       return coupons.roi(callerOf(request), request.params.id);
     },
   );
+}
+
+const FINANCE: RouteAccess = { permissions: ['FINANCIAL_OVERSIGHT'], ownership: 'admins (finance) only' };
+const ExportQuery = Type.Object(
+  {
+    from: Type.String({ format: 'date-time', description: 'redemptions created from (inclusive)' }),
+    to: Type.String({ format: 'date-time', description: 'until (exclusive); at most 366 days after from' }),
+    delimiter: Type.Optional(Type.Union([Type.Literal('comma'), Type.Literal('semicolon')])),
+  },
+  { additionalProperties: false },
+);
+
+/** `GET /v1/coupons/redemptions.csv`: every coupon use of a period for finance, streamed. */
+export function registerCouponExportRoute(app: FastifyInstance, db: LoyaltyDb): void {
+  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+  typed.get('/v1/coupons/redemptions.csv', {
+    config: { access: FINANCE },
+    schema: {
+      tags,
+      summary:
+        'Coupon redemptions of a period as CSV for finance (order, coupon, funder, restaurant, amounts, status; no customer)',
+      querystring: ExportQuery,
+      response: {
+        200: Type.String({ contentMediaType: 'text/csv' }),
+        400: ProblemSchema,
+        401: ProblemSchema,
+        403: ProblemSchema,
+        422: ProblemSchema,
+        429: ProblemSchema,
+      },
+    },
+    handler: async (request, reply) => {
+      const { from, to } = request.query;
+      const stream = redemptionsCsv(
+        db,
+        new Date(from),
+        new Date(to),
+        request.query.delimiter === 'semicolon' ? ';' : ',',
+      );
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header(
+          'content-disposition',
+          `attachment; filename="coupon-redemptions-${from.slice(0, 10)}-${to.slice(0, 10)}.csv"`.replace(
+            /[^A-Za-z0-9._="; -]/g,
+            '_',
+          ),
+        )
+        .send(stream as unknown as string); // streamed: Fastify pipes a Readable unserialised
+    },
+  });
 }

@@ -6,17 +6,20 @@
 import { defineContext, need, tablesOf, type Reactor } from '../../platform/context.js';
 import type { CatalogOrdersApi } from '../catalog/index.js';
 import type { Identity } from '../identity/index.js';
-import { registerCouponRoutes } from './coupon-routes.js';
+import { registerCouponExportRoute, registerCouponRoutes } from './coupon-routes.js';
 import { COUPON_REACTOR, createCoupons, type Coupons, type CouponsOptions } from './coupons.js';
 import { registerPromotionRoutes } from './promotion-routes.js';
 import { createPromotions, PROMOTION_REACTOR } from './promotions.js';
 import { createRedemption, REDEMPTION_REACTOR } from './redemption.js';
+import { registerReferralRoutes } from './referral-routes.js';
+import { createReferrals } from './referrals.js';
 import { registerLoyaltyRoutes } from './routes.js';
 import { AWARD_REACTOR, createLoyalty, type LoyaltyLedger } from './service.js';
 import type { LoyaltyTables } from './tables.js';
 
 export { createLoyalty, AWARD_REACTOR, type Loyalty, type AwardOutcome } from './service.js';
 export { REDEMPTION_REACTOR, type RedemptionOutcome } from './redemption.js';
+export { createReferrals, referralTransferId, type Referrals, type ReferralOutcome } from './referrals.js';
 export { COUPON_REACTOR, type Coupons } from './coupons.js';
 export { awardTransferId, expiryTransferId, pointsFor, earningBaseMinor, tierOf } from './rules.js';
 
@@ -50,15 +53,36 @@ export const loyaltyContext = defineContext({
   name: 'loyalty',
   needs: {
     ledger: need<LoyaltyLedger>(),
-    // Coupons: whose restaurant it is (catalog), and the audit log for their changes (identity).
+    // Coupons: whose restaurant it is (catalog), and the audit log for their changes (identity);
+    // referrals: the referrer's phone (identity's users, decrypted by its repository).
     catalog: need<{ orders: Pick<CatalogOrdersApi, 'restaurantOwnerId'> }>(),
-    identity: need<Pick<Identity, 'audit'>>(),
+    identity: need<Pick<Identity, 'audit' | 'repository'>>(),
   },
   tables: tablesOf<LoyaltyTables>(),
   create(platform, { ledger, catalog, identity }) {
     const { runtime } = platform;
     const { config } = runtime;
+    const referrals = createReferrals({
+      db: platform.db,
+      ledger,
+      logger: runtime.logger.child({ component: 'referrals' }),
+      rewards: {
+        kind: config.LOYALTY_REFERRAL_REWARD,
+        referrer: BigInt(config.LOYALTY_REFERRAL_REFERRER_REWARD),
+        referee: BigInt(config.LOYALTY_REFERRAL_REFEREE_REWARD),
+        monthlyCap: config.LOYALTY_REFERRAL_MONTHLY_CAP,
+      },
+      phoneOf: async (userId) => (await identity.repository.findUserById(userId))?.phone ?? null,
+      publicBaseUrl: config.PUBLIC_BASE_URL,
+    });
     const loyalty = createLoyalty({
+      onCompleted: (input) =>
+        referrals.onOrderCompleted({
+          orderId: input.orderId,
+          refereeId: input.userId,
+          paymentPhone: input.paymentPhone,
+          at: input.at,
+        }),
       db: platform.db,
       eventStore: platform.eventStore,
       ledger,
@@ -94,6 +118,7 @@ export const loyaltyContext = defineContext({
     return {
       service: {
         ...loyalty,
+        referrals,
         points: redemption.points,
         redemption,
         coupons: couponPort,
@@ -102,7 +127,9 @@ export const loyaltyContext = defineContext({
       },
       routes(app) {
         registerLoyaltyRoutes(app, loyalty);
+        registerReferralRoutes(app, referrals);
         registerCouponRoutes(app, { coupons, runtime });
+        registerCouponExportRoute(app, platform.db);
         registerPromotionRoutes(app, { promotions, runtime });
       },
       reactors: [

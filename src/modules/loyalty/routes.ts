@@ -39,6 +39,7 @@ const LoyaltySchema = Type.Object({
           Type.Literal('expired'),
           Type.Literal('redeemed'),
           Type.Literal('returned'),
+          Type.Literal('referral'),
           Type.Literal('other'),
         ]),
         direction: Type.Union([Type.Literal('in'), Type.Literal('out')]),

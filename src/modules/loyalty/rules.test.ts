@@ -53,6 +53,7 @@ describe('loyalty rules', () => {
     expect(historyKindOf('points_award', null)).toBe('earned');
     expect(historyKindOf('adjustment', { reason: 'points_expiry' })).toBe('expired');
     expect(historyKindOf('points_redeem', {})).toBe('redeemed');
+    expect(historyKindOf('adjustment', { reason: 'referral', role: 'referee' })).toBe('referral');
     expect(historyKindOf('points_redeem', { reason: 'points_return' })).toBe('returned');
     expect(historyKindOf('adjustment', null)).toBe('other');
   });

@@ -63,13 +63,14 @@ export function pointsFor(baseMinor: bigint, multiplier: string): bigint {
   );
 }
 
-export type HistoryKind = 'earned' | 'expired' | 'redeemed' | 'returned' | 'other';
+export type HistoryKind = 'earned' | 'expired' | 'redeemed' | 'returned' | 'referral' | 'other';
 
 /** What a statement line of a points account was, from its ledger code and user data. */
 export function historyKindOf(code: string, userData: Record<string, string> | null): HistoryKind {
   if (code === 'points_award') return 'earned';
   if (userData?.reason === EXPIRY_REASON) return 'expired';
   if (userData?.reason === RETURN_REASON) return 'returned';
+  if (userData?.reason === 'referral') return 'referral';
   if (code === 'points_redeem') return 'redeemed';
   return 'other';
 }

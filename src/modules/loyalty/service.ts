@@ -61,6 +61,16 @@ export interface LoyaltyOptions {
   tiers: TierRules;
   expiryDays: number;
   now?: () => Date;
+  /**
+   * Called with every completed order of a customer after its award (referrals: the referee's
+   * first completed order rewards). Idempotent work only: a replay calls it again.
+   */
+  onCompleted?: (input: {
+    orderId: string;
+    userId: string;
+    paymentPhone: string | null;
+    at: Date;
+  }) => Promise<unknown>;
 }
 
 export type AwardOutcome = 'booked' | 'exists' | 'nothing' | 'not_a_customer';
@@ -138,13 +148,21 @@ export function createLoyalty(options: LoyaltyOptions) {
     const data = created.data as OrderCreatedData;
     if (data.customer.kind !== 'user' || accountSpec(customerPointsId(data.customer.id)) === null)
       return 'not_a_customer';
-    return grant({
+    const outcome = await grant({
       orderId,
       userId: data.customer.id,
       baseMinor: earningBaseMinor(data.pricing, event.refundMinor ?? 0),
       sourceEvent: event.type,
       at: event.at,
     });
+    if (event.type === 'OrderCompleted' && options.onCompleted !== undefined)
+      await options.onCompleted({
+        orderId,
+        userId: data.customer.id,
+        paymentPhone: data.paymentMethod.kind === 'mobile_money' ? data.paymentMethod.phone : null,
+        at: event.at,
+      });
+    return outcome;
   }
 
   /**

@@ -89,7 +89,36 @@ export interface PromotionOrdersTable {
   delivered_at: Date;
 }
 
+/** A customer's referral code (docs/loyalty.md, "Referrals"), made at its first reading. */
+export interface ReferralCodesTable {
+  user_id: string;
+  code: string;
+  created_at: Generated<Date>;
+}
+
+/**
+ * One referral per referee: pending until the referee's first completed order, then the reward
+ * decided once (kind and amounts; `referrer_reward` 0 when the referrer's monthly cap was reached),
+ * or refused with its `reason`. The transfers are booked from this decision, idempotent by referee.
+ */
+export interface ReferralsTable {
+  referee_id: string;
+  referrer_id: string;
+  status: 'pending' | 'rewarded' | 'refused';
+  reason: string | null;
+  order_id: string | null;
+  reward_kind: 'points' | 'wallet' | null;
+  referee_reward: bigint | null;
+  referrer_reward: bigint | null;
+  /** The UTC month (YYYY-MM) of the decision: the referrer's cap counts per month. */
+  month: string | null;
+  created_at: Generated<Date>;
+  decided_at: Date | null;
+}
+
 export interface LoyaltyTables {
+  referral_codes: ReferralCodesTable;
+  referrals: ReferralsTable;
   promotions: PromotionsTable;
   promotion_orders: PromotionOrdersTable;
   loyalty_awards: LoyaltyAwardsTable;
