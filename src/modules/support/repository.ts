@@ -42,7 +42,7 @@ export function createSupportRepository(db: SupportDb) {
         const inserted = await transaction
           .insertInto('support_tickets')
           .values(ticket)
-          .onConflict((conflict) => conflict.column('id').doNothing())
+          .onConflict((conflict) => conflict.doNothing())
           .returning('id')
           .executeTakeFirst();
         if (inserted === undefined) return false;
@@ -137,6 +137,18 @@ export function createSupportRepository(db: SupportDb) {
     },
 
     /** The person's most recently changed open or pending ticket changed since `since`. */
+    /** The opener's open or pending ticket about an order, if any. */
+    activeOnOrder: (openerId: string, orderId: string): Promise<TicketRow | undefined> =>
+      db
+        .selectFrom('support_tickets')
+        .selectAll()
+        .where('opener_id', '=', openerId)
+        .where('order_id', '=', orderId)
+        .where('status', 'in', ['open', 'pending'])
+        .orderBy('updated_at', 'desc')
+        .limit(1)
+        .executeTakeFirst(),
+
     latestActiveOf: (openerId: string, since: Date): Promise<TicketRow | undefined> =>
       db
         .selectFrom('support_tickets')

@@ -138,6 +138,7 @@ const Summary = {
   openerRole: Type.String(),
   assigneeId: Nullable(Uuid),
   escalations: Type.Integer(),
+  source: Type.String({ description: 'app, sms, email, dispute, delivery_failed' }),
   slaDueAt: Type.String({ format: 'date-time' }),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),

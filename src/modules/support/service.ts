@@ -42,6 +42,7 @@ import {
   type Locale,
   type OpenerRole,
   type SupportDb,
+  type TicketSource,
   type TicketStatus,
 } from './tables.js';
 
@@ -77,6 +78,14 @@ export interface OpenTicketInput {
   body: string;
   orderId?: string;
   attachments?: string[];
+}
+
+/** Where a ticket comes from, when not the app: the channel, the order event, the first message's author. */
+export interface TicketOrigin {
+  source: TicketSource;
+  sourceEventId?: string;
+  /** Who wrote the first message when not the opener (the driver who reported a failed delivery). */
+  firstAuthorId?: string;
 }
 
 export interface MessageInput {
@@ -173,6 +182,7 @@ export function createSupportService(deps: SupportDependencies) {
       openerRole: row.opener_role,
       assigneeId: row.assignee_id,
       escalations: row.escalations,
+      source: row.source,
       slaDueAt: row.sla_due_at.toISOString(),
       createdAt: row.created_at.toISOString(),
       updatedAt: row.updated_at.toISOString(),
@@ -317,6 +327,7 @@ export function createSupportService(deps: SupportDependencies) {
     input: OpenTicketInput,
     id: string = randomUUID(),
     locale: Locale = 'en',
+    origin: TicketOrigin = { source: 'app' },
   ) {
     openerRoleOf(caller);
     const subject = checkText('subject', input.subject);
@@ -336,6 +347,8 @@ export function createSupportService(deps: SupportDependencies) {
         order_id: input.orderId ?? null,
         priority,
         status: 'open',
+        source: origin.source,
+        source_event_id: origin.sourceEventId ?? null,
         sla_due_at: slaDueAt(at, priority, policy),
         first_response_due_at: firstResponseDueAt(at, priority, policy),
         created_at: at,
@@ -344,7 +357,7 @@ export function createSupportService(deps: SupportDependencies) {
       {
         id: randomUUID(),
         ticket_id: id,
-        author_id: caller.userId,
+        author_id: origin.firstAuthorId ?? caller.userId,
         from_staff: false,
         internal: false,
         body: cipher.encrypt(BODY_PURPOSE, body),
@@ -358,6 +371,7 @@ export function createSupportService(deps: SupportDependencies) {
         category: row.category,
         priority: row.priority,
         orderId: row.order_id,
+        source: row.source,
       });
       publish(row, 'support.ticket_opened', true);
     }

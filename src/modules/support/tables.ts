@@ -15,6 +15,10 @@ export type Priority = (typeof PRIORITIES)[number];
 export const STATUSES = ['open', 'pending', 'resolved', 'closed'] as const;
 export type TicketStatus = (typeof STATUSES)[number];
 
+/** Where a ticket came from: the app, an inbound SMS or e-mail, or an order event (auto-tickets.ts). */
+export const SOURCES = ['app', 'sms', 'email', 'dispute', 'delivery_failed'] as const;
+export type TicketSource = (typeof SOURCES)[number];
+
 export const OPENER_ROLES = ['customer', 'restaurant_owner', 'driver'] as const;
 export type OpenerRole = (typeof OPENER_ROLES)[number];
 
@@ -46,6 +50,9 @@ export interface SupportTicketsTable {
   /** When each breach was alerted (once; cleared when the due time moves). */
   first_response_alerted_at: NullableTimestamp;
   sla_alerted_at: NullableTimestamp;
+  source: ColumnType<TicketSource, TicketSource | undefined, TicketSource>;
+  /** The order event that opened it (one ticket per event); NULL for the other sources. */
+  source_event_id: string | null;
   /** Bumped by every change: a change applies only to the version it was decided on. */
   version: ColumnType<number, number | undefined, number>;
   created_at: Timestamp;
@@ -88,7 +95,14 @@ export interface SupportArticlesTable {
   updated_at: Timestamp;
 }
 
+export interface SupportReactorCheckpointsTable {
+  name: string;
+  position: string;
+  updated_at: Generated<Date>;
+}
+
 export interface SupportTables {
+  support_reactor_checkpoints: SupportReactorCheckpointsTable;
   support_tickets: SupportTicketsTable;
   support_messages: SupportMessagesTable;
   support_articles: SupportArticlesTable;
