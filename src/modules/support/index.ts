@@ -21,7 +21,7 @@ import { createSupportIntake } from './intake.js';
 import { registerSmsIntakeRoutes } from './sms-routes.js';
 import { registerKnowledgeBaseRoutes } from './kb-routes.js';
 import { createKnowledgeBase } from './knowledge-base.js';
-import { registerSupportRoutes } from './routes.js';
+import { registerAgentRoutes, registerSupportRoutes } from './routes.js';
 import { createSupportService, type SupportService } from './service.js';
 import type { SupportTables } from './tables.js';
 
@@ -108,6 +108,7 @@ export const supportContext = defineContext({
       service: Object.assign(support, { autoTickets }),
       routes(app) {
         registerSupportRoutes(app, { support, runtime, assist });
+        registerAgentRoutes(app, support);
         registerKnowledgeBaseRoutes(app, { knowledgeBase, runtime });
         // Inbound SMS: only with the token that checks Twilio's signature.
         if (config.TWILIO_AUTH_TOKEN !== undefined)

@@ -1,5 +1,6 @@
 /** The support context's SQL, against its own tables alone. Texts arrive here already encrypted. */
 import { sql, type Insertable, type Selectable, type Transaction, type Updateable } from 'kysely';
+import { ACTIVE_STATUSES } from './tables.js';
 import type {
   Priority,
   SupportDb,
@@ -108,7 +109,7 @@ export function createSupportRepository(db: SupportDb) {
       return db
         .selectFrom('support_tickets')
         .selectAll()
-        .where('status', '=', 'open')
+        .where('status', 'in', ['open', 'escalated'])
         .where((eb) =>
           eb.or([
             eb.and([
@@ -144,7 +145,7 @@ export function createSupportRepository(db: SupportDb) {
         .selectAll()
         .where('opener_id', '=', openerId)
         .where('order_id', '=', orderId)
-        .where('status', 'in', ['open', 'pending'])
+        .where('status', 'in', [...ACTIVE_STATUSES])
         .orderBy('updated_at', 'desc')
         .limit(1)
         .executeTakeFirst(),
@@ -154,7 +155,7 @@ export function createSupportRepository(db: SupportDb) {
         .selectFrom('support_tickets')
         .selectAll()
         .where('opener_id', '=', openerId)
-        .where('status', 'in', ['open', 'pending'])
+        .where('status', 'in', [...ACTIVE_STATUSES])
         .where('updated_at', '>=', since)
         .orderBy('updated_at', 'desc')
         .limit(1)
@@ -237,7 +238,7 @@ export function createSupportRepository(db: SupportDb) {
       return db
         .selectFrom('support_tickets')
         .selectAll()
-        .$if(filter.status === undefined, (query) => query.where('status', 'in', ['open', 'pending']))
+        .$if(filter.status === undefined, (query) => query.where('status', 'in', [...ACTIVE_STATUSES]))
         .$if(filter.status !== undefined, (query) => query.where('status', '=', filter.status!))
         .$if(filter.priority !== undefined, (query) => query.where('priority', '=', filter.priority!))
         .$if(filter.assignee !== undefined, (query) => query.where('assignee_id', '=', filter.assignee!))

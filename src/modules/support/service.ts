@@ -22,6 +22,7 @@ import type {
   SupportFilesPort,
   SupportOrderPartiesPort,
 } from './ports.js';
+import { AVAILABILITY_MINUTES, createAgentDirectory } from './agents.js';
 import { createSupportRepository, type MessageRow, type QueueFilter, type TicketRow } from './repository.js';
 import {
   checkTransition,
@@ -154,6 +155,7 @@ function openerRoleOf(
 
 export function createSupportService(deps: SupportDependencies) {
   const repository = createSupportRepository(deps.db);
+  const agentDirectory = createAgentDirectory(deps.db);
   const { cipher, policy } = deps;
   const now = deps.now ?? (() => new Date());
   const typingSent = new LRUCache<string, true>({ max: 10_000, ttl: TYPING_INTERVAL_MS });
@@ -365,7 +367,7 @@ export function createSupportService(deps: SupportDependencies) {
         created_at: at,
       },
     );
-    const row = (await repository.find(id))!;
+    let row = (await repository.find(id))!;
     if (created) {
       await audit(caller, 'support.ticket_opened', row, null, {
         category: row.category,
@@ -374,6 +376,7 @@ export function createSupportService(deps: SupportDependencies) {
         source: row.source,
       });
       publish(row, 'support.ticket_opened', true);
+      row = await autoAssign(row);
     }
     const suggestedArticles =
       deps.suggest === undefined ? [] : await deps.suggest(`${subject} ${body}`, locale, input.category);
@@ -542,6 +545,12 @@ export function createSupportService(deps: SupportDependencies) {
     const at = now();
     const refusal = checkTransition({ status: row.status, resolvedAt: row.resolved_at }, to, who, at, policy);
     if (refusal !== undefined) throw statusRefusal(refusal, row.status, to);
+    if (row.status === 'escalated' && !(await isSupervisor(caller)))
+      throw supportErrors.of(
+        'forbidden',
+        'supervisor_required',
+        'Only a supervisor moves an escalated ticket on.',
+      );
     const updated = await apply(row, {
       status: to,
       ...(to === 'resolved' ? { resolved_at: at } : {}),
@@ -553,7 +562,9 @@ export function createSupportService(deps: SupportDependencies) {
         : {}),
     });
     const action =
-      to === 'open' && row.status !== 'pending' ? 'support.ticket_reopened' : 'support.status_changed';
+      to === 'open' && (row.status === 'resolved' || row.status === 'closed')
+        ? 'support.ticket_reopened'
+        : 'support.status_changed';
     await audit(caller, action, row, { status: row.status }, { status: to });
     publish(updated, action, who === 'opener');
     return stateView(updated);
@@ -608,6 +619,11 @@ export function createSupportService(deps: SupportDependencies) {
     return stateView(updated);
   }
 
+  /**
+   * Escalation: one priority higher (the due time becomes the new priority's from now, if sooner),
+   * the `escalated` status, and the ticket handed to an available supervisor by round robin (else
+   * it keeps its assignee and waits in the supervisors' queue).
+   */
   async function escalate(caller: SupportCaller, id: string) {
     const { row } = await staffOnly(caller, id);
     if (row.status === 'resolved' || row.status === 'closed')
@@ -615,24 +631,100 @@ export function createSupportService(deps: SupportDependencies) {
         details: { ticketStatus: row.status },
       });
     const priority = raised(row.priority);
-    const updated = await apply(row, {
+    const dueAt = escalatedDueAt(row.sla_due_at, now(), priority, policy);
+    const changed = await apply(row, {
       priority,
+      status: 'escalated',
       escalations: row.escalations + 1,
-      sla_due_at: escalatedDueAt(row.sla_due_at, now(), priority, policy),
+      sla_due_at: dueAt,
       // A due time that moved sooner may breach again: it is alerted afresh.
-      ...(escalatedDueAt(row.sla_due_at, now(), priority, policy) < row.sla_due_at
-        ? { sla_alerted_at: null }
-        : {}),
+      ...(dueAt < row.sla_due_at ? { sla_alerted_at: null } : {}),
     });
+    const supervisor = await agentDirectory.assignRoundRobin(row.id, {
+      supervisors: true,
+      reassign: true,
+      at: now(),
+    });
+    const updated = supervisor === undefined ? changed : (await repository.find(row.id))!;
     await audit(
       caller,
       'support.ticket_escalated',
       row,
-      { priority: row.priority, slaDueAt: row.sla_due_at.toISOString() },
-      { priority, slaDueAt: updated.sla_due_at.toISOString() },
+      {
+        priority: row.priority,
+        status: row.status,
+        slaDueAt: row.sla_due_at.toISOString(),
+        assigneeId: row.assignee_id,
+      },
+      {
+        priority,
+        status: updated.status,
+        slaDueAt: updated.sla_due_at.toISOString(),
+        assigneeId: updated.assignee_id,
+      },
     );
-    publish(updated, 'support.ticket_escalated', true);
+    publish(updated, 'support.ticket_escalated', true, { assigneeId: updated.assignee_id });
     return stateView(updated);
+  }
+
+  /** An admin makes an active support agent a supervisor (or not) and sets their capacity. */
+  async function configureAgent(
+    caller: SupportCaller,
+    userId: string,
+    change: { supervisor?: boolean; capacity?: number },
+  ) {
+    if (!(await deps.agents(userId)))
+      throw supportErrors.of('unprocessable', 'assignee_not_agent', 'The person is no support agent.', {
+        details: { assigneeId: userId },
+      });
+    const before = await agentDirectory.settings(userId);
+    const after = await agentDirectory.configure(userId, change, now());
+    await deps.audit({
+      action: 'support.agent_configured',
+      actor: caller.actor,
+      subjectUserId: userId,
+      resource: `support_agent:${userId}`,
+      oldValue: { supervisor: before.supervisor, capacity: before.capacity },
+      newValue: { supervisor: after.supervisor, capacity: after.capacity },
+    });
+    return after;
+  }
+
+  /** A support agent is available for new tickets for AVAILABILITY_MINUTES (renewed by calling again), or not. */
+  async function setAvailability(caller: SupportCaller, available: boolean) {
+    const at = now();
+    return agentDirectory.setAvailability(
+      caller.userId,
+      available ? new Date(at.getTime() + AVAILABILITY_MINUTES * 60_000) : null,
+      at,
+    );
+  }
+
+  /** Admins, and support agents an admin made supervisors. */
+  async function isSupervisor(caller: SupportCaller): Promise<boolean> {
+    if (caller.permissions.has('FULL_SYSTEM_ACCESS')) return true;
+    return caller.permissions.has('TICKET_MANAGEMENT') && (await agentDirectory.isSupervisor(caller.userId));
+  }
+
+  /** A new ticket goes to the next available agent under capacity, if any (round robin). */
+  async function autoAssign(row: TicketRow): Promise<TicketRow> {
+    const agent = await agentDirectory.assignRoundRobin(row.id, {
+      supervisors: false,
+      reassign: false,
+      at: now(),
+    });
+    if (agent === undefined) return row;
+    const updated = (await repository.find(row.id))!;
+    await deps.audit({
+      action: 'support.ticket_assigned',
+      actor: { kind: 'system' },
+      subjectUserId: row.opener_id,
+      resource: `support_ticket:${row.id}`,
+      oldValue: { assigneeId: null },
+      newValue: { assigneeId: agent, by: 'round_robin' },
+    });
+    publish(updated, 'support.ticket_assigned', false, { assigneeId: agent });
+    return updated;
   }
 
   async function staffOnly(caller: SupportCaller, id: string) {
@@ -820,6 +912,10 @@ export function createSupportService(deps: SupportDependencies) {
     queue,
     personalData,
     repository,
+    agents: agentDirectory,
+    isSupervisor,
+    configureAgent,
+    setAvailability,
   };
 }
 

@@ -11,8 +11,13 @@ export type Category = (typeof CATEGORIES)[number];
 export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 
-/** open → pending (waiting on the opener) → resolved → closed; reopened within the window. */
-export const STATUSES = ['open', 'pending', 'resolved', 'closed'] as const;
+/**
+ * open → pending (waiting on the opener) → resolved → closed; reopened within the window;
+ * escalated: with a supervisor (only supervisors move it on).
+ */
+export const STATUSES = ['open', 'pending', 'escalated', 'resolved', 'closed'] as const;
+/** The statuses of a ticket still being worked on. */
+export const ACTIVE_STATUSES = ['open', 'pending', 'escalated'] as const;
 export type TicketStatus = (typeof STATUSES)[number];
 
 /** Where a ticket came from: the app, an inbound SMS or e-mail, or an order event (auto-tickets.ts). */
@@ -101,7 +106,18 @@ export interface SupportReactorCheckpointsTable {
   updated_at: Generated<Date>;
 }
 
+/** A support agent's settings for assignment (a row once an admin or the agent set one). */
+export interface SupportAgentsTable {
+  user_id: string;
+  supervisor: ColumnType<boolean, boolean | undefined, boolean>;
+  capacity: ColumnType<number, number | undefined, number>;
+  available_until: NullableTimestamp;
+  last_assigned_at: NullableTimestamp;
+  updated_at: Timestamp;
+}
+
 export interface SupportTables {
+  support_agents: SupportAgentsTable;
   support_reactor_checkpoints: SupportReactorCheckpointsTable;
   support_tickets: SupportTicketsTable;
   support_messages: SupportMessagesTable;
