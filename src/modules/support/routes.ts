@@ -413,7 +413,7 @@ export function registerSupportRoutes(
         response: { 200: TicketPage, ...errors },
       },
     },
-    async (request) => support.queue(request.query),
+    async (request) => support.queue(request.query, callerOf(request)),
   );
 
   app.post(

@@ -219,7 +219,9 @@ export function createSupportService(deps: SupportDependencies) {
   async function visible(caller: SupportCaller, id: string): Promise<{ row: TicketRow; who: Changer }> {
     const row = UUID.test(id) ? await repository.find(id) : undefined;
     if (row === undefined) throw ticketNotFound();
-    if (isStaff(caller)) return { row, who: 'staff' };
+    // Staff: a plain agent sees the tickets assigned to them; supervisors and admins see all.
+    if (isStaff(caller) && (row.assignee_id === caller.userId || (await isSupervisor(caller))))
+      return { row, who: 'staff' };
     if (row.opener_id === caller.userId) return { row, who: 'opener' };
     throw ticketNotFound();
   }
@@ -792,13 +794,16 @@ export function createSupportService(deps: SupportDependencies) {
     };
   }
 
-  async function queue(query: QueueFilter & { cursor?: string; limit?: number }) {
+  /** The queue: supervisors and admins see every ticket, a plain agent only those assigned to them. */
+  async function queue(query: QueueFilter & { cursor?: string; limit?: number }, caller?: SupportCaller) {
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     const limit = Math.min(Math.max(query.limit ?? 20, 1), PAGE_MAX);
+    const own = caller !== undefined && !(await isSupervisor(caller));
     const filter: QueueFilter = {
       ...(query.status === undefined ? {} : { status: query.status }),
       ...(query.priority === undefined ? {} : { priority: query.priority }),
       ...(query.assignee === undefined ? {} : { assignee: query.assignee }),
+      ...(own ? { assignee: caller.userId } : {}),
     };
     const rows = await repository.queue(
       filter,

@@ -153,6 +153,10 @@ describe('support agents: supervisors, capacity, availability', () => {
 
   it('escalation: status escalated, one priority higher, handed to an available supervisor; only a supervisor moves it on', async () => {
     const ticket = await open('À escalader');
+    const handed = await inject('POST', `/v1/admin/support/tickets/${ticket.id}/assign`, admin.accessToken, {
+      assigneeId: second.userId,
+    });
+    expect(handed.statusCode, handed.body).toBe(200);
     const escalated = await inject(
       'POST',
       `/v1/admin/support/tickets/${ticket.id}/escalate`,
@@ -166,7 +170,7 @@ describe('support agents: supervisors, capacity, availability', () => {
       escalations: 1,
       assigneeId: supervisor.userId,
     });
-    // The opener still writes on it; a plain agent may not move it on; the supervisor may.
+    // The opener still writes on it; the agent no longer holds it; the supervisor moves it on.
     const written = await inject('POST', `/v1/support/tickets/${ticket.id}/messages`, customer.accessToken, {
       body: 'Merci.',
     });
@@ -174,10 +178,7 @@ describe('support agents: supervisors, capacity, availability', () => {
     const byAgent = await inject('POST', `/v1/support/tickets/${ticket.id}/status`, second.accessToken, {
       status: 'resolved',
     });
-    expect(byAgent.statusCode).toBe(403);
-    expect(byAgent.json().code).toBe('supervisor_required');
-    const stillEscalated = await inject('GET', `/v1/support/tickets/${ticket.id}`, customer.accessToken);
-    expect(stillEscalated.json().status).toBe('escalated');
+    expect(byAgent.statusCode).toBe(404);
     const queue = await inject('GET', '/v1/admin/support/tickets?status=escalated', supervisor.accessToken);
     expect(queue.json().items.map((item: { id: string }) => item.id)).toEqual([ticket.id]);
     const bySupervisor = await inject(
@@ -190,6 +191,29 @@ describe('support agents: supervisors, capacity, availability', () => {
     );
     expect(bySupervisor.statusCode, bySupervisor.body).toBe(200);
     expect(bySupervisor.json().status).toBe('resolved');
+
+    // No supervisor available: the agent keeps it, escalated, and may not move it on.
+    await inject('POST', '/v1/support/agents/me/availability', supervisor.accessToken, { available: false });
+    const kept = await open('Sans superviseur');
+    await inject('POST', `/v1/admin/support/tickets/${kept.id}/assign`, admin.accessToken, {
+      assigneeId: second.userId,
+    });
+    const alone = await inject(
+      'POST',
+      `/v1/admin/support/tickets/${kept.id}/escalate`,
+      second.accessToken,
+      {},
+    );
+    expect(alone.json()).toMatchObject({ status: 'escalated', assigneeId: second.userId });
+    const refused = await inject('POST', `/v1/support/tickets/${kept.id}/status`, second.accessToken, {
+      status: 'resolved',
+    });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().code).toBe('supervisor_required');
+    expect((await inject('GET', `/v1/support/tickets/${kept.id}`, customer.accessToken)).json().status).toBe(
+      'escalated',
+    );
+    await inject('POST', '/v1/support/agents/me/availability', supervisor.accessToken, { available: true });
     // An admin is a supervisor too.
     const other = await open('Autre');
     await inject('POST', `/v1/admin/support/tickets/${other.id}/escalate`, admin.accessToken, {});
@@ -197,5 +221,40 @@ describe('support agents: supervisors, capacity, availability', () => {
       status: 'open',
     });
     expect(byAdmin.json().status).toBe('open');
+  });
+
+  it('a plain agent sees only the tickets assigned to them; supervisors and admins see all', async () => {
+    const ticket = await open('Visibilité');
+    const holder = ticket.assigneeId === first.userId ? first : second;
+    const other = await createUser(testApp, { roles: ['support'] });
+    const foreign = await inject('GET', `/v1/support/tickets/${ticket.id}`, other.accessToken);
+    expect(foreign.statusCode).toBe(404);
+    const foreignNote = await inject('POST', `/v1/support/tickets/${ticket.id}/messages`, other.accessToken, {
+      body: 'note',
+      internal: true,
+    });
+    expect(foreignNote.statusCode).toBe(404);
+    const queue = await inject('GET', '/v1/admin/support/tickets?limit=50', other.accessToken);
+    expect(queue.statusCode).toBe(200);
+    expect(queue.json().items).toEqual([]);
+    // Asking for someone else's tickets answers one's own.
+    const asked = await inject(
+      'GET',
+      `/v1/admin/support/tickets?assignee=${holder.userId}`,
+      other.accessToken,
+    );
+    expect(asked.json().items).toEqual([]);
+    if (ticket.assigneeId !== null) {
+      expect((await inject('GET', `/v1/support/tickets/${ticket.id}`, holder.accessToken)).statusCode).toBe(
+        200,
+      );
+      const own = await inject('GET', '/v1/admin/support/tickets?limit=50', holder.accessToken);
+      const ids = own.json().items.map((item: { id: string; assigneeId: string }) => item.assigneeId);
+      expect(new Set(ids)).toEqual(new Set([holder.userId]));
+    }
+    for (const viewer of [supervisor, admin])
+      expect((await inject('GET', `/v1/support/tickets/${ticket.id}`, viewer.accessToken)).statusCode).toBe(
+        200,
+      );
   });
 });
