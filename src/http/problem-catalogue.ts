@@ -312,6 +312,7 @@ const ROWS: Row[] = [
   ['status_unchanged', 409, SUPPORT, ['Status unchanged', 'The ticket already has this status.'], ['Statut inchangé', 'Le ticket a déjà ce statut.']],
   ['status_transition_not_allowed', 409, SUPPORT, ['Status change refused', 'A ticket in `from` cannot become `to` by you.'], ['Changement de statut refusé', 'Un ticket `from` ne peut pas devenir `to` de votre fait.']],
   ['reopen_window_closed', 409, SUPPORT, ['Too late to reopen', 'The ticket could be reopened until `reopenableUntil`; open a new one.'], ['Trop tard pour rouvrir', 'Le ticket pouvait être rouvert jusqu’à `reopenableUntil` ; ouvrez-en un nouveau.']],
+  ['supervisor_required', 403, SUPPORT, ['Supervisor required', 'Only a supervisor moves an escalated ticket on.'], ['Superviseur requis', 'Seul un superviseur fait avancer un ticket escaladé.']],
   ['assignee_not_agent', 422, SUPPORT, ['Not a support agent', 'The assignee is no active support agent.'], ['Pas un agent du support', 'La personne désignée n’est pas un agent actif du support.']],
   ['dispute_not_applicable', 409, SUPPORT, ['No dispute from this ticket', 'Only the opener of an order-problem ticket about an order opens its dispute.'], ['Pas de litige depuis ce ticket', 'Seul l’auteur d’un ticket « problème de commande » lié à une commande ouvre son litige.']],
   ['dispute_customer_only', 403, SUPPORT, ['Customer only', 'Only the order’s customer opens its dispute.'], ['Réservé au client', 'Seul le client de la commande ouvre son litige.']],

@@ -14,13 +14,14 @@ import { fieldCipherOf } from '../../platform/field-crypto.js';
 import type { Identity } from '../identity/index.js';
 import type { SupportDisputesPort, SupportFilesPort, SupportOrderPartiesPort } from './ports.js';
 import { createSupportAssist } from './assist.js';
+import { AUTO_TICKET_REACTOR, createAutoTickets } from './auto-tickets.js';
 import { supportChatInbound } from './chat.js';
 import { createGeminiModel } from './gemini.js';
 import { createSupportIntake } from './intake.js';
 import { registerSmsIntakeRoutes } from './sms-routes.js';
 import { registerKnowledgeBaseRoutes } from './kb-routes.js';
 import { createKnowledgeBase } from './knowledge-base.js';
-import { registerSupportRoutes } from './routes.js';
+import { registerAgentRoutes, registerSupportRoutes } from './routes.js';
 import { createSupportService, type SupportService } from './service.js';
 import type { SupportTables } from './tables.js';
 
@@ -36,7 +37,7 @@ export const supportContext = defineContext({
     files: need<{ read: SupportFilesPort }>(),
   },
   tables: tablesOf<SupportTables>(),
-  create({ runtime, db, realtime }, { identity, orders, files }) {
+  create({ runtime, db, realtime, eventStore }, { identity, orders, files }) {
     const { config } = runtime;
     const knowledgeBase = createKnowledgeBase({ db, audit: (entry) => identity.audit(entry) });
     const support: SupportService = createSupportService({
@@ -96,10 +97,18 @@ export const supportContext = defineContext({
         return user === undefined ? undefined : { userId: user.id, roles: user.roles, status: user.status };
       },
     });
+    const autoTickets = createAutoTickets({
+      support,
+      orders: orders.parties,
+      db,
+      eventStore,
+      logger: runtime.logger,
+    });
     return {
-      service: support,
+      service: Object.assign(support, { autoTickets }),
       routes(app) {
         registerSupportRoutes(app, { support, runtime, assist });
+        registerAgentRoutes(app, support);
         registerKnowledgeBaseRoutes(app, { knowledgeBase, runtime });
         // Inbound SMS: only with the token that checks Twilio's signature.
         if (config.TWILIO_AUTH_TOKEN !== undefined)
@@ -109,6 +118,8 @@ export const supportContext = defineContext({
           });
       },
       inbound: supportChatInbound(support),
+      // Tickets from disputes and failed deliveries: one per order event (ids derived from it).
+      reactors: [{ name: AUTO_TICKET_REACTOR, start: autoTickets.start, stop: autoTickets.stop }],
       // Idempotent: each alert is claimed on its row, so every instance may run the sweep.
       schedules: [
         { name: 'support-sla-sweep', cron: '* * * * *', run: async () => void (await support.sweepSla()) },

@@ -23,7 +23,7 @@ export type PhoneDirectory = (
   phone: string,
 ) => Promise<{ userId: string; roles: readonly string[]; status: string } | undefined>;
 
-function providerUuid(namespace: string, id: string): string {
+export function providerUuid(namespace: string, id: string): string {
   const bytes = createHash('sha256').update(namespace).update('\u0000').update(id).digest().subarray(0, 16);
   bytes[6] = (bytes[6]! & 0x0f) | 0x50;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
@@ -81,6 +81,7 @@ export function createSupportIntake(deps: {
       { category: keywordCategory(text), subject, body: text },
       providerUuid('support-sms-ticket', input.providerId),
       'fr',
+      { source: 'sms' },
     );
     return { outcome: 'opened', ticketId: ticket.id };
   }

@@ -1,5 +1,6 @@
 /** The support context's SQL, against its own tables alone. Texts arrive here already encrypted. */
 import { sql, type Insertable, type Selectable, type Transaction, type Updateable } from 'kysely';
+import { ACTIVE_STATUSES } from './tables.js';
 import type {
   Priority,
   SupportDb,
@@ -42,7 +43,7 @@ export function createSupportRepository(db: SupportDb) {
         const inserted = await transaction
           .insertInto('support_tickets')
           .values(ticket)
-          .onConflict((conflict) => conflict.column('id').doNothing())
+          .onConflict((conflict) => conflict.doNothing())
           .returning('id')
           .executeTakeFirst();
         if (inserted === undefined) return false;
@@ -108,7 +109,7 @@ export function createSupportRepository(db: SupportDb) {
       return db
         .selectFrom('support_tickets')
         .selectAll()
-        .where('status', '=', 'open')
+        .where('status', 'in', ['open', 'escalated'])
         .where((eb) =>
           eb.or([
             eb.and([
@@ -137,12 +138,24 @@ export function createSupportRepository(db: SupportDb) {
     },
 
     /** The person's most recently changed open or pending ticket changed since `since`. */
+    /** The opener's open or pending ticket about an order, if any. */
+    activeOnOrder: (openerId: string, orderId: string): Promise<TicketRow | undefined> =>
+      db
+        .selectFrom('support_tickets')
+        .selectAll()
+        .where('opener_id', '=', openerId)
+        .where('order_id', '=', orderId)
+        .where('status', 'in', [...ACTIVE_STATUSES])
+        .orderBy('updated_at', 'desc')
+        .limit(1)
+        .executeTakeFirst(),
+
     latestActiveOf: (openerId: string, since: Date): Promise<TicketRow | undefined> =>
       db
         .selectFrom('support_tickets')
         .selectAll()
         .where('opener_id', '=', openerId)
-        .where('status', 'in', ['open', 'pending'])
+        .where('status', 'in', [...ACTIVE_STATUSES])
         .where('updated_at', '>=', since)
         .orderBy('updated_at', 'desc')
         .limit(1)
@@ -225,7 +238,7 @@ export function createSupportRepository(db: SupportDb) {
       return db
         .selectFrom('support_tickets')
         .selectAll()
-        .$if(filter.status === undefined, (query) => query.where('status', 'in', ['open', 'pending']))
+        .$if(filter.status === undefined, (query) => query.where('status', 'in', [...ACTIVE_STATUSES]))
         .$if(filter.status !== undefined, (query) => query.where('status', '=', filter.status!))
         .$if(filter.priority !== undefined, (query) => query.where('priority', '=', filter.priority!))
         .$if(filter.assignee !== undefined, (query) => query.where('assignee_id', '=', filter.assignee!))

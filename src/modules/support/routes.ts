@@ -12,6 +12,7 @@ import { keyedUuid, withIdempotency } from '../../http/idempotency.js';
 import { HttpProblem, ProblemSchema } from '../../http/problem.js';
 import { preferredLanguage } from '../../http/problem-catalogue.js';
 import type { Runtime } from '../../runtime.js';
+import { AVAILABILITY_MINUTES, CAPACITY_MAX } from './agents.js';
 import type { SupportAssist } from './assist.js';
 import {
   ATTACHMENTS_MAX,
@@ -138,6 +139,7 @@ const Summary = {
   openerRole: Type.String(),
   assigneeId: Nullable(Uuid),
   escalations: Type.Integer(),
+  source: Type.String({ description: 'app, sms, email, dispute, delivery_failed' }),
   slaDueAt: Type.String({ format: 'date-time' }),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
@@ -411,7 +413,7 @@ export function registerSupportRoutes(
         response: { 200: TicketPage, ...errors },
       },
     },
-    async (request) => support.queue(request.query),
+    async (request) => support.queue(request.query, callerOf(request)),
   );
 
   app.post(
@@ -462,5 +464,58 @@ export function registerSupportRoutes(
       },
     },
     async (request) => support.escalate(callerOf(request), request.params.id),
+  );
+}
+
+const ADMIN: RouteAccess = { permissions: ['FULL_SYSTEM_ACCESS'], ownership: 'admins' };
+const AgentParams = Type.Object({ userId: Uuid }, { additionalProperties: false });
+const AgentBody = Type.Object(
+  {
+    supervisor: Type.Optional(Type.Boolean()),
+    capacity: Type.Optional(Type.Integer({ minimum: 0, maximum: CAPACITY_MAX })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+const AvailabilityBody = Type.Object({ available: Type.Boolean() }, { additionalProperties: false });
+const AgentAnswer = Type.Object({
+  userId: Uuid,
+  supervisor: Type.Boolean(),
+  capacity: Type.Integer(),
+  availableUntil: Nullable(Type.String({ format: 'date-time' })),
+  activeTickets: Type.Integer(),
+});
+
+/** Supervisors, capacities and availability for round-robin assignment (agents.ts). */
+export function registerAgentRoutes(app: FastifyInstance, support: SupportService): void {
+  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+  typed.put(
+    '/v1/admin/support/agents/:userId',
+    {
+      config: { access: ADMIN },
+      schema: {
+        tags,
+        summary: 'Make a support agent a supervisor (or not) and set their capacity (active tickets at most)',
+        params: AgentParams,
+        body: AgentBody,
+        response: { 200: AgentAnswer, ...errors },
+      },
+    },
+    async (request) => {
+      const caller = callerOf(request);
+      return support.configureAgent(caller, request.params.userId, request.body);
+    },
+  );
+  typed.post(
+    '/v1/support/agents/me/availability',
+    {
+      config: { access: STAFF },
+      schema: {
+        tags,
+        summary: `Say you are available for new tickets (renew within ${AVAILABILITY_MINUTES} minutes) or not`,
+        body: AvailabilityBody,
+        response: { 200: AgentAnswer, ...readErrors },
+      },
+    },
+    async (request) => support.setAvailability(callerOf(request), request.body.available),
   );
 }

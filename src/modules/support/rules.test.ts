@@ -63,6 +63,17 @@ describe('support rules', () => {
     }
   });
 
+  it('lets staff take an escalated ticket out of escalation, never into it by status, and not the opener', () => {
+    const escalated = { status: 'escalated' as const, resolvedAt: null };
+    for (const to of ['open', 'pending', 'resolved'] as const)
+      expect(checkTransition(escalated, to, 'staff', at, policy)).toBeUndefined();
+    expect(checkTransition(escalated, 'closed', 'staff', at, policy)?.code).toBe('transition_not_allowed');
+    expect(checkTransition(escalated, 'resolved', 'opener', at, policy)?.code).toBe('transition_not_allowed');
+    const open = { status: 'open' as const, resolvedAt: null };
+    expect(checkTransition(open, 'escalated', 'staff', at, policy)?.code).toBe('transition_not_allowed');
+    expect(mayWrite('escalated', 'opener')).toBe(true);
+  });
+
   it('lets the opener write while open or pending, staff until closed', () => {
     expect(mayWrite('pending', 'opener')).toBe(true);
     expect(mayWrite('resolved', 'opener')).toBe(false);
@@ -97,6 +108,10 @@ describe('support rules', () => {
       ),
     ).toEqual([]);
     expect(slaBreaches({ ...ticket, firstResponseDueAt: null }, minutes(100))).toEqual([]);
+    expect(slaBreaches({ ...ticket, status: 'escalated' }, minutes(300))).toEqual([
+      'first_response',
+      'resolution',
+    ]);
     expect(slaBreaches({ ...ticket, status: 'pending' }, minutes(300))).toEqual([]);
     expect(slaBreaches({ ...ticket, status: 'resolved' }, minutes(300))).toEqual([]);
   });

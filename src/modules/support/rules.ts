@@ -63,7 +63,7 @@ export function slaBreaches(
   },
   now: Date,
 ): SlaBreach[] {
-  if (ticket.status !== 'open') return [];
+  if (ticket.status !== 'open' && ticket.status !== 'escalated') return [];
   const breaches: SlaBreach[] = [];
   if (
     ticket.firstResponseDueAt !== null &&
@@ -108,7 +108,17 @@ export function checkTransition(
     return now.getTime() < closes.getTime() ? undefined : { code: 'reopen_window_closed', closedAt: closes };
   }
   const allowed: Record<Changer, readonly string[]> = {
-    staff: ['open>pending', 'pending>open', 'open>resolved', 'pending>resolved', 'resolved>closed'],
+    staff: [
+      'open>pending',
+      'pending>open',
+      'open>resolved',
+      'pending>resolved',
+      'resolved>closed',
+      // Out of escalation (a supervisor: the service checks who).
+      'escalated>open',
+      'escalated>pending',
+      'escalated>resolved',
+    ],
     opener: ['resolved>closed'],
   };
   return allowed[who].includes(`${from}>${to}`) ? undefined : { code: 'transition_not_allowed', from, to };
@@ -116,7 +126,9 @@ export function checkTransition(
 
 /** Who may write on a ticket in this status: the opener while it is open or pending; staff until closed. */
 export function mayWrite(status: TicketStatus, who: Changer): boolean {
-  return who === 'staff' ? status !== 'closed' : status === 'open' || status === 'pending';
+  return who === 'staff'
+    ? status !== 'closed'
+    : status === 'open' || status === 'pending' || status === 'escalated';
 }
 
 /** The order's dispute as the ticket shows it, from the order's status. */

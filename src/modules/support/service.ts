@@ -22,6 +22,7 @@ import type {
   SupportFilesPort,
   SupportOrderPartiesPort,
 } from './ports.js';
+import { AVAILABILITY_MINUTES, createAgentDirectory } from './agents.js';
 import { createSupportRepository, type MessageRow, type QueueFilter, type TicketRow } from './repository.js';
 import {
   checkTransition,
@@ -42,6 +43,7 @@ import {
   type Locale,
   type OpenerRole,
   type SupportDb,
+  type TicketSource,
   type TicketStatus,
 } from './tables.js';
 
@@ -77,6 +79,14 @@ export interface OpenTicketInput {
   body: string;
   orderId?: string;
   attachments?: string[];
+}
+
+/** Where a ticket comes from, when not the app: the channel, the order event, the first message's author. */
+export interface TicketOrigin {
+  source: TicketSource;
+  sourceEventId?: string;
+  /** Who wrote the first message when not the opener (the driver who reported a failed delivery). */
+  firstAuthorId?: string;
 }
 
 export interface MessageInput {
@@ -145,6 +155,7 @@ function openerRoleOf(
 
 export function createSupportService(deps: SupportDependencies) {
   const repository = createSupportRepository(deps.db);
+  const agentDirectory = createAgentDirectory(deps.db);
   const { cipher, policy } = deps;
   const now = deps.now ?? (() => new Date());
   const typingSent = new LRUCache<string, true>({ max: 10_000, ttl: TYPING_INTERVAL_MS });
@@ -173,6 +184,7 @@ export function createSupportService(deps: SupportDependencies) {
       openerRole: row.opener_role,
       assigneeId: row.assignee_id,
       escalations: row.escalations,
+      source: row.source,
       slaDueAt: row.sla_due_at.toISOString(),
       createdAt: row.created_at.toISOString(),
       updatedAt: row.updated_at.toISOString(),
@@ -207,7 +219,9 @@ export function createSupportService(deps: SupportDependencies) {
   async function visible(caller: SupportCaller, id: string): Promise<{ row: TicketRow; who: Changer }> {
     const row = UUID.test(id) ? await repository.find(id) : undefined;
     if (row === undefined) throw ticketNotFound();
-    if (isStaff(caller)) return { row, who: 'staff' };
+    // Staff: a plain agent sees the tickets assigned to them; supervisors and admins see all.
+    if (isStaff(caller) && (row.assignee_id === caller.userId || (await isSupervisor(caller))))
+      return { row, who: 'staff' };
     if (row.opener_id === caller.userId) return { row, who: 'opener' };
     throw ticketNotFound();
   }
@@ -317,6 +331,7 @@ export function createSupportService(deps: SupportDependencies) {
     input: OpenTicketInput,
     id: string = randomUUID(),
     locale: Locale = 'en',
+    origin: TicketOrigin = { source: 'app' },
   ) {
     openerRoleOf(caller);
     const subject = checkText('subject', input.subject);
@@ -336,6 +351,8 @@ export function createSupportService(deps: SupportDependencies) {
         order_id: input.orderId ?? null,
         priority,
         status: 'open',
+        source: origin.source,
+        source_event_id: origin.sourceEventId ?? null,
         sla_due_at: slaDueAt(at, priority, policy),
         first_response_due_at: firstResponseDueAt(at, priority, policy),
         created_at: at,
@@ -344,7 +361,7 @@ export function createSupportService(deps: SupportDependencies) {
       {
         id: randomUUID(),
         ticket_id: id,
-        author_id: caller.userId,
+        author_id: origin.firstAuthorId ?? caller.userId,
         from_staff: false,
         internal: false,
         body: cipher.encrypt(BODY_PURPOSE, body),
@@ -352,14 +369,16 @@ export function createSupportService(deps: SupportDependencies) {
         created_at: at,
       },
     );
-    const row = (await repository.find(id))!;
+    let row = (await repository.find(id))!;
     if (created) {
       await audit(caller, 'support.ticket_opened', row, null, {
         category: row.category,
         priority: row.priority,
         orderId: row.order_id,
+        source: row.source,
       });
       publish(row, 'support.ticket_opened', true);
+      row = await autoAssign(row);
     }
     const suggestedArticles =
       deps.suggest === undefined ? [] : await deps.suggest(`${subject} ${body}`, locale, input.category);
@@ -528,6 +547,12 @@ export function createSupportService(deps: SupportDependencies) {
     const at = now();
     const refusal = checkTransition({ status: row.status, resolvedAt: row.resolved_at }, to, who, at, policy);
     if (refusal !== undefined) throw statusRefusal(refusal, row.status, to);
+    if (row.status === 'escalated' && !(await isSupervisor(caller)))
+      throw supportErrors.of(
+        'forbidden',
+        'supervisor_required',
+        'Only a supervisor moves an escalated ticket on.',
+      );
     const updated = await apply(row, {
       status: to,
       ...(to === 'resolved' ? { resolved_at: at } : {}),
@@ -539,7 +564,9 @@ export function createSupportService(deps: SupportDependencies) {
         : {}),
     });
     const action =
-      to === 'open' && row.status !== 'pending' ? 'support.ticket_reopened' : 'support.status_changed';
+      to === 'open' && (row.status === 'resolved' || row.status === 'closed')
+        ? 'support.ticket_reopened'
+        : 'support.status_changed';
     await audit(caller, action, row, { status: row.status }, { status: to });
     publish(updated, action, who === 'opener');
     return stateView(updated);
@@ -594,6 +621,11 @@ export function createSupportService(deps: SupportDependencies) {
     return stateView(updated);
   }
 
+  /**
+   * Escalation: one priority higher (the due time becomes the new priority's from now, if sooner),
+   * the `escalated` status, and the ticket handed to an available supervisor by round robin (else
+   * it keeps its assignee and waits in the supervisors' queue).
+   */
   async function escalate(caller: SupportCaller, id: string) {
     const { row } = await staffOnly(caller, id);
     if (row.status === 'resolved' || row.status === 'closed')
@@ -601,24 +633,100 @@ export function createSupportService(deps: SupportDependencies) {
         details: { ticketStatus: row.status },
       });
     const priority = raised(row.priority);
-    const updated = await apply(row, {
+    const dueAt = escalatedDueAt(row.sla_due_at, now(), priority, policy);
+    const changed = await apply(row, {
       priority,
+      status: 'escalated',
       escalations: row.escalations + 1,
-      sla_due_at: escalatedDueAt(row.sla_due_at, now(), priority, policy),
+      sla_due_at: dueAt,
       // A due time that moved sooner may breach again: it is alerted afresh.
-      ...(escalatedDueAt(row.sla_due_at, now(), priority, policy) < row.sla_due_at
-        ? { sla_alerted_at: null }
-        : {}),
+      ...(dueAt < row.sla_due_at ? { sla_alerted_at: null } : {}),
     });
+    const supervisor = await agentDirectory.assignRoundRobin(row.id, {
+      supervisors: true,
+      reassign: true,
+      at: now(),
+    });
+    const updated = supervisor === undefined ? changed : (await repository.find(row.id))!;
     await audit(
       caller,
       'support.ticket_escalated',
       row,
-      { priority: row.priority, slaDueAt: row.sla_due_at.toISOString() },
-      { priority, slaDueAt: updated.sla_due_at.toISOString() },
+      {
+        priority: row.priority,
+        status: row.status,
+        slaDueAt: row.sla_due_at.toISOString(),
+        assigneeId: row.assignee_id,
+      },
+      {
+        priority,
+        status: updated.status,
+        slaDueAt: updated.sla_due_at.toISOString(),
+        assigneeId: updated.assignee_id,
+      },
     );
-    publish(updated, 'support.ticket_escalated', true);
+    publish(updated, 'support.ticket_escalated', true, { assigneeId: updated.assignee_id });
     return stateView(updated);
+  }
+
+  /** An admin makes an active support agent a supervisor (or not) and sets their capacity. */
+  async function configureAgent(
+    caller: SupportCaller,
+    userId: string,
+    change: { supervisor?: boolean; capacity?: number },
+  ) {
+    if (!(await deps.agents(userId)))
+      throw supportErrors.of('unprocessable', 'assignee_not_agent', 'The person is no support agent.', {
+        details: { assigneeId: userId },
+      });
+    const before = await agentDirectory.settings(userId);
+    const after = await agentDirectory.configure(userId, change, now());
+    await deps.audit({
+      action: 'support.agent_configured',
+      actor: caller.actor,
+      subjectUserId: userId,
+      resource: `support_agent:${userId}`,
+      oldValue: { supervisor: before.supervisor, capacity: before.capacity },
+      newValue: { supervisor: after.supervisor, capacity: after.capacity },
+    });
+    return after;
+  }
+
+  /** A support agent is available for new tickets for AVAILABILITY_MINUTES (renewed by calling again), or not. */
+  async function setAvailability(caller: SupportCaller, available: boolean) {
+    const at = now();
+    return agentDirectory.setAvailability(
+      caller.userId,
+      available ? new Date(at.getTime() + AVAILABILITY_MINUTES * 60_000) : null,
+      at,
+    );
+  }
+
+  /** Admins, and support agents an admin made supervisors. */
+  async function isSupervisor(caller: SupportCaller): Promise<boolean> {
+    if (caller.permissions.has('FULL_SYSTEM_ACCESS')) return true;
+    return caller.permissions.has('TICKET_MANAGEMENT') && (await agentDirectory.isSupervisor(caller.userId));
+  }
+
+  /** A new ticket goes to the next available agent under capacity, if any (round robin). */
+  async function autoAssign(row: TicketRow): Promise<TicketRow> {
+    const agent = await agentDirectory.assignRoundRobin(row.id, {
+      supervisors: false,
+      reassign: false,
+      at: now(),
+    });
+    if (agent === undefined) return row;
+    const updated = (await repository.find(row.id))!;
+    await deps.audit({
+      action: 'support.ticket_assigned',
+      actor: { kind: 'system' },
+      subjectUserId: row.opener_id,
+      resource: `support_ticket:${row.id}`,
+      oldValue: { assigneeId: null },
+      newValue: { assigneeId: agent, by: 'round_robin' },
+    });
+    publish(updated, 'support.ticket_assigned', false, { assigneeId: agent });
+    return updated;
   }
 
   async function staffOnly(caller: SupportCaller, id: string) {
@@ -686,13 +794,16 @@ export function createSupportService(deps: SupportDependencies) {
     };
   }
 
-  async function queue(query: QueueFilter & { cursor?: string; limit?: number }) {
+  /** The queue: supervisors and admins see every ticket, a plain agent only those assigned to them. */
+  async function queue(query: QueueFilter & { cursor?: string; limit?: number }, caller?: SupportCaller) {
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     const limit = Math.min(Math.max(query.limit ?? 20, 1), PAGE_MAX);
+    const own = caller !== undefined && !(await isSupervisor(caller));
     const filter: QueueFilter = {
       ...(query.status === undefined ? {} : { status: query.status }),
       ...(query.priority === undefined ? {} : { priority: query.priority }),
       ...(query.assignee === undefined ? {} : { assignee: query.assignee }),
+      ...(own ? { assignee: caller.userId } : {}),
     };
     const rows = await repository.queue(
       filter,
@@ -806,6 +917,10 @@ export function createSupportService(deps: SupportDependencies) {
     queue,
     personalData,
     repository,
+    agents: agentDirectory,
+    isSupervisor,
+    configureAgent,
+    setAvailability,
   };
 }
 

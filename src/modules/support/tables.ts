@@ -11,9 +11,18 @@ export type Category = (typeof CATEGORIES)[number];
 export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 
-/** open → pending (waiting on the opener) → resolved → closed; reopened within the window. */
-export const STATUSES = ['open', 'pending', 'resolved', 'closed'] as const;
+/**
+ * open → pending (waiting on the opener) → resolved → closed; reopened within the window;
+ * escalated: with a supervisor (only supervisors move it on).
+ */
+export const STATUSES = ['open', 'pending', 'escalated', 'resolved', 'closed'] as const;
+/** The statuses of a ticket still being worked on. */
+export const ACTIVE_STATUSES = ['open', 'pending', 'escalated'] as const;
 export type TicketStatus = (typeof STATUSES)[number];
+
+/** Where a ticket came from: the app, an inbound SMS or e-mail, or an order event (auto-tickets.ts). */
+export const SOURCES = ['app', 'sms', 'email', 'dispute', 'delivery_failed'] as const;
+export type TicketSource = (typeof SOURCES)[number];
 
 export const OPENER_ROLES = ['customer', 'restaurant_owner', 'driver'] as const;
 export type OpenerRole = (typeof OPENER_ROLES)[number];
@@ -46,6 +55,9 @@ export interface SupportTicketsTable {
   /** When each breach was alerted (once; cleared when the due time moves). */
   first_response_alerted_at: NullableTimestamp;
   sla_alerted_at: NullableTimestamp;
+  source: ColumnType<TicketSource, TicketSource | undefined, TicketSource>;
+  /** The order event that opened it (one ticket per event); NULL for the other sources. */
+  source_event_id: string | null;
   /** Bumped by every change: a change applies only to the version it was decided on. */
   version: ColumnType<number, number | undefined, number>;
   created_at: Timestamp;
@@ -88,7 +100,25 @@ export interface SupportArticlesTable {
   updated_at: Timestamp;
 }
 
+export interface SupportReactorCheckpointsTable {
+  name: string;
+  position: string;
+  updated_at: Generated<Date>;
+}
+
+/** A support agent's settings for assignment (a row once an admin or the agent set one). */
+export interface SupportAgentsTable {
+  user_id: string;
+  supervisor: ColumnType<boolean, boolean | undefined, boolean>;
+  capacity: ColumnType<number, number | undefined, number>;
+  available_until: NullableTimestamp;
+  last_assigned_at: NullableTimestamp;
+  updated_at: Timestamp;
+}
+
 export interface SupportTables {
+  support_agents: SupportAgentsTable;
+  support_reactor_checkpoints: SupportReactorCheckpointsTable;
   support_tickets: SupportTicketsTable;
   support_messages: SupportMessagesTable;
   support_articles: SupportArticlesTable;

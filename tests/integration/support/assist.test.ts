@@ -33,6 +33,8 @@ beforeAll(async () => {
     createUser(withModel, { roles: ['customer'], name: 'Aïcha Ngo Bell' }),
     createUser(withModel, { roles: ['support'] }),
   ]);
+  // A supervisor sees every ticket; plain agents only theirs (assignment.test.ts).
+  await withModel.services.support.agents.configure(agent.userId, { supervisor: true }, new Date());
   const article = await withModel.app.inject({
     method: 'POST',
     url: '/v1/admin/support/articles',

@@ -16,6 +16,8 @@ beforeAll(async () => {
     createUser(testApp, { roles: ['customer'] }),
     createUser(testApp, { roles: ['support'] }),
   ]);
+  // A supervisor sees every ticket; plain agents only theirs (assignment.test.ts).
+  await testApp.services.support.agents.configure(agent.userId, { supervisor: true }, new Date());
 }, 120_000);
 afterAll(async () => testApp?.close());
 

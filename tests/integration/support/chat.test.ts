@@ -56,6 +56,8 @@ beforeAll(async () => {
     createUser(first, { roles: ['customer'] }),
     createUser(first, { roles: ['support'] }),
   ]);
+  // A supervisor sees every ticket; plain agents only theirs (assignment.test.ts).
+  await first.services.support.agents.configure(agent.userId, { supervisor: true }, new Date());
   const opened = await inject('POST', '/v1/support/tickets', customer.accessToken, {
     category: 'delivery',
     subject: 'Livreur introuvable',

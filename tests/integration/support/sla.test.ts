@@ -22,6 +22,8 @@ beforeAll(async () => {
     createUser(testApp, { roles: ['support'] }),
     createUser(testApp, { roles: ['admin'] }),
   ]);
+  // A supervisor sees every ticket; plain agents only theirs (assignment.test.ts).
+  await testApp.services.support.agents.configure(agent.userId, { supervisor: true }, new Date());
 }, 120_000);
 afterAll(async () => {
   await Promise.all(sockets.map((socket) => socket.close()));

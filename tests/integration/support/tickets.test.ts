@@ -13,6 +13,8 @@ beforeAll(async () => {
   customer = world.actors.customer;
   staff = world.support;
   stranger = await createUser(world.testApp, { roles: ['customer'] });
+  // Escalated tickets are moved on by supervisors only (assignment.test.ts): this agent is one.
+  await world.testApp.services.support.agents.configure(staff.userId, { supervisor: true }, new Date());
 }, 120_000);
 afterAll(async () => world?.testApp.close());
 

@@ -1,0 +1,129 @@
+/**
+ * Support agents' settings for assignment (issue #22): who is a supervisor, how many active
+ * tickets an agent holds at most (capacity), and who is available now (the agent says so and
+ * renews it: availability lapses after AVAILABILITY_MINUTES without a renewal, so an agent who
+ * closed the app stops receiving tickets). Round robin: the available agent (or supervisor, for
+ * an escalation) under capacity who was assigned longest ago, in one transaction under an
+ * advisory lock, so assignments on every instance happen one at a time and nobody goes over
+ * capacity.
+ */
+import { sql } from 'kysely';
+import { ACTIVE_STATUSES, type SupportDb } from './tables.js';
+
+export const AVAILABILITY_MINUTES = 10;
+export const CAPACITY_DEFAULT = 10;
+export const CAPACITY_MAX = 200;
+
+export interface AgentSettings {
+  userId: string;
+  supervisor: boolean;
+  capacity: number;
+  availableUntil: string | null;
+  activeTickets: number;
+}
+
+export function createAgentDirectory(db: SupportDb) {
+  async function settings(userId: string): Promise<AgentSettings> {
+    const row = await db
+      .selectFrom('support_agents')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    const active = await db
+      .selectFrom('support_tickets')
+      .select((eb) => eb.fn.countAll<string>().as('count'))
+      .where('assignee_id', '=', userId)
+      .where('status', 'in', [...ACTIVE_STATUSES])
+      .executeTakeFirstOrThrow();
+    return {
+      userId,
+      supervisor: row?.supervisor ?? false,
+      capacity: row?.capacity ?? CAPACITY_DEFAULT,
+      availableUntil:
+        row?.available_until !== null &&
+        row?.available_until !== undefined &&
+        row.available_until > new Date()
+          ? row.available_until.toISOString()
+          : null,
+      activeTickets: Number(active.count),
+    };
+  }
+
+  return {
+    settings,
+
+    async isSupervisor(userId: string): Promise<boolean> {
+      const row = await db
+        .selectFrom('support_agents')
+        .select('supervisor')
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
+      return row?.supervisor === true;
+    },
+
+    /** An admin sets an agent's role in support and capacity (the other settings stay). */
+    async configure(userId: string, change: { supervisor?: boolean; capacity?: number }, at: Date) {
+      await db
+        .insertInto('support_agents')
+        .values({ user_id: userId, ...change, updated_at: at })
+        .onConflict((conflict) => conflict.column('user_id').doUpdateSet({ ...change, updated_at: at }))
+        .execute();
+      return settings(userId);
+    },
+
+    /** The agent is available until `until` (renewed by calling again), or not (`null`). */
+    async setAvailability(userId: string, until: Date | null, at: Date) {
+      await db
+        .insertInto('support_agents')
+        .values({ user_id: userId, available_until: until, updated_at: at })
+        .onConflict((conflict) =>
+          conflict.column('user_id').doUpdateSet({ available_until: until, updated_at: at }),
+        )
+        .execute();
+      return settings(userId);
+    },
+
+    /**
+     * Assigns an unassigned ticket (or, with `reassign`, any active one) to the available agent
+     * (supervisors only, with `supervisors`) under capacity assigned longest ago. Answers the
+     * assignee, or undefined when nobody is available (the ticket waits in the queue).
+     */
+    async assignRoundRobin(
+      ticketId: string,
+      options: { supervisors: boolean; reassign: boolean; at: Date },
+    ): Promise<string | undefined> {
+      return db.transaction().execute(async (transaction) => {
+        // One assignment at a time (all instances): each reads the counts the previous committed,
+        // so nobody goes over capacity and the turn moves on.
+        await sql`SELECT pg_advisory_xact_lock(hashtext('support-round-robin'))`.execute(transaction);
+        const picked = await sql<{ user_id: string }>`
+          SELECT agent.user_id FROM support_agents agent
+          WHERE agent.available_until > ${options.at}
+            AND agent.supervisor = ${options.supervisors}
+            AND (SELECT count(*) FROM support_tickets ticket
+                 WHERE ticket.assignee_id = agent.user_id
+                   AND ticket.status IN ('open', 'pending', 'escalated')) < agent.capacity
+          ORDER BY agent.last_assigned_at NULLS FIRST, agent.user_id
+          LIMIT 1`.execute(transaction);
+        const agent = picked.rows[0]?.user_id;
+        if (agent === undefined) return undefined;
+        const updated = await transaction
+          .updateTable('support_tickets')
+          .set((eb) => ({ assignee_id: agent, version: eb('version', '+', 1), updated_at: options.at }))
+          .where('id', '=', ticketId)
+          .where('status', 'in', [...ACTIVE_STATUSES])
+          .$if(!options.reassign, (query) => query.where('assignee_id', 'is', null))
+          .executeTakeFirst();
+        if (updated.numUpdatedRows === 0n) return undefined;
+        await transaction
+          .updateTable('support_agents')
+          .set({ last_assigned_at: options.at })
+          .where('user_id', '=', agent)
+          .execute();
+        return agent;
+      });
+    },
+  };
+}
+
+export type AgentDirectory = ReturnType<typeof createAgentDirectory>;
