@@ -206,6 +206,7 @@ const ROWS: Row[] = [
   ['commission_effective_too_far', 400, PAYMENTS, ['Effective date too far', 'A commission change may be scheduled at most a year ahead.'], ['Date d’effet trop lointaine', 'Un changement de commission se planifie au plus un an à l’avance.']],
   ['commission_unchanged', 409, PAYMENTS, ['Commission unchanged', 'This rate is already the one in force at that moment; nothing was changed.'], ['Commission inchangée', 'Ce taux est déjà celui en vigueur à ce moment ; rien n’a changé.']],
   ['commission_change_in_force', 409, PAYMENTS, ['Change already in force', 'This commission change has taken effect and can no longer be cancelled; set a new rate instead.'], ['Changement déjà en vigueur', 'Ce changement de commission a pris effet et ne peut plus être annulé ; fixez un nouveau taux.']],
+  ['payout_held', 409, PAYMENTS, ['Payouts on hold', 'A fraud review holds this payee’s payouts; nothing was requested or sent. An admin’s decision releases the hold.'], ['Versements bloqués', 'Un examen pour fraude bloque les versements de ce bénéficiaire ; rien n’a été demandé ni envoyé. La décision d’un administrateur lève le blocage.']],
   ['payout_not_found', 404, PAYMENTS, ['Payout not found', 'There is no such payout.'], ['Versement introuvable', 'Ce versement n’existe pas.']],
   ['payout_not_requested', 409, PAYMENTS, ['Payout not awaiting a decision', 'The payout is not waiting for approval.'], ['Versement non en attente', 'Le versement n’attend pas de décision.']],
   ['payout_phone_unverified', 422, PAYMENTS, ['Payout number unverified', 'Verify the payout phone number first.'], ['Numéro de versement non vérifié', 'Vérifiez d’abord le numéro de versement.']],
@@ -325,6 +326,7 @@ const ROWS: Row[] = [
   ['maintenance_end_past', 400, ADMIN, ['End of maintenance in the past', 'The announced end of maintenance (`until`) must be in the future.'], ['Fin de maintenance passée', 'La fin annoncée de la maintenance (`until`) doit être dans le futur.']],
   ['maintenance_message_required', 400, ADMIN, ['Message required', 'Switching maintenance on needs the message callers will read.'], ['Message requis', 'Activer la maintenance demande le message que liront les utilisateurs.']],
   ['note_required', 400, ADMIN, ['Note required', 'A decision on a fraud case needs a note of at least 3 characters.'], ['Note requise', 'Une décision sur un cas de fraude demande une note d’au moins 3 caractères.']],
+  ['case_not_decided', 409, ADMIN, ['Case not decided', 'Decide the fraud case first: dismissing it releases its hold on payouts.'], ['Cas non tranché', 'Tranchez d’abord le cas de fraude : le classer libère son blocage des versements.']],
   ['case_already_decided', 409, ADMIN, ['Case already decided', 'The fraud case was already decided (`caseStatus`).'], ['Cas déjà tranché', 'Le cas de fraude a déjà été tranché (`caseStatus`).']],
 ];
 
