@@ -130,9 +130,10 @@ describe('the OpenAPI document', () => {
     // knowledge base and assist (16 KB): 589 KB measured on the merged session-8 code.
     // Support's chat catch-up and read markers, knowledge base, assist and SMS intake (12
     // operations, issue #22) add about 16 KB. Admin-managed commission changes (issue #23: history,
-    // cancellation, effective dates; 2 operations) add about 3 KB.
+    // cancellation, effective dates; 2 operations) add about 3 KB, the fraud hold release and the
+    // payout_held problem 1.8 KB: 599.3 KB measured.
     expect(text.length, 'the document stays small enough for a phone on a slow link to fetch').toBeLessThan(
-      599_000,
+      600_000,
     );
   });
 
