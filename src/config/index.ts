@@ -586,6 +586,29 @@ export const EnvironmentSchema = Type.Object({
     5,
     'failed payments by one account within FRAUD_VELOCITY_WINDOW_MINUTES that open a fraud case',
   ),
+  FRAUD_TOPUPS_PER_ACCOUNT: PositiveInteger(
+    10,
+    'top-ups started by one account within FRAUD_VELOCITY_WINDOW_MINUTES that open a fraud case',
+  ),
+  FRAUD_ORDERS_PER_ACCOUNT: PositiveInteger(
+    10,
+    'orders placed by one account within FRAUD_VELOCITY_WINDOW_MINUTES that open a fraud case',
+  ),
+  FRAUD_ACCOUNTS_PER_PHONE: PositiveInteger(
+    3,
+    'distinct accounts paying from one payment phone within FRAUD_VELOCITY_WINDOW_MINUTES that open a fraud case',
+  ),
+  FRAUD_CANCELS_PER_ACCOUNT: PositiveInteger(
+    4,
+    'orders cancelled by their customer within FRAUD_VELOCITY_WINDOW_MINUTES that open a fraud case (cancel loops)',
+  ),
+  FRAUD_PAYOUT_HOLD_SCORE: Type.Integer({
+    minimum: 0,
+    maximum: 100,
+    default: 75,
+    description:
+      'a fraud case scoring at least this holds the person’s payouts until an admin dismisses it (0: never hold)',
+  }),
   FRAUD_VELOCITY_WINDOW_MINUTES: PositiveInteger(
     60,
     'the window (minutes) the fraud velocity rules count in',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideCase, velocityVerdict } from './fraud-rules.js';
+import { decideCase, holdsPayouts, velocityVerdict } from './fraud-rules.js';
 
 describe('velocity rules', () => {
   const threshold = { count: 5, windowMinutes: 60 };
@@ -41,5 +41,28 @@ describe('case decisions', () => {
     expect(decideCase('open', 'confirm')).toEqual({ ok: true, status: 'confirmed' });
     expect(decideCase('dismissed', 'confirm')).toEqual({ ok: false, code: 'case_already_decided' });
     expect(decideCase('confirmed', 'dismiss')).toEqual({ ok: false, code: 'case_already_decided' });
+  });
+});
+
+describe('the new rules and payout holds', () => {
+  it('words each rule in its reason and trips at its threshold', () => {
+    const threshold = { count: 3, windowMinutes: 30 };
+    expect(velocityVerdict('orders_per_account', 2, threshold).trips).toBe(false);
+    expect(velocityVerdict('orders_per_account', 3, threshold)).toMatchObject({
+      trips: true,
+      score: 50,
+      reason: '3 orders placed by one account within 30 minutes (threshold 3)',
+    });
+    expect(velocityVerdict('accounts_per_phone', 6, threshold)).toMatchObject({ trips: true, score: 100 });
+    expect(velocityVerdict('cancels_per_account', 3, threshold).reason).toContain(
+      'cancelled by their customer',
+    );
+    expect(velocityVerdict('topups_per_account', 3, threshold).reason).toContain('top-ups');
+  });
+
+  it('holds payouts from the configured score on, never with 0', () => {
+    expect(holdsPayouts(74, 75)).toBe(false);
+    expect(holdsPayouts(75, 75)).toBe(true);
+    expect(holdsPayouts(100, 0)).toBe(false);
   });
 });

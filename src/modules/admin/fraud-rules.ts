@@ -3,7 +3,14 @@
  * stated threshold from config (docs/admin.md, "Fraud detection"). A case's score is 50 at the
  * threshold and grows with the count, capped at 100.
  */
-export const FRAUD_RULES = ['failed_payments_per_phone', 'failed_payments_per_account'] as const;
+export const FRAUD_RULES = [
+  'failed_payments_per_phone',
+  'failed_payments_per_account',
+  'topups_per_account',
+  'orders_per_account',
+  'accounts_per_phone',
+  'cancels_per_account',
+] as const;
 export type FraudRule = (typeof FRAUD_RULES)[number];
 
 export interface VelocityThreshold {
@@ -23,7 +30,19 @@ export interface Verdict {
 const WHAT: Record<FraudRule, string> = {
   failed_payments_per_phone: 'failed payments from one payment phone',
   failed_payments_per_account: 'failed payments by one account',
+  topups_per_account: 'top-ups started by one account',
+  orders_per_account: 'orders placed by one account',
+  accounts_per_phone: 'accounts paying from one payment phone',
+  cancels_per_account: 'orders cancelled by their customer',
 };
+
+/** Rules that count distinct accounts behind a subject rather than its signals. */
+export const DISTINCT_ACCOUNT_RULES: ReadonlySet<FraudRule> = new Set<FraudRule>(['accounts_per_phone']);
+
+/** Whether a case's score puts a hold on the person's payouts (FRAUD_PAYOUT_HOLD_SCORE; 0: never). */
+export function holdsPayouts(score: number, holdScore: number): boolean {
+  return holdScore > 0 && score >= holdScore;
+}
 
 export function velocityVerdict(rule: FraudRule, count: number, threshold: VelocityThreshold): Verdict {
   const score = Math.min(100, Math.round((50 * count) / threshold.count));

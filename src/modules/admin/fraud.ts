@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { EventStore, RecordedEvent } from '../../eventstore/index.js';
 import { createReactor } from '../../eventstore/reactor.js';
@@ -8,12 +8,14 @@ import type { Actor, AuditFunction } from '../identity/index.js';
 import { adminErrors } from './errors.js';
 import {
   decideCase,
+  DISTINCT_ACCOUNT_RULES,
+  holdsPayouts,
   velocityVerdict,
   type CaseDecision,
   type FraudRule,
   type FraudThresholds,
 } from './fraud-rules.js';
-import type { AdminDb, CaseStatus } from './tables.js';
+import type { AdminDb, AdminTables, CaseStatus } from './tables.js';
 
 /**
  * Fraud detection over events (docs/admin.md): a checkpointed reactor follows payments' failures,
@@ -23,6 +25,7 @@ import type { AdminDb, CaseStatus } from './tables.js';
  */
 export const FRAUD_REACTOR = 'admin-fraud';
 const PAYMENT_STREAM_PREFIX = 'payment-';
+const ORDER_STREAM_PREFIX = 'order-';
 export const CASES_PAGE_MAX = 100;
 
 export interface FraudCaseView {
@@ -83,8 +86,11 @@ export function createFraudDetection(deps: {
   thresholds: FraudThresholds;
   /** The keyed blind index of a phone: cases name a phone without storing it. */
   phoneIndex: (phone: string) => string;
+  /** A case scoring at least this holds its person's payouts (0: never). */
+  holdScore?: number;
   logger: Logger;
 }) {
+  const holdScore = deps.holdScore ?? 0;
   const { db, eventStore, thresholds, logger } = deps;
 
   /** One signal; then the rule's count in its window, and the case it opens or raises. */
@@ -98,7 +104,11 @@ export function createFraudDetection(deps: {
     const since = new Date(event.createdAt.getTime() - threshold.windowMinutes * 60_000);
     const { count } = await db
       .selectFrom('admin_fraud_signals')
-      .select(sql<string>`count(*)`.as('count'))
+      .select(
+        DISTINCT_ACCOUNT_RULES.has(rule)
+          ? sql<string>`count(DISTINCT user_id)`.as('count')
+          : sql<string>`count(*)`.as('count'),
+      )
       .where('rule', '=', rule)
       .where('subject', '=', subject)
       .where('at', '>', since)
@@ -129,8 +139,9 @@ export function createFraudDetection(deps: {
             updated_at: sql<Date>`now()`,
           }),
       )
-      .returning(['id', 'score', sql<boolean>`xmax = 0`.as('inserted')])
+      .returning(['id', 'score', 'user_id', 'reason', sql<boolean>`xmax = 0`.as('inserted')])
       .executeTakeFirstOrThrow();
+    if (holdsPayouts(row.score, holdScore) && row.user_id !== null) await placeHold(row);
     if (!row.inserted) return;
     logger.info({ caseId: row.id, rule, score: row.score }, 'fraud case opened');
     await deps.bus.publish([
@@ -144,6 +155,65 @@ export function createFraudDetection(deps: {
         },
       },
     ]);
+  }
+
+  /** A hold on the case's person's payouts, once per case; alerted like a case. */
+  async function placeHold(row: { id: string; score: number; user_id: string | null; reason: string }) {
+    const placed = await db
+      .insertInto('admin_payout_holds')
+      .values({ case_id: row.id, user_id: row.user_id, score: row.score, reason: row.reason })
+      .onConflict((conflict) => conflict.column('case_id').doNothing())
+      .returning('case_id')
+      .executeTakeFirst();
+    if (placed === undefined) return;
+    logger.info({ caseId: row.id, score: row.score }, 'fraud case holds payouts');
+    await deps.audit({
+      action: 'admin.payout_hold_placed',
+      actor: { kind: 'system' },
+      subjectUserId: row.user_id,
+      resource: `fraud_case:${row.id}`,
+      newValue: { score: row.score, threshold: holdScore },
+    });
+    await deps.bus.publish([
+      {
+        audiences: [audiences.admin],
+        message: {
+          channel: 'system-alerts',
+          type: 'payout-hold',
+          at: new Date().toISOString(),
+          data: { caseId: row.id, score: row.score },
+        },
+      },
+    ]);
+  }
+
+  /** A payment started: top-up velocity, and the accounts behind its payment phone. */
+  async function onPaymentInitiated(event: RecordedEvent): Promise<void> {
+    const data = event.data as { userId?: unknown; phone?: unknown; purpose?: { kind?: unknown } };
+    const userId = typeof data.userId === 'string' ? data.userId : null;
+    if (userId === null) return;
+    if (data.purpose?.kind === 'topup') await signal('topups_per_account', `user:${userId}`, userId, event);
+    if (typeof data.phone === 'string' && data.phone.startsWith('+'))
+      await signal('accounts_per_phone', `phone:${deps.phoneIndex(data.phone)}`, userId, event);
+  }
+
+  /** Order velocity per account, and cancel loops (orders cancelled by their own customer). */
+  async function onOrderEvent(event: RecordedEvent): Promise<void> {
+    if (event.type === 'OrderCreated') {
+      const customer = (event.data as { customer?: { kind?: unknown; id?: unknown } }).customer;
+      if (customer?.kind === 'user' && typeof customer.id === 'string')
+        await signal('orders_per_account', `user:${customer.id}`, customer.id, event);
+      return;
+    }
+    const by = (event.data as { by?: { role?: unknown; id?: unknown } }).by;
+    if (by?.role === 'customer' && typeof by.id === 'string')
+      await signal('cancels_per_account', `user:${by.id}`, by.id, event);
+  }
+
+  async function onEvent(event: RecordedEvent): Promise<void> {
+    if (event.type === 'PaymentFailed') return onPaymentFailed(event);
+    if (event.type === 'PaymentInitiated') return onPaymentInitiated(event);
+    if (event.stream.startsWith(ORDER_STREAM_PREFIX)) return onOrderEvent(event);
   }
 
   async function onPaymentFailed(event: RecordedEvent): Promise<void> {
@@ -162,12 +232,44 @@ export function createFraudDetection(deps: {
     db,
     checkpointTable: 'admin_reactor_checkpoints',
     eventStore,
-    filter: { streamPrefixes: [PAYMENT_STREAM_PREFIX], eventTypes: ['PaymentFailed'] },
+    filter: {
+      streamPrefixes: [PAYMENT_STREAM_PREFIX, ORDER_STREAM_PREFIX],
+      eventTypes: ['PaymentFailed', 'PaymentInitiated', 'OrderCreated', 'OrderCancelled'],
+    },
     logger,
     // Rules judge recent behaviour: history before the first deployment opens no cases.
     firstStart: 'end',
-    handle: onPaymentFailed,
+    handle: onEvent,
   });
+
+  async function releaseHoldIn(
+    trx: Transaction<AdminTables>,
+    caseId: string,
+    userId: string | null,
+    note: string,
+    actor: Actor,
+  ): Promise<boolean> {
+    const released = await trx
+      .updateTable('admin_payout_holds')
+      .set({ released_at: sql<Date>`now()`, released_by: actor.userId ?? null, release_note: note })
+      .where('case_id', '=', caseId)
+      .where('released_at', 'is', null)
+      .returning('case_id')
+      .executeTakeFirst();
+    if (released === undefined) return false;
+    await deps.audit(
+      {
+        action: 'admin.payout_hold_released',
+        actor,
+        subjectUserId: userId,
+        resource: `fraud_case:${caseId}`,
+        oldValue: { held: true },
+        newValue: { held: false, note },
+      },
+      trx,
+    );
+    return true;
+  }
 
   return {
     reactor: { name: FRAUD_REACTOR, start: () => reactor.start(), stop: () => reactor.stop() },
@@ -250,12 +352,62 @@ export function createFraudDetection(deps: {
             })
             .where('user_id', '=', subjectId)
             .executeTakeFirst();
+          await trx
+            .updateTable('admin_payout_holds')
+            .set({ user_id: null })
+            .where('user_id', '=', subjectId)
+            .execute();
           return {
             signalsUnlinked: Number(signals.numUpdatedRows),
             casesUnlinked: Number(cases.numUpdatedRows),
           };
         });
       },
+    },
+
+    /** For payments: whether a fraud case holds this person's payouts now. */
+    payoutHolds: {
+      async isHeld(userId: string): Promise<boolean> {
+        const row = await db
+          .selectFrom('admin_payout_holds')
+          .select('case_id')
+          .where('user_id', '=', userId)
+          .where('released_at', 'is', null)
+          .limit(1)
+          .executeTakeFirst();
+        return row !== undefined;
+      },
+    },
+
+    /** Releases the payout hold of a decided (confirmed) case: an admin's decision, audited. */
+    async releaseHold(caseId: string, input: { note: string }, actor: Actor) {
+      const note = input.note.trim();
+      if (note.length < 3)
+        throw adminErrors.of('validation', 'note_required', 'Say why, in at least 3 characters.');
+      return db.transaction().execute(async (trx) => {
+        const row = await trx
+          .selectFrom('admin_fraud_cases')
+          .selectAll()
+          .where('id', '=', caseId)
+          .forUpdate()
+          .executeTakeFirst();
+        if (row === undefined) throw adminErrors.notFound('No such fraud case.');
+        if (row.status === 'open')
+          throw adminErrors.of(
+            'conflict',
+            'case_not_decided',
+            'Decide the case first (dismissing releases its hold).',
+          );
+        const hold = await trx
+          .selectFrom('admin_payout_holds')
+          .select(['released_at'])
+          .where('case_id', '=', caseId)
+          .executeTakeFirst();
+        if (hold === undefined) throw adminErrors.notFound('This case holds no payouts.');
+        // Released already: nothing changes (a retry answers the same).
+        await releaseHoldIn(trx, caseId, row.user_id, note, actor);
+        return { caseId, held: false };
+      });
     },
 
     async decide(caseId: string, input: { decision: CaseDecision; note: string }, actor: Actor) {
@@ -287,6 +439,9 @@ export function createFraudDetection(deps: {
           .where('id', '=', caseId)
           .returningAll()
           .executeTakeFirstOrThrow();
+        // Dismissed, a false alarm: its hold on payouts is released with the decision. Confirmed,
+        // the hold stays until an admin releases it (releaseHold).
+        if (outcome.status === 'dismissed') await releaseHoldIn(trx, row.id, row.user_id, note, actor);
         await deps.audit(
           {
             action: 'admin.fraud_case_decided',

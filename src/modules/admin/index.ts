@@ -62,7 +62,12 @@ export const adminContext = defineContext({
           count: config.FRAUD_FAILED_PAYMENTS_PER_ACCOUNT,
           windowMinutes: window,
         },
+        topups_per_account: { count: config.FRAUD_TOPUPS_PER_ACCOUNT, windowMinutes: window },
+        orders_per_account: { count: config.FRAUD_ORDERS_PER_ACCOUNT, windowMinutes: window },
+        accounts_per_phone: { count: config.FRAUD_ACCOUNTS_PER_PHONE, windowMinutes: window },
+        cancels_per_account: { count: config.FRAUD_CANCELS_PER_ACCOUNT, windowMinutes: window },
       },
+      holdScore: config.FRAUD_PAYOUT_HOLD_SCORE,
       phoneIndex: (phone) => cipher.blindIndex('fraud-phone', phone),
       logger: runtime.logger,
     });

@@ -234,6 +234,30 @@ function registerFraudRoutes(app: FastifyInstance, fraud: FraudDetection, runtim
       return answer as Static<typeof FraudCase>;
     },
   );
+
+  typed.post(
+    '/v1/admin/fraud/cases/:id/release-hold',
+    {
+      config: { access: ADMINS },
+      schema: {
+        tags,
+        summary: "Release a decided case's hold on its person's payouts, with a note (audited)",
+        params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+        body: Type.Object(
+          { note: Type.String({ minLength: 3, maxLength: 500 }) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ caseId: Type.String({ format: 'uuid' }), held: Type.Boolean() }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      return fraud.releaseHold(id, request.body as { note: string }, actorOf(request));
+    },
+  );
 }
 
 export function registerAdminRoutes(

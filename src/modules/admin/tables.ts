@@ -61,12 +61,25 @@ export interface AdminFraudCasesTable {
   decision_note: string | null;
 }
 
+/** A fraud case's hold on its person's payouts, until an admin releases it. */
+export interface AdminPayoutHoldsTable {
+  case_id: string;
+  user_id: string | null;
+  score: number;
+  reason: string;
+  placed_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  released_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  released_by: string | null;
+  release_note: string | null;
+}
+
 export interface AdminTables {
   admin_feature_flags: AdminFeatureFlagsTable;
   admin_settings: AdminSettingsTable;
   admin_reactor_checkpoints: AdminReactorCheckpointsTable;
   admin_fraud_signals: AdminFraudSignalsTable;
   admin_fraud_cases: AdminFraudCasesTable;
+  admin_payout_holds: AdminPayoutHoldsTable;
 }
 
 /** The database as this context sees it: its own tables only. */

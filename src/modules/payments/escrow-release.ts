@@ -59,7 +59,7 @@ export function createEscrowRelease(options: EscrowReleaseOptions) {
   /** The commission rate in force for this order: stored with the settlement, so a redelivery reuses it. */
   async function rateFor(restaurantId: string): Promise<{ tier: string; rate: string }> {
     const [overrideRate, clock] = await Promise.all([
-      commission.overrideRate(restaurantId),
+      commission.overrideRate(restaurantId, now()),
       commission.clockOf(restaurantId),
     ]);
     const current = now();

@@ -28,6 +28,7 @@ import { createPaymentsService, type PaymentsService } from './payments-service.
 import { paymentsPersonalData } from './personal-data.js';
 import { encryptPaymentsAtRest } from './pii-backfill.js';
 import { createPayouts, type Payouts } from './payouts.js';
+import type { FraudDetection } from '../admin/index.js';
 import {
   startPaymentProviders,
   toE164,
@@ -79,6 +80,8 @@ export interface PaymentsContextOptions {
   /** The user's phone when verified. */
   findUser: (userId: string) => Promise<{ phone: string | null; phone_verified: boolean } | undefined>;
   restaurantOwner: (restaurantId: string) => Promise<string | undefined>;
+  /** Whether a fraud case holds this person's payouts (admin context; absent: never). */
+  payoutHeld?: (userId: string) => Promise<boolean>;
   ledgerCaughtUp: () => Promise<void>;
   /** Built by the caller (startPaymentProviders), so that the simulators' lifetime is the runtime's. */
   providers: RunningPaymentProviders;
@@ -110,6 +113,7 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
       return user?.phone_verified === true && user.phone !== null ? toE164(user.phone) : undefined;
     },
     restaurantOwner: options.restaurantOwner,
+    ...(options.payoutHeld === undefined ? {} : { payoutHeld: options.payoutHeld }),
   });
   const payments = createPaymentsService({
     db,
@@ -231,11 +235,12 @@ export const paymentsContext = defineContext({
     identity: need<Pick<Identity, 'audit' | 'repository'>>(),
     ledger: need<LedgerPort>(),
     catalog: need<{ orders: Pick<CatalogOrdersApi, 'restaurantOwnerId'> }>(),
+    admin: need<{ fraud: Pick<FraudDetection, 'payoutHolds'> }>(),
   },
   // Orders is built with our PaymentPort; we call it back only when a payment settles.
   later: { orders: need<{ orders: OrdersService }>() },
   tables: tablesOf<PaymentTables>(),
-  async create(platform, { identity, ledger, catalog }, later) {
+  async create(platform, { identity, ledger, catalog, admin }, later) {
     const { runtime } = platform;
     const providers = await startPaymentProviders(runtime.config, {
       onEvent: (event) =>
@@ -255,6 +260,7 @@ export const paymentsContext = defineContext({
       audit: identity.audit,
       findUser: (userId) => identity.repository.findUserById(userId),
       restaurantOwner: (restaurantId) => catalog.orders.restaurantOwnerId(restaurantId),
+      payoutHeld: (userId) => admin.fraud.payoutHolds.isHeld(userId),
       ledgerCaughtUp: () => platform.projections.waitUntilCaughtUp('ledger', 10_000),
       providers,
       orders: () => later.orders().orders,

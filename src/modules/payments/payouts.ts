@@ -54,6 +54,8 @@ export interface PayoutsOptions {
   /** The payee's phone if verified (E.164), else undefined. */
   verifiedPhone: (userId: string) => Promise<string | undefined>;
   restaurantOwner: (restaurantId: string) => Promise<string | undefined>;
+  /** Whether a fraud case holds this person's payouts (the admin context's holds; issue #23). */
+  payoutHeld?: (userId: string) => Promise<boolean>;
   now?: () => Date;
 }
 
@@ -122,6 +124,7 @@ export function createPayouts(options: PayoutsOptions) {
     const earlier = input.payoutId === undefined ? undefined : await get(input.payoutId);
     if (earlier !== undefined && earlier.payee_id === payeeId && earlier.requested_by === input.requesterId)
       return resumeRequest(earlier);
+    await refuseIfHeld(phoneOwnerId);
     if (input.amountMinor < MIN_PAYOUT_MINOR)
       throw paymentsErrors.of(
         'unprocessable',
@@ -218,7 +221,25 @@ export function createPayouts(options: PayoutsOptions) {
     await queue.enqueue(PAYOUT_QUEUE, { payoutId }, { jobId: `payout-${payoutId}${suffix}` });
   }
 
+  /** A fraud hold on the payee person stops a request or an approval (nothing is held or sent). */
+  async function refuseIfHeld(personId: string | undefined): Promise<void> {
+    if (personId === undefined || options.payoutHeld === undefined) return;
+    if (await options.payoutHeld(personId))
+      throw paymentsErrors.of(
+        'conflict',
+        'payout_held',
+        'Payouts to this payee are on hold pending a fraud review; an admin releases the hold.',
+      );
+  }
+
   async function approve(payoutId: string, adminId: string): Promise<PayoutRow> {
+    const pending = await get(payoutId);
+    if (pending?.status === 'REQUESTED')
+      await refuseIfHeld(
+        pending.payee_kind === 'restaurant'
+          ? await options.restaurantOwner(pending.payee_id)
+          : pending.payee_id,
+      );
     const updated = await payouts.approve(payoutId, adminId, now());
     if (updated === undefined) {
       const row = await get(payoutId);

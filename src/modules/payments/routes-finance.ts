@@ -15,6 +15,7 @@ import {
 } from './routes.js';
 import * as S from './schemas.js';
 import type { CsvDelimiter } from './reconciliation.js';
+import { registerCommissionRoutes } from './routes-commission.js';
 
 const errors = {
   400: ProblemSchema,
@@ -209,37 +210,7 @@ function registerPayoutRoutes(app: FastifyInstance, services: PaymentRouteServic
     },
   });
 
-  typed.put('/v1/admin/restaurants/:id/commission', {
-    config: { access: FINANCE_ADMIN },
-    schema: {
-      tags: ['commission'],
-      summary: "Set (or clear with null) a restaurant's commission rate override (audited)",
-      params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
-      body: S.CommissionBody,
-      response: { 204: Type.Null(), ...errors },
-    },
-    handler: async (request, reply: FastifyReply) => {
-      const principal = principalOf(request);
-      const restaurantId = request.params.id;
-      if ((await services.catalog.orders.restaurantOwnerId(restaurantId)) === undefined)
-        throw new HttpProblem(404, 'restaurant_not_found', 'There is no such restaurant.');
-      const { commission } = services.payments;
-      const before = await commission.overrideRate(restaurantId);
-      const { rate, reason } = request.body;
-      await commission.setOverride(
-        restaurantId,
-        rate === null ? null : { rate, reason, setBy: principal.userId },
-      );
-      await services.identity.audit({
-        action: 'commission.override',
-        actor: { kind: 'user', userId: principal.userId },
-        resource: `restaurant:${restaurantId}`,
-        oldValue: { rate: before ?? null },
-        newValue: { rate: request.body.rate, reason: request.body.reason },
-      });
-      return reply.code(204).send();
-    },
-  });
+  registerCommissionRoutes(app, services);
 }
 
 function runJson(page: Awaited<ReturnType<PaymentRouteServices['payments']['reconciliation']['get']>>) {

@@ -253,10 +253,48 @@ export const CommissionBody = Type.Object(
       }),
       Type.Null(),
     ]),
-    reason: Type.String({ minLength: 3, maxLength: 500 }),
+    reason: Type.String({ minLength: 3, maxLength: 500, pattern: '\\S' }),
+    effectiveFrom: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: 'when the change takes effect (now when absent); not in the past, at most a year ahead',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
+
+export const CommissionChangeSchema = Type.Object({
+  changeId: Type.String({ format: 'uuid' }),
+  rate: Nullable(Type.String({ description: 'null: back to the commission tiers' })),
+  effectiveFrom: Iso,
+  reason: Type.String(),
+  setBy: Type.String(),
+  setAt: Iso,
+  status: Type.Union([
+    Type.Literal('scheduled'),
+    Type.Literal('in_force'),
+    Type.Literal('superseded'),
+    Type.Literal('cancelled'),
+  ]),
+  cancelledAt: Nullable(Iso),
+  cancelledBy: Nullable(Type.String()),
+});
+
+export const CommissionHistoryQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' })),
+  },
+  { additionalProperties: false },
+);
+
+export const CommissionHistorySchema = Type.Object({
+  restaurantId: Type.String({ format: 'uuid' }),
+  overrideRate: Nullable(Type.String({ description: 'the override in force now; null: the tiers apply' })),
+  items: Type.Array(CommissionChangeSchema),
+  nextCursor: Nullable(Type.String()),
+});
 
 export const ReconciliationRunBody = Type.Object(
   { provider: Type.Union([Type.Literal('campay'), Type.Literal('mtn_momo')]), from: Iso, to: Iso },

@@ -85,12 +85,17 @@ export interface OrderSettlementsTable {
   settled_at: Timestamp;
 }
 
-export interface RestaurantCommissionOverridesTable {
+/** One admin change of a restaurant's commission: a rate (null: back to the tiers) from a moment on. */
+export interface RestaurantCommissionChangesTable {
+  change_id: string;
   restaurant_id: string;
-  rate: string;
+  rate: string | null;
+  effective_from: Timestamp;
   reason: string;
   set_by: string;
   set_at: Generated<Date>;
+  cancelled_at: NullableTimestamp;
+  cancelled_by: string | null;
 }
 
 export interface RestaurantCommissionClockTable {
@@ -184,7 +189,7 @@ export interface PaymentTables {
   wallets: WalletsTable;
   wallet_spending: WalletSpendingTable;
   order_settlements: OrderSettlementsTable;
-  restaurant_commission_overrides: RestaurantCommissionOverridesTable;
+  restaurant_commission_changes: RestaurantCommissionChangesTable;
   restaurant_commission_clock: RestaurantCommissionClockTable;
   payouts: PayoutsTable;
   payout_settings: PayoutSettingsTable;

@@ -37,8 +37,14 @@ async function failedCount(): Promise<number> {
   ).length;
 }
 
+/** The failed-payment rules' signals (the top-up and phone rules count the same payments too). */
 const signalsOf = async (userId: string) =>
-  db().selectFrom('admin_fraud_signals').select(['rule', 'subject']).where('user_id', '=', userId).execute();
+  db()
+    .selectFrom('admin_fraud_signals')
+    .select(['rule', 'subject'])
+    .where('user_id', '=', userId)
+    .where('rule', 'like', 'failed_payments_%')
+    .execute();
 
 const casesOf = async (userIds: string[]) =>
   db()
