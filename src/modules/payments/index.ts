@@ -42,6 +42,10 @@ import { paymentsSeedStep } from './seed.js';
 import { createCommissionRepository, type CommissionRepository } from './commission-repository.js';
 import type { PaymentTables, PaymentsDb } from './tables.js';
 import { createWalletService, type WalletService } from './wallet-service.js';
+import { createCardFunding, type CardFunding } from './card-funding.js';
+import { createCardFundingRepository } from './card-funding-repository.js';
+import { startCardProvider, type RunningCardProvider } from './cards/index.js';
+import { maskPhone, normalizePhone } from '../identity/index.js';
 import { createPaymentAlerts, type PaymentAlerts } from './staff-alerts.js';
 
 export { paymentStream, PAYMENT_STREAM_PREFIX, type PaymentEvent } from './payment-decider.js';
@@ -63,6 +67,10 @@ export interface PaymentsContext {
   alerts: PaymentAlerts;
   /** Commission overrides (finance admins set them; escrow reads the rate in force). */
   commission: CommissionRepository;
+  /** International card funding of USD wallets (issue #28). */
+  cards: CardFunding;
+  /** The card aggregator and its simulator (when PAYMENT_SIMULATORS is on). */
+  cardProvider: RunningCardProvider;
   /** Starts the escrow reactor (the app does it when ready). */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -78,6 +86,12 @@ export interface PaymentsContextOptions {
   audit: AuditFunction;
   /** The user's phone when verified. */
   findUser: (userId: string) => Promise<{ phone: string | null; phone_verified: boolean } | undefined>;
+  /** The user holding this E.164 phone. */
+  findUserByPhone: (
+    phone: string,
+  ) => Promise<{ id: string; phone_verified: boolean; status: string } | undefined>;
+  /** Built by the caller (startCardProvider), so that the simulator's lifetime is the runtime's. */
+  cardProvider: RunningCardProvider;
   restaurantOwner: (restaurantId: string) => Promise<string | undefined>;
   ledgerCaughtUp: () => Promise<void>;
   /** Built by the caller (startPaymentProviders), so that the simulators' lifetime is the runtime's. */
@@ -147,6 +161,31 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
       payments.recoverCollection(paymentId, provider, providerReference),
   });
   const reports = createReports(db);
+  const cards = createCardFunding({
+    repository: createCardFundingRepository(db),
+    ledger,
+    queue: jobs.queue,
+    logger,
+    audit: options.audit,
+    provider: options.cardProvider.provider,
+    publicBaseUrl: runtime.config.PUBLIC_BASE_URL,
+    limits: {
+      perFundingMinor: BigInt(runtime.config.CARD_FUNDING_MAX_USD_MINOR),
+      dailyMinor: BigInt(runtime.config.CARD_FUNDING_DAILY_USD_MINOR),
+    },
+    findRecipientByPhone: async (phone) => {
+      const normalized = normalizePhone(phone);
+      if (normalized === undefined) return undefined;
+      const user = await options.findUserByPhone(normalized);
+      return user !== undefined && user.phone_verified && user.status === 'active'
+        ? { userId: user.id }
+        : undefined;
+    },
+    maskedPhoneOf: async (userId) => {
+      const user = await options.findUser(userId);
+      return user?.phone === null || user === undefined ? null : maskPhone(user.phone);
+    },
+  });
   const paymentPort = createLedgerPaymentPort({
     wallets: () => wallets,
     payments: () => payments,
@@ -158,6 +197,7 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
 
   payments.defineJobs();
   payouts.defineJobs();
+  cards.defineJobs();
   reconciliation.defineJobs();
   jobs.queue.define<{ task: MaintenanceTask; at: string }>({
     queue: MAINTENANCE_QUEUE,
@@ -203,6 +243,8 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
     reports,
     alerts: createPaymentAlerts(db),
     commission: createCommissionRepository(db),
+    cards,
+    cardProvider: options.cardProvider,
     start: () => escrow.start(),
     stop: () => escrow.stop(),
   };
@@ -244,6 +286,9 @@ export const paymentsContext = defineContext({
     // Closed last (closers run in reverse): jobs and requests still talking to the simulators stop first.
     runtime.closers.unshift({ name: 'payment providers', close: () => providers.close() });
     for (const warning of providers.warnings) runtime.logger.warn(warning);
+    const cardProvider = await startCardProvider(runtime.config);
+    runtime.closers.unshift({ name: 'card provider', close: () => cardProvider.close() });
+    for (const warning of cardProvider.warnings) runtime.logger.warn(warning);
     // Before anything reads a payout or a wallet: encrypt phones written before encryption.
     await encryptPaymentsAtRest(platform.db, fieldCipherOf(runtime.config));
     const payments = createPaymentsContext({
@@ -254,6 +299,8 @@ export const paymentsContext = defineContext({
       jobs: platform.jobs,
       audit: identity.audit,
       findUser: (userId) => identity.repository.findUserById(userId),
+      findUserByPhone: (phone) => identity.repository.findUserByPhone(phone),
+      cardProvider,
       restaurantOwner: (restaurantId) => catalog.orders.restaurantOwnerId(restaurantId),
       ledgerCaughtUp: () => platform.projections.waitUntilCaughtUp('ledger', 10_000),
       providers,
