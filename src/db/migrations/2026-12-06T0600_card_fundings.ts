@@ -23,7 +23,9 @@ export async function up(db: Kysely<any>): Promise<void> {
       credited_at timestamptz
     )`.execute(db);
   await sql`CREATE INDEX card_fundings_funder_idx ON card_fundings (funder_user_id, created_at)`.execute(db);
-  await sql`CREATE INDEX card_fundings_recipient_idx ON card_fundings (recipient_user_id, created_at)`.execute(db);
+  await sql`CREATE INDEX card_fundings_recipient_idx ON card_fundings (recipient_user_id, created_at)`.execute(
+    db,
+  );
   await sql`CREATE INDEX card_fundings_pending_idx ON card_fundings (created_at) WHERE status = 'PENDING'`.execute(
     db,
   );

@@ -201,7 +201,6 @@ export function createCardFundingRepository(db: PaymentsDb) {
         .executeTakeFirst();
       return row?.status === 'frozen';
     },
-
   };
 }
 

@@ -6,7 +6,7 @@ import {
   MAGIC_CARDS,
 } from '../../../src/modules/payments/simulators/flutterwave.js';
 import type { TestApp } from '../../helpers/app.js';
-import { authHeader, createUser, type CreatedUser } from '../../helpers/auth.js';
+import { authHeader, createUser } from '../../helpers/auth.js';
 import { key, paymentsTestApp, until } from './helpers.js';
 
 /**
@@ -22,11 +22,7 @@ afterAll(async () => testApp?.close());
 
 const simulator = () => testApp.services.payments.cardProvider.simulator!;
 
-async function fund(
-  token: string,
-  body: Record<string, unknown>,
-  idempotencyKey = key(),
-): Promise<{ statusCode: number; json: () => any }> {
+async function fund(token: string, body: Record<string, unknown>, idempotencyKey = key()) {
   return testApp.app.inject({
     method: 'POST',
     url: '/v1/wallet/card-fundings',
@@ -36,6 +32,7 @@ async function fund(
 }
 
 /** The payer on the hosted page: posts the card number (the app never sees it). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the simulator's JSON, read loosely
 async function pay(checkoutUrl: string, cardNumber: string): Promise<any> {
   const response = await fetch(checkoutUrl, {
     method: 'POST',
@@ -45,6 +42,7 @@ async function pay(checkoutUrl: string, cardNumber: string): Promise<any> {
   return response.json();
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the API's JSON, read loosely
 async function funding(token: string, fundingId: string): Promise<any> {
   const response = await testApp.app.inject({
     method: 'GET',

@@ -8,7 +8,8 @@ import { createSimServer, type SimRequest, type SimResponse } from './server.js'
  * {otp}. A final status is sent to our webhook with the `verif-hash` header.
  *
  * Magic card numbers (ours, in the spirit of the providers' test cards) decide the outcome.
- * The control API (`/_control/webhooks`) makes webhooks duplicate, arrive out of order, or not at all.
+ * The control API (`/_control/webhooks`) makes webhooks duplicate, arrive out of order, or not at all;
+ * `/_control/outage` makes the API answer 503s or non-JSON.
  */
 
 export const FLUTTERWAVE_SIMULATOR_CREDENTIALS = {
@@ -34,6 +35,8 @@ export const CHALLENGE_OTP = '12345';
 const FEE_PER_MILLE = 38n;
 
 export type WebhookMode = 'normal' | 'duplicate' | 'out_of_order' | 'none';
+/** The API (not the hosted page) failing: 503s, or 200s whose body is not JSON. */
+export type CardOutageMode = 'none' | 'http_503' | 'garbage';
 
 interface SimTransaction {
   id: number;
@@ -65,6 +68,7 @@ export function createFlutterwaveSimulator(options: FlutterwaveSimulatorOptions)
   const inFlight = new Set<Promise<void>>();
   let nextId = 4_000_000;
   let webhookMode: WebhookMode = 'normal';
+  let outage: CardOutageMode = 'none';
   let baseUrl = '';
 
   const json = (status: number, body: unknown): SimResponse => ({ status, json: body });
@@ -221,6 +225,12 @@ export function createFlutterwaveSimulator(options: FlutterwaveSimulatorOptions)
       webhookMode = mode;
       return json(200, { mode });
     }
+    if (method === 'POST' && path === '/_control/outage') {
+      const mode = body.mode;
+      if (mode !== 'none' && mode !== 'http_503' && mode !== 'garbage') return error(400, 'mode');
+      outage = mode;
+      return json(200, { mode });
+    }
     const checkout = /^\/checkout\/([^/]+)(\/3ds)?$/.exec(path);
     if (method === 'POST' && checkout !== null) {
       const tx = byRef.get(decodeURIComponent(checkout[1]!));
@@ -228,6 +238,8 @@ export function createFlutterwaveSimulator(options: FlutterwaveSimulatorOptions)
       return checkout[2] === undefined ? pay(tx, body.cardNumber) : challenge(tx, body.otp);
     }
     if (!path.startsWith('/v3/')) return error(404, 'not found');
+    if (outage === 'http_503') return error(503, 'Service unavailable');
+    if (outage === 'garbage') return { status: 200, text: '<html>gateway</html>', contentType: 'text/html' };
     if (!authorised(request)) return error(401, 'Invalid authorization key');
     if (method === 'POST' && path === '/v3/payments') return createPayment(body);
     if (method === 'GET' && path === '/v3/transactions/verify_by_reference')
@@ -248,6 +260,9 @@ export function createFlutterwaveSimulator(options: FlutterwaveSimulatorOptions)
     },
     setWebhookMode(mode: WebhookMode): void {
       webhookMode = mode;
+    },
+    setOutage(mode: CardOutageMode): void {
+      outage = mode;
     },
     /** The payer's side of the hosted page: pays a checkout with a (magic) card number. */
     transaction(txRef: string) {
