@@ -79,7 +79,7 @@ export function registerCardRoutes(app: FastifyInstance, services: PaymentRouteS
   const tags = ['wallet'];
 
   typed.post('/v1/wallet/card-fundings', {
-    config: { access: WALLET, idempotency: 'required', rateLimit: paymentTier(services) },
+    config: { access: WALLET, idempotency: 'required', rateLimit: paymentTier(services), location: true },
     schema: {
       tags,
       summary:
