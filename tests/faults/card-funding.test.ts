@@ -199,3 +199,21 @@ describe('card funding under faults', () => {
     });
   }
 });
+
+describe('card funding sweep', () => {
+  it('credits a funding paid long after its checkout opened, with no webhook and nobody asking', async () => {
+    simulator().setWebhookMode('none');
+    const customer = await createUser(testApp);
+    const funding: Opened = (await open(customer, 1_750)).json();
+    await pay(funding.checkoutUrl, MAGIC_CARDS.succeed);
+    // Too young for the sweep: untouched.
+    await cards().sweep(new Date());
+    expect((await row(funding.fundingId)).status).toBe('PENDING');
+    // Eleven minutes later (its early job reads long gone), the sweep finds and credits it.
+    const result = await cards().sweep(new Date(Date.now() + 11 * 60_000));
+    expect(result.settled).toBeGreaterThanOrEqual(1);
+    expect((await row(funding.fundingId)).status).toBe('CREDITED');
+    expect(await balance(customer.userId)).toBe(1_750n);
+    simulator().setWebhookMode('normal');
+  });
+});

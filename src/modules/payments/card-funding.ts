@@ -9,7 +9,8 @@
  *            the same tx_ref, amount and currency → one linked ledger chain (card clearing →
  *            wallet, fee → clearing), ids `card:<id>:credit|fee`, so a duplicate books nothing;
  *            another amount or currency → REVIEW, nothing credited; failed → FAILED.
- * Webhooks (`verif-hash`), the payer's return and a job chain (`card-funding-verify`) all end in apply.
+ * Webhooks (`verif-hash`), the payer's return, a job chain (`card-funding-verify`) and a sweep every
+ * 10 minutes (`card-fundings-sweep`) all end in apply.
  */
 import type { Logger } from 'pino';
 import { customerWalletId, providerClearingId, providerFeesExpenseId } from '../../../ledger/rules/index.js';
@@ -33,6 +34,11 @@ const VERIFY_FIRST_DELAY_MS = 30_000;
 const VERIFY_MAX_DELAY_MS = 600_000;
 const VERIFY_MAX_ATTEMPTS = 14;
 const LIST_LIMIT = 50;
+/** The sweep re-reads PENDING fundings older than this (younger ones have their job chain)… */
+const SWEEP_AFTER_MS = 10 * 60_000;
+/** …and younger than this (a checkout left unpaid for a week is abandoned), at most this many per run. */
+const SWEEP_WITHIN_MS = 7 * 24 * 3_600_000;
+const SWEEP_BATCH = 200;
 
 export interface CardFundingLimits {
   perFundingMinor: bigint;
@@ -432,6 +438,30 @@ export function createCardFunding(options: CardFundingOptions) {
     });
   }
 
+  /**
+   * Every 10 minutes: PENDING fundings past their first job's reach are read back, so a payment
+   * made long after the checkout opened (or whose job chain ran out in an outage) is credited
+   * without anyone asking. Refusals of one funding do not stop the others.
+   */
+  async function sweep(at = now()): Promise<{ read: number; settled: number }> {
+    if (options.provider === undefined) return { read: 0, settled: 0 };
+    const rows = await repository.pendingBefore(
+      new Date(at.getTime() - SWEEP_AFTER_MS),
+      new Date(at.getTime() - SWEEP_WITHIN_MS),
+      SWEEP_BATCH,
+    );
+    let settled = 0;
+    for (const { funding_id: fundingId } of rows) {
+      try {
+        const after = await refresh(fundingId);
+        if (after !== undefined && after.status !== 'PENDING') settled += 1;
+      } catch (error) {
+        logger.warn({ fundingId, err: error }, 'card funding sweep: could not read this funding now');
+      }
+    }
+    return { read: rows.length, settled };
+  }
+
   async function list(userId: string): Promise<CardFundingView[]> {
     return (await repository.listForUser(userId, LIST_LIMIT)).map((row) => viewOf(row, userId));
   }
@@ -469,7 +499,7 @@ export function createCardFunding(options: CardFundingOptions) {
     return { funderUserId, status };
   }
 
-  return { create, get, list, refresh, webhook, returned, defineJobs, funders, decide };
+  return { create, get, list, refresh, sweep, webhook, returned, defineJobs, funders, decide };
 }
 
 export type CardFunding = ReturnType<typeof createCardFunding>;

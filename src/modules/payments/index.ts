@@ -102,7 +102,8 @@ export interface PaymentsContextOptions {
 }
 
 const MAINTENANCE_QUEUE = 'payments-maintenance';
-type MaintenanceTask = 'sweep' | 'auto-topup' | 'auto-settlement' | 'reconciliation' | 'stranded-escrow';
+type MaintenanceTask =
+  'sweep' | 'auto-topup' | 'auto-settlement' | 'reconciliation' | 'stranded-escrow' | 'card-fundings';
 
 export function createPaymentsContext(options: PaymentsContextOptions): PaymentsContext {
   const { runtime, eventStore, ledger, jobs } = options;
@@ -224,6 +225,9 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
         case 'stranded-escrow':
           await escrow.sweepStranded();
           return;
+        case 'card-fundings':
+          await cards.sweep();
+          return;
         default: {
           const unknown: never = task;
           throw new Error(`unknown maintenance task ${String(unknown)}`);
@@ -264,6 +268,7 @@ export function paymentSchedules(queue: JobQueue): Schedule[] {
     { name: 'payouts-auto-settlement', cron: '0 6 * * *', run: tick('auto-settlement', 86_400_000) },
     { name: 'reconciliation-nightly', cron: '30 2 * * *', run: tick('reconciliation', 86_400_000) },
     { name: 'escrow-stranded-sweep', cron: '*/5 * * * *', run: tick('stranded-escrow', 300_000) },
+    { name: 'card-fundings-sweep', cron: '*/10 * * * *', run: tick('card-fundings', 600_000) },
   ];
 }
 
