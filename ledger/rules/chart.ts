@@ -12,7 +12,8 @@ import type { AccountFlags, AccountKind, Currency, NewAccount } from './types.js
  * inside the ledger's 128, and ':' can never appear inside a segment.
  */
 
-export const PROVIDERS = ['campay', 'mtn_momo', 'noupia'] as const;
+/** Mobile Money aggregators, and Flutterwave for international cards (issue #28). */
+export const PROVIDERS = ['campay', 'mtn_momo', 'noupia', 'flutterwave'] as const;
 export type Provider = (typeof PROVIDERS)[number];
 
 export type AccountRole =

@@ -130,6 +130,20 @@ export const EnvironmentSchema = Type.Object({
   MTN_MOMO_API_USER: Type.Optional(Type.String({ description: 'the MTN MoMo API user (UUID)' })),
   MTN_MOMO_API_KEY: Type.Optional(Type.String({ description: 'the MTN MoMo API key' })),
   MTN_MOMO_SUBSCRIPTION_KEY: Type.Optional(Type.String({ description: 'the MTN MoMo subscription key' })),
+  FLUTTERWAVE_BASE_URL: Type.Optional(
+    Url(
+      'the Flutterwave API base URL for card funding, e.g. https://api.flutterwave.com (unset: no card funding outside the simulator)',
+    ),
+  ),
+  FLUTTERWAVE_SECRET_KEY: Type.Optional(
+    Type.String({ description: 'the Flutterwave secret key (FLWSECK-…)' }),
+  ),
+  FLUTTERWAVE_WEBHOOK_HASH: Type.Optional(
+    Type.String({
+      minLength: 16,
+      description: 'the secret hash set on the Flutterwave dashboard, sent as verif-hash',
+    }),
+  ),
   PAYMENT_SIMULATORS: Flag(true, 'start the provider simulators in-process (never in production)'),
   PAYMENT_PROVIDER_MTN: Type.Union([Type.Literal('campay'), Type.Literal('mtn_momo')], {
     default: 'campay',
@@ -166,6 +180,11 @@ export const EnvironmentSchema = Type.Object({
   WALLET_DAILY_LIMIT_XAF: PositiveInteger(
     500_000,
     'the most a wallet may spend, and separately be topped up, per day in XAF',
+  ),
+  CARD_FUNDING_MAX_USD_MINOR: PositiveInteger(50_000, 'the most one card funding may bring, in US cents'),
+  CARD_FUNDING_DAILY_USD_MINOR: PositiveInteger(
+    100_000,
+    'the most one funder may send by card per day, and one wallet may receive by card per day, in US cents',
   ),
   WALLET_MONTHLY_LIMIT_XAF: PositiveInteger(
     3_000_000,

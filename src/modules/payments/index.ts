@@ -43,6 +43,10 @@ import { paymentsSeedStep } from './seed.js';
 import { createCommissionRepository, type CommissionRepository } from './commission-repository.js';
 import type { PaymentTables, PaymentsDb } from './tables.js';
 import { createWalletService, type WalletService } from './wallet-service.js';
+import { createCardFunding, type CardFunding } from './card-funding.js';
+import { createCardFundingRepository } from './card-funding-repository.js';
+import { startCardProvider, type RunningCardProvider } from './cards/index.js';
+import { maskPhone, normalizePhone } from '../identity/index.js';
 import { createPaymentAlerts, type PaymentAlerts } from './staff-alerts.js';
 
 export { paymentStream, PAYMENT_STREAM_PREFIX, type PaymentEvent } from './payment-decider.js';
@@ -64,6 +68,10 @@ export interface PaymentsContext {
   alerts: PaymentAlerts;
   /** Commission overrides (finance admins set them; escrow reads the rate in force). */
   commission: CommissionRepository;
+  /** International card funding of USD wallets (issue #28). */
+  cards: CardFunding;
+  /** The card aggregator and its simulator (when PAYMENT_SIMULATORS is on). */
+  cardProvider: RunningCardProvider;
   /** Starts the escrow reactor (the app does it when ready). */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -79,6 +87,12 @@ export interface PaymentsContextOptions {
   audit: AuditFunction;
   /** The user's phone when verified. */
   findUser: (userId: string) => Promise<{ phone: string | null; phone_verified: boolean } | undefined>;
+  /** The user holding this E.164 phone. */
+  findUserByPhone: (
+    phone: string,
+  ) => Promise<{ id: string; phone_verified: boolean; status: string } | undefined>;
+  /** Built by the caller (startCardProvider), so that the simulator's lifetime is the runtime's. */
+  cardProvider: RunningCardProvider;
   restaurantOwner: (restaurantId: string) => Promise<string | undefined>;
   /** Whether a fraud case holds this person's payouts (admin context; absent: never). */
   payoutHeld?: (userId: string) => Promise<boolean>;
@@ -91,7 +105,8 @@ export interface PaymentsContextOptions {
 }
 
 const MAINTENANCE_QUEUE = 'payments-maintenance';
-type MaintenanceTask = 'sweep' | 'auto-topup' | 'auto-settlement' | 'reconciliation' | 'stranded-escrow';
+type MaintenanceTask =
+  'sweep' | 'auto-topup' | 'auto-settlement' | 'reconciliation' | 'stranded-escrow' | 'card-fundings';
 
 export function createPaymentsContext(options: PaymentsContextOptions): PaymentsContext {
   const { runtime, eventStore, ledger, jobs } = options;
@@ -151,6 +166,31 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
       payments.recoverCollection(paymentId, provider, providerReference),
   });
   const reports = createReports(db);
+  const cards = createCardFunding({
+    repository: createCardFundingRepository(db),
+    ledger,
+    queue: jobs.queue,
+    logger,
+    audit: options.audit,
+    provider: options.cardProvider.provider,
+    publicBaseUrl: runtime.config.PUBLIC_BASE_URL,
+    limits: {
+      perFundingMinor: BigInt(runtime.config.CARD_FUNDING_MAX_USD_MINOR),
+      dailyMinor: BigInt(runtime.config.CARD_FUNDING_DAILY_USD_MINOR),
+    },
+    findRecipientByPhone: async (phone) => {
+      const normalized = normalizePhone(phone);
+      if (normalized === undefined) return undefined;
+      const user = await options.findUserByPhone(normalized);
+      return user !== undefined && user.phone_verified && user.status === 'active'
+        ? { userId: user.id }
+        : undefined;
+    },
+    maskedPhoneOf: async (userId) => {
+      const user = await options.findUser(userId);
+      return user?.phone === null || user === undefined ? null : maskPhone(user.phone);
+    },
+  });
   const paymentPort = createLedgerPaymentPort({
     wallets: () => wallets,
     payments: () => payments,
@@ -162,6 +202,7 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
 
   payments.defineJobs();
   payouts.defineJobs();
+  cards.defineJobs();
   reconciliation.defineJobs();
   jobs.queue.define<{ task: MaintenanceTask; at: string }>({
     queue: MAINTENANCE_QUEUE,
@@ -188,6 +229,9 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
         case 'stranded-escrow':
           await escrow.sweepStranded();
           return;
+        case 'card-fundings':
+          await cards.sweep();
+          return;
         default: {
           const unknown: never = task;
           throw new Error(`unknown maintenance task ${String(unknown)}`);
@@ -207,6 +251,8 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
     reports,
     alerts: createPaymentAlerts(db),
     commission: createCommissionRepository(db),
+    cards,
+    cardProvider: options.cardProvider,
     start: () => escrow.start(),
     stop: () => escrow.stop(),
   };
@@ -226,6 +272,7 @@ export function paymentSchedules(queue: JobQueue): Schedule[] {
     { name: 'payouts-auto-settlement', cron: '0 6 * * *', run: tick('auto-settlement', 86_400_000) },
     { name: 'reconciliation-nightly', cron: '30 2 * * *', run: tick('reconciliation', 86_400_000) },
     { name: 'escrow-stranded-sweep', cron: '*/5 * * * *', run: tick('stranded-escrow', 300_000) },
+    { name: 'card-fundings-sweep', cron: '*/10 * * * *', run: tick('card-fundings', 600_000) },
   ];
 }
 
@@ -249,6 +296,9 @@ export const paymentsContext = defineContext({
     // Closed last (closers run in reverse): jobs and requests still talking to the simulators stop first.
     runtime.closers.unshift({ name: 'payment providers', close: () => providers.close() });
     for (const warning of providers.warnings) runtime.logger.warn(warning);
+    const cardProvider = await startCardProvider(runtime.config);
+    runtime.closers.unshift({ name: 'card provider', close: () => cardProvider.close() });
+    for (const warning of cardProvider.warnings) runtime.logger.warn(warning);
     // Before anything reads a payout or a wallet: encrypt phones written before encryption.
     await encryptPaymentsAtRest(platform.db, fieldCipherOf(runtime.config));
     const payments = createPaymentsContext({
@@ -259,6 +309,8 @@ export const paymentsContext = defineContext({
       jobs: platform.jobs,
       audit: identity.audit,
       findUser: (userId) => identity.repository.findUserById(userId),
+      findUserByPhone: (phone) => identity.repository.findUserByPhone(phone),
+      cardProvider,
       restaurantOwner: (restaurantId) => catalog.orders.restaurantOwnerId(restaurantId),
       payoutHeld: (userId) => admin.fraud.payoutHolds.isHeld(userId),
       ledgerCaughtUp: () => platform.projections.waitUntilCaughtUp('ledger', 10_000),

@@ -108,8 +108,20 @@ export function paymentsPersonalData(options: {
         .orderBy('created_at', 'desc')
         .limit(EXPORT_ROWS_MAX)
         .execute();
+      const consents = await db
+        .selectFrom('card_funding_consents')
+        .select(['recipient_user_id', 'funder_user_id', 'status', 'requested_at'])
+        .where((eb) => eb.or([eb('recipient_user_id', '=', userId), eb('funder_user_id', '=', userId)]))
+        .limit(EXPORT_ROWS_MAX)
+        .execute();
       return {
         wallets,
+        cardFundingConsents: consents.map((row) => ({
+          recipientUserId: row.recipient_user_id,
+          funderUserId: row.funder_user_id,
+          status: row.status,
+          requestedAt: row.requested_at.toISOString(),
+        })),
         payments: payments.map((row) => ({
           paymentId: row.payment_id,
           purpose: row.purpose,
@@ -156,8 +168,17 @@ export function paymentsPersonalData(options: {
           )
           .where('phone', '<>', REDACTED_PHONE)
           .execute();
+        // Who funds whom by card is personal; the fundings' amounts stay (the ledger's record).
+        await trx
+          .deleteFrom('card_funding_consents')
+          .where((eb) => eb.or([eb('recipient_user_id', '=', userId), eb('funder_user_id', '=', userId)]))
+          .execute();
       });
-      return { wallets: 'auto top-up phone erased', payouts: 'phones erased' };
+      return {
+        wallets: 'auto top-up phone erased',
+        payouts: 'phones erased',
+        cardFundingConsents: 'deleted',
+      };
     },
   };
 }

@@ -19,6 +19,7 @@ import type { PaymentView } from './payments-service.js';
 import type { PayoutRow } from './payouts.js';
 import { PROVIDER_NAMES, type ProviderName } from './providers/index.js';
 import { registerFinanceRoutes } from './routes-finance.js';
+import { registerCardRoutes } from './routes-cards.js';
 import { WALLET_CATEGORIES, type CategoryControlsUpdate, type WalletSummary } from './wallet-service.js';
 import { SPENDING_CATEGORIES } from './wallet-categories.js';
 import * as S from './schemas.js';
@@ -425,6 +426,7 @@ export function registerPaymentRoutes(app: FastifyInstance, services: PaymentRou
   registerWalletRoutes(app, services);
   registerWebhookRoutes(app, services);
   registerFinanceRoutes(app, services);
+  registerCardRoutes(app, services);
 }
 
 export { WALLET_CATEGORIES };

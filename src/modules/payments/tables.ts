@@ -184,7 +184,35 @@ export interface PaymentsReactorCheckpointsTable {
 /** The database as this context sees it: its own tables only. */
 export type PaymentsDb = Kysely<PaymentTables>;
 
+/** Card funding by an international card (migration 2026-12-06T0600_card_fundings). */
+export interface CardFundingsTable {
+  funding_id: string;
+  tx_ref: string;
+  funder_user_id: string;
+  recipient_user_id: string;
+  amount_minor: Int8;
+  currency: 'USD';
+  status: Generated<'PENDING' | 'CREDITED' | 'FAILED' | 'REVIEW'>;
+  provider_transaction_id: string | null;
+  fee_minor: NullableInt8;
+  failure_reason: string | null;
+  checkout_url: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  credited_at: NullableTimestamp;
+}
+
+export interface CardFundingConsentsTable {
+  recipient_user_id: string;
+  funder_user_id: string;
+  status: 'requested' | 'granted' | 'refused';
+  requested_at: Generated<Date>;
+  decided_at: NullableTimestamp;
+}
+
 export interface PaymentTables {
+  card_fundings: CardFundingsTable;
+  card_funding_consents: CardFundingConsentsTable;
   payment_attempts: PaymentAttemptsTable;
   wallets: WalletsTable;
   wallet_spending: WalletSpendingTable;

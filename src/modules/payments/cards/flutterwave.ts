@@ -1,0 +1,206 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import { Decimal } from 'decimal.js';
+
+/**
+ * Flutterwave's v3 HTTP API (developer.flutterwave.com), the part card funding uses:
+ *   POST /v3/payments                                  Standard checkout: a hosted payment link for our tx_ref
+ *   GET  /v3/transactions/{id}/verify                  a transaction's status, amount and currency
+ *   GET  /v3/transactions/verify_by_reference?tx_ref=  the same, found by our tx_ref
+ * Webhooks carry the `verif-hash` header: the secret hash set on the dashboard, compared here in
+ * constant time. A webhook is a hint only: the status is always read back through verify.
+ * Card numbers never reach us: the payer types them on Flutterwave's hosted page.
+ */
+
+export type CardCurrency = 'USD';
+
+export interface CheckoutRequest {
+  txRef: string;
+  amountMinor: bigint;
+  currency: CardCurrency;
+  redirectUrl: string;
+  /** Flutterwave requires a customer e-mail; we pass a pseudonymous one (no PII to the provider beyond need). */
+  customerEmail: string;
+  title: string;
+}
+
+export interface VerifiedTransaction {
+  /** Flutterwave's numeric transaction id, as a string. */
+  id: string;
+  txRef: string;
+  status: 'successful' | 'failed' | 'pending';
+  amountMinor: bigint;
+  currency: string;
+  /** The processing fee Flutterwave keeps (`app_fee`), in minor units of `currency`. */
+  feeMinor: bigint;
+  processorResponse: string | null;
+}
+
+export interface CardProvider {
+  readonly name: 'flutterwave';
+  createCheckout(request: CheckoutRequest): Promise<{ link: string }>;
+  verify(transactionId: string): Promise<VerifiedTransaction | null>;
+  verifyByReference(txRef: string): Promise<VerifiedTransaction | null>;
+  /** Whether a webhook's headers carry our secret hash. */
+  webhookAuthentic(headers: Record<string, string | string[] | undefined>): boolean;
+}
+
+/** The provider could not be reached or did not answer in time: nothing is known. */
+export class CardProviderUnavailable extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CardProviderUnavailable';
+  }
+}
+
+/** The provider answered something we cannot use (a 5xx, a malformed body, a refusal of our request). */
+export class CardProviderBadResponse extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'CardProviderBadResponse';
+  }
+}
+
+export interface FlutterwaveOptions {
+  baseUrl: string;
+  secretKey: string;
+  webhookHash: string;
+  timeoutMs: number;
+}
+
+const EXPONENT: Readonly<Record<string, number>> = { USD: 2, EUR: 2, XAF: 0, NGN: 2, GBP: 2 };
+const MAX_AMOUNT_MINOR = 10n ** 12n;
+
+/** Minor units → Flutterwave's decimal amount (major units), exactly. */
+export function toMajor(amountMinor: bigint, currency: string): number {
+  const exponent = EXPONENT[currency] ?? 2;
+  return new Decimal(amountMinor.toString()).div(new Decimal(10).pow(exponent)).toNumber();
+}
+
+/** Flutterwave's decimal amount → minor units; null when it has more decimals than the currency. */
+export function toMinor(amount: unknown, currency: string): bigint | null {
+  if (typeof amount !== 'number' && typeof amount !== 'string') return null;
+  let value: Decimal;
+  try {
+    value = new Decimal(amount);
+  } catch {
+    return null;
+  }
+  const minor = value.mul(new Decimal(10).pow(EXPONENT[currency] ?? 2));
+  if (!minor.isFinite() || !minor.isInteger() || minor.isNegative()) return null;
+  const result = BigInt(minor.toFixed(0));
+  return result > MAX_AMOUNT_MINOR ? null : result;
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+export function createFlutterwaveProvider(options: FlutterwaveOptions): CardProvider {
+  const base = options.baseUrl.replace(/\/+$/, '');
+  const expectedHash = digest(options.webhookHash);
+
+  async function call(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: unknown }> {
+    let response: Response;
+    try {
+      response = await fetch(`${base}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${options.secretKey}`,
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(options.timeoutMs),
+      });
+    } catch (error) {
+      throw new CardProviderUnavailable(`flutterwave ${method} ${path.split('?')[0]} unreachable`, {
+        cause: error,
+      });
+    }
+    const text = await response.text().catch(() => '');
+    let json: unknown;
+    try {
+      json = text.length === 0 ? undefined : JSON.parse(text);
+    } catch {
+      throw new CardProviderBadResponse(
+        `flutterwave answered ${response.status} with a non-JSON body`,
+        response.status,
+      );
+    }
+    if (response.status >= 500)
+      throw new CardProviderBadResponse(`flutterwave answered ${response.status}`, response.status);
+    return { status: response.status, json };
+  }
+
+  function transactionOf(json: unknown): VerifiedTransaction {
+    const data = (json as { data?: Record<string, unknown> } | undefined)?.data;
+    if (data === undefined || data === null || typeof data !== 'object')
+      throw new CardProviderBadResponse('flutterwave verify: no data', 200);
+    const currency = typeof data.currency === 'string' ? data.currency : '';
+    const amountMinor = toMinor(data.amount, currency);
+    const feeMinor =
+      data.app_fee === undefined || data.app_fee === null ? 0n : toMinor(data.app_fee, currency);
+    const status = data.status;
+    if (
+      (typeof data.id !== 'number' && typeof data.id !== 'string') ||
+      typeof data.tx_ref !== 'string' ||
+      amountMinor === null ||
+      feeMinor === null ||
+      (status !== 'successful' && status !== 'failed' && status !== 'pending')
+    )
+      throw new CardProviderBadResponse('flutterwave verify: unreadable transaction', 200);
+    return {
+      id: String(data.id),
+      txRef: data.tx_ref,
+      status,
+      amountMinor,
+      currency,
+      feeMinor,
+      processorResponse: typeof data.processor_response === 'string' ? data.processor_response : null,
+    };
+  }
+
+  async function read(path: string): Promise<VerifiedTransaction | null> {
+    const { status, json } = await call('GET', path);
+    if (status === 404 || status === 400) return null; // "No transaction was found"
+    if (status !== 200) throw new CardProviderBadResponse(`flutterwave verify answered ${status}`, status);
+    return transactionOf(json);
+  }
+
+  return {
+    name: 'flutterwave',
+    async createCheckout(request) {
+      const { status, json } = await call('POST', '/v3/payments', {
+        tx_ref: request.txRef,
+        amount: toMajor(request.amountMinor, request.currency),
+        currency: request.currency,
+        redirect_url: request.redirectUrl,
+        payment_options: 'card',
+        customer: { email: request.customerEmail },
+        customizations: { title: request.title },
+      });
+      const link = (json as { data?: { link?: unknown } } | undefined)?.data?.link;
+      if (status !== 200 || typeof link !== 'string')
+        throw new CardProviderBadResponse(`flutterwave checkout answered ${status}`, status);
+      return { link };
+    },
+    verify: (transactionId) => {
+      if (!/^\d{1,20}$/.test(transactionId)) return Promise.resolve(null);
+      return read(`/v3/transactions/${transactionId}/verify`);
+    },
+    verifyByReference: (txRef) =>
+      read(`/v3/transactions/verify_by_reference?tx_ref=${encodeURIComponent(txRef)}`),
+    webhookAuthentic(headers) {
+      const header = headers['verif-hash'];
+      if (typeof header !== 'string' || header.length === 0 || header.length > 512) return false;
+      return timingSafeEqual(digest(header), expectedHash);
+    },
+  };
+}
