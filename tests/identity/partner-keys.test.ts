@@ -157,6 +157,14 @@ describe('issuing partner keys', () => {
     expect(listed.body).not.toContain(secret);
     expect(listed.body).not.toContain(key.signingSecret);
     expect(listed.json().items.map((item: { keyId: string }) => item.keyId)).toContain(key.keyId);
+    const one = await world.testApp.app.inject({
+      method: 'GET',
+      url: `/v1/admin/partner-keys/${key.keyId}`,
+      headers: authHeader(admin.accessToken),
+    });
+    expect(one.statusCode).toBe(200);
+    expect(one.json()).toMatchObject({ keyId: key.keyId, status: 'active', scopes: ['orders.kitchen'] });
+    expect(one.body).not.toContain(secret);
   });
 
   it('a retried issue with the same Idempotency-Key issues no second key (409 naming the first)', async () => {

@@ -130,8 +130,10 @@ describe('the OpenAPI document', () => {
     // knowledge base and assist (16 KB): 589 KB measured on the merged session-8 code.
     // Support's chat catch-up and read markers, knowledge base, assist and SMS intake (12
     // operations, issue #22) add about 16 KB.
+    // Partner API keys (5 admin operations) and a POS's 4 signed kitchen transitions with a
+    // compact answer (issue #26): 609 KB measured with them.
     expect(text.length, 'the document stays small enough for a phone on a slow link to fetch').toBeLessThan(
-      595_000,
+      612_000,
     );
   });
 

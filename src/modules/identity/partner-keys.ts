@@ -113,6 +113,7 @@ export interface PartnerKeys {
     actor: Actor,
   ): Promise<IssuedPartnerKey & { view: PartnerKeyView }>;
   revoke(keyId: string, actor: Actor): Promise<PartnerKeyView>;
+  get(keyId: string): Promise<PartnerKeyView>;
   list(filter: {
     restaurantId?: string;
     expiringWithinDays?: number;
@@ -300,6 +301,13 @@ export function createPartnerKeys(deps: {
         return (await repository.find(keyId, trx))!;
       });
       return viewOf(row, at);
+    },
+
+    async get(keyId) {
+      const row = await repository.find(keyId);
+      if (row === undefined)
+        throw identityErrors.of('not_found', 'partner_key_not_found', 'There is no such key.');
+      return viewOf(row, now());
     },
 
     async list(filter) {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import type { Permission } from '../../../http/access.js';
+import { idempotencyKey as readIdempotencyKey } from '../../../http/idempotency.js';
 import {
   PARTNER_SCOPES,
   ROTATION_GRACE_DEFAULT_DAYS,
@@ -74,13 +75,12 @@ export function registerPartnerKeyRoutes(app: FastifyInstance, services: Identit
   app.post(
     '/v1/admin/partner-keys',
     {
-      config: { access: { ...SECURITY, stepUp: true } },
+      // The answer holds the secrets, so it is not kept for replay: a retry with the same
+      // Idempotency-Key gets 409 naming the key (partner-keys.ts), never a second key.
+      config: { access: { ...SECURITY, stepUp: true }, idempotency: 'optional', location: true },
       schema: {
         tags: ['admin'],
         summary: 'Issue a partner API key with scopes (step-up); the key and signing secret are shown once',
-        headers: Type.Object({
-          'idempotency-key': Type.Optional(Type.String({ minLength: 8, maxLength: 100 })),
-        }),
         body: Type.Object(
           {
             label: Type.String({ minLength: 1, maxLength: 100 }),
@@ -96,7 +96,7 @@ export function registerPartnerKeyRoutes(app: FastifyInstance, services: Identit
     },
     async (request, reply) => {
       const body = request.body as { label: string; restaurantId?: string; scopes: string[] };
-      const idempotencyKey = (request.headers as Record<string, string | undefined>)['idempotency-key'];
+      const idempotencyKey = readIdempotencyKey(request, false);
       const result = await partnerKeys.issue(
         {
           label: body.label,
@@ -107,8 +107,23 @@ export function registerPartnerKeyRoutes(app: FastifyInstance, services: Identit
         actorOf(request),
       );
       reply.header('cache-control', 'no-store');
+      reply.header('location', `/v1/admin/partner-keys/${result.keyId}`);
       return reply.code(201).send(issued(result));
     },
+  );
+
+  app.get(
+    '/v1/admin/partner-keys/:keyId',
+    {
+      config: { access: SECURITY },
+      schema: {
+        tags: ['admin'],
+        summary: 'One partner API key with its status and last use (never the key)',
+        params: KeyParams,
+        response: { 200: PartnerKeySchema, ...problems4xx },
+      },
+    },
+    async (request) => present(await partnerKeys.get((request.params as { keyId: string }).keyId)),
   );
 
   app.get(
@@ -138,7 +153,7 @@ export function registerPartnerKeyRoutes(app: FastifyInstance, services: Identit
   app.post(
     '/v1/admin/partner-keys/:keyId/rotate',
     {
-      config: { access: { ...SECURITY, stepUp: true } },
+      config: { access: { ...SECURITY, stepUp: true }, location: true },
       preValidation: async (request) => void (request.body ??= {}),
       schema: {
         tags: ['admin'],
@@ -163,6 +178,7 @@ export function registerPartnerKeyRoutes(app: FastifyInstance, services: Identit
       const { graceDays } = request.body as { graceDays: number };
       const result = await partnerKeys.rotate(keyId, graceDays, actorOf(request));
       reply.header('cache-control', 'no-store');
+      reply.header('location', `/v1/admin/partner-keys/${result.keyId}`);
       return reply.code(201).send(issued(result));
     },
   );

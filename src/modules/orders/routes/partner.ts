@@ -9,7 +9,8 @@ import { HttpProblem } from '../../../http/problem.js';
 import { partnerOf, type PartnerCaller } from '../../identity/index.js';
 import type { OrderCommand, OrderActor } from '../events.js';
 import type { OrdersContext } from '../index.js';
-import { AcceptBody, EmptyBody, OrderParams, OrderViewSchema, ReasonBody } from '../schemas.js';
+import Type from 'typebox';
+import { AcceptBody, EmptyBody, OrderParams, ReasonBody } from '../schemas.js';
 import { orderView } from '../views.js';
 import { errors, type OrderApp, type OrderRouteServices } from './shared.js';
 
@@ -17,6 +18,15 @@ const POS_ACCESS = {
   public: true,
   description: 'partner POS: API key (orders.kitchen) and HMAC request signature',
 } as const;
+
+/** What a POS needs back: where the order stands and the code the driver must show. */
+const PosOrderSchema = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  status: Type.String(),
+  revision: Type.Integer(),
+  preparationMinutes: Type.Union([Type.Integer(), Type.Null()]),
+  pickupCode: Type.Optional(Type.String()),
+});
 
 type PosTransition = {
   path: string;
@@ -63,6 +73,16 @@ async function ownOrder(orders: OrdersContext['orders'], partner: PartnerCaller,
   return current;
 }
 
+function posView(view: ReturnType<typeof orderView>) {
+  return {
+    id: view.id,
+    status: view.status,
+    revision: view.revision,
+    preparationMinutes: view.preparationMinutes,
+    ...(view.pickupCode === undefined ? {} : { pickupCode: view.pickupCode }),
+  };
+}
+
 export function registerPartnerOrderRoutes(
   app: OrderApp,
   services: OrderRouteServices,
@@ -83,7 +103,7 @@ export function registerPartnerOrderRoutes(
         summary: transition.summary,
         params: OrderParams,
         body: transition.body,
-        response: { 200: OrderViewSchema, ...errors },
+        response: { 200: PosOrderSchema, ...errors },
       },
       handler: async (request, reply) => {
         const partner = partnerOf(request);
@@ -106,11 +126,13 @@ export function registerPartnerOrderRoutes(
             reply.header('cache-control', 'private, no-cache');
             return {
               statusCode: 200,
-              body: orderView(
-                executed.state,
-                executed.revision,
-                'restaurant',
-                orders.trackingUrl(executed.state),
+              body: posView(
+                orderView(
+                  executed.state,
+                  executed.revision,
+                  'restaurant',
+                  orders.trackingUrl(executed.state),
+                ),
               ),
             };
           },
