@@ -121,6 +121,12 @@ const ROWS: Row[] = [
   ['signature_invalid', 401, ANY, ['Invalid signature', 'The request signature is not valid.'], ['Signature invalide', 'La signature de la requête n’est pas valide.']],
   ['signature_expired', 401, ANY, ['Signature expired', 'The signed request is too old; sign it again.'], ['Signature expirée', 'La requête signée est trop ancienne ; signez-la à nouveau.']],
   ['signature_replayed', 401, ANY, ['Signature replayed', 'This signed request was already used.'], ['Signature rejouée', 'Cette requête signée a déjà servi.']],
+  ['api_key_missing', 401, ANY, ['API key missing', 'This partner route needs a partner API key in `x-api-key`.'], ['Clé d’API manquante', 'Cette route partenaire exige une clé d’API partenaire dans `x-api-key`.']],
+  ['api_key_invalid', 401, ANY, ['Invalid API key', 'The partner API key is unknown, wrong, expired or revoked.'], ['Clé d’API invalide', 'La clé d’API partenaire est inconnue, erronée, expirée ou révoquée.']],
+  ['api_key_scope_missing', 403, ANY, ['Scope missing', 'The partner API key does not have the scope this route needs.'], ['Portée manquante', 'La clé d’API partenaire n’a pas la portée que cette route exige.']],
+  ['partner_key_not_found', 404, ADMIN, ['No such partner key', 'There is no partner API key with this id.'], ['Clé partenaire introuvable', 'Aucune clé d’API partenaire ne porte cet identifiant.']],
+  ['partner_key_not_active', 409, ADMIN, ['Partner key not active', 'The key was already rotated, has expired or was revoked; `rotatedTo` names its successor.'], ['Clé partenaire inactive', 'La clé a déjà été renouvelée, a expiré ou a été révoquée ; `rotatedTo` nomme la suivante.']],
+  ['partner_key_already_issued', 409, ADMIN, ['Key already issued', 'This Idempotency-Key already issued a key (`keyId`); its secrets are shown once only: rotate it for new ones.'], ['Clé déjà émise', 'Cette Idempotency-Key a déjà émis une clé (`keyId`) ; ses secrets ne sont montrés qu’une fois : renouvelez-la.']],
   // Catalog and reviews.
   ['already_rated', 409, CATALOG, ['Already rated', 'You already rated this driver for this order.'], ['Déjà noté', 'Vous avez déjà noté ce livreur pour cette commande.']],
   ['already_replied', 409, CATALOG, ['Already replied', 'The restaurant already replied to this review.'], ['Déjà répondu', 'Le restaurant a déjà répondu à cet avis.']],

@@ -6,6 +6,7 @@ import { HttpProblem } from '../../http/problem.js';
 import type { Runtime } from '../../runtime.js';
 import type { Identity } from './service.js';
 import { sha256Hex } from './signing.js';
+import { PARTNER_KEY_WARNING_MS, type PartnerCaller } from './partner-keys.js';
 import { TokenError, type VerifiedToken } from './tokens.js';
 import { Readable } from 'node:stream';
 
@@ -41,6 +42,11 @@ declare module 'fastify' {
     allowWithoutTwoFactor?: boolean;
     /** Server-to-server route that requires an HMAC request signature (identity/signing.ts). */
     requestSignature?: boolean;
+    /**
+     * Partner route (identity/partner-keys.ts): a live partner API key in `x-api-key` with this
+     * scope instead of a user token; `signed` also wants the key's HMAC request signature.
+     */
+    partner?: { scope: string; signed: boolean };
   }
   interface FastifyInstance {
     /** Every route with its declared access, in registration order (the authorization matrix). */
@@ -59,6 +65,19 @@ export interface RouteAccessEntry {
 const verifiedTokens = new WeakMap<FastifyRequest, VerifiedToken>();
 const bodyHashes = new WeakMap<FastifyRequest, string>();
 const tokenFailures = new WeakMap<FastifyRequest, TokenError>();
+const partners = new WeakMap<FastifyRequest, PartnerCaller>();
+
+/** The partner a `config.partner` route's request authenticated as (set before validation). */
+export function partnerOf(request: FastifyRequest): PartnerCaller {
+  const partner = partners.get(request);
+  if (partner === undefined) throw new Error('partnerOf: this route has no config.partner');
+  return partner;
+}
+
+const needsBodyHash = (request: FastifyRequest) => {
+  const config = request.routeOptions.config;
+  return config?.requestSignature === true || config?.partner?.signed === true;
+};
 
 /** The verified access token of this request (logout blacklists its `jti`). */
 export function verifiedTokenOf(request: FastifyRequest): VerifiedToken | undefined {
@@ -104,7 +123,7 @@ async function identityAuth(
         url: route.url,
         access: route.config?.access,
         allowWithoutTwoFactor: route.config?.allowWithoutTwoFactor === true,
-        requestSignature: route.config?.requestSignature === true,
+        requestSignature: route.config?.requestSignature === true || route.config?.partner?.signed === true,
       });
     }
   });
@@ -112,7 +131,7 @@ async function identityAuth(
   // Signed routes need the exact body bytes: hash them as they stream in.
   const bodyLimit = runtime.config.BODY_LIMIT_BYTES;
   app.addHook('preParsing', async (request, _reply, payload) => {
-    if (request.routeOptions.config?.requestSignature !== true) return payload;
+    if (!needsBodyHash(request)) return payload;
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of payload) {
@@ -124,8 +143,22 @@ async function identityAuth(
     bodyHashes.set(request, sha256Hex(body));
     return Readable.from([body]);
   });
-  app.addHook('preValidation', async (request) => {
-    if (request.routeOptions.config?.requestSignature !== true) return;
+  app.addHook('preValidation', async (request, reply) => {
+    const config = request.routeOptions.config;
+    if (config?.partner !== undefined) {
+      const partner = await identity.partnerKeys.authenticate(
+        request,
+        config.partner,
+        bodyHashes.get(request) ?? sha256Hex(''),
+      );
+      partners.set(request, partner);
+      reply.header('x-api-key-expires-at', partner.expiresAt.toISOString());
+      if (partner.expiresAt.getTime() - Date.now() <= PARTNER_KEY_WARNING_MS) {
+        reply.header('x-api-key-expiry-warning', 'This key expires soon: ask for a rotated key.');
+      }
+      return;
+    }
+    if (config?.requestSignature !== true) return;
     await identity.signatures.verify(request, bodyHashes.get(request) ?? sha256Hex(''));
   });
 

@@ -10,6 +10,7 @@ import { registerAuthRoutes } from './routes/auth.js';
 import { registerGuestRoutes } from './routes/guest.js';
 import { registerInternalRoutes } from './routes/internal.js';
 import { registerMeRoutes } from './routes/me.js';
+import { registerPartnerKeyRoutes } from './routes/partner-keys.js';
 import { registerTwoFactorRoutes } from './routes/two-factor.js';
 import { identitySeedStep } from './seed.js';
 import { createIdentity, type Identity } from './service.js';
@@ -30,8 +31,10 @@ export {
   verifiedTokenOf,
   GATE_CODES,
   STEP_UP_WINDOW_MS,
+  partnerOf,
   type RouteAccessEntry,
 } from './auth-hook.js';
+export { PARTNER_SCOPES, type PartnerCaller, type PartnerScope } from './partner-keys.js';
 export { createIdentity, type Identity } from './service.js';
 export { createAudit, maskPii, type Actor, type AuditEntry, type AuditFunction } from './audit.js';
 export { normalizePhone, maskPhone } from './phone.js';
@@ -73,10 +76,16 @@ export const identityContext = defineContext({
         registerGuestRoutes(app, services);
         registerAdminRoutes(app, services);
         registerInternalRoutes(app, services);
+        registerPartnerKeyRoutes(app, services);
       },
       channels: roleChannels(identity.tokens),
       // Finishes erasures a crash interrupted (every instance ticks; each erasure is idempotent).
       schedules: [
+        {
+          name: 'partner-key-expiry-reminders',
+          cron: '17 * * * *',
+          run: async () => void (await identity.partnerKeys.remindExpiring()),
+        },
         {
           name: 'erasure-sweep',
           cron: '*/5 * * * *',

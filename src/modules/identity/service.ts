@@ -10,6 +10,8 @@ import { createAudit, type Actor, type AuditFunction } from './audit.js';
 import { createGuests, type Guests } from './guest.js';
 import { createSecurity, type Security } from './security.js';
 import { createRequestVerifier, type RequestVerifier } from './signing.js';
+import { createPartnerKeys, type PartnerKeys } from './partner-keys.js';
+import { createPartnerKeysRepository } from './partner-keys-repository.js';
 import { createPrivacy, type Privacy } from './privacy.js';
 import type { PersonalDataHook } from '../../platform/context.js';
 import { fieldCipherOf } from '../../platform/field-crypto.js';
@@ -52,6 +54,8 @@ export interface Identity {
   admin: Administration;
   /** HMAC request signing for server-to-server routes (`config.requestSignature`). */
   signatures: RequestVerifier;
+  /** Partner API keys: issue, rotate, revoke, list, authenticate (`config.partner`). */
+  partnerKeys: PartnerKeys;
   audit: AuditFunction;
   /** Adds a role (idempotent) and audits it; e.g. the catalog makes a restaurant's creator its owner. */
   grantRole(userId: string, role: Role, actor: Actor): Promise<{ roles: Role[]; changed: boolean }>;
@@ -202,6 +206,7 @@ export function createIdentity(
     privacy,
     admin,
     signatures: createRequestVerifier({ repository, masterKey, kv }),
+    partnerKeys: createPartnerKeys({ repository: createPartnerKeysRepository(db), masterKey, kv, audit }),
     audit,
     async logout({ verified, refreshToken }, context) {
       let sessionId: string | undefined;

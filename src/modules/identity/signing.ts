@@ -88,6 +88,54 @@ function refuse(code: string, detail: string): DomainError {
   return identityErrors.of('unauthorized', code, detail);
 }
 
+export interface SignedHeaders {
+  keyId: string;
+  timestampMs: number;
+  nonce: string;
+  signature: string;
+}
+
+/**
+ * The x-signature-* headers, checked for presence, clock skew and nonce shape (401
+ * `signature_missing` / `signature_expired` / `signature_invalid`). Shared by the internal
+ * signing clients and the partner API keys (partner-keys.ts).
+ */
+export function readSignedHeaders(
+  headers: Record<string, string | string[] | undefined>,
+  nowMs: number,
+): SignedHeaders {
+  const keyId = header(headers, 'x-signature-key-id');
+  const timestamp = header(headers, 'x-signature-timestamp');
+  const nonce = header(headers, 'x-signature-nonce');
+  const signature = header(headers, 'x-signature');
+  if (!keyId || !timestamp || !nonce || !signature)
+    throw refuse('signature_missing', 'This route needs a signed request (x-signature-* headers).');
+  const timestampMs = Number(timestamp);
+  if (!Number.isSafeInteger(timestampMs) || Math.abs(nowMs - timestampMs) > SIGNATURE_MAX_SKEW_MS) {
+    throw refuse('signature_expired', 'The signature timestamp is too far from the server clock.');
+  }
+  if (!NONCE_PATTERN.test(nonce))
+    throw refuse('signature_invalid', 'The nonce must be 16-64 URL-safe characters.');
+  return { keyId: keyId.slice(0, 100), timestampMs, nonce, signature };
+}
+
+/** Constant-time comparison of the sent signature with the one `secret` gives this request. */
+export function signatureMatches(
+  secret: string,
+  request: { method: string; url: string },
+  signed: SignedHeaders,
+  bodySha256Hex: string,
+): boolean {
+  const expected = computeSignature(secret, {
+    method: request.method,
+    path: request.url,
+    timestampMs: signed.timestampMs,
+    nonce: signed.nonce,
+    bodySha256Hex,
+  });
+  return constantTimeEqual(expected, signed.signature.toLowerCase());
+}
+
 export function createRequestVerifier(deps: {
   repository: IdentityRepository;
   masterKey: Buffer;
@@ -100,31 +148,13 @@ export function createRequestVerifier(deps: {
 
   return {
     async verify(request, bodySha256Hex) {
-      const keyId = header(request.headers, 'x-signature-key-id');
-      const timestamp = header(request.headers, 'x-signature-timestamp');
-      const nonce = header(request.headers, 'x-signature-nonce');
-      const signature = header(request.headers, 'x-signature');
-      if (!keyId || !timestamp || !nonce || !signature)
-        throw refuse('signature_missing', 'This route needs a signed request (x-signature-* headers).');
-      const timestampMs = Number(timestamp);
-      if (!Number.isSafeInteger(timestampMs) || Math.abs(now() - timestampMs) > SIGNATURE_MAX_SKEW_MS) {
-        throw refuse('signature_expired', 'The signature timestamp is too far from the server clock.');
-      }
-      if (!NONCE_PATTERN.test(nonce))
-        throw refuse('signature_invalid', 'The nonce must be 16-64 URL-safe characters.');
-      const client = await repository.findSigningClient(keyId.slice(0, 100));
+      const { keyId, timestampMs, nonce, signature } = readSignedHeaders(request.headers, now());
+      const client = await repository.findSigningClient(keyId);
       if (client === undefined || client.revoked_at !== null || client.expires_at.getTime() <= now()) {
         throw refuse('signature_invalid', 'The signature is not valid.');
       }
       const secret = open(masterKey, client.secret_ciphertext, aad(client.key_id)).toString('utf8');
-      const expected = computeSignature(secret, {
-        method: request.method,
-        path: request.url,
-        timestampMs,
-        nonce,
-        bodySha256Hex,
-      });
-      if (!constantTimeEqual(expected, signature.toLowerCase()))
+      if (!signatureMatches(secret, request, { keyId, timestampMs, nonce, signature }, bodySha256Hex))
         throw refuse('signature_invalid', 'The signature is not valid.');
       // Checked last, so an attacker cannot burn a legitimate caller's nonce with a bad signature.
       if (!(await kv.setIfAbsent(`nonce:${client.key_id}:${nonce}`, '1', 2 * SIGNATURE_MAX_SKEW_MS))) {

@@ -151,6 +151,28 @@ export interface ApiSigningClientsTable {
   revoked_at: Timestamp | null;
 }
 
+/** Partner API keys (partner-keys.ts): the key as its SHA-256, the signing secret sealed. */
+export interface PartnerApiKeysTable {
+  key_id: string;
+  label: string;
+  restaurant_id: string | null;
+  scopes: string[];
+  key_sha256: Buffer;
+  signing_secret_ciphertext: Buffer;
+  created_by: string | null;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  rotated_from: string | null;
+  rotated_to: string | null;
+  rotated_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+  revoked_by: string | null;
+  last_used_at: Timestamp | null;
+  expiry_reminded_at: Timestamp | null;
+  /** The admin's Idempotency-Key of the issuing request: a retry cannot issue a second key. */
+  issue_idempotency_key: string | null;
+}
+
 export interface AuditLogsTable {
   id: Generated<bigint>;
   actor_kind: string;
@@ -180,5 +202,6 @@ export interface IdentityTables {
   password_resets: PasswordResetsTable;
   signing_keys: SigningKeysTable;
   api_signing_clients: ApiSigningClientsTable;
+  partner_api_keys: PartnerApiKeysTable;
   audit_logs: AuditLogsTable;
 }

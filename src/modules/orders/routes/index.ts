@@ -6,12 +6,14 @@
  *   placement.ts    POST /v1/orders, GET /v1/orders/{id}, POST /v1/orders/{id}/reorder
  *   transitions.ts  POST /v1/orders/{id}/{accept,decline,prepare,ready,claim,pickup,deliver,…}
  *   lists.ts        the lists of orders and a restaurant's figures
+ *   partner.ts      POST /v1/partner/orders/{id}/{accept,decline,prepare,ready}: a POS, signed
  *   shared.ts       access rules, the caller's relation to an order, how an order is shown
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { OrdersContext } from '../index.js';
 import { registerOrderListRoutes } from './lists.js';
+import { registerPartnerOrderRoutes } from './partner.js';
 import { registerPlacementRoutes } from './placement.js';
 import { presenter, type OrderRouteServices } from './shared.js';
 import { registerTransitionRoutes } from './transitions.js';
@@ -28,4 +30,5 @@ export function registerOrderRoutes(
   registerPlacementRoutes(app, services, context, present);
   registerTransitionRoutes(app, services, context, present);
   registerOrderListRoutes(app, services, context);
+  registerPartnerOrderRoutes(app, services, context);
 }
