@@ -131,7 +131,7 @@ describe('the OpenAPI document', () => {
     // Support's chat catch-up and read markers, knowledge base, assist and SMS intake (12
     // operations, issue #22) add about 16 KB.
     expect(text.length, 'the document stays small enough for a phone on a slow link to fetch').toBeLessThan(
-      595_000,
+      609_000,
     );
   });
 
