@@ -6,6 +6,9 @@
 import { resolve } from 'node:path';
 import { defineContext, need, tablesOf } from '../../platform/context.js';
 import type { Catalog } from '../catalog/index.js';
+import type { Identity } from '../identity/index.js';
+import { createExperiments } from './experiments.js';
+import { registerExperimentRoutes } from './experiments-routes.js';
 import { createRecommendationMetrics } from './metrics.js';
 import { loadRanker } from './model.js';
 import { recommendationsProjection } from './projection.js';
@@ -18,23 +21,25 @@ export { recommendationsProjection, RECOMMENDATIONS_PROJECTION } from './project
 
 export const recommendationsContext = defineContext({
   name: 'recommendations',
-  needs: { catalog: need<Pick<Catalog, 'ranking'>>() },
+  needs: { catalog: need<Pick<Catalog, 'ranking'>>(), identity: need<Pick<Identity, 'audit'>>() },
   projections: [recommendationsProjection],
   tables: tablesOf<RecommendationTables>(),
-  async create({ runtime, db }, { catalog }) {
+  async create({ runtime, db }, { catalog, identity }) {
     const { config, logger } = runtime;
     const ranker = await loadRanker(resolve(config.RECOMMENDATIONS_MODEL_PATH));
     const status = ranker.status();
     if (status.loaded) logger.info({ version: status.version }, 'recommendations: model loaded');
     else logger.warn({ error: status.error }, 'recommendations: no model, popularity is served');
     const recommendations = createRecommendations({ db, catalog: catalog.ranking, ranker, logger });
+    const experiments = createExperiments({ db, audit: identity.audit });
     const metrics = createRecommendationMetrics(() => ranker.status().version);
     let timer: NodeJS.Timeout | undefined;
     runtime.closers.push({ name: 'recommendations model', close: () => ranker.close() });
     return {
       service: recommendations,
       routes(app) {
-        registerRecommendationRoutes(app, { recommendations, metrics });
+        registerRecommendationRoutes(app, { recommendations, metrics, experiments });
+        registerExperimentRoutes(app, { experiments });
       },
       reactors: [
         {
@@ -54,8 +59,14 @@ export const recommendationsContext = defineContext({
         },
       ],
       personalData: {
-        export: (userId) => recommendations.personalData.export(userId),
-        erase: (userId) => recommendations.personalData.erase(userId),
+        export: async (userId) => ({
+          ...(await recommendations.personalData.export(userId)),
+          ...(await experiments.personalData.export(userId)),
+        }),
+        erase: async (userId) => {
+          await recommendations.personalData.erase(userId);
+          await experiments.personalData.erase(userId);
+        },
       },
     };
   },

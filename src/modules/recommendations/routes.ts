@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import type { RouteAccess } from '../../http/access.js';
 import { ProblemSchema } from '../../http/problem.js';
+import { RANKER_EXPERIMENT, type Experiments } from './experiments.js';
 import type { RecommendationMetrics } from './metrics.js';
 import { LIMIT_MAX, type RecommendationsService } from './service.js';
 
@@ -56,13 +57,21 @@ const RecommendationsSchema = Type.Object({
   restaurants: Type.Array(
     Type.Object({ restaurantId: Type.String(), restaurantName: Type.String(), score: Score }),
   ),
+  experiment: Type.Union([Type.Object({ key: Type.String(), variant: Type.String() }), Type.Null()], {
+    description:
+      'the A/B experiment the signed-in caller is in and the arm served (model or popularity), or null',
+  }),
 });
 
 export function registerRecommendationRoutes(
   app: FastifyInstance,
-  services: { recommendations: RecommendationsService; metrics: RecommendationMetrics },
+  services: {
+    recommendations: RecommendationsService;
+    metrics: RecommendationMetrics;
+    experiments: Experiments;
+  },
 ): void {
-  const { recommendations, metrics } = services;
+  const { recommendations, metrics, experiments } = services;
   for (const metric of metrics.all) app.metricsRegistry.registerMetric(metric);
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   typed.get('/v1/recommendations', {
@@ -77,15 +86,21 @@ export function registerRecommendationRoutes(
     handler: async (request) => {
       const { lat, lng, weather, limit } = request.query;
       const started = process.hrtime.bigint();
+      const customerId = request.principal?.userId ?? null;
+      const at = new Date();
+      // Anonymous callers are in no experiment: conversion is counted from a person's orders.
+      const variant =
+        customerId === null ? null : await experiments.expose(RANKER_EXPERIMENT, customerId, at);
       const result = await recommendations.recommend({
-        customerId: request.principal?.userId ?? null,
+        customerId,
+        ...(variant === 'popularity' ? { ranking: 'popularity' as const } : {}),
         location: lat !== undefined && lng !== undefined ? { latitude: lat, longitude: lng } : null,
         weather: weather ?? null,
         limit: limit ?? 10,
-        at: new Date(),
+        at,
       });
       metrics.latency.observe({ source: result.source }, Number(process.hrtime.bigint() - started) / 1e9);
-      return result;
+      return { ...result, experiment: variant === null ? null : { key: RANKER_EXPERIMENT, variant } };
     },
   });
 }

@@ -44,6 +44,8 @@ export interface RecommendInput {
   weather: 'rain' | 'dry' | null;
   limit: number;
   at: Date;
+  /** `popularity`: rank by popularity even with a model loaded (an experiment's control arm). */
+  ranking?: 'model' | 'popularity';
 }
 
 export interface RecommendedItem {
@@ -202,7 +204,7 @@ export function createRecommendations(options: {
           : candidates.filter((candidate) => distanceKm(input.location!, candidate) <= CANDIDATE_RADIUS_KM);
       const context = { at, rain, location: input.location };
       let scores: Float32Array | undefined;
-      if (pool.length > 0) {
+      if (pool.length > 0 && input.ranking !== 'popularity') {
         const rows = featureRows(stats, input.customerId, context, pool);
         scores = await ranker.logits(rows, pool.length);
       }

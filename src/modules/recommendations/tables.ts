@@ -18,8 +18,32 @@ export interface RecoOrdersTable {
   placed_at: Date | null;
 }
 
+export interface ExperimentsTable {
+  key: string;
+  description: string;
+  variants: Json<{ name: string; weight: number }[]>;
+  /** The variant the others are compared with. */
+  control: string;
+  status: 'running' | 'stopped';
+  created_by: string;
+  created_at: ColumnType<Date, never, never>;
+  stopped_at: Date | null;
+}
+
+/** One row per person exposed to an experiment (the A/B framework, experiments.ts). */
+export interface ExperimentExposuresTable {
+  experiment_key: string;
+  subject_id: string;
+  variant: string;
+  first_exposed_at: Date;
+  last_exposed_at: Date;
+  exposures: ColumnType<number, number | undefined, number>;
+}
+
 export interface RecommendationTables {
   reco_orders: RecoOrdersTable;
+  experiments: ExperimentsTable;
+  experiment_exposures: ExperimentExposuresTable;
 }
 
 export type RecommendationsDb = Kysely<RecommendationTables>;
