@@ -4,6 +4,7 @@
  * order; a Mobile Money order tells its customer how to approve the payment.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sql } from 'kysely';
 import type { Principal } from '../../../http/access.js';
 import { idempotencyKey, keyedUuid, withIdempotency } from '../../../http/idempotency.js';
 import { HttpProblem, ProblemSchema } from '../../../http/problem.js';
@@ -277,29 +278,51 @@ export function registerPlacementRoutes(
       const principal = principalOf(request);
       const { clientOrderId, composedAt, expectedTotalMinor, ...body } = request.body;
       const orderId = keyedUuid('order', `orders-offline:${principal.userId}`, clientOrderId);
-      const existing = await orders.find(orderId);
-      if (existing !== undefined)
-        return (await placedAnswer(request, reply, principal, existing)).body as never;
-      checkComposedAt(composedAt);
-      const input = { ...body, tipMinor: body.tipMinor ?? 0, items: body.items };
-      // The catalog's prices now: the same snapshot and refusals (sold out, closed) as placement.
-      const quote = await orders.quote(input, principal.userId);
-      if (quote.totalMinor !== expectedTotalMinor)
-        throw new HttpProblem(
-          409,
-          'offline_order_repriced',
-          `The total is now ${quote.totalMinor} XAF, not ${expectedTotalMinor}; nothing was placed. Send it again with the new total to confirm.`,
-          { extensions: { clientOrderId, expectedTotalMinor, quote } },
+      // Two sends of one queued order at once: the second waits for the first, then finds it.
+      return oneAtATime(db, `orders-offline:${orderId}`, async () => {
+        const existing = await orders.find(orderId);
+        // Already placed (the queue sent it again): 200 with the order as it is now.
+        if (existing !== undefined)
+          return answered(reply, {
+            ...(await placedAnswer(request, reply, principal, existing)),
+            statusCode: 200,
+          });
+        checkComposedAt(composedAt);
+        const input = { ...body, tipMinor: body.tipMinor ?? 0, items: body.items };
+        // The catalog's prices now: the same snapshot and refusals (sold out, closed) as placement.
+        const quote = await orders.quote(input, principal.userId);
+        if (quote.totalMinor !== expectedTotalMinor)
+          throw new HttpProblem(
+            409,
+            'offline_order_repriced',
+            `The total is now ${quote.totalMinor} XAF, not ${expectedTotalMinor}; nothing was placed. Send it again with the new total to confirm.`,
+            { extensions: { clientOrderId, expectedTotalMinor, quote } },
+          );
+        const placed = await orders.place(
+          input,
+          { kind: principal.kind, id: principal.userId },
+          metadataOf(request),
+          // A retry after a crash may find the stock or the wallet money already taken for this id.
+          { orderId, resume: true },
         );
-      const placed = await orders.place(
-        input,
-        { kind: principal.kind, id: principal.userId },
-        metadataOf(request),
-        // A retry after a crash may find the stock or the wallet money already taken for this id.
-        { orderId, resume: true },
-      );
-      return answered(reply, await placedAnswer(request, reply, principal, placed));
+        return answered(reply, await placedAnswer(request, reply, principal, placed));
+      });
     },
+  });
+}
+
+/**
+ * Runs `work` holding a transaction-scoped advisory lock on `key` (one pooled connection held for
+ * the duration of one placement): concurrent sends of the same offline order run one after the other.
+ */
+async function oneAtATime<T>(
+  db: Parameters<typeof withIdempotency>[0],
+  key: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  return db.transaction().execute(async (transaction) => {
+    await sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(transaction);
+    return work();
   });
 }
 
