@@ -13,7 +13,8 @@ import { DomainError } from '../../shared/errors.js';
 import { detectOperator } from '../../shared/phone.js';
 import type { UssdRequest } from './aggregator.js';
 import { ussdErrors } from './errors.js';
-import { smsCommandOf } from './sms-commands.js';
+import { smsCommandOf, smsPreferencesAfter, type SmsCommand as SmsCommandName } from './sms-commands.js';
+import type { NotificationPreferences } from '../identity/index.js';
 import {
   addressed,
   advance,
@@ -44,7 +45,13 @@ export interface UssdIdentity {
     }): Promise<UssdUser>;
     updateUser(
       id: string,
-      changes: { status?: 'active'; phone_verified?: boolean; roles?: string[]; locale?: string },
+      changes: {
+        status?: 'active';
+        phone_verified?: boolean;
+        roles?: string[];
+        locale?: string;
+        notification_preferences?: NotificationPreferences;
+      },
     ): Promise<unknown>;
     listAddresses(userId: string, limit: number): Promise<UssdAddress[]>;
   };
@@ -54,6 +61,7 @@ export interface UssdIdentity {
     actor: { kind: 'user' | 'system'; userId?: string | null; requestId?: string | null };
     subjectUserId?: string | null;
     resource?: string | null;
+    oldValue?: unknown;
     newValue?: unknown;
   }): Promise<unknown>;
   limitKey(value: string): string;
@@ -64,6 +72,8 @@ export interface UssdUser {
   status: string;
   roles: string[];
   locale: string;
+  /** identity's stored preferences (read with `preferencesOf`). */
+  notification_preferences?: unknown;
 }
 
 export interface UssdAddress {
@@ -344,7 +354,11 @@ export function createUssdService(deps: UssdDependencies) {
     const language: Language = record.session.language ?? 'fr';
     switch (action.type) {
       case 'remember_language':
-        if (record.userId !== null) await repository.setLanguage(record.userId, action.language);
+        if (record.userId !== null) {
+          await repository.setLanguage(record.userId, action.language);
+          // The person's language: notify's SMS about their orders follow it.
+          await identity.repository.updateUser(record.userId, { locale: action.language });
+        }
         return;
       case 'register':
         record.userId = (await register(request.phone, action.pin, language, requestId)) ?? null;
@@ -485,6 +499,8 @@ export function createUssdService(deps: UssdDependencies) {
     } else if (user.status !== 'active') {
       return undefined;
     }
+    // The language chosen on first use is the person's: notify's SMS follow it.
+    if (user.locale !== language) await identity.repository.updateUser(user.id, { locale: language });
     await repository.register(user.id, pinHash, language);
     await identity.audit({
       action: 'ussd.pin_set',
@@ -737,31 +753,69 @@ export function createUssdService(deps: UssdDependencies) {
    * (SMS_REPLIES_PER_HOUR) so that a loop or a flood costs little; over the cap nothing is sent.
    */
   async function answerSms(phone: string, text: string): Promise<{ replied: boolean }> {
+    const command = smsCommandOf(text);
+    const user = await identity.repository.findUserByPhone(phone);
+    const active = user !== undefined && user.status === 'active' ? user : undefined;
+    // STOP and START are honoured before the reply cap: only the answer costs money.
+    if (active !== undefined && (command === 'stop' || command === 'start')) await switchSms(active, command);
     const count = await store.increment(`sms:${identity.limitKey(phone)}`, 3_600_000);
     if (count > SMS_REPLIES_PER_HOUR) return { replied: false };
-    const user = await identity.repository.findUserByPhone(phone);
     const code = settings.serviceCode;
     let body: string;
-    if (user === undefined || user.status !== 'active') {
+    if (active === undefined) {
+      // A number without an account gets nothing from us but answers; STOP needs none.
+      if (command === 'stop') return { replied: false };
       body = say('fr', 'sms_unknown', { code });
     } else {
-      const subscriber = await repository.find(user.id);
-      const language: Language = subscriber?.language ?? (user.locale.startsWith('en') ? 'en' : 'fr');
-      if (smsCommandOf(text) === 'help') body = say(language, 'sms_help', { code });
-      else {
-        const [last] = (await deps.orders().repository.list({ customerId: user.id }, { limit: 1 })).items;
-        body =
-          last === undefined
-            ? say(language, 'no_orders')
-            : say(language, 'status', {
-                number: orderNumber(last.id),
-                restaurant: last.restaurantName,
-                status: statusText(language, last.status),
-              });
-      }
+      const subscriber = await repository.find(active.id);
+      const language: Language = subscriber?.language ?? (active.locale.startsWith('en') ? 'en' : 'fr');
+      body = await smsAnswer(active.id, command, language);
     }
     await deps.sms.send({ to: phone, body, metadata: { kind: 'ussd.sms_reply' } });
     return { replied: true };
+  }
+
+  async function smsAnswer(userId: string, command: SmsCommandName, language: Language): Promise<string> {
+    switch (command) {
+      case 'help':
+        return say(language, 'sms_help', { code: settings.serviceCode });
+      case 'stop':
+        return say(language, 'sms_stopped');
+      case 'start':
+        return say(language, 'sms_started');
+      case 'status': {
+        const [last] = (await deps.orders().repository.list({ customerId: userId }, { limit: 1 })).items;
+        return last === undefined
+          ? say(language, 'no_orders')
+          : say(language, 'status', {
+              number: orderNumber(last.id),
+              restaurant: last.restaurantName,
+              status: statusText(language, last.status),
+            });
+      }
+      default: {
+        const exhaustive: never = command;
+        return exhaustive;
+      }
+    }
+  }
+
+  /**
+   * STOP / START by SMS: the person's SMS switches in identity's notification preferences (what
+   * notify reads before each send), audited; a repeat changes and audits nothing.
+   */
+  async function switchSms(user: UssdUser, command: 'stop' | 'start'): Promise<void> {
+    const { before, after, changed } = smsPreferencesAfter(user.notification_preferences, command);
+    if (!changed) return;
+    await identity.repository.updateUser(user.id, { notification_preferences: after });
+    await identity.audit({
+      action: command === 'stop' ? 'notifications.sms_opted_out' : 'notifications.sms_opted_in',
+      actor: { kind: 'user', userId: user.id, requestId: null },
+      subjectUserId: user.id,
+      resource: `user:${user.id}`,
+      oldValue: before,
+      newValue: after,
+    });
   }
 
   return { handle, answerSms, digest, sessionKey };

@@ -4,6 +4,7 @@
  * order; a Mobile Money order tells its customer how to approve the payment.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sql } from 'kysely';
 import type { Principal } from '../../../http/access.js';
 import { idempotencyKey, keyedUuid, withIdempotency } from '../../../http/idempotency.js';
 import { HttpProblem, ProblemSchema } from '../../../http/problem.js';
@@ -11,7 +12,14 @@ import { preferredLanguage, type Language } from '../../../http/problem-catalogu
 import type { OrderState } from '../decider.js';
 import type { PaymentMethod } from '../events.js';
 import type { OrderPaymentProgress, OrdersContext } from '../index.js';
-import { OrderParams, OrderViewSchema, PlaceOrderBody, ReorderBody } from '../schemas.js';
+import {
+  OFFLINE_ORDER_MAX_AGE_MS,
+  OfflineOrderBody,
+  OrderParams,
+  OrderViewSchema,
+  PlaceOrderBody,
+  ReorderBody,
+} from '../schemas.js';
 import {
   errors,
   etagOf,
@@ -245,4 +253,91 @@ export function registerPlacementRoutes(
       return result as never;
     },
   });
+
+  /**
+   * An order composed offline (docs/orders.md "Offline orders"): named after the client's id, so
+   * a queue that sends it twice, or twice at once, places it once; priced again now, and placed
+   * only when the total is still the one the customer agreed to.
+   */
+  app.post('/v1/orders/offline', {
+    config: { access: PLACE, location: true, rateLimit: placementTier },
+    schema: {
+      tags,
+      summary:
+        'Place an order composed offline: once per clientOrderId, re-priced, 409 when the total changed',
+      body: OfflineOrderBody,
+      response: {
+        200: OrderViewSchema,
+        201: OrderViewSchema,
+        402: ProblemSchema,
+        503: ProblemSchema,
+        ...errors,
+      },
+    },
+    handler: async (request, reply) => {
+      const principal = principalOf(request);
+      const { clientOrderId, composedAt, expectedTotalMinor, ...body } = request.body;
+      const orderId = keyedUuid('order', `orders-offline:${principal.userId}`, clientOrderId);
+      // Two sends of one queued order at once: the second waits for the first, then finds it.
+      return oneAtATime(db, `orders-offline:${orderId}`, async () => {
+        const existing = await orders.find(orderId);
+        // Already placed (the queue sent it again): 200 with the order as it is now.
+        if (existing !== undefined)
+          return answered(reply, {
+            ...(await placedAnswer(request, reply, principal, existing)),
+            statusCode: 200,
+          });
+        checkComposedAt(composedAt);
+        const input = { ...body, tipMinor: body.tipMinor ?? 0, items: body.items };
+        // The catalog's prices now: the same snapshot and refusals (sold out, closed) as placement.
+        const quote = await orders.quote(input, principal.userId);
+        if (quote.totalMinor !== expectedTotalMinor)
+          throw new HttpProblem(
+            409,
+            'offline_order_repriced',
+            `The total is now ${quote.totalMinor} XAF, not ${expectedTotalMinor}; nothing was placed. Send it again with the new total to confirm.`,
+            { extensions: { clientOrderId, expectedTotalMinor, quote } },
+          );
+        const placed = await orders.place(
+          input,
+          { kind: principal.kind, id: principal.userId },
+          metadataOf(request),
+          // A retry after a crash may find the stock or the wallet money already taken for this id.
+          { orderId, resume: true },
+        );
+        return answered(reply, await placedAnswer(request, reply, principal, placed));
+      });
+    },
+  });
+}
+
+/**
+ * Runs `work` holding a transaction-scoped advisory lock on `key` (one pooled connection held for
+ * the duration of one placement): concurrent sends of the same offline order run one after the other.
+ */
+async function oneAtATime<T>(
+  db: Parameters<typeof withIdempotency>[0],
+  key: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  return db.transaction().execute(async (transaction) => {
+    await sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(transaction);
+    return work();
+  });
+}
+
+function answered(reply: FastifyReply, result: { statusCode: number; body: unknown }): never {
+  return reply.code(result.statusCode).send(result.body) as never;
+}
+
+function checkComposedAt(composedAt: string): void {
+  const age = Date.now() - Date.parse(composedAt);
+  if (age < -5 * 60_000)
+    throw new HttpProblem(400, 'offline_order_composed_in_future', 'composedAt is in the future.');
+  if (age > OFFLINE_ORDER_MAX_AGE_MS)
+    throw new HttpProblem(
+      422,
+      'offline_order_stale',
+      'This order was composed more than 7 days ago; compose it again with today’s menu.',
+    );
 }
