@@ -132,9 +132,13 @@ describe('the OpenAPI document', () => {
     // operations, issue #22) add about 16 KB. Session 9: loyalty's referrals (3 operations, issue
     // #21) about 7 KB and the coupon redemptions export 1.8 KB; admin-managed commission changes
     // (issue #23: history, cancellation, effective dates; 2 operations) about 3 KB, the fraud hold
-    // release and the payout_held problem 1.8 KB; card funding (7 operations, issue #28) about 19 KB; partner API keys (5 admin operations) and a POS's 4 signed kitchen transitions (issue #26) about 20 KB; menu delta sync and offline orders (issue #25, 2 operations) about 10 KB; BUDGET_NOTE
+    // release and the payout_held problem 1.8 KB; card funding (7 operations, issue #28) about
+    // 19 KB; partner API keys (5 admin operations) and a POS's 4 signed kitchen transitions (issue
+    // #26) about 20 KB; menu delta sync and offline orders (issue #25, 2 operations) about 10 KB;
+    // A/B experiments (5 operations, issue #24) about 19 KB: 688 KB measured on the merged session-9 code. The next step is a document per
+    // audience (customer, partner, staff) rather than a larger budget.
     expect(text.length, 'the document stays small enough for a phone on a slow link to fetch').toBeLessThan(
-      700_000,
+      695_000,
     );
   });
 
