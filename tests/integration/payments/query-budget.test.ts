@@ -17,7 +17,9 @@ const WALLET_ORDER: Budget = {
   identity: { statements: 6.5, redis: 1.5 },
   http: { statements: 1.5, redis: 0 },
   catalog: { statements: 1.5, redis: 0 },
-  admin: { statements: 1.5, redis: 0 },
+  // The fraud reactor's velocity rules (issue #23): counts read and signals written per payment
+  // event (2.4 per wallet order, 6 per Mobile Money payment measured on the session-9 code).
+  admin: { statements: 3.5, redis: 0 },
   orders: { statements: 3.5, redis: 0 },
   payments: { statements: 1.5, redis: 0 },
   ledger: { statements: 6, redis: 0 },
@@ -34,6 +36,7 @@ const WALLET_ORDER: Budget = {
 };
 const MOBILE_MONEY: Budget = {
   ...WALLET_ORDER,
+  admin: { statements: 7.5, redis: 0 },
   orders: { statements: 5, redis: 0 },
   payments: { statements: 6, redis: 0 },
   ledger: { statements: 7, redis: 0 },
