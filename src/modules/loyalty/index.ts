@@ -132,6 +132,10 @@ export const loyaltyContext = defineContext({
         registerCouponExportRoute(app, platform.db);
         registerPromotionRoutes(app, { promotions, runtime });
       },
+      personalData: {
+        export: async (userId) => ({ referrals: await referrals.personalData.export(userId) }),
+        erase: (userId) => referrals.personalData.erase(userId),
+      },
       reactors: [
         couponWork(coupons, runtime.logger),
         { name: PROMOTION_REACTOR, start: promotions.start, stop: promotions.stop },

@@ -424,7 +424,73 @@ export function createReferrals(options: ReferralsOptions) {
     };
   }
 
-  return { codeOf, summary, claim, decide, book, onOrderCompleted, list };
+  /**
+   * The person's share: their code, whether they were referred, and what their referrals earned
+   * (counts and amounts, never who the referees are). Erasure deletes the code (it stops working)
+   * and refuses every referral of theirs still pending, as referee or referrer, so nothing is paid
+   * to or because of an erased account; decided referrals stay as money records under the
+   * pseudonymous ids, like orders.
+   */
+  const personalData = {
+    async export(userId: string) {
+      const code = await db
+        .selectFrom('referral_codes')
+        .select(['code', 'created_at'])
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
+      const referred = await db
+        .selectFrom('referrals')
+        .select(['status', 'reason', 'reward_kind', 'referee_reward', 'created_at', 'decided_at'])
+        .where('referee_id', '=', userId)
+        .executeTakeFirst();
+      const made = await db
+        .selectFrom('referrals')
+        .select(['status', 'reward_kind'])
+        .select((eb) => [
+          eb.fn.countAll<string>().as('count'),
+          eb.fn.coalesce(eb.fn.sum<string>('referrer_reward'), sql<string>`0`).as('earned'),
+        ])
+        .where('referrer_id', '=', userId)
+        .groupBy(['status', 'reward_kind'])
+        .orderBy('status')
+        .execute();
+      return {
+        code: code === undefined ? null : { code: code.code, createdAt: code.created_at.toISOString() },
+        referredBy:
+          referred === undefined
+            ? null
+            : {
+                status: referred.status,
+                reason: referred.reason,
+                reward:
+                  referred.reward_kind === null
+                    ? null
+                    : { kind: referred.reward_kind, amount: Number(referred.referee_reward ?? 0n) },
+                referredAt: referred.created_at.toISOString(),
+                decidedAt: referred.decided_at?.toISOString() ?? null,
+              },
+        referralsMade: made.map((row) => ({
+          status: row.status,
+          rewardKind: row.reward_kind,
+          count: Number(row.count),
+          earned: Number(row.earned),
+        })),
+      };
+    },
+    async erase(userId: string) {
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('referral_codes').where('user_id', '=', userId).execute();
+        await trx
+          .updateTable('referrals')
+          .set({ status: 'refused', reason: 'erased', decided_at: sql<Date>`now()` })
+          .where('status', '=', 'pending')
+          .where((eb) => eb.or([eb('referee_id', '=', userId), eb('referrer_id', '=', userId)]))
+          .execute();
+      });
+    },
+  };
+
+  return { codeOf, summary, claim, decide, book, onOrderCompleted, list, personalData };
 }
 
 export type Referrals = ReturnType<typeof createReferrals>;

@@ -307,4 +307,38 @@ describe('loyalty: referrals', () => {
     const report = await services().ledger.verify({ projections: false });
     expect(report.ok).toBe(true);
   });
+
+  it("exports a person's referrals without naming anyone else, and erasure ends their code and pending referrals", async () => {
+    const hook = services().platform.personalData.get('loyalty')!;
+    const referrer = await createUser(world.testApp, { roles: ['customer'] });
+    const code = await codeOf(referrer.accessToken);
+    const referee = await createUser(world.testApp, { roles: ['customer'] });
+    expect((await claim(referee.accessToken, { code })).statusCode).toBe(201);
+    const contacts = { phone: referee.phone, email: null };
+
+    const mine = (await hook.export!(referrer.userId, contacts)) as { referrals: Record<string, unknown> };
+    expect(mine.referrals).toMatchObject({
+      code: { code },
+      referredBy: null,
+      referralsMade: [{ status: 'pending', count: 1, earned: 0 }],
+    });
+    expect(JSON.stringify(mine)).not.toContain(referee.userId);
+    const theirs = (await hook.export!(referee.userId, contacts)) as { referrals: Record<string, unknown> };
+    expect(theirs.referrals).toMatchObject({ code: null, referredBy: { status: 'pending', reward: null } });
+    expect(JSON.stringify(theirs)).not.toContain(referrer.userId);
+
+    // The referrer is erased: the code stops working and the pending referral is refused.
+    await hook.erase(referrer.userId, contacts);
+    await hook.erase(referrer.userId, contacts); // a retried erasure
+    const row = await services()
+      .db.selectFrom('referrals')
+      .select(['status', 'reason'])
+      .where('referee_id', '=', referee.userId)
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({ status: 'refused', reason: 'erased' });
+    const later = await createUser(world.testApp, { roles: ['customer'] });
+    const refused = await claim(later.accessToken, { code });
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json().code).toBe('referral_code_unknown');
+  });
 });
