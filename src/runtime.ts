@@ -8,7 +8,11 @@ import { closeRedis } from './platform/redis-close.js';
 /** A named dependency the readiness probe checks; modules (event store, jobs) add theirs. */
 export interface ReadinessCheck {
   name: string;
-  check(): Promise<void>;
+  /**
+   * Throws when the dependency is not ready (the instance answers 503). May instead answer a
+   * `detail` for a degraded but serving state (e.g. a fallback in use): ready, and said so.
+   */
+  check(): Promise<void | { detail: string }>;
 }
 
 /** Closed in reverse order of registration during graceful shutdown. */

@@ -40,7 +40,7 @@ export type AppEventStore = EventStore & { upcasters: UpcasterRegistry };
 export interface EventStoreHost<DB extends EventStoreTables> {
   config: Pick<Config, 'EVENTSTORE_URL' | 'ENCRYPTION_KEY'>;
   database: { db: Kysely<DB>; pool: pg.Pool };
-  readiness: { name: string; check(): Promise<void> }[];
+  readiness: { name: string; check(): Promise<void | { detail: string }> }[];
   closers: { name: string; close(): Promise<void> }[];
 }
 

@@ -8,6 +8,7 @@ const CheckResult = Type.Object({
   name: Type.String(),
   ok: Type.Boolean(),
   error: Type.Optional(Type.String()),
+  detail: Type.Optional(Type.String({ description: 'a ready but degraded state, e.g. a fallback in use' })),
 });
 const ReadyBody = Type.Object({
   status: Type.Union([Type.Literal('ready'), Type.Literal('unavailable')]),
@@ -34,8 +35,10 @@ export function registerHealth(app: FastifyInstance, runtime: Runtime, mode: { e
       const checks = await Promise.all(
         runtime.readiness.map(async ({ name, check }) => {
           try {
-            await withTimeout(check(), CHECK_TIMEOUT_MS, name);
-            return { name, ok: true };
+            const result = await withTimeout(check(), CHECK_TIMEOUT_MS, name);
+            return typeof result === 'object' && result !== null
+              ? { name, ok: true, detail: result.detail.slice(0, 200) }
+              : { name, ok: true };
           } catch (error) {
             // The reason is operational (timeout, refused); it names no secret.
             return { name, ok: false, error: (error as Error).message.slice(0, 200) };

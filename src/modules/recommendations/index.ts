@@ -35,6 +35,18 @@ export const recommendationsContext = defineContext({
     const metrics = createRecommendationMetrics(() => ranker.status().version);
     let timer: NodeJS.Timeout | undefined;
     runtime.closers.push({ name: 'recommendations model', close: () => ranker.close() });
+    // Never fails readiness (requests are served by popularity without a model): it says which.
+    runtime.readiness.push({
+      name: 'recommendations-model',
+      check: async () => {
+        const now = ranker.status();
+        return {
+          detail: now.loaded
+            ? `model ${now.version ?? 'unversioned'} loaded`
+            : `no model: popularity served (${now.error ?? 'not loaded'})`,
+        };
+      },
+    });
     return {
       service: recommendations,
       routes(app) {

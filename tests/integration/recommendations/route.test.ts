@@ -55,6 +55,10 @@ describe('GET /v1/recommendations', () => {
     const body = forJuice.json();
     expect(body.source).toBe('model');
     expect(body.modelVersion).toBe('1');
+    const ready = await world.testApp.app.inject({ method: 'GET', url: '/health/ready' });
+    expect(
+      ready.json().checks.find((entry: { name: string }) => entry.name === 'recommendations-model'),
+    ).toEqual({ name: 'recommendations-model', ok: true, detail: 'model 1 loaded' });
     expect(body.context.weather).toBe('dry');
     expect(['breakfast', 'lunch', 'dinner', 'late']).toContain(body.context.slot);
     expect(body.items[0].itemId).toBe(world.jusId);
@@ -139,5 +143,15 @@ describe('without a model', () => {
     const status = app.services.recommendations.status();
     expect(status.model.loaded).toBe(false);
     expect(status.model.error).toContain('absent');
+    // Readiness says so, and stays ready.
+    const ready = await app.app.inject({ method: 'GET', url: '/health/ready' });
+    expect(ready.statusCode, ready.body).toBe(200);
+    const check = ready
+      .json()
+      .checks.find((entry: { name: string }) => entry.name === 'recommendations-model');
+    expect(check).toMatchObject({
+      ok: true,
+      detail: expect.stringMatching(/^no model: popularity served \(.*absent/),
+    });
   });
 });
