@@ -4,15 +4,15 @@
  * maintenance notice; and the maintenance hook over every route.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import Type, { type Static } from 'typebox';
 import type { RouteAccess } from '../../http/access.js';
 import { withIdempotency } from '../../http/idempotency.js';
-import { HttpProblem, ProblemSchema } from '../../http/problem.js';
+import { ProblemSchema } from '../../http/problem.js';
 import type { Runtime } from '../../runtime.js';
 import { ROLES, type Role } from '../../shared/principal.js';
-import { ANY_SIGNED_IN, type Actor } from '../identity/index.js';
+import { ANY_SIGNED_IN, signedInActorOf } from '../identity/index.js';
 import { BULK_ACTIONS, BULK_MAX_ITEMS, type BulkAction } from './rules.js';
 import { MAX_FLAGS, type AdminService } from './service.js';
 import type { StoredFlag } from './store.js';
@@ -129,19 +129,6 @@ function flagView(flag: StoredFlag) {
   };
 }
 
-function actorOf(request: FastifyRequest): Actor & { userId: string } {
-  const userId = request.principal?.userId;
-  if (userId === undefined) throw new HttpProblem(401, 'unauthorized', 'Sign in first.');
-  const userAgent = request.headers['user-agent'];
-  return {
-    kind: 'user',
-    userId,
-    ip: request.ip ?? null,
-    userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 300) : null,
-    requestId: request.id,
-  };
-}
-
 /**
  * Maintenance mode over every route (registered with the identity hook's principal already set):
  * a write by a non-staff caller is a 503 `maintenance_mode` with the admin's message and a
@@ -221,7 +208,7 @@ function registerFraudRoutes(app: FastifyInstance, fraud: FraudDetection, runtim
       },
     },
     async (request, reply) => {
-      const actor = actorOf(request);
+      const actor = signedInActorOf(request);
       const { id } = request.params as { id: string };
       const body = request.body as { decision: CaseDecision; note: string };
       const answer = await withIdempotency(
@@ -255,7 +242,7 @@ function registerFraudRoutes(app: FastifyInstance, fraud: FraudDetection, runtim
     },
     async (request) => {
       const { id } = request.params as { id: string };
-      return fraud.releaseHold(id, request.body as { note: string }, actorOf(request));
+      return fraud.releaseHold(id, request.body as { note: string }, signedInActorOf(request));
     },
   );
 }
@@ -308,7 +295,8 @@ export function registerAdminRoutes(
         response: { 200: Flag, ...errors },
       },
     },
-    async (request) => flagView(await admin.flags.put(request.params.key, request.body, actorOf(request))),
+    async (request) =>
+      flagView(await admin.flags.put(request.params.key, request.body, signedInActorOf(request))),
   );
 
   app.delete(
@@ -323,7 +311,7 @@ export function registerAdminRoutes(
       },
     },
     async (request, reply) => {
-      await admin.flags.remove(request.params.key, actorOf(request));
+      await admin.flags.remove(request.params.key, signedInActorOf(request));
       return reply.code(204).send(null);
     },
   );
@@ -385,7 +373,7 @@ export function registerAdminRoutes(
         response: { 200: MaintenanceView, ...errors },
       },
     },
-    async (request) => maintenanceView(await admin.maintenance.set(request.body, actorOf(request))),
+    async (request) => maintenanceView(await admin.maintenance.set(request.body, signedInActorOf(request))),
   );
 
   app.get(
@@ -416,7 +404,7 @@ export function registerAdminRoutes(
       },
     },
     async (request, reply) => {
-      const actor = actorOf(request);
+      const actor = signedInActorOf(request);
       const body = request.body as {
         action: BulkAction;
         userIds: string[];

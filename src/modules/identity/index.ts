@@ -37,6 +37,7 @@ export {
 export { PARTNER_SCOPES, type PartnerCaller, type PartnerScope } from './partner-keys.js';
 export { createIdentity, type Identity } from './service.js';
 export { createAudit, maskPii, type Actor, type AuditEntry, type AuditFunction } from './audit.js';
+export { signedInActorOf } from './routes/common.js';
 export { normalizePhone, maskPhone } from './phone.js';
 export { signRequest, canonicalRequest, SIGNATURE_MAX_SKEW_MS } from './signing.js';
 export { ANY_SIGNED_IN } from './routes/me.js';

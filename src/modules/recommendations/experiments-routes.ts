@@ -1,9 +1,10 @@
 /** Admin routes of the A/B experiments (experiments.ts): start, list, stop, report. */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import type { RouteAccess } from '../../http/access.js';
-import { HttpProblem, ProblemSchema } from '../../http/problem.js';
+import { ProblemSchema } from '../../http/problem.js';
+import { signedInActorOf } from '../identity/index.js';
 import { EXPERIMENT_KEY, VARIANT_NAME, VARIANTS_MAX, WEIGHT_MAX } from './experiment-rules.js';
 import type { Experiments } from './experiments.js';
 
@@ -59,19 +60,6 @@ const ReportSchema = Type.Object({
   ),
 });
 
-function actorOf(request: FastifyRequest) {
-  const userId = request.principal?.userId;
-  if (userId === undefined) throw new HttpProblem(401, 'unauthorized', 'Sign in first.');
-  const userAgent = request.headers['user-agent'];
-  return {
-    kind: 'user' as const,
-    userId,
-    ip: request.ip ?? null,
-    userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 300) : null,
-    requestId: request.id,
-  };
-}
-
 export function registerExperimentRoutes(app: FastifyInstance, services: { experiments: Experiments }): void {
   const { experiments } = services;
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -93,7 +81,7 @@ export function registerExperimentRoutes(app: FastifyInstance, services: { exper
       response: { 200: ExperimentSchema, 201: ExperimentSchema, ...errors },
     },
     handler: async (request, reply) => {
-      const { experiment, created } = await experiments.create(request.body, actorOf(request));
+      const { experiment, created } = await experiments.create(request.body, signedInActorOf(request));
       if (created) reply.header('location', `/v1/admin/experiments/${experiment.key}`);
       return reply.code(created ? 201 : 200).send(experiment);
     },
@@ -128,7 +116,7 @@ export function registerExperimentRoutes(app: FastifyInstance, services: { exper
       params: Type.Object({ key: Key }),
       response: { 200: ExperimentSchema, ...errors },
     },
-    handler: async (request) => experiments.stop(request.params.key, actorOf(request)),
+    handler: async (request) => experiments.stop(request.params.key, signedInActorOf(request)),
   });
 
   typed.get('/v1/admin/experiments/:key/report', {

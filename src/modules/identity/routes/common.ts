@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
+import { HttpProblem } from '../../../http/problem.js';
 import type { Actor } from '../audit.js';
 import type { ClientKind, IssuedTokens, RequestContext } from '../sessions.js';
 import { PublicUserSchema, type PublicUser } from '../views.js';
@@ -46,6 +47,13 @@ export function actorOf(request: FastifyRequest): Actor {
   const context = requestContext(request);
   const userId = request.principal?.userId ?? null;
   return { kind: userId === null ? 'anonymous' : 'user', userId, ...context };
+}
+
+/** The signed-in person acting (401 when nobody is signed in), for routes that audit a change. */
+export function signedInActorOf(request: FastifyRequest): Actor & { userId: string } {
+  const userId = request.principal?.userId;
+  if (userId === undefined) throw new HttpProblem(401, 'unauthorized', 'Sign in first.');
+  return { kind: 'user', userId, ...requestContext(request) };
 }
 
 /** Web clients get the refresh token as an httpOnly, Secure, SameSite=Strict cookie; mobile in the body. */
