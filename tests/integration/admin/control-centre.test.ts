@@ -325,13 +325,14 @@ describe('maintenance mode', () => {
     expect(on.json()).toMatchObject({ enabled: true, until: until_ });
 
     for (const instance of [testApp, second]) {
-      const refused = await until(
-        async () => {
-          const response = await call(instance, 'PATCH', '/v1/me', customer.accessToken, { locale: 'en' });
-          return { statusCode: response.statusCode, headers: response.headers, json: () => response.json() };
-        },
-        (response) => response.statusCode === 503,
+      // Each instance applies the setting within its cache time: wait on its own view (a read), so
+      // the write below is the only one tried (a write polled until refused could land first).
+      await until(
+        async () => (await call(instance, 'GET', '/v1/maintenance')).json().enabled as boolean,
+        (enabled) => enabled,
       );
+      const refused = await call(instance, 'PATCH', '/v1/me', customer.accessToken, { locale: 'en' });
+      expect(refused.statusCode, refused.body).toBe(503);
       expect(refused.headers['content-type']).toContain('application/problem+json');
       expect(refused.json()).toMatchObject({ code: 'maintenance_mode', until: until_ });
       expect(refused.json().message).toBe('Maintenance de la base : retour vers 03h00.');
