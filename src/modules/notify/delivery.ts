@@ -196,14 +196,18 @@ export function createDelivery(options: DeliveryOptions) {
    * calls it with the intents it has just recorded, saving each its own dispatch job; a replay
    * goes through `dispatch`, which skips intents no longer pending.
    */
-  async function dispatchMany(intents: readonly DispatchableIntent[]): Promise<void> {
+  async function dispatchMany(
+    intents: readonly DispatchableIntent[],
+    recipientOf: (recipientId: string) => Promise<Recipient | undefined> = (recipientId) =>
+      recipients.recipient(recipientId),
+  ): Promise<void> {
     if (intents.length === 0) return;
     const people = new Map<string, Promise<[Recipient | undefined, { length: number }]>>();
     for (const intent of intents)
       if (!people.has(intent.recipient_id))
         people.set(
           intent.recipient_id,
-          Promise.all([recipients.recipient(intent.recipient_id), repository.devices(intent.recipient_id)]),
+          Promise.all([recipientOf(intent.recipient_id), repository.devices(intent.recipient_id)]),
         );
     const at = now();
     const jobs = new Map<string, ({ data: unknown } & EnqueueOptions)[]>();
@@ -355,20 +359,16 @@ export function createDelivery(options: DeliveryOptions) {
       throw error;
     }
     if (result.status === 'sent') {
-      await Promise.all([
-        repository.finishDelivery(
-          intent.id,
-          job.channel,
-          {
-            status: 'sent',
-            transport: result.transport,
-            providerId: result.providerId,
-            ...(result.costXaf === undefined ? {} : { costXaf: result.costXaf }),
-          },
-          now(),
-        ),
-        repository.setIntentStatus(intent.id, 'delivered'),
-      ]);
+      await repository.finishSent(
+        intent.id,
+        job.channel,
+        {
+          transport: result.transport,
+          providerId: result.providerId,
+          ...(result.costXaf === undefined ? {} : { costXaf: result.costXaf }),
+        },
+        now(),
+      );
       // A critical push must be acknowledged within the timeout from now, else its SMS follows.
       if (job.channel === 'push' && intent.requires_ack && job.fallback === 'sms')
         await queue.enqueue(

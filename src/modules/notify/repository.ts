@@ -166,7 +166,8 @@ export function createNotifyRepository(db: NotifyDb, cipher: FieldCipher) {
 
     /**
      * Claims the send of an intent on a channel, or says why not. The claim and the hourly count
-     * run under a per-recipient advisory lock, so concurrent workers cannot both pass the cap.
+     * run under a per-recipient advisory lock, so concurrent workers cannot both pass the cap: one
+     * statement, `notify_claim_delivery` (migration 2026-12-06T0845), where it took six round trips.
      */
     async claimDelivery(input: {
       intentId: string;
@@ -176,77 +177,14 @@ export function createNotifyRepository(db: NotifyDb, cipher: FieldCipher) {
       allowance: number;
       now: Date;
     }): Promise<Claim> {
-      const id = `${input.intentId}:${input.channel}`;
-      if (!Number.isFinite(input.allowance)) {
-        // Uncapped (critical): no count to keep, so no lock to take; the key alone makes it once.
-        const fresh = await db
-          .insertInto('notification_deliveries')
-          .values({
-            id,
-            intent_id: input.intentId,
-            recipient_id: input.recipientId,
-            channel: input.channel,
-            priority: input.priority,
-            status: 'sending',
-            claimed_at: input.now,
-            updated_at: input.now,
-          })
-          .onConflict((conflict) => conflict.column('id').doNothing())
-          .returning('id')
-          .executeTakeFirst();
-        if (fresh !== undefined) return 'claimed';
-      }
-      return db.transaction().execute(async (transaction) => {
-        await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`notify:${input.recipientId}`}, 0))`.execute(
-          transaction,
-        );
-        const existing = await transaction
-          .selectFrom('notification_deliveries')
-          .select(['status', 'claimed_at'])
-          .where('id', '=', id)
-          .executeTakeFirst();
-        if (existing !== undefined) {
-          if (existing.status === 'sent' || existing.status === 'capped') return 'done';
-          if (
-            existing.status === 'sending' &&
-            input.now.getTime() - existing.claimed_at.getTime() < DELIVERY_LEASE_MS
-          )
-            return 'busy';
-          // A failed try (transient) or a lost claim: this worker takes it.
-          await transaction
-            .updateTable('notification_deliveries')
-            .set({ status: 'sending', claimed_at: input.now, updated_at: input.now, reason: null })
-            .where('id', '=', id)
-            .execute();
-          return 'claimed';
-        }
-        let status: 'sending' | 'capped' = 'sending';
-        if (Number.isFinite(input.allowance)) {
-          const sent = await transaction
-            .selectFrom('notification_deliveries')
-            .select((eb) => eb.fn.countAll<string>().as('count'))
-            .where('recipient_id', '=', input.recipientId)
-            .where('status', 'in', ['sending', 'sent'])
-            .where('priority', '<>', 'critical')
-            .where('claimed_at', '>', new Date(input.now.getTime() - 3_600_000))
-            .executeTakeFirstOrThrow();
-          if (Number(sent.count) >= input.allowance) status = 'capped';
-        }
-        await transaction
-          .insertInto('notification_deliveries')
-          .values({
-            id,
-            intent_id: input.intentId,
-            recipient_id: input.recipientId,
-            channel: input.channel,
-            priority: input.priority,
-            status,
-            claimed_at: input.now,
-            updated_at: input.now,
-          })
-          .execute();
-        return status === 'capped' ? 'capped' : 'claimed';
-      });
+      const allowance = Number.isFinite(input.allowance) ? Math.max(0, Math.floor(input.allowance)) : null;
+      const { rows } = await sql<{ outcome: Claim }>`
+        SELECT notify_claim_delivery(
+          ${`${input.intentId}:${input.channel}`}, ${input.intentId}::uuid, ${input.recipientId}::uuid,
+          ${input.channel}, ${input.priority}, ${allowance}::integer, ${input.now}::timestamptz,
+          ${DELIVERY_LEASE_MS}::integer
+        ) AS outcome`.execute(db);
+      return rows[0]!.outcome;
     },
 
     async finishDelivery(
@@ -272,6 +210,37 @@ export function createNotifyRepository(db: NotifyDb, cipher: FieldCipher) {
           updated_at: now,
         })
         .where('id', '=', `${intentId}:${channel}`)
+        .execute();
+    },
+
+    /**
+     * A send that went out: the delivery marked sent and its intent delivered, in one statement
+     * (a send cost two updates).
+     */
+    async finishSent(
+      intentId: string,
+      channel: DeliveryChannel,
+      outcome: { transport?: string; providerId?: string; costXaf?: number },
+      now: Date,
+    ): Promise<void> {
+      await db
+        .with('delivery', (query) =>
+          query
+            .updateTable('notification_deliveries')
+            .set({
+              status: 'sent',
+              transport: outcome.transport ?? null,
+              provider_id: outcome.providerId ?? null,
+              cost_xaf: outcome.costXaf ?? null,
+              reason: null,
+              updated_at: now,
+            })
+            .where('id', '=', `${intentId}:${channel}`)
+            .returning('intent_id'),
+        )
+        .updateTable('notification_intents')
+        .set({ status: 'delivered' })
+        .where('id', '=', intentId)
         .execute();
     },
 

@@ -15,7 +15,7 @@ import {
   type OrdersService,
 } from '../orders/index.js';
 import { PAYMENT_STREAM_PREFIX, type PaymentAlerts } from '../payments/index.js';
-import { createDelivery, type RecipientDirectory, type Sender } from './delivery.js';
+import { createDelivery, type Recipient, type RecipientDirectory, type Sender } from './delivery.js';
 import { notifyErrors } from './errors.js';
 import {
   DISPUTE_ROLES,
@@ -234,6 +234,17 @@ export function createNotify(options: NotifyOptions) {
     // One batch may name an intent twice (two orders taking the last portions of one dish).
     const drafts = [...new Map(given.map((draft) => [draft.id, draft])).values()];
     if (drafts.length === 0) return new Set();
+    // Each recipient read once for the whole call: the dispatch and the centre's publication both
+    // need the person (their channels, their language).
+    const known = new Map<string, Promise<Recipient | undefined>>();
+    const recipientOf = (recipientId: string): Promise<Recipient | undefined> => {
+      let found = known.get(recipientId);
+      if (found === undefined) {
+        found = options.recipients.recipient(recipientId);
+        known.set(recipientId, found);
+      }
+      return found;
+    };
     const inserted = new Set<string>();
     for (let index = 0; index < drafts.length; index += RECORD_CHUNK) {
       const chunk = drafts.slice(index, index + RECORD_CHUNK);
@@ -252,6 +263,7 @@ export function createNotify(options: NotifyOptions) {
             requires_ack: draft.requiresAck,
             receipt: draft.receipt,
           })),
+        recipientOf,
       );
       await options.queue.enqueueMany(
         'notify-dispatch',
@@ -261,7 +273,10 @@ export function createNotify(options: NotifyOptions) {
       );
     }
     for (const draft of drafts) if (inserted.has(draft.id)) metrics.intents.inc({ kind: draft.kind });
-    publish(drafts.filter((draft) => inserted.has(draft.id)));
+    publish(
+      drafts.filter((draft) => inserted.has(draft.id)),
+      recipientOf,
+    );
     return inserted;
   }
 
@@ -269,15 +284,15 @@ export function createNotify(options: NotifyOptions) {
    * The new centre entries on their recipients' WebSocket audiences (fire-and-forget): each
    * recipient's language read once, one publication for the lot.
    */
-  function publish(drafts: readonly IntentDraft[]): void {
+  function publish(
+    drafts: readonly IntentDraft[],
+    recipientOf: (recipientId: string) => Promise<Recipient | undefined>,
+  ): void {
     if (drafts.length === 0) return;
     void (async () => {
       const languages = new Map<string, Language>();
       for (const recipientId of new Set(drafts.map((draft) => draft.recipientId)))
-        languages.set(
-          recipientId,
-          (await options.recipients.recipient(recipientId))?.language ?? DEFAULT_LANGUAGE,
-        );
+        languages.set(recipientId, (await recipientOf(recipientId))?.language ?? DEFAULT_LANGUAGE);
       await options.bus.publish(
         drafts.map((draft) => {
           const text = templates.render(draft.kind, languages.get(draft.recipientId)!, draft.params);
