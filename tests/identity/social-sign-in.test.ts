@@ -10,6 +10,7 @@ import {
   randomPhone,
   totpCode,
 } from '../helpers/auth.js';
+import { startFacebookSimulator, type FacebookSimulator } from '../helpers/facebook-simulator.js';
 import { startLocalOpenIdProvider, type LocalOpenIdProvider } from '../helpers/oidc-provider.js';
 
 /**
@@ -18,16 +19,23 @@ import { startLocalOpenIdProvider, type LocalOpenIdProvider } from '../helpers/o
  * The test plays the person's browser at the provider and the app that posts the callback.
  */
 let google: LocalOpenIdProvider;
+let facebook: FacebookSimulator;
 let testApp: TestApp;
 
 beforeAll(async () => {
   google = await startLocalOpenIdProvider();
+  facebook = await startFacebookSimulator({ redirectUri: google.redirectUri });
   testApp = await createTestApp({
     env: {
       ...AUTH_TEST_ENV,
       GOOGLE_CLIENT_ID: google.clientId,
       GOOGLE_CLIENT_SECRET: google.clientSecret,
       GOOGLE_ISSUER: google.issuer,
+      FACEBOOK_CLIENT_ID: facebook.appId,
+      FACEBOOK_CLIENT_SECRET: facebook.appSecret,
+      FACEBOOK_AUTHORIZATION_URL: `${facebook.baseUrl}/v21.0/dialog/oauth`,
+      FACEBOOK_TOKEN_URL: `${facebook.baseUrl}/v21.0/oauth/access_token`,
+      FACEBOOK_USERINFO_URL: `${facebook.baseUrl}/v21.0/me?fields=id,name,email`,
       SOCIAL_REDIRECT_URI: google.redirectUri,
     },
   });
@@ -35,6 +43,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await testApp?.close();
   await google?.close();
+  await facebook?.close();
 });
 
 const db = () => testApp.services.db;
@@ -148,7 +157,10 @@ describe('signing up and in with Google', () => {
       url: '/v1/me/social-identities',
       headers: authHeader(next.json().accessToken),
     });
-    expect(listed.json()).toMatchObject({ items: [{ provider: 'google' }], available: ['google'] });
+    expect(listed.json()).toMatchObject({
+      items: [{ provider: 'google' }],
+      available: ['google', 'facebook'],
+    });
   });
 
   it('links an existing account only after the person proves its phone with the SMS code', async () => {
@@ -313,10 +325,7 @@ describe('what is refused, with a clear 4xx and nothing changed', () => {
     await refusedWithoutChange(() => callback(query), 403, 'social_email_unverified');
   });
 
-  it('a provider that is not configured, an unknown one, and a made-up ticket', async () => {
-    const facebook = await post('/v1/auth/social/facebook/start', {});
-    expect(facebook.statusCode).toBe(404);
-    expect(facebook.json().code).toBe('social_provider_not_configured');
+  it('an unknown provider and a made-up ticket', async () => {
     expect((await post('/v1/auth/social/twitter/start', {})).statusCode).toBe(400);
     await refusedWithoutChange(
       () => post('/v1/auth/social/phone', { ticket: 'st_made-up-ticket-0123456789', phone: randomPhone() }),
@@ -328,5 +337,79 @@ describe('what is refused, with a clear 4xx and nothing changed', () => {
       400,
       'social_ticket_invalid',
     );
+  });
+});
+
+describe('signing up and in with Facebook (its OAuth endpoints, behind the same port)', () => {
+  function facebookPerson() {
+    const id = String(10_000_000_000 + Math.floor(Math.random() * 1e9));
+    facebook.people.set(id, { id, name: 'Jean Mbarga', email: `${id}@facebook.example` });
+    return id;
+  }
+  async function atFacebook(id: string) {
+    const started = await post('/v1/auth/social/facebook/start', {});
+    expect(started.statusCode, started.body).toBe(200);
+    return facebook.authorize(started.json().authorizationUrl as string, id);
+  }
+  const facebookCallback = (query: Record<string, string>) =>
+    post('/v1/auth/social/facebook/callback', { code: query.code, state: query.state });
+
+  it('signs up with the phone proved, signs in again, and unlinks only while another way remains', async () => {
+    const id = facebookPerson();
+    const first = await facebookCallback(await atFacebook(id));
+    expect(first.statusCode, first.body).toBe(202);
+    const ticket = first.json().ticket as string;
+    const phone = randomPhone();
+    await post('/v1/auth/social/phone', { ticket, phone });
+    const done = await post('/v1/auth/social/complete', { ticket, code: await lastOtp(testApp, phone) });
+    expect(done.statusCode, done.body).toBe(200);
+    const userId = done.json().user.id as string;
+    expect((await linksOf(userId)).map((link) => [link.provider, link.subject])).toEqual([['facebook', id]]);
+    const again = await facebookCallback(await atFacebook(id));
+    expect(again.statusCode, again.body).toBe(200);
+    expect(again.json().user.id).toBe(userId);
+    // The same person links Google too (their phone again), then may drop either, not both.
+    const googleTicket = await ticketFor(googleAccount());
+    await post('/v1/auth/social/phone', { ticket: googleTicket, phone });
+    const linked = await post('/v1/auth/social/complete', {
+      ticket: googleTicket,
+      code: await lastOtp(testApp, phone),
+    });
+    expect(linked.json().user.id).toBe(userId);
+    const token = authHeader(linked.json().accessToken as string);
+    const dropGoogle = await testApp.app.inject({
+      method: 'DELETE',
+      url: '/v1/me/social-identities/google',
+      headers: token,
+    });
+    expect(dropGoogle.statusCode).toBe(204);
+    const dropFacebook = await testApp.app.inject({
+      method: 'DELETE',
+      url: '/v1/me/social-identities/facebook',
+      headers: token,
+    });
+    expect(dropFacebook.statusCode).toBe(409);
+    expect(dropFacebook.json().code).toBe('last_sign_in_method');
+  });
+
+  it('refuses a replayed Facebook code: the state is spent, and Facebook refuses the code again', async () => {
+    const query = await atFacebook(facebookPerson());
+    expect((await facebookCallback(query)).statusCode).toBe(202);
+    const before = await counts();
+    const replay = await facebookCallback(query);
+    expect(replay.statusCode).toBe(400);
+    expect(replay.json().code).toBe('social_state_invalid');
+    const fresh = await post('/v1/auth/social/facebook/start', {});
+    const withFreshState = await facebookCallback({ ...query, state: fresh.json().state as string });
+    expect(withFreshState.statusCode).toBe(400);
+    expect(withFreshState.json().code).toBe('social_code_rejected');
+    expect(await counts()).toEqual(before);
+  });
+
+  it('refuses a Google state at the Facebook callback', async () => {
+    const query = await atGoogle(googleAccount());
+    const crossed = await facebookCallback(query);
+    expect(crossed.statusCode).toBe(400);
+    expect(crossed.json().code).toBe('social_state_invalid');
   });
 });

@@ -61,6 +61,14 @@ function providerError(error: unknown, provider: SocialProviderName): Error {
       'social_code_rejected',
       `${provider} refused the authorisation code (${error.error}); start the sign-in again.`,
     );
+  // A 4xx that is not an RFC 6749 error body: Facebook's Graph answers `{error: {message, type}}`.
+  const cause = (error as { cause?: unknown }).cause;
+  if (cause instanceof Response && cause.status >= 400 && cause.status < 500)
+    return identityErrors.of(
+      'validation',
+      'social_code_rejected',
+      `${provider} refused the authorisation code (HTTP ${cause.status}); start the sign-in again.`,
+    );
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && code.startsWith('OAUTH_') && code !== 'OAUTH_RESPONSE_IS_NOT_CONFORM')
     // Wrong nonce, audience, issuer, signature or expiry of the ID token, or a wrong `iss`.
