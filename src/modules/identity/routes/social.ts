@@ -26,7 +26,6 @@ const problems = {
   403: ProblemSchema,
   404: ProblemSchema,
   409: ProblemSchema,
-  422: ProblemSchema,
   429: ProblemSchema,
   503: ProblemSchema,
 };
@@ -79,7 +78,7 @@ export function registerSocialRoutes(app: FastifyInstance, services: IdentityRou
         tags: ['auth'],
         summary: 'Begin signing in with Google or Facebook: the URL to send the person to',
         description:
-          'Authorisation code flow with PKCE (S256), `state` and, for Google, `nonce`, kept server-side for 10 minutes. The provider sends the person back to SOCIAL_REDIRECT_URI with `code` and `state` (and `iss`), which the app posts to the callback. 404 `social_provider_not_configured` when the provider is off.',
+          'Code flow with PKCE, `state` and (Google) `nonce`, kept server-side 10 min. The provider returns to SOCIAL_REDIRECT_URI with `code`, `state` (and `iss`): post them to the callback.',
         params: ProviderParams,
         response: {
           200: Type.Object({
@@ -106,7 +105,7 @@ export function registerSocialRoutes(app: FastifyInstance, services: IdentityRou
         tags: ['auth'],
         summary: 'Finish the provider step: signs in a linked account, or asks for the phone',
         description:
-          '200 `signed_in` with tokens for a provider account already linked; 202 `phone_required` (a new or not yet linked account: prove the phone) or `two_factor_required` with a ticket. Refused, with nothing changed: an unknown, used or expired `state` (400 `social_state_invalid`), a code the provider refuses (400 `social_code_rejected`), an ID token failing its checks: nonce, audience, issuer, signature, expiry (401 `social_token_invalid`), an e-mail the provider has not verified (403 `social_email_unverified`).',
+          '200 `signed_in` for a linked account; else 202 with a ticket (`phone_required` or `two_factor_required`). Refused, nothing changed: bad `state` 400, refused code 400, ID token failing its checks 401, unverified e-mail 403.',
         params: ProviderParams,
         body: Type.Object(
           {
@@ -139,8 +138,7 @@ export function registerSocialRoutes(app: FastifyInstance, services: IdentityRou
       schema: {
         tags: ['auth'],
         summary: 'Name the phone number of a social sign-in; a 6-digit code is sent to it by SMS',
-        description:
-          'The same 202 whether or not the number has an account. The code proves the number: the account holding it is then linked, or a customer account created.',
+        description: 'The same 202 whether or not the number has an account.',
         body: Type.Object(
           { ticket: Ticket, phone: Phone, locale: Locale },
           { additionalProperties: false },
@@ -167,7 +165,7 @@ export function registerSocialRoutes(app: FastifyInstance, services: IdentityRou
         tags: ['auth'],
         summary: 'Complete a social sign-in with the SMS code (and `totp` when the account has 2FA)',
         description:
-          'Links the provider account to the account of the proved number, or creates a customer account with the phone verified, and signs in. An account with an authenticator answers 401 `two_factor_code_required` after a right SMS code; send `totp` with the same ticket.',
+          'Links the account of the proved number, or creates a verified customer, and signs in. With 2FA: 401 `two_factor_code_required`, then `totp` with the same ticket.',
         body: Type.Object(
           {
             ticket: Ticket,
