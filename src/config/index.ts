@@ -438,10 +438,12 @@ export const EnvironmentSchema = Type.Object({
   FACEBOOK_CLIENT_SECRET: Secret('the Facebook app secret that goes with FACEBOOK_CLIENT_ID'),
   FACEBOOK_AUTHORIZATION_URL: UrlWithDefault(
     'https://www.facebook.com/v21.0/dialog/oauth',
-    'the Facebook Login dialog (OAuth 2.0 authorization endpoint)'),
+    'the Facebook Login dialog (OAuth 2.0 authorization endpoint)',
+  ),
   FACEBOOK_TOKEN_URL: UrlWithDefault(
     'https://graph.facebook.com/v21.0/oauth/access_token',
-    'the Graph API endpoint that exchanges the code for an access token'),
+    'the Graph API endpoint that exchanges the code for an access token',
+  ),
   FACEBOOK_USERINFO_URL: UrlWithDefault(
     'https://graph.facebook.com/v21.0/me?fields=id,name,email',
     'the Graph API endpoint that names the person (`id`, `name`, `email`) with that access token',

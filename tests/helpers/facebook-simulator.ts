@@ -82,25 +82,27 @@ export async function startFacebookSimulator(options: { redirectUri: string }): 
         const issued = codes.get(form.get('code') ?? '');
         if (form.get('client_id') !== appId || form.get('client_secret') !== appSecret)
           return graphError(response, 'Error validating client secret.', 1);
-        if (issued === undefined || issued.used) return graphError(response, 'This authorization code has been used.');
+        if (issued === undefined || issued.used)
+          return graphError(response, 'This authorization code has been used.');
         issued.used = true;
         const verifier = form.get('code_verifier') ?? '';
         if (createHash('sha256').update(verifier).digest('base64url') !== issued.challenge)
           return graphError(response, 'Invalid code verifier');
-        if (form.get('redirect_uri') !== issued.redirectUri) return graphError(response, 'redirect_uri mismatch');
+        if (form.get('redirect_uri') !== issued.redirectUri)
+          return graphError(response, 'redirect_uri mismatch');
         const token = `EAAG${randomBytes(24).toString('base64url')}`;
         tokens.set(token, issued.personId);
         response.writeHead(200, { 'content-type': 'application/json' });
-        return response.end(JSON.stringify({ access_token: token, token_type: 'bearer', expires_in: 5_183_944 }));
+        return response.end(
+          JSON.stringify({ access_token: token, token_type: 'bearer', expires_in: 5_183_944 }),
+        );
       }
       if (request.method === 'GET' && url.pathname === '/v21.0/me') {
         const token = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
         const person = people.get(tokens.get(token) ?? '');
         if (person === undefined) return graphError(response, 'Invalid OAuth access token.', 190);
         const fields = (url.searchParams.get('fields') ?? 'id,name').split(',');
-        const answer = Object.fromEntries(
-          Object.entries(person).filter(([field]) => fields.includes(field)),
-        );
+        const answer = Object.fromEntries(Object.entries(person).filter(([field]) => fields.includes(field)));
         response.writeHead(200, { 'content-type': 'application/json' });
         return response.end(JSON.stringify(answer));
       }
@@ -121,7 +123,8 @@ export async function startFacebookSimulator(options: { redirectUri: string }): 
       url.searchParams.set('login_hint', personId);
       const response = await fetch(url, { redirect: 'manual' });
       const location = response.headers.get('location');
-      if (location === null) throw new Error(`the dialog answered ${response.status}: ${await response.text()}`);
+      if (location === null)
+        throw new Error(`the dialog answered ${response.status}: ${await response.text()}`);
       return Object.fromEntries(new URL(location).searchParams);
     },
     async close() {

@@ -142,7 +142,9 @@ export async function startLocalOpenIdProvider(
         }
         const location = response.headers.get('location');
         if (location === null)
-          throw new Error(`the provider stopped at ${response.status}: ${(await response.text()).slice(0, 300)}`);
+          throw new Error(
+            `the provider stopped at ${response.status}: ${(await response.text()).slice(0, 300)}`,
+          );
         const target = new URL(location, next);
         if (`${target.origin}${target.pathname}` === redirectUri)
           return Object.fromEntries(target.searchParams);

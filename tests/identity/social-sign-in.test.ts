@@ -83,12 +83,18 @@ async function ticketFor(sub: string): Promise<string> {
 
 async function counts() {
   const [users, links, audit] = await Promise.all([
-    db().selectFrom('users').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
+    db()
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow(),
     db()
       .selectFrom('social_identities')
       .select((eb) => eb.fn.countAll<string>().as('n'))
       .executeTakeFirstOrThrow(),
-    db().selectFrom('audit_logs').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
+    db()
+      .selectFrom('audit_logs')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow(),
   ]);
   return { users: Number(users.n), links: Number(links.n), audit: Number(audit.n) };
 }
@@ -123,15 +129,19 @@ describe('signing up and in with Google', () => {
     expect(sent.statusCode, sent.body).toBe(202);
     const wrong = await post('/v1/auth/social/complete', { ticket, code: '000000' });
     expect(wrong.statusCode).toBe(400);
-    expect(await db().selectFrom('social_identities').selectAll().where('subject', '=', sub).execute()).toEqual(
-      [],
-    );
+    expect(
+      await db().selectFrom('social_identities').selectAll().where('subject', '=', sub).execute(),
+    ).toEqual([]);
     const done = await post('/v1/auth/social/complete', { ticket, code: await lastOtp(testApp, phone) });
     expect(done.statusCode, done.body).toBe(200);
     const body = done.json();
     expect(body.status).toBe('signed_in');
     expect(body.user.roles).toEqual(['customer']);
-    const me = await testApp.app.inject({ method: 'GET', url: '/v1/me', headers: authHeader(body.accessToken) });
+    const me = await testApp.app.inject({
+      method: 'GET',
+      url: '/v1/me',
+      headers: authHeader(body.accessToken),
+    });
     expect(me.json().phone).toBe(phone);
     expect(me.json().email).toBe(`${sub}@gmail.example`);
     const user = await testApp.services.identity.repository.findUserById(body.user.id);
@@ -185,7 +195,9 @@ describe('signing up and in with Google', () => {
       .execute();
     expect(audit.map((line) => line.action)).toContain('social.linked');
     // The password still works, and unlinking keeps it as the way in.
-    expect((await login(testApp, { phone: existing.phone, password: existing.password })).statusCode).toBe(200);
+    expect((await login(testApp, { phone: existing.phone, password: existing.password })).statusCode).toBe(
+      200,
+    );
     const unlinked = await testApp.app.inject({
       method: 'DELETE',
       url: '/v1/me/social-identities/google',

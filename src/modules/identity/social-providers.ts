@@ -77,9 +77,14 @@ function providerError(error: unknown, provider: SocialProviderName): Error {
       'social_token_invalid',
       `The answer of ${provider} failed validation; start the sign-in again.`,
     );
-  return identityErrors.of('unavailable', 'social_provider_unavailable', `${provider} could not be reached.`, {
-    retryAfterSeconds: 30,
-  });
+  return identityErrors.of(
+    'unavailable',
+    'social_provider_unavailable',
+    `${provider} could not be reached.`,
+    {
+      retryAfterSeconds: 30,
+    },
+  );
 }
 
 function callbackUrl(redirectUri: string, callback: AuthorizationCallback): URL {
@@ -151,7 +156,8 @@ export function createOidcProvider(options: {
           idTokenExpected: true,
         });
         const claims = tokens.claims();
-        if (claims === undefined) throw identityErrors.of('unauthorized', 'social_token_invalid', 'No ID token.');
+        if (claims === undefined)
+          throw identityErrors.of('unauthorized', 'social_token_invalid', 'No ID token.');
         return {
           subject: claims.sub,
           email: typeof claims.email === 'string' ? claims.email : null,

@@ -29,15 +29,27 @@ export function createSocialRepository(db: IdentityDb) {
         .limit(SOCIAL_IDENTITIES_MAX)
         .execute(),
 
-    insert: (row: { userId: string; provider: SocialProviderName; subject: string }, transaction?: Executor) =>
+    insert: (
+      row: { userId: string; provider: SocialProviderName; subject: string },
+      transaction?: Executor,
+    ) =>
       on(transaction)
         .insertInto('social_identities')
-        .values({ user_id: row.userId, provider: row.provider, subject: row.subject, last_used_at: new Date() })
+        .values({
+          user_id: row.userId,
+          provider: row.provider,
+          subject: row.subject,
+          last_used_at: new Date(),
+        })
         .returningAll()
         .executeTakeFirstOrThrow(),
 
     touch: async (id: string) => {
-      await db.updateTable('social_identities').set({ last_used_at: new Date() }).where('id', '=', id).execute();
+      await db
+        .updateTable('social_identities')
+        .set({ last_used_at: new Date() })
+        .where('id', '=', id)
+        .execute();
     },
 
     delete: async (userId: string, provider: SocialProviderName, transaction?: Executor) =>

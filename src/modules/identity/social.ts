@@ -168,7 +168,11 @@ export function createSocialSignIn(deps: SocialDependencies) {
 
   function assertActive(user: UserRow): void {
     if (user.status === 'suspended')
-      throw identityErrors.of('forbidden', 'account_suspended', 'This account is suspended; contact support.');
+      throw identityErrors.of(
+        'forbidden',
+        'account_suspended',
+        'This account is suspended; contact support.',
+      );
     if (user.status !== 'active')
       throw identityErrors.of('forbidden', 'account_closed', 'This account is closed.');
   }
@@ -285,7 +289,9 @@ export function createSocialSignIn(deps: SocialDependencies) {
   return {
     configured: (): SocialProviderName[] => [...providers.keys()],
 
-    async start(name: SocialProviderName): Promise<{ authorizationUrl: string; state: string; expiresInSeconds: number }> {
+    async start(
+      name: SocialProviderName,
+    ): Promise<{ authorizationUrl: string; state: string; expiresInSeconds: number }> {
       const provider = providerOf(name);
       const state = randomState();
       const { url, pending } = await provider.authorize(state);
@@ -330,7 +336,8 @@ export function createSocialSignIn(deps: SocialDependencies) {
           expiresAtMs: now() + SOCIAL_TICKET_TTL_MS,
         });
       const user = await repository.findUserById(linked.user_id);
-      if (user === undefined) throw identityErrors.of('forbidden', 'account_closed', 'This account is closed.');
+      if (user === undefined)
+        throw identityErrors.of('forbidden', 'account_closed', 'This account is closed.');
       assertActive(user);
       if (await twoFactor.isEnabled(user.id))
         return newTicket({
@@ -341,7 +348,11 @@ export function createSocialSignIn(deps: SocialDependencies) {
           attempts: 0,
           expiresAtMs: now() + SOCIAL_TICKET_TTL_MS,
         });
-      return signIn(user, { provider: name, id: linked.id }, { client: input.client, twoFactor: false, context });
+      return signIn(
+        user,
+        { provider: name, id: linked.id },
+        { client: input.client, twoFactor: false, context },
+      );
     },
 
     /** Sends the SMS code to the number the ticket's holder names (the same answer for any number). */
@@ -358,7 +369,13 @@ export function createSocialSignIn(deps: SocialDependencies) {
     },
 
     async complete(
-      input: { ticket: string; code?: string; totp?: string; client: ClientKind; locale?: string | undefined },
+      input: {
+        ticket: string;
+        code?: string;
+        totp?: string;
+        client: ClientKind;
+        locale?: string | undefined;
+      },
       context: RequestContext,
     ): Promise<SocialOutcome> {
       const ticket = await readTicket(input.ticket);
@@ -370,7 +387,11 @@ export function createSocialSignIn(deps: SocialDependencies) {
         await readTicket(input.ticket, true); // single use: of two requests, one signs in
         const link = await social.find(ticket.provider, ticket.subject);
         if (link === undefined || link.user_id !== user.id) throw ticketInvalid();
-        return signIn(user, { provider: ticket.provider, id: link.id }, { client: input.client, twoFactor: checked, context });
+        return signIn(
+          user,
+          { provider: ticket.provider, id: link.id },
+          { client: input.client, twoFactor: checked, context },
+        );
       }
       if (ticket.phone === null)
         throw identityErrors.of(
@@ -396,7 +417,11 @@ export function createSocialSignIn(deps: SocialDependencies) {
       await readTicket(input.ticket, true);
       const locale = input.locale?.startsWith('en') === true ? ('en' as const) : ('fr' as const);
       const { user, linkId } = await linkByPhone(ticket, ticket.phone, locale, context);
-      return signIn(user, { provider: ticket.provider, id: linkId }, { client: input.client, twoFactor: secondFactor, context });
+      return signIn(
+        user,
+        { provider: ticket.provider, id: linkId },
+        { client: input.client, twoFactor: secondFactor, context },
+      );
     },
 
     async list(userId: string) {

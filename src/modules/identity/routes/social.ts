@@ -139,10 +139,7 @@ export function registerSocialRoutes(app: FastifyInstance, services: IdentityRou
         tags: ['auth'],
         summary: 'Name the phone number of a social sign-in; a 6-digit code is sent to it by SMS',
         description: 'The same 202 whether or not the number has an account.',
-        body: Type.Object(
-          { ticket: Ticket, phone: Phone, locale: Locale },
-          { additionalProperties: false },
-        ),
+        body: Type.Object({ ticket: Ticket, phone: Phone, locale: Locale }, { additionalProperties: false }),
         response: {
           202: Type.Object({ status: Type.Literal('verification_sent'), expiresInSeconds: Type.Integer() }),
           ...problems,
@@ -229,5 +226,4 @@ export function registerSocialRoutes(app: FastifyInstance, services: IdentityRou
       return reply.code(204).send();
     },
   );
-
 }
