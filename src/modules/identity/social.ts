@@ -276,7 +276,7 @@ export function createSocialSignIn(deps: SocialDependencies) {
           'social_provider_already_linked',
           `This account is already linked to another ${ticket.provider} account; unlink it first.`,
         );
-      if (constraint !== undefined)
+      if (constraint?.includes('subject') === true)
         throw identityErrors.of(
           'conflict',
           'social_identity_taken',
