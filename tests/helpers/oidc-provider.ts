@@ -62,6 +62,14 @@ export async function startLocalOpenIdProvider(
     // Google puts e-mail and name in the ID token.
     conformIdTokenClaims: false,
     pkce: { required: () => true },
+    ttl: {
+      AccessToken: 600,
+      AuthorizationCode: 60,
+      Grant: 600,
+      IdToken: 600,
+      Interaction: 600,
+      Session: 600,
+    },
     features: { devInteractions: { enabled: false } },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     // No consent screen: the test person always agrees (Google remembers the grant too).

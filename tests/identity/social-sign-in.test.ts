@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../helpers/app.js';
+import { ConfigError, loadConfig } from '../../src/config/index.js';
+import { createTestApp, productionRequirements, testEnvironment, type TestApp } from '../helpers/app.js';
 import {
   AUTH_TEST_ENV,
   authHeader,
@@ -423,5 +424,35 @@ describe('signing up and in with Facebook (its OAuth endpoints, behind the same 
     const crossed = await facebookCallback(query);
     expect(crossed.statusCode).toBe(400);
     expect(crossed.json().code).toBe('social_state_invalid');
+  });
+});
+
+describe('the social sign-in configuration', () => {
+  const refusal = (environment: NodeJS.ProcessEnv) => {
+    try {
+      loadConfig(environment);
+    } catch (error) {
+      if (error instanceof ConfigError) return error;
+      throw error;
+    }
+    throw new Error('expected a ConfigError');
+  };
+
+  it('refuses a client id without its secret, and plain-http provider URLs in production', () => {
+    expect(refusal(testEnvironment({ GOOGLE_CLIENT_ID: 'abc.apps.example' })).variables).toEqual([
+      'GOOGLE_CLIENT_SECRET',
+    ]);
+    const production = testEnvironment({
+      ...productionRequirements(),
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://127.0.0.1:1/none',
+      GOOGLE_CLIENT_ID: 'abc.apps.example',
+      GOOGLE_CLIENT_SECRET: 'google-client-secret-0123456789',
+      GOOGLE_ISSUER: 'http://accounts.example',
+    });
+    expect(refusal(production).variables).toContain('GOOGLE_ISSUER');
+    expect(loadConfig({ ...production, GOOGLE_ISSUER: 'https://accounts.google.com' }).GOOGLE_ISSUER).toBe(
+      'https://accounts.google.com',
+    );
   });
 });

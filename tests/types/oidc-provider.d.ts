@@ -32,6 +32,7 @@ declare module 'oidc-provider' {
     claims?: Record<string, string[]>;
     conformIdTokenClaims?: boolean;
     pkce?: { required?: () => boolean };
+    ttl?: Record<string, number>;
     features?: Record<string, unknown>;
     interactions?: { url: (ctx: KoaContext, interaction: { uid: string }) => string };
     loadExistingGrant?: (ctx: KoaContext) => Promise<Grant | undefined>;
