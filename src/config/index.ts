@@ -17,6 +17,8 @@ const Port = (fallback: number, what: string) =>
     description: `${what} (a TCP port, 0-65535)`,
   });
 const Url = (what: string) => Type.String({ pattern: '^[a-z][a-z0-9+.-]*://', description: what });
+const UrlWithDefault = (fallback: string, what: string) =>
+  Type.String({ pattern: '^https?://', default: fallback, description: what });
 const Secret = (what: string) => Type.Optional(Type.String({ minLength: 16, description: what }));
 const Flag = (fallback: boolean, what: string) =>
   Type.Boolean({ default: fallback, description: `${what} (true or false)` });
@@ -410,6 +412,41 @@ export const EnvironmentSchema = Type.Object({
       description:
         'the Ed25519 private key (32-byte seed, base64 or hex) that signs `npm run audit:export`; required there in production (unset elsewhere: a one-off key, said so in the manifest)',
     }),
+  ),
+  SOCIAL_REDIRECT_URI: Type.Optional(
+    Url(
+      'where Google and Facebook send the person back after sign-in (the app page or deep link that posts `code` and `state` to /v1/auth/social/{provider}/callback); register it at both providers (unset: PUBLIC_BASE_URL/auth/social/callback)',
+    ),
+  ),
+  GOOGLE_CLIENT_ID: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'the OAuth client id of the Google Cloud project (unset: sign-in with Google is off)',
+    }),
+  ),
+  GOOGLE_CLIENT_SECRET: Secret('the OAuth client secret that goes with GOOGLE_CLIENT_ID'),
+  GOOGLE_ISSUER: UrlWithDefault(
+    'https://accounts.google.com',
+    'the OpenID issuer of Google, read through OIDC discovery (https://accounts.google.com; a local provider in tests)',
+  ),
+  FACEBOOK_CLIENT_ID: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'the Facebook app id (unset: sign-in with Facebook is off)',
+    }),
+  ),
+  FACEBOOK_CLIENT_SECRET: Secret('the Facebook app secret that goes with FACEBOOK_CLIENT_ID'),
+  FACEBOOK_AUTHORIZATION_URL: UrlWithDefault(
+    'https://www.facebook.com/v21.0/dialog/oauth',
+    'the Facebook Login dialog (OAuth 2.0 authorization endpoint)',
+  ),
+  FACEBOOK_TOKEN_URL: UrlWithDefault(
+    'https://graph.facebook.com/v21.0/oauth/access_token',
+    'the Graph API endpoint that exchanges the code for an access token',
+  ),
+  FACEBOOK_USERINFO_URL: UrlWithDefault(
+    'https://graph.facebook.com/v21.0/me?fields=id,name,email',
+    'the Graph API endpoint that names the person (`id`, `name`, `email`) with that access token',
   ),
   PUBLIC_BASE_URL: Type.Optional(
     Url(
@@ -1106,6 +1143,26 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
         );
     }
   }
+  // A client id without its secret (or the reverse) would fail only at the first sign-in.
+  for (const provider of ['GOOGLE', 'FACEBOOK'] as const) {
+    const id = `${provider}_CLIENT_ID`;
+    const secret = `${provider}_CLIENT_SECRET`;
+    if ((raw[id] === undefined) !== (raw[secret] === undefined) && !bad.has(id) && !bad.has(secret))
+      bad.set(secret, `${id} and ${secret} go together: set both or neither`);
+  }
+  // Tokens and codes cross these: plain http is for a local provider outside production only.
+  if (isProduction)
+    for (const name of [
+      'GOOGLE_ISSUER',
+      'FACEBOOK_AUTHORIZATION_URL',
+      'FACEBOOK_TOKEN_URL',
+      'FACEBOOK_USERINFO_URL',
+      'SOCIAL_REDIRECT_URI',
+    ] as const) {
+      const value = parsed[name];
+      if (value !== undefined && !value.startsWith('https://') && !bad.has(name))
+        bad.set(name, `${name} must be an https:// URL in production`);
+    }
   // A broken key would only fail at the first push; its text is a secret, so it is never quoted.
   if (parsed.FCM_SERVICE_ACCOUNT_JSON !== undefined && !isServiceAccountJson(parsed.FCM_SERVICE_ACCOUNT_JSON))
     bad.set(

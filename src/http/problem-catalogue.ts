@@ -27,6 +27,8 @@ export interface CatalogueEntry {
 
 const ANY = '*' as const;
 const IDENTITY = ['auth', 'me', 'admin', 'internal'];
+/** Social sign-in (issue #26): the auth routes and the linked accounts under /v1/me. */
+const SOCIAL = ['auth', 'me'];
 const CATALOG = ['catalog', 'reviews', 'admin'];
 const ORDERS = ['orders', 'carts', 'tracking'];
 const PAYMENTS = ['wallet', 'payments', 'payouts', 'webhooks', 'commission', 'reconciliation', 'reports'];
@@ -116,6 +118,21 @@ const ROWS: Row[] = [
   ['two_factor_not_set_up', 409, IDENTITY, ['Two-factor not set up', 'Set up two-factor authentication first.'], ['Double authentification non configurée', 'Configurez d’abord la double authentification.']],
   ['two_factor_required', 403, ANY, ['Two-factor required', 'Your role must enable two-factor authentication before using this.'], ['Double authentification requise', 'Votre rôle doit activer la double authentification d’abord.']],
   ['unknown_role', 400, IDENTITY, ['Unknown role', 'The role is not one of the six roles.'], ['Rôle inconnu', 'Le rôle n’est pas l’un des six rôles.']],
+  ['otp_invalid', 400, SOCIAL, ['Wrong code', 'The SMS code is wrong or no code is pending; check the SMS or ask for a new code.'], ['Code incorrect', 'Le code SMS est faux ou aucun code n’est en attente ; vérifiez le SMS ou demandez un nouveau code.']],
+  ['account_closed', 403, SOCIAL, ['Account closed', 'This account is closed.'], ['Compte fermé', 'Ce compte est fermé.']],
+  ['social_provider_not_configured', 404, SOCIAL, ['Provider not available', 'Sign-in with this provider is not available here.'], ['Fournisseur indisponible', 'La connexion avec ce fournisseur n’est pas disponible ici.']],
+  ['social_state_invalid', 400, SOCIAL, ['Sign-in state invalid', 'The sign-in state is unknown, used or expired; start the sign-in again.'], ['État de connexion invalide', 'L’état de connexion est inconnu, déjà utilisé ou expiré ; recommencez la connexion.']],
+  ['social_authorization_denied', 400, SOCIAL, ['Sign-in not authorised', 'The provider did not authorise the sign-in.'], ['Connexion non autorisée', 'Le fournisseur n’a pas autorisé la connexion.']],
+  ['social_code_rejected', 400, SOCIAL, ['Code refused by the provider', 'The provider refused the authorisation code (used, expired or for another sign-in); start again.'], ['Code refusé par le fournisseur', 'Le fournisseur a refusé le code d’autorisation (utilisé, expiré ou d’une autre connexion) ; recommencez.']],
+  ['social_token_invalid', 401, SOCIAL, ['Provider answer invalid', 'The provider’s ID token failed its checks (nonce, audience, issuer, signature or expiry).'], ['Réponse du fournisseur invalide', 'Le jeton d’identité du fournisseur a échoué aux contrôles (nonce, audience, émetteur, signature ou expiration).']],
+  ['social_email_unverified', 403, SOCIAL, ['E-mail not verified', 'Verify your e-mail address at the provider first.'], ['E-mail non vérifié', 'Vérifiez d’abord votre adresse e-mail chez le fournisseur.']],
+  ['social_provider_unavailable', 503, SOCIAL, ['Provider unreachable', 'The sign-in provider could not be reached; retry later.'], ['Fournisseur injoignable', 'Le fournisseur de connexion est injoignable ; réessayez plus tard.']],
+  ['social_ticket_invalid', 400, SOCIAL, ['Sign-in ticket invalid', 'The sign-in ticket is unknown, used or expired; start the sign-in again.'], ['Ticket de connexion invalide', 'Le ticket de connexion est inconnu, utilisé ou expiré ; recommencez la connexion.']],
+  ['social_phone_missing', 409, SOCIAL, ['Phone number missing', 'Name your phone number first; its SMS code completes the sign-in.'], ['Numéro manquant', 'Indiquez d’abord votre numéro ; son code SMS termine la connexion.']],
+  ['social_provider_already_linked', 409, SOCIAL, ['Provider already linked', 'This account is already linked to another account at this provider; unlink it first.'], ['Fournisseur déjà lié', 'Ce compte est déjà lié à un autre compte chez ce fournisseur ; déliez-le d’abord.']],
+  ['social_identity_taken', 409, SOCIAL, ['Provider account already linked', 'This provider account is already linked to an account.'], ['Compte fournisseur déjà lié', 'Ce compte du fournisseur est déjà lié à un compte.']],
+  ['social_identity_not_found', 404, SOCIAL, ['Not linked', 'No account at this provider is linked.'], ['Non lié', 'Aucun compte de ce fournisseur n’est lié.']],
+  ['last_sign_in_method', 409, SOCIAL, ['Last way to sign in', 'This is your only way to sign in; set a password or link another provider first.'], ['Dernier moyen de connexion', 'C’est votre seul moyen de connexion ; définissez un mot de passe ou liez un autre fournisseur d’abord.']],
   ['weak_password', 422, IDENTITY, ['Weak password', 'Choose a longer, less common password.'], ['Mot de passe faible', 'Choisissez un mot de passe plus long et moins courant.']],
   ['signature_missing', 401, ANY, ['Signature missing', 'This route needs a signed request.'], ['Signature manquante', 'Cette route exige une requête signée.']],
   ['signature_invalid', 401, ANY, ['Invalid signature', 'The request signature is not valid.'], ['Signature invalide', 'La signature de la requête n’est pas valide.']],

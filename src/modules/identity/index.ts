@@ -11,6 +11,7 @@ import { registerGuestRoutes } from './routes/guest.js';
 import { registerInternalRoutes } from './routes/internal.js';
 import { registerMeRoutes } from './routes/me.js';
 import { registerPartnerKeyRoutes } from './routes/partner-keys.js';
+import { registerSocialRoutes } from './routes/social.js';
 import { registerTwoFactorRoutes } from './routes/two-factor.js';
 import { identitySeedStep } from './seed.js';
 import { createIdentity, type Identity } from './service.js';
@@ -34,6 +35,7 @@ export {
   partnerOf,
   type RouteAccessEntry,
 } from './auth-hook.js';
+export { SOCIAL_PROVIDERS, type SocialProviderName } from './social-providers.js';
 export { PARTNER_SCOPES, type PartnerCaller, type PartnerScope } from './partner-keys.js';
 export { createIdentity, type Identity } from './service.js';
 export { createAudit, maskPii, type Actor, type AuditEntry, type AuditFunction } from './audit.js';
@@ -78,6 +80,7 @@ export const identityContext = defineContext({
         registerAdminRoutes(app, services);
         registerInternalRoutes(app, services);
         registerPartnerKeyRoutes(app, services);
+        registerSocialRoutes(app, services);
       },
       channels: roleChannels(identity.tokens),
       // Finishes erasures a crash interrupted (every instance ticks; each erasure is idempotent).

@@ -14,6 +14,8 @@ export interface KeyValue {
   /** Sets only when absent; true when this call set it (nonces). */
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
   delete(key: string): Promise<void>;
+  /** Reads and deletes in one step: of two callers, one gets the value (single-use entries). */
+  take(key: string): Promise<string | null>;
   /** Adds one and returns the count; the window starts with the first increment. */
   increment(key: string, ttlMs: number): Promise<number>;
   /**
@@ -80,6 +82,7 @@ export function createRedisKeyValue(redis: Redis, prefix: string): KeyValue {
     async delete(key) {
       await redis.del(full(key));
     },
+    take: (key) => redis.getdel(full(key)),
     async increment(key, ttlMs) {
       const results = await redis
         .multi()
@@ -164,6 +167,11 @@ export function createMemoryKeyValue(
       return true;
     },
     delete: async (key) => void entries.delete(key),
+    async take(key) {
+      const value = read(key);
+      entries.delete(key);
+      return value;
+    },
     increment: async (key, ttlMs) => increment(key, ttlMs),
     async incrementBelow(counters, ttlMs) {
       // No await between the checks and the increments: atomic within the process.

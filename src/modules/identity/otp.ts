@@ -14,7 +14,7 @@ import type { SmsBudget, SmsRoute } from './sms-budget.js';
 export const OTP_TTL_MS = 5 * 60_000;
 export const OTP_MAX_ATTEMPTS = 5;
 
-export type OtpPurpose = Extract<SmsRoute, 'register' | 'guest' | 'phone_change'>;
+export type OtpPurpose = Extract<SmsRoute, 'register' | 'guest' | 'phone_change' | 'social_link'>;
 
 export interface PhoneCodes {
   /**

@@ -5,6 +5,7 @@ import type { PersonalDataContacts, PersonalDataHook } from '../../platform/cont
 import type { AuditFunction } from './audit.js';
 import { keyedHash } from './crypto.js';
 import type { PasswordHasher } from './password-hashing.js';
+import type { SocialRepository } from './social-repository.js';
 import type { IdentityRepository } from './repository.js';
 import type { RequestContext, SessionService } from './sessions.js';
 import type { TwoFactor } from './two-factor.js';
@@ -39,6 +40,8 @@ export interface PersonalDataContributor extends PersonalDataHook {
 
 export function createPrivacy(deps: {
   repository: IdentityRepository;
+  /** Linked Google and Facebook accounts: exported and erased with the person. */
+  social?: SocialRepository;
   sessions: SessionService;
   twoFactor: TwoFactor;
   hasher: PasswordHasher;
@@ -79,6 +82,7 @@ export function createPrivacy(deps: {
       );
       await repository.deleteAllAddresses(user.id, transaction);
       await repository.deleteTwoFactor(user.id, transaction);
+      await deps.social?.deleteAllForUser(user.id, transaction);
       await repository.forgetPasswordResets(user.id, transaction);
       await repository.forgetLoginAttempts(user.id, identifierHash, transaction);
       if (user.phone !== null) await repository.forgetCodes(user.phone, transaction);
@@ -137,6 +141,12 @@ export function createPrivacy(deps: {
         lastLoginAt: user.last_login_at?.toISOString() ?? null,
         notificationPreferences: preferencesOf(user.notification_preferences),
         addresses: await repository.listAddresses(user.id, EXPORT_ROWS_MAX),
+        socialIdentities: ((await deps.social?.listForUser(user.id)) ?? []).map((link) => ({
+          provider: link.provider,
+          subject: link.subject,
+          linkedAt: link.created_at,
+          lastUsedAt: link.last_used_at,
+        })),
         sessions: (await repository.sessionsOf(user.id, EXPORT_ROWS_MAX)).map((session) => ({
           id: session.id,
           kind: session.kind,

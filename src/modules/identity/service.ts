@@ -28,6 +28,9 @@ import { createSmsBudget, type SmsBudget } from './sms-budget.js';
 import { createSessionService, type RequestContext, type SessionService } from './sessions.js';
 import { ACCESS_TOKEN_TTL_MS, createTokenService, type TokenService, type VerifiedToken } from './tokens.js';
 import { createTwoFactor, type TwoFactor } from './two-factor.js';
+import { createSocialSignIn, type SocialSignIn } from './social.js';
+import { createSocialRepository } from './social-repository.js';
+import { socialProvidersOf, type SocialProvider, type SocialProviderName } from './social-providers.js';
 
 /**
  * The identity context's services (`services.identity`). Other contexts use `audit`,
@@ -56,6 +59,8 @@ export interface Identity {
   signatures: RequestVerifier;
   /** Partner API keys: issue, rotate, revoke, list, authenticate (`config.partner`). */
   partnerKeys: PartnerKeys;
+  /** Sign-in with Google and Facebook, linking by a proved phone (social.ts). */
+  social: SocialSignIn;
   audit: AuditFunction;
   /** Adds a role (idempotent) and audits it; e.g. the catalog makes a restaurant's creator its owner. */
   grantRole(userId: string, role: Role, actor: Actor): Promise<{ roles: Role[]; changed: boolean }>;
@@ -85,6 +90,7 @@ export function createIdentity(
   db: IdentityDb,
   notifications: Pick<Notifications, 'sms' | 'outbox'>,
   personalData?: Map<string, PersonalDataHook>,
+  socialProviders: ReadonlyMap<SocialProviderName, SocialProvider> = socialProvidersOf(runtime.config),
 ): Identity {
   const { config } = runtime;
   const masterKey = readMasterKey(config);
@@ -152,8 +158,22 @@ export function createIdentity(
   const security = createSecurity({ repository, twoFactor, sessions, hasher, audit });
   const profile = createProfile({ repository, sessions, audit, codes });
   const admin = createAdministration({ repository, sessions, tokens, guard, keyRing, audit });
+  const socialRepository = createSocialRepository(db);
+  const social = createSocialSignIn({
+    repository,
+    social: socialRepository,
+    providers: socialProviders,
+    kv,
+    codes,
+    sessions,
+    twoFactor,
+    audit,
+    masterKey,
+    hashKey,
+  });
   const privacy = createPrivacy({
     repository,
+    social: socialRepository,
     sessions,
     twoFactor,
     hasher,
@@ -207,6 +227,7 @@ export function createIdentity(
     admin,
     signatures: createRequestVerifier({ repository, masterKey, kv }),
     partnerKeys: createPartnerKeys({ repository: createPartnerKeysRepository(db), masterKey, kv, audit }),
+    social,
     audit,
     async logout({ verified, refreshToken }, context) {
       let sessionId: string | undefined;

@@ -14,7 +14,7 @@ import type { KeyValue } from './kv.js';
 export const SMS_WINDOW_MS = 3_600_000;
 
 /** Every route that sends an SMS on request; the `route` label of the metrics. */
-export const SMS_ROUTES = ['register', 'guest', 'phone_change', 'password_reset'] as const;
+export const SMS_ROUTES = ['register', 'guest', 'phone_change', 'password_reset', 'social_link'] as const;
 export type SmsRoute = (typeof SMS_ROUTES)[number];
 
 export const SMS_REFUSALS = ['per_number', 'per_address', 'global'] as const;

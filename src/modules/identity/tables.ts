@@ -189,6 +189,19 @@ export interface AuditLogsTable {
 }
 
 /** The database as this context sees it: its own tables only. */
+/**
+ * An account at Google or Facebook linked to one of ours (issue #26): only the provider's subject
+ * identifier, never its tokens or e-mail.
+ */
+export interface SocialIdentitiesTable {
+  id: Generated<string>;
+  user_id: string;
+  provider: 'google' | 'facebook';
+  subject: string;
+  created_at: CreatedAt;
+  last_used_at: Timestamp | null;
+}
+
 export type IdentityDb = Kysely<IdentityTables>;
 
 export interface IdentityTables {
@@ -203,5 +216,6 @@ export interface IdentityTables {
   signing_keys: SigningKeysTable;
   api_signing_clients: ApiSigningClientsTable;
   partner_api_keys: PartnerApiKeysTable;
+  social_identities: SocialIdentitiesTable;
   audit_logs: AuditLogsTable;
 }
