@@ -702,6 +702,10 @@ export const EnvironmentSchema = Type.Object({
     100,
     'the largest accuracy radius, in metres, a position fix may report to be accepted',
   ),
+  DISPATCH_LOCATION_USABLE_ACCURACY_METERS: PositiveInteger(
+    50,
+    'the coarsest accuracy, in metres, a fix may report to be used for matching and geofences (coarser, up to DISPATCH_LOCATION_MAX_ACCURACY_METERS: stored and shown, not used); at most the maximum',
+  ),
   DISPATCH_LOCATION_MAX_AGE_SECONDS: PositiveInteger(
     120,
     'how old, in seconds, a position fix may be when it arrives (older ones are refused)',
@@ -846,6 +850,10 @@ export const EnvironmentSchema = Type.Object({
   DISPATCH_ETA_INTERVAL_MS: PositiveInteger(
     30_000,
     "the least time between two ETA recomputations of one order from the driver's positions, ms",
+  ),
+  DISPATCH_DELIVERY_PHOTO_REQUIRED: Flag(
+    true,
+    'a driver delivers (POST /v1/orders/{id}/deliver) with a delivery photo of the order (photoFileId) besides the PIN',
   ),
   DISPATCH_GEOFENCE_RESTAURANT_METERS: PositiveInteger(
     100,

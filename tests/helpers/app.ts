@@ -54,6 +54,9 @@ export function testEnvironment(overrides: Record<string, string | undefined> = 
     // Parallel test files load the 2 cores, and under-pressure reads an interval with no loop samples as
     // infinite delay: the check is off in tests; load shedding is tested on its own (foundation.test.ts).
     MAX_EVENT_LOOP_DELAY_MS: '0',
+    // Production requires a delivery photo with the PIN (the default); the suites written before
+    // that deliver with the PIN alone. tests/integration/dispatch/delivery-photo.test.ts runs with it on.
+    DISPATCH_DELIVERY_PHOTO_REQUIRED: 'false',
     JWT_SECRET: randomBytes(24).toString('hex'),
     JWT_REFRESH_SECRET: randomBytes(24).toString('hex'),
     ENCRYPTION_KEY: randomBytes(32).toString('hex'),

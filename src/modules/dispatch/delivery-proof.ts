@@ -36,9 +36,30 @@ export interface FailedDeliveryInput {
   note?: string | undefined;
 }
 
+type ProofFile = Awaited<ReturnType<DeliveryPhotoLookup['find']>>;
+
+/** Whether `file` is a clean, live file of `purpose` for this order, uploaded by this driver (pure). */
+export function isProofOf(
+  file: ProofFile,
+  purpose: 'delivery_photo' | 'delivery_signature',
+  orderId: string,
+  driverId: string,
+): boolean {
+  return (
+    file !== undefined &&
+    file.purpose === purpose &&
+    file.order_id === orderId &&
+    file.uploaded_by === driverId &&
+    file.status === 'clean' &&
+    file.deleted_at === null
+  );
+}
+
 export function createDeliveryProof(deps: {
   db: DispatchDb;
   files: () => DeliveryPhotoLookup;
+  /** A successful delivery needs its photo (DISPATCH_DELIVERY_PHOTO_REQUIRED). */
+  photoRequired?: boolean;
   orders: () => {
     execute(orderId: string, command: OrderCommand, metadata?: Record<string, unknown>): Promise<unknown>;
   };
@@ -89,14 +110,7 @@ export function createDeliveryProof(deps: {
       if (verdict.outcome !== 'accepted')
         throw dispatchErrors.of('validation', verdict.code, verdict.message);
       const photo = await deps.files().find(input.photoFileId);
-      if (
-        photo === undefined ||
-        photo.purpose !== 'delivery_photo' ||
-        photo.order_id !== orderId ||
-        photo.uploaded_by !== driverId ||
-        photo.status !== 'clean' ||
-        photo.deleted_at !== null
-      )
+      if (!isProofOf(photo, 'delivery_photo', orderId, driverId))
         throw dispatchErrors.of(
           'unprocessable',
           'delivery_photo_required',
@@ -139,6 +153,37 @@ export function createDeliveryProof(deps: {
         .where('order_id', '=', orderId)
         .executeTakeFirstOrThrow();
       return view(row);
+    },
+
+    /**
+     * orders' DeliveryProofPort: a driver's delivery (PIN checked by orders afterwards) needs a
+     * delivery photo of this order they uploaded, when required; a photo or signature that is sent
+     * must be one (a clean file of that purpose for this order, by this driver) either way.
+     */
+    async checkDelivery(
+      orderId: string,
+      driverId: string,
+      proof: { photoFileId?: string | undefined; signatureFileId?: string | undefined },
+    ): Promise<void> {
+      if (proof.photoFileId === undefined && deps.photoRequired === true)
+        throw dispatchErrors.of(
+          'unprocessable',
+          'delivery_photo_required',
+          'Send `photoFileId`: a delivery photo of this order you uploaded (POST /v1/files, purpose delivery_photo).',
+        );
+      for (const [field, purpose, fileId] of [
+        ['photoFileId', 'delivery_photo', proof.photoFileId],
+        ['signatureFileId', 'delivery_signature', proof.signatureFileId],
+      ] as const) {
+        if (fileId === undefined) continue;
+        if (!isProofOf(await deps.files().find(fileId), purpose, orderId, driverId))
+          throw dispatchErrors.of(
+            'unprocessable',
+            'delivery_proof_invalid',
+            `\`${field}\` is not a clean ${purpose} of this order that you uploaded.`,
+            { details: { field } },
+          );
+      }
     },
 
     async proofOf(orderId: string) {

@@ -17,6 +17,8 @@ import { domainErrors } from '../../shared/errors.js';
  *   background_check_required 409 approval before the background check is clear
  *   incentive_rule_invalid / incentive_rule_not_found / invalid_period   earnings
  *   incident_photo_invalid / report_not_found                            safety
+ *   delivery_photo_required 422 a delivery (or failed delivery) without its photo
+ *   delivery_proof_invalid  422 a photo or signature that is not a clean file of this order by this driver
  *   offer_* / order_taken / dispatch_busy / dispatch_closed / dispatch_not_found   offers
  *   dispatch_not_retryable 409  a staff retry of a dispatch that is not failed, or whose order was taken
  */

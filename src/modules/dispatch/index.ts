@@ -30,7 +30,7 @@ import { createOnboarding } from './onboarding.js';
 import { registerDriverRoutes } from './onboarding-routes.js';
 import { createSafety } from './safety.js';
 import { pushOffers } from './offer-push.js';
-import type { DriverOfferNotifier } from '../notify/index.js';
+import type { DriverArrivalNotifier, DriverOfferNotifier } from '../notify/index.js';
 import {
   createMemoryLocationIndex,
   createRedisLocationIndex,
@@ -74,7 +74,7 @@ export const dispatchContext = defineContext({
     identity: need<Pick<Identity, 'audit' | 'grantRole' | 'repository'>>(),
     files: need<Pick<FilesService, 'repository'>>(),
     ledger: need<IncentiveLedger>(),
-    notify: need<DriverOfferNotifier>(),
+    notify: need<DriverOfferNotifier & DriverArrivalNotifier>(),
     catalog: need<{
       reviews: DriverRatingPort & DriverRatings;
       orders: Pick<CatalogOrdersApi, 'readOrderSnapshot'>;
@@ -115,9 +115,10 @@ export const dispatchContext = defineContext({
       fanoutIntervalMs: config.DISPATCH_FANOUT_INTERVAL_MS,
       trailMaxPoints: config.DISPATCH_TRAIL_MAX_POINTS,
       shiftGate: (driverId, declared) => onboarding.shiftGate(driverId, declared),
-      onAcceptedFix: (driverId, fix, carried) => {
+      onAcceptedFix: (driverId, fix, carried, usable) => {
         void matching.eta.positionChanged(driverId, fix, carried);
-        void geofences.positionChanged(driverId, fix, carried);
+        // A fix too coarse to decide on marks no arrival.
+        if (usable) void geofences.positionChanged(driverId, fix, carried);
       },
     });
     // Matching, offers and ETAs (offers-wiring.ts).
@@ -145,6 +146,7 @@ export const dispatchContext = defineContext({
         customerMeters: config.DISPATCH_GEOFENCE_CUSTOMER_METERS,
       },
       places: (orderId) => matching.offers.orderPlaces(orderId),
+      push: (arrival) => notify.driverArrival(arrival),
     });
     pushOffers({ offers: matching.offers, orders: () => orders.orders, notify, logger: runtime.logger });
     const earningsRepository = createEarningsRepository(platform.db);
@@ -171,6 +173,7 @@ export const dispatchContext = defineContext({
       files: () => files.repository,
       orders: () => orders.orders,
       policy: fixPolicyFromConfig(config),
+      photoRequired: config.DISPATCH_DELIVERY_PHOTO_REQUIRED,
     });
     const performance = createPerformance({
       db: platform.db,

@@ -29,6 +29,7 @@ import {
   noCoupons,
   type CatalogPort,
   type CouponPort,
+  type DeliveryProofPort,
   type DriverOrdersLookup,
   type DriverPositionPort,
   type PaymentPort,
@@ -72,6 +73,7 @@ export type {
   DriverOrdersLookup,
   DriverPosition,
   DriverPositionPort,
+  DeliveryProofPort,
   PointsPort,
 } from './ports.js';
 export type { OrderChange, OrdersService, PlaceOrderInput } from './service.js';
@@ -281,7 +283,7 @@ export const ordersContext = defineContext({
   // driver's position back from it once everything is built. Loyalty implements orders'
   // PointsPort and is built after orders: asked only in requests.
   later: {
-    dispatch: need<{ positions: DriverPositionPort }>(),
+    dispatch: need<{ positions: DriverPositionPort; deliveryProof: DeliveryProofPort }>(),
     loyalty: need<{ points: PointsPort; coupons: CouponPort }>(),
   },
   projections: [ordersProjection],
@@ -306,7 +308,11 @@ export const ordersContext = defineContext({
     return {
       service: context,
       routes(app) {
-        registerOrderRoutes(app, { runtime, catalog }, context);
+        registerOrderRoutes(
+          app,
+          { runtime, catalog, deliveryProof: () => later.dispatch().deliveryProof },
+          context,
+        );
         registerCartRoutes(app, context.carts);
         registerTrackingRoutes(app, context.orders, () => later.dispatch().positions);
         registerOrderMetrics(app.metricsRegistry, runtime.database.db);

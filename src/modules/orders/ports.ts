@@ -195,6 +195,20 @@ export interface DriverPositionPort {
   lastPosition(driverId: string): Promise<DriverPosition | undefined>;
 }
 
+/**
+ * The proof a driver hands over with a delivery (dispatch implements it over the files context):
+ * the delivery photo (required unless DISPATCH_DELIVERY_PHOTO_REQUIRED is false) and an optional
+ * signature, each a clean file of that purpose for this order uploaded by this driver. Throws a
+ * 422 problem when the proof is missing or not this order's; resolves when the delivery may go on.
+ */
+export interface DeliveryProofPort {
+  checkDelivery(
+    orderId: string,
+    driverId: string,
+    proof: { photoFileId?: string | undefined; signatureFileId?: string | undefined },
+  ): Promise<void>;
+}
+
 /** An order a driver has claimed and not handed over yet, with who follows it. */
 export interface CarriedOrder {
   orderId: string;

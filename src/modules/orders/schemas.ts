@@ -100,7 +100,21 @@ export const PickupBody = Type.Object(
   { additionalProperties: false },
 );
 export const DeliverBody = Type.Object(
-  { deliveryPin: Type.String({ pattern: '^[0-9]{4}$' }) },
+  {
+    deliveryPin: Type.String({ pattern: '^[0-9]{4}$' }),
+    photoFileId: Type.Optional(
+      Type.String({
+        format: 'uuid',
+        description: 'a delivery_photo of this order you uploaded (POST /v1/files)',
+      }),
+    ),
+    signatureFileId: Type.Optional(
+      Type.String({
+        format: 'uuid',
+        description: "the customer's signature, a delivery_signature of this order",
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
 export const ResolveBody = Type.Object(

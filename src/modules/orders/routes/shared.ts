@@ -20,12 +20,15 @@ import type { CatalogOrdersApi } from '../../catalog/index.js';
 import type { OrderState } from '../decider.js';
 import type { OrderActor, OrderCreatedData } from '../events.js';
 import type { OrdersContext } from '../index.js';
+import type { DeliveryProofPort } from '../ports.js';
 import { orderView, type Viewer } from '../views.js';
 
 /** What the order routes need beyond their own context: the runtime and the catalog's owner lookup. */
 export interface OrderRouteServices {
   runtime: Runtime;
   catalog: { orders: Pick<CatalogOrdersApi, 'restaurantOwnerId'> };
+  /** The delivery's proof (dispatch, built after orders): asked when a driver delivers. */
+  deliveryProof?: () => DeliveryProofPort;
 }
 
 /** The Fastify instance the route files register on (TypeBox schemas typed). */

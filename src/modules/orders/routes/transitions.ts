@@ -98,7 +98,8 @@ const TRANSITIONS: readonly Transition[] = [
   },
   {
     path: 'deliver',
-    summary: "Driver delivers with the customer's delivery PIN (PICKED_UP → DELIVERED)",
+    summary:
+      "Driver delivers with the customer's delivery PIN and a delivery photo (photoFileId; signatureFileId optional) (PICKED_UP → DELIVERED)",
     access: DRIVER,
     body: DeliverBody,
     relations: ['driver'],
@@ -188,6 +189,16 @@ export function registerTransitionRoutes(
               );
             }
             const body = (request.body ?? {}) as Record<string, unknown>;
+            // The driver hands over with proof: the photo (and a signature if sent) of this order.
+            if (
+              transition.path === 'deliver' &&
+              relation === 'driver' &&
+              services.deliveryProof !== undefined
+            )
+              await services.deliveryProof().checkDelivery(orderId, principal.userId, {
+                photoFileId: body.photoFileId as string | undefined,
+                signatureFileId: body.signatureFileId as string | undefined,
+              });
             const executed = await orders.execute(
               orderId,
               transition.command(body, actorFor(principal, relation), new Date()),
