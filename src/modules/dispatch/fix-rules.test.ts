@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judgeFix, type FixPolicy, type PositionFix } from './fix-rules.js';
+import { judgeFix, usableForDecisions, type FixPolicy, type PositionFix } from './fix-rules.js';
 import { createHaversineRouting } from './routing.js';
 import { distanceMeters } from './geo.js';
 
@@ -18,6 +18,19 @@ const fix = (overrides: Partial<PositionFix> = {}): PositionFix => ({
   ...overrides,
 });
 const last = { ...AKWA, recordedAt: NOW - 60_000, acceptedAt: NOW - 60_000 };
+
+describe('usableForDecisions', () => {
+  it('accepts a coarse fix but keeps it out of matching and geofences', () => {
+    const strict = { ...policy, usableAccuracyMeters: 50 };
+    const coarse = fix({ accuracyMeters: 80 });
+    expect(judgeFix(coarse, undefined, 'motorbike', strict, NOW).outcome).toBe('accepted');
+    expect(usableForDecisions(coarse, strict)).toBe(false);
+    expect(usableForDecisions(fix({ accuracyMeters: 50 }), strict)).toBe(true);
+    expect(usableForDecisions(fix({ accuracyMeters: 3 }), strict)).toBe(true);
+    // Without the setting, every accepted fix is usable.
+    expect(usableForDecisions(coarse, policy)).toBe(true);
+  });
+});
 
 describe('judgeFix', () => {
   it('accepts a first fix and a believable next one', () => {

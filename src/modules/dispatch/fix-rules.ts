@@ -26,6 +26,11 @@ export interface LastFix extends GeoPoint {
 
 export interface FixPolicy {
   maxAccuracyMeters: number;
+  /**
+   * The coarsest accuracy a fix may have to be used for matching (the index) and geofences; a
+   * coarser fix (up to maxAccuracyMeters) is accepted, stored and shown, not used. Unset: maxAccuracyMeters.
+   */
+  usableAccuracyMeters?: number;
   maxAgeMs: number;
   minIntervalMs: number;
   maxSpeedKmh: Record<Vehicle, number>;
@@ -54,6 +59,15 @@ export type FixVerdict =
       speedKmh: number;
       limitKmh: number;
     };
+
+/**
+ * Whether an accepted fix is precise enough to place the driver in the index of online drivers
+ * (matching) and to mark an arrival at a geofence. A phone that reports 80 m of accuracy may be on
+ * the other side of a block: showing it to the customer is fine, deciding on it is not.
+ */
+export function usableForDecisions(fix: Pick<PositionFix, 'accuracyMeters'>, policy: FixPolicy): boolean {
+  return fix.accuracyMeters <= (policy.usableAccuracyMeters ?? policy.maxAccuracyMeters);
+}
 
 export function judgeFix(
   fix: PositionFix,

@@ -5,7 +5,11 @@
  * point (after pickup) marks `DriverArriving`. Each is told once per order to the order's
  * customer and restaurant: a row per order and kind (`dispatch_geofence_arrivals`, insert-or-
  * nothing) decides across instances and restarts, and an in-process set spares the database the
- * question on every later fix.
+ * question on every later fix. Each arrival is also pushed through notify (the restaurant at the
+ * restaurant, the customer near the drop point), for a phone that is not on the socket: the
+ * intent is named after the order and the kind, so the instances that each check the fence once
+ * record one push between them, and one that crashed between the row and the push is made good
+ * by the next instance (or restart) that sees the driver inside the fence.
  */
 import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -60,6 +64,13 @@ export function createGeofences(options: {
   radii: GeofenceRadii;
   /** Where an order starts and ends (its dispatch, or the order and the restaurant's place). */
   places: (orderId: string) => Promise<OrderPlaces | undefined>;
+  /** The push of an arrival (notify's driverArrival); idempotent by order and kind. */
+  push?: (arrival: {
+    orderId: string;
+    kind: ArrivalKind;
+    customerId: string;
+    ownerId: string;
+  }) => Promise<unknown>;
   now?: () => number;
 }) {
   const now = options.now ?? Date.now;
@@ -90,6 +101,20 @@ export function createGeofences(options: {
     if (places === undefined || !insideFence(kind, position, places, options.radii)) return;
     const at = new Date(now());
     const first = await record(order.orderId, kind, at);
+    if (options.push !== undefined)
+      await options
+        .push({
+          orderId: order.orderId,
+          kind,
+          customerId: order.customerId,
+          ownerId: order.restaurantOwnerId,
+        })
+        .catch((error: unknown) =>
+          options.logger.warn(
+            { err: error, orderId: order.orderId, kind },
+            'the push of an arrival was not recorded',
+          ),
+        );
     remember(told, key, true);
     if (!first) return;
     const type = EVENT_OF[kind];

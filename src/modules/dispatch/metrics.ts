@@ -14,6 +14,11 @@ export function createDispatchMetrics() {
     labelNames: ['reason'] as const,
     registers: [],
   });
+  const coarse = new Counter({
+    name: 'dispatch_location_coarse_total',
+    help: 'Accepted driver position fixes too coarse (DISPATCH_LOCATION_USABLE_ACCURACY_METERS) for matching and geofences: stored and shown, not used',
+    registers: [],
+  });
   const fanout = new Counter({
     name: 'dispatch_driver_location_messages_total',
     help: 'driver-location messages published to the customers and restaurants of carried orders',
@@ -27,9 +32,10 @@ export function createDispatchMetrics() {
   return {
     fixes,
     flagged,
+    coarse,
     fanout,
     routingFallbacks,
-    all: [fixes, flagged, fanout, routingFallbacks] as Metric[],
+    all: [fixes, flagged, coarse, fanout, routingFallbacks] as Metric[],
   };
 }
 

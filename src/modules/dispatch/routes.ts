@@ -55,6 +55,7 @@ const FixResponse = Type.Object({
   status: Type.Literal('accepted'),
   recordedAt: Type.String({ format: 'date-time' }),
   nextAcceptedAt: Type.String({ format: 'date-time' }),
+  usable: Type.Boolean(),
   toldOrders: Type.Array(Type.String()),
 });
 

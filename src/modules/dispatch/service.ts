@@ -18,7 +18,14 @@ import {
   type DriverPositionPort,
 } from '../orders/index.js';
 import { dispatchErrors } from './errors.js';
-import { judgeFix, type FixPolicy, type LastFix, type PositionFix, type Vehicle } from './fix-rules.js';
+import {
+  judgeFix,
+  usableForDecisions,
+  type FixPolicy,
+  type LastFix,
+  type PositionFix,
+  type Vehicle,
+} from './fix-rules.js';
 import type { DriverLocationIndex } from './location-index.js';
 import type { DispatchMetrics } from './metrics.js';
 import type { AvailabilityRow, DispatchRepository } from './repository.js';
@@ -41,8 +48,16 @@ export interface DispatchServiceOptions {
   /** Refuses going online to a driver who may not work (onboarding: not approved, documents expired). */
   /** Onboarding's gate: refuses the shift, or answers the approved vehicle (the declared one must match). */
   shiftGate?: (driverId: string, declared: Vehicle | undefined) => Promise<Vehicle>;
-  /** Told of each accepted fix with the orders the driver carries (ETAs, issue #20); must not throw. */
-  onAcceptedFix?: (driverId: string, fix: PositionFix, carried: readonly CarriedOrder[]) => void;
+  /**
+   * Told of each accepted fix with the orders the driver carries (ETAs, geofences, issue #20);
+   * `usable` is false for a fix too coarse to decide on (geofences ignore it); must not throw.
+   */
+  onAcceptedFix?: (
+    driverId: string,
+    fix: PositionFix,
+    carried: readonly CarriedOrder[],
+    usable: boolean,
+  ) => void;
   now?: () => number;
 }
 
@@ -106,6 +121,8 @@ export interface FixReceipt {
   recordedAt: string;
   /** The earliest time the next fix is accepted. */
   nextAcceptedAt: string;
+  /** False for a fix too coarse to be used for matching and geofences (stored and shown only). */
+  usable: boolean;
   /** Orders whose customer and restaurant were told of this position now (throttled). */
   toldOrders: string[];
 }
@@ -114,9 +131,14 @@ export function createDispatchService(options: DispatchServiceOptions) {
   const { repository, index, metrics, logger, policy } = options;
   const now = options.now ?? Date.now;
 
-  async function fanOut(driverId: string, fix: PositionFix, atMs: number): Promise<string[]> {
+  async function fanOut(
+    driverId: string,
+    fix: PositionFix,
+    atMs: number,
+    usable: boolean,
+  ): Promise<string[]> {
     const carried = await options.driverOrders().carriedBy(driverId);
-    if (carried.length > 0) options.onAcceptedFix?.(driverId, fix, carried);
+    if (carried.length > 0) options.onAcceptedFix?.(driverId, fix, carried, usable);
     const told: string[] = [];
     const publications: Publication[] = [];
     for (const order of carried) {
@@ -246,11 +268,16 @@ export function createDispatchService(options: DispatchServiceOptions) {
           },
         );
       }
-      await index.update(driverId, fix, atMs);
+      // A coarse fix is stored, shown and kept in the trail, but neither placed in the index
+      // (matching) nor used for geofences: the driver's last precise position stays indexed
+      // until it goes stale.
+      const usable = usableForDecisions(fix, policy);
+      if (usable) await index.update(driverId, fix, atMs);
+      else metrics.coarse.inc();
       metrics.fixes.inc({ outcome: 'accepted' });
       let toldOrders: string[] = [];
       try {
-        toldOrders = await fanOut(driverId, fix, atMs);
+        toldOrders = await fanOut(driverId, fix, atMs, usable);
       } catch (error) {
         // The position is stored and indexed; a lost message is recovered by the next fix.
         logger.warn({ err: error, driverId }, 'driver-location fan-out failed');
@@ -259,6 +286,7 @@ export function createDispatchService(options: DispatchServiceOptions) {
         status: 'accepted',
         recordedAt: new Date(fix.recordedAt).toISOString(),
         nextAcceptedAt: new Date(atMs + policy.minIntervalMs).toISOString(),
+        usable,
         toldOrders,
       };
     },
@@ -269,6 +297,7 @@ export type DispatchService = ReturnType<typeof createDispatchService>;
 
 export function fixPolicyFromConfig(config: {
   DISPATCH_LOCATION_MAX_ACCURACY_METERS: number;
+  DISPATCH_LOCATION_USABLE_ACCURACY_METERS?: number;
   DISPATCH_LOCATION_MAX_AGE_SECONDS: number;
   DISPATCH_LOCATION_MIN_INTERVAL_MS: number;
   DISPATCH_MAX_SPEED_KMH_MOTORBIKE: number;
@@ -277,6 +306,11 @@ export function fixPolicyFromConfig(config: {
 }): FixPolicy {
   return {
     maxAccuracyMeters: config.DISPATCH_LOCATION_MAX_ACCURACY_METERS,
+    // Never coarser than what is accepted at all.
+    usableAccuracyMeters: Math.min(
+      config.DISPATCH_LOCATION_USABLE_ACCURACY_METERS ?? config.DISPATCH_LOCATION_MAX_ACCURACY_METERS,
+      config.DISPATCH_LOCATION_MAX_ACCURACY_METERS,
+    ),
     maxAgeMs: config.DISPATCH_LOCATION_MAX_AGE_SECONDS * 1000,
     minIntervalMs: config.DISPATCH_LOCATION_MIN_INTERVAL_MS,
     maxSpeedKmh: {

@@ -26,9 +26,18 @@ import { createTemplates, languageOf } from './templates.js';
 export { createNotify, INTENT_REACTOR, type Notify, type CentreItem } from './service.js';
 import type { Notify } from './service.js';
 export { QUEUES as NOTIFY_QUEUES, channelFlags, quietUntil } from './delivery.js';
-export { intentId, orderIntents, paymentIntents, type DriverOffer, type IntentDraft } from './intents.js';
+export {
+  intentId,
+  orderIntents,
+  paymentIntents,
+  type DriverOffer,
+  type DriverArrival,
+  type IntentDraft,
+} from './intents.js';
 /** What the dispatch context calls to tell a driver of an offer (notify's service implements it). */
 export type DriverOfferNotifier = Pick<Notify, 'driverOffer'>;
+/** What the dispatch context calls when a driver enters an order's geofence (a push off the socket). */
+export type DriverArrivalNotifier = Pick<Notify, 'driverArrival'>;
 export { checkTemplates, createTemplates, loadTemplates, formatXaf } from './templates.js';
 
 /** Staff alerts go to at most this many accounts per role. */

@@ -346,3 +346,30 @@ export function driverOfferIntent(offer: DriverOffer): IntentDraft {
     priority: 'high',
   });
 }
+
+/**
+ * A driver reached a geofence of an order (the dispatch context decides, once per order and kind):
+ * at the restaurant, its owner is told the driver is at the counter; near the drop point, the
+ * customer is told to get ready. Named after the order and the kind: told once, whoever asks again.
+ */
+export interface DriverArrival {
+  orderId: string;
+  kind: 'restaurant' | 'customer';
+  customerId: string;
+  ownerId: string;
+}
+
+export function driverArrivalIntent(arrival: DriverArrival): IntentDraft {
+  const source = { eventId: `arrival:${arrival.orderId}:${arrival.kind}` };
+  return arrival.kind === 'restaurant'
+    ? draft(source, arrival.ownerId, 'restaurant.driver_arrived', {
+        params: { order: arrival.orderId.slice(0, 8) },
+        orderId: arrival.orderId,
+        priority: 'high',
+      })
+    : draft(source, arrival.customerId, 'order.driver_arriving', {
+        params: {},
+        orderId: arrival.orderId,
+        priority: 'high',
+      });
+}

@@ -4,6 +4,7 @@ import type { OrderEvent } from '../orders/index.js';
 import { channelFlags, planDispatch, quietUntil } from './delivery.js';
 import {
   disputeIntents,
+  driverArrivalIntent,
   driverOfferIntent,
   intentId,
   lowStockIntents,
@@ -274,6 +275,26 @@ describe('staff alerts, low stock and driver offers', () => {
       params: { restaurant: 'Chez Mama', earnings: 1_200, distance: 2.4 },
     });
     expect(driverOfferIntent({ ...offer, earningsMinor: 1_500 }).id).toBe(draft.id);
+  });
+
+  it("a driver's arrival: the restaurant at the restaurant, the customer near the door, one intent per order and kind", () => {
+    const arrival = {
+      orderId: order.orderId,
+      customerId: order.customerId,
+      ownerId: order.ownerId,
+    };
+    const atRestaurant = driverArrivalIntent({ ...arrival, kind: 'restaurant' });
+    const atDoor = driverArrivalIntent({ ...arrival, kind: 'customer' });
+    expect(atRestaurant).toMatchObject({
+      recipientId: order.ownerId,
+      kind: 'restaurant.driver_arrived',
+      orderId: order.orderId,
+      params: { order: '11111111' },
+    });
+    expect(atDoor).toMatchObject({ recipientId: order.customerId, kind: 'order.driver_arriving' });
+    // Asked again (another instance, a restart): the same intent.
+    expect(driverArrivalIntent({ ...arrival, kind: 'customer' }).id).toBe(atDoor.id);
+    expect(atDoor.id).not.toBe(atRestaurant.id);
   });
 
   it('staff alerts and driver offers follow the order-updates switches, not the marketing ones', () => {

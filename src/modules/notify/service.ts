@@ -20,12 +20,14 @@ import { notifyErrors } from './errors.js';
 import {
   DISPUTE_ROLES,
   disputeIntents,
+  driverArrivalIntent,
   driverOfferIntent,
   FINANCE_ROLES,
   firstNameOf,
   lowStockIntents,
   NOTIFIED_ORDER_EVENTS,
   staffAlertIntents,
+  type DriverArrival,
   type DriverOffer,
   type StaffRole,
   NOTIFIED_PAYMENT_EVENTS,
@@ -481,6 +483,26 @@ export function createNotify(options: NotifyOptions) {
   }
 
   /**
+   * The port the dispatch context calls when a driver enters an order's geofence: one push (with
+   * its SMS fallback) to the restaurant at the restaurant, to the customer near the drop point,
+   * for a phone that is not on the WebSocket. Named after the order and the kind: told once.
+   */
+  async function driverArrival(arrival: DriverArrival): Promise<{ intentId: string; created: boolean }> {
+    for (const [name, id] of [
+      ['orderId', arrival.orderId],
+      ['customerId', arrival.customerId],
+      ['ownerId', arrival.ownerId],
+    ] as const)
+      if (typeof id !== 'string' || !UUID.test(id))
+        throw notifyErrors.of('validation', 'driver_arrival_invalid', `${name} must be a UUID.`);
+    if (arrival.kind !== 'restaurant' && arrival.kind !== 'customer')
+      throw notifyErrors.of('validation', 'driver_arrival_invalid', 'kind is restaurant or customer.');
+    const draft = driverArrivalIntent(arrival);
+    const inserted = await record([draft]);
+    return { intentId: draft.id, created: inserted.has(draft.id) };
+  }
+
+  /**
    * Per channel over a period: sends by status, the success rate (sent against failed), the
    * providers' receipts and the delivered rate, and the cost: the providers' own figures where
    * they gave one, the configured unit cost for the other sent messages.
@@ -512,6 +534,7 @@ export function createNotify(options: NotifyOptions) {
     stats,
     sweepStaffAlerts,
     driverOffer,
+    driverArrival,
     /** Who a recipient is for delivery (identity's account): tests build deliveries over it. */
     recipients: options.recipients,
     centre,

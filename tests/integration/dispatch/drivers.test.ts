@@ -194,6 +194,27 @@ describe('position fixes', () => {
     const metrics = (await world.testApp.app.inject({ method: 'GET', url: '/metrics' })).body;
     expect(metrics).toMatch(/dispatch_location_flagged_total\{reason="impossible_speed"\} [1-9]/);
   });
+
+  it('accepts a coarse fix (stored and shown) but keeps it out of the index used for matching', async () => {
+    const driver = await approvedDriver(world.testApp);
+    await goOnline(driver);
+    // 80 m of accuracy: within DISPATCH_LOCATION_MAX_ACCURACY_METERS (100), coarser than the
+    // DISPATCH_LOCATION_USABLE_ACCURACY_METERS (50) that matching and geofences decide on.
+    const coarse = await sendFix(driver, fixAt(RESTAURANT_AT, 5_000, { accuracyMeters: 80 }));
+    expect(coarse.statusCode, coarse.body).toBe(200);
+    expect(coarse.json()).toMatchObject({ status: 'accepted', usable: false });
+    expect((await me(driver)).lastPosition).toMatchObject({
+      latitude: RESTAURANT_AT.latitude,
+      accuracyMeters: 80,
+    });
+    expect(await nearbyIds()).not.toContain(driver.userId);
+    await sleep(MIN_INTERVAL_MS + 100);
+    const precise = await sendFix(driver, fixAt(RESTAURANT_AT, 0, { accuracyMeters: 50 }));
+    expect(precise.json()).toMatchObject({ status: 'accepted', usable: true });
+    expect(await nearbyIds()).toContain(driver.userId);
+    const metrics = (await world.testApp.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/dispatch_location_coarse_total [1-9]/);
+  });
 });
 
 describe('driver-location fan-out and public tracking', () => {

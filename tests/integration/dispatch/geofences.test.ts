@@ -34,11 +34,16 @@ const inject = (method: 'GET' | 'POST' | 'PUT', url: string, token: string, payl
     headers: authHeader(token),
     ...(payload === undefined ? {} : { payload: payload as object }),
   });
-const fixAt = (token: string, point: { latitude: number; longitude: number }, agoMs: number) =>
+const fixAt = (
+  token: string,
+  point: { latitude: number; longitude: number },
+  agoMs: number,
+  accuracyMeters = 10,
+) =>
   inject('PUT', '/v1/drivers/me/location', token, {
     latitude: point.latitude,
     longitude: point.longitude,
-    accuracyMeters: 10,
+    accuracyMeters,
     recordedAt: new Date(Date.now() - agoMs).toISOString(),
   });
 const north = (metres: number) => ({
@@ -102,6 +107,13 @@ describe('geofences', () => {
 
     // 300 m away: outside the 100 m fence, nothing.
     expect((await fixAt(driver.accessToken, north(300), 105_000)).statusCode).toBe(200);
+    // Inside the fence, but 80 m of accuracy (over DISPATCH_LOCATION_USABLE_ACCURACY_METERS, 50):
+    // accepted and stored, not used to mark the arrival.
+    const coarse = await fixAt(driver.accessToken, north(30), 97_000, 80);
+    expect(coarse.statusCode, coarse.body).toBe(200);
+    expect(coarse.json()).toMatchObject({ status: 'accepted', usable: false });
+    await sleep(300);
+    expect(await geofences.arrivals(orderId)).toEqual([]);
     // At the restaurant: told once to each audience, then never again.
     expect((await fixAt(driver.accessToken, north(20), 95_000)).statusCode).toBe(200);
     await until(
@@ -148,6 +160,29 @@ describe('geofences', () => {
     expect(of('DriverArrivedAtRestaurant')).toHaveLength(2);
     expect(of('DriverArriving')).toHaveLength(2);
     expect((await geofences.arrivals(orderId)).map((row) => row.kind)).toEqual(['restaurant', 'customer']);
+
+    // Each arrival was also pushed through notify, once: to the restaurant at the restaurant, to
+    // the customer near the drop point (for a phone that is not on the socket).
+    const intents = await world.testApp.services.db
+      .selectFrom('notification_intents')
+      .select(['recipient_id', 'kind'])
+      .where('order_id', '=', orderId)
+      .where('kind', 'in', ['restaurant.driver_arrived', 'order.driver_arriving'])
+      .orderBy('kind')
+      .execute();
+    expect(intents).toEqual([
+      { recipient_id: customer.userId, kind: 'order.driver_arriving' },
+      { recipient_id: world.actors.owner.userId, kind: 'restaurant.driver_arrived' },
+    ]);
+    // Another instance (or a restart) that sees the driver inside the fence asks notify again:
+    // the intent is named after the order and the kind, nothing new is recorded.
+    const again = await world.testApp.services.notify.driverArrival({
+      orderId,
+      kind: 'customer',
+      customerId: customer.userId,
+      ownerId: world.actors.owner.userId,
+    });
+    expect(again.created).toBe(false);
     await Promise.all(stops.map((stop) => stop()));
     await inject('PUT', '/v1/drivers/me/availability', driver.accessToken, { online: false });
   });
