@@ -899,6 +899,18 @@ export const EnvironmentSchema = Type.Object({
     description:
       'speed factors by hour of the day in Douala for the haversine estimate, e.g. 7-10:0.7,16-20:0.6 (from hour inclusive to hour exclusive, factor 0.1-2; other hours 1; empty: 1 all day)',
   }),
+  ROUTING_SPEED_FACTORS_BY_HOUR_DOUALA: Type.String({
+    pattern: '^(\\d{1,2}-\\d{1,2}:\\d+(\\.\\d+)?(,\\d{1,2}-\\d{1,2}:\\d+(\\.\\d+)?)*)?$',
+    default: '',
+    description:
+      "Douala's own speed factors by hour, same form as ROUTING_SPEED_FACTORS_BY_HOUR (empty: that default table applies)",
+  }),
+  ROUTING_SPEED_FACTORS_BY_HOUR_YAOUNDE: Type.String({
+    pattern: '^(\\d{1,2}-\\d{1,2}:\\d+(\\.\\d+)?(,\\d{1,2}-\\d{1,2}:\\d+(\\.\\d+)?)*)?$',
+    default: '',
+    description:
+      "Yaoundé's own speed factors by hour, same form as ROUTING_SPEED_FACTORS_BY_HOUR (empty: that default table applies)",
+  }),
   USSD_CALLBACK_SECRET: Secret(
     'the shared secret (at least 16 characters) the USSD aggregator sends in the callback URL (?key=) or the X-Ussd-Key header; required in production for the USSD route to exist',
   ),
