@@ -152,6 +152,30 @@ export function createReviewService(deps: CatalogDependencies, lookup: () => Com
       return this.driverRating(driverId);
     },
 
+    /** `driverRating` for many drivers in one query (dispatch's matching scores ten at a time). */
+    async driverRatingsMany(
+      driverIds: readonly string[],
+    ): Promise<Map<string, { driverId: string; average: number; count: number }>> {
+      const ids = [...new Set(driverIds)];
+      const rows =
+        ids.length === 0
+          ? []
+          : await db
+              .selectFrom('driver_rating_summaries')
+              .select(['driver_id', 'rating_sum', 'rating_count'])
+              .where('driver_id', 'in', ids)
+              .execute();
+      const found = new Map(rows.map((row) => [row.driver_id, row]));
+      return new Map(
+        ids.map((driverId) => {
+          const row = found.get(driverId);
+          const count = row?.rating_count ?? 0;
+          const average = count === 0 ? 0 : Math.round((Number(row!.rating_sum) / count) * 100) / 100;
+          return [driverId, { driverId, average, count }];
+        }),
+      );
+    },
+
     /** A driver's average (two decimals) and count; for the drivers context. */
     async driverRating(driverId: string): Promise<{ driverId: string; average: number; count: number }> {
       const row = await db

@@ -20,8 +20,16 @@ export interface IndexedDriver extends GeoPoint {
   updatedAt: number;
 }
 
+export interface IndexEntry {
+  driverId: string;
+  position: GeoPoint;
+  atMs: number;
+}
+
 export interface DriverLocationIndex {
   update(driverId: string, position: GeoPoint, atMs?: number): Promise<void>;
+  /** Many updates at once (the batched ingest path): Redis takes them in one round trip. */
+  updateMany?(entries: readonly IndexEntry[]): Promise<void>;
   remove(driverId: string): Promise<void>;
   /** Fresh drivers within `radiusKm` of `center`, nearest first, at most `limit`. */
   nearby(center: GeoPoint, radiusKm: number, limit: number, nowMs?: number): Promise<IndexedDriver[]>;
@@ -73,6 +81,21 @@ export function createRedisLocationIndex(options: {
         .multi()
         .geoadd(geoKey, position.longitude, position.latitude, driverId)
         .zadd(seenKey, atMs, driverId)
+        .exec();
+    },
+    async updateMany(entries) {
+      if (entries.length === 0) return;
+      // One GEOADD and one ZADD for the lot; a driver twice in a batch ends at its later entry.
+      const geo: (string | number)[] = [];
+      const seen: (string | number)[] = [];
+      for (const entry of entries) {
+        geo.push(entry.position.longitude, entry.position.latitude, entry.driverId);
+        seen.push(entry.atMs, entry.driverId);
+      }
+      await redis
+        .multi()
+        .geoadd(geoKey, ...geo)
+        .zadd(seenKey, ...seen)
         .exec();
     },
     async remove(driverId) {

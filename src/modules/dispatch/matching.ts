@@ -11,6 +11,7 @@ import type { DriverOrdersLookup } from '../orders/index.js';
 import { batchFits, type Stop } from './batching-rules.js';
 import type { Vehicle } from './fix-rules.js';
 import type { GeoPoint } from './geo.js';
+import { batchPerTick } from './batch.js';
 import type { DriverLocationIndex } from './location-index.js';
 import { rankCandidates, type CandidateFacts, type MatchPolicy, type Scored } from './matching-rules.js';
 import type { DispatchOpenedData } from './offers-decider.js';
@@ -20,6 +21,8 @@ import type { DispatchTables } from './tables.js';
 
 export interface DriverRatings {
   driverRating(driverId: string): Promise<{ average: number; count: number }>;
+  /** The same for many drivers in one query; optional. */
+  driverRatingsMany?(driverIds: readonly string[]): Promise<Map<string, { average: number; count: number }>>;
 }
 
 /** Where an order held by a driver starts and ends (from its own dispatch), if dispatch knows it. */
@@ -124,11 +127,26 @@ export function createMatcher(options: MatcherOptions) {
     return batchFits(stops, durations, readyIn, solo, options.batchMaxDelaySeconds).fits;
   }
 
+  // The candidates of one search are scored together: their ratings and carried orders are read in
+  // one query each (batch.ts) rather than one per candidate.
+  const ratingOf = batchPerTick(async (driverIds: readonly string[]) => {
+    const many = options.ratings.driverRatingsMany;
+    if (many === undefined) return Promise.all(driverIds.map((id) => options.ratings.driverRating(id)));
+    const found = await many.call(options.ratings, driverIds);
+    return driverIds.map((id) => found.get(id) ?? { average: 0, count: 0 });
+  });
+  const carriedOf = batchPerTick(async (driverIds: readonly string[]) => {
+    const lookup = options.driverOrders();
+    if (lookup.carriedByMany === undefined) return Promise.all(driverIds.map((id) => lookup.carriedBy(id)));
+    const found = await lookup.carriedByMany(driverIds);
+    return driverIds.map((id) => found.get(id) ?? []);
+  });
+
   async function factsOf(driver: Located, order: DispatchOpenedData, nowMs: number): Promise<CandidateFacts> {
     const [travel, rating, carried] = await Promise.all([
       routing.travel(driver.position, order.pickup, driver.vehicle),
-      options.ratings.driverRating(driver.driverId),
-      options.driverOrders().carriedBy(driver.driverId),
+      ratingOf(driver.driverId),
+      carriedOf(driver.driverId),
     ]);
     const held = carried
       .filter((item) => item.orderId !== order.orderId)

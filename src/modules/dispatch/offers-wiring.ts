@@ -148,7 +148,17 @@ export function createMatching(options: {
     db: ownTables<Pick<DispatchTables, 'driver_availability'>, DispatchTables>(options.db),
     index: options.index,
     routing: options.routing,
-    ratings: { driverRating: (driverId) => options.catalog().reviews.driverRating(driverId) },
+    ratings: {
+      driverRating: (driverId) => options.catalog().reviews.driverRating(driverId),
+      driverRatingsMany: (driverIds) => {
+        const reviews = options.catalog().reviews;
+        return reviews.driverRatingsMany === undefined
+          ? Promise.all(driverIds.map((id) => reviews.driverRating(id))).then(
+              (found) => new Map(driverIds.map((id, index) => [id, found[index]!])),
+            )
+          : reviews.driverRatingsMany(driverIds);
+      },
+    },
     offers: repository,
     driverOrders: () => options.orders().driverOrders,
     heldOrderPlaces: (orderId) => late.offers!.heldOrderPlaces(orderId),

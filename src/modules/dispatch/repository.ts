@@ -32,8 +32,72 @@ const availabilityColumns = [
   'last_accepted_at',
 ] as const;
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** One accepted fix to store as its driver's last, if nobody stored another since `previousAcceptedAt`. */
+export interface FixToStore {
+  driverId: string;
+  fix: PositionFix;
+  previousAcceptedAt: Date | null;
+  acceptedAt: Date;
+}
+
 export function createDispatchRepository(db: DispatchDb) {
   return {
+    /** The shift rows of many drivers in one statement (the batched ingest path). */
+    async availabilityMany(driverIds: readonly string[]): Promise<Map<string, AvailabilityRow>> {
+      const ids = [...new Set(driverIds.filter((id) => UUID.test(id)))];
+      if (ids.length === 0) return new Map();
+      const rows = await db
+        .selectFrom('driver_availability')
+        .select(availabilityColumns)
+        .where('driver_id', 'in', ids)
+        .execute();
+      return new Map(rows.map((row) => [row.driver_id, row]));
+    },
+
+    /**
+     * `storeFix` for many drivers in one statement (arrays unnested: the same statement whatever
+     * the batch size). Each row keeps its own compare-and-set; when a batch holds two fixes of one
+     * driver, the first is tried and the second loses, as it would have lost the race alone.
+     * Answers, per input, whether it was stored.
+     */
+    async storeFixes(items: readonly FixToStore[]): Promise<boolean[]> {
+      const first = new Map<string, number>();
+      items.forEach((item, index) => {
+        if (UUID.test(item.driverId) && !first.has(item.driverId)) first.set(item.driverId, index);
+      });
+      if (first.size === 0) return items.map(() => false);
+      const chosen = [...first.values()].map((index) => items[index]!);
+      const column = <T>(read: (item: FixToStore) => T) => chosen.map(read);
+      const result = await sql<{ driver_id: string }>`
+        UPDATE driver_availability AS d SET
+          last_latitude = v.latitude,
+          last_longitude = v.longitude,
+          last_accuracy_meters = v.accuracy,
+          last_heading = v.heading,
+          last_speed_kmh = v.speed,
+          last_recorded_at = v.recorded_at,
+          last_accepted_at = v.accepted_at
+        FROM unnest(
+          ${column((item) => item.driverId)}::uuid[],
+          ${column((item) => item.fix.latitude)}::float8[],
+          ${column((item) => item.fix.longitude)}::float8[],
+          ${column((item) => item.fix.accuracyMeters)}::real[],
+          ${column((item) => item.fix.heading ?? null)}::real[],
+          ${column((item) => item.fix.speedKmh ?? null)}::real[],
+          ${column((item) => new Date(item.fix.recordedAt).toISOString())}::timestamptz[],
+          ${column((item) => item.previousAcceptedAt?.toISOString() ?? null)}::timestamptz[],
+          ${column((item) => item.acceptedAt.toISOString())}::timestamptz[]
+        ) AS v(driver_id, latitude, longitude, accuracy, heading, speed, recorded_at, previous, accepted_at)
+        WHERE d.driver_id = v.driver_id
+          AND d.online
+          AND d.last_accepted_at IS NOT DISTINCT FROM v.previous
+        RETURNING d.driver_id`.execute(db);
+      const stored = new Set(result.rows.map((row) => row.driver_id));
+      return items.map((item, index) => first.get(item.driverId) === index && stored.has(item.driverId));
+    },
+
     async availability(driverId: string): Promise<AvailabilityRow | undefined> {
       return db
         .selectFrom('driver_availability')

@@ -26,9 +26,10 @@ import {
   type PositionFix,
   type Vehicle,
 } from './fix-rules.js';
-import type { DriverLocationIndex } from './location-index.js';
+import { batchPerTick } from './batch.js';
+import type { DriverLocationIndex, IndexEntry } from './location-index.js';
 import type { DispatchMetrics } from './metrics.js';
-import type { AvailabilityRow, DispatchRepository } from './repository.js';
+import type { AvailabilityRow, DispatchRepository, FixToStore } from './repository.js';
 import type { RoutingPort } from './routing.js';
 import type { Throttle } from './throttle.js';
 
@@ -131,13 +132,33 @@ export function createDispatchService(options: DispatchServiceOptions) {
   const { repository, index, metrics, logger, policy } = options;
   const now = options.now ?? Date.now;
 
+  // The ingest path, batched per turn of the event loop (batch.ts): fixes of many drivers that
+  // arrive together read their shifts in one statement, store their last fixes in one, ask orders
+  // what they carry in one, and reach the Redis index in one round trip.
+  const shiftOf = batchPerTick(async (driverIds: readonly string[]) => {
+    const rows = await repository.availabilityMany(driverIds);
+    return driverIds.map((id) => rows.get(id));
+  });
+  const storeFix = batchPerTick((items: readonly FixToStore[]) => repository.storeFixes(items));
+  const indexFix = batchPerTick(async (entries: readonly IndexEntry[]) => {
+    if (index.updateMany !== undefined) await index.updateMany(entries);
+    else for (const entry of entries) await index.update(entry.driverId, entry.position, entry.atMs);
+    return entries.map(() => undefined);
+  });
+  const carriedByMany = batchPerTick(async (driverIds: readonly string[]) => {
+    const lookup = options.driverOrders();
+    if (lookup.carriedByMany === undefined) return Promise.all(driverIds.map((id) => lookup.carriedBy(id)));
+    const carried = await lookup.carriedByMany(driverIds);
+    return driverIds.map((id) => carried.get(id) ?? []);
+  });
+
   async function fanOut(
     driverId: string,
     fix: PositionFix,
     atMs: number,
     usable: boolean,
   ): Promise<string[]> {
-    const carried = await options.driverOrders().carriedBy(driverId);
+    const carried = await carriedByMany(driverId);
     if (carried.length > 0) options.onAcceptedFix?.(driverId, fix, carried, usable);
     const told: string[] = [];
     const publications: Publication[] = [];
@@ -215,7 +236,7 @@ export function createDispatchService(options: DispatchServiceOptions) {
 
     async submitFix(driverId: string, fix: PositionFix): Promise<FixReceipt> {
       const atMs = now();
-      const row = await repository.availability(driverId);
+      const row = await shiftOf(driverId);
       if (row === undefined || !row.online) {
         metrics.fixes.inc({ outcome: 'driver_offline' });
         throw dispatchErrors.of(
@@ -255,7 +276,12 @@ export function createDispatchService(options: DispatchServiceOptions) {
           details: { speedKmh: Math.round(verdict.speedKmh), limitKmh: verdict.limitKmh },
         });
       }
-      const stored = await repository.storeFix(driverId, fix, row.last_accepted_at, new Date(atMs));
+      const stored = await storeFix({
+        driverId,
+        fix,
+        previousAcceptedAt: row.last_accepted_at,
+        acceptedAt: new Date(atMs),
+      });
       if (!stored) {
         // Another fix of this driver won the race, or the driver went offline meanwhile.
         metrics.fixes.inc({ outcome: 'location_too_frequent' });
@@ -272,7 +298,7 @@ export function createDispatchService(options: DispatchServiceOptions) {
       // (matching) nor used for geofences: the driver's last precise position stays indexed
       // until it goes stale.
       const usable = usableForDecisions(fix, policy);
-      if (usable) await index.update(driverId, fix, atMs);
+      if (usable) await indexFix({ driverId, position: fix, atMs });
       else metrics.coarse.inc();
       metrics.fixes.inc({ outcome: 'accepted' });
       let toldOrders: string[] = [];

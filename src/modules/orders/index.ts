@@ -218,7 +218,10 @@ export function createOrdersContext(options: OrdersContextOptions): OrdersContex
       };
     },
   };
-  const driverOrders: DriverOrdersLookup = { carriedBy: (driverId) => repository.carriedBy(driverId) };
+  const driverOrders: DriverOrdersLookup = {
+    carriedBy: (driverId) => repository.carriedBy(driverId),
+    carriedByMany: (driverIds) => repository.carriedByMany(driverIds),
+  };
   const disputes: OrderDisputes = {
     async open(orderId, customerId, reason, metadata) {
       const command = {

@@ -220,4 +220,6 @@ export interface CarriedOrder {
 /** What orders tells dispatch of a driver's orders (read from the orders projection). */
 export interface DriverOrdersLookup {
   carriedBy(driverId: string): Promise<CarriedOrder[]>;
+  /** The same for many drivers in one query (every id answered, [] when none); optional. */
+  carriedByMany?(driverIds: readonly string[]): Promise<Map<string, CarriedOrder[]>>;
 }

@@ -4,6 +4,7 @@
  */
 import { sql } from 'kysely';
 import type { OrdersDb } from './tables.js';
+import type { CarriedOrder } from './ports.js';
 import { ordersErrors } from './errors.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -22,6 +23,8 @@ export const LIVE_STATUSES = [
   'DISPUTED',
 ] as const;
 /** A claimed order is the driver's from its claim until it is handed over. */
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export const CARRIED_STATUSES = ['ACCEPTED', 'PREPARING', 'READY_FOR_PICKUP', 'PICKED_UP'] as const;
 export const KITCHEN_STATUSES = ['PLACED', 'ACCEPTED', 'PREPARING', 'READY_FOR_PICKUP'] as const;
 
@@ -189,6 +192,32 @@ export function createOrdersRepository(db: OrdersDb) {
         .select([...summaryColumns, 'delivered_at', 'restaurant_owner_id'])
         .where('order_id', '=', orderId)
         .executeTakeFirst();
+    },
+
+    /** `carriedBy` for many drivers in one statement (dispatch's batched position ingest). */
+    async carriedByMany(driverIds: readonly string[]) {
+      const carried = new Map<string, CarriedOrder[]>();
+      const ids = [...new Set(driverIds.filter((id) => UUID_PATTERN.test(id)))];
+      for (const id of driverIds) carried.set(id, []);
+      if (ids.length === 0) return carried;
+      const rows = await db
+        .selectFrom('orders_view')
+        .select(['order_id', 'status', 'customer_id', 'restaurant_owner_id', 'driver_id'])
+        .where('driver_id', 'in', ids)
+        .where('status', 'in', [...CARRIED_STATUSES])
+        .limit(20 * ids.length)
+        .execute();
+      for (const row of rows) {
+        const list = carried.get(row.driver_id!);
+        if (list === undefined || list.length >= 20) continue;
+        list.push({
+          orderId: row.order_id,
+          status: row.status as (typeof CARRIED_STATUSES)[number],
+          customerId: row.customer_id,
+          restaurantOwnerId: row.restaurant_owner_id,
+        });
+      }
+      return carried;
     },
 
     /** The orders a driver has claimed and not yet handed over (dispatch's fan-out and trail). */

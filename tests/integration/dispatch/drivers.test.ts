@@ -195,6 +195,32 @@ describe('position fixes', () => {
     expect(metrics).toMatch(/dispatch_location_flagged_total\{reason="impossible_speed"\} [1-9]/);
   });
 
+  it('fixes of many drivers at once are each stored and indexed (the batched path); two of one driver at once: one wins', async () => {
+    const drivers = await Promise.all(Array.from({ length: 12 }, () => approvedDriver(world.testApp)));
+    for (const driver of drivers) expect((await goOnline(driver)).statusCode).toBe(200);
+    const points = drivers.map((_, index) => ({
+      latitude: RESTAURANT_AT.latitude + index * 0.001,
+      longitude: RESTAURANT_AT.longitude,
+    }));
+    const answers = await Promise.all(
+      drivers.map((driver, index) => sendFix(driver, fixAt(points[index]!, 2_000))),
+    );
+    expect(answers.map((answer) => answer.statusCode)).toEqual(drivers.map(() => 200));
+    const found = await nearbyIds(RESTAURANT_AT, 5);
+    for (const [index, driver] of drivers.entries()) {
+      expect(found).toContain(driver.userId);
+      expect((await me(driver)).lastPosition.latitude).toBeCloseTo(points[index]!.latitude, 9);
+    }
+    // One driver, two fixes in the same instant: the compare-and-set lets one through.
+    await sleep(MIN_INTERVAL_MS + 100);
+    const racing = await Promise.all([
+      sendFix(drivers[0]!, fixAt(RESTAURANT_AT, 1_000)),
+      sendFix(drivers[0]!, fixAt(RESTAURANT_AT, 500)),
+    ]);
+    expect(racing.map((answer) => answer.statusCode).sort()).toEqual([200, 429]);
+    expect(racing.find((answer) => answer.statusCode === 429)!.json().code).toBe('location_too_frequent');
+  });
+
   it('accepts a coarse fix (stored and shown) but keeps it out of the index used for matching', async () => {
     const driver = await approvedDriver(world.testApp);
     await goOnline(driver);
