@@ -37,6 +37,10 @@ async function setup({ db, schema }: ProjectionContext): Promise<void> {
     debits_posted int8 NOT NULL, credits_pending int8 NOT NULL, credits_posted int8 NOT NULL, user_data jsonb,
     PRIMARY KEY (account_id, entry_no))`.execute(db);
   await sql`CREATE INDEX ON ${table('ledger_entries')} (transfer_id)`.execute(db);
+  // The transaction report (src/modules/ledger/transaction-report.ts) reads transfers by time: one
+  // debit entry per transfer. Migration 2026-12-06T0815 adds it to a generation built before.
+  await sql`CREATE INDEX ledger_entries_debit_time_idx ON ${table('ledger_entries')} (timestamp_ns, transfer_id)
+    WHERE side = 'debit'`.execute(db);
   await sql`CREATE TABLE ${table('ledger_holds')} (transfer_id text PRIMARY KEY, debit_account_id text NOT NULL,
     credit_account_id text NOT NULL, currency text NOT NULL, held_minor int8 NOT NULL, expires_at_ns int8,
     created_timestamp_ns int8 NOT NULL, status text NOT NULL, posted_minor int8 NOT NULL, resolved_by_id text)`.execute(

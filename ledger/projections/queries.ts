@@ -213,3 +213,80 @@ export async function entriesPage(
     userData: row.user_data,
   }));
 }
+
+/** One transfer of the transaction report: its debit entry (every transfer has exactly one). */
+export interface ReportTransfer {
+  timestampNs: bigint;
+  transferId: string;
+  code: string;
+  phase: string;
+  debitAccountId: string;
+  creditAccountId: string;
+  currency: string;
+  amountMinor: bigint;
+  releasedMinor: bigint;
+  eventRevision: bigint;
+  userData: Record<string, string> | null;
+}
+
+export const MAX_REPORT_PAGE = 1_000;
+
+/**
+ * The report's query: transfers booked in [fromNs, toNs), oldest first, after the keyset `after`.
+ * It reads the partial index `ledger_entries_debit_time_idx` (timestamp_ns, transfer_id) WHERE
+ * side = 'debit' (a range scan, one row per transfer); the test checks the plan uses it.
+ */
+export function transferReportQuery(
+  fromNs: bigint,
+  toNs: bigint,
+  after: { timestampNs: bigint; transferId: string } | null,
+  limit: number,
+) {
+  const bounded = Math.max(1, Math.min(limit, MAX_REPORT_PAGE));
+  return sql<{
+    timestamp_ns: bigint;
+    transfer_id: string;
+    code: string;
+    phase: string;
+    account_id: string;
+    counterparty_account_id: string;
+    currency: string | null;
+    amount_minor: bigint;
+    released_minor: bigint;
+    event_revision: bigint;
+    user_data: Record<string, string> | null;
+  }>`SELECT e.timestamp_ns, e.transfer_id, e.code, e.phase, e.account_id, e.counterparty_account_id,
+        (SELECT a.currency FROM ledger_accounts a WHERE a.id = e.account_id) AS currency,
+        e.amount_minor, e.released_minor, e.event_revision, e.user_data
+      FROM ledger_entries e
+      WHERE e.side = 'debit' AND e.timestamp_ns >= ${fromNs.toString()}::int8 AND e.timestamp_ns < ${toNs.toString()}::int8
+      ${
+        after === null
+          ? sql``
+          : sql`AND (e.timestamp_ns, e.transfer_id) > (${after.timestampNs.toString()}::int8, ${after.transferId})`
+      }
+      ORDER BY e.timestamp_ns, e.transfer_id LIMIT ${bounded}`;
+}
+
+export async function transferReportPage(
+  db: AnyDb,
+  fromNs: bigint,
+  toNs: bigint,
+  after: { timestampNs: bigint; transferId: string } | null,
+  limit: number,
+): Promise<ReportTransfer[]> {
+  const result = await transferReportQuery(fromNs, toNs, after, limit).execute(db);
+  return result.rows.map((row) => ({
+    timestampNs: row.timestamp_ns,
+    transferId: row.transfer_id,
+    code: row.code,
+    phase: row.phase,
+    debitAccountId: row.account_id,
+    creditAccountId: row.counterparty_account_id,
+    currency: row.currency ?? '',
+    amountMinor: row.amount_minor,
+    releasedMinor: row.released_minor,
+    eventRevision: row.event_revision,
+    userData: row.user_data,
+  }));
+}

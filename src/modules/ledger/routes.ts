@@ -3,6 +3,7 @@ import Type from 'typebox';
 import * as queries from '../../../ledger/projections/queries.js';
 import { ProblemSchema } from '../../http/problem.js';
 import { ledgerErrors } from './errors.js';
+import { transactionReportCsv } from './transaction-report.js';
 import type { Ledger } from './service.js';
 import {
   AccountSchema,
@@ -101,6 +102,54 @@ export function registerLedgerRoutes(app: FastifyInstance, ledger: Ledger, db: q
             ? encodeEntryCursor(last.entryNo)
             : null,
       };
+    },
+  );
+
+  app.get(
+    '/v1/admin/ledger/reports/transactions.csv',
+    {
+      config: finance,
+      schema: {
+        tags: ['admin', 'ledger'],
+        summary: 'Every ledger transfer booked in a period, as CSV (finance, tax authority), streamed',
+        description:
+          'One line per transfer, oldest first; columns in docs/ledger.md. UTF-8 with a BOM, CRLF lines.',
+        security: [{ bearer: [] }],
+        querystring: Type.Object(
+          {
+            from: Type.String({ format: 'date-time', description: 'booked from (inclusive)' }),
+            to: Type.String({
+              format: 'date-time',
+              description: 'until (exclusive); at most 366 days after from',
+            }),
+            delimiter: Type.Optional(Type.Union([Type.Literal('comma'), Type.Literal('semicolon')])),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.String({ contentMediaType: 'text/csv' }),
+          400: ProblemSchema,
+          422: ProblemSchema,
+          ...denied,
+        },
+      },
+    },
+    async (request, reply) => {
+      const query = request.query as { from: string; to: string; delimiter?: 'comma' | 'semicolon' };
+      const stream = transactionReportCsv(
+        db,
+        new Date(query.from),
+        new Date(query.to),
+        query.delimiter === 'semicolon' ? ';' : ',',
+      );
+      const name = `transactions-${query.from.slice(0, 10)}-${query.to.slice(0, 10)}.csv`.replace(
+        /[^A-Za-z0-9._-]/g,
+        '_',
+      );
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${name}"`)
+        .send(stream as unknown as string); // streamed: Fastify pipes a Readable unserialised
     },
   );
 }
