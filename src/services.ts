@@ -33,6 +33,7 @@ import type {
   AnyContextDefinition,
   Platform,
   PersonalDataHook,
+  RetentionKind,
   DeclaredTables,
   ServicesOf,
   TableClashes,
@@ -125,6 +126,7 @@ function createPlatform(runtime: Runtime, definitions: readonly AnyContextDefini
     logger: runtime.logger,
   });
   const personalData = new Map<string, PersonalDataHook>();
+  const retention = new Map<string, RetentionKind>();
   return {
     db: databaseOf(runtime),
     runtime,
@@ -133,6 +135,7 @@ function createPlatform(runtime: Runtime, definitions: readonly AnyContextDefini
     projections,
     realtime: createRealtime(runtime),
     personalData,
+    retention,
   };
 }
 
@@ -143,6 +146,11 @@ function install(platform: Platform<Database>, assembled: readonly AssembledCont
     for (const schedule of contribution.schedules ?? []) platform.jobs.schedule(schedule);
     platform.runtime.readiness.push(...(contribution.health ?? []));
     if (contribution.personalData !== undefined) platform.personalData.set(name, contribution.personalData);
+    for (const kind of contribution.retention ?? []) {
+      if (!kind.kind.startsWith(`${name}.`) || platform.retention.has(kind.kind))
+        throw new Error(`retention kind ${kind.kind}: must start with "${name}." and be unique`);
+      platform.retention.set(kind.kind, kind);
+    }
   }
   // Last: a context's own erasure may still read the person's events before they are shredded.
   platform.personalData.set('eventstore', {

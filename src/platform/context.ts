@@ -57,6 +57,28 @@ export interface Platform<Tables = unknown> {
    * identity context's export and erasure walk it. Contexts contribute through `personalData`.
    */
   personalData: Map<string, PersonalDataHook>;
+  /**
+   * Every context's kinds of data kept for a limited time, by kind name (`<context>.<kind>`),
+   * filled by the composition root; the admin context's retention job applies them (issue #23).
+   */
+  retention: Map<string, RetentionKind>;
+}
+
+/**
+ * A kind of data a context deletes once it is older than the retention policy's period (issue
+ * #23, docs/admin.md "Data retention"). Never money: the ledger, payments, payouts, settlements
+ * and the event store are the legal record and register no kind.
+ */
+export interface RetentionKind {
+  /** `<context>.<kind>`, e.g. `identity.login_attempts`. */
+  kind: string;
+  description: string;
+  /** The period when the policy names none. */
+  defaultDays: number;
+  /** The shortest period an admin may set (what the context still needs the data for). */
+  minimumDays: number;
+  /** Deletes at most `limit` rows older than `before`; returns how many. Idempotent. */
+  purge(before: Date, limit: number): Promise<number>;
 }
 
 /**
@@ -124,6 +146,8 @@ export interface Contribution<Service> {
   health?: readonly ReadinessCheck[];
   /** Its share of a person's data, for export and erasure. */
   personalData?: PersonalDataHook;
+  /** Kinds of its data deleted after a period (the admin context's retention job applies them). */
+  retention?: readonly RetentionKind[];
 }
 
 /** A need, typed by the interface the consumer uses: `needs: { catalog: need<CatalogForOrders>() }`. */

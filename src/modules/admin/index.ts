@@ -18,6 +18,7 @@ import type { Identity } from '../identity/index.js';
 import type { AdminIdentityPort } from './ports.js';
 import { maintenanceHook, registerAdminRoutes } from './routes.js';
 import { createAdminService, type AdminService } from './service.js';
+import { createRetention, fraudSignalsRetention, RETENTION_QUEUE } from './retention.js';
 
 import type { AdminTables } from './tables.js';
 
@@ -31,7 +32,7 @@ export const adminContext = defineContext({
   name: 'admin',
   needs: { identity: need<Pick<Identity, 'admin' | 'audit' | 'repository'>>() },
   tables: tablesOf<AdminTables>(),
-  create({ runtime, db, eventStore, realtime }, { identity }) {
+  create({ runtime, db, eventStore, realtime, jobs, retention: retentionKinds }, { identity }) {
     const { config } = runtime;
     const port: AdminIdentityPort = {
       async findUser(userId) {
@@ -71,14 +72,46 @@ export const adminContext = defineContext({
       phoneIndex: (phone) => cipher.blindIndex('fraud-phone', phone),
       logger: runtime.logger,
     });
+    // The kinds are every context's (filled once all are built); read when the policy is used.
+    const retention = createRetention({
+      db,
+      kinds: retentionKinds,
+      audit: identity.audit,
+      logger: runtime.logger,
+    });
     return {
-      service: { ...admin, fraud },
+      service: { ...admin, fraud, retention },
       async httpHooks(app) {
         await app.register(maintenanceHook, { admin });
       },
-      routes: (app) => registerAdminRoutes(app, { admin, fraud, runtime }),
+      routes: (app) => registerAdminRoutes(app, { admin, fraud, retention, runtime }),
       reactors: [fraud.reactor],
       personalData: fraud.personalData,
+      retention: [fraudSignalsRetention(db, window)],
+      jobs: [
+        {
+          queue: RETENTION_QUEUE,
+          concurrency: 1,
+          attempts: 3,
+          backoffMs: 60_000,
+          handler: async (data: { at: string }) => void (await retention.apply(new Date(data.at))),
+        },
+      ],
+      // Nightly (02:40 Douala time); one run per day whatever the instances (job id per day).
+      schedules: [
+        {
+          name: 'admin-retention-nightly',
+          cron: '40 1 * * *',
+          run: async (at) => {
+            const day = Math.floor(at.getTime() / 86_400_000);
+            await jobs.queue.enqueue(
+              RETENTION_QUEUE,
+              { at: at.toISOString() },
+              { jobId: `admin-retention-${day}` },
+            );
+          },
+        },
+      ],
     };
   },
 });

@@ -19,10 +19,13 @@ import type { StoredFlag } from './store.js';
 import { CASES_PAGE_MAX, type FraudDetection } from './fraud.js';
 import { CASE_DECISIONS, FRAUD_RULES, type CaseDecision } from './fraud-rules.js';
 import { CASE_STATUSES, type CaseStatus } from './tables.js';
+import type { Retention } from './retention.js';
+import { registerRetentionRoutes } from './retention-routes.js';
 
 export interface AdminRouteServices {
   admin: AdminService;
   fraud: FraudDetection;
+  retention: Retention;
   runtime: Runtime;
 }
 
@@ -249,11 +252,12 @@ function registerFraudRoutes(app: FastifyInstance, fraud: FraudDetection, runtim
 
 export function registerAdminRoutes(
   root: FastifyInstance,
-  { admin, fraud, runtime }: AdminRouteServices,
+  { admin, fraud, retention, runtime }: AdminRouteServices,
 ): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const db = runtime.database.db;
   registerFraudRoutes(root, fraud, runtime);
+  registerRetentionRoutes(root, retention);
 
   app.get(
     '/v1/admin/feature-flags',

@@ -8,7 +8,7 @@ import { roleChannels } from './channels.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerGuestRoutes } from './routes/guest.js';
-import { registerInternalRoutes } from './routes/internal.js';
+import { LOGIN_ATTEMPTS_RETENTION_MS, registerInternalRoutes } from './routes/internal.js';
 import { registerMeRoutes } from './routes/me.js';
 import { registerPartnerKeyRoutes } from './routes/partner-keys.js';
 import { registerSocialRoutes } from './routes/social.js';
@@ -97,6 +97,23 @@ export const identityContext = defineContext({
         },
       ],
       seed: { run: () => identitySeedStep.run(services) },
+      // Sign-in attempts serve security monitoring for a while (docs/admin.md "Data retention");
+      // expired refresh tokens, codes and reset tokens go with them (they are dead already).
+      retention: [
+        {
+          kind: 'identity.login_attempts',
+          description: 'sign-in attempts (and expired refresh tokens, codes and reset tokens)',
+          defaultDays: LOGIN_ATTEMPTS_RETENTION_MS / 86_400_000,
+          minimumDays: 30,
+          async purge(before) {
+            const purged = await identity.repository.purgeExpired({
+              attemptsBefore: before,
+              now: new Date(),
+            });
+            return Object.values(purged).reduce((sum, count) => sum + count, 0);
+          },
+        },
+      ],
     };
   },
 });

@@ -125,6 +125,16 @@ export const notifyContext = defineContext({
       schedules: [staffSweepSchedule(platform.jobs.queue)],
       reactors: [{ name: INTENT_REACTOR, start: notify.reactor.start, stop: notify.reactor.stop }],
       personalData: notifyPersonalData(notify.repository),
+      // Deliveries that gave up, kept for an operator to look into (docs/admin.md "Data retention").
+      retention: [
+        {
+          kind: 'notify.dead_letters',
+          description: 'notifications that failed every attempt (GET /v1/admin/notifications/dead-letters)',
+          defaultDays: 90,
+          minimumDays: 7,
+          purge: (before, limit) => notify.repository.purgeDeadLetters(before, limit),
+        },
+      ],
     };
   },
 });

@@ -417,6 +417,22 @@ export function createNotifyRepository(db: NotifyDb, cipher: FieldCipher) {
         .execute();
     },
 
+    /** Retention (issue #23): dead letters older than `before`, at most `limit` of them. */
+    async purgeDeadLetters(before: Date, limit: number): Promise<number> {
+      const result = await db
+        .deleteFrom('notification_dead_letters')
+        .where('id', 'in', (eb) =>
+          eb
+            .selectFrom('notification_dead_letters')
+            .select('id')
+            .where('created_at', '<', before)
+            .orderBy('created_at')
+            .limit(limit),
+        )
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+
     // ---- personal data
     async exportOf(userId: string, limit: number) {
       const intents = await db
