@@ -135,6 +135,7 @@ export async function appPlugin(app: FastifyInstance, options: { services: Servi
     config,
     redis: runtime.redis,
     hashAddress: (value) => services.identity.limitKey(value),
+    overrides: () => services.admin.rateLimits.current(),
   });
   await app.register(swagger, openapiOptions(config.PUBLIC_BASE_URL));
   await app.register(swaggerUi, {

@@ -24,6 +24,35 @@ import { HttpProblem } from './problem.js';
  * Counters live in Redis when it is configured (one Lua call per request, keys expiring with
  * their window), in a bounded in-process LRU otherwise.
  */
+/**
+ * The tiers whose maximum an admin may change at run time (issue #23): the limiter asks
+ * `overrides` (the admin context's cached settings, wired by src/app.ts) and falls back to the
+ * configured figure. Routes with a tier of their own use `app.rateLimitMax(tier)` as their `max`.
+ * Windows stay as configured.
+ */
+export type RateLimitTier = 'anonymous' | 'user' | 'auth' | 'payment';
+export type RateLimitOverrides = Partial<Record<RateLimitTier, number>>;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The maximum per window of a tier now: the admin's override, else the configured figure. */
+    rateLimitMax(tier: RateLimitTier): Promise<number>;
+  }
+}
+
+export function configuredTierMax(config: Config, tier: RateLimitTier): number {
+  switch (tier) {
+    case 'anonymous':
+      return config.RATE_LIMIT_MAX_REQUESTS;
+    case 'user':
+      return config.RATE_LIMIT_USER_MAX;
+    case 'auth':
+      return config.RATE_LIMIT_AUTH_MAX;
+    case 'payment':
+      return config.RATE_LIMIT_PAYMENT_MAX;
+  }
+}
+
 export const UNITS_PER_REQUEST = 4;
 export const NOT_MODIFIED_REFUND = 3;
 /** Counters the in-process store keeps (least recently used evicted first). */
@@ -128,17 +157,30 @@ export function generalKey(request: FastifyRequest, hashAddress: (value: string)
 
 export async function registerRateLimits(
   app: FastifyInstance,
-  options: { config: Config; redis: Redis | undefined; hashAddress: (value: string) => string },
+  options: {
+    config: Config;
+    redis: Redis | undefined;
+    hashAddress: (value: string) => string;
+    /** Run-time overrides of the tiers' maxima (cached by their owner: called per limited request). */
+    overrides?: () => Promise<RateLimitOverrides>;
+  },
 ): Promise<void> {
   const { config, redis, hashAddress } = options;
+  const overrides = options.overrides;
+  const tierMax = async (tier: RateLimitTier): Promise<number> => {
+    if (overrides === undefined) return configuredTierMax(config, tier);
+    // The settings unreadable (PostgreSQL down with no cached copy): the configured figure.
+    const current = await overrides().catch(() => ({}) as RateLimitOverrides);
+    return current[tier] ?? configuredTierMax(config, tier);
+  };
+  app.decorate('rateLimitMax', tierMax);
   const counters =
     redis === undefined ? memoryCounters() : redisCounters(redis, `${config.REDIS_KEY_PREFIX}rl:`);
   await app.register(rateLimit, {
     global: true,
     store: storeOver(counters),
     timeWindow: config.RATE_LIMIT_WINDOW_MS,
-    max: (request) =>
-      request.principal === null ? config.RATE_LIMIT_MAX_REQUESTS : config.RATE_LIMIT_USER_MAX,
+    max: (request) => tierMax(request.principal === null ? 'anonymous' : 'user'),
     keyGenerator: (request) => generalKey(request, hashAddress),
     // A Redis outage must not take the API down with it; limits resume when it returns.
     skipOnError: true,

@@ -171,3 +171,126 @@ describe('the tiers that protect something keep the spec figures', () => {
     expect((await me('10.16.4.1', user.accessToken)).statusCode).toBe(200);
   });
 });
+
+describe('tiers changed at run time by an admin (issue #23)', () => {
+  // Admins are users: each gets a fresh allowance of their own for the few calls it makes.
+  const setLimits = async (limits: Record<string, unknown>, extra: Record<string, unknown> = {}) => {
+    const admin = await createUser(testApp, { roles: ['admin'] });
+    return testApp.app.inject({
+      method: 'PUT',
+      url: '/v1/admin/rate-limits',
+      remoteAddress: '10.23.0.1',
+      headers: authHeader(admin.accessToken),
+      payload: { limits, ...extra },
+    });
+  };
+  const tierOf = (body: { tiers: { tier: string }[] }, tier: string) =>
+    body.tiers.find((line) => line.tier === tier);
+
+  it('a lower user maximum applies at once; null goes back to the configured figure; audited', async () => {
+    const set = await setLimits({ user: 2 });
+    expect(set.statusCode, set.body).toBe(200);
+    expect(tierOf(set.json(), 'user')).toMatchObject({ configuredMax: USER_MAX, overrideMax: 2, max: 2 });
+    const customer = await createUser(testApp);
+    expect(await statuses(3, () => me('10.23.1.1', customer.accessToken))).toEqual([200, 200, 429]);
+    expect((await me('10.23.1.1', customer.accessToken)).json()).toMatchObject({
+      code: 'rate_limited',
+      limit: 2,
+    });
+
+    const reset = await setLimits({ user: null, anonymous: 1 });
+    expect(reset.statusCode, reset.body).toBe(200);
+    expect(tierOf(reset.json(), 'user')).toMatchObject({ overrideMax: null, max: USER_MAX });
+    const another = await createUser(testApp);
+    expect(await statuses(USER_MAX + 1, () => me('10.23.1.2', another.accessToken))).toEqual([
+      ...Array<number>(USER_MAX).fill(200),
+      429,
+    ]);
+    expect(await statuses(2, () => cached('10.23.1.3', false))).toEqual([200, 429]);
+    expect((await setLimits({ anonymous: null })).statusCode).toBe(200);
+    expect(await statuses(ANONYMOUS_MAX, () => cached('10.23.1.4', false))).toEqual(
+      Array<number>(ANONYMOUS_MAX).fill(200),
+    );
+    const audited = await testApp.services.db
+      .selectFrom('audit_logs')
+      .select(['old_value', 'new_value'])
+      .where('action', '=', 'admin.rate_limits_changed')
+      .orderBy('id')
+      .execute();
+    expect(audited.map((line) => line.new_value)).toEqual([{ user: 2 }, { anonymous: 1 }, {}]);
+  });
+
+  it('the auth tier follows its override', async () => {
+    expect((await setLimits({ auth: 2 })).statusCode).toBe(200);
+    const phone = randomPhone();
+    expect(await statuses(3, () => login(testApp, { phone, password: 'Whatever-123!' }))).toEqual([
+      401, 401, 429,
+    ]);
+    expect((await setLimits({ auth: null })).statusCode).toBe(200);
+  });
+
+  it('the payment tier follows its override too', async () => {
+    expect((await setLimits({ payment: 1 })).statusCode).toBe(200);
+    const user = await createUser(testApp);
+    const topUp = (index: number) =>
+      testApp.app.inject({
+        method: 'POST',
+        url: '/v1/wallet/topups',
+        remoteAddress: '10.23.2.1',
+        headers: {
+          ...authHeader(user.accessToken),
+          'idempotency-key': `rl-override-${user.userId}-${index}`,
+        },
+        payload: { amountMinor: 1_000, phone: '+237670000023' },
+      });
+    expect((await topUp(0)).statusCode).not.toBe(429);
+    expect((await topUp(1)).statusCode).toBe(429);
+    expect((await setLimits({ payment: null })).statusCode).toBe(200);
+  });
+
+  it('refuses bad bodies, unknown tiers, stale versions and non-admins, changing nothing', async () => {
+    const admin = await createUser(testApp, { roles: ['admin'] });
+    const before = (
+      await testApp.app.inject({
+        method: 'GET',
+        url: '/v1/admin/rate-limits',
+        headers: authHeader(admin.accessToken),
+      })
+    ).json();
+    expect(before.tiers.map((line: { tier: string }) => line.tier)).toEqual([
+      'anonymous',
+      'user',
+      'auth',
+      'payment',
+    ]);
+    for (const limits of [
+      { user: 0 },
+      { user: -1 },
+      { user: 1.5 },
+      { user: '5' },
+      { user: 2_000_000 },
+      { vip: 5 },
+      {},
+    ])
+      expect((await setLimits(limits)).statusCode, JSON.stringify(limits)).toBe(400);
+    expect((await setLimits({ user: 5 }, { expectedVersion: before.version + 7 })).statusCode).toBe(409);
+    const customer = await createUser(testApp);
+    const refused = await testApp.app.inject({
+      method: 'PUT',
+      url: '/v1/admin/rate-limits',
+      headers: authHeader(customer.accessToken),
+      payload: { limits: { user: 1 } },
+    });
+    expect(refused.statusCode).toBe(403);
+    expect((await testApp.app.inject({ method: 'GET', url: '/v1/admin/rate-limits' })).statusCode).toBe(401);
+    const after = (
+      await testApp.app.inject({
+        method: 'GET',
+        url: '/v1/admin/rate-limits',
+        headers: authHeader(admin.accessToken),
+      })
+    ).json();
+    expect(after.version).toBe(before.version);
+    expect(after.tiers).toEqual(before.tiers);
+  });
+});

@@ -21,6 +21,7 @@ import { CASE_DECISIONS, FRAUD_RULES, type CaseDecision } from './fraud-rules.js
 import { CASE_STATUSES, type CaseStatus } from './tables.js';
 import type { Retention } from './retention.js';
 import { registerRetentionRoutes } from './retention-routes.js';
+import { registerRateLimitRoutes } from './rate-limit-routes.js';
 
 export interface AdminRouteServices {
   admin: AdminService;
@@ -258,6 +259,7 @@ export function registerAdminRoutes(
   const db = runtime.database.db;
   registerFraudRoutes(root, fraud, runtime);
   registerRetentionRoutes(root, retention);
+  registerRateLimitRoutes(root, admin.rateLimits, runtime);
 
   app.get(
     '/v1/admin/feature-flags',

@@ -23,6 +23,7 @@ import {
   type StoredFlag,
 } from './store.js';
 import type { AdminDb } from './tables.js';
+import { createRateLimitSettings } from './rate-limits.js';
 
 const ALWAYS_ON: Maintenance = { enabled: true, message: '', until: null };
 
@@ -294,6 +295,7 @@ export function createAdminService(deps: {
       },
     },
     users: { bulk: bulkUsers },
+    rateLimits: createRateLimitSettings({ db, cache, identity }),
   };
 
   /** Admin reads see the database, not this instance's cached copy. */

@@ -4,6 +4,12 @@ import { MAINTENANCE_OFF, type FeatureFlag, type Maintenance } from './rules.js'
 import type { AdminDb } from './tables.js';
 
 export const MAINTENANCE_KEY = 'maintenance';
+export const RATE_LIMITS_KEY = 'rate_limits';
+
+/** The API's rate-limit tiers an admin may change at run time (docs/admin.md "Rate limits"). */
+export const RATE_LIMIT_TIERS = ['anonymous', 'user', 'auth', 'payment'] as const;
+export type RateLimitTier = (typeof RATE_LIMIT_TIERS)[number];
+export type RateLimitOverrides = Partial<Record<RateLimitTier, number>>;
 
 export interface StoredFlag extends FeatureFlag {
   description: string;
@@ -15,6 +21,7 @@ export interface StoredFlag extends FeatureFlag {
 export interface Snapshot {
   flags: ReadonlyMap<string, StoredFlag>;
   maintenance: Maintenance & { version: number; updatedAt: Date | null };
+  rateLimits: { overrides: RateLimitOverrides; version: number; updatedAt: Date | null };
 }
 
 /**
@@ -39,11 +46,17 @@ export function createSnapshotCache(options: {
     const started = generation;
     const [flags, settings] = await Promise.all([
       db.selectFrom('admin_feature_flags').selectAll().orderBy('key').execute(),
-      db.selectFrom('admin_settings').selectAll().where('key', '=', MAINTENANCE_KEY).execute(),
+      // One statement for every cached setting: the rate limits ride along with maintenance.
+      db
+        .selectFrom('admin_settings')
+        .selectAll()
+        .where('key', 'in', [MAINTENANCE_KEY, RATE_LIMITS_KEY])
+        .execute(),
     ]);
     const snapshot: Snapshot = {
       flags: new Map(flags.map((row) => [row.key, flagOf(row)])),
-      maintenance: maintenanceOf(settings[0]),
+      maintenance: maintenanceOf(settings.find((row) => row.key === MAINTENANCE_KEY)),
+      rateLimits: rateLimitsOf(settings.find((row) => row.key === RATE_LIMITS_KEY)),
     };
     // A change made while this load ran must not be hidden by the older copy it read.
     if (started === generation) current = { snapshot, loadedAtMs: now() };
@@ -109,6 +122,19 @@ function maintenanceOf(
     version: row.version,
     updatedAt: row.updated_at,
   };
+}
+
+/** The stored overrides; anything not a positive integer for a known tier is ignored. */
+export function rateLimitsOf(
+  row: { value: unknown; version: number; updated_at: Date } | undefined,
+): Snapshot['rateLimits'] {
+  const value = (row?.value ?? {}) as Record<string, unknown>;
+  const overrides: RateLimitOverrides = {};
+  for (const tier of RATE_LIMIT_TIERS) {
+    const max = value[tier];
+    if (typeof max === 'number' && Number.isInteger(max) && max > 0) overrides[tier] = max;
+  }
+  return { overrides, version: row?.version ?? 0, updatedAt: row?.updated_at ?? null };
 }
 
 /** Locks the flag's row (if any) for the rest of the transaction. */

@@ -65,7 +65,8 @@ export interface PaymentRouteServices {
 export function paymentTier(services: PaymentRouteServices) {
   const { config } = services.runtime;
   return {
-    max: config.RATE_LIMIT_PAYMENT_MAX,
+    // The admin's run-time figure for the tier, else RATE_LIMIT_PAYMENT_MAX (src/http/rate-limit.ts).
+    max: (request: FastifyRequest) => request.server.rateLimitMax('payment'),
     timeWindow: config.RATE_LIMIT_PAYMENT_WINDOW_MS,
     hook: 'preHandler' as const,
     keyGenerator: (request: FastifyRequest) => `payment:${request.principal?.userId ?? `ip:${request.ip}`}`,

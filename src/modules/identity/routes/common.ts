@@ -101,7 +101,8 @@ export function authTier(
   identify: (request: FastifyRequest) => string | undefined,
 ) {
   return {
-    max: config.RATE_LIMIT_AUTH_MAX,
+    // The admin's run-time figure for the tier, else RATE_LIMIT_AUTH_MAX (src/http/rate-limit.ts).
+    max: (request: FastifyRequest) => request.server.rateLimitMax('auth'),
     timeWindow: config.RATE_LIMIT_AUTH_WINDOW_MS,
     hook: 'preHandler' as const,
     keyGenerator: (request: FastifyRequest) => {

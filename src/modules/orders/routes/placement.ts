@@ -101,8 +101,7 @@ export function registerPlacementRoutes(
   const placementTier = {
     hook: 'preHandler' as const,
     timeWindow: config.RATE_LIMIT_PAYMENT_WINDOW_MS,
-    max: (request: FastifyRequest) =>
-      mobileMoney(request) ? config.RATE_LIMIT_PAYMENT_MAX : config.RATE_LIMIT_USER_MAX,
+    max: (request: FastifyRequest) => request.server.rateLimitMax(mobileMoney(request) ? 'payment' : 'user'),
     keyGenerator: (request: FastifyRequest) =>
       `${mobileMoney(request) ? 'payment' : 'orders'}:${request.principal?.userId ?? `ip:${request.ip}`}`,
   };
