@@ -221,7 +221,7 @@ const ROWS: Row[] = [
   ['auto_topup_currency', 422, PAYMENTS, ['Automatic top-up currency', 'Automatic top-up works for XAF wallets only.'], ['Devise de recharge automatique', 'La recharge automatique ne marche que pour les portefeuilles XAF.']],
   ['invalid_amount', 422, PAYMENTS, ['Invalid amount', 'The amount is out of the allowed range.'], ['Montant invalide', 'Le montant est hors des bornes permises.']],
   ['invalid_limits', 422, PAYMENTS, ['Invalid limits', 'Limits may only be lowered, and the daily one may not pass the monthly one.'], ['Plafonds invalides', 'Les plafonds ne peuvent que baisser, le journalier sous le mensuel.']],
-  ['invalid_period', 422, [...PAYMENTS, ...DISPATCH, ...COUPONS], ['Invalid period', 'The period is malformed or too long.'], ['Période invalide', 'La période est mal formée ou trop longue.']],
+  ['invalid_period', 422, [...PAYMENTS, ...DISPATCH, ...COUPONS, ...LEDGER], ['Invalid period', 'The period is malformed or too long.'], ['Période invalide', 'La période est mal formée ou trop longue.']],
   ['nothing_to_resolve', 409, PAYMENTS, ['Nothing to resolve', 'There is nothing to resolve here.'], ['Rien à régler', 'Il n’y a rien à régler ici.']],
   ['operator_mismatch', 422, ['orders', ...PAYMENTS], ['Wrong operator', 'The number belongs to another operator (`operator`).'], ['Mauvais opérateur', 'Le numéro appartient à un autre opérateur (`operator`).']],
   ['order_not_awaiting_payment', 409, PAYMENTS, ['Order not awaiting payment', 'The order is not waiting for a payment (`currentStatus`).'], ['Commande non en attente de paiement', 'La commande n’attend pas de paiement (`currentStatus`).']],
@@ -380,6 +380,12 @@ const ROWS: Row[] = [
   ['note_required', 400, ADMIN, ['Note required', 'A decision on a fraud case needs a note of at least 3 characters.'], ['Note requise', 'Une décision sur un cas de fraude demande une note d’au moins 3 caractères.']],
   ['case_not_decided', 409, ADMIN, ['Case not decided', 'Decide the fraud case first: dismissing it releases its hold on payouts.'], ['Cas non tranché', 'Tranchez d’abord le cas de fraude : le classer libère son blocage des versements.']],
   ['case_already_decided', 409, ADMIN, ['Case already decided', 'The fraud case was already decided (`caseStatus`).'], ['Cas déjà tranché', 'Le cas de fraude a déjà été tranché (`caseStatus`).']],
+  ['retention_kind_unknown', 400, ADMIN, ['Unknown kind of data', 'No kind of data has this name (`kinds` lists them).'], ['Type de données inconnu', 'Aucun type de données ne porte ce nom (`kinds` les liste).']],
+  ['retention_days_out_of_range', 400, ADMIN, ['Retention period out of range', 'This kind of data is kept from `minimumDays` to `maximumDays` days.'], ['Durée de conservation hors limites', 'Ce type de données est conservé de `minimumDays` à `maximumDays` jours.']],
+  ['retention_changed', 409, ADMIN, ['Retention policy changed', 'The policy changed since it was read (now at `version`); reload it and retry.'], ['Politique de conservation modifiée', 'La politique a changé depuis sa lecture (désormais en `version`) ; rechargez-la puis réessayez.']],
+  ['rate_limit_tier_unknown', 400, ADMIN, ['Unknown rate-limit tier', 'The tiers are anonymous, user, auth and payment.'], ['Palier inconnu', 'Les paliers sont anonymous, user, auth et payment.']],
+  ['rate_limit_out_of_range', 400, ADMIN, ['Rate limit out of range', 'A tier allows from 1 to 1 000 000 requests per window.'], ['Limite hors plage', 'Un palier autorise de 1 à 1 000 000 requêtes par fenêtre.']],
+  ['rate_limits_changed', 409, ADMIN, ['Rate limits changed', 'The rate limits changed since they were read (now at `version`); reload them and retry.'], ['Limites modifiées', 'Les limites ont changé depuis leur lecture (désormais en `version`) ; rechargez-les puis réessayez.']],
 ];
 
 function build(rows: Row[]): ReadonlyMap<string, CatalogueEntry> {
