@@ -634,6 +634,14 @@ export const EnvironmentSchema = Type.Object({
     description:
       'how long an instance serves its copy of feature flags and maintenance mode before reading PostgreSQL again (0-60000 ms; other instances see a change within it)',
   }),
+  ADMIN_LIVE_INTERVAL_SECONDS: Type.Union(
+    [0, 5, 10, 15, 20, 30, 60].map((seconds) => Type.Literal(seconds)),
+    {
+      default: 10,
+      description:
+        'how often the live dashboard is published on /ws/admin live-analytics and its alerts checked (seconds: 5, 10, 15, 20, 30 or 60; 0: never, the REST snapshot still answers)',
+    },
+  ),
   FRAUD_FAILED_PAYMENTS_PER_PHONE: PositiveInteger(
     5,
     'failed payments from one payment phone within FRAUD_VELOCITY_WINDOW_MINUTES that open a fraud case',

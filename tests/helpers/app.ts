@@ -57,6 +57,9 @@ export function testEnvironment(overrides: Record<string, string | undefined> = 
     // Production requires a delivery photo with the PIN (the default); the suites written before
     // that deliver with the PIN alone. tests/integration/dispatch/delivery-photo.test.ts runs with it on.
     DISPATCH_DELIVERY_PHOTO_REQUIRED: 'false',
+    // The live dashboard's tick reads every context's gauges each few seconds: only its own test
+    // turns it on (a tick inside a measured window would count against other contexts' budgets).
+    ADMIN_LIVE_INTERVAL_SECONDS: '0',
     JWT_SECRET: randomBytes(24).toString('hex'),
     JWT_REFRESH_SECRET: randomBytes(24).toString('hex'),
     ENCRYPTION_KEY: randomBytes(32).toString('hex'),

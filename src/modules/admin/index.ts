@@ -19,6 +19,7 @@ import type { AdminIdentityPort } from './ports.js';
 import { maintenanceHook, registerAdminRoutes } from './routes.js';
 import { createAdminService, type AdminService } from './service.js';
 import { createRetention, fraudSignalsRetention, RETENTION_QUEUE } from './retention.js';
+import { createLiveDashboard, LIVE_QUEUE } from './live.js';
 
 import type { AdminTables } from './tables.js';
 
@@ -27,6 +28,14 @@ export type { FraudDetection, FraudCaseView } from './fraud.js';
 export { FRAUD_RULES, type FraudRule } from './fraud-rules.js';
 export type { AdminIdentityPort } from './ports.js';
 export { evaluateFlag, bucketOf, type FeatureFlag, type FlagSubject } from './rules.js';
+
+/** When the live dashboard raises an alert on `system-alerts` (docs/admin.md "Live dashboard"). */
+const LIVE_ALERT_THRESHOLDS = {
+  projectionLagSeconds: 60,
+  payoutOldestHours: 48,
+  paymentSuccessRateMin: 0.7,
+  errorRateMax: 0.05,
+};
 
 export const adminContext = defineContext({
   name: 'admin',
@@ -79,12 +88,22 @@ export const adminContext = defineContext({
       audit: identity.audit,
       logger: runtime.logger,
     });
+    const liveSeconds = config.ADMIN_LIVE_INTERVAL_SECONDS;
+    const live = createLiveDashboard({
+      db,
+      bus: realtime.bus,
+      thresholds: LIVE_ALERT_THRESHOLDS,
+      logger: runtime.logger,
+    });
     return {
-      service: { ...admin, fraud, retention },
+      service: { ...admin, fraud, retention, live },
       async httpHooks(app) {
         await app.register(maintenanceHook, { admin });
       },
-      routes: (app) => registerAdminRoutes(app, { admin, fraud, retention, runtime }),
+      routes(app) {
+        live.attach(app.metricsRegistry);
+        registerAdminRoutes(app, { admin, fraud, retention, live, runtime });
+      },
       reactors: [fraud.reactor],
       personalData: fraud.personalData,
       retention: [fraudSignalsRetention(db, window)],
@@ -96,8 +115,17 @@ export const adminContext = defineContext({
           backoffMs: 60_000,
           handler: async (data: { at: string }) => void (await retention.apply(new Date(data.at))),
         },
+        {
+          // A missed tick is not retried: the next one is 10 s away.
+          queue: LIVE_QUEUE,
+          concurrency: 1,
+          attempts: 1,
+          handler: async (data: { at: string }) => {
+            if (live.attached()) await live.tick(new Date(data.at));
+          },
+        },
       ],
-      // Nightly (02:40 Douala time); one run per day whatever the instances (job id per day).
+      // Retention nightly (01:40 Douala time), one run per day whatever the instances (job id per day).
       schedules: [
         {
           name: 'admin-retention-nightly',
@@ -111,6 +139,24 @@ export const adminContext = defineContext({
             );
           },
         },
+        // The live dashboard every ADMIN_LIVE_INTERVAL_SECONDS; one tick per slot whatever the
+        // instances (job id per slot).
+        ...(liveSeconds === 0
+          ? []
+          : [
+              {
+                name: 'admin-live-dashboard',
+                cron: `*/${liveSeconds} * * * * *`,
+                run: async (at: Date) => {
+                  const slot = Math.floor(at.getTime() / (liveSeconds * 1_000));
+                  await jobs.queue.enqueue(
+                    LIVE_QUEUE,
+                    { at: new Date(slot * liveSeconds * 1_000).toISOString() },
+                    { jobId: `admin-live-${slot}` },
+                  );
+                },
+              },
+            ]),
       ],
     };
   },

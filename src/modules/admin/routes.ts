@@ -22,11 +22,14 @@ import { CASE_STATUSES, type CaseStatus } from './tables.js';
 import type { Retention } from './retention.js';
 import { registerRetentionRoutes } from './retention-routes.js';
 import { registerRateLimitRoutes } from './rate-limit-routes.js';
+import { registerDashboardRoute } from './dashboard-routes.js';
+import type { LiveDashboard } from './live.js';
 
 export interface AdminRouteServices {
   admin: AdminService;
   fraud: FraudDetection;
   retention: Retention;
+  live: LiveDashboard;
   runtime: Runtime;
 }
 
@@ -253,13 +256,14 @@ function registerFraudRoutes(app: FastifyInstance, fraud: FraudDetection, runtim
 
 export function registerAdminRoutes(
   root: FastifyInstance,
-  { admin, fraud, retention, runtime }: AdminRouteServices,
+  { admin, fraud, retention, live, runtime }: AdminRouteServices,
 ): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const db = runtime.database.db;
   registerFraudRoutes(root, fraud, runtime);
   registerRetentionRoutes(root, retention);
   registerRateLimitRoutes(root, admin.rateLimits, runtime);
+  registerDashboardRoute(root, live);
 
   app.get(
     '/v1/admin/feature-flags',

@@ -36,7 +36,7 @@ import {
   createRedisLocationIndex,
   type DriverLocationIndex,
 } from './location-index.js';
-import { createDispatchMetrics } from './metrics.js';
+import { createDispatchMetrics, registerDriverAvailabilityMetrics } from './metrics.js';
 import { driverLocationInbound, offerAnswerInbound } from './inbound.js';
 import { dispatchPersonalData } from './personal-data.js';
 import { createDispatchRepository } from './repository.js';
@@ -197,6 +197,7 @@ export const dispatchContext = defineContext({
       },
       routes(app) {
         for (const metric of metrics.all) app.metricsRegistry.registerMetric(metric);
+        registerDriverAvailabilityMetrics(app.metricsRegistry, runtime.database.db);
         registerDispatchRoutes(app, service);
         registerDriverRoutes(app, {
           dispatch: service,

@@ -1,3 +1,6 @@
+import { sql, type Kysely } from 'kysely';
+import type { Registry } from 'prom-client';
+import { registerBusinessGauges } from '../../platform/business-metrics.js';
 import { Counter, type Metric } from 'prom-client';
 
 /** Position fixes by outcome; registered on /metrics by the context's routes. */
@@ -40,3 +43,24 @@ export function createDispatchMetrics() {
 }
 
 export type DispatchMetrics = ReturnType<typeof createDispatchMetrics>;
+
+/** Drivers online now (issue #23's live dashboard), read at scrape time (cached 5 s). */
+export function registerDriverAvailabilityMetrics<DB>(registry: Registry, db: Kysely<DB>): void {
+  registerBusinessGauges(
+    registry,
+    async () =>
+      (
+        await sql<{
+          online: string;
+        }>`SELECT count(*) AS online FROM driver_availability WHERE online`.execute(db)
+      ).rows,
+    [
+      {
+        name: 'dispatch_drivers_online',
+        help: 'Drivers online (available for offers or carrying one)',
+        labelNames: [],
+        samples: (rows) => [{ labels: {}, value: Number(rows[0]?.online ?? 0) }],
+      },
+    ],
+  );
+}

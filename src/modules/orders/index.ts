@@ -40,7 +40,7 @@ import { createOrdersRepository, type OrdersRepository } from './repository.js';
 import { ordersPersonalData } from './personal-data.js';
 import { ordersProjection } from './projection.js';
 import { orderPublisher, trackingChannel } from './realtime.js';
-import { registerOrderMetrics } from './metrics.js';
+import { registerDriverLoadMetrics, registerOrderMetrics } from './metrics.js';
 import { registerOrderRoutes } from './routes/index.js';
 import { ordersSeedStep, type DemoPayments, type DemoWallets } from './seed.js';
 import { createOrdersService, orderPolicyFromConfig, type OrdersService } from './service.js';
@@ -319,6 +319,7 @@ export const ordersContext = defineContext({
         registerCartRoutes(app, context.carts);
         registerTrackingRoutes(app, context.orders, () => later.dispatch().positions);
         registerOrderMetrics(app.metricsRegistry, runtime.database.db);
+        registerDriverLoadMetrics(app.metricsRegistry, runtime.database.db);
       },
       channels: [trackingChannel(context.orders)],
       reactors: [sweeps(context, runtime.logger)],

@@ -50,3 +50,32 @@ export function registerOrderMetrics<DB>(registry: Registry, db: Kysely<DB>): vo
     ],
   );
 }
+
+interface BusyRow {
+  busy: string;
+}
+
+/**
+ * Drivers carrying an order now (issue #23's live dashboard): distinct drivers of orders assigned
+ * and not yet delivered, from the orders read model at scrape time (cached 5 s).
+ */
+export function registerDriverLoadMetrics<DB>(registry: Registry, db: Kysely<DB>): void {
+  registerBusinessGauges(
+    registry,
+    async () =>
+      (
+        await sql<BusyRow>`SELECT count(DISTINCT driver_id) AS busy FROM orders_view
+          WHERE driver_id IS NOT NULL AND status IN ('ACCEPTED', 'PREPARING', 'READY_FOR_PICKUP', 'PICKED_UP')`.execute(
+          db,
+        )
+      ).rows,
+    [
+      {
+        name: 'orders_drivers_busy',
+        help: 'Drivers assigned to an order not yet delivered',
+        labelNames: [],
+        samples: (rows) => [{ labels: {}, value: Number(rows[0]?.busy ?? 0) }],
+      },
+    ],
+  );
+}
