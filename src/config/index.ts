@@ -673,6 +673,30 @@ export const EnvironmentSchema = Type.Object({
     description:
       'a fraud case scoring at least this holds the person’s payouts until an admin dismisses it (0: never hold)',
   }),
+  FRAUD_DISPUTE_RATE_PERCENT: Type.Integer({
+    minimum: 1,
+    maximum: 100,
+    default: 30,
+    description:
+      'share of an account’s orders within FRAUD_RATE_WINDOW_DAYS it disputes that opens a fraud case (1-100 %, with at least FRAUD_RATE_MIN_COUNT disputes)',
+  }),
+  FRAUD_REFUND_RATE_PERCENT: Type.Integer({
+    minimum: 1,
+    maximum: 100,
+    default: 30,
+    description:
+      'share of an account’s orders within FRAUD_RATE_WINDOW_DAYS refunded after a dispute that opens a fraud case (1-100 %, with at least FRAUD_RATE_MIN_COUNT refunds)',
+  }),
+  FRAUD_RATE_MIN_COUNT: PositiveInteger(
+    3,
+    'disputes (refunds) an account must have before its dispute (refund) rate is judged',
+  ),
+  FRAUD_RATE_WINDOW_DAYS: Type.Integer({
+    minimum: 1,
+    maximum: 365,
+    default: 30,
+    description: 'the window (days) the refund and dispute rate rules count in (1-365)',
+  }),
   FRAUD_VELOCITY_WINDOW_MINUTES: PositiveInteger(
     60,
     'the window (minutes) the fraud velocity rules count in',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideCase, holdsPayouts, velocityVerdict } from './fraud-rules.js';
+import { decideCase, holdsPayouts, rateVerdict, velocityVerdict } from './fraud-rules.js';
 
 describe('velocity rules', () => {
   const threshold = { count: 5, windowMinutes: 60 };
@@ -64,5 +64,31 @@ describe('the new rules and payout holds', () => {
     expect(holdsPayouts(74, 75)).toBe(false);
     expect(holdsPayouts(75, 75)).toBe(true);
     expect(holdsPayouts(100, 0)).toBe(false);
+  });
+});
+
+describe('refund and dispute rate rules', () => {
+  const threshold = { minCount: 3, rate: 0.3, windowDays: 30 };
+
+  it('trips at the minimum count and the rate: 3 disputes of 5 orders', () => {
+    expect(rateVerdict('dispute_rate', 3, 5, threshold)).toEqual({
+      trips: true,
+      score: 100,
+      reason: '3 of 5 orders disputed by their customer within 30 days (60 %; threshold 3 and 30 %)',
+    });
+    expect(rateVerdict('refund_rate', 3, 10, threshold)).toMatchObject({ trips: true, score: 50 });
+  });
+
+  it('must not trip: a high rate on too few, or many on a low rate', () => {
+    expect(rateVerdict('dispute_rate', 2, 2, threshold)).toMatchObject({ trips: false });
+    expect(rateVerdict('dispute_rate', 3, 11, threshold)).toMatchObject({ trips: false, score: 45 });
+    expect(rateVerdict('refund_rate', 0, 0, threshold)).toMatchObject({ trips: false, score: 0 });
+  });
+
+  it('orders never count fewer than disputes (orders before the window, or as a guest)', () => {
+    expect(rateVerdict('dispute_rate', 4, 1, threshold)).toMatchObject({
+      trips: true,
+      reason: expect.stringContaining('4 of 4 orders'),
+    });
   });
 });

@@ -10,8 +10,16 @@ export const FRAUD_RULES = [
   'orders_per_account',
   'accounts_per_phone',
   'cancels_per_account',
+  'dispute_rate',
+  'refund_rate',
 ] as const;
 export type FraudRule = (typeof FRAUD_RULES)[number];
+/** Rules that compare a count with the account's orders in a longer window (refund and dispute abuse). */
+export const RATE_RULES = ['dispute_rate', 'refund_rate'] as const;
+export type RateRule = (typeof RATE_RULES)[number];
+export type VelocityRule = Exclude<FraudRule, RateRule>;
+export const isRateRule = (rule: FraudRule): rule is RateRule =>
+  (RATE_RULES as readonly string[]).includes(rule);
 
 export interface VelocityThreshold {
   /** Signals within the window that trip the rule. */
@@ -19,7 +27,15 @@ export interface VelocityThreshold {
   windowMinutes: number;
 }
 
-export type FraudThresholds = Record<FraudRule, VelocityThreshold>;
+export interface RateThreshold {
+  /** Disputes (or refunds) within the window before the rate is judged at all. */
+  minCount: number;
+  /** The share of the account's orders in the window, 0-1, that trips the rule. */
+  rate: number;
+  windowDays: number;
+}
+
+export type FraudThresholds = Record<VelocityRule, VelocityThreshold> & Record<RateRule, RateThreshold>;
 
 export interface Verdict {
   trips: boolean;
@@ -34,6 +50,8 @@ const WHAT: Record<FraudRule, string> = {
   orders_per_account: 'orders placed by one account',
   accounts_per_phone: 'accounts paying from one payment phone',
   cancels_per_account: 'orders cancelled by their customer',
+  dispute_rate: 'orders disputed by their customer',
+  refund_rate: 'orders refunded after a dispute',
 };
 
 /** Rules that count distinct accounts behind a subject rather than its signals. */
@@ -44,7 +62,28 @@ export function holdsPayouts(score: number, holdScore: number): boolean {
   return holdScore > 0 && score >= holdScore;
 }
 
-export function velocityVerdict(rule: FraudRule, count: number, threshold: VelocityThreshold): Verdict {
+/**
+ * Refund and dispute abuse: `count` disputes (refunds) out of the account's `orders` in the window.
+ * Trips at `minCount` and a share of at least `rate`; the score is 50 at the rate and grows with
+ * it, capped at 100. An account's orders before the window, or placed as a guest, are not counted.
+ */
+export function rateVerdict(
+  rule: RateRule,
+  count: number,
+  orders: number,
+  threshold: RateThreshold,
+): Verdict {
+  const placed = Math.max(orders, count);
+  const share = placed === 0 ? 0 : count / placed;
+  const percent = (value: number) => `${Math.round(value * 100)} %`;
+  return {
+    trips: count >= threshold.minCount && share >= threshold.rate,
+    score: Math.min(100, Math.round((50 * share) / threshold.rate)),
+    reason: `${count} of ${placed} ${WHAT[rule]} within ${threshold.windowDays} days (${percent(share)}; threshold ${threshold.minCount} and ${percent(threshold.rate)})`,
+  };
+}
+
+export function velocityVerdict(rule: VelocityRule, count: number, threshold: VelocityThreshold): Verdict {
   const score = Math.min(100, Math.round((50 * count) / threshold.count));
   return {
     trips: count >= threshold.count,

@@ -10,6 +10,8 @@ import {
   decideCase,
   DISTINCT_ACCOUNT_RULES,
   holdsPayouts,
+  isRateRule,
+  rateVerdict,
   velocityVerdict,
   type CaseDecision,
   type FraudRule,
@@ -93,15 +95,8 @@ export function createFraudDetection(deps: {
   const holdScore = deps.holdScore ?? 0;
   const { db, eventStore, thresholds, logger } = deps;
 
-  /** One signal; then the rule's count in its window, and the case it opens or raises. */
-  async function signal(rule: FraudRule, subject: string, userId: string | null, event: RecordedEvent) {
-    const threshold = thresholds[rule];
-    await db
-      .insertInto('admin_fraud_signals')
-      .values({ rule, source_id: event.id, subject, user_id: userId, at: event.createdAt })
-      .onConflict((conflict) => conflict.columns(['rule', 'source_id']).doNothing())
-      .execute();
-    const since = new Date(event.createdAt.getTime() - threshold.windowMinutes * 60_000);
+  /** The signals of `rule` about `subject` in (since, until]: a count, or distinct accounts. */
+  async function countSignals(rule: FraudRule, subject: string, since: Date, until: Date): Promise<number> {
     const { count } = await db
       .selectFrom('admin_fraud_signals')
       .select(
@@ -112,9 +107,35 @@ export function createFraudDetection(deps: {
       .where('rule', '=', rule)
       .where('subject', '=', subject)
       .where('at', '>', since)
-      .where('at', '<=', event.createdAt)
+      .where('at', '<=', until)
       .executeTakeFirstOrThrow();
-    const verdict = velocityVerdict(rule, Number(count), threshold);
+    return Number(count);
+  }
+
+  /** The rule's verdict on its subject at the event: a velocity count, or a share of orders. */
+  async function verdictOf(rule: FraudRule, subject: string, at: Date) {
+    if (isRateRule(rule)) {
+      const threshold = thresholds[rule];
+      const since = new Date(at.getTime() - threshold.windowDays * 86_400_000);
+      const count = await countSignals(rule, subject, since, at);
+      // The denominator: the account's orders, as the orders rule recorded them.
+      const orders = await countSignals('orders_per_account', subject, since, at);
+      return { count, verdict: rateVerdict(rule, count, orders, threshold) };
+    }
+    const threshold = thresholds[rule];
+    const since = new Date(at.getTime() - threshold.windowMinutes * 60_000);
+    const count = await countSignals(rule, subject, since, at);
+    return { count, verdict: velocityVerdict(rule, count, threshold) };
+  }
+
+  /** One signal; then the rule's count in its window, and the case it opens or raises. */
+  async function signal(rule: FraudRule, subject: string, userId: string | null, event: RecordedEvent) {
+    await db
+      .insertInto('admin_fraud_signals')
+      .values({ rule, source_id: event.id, subject, user_id: userId, at: event.createdAt })
+      .onConflict((conflict) => conflict.columns(['rule', 'source_id']).doNothing())
+      .execute();
+    const { count, verdict } = await verdictOf(rule, subject, event.createdAt);
     if (!verdict.trips) return;
     const row = await db
       .insertInto('admin_fraud_cases')
@@ -124,7 +145,7 @@ export function createFraudDetection(deps: {
         subject,
         user_id: userId,
         score: verdict.score,
-        signals: Number(count),
+        signals: count,
         reason: verdict.reason,
         status: 'open',
       })
@@ -199,6 +220,7 @@ export function createFraudDetection(deps: {
 
   /** Order velocity per account, and cancel loops (orders cancelled by their own customer). */
   async function onOrderEvent(event: RecordedEvent): Promise<void> {
+    if (event.type === 'OrderDisputeOpened' || event.type === 'OrderDisputeResolved') return onDispute(event);
     if (event.type === 'OrderCreated') {
       const customer = (event.data as { customer?: { kind?: unknown; id?: unknown } }).customer;
       if (customer?.kind === 'user' && typeof customer.id === 'string')
@@ -208,6 +230,23 @@ export function createFraudDetection(deps: {
     const by = (event.data as { by?: { role?: unknown; id?: unknown } }).by;
     if (by?.role === 'customer' && typeof by.id === 'string')
       await signal('cancels_per_account', `user:${by.id}`, by.id, event);
+  }
+
+  /** Refund and dispute abuse: a customer's disputes, and the disputes resolved with a refund. */
+  async function onDispute(event: RecordedEvent): Promise<void> {
+    if (event.type === 'OrderDisputeOpened') {
+      const by = (event.data as { by?: { role?: unknown; id?: unknown } }).by;
+      if (by?.role === 'customer' && typeof by.id === 'string')
+        await signal('dispute_rate', `user:${by.id}`, by.id, event);
+      return;
+    }
+    const refundMinor = (event.data as { refundMinor?: unknown }).refundMinor;
+    if (typeof refundMinor !== 'number' || refundMinor <= 0) return;
+    // The resolution names the staff who resolved it: the customer is in the order's first event.
+    const [created] = await eventStore.readStream(event.stream, { maxCount: 1 });
+    const customer = (created?.data as { customer?: { kind?: unknown; id?: unknown } } | undefined)?.customer;
+    if (created?.type === 'OrderCreated' && customer?.kind === 'user' && typeof customer.id === 'string')
+      await signal('refund_rate', `user:${customer.id}`, customer.id, event);
   }
 
   async function onEvent(event: RecordedEvent): Promise<void> {
@@ -234,7 +273,14 @@ export function createFraudDetection(deps: {
     eventStore,
     filter: {
       streamPrefixes: [PAYMENT_STREAM_PREFIX, ORDER_STREAM_PREFIX],
-      eventTypes: ['PaymentFailed', 'PaymentInitiated', 'OrderCreated', 'OrderCancelled'],
+      eventTypes: [
+        'PaymentFailed',
+        'PaymentInitiated',
+        'OrderCreated',
+        'OrderCancelled',
+        'OrderDisputeOpened',
+        'OrderDisputeResolved',
+      ],
     },
     logger,
     // Rules judge recent behaviour: history before the first deployment opens no cases.

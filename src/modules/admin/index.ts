@@ -76,6 +76,16 @@ export const adminContext = defineContext({
         orders_per_account: { count: config.FRAUD_ORDERS_PER_ACCOUNT, windowMinutes: window },
         accounts_per_phone: { count: config.FRAUD_ACCOUNTS_PER_PHONE, windowMinutes: window },
         cancels_per_account: { count: config.FRAUD_CANCELS_PER_ACCOUNT, windowMinutes: window },
+        dispute_rate: {
+          minCount: config.FRAUD_RATE_MIN_COUNT,
+          rate: config.FRAUD_DISPUTE_RATE_PERCENT / 100,
+          windowDays: config.FRAUD_RATE_WINDOW_DAYS,
+        },
+        refund_rate: {
+          minCount: config.FRAUD_RATE_MIN_COUNT,
+          rate: config.FRAUD_REFUND_RATE_PERCENT / 100,
+          windowDays: config.FRAUD_RATE_WINDOW_DAYS,
+        },
       },
       holdScore: config.FRAUD_PAYOUT_HOLD_SCORE,
       phoneIndex: (phone) => cipher.blindIndex('fraud-phone', phone),
@@ -106,7 +116,8 @@ export const adminContext = defineContext({
       },
       reactors: [fraud.reactor],
       personalData: fraud.personalData,
-      retention: [fraudSignalsRetention(db, window)],
+      // Signals serve the longest window that counts them (the rate rules' days, the velocity minutes).
+      retention: [fraudSignalsRetention(db, Math.max(window, config.FRAUD_RATE_WINDOW_DAYS * 1_440))],
       jobs: [
         {
           queue: RETENTION_QUEUE,
