@@ -15,7 +15,7 @@ import type { AdminDb } from './tables.js';
 export const LIVE_QUEUE = 'admin-live';
 const LIVE_ALERTS_KEY = 'live_alerts';
 
-export interface Dashboard {
+export type Dashboard = {
   at: string;
   orders: { perMinute: number; byStatus: Record<string, number> };
   drivers: { online: number; busy: number };
@@ -29,13 +29,13 @@ export interface Dashboard {
   payouts: { open: number; byStatus: Record<string, number>; oldestOpenSeconds: number | null };
   projections: { name: string; lagEvents: number | null; lagSeconds: number | null; failed: boolean }[];
   http: { requests: number; serverErrors: number; errorRate: number | null };
-}
+};
 
-export interface Alert {
+export type Alert = {
   key: string;
   severity: 'warning' | 'critical';
   message: string;
-}
+};
 
 export interface AlertThresholds {
   projectionLagSeconds: number;
