@@ -22,7 +22,7 @@ beforeAll(async () => {
   customer = await createUser(testApp, { roles: ['customer'] });
   await ledgerSeedStep.run(testApp.services);
   await testApp.services.projections.waitUntilCaughtUp(LEDGER_PROJECTION, 20_000);
-});
+}, 120_000);
 afterAll(async () => testApp.close());
 
 const get = (query: string, token: string | null = admin.accessToken) =>
