@@ -17,6 +17,7 @@ import { registerMetrics } from './http/metrics.js';
 import { openapiOptions } from './http/openapi.js';
 import { registerProblemPages } from './http/problem-pages.js';
 import { registerRateLimits } from './http/rate-limit.js';
+import { registerSyncQueue } from './http/sync-queue.js';
 import { requestValidators } from './http/validators.js';
 import { HttpProblem, ProblemSchema } from './http/problem.js';
 import { loggerOptions } from './logger.js';
@@ -152,6 +153,8 @@ export async function appPlugin(app: FastifyInstance, options: { services: Servi
   });
 
   await registerContexts(app, services);
+  // After the contexts: identity's hook guards it, and the operations it runs are their routes.
+  registerSyncQueue(app);
 }
 
 /**
