@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import type { Config } from './config/index.js';
+import { registerCompression } from './http/compression.js';
 import { notFoundHandler, registerErrorHandlers } from './http/errors.js';
 import { registerHealth } from './http/health.js';
 import { configureIdempotency } from './http/idempotency.js';
@@ -94,6 +95,7 @@ export async function appPlugin(app: FastifyInstance, options: { services: Servi
   app.decorate('publicBaseUrl', config.PUBLIC_BASE_URL.replace(/\/$/, ''));
   registerErrorHandlers(app);
   refuseUnsafeText(app);
+  if (config.HTTP_COMPRESSION) registerCompression(app, { minBytes: config.HTTP_COMPRESSION_MIN_BYTES });
 
   const headers = securityHeaders({
     contentSecurityPolicy: {

@@ -6,6 +6,7 @@
  * owner and kind: another customer's, a forged, an expired or a hostile one never shows anything
  * that is not the caller's.
  */
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeSyncCursor, SYNC_WINDOW_MS } from '../../../src/shared/delta-sync.js';
@@ -265,5 +266,35 @@ describe('delta sync of saved addresses', () => {
       'sync_fields_invalid',
     );
     expectProblem(await get('/v1/sync/addresses', undefined), 401, 'unauthorized');
+  });
+});
+
+describe('compression in the app', () => {
+  it('sends brotli or gzip to clients that accept it, and small answers as they are', async () => {
+    const plain = await world.testApp.app.inject({ method: 'GET', url: '/docs/json' });
+    const br = await world.testApp.app.inject({
+      method: 'GET',
+      url: '/docs/json',
+      headers: { 'accept-encoding': 'gzip, deflate, br' },
+    });
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.rawPayload.length).toBeLessThan(plain.rawPayload.length / 5);
+    expect(brotliDecompressSync(br.rawPayload).toString()).toBe(plain.body);
+    const gz = await world.testApp.app.inject({
+      method: 'GET',
+      url: '/docs/json',
+      headers: { 'accept-encoding': 'gzip' },
+    });
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(gz.rawPayload).toString()).toBe(plain.body);
+    const small = await get('/v1/sync/orders', bob.accessToken, {}, { 'accept-encoding': 'br' });
+    expect(small.statusCode).toBe(200);
+    expect(small.headers['content-encoding']).toBeUndefined();
+    const live = await world.testApp.app.inject({
+      method: 'GET',
+      url: '/health/live',
+      headers: { 'accept-encoding': 'br' },
+    });
+    expect(live.headers['content-encoding']).toBeUndefined();
   });
 });
