@@ -404,9 +404,15 @@ export const PROBLEM_CATALOGUE: ReadonlyMap<string, CatalogueEntry> = build(ROWS
 /** The language a client prefers among ours (Accept-Language, or `?lang=`); English by default. */
 export function preferredLanguage(acceptLanguage: string | undefined, explicit?: string): Language {
   if (explicit === 'fr' || explicit === 'en') return explicit;
-  if (acceptLanguage === undefined) return 'en';
+  return requestedLanguage(acceptLanguage) ?? 'en';
+}
+
+/** The one of ours that Accept-Language ranks highest, or undefined when it names neither. */
+export function requestedLanguage(acceptLanguage: string | undefined): Language | undefined {
+  if (acceptLanguage === undefined) return undefined;
   const ranked = acceptLanguage
     .split(',')
+    .slice(0, 20)
     .map((part, index) => {
       const [tag = '', ...parameters] = part.trim().toLowerCase().split(';');
       const quality = parameters.map((item) => item.trim()).find((item) => item.startsWith('q='));
@@ -418,7 +424,7 @@ export function preferredLanguage(acceptLanguage: string | undefined, explicit?:
     })
     .filter((item) => item.q > 0 && (item.tag === 'fr' || item.tag === 'en'))
     .sort((a, b) => b.q - a.q || a.index - b.index);
-  return (ranked[0]?.tag as Language | undefined) ?? 'en';
+  return ranked[0]?.tag as Language | undefined;
 }
 
 /** The codes of the catalogue a route of these tags may answer with this status. */

@@ -105,15 +105,18 @@ export function planQueue<T extends Pick<QueuedOperation, 'method' | 'path' | 'q
 ): { operation: T; priority: Priority }[] {
   const planned = operations.map((operation, index) => {
     const priority = priorityOf(operation.method, operation.path);
-    if (priority === undefined)
+    if (priority === undefined) {
+      const what = `${operation.method} ${operation.path.split('?')[0]}`;
       throw new HttpProblem(
         400,
         'sync_operation_refused',
-        `Operation ${index + 1} (${operation.method} ${operation.path.split('?')[0]}) cannot be queued.`,
+        `Operation ${index + 1} (${what}) cannot be queued.`,
         {
           extensions: { index },
+          detailFr: `L’opération ${index + 1} (${what}) ne peut pas être mise en file.`,
         },
       );
+    }
     const queuedAt =
       operation.queuedAt === undefined ? Number.POSITIVE_INFINITY : Date.parse(operation.queuedAt);
     return { operation, priority, queuedAt, index };
@@ -182,7 +185,9 @@ export function registerSyncQueue(app: FastifyInstance): void {
       const { operations } = request.body as Static<typeof QueueBody>;
       const ids = new Set(operations.map((operation) => operation.id));
       if (ids.size !== operations.length)
-        throw new HttpProblem(400, 'sync_operation_refused', 'Two queued operations have the same id.');
+        throw new HttpProblem(400, 'sync_operation_refused', 'Two queued operations have the same id.', {
+          detailFr: 'Deux opérations de la file ont le même identifiant.',
+        });
       const results: Static<typeof QueueResult>[] = [];
       let stopped = false;
       for (const { operation, priority } of planQueue(operations)) {

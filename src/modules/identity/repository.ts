@@ -121,6 +121,9 @@ export function createIdentityRepository(db: IdentityDb, fields: FieldCipher) {
           .returningAll()
           .executeTakeFirstOrThrow(),
       ),
+    /** The profile's language alone (problems answered to a client that named none). */
+    localeOf: async (id: string): Promise<string | undefined> =>
+      (await db.selectFrom('users').select('locale').where('id', '=', id).executeTakeFirst())?.locale,
     findUserById: async (id: string, transaction?: Executor) =>
       decoded(await on(transaction).selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()),
     /** Accounts deleted before `before` whose erasure did not finish (a crash in between). */

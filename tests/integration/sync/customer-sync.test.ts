@@ -9,6 +9,7 @@
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROBLEM_CATALOGUE } from '../../../src/http/problem-catalogue.js';
 import { encodeSyncCursor, SYNC_WINDOW_MS } from '../../../src/shared/delta-sync.js';
 import { authHeader, createUser, type CreatedUser } from '../../helpers/auth.js';
 import { act, orderWorld, placeOrder, type OrderWorld } from '../orders/helpers.js';
@@ -296,5 +297,70 @@ describe('compression in the app', () => {
       headers: { 'accept-encoding': 'br' },
     });
     expect(live.headers['content-encoding']).toBeUndefined();
+  });
+});
+
+describe('problems in French and English', () => {
+  const missing = '/v1/orders/00000000-0000-4000-8000-0000000000ff';
+  const setLocale = async (who: CreatedUser, locale: 'fr' | 'en') => {
+    const response = await world.testApp.app.inject({
+      method: 'PATCH',
+      url: '/v1/me',
+      headers: authHeader(who.accessToken),
+      payload: { locale },
+    });
+    expect(response.statusCode, response.body).toBe(200);
+  };
+
+  it('answers by Accept-Language, else by the profile’s language', async () => {
+    const french = await get(missing, alice.accessToken, {}, { 'accept-language': 'fr-CM,fr;q=0.9' });
+    expect(french.statusCode).toBe(404);
+    const code = french.json().code as string;
+    const entry = PROBLEM_CATALOGUE.get(code)!;
+    expect(french.json()).toMatchObject({ title: entry.fr.title, detail: entry.fr.description });
+    expect(french.headers['content-language']).toBe('fr');
+    const english = await get(missing, alice.accessToken, {}, { 'accept-language': 'en' });
+    expect(english.json().title).toBe(entry.en.title);
+    expect(english.headers['content-language']).toBe('en');
+
+    await setLocale(alice, 'fr');
+    const byProfile = await get(missing, alice.accessToken);
+    expect(byProfile.json()).toMatchObject({ title: entry.fr.title, detail: entry.fr.description });
+    await setLocale(alice, 'en');
+    expect((await get(missing, alice.accessToken)).json().title).toBe(entry.en.title);
+    // A language we do not serve falls back to the profile too.
+    expect((await get(missing, alice.accessToken, {}, { 'accept-language': 'de' })).json().title).toBe(
+      entry.en.title,
+    );
+    await setLocale(alice, 'fr');
+  });
+
+  it('translates the edge’s own problems and a thrower’s French detail', async () => {
+    const unknownRoute = await get('/v1/no-such-route', undefined, {}, { 'accept-language': 'fr' });
+    expect(unknownRoute.json()).toMatchObject({
+      code: 'route_not_found',
+      title: PROBLEM_CATALOGUE.get('route_not_found')!.fr.title,
+    });
+    const invalid = await get(
+      '/v1/sync/orders',
+      alice.accessToken,
+      { other: '1' },
+      { 'accept-language': 'fr' },
+    );
+    expect(invalid.json()).toMatchObject({
+      code: 'validation_failed',
+      title: 'Requête invalide',
+      detail: PROBLEM_CATALOGUE.get('validation_failed')!.fr.description,
+    });
+    const refused = await world.testApp.app.inject({
+      method: 'POST',
+      url: '/v1/sync/queue',
+      headers: { ...authHeader(alice.accessToken), 'accept-language': 'fr' },
+      payload: { operations: [{ id: 'a', method: 'GET', path: '/v1/admin/orders' }] },
+    });
+    expect(refused.json()).toMatchObject({
+      code: 'sync_operation_refused',
+      detail: 'L’opération 1 (GET /v1/admin/orders) ne peut pas être mise en file.',
+    });
   });
 });
