@@ -82,7 +82,12 @@ describe('priority sync', () => {
     const before = await orderCount(alice.userId);
     const response = await queue(alice.accessToken, operations);
     expect(response.statusCode, response.body).toBe(200);
-    const results = response.json().results as { id: string; status: number; priority: number; body: any }[];
+    const results = response.json().results as {
+      id: string;
+      status: number;
+      priority: number;
+      body: { id: string; name?: string; items?: { id: string }[] };
+    }[];
     expect(results.map((result) => [result.id, result.priority, result.status])).toEqual([
       ['order-early', 0, 201],
       ['order-late', 0, 201],
@@ -91,9 +96,9 @@ describe('priority sync', () => {
       ['menu', 2, 200],
       ['history', 2, 200],
     ]);
-    const placed = [results[0]!.body.id as string, results[1]!.body.id as string];
+    const placed = [results[0]!.body.id, results[1]!.body.id];
     // The orders sync queued first ran after the orders: it already lists them.
-    const synced = (results[5]!.body.items as { id: string }[]).map((item) => item.id);
+    const synced = results[5]!.body.items!.map((item) => item.id);
     expect(synced).toEqual(expect.arrayContaining([...placed, earlierId]));
     expect(results[3]!.body.name).toBe('Alice Hors-Ligne');
     expect(await orderCount(alice.userId)).toBe(before + 2);
@@ -146,7 +151,7 @@ describe('priority sync', () => {
       { id: 'me', method: 'GET', path: '/v1/me' },
     ]);
     expect(response.statusCode, response.body).toBe(200);
-    const [peek, me] = response.json().results as { id: string; status: number; body: any }[];
+    const [peek, me] = response.json().results as { id: string; status: number; body: { id?: string } }[];
     expect(peek!.id).toBe('peek');
     expect([403, 404]).toContain(peek!.status);
     expect(JSON.stringify(peek!.body)).not.toContain('Ndolé');
