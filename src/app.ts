@@ -8,6 +8,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import fastifyPlugin from 'fastify-plugin';
 import type { Config } from './config/index.js';
 import { registerCompression } from './http/compression.js';
+import { registerConditionalGet } from './http/conditional-get.js';
 import { notFoundHandler, registerErrorHandlers } from './http/errors.js';
 import { registerHealth } from './http/health.js';
 import { configureIdempotency } from './http/idempotency.js';
@@ -95,6 +96,8 @@ export async function appPlugin(app: FastifyInstance, options: { services: Servi
   app.decorate('publicBaseUrl', config.PUBLIC_BASE_URL.replace(/\/$/, ''));
   registerErrorHandlers(app);
   refuseUnsafeText(app);
+  // ETags of the uncompressed bytes first, then compression.
+  registerConditionalGet(app);
   if (config.HTTP_COMPRESSION) registerCompression(app, { minBytes: config.HTTP_COMPRESSION_MIN_BYTES });
 
   const headers = securityHeaders({

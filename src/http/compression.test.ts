@@ -9,6 +9,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { negotiateCoding, registerCompression } from './compression.js';
+import { registerConditionalGet } from './conditional-get.js';
 
 const big = {
   items: Array.from({ length: 200 }, (_, index) => ({
@@ -108,5 +109,51 @@ describe('the hook', () => {
     });
     socket.close();
     expect(JSON.parse(answer)).toEqual({ echo: 'bonjour', ...big });
+  });
+});
+
+describe('ETag and 304 on every read', () => {
+  let tagged: FastifyInstance;
+  beforeAll(async () => {
+    tagged = Fastify();
+    registerConditionalGet(tagged);
+    registerCompression(tagged, { minBytes: 1_024 });
+    tagged.get('/list', async () => big);
+    tagged.get('/versioned', async (_request, reply) => reply.header('etag', '"v7"').send(big));
+    tagged.post('/write', async () => big);
+  });
+  afterAll(async () => tagged?.close());
+
+  it('tags a read without its own ETag and answers 304 to it, compressed or not', async () => {
+    const first = await tagged.inject({ method: 'GET', url: '/list' });
+    const etag = String(first.headers.etag);
+    expect(etag).toMatch(/^W\/"b/);
+    const again = await tagged.inject({ method: 'GET', url: '/list', headers: { 'if-none-match': etag } });
+    expect(again.statusCode).toBe(304);
+    expect(again.rawPayload.length).toBe(0);
+    const compressed = await tagged.inject({
+      method: 'GET',
+      url: '/list',
+      headers: { 'accept-encoding': 'br' },
+    });
+    expect(compressed.headers.etag).toBe(etag);
+    const notModified = await tagged.inject({
+      method: 'GET',
+      url: '/list',
+      headers: { 'accept-encoding': 'br', 'if-none-match': etag },
+    });
+    expect(notModified.statusCode).toBe(304);
+    expect(notModified.headers['content-encoding']).toBeUndefined();
+    const other = await tagged.inject({
+      method: 'GET',
+      url: '/list',
+      headers: { 'if-none-match': 'W/"other"' },
+    });
+    expect(other.statusCode).toBe(200);
+  });
+
+  it('leaves a route’s own ETag and writes alone', async () => {
+    expect((await tagged.inject({ method: 'GET', url: '/versioned' })).headers.etag).toBe('"v7"');
+    expect((await tagged.inject({ method: 'POST', url: '/write' })).headers.etag).toBeUndefined();
   });
 });

@@ -298,6 +298,23 @@ describe('compression in the app', () => {
     });
     expect(live.headers['content-encoding']).toBeUndefined();
   });
+
+  it('tags every read with an ETag and answers 304 to it (here the history and the profile)', async () => {
+    for (const path of ['/v1/orders', '/v1/me']) {
+      const first = await get(path, alice.accessToken);
+      expect(first.statusCode).toBe(200);
+      const etag = String(first.headers.etag);
+      expect(etag).toMatch(/^W\/"/);
+      const again = await get(
+        path,
+        alice.accessToken,
+        {},
+        { 'if-none-match': etag, 'accept-encoding': 'br' },
+      );
+      expect(again.statusCode, path).toBe(304);
+      expect(again.rawPayload.length).toBe(0);
+    }
+  });
 });
 
 describe('problems in French and English', () => {
