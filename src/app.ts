@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import type { Config } from './config/index.js';
+import { registerCompression } from './http/compression.js';
+import { registerConditionalGet } from './http/conditional-get.js';
 import { notFoundHandler, registerErrorHandlers } from './http/errors.js';
 import { registerHealth } from './http/health.js';
 import { configureIdempotency } from './http/idempotency.js';
@@ -17,6 +19,7 @@ import { registerMetrics } from './http/metrics.js';
 import { openapiOptions } from './http/openapi.js';
 import { registerProblemPages } from './http/problem-pages.js';
 import { registerRateLimits } from './http/rate-limit.js';
+import { registerSyncQueue } from './http/sync-queue.js';
 import { requestValidators } from './http/validators.js';
 import { HttpProblem, ProblemSchema } from './http/problem.js';
 import { loggerOptions } from './logger.js';
@@ -93,6 +96,9 @@ export async function appPlugin(app: FastifyInstance, options: { services: Servi
   app.decorate('publicBaseUrl', config.PUBLIC_BASE_URL.replace(/\/$/, ''));
   registerErrorHandlers(app);
   refuseUnsafeText(app);
+  // ETags of the uncompressed bytes first, then compression.
+  registerConditionalGet(app);
+  if (config.HTTP_COMPRESSION) registerCompression(app, { minBytes: config.HTTP_COMPRESSION_MIN_BYTES });
 
   const headers = securityHeaders({
     contentSecurityPolicy: {
@@ -153,6 +159,8 @@ export async function appPlugin(app: FastifyInstance, options: { services: Servi
   });
 
   await registerContexts(app, services);
+  // After the contexts: identity's hook guards it, and the operations it runs are their routes.
+  registerSyncQueue(app);
 }
 
 /**

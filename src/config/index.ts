@@ -401,6 +401,14 @@ export const EnvironmentSchema = Type.Object({
     default: 1_000,
     description: 'event-loop delay in ms above which requests get 503 (0 switches the check off)',
   }),
+  HTTP_COMPRESSION: Flag(
+    true,
+    'compress answers with brotli or gzip for clients that accept them (switch off when a proxy in front compresses)',
+  ),
+  HTTP_COMPRESSION_MIN_BYTES: PositiveInteger(
+    1_024,
+    'answers smaller than this many bytes are sent uncompressed',
+  ),
   MAX_HEAP_USED_BYTES: PositiveInteger(1_536 * 1024 * 1024, 'heap use above which requests get 503'),
   SEED_DEMO: Flag(true, 'seed demo data on the first embedded start'),
   METRICS_TOKEN: Secret(

@@ -8,12 +8,41 @@ import {
 import { DomainError, type ErrorKind } from '../shared/errors.js';
 import { isDependencyOutage } from '../shared/outage.js';
 import { HttpProblem, problemBody } from './problem.js';
-import { preferredLanguage } from './problem-catalogue.js';
+import { requestedLanguage, type Language } from './problem-catalogue.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** PUBLIC_BASE_URL: problem `type` URLs point at its /problems pages. */
     publicBaseUrl: string;
+  }
+}
+
+/**
+ * The profile's language of a signed-in user, for problems sent without a usable
+ * Accept-Language; identity decorates the app with it (`profileLanguageOf`).
+ */
+export type ProfileLanguageLookup = (userId: string) => Promise<Language | undefined>;
+export const PROFILE_LANGUAGE_DECORATOR = 'profileLanguageOf';
+
+/**
+ * The language of a problem: Accept-Language when it names French or English, else the signed-in
+ * user's profile language (not for 5xx: the database may be what failed), else English.
+ */
+async function problemLanguage(request: FastifyRequest, status: number): Promise<Language> {
+  const requested = requestedLanguage(request.headers['accept-language']);
+  if (requested !== undefined) return requested;
+  const principal = request.principal;
+  if (status >= 500 || principal === null || principal === undefined || principal.kind !== 'user')
+    return 'en';
+  if (!request.server.hasDecorator(PROFILE_LANGUAGE_DECORATOR)) return 'en';
+  const lookup = (request.server as unknown as Record<string, ProfileLanguageLookup>)[
+    PROFILE_LANGUAGE_DECORATOR
+  ]!;
+  try {
+    return (await lookup(principal.userId)) ?? 'en';
+  } catch (error) {
+    request.log.warn({ err: error }, 'profile language lookup failed; answering in English');
+    return 'en';
   }
 }
 
@@ -40,6 +69,7 @@ export const STATUS_OF_KIND: Record<ErrorKind, number> = {
 export function problemOf(error: DomainError): HttpProblem {
   return new HttpProblem(STATUS_OF_KIND[error.kind], error.code, error.message, {
     extensions: error.details,
+    ...(error.detailFr === undefined ? {} : { detailFr: error.detailFr }),
     headers:
       error.retryAfterSeconds === undefined
         ? {}
@@ -112,22 +142,29 @@ function validationErrors(error: FastifyError): { path: string; message: string 
   }));
 }
 
-export function sendProblem(
+export async function sendProblem(
   request: FastifyRequest,
   reply: FastifyReply,
   status: number,
   code: string,
   detail: string | undefined,
   extensions?: Record<string, unknown>,
-): FastifyReply {
+  detailFr?: string,
+): Promise<FastifyReply> {
+  const language = await problemLanguage(request, status);
   const body = problemBody(status, code, detail, {
     instance: request.url.split('?')[0],
     requestId: request.id,
     extensions,
     baseUrl: request.server.hasDecorator('publicBaseUrl') ? request.server.publicBaseUrl : undefined,
-    language: preferredLanguage(request.headers['accept-language']),
+    language,
+    ...(detailFr === undefined ? {} : { detailFr }),
   });
-  return reply.code(status).type('application/problem+json; charset=utf-8').send(body);
+  return reply
+    .code(status)
+    .header('content-language', language)
+    .type('application/problem+json; charset=utf-8')
+    .send(body);
 }
 
 /**
@@ -149,6 +186,7 @@ export function registerErrorHandlers(app: FastifyInstance): void {
         error.code,
         error.status >= 500 ? undefined : error.message,
         error.extensions,
+        error.status >= 500 ? undefined : error.detailFr,
       );
     }
     if (error.validation !== undefined) {
@@ -182,7 +220,7 @@ export function registerErrorHandlers(app: FastifyInstance): void {
 }
 
 /** Registered after the rate limiter so that scanning unknown routes is limited too. */
-export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   return sendProblem(
     request,
     reply,

@@ -367,8 +367,9 @@ const ROWS: Row[] = [
   ['offline_order_repriced', 409, ORDERS, ['Total changed since the order was composed', 'Priced with today’s menu, the order costs another total than the one sent in `expectedTotalMinor`; nothing was placed. The `quote` extension gives the new figures: show them and send the order again (same `clientOrderId`) with the new total to confirm.'], ['Le total a changé depuis la commande', 'Au prix du menu d’aujourd’hui, la commande coûte un autre total que `expectedTotalMinor` ; rien n’a été passé. L’extension `quote` donne les nouveaux montants : montrez-les et renvoyez la commande (même `clientOrderId`) avec le nouveau total pour confirmer.']],
   ['offline_order_stale', 422, ORDERS, ['Offline order too old', 'The order was composed more than 7 days ago; compose it again with today’s menu.'], ['Commande hors ligne trop ancienne', 'La commande a été composée il y a plus de 7 jours ; recomposez-la avec le menu d’aujourd’hui.']],
   ['offline_order_composed_in_future', 400, ORDERS, ['Composed in the future', '`composedAt` is more than 5 minutes ahead of the server’s clock.'], ['Composée dans le futur', '`composedAt` est plus de 5 minutes en avance sur l’horloge du serveur.']],
-  ['sync_cursor_invalid', 400, CATALOG, ['Sync cursor invalid', 'The `since` cursor is not one this server gave for this restaurant (or is in the future); sync without `since` to get the whole menu.'], ['Curseur de synchronisation invalide', 'Le curseur `since` n’a pas été donné par ce serveur pour ce restaurant (ou est dans le futur) ; synchronisez sans `since` pour recevoir tout le menu.']],
-  ['sync_fields_invalid', 400, CATALOG, ['Unknown fields', 'The `fields` selection names a field the menu items do not have, or none.'], ['Champs inconnus', 'La sélection `fields` nomme un champ que les plats n’ont pas, ou aucun.']],
+  ['sync_cursor_invalid', 400, [...CATALOG, ...ORDERS, 'me'], ['Sync cursor invalid', 'The `since` cursor is not one this server gave for this restaurant or account and kind of data (or is in the future); sync without `since` to get everything again.'], ['Curseur de synchronisation invalide', 'Le curseur `since` n’a pas été donné par ce serveur pour ce restaurant ou ce compte et ce type de données (ou est dans le futur) ; synchronisez sans `since` pour tout recevoir à nouveau.']],
+  ['sync_operation_refused', 400, ['sync'], ['Operation cannot be queued', 'A queued operation is not one priority sync runs (orders, payments, menus, profile, cart; see docs/api.md), or two have the same id; nothing in the queue was run.'], ['Opération non admise', 'Une opération de la file n’est pas de celles que la synchronisation prioritaire exécute (commandes, paiements, menus, profil, panier ; voir docs/api.md), ou deux ont le même identifiant ; rien n’a été exécuté.']],
+  ['sync_fields_invalid', 400, [...CATALOG, ...ORDERS, 'me'], ['Unknown fields', 'The `fields` selection names a field the synced records (menu items, orders, addresses) do not have, or none.'], ['Champs inconnus', 'La sélection `fields` nomme un champ que les éléments synchronisés (plats, commandes, adresses) n’ont pas, ou aucun.']],
   ['invalid_ussd_request', 400, USSD, ['Invalid USSD callback', 'The callback lacks a field or holds one the aggregator never sends (session id, service code, phone number, text); nothing was done.'], ['Rappel USSD invalide', 'Le rappel manque d’un champ ou en contient un que l’agrégateur n’envoie jamais (session, code de service, numéro, texte) ; rien n’a été fait.']],
   ['ussd_busy', 503, USSD, ['Session busy', 'Another callback of this phone number is still being answered; try again in a moment.'], ['Session occupée', 'Un autre rappel de ce numéro est en cours de traitement ; réessayez dans un instant.']],
   // Admin control centre (src/modules/admin, docs/admin.md).
@@ -409,9 +410,15 @@ export const PROBLEM_CATALOGUE: ReadonlyMap<string, CatalogueEntry> = build(ROWS
 /** The language a client prefers among ours (Accept-Language, or `?lang=`); English by default. */
 export function preferredLanguage(acceptLanguage: string | undefined, explicit?: string): Language {
   if (explicit === 'fr' || explicit === 'en') return explicit;
-  if (acceptLanguage === undefined) return 'en';
+  return requestedLanguage(acceptLanguage) ?? 'en';
+}
+
+/** The one of ours that Accept-Language ranks highest, or undefined when it names neither. */
+export function requestedLanguage(acceptLanguage: string | undefined): Language | undefined {
+  if (acceptLanguage === undefined) return undefined;
   const ranked = acceptLanguage
     .split(',')
+    .slice(0, 20)
     .map((part, index) => {
       const [tag = '', ...parameters] = part.trim().toLowerCase().split(';');
       const quality = parameters.map((item) => item.trim()).find((item) => item.startsWith('q='));
@@ -423,7 +430,7 @@ export function preferredLanguage(acceptLanguage: string | undefined, explicit?:
     })
     .filter((item) => item.q > 0 && (item.tag === 'fr' || item.tag === 'en'))
     .sort((a, b) => b.q - a.q || a.index - b.index);
-  return (ranked[0]?.tag as Language | undefined) ?? 'en';
+  return ranked[0]?.tag as Language | undefined;
 }
 
 /** The codes of the catalogue a route of these tags may answer with this status. */

@@ -54,12 +54,18 @@ export class HttpProblem extends Error {
   readonly code: string;
   readonly extensions: Record<string, unknown>;
   readonly headers: Record<string, string>;
+  /** This occurrence in French; without it French clients get the code's French description. */
+  readonly detailFr: string | undefined;
 
   constructor(
     status: number,
     code: string,
     detail: string,
-    options: { extensions?: Record<string, unknown>; headers?: Record<string, string> } = {},
+    options: {
+      extensions?: Record<string, unknown>;
+      headers?: Record<string, string>;
+      detailFr?: string;
+    } = {},
   ) {
     super(detail);
     this.name = 'HttpProblem';
@@ -67,6 +73,7 @@ export class HttpProblem extends Error {
     this.code = code;
     this.extensions = options.extensions ?? {};
     this.headers = options.headers ?? {};
+    this.detailFr = options.detailFr;
   }
 }
 
@@ -88,6 +95,25 @@ export const problems = {
   tooManyRequests: factory(429, 'rate_limited'),
 };
 
+/**
+ * The generic code of a status, whose texts stand in for a code missing from the catalogue (a
+ * test keeps that from happening; this keeps a French client from getting English if it does).
+ */
+const GENERIC_CODE: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  412: 'precondition_failed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  422: 'unprocessable',
+  429: 'rate_limited',
+  500: 'internal_error',
+  503: 'service_unavailable',
+};
+
 export function problemBody(
   status: number,
   code: string,
@@ -99,15 +125,24 @@ export function problemBody(
     /** Where the API is served (PUBLIC_BASE_URL): the `type` URL is its /problems/<code> page. */
     baseUrl?: string;
     language?: Language;
+    /** This occurrence in French, when the thrower gave one. */
+    detailFr?: string;
   } = {},
 ): ProblemBody {
-  const entry = PROBLEM_CATALOGUE.get(code);
+  const language = context.language ?? 'en';
+  const entry = PROBLEM_CATALOGUE.get(code) ?? PROBLEM_CATALOGUE.get(GENERIC_CODE[status] ?? '');
+  // The detail a person reads, in their language: the thrower's French, else the code's French
+  // description (the English detail names this occurrence; the French one explains the code).
+  const localizedDetail =
+    detail === undefined || language === 'en'
+      ? detail
+      : (context.detailFr ?? entry?.fr.description ?? detail);
   return {
     type: `${(context.baseUrl ?? '').replace(/\/$/, '')}/problems/${code}`,
-    title: entry?.[context.language ?? 'en'].title ?? STATUS_CODES[status] ?? 'Error',
+    title: entry?.[language].title ?? STATUS_CODES[status] ?? 'Error',
     status,
     code,
-    ...(detail === undefined ? {} : { detail }),
+    ...(localizedDetail === undefined ? {} : { detail: localizedDetail }),
     ...(context.instance === undefined ? {} : { instance: context.instance }),
     ...(context.requestId === undefined ? {} : { requestId: context.requestId }),
     ...context.extensions,

@@ -36,6 +36,8 @@ export interface DomainErrorOptions {
   /** When a retry may succeed (the edge sends it as `Retry-After`). */
   retryAfterSeconds?: number;
   cause?: unknown;
+  /** This occurrence in French (the message is English); without it French clients get the code's French description. */
+  detailFr?: string;
 }
 
 export class DomainError extends Error {
@@ -44,6 +46,7 @@ export class DomainError extends Error {
   readonly code: string;
   readonly details: Record<string, unknown>;
   readonly retryAfterSeconds: number | undefined;
+  readonly detailFr: string | undefined;
   /** The bounded context that threw it ('orders', 'payments', …); for logs and tests. */
   readonly context: string;
 
@@ -61,6 +64,7 @@ export class DomainError extends Error {
     this.code = code;
     this.details = options.details ?? {};
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.detailFr = options.detailFr;
   }
 }
 

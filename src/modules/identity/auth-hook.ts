@@ -2,6 +2,7 @@ import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { isAdmitted, type RouteAccess } from '../../http/access.js';
+import { PROFILE_LANGUAGE_DECORATOR, type ProfileLanguageLookup } from '../../http/errors.js';
 import { HttpProblem } from '../../http/problem.js';
 import type { Runtime } from '../../runtime.js';
 import type { Identity } from './service.js';
@@ -114,6 +115,12 @@ async function identityAuth(
 
   const table: RouteAccessEntry[] = [];
   app.decorate('routeAccessTable', table);
+  // Problems to a signed-in client that named no language of ours come in its profile's.
+  const profileLanguageOf: ProfileLanguageLookup = async (userId) => {
+    const locale = await identity.repository.localeOf(userId);
+    return locale === 'fr' || locale === 'en' ? locale : undefined;
+  };
+  app.decorate(PROFILE_LANGUAGE_DECORATOR, profileLanguageOf);
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) {

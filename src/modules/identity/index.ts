@@ -10,6 +10,7 @@ import { registerAuthRoutes } from './routes/auth.js';
 import { registerGuestRoutes } from './routes/guest.js';
 import { LOGIN_ATTEMPTS_RETENTION_MS, registerInternalRoutes } from './routes/internal.js';
 import { registerMeRoutes } from './routes/me.js';
+import { registerAddressSyncRoutes } from './routes/sync.js';
 import { registerPartnerKeyRoutes } from './routes/partner-keys.js';
 import { registerSocialRoutes } from './routes/social.js';
 import { registerTwoFactorRoutes } from './routes/two-factor.js';
@@ -75,6 +76,7 @@ export const identityContext = defineContext({
         for (const metric of identity.smsBudget.metrics) app.metricsRegistry.registerMetric(metric);
         registerAuthRoutes(app, services);
         registerMeRoutes(app, services);
+        registerAddressSyncRoutes(app, services);
         registerTwoFactorRoutes(app, services);
         registerGuestRoutes(app, services);
         registerAdminRoutes(app, services);

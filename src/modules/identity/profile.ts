@@ -170,6 +170,27 @@ export function createProfile(deps: {
       });
     },
 
+    /**
+     * Delta sync of addresses (`GET /v1/sync/addresses`): the database clock read first, then the
+     * addresses changed and the ids removed after `since` (all addresses when `since` is undefined).
+     */
+    async addressChanges(principal: Principal, since: (clock: Date) => Date | undefined) {
+      const clock = await repository.databaseClock();
+      const from = since(clock);
+      if (from === undefined)
+        return {
+          clock,
+          reset: true,
+          changed: await repository.listAddresses(principal.userId, MAX_ADDRESSES),
+          removed: [],
+        };
+      return {
+        clock,
+        reset: false,
+        ...(await repository.addressChangesSince(principal.userId, from, MAX_ADDRESSES)),
+      };
+    },
+
     async deleteAddress(principal: Principal, id: string) {
       if (!(await repository.deleteAddress(principal.userId, id)))
         throw identityErrors.notFound('No such address.');

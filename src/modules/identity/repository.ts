@@ -42,6 +42,8 @@ export const USER_FIELDS = { phone: 'users.phone', email: 'users.email', name: '
 /** The encrypted columns of user_addresses (label and city stay in clear). */
 export const ADDRESS_FIELDS = ['line1', 'line2', 'district', 'landmark', 'instructions'] as const;
 export const ADDRESS_COORDINATES = ['latitude', 'longitude'] as const;
+/** Tombstones of removed addresses outlive the 7-day sync window by a day (docs/identity.md "Delta sync"). */
+export const ADDRESS_TOMBSTONE_SECONDS = 8 * 24 * 3_600;
 
 /** Encrypts an address change's personal fields (coordinates as decimal text). */
 export function encodeAddress(fields: FieldCipher, changes: AddressChanges): Record<string, unknown> {
@@ -119,6 +121,9 @@ export function createIdentityRepository(db: IdentityDb, fields: FieldCipher) {
           .returningAll()
           .executeTakeFirstOrThrow(),
       ),
+    /** The profile's language alone (problems answered to a client that named none). */
+    localeOf: async (id: string): Promise<string | undefined> =>
+      (await db.selectFrom('users').select('locale').where('id', '=', id).executeTakeFirst())?.locale,
     findUserById: async (id: string, transaction?: Executor) =>
       decoded(await on(transaction).selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()),
     /** Accounts deleted before `before` whose erasure did not finish (a crash in between). */
@@ -295,22 +300,62 @@ export function createIdentityRepository(db: IdentityDb, fields: FieldCipher) {
         .executeTakeFirst();
       return row === undefined ? undefined : decodeAddress(fields, row);
     },
+    // Only the default one changes (and moves updated_at, so delta sync sends it).
     clearDefaultAddress: (userId: string, transaction?: Executor) =>
       on(transaction)
         .updateTable('user_addresses')
-        .set({ is_default: false })
+        .set({ is_default: false, updated_at: sql`now()` } as never)
         .where('user_id', '=', userId)
+        .where('is_default', '=', true)
         .execute(),
+    /** Deletes and leaves a tombstone for delta sync in one statement; tombstones older than the sync window go. */
     deleteAddress: async (userId: string, id: string, transaction?: Executor) => {
-      const result = await on(transaction)
-        .deleteFrom('user_addresses')
-        .where('user_id', '=', userId)
-        .where('id', '=', id)
-        .executeTakeFirst();
-      return Number(result.numDeletedRows) > 0;
+      const { rows } = await sql<{ address_id: string }>`
+        WITH removed AS (
+          DELETE FROM user_addresses WHERE user_id = ${userId} AND id = ${id} RETURNING id, user_id
+        ), pruned AS (
+          DELETE FROM user_address_removals
+          WHERE user_id = ${userId} AND removed_at < now() - make_interval(secs => ${ADDRESS_TOMBSTONE_SECONDS})
+        )
+        INSERT INTO user_address_removals (address_id, user_id)
+        SELECT id, user_id FROM removed
+        ON CONFLICT (address_id) DO UPDATE SET removed_at = now()
+        RETURNING address_id`.execute(on(transaction));
+      return rows.length > 0;
     },
-    deleteAllAddresses: (userId: string, transaction?: Executor) =>
-      on(transaction).deleteFrom('user_addresses').where('user_id', '=', userId).execute(),
+    deleteAllAddresses: async (userId: string, transaction?: Executor) => {
+      await on(transaction).deleteFrom('user_address_removals').where('user_id', '=', userId).execute();
+      return on(transaction).deleteFrom('user_addresses').where('user_id', '=', userId).execute();
+    },
+    /** Delta sync (routes/sync.ts): the addresses changed and the ids removed after `since`. */
+    addressChangesSince: async (userId: string, since: Date, limit: number, transaction?: Executor) => {
+      const [changed, removed] = await Promise.all([
+        on(transaction)
+          .selectFrom('user_addresses')
+          .selectAll()
+          .where('user_id', '=', userId)
+          .where('updated_at', '>', since)
+          .orderBy('created_at', 'asc')
+          .limit(limit)
+          .execute(),
+        on(transaction)
+          .selectFrom('user_address_removals')
+          .select('address_id')
+          .where('user_id', '=', userId)
+          .where('removed_at', '>', since)
+          .orderBy('address_id')
+          .limit(limit)
+          .execute(),
+      ]);
+      return {
+        changed: changed.map((row) => decodeAddress(fields, row)),
+        removed: removed.map((row) => row.address_id),
+      };
+    },
+    databaseClock: async (transaction?: Executor): Promise<Date> => {
+      const { rows } = await sql<{ now: Date }>`SELECT clock_timestamp() AS now`.execute(on(transaction));
+      return rows[0]!.now;
+    },
 
     // ---- personal data (export and erasure)
     sessionsOf: (userId: string, limit: number, transaction?: Executor) =>

@@ -64,6 +64,13 @@ export interface UserAddressesTable {
   updated_at: UpdatedAt;
 }
 
+/** Tombstones of removed addresses, kept 7 days for delta sync (`GET /v1/sync/addresses`). */
+export interface UserAddressRemovalsTable {
+  address_id: string;
+  user_id: string;
+  removed_at: CreatedAt;
+}
+
 export interface SessionsTable {
   id: Generated<string>;
   user_id: string;
@@ -207,6 +214,7 @@ export type IdentityDb = Kysely<IdentityTables>;
 export interface IdentityTables {
   users: UsersTable;
   user_addresses: UserAddressesTable;
+  user_address_removals: UserAddressRemovalsTable;
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;
   login_attempts: LoginAttemptsTable;

@@ -186,6 +186,29 @@ export function createOrdersRepository(db: OrdersDb) {
       return rows.map((row) => row.order_id);
     },
 
+    /**
+     * Delta sync (routes/sync.ts): the database clock, then a customer's orders whose view row
+     * changed after `since` (or, without it, changed in the last `windowMs`), most recently
+     * changed first, at most `limit` + 1 so the caller can tell there were more.
+     */
+    async syncClock(): Promise<Date> {
+      const { rows } = await sql<{ now: Date }>`SELECT clock_timestamp() AS now`.execute(db);
+      return rows[0]!.now;
+    },
+
+    async changedForCustomer(customerId: string, since: Date, limit: number): Promise<OrderSummary[]> {
+      const rows = await db
+        .selectFrom('orders_view')
+        .select(summaryColumns)
+        .where('customer_id', '=', customerId)
+        .where('updated_at', '>', since)
+        .orderBy('updated_at', 'desc')
+        .orderBy('order_id', 'desc')
+        .limit(limit + 1)
+        .execute();
+      return rows.map(toSummary);
+    },
+
     async findSummary(orderId: string) {
       return db
         .selectFrom('orders_view')

@@ -7,7 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
 import { orderStream } from '../../../src/modules/orders/index.js';
 import { testEnvironment } from '../../helpers/app.js';
-import { act, getOrder, orderWorld, placeOrder, type OrderWorld } from './helpers.js';
+import {
+  act,
+  authHeader,
+  getOrder,
+  idempotencyKey,
+  orderBody,
+  orderWorld,
+  placeOrder,
+  type OrderWorld,
+} from './helpers.js';
 
 let world: OrderWorld;
 
@@ -95,7 +104,13 @@ describe('order policy from configuration', () => {
     const token = world.actors.customer.accessToken;
     const at = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
     for (const minutes of [60, 3 * 1_440]) {
-      const refused = await placeOrder(world, token, { scheduledFor: at(minutes) });
+      // In English: test users' profiles are French, and problems follow the profile (docs/api.md).
+      const refused = await world.testApp.app.inject({
+        method: 'POST',
+        url: '/v1/orders',
+        headers: { ...authHeader(token), 'idempotency-key': idempotencyKey(), 'accept-language': 'en' },
+        payload: orderBody(world, { scheduledFor: at(minutes) }),
+      });
       expect(refused.statusCode, refused.body).toBe(422);
       expect(refused.json()).toMatchObject({ code: 'invalid_schedule' });
       expect(refused.json().detail).toContain('90 minutes to 2 days ahead');

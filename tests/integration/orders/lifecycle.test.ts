@@ -78,7 +78,13 @@ describe('orders over HTTP: a customer orders, the restaurant and a driver move 
     expect(accepted.json().deliveryPin).toBeUndefined();
 
     // Accepting twice is an illegal transition: 409 naming the current state.
-    const again = await act(world, id, 'accept', owner.accessToken, { preparationMinutes: 25 });
+    // In English: test users' profiles are French, and problems follow the profile (docs/api.md).
+    const again = await world.testApp.app.inject({
+      method: 'POST',
+      url: `/v1/orders/${id}/accept`,
+      headers: { ...authHeader(owner.accessToken), 'accept-language': 'en' },
+      payload: { preparationMinutes: 25 },
+    });
     expect(again.statusCode).toBe(409);
     expect(again.json()).toMatchObject({ code: 'illegal_transition', currentStatus: 'ACCEPTED' });
     expect(again.json().detail).toContain('ACCEPTED');

@@ -43,7 +43,7 @@ export function principalOf(request: FastifyRequest): Principal {
 const SELF = 'self: the caller’s own account';
 const ACCOUNT = { permissions: ANY_SIGNED_IN, ownership: SELF };
 const ACCOUNT_OR_GUEST = { permissions: ANY_SIGNED_IN, allowGuest: true, ownership: SELF };
-const PROFILE = { permissions: ['PROFILE_MANAGEMENT'] as Permission[], ownership: SELF };
+export const PROFILE = { permissions: ['PROFILE_MANAGEMENT'] as Permission[], ownership: SELF };
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
 const Text = (maxLength: number) => Type.String({ minLength: 1, maxLength });
@@ -65,7 +65,7 @@ const AddressFields = {
 };
 const AddressBody = Type.Object(AddressFields, { additionalProperties: false });
 const AddressPatch = Type.Partial(AddressBody, { additionalProperties: false, minProperties: 1 });
-const Address = Type.Object({
+export const Address = Type.Object({
   id: Type.String({ format: 'uuid' }),
   label: Type.String(),
   line1: Type.String(),
@@ -79,7 +79,7 @@ const Address = Type.Object({
   isDefault: Type.Boolean(),
 });
 
-function addressOut(row: AddressRecord) {
+export function addressOut(row: AddressRecord) {
   return {
     id: row.id,
     label: row.label,

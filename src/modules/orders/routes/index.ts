@@ -6,6 +6,7 @@
  *   placement.ts    POST /v1/orders, GET /v1/orders/{id}, POST /v1/orders/{id}/reorder
  *   transitions.ts  POST /v1/orders/{id}/{accept,decline,prepare,ready,claim,pickup,deliver,…}
  *   lists.ts        the lists of orders and a restaurant's figures
+ *   sync.ts         GET /v1/sync/orders: delta sync of the caller's orders (issue #25)
  *   partner.ts      POST /v1/partner/orders/{id}/{accept,decline,prepare,ready}: a POS, signed
  *   shared.ts       access rules, the caller's relation to an order, how an order is shown
  */
@@ -16,6 +17,7 @@ import { registerOrderListRoutes } from './lists.js';
 import { registerPartnerOrderRoutes } from './partner.js';
 import { registerPlacementRoutes } from './placement.js';
 import { presenter, type OrderRouteServices } from './shared.js';
+import { registerOrderSyncRoutes } from './sync.js';
 import { registerTransitionRoutes } from './transitions.js';
 
 export type { OrderRouteServices } from './shared.js';
@@ -31,4 +33,5 @@ export function registerOrderRoutes(
   registerTransitionRoutes(app, services, context, present);
   registerOrderListRoutes(app, services, context);
   registerPartnerOrderRoutes(app, services, context);
+  registerOrderSyncRoutes(app, context);
 }
