@@ -303,6 +303,7 @@ export const ordersContext = defineContext({
       coupons: {
         evaluate: (code, context) => later.loyalty().coupons.evaluate(code, context),
         reserve: (reservation) => later.loyalty().coupons.reserve(reservation),
+        releaseUnplaced: (orderId) => later.loyalty().coupons.releaseUnplaced?.(orderId) ?? Promise.resolve(),
         automatic: (context) => later.loyalty().coupons.automatic?.(context) ?? Promise.resolve(undefined),
       },
       ...(runtime.config.ORDERS_PAYMENT_PORT === 'ledger' ? { payments: payments.paymentPort } : {}),

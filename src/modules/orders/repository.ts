@@ -108,6 +108,9 @@ function toSummary(row: SummaryRow): OrderSummary {
   };
 }
 
+/** Orders that ended without the customer receiving or paying for anything: they are not a "first order". */
+const FAILED_STATUSES = ['PAYMENT_FAILED', 'PAYMENT_EXPIRED', 'REJECTED', 'CANCELLED'] as const;
+
 export interface ListFilter {
   customerId?: string;
   ownerId?: string;
@@ -218,6 +221,24 @@ export function createOrdersRepository(db: OrdersDb) {
         });
       }
       return carried;
+    },
+
+    /**
+     * Whether the customer has no order other than `exceptOrderId` that was placed and did not
+     * fail (a first-order coupon). The projection may lag by a moment: two first orders placed
+     * at once with two different first-order coupons can both pass (one coupon is reserved
+     * under its own lock, once per customer).
+     */
+    async isFirstOrder(customerId: string, exceptOrderId: string | undefined): Promise<boolean> {
+      const row = await db
+        .selectFrom('orders_view')
+        .select('order_id')
+        .where('customer_id', '=', customerId)
+        .where('status', 'not in', [...FAILED_STATUSES])
+        .$if(exceptOrderId !== undefined, (query) => query.where('order_id', '<>', exceptOrderId!))
+        .limit(1)
+        .executeTakeFirst();
+      return row === undefined;
     },
 
     /** The orders a driver has claimed and not yet handed over (dispatch's fan-out and trail). */
