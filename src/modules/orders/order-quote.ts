@@ -118,7 +118,11 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
         : offer.lineIndexes.reduce((sum, index) => sum + snapshot.lines[index]!.linePrice, 0n);
     let stacked = stackedDiscount({ subtotalMinor, offer: offer.discount, offerBaseMinor, pointsMinor: 0n });
     if (input.usePoints !== undefined) {
-      const pointsMinor = await pointsDiscount(input.usePoints, order.customerId, subtotalMinor - stacked.offerMinor);
+      const pointsMinor = await pointsDiscount(
+        input.usePoints,
+        order,
+        subtotalMinor - stacked.offerMinor,
+      );
       stacked = stackedDiscount({ subtotalMinor, offer: offer.discount, offerBaseMinor, pointsMinor });
     }
     const discount: Discount =
@@ -186,7 +190,11 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
   }
 
   /** Points as a fixed amount on the food left after a coupon: within the cap, within the balance. */
-  async function pointsDiscount(usePoints: number, customerId: string, foodLeftMinor: bigint): Promise<bigint> {
+  async function pointsDiscount(
+    usePoints: number,
+    order: { customerId: string; orderId: string | undefined },
+    foodLeftMinor: bigint,
+  ): Promise<bigint> {
     const { valueXaf, maxSharePercent } = deps.pointsRules;
     const maxPoints = (foodLeftMinor * maxSharePercent) / 100n / valueXaf;
     const points = BigInt(usePoints);
@@ -197,8 +205,11 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
         `Points may pay at most ${maxSharePercent} % of the food (after a coupon): ${maxPoints} points for this order.`,
         { details: { maxPoints: Number(maxPoints) } },
       );
-    const available = await deps.points().available(customerId);
-    if (points > available)
+    const available = await deps.points().available(order.customerId);
+    // A keyed order (Idempotency-Key) may be a retry whose first attempt held these very points
+    // and stopped before appending: the available balance no longer counts them, so the hold
+    // decides (the ledger answers that order's own hold `exists`, or refuses a short balance).
+    if (points > available && order.orderId === undefined)
       throw ordersErrors.of('unprocessable', 'points_insufficient', 'You do not have that many points.', {
         details: { available: Number(available) },
       });
@@ -224,6 +235,7 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
   }
 
   /** Reads the catalog at the moment that counts and prices the order; throws a 4xx problem when it cannot be placed. */
+  /** `orderId`: a keyed placement's order id (a retry may find its own coupon and points held). */
   async function quote(input: PlaceOrderInput, customerId: string, current: Date, orderId?: string) {
     const at = checkSchedule(input.scheduledFor, current);
     const point = { latitude: input.delivery.latitude, longitude: input.delivery.longitude };

@@ -173,7 +173,15 @@ export function createOrdersService(deps: OrdersDependencies) {
     if (!held) {
       await restoreUnplaced(data.orderId);
       await releaseCoupon(data);
-      throw ordersErrors.of('unprocessable', 'points_insufficient', 'You do not have that many points.');
+      const available = await points()
+        .available(data.customer.id)
+        .catch(() => undefined);
+      throw ordersErrors.of(
+        'unprocessable',
+        'points_insufficient',
+        'You do not have that many points.',
+        available === undefined ? undefined : { details: { available: Number(available) } },
+      );
     }
   }
 
@@ -310,7 +318,7 @@ export function createOrdersService(deps: OrdersDependencies) {
     checkPaymentMethod(input);
     const current = now();
     const orderId = options.orderId ?? randomUUID();
-    const quoted = await quoting.quote(input, customer.id, current, orderId);
+    const quoted = await quoting.quote(input, customer.id, current, options.orderId);
     const data = quoting.creationData(orderId, input, customer, quoted, current);
     const create: OrderCommand = { type: 'CreateOrder', data };
     const [created] = tracedDecide(orderStream(orderId), create, () => decide(create, initialState()));
