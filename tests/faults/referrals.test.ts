@@ -238,7 +238,7 @@ describe('referral reward under faults', () => {
   it('concurrent referees completing through real orders in one sweep: the cap holds, each rewarded once', async () => {
     const { user, code } = await referrer();
     const buyers = await Promise.all([0, 1, 2, 3].map(() => referee(code, true)));
-    const orders = [];
+    const orders: { id: string }[] = [];
     for (const buyer of buyers) orders.push(await deliveredOrder(world, buyer.accessToken));
     // One sweep past every window completes them all together (two instances sweeping at once).
     const past = new Date(Date.now() + (WINDOW_MINUTES + 5) * 60_000);

@@ -238,6 +238,19 @@ export function createCouponRepository(db: LoyaltyDb) {
       });
     },
 
+    /** The coupon's delivered orders (used), in order id order after `after`: a page of its figures' orders. */
+    async usedOrders(couponId: string, after: string | undefined, limit: number) {
+      return db
+        .selectFrom('coupon_redemptions')
+        .select(['order_id', 'customer_id'])
+        .where('coupon_id', '=', couponId)
+        .where('status', '=', 'used')
+        .$if(after !== undefined, (query) => query.where('order_id', '>', after!))
+        .orderBy('order_id')
+        .limit(limit)
+        .execute();
+    },
+
     /** Reservations still held since before `before` (candidates for the stranded sweep). */
     async heldBefore(before: Date): Promise<string[]> {
       const rows = await db

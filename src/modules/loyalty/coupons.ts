@@ -36,6 +36,7 @@ import {
   type Coupon,
   type CouponDefinition,
 } from './coupon-rules.js';
+import { newCustomers, NEW_CUSTOMERS_PAGE, type FirstOrders } from './campaign-figures.js';
 import type { LoyaltyDb } from './tables.js';
 
 export const COUPON_REACTOR = 'loyalty-coupons';
@@ -72,6 +73,8 @@ export interface CouponsOptions {
   /** The restaurant's owner (catalog), undefined when there is no such restaurant. */
   restaurantOwner(restaurantId: string): Promise<string | undefined>;
   audit(entry: CouponAuditEntry): Promise<void>;
+  /** Which orders were their customer's first (orders' view): the campaigns' new customers. */
+  firstOrders?: FirstOrders;
   now?: () => Date;
 }
 
@@ -339,6 +342,10 @@ export function createCoupons(options: CouponsOptions) {
   async function roi(caller: CouponCaller, id: string) {
     const coupon = await managed(caller, id);
     const figures = await repository.figures(id);
+    const fresh = await newCustomers(
+      (after) => repository.usedOrders(id, after, NEW_CUSTOMERS_PAGE),
+      options.firstOrders,
+    );
     return {
       couponId: coupon.id,
       code: coupon.code,
@@ -354,6 +361,7 @@ export function createCoupons(options: CouponsOptions) {
         restaurantShareMinor: Number(figures.restaurantShareMinor),
       },
       customers: figures.customers,
+      newCustomers: fresh,
       repeatCustomers: figures.repeatCustomers,
       repeatRatePercent: repeatRatePercent(figures),
       foodPerDiscountFranc: returnOnDiscount(figures),

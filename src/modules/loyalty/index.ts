@@ -6,6 +6,7 @@
 import { defineContext, need, tablesOf, type Reactor } from '../../platform/context.js';
 import type { CatalogOrdersApi } from '../catalog/index.js';
 import type { Identity } from '../identity/index.js';
+import type { OrdersRepository } from '../orders/index.js';
 import { registerCouponExportRoute, registerCouponRoutes } from './coupon-routes.js';
 import { COUPON_REACTOR, createCoupons, type Coupons, type CouponsOptions } from './coupons.js';
 import { registerPromotionRoutes } from './promotion-routes.js';
@@ -57,9 +58,11 @@ export const loyaltyContext = defineContext({
     // referrals: the referrer's phone (identity's users, decrypted by its repository).
     catalog: need<{ orders: Pick<CatalogOrdersApi, 'restaurantOwnerId'> }>(),
     identity: need<Pick<Identity, 'audit' | 'repository'>>(),
+    // The campaigns' new customers: which orders were their customer's first (orders' view).
+    orders: need<{ repository: Pick<OrdersRepository, 'firstOrders'> }>(),
   },
   tables: tablesOf<LoyaltyTables>(),
-  create(platform, { ledger, catalog, identity }) {
+  create(platform, { ledger, catalog, identity, orders }) {
     const { runtime } = platform;
     const { config } = runtime;
     const referrals = createReferrals({
@@ -110,6 +113,7 @@ export const loyaltyContext = defineContext({
       logger: runtime.logger.child({ component: 'coupons' }),
       restaurantOwner: (restaurantId) => catalog.orders.restaurantOwnerId(restaurantId),
       audit: (entry) => identity.audit(entry),
+      firstOrders: (orderIds) => orders.repository.firstOrders(orderIds),
     };
     const coupons = createCoupons(couponOptions);
     const promotions = createPromotions(couponOptions);

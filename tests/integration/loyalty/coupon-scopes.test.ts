@@ -309,7 +309,8 @@ describe('a coupon and points on one order', () => {
       url: `/v1/coupons/${owners.id}/roi`,
       headers: authHeader(world.actors.owner.accessToken),
     });
-    expect(roi.json()).toMatchObject({ orders: 1, discountCostMinor: 500 });
+    // Their first order ever: one new customer.
+    expect(roi.json()).toMatchObject({ orders: 1, discountCostMinor: 500, customers: 1, newCustomers: 1 });
     const report = await services().ledger.verify({ projections: false });
     expect(report.ok).toBe(true);
   });
