@@ -197,9 +197,9 @@ describe('orderSettlement', () => {
     expect(() =>
       orderSettlement({ ...BASE_ORDER, discountMinor: 100n, restaurantDiscountMinor: 101n }),
     ).toThrow(RangeError);
-    expect(() => orderSettlement({ ...BASE_ORDER, discountMinor: 100n, restaurantDiscountMinor: -1n })).toThrow(
-      RangeError,
-    );
+    expect(() =>
+      orderSettlement({ ...BASE_ORDER, discountMinor: 100n, restaurantDiscountMinor: -1n }),
+    ).toThrow(RangeError);
   });
 
   it('refuses negative amounts and a discount above the subtotal', () => {

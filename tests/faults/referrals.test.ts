@@ -61,7 +61,9 @@ async function referrer(): Promise<{ user: CreatedUser; code: string }> {
 }
 
 async function referee(code: string, funded = false): Promise<CreatedUser> {
-  const user = funded ? await fundedCustomer(world) : await createUser(world.testApp, { roles: ['customer'] });
+  const user = funded
+    ? await fundedCustomer(world)
+    : await createUser(world.testApp, { roles: ['customer'] });
   const claimed = await world.testApp.app.inject({
     method: 'POST',
     url: '/v1/loyalty/referral',
@@ -173,7 +175,8 @@ describe('referral reward under faults', () => {
         [...inputs, ...inputs].map((input) => services().loyalty.referrals.onOrderCompleted(input)),
       );
       expect(recovered.every((outcome) => outcome === 'booked' || outcome === 'exists')).toBe(true);
-      if (crashPoint === 'after_booking') expect(recovered.every((outcome) => outcome === 'exists')).toBe(true);
+      if (crashPoint === 'after_booking')
+        expect(recovered.every((outcome) => outcome === 'exists')).toBe(true);
       await expectSound(user, { rewarded: 3, referrerPaid: MONTHLY_CAP });
       for (const each of referees) expect(await pointsCredited(each.userId)).toBe(REFEREE_REWARD);
     });
@@ -246,7 +249,9 @@ describe('referral reward under faults', () => {
       async () => {
         await Promise.all([services().orders.orders.sweep(past), services().orders.orders.sweep(past)]);
         const statuses = await Promise.all(
-          orders.map(async (order) => (await getOrder(world, order.id, world.support.accessToken)).json().status),
+          orders.map(
+            async (order) => (await getOrder(world, order.id, world.support.accessToken)).json().status,
+          ),
         );
         return statuses;
       },

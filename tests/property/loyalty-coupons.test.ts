@@ -116,7 +116,11 @@ describe('discounts on the real ledger (property)', () => {
           // Points alone: up to 600; beside a coupon: up to 60 (always within 50 % of what a
           // coupon of at most 60 % or 600 XAF leaves of 2 500 XAF or more).
           const usePoints =
-            item.source === 'points' ? item.value * 10 : withCoupon && item.withPoints ? item.value : undefined;
+            item.source === 'points'
+              ? item.value * 10
+              : withCoupon && item.withPoints
+                ? item.value
+                : undefined;
           const couponCode = withCoupon ? await couponFor(item) : undefined;
           const placed = await placeOrder(world, customer.accessToken, {
             items: [{ itemId: world.ndoleId, quantity: item.quantity }],

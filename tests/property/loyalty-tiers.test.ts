@@ -56,7 +56,9 @@ async function caughtUp(accountId: string): Promise<void> {
     async () =>
       (
         await sql<{ credits: string; debits: string }>`SELECT credits_posted::text AS credits,
-          debits_posted::text AS debits FROM ledger_accounts WHERE id = ${accountId}`.execute(testApp.services.db)
+          debits_posted::text AS debits FROM ledger_accounts WHERE id = ${accountId}`.execute(
+          testApp.services.db,
+        )
       ).rows[0],
     (row) =>
       row !== undefined &&
@@ -144,7 +146,10 @@ const commands = [
   fc
     .tuple(
       fc.bigInt({ min: 0n, max: 30_000n }),
-      fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 300 }) }, fc.integer({ min: 366, max: 500 })),
+      fc.oneof(
+        { weight: 4, arbitrary: fc.integer({ min: 0, max: 300 }) },
+        fc.integer({ min: 366, max: 500 }),
+      ),
     )
     .map(([base, day]) => new Earn(base, day)),
   fc.bigInt({ min: 0n, max: 30_000n }).map((base) => new Replay(base)),

@@ -118,11 +118,7 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
         : offer.lineIndexes.reduce((sum, index) => sum + snapshot.lines[index]!.linePrice, 0n);
     let stacked = stackedDiscount({ subtotalMinor, offer: offer.discount, offerBaseMinor, pointsMinor: 0n });
     if (input.usePoints !== undefined) {
-      const pointsMinor = await pointsDiscount(
-        input.usePoints,
-        order,
-        subtotalMinor - stacked.offerMinor,
-      );
+      const pointsMinor = await pointsDiscount(input.usePoints, order, subtotalMinor - stacked.offerMinor);
       stacked = stackedDiscount({ subtotalMinor, offer: offer.discount, offerBaseMinor, pointsMinor });
     }
     const discount: Discount =
@@ -149,7 +145,12 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
     order: { customerId: string; orderId: string | undefined; at: Date; deliveryFee: bigint },
     snapshot: OrderSnapshot,
     subtotalMinor: bigint,
-  ): Promise<{ discount: Discount; coupon?: AppliedCoupon; promotion?: AppliedCoupon; lineIndexes?: number[] }> {
+  ): Promise<{
+    discount: Discount;
+    coupon?: AppliedCoupon;
+    promotion?: AppliedCoupon;
+    lineIndexes?: number[];
+  }> {
     const context = {
       restaurantId: input.restaurantId,
       customerId: order.customerId,

@@ -144,7 +144,12 @@ describe('pricing: a coupon then points on one order', () => {
     const tenPercent = { kind: 'percent' as const, percent: '10' };
     // 10 % of the 1 505 XAF of scoped lines (150, rounded down), then 1 000 points of the 2 850 left.
     expect(
-      stackedDiscount({ subtotalMinor: 3_000n, offer: tenPercent, offerBaseMinor: 1_505n, pointsMinor: 1_000n }),
+      stackedDiscount({
+        subtotalMinor: 3_000n,
+        offer: tenPercent,
+        offerBaseMinor: 1_505n,
+        pointsMinor: 1_000n,
+      }),
     ).toEqual({ offerMinor: 150n, pointsMinor: 1_000n, totalMinor: 1_150n });
     expect(
       stackedDiscount({
@@ -173,8 +178,12 @@ describe('pricing: a coupon then points on one order', () => {
         fc.bigInt({ min: 1n, max: 100_000n }),
         fc.integer({ min: 0, max: 100 }),
         fc.oneof(
-          fc.bigInt({ min: 0n, max: 200_000n }).map((amountMinor) => ({ kind: 'fixed' as const, amountMinor })),
-          fc.integer({ min: 1, max: 100 }).map((percent) => ({ kind: 'percent' as const, percent: String(percent) })),
+          fc
+            .bigInt({ min: 0n, max: 200_000n })
+            .map((amountMinor) => ({ kind: 'fixed' as const, amountMinor })),
+          fc
+            .integer({ min: 1, max: 100 })
+            .map((percent) => ({ kind: 'percent' as const, percent: String(percent) })),
         ),
         fc.integer({ min: 0, max: 100 }),
         (subtotalMinor, baseShare, offer, pointsShare) => {

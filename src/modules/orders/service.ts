@@ -219,7 +219,10 @@ export function createOrdersService(deps: OrdersDependencies) {
   async function releaseCoupon(data: OrderCreatedData): Promise<void> {
     if (data.coupon === undefined || deps.coupons.releaseUnplaced === undefined) return;
     await deps.coupons.releaseUnplaced(data.orderId).catch((error: unknown) => {
-      logger.error({ err: error, orderId: data.orderId }, 'coupon release after refused points failed; the sweep does it');
+      logger.error(
+        { err: error, orderId: data.orderId },
+        'coupon release after refused points failed; the sweep does it',
+      );
     });
   }
 

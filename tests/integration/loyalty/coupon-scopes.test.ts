@@ -155,7 +155,11 @@ describe('coupon scopes', () => {
     expect((await reservations(drinks.id)).map((row) => row.discount_minor)).toEqual([450n]);
 
     // The same coupon on an order without drinks does not apply; an item coupon likewise.
-    const juice = await coupon(world.actors.admin.accessToken, { kind: 'fixed', amountMinor: 200, itemIds: [world.jusId] });
+    const juice = await coupon(world.actors.admin.accessToken, {
+      kind: 'fixed',
+      amountMinor: 200,
+      itemIds: [world.jusId],
+    });
     for (const code of [drinks.code, juice.code]) {
       const refused = await placeOrder(world, customer.accessToken, { ...ndole(), couponCode: code });
       expect(refused.statusCode, refused.body).toBe(422);
@@ -175,7 +179,11 @@ describe('coupon scopes', () => {
     expect(withJuice.json().pricing.discountMinor).toBe(200);
 
     // Another city: refused, nothing reserved.
-    const yaounde = await coupon(world.actors.admin.accessToken, { kind: 'fixed', amountMinor: 100, city: 'Yaoundé' });
+    const yaounde = await coupon(world.actors.admin.accessToken, {
+      kind: 'fixed',
+      amountMinor: 100,
+      city: 'Yaoundé',
+    });
     const elsewhere = await placeOrder(world, customer.accessToken, { ...ndole(), couponCode: yaounde.code });
     expect(elsewhere.statusCode, elsewhere.body).toBe(422);
     expect(elsewhere.json().detail).toMatch(/another city/);
@@ -183,8 +191,16 @@ describe('coupon scopes', () => {
   });
 
   it('a first-order coupon: a new customer’s first order, once; a failed first order does not count', async () => {
-    const first = await coupon(world.actors.admin.accessToken, { kind: 'fixed', amountMinor: 300, firstOrderOnly: true });
-    const other = await coupon(world.actors.admin.accessToken, { kind: 'fixed', amountMinor: 300, firstOrderOnly: true });
+    const first = await coupon(world.actors.admin.accessToken, {
+      kind: 'fixed',
+      amountMinor: 300,
+      firstOrderOnly: true,
+    });
+    const other = await coupon(world.actors.admin.accessToken, {
+      kind: 'fixed',
+      amountMinor: 300,
+      firstOrderOnly: true,
+    });
     // 1 000 XAF cannot pay: the first order fails (PAYMENT_FAILED), which is no first order.
     const customer = await fundedCustomer(world, 1_000n);
     const failed = await placeOrder(world, customer.accessToken, { ...ndole(), couponCode: first.code });
@@ -211,7 +227,9 @@ describe('coupon scopes', () => {
     // Once the orders' view shows that order, no first-order coupon applies any more.
     await until(
       () =>
-        sql<{ n: string }>`SELECT count(*)::text AS n FROM orders_view WHERE order_id = ${placed.json().id}`.execute(
+        sql<{
+          n: string;
+        }>`SELECT count(*)::text AS n FROM orders_view WHERE order_id = ${placed.json().id}`.execute(
           services().db,
         ),
       (result) => result.rows[0]!.n === '1',
@@ -263,13 +281,21 @@ describe('a coupon and points on one order', () => {
     });
     const customer = await customerWithPoints(2_000n);
     // 50 % of the 2 000 the coupon left: at most 1 000 points.
-    const over = await placeOrder(world, customer.accessToken, { ...ndole(), couponCode: owners.code, usePoints: 1_001 });
+    const over = await placeOrder(world, customer.accessToken, {
+      ...ndole(),
+      couponCode: owners.code,
+      usePoints: 1_001,
+    });
     expect(over.statusCode, over.body).toBe(422);
     expect(over.json()).toMatchObject({ code: 'points_over_cap', maxPoints: 1_000 });
     expect((await couponRow(owners.id)).uses).toBe(0);
 
     const expenseBefore = (await account(promotionsExpenseId('XAF')))?.debitsPosted ?? 0n;
-    const placed = await placeOrder(world, customer.accessToken, { ...ndole(), couponCode: owners.code, usePoints: 1_000 });
+    const placed = await placeOrder(world, customer.accessToken, {
+      ...ndole(),
+      couponCode: owners.code,
+      usePoints: 1_000,
+    });
     expect(placed.statusCode, placed.body).toBe(201);
     const order = placed.json();
     expect(order.pricing).toMatchObject({ subtotalMinor: 2_500, discountMinor: 1_500 });
@@ -319,7 +345,11 @@ describe('a coupon and points on one order', () => {
     const platform = await coupon(world.actors.admin.accessToken, { kind: 'fixed', amountMinor: 200 });
     // 1 000 XAF cannot pay what is left: PAYMENT_FAILED, points back whole, the coupon's use back.
     const poor = await customerWithPoints(1_000n, 1_000n);
-    const failed = await placeOrder(world, poor.accessToken, { ...ndole(), couponCode: platform.code, usePoints: 500 });
+    const failed = await placeOrder(world, poor.accessToken, {
+      ...ndole(),
+      couponCode: platform.code,
+      usePoints: 500,
+    });
     expect(failed.statusCode, failed.body).toBe(402);
     await until(
       () => pointsOf(poor.userId),
