@@ -58,11 +58,13 @@ export const loyaltyContext = defineContext({
     // referrals: the referrer's phone (identity's users, decrypted by its repository).
     catalog: need<{ orders: Pick<CatalogOrdersApi, 'restaurantOwnerId'> }>(),
     identity: need<Pick<Identity, 'audit' | 'repository'>>(),
-    // The campaigns' new customers: which orders were their customer's first (orders' view).
-    orders: need<{ repository: Pick<OrdersRepository, 'firstOrders'> }>(),
   },
+  // The campaigns' new customers: which orders were their customer's first (orders' view), asked
+  // only when a campaign's figures are read. `later` keeps loyalty's place among the contexts
+  // (and in the erasure order) where it was.
+  later: { orders: need<{ repository: Pick<OrdersRepository, 'firstOrders'> }>() },
   tables: tablesOf<LoyaltyTables>(),
-  create(platform, { ledger, catalog, identity, orders }) {
+  create(platform, { ledger, catalog, identity }, later) {
     const { runtime } = platform;
     const { config } = runtime;
     const referrals = createReferrals({
@@ -113,7 +115,7 @@ export const loyaltyContext = defineContext({
       logger: runtime.logger.child({ component: 'coupons' }),
       restaurantOwner: (restaurantId) => catalog.orders.restaurantOwnerId(restaurantId),
       audit: (entry) => identity.audit(entry),
-      firstOrders: (orderIds) => orders.repository.firstOrders(orderIds),
+      firstOrders: (orderIds) => later.orders().repository.firstOrders(orderIds),
     };
     const coupons = createCoupons(couponOptions);
     const promotions = createPromotions(couponOptions);
