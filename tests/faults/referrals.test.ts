@@ -182,90 +182,99 @@ describe('referral reward under faults', () => {
     });
   }
 
-  it('the dispute window passes: nothing before it closes, the reward after; repeated and replayed events book nothing more', async () => {
-    const { user, code } = await referrer();
-    const buyer = await referee(code, true);
-    const order = await deliveredOrder(world, buyer.accessToken);
-    const view = await getOrder(world, order.id, world.support.accessToken);
-    const timeline = view.json().timeline as { status: string; at: string }[];
-    const deliveredAt = new Date(timeline.find((step) => step.status === 'DELIVERED')!.at).getTime();
-    expect(Number.isNaN(deliveredAt)).toBe(false);
-    // A minute before the window closes: the order stays delivered, no referral is decided.
-    await services().orders.orders.sweep(new Date(deliveredAt + (WINDOW_MINUTES - 1) * 60_000));
-    expect((await getOrder(world, order.id, world.support.accessToken)).json().status).toBe('DELIVERED');
-    expect((await rowsOf(user.userId)).map((row) => row.status)).toEqual(['pending']);
-    expect(await pointsCredited(user.userId)).toBe(0n);
-    // Past the window: completed, awarded, referral rewarded. The sweep runs three times at once
-    // (three instances' timers) and again later: one OrderCompleted, one reward.
-    const past = new Date(deliveredAt + (WINDOW_MINUTES + 1) * 60_000);
-    await until(
-      async () => {
-        await Promise.all([0, 1, 2].map(() => services().orders.orders.sweep(past)));
-        return (await getOrder(world, order.id, world.support.accessToken)).json().status;
-      },
-      (status) => status === 'COMPLETED',
-    );
-    await until(
-      () => pointsCredited(user.userId),
-      (points) => points === REFERRER_REWARD,
-    );
-    // The award reactor replayed from an empty checkpoint: every completion handled again.
-    await services().loyalty.stop();
-    await db().deleteFrom('loyalty_reactor_checkpoints').where('name', '=', 'loyalty-awards').execute();
-    await services().loyalty.start();
-    await until(
-      async () =>
-        (
-          await db()
-            .selectFrom('loyalty_reactor_checkpoints')
-            .select('position')
-            .where('name', '=', 'loyalty-awards')
-            .executeTakeFirst()
-        )?.position,
-      (position) => position !== undefined,
-    );
-    // The completion event handled by hand too, as a straggling instance would.
-    expect(
-      await services().loyalty.referrals.onOrderCompleted({
-        orderId: order.id,
-        refereeId: buyer.userId,
-        paymentPhone: null,
-        at: new Date(),
-      }),
-    ).toBe('exists');
-    await expectSound(user, { rewarded: 1, referrerPaid: 1 });
-    // The referee: the order's points (25 for 2 500 XAF of food) and the referral's, once each.
-    expect(await pointsCredited(buyer.userId)).toBe(25n + REFEREE_REWARD);
-  });
+  // Whole orders (placed, paid, delivered, completed): minutes on a loaded machine, not seconds.
+  it(
+    'the dispute window passes: nothing before it closes, the reward after; repeated and replayed events book nothing more',
+    { timeout: 180_000 },
+    async () => {
+      const { user, code } = await referrer();
+      const buyer = await referee(code, true);
+      const order = await deliveredOrder(world, buyer.accessToken);
+      const view = await getOrder(world, order.id, world.support.accessToken);
+      const timeline = view.json().timeline as { status: string; at: string }[];
+      const deliveredAt = new Date(timeline.find((step) => step.status === 'DELIVERED')!.at).getTime();
+      expect(Number.isNaN(deliveredAt)).toBe(false);
+      // A minute before the window closes: the order stays delivered, no referral is decided.
+      await services().orders.orders.sweep(new Date(deliveredAt + (WINDOW_MINUTES - 1) * 60_000));
+      expect((await getOrder(world, order.id, world.support.accessToken)).json().status).toBe('DELIVERED');
+      expect((await rowsOf(user.userId)).map((row) => row.status)).toEqual(['pending']);
+      expect(await pointsCredited(user.userId)).toBe(0n);
+      // Past the window: completed, awarded, referral rewarded. The sweep runs three times at once
+      // (three instances' timers) and again later: one OrderCompleted, one reward.
+      const past = new Date(deliveredAt + (WINDOW_MINUTES + 1) * 60_000);
+      await until(
+        async () => {
+          await Promise.all([0, 1, 2].map(() => services().orders.orders.sweep(past)));
+          return (await getOrder(world, order.id, world.support.accessToken)).json().status;
+        },
+        (status) => status === 'COMPLETED',
+      );
+      await until(
+        () => pointsCredited(user.userId),
+        (points) => points === REFERRER_REWARD,
+      );
+      // The award reactor replayed from an empty checkpoint: every completion handled again.
+      await services().loyalty.stop();
+      await db().deleteFrom('loyalty_reactor_checkpoints').where('name', '=', 'loyalty-awards').execute();
+      await services().loyalty.start();
+      await until(
+        async () =>
+          (
+            await db()
+              .selectFrom('loyalty_reactor_checkpoints')
+              .select('position')
+              .where('name', '=', 'loyalty-awards')
+              .executeTakeFirst()
+          )?.position,
+        (position) => position !== undefined,
+      );
+      // The completion event handled by hand too, as a straggling instance would.
+      expect(
+        await services().loyalty.referrals.onOrderCompleted({
+          orderId: order.id,
+          refereeId: buyer.userId,
+          paymentPhone: null,
+          at: new Date(),
+        }),
+      ).toBe('exists');
+      await expectSound(user, { rewarded: 1, referrerPaid: 1 });
+      // The referee: the order's points (25 for 2 500 XAF of food) and the referral's, once each.
+      expect(await pointsCredited(buyer.userId)).toBe(25n + REFEREE_REWARD);
+    },
+  );
 
-  it('concurrent referees completing through real orders in one sweep: the cap holds, each rewarded once', async () => {
-    const { user, code } = await referrer();
-    const buyers = await Promise.all([0, 1, 2, 3].map(() => referee(code, true)));
-    const orders: { id: string }[] = [];
-    for (const buyer of buyers) orders.push(await deliveredOrder(world, buyer.accessToken));
-    // One sweep past every window completes them all together (two instances sweeping at once).
-    const past = new Date(Date.now() + (WINDOW_MINUTES + 5) * 60_000);
-    await until(
-      async () => {
-        await Promise.all([services().orders.orders.sweep(past), services().orders.orders.sweep(past)]);
-        const statuses = await Promise.all(
-          orders.map(
-            async (order) => (await getOrder(world, order.id, world.support.accessToken)).json().status,
-          ),
-        );
-        return statuses;
-      },
-      (statuses) => statuses.every((status) => status === 'COMPLETED'),
-    );
-    await until(
-      async () => (await rowsOf(user.userId)).filter((row) => row.status === 'rewarded').length,
-      (count) => count === buyers.length,
-    );
-    await until(
-      () => pointsCredited(user.userId),
-      (points) => points === REFERRER_REWARD * BigInt(MONTHLY_CAP),
-    );
-    await expectSound(user, { rewarded: buyers.length, referrerPaid: MONTHLY_CAP });
-    for (const buyer of buyers) expect(await pointsCredited(buyer.userId)).toBe(25n + REFEREE_REWARD);
-  });
+  it(
+    'concurrent referees completing through real orders in one sweep: the cap holds, each rewarded once',
+    { timeout: 180_000 },
+    async () => {
+      const { user, code } = await referrer();
+      const buyers = await Promise.all([0, 1, 2, 3].map(() => referee(code, true)));
+      const orders: { id: string }[] = [];
+      for (const buyer of buyers) orders.push(await deliveredOrder(world, buyer.accessToken));
+      // One sweep past every window completes them all together (two instances sweeping at once).
+      const past = new Date(Date.now() + (WINDOW_MINUTES + 5) * 60_000);
+      await until(
+        async () => {
+          await Promise.all([services().orders.orders.sweep(past), services().orders.orders.sweep(past)]);
+          const statuses = await Promise.all(
+            orders.map(
+              async (order) => (await getOrder(world, order.id, world.support.accessToken)).json().status,
+            ),
+          );
+          return statuses;
+        },
+        (statuses) => statuses.every((status) => status === 'COMPLETED'),
+      );
+      await until(
+        async () => (await rowsOf(user.userId)).filter((row) => row.status === 'rewarded').length,
+        (count) => count === buyers.length,
+      );
+      await until(
+        () => pointsCredited(user.userId),
+        (points) => points === REFERRER_REWARD * BigInt(MONTHLY_CAP),
+      );
+      await expectSound(user, { rewarded: buyers.length, referrerPaid: MONTHLY_CAP });
+      for (const buyer of buyers) expect(await pointsCredited(buyer.userId)).toBe(25n + REFEREE_REWARD);
+    },
+  );
 });
