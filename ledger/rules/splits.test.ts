@@ -184,6 +184,24 @@ describe('orderSettlement', () => {
     expect(settlement.legs.some((leg) => leg.direction === 'in')).toBe(false);
   });
 
+  it('splits a discount with two funders: the restaurant its coupon, the promotions expense the points', () => {
+    const settlement = orderSettlement({
+      ...BASE_ORDER,
+      discountMinor: 2_500n,
+      discountFundedBy: 'restaurant',
+      restaurantDiscountMinor: 2_000n,
+    });
+    expect([settlement.commissionBaseMinor, settlement.commissionMinor]).toEqual([8_000n, 1_200n]);
+    expect(settlement.legs.find((leg) => leg.kind === 'promotion_funding')?.amountMinor).toBe(500n);
+    expect(netOutOfEscrowMinor(settlement.legs)).toBe(settlement.escrowMinor);
+    expect(() =>
+      orderSettlement({ ...BASE_ORDER, discountMinor: 100n, restaurantDiscountMinor: 101n }),
+    ).toThrow(RangeError);
+    expect(() =>
+      orderSettlement({ ...BASE_ORDER, discountMinor: 100n, restaurantDiscountMinor: -1n }),
+    ).toThrow(RangeError);
+  });
+
   it('refuses negative amounts and a discount above the subtotal', () => {
     expect(() => orderSettlement({ ...BASE_ORDER, tipMinor: -1n })).toThrow(RangeError);
     expect(() => orderSettlement({ ...BASE_ORDER, discountMinor: 10_001n })).toThrow(RangeError);
@@ -196,14 +214,22 @@ describe('orderSettlement', () => {
       tipMinor: fc.bigInt({ min: 0n, max: 10_000n }),
       taxMinor: fc.bigInt({ min: 0n, max: 500_000n }),
       discountShare: fc.integer({ min: 0, max: 100 }),
+      restaurantShare: fc.option(fc.integer({ min: 0, max: 100 }), { nil: undefined }),
       discountFundedBy: fc.constantFrom('platform' as const, 'restaurant' as const),
       commissionRate: fc.constantFrom('0', '0.10', '0.12', '0.15', '0.175', '1'),
       driverFeeMinor: fc.bigInt({ min: 0n, max: 20_000n }),
     })
-    .map(({ discountShare, ...rest }): OrderSettlementInput => ({
-      ...rest,
-      discountMinor: (rest.subtotalMinor * BigInt(discountShare)) / 100n,
-    }));
+    .map(({ discountShare, restaurantShare, ...rest }): OrderSettlementInput => {
+      const discountMinor = (rest.subtotalMinor * BigInt(discountShare)) / 100n;
+      return {
+        ...rest,
+        discountMinor,
+        // Sometimes two funders: the restaurant a part, the promotions expense the rest.
+        ...(restaurantShare === undefined
+          ? {}
+          : { restaurantDiscountMinor: (discountMinor * BigInt(restaurantShare)) / 100n }),
+      };
+    });
 
   it('nets its legs exactly to the escrow amount, every leg positive, for any order', () => {
     fc.assert(

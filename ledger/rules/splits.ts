@@ -199,6 +199,12 @@ export interface OrderSettlementInput {
   readonly discountMinor: bigint;
   /** Who pays for the discount; default `platform` (a promotion). */
   readonly discountFundedBy?: 'platform' | 'restaurant';
+  /**
+   * The part of the discount the restaurant funds, when the discount has two funders (a
+   * restaurant's coupon and points on one order); the platform funds the rest. Absent: all of it
+   * when `discountFundedBy` is `restaurant`, none otherwise.
+   */
+  readonly restaurantDiscountMinor?: bigint;
   readonly commissionRate: Rate;
   readonly driverFeeMinor: bigint;
 }
@@ -236,18 +242,22 @@ export function orderSettlement(input: OrderSettlementInput): OrderSettlement {
   ];
   for (const [name, value] of amounts) assertNonNegative(name, value);
   if (input.discountMinor > input.subtotalMinor) throw new RangeError('discount exceeds the subtotal');
-  const restaurantFunded = input.discountFundedBy === 'restaurant';
+  const restaurantDiscountMinor =
+    input.restaurantDiscountMinor ?? (input.discountFundedBy === 'restaurant' ? input.discountMinor : 0n);
+  assertNonNegative('restaurantDiscountMinor', restaurantDiscountMinor);
+  if (restaurantDiscountMinor > input.discountMinor)
+    throw new RangeError('the restaurant funds more than the discount');
   const escrowMinor =
     input.subtotalMinor +
     input.deliveryFeeChargedMinor +
     input.tipMinor +
     input.taxMinor -
     input.discountMinor;
-  const commissionBaseMinor = input.subtotalMinor - (restaurantFunded ? input.discountMinor : 0n);
+  const commissionBaseMinor = input.subtotalMinor - restaurantDiscountMinor;
   const commission = commissionMinor(commissionBaseMinor, input.commissionRate);
   const deliveryMarginMinor = input.deliveryFeeChargedMinor - input.driverFeeMinor;
   const candidates: SettlementLeg[] = [
-    leg('promotion_funding', 'in', restaurantFunded ? 0n : input.discountMinor, 'promotion'),
+    leg('promotion_funding', 'in', input.discountMinor - restaurantDiscountMinor, 'promotion'),
     leg('delivery_subsidy', 'in', deliveryMarginMinor < 0n ? -deliveryMarginMinor : 0n, 'delivery_subsidy'),
     leg('restaurant_share', 'out', commissionBaseMinor - commission, 'escrow_release'),
     leg('platform_commission', 'out', commission, 'commission'),

@@ -14,7 +14,8 @@ import { act, placeOrder, type OrderWorld } from '../integration/orders/helpers.
 
 /**
  * Discounts against the real ledger, through the real API: random sequences of orders with a
- * platform coupon, a restaurant coupon, points or nothing, each delivered or cancelled. After each
+ * platform coupon, a restaurant coupon (either sometimes with points beside it), points or
+ * nothing, each delivered or cancelled. After each
  * order: the escrow is zero; the promotions expense paid exactly the platform-funded discounts of
  * the delivered orders (once: a settlement's transfer ids are the order's); the restaurant's share
  * and the commission add up to the food less its own coupon; a cancelled order's discount was
@@ -38,6 +39,8 @@ interface Step {
   percent: boolean;
   value: number;
   quantity: number;
+  /** A coupon with points beside it (coupon first, then `value` points on the food left). */
+  withPoints: boolean;
   end: 'deliver' | 'cancel';
 }
 
@@ -46,6 +49,7 @@ const step: fc.Arbitrary<Step> = fc.record({
   percent: fc.boolean(),
   value: fc.integer({ min: 1, max: 60 }),
   quantity: fc.integer({ min: 1, max: 3 }),
+  withPoints: fc.boolean(),
   end: fc.constantFrom<'deliver' | 'cancel'>('deliver', 'cancel'),
 });
 
@@ -108,9 +112,16 @@ describe('discounts on the real ledger (property)', () => {
         for (const item of steps) {
           const expenseBefore = (await account(promotionsExpenseId('XAF')))?.debitsPosted ?? 0n;
           const pointsBefore = (await account(customerPointsId(customer.userId)))!.availableMinor;
-          const usePoints = item.source === 'points' ? item.value * 10 : undefined;
-          const couponCode =
-            item.source === 'platform' || item.source === 'restaurant' ? await couponFor(item) : undefined;
+          const withCoupon = item.source === 'platform' || item.source === 'restaurant';
+          // Points alone: up to 600; beside a coupon: up to 60 (always within 50 % of what a
+          // coupon of at most 60 % or 600 XAF leaves of 2 500 XAF or more).
+          const usePoints =
+            item.source === 'points'
+              ? item.value * 10
+              : withCoupon && item.withPoints
+                ? item.value
+                : undefined;
+          const couponCode = withCoupon ? await couponFor(item) : undefined;
           const placed = await placeOrder(world, customer.accessToken, {
             items: [{ itemId: world.ndoleId, quantity: item.quantity }],
             tipMinor: 0,
@@ -121,6 +132,11 @@ describe('discounts on the real ledger (property)', () => {
           const order = placed.json();
           const { subtotalMinor, discountMinor, totalMinor } = order.pricing;
           expect(discountMinor).toBeLessThanOrEqual(subtotalMinor);
+          expect(totalMinor).toBeGreaterThanOrEqual(0);
+          // The points' part of the discount (1 XAF a point), the coupon's is the rest.
+          const pointsPart = BigInt(usePoints ?? 0);
+          const restaurantPart = item.source === 'restaurant' ? BigInt(discountMinor) - pointsPart : 0n;
+          if (usePoints !== undefined) expect(BigInt(discountMinor)).toBeGreaterThanOrEqual(pointsPart);
           if (item.source === 'none') expect(discountMinor).toBe(0);
           const escrowId = orderEscrowId(order.id, 'XAF');
           if (item.end === 'deliver') {
@@ -135,16 +151,14 @@ describe('discounts on the real ledger (property)', () => {
               () => credited(`settle:${order.id}:restaurant_share`),
               (amount) => amount > 0n,
             );
-            const platformFunded = item.source === 'restaurant' ? 0n : BigInt(discountMinor);
+            const platformFunded = BigInt(discountMinor) - restaurantPart;
             expect(((await account(promotionsExpenseId('XAF')))?.debitsPosted ?? 0n) - expenseBefore).toBe(
               platformFunded,
             );
             expect(await credited(`settle:${order.id}:promotion_funding`)).toBe(platformFunded);
             const share = await credited(`settle:${order.id}:restaurant_share`);
             const commission = await credited(`settle:${order.id}:platform_commission`);
-            expect(share + commission).toBe(
-              BigInt(subtotalMinor) - (item.source === 'restaurant' ? BigInt(discountMinor) : 0n),
-            );
+            expect(share + commission).toBe(BigInt(subtotalMinor) - restaurantPart);
           } else {
             const cancelled = await act(world, order.id, 'cancel', customer.accessToken, {
               reason: 'changed my mind',

@@ -34,6 +34,8 @@ export interface OrderLineRequest {
 
 export interface SnapshotLine {
   itemId: string;
+  /** The item's category (null for an item not found): coupons scoped to categories read it. */
+  categoryId: string | null;
   name: Localized;
   quantity: number;
   /** The item's own price before discount. */
@@ -63,6 +65,8 @@ export interface OrderSnapshot {
     location: Point;
     deliveryRadiusM: number;
     prepTimeMinutes: number;
+    /** As stored (free text today): coupons scoped to a city compare it. */
+    city: string;
   };
   lines: SnapshotLine[];
   /** True when the restaurant is active and open and every line is orderable. */
@@ -185,6 +189,7 @@ export function createOrdersApi(
         if (item === undefined || category === undefined) {
           return {
             itemId: line.itemId,
+            categoryId: null,
             name: { fr: '' },
             quantity: line.quantity,
             basePrice: 0n,
@@ -236,6 +241,7 @@ export function createOrdersApi(
         const unitPrice = itemPrice + options.reduce((sum, option) => sum + option.priceDelta, 0n);
         return {
           itemId: item.id,
+          categoryId: item.categoryId,
           name: item.name,
           quantity: line.quantity,
           basePrice: item.price,
@@ -260,6 +266,7 @@ export function createOrdersApi(
           location: restaurant.location,
           deliveryRadiusM: restaurant.deliveryRadiusM,
           prepTimeMinutes: restaurant.prepTimeMinutes,
+          city: restaurant.city,
         },
         lines: snapshotLines,
         orderable:

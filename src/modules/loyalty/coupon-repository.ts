@@ -28,6 +28,10 @@ export function couponOf(row: Selectable<CouponsTable>): Coupon {
     perCustomerLimit: row.per_customer_limit,
     uses: row.uses,
     disabledAt: row.disabled_at,
+    firstOrderOnly: row.first_order_only,
+    itemIds: row.item_ids,
+    categoryIds: row.category_ids,
+    city: row.city,
   };
 }
 
@@ -46,6 +50,10 @@ export interface NewCouponRow {
   total_limit: number | null;
   per_customer_limit: number | null;
   created_by: string;
+  first_order_only: boolean;
+  item_ids: string[] | null;
+  category_ids: string[] | null;
+  city: string | null;
 }
 
 export interface RedemptionRow {
@@ -206,6 +214,41 @@ export function createCouponRepository(db: LoyaltyDb) {
           .execute();
         return true;
       });
+    },
+
+    /**
+     * Deletes the held reservation of an order that will never exist (its placement was refused
+     * after the reservation) and gives the use back: a retry of that placement reserves afresh.
+     */
+    async forget(orderId: string): Promise<boolean> {
+      return db.transaction().execute(async (trx) => {
+        const removed = await trx
+          .deleteFrom('coupon_redemptions')
+          .where('order_id', '=', orderId)
+          .where('status', '=', 'held')
+          .returning('coupon_id')
+          .executeTakeFirst();
+        if (removed === undefined) return false;
+        await trx
+          .updateTable('coupons')
+          .set((eb) => ({ uses: eb('uses', '-', 1) }))
+          .where('id', '=', removed.coupon_id)
+          .execute();
+        return true;
+      });
+    },
+
+    /** The coupon's delivered orders (used), in order id order after `after`: a page of its figures' orders. */
+    async usedOrders(couponId: string, after: string | undefined, limit: number) {
+      return db
+        .selectFrom('coupon_redemptions')
+        .select(['order_id', 'customer_id'])
+        .where('coupon_id', '=', couponId)
+        .where('status', '=', 'used')
+        .$if(after !== undefined, (query) => query.where('order_id', '>', after!))
+        .orderBy('order_id')
+        .limit(limit)
+        .execute();
     },
 
     /** Reservations still held since before `before` (candidates for the stranded sweep). */

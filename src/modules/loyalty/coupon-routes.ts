@@ -12,7 +12,7 @@ import { HttpProblem, ProblemSchema } from '../../http/problem.js';
 import type { Runtime } from '../../runtime.js';
 import { redemptionsCsv } from './coupon-export.js';
 import { MAX_COUPON_PAGE } from './coupon-repository.js';
-import { MAX_COUPON_AMOUNT_XAF, MAX_COUPON_USES } from './coupon-rules.js';
+import { MAX_CITY_LENGTH, MAX_COUPON_AMOUNT_XAF, MAX_COUPON_USES, MAX_SCOPE_IDS } from './coupon-rules.js';
 import type { CouponCaller, Coupons, CouponView } from './coupons.js';
 import type { LoyaltyDb } from './tables.js';
 
@@ -53,7 +53,12 @@ const Coupon = Type.Object({
   perCustomerLimit: Nullable(Type.Integer()),
   uses: Type.Integer(),
   disabledAt: Nullable(Type.String({ format: 'date-time' })),
+  firstOrderOnly: Type.Boolean(),
+  itemIds: Type.Unsafe<string[] | null>({ type: ['array', 'null'], items: { type: 'string' } }),
+  categoryIds: Type.Unsafe<string[] | null>({ type: ['array', 'null'], items: { type: 'string' } }),
+  city: Nullable(Type.String()),
 });
+const ScopeIds = Type.Array(Uuid, { minItems: 1, maxItems: MAX_SCOPE_IDS });
 
 /** The creation's answer: what was created (the list shows it whole; the document stays small). */
 const Created = Type.Object({
@@ -83,6 +88,12 @@ const NewCoupon = Type.Object(
     totalLimit: Type.Optional(Uses),
     perCustomerLimit: Type.Optional(Uses),
     restaurantId: Type.Optional(Uuid),
+    firstOrderOnly: Type.Optional(Type.Boolean()),
+    itemIds: Type.Optional(ScopeIds),
+    categoryIds: Type.Optional(ScopeIds),
+    city: Type.Optional(
+      Type.String({ minLength: 1, maxLength: MAX_CITY_LENGTH, pattern: '^[^\\u0000-\\u001f]+$' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -99,6 +110,7 @@ const Roi = Type.Object({
   fundedBy: Type.String(),
   ledger: Type.Object({ promotionFundingMinor: Type.Integer(), restaurantShareMinor: Type.Integer() }),
   customers: Type.Integer(),
+  newCustomers: Nullable(Type.Integer({ description: 'customers whose first order this was' })),
   repeatCustomers: Type.Integer(),
   repeatRatePercent: Type.String(),
   foodPerDiscountFranc: Nullable(Type.String()),

@@ -2,8 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { discountMinor } from '../orders/index.js';
 import {
   couponDiscount,
+  cityMatches,
   couponRefusal,
+  couponScopeRefusal,
   definitionProblems,
+  scopedLines,
   normalizeCode,
   repeatRatePercent,
   returnOnDiscount,
@@ -23,6 +26,10 @@ const definition: CouponDefinition = {
   endsAt: new Date('2026-12-31T00:00:00Z'),
   totalLimit: 10,
   perCustomerLimit: 1,
+  firstOrderOnly: false,
+  itemIds: null,
+  categoryIds: null,
+  city: null,
 };
 const coupon: Coupon = {
   ...definition,
@@ -96,5 +103,72 @@ describe('coupon rules', () => {
     expect(returnOnDiscount({ foodMinor: 2_500n, discountMinor: 250n })).toBe('10.00');
     expect(returnOnDiscount({ foodMinor: 1_000n, discountMinor: 300n })).toBe('3.33');
     expect(returnOnDiscount({ foodMinor: 1_000n, discountMinor: 0n })).toBeNull();
+  });
+
+  const ITEM_A = '00000000-0000-4000-8000-00000000000a';
+  const ITEM_B = '00000000-0000-4000-8000-00000000000b';
+  const DRINKS = '00000000-0000-4000-8000-0000000000d1';
+  const lines = [
+    { itemId: ITEM_A, categoryId: DRINKS, lineTotalMinor: 1_000n },
+    { itemId: ITEM_B, categoryId: null, lineTotalMinor: 1_500n },
+    { itemId: ITEM_A, categoryId: DRINKS, lineTotalMinor: 505n },
+  ];
+
+  it('given a coupon scoped to items or categories, then only matching lines make its base', () => {
+    expect(scopedLines(definition, lines)).toEqual({ lineIndexes: [0, 1, 2], baseMinor: 3_005n });
+    expect(scopedLines({ itemIds: [ITEM_B], categoryIds: null }, lines)).toEqual({
+      lineIndexes: [1],
+      baseMinor: 1_500n,
+    });
+    expect(scopedLines({ itemIds: null, categoryIds: [DRINKS] }, lines)).toEqual({
+      lineIndexes: [0, 2],
+      baseMinor: 1_505n,
+    });
+    // Either matches: an item or a category.
+    expect(scopedLines({ itemIds: [ITEM_B], categoryIds: [DRINKS] }, lines).baseMinor).toBe(3_005n);
+    // 10 % of the drinks only, rounded down: 150, not 300 of the whole food.
+    expect(discountMinor(1_505n, couponDiscount(definition))).toBe(150n);
+    expect(definitionProblems({ ...definition, itemIds: [] })).toEqual([expect.stringMatching(/^itemIds/)]);
+    expect(definitionProblems({ ...definition, categoryIds: ['x'] })).toEqual([
+      expect.stringMatching(/^categoryIds/),
+    ]);
+    expect(definitionProblems({ ...definition, city: ' - ' })).toEqual([expect.stringMatching(/^city/)]);
+  });
+
+  it('given a city typed in any way, then the comparison ignores case, accents, spaces and hyphens', () => {
+    expect(cityMatches(null, 'Douala')).toBe(true);
+    expect(cityMatches('Yaoundé', ' yaounde ')).toBe(true);
+    expect(cityMatches('YAOUNDE', 'Yaoundé')).toBe(true);
+    expect(cityMatches('Bafoussam', 'Buea')).toBe(false);
+    expect(cityMatches('Kribi', null)).toBe(false);
+    expect(cityMatches('Ngaoundéré', 'ngaoundere')).toBe(true);
+    expect(cityMatches('Dschang-Ville', 'dschang  ville')).toBe(true);
+  });
+
+  it('given scopes, then the quote refuses another city, no matching dish, or a second order', async () => {
+    const scoped = (changes: Partial<Coupon>, firstOrder = true) =>
+      couponScopeRefusal(
+        { ...coupon, ...changes },
+        { restaurantCity: 'Douala', lines, firstOrder: async () => firstOrder },
+      );
+    expect(await scoped({})).toBeUndefined();
+    expect((await scoped({ city: 'Yaoundé' }))?.reason).toMatch(/another city/);
+    expect(await scoped({ city: 'douala' })).toBeUndefined();
+    expect((await scoped({ itemIds: ['00000000-0000-4000-8000-0000000000ff'] }))?.reason).toMatch(/none/);
+    expect((await scoped({ firstOrderOnly: true }, false))?.reason).toMatch(/first order/);
+    expect(await scoped({ firstOrderOnly: true }, true)).toBeUndefined();
+    // The order history is read only for a first-order coupon.
+    let asked = 0;
+    await couponScopeRefusal(coupon, {
+      restaurantCity: null,
+      lines,
+      firstOrder: async () => (asked += 1) > 0,
+    });
+    expect(asked).toBe(0);
+    // A first-order coupon is reserved once per customer whatever its cap.
+    expect(
+      couponRefusal({ ...coupon, firstOrderOnly: true, perCustomerLimit: null }, { ...use, customerUses: 1 })
+        ?.code,
+    ).toBe('coupon_customer_limit');
   });
 });

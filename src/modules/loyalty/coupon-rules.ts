@@ -13,6 +13,11 @@ export const MAX_COUPON_DAYS = 366;
 /** Caps are at most this many uses. */
 export const MAX_COUPON_USES = 1_000_000;
 const PERCENT_PATTERN = /^(100|[1-9]?\d(\.\d{1,2})?)$/;
+/** A scope names at most this many items, and as many categories. */
+export const MAX_SCOPE_IDS = 50;
+/** A city as typed by people: at most this many characters. */
+export const MAX_CITY_LENGTH = 80;
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const DAY_MS = 86_400_000;
 
 export type CouponFunder = 'platform' | 'restaurant';
@@ -31,6 +36,16 @@ export interface CouponDefinition {
   endsAt: Date;
   totalLimit: number | null;
   perCustomerLimit: number | null;
+  /** Only a customer's first order (no other order placed, paid or under way). */
+  firstOrderOnly: boolean;
+  /**
+   * The dishes it applies to: lines of these items or of these categories (null: every line).
+   * The discount is computed on the matching lines' total only.
+   */
+  itemIds: string[] | null;
+  categoryIds: string[] | null;
+  /** Only restaurants in this city (as stored in the catalog, compared normalised); null: any. */
+  city: string | null;
 }
 
 export interface Coupon extends CouponDefinition {
@@ -88,7 +103,76 @@ export function definitionProblems(definition: CouponDefinition): string[] {
   ] as const)
     if (value !== null && (!Number.isSafeInteger(value) || value < 1 || value > MAX_COUPON_USES))
       problems.push(`${name}: 1 to ${MAX_COUPON_USES}`);
+  for (const [name, ids] of [
+    ['itemIds', definition.itemIds],
+    ['categoryIds', definition.categoryIds],
+  ] as const)
+    if (
+      ids !== null &&
+      (ids.length < 1 || ids.length > MAX_SCOPE_IDS || !ids.every((id) => UUID_PATTERN.test(id)))
+    )
+      problems.push(`${name}: 1 to ${MAX_SCOPE_IDS} ids`);
+  if (definition.city !== null && cityKey(definition.city) === '')
+    problems.push('city: a city name with at least one letter');
   return problems;
+}
+
+/**
+ * The one place a coupon's city scope meets a restaurant's city. Today the catalog stores the
+ * city as free text ("Yaoundé", "yaounde ", "DOUALA"), so both sides are compared by a key:
+ * accents removed, lower case, runs of spaces, hyphens and apostrophes as one space. When the
+ * catalog has city ids, this compares ids instead and nothing else changes.
+ */
+export function cityMatches(couponCity: string | null, restaurantCity: string | null): boolean {
+  if (couponCity === null) return true;
+  if (restaurantCity === null) return false;
+  return cityKey(couponCity) === cityKey(restaurantCity);
+}
+
+/** The comparison key of a typed city name (exported for the definition's check). */
+export function cityKey(city: string): string {
+  return city
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[\s'’-]+/g, ' ')
+    .replace(/[^\p{L}\p{N} ]/gu, '')
+    .trim();
+}
+
+/** An order line as the coupon's scope sees it (the order's lines, in their order). */
+export interface CouponLine {
+  itemId: string;
+  categoryId: string | null;
+  lineTotalMinor: bigint;
+}
+
+/**
+ * The indexes of the lines the coupon applies to (every line without an item or category
+ * scope) and their total: the base its discount is computed on.
+ */
+export function scopedLines(
+  coupon: Pick<CouponDefinition, 'itemIds' | 'categoryIds'>,
+  lines: readonly CouponLine[],
+): { lineIndexes: number[]; baseMinor: bigint } {
+  const everyLine = coupon.itemIds === null && coupon.categoryIds === null;
+  const lineIndexes: number[] = [];
+  let baseMinor = 0n;
+  lines.forEach((line, index) => {
+    const matches =
+      everyLine ||
+      (coupon.itemIds?.includes(line.itemId) ?? false) ||
+      (line.categoryId !== null && (coupon.categoryIds?.includes(line.categoryId) ?? false));
+    if (!matches) return;
+    lineIndexes.push(index);
+    baseMinor += line.lineTotalMinor;
+  });
+  return { lineIndexes, baseMinor };
+}
+
+/** Whether the coupon is scoped to some dishes (its discount then states the lines). */
+export function isLineScoped(coupon: Pick<CouponDefinition, 'itemIds' | 'categoryIds'>): boolean {
+  return coupon.itemIds !== null || coupon.categoryIds !== null;
 }
 
 /** The discount pricing applies: a percent of the food (rounded down, within its ceiling) or a fixed amount. */
@@ -107,6 +191,32 @@ export interface CouponUse {
   at: Date;
   /** This customer's uses of the coupon not released. */
   customerUses: number;
+}
+
+/** What the quote knows of the order beyond its amounts: its restaurant's city, its lines, whether it is a first order. */
+export interface CouponScopeUse {
+  restaurantCity: string | null;
+  lines: readonly CouponLine[];
+  /** Asked only of a first-order coupon (it costs a read). */
+  firstOrder: () => Promise<boolean>;
+}
+
+/**
+ * Why the coupon's scope excludes this order (city, dishes, first order), or undefined. Checked
+ * at the quote only: a coupon's scope never changes after creation (coupons are only withdrawn),
+ * so the reservation re-checks the caps and the window, not the scope.
+ */
+export async function couponScopeRefusal(
+  coupon: Coupon,
+  use: CouponScopeUse,
+): Promise<CouponRefusal | undefined> {
+  if (!cityMatches(coupon.city, use.restaurantCity))
+    return { code: 'coupon_invalid', reason: 'the coupon is for restaurants of another city' };
+  if (scopedLines(coupon, use.lines).baseMinor === 0n)
+    return { code: 'coupon_invalid', reason: 'the coupon applies to none of these dishes' };
+  if (coupon.firstOrderOnly && !(await use.firstOrder()))
+    return { code: 'coupon_invalid', reason: 'the coupon is for a first order only' };
+  return undefined;
 }
 
 export type CouponRefusal =
@@ -134,7 +244,10 @@ export function couponRefusal(coupon: Coupon, use: CouponUse): CouponRefusal | u
     };
   if (coupon.totalLimit !== null && coupon.uses >= coupon.totalLimit)
     return { code: 'coupon_exhausted', reason: 'the coupon has been used as many times as it may be' };
-  if (coupon.perCustomerLimit !== null && use.customerUses >= coupon.perCustomerLimit)
+  // A first order happens once: a first-order coupon is used once per customer whatever its cap
+  // (checked under the row lock at the reservation, so two parallel first orders take it once).
+  const perCustomer = coupon.firstOrderOnly ? 1 : coupon.perCustomerLimit;
+  if (perCustomer !== null && use.customerUses >= perCustomer)
     return { code: 'coupon_customer_limit', reason: 'you have used this coupon as many times as you may' };
   return undefined;
 }

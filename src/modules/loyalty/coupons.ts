@@ -26,13 +26,17 @@ import { couponOf, createCouponRepository, MAX_COUPON_PAGE } from './coupon-repo
 import {
   couponDiscount,
   couponRefusal,
+  couponScopeRefusal,
   definitionProblems,
+  isLineScoped,
+  scopedLines,
   normalizeCode,
   repeatRatePercent,
   returnOnDiscount,
   type Coupon,
   type CouponDefinition,
 } from './coupon-rules.js';
+import { newCustomers, NEW_CUSTOMERS_PAGE, type FirstOrders } from './campaign-figures.js';
 import type { LoyaltyDb } from './tables.js';
 
 export const COUPON_REACTOR = 'loyalty-coupons';
@@ -69,6 +73,8 @@ export interface CouponsOptions {
   /** The restaurant's owner (catalog), undefined when there is no such restaurant. */
   restaurantOwner(restaurantId: string): Promise<string | undefined>;
   audit(entry: CouponAuditEntry): Promise<void>;
+  /** Which orders were their customer's first (orders' view): the campaigns' new customers. */
+  firstOrders?: FirstOrders;
   now?: () => Date;
 }
 
@@ -84,6 +90,10 @@ export interface NewCouponInput {
   totalLimit?: number;
   perCustomerLimit?: number;
   restaurantId?: string;
+  firstOrderOnly?: boolean;
+  itemIds?: string[];
+  categoryIds?: string[];
+  city?: string;
 }
 
 /** A coupon as the API shows it. */
@@ -104,6 +114,10 @@ export function couponView(coupon: Coupon) {
     perCustomerLimit: coupon.perCustomerLimit,
     uses: coupon.uses,
     disabledAt: coupon.disabledAt?.toISOString() ?? null,
+    firstOrderOnly: coupon.firstOrderOnly,
+    itemIds: coupon.itemIds,
+    categoryIds: coupon.categoryIds,
+    city: coupon.city,
   };
 }
 export type CouponView = ReturnType<typeof couponView>;
@@ -137,13 +151,15 @@ export function createCoupons(options: CouponsOptions) {
       const coupon = await repository.byCode(normalizeCode(code));
       if (coupon === undefined) return { valid: false, reason: 'unknown coupon code' };
       const customerUses = await repository.customerUses(coupon.id, context.customerId);
-      const refusal = couponRefusal(coupon, { ...context, customerUses });
+      const refusal =
+        couponRefusal(coupon, { ...context, customerUses }) ?? (await couponScopeRefusal(coupon, context));
       if (refusal !== undefined) return { valid: false, reason: refusal.reason, code: refusal.code };
       return {
         valid: true,
         discount: couponDiscount(coupon),
         couponId: coupon.id,
         fundedBy: coupon.fundedBy,
+        lineIndexes: isLineScoped(coupon) ? scopedLines(coupon, context.lines).lineIndexes : null,
       };
     },
     async reserve(reservation): Promise<CouponReserveResult> {
@@ -168,6 +184,10 @@ export function createCoupons(options: CouponsOptions) {
       if (result.reserved) return { reserved: true };
       return { reserved: false, code: result.code as CouponRefusalCode, reason: result.reason };
     },
+    async releaseUnplaced(orderId) {
+      if (await orderStreamExists(eventStore, orderId)) return;
+      if (await repository.forget(orderId)) for (const listener of listeners) listener(orderId, 'released');
+    },
   };
 
   /** The restaurant must be the caller's (admins may name any restaurant that exists). */
@@ -191,6 +211,13 @@ export function createCoupons(options: CouponsOptions) {
       endsAt: new Date(input.endsAt),
       totalLimit: input.totalLimit ?? null,
       perCustomerLimit: input.perCustomerLimit ?? null,
+      firstOrderOnly: input.firstOrderOnly ?? false,
+      itemIds: input.itemIds === undefined ? null : [...new Set(input.itemIds.map((id) => id.toLowerCase()))],
+      categoryIds:
+        input.categoryIds === undefined
+          ? null
+          : [...new Set(input.categoryIds.map((id) => id.toLowerCase()))],
+      city: input.city === undefined ? null : input.city.trim(),
     };
     const problems = definitionProblems(definition);
     if (problems.length > 0)
@@ -238,6 +265,10 @@ export function createCoupons(options: CouponsOptions) {
       total_limit: definition.totalLimit,
       per_customer_limit: definition.perCustomerLimit,
       created_by: caller.userId,
+      first_order_only: definition.firstOrderOnly,
+      item_ids: definition.itemIds,
+      category_ids: definition.categoryIds,
+      city: definition.city,
     });
     const coupon = await repository.byId(id);
     if (!inserted || coupon === undefined)
@@ -311,6 +342,10 @@ export function createCoupons(options: CouponsOptions) {
   async function roi(caller: CouponCaller, id: string) {
     const coupon = await managed(caller, id);
     const figures = await repository.figures(id);
+    const fresh = await newCustomers(
+      (after) => repository.usedOrders(id, after, NEW_CUSTOMERS_PAGE),
+      options.firstOrders,
+    );
     return {
       couponId: coupon.id,
       code: coupon.code,
@@ -326,6 +361,7 @@ export function createCoupons(options: CouponsOptions) {
         restaurantShareMinor: Number(figures.restaurantShareMinor),
       },
       customers: figures.customers,
+      newCustomers: fresh,
       repeatCustomers: figures.repeatCustomers,
       repeatRatePercent: repeatRatePercent(figures),
       foodPerDiscountFranc: returnOnDiscount(figures),

@@ -6,6 +6,7 @@
 import { defineContext, need, tablesOf, type Reactor } from '../../platform/context.js';
 import type { CatalogOrdersApi } from '../catalog/index.js';
 import type { Identity } from '../identity/index.js';
+import type { OrdersRepository } from '../orders/index.js';
 import { registerCouponExportRoute, registerCouponRoutes } from './coupon-routes.js';
 import { COUPON_REACTOR, createCoupons, type Coupons, type CouponsOptions } from './coupons.js';
 import { registerPromotionRoutes } from './promotion-routes.js';
@@ -58,8 +59,12 @@ export const loyaltyContext = defineContext({
     catalog: need<{ orders: Pick<CatalogOrdersApi, 'restaurantOwnerId'> }>(),
     identity: need<Pick<Identity, 'audit' | 'repository'>>(),
   },
+  // The campaigns' new customers: which orders were their customer's first (orders' view), asked
+  // only when a campaign's figures are read. `later` keeps loyalty's place among the contexts
+  // (and in the erasure order) where it was.
+  later: { orders: need<{ repository: Pick<OrdersRepository, 'firstOrders'> }>() },
   tables: tablesOf<LoyaltyTables>(),
-  create(platform, { ledger, catalog, identity }) {
+  create(platform, { ledger, catalog, identity }, later) {
     const { runtime } = platform;
     const { config } = runtime;
     const referrals = createReferrals({
@@ -110,6 +115,7 @@ export const loyaltyContext = defineContext({
       logger: runtime.logger.child({ component: 'coupons' }),
       restaurantOwner: (restaurantId) => catalog.orders.restaurantOwnerId(restaurantId),
       audit: (entry) => identity.audit(entry),
+      firstOrders: (orderIds) => later.orders().repository.firstOrders(orderIds),
     };
     const coupons = createCoupons(couponOptions);
     const promotions = createPromotions(couponOptions);

@@ -96,6 +96,18 @@ export function createPromotionRepository(db: LoyaltyDb) {
         .execute();
     },
 
+    /** The promotion's delivered orders in order id order after `after` (a page of its figures' orders). */
+    async deliveredOrders(promotionId: string, after: string | undefined, limit: number) {
+      return db
+        .selectFrom('promotion_orders')
+        .select(['order_id', 'customer_id'])
+        .where('promotion_id', '=', promotionId)
+        .$if(after !== undefined, (query) => query.where('order_id', '>', after!))
+        .orderBy('order_id')
+        .limit(limit)
+        .execute();
+    },
+
     async figures(promotionId: string) {
       const result = await sql<{
         orders: string;

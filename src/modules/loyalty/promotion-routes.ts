@@ -110,6 +110,7 @@ const Roi = Type.Object({
   fundedBy: Type.String(),
   ledger: Type.Object({ promotionFundingMinor: Type.Integer(), restaurantShareMinor: Type.Integer() }),
   customers: Type.Integer(),
+  newCustomers: Nullable(Type.Integer({ description: 'customers whose first order this was' })),
   repeatCustomers: Type.Integer(),
   repeatRatePercent: Type.String(),
   foodPerDiscountFranc: Nullable(Type.String()),

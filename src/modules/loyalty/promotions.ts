@@ -17,6 +17,7 @@ import {
   type PromotionContext,
 } from '../orders/index.js';
 import { repeatRatePercent, returnOnDiscount } from './coupon-rules.js';
+import { newCustomers, NEW_CUSTOMERS_PAGE } from './campaign-figures.js';
 import { decodeCursor, UUID, type CouponCaller, type CouponsOptions } from './coupons.js';
 import { loyaltyErrors } from './errors.js';
 import { createPromotionRepository, MAX_PROMOTION_PAGE, promotionOf } from './promotion-repository.js';
@@ -243,6 +244,10 @@ export function createPromotions(options: CouponsOptions) {
   async function roi(caller: CouponCaller, id: string) {
     const promotion = await managed(caller, id);
     const figures = await repository.figures(id);
+    const fresh = await newCustomers(
+      (after) => repository.deliveredOrders(id, after, NEW_CUSTOMERS_PAGE),
+      options.firstOrders,
+    );
     return {
       promotionId: promotion.id,
       name: promotion.name,
@@ -256,6 +261,7 @@ export function createPromotions(options: CouponsOptions) {
         restaurantShareMinor: Number(figures.restaurantShareMinor),
       },
       customers: figures.customers,
+      newCustomers: fresh,
       repeatCustomers: figures.repeatCustomers,
       repeatRatePercent: repeatRatePercent(figures),
       foodPerDiscountFranc: returnOnDiscount(figures),

@@ -40,6 +40,10 @@ export interface CouponsTable {
   created_by: string;
   created_at: Generated<Date>;
   disabled_at: Date | null;
+  first_order_only: Generated<boolean>;
+  item_ids: string[] | null;
+  category_ids: string[] | null;
+  city: string | null;
 }
 
 /** One coupon use per order: held at placement, used at delivery, released if the order fails. */

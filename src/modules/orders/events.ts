@@ -118,11 +118,23 @@ export interface OrderCreatedData {
    * promotions expense pays it into the escrow at settlement) or `restaurant` (the restaurant's
    * share is computed on the food less the discount). Absent without a coupon.
    */
-  coupon?: { id: string; fundedBy: 'platform' | 'restaurant' };
+  coupon?: {
+    id: string;
+    fundedBy: 'platform' | 'restaurant';
+    /**
+     * The coupon's own part of pricing.discountMinor, exact XAF (the rest is points). Absent on
+     * orders placed before coupons and points could stack: the whole discount is the coupon's.
+     */
+    discountMinor?: number;
+    /** A coupon scoped to some dishes: the indexes of `lines` its discount was computed on. */
+    lineIndexes?: number[];
+  };
   /** The automatic promotion applied instead (no coupon, no points), funded the same way. */
   promotion?: { id: string; fundedBy: 'platform' | 'restaurant' };
   /** Loyalty points held for this order (their XAF value is in pricing.discountMinor); absent when none. */
   pointsUsed?: number;
+  /** The points' XAF part of pricing.discountMinor (applied after a coupon, on the food left). */
+  pointsDiscountMinor?: number;
   delivery: DeliveryAddress;
   paymentMethod: PaymentMethod;
   scheduledFor: string | null;

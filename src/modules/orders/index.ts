@@ -78,6 +78,7 @@ export type {
 } from './ports.js';
 export type { OrderChange, OrdersService, PlaceOrderInput } from './service.js';
 export { discountMinor, type Discount } from './pricing.js';
+export { MAX_FIRST_ORDERS_BATCH, type OrdersRepository } from './repository.js';
 export { orderStream, orderStreamExists, ORDER_STREAM_PREFIX, ORDER_EVENT_TYPES } from './events.js';
 export { isOrderRefusal, OrderError, type OrderErrorCode } from './errors.js';
 
@@ -303,6 +304,7 @@ export const ordersContext = defineContext({
       coupons: {
         evaluate: (code, context) => later.loyalty().coupons.evaluate(code, context),
         reserve: (reservation) => later.loyalty().coupons.reserve(reservation),
+        releaseUnplaced: (orderId) => later.loyalty().coupons.releaseUnplaced?.(orderId) ?? Promise.resolve(),
         automatic: (context) => later.loyalty().coupons.automatic?.(context) ?? Promise.resolve(undefined),
       },
       ...(runtime.config.ORDERS_PAYMENT_PORT === 'ledger' ? { payments: payments.paymentPort } : {}),

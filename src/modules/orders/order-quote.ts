@@ -7,7 +7,7 @@ import type { OrderSnapshot } from '../catalog/index.js';
 import { ordersErrors } from './errors.js';
 import type { OrderCreatedData, OrderPolicy, PaymentMethod } from './events.js';
 import type { CatalogPort, CouponPort, DiscountFunder, PointsPort, PointsRules } from './ports.js';
-import { deliveryFeeMinor, priceOrder, PricingError, type Discount } from './pricing.js';
+import { deliveryFeeMinor, priceOrder, PricingError, stackedDiscount, type Discount } from './pricing.js';
 import { newTrackingSecret } from './tracking-token.js';
 
 /**
@@ -66,10 +66,14 @@ export interface PlaceOrderInput {
   scheduledFor?: string;
 }
 
-/** The coupon an order applies, as OrderCreated records it. */
+/** The coupon or promotion an order applies, as OrderCreated records it. */
 export interface AppliedCoupon {
   id: string;
   fundedBy: DiscountFunder;
+  /** A coupon's own part of the order's discount (points are the rest), exact XAF. */
+  discountMinor?: number;
+  /** A coupon scoped to some dishes: the indexes of the order's lines it applied to. */
+  lineIndexes?: number[];
 }
 
 const digits = (count: number) => Array.from({ length: count }, () => String(randomInt(0, 10))).join('');
@@ -82,6 +86,8 @@ export interface OrderQuoteDependencies {
   taxRatePercent: string;
   policy: OrderPolicy;
   schedule: ScheduleWindow;
+  /** Whether the customer has no other order placed, paid or under way (a first-order coupon asks). */
+  firstOrder: (customerId: string, exceptOrderId: string | undefined) => Promise<boolean>;
 }
 
 export type OrderQuote = ReturnType<typeof createOrderQuote>;
@@ -90,24 +96,71 @@ export type Quoted = Awaited<ReturnType<OrderQuote['quote']>>;
 export function createOrderQuote(deps: OrderQuoteDependencies) {
   const { catalog, policy, schedule } = deps;
 
+  /**
+   * The order's discounts (docs/loyalty.md, "Points and a coupon"): a coupon (on its lines) or,
+   * without a code and without points, the automatic promotion; then points on the food left.
+   */
   async function resolveDiscount(
     input: PlaceOrderInput,
-    customerId: string,
+    order: { customerId: string; orderId: string | undefined; at: Date; deliveryFee: bigint },
+    snapshot: OrderSnapshot,
     subtotalMinor: bigint,
-    at: Date,
-    deliveryFee: bigint,
-  ): Promise<{ discount: Discount; coupon?: AppliedCoupon; promotion?: AppliedCoupon }> {
-    if (input.usePoints !== undefined)
-      return { discount: await pointsDiscount(input.usePoints, input, customerId, subtotalMinor) };
+  ): Promise<{
+    discount: Discount;
+    coupon?: AppliedCoupon;
+    promotion?: AppliedCoupon;
+    pointsDiscountMinor?: bigint;
+  }> {
+    const offer = await resolveOffer(input, order, snapshot, subtotalMinor);
+    const offerBaseMinor =
+      offer.lineIndexes === undefined
+        ? subtotalMinor
+        : offer.lineIndexes.reduce((sum, index) => sum + snapshot.lines[index]!.linePrice, 0n);
+    let stacked = stackedDiscount({ subtotalMinor, offer: offer.discount, offerBaseMinor, pointsMinor: 0n });
+    if (input.usePoints !== undefined) {
+      const pointsMinor = await pointsDiscount(input.usePoints, order, subtotalMinor - stacked.offerMinor);
+      stacked = stackedDiscount({ subtotalMinor, offer: offer.discount, offerBaseMinor, pointsMinor });
+    }
+    const discount: Discount =
+      stacked.totalMinor === 0n ? { kind: 'none' } : { kind: 'fixed', amountMinor: stacked.totalMinor };
+    return {
+      discount,
+      ...(offer.coupon === undefined
+        ? {}
+        : {
+            coupon: {
+              ...offer.coupon,
+              discountMinor: Number(stacked.offerMinor),
+              ...(offer.lineIndexes === undefined ? {} : { lineIndexes: offer.lineIndexes }),
+            },
+          }),
+      ...(offer.promotion === undefined ? {} : { promotion: offer.promotion }),
+      ...(input.usePoints === undefined ? {} : { pointsDiscountMinor: stacked.pointsMinor }),
+    };
+  }
+
+  /** The coupon of the code, or (no code, no points) the largest automatic promotion. */
+  async function resolveOffer(
+    input: PlaceOrderInput,
+    order: { customerId: string; orderId: string | undefined; at: Date; deliveryFee: bigint },
+    snapshot: OrderSnapshot,
+    subtotalMinor: bigint,
+  ): Promise<{
+    discount: Discount;
+    coupon?: AppliedCoupon;
+    promotion?: AppliedCoupon;
+    lineIndexes?: number[];
+  }> {
+    const context = {
+      restaurantId: input.restaurantId,
+      customerId: order.customerId,
+      subtotalMinor,
+      at: order.at,
+    };
     if (input.couponCode === undefined) {
-      // One discount per order: an automatic promotion only when there is no coupon and no points.
-      const automatic = await deps.coupons.automatic?.({
-        restaurantId: input.restaurantId,
-        customerId,
-        subtotalMinor,
-        at,
-        deliveryFeeMinor: deliveryFee,
-      });
+      // An automatic promotion only when there is no coupon and no points.
+      if (input.usePoints !== undefined) return { discount: { kind: 'none' } };
+      const automatic = await deps.coupons.automatic?.({ ...context, deliveryFeeMinor: order.deliveryFee });
       if (automatic === undefined) return { discount: { kind: 'none' } };
       return {
         discount: automatic.discount,
@@ -115,10 +168,14 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
       };
     }
     const result = await deps.coupons.evaluate(input.couponCode, {
-      restaurantId: input.restaurantId,
-      customerId,
-      subtotalMinor,
-      at,
+      ...context,
+      restaurantCity: snapshot.restaurant.city,
+      lines: snapshot.lines.map((line) => ({
+        itemId: line.itemId,
+        categoryId: line.categoryId,
+        lineTotalMinor: line.linePrice,
+      })),
+      firstOrder: () => deps.firstOrder(order.customerId, order.orderId),
     });
     if (!result.valid)
       throw ordersErrors.of(
@@ -126,38 +183,38 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
         result.code ?? 'coupon_invalid',
         `The coupon cannot be used: ${result.reason}.`,
       );
-    return { discount: result.discount, coupon: { id: result.couponId, fundedBy: result.fundedBy } };
+    return {
+      discount: result.discount,
+      coupon: { id: result.couponId, fundedBy: result.fundedBy },
+      ...(result.lineIndexes === null ? {} : { lineIndexes: result.lineIndexes }),
+    };
   }
 
-  /** Points as a fixed discount: one discount per order, within the cap, within the balance. */
+  /** Points as a fixed amount on the food left after a coupon: within the cap, within the balance. */
   async function pointsDiscount(
     usePoints: number,
-    input: PlaceOrderInput,
-    customerId: string,
-    subtotalMinor: bigint,
-  ): Promise<Discount> {
-    if (input.couponCode !== undefined)
-      throw ordersErrors.of(
-        'unprocessable',
-        'points_with_coupon',
-        'Use either a coupon or points, not both.',
-      );
+    order: { customerId: string; orderId: string | undefined },
+    foodLeftMinor: bigint,
+  ): Promise<bigint> {
     const { valueXaf, maxSharePercent } = deps.pointsRules;
-    const maxPoints = (subtotalMinor * maxSharePercent) / 100n / valueXaf;
+    const maxPoints = (foodLeftMinor * maxSharePercent) / 100n / valueXaf;
     const points = BigInt(usePoints);
     if (points > maxPoints)
       throw ordersErrors.of(
         'unprocessable',
         'points_over_cap',
-        `Points may pay at most ${maxSharePercent} % of the food: ${maxPoints} points for this order.`,
+        `Points may pay at most ${maxSharePercent} % of the food (after a coupon): ${maxPoints} points for this order.`,
         { details: { maxPoints: Number(maxPoints) } },
       );
-    const available = await deps.points().available(customerId);
-    if (points > available)
+    const available = await deps.points().available(order.customerId);
+    // A keyed order (Idempotency-Key) may be a retry whose first attempt held these very points
+    // and stopped before appending: the available balance no longer counts them, so the hold
+    // decides (the ledger answers that order's own hold `exists`, or refuses a short balance).
+    if (points > available && order.orderId === undefined)
       throw ordersErrors.of('unprocessable', 'points_insufficient', 'You do not have that many points.', {
         details: { available: Number(available) },
       });
-    return { kind: 'fixed', amountMinor: points * valueXaf };
+    return points * valueXaf;
   }
 
   function checkSchedule(scheduledFor: string | undefined, current: Date): Date {
@@ -179,7 +236,8 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
   }
 
   /** Reads the catalog at the moment that counts and prices the order; throws a 4xx problem when it cannot be placed. */
-  async function quote(input: PlaceOrderInput, customerId: string, current: Date) {
+  /** `orderId`: a keyed placement's order id (a retry may find its own coupon and points held). */
+  async function quote(input: PlaceOrderInput, customerId: string, current: Date, orderId?: string) {
     const at = checkSchedule(input.scheduledFor, current);
     const point = { latitude: input.delivery.latitude, longitude: input.delivery.longitude };
     const snapshot = await catalog.readOrderSnapshot(input.restaurantId, input.items, at);
@@ -213,12 +271,11 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
       });
     }
     const subtotal = snapshot.lines.reduce((sum, line) => sum + line.linePrice, 0n);
-    const { discount, coupon, promotion } = await resolveDiscount(
+    const { discount, coupon, promotion, pointsDiscountMinor } = await resolveDiscount(
       input,
-      customerId,
+      { customerId, orderId, at: current, deliveryFee: deliveryFeeMinor(delivery.distanceM) },
+      snapshot,
       subtotal,
-      current,
-      deliveryFeeMinor(delivery.distanceM),
     );
     try {
       const pricing = priceOrder({
@@ -232,7 +289,7 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
         tipMinor: BigInt(input.tipMinor),
         discount,
       });
-      return { snapshot, delivery, pricing, at, coupon, promotion };
+      return { snapshot, delivery, pricing, at, coupon, promotion, pointsDiscountMinor };
     } catch (error) {
       if (error instanceof PricingError)
         throw ordersErrors.of('unprocessable', 'invalid_order', error.message);
@@ -285,7 +342,9 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
       couponCode: input.couponCode ?? null,
       ...(quoted.coupon === undefined ? {} : { coupon: quoted.coupon }),
       ...(quoted.promotion === undefined ? {} : { promotion: quoted.promotion }),
-      ...(input.usePoints === undefined ? {} : { pointsUsed: input.usePoints }),
+      ...(input.usePoints === undefined
+        ? {}
+        : { pointsUsed: input.usePoints, pointsDiscountMinor: Number(quoted.pointsDiscountMinor ?? 0n) }),
       delivery: {
         latitude: input.delivery.latitude,
         longitude: input.delivery.longitude,

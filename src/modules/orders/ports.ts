@@ -81,11 +81,34 @@ export interface CouponContext {
   at: Date;
 }
 
+/** An order line as a coupon's scope sees it (the order's lines, in their order). */
+export interface CouponScopeLine {
+  itemId: string;
+  categoryId: string | null;
+  lineTotalMinor: bigint;
+}
+
+/** What a code's scope needs beyond the amounts: the restaurant's city, the lines, a first order. */
+export interface CouponScopeContext extends CouponContext {
+  /** The restaurant's city as the catalog stores it (free text today). */
+  restaurantCity: string | null;
+  lines: readonly CouponScopeLine[];
+  /** Whether this is the customer's first order (no other order placed, paid or under way); one read, asked only when a coupon needs it. */
+  firstOrder: () => Promise<boolean>;
+}
+
 /** Who pays a coupon's discount: the platform (promotions expense) or the restaurant (its share). */
 export type DiscountFunder = 'platform' | 'restaurant';
 
 export type CouponResult =
-  | { valid: true; discount: Discount; couponId: string; fundedBy: DiscountFunder }
+  | {
+      valid: true;
+      discount: Discount;
+      couponId: string;
+      fundedBy: DiscountFunder;
+      /** The lines the discount applies to (on their total only); null: the whole food subtotal. */
+      lineIndexes: number[] | null;
+    }
   | { valid: false; reason: string; code?: CouponRefusalCode };
 
 /** A coupon's use, reserved at placement for an order that is about to exist. */
@@ -119,8 +142,14 @@ export type CouponReserveResult =
  * events (used at delivery, released when the order fails or is cancelled).
  */
 export interface CouponPort {
-  evaluate(code: string, context: CouponContext): Promise<CouponResult>;
+  evaluate(code: string, context: CouponScopeContext): Promise<CouponResult>;
   reserve(reservation: CouponReservation): Promise<CouponReserveResult>;
+  /**
+   * Gives the order's reservation back when its order will not be appended (points refused
+   * after the coupon was reserved); does nothing once the order exists. Optional: without it the
+   * implementer's stranded sweep releases it later.
+   */
+  releaseUnplaced?(orderId: string): Promise<void>;
   /**
    * The automatic promotion (no code) an order without a coupon or points gets, if any: the
    * largest that runs now for this restaurant. Optional: without it, no promotions.

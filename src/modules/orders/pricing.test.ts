@@ -5,6 +5,7 @@ import {
   discountMinor,
   priceOrder,
   PricingError,
+  stackedDiscount,
   taxMinor,
   taxRateFromConfig,
 } from './pricing.js';
@@ -134,6 +135,76 @@ describe('pricing: the whole order', () => {
         },
       ),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe('pricing: a coupon then points on one order', () => {
+  it('applies the offer on its base first, then points on the food left, never past the food', () => {
+    const tenPercent = { kind: 'percent' as const, percent: '10' };
+    // 10 % of the 1 505 XAF of scoped lines (150, rounded down), then 1 000 points of the 2 850 left.
+    expect(
+      stackedDiscount({
+        subtotalMinor: 3_000n,
+        offer: tenPercent,
+        offerBaseMinor: 1_505n,
+        pointsMinor: 1_000n,
+      }),
+    ).toEqual({ offerMinor: 150n, pointsMinor: 1_000n, totalMinor: 1_150n });
+    expect(
+      stackedDiscount({
+        subtotalMinor: 2_000n,
+        offer: { kind: 'fixed', amountMinor: 5_000n },
+        offerBaseMinor: 2_000n,
+        pointsMinor: 0n,
+      }).totalMinor,
+    ).toBe(2_000n);
+    expect(() =>
+      stackedDiscount({
+        subtotalMinor: 2_000n,
+        offer: { kind: 'fixed', amountMinor: 1_500n },
+        offerBaseMinor: 2_000n,
+        pointsMinor: 501n,
+      }),
+    ).toThrow(PricingError);
+    expect(() =>
+      stackedDiscount({ subtotalMinor: 100n, offer: tenPercent, offerBaseMinor: 101n, pointsMinor: 0n }),
+    ).toThrow(PricingError);
+  });
+
+  it('never makes a negative total, for any coupon, base and points (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 1n, max: 100_000n }),
+        fc.integer({ min: 0, max: 100 }),
+        fc.oneof(
+          fc
+            .bigInt({ min: 0n, max: 200_000n })
+            .map((amountMinor) => ({ kind: 'fixed' as const, amountMinor })),
+          fc
+            .integer({ min: 1, max: 100 })
+            .map((percent) => ({ kind: 'percent' as const, percent: String(percent) })),
+        ),
+        fc.integer({ min: 0, max: 100 }),
+        (subtotalMinor, baseShare, offer, pointsShare) => {
+          const offerBaseMinor = (subtotalMinor * BigInt(baseShare)) / 100n;
+          const first = stackedDiscount({ subtotalMinor, offer, offerBaseMinor, pointsMinor: 0n });
+          const pointsMinor = ((subtotalMinor - first.offerMinor) * BigInt(pointsShare)) / 100n;
+          const stacked = stackedDiscount({ subtotalMinor, offer, offerBaseMinor, pointsMinor });
+          expect(stacked.offerMinor).toBeLessThanOrEqual(offerBaseMinor);
+          expect(stacked.totalMinor).toBe(stacked.offerMinor + stacked.pointsMinor);
+          const priced = priceOrder({
+            lines: [line(subtotalMinor)],
+            distanceMetres: 1_000,
+            taxRatePercent: '19.25',
+            tipMinor: 0n,
+            discount: { kind: 'fixed', amountMinor: stacked.totalMinor },
+          });
+          expect(priced.discountMinor).toBe(stacked.totalMinor);
+          expect(priced.totalMinor).toBeGreaterThanOrEqual(0n);
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });

@@ -3,7 +3,9 @@
  *
  *   line total   = quantity × (unit price + Σ modifier price deltas)
  *   subtotal     = Σ line totals
- *   discount     = the coupon's discount on the subtotal, never more than the subtotal
+ *   discount     = the coupon's or promotion's discount (on the subtotal, or on the lines a coupon
+ *                  is scoped to), then points on the food left (stackedDiscount); never more
+ *                  than the subtotal
  *   delivery fee = 500 XAF + 100 XAF per km, charged per started 100 m (10 XAF each): 1 m costs
  *                  510, 1.05 km costs 610 (the same rule as the driver's fee in ledger/rules)
  *   tax          = TAX_RATE_PERCENT × (subtotal − discount + delivery fee), ROUND_HALF_UP to the
@@ -117,6 +119,36 @@ export function discountMinor(subtotalMinor: bigint, discount: Discount): bigint
       throw new PricingError(`unknown discount ${JSON.stringify(exhaustive)}`);
     }
   }
+}
+
+export interface StackedDiscount {
+  /** The offer's part (a coupon or a promotion), computed on its base. */
+  offerMinor: bigint;
+  /** The points' part, on what the offer left of the food. */
+  pointsMinor: bigint;
+  /** Their sum: the order's discountMinor, never more than the food. */
+  totalMinor: bigint;
+}
+
+/**
+ * An order's discounts in their order of application: first the offer (a coupon or a promotion)
+ * on its base (the food subtotal, or the total of the lines a coupon is scoped to), then points,
+ * a fixed amount, on the food the offer left. The sum never passes the food, so no total is
+ * negative; points beyond what is left are a caller's bug (the quote caps them) and refused.
+ */
+export function stackedDiscount(input: {
+  subtotalMinor: bigint;
+  offer: Discount;
+  offerBaseMinor: bigint;
+  pointsMinor: bigint;
+}): StackedDiscount {
+  if (input.offerBaseMinor < 0n || input.offerBaseMinor > input.subtotalMinor)
+    throw new PricingError('a discount base is part of the subtotal');
+  if (input.pointsMinor < 0n) throw new PricingError('a discount must not be negative');
+  const offerMinor = discountMinor(input.offerBaseMinor, input.offer);
+  if (input.pointsMinor > input.subtotalMinor - offerMinor)
+    throw new PricingError('points pay at most the food the other discount left');
+  return { offerMinor, pointsMinor: input.pointsMinor, totalMinor: offerMinor + input.pointsMinor };
 }
 
 function lineTotal(line: PricedLineInput): bigint {

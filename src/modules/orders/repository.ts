@@ -108,6 +108,10 @@ function toSummary(row: SummaryRow): OrderSummary {
   };
 }
 
+/** Orders that ended without the customer receiving or paying for anything: they are not a "first order". */
+const FAILED_STATUSES = ['PAYMENT_FAILED', 'PAYMENT_EXPIRED', 'REJECTED', 'CANCELLED'] as const;
+export const MAX_FIRST_ORDERS_BATCH = 1_000;
+
 export interface ListFilter {
   customerId?: string;
   ownerId?: string;
@@ -241,6 +245,44 @@ export function createOrdersRepository(db: OrdersDb) {
         });
       }
       return carried;
+    },
+
+    /**
+     * Whether the customer has no order other than `exceptOrderId` that was placed and did not
+     * fail (a first-order coupon). The projection may lag by a moment: two first orders placed
+     * at once with two different first-order coupons can both pass (one coupon is reserved
+     * under its own lock, once per customer).
+     */
+    async isFirstOrder(customerId: string, exceptOrderId: string | undefined): Promise<boolean> {
+      const row = await db
+        .selectFrom('orders_view')
+        .select('order_id')
+        .where('customer_id', '=', customerId)
+        .where('status', 'not in', [...FAILED_STATUSES])
+        .$if(exceptOrderId !== undefined, (query) => query.where('order_id', '<>', exceptOrderId!))
+        .limit(1)
+        .executeTakeFirst();
+      return row === undefined;
+    },
+
+    /**
+     * Which of these orders were their customer's first: no earlier order of the same customer
+     * (by creation, then id) that was placed and did not fail. For campaign figures (a coupon's or
+     * a promotion's new customers); at most MAX_FIRST_ORDERS_BATCH ids a call.
+     */
+    async firstOrders(orderIds: readonly string[]): Promise<Set<string>> {
+      if (orderIds.length > MAX_FIRST_ORDERS_BATCH)
+        throw new RangeError(`at most ${MAX_FIRST_ORDERS_BATCH} orders a call`);
+      if (orderIds.length === 0) return new Set();
+      const result = await sql<{ order_id: string }>`
+        SELECT o.order_id::text AS order_id FROM orders_view o
+        WHERE o.order_id = ANY(${[...orderIds]}::uuid[])
+          AND NOT EXISTS (
+            SELECT 1 FROM orders_view e
+            WHERE e.customer_id = o.customer_id
+              AND (e.created_at, e.order_id) < (o.created_at, o.order_id)
+              AND e.status <> ALL(${[...FAILED_STATUSES]}::text[]))`.execute(db);
+      return new Set(result.rows.map((row) => row.order_id));
     },
 
     /** The orders a driver has claimed and not yet handed over (dispatch's fan-out and trail). */

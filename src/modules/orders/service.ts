@@ -135,6 +135,7 @@ export function createOrdersService(deps: OrdersDependencies) {
     taxRatePercent: deps.taxRatePercent,
     policy,
     schedule: deps.schedule ?? DEFAULT_SCHEDULE_WINDOW,
+    firstOrder: (customerId, exceptOrderId) => deps.repository.isFirstOrder(customerId, exceptOrderId),
   });
   const payment = createOrderPayments({ store, payments: deps.payments, logger, now });
   const { recordPaymentOutcome } = payment;
@@ -171,7 +172,16 @@ export function createOrdersService(deps: OrdersDependencies) {
     }
     if (!held) {
       await restoreUnplaced(data.orderId);
-      throw ordersErrors.of('unprocessable', 'points_insufficient', 'You do not have that many points.');
+      await releaseCoupon(data);
+      const available = await points()
+        .available(data.customer.id)
+        .catch(() => undefined);
+      throw ordersErrors.of(
+        'unprocessable',
+        'points_insufficient',
+        'You do not have that many points.',
+        available === undefined ? undefined : { details: { available: Number(available) } },
+      );
     }
   }
 
@@ -189,7 +199,8 @@ export function createOrdersService(deps: OrdersDependencies) {
         orderId: data.orderId,
         customerId: data.customer.id,
         restaurantId: data.restaurantId,
-        discountMinor: BigInt(data.pricing.discountMinor),
+        // The coupon's own part: with points the order's discount is more than the coupon gave.
+        discountMinor: BigInt(data.coupon.discountMinor ?? data.pricing.discountMinor),
         subtotalMinor: BigInt(data.pricing.subtotalMinor),
         totalMinor: BigInt(data.pricing.totalMinor),
         at,
@@ -202,6 +213,17 @@ export function createOrdersService(deps: OrdersDependencies) {
       await restoreUnplaced(data.orderId);
       throw ordersErrors.of('unprocessable', result.code, `The coupon cannot be used: ${result.reason}.`);
     }
+  }
+
+  /** Points refused after the coupon was reserved: its use goes back now rather than at the sweep. */
+  async function releaseCoupon(data: OrderCreatedData): Promise<void> {
+    if (data.coupon === undefined || deps.coupons.releaseUnplaced === undefined) return;
+    await deps.coupons.releaseUnplaced(data.orderId).catch((error: unknown) => {
+      logger.error(
+        { err: error, orderId: data.orderId },
+        'coupon release after refused points failed; the sweep does it',
+      );
+    });
   }
 
   async function restoreUnplaced(orderId: string): Promise<void> {
@@ -298,8 +320,8 @@ export function createOrdersService(deps: OrdersDependencies) {
   ) {
     checkPaymentMethod(input);
     const current = now();
-    const quoted = await quoting.quote(input, customer.id, current);
     const orderId = options.orderId ?? randomUUID();
+    const quoted = await quoting.quote(input, customer.id, current, options.orderId);
     const data = quoting.creationData(orderId, input, customer, quoted, current);
     const create: OrderCommand = { type: 'CreateOrder', data };
     const [created] = tracedDecide(orderStream(orderId), create, () => decide(create, initialState()));

@@ -22,7 +22,7 @@ export interface OrderLike {
   restaurantId: string;
   customer: { id: string };
   /** The coupon applied and who funds its discount (absent: the platform funds any discount). */
-  coupon?: { fundedBy: 'platform' | 'restaurant' };
+  coupon?: { fundedBy: 'platform' | 'restaurant'; discountMinor?: number };
   /** The automatic promotion applied instead, funded the same way. */
   promotion?: { fundedBy: 'platform' | 'restaurant' };
   pricing: {
@@ -82,6 +82,11 @@ export function createEscrowRelease(options: EscrowReleaseOptions) {
       // A restaurant's coupon or promotion reduces its share (commission on the food less the discount); any
       // other discount (a platform coupon, points) is paid into the escrow by the promotions expense.
       discountFundedBy: order.coupon?.fundedBy ?? order.promotion?.fundedBy ?? 'platform',
+      // A restaurant's coupon with points beside it: the restaurant funds the coupon's part, the
+      // promotions expense the points' (orders before stacking carry no part: all of it).
+      ...(order.coupon?.fundedBy === 'restaurant' && order.coupon.discountMinor !== undefined
+        ? { restaurantDiscountMinor: BigInt(order.coupon.discountMinor) }
+        : {}),
       commissionRate: rate,
       driverFeeMinor: driverFeeMinor(Math.ceil(pricing.distanceMetres)),
     });

