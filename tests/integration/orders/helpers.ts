@@ -107,7 +107,8 @@ export async function placeOrder(world: OrderWorld, token: string, overrides: Re
   return world.testApp.app.inject({
     method: 'POST',
     url: '/v1/orders',
-    headers: { ...authHeader(token), 'idempotency-key': idempotencyKey() },
+    // English answers: test users' profiles default to French, and the tests read the details.
+    headers: { ...authHeader(token), 'idempotency-key': idempotencyKey(), 'accept-language': 'en' },
     payload: orderBody(world, overrides),
   });
 }
