@@ -141,8 +141,10 @@ describe('the OpenAPI document', () => {
     // 14.5 KB after trimming its descriptions: 702.8 KB measured. Issue #23, session 10: the
     // ledger's transaction report, data retention (3 operations), rate limits per tier (2) and the
     // live dashboard (1) about 14 KB: 716.7 KB measured on the rebased branch.
+    // Cities as data (issue #26: 4 operations, 5 problem codes in the catalog area only, plain
+    // response schemas) about 11 KB: 727.6 KB expected.
     expect(text.length, 'the document stays small enough for a phone on a slow link to fetch').toBeLessThan(
-      717_500,
+      728_500,
     );
   });
 

@@ -14,14 +14,7 @@ import type { City } from './rules/cities.js';
 import { CityBody, CityParams, CityPatchBody, CityResponse, PublicCityResponse } from './schemas.js';
 
 const ADMIN: RouteAccess = { permissions: ['FULL_SYSTEM_ACCESS'] };
-const errors = {
-  400: ProblemSchema,
-  401: ProblemSchema,
-  403: ProblemSchema,
-  404: ProblemSchema,
-  409: ProblemSchema,
-  422: ProblemSchema,
-};
+const denied = { 401: ProblemSchema, 403: ProblemSchema };
 
 function publicView(city: City) {
   return {
@@ -69,7 +62,7 @@ export function registerCityRoutes(
       schema: {
         tags,
         summary: 'Every city, active or not, with its rules',
-        response: { 200: Type.Object({ items: Type.Array(CityResponse) }), ...errors },
+        response: { 200: Type.Object({ items: Type.Array(CityResponse) }), ...denied },
       },
     },
     async () => ({ items: await catalog.cities.all() }),
@@ -83,7 +76,7 @@ export function registerCityRoutes(
         tags,
         summary: 'Add a city (inactive unless `active: true`)',
         body: CityBody,
-        response: { 201: CityResponse, ...errors },
+        response: { 201: CityResponse, 400: ProblemSchema, ...denied, 409: ProblemSchema },
       },
     },
     async (request, reply) => {
@@ -112,7 +105,7 @@ export function registerCityRoutes(
         summary: 'Change a city: names, time zone, centre, bounds, rules; `active` switches it on or off',
         params: CityParams,
         body: CityPatchBody,
-        response: { 200: CityResponse, ...errors },
+        response: { 200: CityResponse, 400: ProblemSchema, ...denied, 404: ProblemSchema },
       },
     },
     async (request) => catalog.cities.update(callerOf(request), request.params.cityId, request.body),

@@ -373,7 +373,7 @@ export const AnyObject = Open({});
 const CityName = Type.String({ minLength: 1, maxLength: 60, pattern: '^[^\\u0000-\\u001f]+$' });
 const CityBounds = Type.Object(
   { south: Latitude, west: Longitude, north: Latitude, east: Longitude },
-  { additionalProperties: false, description: 'The bounding box, degrees (WGS 84)' },
+  { additionalProperties: false },
 );
 export const CityRulesSchema = Type.Object(
   {
@@ -384,17 +384,12 @@ export const CityRulesSchema = Type.Object(
   },
   {
     additionalProperties: false,
-    description: 'Per-city rules; an absent rule falls back to the global config',
   },
 );
 const CityFields = {
   name: Type.Object({ fr: CityName, en: CityName }, { additionalProperties: false }),
-  country: Type.Optional(
-    Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2; CM by default' }),
-  ),
-  timeZone: Type.Optional(
-    Type.String({ minLength: 3, maxLength: 64, description: 'IANA; Africa/Douala by default' }),
-  ),
+  country: Type.Optional(Type.String({ pattern: '^[A-Z]{2}$' })),
+  timeZone: Type.Optional(Type.String({ minLength: 3, maxLength: 64 })),
   languages: Type.Optional(
     Type.Array(Type.Union([Type.Literal('fr'), Type.Literal('en')]), {
       minItems: 1,
@@ -409,7 +404,7 @@ const CityFields = {
 };
 export const CityBody = Type.Object(
   {
-    id: Type.String({ pattern: CITY_ID_PATTERN, description: 'slug: lower case, digits, dashes' }),
+    id: Type.String({ pattern: CITY_ID_PATTERN }),
     ...CityFields,
   },
   { additionalProperties: false },
@@ -433,6 +428,7 @@ export const CityPatchBody = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 export const CityParams = Type.Object({ cityId: Type.String({ pattern: CITY_ID_PATTERN }) });
+const Degrees = Type.Number();
 export const PublicCityResponse = Type.Object({
   id: Type.String(),
   name: Type.Object({ fr: Type.String(), en: Type.String() }),
@@ -440,11 +436,16 @@ export const PublicCityResponse = Type.Object({
   timeZone: Type.String(),
   currency: Type.Literal('XAF'),
   languages: Type.Array(Type.String()),
-  center: Location,
-  bounds: CityBounds,
+  center: Type.Object({ latitude: Degrees, longitude: Degrees }),
+  bounds: Type.Object({ south: Degrees, west: Degrees, north: Degrees, east: Degrees }),
 });
 export const CityResponse = Type.Object({
   ...PublicCityResponse.properties,
   active: Type.Boolean(),
-  rules: CityRulesSchema,
+  rules: Type.Object({
+    deliveryFeeXaf: Type.Optional(Type.Integer()),
+    minimumOrderXaf: Type.Optional(Type.Integer()),
+    serviceOpen: Type.Optional(Type.Boolean()),
+    supportHours: Type.Optional(Type.String()),
+  }),
 });
