@@ -30,6 +30,7 @@ const IDENTITY = ['auth', 'me', 'admin', 'internal'];
 /** Social sign-in (issue #26): the auth routes and the linked accounts under /v1/me. */
 const SOCIAL = ['auth', 'me'];
 const CATALOG = ['catalog', 'reviews', 'admin'];
+const CITIES = ['catalog'];
 const ORDERS = ['orders', 'carts', 'tracking'];
 const PAYMENTS = ['wallet', 'payments', 'payouts', 'webhooks', 'commission', 'reconciliation', 'reports'];
 const LEDGER = ['ledger'];
@@ -131,6 +132,7 @@ const ROWS: Row[] = [
   ['social_phone_missing', 409, SOCIAL, ['Phone number missing', 'Name your phone number first; its SMS code completes the sign-in.'], ['Numéro manquant', 'Indiquez d’abord votre numéro ; son code SMS termine la connexion.']],
   ['social_provider_already_linked', 409, SOCIAL, ['Provider already linked', 'This account is already linked to another account at this provider; unlink it first.'], ['Fournisseur déjà lié', 'Ce compte est déjà lié à un autre compte chez ce fournisseur ; déliez-le d’abord.']],
   ['social_identity_taken', 409, SOCIAL, ['Provider account already linked', 'This provider account is already linked to an account.'], ['Compte fournisseur déjà lié', 'Ce compte du fournisseur est déjà lié à un compte.']],
+  ['social_account_just_created', 409, SOCIAL, ['Account just created', 'An account was created for this phone number a moment ago by another sign-in; start the sign-in again to link to it.'], ['Compte tout juste créé', 'Un compte vient d’être créé pour ce numéro par une autre connexion ; recommencez la connexion pour vous y lier.']],
   ['social_identity_not_found', 404, SOCIAL, ['Not linked', 'No account at this provider is linked.'], ['Non lié', 'Aucun compte de ce fournisseur n’est lié.']],
   ['last_sign_in_method', 409, SOCIAL, ['Last way to sign in', 'This is your only way to sign in; set a password or link another provider first.'], ['Dernier moyen de connexion', 'C’est votre seul moyen de connexion ; définissez un mot de passe ou liez un autre fournisseur d’abord.']],
   ['weak_password', 422, IDENTITY, ['Weak password', 'Choose a longer, less common password.'], ['Mot de passe faible', 'Choisissez un mot de passe plus long et moins courant.']],
@@ -145,6 +147,11 @@ const ROWS: Row[] = [
   ['partner_key_not_active', 409, ADMIN, ['Partner key not active', 'The key was already rotated, has expired or was revoked; `rotatedTo` names its successor.'], ['Clé partenaire inactive', 'La clé a déjà été renouvelée, a expiré ou a été révoquée ; `rotatedTo` nomme la suivante.']],
   ['partner_key_already_issued', 409, ADMIN, ['Key already issued', 'This Idempotency-Key already issued a key (`keyId`); its secrets are shown once only: rotate it for new ones.'], ['Clé déjà émise', 'Cette Idempotency-Key a déjà émis une clé (`keyId`) ; ses secrets ne sont montrés qu’une fois : renouvelez-la.']],
   // Catalog and reviews.
+  ['city_unknown', 422, CITIES, ['City not served', 'We do not serve this city (yet); the answer lists the cities on offer.'], ['Ville non desservie', 'Nous ne desservons pas (encore) cette ville ; la réponse liste les villes proposées.']],
+  ['city_not_found', 404, CITIES, ['No such city', 'No city has this id.'], ['Ville inconnue', 'Aucune ville n’a cet identifiant.']],
+  ['city_exists', 409, CITIES, ['City already exists', 'A city with this id already exists; update it instead.'], ['Ville déjà existante', 'Une ville avec cet identifiant existe déjà ; modifiez-la plutôt.']],
+  ['city_limit_reached', 409, CITIES, ['Too many cities', 'The platform holds at most 500 cities.'], ['Trop de villes', 'La plateforme compte au plus 500 villes.']],
+  ['invalid_city', 400, CITIES, ['Invalid city', 'The time zone, bounds or centre of the city are not valid; see the errors.'], ['Ville invalide', 'Le fuseau horaire, les limites ou le centre de la ville ne sont pas valides ; voir les erreurs.']],
   ['already_rated', 409, CATALOG, ['Already rated', 'You already rated this driver for this order.'], ['Déjà noté', 'Vous avez déjà noté ce livreur pour cette commande.']],
   ['already_replied', 409, CATALOG, ['Already replied', 'The restaurant already replied to this review.'], ['Déjà répondu', 'Le restaurant a déjà répondu à cet avis.']],
   ['already_reviewed', 409, CATALOG, ['Already reviewed', 'You already reviewed this order.'], ['Déjà évalué', 'Vous avez déjà évalué cette commande.']],

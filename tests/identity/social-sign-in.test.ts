@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/index.js';
 import { createTestApp, productionRequirements, testEnvironment, type TestApp } from '../helpers/app.js';
@@ -13,6 +14,7 @@ import {
 } from '../helpers/auth.js';
 import { startFacebookSimulator, type FacebookSimulator } from '../helpers/facebook-simulator.js';
 import { startLocalOpenIdProvider, type LocalOpenIdProvider } from '../helpers/oidc-provider.js';
+import { until } from '../integration/payments/helpers.js';
 
 /**
  * Sign-in with Google (issue #26) end to end against a real OpenID provider running locally
@@ -277,6 +279,75 @@ describe('signing up and in with Google', () => {
     });
     expect(erased.statusCode).toBe(204);
     expect(await linksOf(existing.userId)).toEqual([]);
+  });
+});
+
+describe('two sign-ups of the same new number at the same moment', () => {
+  it('gives the second a 409 (not a 500) and writes nothing for it; starting again links to the new account', async () => {
+    const phone = randomPhone();
+    const second = googleAccount();
+    const ticket = await ticketFor(second);
+    await post('/v1/auth/social/phone', { ticket, phone });
+    const code = await lastOtp(testApp, phone);
+    // The first sign-up is half-way: its transaction created the account and has not committed.
+    // The second saw no account for the number, so its insert waits on the unique index.
+    let commitFirst!: () => void;
+    const firstCommitted = new Promise<void>((resolve) => (commitFirst = resolve));
+    let firstUserId = '';
+    const firstSignUp = testApp.services.identity.repository.transaction(async (transaction) => {
+      const user = await testApp.services.identity.repository.insertUser(
+        {
+          phone,
+          name: 'First',
+          email: null,
+          passwordHash: null,
+          roles: ['customer'],
+          status: 'active',
+          phoneVerified: true,
+        },
+        transaction,
+      );
+      firstUserId = user.id;
+      await firstCommitted;
+    });
+    await until(
+      async () => firstUserId,
+      (id) => id !== '',
+    );
+    const before = await counts();
+    const completing = post('/v1/auth/social/complete', { ticket, code });
+    await until(
+      async () => {
+        const waiting = await sql<{ n: string }>`
+          SELECT count(*) AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE 'insert into "users"%'`.execute(
+          db(),
+        );
+        return Number(waiting.rows[0]!.n);
+      },
+      (n) => n > 0,
+      30_000,
+    );
+    commitFirst();
+    await firstSignUp;
+    const refused = await completing;
+    expect(refused.statusCode, refused.body).toBe(409);
+    expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(refused.json().code).toBe('social_account_just_created');
+    // Only the first sign-up's account exists; the second left no link and no audit line.
+    expect(await counts()).toEqual({ ...before, users: before.users + 1 });
+    expect(
+      await db().selectFrom('social_identities').selectAll().where('subject', '=', second).execute(),
+    ).toEqual([]);
+    // Starting again, the proved number links the provider account to the account just created.
+    const again = await ticketFor(second);
+    await post('/v1/auth/social/phone', { ticket: again, phone });
+    const linked = await post('/v1/auth/social/complete', {
+      ticket: again,
+      code: await lastOtp(testApp, phone),
+    });
+    expect(linked.statusCode, linked.body).toBe(200);
+    expect(linked.json().user.id).toBe(firstUserId);
   });
 });
 

@@ -17,7 +17,8 @@ import type { Redis } from 'ioredis';
 import { defineContext, need, tablesOf } from '../../platform/context.js';
 import type { Identity } from '../identity/index.js';
 import type { CatalogDependencies } from './context.js';
-import { connectCatalogInvalidation } from './invalidation.js';
+import { createCityService, type CityService } from './cities.js';
+import { CITIES_CHANGED, connectCatalogInvalidation } from './invalidation.js';
 import { createMenuCache, type MenuCache } from './menu-cache.js';
 import { createOrderCatalogCache } from './order-catalog-cache.js';
 import { createMenuService } from './menu-service.js';
@@ -49,6 +50,7 @@ export type {
 export type { CompletedOrder, CompletedOrderLookup } from './reviews.js';
 export type { CatalogRankingApi, RankingItem } from './ranking-items.js';
 export type { CatalogPhotos } from './photos.js';
+export type { City, CityRules } from './rules/cities.js';
 export type { CatalogPhoto, PhotoEncoding } from './model.js';
 export type { Actor, AuditEntry, AuditWriter, RoleGranter, CatalogDependencies } from './context.js';
 export { CUISINES, CUISINE_CODES } from './rules/cuisines.js';
@@ -69,6 +71,8 @@ export const ORDER_CATALOG_TTL_MS = 10_000;
 
 export interface Catalog {
   restaurants: ReturnType<typeof createRestaurantService>;
+  /** Cities as data and their rules (issue #26), read from memory. */
+  cities: CityService;
   menu: ReturnType<typeof createMenuService>;
   search: ReturnType<typeof createSearchService>;
   reviews: ReviewService;
@@ -94,7 +98,9 @@ export function createCatalog(
     ttlMs: ORDER_CATALOG_TTL_MS,
     maxRestaurants: MENU_CACHE_MAX_ENTRIES,
   });
+  const cityService = createCityService(deps);
   const dropLocal = (restaurantId: string) => {
+    if (restaurantId === CITIES_CHANGED) return cityService.invalidate();
     menus.invalidate(restaurantId);
     orderCatalog.invalidate(restaurantId);
     search.invalidate();
@@ -114,9 +120,28 @@ export function createCatalog(
       invalidation.publish(restaurantId);
     },
   };
+  // A city write drops this instance's directory at once and, through Redis, the others'.
+  const cities: CityService = {
+    ...cityService,
+    create: async (...args) => {
+      try {
+        return await cityService.create(...args);
+      } finally {
+        invalidation.publish(CITIES_CHANGED);
+      }
+    },
+    update: async (...args) => {
+      try {
+        return await cityService.update(...args);
+      } finally {
+        invalidation.publish(CITIES_CHANGED);
+      }
+    },
+  };
   let completedOrders: CompletedOrderLookup = noCompletedOrders;
   return {
-    restaurants: createRestaurantService(deps, repository, menuCache),
+    restaurants: createRestaurantService(deps, repository, menuCache, cities),
+    cities,
     menu: createMenuService(deps, repository, menuCache),
     search,
     reviews: createReviewService(deps, () => completedOrders),

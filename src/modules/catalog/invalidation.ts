@@ -14,6 +14,8 @@ export interface CatalogInvalidation {
 }
 
 const UUID = /^[0-9a-f-]{36}$/;
+/** The message that says the cities (or their zones) changed, instead of one restaurant. */
+export const CITIES_CHANGED = 'cities';
 
 export function connectCatalogInvalidation(options: {
   redis: Redis | undefined;
@@ -33,7 +35,7 @@ export function connectCatalogInvalidation(options: {
       if (
         parsed.origin === origin ||
         typeof parsed.restaurantId !== 'string' ||
-        !UUID.test(parsed.restaurantId)
+        (!UUID.test(parsed.restaurantId) && parsed.restaurantId !== CITIES_CHANGED)
       )
         return;
       options.onRemoteChange(parsed.restaurantId);

@@ -5,6 +5,7 @@
 import { CONTACT_EMAIL, CONTACT_PHONE } from './repository.js';
 import { createHash } from 'node:crypto';
 import type { Updateable } from 'kysely';
+import type { CityService } from './cities.js';
 import { catalogErrors } from './errors.js';
 import type { Caller, CatalogDependencies } from './context.js';
 import type { MenuCache } from './menu-cache.js';
@@ -93,19 +94,11 @@ function checkHours(
   };
 }
 
-function normalizeCity(city: string): string {
-  return city
-    .trim()
-    .toLowerCase()
-    .normalize('NFD')
-    .replace(/\p{M}+/gu, '')
-    .replace(/\s+/g, '-');
-}
-
 export function createRestaurantService(
   deps: CatalogDependencies,
   repository: CatalogRepository,
   menuCache: MenuCache,
+  cities: CityService,
 ) {
   const now = deps.now ?? (() => new Date());
 
@@ -130,6 +123,7 @@ export function createRestaurantService(
         closures: input.closures ?? [],
         holidays: input.holidays ?? [],
       });
+      const city = await cities.resolve(input.city);
       const id = await deps.db.transaction().execute(async (transaction) => {
         const restaurantId = await repository.insertRestaurant(
           {
@@ -143,7 +137,7 @@ export function createRestaurantService(
             contact_phone: deps.fields.encrypt(CONTACT_PHONE, input.contact.phone ?? null),
             contact_email: deps.fields.encrypt(CONTACT_EMAIL, input.contact.email ?? null),
             cuisines,
-            city: normalizeCity(input.city),
+            city: city.id,
             address: input.address.trim(),
             latitude: input.location.latitude,
             longitude: input.location.longitude,
@@ -161,7 +155,7 @@ export function createRestaurantService(
             actor: caller.actor,
             subjectUserId: caller.userId,
             resource: `restaurant:${restaurantId}`,
-            newValue: { name: input.name, cuisines, city: input.city },
+            newValue: { name: input.name, cuisines, city: city.id },
           },
           transaction,
         );
@@ -186,7 +180,9 @@ export function createRestaurantService(
       }
       const cuisines = input.cuisines === undefined ? before.cuisines : checkCuisines(input.cuisines);
       values.cuisines = cuisines;
-      if (input.city !== undefined) values.city = normalizeCity(input.city);
+      // A restaurant keeps its city when that city is deactivated; moving needs an active one.
+      if (input.city !== undefined)
+        values.city = (await cities.resolve(input.city, { allowInactive: before.city })).id;
       if (input.address !== undefined) values.address = input.address.trim();
       if (input.location !== undefined) {
         values.latitude = input.location.latitude;

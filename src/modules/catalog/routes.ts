@@ -16,6 +16,7 @@ import { itemOwnerView } from './menu-service.js';
 import { pickLanguage } from './menu-view.js';
 import type { CategoryRecord, ModifierGroupRecord, RestaurantRecord } from './model.js';
 import { profileView, type RestaurantView } from './restaurants.js';
+import { registerCityRoutes } from './city-routes.js';
 import { registerMenuSyncRoutes } from './sync-routes.js';
 import {
   AnyObject,
@@ -299,6 +300,7 @@ export function registerCatalogRoutes(root: FastifyInstance, services: CatalogRo
   registerMenuWrites(root, services);
   registerMenuSyncRoutes(root, { catalog, db: services.db });
   registerReviewRoutes(root, services);
+  registerCityRoutes(root, { catalog, idempotencyDb: db, callerOf });
 
   app.get(
     '/v1/admin/restaurants',

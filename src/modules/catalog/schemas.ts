@@ -9,6 +9,7 @@ import { MAX_DELIVERY_RADIUS_KM, MAX_SEARCH_RADIUS_KM } from './rules/geo.js';
 import { MAX_OPTIONS_PER_GROUP, MAX_PRICE_XAF, MAX_STOCK } from './rules/menu.js';
 import { MAX_AUTOCOMPLETE, MAX_PAGE_SIZE, MAX_QUERY_LENGTH, SORTS } from './rules/search.js';
 import { STATUS_DECISIONS } from './rules/status.js';
+import { CITY_ID_PATTERN, MAX_CITY_DELIVERY_FEE_XAF, MAX_CITY_MINIMUM_ORDER_XAF } from './rules/cities.js';
 
 const Uuid = Type.String({ format: 'uuid' });
 const Text = (maxLength: number, minLength = 1) => Type.String({ minLength, maxLength });
@@ -97,7 +98,11 @@ export const CreateRestaurantBody = Type.Object(
       maxItems: 5,
       description: 'codes from the cuisine list (see docs/catalog.md)',
     }),
-    city: Text(60, 2),
+    city: Type.String({
+      minLength: 2,
+      maxLength: 60,
+      description: 'The city: its id or its French or English name (GET /v1/cities); must be an active city',
+    }),
     address: Text(300, 3),
     location: Location,
     deliveryRadiusKm: Type.Number({ exclusiveMinimum: 0, maximum: MAX_DELIVERY_RADIUS_KM }),
@@ -363,3 +368,84 @@ export const AutocompleteResponse = Open({
 });
 
 export const AnyObject = Open({});
+
+/* Cities as data (issue #26). */
+const CityName = Type.String({ minLength: 1, maxLength: 60, pattern: '^[^\\u0000-\\u001f]+$' });
+const CityBounds = Type.Object(
+  { south: Latitude, west: Longitude, north: Latitude, east: Longitude },
+  { additionalProperties: false },
+);
+export const CityRulesSchema = Type.Object(
+  {
+    deliveryFeeXaf: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_CITY_DELIVERY_FEE_XAF })),
+    minimumOrderXaf: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_CITY_MINIMUM_ORDER_XAF })),
+    serviceOpen: Type.Optional(Type.Boolean()),
+    supportHours: Type.Optional(Type.String({ pattern: '^\\d{2}:\\d{2}-\\d{2}:\\d{2}$' })),
+  },
+  {
+    additionalProperties: false,
+  },
+);
+const CityFields = {
+  name: Type.Object({ fr: CityName, en: CityName }, { additionalProperties: false }),
+  country: Type.Optional(Type.String({ pattern: '^[A-Z]{2}$' })),
+  timeZone: Type.Optional(Type.String({ minLength: 3, maxLength: 64 })),
+  languages: Type.Optional(
+    Type.Array(Type.Union([Type.Literal('fr'), Type.Literal('en')]), {
+      minItems: 1,
+      maxItems: 2,
+      uniqueItems: true,
+    }),
+  ),
+  active: Type.Optional(Type.Boolean()),
+  center: Location,
+  bounds: CityBounds,
+  rules: Type.Optional(CityRulesSchema),
+};
+export const CityBody = Type.Object(
+  {
+    id: Type.String({ pattern: CITY_ID_PATTERN }),
+    ...CityFields,
+  },
+  { additionalProperties: false },
+);
+export const CityPatchBody = Type.Object(
+  {
+    name: Type.Optional(
+      Type.Object(
+        { fr: Type.Optional(CityName), en: Type.Optional(CityName) },
+        { additionalProperties: false, minProperties: 1 },
+      ),
+    ),
+    country: CityFields.country,
+    timeZone: CityFields.timeZone,
+    languages: CityFields.languages,
+    active: CityFields.active,
+    center: Type.Optional(Location),
+    bounds: Type.Optional(CityBounds),
+    rules: Type.Optional(CityRulesSchema),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export const CityParams = Type.Object({ cityId: Type.String({ pattern: CITY_ID_PATTERN }) });
+const Degrees = Type.Number();
+export const PublicCityResponse = Type.Object({
+  id: Type.String(),
+  name: Type.Object({ fr: Type.String(), en: Type.String() }),
+  country: Type.String(),
+  timeZone: Type.String(),
+  currency: Type.Literal('XAF'),
+  languages: Type.Array(Type.String()),
+  center: Type.Object({ latitude: Degrees, longitude: Degrees }),
+  bounds: Type.Object({ south: Degrees, west: Degrees, north: Degrees, east: Degrees }),
+});
+export const CityResponse = Type.Object({
+  ...PublicCityResponse.properties,
+  active: Type.Boolean(),
+  rules: Type.Object({
+    deliveryFeeXaf: Type.Optional(Type.Integer()),
+    minimumOrderXaf: Type.Optional(Type.Integer()),
+    serviceOpen: Type.Optional(Type.Boolean()),
+    supportHours: Type.Optional(Type.String()),
+  }),
+});

@@ -20,6 +20,7 @@ export interface RestaurantsTable {
   contact_phone: string | null;
   contact_email: string | null;
   cuisines: string[];
+  /** The id of the restaurant's city (`cities.id`, e.g. `douala`). */
   city: string;
   address: string;
   latitude: number;
@@ -148,7 +149,29 @@ export interface SearchLexiconTable {
 /** The database as this context sees it: its own tables only. */
 export type CatalogDb = Kysely<CatalogTables>;
 
+/** A city the platform serves (issue #26); `restaurants.city` references its id. */
+export interface CitiesTable {
+  id: string;
+  name_fr: string;
+  name_en: string;
+  country: Generated<string>;
+  time_zone: Generated<string>;
+  currency: Generated<string>;
+  languages: Generated<string[]>;
+  active: Generated<boolean>;
+  center_latitude: number;
+  center_longitude: number;
+  south: number;
+  west: number;
+  north: number;
+  east: number;
+  rules: ColumnType<Record<string, unknown>, string | undefined, string>;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+
 export interface CatalogTables {
+  cities: CitiesTable;
   search_lexicon: SearchLexiconTable;
   restaurants: RestaurantsTable;
   menu_categories: MenuCategoriesTable;

@@ -276,6 +276,14 @@ export function createSocialSignIn(deps: SocialDependencies) {
           'social_provider_already_linked',
           `This account is already linked to another ${ticket.provider} account; unlink it first.`,
         );
+      // Two tickets proving the same new number (or carrying the same e-mail) at the same moment:
+      // both saw no account, the first insert won, the second hits the users' unique index.
+      if (constraint === 'users_phone_bidx_unique' || constraint === 'users_email_bidx_unique')
+        throw identityErrors.of(
+          'conflict',
+          'social_account_just_created',
+          'An account was created for this phone number a moment ago by another sign-in; start the sign-in again to link to it.',
+        );
       if (constraint?.includes('subject') === true)
         throw identityErrors.of(
           'conflict',

@@ -1,0 +1,232 @@
+/**
+ * Cities as data (issue #26): the admin's create and update (audited, in one transaction with
+ * the audit line), and the in-memory directory every read goes through. Cities are few (tens),
+ * read on every restaurant write and, later, on every delivery check: the directory holds them all
+ * for `CITY_DIRECTORY_TTL_MS` and is dropped at once on this instance by every write (other
+ * instances within the TTL).
+ */
+import type { Selectable, Transaction } from 'kysely';
+import type { Caller, CatalogDependencies } from './context.js';
+import { catalogErrors } from './errors.js';
+import {
+  cityProblems,
+  matchCity,
+  type City,
+  type CityBounds,
+  type CityCenter,
+  type CityRules,
+} from './rules/cities.js';
+import type { CatalogTables, CitiesTable } from './tables.js';
+
+export const CITY_DIRECTORY_TTL_MS = 30_000;
+/** The most cities the platform holds (the directory keeps them all in memory). */
+export const MAX_CITIES = 500;
+
+export interface CityInput {
+  id: string;
+  name: { fr: string; en: string };
+  country?: string | undefined;
+  timeZone?: string | undefined;
+  languages?: string[] | undefined;
+  active?: boolean | undefined;
+  center: CityCenter;
+  bounds: CityBounds;
+  rules?: CityRules | undefined;
+}
+
+export type CityPatch = Partial<Omit<CityInput, 'id' | 'name'>> & {
+  name?: { fr?: string | undefined; en?: string | undefined } | undefined;
+};
+
+function cityOf(row: Selectable<CitiesTable>): City {
+  return {
+    id: row.id,
+    name: { fr: row.name_fr, en: row.name_en },
+    country: row.country,
+    timeZone: row.time_zone,
+    currency: 'XAF',
+    languages: row.languages,
+    active: row.active,
+    center: { latitude: row.center_latitude, longitude: row.center_longitude },
+    bounds: { south: row.south, west: row.west, north: row.north, east: row.east },
+    rules: row.rules as CityRules,
+  };
+}
+
+function rowOf(city: City) {
+  return {
+    id: city.id,
+    name_fr: city.name.fr.trim(),
+    name_en: city.name.en.trim(),
+    country: city.country,
+    time_zone: city.timeZone,
+    currency: 'XAF',
+    languages: city.languages,
+    active: city.active,
+    center_latitude: city.center.latitude,
+    center_longitude: city.center.longitude,
+    ...city.bounds,
+    rules: JSON.stringify(city.rules),
+    updated_at: new Date(),
+  };
+}
+
+function checkCity(city: City): void {
+  const problems = cityProblems(city);
+  if (problems.length > 0)
+    throw catalogErrors.of(
+      'validation',
+      'invalid_city',
+      problems.map((p) => `${p.path}: ${p.message}`).join('; '),
+      {
+        details: { errors: problems },
+      },
+    );
+}
+
+export function createCityService(deps: Pick<CatalogDependencies, 'db' | 'audit' | 'now'>) {
+  const clock = () => (deps.now ?? (() => new Date()))().getTime();
+  let cached: { cities: City[]; loadedAt: number } | undefined;
+  let loading: Promise<City[]> | undefined;
+
+  async function load(): Promise<City[]> {
+    const rows = await deps.db.selectFrom('cities').selectAll().orderBy('id').limit(MAX_CITIES).execute();
+    return rows.map(cityOf);
+  }
+
+  async function all(): Promise<City[]> {
+    if (cached !== undefined && clock() - cached.loadedAt < CITY_DIRECTORY_TTL_MS) return cached.cities;
+    // One load for concurrent callers; a write meanwhile drops what it would have cached.
+    loading ??= load().then(
+      (cities) => {
+        loading = undefined;
+        cached = { cities, loadedAt: clock() };
+        return cities;
+      },
+      (error: unknown) => {
+        loading = undefined;
+        throw error;
+      },
+    );
+    return loading;
+  }
+
+  function invalidate(): void {
+    cached = undefined;
+    loading = undefined;
+  }
+
+  async function lock(id: string, transaction: Transaction<CatalogTables>) {
+    return transaction.selectFrom('cities').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+  }
+
+  return {
+    all,
+    invalidate,
+    async get(id: string): Promise<City | undefined> {
+      return (await all()).find((city) => city.id === id);
+    },
+
+    /**
+     * The city a restaurant names (`city` in its body): its id or its name, any case or accent.
+     * Unknown, or inactive for a new restaurant, is a 422 that lists the cities on offer.
+     */
+    async resolve(input: string, options: { allowInactive?: string } = {}): Promise<City> {
+      const cities = await all();
+      const city = matchCity(cities, input);
+      if (city === undefined || (!city.active && city.id !== options.allowInactive)) {
+        throw catalogErrors.of('unprocessable', 'city_unknown', 'We do not serve this city (yet).', {
+          details: { cities: cities.filter((c) => c.active).map((c) => c.id) },
+        });
+      }
+      return city;
+    },
+
+    async create(caller: Caller, input: CityInput): Promise<City> {
+      const city: City = {
+        id: input.id,
+        name: input.name,
+        country: input.country ?? 'CM',
+        timeZone: input.timeZone ?? 'Africa/Douala',
+        currency: 'XAF',
+        languages: input.languages ?? ['fr', 'en'],
+        active: input.active ?? false,
+        center: input.center,
+        bounds: input.bounds,
+        rules: input.rules ?? {},
+      };
+      checkCity(city);
+      try {
+        await deps.db.transaction().execute(async (transaction) => {
+          const count = await transaction
+            .selectFrom('cities')
+            .select((eb) => eb.fn.countAll<string>().as('n'))
+            .executeTakeFirstOrThrow();
+          if (Number(count.n) >= MAX_CITIES)
+            throw catalogErrors.of('conflict', 'city_limit_reached', `At most ${MAX_CITIES} cities.`);
+          await transaction.insertInto('cities').values(rowOf(city)).execute();
+          await deps.audit(
+            { action: 'city.created', actor: caller.actor, resource: `city:${city.id}`, newValue: city },
+            transaction,
+          );
+        });
+      } catch (error) {
+        if ((error as { code?: unknown }).code === '23505')
+          throw catalogErrors.of(
+            'conflict',
+            'city_exists',
+            `The city ${city.id} already exists; update it instead.`,
+          );
+        throw error;
+      } finally {
+        invalidate();
+      }
+      return city;
+    },
+
+    async update(caller: Caller, id: string, patch: CityPatch): Promise<City> {
+      try {
+        return await deps.db.transaction().execute(async (transaction) => {
+          const row = await lock(id, transaction);
+          if (row === undefined) throw catalogErrors.of('not_found', 'city_not_found', 'No such city.');
+          const before = cityOf(row);
+          const after: City = {
+            ...before,
+            ...(patch.name === undefined
+              ? {}
+              : { name: { fr: patch.name.fr ?? before.name.fr, en: patch.name.en ?? before.name.en } }),
+            ...(patch.country === undefined ? {} : { country: patch.country }),
+            ...(patch.timeZone === undefined ? {} : { timeZone: patch.timeZone }),
+            ...(patch.languages === undefined ? {} : { languages: patch.languages }),
+            ...(patch.active === undefined ? {} : { active: patch.active }),
+            ...(patch.center === undefined ? {} : { center: patch.center }),
+            ...(patch.bounds === undefined ? {} : { bounds: patch.bounds }),
+            ...(patch.rules === undefined ? {} : { rules: patch.rules }),
+          };
+          checkCity(after);
+          await transaction.updateTable('cities').set(rowOf(after)).where('id', '=', id).execute();
+          await deps.audit(
+            {
+              action:
+                patch.active === undefined || patch.active === before.active
+                  ? 'city.updated'
+                  : after.active
+                    ? 'city.activated'
+                    : 'city.deactivated',
+              actor: caller.actor,
+              resource: `city:${id}`,
+              oldValue: before,
+              newValue: after,
+            },
+            transaction,
+          );
+          return after;
+        });
+      } finally {
+        invalidate();
+      }
+    },
+  };
+}
+
+export type CityService = ReturnType<typeof createCityService>;

@@ -1,0 +1,113 @@
+/**
+ * Cities as data (issue #26): the public list the apps offer, and the admin's routes to add a
+ * city, change it and switch it on or off, without a deploy. Every admin write is audited.
+ */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import Type from 'typebox';
+import type { RouteAccess } from '../../http/access.js';
+import { withIdempotency } from '../../http/idempotency.js';
+import { ProblemSchema } from '../../http/problem.js';
+import type { Caller } from './context.js';
+import type { Catalog } from './index.js';
+import type { City } from './rules/cities.js';
+import { CityBody, CityParams, CityPatchBody, CityResponse, PublicCityResponse } from './schemas.js';
+
+const ADMIN: RouteAccess = { permissions: ['FULL_SYSTEM_ACCESS'] };
+const denied = { 401: ProblemSchema, 403: ProblemSchema };
+
+function publicView(city: City) {
+  return {
+    id: city.id,
+    name: city.name,
+    country: city.country,
+    timeZone: city.timeZone,
+    currency: city.currency,
+    languages: city.languages,
+    center: city.center,
+    bounds: city.bounds,
+  };
+}
+
+export function registerCityRoutes(
+  root: FastifyInstance,
+  services: {
+    catalog: Catalog;
+    idempotencyDb: Parameters<typeof withIdempotency>[0];
+    callerOf: (request: FastifyRequest) => Caller;
+  },
+): void {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  const { catalog, callerOf } = services;
+  const db = services.idempotencyDb;
+  const tags = ['catalog'];
+
+  app.get(
+    '/v1/cities',
+    {
+      config: { access: { public: true } },
+      schema: {
+        tags,
+        summary: 'The cities served now (active), for the apps’ city picker',
+        response: { 200: Type.Object({ items: Type.Array(PublicCityResponse) }) },
+      },
+    },
+    async () => ({ items: (await catalog.cities.all()).filter((city) => city.active).map(publicView) }),
+  );
+
+  app.get(
+    '/v1/admin/cities',
+    {
+      config: { access: ADMIN },
+      schema: {
+        tags,
+        summary: 'Every city, active or not, with its rules',
+        response: { 200: Type.Object({ items: Type.Array(CityResponse) }), ...denied },
+      },
+    },
+    async () => ({ items: await catalog.cities.all() }),
+  );
+
+  app.post(
+    '/v1/admin/cities',
+    {
+      config: { access: ADMIN, idempotency: 'optional', location: true },
+      schema: {
+        tags,
+        summary: 'Add a city (inactive unless `active: true`)',
+        body: CityBody,
+        response: { 201: CityResponse, 400: ProblemSchema, ...denied, 409: ProblemSchema },
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request);
+      const body = await withIdempotency(
+        db,
+        request,
+        reply,
+        { scope: `catalog:city:${caller.userId}` },
+        async () => {
+          const city = await catalog.cities.create(caller, request.body);
+          reply.header('location', `/v1/admin/cities/${city.id}`);
+          return { statusCode: 201, body: city };
+        },
+      );
+      return body as City;
+    },
+  );
+
+  app.patch(
+    '/v1/admin/cities/:cityId',
+    {
+      config: { access: ADMIN },
+      schema: {
+        tags,
+        summary: 'Change a city: names, time zone, centre, bounds, rules; `active` switches it on or off',
+        params: CityParams,
+        body: CityPatchBody,
+        response: { 200: CityResponse, 400: ProblemSchema, ...denied, 404: ProblemSchema },
+      },
+    },
+    async (request) => catalog.cities.update(callerOf(request), request.params.cityId, request.body),
+  );
+}

@@ -1,0 +1,122 @@
+/**
+ * Cities as data (issue #26), the pure part: what a city record must satisfy and how a name a
+ * client sends is matched to one. No I/O.
+ */
+
+export const CITY_ID_PATTERN = '^[a-z0-9][a-z0-9-]{1,39}$';
+/** A city's bounding box may span at most this many degrees each way (≈ 220 km): a city, not a region. */
+export const MAX_CITY_SPAN_DEGREES = 2;
+/** Limits on the per-city rules an admin may set (XAF, integers). */
+export const MAX_CITY_DELIVERY_FEE_XAF = 10_000;
+export const MAX_CITY_MINIMUM_ORDER_XAF = 100_000;
+
+export interface CityBounds {
+  south: number;
+  west: number;
+  north: number;
+  east: number;
+}
+
+export interface CityCenter {
+  latitude: number;
+  longitude: number;
+}
+
+/** Per-city rules; every absent rule falls back to the global configuration. */
+export interface CityRules {
+  /** Flat delivery fee (XAF). */
+  deliveryFeeXaf?: number;
+  /** Smallest order subtotal accepted (XAF). */
+  minimumOrderXaf?: number;
+  /** Service open in the city (orders accepted); absent = open. */
+  serviceOpen?: boolean;
+  /** Customer support hours, local time, `HH:MM-HH:MM`. */
+  supportHours?: string;
+}
+
+export interface City {
+  id: string;
+  name: { fr: string; en: string };
+  country: string;
+  timeZone: string;
+  currency: 'XAF';
+  languages: string[];
+  active: boolean;
+  center: CityCenter;
+  bounds: CityBounds;
+  rules: CityRules;
+}
+
+/** The same normal form restaurants' free-text cities were stored in: lower case, no accents, dashes. */
+export function normalizeCityName(name: string): string {
+  return name
+    .trim()
+    .toLowerCase()
+    .normalize('NFD')
+    .replace(/\p{M}+/gu, '')
+    .replace(/\s+/g, '-');
+}
+
+/** The city a client's `city` names: its id, or its French or English name in any case or accent. */
+export function matchCity<T extends Pick<City, 'id' | 'name'>>(
+  cities: readonly T[],
+  input: string,
+): T | undefined {
+  const wanted = normalizeCityName(input);
+  return cities.find(
+    (city) =>
+      city.id === wanted ||
+      normalizeCityName(city.name.fr) === wanted ||
+      normalizeCityName(city.name.en) === wanted,
+  );
+}
+
+export function isTimeZone(zone: string): boolean {
+  if (zone.length > 64) return false;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What is wrong with a city's geometry and time zone, as `{path, message}` lines (empty = valid). */
+export function cityProblems(city: {
+  timeZone: string;
+  center: CityCenter;
+  bounds: CityBounds;
+  rules: CityRules;
+}): { path: string; message: string }[] {
+  const problems: { path: string; message: string }[] = [];
+  const { bounds, center } = city;
+  if (!isTimeZone(city.timeZone))
+    problems.push({ path: 'timeZone', message: 'not an IANA time zone (e.g. Africa/Douala)' });
+  if (!(bounds.south < bounds.north)) problems.push({ path: 'bounds', message: 'south must be below north' });
+  if (!(bounds.west < bounds.east)) problems.push({ path: 'bounds', message: 'west must be below east' });
+  if (
+    bounds.north - bounds.south > MAX_CITY_SPAN_DEGREES ||
+    bounds.east - bounds.west > MAX_CITY_SPAN_DEGREES
+  )
+    problems.push({
+      path: 'bounds',
+      message: `a city spans at most ${MAX_CITY_SPAN_DEGREES} degrees each way`,
+    });
+  if (!insideBounds(bounds, center))
+    problems.push({ path: 'center', message: 'the centre must lie inside the bounds' });
+  if (
+    city.rules.supportHours !== undefined &&
+    !/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$/.test(city.rules.supportHours)
+  )
+    problems.push({ path: 'rules.supportHours', message: 'HH:MM-HH:MM' });
+  return problems;
+}
+
+export function insideBounds(bounds: CityBounds, point: CityCenter): boolean {
+  return (
+    point.latitude >= bounds.south &&
+    point.latitude <= bounds.north &&
+    point.longitude >= bounds.west &&
+    point.longitude <= bounds.east
+  );
+}
