@@ -70,6 +70,11 @@ export function createFlutterwaveSimulator(options: FlutterwaveSimulatorOptions)
   let webhookMode: WebhookMode = 'normal';
   let outage: CardOutageMode = 'none';
   let baseUrl = '';
+  /** XAF per unit for the transfer-rates endpoint (Flutterwave's rates move a few times a day). */
+  const rates = new Map<string, string>([
+    ['USD', '605.25'],
+    ['EUR', '655.957'],
+  ]);
 
   const json = (status: number, body: unknown): SimResponse => ({ status, json: body });
   const error = (status: number, message: string): SimResponse =>
@@ -215,6 +220,28 @@ export function createFlutterwaveSimulator(options: FlutterwaveSimulatorOptions)
     return json(200, { status: 'success', message: 'Transaction fetched successfully', data: view(tx) });
   }
 
+  /**
+   * GET /v3/transfers/rates?amount=&destination_currency=&source_currency=XAF: the XAF (source)
+   * amount that buys `amount` of the destination currency, as Flutterwave documents it.
+   */
+  function rateOf(query: URLSearchParams): SimResponse {
+    const destination = query.get('destination_currency') ?? '';
+    const source = query.get('source_currency');
+    const amount = Number(query.get('amount'));
+    const rate = rates.get(destination);
+    if (source !== 'XAF' || rate === undefined || !(amount > 0) || !Number.isFinite(amount))
+      return error(400, 'Unable to fetch rates at the moment');
+    return json(200, {
+      status: 'success',
+      message: 'Transfer amount fetched',
+      data: {
+        rate: Number(rate),
+        source: { currency: 'XAF', amount: Number((amount * Number(rate)).toFixed(4)) },
+        destination: { currency: destination, amount },
+      },
+    });
+  }
+
   function handle(request: SimRequest): SimResponse {
     const { method, path } = request;
     const body = (request.body ?? {}) as Record<string, unknown>;
@@ -242,6 +269,7 @@ export function createFlutterwaveSimulator(options: FlutterwaveSimulatorOptions)
     if (outage === 'garbage') return { status: 200, text: '<html>gateway</html>', contentType: 'text/html' };
     if (!authorised(request)) return error(401, 'Invalid authorization key');
     if (method === 'POST' && path === '/v3/payments') return createPayment(body);
+    if (method === 'GET' && path === '/v3/transfers/rates') return rateOf(request.query);
     if (method === 'GET' && path === '/v3/transactions/verify_by_reference')
       return verified(byRef.get(request.query.get('tx_ref') ?? ''));
     const verify = /^\/v3\/transactions\/(\d{1,20})\/verify$/.exec(path);
@@ -263,6 +291,10 @@ export function createFlutterwaveSimulator(options: FlutterwaveSimulatorOptions)
     },
     setOutage(mode: CardOutageMode): void {
       outage = mode;
+    },
+    /** Sets the XAF per unit the transfer-rates endpoint answers for `currency`. */
+    setRate(currency: 'USD' | 'EUR', xafPerUnit: string): void {
+      rates.set(currency, xafPerUnit);
     },
     /** The payer's side of the hosted page: pays a checkout with a (magic) card number. */
     transaction(txRef: string) {
