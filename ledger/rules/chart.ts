@@ -176,4 +176,5 @@ export const worldId = (currency: Currency): string => accountId('world', PLATFO
 export const fxBridgeId = (currency: Currency): string => accountId('fx_bridge', PLATFORM_SUBJECT, currency);
 export const fxSpreadRevenueId = (currency: Currency): string =>
   accountId('fx_spread_revenue', PLATFORM_SUBJECT, currency);
-export const fxRoundingId = (currency: Currency): string => accountId('fx_rounding', PLATFORM_SUBJECT, currency);
+export const fxRoundingId = (currency: Currency): string =>
+  accountId('fx_rounding', PLATFORM_SUBJECT, currency);

@@ -155,7 +155,11 @@ export function createFxConversion(options: FxOptions) {
           .executeTakeFirst()
       : undefined;
     if (row === undefined)
-      throw paymentsErrors.of('not_found', 'fx_quote_not_found', 'There is no such conversion quote of yours.');
+      throw paymentsErrors.of(
+        'not_found',
+        'fx_quote_not_found',
+        'There is no such conversion quote of yours.',
+      );
     return row;
   }
 
@@ -254,7 +258,15 @@ export function createFxConversion(options: FxOptions) {
       .where('status', '=', 'CONVERTING')
       .returningAll()
       .executeTakeFirst()
-      .then(async (row) => row ?? (await db.selectFrom('fx_quotes').selectAll().where('quote_id', '=', quoteId).executeTakeFirstOrThrow()));
+      .then(
+        async (row) =>
+          row ??
+          (await db
+            .selectFrom('fx_quotes')
+            .selectAll()
+            .where('quote_id', '=', quoteId)
+            .executeTakeFirstOrThrow()),
+      );
   }
 
   /** Books a claimed quote: the chain lands (or had landed) → CONVERTED; the ledger refuses → FAILED. */
@@ -286,7 +298,11 @@ export function createFxConversion(options: FxOptions) {
           'This quote expired before it was accepted; ask a new one.',
         );
       if ((await walletFrozen(userId, row.from_currency)) || (await walletFrozen(userId, row.to_currency)))
-        throw paymentsErrors.of('unprocessable', 'wallet_frozen', 'This wallet is frozen: nothing can be converted.');
+        throw paymentsErrors.of(
+          'unprocessable',
+          'wallet_frozen',
+          'This wallet is frozen: nothing can be converted.',
+        );
       const claimed = await claim(row);
       row = claimed ?? (await find(quoteId, userId));
       if (row.status === 'OPEN')

@@ -65,7 +65,9 @@ export async function startCardProvider(config: CardConfig): Promise<RunningCard
   const rates = ratesOf(baseUrl, secretKey);
   const ratesWarning =
     rates === undefined
-      ? ['currency conversion is off: FX_RATE_SOURCE=flutterwave needs FLUTTERWAVE_BASE_URL and FLUTTERWAVE_SECRET_KEY']
+      ? [
+          'currency conversion is off: FX_RATE_SOURCE=flutterwave needs FLUTTERWAVE_BASE_URL and FLUTTERWAVE_SECRET_KEY',
+        ]
       : [];
   if (baseUrl === undefined || secretKey === undefined || webhookHash === undefined)
     return {

@@ -19,7 +19,9 @@ describe('conversion terms', () => {
     fc.assert(
       fc.property(
         fc.bigInt({ min: 1n, max: 10_000_000_000n }),
-        fc.integer({ min: 100_000, max: 100_000_000 }).map((micro) => new Decimal(micro).div(1_000_000).mul(100)),
+        fc
+          .integer({ min: 100_000, max: 100_000_000 })
+          .map((micro) => new Decimal(micro).div(1_000_000).mul(100)),
         fc.integer({ min: 0, max: 1_000 }),
         (fromMinor, rate, spreadBps) => {
           const terms = conversionTerms(fromMinor, 'USD', 'XAF', rate, spreadBps);

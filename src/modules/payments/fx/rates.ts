@@ -174,6 +174,7 @@ export function conversionTerms(
   const spreadMinor = BigInt(spreadExact.floor().toFixed(0));
   const bridgeMinor = BigInt(exact.toDecimalPlaces(0, Decimal.ROUND_HALF_EVEN).toFixed(0));
   const roundingMinor = bridgeMinor - toMinor - spreadMinor;
-  if (roundingMinor < 0n || roundingMinor > 2n) throw new Error(`conversion rounding out of range: ${roundingMinor}`);
+  if (roundingMinor < 0n || roundingMinor > 2n)
+    throw new Error(`conversion rounding out of range: ${roundingMinor}`);
   return { toMinor, spreadMinor, roundingMinor, bridgeMinor, exactMinor: exact.toFixed() };
 }
