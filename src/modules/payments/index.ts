@@ -167,6 +167,7 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
     ledgerCaughtUp: options.ledgerCaughtUp,
     recoverCollection: (paymentId, provider, providerReference) =>
       payments.recoverCollection(paymentId, provider, providerReference),
+    ...(options.cardProvider.provider === undefined ? {} : { cards: options.cardProvider.provider }),
   });
   const reports = createReports(db);
   const cards = createCardFunding({
@@ -232,10 +233,10 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
           await payouts.automaticSettlement();
           return;
         case 'reconciliation':
-          await reconciliation.enqueueNightly(
-            new Date(at),
-            Object.keys(options.providers.providers) as ('campay' | 'mtn_momo')[],
-          );
+          await reconciliation.enqueueNightly(new Date(at), [
+            ...(Object.keys(options.providers.providers) as ('campay' | 'mtn_momo')[]),
+            ...(options.cardProvider.provider === undefined ? [] : (['flutterwave'] as const)),
+          ]);
           return;
         case 'stranded-escrow':
           await escrow.sweepStranded();

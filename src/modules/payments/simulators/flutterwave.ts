@@ -33,6 +33,8 @@ export const MAGIC_CARDS = {
 export const CHALLENGE_OTP = '12345';
 /** Flutterwave's international card fee as the simulator charges it: 3.8 %, rounded half up. */
 const FEE_PER_MILLE = 38n;
+/** Transactions per page of the list endpoint. */
+const PAGE_SIZE = 10;
 
 export type WebhookMode = 'normal' | 'duplicate' | 'out_of_order' | 'none';
 /** The API (not the hosted page) failing: 503s, or 200s whose body is not JSON. */
@@ -242,6 +244,24 @@ export function createFlutterwaveSimulator(options: FlutterwaveSimulatorOptions)
     });
   }
 
+  /** GET /v3/transactions?from=YYYY-MM-DD&to=YYYY-MM-DD&page=N: 10 a page, oldest first, whole days. */
+  function list(query: URLSearchParams): SimResponse {
+    const from = query.get('from') ?? '0000-01-01';
+    const to = query.get('to') ?? '9999-12-31';
+    const page = Math.max(1, Number(query.get('page') ?? '1') || 1);
+    const inRange = [...byId.values()].filter((tx) => {
+      const day = tx.createdAt.slice(0, 10);
+      return day >= from && day <= to;
+    });
+    const totalPages = Math.max(1, Math.ceil(inRange.length / PAGE_SIZE));
+    return json(200, {
+      status: 'success',
+      message: 'Transactions fetched',
+      meta: { page_info: { total: inRange.length, current_page: page, total_pages: totalPages } },
+      data: inRange.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE).map(view),
+    });
+  }
+
   function handle(request: SimRequest): SimResponse {
     const { method, path } = request;
     const body = (request.body ?? {}) as Record<string, unknown>;
@@ -270,6 +290,7 @@ export function createFlutterwaveSimulator(options: FlutterwaveSimulatorOptions)
     if (!authorised(request)) return error(401, 'Invalid authorization key');
     if (method === 'POST' && path === '/v3/payments') return createPayment(body);
     if (method === 'GET' && path === '/v3/transfers/rates') return rateOf(request.query);
+    if (method === 'GET' && path === '/v3/transactions') return list(request.query);
     if (method === 'GET' && path === '/v3/transactions/verify_by_reference')
       return verified(byRef.get(request.query.get('tx_ref') ?? ''));
     const verify = /^\/v3\/transactions\/(\d{1,20})\/verify$/.exec(path);
