@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 
-// Frozen in time: no application imports. Currency conversion (issue #28): a customer asks a
+// Frozen in time: no application imports. Currency conversion and funder-set controls (issue #28): a customer asks a
 // quote (rate, its source and time, spread, rounding, what they will receive, an expiry), then
 // accepts it once; the ledger chain is keyed by the quote id, so accepting twice books once.
 // CONVERTING marks a quote claimed before its expiry whose chain may or may not have landed: a
@@ -29,8 +29,12 @@ export async function up(db: Kysely<any>): Promise<void> {
       converted_at timestamptz
     )`.execute(db);
   await sql`CREATE INDEX fx_quotes_user_idx ON fx_quotes (user_id, created_at)`.execute(db);
+  // Who set a wallet's category controls: null for its owner, else the funder (a relative funding
+  // it by card, with the owner's consent) whose controls the owner cannot loosen (issue #28).
+  await sql`ALTER TABLE wallets ADD COLUMN category_controls_by uuid`.execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await sql`ALTER TABLE wallets DROP COLUMN IF EXISTS category_controls_by`.execute(db);
   await sql`DROP TABLE IF EXISTS fx_quotes`.execute(db);
 }

@@ -75,7 +75,7 @@ export function paymentTier(services: PaymentRouteServices) {
 }
 
 /** The settings body's controls, amounts as bigint (`null` removes a cap). */
-function categoryControlsOf(
+export function categoryControlsOf(
   body: Record<string, { blocked?: boolean; monthlyLimitMinor?: number | null } | undefined>,
 ): CategoryControlsUpdate {
   const update: CategoryControlsUpdate = {};

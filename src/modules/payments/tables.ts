@@ -51,6 +51,8 @@ export interface WalletsTable {
   auto_topup_last_at: NullableTimestamp;
   /** Spending controls by category (wallet-categories.ts): `{ food: { blocked, monthlyLimitMinor } }`. */
   category_controls: Generated<CategoryControls>;
+  /** Null: the owner set the controls; else the funder who did (migration 2026-12-06T0835), and the owner cannot change them. */
+  category_controls_by: string | null;
   updated_at: Generated<Date>;
 }
 
