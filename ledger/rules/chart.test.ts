@@ -18,6 +18,9 @@ import {
   restaurantPayableId,
   taxPayableId,
   worldId,
+  fxBridgeId,
+  fxSpreadRevenueId,
+  fxRoundingId,
   type AccountRole,
 } from './chart.js';
 import { LIMITS } from './types.js';
@@ -83,6 +86,9 @@ describe('chart of accounts', () => {
     [customerPointsId(USER), `points:customer:${USER}:PTS`, 'customer_points', 'liability', true, false],
     [pointsIssuanceId(), 'points:issuance:platform:PTS', 'points_issuance', 'equity', false, true],
     [worldId('USD'), 'world:external:platform:USD', 'world', 'equity', false, false],
+    [fxBridgeId('XAF'), 'fx:bridge:platform:XAF', 'fx_bridge', 'asset', false, false],
+    [fxSpreadRevenueId('XAF'), 'revenue:fx_spread:platform:XAF', 'fx_spread_revenue', 'revenue', true, false],
+    [fxRoundingId('XAF'), 'fx:rounding:platform:XAF', 'fx_rounding', 'revenue', true, false],
   ];
 
   for (const [id, expectedId, role, kind, noDebitBalance, noCreditBalance] of table) {

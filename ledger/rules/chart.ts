@@ -30,7 +30,10 @@ export type AccountRole =
   | 'provider_clearing'
   | 'customer_points'
   | 'points_issuance'
-  | 'world';
+  | 'world'
+  | 'fx_bridge'
+  | 'fx_spread_revenue'
+  | 'fx_rounding';
 
 type SubjectRule = 'entity' | 'platform' | 'provider';
 
@@ -61,7 +64,11 @@ const MONEY: readonly Currency[] = ['XAF', 'USD'];
  * - what it spent (expenses) and what providers hold for it (clearing) are debit-normal: they
  *   must never be credited below zero, so a payout cannot exceed what a provider collected;
  * - points issuance is the mint of the PTS ledger: redemptions can never exceed awards;
- * - the world account is the outside counterparty (capital injections, corrections): unbounded.
+ * - the world account is the outside counterparty (capital injections, corrections): unbounded;
+ * - a currency conversion (issue #28) goes through the FX bridge of each currency, so each
+ *   currency balances on its own: the bridge holds the platform's open FX position (credited in
+ *   the currency bought, debited in the currency paid out) and is unbounded; the spread and the
+ *   rounding of a conversion are the platform's, credit-normal.
  */
 // One role per line reads as a table.
 // prettier-ignore
@@ -80,6 +87,9 @@ const ROLE_RULES: Readonly<Record<AccountRole, RoleRule>> = {
   customer_points: { family: 'points', name: 'customer', subject: 'entity', kind: 'liability', flags: NO_DEBIT_BALANCE, currencies: ['PTS'] },
   points_issuance: { family: 'points', name: 'issuance', subject: 'platform', kind: 'equity', flags: NO_CREDIT_BALANCE, currencies: ['PTS'] },
   world: { family: 'world', name: 'external', subject: 'platform', kind: 'equity', flags: UNBOUNDED, currencies: ['XAF', 'USD', 'PTS'] },
+  fx_bridge: { family: 'fx', name: 'bridge', subject: 'platform', kind: 'asset', flags: UNBOUNDED, currencies: MONEY },
+  fx_spread_revenue: { family: 'revenue', name: 'fx_spread', subject: 'platform', kind: 'revenue', flags: NO_DEBIT_BALANCE, currencies: MONEY },
+  fx_rounding: { family: 'fx', name: 'rounding', subject: 'platform', kind: 'revenue', flags: NO_DEBIT_BALANCE, currencies: MONEY },
 };
 
 const ROLE_BY_PREFIX: ReadonlyMap<string, AccountRole> = new Map(
@@ -162,3 +172,9 @@ export const providerClearingId = (provider: Provider, currency: Currency): stri
 export const customerPointsId = (userId: string): string => accountId('customer_points', userId, 'PTS');
 export const pointsIssuanceId = (): string => accountId('points_issuance', PLATFORM_SUBJECT, 'PTS');
 export const worldId = (currency: Currency): string => accountId('world', PLATFORM_SUBJECT, currency);
+/** The FX position of one currency: a conversion's legs meet here, one per currency (issue #28). */
+export const fxBridgeId = (currency: Currency): string => accountId('fx_bridge', PLATFORM_SUBJECT, currency);
+export const fxSpreadRevenueId = (currency: Currency): string =>
+  accountId('fx_spread_revenue', PLATFORM_SUBJECT, currency);
+export const fxRoundingId = (currency: Currency): string =>
+  accountId('fx_rounding', PLATFORM_SUBJECT, currency);

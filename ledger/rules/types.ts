@@ -68,6 +68,8 @@ export const TRANSFER_CODES = [
   'hold_expiry',
   /** Paid to a driver by the platform beyond the fee: fuel per km, peak hours, bonus challenges (dispatch). */
   'driver_incentive',
+  /** One leg of a currency conversion through the FX bridges (issue #28): debit, credit, spread or rounding. */
+  'fx_conversion',
 ] as const;
 /** Why money moved (TigerBeetle's `code`). `hold_expiry` is written only by the expiry sweep. */
 export type TransferCode = (typeof TRANSFER_CODES)[number];

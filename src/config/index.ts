@@ -188,6 +188,28 @@ export const EnvironmentSchema = Type.Object({
     100_000,
     'the most one funder may send by card per day, and one wallet may receive by card per day, in US cents',
   ),
+  FX_RATE_SOURCE: Type.Union([Type.Literal('configured'), Type.Literal('flutterwave')], {
+    default: 'configured',
+    description:
+      'where USD→XAF rates come from: configured (FX_USD_XAF_RATE, development) or flutterwave (its transfer-rates API; the simulator with PAYMENT_SIMULATORS)',
+  }),
+  FX_USD_XAF_RATE: Type.String({
+    pattern: '^[1-9][0-9]{0,5}(\\.[0-9]{1,6})?$',
+    default: '600',
+    description: 'the configured USD→XAF mid rate (FX_RATE_SOURCE=configured), e.g. 600.25',
+  }),
+  FX_SPREAD_BPS: Type.Integer({
+    minimum: 0,
+    maximum: 1_000,
+    default: 150,
+    description: 'the spread kept on a currency conversion, in basis points of the converted value (0-1000)',
+  }),
+  FX_QUOTE_TTL_SECONDS: Type.Integer({
+    minimum: 10,
+    maximum: 3_600,
+    default: 60,
+    description: 'how long a currency conversion quote may be accepted, in seconds (10-3600)',
+  }),
   WALLET_MONTHLY_LIMIT_XAF: PositiveInteger(
     3_000_000,
     'the most a wallet may spend, and separately be topped up, per month in XAF',

@@ -499,7 +499,25 @@ export function createCardFunding(options: CardFundingOptions) {
     return { funderUserId, status };
   }
 
-  return { create, get, list, refresh, sweep, webhook, returned, defineJobs, funders, decide };
+  /** Whether `recipientUserId` accepted funding from `funderUserId` (the right to set their wallet's controls). */
+  async function fundingGranted(recipientUserId: string, funderUserId: string): Promise<boolean> {
+    if (recipientUserId === funderUserId) return false;
+    return (await repository.consent(recipientUserId, funderUserId))?.status === 'granted';
+  }
+
+  return {
+    create,
+    get,
+    list,
+    refresh,
+    sweep,
+    webhook,
+    returned,
+    defineJobs,
+    funders,
+    decide,
+    fundingGranted,
+  };
 }
 
 export type CardFunding = ReturnType<typeof createCardFunding>;

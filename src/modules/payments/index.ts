@@ -45,6 +45,7 @@ import type { PaymentTables, PaymentsDb } from './tables.js';
 import { createWalletService, type WalletService } from './wallet-service.js';
 import { createCardFunding, type CardFunding } from './card-funding.js';
 import { createCardFundingRepository } from './card-funding-repository.js';
+import { createFxConversion, type FxConversion } from './fx-conversion.js';
 import { startCardProvider, type RunningCardProvider } from './cards/index.js';
 import { maskPhone, normalizePhone } from '../identity/index.js';
 import { createPaymentAlerts, type PaymentAlerts } from './staff-alerts.js';
@@ -72,6 +73,8 @@ export interface PaymentsContext {
   cards: CardFunding;
   /** The card aggregator and its simulator (when PAYMENT_SIMULATORS is on). */
   cardProvider: RunningCardProvider;
+  /** USD → XAF conversion of a customer's own wallets (issue #28). */
+  fx: FxConversion;
   /** Starts the escrow reactor (the app does it when ready). */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -164,6 +167,7 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
     ledgerCaughtUp: options.ledgerCaughtUp,
     recoverCollection: (paymentId, provider, providerReference) =>
       payments.recoverCollection(paymentId, provider, providerReference),
+    ...(options.cardProvider.provider === undefined ? {} : { cards: options.cardProvider.provider }),
   });
   const reports = createReports(db);
   const cards = createCardFunding({
@@ -190,6 +194,14 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
       const user = await options.findUser(userId);
       return user?.phone === null || user === undefined ? null : maskPhone(user.phone);
     },
+  });
+  const fx = createFxConversion({
+    db,
+    ledger,
+    logger,
+    rates: options.cardProvider.rates,
+    spreadBps: runtime.config.FX_SPREAD_BPS,
+    quoteTtlSeconds: runtime.config.FX_QUOTE_TTL_SECONDS,
   });
   const paymentPort = createLedgerPaymentPort({
     wallets: () => wallets,
@@ -221,10 +233,10 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
           await payouts.automaticSettlement();
           return;
         case 'reconciliation':
-          await reconciliation.enqueueNightly(
-            new Date(at),
-            Object.keys(options.providers.providers) as ('campay' | 'mtn_momo')[],
-          );
+          await reconciliation.enqueueNightly(new Date(at), [
+            ...(Object.keys(options.providers.providers) as ('campay' | 'mtn_momo')[]),
+            ...(options.cardProvider.provider === undefined ? [] : (['flutterwave'] as const)),
+          ]);
           return;
         case 'stranded-escrow':
           await escrow.sweepStranded();
@@ -253,6 +265,7 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
     commission: createCommissionRepository(db),
     cards,
     cardProvider: options.cardProvider,
+    fx,
     start: () => escrow.start(),
     stop: () => escrow.stop(),
   };

@@ -173,6 +173,12 @@ export function paymentsPersonalData(options: {
           .deleteFrom('card_funding_consents')
           .where((eb) => eb.or([eb('recipient_user_id', '=', userId), eb('funder_user_id', '=', userId)]))
           .execute();
+        // A relative's wallet whose controls this person set keeps them, as its owner's own.
+        await trx
+          .updateTable('wallets')
+          .set({ category_controls_by: null })
+          .where('category_controls_by', '=', userId)
+          .execute();
       });
       return {
         wallets: 'auto top-up phone erased',

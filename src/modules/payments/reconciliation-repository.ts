@@ -8,6 +8,9 @@ import { providerClearingId } from '../../../ledger/rules/index.js';
 import type { ProviderName } from './providers/index.js';
 import type { PaymentTables, PaymentsDb } from './tables.js';
 
+/** The Mobile Money providers, and Flutterwave for card fundings (issue #28). */
+export type ReconciledProvider = ProviderName | 'flutterwave';
+
 export type ReconciliationItemRow = Insertable<PaymentTables['reconciliation_items']>;
 
 export type ReconciliationRepository = ReturnType<typeof createReconciliationRepository>;
@@ -21,6 +24,17 @@ export function createReconciliationRepository(db: PaymentsDb) {
         .select(['payment_id', 'provider_reference', 'status', 'fee_minor', 'amount_minor'])
         .where('provider', '=', provider)
         .where('provider_reference', 'is not', null)
+        .where('created_at', '>=', from)
+        .where('created_at', '<', to)
+        .limit(limit)
+        .execute();
+    },
+
+    /** Card fundings opened in [from, to) (issue #28). */
+    cardFundingsIn(from: Date, to: Date, limit: number) {
+      return db
+        .selectFrom('card_fundings')
+        .select(['funding_id', 'tx_ref', 'status', 'fee_minor', 'amount_minor'])
         .where('created_at', '>=', from)
         .where('created_at', '<', to)
         .limit(limit)
@@ -45,11 +59,15 @@ export function createReconciliationRepository(db: PaymentsDb) {
      * posting), by transfer id. It reads the ledger's read model (ledger_entries, not a payments
      * table), after the run waited for it to catch up.
      */
-    async clearingBookings(provider: ProviderName, transferIds: string[]): Promise<Map<string, bigint>> {
+    async clearingBookings(
+      provider: ReconciledProvider,
+      transferIds: string[],
+      currency: 'XAF' | 'USD' = 'XAF',
+    ): Promise<Map<string, bigint>> {
       if (transferIds.length === 0) return new Map();
       const rows = await sql<{ transfer_id: string; amount_minor: bigint }>`
         SELECT transfer_id, amount_minor FROM ledger_entries
-        WHERE account_id = ${providerClearingId(provider, 'XAF')} AND transfer_id = ANY(${transferIds}::text[])
+        WHERE account_id = ${providerClearingId(provider, currency)} AND transfer_id = ANY(${transferIds}::text[])
           AND phase IN ('posted', 'post_pending')`.execute(db);
       return new Map(rows.rows.map((row) => [row.transfer_id, BigInt(row.amount_minor)]));
     },
@@ -66,7 +84,7 @@ export function createReconciliationRepository(db: PaymentsDb) {
 
     async startRun(run: {
       runId: string;
-      provider: ProviderName;
+      provider: ReconciledProvider;
       from: Date;
       to: Date;
       requestedBy: string;

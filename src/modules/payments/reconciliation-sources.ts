@@ -4,6 +4,7 @@
  * provider without one each of our transactions re-read by id), and which unrecorded collections
  * on the statement are still ours.
  */
+import type { CardProvider } from './cards/flutterwave.js';
 import { ProviderRejected, type PaymentRouter, type ProviderName } from './providers/index.js';
 import { isUuid } from './ids.js';
 import type { ReconciliationRepository } from './reconciliation-repository.js';
@@ -127,7 +128,46 @@ export function createReconciliationSources(repository: ReconciliationRepository
     });
   }
 
-  return { internalLines, providerLines, ownUnrecorded };
+  /**
+   * Card fundings (issue #28): ours are the fundings opened in the period with what the ledger
+   * booked on Flutterwave's USD clearing account (`card:<id>:credit`); a funding held for review
+   * (the provider reported another amount or currency) was not credited, so it counts as failed on
+   * our side and shows up against the provider's success. The reference on both sides is our tx_ref.
+   */
+  async function cardInternalLines(from: Date, to: Date): Promise<InternalLine[]> {
+    const rows = await repository.cardFundingsIn(from, to, MAX_LINES);
+    const booked = await repository.clearingBookings(
+      'flutterwave',
+      rows.map((row) => `card:${row.funding_id}:credit`),
+      'USD',
+    );
+    return rows.map((row): InternalLine => ({
+      reference: row.tx_ref,
+      internalId: row.funding_id,
+      kind: 'collection',
+      requestedMinor: row.amount_minor,
+      ledgerMinor: booked.get(`card:${row.funding_id}:credit`) ?? null,
+      feeMinor: row.fee_minor,
+      status: row.status === 'CREDITED' ? 'SUCCEEDED' : row.status === 'PENDING' ? 'PENDING' : 'FAILED',
+    }));
+  }
+
+  /** Flutterwave's transactions of the period that carry one of our card funding references. */
+  async function cardProviderLines(cards: CardProvider, from: Date, to: Date): Promise<ProviderLine[]> {
+    const listed = await cards.listTransactions({ from, to });
+    return listed
+      .filter((tx) => tx.createdAt >= from && tx.createdAt < to && tx.txRef.startsWith('cf-'))
+      .slice(0, MAX_LINES)
+      .map((tx) => ({
+        reference: tx.txRef,
+        kind: 'collection',
+        amountMinor: tx.amountMinor,
+        feeMinor: tx.feeMinor,
+        status: tx.status === 'successful' ? 'SUCCESSFUL' : tx.status === 'failed' ? 'FAILED' : 'PENDING',
+      }));
+  }
+
+  return { internalLines, providerLines, ownUnrecorded, cardInternalLines, cardProviderLines };
 }
 
 function internalPayoutStatus(status: PayoutStatus): InternalLine['status'] {

@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { providerClearingId, worldId, type Transfer } from '../../../ledger/rules/index.js';
-import { createReconciliationRepository } from './reconciliation-repository.js';
+import type { CardProvider, CardProviderBadResponse } from './cards/flutterwave.js';
+import { createReconciliationRepository, type ReconciledProvider } from './reconciliation-repository.js';
 import { createReconciliationSources } from './reconciliation-sources.js';
 import type { PaymentsDb } from './tables.js';
 import { paymentsErrors } from './errors.js';
@@ -52,6 +53,8 @@ export interface ReconciliationOptions {
     provider: ProviderName,
     providerReference: string,
   ) => Promise<{ transferId: string } | undefined>;
+  /** Flutterwave, for card fundings (issue #28); undefined: card fundings are not reconciled. */
+  cards?: CardProvider;
   now?: () => Date;
 }
 
@@ -59,10 +62,30 @@ export function createReconciliation(options: ReconciliationOptions) {
   const { router, logger } = options;
   const repository = createReconciliationRepository(options.db);
   const now = options.now ?? (() => new Date());
-  const { internalLines, providerLines, ownUnrecorded } = createReconciliationSources(repository, router);
+  const { internalLines, providerLines, ownUnrecorded, cardInternalLines, cardProviderLines } =
+    createReconciliationSources(repository, router);
+
+  /** Our lines and the provider's for a period: Mobile Money through the router, cards through Flutterwave. */
+  async function linesOf(provider: ReconciledProvider, from: Date, to: Date) {
+    if (provider === 'flutterwave') {
+      if (options.cards === undefined)
+        throw paymentsErrors.of(
+          'unavailable',
+          'card_funding_unavailable',
+          'Card funding is not configured here.',
+          {
+            retryAfterSeconds: 3600,
+          },
+        );
+      const ours = await cardInternalLines(from, to);
+      return { ours, theirs: await cardProviderLines(options.cards, from, to) };
+    }
+    const ours = await internalLines(provider, from, to);
+    return { ours, theirs: await providerLines(provider, from, to, ours) };
+  }
 
   async function run(input: {
-    provider: ProviderName;
+    provider: ReconciledProvider;
     from: Date;
     to: Date;
     requestedBy: string;
@@ -77,8 +100,7 @@ export function createReconciliation(options: ReconciliationOptions) {
     await repository.startRun({ runId, ...input });
     try {
       await options.ledgerCaughtUp();
-      const ours = await internalLines(input.provider, input.from, input.to);
-      const theirs = await providerLines(input.provider, input.from, input.to, ours);
+      const { ours, theirs } = await linesOf(input.provider, input.from, input.to);
       const items = await ownUnrecorded(
         reconcile(theirs, ours, { toleranceMinor: FEE_TOLERANCE_MINOR }),
         theirs,
@@ -112,6 +134,18 @@ export function createReconciliation(options: ReconciliationOptions) {
     } catch (error) {
       await repository.failRun(runId, (error as Error).message.slice(0, 500), now());
       if (isProviderError(error)) throw providerErrorToDomainError(error);
+      if (
+        error instanceof Error &&
+        (error.name === 'CardProviderUnavailable' || error.name === 'CardProviderBadResponse')
+      )
+        throw paymentsErrors.of(
+          error.name === 'CardProviderUnavailable' ? 'unavailable' : 'bad_gateway',
+          error.name === 'CardProviderUnavailable'
+            ? 'card_provider_unavailable'
+            : 'card_provider_bad_response',
+          'The card provider could not give its transactions; the run failed, try again.',
+          { retryAfterSeconds: 60, cause: error as CardProviderBadResponse },
+        );
       throw error;
     }
     return runId;
@@ -190,17 +224,20 @@ export function createReconciliation(options: ReconciliationOptions) {
       throw paymentsErrors.of('not_found', 'reconciliation_item_not_found', 'There is no such item.');
     if (item.resolved_at !== null)
       throw paymentsErrors.of('conflict', 'already_resolved', 'This item was already resolved.');
-    const recovered = await recoverOwn(run.provider as ProviderName, item);
+    const cardRun = run.provider === 'flutterwave';
+    // A card funding's internal id is the funding, not a payment attempt: nothing to recover through payments.
+    const recovered = cardRun ? undefined : await recoverOwn(run.provider as ProviderName, item);
     const delta = recovered === undefined ? correction(item) : 0n;
-    const clearing = providerClearingId(run.provider as ProviderName, 'XAF');
+    const currency = cardRun ? 'USD' : 'XAF';
+    const clearing = providerClearingId(run.provider as ReconciledProvider, currency);
     const transferId = recovered?.transferId ?? `recon:${input.runId}:${input.itemNo}`;
     if (delta !== 0n) {
       const transfer: Transfer = {
         id: transferId,
-        debitAccountId: delta > 0n ? clearing : worldId('XAF'),
-        creditAccountId: delta > 0n ? worldId('XAF') : clearing,
+        debitAccountId: delta > 0n ? clearing : worldId(currency),
+        creditAccountId: delta > 0n ? worldId(currency) : clearing,
         amountMinor: delta > 0n ? delta : -delta,
-        currency: 'XAF',
+        currency,
         code: 'adjustment',
         flags: {},
         userData: { runId: input.runId, item: String(input.itemNo), reason: input.reason.slice(0, 128) },
@@ -266,7 +303,7 @@ export function createReconciliation(options: ReconciliationOptions) {
   }
 
   function defineJobs(): void {
-    options.queue.define<{ provider: ProviderName; from: string; to: string }>({
+    options.queue.define<{ provider: ReconciledProvider; from: string; to: string }>({
       queue: RECONCILIATION_QUEUE,
       concurrency: 1,
       attempts: 3,
@@ -282,7 +319,7 @@ export function createReconciliation(options: ReconciliationOptions) {
   }
 
   /** Nightly: yesterday (Douala day) for every configured provider. */
-  async function enqueueNightly(at: Date, providers: ProviderName[]): Promise<void> {
+  async function enqueueNightly(at: Date, providers: ReconciledProvider[]): Promise<void> {
     const dayStart = new Date(Math.floor((at.getTime() + 3_600_000) / 86_400_000) * 86_400_000 - 3_600_000);
     const from = new Date(dayStart.getTime() - 86_400_000);
     for (const provider of providers) {

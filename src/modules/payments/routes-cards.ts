@@ -9,7 +9,16 @@ import Type from 'typebox';
 import { idempotencyKey, withIdempotency } from '../../http/idempotency.js';
 import { ProblemSchema } from '../../http/problem.js';
 import type { CardFundingView } from './card-funding.js';
-import { isAdmin, paymentTier, principalOf, WALLET, type PaymentRouteServices } from './routes.js';
+import * as S from './schemas.js';
+import { paymentsErrors } from './errors.js';
+import {
+  categoryControlsOf,
+  isAdmin,
+  paymentTier,
+  principalOf,
+  WALLET,
+  type PaymentRouteServices,
+} from './routes.js';
 
 const errors = {
   400: ProblemSchema,
@@ -170,8 +179,73 @@ export function registerCardRoutes(app: FastifyInstance, services: PaymentRouteS
         ...errors,
       },
     },
-    handler: async (request) =>
-      cards.decide(principalOf(request).userId, request.params.funderUserId, request.body.allow),
+    handler: async (request) => {
+      const recipientUserId = principalOf(request).userId;
+      const decided = await cards.decide(recipientUserId, request.params.funderUserId, request.body.allow);
+      // Stopping a funder's funding also ends their hold on this wallet's controls.
+      if (!request.body.allow)
+        await services.payments.wallets.releaseFunderControls(recipientUserId, request.params.funderUserId);
+      return decided;
+    },
+  });
+
+  typed.put('/v1/wallet/funded/:recipientUserId/controls', {
+    config: { access: WALLET },
+    schema: {
+      tags,
+      summary:
+        'Set the spending controls of a wallet you fund (the owner accepted your funding); the owner cannot loosen them (audited)',
+      params: Type.Object({ recipientUserId: Type.String({ format: 'uuid' }) }),
+      body: Type.Object(
+        {
+          currency: Type.Optional(Type.Union([Type.Literal('XAF'), Type.Literal('USD')])),
+          categoryControls: S.WalletSettingsBody.properties.categoryControls,
+        },
+        { additionalProperties: false },
+      ),
+      response: {
+        200: Type.Object({
+          recipientUserId: Type.String(),
+          currency: Type.String(),
+          categoryControls: Type.Array(
+            Type.Object({
+              category: Type.String(),
+              blocked: Type.Boolean(),
+              monthlyLimitMinor: Type.Union([Type.Integer(), Type.Null()]),
+            }),
+          ),
+        }),
+        ...errors,
+      },
+    },
+    handler: async (request) => {
+      const funderUserId = principalOf(request).userId;
+      const { recipientUserId } = request.params;
+      if (!(await cards.fundingGranted(recipientUserId, funderUserId)))
+        throw paymentsErrors.of(
+          'not_found',
+          'funded_wallet_not_found',
+          'You fund no wallet of this person (they have not accepted your funding).',
+        );
+      if (request.body.categoryControls === undefined)
+        throw paymentsErrors.of('validation', 'validation_failed', 'Send categoryControls.');
+      const currency = request.body.currency ?? 'XAF';
+      const summary = await services.payments.wallets.updateSettings(
+        recipientUserId,
+        currency,
+        { categoryControls: categoryControlsOf(request.body.categoryControls) },
+        funderUserId,
+      );
+      return {
+        recipientUserId,
+        currency,
+        categoryControls: summary.categoryControls.map((control) => ({
+          category: control.category,
+          blocked: control.blocked,
+          monthlyLimitMinor: control.monthlyLimitMinor === null ? null : Number(control.monthlyLimitMinor),
+        })),
+      };
+    },
   });
 
   typed.post('/v1/webhooks/flutterwave', {

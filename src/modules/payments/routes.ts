@@ -20,6 +20,7 @@ import type { PayoutRow } from './payouts.js';
 import { PROVIDER_NAMES, type ProviderName } from './providers/index.js';
 import { registerFinanceRoutes } from './routes-finance.js';
 import { registerCardRoutes } from './routes-cards.js';
+import { registerFxRoutes } from './routes-fx.js';
 import { WALLET_CATEGORIES, type CategoryControlsUpdate, type WalletSummary } from './wallet-service.js';
 import { SPENDING_CATEGORIES } from './wallet-categories.js';
 import * as S from './schemas.js';
@@ -74,7 +75,7 @@ export function paymentTier(services: PaymentRouteServices) {
 }
 
 /** The settings body's controls, amounts as bigint (`null` removes a cap). */
-function categoryControlsOf(
+export function categoryControlsOf(
   body: Record<string, { blocked?: boolean; monthlyLimitMinor?: number | null } | undefined>,
 ): CategoryControlsUpdate {
   const update: CategoryControlsUpdate = {};
@@ -428,6 +429,7 @@ export function registerPaymentRoutes(app: FastifyInstance, services: PaymentRou
   registerWebhookRoutes(app, services);
   registerFinanceRoutes(app, services);
   registerCardRoutes(app, services);
+  registerFxRoutes(app, services);
 }
 
 export { WALLET_CATEGORIES };

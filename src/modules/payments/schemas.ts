@@ -297,7 +297,13 @@ export const CommissionHistorySchema = Type.Object({
 });
 
 export const ReconciliationRunBody = Type.Object(
-  { provider: Type.Union([Type.Literal('campay'), Type.Literal('mtn_momo')]), from: Iso, to: Iso },
+  {
+    provider: Type.Union([Type.Literal('campay'), Type.Literal('mtn_momo'), Type.Literal('flutterwave')], {
+      description: 'flutterwave: card fundings (issue #28)',
+    }),
+    from: Iso,
+    to: Iso,
+  },
   { additionalProperties: false },
 );
 

@@ -51,6 +51,8 @@ export interface WalletsTable {
   auto_topup_last_at: NullableTimestamp;
   /** Spending controls by category (wallet-categories.ts): `{ food: { blocked, monthlyLimitMinor } }`. */
   category_controls: Generated<CategoryControls>;
+  /** Null: the owner set the controls; else the funder who did (migration 2026-12-06T0835), and the owner cannot change them. */
+  category_controls_by: string | null;
   updated_at: Generated<Date>;
 }
 
@@ -210,8 +212,32 @@ export interface CardFundingConsentsTable {
   decided_at: NullableTimestamp;
 }
 
+/** Currency conversion quotes and their acceptance (migration 2026-12-06T0835_fx_quotes). */
+export interface FxQuotesTable {
+  quote_id: string;
+  user_id: string;
+  from_currency: 'USD';
+  to_currency: 'XAF';
+  from_minor: Int8;
+  to_minor: Int8;
+  spread_minor: Int8;
+  rounding_minor: Int8;
+  bridge_minor: Int8;
+  exact_minor: string;
+  rate: string;
+  rate_at: Date;
+  rate_source: string;
+  spread_bps: number;
+  status: Generated<'OPEN' | 'CONVERTING' | 'CONVERTED' | 'FAILED'>;
+  failure_reason: string | null;
+  expires_at: Date;
+  created_at: Generated<Date>;
+  converted_at: NullableTimestamp;
+}
+
 export interface PaymentTables {
   card_fundings: CardFundingsTable;
+  fx_quotes: FxQuotesTable;
   card_funding_consents: CardFundingConsentsTable;
   payment_attempts: PaymentAttemptsTable;
   wallets: WalletsTable;

@@ -50,6 +50,8 @@ const BY_CODE: Record<TransferCode, WalletCategory | 'capture'> = {
   hold_expiry: 'other',
   // Fuel, peak-hour and challenge payments to a driver (dispatch): earnings like the driver fee.
   driver_incentive: 'delivery',
+  // USD converted to XAF (issue #28): money moving between the customer's own wallets.
+  fx_conversion: 'transfers',
 };
 
 export function categoryOf(code: string, userData: Record<string, string> | null): WalletCategory {

@@ -293,8 +293,22 @@ export function createWalletService(options: WalletServiceOptions) {
       autoTopUp?: { enabled: boolean; thresholdMinor?: bigint; amountMinor?: bigint; phone?: string };
       categoryControls?: CategoryControlsUpdate;
     },
+    /** A funder setting the controls of a wallet they fund (consent checked by the caller). */
+    byFunder?: string,
   ): Promise<WalletSummary> {
     const wallet = await ensure(userId, currency);
+    const setBy = wallet.category_controls_by ?? null;
+    if (
+      settings.categoryControls !== undefined &&
+      byFunder === undefined &&
+      setBy !== null &&
+      setBy !== userId
+    )
+      throw paymentsErrors.of(
+        'conflict',
+        'category_controls_set_by_funder',
+        'The person who funds this wallet set its spending controls; they can change them, or you can stop their funding.',
+      );
     const platform = defaults(currency);
     const daily = settings.dailyLimitMinor ?? wallet.daily_limit_minor;
     const monthly = settings.monthlyLimitMinor ?? wallet.monthly_limit_minor;
@@ -325,15 +339,17 @@ export function createWalletService(options: WalletServiceOptions) {
         : mergeControls(wallet.category_controls ?? {}, settings.categoryControls);
     if (controls !== undefined)
       await options.audit({
-        actor: { kind: 'user', userId },
+        actor: { kind: 'user', userId: byFunder ?? userId },
         action: 'wallet.category_controls',
         subjectUserId: userId,
         resource: `wallet:${userId}:${currency}`,
-        oldValue: { categoryControls: wallet.category_controls ?? {} },
-        newValue: { categoryControls: controls },
+        oldValue: { categoryControls: wallet.category_controls ?? {}, setBy },
+        newValue: { categoryControls: controls, setBy: byFunder ?? null },
       });
     await wallets.update(userId, currency, {
-      ...(controls === undefined ? {} : { category_controls: controls }),
+      ...(controls === undefined
+        ? {}
+        : { category_controls: controls, category_controls_by: byFunder ?? null }),
       daily_limit_minor: daily,
       monthly_limit_minor: monthly,
       ...(auto === undefined
@@ -347,6 +363,26 @@ export function createWalletService(options: WalletServiceOptions) {
       updated_at: now(),
     });
     return summary(userId, currency);
+  }
+
+  /**
+   * The owner stopped a funder's funding: the controls that funder set become the owner's (kept as
+   * they are, now changeable by the owner). Audited.
+   */
+  async function releaseFunderControls(userId: string, funderUserId: string): Promise<void> {
+    for (const currency of ['XAF', 'USD'] as const) {
+      const wallet = await ensure(userId, currency);
+      if (wallet?.category_controls_by !== funderUserId) continue;
+      await wallets.update(userId, currency, { category_controls_by: null, updated_at: now() });
+      await options.audit({
+        actor: { kind: 'user', userId },
+        action: 'wallet.category_controls_released',
+        subjectUserId: userId,
+        resource: `wallet:${userId}:${currency}`,
+        oldValue: { setBy: funderUserId },
+        newValue: { setBy: null },
+      });
+    }
   }
 
   /** Scheduled: starts a Mobile Money top-up for opted-in wallets under their threshold. */
@@ -402,7 +438,17 @@ export function createWalletService(options: WalletServiceOptions) {
     }
   }
 
-  return { ensure, summary, payOrder, setFrozen, updateSettings, transactions, autoTopUpSweep, topUp };
+  return {
+    ensure,
+    summary,
+    payOrder,
+    setFrozen,
+    updateSettings,
+    releaseFunderControls,
+    transactions,
+    autoTopUpSweep,
+    topUp,
+  };
 }
 
 /** The stored controls after a change: only the categories named change; an empty control is dropped. */

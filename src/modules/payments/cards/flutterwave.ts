@@ -6,6 +6,7 @@ import { Decimal } from 'decimal.js';
  *   POST /v3/payments                                  Standard checkout: a hosted payment link for our tx_ref
  *   GET  /v3/transactions/{id}/verify                  a transaction's status, amount and currency
  *   GET  /v3/transactions/verify_by_reference?tx_ref=  the same, found by our tx_ref
+ *   GET  /v3/transactions?from=&to=&page=              the transactions of a period (reconciliation), paged
  * Webhooks carry the `verif-hash` header: the secret hash set on the dashboard, compared here in
  * constant time. A webhook is a hint only: the status is always read back through verify.
  * Card numbers never reach us: the payer types them on Flutterwave's hosted page.
@@ -35,8 +36,15 @@ export interface VerifiedTransaction {
   processorResponse: string | null;
 }
 
+/** A transaction as the provider's list shows it, with when it was made. */
+export interface ListedTransaction extends VerifiedTransaction {
+  createdAt: Date;
+}
+
 export interface CardProvider {
   readonly name: 'flutterwave';
+  /** Every transaction made in the days [from, to] (whole days, as the API filters), for reconciliation. */
+  listTransactions(range: { from: Date; to: Date }): Promise<ListedTransaction[]>;
   createCheckout(request: CheckoutRequest): Promise<{ link: string }>;
   verify(transactionId: string): Promise<VerifiedTransaction | null>;
   verifyByReference(txRef: string): Promise<VerifiedTransaction | null>;
@@ -174,8 +182,38 @@ export function createFlutterwaveProvider(options: FlutterwaveOptions): CardProv
     return transactionOf(json);
   }
 
+  /** At most this many pages are read (Flutterwave pages its list): a longer period is refused. */
+  const MAX_PAGES = 2_000;
+
+  async function listTransactions(range: { from: Date; to: Date }): Promise<ListedTransaction[]> {
+    const day = (at: Date) => at.toISOString().slice(0, 10);
+    const listed: ListedTransaction[] = [];
+    for (let page = 1; ; page += 1) {
+      const { status, json } = await call(
+        'GET',
+        `/v3/transactions?from=${day(range.from)}&to=${day(range.to)}&page=${page}`,
+      );
+      if (status !== 200)
+        throw new CardProviderBadResponse(`flutterwave transactions answered ${status}`, status);
+      const body = json as { data?: unknown; meta?: { page_info?: { total_pages?: unknown } } } | undefined;
+      if (!Array.isArray(body?.data))
+        throw new CardProviderBadResponse('flutterwave transactions: no data', status);
+      for (const data of body.data as unknown[]) {
+        const createdAt = new Date(String((data as { created_at?: unknown } | null)?.created_at ?? ''));
+        if (Number.isNaN(createdAt.getTime()))
+          throw new CardProviderBadResponse('flutterwave transactions: a transaction without a date', status);
+        listed.push({ ...transactionOf({ data }), createdAt });
+      }
+      const totalPages = body.meta?.page_info?.total_pages;
+      if (typeof totalPages !== 'number' || page >= totalPages) return listed;
+      if (page >= MAX_PAGES)
+        throw new CardProviderBadResponse('flutterwave transactions: too many pages', status);
+    }
+  }
+
   return {
     name: 'flutterwave',
+    listTransactions,
     async createCheckout(request) {
       const { status, json } = await call('POST', '/v3/payments', {
         tx_ref: request.txRef,

@@ -33,6 +33,8 @@ export const MAGIC_CARDS = {
 export const CHALLENGE_OTP = '12345';
 /** Flutterwave's international card fee as the simulator charges it: 3.8 %, rounded half up. */
 const FEE_PER_MILLE = 38n;
+/** Transactions per page of the list endpoint. */
+const PAGE_SIZE = 10;
 
 export type WebhookMode = 'normal' | 'duplicate' | 'out_of_order' | 'none';
 /** The API (not the hosted page) failing: 503s, or 200s whose body is not JSON. */
@@ -70,6 +72,11 @@ export function createFlutterwaveSimulator(options: FlutterwaveSimulatorOptions)
   let webhookMode: WebhookMode = 'normal';
   let outage: CardOutageMode = 'none';
   let baseUrl = '';
+  /** XAF per unit for the transfer-rates endpoint (Flutterwave's rates move a few times a day). */
+  const rates = new Map<string, string>([
+    ['USD', '605.25'],
+    ['EUR', '655.957'],
+  ]);
 
   const json = (status: number, body: unknown): SimResponse => ({ status, json: body });
   const error = (status: number, message: string): SimResponse =>
@@ -215,6 +222,46 @@ export function createFlutterwaveSimulator(options: FlutterwaveSimulatorOptions)
     return json(200, { status: 'success', message: 'Transaction fetched successfully', data: view(tx) });
   }
 
+  /**
+   * GET /v3/transfers/rates?amount=&destination_currency=&source_currency=XAF: the XAF (source)
+   * amount that buys `amount` of the destination currency, as Flutterwave documents it.
+   */
+  function rateOf(query: URLSearchParams): SimResponse {
+    const destination = query.get('destination_currency') ?? '';
+    const source = query.get('source_currency');
+    const amount = Number(query.get('amount'));
+    const rate = rates.get(destination);
+    if (source !== 'XAF' || rate === undefined || !(amount > 0) || !Number.isFinite(amount))
+      return error(400, 'Unable to fetch rates at the moment');
+    return json(200, {
+      status: 'success',
+      message: 'Transfer amount fetched',
+      data: {
+        rate: Number(rate),
+        source: { currency: 'XAF', amount: Number((amount * Number(rate)).toFixed(4)) },
+        destination: { currency: destination, amount },
+      },
+    });
+  }
+
+  /** GET /v3/transactions?from=YYYY-MM-DD&to=YYYY-MM-DD&page=N: 10 a page, oldest first, whole days. */
+  function list(query: URLSearchParams): SimResponse {
+    const from = query.get('from') ?? '0000-01-01';
+    const to = query.get('to') ?? '9999-12-31';
+    const page = Math.max(1, Number(query.get('page') ?? '1') || 1);
+    const inRange = [...byId.values()].filter((tx) => {
+      const day = tx.createdAt.slice(0, 10);
+      return day >= from && day <= to;
+    });
+    const totalPages = Math.max(1, Math.ceil(inRange.length / PAGE_SIZE));
+    return json(200, {
+      status: 'success',
+      message: 'Transactions fetched',
+      meta: { page_info: { total: inRange.length, current_page: page, total_pages: totalPages } },
+      data: inRange.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE).map(view),
+    });
+  }
+
   function handle(request: SimRequest): SimResponse {
     const { method, path } = request;
     const body = (request.body ?? {}) as Record<string, unknown>;
@@ -242,6 +289,8 @@ export function createFlutterwaveSimulator(options: FlutterwaveSimulatorOptions)
     if (outage === 'garbage') return { status: 200, text: '<html>gateway</html>', contentType: 'text/html' };
     if (!authorised(request)) return error(401, 'Invalid authorization key');
     if (method === 'POST' && path === '/v3/payments') return createPayment(body);
+    if (method === 'GET' && path === '/v3/transfers/rates') return rateOf(request.query);
+    if (method === 'GET' && path === '/v3/transactions') return list(request.query);
     if (method === 'GET' && path === '/v3/transactions/verify_by_reference')
       return verified(byRef.get(request.query.get('tx_ref') ?? ''));
     const verify = /^\/v3\/transactions\/(\d{1,20})\/verify$/.exec(path);
@@ -263,6 +312,10 @@ export function createFlutterwaveSimulator(options: FlutterwaveSimulatorOptions)
     },
     setOutage(mode: CardOutageMode): void {
       outage = mode;
+    },
+    /** Sets the XAF per unit the transfer-rates endpoint answers for `currency`. */
+    setRate(currency: 'USD' | 'EUR', xafPerUnit: string): void {
+      rates.set(currency, xafPerUnit);
     },
     /** The payer's side of the hosted page: pays a checkout with a (magic) card number. */
     transaction(txRef: string) {
