@@ -11,12 +11,17 @@ import { createExperiments } from './experiments.js';
 import { registerExperimentRoutes } from './experiments-routes.js';
 import { createRecommendationMetrics } from './metrics.js';
 import { loadRanker } from './model.js';
+import { PREPARATION_FEATURE_NAMES } from './preparation.js';
+import { createPreparation, type PreparationService } from './preparation-service.js';
+import { loadRegressionModel } from './regression-model.js';
 import { recommendationsProjection } from './projection.js';
 import { registerRecommendationRoutes } from './routes.js';
 import { createRecommendations } from './service.js';
+import type { RecommendationsService } from './service.js';
 import type { RecommendationTables } from './tables.js';
 
 export type { RecommendationsService, Recommendations } from './service.js';
+export type { PreparationService } from './preparation-service.js';
 export { recommendationsProjection, RECOMMENDATIONS_PROJECTION } from './projection.js';
 
 export const recommendationsContext = defineContext({
@@ -31,10 +36,27 @@ export const recommendationsContext = defineContext({
     if (status.loaded) logger.info({ version: status.version }, 'recommendations: model loaded');
     else logger.warn({ error: status.error }, 'recommendations: no model, popularity is served');
     const recommendations = createRecommendations({ db, catalog: catalog.ranking, ranker, logger });
+    const preparationModel = await loadRegressionModel(
+      resolve(config.PREPARATION_MODEL_PATH),
+      PREPARATION_FEATURE_NAMES,
+      'minutes',
+    );
+    if (!preparationModel.status().loaded)
+      logger.warn({ error: preparationModel.status().error }, 'recommendations: no preparation model, stated times are used');
+    const preparation = createPreparation({ db, model: preparationModel });
+    const service: RecommendationsService & { preparation: PreparationService } = {
+      ...recommendations,
+      preparation,
+      // Both the ranker's history and the kitchens' state.
+      async refresh() {
+        await Promise.all([recommendations.refresh(), preparation.refresh()]);
+      },
+    };
     const experiments = createExperiments({ db, audit: identity.audit });
     const metrics = createRecommendationMetrics(() => ranker.status().version);
     let timer: NodeJS.Timeout | undefined;
     runtime.closers.push({ name: 'recommendations model', close: () => ranker.close() });
+    runtime.closers.push({ name: 'preparation model', close: () => preparationModel.close() });
     // Never fails readiness (requests are served by popularity without a model): it says which.
     runtime.readiness.push({
       name: 'recommendations-model',
@@ -47,8 +69,19 @@ export const recommendationsContext = defineContext({
         };
       },
     });
+    runtime.readiness.push({
+      name: 'preparation-model',
+      check: async () => {
+        const now = preparation.status().model;
+        return {
+          detail: now.loaded
+            ? `model ${now.version ?? 'unversioned'} loaded`
+            : `no model: stated preparation times used (${now.error ?? 'not loaded'})`,
+        };
+      },
+    });
     return {
-      service: recommendations,
+      service,
       routes(app) {
         registerRecommendationRoutes(app, { recommendations, metrics, experiments });
         registerExperimentRoutes(app, { experiments });
@@ -58,7 +91,7 @@ export const recommendationsContext = defineContext({
           name: 'recommendations refresh',
           async start() {
             const tick = () =>
-              void recommendations.refresh().catch((error: unknown) => {
+              void service.refresh().catch((error: unknown) => {
                 logger.warn({ err: error }, 'recommendations: refresh failed (the last history is kept)');
               });
             tick();
