@@ -127,7 +127,10 @@ async function main(): Promise<void> {
       version: PREPARATION_MODEL_VERSION,
       docString:
         'Minutes from placement to ready for pickup (issue #24); features: src/modules/recommendations/preparation.ts',
-      metadata: { model_version: String(PREPARATION_MODEL_VERSION), features: PREPARATION_FEATURE_NAMES.join(',') },
+      metadata: {
+        model_version: String(PREPARATION_MODEL_VERSION),
+        features: PREPARATION_FEATURE_NAMES.join(','),
+      },
     }),
   );
   mkdirSync(join(here, 'model'), { recursive: true });
@@ -142,7 +145,8 @@ async function main(): Promise<void> {
     architecture: 'standardise → linear (ridge regression, closed form)',
     trainer: `TypeScript (ml/src/ridge.ts), L2 ${LAMBDA} per row`,
     data: {
-      source: 'synthetic history (ml/src/generate.ts) and its kitchens (ml/src/kitchen.ts), regenerated from their seeds',
+      source:
+        'synthetic history (ml/src/generate.ts) and its kitchens (ml/src/kitchen.ts), regenerated from their seeds',
       generator: GENERATOR_PARAMS,
       kitchens: KITCHEN_PARAMS,
       split: `weeks 1-${SPLIT.warmupWeeks} history only, ${SPLIT.warmupWeeks + 1}-${SPLIT.trainWeeks} training, ${SPLIT.trainWeeks + 1}-${GENERATOR_PARAMS.weeks} holdout`,

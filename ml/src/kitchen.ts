@@ -61,10 +61,17 @@ export function simulateKitchens(history: GeneratedHistory): KitchenFact[] {
     const kitchen = kitchens.get(order.restaurantId)!;
     const stated = Math.max(kitchen.stated, ...order.lines.map((line) => prepOfItem.get(line.itemId) ?? 0));
     const items = order.lines.reduce((sum, line) => sum + line.quantity, 0);
-    const accepted = order.at + (p.acceptMinutes[0] + random() * (p.acceptMinutes[1] - p.acceptMinutes[0])) * MINUTE;
+    const accepted =
+      order.at + (p.acceptMinutes[0] + random() * (p.acceptMinutes[1] - p.acceptMinutes[0])) * MINUTE;
     const noise = Math.exp(normal(random) * p.noise);
     const closedRoll = random();
-    const fact = { orderId: order.orderId, restaurantId: order.restaurantId, placedAt: order.at, statedMinutes: stated, items };
+    const fact = {
+      orderId: order.orderId,
+      restaurantId: order.restaurantId,
+      placedAt: order.at,
+      statedMinutes: stated,
+      items,
+    };
     if (closedRoll < p.closedShare) return { ...fact, readyAt: null, closedAt: accepted };
     let cook = 0;
     for (let index = 1; index < kitchen.free.length; index += 1)

@@ -96,7 +96,13 @@ export function predictRidge(model: Ridge, rows: Float32Array, count: number): F
 /** features → (x − mean) · scale → MatMul w → + b → `output` ([batch, 1]). */
 export function ridgeToOnnx(
   model: Ridge,
-  meta: { graphName: string; output: string; version: number; docString: string; metadata: Record<string, string> },
+  meta: {
+    graphName: string;
+    output: string;
+    version: number;
+    docString: string;
+    metadata: Record<string, string>;
+  },
 ): OnnxModel {
   return {
     graphName: meta.graphName,

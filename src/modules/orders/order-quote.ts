@@ -311,14 +311,20 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
 
   /** The restaurant's stated time: its own, or a slower dish's. */
   function statedPreparation(snapshot: Quoted['snapshot']): number {
-    return Math.max(snapshot.restaurant.prepTimeMinutes, ...snapshot.lines.map((line) => line.prepTimeMinutes ?? 0));
+    return Math.max(
+      snapshot.restaurant.prepTimeMinutes,
+      ...snapshot.lines.map((line) => line.prepTimeMinutes ?? 0),
+    );
   }
 
   /**
    * The model's preparation time for this order, or undefined (no model, no history yet, or the
    * model failed: placement never fails because of it, the stated time is used).
    */
-  async function preparationEstimate(quoted: Quoted, current: Date): Promise<PreparationEstimate | undefined> {
+  async function preparationEstimate(
+    quoted: Quoted,
+    current: Date,
+  ): Promise<PreparationEstimate | undefined> {
     try {
       const port = deps.preparation();
       if (port === undefined) return undefined;

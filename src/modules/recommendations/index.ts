@@ -42,7 +42,10 @@ export const recommendationsContext = defineContext({
       'minutes',
     );
     if (!preparationModel.status().loaded)
-      logger.warn({ error: preparationModel.status().error }, 'recommendations: no preparation model, stated times are used');
+      logger.warn(
+        { error: preparationModel.status().error },
+        'recommendations: no preparation model, stated times are used',
+      );
     const preparation = createPreparation({ db, model: preparationModel });
     const service: RecommendationsService & { preparation: PreparationService } = {
       ...recommendations,

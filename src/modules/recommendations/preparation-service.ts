@@ -49,7 +49,9 @@ export function createPreparation(options: {
       .where('ready_at', 'is not', null)
       .where('placed_at', '>=', new Date(at.getTime() - HISTORY_DAYS * 86_400_000))
       // A time beyond the model's bound is a forgotten order, not a kitchen's pace.
-      .where(sql<boolean>`ready_at - placed_at between interval '0' and ${`${PREPARATION_MAX_MINUTES} minutes`}::interval`)
+      .where(
+        sql<boolean>`ready_at - placed_at between interval '0' and ${`${PREPARATION_MAX_MINUTES} minutes`}::interval`,
+      )
       .groupBy('restaurant_id')
       .execute();
     const recent = await db

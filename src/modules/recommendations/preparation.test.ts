@@ -27,7 +27,13 @@ describe('preparation features', () => {
     order('cancelled', NOON - 10 * MINUTE, null, NOON - 5 * MINUTE);
     order('forgotten', NOON - OPEN_WINDOW_MS - MINUTE, null);
     order('after now', NOON + MINUTE, null);
-    stats.addRecent({ orderId: 'elsewhere', restaurantId: 'other', placedAt: NOON - MINUTE, readyAt: null, closedAt: null });
+    stats.addRecent({
+      orderId: 'elsewhere',
+      restaurantId: 'other',
+      placedAt: NOON - MINUTE,
+      readyAt: null,
+      closedAt: null,
+    });
     expect(stats.loadAt('r', NOON)).toEqual({ open: 2, lastHour: 4 });
     stats.prune('r', NOON - 30 * MINUTE);
     expect(stats.loadAt('r', NOON)).toEqual({ open: 1, lastHour: 2 });
@@ -45,7 +51,13 @@ describe('preparation features', () => {
   it('writes every feature of a query in order', () => {
     const stats = new KitchenStats();
     stats.addCompleted('r', 10 * 30, 10);
-    stats.addRecent({ orderId: 'a', restaurantId: 'r', placedAt: NOON - 10 * MINUTE, readyAt: null, closedAt: null });
+    stats.addRecent({
+      orderId: 'a',
+      restaurantId: 'r',
+      placedAt: NOON - 10 * MINUTE,
+      readyAt: null,
+      closedAt: null,
+    });
     const row = preparationFeatures(stats, { restaurantId: 'r', statedMinutes: 30, items: 3, at: NOON });
     expect(row).toHaveLength(PREPARATION_FEATURE_COUNT);
     expect(feature(row, 'stated_minutes')).toBe(30);
@@ -59,7 +71,12 @@ describe('preparation features', () => {
     expect(feature(row, 'slot_dinner')).toBe(0);
     expect(feature(row, 'weekend')).toBe(0);
     // Out-of-range input is clamped, never NaN.
-    const odd = preparationFeatures(stats, { restaurantId: 'new', statedMinutes: 10_000, items: 0, at: NOON });
+    const odd = preparationFeatures(stats, {
+      restaurantId: 'new',
+      statedMinutes: 10_000,
+      items: 0,
+      at: NOON,
+    });
     expect(Array.from(odd).every(Number.isFinite)).toBe(true);
     expect(feature(odd, 'stated_minutes')).toBe(240);
     expect(feature(odd, 'items')).toBe(1);

@@ -18,7 +18,9 @@ async function setup({ db, schema }: ProjectionContext): Promise<void> {
   const table = sql.id(schema, 'reco_orders');
   await sql`CREATE TABLE ${table} (order_id uuid PRIMARY KEY, customer_id text NOT NULL,
     restaurant_id uuid NOT NULL, lines jsonb NOT NULL, cell text, created_at timestamptz NOT NULL,
-    placed_at timestamptz, stated_prep_minutes integer, ready_at timestamptz, closed_at timestamptz)`.execute(db);
+    placed_at timestamptz, stated_prep_minutes integer, ready_at timestamptz, closed_at timestamptz)`.execute(
+    db,
+  );
   await sql`CREATE INDEX ON ${table} (placed_at, order_id) WHERE placed_at IS NOT NULL`.execute(db);
   await sql`CREATE INDEX ON ${table} (customer_id)`.execute(db);
 }
@@ -50,7 +52,9 @@ async function handle(event: RecordedEvent, { db, schema }: ProjectionContext): 
     );
   } else if (event.type === 'OrderReadyForPickup') {
     const data = event.data as { at: string };
-    await sql`UPDATE ${table} SET ready_at = ${data.at} WHERE order_id = ${orderId} AND ready_at IS NULL`.execute(db);
+    await sql`UPDATE ${table} SET ready_at = ${data.at} WHERE order_id = ${orderId} AND ready_at IS NULL`.execute(
+      db,
+    );
   } else if (event.type === 'OrderRejected' || event.type === 'OrderCancelled') {
     const data = event.data as { at: string };
     await sql`UPDATE ${table} SET closed_at = ${data.at} WHERE order_id = ${orderId} AND closed_at IS NULL`.execute(
@@ -66,7 +70,13 @@ export const recommendationsProjection: ProjectionDefinition = {
   tables: ['reco_orders'],
   filter: {
     streamPrefixes: [ORDER_STREAM_PREFIX],
-    eventTypes: ['OrderCreated', 'OrderPaymentCaptured', 'OrderReadyForPickup', 'OrderRejected', 'OrderCancelled'],
+    eventTypes: [
+      'OrderCreated',
+      'OrderPaymentCaptured',
+      'OrderReadyForPickup',
+      'OrderRejected',
+      'OrderCancelled',
+    ],
   },
   setup,
   handle,
