@@ -11,6 +11,9 @@ import { createExperiments } from './experiments.js';
 import { registerExperimentRoutes } from './experiments-routes.js';
 import { createRecommendationMetrics } from './metrics.js';
 import { loadRanker } from './model.js';
+import { DEMAND_FEATURE_NAMES } from './demand.js';
+import { createDemandForecasts } from './demand-service.js';
+import { registerForecastRoutes } from './forecast-routes.js';
 import { PREPARATION_FEATURE_NAMES } from './preparation.js';
 import { createPreparation, type PreparationService } from './preparation-service.js';
 import { loadRegressionModel } from './regression-model.js';
@@ -55,11 +58,18 @@ export const recommendationsContext = defineContext({
         await Promise.all([recommendations.refresh(), preparation.refresh()]);
       },
     };
+    const demandModel = await loadRegressionModel(
+      resolve(config.DEMAND_MODEL_PATH),
+      DEMAND_FEATURE_NAMES,
+      'orders',
+    );
+    const demand = createDemandForecasts({ db, model: demandModel });
     const experiments = createExperiments({ db, audit: identity.audit });
     const metrics = createRecommendationMetrics(() => ranker.status().version);
     let timer: NodeJS.Timeout | undefined;
     runtime.closers.push({ name: 'recommendations model', close: () => ranker.close() });
     runtime.closers.push({ name: 'preparation model', close: () => preparationModel.close() });
+    runtime.closers.push({ name: 'demand model', close: () => demandModel.close() });
     // Never fails readiness (requests are served by popularity without a model): it says which.
     runtime.readiness.push({
       name: 'recommendations-model',
@@ -72,22 +82,29 @@ export const recommendationsContext = defineContext({
         };
       },
     });
-    runtime.readiness.push({
-      name: 'preparation-model',
-      check: async () => {
-        const now = preparation.status().model;
-        return {
-          detail: now.loaded
-            ? `model ${now.version ?? 'unversioned'} loaded`
-            : `no model: stated preparation times used (${now.error ?? 'not loaded'})`,
-        };
-      },
-    });
+    // Like the ranker's: never fail readiness, say what is served.
+    for (const [name, model, fallback] of [
+      ['preparation-model', preparationModel, 'stated preparation times used'],
+      ['demand-model', demandModel, 'seasonal-naive forecast served'],
+    ] as const) {
+      runtime.readiness.push({
+        name,
+        check: async () => {
+          const now = model.status();
+          return {
+            detail: now.loaded
+              ? `model ${now.version ?? 'unversioned'} loaded`
+              : `no model: ${fallback} (${now.error ?? 'not loaded'})`,
+          };
+        },
+      });
+    }
     return {
       service,
       routes(app) {
         registerRecommendationRoutes(app, { recommendations, metrics, experiments });
         registerExperimentRoutes(app, { experiments });
+        registerForecastRoutes(app, { demand });
       },
       reactors: [
         {
