@@ -11,29 +11,23 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  KitchenStats,
-  OPEN_WINDOW_MS,
+  packRows,
   PREPARATION_FEATURE_COUNT,
   PREPARATION_FEATURE_NAMES,
-  preparationFeatures,
+  preparationRows,
+  type PreparationRow,
 } from '../src/modules/recommendations/preparation.js';
 import { phaseOf, SPLIT } from './src/dataset.js';
 import { GENERATOR_PARAMS, generateHistory } from './src/generate.js';
-import { KITCHEN_PARAMS, simulateKitchens, type KitchenFact } from './src/kitchen.js';
+import { KITCHEN_PARAMS, simulateKitchens } from './src/kitchen.js';
 import { encodeOnnx } from './src/onnx.js';
 import { fitRidge, predictRidge, ridgeToOnnx } from './src/ridge.js';
 
 export const PREPARATION_MODEL_VERSION = 1;
 const LAMBDA = 1e-4;
-const MINUTE = 60_000;
 const here = dirname(fileURLToPath(import.meta.url));
 
-interface Row {
-  features: Float32Array;
-  minutes: number;
-  stated: number;
-  restaurantMean: number;
-}
+type Row = PreparationRow;
 
 function errors(rows: Row[], predict: (row: Row, index: number) => number) {
   let abs = 0;
@@ -56,53 +50,10 @@ async function main(): Promise<void> {
   const started = Date.now();
   const history = generateHistory();
   const facts = simulateKitchens(history);
-  // Completions in ready order: each joins the history when the replay passes its ready time.
-  const completions = facts
-    .filter((fact): fact is KitchenFact & { readyAt: number } => fact.readyAt !== null)
-    .sort((a, b) => a.readyAt - b.readyAt);
-  const stats = new KitchenStats();
-  const plainMean = new Map<string, { count: number; sum: number }>();
-  let next = 0;
-  const train: Row[] = [];
-  const test: Row[] = [];
-  history.orders.forEach((order, index) => {
-    const fact = facts[index]!;
-    while (next < completions.length && completions[next]!.readyAt <= order.at) {
-      const done = completions[next]!;
-      const minutes = (done.readyAt - done.placedAt) / MINUTE;
-      stats.addCompleted(done.restaurantId, minutes);
-      const mean = plainMean.get(done.restaurantId) ?? { count: 0, sum: 0 };
-      mean.count += 1;
-      mean.sum += minutes;
-      plainMean.set(done.restaurantId, mean);
-      next += 1;
-    }
-    stats.prune(order.restaurantId, order.at - OPEN_WINDOW_MS);
-    const phase = phaseOf(history, order.at);
-    if (phase !== 'warmup' && fact.readyAt !== null) {
-      const features = preparationFeatures(stats, {
-        restaurantId: order.restaurantId,
-        statedMinutes: fact.statedMinutes,
-        items: fact.items,
-        at: order.at,
-      });
-      const mean = plainMean.get(order.restaurantId);
-      const row = {
-        features,
-        minutes: (fact.readyAt - fact.placedAt) / MINUTE,
-        stated: fact.statedMinutes,
-        restaurantMean: mean === undefined ? fact.statedMinutes : mean.sum / mean.count,
-      };
-      (phase === 'train' ? train : test).push(row);
-    }
-    stats.addRecent(fact);
-  });
-
-  const pack = (rows: Row[]) => {
-    const out = new Float32Array(rows.length * PREPARATION_FEATURE_COUNT);
-    rows.forEach((row, index) => out.set(row.features, index * PREPARATION_FEATURE_COUNT));
-    return out;
-  };
+  const rows = preparationRows(facts, (fact) => phaseOf(history, fact.placedAt) !== 'warmup');
+  const train = rows.filter((row) => phaseOf(history, row.at) === 'train');
+  const test = rows.filter((row) => phaseOf(history, row.at) === 'test');
+  const pack = packRows;
   const model = fitRidge(
     pack(train),
     Float64Array.from(train.map((row) => row.minutes)),
@@ -115,7 +66,7 @@ async function main(): Promise<void> {
     meanMinutes: Number((test.reduce((sum, row) => sum + row.minutes, 0) / test.length).toFixed(3)),
     model: errors(test, (_row, index) => predicted[index]!),
     restaurantMean: errors(test, (row) => row.restaurantMean),
-    stated: errors(test, (row) => row.stated),
+    stated: errors(test, (row) => row.statedMinutes),
   };
   const gain = 1 - metrics.model.maeMinutes / metrics.restaurantMean.maeMinutes;
   console.log(JSON.stringify(metrics, null, 2));

@@ -144,3 +144,82 @@ export function boundedMinutes(minutes: number): number {
   if (!Number.isFinite(minutes)) return PREPARATION_MIN_MINUTES;
   return Math.round(Math.min(Math.max(minutes, PREPARATION_MIN_MINUTES), PREPARATION_MAX_MINUTES));
 }
+
+/** A past order with what the model learns from: its stated time, size and (if any) ready time. */
+export interface PreparationFact extends KitchenOrder {
+  statedMinutes: number;
+  items: number;
+}
+
+export interface PreparationRow {
+  features: Float32Array;
+  /** The truth: minutes from placement to ready. */
+  minutes: number;
+  at: number;
+  statedMinutes: number;
+  /** The baseline: the restaurant's plain mean so far (its stated time without history). */
+  restaurantMean: number;
+}
+
+/**
+ * Replays facts in placement order into `KitchenStats` (a completion joins the history once its
+ * ready time has passed; an order is load while open) and returns the rows of the facts `include`
+ * keeps that were ready, each with the features of the instant it was placed: no row sees its
+ * future. The trainer and the retrain job both build their rows with it.
+ */
+export function preparationRows(
+  facts: readonly PreparationFact[],
+  include: (fact: PreparationFact) => boolean = () => true,
+): PreparationRow[] {
+  const completions = facts
+    .filter((fact): fact is PreparationFact & { readyAt: number } => fact.readyAt !== null)
+    .sort((a, b) => a.readyAt - b.readyAt);
+  const stats = new KitchenStats();
+  const plainMean = new Map<string, { count: number; sum: number }>();
+  const rows: PreparationRow[] = [];
+  let next = 0;
+  for (const fact of facts) {
+    while (next < completions.length && completions[next]!.readyAt <= fact.placedAt) {
+      const done = completions[next]!;
+      const minutes = (done.readyAt - done.placedAt) / 60_000;
+      stats.addCompleted(done.restaurantId, minutes);
+      const mean = plainMean.get(done.restaurantId) ?? { count: 0, sum: 0 };
+      mean.count += 1;
+      mean.sum += minutes;
+      plainMean.set(done.restaurantId, mean);
+      next += 1;
+    }
+    stats.prune(fact.restaurantId, fact.placedAt - OPEN_WINDOW_MS);
+    if (fact.readyAt !== null && include(fact)) {
+      const mean = plainMean.get(fact.restaurantId);
+      rows.push({
+        features: preparationFeatures(stats, {
+          restaurantId: fact.restaurantId,
+          statedMinutes: fact.statedMinutes,
+          items: fact.items,
+          at: fact.placedAt,
+        }),
+        minutes: (fact.readyAt - fact.placedAt) / 60_000,
+        at: fact.placedAt,
+        statedMinutes: fact.statedMinutes,
+        restaurantMean: mean === undefined ? fact.statedMinutes : mean.sum / mean.count,
+      });
+    }
+    stats.addRecent(fact);
+  }
+  return rows;
+}
+
+/** Rows packed row-major for a model. */
+export function packRows(rows: readonly PreparationRow[]): Float32Array {
+  const out = new Float32Array(rows.length * PREPARATION_FEATURE_COUNT);
+  rows.forEach((row, index) => out.set(row.features, index * PREPARATION_FEATURE_COUNT));
+  return out;
+}
+
+/** Mean absolute error of predictions against the rows' truth (minutes). */
+export function meanAbsoluteError(rows: readonly PreparationRow[], predicted: ArrayLike<number>): number {
+  let sum = 0;
+  rows.forEach((row, index) => (sum += Math.abs(predicted[index]! - row.minutes)));
+  return rows.length === 0 ? Number.NaN : sum / rows.length;
+}
