@@ -14,6 +14,7 @@ import { loadRanker } from './model.js';
 import { DEMAND_FEATURE_NAMES } from './demand.js';
 import { createDemandForecasts } from './demand-service.js';
 import { registerForecastRoutes } from './forecast-routes.js';
+import { createPreparationRetrain, RETRAIN_QUEUE, type PreparationRetrain } from './retrain.js';
 import { PREPARATION_FEATURE_NAMES } from './preparation.js';
 import { createPreparation, type PreparationService } from './preparation-service.js';
 import { loadRegressionModel } from './regression-model.js';
@@ -27,12 +28,16 @@ export type { RecommendationsService, Recommendations } from './service.js';
 export type { PreparationService } from './preparation-service.js';
 export { recommendationsProjection, RECOMMENDATIONS_PROJECTION } from './projection.js';
 
+/** The preparation model's retrain (retrain.ts): daily, 03:40 UTC. */
+export const RETRAIN_CRON = '40 3 * * *';
+
 export const recommendationsContext = defineContext({
   name: 'recommendations',
   needs: { catalog: need<Pick<Catalog, 'ranking'>>(), identity: need<Pick<Identity, 'audit'>>() },
   projections: [recommendationsProjection],
   tables: tablesOf<RecommendationTables>(),
-  async create({ runtime, db }, { catalog, identity }) {
+  async create(platform, { catalog, identity }) {
+    const { runtime, db } = platform;
     const { config, logger } = runtime;
     const ranker = await loadRanker(resolve(config.RECOMMENDATIONS_MODEL_PATH));
     const status = ranker.status();
@@ -50,14 +55,17 @@ export const recommendationsContext = defineContext({
         'recommendations: no preparation model, stated times are used',
       );
     const preparation = createPreparation({ db, model: preparationModel });
-    const service: RecommendationsService & { preparation: PreparationService } = {
-      ...recommendations,
-      preparation,
-      // Both the ranker's history and the kitchens' state.
-      async refresh() {
-        await Promise.all([recommendations.refresh(), preparation.refresh()]);
-      },
-    };
+    const retrain = createPreparationRetrain({ db, model: preparationModel, audit: identity.audit, logger });
+    const service: RecommendationsService & { preparation: PreparationService; retrain: PreparationRetrain } =
+      {
+        ...recommendations,
+        preparation,
+        retrain,
+        // Both the ranker's history and the kitchens' state.
+        async refresh() {
+          await Promise.all([recommendations.refresh(), preparation.refresh()]);
+        },
+      };
     const demandModel = await loadRegressionModel(
       resolve(config.DEMAND_MODEL_PATH),
       DEMAND_FEATURE_NAMES,
@@ -91,10 +99,12 @@ export const recommendationsContext = defineContext({
         name,
         check: async () => {
           const now = model.status();
+          const state = now.loaded
+            ? `model ${now.version ?? 'unversioned'} loaded`
+            : `no model: ${fallback} (${now.error ?? 'not loaded'})`;
+          const run = name === 'preparation-model' ? retrain.last() : null;
           return {
-            detail: now.loaded
-              ? `model ${now.version ?? 'unversioned'} loaded`
-              : `no model: ${fallback} (${now.error ?? 'not loaded'})`,
+            detail: run === null ? state : `${state}; last retrain ${run.at}: ${run.outcome} (${run.reason})`,
           };
         },
       });
@@ -120,6 +130,31 @@ export const recommendationsContext = defineContext({
           },
           async stop() {
             clearInterval(timer);
+          },
+        },
+      ],
+      // Daily at 03:40 UTC, one run per day whatever the instances (a job id per day).
+      jobs: [
+        {
+          queue: RETRAIN_QUEUE,
+          concurrency: 1,
+          attempts: 2,
+          async handler(data: { at: string }) {
+            await retrain.run(new Date(data.at));
+          },
+        },
+      ],
+      schedules: [
+        {
+          name: 'recommendations-retrain',
+          cron: RETRAIN_CRON,
+          run: async (at) => {
+            const day = Math.floor(at.getTime() / 86_400_000);
+            await platform.jobs.queue.enqueue(
+              RETRAIN_QUEUE,
+              { at: new Date(day * 86_400_000 + 3 * 3_600_000).toISOString() },
+              { jobId: `recommendations-retrain-${day}` },
+            );
           },
         },
       ],
