@@ -143,8 +143,9 @@ describe('the OpenAPI document', () => {
     // live dashboard (1) about 14 KB. Orders and addresses delta sync and the priority-sync queue
     // (issue #25, 3 operations) about 8.5 KB. (Served with brotli or gzip the document is several
     // times smaller on the wire: docs/api.md "Compression".) 725.7 KB measured on the merged code.
+    // Issue #24's predictions (demand forecast for staff, popular now): about 6.2 KB.
     expect(text.length, 'the document stays small enough for a phone on a slow link to fetch').toBeLessThan(
-      726_500,
+      732_500,
     );
   });
 
