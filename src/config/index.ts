@@ -539,6 +539,18 @@ export const EnvironmentSchema = Type.Object({
     default: 'ml/model/recommendations.onnx',
     description: 'the ONNX ranker GET /v1/recommendations loads (unreadable: popularity is served instead)',
   }),
+  PREPARATION_MODEL_PATH: Type.String({
+    minLength: 1,
+    default: 'ml/model/preparation.onnx',
+    description:
+      'the ONNX preparation-time model placement reads for an order’s estimated preparation (unreadable: the stated time is used)',
+  }),
+  DEMAND_MODEL_PATH: Type.String({
+    minLength: 1,
+    default: 'ml/model/demand.onnx',
+    description:
+      'the ONNX demand forecast GET /v1/admin/forecasts/demand serves (unreadable: the seasonal-naive forecast)',
+  }),
   RECOMMENDATIONS_REFRESH_SECONDS: PositiveInteger(
     30,
     'seconds between folding newly placed orders (and catalog changes) into the ranker’s features',

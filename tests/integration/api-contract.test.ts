@@ -145,9 +145,11 @@ describe('the OpenAPI document', () => {
     // times smaller on the wire: docs/api.md "Compression".) Cities as data (issue #26: 4
     // operations, 5 problem codes in the catalog area only, plain response schemas) about 11.5 KB.
     // Issue #28: currency conversion (quote, its read, its acceptance) and funder-set controls (4
-    // operations) about 12.1 KB: 748.7 KB measured on the merged code.
+    // operations) about 12.1 KB. Issue #24's predictions (demand forecast for staff, popular now):
+    // about 6.2 KB: 754.1 KB measured on the merged code (session 10). The next step is a document
+    // per audience (customer, partner, staff), not a larger budget.
     expect(text.length, 'the document stays small enough for a phone on a slow link to fetch').toBeLessThan(
-      749_500,
+      755_000,
     );
   });
 

@@ -144,7 +144,10 @@ export interface OrderCreatedData {
   deliveryPin: string;
   /** The restaurant gives it to the driver at the counter (PICKED_UP). */
   pickupCode: string;
+  /** Minutes from placement to ready: the preparation model's prediction, or the stated time. */
   estimatedPreparationMinutes: number;
+  /** Present when the model predicted it: the restaurant's stated time and the model's version. */
+  preparationEstimate?: { statedMinutes: number; modelVersion: string };
   /** Stock taken from the catalog at placement (items with tracked stock only); given back if the order ends uncooked. */
   reservedStock: { itemId: string; quantity: number }[];
   policy: OrderPolicy;

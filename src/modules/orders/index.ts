@@ -34,6 +34,7 @@ import {
   type DriverPositionPort,
   type PaymentPort,
   type PointsPort,
+  type PreparationPort,
 } from './ports.js';
 import { taxRateFromConfig } from './pricing.js';
 import { createOrdersRepository, type OrdersRepository } from './repository.js';
@@ -75,6 +76,8 @@ export type {
   DriverPositionPort,
   DeliveryProofPort,
   PointsPort,
+  PreparationPort,
+  PreparationEstimate,
 } from './ports.js';
 export type { OrderChange, OrdersService, PlaceOrderInput } from './service.js';
 export { discountMinor, type Discount } from './pricing.js';
@@ -144,6 +147,8 @@ export interface OrdersContextOptions {
   coupons?: CouponPort;
   /** Loyalty's points port, once every context is built (a `later` need). */
   points?: () => PointsPort;
+  /** The preparation-time model (recommendations, a `later` need); absent: the stated time. */
+  preparation?: () => PreparationPort | undefined;
   logger?: Logger;
 }
 
@@ -169,6 +174,7 @@ export function createOrdersContext(options: OrdersContextOptions): OrdersContex
     payments,
     coupons: options.coupons ?? noCoupons,
     ...(options.points === undefined ? {} : { points: options.points }),
+    ...(options.preparation === undefined ? {} : { preparation: options.preparation }),
     pointsRules: {
       valueXaf: BigInt(config.LOYALTY_POINT_VALUE_XAF),
       maxSharePercent: BigInt(config.LOYALTY_REDEEM_MAX_PERCENT),
@@ -289,6 +295,8 @@ export const ordersContext = defineContext({
   later: {
     dispatch: need<{ positions: DriverPositionPort; deliveryProof: DeliveryProofPort }>(),
     loyalty: need<{ points: PointsPort; coupons: CouponPort }>(),
+    // Recommendations predicts preparation times (PreparationPort) and reads the order events.
+    recommendations: need<{ preparation: PreparationPort }>(),
   },
   projections: [ordersProjection],
   tables: tablesOf<OrderTables>(),
@@ -300,6 +308,7 @@ export const ordersContext = defineContext({
       eventStore: platform.eventStore,
       catalog: catalog.orders,
       points: () => later.loyalty().points,
+      preparation: () => later.recommendations().preparation,
       // Loyalty implements the coupon hook and is built after orders: asked only in requests.
       coupons: {
         evaluate: (code, context) => later.loyalty().coupons.evaluate(code, context),

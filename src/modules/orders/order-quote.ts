@@ -6,7 +6,16 @@ import { randomInt } from 'node:crypto';
 import type { OrderSnapshot } from '../catalog/index.js';
 import { ordersErrors } from './errors.js';
 import type { OrderCreatedData, OrderPolicy, PaymentMethod } from './events.js';
-import type { CatalogPort, CouponPort, DiscountFunder, PointsPort, PointsRules } from './ports.js';
+import type { Logger } from 'pino';
+import type {
+  CatalogPort,
+  CouponPort,
+  DiscountFunder,
+  PointsPort,
+  PointsRules,
+  PreparationEstimate,
+  PreparationPort,
+} from './ports.js';
 import { deliveryFeeMinor, priceOrder, PricingError, stackedDiscount, type Discount } from './pricing.js';
 import { newTrackingSecret } from './tracking-token.js';
 
@@ -82,6 +91,9 @@ export interface OrderQuoteDependencies {
   catalog: CatalogPort;
   coupons: CouponPort;
   points: () => PointsPort;
+  /** The preparation-time model; undefined: the stated time. */
+  preparation: () => PreparationPort | undefined;
+  logger: Logger;
   pointsRules: PointsRules;
   taxRatePercent: string;
   policy: OrderPolicy;
@@ -297,12 +309,44 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
     }
   }
 
+  /** The restaurant's stated time: its own, or a slower dish's. */
+  function statedPreparation(snapshot: Quoted['snapshot']): number {
+    return Math.max(
+      snapshot.restaurant.prepTimeMinutes,
+      ...snapshot.lines.map((line) => line.prepTimeMinutes ?? 0),
+    );
+  }
+
+  /**
+   * The model's preparation time for this order, or undefined (no model, no history yet, or the
+   * model failed: placement never fails because of it, the stated time is used).
+   */
+  async function preparationEstimate(
+    quoted: Quoted,
+    current: Date,
+  ): Promise<PreparationEstimate | undefined> {
+    try {
+      const port = deps.preparation();
+      if (port === undefined) return undefined;
+      return await port.estimate({
+        restaurantId: quoted.snapshot.restaurant.id,
+        statedMinutes: statedPreparation(quoted.snapshot),
+        items: quoted.snapshot.lines.reduce((sum, line) => sum + line.quantity, 0),
+        at: current,
+      });
+    } catch (error) {
+      deps.logger.warn({ err: error }, 'orders: preparation estimate failed, the stated time is used');
+      return undefined;
+    }
+  }
+
   function creationData(
     orderId: string,
     input: PlaceOrderInput,
     customer: OrderCreatedData['customer'],
     quoted: Quoted,
     current: Date,
+    estimate?: PreparationEstimate,
   ): OrderCreatedData {
     const { snapshot, pricing, delivery } = quoted;
     const lines = snapshot.lines.map((line, index) => ({
@@ -318,10 +362,7 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
       })),
       lineTotalMinor: Number(pricing.lineTotalsMinor[index]!),
     }));
-    const preparation = Math.max(
-      snapshot.restaurant.prepTimeMinutes,
-      ...snapshot.lines.map((line) => line.prepTimeMinutes ?? 0),
-    );
+    const stated = statedPreparation(snapshot);
     return {
       orderId,
       restaurantId: snapshot.restaurant.id,
@@ -355,7 +396,10 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
       trackingSecret: newTrackingSecret(),
       deliveryPin: digits(4),
       pickupCode: digits(4),
-      estimatedPreparationMinutes: preparation,
+      estimatedPreparationMinutes: estimate?.minutes ?? stated,
+      ...(estimate === undefined
+        ? {}
+        : { preparationEstimate: { statedMinutes: stated, modelVersion: estimate.modelVersion } }),
       reservedStock: snapshot.lines
         .filter((line) => line.stock !== null)
         .map((line) => ({ itemId: line.itemId, quantity: line.quantity })),
@@ -364,5 +408,5 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
     };
   }
 
-  return { quote, creationData };
+  return { quote, creationData, preparationEstimate };
 }

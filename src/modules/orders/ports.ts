@@ -252,3 +252,24 @@ export interface DriverOrdersLookup {
   /** The same for many drivers in one query (every id answered, [] when none); optional. */
   carriedByMany?(driverIds: readonly string[]): Promise<Map<string, CarriedOrder[]>>;
 }
+
+/** The preparation time a model predicts for an order about to be placed (issue #24). */
+export interface PreparationEstimate {
+  /** Whole minutes from placement to ready for pickup. */
+  minutes: number;
+  modelVersion: string;
+}
+
+/**
+ * Predicts an order's preparation time from the restaurant's current load and history
+ * (implemented by recommendations). Must answer from memory, never reading a database in the
+ * placement path; undefined (no model, no history read yet) keeps the restaurant's stated time.
+ */
+export interface PreparationPort {
+  estimate(query: {
+    restaurantId: string;
+    statedMinutes: number;
+    items: number;
+    at: Date;
+  }): Promise<PreparationEstimate | undefined>;
+}

@@ -48,6 +48,7 @@ import {
   type CouponPort,
   type PaymentPort,
   type PointsPort,
+  type PreparationPort,
   type PointsRules,
 } from './ports.js';
 import type { OrdersRepository } from './repository.js';
@@ -113,6 +114,8 @@ export interface OrdersDependencies {
   coupons: CouponPort;
   /** Loyalty points at checkout (a `later` need: loyalty is built after orders). */
   points?: () => PointsPort;
+  /** The preparation-time model (a `later` need); absent or undefined: the stated time. */
+  preparation?: () => PreparationPort | undefined;
   pointsRules?: PointsRules;
   taxRatePercent: string;
   publicBaseUrl: string;
@@ -131,6 +134,8 @@ export function createOrdersService(deps: OrdersDependencies) {
     catalog: deps.catalog,
     coupons: deps.coupons,
     points: deps.points ?? (() => noPoints),
+    preparation: deps.preparation ?? (() => undefined),
+    logger,
     pointsRules: deps.pointsRules ?? { valueXaf: 1n, maxSharePercent: 50n },
     taxRatePercent: deps.taxRatePercent,
     policy,
@@ -322,7 +327,8 @@ export function createOrdersService(deps: OrdersDependencies) {
     const current = now();
     const orderId = options.orderId ?? randomUUID();
     const quoted = await quoting.quote(input, customer.id, current, options.orderId);
-    const data = quoting.creationData(orderId, input, customer, quoted, current);
+    const estimate = await quoting.preparationEstimate(quoted, current);
+    const data = quoting.creationData(orderId, input, customer, quoted, current, estimate);
     const create: OrderCommand = { type: 'CreateOrder', data };
     const [created] = tracedDecide(orderStream(orderId), create, () => decide(create, initialState()));
     await reserveStock(data, options.resume === true);

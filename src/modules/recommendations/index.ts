@@ -11,30 +11,73 @@ import { createExperiments } from './experiments.js';
 import { registerExperimentRoutes } from './experiments-routes.js';
 import { createRecommendationMetrics } from './metrics.js';
 import { loadRanker } from './model.js';
+import { DEMAND_FEATURE_NAMES } from './demand.js';
+import { createDemandForecasts } from './demand-service.js';
+import { registerForecastRoutes } from './forecast-routes.js';
+import { createPreparationRetrain, RETRAIN_QUEUE, type PreparationRetrain } from './retrain.js';
+import { PREPARATION_FEATURE_NAMES } from './preparation.js';
+import { createPreparation, type PreparationService } from './preparation-service.js';
+import { loadRegressionModel } from './regression-model.js';
 import { recommendationsProjection } from './projection.js';
 import { registerRecommendationRoutes } from './routes.js';
 import { createRecommendations } from './service.js';
+import type { RecommendationsService } from './service.js';
 import type { RecommendationTables } from './tables.js';
 
 export type { RecommendationsService, Recommendations } from './service.js';
+export type { PreparationService } from './preparation-service.js';
 export { recommendationsProjection, RECOMMENDATIONS_PROJECTION } from './projection.js';
+
+/** The preparation model's retrain (retrain.ts): daily, 03:40 UTC. */
+export const RETRAIN_CRON = '40 3 * * *';
 
 export const recommendationsContext = defineContext({
   name: 'recommendations',
   needs: { catalog: need<Pick<Catalog, 'ranking'>>(), identity: need<Pick<Identity, 'audit'>>() },
   projections: [recommendationsProjection],
   tables: tablesOf<RecommendationTables>(),
-  async create({ runtime, db }, { catalog, identity }) {
+  async create(platform, { catalog, identity }) {
+    const { runtime, db } = platform;
     const { config, logger } = runtime;
     const ranker = await loadRanker(resolve(config.RECOMMENDATIONS_MODEL_PATH));
     const status = ranker.status();
     if (status.loaded) logger.info({ version: status.version }, 'recommendations: model loaded');
     else logger.warn({ error: status.error }, 'recommendations: no model, popularity is served');
     const recommendations = createRecommendations({ db, catalog: catalog.ranking, ranker, logger });
+    const preparationModel = await loadRegressionModel(
+      resolve(config.PREPARATION_MODEL_PATH),
+      PREPARATION_FEATURE_NAMES,
+      'minutes',
+    );
+    if (!preparationModel.status().loaded)
+      logger.warn(
+        { error: preparationModel.status().error },
+        'recommendations: no preparation model, stated times are used',
+      );
+    const preparation = createPreparation({ db, model: preparationModel });
+    const retrain = createPreparationRetrain({ db, model: preparationModel, audit: identity.audit, logger });
+    const service: RecommendationsService & { preparation: PreparationService; retrain: PreparationRetrain } =
+      {
+        ...recommendations,
+        preparation,
+        retrain,
+        // Both the ranker's history and the kitchens' state.
+        async refresh() {
+          await Promise.all([recommendations.refresh(), preparation.refresh()]);
+        },
+      };
+    const demandModel = await loadRegressionModel(
+      resolve(config.DEMAND_MODEL_PATH),
+      DEMAND_FEATURE_NAMES,
+      'orders',
+    );
+    const demand = createDemandForecasts({ db, model: demandModel });
     const experiments = createExperiments({ db, audit: identity.audit });
     const metrics = createRecommendationMetrics(() => ranker.status().version);
     let timer: NodeJS.Timeout | undefined;
     runtime.closers.push({ name: 'recommendations model', close: () => ranker.close() });
+    runtime.closers.push({ name: 'preparation model', close: () => preparationModel.close() });
+    runtime.closers.push({ name: 'demand model', close: () => demandModel.close() });
     // Never fails readiness (requests are served by popularity without a model): it says which.
     runtime.readiness.push({
       name: 'recommendations-model',
@@ -47,18 +90,38 @@ export const recommendationsContext = defineContext({
         };
       },
     });
+    // Like the ranker's: never fail readiness, say what is served.
+    for (const [name, model, fallback] of [
+      ['preparation-model', preparationModel, 'stated preparation times used'],
+      ['demand-model', demandModel, 'seasonal-naive forecast served'],
+    ] as const) {
+      runtime.readiness.push({
+        name,
+        check: async () => {
+          const now = model.status();
+          const state = now.loaded
+            ? `model ${now.version ?? 'unversioned'} loaded`
+            : `no model: ${fallback} (${now.error ?? 'not loaded'})`;
+          const run = name === 'preparation-model' ? retrain.last() : null;
+          return {
+            detail: run === null ? state : `${state}; last retrain ${run.at}: ${run.outcome} (${run.reason})`,
+          };
+        },
+      });
+    }
     return {
-      service: recommendations,
+      service,
       routes(app) {
         registerRecommendationRoutes(app, { recommendations, metrics, experiments });
         registerExperimentRoutes(app, { experiments });
+        registerForecastRoutes(app, { demand });
       },
       reactors: [
         {
           name: 'recommendations refresh',
           async start() {
             const tick = () =>
-              void recommendations.refresh().catch((error: unknown) => {
+              void service.refresh().catch((error: unknown) => {
                 logger.warn({ err: error }, 'recommendations: refresh failed (the last history is kept)');
               });
             tick();
@@ -67,6 +130,31 @@ export const recommendationsContext = defineContext({
           },
           async stop() {
             clearInterval(timer);
+          },
+        },
+      ],
+      // Daily at 03:40 UTC, one run per day whatever the instances (a job id per day).
+      jobs: [
+        {
+          queue: RETRAIN_QUEUE,
+          concurrency: 1,
+          attempts: 2,
+          async handler(data: { at: string }) {
+            await retrain.run(new Date(data.at));
+          },
+        },
+      ],
+      schedules: [
+        {
+          name: 'recommendations-retrain',
+          cron: RETRAIN_CRON,
+          run: async (at) => {
+            const day = Math.floor(at.getTime() / 86_400_000);
+            await platform.jobs.queue.enqueue(
+              RETRAIN_QUEUE,
+              { at: new Date(day * 86_400_000 + 3 * 3_600_000).toISOString() },
+              { jobId: `recommendations-retrain-${day}` },
+            );
           },
         },
       ],

@@ -6,7 +6,7 @@ import type { RouteAccess } from '../../http/access.js';
 import { ProblemSchema } from '../../http/problem.js';
 import { RANKER_EXPERIMENT, type Experiments } from './experiments.js';
 import type { RecommendationMetrics } from './metrics.js';
-import { LIMIT_MAX, type RecommendationsService } from './service.js';
+import { LIMIT_MAX, POPULAR_MAX_HOURS, type RecommendationsService } from './service.js';
 
 const PUBLIC: RouteAccess = {
   public: true,
@@ -63,6 +63,31 @@ const RecommendationsSchema = Type.Object({
   }),
 });
 
+const PopularQuery = Type.Object(
+  {
+    lat: Type.Number({ minimum: -90, maximum: 90, description: 'latitude of the delivery place' }),
+    lng: Type.Number({ minimum: -180, maximum: 180, description: 'longitude of the delivery place' }),
+    hours: Type.Optional(Type.Integer({ minimum: 1, maximum: POPULAR_MAX_HOURS, default: 3 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMIT_MAX, default: 10 })),
+  },
+  { additionalProperties: false },
+);
+const PopularSchema = Type.Object({
+  cell: Type.String({ description: 'the place’s location cell; the area is it and its 8 neighbours' }),
+  hours: Type.Integer(),
+  orders: Type.Integer({ description: 'orders delivered in the area in the window' }),
+  items: Type.Array(
+    Type.Object({
+      itemId: Type.String(),
+      restaurantId: Type.String(),
+      restaurantName: Type.String(),
+      name: Type.Object({ fr: Type.String(), en: Type.Union([Type.String(), Type.Null()]) }),
+      priceMinor: Type.Integer({ description: 'XAF' }),
+      ordered: Type.Integer({ description: 'portions ordered in the area in the window' }),
+    }),
+  ),
+});
+
 export function registerRecommendationRoutes(
   app: FastifyInstance,
   services: {
@@ -101,6 +126,27 @@ export function registerRecommendationRoutes(
       });
       metrics.latency.observe({ source: result.source }, Number(process.hrtime.bigint() - started) / 1e9);
       return { ...result, experiment: variant === null ? null : { key: RANKER_EXPERIMENT, variant } };
+    },
+  });
+
+  typed.get('/v1/recommendations/popular-now', {
+    config: { access: PUBLIC },
+    schema: {
+      tags: ['recommendations'],
+      summary: 'The dishes most ordered around a place in the last hours (still orderable)',
+      querystring: PopularQuery,
+      response: { 200: PopularSchema, ...problems },
+    },
+    handler: async (request, reply) => {
+      const { lat, lng, hours, limit } = request.query;
+      // The same answer for everyone in the area: shared caches may keep it a minute.
+      void reply.header('cache-control', 'public, max-age=60');
+      return recommendations.popularNow({
+        location: { latitude: lat, longitude: lng },
+        hours: hours ?? 3,
+        limit: limit ?? 10,
+        at: new Date(),
+      });
     },
   });
 }

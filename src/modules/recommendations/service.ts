@@ -65,8 +65,28 @@ export interface Recommendations {
   restaurants: { restaurantId: string; restaurantName: string; score: number }[];
 }
 
+/** "Popular now": the most ordered dishes delivered around a place in the last hours. */
+export interface PopularNow {
+  cell: string;
+  hours: number;
+  /** Orders delivered in the area in the window. */
+  orders: number;
+  items: (Omit<RecommendedItem, 'score'> & { ordered: number })[];
+}
+
+export const POPULAR_MAX_HOURS = 6;
+/** The area: the place's cell and its neighbours (3 × 3 cells, about 6.6 km square). */
+const POPULAR_RING = 1;
+const POPULAR_CACHE_MS = 60_000;
+
 export interface RecommendationsService {
   recommend(input: RecommendInput): Promise<Recommendations>;
+  popularNow(input: {
+    location: { latitude: number; longitude: number };
+    hours: number;
+    limit: number;
+    at: Date;
+  }): Promise<PopularNow>;
   /** Folds newly placed orders, re-reads the catalog and reloads a changed model. */
   refresh(): Promise<void>;
   status(): { model: RankerStatus; orders: number; dishes: number; refreshedAt: string | null };
@@ -112,6 +132,9 @@ export function createRecommendations(options: {
   let cursor: Date | null = null;
   let refreshedAt: string | null = null;
   let refreshing: Promise<void> | undefined;
+  // The placed orders of the last POPULAR_MAX_HOURS with a cell, oldest first (popular now).
+  let recent: { at: number; cell: string; lines: { itemId: string; quantity: number }[] }[] = [];
+  const popularCache = new Map<string, { at: number; value: PopularNow }>();
 
   async function readCatalog(): Promise<void> {
     const items = await catalog.rankingItems(CANDIDATES_MAX);
@@ -156,6 +179,8 @@ export function createRecommendations(options: {
           cell: row.cell,
         };
         stats.add(order);
+        if (row.cell !== null && at >= now().getTime() - POPULAR_MAX_HOURS * 3_600_000)
+          recent.push({ at, cell: row.cell, lines: row.lines });
         if (cursor === null || at > cursor.getTime()) cursor = new Date(at);
       }
       if (rows.length < PAGE || stats.orders >= HISTORY_MAX_ORDERS) break;
@@ -164,6 +189,8 @@ export function createRecommendations(options: {
       // Let requests through between pages of a long first load.
       await new Promise((resolve) => setImmediate(resolve));
     }
+    const horizon = now().getTime() - POPULAR_MAX_HOURS * 3_600_000;
+    if (recent.some((entry) => entry.at < horizon)) recent = recent.filter((entry) => entry.at >= horizon);
     // Ids older than the late window cannot come back: forget them.
     if (cursor !== null) {
       const horizon = cursor.getTime() - 2 * LATE_WINDOW_MS;
@@ -185,8 +212,60 @@ export function createRecommendations(options: {
     return refreshing;
   }
 
+  function cellsAround(latitude: number, longitude: number): Set<string> {
+    const [row, column] = cellOf(latitude, longitude).split(':').map(Number) as [number, number];
+    const cells = new Set<string>();
+    for (let dr = -POPULAR_RING; dr <= POPULAR_RING; dr += 1)
+      for (let dc = -POPULAR_RING; dc <= POPULAR_RING; dc += 1) cells.add(`${row + dr}:${column + dc}`);
+    return cells;
+  }
+
   return {
     refresh,
+    async popularNow(input) {
+      // The query schema bounds them; a number too long to read (Infinity) must not get through.
+      if (
+        !Number.isSafeInteger(input.hours) ||
+        input.hours < 1 ||
+        input.hours > POPULAR_MAX_HOURS ||
+        !Number.isSafeInteger(input.limit) ||
+        input.limit < 1 ||
+        input.limit > LIMIT_MAX
+      )
+        throw recommendationsErrors.of('validation', 'validation_failed', 'hours is 1-6 and limit 1-50.');
+      if (refreshedAt === null) await refresh();
+      const cell = cellOf(input.location.latitude, input.location.longitude);
+      const key = `${cell}|${input.hours}|${input.limit}`;
+      const cached = popularCache.get(key);
+      if (cached !== undefined && input.at.getTime() - cached.at < POPULAR_CACHE_MS) return cached.value;
+      const area = cellsAround(input.location.latitude, input.location.longitude);
+      const since = input.at.getTime() - input.hours * 3_600_000;
+      const counts = new Map<string, number>();
+      let orders = 0;
+      for (const entry of recent) {
+        if (entry.at < since || !area.has(entry.cell)) continue;
+        orders += 1;
+        for (const line of entry.lines)
+          counts.set(line.itemId, (counts.get(line.itemId) ?? 0) + line.quantity);
+      }
+      const items = [...counts]
+        .map(([itemId, ordered]) => ({ candidate: byId.get(itemId), ordered }))
+        .filter((entry): entry is { candidate: Candidate; ordered: number } => entry.candidate !== undefined)
+        .sort((a, b) => b.ordered - a.ordered || a.candidate.itemId.localeCompare(b.candidate.itemId))
+        .slice(0, input.limit)
+        .map(({ candidate, ordered }) => ({
+          itemId: candidate.itemId,
+          restaurantId: candidate.restaurantId,
+          restaurantName: candidate.display.restaurantName,
+          name: { fr: candidate.display.nameFr, en: candidate.display.nameEn },
+          priceMinor: candidate.priceMinor,
+          ordered,
+        }));
+      const value = { cell, hours: input.hours, orders, items };
+      if (popularCache.size > 10_000) popularCache.clear();
+      popularCache.set(key, { at: input.at.getTime(), value });
+      return value;
+    },
     async recommend(input) {
       if (input.customerId === null && input.location === null) {
         throw recommendationsErrors.of(

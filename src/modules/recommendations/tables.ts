@@ -16,6 +16,12 @@ export interface RecoOrdersTable {
   created_at: Date;
   /** Set when the payment is captured (the order counts from then on). */
   placed_at: Date | null;
+  /** The restaurant's stated preparation time at placement (minutes). */
+  stated_prep_minutes: number | null;
+  /** Ready for pickup. */
+  ready_at: Date | null;
+  /** Rejected or cancelled. */
+  closed_at: Date | null;
 }
 
 export interface ExperimentsTable {
