@@ -12,7 +12,12 @@
 import { defineContext, need, tablesOf } from '../../platform/context.js';
 import { fieldCipherOf } from '../../platform/field-crypto.js';
 import type { Identity } from '../identity/index.js';
-import type { SupportDisputesPort, SupportFilesPort, SupportOrderPartiesPort } from './ports.js';
+import type {
+  SupportDisputesPort,
+  SupportFilesPort,
+  SupportNotifier,
+  SupportOrderPartiesPort,
+} from './ports.js';
 import { createSupportAssist } from './assist.js';
 import { AUTO_TICKET_REACTOR, createAutoTickets } from './auto-tickets.js';
 import { supportChatInbound } from './chat.js';
@@ -22,11 +27,16 @@ import { registerSmsIntakeRoutes } from './sms-routes.js';
 import { registerKnowledgeBaseRoutes } from './kb-routes.js';
 import { createKnowledgeBase } from './knowledge-base.js';
 import { registerAgentRoutes, registerSupportRoutes } from './routes.js';
-import { createSupportService, type SupportService } from './service.js';
+import { createSupportService, SUPERVISORS_TOLD_MAX, type SupportService } from './service.js';
 import type { SupportTables } from './tables.js';
 
 export type { SupportService, SupportCaller } from './service.js';
-export type { SupportDisputesPort, SupportFilesPort, SupportOrderPartiesPort } from './ports.js';
+export type {
+  SupportDisputesPort,
+  SupportFilesPort,
+  SupportNotifier,
+  SupportOrderPartiesPort,
+} from './ports.js';
 export { CATEGORIES, PRIORITIES, STATUSES as TICKET_STATUSES } from './tables.js';
 
 export const supportContext = defineContext({
@@ -35,9 +45,11 @@ export const supportContext = defineContext({
     identity: need<Pick<Identity, 'audit' | 'repository'>>(),
     orders: need<{ parties: SupportOrderPartiesPort; disputes: SupportDisputesPort }>(),
     files: need<{ read: SupportFilesPort }>(),
+    // Replies to offline openers and SLA breaches by push or SMS (notify's intents and fallback).
+    notify: need<SupportNotifier>(),
   },
   tables: tablesOf<SupportTables>(),
-  create({ runtime, db, realtime, eventStore }, { identity, orders, files }) {
+  create({ runtime, db, realtime, eventStore }, { identity, orders, files, notify }) {
     const { config } = runtime;
     const knowledgeBase = createKnowledgeBase({ db, audit: (entry) => identity.audit(entry) });
     const support: SupportService = createSupportService({
@@ -57,6 +69,15 @@ export const supportContext = defineContext({
       audit: (entry) => identity.audit(entry),
       bus: realtime.bus,
       suggest: knowledgeBase.suggest,
+      notifier: notify,
+      async admins() {
+        const admins = await identity.repository.searchUsers({
+          role: 'admin',
+          status: 'active',
+          limit: SUPERVISORS_TOLD_MAX,
+        });
+        return admins.map((user) => user.id);
+      },
       policy: {
         slaMinutes: {
           urgent: config.SUPPORT_SLA_URGENT_MINUTES,

@@ -482,6 +482,7 @@ const AgentAnswer = Type.Object({
   supervisor: Type.Boolean(),
   capacity: Type.Integer(),
   availableUntil: Nullable(Type.String({ format: 'date-time' })),
+  away: Type.Boolean(),
   activeTickets: Type.Integer(),
 });
 
@@ -511,7 +512,7 @@ export function registerAgentRoutes(app: FastifyInstance, support: SupportServic
       config: { access: STAFF },
       schema: {
         tags,
-        summary: `Say you are available for new tickets (renew within ${AVAILABILITY_MINUTES} minutes) or not`,
+        summary: `Say you are available for new tickets (renew within ${AVAILABILITY_MINUTES} minutes; being connected to /ws/support is enough) or away`,
         body: AvailabilityBody,
         response: { 200: AgentAnswer, ...readErrors },
       },

@@ -20,6 +20,7 @@ import type {
   SupportAudit,
   SupportDisputesPort,
   SupportFilesPort,
+  SupportNotifier,
   SupportOrderPartiesPort,
 } from './ports.js';
 import { AVAILABILITY_MINUTES, createAgentDirectory } from './agents.js';
@@ -64,6 +65,10 @@ export const CHAT_PAGE_DEFAULT = 50;
 export const CHAT_PAGE_MAX = 200;
 export const TYPING_INTERVAL_MS = 3_000;
 export const SLA_SWEEP_BATCH = 200;
+/** Supervisors (and admins) told of an SLA breach by push or SMS, at most. */
+export const SUPERVISORS_TOLD_MAX = 50;
+/** Connected agents considered per assignment, at most. */
+export const ONLINE_AGENTS_MAX = 200;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface SupportCaller {
@@ -107,6 +112,10 @@ export interface SupportDependencies {
   policy: SupportPolicy;
   /** Knowledge-base articles close to a ticket's text (knowledge-base.ts), shown to its opener. */
   suggest?: (text: string, locale: Locale, category: Category) => Promise<SuggestedArticle[]>;
+  /** Push or SMS through notify (replies to an opener who is offline, SLA breaches to supervisors). */
+  notifier?: SupportNotifier;
+  /** The active administrators (identity): supervisors by right, told of SLA breaches. */
+  admins?: () => Promise<string[]>;
   logger: Logger;
   now?: () => Date;
 }
@@ -400,7 +409,11 @@ export function createSupportService(deps: SupportDependencies) {
       );
     const body = checkText('body', input.body);
     const retried = await repository.findMessage(id);
-    if (retried !== undefined && retried.ticket_id === row.id) return messageView(retried);
+    if (retried !== undefined && retried.ticket_id === row.id) {
+      // A retry after a crash between the write and the notice tells the opener now (once).
+      if (retried.from_staff && !retried.internal) await tellIfOffline(row, retried.id, body);
+      return messageView(retried);
+    }
     if (!mayWrite(row.status, who))
       throw supportErrors.of(
         'conflict',
@@ -448,7 +461,29 @@ export function createSupportService(deps: SupportDependencies) {
         { messageId: message.id, from: who },
         chatPayload(messageView(message)),
       );
+    if (who === 'staff' && !message.internal) await tellIfOffline(row, message.id, body);
     return messageView(message);
+  }
+
+  /**
+   * A staff reply reaches an opener who is connected to none of their namespaces by notify's
+   * fallback (push, then SMS). Best effort after the commit: a failure is logged, the reply stays
+   * in the thread; the intent is named after the message, so a retried reply tells once.
+   */
+  async function tellIfOffline(row: TicketRow, messageId: string, text: string): Promise<void> {
+    if (deps.notifier === undefined) return;
+    try {
+      const opener = row.opener_id;
+      const online = await deps.bus.listening([
+        audiences.customer(opener),
+        audiences.owner(opener),
+        audiences.driver(opener),
+      ]);
+      if (online.some(Boolean)) return;
+      await deps.notifier.supportReply({ messageId, ticketId: row.id, recipientId: opener, text });
+    } catch (error) {
+      deps.logger.warn({ err: error, ticketId: row.id, messageId }, 'support reply notice failed');
+    }
   }
 
   /** What the live chat carries of a message: its text when it fits a real-time message. */
@@ -642,10 +677,12 @@ export function createSupportService(deps: SupportDependencies) {
       // A due time that moved sooner may breach again: it is alerted afresh.
       ...(dueAt < row.sla_due_at ? { sla_alerted_at: null } : {}),
     });
+    const assignedAt = now();
     const supervisor = await agentDirectory.assignRoundRobin(row.id, {
       supervisors: true,
       reassign: true,
-      at: now(),
+      at: assignedAt,
+      online: await onlineAgents(assignedAt),
     });
     const updated = supervisor === undefined ? changed : (await repository.find(row.id))!;
     await audit(
@@ -708,12 +745,36 @@ export function createSupportService(deps: SupportDependencies) {
     return caller.permissions.has('TICKET_MANAGEMENT') && (await agentDirectory.isSupervisor(caller.userId));
   }
 
+  /**
+   * The support agents connected to /ws/support now, on any instance (their `agent:<id>`
+   * audience has a listener), still active agents, with a settings row. Presence is best effort:
+   * without it, only agents who said they are available are.
+   */
+  async function onlineAgents(at: Date): Promise<string[]> {
+    let ids: string[];
+    try {
+      const prefix = audiences.agent('');
+      ids = (await deps.bus.listeningWith(prefix, ONLINE_AGENTS_MAX))
+        .map((audience) => audience.slice(prefix.length))
+        .filter((id) => UUID.test(id));
+    } catch (error) {
+      deps.logger.warn({ err: error }, 'support agent presence unavailable');
+      return [];
+    }
+    const agents: string[] = [];
+    for (const id of ids) if (await deps.agents(id)) agents.push(id);
+    await agentDirectory.ensureRows(agents, at);
+    return agents;
+  }
+
   /** A new ticket goes to the next available agent under capacity, if any (round robin). */
   async function autoAssign(row: TicketRow): Promise<TicketRow> {
+    const at = now();
     const agent = await agentDirectory.assignRoundRobin(row.id, {
       supervisors: false,
       reassign: false,
-      at: now(),
+      at,
+      online: await onlineAgents(at),
     });
     if (agent === undefined) return row;
     const updated = (await repository.find(row.id))!;
@@ -828,6 +889,7 @@ export function createSupportService(deps: SupportDependencies) {
     const at = now();
     const candidates = await repository.breachCandidates(at, limit);
     let alerted = 0;
+    let staff: Promise<string[]> | undefined; // read once per run, when a breach needs it
     for (const row of candidates) {
       const breaches = slaBreaches(
         {
@@ -841,9 +903,25 @@ export function createSupportService(deps: SupportDependencies) {
         at,
       );
       for (const breach of breaches) {
+        const dueAt = breach === 'resolution' ? row.sla_due_at : row.first_response_due_at!;
+        // Push or SMS before the claim: the intents are named after the breach, so a crash
+        // between the two, or two instances, tell each supervisor once; the next sweep claims.
+        if (deps.notifier !== undefined)
+          await deps.notifier.supportSlaBreach({
+            ticketId: row.id,
+            breach,
+            priority: row.priority,
+            dueAt,
+            // The assignee too: it is their ticket.
+            recipientIds: [
+              ...new Set([
+                ...(await (staff ??= supervisorIds())),
+                ...(row.assignee_id === null ? [] : [row.assignee_id]),
+              ]),
+            ],
+          });
         if (!(await repository.claimAlert(row.id, breach, at))) continue;
         alerted += 1;
-        const dueAt = breach === 'resolution' ? row.sla_due_at : row.first_response_due_at!;
         await deps.audit({
           action: 'support.sla_breached',
           actor: { kind: 'system' },
@@ -881,6 +959,18 @@ export function createSupportService(deps: SupportDependencies) {
       }
     }
     return { alerted };
+  }
+
+  /**
+   * Who hears of SLA breaches by push or SMS: the supervisors (support agents an admin made
+   * supervisors who are still active agents, and admins), at most SUPERVISORS_TOLD_MAX.
+   */
+  async function supervisorIds(): Promise<string[]> {
+    const ids = new Set<string>();
+    for (const id of await agentDirectory.supervisorIds(SUPERVISORS_TOLD_MAX))
+      if (await deps.agents(id)) ids.add(id);
+    for (const id of (await deps.admins?.()) ?? []) ids.add(id);
+    return [...ids].slice(0, SUPERVISORS_TOLD_MAX);
   }
 
   const personalData = {
