@@ -24,6 +24,7 @@ import { supportChatInbound } from './chat.js';
 import { createGeminiModel } from './gemini.js';
 import { createSupportIntake } from './intake.js';
 import { registerSmsIntakeRoutes } from './sms-routes.js';
+import { registerEmailIntakeRoutes } from './email-routes.js';
 import { registerKnowledgeBaseRoutes } from './kb-routes.js';
 import { createKnowledgeBase } from './knowledge-base.js';
 import { registerAgentRoutes, registerSupportRoutes } from './routes.js';
@@ -117,6 +118,12 @@ export const supportContext = defineContext({
         const user = await identity.repository.findUserByPhone(phone);
         return user === undefined ? undefined : { userId: user.id, roles: user.roles, status: user.status };
       },
+      async emails(address) {
+        // The exact address (identity's blind index); names are searched too, so the match is checked.
+        const found = await identity.repository.searchUsers({ text: address, limit: 5 });
+        const user = found.find((candidate) => candidate.email?.toLowerCase() === address);
+        return user === undefined ? undefined : { userId: user.id, roles: user.roles, status: user.status };
+      },
     });
     const autoTickets = createAutoTickets({
       support,
@@ -137,6 +144,9 @@ export const supportContext = defineContext({
             twilioAuthToken: config.TWILIO_AUTH_TOKEN,
             publicBaseUrl: config.PUBLIC_BASE_URL,
           });
+        // Inbound e-mail: only with the key that checks Mailgun's signature.
+        if (config.MAILGUN_WEBHOOK_SIGNING_KEY !== undefined)
+          registerEmailIntakeRoutes(app, intake, { signingKey: config.MAILGUN_WEBHOOK_SIGNING_KEY });
       },
       inbound: supportChatInbound(support),
       // Tickets from disputes and failed deliveries: one per order event (ids derived from it).
