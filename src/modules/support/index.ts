@@ -25,6 +25,7 @@ import { createGeminiModel } from './gemini.js';
 import { createSupportIntake } from './intake.js';
 import { registerSmsIntakeRoutes } from './sms-routes.js';
 import { registerEmailIntakeRoutes } from './email-routes.js';
+import { createSupportPrometheus } from './metrics.js';
 import { registerKnowledgeBaseRoutes } from './kb-routes.js';
 import { createKnowledgeBase } from './knowledge-base.js';
 import { registerAgentRoutes, registerSupportRoutes } from './routes.js';
@@ -52,6 +53,7 @@ export const supportContext = defineContext({
   tables: tablesOf<SupportTables>(),
   create({ runtime, db, realtime, eventStore }, { identity, orders, files, notify }) {
     const { config } = runtime;
+    const prometheus = createSupportPrometheus();
     const knowledgeBase = createKnowledgeBase({ db, audit: (entry) => identity.audit(entry) });
     const support: SupportService = createSupportService({
       db,
@@ -71,6 +73,7 @@ export const supportContext = defineContext({
       bus: realtime.bus,
       suggest: knowledgeBase.suggest,
       notifier: notify,
+      prometheus,
       async admins() {
         const admins = await identity.repository.searchUsers({
           role: 'admin',
@@ -135,6 +138,7 @@ export const supportContext = defineContext({
     return {
       service: Object.assign(support, { autoTickets }),
       routes(app) {
+        for (const metric of prometheus.all) app.metricsRegistry.registerMetric(metric);
         registerSupportRoutes(app, { support, runtime, assist });
         registerAgentRoutes(app, support);
         registerKnowledgeBaseRoutes(app, { knowledgeBase, runtime });

@@ -24,6 +24,7 @@ import type {
   SupportOrderPartiesPort,
 } from './ports.js';
 import { AVAILABILITY_MINUTES, createAgentDirectory } from './agents.js';
+import { METRICS_PERIOD_MAX_DAYS, supportFigures, type SupportPrometheus } from './metrics.js';
 import { createSupportRepository, type MessageRow, type QueueFilter, type TicketRow } from './repository.js';
 import {
   checkTransition,
@@ -116,6 +117,8 @@ export interface SupportDependencies {
   notifier?: SupportNotifier;
   /** The active administrators (identity): supervisors by right, told of SLA breaches. */
   admins?: () => Promise<string[]>;
+  /** Prometheus series (metrics.ts), counted as things happen on this instance. */
+  prometheus?: SupportPrometheus;
   logger: Logger;
   now?: () => Date;
 }
@@ -387,6 +390,7 @@ export function createSupportService(deps: SupportDependencies) {
         source: row.source,
       });
       publish(row, 'support.ticket_opened', true);
+      deps.prometheus?.opened.inc({ source: row.source, priority: row.priority });
       row = await autoAssign(row);
     }
     const suggestedArticles =
@@ -447,6 +451,11 @@ export function createSupportService(deps: SupportDependencies) {
       change,
     );
     const message = inserted ?? (await repository.findMessage(id))!;
+    if (firstReply && inserted !== undefined)
+      deps.prometheus?.firstResponse.observe(
+        { priority: row.priority },
+        (message.created_at.getTime() - row.created_at.getTime()) / 1_000,
+      );
     await audit(caller, 'support.message_added', row, null, {
       messageId: message.id,
       internal: message.internal,
@@ -604,6 +613,11 @@ export function createSupportService(deps: SupportDependencies) {
         : 'support.status_changed';
     await audit(caller, action, row, { status: row.status }, { status: to });
     publish(updated, action, who === 'opener');
+    if (to === 'resolved')
+      deps.prometheus?.resolution.observe(
+        { priority: updated.priority },
+        (at.getTime() - row.created_at.getTime()) / 1_000,
+      );
     return stateView(updated);
   }
 
@@ -922,6 +936,7 @@ export function createSupportService(deps: SupportDependencies) {
           });
         if (!(await repository.claimAlert(row.id, breach, at))) continue;
         alerted += 1;
+        deps.prometheus?.breaches.inc({ breach, priority: row.priority });
         await deps.audit({
           action: 'support.sla_breached',
           actor: { kind: 'system' },
@@ -973,6 +988,42 @@ export function createSupportService(deps: SupportDependencies) {
     return [...ids].slice(0, SUPERVISORS_TOLD_MAX);
   }
 
+  /**
+   * First response and resolution times and SLA breaches of the tickets opened in a period
+   * (default: the last 7 days; at most METRICS_PERIOD_MAX_DAYS), overall and per agent.
+   * Supervisors and admins see everyone; a plain agent, their own tickets only.
+   */
+  async function metrics(caller: SupportCaller, query: { from?: string; to?: string }) {
+    const at = now();
+    const to = query.to === undefined ? at : new Date(query.to);
+    const from = query.from === undefined ? new Date(to.getTime() - 7 * 86_400_000) : new Date(query.from);
+    if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from >= to)
+      throw supportErrors.of(
+        'validation',
+        'metrics_period_invalid',
+        '`from` must be a date-time before `to`.',
+      );
+    if (to.getTime() - from.getTime() > METRICS_PERIOD_MAX_DAYS * 86_400_000)
+      throw supportErrors.of(
+        'validation',
+        'metrics_period_invalid',
+        `The period is at most ${METRICS_PERIOD_MAX_DAYS} days.`,
+      );
+    const own = !(await isSupervisor(caller));
+    const figures = await supportFigures(deps.db, {
+      from,
+      to,
+      at,
+      ...(own ? { assignee: caller.userId } : {}),
+    });
+    return {
+      from: from.toISOString(),
+      to: to.toISOString(),
+      scope: own ? ('own' as const) : ('all' as const),
+      ...figures,
+    };
+  }
+
   const personalData = {
     async export(userId: string) {
       const { tickets, messages } = await repository.exportOf(userId, PAGE_MAX * 10);
@@ -1002,6 +1053,7 @@ export function createSupportService(deps: SupportDependencies) {
     messagesSince,
     markRead,
     sweepSla,
+    metrics,
     typing,
     listMine,
     queue,
