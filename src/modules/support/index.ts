@@ -26,6 +26,8 @@ import { createSupportIntake } from './intake.js';
 import { registerSmsIntakeRoutes } from './sms-routes.js';
 import { registerEmailIntakeRoutes } from './email-routes.js';
 import { createSupportPrometheus } from './metrics.js';
+import { createCannedResponses } from './canned.js';
+import { registerCannedRoutes } from './canned-routes.js';
 import { registerKnowledgeBaseRoutes } from './kb-routes.js';
 import { createKnowledgeBase } from './knowledge-base.js';
 import { registerAgentRoutes, registerSupportRoutes } from './routes.js';
@@ -74,6 +76,7 @@ export const supportContext = defineContext({
       suggest: knowledgeBase.suggest,
       notifier: notify,
       prometheus,
+      canned: (id) => canned.usable(id),
       async admins() {
         const admins = await identity.repository.searchUsers({
           role: 'admin',
@@ -99,6 +102,11 @@ export const supportContext = defineContext({
         reopenDays: config.SUPPORT_REOPEN_DAYS,
       },
       logger: runtime.logger,
+    });
+    const canned = createCannedResponses({
+      db,
+      audit: (entry) => identity.audit(entry),
+      isSupervisor: async (userId, admin) => admin || (await support.agents.isSupervisor(userId)),
     });
     const assist = createSupportAssist({
       support,
@@ -142,6 +150,7 @@ export const supportContext = defineContext({
         registerSupportRoutes(app, { support, runtime, assist });
         registerAgentRoutes(app, support);
         registerKnowledgeBaseRoutes(app, { knowledgeBase, runtime });
+        registerCannedRoutes(app, { canned, runtime });
         // Inbound SMS: only with the token that checks Twilio's signature.
         if (config.TWILIO_AUTH_TOKEN !== undefined)
           registerSmsIntakeRoutes(app, intake, {

@@ -81,7 +81,13 @@ const OpenBody = Type.Object(
 );
 const MessageBody = Type.Object(
   {
-    body: Body,
+    body: Type.Optional(Body),
+    cannedResponseId: Type.Optional(
+      Type.String({
+        format: 'uuid',
+        description: 'Staff: send this canned response’s text (instead of `body`)',
+      }),
+    ),
     internal: Type.Optional(
       Type.Boolean({ description: 'A note visible to support staff only (staff alone)' }),
     ),

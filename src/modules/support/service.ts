@@ -96,7 +96,9 @@ export interface TicketOrigin {
 }
 
 export interface MessageInput {
-  body: string;
+  /** The text; or, from staff, `cannedResponseId` (exactly one of the two). */
+  body?: string;
+  cannedResponseId?: string;
   internal?: boolean;
   attachments?: string[];
 }
@@ -119,6 +121,8 @@ export interface SupportDependencies {
   admins?: () => Promise<string[]>;
   /** Prometheus series (metrics.ts), counted as things happen on this instance. */
   prometheus?: SupportPrometheus;
+  /** An active canned response's text (canned.ts; 404 otherwise). */
+  canned?: (id: string) => Promise<{ id: string; body: string }>;
   logger: Logger;
   now?: () => Date;
 }
@@ -411,7 +415,7 @@ export function createSupportService(deps: SupportDependencies) {
         'internal_note_staff_only',
         'Only support staff write internal notes.',
       );
-    const body = checkText('body', input.body);
+    const { body, cannedResponseId } = await messageText(input, who);
     const retried = await repository.findMessage(id);
     if (retried !== undefined && retried.ticket_id === row.id) {
       // A retry after a crash between the write and the notice tells the opener now (once).
@@ -460,6 +464,7 @@ export function createSupportService(deps: SupportDependencies) {
       messageId: message.id,
       internal: message.internal,
       attachments: attachments.length,
+      ...(cannedResponseId === undefined ? {} : { cannedResponseId }),
       ...(reopened ? { status: 'open' } : {}),
     });
     if (!message.internal)
@@ -493,6 +498,32 @@ export function createSupportService(deps: SupportDependencies) {
     } catch (error) {
       deps.logger.warn({ err: error, ticketId: row.id, messageId }, 'support reply notice failed');
     }
+  }
+
+  /** The message's text: written, or a canned response's (staff only); exactly one of the two. */
+  async function messageText(
+    input: MessageInput,
+    who: Changer,
+  ): Promise<{ body: string; cannedResponseId?: string }> {
+    if (input.cannedResponseId === undefined) {
+      if (input.body === undefined)
+        throw supportErrors.of('validation', 'message_text_required', 'Send `body` or `cannedResponseId`.');
+      return { body: checkText('body', input.body) };
+    }
+    if (input.body !== undefined)
+      throw supportErrors.of(
+        'validation',
+        'message_text_ambiguous',
+        'Send `body` or `cannedResponseId`, not both.',
+      );
+    if (who !== 'staff' || deps.canned === undefined)
+      throw supportErrors.of(
+        'forbidden',
+        'canned_response_staff_only',
+        'Only support staff send canned responses.',
+      );
+    const canned = await deps.canned(input.cannedResponseId);
+    return { body: canned.body, cannedResponseId: canned.id };
   }
 
   /** What the live chat carries of a message: its text when it fits a real-time message. */
