@@ -143,8 +143,10 @@ describe('the OpenAPI document', () => {
     // live dashboard (1) about 14 KB. Orders and addresses delta sync and the priority-sync queue
     // (issue #25, 3 operations) about 8.5 KB. (Served with brotli or gzip the document is several
     // times smaller on the wire: docs/api.md "Compression".) 725.7 KB measured on the merged code.
+    // Issue #22, session 10: support's canned responses (4 operations) and metrics (1) about
+    // 13.5 KB: 739.2 KB measured on the rebased branch.
     expect(text.length, 'the document stays small enough for a phone on a slow link to fetch').toBeLessThan(
-      726_500,
+      740_000,
     );
   });
 
