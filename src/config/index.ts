@@ -294,6 +294,14 @@ export const EnvironmentSchema = Type.Object({
     false,
     'send SMS through the Africa’s Talking sandbox instead of the live API',
   ),
+  MAILGUN_WEBHOOK_SIGNING_KEY: Type.Optional(
+    Type.String({
+      minLength: 16,
+      maxLength: 256,
+      description:
+        'the Mailgun webhook signing key: inbound e-mail to support (a route forwarding to …/v1/webhooks/mailgun/inbound) is accepted when signed with it; unset: not accepted',
+    }),
+  ),
   GEMINI_API_KEY: Type.Optional(
     Type.String({ description: 'a Google Gemini API key (unset: AI assist answers deterministic drafts)' }),
   ),

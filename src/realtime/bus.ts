@@ -44,7 +44,26 @@ export interface RealtimeBus {
     afterId: string,
     limit?: number,
   ): Promise<{ messages: RealtimeMessage[]; complete: boolean }>;
+  /**
+   * Which of the audiences someone hears now, on any instance (presence without state: an
+   * instance subscribes an audience while one of its sockets hears it, so a count of subscribers
+   * above zero means a connected client). Answers in the order asked; at most PRESENCE_MAX.
+   */
+  listening(audiences: readonly string[]): Promise<boolean[]>;
+  /**
+   * The audiences starting with `prefix` that someone hears now, on any instance (e.g. `agent:`:
+   * the support agents connected), at most `limit`.
+   */
+  listeningWith(prefix: string, limit: number): Promise<string[]>;
   close(): Promise<void>;
+}
+
+/** Audiences one presence question may name. */
+export const PRESENCE_MAX = 64;
+
+function checkPresence(audiences: readonly string[]): void {
+  if (audiences.length > PRESENCE_MAX)
+    throw new Error(`presence asked for ${audiences.length} audiences (at most ${PRESENCE_MAX})`);
 }
 
 export function compareIds(left: string, right: string): number {
@@ -182,6 +201,22 @@ export function createRedisBus(options: { redis: Redis; subscriber: Redis; prefi
       return { messages, complete };
     },
 
+    async listening(names) {
+      checkPresence(names);
+      if (names.length === 0) return [];
+      // PUBSUB NUMSUB answers [channel, count, channel, count, …] for the Redis server: every instance.
+      const counts = (await redis.call('PUBSUB', 'NUMSUB', ...names.map(key))) as (string | number)[];
+      return names.map((_, index) => Number(counts[index * 2 + 1] ?? 0) > 0);
+    },
+
+    async listeningWith(audiencePrefix, limit) {
+      // PUBSUB CHANNELS lists the channels with a subscriber on the Redis server (every instance).
+      const pattern = key(audiencePrefix).replace(/[*?[\]\\]/g, (char) => `\\${char}`) + '*';
+      const channels = (await redis.call('PUBSUB', 'CHANNELS', pattern)) as string[];
+      const start = key('').length;
+      return channels.slice(0, limit).map((channel) => channel.slice(start));
+    },
+
     async close() {
       listeners.clear();
     },
@@ -231,6 +266,17 @@ export function createMemoryBus(): RealtimeBus {
       const complete =
         !(log.trimmed && first !== undefined && compareIds(afterId, first.id) < 0) && after.length <= limit;
       return { messages: after.slice(0, Math.min(limit, MAX_REPLAY)), complete };
+    },
+    async listening(names) {
+      checkPresence(names);
+      return names.map((name) => emitter.listenerCount(name) > 0);
+    },
+    async listeningWith(audiencePrefix, limit) {
+      return emitter
+        .eventNames()
+        .filter((name): name is string => typeof name === 'string' && name.startsWith(audiencePrefix))
+        .filter((name) => emitter.listenerCount(name) > 0)
+        .slice(0, limit);
     },
     async close() {
       emitter.removeAllListeners();

@@ -95,7 +95,9 @@ export function channelFlags(
     case 'restaurant':
     case 'driver':
     case 'staff':
-      // Work in progress: a restaurant's orders and stock, a driver's offers, staff alerts.
+    case 'support':
+      // Work in progress: a restaurant's orders and stock, a driver's offers, staff alerts, the
+      // answer to a support ticket the person opened.
       return preferences.order_updates;
     case 'wallet':
     case 'payout':

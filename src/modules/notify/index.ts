@@ -38,6 +38,7 @@ export {
 export type DriverOfferNotifier = Pick<Notify, 'driverOffer'>;
 /** What the dispatch context calls when a driver enters an order's geofence (a push off the socket). */
 export type DriverArrivalNotifier = Pick<Notify, 'driverArrival'>;
+export type { SupportReply, SupportSlaBreach } from './intents.js';
 export { checkTemplates, createTemplates, loadTemplates, formatXaf } from './templates.js';
 
 /** Staff alerts go to at most this many accounts per role. */

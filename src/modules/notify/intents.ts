@@ -373,3 +373,58 @@ export function driverArrivalIntent(arrival: DriverArrival): IntentDraft {
         priority: 'high',
       });
 }
+
+// ---- support (the support context calls these through notify's service)
+
+/** A support reply's excerpt in a push or SMS (the rest is read in the app). */
+export const SUPPORT_EXCERPT_CHARS = 140;
+
+/** A staff reply on a ticket, told to its opener who is not connected (push, else SMS). */
+export interface SupportReply {
+  /** The message's id: one intent per reply, however often support asks. */
+  messageId: string;
+  ticketId: string;
+  recipientId: string;
+  /** The reply's text; cut to SUPPORT_EXCERPT_CHARS here. */
+  text: string;
+}
+
+export function excerptOf(text: string, max = SUPPORT_EXCERPT_CHARS): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+}
+
+export function supportReplyIntent(reply: SupportReply): IntentDraft {
+  return draft({ eventId: `support-reply:${reply.messageId}` }, reply.recipientId, 'support.reply', {
+    params: { ticket: reply.ticketId.slice(0, 8), excerpt: excerptOf(reply.text) },
+    category: 'account',
+    priority: 'high',
+  });
+}
+
+/** An SLA breach of a ticket, told to supervisors (ids and priority only: no customer data). */
+export interface SupportSlaBreach {
+  ticketId: string;
+  breach: 'first_response' | 'resolution';
+  priority: string;
+  /** The due time that passed: a ticket due again (reopened, escalated) is a new breach. */
+  dueAt: Date;
+  recipientIds: readonly string[];
+}
+
+export function supportSlaIntents(alert: SupportSlaBreach): IntentDraft[] {
+  const kind =
+    alert.breach === 'first_response' ? 'staff.support_first_response_late' : 'staff.support_resolution_late';
+  return alert.recipientIds.map((recipientId) =>
+    draft(
+      { eventId: `support-sla:${alert.ticketId}:${alert.breach}:${alert.dueAt.toISOString()}` },
+      recipientId,
+      kind,
+      {
+        params: { ticket: alert.ticketId.slice(0, 8), priority: alert.priority },
+        category: 'account',
+        priority: 'high',
+      },
+    ),
+  );
+}

@@ -27,6 +27,10 @@ import {
   lowStockIntents,
   NOTIFIED_ORDER_EVENTS,
   staffAlertIntents,
+  supportReplyIntent,
+  supportSlaIntents,
+  type SupportReply,
+  type SupportSlaBreach,
   type DriverArrival,
   type DriverOffer,
   type StaffRole,
@@ -503,6 +507,26 @@ export function createNotify(options: NotifyOptions) {
   }
 
   /**
+   * The support context's entry points: a staff reply told to an opener who is not connected
+   * (one intent per message), and an SLA breach told to supervisors (one intent per ticket,
+   * breach, due time and recipient). Ids name the fact, so asking twice, from any instance,
+   * records and sends once.
+   */
+  async function supportReply(reply: SupportReply): Promise<{ intentId: string; created: boolean }> {
+    if (!UUID.test(reply.messageId) || !UUID.test(reply.ticketId) || !UUID.test(reply.recipientId))
+      throw notifyErrors.of('validation', 'support_notice_invalid', 'Support notices name UUIDs.');
+    const draft = supportReplyIntent(reply);
+    const inserted = await record([draft]);
+    return { intentId: draft.id, created: inserted.has(draft.id) };
+  }
+
+  async function supportSlaBreach(alert: SupportSlaBreach): Promise<{ created: number }> {
+    if (!UUID.test(alert.ticketId) || alert.recipientIds.some((id) => !UUID.test(id)))
+      throw notifyErrors.of('validation', 'support_notice_invalid', 'Support notices name UUIDs.');
+    return { created: (await record(supportSlaIntents(alert))).size };
+  }
+
+  /**
    * Per channel over a period: sends by status, the success rate (sent against failed), the
    * providers' receipts and the delivered rate, and the cost: the providers' own figures where
    * they gave one, the configured unit cost for the other sent messages.
@@ -535,6 +559,8 @@ export function createNotify(options: NotifyOptions) {
     sweepStaffAlerts,
     driverOffer,
     driverArrival,
+    supportReply,
+    supportSlaBreach,
     /** Who a recipient is for delivery (identity's account): tests build deliveries over it. */
     recipients: options.recipients,
     centre,

@@ -49,6 +49,9 @@ describe('notification templates in French and English', () => {
           run: '7a1b2c3d',
           earnings: 1_200,
           distance: 2.4,
+          ticket: '9b8c7d6e',
+          priority: 'high',
+          excerpt: 'Votre remboursement est en cours.',
         });
         for (const part of [text.title, text.body, text.sms]) {
           expect(part.length).toBeGreaterThan(0);

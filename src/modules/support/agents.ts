@@ -1,8 +1,9 @@
 /**
  * Support agents' settings for assignment (issue #22): who is a supervisor, how many active
- * tickets an agent holds at most (capacity), and who is available now (the agent says so and
- * renews it: availability lapses after AVAILABILITY_MINUTES without a renewal, so an agent who
- * closed the app stops receiving tickets). Round robin: the available agent (or supervisor, for
+ * tickets an agent holds at most (capacity), and who is available now: an agent connected to
+ * /ws/support (presence from the real-time bus, on any instance) unless they said they are away,
+ * or one who said they are available (renewed: it lapses after AVAILABILITY_MINUTES without a
+ * renewal, so an agent who closed the app stops receiving tickets). Round robin: the available agent (or supervisor, for
  * an escalation) under capacity who was assigned longest ago, in one transaction under an
  * advisory lock, so assignments on every instance happen one at a time and nobody goes over
  * capacity.
@@ -19,6 +20,7 @@ export interface AgentSettings {
   supervisor: boolean;
   capacity: number;
   availableUntil: string | null;
+  away: boolean;
   activeTickets: number;
 }
 
@@ -45,6 +47,7 @@ export function createAgentDirectory(db: SupportDb) {
         row.available_until > new Date()
           ? row.available_until.toISOString()
           : null,
+      away: row?.away ?? false,
       activeTickets: Number(active.count),
     };
   }
@@ -61,6 +64,18 @@ export function createAgentDirectory(db: SupportDb) {
       return row?.supervisor === true;
     },
 
+    /** The agents an admin made supervisors (at most `limit`). */
+    async supervisorIds(limit: number): Promise<string[]> {
+      const rows = await db
+        .selectFrom('support_agents')
+        .select('user_id')
+        .where('supervisor', '=', true)
+        .orderBy('user_id')
+        .limit(limit)
+        .execute();
+      return rows.map((row) => row.user_id);
+    },
+
     /** An admin sets an agent's role in support and capacity (the other settings stay). */
     async configure(userId: string, change: { supervisor?: boolean; capacity?: number }, at: Date) {
       await db
@@ -71,16 +86,28 @@ export function createAgentDirectory(db: SupportDb) {
       return settings(userId);
     },
 
-    /** The agent is available until `until` (renewed by calling again), or not (`null`). */
+    /**
+     * The agent is available until `until` (renewed by calling again), or away (`null`: no new
+     * ticket even while connected, until they say they are available again).
+     */
     async setAvailability(userId: string, until: Date | null, at: Date) {
+      const change = { available_until: until, away: until === null, updated_at: at };
       await db
         .insertInto('support_agents')
-        .values({ user_id: userId, available_until: until, updated_at: at })
-        .onConflict((conflict) =>
-          conflict.column('user_id').doUpdateSet({ available_until: until, updated_at: at }),
-        )
+        .values({ user_id: userId, ...change })
+        .onConflict((conflict) => conflict.column('user_id').doUpdateSet(change))
         .execute();
       return settings(userId);
+    },
+
+    /** Agents connected now get a settings row (assignment reads its turn and capacity there). */
+    async ensureRows(userIds: readonly string[], at: Date) {
+      if (userIds.length === 0) return;
+      await db
+        .insertInto('support_agents')
+        .values(userIds.map((userId) => ({ user_id: userId, updated_at: at })))
+        .onConflict((conflict) => conflict.column('user_id').doNothing())
+        .execute();
     },
 
     /**
@@ -90,7 +117,13 @@ export function createAgentDirectory(db: SupportDb) {
      */
     async assignRoundRobin(
       ticketId: string,
-      options: { supervisors: boolean; reassign: boolean; at: Date },
+      options: {
+        supervisors: boolean;
+        reassign: boolean;
+        at: Date;
+        /** Agents connected to /ws/support now (on any instance): available unless away. */
+        online?: readonly string[];
+      },
     ): Promise<string | undefined> {
       return db.transaction().execute(async (transaction) => {
         // One assignment at a time (all instances): each reads the counts the previous committed,
@@ -98,7 +131,8 @@ export function createAgentDirectory(db: SupportDb) {
         await sql`SELECT pg_advisory_xact_lock(hashtext('support-round-robin'))`.execute(transaction);
         const picked = await sql<{ user_id: string }>`
           SELECT agent.user_id FROM support_agents agent
-          WHERE agent.available_until > ${options.at}
+          WHERE (agent.available_until > ${options.at}
+                 OR (agent.user_id = ANY(${sql.val([...(options.online ?? [])])}::uuid[]) AND NOT agent.away))
             AND agent.supervisor = ${options.supervisors}
             AND (SELECT count(*) FROM support_tickets ticket
                  WHERE ticket.assignee_id = agent.user_id

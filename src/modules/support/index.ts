@@ -12,21 +12,35 @@
 import { defineContext, need, tablesOf } from '../../platform/context.js';
 import { fieldCipherOf } from '../../platform/field-crypto.js';
 import type { Identity } from '../identity/index.js';
-import type { SupportDisputesPort, SupportFilesPort, SupportOrderPartiesPort } from './ports.js';
+import type {
+  SupportDisputesPort,
+  SupportFilesPort,
+  SupportNotifier,
+  SupportOrderPartiesPort,
+} from './ports.js';
 import { createSupportAssist } from './assist.js';
 import { AUTO_TICKET_REACTOR, createAutoTickets } from './auto-tickets.js';
 import { supportChatInbound } from './chat.js';
 import { createGeminiModel } from './gemini.js';
 import { createSupportIntake } from './intake.js';
 import { registerSmsIntakeRoutes } from './sms-routes.js';
+import { registerEmailIntakeRoutes } from './email-routes.js';
+import { createSupportPrometheus } from './metrics.js';
+import { createCannedResponses } from './canned.js';
+import { registerCannedRoutes } from './canned-routes.js';
 import { registerKnowledgeBaseRoutes } from './kb-routes.js';
 import { createKnowledgeBase } from './knowledge-base.js';
 import { registerAgentRoutes, registerSupportRoutes } from './routes.js';
-import { createSupportService, type SupportService } from './service.js';
+import { createSupportService, SUPERVISORS_TOLD_MAX, type SupportService } from './service.js';
 import type { SupportTables } from './tables.js';
 
 export type { SupportService, SupportCaller } from './service.js';
-export type { SupportDisputesPort, SupportFilesPort, SupportOrderPartiesPort } from './ports.js';
+export type {
+  SupportDisputesPort,
+  SupportFilesPort,
+  SupportNotifier,
+  SupportOrderPartiesPort,
+} from './ports.js';
 export { CATEGORIES, PRIORITIES, STATUSES as TICKET_STATUSES } from './tables.js';
 
 export const supportContext = defineContext({
@@ -35,10 +49,13 @@ export const supportContext = defineContext({
     identity: need<Pick<Identity, 'audit' | 'repository'>>(),
     orders: need<{ parties: SupportOrderPartiesPort; disputes: SupportDisputesPort }>(),
     files: need<{ read: SupportFilesPort }>(),
+    // Replies to offline openers and SLA breaches by push or SMS (notify's intents and fallback).
+    notify: need<SupportNotifier>(),
   },
   tables: tablesOf<SupportTables>(),
-  create({ runtime, db, realtime, eventStore }, { identity, orders, files }) {
+  create({ runtime, db, realtime, eventStore }, { identity, orders, files, notify }) {
     const { config } = runtime;
+    const prometheus = createSupportPrometheus();
     const knowledgeBase = createKnowledgeBase({ db, audit: (entry) => identity.audit(entry) });
     const support: SupportService = createSupportService({
       db,
@@ -57,6 +74,17 @@ export const supportContext = defineContext({
       audit: (entry) => identity.audit(entry),
       bus: realtime.bus,
       suggest: knowledgeBase.suggest,
+      notifier: notify,
+      prometheus,
+      canned: (id) => canned.usable(id),
+      async admins() {
+        const admins = await identity.repository.searchUsers({
+          role: 'admin',
+          status: 'active',
+          limit: SUPERVISORS_TOLD_MAX,
+        });
+        return admins.map((user) => user.id);
+      },
       policy: {
         slaMinutes: {
           urgent: config.SUPPORT_SLA_URGENT_MINUTES,
@@ -74,6 +102,11 @@ export const supportContext = defineContext({
         reopenDays: config.SUPPORT_REOPEN_DAYS,
       },
       logger: runtime.logger,
+    });
+    const canned = createCannedResponses({
+      db,
+      audit: (entry) => identity.audit(entry),
+      isSupervisor: async (userId, admin) => admin || (await support.agents.isSupervisor(userId)),
     });
     const assist = createSupportAssist({
       support,
@@ -96,6 +129,12 @@ export const supportContext = defineContext({
         const user = await identity.repository.findUserByPhone(phone);
         return user === undefined ? undefined : { userId: user.id, roles: user.roles, status: user.status };
       },
+      async emails(address) {
+        // The exact address (identity's blind index); names are searched too, so the match is checked.
+        const found = await identity.repository.searchUsers({ text: address, limit: 5 });
+        const user = found.find((candidate) => candidate.email?.toLowerCase() === address);
+        return user === undefined ? undefined : { userId: user.id, roles: user.roles, status: user.status };
+      },
     });
     const autoTickets = createAutoTickets({
       support,
@@ -107,15 +146,20 @@ export const supportContext = defineContext({
     return {
       service: Object.assign(support, { autoTickets }),
       routes(app) {
+        for (const metric of prometheus.all) app.metricsRegistry.registerMetric(metric);
         registerSupportRoutes(app, { support, runtime, assist });
         registerAgentRoutes(app, support);
         registerKnowledgeBaseRoutes(app, { knowledgeBase, runtime });
+        registerCannedRoutes(app, { canned, runtime });
         // Inbound SMS: only with the token that checks Twilio's signature.
         if (config.TWILIO_AUTH_TOKEN !== undefined)
           registerSmsIntakeRoutes(app, intake, {
             twilioAuthToken: config.TWILIO_AUTH_TOKEN,
             publicBaseUrl: config.PUBLIC_BASE_URL,
           });
+        // Inbound e-mail: only with the key that checks Mailgun's signature.
+        if (config.MAILGUN_WEBHOOK_SIGNING_KEY !== undefined)
+          registerEmailIntakeRoutes(app, intake, { signingKey: config.MAILGUN_WEBHOOK_SIGNING_KEY });
       },
       inbound: supportChatInbound(support),
       // Tickets from disputes and failed deliveries: one per order event (ids derived from it).

@@ -1,6 +1,6 @@
 /**
- * Tickets from other channels. An inbound SMS (Twilio's inbound webhook, sms-routes.ts) from a
- * known person's phone continues their latest open or pending ticket of the last
+ * Tickets from other channels. An inbound SMS (Twilio's inbound webhook, sms-routes.ts) or
+ * e-mail (Mailgun's inbound route, email-routes.ts) from a known person's phone or address continues their latest open or pending ticket of the last
  * INTAKE_CONTINUE_DAYS, or opens a new one (category from keywords, subject from the text's
  * start), through the same service as the app (checks, encryption, audit, real-time). The
  * provider's message id names the message or ticket, so a redelivered webhook writes nothing new.
@@ -31,13 +31,29 @@ export function providerUuid(namespace: string, id: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+/** Who an e-mail address belongs to (identity's repository), like PhoneDirectory. */
+export type EmailDirectory = PhoneDirectory;
+
+/** The longest first message a ticket takes (the app's limit): a longer e-mail is cut. */
+export const EMAIL_TEXT_MAX = 5_000;
+export const EMAIL_SUBJECT_MAX = 200;
+
 export type IntakeOutcome =
   | { outcome: 'opened' | 'continued'; ticketId: string }
   | { outcome: 'ignored'; reason: 'unknown_sender' | 'not_an_opener' | 'empty_text' };
 
+/** Cut to `max` characters without splitting a surrogate pair. */
+function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  if (/[\uD800-\uDBFF]/.test(text.charAt(end - 1))) end -= 1;
+  return `${text.slice(0, end)}…`;
+}
+
 export function createSupportIntake(deps: {
   support: SupportService;
   phones: PhoneDirectory;
+  emails?: EmailDirectory;
   now?: () => Date;
 }) {
   const now = deps.now ?? (() => new Date());
@@ -45,7 +61,39 @@ export function createSupportIntake(deps: {
   async function sms(input: { from: string; body: string; providerId: string }): Promise<IntakeOutcome> {
     const text = input.body.trim();
     if (text.length === 0 || UNSAFE_TEXT.test(text)) return { outcome: 'ignored', reason: 'empty_text' };
-    const person = await deps.phones(input.from);
+    return intake('sms', await deps.phones(input.from), {
+      text,
+      subject: text.length <= SMS_SUBJECT_CHARS ? text : `${text.slice(0, SMS_SUBJECT_CHARS - 1)}…`,
+      providerId: input.providerId,
+    });
+  }
+
+  /**
+   * An e-mail (Mailgun's parsed inbound message): the sender's address finds the person; the text
+   * (the reply without its quoted part when the provider separated it) continues or opens their
+   * ticket, cut to EMAIL_TEXT_MAX; the subject, without its `Re:`/`Fwd:` prefixes, names a new one.
+   */
+  async function email(input: {
+    from: string;
+    subject: string;
+    text: string;
+    providerId: string;
+  }): Promise<IntakeOutcome> {
+    const text = cut(input.text.trim(), EMAIL_TEXT_MAX);
+    if (text.length === 0 || UNSAFE_TEXT.test(text) || UNSAFE_TEXT.test(input.subject))
+      return { outcome: 'ignored', reason: 'empty_text' };
+    const person = deps.emails === undefined ? undefined : await deps.emails(input.from);
+    const bare = input.subject.replace(/^\s*((re|fwd?|tr|réf?)\s*:\s*)+/i, '').trim();
+    const subject = cut(bare.length > 0 ? bare : text.replace(/\s+/g, ' '), EMAIL_SUBJECT_MAX);
+    return intake('email', person, { text, subject, providerId: input.providerId });
+  }
+
+  async function intake(
+    channel: 'sms' | 'email',
+    person: Awaited<ReturnType<PhoneDirectory>>,
+    input: { text: string; subject: string; providerId: string },
+  ): Promise<IntakeOutcome> {
+    const { text, subject } = input;
     if (person === undefined || person.status !== 'active')
       return { outcome: 'ignored', reason: 'unknown_sender' };
     const roles = person.roles.filter((role): role is Role =>
@@ -60,10 +108,14 @@ export function createSupportIntake(deps: {
         kind: 'user' as const,
         userId: person.userId,
         ip: null,
-        userAgent: 'sms',
+        userAgent: channel,
         requestId: input.providerId,
       },
     };
+    // A redelivery of the message that opened a ticket finds that ticket, not a second message.
+    const ticketId = providerUuid(`support-${channel}-ticket`, input.providerId);
+    if ((await deps.support.repository.find(ticketId))?.opener_id === person.userId)
+      return { outcome: 'opened', ticketId };
     const since = new Date(now().getTime() - INTAKE_CONTINUE_DAYS * 86_400_000);
     const current = await deps.support.repository.latestActiveOf(person.userId, since);
     if (current !== undefined) {
@@ -71,22 +123,21 @@ export function createSupportIntake(deps: {
         caller,
         current.id,
         { body: text },
-        providerUuid('support-sms-message', input.providerId),
+        providerUuid(`support-${channel}-message`, input.providerId),
       );
       return { outcome: 'continued', ticketId: current.id };
     }
-    const subject = text.length <= SMS_SUBJECT_CHARS ? text : `${text.slice(0, SMS_SUBJECT_CHARS - 1)}…`;
     const ticket = await deps.support.open(
       caller,
-      { category: keywordCategory(text), subject, body: text },
-      providerUuid('support-sms-ticket', input.providerId),
+      { category: keywordCategory(`${subject} ${text}`), subject, body: text },
+      ticketId,
       'fr',
-      { source: 'sms' },
+      { source: channel },
     );
     return { outcome: 'opened', ticketId: ticket.id };
   }
 
-  return { sms };
+  return { sms, email };
 }
 
 export type SupportIntake = ReturnType<typeof createSupportIntake>;

@@ -67,3 +67,24 @@ export type SupportFilesPort = (reader: SupportFileReader, fileId: string) => Pr
 
 /** Implemented from identity's repository: whether a person holds the support (or admin) role. */
 export type SupportAgentDirectory = (userId: string) => Promise<boolean>;
+
+/**
+ * Implemented by notify: a staff reply told to an opener who is not connected, and an SLA breach
+ * told to supervisors, each through notify's intents (push, then SMS; preferences and quiet
+ * hours). Both are idempotent by the ids they name.
+ */
+export interface SupportNotifier {
+  supportReply(reply: {
+    messageId: string;
+    ticketId: string;
+    recipientId: string;
+    text: string;
+  }): Promise<{ created: boolean }>;
+  supportSlaBreach(alert: {
+    ticketId: string;
+    breach: 'first_response' | 'resolution';
+    priority: string;
+    dueAt: Date;
+    recipientIds: readonly string[];
+  }): Promise<{ created: number }>;
+}

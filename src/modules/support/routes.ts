@@ -81,7 +81,13 @@ const OpenBody = Type.Object(
 );
 const MessageBody = Type.Object(
   {
-    body: Body,
+    body: Type.Optional(Body),
+    cannedResponseId: Type.Optional(
+      Type.String({
+        format: 'uuid',
+        description: 'Staff: send this canned response’s text (instead of `body`)',
+      }),
+    ),
     internal: Type.Optional(
       Type.Boolean({ description: 'A note visible to support staff only (staff alone)' }),
     ),
@@ -482,12 +488,58 @@ const AgentAnswer = Type.Object({
   supervisor: Type.Boolean(),
   capacity: Type.Integer(),
   availableUntil: Nullable(Type.String({ format: 'date-time' })),
+  away: Type.Boolean(),
   activeTickets: Type.Integer(),
 });
 
-/** Supervisors, capacities and availability for round-robin assignment (agents.ts). */
+const Seconds = Nullable(Type.Integer({ minimum: 0 }));
+const Timing = Type.Object({
+  count: Type.Integer({ minimum: 0 }),
+  averageSeconds: Seconds,
+  medianSeconds: Seconds,
+  p90Seconds: Seconds,
+});
+const Figures = {
+  opened: Type.Integer({ minimum: 0 }),
+  firstResponse: Timing,
+  resolution: Timing,
+  slaBreaches: Type.Object({
+    firstResponse: Type.Integer({ minimum: 0 }),
+    resolution: Type.Integer({ minimum: 0 }),
+  }),
+};
+const MetricsAnswer = Type.Object({
+  from: Type.String({ format: 'date-time' }),
+  to: Type.String({ format: 'date-time' }),
+  scope: Type.Union([Type.Literal('all'), Type.Literal('own')]),
+  overall: Type.Object(Figures),
+  agents: Type.Array(Type.Object({ assigneeId: Nullable(Uuid), ...Figures })),
+});
+const MetricsQuery = Type.Object(
+  {
+    from: Type.Optional(Type.String({ format: 'date-time' })),
+    to: Type.Optional(Type.String({ format: 'date-time' })),
+  },
+  { additionalProperties: false },
+);
+
+/** Supervisors, capacities and availability for round-robin assignment (agents.ts); figures (metrics.ts). */
 export function registerAgentRoutes(app: FastifyInstance, support: SupportService): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+  typed.get(
+    '/v1/admin/support/metrics',
+    {
+      config: { access: STAFF },
+      schema: {
+        tags,
+        summary:
+          'First response and resolution times and SLA breaches of the tickets opened in a period, overall and per agent (a plain agent: their own)',
+        querystring: MetricsQuery,
+        response: { 200: MetricsAnswer, ...readErrors },
+      },
+    },
+    async (request) => support.metrics(callerOf(request), request.query),
+  );
   typed.put(
     '/v1/admin/support/agents/:userId',
     {
@@ -511,7 +563,7 @@ export function registerAgentRoutes(app: FastifyInstance, support: SupportServic
       config: { access: STAFF },
       schema: {
         tags,
-        summary: `Say you are available for new tickets (renew within ${AVAILABILITY_MINUTES} minutes) or not`,
+        summary: `Say you are available for new tickets (renew within ${AVAILABILITY_MINUTES} minutes; being connected to /ws/support is enough) or away`,
         body: AvailabilityBody,
         response: { 200: AgentAnswer, ...readErrors },
       },

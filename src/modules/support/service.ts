@@ -20,9 +20,11 @@ import type {
   SupportAudit,
   SupportDisputesPort,
   SupportFilesPort,
+  SupportNotifier,
   SupportOrderPartiesPort,
 } from './ports.js';
 import { AVAILABILITY_MINUTES, createAgentDirectory } from './agents.js';
+import { METRICS_PERIOD_MAX_DAYS, supportFigures, type SupportPrometheus } from './metrics.js';
 import { createSupportRepository, type MessageRow, type QueueFilter, type TicketRow } from './repository.js';
 import {
   checkTransition,
@@ -64,6 +66,10 @@ export const CHAT_PAGE_DEFAULT = 50;
 export const CHAT_PAGE_MAX = 200;
 export const TYPING_INTERVAL_MS = 3_000;
 export const SLA_SWEEP_BATCH = 200;
+/** Supervisors (and admins) told of an SLA breach by push or SMS, at most. */
+export const SUPERVISORS_TOLD_MAX = 50;
+/** Connected agents considered per assignment, at most. */
+export const ONLINE_AGENTS_MAX = 200;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface SupportCaller {
@@ -90,7 +96,9 @@ export interface TicketOrigin {
 }
 
 export interface MessageInput {
-  body: string;
+  /** The text; or, from staff, `cannedResponseId` (exactly one of the two). */
+  body?: string;
+  cannedResponseId?: string;
   internal?: boolean;
   attachments?: string[];
 }
@@ -107,6 +115,14 @@ export interface SupportDependencies {
   policy: SupportPolicy;
   /** Knowledge-base articles close to a ticket's text (knowledge-base.ts), shown to its opener. */
   suggest?: (text: string, locale: Locale, category: Category) => Promise<SuggestedArticle[]>;
+  /** Push or SMS through notify (replies to an opener who is offline, SLA breaches to supervisors). */
+  notifier?: SupportNotifier;
+  /** The active administrators (identity): supervisors by right, told of SLA breaches. */
+  admins?: () => Promise<string[]>;
+  /** Prometheus series (metrics.ts), counted as things happen on this instance. */
+  prometheus?: SupportPrometheus;
+  /** An active canned response's text (canned.ts; 404 otherwise). */
+  canned?: (id: string) => Promise<{ id: string; body: string }>;
   logger: Logger;
   now?: () => Date;
 }
@@ -378,6 +394,7 @@ export function createSupportService(deps: SupportDependencies) {
         source: row.source,
       });
       publish(row, 'support.ticket_opened', true);
+      deps.prometheus?.opened.inc({ source: row.source, priority: row.priority });
       row = await autoAssign(row);
     }
     const suggestedArticles =
@@ -398,9 +415,13 @@ export function createSupportService(deps: SupportDependencies) {
         'internal_note_staff_only',
         'Only support staff write internal notes.',
       );
-    const body = checkText('body', input.body);
+    const { body, cannedResponseId } = await messageText(input, who);
     const retried = await repository.findMessage(id);
-    if (retried !== undefined && retried.ticket_id === row.id) return messageView(retried);
+    if (retried !== undefined && retried.ticket_id === row.id) {
+      // A retry after a crash between the write and the notice tells the opener now (once).
+      if (retried.from_staff && !retried.internal) await tellIfOffline(row, retried.id, body);
+      return messageView(retried);
+    }
     if (!mayWrite(row.status, who))
       throw supportErrors.of(
         'conflict',
@@ -434,10 +455,16 @@ export function createSupportService(deps: SupportDependencies) {
       change,
     );
     const message = inserted ?? (await repository.findMessage(id))!;
+    if (firstReply && inserted !== undefined)
+      deps.prometheus?.firstResponse.observe(
+        { priority: row.priority },
+        (message.created_at.getTime() - row.created_at.getTime()) / 1_000,
+      );
     await audit(caller, 'support.message_added', row, null, {
       messageId: message.id,
       internal: message.internal,
       attachments: attachments.length,
+      ...(cannedResponseId === undefined ? {} : { cannedResponseId }),
       ...(reopened ? { status: 'open' } : {}),
     });
     if (!message.internal)
@@ -448,7 +475,55 @@ export function createSupportService(deps: SupportDependencies) {
         { messageId: message.id, from: who },
         chatPayload(messageView(message)),
       );
+    if (who === 'staff' && !message.internal) await tellIfOffline(row, message.id, body);
     return messageView(message);
+  }
+
+  /**
+   * A staff reply reaches an opener who is connected to none of their namespaces by notify's
+   * fallback (push, then SMS). Best effort after the commit: a failure is logged, the reply stays
+   * in the thread; the intent is named after the message, so a retried reply tells once.
+   */
+  async function tellIfOffline(row: TicketRow, messageId: string, text: string): Promise<void> {
+    if (deps.notifier === undefined) return;
+    try {
+      const opener = row.opener_id;
+      const online = await deps.bus.listening([
+        audiences.customer(opener),
+        audiences.owner(opener),
+        audiences.driver(opener),
+      ]);
+      if (online.some(Boolean)) return;
+      await deps.notifier.supportReply({ messageId, ticketId: row.id, recipientId: opener, text });
+    } catch (error) {
+      deps.logger.warn({ err: error, ticketId: row.id, messageId }, 'support reply notice failed');
+    }
+  }
+
+  /** The message's text: written, or a canned response's (staff only); exactly one of the two. */
+  async function messageText(
+    input: MessageInput,
+    who: Changer,
+  ): Promise<{ body: string; cannedResponseId?: string }> {
+    if (input.cannedResponseId === undefined) {
+      if (input.body === undefined)
+        throw supportErrors.of('validation', 'message_text_required', 'Send `body` or `cannedResponseId`.');
+      return { body: checkText('body', input.body) };
+    }
+    if (input.body !== undefined)
+      throw supportErrors.of(
+        'validation',
+        'message_text_ambiguous',
+        'Send `body` or `cannedResponseId`, not both.',
+      );
+    if (who !== 'staff' || deps.canned === undefined)
+      throw supportErrors.of(
+        'forbidden',
+        'canned_response_staff_only',
+        'Only support staff send canned responses.',
+      );
+    const canned = await deps.canned(input.cannedResponseId);
+    return { body: canned.body, cannedResponseId: canned.id };
   }
 
   /** What the live chat carries of a message: its text when it fits a real-time message. */
@@ -569,6 +644,11 @@ export function createSupportService(deps: SupportDependencies) {
         : 'support.status_changed';
     await audit(caller, action, row, { status: row.status }, { status: to });
     publish(updated, action, who === 'opener');
+    if (to === 'resolved')
+      deps.prometheus?.resolution.observe(
+        { priority: updated.priority },
+        (at.getTime() - row.created_at.getTime()) / 1_000,
+      );
     return stateView(updated);
   }
 
@@ -642,10 +722,12 @@ export function createSupportService(deps: SupportDependencies) {
       // A due time that moved sooner may breach again: it is alerted afresh.
       ...(dueAt < row.sla_due_at ? { sla_alerted_at: null } : {}),
     });
+    const assignedAt = now();
     const supervisor = await agentDirectory.assignRoundRobin(row.id, {
       supervisors: true,
       reassign: true,
-      at: now(),
+      at: assignedAt,
+      online: await onlineAgents(assignedAt),
     });
     const updated = supervisor === undefined ? changed : (await repository.find(row.id))!;
     await audit(
@@ -708,12 +790,36 @@ export function createSupportService(deps: SupportDependencies) {
     return caller.permissions.has('TICKET_MANAGEMENT') && (await agentDirectory.isSupervisor(caller.userId));
   }
 
+  /**
+   * The support agents connected to /ws/support now, on any instance (their `agent:<id>`
+   * audience has a listener), still active agents, with a settings row. Presence is best effort:
+   * without it, only agents who said they are available are.
+   */
+  async function onlineAgents(at: Date): Promise<string[]> {
+    let ids: string[];
+    try {
+      const prefix = audiences.agent('');
+      ids = (await deps.bus.listeningWith(prefix, ONLINE_AGENTS_MAX))
+        .map((audience) => audience.slice(prefix.length))
+        .filter((id) => UUID.test(id));
+    } catch (error) {
+      deps.logger.warn({ err: error }, 'support agent presence unavailable');
+      return [];
+    }
+    const agents: string[] = [];
+    for (const id of ids) if (await deps.agents(id)) agents.push(id);
+    await agentDirectory.ensureRows(agents, at);
+    return agents;
+  }
+
   /** A new ticket goes to the next available agent under capacity, if any (round robin). */
   async function autoAssign(row: TicketRow): Promise<TicketRow> {
+    const at = now();
     const agent = await agentDirectory.assignRoundRobin(row.id, {
       supervisors: false,
       reassign: false,
-      at: now(),
+      at,
+      online: await onlineAgents(at),
     });
     if (agent === undefined) return row;
     const updated = (await repository.find(row.id))!;
@@ -828,6 +934,7 @@ export function createSupportService(deps: SupportDependencies) {
     const at = now();
     const candidates = await repository.breachCandidates(at, limit);
     let alerted = 0;
+    let staff: Promise<string[]> | undefined; // read once per run, when a breach needs it
     for (const row of candidates) {
       const breaches = slaBreaches(
         {
@@ -841,9 +948,26 @@ export function createSupportService(deps: SupportDependencies) {
         at,
       );
       for (const breach of breaches) {
+        const dueAt = breach === 'resolution' ? row.sla_due_at : row.first_response_due_at!;
+        // Push or SMS before the claim: the intents are named after the breach, so a crash
+        // between the two, or two instances, tell each supervisor once; the next sweep claims.
+        if (deps.notifier !== undefined)
+          await deps.notifier.supportSlaBreach({
+            ticketId: row.id,
+            breach,
+            priority: row.priority,
+            dueAt,
+            // The assignee too: it is their ticket.
+            recipientIds: [
+              ...new Set([
+                ...(await (staff ??= supervisorIds())),
+                ...(row.assignee_id === null ? [] : [row.assignee_id]),
+              ]),
+            ],
+          });
         if (!(await repository.claimAlert(row.id, breach, at))) continue;
         alerted += 1;
-        const dueAt = breach === 'resolution' ? row.sla_due_at : row.first_response_due_at!;
+        deps.prometheus?.breaches.inc({ breach, priority: row.priority });
         await deps.audit({
           action: 'support.sla_breached',
           actor: { kind: 'system' },
@@ -883,6 +1007,54 @@ export function createSupportService(deps: SupportDependencies) {
     return { alerted };
   }
 
+  /**
+   * Who hears of SLA breaches by push or SMS: the supervisors (support agents an admin made
+   * supervisors who are still active agents, and admins), at most SUPERVISORS_TOLD_MAX.
+   */
+  async function supervisorIds(): Promise<string[]> {
+    const ids = new Set<string>();
+    for (const id of await agentDirectory.supervisorIds(SUPERVISORS_TOLD_MAX))
+      if (await deps.agents(id)) ids.add(id);
+    for (const id of (await deps.admins?.()) ?? []) ids.add(id);
+    return [...ids].slice(0, SUPERVISORS_TOLD_MAX);
+  }
+
+  /**
+   * First response and resolution times and SLA breaches of the tickets opened in a period
+   * (default: the last 7 days; at most METRICS_PERIOD_MAX_DAYS), overall and per agent.
+   * Supervisors and admins see everyone; a plain agent, their own tickets only.
+   */
+  async function metrics(caller: SupportCaller, query: { from?: string; to?: string }) {
+    const at = now();
+    const to = query.to === undefined ? at : new Date(query.to);
+    const from = query.from === undefined ? new Date(to.getTime() - 7 * 86_400_000) : new Date(query.from);
+    if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from >= to)
+      throw supportErrors.of(
+        'validation',
+        'metrics_period_invalid',
+        '`from` must be a date-time before `to`.',
+      );
+    if (to.getTime() - from.getTime() > METRICS_PERIOD_MAX_DAYS * 86_400_000)
+      throw supportErrors.of(
+        'validation',
+        'metrics_period_invalid',
+        `The period is at most ${METRICS_PERIOD_MAX_DAYS} days.`,
+      );
+    const own = !(await isSupervisor(caller));
+    const figures = await supportFigures(deps.db, {
+      from,
+      to,
+      at,
+      ...(own ? { assignee: caller.userId } : {}),
+    });
+    return {
+      from: from.toISOString(),
+      to: to.toISOString(),
+      scope: own ? ('own' as const) : ('all' as const),
+      ...figures,
+    };
+  }
+
   const personalData = {
     async export(userId: string) {
       const { tickets, messages } = await repository.exportOf(userId, PAGE_MAX * 10);
@@ -912,6 +1084,7 @@ export function createSupportService(deps: SupportDependencies) {
     messagesSince,
     markRead,
     sweepSla,
+    metrics,
     typing,
     listMine,
     queue,

@@ -113,11 +113,30 @@ export interface SupportAgentsTable {
   capacity: ColumnType<number, number | undefined, number>;
   available_until: NullableTimestamp;
   last_assigned_at: NullableTimestamp;
+  /** Said they are away: no new ticket, connected or not. */
+  away: ColumnType<boolean, boolean | undefined, boolean>;
+  updated_at: Timestamp;
+}
+
+/** A canned response: a reply text per language that supervisors write and agents use. */
+export interface SupportCannedResponsesTable {
+  id: string;
+  shortcut: string;
+  locale: Locale;
+  title: string;
+  body: string;
+  category: string | null;
+  status: ColumnType<'active' | 'archived', 'active' | 'archived' | undefined, 'active' | 'archived'>;
+  version: ColumnType<number, number | undefined, number>;
+  created_by: string;
+  updated_by: string;
+  created_at: Timestamp;
   updated_at: Timestamp;
 }
 
 export interface SupportTables {
   support_agents: SupportAgentsTable;
+  support_canned_responses: SupportCannedResponsesTable;
   support_reactor_checkpoints: SupportReactorCheckpointsTable;
   support_tickets: SupportTicketsTable;
   support_messages: SupportMessagesTable;

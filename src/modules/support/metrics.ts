@@ -1,0 +1,150 @@
+/**
+ * Support's performance figures (issue #22): first response time, resolution time and SLA
+ * breaches, overall and per agent, over the tickets opened in a period, from the tickets' own
+ * timestamps (so they hold whatever the sweep did); and the same as Prometheus series on
+ * /metrics, counted by each instance as things happen.
+ */
+import { sql } from 'kysely';
+import { Counter, Histogram, type Metric } from 'prom-client';
+import type { SupportDb } from './tables.js';
+
+/** The longest period one report covers, and the agents it lists at most. */
+export const METRICS_PERIOD_MAX_DAYS = 93;
+export const METRICS_AGENTS_MAX = 200;
+
+/** Seconds: one minute to a week (first responses are minutes, resolutions days). */
+const BUCKETS = [60, 300, 900, 1_800, 3_600, 4 * 3_600, 12 * 3_600, 86_400, 3 * 86_400, 7 * 86_400];
+
+export function createSupportPrometheus() {
+  const opened = new Counter({
+    name: 'support_tickets_opened_total',
+    help: 'Support tickets opened (a retry counts nothing), by source and priority',
+    labelNames: ['source', 'priority'] as const,
+    registers: [],
+  });
+  const firstResponse = new Histogram({
+    name: 'support_first_response_seconds',
+    help: 'Time from a ticket’s opening to the first staff reply (not a note), by priority',
+    labelNames: ['priority'] as const,
+    buckets: BUCKETS,
+    registers: [],
+  });
+  const resolution = new Histogram({
+    name: 'support_resolution_seconds',
+    help: 'Time from a ticket’s opening to its resolution, by priority',
+    labelNames: ['priority'] as const,
+    buckets: BUCKETS,
+    registers: [],
+  });
+  const breaches = new Counter({
+    name: 'support_sla_breaches_total',
+    help: 'SLA breaches alerted (once each across instances), by breach (first_response, resolution) and priority',
+    labelNames: ['breach', 'priority'] as const,
+    registers: [],
+  });
+  return {
+    opened,
+    firstResponse,
+    resolution,
+    breaches,
+    all: [opened, firstResponse, resolution, breaches] as Metric[],
+  };
+}
+
+export type SupportPrometheus = ReturnType<typeof createSupportPrometheus>;
+
+interface FigureRow {
+  overall: number;
+  assignee_id: string | null;
+  opened: string;
+  responded: string;
+  fr_avg: number | null;
+  fr_p50: number | null;
+  fr_p90: number | null;
+  resolved: string;
+  res_avg: number | null;
+  res_p50: number | null;
+  res_p90: number | null;
+  fr_breaches: string;
+  res_breaches: string;
+}
+
+const seconds = (value: number | null) => (value === null ? null : Math.round(Number(value)));
+
+function figures(row: FigureRow) {
+  return {
+    opened: Number(row.opened),
+    firstResponse: {
+      count: Number(row.responded),
+      averageSeconds: seconds(row.fr_avg),
+      medianSeconds: seconds(row.fr_p50),
+      p90Seconds: seconds(row.fr_p90),
+    },
+    resolution: {
+      count: Number(row.resolved),
+      averageSeconds: seconds(row.res_avg),
+      medianSeconds: seconds(row.res_p50),
+      p90Seconds: seconds(row.res_p90),
+    },
+    slaBreaches: { firstResponse: Number(row.fr_breaches), resolution: Number(row.res_breaches) },
+  };
+}
+
+export type SupportFigures = ReturnType<typeof figures>;
+
+/**
+ * The figures of the tickets opened in [from, to): overall and per current assignee (null: not
+ * assigned), with `assignee` only that agent's. A breach is a first reply after its due time (or
+ * none yet and the time passed) and a resolution after the SLA due time (or none yet and passed).
+ * One statement (GROUPING SETS), on the tickets' created_at.
+ */
+export async function supportFigures(
+  db: SupportDb,
+  query: { from: Date; to: Date; at: Date; assignee?: string },
+) {
+  const { from, to, at } = query;
+  const firstResponse = sql`extract(epoch from (first_responded_at - created_at))`;
+  const resolution = sql`extract(epoch from (resolved_at - created_at))`;
+  const rows = await sql<FigureRow>`
+    SELECT grouping(assignee_id) AS overall, assignee_id,
+      count(*) AS opened,
+      count(first_responded_at) AS responded,
+      avg(${firstResponse})::float8 AS fr_avg,
+      percentile_cont(0.5) WITHIN GROUP (ORDER BY ${firstResponse}) AS fr_p50,
+      percentile_cont(0.9) WITHIN GROUP (ORDER BY ${firstResponse}) AS fr_p90,
+      count(resolved_at) AS resolved,
+      avg(${resolution})::float8 AS res_avg,
+      percentile_cont(0.5) WITHIN GROUP (ORDER BY ${resolution}) AS res_p50,
+      percentile_cont(0.9) WITHIN GROUP (ORDER BY ${resolution}) AS res_p90,
+      count(*) FILTER (WHERE first_response_due_at IS NOT NULL
+        AND coalesce(first_responded_at, ${at}) > first_response_due_at) AS fr_breaches,
+      count(*) FILTER (WHERE coalesce(resolved_at, ${at}) > sla_due_at) AS res_breaches
+    FROM support_tickets
+    WHERE created_at >= ${from} AND created_at < ${to}
+      ${query.assignee === undefined ? sql`` : sql`AND assignee_id = ${query.assignee}`}
+    GROUP BY GROUPING SETS ((assignee_id), ())
+    ORDER BY grouping(assignee_id) DESC, count(*) DESC, assignee_id
+    LIMIT ${METRICS_AGENTS_MAX + 1}`.execute(db);
+  const overall = rows.rows.find((row) => Number(row.overall) === 1);
+  const empty: FigureRow = {
+    overall: 1,
+    assignee_id: null,
+    opened: '0',
+    responded: '0',
+    fr_avg: null,
+    fr_p50: null,
+    fr_p90: null,
+    resolved: '0',
+    res_avg: null,
+    res_p50: null,
+    res_p90: null,
+    fr_breaches: '0',
+    res_breaches: '0',
+  };
+  return {
+    overall: figures(overall ?? empty),
+    agents: rows.rows
+      .filter((row) => Number(row.overall) === 0)
+      .map((row) => ({ assigneeId: row.assignee_id, ...figures(row) })),
+  };
+}
