@@ -1,7 +1,7 @@
-import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { audiences, type RealtimeBus } from '../../realtime/index.js';
+import { writeSetting } from './store.js';
 import type { AdminDb } from './tables.js';
 
 /**
@@ -241,17 +241,7 @@ export function createLiveDashboard(deps: {
     ]);
     if (raised.length > 0 || cleared.length > 0) {
       const json = JSON.stringify(alerts.map((alert) => alert.key));
-      await deps.db
-        .insertInto('admin_settings')
-        .values({ key: LIVE_ALERTS_KEY, value: json, updated_by: null })
-        .onConflict((conflict) =>
-          conflict.column('key').doUpdateSet({
-            value: json,
-            version: sql<number>`admin_settings.version + 1`,
-            updated_at: sql<Date>`now()`,
-          }),
-        )
-        .execute();
+      await writeSetting(deps.db, LIVE_ALERTS_KEY, json, null);
       deps.logger.info({ raised: raised.map((alert) => alert.key), cleared }, 'admin alerts changed');
     }
     return { dashboard, alerts };

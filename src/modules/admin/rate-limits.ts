@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { Actor } from '../identity/index.js';
 import { adminErrors } from './errors.js';
 import type { AdminIdentityPort } from './ports.js';
@@ -8,6 +7,7 @@ import {
   type RateLimitOverrides,
   type RateLimitTier,
   type SnapshotCache,
+  writeSetting,
 } from './store.js';
 import type { AdminDb } from './tables.js';
 
@@ -69,18 +69,7 @@ export function createRateLimitSettings(deps: {
         if (max === null) delete next[tier];
         else next[tier] = max;
       const json = JSON.stringify(next);
-      await trx
-        .insertInto('admin_settings')
-        .values({ key: RATE_LIMITS_KEY, value: json, updated_by: actor.userId ?? null })
-        .onConflict((conflict) =>
-          conflict.column('key').doUpdateSet({
-            value: json,
-            updated_by: actor.userId ?? null,
-            version: sql<number>`admin_settings.version + 1`,
-            updated_at: sql<Date>`now()`,
-          }),
-        )
-        .execute();
+      await writeSetting(trx, RATE_LIMITS_KEY, json, actor.userId ?? null);
       await identity.audit(
         {
           action: 'admin.rate_limits_changed',

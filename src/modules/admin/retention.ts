@@ -1,8 +1,8 @@
-import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { RetentionKind } from '../../platform/context.js';
 import type { Actor, AuditFunction } from '../identity/index.js';
 import { adminErrors } from './errors.js';
+import { writeSetting } from './store.js';
 import type { AdminDb } from './tables.js';
 
 /**
@@ -127,18 +127,7 @@ export function createRetention(deps: {
         if (days === null) delete next[name];
         else next[name] = days;
       const json = JSON.stringify(next);
-      await trx
-        .insertInto('admin_settings')
-        .values({ key: RETENTION_KEY, value: json, updated_by: actor.userId ?? null })
-        .onConflict((conflict) =>
-          conflict.column('key').doUpdateSet({
-            value: json,
-            updated_by: actor.userId ?? null,
-            version: sql<number>`admin_settings.version + 1`,
-            updated_at: sql<Date>`now()`,
-          }),
-        )
-        .execute();
+      await writeSetting(trx, RETENTION_KEY, json, actor.userId ?? null);
       await deps.audit(
         {
           action: 'admin.retention_changed',

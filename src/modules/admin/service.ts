@@ -21,6 +21,7 @@ import {
   lockedFlag,
   MAINTENANCE_KEY,
   type StoredFlag,
+  writeSetting,
 } from './store.js';
 import type { AdminDb } from './tables.js';
 import { createRateLimitSettings } from './rate-limits.js';
@@ -178,18 +179,7 @@ export function createAdminService(deps: {
         .forUpdate()
         .executeTakeFirst();
       const json = JSON.stringify({ ...value, until: value.until?.toISOString() ?? null });
-      await trx
-        .insertInto('admin_settings')
-        .values({ key: MAINTENANCE_KEY, value: json, updated_by: actor.userId ?? null })
-        .onConflict((conflict) =>
-          conflict.column('key').doUpdateSet({
-            value: json,
-            updated_by: actor.userId ?? null,
-            version: sql<number>`admin_settings.version + 1`,
-            updated_at: sql<Date>`now()`,
-          }),
-        )
-        .execute();
+      await writeSetting(trx, MAINTENANCE_KEY, json, actor.userId ?? null);
       await identity.audit(
         {
           action: 'admin.maintenance_changed',

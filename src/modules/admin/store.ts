@@ -11,6 +11,30 @@ export const RATE_LIMIT_TIERS = ['anonymous', 'user', 'auth', 'payment'] as cons
 export type RateLimitTier = (typeof RATE_LIMIT_TIERS)[number];
 export type RateLimitOverrides = Partial<Record<RateLimitTier, number>>;
 
+/**
+ * Writes one run-time setting as its next version, naming who changed it (null for the service
+ * itself): the one upsert every setting change makes, inside the caller's transaction.
+ */
+export async function writeSetting(
+  db: AdminDb,
+  key: string,
+  json: string,
+  updatedBy: string | null,
+): Promise<void> {
+  await db
+    .insertInto('admin_settings')
+    .values({ key, value: json, updated_by: updatedBy })
+    .onConflict((conflict) =>
+      conflict.column('key').doUpdateSet({
+        value: json,
+        updated_by: updatedBy,
+        version: sql<number>`admin_settings.version + 1`,
+        updated_at: sql<Date>`now()`,
+      }),
+    )
+    .execute();
+}
+
 export interface StoredFlag extends FeatureFlag {
   description: string;
   version: number;
