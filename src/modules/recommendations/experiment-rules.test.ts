@@ -99,6 +99,19 @@ describe('experiment statistics', () => {
     expect(wilson(0, 0)).toBeNull();
   });
 
+  it('holds its rate inside the interval for every count, rounding included', () => {
+    // 0 of 3, 6, 7, 12… left the low bound a few 1e-17 above 0 before it was held to the rate.
+    for (let trials = 1; trials <= 200; trials += 1)
+      for (let successes = 0; successes <= trials; successes += 1) {
+        const interval = wilson(successes, trials)!;
+        const rate = successes / trials;
+        expect(interval.low).toBeLessThanOrEqual(rate);
+        expect(interval.high).toBeGreaterThanOrEqual(rate);
+        expect(interval.low).toBeGreaterThanOrEqual(0);
+        expect(interval.high).toBeLessThanOrEqual(1);
+      }
+  });
+
   it('the difference interval contains the estimate, and excludes 0 only for a clear difference', () => {
     const clear = difference({ conversions: 300, exposed: 1000 }, { conversions: 200, exposed: 1000 })!;
     expect(clear.estimate).toBeCloseTo(0.1, 10);

@@ -67,7 +67,9 @@ export function wilson(successes: number, trials: number, z = Z95): Interval | n
   const z2 = z * z;
   const centre = (p + z2 / (2 * trials)) / (1 + z2 / trials);
   const half = (z * Math.sqrt((p * (1 - p)) / trials + z2 / (4 * trials * trials))) / (1 + z2 / trials);
-  return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
+  // The interval always holds p; rounding can leave its bound a few 1e-17 past it (0 of 3 gave a
+  // low of 5.6e-17 above a rate of 0), so the bounds are held to p and to [0, 1].
+  return { low: Math.max(0, Math.min(p, centre - half)), high: Math.min(1, Math.max(p, centre + half)) };
 }
 
 /**

@@ -139,6 +139,8 @@ describe('A/B experiments', () => {
           )
           .execute(),
       (rows) => rows.length === buyers.length,
+      // The projection catches up behind every other suite's writes on a loaded CI machine.
+      30_000,
     );
 
     const report = await call('GET', `/v1/admin/experiments/${KEY}/report`, admin.accessToken);
