@@ -16,6 +16,7 @@ import { fieldCipherOf } from './platform/field-crypto.js';
 import { securityHeaders } from './http/security-headers.js';
 import { refuseUnsafeText } from './http/text-guard.js';
 import { registerMetrics } from './http/metrics.js';
+import { registerAudienceDocuments } from './http/openapi-audiences.js';
 import { openapiOptions } from './http/openapi.js';
 import { registerProblemPages } from './http/problem-pages.js';
 import { registerRateLimits } from './http/rate-limit.js';
@@ -150,6 +151,7 @@ export async function appPlugin(app: FastifyInstance, options: { services: Servi
     uiConfig: { docExpansion: 'list', deepLinking: false },
     uiHooks: {},
   });
+  registerAudienceDocuments(app);
   app.setNotFoundHandler({ preHandler: app.rateLimit() }, notFoundHandler);
 
   registerProblemPages(app, config.PUBLIC_BASE_URL);
