@@ -19,6 +19,47 @@ export function requestValidators(): ValidatorFactory {
       ...options,
       customOptions: { ...options?.customOptions, coerceTypes: false },
     } as AjvServerOptions);
-    return (route) => (route.httpPart === 'body' ? strict(route) : coercing(route));
+    return (route) => (route.httpPart === 'body' ? strict(route) : finiteOnly(coercing(route)));
   };
+}
+
+type Validate = ((data: unknown) => unknown) & { errors?: unknown };
+
+/** The path of the first number that is not finite in `value`, if any. */
+function nonFinite(value: unknown, path = ''): string | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : path;
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const found = nonFinite(item, `${path}/${key}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Ajv coerces a string of more than 308 digits to Infinity and then skips `minimum`/`maximum`,
+ * which it checks on finite numbers only: `?limit=999…9` passed `maximum: 50`. A coerced part of
+ * the request holding a number that is not finite is refused as the type error it is.
+ */
+function finiteOnly(validate: Validate): Validate {
+  const checked: Validate = (data) => {
+    const result = validate(data);
+    if (result !== true) {
+      checked.errors = validate.errors;
+      return result;
+    }
+    const path = nonFinite(data);
+    if (path === undefined) return true;
+    checked.errors = [
+      {
+        instancePath: path,
+        schemaPath: '#/type',
+        keyword: 'type',
+        params: { type: 'number' },
+        message: 'must be a finite number',
+      },
+    ];
+    return false;
+  };
+  return checked;
 }

@@ -21,6 +21,7 @@ let database: TestDatabase;
 let services: Services;
 let app: FastifyInstance;
 let probe: { body: unknown; result?: { ok: boolean; data: unknown; errors: unknown } } = { body: null };
+let queryProbe: { query: Record<string, string>; ok?: boolean } = { query: {} };
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -30,6 +31,11 @@ beforeAll(async () => {
   app = Fastify(serverOptions(config, logger));
   // First hook of every route: runs the route's own body validator on the probe and answers.
   app.addHook('onRequest', async (request, reply) => {
+    if (request.headers['x-query-probe'] !== undefined) {
+      const validate = request.getValidationFunction('querystring');
+      queryProbe.ok = validate === undefined ? true : Boolean(validate({ ...queryProbe.query }));
+      return reply.code(204).send();
+    }
     if (request.headers['x-null-probe'] === undefined) return;
     const validate = request.getValidationFunction('body');
     const data = structuredClone(probe.body);
@@ -138,5 +144,32 @@ describe('a JSON body is not coerced', () => {
     expect(probe.result?.ok).toBe(false);
     const listed = await app.inject({ method: 'GET', url: '/v1/restaurants?limit=2' });
     expect(listed.statusCode, listed.body).toBe(200);
+  });
+
+  it("refuses a query number of 400 digits on every route that reads one (Ajv made it Infinity and skipped 'maximum')", async () => {
+    const document = (await app.inject({ method: 'GET', url: '/docs/json' })).json() as {
+      paths: Record<
+        string,
+        Record<string, { parameters?: { in?: string; name?: string; schema?: JsonSchema }[] }>
+      >;
+    };
+    const huge = '9'.repeat(400);
+    const checked: string[] = [];
+    for (const [path, operations] of Object.entries(document.paths))
+      for (const [method, operation] of Object.entries(operations))
+        for (const parameter of operation.parameters ?? []) {
+          const type = parameter.schema?.type;
+          if (parameter.in !== 'query' || (type !== 'integer' && type !== 'number')) continue;
+          const url = path.replace(/\{[^}]+\}/g, '3f0c6d3e-8a52-4c47-9d2e-0a1b2c3d4e5f');
+          queryProbe = { query: { [parameter.name!]: huge } };
+          await app.inject({ method: method.toUpperCase() as 'GET', url, headers: { 'x-query-probe': '1' } });
+          expect(queryProbe.ok, `${method} ${path} ?${parameter.name}=<400 digits>`).toBe(false);
+          checked.push(`${method} ${path} ${parameter.name}`);
+        }
+    expect(checked.length).toBeGreaterThan(20);
+    const answered = await app.inject({ method: 'GET', url: `/v1/recommendations?limit=${huge}` });
+    expect(answered.statusCode).toBe(400);
+    expect(answered.headers['content-type']).toContain('application/problem+json');
+    expect((await app.inject({ method: 'GET', url: '/v1/restaurants?limit=2' })).statusCode).toBe(200);
   });
 });
