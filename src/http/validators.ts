@@ -23,7 +23,7 @@ export function requestValidators(): ValidatorFactory {
   };
 }
 
-type Validate = ((data: unknown) => unknown) & { errors?: unknown };
+type Validate = ReturnType<ReturnType<ValidatorFactory>>;
 
 /** The path of the first number that is not finite in `value`, if any. */
 function nonFinite(value: unknown, path = ''): string | undefined {
@@ -42,8 +42,8 @@ function nonFinite(value: unknown, path = ''): string | undefined {
  * the request holding a number that is not finite is refused as the type error it is.
  */
 function finiteOnly(validate: Validate): Validate {
-  const checked: Validate = (data) => {
-    const result = validate(data);
+  const checked = ((data: unknown) => {
+    const result = (validate as (data: unknown) => unknown)(data);
     if (result !== true) {
       checked.errors = validate.errors;
       return result;
@@ -60,6 +60,10 @@ function finiteOnly(validate: Validate): Validate {
       },
     ];
     return false;
-  };
-  return checked;
+  }) as Validate;
+  // The rest of what Fastify may read from a compiled validator (schema, schemaEnv) stays the same.
+  return Object.assign(checked, {
+    schema: validate.schema,
+    schemaEnv: (validate as { schemaEnv?: unknown }).schemaEnv,
+  });
 }

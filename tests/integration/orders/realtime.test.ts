@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import { registerRealtime, registerWebsocketPlugin } from '../../../src/realtime/index.js';
 import { createTestApp, type TestApp } from '../../helpers/app.js';
 import { createUser, type CreatedUser } from '../../helpers/auth.js';
+import { connectWs, type WsClient } from '../../helpers/ws-client.js';
 import { act, orderWorld, placeOrder, type OrderWorld } from './helpers.js';
 
 /**
@@ -36,68 +37,8 @@ afterAll(async () => {
   await world?.testApp.close();
 });
 
-interface Client {
-  socket: WebSocket;
-  messages: Record<string, unknown>[];
-  next(
-    predicate: (message: Record<string, unknown>) => boolean,
-    timeoutMs?: number,
-  ): Promise<Record<string, unknown>>;
-  close(): Promise<void>;
-}
-
-async function connect(path: string, query: Record<string, string>): Promise<Client> {
-  const socket = new WebSocket(`${baseB}${path}?${new URLSearchParams(query)}`);
-  const messages: Record<string, unknown>[] = [];
-  const waiters: {
-    predicate: (message: Record<string, unknown>) => boolean;
-    resolve(message: Record<string, unknown>): void;
-  }[] = [];
-  socket.on('message', (data) => {
-    const message = JSON.parse(data.toString()) as Record<string, unknown>;
-    messages.push(message);
-    for (const waiter of [...waiters]) {
-      if (waiter.predicate(message)) {
-        waiters.splice(waiters.indexOf(waiter), 1);
-        waiter.resolve(message);
-      }
-    }
-  });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('unexpected-response', (_request, response) => {
-      let body = '';
-      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      response.on('end', () => reject(new Error(`HTTP ${response.statusCode} ${body.slice(0, 300)}`)));
-    });
-    socket.once('error', reject);
-    socket.once('open', () => resolve());
-  });
-  const client: Client = {
-    socket,
-    messages,
-    next(predicate, timeoutMs = 5_000) {
-      const found = messages.find(predicate);
-      if (found !== undefined) return Promise.resolve(found);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () =>
-            reject(new Error(`no matching message within ${timeoutMs} ms; got ${JSON.stringify(messages)}`)),
-          timeoutMs,
-        );
-        waiters.push({ predicate, resolve: (message) => (clearTimeout(timer), resolve(message)) });
-      });
-    },
-    async close() {
-      if (socket.readyState === socket.CLOSED) return;
-      await new Promise<void>((resolve) => {
-        socket.once('close', () => resolve());
-        socket.close();
-      });
-    },
-  };
-  await client.next((message) => message.type === 'ready');
-  return client;
-}
+const connect = (path: string, query: Record<string, string>): Promise<WsClient> =>
+  connectWs(baseB, path, query);
 
 const forOrder = (orderId: string, type?: string) => (message: Record<string, unknown>) =>
   message.orderId === orderId && (type === undefined || message.type === type);

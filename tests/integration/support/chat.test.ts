@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../helpers/app.js';
 import { authHeader, createUser, type CreatedUser } from '../../helpers/auth.js';
-import { connectWs, type WsClient } from './ws-client.js';
+import { connectWs, type WsClient } from '../../helpers/ws-client.js';
 
 /**
  * Live chat on a ticket: two app instances on one database and one Redis prefix; the customer is

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../helpers/app.js';
 import { authHeader, createUser, type CreatedUser } from '../../helpers/auth.js';
 import { until } from '../payments/helpers.js';
-import { connectWs, type WsClient } from './ws-client.js';
+import { connectWs, type WsClient } from '../../helpers/ws-client.js';
 
 /**
  * What the transport's presence brings to support, over two instances on one database and one

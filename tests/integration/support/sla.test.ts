@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../helpers/app.js';
 import { authHeader, createUser, type CreatedUser } from '../../helpers/auth.js';
-import { connectWs, type WsClient } from './ws-client.js';
+import { connectWs, type WsClient } from '../../helpers/ws-client.js';
 
 /** SLA alerts: the sweep finds first-response and resolution breaches and alerts each once. */
 let testApp: TestApp;
