@@ -2,7 +2,13 @@
  * Order fixtures for the decider's unit specs and the projections' specs: a created order and
  * the event histories that reach each status. Test-only (imported by *.test.ts files).
  */
-import type { OrderCommand, OrderCommandType, OrderCreatedData, OrderEvent, OrderStatus } from './events.js';
+import {
+  ORDER_STATUSES,
+  type OrderCommand,
+  type OrderCommandType,
+  type OrderCreatedData,
+  type OrderEvent,
+} from './events.js';
 import type { OrderStatusOrNone } from './decider.js';
 
 export const T0 = new Date('2026-11-25T12:00:00.000Z');
@@ -183,21 +189,4 @@ export function sampleCommand(type: OrderCommandType): OrderCommand {
   return commands[type];
 }
 
-export const ALL_STATUSES: readonly OrderStatusOrNone[] = [
-  'NONE',
-  'PENDING_PAYMENT',
-  'PLACED',
-  'PAYMENT_FAILED',
-  'PAYMENT_EXPIRED',
-  'ACCEPTED',
-  'REJECTED',
-  'CANCELLED',
-  'PREPARING',
-  'READY_FOR_PICKUP',
-  'PICKED_UP',
-  'DELIVERED',
-  'COMPLETED',
-  'DELIVERY_FAILED',
-  'DISPUTED',
-  'RESOLVED',
-] satisfies readonly (OrderStatus | 'NONE')[];
+export const ALL_STATUSES: readonly OrderStatusOrNone[] = ['NONE', ...ORDER_STATUSES];
