@@ -4,12 +4,12 @@
  * violation comes with its evidence; `settledInvariants` allows the reactors, jobs and sweeps a
  * bounded time to finish before it reports. Tested to catch each violation: invariants.test.ts.
  */
-import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { readLedgerStream, verifyLedger } from '../../ledger/audit/verify.js';
 import { accountSpec, replay, type Account, type AcceptedTransfer } from '../../ledger/rules/index.js';
 import { DEFAULT_LEDGER_STREAM } from '../../ledger/writer/events.js';
 import type { EventStore } from '../../src/eventstore/index.js';
+import { keyedUuid } from '../../src/http/idempotency.js';
 import type { SimTransaction } from '../../src/modules/payments/simulators/engine.js';
 
 type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- reads other contexts' tables and views
@@ -276,22 +276,6 @@ async function orders(source: InvariantSource, facts: LedgerFacts): Promise<Viol
   return violations;
 }
 
-/** The order id a keyed placement gets (src/http/idempotency.ts keyedUuid): its stream is its answer. */
-function keyedOrderId(scope: string, key: string): string {
-  const bytes = createHash('sha256')
-    .update('order')
-    .update('\u0000')
-    .update(scope)
-    .update('\u0000')
-    .update(key)
-    .digest()
-    .subarray(0, 16);
-  bytes[6] = (bytes[6]! & 0x0f) | 0x50;
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
 /** No key is left in progress (no answer) once its lease is over, unless its work is its answer. */
 async function idempotencyKeys(source: InvariantSource): Promise<Violation[]> {
   const leased = await sql<{ present: boolean }>`
@@ -309,7 +293,7 @@ async function idempotencyKeys(source: InvariantSource): Promise<Violation[]> {
   for (const row of stuck.rows) {
     if (row.scope.startsWith('orders:')) {
       const answered =
-        await sql`SELECT 1 FROM eventstore_streams WHERE stream_id = ${`order-${keyedOrderId(row.scope, row.key)}`}`.execute(
+        await sql`SELECT 1 FROM eventstore_streams WHERE stream_id = ${`order-${keyedUuid('order', row.scope, row.key)}`}`.execute(
           source.db,
         );
       if (answered.rows.length > 0) continue;
