@@ -30,7 +30,7 @@ const FreeDeliveries = (fallback: number, tier: string) =>
     minimum: 0,
     maximum: 31,
     default: fallback,
-    description: `free deliveries a month (Cameroon time) of ${tier} customers (0 to 31)`,
+    description: `free deliveries a month (Cameroon time) of ${tier} customers, 0 to 31 (0: none; off until configured)`,
   });
 
 const Multiplier = (fallback: string, what: string) =>
@@ -534,8 +534,8 @@ export const EnvironmentSchema = Type.Object({
   LOYALTY_MULTIPLIER_SILVER: Multiplier('1.25', 'the points multiplier of silver customers'),
   LOYALTY_MULTIPLIER_GOLD: Multiplier('1.5', 'the points multiplier of gold customers'),
   LOYALTY_FREE_DELIVERIES_BRONZE: FreeDeliveries(0, 'bronze'),
-  LOYALTY_FREE_DELIVERIES_SILVER: FreeDeliveries(1, 'silver'),
-  LOYALTY_FREE_DELIVERIES_GOLD: FreeDeliveries(3, 'gold'),
+  LOYALTY_FREE_DELIVERIES_SILVER: FreeDeliveries(0, 'silver'),
+  LOYALTY_FREE_DELIVERIES_GOLD: FreeDeliveries(0, 'gold'),
   LOYALTY_REFERRAL_REWARD: Type.Union([Type.Literal('points'), Type.Literal('wallet')], {
     default: 'points',
     description:
