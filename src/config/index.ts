@@ -530,6 +530,13 @@ export const EnvironmentSchema = Type.Object({
     default: 50,
     description: 'the share of an order’s food that loyalty points may pay, in percent, 1-100',
   }),
+  LOYALTY_POINTS_HOLD_SECONDS: Type.Integer({
+    minimum: 1,
+    maximum: 86_400,
+    default: 3_600,
+    description:
+      'how long points held at checkout wait for the payment before they go back, in seconds (1-86400)',
+  }),
   LOYALTY_MULTIPLIER_BRONZE: Multiplier('1', 'the points multiplier of bronze customers'),
   LOYALTY_MULTIPLIER_SILVER: Multiplier('1.25', 'the points multiplier of silver customers'),
   LOYALTY_MULTIPLIER_GOLD: Multiplier('1.5', 'the points multiplier of gold customers'),

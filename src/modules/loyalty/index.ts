@@ -119,6 +119,7 @@ export const loyaltyContext = defineContext({
       ledger,
       logger: runtime.logger.child({ component: 'loyalty' }),
       freeDeliveries,
+      holdTimeoutSeconds: config.LOYALTY_POINTS_HOLD_SECONDS,
     });
     const couponOptions: CouponsOptions = {
       db: platform.db,

@@ -59,6 +59,8 @@ export interface RedemptionOptions {
   ledger: LoyaltyLedger;
   logger: Logger;
   freeDeliveries?: FreeDeliveries;
+  /** How long a hold waits for the payment (LOYALTY_POINTS_HOLD_SECONDS); default one hour. */
+  holdTimeoutSeconds?: number;
 }
 
 export function createRedemption(options: RedemptionOptions) {
@@ -96,7 +98,7 @@ export function createRedemption(options: RedemptionOptions) {
           currency: 'PTS',
           code: 'points_redeem',
           flags: { pending: true },
-          timeoutSeconds: HOLD_TIMEOUT_SECONDS,
+          timeoutSeconds: options.holdTimeoutSeconds ?? HOLD_TIMEOUT_SECONDS,
           userData: { orderId, userId: customerId },
         },
       ]);
