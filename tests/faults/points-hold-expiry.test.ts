@@ -211,7 +211,7 @@ describe('fault schedule: a late payment after the points hold expired', () => {
     // The money went back to the customer: the escrow is back at zero.
     const escrow = await until(
       () => account(orderEscrowId(late.json().id, 'XAF')),
-      (view) => view !== undefined && view.creditsPosted === view.debitsPosted,
+      (view) => view != null && view.creditsPosted === view.debitsPosted,
     );
     expect(escrow!.creditsPosted).toBe(BigInt(late.json().pricing.totalMinor));
     const points = await pointsOf(customer.userId);

@@ -29,6 +29,8 @@ export interface FreeDeliveriesOptions {
 
 export function createFreeDeliveries(options: FreeDeliveriesOptions) {
   const { db, allowance } = options;
+  /** All counts 0 (the default): the benefit is off and the quote asks nothing. */
+  const off = Object.values(allowance).every((count) => count === 0);
 
   const used = (executor: LoyaltyDb, customerId: string, period: string, exceptOrderId?: string) =>
     executor
@@ -47,6 +49,7 @@ export function createFreeDeliveries(options: FreeDeliveriesOptions) {
     at: Date,
     orderId?: string,
   ): Promise<{ tier: string; period: string } | undefined> {
+    if (off) return undefined;
     const tier = await options.tierAt(customerId, at);
     if (allowance[tier] === 0) return undefined;
     const period = benefitPeriodOf(at);
