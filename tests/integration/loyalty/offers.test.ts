@@ -199,6 +199,36 @@ describe('a tier free delivery, item and combo promotions, points beside a promo
     expect(report.ok).toBe(true);
   });
 
+  it('the month’s count holds under 12 reservations at once (the lock on customer and month), and a retried order keeps its own', async () => {
+    const customer = await customerWith(150n, 'silver');
+    const period = benefitPeriodOf(new Date());
+    const orderIds = Array.from({ length: 12 }, () => randomUUID());
+    const reserve = (orderId: string) =>
+      services().loyalty.freeDeliveries.reserve({
+        orderId,
+        customerId: customer.userId,
+        tier: 'silver',
+        period,
+        discountMinor: 610n,
+      });
+    const answers = await Promise.all(orderIds.map(reserve));
+    expect(answers.filter(Boolean)).toHaveLength(2);
+    const held = await heldFreeDeliveries(customer.userId);
+    expect(held).toHaveLength(2);
+    // A retry of an order that got one answers true again and takes nothing more; a refused one stays refused.
+    const winner = held[0]!.order_id;
+    expect(await reserve(winner)).toBe(true);
+    expect(await reserve(orderIds.find((id) => !held.some((row) => row.order_id === id))!)).toBe(false);
+    expect(await heldFreeDeliveries(customer.userId)).toHaveLength(2);
+    // Released, it goes back to the month once.
+    expect(await services().loyalty.freeDeliveries.release(winner, new Date())).toBe(true);
+    expect(await services().loyalty.freeDeliveries.release(winner, new Date())).toBe(false);
+    expect(await services().loyalty.freeDeliveries.available(customer.userId, new Date())).toEqual({
+      tier: 'silver',
+      period,
+    });
+  });
+
   it('a combo price and "buy 2 get 1": the larger applies, stated per line, funded by its creator, counted in ROI', async () => {
     const combo = await promotion(world.actors.admin.accessToken, {
       name: 'Ndolé + jus',
