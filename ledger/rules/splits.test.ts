@@ -184,6 +184,30 @@ describe('orderSettlement', () => {
     expect(settlement.legs.some((leg) => leg.direction === 'in')).toBe(false);
   });
 
+  it('books a waived delivery fee on its own leg from the promotions expense; the driver is paid in full', () => {
+    const fee = BASE_ORDER.deliveryFeeChargedMinor;
+    const settlement = orderSettlement({
+      ...BASE_ORDER,
+      discountMinor: 2_000n + fee,
+      discountFundedBy: 'restaurant',
+      restaurantDiscountMinor: 2_000n,
+      deliveryDiscountMinor: fee,
+    });
+    const legOf = (kind: string) => settlement.legs.find((leg) => leg.kind === kind);
+    expect(legOf('delivery_benefit')).toMatchObject({ direction: 'in', amountMinor: fee, code: 'promotion' });
+    expect(legOf('promotion_funding')).toBeUndefined();
+    expect(legOf('driver_fee')?.amountMinor).toBe(BASE_ORDER.driverFeeMinor);
+    expect(settlement.commissionBaseMinor).toBe(BASE_ORDER.subtotalMinor - 2_000n);
+    expect(netOutOfEscrowMinor(settlement.legs)).toBe(settlement.escrowMinor);
+    // Never more than the fee, nor than the discount.
+    expect(() =>
+      orderSettlement({ ...BASE_ORDER, discountMinor: fee + 1n, deliveryDiscountMinor: fee + 1n }),
+    ).toThrow(RangeError);
+    expect(() => orderSettlement({ ...BASE_ORDER, discountMinor: 10n, deliveryDiscountMinor: 11n })).toThrow(
+      RangeError,
+    );
+  });
+
   it('splits a discount with two funders: the restaurant its coupon, the promotions expense the points', () => {
     const settlement = orderSettlement({
       ...BASE_ORDER,

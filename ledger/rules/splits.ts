@@ -174,6 +174,7 @@ export function loyaltyPointsEarned(amountMinorXaf: bigint): bigint {
 
 export type LegKind =
   | 'promotion_funding'
+  | 'delivery_benefit'
   | 'delivery_subsidy'
   | 'restaurant_share'
   | 'platform_commission'
@@ -205,6 +206,12 @@ export interface OrderSettlementInput {
    * when `discountFundedBy` is `restaurant`, none otherwise.
    */
   readonly restaurantDiscountMinor?: bigint;
+  /**
+   * The part of the discount that waived the delivery fee (a loyalty tier's free delivery): at
+   * most the delivery fee, paid by the promotions expense on its own leg (`delivery_benefit`), so
+   * the ledger shows who paid the delivery. The rest of the discount is on the food.
+   */
+  readonly deliveryDiscountMinor?: bigint;
   readonly commissionRate: Rate;
   readonly driverFeeMinor: bigint;
 }
@@ -241,11 +248,16 @@ export function orderSettlement(input: OrderSettlementInput): OrderSettlement {
     ['driverFeeMinor', input.driverFeeMinor],
   ];
   for (const [name, value] of amounts) assertNonNegative(name, value);
-  if (input.discountMinor > input.subtotalMinor) throw new RangeError('discount exceeds the subtotal');
+  const deliveryDiscountMinor = input.deliveryDiscountMinor ?? 0n;
+  assertNonNegative('deliveryDiscountMinor', deliveryDiscountMinor);
+  if (deliveryDiscountMinor > input.deliveryFeeChargedMinor || deliveryDiscountMinor > input.discountMinor)
+    throw new RangeError('the delivery discount exceeds the delivery fee or the discount');
+  const foodDiscountMinor = input.discountMinor - deliveryDiscountMinor;
+  if (foodDiscountMinor > input.subtotalMinor) throw new RangeError('discount exceeds the subtotal');
   const restaurantDiscountMinor =
-    input.restaurantDiscountMinor ?? (input.discountFundedBy === 'restaurant' ? input.discountMinor : 0n);
+    input.restaurantDiscountMinor ?? (input.discountFundedBy === 'restaurant' ? foodDiscountMinor : 0n);
   assertNonNegative('restaurantDiscountMinor', restaurantDiscountMinor);
-  if (restaurantDiscountMinor > input.discountMinor)
+  if (restaurantDiscountMinor > foodDiscountMinor)
     throw new RangeError('the restaurant funds more than the discount');
   const escrowMinor =
     input.subtotalMinor +
@@ -257,7 +269,8 @@ export function orderSettlement(input: OrderSettlementInput): OrderSettlement {
   const commission = commissionMinor(commissionBaseMinor, input.commissionRate);
   const deliveryMarginMinor = input.deliveryFeeChargedMinor - input.driverFeeMinor;
   const candidates: SettlementLeg[] = [
-    leg('promotion_funding', 'in', input.discountMinor - restaurantDiscountMinor, 'promotion'),
+    leg('promotion_funding', 'in', foodDiscountMinor - restaurantDiscountMinor, 'promotion'),
+    leg('delivery_benefit', 'in', deliveryDiscountMinor, 'promotion'),
     leg('delivery_subsidy', 'in', deliveryMarginMinor < 0n ? -deliveryMarginMinor : 0n, 'delivery_subsidy'),
     leg('restaurant_share', 'out', commissionBaseMinor - commission, 'escrow_release'),
     leg('platform_commission', 'out', commission, 'commission'),
@@ -331,6 +344,7 @@ function legCounterparty(kind: LegKind, input: SettlementTransfersInput): string
   const currency = input.currency;
   switch (kind) {
     case 'promotion_funding':
+    case 'delivery_benefit':
       return promotionsExpenseId(currency);
     case 'delivery_subsidy':
       return deliveryExpenseId(currency);

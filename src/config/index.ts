@@ -25,6 +25,14 @@ const Flag = (fallback: boolean, what: string) =>
 const PositiveInteger = (fallback: number, what: string) =>
   Type.Integer({ minimum: 1, default: fallback, description: `${what} (a positive integer)` });
 
+const FreeDeliveries = (fallback: number, tier: string) =>
+  Type.Integer({
+    minimum: 0,
+    maximum: 31,
+    default: fallback,
+    description: `free deliveries a month (Cameroon time) of ${tier} customers, 0 to 31 (0: none; off until configured)`,
+  });
+
 const Multiplier = (fallback: string, what: string) =>
   Type.String({
     pattern: '^[1-9](\\.[0-9]{1,2})?$',
@@ -522,9 +530,19 @@ export const EnvironmentSchema = Type.Object({
     default: 50,
     description: 'the share of an order’s food that loyalty points may pay, in percent, 1-100',
   }),
+  LOYALTY_POINTS_HOLD_SECONDS: Type.Integer({
+    minimum: 1,
+    maximum: 86_400,
+    default: 3_600,
+    description:
+      'how long points held at checkout wait for the payment before they go back, in seconds (1-86400)',
+  }),
   LOYALTY_MULTIPLIER_BRONZE: Multiplier('1', 'the points multiplier of bronze customers'),
   LOYALTY_MULTIPLIER_SILVER: Multiplier('1.25', 'the points multiplier of silver customers'),
   LOYALTY_MULTIPLIER_GOLD: Multiplier('1.5', 'the points multiplier of gold customers'),
+  LOYALTY_FREE_DELIVERIES_BRONZE: FreeDeliveries(0, 'bronze'),
+  LOYALTY_FREE_DELIVERIES_SILVER: FreeDeliveries(0, 'silver'),
+  LOYALTY_FREE_DELIVERIES_GOLD: FreeDeliveries(0, 'gold'),
   LOYALTY_REFERRAL_REWARD: Type.Union([Type.Literal('points'), Type.Literal('wallet')], {
     default: 'points',
     description:

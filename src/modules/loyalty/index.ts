@@ -11,6 +11,7 @@ import { registerCouponExportRoute, registerCouponRoutes } from './coupon-routes
 import { COUPON_REACTOR, createCoupons, type Coupons, type CouponsOptions } from './coupons.js';
 import { registerPromotionRoutes } from './promotion-routes.js';
 import { createPromotions, PROMOTION_REACTOR } from './promotions.js';
+import { createFreeDeliveries } from './free-deliveries.js';
 import { createRedemption, REDEMPTION_REACTOR } from './redemption.js';
 import { registerReferralRoutes } from './referral-routes.js';
 import { createReferrals } from './referrals.js';
@@ -103,11 +104,22 @@ export const loyaltyContext = defineContext({
         },
       },
     });
+    const freeDeliveries = createFreeDeliveries({
+      db: platform.db,
+      tierAt: (userId, at) => loyalty.tierAt(userId, at),
+      allowance: {
+        bronze: config.LOYALTY_FREE_DELIVERIES_BRONZE,
+        silver: config.LOYALTY_FREE_DELIVERIES_SILVER,
+        gold: config.LOYALTY_FREE_DELIVERIES_GOLD,
+      },
+    });
     const redemption = createRedemption({
       db: platform.db,
       eventStore: platform.eventStore,
       ledger,
       logger: runtime.logger.child({ component: 'loyalty' }),
+      freeDeliveries,
+      holdTimeoutSeconds: config.LOYALTY_POINTS_HOLD_SECONDS,
     });
     const couponOptions: CouponsOptions = {
       db: platform.db,
@@ -127,6 +139,7 @@ export const loyaltyContext = defineContext({
         referrals,
         points: redemption.points,
         redemption,
+        freeDeliveries,
         coupons: couponPort,
         couponAdmin: coupons,
         promotions,

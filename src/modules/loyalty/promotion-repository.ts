@@ -24,6 +24,10 @@ export function promotionOf(row: Selectable<PromotionsTable>): Promotion {
     startMinute: row.start_minute,
     endMinute: row.end_minute,
     disabledAt: row.disabled_at,
+    itemIds: row.item_ids,
+    buyQuantity: row.buy_quantity,
+    getQuantity: row.get_quantity,
+    comboPriceMinor: row.combo_price_minor,
   };
 }
 

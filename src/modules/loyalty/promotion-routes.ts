@@ -13,6 +13,7 @@ import type { Runtime } from '../../runtime.js';
 import { MAX_COUPON_AMOUNT_XAF } from './coupon-rules.js';
 import type { CouponCaller } from './coupons.js';
 import { MAX_PROMOTION_PAGE } from './promotion-repository.js';
+import { MAX_PROMOTION_ITEMS, MAX_PROMOTION_QUANTITY } from './promotion-rules.js';
 import type { Promotions, PromotionView } from './promotions.js';
 
 const MANAGERS: RouteAccess = {
@@ -36,17 +37,28 @@ const Clock = Type.String({
   pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$',
   description: 'HH:MM, Cameroon time',
 });
-const Kind = Type.Union([Type.Literal('percent'), Type.Literal('fixed'), Type.Literal('free_delivery')]);
+const Kind = Type.Union([
+  Type.Literal('percent'),
+  Type.Literal('fixed'),
+  Type.Literal('free_delivery'),
+  Type.Literal('buy_get'),
+  Type.Literal('combo'),
+]);
+const Quantity = Type.Integer({ minimum: 1, maximum: MAX_PROMOTION_QUANTITY });
 
 const PromotionFields = {
   id: Type.String(),
   name: Type.String(),
   fundedBy: Type.String({ description: 'platform | restaurant' }),
   restaurantId: Nullable(Type.String()),
-  kind: Type.String({ description: 'percent | fixed | free_delivery' }),
+  kind: Type.String({ description: 'percent | fixed | free_delivery | buy_get | combo' }),
   percent: Nullable(Type.String()),
   amountMinor: Nullable(Type.Integer()),
   maxDiscountMinor: Nullable(Type.Integer()),
+  itemIds: Nullable(Type.Array(Type.String())),
+  buyQuantity: Nullable(Type.Integer()),
+  getQuantity: Nullable(Type.Integer()),
+  comboPriceMinor: Nullable(Type.Integer()),
   minSubtotalMinor: Type.Integer(),
   startsAt: Type.String({ format: 'date-time' }),
   endsAt: Type.String({ format: 'date-time' }),
@@ -72,6 +84,10 @@ const MenuPromotion = Type.Object({
   kind: PromotionFields.kind,
   percent: PromotionFields.percent,
   amountMinor: PromotionFields.amountMinor,
+  itemIds: PromotionFields.itemIds,
+  buyQuantity: PromotionFields.buyQuantity,
+  getQuantity: PromotionFields.getQuantity,
+  comboPriceMinor: PromotionFields.comboPriceMinor,
   minSubtotalMinor: Type.Integer(),
   endsAt: PromotionFields.endsAt,
   weekdays: Type.Array(Type.Integer()),
@@ -87,6 +103,12 @@ const NewPromotion = Type.Object(
     percent: Type.Optional(Type.String({ maxLength: 6, pattern: '^[0-9]{1,3}(\\.[0-9]{1,2})?$' })),
     amountMinor: Type.Optional(Money),
     maxDiscountMinor: Type.Optional(Money),
+    itemIds: Type.Optional(
+      Type.Array(Uuid, { minItems: 1, maxItems: MAX_PROMOTION_ITEMS, uniqueItems: true }),
+    ),
+    buyQuantity: Type.Optional(Quantity),
+    getQuantity: Type.Optional(Quantity),
+    comboPriceMinor: Type.Optional(Money),
     minSubtotalMinor: Type.Optional(Type.Integer({ minimum: 0, maximum: Number(MAX_COUPON_AMOUNT_XAF) })),
     startsAt: Type.String({ format: 'date-time', maxLength: 40 }),
     endsAt: Type.String({ format: 'date-time', maxLength: 40 }),

@@ -33,7 +33,11 @@ export const PROMOTION_REACTOR = 'loyalty-promotions';
 
 export interface NewPromotionInput {
   name: string;
-  kind: 'percent' | 'fixed' | 'free_delivery';
+  kind: 'percent' | 'fixed' | 'free_delivery' | 'buy_get' | 'combo';
+  itemIds?: string[];
+  buyQuantity?: number;
+  getQuantity?: number;
+  comboPriceMinor?: number;
   percent?: string;
   amountMinor?: number;
   maxDiscountMinor?: number;
@@ -66,6 +70,10 @@ export function promotionView(promotion: Promotion) {
     percent: promotion.percent,
     amountMinor: promotion.amountMinor === null ? null : Number(promotion.amountMinor),
     maxDiscountMinor: promotion.maxDiscountMinor === null ? null : Number(promotion.maxDiscountMinor),
+    itemIds: promotion.itemIds === null ? null : [...promotion.itemIds],
+    buyQuantity: promotion.buyQuantity,
+    getQuantity: promotion.getQuantity,
+    comboPriceMinor: promotion.comboPriceMinor === null ? null : Number(promotion.comboPriceMinor),
     minSubtotalMinor: Number(promotion.minSubtotalMinor),
     startsAt: promotion.startsAt.toISOString(),
     endsAt: promotion.endsAt.toISOString(),
@@ -89,8 +97,10 @@ export function createPromotions(options: CouponsOptions) {
     return {
       promotionId: best.promotion.id,
       fundedBy: best.promotion.fundedBy,
+      kind: best.promotion.kind,
       // The exact amount chosen, as a fixed discount: pricing applies what was compared.
       discount: { kind: 'fixed', amountMinor: best.amountMinor },
+      ...(best.lines === null ? {} : { lines: best.lines }),
     };
   }
 
@@ -115,6 +125,10 @@ export function createPromotions(options: CouponsOptions) {
       weekdays: (input.weekdays ?? [0, 1, 2, 3, 4, 5, 6]).reduce((mask, day) => mask | (1 << day), 0),
       startMinute: minuteOf(input.from, 0),
       endMinute: minuteOf(input.until, 1440),
+      itemIds: input.itemIds ?? null,
+      buyQuantity: input.buyQuantity ?? null,
+      getQuantity: input.getQuantity ?? null,
+      comboPriceMinor: input.comboPriceMinor === undefined ? null : BigInt(input.comboPriceMinor),
     };
     const problems = promotionProblems(definition);
     if (problems.length > 0)
@@ -156,6 +170,10 @@ export function createPromotions(options: CouponsOptions) {
       weekdays: definition.weekdays,
       start_minute: definition.startMinute,
       end_minute: definition.endMinute,
+      item_ids: definition.itemIds === null ? null : [...definition.itemIds],
+      buy_quantity: definition.buyQuantity,
+      get_quantity: definition.getQuantity,
+      combo_price_minor: definition.comboPriceMinor,
       created_by: caller.userId,
     });
     const view = promotionView((await repository.byId(id))!);
@@ -280,7 +298,8 @@ export function createPromotions(options: CouponsOptions) {
       order_id: orderId,
       promotion_id: data.promotion.id,
       customer_id: data.customer.id,
-      discount_minor: BigInt(data.pricing.discountMinor),
+      // The promotion's own part (points beside it are not its cost); older orders: the whole discount.
+      discount_minor: BigInt(data.promotion.discountMinor ?? data.pricing.discountMinor),
       subtotal_minor: BigInt(data.pricing.subtotalMinor),
       total_minor: BigInt(data.pricing.totalMinor),
       delivered_at: event.createdAt,

@@ -6,6 +6,12 @@
  *   OrderPaymentFailed / OrderPaymentExpired → void it (the points come back);
  *   OrderRejected / OrderCancelled          → void it; already posted (the order was paid), give
  *                                             the points back with a return transfer.
+ * A hold that expired before its order was paid (a late payment, or this reactor behind by more
+ * than the hold's timeout) is never re-taken: the points went back to the customer, who may have
+ * spent them since, so the order takes none; its discount stays (the customer paid the price
+ * quoted) and is funded like any points' part, by the promotions expense at settlement. The lapse
+ * is recorded once per order (`loyalty_lapsed_holds`) for finance. A tier free delivery taken by
+ * the order goes back to the month when the order fails or is cancelled (the same events).
  * Every transfer is named after the order, so a replay books nothing twice. The money side needs
  * nothing new: the order's discount includes the points' value and settlement pays the discount
  * into the escrow from the promotions expense (platform-funded), so the restaurant's share is
@@ -20,7 +26,13 @@ import {
 } from '../../../ledger/rules/index.js';
 import type { EventStore, RecordedEvent } from '../../eventstore/index.js';
 import { createReactor } from '../../eventstore/reactor.js';
-import { ORDER_STREAM_PREFIX, orderStream, type OrderCreatedData, type PointsPort } from '../orders/index.js';
+import {
+  ORDER_STREAM_PREFIX,
+  orderStream,
+  orderStreamExists,
+  type OrderCreatedData,
+  type PointsPort,
+} from '../orders/index.js';
 import {
   HOLD_TIMEOUT_SECONDS,
   holdTransferId,
@@ -30,6 +42,7 @@ import {
   voidTransferId,
 } from './rules.js';
 import type { LoyaltyLedger } from './service.js';
+import type { FreeDeliveries } from './free-deliveries.js';
 import type { LoyaltyDb } from './tables.js';
 
 export const REDEMPTION_REACTOR = 'loyalty-redemptions';
@@ -38,20 +51,38 @@ const VOIDING = ['OrderPaymentFailed', 'OrderPaymentExpired', 'OrderRejected', '
 /** Answers that mean the step was taken before (by this reactor or an earlier run). */
 const DONE = new Set(['ok', 'exists']);
 
-export type RedemptionOutcome = 'posted' | 'voided' | 'returned' | 'none' | 'expired';
+export type RedemptionOutcome = 'posted' | 'voided' | 'returned' | 'none' | 'expired' | 'lapsed';
 
 export interface RedemptionOptions {
   db: LoyaltyDb;
   eventStore: EventStore;
   ledger: LoyaltyLedger;
   logger: Logger;
+  freeDeliveries?: FreeDeliveries;
+  /** How long a hold waits for the payment (LOYALTY_POINTS_HOLD_SECONDS); default one hour. */
+  holdTimeoutSeconds?: number;
 }
 
 export function createRedemption(options: RedemptionOptions) {
   const { ledger, logger, eventStore } = options;
   const listeners: ((orderId: string, outcome: RedemptionOutcome) => void)[] = [];
 
+  const { freeDeliveries } = options;
   const points: PointsPort = {
+    ...(freeDeliveries === undefined
+      ? {}
+      : {
+          async freeDelivery(customerId, at, orderId) {
+            // Guests have no points account, hence no tier.
+            if (accountSpec(customerPointsId(customerId)) === null) return undefined;
+            return freeDeliveries.available(customerId, at, orderId);
+          },
+          reserveFreeDelivery: (reservation) => freeDeliveries.reserve(reservation),
+          async releaseFreeDelivery(orderId) {
+            if (await orderStreamExists(eventStore, orderId)) return;
+            await freeDeliveries.release(orderId, new Date());
+          },
+        }),
     async available(customerId) {
       if (accountSpec(customerPointsId(customerId)) === null) return 0n;
       const account = await ledger.account(customerPointsId(customerId));
@@ -67,7 +98,7 @@ export function createRedemption(options: RedemptionOptions) {
           currency: 'PTS',
           code: 'points_redeem',
           flags: { pending: true },
-          timeoutSeconds: HOLD_TIMEOUT_SECONDS,
+          timeoutSeconds: options.holdTimeoutSeconds ?? HOLD_TIMEOUT_SECONDS,
           userData: { orderId, userId: customerId },
         },
       ]);
@@ -90,13 +121,8 @@ export function createRedemption(options: RedemptionOptions) {
     userData: { orderId },
   });
 
-  async function end(orderId: string, eventType: string): Promise<RedemptionOutcome> {
-    const [created] = await eventStore.readStream(orderStream(orderId), {
-      maxCount: 1,
-      missingAsEmpty: true,
-    });
-    const data = created?.data as OrderCreatedData | undefined;
-    if (created?.type !== 'OrderCreated' || data?.pointsUsed === undefined) return 'none';
+  async function end(orderId: string, data: OrderCreatedData, eventType: string): Promise<RedemptionOutcome> {
+    if (data.pointsUsed === undefined) return 'none';
     const posting = (POSTING as readonly string[]).includes(eventType);
     const [outcome] = await ledger.submit([
       posting
@@ -109,11 +135,28 @@ export function createRedemption(options: RedemptionOptions) {
     if (!posting && result === 'pending_transfer_already_voided') return 'voided';
     if (result === 'pending_transfer_expired') {
       // The hold outlived its timeout before the order was paid (or ended): nothing is held any
-      // more; a paid order then had its discount without spending points, which finance sees here.
-      logger.error({ orderId, eventType }, 'points hold expired before the order settled it');
-      return 'expired';
+      // more and nothing is taken now (the points are the customer's again). Paid: the order
+      // keeps its discount without spending points; recorded once for finance.
+      if (!posting) return 'expired';
+      await recordLapse(orderId, data);
+      return 'lapsed';
     }
     throw new Error(`points hold of order ${orderId}: ${result}`);
+  }
+
+  async function recordLapse(orderId: string, data: OrderCreatedData): Promise<void> {
+    const inserted = await options.db
+      .insertInto('loyalty_lapsed_holds')
+      .values({
+        order_id: orderId,
+        customer_id: data.customer.id,
+        points: BigInt(data.pointsUsed!),
+        discount_minor: BigInt(data.pointsDiscountMinor ?? 0),
+      })
+      .onConflict((conflict) => conflict.column('order_id').doNothing())
+      .executeTakeFirst();
+    if ((inserted.numInsertedOrUpdatedRows ?? 0n) > 0n)
+      logger.warn({ orderId }, 'points hold expired before payment: the order took no points');
   }
 
   /** A paid order cancelled or rejected: the spent points go back (once, by order). */
@@ -136,7 +179,15 @@ export function createRedemption(options: RedemptionOptions) {
 
   async function handle(event: RecordedEvent): Promise<void> {
     const orderId = event.stream.slice(ORDER_STREAM_PREFIX.length);
-    const outcome = await end(orderId, event.type);
+    const [created] = await eventStore.readStream(orderStream(orderId), {
+      maxCount: 1,
+      missingAsEmpty: true,
+    });
+    const data = created?.data as OrderCreatedData | undefined;
+    if (created?.type !== 'OrderCreated' || data === undefined) return;
+    if (data.freeDelivery !== undefined && !(POSTING as readonly string[]).includes(event.type))
+      await freeDeliveries?.release(orderId, event.createdAt);
+    const outcome = await end(orderId, data, event.type);
     for (const listener of listeners) listener(orderId, outcome);
   }
 

@@ -102,4 +102,5 @@ export const postTransferId = (orderId: string): string => `points-post:${orderI
 export const voidTransferId = (orderId: string): string => `points-void:${orderId}`;
 export const returnTransferId = (orderId: string): string => `points-return:${orderId}`;
 /** A hold whose order never got appended (the process stopped) ends with this timeout. */
+/** The default of LOYALTY_POINTS_HOLD_SECONDS. */
 export const HOLD_TIMEOUT_SECONDS = 3_600;

@@ -31,6 +31,7 @@ import {
   nextTierOf,
   pointsFor,
   tierOf,
+  type Tier,
   type TierRules,
 } from './rules.js';
 import type { LoyaltyDb } from './tables.js';
@@ -151,7 +152,14 @@ export function createLoyalty(options: LoyaltyOptions) {
     const outcome = await grant({
       orderId,
       userId: data.customer.id,
-      baseMinor: earningBaseMinor(data.pricing, event.refundMinor ?? 0),
+      // A tier's free delivery is in the discount but is not food: it does not lower the base.
+      baseMinor: earningBaseMinor(
+        {
+          subtotalMinor: data.pricing.subtotalMinor,
+          discountMinor: data.pricing.discountMinor - (data.freeDelivery?.discountMinor ?? 0),
+        },
+        event.refundMinor ?? 0,
+      ),
       sourceEvent: event.type,
       at: event.at,
     });
@@ -323,9 +331,15 @@ export function createLoyalty(options: LoyaltyOptions) {
     return counts;
   }
 
+  /** The customer's tier at `at`, by the points earned in the 12 months before. */
+  async function tierAt(userId: string, at: Date): Promise<Tier> {
+    return tierOf(await earnedLastYear(userId, at), tiers);
+  }
+
   return {
     awardOrder,
     grant,
+    tierAt,
     summary,
     history,
     expirePoints,

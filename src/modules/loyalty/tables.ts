@@ -66,7 +66,7 @@ export interface PromotionsTable {
   name: string;
   funded_by: 'platform' | 'restaurant';
   restaurant_id: string | null;
-  kind: 'percent' | 'fixed' | 'free_delivery';
+  kind: 'percent' | 'fixed' | 'free_delivery' | 'buy_get' | 'combo';
   percent: string | null;
   amount_minor: bigint | null;
   max_discount_minor: bigint | null;
@@ -80,6 +80,33 @@ export interface PromotionsTable {
   created_by: string;
   created_at: Generated<Date>;
   disabled_at: Date | null;
+  /** The items an item, "buy X get Y" or combo promotion is about (null: the whole food). */
+  item_ids: string[] | null;
+  buy_quantity: number | null;
+  get_quantity: number | null;
+  combo_price_minor: bigint | null;
+}
+
+/** An order that used one of its customer's tier free deliveries of a month (held, or released). */
+export interface LoyaltyFreeDeliveriesTable {
+  order_id: string;
+  customer_id: string;
+  /** `YYYY-MM`, Cameroon time. */
+  period: string;
+  tier: string;
+  discount_minor: bigint;
+  status: 'held' | 'released';
+  created_at: Generated<Date>;
+  released_at: Date | null;
+}
+
+/** A points hold that expired before its order was paid: the order took no points (for finance). */
+export interface LoyaltyLapsedHoldsTable {
+  order_id: string;
+  customer_id: string;
+  points: bigint;
+  discount_minor: bigint;
+  recorded_at: Generated<Date>;
 }
 
 /** A delivered order that had a promotion (for the campaign's figures). */
@@ -125,6 +152,8 @@ export interface LoyaltyTables {
   referrals: ReferralsTable;
   promotions: PromotionsTable;
   promotion_orders: PromotionOrdersTable;
+  loyalty_free_deliveries: LoyaltyFreeDeliveriesTable;
+  loyalty_lapsed_holds: LoyaltyLapsedHoldsTable;
   loyalty_awards: LoyaltyAwardsTable;
   loyalty_reactor_checkpoints: LoyaltyReactorCheckpointsTable;
   coupons: CouponsTable;

@@ -129,8 +129,25 @@ export interface OrderCreatedData {
     /** A coupon scoped to some dishes: the indexes of `lines` its discount was computed on. */
     lineIndexes?: number[];
   };
-  /** The automatic promotion applied instead (no coupon, no points), funded the same way. */
-  promotion?: { id: string; fundedBy: 'platform' | 'restaurant' };
+  /**
+   * The automatic promotion applied instead of a coupon (points may go with it), funded the same
+   * way. `discountMinor`: its own part of pricing.discountMinor (absent on orders placed before
+   * points could go with a promotion: all of it); `lines`: an item or combo promotion's part per
+   * line (indexes of `lines`), summing to `discountMinor`.
+   */
+  promotion?: {
+    id: string;
+    fundedBy: 'platform' | 'restaurant';
+    kind?: string;
+    discountMinor?: number;
+    lines?: { index: number; discountMinor: number }[];
+  };
+  /**
+   * A loyalty tier's free delivery (docs/loyalty.md, "Tier benefits"): the delivery fee, inside
+   * pricing.discountMinor, paid by the platform (the settlement's `delivery_benefit` leg); one of
+   * the customer's `tier` free deliveries of `period` (YYYY-MM, Cameroon time).
+   */
+  freeDelivery?: { tier: string; period: string; discountMinor: number };
   /** Loyalty points held for this order (their XAF value is in pricing.discountMinor); absent when none. */
   pointsUsed?: number;
   /** The points' XAF part of pricing.discountMinor (applied after a coupon, on the food left). */

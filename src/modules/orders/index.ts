@@ -76,6 +76,7 @@ export type {
   DriverPositionPort,
   DeliveryProofPort,
   PointsPort,
+  FreeDeliveryReservation,
   PreparationPort,
   PreparationEstimate,
 } from './ports.js';

@@ -85,6 +85,24 @@ export interface AppliedCoupon {
   lineIndexes?: number[];
 }
 
+/** The automatic promotion an order applies, as OrderCreated records it. */
+export interface AppliedPromotion {
+  id: string;
+  fundedBy: DiscountFunder;
+  kind?: string;
+  /** The promotion's own part of the order's discount (points are the rest), exact XAF. */
+  discountMinor: number;
+  /** An item or combo promotion: its part on each line. */
+  lines?: { index: number; discountMinor: number }[];
+}
+
+/** A loyalty tier's free delivery: the waived delivery fee, one of the month's. */
+export interface AppliedFreeDelivery {
+  tier: string;
+  period: string;
+  discountMinor: number;
+}
+
 const digits = (count: number) => Array.from({ length: count }, () => String(randomInt(0, 10))).join('');
 
 export interface OrderQuoteDependencies {
@@ -109,8 +127,10 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
   const { catalog, policy, schedule } = deps;
 
   /**
-   * The order's discounts (docs/loyalty.md, "Points and a coupon"): a coupon (on its lines) or,
-   * without a code and without points, the automatic promotion; then points on the food left.
+   * The order's discounts, in their order of application (docs/loyalty.md, "Order of
+   * application"): 1. the offer, a coupon (on its lines) or else the automatic promotion (on the
+   * food or its lines); 2. points on the food the offer left; 3. a loyalty tier's free delivery
+   * on the delivery fee (not when a free-delivery promotion already gave the fee).
    */
   async function resolveDiscount(
     input: PlaceOrderInput,
@@ -120,8 +140,9 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
   ): Promise<{
     discount: Discount;
     coupon?: AppliedCoupon;
-    promotion?: AppliedCoupon;
+    promotion?: AppliedPromotion;
     pointsDiscountMinor?: bigint;
+    freeDelivery?: AppliedFreeDelivery;
   }> {
     const offer = await resolveOffer(input, order, snapshot, subtotalMinor);
     const offerBaseMinor =
@@ -135,6 +156,8 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
     }
     const discount: Discount =
       stacked.totalMinor === 0n ? { kind: 'none' } : { kind: 'fixed', amountMinor: stacked.totalMinor };
+    const freeDelivery =
+      offer.promotion?.kind === 'free_delivery' ? undefined : await tierFreeDelivery(order);
     return {
       discount,
       ...(offer.coupon === undefined
@@ -146,12 +169,29 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
               ...(offer.lineIndexes === undefined ? {} : { lineIndexes: offer.lineIndexes }),
             },
           }),
-      ...(offer.promotion === undefined ? {} : { promotion: offer.promotion }),
+      ...(offer.promotion === undefined
+        ? {}
+        : { promotion: { ...offer.promotion, discountMinor: Number(stacked.offerMinor) } }),
       ...(input.usePoints === undefined ? {} : { pointsDiscountMinor: stacked.pointsMinor }),
+      ...(freeDelivery === undefined ? {} : { freeDelivery }),
     };
   }
 
-  /** The coupon of the code, or (no code, no points) the largest automatic promotion. */
+  /** The customer's tier free delivery, when the points port offers one and one is left this month. */
+  async function tierFreeDelivery(order: {
+    customerId: string;
+    orderId: string | undefined;
+    at: Date;
+    deliveryFee: bigint;
+  }): Promise<AppliedFreeDelivery | undefined> {
+    const port = deps.points();
+    if (port.freeDelivery === undefined || order.deliveryFee === 0n) return undefined;
+    const benefit = await port.freeDelivery(order.customerId, order.at, order.orderId);
+    if (benefit === undefined) return undefined;
+    return { ...benefit, discountMinor: Number(order.deliveryFee) };
+  }
+
+  /** The coupon of the code, or (no code) the largest automatic promotion. */
   async function resolveOffer(
     input: PlaceOrderInput,
     order: { customerId: string; orderId: string | undefined; at: Date; deliveryFee: bigint },
@@ -160,7 +200,7 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
   ): Promise<{
     discount: Discount;
     coupon?: AppliedCoupon;
-    promotion?: AppliedCoupon;
+    promotion?: Omit<AppliedPromotion, 'discountMinor'>;
     lineIndexes?: number[];
   }> {
     const context = {
@@ -170,13 +210,29 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
       at: order.at,
     };
     if (input.couponCode === undefined) {
-      // An automatic promotion only when there is no coupon and no points.
-      if (input.usePoints !== undefined) return { discount: { kind: 'none' } };
-      const automatic = await deps.coupons.automatic?.({ ...context, deliveryFeeMinor: order.deliveryFee });
+      const automatic = await deps.coupons.automatic?.({
+        ...context,
+        deliveryFeeMinor: order.deliveryFee,
+        lines: snapshot.lines.map((line) => ({
+          itemId: line.itemId,
+          quantity: line.quantity,
+          lineTotalMinor: line.linePrice,
+        })),
+      });
       if (automatic === undefined) return { discount: { kind: 'none' } };
+      const lines = automatic.lines?.map((line) => ({
+        index: line.index,
+        discountMinor: Number(line.discountMinor),
+      }));
       return {
         discount: automatic.discount,
-        promotion: { id: automatic.promotionId, fundedBy: automatic.fundedBy },
+        promotion: {
+          id: automatic.promotionId,
+          fundedBy: automatic.fundedBy,
+          ...(automatic.kind === undefined ? {} : { kind: automatic.kind }),
+          ...(lines === undefined ? {} : { lines }),
+        },
+        ...(lines === undefined ? {} : { lineIndexes: lines.map((line) => line.index) }),
       };
     }
     const result = await deps.coupons.evaluate(input.couponCode, {
@@ -283,7 +339,7 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
       });
     }
     const subtotal = snapshot.lines.reduce((sum, line) => sum + line.linePrice, 0n);
-    const { discount, coupon, promotion, pointsDiscountMinor } = await resolveDiscount(
+    const { discount, coupon, promotion, pointsDiscountMinor, freeDelivery } = await resolveDiscount(
       input,
       { customerId, orderId, at: current, deliveryFee: deliveryFeeMinor(delivery.distanceM) },
       snapshot,
@@ -300,8 +356,9 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
         taxRatePercent: deps.taxRatePercent,
         tipMinor: BigInt(input.tipMinor),
         discount,
+        ...(freeDelivery === undefined ? {} : { deliveryDiscountMinor: BigInt(freeDelivery.discountMinor) }),
       });
-      return { snapshot, delivery, pricing, at, coupon, promotion, pointsDiscountMinor };
+      return { snapshot, delivery, pricing, at, coupon, promotion, pointsDiscountMinor, freeDelivery };
     } catch (error) {
       if (error instanceof PricingError)
         throw ordersErrors.of('unprocessable', 'invalid_order', error.message);
@@ -383,6 +440,7 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
       couponCode: input.couponCode ?? null,
       ...(quoted.coupon === undefined ? {} : { coupon: quoted.coupon }),
       ...(quoted.promotion === undefined ? {} : { promotion: quoted.promotion }),
+      ...(quoted.freeDelivery === undefined ? {} : { freeDelivery: quoted.freeDelivery }),
       ...(input.usePoints === undefined
         ? {}
         : { pointsUsed: input.usePoints, pointsDiscountMinor: Number(quoted.pointsDiscountMinor ?? 0n) }),

@@ -159,12 +159,18 @@ export interface CouponPort {
 
 export interface PromotionContext extends CouponContext {
   deliveryFeeMinor: bigint;
+  /** The order's lines (item, quantity, line total), for item, "buy X get Y" and combo promotions. */
+  lines: readonly { itemId: string; quantity: number; lineTotalMinor: bigint }[];
 }
 
 export interface AutomaticDiscount {
   promotionId: string;
   fundedBy: DiscountFunder;
+  /** The promotion's kind (percent, fixed, free_delivery, buy_get, combo), as the order records it. */
+  kind?: string;
   discount: Discount;
+  /** An item or combo promotion: its part on each line (indexes of the order's lines), summing to the discount. */
+  lines?: readonly { index: number; discountMinor: bigint }[];
 }
 
 /**
@@ -181,6 +187,27 @@ export interface PointsPort {
    * back when the order fails or is cancelled (loyalty's reactor follows the order's events).
    */
   hold(orderId: string, customerId: string, points: bigint): Promise<boolean>;
+  /**
+   * The customer's tier free delivery, when one is left this month (advisory, at the quote;
+   * `orderId`: a keyed retry's own reservation does not count). Optional: without it, none.
+   */
+  freeDelivery?(
+    customerId: string,
+    at: Date,
+    orderId?: string,
+  ): Promise<{ tier: string; period: string } | undefined>;
+  /** Takes it for the order at placement (race-safe, idempotent by order); false when none is left. */
+  reserveFreeDelivery?(reservation: FreeDeliveryReservation): Promise<boolean>;
+  /** Gives it back when the order will not be appended (placement refused after it). */
+  releaseFreeDelivery?(orderId: string): Promise<void>;
+}
+
+export interface FreeDeliveryReservation {
+  orderId: string;
+  customerId: string;
+  tier: string;
+  period: string;
+  discountMinor: bigint;
 }
 
 export interface PointsRules {

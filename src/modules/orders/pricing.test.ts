@@ -84,6 +84,31 @@ describe('pricing: the whole order', () => {
       totalMinor: 8_595n,
     });
   });
+  it('a waived delivery fee (a tier free delivery) joins the discount, lowers the tax base, never passes the fee', () => {
+    // Food 7 000 − 700, fee 740 waived: tax 19.25 % of 6 300 = 1 212.75 → 1 213; total 6 300 + 1 213 + 200.
+    const pricing = priceOrder({
+      lines: [line(2_500n, 2, [500n]), line(1_000n)],
+      distanceMetres: 2_350,
+      taxRatePercent: '19.25',
+      tipMinor: 200n,
+      discount: { kind: 'percent', percent: '10' },
+      deliveryDiscountMinor: 740n,
+    });
+    expect(pricing).toMatchObject({ discountMinor: 1_440n, deliveryFeeMinor: 740n, taxMinor: 1_213n });
+    expect(pricing.totalMinor).toBe(7_713n);
+    for (const deliveryDiscountMinor of [741n, -1n])
+      expect(() =>
+        priceOrder({
+          lines: [line(1_000n)],
+          distanceMetres: 2_350,
+          taxRatePercent: '0',
+          tipMinor: 0n,
+          discount: { kind: 'none' },
+          deliveryDiscountMinor,
+        }),
+      ).toThrow(PricingError);
+  });
+
   it('refuses empty orders, bad quantities, negative prices and tips', () => {
     const base = {
       distanceMetres: 0,

@@ -4,8 +4,9 @@
  *   line total   = quantity × (unit price + Σ modifier price deltas)
  *   subtotal     = Σ line totals
  *   discount     = the coupon's or promotion's discount (on the subtotal, or on the lines a coupon
- *                  is scoped to), then points on the food left (stackedDiscount); never more
- *                  than the subtotal
+ *                  or an item promotion is about), then points on the food left
+ *                  (stackedDiscount); never more than the subtotal; plus a waived delivery fee
+ *                  (a loyalty tier's free delivery), never more than the delivery fee
  *   delivery fee = 500 XAF + 100 XAF per km, charged per started 100 m (10 XAF each): 1 m costs
  *                  510, 1.05 km costs 610 (the same rule as the driver's fee in ledger/rules)
  *   tax          = TAX_RATE_PERCENT × (subtotal − discount + delivery fee), ROUND_HALF_UP to the
@@ -52,6 +53,8 @@ export interface PricingInput {
   taxRatePercent: string;
   tipMinor: bigint;
   discount: Discount;
+  /** A waived delivery fee (a tier's free delivery), at most the fee; added to discountMinor. */
+  deliveryDiscountMinor?: bigint;
 }
 
 export interface Pricing {
@@ -174,8 +177,11 @@ export function priceOrder(input: PricingInput): Pricing {
     throw new PricingError(`the tip must be 0 to ${MAX_TIP_XAF} XAF`);
   const lineTotalsMinor = input.lines.map(lineTotal);
   const subtotalMinor = lineTotalsMinor.reduce((sum, amount) => sum + amount, 0n);
-  const discount = discountMinor(subtotalMinor, input.discount);
   const deliveryFee = deliveryFeeMinor(input.distanceMetres);
+  const waived = input.deliveryDiscountMinor ?? 0n;
+  if (waived < 0n || waived > deliveryFee)
+    throw new PricingError('a delivery discount is at most the delivery fee');
+  const discount = discountMinor(subtotalMinor, input.discount) + waived;
   const tax = taxMinor(subtotalMinor - discount + deliveryFee, input.taxRatePercent);
   const totalMinor = subtotalMinor - discount + deliveryFee + tax + input.tipMinor;
   if (totalMinor > MAX_ORDER_TOTAL_XAF)

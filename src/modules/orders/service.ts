@@ -178,6 +178,7 @@ export function createOrdersService(deps: OrdersDependencies) {
     if (!held) {
       await restoreUnplaced(data.orderId);
       await releaseCoupon(data);
+      await releaseFreeDelivery(data);
       const available = await points()
         .available(data.customer.id)
         .catch(() => undefined);
@@ -218,6 +219,52 @@ export function createOrdersService(deps: OrdersDependencies) {
       await restoreUnplaced(data.orderId);
       throw ordersErrors.of('unprocessable', result.code, `The coupon cannot be used: ${result.reason}.`);
     }
+  }
+
+  /**
+   * Takes one of the customer's tier free deliveries of the month after the coupon (idempotent by
+   * order: a retried placement finds its own). Refused (another order took the last one
+   * meanwhile), the stock and the coupon's use of the never-appended order go back: 409.
+   */
+  async function reserveFreeDelivery(data: OrderCreatedData): Promise<void> {
+    const benefit = data.freeDelivery;
+    const port = (deps.points ?? (() => noPoints))();
+    if (benefit === undefined || port.reserveFreeDelivery === undefined) return;
+    let reserved: boolean;
+    try {
+      reserved = await port.reserveFreeDelivery({
+        orderId: data.orderId,
+        customerId: data.customer.id,
+        tier: benefit.tier,
+        period: benefit.period,
+        discountMinor: BigInt(benefit.discountMinor),
+      });
+    } catch (error) {
+      await restoreUnplaced(data.orderId);
+      await releaseCoupon(data);
+      throw error;
+    }
+    if (!reserved) {
+      await restoreUnplaced(data.orderId);
+      await releaseCoupon(data);
+      throw ordersErrors.of(
+        'conflict',
+        'free_delivery_taken',
+        'Another order took your last free delivery of the month; place the order again.',
+      );
+    }
+  }
+
+  /** Points refused after the free delivery was taken: it goes back now (the order never existed). */
+  async function releaseFreeDelivery(data: OrderCreatedData): Promise<void> {
+    const port = (deps.points ?? (() => noPoints))();
+    if (data.freeDelivery === undefined || port.releaseFreeDelivery === undefined) return;
+    await port.releaseFreeDelivery(data.orderId).catch((error: unknown) => {
+      logger.error(
+        { err: error, orderId: data.orderId },
+        'free delivery release after refused points failed',
+      );
+    });
   }
 
   /** Points refused after the coupon was reserved: its use goes back now rather than at the sweep. */
@@ -333,6 +380,7 @@ export function createOrdersService(deps: OrdersDependencies) {
     const [created] = tracedDecide(orderStream(orderId), create, () => decide(create, initialState()));
     await reserveStock(data, options.resume === true);
     await reserveCoupon(data, current);
+    await reserveFreeDelivery(data);
     await holdPoints(data);
     const createdState = evolve(initialState(), created!);
     // A wallet settles at once: its money moves first and the order is appended once, created

@@ -23,8 +23,10 @@ export interface OrderLike {
   customer: { id: string };
   /** The coupon applied and who funds its discount (absent: the platform funds any discount). */
   coupon?: { fundedBy: 'platform' | 'restaurant'; discountMinor?: number };
-  /** The automatic promotion applied instead, funded the same way. */
-  promotion?: { fundedBy: 'platform' | 'restaurant' };
+  /** The automatic promotion applied instead, funded the same way (its own part beside points). */
+  promotion?: { fundedBy: 'platform' | 'restaurant'; discountMinor?: number };
+  /** A loyalty tier's free delivery: the waived fee, inside the discount, paid by the platform. */
+  freeDelivery?: { discountMinor: number };
   pricing: {
     subtotalMinor: number;
     discountMinor: number;
@@ -87,6 +89,15 @@ export function createEscrowRelease(options: EscrowReleaseOptions) {
       ...(order.coupon?.fundedBy === 'restaurant' && order.coupon.discountMinor !== undefined
         ? { restaurantDiscountMinor: BigInt(order.coupon.discountMinor) }
         : {}),
+      // A restaurant's promotion with points beside it: the restaurant funds the promotion's part.
+      ...(order.coupon === undefined &&
+      order.promotion?.fundedBy === 'restaurant' &&
+      order.promotion.discountMinor !== undefined
+        ? { restaurantDiscountMinor: BigInt(order.promotion.discountMinor) }
+        : {}),
+      ...(order.freeDelivery === undefined
+        ? {}
+        : { deliveryDiscountMinor: BigInt(order.freeDelivery.discountMinor) }),
       commissionRate: rate,
       driverFeeMinor: driverFeeMinor(Math.ceil(pricing.distanceMetres)),
     });

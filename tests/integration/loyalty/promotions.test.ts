@@ -126,7 +126,7 @@ describe('promotions without codes', () => {
     });
   });
 
-  it('a restaurant’s happy hour, larger, wins and reduces its share; a coupon or points replace any promotion', async () => {
+  it('a restaurant’s happy hour, larger, wins and reduces its share; a coupon replaces any promotion', async () => {
     const happy = await promotion(world.actors.owner.accessToken, {
       name: 'Happy hour',
       kind: 'percent',
