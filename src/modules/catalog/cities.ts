@@ -16,11 +16,14 @@ import {
   type CityCenter,
   type CityRules,
 } from './rules/cities.js';
-import type { CatalogTables, CitiesTable } from './tables.js';
+import { deliveryTermsAt, type DeliveryTerms, type Zone, type ZonePoint } from './rules/zones.js';
+import type { CatalogTables, CitiesTable, CityZonesTable } from './tables.js';
 
 export const CITY_DIRECTORY_TTL_MS = 30_000;
 /** The most cities the platform holds (the directory keeps them all in memory). */
 export const MAX_CITIES = 500;
+/** The most zones the directory holds over all cities (MAX_ZONES_PER_CITY each). */
+export const MAX_ZONES = 5_000;
 
 export interface CityInput {
   id: string;
@@ -50,6 +53,19 @@ function cityOf(row: Selectable<CitiesTable>): City {
     center: { latitude: row.center_latitude, longitude: row.center_longitude },
     bounds: { south: row.south, west: row.west, north: row.north, east: row.east },
     rules: row.rules as CityRules,
+  };
+}
+
+export function zoneOf(row: Selectable<CityZonesTable>): Zone {
+  return {
+    id: row.id,
+    cityId: row.city_id,
+    name: row.name,
+    polygon: row.polygon,
+    active: row.active,
+    delivers: row.delivers,
+    feeAdjustmentXaf: row.fee_adjustment_xaf,
+    surges: row.surges as Zone['surges'],
   };
 }
 
@@ -86,22 +102,38 @@ function checkCity(city: City): void {
 
 export function createCityService(deps: Pick<CatalogDependencies, 'db' | 'audit' | 'now'>) {
   const clock = () => (deps.now ?? (() => new Date()))().getTime();
-  let cached: { cities: City[]; loadedAt: number } | undefined;
-  let loading: Promise<City[]> | undefined;
+  interface Directory {
+    cities: City[];
+    zones: Map<string, Zone[]>;
+  }
+  let cached: (Directory & { loadedAt: number }) | undefined;
+  let loading: Promise<Directory> | undefined;
 
-  async function load(): Promise<City[]> {
-    const rows = await deps.db.selectFrom('cities').selectAll().orderBy('id').limit(MAX_CITIES).execute();
-    return rows.map(cityOf);
+  async function load(): Promise<Directory> {
+    const [rows, zoneRows] = await Promise.all([
+      deps.db.selectFrom('cities').selectAll().orderBy('id').limit(MAX_CITIES).execute(),
+      deps.db
+        .selectFrom('city_zones')
+        .selectAll()
+        .orderBy('city_id')
+        .orderBy('id')
+        .limit(MAX_ZONES)
+        .execute(),
+    ]);
+    const zones = new Map<string, Zone[]>();
+    for (const zone of zoneRows.map(zoneOf))
+      zones.set(zone.cityId, [...(zones.get(zone.cityId) ?? []), zone]);
+    return { cities: rows.map(cityOf), zones };
   }
 
-  async function all(): Promise<City[]> {
-    if (cached !== undefined && clock() - cached.loadedAt < CITY_DIRECTORY_TTL_MS) return cached.cities;
+  async function directory(): Promise<Directory> {
+    if (cached !== undefined && clock() - cached.loadedAt < CITY_DIRECTORY_TTL_MS) return cached;
     // One load for concurrent callers; a write meanwhile drops what it would have cached.
     loading ??= load().then(
-      (cities) => {
+      (loaded) => {
         loading = undefined;
-        cached = { cities, loadedAt: clock() };
-        return cities;
+        cached = { ...loaded, loadedAt: clock() };
+        return loaded;
       },
       (error: unknown) => {
         loading = undefined;
@@ -109,6 +141,14 @@ export function createCityService(deps: Pick<CatalogDependencies, 'db' | 'audit'
       },
     );
     return loading;
+  }
+
+  async function all(): Promise<City[]> {
+    return (await directory()).cities;
+  }
+
+  async function zonesOf(cityId: string): Promise<Zone[]> {
+    return (await directory()).zones.get(cityId) ?? [];
   }
 
   function invalidate(): void {
@@ -122,9 +162,28 @@ export function createCityService(deps: Pick<CatalogDependencies, 'db' | 'audit'
 
   return {
     all,
+    zonesOf,
     invalidate,
     async get(id: string): Promise<City | undefined> {
       return (await all()).find((city) => city.id === id);
+    },
+
+    /**
+     * The one place pricing, placement, search and dispatch read a city's and zone's rules:
+     * where the platform delivers, the fee rule, minimum order, distance cap and tax rate at
+     * `point` and instant `at`. Undefined for an unknown city.
+     */
+    async deliveryTerms(cityId: string, point: ZonePoint, at: Date): Promise<DeliveryTerms | undefined> {
+      const loaded = await directory();
+      const city = loaded.cities.find((c) => c.id === cityId);
+      if (city === undefined) return undefined;
+      return deliveryTermsAt(city, loaded.zones.get(cityId) ?? [], point, at);
+    },
+
+    /** The terms at `point` in every city (search: which cities' restaurants may deliver there). */
+    async deliveryTermsEverywhere(point: ZonePoint, at: Date): Promise<DeliveryTerms[]> {
+      const loaded = await directory();
+      return loaded.cities.map((city) => deliveryTermsAt(city, loaded.zones.get(city.id) ?? [], point, at));
     },
 
     /**

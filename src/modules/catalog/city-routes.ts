@@ -11,7 +11,18 @@ import { ProblemSchema } from '../../http/problem.js';
 import type { Caller } from './context.js';
 import type { Catalog } from './index.js';
 import type { City } from './rules/cities.js';
-import { CityBody, CityParams, CityPatchBody, CityResponse, PublicCityResponse } from './schemas.js';
+import type { Zone } from './rules/zones.js';
+import {
+  CityBody,
+  CityParams,
+  CityPatchBody,
+  CityResponse,
+  PublicCityResponse,
+  ZoneBody,
+  ZoneParams,
+  ZonePatchBody,
+  ZoneResponse,
+} from './schemas.js';
 
 const ADMIN: RouteAccess = { permissions: ['FULL_SYSTEM_ACCESS'] };
 const denied = { 401: ProblemSchema, 403: ProblemSchema };
@@ -109,5 +120,81 @@ export function registerCityRoutes(
       },
     },
     async (request) => catalog.cities.update(callerOf(request), request.params.cityId, request.body),
+  );
+
+  registerZoneRoutes(app, services);
+}
+
+/** Zones within a city (issue #26): polygons with delivery rules, admin only, audited. */
+function registerZoneRoutes(root: FastifyInstance, services: Parameters<typeof registerCityRoutes>[1]): void {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  const { catalog, callerOf } = services;
+  const tags = ['catalog'];
+
+  app.get(
+    '/v1/admin/cities/:cityId/zones',
+    {
+      config: { access: ADMIN },
+      schema: {
+        tags,
+        summary: 'The zones of a city, active or not',
+        params: CityParams,
+        response: { 200: Type.Object({ items: Type.Array(ZoneResponse) }), ...denied, 404: ProblemSchema },
+      },
+    },
+    async (request) => ({ items: await catalog.zones.list(request.params.cityId) }),
+  );
+
+  app.post(
+    '/v1/admin/cities/:cityId/zones',
+    {
+      config: { access: ADMIN, idempotency: 'optional', location: true },
+      schema: {
+        tags,
+        summary: 'Add a zone to a city: its outline, whether the platform delivers there, fee adjustments',
+        params: CityParams,
+        body: ZoneBody,
+        response: {
+          201: ZoneResponse,
+          400: ProblemSchema,
+          ...denied,
+          404: ProblemSchema,
+          409: ProblemSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request);
+      const { cityId } = request.params;
+      const body = await withIdempotency(
+        services.idempotencyDb,
+        request,
+        reply,
+        { scope: `catalog:zone:${caller.userId}` },
+        async () => {
+          const zone = await catalog.zones.create(caller, cityId, request.body);
+          reply.header('location', `/v1/admin/cities/${cityId}/zones/${zone.id}`);
+          return { statusCode: 201, body: zone };
+        },
+      );
+      return body as Zone;
+    },
+  );
+
+  app.patch(
+    '/v1/admin/cities/:cityId/zones/:zoneId',
+    {
+      config: { access: ADMIN },
+      schema: {
+        tags,
+        summary:
+          'Change a zone: outline, name, delivery, fee adjustment, surges; `active` switches it on or off',
+        params: ZoneParams,
+        body: ZonePatchBody,
+        response: { 200: ZoneResponse, 400: ProblemSchema, ...denied, 404: ProblemSchema },
+      },
+    },
+    async (request) =>
+      catalog.zones.update(callerOf(request), request.params.cityId, request.params.zoneId, request.body),
   );
 }

@@ -18,6 +18,7 @@ import { defineContext, need, tablesOf } from '../../platform/context.js';
 import type { Identity } from '../identity/index.js';
 import type { CatalogDependencies } from './context.js';
 import { createCityService, type CityService } from './cities.js';
+import { createZoneService, type ZoneService } from './zones.js';
 import { CITIES_CHANGED, connectCatalogInvalidation } from './invalidation.js';
 import { createMenuCache, type MenuCache } from './menu-cache.js';
 import { createOrderCatalogCache } from './order-catalog-cache.js';
@@ -51,6 +52,7 @@ export type { CompletedOrder, CompletedOrderLookup } from './reviews.js';
 export type { CatalogRankingApi, RankingItem } from './ranking-items.js';
 export type { CatalogPhotos } from './photos.js';
 export type { City, CityRules } from './rules/cities.js';
+export type { DeliveryTerms, DeliveryFeeRule, DeliveryRefusal, Zone } from './rules/zones.js';
 export type { CatalogPhoto, PhotoEncoding } from './model.js';
 export type { Actor, AuditEntry, AuditWriter, RoleGranter, CatalogDependencies } from './context.js';
 export { CUISINES, CUISINE_CODES } from './rules/cuisines.js';
@@ -73,6 +75,8 @@ export interface Catalog {
   restaurants: ReturnType<typeof createRestaurantService>;
   /** Cities as data and their rules (issue #26), read from memory. */
   cities: CityService;
+  /** Zones within a city: where the platform delivers and the fee adjustments (issue #26). */
+  zones: ZoneService;
   menu: ReturnType<typeof createMenuService>;
   search: ReturnType<typeof createSearchService>;
   reviews: ReviewService;
@@ -92,15 +96,23 @@ export function createCatalog(
   deps: CatalogDependencies & { redis?: Redis; redisKeyPrefix?: string },
 ): Catalog {
   const repository = createCatalogRepository(deps.db, deps.fields);
-  const search = createSearchService(createSearchRepository(deps.db), deps.now ?? (() => new Date()));
+  const cityService = createCityService(deps);
+  const search = createSearchService(
+    createSearchRepository(deps.db),
+    deps.now ?? (() => new Date()),
+    cityService,
+  );
   const menus = createMenuCache({ ttlMs: MENU_CACHE_TTL_MS, maxEntries: MENU_CACHE_MAX_ENTRIES });
   const orderCatalog = createOrderCatalogCache(repository, {
     ttlMs: ORDER_CATALOG_TTL_MS,
     maxRestaurants: MENU_CACHE_MAX_ENTRIES,
   });
-  const cityService = createCityService(deps);
   const dropLocal = (restaurantId: string) => {
-    if (restaurantId === CITIES_CHANGED) return cityService.invalidate();
+    if (restaurantId === CITIES_CHANGED) {
+      // Search pages depend on the cities' zones and rules (who delivers where).
+      cityService.invalidate();
+      return search.invalidate();
+    }
     menus.invalidate(restaurantId);
     orderCatalog.invalidate(restaurantId);
     search.invalidate();
@@ -120,32 +132,38 @@ export function createCatalog(
       invalidation.publish(restaurantId);
     },
   };
-  // A city write drops this instance's directory at once and, through Redis, the others'.
+  // A city or zone write drops this instance's directory and search pages at once and, through
+  // Redis, the others'.
+  const announced =
+    <A extends unknown[], R>(write: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await write(...args);
+      } finally {
+        dropLocal(CITIES_CHANGED);
+        invalidation.publish(CITIES_CHANGED);
+      }
+    };
   const cities: CityService = {
     ...cityService,
-    create: async (...args) => {
-      try {
-        return await cityService.create(...args);
-      } finally {
-        invalidation.publish(CITIES_CHANGED);
-      }
-    },
-    update: async (...args) => {
-      try {
-        return await cityService.update(...args);
-      } finally {
-        invalidation.publish(CITIES_CHANGED);
-      }
-    },
+    create: announced(cityService.create),
+    update: announced(cityService.update),
+  };
+  const zoneService = createZoneService(deps, cityService);
+  const zones: ZoneService = {
+    ...zoneService,
+    create: announced(zoneService.create),
+    update: announced(zoneService.update),
   };
   let completedOrders: CompletedOrderLookup = noCompletedOrders;
   return {
     restaurants: createRestaurantService(deps, repository, menuCache, cities),
     cities,
+    zones,
     menu: createMenuService(deps, repository, menuCache),
     search,
     reviews: createReviewService(deps, () => completedOrders),
-    orders: createOrdersApi(deps, repository, menuCache, orderCatalog),
+    orders: createOrdersApi(deps, repository, menuCache, orderCatalog, cityService),
     ranking: createRankingItems(deps.db),
     photos: createCatalogPhotos(deps, repository, menuCache),
     repository,

@@ -7,6 +7,8 @@
 import type { Transaction } from 'kysely';
 import { borrowTransaction } from '../../db/own-tables.js';
 import type { CatalogTables } from './tables.js';
+import type { CityService } from './cities.js';
+import type { DeliveryTerms } from './rules/zones.js';
 import type { CatalogDependencies } from './context.js';
 import type { MenuCache } from './menu-cache.js';
 import type { OrderCatalogCache } from './order-catalog-cache.js';
@@ -65,7 +67,7 @@ export interface OrderSnapshot {
     location: Point;
     deliveryRadiusM: number;
     prepTimeMinutes: number;
-    /** As stored (free text today): coupons scoped to a city compare it. */
+    /** The restaurant's city id (`cities.id`): its delivery terms, and coupons scoped to a city. */
     city: string;
   };
   lines: SnapshotLine[];
@@ -108,6 +110,11 @@ export interface CatalogOrdersApi {
   ): Promise<void>;
   restaurantOwnerId(restaurantId: string): Promise<string | undefined>;
   /**
+   * The city's and zone's delivery terms at `point` and `at` (issue #26): refusal, fee rule,
+   * minimum order, distance cap, tax rate. Undefined for an unknown city.
+   */
+  deliveryTerms(cityId: string, point: Point, at: Date): Promise<DeliveryTerms | undefined>;
+  /**
    * The stock left of a restaurant's items (null: not tracked), with their name (notify's
    * low-stock alerts). Items of another restaurant are not answered. At most MAX_ORDER_LINES ids.
    */
@@ -134,6 +141,7 @@ export function createOrdersApi(
   repository: CatalogRepository,
   cache: MenuCache,
   orderCatalog: OrderCatalogCache,
+  cities: Pick<CityService, 'deliveryTerms'>,
 ): CatalogOrdersApi {
   const { db } = deps;
 
@@ -326,6 +334,7 @@ export function createOrdersApi(
       cache.invalidate(restaurantId);
     },
 
+    deliveryTerms: (cityId, point, at) => cities.deliveryTerms(cityId, point, at),
     async restaurantOwnerId(restaurantId) {
       return (await repository.ownerOf(restaurantId))?.ownerId;
     },

@@ -9,7 +9,22 @@ import { MAX_DELIVERY_RADIUS_KM, MAX_SEARCH_RADIUS_KM } from './rules/geo.js';
 import { MAX_OPTIONS_PER_GROUP, MAX_PRICE_XAF, MAX_STOCK } from './rules/menu.js';
 import { MAX_AUTOCOMPLETE, MAX_PAGE_SIZE, MAX_QUERY_LENGTH, SORTS } from './rules/search.js';
 import { STATUS_DECISIONS } from './rules/status.js';
-import { CITY_ID_PATTERN, MAX_CITY_DELIVERY_FEE_XAF, MAX_CITY_MINIMUM_ORDER_XAF } from './rules/cities.js';
+import {
+  CITY_ID_PATTERN,
+  MAX_CITY_DELIVERY_DISTANCE_M,
+  MAX_CITY_DELIVERY_FEE_PER_KM_XAF,
+  MAX_CITY_DELIVERY_FEE_XAF,
+  MAX_CITY_MINIMUM_ORDER_XAF,
+  MIN_CITY_DELIVERY_DISTANCE_M,
+} from './rules/cities.js';
+import {
+  MAX_SURGES_PER_ZONE,
+  MAX_ZONE_FEE_ADJUSTMENT_XAF,
+  MAX_ZONE_VERTICES,
+  MIN_ZONE_FEE_ADJUSTMENT_XAF,
+  MIN_ZONE_VERTICES,
+  ZONE_ID_PATTERN,
+} from './rules/zones.js';
 
 const Uuid = Type.String({ format: 'uuid' });
 const Text = (maxLength: number, minLength = 1) => Type.String({ minLength, maxLength });
@@ -230,6 +245,13 @@ export const SearchQuerystring = Type.Object(
   {
     q: Type.Optional(Type.String({ maxLength: MAX_QUERY_LENGTH })),
     cuisine: Type.Optional(Type.Array(Text(40), { maxItems: 10 })),
+    city: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 60,
+        description: 'an active city, by id or name (`douala`, `Yaoundé`)',
+      }),
+    ),
     priceMin: Type.Optional(Price),
     priceMax: Type.Optional(Price),
     minRating: Type.Optional(Type.Number({ minimum: 0, maximum: 5 })),
@@ -378,9 +400,17 @@ const CityBounds = Type.Object(
 export const CityRulesSchema = Type.Object(
   {
     deliveryFeeXaf: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_CITY_DELIVERY_FEE_XAF })),
+    deliveryFeePerKmXaf: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: MAX_CITY_DELIVERY_FEE_PER_KM_XAF, multipleOf: 10 }),
+    ),
     minimumOrderXaf: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_CITY_MINIMUM_ORDER_XAF })),
     serviceOpen: Type.Optional(Type.Boolean()),
+    serviceHours: Type.Optional(Type.String({ pattern: '^\\d{2}:\\d{2}-\\d{2}:\\d{2}$' })),
     supportHours: Type.Optional(Type.String({ pattern: '^\\d{2}:\\d{2}-\\d{2}:\\d{2}$' })),
+    maxDeliveryDistanceM: Type.Optional(
+      Type.Integer({ minimum: MIN_CITY_DELIVERY_DISTANCE_M, maximum: MAX_CITY_DELIVERY_DISTANCE_M }),
+    ),
+    taxRatePercent: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
   },
   {
     additionalProperties: false,
@@ -444,8 +474,80 @@ export const CityResponse = Type.Object({
   active: Type.Boolean(),
   rules: Type.Object({
     deliveryFeeXaf: Type.Optional(Type.Integer()),
+    deliveryFeePerKmXaf: Type.Optional(Type.Integer()),
     minimumOrderXaf: Type.Optional(Type.Integer()),
     serviceOpen: Type.Optional(Type.Boolean()),
+    serviceHours: Type.Optional(Type.String()),
     supportHours: Type.Optional(Type.String()),
+    maxDeliveryDistanceM: Type.Optional(Type.Integer()),
+    taxRatePercent: Type.Optional(Type.Number()),
   }),
+});
+
+/* Zones within a city (issue #26): polygons, see rules/zones.ts. */
+const ZoneVertex = Type.Object({ latitude: Latitude, longitude: Longitude }, { additionalProperties: false });
+const FeeAdjustment = Type.Integer({
+  minimum: MIN_ZONE_FEE_ADJUSTMENT_XAF,
+  maximum: MAX_ZONE_FEE_ADJUSTMENT_XAF,
+});
+const FeeSurgeSchema = Type.Object(
+  {
+    days: Type.Optional(
+      Type.Array(Type.Union(WEEKDAYS.map((day) => Type.Literal(day))), {
+        minItems: 1,
+        maxItems: 7,
+        uniqueItems: true,
+      }),
+    ),
+    window: Type.String({ pattern: '^\\d{2}:\\d{2}-\\d{2}:\\d{2}$', description: 'HH:MM-HH:MM, local' }),
+    addXaf: FeeAdjustment,
+  },
+  { additionalProperties: false },
+);
+const ZoneFields = {
+  name: CityName,
+  polygon: Type.Array(ZoneVertex, {
+    minItems: MIN_ZONE_VERTICES,
+    maxItems: MAX_ZONE_VERTICES,
+    description: 'the outline, vertices in order, not closed (the last joins the first)',
+  }),
+  active: Type.Optional(Type.Boolean()),
+  delivers: Type.Optional(Type.Boolean({ description: 'false: no delivery to points in this zone' })),
+  feeAdjustmentXaf: Type.Optional(FeeAdjustment),
+  surges: Type.Optional(Type.Array(FeeSurgeSchema, { maxItems: MAX_SURGES_PER_ZONE })),
+};
+export const ZoneBody = Type.Object(
+  { id: Type.String({ pattern: ZONE_ID_PATTERN }), ...ZoneFields },
+  { additionalProperties: false },
+);
+export const ZonePatchBody = Type.Object(
+  {
+    name: Type.Optional(ZoneFields.name),
+    polygon: Type.Optional(ZoneFields.polygon),
+    active: ZoneFields.active,
+    delivers: ZoneFields.delivers,
+    feeAdjustmentXaf: ZoneFields.feeAdjustmentXaf,
+    surges: ZoneFields.surges,
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export const ZoneParams = Type.Object({
+  cityId: Type.String({ pattern: CITY_ID_PATTERN }),
+  zoneId: Type.String({ pattern: ZONE_ID_PATTERN }),
+});
+export const ZoneResponse = Type.Object({
+  id: Type.String(),
+  cityId: Type.String(),
+  name: Type.String(),
+  polygon: Type.Array(Type.Object({ latitude: Degrees, longitude: Degrees })),
+  active: Type.Boolean(),
+  delivers: Type.Boolean(),
+  feeAdjustmentXaf: Type.Integer(),
+  surges: Type.Array(
+    Type.Object({
+      days: Type.Optional(Type.Array(Type.String())),
+      window: Type.String(),
+      addXaf: Type.Integer(),
+    }),
+  ),
 });

@@ -35,6 +35,15 @@ export interface SearchQuery {
    * a customer in Douala must not be offered a restaurant 200 km away).
    */
   deliversOnly: boolean;
+  /** Only this city's restaurants (`cities.id`). */
+  city?: string;
+  /**
+   * From the cities' delivery terms at `point` (catalog's one place for them): cities whose
+   * restaurants cannot deliver there now (outside their zones, a zone not served, service
+   * closed), and cities' caps on delivery distance (metres) over the restaurants' own radius.
+   */
+  undeliverableCities?: string[];
+  cityDistanceCapsM?: Record<string, number>;
   sort: SearchSort;
   limit: number;
   after?: { key: number; id: string };
@@ -123,6 +132,7 @@ function baseFilters(query: SearchQuery): RawBuilder<unknown>[] {
   if (query.words.length > 0) {
     filters.push(sql`r.search_vector @@ ${tsquerySql(query.tsquery)}`);
   }
+  if (query.city !== undefined) filters.push(sql`r.city = ${query.city}`);
   if (query.priceMin !== undefined) filters.push(sql`r.price_average >= ${query.priceMin}`);
   if (query.priceMax !== undefined) filters.push(sql`r.price_average <= ${query.priceMax}`);
   if (query.minRating !== undefined) filters.push(sql`r.rating_average >= ${query.minRating}`);
@@ -139,6 +149,19 @@ function baseFilters(query: SearchQuery): RawBuilder<unknown>[] {
     );
   }
   return filters;
+}
+
+/** Whether a row's restaurant delivers to the point: its radius, its city's cap and zones. */
+function deliversSql(query: SearchQuery): RawBuilder<boolean> {
+  const caps = query.cityDistanceCapsM ?? {};
+  const radius =
+    Object.keys(caps).length === 0
+      ? sql`delivery_radius_m`
+      : sql`least(delivery_radius_m, coalesce((${JSON.stringify(caps)}::jsonb ->> city)::float8, 'Infinity'))`;
+  const excluded = query.undeliverableCities ?? [];
+  return excluded.length === 0
+    ? sql<boolean>`distance_m <= ${radius}`
+    : sql<boolean>`distance_m <= ${radius} AND NOT city = ANY(${excluded}::text[])`;
 }
 
 export function createSearchRepository(db: Executor) {
@@ -211,7 +234,7 @@ export function createSearchRepository(db: Executor) {
         ), scored AS (
           SELECT *,
                  prep_time_minutes + ceil(coalesce(distance_m, 0) * ${ROAD_FACTOR}::float8 / ${COURIER_METRES_PER_MINUTE})::int + ${HANDOVER_MINUTES}::int AS delivery_minutes,
-                 CASE WHEN distance_m IS NULL THEN NULL ELSE distance_m <= delivery_radius_m END AS delivers_here
+                 CASE WHEN distance_m IS NULL THEN NULL ELSE ${deliversSql(query)} END AS delivers_here
           FROM base
         ), filtered AS (
           SELECT * FROM scored WHERE ${deliveryFilter}

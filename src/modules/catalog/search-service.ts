@@ -51,7 +51,8 @@ function cuisinesOf(input: SearchInput): string[] {
 }
 
 /** Turns the query string into a SearchQuery, or a 400 naming what is wrong. */
-export function parseSearch(input: SearchInput, instant: Date): SearchQuery {
+/** `cityId`: the city filter (`input.city`) resolved to an active city's id by the caller. */
+export function parseSearch(input: SearchInput, instant: Date, cityId?: string): SearchQuery {
   const text = normalizeText(input.q ?? '');
   const words = queryWords(text);
   if (text.length > 0 && (text.length < MIN_QUERY_LENGTH || words.length === 0)) {
@@ -91,6 +92,7 @@ export function parseSearch(input: SearchInput, instant: Date): SearchQuery {
     ...(point === undefined ? {} : { point }),
     ...(input.radiusKm === undefined ? {} : { radiusM: input.radiusKm * 1000 }),
     deliversOnly: point !== undefined && input.radiusKm === undefined,
+    ...(cityId === undefined ? {} : { city: cityId }),
   };
   if (input.cursor !== undefined) {
     const cursor = decodeCursor(input.cursor);
@@ -109,6 +111,9 @@ export function parseSearch(input: SearchInput, instant: Date): SearchQuery {
 /** What a cursor is bound to: everything but the page position and the clock. */
 function queryFingerprint(query: SearchQuery): string {
   const {
+    // Derived from the cities' rules at the time: a zone changed mid-walk keeps the cursor valid.
+    undeliverableCities: _undeliverable,
+    cityDistanceCapsM: _caps,
     after: _after,
     now: _now,
     minuteOfWeek: _minute,
@@ -198,7 +203,28 @@ export interface Suggestions {
 }
 const SEARCH_CACHE_MAX_ENTRIES = 5_000;
 
-export function createSearchService(repository: SearchRepository, now: () => Date) {
+/** What search reads of the cities (catalog's city directory): the one place for their rules. */
+export interface SearchCities {
+  resolve(input: string): Promise<{ id: string }>;
+  deliveryTermsEverywhere(
+    point: { latitude: number; longitude: number },
+    at: Date,
+  ): Promise<{ cityId: string; refusal?: string; maxDeliveryDistanceM: number | null }[]>;
+}
+
+/** With a point, the cities' delivery terms there, added to the query. */
+async function withCityTerms(query: SearchQuery, cities: SearchCities | undefined) {
+  if (cities === undefined || query.point === undefined) return;
+  const terms = await cities.deliveryTermsEverywhere(query.point, query.now);
+  const undeliverable = terms.filter((t) => t.refusal !== undefined).map((t) => t.cityId);
+  const caps = Object.fromEntries(
+    terms.filter((t) => t.maxDeliveryDistanceM !== null).map((t) => [t.cityId, t.maxDeliveryDistanceM!]),
+  );
+  if (undeliverable.length > 0) query.undeliverableCities = undeliverable;
+  if (Object.keys(caps).length > 0) query.cityDistanceCapsM = caps;
+}
+
+export function createSearchService(repository: SearchRepository, now: () => Date, cities?: SearchCities) {
   const corrections = createCorrections(repository);
   const pages = new Map<string, { result: SearchResult; expiresAtMs: number }>();
   const inFlight = new Map<string, Promise<SearchResult>>();
@@ -251,7 +277,10 @@ export function createSearchService(repository: SearchRepository, now: () => Dat
     async search(input: SearchInput, language: Language = 'fr') {
       // Taken before any await: a write that lands while this search runs must not be cached over.
       const generation = cacheGeneration;
-      const query = parseSearch(input, now());
+      if (input.city !== undefined && cities === undefined) throw bad('city_unknown', 'No city filter here.');
+      const cityId = input.city === undefined ? undefined : (await cities!.resolve(input.city)).id;
+      const query = parseSearch(input, now(), cityId);
+      await withCityTerms(query, cities);
       if (query.words.length > 0) query.tsquery = prefixTsquery(query.words, await corrections(query.words));
       const result = await cachedSearch(query, generation);
       const hasMore = result.rows.length > query.limit;

@@ -170,8 +170,23 @@ export interface CitiesTable {
   updated_at: Timestamp;
 }
 
+/** A zone within a city (issue #26): a polygon and its delivery rules. */
+export interface CityZonesTable {
+  city_id: string;
+  id: string;
+  name: string;
+  polygon: ColumnType<{ latitude: number; longitude: number }[], string, string>;
+  active: Generated<boolean>;
+  delivers: Generated<boolean>;
+  fee_adjustment_xaf: Generated<number>;
+  surges: ColumnType<unknown[], string | undefined, string>;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+
 export interface CatalogTables {
   cities: CitiesTable;
+  city_zones: CityZonesTable;
   search_lexicon: SearchLexiconTable;
   restaurants: RestaurantsTable;
   menu_categories: MenuCategoriesTable;

@@ -3,7 +3,7 @@
  * scheduled time), the delivery rule, the coupon, the price, and the OrderCreated data.
  */
 import { randomInt } from 'node:crypto';
-import type { OrderSnapshot } from '../catalog/index.js';
+import type { DeliveryTerms, OrderSnapshot } from '../catalog/index.js';
 import { ordersErrors } from './errors.js';
 import type { OrderCreatedData, OrderPolicy, PaymentMethod } from './events.js';
 import type { Logger } from 'pino';
@@ -101,6 +101,44 @@ export interface AppliedFreeDelivery {
   tier: string;
   period: string;
   discountMinor: number;
+}
+
+/** The catalog's refusal of a delivery (its city's or zone's rules) as the order's problem code. */
+const REFUSAL_CODES: Record<NonNullable<DeliveryTerms['refusal']>, string> = {
+  city_inactive: 'city_service_closed',
+  service_closed: 'city_service_closed',
+  outside_service_hours: 'outside_service_hours',
+  outside_zones: 'outside_delivery_zone',
+  zone_not_served: 'outside_delivery_zone',
+};
+
+/**
+ * The city's and zone's rules at the delivery point (catalog's delivery terms, the one place
+ * that decides them): a refusal, the city's distance cap, or a subtotal under the city's minimum
+ * is a 422 that places nothing.
+ */
+export function checkDeliveryTerms(terms: DeliveryTerms, distanceM: number, subtotalMinor: bigint): void {
+  if (terms.refusal !== undefined)
+    throw ordersErrors.of(
+      'unprocessable',
+      REFUSAL_CODES[terms.refusal],
+      `We do not deliver there now (${terms.refusal}).`,
+      { details: { city: terms.cityId, zone: terms.zoneId, reason: terms.refusal } },
+    );
+  if (terms.maxDeliveryDistanceM !== null && distanceM > terms.maxDeliveryDistanceM)
+    throw ordersErrors.of(
+      'unprocessable',
+      'outside_delivery_radius',
+      `The restaurant is too far for a delivery in this city (${terms.maxDeliveryDistanceM} m at most).`,
+      { details: { distanceMetres: distanceM, deliveryRadiusMetres: terms.maxDeliveryDistanceM } },
+    );
+  if (subtotalMinor < BigInt(terms.minimumOrderXaf))
+    throw ordersErrors.of(
+      'unprocessable',
+      'below_minimum_order',
+      `An order in this city is at least ${terms.minimumOrderXaf} XAF of food.`,
+      { details: { minimumOrderXaf: terms.minimumOrderXaf, subtotalXaf: Number(subtotalMinor) } },
+    );
 }
 
 const digits = (count: number) => Array.from({ length: count }, () => String(randomInt(0, 10))).join('');
@@ -339,13 +377,19 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
       });
     }
     const subtotal = snapshot.lines.reduce((sum, line) => sum + line.linePrice, 0n);
-    const { discount, coupon, promotion, pointsDiscountMinor, freeDelivery } = await resolveDiscount(
-      input,
-      { customerId, orderId, at: current, deliveryFee: deliveryFeeMinor(delivery.distanceM) },
-      snapshot,
-      subtotal,
-    );
+    const terms = await catalog.deliveryTerms(snapshot.restaurant.city, point, at);
+    // The restaurant's city is a foreign key: a missing city is a broken invariant, not a refusal.
+    if (terms === undefined) throw new Error(`restaurant ${snapshot.restaurant.id} names an unknown city`);
+    checkDeliveryTerms(terms, delivery.distanceM, subtotal);
+    const taxRatePercent = terms.taxRatePercent ?? deps.taxRatePercent;
     try {
+      const deliveryFee = deliveryFeeMinor(delivery.distanceM, terms.fee);
+      const { discount, coupon, promotion, pointsDiscountMinor, freeDelivery } = await resolveDiscount(
+        input,
+        { customerId, orderId, at: current, deliveryFee },
+        snapshot,
+        subtotal,
+      );
       const pricing = priceOrder({
         lines: snapshot.lines.map((line) => ({
           quantity: line.quantity,
@@ -353,12 +397,23 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
           modifiers: line.options.map((option) => ({ priceDeltaMinor: option.priceDelta })),
         })),
         distanceMetres: delivery.distanceM,
-        taxRatePercent: deps.taxRatePercent,
+        deliveryFee: terms.fee,
+        taxRatePercent,
         tipMinor: BigInt(input.tipMinor),
         discount,
         ...(freeDelivery === undefined ? {} : { deliveryDiscountMinor: BigInt(freeDelivery.discountMinor) }),
       });
-      return { snapshot, delivery, pricing, at, coupon, promotion, pointsDiscountMinor, freeDelivery };
+      return {
+        snapshot,
+        delivery: { ...delivery, zoneId: terms.zoneId },
+        pricing,
+        taxRatePercent,
+        at,
+        coupon,
+        promotion,
+        pointsDiscountMinor,
+        freeDelivery,
+      };
     } catch (error) {
       if (error instanceof PricingError)
         throw ordersErrors.of('unprocessable', 'invalid_order', error.message);
@@ -435,7 +490,7 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
         tipMinor: Number(pricing.tipMinor),
         totalMinor: Number(pricing.totalMinor),
         distanceMetres: delivery.distanceM,
-        taxRatePercent: deps.taxRatePercent,
+        taxRatePercent: quoted.taxRatePercent,
       },
       couponCode: input.couponCode ?? null,
       ...(quoted.coupon === undefined ? {} : { coupon: quoted.coupon }),

@@ -7,7 +7,10 @@ import type { CatalogOrdersApi } from '../catalog/index.js';
 import type { OrderPricingData, PaymentMethod } from './events.js';
 import type { Discount } from './pricing.js';
 
-export type CatalogPort = Pick<CatalogOrdersApi, 'readOrderSnapshot' | 'decrementStock' | 'restoreStock'>;
+export type CatalogPort = Pick<
+  CatalogOrdersApi,
+  'readOrderSnapshot' | 'decrementStock' | 'restoreStock' | 'deliveryTerms'
+>;
 
 export interface PaymentRequest {
   orderId: string;

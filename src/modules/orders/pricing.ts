@@ -8,7 +8,11 @@
  *                  (stackedDiscount); never more than the subtotal; plus a waived delivery fee
  *                  (a loyalty tier's free delivery), never more than the delivery fee
  *   delivery fee = 500 XAF + 100 XAF per km, charged per started 100 m (10 XAF each): 1 m costs
- *                  510, 1.05 km costs 610 (the same rule as the driver's fee in ledger/rules)
+ *                  510, 1.05 km costs 610 (the same rule as the driver's fee in ledger/rules);
+ *                  a city may set its own base and per-km rate and a zone adds its adjustment
+ *                  and surges (catalog's delivery terms, issue #26), never below 0. The driver's
+ *                  fee stays the ledger's distance rule: the difference is the platform's
+ *                  delivery margin (ledger/rules/splits.ts)
  *   tax          = TAX_RATE_PERCENT × (subtotal − discount + delivery fee), ROUND_HALF_UP to the
  *                  franc (the invoice convention); the tip is never taxed
  *   total        = subtotal − discount + delivery fee + tax + tip
@@ -46,9 +50,24 @@ export type Discount =
   | { kind: 'fixed'; amountMinor: bigint }
   | { kind: 'percent'; percent: string; maxMinor?: bigint };
 
+/** A delivery fee rule in XAF: base + per started 100 m + adjustment (a zone's and its surges). */
+export interface DeliveryFeeRule {
+  baseXaf: number;
+  per100MetresXaf: number;
+  adjustmentXaf: number;
+}
+
+export const DEFAULT_DELIVERY_FEE_RULE: DeliveryFeeRule = {
+  baseXaf: Number(BASE_DELIVERY_FEE_XAF),
+  per100MetresXaf: Number(DELIVERY_FEE_PER_100_METRES_XAF),
+  adjustmentXaf: 0,
+};
+
 export interface PricingInput {
   lines: readonly PricedLineInput[];
   distanceMetres: number;
+  /** The city's and zone's rule; absent: DEFAULT_DELIVERY_FEE_RULE. */
+  deliveryFee?: DeliveryFeeRule;
   /** A decimal string such as '19.25' (Cameroon's VAT); '0' for none. */
   taxRatePercent: string;
   tipMinor: bigint;
@@ -74,7 +93,10 @@ export class PricingError extends Error {
   }
 }
 
-export function deliveryFeeMinor(distanceMetres: number): bigint {
+export function deliveryFeeMinor(
+  distanceMetres: number,
+  rule: DeliveryFeeRule = DEFAULT_DELIVERY_FEE_RULE,
+): bigint {
   if (
     !Number.isSafeInteger(distanceMetres) ||
     distanceMetres < 0 ||
@@ -82,7 +104,18 @@ export function deliveryFeeMinor(distanceMetres: number): bigint {
   ) {
     throw new PricingError(`distanceMetres must be an integer in [0, ${MAX_DELIVERY_DISTANCE_METRES}]`);
   }
-  return BASE_DELIVERY_FEE_XAF + DELIVERY_FEE_PER_100_METRES_XAF * BigInt(Math.ceil(distanceMetres / 100));
+  const { baseXaf, per100MetresXaf, adjustmentXaf } = rule;
+  if (
+    ![baseXaf, per100MetresXaf, adjustmentXaf].every(Number.isSafeInteger) ||
+    baseXaf < 0 ||
+    per100MetresXaf < 0
+  )
+    throw new PricingError('a delivery fee rule is made of integers, base and rate not negative');
+  const fee =
+    BigInt(baseXaf) +
+    BigInt(per100MetresXaf) * BigInt(Math.ceil(distanceMetres / 100)) +
+    BigInt(adjustmentXaf);
+  return fee < 0n ? 0n : fee;
 }
 
 /** Normalises a configured rate (a JS number such as 19.25) to the decimal string pricing takes. */
@@ -177,7 +210,7 @@ export function priceOrder(input: PricingInput): Pricing {
     throw new PricingError(`the tip must be 0 to ${MAX_TIP_XAF} XAF`);
   const lineTotalsMinor = input.lines.map(lineTotal);
   const subtotalMinor = lineTotalsMinor.reduce((sum, amount) => sum + amount, 0n);
-  const deliveryFee = deliveryFeeMinor(input.distanceMetres);
+  const deliveryFee = deliveryFeeMinor(input.distanceMetres, input.deliveryFee);
   const waived = input.deliveryDiscountMinor ?? 0n;
   if (waived < 0n || waived > deliveryFee)
     throw new PricingError('a delivery discount is at most the delivery fee');

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as citiesMigration from '../../../src/db/migrations/2026-12-06T0850_cities.js';
+import * as zonesMigration from '../../../src/db/migrations/2026-12-06T1150_city_zones.js';
 import type { TestApp } from '../../helpers/app.js';
 import { authHeader } from '../../helpers/auth.js';
 import { catalogTestApp, createActors, patch, post, restaurantBody, type Actors } from './helpers.js';
@@ -295,13 +296,16 @@ describe('the migration of free-text cities', () => {
         return made.json().id as string;
       }),
     );
-    // Back to the schema before cities, with free text as the old code stored it.
+    // Back to the schema before cities (zones first: they reference cities), with free text as
+    // the old code stored it.
+    await zonesMigration.down(db());
     await citiesMigration.down(db());
     await sql`UPDATE restaurants SET city = 'kribi', latitude = 2.94, longitude = 9.91 WHERE id = ${others[0]}`.execute(
       db(),
     );
     await sql`UPDATE restaurants SET city = 'limbe-(s.w.)' WHERE id = ${others[1]}`.execute(db());
     await citiesMigration.up(db());
+    await zonesMigration.up(db());
     const rows = await db()
       .selectFrom('restaurants')
       .innerJoin('cities', 'cities.id', 'restaurants.city')

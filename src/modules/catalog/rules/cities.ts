@@ -9,6 +9,10 @@ export const MAX_CITY_SPAN_DEGREES = 2;
 /** Limits on the per-city rules an admin may set (XAF, integers). */
 export const MAX_CITY_DELIVERY_FEE_XAF = 10_000;
 export const MAX_CITY_MINIMUM_ORDER_XAF = 100_000;
+export const MAX_CITY_DELIVERY_FEE_PER_KM_XAF = 2_000;
+/** A city's cap on delivery distance: at most a restaurant's own largest radius (30 km). */
+export const MIN_CITY_DELIVERY_DISTANCE_M = 500;
+export const MAX_CITY_DELIVERY_DISTANCE_M = 30_000;
 
 export interface CityBounds {
   south: number;
@@ -24,12 +28,20 @@ export interface CityCenter {
 
 /** Per-city rules; every absent rule falls back to the global configuration. */
 export interface CityRules {
-  /** Flat delivery fee (XAF). */
+  /** The delivery fee's base (XAF); absent: 500. */
   deliveryFeeXaf?: number;
+  /** The delivery fee per km (XAF, a multiple of 10: charged per started 100 m); absent: 100. */
+  deliveryFeePerKmXaf?: number;
   /** Smallest order subtotal accepted (XAF). */
   minimumOrderXaf?: number;
   /** Service open in the city (orders accepted); absent = open. */
   serviceOpen?: boolean;
+  /** Hours orders are accepted, local time, `HH:MM-HH:MM` (overnight allowed); absent = always. */
+  serviceHours?: string;
+  /** Largest restaurant-to-customer distance (m), over any restaurant's own radius; absent = none. */
+  maxDeliveryDistanceM?: number;
+  /** Tax rate (percent, at most 4 decimals); absent: TAX_RATE_PERCENT. */
+  taxRatePercent?: number;
   /** Customer support hours, local time, `HH:MM-HH:MM`. */
   supportHours?: string;
 }
@@ -104,11 +116,14 @@ export function cityProblems(city: {
     });
   if (!insideBounds(bounds, center))
     problems.push({ path: 'center', message: 'the centre must lie inside the bounds' });
-  if (
-    city.rules.supportHours !== undefined &&
-    !/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$/.test(city.rules.supportHours)
-  )
-    problems.push({ path: 'rules.supportHours', message: 'HH:MM-HH:MM' });
+  for (const key of ['supportHours', 'serviceHours'] as const) {
+    const window = city.rules[key];
+    if (window !== undefined && !/^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$/.test(window))
+      problems.push({ path: `rules.${key}`, message: 'HH:MM-HH:MM' });
+  }
+  const rate = city.rules.taxRatePercent;
+  if (rate !== undefined && !/^\d{1,3}(\.\d{1,4})?$/.test(String(rate)))
+    problems.push({ path: 'rules.taxRatePercent', message: 'a percentage with at most 4 decimals' });
   return problems;
 }
 

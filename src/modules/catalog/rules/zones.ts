@@ -1,0 +1,285 @@
+/**
+ * Zones within a city and the delivery terms at a point (issue #26), the pure part: no I/O.
+ *
+ * A zone is a simple polygon (latitude/longitude vertices) inside its city's bounds. Polygons,
+ * not H3 cells: there is no maintained H3 package in the dependencies, an admin draws a
+ * neighbourhood as a handful of vertices, and at a city's scale (tens of km) a planar
+ * ray-casting test on degrees is exact enough (docs/catalog.md, "Zones").
+ *
+ * Every reader (order placement and its quote, search, dispatch) asks `deliveryTermsAt` for the
+ * city's and zone's rules: one place decides where the platform delivers and at what fee.
+ */
+import type { City, CityRules } from './cities.js';
+import { WEEKDAYS, type Weekday } from './hours.js';
+
+export const ZONE_ID_PATTERN = '^[a-z0-9][a-z0-9-]{1,39}$';
+export const MIN_ZONE_VERTICES = 3;
+export const MAX_ZONE_VERTICES = 100;
+export const MAX_ZONES_PER_CITY = 100;
+export const MAX_SURGES_PER_ZONE = 8;
+/** A zone's fee adjustment and each surge stay within these bounds (XAF, integers). */
+export const MIN_ZONE_FEE_ADJUSTMENT_XAF = -5_000;
+export const MAX_ZONE_FEE_ADJUSTMENT_XAF = 10_000;
+
+/** The global fee rule (orders' pricing): 500 XAF + 100 XAF per km, per started 100 m. */
+export const DEFAULT_BASE_DELIVERY_FEE_XAF = 500;
+export const DEFAULT_DELIVERY_FEE_PER_KM_XAF = 100;
+
+export interface ZonePoint {
+  latitude: number;
+  longitude: number;
+}
+
+/** An amount added to the delivery fee in a window of local time (rush hour, rain, late night). */
+export interface FeeSurge {
+  /** Days the window starts on (local); absent = every day. */
+  days?: Weekday[];
+  /** `HH:MM-HH:MM`, local; a window ending at or before its start runs past midnight. */
+  window: string;
+  addXaf: number;
+}
+
+export interface Zone {
+  id: string;
+  cityId: string;
+  name: string;
+  polygon: ZonePoint[];
+  active: boolean;
+  /** False: the platform does not deliver to points in this zone (a port, a military area). */
+  delivers: boolean;
+  /** Added to every delivery fee to this zone (may be negative: a promoted district). */
+  feeAdjustmentXaf: number;
+  surges: FeeSurge[];
+}
+
+export type DeliveryRefusal =
+  'city_inactive' | 'service_closed' | 'outside_service_hours' | 'outside_zones' | 'zone_not_served';
+
+export interface DeliveryFeeRule {
+  baseXaf: number;
+  per100MetresXaf: number;
+  /** The zone's adjustment plus the surges in force. */
+  adjustmentXaf: number;
+}
+
+/** What a delivery to a point of a city costs and whether it may happen, at an instant. */
+export interface DeliveryTerms {
+  cityId: string;
+  /** The zone the point lies in (the smallest when zones overlap); null when the city has none. */
+  zoneId: string | null;
+  refusal?: DeliveryRefusal;
+  fee: DeliveryFeeRule;
+  minimumOrderXaf: number;
+  /** The city's cap on the restaurant-to-customer distance; null: the restaurant's radius alone. */
+  maxDeliveryDistanceM: number | null;
+  /** The city's tax rate as a decimal string; null: the configured TAX_RATE_PERCENT. */
+  taxRatePercent: string | null;
+}
+
+const WINDOW = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$/;
+
+export function isWindow(text: string): boolean {
+  const match = WINDOW.exec(text);
+  if (match === null) return false;
+  return !(match[3] === '24' && match[4] !== '00');
+}
+
+function windowMinutes(text: string): { from: number; to: number } {
+  const match = WINDOW.exec(text);
+  if (match === null) throw new RangeError(`not a window: ${text}`);
+  return {
+    from: Number(match[1]) * 60 + Number(match[2]),
+    to: Number(match[3]) * 60 + Number(match[4]),
+  };
+}
+
+// One formatter per time zone: building one costs far more than using it (cities share a few zones).
+const formatters = new Map<string, Intl.DateTimeFormat>();
+const MAX_FORMATTERS = 100;
+
+/** The weekday and minute of the day at `at` in `timeZone`. */
+export function localClock(at: Date, timeZone: string): { day: Weekday; minute: number } {
+  let formatter = formatters.get(timeZone);
+  if (formatter === undefined) {
+    formatter = new Intl.DateTimeFormat('en-GB', {
+      timeZone,
+      weekday: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
+    if (formatters.size >= MAX_FORMATTERS) formatters.clear();
+    formatters.set(timeZone, formatter);
+  }
+  const parts = formatter.formatToParts(at);
+  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  const day = part('weekday').toLowerCase().slice(0, 3) as Weekday;
+  return { day, minute: Number(part('hour')) * 60 + Number(part('minute')) };
+}
+
+/**
+ * Whether a local clock lies in a window; with `days`, the window must have started on one of
+ * them (the part of an overnight window after midnight belongs to the day before).
+ */
+export function inWindow(clock: { day: Weekday; minute: number }, window: string, days?: Weekday[]): boolean {
+  const { from, to } = windowMinutes(window);
+  const dayAllowed = (day: Weekday) => days === undefined || days.includes(day);
+  const previous = WEEKDAYS[(WEEKDAYS.indexOf(clock.day) + 6) % 7]!;
+  if (from < to) return clock.minute >= from && clock.minute < to && dayAllowed(clock.day);
+  // Overnight (or the whole day when from === to).
+  if (clock.minute >= from) return dayAllowed(clock.day);
+  return clock.minute < to && dayAllowed(previous);
+}
+
+/** Ray casting on (longitude, latitude): true inside, false outside (a point on an edge may go either way). */
+export function pointInPolygon(point: ZonePoint, polygon: readonly ZonePoint[]): boolean {
+  let inside = false;
+  for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i, i += 1) {
+    const a = polygon[i]!;
+    const b = polygon[j]!;
+    const crosses =
+      a.latitude > point.latitude !== b.latitude > point.latitude &&
+      point.longitude <
+        ((b.longitude - a.longitude) * (point.latitude - a.latitude)) / (b.latitude - a.latitude) +
+          a.longitude;
+    if (crosses) inside = !inside;
+  }
+  return inside;
+}
+
+/** The polygon's area in square degrees (shoelace): picks the most specific of overlapping zones. */
+export function polygonArea(polygon: readonly ZonePoint[]): number {
+  let twice = 0;
+  for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i, i += 1) {
+    twice += polygon[j]!.longitude * polygon[i]!.latitude - polygon[i]!.longitude * polygon[j]!.latitude;
+  }
+  return Math.abs(twice) / 2;
+}
+
+function orientation(p: ZonePoint, q: ZonePoint, r: ZonePoint): number {
+  const value =
+    (q.latitude - p.latitude) * (r.longitude - q.longitude) -
+    (q.longitude - p.longitude) * (r.latitude - q.latitude);
+  return Math.sign(value);
+}
+
+function segmentsCross(a: ZonePoint, b: ZonePoint, c: ZonePoint, d: ZonePoint): boolean {
+  const o1 = orientation(a, b, c);
+  const o2 = orientation(a, b, d);
+  const o3 = orientation(c, d, a);
+  const o4 = orientation(c, d, b);
+  if (o1 !== o2 && o3 !== o4) return true;
+  // Collinear overlaps count as crossing: a degenerate outline is refused.
+  const onSegment = (p: ZonePoint, q: ZonePoint, r: ZonePoint) =>
+    Math.min(p.latitude, r.latitude) <= q.latitude &&
+    q.latitude <= Math.max(p.latitude, r.latitude) &&
+    Math.min(p.longitude, r.longitude) <= q.longitude &&
+    q.longitude <= Math.max(p.longitude, r.longitude);
+  return (
+    (o1 === 0 && onSegment(a, c, b)) ||
+    (o2 === 0 && onSegment(a, d, b)) ||
+    (o3 === 0 && onSegment(c, a, d)) ||
+    (o4 === 0 && onSegment(c, b, d))
+  );
+}
+
+/** True when two edges that do not share a vertex touch or cross (O(n²), n ≤ MAX_ZONE_VERTICES). */
+export function selfIntersects(polygon: readonly ZonePoint[]): boolean {
+  const n = polygon.length;
+  for (let i = 0; i < n; i += 1) {
+    for (let j = i + 1; j < n; j += 1) {
+      const adjacent = j === i + 1 || (i === 0 && j === n - 1);
+      if (adjacent) continue;
+      if (segmentsCross(polygon[i]!, polygon[(i + 1) % n]!, polygon[j]!, polygon[(j + 1) % n]!)) return true;
+    }
+  }
+  return false;
+}
+
+/** What is wrong with a zone of `city`, as `{path, message}` lines (empty = valid). */
+export function zoneProblems(
+  zone: Pick<Zone, 'polygon' | 'surges' | 'feeAdjustmentXaf'>,
+  city: Pick<City, 'bounds'>,
+): { path: string; message: string }[] {
+  const problems: { path: string; message: string }[] = [];
+  const { polygon } = zone;
+  if (polygon.length < MIN_ZONE_VERTICES || polygon.length > MAX_ZONE_VERTICES)
+    problems.push({ path: 'polygon', message: `${MIN_ZONE_VERTICES} to ${MAX_ZONE_VERTICES} vertices` });
+  const { bounds } = city;
+  polygon.forEach((vertex, index) => {
+    const inside =
+      vertex.latitude >= bounds.south &&
+      vertex.latitude <= bounds.north &&
+      vertex.longitude >= bounds.west &&
+      vertex.longitude <= bounds.east;
+    if (!inside) problems.push({ path: `polygon/${index}`, message: "outside the city's bounds" });
+  });
+  if (polygon.length >= MIN_ZONE_VERTICES && problems.length === 0) {
+    if (selfIntersects(polygon)) problems.push({ path: 'polygon', message: 'the outline crosses itself' });
+    else if (polygonArea(polygon) === 0)
+      problems.push({ path: 'polygon', message: 'the outline has no area' });
+  }
+  zone.surges.forEach((surge, index) => {
+    if (!isWindow(surge.window)) problems.push({ path: `surges/${index}/window`, message: 'HH:MM-HH:MM' });
+  });
+  return problems;
+}
+
+/** The zone of a city a point lies in: among active zones containing it, the smallest. */
+export function zoneAt(zones: readonly Zone[], point: ZonePoint): Zone | undefined {
+  let best: { zone: Zone; area: number } | undefined;
+  for (const zone of zones) {
+    if (!zone.active || !pointInPolygon(point, zone.polygon)) continue;
+    const area = polygonArea(zone.polygon);
+    if (best === undefined || area < best.area || (area === best.area && zone.id < best.zone.id))
+      best = { zone, area };
+  }
+  return best?.zone;
+}
+
+function refusalOf(
+  city: City,
+  clock: { day: Weekday; minute: number },
+  zones: readonly Zone[],
+  zone: Zone | undefined,
+): DeliveryRefusal | undefined {
+  const rules = city.rules;
+  if (!city.active) return 'city_inactive';
+  if (rules.serviceOpen === false) return 'service_closed';
+  if (rules.serviceHours !== undefined && !inWindow(clock, rules.serviceHours))
+    return 'outside_service_hours';
+  // A city without active zones delivers wherever its restaurants reach.
+  if (zones.some((z) => z.active) && zone === undefined) return 'outside_zones';
+  if (zone !== undefined && !zone.delivers) return 'zone_not_served';
+  return undefined;
+}
+
+/** The delivery terms of `city` at `point` and instant `at` (the city's local time). */
+export function deliveryTermsAt(
+  city: City,
+  zones: readonly Zone[],
+  point: ZonePoint,
+  at: Date,
+): DeliveryTerms {
+  const rules: CityRules = city.rules;
+  const clock = localClock(at, city.timeZone);
+  const zone = zoneAt(zones, point);
+  const surges =
+    zone?.surges
+      .filter((surge) => inWindow(clock, surge.window, surge.days))
+      .reduce((s, x) => s + x.addXaf, 0) ?? 0;
+  const refusal = refusalOf(city, clock, zones, zone);
+  return {
+    cityId: city.id,
+    zoneId: zone?.id ?? null,
+    ...(refusal === undefined ? {} : { refusal }),
+    fee: {
+      baseXaf: rules.deliveryFeeXaf ?? DEFAULT_BASE_DELIVERY_FEE_XAF,
+      per100MetresXaf: (rules.deliveryFeePerKmXaf ?? DEFAULT_DELIVERY_FEE_PER_KM_XAF) / 10,
+      adjustmentXaf: (zone?.feeAdjustmentXaf ?? 0) + surges,
+    },
+    minimumOrderXaf: rules.minimumOrderXaf ?? 0,
+    maxDeliveryDistanceM: rules.maxDeliveryDistanceM ?? null,
+    taxRatePercent: rules.taxRatePercent === undefined ? null : String(rules.taxRatePercent),
+  };
+}
