@@ -24,6 +24,17 @@ export interface ReversalSplit {
 
 export function createCardReversalsRepository(db: PaymentsDb) {
   return {
+    /**
+     * Runs `work` while holding a lock on one reversal (a transaction-scoped advisory lock, so
+     * every instance sees it and a dead process lets go): one booker at a time, so a split is never
+     * computed again while another process submits it.
+     */
+    locked: <T>(reversalId: string, work: () => Promise<T>): Promise<T> =>
+      db.transaction().execute(async (trx) => {
+        await sql`SELECT pg_advisory_xact_lock(hashtext(${`card-reversal:${reversalId}`}))`.execute(trx);
+        return work();
+      }),
+
     /** Inserts the reversal once; a repeated webhook or a retry finds the first row. */
     async insert(reversal: NewCardReversal): Promise<void> {
       await db
@@ -87,14 +98,12 @@ export function createCardReversalsRepository(db: PaymentsDb) {
     },
 
     /** Forgets a split the ledger refused as a whole (nothing landed), so the next try computes it again. */
-    async clearSplit(reversalId: string, split: ReversalSplit): Promise<void> {
+    async clearSplit(reversalId: string): Promise<void> {
       await db
         .updateTable('card_funding_reversals')
         .set({ wallet_minor: null, receivable_minor: null, provider_gap_minor: null })
         .where('reversal_id', '=', reversalId)
         .where('status', '!=', 'BOOKED')
-        .where('wallet_minor', '=', split.walletMinor)
-        .where('provider_gap_minor', '=', split.providerGapMinor)
         .execute();
     },
 

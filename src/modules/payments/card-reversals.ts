@@ -243,31 +243,35 @@ export function createCardReversals(options: CardReversalsOptions) {
     await options.putUnderReview(funding.recipient_user_id, `card_${row.kind}_review`);
   }
 
-  /** Books a recorded reversal once, whatever ran before (a crash, a concurrent webhook). */
+  /**
+   * Books a recorded reversal once, whatever ran before (a crash, a concurrent webhook): under the
+   * reversal's lock, the split is fixed on the row, then submitted; the ledger answers `ok` or
+   * `exists` for the same chain. A chain refused because a balance moved since it was read (the
+   * wallet spent meanwhile) landed nothing, so the split is computed again from fresh balances.
+   */
   async function book(funding: CardFundingRow, reversalId: string): Promise<CardReversalRow> {
-    for (let attempt = 1; ; attempt += 1) {
-      let row = await repository.find(reversalId);
-      if (row === undefined) throw new Error(`card reversal ${reversalId} vanished`);
-      if (row.status === 'BOOKED' || row.status === 'FAILED') return row;
-      let split = splitOf(row);
-      if (split === null) {
-        const { wallet, clearing } = await balances(funding);
-        await repository.fixSplit(reversalId, reversalSplit(row.amount_minor, wallet, clearing));
-        row = (await repository.find(reversalId))!;
-        split = splitOf(row);
-        if (split === null) continue; // booked or failed meanwhile: read again
+    return repository.locked(reversalId, async () => {
+      for (let attempt = 1; ; attempt += 1) {
+        let row = await repository.find(reversalId);
+        if (row === undefined) throw new Error(`card reversal ${reversalId} vanished`);
+        if (row.status === 'BOOKED' || row.status === 'FAILED') return row;
+        let split = splitOf(row);
+        if (split === null) {
+          const { wallet, clearing } = await balances(funding);
+          await repository.fixSplit(reversalId, reversalSplit(row.amount_minor, wallet, clearing));
+          row = (await repository.find(reversalId))!;
+          split = splitOf(row)!;
+        }
+        const refused = await submitAll(ledger, reversalTransfers(funding, row, split));
+        if (refused === null) {
+          if (await repository.markBooked(reversalId, now())) await afterBooked(funding, row, split);
+          return (await repository.find(reversalId))!;
+        }
+        const moved = refused.result === 'exceeds_credits' || refused.result === 'exceeds_debits';
+        if (!moved || attempt >= BOOK_TRIES) throw new LedgerRefusal(refused);
+        await repository.clearSplit(reversalId);
       }
-      const refused = await submitAll(ledger, reversalTransfers(funding, row, split));
-      if (refused === null) {
-        if (await repository.markBooked(reversalId, now())) await afterBooked(funding, row, split);
-        return (await repository.find(reversalId))!;
-      }
-      // A balance moved between the read and the booking (the wallet spent meanwhile): nothing of the
-      // linked chain landed, so the split is computed again from fresh balances.
-      const moved = refused.result === 'exceeds_credits' || refused.result === 'exceeds_debits';
-      if (!moved || attempt >= BOOK_TRIES) throw new LedgerRefusal(refused);
-      await repository.clearSplit(reversalId, split);
-    }
+    });
   }
 
   /** What is left to reverse of a funding besides this reversal. */
