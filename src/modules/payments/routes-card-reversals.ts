@@ -78,7 +78,7 @@ export function registerCardReversalRoutes(app: FastifyInstance, services: Payme
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const { cardReversals } = services.payments;
   const db = services.runtime.database.db;
-  const tags = ['finance'];
+  const tags = ['payments'];
 
   typed.post('/v1/admin/card-fundings/:id/refunds', {
     config: { access: FINANCE_ADMIN, idempotency: 'required' },
