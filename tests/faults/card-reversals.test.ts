@@ -232,6 +232,19 @@ describe('card reversals under faults', () => {
     expect((await repository.find(reversalId))!.status).toBe('BOOKED');
     expect(simulator().refundedMinor(funding.tx_ref)).toBe(700n);
     await expectSound(customer, 500n, 0n);
+    // Finance checked Flutterwave's dashboard: the $3.00 went back to the card; resolving books it once.
+    const resolve = () =>
+      testApp.app.inject({
+        method: 'POST',
+        url: `/v1/admin/card-fundings/${funding.funding_id}/refunds/${encodeURIComponent(other)}/resolve`,
+        headers: authHeader(admin.accessToken),
+        payload: { outcome: 'refunded', providerReference: '7000099', reason: 'seen on the dashboard' },
+      });
+    const resolved = await resolve();
+    expect(resolved.statusCode, resolved.body).toBe(200);
+    expect(resolved.json()).toMatchObject({ status: 'BOOKED', walletMinor: 300 });
+    expect((await resolve()).json().code).toBe('card_refund_not_in_review');
+    await expectSound(customer, 200n, 0n);
   });
 
   it('a refund asked while Flutterwave is down: 502, not asked again on retry (409 outcome unknown), nothing moved', async () => {
@@ -262,6 +275,17 @@ describe('card reversals under faults', () => {
       .catch((error: { code?: string }) => error.code);
     expect(direct).toBe('card_refund_outcome_unknown');
     expect(simulator().refundedMinor(funding.tx_ref)).toBe(0n);
+    await expectSound(customer, 600n, 0n);
+    // Finance found nothing at Flutterwave: the refund fails, nothing moves, and a new one may be asked.
+    const [row] = await reversalRows(funding.funding_id);
+    const resolved = await testApp.app.inject({
+      method: 'POST',
+      url: `/v1/admin/card-fundings/${funding.funding_id}/refunds/${encodeURIComponent(row!.reversal_id)}/resolve`,
+      headers: authHeader(admin.accessToken),
+      payload: { outcome: 'not_refunded', reason: 'not on the dashboard' },
+    });
+    expect(resolved.statusCode, resolved.body).toBe(200);
+    expect(resolved.json().status).toBe('FAILED');
     await expectSound(customer, 600n, 0n);
   });
 

@@ -447,6 +447,54 @@ export function createCardReversals(options: CardReversalsOptions) {
     return reversalView(row);
   }
 
+  /**
+   * Finance closes a refund whose answer was lost (`ASKED` without a reference) once it has checked
+   * Flutterwave: `refunded` books it as the provider's answer would have, `not_refunded` fails it
+   * (nothing moved). Audited; any other state is 409 card_refund_not_in_review.
+   */
+  async function resolveRefund(input: {
+    fundingId: string;
+    reversalId: string;
+    adminId: string;
+    outcome: 'refunded' | 'not_refunded';
+    providerReference?: string;
+    reason: string;
+  }): Promise<CardReversalView> {
+    const funding = await fundingOrThrow(input.fundingId);
+    const row = await repository.find(input.reversalId);
+    if (
+      row === undefined ||
+      row.funding_id !== funding.funding_id ||
+      row.kind !== 'refund' ||
+      row.status !== 'ASKED' ||
+      row.provider_reference !== null
+    )
+      throw paymentsErrors.of(
+        'conflict',
+        'card_refund_not_in_review',
+        'Only a refund whose answer from the card provider was lost can be resolved.',
+      );
+    if (input.outcome === 'not_refunded')
+      await repository.markFailed(row.reversal_id, 'NOT_REFUNDED_CONFIRMED_BY_FINANCE');
+    else
+      await repository.setProviderReference(
+        row.reversal_id,
+        input.providerReference ?? 'confirmed-by-finance',
+      );
+    await options.audit({
+      action: 'wallet.card_refund_resolved',
+      actor: { kind: 'user', userId: input.adminId },
+      subjectUserId: funding.recipient_user_id,
+      resource: `card-funding:${funding.funding_id}`,
+      newValue: { reversalId: row.reversal_id, outcome: input.outcome, reason: input.reason },
+    });
+    const after =
+      input.outcome === 'refunded'
+        ? await book(funding, row.reversal_id)
+        : await repository.find(row.reversal_id);
+    return reversalView(after!);
+  }
+
   /** A finance admin asks Flutterwave about a funding's chargebacks now (without waiting for a webhook). */
   async function sync(fundingId: string): Promise<CardReversalView[]> {
     const funding = await fundingOrThrow(fundingId);
@@ -458,7 +506,7 @@ export function createCardReversals(options: CardReversalsOptions) {
     return (await repository.listForFunding(fundingId, LIST_LIMIT)).map(reversalView);
   }
 
-  return { syncChargebacks, refund, sync, list, book };
+  return { syncChargebacks, refund, resolveRefund, sync, list, book };
 }
 
 export type CardReversals = ReturnType<typeof createCardReversals>;

@@ -112,6 +112,41 @@ export function registerCardReversalRoutes(app: FastifyInstance, services: Payme
     },
   });
 
+  typed.post('/v1/admin/card-fundings/:id/refunds/:reversalId/resolve', {
+    config: { access: FINANCE_ADMIN },
+    schema: {
+      tags,
+      summary:
+        'Close a refund whose answer from the card provider was lost, once finance checked the provider: refunded books it, not_refunded fails it (audited)',
+      params: Type.Object({
+        id: Type.String({ format: 'uuid' }),
+        reversalId: Type.String({ minLength: 1, maxLength: 100 }),
+      }),
+      body: Type.Object(
+        {
+          outcome: Type.Union([Type.Literal('refunded'), Type.Literal('not_refunded')]),
+          providerReference: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+          reason: Type.String({ minLength: 3, maxLength: 500 }),
+        },
+        { additionalProperties: false },
+      ),
+      response: { 200: ReversalSchema, ...errors },
+    },
+    handler: async (request) =>
+      reversalJson(
+        await cardReversals.resolveRefund({
+          fundingId: request.params.id,
+          reversalId: request.params.reversalId,
+          adminId: principalOf(request).userId,
+          outcome: request.body.outcome,
+          ...(request.body.providerReference === undefined
+            ? {}
+            : { providerReference: request.body.providerReference }),
+          reason: request.body.reason,
+        }),
+      ),
+  });
+
   typed.post('/v1/admin/card-fundings/:id/chargebacks/sync', {
     config: { access: FINANCE_ADMIN },
     schema: {
