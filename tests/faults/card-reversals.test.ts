@@ -14,15 +14,18 @@ import type { CardFundingRow } from '../../src/modules/payments/card-funding-rep
 import { MAGIC_CARDS } from '../../src/modules/payments/simulators/flutterwave.js';
 import type { PaymentsDb } from '../../src/modules/payments/tables.js';
 import type { TestApp } from '../helpers/app.js';
-import { authHeader, createUser, type CreatedUser } from '../helpers/auth.js';
+import { authHeader, createUser, withStepUp, type CreatedUser } from '../helpers/auth.js';
 import { key, paymentsTestApp, until } from '../integration/payments/helpers.js';
 
 let testApp: TestApp;
 let admin: CreatedUser;
+/** The admin's token after a TOTP step-up (refunds and their resolution ask for one). */
+let steppedUp: string;
 
 beforeAll(async () => {
   testApp = await paymentsTestApp();
   admin = await createUser(testApp, { roles: ['admin'] });
+  steppedUp = await withStepUp(testApp, admin);
 }, 60_000);
 afterAll(async () => testApp?.close());
 
@@ -201,7 +204,7 @@ describe('card reversals under faults', () => {
     const first = await testApp.app.inject({
       method: 'POST',
       url: `/v1/admin/card-fundings/${funding.funding_id}/refunds`,
-      headers: { ...authHeader(admin.accessToken), 'idempotency-key': idempotencyKey },
+      headers: { ...authHeader(steppedUp), 'idempotency-key': idempotencyKey },
       payload: { amountMinor: 400, reason: 'crash test: answer lost' },
     });
     expect(first.statusCode, first.body).toBe(200);
@@ -237,7 +240,7 @@ describe('card reversals under faults', () => {
       testApp.app.inject({
         method: 'POST',
         url: `/v1/admin/card-fundings/${funding.funding_id}/refunds/${encodeURIComponent(other)}/resolve`,
-        headers: authHeader(admin.accessToken),
+        headers: authHeader(steppedUp),
         payload: { outcome: 'refunded', providerReference: '7000099', reason: 'seen on the dashboard' },
       });
     const resolved = await resolve();
@@ -255,7 +258,7 @@ describe('card reversals under faults', () => {
       testApp.app.inject({
         method: 'POST',
         url: `/v1/admin/card-fundings/${funding.funding_id}/refunds`,
-        headers: { ...authHeader(admin.accessToken), 'idempotency-key': idempotencyKey },
+        headers: { ...authHeader(steppedUp), 'idempotency-key': idempotencyKey },
         payload: { amountMinor: 600, reason: 'provider down' },
       });
     simulator().setOutage('http_503');
@@ -281,7 +284,7 @@ describe('card reversals under faults', () => {
     const resolved = await testApp.app.inject({
       method: 'POST',
       url: `/v1/admin/card-fundings/${funding.funding_id}/refunds/${encodeURIComponent(row!.reversal_id)}/resolve`,
-      headers: authHeader(admin.accessToken),
+      headers: authHeader(steppedUp),
       payload: { outcome: 'not_refunded', reason: 'not on the dashboard' },
     });
     expect(resolved.statusCode, resolved.body).toBe(200);

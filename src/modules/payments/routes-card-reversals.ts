@@ -61,6 +61,13 @@ function reversalJson(view: CardReversalView) {
   };
 }
 
+/** Money leaving to a card, or finance closing what it became: a finance admin after a TOTP step-up, as payouts. */
+const FINANCE_STEP_UP = {
+  permissions: ['FINANCIAL_OVERSIGHT' as const],
+  stepUp: true,
+  ownership: 'finance admins after a TOTP step-up',
+};
+
 const FundingParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 const RefundBody = Type.Object(
   {
@@ -81,7 +88,7 @@ export function registerCardReversalRoutes(app: FastifyInstance, services: Payme
   const tags = ['payments'];
 
   typed.post('/v1/admin/card-fundings/:id/refunds', {
-    config: { access: FINANCE_ADMIN, idempotency: 'required' },
+    config: { access: FINANCE_STEP_UP, idempotency: 'required' },
     schema: {
       tags,
       summary:
@@ -113,7 +120,7 @@ export function registerCardReversalRoutes(app: FastifyInstance, services: Payme
   });
 
   typed.post('/v1/admin/card-fundings/:id/refunds/:reversalId/resolve', {
-    config: { access: FINANCE_ADMIN },
+    config: { access: FINANCE_STEP_UP },
     schema: {
       tags,
       summary:

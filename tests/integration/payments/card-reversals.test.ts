@@ -13,15 +13,18 @@ import {
 } from '../../../ledger/rules/index.js';
 import { MAGIC_CARDS } from '../../../src/modules/payments/simulators/flutterwave.js';
 import type { TestApp } from '../../helpers/app.js';
-import { authHeader, createUser, type CreatedUser } from '../../helpers/auth.js';
+import { authHeader, createUser, withStepUp, type CreatedUser } from '../../helpers/auth.js';
 import { key, paymentsTestApp, until } from './helpers.js';
 
 let testApp: TestApp;
 let admin: CreatedUser;
+/** The admin's token after a TOTP step-up (refunds and their resolution ask for one). */
+let steppedUp: string;
 
 beforeAll(async () => {
   testApp = await paymentsTestApp();
   admin = await createUser(testApp, { roles: ['admin'] });
+  steppedUp = await withStepUp(testApp, admin);
 }, 60_000);
 afterAll(async () => testApp?.close());
 
@@ -72,12 +75,7 @@ async function debit(accountId: string): Promise<bigint> {
 const CLEARING = providerClearingId('flutterwave', 'USD');
 const PAYABLE = providerPayableId('flutterwave', 'USD');
 
-async function refund(
-  fundingId: string,
-  amountMinor: number,
-  idempotencyKey = key(),
-  token = admin.accessToken,
-) {
+async function refund(fundingId: string, amountMinor: number, idempotencyKey = key(), token = steppedUp) {
   return testApp.app.inject({
     method: 'POST',
     url: `/v1/admin/card-fundings/${fundingId}/refunds`,
@@ -164,10 +162,14 @@ describe('card refunds', () => {
     await verified();
   });
 
-  it('refusals: not a finance admin 403, unknown funding 404, more than the wallet holds 422, a card not credited 409', async () => {
+  it('refusals: not a finance admin or no step-up 403, unknown funding 404, more than the wallet holds 422, a card not credited 409', async () => {
     const customer = await createUser(testApp);
     const funded = await fundByCard(customer, 800);
     expect((await refund(funded.fundingId, 100, key(), customer.accessToken)).statusCode).toBe(403);
+    // A finance admin without a fresh TOTP step-up is refused too (money leaving to a card).
+    const noStepUp = await refund(funded.fundingId, 100, key(), admin.accessToken);
+    expect(noStepUp.statusCode).toBe(403);
+    expect(noStepUp.json().code).toBe('step_up_required');
     const unknown = await refund('7d1c8f59-2b4e-4d1a-9b3e-1f2a3b4c5d6e', 100);
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json().code).toBe('card_funding_not_found');
