@@ -21,6 +21,8 @@ import {
   fxBridgeId,
   fxSpreadRevenueId,
   fxRoundingId,
+  customerReceivableId,
+  providerPayableId,
   type AccountRole,
 } from './chart.js';
 import { LIMITS } from './types.js';
@@ -89,6 +91,22 @@ describe('chart of accounts', () => {
     [fxBridgeId('XAF'), 'fx:bridge:platform:XAF', 'fx_bridge', 'asset', false, false],
     [fxSpreadRevenueId('XAF'), 'revenue:fx_spread:platform:XAF', 'fx_spread_revenue', 'revenue', true, false],
     [fxRoundingId('XAF'), 'fx:rounding:platform:XAF', 'fx_rounding', 'revenue', true, false],
+    [
+      customerReceivableId(USER, 'USD'),
+      `receivable:customer:${USER}:USD`,
+      'customer_receivable',
+      'asset',
+      false,
+      true,
+    ],
+    [
+      providerPayableId('flutterwave', 'USD'),
+      'payable:provider:flutterwave:USD',
+      'provider_payable',
+      'liability',
+      true,
+      false,
+    ],
   ];
 
   for (const [id, expectedId, role, kind, noDebitBalance, noCreditBalance] of table) {

@@ -33,7 +33,9 @@ export type AccountRole =
   | 'world'
   | 'fx_bridge'
   | 'fx_spread_revenue'
-  | 'fx_rounding';
+  | 'fx_rounding'
+  | 'customer_receivable'
+  | 'provider_payable';
 
 type SubjectRule = 'entity' | 'platform' | 'provider';
 
@@ -68,7 +70,11 @@ const MONEY: readonly Currency[] = ['XAF', 'USD'];
  * - a currency conversion (issue #28) goes through the FX bridge of each currency, so each
  *   currency balances on its own: the bridge holds the platform's open FX position (credited in
  *   the currency bought, debited in the currency paid out) and is unbounded; the spread and the
- *   rounding of a conversion are the platform's, credit-normal.
+ *   rounding of a conversion are the platform's, credit-normal;
+ * - a card chargeback or refund (issue #28) takes back from the wallet what it still holds; what
+ *   the customer already spent is a receivable from them (debit-normal: never credited beyond what
+ *   they owe), and what the provider took beyond the clearing balance is owed to the provider
+ *   (credit-normal), so the clearing account itself never goes negative.
  */
 // One role per line reads as a table.
 // prettier-ignore
@@ -90,6 +96,8 @@ const ROLE_RULES: Readonly<Record<AccountRole, RoleRule>> = {
   fx_bridge: { family: 'fx', name: 'bridge', subject: 'platform', kind: 'asset', flags: UNBOUNDED, currencies: MONEY },
   fx_spread_revenue: { family: 'revenue', name: 'fx_spread', subject: 'platform', kind: 'revenue', flags: NO_DEBIT_BALANCE, currencies: MONEY },
   fx_rounding: { family: 'fx', name: 'rounding', subject: 'platform', kind: 'revenue', flags: NO_DEBIT_BALANCE, currencies: MONEY },
+  customer_receivable: { family: 'receivable', name: 'customer', subject: 'entity', kind: 'asset', flags: NO_CREDIT_BALANCE, currencies: MONEY },
+  provider_payable: { family: 'payable', name: 'provider', subject: 'provider', kind: 'liability', flags: NO_DEBIT_BALANCE, currencies: MONEY },
 };
 
 const ROLE_BY_PREFIX: ReadonlyMap<string, AccountRole> = new Map(
@@ -178,3 +186,9 @@ export const fxSpreadRevenueId = (currency: Currency): string =>
   accountId('fx_spread_revenue', PLATFORM_SUBJECT, currency);
 export const fxRoundingId = (currency: Currency): string =>
   accountId('fx_rounding', PLATFORM_SUBJECT, currency);
+/** What a customer owes the platform after a card chargeback took back money they had spent (issue #28). */
+export const customerReceivableId = (userId: string, currency: Currency): string =>
+  accountId('customer_receivable', userId, currency);
+/** What the platform owes a provider that took back more than its clearing account held (issue #28). */
+export const providerPayableId = (provider: Provider, currency: Currency): string =>
+  accountId('provider_payable', provider, currency);

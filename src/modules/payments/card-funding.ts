@@ -56,6 +56,11 @@ export interface CardFundingOptions {
   limits: CardFundingLimits;
   /** A verified customer with this phone (E.164 or any Cameroon spelling), or undefined. */
   findRecipientByPhone: (phone: string) => Promise<{ userId: string } | undefined>;
+  /**
+   * An authentic webhook about a funding that is no longer PENDING (a chargeback or a refund at the
+   * provider): read back what the provider holds against it; returns how many reversals it booked.
+   */
+  onSettledFundingHint?: (row: CardFundingRow) => Promise<number>;
   /** Masked phone of a user, for the recipient's list of funders. */
   maskedPhoneOf: (userId: string) => Promise<string | null>;
   now?: () => Date;
@@ -404,7 +409,11 @@ export function createCardFunding(options: CardFundingOptions) {
     const txRef = typeof data?.tx_ref === 'string' ? data.tx_ref : undefined;
     if (txRef === undefined || !txRef.startsWith('cf-')) return { applied: false };
     const row = await repository.findByTxRef(txRef);
-    if (row === undefined || row.status !== 'PENDING') return { applied: false };
+    if (row === undefined) return { applied: false };
+    if (row.status !== 'PENDING') {
+      if (row.status !== 'CREDITED' || options.onSettledFundingHint === undefined) return { applied: false };
+      return { applied: (await options.onSettledFundingHint(row)) > 0 };
+    }
     const id = typeof data?.id === 'number' || typeof data?.id === 'string' ? String(data.id) : undefined;
     let transaction = id === undefined ? null : await provider.verify(id).catch(providerFailure);
     if (transaction === null || transaction.txRef !== row.tx_ref)

@@ -45,6 +45,8 @@ import type { PaymentTables, PaymentsDb } from './tables.js';
 import { createWalletService, type WalletService } from './wallet-service.js';
 import { createCardFunding, type CardFunding } from './card-funding.js';
 import { createCardFundingRepository } from './card-funding-repository.js';
+import { createCardReversals, type CardReversals } from './card-reversals.js';
+import { createCardReversalsRepository } from './card-reversals-repository.js';
 import { createFxConversion, type FxConversion } from './fx-conversion.js';
 import { startCardProvider, type RunningCardProvider } from './cards/index.js';
 import { maskPhone, normalizePhone } from '../identity/index.js';
@@ -71,6 +73,8 @@ export interface PaymentsContext {
   commission: CommissionRepository;
   /** International card funding of USD wallets (issue #28). */
   cards: CardFunding;
+  /** Card refunds and chargebacks (issue #28). */
+  cardReversals: CardReversals;
   /** The card aggregator and its simulator (when PAYMENT_SIMULATORS is on). */
   cardProvider: RunningCardProvider;
   /** USD → XAF conversion of a customer's own wallets (issue #28). */
@@ -170,8 +174,19 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
     ...(options.cardProvider.provider === undefined ? {} : { cards: options.cardProvider.provider }),
   });
   const reports = createReports(db);
+  const cardFundingRepository = createCardFundingRepository(db);
+  const cardReversals = createCardReversals({
+    fundings: cardFundingRepository,
+    repository: createCardReversalsRepository(db),
+    ledger,
+    provider: options.cardProvider.provider,
+    logger,
+    audit: options.audit,
+    putUnderReview: (userId, reason) => wallets.putUnderReview(userId, reason),
+  });
   const cards = createCardFunding({
-    repository: createCardFundingRepository(db),
+    repository: cardFundingRepository,
+    onSettledFundingHint: (row) => cardReversals.syncChargebacks(row),
     ledger,
     queue: jobs.queue,
     logger,
@@ -264,6 +279,7 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
     alerts: createPaymentAlerts(db),
     commission: createCommissionRepository(db),
     cards,
+    cardReversals,
     cardProvider: options.cardProvider,
     fx,
     start: () => escrow.start(),

@@ -20,6 +20,7 @@ import type { PayoutRow } from './payouts.js';
 import { PROVIDER_NAMES, type ProviderName } from './providers/index.js';
 import { registerFinanceRoutes } from './routes-finance.js';
 import { registerCardRoutes } from './routes-cards.js';
+import { registerCardReversalRoutes } from './routes-card-reversals.js';
 import { registerFxRoutes } from './routes-fx.js';
 import { WALLET_CATEGORIES, type CategoryControlsUpdate, type WalletSummary } from './wallet-service.js';
 import { SPENDING_CATEGORIES } from './wallet-categories.js';
@@ -429,6 +430,7 @@ export function registerPaymentRoutes(app: FastifyInstance, services: PaymentRou
   registerWebhookRoutes(app, services);
   registerFinanceRoutes(app, services);
   registerCardRoutes(app, services);
+  registerCardReversalRoutes(app, services);
   registerFxRoutes(app, services);
 }
 

@@ -204,6 +204,25 @@ export interface CardFundingsTable {
   credited_at: NullableTimestamp;
 }
 
+/** Card refunds and chargebacks (migration 2026-12-06T1200_card_funding_reversals). */
+export interface CardFundingReversalsTable {
+  reversal_id: string;
+  funding_id: string;
+  kind: 'chargeback' | 'refund';
+  amount_minor: Int8;
+  currency: 'USD';
+  status: Generated<'REQUESTED' | 'ASKED' | 'BOOKED' | 'FAILED'>;
+  provider_reference: string | null;
+  wallet_minor: NullableInt8;
+  receivable_minor: NullableInt8;
+  provider_gap_minor: NullableInt8;
+  reason: string | null;
+  requested_by: string | null;
+  failure_reason: string | null;
+  created_at: Generated<Date>;
+  booked_at: NullableTimestamp;
+}
+
 export interface CardFundingConsentsTable {
   recipient_user_id: string;
   funder_user_id: string;
@@ -237,6 +256,7 @@ export interface FxQuotesTable {
 
 export interface PaymentTables {
   card_fundings: CardFundingsTable;
+  card_funding_reversals: CardFundingReversalsTable;
   fx_quotes: FxQuotesTable;
   card_funding_consents: CardFundingConsentsTable;
   payment_attempts: PaymentAttemptsTable;

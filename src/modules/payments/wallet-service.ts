@@ -284,6 +284,32 @@ export function createWalletService(options: WalletServiceOptions) {
     });
   }
 
+  /**
+   * Freezes every wallet of a customer for finance's review (a card chargeback took back money they
+   * had spent, issue #28): no spending, credits still land. A wallet already frozen keeps its reason.
+   */
+  async function putUnderReview(userId: string, reason: string): Promise<void> {
+    for (const currency of ['XAF', 'USD'] as const) {
+      const before = await ensure(userId, currency);
+      if (before.status === 'frozen') continue;
+      await wallets.update(userId, currency, {
+        status: 'frozen',
+        frozen_reason: reason,
+        frozen_by: null,
+        frozen_at: now(),
+        updated_at: now(),
+      });
+      await options.audit({
+        action: 'wallet.frozen',
+        actor: { kind: 'system' },
+        subjectUserId: userId,
+        resource: `wallet:${userId}:${currency}`,
+        oldValue: { status: before.status },
+        newValue: { status: 'frozen', reason },
+      });
+    }
+  }
+
   async function updateSettings(
     userId: string,
     currency: WalletCurrency,
@@ -443,6 +469,7 @@ export function createWalletService(options: WalletServiceOptions) {
     summary,
     payOrder,
     setFrozen,
+    putUnderReview,
     updateSettings,
     releaseFunderControls,
     transactions,

@@ -7,6 +7,8 @@ import { Decimal } from 'decimal.js';
  *   GET  /v3/transactions/{id}/verify                  a transaction's status, amount and currency
  *   GET  /v3/transactions/verify_by_reference?tx_ref=  the same, found by our tx_ref
  *   GET  /v3/transactions?from=&to=&page=              the transactions of a period (reconciliation), paged
+ *   POST /v3/transactions/{id}/refund {amount}         refund (part of) a transaction to the payer's card
+ *   GET  /v3/chargebacks?flw_ref=                      the chargebacks raised against a transaction
  * Webhooks carry the `verif-hash` header: the secret hash set on the dashboard, compared here in
  * constant time. A webhook is a hint only: the status is always read back through verify.
  * Card numbers never reach us: the payer types them on Flutterwave's hosted page.
@@ -34,6 +36,22 @@ export interface VerifiedTransaction {
   /** The processing fee Flutterwave keeps (`app_fee`), in minor units of `currency`. */
   feeMinor: bigint;
   processorResponse: string | null;
+  /** Flutterwave's own reference of the transaction (`flw_ref`), which its chargebacks name. */
+  flwRef: string | null;
+}
+
+/** A chargeback as Flutterwave lists it: `accepted` (by us) and `lost` (arbitration) take the money back for good. */
+export interface ProviderChargeback {
+  id: string;
+  amountMinor: bigint;
+  status: 'pending' | 'accepted' | 'declined' | 'won' | 'lost';
+}
+
+/** A refund Flutterwave took: `completed` or `pending` (on its way to the card) both mean the money left us. */
+export interface ProviderRefund {
+  id: string;
+  amountMinor: bigint;
+  status: 'completed' | 'pending';
 }
 
 /** A transaction as the provider's list shows it, with when it was made. */
@@ -48,6 +66,10 @@ export interface CardProvider {
   createCheckout(request: CheckoutRequest): Promise<{ link: string }>;
   verify(transactionId: string): Promise<VerifiedTransaction | null>;
   verifyByReference(txRef: string): Promise<VerifiedTransaction | null>;
+  /** Refunds `amountMinor` of a successful transaction to the card; CardProviderRefused when Flutterwave says no. */
+  refund(transactionId: string, amountMinor: bigint, currency: string): Promise<ProviderRefund>;
+  /** The chargebacks raised against a transaction (by its `flw_ref`). */
+  chargebacks(flwRef: string, currency: string): Promise<ProviderChargeback[]>;
   /** Whether a webhook's headers carry our secret hash. */
   webhookAuthentic(headers: Record<string, string | string[] | undefined>): boolean;
 }
@@ -68,6 +90,17 @@ export class CardProviderBadResponse extends Error {
   ) {
     super(message);
     this.name = 'CardProviderBadResponse';
+  }
+}
+
+/** The provider answered our request with a refusal (4xx): it did nothing. */
+export class CardProviderRefused extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'CardProviderRefused';
   }
 }
 
@@ -172,7 +205,66 @@ export function createFlutterwaveProvider(options: FlutterwaveOptions): CardProv
       currency,
       feeMinor,
       processorResponse: typeof data.processor_response === 'string' ? data.processor_response : null,
+      flwRef: typeof data.flw_ref === 'string' && data.flw_ref.length > 0 ? data.flw_ref : null,
     };
+  }
+
+  const CHARGEBACK_STATUSES: ReadonlySet<string> = new Set([
+    'pending',
+    'accepted',
+    'declined',
+    'won',
+    'lost',
+  ]);
+
+  function chargebackOf(data: unknown, currency: string): ProviderChargeback {
+    const item = (data ?? {}) as Record<string, unknown>;
+    const amountMinor = toMinor(item.amount, currency);
+    const status = typeof item.status === 'string' ? item.status.toLowerCase() : '';
+    if (
+      (typeof item.id !== 'number' && typeof item.id !== 'string') ||
+      amountMinor === null ||
+      amountMinor === 0n ||
+      !CHARGEBACK_STATUSES.has(status)
+    )
+      throw new CardProviderBadResponse('flutterwave chargebacks: unreadable chargeback', 200);
+    return { id: String(item.id), amountMinor, status: status as ProviderChargeback['status'] };
+  }
+
+  async function refund(
+    transactionId: string,
+    amountMinor: bigint,
+    currency: string,
+  ): Promise<ProviderRefund> {
+    if (!/^\d{1,20}$/.test(transactionId))
+      throw new CardProviderRefused('flutterwave refund: not a transaction id', 400);
+    const { status, json } = await call('POST', `/v3/transactions/${transactionId}/refund`, {
+      amount: toMajor(amountMinor, currency),
+    });
+    const data = (json as { data?: Record<string, unknown>; message?: unknown } | undefined)?.data;
+    if (status >= 400 && status < 500)
+      throw new CardProviderRefused(`flutterwave refused the refund (${status})`, status);
+    const refunded = toMinor(data?.amount_refunded, currency);
+    const state = data?.status;
+    if (
+      status !== 200 ||
+      (typeof data?.id !== 'number' && typeof data?.id !== 'string') ||
+      refunded === null ||
+      (state !== 'completed' && state !== 'pending')
+    )
+      throw new CardProviderBadResponse(`flutterwave refund answered ${status}`, status);
+    return { id: String(data.id), amountMinor: refunded, status: state };
+  }
+
+  async function chargebacks(flwRef: string, currency: string): Promise<ProviderChargeback[]> {
+    const { status, json } = await call('GET', `/v3/chargebacks?flw_ref=${encodeURIComponent(flwRef)}`);
+    if (status === 404) return [];
+    if (status !== 200)
+      throw new CardProviderBadResponse(`flutterwave chargebacks answered ${status}`, status);
+    const data = (json as { data?: unknown } | undefined)?.data;
+    if (!Array.isArray(data)) throw new CardProviderBadResponse('flutterwave chargebacks: no data', status);
+    if (data.length > 100) throw new CardProviderBadResponse('flutterwave chargebacks: too many', status);
+    return data.map((item) => chargebackOf(item, currency));
   }
 
   async function read(path: string): Promise<VerifiedTransaction | null> {
@@ -235,6 +327,8 @@ export function createFlutterwaveProvider(options: FlutterwaveOptions): CardProv
     },
     verifyByReference: (txRef) =>
       read(`/v3/transactions/verify_by_reference?tx_ref=${encodeURIComponent(txRef)}`),
+    refund,
+    chargebacks,
     webhookAuthentic(headers) {
       const header = headers['verif-hash'];
       if (typeof header !== 'string' || header.length === 0 || header.length > 512) return false;

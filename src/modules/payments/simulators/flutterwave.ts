@@ -10,6 +10,11 @@ import { createSimServer, type SimRequest, type SimResponse } from './server.js'
  * Magic card numbers (ours, in the spirit of the providers' test cards) decide the outcome.
  * The control API (`/_control/webhooks`) makes webhooks duplicate, arrive out of order, or not at all;
  * `/_control/outage` makes the API answer 503s or non-JSON.
+ *
+ * Refunds (POST /v3/transactions/{id}/refund, never more than what is left of the payment) and
+ * chargebacks (GET /v3/chargebacks?flw_ref=) as Flutterwave's v3 API documents them; a chargeback is
+ * raised or moved on by the issuing bank, here `raiseChargeback()` or POST /_control/chargebacks
+ * {txRef, amountMinor?, status}, and announced to our webhook (a hint: we read the list back).
  */
 
 export const FLUTTERWAVE_SIMULATOR_CREDENTIALS = {
@@ -51,6 +56,17 @@ interface SimTransaction {
   challenge: boolean;
   processorResponse: string;
   createdAt: string;
+  refundedMinor: bigint;
+  chargebacks: SimChargeback[];
+}
+
+export type SimChargebackStatus = 'pending' | 'accepted' | 'declined' | 'won' | 'lost';
+
+interface SimChargeback {
+  id: number;
+  amountMinor: bigint;
+  status: SimChargebackStatus;
+  createdAt: string;
 }
 
 export interface FlutterwaveSimulatorOptions {
@@ -69,6 +85,8 @@ export function createFlutterwaveSimulator(options: FlutterwaveSimulatorOptions)
   const maxTransactions = options.maxTransactions ?? 100_000;
   const inFlight = new Set<Promise<void>>();
   let nextId = 4_000_000;
+  let nextRefundId = 7_000_000;
+  let nextChargebackId = 9_000_000;
   let webhookMode: WebhookMode = 'normal';
   let outage: CardOutageMode = 'none';
   let baseUrl = '';
@@ -114,8 +132,13 @@ export function createFlutterwaveSimulator(options: FlutterwaveSimulatorOptions)
   }
 
   function announce(tx: SimTransaction): void {
-    const event = { event: 'charge.completed', data: view(tx) };
-    const stale = { event: 'charge.completed', data: { ...view(tx), status: 'pending' } };
+    deliver(
+      { event: 'charge.completed', data: view(tx) },
+      { event: 'charge.completed', data: { ...view(tx), status: 'pending' } },
+    );
+  }
+
+  function deliver(event: unknown, stale: unknown): void {
     switch (webhookMode) {
       case 'none':
         return;
@@ -163,6 +186,8 @@ export function createFlutterwaveSimulator(options: FlutterwaveSimulatorOptions)
         challenge: false,
         processorResponse: 'Pending',
         createdAt: new Date().toISOString(),
+        refundedMinor: 0n,
+        chargebacks: [],
       };
       byRef.set(txRef, tx);
       byId.set(tx.id, tx);
@@ -262,6 +287,82 @@ export function createFlutterwaveSimulator(options: FlutterwaveSimulatorOptions)
     });
   }
 
+  function chargebackView(tx: SimTransaction, chargeback: SimChargeback) {
+    return {
+      id: chargeback.id,
+      amount: major(chargeback.amountMinor),
+      flw_ref: `FLW-SIM-${tx.id}`,
+      tx_ref: tx.txRef,
+      status: chargeback.status,
+      stage: chargeback.status === 'pending' ? 'new' : 'closed',
+      created_at: chargeback.createdAt,
+    };
+  }
+
+  /** POST /v3/transactions/{id}/refund {amount}: at most what is left of a successful payment. */
+  function refund(tx: SimTransaction | undefined, body: Record<string, unknown>): SimResponse {
+    if (tx === undefined) return error(404, 'No transaction was found for this id');
+    if (tx.status !== 'successful') return error(400, 'Only successful transactions can be refunded');
+    const amount = body.amount;
+    if (typeof amount !== 'number' || !(amount > 0) || !Number.isFinite(amount))
+      return error(400, 'amount is required');
+    const amountMinor = BigInt(Math.round(amount * 100));
+    if (tx.refundedMinor + amountMinor > tx.reportedMinor)
+      return error(400, 'Refund amount cannot exceed the transaction amount');
+    tx.refundedMinor += amountMinor;
+    const id = nextRefundId++;
+    return json(200, {
+      status: 'success',
+      message: 'Transaction refund initiated',
+      data: {
+        id,
+        tx_id: tx.id,
+        flw_ref: `URF_SIM_${id}`,
+        amount_refunded: major(amountMinor),
+        status: 'completed',
+        destination: 'card',
+        created_at: new Date().toISOString(),
+      },
+    });
+  }
+
+  function chargebacksOf(query: URLSearchParams): SimResponse {
+    const flwRef = query.get('flw_ref') ?? '';
+    const match = /^FLW-SIM-(\d{1,20})$/.exec(flwRef);
+    const tx = match === null ? undefined : byId.get(Number(match[1]));
+    const data = tx === undefined ? [] : tx.chargebacks.map((chargeback) => chargebackView(tx, chargeback));
+    return json(200, { status: 'success', message: 'Chargebacks fetched', data });
+  }
+
+  /**
+   * The issuing bank raises a chargeback (or moves one on: `id` of an existing one): the amount
+   * defaults to the whole payment; the change is announced to our webhook like Flutterwave's.
+   */
+  function raiseChargeback(
+    txRef: string,
+    change: { status: SimChargebackStatus; amountMinor?: bigint; id?: number },
+  ): { id: number } {
+    const tx = byRef.get(txRef);
+    if (tx === undefined || tx.status !== 'successful') throw new Error(`no successful payment ${txRef}`);
+    let chargeback =
+      change.id === undefined ? undefined : tx.chargebacks.find((item) => item.id === change.id);
+    if (chargeback === undefined) {
+      chargeback = {
+        id: nextChargebackId++,
+        amountMinor: change.amountMinor ?? tx.reportedMinor,
+        status: change.status,
+        createdAt: new Date().toISOString(),
+      };
+      tx.chargebacks.push(chargeback);
+    } else chargeback.status = change.status;
+    const data = chargebackView(tx, chargeback);
+    deliver(
+      { event: 'chargeback.updated', data },
+      { event: 'chargeback.updated', data: { ...data, status: 'pending' } },
+    );
+    return { id: chargeback.id };
+  }
+
   function handle(request: SimRequest): SimResponse {
     const { method, path } = request;
     const body = (request.body ?? {}) as Record<string, unknown>;
@@ -278,6 +379,26 @@ export function createFlutterwaveSimulator(options: FlutterwaveSimulatorOptions)
       outage = mode;
       return json(200, { mode });
     }
+    if (method === 'POST' && path === '/_control/chargebacks') {
+      const { txRef, status, amountMinor, id } = body;
+      const statuses = ['pending', 'accepted', 'declined', 'won', 'lost'];
+      if (typeof txRef !== 'string' || typeof status !== 'string' || !statuses.includes(status))
+        return error(400, 'txRef and status');
+      try {
+        return json(
+          200,
+          raiseChargeback(txRef, {
+            status: status as SimChargebackStatus,
+            ...(typeof amountMinor === 'number' && amountMinor > 0
+              ? { amountMinor: BigInt(amountMinor) }
+              : {}),
+            ...(typeof id === 'number' ? { id } : {}),
+          }),
+        );
+      } catch {
+        return error(404, 'no successful payment with this txRef');
+      }
+    }
     const checkout = /^\/checkout\/([^/]+)(\/3ds)?$/.exec(path);
     if (method === 'POST' && checkout !== null) {
       const tx = byRef.get(decodeURIComponent(checkout[1]!));
@@ -293,6 +414,9 @@ export function createFlutterwaveSimulator(options: FlutterwaveSimulatorOptions)
     if (method === 'GET' && path === '/v3/transactions') return list(request.query);
     if (method === 'GET' && path === '/v3/transactions/verify_by_reference')
       return verified(byRef.get(request.query.get('tx_ref') ?? ''));
+    if (method === 'GET' && path === '/v3/chargebacks') return chargebacksOf(request.query);
+    const refundPath = /^\/v3\/transactions\/(\d{1,20})\/refund$/.exec(path);
+    if (method === 'POST' && refundPath !== null) return refund(byId.get(Number(refundPath[1])), body);
     const verify = /^\/v3\/transactions\/(\d{1,20})\/verify$/.exec(path);
     if (method === 'GET' && verify !== null) return verified(byId.get(Number(verify[1])));
     return error(404, 'not found');
@@ -321,6 +445,11 @@ export function createFlutterwaveSimulator(options: FlutterwaveSimulatorOptions)
     transaction(txRef: string) {
       const tx = byRef.get(txRef);
       return tx === undefined ? undefined : view(tx);
+    },
+    raiseChargeback,
+    /** What the simulator has refunded of a payment, in minor units. */
+    refundedMinor(txRef: string): bigint | undefined {
+      return byRef.get(txRef)?.refundedMinor;
     },
     async drainWebhooks(): Promise<void> {
       while (inFlight.size > 0) await Promise.all([...inFlight]);
