@@ -30,7 +30,10 @@ import { createOnboarding } from './onboarding.js';
 import { registerDriverRoutes } from './onboarding-routes.js';
 import { createSafety } from './safety.js';
 import { pushOffers } from './offer-push.js';
-import type { DriverArrivalNotifier, DriverOfferNotifier } from '../notify/index.js';
+import type { DriverArrivalNotifier, DriverOfferNotifier, DriverReminderNotifier } from '../notify/index.js';
+import { createMaintenance } from './maintenance.js';
+import { createMaintenanceRepository } from './maintenance-repository.js';
+import { registerMaintenanceRoutes } from './maintenance-routes.js';
 import {
   createMemoryLocationIndex,
   createRedisLocationIndex,
@@ -74,7 +77,7 @@ export const dispatchContext = defineContext({
     identity: need<Pick<Identity, 'audit' | 'grantRole' | 'repository'>>(),
     files: need<Pick<FilesService, 'repository'>>(),
     ledger: need<IncentiveLedger>(),
-    notify: need<DriverOfferNotifier & DriverArrivalNotifier>(),
+    notify: need<DriverOfferNotifier & DriverArrivalNotifier & DriverReminderNotifier>(),
     catalog: need<{
       reviews: DriverRatingPort & DriverRatings;
       orders: Pick<CatalogOrdersApi, 'readOrderSnapshot'>;
@@ -99,6 +102,21 @@ export const dispatchContext = defineContext({
       files: () => files.repository,
       identity,
     });
+    const maintenance = createMaintenance({
+      repository: createMaintenanceRepository(platform.db),
+      application: (driverId) => onboarding.repository.find(driverId),
+      identity,
+    });
+    /** The daily round: document reminders and expired drivers off shift, then maintenance reminders. */
+    const documentsRound = async () => {
+      const documents = await onboarding.dailyRound(
+        platform.eventStore,
+        (driverId) => service.setAvailability(driverId, { online: false }),
+        (reminder) => notify.driverReminder(reminder),
+      );
+      const vehicles = await maintenance.dailyRound((reminder) => notify.driverReminder(reminder));
+      return { documents, maintenance: vehicles };
+    };
     const service = createDispatchService({
       repository,
       index,
@@ -186,6 +204,8 @@ export const dispatchContext = defineContext({
       service: {
         ...service,
         onboarding,
+        maintenance,
+        documentsRound,
         earnings,
         safety,
         deliveryProof,
@@ -208,6 +228,7 @@ export const dispatchContext = defineContext({
           performance,
           runtime,
         });
+        registerMaintenanceRoutes(app, maintenance);
         registerOfferRoutes(app, { offers: matching.offers, eta: matching.eta, db: runtime.database.db });
       },
       reactors: matching.reactors,
@@ -217,10 +238,11 @@ export const dispatchContext = defineContext({
           onboarding: onboarding.repository,
           safety,
           deliveryProof,
+          maintenance: maintenance.repository,
         }),
         matching.repository,
       ),
-      // Daily at 06:00 Douala: expiry reminders (events for notify) and expired drivers off shift.
+      // Daily at 06:00 Douala: expiry and maintenance reminders (notify) and expired drivers off shift.
       jobs: [incentivesJob(earnings, runtime.logger)],
       schedules: [
         // Nightly at 01:30 Douala: yesterday's incentives (one instance by job id; idempotent by period).
@@ -229,10 +251,7 @@ export const dispatchContext = defineContext({
           name: 'dispatch-documents-daily',
           cron: '0 5 * * *',
           run: async () => {
-            const done = await onboarding.dailyRound(platform.eventStore, (driverId) =>
-              service.setAvailability(driverId, { online: false }),
-            );
-            runtime.logger.info(done, 'dispatch: document expiry round');
+            runtime.logger.info(await documentsRound(), 'dispatch: document expiry and maintenance round');
           },
         },
       ],

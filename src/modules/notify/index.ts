@@ -32,12 +32,15 @@ export {
   paymentIntents,
   type DriverOffer,
   type DriverArrival,
+  type DriverReminder,
   type IntentDraft,
 } from './intents.js';
 /** What the dispatch context calls to tell a driver of an offer (notify's service implements it). */
 export type DriverOfferNotifier = Pick<Notify, 'driverOffer'>;
 /** What the dispatch context calls when a driver enters an order's geofence (a push off the socket). */
 export type DriverArrivalNotifier = Pick<Notify, 'driverArrival'>;
+/** What the dispatch context's daily round calls: document expiry and maintenance reminders. */
+export type DriverReminderNotifier = Pick<Notify, 'driverReminder'>;
 export type { SupportReply, SupportSlaBreach } from './intents.js';
 export { checkTemplates, createTemplates, loadTemplates, formatXaf } from './templates.js';
 

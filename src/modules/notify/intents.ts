@@ -374,6 +374,51 @@ export function driverArrivalIntent(arrival: DriverArrival): IntentDraft {
       });
 }
 
+/**
+ * A reminder to a driver (the dispatch context's daily round decides): a licence or insurance
+ * ending in 30 or 7 days, or a vehicle's maintenance due (by date or by mileage). `key` names the
+ * fact (the document, its expiry and the threshold; the due date or the due mileage), so the
+ * rounds of every instance, and a rerun, record one intent per fact.
+ */
+export type DriverReminder =
+  | { driverId: string; kind: 'licence' | 'insurance'; expiresOn: string; daysLeft: number }
+  | { driverId: string; kind: 'maintenance_date'; dueOn: string; daysLeft: number }
+  | { driverId: string; kind: 'maintenance_mileage'; dueKm: number; odometerKm: number };
+
+export function driverReminderIntent(reminder: DriverReminder): IntentDraft {
+  const fields = { category: 'account' as const, priority: 'normal' as const };
+  switch (reminder.kind) {
+    case 'licence':
+    case 'insurance':
+      return draft(
+        {
+          eventId: `document-expiry:${reminder.driverId}:${reminder.kind}:${reminder.expiresOn}:${reminder.daysLeft}`,
+        },
+        reminder.driverId,
+        `driver.${reminder.kind}_expiring`,
+        { ...fields, params: { date: reminder.expiresOn, days: reminder.daysLeft } },
+      );
+    case 'maintenance_date':
+      return draft(
+        { eventId: `maintenance-date:${reminder.driverId}:${reminder.dueOn}:${reminder.daysLeft}` },
+        reminder.driverId,
+        'driver.maintenance_due',
+        { ...fields, params: { date: reminder.dueOn, days: reminder.daysLeft } },
+      );
+    case 'maintenance_mileage':
+      return draft(
+        { eventId: `maintenance-mileage:${reminder.driverId}:${reminder.dueKm}` },
+        reminder.driverId,
+        'driver.maintenance_mileage',
+        { ...fields, params: { dueKm: reminder.dueKm, odometerKm: reminder.odometerKm } },
+      );
+    default: {
+      const never: never = reminder;
+      throw new Error(`unknown reminder ${JSON.stringify(never)}`);
+    }
+  }
+}
+
 // ---- support (the support context calls these through notify's service)
 
 /** A support reply's excerpt in a push or SMS (the rest is read in the app). */

@@ -21,6 +21,7 @@ import {
   DISPUTE_ROLES,
   disputeIntents,
   driverArrivalIntent,
+  driverReminderIntent,
   driverOfferIntent,
   FINANCE_ROLES,
   firstNameOf,
@@ -33,6 +34,7 @@ import {
   type SupportSlaBreach,
   type DriverArrival,
   type DriverOffer,
+  type DriverReminder,
   type StaffRole,
   NOTIFIED_PAYMENT_EVENTS,
   orderIntents,
@@ -507,6 +509,19 @@ export function createNotify(options: NotifyOptions) {
   }
 
   /**
+   * The port the dispatch context's daily round calls: a licence or insurance about to expire, or
+   * a vehicle's maintenance due. Named after the fact (intents.ts `driverReminderIntent`), so the
+   * round of every instance records it once.
+   */
+  async function driverReminder(reminder: DriverReminder): Promise<{ intentId: string; created: boolean }> {
+    if (typeof reminder.driverId !== 'string' || !UUID.test(reminder.driverId))
+      throw notifyErrors.of('validation', 'driver_reminder_invalid', 'driverId must be a UUID.');
+    const draft = driverReminderIntent(reminder);
+    const inserted = await record([draft]);
+    return { intentId: draft.id, created: inserted.has(draft.id) };
+  }
+
+  /**
    * The support context's entry points: a staff reply told to an opener who is not connected
    * (one intent per message), and an SLA breach told to supervisors (one intent per ticket,
    * breach, due time and recipient). Ids name the fact, so asking twice, from any instance,
@@ -559,6 +574,7 @@ export function createNotify(options: NotifyOptions) {
     sweepStaffAlerts,
     driverOffer,
     driverArrival,
+    driverReminder,
     supportReply,
     supportSlaBreach,
     /** Who a recipient is for delivery (identity's account): tests build deliveries over it. */

@@ -52,6 +52,10 @@ describe('notification templates in French and English', () => {
           ticket: '9b8c7d6e',
           priority: 'high',
           excerpt: 'Votre remboursement est en cours.',
+          date: '2026-12-13',
+          days: 7,
+          dueKm: 15_000,
+          odometerKm: 15_200,
         });
         for (const part of [text.title, text.body, text.sms]) {
           expect(part.length).toBeGreaterThan(0);
