@@ -88,8 +88,19 @@ export function createEtaService(options: EtaServiceOptions) {
   }
 
   return {
-    /** At acceptance: to the restaurant, wait for the food, ride to the customer. */
-    accepted: (orderId: string, driverId: string) => update(orderId, driverId, 'to_restaurant'),
+    /**
+     * At acceptance: to the restaurant, wait for the food, ride to the customer. This first ETA is
+     * also kept as the promise the driver's on-time rate is measured against.
+     */
+    async accepted(orderId: string, driverId: string) {
+      const result = await update(orderId, driverId, 'to_restaurant');
+      if (result !== undefined) await repository.promise(orderId, driverId, result.etaAt);
+      return result;
+    },
+    /** The order was delivered at `at` (OrderDelivered): the promise is kept or missed. */
+    async delivered(orderId: string, driverId: string, at: Date) {
+      await repository.delivered(orderId, driverId, at);
+    },
     /** At pickup: the ride from where the driver is. */
     pickedUp: (orderId: string, driverId: string) => update(orderId, driverId, 'to_customer'),
     /** A driver's accepted position: the ETAs of the orders they carry, throttled per order. */

@@ -199,6 +199,8 @@ export const dispatchContext = defineContext({
       safety,
       ratings: () => catalog.reviews,
       vehicleOf: async (driverId) => (await service.availability(driverId)).vehicle,
+      offers: matching.repository,
+      onTimeGraceMinutes: config.DISPATCH_ON_TIME_GRACE_MINUTES,
     });
     return {
       service: {
