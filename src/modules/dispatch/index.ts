@@ -32,6 +32,8 @@ import { createSafety } from './safety.js';
 import { pushOffers } from './offer-push.js';
 import type { DriverArrivalNotifier, DriverOfferNotifier, DriverReminderNotifier } from '../notify/index.js';
 import { createMaintenance } from './maintenance.js';
+import { createFeeReversals } from './fee-reversals.js';
+import { registerFeeReversalRoutes } from './fee-reversal-routes.js';
 import { createMaintenanceRepository } from './maintenance-repository.js';
 import { registerMaintenanceRoutes } from './maintenance-routes.js';
 import {
@@ -173,6 +175,12 @@ export const dispatchContext = defineContext({
       ledger: () => ledger,
       identity,
     });
+    const feeReversals = createFeeReversals({
+      ledger: () => ledger,
+      orders: () => orders.orders,
+      earnings: earningsRepository,
+      identity,
+    });
     const safety = createSafety({
       db: platform.db,
       bus: platform.realtime.bus,
@@ -208,6 +216,7 @@ export const dispatchContext = defineContext({
         onboarding,
         maintenance,
         documentsRound,
+        feeReversals,
         earnings,
         safety,
         deliveryProof,
@@ -231,6 +240,7 @@ export const dispatchContext = defineContext({
           runtime,
         });
         registerMaintenanceRoutes(app, maintenance);
+        registerFeeReversalRoutes(app, feeReversals, runtime.database.db);
         registerOfferRoutes(app, { offers: matching.offers, eta: matching.eta, db: runtime.database.db });
       },
       reactors: matching.reactors,
