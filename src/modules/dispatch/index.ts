@@ -12,7 +12,7 @@ import { defineContext, need, tablesOf } from '../../platform/context.js';
 import type { FilesService } from '../files/index.js';
 import { DEMO_USERS, type Identity } from '../identity/index.js';
 import type { CatalogOrdersApi } from '../catalog/index.js';
-import type { DriverOrdersLookup, OrdersService } from '../orders/index.js';
+import type { CarriedOrder, DriverOrdersLookup, OrdersService } from '../orders/index.js';
 import type { DriverRatings } from './matching.js';
 import type { DispatchOrders } from './offers.js';
 import { registerOfferRoutes } from './offers-routes.js';
@@ -29,8 +29,14 @@ import { createOnboardingRepository } from './onboarding-repository.js';
 import { createOnboarding } from './onboarding.js';
 import { registerDriverRoutes } from './onboarding-routes.js';
 import { createSafety } from './safety.js';
+import type { PositionFix } from './fix-rules.js';
 import { pushOffers } from './offer-push.js';
-import type { DriverArrivalNotifier, DriverOfferNotifier, DriverReminderNotifier } from '../notify/index.js';
+import type {
+  DispatchAlertNotifier,
+  DriverArrivalNotifier,
+  DriverOfferNotifier,
+  DriverReminderNotifier,
+} from '../notify/index.js';
 import { createMaintenance } from './maintenance.js';
 import { createFeeReversals } from './fee-reversals.js';
 import { registerFeeReversalRoutes } from './fee-reversal-routes.js';
@@ -79,7 +85,9 @@ export const dispatchContext = defineContext({
     identity: need<Pick<Identity, 'audit' | 'grantRole' | 'repository'>>(),
     files: need<Pick<FilesService, 'repository'>>(),
     ledger: need<IncentiveLedger>(),
-    notify: need<DriverOfferNotifier & DriverArrivalNotifier & DriverReminderNotifier>(),
+    notify: need<
+      DriverOfferNotifier & DriverArrivalNotifier & DriverReminderNotifier & DispatchAlertNotifier
+    >(),
     catalog: need<{
       reviews: DriverRatingPort & DriverRatings;
       orders: Pick<CatalogOrdersApi, 'readOrderSnapshot'>;
@@ -137,8 +145,9 @@ export const dispatchContext = defineContext({
       shiftGate: (driverId, declared) => onboarding.shiftGate(driverId, declared),
       onAcceptedFix: (driverId, fix, carried, usable) => {
         void matching.eta.positionChanged(driverId, fix, carried);
-        // A fix too coarse to decide on marks no arrival.
+        // A fix too coarse to decide on marks no arrival and raises no speed alert.
         if (usable) void geofences.positionChanged(driverId, fix, carried);
+        if (usable) void speedChecks(driverId, fix, carried);
       },
     });
     // Matching, offers and ETAs (offers-wiring.ts).
@@ -156,6 +165,7 @@ export const dispatchContext = defineContext({
       catalog: () => catalog,
       audit: (entry) => identity.audit(entry),
       eligibleAmong: (driverIds) => onboarding.eligibleAmong(driverIds),
+      etaMoved: (moved) => notify.orderEta(moved),
     });
     const geofences = createGeofences({
       db: ownTables<Pick<OffersTables, 'dispatch_geofence_arrivals'>, DispatchTables>(platform.db),
@@ -175,6 +185,22 @@ export const dispatchContext = defineContext({
       ledger: () => ledger,
       identity,
     });
+    /** Speed alerts pushed while driving: each carried order in PICKED_UP, against its trail. */
+    const speedChecks = async (driverId: string, fix: PositionFix, carried: readonly CarriedOrder[]) => {
+      const pickedUp = carried.filter((order) => order.status === 'PICKED_UP');
+      if (pickedUp.length === 0) return;
+      try {
+        const { vehicle } = await service.availability(driverId);
+        for (const order of pickedUp)
+          await safety.speedCheck(driverId, vehicle, order.orderId, {
+            latitude: fix.latitude,
+            longitude: fix.longitude,
+            recordedAt: new Date(fix.recordedAt),
+          });
+      } catch (error) {
+        runtime.logger.warn({ err: error, driverId }, 'a speed check failed; the fix stands');
+      }
+    };
     const feeReversals = createFeeReversals({
       ledger: () => ledger,
       orders: () => orders.orders,
@@ -193,6 +219,8 @@ export const dispatchContext = defineContext({
         bicycle: config.DISPATCH_SPEED_ALERT_KMH_BICYCLE,
       },
       lastPosition: (driverId) => service.positions.lastPosition(driverId),
+      emergencyNotice: (alert) => notify.driverEmergency(alert),
+      throttle,
     });
     const deliveryProof = createDeliveryProof({
       db: platform.db,

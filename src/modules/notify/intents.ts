@@ -419,6 +419,61 @@ export function driverReminderIntent(reminder: DriverReminder): IntentDraft {
   }
 }
 
+/**
+ * A customer's ETA moved by more than the threshold (the dispatch context decides): a push (SMS
+ * fallback) for a phone that is not on the socket. Named after the order and the new arrival time
+ * (to the minute): the same ETA told by two instances is recorded once.
+ */
+export interface OrderEtaMoved {
+  orderId: string;
+  customerId: string;
+  estimatedArrivalAt: Date;
+}
+
+export function orderEtaIntent(moved: OrderEtaMoved): IntentDraft {
+  const minute = new Date(Math.floor(moved.estimatedArrivalAt.getTime() / 60_000) * 60_000);
+  // Douala is UTC+1 all year: the time the customer reads.
+  const local = new Date(minute.getTime() + 3_600_000).toISOString().slice(11, 16);
+  return draft(
+    { eventId: `eta:${moved.orderId}:${minute.toISOString()}` },
+    moved.customerId,
+    'order.eta_changed',
+    {
+      params: { time: local },
+      orderId: moved.orderId,
+      priority: 'high',
+    },
+  );
+}
+
+/**
+ * A driver pressed the emergency button (the dispatch context's safety report): every support
+ * agent and administrator is told, critical (never capped nor quiet; SMS when no device, or when
+ * the push is not acknowledged in time), with the last position the report holds.
+ */
+export interface DriverEmergency {
+  reportId: string;
+  driverId: string;
+  at: Date;
+  position: { latitude: number; longitude: number } | null;
+}
+
+export function driverEmergencyIntents(alert: DriverEmergency, staffIds: readonly string[]): IntentDraft[] {
+  const where =
+    alert.position === null
+      ? 'unknown'
+      : `${alert.position.latitude.toFixed(5)},${alert.position.longitude.toFixed(5)}`;
+  const time = new Date(alert.at.getTime() + 3_600_000).toISOString().slice(11, 16);
+  return staffIds.map((staffId) =>
+    draft({ eventId: `emergency:${alert.reportId}` }, staffId, 'staff.driver_emergency', {
+      params: { report: alert.reportId.slice(0, 8), where, time },
+      category: 'account',
+      priority: 'critical',
+      requiresAck: true,
+    }),
+  );
+}
+
 // ---- support (the support context calls these through notify's service)
 
 /** A support reply's excerpt in a push or SMS (the rest is read in the app). */
