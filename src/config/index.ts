@@ -951,6 +951,13 @@ export const EnvironmentSchema = Type.Object({
     30_000,
     "the least time between two ETA recomputations of one order from the driver's positions, ms",
   ),
+  DISPATCH_ON_TIME_GRACE_MINUTES: Type.Integer({
+    minimum: 0,
+    maximum: 120,
+    default: 5,
+    description:
+      "minutes after the ETA promised at a driver's acceptance within which a delivery still counts as on time (performance)",
+  }),
   DISPATCH_DELIVERY_PHOTO_REQUIRED: Flag(
     true,
     'a driver delivers (POST /v1/orders/{id}/deliver) with a delivery photo of the order (photoFileId) besides the PIN',

@@ -26,7 +26,10 @@ export interface IncentiveRuleRow {
 
 export function createEarningsRepository(db: DispatchDb) {
   return {
-    /** The driver's earning credits booked in [from, to), oldest first. */
+    /**
+     * The driver's earning credits booked in [from, to), oldest first, and the reversals of a
+     * driver fee after a dispute (debits, as `driver_fee_reversal` with a negative amount).
+     */
     async credits(driverId: string, from: Date, to: Date): Promise<EarningEntry[]> {
       const rows = await sql<{
         transfer_id: string;
@@ -35,9 +38,13 @@ export function createEarningsRepository(db: DispatchDb) {
         timestamp_ns: bigint;
         user_data: Record<string, string> | null;
       }>`
-        SELECT transfer_id, code, amount_minor, timestamp_ns, user_data FROM ledger_entries
-        WHERE account_id = ${driverPayableId(driverId, 'XAF')} AND side = 'credit'
-          AND phase IN ('posted', 'post_pending') AND code = ANY(${[...EARNING_CODES]}::text[])
+        SELECT transfer_id,
+          CASE WHEN side = 'debit' THEN 'driver_fee_reversal' ELSE code END AS code,
+          CASE WHEN side = 'debit' THEN -amount_minor ELSE amount_minor END AS amount_minor,
+          timestamp_ns, user_data FROM ledger_entries
+        WHERE account_id = ${driverPayableId(driverId, 'XAF')} AND phase IN ('posted', 'post_pending')
+          AND ((side = 'credit' AND code = ANY(${[...EARNING_CODES]}::text[]))
+            OR (side = 'debit' AND code = 'reversal' AND user_data->>'reversal' = 'driver_fee'))
           AND timestamp_ns >= ${BigInt(from.getTime()) * NS_PER_MS} AND timestamp_ns < ${BigInt(to.getTime()) * NS_PER_MS}
         ORDER BY entry_no LIMIT ${EARNINGS_MAX_ENTRIES}`.execute(db);
       return rows.rows.map((row) => ({
@@ -49,6 +56,19 @@ export function createEarningsRepository(db: DispatchDb) {
         incentive: row.user_data?.incentive ?? null,
         reason: row.user_data?.reason ?? null,
       }));
+    },
+
+    /** The driver fee the ledger booked for an order (one credit to a driver's payable), if any. */
+    async driverFeeOf(orderId: string): Promise<{ driverId: string; amountMinor: bigint } | undefined> {
+      const rows = await sql<{ account_id: string; amount_minor: bigint }>`
+        SELECT account_id, amount_minor FROM ledger_entries
+        WHERE code = 'driver_fee' AND side = 'credit' AND phase IN ('posted', 'post_pending')
+          AND account_id LIKE 'payable:driver:%' AND user_data->>'orderId' = ${orderId}
+        ORDER BY entry_no LIMIT 2`.execute(db);
+      if (rows.rows.length > 1) throw new Error(`order ${orderId} has two driver fees on the statement`);
+      const row = rows.rows[0];
+      if (row === undefined) return undefined;
+      return { driverId: row.account_id.split(':')[2]!, amountMinor: BigInt(row.amount_minor) };
     },
 
     /** Every driver fee the ledger booked in [from, to): one delivery each (driver, order, when). */

@@ -163,15 +163,27 @@ describe('settlement on the ledger (property)', () => {
     fc.assert(
       fc.property(
         fc.array(
-          fc.record({
-            transferId: fc.string(),
-            code: fc.constantFrom('driver_fee', 'tip', 'driver_incentive'),
-            amountMinor: fc.bigInt({ min: 1n, max: 100_000n }),
-            atMs: fc.integer({ min: FRIDAY_EVENING - 40 * 86_400_000, max: FRIDAY_EVENING }),
-            orderId: fc.option(fc.constantFrom('a', 'b', 'c'), { nil: null }),
-            incentive: fc.constant(null),
-            reason: fc.constant(null),
-          }),
+          fc.oneof(
+            fc.record({
+              transferId: fc.string(),
+              code: fc.constantFrom('driver_fee', 'tip', 'driver_incentive'),
+              amountMinor: fc.bigInt({ min: 1n, max: 100_000n }),
+              atMs: fc.integer({ min: FRIDAY_EVENING - 40 * 86_400_000, max: FRIDAY_EVENING }),
+              orderId: fc.option(fc.constantFrom('a', 'b', 'c'), { nil: null }),
+              incentive: fc.constant(null),
+              reason: fc.constant(null),
+            }),
+            // A fee reversed after a dispute: a debit, negative, counted in fees and never as a delivery.
+            fc.record({
+              transferId: fc.string(),
+              code: fc.constant('driver_fee_reversal'),
+              amountMinor: fc.bigInt({ min: -100_000n, max: -1n }),
+              atMs: fc.integer({ min: FRIDAY_EVENING - 40 * 86_400_000, max: FRIDAY_EVENING }),
+              orderId: fc.constantFrom('a', 'b', 'c'),
+              incentive: fc.constant(null),
+              reason: fc.constant(null),
+            }),
+          ),
           { maxLength: 30 },
         ),
         fc.constantFrom('day' as const, 'week' as const, 'month' as const),
@@ -182,6 +194,15 @@ describe('settlement on the ledger (property)', () => {
           expect(summary.buckets.reduce((sum, bucket) => sum + bucket.totalMinor, 0n)).toBe(total);
           expect(summary.totals.feesMinor + summary.totals.tipsMinor + summary.totals.incentivesMinor).toBe(
             total,
+          );
+          const fees = entries.filter((entry) => entry.code === 'driver_fee');
+          expect(summary.buckets.reduce((sum, bucket) => sum + bucket.deliveries, 0)).toBeLessThanOrEqual(
+            fees.length,
+          );
+          expect(summary.totals.feesMinor).toBe(
+            entries
+              .filter((entry) => entry.code === 'driver_fee' || entry.code === 'driver_fee_reversal')
+              .reduce((sum, entry) => sum + entry.amountMinor, 0n),
           );
         },
       ),

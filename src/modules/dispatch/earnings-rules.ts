@@ -212,7 +212,8 @@ export function summarize(entries: readonly EarningEntry[], period: EarningsPeri
     if (entry.code === 'driver_fee') {
       bucket.feesMinor += entry.amountMinor;
       if (entry.orderId !== null) deliveriesOf.get(start)!.add(entry.orderId);
-    } else if (entry.code === 'tip') bucket.tipsMinor += entry.amountMinor;
+    } else if (entry.code === 'driver_fee_reversal') bucket.feesMinor += entry.amountMinor;
+    else if (entry.code === 'tip') bucket.tipsMinor += entry.amountMinor;
     else bucket.incentivesMinor += entry.amountMinor;
     bucket.totalMinor += entry.amountMinor;
   }

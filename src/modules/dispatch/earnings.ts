@@ -170,7 +170,8 @@ export function createEarnings(deps: {
           };
           byOrder.set(entry.orderId, line);
         }
-        if (entry.code === 'driver_fee') line.feeMinor += entry.amountMinor;
+        if (entry.code === 'driver_fee' || entry.code === 'driver_fee_reversal')
+          line.feeMinor += entry.amountMinor;
         else if (entry.code === 'tip') line.tipMinor += entry.amountMinor;
         else line.incentivesMinor += entry.amountMinor;
       }

@@ -3,7 +3,7 @@
  * acceptance (the driver's way to the restaurant, the food's ready time, the ride), at pickup, and
  * with the driver's positions (at most once per DISPATCH_ETA_INTERVAL_MS per order). The customer
  * hears `order-eta` on /ws/customer the first time and then when it moved by at least
- * DISPATCH_ETA_PUSH_MINUTES.
+ * DISPATCH_ETA_PUSH_MINUTES; each such move is also pushed to the customer's phone (`onMoved`).
  */
 import type { Logger } from 'pino';
 import { audiences, type RealtimeBus } from '../../realtime/index.js';
@@ -28,6 +28,12 @@ export interface EtaServiceOptions {
   driver: (driverId: string) => Promise<{ position: GeoPoint | undefined; vehicle: Vehicle }>;
   pushThresholdMinutes: number;
   intervalMs: number;
+  /**
+   * An ETA that moved past the threshold after a first one was told: a push to the customer's
+   * phone (notify's orderEta, named after the order and the new time). Not for the first ETA: the
+   * acceptance itself is told by notify already.
+   */
+  onMoved?: (moved: { orderId: string; customerId: string; estimatedArrivalAt: Date }) => Promise<unknown>;
   now?: () => number;
 }
 
@@ -84,12 +90,30 @@ export function createEtaService(options: EtaServiceOptions) {
           },
         },
       ]);
+    if (tell && previous?.told_eta_at != null && options.onMoved !== undefined)
+      await options
+        .onMoved({ orderId, customerId: opened.customerId, estimatedArrivalAt: new Date(etaMs) })
+        .catch((error: unknown) => {
+          // The socket told it; a push that cannot be recorded is logged, the ETA stands.
+          options.logger.warn({ err: error, orderId }, 'the push of a moved ETA could not be recorded');
+        });
     return { etaAt: new Date(etaMs), told: tell };
   }
 
   return {
-    /** At acceptance: to the restaurant, wait for the food, ride to the customer. */
-    accepted: (orderId: string, driverId: string) => update(orderId, driverId, 'to_restaurant'),
+    /**
+     * At acceptance: to the restaurant, wait for the food, ride to the customer. This first ETA is
+     * also kept as the promise the driver's on-time rate is measured against.
+     */
+    async accepted(orderId: string, driverId: string) {
+      const result = await update(orderId, driverId, 'to_restaurant');
+      if (result !== undefined) await repository.promise(orderId, driverId, result.etaAt);
+      return result;
+    },
+    /** The order was delivered at `at` (OrderDelivered): the promise is kept or missed. */
+    async delivered(orderId: string, driverId: string, at: Date) {
+      await repository.delivered(orderId, driverId, at);
+    },
     /** At pickup: the ride from where the driver is. */
     pickedUp: (orderId: string, driverId: string) => update(orderId, driverId, 'to_customer'),
     /** A driver's accepted position: the ETAs of the orders they carry, throttled per order. */

@@ -12,7 +12,7 @@ import { defineContext, need, tablesOf } from '../../platform/context.js';
 import type { FilesService } from '../files/index.js';
 import { DEMO_USERS, type Identity } from '../identity/index.js';
 import type { CatalogOrdersApi } from '../catalog/index.js';
-import type { DriverOrdersLookup, OrdersService } from '../orders/index.js';
+import type { CarriedOrder, DriverOrdersLookup, OrdersService } from '../orders/index.js';
 import type { DriverRatings } from './matching.js';
 import type { DispatchOrders } from './offers.js';
 import { registerOfferRoutes } from './offers-routes.js';
@@ -29,8 +29,19 @@ import { createOnboardingRepository } from './onboarding-repository.js';
 import { createOnboarding } from './onboarding.js';
 import { registerDriverRoutes } from './onboarding-routes.js';
 import { createSafety } from './safety.js';
+import type { PositionFix } from './fix-rules.js';
 import { pushOffers } from './offer-push.js';
-import type { DriverArrivalNotifier, DriverOfferNotifier } from '../notify/index.js';
+import type {
+  DispatchAlertNotifier,
+  DriverArrivalNotifier,
+  DriverOfferNotifier,
+  DriverReminderNotifier,
+} from '../notify/index.js';
+import { createMaintenance } from './maintenance.js';
+import { createFeeReversals } from './fee-reversals.js';
+import { registerFeeReversalRoutes } from './fee-reversal-routes.js';
+import { createMaintenanceRepository } from './maintenance-repository.js';
+import { registerMaintenanceRoutes } from './maintenance-routes.js';
 import {
   createMemoryLocationIndex,
   createRedisLocationIndex,
@@ -74,7 +85,9 @@ export const dispatchContext = defineContext({
     identity: need<Pick<Identity, 'audit' | 'grantRole' | 'repository'>>(),
     files: need<Pick<FilesService, 'repository'>>(),
     ledger: need<IncentiveLedger>(),
-    notify: need<DriverOfferNotifier & DriverArrivalNotifier>(),
+    notify: need<
+      DriverOfferNotifier & DriverArrivalNotifier & DriverReminderNotifier & DispatchAlertNotifier
+    >(),
     catalog: need<{
       reviews: DriverRatingPort & DriverRatings;
       orders: Pick<CatalogOrdersApi, 'readOrderSnapshot'>;
@@ -99,6 +112,21 @@ export const dispatchContext = defineContext({
       files: () => files.repository,
       identity,
     });
+    const maintenance = createMaintenance({
+      repository: createMaintenanceRepository(platform.db),
+      application: (driverId) => onboarding.repository.find(driverId),
+      identity,
+    });
+    /** The daily round: document reminders and expired drivers off shift, then maintenance reminders. */
+    const documentsRound = async () => {
+      const documents = await onboarding.dailyRound(
+        platform.eventStore,
+        (driverId) => service.setAvailability(driverId, { online: false }),
+        (reminder) => notify.driverReminder(reminder),
+      );
+      const vehicles = await maintenance.dailyRound((reminder) => notify.driverReminder(reminder));
+      return { documents, maintenance: vehicles };
+    };
     const service = createDispatchService({
       repository,
       index,
@@ -117,8 +145,9 @@ export const dispatchContext = defineContext({
       shiftGate: (driverId, declared) => onboarding.shiftGate(driverId, declared),
       onAcceptedFix: (driverId, fix, carried, usable) => {
         void matching.eta.positionChanged(driverId, fix, carried);
-        // A fix too coarse to decide on marks no arrival.
+        // A fix too coarse to decide on marks no arrival and raises no speed alert.
         if (usable) void geofences.positionChanged(driverId, fix, carried);
+        if (usable) void speedChecks(driverId, fix, carried);
       },
     });
     // Matching, offers and ETAs (offers-wiring.ts).
@@ -136,6 +165,7 @@ export const dispatchContext = defineContext({
       catalog: () => catalog,
       audit: (entry) => identity.audit(entry),
       eligibleAmong: (driverIds) => onboarding.eligibleAmong(driverIds),
+      etaMoved: (moved) => notify.orderEta(moved),
     });
     const geofences = createGeofences({
       db: ownTables<Pick<OffersTables, 'dispatch_geofence_arrivals'>, DispatchTables>(platform.db),
@@ -155,6 +185,28 @@ export const dispatchContext = defineContext({
       ledger: () => ledger,
       identity,
     });
+    /** Speed alerts pushed while driving: each carried order in PICKED_UP, against its trail. */
+    const speedChecks = async (driverId: string, fix: PositionFix, carried: readonly CarriedOrder[]) => {
+      const pickedUp = carried.filter((order) => order.status === 'PICKED_UP');
+      if (pickedUp.length === 0) return;
+      try {
+        const { vehicle } = await service.availability(driverId);
+        for (const order of pickedUp)
+          await safety.speedCheck(driverId, vehicle, order.orderId, {
+            latitude: fix.latitude,
+            longitude: fix.longitude,
+            recordedAt: new Date(fix.recordedAt),
+          });
+      } catch (error) {
+        runtime.logger.warn({ err: error, driverId }, 'a speed check failed; the fix stands');
+      }
+    };
+    const feeReversals = createFeeReversals({
+      ledger: () => ledger,
+      orders: () => orders.orders,
+      earnings: earningsRepository,
+      identity,
+    });
     const safety = createSafety({
       db: platform.db,
       bus: platform.realtime.bus,
@@ -167,6 +219,8 @@ export const dispatchContext = defineContext({
         bicycle: config.DISPATCH_SPEED_ALERT_KMH_BICYCLE,
       },
       lastPosition: (driverId) => service.positions.lastPosition(driverId),
+      emergencyNotice: (alert) => notify.driverEmergency(alert),
+      throttle,
     });
     const deliveryProof = createDeliveryProof({
       db: platform.db,
@@ -181,11 +235,16 @@ export const dispatchContext = defineContext({
       safety,
       ratings: () => catalog.reviews,
       vehicleOf: async (driverId) => (await service.availability(driverId)).vehicle,
+      offers: matching.repository,
+      onTimeGraceMinutes: config.DISPATCH_ON_TIME_GRACE_MINUTES,
     });
     return {
       service: {
         ...service,
         onboarding,
+        maintenance,
+        documentsRound,
+        feeReversals,
         earnings,
         safety,
         deliveryProof,
@@ -208,6 +267,8 @@ export const dispatchContext = defineContext({
           performance,
           runtime,
         });
+        registerMaintenanceRoutes(app, maintenance);
+        registerFeeReversalRoutes(app, feeReversals, runtime.database.db);
         registerOfferRoutes(app, { offers: matching.offers, eta: matching.eta, db: runtime.database.db });
       },
       reactors: matching.reactors,
@@ -217,10 +278,11 @@ export const dispatchContext = defineContext({
           onboarding: onboarding.repository,
           safety,
           deliveryProof,
+          maintenance: maintenance.repository,
         }),
         matching.repository,
       ),
-      // Daily at 06:00 Douala: expiry reminders (events for notify) and expired drivers off shift.
+      // Daily at 06:00 Douala: expiry and maintenance reminders (notify) and expired drivers off shift.
       jobs: [incentivesJob(earnings, runtime.logger)],
       schedules: [
         // Nightly at 01:30 Douala: yesterday's incentives (one instance by job id; idempotent by period).
@@ -229,10 +291,7 @@ export const dispatchContext = defineContext({
           name: 'dispatch-documents-daily',
           cron: '0 5 * * *',
           run: async () => {
-            const done = await onboarding.dailyRound(platform.eventStore, (driverId) =>
-              service.setAvailability(driverId, { online: false }),
-            );
-            runtime.logger.info(done, 'dispatch: document expiry round');
+            runtime.logger.info(await documentsRound(), 'dispatch: document expiry and maintenance round');
           },
         },
       ],

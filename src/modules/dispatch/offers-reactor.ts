@@ -6,7 +6,8 @@
  *   OrderDriverClaimed            a claim by another route (staff override, the claim endpoint)
  *                                 ends an open dispatch
  *   OrderPickedUp                 the ETA from the driver's position to the customer
- *   OrderDelivered / Failed       drop the ETA
+ *   OrderDelivered                the promised ETA kept or missed (on-time rate); drop the ETA
+ *   OrderDeliveryFailed           drop the ETA
  * A new deployment starts at the end of the log: it does not dispatch last year's orders.
  */
 import type { Kysely } from 'kysely';
@@ -43,7 +44,7 @@ export function dispatchReactor(options: {
 
   async function handle(event: RecordedEvent): Promise<void> {
     const orderId = event.stream.slice(ORDER_STREAM_PREFIX.length);
-    const data = event.data as { driverId?: string; reason?: string };
+    const data = event.data as { driverId?: string; reason?: string; at?: string };
     switch (event.type) {
       case 'OrderAccepted':
         if (!options.matchingEnabled) return;
@@ -70,6 +71,13 @@ export function dispatchReactor(options: {
           });
         return;
       case 'OrderDelivered':
+        // The promise kept or missed (on-time rate), before the ETA goes.
+        if (data.driverId !== undefined) {
+          const at = data.at === undefined ? event.createdAt : new Date(data.at);
+          await eta.delivered(orderId, data.driverId, Number.isNaN(at.getTime()) ? event.createdAt : at);
+        }
+        await eta.ended(orderId);
+        return;
       case 'OrderDeliveryFailed':
         await eta.ended(orderId);
         return;

@@ -160,6 +160,58 @@ export function createOffersRepository(db: OffersDb) {
       return counts;
     },
 
+    /** A driver's offers made in [from, to), by what became of them (acceptance rate). */
+    async offerOutcomes(driverId: string, from: Date, to: Date) {
+      const row = await db
+        .selectFrom('dispatch_offers')
+        .select([
+          sql<string>`count(*) FILTER (WHERE status IN ('accepted', 'declined', 'expired'))`.as('answered'),
+          sql<string>`count(*) FILTER (WHERE status = 'accepted')`.as('accepted'),
+        ])
+        .where('driver_id', '=', driverId)
+        .where('created_at', '>=', from)
+        .where('created_at', '<', to)
+        .executeTakeFirstOrThrow();
+      return { answered: Number(row.answered), accepted: Number(row.accepted) };
+    },
+
+    /** The first ETA promised for an order at a driver's acceptance (a redelivered event keeps it). */
+    async promise(orderId: string, driverId: string, promisedAt: Date) {
+      await db
+        .insertInto('dispatch_delivery_promises')
+        .values({ order_id: orderId, driver_id: driverId, promised_at: promisedAt })
+        .onConflict((conflict) => conflict.column('order_id').doNothing())
+        .execute();
+    },
+
+    /** The delivery of a promised order, once (the first delivery event's time stands). */
+    async delivered(orderId: string, driverId: string, at: Date) {
+      await db
+        .updateTable('dispatch_delivery_promises')
+        .set({ delivered_at: at })
+        .where('order_id', '=', orderId)
+        .where('driver_id', '=', driverId)
+        .where('delivered_at', 'is', null)
+        .execute();
+    },
+
+    /** A driver's promised deliveries made in [from, to), and how many within the grace. */
+    async punctuality(driverId: string, from: Date, to: Date, graceMinutes: number) {
+      const row = await db
+        .selectFrom('dispatch_delivery_promises')
+        .select([
+          sql<string>`count(*)`.as('delivered'),
+          sql<string>`count(*) FILTER (WHERE delivered_at <= promised_at + make_interval(mins => ${graceMinutes}))`.as(
+            'onTime',
+          ),
+        ])
+        .where('driver_id', '=', driverId)
+        .where('delivered_at', '>=', from)
+        .where('delivered_at', '<', to)
+        .executeTakeFirstOrThrow();
+      return { delivered: Number(row.delivered), onTime: Number(row.onTime) };
+    },
+
     async eta(orderId: string) {
       return db
         .selectFrom('dispatch_etas')
@@ -211,7 +263,15 @@ export function createOffersRepository(db: OffersDb) {
         .where('driver_id', '=', userId)
         .execute();
       const etas = await db.deleteFrom('dispatch_etas').where('customer_id', '=', userId).executeTakeFirst();
-      return { offersDeleted: Number(offers.numDeletedRows), etasDeleted: Number(etas.numDeletedRows) };
+      const promises = await db
+        .deleteFrom('dispatch_delivery_promises')
+        .where('driver_id', '=', userId)
+        .executeTakeFirst();
+      return {
+        offersDeleted: Number(offers.numDeletedRows),
+        etasDeleted: Number(etas.numDeletedRows),
+        promisesDeleted: Number(promises.numDeletedRows),
+      };
     },
 
     async offersOf(driverId: string, limit = 500) {

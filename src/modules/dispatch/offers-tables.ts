@@ -35,6 +35,15 @@ export interface DispatchEtasTable {
   updated_at: Generated<Date>;
 }
 
+/** The ETA promised at a driver's acceptance and when the order was delivered (on-time rate). */
+export interface DispatchDeliveryPromisesTable {
+  order_id: string;
+  driver_id: string;
+  promised_at: Date;
+  delivered_at: Date | null;
+  created_at: Generated<Date>;
+}
+
 export interface DispatchReactorCheckpointsTable {
   name: string;
   position: string;
@@ -51,6 +60,7 @@ export interface OffersTables {
   dispatch_work: DispatchWorkTable;
   dispatch_offers: DispatchOffersTable;
   dispatch_etas: DispatchEtasTable;
+  dispatch_delivery_promises: DispatchDeliveryPromisesTable;
   dispatch_reactor_checkpoints: DispatchReactorCheckpointsTable;
   dispatch_geofence_arrivals: DispatchGeofenceArrivalsTable;
 }

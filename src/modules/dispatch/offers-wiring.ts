@@ -11,7 +11,7 @@ import type { PersonalDataHook, Reactor } from '../../platform/context.js';
 import type { RealtimeBus } from '../../realtime/index.js';
 import type { CatalogOrdersApi } from '../catalog/index.js';
 import type { DriverOrdersLookup } from '../orders/index.js';
-import { createEtaService, type EtaService } from './eta.js';
+import { createEtaService, type EtaService, type EtaServiceOptions } from './eta.js';
 import type { DriverLocationIndex } from './location-index.js';
 import { createMatcher, type DriverRatings, type MatcherOptions } from './matching.js';
 import type { MatchPolicy } from './matching-rules.js';
@@ -139,6 +139,8 @@ export function createMatching(options: {
   audit?: OffersServiceOptions['audit'];
   /** Onboarding: the candidates who may get offers (approved, documents unexpired). */
   eligibleAmong?: MatcherOptions['eligibleAmong'];
+  /** A customer's ETA moved past the threshold: the push to their phone (notify). */
+  etaMoved?: EtaServiceOptions['onMoved'];
 }): MatchingParts {
   const { config, logger } = options;
   const repository = createOffersRepository(ownTables<OffersTables, DispatchTables>(options.db));
@@ -185,6 +187,7 @@ export function createMatching(options: {
     driver: driverOf,
     pushThresholdMinutes: config.DISPATCH_ETA_PUSH_MINUTES,
     intervalMs: config.DISPATCH_ETA_INTERVAL_MS,
+    ...(options.etaMoved === undefined ? {} : { onMoved: options.etaMoved }),
   });
   const offers = createOffersService({
     eventStore: options.eventStore,

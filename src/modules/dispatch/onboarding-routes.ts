@@ -460,7 +460,13 @@ export function registerDriverRoutes(root: FastifyInstance, services: DriverRout
     failedDeliveries: Type.Integer(),
     successRate: Type.Union([Type.Number(), Type.Null()]),
     acceptanceRate: Type.Union([Type.Number(), Type.Null()]),
+    offers: Type.Object({ answered: Type.Integer(), accepted: Type.Integer() }),
     onTimeRate: Type.Union([Type.Number(), Type.Null()]),
+    punctuality: Type.Object({
+      delivered: Type.Integer(),
+      onTime: Type.Integer(),
+      graceMinutes: Type.Integer(),
+    }),
     rating: Type.Object({ average: Type.Union([Type.Number(), Type.Null()]), count: Type.Integer() }),
     ratingTrend: Type.Union([Type.Array(Type.Unknown()), Type.Null()]),
     complaints: Type.Union([Type.Integer(), Type.Null()]),

@@ -7,7 +7,7 @@
  * on shift (`shiftGate`, called by the shift service), and so get offers.
  */
 import { createHash } from 'node:crypto';
-import type { EventStore } from '../../eventstore/index.js';
+import { DuplicateEventIds, type EventStore } from '../../eventstore/index.js';
 import type { Role } from '../../shared/principal.js';
 import { dispatchErrors } from './errors.js';
 import type { Vehicle } from './fix-rules.js';
@@ -34,6 +34,14 @@ function derivedUuid(name: string): string {
   const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
+
+/** Tells a driver their licence or insurance ends in `daysLeft` days (notify's driverReminder). */
+export type DocumentRemind = (reminder: {
+  driverId: string;
+  kind: 'licence' | 'insurance';
+  expiresOn: string;
+  daysLeft: number;
+}) => Promise<unknown>;
 
 /** An audit actor, as identity's audit log takes it. */
 export interface OnboardingActor {
@@ -386,34 +394,49 @@ export function createOnboarding(deps: {
     /**
      * The daily round (any instance may run it: event ids are derived from the driver, the
      * document and the day, so a second run appends nothing): a `DriverDocumentExpiring` event on
-     * `driver-documents-<userId>` for each licence or insurance ending in 30 or 7 days, for notify
-     * to remind the driver; and every driver on shift whose documents expired goes offline.
+     * `driver-documents-<userId>` for each licence or insurance ending in 30 or 7 days as the
+     * record, and a reminder to the driver through notify (`remind`, named after the driver, the
+     * document, its expiry and the threshold: told once across instances); and every driver on
+     * shift whose documents expired goes offline.
      */
     async dailyRound(
       eventStore: Pick<EventStore, 'append'>,
       goOffline: (driverId: string) => Promise<unknown>,
-    ): Promise<{ reminders: number; offline: number }> {
+      remind: DocumentRemind,
+    ): Promise<{ reminders: number; offline: number; failed: number }> {
       const today = doualaDay(now());
       let reminders = 0;
+      let failed = 0;
       for (const row of await this.expiringSoon())
         for (const [document, expiresOn] of [
           ['licence', row.licenceExpiresOn],
           ['insurance', row.insuranceExpiresOn],
         ] as const) {
           const daysLeft = [30, 7].find((days) => addDays(today, days) === expiresOn);
-          if (daysLeft === undefined) continue;
-          await eventStore.append(`${DOCUMENTS_STREAM_PREFIX}${row.userId}`, [
-            {
-              id: derivedUuid(`${row.userId}:${document}:${expiresOn}:${daysLeft}`),
-              type: 'DriverDocumentExpiring',
-              data: { driverId: row.userId, document, expiresOn, daysLeft },
-            },
-          ]);
+          if (daysLeft === undefined || expiresOn === null) continue;
+          try {
+            await eventStore.append(`${DOCUMENTS_STREAM_PREFIX}${row.userId}`, [
+              {
+                id: derivedUuid(`${row.userId}:${document}:${expiresOn}:${daysLeft}`),
+                type: 'DriverDocumentExpiring',
+                data: { driverId: row.userId, document, expiresOn, daysLeft },
+              },
+            ]);
+          } catch (error) {
+            // Another instance's round appended it at the same moment: the record stands.
+            if (!(error instanceof DuplicateEventIds)) throw error;
+          }
           reminders += 1;
+          // The reminder itself (push, SMS fallback) is notify's, named after the same fact.
+          try {
+            await remind({ driverId: row.userId, kind: document, expiresOn, daysLeft });
+          } catch {
+            failed += 1;
+          }
         }
       const expired = await repository.expiredOnShift(today);
       for (const driverId of expired) await goOffline(driverId);
-      return { reminders, offline: expired.length };
+      return { reminders, offline: expired.length, failed };
     },
 
     /**

@@ -2,18 +2,21 @@
  * A driver's performance over a period (issue #20), for the driver and for staff, from the
  * records that exist today: deliveries the ledger booked a driver fee for (success), failures the
  * driver reported with proof, the customers' rating (catalog), emergencies, incidents and speed
- * alerts. Figures whose source is not built yet are null and named in `unavailable`: acceptance
- * (offers), on-time (ETAs), the rating's trend and complaints (no per-driver read in catalog and
- * support yet); docs/dispatch.md says what is left.
+ * alerts; the acceptance rate from the offers made to the driver (accepted against accepted,
+ * declined and expired) and the on-time rate from the deliveries whose acceptance promised an ETA
+ * (delivered at most the grace after it). Figures whose source is not built yet are null and named
+ * in `unavailable`: the rating's trend and complaints (no per-driver read in catalog and support
+ * yet); docs/dispatch.md says what is left.
  */
 import { dispatchErrors } from './errors.js';
 import type { EarningsRepository } from './earnings-repository.js';
+import type { OffersRepository } from './offers-repository.js';
 import type { Vehicle } from './fix-rules.js';
 import type { Safety } from './safety.js';
 import type { DispatchDb } from './tables.js';
 
 export const PERFORMANCE_MAX_RANGE_DAYS = 92;
-export const UNAVAILABLE = ['acceptanceRate', 'onTimeRate', 'ratingTrend', 'complaints'] as const;
+export const UNAVAILABLE = ['ratingTrend', 'complaints'] as const;
 
 /** A share with three decimals; null when there is nothing to divide. */
 export function rate(part: number, whole: number): number | null {
@@ -31,6 +34,8 @@ export function createPerformance(deps: {
   safety: Pick<Safety, 'speedAlerts'>;
   ratings: () => DriverRatingPort;
   vehicleOf: (driverId: string) => Promise<Vehicle>;
+  offers: Pick<OffersRepository, 'offerOutcomes' | 'punctuality'>;
+  onTimeGraceMinutes: number;
 }) {
   const { db } = deps;
   return {
@@ -44,7 +49,7 @@ export function createPerformance(deps: {
           'invalid_period',
           `\`from\` must be before \`to\`, at most ${PERFORMANCE_MAX_RANGE_DAYS} days apart.`,
         );
-      const [credits, failures, reports, rating, vehicle] = await Promise.all([
+      const [credits, failures, reports, rating, vehicle, offers, punctuality] = await Promise.all([
         deps.earnings.credits(driverId, from, to),
         db
           .selectFrom('driver_delivery_failures')
@@ -63,6 +68,8 @@ export function createPerformance(deps: {
           .execute(),
         deps.ratings().driverRating(driverId),
         deps.vehicleOf(driverId),
+        deps.offers.offerOutcomes(driverId, from, to),
+        deps.offers.punctuality(driverId, from, to, deps.onTimeGraceMinutes),
       ]);
       const delivered = new Set(
         credits
@@ -79,8 +86,10 @@ export function createPerformance(deps: {
         deliveries: delivered,
         failedDeliveries: failed,
         successRate: rate(delivered, delivered + failed),
-        acceptanceRate: null,
-        onTimeRate: null,
+        acceptanceRate: rate(offers.accepted, offers.answered),
+        offers,
+        onTimeRate: rate(punctuality.onTime, punctuality.delivered),
+        punctuality: { ...punctuality, graceMinutes: deps.onTimeGraceMinutes },
         rating: { average: rating.count === 0 ? null : rating.average, count: rating.count },
         ratingTrend: null,
         complaints: null,

@@ -1,6 +1,7 @@
 import type { PersonalDataHook } from '../../platform/context.js';
 import type { DriverLocationIndex } from './location-index.js';
 import type { DeliveryProof } from './delivery-proof.js';
+import type { MaintenanceRepository } from './maintenance-repository.js';
 import type { OnboardingRepository } from './onboarding-repository.js';
 import type { DispatchRepository } from './repository.js';
 import type { Safety } from './safety.js';
@@ -17,22 +18,26 @@ export function dispatchPersonalData(
     onboarding: OnboardingRepository;
     safety: Pick<Safety, 'exportOf' | 'erase'>;
     deliveryProof: Pick<DeliveryProof, 'exportOf' | 'erase'>;
+    maintenance: Pick<MaintenanceRepository, 'find' | 'erase'>;
   },
 ): PersonalDataHook {
   return {
     async export(driverId) {
-      const [availability, shifts, flags, application, safetyReports, failedDeliveries] = await Promise.all([
-        repository.availability(driverId),
-        repository.shiftsOf(driverId),
-        repository.flagsOf(driverId),
-        more.onboarding.find(driverId),
-        more.safety.exportOf(driverId),
-        more.deliveryProof.exportOf(driverId),
-      ]);
+      const [availability, shifts, flags, application, safetyReports, failedDeliveries, maintenance] =
+        await Promise.all([
+          repository.availability(driverId),
+          repository.shiftsOf(driverId),
+          repository.flagsOf(driverId),
+          more.onboarding.find(driverId),
+          more.safety.exportOf(driverId),
+          more.deliveryProof.exportOf(driverId),
+          more.maintenance.find(driverId),
+        ]);
       return {
         application: application ?? null,
         safetyReports,
         failedDeliveries,
+        vehicleMaintenance: maintenance ?? null,
         availability: availability ?? null,
         shifts: shifts.map((shift) => ({ ...shift, at: shift.at.toISOString() })),
         flaggedFixes: flags.map((flag) => ({
@@ -49,6 +54,7 @@ export function dispatchPersonalData(
       await more.onboarding.erase(driverId);
       await more.safety.erase(driverId);
       await more.deliveryProof.erase(driverId);
+      await more.maintenance.erase(driverId);
       return repository.erase(driverId);
     },
   };

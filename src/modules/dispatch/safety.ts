@@ -1,9 +1,9 @@
 /**
  * Drivers' safety (issue #20): the emergency button (support and administrators hear it at once
- * over WebSocket with the driver's last accepted position, and an event `DriverEmergencyRaised`
- * on the stream `driver-safety-<reportId>` lets notify send SMS to staff: notify has no staff-alert
- * API yet), incident reports with photos the driver uploaded, and speed alerts read from the
- * trails against a threshold per vehicle.
+ * over WebSocket with the driver's last accepted position, by push and SMS through notify, and an
+ * event `DriverEmergencyRaised` on the stream `driver-safety-<reportId>` records it), incident
+ * reports with photos the driver uploaded, and speed alerts: read from the trails against a
+ * threshold per vehicle, and pushed live (staff and the driver) as fixes arrive.
  */
 import { randomUUID } from 'node:crypto';
 
@@ -13,6 +13,7 @@ import { dispatchErrors } from './errors.js';
 import type { Vehicle } from './fix-rules.js';
 import { distanceMeters } from './geo.js';
 import type { OnboardingActor, OnboardingIdentity } from './onboarding.js';
+import type { Throttle } from './throttle.js';
 import type { DispatchDb, DriverSafetyReportsTable } from './tables.js';
 
 export const INCIDENT_CATEGORIES = [
@@ -27,6 +28,16 @@ export type IncidentCategory = (typeof INCIDENT_CATEGORIES)[number];
 export const INCIDENT_PHOTOS_MAX = 5;
 export const SAFETY_PAGE_MAX = 100;
 export const SAFETY_STREAM_PREFIX = 'driver-safety-';
+/** A driver who keeps speeding is told (and staff hear of it) at most once in this long. */
+export const SPEED_ALERT_REPEAT_MS = 5 * 60_000;
+
+/** A driver's emergency for notify to tell staff by push and SMS (named after the report: once). */
+export type EmergencyNotice = (alert: {
+  reportId: string;
+  driverId: string;
+  at: Date;
+  position: { latitude: number; longitude: number } | null;
+}) => Promise<unknown>;
 
 /** What safety needs of the files context: who uploaded a file and whether it is usable. */
 export interface UploadedFileLookup {
@@ -121,6 +132,10 @@ export function createSafety(deps: {
   lastPosition: (
     driverId: string,
   ) => Promise<{ latitude: number; longitude: number; recordedAt: string } | undefined>;
+  /** Staff told by SMS (push first) of an emergency: notify's driverEmergency. */
+  emergencyNotice?: EmergencyNotice;
+  /** Across instances: one speed alert per driver per SPEED_ALERT_REPEAT_MS. */
+  throttle?: Throttle;
 }) {
   const { db } = deps;
 
@@ -147,7 +162,82 @@ export function createSafety(deps: {
     ]);
   }
 
+  async function noticeOf(row: ReportRow): Promise<void> {
+    await deps.emergencyNotice?.({
+      reportId: row.id,
+      driverId: row.driver_id,
+      at: row.created_at,
+      position:
+        row.latitude === null || row.longitude === null
+          ? null
+          : { latitude: row.latitude, longitude: row.longitude },
+    });
+  }
+
   return {
+    /**
+     * A driver's accepted fix while carrying `orderId` (PICKED_UP): the speed since the order's
+     * last trail point before it, against the vehicle's alert threshold. Too fast: staff hear
+     * `DriverSpeeding` on `system-alerts` and the driver `SpeedWarning` on `safety`, at most once
+     * per driver per SPEED_ALERT_REPEAT_MS across instances. Not a refusal: the fix stands.
+     */
+    async speedCheck(
+      driverId: string,
+      vehicle: Vehicle,
+      orderId: string,
+      fix: { latitude: number; longitude: number; recordedAt: Date },
+    ): Promise<SpeedAlert | undefined> {
+      const previous = await db
+        .selectFrom('order_driver_trails')
+        .select(['order_id', 'latitude', 'longitude', 'recorded_at'])
+        .where('order_id', '=', orderId)
+        .where('recorded_at', '<', fix.recordedAt)
+        .orderBy('recorded_at', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      if (previous === undefined) return undefined;
+      const [alert] = speedAlertsOf(
+        [
+          previous,
+          {
+            order_id: orderId,
+            latitude: fix.latitude,
+            longitude: fix.longitude,
+            recorded_at: fix.recordedAt,
+          },
+        ],
+        deps.thresholds[vehicle],
+      );
+      if (alert === undefined) return undefined;
+      if (
+        deps.throttle !== undefined &&
+        !(await deps.throttle.pass(`dispatch:speed:${driverId}`, SPEED_ALERT_REPEAT_MS))
+      )
+        return undefined;
+      const at = new Date().toISOString();
+      await deps.bus.publish([
+        {
+          audiences: [audiences.admin, audiences.support],
+          message: {
+            type: 'DriverSpeeding',
+            channel: 'system-alerts',
+            at,
+            data: { driverId, vehicle, ...alert },
+          },
+        },
+        {
+          audiences: [audiences.driver(driverId)],
+          message: {
+            type: 'SpeedWarning',
+            channel: 'safety',
+            at,
+            data: { orderId, speedKmh: alert.speedKmh, limitKmh: alert.limitKmh },
+          },
+        },
+      ]);
+      return alert;
+    },
+
     /**
      * The emergency button: a report with the last accepted position, told to support and admins
      * now. `id` (from the Idempotency-Key) makes a retried press one report and one alert.
@@ -161,6 +251,9 @@ export function createSafety(deps: {
       if (existing !== undefined) {
         if (existing.driver_id !== driverId)
           throw dispatchErrors.of('conflict', 'idempotency_key_reused', 'Use another key.');
+        // A retried press makes good an SMS that could not be recorded the first time (named after
+        // the report: recorded once however often asked).
+        await noticeOf(existing);
         return reportView(existing);
       }
       const position = await deps.lastPosition(driverId);
@@ -189,6 +282,7 @@ export function createSafety(deps: {
         },
       ]);
       await alertStaff(row);
+      await noticeOf(row);
       return reportView(row);
     },
 

@@ -115,9 +115,21 @@ export interface DriverDeliveryFailuresTable {
   created_at: Generated<Date>;
 }
 
+/** A driver's vehicle maintenance plan (maintenance.ts): a due date and/or a mileage interval. */
+export interface DriverVehicleMaintenanceTable {
+  driver_id: string;
+  due_on: ColumnType<string | null, string | null, string | null>;
+  interval_km: number | null;
+  last_service_km: number | null;
+  odometer_km: number | null;
+  updated_by: string | null;
+  updated_at: Generated<Date>;
+}
+
 /** Matching, offers and ETAs declare theirs in offers-tables.ts. */
 export interface DispatchTables extends OffersTables {
   driver_delivery_failures: DriverDeliveryFailuresTable;
+  driver_vehicle_maintenance: DriverVehicleMaintenanceTable;
   driver_applications: DriverApplicationsTable;
   driver_incentive_rules: DriverIncentiveRulesTable;
   driver_safety_reports: DriverSafetyReportsTable;

@@ -32,12 +32,19 @@ export {
   paymentIntents,
   type DriverOffer,
   type DriverArrival,
+  type DriverReminder,
+  type DriverEmergency,
+  type OrderEtaMoved,
   type IntentDraft,
 } from './intents.js';
 /** What the dispatch context calls to tell a driver of an offer (notify's service implements it). */
 export type DriverOfferNotifier = Pick<Notify, 'driverOffer'>;
 /** What the dispatch context calls when a driver enters an order's geofence (a push off the socket). */
 export type DriverArrivalNotifier = Pick<Notify, 'driverArrival'>;
+/** What the dispatch context's daily round calls: document expiry and maintenance reminders. */
+export type DriverReminderNotifier = Pick<Notify, 'driverReminder'>;
+/** What the dispatch context calls for a moved ETA (the customer) and a driver's emergency (staff). */
+export type DispatchAlertNotifier = Pick<Notify, 'orderEta' | 'driverEmergency'>;
 export type { SupportReply, SupportSlaBreach } from './intents.js';
 export { checkTemplates, createTemplates, loadTemplates, formatXaf } from './templates.js';
 

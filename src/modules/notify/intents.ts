@@ -374,6 +374,106 @@ export function driverArrivalIntent(arrival: DriverArrival): IntentDraft {
       });
 }
 
+/**
+ * A reminder to a driver (the dispatch context's daily round decides): a licence or insurance
+ * ending in 30 or 7 days, or a vehicle's maintenance due (by date or by mileage). `key` names the
+ * fact (the document, its expiry and the threshold; the due date or the due mileage), so the
+ * rounds of every instance, and a rerun, record one intent per fact.
+ */
+export type DriverReminder =
+  | { driverId: string; kind: 'licence' | 'insurance'; expiresOn: string; daysLeft: number }
+  | { driverId: string; kind: 'maintenance_date'; dueOn: string; daysLeft: number }
+  | { driverId: string; kind: 'maintenance_mileage'; dueKm: number; odometerKm: number };
+
+export function driverReminderIntent(reminder: DriverReminder): IntentDraft {
+  const fields = { category: 'account' as const, priority: 'normal' as const };
+  switch (reminder.kind) {
+    case 'licence':
+    case 'insurance':
+      return draft(
+        {
+          eventId: `document-expiry:${reminder.driverId}:${reminder.kind}:${reminder.expiresOn}:${reminder.daysLeft}`,
+        },
+        reminder.driverId,
+        `driver.${reminder.kind}_expiring`,
+        { ...fields, params: { date: reminder.expiresOn, days: reminder.daysLeft } },
+      );
+    case 'maintenance_date':
+      return draft(
+        { eventId: `maintenance-date:${reminder.driverId}:${reminder.dueOn}:${reminder.daysLeft}` },
+        reminder.driverId,
+        'driver.maintenance_due',
+        { ...fields, params: { date: reminder.dueOn, days: reminder.daysLeft } },
+      );
+    case 'maintenance_mileage':
+      return draft(
+        { eventId: `maintenance-mileage:${reminder.driverId}:${reminder.dueKm}` },
+        reminder.driverId,
+        'driver.maintenance_mileage',
+        { ...fields, params: { dueKm: reminder.dueKm, odometerKm: reminder.odometerKm } },
+      );
+    default: {
+      const never: never = reminder;
+      throw new Error(`unknown reminder ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/**
+ * A customer's ETA moved by more than the threshold (the dispatch context decides): a push (SMS
+ * fallback) for a phone that is not on the socket. Named after the order and the new arrival time
+ * (to the minute): the same ETA told by two instances is recorded once.
+ */
+export interface OrderEtaMoved {
+  orderId: string;
+  customerId: string;
+  estimatedArrivalAt: Date;
+}
+
+export function orderEtaIntent(moved: OrderEtaMoved): IntentDraft {
+  const minute = new Date(Math.floor(moved.estimatedArrivalAt.getTime() / 60_000) * 60_000);
+  // Douala is UTC+1 all year: the time the customer reads.
+  const local = new Date(minute.getTime() + 3_600_000).toISOString().slice(11, 16);
+  return draft(
+    { eventId: `eta:${moved.orderId}:${minute.toISOString()}` },
+    moved.customerId,
+    'order.eta_changed',
+    {
+      params: { time: local },
+      orderId: moved.orderId,
+      priority: 'high',
+    },
+  );
+}
+
+/**
+ * A driver pressed the emergency button (the dispatch context's safety report): every support
+ * agent and administrator is told, critical (never capped nor quiet; SMS when no device, or when
+ * the push is not acknowledged in time), with the last position the report holds.
+ */
+export interface DriverEmergency {
+  reportId: string;
+  driverId: string;
+  at: Date;
+  position: { latitude: number; longitude: number } | null;
+}
+
+export function driverEmergencyIntents(alert: DriverEmergency, staffIds: readonly string[]): IntentDraft[] {
+  const where =
+    alert.position === null
+      ? 'unknown'
+      : `${alert.position.latitude.toFixed(5)},${alert.position.longitude.toFixed(5)}`;
+  const time = new Date(alert.at.getTime() + 3_600_000).toISOString().slice(11, 16);
+  return staffIds.map((staffId) =>
+    draft({ eventId: `emergency:${alert.reportId}` }, staffId, 'staff.driver_emergency', {
+      params: { report: alert.reportId.slice(0, 8), where, time },
+      category: 'account',
+      priority: 'critical',
+      requiresAck: true,
+    }),
+  );
+}
+
 // ---- support (the support context calls these through notify's service)
 
 /** A support reply's excerpt in a push or SMS (the rest is read in the app). */

@@ -21,6 +21,9 @@ import {
   DISPUTE_ROLES,
   disputeIntents,
   driverArrivalIntent,
+  driverReminderIntent,
+  driverEmergencyIntents,
+  orderEtaIntent,
   driverOfferIntent,
   FINANCE_ROLES,
   firstNameOf,
@@ -33,6 +36,9 @@ import {
   type SupportSlaBreach,
   type DriverArrival,
   type DriverOffer,
+  type DriverReminder,
+  type DriverEmergency,
+  type OrderEtaMoved,
   type StaffRole,
   NOTIFIED_PAYMENT_EVENTS,
   orderIntents,
@@ -507,6 +513,52 @@ export function createNotify(options: NotifyOptions) {
   }
 
   /**
+   * The port the dispatch context's daily round calls: a licence or insurance about to expire, or
+   * a vehicle's maintenance due. Named after the fact (intents.ts `driverReminderIntent`), so the
+   * round of every instance records it once.
+   */
+  async function driverReminder(reminder: DriverReminder): Promise<{ intentId: string; created: boolean }> {
+    if (typeof reminder.driverId !== 'string' || !UUID.test(reminder.driverId))
+      throw notifyErrors.of('validation', 'driver_reminder_invalid', 'driverId must be a UUID.');
+    const draft = driverReminderIntent(reminder);
+    const inserted = await record([draft]);
+    return { intentId: draft.id, created: inserted.has(draft.id) };
+  }
+
+  /** The port dispatch calls when a customer's ETA moved past its threshold: one push per ETA. */
+  async function orderEta(moved: OrderEtaMoved): Promise<{ intentId: string; created: boolean }> {
+    if (
+      !UUID.test(moved.orderId) ||
+      !UUID.test(moved.customerId) ||
+      Number.isNaN(moved.estimatedArrivalAt.getTime())
+    )
+      throw notifyErrors.of(
+        'validation',
+        'order_eta_invalid',
+        'An ETA names an order, its customer and a time.',
+      );
+    const draft = orderEtaIntent(moved);
+    const inserted = await record([draft]);
+    return { intentId: draft.id, created: inserted.has(draft.id) };
+  }
+
+  /**
+   * The port dispatch calls when a driver presses the emergency button: support and administrators
+   * told, critical (SMS when there is no device or the push is not acknowledged). Named after the
+   * report: a retried press, or any instance asking again, records nothing new.
+   */
+  async function driverEmergency(alert: DriverEmergency): Promise<{ created: number }> {
+    if (!UUID.test(alert.reportId) || !UUID.test(alert.driverId))
+      throw notifyErrors.of(
+        'validation',
+        'driver_emergency_invalid',
+        'An emergency names its report and driver.',
+      );
+    const staff = await options.staffIds(DISPUTE_ROLES);
+    return { created: (await record(driverEmergencyIntents(alert, staff))).size };
+  }
+
+  /**
    * The support context's entry points: a staff reply told to an opener who is not connected
    * (one intent per message), and an SLA breach told to supervisors (one intent per ticket,
    * breach, due time and recipient). Ids name the fact, so asking twice, from any instance,
@@ -559,6 +611,9 @@ export function createNotify(options: NotifyOptions) {
     sweepStaffAlerts,
     driverOffer,
     driverArrival,
+    driverReminder,
+    orderEta,
+    driverEmergency,
     supportReply,
     supportSlaBreach,
     /** Who a recipient is for delivery (identity's account): tests build deliveries over it. */

@@ -52,6 +52,13 @@ describe('notification templates in French and English', () => {
           ticket: '9b8c7d6e',
           priority: 'high',
           excerpt: 'Votre remboursement est en cours.',
+          date: '2026-12-13',
+          days: 7,
+          dueKm: 15_000,
+          odometerKm: 15_200,
+          time: '12:45',
+          where: '4.05110,9.76790',
+          report: '1a2b3c4d',
         });
         for (const part of [text.title, text.body, text.sms]) {
           expect(part.length).toBeGreaterThan(0);

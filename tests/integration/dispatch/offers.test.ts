@@ -382,6 +382,15 @@ describe('ETAs', () => {
       'to_customer',
       'to_customer',
     ]);
+    // Each move (not the first ETA) is also pushed to the customer's phone through notify, named
+    // after the new time.
+    const pushes = await world.testApp.services.db
+      .selectFrom('notification_intents')
+      .select(['recipient_id'])
+      .where('order_id', '=', order.id)
+      .where('kind', '=', 'order.eta_changed')
+      .execute();
+    expect(pushes).toEqual([{ recipient_id: customer.userId }, { recipient_id: customer.userId }]);
   });
 });
 

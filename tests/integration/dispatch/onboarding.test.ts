@@ -262,11 +262,21 @@ describe('review', () => {
     ).toBe(200);
   });
 
-  it('the daily round reminds of documents ending in 7 days once, and takes expired drivers off shift', async () => {
+  it('the daily round reminds of documents ending in 30 and 7 days once across instances, through notify, and takes expired drivers off shift', async () => {
     const { dispatch, eventStore, db } = world.testApp.services;
     const soon = await approvedDriver(world.testApp);
+    const month = await approvedDriver(world.testApp);
     const lapsing = await approvedDriver(world.testApp);
-    await sql`UPDATE driver_applications SET licence_expires_on = (now() AT TIME ZONE 'Africa/Douala')::date + 7 WHERE user_id = ${soon.userId}`.execute(
+    const later = await approvedDriver(world.testApp);
+    const doualaToday = "(now() AT TIME ZONE 'Africa/Douala')::date";
+    await sql`UPDATE driver_applications SET licence_expires_on = ${sql.raw(doualaToday)} + 7 WHERE user_id = ${soon.userId}`.execute(
+      db,
+    );
+    await sql`UPDATE driver_applications SET insurance_expires_on = ${sql.raw(doualaToday)} + 30 WHERE user_id = ${month.userId}`.execute(
+      db,
+    );
+    // 8 days is no threshold: no reminder.
+    await sql`UPDATE driver_applications SET licence_expires_on = ${sql.raw(doualaToday)} + 8 WHERE user_id = ${later.userId}`.execute(
       db,
     );
     expect(
@@ -275,17 +285,27 @@ describe('review', () => {
     await sql`UPDATE driver_applications SET insurance_expires_on = current_date - 3 WHERE user_id = ${lapsing.userId}`.execute(
       db,
     );
-    const goOffline = (driverId: string) => dispatch.setAvailability(driverId, { online: false });
-    const first = await dispatch.onboarding.dailyRound(eventStore, goOffline);
-    expect(first.reminders).toBeGreaterThanOrEqual(1);
-    expect(first.offline).toBeGreaterThanOrEqual(1);
-    await dispatch.onboarding.dailyRound(eventStore, goOffline); // a second instance's tick
+    // Two instances' ticks at once, then a rerun: one record and one reminder per document and threshold.
+    const [first, second] = await Promise.all([dispatch.documentsRound(), dispatch.documentsRound()]);
+    expect(first.documents.failed + second.documents.failed).toBe(0);
+    expect(first.documents.offline + second.documents.offline).toBeGreaterThanOrEqual(1);
+    await dispatch.documentsRound();
     const events = await eventStore.readStream(`driver-documents-${soon.userId}`);
     expect(events.map((event) => [event.type, event.data])).toEqual([
       [
         'DriverDocumentExpiring',
         expect.objectContaining({ driverId: soon.userId, document: 'licence', daysLeft: 7 }),
       ],
+    ]);
+    const intents = await db
+      .selectFrom('notification_intents')
+      .select(['recipient_id', 'kind'])
+      .where('recipient_id', 'in', [soon.userId, month.userId, lapsing.userId, later.userId])
+      .orderBy('kind')
+      .execute();
+    expect(intents).toEqual([
+      { recipient_id: month.userId, kind: 'driver.insurance_expiring' },
+      { recipient_id: soon.userId, kind: 'driver.licence_expiring' },
     ]);
     expect((await inject('GET', '/v1/drivers/me', lapsing.accessToken)).json().online).toBe(false);
   });

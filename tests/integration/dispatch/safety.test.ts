@@ -1,3 +1,4 @@
+import { until } from '../payments/helpers.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RealtimeMessage } from '../../../src/realtime/index.js';
 import { authHeader, createUser } from '../../helpers/auth.js';
@@ -95,6 +96,19 @@ describe('emergency button', () => {
     });
     const events = await world.testApp.services.eventStore.readStream(`driver-safety-${pressed.json().id}`);
     expect(events.map((event) => event.type)).toEqual(['DriverEmergencyRaised']);
+    // Every support agent and administrator is also told through notify, critical (push, and SMS
+    // when there is no device or the push is not acknowledged): once each, though pressed twice.
+    const staffIntents = await world.testApp.services.db
+      .selectFrom('notification_intents')
+      .select(['recipient_id', 'priority', 'requires_ack'])
+      .where('kind', '=', 'staff.driver_emergency')
+      .execute();
+    const staffIds = [world.support.userId, world.actors.admin.userId];
+    for (const staffId of staffIds)
+      expect(staffIntents.filter((intent) => intent.recipient_id === staffId)).toEqual([
+        { recipient_id: staffId, priority: 'critical', requires_ack: true },
+      ]);
+    expect(staffIntents.some((intent) => intent.recipient_id === driver.userId)).toBe(false);
 
     // Staff see it in the queue and resolve it (audited); the driver sees their reports.
     const queue = (
@@ -207,6 +221,15 @@ describe('speed alerts', () => {
         })
       ).statusCode,
     ).toBe(200);
+    const pushed: Record<string, RealtimeMessage[]> = { admin: [], [`driver:${driver.userId}`]: [] };
+    const stops = await Promise.all(
+      Object.keys(pushed).map((audience) =>
+        world.testApp.services.realtime.bus.subscribe(audience, (message) => {
+          if (message.type === 'DriverSpeeding' || message.type === 'SpeedWarning')
+            pushed[audience]!.push(message);
+        }),
+      ),
+    );
     // 0.009° of latitude is about 1 km: 1 km in 60 s (60 km/h), then 1.5 km in 45 s (120 km/h).
     const start = Date.now() - 110_000;
     const points = [
@@ -224,6 +247,29 @@ describe('speed alerts', () => {
       expect(fix.statusCode, fix.body).toBe(200);
       await sleep(5);
     }
+    // Pushed live while driving: staff hear DriverSpeeding, the driver SpeedWarning, once (the
+    // 60 km/h leg is under the motorbike's 80 km/h).
+    await until(
+      async () => pushed[`driver:${driver.userId}`]!.length,
+      (count) => count >= 1,
+      20_000,
+    );
+    await sleep(300);
+    for (const stop of stops) await stop();
+    expect(pushed.admin).toHaveLength(1);
+    expect(pushed.admin![0]).toMatchObject({
+      type: 'DriverSpeeding',
+      channel: 'system-alerts',
+      data: { driverId: driver.userId, orderId: order.id, limitKmh: 80 },
+    });
+    expect((pushed.admin![0]!.data as { speedKmh: number }).speedKmh).toBeGreaterThan(80);
+    expect(pushed[`driver:${driver.userId}`]).toEqual([
+      expect.objectContaining({
+        type: 'SpeedWarning',
+        channel: 'safety',
+        data: expect.objectContaining({ orderId: order.id, limitKmh: 80 }),
+      }),
+    ]);
     const from = new Date(Date.now() - 3_600_000).toISOString();
     const to = new Date(Date.now() + 60_000).toISOString();
     const alerts = await inject(
