@@ -25,6 +25,7 @@ import {
 
 type TicketView = Awaited<ReturnType<SupportService['open']>>;
 type MessageView = Awaited<ReturnType<SupportService['addMessage']>>;
+import { CSAT_MAX, CSAT_MIN } from './rules.js';
 import { CATEGORIES, PRIORITIES, STATUSES } from './tables.js';
 
 /** Length limits of the texts (characters, after the edge refused NUL and lone surrogates). */
@@ -111,6 +112,10 @@ const ReasonBody = Type.Object(
   { reason: Type.String({ minLength: 1, maxLength: REASON_MAX }) },
   { additionalProperties: false },
 );
+const RatingBody = Type.Object(
+  { score: Type.Integer({ minimum: CSAT_MIN, maximum: CSAT_MAX, description: '1 (bad) to 5 (very good)' }) },
+  { additionalProperties: false },
+);
 const AssignBody = Type.Object({ assigneeId: Uuid }, { additionalProperties: false });
 const EmptyBody = Type.Object({}, { additionalProperties: false });
 const Params = Type.Object({ id: Uuid }, { additionalProperties: false });
@@ -151,6 +156,13 @@ const Summary = {
   updatedAt: Type.String({ format: 'date-time' }),
   resolvedAt: Nullable(Type.String({ format: 'date-time' })),
   closedAt: Nullable(Type.String({ format: 'date-time' })),
+  reopenCount: Type.Integer({ minimum: 0, description: 'times reopened after a resolution' }),
+  csat: Nullable(
+    Type.Object(
+      { score: Type.Integer({ minimum: CSAT_MIN, maximum: CSAT_MAX }), at: Nullable(Type.String({ format: 'date-time' })) },
+      { description: 'the opener’s satisfaction rating, once resolved (null: not rated)' },
+    ),
+  ),
 };
 const Message = Type.Object({
   id: Uuid,
@@ -438,6 +450,22 @@ export function registerSupportRoutes(
   );
 
   app.post(
+    '/v1/support/tickets/:id/rating',
+    {
+      config: { access: TICKET },
+      schema: {
+        tags,
+        summary:
+          'Rate a resolved or closed ticket, 1 to 5 (its opener, once; the same score again answers it unchanged)',
+        params: Params,
+        body: RatingBody,
+        response: { 200: TicketState, ...errors },
+      },
+    },
+    async (request) => support.rate(callerOf(request), request.params.id, request.body.score),
+  );
+
+  app.post(
     '/v1/admin/support/tickets/:id/assist',
     {
       config: { access: STAFF },
@@ -507,6 +535,22 @@ const Figures = {
     firstResponse: Type.Integer({ minimum: 0 }),
     resolution: Type.Integer({ minimum: 0 }),
   }),
+  reopen: Type.Object(
+    {
+      resolved: Type.Integer({ minimum: 0 }),
+      reopened: Type.Integer({ minimum: 0 }),
+      rate: Nullable(Type.Number({ minimum: 0, maximum: 1 })),
+    },
+    { description: 'of the tickets ever resolved, how many were reopened' },
+  ),
+  csat: Type.Object(
+    {
+      count: Type.Integer({ minimum: 0 }),
+      average: Nullable(Type.Number({ minimum: CSAT_MIN, maximum: CSAT_MAX })),
+      satisfiedShare: Nullable(Type.Number({ minimum: 0, maximum: 1 })),
+    },
+    { description: 'the openers’ ratings (1-5): how many, the average, the share of 4 and 5' },
+  ),
 };
 const MetricsAnswer = Type.Object({
   from: Type.String({ format: 'date-time' }),

@@ -27,6 +27,7 @@ import { AVAILABILITY_MINUTES, createAgentDirectory } from './agents.js';
 import { METRICS_PERIOD_MAX_DAYS, supportFigures, type SupportPrometheus } from './metrics.js';
 import { createSupportRepository, type MessageRow, type QueueFilter, type TicketRow } from './repository.js';
 import {
+  checkRating,
   checkTransition,
   disputeOf,
   escalatedDueAt,
@@ -206,6 +207,8 @@ export function createSupportService(deps: SupportDependencies) {
       updatedAt: row.updated_at.toISOString(),
       resolvedAt: row.resolved_at?.toISOString() ?? null,
       closedAt: row.closed_at?.toISOString() ?? null,
+      reopenCount: row.reopen_count,
+      csat: row.csat_score === null ? null : { score: row.csat_score, at: row.csat_at?.toISOString() ?? null },
     };
   }
 
@@ -635,7 +638,12 @@ export function createSupportService(deps: SupportDependencies) {
       ...(to === 'open' && row.status === 'closed' ? { closed_at: null } : {}),
       // A reopened ticket is due again from now.
       ...(to === 'open' && (row.status === 'resolved' || row.status === 'closed')
-        ? { resolved_at: null, sla_due_at: slaDueAt(at, row.priority, policy), sla_alerted_at: null }
+        ? {
+            resolved_at: null,
+            sla_due_at: slaDueAt(at, row.priority, policy),
+            sla_alerted_at: null,
+            reopen_count: row.reopen_count + 1,
+          }
         : {}),
     });
     const action =
@@ -643,6 +651,7 @@ export function createSupportService(deps: SupportDependencies) {
         ? 'support.ticket_reopened'
         : 'support.status_changed';
     await audit(caller, action, row, { status: row.status }, { status: to });
+    if (action === 'support.ticket_reopened') deps.prometheus?.reopened.inc({ priority: updated.priority });
     publish(updated, action, who === 'opener');
     if (to === 'resolved')
       deps.prometheus?.resolution.observe(
@@ -839,6 +848,32 @@ export function createSupportService(deps: SupportDependencies) {
     const found = await visible(caller, id);
     if (found.who !== 'staff') throw ticketNotFound();
     return found;
+  }
+
+  /**
+   * The opener's satisfaction rating (CSAT), one tap once the ticket is resolved or closed; the
+   * same score again answers the ticket unchanged (a retried tap), another is 409.
+   */
+  async function rate(caller: SupportCaller, id: string, score: number) {
+    const { row, who } = await visible(caller, id);
+    const refusal = checkRating({ status: row.status, csatScore: row.csat_score }, who, score);
+    if (refusal === 'unchanged') return stateView(row);
+    if (refusal?.code === 'rating_opener_only')
+      throw supportErrors.of('forbidden', 'rating_opener_only', 'Only the ticket’s opener rates it.');
+    if (refusal?.code === 'ticket_not_resolved')
+      throw supportErrors.of('conflict', 'ticket_not_resolved', 'A ticket is rated once it is resolved.', {
+        details: { ticketStatus: refusal.status },
+      });
+    if (refusal?.code === 'ticket_already_rated')
+      throw supportErrors.of('conflict', 'ticket_already_rated', 'This ticket was already rated.', {
+        details: { score: refusal.score },
+      });
+    const at = now();
+    const updated = await apply(row, { csat_score: score, csat_at: at });
+    await audit(caller, 'support.ticket_rated', row, null, { score });
+    deps.prometheus?.ratings.inc({ score: String(score) });
+    publish(updated, 'support.ticket_rated', false, { score });
+    return stateView(updated);
   }
 
   /**
@@ -1081,6 +1116,14 @@ export function createSupportService(deps: SupportDependencies) {
     assign,
     escalate,
     openDispute,
+    rate,
+    /** Tells the ticket's opener and assignee of a change another part of support made (remedies). */
+    async tell(ticketId: string, type: string, extra: Record<string, unknown>) {
+      const row = await repository.find(ticketId);
+      if (row !== undefined) publish(row, type, false, extra);
+    },
+    /** The ticket if the caller is staff who may see it (a plain agent: theirs), else 404. */
+    staffTicket: async (caller: SupportCaller, id: string) => (await staffOnly(caller, id)).row,
     messagesSince,
     markRead,
     sweepSla,
