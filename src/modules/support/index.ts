@@ -85,6 +85,10 @@ export const supportContext = defineContext({
         );
       },
       audit: (entry) => identity.audit(entry),
+      async contactOf(userId) {
+        const user = await identity.repository.findUserById(userId);
+        return user === undefined ? undefined : { name: user.name ?? null, phone: user.phone ?? null };
+      },
       bus: realtime.bus,
       suggest: knowledgeBase.suggest,
       notifier: notify,

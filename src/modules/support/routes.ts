@@ -189,6 +189,14 @@ const ReadUpTo = Type.Object(
 const Ticket = Type.Object({
   ...Summary,
   order: TicketOrder,
+  opener: Type.Optional(
+    Nullable(
+      Type.Object(
+        { name: Nullable(Type.String()), phoneMasked: Nullable(Type.String()) },
+        { description: 'staff only: the opener’s name and phone, masked (+2376****1234); null for the opener' },
+      ),
+    ),
+  ),
   readUpTo: ReadUpTo,
   messages: Type.Array(Message),
 });

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { FieldCipher } from '../../platform/field-crypto.js';
 import { audiences, type RealtimeBus } from '../../realtime/index.js';
 import { isDomainError } from '../../shared/errors.js';
+import { maskPhone } from '../../shared/phone.js';
 import type { Permission, Role } from '../../shared/principal.js';
 import { supportErrors } from './errors.js';
 import type {
@@ -111,6 +112,11 @@ export interface SupportDependencies {
   disputes: SupportDisputesPort;
   files: SupportFilesPort;
   agents: SupportAgentDirectory;
+  /**
+   * The opener's name and phone (identity), shown to the staff who may see the ticket with the
+   * phone masked: the limited data access of the spec (an agent calls through the platform).
+   */
+  contactOf?: (userId: string) => Promise<{ name: string | null; phone: string | null } | undefined>;
   audit: SupportAudit;
   bus: RealtimeBus;
   policy: SupportPolicy;
@@ -225,10 +231,19 @@ export function createSupportService(deps: SupportDependencies) {
   }
 
   /** The ticket with its messages (internal notes for staff only) and the order's dispute status. */
+  /** What staff see of the opener: their name and their phone masked (never in full). */
+  async function openerContact(row: TicketRow, staff: boolean) {
+    if (!staff || deps.contactOf === undefined) return null;
+    const contact = await deps.contactOf(row.opener_id);
+    if (contact === undefined) return null;
+    return { name: contact.name, phoneMasked: contact.phone === null ? null : maskPhone(contact.phone) };
+  }
+
   async function fullView(row: TicketRow, staff: boolean) {
     const messages = await repository.messages(row.id, staff);
     return {
       ...(await stateView(row)),
+      opener: await openerContact(row, staff),
       readUpTo: { opener: row.opener_read_message_id, staff: row.staff_read_message_id },
       messages: messages.map((message) => messageView(message)),
     };
