@@ -129,18 +129,30 @@ describe('dispute remedies under faults', () => {
         shares: { restaurantMinor: 600, platformMinor: 300 },
         note: 'Froid',
       };
-      await expect(crashingRemedies(crashPoint).decide(supervisorCaller(), ticketId, request, ids)).rejects.toThrow(
-        /crash/,
-      );
-      const left = await db().selectFrom('support_remedies').select('status').where('id', '=', ids.remedyId).execute();
+      await expect(
+        crashingRemedies(crashPoint).decide(supervisorCaller(), ticketId, request, ids),
+      ).rejects.toThrow(/crash/);
+      const left = await db()
+        .selectFrom('support_remedies')
+        .select('status')
+        .where('id', '=', ids.remedyId)
+        .execute();
       expect(left).toEqual([{ status: 'deciding' }]);
       const recovered = await Promise.all(
         [0, 1, 2].map(() => services().support.remedies.decide(supervisorCaller(), ticketId, request, ids)),
       );
       expect(recovered.map((each) => each.status)).toEqual(['booked', 'booked', 'booked']);
       expect((await walletBalance(customer.userId)) - before).toBe(900n);
-      await until(() => creditLines(ids.remedyId, 'restaurant'), (count) => count === 1, 30_000);
-      await until(() => creditLines(ids.remedyId, 'platform'), (count) => count === 1, 30_000);
+      await until(
+        () => creditLines(ids.remedyId, 'restaurant'),
+        (count) => count === 1,
+        30_000,
+      );
+      await until(
+        () => creditLines(ids.remedyId, 'platform'),
+        (count) => count === 1,
+        30_000,
+      );
       expect(await creditLines(ids.remedyId, 'driver')).toBe(0);
       await expectLedgerVerifies();
     });
@@ -151,10 +163,15 @@ describe('dispute remedies under faults', () => {
       const { customer, ticketId } = await disputedTicket();
       const before = await walletBalance(customer.userId);
       const ids = { remedyId: randomUUID(), payoutId: randomUUID() };
-      const request = { kind: 'refund' as const, amountMinor: 700, refundTo: 'mobile_money' as const, note: 'x' };
-      await expect(crashingRemedies(crashPoint).decide(supervisorCaller(), ticketId, request, ids)).rejects.toThrow(
-        /crash/,
-      );
+      const request = {
+        kind: 'refund' as const,
+        amountMinor: 700,
+        refundTo: 'mobile_money' as const,
+        note: 'x',
+      };
+      await expect(
+        crashingRemedies(crashPoint).decide(supervisorCaller(), ticketId, request, ids),
+      ).rejects.toThrow(/crash/);
       for (let attempt = 0; attempt < 2; attempt += 1) {
         const retried = await services().support.remedies.decide(supervisorCaller(), ticketId, request, ids);
         expect(retried.payout).toEqual({ id: ids.payoutId, refusal: null });
@@ -167,7 +184,11 @@ describe('dispute remedies under faults', () => {
       expect(payouts).toEqual([{ payout_id: ids.payoutId, amount_minor: 700n }]);
       // Credited 700 by the refund, 700 held by the withdrawal: available where it started.
       expect(await walletBalance(customer.userId)).toBe(before);
-      await until(() => creditLines(ids.remedyId, 'platform'), (count) => count === 1, 30_000);
+      await until(
+        () => creditLines(ids.remedyId, 'platform'),
+        (count) => count === 1,
+        30_000,
+      );
       await expectLedgerVerifies();
     });
   }
@@ -193,7 +214,11 @@ describe('dispute remedies under faults', () => {
     expect(retried.headers['idempotent-replayed']).toBeUndefined();
     expect(retried.json().id).toBe(first.json().id);
     expect((await walletBalance(customer.userId)) - before).toBe(400n);
-    await until(() => creditLines(first.json().id, 'goodwill'), (count) => count === 1, 30_000);
+    await until(
+      () => creditLines(first.json().id, 'goodwill'),
+      (count) => count === 1,
+      30_000,
+    );
     await expectLedgerVerifies();
   });
 });

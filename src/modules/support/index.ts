@@ -206,7 +206,10 @@ export const supportContext = defineContext({
       personalData: {
         export: support.personalData.export,
         async erase(userId: string) {
-          return { ...(await support.personalData.erase(userId)), remedyNotesErased: await remedies.erase(userId) };
+          return {
+            ...(await support.personalData.erase(userId)),
+            remedyNotesErased: await remedies.erase(userId),
+          };
         },
       },
     };

@@ -40,9 +40,9 @@ type TicketRow = { id: string; opener_id: string; opener_role: string; order_id:
 
 /** The ledger, as support uses it: structurally the ledger context's `submit`. */
 export interface SupportLedgerPort {
-  submit(transfers: readonly import('../../../ledger/rules/index.js').Transfer[]): Promise<
-    { id: string; result: string; detail?: string }[]
-  >;
+  submit(
+    transfers: readonly import('../../../ledger/rules/index.js').Transfer[],
+  ): Promise<{ id: string; result: string; detail?: string }[]>;
 }
 
 /** Implemented by payments (`payouts.request`): a customer's withdrawal to their verified number. */
@@ -123,7 +123,11 @@ export function createSupportRemedies(deps: RemedyDependencies) {
         details: { field: 'note' },
       });
     if (trimmed.length > REMEDY_NOTE_MAX)
-      throw supportErrors.of('validation', 'validation_failed', `The note is at most ${REMEDY_NOTE_MAX} characters.`);
+      throw supportErrors.of(
+        'validation',
+        'validation_failed',
+        `The note is at most ${REMEDY_NOTE_MAX} characters.`,
+      );
     return trimmed;
   }
 
@@ -145,12 +149,19 @@ export function createSupportRemedies(deps: RemedyDependencies) {
   }
 
   /** Step 1: the decision, under the ticket's lock; a retry finds the row its first attempt wrote. */
-  async function record(row: Omit<RemedyRow, 'created_at' | 'booked_at' | 'status' | 'payout_id' | 'payout_refusal'>, totals?: { totalMinor: number; refundMinor: number }) {
+  async function record(
+    row: Omit<RemedyRow, 'created_at' | 'booked_at' | 'status' | 'payout_id' | 'payout_refusal'>,
+    totals?: { totalMinor: number; refundMinor: number },
+  ) {
     return deps.db.transaction().execute(async (trx) => {
       // One remedy at a time per order (tickets about one order may be several), else per ticket.
       const lock = `support-remedy:${row.order_id ?? row.ticket_id}`;
       await sql`SELECT pg_advisory_xact_lock(hashtextextended(${lock}, 0))`.execute(trx);
-      const earlier = await trx.selectFrom('support_remedies').selectAll().where('id', '=', row.id).executeTakeFirst();
+      const earlier = await trx
+        .selectFrom('support_remedies')
+        .selectAll()
+        .where('id', '=', row.id)
+        .executeTakeFirst();
       if (earlier !== undefined) return earlier;
       if (totals !== undefined && row.order_id !== null) {
         const { sum } = await trx
@@ -161,9 +172,14 @@ export function createSupportRemedies(deps: RemedyDependencies) {
           .executeTakeFirstOrThrow();
         const left = refundableMinor(totals.totalMinor, totals.refundMinor, Number(sum));
         if (Number(row.amount_minor) > left)
-          throw supportErrors.of('unprocessable', 'refund_exceeds_order', `At most ${left} XAF of this order is still refundable.`, {
-            details: { refundableMinor: left },
-          });
+          throw supportErrors.of(
+            'unprocessable',
+            'refund_exceeds_order',
+            `At most ${left} XAF of this order is still refundable.`,
+            {
+              details: { refundableMinor: left },
+            },
+          );
       }
       const count = await trx
         .selectFrom('support_remedies')
@@ -171,7 +187,11 @@ export function createSupportRemedies(deps: RemedyDependencies) {
         .where('ticket_id', '=', row.ticket_id)
         .executeTakeFirstOrThrow();
       if (Number(count.count) >= REMEDIES_PER_TICKET_MAX)
-        throw supportErrors.of('conflict', 'remedies_full', `A ticket holds at most ${REMEDIES_PER_TICKET_MAX} remedies.`);
+        throw supportErrors.of(
+          'conflict',
+          'remedies_full',
+          `A ticket holds at most ${REMEDIES_PER_TICKET_MAX} remedies.`,
+        );
       return trx
         .insertInto('support_remedies')
         .values({ ...row, status: 'deciding' })
@@ -197,15 +217,20 @@ export function createSupportRemedies(deps: RemedyDependencies) {
     });
     if (transfers.length > 0) {
       const outcomes = await deps.ledger.submit(transfers);
-      const refused = outcomes.find(
-        (outcome) =>
-          !ACCEPTED.has(outcome.result) &&
-          outcome.result !== 'linked_event_failed' &&
-          outcome.result !== 'linked_event_chain_open',
-      ) ?? outcomes.find((outcome) => !ACCEPTED.has(outcome.result));
+      const refused =
+        outcomes.find(
+          (outcome) =>
+            !ACCEPTED.has(outcome.result) &&
+            outcome.result !== 'linked_event_failed' &&
+            outcome.result !== 'linked_event_chain_open',
+        ) ?? outcomes.find((outcome) => !ACCEPTED.has(outcome.result));
       if (refused !== undefined) {
         if (row.status === 'deciding')
-          await deps.db.deleteFrom('support_remedies').where('id', '=', row.id).where('status', '=', 'deciding').execute();
+          await deps.db
+            .deleteFrom('support_remedies')
+            .where('id', '=', row.id)
+            .where('status', '=', 'deciding')
+            .execute();
         if (refused.result === 'exceeds_credits') {
           const leg = refused.id.slice(refused.id.lastIndexOf(':') + 1);
           throw supportErrors.of(
@@ -243,7 +268,10 @@ export function createSupportRemedies(deps: RemedyDependencies) {
     } catch (error) {
       if (!isDomainError(error)) throw error;
       refusal = error.code;
-      deps.logger.warn({ remedyId: row.id, code: error.code }, 'support remedy: Mobile Money payout refused, the refund stays in the wallet');
+      deps.logger.warn(
+        { remedyId: row.id, code: error.code },
+        'support remedy: Mobile Money payout refused, the refund stays in the wallet',
+      );
     }
     return deps.db
       .updateTable('support_remedies')
@@ -275,7 +303,11 @@ export function createSupportRemedies(deps: RemedyDependencies) {
       if (!('platformMinor' in checked)) throw refusalError(checked);
       shares = checked;
     } else if (request.shares !== undefined || request.refundTo !== undefined)
-      throw supportErrors.of('validation', 'remedy_shares_invalid', 'Only a refund has shares and a destination.');
+      throw supportErrors.of(
+        'validation',
+        'remedy_shares_invalid',
+        'Only a refund has shares and a destination.',
+      );
     const recorded = await record(
       {
         id: ids.remedyId,
@@ -307,14 +339,22 @@ export function createSupportRemedies(deps: RemedyDependencies) {
         remedyId: booked.id,
         kind: booked.kind,
         amountMinor: Number(booked.amount_minor),
-        shares: { restaurant: Number(booked.restaurant_minor), driver: Number(booked.driver_minor), platform: Number(booked.platform_minor) },
+        shares: {
+          restaurant: Number(booked.restaurant_minor),
+          driver: Number(booked.driver_minor),
+          platform: Number(booked.platform_minor),
+        },
         refundTo: booked.refund_to,
         payoutId: booked.payout_id,
         payoutRefusal: booked.payout_refusal,
         supervisor,
       },
     });
-    await deps.publish?.(booked.ticket_id, { remedyId: booked.id, kind: booked.kind, amountMinor: Number(booked.amount_minor) });
+    await deps.publish?.(booked.ticket_id, {
+      remedyId: booked.id,
+      kind: booked.kind,
+      amountMinor: Number(booked.amount_minor),
+    });
     return view(booked);
   }
 

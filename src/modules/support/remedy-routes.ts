@@ -113,7 +113,10 @@ function callerOf(request: FastifyRequest): SupportCaller {
   };
 }
 
-export function registerRemedyRoutes(root: FastifyInstance, { remedies, runtime }: RemedyRouteServices): void {
+export function registerRemedyRoutes(
+  root: FastifyInstance,
+  { remedies, runtime }: RemedyRouteServices,
+): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const db = runtime.database.db;
 

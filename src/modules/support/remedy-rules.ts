@@ -154,7 +154,8 @@ export function remedyTransfers(remedy: BookedRemedy): Transfer[] {
       });
     if (remedy.restaurantId !== null)
       refund('restaurant', restaurantPayableId(remedy.restaurantId, 'XAF'), remedy.restaurantMinor);
-    if (remedy.driverId !== null) refund('driver', driverPayableId(remedy.driverId, 'XAF'), remedy.driverMinor);
+    if (remedy.driverId !== null)
+      refund('driver', driverPayableId(remedy.driverId, 'XAF'), remedy.driverMinor);
     refund('platform', promotionsExpenseId('XAF'), remedy.platformMinor);
   }
   // All or nothing: a payable short of its share refuses the whole remedy.

@@ -159,7 +159,10 @@ const Summary = {
   reopenCount: Type.Integer({ minimum: 0, description: 'times reopened after a resolution' }),
   csat: Nullable(
     Type.Object(
-      { score: Type.Integer({ minimum: CSAT_MIN, maximum: CSAT_MAX }), at: Nullable(Type.String({ format: 'date-time' })) },
+      {
+        score: Type.Integer({ minimum: CSAT_MIN, maximum: CSAT_MAX }),
+        at: Nullable(Type.String({ format: 'date-time' })),
+      },
       { description: 'the opener’s satisfaction rating, once resolved (null: not rated)' },
     ),
   ),
@@ -193,7 +196,9 @@ const Ticket = Type.Object({
     Nullable(
       Type.Object(
         { name: Nullable(Type.String()), phoneMasked: Nullable(Type.String()) },
-        { description: 'staff only: the opener’s name and phone, masked (+2376****1234); null for the opener' },
+        {
+          description: 'staff only: the opener’s name and phone, masked (+2376****1234); null for the opener',
+        },
       ),
     ),
   ),

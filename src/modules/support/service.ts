@@ -214,7 +214,8 @@ export function createSupportService(deps: SupportDependencies) {
       resolvedAt: row.resolved_at?.toISOString() ?? null,
       closedAt: row.closed_at?.toISOString() ?? null,
       reopenCount: row.reopen_count,
-      csat: row.csat_score === null ? null : { score: row.csat_score, at: row.csat_at?.toISOString() ?? null },
+      csat:
+        row.csat_score === null ? null : { score: row.csat_score, at: row.csat_at?.toISOString() ?? null },
     };
   }
 

@@ -131,7 +131,9 @@ describe('CSAT and reopen rate', () => {
       csat: { count: 3, average: 3.67, satisfiedShare: 0.6667 },
     };
     expect(answer.json().overall).toMatchObject({ opened: 4, ...expected });
-    expect(answer.json().agents).toEqual([expect.objectContaining({ assigneeId: agent.userId, ...expected })]);
+    expect(answer.json().agents).toEqual([
+      expect.objectContaining({ assigneeId: agent.userId, ...expected }),
+    ]);
     const own = await inject('GET', '/v1/admin/support/metrics', agent.accessToken);
     expect(own.json()).toMatchObject({ scope: 'own', overall: expected });
     const text = (await testApp.app.inject({ method: 'GET', url: '/metrics' })).body;

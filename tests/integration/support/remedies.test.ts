@@ -140,7 +140,9 @@ describe('dispute remedies', () => {
       Number(
         (
           await sql<{ count: string }>`SELECT count(*)::text AS count FROM ledger_entries
-            WHERE transfer_id = ${remedyTransferId(first.json().id, 'goodwill')} AND side = 'credit'`.execute(db())
+            WHERE transfer_id = ${remedyTransferId(first.json().id, 'goodwill')} AND side = 'credit'`.execute(
+            db(),
+          )
         ).rows[0]!.count,
       );
     await until(creditLines, (count) => count === 1, 30_000);
@@ -165,12 +167,20 @@ describe('dispute remedies', () => {
   it('an agent above their limit gets 403 with the limit; the supervisor grants it', async () => {
     const before = await books();
     const count = await remedyCount();
-    const refused = await remedy(agent, { kind: 'goodwill_credit', amountMinor: AGENT_MAX + 1, note: 'Trop' });
+    const refused = await remedy(agent, {
+      kind: 'goodwill_credit',
+      amountMinor: AGENT_MAX + 1,
+      note: 'Trop',
+    });
     expect(refused.statusCode).toBe(403);
     expect(refused.json()).toMatchObject({ code: 'remedy_limit_exceeded', limitMinor: AGENT_MAX });
     expect(await remedyCount()).toBe(count);
     expect(await books()).toEqual(before);
-    const granted = await remedy(supervisor, { kind: 'goodwill_credit', amountMinor: AGENT_MAX + 1, note: 'OK' });
+    const granted = await remedy(supervisor, {
+      kind: 'goodwill_credit',
+      amountMinor: AGENT_MAX + 1,
+      note: 'OK',
+    });
     expect(granted.statusCode, granted.body).toBe(201);
     const overSupervisor = await remedy(supervisor, {
       kind: 'goodwill_credit',
@@ -268,7 +278,12 @@ describe('dispute remedies', () => {
   it('mediation notes are kept (encrypted) and listed with the remedies, oldest first', async () => {
     const note = await remedy(agent, { kind: 'mediation_note', note: 'Appelé le restaurant : il reconnaît' });
     expect(note.statusCode, note.body).toBe(201);
-    expect(note.json()).toMatchObject({ kind: 'mediation_note', amountMinor: 0, shares: null, status: 'booked' });
+    expect(note.json()).toMatchObject({
+      kind: 'mediation_note',
+      amountMinor: 0,
+      shares: null,
+      status: 'booked',
+    });
     const listed = await send('GET', `/v1/admin/support/tickets/${ticketId}/remedies`, agent);
     expect(listed.statusCode).toBe(200);
     const kinds = listed.json().items.map((item: { kind: string }) => item.kind);
@@ -304,7 +319,10 @@ describe('dispute remedies', () => {
     // Sent by the payout job through the simulator: the wallet ends where it started.
     await until(
       () => services().ledger.account(wallet),
-      (account) => account !== null && account.debitsPending === 0n && account.creditsPosted - account.debitsPosted === before,
+      (account) =>
+        account !== null &&
+        account.debitsPending === 0n &&
+        account.creditsPosted - account.debitsPosted === before,
       60_000,
     );
     const again = await remedy(supervisor, body, key, opened.json().id);
