@@ -41,7 +41,7 @@ beforeAll(async () => {
     payload: { assigneeId: assigned.userId },
   });
   expect(assign.statusCode, assign.body).toBe(200);
-}, 60_000);
+}, 180_000);
 afterAll(async () => testApp?.close());
 
 describe('agents see only their tickets, with the opener’s phone masked', () => {

@@ -64,7 +64,7 @@ beforeAll(async () => {
     createUser(testApp, { roles: ['support'] }),
   ]);
   await testApp.services.support.agents.configure(supervisor.userId, { supervisor: true }, new Date());
-}, 60_000);
+}, 180_000);
 afterAll(async () => testApp?.close());
 
 describe('CSAT and reopen rate', () => {
