@@ -372,6 +372,20 @@ export function createSupportRemedies(deps: RemedyDependencies) {
     return { items: rows.map(view) };
   }
 
+  /** One remedy of a ticket (staff who may see the ticket), else 404. */
+  async function get(caller: SupportCaller, ticketId: string, remedyId: string) {
+    const ticket = await deps.staffTicket(caller, ticketId);
+    const row = await deps.db
+      .selectFrom('support_remedies')
+      .selectAll()
+      .where('id', '=', remedyId)
+      .where('ticket_id', '=', ticket.id)
+      .executeTakeFirst();
+    if (row === undefined)
+      throw supportErrors.of('not_found', 'remedy_not_found', 'There is no such remedy on this ticket.');
+    return view(row);
+  }
+
   /** Erasure: the notes about a person's tickets (the amounts stay: they are the books). */
   async function erase(userId: string): Promise<number> {
     const result = await deps.db
@@ -383,7 +397,7 @@ export function createSupportRemedies(deps: RemedyDependencies) {
     return Number(result.numUpdatedRows);
   }
 
-  return { decide, list, erase, book, view };
+  return { decide, list, get, erase, book, view };
 }
 
 export type SupportRemedies = ReturnType<typeof createSupportRemedies>;

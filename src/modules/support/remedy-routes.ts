@@ -24,6 +24,7 @@ const errors = {
   409: ProblemSchema,
   422: ProblemSchema,
 };
+const readErrors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema };
 const STAFF: RouteAccess = {
   permissions: ['TICKET_MANAGEMENT'],
   ownership: 'support staff who may see the ticket (a plain agent: theirs), within their remedy limit',
@@ -52,20 +53,20 @@ const RemedyBody = Type.Object(
         },
         {
           additionalProperties: false,
-          description: 'refunds: who gives the money back, adding up to amountMinor (absent: the platform)',
+          description: 'refunds: adding up to amountMinor (absent: the platform)',
         },
       ),
     ),
     refundTo: Type.Optional(
       Type.Union(
         REFUND_DESTINATIONS.map((destination) => Type.Literal(destination)),
-        { description: 'refunds: wallet (default) or mobile_money (the wallet, then a withdrawal)' },
+        { description: 'refunds; default wallet' },
       ),
     ),
     note: Type.String({
       minLength: 1,
       maxLength: REMEDY_NOTE_MAX,
-      description: 'the reason, or the mediation note (staff only)',
+      description: 'reason or mediation note',
     }),
   },
   { additionalProperties: false },
@@ -80,11 +81,11 @@ const Remedy = Type.Object({
   refundTo: Nullable(Type.String({ description: REFUND_DESTINATIONS.join(', ') })),
   note: Nullable(Type.String()),
   decidedBy: Uuid,
-  status: Type.String({ description: 'deciding, booked' }),
+  status: Type.String(),
   payout: Nullable(
     Type.Object(
       { id: Uuid, refusal: Nullable(Type.String()) },
-      { description: 'the Mobile Money withdrawal (refusal: why not requested; the money is in the wallet)' },
+      { description: 'refusal: not requested, the money is in the wallet' },
     ),
   ),
   createdAt: Type.String({ format: 'date-time' }),
@@ -123,11 +124,10 @@ export function registerRemedyRoutes(
   app.post(
     '/v1/admin/support/tickets/:id/remedies',
     {
-      config: { idempotency: 'required', access: STAFF },
+      config: { idempotency: 'required', location: true, access: STAFF },
       schema: {
         tags,
-        summary:
-          'Decide a dispute remedy: a goodwill credit, a refund (wallet or Mobile Money, with the parties’ shares) or a mediation note; booked on the ledger once',
+        summary: 'Decide a dispute remedy (goodwill credit, refund, mediation note); booked once',
         params: Params,
         body: RemedyBody,
         response: { 201: Remedy, ...errors },
@@ -143,6 +143,7 @@ export function registerRemedyRoutes(
           remedyId: keyedUuid('support-remedy', scope, key),
           payoutId: keyedUuid('payout', scope, key),
         });
+        reply.header('location', `/v1/admin/support/tickets/${remedy.ticketId}/remedies/${remedy.id}`);
         return { statusCode: 201, body: remedy };
       });
       return answer as Awaited<ReturnType<SupportRemedies['decide']>>;
@@ -155,17 +156,25 @@ export function registerRemedyRoutes(
       config: { access: STAFF },
       schema: {
         tags,
-        summary: 'The remedies decided on a ticket, oldest first (with the mediation notes)',
+        summary: 'A ticket’s remedies, oldest first',
         params: Params,
-        response: {
-          200: Type.Object({ items: Type.Array(Remedy) }),
-          400: ProblemSchema,
-          401: ProblemSchema,
-          403: ProblemSchema,
-          404: ProblemSchema,
-        },
+        response: { 200: Type.Object({ items: Type.Array(Remedy) }), ...readErrors },
       },
     },
     async (request) => remedies.list(callerOf(request), request.params.id),
+  );
+
+  app.get(
+    '/v1/admin/support/tickets/:id/remedies/:remedyId',
+    {
+      config: { access: STAFF },
+      schema: {
+        tags,
+        summary: 'One remedy of a ticket',
+        params: Type.Object({ id: Uuid, remedyId: Uuid }, { additionalProperties: false }),
+        response: { 200: Remedy, ...readErrors },
+      },
+    },
+    async (request) => remedies.get(callerOf(request), request.params.id, request.params.remedyId),
   );
 }

@@ -468,8 +468,7 @@ export function registerSupportRoutes(
       config: { access: TICKET },
       schema: {
         tags,
-        summary:
-          'Rate a resolved or closed ticket, 1 to 5 (its opener, once; the same score again answers it unchanged)',
+        summary: 'Rate a resolved ticket 1-5 (its opener, once)',
         params: Params,
         body: RatingBody,
         response: { 200: TicketState, ...errors },
@@ -554,7 +553,7 @@ const Figures = {
       reopened: Type.Integer({ minimum: 0 }),
       rate: Nullable(Type.Number({ minimum: 0, maximum: 1 })),
     },
-    { description: 'of the tickets ever resolved, how many were reopened' },
+    { description: 'of the tickets ever resolved' },
   ),
   csat: Type.Object(
     {
@@ -562,7 +561,7 @@ const Figures = {
       average: Nullable(Type.Number({ minimum: CSAT_MIN, maximum: CSAT_MAX })),
       satisfiedShare: Nullable(Type.Number({ minimum: 0, maximum: 1 })),
     },
-    { description: 'the openers’ ratings (1-5): how many, the average, the share of 4 and 5' },
+    { description: 'ratings 1-5; satisfied: 4 and 5' },
   ),
 };
 const MetricsAnswer = Type.Object({

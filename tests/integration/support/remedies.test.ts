@@ -284,6 +284,14 @@ describe('dispute remedies', () => {
       shares: null,
       status: 'booked',
     });
+    expect(note.headers.location).toBe(`/v1/admin/support/tickets/${ticketId}/remedies/${note.json().id}`);
+    const one = await send('GET', note.headers.location as string, agent);
+    expect(one.statusCode).toBe(200);
+    expect(one.json()).toEqual(note.json());
+    expect((await send('GET', note.headers.location as string, otherAgent)).statusCode).toBe(404);
+    const unknown = await send('GET', `/v1/admin/support/tickets/${ticketId}/remedies/${ticketId}`, agent);
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().code).toBe('remedy_not_found');
     const listed = await send('GET', `/v1/admin/support/tickets/${ticketId}/remedies`, agent);
     expect(listed.statusCode).toBe(200);
     const kinds = listed.json().items.map((item: { kind: string }) => item.kind);
