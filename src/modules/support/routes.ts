@@ -156,16 +156,6 @@ const Summary = {
   updatedAt: Type.String({ format: 'date-time' }),
   resolvedAt: Nullable(Type.String({ format: 'date-time' })),
   closedAt: Nullable(Type.String({ format: 'date-time' })),
-  reopenCount: Type.Integer({ minimum: 0, description: 'times reopened after a resolution' }),
-  csat: Nullable(
-    Type.Object(
-      {
-        score: Type.Integer({ minimum: CSAT_MIN, maximum: CSAT_MAX }),
-        at: Nullable(Type.String({ format: 'date-time' })),
-      },
-      { description: 'the opener’s satisfaction rating, once resolved (null: not rated)' },
-    ),
-  ),
 };
 const Message = Type.Object({
   id: Uuid,
@@ -183,21 +173,27 @@ const TicketOrder = Nullable(
     refundMinor: Type.Integer({ description: 'refunded so far (XAF)' }),
   }),
 );
+/** A ticket's reopen count and rating (CSAT): on the ticket itself, not in the lists. */
+const Outcome = {
+  reopenCount: Type.Integer({ minimum: 0 }),
+  csat: Nullable(Type.Object({ score: Type.Integer(), at: Nullable(Type.String({ format: 'date-time' })) })),
+};
 /** What a workflow change answers: the ticket without its messages. */
-const TicketState = Type.Object({ ...Summary, order: TicketOrder });
+const TicketState = Type.Object({ ...Summary, ...Outcome, order: TicketOrder });
 const ReadUpTo = Type.Object(
   { opener: Nullable(Uuid), staff: Nullable(Uuid) },
   { description: 'The last message each side has read (null: none yet)' },
 );
 const Ticket = Type.Object({
   ...Summary,
+  ...Outcome,
   order: TicketOrder,
   opener: Type.Optional(
     Nullable(
       Type.Object(
         { name: Nullable(Type.String()), phoneMasked: Nullable(Type.String()) },
         {
-          description: 'staff only: the opener’s name and phone, masked (+2376****1234); null for the opener',
+          description: 'staff only; phone masked',
         },
       ),
     ),
