@@ -695,6 +695,14 @@ export const EnvironmentSchema = Type.Object({
     7,
     'days after resolution during which a support ticket may be reopened',
   ),
+  SUPPORT_REMEDY_AGENT_MAX_XAF: PositiveInteger(
+    5_000,
+    'the most a plain support agent grants in one dispute remedy (goodwill credit or refund, XAF)',
+  ),
+  SUPPORT_REMEDY_SUPERVISOR_MAX_XAF: PositiveInteger(
+    100_000,
+    'the most a support supervisor or an admin grants in one dispute remedy (XAF)',
+  ),
   ADMIN_SETTINGS_CACHE_MS: Type.Integer({
     minimum: 0,
     maximum: 60_000,

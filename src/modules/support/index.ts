@@ -31,6 +31,8 @@ import { registerCannedRoutes } from './canned-routes.js';
 import { registerKnowledgeBaseRoutes } from './kb-routes.js';
 import { createKnowledgeBase } from './knowledge-base.js';
 import { registerAgentRoutes, registerSupportRoutes } from './routes.js';
+import { createSupportRemedies, type SupportLedgerPort, type SupportPayoutsPort } from './remedies.js';
+import { registerRemedyRoutes } from './remedy-routes.js';
 import { createSupportService, SUPERVISORS_TOLD_MAX, type SupportService } from './service.js';
 import type { SupportTables } from './tables.js';
 
@@ -42,6 +44,13 @@ export type {
   SupportOrderPartiesPort,
 } from './ports.js';
 export { CATEGORIES, PRIORITIES, STATUSES as TICKET_STATUSES } from './tables.js';
+export {
+  createSupportRemedies,
+  type SupportRemedies,
+  type SupportLedgerPort,
+  type SupportPayoutsPort,
+} from './remedies.js';
+export { remedyTransferId } from './remedy-rules.js';
 
 export const supportContext = defineContext({
   name: 'support',
@@ -51,9 +60,13 @@ export const supportContext = defineContext({
     files: need<{ read: SupportFilesPort }>(),
     // Replies to offline openers and SLA breaches by push or SMS (notify's intents and fallback).
     notify: need<SupportNotifier>(),
+    // Dispute remedies: transfers on the ledger, and refunds by Mobile Money as a customer's
+    // withdrawal through payments' payouts.
+    ledger: need<SupportLedgerPort>(),
+    payments: need<{ payouts: SupportPayoutsPort }>(),
   },
   tables: tablesOf<SupportTables>(),
-  create({ runtime, db, realtime, eventStore }, { identity, orders, files, notify }) {
+  create({ runtime, db, realtime, eventStore }, { identity, orders, files, notify, ledger, payments }) {
     const { config } = runtime;
     const prometheus = createSupportPrometheus();
     const knowledgeBase = createKnowledgeBase({ db, audit: (entry) => identity.audit(entry) });
@@ -72,6 +85,10 @@ export const supportContext = defineContext({
         );
       },
       audit: (entry) => identity.audit(entry),
+      async contactOf(userId) {
+        const user = await identity.repository.findUserById(userId);
+        return user === undefined ? undefined : { name: user.name ?? null, phone: user.phone ?? null };
+      },
       bus: realtime.bus,
       suggest: knowledgeBase.suggest,
       notifier: notify,
@@ -100,6 +117,22 @@ export const supportContext = defineContext({
         },
         highValueOrderXaf: config.SUPPORT_HIGH_VALUE_ORDER_XAF,
         reopenDays: config.SUPPORT_REOPEN_DAYS,
+      },
+      logger: runtime.logger,
+    });
+    const remedies = createSupportRemedies({
+      db,
+      cipher: fieldCipherOf(config),
+      ledger,
+      payouts: payments.payouts,
+      orders: orders.parties,
+      staffTicket: (caller, ticketId) => support.staffTicket(caller, ticketId),
+      isSupervisor: (caller) => support.isSupervisor(caller),
+      audit: (entry) => identity.audit(entry),
+      publish: (ticketId, data) => support.tell(ticketId, 'support.remedy_decided', data),
+      limits: {
+        agentMaxMinor: config.SUPPORT_REMEDY_AGENT_MAX_XAF,
+        supervisorMaxMinor: config.SUPPORT_REMEDY_SUPERVISOR_MAX_XAF,
       },
       logger: runtime.logger,
     });
@@ -144,11 +177,12 @@ export const supportContext = defineContext({
       logger: runtime.logger,
     });
     return {
-      service: Object.assign(support, { autoTickets }),
+      service: Object.assign(support, { autoTickets, remedies }),
       routes(app) {
         for (const metric of prometheus.all) app.metricsRegistry.registerMetric(metric);
         registerSupportRoutes(app, { support, runtime, assist });
         registerAgentRoutes(app, support);
+        registerRemedyRoutes(app, { remedies, runtime });
         registerKnowledgeBaseRoutes(app, { knowledgeBase, runtime });
         registerCannedRoutes(app, { canned, runtime });
         // Inbound SMS: only with the token that checks Twilio's signature.
@@ -168,7 +202,16 @@ export const supportContext = defineContext({
       schedules: [
         { name: 'support-sla-sweep', cron: '* * * * *', run: async () => void (await support.sweepSla()) },
       ],
-      personalData: support.personalData,
+      // Erasure also drops the notes of remedies granted to the person (the amounts are the books).
+      personalData: {
+        export: support.personalData.export,
+        async erase(userId: string) {
+          return {
+            ...(await support.personalData.erase(userId)),
+            remedyNotesErased: await remedies.erase(userId),
+          };
+        },
+      },
     };
   },
 });

@@ -1,6 +1,6 @@
 /**
- * Support's performance figures (issue #22): first response time, resolution time and SLA
- * breaches, overall and per agent, over the tickets opened in a period, from the tickets' own
+ * Support's performance figures (issue #22): first response time, resolution time, SLA
+ * breaches, the reopen rate and CSAT (the openers' ratings), overall and per agent, over the tickets opened in a period, from the tickets' own
  * timestamps (so they hold whatever the sweep did); and the same as Prometheus series on
  * /metrics, counted by each instance as things happen.
  */
@@ -42,12 +42,26 @@ export function createSupportPrometheus() {
     labelNames: ['breach', 'priority'] as const,
     registers: [],
   });
+  const reopened = new Counter({
+    name: 'support_tickets_reopened_total',
+    help: 'Resolved or closed support tickets reopened, by priority',
+    labelNames: ['priority'] as const,
+    registers: [],
+  });
+  const ratings = new Counter({
+    name: 'support_csat_ratings_total',
+    help: 'Satisfaction ratings given by openers after resolution, by score (1-5)',
+    labelNames: ['score'] as const,
+    registers: [],
+  });
   return {
     opened,
     firstResponse,
     resolution,
     breaches,
-    all: [opened, firstResponse, resolution, breaches] as Metric[],
+    reopened,
+    ratings,
+    all: [opened, firstResponse, resolution, breaches, reopened, ratings] as Metric[],
   };
 }
 
@@ -67,7 +81,16 @@ interface FigureRow {
   res_p90: number | null;
   fr_breaches: string;
   res_breaches: string;
+  ever_resolved: string;
+  reopened: string;
+  rated: string;
+  csat_avg: number | null;
+  satisfied: string;
 }
+
+/** A share (0-1) to four decimals, null when nothing to divide by. */
+const share = (part: string, whole: string) =>
+  Number(whole) === 0 ? null : Math.round((Number(part) / Number(whole)) * 10_000) / 10_000;
 
 const seconds = (value: number | null) => (value === null ? null : Math.round(Number(value)));
 
@@ -87,6 +110,18 @@ function figures(row: FigureRow) {
       p90Seconds: seconds(row.res_p90),
     },
     slaBreaches: { firstResponse: Number(row.fr_breaches), resolution: Number(row.res_breaches) },
+    // Of the tickets ever resolved (resolved now, or reopened since), how many were reopened.
+    reopen: {
+      resolved: Number(row.ever_resolved),
+      reopened: Number(row.reopened),
+      rate: share(row.reopened, row.ever_resolved),
+    },
+    // The openers' one-tap ratings (1-5): how many, the average, and the share of 4 and 5.
+    csat: {
+      count: Number(row.rated),
+      average: row.csat_avg === null ? null : Math.round(Number(row.csat_avg) * 100) / 100,
+      satisfiedShare: share(row.satisfied, row.rated),
+    },
   };
 }
 
@@ -118,7 +153,12 @@ export async function supportFigures(
       percentile_cont(0.9) WITHIN GROUP (ORDER BY ${resolution}) AS res_p90,
       count(*) FILTER (WHERE first_response_due_at IS NOT NULL
         AND coalesce(first_responded_at, ${at}) > first_response_due_at) AS fr_breaches,
-      count(*) FILTER (WHERE coalesce(resolved_at, ${at}) > sla_due_at) AS res_breaches
+      count(*) FILTER (WHERE coalesce(resolved_at, ${at}) > sla_due_at) AS res_breaches,
+      count(*) FILTER (WHERE resolved_at IS NOT NULL OR reopen_count > 0) AS ever_resolved,
+      count(*) FILTER (WHERE reopen_count > 0) AS reopened,
+      count(csat_score) AS rated,
+      avg(csat_score)::float8 AS csat_avg,
+      count(*) FILTER (WHERE csat_score >= 4) AS satisfied
     FROM support_tickets
     WHERE created_at >= ${from} AND created_at < ${to}
       ${query.assignee === undefined ? sql`` : sql`AND assignee_id = ${query.assignee}`}
@@ -140,6 +180,11 @@ export async function supportFigures(
     res_p90: null,
     fr_breaches: '0',
     res_breaches: '0',
+    ever_resolved: '0',
+    reopened: '0',
+    rated: '0',
+    csat_avg: null,
+    satisfied: '0',
   };
   return {
     overall: figures(overall ?? empty),

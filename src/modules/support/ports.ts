@@ -35,6 +35,7 @@ export interface SupportOrderPartiesPort {
         orderId: string;
         status: string;
         customerId: string;
+        restaurantId: string;
         restaurantOwnerId: string;
         driverId: string | null;
         totalMinor: number;

@@ -25,6 +25,7 @@ import {
 
 type TicketView = Awaited<ReturnType<SupportService['open']>>;
 type MessageView = Awaited<ReturnType<SupportService['addMessage']>>;
+import { CSAT_MAX, CSAT_MIN } from './rules.js';
 import { CATEGORIES, PRIORITIES, STATUSES } from './tables.js';
 
 /** Length limits of the texts (characters, after the edge refused NUL and lone surrogates). */
@@ -111,6 +112,10 @@ const ReasonBody = Type.Object(
   { reason: Type.String({ minLength: 1, maxLength: REASON_MAX }) },
   { additionalProperties: false },
 );
+const RatingBody = Type.Object(
+  { score: Type.Integer({ minimum: CSAT_MIN, maximum: CSAT_MAX, description: '1 (bad) to 5 (very good)' }) },
+  { additionalProperties: false },
+);
 const AssignBody = Type.Object({ assigneeId: Uuid }, { additionalProperties: false });
 const EmptyBody = Type.Object({}, { additionalProperties: false });
 const Params = Type.Object({ id: Uuid }, { additionalProperties: false });
@@ -168,15 +173,31 @@ const TicketOrder = Nullable(
     refundMinor: Type.Integer({ description: 'refunded so far (XAF)' }),
   }),
 );
+/** A ticket's reopen count and rating (CSAT): on the ticket itself, not in the lists. */
+const Outcome = {
+  reopenCount: Type.Integer({ minimum: 0 }),
+  csat: Nullable(Type.Object({ score: Type.Integer(), at: Nullable(Type.String({ format: 'date-time' })) })),
+};
 /** What a workflow change answers: the ticket without its messages. */
-const TicketState = Type.Object({ ...Summary, order: TicketOrder });
+const TicketState = Type.Object({ ...Summary, ...Outcome, order: TicketOrder });
 const ReadUpTo = Type.Object(
   { opener: Nullable(Uuid), staff: Nullable(Uuid) },
   { description: 'The last message each side has read (null: none yet)' },
 );
 const Ticket = Type.Object({
   ...Summary,
+  ...Outcome,
   order: TicketOrder,
+  opener: Type.Optional(
+    Nullable(
+      Type.Object(
+        { name: Nullable(Type.String()), phoneMasked: Nullable(Type.String()) },
+        {
+          description: 'staff only; phone masked',
+        },
+      ),
+    ),
+  ),
   readUpTo: ReadUpTo,
   messages: Type.Array(Message),
 });
@@ -438,6 +459,21 @@ export function registerSupportRoutes(
   );
 
   app.post(
+    '/v1/support/tickets/:id/rating',
+    {
+      config: { access: TICKET },
+      schema: {
+        tags,
+        summary: 'Rate a resolved ticket 1-5 (its opener, once)',
+        params: Params,
+        body: RatingBody,
+        response: { 200: TicketState, ...errors },
+      },
+    },
+    async (request) => support.rate(callerOf(request), request.params.id, request.body.score),
+  );
+
+  app.post(
     '/v1/admin/support/tickets/:id/assist',
     {
       config: { access: STAFF },
@@ -507,6 +543,22 @@ const Figures = {
     firstResponse: Type.Integer({ minimum: 0 }),
     resolution: Type.Integer({ minimum: 0 }),
   }),
+  reopen: Type.Object(
+    {
+      resolved: Type.Integer({ minimum: 0 }),
+      reopened: Type.Integer({ minimum: 0 }),
+      rate: Nullable(Type.Number({ minimum: 0, maximum: 1 })),
+    },
+    { description: 'of the tickets ever resolved' },
+  ),
+  csat: Type.Object(
+    {
+      count: Type.Integer({ minimum: 0 }),
+      average: Nullable(Type.Number({ minimum: CSAT_MIN, maximum: CSAT_MAX })),
+      satisfiedShare: Nullable(Type.Number({ minimum: 0, maximum: 1 })),
+    },
+    { description: 'ratings 1-5; satisfied: 4 and 5' },
+  ),
 };
 const MetricsAnswer = Type.Object({
   from: Type.String({ format: 'date-time' }),

@@ -137,3 +137,29 @@ export function disputeOf(orderStatus: string): 'none' | 'open' | 'resolved' {
   if (orderStatus === 'RESOLVED') return 'resolved';
   return 'none';
 }
+
+/** A satisfaction rating is a whole number of stars, 1 (bad) to 5 (very good). */
+export const CSAT_MIN = 1;
+export const CSAT_MAX = 5;
+
+export type RatingRefusal =
+  | { code: 'rating_opener_only' }
+  | { code: 'ticket_not_resolved'; status: TicketStatus }
+  | { code: 'ticket_already_rated'; score: number };
+
+/**
+ * Whether the opener may rate the ticket now (CSAT, one tap after resolution): only the opener,
+ * only once it is resolved or closed, once (the same score again is a replay: `unchanged`).
+ */
+export function checkRating(
+  ticket: { status: TicketStatus; csatScore: number | null },
+  who: Changer,
+  score: number,
+): RatingRefusal | 'unchanged' | undefined {
+  if (who !== 'opener') return { code: 'rating_opener_only' };
+  if (ticket.status !== 'resolved' && ticket.status !== 'closed')
+    return { code: 'ticket_not_resolved', status: ticket.status };
+  if (ticket.csatScore === score) return 'unchanged';
+  if (ticket.csatScore !== null) return { code: 'ticket_already_rated', score: ticket.csatScore };
+  return undefined;
+}

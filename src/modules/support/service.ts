@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { FieldCipher } from '../../platform/field-crypto.js';
 import { audiences, type RealtimeBus } from '../../realtime/index.js';
 import { isDomainError } from '../../shared/errors.js';
+import { maskPhone } from '../../shared/phone.js';
 import type { Permission, Role } from '../../shared/principal.js';
 import { supportErrors } from './errors.js';
 import type {
@@ -27,6 +28,7 @@ import { AVAILABILITY_MINUTES, createAgentDirectory } from './agents.js';
 import { METRICS_PERIOD_MAX_DAYS, supportFigures, type SupportPrometheus } from './metrics.js';
 import { createSupportRepository, type MessageRow, type QueueFilter, type TicketRow } from './repository.js';
 import {
+  checkRating,
   checkTransition,
   disputeOf,
   escalatedDueAt,
@@ -110,6 +112,11 @@ export interface SupportDependencies {
   disputes: SupportDisputesPort;
   files: SupportFilesPort;
   agents: SupportAgentDirectory;
+  /**
+   * The opener's name and phone (identity), shown to the staff who may see the ticket with the
+   * phone masked: the limited data access of the spec (an agent calls through the platform).
+   */
+  contactOf?: (userId: string) => Promise<{ name: string | null; phone: string | null } | undefined>;
   audit: SupportAudit;
   bus: RealtimeBus;
   policy: SupportPolicy;
@@ -206,6 +213,9 @@ export function createSupportService(deps: SupportDependencies) {
       updatedAt: row.updated_at.toISOString(),
       resolvedAt: row.resolved_at?.toISOString() ?? null,
       closedAt: row.closed_at?.toISOString() ?? null,
+      reopenCount: row.reopen_count,
+      csat:
+        row.csat_score === null ? null : { score: row.csat_score, at: row.csat_at?.toISOString() ?? null },
     };
   }
 
@@ -222,10 +232,19 @@ export function createSupportService(deps: SupportDependencies) {
   }
 
   /** The ticket with its messages (internal notes for staff only) and the order's dispute status. */
+  /** What staff see of the opener: their name and their phone masked (never in full). */
+  async function openerContact(row: TicketRow, staff: boolean) {
+    if (!staff || deps.contactOf === undefined) return null;
+    const contact = await deps.contactOf(row.opener_id);
+    if (contact === undefined) return null;
+    return { name: contact.name, phoneMasked: contact.phone === null ? null : maskPhone(contact.phone) };
+  }
+
   async function fullView(row: TicketRow, staff: boolean) {
     const messages = await repository.messages(row.id, staff);
     return {
       ...(await stateView(row)),
+      opener: await openerContact(row, staff),
       readUpTo: { opener: row.opener_read_message_id, staff: row.staff_read_message_id },
       messages: messages.map((message) => messageView(message)),
     };
@@ -635,7 +654,12 @@ export function createSupportService(deps: SupportDependencies) {
       ...(to === 'open' && row.status === 'closed' ? { closed_at: null } : {}),
       // A reopened ticket is due again from now.
       ...(to === 'open' && (row.status === 'resolved' || row.status === 'closed')
-        ? { resolved_at: null, sla_due_at: slaDueAt(at, row.priority, policy), sla_alerted_at: null }
+        ? {
+            resolved_at: null,
+            sla_due_at: slaDueAt(at, row.priority, policy),
+            sla_alerted_at: null,
+            reopen_count: row.reopen_count + 1,
+          }
         : {}),
     });
     const action =
@@ -643,6 +667,7 @@ export function createSupportService(deps: SupportDependencies) {
         ? 'support.ticket_reopened'
         : 'support.status_changed';
     await audit(caller, action, row, { status: row.status }, { status: to });
+    if (action === 'support.ticket_reopened') deps.prometheus?.reopened.inc({ priority: updated.priority });
     publish(updated, action, who === 'opener');
     if (to === 'resolved')
       deps.prometheus?.resolution.observe(
@@ -839,6 +864,32 @@ export function createSupportService(deps: SupportDependencies) {
     const found = await visible(caller, id);
     if (found.who !== 'staff') throw ticketNotFound();
     return found;
+  }
+
+  /**
+   * The opener's satisfaction rating (CSAT), one tap once the ticket is resolved or closed; the
+   * same score again answers the ticket unchanged (a retried tap), another is 409.
+   */
+  async function rate(caller: SupportCaller, id: string, score: number) {
+    const { row, who } = await visible(caller, id);
+    const refusal = checkRating({ status: row.status, csatScore: row.csat_score }, who, score);
+    if (refusal === 'unchanged') return stateView(row);
+    if (refusal?.code === 'rating_opener_only')
+      throw supportErrors.of('forbidden', 'rating_opener_only', 'Only the ticket’s opener rates it.');
+    if (refusal?.code === 'ticket_not_resolved')
+      throw supportErrors.of('conflict', 'ticket_not_resolved', 'A ticket is rated once it is resolved.', {
+        details: { ticketStatus: refusal.status },
+      });
+    if (refusal?.code === 'ticket_already_rated')
+      throw supportErrors.of('conflict', 'ticket_already_rated', 'This ticket was already rated.', {
+        details: { score: refusal.score },
+      });
+    const at = now();
+    const updated = await apply(row, { csat_score: score, csat_at: at });
+    await audit(caller, 'support.ticket_rated', row, null, { score });
+    deps.prometheus?.ratings.inc({ score: String(score) });
+    publish(updated, 'support.ticket_rated', false, { score });
+    return stateView(updated);
   }
 
   /**
@@ -1081,6 +1132,14 @@ export function createSupportService(deps: SupportDependencies) {
     assign,
     escalate,
     openDispute,
+    rate,
+    /** Tells the ticket's opener and assignee of a change another part of support made (remedies). */
+    async tell(ticketId: string, type: string, extra: Record<string, unknown>) {
+      const row = await repository.find(ticketId);
+      if (row !== undefined) publish(row, type, false, extra);
+    },
+    /** The ticket if the caller is staff who may see it (a plain agent: theirs), else 404. */
+    staffTicket: async (caller: SupportCaller, id: string) => (await staffOnly(caller, id)).row,
     messagesSince,
     markRead,
     sweepSla,

@@ -58,6 +58,11 @@ export interface SupportTicketsTable {
   source: ColumnType<TicketSource, TicketSource | undefined, TicketSource>;
   /** The order event that opened it (one ticket per event); NULL for the other sources. */
   source_event_id: string | null;
+  /** How many times it was reopened after a resolution (the reopen rate's numerator). */
+  reopen_count: ColumnType<number, number | undefined, number>;
+  /** The opener's satisfaction rating (1-5) once resolved, and when they gave it. */
+  csat_score: number | null;
+  csat_at: NullableTimestamp;
   /** Bumped by every change: a change applies only to the version it was decided on. */
   version: ColumnType<number, number | undefined, number>;
   created_at: Timestamp;
@@ -134,7 +139,41 @@ export interface SupportCannedResponsesTable {
   updated_at: Timestamp;
 }
 
+export const REMEDY_KINDS = ['goodwill_credit', 'refund', 'mediation_note'] as const;
+export type RemedyKind = (typeof REMEDY_KINDS)[number];
+export const REFUND_DESTINATIONS = ['wallet', 'mobile_money'] as const;
+export type RefundDestination = (typeof REFUND_DESTINATIONS)[number];
+type Minor = ColumnType<bigint, bigint | number | undefined, bigint | number>;
+
+/** A dispute remedy an agent decided (remedies.ts): booked on the ledger under ids named after it. */
+export interface SupportRemediesTable {
+  id: string;
+  ticket_id: string;
+  order_id: string | null;
+  /** Whose wallet is credited: the order's customer, or the opener (a customer) without an order. */
+  beneficiary_id: string;
+  kind: RemedyKind;
+  amount_minor: Minor;
+  restaurant_minor: Minor;
+  driver_minor: Minor;
+  platform_minor: Minor;
+  restaurant_id: string | null;
+  driver_id: string | null;
+  refund_to: RefundDestination | null;
+  /** The mediation note or the reason, ciphertext (field-crypto); NULL once erased. */
+  note: string | null;
+  decided_by: string;
+  /** `deciding` until every transfer is booked (a retry books what is missing). */
+  status: 'deciding' | 'booked';
+  payout_id: string | null;
+  /** Why the Mobile Money payout was not requested (the money stays in the wallet). */
+  payout_refusal: string | null;
+  created_at: Timestamp;
+  booked_at: NullableTimestamp;
+}
+
 export interface SupportTables {
+  support_remedies: SupportRemediesTable;
   support_agents: SupportAgentsTable;
   support_canned_responses: SupportCannedResponsesTable;
   support_reactor_checkpoints: SupportReactorCheckpointsTable;

@@ -87,6 +87,9 @@ describe('support metrics', () => {
       resolution: { count: 2, averageSeconds: 57_600, medianSeconds: 57_600, p90Seconds: 97_920 },
       // B's late first reply; A's 30 h resolution and B's ticket unresolved after 2 days.
       slaBreaches: { firstResponse: 1, resolution: 2 },
+      // Reopen rate and CSAT: tests/integration/support/csat-reopen.test.ts.
+      reopen: { resolved: 2, reopened: 0, rate: 0 },
+      csat: { count: 0, average: null, satisfiedShare: null },
     });
     const byAgent = new Map(body.agents.map((row: { assigneeId: string }) => [row.assigneeId, row]));
     expect(byAgent.get(agentA.userId)).toMatchObject({
