@@ -24,12 +24,15 @@ import { registerRetentionRoutes } from './retention-routes.js';
 import { registerRateLimitRoutes } from './rate-limit-routes.js';
 import { registerDashboardRoute } from './dashboard-routes.js';
 import type { LiveDashboard } from './live.js';
+import type { WithdrawalHolds } from './withdrawal-holds.js';
+import { registerWithdrawalHoldRoutes } from './withdrawal-hold-routes.js';
 
 export interface AdminRouteServices {
   admin: AdminService;
   fraud: FraudDetection;
   retention: Retention;
   live: LiveDashboard;
+  withdrawalHolds: WithdrawalHolds;
   runtime: Runtime;
 }
 
@@ -256,7 +259,7 @@ function registerFraudRoutes(app: FastifyInstance, fraud: FraudDetection, runtim
 
 export function registerAdminRoutes(
   root: FastifyInstance,
-  { admin, fraud, retention, live, runtime }: AdminRouteServices,
+  { admin, fraud, retention, live, withdrawalHolds, runtime }: AdminRouteServices,
 ): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const db = runtime.database.db;
@@ -264,6 +267,7 @@ export function registerAdminRoutes(
   registerRetentionRoutes(root, retention);
   registerRateLimitRoutes(root, admin.rateLimits, runtime);
   registerDashboardRoute(root, live);
+  registerWithdrawalHoldRoutes(root, withdrawalHolds, runtime);
 
   app.get(
     '/v1/admin/feature-flags',

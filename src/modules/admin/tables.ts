@@ -73,6 +73,21 @@ export interface AdminPayoutHoldsTable {
   release_note: string | null;
 }
 
+export type WithdrawalPayeeKind = 'driver' | 'restaurant' | 'customer';
+
+/** An admin's hold on a payee's payouts and withdrawals (one active per payee). */
+export interface AdminWithdrawalHoldsTable {
+  id: string;
+  payee_kind: WithdrawalPayeeKind;
+  payee_id: string;
+  reason: string;
+  placed_by: string;
+  placed_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  released_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  released_by: string | null;
+  release_note: string | null;
+}
+
 export interface AdminTables {
   admin_feature_flags: AdminFeatureFlagsTable;
   admin_settings: AdminSettingsTable;
@@ -80,6 +95,7 @@ export interface AdminTables {
   admin_fraud_signals: AdminFraudSignalsTable;
   admin_fraud_cases: AdminFraudCasesTable;
   admin_payout_holds: AdminPayoutHoldsTable;
+  admin_withdrawal_holds: AdminWithdrawalHoldsTable;
 }
 
 /** The database as this context sees it: its own tables only. */
