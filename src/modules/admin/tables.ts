@@ -32,13 +32,15 @@ export interface AdminReactorCheckpointsTable {
   updated_at: Timestamp;
 }
 
+/** One row per evaluated event: the rules that fired on it (each counts it in its window). */
 export interface AdminFraudSignalsTable {
-  rule: string;
-  /** The event that gave the signal: one signal per (rule, event) however often it is delivered. */
+  /** The event evaluated: recorded once however often it is delivered. */
   source_id: string;
-  /** `user:<id>` or `phone:<keyed blind index>` (never a phone number). */
-  subject: string;
+  /** The account (null for a guest, or once erased). */
   user_id: string | null;
+  /** `phone:<keyed blind index>` of the payment phone (never a phone number), if any. */
+  phone_subject: string | null;
+  rules: ColumnType<string[], string[], string[]>;
   at: ColumnType<Date, Date | string, Date | string>;
 }
 

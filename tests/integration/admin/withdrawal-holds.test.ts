@@ -73,7 +73,7 @@ async function driverWithEarnings(amountMinor: bigint): Promise<CreatedUser> {
   return driver;
 }
 
-const hold = (body: Record<string, unknown>, headers = admin()) =>
+const hold = (body: Record<string, unknown>, headers: Record<string, string> = admin()) =>
   world.testApp.app.inject({ method: 'POST', url: '/v1/admin/withdrawal-holds', headers, payload: body });
 const release = (holdId: string, note = 'cleared by finance') =>
   world.testApp.app.inject({
