@@ -21,7 +21,8 @@ import { createAdminService, type AdminService } from './service.js';
 import { createRetention, fraudSignalsRetention, RETENTION_QUEUE } from './retention.js';
 import { createLiveDashboard, LIVE_QUEUE } from './live.js';
 import { createWithdrawalHolds } from './withdrawal-holds.js';
-import type { CatalogOrdersApi } from '../catalog/index.js';
+import type { CatalogOrdersApi, City } from '../catalog/index.js';
+import { analyticsProjection, createAnalytics } from './analytics.js';
 
 import type { AdminTables } from './tables.js';
 
@@ -45,8 +46,13 @@ export const adminContext = defineContext({
   needs: {
     identity: need<Pick<Identity, 'admin' | 'audit' | 'repository'>>(),
     // Whether a restaurant exists, before an admin holds its payouts.
-    catalog: need<{ orders: Pick<CatalogOrdersApi, 'restaurantOwnerId'> }>(),
+    // The city boxes the analytics group orders by.
+    catalog: need<{
+      orders: Pick<CatalogOrdersApi, 'restaurantOwnerId'>;
+      cities: { all(): Promise<City[]> };
+    }>(),
   },
+  projections: [analyticsProjection],
   tables: tablesOf<AdminTables>(),
   create({ runtime, db, eventStore, realtime, jobs, retention: retentionKinds }, { identity, catalog }) {
     const { config } = runtime;
@@ -110,6 +116,11 @@ export const adminContext = defineContext({
       },
       fraudHeld: (personId) => fraud.payoutHolds.isHeld(personId),
     });
+    const analytics = createAnalytics({
+      db,
+      cities: async () =>
+        (await catalog.cities.all()).map((city) => ({ id: city.id, name: city.name.en, bounds: city.bounds })),
+    });
     // The kinds are every context's (filled once all are built); read when the policy is used.
     const retention = createRetention({
       db,
@@ -125,13 +136,13 @@ export const adminContext = defineContext({
       logger: runtime.logger,
     });
     return {
-      service: { ...admin, fraud, retention, live, withdrawalHolds },
+      service: { ...admin, fraud, retention, live, withdrawalHolds, analytics },
       async httpHooks(app) {
         await app.register(maintenanceHook, { admin });
       },
       routes(app) {
         live.attach(app.metricsRegistry);
-        registerAdminRoutes(app, { admin, fraud, retention, live, withdrawalHolds, runtime });
+        registerAdminRoutes(app, { admin, fraud, retention, live, withdrawalHolds, analytics, runtime });
       },
       reactors: [fraud.reactor],
       personalData: fraud.personalData,

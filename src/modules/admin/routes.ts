@@ -26,6 +26,8 @@ import { registerDashboardRoute } from './dashboard-routes.js';
 import type { LiveDashboard } from './live.js';
 import type { WithdrawalHolds } from './withdrawal-holds.js';
 import { registerWithdrawalHoldRoutes } from './withdrawal-hold-routes.js';
+import type { Analytics } from './analytics.js';
+import { registerAnalyticsRoutes } from './analytics-routes.js';
 
 export interface AdminRouteServices {
   admin: AdminService;
@@ -33,6 +35,7 @@ export interface AdminRouteServices {
   retention: Retention;
   live: LiveDashboard;
   withdrawalHolds: WithdrawalHolds;
+  analytics: Analytics;
   runtime: Runtime;
 }
 
@@ -259,7 +262,7 @@ function registerFraudRoutes(app: FastifyInstance, fraud: FraudDetection, runtim
 
 export function registerAdminRoutes(
   root: FastifyInstance,
-  { admin, fraud, retention, live, withdrawalHolds, runtime }: AdminRouteServices,
+  { admin, fraud, retention, live, withdrawalHolds, analytics, runtime }: AdminRouteServices,
 ): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const db = runtime.database.db;
@@ -268,6 +271,7 @@ export function registerAdminRoutes(
   registerRateLimitRoutes(root, admin.rateLimits, runtime);
   registerDashboardRoute(root, live);
   registerWithdrawalHoldRoutes(root, withdrawalHolds, runtime);
+  registerAnalyticsRoutes(root, analytics);
 
   app.get(
     '/v1/admin/feature-flags',
