@@ -165,7 +165,8 @@ export function createAnalytics(deps: {
         sql`WHEN latitude BETWEEN ${city.bounds.south} AND ${city.bounds.north} AND longitude BETWEEN ${city.bounds.west} AND ${city.bounds.east} THEN ${city.id}`,
     );
     const key = cases.length === 0 ? sql`'other'` : sql`(CASE ${sql.join(cases, sql` `)} ELSE 'other' END)`;
-    return { key, label: key, names: new Map(cities.map((city) => [city.id, city.name])) };
+    // The label is named from the cities (below); an aggregate keeps it out of the GROUP BY.
+    return { key, label: sql`max(${key})`, names: new Map(cities.map((city) => [city.id, city.name])) };
   }
 
   async function page(query: AnalyticsQuery): Promise<{ items: AnalyticsRow[]; nextCursor: string | null }> {
