@@ -158,7 +158,8 @@ function crashingJob(crashPoint: CrashPoint) {
     ledger: {
       account: (id) => ledger.account(id),
       async submit(transfers: readonly Transfer[]) {
-        if (!transfers.some((transfer) => transfer.flags.voidPending === true)) return ledger.submit(transfers);
+        if (!transfers.some((transfer) => transfer.flags.voidPending === true))
+          return ledger.submit(transfers);
         if (crashPoint === 'before_void') throw new Error('crash: before the void');
         await ledger.submit(transfers);
         throw new Error('crash: after the void, before its answer');
@@ -205,7 +206,9 @@ describe('withdrawal holds under faults', () => {
   }
 
   it('holds placed and released while three workers process the same payouts at once: each payout sent once or never, the money exact', async () => {
-    const payees = await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map((index) => approvedPayout(5_000n + BigInt(index), 4_000n)));
+    const payees = await Promise.all(
+      [0, 1, 2, 3, 4, 5, 6, 7].map((index) => approvedPayout(5_000n + BigInt(index), 4_000n)),
+    );
     const holds = new Map<string, string>();
     // Hold every other payee now, and toggle the others' holds while the workers run.
     for (const [index, payee] of payees.entries())

@@ -54,5 +54,7 @@ export async function down(db: Kysely<any>): Promise<void> {
   await sql`DROP TABLE admin_fraud_signals`.execute(db);
   await sql`ALTER TABLE admin_fraud_signals_by_rule RENAME TO admin_fraud_signals`.execute(db);
   await sql`ALTER INDEX admin_fraud_signals_by_rule_pkey RENAME TO admin_fraud_signals_pkey`.execute(db);
-  await sql`CREATE INDEX admin_fraud_signals_window_idx ON admin_fraud_signals (rule, subject, at)`.execute(db);
+  await sql`CREATE INDEX admin_fraud_signals_window_idx ON admin_fraud_signals (rule, subject, at)`.execute(
+    db,
+  );
 }

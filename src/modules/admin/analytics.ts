@@ -60,7 +60,9 @@ async function handle(event: RecordedEvent, { db, schema }: ProjectionContext): 
       VALUES (${orderId}, ${data.restaurantId}, ${data.restaurantName},
       (${data.at}::timestamptz AT TIME ZONE ${TIME_ZONE})::date, ${data.at}, ${finite(delivery.latitude)},
       ${finite(delivery.longitude)}, ${data.pricing.totalMinor}, ${data.pricing.discountMinor},
-      ${data.pricing.deliveryFeeMinor}, ${data.pricing.tipMinor}) ON CONFLICT (order_id) DO NOTHING`.execute(db);
+      ${data.pricing.deliveryFeeMinor}, ${data.pricing.tipMinor}) ON CONFLICT (order_id) DO NOTHING`.execute(
+      db,
+    );
     return;
   }
   if (event.type === 'OrderPaymentCaptured') {
@@ -69,7 +71,9 @@ async function handle(event: RecordedEvent, { db, schema }: ProjectionContext): 
   }
   const outcome = OUTCOMES[event.type];
   if (outcome !== undefined)
-    await sql`UPDATE ${table} SET outcome = ${outcome} WHERE order_id = ${orderId} AND outcome = 'open'`.execute(db);
+    await sql`UPDATE ${table} SET outcome = ${outcome} WHERE order_id = ${orderId} AND outcome = 'open'`.execute(
+      db,
+    );
 }
 
 export const analyticsProjection: ProjectionDefinition = {
@@ -157,7 +161,8 @@ export function createAnalytics(deps: {
   cities: () => Promise<AnalyticsCity[]>;
 }) {
   async function keyOf(groupBy: AnalyticsGroup) {
-    if (groupBy === 'day') return { key: sql`to_char(day, 'YYYY-MM-DD')`, label: sql`to_char(day, 'YYYY-MM-DD')` };
+    if (groupBy === 'day')
+      return { key: sql`to_char(day, 'YYYY-MM-DD')`, label: sql`to_char(day, 'YYYY-MM-DD')` };
     if (groupBy === 'restaurant') return { key: sql`restaurant_id::text`, label: sql`max(restaurant_name)` };
     const cities = await deps.cities();
     const cases = cities.map(
@@ -236,7 +241,9 @@ export function createAnalytics(deps: {
       let cursor: string | undefined;
       do {
         const { items, nextCursor } = await page({ ...query, limit: ANALYTICS_PAGE_MAX, cursor });
-        yield items.map((row) => `${CSV_COLUMNS.map((column) => csvField(row[column])).join(',')}\r\n`).join('');
+        yield items
+          .map((row) => `${CSV_COLUMNS.map((column) => csvField(row[column])).join(',')}\r\n`)
+          .join('');
         cursor = nextCursor ?? undefined;
       } while (cursor !== undefined);
     }

@@ -39,7 +39,11 @@ interface Firing {
   userId: string | null;
 }
 
-const byAccount = (rule: FraudRule, userId: string): Firing => ({ rule, subject: `${USER_SUBJECT}${userId}`, userId });
+const byAccount = (rule: FraudRule, userId: string): Firing => ({
+  rule,
+  subject: `${USER_SUBJECT}${userId}`,
+  userId,
+});
 
 export interface FraudCaseView {
   id: string;
@@ -122,7 +126,8 @@ export function createFraudDetection(deps: {
       .where('at', '>', since)
       .where('at', '<=', until);
     if (subject.startsWith(PHONE_SUBJECT)) select = select.where('phone_subject', '=', subject);
-    else if (subject.startsWith(USER_SUBJECT)) select = select.where('user_id', '=', subject.slice(USER_SUBJECT.length));
+    else if (subject.startsWith(USER_SUBJECT))
+      select = select.where('user_id', '=', subject.slice(USER_SUBJECT.length));
     else return 0;
     const { count } = await select.executeTakeFirstOrThrow();
     return Number(count);
@@ -262,7 +267,9 @@ export function createFraudDetection(deps: {
         : [];
     }
     const by = (event.data as { by?: { role?: unknown; id?: unknown } }).by;
-    return by?.role === 'customer' && typeof by.id === 'string' ? [byAccount('cancels_per_account', by.id)] : [];
+    return by?.role === 'customer' && typeof by.id === 'string'
+      ? [byAccount('cancels_per_account', by.id)]
+      : [];
   }
 
   /** Refund and dispute abuse: a customer's disputes, and the disputes resolved with a refund. */

@@ -119,7 +119,11 @@ export const adminContext = defineContext({
     const analytics = createAnalytics({
       db,
       cities: async () =>
-        (await catalog.cities.all()).map((city) => ({ id: city.id, name: city.name.en, bounds: city.bounds })),
+        (await catalog.cities.all()).map((city) => ({
+          id: city.id,
+          name: city.name.en,
+          bounds: city.bounds,
+        })),
     });
     // The kinds are every context's (filled once all are built); read when the policy is used.
     const retention = createRetention({

@@ -39,7 +39,11 @@ const Hold = Type.Object({
 });
 const Reason = Type.String({ minLength: 3, maxLength: 500 });
 
-export function registerWithdrawalHoldRoutes(root: FastifyInstance, holds: WithdrawalHolds, runtime: Runtime): void {
+export function registerWithdrawalHoldRoutes(
+  root: FastifyInstance,
+  holds: WithdrawalHolds,
+  runtime: Runtime,
+): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
 
   app.post(
@@ -48,7 +52,8 @@ export function registerWithdrawalHoldRoutes(root: FastifyInstance, holds: Withd
       config: { access: ADMINS, idempotency: 'optional' },
       schema: {
         tags,
-        summary: "Hold a driver's, restaurant's or customer's payouts and withdrawals, with a reason (audited)",
+        summary:
+          "Hold a driver's, restaurant's or customer's payouts and withdrawals, with a reason (audited)",
         body: Type.Object(
           { payeeKind: PayeeKind, payeeId: Type.String({ format: 'uuid' }), reason: Reason },
           { additionalProperties: false },
@@ -63,7 +68,11 @@ export function registerWithdrawalHoldRoutes(root: FastifyInstance, holds: Withd
       const key = idempotencyKey(request, false);
       const answer = await withIdempotency(runtime.database.db, request, reply, { scope }, async () => ({
         statusCode: 201,
-        body: await holds.place(body, actor, key === undefined ? undefined : keyedUuid('withdrawal-hold', scope, key)),
+        body: await holds.place(
+          body,
+          actor,
+          key === undefined ? undefined : keyedUuid('withdrawal-hold', scope, key),
+        ),
       }));
       return answer as Static<typeof Hold>;
     },

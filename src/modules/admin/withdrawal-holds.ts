@@ -176,7 +176,11 @@ export function createWithdrawalHolds(deps: {
     });
   }
 
-  async function list(query: { active?: boolean | undefined; cursor?: string | undefined; limit?: number | undefined }) {
+  async function list(query: {
+    active?: boolean | undefined;
+    cursor?: string | undefined;
+    limit?: number | undefined;
+  }) {
     const limit = Math.min(query.limit ?? 20, HOLDS_PAGE_MAX);
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     let select = db.selectFrom('admin_withdrawal_holds').selectAll();
@@ -230,7 +234,10 @@ export type WithdrawalHolds = ReturnType<typeof createWithdrawalHolds>;
 
 function decodeCursor(cursor: string): { t: string; i: string } {
   try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { t?: unknown; i?: unknown };
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
+      t?: unknown;
+      i?: unknown;
+    };
     if (
       typeof value.t === 'string' &&
       !Number.isNaN(Date.parse(value.t)) &&

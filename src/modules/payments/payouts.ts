@@ -91,7 +91,11 @@ export function createPayouts(options: PayoutsOptions) {
   async function heldRow(row: PayoutRow): Promise<boolean> {
     const personId =
       row.payee_kind === 'restaurant' ? await options.restaurantOwner(row.payee_id) : row.payee_id;
-    return options.payoutHeld!({ kind: row.payee_kind, payeeId: row.payee_id, personId: personId ?? row.payee_id });
+    return options.payoutHeld!({
+      kind: row.payee_kind,
+      payeeId: row.payee_id,
+      personId: personId ?? row.payee_id,
+    });
   }
 
   async function get(payoutId: string): Promise<PayoutRow | undefined> {

@@ -38,7 +38,12 @@ beforeAll(async () => {
     expect(placed.statusCode, placed.body).toBe(201);
     orders.push(placed.json());
   }
-  const step = async (orderId: string, action: string, token: string, payload: Record<string, unknown> = {}) => {
+  const step = async (
+    orderId: string,
+    action: string,
+    token: string,
+    payload: Record<string, unknown> = {},
+  ) => {
     const response = await act(world, orderId, action, token, payload);
     expect(response.statusCode, `${action}: ${response.body}`).toBe(200);
     return response.json();
@@ -144,13 +149,17 @@ describe('order analytics', () => {
     );
     expect(lines).toHaveLength(701);
     const hostile = lines.find((line) => line.startsWith(rows[0]!.restaurant_id))!;
-    expect(hostile).toBe(`${rows[0]!.restaurant_id},"'=HYPERLINK(""http://x""), Chez ""Mama""",1,1,1,0,1000,0,500,0,1000`);
+    expect(hostile).toBe(
+      `${rows[0]!.restaurant_id},"'=HYPERLINK(""http://x""), Chez ""Mama""",1,1,1,0,1000,0,500,0,1000`,
+    );
     const total = lines.slice(1).reduce((sum, line) => sum + Number(line.split(',').at(-5)), 0);
     expect(total).toBe(rows.reduce((sum, row) => sum + row.total_minor, 0));
 
     const byCity = (await report(`groupBy=city&from=${day}&to=${day}`)).json();
     expect(byCity.items).toEqual([expect.objectContaining({ key: 'yaounde', orders: 700, delivered: 700 })]);
-    const counted = await sql<{ n: string }>`SELECT count(*) AS n FROM admin_analytics_orders WHERE day = ${day}`.execute(db);
+    const counted = await sql<{
+      n: string;
+    }>`SELECT count(*) AS n FROM admin_analytics_orders WHERE day = ${day}`.execute(db);
     expect(Number(counted.rows[0]!.n)).toBe(700);
   });
 
@@ -169,7 +178,9 @@ describe('order analytics', () => {
       expect(refused.statusCode, query).toBe(400);
       expect(refused.headers['content-type']).toContain('application/problem+json');
     }
-    expect((await report('groupBy=day&from=2024-01-01&to=2025-06-01')).json().code).toBe('analytics_range_invalid');
+    expect((await report('groupBy=day&from=2024-01-01&to=2025-06-01')).json().code).toBe(
+      'analytics_range_invalid',
+    );
     const csv = await world.testApp.app.inject({
       method: 'GET',
       url: `/v1/admin/analytics/orders.csv?groupBy=day&from=${today}&to=${yesterday}`,
@@ -177,7 +188,11 @@ describe('order analytics', () => {
     });
     expect(csv.statusCode).toBe(400);
     expect(csv.json().code).toBe('analytics_range_invalid');
-    for (const token of [world.actors.owner.accessToken, world.actors.customer.accessToken, world.support.accessToken]) {
+    for (const token of [
+      world.actors.owner.accessToken,
+      world.actors.customer.accessToken,
+      world.support.accessToken,
+    ]) {
       expect((await report(`groupBy=day&from=${today}&to=${today}`, authHeader(token))).statusCode).toBe(403);
     }
     const anonymous = await world.testApp.app.inject({

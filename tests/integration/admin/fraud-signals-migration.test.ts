@@ -32,11 +32,7 @@ describe('fraud signals, one row per event', () => {
         VALUES (${rule}, ${source}, ${subject}, ${userId}, ${at})`.execute(db);
 
     await migration.up(db);
-    const rows = await db
-      .selectFrom('admin_fraud_signals')
-      .selectAll()
-      .orderBy('source_id')
-      .execute();
+    const rows = await db.selectFrom('admin_fraud_signals').selectAll().orderBy('source_id').execute();
     expect(rows.map((row) => ({ ...row, rules: [...row.rules].sort() }))).toEqual([
       {
         source_id: 'event-1',
@@ -46,7 +42,13 @@ describe('fraud signals, one row per event', () => {
         at,
       },
       { source_id: 'event-2', user_id: user, phone_subject: null, rules: ['orders_per_account'], at },
-      { source_id: 'event-3', user_id: null, phone_subject: 'phone:def', rules: ['failed_payments_per_phone'], at },
+      {
+        source_id: 'event-3',
+        user_id: null,
+        phone_subject: 'phone:def',
+        rules: ['failed_payments_per_phone'],
+        at,
+      },
     ]);
 
     await migration.down(db);

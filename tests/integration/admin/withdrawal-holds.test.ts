@@ -91,7 +91,12 @@ const requestPayout = (token: string, body: Record<string, unknown>) =>
   });
 const holdRows = () => db().selectFrom('admin_withdrawal_holds').selectAll().execute();
 const audits = (action: string, resource: string) =>
-  db().selectFrom('audit_logs').selectAll().where('action', '=', action).where('resource', '=', resource).execute();
+  db()
+    .selectFrom('audit_logs')
+    .selectAll()
+    .where('action', '=', action)
+    .where('resource', '=', resource)
+    .execute();
 const payoutsOf = (payeeId: string) =>
   db().selectFrom('payouts').selectAll().where('payee_id', '=', payeeId).execute();
 
@@ -182,7 +187,11 @@ describe('withdrawal holds', () => {
       phone_verified: true,
     });
     await credit(restaurantPayableId(world.restaurantId, 'XAF'), 9_000n);
-    const placed = await hold({ payeeKind: 'restaurant', payeeId: world.restaurantId, reason: 'Fake orders' });
+    const placed = await hold({
+      payeeKind: 'restaurant',
+      payeeId: world.restaurantId,
+      reason: 'Fake orders',
+    });
     expect(placed.statusCode, placed.body).toBe(201);
     const body = { payeeKind: 'restaurant', restaurantId: world.restaurantId, amountMinor: 2_000 };
     const refused = await requestPayout(world.actors.owner.accessToken, body);
@@ -213,8 +222,13 @@ describe('withdrawal holds', () => {
     expect(second.headers['idempotent-replayed']).toBe('true');
     expect(second.json().id).toBe(first.json().id);
     expect((await holdRows()).filter((row) => row.payee_id === driver.userId)).toHaveLength(1);
-    expect(await audits('admin.withdrawal_hold_placed', `withdrawal_hold:${first.json().id}`)).toHaveLength(1);
-    const reused = await hold({ ...body, reason: 'Another' }, { ...admin(), 'idempotency-key': idempotencyKey });
+    expect(await audits('admin.withdrawal_hold_placed', `withdrawal_hold:${first.json().id}`)).toHaveLength(
+      1,
+    );
+    const reused = await hold(
+      { ...body, reason: 'Another' },
+      { ...admin(), 'idempotency-key': idempotencyKey },
+    );
     expect(reused.statusCode).toBe(409);
     expect(reused.json().code).toBe('idempotency_key_reused');
   });
@@ -246,7 +260,11 @@ describe('withdrawal holds', () => {
       [{ payeeKind: 'driver', payeeId: customer.userId, reason: 'Review' }, 404, 'payee_not_found'],
       [{ payeeKind: 'restaurant', payeeId: driver.userId, reason: 'Review' }, 404, 'payee_not_found'],
       [{ payeeKind: 'driver', payeeId: driver.userId, reason: '   ' }, 400, 'reason_required'],
-      [{ payeeKind: 'driver', payeeId: driver.userId, reason: 'x'.repeat(100_000) }, 400, 'validation_failed'],
+      [
+        { payeeKind: 'driver', payeeId: driver.userId, reason: 'x'.repeat(100_000) },
+        400,
+        'validation_failed',
+      ],
       [{ payeeKind: 'courier', payeeId: driver.userId, reason: 'Review' }, 400, 'validation_failed'],
       [{ payeeKind: 'driver', payeeId: 'not-a-uuid', reason: 'Review' }, 400, 'validation_failed'],
       [{ payeeKind: 'driver', payeeId: driver.userId, reason: 'Review', extra: 1 }, 400, 'validation_failed'],
