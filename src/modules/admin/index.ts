@@ -23,6 +23,7 @@ import { createLiveDashboard, LIVE_QUEUE } from './live.js';
 import { createWithdrawalHolds } from './withdrawal-holds.js';
 import type { CatalogOrdersApi, City } from '../catalog/index.js';
 import { analyticsProjection, createAnalytics } from './analytics.js';
+import { createPartnerships } from './partnerships.js';
 
 import type { AdminTables } from './tables.js';
 
@@ -125,6 +126,7 @@ export const adminContext = defineContext({
           bounds: city.bounds,
         })),
     });
+    const partnerships = createPartnerships({ db, audit: identity.audit, fields: cipher });
     // The kinds are every context's (filled once all are built); read when the policy is used.
     const retention = createRetention({
       db,
@@ -140,13 +142,22 @@ export const adminContext = defineContext({
       logger: runtime.logger,
     });
     return {
-      service: { ...admin, fraud, retention, live, withdrawalHolds, analytics },
+      service: { ...admin, fraud, retention, live, withdrawalHolds, analytics, partnerships },
       async httpHooks(app) {
         await app.register(maintenanceHook, { admin });
       },
       routes(app) {
         live.attach(app.metricsRegistry);
-        registerAdminRoutes(app, { admin, fraud, retention, live, withdrawalHolds, analytics, runtime });
+        registerAdminRoutes(app, {
+          admin,
+          fraud,
+          retention,
+          live,
+          withdrawalHolds,
+          analytics,
+          partnerships,
+          runtime,
+        });
       },
       reactors: [fraud.reactor],
       personalData: fraud.personalData,

@@ -28,6 +28,8 @@ import type { WithdrawalHolds } from './withdrawal-holds.js';
 import { registerWithdrawalHoldRoutes } from './withdrawal-hold-routes.js';
 import type { Analytics } from './analytics.js';
 import { registerAnalyticsRoutes } from './analytics-routes.js';
+import type { Partnerships } from './partnerships.js';
+import { registerPartnershipRoutes } from './partnership-routes.js';
 
 export interface AdminRouteServices {
   admin: AdminService;
@@ -36,6 +38,7 @@ export interface AdminRouteServices {
   live: LiveDashboard;
   withdrawalHolds: WithdrawalHolds;
   analytics: Analytics;
+  partnerships: Partnerships;
   runtime: Runtime;
 }
 
@@ -262,7 +265,7 @@ function registerFraudRoutes(app: FastifyInstance, fraud: FraudDetection, runtim
 
 export function registerAdminRoutes(
   root: FastifyInstance,
-  { admin, fraud, retention, live, withdrawalHolds, analytics, runtime }: AdminRouteServices,
+  { admin, fraud, retention, live, withdrawalHolds, analytics, partnerships, runtime }: AdminRouteServices,
 ): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const db = runtime.database.db;
@@ -272,6 +275,7 @@ export function registerAdminRoutes(
   registerDashboardRoute(root, live);
   registerWithdrawalHoldRoutes(root, withdrawalHolds, runtime);
   registerAnalyticsRoutes(root, analytics);
+  registerPartnershipRoutes(root, partnerships, runtime);
 
   app.get(
     '/v1/admin/feature-flags',

@@ -90,6 +90,28 @@ export interface AdminWithdrawalHoldsTable {
   release_note: string | null;
 }
 
+export const PARTNERSHIP_KINDS = ['restaurant', 'fleet', 'corporate', 'other'] as const;
+export type PartnershipKind = (typeof PARTNERSHIP_KINDS)[number];
+export const PARTNERSHIP_STATUSES = ['new', 'accepted', 'declined'] as const;
+export type PartnershipStatus = (typeof PARTNERSHIP_STATUSES)[number];
+
+/** A public form's partnership request and its review (e-mail and phone encrypted). */
+export interface AdminPartnershipRequestsTable {
+  id: string;
+  kind: PartnershipKind;
+  organisation: string;
+  contact_name: string;
+  email: string;
+  phone: string | null;
+  city: string | null;
+  message: string;
+  status: ColumnType<PartnershipStatus, PartnershipStatus | undefined, PartnershipStatus>;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  reviewed_by: string | null;
+  reviewed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  review_note: string | null;
+}
+
 export interface AdminTables {
   admin_feature_flags: AdminFeatureFlagsTable;
   admin_settings: AdminSettingsTable;
@@ -98,6 +120,7 @@ export interface AdminTables {
   admin_fraud_cases: AdminFraudCasesTable;
   admin_payout_holds: AdminPayoutHoldsTable;
   admin_withdrawal_holds: AdminWithdrawalHoldsTable;
+  admin_partnership_requests: AdminPartnershipRequestsTable;
 }
 
 /** The database as this context sees it: its own tables only. */

@@ -75,13 +75,14 @@ describe('order analytics', () => {
     };
     const byDay = await until(
       async () => (await report(`groupBy=day&from=${yesterday}&to=${today}`)).json(),
-      (body: { items: { key: string; delivered: number; cancelled: number }[] }) =>
-        body.items.some((row) => row.key === today && row.delivered === 1 && row.cancelled === 1),
+      (body: {
+        items: { key: string; delivered: number; cancelled: number; paid: number; grossMinor: number }[];
+      }) => body.items.some((row) => row.key === today && row.delivered === 1 && row.cancelled === 1),
       30_000,
     );
     expect(byDay.items).toEqual([expect.objectContaining({ key: today, label: today, ...expected })]);
-    expect(byDay.items[0].paid).toBeGreaterThanOrEqual(2);
-    expect(byDay.items[0].grossMinor).toBeGreaterThan(0);
+    expect(byDay.items[0]!.paid).toBeGreaterThanOrEqual(2);
+    expect(byDay.items[0]!.grossMinor).toBeGreaterThan(0);
 
     const byRestaurant = (await report(`groupBy=restaurant&from=${today}&to=${today}`)).json();
     expect(byRestaurant.items).toEqual([expect.objectContaining({ key: world.restaurantId, ...expected })]);
