@@ -54,6 +54,7 @@ type Row = {
 /** Trimmed, with no control characters but newlines (the message) and not blank. */
 function clean(value: string, field: string, multiline = false): string {
   const text = value.trim();
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
   const control = multiline ? /[\u0000-\u0009\u000B-\u001F\u007F]/ : /[\u0000-\u001F\u007F]/;
   if (text.length === 0 || control.test(text))
     throw adminErrors.of(

@@ -155,14 +155,14 @@ describe('partnership requests', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page = await testApp.app.inject({
+      const page: Awaited<ReturnType<typeof testApp.app.inject>> = await testApp.app.inject({
         method: 'GET',
         url: `/v1/admin/partnership-requests?limit=2${cursor === null ? '' : `&cursor=${cursor}`}`,
         headers: authHeader(admin.accessToken),
       });
       expect(page.statusCode, page.body).toBe(200);
       seen.push(...(page.json().items as { id: string }[]).map((item) => item.id));
-      cursor = page.json().nextCursor;
+      cursor = (page.json() as { nextCursor: string | null }).nextCursor;
     } while (cursor !== null);
     expect(seen).toHaveLength(await count());
     expect(new Set(seen).size).toBe(seen.length);
