@@ -66,6 +66,7 @@ export function registerPartnershipRoutes(
       config: {
         access: { public: true, description: 'the public partnership form' },
         idempotency: 'optional',
+        location: true,
         rateLimit: {
           max: config.PARTNERSHIP_RATE_LIMIT_MAX,
           timeWindow: config.PARTNERSHIP_RATE_LIMIT_WINDOW_MS,
@@ -90,7 +91,12 @@ export function registerPartnershipRoutes(
         request,
         reply,
         { scope: `partnership:${request.ip}` },
-        async () => ({ statusCode: 201, body: await partnerships.submit(request.body as PartnershipInput) }),
+        async () => {
+          const created = await partnerships.submit(request.body as PartnershipInput);
+          // Where admins read it (the requester cannot).
+          reply.header('location', `/v1/admin/partnership-requests/${created.id}`);
+          return { statusCode: 201, body: created };
+        },
       );
       return answer as { id: string; status: PartnershipStatus };
     },
@@ -121,6 +127,27 @@ export function registerPartnershipRoutes(
       },
     },
     async (request) => partnerships.list(request.query),
+  );
+
+  app.get(
+    '/v1/admin/partnership-requests/:id',
+    {
+      config: { access: ADMINS },
+      schema: {
+        tags,
+        summary: 'One partnership request',
+        params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+        response: {
+          200: Request,
+          400: ProblemSchema,
+          401: ProblemSchema,
+          403: ProblemSchema,
+          404: ProblemSchema,
+          429: ProblemSchema,
+        },
+      },
+    },
+    async (request) => (await partnerships.get(request.params.id)) as Static<typeof Request>,
   );
 
   app.post(

@@ -194,7 +194,17 @@ export function createPartnerships(deps: { db: AdminDb; audit: AuditFunction; fi
     });
   }
 
-  return { submit, list, review };
+  async function get(id: string): Promise<PartnershipView> {
+    const row = await db
+      .selectFrom('admin_partnership_requests')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (row === undefined) throw adminErrors.notFound('No such partnership request.');
+    return view(row);
+  }
+
+  return { submit, list, get, review };
 }
 
 export type Partnerships = ReturnType<typeof createPartnerships>;

@@ -66,14 +66,15 @@ export function registerWithdrawalHoldRoutes(
       const body = request.body as { payeeKind: WithdrawalPayeeKind; payeeId: string; reason: string };
       const scope = `admin:withdrawal-hold:${actor.userId}`;
       const key = idempotencyKey(request, false);
-      const answer = await withIdempotency(runtime.database.db, request, reply, { scope }, async () => ({
-        statusCode: 201,
-        body: await holds.place(
+      const answer = await withIdempotency(runtime.database.db, request, reply, { scope }, async () => {
+        const hold = await holds.place(
           body,
           actor,
           key === undefined ? undefined : keyedUuid('withdrawal-hold', scope, key),
-        ),
-      }));
+        );
+        reply.header('location', `/v1/admin/withdrawal-holds/${hold.id}`);
+        return { statusCode: 201, body: hold };
+      });
       return answer as Static<typeof Hold>;
     },
   );
@@ -103,6 +104,20 @@ export function registerWithdrawalHoldRoutes(
       },
     },
     async (request) => holds.list(request.query),
+  );
+
+  app.get(
+    '/v1/admin/withdrawal-holds/:id',
+    {
+      config: { access: ADMINS },
+      schema: {
+        tags,
+        summary: 'One withdrawal hold',
+        params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+        response: { 200: Hold, ...errors },
+      },
+    },
+    async (request) => holds.get(request.params.id),
   );
 
   app.post(

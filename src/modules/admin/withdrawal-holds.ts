@@ -227,7 +227,17 @@ export function createWithdrawalHolds(deps: {
     return row !== undefined || (await deps.fraudHeld(payee.personId));
   }
 
-  return { place, release, list, isHeld };
+  async function get(holdId: string): Promise<WithdrawalHoldView> {
+    const row = await db
+      .selectFrom('admin_withdrawal_holds')
+      .selectAll()
+      .where('id', '=', holdId)
+      .executeTakeFirst();
+    if (row === undefined) throw adminErrors.notFound('No such withdrawal hold.');
+    return holdView(row);
+  }
+
+  return { place, release, list, get, isHeld };
 }
 
 export type WithdrawalHolds = ReturnType<typeof createWithdrawalHolds>;

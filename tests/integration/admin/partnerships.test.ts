@@ -49,6 +49,13 @@ describe('partnership requests', () => {
     expect(sent.statusCode, sent.body).toBe(201);
     expect(sent.json()).toMatchObject({ status: 'new' });
     const id = sent.json().id as string;
+    expect(sent.headers.location).toBe(`/v1/admin/partnership-requests/${id}`);
+    const read = await testApp.app.inject({
+      method: 'GET',
+      url: sent.headers.location as string,
+      headers: authHeader(admin.accessToken),
+    });
+    expect(read.json()).toMatchObject({ id, email: 'mama@example.cm' });
     const stored = await db()
       .selectFrom('admin_partnership_requests')
       .selectAll()

@@ -107,6 +107,13 @@ describe('withdrawal holds', () => {
     expect(placed.statusCode, placed.body).toBe(201);
     const held = placed.json();
     expect(held).toMatchObject({ payeeKind: 'driver', payeeId: driver.userId, releasedAt: null });
+    expect(placed.headers.location).toBe(`/v1/admin/withdrawal-holds/${held.id}`);
+    const read = await world.testApp.app.inject({
+      method: 'GET',
+      url: placed.headers.location as string,
+      headers: admin(),
+    });
+    expect(read.json()).toEqual(held);
     expect(await audits('admin.withdrawal_hold_placed', `withdrawal_hold:${held.id}`)).toHaveLength(1);
 
     const refused = await requestPayout(driver.accessToken, { payeeKind: 'driver', amountMinor: 5_000 });
