@@ -49,7 +49,7 @@ export function registerWithdrawalHoldRoutes(
   app.post(
     '/v1/admin/withdrawal-holds',
     {
-      config: { access: ADMINS, idempotency: 'optional' },
+      config: { access: ADMINS, idempotency: 'optional', location: true },
       schema: {
         tags,
         summary:
