@@ -742,6 +742,11 @@ export const EnvironmentSchema = Type.Object({
     4,
     'orders cancelled by their customer within FRAUD_VELOCITY_WINDOW_MINUTES that open a fraud case (cancel loops)',
   ),
+  PARTNERSHIP_RATE_LIMIT_MAX: PositiveInteger(
+    5,
+    'partnership requests one address may send per PARTNERSHIP_RATE_LIMIT_WINDOW_MS (the public form)',
+  ),
+  PARTNERSHIP_RATE_LIMIT_WINDOW_MS: PositiveInteger(3_600_000, 'window of PARTNERSHIP_RATE_LIMIT_MAX, in ms'),
   FRAUD_PAYOUT_HOLD_SCORE: Type.Integer({
     minimum: 0,
     maximum: 100,

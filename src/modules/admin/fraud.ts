@@ -29,6 +29,21 @@ export const FRAUD_REACTOR = 'admin-fraud';
 const PAYMENT_STREAM_PREFIX = 'payment-';
 const ORDER_STREAM_PREFIX = 'order-';
 export const CASES_PAGE_MAX = 100;
+const USER_SUBJECT = 'user:';
+const PHONE_SUBJECT = 'phone:';
+
+/** A rule that fired on an event, about its subject (`user:<id>` or `phone:<keyed index>`). */
+interface Firing {
+  rule: FraudRule;
+  subject: string;
+  userId: string | null;
+}
+
+const byAccount = (rule: FraudRule, userId: string): Firing => ({
+  rule,
+  subject: `${USER_SUBJECT}${userId}`,
+  userId,
+});
 
 export interface FraudCaseView {
   id: string;
@@ -95,20 +110,26 @@ export function createFraudDetection(deps: {
   const holdScore = deps.holdScore ?? 0;
   const { db, eventStore, thresholds, logger } = deps;
 
-  /** The signals of `rule` about `subject` in (since, until]: a count, or distinct accounts. */
+  /**
+   * The events in (since, until] on which `rule` fired about `subject` (`user:<id>` by account,
+   * `phone:<index>` by payment phone): a count, or the distinct accounts.
+   */
   async function countSignals(rule: FraudRule, subject: string, since: Date, until: Date): Promise<number> {
-    const { count } = await db
+    let select = db
       .selectFrom('admin_fraud_signals')
       .select(
         DISTINCT_ACCOUNT_RULES.has(rule)
           ? sql<string>`count(DISTINCT user_id)`.as('count')
           : sql<string>`count(*)`.as('count'),
       )
-      .where('rule', '=', rule)
-      .where('subject', '=', subject)
+      .where(sql<boolean>`${rule} = ANY(rules)`)
       .where('at', '>', since)
-      .where('at', '<=', until)
-      .executeTakeFirstOrThrow();
+      .where('at', '<=', until);
+    if (subject.startsWith(PHONE_SUBJECT)) select = select.where('phone_subject', '=', subject);
+    else if (subject.startsWith(USER_SUBJECT))
+      select = select.where('user_id', '=', subject.slice(USER_SUBJECT.length));
+    else return 0;
+    const { count } = await select.executeTakeFirstOrThrow();
     return Number(count);
   }
 
@@ -128,13 +149,29 @@ export function createFraudDetection(deps: {
     return { count, verdict: velocityVerdict(rule, count, threshold) };
   }
 
-  /** One signal; then the rule's count in its window, and the case it opens or raises. */
-  async function signal(rule: FraudRule, subject: string, userId: string | null, event: RecordedEvent) {
+  /**
+   * One evaluation of an event: one signal row holding the rules that fired on it (a redelivered
+   * event is recorded once), then each fired rule's count in its window, and the case it opens or
+   * raises.
+   */
+  async function evaluate(event: RecordedEvent, firings: readonly Firing[]): Promise<void> {
+    if (firings.length === 0) return;
     await db
       .insertInto('admin_fraud_signals')
-      .values({ rule, source_id: event.id, subject, user_id: userId, at: event.createdAt })
-      .onConflict((conflict) => conflict.columns(['rule', 'source_id']).doNothing())
+      .values({
+        source_id: event.id,
+        user_id: firings.find((firing) => firing.userId !== null)?.userId ?? null,
+        phone_subject: firings.find((firing) => firing.subject.startsWith(PHONE_SUBJECT))?.subject ?? null,
+        rules: [...new Set(firings.map((firing) => firing.rule))],
+        at: event.createdAt,
+      })
+      .onConflict((conflict) => conflict.column('source_id').doNothing())
       .execute();
+    for (const firing of firings) await judge(firing, event);
+  }
+
+  /** A fired rule's verdict on its subject at the event: the case it opens or raises. */
+  async function judge({ rule, subject, userId }: Firing, event: RecordedEvent): Promise<void> {
     const { count, verdict } = await verdictOf(rule, subject, event.createdAt);
     if (!verdict.trips) return;
     const row = await db
@@ -209,62 +246,73 @@ export function createFraudDetection(deps: {
   }
 
   /** A payment started: top-up velocity, and the accounts behind its payment phone. */
-  async function onPaymentInitiated(event: RecordedEvent): Promise<void> {
+  function onPaymentInitiated(event: RecordedEvent): Firing[] {
     const data = event.data as { userId?: unknown; phone?: unknown; purpose?: { kind?: unknown } };
     const userId = typeof data.userId === 'string' ? data.userId : null;
-    if (userId === null) return;
-    if (data.purpose?.kind === 'topup') await signal('topups_per_account', `user:${userId}`, userId, event);
+    if (userId === null) return [];
+    const firings: Firing[] = [];
+    if (data.purpose?.kind === 'topup') firings.push(byAccount('topups_per_account', userId));
     if (typeof data.phone === 'string' && data.phone.startsWith('+'))
-      await signal('accounts_per_phone', `phone:${deps.phoneIndex(data.phone)}`, userId, event);
+      firings.push({ rule: 'accounts_per_phone', subject: phoneSubject(data.phone), userId });
+    return firings;
   }
 
   /** Order velocity per account, and cancel loops (orders cancelled by their own customer). */
-  async function onOrderEvent(event: RecordedEvent): Promise<void> {
+  async function onOrderEvent(event: RecordedEvent): Promise<Firing[]> {
     if (event.type === 'OrderDisputeOpened' || event.type === 'OrderDisputeResolved') return onDispute(event);
     if (event.type === 'OrderCreated') {
       const customer = (event.data as { customer?: { kind?: unknown; id?: unknown } }).customer;
-      if (customer?.kind === 'user' && typeof customer.id === 'string')
-        await signal('orders_per_account', `user:${customer.id}`, customer.id, event);
-      return;
+      return customer?.kind === 'user' && typeof customer.id === 'string'
+        ? [byAccount('orders_per_account', customer.id)]
+        : [];
     }
     const by = (event.data as { by?: { role?: unknown; id?: unknown } }).by;
-    if (by?.role === 'customer' && typeof by.id === 'string')
-      await signal('cancels_per_account', `user:${by.id}`, by.id, event);
+    return by?.role === 'customer' && typeof by.id === 'string'
+      ? [byAccount('cancels_per_account', by.id)]
+      : [];
   }
 
   /** Refund and dispute abuse: a customer's disputes, and the disputes resolved with a refund. */
-  async function onDispute(event: RecordedEvent): Promise<void> {
+  async function onDispute(event: RecordedEvent): Promise<Firing[]> {
     if (event.type === 'OrderDisputeOpened') {
       const by = (event.data as { by?: { role?: unknown; id?: unknown } }).by;
-      if (by?.role === 'customer' && typeof by.id === 'string')
-        await signal('dispute_rate', `user:${by.id}`, by.id, event);
-      return;
+      return by?.role === 'customer' && typeof by.id === 'string' ? [byAccount('dispute_rate', by.id)] : [];
     }
     const refundMinor = (event.data as { refundMinor?: unknown }).refundMinor;
-    if (typeof refundMinor !== 'number' || refundMinor <= 0) return;
+    if (typeof refundMinor !== 'number' || refundMinor <= 0) return [];
     // The resolution names the staff who resolved it: the customer is in the order's first event.
     const [created] = await eventStore.readStream(event.stream, { maxCount: 1 });
     const customer = (created?.data as { customer?: { kind?: unknown; id?: unknown } } | undefined)?.customer;
-    if (created?.type === 'OrderCreated' && customer?.kind === 'user' && typeof customer.id === 'string')
-      await signal('refund_rate', `user:${customer.id}`, customer.id, event);
+    return created?.type === 'OrderCreated' && customer?.kind === 'user' && typeof customer.id === 'string'
+      ? [byAccount('refund_rate', customer.id)]
+      : [];
   }
 
-  async function onEvent(event: RecordedEvent): Promise<void> {
+  async function firingsOf(event: RecordedEvent): Promise<Firing[]> {
     if (event.type === 'PaymentFailed') return onPaymentFailed(event);
     if (event.type === 'PaymentInitiated') return onPaymentInitiated(event);
     if (event.stream.startsWith(ORDER_STREAM_PREFIX)) return onOrderEvent(event);
+    return [];
   }
 
-  async function onPaymentFailed(event: RecordedEvent): Promise<void> {
+  async function onEvent(event: RecordedEvent): Promise<void> {
+    await evaluate(event, await firingsOf(event));
+  }
+
+  async function onPaymentFailed(event: RecordedEvent): Promise<Firing[]> {
     const [initiated] = await eventStore.readStream(event.stream, { maxCount: 1 });
-    if (initiated?.type !== 'PaymentInitiated') return;
+    if (initiated?.type !== 'PaymentInitiated') return [];
     const data = initiated.data as { userId?: unknown; phone?: unknown };
     const userId = typeof data.userId === 'string' ? data.userId : null;
-    if (userId !== null) await signal('failed_payments_per_account', `user:${userId}`, userId, event);
+    const firings: Firing[] = [];
+    if (userId !== null) firings.push(byAccount('failed_payments_per_account', userId));
     // An erased payer's phone reads as a redaction marker: nothing to match on.
     if (typeof data.phone === 'string' && data.phone.startsWith('+'))
-      await signal('failed_payments_per_phone', `phone:${deps.phoneIndex(data.phone)}`, userId, event);
+      firings.push({ rule: 'failed_payments_per_phone', subject: phoneSubject(data.phone), userId });
+    return firings;
   }
+
+  const phoneSubject = (phone: string) => `${PHONE_SUBJECT}${deps.phoneIndex(phone)}`;
 
   const reactor = createReactor({
     name: FRAUD_REACTOR,
@@ -383,10 +431,7 @@ export function createFraudDetection(deps: {
         return db.transaction().execute(async (trx) => {
           const signals = await trx
             .updateTable('admin_fraud_signals')
-            .set({
-              user_id: null,
-              subject: sql<string>`CASE WHEN subject LIKE 'user:%' THEN 'erased' ELSE subject END`,
-            })
+            .set({ user_id: null })
             .where('user_id', '=', subjectId)
             .executeTakeFirst();
           const cases = await trx

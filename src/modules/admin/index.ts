@@ -20,11 +20,16 @@ import { maintenanceHook, registerAdminRoutes } from './routes.js';
 import { createAdminService, type AdminService } from './service.js';
 import { createRetention, fraudSignalsRetention, RETENTION_QUEUE } from './retention.js';
 import { createLiveDashboard, LIVE_QUEUE } from './live.js';
+import { createWithdrawalHolds } from './withdrawal-holds.js';
+import type { CatalogOrdersApi, City } from '../catalog/index.js';
+import { analyticsProjection, createAnalytics } from './analytics.js';
+import { createPartnerships } from './partnerships.js';
 
 import type { AdminTables } from './tables.js';
 
 export type { AdminService, FeatureFlags } from './service.js';
 export type { FraudDetection, FraudCaseView } from './fraud.js';
+export type { WithdrawalHolds, WithdrawalHoldView, Payee } from './withdrawal-holds.js';
 export { FRAUD_RULES, type FraudRule } from './fraud-rules.js';
 export type { AdminIdentityPort } from './ports.js';
 export { evaluateFlag, bucketOf, type FeatureFlag, type FlagSubject } from './rules.js';
@@ -39,9 +44,18 @@ const LIVE_ALERT_THRESHOLDS = {
 
 export const adminContext = defineContext({
   name: 'admin',
-  needs: { identity: need<Pick<Identity, 'admin' | 'audit' | 'repository'>>() },
+  needs: {
+    identity: need<Pick<Identity, 'admin' | 'audit' | 'repository'>>(),
+    // Whether a restaurant exists, before an admin holds its payouts.
+    // The city boxes the analytics group orders by.
+    catalog: need<{
+      orders: Pick<CatalogOrdersApi, 'restaurantOwnerId'>;
+      cities: { all(): Promise<City[]> };
+    }>(),
+  },
+  projections: [analyticsProjection],
   tables: tablesOf<AdminTables>(),
-  create({ runtime, db, eventStore, realtime, jobs, retention: retentionKinds }, { identity }) {
+  create({ runtime, db, eventStore, realtime, jobs, retention: retentionKinds }, { identity, catalog }) {
     const { config } = runtime;
     const port: AdminIdentityPort = {
       async findUser(userId) {
@@ -91,6 +105,28 @@ export const adminContext = defineContext({
       phoneIndex: (phone) => cipher.blindIndex('fraud-phone', phone),
       logger: runtime.logger,
     });
+    const withdrawalHolds = createWithdrawalHolds({
+      db,
+      audit: identity.audit,
+      bus: realtime.bus,
+      logger: runtime.logger,
+      async payeeExists(kind, payeeId) {
+        if (kind === 'restaurant') return (await catalog.orders.restaurantOwnerId(payeeId)) !== undefined;
+        const user = await identity.repository.findUserById(payeeId);
+        return user !== undefined && (kind === 'customer' || user.roles.includes('driver'));
+      },
+      fraudHeld: (personId) => fraud.payoutHolds.isHeld(personId),
+    });
+    const analytics = createAnalytics({
+      db,
+      cities: async () =>
+        (await catalog.cities.all()).map((city) => ({
+          id: city.id,
+          name: city.name.en,
+          bounds: city.bounds,
+        })),
+    });
+    const partnerships = createPartnerships({ db, audit: identity.audit, fields: cipher });
     // The kinds are every context's (filled once all are built); read when the policy is used.
     const retention = createRetention({
       db,
@@ -106,13 +142,22 @@ export const adminContext = defineContext({
       logger: runtime.logger,
     });
     return {
-      service: { ...admin, fraud, retention, live },
+      service: { ...admin, fraud, retention, live, withdrawalHolds, analytics, partnerships },
       async httpHooks(app) {
         await app.register(maintenanceHook, { admin });
       },
       routes(app) {
         live.attach(app.metricsRegistry);
-        registerAdminRoutes(app, { admin, fraud, retention, live, runtime });
+        registerAdminRoutes(app, {
+          admin,
+          fraud,
+          retention,
+          live,
+          withdrawalHolds,
+          analytics,
+          partnerships,
+          runtime,
+        });
       },
       reactors: [fraud.reactor],
       personalData: fraud.personalData,

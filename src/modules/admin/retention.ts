@@ -197,15 +197,11 @@ export function fraudSignalsRetention(db: AdminDb, windowMinutes: number): Reten
     async purge(before, limit) {
       const result = await db
         .deleteFrom('admin_fraud_signals')
-        .where(({ eb, refTuple, selectFrom }) =>
+        .where(({ eb, selectFrom }) =>
           eb(
-            refTuple('rule', 'source_id'),
+            'source_id',
             'in',
-            selectFrom('admin_fraud_signals')
-              .select(['rule', 'source_id'])
-              .where('at', '<', before)
-              .limit(limit)
-              .$asTuple('rule', 'source_id'),
+            selectFrom('admin_fraud_signals').select('source_id').where('at', '<', before).limit(limit),
           ),
         )
         .executeTakeFirst();

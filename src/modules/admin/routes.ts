@@ -24,12 +24,21 @@ import { registerRetentionRoutes } from './retention-routes.js';
 import { registerRateLimitRoutes } from './rate-limit-routes.js';
 import { registerDashboardRoute } from './dashboard-routes.js';
 import type { LiveDashboard } from './live.js';
+import type { WithdrawalHolds } from './withdrawal-holds.js';
+import { registerWithdrawalHoldRoutes } from './withdrawal-hold-routes.js';
+import type { Analytics } from './analytics.js';
+import { registerAnalyticsRoutes } from './analytics-routes.js';
+import type { Partnerships } from './partnerships.js';
+import { registerPartnershipRoutes } from './partnership-routes.js';
 
 export interface AdminRouteServices {
   admin: AdminService;
   fraud: FraudDetection;
   retention: Retention;
   live: LiveDashboard;
+  withdrawalHolds: WithdrawalHolds;
+  analytics: Analytics;
+  partnerships: Partnerships;
   runtime: Runtime;
 }
 
@@ -256,7 +265,7 @@ function registerFraudRoutes(app: FastifyInstance, fraud: FraudDetection, runtim
 
 export function registerAdminRoutes(
   root: FastifyInstance,
-  { admin, fraud, retention, live, runtime }: AdminRouteServices,
+  { admin, fraud, retention, live, withdrawalHolds, analytics, partnerships, runtime }: AdminRouteServices,
 ): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const db = runtime.database.db;
@@ -264,6 +273,9 @@ export function registerAdminRoutes(
   registerRetentionRoutes(root, retention);
   registerRateLimitRoutes(root, admin.rateLimits, runtime);
   registerDashboardRoute(root, live);
+  registerWithdrawalHoldRoutes(root, withdrawalHolds, runtime);
+  registerAnalyticsRoutes(root, analytics);
+  registerPartnershipRoutes(root, partnerships, runtime);
 
   app.get(
     '/v1/admin/feature-flags',

@@ -32,13 +32,15 @@ export interface AdminReactorCheckpointsTable {
   updated_at: Timestamp;
 }
 
+/** One row per evaluated event: the rules that fired on it (each counts it in its window). */
 export interface AdminFraudSignalsTable {
-  rule: string;
-  /** The event that gave the signal: one signal per (rule, event) however often it is delivered. */
+  /** The event evaluated: recorded once however often it is delivered. */
   source_id: string;
-  /** `user:<id>` or `phone:<keyed blind index>` (never a phone number). */
-  subject: string;
+  /** The account (null for a guest, or once erased). */
   user_id: string | null;
+  /** `phone:<keyed blind index>` of the payment phone (never a phone number), if any. */
+  phone_subject: string | null;
+  rules: ColumnType<string[], string[], string[]>;
   at: ColumnType<Date, Date | string, Date | string>;
 }
 
@@ -73,6 +75,43 @@ export interface AdminPayoutHoldsTable {
   release_note: string | null;
 }
 
+export type WithdrawalPayeeKind = 'driver' | 'restaurant' | 'customer';
+
+/** An admin's hold on a payee's payouts and withdrawals (one active per payee). */
+export interface AdminWithdrawalHoldsTable {
+  id: string;
+  payee_kind: WithdrawalPayeeKind;
+  payee_id: string;
+  reason: string;
+  placed_by: string;
+  placed_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  released_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  released_by: string | null;
+  release_note: string | null;
+}
+
+export const PARTNERSHIP_KINDS = ['restaurant', 'fleet', 'corporate', 'other'] as const;
+export type PartnershipKind = (typeof PARTNERSHIP_KINDS)[number];
+export const PARTNERSHIP_STATUSES = ['new', 'accepted', 'declined'] as const;
+export type PartnershipStatus = (typeof PARTNERSHIP_STATUSES)[number];
+
+/** A public form's partnership request and its review (e-mail and phone encrypted). */
+export interface AdminPartnershipRequestsTable {
+  id: string;
+  kind: PartnershipKind;
+  organisation: string;
+  contact_name: string;
+  email: string;
+  phone: string | null;
+  city: string | null;
+  message: string;
+  status: ColumnType<PartnershipStatus, PartnershipStatus | undefined, PartnershipStatus>;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  reviewed_by: string | null;
+  reviewed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  review_note: string | null;
+}
+
 export interface AdminTables {
   admin_feature_flags: AdminFeatureFlagsTable;
   admin_settings: AdminSettingsTable;
@@ -80,6 +119,8 @@ export interface AdminTables {
   admin_fraud_signals: AdminFraudSignalsTable;
   admin_fraud_cases: AdminFraudCasesTable;
   admin_payout_holds: AdminPayoutHoldsTable;
+  admin_withdrawal_holds: AdminWithdrawalHoldsTable;
+  admin_partnership_requests: AdminPartnershipRequestsTable;
 }
 
 /** The database as this context sees it: its own tables only. */

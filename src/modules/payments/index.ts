@@ -27,8 +27,8 @@ import { createLedgerPaymentPort } from './payment-port.js';
 import { createPaymentsService, type PaymentsService } from './payments-service.js';
 import { paymentsPersonalData } from './personal-data.js';
 import { encryptPaymentsAtRest } from './pii-backfill.js';
-import { createPayouts, type Payouts } from './payouts.js';
-import type { FraudDetection } from '../admin/index.js';
+import { createPayouts, type HeldPayee, type Payouts } from './payouts.js';
+import type { WithdrawalHolds } from '../admin/index.js';
 import {
   startPaymentProviders,
   toE164,
@@ -101,8 +101,8 @@ export interface PaymentsContextOptions {
   /** Built by the caller (startCardProvider), so that the simulator's lifetime is the runtime's. */
   cardProvider: RunningCardProvider;
   restaurantOwner: (restaurantId: string) => Promise<string | undefined>;
-  /** Whether a fraud case holds this person's payouts (admin context; absent: never). */
-  payoutHeld?: (userId: string) => Promise<boolean>;
+  /** Whether an admin's or a fraud case's hold stops this payee's payouts (admin context; absent: never). */
+  payoutHeld?: (payee: HeldPayee) => Promise<boolean>;
   ledgerCaughtUp: () => Promise<void>;
   /** Built by the caller (startPaymentProviders), so that the simulators' lifetime is the runtime's. */
   providers: RunningPaymentProviders;
@@ -311,7 +311,7 @@ export const paymentsContext = defineContext({
     identity: need<Pick<Identity, 'audit' | 'repository'>>(),
     ledger: need<LedgerPort>(),
     catalog: need<{ orders: Pick<CatalogOrdersApi, 'restaurantOwnerId'> }>(),
-    admin: need<{ fraud: Pick<FraudDetection, 'payoutHolds'> }>(),
+    admin: need<{ withdrawalHolds: Pick<WithdrawalHolds, 'isHeld'> }>(),
   },
   // Orders is built with our PaymentPort; we call it back only when a payment settles.
   later: { orders: need<{ orders: OrdersService }>() },
@@ -341,7 +341,7 @@ export const paymentsContext = defineContext({
       findUserByPhone: (phone) => identity.repository.findUserByPhone(phone),
       cardProvider,
       restaurantOwner: (restaurantId) => catalog.orders.restaurantOwnerId(restaurantId),
-      payoutHeld: (userId) => admin.fraud.payoutHolds.isHeld(userId),
+      payoutHeld: (payee) => admin.withdrawalHolds.isHeld(payee),
       ledgerCaughtUp: () => platform.projections.waitUntilCaughtUp('ledger', 10_000),
       providers,
       orders: () => later.orders().orders,

@@ -17,7 +17,7 @@ import {
 import type { AuditFunction } from '../identity/index.js';
 import { accepted, LedgerRefusal, submitAll, type LedgerPort } from './ledger-port.js';
 import { afterLookup, nextSendStep } from './payout-rules.js';
-import type { PayoutRow, PayoutsRepository } from './payouts-repository.js';
+import { PAYOUT_HELD_BACK, type PayoutRow, type PayoutsRepository } from './payouts-repository.js';
 import {
   detectOperator,
   ProviderRejected,
@@ -66,6 +66,8 @@ export interface PayoutJobOptions {
   logger: Logger;
   audit: AuditFunction;
   now: () => Date;
+  /** Whether a hold (an admin's or a fraud case's) stops this payout now; absent: never. */
+  held?: (row: PayoutRow) => Promise<boolean>;
 }
 
 export type PayoutJob = ReturnType<typeof createPayoutJob>;
@@ -241,6 +243,11 @@ export function createPayoutJob(options: PayoutJobOptions) {
   /** The job: hold (if the request's hold is missing), disburse, post or void. Safe to run again at any point. */
   async function process(payoutId: string): Promise<PayoutRow | undefined> {
     const current = await get(payoutId);
+    // Held back by a run that died before voiding its ledger hold: finish it (a void is idempotent).
+    if (current?.status === 'FAILED' && current.failure_reason === PAYOUT_HELD_BACK) {
+      await voidHold(payoutId);
+      return current;
+    }
     if (current === undefined || (current.status !== 'APPROVED' && current.status !== 'PROCESSING'))
       return current;
     const provider = (current.provider as ProviderName | null) ?? router.routeFor(current.phone)?.primary;
@@ -251,6 +258,7 @@ export function createPayoutJob(options: PayoutJobOptions) {
     }
     const row = await startProcessing(payoutId, provider);
     if (row === undefined) return get(payoutId);
+    if (await heldBack(row)) return get(payoutId);
     // Held at request time; submitted again for a request that crashed before its hold (`exists` otherwise).
     const refusal = await submitAll(ledger, [holdTransfer(row, provider)]);
     if (refusal !== null) {
@@ -283,6 +291,27 @@ export function createPayoutJob(options: PayoutJobOptions) {
     if (status === 'PENDING') throw new TryLater(payoutId, 'still pending at the provider');
     await settleWithLedger(row, provider, status, answer.reason);
     return get(payoutId);
+  }
+
+  /**
+   * A payout approved before a hold on its payee, not sent yet: stopped, and its ledger hold voided
+   * so the money stays in the payee's balance. Marked first, voided second: a run that dies in
+   * between is finished by the next (above); the other order could let a retry send a payout
+   * whose ledger hold was already voided once the hold is released.
+   */
+  async function heldBack(row: PayoutRow): Promise<boolean> {
+    if (options.held === undefined || row.sent_at !== null || row.provider_reference !== null) return false;
+    if (!(await options.held(row))) return false;
+    if (!(await payouts.holdBack(row.payout_id, now()))) return false;
+    logger.warn({ payoutId: row.payout_id }, 'payout held back: its payee is on hold');
+    await options.audit({
+      action: 'payout.held_back',
+      actor: { kind: 'system' },
+      resource: `payout:${row.payout_id}`,
+      newValue: { amountMinor: Number(row.amount_minor), payeeKind: row.payee_kind, payeeId: row.payee_id },
+    });
+    await voidHold(row.payout_id);
+    return true;
   }
 
   /** Releases a hold (a rejected request, a payout finance confirmed was never sent). */

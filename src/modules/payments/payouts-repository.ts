@@ -8,6 +8,8 @@ import type { PaymentsDb, PayoutsTable, PayoutSettingsTable, PayoutStatus } from
 
 /** The purpose (AAD) payout phones are encrypted under. */
 export const PAYOUT_PHONE = 'payouts.phone';
+/** The failure reason of a payout a hold stopped before it was sent (its money stays with the payee). */
+export const PAYOUT_HELD_BACK = 'PAYOUT_HELD';
 /** What an erased payout phone reads as (payments' personal-data hook writes it). */
 export const REDACTED_PHONE = '[redacted]';
 
@@ -114,6 +116,22 @@ export function createPayoutsRepository(db: PaymentsDb, fields: FieldCipher) {
         .set({ status: 'FAILED', failure_reason: reason, updated_at: at })
         .where('payout_id', '=', payoutId)
         .execute();
+    },
+
+    /**
+     * A payout a hold stops before anything left: FAILED (`PAYOUT_HELD`), only while nothing was
+     * sent; false if a worker sent it meanwhile.
+     */
+    async holdBack(payoutId: string, at: Date): Promise<boolean> {
+      const marked = await db
+        .updateTable('payouts')
+        .set({ status: 'FAILED', failure_reason: PAYOUT_HELD_BACK, updated_at: at })
+        .where('payout_id', '=', payoutId)
+        .where('status', 'in', ['APPROVED', 'PROCESSING'])
+        .where('sent_at', 'is', null)
+        .where('provider_reference', 'is', null)
+        .executeTakeFirst();
+      return marked.numUpdatedRows === 1n;
     },
 
     async markSucceeded(payoutId: string, feeMinor: bigint, at: Date): Promise<void> {

@@ -54,12 +54,22 @@ export interface PayoutsOptions {
   /** The payee's phone if verified (E.164), else undefined. */
   verifiedPhone: (userId: string) => Promise<string | undefined>;
   restaurantOwner: (restaurantId: string) => Promise<string | undefined>;
-  /** Whether a fraud case holds this person's payouts (the admin context's holds; issue #23). */
-  payoutHeld?: (userId: string) => Promise<boolean>;
+  /**
+   * Whether an admin's hold or a fraud case holds this payee's payouts and withdrawals (the admin
+   * context's holds; issue #23). `personId` is the person paid (a restaurant's owner).
+   */
+  payoutHeld?: (payee: HeldPayee) => Promise<boolean>;
   now?: () => Date;
 }
 
 export { payableOf, type PayeeKind } from './payout-job.js';
+
+/** A payee as the admin context's holds name it. */
+export interface HeldPayee {
+  kind: PayeeKind;
+  payeeId: string;
+  personId: string;
+}
 
 export { PAYOUT_PHONE, REDACTED_PHONE, payoutPhone } from './payouts-repository.js';
 
@@ -74,7 +84,19 @@ export function createPayouts(options: PayoutsOptions) {
     logger,
     audit: options.audit,
     now,
+    ...(options.payoutHeld === undefined ? {} : { held: heldRow }),
   });
+
+  /** Whether a hold stops this payout now (asked by the job before its first send). */
+  async function heldRow(row: PayoutRow): Promise<boolean> {
+    const personId =
+      row.payee_kind === 'restaurant' ? await options.restaurantOwner(row.payee_id) : row.payee_id;
+    return options.payoutHeld!({
+      kind: row.payee_kind,
+      payeeId: row.payee_id,
+      personId: personId ?? row.payee_id,
+    });
+  }
 
   async function get(payoutId: string): Promise<PayoutRow | undefined> {
     return payouts.get(payoutId);
@@ -124,7 +146,7 @@ export function createPayouts(options: PayoutsOptions) {
     const earlier = input.payoutId === undefined ? undefined : await get(input.payoutId);
     if (earlier !== undefined && earlier.payee_id === payeeId && earlier.requested_by === input.requesterId)
       return resumeRequest(earlier);
-    await refuseIfHeld(phoneOwnerId);
+    await refuseIfHeld({ kind: input.kind, payeeId, personId: phoneOwnerId });
     if (input.amountMinor < MIN_PAYOUT_MINOR)
       throw paymentsErrors.of(
         'unprocessable',
@@ -221,25 +243,24 @@ export function createPayouts(options: PayoutsOptions) {
     await queue.enqueue(PAYOUT_QUEUE, { payoutId }, { jobId: `payout-${payoutId}${suffix}` });
   }
 
-  /** A fraud hold on the payee person stops a request or an approval (nothing is held or sent). */
-  async function refuseIfHeld(personId: string | undefined): Promise<void> {
-    if (personId === undefined || options.payoutHeld === undefined) return;
-    if (await options.payoutHeld(personId))
-      throw paymentsErrors.of(
-        'conflict',
-        'payout_held',
-        'Payouts to this payee are on hold pending a fraud review; an admin releases the hold.',
-      );
+  /** A hold on the payee (an admin's, or a fraud case's on its person) stops a request or an approval. */
+  async function refuseIfHeld(payee: HeldPayee): Promise<void> {
+    if (options.payoutHeld === undefined) return;
+    if (await options.payoutHeld(payee)) throw heldError();
+  }
+
+  function heldError(): Error {
+    return paymentsErrors.of(
+      'conflict',
+      'payout_held',
+      'Payouts to this payee are on hold (an admin or a fraud review); an admin releases the hold.',
+    );
   }
 
   async function approve(payoutId: string, adminId: string): Promise<PayoutRow> {
     const pending = await get(payoutId);
-    if (pending?.status === 'REQUESTED')
-      await refuseIfHeld(
-        pending.payee_kind === 'restaurant'
-          ? await options.restaurantOwner(pending.payee_id)
-          : pending.payee_id,
-      );
+    if (pending?.status === 'REQUESTED' && options.payoutHeld !== undefined && (await heldRow(pending)))
+      throw heldError();
     const updated = await payouts.approve(payoutId, adminId, now());
     if (updated === undefined) {
       const row = await get(payoutId);

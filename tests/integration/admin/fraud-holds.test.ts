@@ -5,6 +5,7 @@
  * refuses the request, 409 payout_held) until an admin's decision releases it. Real PostgreSQL,
  * Redis, ledger and payment simulators.
  */
+import { sql } from 'kysely';
 import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerWalletId, worldId } from '../../../ledger/rules/index.js';
@@ -127,7 +128,7 @@ describe('order velocity and cancel loops', () => {
           .selectFrom('admin_fraud_signals')
           .select('source_id')
           .where('user_id', '=', calm.userId)
-          .where('rule', '=', 'orders_per_account')
+          .where(sql<boolean>`'orders_per_account' = ANY(rules)`)
           .execute(),
       (rows) => rows.length === 2,
       30_000,

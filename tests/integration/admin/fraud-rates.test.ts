@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { createUser, type CreatedUser } from '../../helpers/auth.js';
 import { act, orderWorld, placeOrder, type OrderWorld } from '../orders/helpers.js';
 import { until } from '../payments/helpers.js';
@@ -64,7 +65,7 @@ const signalsOf = (userId: string, rule: string) =>
     .selectFrom('admin_fraud_signals')
     .select('source_id')
     .where('user_id', '=', userId)
-    .where('rule', '=', rule)
+    .where(sql<boolean>`${rule} = ANY(rules)`)
     .execute();
 
 describe('refund and dispute rates', () => {

@@ -69,9 +69,8 @@ async function plant(marker: string) {
     .insertInto('admin_fraud_signals')
     .values(
       [200, 1].map((days) => ({
-        rule: 'orders_per_account',
         source_id: `${marker}-${days}`,
-        subject: `user:${customer.userId}`,
+        rules: ['orders_per_account'],
         user_id: customer.userId,
         at: daysAgo(days),
       })),

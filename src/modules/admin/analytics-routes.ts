@@ -1,0 +1,80 @@
+/**
+ * Order analytics for admins (docs/admin.md "Analytics"): a report by day, restaurant or city in
+ * cursor pages, and the same as a CSV streamed page by page.
+ */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
+import type { RouteAccess } from '../../http/access.js';
+import { ProblemSchema } from '../../http/problem.js';
+import { ANALYTICS_GROUPS, ANALYTICS_PAGE_MAX, type Analytics, type AnalyticsGroup } from './analytics.js';
+
+const ADMINS: RouteAccess = { permissions: ['FULL_SYSTEM_ACCESS'] };
+const tags = ['admin'];
+const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 429: ProblemSchema };
+const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'a Douala day, YYYY-MM-DD' });
+const Group = Type.Unsafe<AnalyticsGroup>({ type: 'string', enum: [...ANALYTICS_GROUPS] });
+const Row = Type.Object({
+  key: Type.String(),
+  label: Type.String(),
+  orders: Type.Integer(),
+  paid: Type.Integer(),
+  delivered: Type.Integer(),
+  cancelled: Type.Integer(),
+  grossMinor: Type.Integer(),
+  discountMinor: Type.Integer(),
+  deliveryFeesMinor: Type.Integer(),
+  tipsMinor: Type.Integer(),
+  averageBasketMinor: Type.Integer(),
+});
+
+export function registerAnalyticsRoutes(root: FastifyInstance, analytics: Analytics): void {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+
+  app.get(
+    '/v1/admin/analytics/orders',
+    {
+      config: { access: ADMINS },
+      schema: {
+        tags,
+        summary: 'Orders and revenue by day, restaurant or city over Douala days (cursor pages)',
+        querystring: Type.Object(
+          {
+            groupBy: Group,
+            from: Day,
+            to: Day,
+            cursor: Type.Optional(Type.String({ maxLength: 200 })),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: ANALYTICS_PAGE_MAX })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ items: Type.Array(Row), nextCursor: Type.Union([Type.String(), Type.Null()]) }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => analytics.page(request.query),
+  );
+
+  app.get(
+    '/v1/admin/analytics/orders.csv',
+    {
+      config: { access: ADMINS },
+      schema: {
+        tags,
+        summary: 'The same report as CSV (UTF-8 with BOM), streamed',
+        querystring: Type.Object({ groupBy: Group, from: Day, to: Day }, { additionalProperties: false }),
+        response: { 200: Type.String(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { groupBy, from, to } = request.query;
+      const stream = analytics.csv({ groupBy, from, to });
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="orders-by-${groupBy}-${from}-${to}.csv"`)
+        .send(stream as never);
+    },
+  );
+}

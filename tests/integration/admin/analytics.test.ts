@@ -1,0 +1,205 @@
+/**
+ * Order analytics (docs/admin.md "Analytics"): real orders placed, delivered and cancelled through
+ * the API are counted by the `admin_analytics` projection and reported by day, restaurant and city
+ * (Douala's box from the catalog); revenue is the delivered orders' totals. Pages follow a cursor,
+ * the CSV streams every group across pages with hostile names escaped; bad periods and other roles
+ * are refused with a problem. Real PostgreSQL, Redis, ledger and payment simulators.
+ */
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { customerWalletId, worldId } from '../../../ledger/rules/index.js';
+import { authHeader } from '../../helpers/auth.js';
+import { act, placeOrder, type OrderWorld } from '../orders/helpers.js';
+import { listeningPaymentsWorld, until } from '../payments/helpers.js';
+
+let world: OrderWorld;
+let delivered: { id: string; totalMinor: number };
+const today = new Date(Date.now() + 3_600_000).toISOString().slice(0, 10); // Douala is UTC+1
+const yesterday = new Date(Date.now() + 3_600_000 - 86_400_000).toISOString().slice(0, 10);
+
+beforeAll(async () => {
+  world = await listeningPaymentsWorld();
+  const { customer, owner } = world.actors;
+  await world.testApp.services.ledger.submit([
+    {
+      id: `fund:${customer.userId}`,
+      debitAccountId: worldId('XAF'),
+      creditAccountId: customerWalletId(customer.userId, 'XAF'),
+      amountMinor: 100_000n,
+      currency: 'XAF',
+      code: 'adjustment',
+      flags: {},
+    },
+  ]);
+  const orders: { id: string; deliveryPin: string; pricing: { totalMinor: number } }[] = [];
+  for (let i = 0; i < 3; i += 1) {
+    const placed = await placeOrder(world, customer.accessToken);
+    expect(placed.statusCode, placed.body).toBe(201);
+    orders.push(placed.json());
+  }
+  const step = async (
+    orderId: string,
+    action: string,
+    token: string,
+    payload: Record<string, unknown> = {},
+  ) => {
+    const response = await act(world, orderId, action, token, payload);
+    expect(response.statusCode, `${action}: ${response.body}`).toBe(200);
+    return response.json();
+  };
+  const first = orders[0]!;
+  const { pickupCode } = await step(first.id, 'accept', owner.accessToken, { preparationMinutes: 10 });
+  await step(first.id, 'prepare', owner.accessToken);
+  await step(first.id, 'claim', world.driver.accessToken);
+  await step(first.id, 'ready', owner.accessToken);
+  await step(first.id, 'pickup', world.driver.accessToken, { pickupCode });
+  await step(first.id, 'deliver', world.driver.accessToken, { deliveryPin: first.deliveryPin });
+  await step(orders[1]!.id, 'cancel', customer.accessToken, { reason: 'changed my mind' });
+  delivered = { id: first.id, totalMinor: first.pricing.totalMinor };
+}, 180_000);
+afterAll(async () => world?.testApp.close());
+
+const admin = () => authHeader(world.actors.admin.accessToken);
+const report = (query: string, headers = admin()) =>
+  world.testApp.app.inject({ method: 'GET', url: `/v1/admin/analytics/orders?${query}`, headers });
+
+describe('order analytics', () => {
+  it('counts the orders of the day, by day, restaurant and city; revenue is what was delivered', async () => {
+    const expected = {
+      orders: 3,
+      delivered: 1,
+      cancelled: 1,
+      grossMinor: delivered.totalMinor,
+      averageBasketMinor: delivered.totalMinor,
+    };
+    const byDay = await until(
+      async () => (await report(`groupBy=day&from=${yesterday}&to=${today}`)).json(),
+      (body: {
+        items: { key: string; delivered: number; cancelled: number; paid: number; grossMinor: number }[];
+      }) => body.items.some((row) => row.key === today && row.delivered === 1 && row.cancelled === 1),
+      30_000,
+    );
+    expect(byDay.items).toEqual([expect.objectContaining({ key: today, label: today, ...expected })]);
+    expect(byDay.items[0]!.paid).toBeGreaterThanOrEqual(2);
+    expect(byDay.items[0]!.grossMinor).toBeGreaterThan(0);
+
+    const byRestaurant = (await report(`groupBy=restaurant&from=${today}&to=${today}`)).json();
+    expect(byRestaurant.items).toEqual([expect.objectContaining({ key: world.restaurantId, ...expected })]);
+    expect(typeof byRestaurant.items[0].label).toBe('string');
+
+    const byCity = (await report(`groupBy=city&from=${today}&to=${today}`)).json();
+    expect(byCity.items).toEqual([expect.objectContaining({ key: 'douala', label: 'Douala', ...expected })]);
+
+    const before = (await report(`groupBy=day&from=2020-01-01&to=2020-01-31`)).json();
+    expect(before).toEqual({ items: [], nextCursor: null });
+  });
+
+  it('pages follow the cursor, and the CSV streams every group across its pages with hostile names escaped', async () => {
+    // 700 restaurants' past orders written into the read model (more than one CSV page of 500).
+    const day = '2025-03-10';
+    const rows = Array.from({ length: 700 }, (_, index) => ({
+      order_id: randomUUID(),
+      restaurant_id: randomUUID(),
+      restaurant_name: index === 0 ? '=HYPERLINK("http://x"), Chez "Mama"' : `Resto ${index}`,
+      day,
+      created_at: `${day}T12:00:00Z`,
+      latitude: 3.87,
+      longitude: 11.52, // Yaoundé
+      total_minor: 1_000 + index,
+      discount_minor: 0,
+      delivery_fee_minor: 500,
+      tip_minor: 0,
+      paid: true,
+      outcome: 'delivered',
+    }));
+    const db = world.testApp.services.runtime.database.db;
+    for (let i = 0; i < rows.length; i += 100)
+      await db
+        .insertInto('admin_analytics_orders' as never)
+        .values(rows.slice(i, i + 100) as never)
+        .execute();
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const response = await report(
+        `groupBy=restaurant&from=${day}&to=${day}&limit=300${cursor === null ? '' : `&cursor=${cursor}`}`,
+      );
+      expect(response.statusCode, response.body).toBe(200);
+      const body = response.json() as { items: { key: string }[]; nextCursor: string | null };
+      seen.push(...body.items.map((item) => item.key));
+      cursor = body.nextCursor;
+      pages += 1;
+    } while (cursor !== null);
+    expect(pages).toBe(3);
+    expect(seen).toEqual(rows.map((row) => row.restaurant_id).sort());
+
+    const csv = await world.testApp.app.inject({
+      method: 'GET',
+      url: `/v1/admin/analytics/orders.csv?groupBy=restaurant&from=${day}&to=${day}`,
+      headers: admin(),
+    });
+    expect(csv.statusCode, csv.body.slice(0, 300)).toBe(200);
+    expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(csv.headers['content-disposition']).toContain('orders-by-restaurant');
+    const lines = csv.body.split('\r\n').filter((line) => line.length > 0);
+    expect(lines[0]).toBe(
+      '\uFEFFkey,label,orders,paid,delivered,cancelled,grossMinor,discountMinor,deliveryFeesMinor,tipsMinor,averageBasketMinor',
+    );
+    expect(lines).toHaveLength(701);
+    const hostile = lines.find((line) => line.startsWith(rows[0]!.restaurant_id))!;
+    expect(hostile).toBe(
+      `${rows[0]!.restaurant_id},"'=HYPERLINK(""http://x""), Chez ""Mama""",1,1,1,0,1000,0,500,0,1000`,
+    );
+    const total = lines.slice(1).reduce((sum, line) => sum + Number(line.split(',').at(-5)), 0);
+    expect(total).toBe(rows.reduce((sum, row) => sum + row.total_minor, 0));
+
+    const byCity = (await report(`groupBy=city&from=${day}&to=${day}`)).json();
+    expect(byCity.items).toEqual([expect.objectContaining({ key: 'yaounde', orders: 700, delivered: 700 })]);
+    const counted = await sql<{
+      n: string;
+    }>`SELECT count(*) AS n FROM admin_analytics_orders WHERE day = ${day}`.execute(db);
+    expect(Number(counted.rows[0]!.n)).toBe(700);
+  });
+
+  it('bad periods and parameters are a problem; only admins read it', async () => {
+    for (const query of [
+      `groupBy=day&from=${today}&to=${yesterday}`,
+      'groupBy=day&from=2024-01-01&to=2025-06-01',
+      'groupBy=day&from=2026-02-30&to=2026-03-01',
+      `groupBy=week&from=${today}&to=${today}`,
+      `groupBy=day&from=${today}`,
+      `groupBy=day&from=${today}&to=${today}&extra=1`,
+      `groupBy=day&from=${today}&to=${today}&cursor=%2F%2F`,
+      `groupBy=day&from=${today}&to=${today}&limit=100000`,
+    ]) {
+      const refused = await report(query);
+      expect(refused.statusCode, query).toBe(400);
+      expect(refused.headers['content-type']).toContain('application/problem+json');
+    }
+    expect((await report('groupBy=day&from=2024-01-01&to=2025-06-01')).json().code).toBe(
+      'analytics_range_invalid',
+    );
+    const csv = await world.testApp.app.inject({
+      method: 'GET',
+      url: `/v1/admin/analytics/orders.csv?groupBy=day&from=${today}&to=${yesterday}`,
+      headers: admin(),
+    });
+    expect(csv.statusCode).toBe(400);
+    expect(csv.json().code).toBe('analytics_range_invalid');
+    for (const token of [
+      world.actors.owner.accessToken,
+      world.actors.customer.accessToken,
+      world.support.accessToken,
+    ]) {
+      expect((await report(`groupBy=day&from=${today}&to=${today}`, authHeader(token))).statusCode).toBe(403);
+    }
+    const anonymous = await world.testApp.app.inject({
+      method: 'GET',
+      url: `/v1/admin/analytics/orders?groupBy=day&from=${today}&to=${today}`,
+    });
+    expect(anonymous.statusCode).toBe(401);
+  });
+});
