@@ -704,3 +704,20 @@ export const PROBLEM_VALUES_FR: Readonly<Record<string, string>> = {
   'Too many wrong pickup codes': 'Trop de codes de retrait incorrects',
   'Too many wrong delivery PINs': 'Trop de codes de livraison incorrects',
 };
+
+/**
+ * The messages of `errors` lists that contexts build (not schema validation, whose French is in
+ * validation-messages.ts), in French; a test renders each source text and checks it translates.
+ */
+export const PROBLEM_ITEM_MESSAGES_FR: Readonly<Record<string, string>> = {
+  // identity's password policy (password-policy.ts, PASSWORD_PROBLEM_TEXT)
+  'use at least ${PASSWORD_MIN_LENGTH} characters': 'utilisez au moins ${PASSWORD_MIN_LENGTH} caractères',
+  'use at most ${PASSWORD_MAX_LENGTH} characters': 'utilisez au plus ${PASSWORD_MAX_LENGTH} caractères',
+  'mix at least three of lower case, upper case, digits and symbols (or two in ${PASSPHRASE_LENGTH}+ characters)':
+    'mélangez au moins trois types parmi minuscules, majuscules, chiffres et symboles (ou deux en ${PASSPHRASE_LENGTH} caractères ou plus)',
+  'this password is too common': 'ce mot de passe est trop courant',
+  'do not use your phone number': 'n’utilisez pas votre numéro de téléphone',
+  'avoid long runs of one character': 'évitez les longues suites d’un même caractère',
+  // the edge's text guard (text-guard.ts)
+  'holds a NUL character or a lone surrogate': 'contient un caractère NUL ou un demi-caractère isolé',
+};

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PROBLEM_DETAILS_FR } from './problem-details-fr.js';
-import { frenchDetail, splitTemplate } from './problem-details.js';
+import { frenchDetail, frenchErrorMessage, splitTemplate } from './problem-details.js';
+import { problemBody } from './problem.js';
 import { thrownDetails } from './problem-details-scan.js';
 
 const thrown = thrownDetails('src');
@@ -75,5 +76,34 @@ describe('a French detail', () => {
   it('is a fixed text’s own French, and nothing for a text the table does not hold', () => {
     expect(frenchDetail('There is no such order.')).toBe('Cette commande n’existe pas.');
     expect(frenchDetail('Something nobody throws.')).toBeUndefined();
+  });
+});
+
+describe('the messages of a context’s errors list', () => {
+  it('has the French of every password-policy message, with its limit', async () => {
+    const { PASSWORD_PROBLEM_TEXT } = await import('../modules/identity/password-policy.js');
+    const untranslated = Object.values(PASSWORD_PROBLEM_TEXT).filter(
+      (message) => frenchErrorMessage(message) === undefined,
+    );
+    expect(untranslated).toEqual([]);
+    expect(frenchErrorMessage(PASSWORD_PROBLEM_TEXT.too_short)).toMatch(/^utilisez au moins \d+ caractères$/);
+  });
+
+  it('is put in French in a French problem, and left as it is in English', () => {
+    const extensions = {
+      errors: [{ path: 'body/password', message: 'this password is too common', code: 'common_password' }],
+    };
+    const french = problemBody(400, 'weak_password', 'The password does not meet the policy.', {
+      language: 'fr',
+      extensions,
+    });
+    expect(french.errors).toEqual([
+      { path: 'body/password', message: 'ce mot de passe est trop courant', code: 'common_password' },
+    ]);
+    expect(french.detail).toBe('Le mot de passe ne respecte pas la politique.');
+    const english = problemBody(400, 'weak_password', 'The password does not meet the policy.', {
+      extensions,
+    });
+    expect(english.errors).toEqual(extensions.errors);
   });
 });

@@ -6,7 +6,7 @@
  * text is not in the table (a detail built elsewhere): the caller falls back to the code's French
  * description.
  */
-import { PROBLEM_DETAILS_FR, PROBLEM_VALUES_FR } from './problem-details-fr.js';
+import { PROBLEM_DETAILS_FR, PROBLEM_ITEM_MESSAGES_FR, PROBLEM_VALUES_FR } from './problem-details-fr.js';
 
 interface Template {
   pattern: RegExp;
@@ -48,10 +48,15 @@ export function splitTemplate(template: string): { fixed: string[]; placeholders
   return { fixed, placeholders };
 }
 
-function compile(): { exact: Map<string, string>; templates: Template[] } {
+interface Table {
+  exact: Map<string, string>;
+  templates: Template[];
+}
+
+function compile(table: Readonly<Record<string, string>>): Table {
   const exact = new Map<string, string>();
   const templates: Template[] = [];
-  for (const [english, french] of Object.entries(PROBLEM_DETAILS_FR)) {
+  for (const [english, french] of Object.entries(table)) {
     const { fixed, placeholders } = splitTemplate(english);
     if (placeholders.length === 0) {
       exact.set(english, french);
@@ -66,7 +71,8 @@ function compile(): { exact: Map<string, string>; templates: Template[] } {
   return { exact, templates };
 }
 
-const TABLE = compile();
+const DETAILS = compile(PROBLEM_DETAILS_FR);
+const ITEM_MESSAGES = compile(PROBLEM_ITEM_MESSAGES_FR);
 
 /**
  * A value the English detail carried, in French when it is one of the English phrases the
@@ -82,9 +88,21 @@ function frenchValue(value: string): string {
 
 /** The French of an English problem detail, or undefined when the table has none. */
 export function frenchDetail(english: string): string | undefined {
-  const fixed = TABLE.exact.get(english);
+  return translate(DETAILS, english);
+}
+
+/**
+ * The French of one message of a problem's `errors` list built by a context (the password
+ * policy's, the text guard's), or undefined; schema validation messages come in French already.
+ */
+export function frenchErrorMessage(english: string): string | undefined {
+  return translate(ITEM_MESSAGES, english);
+}
+
+function translate(table: Table, english: string): string | undefined {
+  const fixed = table.exact.get(english);
   if (fixed !== undefined) return fixed;
-  for (const template of TABLE.templates) {
+  for (const template of table.templates) {
     const match = template.pattern.exec(english);
     if (match === null) continue;
     const values = new Map(

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import Type from 'typebox';
 import { PROBLEM_CATALOGUE, type Language } from './problem-catalogue.js';
-import { frenchDetail } from './problem-details.js';
+import { frenchDetail, frenchErrorMessage } from './problem-details.js';
 
 /**
  * RFC 9457 problem details. Every error that reaches a client is one of these, with a stable
@@ -149,6 +149,7 @@ export function problemBody(
     detail === undefined || language === 'en'
       ? detail
       : (context.detailFr ?? frenchDetail(detail) ?? entry?.fr.description ?? detail);
+  const extensions = language === 'fr' ? frenchErrorItems(context.extensions) : context.extensions;
   return {
     type: `${(context.baseUrl ?? '').replace(/\/$/, '')}/problems/${code}`,
     title: entry?.[language].title ?? STATUS_CODES[status] ?? 'Error',
@@ -157,6 +158,23 @@ export function problemBody(
     ...(localizedDetail === undefined ? {} : { detail: localizedDetail }),
     ...(context.instance === undefined ? {} : { instance: context.instance }),
     ...(context.requestId === undefined ? {} : { requestId: context.requestId }),
-    ...context.extensions,
+    ...extensions,
+  };
+}
+
+/** The `errors` list of a problem with each message a context built in French (when known). */
+function frenchErrorItems(
+  extensions: Record<string, unknown> | undefined,
+): Record<string, unknown> | undefined {
+  const errors = extensions?.errors;
+  if (!Array.isArray(errors)) return extensions;
+  return {
+    ...extensions,
+    errors: errors.map((item: unknown) => {
+      if (typeof item !== 'object' || item === null) return item;
+      const message = (item as { message?: unknown }).message;
+      const french = typeof message === 'string' ? frenchErrorMessage(message) : undefined;
+      return french === undefined ? item : { ...item, message: french };
+    }),
   };
 }
