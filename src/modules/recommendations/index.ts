@@ -23,10 +23,27 @@ import { registerRecommendationRoutes } from './routes.js';
 import { createRecommendations } from './service.js';
 import type { RecommendationsService } from './service.js';
 import type { RecommendationTables } from './tables.js';
+import { CITY_CENTRES } from './features.js';
+import { openMeteoWeather } from './weather/open-meteo.js';
+import type { WeatherProvider } from './weather/port.js';
+import { simulatedWeather } from './weather/simulator.js';
+import { createWeatherService, type WeatherService } from './weather/weather-service.js';
+import type { Config } from '../../config/index.js';
 
 export type { RecommendationsService, Recommendations } from './service.js';
 export type { PreparationService } from './preparation-service.js';
 export { recommendationsProjection, RECOMMENDATIONS_PROJECTION } from './projection.js';
+
+/** The weather provider the config names (open-meteo in production, the simulator otherwise). */
+function weatherProvider(config: Config): WeatherProvider | null {
+  const chosen = config.WEATHER_PROVIDER ?? (config.isProduction ? 'open-meteo' : 'simulator');
+  if (chosen === 'season') return null;
+  if (chosen === 'simulator') return simulatedWeather();
+  return openMeteoWeather({
+    baseUrl: config.WEATHER_OPEN_METEO_BASE_URL,
+    ...(config.WEATHER_OPEN_METEO_API_KEY === undefined ? {} : { apiKey: config.WEATHER_OPEN_METEO_API_KEY }),
+  });
+}
 
 /** The preparation model's retrain (retrain.ts): daily, 03:40 UTC. */
 export const RETRAIN_CRON = '40 3 * * *';
@@ -43,7 +60,27 @@ export const recommendationsContext = defineContext({
     const status = ranker.status();
     if (status.loaded) logger.info({ version: status.version }, 'recommendations: model loaded');
     else logger.warn({ error: status.error }, 'recommendations: no model, popularity is served');
-    const recommendations = createRecommendations({ db, catalog: catalog.ranking, ranker, logger });
+    const provider = weatherProvider(config);
+    const weather: WeatherService | undefined =
+      provider === null
+        ? undefined
+        : createWeatherService({
+            provider,
+            logger,
+            settings: {
+              cacheSeconds: config.WEATHER_CACHE_SECONDS,
+              staleSeconds: config.WEATHER_STALE_SECONDS,
+              timeoutMs: config.WEATHER_TIMEOUT_MS,
+              retryAfterSeconds: config.WEATHER_RETRY_AFTER_SECONDS,
+            },
+          });
+    const recommendations = createRecommendations({
+      db,
+      catalog: catalog.ranking,
+      ranker,
+      logger,
+      ...(weather === undefined ? {} : { weather }),
+    });
     const preparationModel = await loadRegressionModel(
       resolve(config.PREPARATION_MODEL_PATH),
       PREPARATION_FEATURE_NAMES,
@@ -63,6 +100,8 @@ export const recommendationsContext = defineContext({
         retrain,
         // Both the ranker's history and the kitchens' state.
         async refresh() {
+          // The cities' weather is asked for when it is not fresh (behind, never awaited here).
+          for (const centre of Object.values(CITY_CENTRES)) weather?.rainAt(centre, Date.now());
           await Promise.all([recommendations.refresh(), preparation.refresh()]);
         },
       };
@@ -87,6 +126,17 @@ export const recommendationsContext = defineContext({
           detail: now.loaded
             ? `model ${now.version ?? 'unversioned'} loaded`
             : `no model: popularity served (${now.error ?? 'not loaded'})`,
+        };
+      },
+    });
+    // Never fails readiness (the season answers without a provider): says where the weather comes from.
+    runtime.readiness.push({
+      name: 'weather',
+      check: async () => {
+        if (weather === undefined) return { detail: 'no provider: the season’s weather is used' };
+        const now = weather.status();
+        return {
+          detail: `${now.provider}: ${now.cells} places cached, last reading ${now.lastSuccessAt ?? 'never'}${now.lastError === null ? '' : `, last error ${now.lastError}`}`,
         };
       },
     });
