@@ -15,6 +15,7 @@ import { DEMAND_FEATURE_NAMES } from './demand.js';
 import { createDemandForecasts } from './demand-service.js';
 import { registerForecastRoutes } from './forecast-routes.js';
 import { createPreparationRetrain, RETRAIN_QUEUE, type PreparationRetrain } from './retrain.js';
+import { createRankerRetrain, type RankerRetrain } from './ranker-retrain.js';
 import { PREPARATION_FEATURE_NAMES } from './preparation.js';
 import { createPreparation, type PreparationService } from './preparation-service.js';
 import { loadRegressionModel } from './regression-model.js';
@@ -45,7 +46,7 @@ function weatherProvider(config: Config): WeatherProvider | null {
   });
 }
 
-/** The preparation model's retrain (retrain.ts): daily, 03:40 UTC. */
+/** The models' retrain (retrain.ts, ranker-retrain.ts): daily, 03:40 UTC. */
 export const RETRAIN_CRON = '40 3 * * *';
 
 export const recommendationsContext = defineContext({
@@ -93,18 +94,29 @@ export const recommendationsContext = defineContext({
       );
     const preparation = createPreparation({ db, model: preparationModel });
     const retrain = createPreparationRetrain({ db, model: preparationModel, audit: identity.audit, logger });
-    const service: RecommendationsService & { preparation: PreparationService; retrain: PreparationRetrain } =
-      {
-        ...recommendations,
-        preparation,
-        retrain,
-        // Both the ranker's history and the kitchens' state.
-        async refresh() {
-          // The cities' weather is asked for when it is not fresh (behind, never awaited here).
-          for (const centre of Object.values(CITY_CENTRES)) weather?.rainAt(centre, Date.now());
-          await Promise.all([recommendations.refresh(), preparation.refresh()]);
-        },
-      };
+    const rankerRetrain = createRankerRetrain({
+      db,
+      ranker,
+      items: () => recommendations.candidateItems(),
+      audit: identity.audit,
+      logger,
+    });
+    const service: RecommendationsService & {
+      preparation: PreparationService;
+      retrain: PreparationRetrain;
+      rankerRetrain: RankerRetrain;
+    } = {
+      ...recommendations,
+      preparation,
+      retrain,
+      rankerRetrain,
+      // Both the ranker's history and the kitchens' state.
+      async refresh() {
+        // The cities' weather is asked for when it is not fresh (behind, never awaited here).
+        for (const centre of Object.values(CITY_CENTRES)) weather?.rainAt(centre, Date.now());
+        await Promise.all([recommendations.refresh(), preparation.refresh()]);
+      },
+    };
     const demandModel = await loadRegressionModel(
       resolve(config.DEMAND_MODEL_PATH),
       DEMAND_FEATURE_NAMES,
@@ -122,10 +134,12 @@ export const recommendationsContext = defineContext({
       name: 'recommendations-model',
       check: async () => {
         const now = ranker.status();
+        const state = now.loaded
+          ? `model ${now.version ?? 'unversioned'} loaded`
+          : `no model: popularity served (${now.error ?? 'not loaded'})`;
+        const run = rankerRetrain.last();
         return {
-          detail: now.loaded
-            ? `model ${now.version ?? 'unversioned'} loaded`
-            : `no model: popularity served (${now.error ?? 'not loaded'})`,
+          detail: run === null ? state : `${state}; last retrain ${run.at}: ${run.outcome} (${run.reason})`,
         };
       },
     });
@@ -189,8 +203,15 @@ export const recommendationsContext = defineContext({
           queue: RETRAIN_QUEUE,
           concurrency: 1,
           attempts: 2,
+          // The preparation model, then the ranker (with the catalog of the last refresh); a
+          // failure of the first does not keep the second from running.
           async handler(data: { at: string }) {
-            await retrain.run(new Date(data.at));
+            const at = new Date(data.at);
+            const preparationRun = await Promise.allSettled([retrain.run(at)]);
+            if (recommendations.candidateItems().length === 0) await recommendations.refresh();
+            const rankerRun = await Promise.allSettled([rankerRetrain.run(at)]);
+            const failed = [...preparationRun, ...rankerRun].find((result) => result.status === 'rejected');
+            if (failed !== undefined) throw failed.reason;
           },
         },
       ],

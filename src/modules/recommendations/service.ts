@@ -98,6 +98,8 @@ export interface RecommendationsService {
   /** Folds newly placed orders, re-reads the catalog and reloads a changed model. */
   refresh(): Promise<void>;
   status(): { model: RankerStatus; orders: number; dishes: number; refreshedAt: string | null };
+  /** The catalog's orderable dishes as of the last refresh (the ranker retrain's candidates). */
+  candidateItems(): readonly CandidateItem[];
   /** The person's share: the orders the ranker knows of (counts only) and their erasure. */
   personalData: {
     export(customerId: string): Promise<{ ordersKnown: number }>;
@@ -348,6 +350,7 @@ export function createRecommendations(options: {
       };
     },
     status: () => ({ model: ranker.status(), orders: stats.orders, dishes: byId.size, refreshedAt }),
+    candidateItems: () => candidates,
     personalData: {
       async export(customerId) {
         const row = await db
