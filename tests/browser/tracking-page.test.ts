@@ -51,11 +51,9 @@ describe.skipIf(!available)('tracking page in headless Chromium', () => {
     await page.waitForSelector('#status[data-status="PLACED"]', { timeout: 10_000 });
     expect(await page.textContent('#restaurant')).toBe('Chez Mama Ngono');
     expect(await page.textContent('#address')).toBe('•••, Bonapriso, Douala');
-    await page.waitForFunction(
-      "document.getElementById('live')?.textContent === 'En direct'",
-      undefined,
-      { timeout: 10_000 },
-    );
+    await page.waitForFunction("document.getElementById('live')?.textContent === 'En direct'", undefined, {
+      timeout: 10_000,
+    });
     // A marker on the window: a reload would wipe it.
     await page.evaluate('window.marker = 42');
 
