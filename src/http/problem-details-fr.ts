@@ -676,6 +676,10 @@ export const PROBLEM_DETAILS_FR: Readonly<Record<string, string>> = {
     'L’expérience ${input.key} tourne avec une autre définition : arrêtez-la d’abord.',
   'Experiment ${input.key} ran and was stopped; its figures stay. Results are per key: an experiment runs once.':
     'L’expérience ${input.key} a tourné puis a été arrêtée ; ses chiffres restent. Les résultats sont par clé : une expérience ne tourne qu’une fois.',
+  'a delivery discount is at most the delivery fee':
+    'une remise sur la livraison ne dépasse pas les frais de livraison',
+  'Another order took your last free delivery of the month; place the order again.':
+    'Une autre commande a pris votre dernière livraison gratuite du mois ; passez de nouveau la commande.',
 };
 
 /**
