@@ -577,6 +577,36 @@ export const EnvironmentSchema = Type.Object({
     description:
       'the ONNX demand forecast GET /v1/admin/forecasts/demand serves (unreadable: the seasonal-naive forecast)',
   }),
+  WEATHER_PROVIDER: Type.Optional(
+    Type.Union([Type.Literal('open-meteo'), Type.Literal('simulator'), Type.Literal('season')], {
+      description:
+        'where the models read the weather: open-meteo (its HTTP API), simulator (development and tests only) or season (the calendar alone); default open-meteo in production, simulator otherwise',
+    }),
+  ),
+  WEATHER_OPEN_METEO_BASE_URL: Type.String({
+    pattern: '^https?://',
+    default: 'https://api.open-meteo.com',
+    description: 'the Open-Meteo forecast API base URL (https://customer-api.open-meteo.com with a key)',
+  }),
+  WEATHER_OPEN_METEO_API_KEY: Type.Optional(
+    Type.String({ minLength: 1, description: 'an Open-Meteo customer API key (commercial use)' }),
+  ),
+  WEATHER_TIMEOUT_MS: PositiveInteger(
+    1_500,
+    'how long a weather call may take before it counts as failed (requests never wait for it), ms',
+  ),
+  WEATHER_CACHE_SECONDS: PositiveInteger(
+    900,
+    'how long a place’s weather reading is used before it is fetched again',
+  ),
+  WEATHER_STALE_SECONDS: PositiveInteger(
+    10_800,
+    'how old a reading may be and still be used while the provider fails (then the season’s weather)',
+  ),
+  WEATHER_RETRY_AFTER_SECONDS: PositiveInteger(
+    60,
+    'seconds before a place whose weather call failed is asked again',
+  ),
   RECOMMENDATIONS_REFRESH_SECONDS: PositiveInteger(
     30,
     'seconds between folding newly placed orders (and catalog changes) into the ranker’s features',
@@ -1273,6 +1303,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     for (const [name, message] of providerCredentialProblems(parsed))
       if (!bad.has(name)) bad.set(name, message);
   }
+  // Simulated weather would feed the live models made-up rain.
+  if (isProduction && parsed.WEATHER_PROVIDER === 'simulator' && !bad.has('WEATHER_PROVIDER'))
+    bad.set('WEATHER_PROVIDER', 'WEATHER_PROVIDER must not be simulator in production');
   // The S3 store has no fallback: a missing bucket or credential is named here, not at the first upload.
   if (parsed.FILES_STORE === 's3') {
     for (const name of ['S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const) {

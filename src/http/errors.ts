@@ -9,6 +9,7 @@ import { DomainError, type ErrorKind } from '../shared/errors.js';
 import { isDependencyOutage } from '../shared/outage.js';
 import { HttpProblem, problemBody } from './problem.js';
 import { requestedLanguage, type Language } from './problem-catalogue.js';
+import { validationItems } from './validation-messages.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -135,11 +136,31 @@ export { isDependencyOutage };
 /** Seconds a client is asked to wait after a dependency outage. */
 export const OUTAGE_RETRY_AFTER_SECONDS = 5;
 
-function validationErrors(error: FastifyError): { path: string; message: string }[] {
-  return (error.validation ?? []).slice(0, 20).map((item) => ({
-    path: `${error.validationContext ?? 'body'}${item.instancePath ?? ''}`,
-    message: item.message ?? 'is invalid',
-  }));
+/** Extensions that depend on the problem's language (validation messages). */
+type Extensions = Record<string, unknown> | ((language: Language) => Record<string, unknown>);
+
+/**
+ * A schema validation failure: `errors` lists each field and rule in the reader's language, and
+ * the detail names the first (issue #25).
+ */
+function sendValidationProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: FastifyError,
+): Promise<FastifyReply> {
+  const part = error.validationContext ?? 'body';
+  const errors = error.validation ?? [];
+  const [english] = validationItems(errors, part, 'en');
+  const [french] = validationItems(errors, part, 'fr');
+  return sendProblem(
+    request,
+    reply,
+    400,
+    'validation_failed',
+    english === undefined ? 'The request is invalid.' : `${english.path} ${english.message}.`,
+    (language) => ({ errors: validationItems(errors, part, language) }),
+    french === undefined ? undefined : `${french.path} ${french.message}.`,
+  );
 }
 
 export async function sendProblem(
@@ -148,14 +169,14 @@ export async function sendProblem(
   status: number,
   code: string,
   detail: string | undefined,
-  extensions?: Record<string, unknown>,
+  extensions?: Extensions,
   detailFr?: string,
 ): Promise<FastifyReply> {
   const language = await problemLanguage(request, status);
   const body = problemBody(status, code, detail, {
     instance: request.url.split('?')[0],
     requestId: request.id,
-    extensions,
+    extensions: typeof extensions === 'function' ? extensions(language) : extensions,
     baseUrl: request.server.hasDecorator('publicBaseUrl') ? request.server.publicBaseUrl : undefined,
     language,
     ...(detailFr === undefined ? {} : { detailFr }),
@@ -189,11 +210,7 @@ export function registerErrorHandlers(app: FastifyInstance): void {
         error.status >= 500 ? undefined : error.detailFr,
       );
     }
-    if (error.validation !== undefined) {
-      return sendProblem(request, reply, 400, 'validation_failed', 'The request is invalid.', {
-        errors: validationErrors(error),
-      });
-    }
+    if (error.validation !== undefined) return sendValidationProblem(request, reply, error);
     const known = error.code === undefined ? undefined : CLIENT_ERROR_CODES[error.code];
     if (known !== undefined) return sendProblem(request, reply, known.status, known.code, known.detail);
     const status = error.statusCode ?? 500;

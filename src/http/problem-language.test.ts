@@ -26,12 +26,22 @@ describe('the catalogue in French', () => {
 });
 
 describe('a problem answered in French', () => {
-  it('titles and explains the code in French instead of the English detail', () => {
+  it('titles the code in French and gives this occurrence’s detail in French', () => {
     const entry = PROBLEM_CATALOGUE.get('order_not_found')!;
     const french = problemBody(404, 'order_not_found', 'There is no such order.', { language: 'fr' });
-    expect(french).toMatchObject({ title: entry.fr.title, detail: entry.fr.description });
+    expect(french).toMatchObject({ title: entry.fr.title, detail: 'Cette commande n’existe pas.' });
     const english = problemBody(404, 'order_not_found', 'There is no such order.', { language: 'en' });
     expect(english).toMatchObject({ title: entry.en.title, detail: 'There is no such order.' });
+    const limit = problemBody(422, 'too_many_cities', 'At most 25 cities.', { language: 'fr' });
+    expect(limit.detail).toBe('Au plus 25 villes.');
+  });
+
+  it('explains the code in French when the detail is not one the table holds', () => {
+    const entry = PROBLEM_CATALOGUE.get('order_not_found')!;
+    const french = problemBody(404, 'order_not_found', 'Built somewhere the scan cannot see.', {
+      language: 'fr',
+    });
+    expect(french.detail).toBe(entry.fr.description);
   });
 
   it('uses the thrower’s own French for this occurrence when there is one', () => {

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import Type from 'typebox';
 import { PROBLEM_CATALOGUE, type Language } from './problem-catalogue.js';
+import { frenchDetail, frenchErrorMessage } from './problem-details.js';
 
 /**
  * RFC 9457 problem details. Every error that reaches a client is one of these, with a stable
@@ -14,7 +15,7 @@ export interface ProblemBody {
   detail?: string;
   instance?: string;
   requestId?: string;
-  errors?: { path: string; message: string }[];
+  errors?: { path: string; message: string; rule?: string }[];
   [extension: string]: unknown;
 }
 
@@ -29,7 +30,17 @@ export const ProblemSchema = Type.Object(
     detail: Type.Optional(Type.String({ description: 'This occurrence, in words' })),
     instance: Type.Optional(Type.String({ description: 'The path of the request' })),
     requestId: Type.Optional(Type.String({ description: 'Give it to support' })),
-    errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+    errors: Type.Optional(
+      Type.Array(
+        Type.Object({
+          path: Type.String({ description: 'The field: the request part and the JSON pointer' }),
+          message: Type.String({ description: 'The rule it breaks, in the problem’s language' }),
+          rule: Type.Optional(
+            Type.String({ description: 'The schema keyword broken (required, maxLength, …)' }),
+          ),
+        }),
+      ),
+    ),
   },
   {
     additionalProperties: true,
@@ -131,12 +142,14 @@ export function problemBody(
 ): ProblemBody {
   const language = context.language ?? 'en';
   const entry = PROBLEM_CATALOGUE.get(code) ?? PROBLEM_CATALOGUE.get(GENERIC_CODE[status] ?? '');
-  // The detail a person reads, in their language: the thrower's French, else the code's French
-  // description (the English detail names this occurrence; the French one explains the code).
+  // The detail a person reads, in their language: the thrower's French, else this occurrence's
+  // French from the table of thrown details (problem-details-fr.ts), else the code's French
+  // description (a detail built where the table cannot see it).
   const localizedDetail =
     detail === undefined || language === 'en'
       ? detail
-      : (context.detailFr ?? entry?.fr.description ?? detail);
+      : (context.detailFr ?? frenchDetail(detail) ?? entry?.fr.description ?? detail);
+  const extensions = language === 'fr' ? frenchErrorItems(context.extensions) : context.extensions;
   return {
     type: `${(context.baseUrl ?? '').replace(/\/$/, '')}/problems/${code}`,
     title: entry?.[language].title ?? STATUS_CODES[status] ?? 'Error',
@@ -145,6 +158,23 @@ export function problemBody(
     ...(localizedDetail === undefined ? {} : { detail: localizedDetail }),
     ...(context.instance === undefined ? {} : { instance: context.instance }),
     ...(context.requestId === undefined ? {} : { requestId: context.requestId }),
-    ...context.extensions,
+    ...extensions,
+  };
+}
+
+/** The `errors` list of a problem with each message a context built in French (when known). */
+function frenchErrorItems(
+  extensions: Record<string, unknown> | undefined,
+): Record<string, unknown> | undefined {
+  const errors = extensions?.errors;
+  if (!Array.isArray(errors)) return extensions;
+  return {
+    ...extensions,
+    errors: errors.map((item: unknown) => {
+      if (typeof item !== 'object' || item === null) return item;
+      const message = (item as { message?: unknown }).message;
+      const french = typeof message === 'string' ? frenchErrorMessage(message) : undefined;
+      return french === undefined ? item : { ...item, message: french };
+    }),
   };
 }

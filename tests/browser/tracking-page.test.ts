@@ -46,21 +46,21 @@ describe.skipIf(!available)('tracking page in headless Chromium', () => {
     page.on('console', (message) => {
       if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
     });
-    await page.goto(`${base}/track/${token}`);
+    // French by ?lang (the page's language link); the script's texts come from the page.
+    await page.goto(`${base}/track/${token}?lang=fr`);
     await page.waitForSelector('#status[data-status="PLACED"]', { timeout: 10_000 });
     expect(await page.textContent('#restaurant')).toBe('Chez Mama Ngono');
     expect(await page.textContent('#address')).toBe('•••, Bonapriso, Douala');
-    await page.waitForFunction(
-      "document.getElementById('live')?.textContent === 'En direct / Live'",
-      undefined,
-      { timeout: 10_000 },
-    );
+    await page.waitForFunction("document.getElementById('live')?.textContent === 'En direct'", undefined, {
+      timeout: 10_000,
+    });
     // A marker on the window: a reload would wipe it.
     await page.evaluate('window.marker = 42');
 
     await act(world, order.id, 'accept', world.actors.owner.accessToken, { preparationMinutes: 20 });
     await page.waitForSelector('#status[data-status="ACCEPTED"]', { timeout: 10_000 });
-    expect(await page.textContent('#status')).toContain('Accepted');
+    expect(await page.textContent('#status')).toBe('Acceptée');
+    expect(await page.textContent('#pin')).toMatch(/^Donnez au livreur le code de livraison à \d chiffres/);
     expect(await page.evaluate('window.marker')).toBe(42);
     expect(await page.locator('#timeline li').count()).toBe(3);
     expect(violations).toEqual([]);

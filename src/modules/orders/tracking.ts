@@ -4,10 +4,18 @@
  * allows only 'self' (the app-wide CSP is `default-src 'none'`). Live over `/ws/track`, with
  * polling as the fallback. The link answers 410 a stated time (policy.trackingExpiryMinutes,
  * 24 h) after delivery or after the order ended otherwise.
+ *
+ * The page and the JSON speak the customer's language (issue #25): `?lang=fr|en` (the page's
+ * language link), else Accept-Language, else the profile language of the order's customer, else
+ * French for the page (English for the JSON, the API's default). The page is rendered once per
+ * language at start; its script takes its texts from the page (tracking-page/texts.ts).
  */
 import { readFileSync } from 'node:fs';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import Type from 'typebox';
+import { PROFILE_LANGUAGE_DECORATOR, type ProfileLanguageLookup } from '../../http/errors.js';
+import { requestedLanguage } from '../../http/problem-catalogue.js';
 import { ProblemSchema } from '../../http/problem.js';
 import { isDomainError } from '../../shared/errors.js';
 import { ordersErrors } from './errors.js';
@@ -15,14 +23,66 @@ import type { OrderState } from './decider.js';
 import type { DriverPosition, DriverPositionPort } from './ports.js';
 import type { OrdersService } from './service.js';
 import { TrackingResponse, TrackParams } from './schemas.js';
+import { PAGE_TEXTS, pinHint, type PageLanguage } from './tracking-page/texts.js';
 import { parseTrackingToken, secretMatches } from './tracking-token.js';
 import { trackingExpiresAt, trackingView } from './views.js';
 
 const asset = (name: string) => readFileSync(new URL(`./tracking-page/${name}`, import.meta.url), 'utf8');
-const PAGE = asset('track.html');
+const TEMPLATE = asset('track.html');
 const SCRIPT = asset('track.js');
 const STYLE = asset('track.css');
 const HOST_PATTERN = /^[A-Za-z0-9.-]+(:\d{1,5})?$/;
+const PageQuery = Type.Object({
+  lang: Type.Optional(Type.String({ maxLength: 8, description: 'fr or en; anything else is ignored' })),
+});
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
+const escapeHtml = (text: string) => text.replace(/[&<>"]/g, (character) => HTML_ESCAPES[character]!);
+
+/** The page in one language: each `{{key}}` is a text of that language; the script's texts as JSON. */
+export function renderTrackingPage(language: PageLanguage): string {
+  const texts = PAGE_TEXTS[language];
+  const otherLang = language === 'fr' ? 'en' : 'fr';
+  const values: Record<string, string> = { ...texts, lang: language, otherLang };
+  // In a data block `<` is the only character that could end it early.
+  const json = JSON.stringify(texts).replace(/</g, '\\u003c');
+  return TEMPLATE.replace(/\{\{(\w+)\}\}/g, (_match, key: string) => {
+    if (key === 'texts') return json;
+    const value = values[key];
+    if (value === undefined)
+      throw new Error(`the tracking page names a text "${key}" that ${language} lacks`);
+    return escapeHtml(value);
+  });
+}
+
+const PAGES: Readonly<Record<PageLanguage, string>> = {
+  fr: renderTrackingPage('fr'),
+  en: renderTrackingPage('en'),
+};
+
+/** The profile language of the order's customer (a signed-up customer; guests have none). */
+async function customerLanguage(
+  request: FastifyRequest,
+  state: OrderState,
+): Promise<PageLanguage | undefined> {
+  const customer = state.order?.customer;
+  if (customer?.kind !== 'user' || !request.server.hasDecorator(PROFILE_LANGUAGE_DECORATOR)) return undefined;
+  const lookup = (request.server as unknown as Record<string, ProfileLanguageLookup>)[
+    PROFILE_LANGUAGE_DECORATOR
+  ]!;
+  try {
+    return await lookup(customer.id);
+  } catch (error) {
+    request.log.warn({ err: error }, 'profile language lookup failed for the tracking page');
+    return undefined;
+  }
+}
+
+/** `?lang=` when it is fr or en, else Accept-Language when it names one of them. */
+function askedLanguage(request: FastifyRequest, lang: string | undefined): PageLanguage | undefined {
+  if (lang === 'fr' || lang === 'en') return lang;
+  return requestedLanguage(request.headers['accept-language']);
+}
 
 /** Resolves a public token to its order, or throws 404 (unknown) / 410 (expired). */
 export async function resolveTrackingToken(
@@ -77,6 +137,20 @@ async function driverPositionOf(
   return (await positions().lastPosition(state.driverId)) ?? null;
 }
 
+/** The customer's language for a page whose token may be invalid or expired (the script says so). */
+async function pageCustomerLanguage(
+  request: FastifyRequest,
+  orders: OrdersService,
+  token: string,
+): Promise<PageLanguage | undefined> {
+  try {
+    return await customerLanguage(request, (await resolveTrackingToken(orders, token)).state);
+  } catch (error) {
+    if (isDomainError(error)) return undefined;
+    throw error;
+  }
+}
+
 export function registerTrackingRoutes(
   root: FastifyInstance,
   orders: OrdersService,
@@ -95,24 +169,39 @@ export function registerTrackingRoutes(
     },
     handler: async (request, reply) => {
       const resolved = await resolveTrackingToken(orders, request.params.token);
+      const language =
+        askedLanguage(request, undefined) ?? (await customerLanguage(request, resolved.state)) ?? 'en';
       reply.header('cache-control', 'no-store');
       reply.header('referrer-policy', 'no-referrer');
+      reply.header('content-language', language);
+      reply.header('vary', 'Accept-Language');
       return {
         ...trackingView(resolved.state),
+        deliveryPinHint: pinHint(language, resolved.state.order!.deliveryPin.length),
         driverPosition: await driverPositionOf(resolved.state, positions),
         expiresAt: resolved.expiresAt === null ? null : new Date(resolved.expiresAt).toISOString(),
       };
     },
   });
 
-  app.get('/track/:token', { schema: { hide: true, params: TrackParams } }, async (request, reply) => {
-    reply.header('content-security-policy', pageCsp(request.headers.host));
-    reply.header('referrer-policy', 'no-referrer');
-    reply.header('cache-control', 'no-store');
-    reply.header('content-type', 'text/html; charset=utf-8');
-    // The token is read by the script from the URL; nothing from the request is echoed into the page.
-    return reply.send(PAGE);
-  });
+  app.get(
+    '/track/:token',
+    { schema: { hide: true, params: TrackParams, querystring: PageQuery } },
+    async (request, reply) => {
+      const language =
+        askedLanguage(request, request.query.lang) ??
+        (await pageCustomerLanguage(request, orders, request.params.token)) ??
+        'fr';
+      reply.header('content-security-policy', pageCsp(request.headers.host));
+      reply.header('referrer-policy', 'no-referrer');
+      reply.header('cache-control', 'no-store');
+      reply.header('content-type', 'text/html; charset=utf-8');
+      reply.header('content-language', language);
+      reply.header('vary', 'Accept-Language');
+      // The token is read by the script from the URL; nothing from the request is echoed into the page.
+      return reply.send(PAGES[language]);
+    },
+  );
   app.get('/track/assets/track.js', { schema: { hide: true } }, async (_request, reply) =>
     sendAsset(reply, 'text/javascript; charset=utf-8', SCRIPT),
   );
@@ -122,4 +211,6 @@ export function registerTrackingRoutes(
 }
 
 export const TRACKING_PAGE_BYTES =
-  Buffer.byteLength(PAGE) + Buffer.byteLength(SCRIPT) + Buffer.byteLength(STYLE);
+  Math.max(Buffer.byteLength(PAGES.fr), Buffer.byteLength(PAGES.en)) +
+  Buffer.byteLength(SCRIPT) +
+  Buffer.byteLength(STYLE);

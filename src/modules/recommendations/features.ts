@@ -91,20 +91,26 @@ export const RAIN_CHANCE = {
   yaounde: [0.05, 0.1, 0.4, 0.55, 0.5, 0.3, 0.15, 0.2, 0.5, 0.6, 0.35, 0.1],
 } as const;
 
-const CITY_CENTRES = {
+/** Douala's and Yaoundé's centres: the season's calendars, and the weather warmed at each refresh. */
+export const CITY_CENTRES = {
   douala: { latitude: 4.0511, longitude: 9.7679 },
   yaounde: { latitude: 3.848, longitude: 11.5021 },
 } as const;
 
-/** The season's weather bucket at a place (the nearer city's calendar; Douala's without a place). */
-export function seasonalRain(at: number, location: { latitude: number; longitude: number } | null): boolean {
+/** The season's chance of rain on a day at a place (the nearer city's calendar; Douala's without a place). */
+export function rainChance(at: number, location: { latitude: number; longitude: number } | null): number {
   const month = new Date(at + LOCAL_OFFSET_MS).getUTCMonth();
   const city =
     location !== null &&
     distanceKm(location, CITY_CENTRES.yaounde) < distanceKm(location, CITY_CENTRES.douala)
       ? 'yaounde'
       : 'douala';
-  return RAIN_CHANCE[city][month]! >= 0.5;
+  return RAIN_CHANCE[city][month]!;
+}
+
+/** The season's weather bucket at a place: rain when the day's chance is at least one half. */
+export function seasonalRain(at: number, location: { latitude: number; longitude: number } | null): boolean {
+  return rainChance(at, location) >= 0.5;
 }
 
 export function localTime(at: number): { hour: number; weekday: number } {

@@ -15,6 +15,7 @@ import { DEMAND_FEATURE_NAMES } from './demand.js';
 import { createDemandForecasts } from './demand-service.js';
 import { registerForecastRoutes } from './forecast-routes.js';
 import { createPreparationRetrain, RETRAIN_QUEUE, type PreparationRetrain } from './retrain.js';
+import { createRankerRetrain, type RankerRetrain } from './ranker-retrain.js';
 import { PREPARATION_FEATURE_NAMES } from './preparation.js';
 import { createPreparation, type PreparationService } from './preparation-service.js';
 import { loadRegressionModel } from './regression-model.js';
@@ -23,12 +24,29 @@ import { registerRecommendationRoutes } from './routes.js';
 import { createRecommendations } from './service.js';
 import type { RecommendationsService } from './service.js';
 import type { RecommendationTables } from './tables.js';
+import { CITY_CENTRES } from './features.js';
+import { openMeteoWeather } from './weather/open-meteo.js';
+import type { WeatherProvider } from './weather/port.js';
+import { simulatedWeather } from './weather/simulator.js';
+import { createWeatherService, type WeatherService } from './weather/weather-service.js';
+import type { Config } from '../../config/index.js';
 
 export type { RecommendationsService, Recommendations } from './service.js';
 export type { PreparationService } from './preparation-service.js';
 export { recommendationsProjection, RECOMMENDATIONS_PROJECTION } from './projection.js';
 
-/** The preparation model's retrain (retrain.ts): daily, 03:40 UTC. */
+/** The weather provider the config names (open-meteo in production, the simulator otherwise). */
+function weatherProvider(config: Config): WeatherProvider | null {
+  const chosen = config.WEATHER_PROVIDER ?? (config.isProduction ? 'open-meteo' : 'simulator');
+  if (chosen === 'season') return null;
+  if (chosen === 'simulator') return simulatedWeather();
+  return openMeteoWeather({
+    baseUrl: config.WEATHER_OPEN_METEO_BASE_URL,
+    ...(config.WEATHER_OPEN_METEO_API_KEY === undefined ? {} : { apiKey: config.WEATHER_OPEN_METEO_API_KEY }),
+  });
+}
+
+/** The models' retrain (retrain.ts, ranker-retrain.ts): daily, 03:40 UTC. */
 export const RETRAIN_CRON = '40 3 * * *';
 
 export const recommendationsContext = defineContext({
@@ -43,7 +61,27 @@ export const recommendationsContext = defineContext({
     const status = ranker.status();
     if (status.loaded) logger.info({ version: status.version }, 'recommendations: model loaded');
     else logger.warn({ error: status.error }, 'recommendations: no model, popularity is served');
-    const recommendations = createRecommendations({ db, catalog: catalog.ranking, ranker, logger });
+    const provider = weatherProvider(config);
+    const weather: WeatherService | undefined =
+      provider === null
+        ? undefined
+        : createWeatherService({
+            provider,
+            logger,
+            settings: {
+              cacheSeconds: config.WEATHER_CACHE_SECONDS,
+              staleSeconds: config.WEATHER_STALE_SECONDS,
+              timeoutMs: config.WEATHER_TIMEOUT_MS,
+              retryAfterSeconds: config.WEATHER_RETRY_AFTER_SECONDS,
+            },
+          });
+    const recommendations = createRecommendations({
+      db,
+      catalog: catalog.ranking,
+      ranker,
+      logger,
+      ...(weather === undefined ? {} : { weather }),
+    });
     const preparationModel = await loadRegressionModel(
       resolve(config.PREPARATION_MODEL_PATH),
       PREPARATION_FEATURE_NAMES,
@@ -56,16 +94,29 @@ export const recommendationsContext = defineContext({
       );
     const preparation = createPreparation({ db, model: preparationModel });
     const retrain = createPreparationRetrain({ db, model: preparationModel, audit: identity.audit, logger });
-    const service: RecommendationsService & { preparation: PreparationService; retrain: PreparationRetrain } =
-      {
-        ...recommendations,
-        preparation,
-        retrain,
-        // Both the ranker's history and the kitchens' state.
-        async refresh() {
-          await Promise.all([recommendations.refresh(), preparation.refresh()]);
-        },
-      };
+    const rankerRetrain = createRankerRetrain({
+      db,
+      ranker,
+      items: () => recommendations.candidateItems(),
+      audit: identity.audit,
+      logger,
+    });
+    const service: RecommendationsService & {
+      preparation: PreparationService;
+      retrain: PreparationRetrain;
+      rankerRetrain: RankerRetrain;
+    } = {
+      ...recommendations,
+      preparation,
+      retrain,
+      rankerRetrain,
+      // Both the ranker's history and the kitchens' state.
+      async refresh() {
+        // The cities' weather is asked for when it is not fresh (behind, never awaited here).
+        for (const centre of Object.values(CITY_CENTRES)) weather?.rainAt(centre, Date.now());
+        await Promise.all([recommendations.refresh(), preparation.refresh()]);
+      },
+    };
     const demandModel = await loadRegressionModel(
       resolve(config.DEMAND_MODEL_PATH),
       DEMAND_FEATURE_NAMES,
@@ -83,10 +134,23 @@ export const recommendationsContext = defineContext({
       name: 'recommendations-model',
       check: async () => {
         const now = ranker.status();
+        const state = now.loaded
+          ? `model ${now.version ?? 'unversioned'} loaded`
+          : `no model: popularity served (${now.error ?? 'not loaded'})`;
+        const run = rankerRetrain.last();
         return {
-          detail: now.loaded
-            ? `model ${now.version ?? 'unversioned'} loaded`
-            : `no model: popularity served (${now.error ?? 'not loaded'})`,
+          detail: run === null ? state : `${state}; last retrain ${run.at}: ${run.outcome} (${run.reason})`,
+        };
+      },
+    });
+    // Never fails readiness (the season answers without a provider): says where the weather comes from.
+    runtime.readiness.push({
+      name: 'weather',
+      check: async () => {
+        if (weather === undefined) return { detail: 'no provider: the season’s weather is used' };
+        const now = weather.status();
+        return {
+          detail: `${now.provider}: ${now.cells} places cached, last reading ${now.lastSuccessAt ?? 'never'}${now.lastError === null ? '' : `, last error ${now.lastError}`}`,
         };
       },
     });
@@ -139,8 +203,15 @@ export const recommendationsContext = defineContext({
           queue: RETRAIN_QUEUE,
           concurrency: 1,
           attempts: 2,
+          // The preparation model, then the ranker (with the catalog of the last refresh); a
+          // failure of the first does not keep the second from running.
           async handler(data: { at: string }) {
-            await retrain.run(new Date(data.at));
+            const at = new Date(data.at);
+            const preparationRun = await Promise.allSettled([retrain.run(at)]);
+            if (recommendations.candidateItems().length === 0) await recommendations.refresh();
+            const rankerRun = await Promise.allSettled([rankerRetrain.run(at)]);
+            const failed = [...preparationRun, ...rankerRun].find((result) => result.status === 'rejected');
+            if (failed !== undefined) throw failed.reason;
           },
         },
       ],

@@ -42,6 +42,13 @@ const RecommendationsSchema = Type.Object({
     slot: Type.String({ description: 'breakfast, lunch, dinner or late (Africa/Douala time)' }),
     weekend: Type.Boolean(),
     weather: Type.Union([Type.Literal('rain'), Type.Literal('dry')]),
+    weatherSource: Type.Union(
+      [Type.Literal('app'), Type.Literal('provider'), Type.Literal('stale'), Type.Literal('season')],
+      {
+        description:
+          'app: the weather parameter; provider: the weather provider’s reading (at most WEATHER_CACHE_SECONDS old); stale: an older reading while the provider fails; season: the calendar’s usual weather',
+      },
+    ),
     cell: Type.Union([Type.String(), Type.Null()], { description: 'the location cell (about 2 km)' }),
   }),
   items: Type.Array(

@@ -9,6 +9,7 @@
  * dishes are re-read at each refresh. A request therefore sees orders at most one refresh old.
  */
 import type { Logger } from 'pino';
+import type { WeatherService, WeatherSource } from './weather/weather-service.js';
 import type { CatalogRankingApi, RankingItem } from '../catalog/index.js';
 import { recommendationsErrors } from './errors.js';
 import {
@@ -60,7 +61,14 @@ export interface RecommendedItem {
 export interface Recommendations {
   source: 'model' | 'popularity';
   modelVersion: string | null;
-  context: { slot: string; weekend: boolean; weather: 'rain' | 'dry'; cell: string | null };
+  context: {
+    slot: string;
+    weekend: boolean;
+    weather: 'rain' | 'dry';
+    /** app: the request said; provider: a fresh reading; stale: an older one while the provider fails; season: the calendar. */
+    weatherSource: 'app' | WeatherSource;
+    cell: string | null;
+  };
   items: RecommendedItem[];
   restaurants: { restaurantId: string; restaurantName: string; score: number }[];
 }
@@ -90,6 +98,8 @@ export interface RecommendationsService {
   /** Folds newly placed orders, re-reads the catalog and reloads a changed model. */
   refresh(): Promise<void>;
   status(): { model: RankerStatus; orders: number; dishes: number; refreshedAt: string | null };
+  /** The catalog's orderable dishes as of the last refresh (the ranker retrain's candidates). */
+  candidateItems(): readonly CandidateItem[];
   /** The person's share: the orders the ranker knows of (counts only) and their erasure. */
   personalData: {
     export(customerId: string): Promise<{ ordersKnown: number }>;
@@ -119,6 +129,8 @@ export function createRecommendations(options: {
   catalog: CatalogRankingApi;
   ranker: Ranker;
   logger: Logger;
+  /** The weather at the place when the app does not say (never waits for the provider). */
+  weather?: WeatherService;
   now?: () => Date;
 }): RecommendationsService {
   const { db, catalog, ranker } = options;
@@ -276,7 +288,14 @@ export function createRecommendations(options: {
       }
       if (refreshedAt === null) await refresh();
       const at = input.at.getTime();
-      const rain = input.weather === null ? seasonalRain(at, input.location) : input.weather === 'rain';
+      const reading =
+        input.weather !== null
+          ? { rain: input.weather === 'rain', source: 'app' as const }
+          : (options.weather?.rainAt(input.location, at) ?? {
+              rain: seasonalRain(at, input.location),
+              source: 'season' as const,
+            });
+      const rain = reading.rain;
       const pool =
         input.location === null
           ? candidates
@@ -313,6 +332,7 @@ export function createRecommendations(options: {
           slot: slotOf(at),
           weekend: isWeekend(at),
           weather: rain ? 'rain' : 'dry',
+          weatherSource: reading.source,
           cell: input.location === null ? null : cellOf(input.location.latitude, input.location.longitude),
         },
         items: top.map(({ candidate, score }) => ({
@@ -330,6 +350,7 @@ export function createRecommendations(options: {
       };
     },
     status: () => ({ model: ranker.status(), orders: stats.orders, dishes: byId.size, refreshedAt }),
+    candidateItems: () => candidates,
     personalData: {
       async export(customerId) {
         const row = await db

@@ -99,7 +99,11 @@ describe('public tracking', () => {
     const order = (await placeOrder(world, world.actors.customer.accessToken)).json();
     const token = (order.trackingUrl as string).split('/').pop()!;
     expect(Buffer.from(token.slice(22), 'base64url')).toHaveLength(16); // 128 random bits
-    const tracked = await inject({ method: 'GET', url: `/v1/track/${token}` });
+    const tracked = await inject({
+      method: 'GET',
+      url: `/v1/track/${token}`,
+      headers: { 'accept-language': 'en' },
+    });
     expect(tracked.statusCode).toBe(200);
     const body = tracked.json();
     expect(body).toMatchObject({
@@ -116,6 +120,57 @@ describe('public tracking', () => {
     const tampered = token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A');
     expect((await inject({ method: 'GET', url: `/v1/track/${tampered}` })).statusCode).toBe(404);
     expect((await inject({ method: 'GET', url: '/v1/track/xxxxxxxxxxxxxxxx' })).statusCode).toBe(404);
+  });
+
+  it('speaks the customer’s language: ?lang, else Accept-Language, else the profile, else French', async () => {
+    const customer = world.actors.customer;
+    const setLocale = async (locale: 'fr' | 'en') => {
+      const response = await inject({
+        method: 'PATCH',
+        url: '/v1/me',
+        headers: authHeader(customer.accessToken),
+        payload: { locale },
+      });
+      expect(response.statusCode, response.body).toBe(200);
+    };
+    const order = (await placeOrder(world, customer.accessToken)).json();
+    const token = (order.trackingUrl as string).split('/').pop()!;
+    const page = async (query: string, headers: Record<string, string> = {}) => {
+      const response = await inject({ method: 'GET', url: `/track/${token}${query}`, headers });
+      expect(response.statusCode).toBe(200);
+      expect(response.headers.vary).toContain('Accept-Language');
+      return { language: response.headers['content-language'], body: response.body };
+    };
+    try {
+      await setLocale('en');
+      const english = await page('');
+      expect(english.language).toBe('en');
+      expect(english.body).toContain('<html lang="en">');
+      expect(english.body).toContain('<title>Order tracking</title>');
+      expect(english.body).not.toContain('Suivi de commande');
+      expect((await page('', { 'accept-language': 'fr-CM,fr;q=0.9' })).body).toContain(
+        '<title>Suivi de commande</title>',
+      );
+      expect((await page('?lang=fr', { 'accept-language': 'en' })).language).toBe('fr');
+      expect((await page('?lang=de', { 'accept-language': 'en' })).language).toBe('en');
+      await setLocale('fr');
+      expect((await page('')).language).toBe('fr');
+      // An unknown token gets a page too (its script says the link is invalid), in French by default.
+      const unknown = await inject({ method: 'GET', url: '/track/xxxxxxxxxxxxxxxx' });
+      expect(unknown.headers['content-language']).toBe('fr');
+
+      const json = await inject({ method: 'GET', url: `/v1/track/${token}` });
+      expect(json.headers['content-language']).toBe('fr');
+      expect(json.json().deliveryPinHint).toMatch(/^Donnez au livreur le code de livraison à \d chiffres/);
+      const asked = await inject({
+        method: 'GET',
+        url: `/v1/track/${token}`,
+        headers: { 'accept-language': 'en' },
+      });
+      expect(asked.json().deliveryPinHint).toMatch(/^Give the driver the \d-digit delivery PIN/);
+    } finally {
+      await setLocale('en');
+    }
   });
 
   it('serves a small page whose CSP allows only same-origin script and connections, and expires 24 h after delivery', async () => {

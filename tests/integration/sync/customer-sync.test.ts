@@ -334,15 +334,16 @@ describe('problems in French and English', () => {
     expect(french.statusCode).toBe(404);
     const code = french.json().code as string;
     const entry = PROBLEM_CATALOGUE.get(code)!;
-    expect(french.json()).toMatchObject({ title: entry.fr.title, detail: entry.fr.description });
+    // This occurrence in French (problem-details-fr.ts), not only the code's description.
+    expect(french.json()).toMatchObject({ title: entry.fr.title, detail: 'Cette commande n’existe pas.' });
     expect(french.headers['content-language']).toBe('fr');
     const english = await get(missing, alice.accessToken, {}, { 'accept-language': 'en' });
-    expect(english.json().title).toBe(entry.en.title);
+    expect(english.json()).toMatchObject({ title: entry.en.title, detail: 'There is no such order.' });
     expect(english.headers['content-language']).toBe('en');
 
     await setLocale(alice, 'fr');
     const byProfile = await get(missing, alice.accessToken);
-    expect(byProfile.json()).toMatchObject({ title: entry.fr.title, detail: entry.fr.description });
+    expect(byProfile.json()).toMatchObject({ title: entry.fr.title, detail: 'Cette commande n’existe pas.' });
     await setLocale(alice, 'en');
     expect((await get(missing, alice.accessToken)).json().title).toBe(entry.en.title);
     // A language we do not serve falls back to the profile too.
@@ -357,6 +358,7 @@ describe('problems in French and English', () => {
     expect(unknownRoute.json()).toMatchObject({
       code: 'route_not_found',
       title: PROBLEM_CATALOGUE.get('route_not_found')!.fr.title,
+      detail: 'Aucune route GET /v1/no-such-route.',
     });
     const invalid = await get(
       '/v1/sync/orders',
@@ -364,10 +366,18 @@ describe('problems in French and English', () => {
       { other: '1' },
       { 'accept-language': 'fr' },
     );
+    // The field and the rule, in French, in the detail and in `errors`.
     expect(invalid.json()).toMatchObject({
       code: 'validation_failed',
       title: 'Requête invalide',
-      detail: PROBLEM_CATALOGUE.get('validation_failed')!.fr.description,
+      detail: 'querystring/other ne doit pas avoir la propriété « other », qui n’est pas prévue.',
+      errors: [
+        {
+          path: 'querystring/other',
+          message: 'ne doit pas avoir la propriété « other », qui n’est pas prévue',
+          rule: 'additionalProperties',
+        },
+      ],
     });
     const refused = await world.testApp.app.inject({
       method: 'POST',

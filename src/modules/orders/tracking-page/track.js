@@ -3,23 +3,8 @@
 // unavailable, poll. No framework, no third-party code. Every value is written with textContent.
 (function () {
   'use strict';
-  var LABELS = {
-    PENDING_PAYMENT: 'Paiement en attente / Awaiting payment',
-    PLACED: 'Commande passée / Placed',
-    PAYMENT_FAILED: 'Paiement échoué / Payment failed',
-    PAYMENT_EXPIRED: 'Paiement expiré / Payment expired',
-    ACCEPTED: 'Acceptée / Accepted',
-    REJECTED: 'Refusée / Rejected',
-    CANCELLED: 'Annulée / Cancelled',
-    PREPARING: 'En préparation / Preparing',
-    READY_FOR_PICKUP: 'Prête / Ready for pickup',
-    PICKED_UP: 'En route / On the way',
-    DELIVERED: 'Livrée / Delivered',
-    COMPLETED: 'Terminée / Completed',
-    DELIVERY_FAILED: 'Livraison échouée / Delivery failed',
-    DISPUTED: 'Litige / Disputed',
-    RESOLVED: 'Résolue / Resolved',
-  };
+  // The page's texts, in its language, rendered by the server (tracking-page/texts.ts).
+  var TEXTS = JSON.parse(document.getElementById('texts').textContent);
   var POLL_MS = 15000;
   var token = decodeURIComponent(location.pathname.split('/').pop() || '');
   var pollTimer = null;
@@ -32,19 +17,20 @@
   function time(iso) {
     if (!iso) return '—';
     var date = new Date(iso);
-    return date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    return date.toLocaleTimeString(document.documentElement.lang, { hour: '2-digit', minute: '2-digit' });
   }
 
-  function render(view) {
+  function render(view, fromFetch) {
     $('restaurant').textContent = view.restaurant.name;
-    $('status').textContent = LABELS[view.status] || view.status;
+    $('status').textContent = TEXTS[view.status] || view.status;
     $('status').setAttribute('data-status', view.status);
     $('eta').textContent = time(view.estimatedDeliveryAt);
     $('address').textContent = view.address;
-    $('driver').textContent = view.driverAssigned ? 'Livreur assigné / Driver assigned' : '';
+    $('driver').textContent = view.driverAssigned ? TEXTS.driverAssigned : '';
     var position = view.driverPosition;
     $('position').textContent = position
-      ? 'Position du livreur / Driver position: ' +
+      ? TEXTS.driverPosition +
+        ': ' +
         position.latitude.toFixed(4) +
         ', ' +
         position.longitude.toFixed(4) +
@@ -52,12 +38,13 @@
         time(position.recordedAt) +
         ')'
       : '';
-    $('pin').textContent = view.deliveryPinHint;
+    // A live message's view carries no language; the hint of the last fetch stays.
+    if (fromFetch) $('pin').textContent = view.deliveryPinHint;
     var list = $('timeline');
     while (list.firstChild) list.removeChild(list.firstChild);
     view.timeline.forEach(function (entry) {
       var item = document.createElement('li');
-      item.textContent = LABELS[entry.status] || entry.status;
+      item.textContent = TEXTS[entry.status] || entry.status;
       var stamp = document.createElement('time');
       stamp.dateTime = entry.at;
       stamp.textContent = time(entry.at);
@@ -74,20 +61,23 @@
 
   function refresh() {
     return fetch('/v1/track/' + encodeURIComponent(token), {
-      headers: { accept: 'application/json' },
+      // The JSON's delivery PIN hint in the page's language.
+      headers: { accept: 'application/json', 'accept-language': document.documentElement.lang },
       cache: 'no-store',
     })
       .then(function (response) {
         if (response.status === 410) {
           stop();
-          fail('Ce lien a expiré. / This link has expired.');
+          fail(TEXTS.expired);
           return;
         }
         if (!response.ok) {
-          fail('Lien invalide. / Invalid link.');
+          fail(TEXTS.invalid);
           return;
         }
-        return response.json().then(render);
+        return response.json().then(function (view) {
+          render(view, true);
+        });
       })
       .catch(function () {
         /* offline: the next poll or message retries */
@@ -103,7 +93,7 @@
 
   function startPolling() {
     if (pollTimer || stopped) return;
-    $('live').textContent = 'Mise à jour toutes les 15 s / Updating every 15 s';
+    $('live').textContent = TEXTS.polling;
     pollTimer = setInterval(refresh, POLL_MS);
   }
 
@@ -112,7 +102,7 @@
     var scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
     socket = new WebSocket(scheme + location.host + '/ws/track?token=' + encodeURIComponent(token));
     socket.onopen = function () {
-      $('live').textContent = 'En direct / Live';
+      $('live').textContent = TEXTS.live;
       if (pollTimer) {
         clearInterval(pollTimer);
         pollTimer = null;
@@ -127,7 +117,7 @@
         return;
       }
       if (data.type === 'ping') return;
-      if (data.view) render(data.view);
+      if (data.view) render(data.view, false);
       else refresh();
     };
     socket.onclose = function () {
