@@ -15,6 +15,7 @@ import { purgeExpiredIdempotencyKeys } from './http/idempotency.js';
 import { createJobs, type Jobs } from './jobs/index.js';
 import { adminContext } from './modules/admin/index.js';
 import { catalogContext } from './modules/catalog/index.js';
+import { communityContext } from './modules/community/index.js';
 import { filesContext } from './modules/files/index.js';
 import { dispatchContext } from './modules/dispatch/index.js';
 import { identityContext } from './modules/identity/index.js';
@@ -58,6 +59,7 @@ export const contexts = [
   supportContext,
   recommendationsContext,
   ussdContext,
+  communityContext,
   adminContext,
 ] as const;
 
