@@ -19,6 +19,7 @@ import { communityContext } from './modules/community/index.js';
 import { filesContext } from './modules/files/index.js';
 import { dispatchContext } from './modules/dispatch/index.js';
 import { identityContext } from './modules/identity/index.js';
+import { inventoryContext } from './modules/inventory/index.js';
 import { ledgerContext } from './modules/ledger/index.js';
 import { loyaltyContext } from './modules/loyalty/index.js';
 import { notificationsContext } from './modules/notifications/index.js';
@@ -60,6 +61,7 @@ export const contexts = [
   recommendationsContext,
   ussdContext,
   communityContext,
+  inventoryContext,
   adminContext,
 ] as const;
 
