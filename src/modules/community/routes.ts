@@ -111,14 +111,11 @@ export function registerFavouriteRoutes(root: FastifyInstance, favourites: Favou
       config: { access: OWN },
       schema: {
         tags,
-        summary: `Favourite a ${kind} (201 when new, 200 when it already was; at most 100 of each kind)`,
+        summary: `Favourite a ${kind} (idempotent: created says whether it is new; at most 100 of each kind)`,
         params: IdParams,
-        response: { 200: Type.Null(), 201: Type.Null(), ...problems },
+        response: { 200: Type.Object({ created: Type.Boolean() }), ...problems },
       },
-      handler: async (request, reply) => {
-        const { created } = await favourites.add(userIdOf(request), kind, request.params.id);
-        return (reply as FastifyReply).code(created ? 201 : 200).send() as never;
-      },
+      handler: async (request) => favourites.add(userIdOf(request), kind, request.params.id),
     });
     app.delete(`/v1/me/favourites/${segment}/:id`, {
       config: { access: OWN },

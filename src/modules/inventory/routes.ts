@@ -132,8 +132,19 @@ export function registerInventoryRoutes(root: FastifyInstance, inventory: Invent
       items: await inventory.listIngredients(callerOf(request), request.params.id),
     }),
   });
+  app.get(`${base}/ingredients/:ingredientId`, {
+    config: { access: MANAGER },
+    schema: {
+      tags,
+      summary: 'One ingredient and its stock',
+      params: IngredientParams,
+      response: { 200: IngredientSchema, ...problems },
+    },
+    handler: async (request) =>
+      inventory.ingredient(callerOf(request), request.params.id, request.params.ingredientId),
+  });
   app.post(`${base}/ingredients`, {
-    config: { access: MANAGER, idempotency: 'optional' },
+    config: { access: MANAGER, idempotency: 'optional', location: true },
     schema: {
       tags,
       summary: 'Add an ingredient (unit g, ml or piece; low-stock threshold, lead time, cover)',
@@ -148,10 +159,14 @@ export function registerInventoryRoutes(root: FastifyInstance, inventory: Invent
         request,
         reply,
         { scope: `inventory:ingredient:${caller.userId}` },
-        async () => ({
-          statusCode: 201,
-          body: await inventory.createIngredient(caller, request.params.id, request.body),
-        }),
+        async () => {
+          const created = await inventory.createIngredient(caller, request.params.id, request.body);
+          reply.header(
+            'location',
+            `/v1/restaurants/${request.params.id}/inventory/ingredients/${created.id}`,
+          );
+          return { statusCode: 201, body: created };
+        },
       ) as never;
     },
   });
@@ -207,7 +222,7 @@ export function registerInventoryRoutes(root: FastifyInstance, inventory: Invent
   ) =>
     app.post(`${base}/ingredients/:ingredientId/${path}`, {
       config: { access: MANAGER, idempotency: 'required' },
-      schema: { tags, summary, params: IngredientParams, body, response: { 201: StockSchema, ...problems } },
+      schema: { tags, summary, params: IngredientParams, body, response: { 200: StockSchema, ...problems } },
       handler: async (request, reply: FastifyReply) => {
         const caller = callerOf(request);
         return withIdempotency(
@@ -216,7 +231,7 @@ export function registerInventoryRoutes(root: FastifyInstance, inventory: Invent
           reply,
           { scope: `inventory:${path}:${caller.userId}`, required: true },
           async () => ({
-            statusCode: 201,
+            statusCode: 200,
             body: await work(caller, request.params as { id: string; ingredientId: string }, request.body),
           }),
         ) as never;

@@ -231,6 +231,19 @@ export function createInventory(deps: InventoryDependencies) {
       if (result.alert !== undefined) await announce(ownerId, [result.alert]);
       return ingredientView(result.after);
     },
+    async ingredient(caller: Caller, restaurantId: string, ingredientId: string) {
+      await mustManage(caller, restaurantId);
+      const row = await db
+        .selectFrom('inventory_ingredients')
+        .select(ingredientColumns)
+        .where('id', '=', ingredientId)
+        .where('restaurant_id', '=', restaurantId)
+        .where('archived_at', 'is', null)
+        .executeTakeFirst();
+      if (row === undefined)
+        throw inventoryErrors.of('not_found', 'ingredient_not_found', 'There is no such ingredient here.');
+      return ingredientView(row);
+    },
     async listIngredients(caller: Caller, restaurantId: string) {
       await mustManage(caller, restaurantId);
       const rows = await db

@@ -23,9 +23,12 @@ describe('favourites', () => {
     const customer = await createUser(world.testApp, { roles: ['customer'] });
     const put = (url: string) => inject({ method: 'PUT', url, headers: as(customer.accessToken) });
     const first = await put(`/v1/me/favourites/dishes/${world.ndoleId}`);
-    expect(first.statusCode, first.body).toBe(201);
-    expect((await put(`/v1/me/favourites/dishes/${world.ndoleId}`)).statusCode).toBe(200);
-    expect((await put(`/v1/me/favourites/restaurants/${world.restaurantId}`)).statusCode).toBe(201);
+    expect(first.statusCode, first.body).toBe(200);
+    expect(first.json()).toEqual({ created: true });
+    expect((await put(`/v1/me/favourites/dishes/${world.ndoleId}`)).json()).toEqual({ created: false });
+    expect((await put(`/v1/me/favourites/restaurants/${world.restaurantId}`)).json()).toEqual({
+      created: true,
+    });
 
     const listed = await favourites(customer.accessToken);
     expect(listed.restaurants.map((row: { id: string }) => row.id)).toEqual([world.restaurantId]);
@@ -114,8 +117,8 @@ describe('favourites', () => {
         inject({ method: 'PUT', url: `/v1/me/favourites/dishes/${id}`, headers: as(customer.accessToken) }),
       ),
     );
-    expect(answers.filter((answer) => answer.statusCode === 201)).toHaveLength(100);
-    const refused = answers.filter((answer) => answer.statusCode !== 201);
+    expect(answers.filter((answer) => answer.statusCode === 200)).toHaveLength(100);
+    const refused = answers.filter((answer) => answer.statusCode !== 200);
     expect(refused.map((answer) => [answer.statusCode, answer.json().code])).toEqual([
       [422, 'favourites_full'],
     ]);
