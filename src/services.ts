@@ -15,9 +15,11 @@ import { purgeExpiredIdempotencyKeys } from './http/idempotency.js';
 import { createJobs, type Jobs } from './jobs/index.js';
 import { adminContext } from './modules/admin/index.js';
 import { catalogContext } from './modules/catalog/index.js';
+import { communityContext } from './modules/community/index.js';
 import { filesContext } from './modules/files/index.js';
 import { dispatchContext } from './modules/dispatch/index.js';
 import { identityContext } from './modules/identity/index.js';
+import { inventoryContext } from './modules/inventory/index.js';
 import { ledgerContext } from './modules/ledger/index.js';
 import { loyaltyContext } from './modules/loyalty/index.js';
 import { notificationsContext } from './modules/notifications/index.js';
@@ -58,6 +60,8 @@ export const contexts = [
   supportContext,
   recommendationsContext,
   ussdContext,
+  communityContext,
+  inventoryContext,
   adminContext,
 ] as const;
 

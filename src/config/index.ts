@@ -1086,6 +1086,12 @@ export const EnvironmentSchema = Type.Object({
   ),
   USSD_PIN_MAX_ATTEMPTS: PositiveInteger(5, 'wrong USSD PINs before the USSD account is locked'),
   USSD_PIN_LOCK_MINUTES: PositiveInteger(30, 'minutes a USSD account stays locked after too many wrong PINs'),
+  SHARE_SITE_NAME: Type.String({
+    minLength: 1,
+    maxLength: 60,
+    default: 'Food delivery',
+    description: 'the name shared links show as their site (og:site_name) in previews',
+  }),
   TAX_RATE_PERCENT: Type.Number({
     minimum: 0,
     maximum: 100,

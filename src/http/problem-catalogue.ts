@@ -43,6 +43,10 @@ const LOYALTY = ['loyalty'];
 const RECOMMENDATIONS = ['recommendations'];
 const USSD = ['ussd'];
 const ADMIN = ['admin'];
+/** Favourites and shared links (src/modules/community, docs/community.md). */
+const COMMUNITY = ['favourites', 'share'];
+/** Restaurants' inventory (src/modules/inventory, docs/inventory.md). */
+const INVENTORY = ['inventory'];
 
 type Row = [
   code: string,
@@ -168,7 +172,7 @@ const ROWS: Row[] = [
   ['invalid_schedule', [400, 422], [...CATALOG, ...ORDERS], ['Invalid schedule', 'The scheduled time is too soon, too far, or outside opening hours.'], ['Horaire invalide', 'L’heure prévue est trop proche, trop lointaine ou hors des horaires.']],
   ['invalid_status_transition', 409, CATALOG, ['Invalid status change', 'The restaurant cannot move to this status from its current one.'], ['Changement de statut invalide', 'Le restaurant ne peut pas passer à ce statut depuis l’actuel.']],
   ['reason_required', 400, [...CATALOG, ...DISPATCH], ['Reason required', 'This decision needs a reason.'], ['Motif requis', 'Cette décision exige un motif.']],
-  ['menu_item_not_found', 404, [...CATALOG, ...ORDERS, ...FILES], ['Dish not found', 'There is no such dish on this menu.'], ['Plat introuvable', 'Ce plat n’existe pas sur ce menu.']],
+  ['menu_item_not_found', 404, [...CATALOG, ...ORDERS, ...FILES, ...COMMUNITY, ...INVENTORY], ['Dish not found', 'There is no such dish on this menu.'], ['Plat introuvable', 'Ce plat n’existe pas sur ce menu.']],
   ['menu_limit_reached', 409, CATALOG, ['Menu limit reached', 'The menu holds as many entries as it may.'], ['Limite du menu atteinte', 'Le menu contient le maximum d’entrées permis.']],
   ['invalid_modifier_group', 400, CATALOG, ['Invalid option group', 'The option group’s options or selection bounds are not valid.'], ['Groupe d’options invalide', 'Les options ou les bornes de sélection du groupe ne sont pas valides.']],
   ['modifier_min_exceeds_max', 400, CATALOG, ['Minimum above maximum', 'The minimum number of selections is above the maximum.'], ['Minimum supérieur au maximum', 'Le nombre minimum de choix dépasse le maximum.']],
@@ -176,7 +180,7 @@ const ROWS: Row[] = [
   ['not_restaurant_owner', 403, [...CATALOG, ...FILES, ...COUPONS], ['Not your restaurant', 'Only the restaurant’s owner may do this.'], ['Pas votre restaurant', 'Seul le propriétaire du restaurant peut le faire.']],
   ['order_not_reviewable', 403, CATALOG, ['Order not reviewable', 'Only a delivered order of yours can be reviewed.'], ['Commande non évaluable', 'Seule une de vos commandes livrées peut être évaluée.']],
   ['own_review', 422, CATALOG, ['Your own review', 'You cannot mark your own review helpful.'], ['Votre propre avis', 'Vous ne pouvez pas juger utile votre propre avis.']],
-  ['restaurant_not_found', 404, [...CATALOG, ...ORDERS, ...PAYMENTS, ...FILES, ...COUPONS], ['Restaurant not found', 'There is no such restaurant (of yours).'], ['Restaurant introuvable', 'Ce restaurant n’existe pas (ou n’est pas le vôtre).']],
+  ['restaurant_not_found', 404, [...CATALOG, ...ORDERS, ...PAYMENTS, ...FILES, ...COUPONS, ...COMMUNITY, ...INVENTORY], ['Restaurant not found', 'There is no such restaurant (of yours).'], ['Restaurant introuvable', 'Ce restaurant n’existe pas (ou n’est pas le vôtre).']],
   ['review_not_found', 404, CATALOG, ['Review not found', 'There is no such review.'], ['Avis introuvable', 'Cet avis n’existe pas.']],
   ['review_window_closed', 422, CATALOG, ['Review window closed', 'The time to review this order has passed.'], ['Délai d’évaluation dépassé', 'Le délai pour évaluer cette commande est passé.']],
   ['too_many_cuisines', 400, CATALOG, ['Too many cuisines', 'Pick fewer cuisines.'], ['Trop de cuisines', 'Choisissez moins de cuisines.']],
@@ -222,8 +226,8 @@ const ROWS: Row[] = [
   ['free_delivery_taken', 409, ORDERS, ['Free delivery already used', 'Another order took your last free delivery of the month meanwhile; nothing was charged, place the order again to see its new price.'], ['Livraison gratuite déjà utilisée', 'Une autre commande a pris entre-temps votre dernière livraison gratuite du mois ; rien n’a été prélevé, repassez la commande pour voir son nouveau prix.']],
   ['payments_unavailable', 503, ORDERS, ['Payments unavailable', 'Payments are not configured on this server.'], ['Paiements indisponibles', 'Les paiements ne sont pas configurés sur ce serveur.']],
   ['invalid_cart_token', 400, ORDERS, ['Invalid cart token', 'The cart token is malformed; start a new cart.'], ['Jeton de panier invalide', 'Le jeton de panier est mal formé ; créez un nouveau panier.']],
-  ['cart_other_restaurant', 409, ORDERS, ['Another restaurant', 'The cart holds dishes of another restaurant; empty it first.'], ['Autre restaurant', 'Le panier contient des plats d’un autre restaurant ; videz-le d’abord.']],
-  ['cart_invalid', 422, ORDERS, ['Invalid cart', 'The cart change is not valid for this menu.'], ['Panier invalide', 'La modification du panier ne convient pas à ce menu.']],
+  ['cart_other_restaurant', 409, [...ORDERS, ...COMMUNITY], ['Another restaurant', 'The cart holds dishes of another restaurant; empty it first.'], ['Autre restaurant', 'Le panier contient des plats d’un autre restaurant ; videz-le d’abord.']],
+  ['cart_invalid', 422, [...ORDERS, ...COMMUNITY], ['Invalid cart', 'The cart change is not valid for this menu.'], ['Panier invalide', 'La modification du panier ne convient pas à ce menu.']],
   ['tracking_expired', 410, ORDERS, ['Tracking link expired', 'The order ended a while ago; the link no longer works.'], ['Lien de suivi expiré', 'La commande est terminée depuis un moment ; le lien ne marche plus.']],
   ['tracking_not_found', 404, ORDERS, ['Tracking link unknown', 'The tracking link is not valid.'], ['Lien de suivi inconnu', 'Le lien de suivi n’est pas valide.']],
   // Payments, wallet, payouts.
@@ -433,6 +437,18 @@ const ROWS: Row[] = [
   ['sync_fields_invalid', 400, [...CATALOG, ...ORDERS, 'me'], ['Unknown fields', 'The `fields` selection names a field the synced records (menu items, orders, addresses) do not have, or none.'], ['Champs inconnus', 'La sélection `fields` nomme un champ que les éléments synchronisés (plats, commandes, adresses) n’ont pas, ou aucun.']],
   ['invalid_ussd_request', 400, USSD, ['Invalid USSD callback', 'The callback lacks a field or holds one the aggregator never sends (session id, service code, phone number, text); nothing was done.'], ['Rappel USSD invalide', 'Le rappel manque d’un champ ou en contient un que l’agrégateur n’envoie jamais (session, code de service, numéro, texte) ; rien n’a été fait.']],
   ['ussd_busy', 503, USSD, ['Session busy', 'Another callback of this phone number is still being answered; try again in a moment.'], ['Session occupée', 'Un autre rappel de ce numéro est en cours de traitement ; réessayez dans un instant.']],
+  // Favourites and shared links (src/modules/community, docs/community.md).
+  ['favourites_full', 422, COMMUNITY, ['Too many favourites', 'You keep at most 100 favourites of each kind; remove one first.'], ['Trop de favoris', 'Vous gardez au plus 100 favoris de chaque sorte ; retirez-en un d’abord.']],
+  ['favourite_not_found', 404, COMMUNITY, ['Not a favourite', 'This restaurant or dish is not one of your favourites.'], ['Pas un favori', 'Ce restaurant ou ce plat n’est pas parmi vos favoris.']],
+  ['favourite_unavailable', 409, COMMUNITY, ['Not available now', 'This favourite cannot be ordered now (sold out, unavailable or closed).'], ['Indisponible', 'Ce favori ne peut pas être commandé maintenant (épuisé, indisponible ou fermé).']],
+  ['no_previous_order', 404, COMMUNITY, ['No previous order', 'You have not ordered from this restaurant yet; open its menu.'], ['Aucune commande passée', 'Vous n’avez pas encore commandé dans ce restaurant ; ouvrez son menu.']],
+  ['cart_not_empty', 409, COMMUNITY, ['Cart not empty', 'Your cart already holds dishes; send replaceCart: true to replace them.'], ['Panier non vide', 'Votre panier contient déjà des plats ; envoyez replaceCart: true pour les remplacer.']],
+  // Restaurants' inventory (src/modules/inventory, docs/inventory.md).
+  ['ingredient_not_found', 404, INVENTORY, ['Ingredient not found', 'There is no such ingredient in this restaurant.'], ['Ingrédient introuvable', 'Cet ingrédient n’existe pas dans ce restaurant.']],
+  ['ingredient_exists', 409, INVENTORY, ['Ingredient exists', 'This restaurant already has an ingredient of that name.'], ['Ingrédient existant', 'Ce restaurant a déjà un ingrédient de ce nom.']],
+  ['ingredients_full', 422, INVENTORY, ['Too many ingredients', 'A restaurant keeps at most 500 ingredients.'], ['Trop d’ingrédients', 'Un restaurant garde au plus 500 ingrédients.']],
+  ['recipe_invalid', 400, INVENTORY, ['Invalid recipe', 'Name each ingredient of a recipe once.'], ['Recette invalide', 'Nommez chaque ingrédient d’une recette une seule fois.']],
+  ['expiry_in_past', 400, INVENTORY, ['Expiry in the past', 'A lot received today cannot have expired already.'], ['Péremption passée', 'Un lot reçu aujourd’hui ne peut pas être déjà périmé.']],
   // Admin control centre (src/modules/admin, docs/admin.md).
   ['maintenance_mode', 503, ANY, ['Maintenance in progress', 'The service is read-only for maintenance: `message` is the operators’ message, `until` the expected end; retry after `Retry-After` seconds.'], ['Maintenance en cours', 'Le service est en lecture seule pour maintenance : `message` est le message de l’équipe, `until` la fin prévue ; réessayez après `Retry-After` secondes.']],
   ['flag_changed', 409, ADMIN, ['Flag changed', 'The feature flag changed meanwhile (now at `version`); reload it and retry.'], ['Indicateur modifié', 'L’indicateur a changé entre-temps (désormais en `version`) ; rechargez-le puis réessayez.']],

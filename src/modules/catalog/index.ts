@@ -10,6 +10,7 @@
  *   photos.setRestaurantImage / setItemPhoto / …         the files context attaches photos (photos.ts)
  *   useCompletedOrderLookup(lookup)                     the orders context plugs in "was this order completed?"
  *   ranking.rankingItems(limit)                         orderable dishes of active restaurants (recommendations)
+ *   community.restaurantCards(ids) / dishCards(ids)     public faces by id (favourites, shared links)
  */
 import { fieldCipherOf } from '../../platform/field-crypto.js';
 import { catalogPersonalData, encryptRestaurantContactsAtRest } from './personal-data.js';
@@ -25,6 +26,7 @@ import { createOrderCatalogCache } from './order-catalog-cache.js';
 import { createMenuService } from './menu-service.js';
 import { createOrdersApi, type CatalogOrdersApi } from './orders-api.js';
 import { createRankingItems, type CatalogRankingApi } from './ranking-items.js';
+import { createCommunityApi, type CatalogCommunityApi } from './community-api.js';
 import { createCatalogRepository, type CatalogRepository } from './repository.js';
 import { createRestaurantService } from './restaurants.js';
 import {
@@ -50,6 +52,8 @@ export type {
 } from './orders-api.js';
 export type { CompletedOrder, CompletedOrderLookup } from './reviews.js';
 export type { CatalogRankingApi, RankingItem } from './ranking-items.js';
+export type { CatalogCommunityApi, RestaurantCard, DishCard } from './community-api.js';
+export { MAX_PUBLIC_CARDS } from './community-api.js';
 export type { CatalogPhotos } from './photos.js';
 export type { City, CityRules } from './rules/cities.js';
 export type { DeliveryTerms, DeliveryFeeRule, DeliveryRefusal, Zone } from './rules/zones.js';
@@ -83,6 +87,8 @@ export interface Catalog {
   orders: CatalogOrdersApi;
   /** The dishes the recommendations ranker ranks. */
   ranking: CatalogRankingApi;
+  /** Public faces of restaurants and dishes by id (community: favourites, shared links). */
+  community: CatalogCommunityApi;
   /** Restaurant and item photos: what the files context asks (owners, items) and attaches. */
   photos: CatalogPhotos;
   repository: CatalogRepository;
@@ -165,6 +171,7 @@ export function createCatalog(
     reviews: createReviewService(deps, () => completedOrders),
     orders: createOrdersApi(deps, repository, menuCache, orderCatalog, cityService),
     ranking: createRankingItems(deps.db),
+    community: createCommunityApi(deps.db),
     photos: createCatalogPhotos(deps, repository, menuCache),
     repository,
     menuCache,

@@ -16,7 +16,7 @@ import type { TokenService } from './tokens.js';
 
 export const NAMESPACES = {
   customer: ['order-updates', 'driver-location', 'promotions'],
-  restaurant: ['new-orders', 'driver-assigned', 'customer-messages', 'order-updates'],
+  restaurant: ['new-orders', 'driver-assigned', 'customer-messages', 'order-updates', 'inventory-alerts'],
   driver: ['order-assignments', 'route-updates', 'earnings-updates'],
   admin: ['system-alerts', 'live-analytics', 'support-tickets'],
   support: ['new-tickets', 'customer-chat', 'escalations'],

@@ -85,6 +85,8 @@ export { discountMinor, type Discount } from './pricing.js';
 export { MAX_FIRST_ORDERS_BATCH, type OrdersRepository } from './repository.js';
 export { orderStream, orderStreamExists, ORDER_STREAM_PREFIX, ORDER_EVENT_TYPES } from './events.js';
 export { isOrderRefusal, OrderError, type OrderErrorCode } from './errors.js';
+export { CartError, normalizeCart, type Cart, type CartLine } from './cart-rules.js';
+export { stockOutcomeOf } from './stock.js';
 
 /** How often open stock reservations without an order are looked for (each waits 10 minutes first). */
 const STRANDED_STOCK_SWEEP_INTERVAL_MS = 5 * 60_000;
