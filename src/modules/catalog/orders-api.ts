@@ -8,7 +8,7 @@ import type { Transaction } from 'kysely';
 import { borrowTransaction } from '../../db/own-tables.js';
 import type { CatalogTables } from './tables.js';
 import type { CityService } from './cities.js';
-import type { DeliveryTerms } from './rules/zones.js';
+import { reachUnderTerms, type DeliveryTerms, type ReachRefusal } from './rules/zones.js';
 import type { CatalogDependencies } from './context.js';
 import type { MenuCache } from './menu-cache.js';
 import type { OrderCatalogCache } from './order-catalog-cache.js';
@@ -82,9 +82,13 @@ export interface DeliveryCheck {
   open: boolean;
   active: boolean;
   distanceM: number;
+  /** The restaurant's reach: its radius, or the city's distance cap when that is nearer. */
   deliveryRadiusM: number;
   deliveryMinutes: number;
-  reason?: 'not_active' | 'closed' | 'outside_radius';
+  /** `outside_radius` or one of the city's refusals (zones, service hours, service closed). */
+  reason?: 'not_active' | 'closed' | ReachRefusal;
+  /** The zone of the point (null: the city has no zones there). */
+  zoneId: string | null;
 }
 
 export type StockResult =
@@ -290,16 +294,20 @@ export function createOrdersApi(
       const active = restaurant.status === 'active';
       const open = active && isOpenAt(openingRules(restaurant), at);
       const distanceM = Math.round(haversineMeters(point, restaurant.location));
-      const within = distanceM <= restaurant.deliveryRadiusM;
-      const reason = !active ? 'not_active' : !open ? 'closed' : !within ? 'outside_radius' : undefined;
+      const terms = await cities.deliveryTerms(restaurant.city, point, at);
+      // The restaurant's city is a foreign key: a missing city is a broken invariant.
+      if (terms === undefined) throw new Error(`restaurant ${restaurant.id} names an unknown city`);
+      const reach = reachUnderTerms(terms, distanceM, restaurant.deliveryRadiusM);
+      const reason = !active ? 'not_active' : !open ? 'closed' : reach.refusal;
       return {
         deliverable: reason === undefined,
         open,
         active,
         distanceM,
-        deliveryRadiusM: restaurant.deliveryRadiusM,
+        deliveryRadiusM: reach.reachM,
         deliveryMinutes: deliveryEstimateMinutes(restaurant.prepTimeMinutes, distanceM),
         ...(reason === undefined ? {} : { reason }),
+        zoneId: terms.zoneId,
       };
     },
 

@@ -27,6 +27,7 @@ import {
   type WeeklyHours,
 } from './rules/hours.js';
 import { decideStatus, type StatusDecision } from './rules/status.js';
+import { reachUnderTerms, type DeliveryTerms } from './rules/zones.js';
 import type { Static } from 'typebox';
 import type { CreateRestaurantInput, RestaurantResponse, UpdateRestaurantInput } from './schemas.js';
 
@@ -277,7 +278,10 @@ export function createRestaurantService(
       if (restaurant === undefined || (restaurant.status !== 'active' && !privileged)) {
         throw catalogErrors.of('not_found', 'restaurant_not_found', 'No such restaurant.');
       }
-      const body = profileView(restaurant, now(), point, privileged);
+      const instant = now();
+      const terms =
+        point === undefined ? undefined : await cities.deliveryTerms(restaurant.city, point, instant);
+      const body = profileView(restaurant, instant, point, privileged, terms);
       const etag = `"r${restaurant.menuVersion}-${createHash('sha1').update(JSON.stringify(body)).digest('base64url').slice(0, 16)}"`;
       return { body, etag };
     },
@@ -294,6 +298,8 @@ export function profileView(
   instant: Date,
   point: Point | undefined,
   privileged: boolean,
+  /** The city's terms at `point` (zones, service hours, distance cap); none: the radius alone. */
+  terms?: Pick<DeliveryTerms, 'refusal' | 'maxDeliveryDistanceM'>,
 ): RestaurantView {
   const rules = openingRules(restaurant);
   const open = restaurant.status === 'active' && isOpenAt(rules, instant);
@@ -325,7 +331,13 @@ export function profileView(
       minutes: deliveryEstimateMinutes(restaurant.prepTimeMinutes, distanceM ?? 0),
       ...(distanceM === undefined
         ? {}
-        : { distanceM, deliversHere: distanceM <= restaurant.deliveryRadiusM }),
+        : {
+            distanceM,
+            deliversHere:
+              terms === undefined
+                ? distanceM <= restaurant.deliveryRadiusM
+                : reachUnderTerms(terms, distanceM, restaurant.deliveryRadiusM).refusal === undefined,
+          }),
     },
     ...(privileged
       ? {

@@ -283,3 +283,25 @@ export function deliveryTermsAt(
     taxRatePercent: rules.taxRatePercent === undefined ? null : String(rules.taxRatePercent),
   };
 }
+
+/** Why a restaurant does not deliver to a point, once the city's terms are applied. */
+export type ReachRefusal = DeliveryRefusal | 'outside_radius';
+
+/**
+ * Whether a restaurant `distanceM` away reaches the point under the city's terms: the city's
+ * refusal first (zones, service hours, service closed), then the nearer of the restaurant's
+ * radius and the city's distance cap. The profile's `deliversHere` and `orders.checkDelivery`
+ * answer by this, as placement and search do, so no reader promises what placement refuses.
+ */
+export function reachUnderTerms(
+  terms: Pick<DeliveryTerms, 'refusal' | 'maxDeliveryDistanceM'>,
+  distanceM: number,
+  restaurantRadiusM: number,
+): { reachM: number; refusal?: ReachRefusal } {
+  const reachM =
+    terms.maxDeliveryDistanceM === null
+      ? restaurantRadiusM
+      : Math.min(restaurantRadiusM, terms.maxDeliveryDistanceM);
+  if (terms.refusal !== undefined) return { reachM, refusal: terms.refusal };
+  return distanceM <= reachM ? { reachM } : { reachM, refusal: 'outside_radius' };
+}
