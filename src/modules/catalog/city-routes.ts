@@ -3,6 +3,7 @@
  * city, change it and switch it on or off, without a deploy. Every admin write is audited.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import type { RouteAccess } from '../../http/access.js';
@@ -12,12 +13,14 @@ import type { Caller } from './context.js';
 import type { Catalog } from './index.js';
 import type { City } from './rules/cities.js';
 import type { Zone } from './rules/zones.js';
+import { etagMatches } from './routes.js';
 import {
   CityBody,
   CityParams,
   CityPatchBody,
   CityResponse,
   PublicCityResponse,
+  PublicZoneResponse,
   ZoneBody,
   ZoneParams,
   ZonePatchBody,
@@ -130,6 +133,33 @@ function registerZoneRoutes(root: FastifyInstance, services: Parameters<typeof r
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const { catalog, callerOf } = services;
   const tags = ['catalog'];
+
+  app.get(
+    '/v1/cities/:cityId/zones',
+    {
+      config: { access: { public: true } },
+      schema: {
+        tags,
+        summary:
+          'The active zones of an active city and whether the platform delivers there (the apps’ map); ETag/304',
+        params: CityParams,
+        response: {
+          200: Type.Object({ items: Type.Array(PublicZoneResponse) }),
+          304: Type.Null(),
+          404: ProblemSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = { items: await catalog.zones.served(request.params.cityId) };
+      // A strong tag of the content: an admin's change to an outline or a served flag changes it.
+      const digest = createHash('sha1').update(JSON.stringify(body)).digest('base64url').slice(0, 22);
+      const etag = `"z-${digest}"`;
+      reply.header('etag', etag).header('cache-control', 'public, max-age=60, must-revalidate');
+      if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send(null);
+      return body;
+    },
+  );
 
   app.get(
     '/v1/admin/cities/:cityId/zones',

@@ -535,6 +535,12 @@ export const ZoneParams = Type.Object({
   cityId: Type.String({ pattern: CITY_ID_PATTERN }),
   zoneId: Type.String({ pattern: ZONE_ID_PATTERN }),
 });
+export const PublicZoneResponse = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  served: Type.Boolean({ description: 'false: the platform does not deliver to points in this zone' }),
+  polygon: Type.Array(Type.Object({ latitude: Degrees, longitude: Degrees })),
+});
 export const ZoneResponse = Type.Object({
   id: Type.String(),
   cityId: Type.String(),

@@ -10,6 +10,7 @@ import { ownTables } from '../../db/own-tables.js';
 import type { CatalogTables } from './tables.js';
 import type { Identity } from '../identity/index.js';
 import { generateCatalogFixture, insertCatalogFixture } from './fixtures.js';
+import { zoneProblems, type Zone, type ZonePoint } from './rules/zones.js';
 
 /**
  * The demo owners' phones and password (development only; printed by the seed). The first is the
@@ -60,6 +61,101 @@ export function demoRestaurants(ownerIds: string[]) {
   });
 }
 
+function box(south: number, west: number, north: number, east: number): ZonePoint[] {
+  return [
+    { latitude: south, longitude: west },
+    { latitude: south, longitude: east },
+    { latitude: north, longitude: east },
+    { latitude: north, longitude: west },
+  ];
+}
+
+/**
+ * The demo's zones (issue #26), drawn roughly over the two cities: a served area around each
+ * centre that holds every demo restaurant and its customers, a district with a fee adjustment
+ * or an evening surge inside it, and the port of Douala, where the platform does not deliver.
+ */
+export const DEMO_ZONES: Zone[] = [
+  {
+    cityId: 'douala',
+    id: 'douala-centre',
+    name: 'Douala centre',
+    polygon: box(3.97, 9.66, 4.14, 9.86),
+    active: true,
+    delivers: true,
+    feeAdjustmentXaf: 0,
+    surges: [],
+  },
+  {
+    cityId: 'douala',
+    id: 'akwa',
+    name: 'Akwa',
+    polygon: box(4.04, 9.7, 4.06, 9.72),
+    active: true,
+    delivers: true,
+    feeAdjustmentXaf: 0,
+    surges: [{ window: '19:00-22:00', addXaf: 150 }],
+  },
+  {
+    cityId: 'douala',
+    id: 'port',
+    name: 'Port autonome',
+    polygon: box(4.03, 9.67, 4.07, 9.695),
+    active: true,
+    delivers: false,
+    feeAdjustmentXaf: 0,
+    surges: [],
+  },
+  {
+    cityId: 'yaounde',
+    id: 'yaounde-centre',
+    name: 'Yaoundé centre',
+    polygon: box(3.76, 11.42, 3.94, 11.59),
+    active: true,
+    delivers: true,
+    feeAdjustmentXaf: 0,
+    surges: [],
+  },
+  {
+    cityId: 'yaounde',
+    id: 'bastos',
+    name: 'Bastos',
+    polygon: box(3.885, 11.5, 3.905, 11.52),
+    active: true,
+    delivers: true,
+    feeAdjustmentXaf: 200,
+    surges: [],
+  },
+];
+
+/** Adds the demo zones that are missing (an admin's change to a seeded zone is kept). */
+async function seedDemoZones(db: Kysely<CatalogTables>): Promise<string[]> {
+  const cities = await db.selectFrom('cities').select(['id', 'south', 'west', 'north', 'east']).execute();
+  const added: string[] = [];
+  for (const zone of DEMO_ZONES) {
+    const city = cities.find((row) => row.id === zone.cityId);
+    if (city === undefined) continue; // a database without the demo cities: nothing to draw on
+    const problems = zoneProblems(zone, { bounds: city });
+    if (problems.length > 0) throw new Error(`demo zone ${zone.id}: ${JSON.stringify(problems)}`);
+    const inserted = await db
+      .insertInto('city_zones')
+      .values({
+        city_id: zone.cityId,
+        id: zone.id,
+        name: zone.name,
+        polygon: JSON.stringify(zone.polygon),
+        active: zone.active,
+        delivers: zone.delivers,
+        fee_adjustment_xaf: zone.feeAdjustmentXaf,
+        surges: JSON.stringify(zone.surges),
+      })
+      .onConflict((conflict) => conflict.columns(['city_id', 'id']).doNothing())
+      .executeTakeFirst();
+    if (inserted.numInsertedOrUpdatedRows !== 0n) added.push(`zone ${zone.cityId}/${zone.id}`);
+  }
+  return added;
+}
+
 export const catalogSeedStep = {
   name: 'catalog',
   async run<DB extends CatalogTables>(services: CatalogSeedServices<DB>): Promise<string[]> {
@@ -82,7 +178,9 @@ export const catalogSeedStep = {
     );
     const fresh = restaurants.filter((restaurant) => !existing.has(restaurant.id));
     if (fresh.length > 0) await insertCatalogFixture(db, fresh);
+    const zones = await seedDemoZones(db);
     return [
+      ...zones,
       ...owners
         .filter((owner) => owner.created)
         .map((owner) => `owner ${owner.phone} (password ${DEMO_OWNER_PASSWORD})`),

@@ -21,6 +21,14 @@ export interface ZoneInput {
   surges?: FeeSurge[] | undefined;
 }
 
+/** A zone as the apps see it: no fee adjustments, no surges, no switched-off zones. */
+export interface PublicZone {
+  id: string;
+  name: string;
+  served: boolean;
+  polygon: ZonePoint[];
+}
+
 export type ZonePatch = Partial<Omit<ZoneInput, 'id'>>;
 
 function rowOf(zone: Zone) {
@@ -70,6 +78,20 @@ export function createZoneService(deps: Pick<CatalogDependencies, 'db' | 'audit'
       if ((await cities.get(cityId)) === undefined)
         throw catalogErrors.of('not_found', 'city_not_found', 'No such city.');
       return cities.zonesOf(cityId);
+    },
+
+    /**
+     * The apps' map of an active city: its active zones' outlines and whether the platform
+     * delivers there; fee adjustments and surges stay admin fields (the quote prices them).
+     * An unknown or inactive city is 404 `city_not_found`.
+     */
+    async served(cityId: string): Promise<PublicZone[]> {
+      const city = await cities.get(cityId);
+      if (city === undefined || !city.active)
+        throw catalogErrors.of('not_found', 'city_not_found', 'No such city.');
+      return (await cities.zonesOf(cityId))
+        .filter((zone) => zone.active)
+        .map((zone) => ({ id: zone.id, name: zone.name, served: zone.delivers, polygon: zone.polygon }));
     },
 
     async create(caller: Caller, cityId: string, input: ZoneInput): Promise<Zone> {
