@@ -3,7 +3,7 @@
  *
  * Public API for other contexts (by declaring `catalog` in their needs):
  *   orders.readOrderSnapshot(restaurantId, lines, at)   priced, orderable-now snapshot of items with modifiers
- *   orders.checkDelivery(restaurantId, point, at)       delivery radius + opening hours at an instant
+ *   orders.checkDelivery(restaurantId, point, at)       radius, city terms (zones, cap, hours) + opening hours
  *   orders.decrementStock(restaurantId, lines, trx?)    all-or-nothing stock take; restoreStock(...) undoes it
  *   orders.restaurantOwnerId(restaurantId)              the owner's user id
  *   reviews.driverRating(driverId)                      a driver's average and count
