@@ -15,6 +15,7 @@ import { createFreeDeliveries, type FreeDeliveries } from './free-deliveries.js'
 import { createRedemption, REDEMPTION_REACTOR } from './redemption.js';
 import { registerReferralRoutes } from './referral-routes.js';
 import { createReferrals } from './referrals.js';
+import { registerLapsedHoldRoutes } from './lapsed-holds.js';
 import { registerLoyaltyRoutes } from './routes.js';
 import { AWARD_REACTOR, createLoyalty, type LoyaltyLedger } from './service.js';
 import type { LoyaltyTables } from './tables.js';
@@ -161,6 +162,7 @@ export const loyaltyContext = defineContext({
       },
       routes(app) {
         registerLoyaltyRoutes(app, loyalty);
+        registerLapsedHoldRoutes(app, platform.db);
         registerReferralRoutes(app, referrals);
         registerCouponRoutes(app, { coupons, runtime });
         registerCouponExportRoute(app, platform.db);
