@@ -15,7 +15,7 @@ import { createFreeDeliveries, type FreeDeliveries } from './free-deliveries.js'
 import { createRedemption, REDEMPTION_REACTOR } from './redemption.js';
 import { registerReferralRoutes } from './referral-routes.js';
 import { createReferrals } from './referrals.js';
-import { registerLapsedHoldRoutes } from './lapsed-holds.js';
+import { registerLapsedHoldRoutes } from './lapsed-hold-routes.js';
 import { registerLoyaltyRoutes } from './routes.js';
 import { AWARD_REACTOR, createLoyalty, type LoyaltyLedger } from './service.js';
 import type { LoyaltyTables } from './tables.js';
