@@ -157,6 +157,19 @@ describe('fault schedule: a late payment after the points hold expired', () => {
     ).toBe(400n);
     const [lapse] = await lapses(lateOrder.id);
     expect(lapse).toMatchObject({ customer_id: customer.userId, points: 400n, discount_minor: 400n });
+    // Finance reads the lapse on its route (the order, the points, the XAF the platform funds).
+    const finance = await world.testApp.app.inject({
+      method: 'GET',
+      url: '/v1/loyalty/lapsed-holds?limit=100',
+      headers: { authorization: `Bearer ${world.actors.admin.accessToken}` },
+    });
+    expect(finance.statusCode, finance.body).toBe(200);
+    expect(finance.json().items).toContainEqual({
+      orderId: lateOrder.id,
+      points: 400,
+      discountMinor: 400,
+      recordedAt: lapse!.recorded_at.toISOString(),
+    });
 
     // Money: the late order was paid its quoted total; delivered, the promotions expense paid the
     // points' 400 into the escrow, the restaurant got the whole food, the escrow closed at zero.

@@ -5,12 +5,14 @@
  * under a lock on (customer, month), so the count holds under concurrent orders and a retried
  * placement (same order id) finds its own row instead of taking a second one. The reservation is
  * released when the order fails or is cancelled (the redemption reactor), or at once when the
- * placement stops before the order exists. Nothing moves on the ledger here: the delivery fee is
+ * placement stops before the order exists; a placement that died before either (its order never
+ * appended, never retried) is released by `sweepStranded` after the coupons' timeout. Nothing moves on the ledger here: the delivery fee is
  * in the order's discount and the settlement's `delivery_benefit` leg pays it from the promotions
  * expense.
  */
 import { sql } from 'kysely';
-import type { FreeDeliveryReservation } from '../orders/index.js';
+import type { EventStore } from '../../eventstore/index.js';
+import { orderStreamExists, type FreeDeliveryReservation } from '../orders/index.js';
 import { CAMEROON_OFFSET_MINUTES } from './promotion-rules.js';
 import type { Tier } from './rules.js';
 import type { LoyaltyDb } from './tables.js';
@@ -25,7 +27,15 @@ export interface FreeDeliveriesOptions {
   tierAt: (userId: string, at: Date) => Promise<Tier>;
   /** Free deliveries a month, per tier (configuration). */
   allowance: Readonly<Record<Tier, number>>;
+  /** Whether an order was appended (the stranded sweep keeps the reservations of placed orders). */
+  eventStore: Pick<EventStore, 'readStream'>;
+  logger: { warn(object: object, message: string): void };
 }
+
+/** A reservation held this long without its order is looked at by the stranded sweep (as coupons'). */
+export const STRANDED_FREE_DELIVERY_AFTER_MS = 10 * 60_000;
+/** Stranded reservations looked at per sweep at most. */
+const STRANDED_BATCH = 100;
 
 export function createFreeDeliveries(options: FreeDeliveriesOptions) {
   const { db, allowance } = options;
@@ -97,7 +107,33 @@ export function createFreeDeliveries(options: FreeDeliveriesOptions) {
     return released.numUpdatedRows > 0n;
   }
 
-  return { available, reserve, release };
+  /**
+   * Releases the reservations held for more than STRANDED_FREE_DELIVERY_AFTER_MS whose order was
+   * never appended (the placement stopped between the reservation and the append and was never
+   * retried), so the month gets them back. A placed order's reservation is kept (the redemption
+   * reactor ends it). A placement retried after the sweep finds its row released and is refused
+   * the free delivery (409 `free_delivery_taken`), as a coupon's is. Answers how many it released.
+   */
+  async function sweepStranded(at: Date = new Date()): Promise<number> {
+    const candidates = await db
+      .selectFrom('loyalty_free_deliveries')
+      .select('order_id')
+      .where('status', '=', 'held')
+      .where('created_at', '<', new Date(at.getTime() - STRANDED_FREE_DELIVERY_AFTER_MS))
+      .orderBy('created_at')
+      .limit(STRANDED_BATCH)
+      .execute();
+    let released = 0;
+    for (const { order_id: orderId } of candidates) {
+      if (await orderStreamExists(options.eventStore, orderId)) continue;
+      if (await release(orderId, at)) released += 1;
+    }
+    if (released > 0)
+      options.logger.warn({ released }, 'free deliveries of orders never placed were released');
+    return released;
+  }
+
+  return { available, reserve, release, sweepStranded };
 }
 
 export type FreeDeliveries = ReturnType<typeof createFreeDeliveries>;

@@ -11,10 +11,11 @@ import { registerCouponExportRoute, registerCouponRoutes } from './coupon-routes
 import { COUPON_REACTOR, createCoupons, type Coupons, type CouponsOptions } from './coupons.js';
 import { registerPromotionRoutes } from './promotion-routes.js';
 import { createPromotions, PROMOTION_REACTOR } from './promotions.js';
-import { createFreeDeliveries } from './free-deliveries.js';
+import { createFreeDeliveries, type FreeDeliveries } from './free-deliveries.js';
 import { createRedemption, REDEMPTION_REACTOR } from './redemption.js';
 import { registerReferralRoutes } from './referral-routes.js';
 import { createReferrals } from './referrals.js';
+import { registerLapsedHoldRoutes } from './lapsed-hold-routes.js';
 import { registerLoyaltyRoutes } from './routes.js';
 import { AWARD_REACTOR, createLoyalty, type LoyaltyLedger } from './service.js';
 import type { LoyaltyTables } from './tables.js';
@@ -30,8 +31,15 @@ const DAY_MS = 86_400_000;
 /** How often coupon reservations of orders never placed are looked for. */
 const STRANDED_COUPON_SWEEP_MS = 5 * 60_000;
 
-/** The coupon reactor and, beside it, the sweep of reservations whose order was never appended. */
-function couponWork(coupons: Coupons, logger: { error(object: object, message: string): void }): Reactor {
+/**
+ * The coupon reactor and, beside it, the sweep of reservations (coupons' and tier free
+ * deliveries') whose order was never appended.
+ */
+function couponWork(
+  coupons: Coupons,
+  freeDeliveries: FreeDeliveries,
+  logger: { error(object: object, message: string): void },
+): Reactor {
   let timer: NodeJS.Timeout | undefined;
   return {
     name: COUPON_REACTOR,
@@ -41,6 +49,9 @@ function couponWork(coupons: Coupons, logger: { error(object: object, message: s
         void coupons
           .sweepStranded()
           .catch((error: unknown) => logger.error({ err: error }, 'stranded coupon sweep failed'));
+        void freeDeliveries
+          .sweepStranded()
+          .catch((error: unknown) => logger.error({ err: error }, 'stranded free delivery sweep failed'));
       }, STRANDED_COUPON_SWEEP_MS);
       timer.unref();
     },
@@ -55,9 +66,9 @@ export const loyaltyContext = defineContext({
   name: 'loyalty',
   needs: {
     ledger: need<LoyaltyLedger>(),
-    // Coupons: whose restaurant it is (catalog), and the audit log for their changes (identity);
+    // Coupons and promotions: whose restaurant it is and which dishes are on its menu (catalog), and the audit log for their changes (identity);
     // referrals: the referrer's phone (identity's users, decrypted by its repository).
-    catalog: need<{ orders: Pick<CatalogOrdersApi, 'restaurantOwnerId'> }>(),
+    catalog: need<{ orders: Pick<CatalogOrdersApi, 'restaurantOwnerId' | 'stockLevels'> }>(),
     identity: need<Pick<Identity, 'audit' | 'repository'>>(),
   },
   // The campaigns' new customers: which orders were their customer's first (orders' view), asked
@@ -107,6 +118,8 @@ export const loyaltyContext = defineContext({
     const freeDeliveries = createFreeDeliveries({
       db: platform.db,
       tierAt: (userId, at) => loyalty.tierAt(userId, at),
+      eventStore: platform.eventStore,
+      logger: runtime.logger.child({ component: 'loyalty' }),
       allowance: {
         bronze: config.LOYALTY_FREE_DELIVERIES_BRONZE,
         silver: config.LOYALTY_FREE_DELIVERIES_SILVER,
@@ -130,7 +143,10 @@ export const loyaltyContext = defineContext({
       firstOrders: (orderIds) => later.orders().repository.firstOrders(orderIds),
     };
     const coupons = createCoupons(couponOptions);
-    const promotions = createPromotions(couponOptions);
+    const promotions = createPromotions({
+      ...couponOptions,
+      menuItems: (restaurantId, itemIds) => catalog.orders.stockLevels(restaurantId, itemIds),
+    });
     // Orders' coupon hook: codes (coupons) and the automatic promotions, one discount per order.
     const couponPort = { ...coupons.port, automatic: promotions.automatic };
     return {
@@ -146,6 +162,7 @@ export const loyaltyContext = defineContext({
       },
       routes(app) {
         registerLoyaltyRoutes(app, loyalty);
+        registerLapsedHoldRoutes(app, platform.db);
         registerReferralRoutes(app, referrals);
         registerCouponRoutes(app, { coupons, runtime });
         registerCouponExportRoute(app, platform.db);
@@ -156,7 +173,7 @@ export const loyaltyContext = defineContext({
         erase: (userId) => referrals.personalData.erase(userId),
       },
       reactors: [
-        couponWork(coupons, runtime.logger),
+        couponWork(coupons, freeDeliveries, runtime.logger),
         { name: PROMOTION_REACTOR, start: promotions.start, stop: promotions.stop },
         { name: AWARD_REACTOR, start: loyalty.start, stop: loyalty.stop },
         { name: REDEMPTION_REACTOR, start: redemption.start, stop: redemption.stop },

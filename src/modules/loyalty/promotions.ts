@@ -85,7 +85,12 @@ export function promotionView(promotion: Promotion) {
 }
 export type PromotionView = ReturnType<typeof promotionView>;
 
-export function createPromotions(options: CouponsOptions) {
+export interface PromotionsOptions extends CouponsOptions {
+  /** Which of `itemIds` are dishes of the restaurant's menu (catalog; others are not answered). */
+  menuItems(restaurantId: string, itemIds: readonly string[]): Promise<readonly { itemId: string }[]>;
+}
+
+export function createPromotions(options: PromotionsOptions) {
   const { eventStore } = options;
   const now = options.now ?? (() => new Date());
   const repository = createPromotionRepository(options.db);
@@ -110,6 +115,20 @@ export function createPromotions(options: CouponsOptions) {
       throw loyaltyErrors.of('not_found', 'restaurant_not_found', 'There is no such restaurant.');
     if (!caller.admin && owner !== caller.userId)
       throw loyaltyErrors.of('forbidden', 'not_restaurant_owner', 'Only the restaurant’s owner may do this.');
+  }
+
+  /** A restaurant's promotion names dishes of its own menu only (422 with the unknown ids). */
+  async function checkItems(restaurantId: string, itemIds: readonly string[] | null): Promise<void> {
+    if (itemIds === null) return;
+    const known = new Set((await options.menuItems(restaurantId, itemIds)).map((item) => item.itemId));
+    const unknownItemIds = itemIds.filter((itemId) => !known.has(itemId));
+    if (unknownItemIds.length > 0)
+      throw loyaltyErrors.of(
+        'unprocessable',
+        'promotion_items_unknown',
+        'Some itemIds are not dishes of the restaurant’s menu.',
+        { details: { unknownItemIds } },
+      );
   }
 
   function definitionOf(input: NewPromotionInput): PromotionDefinition {
@@ -152,7 +171,10 @@ export function createPromotions(options: CouponsOptions) {
           details: { problems: ['restaurantId: required'] },
         },
       );
-    if (input.restaurantId !== undefined) await checkRestaurant(caller, input.restaurantId);
+    if (input.restaurantId !== undefined) {
+      await checkRestaurant(caller, input.restaurantId);
+      await checkItems(input.restaurantId, definition.itemIds);
+    }
     const existing = await repository.byId(id);
     if (existing !== undefined) return promotionView(existing);
     await repository.insert({

@@ -229,6 +229,43 @@ describe('a tier free delivery, item and combo promotions, points beside a promo
     });
   });
 
+  it('a free delivery whose order was never appended is released by the stranded sweep (once), after the timeout; a placed order’s is kept', async () => {
+    const customer = await customerWith(150n, 'silver');
+    const period = benefitPeriodOf(new Date());
+    const freeDeliveries = services().loyalty.freeDeliveries;
+    // A placed order holds one (its order exists); a placement that died after the reservation holds the other.
+    const placed = await placeOrder(world, customer.accessToken, ndole());
+    expect(placed.statusCode, placed.body).toBe(201);
+    expect(placed.json().pricing.discountMinor).toBeGreaterThan(0);
+    // Earlier tests' reservations of orders never appended go first (the sweep is global).
+    await freeDeliveries.sweepStranded(new Date(Date.now() + 11 * 60_000));
+    expect(await heldFreeDeliveries(customer.userId)).toEqual([
+      { order_id: placed.json().id, status: 'held' },
+    ]);
+    const lost = randomUUID();
+    expect(
+      await freeDeliveries.reserve({
+        orderId: lost,
+        customerId: customer.userId,
+        tier: 'silver',
+        period,
+        discountMinor: 610n,
+      }),
+    ).toBe(true);
+    expect(await freeDeliveries.available(customer.userId, new Date())).toBeUndefined();
+    // Too recent to judge: nothing moves.
+    expect(await freeDeliveries.sweepStranded(new Date(Date.now() + 9 * 60_000))).toBe(0);
+    expect(await heldFreeDeliveries(customer.userId)).toHaveLength(2);
+    // Past the timeout: the lost one goes back once, the placed order's stays held.
+    const later = new Date(Date.now() + 11 * 60_000);
+    expect(await freeDeliveries.sweepStranded(later)).toBe(1);
+    expect(await freeDeliveries.sweepStranded(later)).toBe(0);
+    const rows = await heldFreeDeliveries(customer.userId);
+    expect(rows.find((row) => row.order_id === lost)!.status).toBe('released');
+    expect(rows.find((row) => row.order_id === placed.json().id)!.status).toBe('held');
+    expect(await freeDeliveries.available(customer.userId, new Date())).toEqual({ tier: 'silver', period });
+  });
+
   it('a combo price and "buy 2 get 1": the larger applies, stated per line, funded by its creator, counted in ROI', async () => {
     const combo = await promotion(world.actors.admin.accessToken, {
       name: 'Ndolé + jus',
@@ -352,6 +389,41 @@ describe('a tier free delivery, item and combo promotions, points beside a promo
     expect(await count()).toBe(countBefore);
     await withdraw(world.actors.admin.accessToken, combo.json().id);
     await withdraw(world.actors.owner.accessToken, buyGet.json().id);
+  });
+
+  it('a restaurant’s item promotion naming a dish not on its menu is a 422 listing it, and creates nothing', async () => {
+    const count = async () =>
+      (
+        await services()
+          .db.selectFrom('promotions')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n;
+    const before = await count();
+    const stranger = randomUUID();
+    for (const token of [world.actors.owner.accessToken, world.actors.admin.accessToken]) {
+      const refused = await promotion(token, {
+        name: 'Ndolé + inconnu',
+        kind: 'combo',
+        itemIds: [world.ndoleId, stranger],
+        comboPriceMinor: 2_000,
+        restaurantId: world.restaurantId,
+      });
+      expect(refused.statusCode, refused.body).toBe(422);
+      expect(refused.headers['content-type']).toContain('application/problem+json');
+      expect(refused.json()).toMatchObject({ code: 'promotion_items_unknown', unknownItemIds: [stranger] });
+    }
+    expect(await count()).toBe(before);
+    // The same promotion on the menu's own dishes is created.
+    const accepted = await promotion(world.actors.owner.accessToken, {
+      name: 'Ndolé + jus',
+      kind: 'combo',
+      itemIds: [world.ndoleId, world.jusId],
+      comboPriceMinor: 2_000,
+      restaurantId: world.restaurantId,
+    });
+    expect(accepted.statusCode, accepted.body).toBe(201);
+    await withdraw(world.actors.owner.accessToken, accepted.json().id);
   });
 
   it('points beside a restaurant’s promotion: the promotion first, points on the food left; each part funded by its own', async () => {
