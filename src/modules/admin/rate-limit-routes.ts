@@ -96,7 +96,7 @@ export function registerRateLimitRoutes(
               },
               { additionalProperties: false, minProperties: 1 },
             ),
-            expectedVersion: Type.Optional(Type.Integer({ minimum: 0 })),
+            expectedVersion: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647 })),
           },
           { additionalProperties: false },
         ),

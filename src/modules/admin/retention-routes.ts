@@ -75,7 +75,7 @@ export function registerRetentionRoutes(root: FastifyInstance, retention: Retent
               Type.Union([Type.Integer({ minimum: 1, maximum: RETENTION_MAX_DAYS }), Type.Null()]),
               { minProperties: 1, maxProperties: 50 },
             ),
-            expectedVersion: Type.Optional(Type.Integer({ minimum: 0 })),
+            expectedVersion: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647 })),
           },
           { additionalProperties: false },
         ),

@@ -339,14 +339,14 @@ export const ReconciliationRunSchema = Type.Object({
 export const ReconciliationRunQuery = Type.Object(
   {
     exceptionsOnly: Type.Optional(Type.Boolean()),
-    after: Type.Optional(Type.Integer({ minimum: 0 })),
+    after: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647 })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
   },
   { additionalProperties: false },
 );
 export const ResolveParams = Type.Object({
   id: Type.String({ format: 'uuid' }),
-  itemNo: Type.Integer({ minimum: 1 }),
+  itemNo: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }),
 });
 export const ResolveBody = Type.Object(
   { reason: Type.String({ minLength: 3, maxLength: 500 }) },

@@ -261,6 +261,14 @@ describe('reconciliation exceptions', () => {
       payload: { reason: 'nothing' },
     });
     expect(nothing.statusCode).toBe(409);
+    // An item number past the column's range is a 400, not PostgreSQL's overflow as a 500 (fuzz-found).
+    const huge = await world.testApp.app.inject({
+      method: 'POST',
+      url: `/v1/admin/reconciliation/runs/${body.runId}/items/1e+308/resolve`,
+      headers: admin(),
+      payload: { reason: 'overflow' },
+    });
+    expect(huge.statusCode, huge.body).toBe(400);
 
     const csv = await world.testApp.app.inject({
       method: 'GET',
