@@ -560,7 +560,11 @@ describe('support tickets: personal data', () => {
     });
     expect(erased.statusCode, erased.body).toBeLessThan(300);
     // Idempotent: nothing is left to erase.
-    expect(await hook.erase(person.userId, contacts)).toEqual({ ticketsErased: 0, messagesErased: 0 });
+    expect(await hook.erase(person.userId, contacts)).toEqual({
+      ticketsErased: 0,
+      messagesErased: 0,
+      remedyNotesErased: 0,
+    });
     const rows = await world.testApp.services.db
       .selectFrom('support_messages')
       .select('body')
