@@ -530,8 +530,8 @@ export const PROBLEM_DETAILS_FR: Readonly<Record<string, string>> = {
   'At most ${shown} XAF can be paid out now.': 'Au plus ${shown} XAF peuvent être versés maintenant.',
   'Payouts are paused for this provider; try again later.':
     'Les versements sont suspendus pour ce prestataire ; réessayez plus tard.',
-  'Payouts to this payee are on hold pending a fraud review; an admin releases the hold.':
-    'Les versements à ce bénéficiaire sont retenus en attendant un examen de fraude ; un administrateur lève la retenue.',
+  'Payouts to this payee are on hold (an admin or a fraud review); an admin releases the hold.':
+    'Les versements à ce bénéficiaire sont retenus (par un administrateur ou un examen de fraude) ; un administrateur lève la retenue.',
   'There is no such payout.': 'Ce versement n’existe pas.',
   'The payout is already ${row.status}.': 'Le versement est déjà ${row.status}.',
   'The payout is ${row.status}.': 'Le versement est ${row.status}.',
@@ -680,6 +680,97 @@ export const PROBLEM_DETAILS_FR: Readonly<Record<string, string>> = {
     'une remise sur la livraison ne dépasse pas les frais de livraison',
   'Another order took your last free delivery of the month; place the order again.':
     'Une autre commande a pris votre dernière livraison gratuite du mois ; passez de nouveau la commande.',
+  'from and to are days, YYYY-MM-DD.': 'from et to sont des jours au format AAAA-MM-JJ.',
+  'from and to must be real days.': 'from et to doivent être des jours qui existent.',
+  'from must be on or before to, at most ${ANALYTICS_RANGE_MAX_DAYS} days.':
+    'from doit tomber le jour de to ou avant, à ${ANALYTICS_RANGE_MAX_DAYS} jours d’écart au plus.',
+  '${field} is blank or holds control characters.':
+    '${field} est vide ou contient des caractères de contrôle.',
+  'No such partnership request.': 'Cette demande de partenariat n’existe pas.',
+  'The request was already reviewed.': 'La demande a déjà été examinée.',
+  'There is no such ${input.payeeKind}.': 'Ce ${input.payeeKind} n’existe pas.',
+  'This payee is already on hold.': 'Ce bénéficiaire fait déjà l’objet d’une retenue.',
+  'No such withdrawal hold.': 'Cette retenue des retraits n’existe pas.',
+  'At most ${MAX_ZONES_PER_CITY} zones per city.': 'Au plus ${MAX_ZONES_PER_CITY} zones par ville.',
+  'The zone ${zone.id} already exists; update it instead.':
+    'La zone ${zone.id} existe déjà ; modifiez-la plutôt.',
+  'No such zone.': 'Cette zone n’existe pas.',
+  'There is no such dish on a menu.': 'Ce plat ne figure sur aucune carte.',
+  'At most ${MAX_FAVOURITES_PER_KIND} favourites of each kind; remove one first.':
+    'Au plus ${MAX_FAVOURITES_PER_KIND} favoris de chaque type ; retirez-en un d’abord.',
+  'This dish is not one of your favourites.': 'Ce plat ne fait pas partie de vos favoris.',
+  'This dish cannot be ordered now.': 'Ce plat ne peut pas être commandé en ce moment.',
+  "The cart holds another restaurant's dishes; send replaceCart: true to start over.":
+    'Le panier contient les plats d’un autre restaurant ; envoyez replaceCart: true pour recommencer.',
+  'This restaurant is not one of your favourites.': 'Ce restaurant ne fait pas partie de vos favoris.',
+  'This restaurant takes no orders now.': 'Ce restaurant ne prend pas de commandes en ce moment.',
+  'You have not ordered from this restaurant yet; open its menu.':
+    'Vous n’avez encore jamais commandé dans ce restaurant ; ouvrez sa carte.',
+  'Your cart already holds dishes; send replaceCart: true to replace them.':
+    'Votre panier contient déjà des plats ; envoyez replaceCart: true pour les remplacer.',
+  'Only the fee of a delivered order whose dispute was resolved is reversed.':
+    'Seule la rémunération d’une commande livrée dont le litige a été résolu est annulée.',
+  'No driver fee was booked for this order (never delivered, or the ledger statement has not caught up yet).':
+    'Aucune rémunération de livreur n’a été comptabilisée pour cette commande (jamais livrée, ou le relevé du grand livre n’est pas encore à jour).',
+  'The driver no longer holds the fee (paid out): nothing was reversed. Ask again once they do.':
+    'Le livreur ne détient plus cette rémunération (elle a été versée) : rien n’a été annulé. Redemandez quand il la détiendra de nouveau.',
+  'Only drivers have a vehicle to maintain.': 'Seuls les livreurs ont un véhicule à entretenir.',
+  'The due date is today or later.': 'L’échéance tombe aujourd’hui ou plus tard.',
+  'A mileage interval counts from the last service: give its odometer reading.':
+    'Un intervalle kilométrique se compte depuis le dernier entretien : donnez le relevé du compteur à cet entretien.',
+  'The odometer cannot be below the reading at the last service.':
+    'Le compteur ne peut pas indiquer moins que le relevé du dernier entretien.',
+  'Only a driver whose application was approved has a vehicle to maintain.':
+    'Seul un livreur dont la candidature a été approuvée a un véhicule à entretenir.',
+  'There is no such ingredient here.': 'Cet ingrédient n’existe pas ici.',
+  'At most ${MAX_INGREDIENTS} ingredients.': 'Au plus ${MAX_INGREDIENTS} ingrédients.',
+  'An ingredient of that name exists here.': 'Un ingrédient de ce nom existe déjà ici.',
+  'There is no such dish on this menu.': 'Ce plat ne figure pas sur cette carte.',
+  'Name each ingredient once.': 'Nommez chaque ingrédient une seule fois.',
+  'A lot received today cannot have expired already.':
+    'Un lot reçu aujourd’hui ne peut pas être déjà périmé.',
+  'Some itemIds are not dishes of the restaurant’s menu.':
+    'Certains itemIds ne sont pas des plats de la carte du restaurant.',
+  'driverId must be a UUID.': 'driverId doit être un UUID.',
+  'An ETA names an order, its customer and a time.':
+    'Une heure d’arrivée estimée nomme une commande, son client et une heure.',
+  'An emergency names its report and driver.': 'Une urgence nomme son signalement et son livreur.',
+  'We do not deliver there now (${terms.refusal}).':
+    'Nous ne livrons pas à cet endroit en ce moment (${terms.refusal}).',
+  'The restaurant is too far for a delivery in this city (${terms.maxDeliveryDistanceM} m at most).':
+    'Le restaurant est trop loin pour une livraison dans cette ville (${terms.maxDeliveryDistanceM} m au plus).',
+  'An order in this city is at least ${terms.minimumOrderXaf} XAF of food.':
+    'Dans cette ville, une commande compte au moins ${terms.minimumOrderXaf} XAF de plats.',
+  'a delivery fee rule is made of integers, base and rate not negative':
+    'une règle de frais de livraison se compose d’entiers, base et taux non négatifs',
+  'Only a credited card funding can be refunded.':
+    'Seul un approvisionnement par carte crédité peut être remboursé.',
+  'This is more than is left of the funding to refund.':
+    'C’est plus que ce qui reste à rembourser de cet approvisionnement.',
+  'The wallet no longer holds this much: refund at most what it holds (a chargeback takes back the rest).':
+    'Le portefeuille ne contient plus autant : remboursez au plus ce qu’il contient (une rétrofacturation reprend le reste).',
+  'The card provider refused this refund; nothing moved.':
+    'Le prestataire de cartes a refusé ce remboursement ; rien n’a bougé.',
+  'This refund was asked of the card provider and its answer was lost; finance checks the provider before anything else moves.':
+    'Ce remboursement a été demandé au prestataire de cartes et sa réponse a été perdue ; la finance vérifie auprès du prestataire avant tout autre mouvement.',
+  'Only a refund whose answer from the card provider was lost can be resolved.':
+    'Seul un remboursement dont la réponse du prestataire de cartes a été perdue peut être résolu.',
+  'You may grant at most ${refusal.limitMinor} XAF in one remedy; ask a supervisor.':
+    'Vous pouvez accorder au plus ${refusal.limitMinor} XAF par geste commercial ; demandez à un superviseur.',
+  'The note holds only spaces.': 'La note ne contient que des espaces.',
+  'The note is at most ${REMEDY_NOTE_MAX} characters.':
+    'La note compte au plus ${REMEDY_NOTE_MAX} caractères.',
+  'At most ${left} XAF of this order is still refundable.':
+    'Au plus ${left} XAF de cette commande restent remboursables.',
+  'A ticket holds at most ${REMEDIES_PER_TICKET_MAX} remedies.':
+    'Un ticket compte au plus ${REMEDIES_PER_TICKET_MAX} gestes commerciaux.',
+  "The ${leg}'s balance cannot give back its share now; change the shares.":
+    'Le solde du ${leg} ne peut pas rendre sa part maintenant ; modifiez les parts.',
+  'Only a refund has shares and a destination.': 'Seul un remboursement a des parts et une destination.',
+  'There is no such remedy on this ticket.': 'Ce geste commercial n’existe pas sur ce ticket.',
+  'Only the ticket’s opener rates it.': 'Seul l’auteur du ticket peut l’évaluer.',
+  'A ticket is rated once it is resolved.': 'Un ticket s’évalue une fois résolu.',
+  'This ticket was already rated.': 'Ce ticket a déjà été évalué.',
 };
 
 /**
