@@ -272,6 +272,7 @@ describe('profile, addresses, sessions and GDPR', () => {
         'dispatch',
         'support',
         'ussd',
+        'community',
         'eventstore',
         'test-context',
       ],
