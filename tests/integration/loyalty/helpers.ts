@@ -23,8 +23,12 @@ export async function loyaltyWorld(loyalty: Record<string, string>): Promise<Ord
 }
 
 /** A customer with XAF in the wallet (an adjustment from the world account). */
-export async function fundedCustomer(world: OrderWorld, amountMinor = 50_000n): Promise<CreatedUser> {
-  const customer = await createUser(world.testApp, { roles: ['customer'] });
+export async function fundedCustomer(
+  world: OrderWorld,
+  amountMinor = 50_000n,
+  options: { phone?: string } = {},
+): Promise<CreatedUser> {
+  const customer = await createUser(world.testApp, { roles: ['customer'], ...options });
   const [outcome] = await world.testApp.services.ledger.submit([
     {
       id: `fund:${customer.userId}`,

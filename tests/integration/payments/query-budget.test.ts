@@ -36,8 +36,8 @@ const WALLET_ORDER: Budget = {
   eventstore: { statements: 22, redis: 0 },
   // Five statements per batch (begin, checkpoint read, rows, checkpoint, commit); session 11's
   // analytics projection (issue #23) added batches: 18.3 measured per wallet order, 35 per Mobile
-  // Money payment (from 14.8 and 30).
-  projections: { statements: 20, redis: 0 },
+  // Money payment (from 14.8 and 30); 19.1 in a CI run, where batches overlap differently.
+  projections: { statements: 21, redis: 0 },
   // Issue #27: the inventory reactor reads the order's recipes once (1 measured).
   inventory: { statements: 1.5, redis: 0 },
   // Per send: the intent, the devices, one claim call, one finishing statement (9 measured; 16.1

@@ -4,6 +4,7 @@
  * driver's and platform's shares, a refund by Mobile Money (a withdrawal through payments'
  * payouts), mediation notes; the agent's and supervisor's limits; refusals that book nothing.
  */
+import { randomInt } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -301,7 +302,10 @@ describe('dispute remedies', () => {
   });
 
   it('a refund by Mobile Money lands in the wallet, then leaves it as one withdrawal to the customer’s number', async () => {
-    const buyer = await fundedCustomer(world);
+    // An MTN number: a random test number may be Nexttel's (66x), which no Mobile Money serves.
+    const buyer = await fundedCustomer(world, 50_000n, {
+      phone: `+23767${String(randomInt(0, 10_000_000)).padStart(7, '0')}`,
+    });
     const paid = await deliveredOrder(world, buyer.accessToken);
     const opened = await send('POST', '/v1/support/tickets', buyer, {
       category: 'order_problem',
