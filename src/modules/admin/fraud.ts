@@ -18,6 +18,7 @@ import {
   type FraudThresholds,
 } from './fraud-rules.js';
 import type { AdminDb, AdminTables, CaseStatus } from './tables.js';
+import { decodeCursor } from './cursor.js';
 
 /**
  * Fraud detection over events (docs/admin.md): a checkpointed reactor follows payments' failures,
@@ -551,22 +552,3 @@ export function createFraudDetection(deps: {
 }
 
 export type FraudDetection = ReturnType<typeof createFraudDetection>;
-
-function decodeCursor(cursor: string): { t: string; i: string } {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
-      t?: unknown;
-      i?: unknown;
-    };
-    if (
-      typeof value.t === 'string' &&
-      !Number.isNaN(Date.parse(value.t)) &&
-      typeof value.i === 'string' &&
-      /^[0-9a-f-]{36}$/.test(value.i)
-    )
-      return { t: value.t, i: value.i };
-  } catch {
-    // fall through
-  }
-  throw adminErrors.of('validation', 'invalid_cursor', 'The cursor is not one this API issued.');
-}

@@ -4,6 +4,7 @@ import type { FieldCipher } from '../../platform/field-crypto.js';
 import type { Actor, AuditFunction } from '../identity/index.js';
 import { adminErrors } from './errors.js';
 import type { AdminDb, PartnershipKind, PartnershipStatus } from './tables.js';
+import { decodeCursor } from './cursor.js';
 
 /**
  * Partnership requests (docs/admin.md "Partnership requests"): a public form's submissions and a
@@ -208,22 +209,3 @@ export function createPartnerships(deps: { db: AdminDb; audit: AuditFunction; fi
 }
 
 export type Partnerships = ReturnType<typeof createPartnerships>;
-
-function decodeCursor(cursor: string): { t: string; i: string } {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
-      t?: unknown;
-      i?: unknown;
-    };
-    if (
-      typeof value.t === 'string' &&
-      !Number.isNaN(Date.parse(value.t)) &&
-      typeof value.i === 'string' &&
-      /^[0-9a-f-]{36}$/.test(value.i)
-    )
-      return { t: value.t, i: value.i };
-  } catch {
-    // fall through
-  }
-  throw adminErrors.of('validation', 'invalid_cursor', 'The cursor is not one this API issued.');
-}

@@ -5,6 +5,7 @@ import { audiences, type RealtimeBus } from '../../realtime/index.js';
 import type { Actor, AuditFunction } from '../identity/index.js';
 import { adminErrors } from './errors.js';
 import type { AdminDb, WithdrawalPayeeKind } from './tables.js';
+import { decodeCursor } from './cursor.js';
 
 /**
  * Admins' holds on a payee's payouts and withdrawals (docs/admin.md "Withdrawal holds"): a
@@ -241,22 +242,3 @@ export function createWithdrawalHolds(deps: {
 }
 
 export type WithdrawalHolds = ReturnType<typeof createWithdrawalHolds>;
-
-function decodeCursor(cursor: string): { t: string; i: string } {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
-      t?: unknown;
-      i?: unknown;
-    };
-    if (
-      typeof value.t === 'string' &&
-      !Number.isNaN(Date.parse(value.t)) &&
-      typeof value.i === 'string' &&
-      /^[0-9a-f-]{36}$/.test(value.i)
-    )
-      return { t: value.t, i: value.i };
-  } catch {
-    // fall through
-  }
-  throw adminErrors.of('validation', 'invalid_cursor', 'The cursor is not one this API issued.');
-}
