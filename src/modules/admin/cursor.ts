@@ -22,3 +22,8 @@ export function decodeCursor(cursor: string): { t: string; i: string } {
   }
   throw adminErrors.of('validation', 'invalid_cursor', 'The cursor is not one this API issued.');
 }
+
+/** The cursor naming the last row of a page (its time and id), for the next page to start after. */
+export function encodeCursor(at: Date, id: string): string {
+  return Buffer.from(JSON.stringify({ t: at.toISOString(), i: id })).toString('base64url');
+}

@@ -18,7 +18,7 @@ import {
   type FraudThresholds,
 } from './fraud-rules.js';
 import type { AdminDb, AdminTables, CaseStatus } from './tables.js';
-import { decodeCursor } from './cursor.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
 
 /**
  * Fraud detection over events (docs/admin.md): a checkpointed reactor follows payments' failures,
@@ -394,12 +394,7 @@ export function createFraudDetection(deps: {
       const last = page.at(-1);
       return {
         items: page.map(caseView),
-        nextCursor:
-          rows.length > limit && last !== undefined
-            ? Buffer.from(JSON.stringify({ t: last.opened_at.toISOString(), i: last.id })).toString(
-                'base64url',
-              )
-            : null,
+        nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.opened_at, last.id) : null,
       };
     },
 

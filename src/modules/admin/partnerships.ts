@@ -4,7 +4,7 @@ import type { FieldCipher } from '../../platform/field-crypto.js';
 import type { Actor, AuditFunction } from '../identity/index.js';
 import { adminErrors } from './errors.js';
 import type { AdminDb, PartnershipKind, PartnershipStatus } from './tables.js';
-import { decodeCursor } from './cursor.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
 
 /**
  * Partnership requests (docs/admin.md "Partnership requests"): a public form's submissions and a
@@ -133,12 +133,7 @@ export function createPartnerships(deps: { db: AdminDb; audit: AuditFunction; fi
     const last = page.at(-1);
     return {
       items: page.map(view),
-      nextCursor:
-        rows.length > limit && last !== undefined
-          ? Buffer.from(JSON.stringify({ t: last.created_at.toISOString(), i: last.id })).toString(
-              'base64url',
-            )
-          : null,
+      nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.created_at, last.id) : null,
     };
   }
 

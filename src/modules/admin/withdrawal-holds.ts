@@ -5,7 +5,7 @@ import { audiences, type RealtimeBus } from '../../realtime/index.js';
 import type { Actor, AuditFunction } from '../identity/index.js';
 import { adminErrors } from './errors.js';
 import type { AdminDb, WithdrawalPayeeKind } from './tables.js';
-import { decodeCursor } from './cursor.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
 
 /**
  * Admins' holds on a payee's payouts and withdrawals (docs/admin.md "Withdrawal holds"): a
@@ -203,10 +203,7 @@ export function createWithdrawalHolds(deps: {
     const last = page.at(-1);
     return {
       items: page.map(holdView),
-      nextCursor:
-        rows.length > limit && last !== undefined
-          ? Buffer.from(JSON.stringify({ t: last.placed_at.toISOString(), i: last.id })).toString('base64url')
-          : null,
+      nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.placed_at, last.id) : null,
     };
   }
 
