@@ -147,6 +147,7 @@ function crashingReferrals(crashPoint: CrashPoint) {
     logger: { error() {}, warn() {} },
     rewards: { kind: 'points', referrer: REFERRER_REWARD, referee: REFEREE_REWARD, monthlyCap: MONTHLY_CAP },
     phoneOf: async (userId) => (await services().identity.repository.findUserById(userId))?.phone ?? null,
+    devicesOf: (userId) => services().identity.repository.deviceHashesOf(userId),
     publicBaseUrl: 'http://127.0.0.1',
   });
 }

@@ -11,21 +11,32 @@ import {
 import { authHeader } from '../helpers/auth.js';
 import { fundedCustomer, loyaltyWorld, until } from '../integration/loyalty/helpers.js';
 import { act, placeOrder, type OrderWorld } from '../integration/orders/helpers.js';
+import type { OrderCreatedData } from '../../src/modules/orders/index.js';
 
 /**
  * Discounts against the real ledger, through the real API: random sequences of orders with a
- * platform coupon, a restaurant coupon (either sometimes with points beside it), points or
- * nothing, each delivered or cancelled. After each
- * order: the escrow is zero; the promotions expense paid exactly the platform-funded discounts of
- * the delivered orders (once: a settlement's transfer ids are the order's); the restaurant's share
- * and the commission add up to the food less its own coupon; a cancelled order's discount was
- * never booked and its coupon use is given back, its points returned; the customer paid exactly
- * the totals of the delivered orders; points never go negative. The ledger verifies at the end.
+ * platform coupon, a restaurant coupon, a platform or a restaurant automatic promotion (any of
+ * them sometimes with points beside it), points or nothing, each delivered or cancelled; and the
+ * tier's free delivery (one a month for every tier here) on whichever order comes first. After
+ * each order: its parts (offer, points, free delivery) sum to its discount, the free delivery
+ * given exactly when the month still has one; the escrow is zero; the promotions expense paid
+ * exactly the platform-funded discounts of the delivered orders (once: a settlement's transfer ids
+ * are the order's), the food's on `promotion_funding` and the fee on `delivery_benefit`; the
+ * restaurant's share and the commission add up to the food less its own offer; a cancelled
+ * order's discount was never booked, its coupon use and free delivery are given back, its points
+ * returned; the customer paid exactly the totals of the delivered orders; points never go
+ * negative. The ledger verifies at the end.
  */
 let world: OrderWorld;
 
 beforeAll(async () => {
-  world = await loyaltyWorld({ LOYALTY_POINT_VALUE_XAF: '1', LOYALTY_REDEEM_MAX_PERCENT: '50' });
+  world = await loyaltyWorld({
+    LOYALTY_POINT_VALUE_XAF: '1',
+    LOYALTY_REDEEM_MAX_PERCENT: '50',
+    LOYALTY_FREE_DELIVERIES_BRONZE: '1',
+    LOYALTY_FREE_DELIVERIES_SILVER: '1',
+    LOYALTY_FREE_DELIVERIES_GOLD: '1',
+  });
 });
 afterAll(async () => world?.testApp.close());
 
@@ -33,19 +44,26 @@ const services = () => world.testApp.services;
 const account = (id: string) => services().ledger.account(id);
 let codes = 0;
 
-type Source = 'none' | 'platform' | 'restaurant' | 'points';
+type Source = 'none' | 'platform' | 'restaurant' | 'promo-platform' | 'promo-restaurant' | 'points';
 interface Step {
   source: Source;
   percent: boolean;
   value: number;
   quantity: number;
-  /** A coupon with points beside it (coupon first, then `value` points on the food left). */
+  /** An offer with points beside it (the offer first, then `value` points on the food left). */
   withPoints: boolean;
   end: 'deliver' | 'cancel';
 }
 
 const step: fc.Arbitrary<Step> = fc.record({
-  source: fc.constantFrom<Source>('none', 'platform', 'restaurant', 'points'),
+  source: fc.constantFrom<Source>(
+    'none',
+    'platform',
+    'restaurant',
+    'promo-platform',
+    'promo-restaurant',
+    'points',
+  ),
   percent: fc.boolean(),
   value: fc.integer({ min: 1, max: 60 }),
   quantity: fc.integer({ min: 1, max: 3 }),
@@ -82,6 +100,41 @@ async function couponFor(step: Step): Promise<string> {
   return created.json().code as string;
 }
 
+/**
+ * An automatic promotion running now for the restaurant (percent or fixed, like the coupons); the
+ * caller withdraws it once its order is placed (the order keeps what it was given).
+ */
+async function promotionFor(step: Step): Promise<string> {
+  const restaurant = step.source === 'promo-restaurant';
+  const created = await world.testApp.app.inject({
+    method: 'POST',
+    url: '/v1/promotions',
+    headers: authHeader(restaurant ? world.actors.owner.accessToken : world.actors.admin.accessToken),
+    payload: {
+      name: `Property ${(codes += 1)}`,
+      ...(step.percent
+        ? { kind: 'percent', percent: String(step.value) }
+        : { kind: 'fixed', amountMinor: step.value * 10 }),
+      startsAt: new Date(Date.now() - 60_000).toISOString(),
+      endsAt: new Date(Date.now() + 86_400_000).toISOString(),
+      ...(restaurant ? { restaurantId: world.restaurantId } : {}),
+    },
+  });
+  expect(created.statusCode, created.body).toBe(201);
+  return created.json().id as string;
+}
+
+async function withdraw(step: Step, promotionId: string): Promise<void> {
+  const withdrawn = await world.testApp.app.inject({
+    method: 'POST',
+    url: `/v1/promotions/${promotionId}/disable`,
+    headers: authHeader(
+      step.source === 'promo-restaurant' ? world.actors.owner.accessToken : world.actors.admin.accessToken,
+    ),
+  });
+  expect(withdrawn.statusCode, withdrawn.body).toBe(200);
+}
+
 async function deliver(order: { id: string; deliveryPin: string }): Promise<void> {
   const { owner } = world.actors;
   const accepted = await act(world, order.id, 'accept', owner.accessToken, { preparationMinutes: 10 });
@@ -109,35 +162,56 @@ describe('discounts on the real ledger (property)', () => {
           at: new Date(),
         });
         let paid = 0n;
+        // The month's free delivery (one for every tier here): taken by the first order placed,
+        // given back when that order is cancelled.
+        let freeLeft = 1;
         for (const item of steps) {
           const expenseBefore = (await account(promotionsExpenseId('XAF')))?.debitsPosted ?? 0n;
           const pointsBefore = (await account(customerPointsId(customer.userId)))!.availableMinor;
           const withCoupon = item.source === 'platform' || item.source === 'restaurant';
-          // Points alone: up to 600; beside a coupon: up to 60 (always within 50 % of what a
-          // coupon of at most 60 % or 600 XAF leaves of 2 500 XAF or more).
+          const withPromotion = item.source === 'promo-platform' || item.source === 'promo-restaurant';
+          // Points alone: up to 600; beside an offer: up to 60 (always within 50 % of what an
+          // offer of at most 60 % or 600 XAF leaves of 2 500 XAF or more).
           const usePoints =
             item.source === 'points'
               ? item.value * 10
-              : withCoupon && item.withPoints
+              : (withCoupon || withPromotion) && item.withPoints
                 ? item.value
                 : undefined;
           const couponCode = withCoupon ? await couponFor(item) : undefined;
+          const promotionId = withPromotion ? await promotionFor(item) : undefined;
           const placed = await placeOrder(world, customer.accessToken, {
             items: [{ itemId: world.ndoleId, quantity: item.quantity }],
             tipMinor: 0,
             ...(couponCode === undefined ? {} : { couponCode }),
             ...(usePoints === undefined ? {} : { usePoints }),
           });
+          if (promotionId !== undefined) await withdraw(item, promotionId);
           expect(placed.statusCode, placed.body).toBe(201);
           const order = placed.json();
-          const { subtotalMinor, discountMinor, totalMinor } = order.pricing;
-          expect(discountMinor).toBeLessThanOrEqual(subtotalMinor);
+          const { subtotalMinor, discountMinor, totalMinor, deliveryFeeMinor } = order.pricing;
+          expect(discountMinor).toBeLessThanOrEqual(subtotalMinor + deliveryFeeMinor);
           expect(totalMinor).toBeGreaterThanOrEqual(0);
-          // The points' part of the discount (1 XAF a point), the coupon's is the rest.
-          const pointsPart = BigInt(usePoints ?? 0);
-          const restaurantPart = item.source === 'restaurant' ? BigInt(discountMinor) - pointsPart : 0n;
-          if (usePoints !== undefined) expect(BigInt(discountMinor)).toBeGreaterThanOrEqual(pointsPart);
-          if (item.source === 'none') expect(discountMinor).toBe(0);
+          // Its parts, as the order's first event states them.
+          const [created] = await services().eventStore.readStream(`order-${order.id}`, { maxCount: 1 });
+          const data = created!.data as OrderCreatedData;
+          const offer = data.coupon ?? data.promotion;
+          const offerPart = BigInt(offer?.discountMinor ?? 0);
+          const pointsPart = BigInt(data.pointsDiscountMinor ?? 0);
+          const feePart = BigInt(data.freeDelivery?.discountMinor ?? 0);
+          expect(offerPart + pointsPart + feePart).toBe(BigInt(discountMinor));
+          expect(offerPart + pointsPart).toBeLessThanOrEqual(BigInt(subtotalMinor));
+          expect(data.promotion?.id).toBe(promotionId);
+          if (withCoupon || withPromotion) {
+            expect(offer?.fundedBy).toBe(item.source.endsWith('restaurant') ? 'restaurant' : 'platform');
+            expect(offerPart).toBeGreaterThan(0n);
+          }
+          // Points at 1 XAF each: exactly what was asked.
+          expect(pointsPart).toBe(BigInt(usePoints ?? 0));
+          expect(feePart).toBe(freeLeft > 0 ? BigInt(deliveryFeeMinor) : 0n);
+          if (feePart > 0n) freeLeft -= 1;
+          const restaurantPart = offer?.fundedBy === 'restaurant' ? offerPart : 0n;
+          if (item.source === 'none') expect(offerPart + pointsPart).toBe(0n);
           const escrowId = orderEscrowId(order.id, 'XAF');
           if (item.end === 'deliver') {
             await deliver(order);
@@ -155,7 +229,8 @@ describe('discounts on the real ledger (property)', () => {
             expect(((await account(promotionsExpenseId('XAF')))?.debitsPosted ?? 0n) - expenseBefore).toBe(
               platformFunded,
             );
-            expect(await credited(`settle:${order.id}:promotion_funding`)).toBe(platformFunded);
+            expect(await credited(`settle:${order.id}:promotion_funding`)).toBe(platformFunded - feePart);
+            expect(await credited(`settle:${order.id}:delivery_benefit`)).toBe(feePart);
             const share = await credited(`settle:${order.id}:restaurant_share`);
             const commission = await credited(`settle:${order.id}:platform_commission`);
             expect(share + commission).toBe(BigInt(subtotalMinor) - restaurantPart);
@@ -180,6 +255,20 @@ describe('discounts on the real ledger (property)', () => {
               () => account(customerPointsId(customer.userId)),
               (points) => points!.availableMinor === pointsBefore && points!.debitsPending === 0n,
             );
+            if (feePart > 0n) {
+              await until(
+                async () =>
+                  (
+                    await services()
+                      .db.selectFrom('loyalty_free_deliveries')
+                      .select('status')
+                      .where('order_id', '=', order.id)
+                      .executeTakeFirst()
+                  )?.status,
+                (status) => status === 'released',
+              );
+              freeLeft += 1;
+            }
           }
           const points = (await account(customerPointsId(customer.userId)))!;
           expect(points.creditsPosted - points.debitsPosted - points.debitsPending).toBeGreaterThanOrEqual(

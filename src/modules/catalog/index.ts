@@ -23,7 +23,7 @@ import { createZoneService, type ZoneService } from './zones.js';
 import { CITIES_CHANGED, connectCatalogInvalidation } from './invalidation.js';
 import { createMenuCache, type MenuCache } from './menu-cache.js';
 import { createOrderCatalogCache } from './order-catalog-cache.js';
-import { createMenuService } from './menu-service.js';
+import { createMenuService, type MenuPromotionSource } from './menu-service.js';
 import { createOrdersApi, type CatalogOrdersApi } from './orders-api.js';
 import { createRankingItems, type CatalogRankingApi } from './ranking-items.js';
 import { createCommunityApi, type CatalogCommunityApi } from './community-api.js';
@@ -94,6 +94,8 @@ export interface Catalog {
   repository: CatalogRepository;
   menuCache: MenuCache;
   useCompletedOrderLookup(lookup: CompletedOrderLookup): void;
+  /** Loyalty's promotions, rendered into the menu with their end times (issue #21). */
+  useMenuPromotions(source: MenuPromotionSource): void;
   /** Stops listening for other instances' cache invalidations. */
   close(): Promise<void>;
 }
@@ -162,11 +164,12 @@ export function createCatalog(
     update: announced(zoneService.update),
   };
   let completedOrders: CompletedOrderLookup = noCompletedOrders;
+  let menuPromotions: MenuPromotionSource | undefined;
   return {
     restaurants: createRestaurantService(deps, repository, menuCache, cities),
     cities,
     zones,
-    menu: createMenuService(deps, repository, menuCache),
+    menu: createMenuService(deps, repository, menuCache, () => menuPromotions),
     search,
     reviews: createReviewService(deps, () => completedOrders),
     orders: createOrdersApi(deps, repository, menuCache, orderCatalog, cityService),
@@ -177,6 +180,9 @@ export function createCatalog(
     menuCache,
     useCompletedOrderLookup(lookup) {
       completedOrders = lookup;
+    },
+    useMenuPromotions(source) {
+      menuPromotions = source;
     },
     close: () => invalidation.close(),
   };

@@ -103,10 +103,20 @@ export function itemOwnerView(item: ItemRecord) {
   };
 }
 
+/**
+ * What the menu shows beside its dishes and until when that stays true (loyalty's promotions,
+ * registered at start through `Catalog.useMenuPromotions`; none until then).
+ */
+export type MenuPromotionSource = (
+  restaurantId: string,
+  at: Date,
+) => Promise<{ items: readonly unknown[]; validUntilMs: number }>;
+
 export function createMenuService(
   deps: CatalogDependencies,
   repository: CatalogRepository,
   cache: MenuCache,
+  promotionsOf: () => MenuPromotionSource | undefined = () => undefined,
 ) {
   const now = deps.now ?? (() => new Date());
 
@@ -418,9 +428,24 @@ export function createMenuService(
       const instant = now();
       const menu = await cache.load(restaurantId, language, instant.getTime(), async () => {
         const loaded = await repository.loadMenu(restaurantId);
-        return loaded === undefined
-          ? undefined
-          : { ...renderMenu(loaded, language, instant), active: loaded.restaurant.status === 'active' };
+        if (loaded === undefined) return undefined;
+        const rendered = renderMenu(loaded, language, instant);
+        const source = promotionsOf();
+        const promotions = source === undefined ? undefined : await source(restaurantId, instant);
+        return {
+          ...rendered,
+          ...(promotions === undefined
+            ? {}
+            : {
+                // Left out when none, as every empty field of the menu.
+                body:
+                  promotions.items.length === 0
+                    ? rendered.body
+                    : { ...rendered.body, promotions: promotions.items },
+                validUntilMs: Math.min(rendered.validUntilMs, promotions.validUntilMs),
+              }),
+          active: loaded.restaurant.status === 'active',
+        };
       });
       if (menu === undefined)
         throw catalogErrors.of('not_found', 'restaurant_not_found', 'No such restaurant.');

@@ -347,6 +347,24 @@ export const MenuResponse = Open(
         items: Type.Array(Open({ id: Uuid, name: Type.String(), price: Type.Integer() })),
       }),
     ),
+    promotions: Type.Optional(
+      Type.Array(
+        Open({
+          id: Uuid,
+          name: Type.String(),
+          kind: Type.String({ description: 'percent, fixed, free_delivery, buy_get or combo' }),
+          endsAt: Type.String({ format: 'date-time', description: 'the end of its validity' }),
+          activeNow: Type.Boolean(),
+          activeUntil: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+            description: 'when it stops running without a break (today’s hours or its validity)',
+          }),
+        }),
+        {
+          description:
+            'the restaurant’s and the platform’s promotions in their validity window (as GET /v1/restaurants/{id}/promotions), left out when none',
+        },
+      ),
+    ),
   },
   'The whole menu: fields that would be null, empty or false are left out; `orderable: true` marks what can be ordered now',
 );

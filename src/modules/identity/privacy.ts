@@ -85,6 +85,7 @@ export function createPrivacy(deps: {
       await deps.social?.deleteAllForUser(user.id, transaction);
       await repository.forgetPasswordResets(user.id, transaction);
       await repository.forgetLoginAttempts(user.id, identifierHash, transaction);
+      await repository.forgetDevices(user.id, transaction);
       if (user.phone !== null) await repository.forgetCodes(user.phone, transaction);
       return true;
     });

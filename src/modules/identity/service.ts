@@ -117,6 +117,7 @@ export function createIdentity(
     kv,
     audit,
     refreshHashKey: config.JWT_REFRESH_SECRET,
+    deviceHashKey: hashKey,
     adminIdleTimeoutMs: config.SESSION_TIMEOUT,
   });
   const smsBudget = createSmsBudget({

@@ -14,6 +14,7 @@ export function createSessionQueries(db: IdentityDb) {
         client: 'web' | 'mobile';
         ip: string | null;
         userAgent: string | null;
+        deviceHash: string | null;
         twoFactorVerified: boolean;
         expiresAt: Date;
       },
@@ -27,11 +28,34 @@ export function createSessionQueries(db: IdentityDb) {
           client: session.client,
           ip_address: session.ip,
           user_agent: session.userAgent,
+          device_hash: session.deviceHash,
           two_factor_verified: session.twoFactorVerified,
           expires_at: session.expiresAt,
         })
         .returningAll()
         .executeTakeFirstOrThrow(),
+    /** The devices (keyed hashes) this person has signed in on, newest first (referrals' check). */
+    deviceHashesOf: async (userId: string, limit = 50): Promise<string[]> =>
+      (
+        await db
+          .selectFrom('sessions')
+          .select('device_hash')
+          .select((eb) => eb.fn.max('created_at').as('last_seen'))
+          .where('user_id', '=', userId)
+          .where('device_hash', 'is not', null)
+          .groupBy('device_hash')
+          .orderBy('last_seen', 'desc')
+          .limit(limit)
+          .execute()
+      ).map((row) => row.device_hash!),
+    /** Erasure: the person's devices are no longer linkable to anyone else's. */
+    forgetDevices: (userId: string, transaction?: Executor) =>
+      on(transaction)
+        .updateTable('sessions')
+        .set({ device_hash: null })
+        .where('user_id', '=', userId)
+        .where('device_hash', 'is not', null)
+        .execute(),
     findSession: (id: string, transaction?: Executor) =>
       on(transaction).selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst(),
     updateSession: (

@@ -24,6 +24,8 @@ export interface RequestContext {
   ip: string | null;
   userAgent: string | null;
   requestId?: string | null;
+  /** The app's install id from `X-Device-Id` (validated by `requestContext`), when sent. */
+  deviceId?: string | null;
 }
 
 export interface IssuedTokens {
@@ -74,12 +76,15 @@ export function createSessionService(options: {
   kv: KeyValue;
   audit: AuditFunction;
   refreshHashKey: string;
+  /** Keys the hash of a device's install id (identity's hash key): a copy of the table alone cannot list ids. */
+  deviceHashKey: Buffer | string;
   adminIdleTimeoutMs: number;
   now?: () => number;
 }): SessionService {
   const { repository, tokens, kv, audit, adminIdleTimeoutMs } = options;
   const now = options.now ?? Date.now;
   const hashRefresh = (token: string) => keyedHash(options.refreshHashKey, 'refresh', token);
+  const deviceHash = (deviceId: string) => keyedHash(options.deviceHashKey, 'device', deviceId);
 
   async function mint(session: SessionRow, roles: string[]) {
     const access = await tokens.issue({
@@ -123,6 +128,7 @@ export function createSessionService(options: {
             client,
             ip: context.ip,
             userAgent: context.userAgent?.slice(0, 300) ?? null,
+            deviceHash: context.deviceId == null ? null : deviceHash(context.deviceId),
             twoFactorVerified,
             expiresAt: new Date(now() + SESSION_MAX_AGE_MS),
           },

@@ -78,6 +78,8 @@ export interface SessionsTable {
   client: 'web' | 'mobile';
   ip_address: string | null;
   user_agent: string | null;
+  /** Keyed hash of the app's install id (`X-Device-Id`), or null when the client sent none. */
+  device_hash: string | null;
   two_factor_verified: Generated<boolean>;
   step_up_at: Timestamp | null;
   created_at: CreatedAt;

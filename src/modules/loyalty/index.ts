@@ -4,7 +4,7 @@
  * tiered by the points of the last 12 months, expired by a daily job. `GET /v1/loyalty`.
  */
 import { defineContext, need, tablesOf, type Reactor } from '../../platform/context.js';
-import type { CatalogOrdersApi } from '../catalog/index.js';
+import type { Catalog, CatalogOrdersApi } from '../catalog/index.js';
 import type { Identity } from '../identity/index.js';
 import type { OrdersRepository } from '../orders/index.js';
 import { registerCouponExportRoute, registerCouponRoutes } from './coupon-routes.js';
@@ -68,7 +68,11 @@ export const loyaltyContext = defineContext({
     ledger: need<LoyaltyLedger>(),
     // Coupons and promotions: whose restaurant it is and which dishes are on its menu (catalog), and the audit log for their changes (identity);
     // referrals: the referrer's phone (identity's users, decrypted by its repository).
-    catalog: need<{ orders: Pick<CatalogOrdersApi, 'restaurantOwnerId' | 'stockLevels'> }>(),
+    catalog: need<
+      Pick<Catalog, 'menuCache' | 'useMenuPromotions'> & {
+        orders: Pick<CatalogOrdersApi, 'restaurantOwnerId' | 'stockLevels'>;
+      }
+    >(),
     identity: need<Pick<Identity, 'audit' | 'repository'>>(),
   },
   // The campaigns' new customers: which orders were their customer's first (orders' view), asked
@@ -90,6 +94,7 @@ export const loyaltyContext = defineContext({
         monthlyCap: config.LOYALTY_REFERRAL_MONTHLY_CAP,
       },
       phoneOf: async (userId) => (await identity.repository.findUserById(userId))?.phone ?? null,
+      devicesOf: (userId) => identity.repository.deviceHashesOf(userId),
       publicBaseUrl: config.PUBLIC_BASE_URL,
     });
     const loyalty = createLoyalty({
@@ -146,7 +151,10 @@ export const loyaltyContext = defineContext({
     const promotions = createPromotions({
       ...couponOptions,
       menuItems: (restaurantId, itemIds) => catalog.orders.stockLevels(restaurantId, itemIds),
+      menuChanged: (restaurantId) => catalog.menuCache.invalidate(restaurantId),
     });
+    // The menu shows the restaurant's promotions with their end times (rendered into its cache).
+    catalog.useMenuPromotions(promotions.menuPromotions);
     // Orders' coupon hook: codes (coupons) and the automatic promotions, one discount per order.
     const couponPort = { ...coupons.port, automatic: promotions.automatic };
     return {

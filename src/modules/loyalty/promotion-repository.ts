@@ -65,6 +65,18 @@ export function createPromotionRepository(db: LoyaltyDb) {
       return rows.map(promotionOf);
     },
 
+    /** When the next promotion of this restaurant (or the platform) not yet started starts. */
+    async nextStart(restaurantId: string, at: Date): Promise<Date | undefined> {
+      const row = await db
+        .selectFrom('promotions')
+        .select((eb) => eb.fn.min('starts_at').as('next'))
+        .where((eb) => eb.or([eb('restaurant_id', '=', restaurantId), eb('restaurant_id', 'is', null)]))
+        .where('starts_at', '>', at)
+        .where('disabled_at', 'is', null)
+        .executeTakeFirst();
+      return row?.next ?? undefined;
+    },
+
     /** Newest first, paged by (created_at, id). */
     async list(filter: { restaurantId?: string; before?: { createdAt: Date; id: string }; limit: number }) {
       let query = db.selectFrom('promotions').selectAll();

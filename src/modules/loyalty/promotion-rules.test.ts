@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  activeUntil,
   allocate,
+  nextCameroonMinute,
   bestPromotion,
   promotionEffect,
   cameroonClock,
@@ -215,5 +217,30 @@ describe('promotion rules', () => {
     expect(promotionProblems({ ...happyHour, buyQuantity: 2 })).toEqual([
       expect.stringMatching(/^buyQuantity, getQuantity: only/),
     ]);
+  });
+});
+
+describe('when a promotion stops (the menu shows it and is cached until the next edge)', () => {
+  it('the next instant Cameroon’s clock reads a minute: today if still ahead, else tomorrow', () => {
+    // 18:30 in Douala: 20:00 is 19:00Z today; 18:00 and 18:30 itself are tomorrow's.
+    expect(nextCameroonMinute(20 * 60, friday1830).toISOString()).toBe('2026-12-04T19:00:00.000Z');
+    expect(nextCameroonMinute(18 * 60, friday1830).toISOString()).toBe('2026-12-05T17:00:00.000Z');
+    expect(nextCameroonMinute(18 * 60 + 30, friday1830).toISOString()).toBe('2026-12-05T17:30:00.000Z');
+    // 24:00 is the next local midnight (23:00Z); 00:00 too.
+    expect(nextCameroonMinute(1440, friday1830).toISOString()).toBe('2026-12-04T23:00:00.000Z');
+    expect(nextCameroonMinute(0, friday1830).toISOString()).toBe('2026-12-04T23:00:00.000Z');
+  });
+
+  it('runs until the end of today’s hours or of its validity, whichever is first; null when not running', () => {
+    expect(activeUntil(happyHour, friday1830)?.toISOString()).toBe('2026-12-04T19:00:00.000Z');
+    const endingSooner = { ...happyHour, endsAt: new Date('2026-12-04T18:00:00Z') };
+    expect(activeUntil(endingSooner, friday1830)?.toISOString()).toBe('2026-12-04T18:00:00.000Z');
+    // Thursday: not one of its days.
+    expect(activeUntil(happyHour, new Date('2026-12-03T17:30:00Z'))).toBeNull();
+    // Friday 21:00 in Douala: after its hours.
+    expect(activeUntil(happyHour, new Date('2026-12-04T20:00:00Z'))).toBeNull();
+    expect(
+      activeUntil({ ...happyHour, disabledAt: new Date('2026-12-04T00:00:00Z') }, friday1830),
+    ).toBeNull();
   });
 });

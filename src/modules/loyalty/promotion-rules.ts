@@ -136,6 +136,31 @@ export function cameroonClock(at: Date): { weekday: number; minute: number } {
   return { weekday: local.getUTCDay(), minute: local.getUTCHours() * 60 + local.getUTCMinutes() };
 }
 
+/** The first instant after `at` when Cameroon's clock reads `minute` (0–1440) of a day. */
+export function nextCameroonMinute(minute: number, at: Date): Date {
+  const offsetMs = CAMEROON_OFFSET_MINUTES * 60_000;
+  const localDayStart = Math.floor((at.getTime() + offsetMs) / DAY_MS) * DAY_MS;
+  let candidate = localDayStart + minute * 60_000 - offsetMs;
+  while (candidate <= at.getTime()) candidate += DAY_MS;
+  return new Date(candidate);
+}
+
+/**
+ * Until when a promotion running at `at` keeps running without a break: the end of today's hours
+ * or of its validity, whichever is first (null when it does not run at `at`).
+ */
+export function activeUntil(promotion: Promotion, at: Date): Date | null {
+  const runs = promotionApplies(promotion, {
+    restaurantId: promotion.restaurantId ?? '',
+    subtotalMinor: promotion.minSubtotalMinor,
+    deliveryFeeMinor: 0n,
+    at,
+  });
+  if (!runs) return null;
+  const todayEnd = nextCameroonMinute(promotion.endMinute, at);
+  return todayEnd < promotion.endsAt ? todayEnd : promotion.endsAt;
+}
+
 /** An order line as promotions see it (the order's lines, in their order). */
 export interface PromotionLine {
   itemId: string;

@@ -22,7 +22,9 @@ import { decodeCursor, UUID, type CouponCaller, type CouponsOptions } from './co
 import { loyaltyErrors } from './errors.js';
 import { createPromotionRepository, MAX_PROMOTION_PAGE, promotionOf } from './promotion-repository.js';
 import {
+  activeUntil,
   bestPromotion,
+  nextCameroonMinute,
   promotionApplies,
   promotionProblems,
   type Promotion,
@@ -88,6 +90,8 @@ export type PromotionView = ReturnType<typeof promotionView>;
 export interface PromotionsOptions extends CouponsOptions {
   /** Which of `itemIds` are dishes of the restaurant's menu (catalog; others are not answered). */
   menuItems(restaurantId: string, itemIds: readonly string[]): Promise<readonly { itemId: string }[]>;
+  /** A restaurant's promotion was created or withdrawn: its cached menus are dropped (catalog). */
+  menuChanged?(restaurantId: string): void;
 }
 
 export function createPromotions(options: PromotionsOptions) {
@@ -199,6 +203,7 @@ export function createPromotions(options: PromotionsOptions) {
       created_by: caller.userId,
     });
     const view = promotionView((await repository.byId(id))!);
+    if (input.restaurantId !== undefined) options.menuChanged?.(input.restaurantId);
     await options.audit({
       action: 'loyalty.promotion_created',
       actor: caller.actor,
@@ -267,10 +272,35 @@ export function createPromotions(options: PromotionsOptions) {
     };
   }
 
+  /**
+   * The promotions the restaurant's menu shows (catalog renders them into the cached menu): those
+   * in their validity window, each with whether it runs now and until when (`activeUntil`), and the
+   * instant this answer stops being true (a window's start or end, a day's hours starting or
+   * ending, the next promotion starting), which bounds how long the menu is cached.
+   */
+  async function menuPromotions(restaurantId: string, at: Date) {
+    const running = await repository.running(restaurantId, at);
+    const nextStart = await repository.nextStart(restaurantId, at);
+    let validUntilMs = nextStart?.getTime() ?? Number.POSITIVE_INFINITY;
+    const items = running.map((promotion) => {
+      for (const edge of [
+        promotion.endsAt,
+        nextCameroonMinute(promotion.startMinute, at),
+        nextCameroonMinute(promotion.endMinute, at),
+      ])
+        validUntilMs = Math.min(validUntilMs, edge.getTime());
+      const until = activeUntil(promotion, at);
+      const { disabledAt: _disabled, ...view } = promotionView(promotion);
+      return { ...view, activeNow: until !== null, activeUntil: until?.toISOString() ?? null };
+    });
+    return { items, validUntilMs };
+  }
+
   async function disable(caller: CouponCaller, id: string) {
     const before = await managed(caller, id);
     if (before.disabledAt !== null) return promotionView(before);
     const view = promotionView((await repository.disable(id, now()))!);
+    if (before.restaurantId !== null) options.menuChanged?.(before.restaurantId);
     await options.audit({
       action: 'loyalty.promotion_disabled',
       actor: caller.actor,
@@ -343,6 +373,7 @@ export function createPromotions(options: PromotionsOptions) {
     create,
     list,
     forRestaurant,
+    menuPromotions,
     disable,
     roi,
     start: reactor.start,

@@ -50,7 +50,8 @@ const ListSchema = Type.Object({
     Type.Object({
       status: Status,
       reason: Type.Union([Type.String(), Type.Null()], {
-        description: 'same_payment_phone (refused), referrer_monthly_cap (the referee alone rewarded)',
+        description:
+          'same_payment_phone or same_device (refused), referrer_monthly_cap (the referee alone rewarded), erased',
       }),
       reward: Type.Union([Type.Object({ kind: RewardKind, amount: Type.Integer() }), Type.Null()], {
         description: "the referrer's reward for this referral",

@@ -4,7 +4,8 @@
  * dispute window closed) rewards both, once:
  *   decide   in one transaction, the referral row locked and the referrer's code row locked (so
  *            the monthly cap counts under concurrency): refused when the order was paid from the
- *            referrer's own phone, else rewarded, the referrer's part 0 beyond the monthly cap;
+ *            referrer's own phone or when both signed in on one device (identity's keyed hashes of
+ *            the apps' `X-Device-Id`), else rewarded, the referrer's part 0 beyond the monthly cap;
  *   book     the recorded decision as ledger transfers, idempotent by referee:
  *            `referral:<refereeId>:referee` and `referral:<refereeId>:referrer`, points from the
  *            points issuance (PTS) or wallet credit from the promotions expense (XAF).
@@ -47,6 +48,8 @@ export interface ReferralsOptions {
   rewards: ReferralRewards;
   /** The customer's account phone (identity), E.164, or null (erased, none). */
   phoneOf(userId: string): Promise<string | null>;
+  /** The devices (identity's keyed hashes of `X-Device-Id`) the customer signed in on; none: []. */
+  devicesOf(userId: string): Promise<readonly string[]>;
   /** Where a shared link lands: `<base>/r/<code>`. */
   publicBaseUrl: string;
 }
@@ -236,8 +239,14 @@ export function createReferrals(options: ReferralsOptions) {
       .where('referee_id', '=', input.refereeId)
       .executeTakeFirst();
     if (pending === undefined) return undefined;
-    // Read outside the transaction: identity's phone of the referrer (decrypted by identity).
-    const referrerPhone = pending.status === 'pending' ? await options.phoneOf(pending.referrer_id) : null;
+    // Read outside the transaction: identity's phone of the referrer (decrypted by identity) and
+    // the devices each of them signed in on.
+    const open = pending.status === 'pending';
+    const referrerPhone = open ? await options.phoneOf(pending.referrer_id) : null;
+    const referrerDevices = new Set(open ? await options.devicesOf(pending.referrer_id) : []);
+    const sameDevice =
+      referrerDevices.size > 0 &&
+      (await options.devicesOf(input.refereeId)).some((device) => referrerDevices.has(device));
     return db.transaction().execute(async (trx) => {
       const row = await trx
         .selectFrom('referrals')
@@ -251,12 +260,12 @@ export function createReferrals(options: ReferralsOptions) {
         input.paymentPhone !== null &&
         referrerPhone !== null &&
         normalizePhone(input.paymentPhone) === normalizePhone(referrerPhone);
-      if (samePhone)
+      if (samePhone || sameDevice)
         return trx
           .updateTable('referrals')
           .set({
             status: 'refused',
-            reason: 'same_payment_phone',
+            reason: samePhone ? 'same_payment_phone' : 'same_device',
             order_id: input.orderId,
             month,
             decided_at: input.at,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderEscrowId, promotionsExpenseId } from '../../../ledger/rules/index.js';
-import { cameroonClock } from '../../../src/modules/loyalty/promotion-rules.js';
+import { cameroonClock, nextCameroonMinute } from '../../../src/modules/loyalty/promotion-rules.js';
 import { authHeader, createUser } from '../../helpers/auth.js';
 import { act, placeOrder, type OrderWorld } from '../orders/helpers.js';
 import { fundedCustomer, loyaltyWorld, until } from './helpers.js';
@@ -233,5 +233,51 @@ describe('promotions without codes', () => {
       headers: authHeader(stranger.accessToken),
     });
     expect(notMine.statusCode).toBe(404);
+  });
+  it('the menu itself shows the promotions with their end times; a new or withdrawn one shows at once', async () => {
+    const menu = () =>
+      world.testApp.app.inject({ method: 'GET', url: `/v1/restaurants/${world.restaurantId}/menu` });
+    const before = await menu();
+    expect(before.statusCode, before.body).toBe(200);
+    const endsAt = new Date(Date.now() + 3 * 3_600_000);
+    const shown = await promotion(world.actors.owner.accessToken, {
+      name: 'Menu offer',
+      kind: 'fixed',
+      amountMinor: 100,
+      restaurantId: world.restaurantId,
+      from: '00:00',
+      until: '24:00',
+      endsAt: endsAt.toISOString(),
+    });
+    // The cached menu was dropped by the write: the next read shows the promotion.
+    const after = await menu();
+    expect(after.statusCode, after.body).toBe(200);
+    expect(after.headers.etag).not.toBe(before.headers.etag);
+    const item = after.json().promotions.find((entry: { id: string }) => entry.id === shown.id);
+    const midnight = nextCameroonMinute(1440, new Date());
+    expect(item).toMatchObject({
+      name: 'Menu offer',
+      kind: 'fixed',
+      amountMinor: 100,
+      restaurantId: world.restaurantId,
+      endsAt: endsAt.toISOString(),
+      activeNow: true,
+      // Until today's hours end (midnight in Douala) or the validity ends, whichever is first.
+      activeUntil: (midnight < endsAt ? midnight : endsAt).toISOString(),
+    });
+    expect(item.disabledAt).toBeUndefined();
+    // The menu's answer is cached only until the next edge of any of its promotions.
+    const source = await services().loyalty.promotions.menuPromotions(world.restaurantId, new Date());
+    expect(source.validUntilMs).toBeGreaterThan(Date.now());
+    expect(source.validUntilMs).toBeLessThanOrEqual(Math.min(endsAt.getTime(), midnight.getTime()));
+
+    const withdrawn = await world.testApp.app.inject({
+      method: 'POST',
+      url: `/v1/promotions/${shown.id}/disable`,
+      headers: authHeader(world.actors.owner.accessToken),
+    });
+    expect(withdrawn.statusCode, withdrawn.body).toBe(200);
+    const gone = await menu();
+    expect((gone.json().promotions ?? []).some((entry: { id: string }) => entry.id === shown.id)).toBe(false);
   });
 });

@@ -8,7 +8,7 @@ import {
   promotionsExpenseId,
 } from '../../../ledger/rules/index.js';
 import { createReferrals, referralTransferId } from '../../../src/modules/loyalty/index.js';
-import { authHeader, createUser } from '../../helpers/auth.js';
+import { authHeader, createUser, DEFAULT_TEST_PASSWORD } from '../../helpers/auth.js';
 import { getOrder, type OrderWorld } from '../orders/helpers.js';
 import { deliveredOrder, fundedCustomer, loyaltyOf, loyaltyWorld, until } from './helpers.js';
 
@@ -271,6 +271,7 @@ describe('loyalty: referrals', () => {
       logger: console,
       rewards: { kind: 'wallet', referrer: 1_000n, referee: 500n, monthlyCap: 5 },
       phoneOf: async (userId) => (await services().identity.repository.findUserById(userId))?.phone ?? null,
+      devicesOf: (userId) => services().identity.repository.deviceHashesOf(userId),
       publicBaseUrl: 'http://127.0.0.1',
     });
     const referee = await createUser(world.testApp, { roles: ['customer'] });
@@ -306,6 +307,53 @@ describe('loyalty: referrals', () => {
     ]);
     const report = await services().ledger.verify({ projections: false });
     expect(report.ok).toBe(true);
+  });
+
+  it('signed in on one device (X-Device-Id): refused as same_device, nothing booked; another device or a malformed id does not link them', async () => {
+    const signIn = (phone: string, deviceId: string) =>
+      world.testApp.app.inject({
+        method: 'POST',
+        url: '/v1/auth/login',
+        headers: { 'x-device-id': deviceId },
+        payload: { phone, password: DEFAULT_TEST_PASSWORD, client: 'mobile' },
+      });
+    const shared = `install-${randomUUID()}`;
+    const referrer = await createUser(world.testApp, { roles: ['customer'] });
+    const referee = await createUser(world.testApp, { roles: ['customer'] });
+    const bystander = await createUser(world.testApp, { roles: ['customer'] });
+    expect((await signIn(referrer.phone, shared)).statusCode).toBe(200);
+    expect((await signIn(referee.phone, `install-${randomUUID()}`)).statusCode).toBe(200);
+    expect((await signIn(referee.phone, shared)).statusCode).toBe(200);
+    // Malformed ids (too short, a space, too long) are ignored: the sign-in works, nothing is kept;
+    // a NUL in any header is refused before sign-in (400, as every request).
+    for (const bad of ['short', 'has space here', 'x'.repeat(129)])
+      expect((await signIn(bystander.phone, bad)).statusCode).toBe(200);
+    expect((await signIn(bystander.phone, 'abc\u0000defghij')).statusCode).toBe(400);
+    expect(await services().identity.repository.deviceHashesOf(bystander.userId)).toEqual([]);
+    const referrerDevices = await services().identity.repository.deviceHashesOf(referrer.userId);
+    expect(referrerDevices).toHaveLength(1);
+    expect(referrerDevices[0]).not.toContain(shared); // only a keyed hash is stored
+    expect(await services().identity.repository.deviceHashesOf(referee.userId)).toHaveLength(2);
+
+    const code = await codeOf(referrer.accessToken);
+    expect((await claim(referee.accessToken, { code })).statusCode).toBe(201);
+    const input = { orderId: randomUUID(), refereeId: referee.userId, paymentPhone: null, at: new Date() };
+    expect(await services().loyalty.referrals.onOrderCompleted(input)).toBe('refused');
+    expect(await services().loyalty.referrals.onOrderCompleted(input)).toBe('refused'); // replayed
+    expect(await points(referrer.userId)).toBe(0n);
+    expect(await points(referee.userId)).toBe(0n);
+    expect(await entriesOf(referralTransferId(referee.userId, 'referee'))).toBe('0');
+    expect((await referralsOf(referrer.accessToken)).json().items[0]).toMatchObject({
+      status: 'refused',
+      reason: 'same_device',
+      reward: null,
+    });
+
+    // The bystander (no device kept) referred by the same referrer is rewarded.
+    expect((await claim(bystander.accessToken, { code })).statusCode).toBe(201);
+    expect(
+      await services().loyalty.referrals.onOrderCompleted({ ...input, refereeId: bystander.userId }),
+    ).toBe('booked');
   });
 
   it("exports a person's referrals without naming anyone else, and erasure ends their code and pending referrals", async () => {

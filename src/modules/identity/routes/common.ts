@@ -34,12 +34,20 @@ export const TokensSchema = Type.Object({
   user: Type.Optional(PublicUserSchema),
 });
 
+/**
+ * An app's install id (`X-Device-Id`): 8 to 128 characters of letters, digits and `._:-`. Anything
+ * else is ignored (the header is optional and never refuses a sign-in); only its keyed hash is kept.
+ */
+const DEVICE_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+
 export function requestContext(request: FastifyRequest): RequestContext {
   const userAgent = request.headers['user-agent'];
+  const deviceId = request.headers['x-device-id'];
   return {
     ip: request.ip ?? null,
     userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 300) : null,
     requestId: request.id,
+    deviceId: typeof deviceId === 'string' && DEVICE_ID.test(deviceId) ? deviceId : null,
   };
 }
 
