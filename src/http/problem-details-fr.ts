@@ -731,6 +731,7 @@ export const PROBLEM_DETAILS_FR: Readonly<Record<string, string>> = {
     'Un lot reçu aujourd’hui ne peut pas être déjà périmé.',
   'Some itemIds are not dishes of the restaurant’s menu.':
     'Certains itemIds ne sont pas des plats de la carte du restaurant.',
+  'Some itemIds are not dishes on any menu.': 'Certains itemIds ne sont des plats d’aucune carte.',
   'driverId must be a UUID.': 'driverId doit être un UUID.',
   'An ETA names an order, its customer and a time.':
     'Une heure d’arrivée estimée nomme une commande, son client et une heure.',

@@ -126,6 +126,11 @@ export interface CatalogOrdersApi {
     restaurantId: string,
     itemIds: readonly string[],
   ): Promise<{ itemId: string; name: string; stock: number | null }[]>;
+  /**
+   * Which of `itemIds` are dishes on a menu now (not archived): of the restaurant, or of any
+   * restaurant when `restaurantId` is null (a platform-wide promotion's dishes).
+   */
+  liveItems(restaurantId: string | null, itemIds: readonly string[]): Promise<{ itemId: string }[]>;
 }
 
 function mergeLines(lines: { itemId: string; quantity: number }[]): { itemId: string; quantity: number }[] {
@@ -356,6 +361,19 @@ export function createOrdersApi(
         .where('id', 'in', [...itemIds])
         .execute();
       return rows.map((row) => ({ itemId: row.id, name: row.name_fr, stock: row.stock }));
+    },
+
+    async liveItems(restaurantId, itemIds) {
+      if (itemIds.length === 0) return [];
+      if (itemIds.length > MAX_ORDER_LINES) throw new RangeError(`at most ${MAX_ORDER_LINES} items`);
+      const rows = await db
+        .selectFrom('menu_items')
+        .select('id')
+        .$if(restaurantId !== null, (query) => query.where('restaurant_id', '=', restaurantId!))
+        .where('id', 'in', [...itemIds])
+        .where('archived_at', 'is', null)
+        .execute();
+      return rows.map((row) => ({ itemId: row.id }));
     },
   };
 }

@@ -70,7 +70,7 @@ export const loyaltyContext = defineContext({
     // referrals: the referrer's phone (identity's users, decrypted by its repository).
     catalog: need<
       Pick<Catalog, 'menuCache' | 'useMenuPromotions'> & {
-        orders: Pick<CatalogOrdersApi, 'restaurantOwnerId' | 'stockLevels'>;
+        orders: Pick<CatalogOrdersApi, 'restaurantOwnerId' | 'stockLevels' | 'liveItems'>;
       }
     >(),
     identity: need<Pick<Identity, 'audit' | 'repository'>>(),
@@ -150,7 +150,7 @@ export const loyaltyContext = defineContext({
     const coupons = createCoupons(couponOptions);
     const promotions = createPromotions({
       ...couponOptions,
-      menuItems: (restaurantId, itemIds) => catalog.orders.stockLevels(restaurantId, itemIds),
+      menuItems: (restaurantId, itemIds) => catalog.orders.liveItems(restaurantId, itemIds),
       menuChanged: (restaurantId) => catalog.menuCache.invalidate(restaurantId),
     });
     // The menu shows the restaurant's promotions with their end times (rendered into its cache).

@@ -88,8 +88,11 @@ export function promotionView(promotion: Promotion) {
 export type PromotionView = ReturnType<typeof promotionView>;
 
 export interface PromotionsOptions extends CouponsOptions {
-  /** Which of `itemIds` are dishes of the restaurant's menu (catalog; others are not answered). */
-  menuItems(restaurantId: string, itemIds: readonly string[]): Promise<readonly { itemId: string }[]>;
+  /**
+   * Which of `itemIds` are dishes on a menu now, not archived (catalog; others are not answered):
+   * of the restaurant, or of any restaurant for a platform-wide promotion (`null`).
+   */
+  menuItems(restaurantId: string | null, itemIds: readonly string[]): Promise<readonly { itemId: string }[]>;
   /** A restaurant's promotion was created or withdrawn: its cached menus are dropped (catalog). */
   menuChanged?(restaurantId: string): void;
 }
@@ -121,8 +124,11 @@ export function createPromotions(options: PromotionsOptions) {
       throw loyaltyErrors.of('forbidden', 'not_restaurant_owner', 'Only the restaurant’s owner may do this.');
   }
 
-  /** A restaurant's promotion names dishes of its own menu only (422 with the unknown ids). */
-  async function checkItems(restaurantId: string, itemIds: readonly string[] | null): Promise<void> {
+  /**
+   * A restaurant's promotion names dishes of its own menu only, a platform-wide one dishes of some
+   * menu; archived dishes are not on a menu (422 with the unknown ids).
+   */
+  async function checkItems(restaurantId: string | null, itemIds: readonly string[] | null): Promise<void> {
     if (itemIds === null) return;
     const known = new Set((await options.menuItems(restaurantId, itemIds)).map((item) => item.itemId));
     const unknownItemIds = itemIds.filter((itemId) => !known.has(itemId));
@@ -130,7 +136,9 @@ export function createPromotions(options: PromotionsOptions) {
       throw loyaltyErrors.of(
         'unprocessable',
         'promotion_items_unknown',
-        'Some itemIds are not dishes of the restaurant’s menu.',
+        restaurantId === null
+          ? 'Some itemIds are not dishes on any menu.'
+          : 'Some itemIds are not dishes of the restaurant’s menu.',
         { details: { unknownItemIds } },
       );
   }
@@ -175,10 +183,8 @@ export function createPromotions(options: PromotionsOptions) {
           details: { problems: ['restaurantId: required'] },
         },
       );
-    if (input.restaurantId !== undefined) {
-      await checkRestaurant(caller, input.restaurantId);
-      await checkItems(input.restaurantId, definition.itemIds);
-    }
+    if (input.restaurantId !== undefined) await checkRestaurant(caller, input.restaurantId);
+    await checkItems(input.restaurantId ?? null, definition.itemIds);
     const existing = await repository.byId(id);
     if (existing !== undefined) return promotionView(existing);
     await repository.insert({

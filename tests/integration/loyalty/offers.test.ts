@@ -26,6 +26,14 @@ beforeAll(async () => {
 afterAll(async () => world?.testApp.close());
 
 const services = () => world.testApp.services;
+const itemCategory = async (itemId: string) =>
+  (
+    await services()
+      .db.selectFrom('menu_items')
+      .select('category_id')
+      .where('id', '=', itemId)
+      .executeTakeFirst()
+  )?.category_id;
 const account = (id: string) => services().ledger.account(id);
 const ndole = () => ({ items: [{ itemId: world.ndoleId, quantity: 1 }], tipMinor: 0 });
 const expense = async () => (await account(promotionsExpenseId('XAF')))?.debitsPosted ?? 0n;
@@ -424,6 +432,54 @@ describe('a tier free delivery, item and combo promotions, points beside a promo
     });
     expect(accepted.statusCode, accepted.body).toBe(201);
     await withdraw(world.actors.owner.accessToken, accepted.json().id);
+
+    // A platform-wide promotion names dishes of some menu: an unknown id is refused the same way.
+    const platformWide = await promotion(world.actors.admin.accessToken, {
+      name: 'Ndolé partout',
+      kind: 'percent',
+      percent: '10',
+      itemIds: [world.ndoleId, stranger],
+    });
+    expect(platformWide.statusCode, platformWide.body).toBe(422);
+    expect(platformWide.json()).toMatchObject({
+      code: 'promotion_items_unknown',
+      unknownItemIds: [stranger],
+    });
+    // An archived dish is no longer on the menu.
+    const owner = authHeader(world.actors.owner.accessToken);
+    const dish = await world.testApp.app.inject({
+      method: 'POST',
+      url: `/v1/restaurants/${world.restaurantId}/menu/items`,
+      headers: owner,
+      payload: { categoryId: (await itemCategory(world.ndoleId))!, name: { fr: 'Plat retiré' }, price: 900 },
+    });
+    expect(dish.statusCode, dish.body).toBe(201);
+    const archived = await world.testApp.app.inject({
+      method: 'PATCH',
+      url: `/v1/restaurants/${world.restaurantId}/menu/items/${dish.json().id}`,
+      headers: owner,
+      payload: { archived: true },
+    });
+    expect(archived.statusCode, archived.body).toBe(200);
+    const onArchived = await promotion(world.actors.owner.accessToken, {
+      name: 'Plat retiré offert',
+      kind: 'percent',
+      percent: '10',
+      itemIds: [dish.json().id],
+      restaurantId: world.restaurantId,
+    });
+    expect(onArchived.statusCode, onArchived.body).toBe(422);
+    expect(onArchived.json().unknownItemIds).toEqual([dish.json().id]);
+    expect(Number(await count())).toBe(Number(before) + 1); // the accepted one only
+    // The platform's own on a dish that is on a menu is created.
+    const known = await promotion(world.actors.admin.accessToken, {
+      name: 'Ndolé partout',
+      kind: 'percent',
+      percent: '10',
+      itemIds: [world.ndoleId],
+    });
+    expect(known.statusCode, known.body).toBe(201);
+    await withdraw(world.actors.admin.accessToken, known.json().id);
   });
 
   it('points beside a restaurant’s promotion: the promotion first, points on the food left; each part funded by its own', async () => {
