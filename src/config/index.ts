@@ -556,6 +556,17 @@ export const EnvironmentSchema = Type.Object({
     200,
     'points (or XAF) the referee gets on their first completed order',
   ),
+  COMMUNITY_CHALLENGE_ORDERS: Type.Integer({
+    minimum: 0,
+    maximum: 100,
+    default: 5,
+    description:
+      'completed orders in a calendar month (Cameroon time) that win the monthly challenge; 0 turns the challenge off',
+  }),
+  COMMUNITY_CHALLENGE_POINTS: PositiveInteger(
+    50,
+    'loyalty points the monthly challenge rewards, once per customer and month',
+  ),
   LOYALTY_REFERRAL_MONTHLY_CAP: PositiveInteger(
     5,
     'referrals a referrer is rewarded for per calendar month (UTC); beyond it the referee alone is rewarded',

@@ -44,7 +44,7 @@ const RECOMMENDATIONS = ['recommendations'];
 const USSD = ['ussd'];
 const ADMIN = ['admin'];
 /** Favourites and shared links (src/modules/community, docs/community.md). */
-const COMMUNITY = ['favourites', 'share'];
+const COMMUNITY = ['favourites', 'share', 'community'];
 /** Restaurants' inventory (src/modules/inventory, docs/inventory.md). */
 const INVENTORY = ['inventory'];
 
@@ -443,6 +443,7 @@ const ROWS: Row[] = [
   ['favourite_not_found', 404, COMMUNITY, ['Not a favourite', 'This restaurant or dish is not one of your favourites.'], ['Pas un favori', 'Ce restaurant ou ce plat n’est pas parmi vos favoris.']],
   ['favourite_unavailable', 409, COMMUNITY, ['Not available now', 'This favourite cannot be ordered now (sold out, unavailable or closed).'], ['Indisponible', 'Ce favori ne peut pas être commandé maintenant (épuisé, indisponible ou fermé).']],
   ['no_previous_order', 404, COMMUNITY, ['No previous order', 'You have not ordered from this restaurant yet; open its menu.'], ['Aucune commande passée', 'Vous n’avez pas encore commandé dans ce restaurant ; ouvrez son menu.']],
+  ['profile_not_found', 404, COMMUNITY, ['Profile not found', 'There is no public profile by this name (it may be private).'], ['Profil introuvable', 'Aucun profil public ne porte ce nom (il est peut-être privé).']],
   ['cart_not_empty', 409, COMMUNITY, ['Cart not empty', 'Your cart already holds dishes; send replaceCart: true to replace them.'], ['Panier non vide', 'Votre panier contient déjà des plats ; envoyez replaceCart: true pour les remplacer.']],
   // Restaurants' inventory (src/modules/inventory, docs/inventory.md).
   ['ingredient_not_found', 404, INVENTORY, ['Ingredient not found', 'There is no such ingredient in this restaurant.'], ['Ingrédient introuvable', 'Cet ingrédient n’existe pas dans ce restaurant.']],

@@ -731,6 +731,7 @@ export const PROBLEM_DETAILS_FR: Readonly<Record<string, string>> = {
     'Un lot reçu aujourd’hui ne peut pas être déjà périmé.',
   'Some itemIds are not dishes of the restaurant’s menu.':
     'Certains itemIds ne sont pas des plats de la carte du restaurant.',
+  'There is no public profile by this name.': 'Aucun profil public ne porte ce nom.',
   'Some itemIds are not dishes on any menu.': 'Certains itemIds ne sont des plats d’aucune carte.',
   'driverId must be a UUID.': 'driverId doit être un UUID.',
   'An ETA names an order, its customer and a time.':

@@ -8,6 +8,13 @@
 import { defineContext, need, tablesOf } from '../../platform/context.js';
 import type { Catalog } from '../catalog/index.js';
 import { CartError, normalizeCart, type OrdersContext } from '../orders/index.js';
+import { registerAchievementRoutes } from './achievement-routes.js';
+import {
+  ACHIEVEMENTS_REACTOR,
+  createAchievements,
+  type Achievements,
+  type AchievementsLedger,
+} from './achievements.js';
 import { communityErrors } from './errors.js';
 import { createFavourites, type CommunityOrdersPort, type Favourites } from './favourites.js';
 import { createFavouritesRepository } from './repository.js';
@@ -20,9 +27,13 @@ export type { Favourites } from './favourites.js';
 export type { SharePreviews } from './share-service.js';
 export { SHARE_PAGE_MAX_BYTES } from './share.js';
 
+export type { Achievements } from './achievements.js';
+
 export interface Community {
   favourites: Favourites;
   share: SharePreviews;
+  /** Profiles, badges, leaderboards and the monthly challenge (rewards in loyalty points). */
+  achievements: Achievements;
 }
 
 type OrdersNeed = Pick<OrdersContext, 'orders' | 'repository' | 'carts'>;
@@ -71,19 +82,37 @@ export const communityContext = defineContext({
   needs: {
     catalog: need<Pick<Catalog, 'community'>>(),
     orders: need<OrdersNeed>(),
+    // The monthly challenge's reward: points from the points issuance, booked on the ledger.
+    ledger: need<AchievementsLedger>(),
   },
   tables: tablesOf<CommunityTables>(),
-  create({ runtime, db }, { catalog, orders }) {
+  create({ runtime, db, eventStore }, { catalog, orders, ledger }) {
     const repository = createFavouritesRepository(db);
     const port = ordersPort(orders);
+    const achievements = createAchievements({
+      db,
+      eventStore,
+      ledger,
+      logger: runtime.logger.child({ component: 'community-achievements' }),
+      async restaurantOf(restaurantId) {
+        const [card] = await catalog.community.restaurantCards([restaurantId]);
+        return card === undefined ? undefined : { city: card.city, cuisines: card.cuisines };
+      },
+      challenge: {
+        orders: runtime.config.COMMUNITY_CHALLENGE_ORDERS,
+        points: BigInt(runtime.config.COMMUNITY_CHALLENGE_POINTS),
+      },
+    });
     const community: Community = {
       favourites: createFavourites({ repository, catalog: catalog.community, orders: () => port }),
       share: createSharePreviews(catalog.community, runtime.config.PUBLIC_BASE_URL),
+      achievements,
     };
     return {
       service: community,
       routes(app) {
         registerFavouriteRoutes(app, community.favourites);
+        registerAchievementRoutes(app, achievements);
         registerShareRoutes(app, community.share, {
           baseUrl: runtime.config.PUBLIC_BASE_URL,
           siteName: runtime.config.SHARE_SITE_NAME,
@@ -92,7 +121,8 @@ export const communityContext = defineContext({
       personalData: {
         async export(subjectId) {
           const favourites = await repository.list(subjectId);
-          return favourites.length === 0
+          const achieved = await achievements.personalData.export(subjectId);
+          return favourites.length === 0 && achieved === null
             ? null
             : {
                 favourites: favourites.map((row) => ({
@@ -100,12 +130,17 @@ export const communityContext = defineContext({
                   id: row.targetId,
                   at: row.createdAt.toISOString(),
                 })),
+                ...(achieved === null ? {} : { community: achieved }),
               };
         },
         async erase(subjectId) {
-          return { favourites: await repository.erase(subjectId) };
+          return {
+            favourites: await repository.erase(subjectId),
+            ...(await achievements.personalData.erase(subjectId)),
+          };
         },
       },
+      reactors: [{ name: ACHIEVEMENTS_REACTOR, start: achievements.start, stop: achievements.stop }],
     };
   },
 });
