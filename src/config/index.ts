@@ -1024,6 +1024,13 @@ export const EnvironmentSchema = Type.Object({
     200,
     "how near the customer's drop point a driver's accepted position marks DriverArriving, metres",
   ),
+  DISPATCH_GEOFENCE_RETENTION_DAYS: Type.Integer({
+    minimum: 1,
+    maximum: 365,
+    default: 2,
+    description:
+      'days a geofence arrival (one row per order and fence) is kept before the nightly clean-up forgets it, 1-365',
+  }),
   ROUTING_ROAD_FACTOR_DOUALA: Type.Number({
     minimum: 1,
     maximum: 3,

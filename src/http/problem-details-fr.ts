@@ -773,6 +773,8 @@ export const PROBLEM_DETAILS_FR: Readonly<Record<string, string>> = {
   'Only the ticket’s opener rates it.': 'Seul l’auteur du ticket peut l’évaluer.',
   'A ticket is rated once it is resolved.': 'Un ticket s’évalue une fois résolu.',
   'This ticket was already rated.': 'Ce ticket a déjà été évalué.',
+  'A speed warning names its alert, driver and order, and a speed at or above the limit.':
+    'Une alerte de vitesse nomme son alerte, le livreur et la commande, et une vitesse égale ou supérieure à la limite.',
 };
 
 /**

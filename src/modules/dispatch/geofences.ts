@@ -49,6 +49,10 @@ const EVENT_OF: Record<ArrivalKind, string> = {
   restaurant: 'DriverArrivedAtRestaurant',
   customer: 'DriverArriving',
 };
+/** The clean-up deletes at most this many rows per statement, and this many statements per run. */
+export const PURGE_BATCH_ROWS = 5_000;
+const PURGE_BATCHES_MAX = 200;
+
 /** Bounds of the in-process memories (orders in flight on one instance stay far below). */
 const MAX_REMEMBERED = 10_000;
 
@@ -139,6 +143,25 @@ export function createGeofences(options: {
         await check(driverId, position, order).catch((error: unknown) =>
           options.logger.warn({ err: error, orderId: order.orderId }, 'geofence check failed'),
         );
+    },
+
+    /**
+     * The clean-up job: arrivals marked before `before` are forgotten (an order is carried for
+     * hours, the retention is days), in bounded batches. Rows only decide "told once" while the
+     * order is carried, so a finished order's rows serve nothing. Any instance may run it at once.
+     */
+    async purge(before: Date): Promise<number> {
+      let deleted = 0;
+      for (let batch = 0; batch < PURGE_BATCHES_MAX; batch += 1) {
+        const result = await sql<{ order_id: string }>`
+          DELETE FROM dispatch_geofence_arrivals WHERE ctid IN (
+            SELECT ctid FROM dispatch_geofence_arrivals WHERE at < ${before} LIMIT ${PURGE_BATCH_ROWS}
+          )`.execute(options.db);
+        const count = Number(result.numAffectedRows ?? 0n);
+        deleted += count;
+        if (count < PURGE_BATCH_ROWS) break;
+      }
+      return deleted;
     },
 
     /** When the order's arrivals were marked (for tests and staff). */

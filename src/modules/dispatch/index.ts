@@ -24,9 +24,12 @@ import { ownTables } from '../../db/own-tables.js';
 import { createPerformance, type DriverRatingPort } from './performance.js';
 import { createEarningsRepository } from './earnings-repository.js';
 import { createEarnings, type IncentiveLedger } from './earnings.js';
-import { incentivesJob, incentivesSchedule } from './earnings-schedule.js';
+import { enqueueUnsettledDays, incentivesJob, incentivesSchedule } from './earnings-schedule.js';
+import { createDailyRuns, latestDueDay } from './daily-runs.js';
+import { createSpeedAlerts } from './speed-alerts.js';
 import { createOnboardingRepository } from './onboarding-repository.js';
 import { createOnboarding } from './onboarding.js';
+import { doualaDay } from './onboarding-rules.js';
 import { registerDriverRoutes } from './onboarding-routes.js';
 import { createSafety } from './safety.js';
 import type { PositionFix } from './fix-rules.js';
@@ -75,6 +78,9 @@ export { DOCUMENTS_STREAM_PREFIX } from './onboarding.js';
 export type { OffersService, OfferListener } from './offers.js';
 export type { EtaService } from './eta.js';
 
+/** The reminder round's time, minutes after midnight in Douala (cron `0 6 * * *`). */
+const REMINDER_DUE_MINUTE = 6 * 60;
+
 export const dispatchContext = defineContext({
   name: 'dispatch',
   needs: {
@@ -117,15 +123,35 @@ export const dispatchContext = defineContext({
       application: (driverId) => onboarding.repository.find(driverId),
       identity,
     });
-    /** The daily round: document reminders and expired drivers off shift, then maintenance reminders. */
-    const documentsRound = async () => {
+    const dailyRuns = createDailyRuns(platform.db);
+    /**
+     * The daily round: document reminders and expired drivers off shift, then maintenance
+     * reminders, over `days` (by default today and every day a missed round skipped); each day
+     * is recorded once both parts went through (daily-runs.ts).
+     */
+    const documentsRound = async (given?: readonly string[]) => {
+      const today = doualaDay(Date.now());
+      const days = given ?? [...new Set([...(await dailyRuns.daysToRun('reminders', today)), today])].sort();
       const documents = await onboarding.dailyRound(
         platform.eventStore,
         (driverId) => service.setAvailability(driverId, { online: false }),
         (reminder) => notify.driverReminder(reminder),
+        days,
       );
-      const vehicles = await maintenance.dailyRound((reminder) => notify.driverReminder(reminder));
-      return { documents, maintenance: vehicles };
+      const vehicles = await maintenance.dailyRound((reminder) => notify.driverReminder(reminder), days);
+      for (const day of days) await dailyRuns.complete('reminders', day);
+      return { days, documents, maintenance: vehicles };
+    };
+    /**
+     * The hourly catch-up (and an instance's first hour after a start): the reminder round of
+     * every day due and not completed (from 06:00 Douala), and every unsettled past day's
+     * incentives (from 01:30). Nothing to do: two reads.
+     */
+    const catchUp = async (at: Date) => {
+      const reminderDays = await dailyRuns.daysToRun('reminders', latestDueDay(at, REMINDER_DUE_MINUTE));
+      const reminders = reminderDays.length === 0 ? undefined : await documentsRound(reminderDays);
+      const incentiveDays = await enqueueUnsettledDays(platform.jobs.queue, dailyRuns, at);
+      return { reminders, incentiveDays };
     };
     const service = createDispatchService({
       repository,
@@ -180,6 +206,7 @@ export const dispatchContext = defineContext({
     });
     pushOffers({ offers: matching.offers, orders: () => orders.orders, notify, logger: runtime.logger });
     const earningsRepository = createEarningsRepository(platform.db);
+    const speedAlerts = createSpeedAlerts(platform.db);
     const earnings = createEarnings({
       repository: earningsRepository,
       ledger: () => ledger,
@@ -221,6 +248,8 @@ export const dispatchContext = defineContext({
       lastPosition: (driverId) => service.positions.lastPosition(driverId),
       emergencyNotice: (alert) => notify.driverEmergency(alert),
       throttle,
+      stored: speedAlerts,
+      speedWarning: (warning) => notify.driverSpeedWarning(warning),
     });
     const deliveryProof = createDeliveryProof({
       db: platform.db,
@@ -232,9 +261,8 @@ export const dispatchContext = defineContext({
     const performance = createPerformance({
       db: platform.db,
       earnings: earningsRepository,
-      safety,
+      speedAlerts,
       ratings: () => catalog.reviews,
-      vehicleOf: async (driverId) => (await service.availability(driverId)).vehicle,
       offers: matching.repository,
       onTimeGraceMinutes: config.DISPATCH_ON_TIME_GRACE_MINUTES,
     });
@@ -252,7 +280,9 @@ export const dispatchContext = defineContext({
         offers: matching.offers,
         eta: matching.eta,
         geofences,
-        incentivesSchedule: incentivesSchedule(platform.jobs.queue),
+        speedAlerts,
+        catchUp,
+        incentivesSchedule: incentivesSchedule(platform.jobs.queue, dailyRuns),
       },
       routes(app) {
         for (const metric of metrics.all) app.metricsRegistry.registerMetric(metric);
@@ -279,19 +309,43 @@ export const dispatchContext = defineContext({
           safety,
           deliveryProof,
           maintenance: maintenance.repository,
+          speedAlerts,
         }),
         matching.repository,
       ),
       // Daily at 06:00 Douala: expiry and maintenance reminders (notify) and expired drivers off shift.
-      jobs: [incentivesJob(earnings, runtime.logger)],
+      jobs: [incentivesJob(earnings, runtime.logger, dailyRuns)],
       schedules: [
         // Nightly at 01:30 Douala: yesterday's incentives (one instance by job id; idempotent by period).
-        incentivesSchedule(platform.jobs.queue),
+        incentivesSchedule(platform.jobs.queue, dailyRuns),
         {
           name: 'dispatch-documents-daily',
-          cron: '0 5 * * *',
+          cron: '0 6 * * *',
           run: async () => {
             runtime.logger.info(await documentsRound(), 'dispatch: document expiry and maintenance round');
+          },
+        },
+        {
+          // Hourly: a reminder round or a settlement every instance missed (all down at the hour).
+          name: 'dispatch-daily-catch-up',
+          cron: '20 * * * *',
+          run: async (at) => {
+            const done = await catchUp(at);
+            if (done.reminders !== undefined || done.incentiveDays.length > 0)
+              runtime.logger.info(
+                { reminderDays: done.reminders?.days ?? [], incentiveDays: done.incentiveDays },
+                'dispatch: missed daily runs caught up',
+              );
+          },
+        },
+        {
+          // Nightly: geofence arrivals older than the retention are forgotten (any instance; idempotent).
+          name: 'dispatch-geofence-cleanup',
+          cron: '10 3 * * *',
+          run: async (at) => {
+            const before = new Date(at.getTime() - config.DISPATCH_GEOFENCE_RETENTION_DAYS * 86_400_000);
+            const deleted = await geofences.purge(before);
+            runtime.logger.info({ deleted }, 'dispatch: old geofence arrivals forgotten');
           },
         },
       ],

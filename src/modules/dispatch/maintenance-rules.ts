@@ -61,3 +61,14 @@ export function remindersDue(plan: MaintenancePlan, today: string): MaintenanceR
     reminders.push({ kind: 'maintenance_mileage', dueKm, odometerKm: plan.odometerKm });
   return reminders;
 }
+
+/**
+ * The reminders a plan calls for over several days (today and days a missed round skipped), each
+ * fact once: a due mileage is one reminder however many days are checked.
+ */
+export function remindersOver(plan: MaintenancePlan, days: readonly string[]): MaintenanceReminder[] {
+  const seen = new Map<string, MaintenanceReminder>();
+  for (const day of days)
+    for (const reminder of remindersDue(plan, day)) seen.set(JSON.stringify(reminder), reminder);
+  return [...seen.values()];
+}

@@ -9,7 +9,8 @@ import type { MaintenanceRepository } from './maintenance-repository.js';
 import {
   dueKmOf,
   planProblem,
-  remindersDue,
+  MAINTENANCE_REMINDER_DAYS,
+  remindersOver,
   type MaintenancePlan,
   type MaintenanceReminder,
 } from './maintenance-rules.js';
@@ -110,16 +111,20 @@ export function createMaintenance(deps: {
     },
 
     /**
-     * The daily part of the round: each reminder a plan calls for today, told through `remind`
+     * The daily part of the round: each reminder a plan calls for on `days` (today, and days a
+     * missed round skipped), told through `remind`
      * (named after the fact by notify, so every instance's round tells once). A reminder that
      * cannot be recorded is counted and the round goes on.
      */
-    async dailyRound(remind: MaintenanceRemind): Promise<{ reminders: number; failed: number }> {
-      const today = doualaDay(now());
+    async dailyRound(
+      remind: MaintenanceRemind,
+      days: readonly string[] = [doualaDay(now())],
+    ): Promise<{ reminders: number; failed: number }> {
       let reminders = 0;
       let failed = 0;
-      for (const row of await repository.remindable([addDays(today, 7), today]))
-        for (const reminder of remindersDue(row, today)) {
+      const dueDates = days.flatMap((day) => MAINTENANCE_REMINDER_DAYS.map((before) => addDays(day, before)));
+      for (const row of await repository.remindable(dueDates))
+        for (const reminder of remindersOver(row, days)) {
           try {
             await remind({ driverId: row.driverId, ...reminder });
             reminders += 1;

@@ -23,6 +23,7 @@ import { QUEUE_PAGE_MAX } from './onboarding.js';
 import { APPLICATION_STATUSES, BACKGROUND_CHECKS, REVIEW_DECISIONS } from './onboarding-rules.js';
 import type { Safety } from './safety.js';
 import { INCIDENT_CATEGORIES, INCIDENT_PHOTOS_MAX, SAFETY_PAGE_MAX } from './safety.js';
+import { SPEED_ALERTS_PAGE_MAX } from './speed-alerts.js';
 import type { DispatchService } from './service.js';
 
 export interface DriverRouteServices {
@@ -673,51 +674,61 @@ export function registerDriverRoutes(root: FastifyInstance, services: DriverRout
     config: { access: STAFF },
     schema: {
       tags,
-      summary: "Speed alerts from a driver's trails: consecutive points faster than the vehicle's threshold",
+      summary:
+        "A driver's stored speed alerts (each speeding leg of a carried order, as fixes arrived), newest first",
       params: UserParams,
       querystring: Type.Object(
         {
-          from: Type.String({ format: 'date-time', maxLength: 40 }),
-          to: Type.String({ format: 'date-time', maxLength: 40 }),
-          limit: Limit(SAFETY_PAGE_MAX),
+          from: Type.Optional(Type.String({ format: 'date-time', maxLength: 40 })),
+          to: Type.Optional(Type.String({ format: 'date-time', maxLength: 40 })),
+          cursor: Type.Optional(Type.String({ maxLength: 200 })),
+          limit: Limit(SPEED_ALERTS_PAGE_MAX),
         },
         { additionalProperties: false },
       ),
       response: {
         200: Type.Object({
-          vehicle: Type.String(),
-          limitKmh: Type.Number(),
+          vehicle: Type.String({ description: "the driver's vehicle now" }),
+          limitKmh: Type.Number({ description: "that vehicle's alert threshold now" }),
           items: Type.Array(
             Type.Object({
-              orderId: Type.String(),
+              id: Type.String({ format: 'uuid' }),
+              driverId: Type.String({ format: 'uuid' }),
+              orderId: Type.String({ format: 'uuid' }),
+              vehicle: Type.String(),
               speedKmh: Type.Number(),
-              limitKmh: Type.Number(),
+              limitKmh: Type.Number({ description: 'the threshold when the alert was raised' }),
               from: Type.Object({
                 latitude: Type.Number(),
                 longitude: Type.Number(),
-                recordedAt: Type.String(),
+                recordedAt: Type.String({ format: 'date-time' }),
               }),
               to: Type.Object({
                 latitude: Type.Number(),
                 longitude: Type.Number(),
-                recordedAt: Type.String(),
+                recordedAt: Type.String({ format: 'date-time' }),
               }),
+              createdAt: Type.String({ format: 'date-time' }),
             }),
           ),
+          nextCursor: Type.Union([Type.String(), Type.Null()]),
         }),
         ...errors,
       },
     },
     handler: async (request) => {
-      const { from, to } = request.query;
+      const { from, to, cursor } = request.query;
+      const since = from === undefined ? undefined : new Date(from);
+      const until = to === undefined ? undefined : new Date(to);
+      if (since !== undefined && until !== undefined && since.getTime() >= until.getTime())
+        throw dispatchErrors.of('unprocessable', 'invalid_period', '`from` must be before `to`.');
       const vehicle = (await dispatch.availability(request.params.userId)).vehicle;
-      return safety.speedAlerts(
-        request.params.userId,
-        vehicle,
-        new Date(from),
-        new Date(to),
-        request.query.limit ?? 20,
-      );
+      return safety.speedAlerts(request.params.userId, vehicle, {
+        from: since,
+        to: until,
+        cursor,
+        limit: request.query.limit ?? 20,
+      });
     },
   });
 }

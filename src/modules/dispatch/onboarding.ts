@@ -29,10 +29,21 @@ export const QUEUE_PAGE_MAX = 100;
 export const DOCUMENTS_STREAM_PREFIX = 'driver-documents-';
 
 /** A UUID (version 8 layout) derived from a name: the same name, the same id. */
-function derivedUuid(name: string): string {
+export function derivedUuid(name: string): string {
   const hex = createHash('sha256').update(`dispatch:${name}`).digest('hex');
   const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** A licence or insurance is reminded of this many days before it ends. */
+export const REMINDER_THRESHOLD_DAYS = [30, 7] as const;
+
+/** The threshold (days before `expiresOn`) one of `days` reached; the nearest when several did. */
+function thresholdCrossed(days: readonly string[], expiresOn: string | null): number | undefined {
+  if (expiresOn === null) return undefined;
+  return [...REMINDER_THRESHOLD_DAYS]
+    .reverse()
+    .find((threshold) => days.some((day) => addDays(day, threshold) === expiresOn));
 }
 
 /** Tells a driver their licence or insurance ends in `daysLeft` days (notify's driverReminder). */
@@ -379,11 +390,12 @@ export function createOnboarding(deps: {
     },
 
     /** Approved drivers whose licence or insurance ends in exactly 30 or 7 days (reminders). */
-    async expiringSoon(): Promise<
-      { userId: string; licenceExpiresOn: string; insuranceExpiresOn: string | null }[]
-    > {
-      const today = doualaDay(now());
-      const rows = await repository.expiringOn([addDays(today, 30), addDays(today, 7)]);
+    async expiringSoon(
+      days: readonly string[] = [doualaDay(now())],
+    ): Promise<{ userId: string; licenceExpiresOn: string; insuranceExpiresOn: string | null }[]> {
+      const rows = await repository.expiringOn(
+        days.flatMap((day) => REMINDER_THRESHOLD_DAYS.map((threshold) => addDays(day, threshold))),
+      );
       return rows.map((row) => ({
         userId: row.user_id,
         licenceExpiresOn: row.licence_expires_on,
@@ -397,23 +409,26 @@ export function createOnboarding(deps: {
      * `driver-documents-<userId>` for each licence or insurance ending in 30 or 7 days as the
      * record, and a reminder to the driver through notify (`remind`, named after the driver, the
      * document, its expiry and the threshold: told once across instances); and every driver on
-     * shift whose documents expired goes offline.
+     * shift whose documents expired goes offline. `days` are the Douala days whose thresholds
+     * are checked (today, and days every instance missed: a threshold crossed on a missed day is
+     * told late, unless the document has expired since).
      */
     async dailyRound(
       eventStore: Pick<EventStore, 'append'>,
       goOffline: (driverId: string) => Promise<unknown>,
       remind: DocumentRemind,
+      days: readonly string[] = [doualaDay(now())],
     ): Promise<{ reminders: number; offline: number; failed: number }> {
       const today = doualaDay(now());
       let reminders = 0;
       let failed = 0;
-      for (const row of await this.expiringSoon())
+      for (const row of await this.expiringSoon(days))
         for (const [document, expiresOn] of [
           ['licence', row.licenceExpiresOn],
           ['insurance', row.insuranceExpiresOn],
         ] as const) {
-          const daysLeft = [30, 7].find((days) => addDays(today, days) === expiresOn);
-          if (daysLeft === undefined || expiresOn === null) continue;
+          const daysLeft = thresholdCrossed(days, expiresOn);
+          if (daysLeft === undefined || expiresOn === null || expiresOn < today) continue;
           try {
             await eventStore.append(`${DOCUMENTS_STREAM_PREFIX}${row.userId}`, [
               {

@@ -11,8 +11,7 @@
 import { dispatchErrors } from './errors.js';
 import type { EarningsRepository } from './earnings-repository.js';
 import type { OffersRepository } from './offers-repository.js';
-import type { Vehicle } from './fix-rules.js';
-import type { Safety } from './safety.js';
+import type { SpeedAlerts } from './speed-alerts.js';
 import type { DispatchDb } from './tables.js';
 
 export const PERFORMANCE_MAX_RANGE_DAYS = 92;
@@ -31,9 +30,8 @@ export interface DriverRatingPort {
 export function createPerformance(deps: {
   db: DispatchDb;
   earnings: EarningsRepository;
-  safety: Pick<Safety, 'speedAlerts'>;
+  speedAlerts: Pick<SpeedAlerts, 'count'>;
   ratings: () => DriverRatingPort;
-  vehicleOf: (driverId: string) => Promise<Vehicle>;
   offers: Pick<OffersRepository, 'offerOutcomes' | 'punctuality'>;
   onTimeGraceMinutes: number;
 }) {
@@ -49,7 +47,7 @@ export function createPerformance(deps: {
           'invalid_period',
           `\`from\` must be before \`to\`, at most ${PERFORMANCE_MAX_RANGE_DAYS} days apart.`,
         );
-      const [credits, failures, reports, rating, vehicle, offers, punctuality] = await Promise.all([
+      const [credits, failures, reports, rating, offers, punctuality] = await Promise.all([
         deps.earnings.credits(driverId, from, to),
         db
           .selectFrom('driver_delivery_failures')
@@ -67,7 +65,6 @@ export function createPerformance(deps: {
           .groupBy('kind')
           .execute(),
         deps.ratings().driverRating(driverId),
-        deps.vehicleOf(driverId),
         deps.offers.offerOutcomes(driverId, from, to),
         deps.offers.punctuality(driverId, from, to, deps.onTimeGraceMinutes),
       ]);
@@ -77,7 +74,7 @@ export function createPerformance(deps: {
           .map((entry) => entry.orderId),
       ).size;
       const failed = Number(failures?.count ?? 0);
-      const speedAlerts = await deps.safety.speedAlerts(driverId, vehicle, from, to, 100);
+      const speedAlerts = await deps.speedAlerts.count(driverId, from, to);
       const countOf = (kind: string) => Number(reports.find((row) => row.kind === kind)?.count ?? 0);
       return {
         driverId,
@@ -96,7 +93,7 @@ export function createPerformance(deps: {
         safety: {
           emergencies: countOf('emergency'),
           incidents: countOf('incident'),
-          speedAlerts: speedAlerts.items.length,
+          speedAlerts,
         },
         unavailable: [...UNAVAILABLE],
       };

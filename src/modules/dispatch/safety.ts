@@ -2,8 +2,8 @@
  * Drivers' safety (issue #20): the emergency button (support and administrators hear it at once
  * over WebSocket with the driver's last accepted position, by push and SMS through notify, and an
  * event `DriverEmergencyRaised` on the stream `driver-safety-<reportId>` records it), incident
- * reports with photos the driver uploaded, and speed alerts: read from the trails against a
- * threshold per vehicle, and pushed live (staff and the driver) as fixes arrive.
+ * reports with photos the driver uploaded, and speed alerts: each speeding leg of a carried order
+ * stored as fixes arrive (speed-alerts.ts), told live to staff and the driver (socket and phone).
  */
 import { randomUUID } from 'node:crypto';
 
@@ -14,6 +14,7 @@ import type { Vehicle } from './fix-rules.js';
 import { distanceMeters } from './geo.js';
 import type { OnboardingActor, OnboardingIdentity } from './onboarding.js';
 import type { Throttle } from './throttle.js';
+import type { SpeedAlerts } from './speed-alerts.js';
 import type { DispatchDb, DriverSafetyReportsTable } from './tables.js';
 
 export const INCIDENT_CATEGORIES = [
@@ -37,6 +38,15 @@ export type EmergencyNotice = (alert: {
   driverId: string;
   at: Date;
   position: { latitude: number; longitude: number } | null;
+}) => Promise<unknown>;
+
+/** A stored speed alert told to the driver's phone through notify (named after the alert: once). */
+export type SpeedWarningNotice = (warning: {
+  alertId: string;
+  driverId: string;
+  orderId: string;
+  speedKmh: number;
+  limitKmh: number;
 }) => Promise<unknown>;
 
 /** What safety needs of the files context: who uploaded a file and whether it is usable. */
@@ -136,6 +146,10 @@ export function createSafety(deps: {
   emergencyNotice?: EmergencyNotice;
   /** Across instances: one speed alert per driver per SPEED_ALERT_REPEAT_MS. */
   throttle?: Throttle;
+  /** Where speed alerts are stored (one row per speeding leg). */
+  stored: SpeedAlerts;
+  /** The driver's phone told of a stored alert, off the socket: notify's driverSpeedWarning. */
+  speedWarning?: SpeedWarningNotice;
 }) {
   const { db } = deps;
 
@@ -177,9 +191,10 @@ export function createSafety(deps: {
   return {
     /**
      * A driver's accepted fix while carrying `orderId` (PICKED_UP): the speed since the order's
-     * last trail point before it, against the vehicle's alert threshold. Too fast: staff hear
-     * `DriverSpeeding` on `system-alerts` and the driver `SpeedWarning` on `safety`, at most once
-     * per driver per SPEED_ALERT_REPEAT_MS across instances. Not a refusal: the fix stands.
+     * last trail point before it, against the vehicle's alert threshold. Too fast: the alert is
+     * stored (once per leg across instances); then staff hear `DriverSpeeding` on `system-alerts`,
+     * the driver `SpeedWarning` on `safety` and on their phone through notify, at most once per
+     * driver per SPEED_ALERT_REPEAT_MS across instances. Not a refusal: the fix stands.
      */
     async speedCheck(
       driverId: string,
@@ -209,6 +224,9 @@ export function createSafety(deps: {
         deps.thresholds[vehicle],
       );
       if (alert === undefined) return undefined;
+      // Stored first: only the check whose row landed tells anyone (a second instance, a retry).
+      const { id, stored } = await deps.stored.store(driverId, vehicle, alert);
+      if (!stored) return undefined;
       if (
         deps.throttle !== undefined &&
         !(await deps.throttle.pass(`dispatch:speed:${driverId}`, SPEED_ALERT_REPEAT_MS))
@@ -235,6 +253,14 @@ export function createSafety(deps: {
           },
         },
       ]);
+      // The driver's phone, off the socket (push, SMS fallback), named after the stored alert.
+      await deps.speedWarning?.({
+        alertId: id,
+        driverId,
+        orderId,
+        speedKmh: alert.speedKmh,
+        limitKmh: alert.limitKmh,
+      });
       return alert;
     },
 
@@ -397,24 +423,14 @@ export function createSafety(deps: {
       return reportView((await find(id))!);
     },
 
-    /** Speed alerts of a driver's trails in [from, to), against their vehicle's threshold. */
-    async speedAlerts(driverId: string, vehicle: Vehicle, from: Date, to: Date, limit: number) {
-      const points = await db
-        .selectFrom('order_driver_trails')
-        .select(['order_id', 'latitude', 'longitude', 'recorded_at'])
-        .where('driver_id', '=', driverId)
-        .where('recorded_at', '>=', from)
-        .where('recorded_at', '<', to)
-        .orderBy('order_id')
-        .orderBy('seq')
-        .limit(20_000)
-        .execute();
-      const limitKmh = deps.thresholds[vehicle];
-      return {
-        vehicle,
-        limitKmh,
-        items: speedAlertsOf(points, limitKmh).slice(0, Math.max(1, Math.min(limit, SAFETY_PAGE_MAX))),
-      };
+    /** A driver's stored speed alerts, newest first (the threshold shown is their vehicle's now). */
+    async speedAlerts(
+      driverId: string,
+      vehicle: Vehicle,
+      query: { from?: Date | undefined; to?: Date | undefined; cursor?: string | undefined; limit: number },
+    ) {
+      const page = await deps.stored.list(driverId, query);
+      return { vehicle, limitKmh: deps.thresholds[vehicle], ...page };
     },
 
     async erase(driverId: string): Promise<number> {

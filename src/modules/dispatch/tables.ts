@@ -126,6 +126,30 @@ export interface DriverVehicleMaintenanceTable {
   updated_at: Generated<Date>;
 }
 
+/** A speeding leg of a carried order (safety.ts `speedCheck`): id derived from the order and the fix. */
+export interface DispatchSpeedAlertsTable {
+  id: string;
+  driver_id: string;
+  order_id: string;
+  vehicle: 'motorbike' | 'car' | 'bicycle';
+  speed_kmh: number;
+  limit_kmh: number;
+  from_latitude: number;
+  from_longitude: number;
+  from_recorded_at: Date;
+  to_latitude: number;
+  to_longitude: number;
+  to_recorded_at: Date;
+  created_at: Generated<Date>;
+}
+
+/** A daily job's completed Douala day (daily-runs.ts): what a missed day is caught up from. */
+export interface DispatchDailyRunsTable {
+  job: 'reminders' | 'incentives';
+  day: ColumnType<string, string, string>;
+  completed_at: Generated<Date>;
+}
+
 /** Matching, offers and ETAs declare theirs in offers-tables.ts. */
 export interface DispatchTables extends OffersTables {
   driver_delivery_failures: DriverDeliveryFailuresTable;
@@ -133,6 +157,8 @@ export interface DispatchTables extends OffersTables {
   driver_applications: DriverApplicationsTable;
   driver_incentive_rules: DriverIncentiveRulesTable;
   driver_safety_reports: DriverSafetyReportsTable;
+  dispatch_speed_alerts: DispatchSpeedAlertsTable;
+  dispatch_daily_runs: DispatchDailyRunsTable;
   driver_availability: DriverAvailabilityTable;
   driver_shift_events: DriverShiftEventsTable;
   driver_location_flags: DriverLocationFlagsTable;

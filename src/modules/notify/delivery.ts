@@ -147,6 +147,12 @@ export function expiresInMs(intent: Pick<IntentRow, 'paramsClear'>, at: Date): n
   return Number.isNaN(time) ? undefined : time - at.getTime();
 }
 
+/**
+ * Kinds sent by SMS as well as by push, whatever the push does (acknowledged or not): a driver's
+ * emergency reaches the staff's phones even when the app is open on a desk in an empty office.
+ */
+export const SMS_ALWAYS_KINDS: ReadonlySet<string> = new Set(['staff.driver_emergency']);
+
 /** What dispatching an intent needs of it. */
 export type DispatchableIntent = Pick<
   IntentRow,
@@ -168,10 +174,16 @@ export function planDispatch(
   if (until !== undefined) return { quietForMs: until.getTime() - at.getTime(), channels: [] };
   const flags = channelFlags(intent, recipient.preferences);
   const canSms = flags.sms && recipient.phone !== null;
+  const smsAlways = canSms && SMS_ALWAYS_KINDS.has(intent.kind);
   const channels: ChannelJob[] = [];
-  if (flags.push && hasDevice)
-    channels.push({ intentId: intent.id, channel: 'push', ...(canSms ? { fallback: 'sms' as const } : {}) });
-  else if (canSms) channels.push({ intentId: intent.id, channel: 'sms' });
+  const push = flags.push && hasDevice;
+  if (push)
+    channels.push({
+      intentId: intent.id,
+      channel: 'push',
+      ...(canSms && !smsAlways ? { fallback: 'sms' as const } : {}),
+    });
+  if (smsAlways || (!push && canSms)) channels.push({ intentId: intent.id, channel: 'sms' });
   if (intent.receipt && flags.email && recipient.email !== null)
     channels.push({ intentId: intent.id, channel: 'email' });
   // Without any channel the intent lives in the in-app centre alone.
@@ -324,8 +336,14 @@ export function createDelivery(options: DeliveryOptions) {
   async function send(job: ChannelJob, context: JobContext): Promise<void> {
     const intent = await repository.intent(job.intentId);
     if (intent === undefined) return;
-    // A critical message acknowledged meanwhile needs no SMS any more.
-    if (job.channel === 'sms' && intent.requires_ack && intent.acknowledged_at !== null) return;
+    // A critical message acknowledged meanwhile needs no SMS any more (unless it always has one).
+    if (
+      job.channel === 'sms' &&
+      intent.requires_ack &&
+      intent.acknowledged_at !== null &&
+      !SMS_ALWAYS_KINDS.has(intent.kind)
+    )
+      return;
     const left = expiresInMs(intent, now());
     if (left !== undefined && left <= 0) {
       // A lapsed offer: nothing is sent on any channel (the centre still lists it).

@@ -34,6 +34,7 @@ export {
   type DriverArrival,
   type DriverReminder,
   type DriverEmergency,
+  type DriverSpeedWarning,
   type OrderEtaMoved,
   type IntentDraft,
 } from './intents.js';
@@ -43,8 +44,11 @@ export type DriverOfferNotifier = Pick<Notify, 'driverOffer'>;
 export type DriverArrivalNotifier = Pick<Notify, 'driverArrival'>;
 /** What the dispatch context's daily round calls: document expiry and maintenance reminders. */
 export type DriverReminderNotifier = Pick<Notify, 'driverReminder'>;
-/** What the dispatch context calls for a moved ETA (the customer) and a driver's emergency (staff). */
-export type DispatchAlertNotifier = Pick<Notify, 'orderEta' | 'driverEmergency'>;
+/**
+ * What the dispatch context calls for a moved ETA (the customer), a driver's emergency (staff) and
+ * a stored speed alert (the driver).
+ */
+export type DispatchAlertNotifier = Pick<Notify, 'orderEta' | 'driverEmergency' | 'driverSpeedWarning'>;
 export type { SupportReply, SupportSlaBreach } from './intents.js';
 export { checkTemplates, createTemplates, loadTemplates, formatXaf } from './templates.js';
 

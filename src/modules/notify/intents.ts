@@ -447,6 +447,27 @@ export function orderEtaIntent(moved: OrderEtaMoved): IntentDraft {
 }
 
 /**
+ * A driver drove faster than their vehicle's alert threshold while carrying an order (the dispatch
+ * context stores the alert, at most one told per driver per few minutes): the driver's phone is
+ * told off the socket. Named after the stored alert: told once, whichever instance asks.
+ */
+export interface DriverSpeedWarning {
+  alertId: string;
+  driverId: string;
+  orderId: string;
+  speedKmh: number;
+  limitKmh: number;
+}
+
+export function driverSpeedWarningIntent(warning: DriverSpeedWarning): IntentDraft {
+  return draft({ eventId: `speed-alert:${warning.alertId}` }, warning.driverId, 'driver.speed_warning', {
+    params: { speed: warning.speedKmh, limit: warning.limitKmh },
+    orderId: warning.orderId,
+    priority: 'high',
+  });
+}
+
+/**
  * A driver pressed the emergency button (the dispatch context's safety report): every support
  * agent and administrator is told, critical (never capped nor quiet; SMS when no device, or when
  * the push is not acknowledged in time), with the last position the report holds.

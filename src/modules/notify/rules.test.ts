@@ -343,4 +343,35 @@ describe('staff alerts, low stock and driver offers', () => {
       ),
     ).toEqual({ channels: [] });
   });
+
+  it("dispatch plan: a driver's emergency goes by SMS as well as by push, never only as the push's fallback", () => {
+    const recipient = {
+      phone: '+237650000000',
+      email: null,
+      // Staff who switched SMS off still get it: critical ignores the switches.
+      preferences: preferencesOf({ order_updates: { push: true, sms: false, email: false } }),
+    };
+    const sos = {
+      id: 'i',
+      recipient_id: 'r',
+      kind: 'staff.driver_emergency',
+      priority: 'critical' as const,
+      requires_ack: true,
+      receipt: false,
+    };
+    const at = new Date('2026-12-05T02:00:00Z');
+    expect(planDispatch(sos, recipient, true, at)).toEqual({
+      channels: [
+        { intentId: 'i', channel: 'push' },
+        { intentId: 'i', channel: 'sms' },
+      ],
+    });
+    expect(planDispatch(sos, recipient, false, at)).toEqual({
+      channels: [{ intentId: 'i', channel: 'sms' }],
+    });
+    // No phone on the account: the push alone (and the WebSocket alert dispatch sends besides).
+    expect(planDispatch(sos, { ...recipient, phone: null }, true, at)).toEqual({
+      channels: [{ intentId: 'i', channel: 'push' }],
+    });
+  });
 });

@@ -23,6 +23,7 @@ import {
   driverArrivalIntent,
   driverReminderIntent,
   driverEmergencyIntents,
+  driverSpeedWarningIntent,
   orderEtaIntent,
   driverOfferIntent,
   FINANCE_ROLES,
@@ -38,6 +39,7 @@ import {
   type DriverOffer,
   type DriverReminder,
   type DriverEmergency,
+  type DriverSpeedWarning,
   type OrderEtaMoved,
   type StaffRole,
   NOTIFIED_PAYMENT_EVENTS,
@@ -558,6 +560,29 @@ export function createNotify(options: NotifyOptions) {
     return { created: (await record(driverEmergencyIntents(alert, staff))).size };
   }
 
+  /** The port dispatch calls for a stored speed alert: the driver's phone, once per alert. */
+  async function driverSpeedWarning(
+    warning: DriverSpeedWarning,
+  ): Promise<{ intentId: string; created: boolean }> {
+    if (
+      !UUID.test(warning.alertId) ||
+      !UUID.test(warning.driverId) ||
+      !UUID.test(warning.orderId) ||
+      !Number.isSafeInteger(warning.speedKmh) ||
+      !Number.isSafeInteger(warning.limitKmh) ||
+      warning.limitKmh <= 0 ||
+      warning.speedKmh < warning.limitKmh
+    )
+      throw notifyErrors.of(
+        'validation',
+        'driver_speed_warning_invalid',
+        'A speed warning names its alert, driver and order, and a speed at or above the limit.',
+      );
+    const draft = driverSpeedWarningIntent(warning);
+    const inserted = await record([draft]);
+    return { intentId: draft.id, created: inserted.has(draft.id) };
+  }
+
   /**
    * The support context's entry points: a staff reply told to an opener who is not connected
    * (one intent per message), and an SLA breach told to supervisors (one intent per ticket,
@@ -614,6 +639,7 @@ export function createNotify(options: NotifyOptions) {
     driverReminder,
     orderEta,
     driverEmergency,
+    driverSpeedWarning,
     supportReply,
     supportSlaBreach,
     /** Who a recipient is for delivery (identity's account): tests build deliveries over it. */

@@ -59,6 +59,8 @@ describe('notification templates in French and English', () => {
           time: '12:45',
           where: '4.05110,9.76790',
           report: '1a2b3c4d',
+          speed: 112,
+          limit: 80,
         });
         for (const part of [text.title, text.body, text.sms]) {
           expect(part.length).toBeGreaterThan(0);

@@ -138,6 +138,69 @@ describe('emergency button', () => {
     ).toHaveLength(1);
   });
 
+  it('texts every staff member with a phone in every case: besides an acknowledged push, once per SOS', async () => {
+    const { notifications, notify, jobs } = world.testApp.services;
+    const driver = await approvedDriver(world.testApp);
+    // The support agent has the app on a phone (a push device): the SMS goes all the same.
+    const token = `fcm-sos-support-${driver.userId}`;
+    expect(
+      (await inject('POST', '/v1/me/devices', world.support.accessToken, { token, platform: 'android' }))
+        .statusCode,
+    ).toBeLessThan(300);
+    const key = { 'idempotency-key': `sos-sms-${driver.userId}` };
+    const pressed = await inject('POST', '/v1/drivers/me/emergency', driver.accessToken, {}, key);
+    expect(pressed.statusCode, pressed.body).toBe(201);
+    const reportId = pressed.json().id as string;
+    const intentOf = async (staffId: string) =>
+      world.testApp.services.db
+        .selectFrom('notification_intents')
+        .select(['id'])
+        .where('kind', '=', 'staff.driver_emergency')
+        .where('recipient_id', '=', staffId)
+        .where('source_event_id', '=', `emergency:${reportId}`)
+        .executeTakeFirstOrThrow();
+    const supportIntent = await intentOf(world.support.userId);
+    // The agent acknowledges the push at once: no SMS would follow for any other critical message.
+    expect(
+      (await inject('POST', `/v1/notifications/${supportIntent.id}/ack`, world.support.accessToken))
+        .statusCode,
+    ).toBe(200);
+    // A retried press, and another instance asking notify again: the same intents.
+    expect((await inject('POST', '/v1/drivers/me/emergency', driver.accessToken, {}, key)).json().id).toBe(
+      reportId,
+    );
+    expect(
+      await notify.driverEmergency({ reportId, driverId: driver.userId, at: new Date(), position: null }),
+    ).toEqual({ created: 0 });
+    const sent = async (to: string, channel: 'sms' | 'push', intentId: string) =>
+      (await notifications.outbox!.list({ to, channel, limit: 50 })).filter(
+        (message) => message.metadata.intentId === intentId,
+      );
+    await until(
+      async () => (await sent(world.support.phone, 'sms', supportIntent.id)).length,
+      (count) => count >= 1,
+      20_000,
+    );
+    await until(
+      async () => (await sent(token, 'push', supportIntent.id)).length,
+      (count) => count >= 1,
+      20_000,
+    );
+    const adminIntent = await intentOf(world.actors.admin.userId);
+    await until(
+      async () => (await sent(world.actors.admin.phone, 'sms', adminIntent.id)).length,
+      (count) => count >= 1,
+      20_000,
+    );
+    await jobs.queue.drain('notify-sms', 10_000);
+    await jobs.queue.drain('notify-push', 10_000);
+    const sms = await sent(world.support.phone, 'sms', supportIntent.id);
+    expect(sms).toHaveLength(1);
+    expect(sms[0]!.body).toContain(reportId.slice(0, 8));
+    expect(await sent(token, 'push', supportIntent.id)).toHaveLength(1);
+    expect(await sent(world.actors.admin.phone, 'sms', adminIntent.id)).toHaveLength(1);
+  }, 60_000);
+
   it('only drivers press it; a customer and an anonymous caller are refused', async () => {
     const customer = await createUser(world.testApp, { roles: ['customer'] });
     expect((await inject('POST', '/v1/drivers/me/emergency', customer.accessToken, {})).statusCode).toBe(403);
@@ -270,6 +333,34 @@ describe('speed alerts', () => {
         data: expect.objectContaining({ orderId: order.id, limitKmh: 80 }),
       }),
     ]);
+    // Stored once: one row for the 120 km/h leg. The same fix checked again (another instance,
+    // a retry) stores nothing more and tells nobody again.
+    const { db, dispatch } = world.testApp.services;
+    const rows = () =>
+      db.selectFrom('dispatch_speed_alerts').selectAll().where('driver_id', '=', driver.userId).execute();
+    expect(await rows()).toHaveLength(1);
+    const again = await dispatch.safety.speedCheck(driver.userId, 'motorbike', order.id, {
+      latitude: 4.0725,
+      longitude: 9.7679,
+      recordedAt: new Date(points[2]!.at),
+    });
+    expect(again).toBeUndefined();
+    expect(await rows()).toHaveLength(1);
+    // The driver's phone is told through notify, once, named after the stored alert.
+    const warnings = await db
+      .selectFrom('notification_intents')
+      .select(['kind', 'order_id', 'source_event_id'])
+      .where('recipient_id', '=', driver.userId)
+      .where('kind', '=', 'driver.speed_warning')
+      .execute();
+    expect(warnings).toEqual([
+      {
+        kind: 'driver.speed_warning',
+        order_id: order.id,
+        source_event_id: `speed-alert:${(await rows())[0]!.id}`,
+      },
+    ]);
+
     const from = new Date(Date.now() - 3_600_000).toISOString();
     const to = new Date(Date.now() + 60_000).toISOString();
     const alerts = await inject(
@@ -287,6 +378,8 @@ describe('speed alerts', () => {
           (alert: { orderId: string; speedKmh: number }) => alert.orderId === order.id && alert.speedKmh > 80,
         ),
     ).toBe(true);
+    expect(alerts.json().items[0]).toMatchObject({ id: (await rows())[0]!.id, driverId: driver.userId });
+    expect(alerts.json().nextCursor).toBeNull();
     expect(
       (
         await inject(
@@ -296,5 +389,73 @@ describe('speed alerts', () => {
         )
       ).statusCode,
     ).toBe(403);
+  });
+
+  it('the stored alerts are read page by page, newest first; bad queries are refused', async () => {
+    const { dispatch } = world.testApp.services;
+    const driverId = crypto.randomUUID();
+    const orderId = crypto.randomUUID();
+    const base = Date.parse('2026-11-01T10:00:00Z');
+    for (let index = 0; index < 5; index += 1)
+      await dispatch.speedAlerts.store(driverId, 'car', {
+        orderId,
+        speedKmh: 100 + index,
+        limitKmh: 90,
+        from: { latitude: 4.05, longitude: 9.76, recordedAt: new Date(base + index * 60_000).toISOString() },
+        to: {
+          latitude: 4.06,
+          longitude: 9.76,
+          recordedAt: new Date(base + index * 60_000 + 20_000).toISOString(),
+        },
+      });
+    const url = `/v1/admin/drivers/${driverId}/speed-alerts`;
+    const seen: number[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < 5; page += 1) {
+      const response = await inject(
+        'GET',
+        `${url}?limit=2${cursor === null ? '' : `&cursor=${cursor}`}`,
+        world.support.accessToken,
+      );
+      expect(response.statusCode, response.body).toBe(200);
+      seen.push(...response.json().items.map((item: { speedKmh: number }) => item.speedKmh));
+      cursor = response.json().nextCursor;
+      if (cursor === null) break;
+    }
+    expect(seen).toEqual([104, 103, 102, 101, 100]);
+    const window = await inject(
+      'GET',
+      `${url}?from=${new Date(base + 60_000).toISOString()}&to=${new Date(base + 180_000).toISOString()}`,
+      world.support.accessToken,
+    );
+    expect(window.json().items.map((item: { speedKmh: number }) => item.speedKmh)).toEqual([102, 101]);
+    const refusals: [string, number, string][] = [
+      [`${url}?cursor=nonsense`, 400, 'invalid_cursor'],
+      [`${url}?cursor=${'x'.repeat(300)}`, 400, 'validation_failed'],
+      [`${url}?limit=0`, 400, 'validation_failed'],
+      [`${url}?limit=101`, 400, 'validation_failed'],
+      [`${url}?from=yesterday`, 400, 'validation_failed'],
+      [`${url}?from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z`, 422, 'invalid_period'],
+      [`/v1/admin/drivers/not-a-uuid/speed-alerts`, 400, 'validation_failed'],
+    ];
+    for (const [target, status, code] of refusals) {
+      const refused = await inject('GET', target, world.support.accessToken);
+      expect(refused.statusCode, `${target} ${refused.body}`).toBe(status);
+      expect(refused.json().code).toBe(code);
+    }
+    // The same leg stored again (a second instance): still five rows.
+    expect(
+      (
+        await dispatch.speedAlerts.store(driverId, 'car', {
+          orderId,
+          speedKmh: 100,
+          limitKmh: 90,
+          from: { latitude: 4.05, longitude: 9.76, recordedAt: new Date(base).toISOString() },
+          to: { latitude: 4.06, longitude: 9.76, recordedAt: new Date(base + 20_000).toISOString() },
+        })
+      ).stored,
+    ).toBe(false);
+    expect((await dispatch.speedAlerts.exportOf(driverId)).length).toBe(5);
+    expect(await dispatch.speedAlerts.erase(driverId)).toBe(5);
   });
 });
