@@ -5,7 +5,9 @@
  * and bad input changes nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAGIC_NUMBERS } from '../../../src/modules/payments/simulators/index.js';
 import { createUser, type CreatedUser } from '../../helpers/auth.js';
+import { until } from '../payments/helpers.js';
 import type { OrderWorld } from '../orders/helpers.js';
 import { filledCart, fundedCustomer, groupCalls, groupWorld } from './group-helpers.js';
 
@@ -241,5 +243,37 @@ describe('group orders', () => {
     const paid = await calls.pay(host, cart.id);
     expect(paid.json().cart.status).toBe('placed');
     expect(await calls.balance(ana)).toBe(before);
+  });
+
+  it('a share by Mobile Money: 202 with the collection, the top-up reaches the wallet, the sweep takes the share once', async () => {
+    const host = await fundedCustomer(world);
+    const ana = await createUser(world.testApp, { roles: ['customer'] });
+    const cart = await filledCart(world, host, [ana]);
+    const view = (await calls.lock(host, cart.id, 'split')).json();
+    const share = BigInt(
+      view.shares.find((each: { payerId: string }) => each.payerId === ana.userId).amountMinor,
+    );
+    const started = await calls.pay(ana, cart.id, undefined, {
+      kind: 'mobile_money',
+      phone: MAGIC_NUMBERS.MTN.succeed,
+    });
+    expect(started.statusCode, started.body).toBe(202);
+    expect(started.json().collection.paymentId).toEqual(expect.any(String));
+    expect(started.json().cart.shares).toContainEqual(
+      expect.objectContaining({ payerId: ana.userId, status: 'collecting' }),
+    );
+    // The simulator approves; the top-up lands in Ana's wallet.
+    await until(
+      () => calls.balance(ana),
+      (balance) => balance === share,
+      30_000,
+    );
+    expect((await calls.pay(host, cart.id)).statusCode).toBe(200);
+    await services().community.groups.sweep(new Date(Date.now() + 2 * 60_000));
+    await services().community.groups.sweep(new Date(Date.now() + 2 * 60_000));
+    const placed = (await calls.read(host, cart.id)).json();
+    expect(placed.status).toBe('placed');
+    expect(await calls.balance(ana)).toBe(0n);
+    expect(await calls.escrow(cart.id)).toBe(0n);
   });
 });
