@@ -23,6 +23,7 @@ import {
   fxRoundingId,
   customerReceivableId,
   providerPayableId,
+  groupCartEscrowId,
   type AccountRole,
 } from './chart.js';
 import { LIMITS } from './types.js';
@@ -103,6 +104,14 @@ describe('chart of accounts', () => {
       providerPayableId('flutterwave', 'USD'),
       'payable:provider:flutterwave:USD',
       'provider_payable',
+      'liability',
+      true,
+      false,
+    ],
+    [
+      groupCartEscrowId(USER, 'XAF'),
+      `escrow:group:${USER}:XAF`,
+      'group_cart_escrow',
       'liability',
       true,
       false,

@@ -35,7 +35,8 @@ export type AccountRole =
   | 'fx_spread_revenue'
   | 'fx_rounding'
   | 'customer_receivable'
-  | 'provider_payable';
+  | 'provider_payable'
+  | 'group_cart_escrow';
 
 type SubjectRule = 'entity' | 'platform' | 'provider';
 
@@ -71,6 +72,9 @@ const MONEY: readonly Currency[] = ['XAF', 'USD'];
  *   currency balances on its own: the bridge holds the platform's open FX position (credited in
  *   the currency bought, debited in the currency paid out) and is unbounded; the spread and the
  *   rounding of a conversion are the platform's, credit-normal;
+ * - a group order's shares (issue #27) wait in the group cart's own escrow until the order is
+ *   placed or the cart ends: credit-normal like an order's escrow, and never an order's, so the
+ *   stranded-escrow sweep (which refunds order escrows without an order) cannot touch them;
  * - a card chargeback or refund (issue #28) takes back from the wallet what it still holds; what
  *   the customer already spent is a receivable from them (debit-normal: never credited beyond what
  *   they owe), and what the provider took beyond the clearing balance is owed to the provider
@@ -98,6 +102,7 @@ const ROLE_RULES: Readonly<Record<AccountRole, RoleRule>> = {
   fx_rounding: { family: 'fx', name: 'rounding', subject: 'platform', kind: 'revenue', flags: NO_DEBIT_BALANCE, currencies: MONEY },
   customer_receivable: { family: 'receivable', name: 'customer', subject: 'entity', kind: 'asset', flags: NO_CREDIT_BALANCE, currencies: MONEY },
   provider_payable: { family: 'payable', name: 'provider', subject: 'provider', kind: 'liability', flags: NO_DEBIT_BALANCE, currencies: MONEY },
+  group_cart_escrow: { family: 'escrow', name: 'group', subject: 'entity', kind: 'liability', flags: NO_DEBIT_BALANCE, currencies: MONEY },
 };
 
 const ROLE_BY_PREFIX: ReadonlyMap<string, AccountRole> = new Map(
@@ -192,3 +197,6 @@ export const customerReceivableId = (userId: string, currency: Currency): string
 /** What the platform owes a provider that took back more than its clearing account held (issue #28). */
 export const providerPayableId = (provider: Provider, currency: Currency): string =>
   accountId('provider_payable', provider, currency);
+/** The shares paid towards a group order, held until it is placed or refunded (issue #27). */
+export const groupCartEscrowId = (cartId: string, currency: Currency): string =>
+  accountId('group_cart_escrow', cartId, currency);

@@ -1104,6 +1104,17 @@ export const EnvironmentSchema = Type.Object({
   ),
   USSD_PIN_MAX_ATTEMPTS: PositiveInteger(5, 'wrong USSD PINs before the USSD account is locked'),
   USSD_PIN_LOCK_MINUTES: PositiveInteger(30, 'minutes a USSD account stays locked after too many wrong PINs'),
+  GROUP_CART_TTL_MINUTES: Type.Integer({
+    minimum: 5,
+    maximum: 7 * 24 * 60,
+    default: 180,
+    description:
+      'minutes a group cart stays open or locked before it expires and every paid share is refunded (5 to 10080)',
+  }),
+  GROUP_CARTS_MAX_OPEN_PER_HOST: PositiveInteger(
+    5,
+    'group carts one host may have open, locked or placing at once',
+  ),
   SHARE_SITE_NAME: Type.String({
     minLength: 1,
     maxLength: 60,

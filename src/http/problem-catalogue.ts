@@ -446,6 +446,18 @@ const ROWS: Row[] = [
   ['no_previous_order', 404, COMMUNITY, ['No previous order', 'You have not ordered from this restaurant yet; open its menu.'], ['Aucune commande passée', 'Vous n’avez pas encore commandé dans ce restaurant ; ouvrez son menu.']],
   ['profile_not_found', 404, COMMUNITY, ['Profile not found', 'There is no public profile by this name (it may be private).'], ['Profil introuvable', 'Aucun profil public ne porte ce nom (il est peut-être privé).']],
   ['cart_not_empty', 409, COMMUNITY, ['Cart not empty', 'Your cart already holds dishes; send replaceCart: true to replace them.'], ['Panier non vide', 'Votre panier contient déjà des plats ; envoyez replaceCart: true pour les remplacer.']],
+  // Group orders (src/modules/community, docs/community.md).
+  ['group_cart_not_found', 404, COMMUNITY, ['No such group cart', 'There is no group cart with this id or code among yours.'], ['Commande groupée introuvable', 'Aucune commande groupée avec cet identifiant ou ce code parmi les vôtres.']],
+  ['group_cart_host_only', 403, COMMUNITY, ['Host only', 'Only the host of the group cart may lock, cover or abandon it.'], ['Réservé à l’hôte', 'Seul l’hôte de la commande groupée peut la verrouiller, la compléter ou l’abandonner.']],
+  ['group_cart_state', 409, COMMUNITY, ['Not at this step', 'The group cart is not at a step that allows this (open, locked, placed or ended).'], ['Pas à cette étape', 'La commande groupée n’est pas à une étape qui le permet (ouverte, verrouillée, passée ou terminée).']],
+  ['group_carts_too_many', 422, COMMUNITY, ['Too many group carts', 'You host too many group carts at once; finish or abandon one first.'], ['Trop de commandes groupées', 'Vous animez trop de commandes groupées à la fois ; terminez-en ou abandonnez-en une d’abord.']],
+  ['group_cart_full', 422, COMMUNITY, ['Group cart full', 'This group cart has as many members as it may.'], ['Commande groupée complète', 'Cette commande groupée a atteint son nombre maximal de membres.']],
+  ['group_lines_too_many', 422, COMMUNITY, ['Too many lines', 'The group cart, or your part of it, holds too many lines.'], ['Trop de lignes', 'La commande groupée, ou votre part, contient trop de lignes.']],
+  ['group_item_unavailable', 409, COMMUNITY, ['Dish unavailable', 'A dish cannot be ordered now (sold out, unavailable or closed).'], ['Plat indisponible', 'Un plat ne peut pas être commandé maintenant (épuisé, indisponible ou fermé).']],
+  ['group_cart_empty', 422, COMMUNITY, ['Empty group cart', 'Nobody has added anything to the group cart yet.'], ['Commande groupée vide', 'Personne n’a encore rien ajouté à la commande groupée.']],
+  ['group_cart_changed', 409, COMMUNITY, ['Changed meanwhile', 'A member changed their lines while the cart was being locked; lock it again.'], ['Modifiée entre-temps', 'Un membre a modifié ses lignes pendant le verrouillage ; verrouillez de nouveau.']],
+  ['group_share_none', 409, COMMUNITY, ['Nothing owed', 'You owe nothing towards this group cart.'], ['Rien à payer', 'Vous ne devez rien pour cette commande groupée.']],
+  ['group_share_in_progress', 409, COMMUNITY, ['Share being paid', 'A share is being paid; try again in a moment.'], ['Part en cours de paiement', 'Une part est en cours de paiement ; réessayez dans un instant.']],
   // Restaurants' inventory (src/modules/inventory, docs/inventory.md).
   ['ingredient_not_found', 404, INVENTORY, ['Ingredient not found', 'There is no such ingredient in this restaurant.'], ['Ingrédient introuvable', 'Cet ingrédient n’existe pas dans ce restaurant.']],
   ['ingredient_exists', 409, INVENTORY, ['Ingredient exists', 'This restaurant already has an ingredient of that name.'], ['Ingrédient existant', 'Ce restaurant a déjà un ingrédient de ce nom.']],

@@ -775,6 +775,32 @@ export const PROBLEM_DETAILS_FR: Readonly<Record<string, string>> = {
   'This ticket was already rated.': 'Ce ticket a déjà été évalué.',
   'A speed warning names its alert, driver and order, and a speed at or above the limit.':
     'Une alerte de vitesse nomme son alerte, le livreur et la commande, et une vitesse égale ou supérieure à la limite.',
+  // Group orders (community, issue #27).
+  'There is no such group cart among yours.': 'Aucune commande groupée de ce nom parmi les vôtres.',
+  'Only the host may do this.': 'Seul l’hôte peut faire cela.',
+  'The group cart is ${cart.status}.': 'La commande groupée est dans l’état ${cart.status}.',
+  'You host at most ${maxOpenPerHost} group carts at once.':
+    'Vous animez au plus ${maxOpenPerHost} commandes groupées à la fois.',
+  'No group cart has this code.': 'Aucune commande groupée n’a ce code.',
+  'A group cart has at most ${GROUP_MAX_MEMBERS} members.':
+    'Une commande groupée compte au plus ${GROUP_MAX_MEMBERS} membres.',
+  'At most ${GROUP_MAX_LINES_PER_MEMBER} lines each.': 'Au plus ${GROUP_MAX_LINES_PER_MEMBER} lignes chacun.',
+  "A dish is not on this restaurant's menu.": 'Un plat n’est pas à la carte de ce restaurant.',
+  'A dish cannot be ordered now.': 'Un plat ne peut pas être commandé pour le moment.',
+  'A group cart holds at most ${GROUP_MAX_LINES} lines.':
+    'Une commande groupée contient au plus ${GROUP_MAX_LINES} lignes.',
+  'Nobody has added anything yet.': 'Personne n’a encore rien ajouté.',
+  'A member changed their lines meanwhile; lock again.':
+    'Un membre a modifié ses lignes entre-temps ; verrouillez de nouveau.',
+  'You owe nothing towards this group cart.': 'Vous ne devez rien pour cette commande groupée.',
+  'This share was refunded.': 'Cette part a été remboursée.',
+  'The group cart ended; your share went back to your wallet.':
+    'La commande groupée est terminée ; votre part est revenue dans votre portefeuille.',
+  'The wallet balance is too low for this share.':
+    'Le solde du portefeuille est insuffisant pour cette part.',
+  'This share is ${owned.status}.': 'Cette part est dans l’état ${owned.status}.',
+  'A share is being paid; try again in a moment.':
+    'Une part est en cours de paiement ; réessayez dans un instant.',
 };
 
 /**

@@ -1,22 +1,27 @@
 /**
  * The community context (issue #27, docs/community.md): favourites of restaurants and dishes with
- * the quick reorder from them, and shared links with their public preview page.
+ * the quick reorder from them, shared links with their public preview page, and group orders.
  *
- * It needs the catalog (the public face of restaurants and dishes) and orders (the customer's
- * cart and their past orders). Nothing needs it.
+ * It needs the catalog (the public face of restaurants and dishes), orders (the customer's cart,
+ * their past orders, the quote and placement of a group's order), the ledger (a group cart's
+ * escrow) and payments (a wallet's state, a Mobile Money top-up for a share). Nothing needs it.
  */
 import { defineContext, need, tablesOf } from '../../platform/context.js';
 import type { Catalog } from '../catalog/index.js';
 import { CartError, normalizeCart, type OrdersContext } from '../orders/index.js';
 import { registerAchievementRoutes } from './achievement-routes.js';
-import {
-  ACHIEVEMENTS_REACTOR,
-  createAchievements,
-  type Achievements,
-  type AchievementsLedger,
-} from './achievements.js';
+import { ACHIEVEMENTS_REACTOR, createAchievements, type Achievements } from './achievements.js';
 import { communityErrors } from './errors.js';
 import { createFavourites, type CommunityOrdersPort, type Favourites } from './favourites.js';
+import {
+  createGroupCarts,
+  type GroupCarts,
+  type GroupLedgerPort,
+  type GroupOrdersPort,
+  type GroupWalletsPort,
+} from './group-carts.js';
+import { createGroupCartsRepository } from './group-repository.js';
+import { registerGroupCartRoutes } from './group-routes.js';
 import { createFavouritesRepository } from './repository.js';
 import { registerFavouriteRoutes } from './routes.js';
 import { registerShareRoutes } from './share-routes.js';
@@ -25,6 +30,15 @@ import type { CommunityTables } from './tables.js';
 
 export type { Favourites } from './favourites.js';
 export type { SharePreviews } from './share-service.js';
+export { createGroupCarts, type GroupCarts } from './group-carts.js';
+export { createGroupCartsRepository } from './group-repository.js';
+export {
+  GROUP_MAX_MEMBERS,
+  GROUP_MAX_LINES,
+  refundTransferId,
+  releaseTransferId,
+  shareTransferId,
+} from './group-rules.js';
 export { SHARE_PAGE_MAX_BYTES } from './share.js';
 
 export type { Achievements } from './achievements.js';
@@ -34,6 +48,44 @@ export interface Community {
   share: SharePreviews;
   /** Profiles, badges, leaderboards and the monthly challenge (rewards in loyalty points). */
   achievements: Achievements;
+  groups: GroupCarts;
+}
+
+/** What group orders use of payments' wallets: a wallet's state and a Mobile Money top-up. */
+interface WalletsNeed {
+  summary(userId: string, currency: 'XAF'): Promise<{ status: 'active' | 'frozen' }>;
+  topUp(
+    userId: string,
+    amountMinor: bigint,
+    phone: string,
+    idempotencyKey: string,
+  ): Promise<{ paymentId: string; ussdCode: string | null }>;
+}
+
+function groupOrdersPort(orders: OrdersNeed): GroupOrdersPort {
+  return {
+    quote: (input, customerId) => orders.orders.quote(input, customerId),
+    async status(orderId) {
+      const found = await orders.orders.find(orderId);
+      return found === undefined || found.state.status === 'NONE' ? undefined : found.state.status;
+    },
+    async place(input, customerId, orderId) {
+      const placed = await orders.orders.place(
+        input,
+        { kind: 'user', id: customerId },
+        { actorId: customerId, actorRole: 'customer', groupOrder: true },
+        { orderId, resume: true },
+      );
+      return { status: placed.state.status };
+    },
+  };
+}
+
+function groupWalletsPort(wallets: WalletsNeed): GroupWalletsPort {
+  return {
+    frozen: async (userId) => (await wallets.summary(userId, 'XAF')).status === 'frozen',
+    topUp: (userId, amountMinor, phone, key) => wallets.topUp(userId, amountMinor, phone, key),
+  };
 }
 
 type OrdersNeed = Pick<OrdersContext, 'orders' | 'repository' | 'carts'>;
@@ -82,12 +134,14 @@ export const communityContext = defineContext({
   needs: {
     catalog: need<Pick<Catalog, 'community'>>(),
     orders: need<OrdersNeed>(),
-    // The monthly challenge's reward: points from the points issuance, booked on the ledger.
-    ledger: need<AchievementsLedger>(),
+    // The monthly challenge's reward (points) and group carts' escrows, booked on the ledger.
+    ledger: need<GroupLedgerPort>(),
+    payments: need<{ wallets: WalletsNeed }>(),
   },
   tables: tablesOf<CommunityTables>(),
-  create({ runtime, db, eventStore }, { catalog, orders, ledger }) {
+  create({ runtime, db, eventStore }, { catalog, orders, ledger, payments }) {
     const repository = createFavouritesRepository(db);
+    const groupRepository = createGroupCartsRepository(db);
     const port = ordersPort(orders);
     const achievements = createAchievements({
       db,
@@ -103,40 +157,85 @@ export const communityContext = defineContext({
         points: BigInt(runtime.config.COMMUNITY_CHALLENGE_POINTS),
       },
     });
+    const groupOrders = groupOrdersPort(orders);
+    const groupWallets = groupWalletsPort(payments.wallets);
     const community: Community = {
       favourites: createFavourites({ repository, catalog: catalog.community, orders: () => port }),
       share: createSharePreviews(catalog.community, runtime.config.PUBLIC_BASE_URL),
       achievements,
+      groups: createGroupCarts({
+        repository: groupRepository,
+        catalog: catalog.community,
+        orders: () => groupOrders,
+        wallets: () => groupWallets,
+        ledger,
+        logger: runtime.logger.child({ component: 'group-orders' }),
+        ttlMinutes: runtime.config.GROUP_CART_TTL_MINUTES,
+        maxOpenPerHost: runtime.config.GROUP_CARTS_MAX_OPEN_PER_HOST,
+        publicBaseUrl: runtime.config.PUBLIC_BASE_URL,
+      }),
     };
     return {
       service: community,
       routes(app) {
         registerFavouriteRoutes(app, community.favourites);
         registerAchievementRoutes(app, achievements);
+        registerGroupCartRoutes(app, community.groups, runtime.database.db);
         registerShareRoutes(app, community.share, {
           baseUrl: runtime.config.PUBLIC_BASE_URL,
           siteName: runtime.config.SHARE_SITE_NAME,
         });
       },
+      // Every minute on every instance (each step is safe to run twice): expiries and their
+      // refunds, carts a stopped process left paid or placing, Mobile Money shares arrived.
+      schedules: [
+        {
+          name: 'community-group-carts-sweep',
+          cron: '* * * * *',
+          run: async (at: Date) => {
+            await community.groups.sweep(at);
+          },
+        },
+      ],
       personalData: {
         async export(subjectId) {
           const favourites = await repository.list(subjectId);
           const achieved = await achievements.personalData.export(subjectId);
-          return favourites.length === 0 && achieved === null
-            ? null
-            : {
-                favourites: favourites.map((row) => ({
-                  kind: row.kind,
-                  id: row.targetId,
-                  at: row.createdAt.toISOString(),
-                })),
-                ...(achieved === null ? {} : { community: achieved }),
-              };
+          const groups = await groupRepository.ofPerson(subjectId);
+          if (
+            favourites.length === 0 &&
+            achieved === null &&
+            groups.memberships.length === 0 &&
+            groups.owed.length === 0
+          )
+            return null;
+          return {
+            favourites: favourites.map((row) => ({
+              kind: row.kind,
+              id: row.targetId,
+              at: row.createdAt.toISOString(),
+            })),
+            ...(achieved === null ? {} : { community: achieved }),
+            groupCarts: groups.memberships.map((row) => ({
+              id: row.id,
+              status: row.status,
+              host: row.host_id === subjectId,
+              lines: row.lines,
+              joinedAt: row.joined_at.toISOString(),
+            })),
+            groupShares: groups.owed.map((row) => ({
+              cartId: row.cart_id,
+              kind: row.kind,
+              amountMinor: Number(row.amount_minor),
+              status: row.status,
+            })),
+          };
         },
         async erase(subjectId) {
           return {
             favourites: await repository.erase(subjectId),
             ...(await achievements.personalData.erase(subjectId)),
+            groupCartLines: await groupRepository.eraseLines(subjectId),
           };
         },
       },

@@ -14,7 +14,8 @@ import type { FavouriteKind } from './tables.js';
 
 const OWN: RouteAccess = { permissions: ['PROFILE_MANAGEMENT'], ownership: "the caller's own favourites" };
 const tags = ['favourites'];
-const problems = {
+/** The problems every community route may answer (its routes and group orders' share them). */
+export const problems = {
   400: ProblemSchema,
   401: ProblemSchema,
   403: ProblemSchema,
@@ -85,7 +86,8 @@ const RestaurantCartBody = Type.Object(
   { additionalProperties: false },
 );
 
-function userIdOf(request: FastifyRequest): string {
+/** The caller's id, from their token (never from the request). */
+export function userIdOf(request: FastifyRequest): string {
   if (request.principal === null) throw new HttpProblem(401, 'unauthorized', 'Sign in first.');
   return request.principal.userId;
 }

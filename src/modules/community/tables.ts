@@ -15,6 +15,33 @@ export interface CommunityProfilesTable {
   user_id: string;
   pseudonym: string;
   public: Generated<boolean>;
+export type GroupCartStatus = 'open' | 'locked' | 'placing' | 'placed' | 'abandoned' | 'expired' | 'failed';
+export type GroupPaymentMode = 'host' | 'split';
+export type GroupShareKind = 'share' | 'cover';
+export type GroupShareStatus = 'due' | 'collecting' | 'paying' | 'paid' | 'waived' | 'refunded';
+
+/** A member's own lines, as orders' cart normalises them. */
+export interface GroupLine {
+  itemId: string;
+  quantity: number;
+  optionIds: string[];
+}
+
+/** A host's shared cart (docs/community.md, "Group orders"); `order_id` is chosen at opening. */
+export interface GroupCartsTable {
+  id: string;
+  code: string;
+  host_id: string;
+  restaurant_id: string;
+  status: Generated<GroupCartStatus>;
+  payment_mode: GroupPaymentMode | null;
+  delivery: { latitude: number; longitude: number; text: string } | null;
+  tip_minor: Generated<bigint>;
+  total_minor: bigint | null;
+  order_id: string;
+  released: Generated<boolean>;
+  failure: string | null;
+  expires_at: Date;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -48,6 +75,23 @@ export interface CommunityBadgesTable {
   /** The order that earned it. */
   order_id: string;
   earned_at: Date;
+export interface GroupCartMembersTable {
+  cart_id: string;
+  user_id: string;
+  lines: GroupLine[];
+  joined_at: Generated<Date>;
+}
+
+/** What one payer owes towards the cart: their share, or the rest the host covers. */
+export interface GroupCartSharesTable {
+  cart_id: string;
+  payer_id: string;
+  kind: GroupShareKind;
+  amount_minor: bigint;
+  status: Generated<GroupShareStatus>;
+  payment_id: string | null;
+  paid_at: Date | null;
+  refunded_at: Date | null;
 }
 
 export interface CommunityTables {
@@ -58,6 +102,9 @@ export interface CommunityTables {
   community_monthly: CommunityMonthlyTable;
   community_badges: CommunityBadgesTable;
   community_reactor_checkpoints: { name: string; position: string; updated_at: Generated<Date> };
+  group_carts: GroupCartsTable;
+  group_cart_members: GroupCartMembersTable;
+  group_cart_shares: GroupCartSharesTable;
 }
 
 export type CommunityDb = Kysely<CommunityTables>;
