@@ -10,11 +10,6 @@ export interface FavouritesTable {
   created_at: Generated<Date>;
 }
 
-/** A customer's community profile: shown to others only when `public` (opt-in), by pseudonym. */
-export interface CommunityProfilesTable {
-  user_id: string;
-  pseudonym: string;
-  public: Generated<boolean>;
 export type GroupCartStatus = 'open' | 'locked' | 'placing' | 'placed' | 'abandoned' | 'expired' | 'failed';
 export type GroupPaymentMode = 'host' | 'split';
 export type GroupShareKind = 'share' | 'cover';
@@ -42,6 +37,34 @@ export interface GroupCartsTable {
   released: Generated<boolean>;
   failure: string | null;
   expires_at: Date;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface GroupCartMembersTable {
+  cart_id: string;
+  user_id: string;
+  lines: GroupLine[];
+  joined_at: Generated<Date>;
+}
+
+/** What one payer owes towards the cart: their share, or the rest the host covers. */
+export interface GroupCartSharesTable {
+  cart_id: string;
+  payer_id: string;
+  kind: GroupShareKind;
+  amount_minor: bigint;
+  status: Generated<GroupShareStatus>;
+  payment_id: string | null;
+  paid_at: Date | null;
+  refunded_at: Date | null;
+}
+
+/** A customer's community profile: shown to others only when `public` (opt-in), by pseudonym. */
+export interface CommunityProfilesTable {
+  user_id: string;
+  pseudonym: string;
+  public: Generated<boolean>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -75,23 +98,6 @@ export interface CommunityBadgesTable {
   /** The order that earned it. */
   order_id: string;
   earned_at: Date;
-export interface GroupCartMembersTable {
-  cart_id: string;
-  user_id: string;
-  lines: GroupLine[];
-  joined_at: Generated<Date>;
-}
-
-/** What one payer owes towards the cart: their share, or the rest the host covers. */
-export interface GroupCartSharesTable {
-  cart_id: string;
-  payer_id: string;
-  kind: GroupShareKind;
-  amount_minor: bigint;
-  status: Generated<GroupShareStatus>;
-  payment_id: string | null;
-  paid_at: Date | null;
-  refunded_at: Date | null;
 }
 
 export interface CommunityTables {
