@@ -12,7 +12,7 @@ import { ProblemSchema } from '../../http/problem.js';
 import type { Caller } from './context.js';
 import type { Catalog } from './index.js';
 import type { City } from './rules/cities.js';
-import type { Zone } from './rules/zones.js';
+import { inWindow, localClock, type Zone } from './rules/zones.js';
 import { etagMatches } from './routes.js';
 import {
   CityBody,
@@ -30,7 +30,12 @@ import {
 const ADMIN: RouteAccess = { permissions: ['FULL_SYSTEM_ACCESS'] };
 const denied = { 401: ProblemSchema, 403: ProblemSchema };
 
-function publicView(city: City) {
+/**
+ * What the apps know of a city. Its support hours come with whether support answers now (in the
+ * city's local time), so the app can say "support answers from 08:00" before a ticket is opened.
+ */
+function publicView(city: City, at: Date) {
+  const hours = city.rules.supportHours;
   return {
     id: city.id,
     name: city.name,
@@ -40,6 +45,9 @@ function publicView(city: City) {
     languages: city.languages,
     center: city.center,
     bounds: city.bounds,
+    ...(hours === undefined
+      ? {}
+      : { support: { hours, openNow: inWindow(localClock(at, city.timeZone), hours) } }),
   };
 }
 
@@ -66,7 +74,11 @@ export function registerCityRoutes(
         response: { 200: Type.Object({ items: Type.Array(PublicCityResponse) }) },
       },
     },
-    async () => ({ items: (await catalog.cities.all()).filter((city) => city.active).map(publicView) }),
+    async () => {
+      const at = new Date();
+      const active = (await catalog.cities.all()).filter((city) => city.active);
+      return { items: active.map((city) => publicView(city, at)) };
+    },
   );
 
   app.get(

@@ -12,6 +12,8 @@ import { STATUS_DECISIONS } from './rules/status.js';
 import {
   CITY_ID_PATTERN,
   MAX_CITY_DELIVERY_DISTANCE_M,
+  MAX_CITY_DISPATCH_RADIUS_KM,
+  MIN_CITY_DISPATCH_RADIUS_KM,
   MAX_CITY_DELIVERY_FEE_PER_KM_XAF,
   MAX_CITY_DELIVERY_FEE_XAF,
   MAX_CITY_MINIMUM_ORDER_XAF,
@@ -415,6 +417,12 @@ const CityBounds = Type.Object(
   { south: Latitude, west: Longitude, north: Latitude, east: Longitude },
   { additionalProperties: false },
 );
+/** A matching radius (km) in steps of 0.5 (exact in binary, so `multipleOf` holds). */
+const DispatchRadius = Type.Number({
+  minimum: MIN_CITY_DISPATCH_RADIUS_KM,
+  maximum: MAX_CITY_DISPATCH_RADIUS_KM,
+  multipleOf: 0.5,
+});
 export const CityRulesSchema = Type.Object(
   {
     deliveryFeeXaf: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_CITY_DELIVERY_FEE_XAF })),
@@ -429,6 +437,9 @@ export const CityRulesSchema = Type.Object(
       Type.Integer({ minimum: MIN_CITY_DELIVERY_DISTANCE_M, maximum: MAX_CITY_DELIVERY_DISTANCE_M }),
     ),
     taxRatePercent: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+    dispatchRadiusKm: Type.Optional(DispatchRadius),
+    dispatchRadiusStepKm: Type.Optional(DispatchRadius),
+    dispatchMaxRadiusKm: Type.Optional(DispatchRadius),
   },
   {
     additionalProperties: false,
@@ -477,7 +488,7 @@ export const CityPatchBody = Type.Object(
 );
 export const CityParams = Type.Object({ cityId: Type.String({ pattern: CITY_ID_PATTERN }) });
 const Degrees = Type.Number();
-export const PublicCityResponse = Type.Object({
+const CityFacts = {
   id: Type.String(),
   name: Type.Object({ fr: Type.String(), en: Type.String() }),
   country: Type.String(),
@@ -486,9 +497,19 @@ export const PublicCityResponse = Type.Object({
   languages: Type.Array(Type.String()),
   center: Type.Object({ latitude: Degrees, longitude: Degrees }),
   bounds: Type.Object({ south: Degrees, west: Degrees, north: Degrees, east: Degrees }),
+};
+export const PublicCityResponse = Type.Object({
+  ...CityFacts,
+  /** The city's support hours (its `supportHours` rule), when set: what the app tells before a ticket. */
+  support: Type.Optional(
+    Type.Object({
+      hours: Type.String({ description: 'HH:MM-HH:MM, local time (timeZone)' }),
+      openNow: Type.Boolean(),
+    }),
+  ),
 });
 export const CityResponse = Type.Object({
-  ...PublicCityResponse.properties,
+  ...CityFacts,
   active: Type.Boolean(),
   rules: Type.Object({
     deliveryFeeXaf: Type.Optional(Type.Integer()),
@@ -499,6 +520,9 @@ export const CityResponse = Type.Object({
     supportHours: Type.Optional(Type.String()),
     maxDeliveryDistanceM: Type.Optional(Type.Integer()),
     taxRatePercent: Type.Optional(Type.Number()),
+    dispatchRadiusKm: Type.Optional(Type.Number()),
+    dispatchRadiusStepKm: Type.Optional(Type.Number()),
+    dispatchMaxRadiusKm: Type.Optional(Type.Number()),
   }),
 });
 

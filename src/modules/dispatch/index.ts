@@ -96,7 +96,7 @@ export const dispatchContext = defineContext({
     >(),
     catalog: need<{
       reviews: DriverRatingPort & DriverRatings;
-      orders: Pick<CatalogOrdersApi, 'readOrderSnapshot'>;
+      orders: Pick<CatalogOrdersApi, 'readOrderSnapshot' | 'deliveryTerms'>;
     }>(),
   },
   tables: tablesOf<DispatchTables>(),

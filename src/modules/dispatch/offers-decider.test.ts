@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { isDomainError } from '../../shared/errors.js';
 import {
   askedDrivers,
+  cityDispatchRules,
   decideDispatch,
   evolveDispatch,
   initialDispatchState,
   roundHasRoom,
+  roundRules,
   type DispatchCommand,
   type DispatchEvent,
   type DispatchRules,
@@ -228,5 +230,53 @@ describe('dispatch decider', () => {
     given(failedAgain)
       .when({ type: 'Retry', data: { radiusKm: 3, at: at(300) } })
       .then([{ type: 'DispatchRetried', data: { attempt: 2, radiusKm: 3, at: iso(300) } }]);
+  });
+});
+
+describe("a city's matching radii (issue #26)", () => {
+  const defaults = { firstRadiusKm: 3, radiusStepKm: 3, maxRadiusKm: 12 };
+  const none = { radiusKm: null, radiusStepKm: null, maxRadiusKm: null };
+
+  it('takes each rule the city sets and the configured one otherwise', () => {
+    expect(cityDispatchRules(defaults, { cityId: 'douala', ...none })).toEqual({
+      cityId: 'douala',
+      ...defaults,
+    });
+    expect(
+      cityDispatchRules(defaults, { cityId: 'garoua', radiusKm: 5, radiusStepKm: null, maxRadiusKm: 20 }),
+    ).toEqual({ cityId: 'garoua', firstRadiusKm: 5, radiusStepKm: 3, maxRadiusKm: 20 });
+  });
+
+  it('never lets the widest radius fall below the first', () => {
+    expect(
+      cityDispatchRules(defaults, { cityId: 'garoua', radiusKm: 15, radiusStepKm: null, maxRadiusKm: null })
+        .maxRadiusKm,
+    ).toBe(15);
+  });
+
+  it("widens by the city's step up to the city's widest, kept from the opening", () => {
+    const city = { cityId: 'limbe', firstRadiusKm: 1, radiusStepKm: 0.5, maxRadiusKm: 1.5 };
+    const cityOpened: DispatchEvent = {
+      type: 'DispatchOpened',
+      data: {
+        ...(opened.data as Extract<DispatchEvent, { type: 'DispatchOpened' }>['data']),
+        radiusKm: 1,
+        city,
+      },
+    };
+    const threeRounds = { ...rules, maxRounds: 3 };
+    const state = [cityOpened].reduce(evolveDispatch, initialDispatchState());
+    expect(decideDispatch(state, { type: 'EndRound', data: { at: at(60) } }, threeRounds)).toEqual([
+      { type: 'DispatchRadiusWidened', data: { round: 2, radiusKm: 1.5, at: iso(60) } },
+    ]);
+    const second = evolveDispatch(state, {
+      type: 'DispatchRadiusWidened',
+      data: { round: 2, radiusKm: 1.5, at: iso(60) },
+    });
+    expect(decideDispatch(second, { type: 'EndRound', data: { at: at(90) } }, threeRounds)).toEqual([
+      { type: 'DispatchRadiusWidened', data: { round: 3, radiusKm: 1.5, at: iso(90) } },
+    ]);
+    // A dispatch opened before cities had radii keeps the configured ones.
+    expect(roundRules([opened].reduce(evolveDispatch, initialDispatchState()), rules)).toEqual(rules);
   });
 });

@@ -28,7 +28,52 @@ export interface DispatchOpenedData {
   /** Restaurant → customer by road (routing port), metres. */
   deliveryMeters: number;
   radiusKm: number;
+  /** The city's matching radii, read at opening (absent on dispatches opened before issue #26). */
+  city?: CityDispatchRules;
   at: string;
+}
+
+/**
+ * A city's matching radii (issue #26), read through the catalog's delivery terms when the
+ * dispatch opens and kept in `DispatchOpened`, so that every round and a staff retry follow the
+ * rules the dispatch started with, and the stream says why a radius was what it was.
+ */
+export interface CityDispatchRules {
+  cityId: string;
+  firstRadiusKm: number;
+  radiusStepKm: number;
+  maxRadiusKm: number;
+}
+
+/**
+ * The radii a dispatch in `cityId` uses: each rule the city sets, the configured one otherwise;
+ * the widest never below the first (a city's first radius of 15 km with the default widest of 12
+ * would otherwise shrink as the rounds go).
+ */
+export function cityDispatchRules(
+  defaults: { firstRadiusKm: number; radiusStepKm: number; maxRadiusKm: number },
+  city: {
+    cityId: string;
+    radiusKm: number | null;
+    radiusStepKm: number | null;
+    maxRadiusKm: number | null;
+  },
+): CityDispatchRules {
+  const firstRadiusKm = city.radiusKm ?? defaults.firstRadiusKm;
+  return {
+    cityId: city.cityId,
+    firstRadiusKm,
+    radiusStepKm: city.radiusStepKm ?? defaults.radiusStepKm,
+    maxRadiusKm: Math.max(firstRadiusKm, city.maxRadiusKm ?? defaults.maxRadiusKm),
+  };
+}
+
+/** The rules of the dispatch's rounds: the city's radii, when it opened with them, over the configured. */
+export function roundRules(state: DispatchState, rules: DispatchRules): DispatchRules {
+  const city = state.opened?.city;
+  return city === undefined
+    ? rules
+    : { ...rules, radiusStepKm: city.radiusStepKm, maxRadiusKm: city.maxRadiusKm };
 }
 
 export interface OfferData {
@@ -260,14 +305,15 @@ export function decideDispatch(
     case 'EndRound': {
       if (state.status !== 'searching') return [];
       const at = iso(command.data.at);
-      if (state.round >= rules.maxRounds)
+      const round = roundRules(state, rules);
+      if (state.round >= round.maxRounds)
         return [
           {
             type: 'DispatchFailed',
             data: { reason: 'no_driver', rounds: state.round, asked: state.offers.length, at },
           },
         ];
-      const radiusKm = Math.min(rules.maxRadiusKm, state.radiusKm + rules.radiusStepKm);
+      const radiusKm = Math.min(round.maxRadiusKm, state.radiusKm + round.radiusStepKm);
       return [{ type: 'DispatchRadiusWidened', data: { round: state.round + 1, radiusKm, at } }];
     }
     case 'Cancel':

@@ -135,7 +135,10 @@ export function createMatching(options: {
   throttle: Throttle;
   dispatchRepository: DispatchRepository;
   orders: () => DispatchOrders & { driverOrders: DriverOrdersLookup };
-  catalog: () => { orders: Pick<CatalogOrdersApi, 'readOrderSnapshot'>; reviews: DriverRatings };
+  catalog: () => {
+    orders: Pick<CatalogOrdersApi, 'readOrderSnapshot' | 'deliveryTerms'>;
+    reviews: DriverRatings;
+  };
   audit?: OffersServiceOptions['audit'];
   /** Onboarding: the candidates who may get offers (approved, documents unexpired). */
   eligibleAmong?: MatcherOptions['eligibleAmong'];
@@ -209,7 +212,15 @@ export function createMatching(options: {
   late.offers = offers;
   offers.useRestaurantPlaces(async (restaurantId) => {
     const snapshot = await options.catalog().orders.readOrderSnapshot(restaurantId, [], new Date());
-    return snapshot?.restaurant.location;
+    return snapshot === undefined
+      ? undefined
+      : { location: snapshot.restaurant.location, cityId: snapshot.restaurant.city };
+  });
+  // The city's matching radii come from the catalog's delivery terms (the one place a city's
+  // rules are read), not from a copy here.
+  offers.useCityRadii(async (cityId, dropoff, at) => {
+    const terms = await options.catalog().orders.deliveryTerms(cityId, dropoff, at);
+    return terms?.dispatch;
   });
   return {
     offers,

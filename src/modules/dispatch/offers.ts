@@ -26,6 +26,7 @@ import { isValidPoint, type GeoPoint } from './geo.js';
 import type { Matcher } from './matching.js';
 import {
   askedDrivers,
+  cityDispatchRules,
   decideDispatch,
   dispatchStream,
   evolveDispatch,
@@ -40,6 +41,21 @@ import {
 } from './offers-decider.js';
 import type { OffersRepository } from './offers-repository.js';
 import type { RoutingPort } from './routing.js';
+
+/** Where a restaurant is, and its city (whose matching radii the dispatch takes). */
+export interface RestaurantPlace {
+  location: GeoPoint;
+  cityId?: string;
+}
+
+/** A city's matching radii (km) at a drop point and instant; null: the configured default. */
+export type CityRadiiLookup = (
+  cityId: string,
+  dropoff: GeoPoint,
+  at: Date,
+) => Promise<
+  { radiusKm: number | null; radiusStepKm: number | null; maxRadiusKm: number | null } | undefined
+>;
 
 /** What dispatch asks of orders: read an order, and claim it for the accepting driver. */
 export type DispatchOrders = Pick<OrdersService, 'find' | 'execute'>;
@@ -153,10 +169,12 @@ export function createOffersService(options: OffersServiceOptions) {
     const acceptedAt = found.state.timeline.find((entry) => entry.status === 'ACCEPTED')?.at;
     const minutes = found.state.preparationMinutes ?? order.estimatedPreparationMinutes;
     const readyAt = new Date(Date.parse(acceptedAt ?? new Date(now()).toISOString()) + minutes * 60_000);
-    const pickup = await restaurantPlace(order.restaurantId);
-    if (pickup === undefined) return undefined;
+    const place = await restaurantPlace(order.restaurantId);
+    if (place === undefined) return undefined;
+    const pickup = place.location;
     const dropoff = { latitude: order.delivery.latitude, longitude: order.delivery.longitude };
     const delivery = await options.routing.travel(pickup, dropoff, 'motorbike');
+    const city = await cityRulesOf(place.cityId, dropoff);
     return {
       orderId,
       restaurantId: order.restaurantId,
@@ -167,12 +185,27 @@ export function createOffersService(options: OffersServiceOptions) {
       readyAt: readyAt.toISOString(),
       itemCount: itemsOf(order.lines),
       deliveryMeters: delivery.distanceMeters,
-      radiusKm: options.firstRadiusKm,
+      radiusKm: city?.firstRadiusKm ?? options.firstRadiusKm,
+      ...(city === undefined ? {} : { city }),
       at: new Date(now()).toISOString(),
     };
   }
 
-  let restaurantPlace: (restaurantId: string) => Promise<GeoPoint | undefined> = async () => undefined;
+  let restaurantPlace: (restaurantId: string) => Promise<RestaurantPlace | undefined> = async () => undefined;
+  let cityRadii: CityRadiiLookup | undefined;
+
+  /** The city's matching radii at the drop point (catalog's delivery terms); none: the configured. */
+  async function cityRulesOf(cityId: string | undefined, dropoff: GeoPoint) {
+    if (cityId === undefined || cityRadii === undefined) return undefined;
+    const radii = await cityRadii(cityId, dropoff, new Date(now()));
+    if (radii === undefined) return undefined;
+    const defaults = {
+      firstRadiusKm: options.firstRadiusKm,
+      radiusStepKm: rules.radiusStepKm,
+      maxRadiusKm: rules.maxRadiusKm,
+    };
+    return cityDispatchRules(defaults, { cityId, ...radii });
+  }
 
   async function publishOffer(opened: DispatchOpenedData, offer: OfferData) {
     const message = {
@@ -371,8 +404,13 @@ export function createOffersService(options: OffersServiceOptions) {
 
   return {
     /** Plugs in where a restaurant is (catalog), once every context is built. */
-    useRestaurantPlaces(lookup: (restaurantId: string) => Promise<GeoPoint | undefined>) {
+    useRestaurantPlaces(lookup: (restaurantId: string) => Promise<RestaurantPlace | undefined>) {
       restaurantPlace = lookup;
+    },
+
+    /** Plugs in the cities' matching radii (catalog's delivery terms), once every context is built. */
+    useCityRadii(lookup: CityRadiiLookup) {
+      cityRadii = lookup;
     },
 
     onOffer(listener: OfferListener): () => void {
@@ -456,14 +494,16 @@ export function createOffersService(options: OffersServiceOptions) {
           'The order no longer waits for a driver (claimed, cancelled or past pickup).',
         );
       const at = new Date(now());
+      // The first radius of the city the dispatch opened in (its rules are kept in the stream).
+      const radiusKm = state.opened?.city?.firstRadiusKm ?? options.firstRadiusKm;
       await repository.hold(orderId, at);
-      const retried = await run(orderId, { type: 'Retry', data: { radiusKm: options.firstRadiusKm, at } });
+      const retried = await run(orderId, { type: 'Retry', data: { radiusKm, at } });
       const attempt = retried.state.retries;
       await options.audit?.({
         action: 'dispatch.retried',
         actor,
         resource: `dispatch:${orderId}`,
-        newValue: { attempt, radiusKm: options.firstRadiusKm },
+        newValue: { attempt, radiusKm },
       });
       const status = await advance(orderId);
       return { orderId, attempt, status };
@@ -531,8 +571,8 @@ export function createOffersService(options: OffersServiceOptions) {
       const order = (await options.orders().find(orderId))?.state.order;
       if (order === null || order === undefined) return undefined;
       const dropoff = { latitude: order.delivery.latitude, longitude: order.delivery.longitude };
-      const pickup = await restaurantPlace(order.restaurantId);
-      return pickup === undefined || !isValidPoint(dropoff) ? undefined : { pickup, dropoff };
+      const place = await restaurantPlace(order.restaurantId);
+      return place === undefined || !isValidPoint(dropoff) ? undefined : { pickup: place.location, dropoff };
     },
   };
 }

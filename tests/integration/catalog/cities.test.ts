@@ -152,6 +152,39 @@ describe('cities as data', () => {
     ]);
   });
 
+  it("tells the apps a city's support hours and whether support answers now, in the city's time", async () => {
+    const admin = actors.admin.accessToken;
+    // Douala is UTC+1 all year: a window around now, and one that ended an hour ago.
+    const local = (offsetMinutes: number) => {
+      const at = new Date(Date.now() + (60 + offsetMinutes) * 60_000);
+      return `${String(at.getUTCHours()).padStart(2, '0')}:${String(at.getUTCMinutes()).padStart(2, '0')}`;
+    };
+    const supportOf = async () =>
+      (await testApp.app.inject({ method: 'GET', url: '/v1/cities' }))
+        .json()
+        .items.find((city: { id: string }) => city.id === 'yaounde').support;
+    expect(await supportOf()).toBeUndefined();
+    const open = `${local(-60)}-${local(60)}`;
+    expect(
+      (await patch(testApp, '/v1/admin/cities/yaounde', admin, { rules: { supportHours: open } })).statusCode,
+    ).toBe(200);
+    expect(await supportOf()).toEqual({ hours: open, openNow: true });
+    const closed = `${local(-180)}-${local(-60)}`;
+    expect(
+      (await patch(testApp, '/v1/admin/cities/yaounde', admin, { rules: { supportHours: closed } }))
+        .statusCode,
+    ).toBe(200);
+    expect(await supportOf()).toEqual({ hours: closed, openNow: false });
+    for (const bad of ['8:00-20:00', '25:00-26:00', '08:00-20:00\u0000', 'always'])
+      expect(
+        (await patch(testApp, '/v1/admin/cities/yaounde', admin, { rules: { supportHours: bad } }))
+          .statusCode,
+        bad,
+      ).toBe(400);
+    expect(await supportOf()).toEqual({ hours: closed, openNow: false });
+    expect((await patch(testApp, '/v1/admin/cities/yaounde', admin, { rules: {} })).statusCode).toBe(200);
+  });
+
   it('replays a retried create with the same Idempotency-Key, and answers 409 to a second create of the id', async () => {
     const admin = actors.admin.accessToken;
     const body = bafoussam({

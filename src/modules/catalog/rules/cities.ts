@@ -13,6 +13,9 @@ export const MAX_CITY_DELIVERY_FEE_PER_KM_XAF = 2_000;
 /** A city's cap on delivery distance: at most a restaurant's own largest radius (30 km). */
 export const MIN_CITY_DELIVERY_DISTANCE_M = 500;
 export const MAX_CITY_DELIVERY_DISTANCE_M = 30_000;
+/** Dispatch's matching radii a city may set (km, in steps of 0.5): a city, not a region. */
+export const MIN_CITY_DISPATCH_RADIUS_KM = 0.5;
+export const MAX_CITY_DISPATCH_RADIUS_KM = 50;
 
 export interface CityBounds {
   south: number;
@@ -44,6 +47,12 @@ export interface CityRules {
   taxRatePercent?: number;
   /** Customer support hours, local time, `HH:MM-HH:MM`. */
   supportHours?: string;
+  /** Dispatch's first matching radius around the restaurant (km); absent: DISPATCH_RADIUS_KM. */
+  dispatchRadiusKm?: number;
+  /** How far each new round widens it (km); absent: DISPATCH_RADIUS_STEP_KM. */
+  dispatchRadiusStepKm?: number;
+  /** The widest it gets (km, at least the first radius); absent: DISPATCH_MAX_RADIUS_KM. */
+  dispatchMaxRadiusKm?: number;
 }
 
 export interface City {
@@ -121,6 +130,16 @@ export function cityProblems(city: {
     if (window !== undefined && !/^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$/.test(window))
       problems.push({ path: `rules.${key}`, message: 'HH:MM-HH:MM' });
   }
+  const { dispatchRadiusKm, dispatchMaxRadiusKm } = city.rules;
+  if (
+    dispatchRadiusKm !== undefined &&
+    dispatchMaxRadiusKm !== undefined &&
+    dispatchMaxRadiusKm < dispatchRadiusKm
+  )
+    problems.push({
+      path: 'rules.dispatchMaxRadiusKm',
+      message: 'the widest matching radius cannot be below the first (dispatchRadiusKm)',
+    });
   const rate = city.rules.taxRatePercent;
   if (rate !== undefined && !/^\d{1,3}(\.\d{1,4})?$/.test(String(rate)))
     problems.push({ path: 'rules.taxRatePercent', message: 'a percentage with at most 4 decimals' });

@@ -133,6 +133,22 @@ describe('delivery terms', () => {
       minimumOrderXaf: 0,
       maxDeliveryDistanceM: null,
       taxRatePercent: null,
+      surgeXaf: 0,
+      dispatch: { radiusKm: null, radiusStepKm: null, maxRadiusKm: null },
+    });
+  });
+
+  it("carries the city's matching radii to dispatch, wherever the point lies", () => {
+    const city: City = {
+      ...douala,
+      rules: { dispatchRadiusKm: 1.5, dispatchRadiusStepKm: 1, dispatchMaxRadiusKm: 4 },
+    };
+    expect(
+      deliveryTermsAt(city, [], { latitude: 4.05, longitude: 9.75 }, mondayAt('03:00')).dispatch,
+    ).toEqual({
+      radiusKm: 1.5,
+      radiusStepKm: 1,
+      maxRadiusKm: 4,
     });
   });
 
@@ -163,6 +179,7 @@ describe('delivery terms', () => {
     expect(lunch).toMatchObject({
       zoneId: 'akwa',
       fee: { baseXaf: 700, per100MetresXaf: 15, adjustmentXaf: 500 },
+      surgeXaf: 300,
       minimumOrderXaf: 2000,
       maxDeliveryDistanceM: 6000,
       taxRatePercent: '19.25',

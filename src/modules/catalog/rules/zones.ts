@@ -74,6 +74,10 @@ export interface DeliveryTerms {
   maxDeliveryDistanceM: number | null;
   /** The city's tax rate as a decimal string; null: the configured TAX_RATE_PERCENT. */
   taxRatePercent: string | null;
+  /** The part of `fee.adjustmentXaf` that is the zone's surges in force (0: none); zone statistics. */
+  surgeXaf: number;
+  /** Dispatch's matching radii in the city (km); null: dispatch's configured default. */
+  dispatch: { radiusKm: number | null; radiusStepKm: number | null; maxRadiusKm: number | null };
 }
 
 const WINDOW = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$/;
@@ -281,6 +285,12 @@ export function deliveryTermsAt(
     minimumOrderXaf: rules.minimumOrderXaf ?? 0,
     maxDeliveryDistanceM: rules.maxDeliveryDistanceM ?? null,
     taxRatePercent: rules.taxRatePercent === undefined ? null : String(rules.taxRatePercent),
+    surgeXaf: surges,
+    dispatch: {
+      radiusKm: rules.dispatchRadiusKm ?? null,
+      radiusStepKm: rules.dispatchRadiusStepKm ?? null,
+      maxRadiusKm: rules.dispatchMaxRadiusKm ?? null,
+    },
   };
 }
 
