@@ -104,6 +104,12 @@ export interface OrderPolicy {
   scheduledReleaseMinutes?: number;
 }
 
+export interface OrderZone {
+  cityId: string;
+  zoneId: string | null;
+  surgeXaf: number;
+}
+
 export interface OrderCreatedData {
   orderId: string;
   restaurantId: string;
@@ -153,6 +159,12 @@ export interface OrderCreatedData {
   /** The points' XAF part of pricing.discountMinor (applied after a coupon, on the food left). */
   pointsDiscountMinor?: number;
   delivery: DeliveryAddress;
+  /**
+   * Where the delivery point lay in the city's zones at placement (issue #26): the restaurant's
+   * city, the zone (null: the city has no zone there) and the surges in force in the fee (XAF).
+   * Absent on orders placed before orders recorded it; zone statistics count only zoned orders.
+   */
+  zone?: OrderZone;
   paymentMethod: PaymentMethod;
   scheduledFor: string | null;
   /** Half of the public tracking token (the other half is the order id); ≥ 128 random bits. */

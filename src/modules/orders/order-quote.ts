@@ -406,6 +406,7 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
       return {
         snapshot,
         delivery: { ...delivery, zoneId: terms.zoneId },
+        zone: { cityId: terms.cityId, zoneId: terms.zoneId, surgeXaf: terms.surgeXaf },
         pricing,
         taxRatePercent,
         at,
@@ -504,6 +505,7 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
         longitude: input.delivery.longitude,
         text: input.delivery.text.trim(),
       },
+      zone: quoted.zone,
       paymentMethod: input.payment,
       scheduledFor: input.scheduledFor === undefined ? null : quoted.at.toISOString(),
       trackingSecret: newTrackingSecret(),

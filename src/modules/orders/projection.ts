@@ -53,7 +53,8 @@ async function setup({ db, schema }: ProjectionContext): Promise<void> {
     driver_id text, status text NOT NULL, total_minor int8 NOT NULL, subtotal_minor int8 NOT NULL,
     discount_minor int8 NOT NULL, item_count int NOT NULL, lines jsonb NOT NULL,
     created_at timestamptz NOT NULL, placed_at timestamptz, delivered_at timestamptz,
-    updated_at timestamptz NOT NULL, last_revision int8 NOT NULL, scheduled_for timestamptz)`.execute(db);
+    updated_at timestamptz NOT NULL, last_revision int8 NOT NULL, scheduled_for timestamptz,
+    city_id text, zone_id text, delivery_fee_minor int8, surge_minor int8)`.execute(db);
   await sql`CREATE INDEX ON ${table('orders_view')} (customer_id, created_at DESC, order_id DESC)`.execute(
     db,
   );
@@ -65,6 +66,13 @@ async function setup({ db, schema }: ProjectionContext): Promise<void> {
     refunded_minor int8 NOT NULL DEFAULT 0, PRIMARY KEY (restaurant_id, day))`.execute(db);
   await sql`CREATE TABLE ${table('order_restaurant_hours')} (restaurant_id uuid NOT NULL, hour smallint NOT NULL,
     orders int NOT NULL DEFAULT 0, PRIMARY KEY (restaurant_id, hour))`.execute(db);
+  // Zone statistics (issue #26): paid orders per zone and local day, with their delivery fees and
+  // the surges in them. Only orders placed in a zone (cities without zones have none).
+  await sql`CREATE TABLE ${table('order_zone_daily')} (city_id text NOT NULL, zone_id text NOT NULL,
+    day date NOT NULL, orders int NOT NULL DEFAULT 0, delivery_fee_minor int8 NOT NULL DEFAULT 0,
+    surge_minor int8 NOT NULL DEFAULT 0, surged_orders int NOT NULL DEFAULT 0,
+    PRIMARY KEY (city_id, zone_id, day))`.execute(db);
+  await sql`CREATE INDEX ON ${table('order_zone_daily')} (day DESC, city_id, zone_id)`.execute(db);
   await sql`CREATE TABLE ${table('order_item_sales')} (restaurant_id uuid NOT NULL, item_id text NOT NULL,
     name text NOT NULL, quantity int8 NOT NULL, revenue_minor int8 NOT NULL, PRIMARY KEY (restaurant_id, item_id))`.execute(
     db,
@@ -97,8 +105,32 @@ async function onCreated(
   await sql`INSERT INTO ${sql.id(schema, 'orders_view')} VALUES (${data.orderId}, ${data.customer.id}, ${data.customer.kind},
     ${data.restaurantId}, ${data.restaurantOwnerId}, ${data.restaurantName}, NULL, 'PENDING_PAYMENT', ${data.pricing.totalMinor},
     ${data.pricing.subtotalMinor}, ${data.pricing.discountMinor}, ${itemCount}, ${JSON.stringify(lines)}::jsonb,
-    ${data.at}, NULL, NULL, ${data.at}, ${String(recorded.revision)}, ${data.scheduledFor})
+    ${data.at}, NULL, NULL, ${data.at}, ${String(recorded.revision)}, ${data.scheduledFor},
+    ${data.zone?.cityId ?? null}, ${data.zone?.zoneId ?? null}, ${data.pricing.deliveryFeeMinor},
+    ${data.zone?.surgeXaf ?? null})
     ON CONFLICT (order_id) DO NOTHING`.execute(db);
+}
+
+/** The zone facts of a row (null zone: not counted in zone statistics). */
+interface ZoneFacts {
+  cityId: string | null;
+  zoneId: string | null;
+  deliveryFee: bigint;
+  surge: bigint;
+}
+
+function zoneFactsOf(row: {
+  city_id: string | null;
+  zone_id: string | null;
+  delivery_fee_minor: string | bigint | null;
+  surge_minor: string | bigint | null;
+}): ZoneFacts {
+  return {
+    cityId: row.city_id,
+    zoneId: row.zone_id,
+    deliveryFee: BigInt(row.delivery_fee_minor ?? 0),
+    surge: BigInt(row.surge_minor ?? 0),
+  };
 }
 
 async function onPlaced(
@@ -108,12 +140,31 @@ async function onPlaced(
   db: Transaction<OrderTables>,
   schema: string,
 ) {
-  const updated = await sql<{ restaurant_id: string }>`UPDATE ${sql.id(schema, 'orders_view')}
+  const updated = await sql<{
+    restaurant_id: string;
+    city_id: string | null;
+    zone_id: string | null;
+    delivery_fee_minor: string | null;
+    surge_minor: string | null;
+  }>`UPDATE ${sql.id(schema, 'orders_view')}
     SET status = 'PLACED', placed_at = ${at}, updated_at = ${at}, last_revision = ${String(revision)}
-    WHERE order_id = ${id} RETURNING restaurant_id`.execute(db);
-  const restaurantId = updated.rows[0]?.restaurant_id;
-  if (restaurantId === undefined) return;
+    WHERE order_id = ${id} RETURNING restaurant_id, city_id, zone_id, delivery_fee_minor, surge_minor`.execute(
+    db,
+  );
+  const row = updated.rows[0];
+  if (row === undefined) return;
+  const restaurantId = row.restaurant_id;
   const { day, hour } = localDayAndHour(at);
+  const zone = zoneFactsOf(row);
+  if (zone.cityId !== null && zone.zoneId !== null)
+    await sql`INSERT INTO ${sql.id(schema, 'order_zone_daily')} AS z
+      (city_id, zone_id, day, orders, delivery_fee_minor, surge_minor, surged_orders)
+      VALUES (${zone.cityId}, ${zone.zoneId}, ${day}, 1, ${String(zone.deliveryFee)}, ${String(zone.surge)},
+        ${zone.surge > 0n ? 1 : 0})
+      ON CONFLICT (city_id, zone_id, day) DO UPDATE SET orders = z.orders + 1,
+        delivery_fee_minor = z.delivery_fee_minor + excluded.delivery_fee_minor,
+        surge_minor = z.surge_minor + excluded.surge_minor,
+        surged_orders = z.surged_orders + excluded.surged_orders`.execute(db);
   await sql`INSERT INTO ${sql.id(schema, 'order_restaurant_daily')} AS d (restaurant_id, day, orders) VALUES (${restaurantId}, ${day}, 1)
     ON CONFLICT (restaurant_id, day) DO UPDATE SET orders = d.orders + 1`.execute(db);
   await sql`INSERT INTO ${sql.id(schema, 'order_restaurant_hours')} AS h (restaurant_id, hour, orders) VALUES (${restaurantId}, ${hour}, 1)
@@ -226,6 +277,7 @@ interface OrderFacts {
   restaurantId: string;
   revenue: bigint;
   lines: ViewLine[] | null;
+  zone: ZoneFacts;
 }
 
 /**
@@ -312,6 +364,10 @@ async function updateRows(
     subtotal_minor: bigint;
     discount_minor: bigint;
     lines: ViewLine[] | null;
+    city_id: string | null;
+    zone_id: string | null;
+    delivery_fee_minor: string | null;
+    surge_minor: string | null;
   }>`UPDATE ${sql.id(schema, 'orders_view')} AS o SET status = COALESCE(v.status, o.status),
       driver_id = COALESCE(v.driver_id, o.driver_id), placed_at = COALESCE(v.placed_at, o.placed_at),
       delivered_at = COALESCE(v.delivered_at, o.delivered_at), updated_at = v.updated_at, last_revision = v.last_revision
@@ -322,7 +378,8 @@ async function updateRows(
       AS v(order_id, status, driver_id, placed_at, delivered_at, updated_at, last_revision, needs_lines)
     WHERE o.order_id = v.order_id
     RETURNING o.order_id, o.restaurant_id, o.subtotal_minor, o.discount_minor,
-      CASE WHEN v.needs_lines THEN o.lines END AS lines`.execute(db);
+      CASE WHEN v.needs_lines THEN o.lines END AS lines, o.city_id, o.zone_id, o.delivery_fee_minor,
+      o.surge_minor`.execute(db);
   return new Map(
     result.rows.map((row) => [
       row.order_id,
@@ -330,6 +387,7 @@ async function updateRows(
         restaurantId: row.restaurant_id,
         revenue: BigInt(row.subtotal_minor) - BigInt(row.discount_minor),
         lines: row.lines,
+        zone: zoneFactsOf(row),
       },
     ]),
   );
@@ -347,7 +405,7 @@ async function insertRows(
   const result = await sql<{ order_id: string }>`INSERT INTO ${sql.id(schema, 'orders_view')} (order_id,
       customer_id, customer_kind, restaurant_id, restaurant_owner_id, restaurant_name, driver_id, status,
       total_minor, subtotal_minor, discount_minor, item_count, lines, created_at, placed_at, delivered_at,
-      updated_at, last_revision, scheduled_for)
+      updated_at, last_revision, scheduled_for, city_id, zone_id, delivery_fee_minor, surge_minor)
     SELECT * FROM unnest(${folds.map(([id]) => id)}::uuid[], ${column((d) => d.customer.id)}::text[],
       ${column((d) => d.customer.kind)}::text[], ${column((d) => d.restaurantId)}::uuid[],
       ${column((d) => d.restaurantOwnerId)}::text[], ${column((d) => d.restaurantName)}::text[],
@@ -358,7 +416,9 @@ async function insertRows(
       ${column((d) => JSON.stringify(viewLines(d)))}::jsonb[], ${column((d) => d.at)}::timestamptz[],
       ${column((_, c) => c.placedAt ?? null)}::timestamptz[], ${column((_, c) => c.deliveredAt ?? null)}::timestamptz[],
       ${column((_, c) => c.updatedAt)}::timestamptz[], ${column((_, c) => String(c.lastRevision))}::int8[],
-      ${column((d) => d.scheduledFor)}::timestamptz[])
+      ${column((d) => d.scheduledFor)}::timestamptz[], ${column((d) => d.zone?.cityId ?? null)}::text[],
+      ${column((d) => d.zone?.zoneId ?? null)}::text[], ${column((d) => d.pricing.deliveryFeeMinor)}::int8[],
+      ${column((d) => d.zone?.surgeXaf ?? null)}::int8[])
     ON CONFLICT (order_id) DO NOTHING RETURNING order_id`.execute(db);
   return new Set(result.rows.map((row) => row.order_id));
 }
@@ -377,6 +437,38 @@ class Counters {
     }
   >();
   private readonly hours = new Map<string, { restaurantId: string; hour: number; orders: number }>();
+  private readonly zones = new Map<
+    string,
+    {
+      cityId: string;
+      zoneId: string;
+      day: string;
+      orders: number;
+      deliveryFee: bigint;
+      surge: bigint;
+      surged: number;
+    }
+  >();
+
+  private addZone(facts: OrderFacts, day: string): void {
+    const { cityId, zoneId, deliveryFee, surge } = facts.zone;
+    if (cityId === null || zoneId === null) return;
+    const key = JSON.stringify([cityId, zoneId, day]);
+    const row = this.zones.get(key) ?? {
+      cityId,
+      zoneId,
+      day,
+      orders: 0,
+      deliveryFee: 0n,
+      surge: 0n,
+      surged: 0,
+    };
+    this.zones.set(key, row);
+    row.orders += 1;
+    row.deliveryFee += deliveryFee;
+    row.surge += surge;
+    if (surge > 0n) row.surged += 1;
+  }
   private readonly deliveries: { index: number; restaurantId: string; lines: ViewLine[] }[] = [];
 
   add(change: OrderFold, facts: OrderFacts): void {
@@ -396,6 +488,7 @@ class Counters {
         daily.refunded += effect.amount!;
       } else if (effect.kind === 'placed') {
         daily.orders += 1;
+        this.addZone(facts, day);
         const hourKey = `${facts.restaurantId}|${hour}`;
         const hourly = this.hours.get(hourKey) ?? { restaurantId: facts.restaurantId, hour, orders: 0 };
         this.hours.set(hourKey, hourly);
@@ -422,6 +515,19 @@ class Counters {
         ON CONFLICT (restaurant_id, day) DO UPDATE SET orders = d.orders + excluded.orders,
           delivered = d.delivered + excluded.delivered, revenue_minor = d.revenue_minor + excluded.revenue_minor,
           refunded_minor = d.refunded_minor + excluded.refunded_minor`.execute(db);
+    }
+    const zones = [...this.zones.values()];
+    if (zones.length > 0) {
+      await sql`INSERT INTO ${sql.id(schema, 'order_zone_daily')} AS z (city_id, zone_id, day, orders,
+          delivery_fee_minor, surge_minor, surged_orders)
+        SELECT * FROM unnest(${zones.map((row) => row.cityId)}::text[], ${zones.map((row) => row.zoneId)}::text[],
+          ${zones.map((row) => row.day)}::date[], ${zones.map((row) => row.orders)}::int4[],
+          ${zones.map((row) => String(row.deliveryFee))}::int8[], ${zones.map((row) => String(row.surge))}::int8[],
+          ${zones.map((row) => row.surged)}::int4[])
+        ON CONFLICT (city_id, zone_id, day) DO UPDATE SET orders = z.orders + excluded.orders,
+          delivery_fee_minor = z.delivery_fee_minor + excluded.delivery_fee_minor,
+          surge_minor = z.surge_minor + excluded.surge_minor,
+          surged_orders = z.surged_orders + excluded.surged_orders`.execute(db);
     }
     const hours = [...this.hours.values()];
     if (hours.length > 0) {
@@ -503,7 +609,17 @@ async function handleBatch(events: RecordedEvent[], { db, schema }: ProjectionCo
     if (!inserted.has(id)) continue;
     const created = change.created!;
     const revenue = BigInt(created.pricing.subtotalMinor) - BigInt(created.pricing.discountMinor);
-    counters.add(change, { restaurantId: uuidKey(created.restaurantId), revenue, lines: viewLines(created) });
+    counters.add(change, {
+      restaurantId: uuidKey(created.restaurantId),
+      revenue,
+      lines: viewLines(created),
+      zone: {
+        cityId: created.zone?.cityId ?? null,
+        zoneId: created.zone?.zoneId ?? null,
+        deliveryFee: BigInt(created.pricing.deliveryFeeMinor),
+        surge: BigInt(created.zone?.surgeXaf ?? 0),
+      },
+    });
   }
 
   const probedSet = new Set(probed);
@@ -521,9 +637,16 @@ async function handleBatch(events: RecordedEvent[], { db, schema }: ProjectionCo
 export const ordersProjection: ProjectionDefinition = {
   name: ORDERS_PROJECTION,
   // 2: refunded_minor in order_restaurant_daily, scheduled_for in orders_view (the runner
-  // rebuilds into a new generation).
-  version: 2,
-  tables: ['orders_view', 'order_restaurant_daily', 'order_restaurant_hours', 'order_item_sales'],
+  // rebuilds into a new generation). 3: the order's city, zone, delivery fee and surge in
+  // orders_view, and order_zone_daily (issue #26).
+  version: 3,
+  tables: [
+    'orders_view',
+    'order_restaurant_daily',
+    'order_restaurant_hours',
+    'order_item_sales',
+    'order_zone_daily',
+  ],
   filter: { streamPrefixes: [ORDER_STREAM_PREFIX] },
   setup,
   handle,

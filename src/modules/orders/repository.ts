@@ -336,7 +336,84 @@ export function createOrdersRepository(db: OrdersDb) {
       ]);
       return { days, hours, sellers };
     },
+
+    /**
+     * Zone statistics (issue #26): paid orders per zone and local day, newest day first, then by
+     * city and zone; keyset-paginated on (day, city, zone).
+     */
+    async zoneStats(
+      filter: { cityId?: string | undefined; zoneId?: string | undefined; from: string; to: string },
+      page: { limit?: number | undefined; cursor?: string | undefined },
+    ) {
+      const limit = Math.min(page.limit ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+      const cursor = decodeZoneCursor(page.cursor);
+      const rows = await db
+        .selectFrom('order_zone_daily')
+        .select([
+          sql<string>`day::text`.as('day'),
+          'city_id',
+          'zone_id',
+          'orders',
+          'delivery_fee_minor',
+          'surge_minor',
+          'surged_orders',
+        ])
+        .where('day', '>=', filter.from)
+        .where('day', '<=', filter.to)
+        .$if(filter.cityId !== undefined, (query) => query.where('city_id', '=', filter.cityId!))
+        .$if(filter.zoneId !== undefined, (query) => query.where('zone_id', '=', filter.zoneId!))
+        .$if(cursor !== undefined, (query) =>
+          query.where(
+            sql<boolean>`(day < ${cursor!.day}::date OR (day = ${cursor!.day}::date AND (city_id, zone_id) > (${cursor!.cityId}, ${cursor!.zoneId})))`,
+          ),
+        )
+        .orderBy('day', 'desc')
+        .orderBy('city_id')
+        .orderBy('zone_id')
+        .limit(limit + 1)
+        .execute();
+      const items = rows.slice(0, limit).map((row) => ({
+        day: row.day,
+        cityId: row.city_id,
+        zoneId: row.zone_id,
+        orders: row.orders,
+        deliveryFeeMinor: Number(row.delivery_fee_minor),
+        surgeMinor: Number(row.surge_minor),
+        surgedOrders: row.surged_orders,
+      }));
+      const last = items.at(-1);
+      const nextCursor =
+        rows.length > limit && last !== undefined
+          ? Buffer.from(JSON.stringify([last.day, last.cityId, last.zoneId])).toString('base64url')
+          : null;
+      return { items, nextCursor };
+    },
   };
+}
+
+function decodeZoneCursor(
+  value: string | undefined,
+): { day: string; cityId: string; zoneId: string } | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(parsed) && parsed.length === 3) {
+      const [day, cityId, zoneId] = parsed as unknown[];
+      if (
+        typeof day === 'string' &&
+        /^\d{4}-\d{2}-\d{2}$/.test(day) &&
+        !Number.isNaN(Date.parse(day)) &&
+        typeof cityId === 'string' &&
+        typeof zoneId === 'string' &&
+        /^[a-z0-9][a-z0-9-]{0,39}$/.test(cityId) &&
+        /^[a-z0-9][a-z0-9-]{0,39}$/.test(zoneId)
+      )
+        return { day, cityId, zoneId };
+    }
+  } catch {
+    // fall through to the 400 below
+  }
+  throw ordersErrors.of('validation', 'invalid_cursor', 'The cursor is not one this API gave out.');
 }
 
 export type OrdersRepository = ReturnType<typeof createOrdersRepository>;

@@ -237,6 +237,40 @@ export const FiguresQuery = Type.Object(
   { additionalProperties: false },
 );
 
+/** A city's or zone's id (the catalog's slugs). */
+const Slug = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{1,39}$' });
+/** The longest period one zone-statistics request covers (days). */
+export const MAX_ZONE_STATS_DAYS = 92;
+
+export const ZoneStatsQuery = Type.Object(
+  {
+    city: Type.Optional(Slug),
+    zone: Type.Optional(Slug),
+    from: Type.Optional(Type.String({ format: 'date' })),
+    to: Type.Optional(Type.String({ format: 'date' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE })),
+    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+
+export const ZoneStatsResponse = Type.Object({
+  from: Type.String(),
+  to: Type.String(),
+  items: Type.Array(
+    Type.Object({
+      day: Type.String({ description: 'local day (Africa/Douala)' }),
+      cityId: Type.String(),
+      zoneId: Type.String(),
+      orders: Type.Integer({ description: 'orders paid that day with their delivery point in the zone' }),
+      deliveryFeeMinor: Type.Integer({ description: 'their delivery fees, XAF' }),
+      surgeMinor: Type.Integer({ description: 'the surges in force in those fees, XAF' }),
+      surgedOrders: Type.Integer({ description: 'orders whose fee carried a surge' }),
+    }),
+  ),
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+});
+
 export const FiguresResponse = Type.Object({
   restaurantId: Type.String(),
   from: Type.String(),

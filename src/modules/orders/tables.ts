@@ -40,6 +40,23 @@ export interface OrdersViewTable {
   last_revision: bigint;
   /** A scheduled order's time (null: as soon as possible). */
   scheduled_for: Date | null;
+  /** Where the delivery point lay at placement (issue #26); null on orders from before. */
+  city_id: string | null;
+  zone_id: string | null;
+  delivery_fee_minor: bigint | null;
+  surge_minor: bigint | null;
+}
+
+/** Paid orders per zone and local day (issue #26), with their delivery fees and surges. */
+export interface OrderZoneDailyTable {
+  city_id: string;
+  zone_id: string;
+  day: string;
+  orders: number;
+  delivery_fee_minor: bigint;
+  surge_minor: bigint;
+  /** Orders whose fee carried a surge. */
+  surged_orders: number;
 }
 
 export interface OrderRestaurantDailyTable {
@@ -93,4 +110,5 @@ export interface OrderTables {
   order_restaurant_daily: OrderRestaurantDailyTable;
   order_restaurant_hours: OrderRestaurantHoursTable;
   order_item_sales: OrderItemSalesTable;
+  order_zone_daily: OrderZoneDailyTable;
 }

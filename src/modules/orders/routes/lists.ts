@@ -11,7 +11,10 @@ import {
   FiguresResponse,
   ListResponse,
   OrderParams,
+  MAX_ZONE_STATS_DAYS,
   PageQuery,
+  ZoneStatsQuery,
+  ZoneStatsResponse,
 } from '../schemas.js';
 import {
   ADMIN,
@@ -23,6 +26,7 @@ import {
   principalOf,
   QUEUE,
   tags,
+  ZONE_STATS,
   type OrderApp,
   type OrderRouteServices,
 } from './shared.js';
@@ -95,6 +99,32 @@ export function registerOrderListRoutes(
       const { status, live, ...page } = request.query;
       const statuses = status !== undefined ? [status] : live === false ? undefined : LIVE_STATUSES;
       return repository.list({ ...(statuses === undefined ? {} : { statuses }) }, page);
+    },
+  });
+
+  app.get('/v1/admin/zone-stats', {
+    config: { access: ZONE_STATS },
+    schema: {
+      tags,
+      summary:
+        'Zone statistics: orders paid per zone and local day, their delivery fees and the surges in them (newest day first)',
+      querystring: ZoneStatsQuery,
+      response: { 200: ZoneStatsResponse, ...errors },
+    },
+    handler: async (request) => {
+      const { city, zone, limit, cursor } = request.query;
+      // Local days (Africa/Douala, UTC+1); the last 7 by default.
+      const to = request.query.to ?? new Date(Date.now() + 3_600_000).toISOString().slice(0, 10);
+      const from = request.query.from ?? new Date(Date.parse(to) - 6 * 86_400_000).toISOString().slice(0, 10);
+      const days = (Date.parse(to) - Date.parse(from)) / 86_400_000 + 1;
+      if (!(days >= 1 && days <= MAX_ZONE_STATS_DAYS))
+        throw new HttpProblem(
+          400,
+          'invalid_period',
+          `from must be on or before to, at most ${MAX_ZONE_STATS_DAYS} days apart.`,
+        );
+      const page = await repository.zoneStats({ cityId: city, zoneId: zone, from, to }, { limit, cursor });
+      return { from, to, ...page };
     },
   });
 

@@ -95,6 +95,8 @@ export const FIGURES: RouteAccess = {
 };
 export const AVAILABLE: RouteAccess = { permissions: ['ORDER_ACCEPTANCE'] };
 export const ADMIN: RouteAccess = { permissions: ['FULL_SYSTEM_ACCESS', 'TICKET_MANAGEMENT'] };
+/** Zone statistics (issue #26): administrators only. */
+export const ZONE_STATS: RouteAccess = { permissions: ['FULL_SYSTEM_ACCESS'] };
 
 export function principalOf(request: FastifyRequest): Principal {
   if (request.principal === null) throw new HttpProblem(401, 'unauthorized', 'Sign in first.');
