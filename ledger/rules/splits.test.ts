@@ -98,6 +98,25 @@ describe('commission tiers (spec §6.3)', () => {
     expect(() => at(1, 0, '0.1234567')).toThrow(RangeError);
   });
 
+  it("takes the city's rate over the tiers, and a restaurant's override over the city's (issue #26)", () => {
+    const city = (days: number, completedOrders: number, cityRate: string, overrideRate?: string) =>
+      commissionTier({
+        restaurantActivatedAtMs: activated,
+        nowMs: activated + days * DAY_MS,
+        completedOrders,
+        cityRate,
+        ...(overrideRate === undefined ? {} : { overrideRate }),
+      });
+    expect(city(0, 0, '0.125')).toEqual({ tier: 'city', rate: '0.125' });
+    expect(city(400, 501, '0.125')).toEqual({ tier: 'city', rate: '0.125' });
+    expect(city(400, 501, '0.125', '0.08')).toEqual({ tier: 'override', rate: '0.08' });
+    expect(city(1, 0, '0')).toEqual({ tier: 'city', rate: '0' });
+    expect(() => city(1, 0, '12.5')).toThrow(RangeError);
+    expect(() => city(1, 0, '-0.1')).toThrow(RangeError);
+    // 12.5 % of 4,999 XAF is 624.875: 625, to the franc.
+    expect(commissionMinor(4_999n, '0.125')).toBe(625n);
+  });
+
   it('rounds the commission half to even, to the franc', () => {
     expect(commissionMinor(5n, '0.10')).toBe(0n);
     expect(commissionMinor(15n, '0.10')).toBe(2n);

@@ -80,10 +80,10 @@ export function allocate(whole: bigint, weights: readonly bigint[]): bigint[] {
   return parts;
 }
 
-export type CommissionTier = 'override' | 'new' | 'premium' | 'established' | 'standard';
+export type CommissionTier = 'override' | 'city' | 'new' | 'premium' | 'established' | 'standard';
 
 /** Spec §6.3. `standard` is the rate for a restaurant past 30 days with ≤ 100 orders. */
-export const COMMISSION_RATES: Readonly<Record<Exclude<CommissionTier, 'override'>, Rate>> = {
+export const COMMISSION_RATES: Readonly<Record<Exclude<CommissionTier, 'override' | 'city'>, Rate>> = {
   new: '0.15',
   premium: '0.10',
   established: '0.12',
@@ -101,10 +101,16 @@ export interface CommissionTierInput {
   readonly completedOrders: number;
   /** An admin's per-restaurant rate; wins over every tier. */
   readonly overrideRate?: Rate;
+  /**
+   * The rate of the order's city (issue #26, its `commissionPercent` rule, recorded on the order
+   * at placement): between the two, it replaces the platform's tiers, and a restaurant's override
+   * still wins over it.
+   */
+  readonly cityRate?: Rate;
 }
 
 /**
- * Precedence: admin override; else the first 30 days (15 %) whatever the volume, so a new
+ * Precedence: admin override; else the city's rate; else the first 30 days (15 %) whatever the volume, so a new
  * restaurant's rate cannot change during onboarding; else > 500 completed orders (10 %);
  * else > 100 (12 %); else 15 %. "More than 100" means 101 or more.
  */
@@ -112,6 +118,10 @@ export function commissionTier(input: CommissionTierInput): { tier: CommissionTi
   if (input.overrideRate !== undefined) {
     parseRate(input.overrideRate);
     return { tier: 'override', rate: input.overrideRate };
+  }
+  if (input.cityRate !== undefined) {
+    parseRate(input.cityRate);
+    return { tier: 'city', rate: input.cityRate };
   }
   if (!Number.isSafeInteger(input.completedOrders) || input.completedOrders < 0) {
     throw new RangeError(`completedOrders must be a non-negative integer: ${input.completedOrders}`);

@@ -11,6 +11,7 @@ import { MAX_AUTOCOMPLETE, MAX_PAGE_SIZE, MAX_QUERY_LENGTH, SORTS } from './rule
 import { STATUS_DECISIONS } from './rules/status.js';
 import {
   CITY_ID_PATTERN,
+  MAX_CITY_COMMISSION_PERCENT,
   MAX_CITY_DELIVERY_DISTANCE_M,
   MAX_CITY_DISPATCH_RADIUS_KM,
   MIN_CITY_DISPATCH_RADIUS_KM,
@@ -437,6 +438,7 @@ export const CityRulesSchema = Type.Object(
       Type.Integer({ minimum: MIN_CITY_DELIVERY_DISTANCE_M, maximum: MAX_CITY_DELIVERY_DISTANCE_M }),
     ),
     taxRatePercent: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+    commissionPercent: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_CITY_COMMISSION_PERCENT })),
     dispatchRadiusKm: Type.Optional(DispatchRadius),
     dispatchRadiusStepKm: Type.Optional(DispatchRadius),
     dispatchMaxRadiusKm: Type.Optional(DispatchRadius),
@@ -520,6 +522,7 @@ export const CityResponse = Type.Object({
     supportHours: Type.Optional(Type.String()),
     maxDeliveryDistanceM: Type.Optional(Type.Integer()),
     taxRatePercent: Type.Optional(Type.Number()),
+    commissionPercent: Type.Optional(Type.Number()),
     dispatchRadiusKm: Type.Optional(Type.Number()),
     dispatchRadiusStepKm: Type.Optional(Type.Number()),
     dispatchMaxRadiusKm: Type.Optional(Type.Number()),

@@ -165,6 +165,12 @@ export interface OrderCreatedData {
    * Absent on orders placed before orders recorded it; zone statistics count only zoned orders.
    */
   zone?: OrderZone;
+  /**
+   * The commission rate of the restaurant's city in force at placement (its `commissionPercent`
+   * rule as the ledger's rate, "0.125"), which the settlement charges unless the restaurant has an
+   * override. Absent when the city sets none (the platform's tiers) and on older orders.
+   */
+  cityCommissionRate?: string;
   paymentMethod: PaymentMethod;
   scheduledFor: string | null;
   /** Half of the public tracking token (the other half is the order id); ≥ 128 random bits. */

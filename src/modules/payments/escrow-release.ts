@@ -27,6 +27,8 @@ export interface OrderLike {
   promotion?: { fundedBy: 'platform' | 'restaurant'; discountMinor?: number };
   /** A loyalty tier's free delivery: the waived fee, inside the discount, paid by the platform. */
   freeDelivery?: { discountMinor: number };
+  /** The city's commission rate recorded at placement (issue #26); absent: the platform's tiers. */
+  cityCommissionRate?: string;
   pricing: {
     subtotalMinor: number;
     discountMinor: number;
@@ -58,8 +60,13 @@ export interface EscrowReleaseOptions {
 export function createEscrowRelease(options: EscrowReleaseOptions) {
   const { settlements, commission, escrowAvailable, book, logger, now } = options;
 
-  /** The commission rate in force for this order: stored with the settlement, so a redelivery reuses it. */
-  async function rateFor(restaurantId: string): Promise<{ tier: string; rate: string }> {
+  /**
+   * The commission rate in force for this order: the restaurant's override, else the city's rate
+   * the order recorded at placement, else the platform's tier. Stored with the settlement, so a
+   * redelivery reuses it.
+   */
+  async function rateFor(order: OrderLike): Promise<{ tier: string; rate: string }> {
+    const restaurantId = order.restaurantId;
     const [overrideRate, clock] = await Promise.all([
       commission.overrideRate(restaurantId, now()),
       commission.clockOf(restaurantId),
@@ -70,6 +77,7 @@ export function createEscrowRelease(options: EscrowReleaseOptions) {
       nowMs: current.getTime(),
       completedOrders: clock?.completed_orders ?? 0,
       ...(overrideRate === undefined ? {} : { overrideRate }),
+      ...(order.cityCommissionRate === undefined ? {} : { cityRate: order.cityCommissionRate }),
     });
   }
 
@@ -114,7 +122,7 @@ export function createEscrowRelease(options: EscrowReleaseOptions) {
     }
     const { tier, rate } =
       stored === undefined
-        ? await rateFor(order.restaurantId)
+        ? await rateFor(order)
         : { tier: stored.commission_tier, rate: stored.commission_rate };
     const settlement = settlementOf(order, rate);
     if (stored === undefined) await recordRelease(order, state.driverId, tier, rate, settlement);

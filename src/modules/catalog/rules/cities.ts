@@ -15,6 +15,8 @@ export const MIN_CITY_DELIVERY_DISTANCE_M = 500;
 export const MAX_CITY_DELIVERY_DISTANCE_M = 30_000;
 /** Dispatch's matching radii a city may set (km, in steps of 0.5): a city, not a region. */
 export const MIN_CITY_DISPATCH_RADIUS_KM = 0.5;
+/** A city's commission on restaurants (percent): half the food at most. */
+export const MAX_CITY_COMMISSION_PERCENT = 50;
 export const MAX_CITY_DISPATCH_RADIUS_KM = 50;
 
 export interface CityBounds {
@@ -47,6 +49,11 @@ export interface CityRules {
   taxRatePercent?: number;
   /** Customer support hours, local time, `HH:MM-HH:MM`. */
   supportHours?: string;
+  /**
+   * The platform's commission on restaurants in the city (percent, at most 2 decimals, ≤ 50),
+   * recorded on each order at placement; between the platform's tiers and a restaurant's override.
+   */
+  commissionPercent?: number;
   /** Dispatch's first matching radius around the restaurant (km); absent: DISPATCH_RADIUS_KM. */
   dispatchRadiusKm?: number;
   /** How far each new round widens it (km); absent: DISPATCH_RADIUS_STEP_KM. */
@@ -140,10 +147,27 @@ export function cityProblems(city: {
       path: 'rules.dispatchMaxRadiusKm',
       message: 'the widest matching radius cannot be below the first (dispatchRadiusKm)',
     });
+  const commission = city.rules.commissionPercent;
+  if (commission !== undefined && !/^\d{1,2}(\.\d{1,2})?$/.test(String(commission)))
+    problems.push({ path: 'rules.commissionPercent', message: 'a percentage with at most 2 decimals' });
   const rate = city.rules.taxRatePercent;
   if (rate !== undefined && !/^\d{1,3}(\.\d{1,4})?$/.test(String(rate)))
     problems.push({ path: 'rules.taxRatePercent', message: 'a percentage with at most 4 decimals' });
   return problems;
+}
+
+/**
+ * A percentage with at most 2 decimals as the ledger's rate, a fraction with at most 4 decimals
+ * (12.5 → "0.125"), exactly: by moving the decimal point, never by floating-point division.
+ */
+export function percentToRate(percent: number): string {
+  const text = String(percent);
+  if (!/^\d{1,3}(\.\d{1,4})?$/.test(text)) throw new RangeError(`not a percentage: ${text}`);
+  const [whole, fraction = ''] = text.split('.');
+  const digits = `${whole!.padStart(3, '0')}${fraction}`; // 012|5 → 0.125
+  const integer = digits.slice(0, -2 - fraction.length).replace(/^0+(?=\d)/, '');
+  const decimals = digits.slice(-2 - fraction.length).replace(/0+$/, '');
+  return decimals === '' ? integer : `${integer}.${decimals}`;
 }
 
 export function insideBounds(bounds: CityBounds, point: CityCenter): boolean {

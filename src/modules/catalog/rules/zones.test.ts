@@ -133,6 +133,7 @@ describe('delivery terms', () => {
       minimumOrderXaf: 0,
       maxDeliveryDistanceM: null,
       taxRatePercent: null,
+      commissionRate: null,
       surgeXaf: 0,
       dispatch: { radiusKm: null, radiusStepKm: null, maxRadiusKm: null },
     });
@@ -161,6 +162,7 @@ describe('delivery terms', () => {
         minimumOrderXaf: 2000,
         maxDeliveryDistanceM: 6000,
         taxRatePercent: 19.25,
+        commissionPercent: 12.5,
       },
     };
     const zones = [
@@ -180,6 +182,7 @@ describe('delivery terms', () => {
       zoneId: 'akwa',
       fee: { baseXaf: 700, per100MetresXaf: 15, adjustmentXaf: 500 },
       surgeXaf: 300,
+      commissionRate: '0.125',
       minimumOrderXaf: 2000,
       maxDeliveryDistanceM: 6000,
       taxRatePercent: '19.25',

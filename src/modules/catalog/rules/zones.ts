@@ -9,7 +9,7 @@
  * Every reader (order placement and its quote, search, dispatch) asks `deliveryTermsAt` for the
  * city's and zone's rules: one place decides where the platform delivers and at what fee.
  */
-import type { City, CityRules } from './cities.js';
+import { percentToRate, type City, type CityRules } from './cities.js';
 import { WEEKDAYS, type Weekday } from './hours.js';
 
 export const ZONE_ID_PATTERN = '^[a-z0-9][a-z0-9-]{1,39}$';
@@ -74,6 +74,8 @@ export interface DeliveryTerms {
   maxDeliveryDistanceM: number | null;
   /** The city's tax rate as a decimal string; null: the configured TAX_RATE_PERCENT. */
   taxRatePercent: string | null;
+  /** The city's commission on restaurants as the ledger's rate ("0.125"); null: the platform's tiers. */
+  commissionRate: string | null;
   /** The part of `fee.adjustmentXaf` that is the zone's surges in force (0: none); zone statistics. */
   surgeXaf: number;
   /** Dispatch's matching radii in the city (km); null: dispatch's configured default. */
@@ -285,6 +287,7 @@ export function deliveryTermsAt(
     minimumOrderXaf: rules.minimumOrderXaf ?? 0,
     maxDeliveryDistanceM: rules.maxDeliveryDistanceM ?? null,
     taxRatePercent: rules.taxRatePercent === undefined ? null : String(rules.taxRatePercent),
+    commissionRate: rules.commissionPercent === undefined ? null : percentToRate(rules.commissionPercent),
     surgeXaf: surges,
     dispatch: {
       radiusKm: rules.dispatchRadiusKm ?? null,
