@@ -119,7 +119,7 @@ export function registerOrderListRoutes(
       const days = (Date.parse(to) - Date.parse(from)) / 86_400_000 + 1;
       if (!(days >= 1 && days <= MAX_ZONE_STATS_DAYS))
         throw new HttpProblem(
-          400,
+          422,
           'invalid_period',
           `from must be on or before to, at most ${MAX_ZONE_STATS_DAYS} days apart.`,
         );
