@@ -152,6 +152,7 @@ const ROWS: Row[] = [
   ['partner_key_already_issued', 409, ADMIN, ['Key already issued', 'This Idempotency-Key already issued a key (`keyId`); its secrets are shown once only: rotate it for new ones.'], ['Clé déjà émise', 'Cette Idempotency-Key a déjà émis une clé (`keyId`) ; ses secrets ne sont montrés qu’une fois : renouvelez-la.']],
   // Catalog and reviews.
   ['city_unknown', 422, CITIES, ['City not served', 'We do not serve this city (yet); the answer lists the cities on offer.'], ['Ville non desservie', 'Nous ne desservons pas (encore) cette ville ; la réponse liste les villes proposées.']],
+  ['delivery_zone_unknown', 422, CATALOG, ['Unknown delivery zone', 'A delivery zone named is not an active zone of the restaurant’s city; the answer lists those on offer.'], ['Zone de livraison inconnue', 'Une zone de livraison indiquée n’est pas une zone active de la ville du restaurant ; la réponse liste celles proposées.']],
   ['city_not_found', 404, CITIES, ['No such city', 'No city has this id.'], ['Ville inconnue', 'Aucune ville n’a cet identifiant.']],
   ['city_exists', 409, CITIES, ['City already exists', 'A city with this id already exists; update it instead.'], ['Ville déjà existante', 'Une ville avec cet identifiant existe déjà ; modifiez-la plutôt.']],
   ['city_limit_reached', 409, CITIES, ['Too many cities', 'The platform holds at most 500 cities.'], ['Trop de villes', 'La plateforme compte au plus 500 villes.']],

@@ -467,6 +467,9 @@ export const PROBLEM_DETAILS_FR: Readonly<Record<string, string>> = {
     'le total d’une commande est d’au plus ${MAX_ORDER_TOTAL_XAF} XAF',
   'Send the tracking token as ?token=.': 'Envoyez le jeton de suivi en ?token=.',
   'The cursor is not one this API gave out.': 'Ce curseur n’a pas été émis par cette API.',
+  'The restaurant does not deliver to this zone.': 'Le restaurant ne livre pas dans cette zone.',
+  "These are not zones of the restaurant's city: ${unknown.join(', ')}.":
+    "Ces zones n’appartiennent pas à la ville du restaurant : ${unknown.join(', ')}.",
   'from must be on or before to, at most ${MAX_ZONE_STATS_DAYS} days apart.':
     'from doit précéder to ou lui être égal, au plus ${MAX_ZONE_STATS_DAYS} jours d’écart.',
   'There is no such restaurant of yours.': 'Vous n’avez pas de restaurant de ce nom.',

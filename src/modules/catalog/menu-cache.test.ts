@@ -74,6 +74,7 @@ describe('menu view', () => {
       address: 'Akwa',
       location: { latitude: 4, longitude: 9 },
       deliveryRadiusM: 5000,
+      deliveryZones: null,
       prepTimeMinutes: 20,
       openingHours: Object.fromEntries(WEEKDAYS.map((day) => [day, [{ opens: '08:00', closes: '22:00' }]])),
       closureRules: { closures: [], holidays: [] },

@@ -40,6 +40,8 @@ export interface RestaurantRecord {
   address: string;
   location: Point;
   deliveryRadiusM: number;
+  /** The zones of its city it delivers to (issue #26); null: wherever its radius reaches. */
+  deliveryZones: string[] | null;
   prepTimeMinutes: number;
   openingHours: WeeklyHours;
   closureRules: ClosureRules;
@@ -145,6 +147,7 @@ export function restaurantFromRow(row: Selectable<RestaurantsTable>): Restaurant
     address: row.address,
     location: { latitude: row.latitude, longitude: row.longitude },
     deliveryRadiusM: row.delivery_radius_m,
+    deliveryZones: row.delivery_zones ?? null,
     prepTimeMinutes: row.prep_time_minutes,
     openingHours: row.opening_hours as WeeklyHours,
     closureRules: { closures: closures.closures ?? [], holidays: closures.holidays ?? [] },

@@ -69,6 +69,8 @@ export interface OrderSnapshot {
     prepTimeMinutes: number;
     /** The restaurant's city id (`cities.id`): its delivery terms, and coupons scoped to a city. */
     city: string;
+    /** The zones of its city it delivers to (issue #26); null: its radius alone. */
+    deliveryZones: string[] | null;
   };
   lines: SnapshotLine[];
   /** True when the restaurant is active and open and every line is orderable. */
@@ -282,6 +284,7 @@ export function createOrdersApi(
           openAt: open,
           location: restaurant.location,
           deliveryRadiusM: restaurant.deliveryRadiusM,
+          deliveryZones: restaurant.deliveryZones,
           prepTimeMinutes: restaurant.prepTimeMinutes,
           city: restaurant.city,
         },
@@ -302,7 +305,7 @@ export function createOrdersApi(
       const terms = await cities.deliveryTerms(restaurant.city, point, at);
       // The restaurant's city is a foreign key: a missing city is a broken invariant.
       if (terms === undefined) throw new Error(`restaurant ${restaurant.id} names an unknown city`);
-      const reach = reachUnderTerms(terms, distanceM, restaurant.deliveryRadiusM);
+      const reach = reachUnderTerms(terms, distanceM, restaurant.deliveryRadiusM, restaurant.deliveryZones);
       const reason = !active ? 'not_active' : !open ? 'closed' : reach.refusal;
       return {
         deliverable: reason === undefined,

@@ -117,6 +117,24 @@ export function createRestaurantService(
     return restaurant;
   }
 
+  /**
+   * A restaurant's delivery zones (issue #26): each an active zone of its city, or a 422 that
+   * lists the zones on offer; null (its radius alone) as is.
+   */
+  async function checkDeliveryZones(cityId: string, zones: string[] | null): Promise<string[] | null> {
+    if (zones === null) return null;
+    const offered = (await cities.zonesOf(cityId)).filter((zone) => zone.active).map((zone) => zone.id);
+    const unknown = zones.filter((zone) => !offered.includes(zone));
+    if (unknown.length > 0)
+      throw catalogErrors.of(
+        'unprocessable',
+        'delivery_zone_unknown',
+        `These are not zones of the restaurant's city: ${unknown.join(', ')}.`,
+        { details: { unknown, zones: offered } },
+      );
+    return zones;
+  }
+
   return {
     async create(caller: Caller, input: CreateRestaurantInput): Promise<RestaurantRecord> {
       const cuisines = checkCuisines(input.cuisines);
@@ -143,6 +161,7 @@ export function createRestaurantService(
             latitude: input.location.latitude,
             longitude: input.location.longitude,
             delivery_radius_m: Math.round(input.deliveryRadiusKm * 1000),
+            delivery_zones: await checkDeliveryZones(city.id, input.deliveryZones ?? null),
             prep_time_minutes: input.prepTimeMinutes ?? 20,
             updated_at: new Date(),
             ...hours,
@@ -191,6 +210,12 @@ export function createRestaurantService(
       }
       if (input.deliveryRadiusKm !== undefined)
         values.delivery_radius_m = Math.round(input.deliveryRadiusKm * 1000);
+      // Zones belong to a city: a move without new zones drops the old city's.
+      if (input.deliveryZones !== undefined || (values.city !== undefined && values.city !== before.city))
+        values.delivery_zones = await checkDeliveryZones(
+          values.city ?? before.city,
+          input.deliveryZones ?? null,
+        );
       if (input.prepTimeMinutes !== undefined) values.prep_time_minutes = input.prepTimeMinutes;
       if (input.openingHours !== undefined || input.closures !== undefined || input.holidays !== undefined) {
         Object.assign(
@@ -299,7 +324,7 @@ export function profileView(
   point: Point | undefined,
   privileged: boolean,
   /** The city's terms at `point` (zones, service hours, distance cap); none: the radius alone. */
-  terms?: Pick<DeliveryTerms, 'refusal' | 'maxDeliveryDistanceM'>,
+  terms?: Pick<DeliveryTerms, 'refusal' | 'maxDeliveryDistanceM' | 'zoneId'>,
 ): RestaurantView {
   const rules = openingRules(restaurant);
   const open = restaurant.status === 'active' && isOpenAt(rules, instant);
@@ -316,6 +341,7 @@ export function profileView(
     address: restaurant.address,
     location: restaurant.location,
     deliveryRadiusKm: restaurant.deliveryRadiusM / 1000,
+    ...(restaurant.deliveryZones === null ? {} : { deliveryZones: restaurant.deliveryZones }),
     prepTimeMinutes: restaurant.prepTimeMinutes,
     openingHours: restaurant.openingHours,
     ...(restaurant.closureRules.closures.length === 0 ? {} : { closures: restaurant.closureRules.closures }),
@@ -336,7 +362,8 @@ export function profileView(
             deliversHere:
               terms === undefined
                 ? distanceM <= restaurant.deliveryRadiusM
-                : reachUnderTerms(terms, distanceM, restaurant.deliveryRadiusM).refusal === undefined,
+                : reachUnderTerms(terms, distanceM, restaurant.deliveryRadiusM, restaurant.deliveryZones)
+                    .refusal === undefined,
           }),
     },
     ...(privileged

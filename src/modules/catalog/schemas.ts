@@ -21,6 +21,7 @@ import {
   MIN_CITY_DELIVERY_DISTANCE_M,
 } from './rules/cities.js';
 import {
+  MAX_RESTAURANT_DELIVERY_ZONES,
   MAX_SURGES_PER_ZONE,
   MAX_ZONE_FEE_ADJUSTMENT_XAF,
   MAX_ZONE_VERTICES,
@@ -124,6 +125,17 @@ export const CreateRestaurantBody = Type.Object(
     address: Text(300, 3),
     location: Location,
     deliveryRadiusKm: Type.Number({ exclusiveMinimum: 0, maximum: MAX_DELIVERY_RADIUS_KM }),
+    deliveryZones: Type.Optional(
+      Type.Union([
+        Type.Array(Type.String({ pattern: ZONE_ID_PATTERN }), {
+          minItems: 1,
+          maxItems: MAX_RESTAURANT_DELIVERY_ZONES,
+          uniqueItems: true,
+          description: "zones of the restaurant's city (GET /v1/cities/{cityId}/zones) it delivers to",
+        }),
+        Type.Null(),
+      ]),
+    ),
     prepTimeMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 240 })),
     openingHours: WeeklyHours,
     closures: Type.Optional(Type.Array(Closure, { maxItems: MAX_CLOSURES })),
@@ -319,6 +331,7 @@ export const RestaurantResponse = Open(
     address: Type.String(),
     location: Location,
     deliveryRadiusKm: Type.Number(),
+    deliveryZones: Type.Optional(Type.Array(Type.String())),
     prepTimeMinutes: Type.Integer(),
     openingHours: WeeklyHours,
     rating: Open({ average: Type.Number(), count: Type.Integer() }),

@@ -44,6 +44,8 @@ export interface SearchQuery {
    */
   undeliverableCities?: string[];
   cityDistanceCapsM?: Record<string, number>;
+  /** The zone of the point in each city that has zones there: restaurants' own delivery zones. */
+  cityZonesAtPoint?: Record<string, string>;
   sort: SearchSort;
   limit: number;
   after?: { key: number; id: string };
@@ -159,9 +161,12 @@ function deliversSql(query: SearchQuery): RawBuilder<boolean> {
       ? sql`delivery_radius_m`
       : sql`least(delivery_radius_m, coalesce((${JSON.stringify(caps)}::jsonb ->> city)::float8, 'Infinity'))`;
   const excluded = query.undeliverableCities ?? [];
+  // A restaurant that names its delivery zones reaches the point only in one of them (an absent
+  // zone makes ARRAY[NULL], which no array contains).
+  const zones = sql<boolean>`(delivery_zones IS NULL OR delivery_zones @> ARRAY[${JSON.stringify(query.cityZonesAtPoint ?? {})}::jsonb ->> city])`;
   return excluded.length === 0
-    ? sql<boolean>`distance_m <= ${radius}`
-    : sql<boolean>`distance_m <= ${radius} AND NOT city = ANY(${excluded}::text[])`;
+    ? sql<boolean>`distance_m <= ${radius} AND ${zones}`
+    : sql<boolean>`distance_m <= ${radius} AND ${zones} AND NOT city = ANY(${excluded}::text[])`;
 }
 
 export function createSearchRepository(db: Executor) {
@@ -227,7 +232,7 @@ export function createSearchRepository(db: Executor) {
           SELECT r.id, r.name, r.cuisines, r.city, r.address, r.rating_average, r.rating_count, r.price_average,
                  (r.open_week_minutes @> ${query.minuteOfWeek}::int AND NOT r.closed_periods @> ${query.now}::timestamptz) AS open_now,
                  ${distance} AS distance_m,
-                 r.delivery_radius_m, r.prep_time_minutes,
+                 r.delivery_radius_m, r.delivery_zones, r.prep_time_minutes,
                  ${relevance} AS relevance
           FROM restaurants r
           WHERE ${sql.join(baseFilters(query), sql` AND `)}

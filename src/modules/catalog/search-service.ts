@@ -114,6 +114,7 @@ function queryFingerprint(query: SearchQuery): string {
     // Derived from the cities' rules at the time: a zone changed mid-walk keeps the cursor valid.
     undeliverableCities: _undeliverable,
     cityDistanceCapsM: _caps,
+    cityZonesAtPoint: _zones,
     after: _after,
     now: _now,
     minuteOfWeek: _minute,
@@ -209,7 +210,9 @@ export interface SearchCities {
   deliveryTermsEverywhere(
     point: { latitude: number; longitude: number },
     at: Date,
-  ): Promise<{ cityId: string; refusal?: string; maxDeliveryDistanceM: number | null }[]>;
+  ): Promise<
+    { cityId: string; refusal?: string; maxDeliveryDistanceM: number | null; zoneId: string | null }[]
+  >;
 }
 
 /** With a point, the cities' delivery terms there, added to the query. */
@@ -222,6 +225,8 @@ async function withCityTerms(query: SearchQuery, cities: SearchCities | undefine
   );
   if (undeliverable.length > 0) query.undeliverableCities = undeliverable;
   if (Object.keys(caps).length > 0) query.cityDistanceCapsM = caps;
+  const zones = Object.fromEntries(terms.filter((t) => t.zoneId !== null).map((t) => [t.cityId, t.zoneId!]));
+  if (Object.keys(zones).length > 0) query.cityZonesAtPoint = zones;
 }
 
 export function createSearchService(repository: SearchRepository, now: () => Date, cities?: SearchCities) {

@@ -26,6 +26,8 @@ export interface RestaurantsTable {
   latitude: number;
   longitude: number;
   delivery_radius_m: number;
+  /** Zones of the restaurant's city it delivers to (issue #26); null: its radius alone. */
+  delivery_zones: string[] | null;
   prep_time_minutes: number;
   opening_hours: Json<unknown>;
   closures: Json<unknown>;

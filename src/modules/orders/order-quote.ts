@@ -117,13 +117,33 @@ const REFUSAL_CODES: Record<NonNullable<DeliveryTerms['refusal']>, string> = {
  * that decides them): a refusal, the city's distance cap, or a subtotal under the city's minimum
  * is a 422 that places nothing.
  */
-export function checkDeliveryTerms(terms: DeliveryTerms, distanceM: number, subtotalMinor: bigint): void {
+export function checkDeliveryTerms(
+  terms: DeliveryTerms,
+  distanceM: number,
+  subtotalMinor: bigint,
+  /** The restaurant's own delivery zones (issue #26); null: its radius alone. */
+  deliveryZones: readonly string[] | null = null,
+): void {
   if (terms.refusal !== undefined)
     throw ordersErrors.of(
       'unprocessable',
       REFUSAL_CODES[terms.refusal],
       `We do not deliver there now (${terms.refusal}).`,
       { details: { city: terms.cityId, zone: terms.zoneId, reason: terms.refusal } },
+    );
+  if (deliveryZones !== null && (terms.zoneId === null || !deliveryZones.includes(terms.zoneId)))
+    throw ordersErrors.of(
+      'unprocessable',
+      'outside_delivery_zone',
+      'The restaurant does not deliver to this zone.',
+      {
+        details: {
+          city: terms.cityId,
+          zone: terms.zoneId,
+          reason: 'outside_restaurant_zones',
+          restaurantZones: deliveryZones,
+        },
+      },
     );
   if (terms.maxDeliveryDistanceM !== null && distanceM > terms.maxDeliveryDistanceM)
     throw ordersErrors.of(
@@ -380,7 +400,7 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
     const terms = await catalog.deliveryTerms(snapshot.restaurant.city, point, at);
     // The restaurant's city is a foreign key: a missing city is a broken invariant, not a refusal.
     if (terms === undefined) throw new Error(`restaurant ${snapshot.restaurant.id} names an unknown city`);
-    checkDeliveryTerms(terms, delivery.distanceM, subtotal);
+    checkDeliveryTerms(terms, delivery.distanceM, subtotal, snapshot.restaurant.deliveryZones);
     const taxRatePercent = terms.taxRatePercent ?? deps.taxRatePercent;
     try {
       const deliveryFee = deliveryFeeMinor(delivery.distanceM, terms.fee);

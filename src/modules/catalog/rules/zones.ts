@@ -16,6 +16,8 @@ export const ZONE_ID_PATTERN = '^[a-z0-9][a-z0-9-]{1,39}$';
 export const MIN_ZONE_VERTICES = 3;
 export const MAX_ZONE_VERTICES = 100;
 export const MAX_ZONES_PER_CITY = 100;
+/** The most zones a restaurant names as its delivery area (a CHECK in the table too). */
+export const MAX_RESTAURANT_DELIVERY_ZONES = 20;
 export const MAX_SURGES_PER_ZONE = 8;
 /** A zone's fee adjustment and each surge stay within these bounds (XAF, integers). */
 export const MIN_ZONE_FEE_ADJUSTMENT_XAF = -5_000;
@@ -298,7 +300,12 @@ export function deliveryTermsAt(
 }
 
 /** Why a restaurant does not deliver to a point, once the city's terms are applied. */
-export type ReachRefusal = DeliveryRefusal | 'outside_radius';
+export type ReachRefusal = DeliveryRefusal | 'outside_radius' | 'outside_restaurant_zones';
+
+/** Whether a point in zone `zoneId` lies in a restaurant's own delivery zones (none set: yes). */
+export function inRestaurantZones(deliveryZones: readonly string[] | null, zoneId: string | null): boolean {
+  return deliveryZones === null || (zoneId !== null && deliveryZones.includes(zoneId));
+}
 
 /**
  * Whether a restaurant `distanceM` away reaches the point under the city's terms: the city's
@@ -307,14 +314,17 @@ export type ReachRefusal = DeliveryRefusal | 'outside_radius';
  * answer by this, as placement and search do, so no reader promises what placement refuses.
  */
 export function reachUnderTerms(
-  terms: Pick<DeliveryTerms, 'refusal' | 'maxDeliveryDistanceM'>,
+  terms: Pick<DeliveryTerms, 'refusal' | 'maxDeliveryDistanceM' | 'zoneId'>,
   distanceM: number,
   restaurantRadiusM: number,
+  deliveryZones: readonly string[] | null = null,
 ): { reachM: number; refusal?: ReachRefusal } {
   const reachM =
     terms.maxDeliveryDistanceM === null
       ? restaurantRadiusM
       : Math.min(restaurantRadiusM, terms.maxDeliveryDistanceM);
   if (terms.refusal !== undefined) return { reachM, refusal: terms.refusal };
+  // A restaurant whose area is a set of its city's zones delivers only inside them (issue #26).
+  if (!inRestaurantZones(deliveryZones, terms.zoneId)) return { reachM, refusal: 'outside_restaurant_zones' };
   return distanceM <= reachM ? { reachM } : { reachM, refusal: 'outside_radius' };
 }
