@@ -33,6 +33,7 @@ import {
   startPaymentProviders,
   toE164,
   type PaymentRouter,
+  type ProviderName,
   type RunningPaymentProviders,
 } from './providers/index.js';
 import { createReconciliation, type Reconciliation } from './reconciliation.js';
@@ -249,7 +250,7 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
           return;
         case 'reconciliation':
           await reconciliation.enqueueNightly(new Date(at), [
-            ...(Object.keys(options.providers.providers) as ('campay' | 'mtn_momo')[]),
+            ...(Object.keys(options.providers.providers) as ProviderName[]),
             ...(options.cardProvider.provider === undefined ? [] : (['flutterwave'] as const)),
           ]);
           return;
