@@ -80,6 +80,7 @@ describe('Orange Money Cameroon adapter against its simulator', () => {
     expect(await orange.verifyWebhook(notification!.request)).toEqual({
       accepted: true,
       providerReference: taken.providerReference,
+      externalReference: request.externalReference,
       kind: 'collection',
       hintedStatus: 'SUCCESSFUL',
     });
@@ -101,16 +102,25 @@ describe('Orange Money Cameroon adapter against its simulator', () => {
   });
 
   it('refuses forged, re-addressed and GET notifications', async () => {
-    const taken = await orange.collect(moneyRequest(ORANGE.succeed));
+    const request = moneyRequest(ORANGE.succeed);
+    const taken = await orange.collect(request);
     const other = await orange.collect(moneyRequest(ORANGE.succeed));
-    const token = orangeCallbackToken(SECRET, 'collection', taken.providerReference);
+    const order = request.externalReference;
+    const token = orangeCallbackToken(SECRET, 'collection', taken.providerReference, order);
     const base = { headers: {}, body: { status: 'SUCCESSFULL', payToken: taken.providerReference } };
     const verdict = (method: string, query: Record<string, unknown>) =>
       orange.verifyWebhook({ method, query, ...base });
-    expect(await verdict('POST', { ref: taken.providerReference, kind: 'collection', token })).toMatchObject({
+    expect(
+      await verdict('POST', { ref: taken.providerReference, kind: 'collection', order, token }),
+    ).toMatchObject({
       accepted: true,
     });
-    expect(await verdict('POST', { ref: other.providerReference, kind: 'collection', token })).toMatchObject({
+    expect(
+      await verdict('POST', { ref: taken.providerReference, kind: 'collection', order: randomUUID(), token }),
+    ).toMatchObject({ accepted: false });
+    expect(
+      await verdict('POST', { ref: other.providerReference, kind: 'collection', order, token }),
+    ).toMatchObject({
       accepted: false,
     });
     expect(

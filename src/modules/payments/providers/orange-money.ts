@@ -85,9 +85,18 @@ export function readOrangeStatus(
   }
 }
 
-/** The token in a notification URL: binds the kind and the pay token to our secret. */
-export function orangeCallbackToken(secret: string, kind: TransactionKind, payToken: string): string {
-  return createHmac('sha256', secret).update(`orange:${kind}:${payToken}`).digest('base64url');
+/**
+ * The token in a notification URL: binds the kind, the pay token and our order id to our secret
+ * (Orange's notification names only the pay token; the order id lets a notification that comes
+ * before our record of the pay token find the attempt, which is then checked by a status read).
+ */
+export function orangeCallbackToken(
+  secret: string,
+  kind: TransactionKind,
+  payToken: string,
+  orderId: string,
+): string {
+  return createHmac('sha256', secret).update(`orange:${kind}:${payToken}:${orderId}`).digest('base64url');
 }
 
 function refusal(answer: ProviderAnswer): Error {
@@ -160,12 +169,13 @@ export function createOrangeMoneyProvider(options: OrangeMoneyOptions): PaymentP
     return retried;
   }
 
-  function callbackUrlFor(kind: TransactionKind, payToken: string): string | undefined {
+  function callbackUrlFor(kind: TransactionKind, payToken: string, orderId: string): string | undefined {
     if (options.callbackUrl === undefined) return undefined;
     const url = new URL(options.callbackUrl);
     url.searchParams.set('ref', payToken);
     url.searchParams.set('kind', kind);
-    url.searchParams.set('token', orangeCallbackToken(options.callbackSecret, kind, payToken));
+    url.searchParams.set('order', orderId);
+    url.searchParams.set('token', orangeCallbackToken(options.callbackSecret, kind, payToken, orderId));
     return url.toString();
   }
 
@@ -192,7 +202,7 @@ export function createOrangeMoneyProvider(options: OrangeMoneyOptions): PaymentP
         unprocessed: true,
       });
     payTokens.set(`${kind}:${request.externalReference}`, payToken);
-    const notifUrl = callbackUrlFor(kind, payToken);
+    const notifUrl = callbackUrlFor(kind, payToken, request.externalReference);
     const answer = await authorized({
       method: 'POST',
       path: `${API}/${product}/pay`,
@@ -286,10 +296,11 @@ function verifyOrangeNotification(request: WebhookRequest, secret: string): Webh
   const payToken = field(request.query, 'ref');
   const kind = field(request.query, 'kind');
   const token = field(request.query, 'token');
+  const orderId = field(request.query, 'order') ?? '';
   if (payToken === undefined || !PAY_TOKEN.test(payToken)) return { accepted: false, reason: 'no reference' };
   if (kind !== 'collection' && kind !== 'disbursement') return { accepted: false, reason: 'no kind' };
   if (token === undefined) return { accepted: false, reason: 'no token' };
-  const expected = Buffer.from(orangeCallbackToken(secret, kind, payToken));
+  const expected = Buffer.from(orangeCallbackToken(secret, kind, payToken, orderId));
   const given = Buffer.from(token);
   if (given.length !== expected.length || !timingSafeEqual(given, expected))
     return { accepted: false, reason: 'bad token' };
@@ -298,6 +309,7 @@ function verifyOrangeNotification(request: WebhookRequest, secret: string): Webh
     accepted: true,
     providerReference: payToken,
     kind,
+    ...(orderId.length > 0 ? { externalReference: orderId } : {}),
     ...(hinted ? { hintedStatus: hinted.status } : {}),
   };
 }
