@@ -17,10 +17,10 @@ let testApp: TestApp;
 
 beforeAll(async () => {
   testApp = await paymentsTestApp({
-    // Each test decides what reaches the app: polls are far away, the breaker opens after two
-    // outages and stays open for the whole file, a provider call gives up after 1 s.
+    // Each test decides what reaches the app: polls are far away, the breaker opens after four
+    // outages (CamPay's 503s before it count) and stays open for the whole file, a provider call gives up after 1 s.
     PAYMENT_POLL_INITIAL_DELAY_MS: '60000',
-    PAYMENT_CIRCUIT_FAILURE_THRESHOLD: '2',
+    PAYMENT_CIRCUIT_FAILURE_THRESHOLD: '4',
     PAYMENT_CIRCUIT_COOLDOWN_MS: '600000',
     PAYMENT_PROVIDER_TIMEOUT_MS: '1000',
   });
@@ -64,7 +64,7 @@ async function credits(paymentId: string): Promise<number> {
   return until(count, (found) => found >= 1);
 }
 
-/** CamPay's Orange circuit opened by an outage (the breaker opens after two): Orange goes to Orange Money. */
+/** CamPay's Orange circuit opened by an outage (the breaker opens after four): Orange goes to Orange Money. */
 async function openCampayOrangeCircuit(): Promise<void> {
   const router = testApp.services.payments.providers.router;
   const isOpen = () =>
@@ -78,7 +78,7 @@ async function openCampayOrangeCircuit(): Promise<void> {
   const user = await customer();
   await control(simulators().campayControlUrl, 'outage', { mode: 'error' });
   try {
-    for (let index = 0; index < 3 && !isOpen(); index += 1)
+    for (let index = 0; index < 5 && !isOpen(); index += 1)
       await topUp(testApp, user.accessToken, 1_000, ORANGE.succeed);
   } finally {
     await control(simulators().campayControlUrl, 'outage', { mode: 'none' });
@@ -120,6 +120,58 @@ describe('Orange numbers when CamPay is down', () => {
     expect(await credits(payment.paymentId)).toBe(1);
     await expectLedgerSound();
   });
+
+  // 0 ms: Orange Money's answer is usually recorded before CamPay's webhook comes; 500 ms: CamPay's
+  // webhook may come first and be adopted as the attempt's, so Orange Money's is the one returned
+  // (which one wins depends on the machine's load; either way one is booked and one returned).
+  it.each([0, 500])(
+    'CamPay lies: answers 503 after taking the money, Orange Money collects too (its answer held %i ms); the payer gets the second collection back in the wallet, once',
+    async (orangeAnswerDelayMs) => {
+      const user = await customer();
+      await control(simulators().campayControlUrl, 'outage', { mode: 'unavailable_after_acting' });
+      await control(simulators().orangeControlUrl, 'answer-delay', { ms: orangeAnswerDelayMs });
+      let paymentId: string;
+      try {
+        const response = await topUp(testApp, user.accessToken, 5_000, ORANGE.succeed);
+        expect(response.statusCode, response.body).toBe(202);
+        paymentId = response.json().payment.paymentId as string;
+      } finally {
+        await control(simulators().campayControlUrl, 'outage', { mode: 'none' });
+        await control(simulators().orangeControlUrl, 'answer-delay', { ms: 0 });
+      }
+      const atCampay = simulators().campay.engine.findByExternalReference(paymentId, 'collection');
+      expect(atCampay).toBeDefined();
+      // Booked once from the provider the attempt recorded, and the other collection returned.
+      await until(
+        () => wallet(testApp, user.accessToken),
+        (view) => view.balanceMinor === 10_000,
+      );
+      for (let index = 0; index < 2; index += 1)
+        await control(simulators().campayControlUrl, `transactions/${atCampay!.reference}/webhook`);
+      await simulators().drainWebhooks();
+      expect((await wallet(testApp, user.accessToken)).balanceMinor).toBe(10_000);
+      expect(await credits(paymentId)).toBe(1);
+      const returned = await until(
+        () =>
+          testApp.services.db
+            .selectFrom('ledger_entries')
+            .select(['transfer_id', 'account_id'])
+            .where('transfer_id', 'like', `pay:${paymentId}:second:%`)
+            .execute(),
+        (rows) => rows.length >= 4,
+      );
+      // Whichever the attempt recorded, the other provider's collection is the one returned.
+      const recorded = (await attempt(paymentId)).provider;
+      const other = recorded === 'orange_money' ? 'campay' : 'orange_money';
+      expect(['campay', 'orange_money']).toContain(recorded);
+      expect([...new Set(returned.map((row) => row.transfer_id))].sort()).toEqual([
+        `pay:${paymentId}:second:${other}`,
+        `pay:${paymentId}:second:${other}:fee`,
+      ]);
+      expect(returned.filter((row) => row.account_id.startsWith('wallet:'))).toHaveLength(1);
+      await expectLedgerSound();
+    },
+  );
 
   it('a CamPay outage: each top-up is a 503 (CamPay may have acted) or taken by Orange Money; once its circuit opens CamPay is not asked; nothing is collected twice', async () => {
     const user = await customer();
