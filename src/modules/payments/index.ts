@@ -114,7 +114,13 @@ export interface PaymentsContextOptions {
 
 const MAINTENANCE_QUEUE = 'payments-maintenance';
 type MaintenanceTask =
-  'sweep' | 'auto-topup' | 'auto-settlement' | 'reconciliation' | 'stranded-escrow' | 'card-fundings';
+  | 'sweep'
+  | 'auto-topup'
+  | 'auto-settlement'
+  | 'reconciliation'
+  | 'stranded-escrow'
+  | 'card-fundings'
+  | 'fx-converting';
 
 export function createPaymentsContext(options: PaymentsContextOptions): PaymentsContext {
   const { runtime, eventStore, ledger, jobs } = options;
@@ -260,6 +266,9 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
         case 'card-fundings':
           await cards.sweep();
           return;
+        case 'fx-converting':
+          await fx.sweepConverting();
+          return;
         default: {
           const unknown: never = task;
           throw new Error(`unknown maintenance task ${String(unknown)}`);
@@ -303,6 +312,7 @@ export function paymentSchedules(queue: JobQueue): Schedule[] {
     { name: 'reconciliation-nightly', cron: '30 2 * * *', run: tick('reconciliation', 86_400_000) },
     { name: 'escrow-stranded-sweep', cron: '*/5 * * * *', run: tick('stranded-escrow', 300_000) },
     { name: 'card-fundings-sweep', cron: '*/10 * * * *', run: tick('card-fundings', 600_000) },
+    { name: 'fx-converting-sweep', cron: '*/5 * * * *', run: tick('fx-converting', 300_000) },
   ];
 }
 
