@@ -120,6 +120,7 @@ type MaintenanceTask =
   | 'reconciliation'
   | 'stranded-escrow'
   | 'card-fundings'
+  | 'card-chargebacks'
   | 'fx-converting';
 
 export function createPaymentsContext(options: PaymentsContextOptions): PaymentsContext {
@@ -266,6 +267,9 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
         case 'card-fundings':
           await cards.sweep();
           return;
+        case 'card-chargebacks':
+          await cardReversals.sweepChargebacks();
+          return;
         case 'fx-converting':
           await fx.sweepConverting();
           return;
@@ -312,6 +316,7 @@ export function paymentSchedules(queue: JobQueue): Schedule[] {
     { name: 'reconciliation-nightly', cron: '30 2 * * *', run: tick('reconciliation', 86_400_000) },
     { name: 'escrow-stranded-sweep', cron: '*/5 * * * *', run: tick('stranded-escrow', 300_000) },
     { name: 'card-fundings-sweep', cron: '*/10 * * * *', run: tick('card-fundings', 600_000) },
+    { name: 'card-chargebacks-sweep', cron: '15 * * * *', run: tick('card-chargebacks', 3_600_000) },
     { name: 'fx-converting-sweep', cron: '*/5 * * * *', run: tick('fx-converting', 300_000) },
   ];
 }
