@@ -6,6 +6,7 @@
  * and reporting another amount than asked. After each: what the wallet holds, that nothing is
  * booked twice, and the ledger verifies.
  */
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAGIC_NUMBERS } from '../../src/modules/payments/simulators/index.js';
 import type { TestApp } from '../helpers/app.js';
@@ -50,17 +51,19 @@ async function attempt(paymentId: string) {
     .executeTakeFirstOrThrow();
 }
 
+/** The ledger's statement entries (its read model) of the transfers whose id matches `pattern`. */
+async function entries(pattern: string): Promise<{ transfer_id: string; account_id: string }[]> {
+  const result = await sql<{ transfer_id: string; account_id: string }>`
+    SELECT transfer_id, account_id FROM ledger_entries WHERE transfer_id LIKE ${pattern}`.execute(
+    testApp.services.db,
+  );
+  return result.rows;
+}
+
 /** The wallet entries of this attempt's credit (`pay:<id>:credit`) once the statement caught up. */
 async function credits(paymentId: string): Promise<number> {
-  const count = async () => {
-    const rows = await testApp.services.db
-      .selectFrom('ledger_entries')
-      .select(['transfer_id', 'account_id'])
-      .where('transfer_id', '=', `pay:${paymentId}:credit`)
-      .where('account_id', 'like', 'wallet:%')
-      .execute();
-    return rows.length;
-  };
+  const count = async () =>
+    (await entries(`pay:${paymentId}:credit`)).filter((row) => row.account_id.startsWith('wallet:')).length;
   return until(count, (found) => found >= 1);
 }
 
@@ -152,12 +155,7 @@ describe('Orange numbers when CamPay is down', () => {
       expect((await wallet(testApp, user.accessToken)).balanceMinor).toBe(10_000);
       expect(await credits(paymentId)).toBe(1);
       const returned = await until(
-        () =>
-          testApp.services.db
-            .selectFrom('ledger_entries')
-            .select(['transfer_id', 'account_id'])
-            .where('transfer_id', 'like', `pay:${paymentId}:second:%`)
-            .execute(),
+        () => entries(`pay:${paymentId}:second:%`),
         (rows) => rows.length >= 4,
       );
       // Whichever the attempt recorded, the other provider's collection is the one returned.
