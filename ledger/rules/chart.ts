@@ -13,7 +13,7 @@ import type { AccountFlags, AccountKind, Currency, NewAccount } from './types.js
  */
 
 /** Mobile Money aggregators, and Flutterwave for international cards (issue #28). */
-export const PROVIDERS = ['campay', 'mtn_momo', 'noupia', 'flutterwave'] as const;
+export const PROVIDERS = ['campay', 'mtn_momo', 'orange_money', 'noupia', 'flutterwave'] as const;
 export type Provider = (typeof PROVIDERS)[number];
 
 export type AccountRole =

@@ -45,13 +45,18 @@ const simulators = await startSimulators({
   webhookBaseUrl: values['webhook-base-url'],
   delayMs,
   host: values.host,
-  ports: { campay: Number(values['campay-port']), mtn: Number(values['mtn-port']) },
+  ports: {
+    campay: Number(values['campay-port']),
+    mtn: Number(values['mtn-port']),
+    orange: SIMULATOR_PORTS.orange,
+  },
   campayWebhookMethod: method,
   campayDeduplicatesReferences: values['campay-no-dedupe'] !== true,
 });
 
 console.log(`CamPay simulator:      ${simulators.campayUrl}   (control: ${simulators.campayControlUrl})`);
 console.log(`MTN MoMo simulator:    ${simulators.mtnUrl}   (control: ${simulators.mtnControlUrl})`);
+console.log(`Orange Money simulator: ${simulators.orangeUrl}   (control: ${simulators.orangeControlUrl})`);
 console.log(
   `CamPay webhooks go to: ${values['webhook-base-url']}/campay (${method}); MTN calls back X-Callback-Url`,
 );
@@ -63,6 +68,10 @@ console.log(
 const mtn = SIMULATOR_CREDENTIALS.mtn.collection;
 console.log(
   `  MTN_MOMO_BASE_URL=${simulators.mtnUrl} MTN_MOMO_API_USER=${mtn.apiUser} MTN_MOMO_API_KEY=${mtn.apiKey} MTN_MOMO_SUBSCRIPTION_KEY=${mtn.subscriptionKey}`,
+);
+const orange = SIMULATOR_CREDENTIALS.orange;
+console.log(
+  `  ORANGE_MONEY_BASE_URL=${simulators.orangeUrl} ORANGE_MONEY_CONSUMER_KEY=${orange.consumerKey} ORANGE_MONEY_CONSUMER_SECRET=${orange.consumerSecret} ORANGE_MONEY_AUTH_TOKEN=${orange.authToken} ORANGE_MONEY_CHANNEL_MSISDN=${orange.channelMsisdn} ORANGE_MONEY_PIN=${orange.pin}`,
 );
 const payout = SIMULATOR_CREDENTIALS.mtn.disbursement;
 console.log(

@@ -167,9 +167,10 @@ export const EnvironmentSchema = Type.Object({
     default: 'campay',
     description: 'the primary provider for Orange numbers: campay (the only one serving Orange)',
   }),
-  PAYMENT_FALLBACK_ORANGE: Type.Literal('none', {
-    default: 'none',
-    description: 'the fallback provider for Orange numbers: none (no second Orange provider yet)',
+  PAYMENT_FALLBACK_ORANGE: Type.Union([Type.Literal('orange_money'), Type.Literal('none')], {
+    default: 'orange_money',
+    description:
+      "the fallback provider for Orange numbers: orange_money (Orange Money Cameroon's merchant API) or none",
   }),
   PAYMENT_PROVIDER_TIMEOUT_MS: PositiveInteger(10_000, 'the timeout of one call to a payment provider in ms'),
   PAYMENT_CIRCUIT_FAILURE_THRESHOLD: PositiveInteger(5, 'consecutive provider outages that open its circuit'),
@@ -247,6 +248,26 @@ export const EnvironmentSchema = Type.Object({
   ),
   MTN_MOMO_CALLBACK_SECRET: Secret(
     'a secret (at least 16 characters) for the tokens in MTN MoMo callback URLs',
+  ),
+  ORANGE_MONEY_BASE_URL: Type.Optional(
+    Url(
+      'the Orange Money Cameroon merchant API base URL, e.g. https://api-s1.orange.cm (the Orange fallback)',
+    ),
+  ),
+  ORANGE_MONEY_CONSUMER_KEY: Type.Optional(Type.String({ description: 'the Orange API consumer key' })),
+  ORANGE_MONEY_CONSUMER_SECRET: Type.Optional(Type.String({ description: 'the Orange API consumer secret' })),
+  ORANGE_MONEY_AUTH_TOKEN: Type.Optional(
+    Type.String({ description: 'the Orange Money merchant X-AUTH-TOKEN' }),
+  ),
+  ORANGE_MONEY_CHANNEL_MSISDN: Type.Optional(
+    Type.String({
+      pattern: '^6[0-9]{8}$',
+      description: "the merchant's Orange Money channel number (9 digits)",
+    }),
+  ),
+  ORANGE_MONEY_PIN: Type.Optional(Type.String({ description: "the merchant channel user's PIN" })),
+  ORANGE_MONEY_CALLBACK_SECRET: Secret(
+    'a secret (at least 16 characters) for the tokens in Orange Money notification URLs (default: derived from ENCRYPTION_KEY)',
   ),
 
   YANDEX_MAPS_API_KEY: Type.Optional(Type.String({ description: 'a Yandex Maps API key' })),

@@ -308,4 +308,36 @@ describe('card reversals under faults', () => {
     simulator().setWebhookMode('normal');
     await expectSound(customer, 0n, 0n);
   });
+
+  it('a chargeback whose webhook never came: the sweep finds it in the period list and books it once; a won one and a pending one take nothing; the provider down fails the run, nothing booked', async () => {
+    const customer = await createUser(testApp);
+    const funding = await fundByCard(customer, 900);
+    const untouched = await createUser(testApp);
+    const wonFunding = await fundByCard(untouched, 700);
+    const pendingFunding = await fundByCard(untouched, 300);
+    simulator().setWebhookMode('none');
+    simulator().raiseChargeback(funding.tx_ref, { status: 'accepted', amountMinor: 600n });
+    simulator().raiseChargeback(wonFunding.tx_ref, { status: 'won' });
+    simulator().raiseChargeback(pendingFunding.tx_ref, { status: 'pending' });
+    simulator().setWebhookMode('normal');
+    expect(await credit(customerWalletId(customer.userId, 'USD'))).toBe(900n);
+
+    simulator().setOutage('http_503');
+    await expect(reversals().sweepChargebacks()).rejects.toThrow();
+    simulator().setOutage('none');
+    expect(await reversalRows(funding.funding_id)).toHaveLength(0);
+
+    const first = await reversals().sweepChargebacks();
+    expect(first.errors).toBe(0);
+    expect(first.booked).toBeGreaterThanOrEqual(1);
+    const again = await reversals().sweepChargebacks();
+    expect(again.booked).toBe(0);
+    const rows = await reversalRows(funding.funding_id);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ kind: 'chargeback', status: 'BOOKED' });
+    await expectSound(customer, 300n, 0n);
+    expect(await credit(customerWalletId(untouched.userId, 'USD'))).toBe(1_000n);
+    expect(await reversalRows(wonFunding.funding_id)).toHaveLength(0);
+    expect(await reversalRows(pendingFunding.funding_id)).toHaveLength(0);
+  });
 });

@@ -151,6 +151,69 @@ describe('currency conversion under faults', () => {
     await expectSound([{ customer, fundedMinor: 5_000n, quoteIds: [quoteId] }], before);
   });
 
+  it('quotes left CONVERTING with nobody to retry them: the sweep finishes each once (booked, already booked, USD gone), leaves a fresh claim alone', async () => {
+    const before = await bridges();
+    const customer = await createUser(testApp);
+    await fundUsd(customer.userId, 6_000n);
+    const beforeLedger = await quote(customer, 1_000);
+    const afterLedger = await quote(customer, 2_000);
+    const fresh = await quote(customer, 500);
+    const claim = async (quoteId: string, expiresAt: Date) =>
+      db()
+        .updateTable('fx_quotes' as never)
+        .set({ status: 'CONVERTING', expires_at: expiresAt } as never)
+        .where('quote_id' as never, '=', quoteId as never)
+        .execute();
+    const longAgo = new Date(Date.now() - 10 * 60_000);
+    await claim(beforeLedger.quoteId, longAgo);
+    await claim(afterLedger.quoteId, longAgo);
+    await claim(fresh.quoteId, new Date(Date.now() + 30_000));
+    const landed = await ledger().submit(conversionTransfers(await row(afterLedger.quoteId)));
+    expect(landed.every((outcome) => outcome.result === 'ok')).toBe(true);
+    // A second customer's claim whose USD was spent meanwhile: the sweep fails it, moves nothing.
+    const spender = await createUser(testApp);
+    await fundUsd(spender.userId, 1_000n);
+    const spent = await quote(spender, 1_000);
+    await claim(spent.quoteId, longAgo);
+    const [drained] = await ledger().submit([
+      {
+        id: `test-spend-usd:${spender.userId}`,
+        debitAccountId: customerWalletId(spender.userId, 'USD'),
+        creditAccountId: worldId('USD'),
+        amountMinor: 1_000n,
+        currency: 'USD',
+        code: 'adjustment',
+        flags: {},
+      },
+    ]);
+    expect(drained!.result).toBe('ok');
+
+    const fx = testApp.services.payments.fx;
+    const first = await fx.sweepConverting();
+    expect(first.errors).toBe(0);
+    expect((await row(beforeLedger.quoteId)).status).toBe('CONVERTED');
+    expect((await row(afterLedger.quoteId)).status).toBe('CONVERTED');
+    expect((await row(spent.quoteId)).status).toBe('FAILED');
+    expect((await row(spent.quoteId)).failure_reason).toBe('insufficient_funds');
+    expect((await row(fresh.quoteId)).status).toBe('CONVERTING');
+    // Again, and once its claim is old too: nothing twice; the fresh one now finished.
+    const later = new Date(Date.now() + 5 * 60_000);
+    const second = await fx.sweepConverting(later);
+    expect(second).toEqual({ converted: 1, failed: 0, errors: 0 });
+    expect(await fx.sweepConverting(later)).toEqual({ converted: 0, failed: 0, errors: 0 });
+    await expectSound(
+      [
+        {
+          customer,
+          fundedMinor: 6_000n,
+          quoteIds: [beforeLedger.quoteId, afterLedger.quoteId, fresh.quoteId],
+        },
+      ],
+      before,
+    );
+    expect(await net(customerWalletId(spender.userId, 'XAF'))).toBe(0n);
+  });
+
   it('the same quote accepted 12 times at once (same and different keys): booked once, every answer CONVERTED', async () => {
     const before = await bridges();
     const customer = await createUser(testApp);

@@ -491,6 +491,11 @@ describe('createPaymentProviders from the configuration', () => {
     });
     const { router, warnings } = createPaymentProviders(config, { simulators });
     expect(warnings).toEqual([]);
+    expect(router.routeFor(ORANGE.succeed)).toEqual({
+      operator: 'ORANGE',
+      primary: 'campay',
+      fallback: 'orange_money',
+    });
     const taken = await router.collect(moneyRequest(MTN.primaryServerError));
     expect(taken.provider).toBe('mtn_momo');
     await waitForStatus(
@@ -511,8 +516,12 @@ describe('createPaymentProviders from the configuration', () => {
       CAMPAY_API_KEY: 'k',
     });
     const { router, warnings } = createPaymentProviders(config);
-    expect(warnings).toEqual([expect.stringContaining('PAYMENT_FALLBACK_MTN=mtn_momo')]);
+    expect(warnings).toEqual([
+      expect.stringContaining('PAYMENT_FALLBACK_MTN=mtn_momo'),
+      expect.stringContaining('PAYMENT_FALLBACK_ORANGE=orange_money'),
+    ]);
     expect(router.routeFor(MTN.succeed)).toEqual({ operator: 'MTN', primary: 'campay' });
+    expect(router.routeFor(ORANGE.succeed)).toEqual({ operator: 'ORANGE', primary: 'campay' });
     expect(() => createPaymentProviders(loadConfig(baseEnvironment))).toThrow(/PAYMENT_PROVIDER_MTN=campay/);
   });
 

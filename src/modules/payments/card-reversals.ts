@@ -164,6 +164,11 @@ function splitOf(row: CardReversalRow): ReversalSplit | null {
   };
 }
 
+/** How far back the chargeback sweep reads (a chargeback's status may move on for weeks). */
+export const CHARGEBACK_SWEEP_DAYS = 45;
+/** Fundings re-read per sweep at most. */
+const SWEEP_FUNDINGS = 500;
+
 function providerFailure(error: unknown): never {
   if (error instanceof CardProviderUnavailable)
     throw paymentsErrors.of(
@@ -331,6 +336,44 @@ export function createCardReversals(options: CardReversalsOptions) {
       if (after.status === 'BOOKED') booked += 1;
     }
     return booked;
+  }
+
+  /**
+   * Catches chargebacks whose webhook never came: Flutterwave's list of the chargebacks raised in
+   * the last CHARGEBACK_SWEEP_DAYS days (whole days, every page), and for each of our fundings it
+   * names (`cf-` references, credited), the same re-read as a webhook makes (`syncChargebacks`:
+   * booked once by the chargeback's id). A provider outage fails the run (the next one reads the
+   * same days again); one funding failing does not stop the others.
+   */
+  async function sweepChargebacks(
+    at: Date = now(),
+  ): Promise<{ fundings: number; booked: number; errors: number }> {
+    const provider = options.provider;
+    const outcome = { fundings: 0, booked: 0, errors: 0 };
+    if (provider === undefined) return outcome;
+    const references = await provider.chargebackReferences({
+      from: new Date(at.getTime() - CHARGEBACK_SWEEP_DAYS * 86_400_000),
+      to: at,
+    });
+    for (const txRef of references
+      .filter((reference) => reference.startsWith('cf-'))
+      .slice(0, SWEEP_FUNDINGS)) {
+      const funding = await fundings.findByTxRef(txRef);
+      if (funding === undefined || funding.status !== 'CREDITED') continue;
+      outcome.fundings += 1;
+      try {
+        outcome.booked += await syncChargebacks(funding);
+      } catch (error) {
+        outcome.errors += 1;
+        logger.error(
+          { err: error, fundingId: funding.funding_id },
+          'card chargeback sweep: this funding failed',
+        );
+      }
+    }
+    if (outcome.booked > 0)
+      logger.warn({ ...outcome }, 'card chargeback sweep: chargebacks no webhook had announced were booked');
+    return outcome;
   }
 
   async function fundingOrThrow(fundingId: string): Promise<CardFundingRow> {
@@ -506,7 +549,7 @@ export function createCardReversals(options: CardReversalsOptions) {
     return (await repository.listForFunding(fundingId, LIST_LIMIT)).map(reversalView);
   }
 
-  return { syncChargebacks, refund, resolveRefund, sync, list, book };
+  return { syncChargebacks, sweepChargebacks, refund, resolveRefund, sync, list, book };
 }
 
 export type CardReversals = ReturnType<typeof createCardReversals>;

@@ -34,6 +34,10 @@ import type { FxQuotesTable, PaymentsDb } from './tables.js';
 
 export type FxQuoteRow = Selectable<FxQuotesTable>;
 
+/** A quote still CONVERTING this long after its expiry has nobody finishing it (the sweep does). */
+export const CONVERTING_GRACE_MS = 2 * 60_000;
+const SWEEP_BATCH = 200;
+
 export interface FxOptions {
   db: PaymentsDb;
   ledger: LedgerPort;
@@ -327,7 +331,45 @@ export function createFxConversion(options: FxOptions) {
     return viewOf(await find(quoteId, userId));
   }
 
-  return { quote, convert, get, book };
+  /**
+   * Finishes quotes left CONVERTING: the customer accepted in time, and the process died before
+   * the ledger answered or before the quote said so (a claim happens before the expiry, so a quote
+   * still CONVERTING a while after its expiry has nobody working on it). Each is booked as the
+   * customer's retry would book it: the chain lands or had landed → CONVERTED (the ledger answers
+   * `exists`, nothing twice); the USD no longer there → FAILED. At most SWEEP_BATCH per run; one
+   * quote failing does not stop the others.
+   */
+  async function sweepConverting(
+    at: Date = now(),
+  ): Promise<{ converted: number; failed: number; errors: number }> {
+    const stuck = await db
+      .selectFrom('fx_quotes')
+      .selectAll()
+      .where('status', '=', 'CONVERTING')
+      .where('expires_at', '<', new Date(at.getTime() - CONVERTING_GRACE_MS))
+      .orderBy('expires_at')
+      .limit(SWEEP_BATCH)
+      .execute();
+    const outcome = { converted: 0, failed: 0, errors: 0 };
+    for (const row of stuck) {
+      try {
+        const finished = await book(row);
+        if (finished.status === 'CONVERTED') outcome.converted += 1;
+        else outcome.failed += 1;
+      } catch (error) {
+        outcome.errors += 1;
+        logger.error(
+          { err: error, quoteId: row.quote_id },
+          'fx: a quote left CONVERTING could not be finished',
+        );
+      }
+    }
+    if (stuck.length > 0)
+      logger.warn({ ...outcome }, 'fx: quotes left CONVERTING were finished by the sweep');
+    return outcome;
+  }
+
+  return { quote, convert, get, book, sweepConverting };
 }
 
 export type FxConversion = ReturnType<typeof createFxConversion>;

@@ -33,6 +33,7 @@ import {
   startPaymentProviders,
   toE164,
   type PaymentRouter,
+  type ProviderName,
   type RunningPaymentProviders,
 } from './providers/index.js';
 import { createReconciliation, type Reconciliation } from './reconciliation.js';
@@ -113,7 +114,14 @@ export interface PaymentsContextOptions {
 
 const MAINTENANCE_QUEUE = 'payments-maintenance';
 type MaintenanceTask =
-  'sweep' | 'auto-topup' | 'auto-settlement' | 'reconciliation' | 'stranded-escrow' | 'card-fundings';
+  | 'sweep'
+  | 'auto-topup'
+  | 'auto-settlement'
+  | 'reconciliation'
+  | 'stranded-escrow'
+  | 'card-fundings'
+  | 'card-chargebacks'
+  | 'fx-converting';
 
 export function createPaymentsContext(options: PaymentsContextOptions): PaymentsContext {
   const { runtime, eventStore, ledger, jobs } = options;
@@ -249,7 +257,7 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
           return;
         case 'reconciliation':
           await reconciliation.enqueueNightly(new Date(at), [
-            ...(Object.keys(options.providers.providers) as ('campay' | 'mtn_momo')[]),
+            ...(Object.keys(options.providers.providers) as ProviderName[]),
             ...(options.cardProvider.provider === undefined ? [] : (['flutterwave'] as const)),
           ]);
           return;
@@ -258,6 +266,12 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
           return;
         case 'card-fundings':
           await cards.sweep();
+          return;
+        case 'card-chargebacks':
+          await cardReversals.sweepChargebacks();
+          return;
+        case 'fx-converting':
+          await fx.sweepConverting();
           return;
         default: {
           const unknown: never = task;
@@ -302,6 +316,8 @@ export function paymentSchedules(queue: JobQueue): Schedule[] {
     { name: 'reconciliation-nightly', cron: '30 2 * * *', run: tick('reconciliation', 86_400_000) },
     { name: 'escrow-stranded-sweep', cron: '*/5 * * * *', run: tick('stranded-escrow', 300_000) },
     { name: 'card-fundings-sweep', cron: '*/10 * * * *', run: tick('card-fundings', 600_000) },
+    { name: 'card-chargebacks-sweep', cron: '15 * * * *', run: tick('card-chargebacks', 3_600_000) },
+    { name: 'fx-converting-sweep', cron: '*/5 * * * *', run: tick('fx-converting', 300_000) },
   ];
 }
 

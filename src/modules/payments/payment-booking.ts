@@ -11,6 +11,7 @@ import {
   customerWalletId,
   orderEscrowId,
   providerClearingId,
+  providerFeeMinor,
   providerFeesExpenseId,
   type Transfer,
 } from '../../../ledger/rules/index.js';
@@ -19,7 +20,7 @@ import { LedgerRefusal, linked, submitAll, type LedgerPort } from './ledger-port
 import type { PaymentAttemptsRepository } from './payment-attempts-repository.js';
 import type { PaymentState } from './payment-decider.js';
 import type { PaymentStore } from './payment-store.js';
-import type { ProviderName } from './providers/index.js';
+import type { ProviderName, TransactionStatus } from './providers/index.js';
 
 /** What payments needs of the orders context (late-bound: orders is built after payments). */
 export interface OrdersHook {
@@ -40,11 +41,16 @@ export interface PaymentBookingOptions {
   now: () => Date;
 }
 
-function feeTransfer(paymentId: string, provider: ProviderName, feeMinor: bigint): Transfer[] {
+function feeTransfer(
+  paymentId: string,
+  provider: ProviderName,
+  feeMinor: bigint,
+  suffix = 'fee',
+): Transfer[] {
   if (feeMinor === 0n) return [];
   return [
     {
-      id: `pay:${paymentId}:fee`,
+      id: `pay:${paymentId}:${suffix}`,
       debitAccountId: providerFeesExpenseId('XAF'),
       creditAccountId: providerClearingId(provider, 'XAF'),
       amountMinor: feeMinor,
@@ -175,5 +181,41 @@ export function createPaymentBooking(options: PaymentBookingOptions) {
     else await attempts.markSettled(paymentId, now());
   }
 
-  return { settle, bookingOf, tellOrderFailed };
+  /**
+   * Another provider than the one the attempt recorded collected it too: the payer paid twice
+   * (the first provider answered "not processed" and had taken it anyway, so the router went on
+   * to the fallback, and its late success arrives after the switch). The attempt keeps its own
+   * booking; this money goes back to the payer's wallet (code `refund`, never into an order),
+   * once per provider by its transfer id, never more than the attempt asked. The customer can
+   * send it back to Mobile Money from the wallet. Answers what was returned (0 when nothing).
+   */
+  async function returnSecondCollection(paymentId: string, found: TransactionStatus): Promise<bigint> {
+    const { state } = await store.load(paymentId);
+    const { initiated, requested } = state;
+    if (initiated === null || found.status !== 'SUCCESSFUL') return 0n;
+    if (requested?.provider === found.provider && requested.providerReference === found.providerReference)
+      return 0n; // the attempt's own collection
+    const asked = BigInt(initiated.amountMinor);
+    const amount = found.amountMinor < asked ? found.amountMinor : asked;
+    if (amount <= 0n) return 0n;
+    const suffix = `second:${found.provider}`;
+    const clearing = providerClearingId(found.provider, 'XAF');
+    const fee = providerFeeMinor(amount, initiated.operator);
+    await book([
+      toWallet(paymentId, initiated.userId, clearing, amount, suffix, 'refund'),
+      ...feeTransfer(paymentId, found.provider, fee, `${suffix}:fee`),
+    ]);
+    logger.error(
+      {
+        paymentId,
+        provider: found.provider,
+        recordedProvider: requested?.provider ?? null,
+        amountMinor: String(amount),
+      },
+      "a second provider collected this attempt: the money went back to the payer's wallet",
+    );
+    return amount;
+  }
+
+  return { settle, bookingOf, tellOrderFailed, returnSecondCollection };
 }

@@ -75,6 +75,19 @@ describe('payment decider', () => {
     expect(decidePayment(status('SUCCESSFUL'), given([...started, event!]))).toEqual([]);
   });
 
+  it("a success of another collection than the attempt's (a second provider took it too) changes nothing here", () => {
+    const other = (provider: string, providerReference: string): PaymentCommand => {
+      const command = status('SUCCESSFUL');
+      if (command.type !== 'ApplyProviderStatus') throw new Error('unreachable');
+      return { ...command, data: { ...command.data, source: { provider, providerReference } } };
+    };
+    expect(decidePayment(other('orange_money', 'MP0001'), given(started))).toEqual([]);
+    expect(decidePayment(other('campay', 'ref-2'), given(started))).toEqual([]);
+    expect(decidePayment(other('campay', 'ref-1'), given(started)).map((event) => event.type)).toEqual([
+      'PaymentSucceeded',
+    ]);
+  });
+
   it('never credits more than requested: a provider reporting more is booked at the request', () => {
     const [event] = decidePayment(status('SUCCESSFUL', 500_000n), given(started));
     expect(event).toMatchObject({

@@ -91,6 +91,11 @@ export type PaymentCommand =
         operator: Operator;
         reason?: string;
         operatorReference?: string;
+        /**
+         * Which collection this status is about. A status of another collection than the one the
+         * attempt recorded (a second provider collected it too) changes nothing here.
+         */
+        source?: { provider: string; providerReference: string };
         at: Date;
       };
     }
@@ -154,7 +159,14 @@ function applyStatus(
   command: Extract<PaymentCommand, { type: 'ApplyProviderStatus' }>,
   state: PaymentState,
 ): PaymentEvent[] {
-  const { status, at } = command.data;
+  const { status, at, source } = command.data;
+  if (
+    source !== undefined &&
+    state.requested !== null &&
+    (source.provider !== state.requested.provider ||
+      source.providerReference !== state.requested.providerReference)
+  )
+    return []; // another collection than this attempt's: see returnSecondCollection
   const open = state.status === 'PENDING';
   // Expired, or failed before we knew where the collect went: money found later still lands.
   const late = state.status === 'EXPIRED' || (state.status === 'FAILED' && state.failedBeforeRequest);

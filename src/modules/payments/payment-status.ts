@@ -146,11 +146,22 @@ export function createPaymentStatus(options: PaymentStatusOptions) {
           operator: status.operator ?? (row.operator as Operator),
           ...(status.reason === undefined ? {} : { reason: status.reason }),
           ...(status.operatorReference === undefined ? {} : { operatorReference: status.operatorReference }),
+          source: { provider: row.provider, providerReference: row.provider_reference },
           at: now(),
         },
       },
       true,
     );
+    if (
+      state.requested !== null &&
+      (state.requested.provider !== row.provider ||
+        state.requested.providerReference !== row.provider_reference)
+    ) {
+      // A collection at another provider than the attempt recorded (a webhook raced our record of
+      // the first one): the payer paid twice, and this one goes back to the wallet.
+      await booking.returnSecondCollection(paymentId, status);
+      return state;
+    }
     // A success is booked first and its row written once, with settled_at; should booking fail,
     // the row still says SUCCEEDED unsettled, for the sweep to settle again.
     const succeeded = newEvents.find((event) => event.type === 'PaymentSucceeded');

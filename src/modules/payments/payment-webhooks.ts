@@ -83,7 +83,8 @@ export function createPaymentWebhooks(options: PaymentWebhooksOptions) {
     if (!isUuid(ours)) return false;
     const attempt = await attempts.referenceOf(ours);
     if (attempt === undefined) return false;
-    if (attempt.provider_reference === null) {
+    const own = attempt.provider === provider && attempt.provider_reference === providerReference;
+    if (!own) {
       const found = await router.status(provider, providerReference, 'collection');
       if (found.externalReference?.toLowerCase() !== ours.toLowerCase()) {
         logger.warn(
@@ -92,9 +93,15 @@ export function createPaymentWebhooks(options: PaymentWebhooksOptions) {
         );
         return false;
       }
-      await status.adoptReference(ours, provider, found);
+      if (attempt.provider_reference === null) await status.adoptReference(ours, provider, found);
     }
-    await status.refresh(ours);
+    // This collection's own status, applied through the decider: the attempt's collection, or a
+    // second provider's (the payer paid twice), which refresh gives back to the wallet.
+    await status.refresh(ours, {
+      provider,
+      provider_reference: providerReference,
+      operator: attempt.operator,
+    });
     return true;
   }
 

@@ -298,9 +298,18 @@ export const CommissionHistorySchema = Type.Object({
 
 export const ReconciliationRunBody = Type.Object(
   {
-    provider: Type.Union([Type.Literal('campay'), Type.Literal('mtn_momo'), Type.Literal('flutterwave')], {
-      description: 'flutterwave: card fundings (issue #28)',
-    }),
+    provider: Type.Union(
+      [
+        Type.Literal('campay'),
+        Type.Literal('mtn_momo'),
+        Type.Literal('orange_money'),
+        Type.Literal('flutterwave'),
+      ],
+      {
+        description:
+          'flutterwave: card fundings (issue #28); orange_money: the Orange fallback (re-read by id)',
+      },
+    ),
     from: Iso,
     to: Iso,
   },

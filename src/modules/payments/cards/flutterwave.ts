@@ -9,6 +9,7 @@ import { Decimal } from 'decimal.js';
  *   GET  /v3/transactions?from=&to=&page=              the transactions of a period (reconciliation), paged
  *   POST /v3/transactions/{id}/refund {amount}         refund (part of) a transaction to the payer's card
  *   GET  /v3/chargebacks?flw_ref=                      the chargebacks raised against a transaction
+ *   GET  /v3/chargebacks?from=&to=&page=               the chargebacks raised in a period (the sweep)
  * Webhooks carry the `verif-hash` header: the secret hash set on the dashboard, compared here in
  * constant time. A webhook is a hint only: the status is always read back through verify.
  * Card numbers never reach us: the payer types them on Flutterwave's hosted page.
@@ -70,6 +71,11 @@ export interface CardProvider {
   refund(transactionId: string, amountMinor: bigint, currency: string): Promise<ProviderRefund>;
   /** The chargebacks raised against a transaction (by its `flw_ref`). */
   chargebacks(flwRef: string, currency: string): Promise<ProviderChargeback[]>;
+  /**
+   * The `tx_ref`s of the transactions with a chargeback raised in the days [from, to] (whole days,
+   * every page read): the sweep re-reads each through `chargebacks`, so a missed webhook is caught.
+   */
+  chargebackReferences(range: { from: Date; to: Date }): Promise<string[]>;
   /** Whether a webhook's headers carry our secret hash. */
   webhookAuthentic(headers: Record<string, string | string[] | undefined>): boolean;
 }
@@ -303,9 +309,37 @@ export function createFlutterwaveProvider(options: FlutterwaveOptions): CardProv
     }
   }
 
+  /** Pages of the chargeback list read at most (10 a page in the simulator, more at Flutterwave). */
+  const MAX_CHARGEBACK_PAGES = 200;
+
+  async function chargebackReferences(range: { from: Date; to: Date }): Promise<string[]> {
+    const day = (at: Date) => at.toISOString().slice(0, 10);
+    const references = new Set<string>();
+    for (let page = 1; ; page += 1) {
+      const { status, json } = await call(
+        'GET',
+        `/v3/chargebacks?from=${day(range.from)}&to=${day(range.to)}&page=${page}`,
+      );
+      if (status !== 200)
+        throw new CardProviderBadResponse(`flutterwave chargebacks answered ${status}`, status);
+      const body = json as { data?: unknown; meta?: { page_info?: { total_pages?: unknown } } } | undefined;
+      if (!Array.isArray(body?.data))
+        throw new CardProviderBadResponse('flutterwave chargebacks: no data', status);
+      for (const data of body.data as unknown[]) {
+        const txRef = (data as { tx_ref?: unknown } | null)?.tx_ref;
+        if (typeof txRef === 'string' && txRef.length > 0 && txRef.length <= 100) references.add(txRef);
+      }
+      const totalPages = body.meta?.page_info?.total_pages;
+      if (typeof totalPages !== 'number' || page >= totalPages) return [...references];
+      if (page >= MAX_CHARGEBACK_PAGES)
+        throw new CardProviderBadResponse('flutterwave chargebacks: too many pages', status);
+    }
+  }
+
   return {
     name: 'flutterwave',
     listTransactions,
+    chargebackReferences,
     async createCheckout(request) {
       const { status, json } = await call('POST', '/v3/payments', {
         tx_ref: request.txRef,

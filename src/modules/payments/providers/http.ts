@@ -223,6 +223,8 @@ export interface ProviderCall {
   headers?: Record<string, string>;
   /** Serialised as JSON with `content-type: application/json`. */
   json?: unknown;
+  /** Sent as `application/x-www-form-urlencoded` (OAuth2 token endpoints); ignored with `json`. */
+  form?: Record<string, string>;
   timeoutMs: number;
   /** Only idempotent calls (reads, or writes carrying an idempotency key) may retry. */
   retries: number;
@@ -269,6 +271,9 @@ async function attempt(provider: ProviderName, call: ProviderCall): Promise<Prov
   if (call.json !== undefined) {
     body = JSON.stringify(call.json);
     headers['content-type'] = 'application/json';
+  } else if (call.form !== undefined) {
+    body = new URLSearchParams(call.form).toString();
+    headers['content-type'] = 'application/x-www-form-urlencoded';
   }
   const response = await sendHttp({
     method: call.method,

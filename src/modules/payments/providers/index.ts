@@ -3,6 +3,7 @@ import { masterKey, type Config } from '../../../config/index.js';
 import { SIMULATOR_CREDENTIALS, startSimulators, type RunningSimulators } from '../simulators/index.js';
 import { createCampayProvider } from './campay.js';
 import { createMtnMomoProvider } from './mtn-momo.js';
+import { createOrangeMoneyProvider } from './orange-money.js';
 import { createPaymentRouter, type PaymentRouter, type RouteChoice, type RouterEvent } from './router.js';
 import type { Operator, PaymentProvider, ProviderName } from './types.js';
 
@@ -11,6 +12,12 @@ export * from './errors.js';
 export { detectOperator, toE164, toCampayPhone, toMsisdn, fromProviderPhone, maskPhone } from './phone.js';
 export { createCampayProvider, type CampayOptions } from './campay.js';
 export { createMtnMomoProvider, mtnCallbackToken, type MtnMomoOptions } from './mtn-momo.js';
+export {
+  createOrangeMoneyProvider,
+  orangeCallbackToken,
+  readOrangeStatus,
+  type OrangeMoneyOptions,
+} from './orange-money.js';
 export { createCircuitBreaker, type CircuitBreaker, type CircuitState } from './circuit-breaker.js';
 export * from './router.js';
 
@@ -30,6 +37,13 @@ export type PaymentProviderConfig = Pick<
   | 'MTN_MOMO_DISBURSEMENT_SUBSCRIPTION_KEY'
   | 'MTN_MOMO_TARGET_ENVIRONMENT'
   | 'MTN_MOMO_CALLBACK_SECRET'
+  | 'ORANGE_MONEY_BASE_URL'
+  | 'ORANGE_MONEY_CONSUMER_KEY'
+  | 'ORANGE_MONEY_CONSUMER_SECRET'
+  | 'ORANGE_MONEY_AUTH_TOKEN'
+  | 'ORANGE_MONEY_CHANNEL_MSISDN'
+  | 'ORANGE_MONEY_PIN'
+  | 'ORANGE_MONEY_CALLBACK_SECRET'
   | 'PAYMENT_PROVIDER_MTN'
   | 'PAYMENT_FALLBACK_MTN'
   | 'PAYMENT_PROVIDER_ORANGE'
@@ -58,6 +72,53 @@ function mtnCallbackSecret(config: PaymentProviderConfig): string {
   if (config.MTN_MOMO_CALLBACK_SECRET !== undefined) return config.MTN_MOMO_CALLBACK_SECRET;
   const derived = hkdfSync('sha256', masterKey(config), Buffer.alloc(0), 'mtn-momo-callback-tokens', 32);
   return Buffer.from(derived).toString('base64url');
+}
+
+/** ORANGE_MONEY_CALLBACK_SECRET, or one derived from the master key (another label than MTN's). */
+function orangeCallbackSecret(config: PaymentProviderConfig): string {
+  if (config.ORANGE_MONEY_CALLBACK_SECRET !== undefined) return config.ORANGE_MONEY_CALLBACK_SECRET;
+  const derived = hkdfSync('sha256', masterKey(config), Buffer.alloc(0), 'orange-money-callback-tokens', 32);
+  return Buffer.from(derived).toString('base64url');
+}
+
+function buildOrange(config: PaymentProviderConfig, simulators: RunningSimulators | undefined) {
+  const common = {
+    timeoutMs: config.PAYMENT_PROVIDER_TIMEOUT_MS,
+    callbackUrl: webhookUrl(config.PUBLIC_BASE_URL, 'orange_money'),
+    callbackSecret: orangeCallbackSecret(config),
+  };
+  if (simulators !== undefined)
+    return createOrangeMoneyProvider({
+      baseUrl: simulators.orangeUrl,
+      ...SIMULATOR_CREDENTIALS.orange,
+      ...common,
+    });
+  const {
+    ORANGE_MONEY_BASE_URL: baseUrl,
+    ORANGE_MONEY_CONSUMER_KEY: consumerKey,
+    ORANGE_MONEY_CONSUMER_SECRET: consumerSecret,
+    ORANGE_MONEY_AUTH_TOKEN: authToken,
+    ORANGE_MONEY_CHANNEL_MSISDN: channelMsisdn,
+    ORANGE_MONEY_PIN: pin,
+  } = config;
+  if (
+    baseUrl === undefined ||
+    consumerKey === undefined ||
+    consumerSecret === undefined ||
+    authToken === undefined ||
+    channelMsisdn === undefined ||
+    pin === undefined
+  )
+    return undefined;
+  return createOrangeMoneyProvider({
+    baseUrl,
+    consumerKey,
+    consumerSecret,
+    authToken,
+    channelMsisdn,
+    pin,
+    ...common,
+  });
 }
 
 function buildCampay(config: PaymentProviderConfig, simulators: RunningSimulators | undefined) {
@@ -121,6 +182,8 @@ export function createPaymentProviders(
   const mtn = buildMtn(config, options.simulators);
   if (campay !== undefined) providers.campay = campay;
   if (mtn !== undefined) providers.mtn_momo = mtn;
+  const orange = buildOrange(config, options.simulators);
+  if (orange !== undefined) providers.orange_money = orange;
   const warnings: string[] = [];
   const choose = (
     operator: Operator,

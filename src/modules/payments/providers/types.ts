@@ -7,7 +7,7 @@
  * (`+2376xxxxxxxx`); statuses are the three every provider shares.
  */
 
-export const PROVIDER_NAMES = ['campay', 'mtn_momo'] as const;
+export const PROVIDER_NAMES = ['campay', 'mtn_momo', 'orange_money'] as const;
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
 export const OPERATORS = ['MTN', 'ORANGE'] as const;

@@ -174,6 +174,7 @@ export function createCampaySimulator(options: CampaySimulatorOptions) {
       code: `CP${yymmdd(now)}T${String(sequence).padStart(5, '0')}`,
       behaviour,
     });
+    if (state.outage.mode === 'unavailable_after_acting') return { ...SERVER_ERROR, status: 503 };
     return answerFor(transaction);
   }
 

@@ -14,14 +14,20 @@ import type { SimRequest, SimResponse } from './server.js';
  *   POST /_control/transactions/{ref}/amount    {amountMinor} a PENDING one reports another amount (a lying provider)
  *   GET  /_control/webhooks                     the webhook deliveries (newest last)
  *   GET  /_control/stats                        token and API request counters
- *   POST /_control/outage                       {mode: "none" | "error" | "timeout" | "garbage"} for the whole API
+ *   POST /_control/outage                       {mode: "none" | "error" | "timeout" | "garbage" |
+ *                                               "unavailable_after_acting"} for the whole API
  *   POST /_control/answer-delay                 {ms} holds every collect and disbursement answer this long
  *                                               (0 by default): the settlement and its webhook go on
  *                                               meanwhile, so the webhook overtakes the answer
  *   POST /_control/reset                        forgets every transaction and restores the float
  */
-/** `garbage`: every API call answers 200 with a body no adapter can read (a broken gateway). */
-export type OutageMode = 'none' | 'error' | 'timeout' | 'garbage';
+/**
+ * `garbage`: every API call answers 200 with a body no adapter can read (a broken gateway).
+ * `unavailable_after_acting` (CamPay): collections and payouts are made, then answered 503 as if
+ * nothing was done — a provider that lies about not having acted, so the router goes on to the
+ * fallback and the payer is charged twice.
+ */
+export type OutageMode = 'none' | 'error' | 'timeout' | 'garbage' | 'unavailable_after_acting';
 
 export interface SimulatorCounters {
   tokensIssued: number;
@@ -113,8 +119,17 @@ export function handleControl(request: SimRequest, state: ControlState): SimResp
     return { status: 200, json: { ...state.counters, balances: engine.balances, outage: state.outage.mode } };
   if (request.method === 'POST' && resource === 'outage') {
     const mode = (request.body as { mode?: unknown } | undefined)?.mode;
-    if (mode !== 'none' && mode !== 'error' && mode !== 'timeout' && mode !== 'garbage')
-      return { status: 400, json: { message: 'mode must be none, error, timeout or garbage' } };
+    if (
+      mode !== 'none' &&
+      mode !== 'error' &&
+      mode !== 'timeout' &&
+      mode !== 'garbage' &&
+      mode !== 'unavailable_after_acting'
+    )
+      return {
+        status: 400,
+        json: { message: 'mode must be none, error, timeout, garbage or unavailable_after_acting' },
+      };
     state.outage.mode = mode;
     return { status: 200, json: { mode } };
   }

@@ -327,11 +327,34 @@ export function createFlutterwaveSimulator(options: FlutterwaveSimulatorOptions)
   }
 
   function chargebacksOf(query: URLSearchParams): SimResponse {
+    if (query.get('flw_ref') === null) return chargebacksBetween(query);
     const flwRef = query.get('flw_ref') ?? '';
     const match = /^FLW-SIM-(\d{1,20})$/.exec(flwRef);
     const tx = match === null ? undefined : byId.get(Number(match[1]));
     const data = tx === undefined ? [] : tx.chargebacks.map((chargeback) => chargebackView(tx, chargeback));
     return json(200, { status: 'success', message: 'Chargebacks fetched', data });
+  }
+
+  /** GET /v3/chargebacks?from=YYYY-MM-DD&to=YYYY-MM-DD&page=N: raised in those days, 10 a page. */
+  function chargebacksBetween(query: URLSearchParams): SimResponse {
+    const from = query.get('from') ?? '0000-01-01';
+    const to = query.get('to') ?? '9999-12-31';
+    const page = Math.max(1, Number(query.get('page') ?? '1') || 1);
+    const inRange = [...byId.values()].flatMap((tx) =>
+      tx.chargebacks
+        .filter(
+          (chargeback) =>
+            chargeback.createdAt.slice(0, 10) >= from && chargeback.createdAt.slice(0, 10) <= to,
+        )
+        .map((chargeback) => chargebackView(tx, chargeback)),
+    );
+    const totalPages = Math.max(1, Math.ceil(inRange.length / PAGE_SIZE));
+    return json(200, {
+      status: 'success',
+      message: 'Chargebacks fetched',
+      meta: { page_info: { total: inRange.length, current_page: page, total_pages: totalPages } },
+      data: inRange.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE),
+    });
   }
 
   /**

@@ -1,5 +1,6 @@
 import { createCampaySimulator } from './campay.js';
 import { createMtnSimulator } from './mtn-momo.js';
+import { createOrangeSimulator } from './orange-money.js';
 
 export { MAGIC_ENDINGS, MAGIC_NUMBERS, magicBehaviour, type MagicBehaviour } from './magic.js';
 export type { OutageMode } from './control.js';
@@ -28,10 +29,17 @@ export const SIMULATOR_CREDENTIALS = {
       subscriptionKey: 'simulator-mtn-disbursement-subscription-key',
     },
   },
+  orange: {
+    consumerKey: 'simulator-orange-consumer-key',
+    consumerSecret: 'simulator-orange-consumer-secret',
+    authToken: 'simulator-orange-x-auth-token',
+    channelMsisdn: '699000000',
+    pin: '2222',
+  },
 } as const;
 
 /** `npm run simulators` listens here. */
-export const SIMULATOR_PORTS = { campay: 4101, mtn: 4102 } as const;
+export const SIMULATOR_PORTS = { campay: 4101, mtn: 4102, orange: 4103 } as const;
 
 export interface StartSimulatorsOptions {
   /** Our webhook base, e.g. `http://127.0.0.1:3000/v1/webhooks`: CamPay's go to `${base}/campay`. MTN calls back the X-Callback-Url each request names. Unset: CamPay sends none. */
@@ -40,7 +48,7 @@ export interface StartSimulatorsOptions {
   delayMs?: number;
   host?: string;
   /** 0 (the default) picks free ports; the CLI uses SIMULATOR_PORTS. */
-  ports?: { campay?: number; mtn?: number };
+  ports?: { campay?: number; mtn?: number; orange?: number };
   campayWebhookMethod?: 'GET' | 'POST';
   /** A permanent CamPay app token the simulator also accepts. */
   campayAppToken?: string;
@@ -64,11 +72,15 @@ export interface RunningSimulators {
   campayUrl: string;
   /** MTN MoMo's API base, as MTN_MOMO_BASE_URL. */
   mtnUrl: string;
+  /** Orange Money Cameroon's API base, as ORANGE_MONEY_BASE_URL (the Orange fallback). */
+  orangeUrl: string;
+  orangeControlUrl: string;
   /** Where each control API lives (`${url}/_control/...`). */
   campayControlUrl: string;
   mtnControlUrl: string;
   campay: ReturnType<typeof createCampaySimulator>;
   mtn: ReturnType<typeof createMtnSimulator>;
+  orange: ReturnType<typeof createOrangeSimulator>;
   /** Resolves when every webhook already started has been delivered. */
   drainWebhooks(): Promise<void>;
   close(): Promise<void>;
@@ -105,13 +117,28 @@ export async function startSimulators(options: StartSimulatorsOptions = {}): Pro
     initialBalance: { MTN: float, ORANGE: 0n },
     maxTransactions,
   });
+  const orange = createOrangeSimulator({
+    delayMs,
+    ...SIMULATOR_CREDENTIALS.orange,
+    tokenTtlSeconds,
+    timeoutHoldMs,
+    initialBalance: { MTN: 0n, ORANGE: float },
+    maxTransactions,
+  });
   const host = options.host ?? '127.0.0.1';
   const campayRoot = await campay.server.listen(options.ports?.campay ?? 0, host);
   let mtnRoot: string;
+  let orangeRoot: string;
   try {
     mtnRoot = await mtn.server.listen(options.ports?.mtn ?? 0, host);
   } catch (error) {
     await campay.server.close();
+    throw error;
+  }
+  try {
+    orangeRoot = await orange.server.listen(options.ports?.orange ?? 0, host);
+  } catch (error) {
+    await Promise.all([campay.server.close(), mtn.server.close()]);
     throw error;
   }
   return {
@@ -119,14 +146,17 @@ export async function startSimulators(options: StartSimulatorsOptions = {}): Pro
     mtnUrl: mtnRoot,
     campayControlUrl: `${campayRoot}/_control`,
     mtnControlUrl: `${mtnRoot}/_control`,
+    orangeUrl: orangeRoot,
+    orangeControlUrl: `${orangeRoot}/_control`,
     campay,
     mtn,
+    orange,
     async drainWebhooks() {
-      await Promise.all([campay.engine.drain(), mtn.engine.drain()]);
+      await Promise.all([campay.engine.drain(), mtn.engine.drain(), orange.engine.drain()]);
     },
     async close() {
-      await Promise.all([campay.server.close(), mtn.server.close()]);
-      await Promise.all([campay.engine.close(), mtn.engine.close()]);
+      await Promise.all([campay.server.close(), mtn.server.close(), orange.server.close()]);
+      await Promise.all([campay.engine.close(), mtn.engine.close(), orange.engine.close()]);
     },
   };
 }

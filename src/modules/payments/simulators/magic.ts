@@ -17,7 +17,7 @@ export type MagicBehaviour =
   | 'unavailable'
   | 'timeout';
 
-export type SimulatorName = 'campay' | 'mtn_momo';
+export type SimulatorName = 'campay' | 'mtn_momo' | 'orange_money';
 
 export const MAGIC_ENDINGS = {
   '0001': 'fail',

@@ -11,6 +11,8 @@ export interface SimRequest {
   headers: IncomingMessage['headers'];
   /** Parsed JSON, or undefined when empty; a malformed body is answered 400 before the handler. */
   body: unknown;
+  /** The body as sent (a form-encoded OAuth2 token request is not JSON). */
+  rawText?: string;
 }
 
 export interface SimResponse {
@@ -60,9 +62,11 @@ export function createSimServer(handler: SimHandler): SimServer {
     void (async () => {
       const url = new URL(request.url ?? '/', 'http://simulator');
       let body: unknown;
+      let text = '';
       try {
-        const text = await readBody(request);
-        body = text.length === 0 ? undefined : (JSON.parse(text) as unknown);
+        text = await readBody(request);
+        const form = (request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+        body = text.length === 0 || form ? undefined : (JSON.parse(text) as unknown);
       } catch {
         write(response, { status: 400, json: { message: 'malformed body' } });
         return;
@@ -75,6 +79,7 @@ export function createSimServer(handler: SimHandler): SimServer {
             query: url.searchParams,
             headers: request.headers,
             body,
+            rawText: text,
           }),
         )
         .catch((): SimResponse => ({ status: 500, text: 'simulator error' }));
