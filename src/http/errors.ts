@@ -70,6 +70,7 @@ export const STATUS_OF_KIND: Record<ErrorKind, number> = {
 export function problemOf(error: DomainError): HttpProblem {
   return new HttpProblem(STATUS_OF_KIND[error.kind], error.code, error.message, {
     extensions: error.details,
+    ...(error.detailsFr === undefined ? {} : { extensionsFr: error.detailsFr }),
     ...(error.detailFr === undefined ? {} : { detailFr: error.detailFr }),
     headers:
       error.retryAfterSeconds === undefined
@@ -206,7 +207,7 @@ export function registerErrorHandlers(app: FastifyInstance): void {
         error.status,
         error.code,
         error.status >= 500 ? undefined : error.message,
-        error.extensions,
+        error.extensionsFr === undefined ? error.extensions : localizedExtensions(error),
         error.status >= 500 ? undefined : error.detailFr,
       );
     }
@@ -234,6 +235,12 @@ export function registerErrorHandlers(app: FastifyInstance): void {
     request.log.error({ err: error }, 'unhandled error');
     return sendProblem(request, reply, 500, 'internal_error', 'An internal error occurred.');
   });
+}
+
+/** A problem's extensions in the reader's language (field problems listed in French or English). */
+function localizedExtensions(problem: HttpProblem): Extensions {
+  return (language) =>
+    language === 'fr' ? (problem.extensionsFr ?? problem.extensions) : problem.extensions;
 }
 
 /** Registered after the rate limiter so that scanning unknown routes is limited too. */

@@ -652,6 +652,9 @@ export const PROBLEM_DETAILS_FR: Readonly<Record<string, string>> = {
   'This address may not call the USSD callback.': 'Cette adresse ne peut pas appeler le rappel USSD.',
   'The USSD callback key is missing or wrong.': 'La clé du rappel USSD est absente ou incorrecte.',
   'from must be a valid phone number': 'from doit être un numéro de téléphone valide',
+  'From must be a valid phone number': 'From doit être un numéro de téléphone valide',
+  'The total is now ${Number(quoted.pricing.totalMinor)} XAF, not ${expectedTotalMinor}; nothing was placed.':
+    'Le total est maintenant de ${Number(quoted.pricing.totalMinor)} XAF, et non ${expectedTotalMinor} ; rien n’a été passé.',
   'This session is busy; try again.': 'Cette session est occupée ; réessayez.',
   'Too many live connections; retry shortly.': 'Trop de connexions en direct ; réessayez dans un instant.',
   'The application needs a ${problem.kind} document for this vehicle.':

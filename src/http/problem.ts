@@ -67,6 +67,8 @@ export class HttpProblem extends Error {
   readonly headers: Record<string, string>;
   /** This occurrence in French; without it French clients get the code's French description. */
   readonly detailFr: string | undefined;
+  /** The extensions for a French reader (field problems in French); without it, `extensions`. */
+  readonly extensionsFr: Record<string, unknown> | undefined;
 
   constructor(
     status: number,
@@ -74,6 +76,7 @@ export class HttpProblem extends Error {
     detail: string,
     options: {
       extensions?: Record<string, unknown>;
+      extensionsFr?: Record<string, unknown>;
       headers?: Record<string, string>;
       detailFr?: string;
     } = {},
@@ -85,6 +88,7 @@ export class HttpProblem extends Error {
     this.extensions = options.extensions ?? {};
     this.headers = options.headers ?? {};
     this.detailFr = options.detailFr;
+    this.extensionsFr = options.extensionsFr;
   }
 }
 

@@ -38,6 +38,8 @@ export interface DomainErrorOptions {
   cause?: unknown;
   /** This occurrence in French (the message is English); without it French clients get the code's French description. */
   detailFr?: string;
+  /** `details` for a French reader (the same keys, lists of field problems in French). */
+  detailsFr?: Record<string, unknown>;
 }
 
 export class DomainError extends Error {
@@ -47,6 +49,7 @@ export class DomainError extends Error {
   readonly details: Record<string, unknown>;
   readonly retryAfterSeconds: number | undefined;
   readonly detailFr: string | undefined;
+  readonly detailsFr: Record<string, unknown> | undefined;
   /** The bounded context that threw it ('orders', 'payments', …); for logs and tests. */
   readonly context: string;
 
@@ -65,6 +68,7 @@ export class DomainError extends Error {
     this.details = options.details ?? {};
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.detailFr = options.detailFr;
+    this.detailsFr = options.detailsFr;
   }
 }
 

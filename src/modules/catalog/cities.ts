@@ -5,6 +5,7 @@
  * for `CITY_DIRECTORY_TTL_MS` and is dropped at once on this instance by every write (other
  * instances within the TTL).
  */
+import { pathProblemsFr } from './rules/problems-fr.js';
 import type { Selectable, Transaction } from 'kysely';
 import type { Caller, CatalogDependencies } from './context.js';
 import { catalogErrors } from './errors.js';
@@ -96,6 +97,10 @@ function checkCity(city: City): void {
       problems.map((p) => `${p.path}: ${p.message}`).join('; '),
       {
         details: { errors: problems },
+        detailFr: pathProblemsFr(problems)
+          .map((p) => `${p.path} : ${p.message}`)
+          .join(' ; '),
+        detailsFr: { errors: pathProblemsFr(problems) },
       },
     );
 }

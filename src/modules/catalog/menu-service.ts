@@ -13,6 +13,7 @@ import { renderMenu, type Language } from './menu-view.js';
 import type { CategoryRecord, ItemRecord, ModifierGroupRecord } from './model.js';
 import type { CatalogRepository } from './repository.js';
 import { cuisineText } from './restaurants.js';
+import { fieldProblemsFr } from './rules/problems-fr.js';
 import { validateSchedule, type AvailabilityWindow } from './rules/hours.js';
 import {
   MAX_CATEGORIES_PER_RESTAURANT,
@@ -49,7 +50,10 @@ function checkSchedule(schedule: AvailabilityWindow[] | null | undefined): strin
   if (schedule === undefined) return undefined;
   if (schedule === null) return null;
   const problems = validateSchedule(schedule);
-  if (problems.length > 0) throw catalogErrors.of('validation', 'invalid_schedule', problems.join('; '));
+  if (problems.length > 0)
+    throw catalogErrors.of('validation', 'invalid_schedule', problems.join('; '), {
+      detailFr: fieldProblemsFr(problems).join(' ; '),
+    });
   return JSON.stringify(schedule);
 }
 

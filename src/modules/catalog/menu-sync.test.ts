@@ -5,6 +5,7 @@ import {
   encodeCursor,
   readCursor,
   readFields,
+  scheduleFlipped,
   SYNC_WINDOW_MS,
   type RenderedMenu,
 } from './menu-sync.js';
@@ -122,5 +123,28 @@ describe('menu delta', () => {
     expect(deltaEtag(a, 'en')).not.toBe(deltaEtag(a, 'fr'));
     const c = buildDelta(menu, { itemIds: new Set(['i1']), categoryIds: new Set() }, 'all', 'one');
     expect(deltaEtag(c, 'fr')).not.toBe(deltaEtag(a, 'fr'));
+  });
+});
+
+describe('an item schedule in the delta (its orderable flips without its row changing)', () => {
+  // Sunday 6 December 2026; Douala is UTC+1: breakfast 07:00-10:00 local is 06:00-09:00 UTC.
+  const breakfast = [{ days: ['sun' as const], opens: '07:00', closes: '10:00' }];
+  const at = (utc: string) => new Date(`2026-12-06T${utc}Z`);
+
+  it('given a window that opened or closed between the cursor and now, then it flipped', () => {
+    expect(scheduleFlipped(breakfast, at('05:59:30'), at('06:00:00'))).toBe(true);
+    expect(scheduleFlipped(breakfast, at('08:30:00'), at('09:05:00'))).toBe(true);
+    expect(scheduleFlipped(breakfast, at('05:00:00'), at('10:00:00'))).toBe(true);
+  });
+
+  it('given no edge between the cursor and now, no schedule or an empty one, then it did not', () => {
+    expect(scheduleFlipped(breakfast, at('06:10:00'), at('08:59:00'))).toBe(false);
+    expect(scheduleFlipped(breakfast, at('09:01:00'), at('23:00:00'))).toBe(false);
+    expect(scheduleFlipped(null, at('00:00:00'), at('23:59:00'))).toBe(false);
+    expect(scheduleFlipped([], at('00:00:00'), at('23:59:00'))).toBe(false);
+    // Another day's window: no edge on this Sunday.
+    expect(
+      scheduleFlipped([{ days: ['mon'], opens: '07:00', closes: '10:00' }], at('00:00:00'), at('22:00:00')),
+    ).toBe(false);
   });
 });

@@ -5,6 +5,7 @@
  * ids whose rows changed go in, the delta comes out.
  */
 import { createHash } from 'node:crypto';
+import { nextBoundary, scheduleRanges, type AvailabilityWindow } from './rules/hours.js';
 
 /** How long a cursor stays good: the spec's 7-day menu cache. Older ones get the whole menu. */
 export const SYNC_WINDOW_MS = 7 * 24 * 3_600_000;
@@ -75,6 +76,16 @@ export function readFields(
   const unknown = names.filter((name) => !(SYNC_FIELDS as readonly string[]).includes(name));
   if (names.length === 0 || unknown.length > 0) return { kind: 'invalid', unknown: unknown.slice(0, 10) };
   return { kind: 'some', fields: new Set(names as SyncField[]) };
+}
+
+/**
+ * Whether a schedule (an item's or its category's) opened or closed between `since` and `now`: its
+ * first edge after `since` is at or before `now`. Such an item's `orderable` flipped without its
+ * row changing, so the delta sends it. Pure (the hours rules' local week).
+ */
+export function scheduleFlipped(schedule: AvailabilityWindow[] | null, since: Date, now: Date): boolean {
+  if (schedule === null || schedule.length === 0) return false;
+  return nextBoundary(scheduleRanges(schedule), since).getTime() <= now.getTime();
 }
 
 /** The rows changed since the cursor (archived ones included: they become tombstones). */

@@ -13,6 +13,7 @@ import type { RestaurantRecord } from './model.js';
 import type { CatalogRepository } from './repository.js';
 import { CUISINES, isCuisine, MAX_CUISINES_PER_RESTAURANT, unknownCuisines } from './rules/cuisines.js';
 import { deliveryEstimateMinutes, haversineMeters, type Point } from './rules/geo.js';
+import { fieldProblemsFr } from './rules/problems-fr.js';
 import {
   closedPeriods,
   closesAt,
@@ -77,14 +78,20 @@ function checkHours(
 ): Pick<Updateable<RestaurantsTable>, 'opening_hours' | 'closures' | 'open_week_minutes' | 'closed_periods'> {
   const hourProblems = validateWeeklyHours(hours);
   if (hourProblems.length > 0) {
+    const french = fieldProblemsFr(hourProblems);
     throw catalogErrors.of('validation', 'invalid_opening_hours', hourProblems.join('; '), {
       details: { errors: hourProblems.map((message) => ({ path: 'openingHours', message })) },
+      detailFr: french.join(' ; '),
+      detailsFr: { errors: french.map((message) => ({ path: 'openingHours', message })) },
     });
   }
   const { periods, problems } = closedPeriods(rules);
   if (problems.length > 0) {
+    const french = fieldProblemsFr(problems);
     throw catalogErrors.of('validation', 'invalid_closures', problems.join('; '), {
       details: { errors: problems.map((message) => ({ path: 'closures', message })) },
+      detailFr: french.join(' ; '),
+      detailsFr: { errors: french.map((message) => ({ path: 'closures', message })) },
     });
   }
   return {

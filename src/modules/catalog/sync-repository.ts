@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
-import type { MenuChanges } from './menu-sync.js';
+import { scheduleFlipped, type MenuChanges } from './menu-sync.js';
+import type { AvailabilityWindow } from './rules/hours.js';
 import type { CatalogDb } from './tables.js';
 
 /** At most this many changed rows of one kind per delta; more means a reset is cheaper anyway. */
@@ -17,10 +18,12 @@ export function createSyncRepository(db: CatalogDb) {
     /**
      * The ids of a restaurant's items and categories whose rows changed after `since` (archived
      * ones included); an item whose modifier groups changed counts as changed. Undefined when a
-     * kind has more than MAX_CHANGED_ROWS changes (the caller sends the whole menu instead).
+     * kind has more than MAX_CHANGED_ROWS changes (the caller sends the whole menu instead). An
+     * item whose own schedule, or its category's, opened or closed between `since` and `now`
+     * counts as changed (its `orderable` flipped).
      */
-    async changesSince(restaurantId: string, since: Date): Promise<MenuChanges | undefined> {
-      const [items, groups, categories] = await Promise.all([
+    async changesSince(restaurantId: string, since: Date, now: Date): Promise<MenuChanges | undefined> {
+      const [items, groups, categories, scheduled] = await Promise.all([
         db
           .selectFrom('menu_items')
           .select('id')
@@ -42,10 +45,35 @@ export function createSyncRepository(db: CatalogDb) {
           .where('updated_at', '>', since)
           .limit(MAX_CHANGED_ROWS + 1)
           .execute(),
+        // Items shown with a schedule of their own or of their category: one that opened or
+        // closed since the cursor changed `orderable` without its row changing.
+        db
+          .selectFrom('menu_items')
+          .innerJoin('menu_categories', 'menu_categories.id', 'menu_items.category_id')
+          .select(['menu_items.id', 'menu_items.schedule', 'menu_categories.schedule as category_schedule'])
+          .where('menu_items.restaurant_id', '=', restaurantId)
+          .where('menu_items.archived_at', 'is', null)
+          .where('menu_categories.archived_at', 'is', null)
+          .where((where) =>
+            where.or([
+              where('menu_items.schedule', 'is not', null),
+              where('menu_categories.schedule', 'is not', null),
+            ]),
+          )
+          .limit(MAX_CHANGED_ROWS + 1)
+          .execute(),
       ]);
-      if ([items, groups, categories].some((rows) => rows.length > MAX_CHANGED_ROWS)) return undefined;
+      if ([items, groups, categories, scheduled].some((rows) => rows.length > MAX_CHANGED_ROWS))
+        return undefined;
+      const flipped = scheduled
+        .filter(
+          (row) =>
+            scheduleFlipped(row.schedule as AvailabilityWindow[] | null, since, now) ||
+            scheduleFlipped(row.category_schedule as AvailabilityWindow[] | null, since, now),
+        )
+        .map((row) => row.id);
       return {
-        itemIds: new Set([...items.map((row) => row.id), ...groups.map((row) => row.item_id)]),
+        itemIds: new Set([...items.map((row) => row.id), ...groups.map((row) => row.item_id), ...flipped]),
         categoryIds: new Set(categories.map((row) => row.id)),
       };
     },

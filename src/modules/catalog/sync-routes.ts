@@ -104,7 +104,7 @@ export function registerMenuSyncRoutes(
       const language = pickLanguage(request.headers['accept-language']);
       const changes =
         cursor.kind === 'since'
-          ? await repository.changesSince(restaurantId, new Date(cursor.sinceMs))
+          ? await repository.changesSince(restaurantId, new Date(cursor.sinceMs), clock)
           : undefined;
       const menu = await services.catalog.menu.view(restaurantId, language, viewerOf(request));
       const rendered = JSON.parse(menu.raw.toString('utf8')) as RenderedMenu;

@@ -3,6 +3,7 @@
  * transaction, checked by the pure rules (rules/zones.ts), and dropping the city directory so
  * every reader (placement, search, dispatch) sees the new outline at once on this instance.
  */
+import { pathProblemsFr } from './rules/problems-fr.js';
 import type { Transaction } from 'kysely';
 import type { CityService } from './cities.js';
 import { zoneOf } from './cities.js';
@@ -68,6 +69,10 @@ function checkZone(
       problems.map((p) => `${p.path}: ${p.message}`).join('; '),
       {
         details: { errors: problems },
+        detailFr: pathProblemsFr(problems)
+          .map((p) => `${p.path} : ${p.message}`)
+          .join(' ; '),
+        detailsFr: { errors: pathProblemsFr(problems) },
       },
     );
 }

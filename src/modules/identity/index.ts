@@ -49,6 +49,7 @@ export { ACCESS_TOKEN_TTL_MS, TokenError, type VerifiedToken } from './tokens.js
 export { NAMESPACES, audiencesFor, type Namespace } from './channels.js';
 export {
   preferencesOf,
+  smsPreferencesAfter,
   DEFAULT_TIME_ZONE,
   type NotificationPreferences,
   type NotificationKind,

@@ -9,6 +9,7 @@ import type {
   UsersTable,
   UserStatus,
 } from './tables.js';
+import { smsPreferencesAfter } from './views.js';
 import { createCredentialQueries } from './credential-queries.js';
 import { userIndexes, type Executor } from './executor.js';
 import { createKeyQueries } from './key-queries.js';
@@ -36,6 +37,9 @@ export interface NewUser {
   /** The language of messages to the person (fr or en); the column defaults to fr. */
   locale?: 'fr' | 'en';
 }
+
+/** A new account's preferences when its number sent `STOP` before it had one. */
+const SMS_STOPPED_PREFERENCES = JSON.stringify(smsPreferencesAfter(undefined, 'stop').after);
 
 /** What the users table's personal fields are encrypted and indexed as (the AAD's purpose). */
 export const USER_FIELDS = { phone: 'users.phone', email: 'users.email', name: 'users.name' } as const;
@@ -104,9 +108,20 @@ export function createIdentityRepository(db: IdentityDb, fields: FieldCipher) {
       db.transaction().execute(work),
 
     // ---- users
+    /**
+     * A new account. A `STOP` its number sent before it had one (sms_opt_outs) is applied and
+     * deleted by the same statement: the account's SMS switches start off, or, if the insert
+     * fails (the number is taken), the opt-out stays for the next attempt.
+     */
     insertUser: async (user: NewUser, transaction?: Executor) =>
       decoded(
         await on(transaction)
+          .with('opt_out', (query) =>
+            query
+              .deleteFrom('sms_opt_outs')
+              .where('phone_bidx', '=', index.phone(user.phone))
+              .returning('phone_bidx'),
+          )
           .insertInto('users')
           .values({
             ...(encoded({ phone: user.phone, name: user.name ?? null, email: user.email ?? null }) as {
@@ -117,10 +132,34 @@ export function createIdentityRepository(db: IdentityDb, fields: FieldCipher) {
             status: user.status,
             phone_verified: user.phoneVerified ?? false,
             ...(user.locale === undefined ? {} : { locale: user.locale }),
+            notification_preferences: sql<string>`coalesce((SELECT ${SMS_STOPPED_PREFERENCES}::jsonb FROM opt_out), '{}'::jsonb)`,
           })
           .returningAll()
           .executeTakeFirstOrThrow(),
       ),
+    /**
+     * An SMS `STOP` from a number without an account: remembered by its blind index until an
+     * account is created for it (a repeat changes nothing). Answers whether it was new.
+     */
+    rememberSmsOptOut: async (phone: string): Promise<boolean> =>
+      (
+        await db
+          .insertInto('sms_opt_outs')
+          .values({ phone_bidx: index.phone(phone) })
+          .onConflict((conflict) => conflict.column('phone_bidx').doNothing())
+          .executeTakeFirst()
+      ).numInsertedOrUpdatedRows === 1n,
+    /** An SMS `START` from a number without an account: the earlier `STOP` is forgotten. */
+    forgetSmsOptOut: async (phone: string): Promise<boolean> =>
+      (await db.deleteFrom('sms_opt_outs').where('phone_bidx', '=', index.phone(phone)).executeTakeFirst())
+        .numDeletedRows === 1n,
+    /** Whether the number's `STOP` waits for an account (tests and support). */
+    hasSmsOptOut: async (phone: string): Promise<boolean> =>
+      (await db
+        .selectFrom('sms_opt_outs')
+        .select('phone_bidx')
+        .where('phone_bidx', '=', index.phone(phone))
+        .executeTakeFirst()) !== undefined,
     /** The profile's language alone (problems answered to a client that named none). */
     localeOf: async (id: string): Promise<string | undefined> =>
       (await db.selectFrom('users').select('locale').where('id', '=', id).executeTakeFirst())?.locale,

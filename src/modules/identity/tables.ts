@@ -213,6 +213,15 @@ export interface SocialIdentitiesTable {
 
 export type IdentityDb = Kysely<IdentityTables>;
 
+/**
+ * An SMS `STOP` from a number without an account (docs/ussd.md): the number's keyed blind index
+ * only. Creating an account for that number applies it (SMS switches off) and deletes the row.
+ */
+export interface SmsOptOutsTable {
+  phone_bidx: string;
+  created_at: CreatedAt;
+}
+
 export interface IdentityTables {
   users: UsersTable;
   user_addresses: UserAddressesTable;
@@ -228,4 +237,5 @@ export interface IdentityTables {
   partner_api_keys: PartnerApiKeysTable;
   social_identities: SocialIdentitiesTable;
   audit_logs: AuditLogsTable;
+  sms_opt_outs: SmsOptOutsTable;
 }

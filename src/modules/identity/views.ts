@@ -82,6 +82,30 @@ export function preferencesOf(stored: unknown): NotificationPreferences {
   };
 }
 
+/** The notification kinds whose SMS an SMS `STOP` silences and `START` brings back. */
+const SMS_STOPPED_KINDS = ['order_updates', 'wallet', 'promotions'] as const;
+const SMS_STARTED_KINDS = ['order_updates', 'wallet'] as const;
+
+/**
+ * The preferences after an SMS `STOP` (no SMS for orders, wallet or promotions) or `START` (SMS
+ * for orders and wallet again; promotions stay as they are: marketing needs its own opt-in).
+ * Security messages (codes the person asks for) ignore the switches, as in notify. Answers
+ * `changed: false` when the command changes nothing (a repeated STOP). Pure: the USSD context's
+ * SMS commands (Africa's Talking's and Twilio's) and a new account of a number that sent `STOP`
+ * before it had one (the opt-out list) use the same rule.
+ */
+export function smsPreferencesAfter(
+  stored: unknown,
+  command: 'stop' | 'start',
+): { before: NotificationPreferences; after: NotificationPreferences; changed: boolean } {
+  const before = preferencesOf(stored);
+  const after: NotificationPreferences = structuredClone(before);
+  const kinds = command === 'stop' ? SMS_STOPPED_KINDS : SMS_STARTED_KINDS;
+  for (const kind of kinds) after[kind] = { ...after[kind], sms: command === 'start' };
+  const changed = kinds.some((kind) => before[kind].sms !== after[kind].sms);
+  return { before, after, changed };
+}
+
 export const PublicUserSchema = Type.Object({
   id: Type.String({ format: 'uuid' }),
   phone: Type.Union([Type.String(), Type.Null()]),

@@ -368,12 +368,13 @@ export function createOrdersService(deps: OrdersDependencies) {
     input: PlaceOrderInput,
     customer: OrderCreatedData['customer'],
     metadata?: EventMetadata,
-    options: { orderId?: string; resume?: boolean } = {},
+    options: { orderId?: string; resume?: boolean; expectedTotalMinor?: number } = {},
   ) {
     checkPaymentMethod(input);
     const current = now();
     const orderId = options.orderId ?? randomUUID();
     const quoted = await quoting.quote(input, customer.id, current, options.orderId);
+    checkAgreedTotal(quoted, options.expectedTotalMinor);
     const estimate = await quoting.preparationEstimate(quoted, current);
     const data = quoting.creationData(orderId, input, customer, quoted, current, estimate);
     const create: OrderCommand = { type: 'CreateOrder', data };
@@ -406,16 +407,7 @@ export function createOrdersService(deps: OrdersDependencies) {
    * channels that confirm a total before placing (USSD).
    */
   async function quote(input: PlaceOrderInput, customerId: string) {
-    const { pricing, delivery } = await quoting.quote(input, customerId, now());
-    return {
-      subtotalMinor: Number(pricing.subtotalMinor),
-      discountMinor: Number(pricing.discountMinor),
-      deliveryFeeMinor: Number(pricing.deliveryFeeMinor),
-      taxMinor: Number(pricing.taxMinor),
-      tipMinor: Number(pricing.tipMinor),
-      totalMinor: Number(pricing.totalMinor),
-      distanceMetres: delivery.distanceM,
-    };
+    return figuresOf(await quoting.quote(input, customerId, now()));
   }
 
   /** Scheduled commands whose time has come (payment deadline, unanswered order, dispute window). */
@@ -474,3 +466,40 @@ export function createOrdersService(deps: OrdersDependencies) {
 }
 
 export type OrdersService = ReturnType<typeof createOrdersService>;
+
+type Quoted = {
+  pricing: Record<
+    'subtotalMinor' | 'discountMinor' | 'deliveryFeeMinor' | 'taxMinor' | 'tipMinor' | 'totalMinor',
+    bigint | number
+  >;
+  delivery: { distanceM: number };
+};
+
+/** A quote's figures as a client reads them (XAF, numbers). */
+function figuresOf({ pricing, delivery }: Quoted) {
+  return {
+    subtotalMinor: Number(pricing.subtotalMinor),
+    discountMinor: Number(pricing.discountMinor),
+    deliveryFeeMinor: Number(pricing.deliveryFeeMinor),
+    taxMinor: Number(pricing.taxMinor),
+    tipMinor: Number(pricing.tipMinor),
+    totalMinor: Number(pricing.totalMinor),
+    distanceMetres: delivery.distanceM,
+  };
+}
+
+/**
+ * The total the customer agreed to (an offline order's, a USSD confirmation's) against the one
+ * this placement priced, before anything is reserved or charged: the price charged is the one
+ * priced here, so a price changed since the customer's quote is refused (409 `order_repriced`,
+ * the new figures in `quote`), never charged silently.
+ */
+function checkAgreedTotal(quoted: Quoted, expectedTotalMinor: number | undefined): void {
+  if (expectedTotalMinor === undefined || Number(quoted.pricing.totalMinor) === expectedTotalMinor) return;
+  throw ordersErrors.of(
+    'conflict',
+    'order_repriced',
+    `The total is now ${Number(quoted.pricing.totalMinor)} XAF, not ${expectedTotalMinor}; nothing was placed.`,
+    { details: { expectedTotalMinor, quote: figuresOf(quoted) } },
+  );
+}

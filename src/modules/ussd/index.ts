@@ -18,7 +18,7 @@ import type { Notifications } from '../notifications/index.js';
 import type { OrdersContext } from '../orders/index.js';
 import { africasTalking } from './aggregator.js';
 import { createUssdRepository } from './repository.js';
-import { registerUssdRoutes } from './routes.js';
+import { registerTwilioSmsCommandRoute, registerUssdRoutes } from './routes.js';
 import { createUssdService, type UssdService } from './service.js';
 import { createMemoryUssdStore, createRedisUssdStore } from './session-store.js';
 import type { UssdTables } from './tables.js';
@@ -54,6 +54,8 @@ export const ussdContext = defineContext({
           insertUser: (user) => identity.repository.insertUser(user),
           updateUser: (id, changes) => identity.repository.updateUser(id, changes),
           listAddresses: (userId, limit) => identity.repository.listAddresses(userId, limit),
+          rememberSmsOptOut: (phone) => identity.repository.rememberSmsOptOut(phone),
+          forgetSmsOptOut: (phone) => identity.repository.forgetSmsOptOut(phone),
         },
         hasher: identity.hasher,
         audit: (entry) => identity.audit(entry),
@@ -90,6 +92,13 @@ export const ussdContext = defineContext({
     return {
       service,
       routes(app) {
+        // Twilio signs its webhooks with the auth token: the commands route needs nothing more.
+        if (config.TWILIO_AUTH_TOKEN !== undefined)
+          registerTwilioSmsCommandRoute(app, service, {
+            twilioAuthToken: config.TWILIO_AUTH_TOKEN,
+            publicBaseUrl: config.PUBLIC_BASE_URL,
+            perPhonePerMinute: CALLBACKS_PER_PHONE_PER_MINUTE,
+          });
         // Production needs the aggregator's secret; elsewhere the simulator may call it without.
         if (config.isProduction && config.USSD_CALLBACK_SECRET === undefined) return;
         registerUssdRoutes(app, service, africasTalking, {

@@ -7,9 +7,15 @@
  *
  * `POST /v1/sms/inbound/africastalking` is the same aggregator's incoming SMS callback (`from`,
  * `to`, `text`, `date`, `id`), behind the same key and address list: SMS commands (`STATUS`).
+ *
+ * `POST /v1/sms/inbound/twilio` is Twilio's "A message comes in" webhook of the commands number:
+ * the `X-Twilio-Signature` (HMAC-SHA1 of our public URL and the sorted posted parameters, keyed
+ * with the auth token, base64) is checked with the SDK's `validateRequest` before anything else;
+ * the same commands follow, answered through our SMS transport (capped), the TwiML answer empty.
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import twilio from 'twilio';
 import Type from 'typebox';
 import { HttpProblem, ProblemSchema } from '../../http/problem.js';
 import type { UssdAggregator } from './aggregator.js';
@@ -142,11 +148,99 @@ export function registerUssdRoutes(
       },
       preValidation: guard,
       handler: async (request) => {
-        const { from, text } = request.body as { from: string; text: string };
+        const { from, text, id } = request.body as { from: string; text: string; id?: string };
         const phone = normalizePhone(from);
         if (phone === undefined)
           throw new HttpProblem(400, 'invalid_ussd_request', 'from must be a valid phone number');
-        return { received: true, ...(await service.answerSms(phone, text)) };
+        const messageId = id === undefined || id === '' ? undefined : `africastalking:${id}`;
+        return { received: true, ...(await service.answerSms(phone, text, messageId)) };
+      },
+    });
+  });
+}
+
+export const TWILIO_COMMANDS_PATH = '/v1/sms/inbound/twilio';
+const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
+
+const TwilioInboundSms = Type.Object(
+  {
+    MessageSid: Type.String({ pattern: '^(SM|MM)[0-9a-f]{32}$' }),
+    From: Type.String({ minLength: 1, maxLength: 32 }),
+    Body: Type.String({ maxLength: 1_600 }),
+  },
+  { additionalProperties: true },
+);
+
+function isForm(body: unknown): body is Record<string, string> {
+  return (
+    body !== null &&
+    typeof body === 'object' &&
+    !Array.isArray(body) &&
+    Object.values(body).every((value) => typeof value === 'string')
+  );
+}
+
+/**
+ * Twilio's incoming SMS for the commands (STATUS, STOP, START): the same service as Africa's
+ * Talking's route, behind Twilio's signature instead of our key.
+ */
+export function registerTwilioSmsCommandRoute(
+  app: FastifyInstance,
+  service: UssdService,
+  options: { twilioAuthToken: string; publicBaseUrl: string; perPhonePerMinute: number },
+): void {
+  const url = `${options.publicBaseUrl.replace(/\/+$/, '')}${TWILIO_COMMANDS_PATH}`;
+  void app.register(async (scope) => {
+    scope.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string', bodyLimit: FORM_LIMIT_BYTES },
+      (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
+    );
+    scope.route({
+      method: 'POST',
+      url: TWILIO_COMMANDS_PATH,
+      config: {
+        access: { public: true, description: 'signed by Twilio (X-Twilio-Signature, checked first)' },
+        rateLimit: {
+          hook: 'preHandler' as const,
+          max: options.perPhonePerMinute,
+          timeWindow: 60_000,
+          keyGenerator: (request: FastifyRequest) =>
+            `ussd:${String((request.body as Record<string, unknown> | undefined)?.From ?? request.ip)}`,
+        },
+      },
+      schema: {
+        tags: ['ussd'],
+        summary:
+          'Twilio incoming SMS: signature checked, then commands (STATUS, STOP, START) answered by SMS',
+        body: TwilioInboundSms,
+        response: {
+          200: Type.String({ description: 'An empty TwiML <Response/>: the answer goes out as its own SMS' }),
+          400: ProblemSchema,
+          403: ProblemSchema,
+          429: ProblemSchema,
+        },
+      },
+      // Before validation: an unsigned post learns nothing, not even what a valid body is.
+      preValidation: async (request: FastifyRequest) => {
+        const signature = request.headers['x-twilio-signature'];
+        const params = isForm(request.body) ? request.body : undefined;
+        if (
+          typeof signature !== 'string' ||
+          params === undefined ||
+          !twilio.validateRequest(options.twilioAuthToken, signature, url, params)
+        )
+          throw new HttpProblem(403, 'sms_signature_invalid', 'The inbound SMS is not signed by Twilio.');
+      },
+      handler: async (request, reply) => {
+        const body = request.body as { MessageSid: string; From: string; Body: string };
+        const phone = normalizePhone(body.From);
+        if (phone === undefined)
+          throw new HttpProblem(400, 'invalid_ussd_request', 'From must be a valid phone number');
+        const { replied } = await service.answerSms(phone, body.Body, `twilio:${body.MessageSid}`);
+        // Neither the number nor the text in the log: Twilio's id and whether we answered.
+        request.log.info({ providerId: body.MessageSid, replied }, 'sms command');
+        return reply.type('text/xml').send(EMPTY_TWIML);
       },
     });
   });

@@ -54,6 +54,9 @@ export interface UssdIdentity {
       },
     ): Promise<unknown>;
     listAddresses(userId: string, limit: number): Promise<UssdAddress[]>;
+    /** A `STOP` from a number without an account, applied when one is created for it. */
+    rememberSmsOptOut(phone: string): Promise<boolean>;
+    forgetSmsOptOut(phone: string): Promise<boolean>;
   };
   hasher: { hash(secret: string): Promise<string>; verify(hash: string, secret: string): Promise<boolean> };
   audit(entry: {
@@ -125,7 +128,7 @@ export interface UssdOrders {
       input: UssdPlaceInput,
       customer: { kind: 'user'; id: string },
       metadata?: { correlationId?: string; actorId?: string; actorRole?: string },
-      options?: { orderId?: string; resume?: boolean },
+      options?: { orderId?: string; resume?: boolean; expectedTotalMinor?: number },
     ): Promise<PlacedOrder>;
     quote(
       input: UssdPlaceInput,
@@ -201,6 +204,8 @@ interface Stored {
 const RECENT_ORDERS_SCANNED = 20;
 /** SMS answers to one number per hour (each costs money). */
 export const SMS_REPLIES_PER_HOUR = 5;
+/** How long an inbound SMS id is remembered (providers retry within minutes, Twilio's for hours at most). */
+const SMS_MESSAGE_MEMORY_MS = 24 * 3_600_000;
 /** A callback holds its number's session this long at most (an order placement takes seconds). */
 const LOCK_LEASE_MS = 30_000;
 /** How long a concurrent callback of the same number waits for the first before giving up (503). */
@@ -601,6 +606,16 @@ export function createUssdService(deps: UssdDependencies) {
     };
   }
 
+  /** A price changed since the confirmation: the new total is shown, the PIN asked again. */
+  function repriced(record: Stored, error: DomainError): void {
+    const quote = error.details.quote as { totalMinor: number; deliveryFeeMinor: number };
+    record.session = {
+      ...record.session,
+      step: { kind: 'confirm', totalMinor: quote.totalMinor, deliveryFeeMinor: quote.deliveryFeeMinor },
+      notice: { key: 'notice_repriced' },
+    };
+  }
+
   async function checkPin(record: Stored, pin: string): Promise<boolean> {
     const userId = record.userId!;
     const subscriber = await repository.find(userId);
@@ -693,10 +708,12 @@ export function createUssdService(deps: UssdDependencies) {
             actorRole: 'customer',
           },
           // Under the session's lease; `resume` picks up what a crashed earlier attempt reserved.
-          { orderId, resume: true },
+          // The total on the confirmation screen is the one the PIN agreed to: another is refused.
+          { orderId, resume: true, ...agreedTotal(record.session) },
         ));
     } catch (error) {
-      refuse(record, error);
+      if (error instanceof DomainError && error.code === 'order_repriced') repriced(record, error);
+      else refuse(record, error);
       return;
     }
     const order = placed.state.order!;
@@ -752,12 +769,22 @@ export function createUssdService(deps: UssdDependencies) {
    * order's status by SMS, anything else how to use it. Replies per number are capped
    * (SMS_REPLIES_PER_HOUR) so that a loop or a flood costs little; over the cap nothing is sent.
    */
-  async function answerSms(phone: string, text: string): Promise<{ replied: boolean }> {
+  async function answerSms(phone: string, text: string, messageId?: string): Promise<{ replied: boolean }> {
+    // A provider's retry of a message already answered (its id seen) does nothing again. Marked
+    // after the work: a crash in between lets the retry redo it (a repeated STOP changes nothing).
+    const seen = messageId === undefined ? undefined : `sms-in:${identity.limitKey(`sms-id:${messageId}`)}`;
+    if (seen !== undefined && (await store.get(seen)) !== null) return { replied: false };
+    const answer = await runSmsCommand(phone, text);
+    if (seen !== undefined) await store.set(seen, '1', SMS_MESSAGE_MEMORY_MS);
+    return answer;
+  }
+
+  async function runSmsCommand(phone: string, text: string): Promise<{ replied: boolean }> {
     const command = smsCommandOf(text);
     const user = await identity.repository.findUserByPhone(phone);
     const active = user !== undefined && user.status === 'active' ? user : undefined;
     // STOP and START are honoured before the reply cap: only the answer costs money.
-    if (active !== undefined && (command === 'stop' || command === 'start')) await switchSms(active, command);
+    if (command === 'stop' || command === 'start') await switchSms(phone, user, command);
     const count = await store.increment(`sms:${identity.limitKey(phone)}`, 3_600_000);
     if (count > SMS_REPLIES_PER_HOUR) return { replied: false };
     const code = settings.serviceCode;
@@ -802,9 +829,18 @@ export function createUssdService(deps: UssdDependencies) {
 
   /**
    * STOP / START by SMS: the person's SMS switches in identity's notification preferences (what
-   * notify reads before each send), audited; a repeat changes and audits nothing.
+   * notify reads before each send), audited; a repeat changes and audits nothing. A number with
+   * no account has its STOP remembered (identity's opt-out list, by the number's blind index) and
+   * applied to the account created for it later; its START forgets it.
    */
-  async function switchSms(user: UssdUser, command: 'stop' | 'start'): Promise<void> {
+  async function switchSms(phone: string, user: UssdUser | undefined, command: 'stop' | 'start') {
+    if (user === undefined || user.status === 'deleted') {
+      // No account (yet): the number's STOP waits in identity's opt-out list for one.
+      if (command === 'stop') await identity.repository.rememberSmsOptOut(phone);
+      else await identity.repository.forgetSmsOptOut(phone);
+      return;
+    }
+    // Any account of the number, a guest's or a pending one too: notify texts them as well.
     const { before, after, changed } = smsPreferencesAfter(user.notification_preferences, command);
     if (!changed) return;
     await identity.repository.updateUser(user.id, { notification_preferences: after });
@@ -822,6 +858,11 @@ export function createUssdService(deps: UssdDependencies) {
 }
 
 export type UssdService = ReturnType<typeof createUssdService>;
+
+/** The total the confirmation screen showed, which the customer's PIN agreed to. */
+function agreedTotal(session: Session): { expectedTotalMinor?: number } {
+  return session.step.kind === 'confirm' ? { expectedTotalMinor: session.step.totalMinor } : {};
+}
 
 /** A dropped session worth resuming: one in the middle of something (not at the menu, not over). */
 function resumable(session: Session): boolean {

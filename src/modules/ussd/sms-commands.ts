@@ -2,7 +2,7 @@
  * SMS commands for customers without the app (issue #25, docs/ussd.md): an inbound SMS whose
  * first word is a keyword. Pure: the service looks up what the answer needs.
  */
-import { preferencesOf, type NotificationPreferences } from '../identity/index.js';
+import { smsPreferencesAfter } from '../identity/index.js';
 
 export type SmsCommand = 'status' | 'stop' | 'start' | 'help';
 
@@ -27,24 +27,5 @@ export function smsCommandOf(text: string): SmsCommand {
   return KEYWORDS[word] ?? 'help';
 }
 
-/** The notification kinds whose SMS `STOP` silences and `START` brings back. */
-const STOPPED_KINDS = ['order_updates', 'wallet', 'promotions'] as const;
-const STARTED_KINDS = ['order_updates', 'wallet'] as const;
-
-/**
- * The preferences after `STOP` (no SMS for orders, wallet or promotions) or `START` (SMS for
- * orders and wallet again; promotions stay as they are: marketing needs its own opt-in). Security
- * messages (codes the person asks for) ignore the switches, as in notify. Answers `changed: false`
- * when the command changes nothing (a repeated STOP).
- */
-export function smsPreferencesAfter(
-  stored: unknown,
-  command: 'stop' | 'start',
-): { before: NotificationPreferences; after: NotificationPreferences; changed: boolean } {
-  const before = preferencesOf(stored);
-  const after: NotificationPreferences = structuredClone(before);
-  const kinds = command === 'stop' ? STOPPED_KINDS : STARTED_KINDS;
-  for (const kind of kinds) after[kind] = { ...after[kind], sms: command === 'start' };
-  const changed = kinds.some((kind) => before[kind].sms !== after[kind].sms);
-  return { before, after, changed };
-}
+/** The preferences after `STOP` or `START`: identity's rule (it also silences a new account of a number that sent `STOP` first). */
+export { smsPreferencesAfter };

@@ -43,6 +43,7 @@ const fr = {
   notice_pin_mismatch: 'Les codes ne correspondent pas.',
   notice_pin_wrong: 'PIN erroné, {left} essai(s).',
   notice_resumed: 'Reprise de votre session.',
+  notice_repriced: 'Le prix a changé.',
   sms_placed:
     'Commande {number} ({restaurant}), {total}. Code de livraison: {pin}. Donnez-le au livreur à la réception.',
   sms_help: 'Envoyez STATUT pour suivre votre dernière commande, ou composez {code}.',
@@ -115,6 +116,7 @@ const en: Record<TextKey, string> = {
   notice_pin_mismatch: 'The PINs do not match.',
   notice_pin_wrong: 'Wrong PIN, {left} attempt(s) left.',
   notice_resumed: 'Resuming your session.',
+  notice_repriced: 'The price changed.',
   sms_placed:
     'Order {number} ({restaurant}), {total}. Delivery PIN: {pin}. Give it to the driver on delivery.',
   sms_help: 'Send STATUS to follow your last order, or dial {code}.',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../../helpers/app.js';
-import { createUser } from '../../helpers/auth.js';
+import { authHeader, createUser } from '../../helpers/auth.js';
 import {
   activeRestaurant,
   createActors,
@@ -250,6 +250,44 @@ describe('bad input gets a clear problem+json 4xx and changes nothing', () => {
       expect(await snapshot()).toBe(before);
     });
   }
+
+  it('lists opening-hours and closure problems in the reader’s language (French by Accept-Language)', async () => {
+    const send = (language: string, body: Record<string, unknown>) =>
+      testApp.app.inject({
+        method: 'POST',
+        url: '/v1/restaurants',
+        headers: { ...authHeader(actors.owner.accessToken), 'accept-language': language },
+        payload: restaurantBody(body),
+      });
+    const overlap = {
+      openingHours: {
+        mon: [
+          { opens: '08:00', closes: '14:00' },
+          { opens: '12:00', closes: '20:00' },
+        ],
+      },
+    };
+    const french = await send('fr', overlap);
+    expect(french.statusCode).toBe(400);
+    expect(french.headers['content-language']).toBe('fr');
+    expect(french.json()).toMatchObject({
+      code: 'invalid_opening_hours',
+      detail: 'mon : des plages horaires se chevauchent (mon)',
+      errors: [{ path: 'openingHours', message: 'mon : des plages horaires se chevauchent (mon)' }],
+    });
+    const english = await send('en', overlap);
+    expect(english.json()).toMatchObject({
+      detail: 'mon: ranges overlap (mon)',
+      errors: [{ path: 'openingHours', message: 'mon: ranges overlap (mon)' }],
+    });
+    const closure = await send('fr-CM', {
+      closures: [{ startsAt: '2026-12-25T18:00', endsAt: '2026-12-25T08:00' }],
+    });
+    expect(closure.json()).toMatchObject({
+      code: 'invalid_closures',
+      errors: [{ path: 'closures', message: 'fermeture 0 : endsAt doit être après startsAt' }],
+    });
+  });
 
   it("an owner editing someone else's menu → 403 not_restaurant_owner, nothing changed", async () => {
     const intruder = await createUser(testApp, { roles: ['restaurant_owner'] });

@@ -249,6 +249,18 @@ describe('cities as data', () => {
       expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(refused.json().code).toBe(code);
     }
+    // The field problems in the reader's language.
+    const french = await testApp.app.inject({
+      method: 'POST',
+      url: '/v1/admin/cities',
+      headers: { ...authHeader(admin), 'accept-language': 'fr' },
+      payload: bafoussam({ id: 'limbe', bounds: { south: 4.1, west: 9.1, north: 4.0, east: 9.3 } }),
+    });
+    expect(french.statusCode).toBe(400);
+    expect(french.json().errors).toContainEqual({
+      path: 'bounds',
+      message: 'south doit être inférieur à north',
+    });
     const centreOut = await patch(testApp, '/v1/admin/cities/douala', admin, {
       center: { latitude: 3.8, longitude: 11.5 },
     });

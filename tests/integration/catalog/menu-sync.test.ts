@@ -159,6 +159,49 @@ describe('menu delta sync', () => {
     expect(item!.orderable).toBeUndefined();
   }, 60_000);
 
+  it('sends a dish whose own schedule opened since the cursor, though its row did not change', async () => {
+    const owner = actors.owner.accessToken;
+    // Douala is UTC+1 all year: the local clock of an instant, and its weekday.
+    const local = (ms: number) => {
+      const date = new Date(ms + 3_600_000);
+      const clock = `${String(date.getUTCHours()).padStart(2, '0')}:${String(date.getUTCMinutes()).padStart(2, '0')}`;
+      return { day: WEEKDAYS[(date.getUTCDay() + 6) % 7]!, clock };
+    };
+    const now = Date.now();
+    const opened = local(now - 4 * 60_000);
+    const later = local(now + 2 * 86_400_000);
+    const [flipping, steady] = [items[20]!, items[21]!];
+    // Served from four minutes ago to midnight; the other dish only on another day.
+    for (const [id, schedule] of [
+      [flipping, [{ days: [opened.day], opens: opened.clock, closes: '24:00' }]],
+      [steady, [{ days: [later.day], opens: '07:00', closes: '10:00' }]],
+    ] as const) {
+      const edited = await patch(testApp, `/v1/restaurants/${restaurantId}/menu/items/${id}`, owner, {
+        schedule,
+      });
+      expect(edited.statusCode, edited.body).toBe(200);
+    }
+    // Both edits an hour old: only the schedule can make either a change now.
+    await sql`UPDATE menu_items SET updated_at = now() - interval '1 hour' WHERE id IN (${flipping}, ${steady})`.execute(
+      testApp.services.db,
+    );
+    const since = encodeCursor(restaurantId, now - 10 * 60_000);
+    const delta = (await sync({ since, fields: 'orderable' })).json() as {
+      items?: { id: string; orderable?: boolean }[];
+    };
+    const sent = (delta.items ?? []).map((item) => item.id);
+    expect(sent).toContain(flipping);
+    expect(sent).not.toContain(steady);
+    // Orderable now, unless local midnight fell inside those four minutes (then it closed again).
+    expect((delta.items ?? []).find((item) => item.id === flipping)!.orderable === true).toBe(
+      local(now).day === opened.day,
+    );
+    // A cursor taken after it opened: no longer a change.
+    const after = encodeCursor(restaurantId, now - 60_000);
+    const quiet = (await sync({ since: after, fields: 'orderable' })).json() as { items?: { id: string }[] };
+    expect((quiet.items ?? []).map((item) => item.id)).not.toContain(flipping);
+  }, 60_000);
+
   it('sends the whole menu again for a cursor older than 7 days', async () => {
     const old = encodeCursor(restaurantId, Date.now() - SYNC_WINDOW_MS - 60_000);
     const response = await sync({ since: old });

@@ -130,6 +130,40 @@ describe('offline order queue', () => {
     }
   }, 90_000);
 
+  it('the placement itself checks the agreed total (priced once): another total refuses before any reservation or charge', async () => {
+    const who = await customer();
+    const before = await wallet(world.testApp, who.accessToken);
+    const body = orderBody(world, { tipMinor: 0 }) as Parameters<
+      OrderWorld['testApp']['services']['orders']['orders']['place']
+    >[0];
+    const { orders } = world.testApp.services.orders;
+    const quote = await orders.quote(body, who.userId);
+    // The total the app showed is 1 XAF off what the placement prices now (a price changed in between).
+    const orderId = randomUUID();
+    const refused = await orders
+      .place(body, { kind: 'user', id: who.userId }, undefined, {
+        orderId,
+        expectedTotalMinor: quote.totalMinor - 1,
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => error as { code?: string; details?: { quote?: { totalMinor: number } } },
+      );
+    expect(refused?.code).toBe('order_repriced');
+    expect(refused?.details?.quote?.totalMinor).toBe(quote.totalMinor);
+    expect(await orders.find(orderId)).toBeUndefined();
+    expect((await wallet(world.testApp, who.accessToken)).balanceMinor).toBe(before.balanceMinor);
+    // The agreed total: placed and charged exactly that.
+    const placed = await orders.place(body, { kind: 'user', id: who.userId }, undefined, {
+      orderId,
+      expectedTotalMinor: quote.totalMinor,
+    });
+    expect(Number(placed.state.order!.pricing.totalMinor)).toBe(quote.totalMinor);
+    expect(before.balanceMinor - (await wallet(world.testApp, who.accessToken)).balanceMinor).toBe(
+      quote.totalMinor,
+    );
+  }, 90_000);
+
   it('refuses a dish no longer available with the orders’ problem, and stale, future or malformed submissions; nothing placed', async () => {
     const who = await customer();
     const body = await offline(who);

@@ -8,6 +8,7 @@ import { customerWalletId } from '../../../ledger/rules/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialUssd } from '../../../src/cli/ussd-phone.js';
 import { createUser } from '../../helpers/auth.js';
+import { patch } from '../catalog/helpers.js';
 import { getOrder, placeOrder, type OrderWorld } from '../orders/helpers.js';
 import { dial, fund, phoneOf, until, USSD_PATH, USSD_SECRET, ussdWorld } from './helpers.js';
 
@@ -163,6 +164,38 @@ describe('USSD ordering', () => {
     expect(sms[0]!.body).toContain(placed.order_id.replace(/-/g, '').slice(0, 8).toUpperCase());
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await ordersOf(customer.userId)).toHaveLength(2);
+  });
+
+  it('shows the new total when a price changed after the confirmation screen: nothing placed until the PIN agrees to it', async () => {
+    const { customer, phone, previous } = await customerWithHistory();
+    const session = await firstUse(phone);
+    await session.send('1');
+    await session.send('1');
+    await session.send('1');
+    await session.send('1');
+    const total = previous.pricing.totalMinor - 200;
+    const shown = (minor: number) => `Total ${minor.toLocaleString('fr-FR').replace(/\u202f/g, ' ')} XAF`;
+    const owner = world.actors.owner.accessToken;
+    const item = `/v1/restaurants/${world.restaurantId}/menu/items/${world.jusId}`;
+    // The restaurant raises the juice by 400 XAF while the customer reads the total.
+    expect((await patch(world.testApp, item, owner, { price: 900 })).statusCode).toBe(200);
+    try {
+      const again = await session.send(PIN);
+      expect(again.startsWith(`CON The price changed.\n${shown(total + 400)} (delivery `)).toBe(true);
+      expect(again).toMatch(/\nPIN to confirm, 0 to cancel:$/);
+      expect(await ordersOf(customer.userId)).toHaveLength(1);
+      const done = await session.send(PIN);
+      expect(done).toMatch(/^END Order [0-9A-F]{8} paid/);
+      const orders = await until(
+        () => ordersOf(customer.userId),
+        (rows) => rows.length === 2,
+      );
+      const placed = orders.find((row) => row.order_id !== previous.id)!;
+      const view = await getOrder(world, placed.order_id, customer.accessToken);
+      expect(view.json().pricing.totalMinor).toBe(total + 400);
+    } finally {
+      await patch(world.testApp, item, owner, { price: 500 });
+    }
   });
 
   it('browses recent restaurants and their dishes, picks a quantity and pays by Mobile Money (the operator prompt follows)', async () => {

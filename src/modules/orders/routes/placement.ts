@@ -9,6 +9,7 @@ import type { Principal } from '../../../http/access.js';
 import { idempotencyKey, keyedUuid, withIdempotency } from '../../../http/idempotency.js';
 import { HttpProblem, ProblemSchema } from '../../../http/problem.js';
 import { preferredLanguage, type Language } from '../../../http/problem-catalogue.js';
+import { DomainError } from '../../../shared/errors.js';
 import type { OrderState } from '../decider.js';
 import type { PaymentMethod } from '../events.js';
 import type { OrderPaymentProgress, OrdersContext } from '../index.js';
@@ -288,22 +289,27 @@ export function registerPlacementRoutes(
           });
         checkComposedAt(composedAt);
         const input = { ...body, tipMinor: body.tipMinor ?? 0, items: body.items };
-        // The catalog's prices now: the same snapshot and refusals (sold out, closed) as placement.
-        const quote = await orders.quote(input, principal.userId);
-        if (quote.totalMinor !== expectedTotalMinor)
+        let placed;
+        try {
+          // Priced once, by the placement itself, which refuses another total than the agreed one
+          // before reserving or charging anything: the price charged is the price checked.
+          placed = await orders.place(
+            input,
+            { kind: principal.kind, id: principal.userId },
+            metadataOf(request),
+            // A retry after a crash may find the stock or the wallet money already taken for this id.
+            { orderId, resume: true, expectedTotalMinor },
+          );
+        } catch (error) {
+          if (!(error instanceof DomainError) || error.code !== 'order_repriced') throw error;
+          const quote = error.details.quote as { totalMinor: number };
           throw new HttpProblem(
             409,
             'offline_order_repriced',
             `The total is now ${quote.totalMinor} XAF, not ${expectedTotalMinor}; nothing was placed. Send it again with the new total to confirm.`,
             { extensions: { clientOrderId, expectedTotalMinor, quote } },
           );
-        const placed = await orders.place(
-          input,
-          { kind: principal.kind, id: principal.userId },
-          metadataOf(request),
-          // A retry after a crash may find the stock or the wallet money already taken for this id.
-          { orderId, resume: true },
-        );
+        }
         return answered(reply, await placedAnswer(request, reply, principal, placed));
       });
     },
