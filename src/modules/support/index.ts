@@ -226,6 +226,8 @@ export const supportContext = defineContext({
       // Idempotent: each alert is claimed on its row, so every instance may run the sweep.
       schedules: [
         { name: 'support-sla-sweep', cron: '* * * * *', run: async () => void (await support.sweepSla()) },
+        // Remedies left half done by a client that never retried: claimed per row, idempotent.
+        { name: 'support-remedy-sweep', cron: '*/5 * * * *', run: async () => void (await remedies.sweep()) },
       ],
       // Erasure also drops the notes of remedies granted to the person (the amounts are the books).
       personalData: {
