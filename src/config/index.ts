@@ -348,6 +348,20 @@ export const EnvironmentSchema = Type.Object({
     8_000,
     'milliseconds a Gemini call may take before the fallback answers',
   ),
+  GEMINI_DAILY_CALL_BUDGET: Type.Integer({
+    minimum: 0,
+    maximum: 1_000_000,
+    default: 1_000,
+    description:
+      'Gemini calls allowed per UTC day across instances (support drafts and the first-line assistant); spent: deterministic answers until midnight; 0: never called',
+  }),
+  SUPPORT_ASSISTANT_MIN_CONFIDENCE_PERCENT: Type.Integer({
+    minimum: 0,
+    maximum: 100,
+    default: 60,
+    description:
+      "the share (percent) of a question's words a help article must cover for the first-line assistant to answer it; below: it hands over to a human",
+  }),
   SMTP_HOST: Type.Optional(Type.String({ description: 'the SMTP host' })),
   SMTP_PORT: Port(587, 'the SMTP port'),
   SMTP_USER: Type.Optional(Type.String({ description: 'the SMTP user' })),

@@ -768,6 +768,7 @@ export const PROBLEM_DETAILS_FR: Readonly<Record<string, string>> = {
   'You may grant at most ${refusal.limitMinor} XAF in one remedy; ask a supervisor.':
     'Vous pouvez accorder au plus ${refusal.limitMinor} XAF par geste commercial ; demandez à un superviseur.',
   'The note holds only spaces.': 'La note ne contient que des espaces.',
+  'The question holds only spaces.': 'La question ne contient que des espaces.',
   'The note is at most ${REMEDY_NOTE_MAX} characters.':
     'La note compte au plus ${REMEDY_NOTE_MAX} caractères.',
   'At most ${left} XAF of this order is still refundable.':

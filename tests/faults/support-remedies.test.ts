@@ -222,3 +222,97 @@ describe('dispute remedies under faults', () => {
     await expectLedgerVerifies();
   });
 });
+
+/** The remedy as if decided `minutes` ago: the sweep takes only what clients had time to retry. */
+async function age(remedyId: string, minutes = 20) {
+  await sql`UPDATE support_remedies SET created_at = now() - make_interval(mins => ${minutes})
+    WHERE id = ${remedyId}`.execute(db());
+}
+
+async function sweptAudits(remedyId: string): Promise<number> {
+  const result = await sql<{ count: string }>`SELECT count(*)::text AS count FROM audit_logs
+    WHERE action = 'support.remedy_swept' AND new_value->>'remedyId' = ${remedyId}`.execute(db());
+  return Number(result.rows[0]!.count);
+}
+
+describe('half-done remedies nobody retried, finished by the sweep', () => {
+  for (const crashPoint of ['before_booking', 'after_booking'] as const) {
+    it(`the process dies ${crashPoint.replace('_', ' ')} and the client never retries: two sweeps at once book it once, a late retry changes nothing`, async () => {
+      const { customer, ticketId } = await disputedTicket();
+      const before = await walletBalance(customer.userId);
+      const ids = { remedyId: randomUUID(), payoutId: randomUUID() };
+      const request = {
+        kind: 'refund' as const,
+        amountMinor: 800,
+        shares: { restaurantMinor: 500, platformMinor: 300 },
+        note: 'Froid',
+      };
+      await expect(
+        crashingRemedies(crashPoint).decide(supervisorCaller(), ticketId, request, ids),
+      ).rejects.toThrow(/crash/);
+      // Too young: a client may still retry it.
+      await Promise.all([services().support.remedies.sweep(), services().support.remedies.sweep()]);
+      const young = await db()
+        .selectFrom('support_remedies')
+        .select('status')
+        .where('id', '=', ids.remedyId)
+        .execute();
+      expect(young).toEqual([{ status: 'deciding' }]);
+      await age(ids.remedyId);
+      await Promise.all([services().support.remedies.sweep(), services().support.remedies.sweep()]);
+      const swept = await db()
+        .selectFrom('support_remedies')
+        .select(['status', 'booked_at'])
+        .where('id', '=', ids.remedyId)
+        .executeTakeFirstOrThrow();
+      expect(swept.status).toBe('booked');
+      expect(await sweptAudits(ids.remedyId)).toBe(1);
+      expect((await walletBalance(customer.userId)) - before).toBe(800n);
+      const late = await services().support.remedies.decide(supervisorCaller(), ticketId, request, ids);
+      expect(late.status).toBe('booked');
+      expect((await walletBalance(customer.userId)) - before).toBe(800n);
+      // Swept again later: nothing left to finish for this remedy.
+      await age(ids.remedyId, 60);
+      await services().support.remedies.sweep();
+      expect(await sweptAudits(ids.remedyId)).toBe(1);
+      for (const leg of ['restaurant', 'platform'] as const)
+        await until(
+          () => creditLines(ids.remedyId, leg),
+          (count) => count === 1,
+          30_000,
+        );
+      await expectLedgerVerifies();
+    });
+  }
+
+  it('a Mobile Money refund dies before its payout and nobody retries: the sweep requests the payout named at the decision, a late retry finds the same one', async () => {
+    const { customer, ticketId } = await disputedTicket();
+    const before = await walletBalance(customer.userId);
+    const ids = { remedyId: randomUUID(), payoutId: randomUUID() };
+    const request = {
+      kind: 'refund' as const,
+      amountMinor: 600,
+      refundTo: 'mobile_money' as const,
+      note: 'x',
+    };
+    await expect(
+      crashingRemedies('before_payout').decide(supervisorCaller(), ticketId, request, ids),
+    ).rejects.toThrow(/crash/);
+    await age(ids.remedyId);
+    await Promise.all([services().support.remedies.sweep(), services().support.remedies.sweep()]);
+    const payouts = async () =>
+      db()
+        .selectFrom('payouts')
+        .select(['payout_id', 'amount_minor'])
+        .where('payee_id', '=', customer.userId)
+        .execute();
+    expect(await payouts()).toEqual([{ payout_id: ids.payoutId, amount_minor: 600n }]);
+    expect(await sweptAudits(ids.remedyId)).toBe(1);
+    const late = await services().support.remedies.decide(supervisorCaller(), ticketId, request, ids);
+    expect(late.payout).toEqual({ id: ids.payoutId, refusal: null });
+    expect(await payouts()).toEqual([{ payout_id: ids.payoutId, amount_minor: 600n }]);
+    // Credited 600 by the refund, 600 held by the one withdrawal.
+    expect(await walletBalance(customer.userId)).toBe(before);
+    await expectLedgerVerifies();
+  });
+});

@@ -16,7 +16,7 @@ import { defineContext, need, tablesOf } from '../../platform/context.js';
 import type { Identity } from '../identity/index.js';
 import { createDiskFileStore, type DiskFileStore } from './disk-store.js';
 import { createFileStore } from './stores.js';
-import type { CatalogPhotosPort, OrderPartiesPort } from './ports.js';
+import type { CatalogPhotosPort, OrderPartiesPort, SupportAttachmentsPort } from './ports.js';
 import { registerFilesRoutes } from './routes.js';
 import type { VirusScanner } from './scanner-port.js';
 import { createVirusScanner } from './scanners.js';
@@ -25,7 +25,7 @@ import type { FileTables } from './tables.js';
 
 export type { FileStore, StoredObject } from './store.js';
 export type { VirusScanner, ScanVerdict } from './scanner-port.js';
-export type { CatalogPhotosPort, OrderPartiesPort, AttachedPhoto } from './ports.js';
+export type { CatalogPhotosPort, OrderPartiesPort, AttachedPhoto, SupportAttachmentsPort } from './ports.js';
 export type { FilesService, FileView, FilesCaller } from './service.js';
 export { PURPOSES, DOCUMENT_KINDS, type Purpose, type DocumentKind } from './tables.js';
 
@@ -47,8 +47,11 @@ export const filesContext = defineContext({
     catalog: need<{ photos: CatalogPhotosPort }>(),
     orders: need<{ parties: OrderPartiesPort }>(),
   },
+  // Support needs files (attachments are checked when written); files asks support back, at
+  // read time, who may read a support attachment besides its uploader.
+  later: { support: need<{ attachments: SupportAttachmentsPort }>() },
   tables: tablesOf<FileTables>(),
-  create({ runtime, db }, { identity, catalog, orders }) {
+  create({ runtime, db }, { identity, catalog, orders }, later) {
     const { config } = runtime;
     // FILES_STORE: the disk (default; the API serves its signed blob route) or S3-compatible
     // storage (its own presigned URLs).
@@ -64,6 +67,7 @@ export const filesContext = defineContext({
       scanner,
       catalog: catalog.photos,
       orders: orders.parties,
+      supportAttachments: () => later.support().attachments,
       audit: (entry) => identity.audit(entry),
       config,
       logger: runtime.logger,

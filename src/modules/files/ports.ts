@@ -70,3 +70,12 @@ export interface OrderPartiesPort {
     | undefined
   >;
 }
+
+/**
+ * Implemented by support (`attachments`): whether a person may read a `support_attachment` through
+ * the ticket it is on. Files alone knows only the uploader; support knows the tickets: their
+ * opener (messages that are not internal notes), the assigned agent and supervisors.
+ */
+export interface SupportAttachmentsPort {
+  mayRead(viewer: { userId: string; permissions: ReadonlySet<string> }, fileId: string): Promise<boolean>;
+}

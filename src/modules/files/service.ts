@@ -11,7 +11,14 @@ import type { Config } from '../../config/index.js';
 import type { Permission } from '../../shared/principal.js';
 import { createBodyChecks, type StoredBody } from './body-checks.js';
 import { filesErrors } from './errors.js';
-import type { AttachedPhoto, CatalogPhotosPort, FilesActor, FilesAudit, OrderPartiesPort } from './ports.js';
+import type {
+  AttachedPhoto,
+  CatalogPhotosPort,
+  FilesActor,
+  FilesAudit,
+  OrderPartiesPort,
+  SupportAttachmentsPort,
+} from './ports.js';
 import { CONTENT_TYPE_OF, EXTENSION_OF, PURPOSE_RULES, type PurposeRule } from './purposes.js';
 import { createFilesRepository, type FileRow } from './repository.js';
 import { createSubjectCheck, isAdmin, type Subject } from './subject.js';
@@ -54,6 +61,8 @@ export interface FilesDependencies {
   scanner?: VirusScanner;
   catalog: CatalogPhotosPort;
   orders: OrderPartiesPort;
+  /** Support's answer for a support attachment read by someone other than its uploader (a `later` need). */
+  supportAttachments?: () => SupportAttachmentsPort;
   audit: FilesAudit;
   config: Pick<
     Config,
@@ -260,8 +269,12 @@ export function createFilesService(deps: FilesDependencies) {
     if (viewer === undefined) return false;
     if (isAdmin(viewer)) return true;
     if (row.purpose === 'driver_document') return row.owner_user_id === viewer.userId;
+    // Through the ticket it is on: its opener, its assigned agent, supervisors (support decides).
     if (row.purpose === 'support_attachment')
-      return row.owner_user_id === viewer.userId || viewer.permissions.has('TICKET_MANAGEMENT');
+      return (
+        row.owner_user_id === viewer.userId ||
+        ((await deps.supportAttachments?.().mayRead(viewer, row.id)) ?? false)
+      );
     if (viewer.permissions.has('TICKET_MANAGEMENT')) return true;
     const parties = await deps.orders.partiesOf(row.order_id!);
     if (parties === undefined) return false;

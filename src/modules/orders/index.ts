@@ -290,7 +290,7 @@ export const ordersContext = defineContext({
     catalog: need<{ orders: CatalogOrdersApi }>(),
     // Its PaymentPort (ports.ts): payments implements it and needs orders back only later.
     payments: need<{ paymentPort: PaymentPort; wallets: DemoWallets; payments: DemoPayments }>(),
-    identity: need<Pick<Identity, 'repository'>>(),
+    identity: need<Pick<Identity, 'repository' | 'audit'>>(),
   },
   // Dispatch needs orders (the orders a driver carries); the public tracking view reads the
   // driver's position back from it once everything is built. Loyalty implements orders'
@@ -327,7 +327,12 @@ export const ordersContext = defineContext({
       routes(app) {
         registerOrderRoutes(
           app,
-          { runtime, catalog, deliveryProof: () => later.dispatch().deliveryProof },
+          {
+            runtime,
+            catalog,
+            deliveryProof: () => later.dispatch().deliveryProof,
+            audit: (entry) => identity.audit(entry),
+          },
           context,
         );
         registerCartRoutes(app, context.carts);

@@ -120,6 +120,22 @@ export function orderView(state: OrderState, revision: bigint, viewer: Viewer, t
 
 export type OrderView = ReturnType<typeof orderView>;
 
+/**
+ * What a support agent (not an admin) sees of an order: what a ticket about it needs (status,
+ * timeline, lines, amounts, refunds, the wrong PINs and codes given), not the secrets that move
+ * it (the delivery PIN, the pickup code, the tracking link) nor the street address (district and
+ * city only). Minimum data access (spec §2.5); each such read is audited by the route.
+ */
+export function supportOrderView(view: OrderView): OrderView {
+  return {
+    ...view,
+    delivery: { text: maskAddress(view.delivery.text) },
+    deliveryPin: undefined,
+    trackingUrl: undefined,
+    pickupCode: undefined,
+  } as OrderView;
+}
+
 /** When the public link stops working: a stated time after the order ended (delivered or not). */
 export function trackingExpiresAt(state: OrderState): number | null {
   const order = state.order;

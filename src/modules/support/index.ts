@@ -19,6 +19,10 @@ import type {
   SupportOrderPartiesPort,
 } from './ports.js';
 import { createSupportAssist } from './assist.js';
+import { createSupportAssistant } from './assistant.js';
+import { createAttachmentAccess } from './attachment-access.js';
+import { registerAssistantRoutes } from './assistant-routes.js';
+import { budgetedModel, createModelBudget } from './model-budget.js';
 import { AUTO_TICKET_REACTOR, createAutoTickets } from './auto-tickets.js';
 import { supportChatInbound } from './chat.js';
 import { createGeminiModel } from './gemini.js';
@@ -141,19 +145,29 @@ export const supportContext = defineContext({
       audit: (entry) => identity.audit(entry),
       isSupervisor: async (userId, admin) => admin || (await support.agents.isSupervisor(userId)),
     });
-    const assist = createSupportAssist({
-      support,
-      knowledgeBase,
-      model:
-        config.GEMINI_API_KEY === undefined || config.GEMINI_API_KEY === ''
-          ? undefined
-          : createGeminiModel({
+    // One Gemini model for agents' drafts and the first-line assistant, within one daily budget.
+    const modelBudget = createModelBudget({ db, dailyCalls: config.GEMINI_DAILY_CALL_BUDGET });
+    const model =
+      config.GEMINI_API_KEY === undefined || config.GEMINI_API_KEY === ''
+        ? undefined
+        : budgetedModel(
+            createGeminiModel({
               apiKey: config.GEMINI_API_KEY,
               baseUrl: config.GEMINI_BASE_URL,
               model: config.GEMINI_MODEL,
               timeoutMs: config.GEMINI_TIMEOUT_MS,
             }),
-      nameOf: async (userId) => (await identity.repository.findUserById(userId))?.name ?? null,
+            modelBudget,
+          );
+    const nameOf = async (userId: string) => (await identity.repository.findUserById(userId))?.name ?? null;
+    const assist = createSupportAssist({ support, knowledgeBase, model, nameOf, logger: runtime.logger });
+    const assistant = createSupportAssistant({
+      support,
+      knowledgeBase,
+      orders: orders.parties,
+      model,
+      minConfidence: config.SUPPORT_ASSISTANT_MIN_CONFIDENCE_PERCENT / 100,
+      nameOf,
       logger: runtime.logger,
     });
     const intake = createSupportIntake({
@@ -177,10 +191,21 @@ export const supportContext = defineContext({
       logger: runtime.logger,
     });
     return {
-      service: Object.assign(support, { autoTickets, remedies }),
+      service: Object.assign(support, {
+        autoTickets,
+        remedies,
+        assistant,
+        modelBudget,
+        // Files asks who may read a support attachment (its `later` need).
+        attachments: createAttachmentAccess({
+          db,
+          isSupervisor: (userId) => support.agents.isSupervisor(userId),
+        }),
+      }),
       routes(app) {
         for (const metric of prometheus.all) app.metricsRegistry.registerMetric(metric);
         registerSupportRoutes(app, { support, runtime, assist });
+        registerAssistantRoutes(app, { assistant, runtime });
         registerAgentRoutes(app, support);
         registerRemedyRoutes(app, { remedies, runtime });
         registerKnowledgeBaseRoutes(app, { knowledgeBase, runtime });
@@ -201,6 +226,8 @@ export const supportContext = defineContext({
       // Idempotent: each alert is claimed on its row, so every instance may run the sweep.
       schedules: [
         { name: 'support-sla-sweep', cron: '* * * * *', run: async () => void (await support.sweepSla()) },
+        // Remedies left half done by a client that never retried: claimed per row, idempotent.
+        { name: 'support-remedy-sweep', cron: '*/5 * * * *', run: async () => void (await remedies.sweep()) },
       ],
       // Erasure also drops the notes of remedies granted to the person (the amounts are the books).
       personalData: {

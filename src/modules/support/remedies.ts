@@ -34,6 +34,9 @@ import type { SupportDb, SupportRemediesTable } from './tables.js';
 import { sql, type Selectable } from 'kysely';
 
 export const NOTE_PURPOSE = 'support_remedies.note';
+/** How old a half-done remedy is before the sweep finishes it (a client retries well before). */
+export const REMEDY_SWEEP_AFTER_MINUTES = 15;
+export const REMEDY_SWEEP_BATCH = 50;
 
 type RemedyRow = Selectable<SupportRemediesTable>;
 type TicketRow = { id: string; opener_id: string; opener_role: string; order_id: string | null };
@@ -150,7 +153,7 @@ export function createSupportRemedies(deps: RemedyDependencies) {
 
   /** Step 1: the decision, under the ticket's lock; a retry finds the row its first attempt wrote. */
   async function record(
-    row: Omit<RemedyRow, 'created_at' | 'booked_at' | 'status' | 'payout_id' | 'payout_refusal'>,
+    row: Omit<RemedyRow, 'created_at' | 'booked_at' | 'status' | 'payout_id' | 'payout_refusal' | 'swept_at'>,
     totals?: { totalMinor: number; refundMinor: number },
   ) {
     return deps.db.transaction().execute(async (trx) => {
@@ -322,6 +325,8 @@ export function createSupportRemedies(deps: RemedyDependencies) {
         restaurant_id: parties?.restaurantId ?? null,
         driver_id: parties?.driverId ?? null,
         refund_to: request.kind === 'refund' ? (request.refundTo ?? 'wallet') : null,
+        planned_payout_id:
+          request.kind === 'refund' && request.refundTo === 'mobile_money' ? ids.payoutId : null,
         note: deps.cipher.encrypt(NOTE_PURPOSE, note),
         decided_by: caller.userId,
       },
@@ -386,6 +391,104 @@ export function createSupportRemedies(deps: RemedyDependencies) {
     return view(row);
   }
 
+  /**
+   * Finishes remedies a client left half done and never retried, once they are
+   * REMEDY_SWEEP_AFTER_MINUTES old: a `deciding` one is booked as its agent decided it (the chain
+   * is named after it, so transfers already booked answer `exists`, and the refund cap counted
+   * it when it was recorded); a Mobile Money refund whose payout was never recorded resumes the
+   * payout under the id named at the decision (payments answers the same payout to a late retry).
+   * Each row is claimed (`swept_at`) by one instance at a time; a claim older than the delay is
+   * taken again (a sweep that died). A chain the ledger now refuses (a share no longer there)
+   * drops the decision, nothing moved, and the audit says so.
+   */
+  async function sweep(limit = REMEDY_SWEEP_BATCH): Promise<{ finished: number; dropped: number }> {
+    const before = new Date(now().getTime() - REMEDY_SWEEP_AFTER_MINUTES * 60_000);
+    const claimed = await deps.db
+      .updateTable('support_remedies')
+      .set({ swept_at: now() })
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('support_remedies')
+          .select('id')
+          .where('created_at', '<', before)
+          .where((inner) =>
+            inner.or([
+              inner('status', '=', 'deciding'),
+              inner.and([
+                inner('refund_to', '=', 'mobile_money'),
+                inner('payout_id', 'is', null),
+                inner('payout_refusal', 'is', null),
+                inner('planned_payout_id', 'is not', null),
+              ]),
+            ]),
+          )
+          .where((inner) => inner.or([inner('swept_at', 'is', null), inner('swept_at', '<', before)]))
+          .orderBy('created_at')
+          .limit(limit)
+          .forUpdate()
+          .skipLocked(),
+      )
+      .returningAll()
+      .execute();
+    let finished = 0;
+    let dropped = 0;
+    for (const row of claimed) {
+      const outcome = await finish(row);
+      if (outcome === 'finished') finished += 1;
+      if (outcome === 'dropped') dropped += 1;
+    }
+    return { finished, dropped };
+  }
+
+  async function finish(row: RemedyRow): Promise<'finished' | 'dropped' | 'failed'> {
+    const actor = { kind: 'system' as const, userId: null };
+    try {
+      let done = row.status === 'deciding' ? await book(row) : row;
+      if (done.payout_id === null && done.planned_payout_id !== null)
+        done = await payOut(done, done.planned_payout_id);
+      await deps.audit({
+        action: 'support.remedy_swept',
+        actor,
+        subjectUserId: done.beneficiary_id,
+        resource: `support_ticket:${done.ticket_id}`,
+        newValue: {
+          remedyId: done.id,
+          kind: done.kind,
+          amountMinor: Number(done.amount_minor),
+          decidedBy: done.decided_by,
+          wasDeciding: row.status === 'deciding',
+          payoutId: done.payout_id,
+          payoutRefusal: done.payout_refusal,
+        },
+      });
+      await deps.publish?.(done.ticket_id, {
+        remedyId: done.id,
+        kind: done.kind,
+        amountMinor: Number(done.amount_minor),
+      });
+      return 'finished';
+    } catch (error) {
+      if (isDomainError(error) && error.code === 'remedy_share_unavailable') {
+        await deps.audit({
+          action: 'support.remedy_dropped',
+          actor,
+          subjectUserId: row.beneficiary_id,
+          resource: `support_ticket:${row.ticket_id}`,
+          newValue: {
+            remedyId: row.id,
+            kind: row.kind,
+            amountMinor: Number(row.amount_minor),
+            code: error.code,
+          },
+        });
+        return 'dropped';
+      }
+      // An outage: the claim lapses and a later sweep tries again.
+      deps.logger.error({ err: error, remedyId: row.id }, 'support remedy sweep could not finish a remedy');
+      return 'failed';
+    }
+  }
+
   /** Erasure: the notes about a person's tickets (the amounts stay: they are the books). */
   async function erase(userId: string): Promise<number> {
     const result = await deps.db
@@ -397,7 +500,7 @@ export function createSupportRemedies(deps: RemedyDependencies) {
     return Number(result.numUpdatedRows);
   }
 
-  return { decide, list, get, erase, book, view };
+  return { decide, list, get, erase, book, view, sweep };
 }
 
 export type SupportRemedies = ReturnType<typeof createSupportRemedies>;

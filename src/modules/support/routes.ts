@@ -244,7 +244,7 @@ export interface SupportRouteServices {
   assist: SupportAssist;
 }
 
-function callerOf(request: FastifyRequest): SupportCaller {
+export function callerOf(request: FastifyRequest): SupportCaller {
   const principal = request.principal;
   if (principal === null || principal.kind !== 'user')
     throw new HttpProblem(401, 'unauthorized', 'Sign in first.');

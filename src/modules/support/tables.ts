@@ -170,9 +170,20 @@ export interface SupportRemediesTable {
   payout_refusal: string | null;
   created_at: Timestamp;
   booked_at: NullableTimestamp;
+  /** A Mobile Money refund's payout id, named at the decision: the sweep resumes that payout. */
+  planned_payout_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** When a sweep last claimed the row (remedies.ts `sweep`): one instance finishes it at a time. */
+  swept_at: NullableTimestamp;
+}
+
+/** Gemini calls made per UTC day across instances (model-budget.ts): GEMINI_DAILY_CALL_BUDGET. */
+export interface SupportModelCallsTable {
+  day: ColumnType<Date, string, string>;
+  calls: number;
 }
 
 export interface SupportTables {
+  support_model_calls: SupportModelCallsTable;
   support_remedies: SupportRemediesTable;
   support_agents: SupportAgentsTable;
   support_canned_responses: SupportCannedResponsesTable;

@@ -204,6 +204,23 @@ describe('delivery PIN lockout over HTTP', () => {
     );
     const bySupport = await getOrder(world, id, world.support.accessToken);
     expect(bySupport.json().wrongDeliveryPinsAt).toHaveLength(3);
+    // Support sees what a ticket needs, not what moves the order: no PIN, pickup code or tracking
+    // link, the street hidden; each such read is audited.
+    expect(seen.json().deliveryPin).toMatch(/^\d+$/);
+    expect(bySupport.json()).not.toHaveProperty('deliveryPin');
+    expect(bySupport.json()).not.toHaveProperty('pickupCode');
+    expect(bySupport.json()).not.toHaveProperty('trackingUrl');
+    expect(bySupport.json().delivery.text).toMatch(/^•••/);
+    expect(bySupport.json().delivery).not.toHaveProperty('latitude');
+    const audited = await world.testApp.services.db
+      .selectFrom('audit_logs')
+      .select(['actor_id', 'subject_user_id'])
+      .where('action', '=', 'order.viewed_by_support')
+      .where('resource', '=', `order:${id}`)
+      .execute();
+    expect(audited).toEqual([
+      { actor_id: world.support.userId, subject_user_id: world.actors.customer.userId },
+    ]);
     expect((await getOrder(world, id, world.driver.accessToken)).json().wrongDeliveryPinsAt).toBeUndefined();
     expect(
       (await getOrder(world, id, world.actors.owner.accessToken)).json().wrongDeliveryPinsAt,

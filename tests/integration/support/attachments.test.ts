@@ -24,6 +24,89 @@ afterAll(async () => testApp?.close());
 const getFile = (id: string, token: string) =>
   testApp.app.inject({ method: 'GET', url: `/v1/files/${id}`, headers: authHeader(token) });
 
+const screenshotOf = async (token: string) => {
+  const uploaded = await upload(
+    testApp,
+    token,
+    { purpose: 'support_attachment' },
+    { body: await solidPng(20, 20), filename: 'capture.png', contentType: 'image/png' },
+  );
+  expect(uploaded.statusCode, uploaded.body).toBe(201);
+  return uploaded.json().id as string;
+};
+
+describe('support attachments scoped to their ticket', () => {
+  it('a plain agent reads those of the tickets assigned to them only; a supervisor reads any attached one, not an unattached one', async () => {
+    const [assigned, unassigned] = await Promise.all([
+      createUser(testApp, { roles: ['support'] }),
+      createUser(testApp, { roles: ['support'] }),
+    ]);
+    const [attached, loose] = [
+      await screenshotOf(customer.accessToken),
+      await screenshotOf(customer.accessToken),
+    ];
+    const opened = await testApp.app.inject({
+      method: 'POST',
+      url: '/v1/support/tickets',
+      headers: authHeader(customer.accessToken),
+      payload: {
+        category: 'payment',
+        subject: 'Capture',
+        body: 'Voici la capture.',
+        attachments: [attached],
+      },
+    });
+    expect(opened.statusCode, opened.body).toBe(201);
+    const ticketId = opened.json().id as string;
+    const assign = await testApp.app.inject({
+      method: 'POST',
+      url: `/v1/admin/support/tickets/${ticketId}/assign`,
+      headers: authHeader(agent.accessToken),
+      payload: { assigneeId: assigned.userId },
+    });
+    expect(assign.statusCode, assign.body).toBe(200);
+    expect((await getFile(attached, assigned.accessToken)).statusCode).toBe(200);
+    expect((await getFile(attached, unassigned.accessToken)).statusCode).toBe(404);
+    expect((await getFile(attached, agent.accessToken)).statusCode).toBe(200);
+    // Not on any ticket: its uploader alone (and admins) read it.
+    expect((await getFile(loose, agent.accessToken)).statusCode).toBe(404);
+    expect((await getFile(loose, customer.accessToken)).statusCode).toBe(200);
+  });
+
+  it('the opener reads a file staff attached to a reply, not one on an internal note', async () => {
+    const opened = await testApp.app.inject({
+      method: 'POST',
+      url: '/v1/support/tickets',
+      headers: authHeader(customer.accessToken),
+      payload: { category: 'other', subject: 'Question', body: 'Une question.' },
+    });
+    const ticketId = opened.json().id as string;
+    const [replyFile, noteFile] = [
+      await screenshotOf(agent.accessToken),
+      await screenshotOf(agent.accessToken),
+    ];
+    for (const [file, internal] of [
+      [replyFile, false],
+      [noteFile, true],
+    ] as const) {
+      const written = await testApp.app.inject({
+        method: 'POST',
+        url: `/v1/support/tickets/${ticketId}/messages`,
+        headers: authHeader(agent.accessToken),
+        payload: {
+          body: internal ? 'Note interne.' : 'Voici la marche à suivre.',
+          internal,
+          attachments: [file],
+        },
+      });
+      expect(written.statusCode, written.body).toBe(201);
+    }
+    expect((await getFile(replyFile, customer.accessToken)).statusCode).toBe(200);
+    expect((await getFile(noteFile, customer.accessToken)).statusCode).toBe(404);
+    expect((await getFile(replyFile, other.accessToken)).statusCode).toBe(404);
+  });
+});
+
 describe('support attachments', () => {
   it('a customer uploads a screenshot and a PDF receipt, attaches them to a ticket; staff read them, another customer gets 404', async () => {
     const screenshot = await upload(

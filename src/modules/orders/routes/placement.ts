@@ -24,10 +24,12 @@ import {
 import {
   errors,
   etagOf,
+  isSupportAgent,
   metadataOf,
   PLACE,
   principalOf,
   READ,
+  relationTo,
   tags,
   type OrderApp,
   type OrderRouteServices,
@@ -203,6 +205,14 @@ export function registerPlacementRoutes(
       const principal = principalOf(request);
       const loaded = await orders.load(request.params.id);
       const body = present(reply, principal, loaded);
+      if (isSupportAgent(principal, relationTo(principal, loaded.state.order!, loaded.state)))
+        await services.audit?.({
+          action: 'order.viewed_by_support',
+          actor: { kind: 'user', userId: principal.userId, ip: request.ip, requestId: request.id },
+          subjectUserId: loaded.state.order!.customer.id,
+          resource: `order:${request.params.id}`,
+          newValue: { status: loaded.state.status },
+        });
       const etag = etagOf(request.params.id, loaded.revision);
       const match = request.headers['if-none-match'];
       if (match !== undefined && match.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) {

@@ -21,7 +21,7 @@ import type { OrderState } from '../decider.js';
 import type { OrderActor, OrderCreatedData } from '../events.js';
 import type { OrdersContext } from '../index.js';
 import type { DeliveryProofPort } from '../ports.js';
-import { orderView, type Viewer } from '../views.js';
+import { orderView, supportOrderView, type Viewer } from '../views.js';
 
 /** What the order routes need beyond their own context: the runtime and the catalog's owner lookup. */
 export interface OrderRouteServices {
@@ -29,6 +29,14 @@ export interface OrderRouteServices {
   catalog: { orders: Pick<CatalogOrdersApi, 'restaurantOwnerId'> };
   /** The delivery's proof (dispatch, built after orders): asked when a driver delivers. */
   deliveryProof?: () => DeliveryProofPort;
+  /** Identity's audit log: a support agent's read of an order is recorded. */
+  audit?: (entry: {
+    action: string;
+    actor: { kind: 'user'; userId: string; ip?: string | null; requestId?: string | null };
+    subjectUserId?: string | null;
+    resource?: string | null;
+    newValue?: unknown;
+  }) => Promise<void>;
 }
 
 /** The Fastify instance the route files register on (TypeBox schemas typed). */
@@ -107,6 +115,10 @@ export const isAdmin = (principal: Principal) => principal.permissions.has('FULL
 const isSupport = (principal: Principal) =>
   principal.permissions.has('ESCALATION_RIGHTS') || principal.permissions.has('TICKET_MANAGEMENT');
 
+/** A support agent (not an admin) seeing the order as staff: the minimum view, audited. */
+export const isSupportAgent = (principal: Principal, relation: ReturnType<typeof relationTo>): boolean =>
+  relation === 'staff' && !isAdmin(principal);
+
 /** The caller's relation to the order, most specific first; undefined: not theirs to see. */
 export function relationTo(
   principal: Principal,
@@ -170,6 +182,7 @@ export function presenter(orders: OrdersContext['orders']) {
     reply.header('cache-control', 'private, no-cache');
     const shown: Viewer = relation === 'prospect' ? 'restaurant' : relation;
     const view = orderView(loaded.state, loaded.revision, shown, orders.trackingUrl(loaded.state));
+    if (isSupportAgent(principal, relation)) return supportOrderView(view);
     return relation === 'prospect' ? { ...view, pickupCode: undefined, wrongPickupCodesAt: undefined } : view;
   };
 }
