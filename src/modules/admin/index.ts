@@ -21,9 +21,10 @@ import { createAdminService, type AdminService } from './service.js';
 import { createRetention, fraudSignalsRetention, RETENTION_QUEUE } from './retention.js';
 import { createLiveDashboard, LIVE_QUEUE } from './live.js';
 import { createWithdrawalHolds } from './withdrawal-holds.js';
-import type { CatalogOrdersApi, City } from '../catalog/index.js';
+import type { CatalogCommunityApi, CatalogOrdersApi, City } from '../catalog/index.js';
 import { analyticsProjection, createAnalytics } from './analytics.js';
 import { createPartnerships } from './partnerships.js';
+import { createPromoSlots } from './promo-slots.js';
 
 import type { AdminTables } from './tables.js';
 
@@ -51,6 +52,8 @@ export const adminContext = defineContext({
     catalog: need<{
       orders: Pick<CatalogOrdersApi, 'restaurantOwnerId'>;
       cities: { all(): Promise<City[]> };
+      // Promotional slots: whether a restaurant is active and in the slot's city; the feed's cards.
+      community: Pick<CatalogCommunityApi, 'restaurantCards'>;
     }>(),
   },
   projections: [analyticsProjection],
@@ -127,6 +130,12 @@ export const adminContext = defineContext({
         })),
     });
     const partnerships = createPartnerships({ db, audit: identity.audit, fields: cipher });
+    const promoSlots = createPromoSlots({
+      db,
+      audit: identity.audit,
+      restaurantCards: (ids) => catalog.community.restaurantCards(ids),
+      cityExists: async (cityId) => (await catalog.cities.all()).some((city) => city.id === cityId),
+    });
     // The kinds are every context's (filled once all are built); read when the policy is used.
     const retention = createRetention({
       db,
@@ -142,7 +151,7 @@ export const adminContext = defineContext({
       logger: runtime.logger,
     });
     return {
-      service: { ...admin, fraud, retention, live, withdrawalHolds, analytics, partnerships },
+      service: { ...admin, fraud, retention, live, withdrawalHolds, analytics, partnerships, promoSlots },
       async httpHooks(app) {
         await app.register(maintenanceHook, { admin });
       },
@@ -156,6 +165,7 @@ export const adminContext = defineContext({
           withdrawalHolds,
           analytics,
           partnerships,
+          promoSlots,
           runtime,
         });
       },

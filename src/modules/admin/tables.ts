@@ -112,6 +112,25 @@ export interface AdminPartnershipRequestsTable {
   review_note: string | null;
 }
 
+/** A paid placement of a restaurant on a city's home feed (docs/admin.md "Promotional slots"). */
+export interface AdminPromoSlotsTable {
+  id: string;
+  restaurant_id: string;
+  city: string;
+  position: number;
+  starts_at: ColumnType<Date, Date | string, Date | string>;
+  ends_at: ColumnType<Date, Date | string, Date | string>;
+  price_minor: ColumnType<bigint, bigint | number, bigint | number>;
+  headline_fr: string;
+  headline_en: string | null;
+  version: ColumnType<number, number | undefined, number>;
+  created_by: string;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  cancelled_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  cancelled_by: string | null;
+}
+
 export interface AdminTables {
   admin_feature_flags: AdminFeatureFlagsTable;
   admin_settings: AdminSettingsTable;
@@ -121,6 +140,7 @@ export interface AdminTables {
   admin_payout_holds: AdminPayoutHoldsTable;
   admin_withdrawal_holds: AdminWithdrawalHoldsTable;
   admin_partnership_requests: AdminPartnershipRequestsTable;
+  admin_promo_slots: AdminPromoSlotsTable;
 }
 
 /** The database as this context sees it: its own tables only. */
