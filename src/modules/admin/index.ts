@@ -103,9 +103,22 @@ export const adminContext = defineContext({
           rate: config.FRAUD_REFUND_RATE_PERCENT / 100,
           windowDays: config.FRAUD_RATE_WINDOW_DAYS,
         },
+        coupon_accounts_per_phone: {
+          count: config.FRAUD_COUPON_ACCOUNTS_PER_PHONE,
+          windowDays: config.FRAUD_RATE_WINDOW_DAYS,
+        },
+        coupon_accounts_per_address: {
+          count: config.FRAUD_COUPON_ACCOUNTS_PER_ADDRESS,
+          windowDays: config.FRAUD_RATE_WINDOW_DAYS,
+        },
+        driver_customer_collusion: {
+          count: config.FRAUD_COLLUSION_COUNT,
+          windowDays: config.FRAUD_RATE_WINDOW_DAYS,
+        },
       },
       holdScore: config.FRAUD_PAYOUT_HOLD_SCORE,
       phoneIndex: (phone) => cipher.blindIndex('fraud-phone', phone),
+      subjectIndex: (kind, value) => cipher.blindIndex(`fraud-${kind}`, value),
       logger: runtime.logger,
     });
     const withdrawalHolds = createWithdrawalHolds({

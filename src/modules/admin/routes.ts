@@ -172,8 +172,14 @@ export const maintenanceHook = fp(
 const FraudCase = Type.Object({
   id: Type.String(),
   rule: Type.String({ description: FRAUD_RULES.join(', ') }),
-  subject: Type.String({ description: '`user:<id>` or `phone:<keyed hash>` (never the number)' }),
+  subject: Type.String({
+    description:
+      '`user:<id>`, `phone:<keyed hash>`, `coupon:<id>:phone|address:<keyed hash>` or `pair:<keyed hash>`',
+  }),
   userId: Nullable(Type.String()),
+  relatedUserId: Nullable(
+    Type.String({ description: 'a pair rule’s second person (collusion: the customer)' }),
+  ),
   score: Type.Integer({ minimum: 0, maximum: 100 }),
   signals: Type.Integer(),
   reason: Type.String(),

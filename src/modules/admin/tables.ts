@@ -41,6 +41,8 @@ export interface AdminFraudSignalsTable {
   /** `phone:<keyed blind index>` of the payment phone (never a phone number), if any. */
   phone_subject: string | null;
   rules: ColumnType<string[], string[], string[]>;
+  /** Other subjects the event is about: `coupon:…` and `pair:<keyed hash>` (never an id or a number). */
+  subjects: ColumnType<string[], string[] | undefined, string[]>;
   at: ColumnType<Date, Date | string, Date | string>;
 }
 
@@ -52,6 +54,8 @@ export interface AdminFraudCasesTable {
   rule: string;
   subject: string;
   user_id: string | null;
+  /** The second person of a pair rule (collusion: the customer; `user_id` is the driver). */
+  related_user_id: ColumnType<string | null, string | null | undefined, string | null>;
   score: number;
   signals: number;
   reason: string;
