@@ -827,6 +827,10 @@ export const EnvironmentSchema = Type.Object({
     3,
     'distinct accounts redeeming one coupon at one delivery point (about 11 m) within FRAUD_RATE_WINDOW_DAYS that open a fraud case',
   ),
+  FRAUD_IMPOSSIBLE_MOVES_PER_DRIVER: PositiveInteger(
+    3,
+    'position fixes of one driver flagged for an impossible speed within FRAUD_VELOCITY_WINDOW_MINUTES that open a fraud case',
+  ),
   FRAUD_COLLUSION_COUNT: PositiveInteger(
     3,
     'orders disputed by their customer or failed at delivery between one driver and one customer within FRAUD_RATE_WINDOW_DAYS that open a fraud case',

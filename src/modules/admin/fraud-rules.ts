@@ -15,6 +15,7 @@ export const FRAUD_RULES = [
   'coupon_accounts_per_phone',
   'coupon_accounts_per_address',
   'driver_customer_collusion',
+  'impossible_movement',
 ] as const;
 export type FraudRule = (typeof FRAUD_RULES)[number];
 /** Rules that compare a count with the account's orders in a longer window (refund and dispute abuse). */
@@ -79,6 +80,7 @@ const WHAT: Record<FraudRule, string> = {
   coupon_accounts_per_phone: 'accounts redeeming one coupon from one payment phone',
   coupon_accounts_per_address: 'accounts redeeming one coupon at one delivery point',
   driver_customer_collusion: 'disputed or failed deliveries between one driver and one customer',
+  impossible_movement: 'impossible moves (position fixes faster than the vehicle allows) by one driver',
 };
 
 /** Rules that count distinct accounts behind a subject rather than its signals. */

@@ -43,6 +43,13 @@ const isListedSubject = (subject: string) =>
 /** An order's stream is read whole to find its customer and driver; it is never this long. */
 const ORDER_STREAM_READ_MAX = 500;
 
+/** What a signal is recorded from: an event, or another context's report (a dispatch flag). */
+interface SignalSource {
+  /** Unique per source: a redelivered one is recorded once. */
+  id: string;
+  createdAt: Date;
+}
+
 /**
  * A rule that fired on an event, about its subject (`user:<id>`, `phone:<keyed index>`,
  * `coupon:<id>:phone|address:<keyed index>` or `pair:<keyed index>`). `userId` is the person a case
@@ -183,7 +190,7 @@ export function createFraudDetection(deps: {
    * event is recorded once), then each fired rule's count in its window, and the case it opens or
    * raises.
    */
-  async function evaluate(event: RecordedEvent, firings: readonly Firing[]): Promise<void> {
+  async function evaluate(event: SignalSource, firings: readonly Firing[]): Promise<void> {
     if (firings.length === 0) return;
     await db
       .insertInto('admin_fraud_signals')
@@ -201,10 +208,7 @@ export function createFraudDetection(deps: {
   }
 
   /** A fired rule's verdict on its subject at the event: the case it opens or raises. */
-  async function judge(
-    { rule, subject, userId, relatedUserId }: Firing,
-    event: RecordedEvent,
-  ): Promise<void> {
+  async function judge({ rule, subject, userId, relatedUserId }: Firing, event: SignalSource): Promise<void> {
     const { count, verdict } = await verdictOf(rule, subject, event.createdAt);
     if (!verdict.trips) return;
     const row = await db
@@ -457,6 +461,17 @@ export function createFraudDetection(deps: {
 
   return {
     reactor: { name: FRAUD_REACTOR, start: () => reactor.start(), stop: () => reactor.stop() },
+
+    /**
+     * Dispatch's report of a position fix flagged for an impossible speed (its flag already
+     * recorded): one `impossible_movement` signal about the driver, judged like any velocity rule.
+     * A repeated report of one flag is recorded once.
+     */
+    async driverMovementFlagged(flag: { flagId: string; driverId: string; at: Date }): Promise<void> {
+      await evaluate({ id: `dispatch-flag:${flag.flagId}`, createdAt: flag.at }, [
+        byAccount('impossible_movement', flag.driverId),
+      ]);
+    },
 
     async list(query: {
       status?: CaseStatus | undefined;

@@ -30,6 +30,9 @@ import type { AdminTables } from './tables.js';
 
 export type { AdminService, FeatureFlags } from './service.js';
 export type { FraudDetection, FraudCaseView } from './fraud.js';
+import type { FraudDetection } from './fraud.js';
+/** What dispatch reports of its impossible-speed flags (a declared need of dispatch's). */
+export type DriverMovementFraud = Pick<FraudDetection, 'driverMovementFlagged'>;
 export type { WithdrawalHolds, WithdrawalHoldView, Payee } from './withdrawal-holds.js';
 export { FRAUD_RULES, type FraudRule } from './fraud-rules.js';
 export type { AdminIdentityPort } from './ports.js';
@@ -111,6 +114,7 @@ export const adminContext = defineContext({
           count: config.FRAUD_COUPON_ACCOUNTS_PER_ADDRESS,
           windowDays: config.FRAUD_RATE_WINDOW_DAYS,
         },
+        impossible_movement: { count: config.FRAUD_IMPOSSIBLE_MOVES_PER_DRIVER, windowMinutes: window },
         driver_customer_collusion: {
           count: config.FRAUD_COLLUSION_COUNT,
           windowDays: config.FRAUD_RATE_WINDOW_DAYS,
