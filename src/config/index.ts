@@ -854,6 +854,22 @@ export const EnvironmentSchema = Type.Object({
     default: 30,
     description: 'the window (days) the refund and dispute rate rules count in (1-365)',
   }),
+  FRAUD_COUPON_ACCOUNTS_PER_PHONE: PositiveInteger(
+    3,
+    'distinct accounts redeeming one coupon from one payment phone within FRAUD_RATE_WINDOW_DAYS that open a fraud case',
+  ),
+  FRAUD_COUPON_ACCOUNTS_PER_ADDRESS: PositiveInteger(
+    3,
+    'distinct accounts redeeming one coupon at one delivery point (about 11 m) within FRAUD_RATE_WINDOW_DAYS that open a fraud case',
+  ),
+  FRAUD_IMPOSSIBLE_MOVES_PER_DRIVER: PositiveInteger(
+    3,
+    'position fixes of one driver flagged for an impossible speed within FRAUD_VELOCITY_WINDOW_MINUTES that open a fraud case',
+  ),
+  FRAUD_COLLUSION_COUNT: PositiveInteger(
+    3,
+    'orders disputed by their customer or failed at delivery between one driver and one customer within FRAUD_RATE_WINDOW_DAYS that open a fraud case',
+  ),
   FRAUD_VELOCITY_WINDOW_MINUTES: PositiveInteger(
     60,
     'the window (minutes) the fraud velocity rules count in',

@@ -485,6 +485,18 @@ const ROWS: Row[] = [
   ['rate_limit_tier_unknown', 400, ADMIN, ['Unknown rate-limit tier', 'The tiers are anonymous, user, auth and payment.'], ['Palier inconnu', 'Les paliers sont anonymous, user, auth et payment.']],
   ['rate_limit_out_of_range', 400, ADMIN, ['Rate limit out of range', 'A tier allows from 1 to 1 000 000 requests per window.'], ['Limite hors plage', 'Un palier autorise de 1 à 1 000 000 requêtes par fenêtre.']],
   ['rate_limits_changed', 409, ADMIN, ['Rate limits changed', 'The rate limits changed since they were read (now at `version`); reload them and retry.'], ['Limites modifiées', 'Les limites ont changé depuis leur lecture (désormais en `version`) ; rechargez-les puis réessayez.']],
+  ['promo_period_invalid', 400, ADMIN, ['Invalid period', '`endsAt` must be after `startsAt` and in the future.'], ['Période invalide', '`endsAt` doit suivre `startsAt` et être dans le futur.']],
+  ['promo_start_past', 400, ADMIN, ['Start in the past', 'A placement starts now or later (a minute of clock skew counts as now).'], ['Début passé', 'Un emplacement commence maintenant ou plus tard (une minute d’écart d’horloge compte comme maintenant).']],
+  ['promo_period_too_long', 400, ADMIN, ['Period too long', 'A placement runs at most 92 days and starts at most 366 days ahead.'], ['Période trop longue', 'Un emplacement dure au plus 92 jours et commence au plus 366 jours à l’avance.']],
+  ['promo_city_unknown', 422, ADMIN, ['Unknown city', 'No city served by the platform has this id.'], ['Ville inconnue', 'Aucune ville desservie n’a cet identifiant.']],
+  ['promo_restaurant_inactive', 422, ADMIN, ['Restaurant not active', 'Only an active restaurant can be placed on the home feed.'], ['Restaurant inactif', 'Seul un restaurant actif peut figurer dans le fil d’accueil.']],
+  ['promo_city_mismatch', 422, ADMIN, ['Restaurant in another city', 'A restaurant is placed only on its own city’s feed.'], ['Restaurant d’une autre ville', 'Un restaurant ne figure que dans le fil de sa propre ville.']],
+  ['promo_slot_taken', 409, ADMIN, ['Position already sold', 'Another placement holds this position for part of the period (`conflictingSlotId`).'], ['Position déjà vendue', 'Un autre emplacement occupe cette position sur une partie de la période (`conflictingSlotId`).']],
+  ['promo_restaurant_overlap', 409, ADMIN, ['Restaurant already placed', 'The restaurant already has a placement on this city’s feed for part of the period (`conflictingSlotId`).'], ['Restaurant déjà placé', 'Le restaurant a déjà un emplacement dans le fil de cette ville sur une partie de la période (`conflictingSlotId`).']],
+  ['promo_slot_cancelled', 409, ADMIN, ['Placement cancelled', 'A cancelled placement cannot be changed.'], ['Emplacement annulé', 'Un emplacement annulé ne peut plus être modifié.']],
+  ['promo_slot_ended', 409, ADMIN, ['Placement ended', 'An ended placement is history: it cannot be changed or cancelled.'], ['Emplacement terminé', 'Un emplacement terminé appartient à l’historique : il ne peut être ni modifié ni annulé.']],
+  ['promo_slot_changed', 409, ADMIN, ['Placement changed', 'The placement changed since it was read (now at `version`); reload it and retry.'], ['Emplacement modifié', 'L’emplacement a changé depuis sa lecture (désormais en `version`) ; rechargez-le puis réessayez.']],
+  ['promo_slot_running', 409, ADMIN, ['Placement running', 'A running placement keeps its start; change its end instead.'], ['Emplacement en cours', 'Un emplacement en cours garde son début ; modifiez plutôt sa fin.']],
 ];
 
 function build(rows: Row[]): ReadonlyMap<string, CatalogueEntry> {

@@ -810,6 +810,26 @@ export const PROBLEM_DETAILS_FR: Readonly<Record<string, string>> = {
   'This share is ${owned.status}.': 'Cette part est dans l’état ${owned.status}.',
   'A share is being paid; try again in a moment.':
     'Une part est en cours de paiement ; réessayez dans un instant.',
+  // admin's promotional slots (src/modules/admin/promo-slots.ts)
+  'position is 1 to ${PROMO_POSITIONS}.': 'position va de 1 à ${PROMO_POSITIONS}.',
+  'endsAt must be after startsAt.': 'endsAt doit suivre startsAt.',
+  'endsAt must be in the future.': 'endsAt doit être dans le futur.',
+  'startsAt must not be in the past.': 'startsAt ne doit pas être dans le passé.',
+  'A placement runs at most 92 days.': 'Un emplacement dure au plus 92 jours.',
+  'A placement starts at most 366 days ahead.': 'Un emplacement commence au plus 366 jours à l’avance.',
+  'This position is sold for part of the period.':
+    'Cette position est déjà vendue sur une partie de la période.',
+  'The restaurant is already on this city’s feed for part of the period.':
+    'Le restaurant figure déjà dans le fil de cette ville sur une partie de la période.',
+  'No city has this id.': 'Aucune ville n’a cet identifiant.',
+  'The restaurant is not active.': 'Le restaurant n’est pas actif.',
+  'The restaurant is not in this city; it can only be placed on its own city’s feed.':
+    'Le restaurant n’est pas dans cette ville ; il ne peut figurer que dans le fil de sa propre ville.',
+  'No such promotional slot.': 'Cet emplacement promotionnel n’existe pas.',
+  'The placement was cancelled.': 'L’emplacement a été annulé.',
+  'The placement has ended; it is history.': 'L’emplacement est terminé ; il appartient à l’historique.',
+  'The placement changed meanwhile; reload it.': 'L’emplacement a changé entre-temps ; rechargez-le.',
+  'A running placement keeps its start.': 'Un emplacement en cours garde sa date de début.',
 };
 
 /**

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { decideCase, holdsPayouts, rateVerdict, velocityVerdict } from './fraud-rules.js';
+import {
+  decideCase,
+  deliveryPointKey,
+  DISTINCT_ACCOUNT_RULES,
+  holdsPayouts,
+  longVerdict,
+  rateVerdict,
+  velocityVerdict,
+} from './fraud-rules.js';
 
 describe('velocity rules', () => {
   const threshold = { count: 5, windowMinutes: 60 };
@@ -90,5 +98,38 @@ describe('refund and dispute rate rules', () => {
       trips: true,
       reason: expect.stringContaining('4 of 4 orders'),
     });
+  });
+});
+
+describe('promotion abuse and collusion (counted over days)', () => {
+  const threshold = { count: 3, windowDays: 30 };
+
+  it('trips at the threshold with a reason in days; below it, no case', () => {
+    expect(longVerdict('coupon_accounts_per_address', 2, threshold)).toMatchObject({
+      trips: false,
+      score: 33,
+    });
+    expect(longVerdict('coupon_accounts_per_phone', 3, threshold)).toEqual({
+      trips: true,
+      score: 50,
+      reason: '3 accounts redeeming one coupon from one payment phone within 30 days (threshold 3)',
+    });
+    expect(longVerdict('driver_customer_collusion', 9, threshold)).toMatchObject({ trips: true, score: 100 });
+  });
+
+  it('a delivery point is the place to about 11 m; an erased or malformed address is none', () => {
+    expect(deliveryPointKey({ latitude: 4.06111, longitude: 9.77191, text: 'Rue 1' })).toBe('4.0611,9.7719');
+    expect(deliveryPointKey({ latitude: 4.061104, longitude: 9.771904, text: 'Rue un' })).toBe(
+      '4.0611,9.7719',
+    );
+    expect(deliveryPointKey({ latitude: 4.0621, longitude: 9.7719 })).not.toBe('4.0611,9.7719');
+    for (const erased of ['[redacted]', null, undefined, {}, { latitude: Number.NaN, longitude: 1 }])
+      expect(deliveryPointKey(erased)).toBeUndefined();
+  });
+
+  it('the coupon rules count distinct accounts; collusion counts troubled orders', () => {
+    expect(DISTINCT_ACCOUNT_RULES.has('coupon_accounts_per_phone')).toBe(true);
+    expect(DISTINCT_ACCOUNT_RULES.has('coupon_accounts_per_address')).toBe(true);
+    expect(DISTINCT_ACCOUNT_RULES.has('driver_customer_collusion')).toBe(false);
   });
 });

@@ -12,14 +12,31 @@ export const FRAUD_RULES = [
   'cancels_per_account',
   'dispute_rate',
   'refund_rate',
+  'coupon_accounts_per_phone',
+  'coupon_accounts_per_address',
+  'driver_customer_collusion',
+  'impossible_movement',
 ] as const;
 export type FraudRule = (typeof FRAUD_RULES)[number];
 /** Rules that compare a count with the account's orders in a longer window (refund and dispute abuse). */
 export const RATE_RULES = ['dispute_rate', 'refund_rate'] as const;
 export type RateRule = (typeof RATE_RULES)[number];
-export type VelocityRule = Exclude<FraudRule, RateRule>;
+/**
+ * Rules that count over days rather than minutes: promotion abuse (distinct accounts redeeming one
+ * coupon from one payment phone or one delivery point) and collusion (troubled orders between one
+ * driver and one customer).
+ */
+export const LONG_RULES = [
+  'coupon_accounts_per_phone',
+  'coupon_accounts_per_address',
+  'driver_customer_collusion',
+] as const;
+export type LongRule = (typeof LONG_RULES)[number];
+export type VelocityRule = Exclude<FraudRule, RateRule | LongRule>;
 export const isRateRule = (rule: FraudRule): rule is RateRule =>
   (RATE_RULES as readonly string[]).includes(rule);
+export const isLongRule = (rule: FraudRule): rule is LongRule =>
+  (LONG_RULES as readonly string[]).includes(rule);
 
 export interface VelocityThreshold {
   /** Signals within the window that trip the rule. */
@@ -35,7 +52,15 @@ export interface RateThreshold {
   windowDays: number;
 }
 
-export type FraudThresholds = Record<VelocityRule, VelocityThreshold> & Record<RateRule, RateThreshold>;
+export interface LongThreshold {
+  /** Signals (or distinct accounts) within the window that trip the rule. */
+  count: number;
+  windowDays: number;
+}
+
+export type FraudThresholds = Record<VelocityRule, VelocityThreshold> &
+  Record<RateRule, RateThreshold> &
+  Record<LongRule, LongThreshold>;
 
 export interface Verdict {
   trips: boolean;
@@ -52,10 +77,18 @@ const WHAT: Record<FraudRule, string> = {
   cancels_per_account: 'orders cancelled by their customer',
   dispute_rate: 'orders disputed by their customer',
   refund_rate: 'orders refunded after a dispute',
+  coupon_accounts_per_phone: 'accounts redeeming one coupon from one payment phone',
+  coupon_accounts_per_address: 'accounts redeeming one coupon at one delivery point',
+  driver_customer_collusion: 'disputed or failed deliveries between one driver and one customer',
+  impossible_movement: 'impossible moves (position fixes faster than the vehicle allows) by one driver',
 };
 
 /** Rules that count distinct accounts behind a subject rather than its signals. */
-export const DISTINCT_ACCOUNT_RULES: ReadonlySet<FraudRule> = new Set<FraudRule>(['accounts_per_phone']);
+export const DISTINCT_ACCOUNT_RULES: ReadonlySet<FraudRule> = new Set<FraudRule>([
+  'accounts_per_phone',
+  'coupon_accounts_per_phone',
+  'coupon_accounts_per_address',
+]);
 
 /** Whether a case's score puts a hold on the person's payouts (FRAUD_PAYOUT_HOLD_SCORE; 0: never). */
 export function holdsPayouts(score: number, holdScore: number): boolean {
@@ -90,6 +123,29 @@ export function velocityVerdict(rule: VelocityRule, count: number, threshold: Ve
     score,
     reason: `${count} ${WHAT[rule]} within ${threshold.windowMinutes} minutes (threshold ${threshold.count})`,
   };
+}
+
+/** A count over days (promotion abuse, collusion): 50 at the threshold, growing with it, capped at 100. */
+export function longVerdict(rule: LongRule, count: number, threshold: LongThreshold): Verdict {
+  return {
+    trips: count >= threshold.count,
+    score: Math.min(100, Math.round((50 * count) / threshold.count)),
+    reason: `${count} ${WHAT[rule]} within ${threshold.windowDays} days (threshold ${threshold.count})`,
+  };
+}
+
+/**
+ * The delivery point a coupon rule compares: latitude and longitude rounded to 4 decimals (about
+ * 11 m, one building), so that one address typed differently is still one place. Undefined for an
+ * erased or malformed address.
+ */
+export function deliveryPointKey(delivery: unknown): string | undefined {
+  const point = delivery as { latitude?: unknown; longitude?: unknown } | null;
+  if (typeof point !== 'object' || point === null) return undefined;
+  const { latitude, longitude } = point;
+  if (typeof latitude !== 'number' || typeof longitude !== 'number') return undefined;
+  if (!Number.isFinite(latitude) || !Number.isFinite(longitude)) return undefined;
+  return `${latitude.toFixed(4)},${longitude.toFixed(4)}`;
 }
 
 export const CASE_DECISIONS = ['dismiss', 'confirm'] as const;

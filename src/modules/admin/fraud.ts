@@ -8,9 +8,12 @@ import type { Actor, AuditFunction } from '../identity/index.js';
 import { adminErrors } from './errors.js';
 import {
   decideCase,
+  deliveryPointKey,
   DISTINCT_ACCOUNT_RULES,
   holdsPayouts,
+  isLongRule,
   isRateRule,
+  longVerdict,
   rateVerdict,
   velocityVerdict,
   type CaseDecision,
@@ -32,12 +35,31 @@ const ORDER_STREAM_PREFIX = 'order-';
 export const CASES_PAGE_MAX = 100;
 const USER_SUBJECT = 'user:';
 const PHONE_SUBJECT = 'phone:';
+/** Subjects a signal lists in `subjects`: one coupon from one phone or place; a driver with a customer. */
+const COUPON_SUBJECT = 'coupon:';
+const PAIR_SUBJECT = 'pair:';
+const isListedSubject = (subject: string) =>
+  subject.startsWith(COUPON_SUBJECT) || subject.startsWith(PAIR_SUBJECT);
+/** An order's stream is read whole to find its customer and driver; it is never this long. */
+const ORDER_STREAM_READ_MAX = 500;
 
-/** A rule that fired on an event, about its subject (`user:<id>` or `phone:<keyed index>`). */
+/** What a signal is recorded from: an event, or another context's report (a dispatch flag). */
+interface SignalSource {
+  /** Unique per source: a redelivered one is recorded once. */
+  id: string;
+  createdAt: Date;
+}
+
+/**
+ * A rule that fired on an event, about its subject (`user:<id>`, `phone:<keyed index>`,
+ * `coupon:<id>:phone|address:<keyed index>` or `pair:<keyed index>`). `userId` is the person a case
+ * names (and holds); `relatedUserId` the second person of a pair (collusion: the customer).
+ */
 interface Firing {
   rule: FraudRule;
   subject: string;
   userId: string | null;
+  relatedUserId?: string | null;
 }
 
 const byAccount = (rule: FraudRule, userId: string): Firing => ({
@@ -51,6 +73,7 @@ export interface FraudCaseView {
   rule: string;
   subject: string;
   userId: string | null;
+  relatedUserId: string | null;
   score: number;
   signals: number;
   reason: string;
@@ -67,6 +90,7 @@ type CaseRow = {
   rule: string;
   subject: string;
   user_id: string | null;
+  related_user_id: string | null;
   score: number;
   signals: number;
   reason: string;
@@ -84,6 +108,7 @@ function caseView(row: CaseRow): FraudCaseView {
     rule: row.rule,
     subject: row.subject,
     userId: row.user_id,
+    relatedUserId: row.related_user_id,
     score: row.score,
     signals: row.signals,
     reason: row.reason,
@@ -104,6 +129,8 @@ export function createFraudDetection(deps: {
   thresholds: FraudThresholds;
   /** The keyed blind index of a phone: cases name a phone without storing it. */
   phoneIndex: (phone: string) => string;
+  /** The keyed blind index of a delivery point or a driver-customer pair (never stored in clear). */
+  subjectIndex: (kind: 'address' | 'pair', value: string) => string;
   /** A case scoring at least this holds its person's payouts (0: never). */
   holdScore?: number;
   logger: Logger;
@@ -127,6 +154,8 @@ export function createFraudDetection(deps: {
       .where('at', '>', since)
       .where('at', '<=', until);
     if (subject.startsWith(PHONE_SUBJECT)) select = select.where('phone_subject', '=', subject);
+    else if (isListedSubject(subject))
+      select = select.where(sql<boolean>`subjects @> ARRAY[${subject}]::text[]`);
     else if (subject.startsWith(USER_SUBJECT))
       select = select.where('user_id', '=', subject.slice(USER_SUBJECT.length));
     else return 0;
@@ -136,6 +165,12 @@ export function createFraudDetection(deps: {
 
   /** The rule's verdict on its subject at the event: a velocity count, or a share of orders. */
   async function verdictOf(rule: FraudRule, subject: string, at: Date) {
+    if (isLongRule(rule)) {
+      const threshold = thresholds[rule];
+      const since = new Date(at.getTime() - threshold.windowDays * 86_400_000);
+      const count = await countSignals(rule, subject, since, at);
+      return { count, verdict: longVerdict(rule, count, threshold) };
+    }
     if (isRateRule(rule)) {
       const threshold = thresholds[rule];
       const since = new Date(at.getTime() - threshold.windowDays * 86_400_000);
@@ -155,7 +190,7 @@ export function createFraudDetection(deps: {
    * event is recorded once), then each fired rule's count in its window, and the case it opens or
    * raises.
    */
-  async function evaluate(event: RecordedEvent, firings: readonly Firing[]): Promise<void> {
+  async function evaluate(event: SignalSource, firings: readonly Firing[]): Promise<void> {
     if (firings.length === 0) return;
     await db
       .insertInto('admin_fraud_signals')
@@ -164,6 +199,7 @@ export function createFraudDetection(deps: {
         user_id: firings.find((firing) => firing.userId !== null)?.userId ?? null,
         phone_subject: firings.find((firing) => firing.subject.startsWith(PHONE_SUBJECT))?.subject ?? null,
         rules: [...new Set(firings.map((firing) => firing.rule))],
+        subjects: [...new Set(firings.map((firing) => firing.subject).filter(isListedSubject))],
         at: event.createdAt,
       })
       .onConflict((conflict) => conflict.column('source_id').doNothing())
@@ -172,7 +208,7 @@ export function createFraudDetection(deps: {
   }
 
   /** A fired rule's verdict on its subject at the event: the case it opens or raises. */
-  async function judge({ rule, subject, userId }: Firing, event: RecordedEvent): Promise<void> {
+  async function judge({ rule, subject, userId, relatedUserId }: Firing, event: SignalSource): Promise<void> {
     const { count, verdict } = await verdictOf(rule, subject, event.createdAt);
     if (!verdict.trips) return;
     const row = await db
@@ -182,6 +218,7 @@ export function createFraudDetection(deps: {
         rule,
         subject,
         user_id: userId,
+        related_user_id: relatedUserId ?? null,
         score: verdict.score,
         signals: count,
         reason: verdict.reason,
@@ -261,23 +298,78 @@ export function createFraudDetection(deps: {
   /** Order velocity per account, and cancel loops (orders cancelled by their own customer). */
   async function onOrderEvent(event: RecordedEvent): Promise<Firing[]> {
     if (event.type === 'OrderDisputeOpened' || event.type === 'OrderDisputeResolved') return onDispute(event);
-    if (event.type === 'OrderCreated') {
-      const customer = (event.data as { customer?: { kind?: unknown; id?: unknown } }).customer;
-      return customer?.kind === 'user' && typeof customer.id === 'string'
-        ? [byAccount('orders_per_account', customer.id)]
-        : [];
-    }
+    if (event.type === 'OrderDeliveryFailed') return collusionOf(event);
+    if (event.type === 'OrderCreated') return onOrderCreated(event);
     const by = (event.data as { by?: { role?: unknown; id?: unknown } }).by;
     return by?.role === 'customer' && typeof by.id === 'string'
       ? [byAccount('cancels_per_account', by.id)]
       : [];
   }
 
+  /**
+   * Order velocity per account; and promotion abuse: an order with a coupon counts its account
+   * behind that coupon from its payment phone (Mobile Money) and from its delivery point.
+   */
+  function onOrderCreated(event: RecordedEvent): Firing[] {
+    const data = event.data as {
+      customer?: { kind?: unknown; id?: unknown };
+      coupon?: { id?: unknown };
+      paymentMethod?: { kind?: unknown; phone?: unknown };
+      delivery?: unknown;
+    };
+    const customer = data.customer;
+    if (customer?.kind !== 'user' || typeof customer.id !== 'string') return [];
+    const firings = [byAccount('orders_per_account', customer.id)];
+    const couponId = data.coupon?.id;
+    if (typeof couponId !== 'string') return firings;
+    const phone = data.paymentMethod?.phone;
+    // An erased customer's phone and address read as redaction markers: nothing to match on.
+    if (typeof phone === 'string' && phone.startsWith('+'))
+      firings.push({
+        rule: 'coupon_accounts_per_phone',
+        subject: `${COUPON_SUBJECT}${couponId}:phone:${deps.phoneIndex(phone)}`,
+        userId: customer.id,
+      });
+    const point = deliveryPointKey(data.delivery);
+    if (point !== undefined)
+      firings.push({
+        rule: 'coupon_accounts_per_address',
+        subject: `${COUPON_SUBJECT}${couponId}:address:${deps.subjectIndex('address', point)}`,
+        userId: customer.id,
+      });
+    return firings;
+  }
+
+  /**
+   * Collusion: an order disputed by its customer, or whose delivery failed, counts against the
+   * pair of its driver and its customer (a keyed hash of both). The case names the driver (whose
+   * payouts it may hold) and the customer beside. An order with no driver or a guest counts nothing.
+   */
+  async function collusionOf(event: RecordedEvent): Promise<Firing[]> {
+    const history = await eventStore.readStream(event.stream, { maxCount: ORDER_STREAM_READ_MAX });
+    const created = history.find((each) => each.type === 'OrderCreated');
+    const customer = (created?.data as { customer?: { kind?: unknown; id?: unknown } } | undefined)?.customer;
+    const claimed = history.filter((each) => each.type === 'OrderDriverClaimed').at(-1);
+    const driverId = (claimed?.data as { driverId?: unknown } | undefined)?.driverId;
+    if (customer?.kind !== 'user' || typeof customer.id !== 'string' || typeof driverId !== 'string')
+      return [];
+    return [
+      {
+        rule: 'driver_customer_collusion',
+        subject: `${PAIR_SUBJECT}${deps.subjectIndex('pair', `${driverId}:${customer.id}`)}`,
+        userId: driverId,
+        relatedUserId: customer.id,
+      },
+    ];
+  }
+
   /** Refund and dispute abuse: a customer's disputes, and the disputes resolved with a refund. */
   async function onDispute(event: RecordedEvent): Promise<Firing[]> {
     if (event.type === 'OrderDisputeOpened') {
       const by = (event.data as { by?: { role?: unknown; id?: unknown } }).by;
-      return by?.role === 'customer' && typeof by.id === 'string' ? [byAccount('dispute_rate', by.id)] : [];
+      if (by?.role !== 'customer' || typeof by.id !== 'string') return [];
+      // The customer's own firing first: the signal's account is the customer's.
+      return [byAccount('dispute_rate', by.id), ...(await collusionOf(event))];
     }
     const refundMinor = (event.data as { refundMinor?: unknown }).refundMinor;
     if (typeof refundMinor !== 'number' || refundMinor <= 0) return [];
@@ -329,6 +421,7 @@ export function createFraudDetection(deps: {
         'OrderCancelled',
         'OrderDisputeOpened',
         'OrderDisputeResolved',
+        'OrderDeliveryFailed',
       ],
     },
     logger,
@@ -368,6 +461,17 @@ export function createFraudDetection(deps: {
 
   return {
     reactor: { name: FRAUD_REACTOR, start: () => reactor.start(), stop: () => reactor.stop() },
+
+    /**
+     * Dispatch's report of a position fix flagged for an impossible speed (its flag already
+     * recorded): one `impossible_movement` signal about the driver, judged like any velocity rule.
+     * A repeated report of one flag is recorded once.
+     */
+    async driverMovementFlagged(flag: { flagId: string; driverId: string; at: Date }): Promise<void> {
+      await evaluate({ id: `dispatch-flag:${flag.flagId}`, createdAt: flag.at }, [
+        byAccount('impossible_movement', flag.driverId),
+      ]);
+    },
 
     async list(query: {
       status?: CaseStatus | undefined;
@@ -409,7 +513,7 @@ export function createFraudDetection(deps: {
         const rows = await db
           .selectFrom('admin_fraud_cases')
           .select(['rule', 'status', 'reason', 'opened_at', 'decided_at'])
-          .where('user_id', '=', subjectId)
+          .where((eb) => eb.or([eb('user_id', '=', subjectId), eb('related_user_id', '=', subjectId)]))
           .orderBy('opened_at')
           .limit(1_000)
           .execute();
@@ -439,6 +543,12 @@ export function createFraudDetection(deps: {
             })
             .where('user_id', '=', subjectId)
             .executeTakeFirst();
+          // A collusion case about them as the customer keeps its driver and its keyed pair hash.
+          const related = await trx
+            .updateTable('admin_fraud_cases')
+            .set({ related_user_id: null })
+            .where('related_user_id', '=', subjectId)
+            .executeTakeFirst();
           await trx
             .updateTable('admin_payout_holds')
             .set({ user_id: null })
@@ -446,7 +556,7 @@ export function createFraudDetection(deps: {
             .execute();
           return {
             signalsUnlinked: Number(signals.numUpdatedRows),
-            casesUnlinked: Number(cases.numUpdatedRows),
+            casesUnlinked: Number(cases.numUpdatedRows) + Number(related.numUpdatedRows),
           };
         });
       },

@@ -21,14 +21,18 @@ import { createAdminService, type AdminService } from './service.js';
 import { createRetention, fraudSignalsRetention, RETENTION_QUEUE } from './retention.js';
 import { createLiveDashboard, LIVE_QUEUE } from './live.js';
 import { createWithdrawalHolds } from './withdrawal-holds.js';
-import type { CatalogOrdersApi, City } from '../catalog/index.js';
+import type { CatalogCommunityApi, CatalogOrdersApi, City } from '../catalog/index.js';
 import { analyticsProjection, createAnalytics } from './analytics.js';
 import { createPartnerships } from './partnerships.js';
+import { createPromoSlots } from './promo-slots.js';
 
 import type { AdminTables } from './tables.js';
 
 export type { AdminService, FeatureFlags } from './service.js';
 export type { FraudDetection, FraudCaseView } from './fraud.js';
+import type { FraudDetection } from './fraud.js';
+/** What dispatch reports of its impossible-speed flags (a declared need of dispatch's). */
+export type DriverMovementFraud = Pick<FraudDetection, 'driverMovementFlagged'>;
 export type { WithdrawalHolds, WithdrawalHoldView, Payee } from './withdrawal-holds.js';
 export { FRAUD_RULES, type FraudRule } from './fraud-rules.js';
 export type { AdminIdentityPort } from './ports.js';
@@ -51,6 +55,8 @@ export const adminContext = defineContext({
     catalog: need<{
       orders: Pick<CatalogOrdersApi, 'restaurantOwnerId'>;
       cities: { all(): Promise<City[]> };
+      // Promotional slots: whether a restaurant is active and in the slot's city; the feed's cards.
+      community: Pick<CatalogCommunityApi, 'restaurantCards'>;
     }>(),
   },
   projections: [analyticsProjection],
@@ -100,9 +106,23 @@ export const adminContext = defineContext({
           rate: config.FRAUD_REFUND_RATE_PERCENT / 100,
           windowDays: config.FRAUD_RATE_WINDOW_DAYS,
         },
+        coupon_accounts_per_phone: {
+          count: config.FRAUD_COUPON_ACCOUNTS_PER_PHONE,
+          windowDays: config.FRAUD_RATE_WINDOW_DAYS,
+        },
+        coupon_accounts_per_address: {
+          count: config.FRAUD_COUPON_ACCOUNTS_PER_ADDRESS,
+          windowDays: config.FRAUD_RATE_WINDOW_DAYS,
+        },
+        impossible_movement: { count: config.FRAUD_IMPOSSIBLE_MOVES_PER_DRIVER, windowMinutes: window },
+        driver_customer_collusion: {
+          count: config.FRAUD_COLLUSION_COUNT,
+          windowDays: config.FRAUD_RATE_WINDOW_DAYS,
+        },
       },
       holdScore: config.FRAUD_PAYOUT_HOLD_SCORE,
       phoneIndex: (phone) => cipher.blindIndex('fraud-phone', phone),
+      subjectIndex: (kind, value) => cipher.blindIndex(`fraud-${kind}`, value),
       logger: runtime.logger,
     });
     const withdrawalHolds = createWithdrawalHolds({
@@ -127,6 +147,12 @@ export const adminContext = defineContext({
         })),
     });
     const partnerships = createPartnerships({ db, audit: identity.audit, fields: cipher });
+    const promoSlots = createPromoSlots({
+      db,
+      audit: identity.audit,
+      restaurantCards: (ids) => catalog.community.restaurantCards(ids),
+      cityExists: async (cityId) => (await catalog.cities.all()).some((city) => city.id === cityId),
+    });
     // The kinds are every context's (filled once all are built); read when the policy is used.
     const retention = createRetention({
       db,
@@ -142,7 +168,7 @@ export const adminContext = defineContext({
       logger: runtime.logger,
     });
     return {
-      service: { ...admin, fraud, retention, live, withdrawalHolds, analytics, partnerships },
+      service: { ...admin, fraud, retention, live, withdrawalHolds, analytics, partnerships, promoSlots },
       async httpHooks(app) {
         await app.register(maintenanceHook, { admin });
       },
@@ -156,6 +182,7 @@ export const adminContext = defineContext({
           withdrawalHolds,
           analytics,
           partnerships,
+          promoSlots,
           runtime,
         });
       },

@@ -30,6 +30,8 @@ import type { Analytics } from './analytics.js';
 import { registerAnalyticsRoutes } from './analytics-routes.js';
 import type { Partnerships } from './partnerships.js';
 import { registerPartnershipRoutes } from './partnership-routes.js';
+import type { PromoSlots } from './promo-slots.js';
+import { registerPromoSlotRoutes } from './promo-slot-routes.js';
 
 export interface AdminRouteServices {
   admin: AdminService;
@@ -39,6 +41,7 @@ export interface AdminRouteServices {
   withdrawalHolds: WithdrawalHolds;
   analytics: Analytics;
   partnerships: Partnerships;
+  promoSlots: PromoSlots;
   runtime: Runtime;
 }
 
@@ -169,8 +172,14 @@ export const maintenanceHook = fp(
 const FraudCase = Type.Object({
   id: Type.String(),
   rule: Type.String({ description: FRAUD_RULES.join(', ') }),
-  subject: Type.String({ description: '`user:<id>` or `phone:<keyed hash>` (never the number)' }),
+  subject: Type.String({
+    description:
+      '`user:<id>`, `phone:<keyed hash>`, `coupon:<id>:phone|address:<keyed hash>` or `pair:<keyed hash>`',
+  }),
   userId: Nullable(Type.String()),
+  relatedUserId: Nullable(
+    Type.String({ description: 'a pair rule’s second person (collusion: the customer)' }),
+  ),
   score: Type.Integer({ minimum: 0, maximum: 100 }),
   signals: Type.Integer(),
   reason: Type.String(),
@@ -265,7 +274,17 @@ function registerFraudRoutes(app: FastifyInstance, fraud: FraudDetection, runtim
 
 export function registerAdminRoutes(
   root: FastifyInstance,
-  { admin, fraud, retention, live, withdrawalHolds, analytics, partnerships, runtime }: AdminRouteServices,
+  {
+    admin,
+    fraud,
+    retention,
+    live,
+    withdrawalHolds,
+    analytics,
+    partnerships,
+    promoSlots,
+    runtime,
+  }: AdminRouteServices,
 ): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const db = runtime.database.db;
@@ -276,6 +295,7 @@ export function registerAdminRoutes(
   registerWithdrawalHoldRoutes(root, withdrawalHolds, runtime);
   registerAnalyticsRoutes(root, analytics);
   registerPartnershipRoutes(root, partnerships, runtime);
+  registerPromoSlotRoutes(root, promoSlots, runtime);
 
   app.get(
     '/v1/admin/feature-flags',

@@ -41,6 +41,8 @@ export interface AdminFraudSignalsTable {
   /** `phone:<keyed blind index>` of the payment phone (never a phone number), if any. */
   phone_subject: string | null;
   rules: ColumnType<string[], string[], string[]>;
+  /** Other subjects the event is about: `coupon:…` and `pair:<keyed hash>` (never an id or a number). */
+  subjects: ColumnType<string[], string[] | undefined, string[]>;
   at: ColumnType<Date, Date | string, Date | string>;
 }
 
@@ -52,6 +54,8 @@ export interface AdminFraudCasesTable {
   rule: string;
   subject: string;
   user_id: string | null;
+  /** The second person of a pair rule (collusion: the customer; `user_id` is the driver). */
+  related_user_id: ColumnType<string | null, string | null | undefined, string | null>;
   score: number;
   signals: number;
   reason: string;
@@ -112,6 +116,25 @@ export interface AdminPartnershipRequestsTable {
   review_note: string | null;
 }
 
+/** A paid placement of a restaurant on a city's home feed (docs/admin.md "Promotional slots"). */
+export interface AdminPromoSlotsTable {
+  id: string;
+  restaurant_id: string;
+  city: string;
+  position: number;
+  starts_at: ColumnType<Date, Date | string, Date | string>;
+  ends_at: ColumnType<Date, Date | string, Date | string>;
+  price_minor: ColumnType<bigint, bigint | number, bigint | number>;
+  headline_fr: string;
+  headline_en: string | null;
+  version: ColumnType<number, number | undefined, number>;
+  created_by: string;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  cancelled_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  cancelled_by: string | null;
+}
+
 export interface AdminTables {
   admin_feature_flags: AdminFeatureFlagsTable;
   admin_settings: AdminSettingsTable;
@@ -121,6 +144,7 @@ export interface AdminTables {
   admin_payout_holds: AdminPayoutHoldsTable;
   admin_withdrawal_holds: AdminWithdrawalHoldsTable;
   admin_partnership_requests: AdminPartnershipRequestsTable;
+  admin_promo_slots: AdminPromoSlotsTable;
 }
 
 /** The database as this context sees it: its own tables only. */

@@ -59,6 +59,7 @@ import { registerDispatchRoutes } from './routes.js';
 import { createDispatchService, fixPolicyFromConfig } from './service.js';
 import type { DispatchTables } from './tables.js';
 import { createMemoryThrottle, createRedisThrottle } from './throttle.js';
+import type { DriverMovementFraud } from '../admin/index.js';
 
 export type { DispatchService, AvailabilityView, FixReceipt } from './service.js';
 export type { DriverLocationIndex, IndexedDriver } from './location-index.js';
@@ -91,6 +92,8 @@ export const dispatchContext = defineContext({
     identity: need<Pick<Identity, 'audit' | 'grantRole' | 'repository'>>(),
     files: need<Pick<FilesService, 'repository'>>(),
     ledger: need<IncentiveLedger>(),
+    // Impossible-speed flags become fraud signals (issue #23).
+    admin: need<{ fraud: DriverMovementFraud }>(),
     notify: need<
       DriverOfferNotifier & DriverArrivalNotifier & DriverReminderNotifier & DispatchAlertNotifier
     >(),
@@ -100,7 +103,7 @@ export const dispatchContext = defineContext({
     }>(),
   },
   tables: tablesOf<DispatchTables>(),
-  create(platform, { orders, identity, files, ledger, notify, catalog }) {
+  create(platform, { orders, identity, files, ledger, notify, catalog, admin }) {
     const { runtime } = platform;
     const { config } = runtime;
     const staleMs = config.DISPATCH_LOCATION_STALE_SECONDS * 1000;
@@ -169,6 +172,7 @@ export const dispatchContext = defineContext({
       fanoutIntervalMs: config.DISPATCH_FANOUT_INTERVAL_MS,
       trailMaxPoints: config.DISPATCH_TRAIL_MAX_POINTS,
       shiftGate: (driverId, declared) => onboarding.shiftGate(driverId, declared),
+      onFlagged: (flag) => admin.fraud.driverMovementFlagged(flag),
       onAcceptedFix: (driverId, fix, carried, usable) => {
         void matching.eta.positionChanged(driverId, fix, carried);
         // A fix too coarse to decide on marks no arrival and raises no speed alert.

@@ -178,7 +178,7 @@ export function createDispatchRepository(db: DispatchDb) {
       limitKmh: number | null;
       vehicle: Vehicle;
     }) {
-      await db
+      return db
         .insertInto('driver_location_flags')
         .values({
           driver_id: row.driverId,
@@ -193,7 +193,9 @@ export function createDispatchRepository(db: DispatchDb) {
           limit_kmh: row.limitKmh,
           vehicle: row.vehicle,
         })
-        .execute();
+        .returning('id')
+        .executeTakeFirstOrThrow()
+        .then((inserted) => String(inserted.id));
     },
 
     async flagsOf(driverId: string, limit = 100) {

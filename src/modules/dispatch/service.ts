@@ -59,7 +59,21 @@ export interface DispatchServiceOptions {
     carried: readonly CarriedOrder[],
     usable: boolean,
   ) => void;
+  /**
+   * Told of each fix flagged for an impossible speed, once recorded (the admin context's fraud
+   * signals, issue #23): a failure is logged, the fix is refused all the same.
+   */
+  onFlagged?: (flag: MovementFlag) => Promise<void>;
   now?: () => number;
+}
+
+/** A recorded impossible-speed flag, as the fraud rules read it. */
+export interface MovementFlag {
+  flagId: string;
+  driverId: string;
+  at: Date;
+  speedKmh: number;
+  limitKmh: number | null;
 }
 
 export interface AvailabilityView {
@@ -259,7 +273,7 @@ export function createDispatchService(options: DispatchServiceOptions) {
       if (verdict.outcome === 'flagged') {
         metrics.fixes.inc({ outcome: verdict.code });
         metrics.flagged.inc({ reason: 'impossible_speed' });
-        await repository.flag({
+        const flagId = await repository.flag({
           driverId,
           reason: 'impossible_speed',
           fix,
@@ -272,6 +286,15 @@ export function createDispatchService(options: DispatchServiceOptions) {
           { driverId, speedKmh: Math.round(verdict.speedKmh), limitKmh: verdict.limitKmh },
           'driver position flagged: impossible speed',
         );
+        await options
+          .onFlagged?.({
+            flagId,
+            driverId,
+            at: new Date(fix.recordedAt),
+            speedKmh: verdict.speedKmh,
+            limitKmh: verdict.limitKmh,
+          })
+          .catch((error: unknown) => logger.warn({ err: error, driverId }, 'flag not reported to fraud'));
         throw dispatchErrors.of('unprocessable', verdict.code, verdict.message, {
           details: { speedKmh: Math.round(verdict.speedKmh), limitKmh: verdict.limitKmh },
         });
