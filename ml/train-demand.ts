@@ -6,12 +6,19 @@
  * days and evaluated on the holdout weeks' days against the seasonal-naive forecast (the same
  * hour one week before) and the 7-day same-hour mean. Writes `ml/model/demand.onnx`, its card and
  * `ml/results/demand.json`. Deterministic.
+ *
+ * Weather: the `rain` features get the day's rain in the series' city (the generator's draw; rain
+ * raises each customer's order rate by 0–60 %). The holdout is scored three ways: with the day's
+ * weather (a perfect forecast: today's reading is close to it), with the season's chance (what the
+ * server knows of tomorrow), and by a model fitted without the weather (version 1's features).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  dayStart,
   DEMAND_FEATURE_COUNT,
+  DEMAND_WINDOW_DAYS,
   DEMAND_FEATURE_NAMES,
   DEMAND_HISTORY_DAYS,
   demandFeatures,
@@ -20,16 +27,17 @@ import {
   localDayIndex,
   zoneOfCell,
 } from '../src/modules/recommendations/demand.js';
+import { CITY_CENTRES, rainChance } from '../src/modules/recommendations/features.js';
 import { SPLIT } from './src/dataset.js';
 import { GENERATOR_PARAMS, generateHistory } from './src/generate.js';
 import { encodeOnnx } from './src/onnx.js';
 import { fitRidge, predictRidge, ridgeToOnnx } from './src/ridge.js';
 
-export const DEMAND_MODEL_VERSION = 1;
+export const DEMAND_MODEL_VERSION = 2;
 const LAMBDA = 1e-4;
 const here = dirname(fileURLToPath(import.meta.url));
 
-function errors(actual: number[], predicted: number[]) {
+function errors(actual: number[], predicted: number[], per: 'Hour' | 'Day' = 'Hour') {
   let abs = 0;
   let sq = 0;
   let total = 0;
@@ -40,8 +48,8 @@ function errors(actual: number[], predicted: number[]) {
     total += value;
   });
   return {
-    maeOrdersPerHour: Number((abs / actual.length).toFixed(4)),
-    rmseOrdersPerHour: Number(Math.sqrt(sq / actual.length).toFixed(4)),
+    [`maeOrdersPer${per}`]: Number((abs / actual.length).toFixed(4)),
+    [`rmseOrdersPer${per}`]: Number(Math.sqrt(sq / actual.length).toFixed(4)),
     /** Weighted absolute percentage error: Σ|error| / Σ actual. */
     wape: Number((abs / total).toFixed(4)),
   };
@@ -50,18 +58,22 @@ function errors(actual: number[], predicted: number[]) {
 async function main(): Promise<void> {
   const started = Date.now();
   const history = generateHistory();
+  type City = keyof typeof CITY_CENTRES;
   const restaurants = new Map<string, HourlySeries>();
   const zones = new Map<string, HourlySeries>();
+  const cityOf = new Map<HourlySeries, City>();
   const total = new HourlySeries();
   for (const order of history.orders) {
     const restaurant = restaurants.get(order.restaurantId) ?? new HourlySeries();
     restaurant.add(order.at);
     restaurants.set(order.restaurantId, restaurant);
+    cityOf.set(restaurant, order.city);
     const zone = zoneOfCell(order.cell);
     if (zone !== null) {
       const series = zones.get(zone) ?? new HourlySeries();
       series.add(order.at);
       zones.set(zone, series);
+      cityOf.set(series, order.city);
     }
     total.add(order.at);
   }
@@ -70,10 +82,26 @@ async function main(): Promise<void> {
   const testStart = firstDay + SPLIT.trainWeeks * 7;
   const end = firstDay + history.params.weeks * 7;
 
-  const collect = (from: number, to: number) => {
+  /** The day's rain in a city (0 or 1), the truth the generator drew. */
+  const dayRain = (city: City, day: number) => (history.rainByCityDay[city][day - firstDay] ? 1 : 0);
+  /** The season's chance of rain that day in a city: what the server knows of tomorrow. */
+  const seasonRain = (city: City, day: number) =>
+    rainChance(dayStart(day) + 12 * 3_600_000, CITY_CENTRES[city]);
+  const windowOf = (rainOf: (city: City, day: number) => number, city: City, day: number) => {
+    let sum = 0;
+    for (let past = day + DEMAND_WINDOW_DAYS.from; past <= day + DEMAND_WINDOW_DAYS.to; past += 1)
+      sum += rainOf(city, past);
+    return sum / (DEMAND_WINDOW_DAYS.to - DEMAND_WINDOW_DAYS.from + 1);
+  };
+  type Knowledge = {
+    target: (city: City, day: number) => number;
+    window: (city: City, day: number) => number;
+  };
+  const collect = (from: number, to: number, knows: Knowledge) => {
     const rows: Float32Array[] = [];
     const targets: number[] = [];
     const kinds: ('restaurant' | 'zone')[] = [];
+    const rainy: boolean[] = [];
     for (let day = from; day < to; day += 1) {
       const shares = hourShares(total, day);
       for (const [kind, map] of [
@@ -81,38 +109,101 @@ async function main(): Promise<void> {
         ['zone', zones],
       ] as const) {
         for (const series of map.values()) {
-          rows.push(demandFeatures(series, shares, day));
+          const city = cityOf.get(series)!;
+          rows.push(
+            demandFeatures(series, shares, day, {
+              target: knows.target(city, day),
+              window: knows.window(city, day),
+            }),
+          );
           for (let hour = 0; hour < 24; hour += 1) {
             targets.push(series.at(day, hour));
             kinds.push(kind);
+            rainy.push(dayRain(city, day) === 1);
           }
         }
       }
     }
     const packed = new Float32Array(targets.length * DEMAND_FEATURE_COUNT);
     rows.forEach((block, index) => packed.set(block, index * 24 * DEMAND_FEATURE_COUNT));
-    return { packed, targets, kinds };
+    return { packed, targets, kinds, rainy };
   };
-  const train = collect(trainStart, testStart);
-  const test = collect(testStart, end);
+  const truth: Knowledge = { target: dayRain, window: (city, day) => windowOf(dayRain, city, day) };
+  const train = collect(trainStart, testStart, truth);
+  const test = collect(testStart, end, truth);
+  // What the server knows of tomorrow without a record of past days: the season, both sides.
+  const testSeason = collect(testStart, end, {
+    target: seasonRain,
+    window: (city, day) => windowOf(seasonRain, city, day),
+  });
+  // Today, from the provider's reading, still without a record of past days.
+  const testToday = collect(testStart, end, {
+    target: dayRain,
+    window: (city, day) => windowOf(seasonRain, city, day),
+  });
   const model = fitRidge(train.packed, Float64Array.from(train.targets), DEMAND_FEATURE_COUNT, LAMBDA);
-  const predicted = Array.from(predictRidge(model, test.packed, test.targets.length), (value) =>
-    Math.max(0, value),
+  const predictWith = (fitted: typeof model, packed: Float32Array) =>
+    Array.from(predictRidge(fitted, packed, test.targets.length), (value) => Math.max(0, value));
+  const predicted = predictWith(model, test.packed);
+  const predictedSeason = predictWith(model, testSeason.packed);
+  const predictedToday = predictWith(model, testToday.packed);
+  // Ablation: the same fit with the weather columns constant (version 1's features).
+  const weatherColumns = [
+    DEMAND_FEATURE_NAMES.indexOf('rain_change'),
+    DEMAND_FEATURE_NAMES.indexOf('rain_change_x_profile'),
+  ];
+  const dry = (packed: Float32Array) => {
+    const copy = packed.slice();
+    for (let row = 0; row < copy.length / DEMAND_FEATURE_COUNT; row += 1)
+      for (const column of weatherColumns) copy[row * DEMAND_FEATURE_COUNT + column] = 0;
+    return copy;
+  };
+  const noWeather = fitRidge(
+    dry(train.packed),
+    Float64Array.from(train.targets),
+    DEMAND_FEATURE_COUNT,
+    LAMBDA,
   );
+  const predictedNoWeather = predictWith(noWeather, dry(test.packed));
   const column = (name: (typeof DEMAND_FEATURE_NAMES)[number]) =>
     test.targets.map(
       (_, row) => test.packed[row * DEMAND_FEATURE_COUNT + DEMAND_FEATURE_NAMES.indexOf(name)]!,
     );
   const seasonalNaive = column('lag_7d');
   const sameHourMean = column('same_hour_mean_7d');
-  const part = (kind: 'restaurant' | 'zone' | null) => {
-    const keep = test.targets.map((_, index) => kind === null || test.kinds[index] === kind);
+  const part = (kind: 'restaurant' | 'zone' | null, rainy: boolean | null = null) => {
+    const keep = test.targets.map(
+      (_, index) =>
+        (kind === null || test.kinds[index] === kind) && (rainy === null || test.rainy[index] === rainy),
+    );
     const pick = (values: number[]) => values.filter((_, index) => keep[index]);
     const actual = pick(test.targets);
+    // A series' day in one figure (rows come in blocks of 24 hours): hourly counts are mostly
+    // Poisson noise (an hour's RMSE cannot go much below √mean), a day's total shows the weather.
+    const days = (values: number[]) => {
+      const picked = pick(values);
+      return Array.from({ length: picked.length / 24 }, (_, day) =>
+        picked.slice(day * 24, day * 24 + 24).reduce((a, b) => a + b, 0),
+      );
+    };
+    const actualDays = days(test.targets);
     return {
       seriesHours: actual.length,
+      dayTotals: {
+        seriesDays: actualDays.length,
+        meanOrdersPerDay: Number((actualDays.reduce((a, b) => a + b, 0) / actualDays.length).toFixed(3)),
+        model: errors(actualDays, days(predicted), 'Day'),
+        modelSeasonWeather: errors(actualDays, days(predictedSeason), 'Day'),
+        modelTodayReading: errors(actualDays, days(predictedToday), 'Day'),
+        modelWithoutWeather: errors(actualDays, days(predictedNoWeather), 'Day'),
+        seasonalNaive: errors(actualDays, days(seasonalNaive), 'Day'),
+        sameHourMean7d: errors(actualDays, days(sameHourMean), 'Day'),
+      },
       meanOrdersPerHour: Number((actual.reduce((a, b) => a + b, 0) / actual.length).toFixed(4)),
       model: errors(actual, pick(predicted)),
+      modelSeasonWeather: errors(actual, pick(predictedSeason)),
+      modelTodayReading: errors(actual, pick(predictedToday)),
+      modelWithoutWeather: errors(actual, pick(predictedNoWeather)),
       seasonalNaive: errors(actual, pick(seasonalNaive)),
       sameHourMean7d: errors(actual, pick(sameHourMean)),
     };
@@ -123,8 +214,15 @@ async function main(): Promise<void> {
     all: part(null),
     restaurants: part('restaurant'),
     zones: part('zone'),
+    rainyDays: part(null, true),
+    dryDays: part(null, false),
   };
-  const gain = 1 - metrics.all.model.maeOrdersPerHour / metrics.all.seasonalNaive.maeOrdersPerHour;
+  const gain = 1 - metrics.all.model.maeOrdersPerHour! / metrics.all.seasonalNaive.maeOrdersPerHour!;
+  const weatherGain =
+    1 - metrics.all.model.maeOrdersPerHour! / metrics.all.modelWithoutWeather.maeOrdersPerHour!;
+  const dayTotals = metrics.all.dayTotals;
+  const weatherDayGain =
+    1 - dayTotals.model.maeOrdersPerDay! / dayTotals.modelWithoutWeather.maeOrdersPerDay!;
   console.log(JSON.stringify(metrics, null, 2));
 
   const onnx = encodeOnnx(
@@ -161,7 +259,12 @@ async function main(): Promise<void> {
         Number((model.weights[index]! * model.scale[index]!).toFixed(5)),
       ]),
     ),
-    metrics: { ...metrics, maeGainOverSeasonalNaive: Number(gain.toFixed(4)) },
+    metrics: {
+      ...metrics,
+      maeGainOverSeasonalNaive: Number(gain.toFixed(4)),
+      maeGainOverNoWeather: Number(weatherGain.toFixed(4)),
+      dayTotalMaeGainOverNoWeather: Number(weatherDayGain.toFixed(4)),
+    },
   };
   writeFileSync(join(here, 'model', 'demand.card.json'), `${JSON.stringify(card, null, 2)}\n`);
   writeFileSync(

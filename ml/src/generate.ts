@@ -47,6 +47,8 @@ export const GENERATOR_PARAMS = {
 } as const;
 
 export type GeneratorParams = typeof GENERATOR_PARAMS;
+/** Parameters a bench or a test may change (a smaller history); the committed models use none. */
+export type GeneratorOverrides = { [K in keyof GeneratorParams]?: number };
 
 export interface GeneratedHistory {
   params: GeneratorParams;
@@ -56,6 +58,8 @@ export interface GeneratedHistory {
   cityOfItem: Map<string, City>;
   orders: (OrderFact & { city: City; rain: boolean; location: { latitude: number; longitude: number } })[];
   customers: number;
+  /** Did it rain on day `d` (0 = the start's local day) in each city: the demand forecast's truth. */
+  rainByCityDay: Record<City, boolean[]>;
 }
 
 type City = keyof typeof CITIES;
@@ -128,7 +132,7 @@ export function candidatesOf(restaurants: FixtureRestaurant[]): CandidateItem[] 
   );
 }
 
-export function generateHistory(overrides: Partial<GeneratorParams> = {}): GeneratedHistory {
+export function generateHistory(overrides: GeneratorOverrides = {}): GeneratedHistory {
   const params = { ...GENERATOR_PARAMS, ...overrides } as GeneratorParams;
   const random = seededRandom(params.seed);
   const restaurants = generateCatalogFixture({
@@ -279,5 +283,14 @@ export function generateHistory(overrides: Partial<GeneratorParams> = {}): Gener
     }
   }
   orders.sort((a, b) => a.at - b.at || a.orderId.localeCompare(b.orderId));
-  return { params, restaurants, items, itemsByCity, cityOfItem, orders, customers: params.customers };
+  return {
+    params,
+    restaurants,
+    items,
+    itemsByCity,
+    cityOfItem,
+    orders,
+    customers: params.customers,
+    rainByCityDay,
+  };
 }

@@ -7,7 +7,8 @@
  * time it states (lognormal around 1), and how many orders it cooks at once (2–4 cooks). An
  * order is accepted after 1–5 minutes, waits for a free cook, and takes the stated time of its
  * dishes × the kitchen's factor × (1 + 12 % per extra dish) × 1.3 in the dining room's rush
- * (12–14 h, 19–21 h) × 1.1 at weekends, with lognormal noise. 2 % are rejected or cancelled
+ * (12–14 h, 19–21 h) × 1.1 at weekends × 1.25 on a rainy day (the city's rain that day, the
+ * generator's: produce and staff arrive late, the charcoal grills struggle), with lognormal noise. 2 % are rejected or cancelled
  * before they are ready. Load therefore matters: an order placed behind others waits.
  */
 import { seededRandom } from '../../src/modules/catalog/fixtures.js';
@@ -25,6 +26,8 @@ export const KITCHEN_PARAMS = {
   perExtraItem: 0.12,
   rush: 1.3,
   weekend: 1.1,
+  /** A rainy day's slowdown (the generator's daily rain per city; no random draw, so the stream is unchanged). */
+  rain: 1.25,
   noise: 0.18,
   acceptMinutes: [1, 5] as [number, number],
   closedShare: 0.02,
@@ -33,6 +36,7 @@ export const KITCHEN_PARAMS = {
 export interface KitchenFact extends KitchenOrder {
   statedMinutes: number;
   items: number;
+  rain: boolean;
 }
 
 const MINUTE = 60_000;
@@ -71,6 +75,7 @@ export function simulateKitchens(history: GeneratedHistory): KitchenFact[] {
       placedAt: order.at,
       statedMinutes: stated,
       items,
+      rain: order.rain,
     };
     if (closedRoll < p.closedShare) return { ...fact, readyAt: null, closedAt: accepted };
     let cook = 0;
@@ -83,6 +88,7 @@ export function simulateKitchens(history: GeneratedHistory): KitchenFact[] {
       (1 + p.perExtraItem * (items - 1)) *
       (isPeakHour(order.at) ? p.rush : 1) *
       (isWeekend(order.at) ? p.weekend : 1) *
+      (order.rain ? p.rain : 1) *
       noise *
       MINUTE;
     const ready = Math.round(start + work);

@@ -467,6 +467,7 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
         statedMinutes: statedPreparation(quoted.snapshot),
         items: quoted.snapshot.lines.reduce((sum, line) => sum + line.quantity, 0),
         at: current,
+        place: quoted.snapshot.restaurant.location,
       });
     } catch (error) {
       deps.logger.warn({ err: error }, 'orders: preparation estimate failed, the stated time is used');

@@ -301,5 +301,7 @@ export interface PreparationPort {
     statedMinutes: number;
     items: number;
     at: Date;
+    /** The restaurant's place: the weather there is one of the model's features. */
+    place?: { latitude: number; longitude: number };
   }): Promise<PreparationEstimate | undefined>;
 }

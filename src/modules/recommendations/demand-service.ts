@@ -5,10 +5,17 @@
  * actual counts), the features are `demand.ts`'s, the model `ml/model/demand.onnx`. Without a
  * model the seasonal-naive forecast (the same hour a week before) is served and said so. Answers
  * are kept `CACHE_MS` per (day, grouping).
+ *
+ * Weather (`DemandWeather`): for today, the weather service's cached reading at the series' place
+ * (never waited for; a miss answers the season and fetches behind), else the season's chance of
+ * rain; the window's days always the season's (no record of past readings is kept). A series'
+ * place: a zone's centre, or the centre of one of a restaurant’s delivery cells.
  */
 import { sql } from 'kysely';
 import {
   dayStart,
+  DEMAND_WINDOW_DAYS,
+  type DemandWeather,
   DEMAND_FEATURE_COUNT,
   DEMAND_FEATURE_NAMES,
   demandFeatures,
@@ -19,8 +26,11 @@ import {
   zoneOfCell,
 } from './demand.js';
 import { recommendationsErrors } from './errors.js';
+import { cellCentre, rainChance } from './features.js';
 import type { RegressionModel } from './regression-model.js';
 import type { RecommendationsDb } from './tables.js';
+import type { Place } from './weather/port.js';
+import type { WeatherService } from './weather/weather-service.js';
 
 export const FORECAST_CACHE_MS = 5 * 60_000;
 /** The oldest day a forecast may be asked for (to compare it with what happened). */
@@ -58,9 +68,25 @@ function isoDay(day: number): string {
 export function createDemandForecasts(options: {
   db: RecommendationsDb;
   model: RegressionModel;
+  weather?: WeatherService;
   now?: () => Date;
 }) {
-  const { db, model } = options;
+  const { db, model, weather } = options;
+
+  /** The weather features of a series at `place` for the target day (see the header). */
+  function weatherOf(place: Place | null, target: number, today: number): DemandWeather {
+    const season = (day: number) => rainChance(dayStart(day) + 12 * 3_600_000, place);
+    let window = 0;
+    for (let day = target + DEMAND_WINDOW_DAYS.from; day <= target + DEMAND_WINDOW_DAYS.to; day += 1)
+      window += season(day);
+    window /= DEMAND_WINDOW_DAYS.to - DEMAND_WINDOW_DAYS.from + 1;
+    let chance = season(target);
+    if (target === today && weather !== undefined && place !== null) {
+      const reading = weather.rainAt(place, now().getTime());
+      if (reading.source !== 'season') chance = reading.rain ? 1 : 0;
+    }
+    return { target: chance, window };
+  }
   const now = options.now ?? (() => new Date());
   const cache = new Map<string, { at: number; value: DemandForecast }>();
 
@@ -78,10 +104,19 @@ export function createDemandForecasts(options: {
       .groupBy(['restaurant_id', 'cell', sql`date_trunc('hour', placed_at)`])
       .execute();
     const series = new Map<string, HourlySeries>();
+    const places = new Map<string, Place>();
     const total = new HourlySeries();
     for (const row of rows) {
       const key = by === 'restaurant' ? row.restaurant_id : zoneOfCell(row.cell);
       if (key === null) continue; // an erased or unknown place has no zone
+      if (!places.has(key)) {
+        const bounds = by === 'zone' ? zoneBounds(key) : null;
+        const place =
+          bounds !== null
+            ? { latitude: bounds.south + bounds.degrees / 2, longitude: bounds.west + bounds.degrees / 2 }
+            : cellCentre(row.cell);
+        if (place !== null) places.set(key, place);
+      }
       const at = row.hour.getTime();
       const count = Number(row.orders);
       const entry = series.get(key) ?? new HourlySeries();
@@ -91,9 +126,13 @@ export function createDemandForecasts(options: {
     }
     const keys = [...series.keys()].sort();
     const shares = hourShares(total, target);
+    const today = localDayIndex(now().getTime());
     const features = new Float32Array(keys.length * 24 * DEMAND_FEATURE_COUNT);
     keys.forEach((key, index) =>
-      features.set(demandFeatures(series.get(key)!, shares, target), index * 24 * DEMAND_FEATURE_COUNT),
+      features.set(
+        demandFeatures(series.get(key)!, shares, target, weatherOf(places.get(key) ?? null, target, today)),
+        index * 24 * DEMAND_FEATURE_COUNT,
+      ),
     );
     const predicted = keys.length === 0 ? undefined : await model.predict(features, keys.length * 24);
     const lag = DEMAND_FEATURE_NAMES.indexOf('lag_7d');

@@ -5,6 +5,12 @@
  * tomorrow can be made at any time today from complete days, and the trainer's rows see no future.
  *
  * Hours and days are local (Africa/Douala, UTC+1): day 0 hour 0 is 1970-01-01 00:00 local.
+ *
+ * `rain` is the chance of rain on the target day where the series is (0–1). The trainer gives
+ * the synthetic day's truth (0 or 1: a perfect forecast); the server gives what it knows without
+ * waiting on a provider: for today, the weather service's cached reading (1 or 0), otherwise the
+ * season's chance (`rainChance`). The model is linear, so a chance gives the expected forecast
+ * between a dry and a rainy day.
  */
 import { CELL_DEGREES } from './features.js';
 
@@ -22,6 +28,8 @@ export const DEMAND_FEATURE_NAMES = [
   'own_profile_14d',
   'weekend',
   'weekend_x_profile',
+  'rain_change',
+  'rain_change_x_profile',
 ] as const;
 export const DEMAND_FEATURE_COUNT = DEMAND_FEATURE_NAMES.length;
 /** The oldest day a forecast reads: 15 days before the target (the own profile's window T−15…T−2). */
@@ -103,8 +111,29 @@ export function isWeekendDay(day: number): boolean {
   return weekday === 0 || weekday === 6;
 }
 
+/**
+ * The weather of a forecast, as chances of rain (0–1) where the series is: on the target day, and
+ * the mean over the days the means read (T−8…T−2). The model reads their difference: a rainy day
+ * after a dry week brings more orders than the week's mean says, a rainy day in a rainy week does
+ * not; when nothing is known beyond the season, the two chances are alike and the weather is silent.
+ */
+export interface DemandWeather {
+  target: number;
+  window: number;
+}
+
+/** The window the daily means read (T−8…T−2): `DemandWeather.window` is the mean rain over it. */
+export const DEMAND_WINDOW_DAYS = { from: -8, to: -2 } as const;
+
 /** The 24 rows (one per hour) of features for one series' target day, in `DEMAND_FEATURE_NAMES` order. */
-export function demandFeatures(series: HourlySeries, shares: number[], target: number): Float32Array {
+export function demandFeatures(
+  series: HourlySeries,
+  shares: number[],
+  target: number,
+  weather: DemandWeather,
+): Float32Array {
+  const unit = (value: number) => (Number.isFinite(value) ? Math.min(Math.max(value, 0), 1) : 0);
+  const change = unit(weather.target) - unit(weather.window);
   const rows = new Float32Array(24 * DEMAND_FEATURE_COUNT);
   let daily = 0;
   for (let day = target - 8; day <= target - 2; day += 1) daily += series.day(day);
@@ -137,6 +166,8 @@ export function demandFeatures(series: HourlySeries, shares: number[], target: n
       (daily * (own[hour]! + OWN_PRIOR * share)) / (ownTotal + OWN_PRIOR),
       weekend,
       weekend * profile,
+      change,
+      change * profile,
     ];
     rows.set(row, hour * DEMAND_FEATURE_COUNT);
   }

@@ -135,6 +135,16 @@ export function cellOf(latitude: number, longitude: number): string {
   return `${Math.floor(latitude / CELL_DEGREES)}:${Math.floor(longitude / CELL_DEGREES)}`;
 }
 
+/** The centre of a location cell (`cellOf`): the place a replayed order stands for. */
+export function cellCentre(cell: string | null): { latitude: number; longitude: number } | null {
+  const match = cell === null ? null : /^(-?\d+):(-?\d+)$/.exec(cell);
+  if (match === null) return null;
+  return {
+    latitude: (Number(match[1]) + 0.5) * CELL_DEGREES,
+    longitude: (Number(match[2]) + 0.5) * CELL_DEGREES,
+  };
+}
+
 /** A menu category's section from its French or English name; a main course when unknown. */
 export function sectionOfCategory(nameFr: string, nameEn: string | null): Section {
   const text = `${nameFr} ${nameEn ?? ''}`.toLowerCase();

@@ -92,7 +92,11 @@ export const recommendationsContext = defineContext({
         { error: preparationModel.status().error },
         'recommendations: no preparation model, stated times are used',
       );
-    const preparation = createPreparation({ db, model: preparationModel });
+    const preparation = createPreparation({
+      db,
+      model: preparationModel,
+      ...(weather === undefined ? {} : { weather }),
+    });
     const retrain = createPreparationRetrain({ db, model: preparationModel, audit: identity.audit, logger });
     const rankerRetrain = createRankerRetrain({
       db,
@@ -122,7 +126,11 @@ export const recommendationsContext = defineContext({
       DEMAND_FEATURE_NAMES,
       'orders',
     );
-    const demand = createDemandForecasts({ db, model: demandModel });
+    const demand = createDemandForecasts({
+      db,
+      model: demandModel,
+      ...(weather === undefined ? {} : { weather }),
+    });
     const experiments = createExperiments({ db, audit: identity.audit });
     const metrics = createRecommendationMetrics(() => ranker.status().version);
     let timer: NodeJS.Timeout | undefined;

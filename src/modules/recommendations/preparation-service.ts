@@ -5,8 +5,11 @@
  * orders placed in the last three hours with their ready and end times (the load). A placement then
  * asks `estimate`, answered from memory (the features and one ONNX run, no query): the model's
  * minutes, or undefined while no model or no kitchen state is loaded (the stated time is kept).
+ * The `rain` feature is the weather service's cached reading at the restaurant (never waited for:
+ * a miss answers the season's bucket and fetches behind), or the season's bucket without a service.
  */
 import { sql } from 'kysely';
+import { seasonalRain } from './features.js';
 import type { PreparationEstimate, PreparationPort } from '../orders/index.js';
 import {
   boundedMinutes,
@@ -18,6 +21,7 @@ import {
 import type { RegressionModel, RegressionStatus } from './regression-model.js';
 import { HISTORY_DAYS } from './service.js';
 import type { RecommendationsDb } from './tables.js';
+import type { WeatherService } from './weather/weather-service.js';
 
 export interface PreparationService extends PreparationPort {
   /** Re-reads the kitchens' state and reloads a changed model. */
@@ -28,9 +32,10 @@ export interface PreparationService extends PreparationPort {
 export function createPreparation(options: {
   db: RecommendationsDb;
   model: RegressionModel;
+  weather?: WeatherService;
   now?: () => Date;
 }): PreparationService {
-  const { db, model } = options;
+  const { db, model, weather } = options;
   const now = options.now ?? (() => new Date());
   let kitchen: KitchenStats | undefined;
   let restaurants = 0;
@@ -83,11 +88,15 @@ export function createPreparation(options: {
     async estimate(query): Promise<PreparationEstimate | undefined> {
       const version = model.status().version;
       if (kitchen === undefined || !model.status().loaded || version === null) return undefined;
+      const at = query.at.getTime();
+      const place = query.place ?? null;
+      const rain = weather === undefined ? seasonalRain(at, place) : weather.rainAt(place, at).rain;
       const row = preparationFeatures(kitchen, {
         restaurantId: query.restaurantId,
         statedMinutes: query.statedMinutes,
         items: query.items,
-        at: query.at.getTime(),
+        at,
+        rain,
       });
       const predicted = await model.predict(row, 1);
       if (predicted === undefined) return undefined;

@@ -58,7 +58,13 @@ describe('preparation features', () => {
       readyAt: null,
       closedAt: null,
     });
-    const row = preparationFeatures(stats, { restaurantId: 'r', statedMinutes: 30, items: 3, at: NOON });
+    const row = preparationFeatures(stats, {
+      restaurantId: 'r',
+      statedMinutes: 30,
+      items: 3,
+      at: NOON,
+      rain: false,
+    });
     expect(row).toHaveLength(PREPARATION_FEATURE_COUNT);
     expect(feature(row, 'stated_minutes')).toBe(30);
     expect(feature(row, 'restaurant_mean_minutes')).toBe(30);
@@ -70,12 +76,24 @@ describe('preparation features', () => {
     expect(feature(row, 'slot_lunch')).toBe(1);
     expect(feature(row, 'slot_dinner')).toBe(0);
     expect(feature(row, 'weekend')).toBe(0);
+    expect(feature(row, 'rain')).toBe(0);
+    const wet = preparationFeatures(stats, {
+      restaurantId: 'r',
+      statedMinutes: 30,
+      items: 3,
+      at: NOON,
+      rain: true,
+    });
+    expect(feature(wet, 'rain')).toBe(1);
+    // Only the weather differs.
+    expect(Array.from(wet).filter((value, index) => value !== row[index])).toEqual([1]);
     // Out-of-range input is clamped, never NaN.
     const odd = preparationFeatures(stats, {
       restaurantId: 'new',
       statedMinutes: 10_000,
       items: 0,
       at: NOON,
+      rain: false,
     });
     expect(Array.from(odd).every(Number.isFinite)).toBe(true);
     expect(feature(odd, 'stated_minutes')).toBe(240);

@@ -11,6 +11,10 @@
  * `KitchenStats` is read at one instant. The trainer adds an order's completion to the history
  * only once its ready time has passed and counts it as load only while it is open, so no row sees
  * its future; the server rebuilds it at each refresh from the projection (`reco_orders`).
+ *
+ * `rain` is the weather at the restaurant when the order is placed (the weather service's cached
+ * reading, never waited for; the season's bucket without one): a rainy day is slower in the
+ * kitchen (the synthetic kitchens' `rain` factor, ml/src/kitchen.ts) beyond the load it brings.
  */
 import { isWeekend, localTime, SLOTS, slotOf } from './features.js';
 
@@ -24,6 +28,7 @@ export const PREPARATION_FEATURE_NAMES = [
   'peak_hour',
   ...SLOTS.map((slot) => `slot_${slot}`),
   'weekend',
+  'rain',
 ] as const;
 export const PREPARATION_FEATURE_COUNT = PREPARATION_FEATURE_NAMES.length;
 
@@ -54,6 +59,8 @@ export interface PreparationQuery {
   /** Dishes in the order (sum of quantities). */
   items: number;
   at: number;
+  /** Rain at the restaurant at `at` (the weather service's reading, or the season's bucket). */
+  rain: boolean;
 }
 
 interface RestaurantHistory {
@@ -136,6 +143,7 @@ export function preparationFeatures(stats: KitchenStats, query: PreparationQuery
   row[index++] = isPeakHour(query.at) ? 1 : 0;
   for (const name of SLOTS) row[index++] = name === slot ? 1 : 0;
   row[index++] = isWeekend(query.at) ? 1 : 0;
+  row[index++] = query.rain ? 1 : 0;
   return row;
 }
 
@@ -145,10 +153,12 @@ export function boundedMinutes(minutes: number): number {
   return Math.round(Math.min(Math.max(minutes, PREPARATION_MIN_MINUTES), PREPARATION_MAX_MINUTES));
 }
 
-/** A past order with what the model learns from: its stated time, size and (if any) ready time. */
+/** A past order with what the model learns from: its stated time, size, weather and (if any) ready time. */
 export interface PreparationFact extends KitchenOrder {
   statedMinutes: number;
   items: number;
+  /** Rain when it was placed (the generator's day; the season's bucket for the retrain's history). */
+  rain: boolean;
 }
 
 export interface PreparationRow {
@@ -198,6 +208,7 @@ export function preparationRows(
           statedMinutes: fact.statedMinutes,
           items: fact.items,
           at: fact.placedAt,
+          rain: fact.rain,
         }),
         minutes: (fact.readyAt - fact.placedAt) / 60_000,
         at: fact.placedAt,

@@ -9,63 +9,131 @@
  * promoted only if its NDCG@10 beats the served model's by `PROMOTION_MARGIN` (or none is
  * served): card then model written beside the served file by atomic renames, reloaded, audited
  * `recommendations.ranker_promoted`; otherwise `…_kept` (or `…_skipped` with too little data).
- * Training yields to the event loop between batches (the job runs in an API process).
+ *
+ * The replay and the training (`ranker-training.ts`, pure CPU work) run in a worker thread
+ * (`ranker-worker.ts`, one per run, ended after it): on the synthetic history they take seconds of
+ * CPU in one stretch, which would hold the API process's requests (measured in
+ * `bench/recommendations/ranker-retrain.ts`). The option `thread: 'inline'` runs them in the
+ * process instead (training then yields between batches; the replay does not): the bench's
+ * comparison.
  */
 import { randomUUID } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { AuditEntry } from '../identity/index.js';
-import {
-  CELL_DEGREES,
-  distanceKm,
-  FEATURE_COUNT,
-  FEATURE_NAMES,
-  featureRows,
-  HistoryStats,
-  seasonalRain,
-  type CandidateItem,
-  type OrderFact,
-} from './features.js';
-import {
-  createMlp,
-  fitScaler,
-  logits,
-  seededRandom,
-  toOnnx,
-  trainYielding,
-  type Group,
-  type Mlp,
-} from './mlp.js';
+import { FEATURE_COUNT, FEATURE_NAMES, type CandidateItem, type OrderFact } from './features.js';
+import { createMlp, fitScaler, logits, toOnnx, trainYielding, type Mlp } from './mlp.js';
 import { cardPathOf, type Ranker } from './model.js';
 import { encodeOnnx } from './onnx-writer.js';
+import {
+  evaluate,
+  HOLDOUT_NEGATIVES,
+  MIN_HOLDOUT_ORDERS,
+  MIN_TRAIN_GROUPS,
+  NEGATIVES,
+  RANKER_RETRAIN_DAYS,
+  RANKER_TRAINING,
+  replayOrders,
+  HOLDOUT_DAYS,
+  WARMUP_DAYS,
+  DAY_MS,
+  type TrainInput,
+  type TrainResult,
+} from './ranker-training.js';
 import type { RecommendationsDb } from './tables.js';
 
-export const RANKER_RETRAIN_DAYS = 120;
-export const WARMUP_DAYS = 14;
-export const HOLDOUT_DAYS = 14;
+export {
+  HOLDOUT_DAYS,
+  HOLDOUT_NEGATIVES,
+  MAX_HOLDOUT_ORDERS,
+  MAX_TRAIN_GROUPS,
+  MIN_HOLDOUT_ORDERS,
+  MIN_TRAIN_GROUPS,
+  NEGATIVES,
+  RANKER_RETRAIN_DAYS,
+  RANKER_TRAINING,
+  WARMUP_DAYS,
+} from './ranker-training.js';
 export const RANKER_MAX_ORDERS = 300_000;
-/** Training groups at most (a seeded sample beyond it): bounds the job's CPU time and memory. */
-export const MAX_TRAIN_GROUPS = 20_000;
-/** Held-out orders evaluated at most (the latest ones). */
-export const MAX_HOLDOUT_ORDERS = 3_000;
-export const MIN_TRAIN_GROUPS = 200;
-export const MIN_HOLDOUT_ORDERS = 50;
 /** A candidate must raise the held-out NDCG@10 by this share to replace the served ranker. */
 export const PROMOTION_MARGIN = 0.01;
-export const NEGATIVES = 15;
-export const HOLDOUT_NEGATIVES = 49;
-/** Negatives come from dishes within this distance of the ordered dish's restaurant (its city). */
-const NEIGHBOURHOOD_KM = 30;
-const K = 10;
-const DAY_MS = 86_400_000;
-export const RANKER_TRAINING = {
-  seed: 11,
-  hidden: [32, 16],
-  epochs: 4,
-  batchGroups: 64,
-  learningRate: 0.003,
-  l2: 1e-5,
-} as const;
+
+export type RankerRetrainThread = 'worker' | 'inline';
+
+const round = (value: number | null) =>
+  value === null || !Number.isFinite(value) ? null : Number(value.toFixed(4));
+
+/** tsx's ESM API (`register`), as a file URL: only needed when running from the TypeScript sources. */
+function tsxApi(): string {
+  const root = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
+  return pathToFileURL(join(root, 'dist', 'esm', 'api', 'index.mjs')).href;
+}
+
+/**
+ * Runs `trainCandidate` in a new worker thread and ends it. From TypeScript sources (tsx, vitest)
+ * the worker gets tsx's loader; from the build (dist/) it is plain JavaScript.
+ */
+export function trainInWorker(input: TrainInput): Promise<TrainResult> {
+  const entry = new URL(`./ranker-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
+  // Node 20 does not apply an `--import` loader to a worker's entry: the thread registers tsx's
+  // hooks itself, then imports the TypeScript entry.
+  const worker = entry.pathname.endsWith('.ts')
+    ? new Worker(
+        `import(${JSON.stringify(tsxApi())}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`,
+        { eval: true, workerData: input },
+      )
+    : new Worker(entry, { workerData: input });
+  return new Promise<TrainResult>((resolve, reject) => {
+    let settled = false;
+    worker.once('message', (message: { ok: true; result: TrainResult } | { ok: false; error: string }) => {
+      settled = true;
+      if (message.ok) resolve(message.result);
+      else reject(new Error(`ranker training failed in its worker: ${message.error}`));
+      void worker.terminate();
+    });
+    worker.once('error', (error) => {
+      settled = true;
+      reject(error);
+    });
+    worker.once('exit', (code) => {
+      if (!settled) reject(new Error(`the ranker's training worker exited (${code}) without an answer`));
+    });
+  });
+}
+
+/** The same work in this thread: training yields to the event loop between batches, the replay does not. */
+export async function trainInline(input: TrainInput): Promise<TrainResult> {
+  const started = performance.now();
+  const { groups, cases } = replayOrders(input.orders, input.items, input.at);
+  const replayElapsedMs = performance.now() - started;
+  if (groups.length < MIN_TRAIN_GROUPS || cases.length < MIN_HOLDOUT_ORDERS)
+    return {
+      mlp: null,
+      trainGroups: groups.length,
+      cases,
+      losses: [],
+      candidate: null,
+      replayElapsedMs,
+      trainElapsedMs: 0,
+    };
+  const mlp = createMlp(FEATURE_COUNT, [...RANKER_TRAINING.hidden], RANKER_TRAINING.seed);
+  fitScaler(mlp, groups);
+  const losses = await trainYielding(mlp, groups, RANKER_TRAINING);
+  const candidate = (await evaluate(cases, async (rows, count) => logits(mlp, rows, count)))!;
+  return {
+    mlp,
+    trainGroups: groups.length,
+    cases,
+    losses,
+    candidate,
+    replayElapsedMs,
+    trainElapsedMs: performance.now() - started - replayElapsedMs,
+  };
+}
 
 export interface RankerRetrainOutcome {
   at: string;
@@ -85,123 +153,6 @@ export interface RankerRetrain {
   last(): RankerRetrainOutcome | null;
 }
 
-interface HoldoutCase {
-  rows: Float32Array;
-  size: number;
-  /** Rows [0, relevant) are the order's dishes. */
-  relevant: number;
-}
-
-const round = (value: number | null) =>
-  value === null || !Number.isFinite(value) ? null : Number(value.toFixed(4));
-
-/** The centre of a location cell (`cellOf`), the place a replayed order is ranked for. */
-function cellCentre(cell: string | null): { latitude: number; longitude: number } | null {
-  const match = cell === null ? null : /^(-?\d+):(-?\d+)$/.exec(cell);
-  if (match === null) return null;
-  return {
-    latitude: (Number(match[1]) + 0.5) * CELL_DEGREES,
-    longitude: (Number(match[2]) + 0.5) * CELL_DEGREES,
-  };
-}
-
-/** HitRate@K and NDCG@K of one case, from its scores (binary relevance). */
-function scoreCase(scores: Float32Array, testCase: HoldoutCase): { hit: number; ndcg: number } {
-  const order = Array.from(scores.subarray(0, testCase.size), (score, index) => ({ score, index })).sort(
-    (a, b) => b.score - a.score || a.index - b.index,
-  );
-  let dcg = 0;
-  let found = 0;
-  order.slice(0, K).forEach(({ index }, rank) => {
-    if (index < testCase.relevant) {
-      found += 1;
-      dcg += 1 / Math.log2(rank + 2);
-    }
-  });
-  let ideal = 0;
-  for (let rank = 0; rank < Math.min(K, testCase.relevant); rank += 1) ideal += 1 / Math.log2(rank + 2);
-  return { hit: found > 0 ? 1 : 0, ndcg: ideal === 0 ? 0 : dcg / ideal };
-}
-
-async function evaluate(
-  cases: HoldoutCase[],
-  score: (rows: Float32Array, count: number) => Promise<Float32Array | undefined>,
-): Promise<{ ndcg: number; hitRate: number } | null> {
-  let ndcg = 0;
-  let hits = 0;
-  for (const testCase of cases) {
-    const scores = await score(testCase.rows, testCase.size);
-    if (scores === undefined) return null;
-    const result = scoreCase(scores, testCase);
-    ndcg += result.ndcg;
-    hits += result.hit;
-  }
-  return { ndcg: ndcg / Math.max(1, cases.length), hitRate: hits / Math.max(1, cases.length) };
-}
-
-/** Replays the orders: training groups before the holdout, ranking cases within it. */
-function replayOrders(orders: OrderFact[], items: readonly CandidateItem[], at: number) {
-  const byId = new Map(items.map((item) => [item.itemId, item]));
-  const stats = new HistoryStats((itemId) => byId.get(itemId));
-  const random = seededRandom(RANKER_TRAINING.seed);
-  const warmupEnd = at - (RANKER_RETRAIN_DAYS - WARMUP_DAYS) * DAY_MS;
-  const split = at - HOLDOUT_DAYS * DAY_MS;
-  const trainOrders = orders.filter((order) => order.at >= warmupEnd && order.at < split).length;
-  // Each training order gives about one group per dish; keep a share that stays under the bound.
-  const keep = Math.min(1, MAX_TRAIN_GROUPS / Math.max(1, trainOrders * 1.5));
-  const holdoutStart = orders.filter((order) => order.at >= split).length - MAX_HOLDOUT_ORDERS;
-  const groups: Group[] = [];
-  const cases: HoldoutCase[] = [];
-  let holdoutIndex = 0;
-  const near = (item: CandidateItem) => items.filter((other) => distanceKm(item, other) <= NEIGHBOURHOOD_KM);
-  const neighbourhoods = new Map<string, CandidateItem[]>();
-  const sample = (pool: CandidateItem[], exclude: ReadonlySet<string>, count: number) => {
-    const chosen: CandidateItem[] = [];
-    const available = pool.filter((item) => !exclude.has(item.itemId));
-    for (let tries = 0; chosen.length < Math.min(count, available.length) && tries < count * 10; tries += 1) {
-      const item = available[Math.floor(random() * available.length)]!;
-      if (!chosen.includes(item)) chosen.push(item);
-    }
-    return chosen;
-  };
-  for (const order of orders) {
-    const dishes = [...new Set(order.lines.map((line) => line.itemId))]
-      .map((itemId) => byId.get(itemId))
-      .filter((item): item is CandidateItem => item !== undefined);
-    const phase = order.at < warmupEnd ? 'warmup' : order.at < split ? 'train' : 'holdout';
-    if (dishes.length > 0 && phase !== 'warmup') {
-      const first = dishes[0]!;
-      const pool = neighbourhoods.get(first.restaurantId) ?? near(first);
-      neighbourhoods.set(first.restaurantId, pool);
-      const relevant = new Set(dishes.map((item) => item.itemId));
-      const location = cellCentre(order.cell);
-      const context = { at: order.at, rain: seasonalRain(order.at, location), location };
-      if (phase === 'train' && groups.length < MAX_TRAIN_GROUPS && random() < keep) {
-        const negatives = sample(pool, relevant, NEGATIVES);
-        if (negatives.length > 0) {
-          const negativeRows = featureRows(stats, order.customerId, context, negatives);
-          for (const dish of dishes) {
-            const rows = new Float32Array((1 + negatives.length) * FEATURE_COUNT);
-            rows.set(featureRows(stats, order.customerId, context, [dish]), 0);
-            rows.set(negativeRows, FEATURE_COUNT);
-            groups.push({ rows, size: 1 + negatives.length });
-          }
-        }
-      } else if (phase === 'holdout' && holdoutIndex++ >= holdoutStart) {
-        const negatives = sample(pool, relevant, HOLDOUT_NEGATIVES);
-        const ranked = [...dishes, ...negatives];
-        cases.push({
-          rows: featureRows(stats, order.customerId, context, ranked),
-          size: ranked.length,
-          relevant: dishes.length,
-        });
-      }
-    }
-    stats.add(order);
-  }
-  return { groups, cases };
-}
-
 export function createRankerRetrain(options: {
   db: RecommendationsDb;
   ranker: Ranker;
@@ -209,8 +160,11 @@ export function createRankerRetrain(options: {
   items: () => readonly CandidateItem[];
   audit: (entry: AuditEntry) => Promise<void>;
   logger: Logger;
+  /** Where the replay and the training run (default: a worker thread). */
+  thread?: RankerRetrainThread;
 }): RankerRetrain {
   const { db, ranker, audit, logger } = options;
+  const thread = options.thread ?? 'worker';
   let last: RankerRetrainOutcome | null = null;
 
   async function ordersBefore(at: Date): Promise<OrderFact[]> {
@@ -254,11 +208,12 @@ export function createRankerRetrain(options: {
     await ranker.reloadIfChanged();
   }
 
-  async function decide(at: Date, groups: Group[], cases: HoldoutCase[]) {
-    const mlp = createMlp(FEATURE_COUNT, [...RANKER_TRAINING.hidden], RANKER_TRAINING.seed);
-    fitScaler(mlp, groups);
-    const losses = await trainYielding(mlp, groups, RANKER_TRAINING);
-    const candidate = (await evaluate(cases, async (rows, count) => logits(mlp, rows, count)))!;
+  async function decide(
+    at: Date,
+    mlp: Mlp,
+    trained: TrainResult & { candidate: { ndcg: number; hitRate: number } },
+  ) {
+    const { cases, losses, candidate } = trained;
     const served = await evaluate(cases, (rows, count) => ranker.logits(rows, count));
     const wins = served === null || candidate.ndcg > served.ndcg * (1 + PROMOTION_MARGIN);
     const before = ranker.status().version;
@@ -276,7 +231,7 @@ export function createRankerRetrain(options: {
           source: 'reco_orders (the order events)',
           trainedAt: at.toISOString(),
           split: `first ${WARMUP_DAYS} days history only, then training, last ${HOLDOUT_DAYS} days held out, of ${RANKER_RETRAIN_DAYS}`,
-          trainGroups: groups.length,
+          trainGroups: trained.trainGroups,
           holdoutOrders: cases.length,
           previousVersion: await readFile(cardPathOf(ranker.status().path), 'utf8')
             .then((text) => (JSON.parse(text) as { modelVersion?: unknown }).modelVersion ?? null)
@@ -299,15 +254,17 @@ export function createRankerRetrain(options: {
   }
 
   async function run(at = new Date()): Promise<RankerRetrainOutcome> {
-    const { groups, cases } = replayOrders(await ordersBefore(at), options.items(), at.getTime());
+    const input: TrainInput = { orders: await ordersBefore(at), items: options.items(), at: at.getTime() };
+    const trained = await (thread === 'worker' ? trainInWorker(input) : trainInline(input));
+    const { cases, trainGroups } = trained;
     const served = ranker.status();
-    const base = { at: at.toISOString(), trainGroups: groups.length, holdoutOrders: cases.length };
+    const base = { at: at.toISOString(), trainGroups, holdoutOrders: cases.length };
     let outcome: RankerRetrainOutcome;
-    if (groups.length < MIN_TRAIN_GROUPS || cases.length < MIN_HOLDOUT_ORDERS) {
+    if (trained.mlp === null || trained.candidate === null) {
       outcome = {
         ...base,
         outcome: 'skipped',
-        reason: `too few orders (${groups.length} training groups, ${cases.length} held out; ${MIN_TRAIN_GROUPS} and ${MIN_HOLDOUT_ORDERS} needed)`,
+        reason: `too few orders (${trainGroups} training groups, ${cases.length} held out; ${MIN_TRAIN_GROUPS} and ${MIN_HOLDOUT_ORDERS} needed)`,
         candidateNdcg: null,
         servedNdcg: null,
         candidateHitRate: null,
@@ -315,7 +272,16 @@ export function createRankerRetrain(options: {
         version: served.version,
       };
     } else {
-      const decision = await decide(at, groups, cases);
+      logger.info(
+        {
+          thread,
+          orders: input.orders.length,
+          replayElapsedMs: Math.round(trained.replayElapsedMs),
+          trainElapsedMs: Math.round(trained.trainElapsedMs),
+        },
+        'recommendations: ranker candidate trained',
+      );
+      const decision = await decide(at, trained.mlp, { ...trained, candidate: trained.candidate });
       const [candidate, old] = [round(decision.candidate.ndcg), round(decision.served?.ndcg ?? null)];
       outcome = {
         ...base,

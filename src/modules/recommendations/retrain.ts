@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { AuditEntry } from '../identity/index.js';
+import { cellCentre, seasonalRain } from './features.js';
 import { cardPathOf } from './model.js';
 import { encodeOnnx } from './onnx-writer.js';
 import {
@@ -78,6 +79,7 @@ export function createPreparationRetrain(options: {
         'ready_at',
         'closed_at',
         'stated_prep_minutes',
+        'cell',
       ])
       .where('placed_at', '>=', new Date(at.getTime() - RETRAIN_DAYS * DAY_MS))
       .where('placed_at', '<', at)
@@ -101,6 +103,8 @@ export function createPreparationRetrain(options: {
         closedAt: row.closed_at?.getTime() ?? null,
         statedMinutes: row.stated_prep_minutes!,
         items: row.lines.reduce((sum, line) => sum + line.quantity, 0),
+        // No history of readings is kept: a past order gets the season's bucket at its cell.
+        rain: seasonalRain(row.placed_at!.getTime(), cellCentre(row.cell)),
       }));
   }
 

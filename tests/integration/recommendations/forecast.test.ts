@@ -1,7 +1,17 @@
 import { randomUUID } from 'node:crypto';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dayStart, localDayIndex, zoneOfCell } from '../../../src/modules/recommendations/demand.js';
-import { cellOf } from '../../../src/modules/recommendations/features.js';
+import { createDemandForecasts } from '../../../src/modules/recommendations/demand-service.js';
+import {
+  dayStart,
+  DEMAND_FEATURE_NAMES,
+  localDayIndex,
+  zoneOfCell,
+} from '../../../src/modules/recommendations/demand.js';
+import { cellCentre, cellOf } from '../../../src/modules/recommendations/features.js';
+import { loadRegressionModel } from '../../../src/modules/recommendations/regression-model.js';
+import type { WeatherProvider } from '../../../src/modules/recommendations/weather/port.js';
+import { createWeatherService } from '../../../src/modules/recommendations/weather/weather-service.js';
 import { authHeader, createUser, type CreatedUser } from '../../helpers/auth.js';
 import { createTestApp, type TestApp } from '../../helpers/app.js';
 
@@ -81,7 +91,7 @@ describe('GET /v1/admin/forecasts/demand', () => {
     const response = await forecast('?limit=500');
     expect(response.statusCode, response.body).toBe(200);
     const body = response.json();
-    expect(body).toMatchObject({ by: 'restaurant', source: 'model', modelVersion: '1' });
+    expect(body).toMatchObject({ by: 'restaurant', source: 'model', modelVersion: '2' });
     expect(body.date).toBe(new Date(dayStart(today + 1) + 2 * HOUR).toISOString().slice(0, 10));
     expect(body.total.actual).toBeNull();
     const mine = body.series.filter(
@@ -180,5 +190,82 @@ describe('without a demand model', () => {
       ok: true,
       detail: expect.stringMatching(/^no model: seasonal-naive forecast served \(.*absent/),
     });
+  });
+});
+
+describe('the weather in the demand forecast', () => {
+  let app: TestApp;
+  const today = localDayIndex(Date.now());
+  // Maroua: this describe's own cell, far from every other test's deliveries.
+  const CELL = cellOf(10.6, 14.3);
+  const restaurant = randomUUID();
+  /** A provider that always answers the same weather (the external service, stood in for). */
+  const provider = (rain: boolean): WeatherProvider => ({
+    name: 'simulator',
+    current: async () => ({
+      rain,
+      precipitationMm: rain ? 4 : 0,
+      weatherCode: rain ? 63 : 1,
+      observedAt: new Date().toISOString(),
+    }),
+  });
+  const settings = { cacheSeconds: 900, staleSeconds: 10_800, timeoutMs: 1_000, retryAfterSeconds: 60 };
+  const logger = pino({ level: 'silent' });
+
+  beforeAll(async () => {
+    app = await createTestApp();
+    const rows = [];
+    let n = 0;
+    for (let day = today - 14; day < today; day += 1)
+      for (const hour of [12, 12, 13, 19, 20]) {
+        n += 1;
+        const at = new Date(dayStart(day) + hour * HOUR + n * 1_000);
+        rows.push({
+          order_id: randomUUID(),
+          customer_id: randomUUID(),
+          restaurant_id: restaurant,
+          lines: JSON.stringify([{ itemId: randomUUID(), quantity: 1 }]),
+          cell: CELL,
+          created_at: at,
+          placed_at: at,
+        });
+      }
+    await app.services.db.insertInto('reco_orders').values(rows).execute();
+  });
+  afterAll(async () => app?.close());
+
+  async function forecastWith(rain: boolean | null, day: number) {
+    const model = await loadRegressionModel('ml/model/demand.onnx', DEMAND_FEATURE_NAMES, 'orders');
+    const weather =
+      rain === null ? undefined : createWeatherService({ provider: provider(rain), settings, logger });
+    // The reading is fetched ahead, as the refresh warms the cities: a forecast never waits for it.
+    await weather?.warm([cellCentre(CELL)!]);
+    const forecasts = createDemandForecasts({
+      db: app.services.db as unknown as Parameters<typeof createDemandForecasts>[0]['db'],
+      model,
+      ...(weather === undefined ? {} : { weather }),
+    });
+    const date = new Date(dayStart(day) + 2 * HOUR).toISOString().slice(0, 10);
+    const answer = await forecasts.forecast({ by: 'restaurant', date, limit: 500 });
+    await model.close();
+    return answer.series.find((entry) => entry.restaurantId === restaurant)!;
+  }
+
+  it('forecasts more orders today when it rains than when it is dry; tomorrow reads the season only', async () => {
+    const rainy = await forecastWith(true, today);
+    const dry = await forecastWith(false, today);
+    const season = await forecastWith(null, today);
+    expect(rainy.forecastTotal).toBeGreaterThan(dry.forecastTotal);
+    // The rush hours carry the difference (the weather scales the hourly profile).
+    expect(rainy.forecast[12]!).toBeGreaterThan(dry.forecast[12]!);
+    // Without a provider, the season's chance: between the two.
+    expect(season.forecastTotal).toBeGreaterThanOrEqual(dry.forecastTotal);
+    expect(season.forecastTotal).toBeLessThanOrEqual(rainy.forecastTotal);
+    // Tomorrow's weather is not read now (the port gives the current reading): the same forecast.
+    const [rainyTomorrow, dryTomorrow] = [
+      await forecastWith(true, today + 1),
+      await forecastWith(false, today + 1),
+    ];
+    expect(rainyTomorrow.forecast).toEqual(dryTomorrow.forecast);
   });
 });

@@ -1,7 +1,13 @@
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PREPARATION_FEATURE_NAMES } from '../../../src/modules/recommendations/preparation.js';
+import { createPreparation } from '../../../src/modules/recommendations/preparation-service.js';
+import { loadRegressionModel } from '../../../src/modules/recommendations/regression-model.js';
+import type { WeatherProvider } from '../../../src/modules/recommendations/weather/port.js';
+import { createWeatherService } from '../../../src/modules/recommendations/weather/weather-service.js';
 import { orderStream, type OrderCreatedData } from '../../../src/modules/orders/index.js';
 import { travelMinutes } from '../../../src/modules/orders/views.js';
-import { act, getOrder, orderWorld, placeOrder, type OrderWorld } from '../orders/helpers.js';
+import { act, getOrder, orderWorld, placeOrder, RESTAURANT_AT, type OrderWorld } from '../orders/helpers.js';
 import { until } from '../payments/helpers.js';
 
 /**
@@ -43,15 +49,26 @@ afterAll(async () => world?.testApp.close());
 describe('preparation-time predictions', () => {
   it('predicts at placement, records the stated time beside it, and the ETA uses the prediction', async () => {
     const preparation = world.testApp.services.recommendations.preparation;
-    expect(preparation.status().model).toMatchObject({ loaded: true, version: '1' });
+    expect(preparation.status().model).toMatchObject({ loaded: true, version: '2' });
+    // The weather at the restaurant is a feature: a first question fetches its cell's reading
+    // (the simulator) behind the answer, so the placement and the check below read the same one.
+    await preparation.estimate({
+      restaurantId: world.restaurantId,
+      statedMinutes: 20,
+      items: 1,
+      at: new Date(),
+      place: RESTAURANT_AT,
+    });
+    await new Promise((done) => setTimeout(done, 50));
     const { id, data } = await placeOne();
     // The demo restaurant states 20 minutes; the model's answer is recorded with its version.
-    expect(data.preparationEstimate).toEqual({ statedMinutes: 20, modelVersion: '1' });
+    expect(data.preparationEstimate).toEqual({ statedMinutes: 20, modelVersion: '2' });
     const expected = await preparation.estimate({
       restaurantId: world.restaurantId,
       statedMinutes: 20,
       items: 1,
       at: new Date(data.at),
+      place: RESTAURANT_AT,
     });
     expect(data.estimatedPreparationMinutes).toBe(expected!.minutes);
     expect(data.estimatedPreparationMinutes).toBeGreaterThanOrEqual(1);
@@ -68,7 +85,7 @@ describe('preparation-time predictions', () => {
       {
         name: 'preparation-model',
         ok: true,
-        detail: 'model 1 loaded',
+        detail: 'model 2 loaded',
       },
     );
   });
@@ -111,6 +128,57 @@ describe('preparation-time predictions', () => {
     expect(preparation.status().restaurants).toBeGreaterThanOrEqual(1);
     const fast = (await preparation.estimate(query()))!.minutes;
     expect(fast).toBeLessThan(before);
+  });
+});
+
+describe('the weather at the restaurant', () => {
+  /** A provider that always answers the same weather (the external service, stood in for). */
+  const provider = (rain: boolean): WeatherProvider => ({
+    name: 'simulator',
+    current: async () => ({
+      rain,
+      precipitationMm: rain ? 4 : 0,
+      weatherCode: rain ? 63 : 1,
+      observedAt: new Date().toISOString(),
+    }),
+  });
+
+  it('predicts a longer preparation when it rains there, from the cached reading', async () => {
+    const estimateWith = async (rain: boolean) => {
+      const model = await loadRegressionModel(
+        'ml/model/preparation.onnx',
+        PREPARATION_FEATURE_NAMES,
+        'minutes',
+      );
+      const weather = createWeatherService({
+        provider: provider(rain),
+        logger: pino({ level: 'silent' }),
+        settings: { cacheSeconds: 900, staleSeconds: 10_800, timeoutMs: 1_000, retryAfterSeconds: 60 },
+      });
+      const service = createPreparation({
+        db: world.testApp.services.db as unknown as Parameters<typeof createPreparation>[0]['db'],
+        model,
+        weather,
+      });
+      await service.refresh();
+      const query = {
+        restaurantId: world.restaurantId,
+        statedMinutes: 20,
+        items: 2,
+        at: new Date(),
+        place: RESTAURANT_AT,
+      };
+      // The first question is answered from the season at once and fetches the reading behind it.
+      const first = await service.estimate(query);
+      expect(first).toBeDefined();
+      await weather.warm([RESTAURANT_AT]);
+      const read = await service.estimate(query);
+      await model.close();
+      return read!.minutes;
+    };
+    const wet = await estimateWith(true);
+    const dry = await estimateWith(false);
+    expect(wet).toBeGreaterThan(dry);
   });
 });
 

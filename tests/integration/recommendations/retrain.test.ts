@@ -61,7 +61,7 @@ const audits = (action: string) =>
 describe('the preparation retrain job', () => {
   it('skips a run without enough ready orders, audited', async () => {
     const outcome = await app.services.recommendations.retrain.run(new Date(Date.now() - 400 * DAY));
-    expect(outcome).toMatchObject({ outcome: 'skipped', trainRows: 0, version: '1' });
+    expect(outcome).toMatchObject({ outcome: 'skipped', trainRows: 0, version: '2' });
     expect(await audits('recommendations.model_skipped')).toHaveLength(1);
   });
 
@@ -73,15 +73,15 @@ describe('the preparation retrain job', () => {
       async () => retrain.last(),
       (last) => last !== null && last.outcome !== 'skipped',
     );
-    expect(outcome).toMatchObject({ outcome: 'promoted', version: '2' });
+    expect(outcome).toMatchObject({ outcome: 'promoted', version: '3' });
     expect(outcome!.holdoutRows).toBeGreaterThanOrEqual(100);
     expect(outcome!.candidateMae!).toBeLessThan(outcome!.servedMae!);
     expect(outcome!.candidateMae!).toBeLessThan(3);
     expect(JSON.parse(readFileSync(modelPath.replace(/\.onnx$/, '.card.json'), 'utf8'))).toMatchObject({
-      modelVersion: 2,
+      modelVersion: 3,
       metrics: { maeMinutes: outcome!.candidateMae },
     });
-    expect(preparation.status().model).toMatchObject({ loaded: true, version: '2' });
+    expect(preparation.status().model).toMatchObject({ loaded: true, version: '3' });
     // The new model has learnt the slow kitchens: about an hour for a one-dish order.
     await preparation.refresh();
     const estimate = await preparation.estimate({
@@ -90,7 +90,7 @@ describe('the preparation retrain job', () => {
       items: 1,
       at: new Date(),
     });
-    expect(estimate).toMatchObject({ modelVersion: '2' });
+    expect(estimate).toMatchObject({ modelVersion: '3' });
     expect(estimate!.minutes).toBeGreaterThan(50);
     expect(estimate!.minutes).toBeLessThan(70);
 
@@ -98,13 +98,13 @@ describe('the preparation retrain job', () => {
     expect(audit).toMatchObject({ actor_kind: 'system', resource: 'model:preparation' });
     const ready = await app.app.inject({ method: 'GET', url: '/health/ready' });
     const check = ready.json().checks.find((entry: { name: string }) => entry.name === 'preparation-model');
-    expect(check.detail).toMatch(/^model 2 loaded; last retrain .*: promoted \(held-out MAE/);
+    expect(check.detail).toMatch(/^model 3 loaded; last retrain .*: promoted \(held-out MAE/);
   });
 
   it('keeps the served model when the candidate does not beat it', async () => {
     const outcome = await app.services.recommendations.retrain.run();
-    expect(outcome).toMatchObject({ outcome: 'kept', version: '2' });
-    expect(app.services.recommendations.preparation.status().model.version).toBe('2');
+    expect(outcome).toMatchObject({ outcome: 'kept', version: '3' });
+    expect(app.services.recommendations.preparation.status().model.version).toBe('3');
     expect(await audits('recommendations.model_kept')).toHaveLength(1);
   });
 });
