@@ -57,7 +57,9 @@ const MOBILE_MONEY: Budget = {
   orders: { statements: 5, redis: 0 },
   payments: { statements: 6, redis: 0 },
   ledger: { statements: 7, redis: 0 },
-  eventstore: { statements: 38, redis: 0 },
+  // Each reactor reads the tail of $all when events are appended, whatever it filters: session 12's
+  // community achievements reactor (issue #27) made 40.3 per Mobile Money payment (from about 38).
+  eventstore: { statements: 42, redis: 0 },
   projections: { statements: 37, redis: 0 },
   jobs: { statements: 0, redis: 30 },
 };
