@@ -7,8 +7,10 @@
  * are kept `CACHE_MS` per (day, grouping).
  *
  * Weather (`DemandWeather`): for today, the weather service's cached reading at the series' place
- * (never waited for; a miss answers the season and fetches behind), else the season's chance of
- * rain; the window's days always the season's (no record of past readings is kept). A series'
+ * (never waited for; a miss answers the season and fetches behind); for tomorrow, the provider's
+ * chance of rain for the next day carried by that reading (Open-Meteo's daily precipitation
+ * probability); else the season's chance of rain; the window's days always the season's (no record
+ * of past readings is kept). A series'
  * place: a zone's centre, or the centre of one of a restaurant’s delivery cells.
  */
 import { sql } from 'kysely';
@@ -85,6 +87,8 @@ export function createDemandForecasts(options: {
       const reading = weather.rainAt(place, now().getTime());
       if (reading.source !== 'season') chance = reading.rain ? 1 : 0;
     }
+    // Tomorrow: the provider's chance of rain for the next day, when its reading carried one.
+    if (target === today + 1 && weather !== undefined) chance = weather.tomorrowRainChance(place) ?? chance;
     return { target: chance, window };
   }
   const now = options.now ?? (() => new Date());

@@ -200,13 +200,14 @@ describe('the weather in the demand forecast', () => {
   const CELL = cellOf(10.6, 14.3);
   const restaurant = randomUUID();
   /** A provider that always answers the same weather (the external service, stood in for). */
-  const provider = (rain: boolean): WeatherProvider => ({
+  const provider = (rain: boolean, tomorrowRainChance?: number): WeatherProvider => ({
     name: 'simulator',
     current: async () => ({
       rain,
       precipitationMm: rain ? 4 : 0,
       weatherCode: rain ? 63 : 1,
       observedAt: new Date().toISOString(),
+      ...(tomorrowRainChance === undefined ? {} : { tomorrowRainChance }),
     }),
   });
   const settings = { cacheSeconds: 900, staleSeconds: 10_800, timeoutMs: 1_000, retryAfterSeconds: 60 };
@@ -234,10 +235,12 @@ describe('the weather in the demand forecast', () => {
   });
   afterAll(async () => app?.close());
 
-  async function forecastWith(rain: boolean | null, day: number) {
+  async function forecastWith(rain: boolean | null, day: number, tomorrowRainChance?: number) {
     const model = await loadRegressionModel('ml/model/demand.onnx', DEMAND_FEATURE_NAMES, 'orders');
     const weather =
-      rain === null ? undefined : createWeatherService({ provider: provider(rain), settings, logger });
+      rain === null
+        ? undefined
+        : createWeatherService({ provider: provider(rain, tomorrowRainChance), settings, logger });
     // The reading is fetched ahead, as the refresh warms the cities: a forecast never waits for it.
     await weather?.warm([cellCentre(CELL)!]);
     const forecasts = createDemandForecasts({
@@ -251,7 +254,7 @@ describe('the weather in the demand forecast', () => {
     return answer.series.find((entry) => entry.restaurantId === restaurant)!;
   }
 
-  it('forecasts more orders today when it rains than when it is dry; tomorrow reads the season only', async () => {
+  it('forecasts more orders today when it rains than when it is dry; tomorrow reads the provider’s chance of rain for it, or the season', async () => {
     const rainy = await forecastWith(true, today);
     const dry = await forecastWith(false, today);
     const season = await forecastWith(null, today);
@@ -261,11 +264,22 @@ describe('the weather in the demand forecast', () => {
     // Without a provider, the season's chance: between the two.
     expect(season.forecastTotal).toBeGreaterThanOrEqual(dry.forecastTotal);
     expect(season.forecastTotal).toBeLessThanOrEqual(rainy.forecastTotal);
-    // Tomorrow's weather is not read now (the port gives the current reading): the same forecast.
-    const [rainyTomorrow, dryTomorrow] = [
+    // Tomorrow: today's rain says nothing of it; the provider's chance of rain for tomorrow does.
+    const [rainyNowOnly, dryNowOnly, seasonTomorrow] = [
       await forecastWith(true, today + 1),
       await forecastWith(false, today + 1),
+      await forecastWith(null, today + 1),
     ];
-    expect(rainyTomorrow.forecast).toEqual(dryTomorrow.forecast);
+    expect(rainyNowOnly.forecast).toEqual(dryNowOnly.forecast);
+    expect(rainyNowOnly.forecast).toEqual(seasonTomorrow.forecast);
+    const [wetTomorrow, dryTomorrow] = [
+      await forecastWith(false, today + 1, 1),
+      await forecastWith(true, today + 1, 0),
+    ];
+    expect(wetTomorrow.forecastTotal).toBeGreaterThan(dryTomorrow.forecastTotal);
+    expect(wetTomorrow.forecast[12]!).toBeGreaterThan(dryTomorrow.forecast[12]!);
+    // The season lies between a sure rain and a sure dry day.
+    expect(seasonTomorrow.forecastTotal).toBeGreaterThanOrEqual(dryTomorrow.forecastTotal);
+    expect(seasonTomorrow.forecastTotal).toBeLessThanOrEqual(wetTomorrow.forecastTotal);
   });
 });

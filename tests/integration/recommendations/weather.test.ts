@@ -19,8 +19,11 @@ let base: string;
 let handler: Handler;
 const requests: URL[] = [];
 
-/** Open-Meteo's answer to `current=precipitation,weather_code&timezone=GMT` (recorded shape). */
-const recorded = (precipitation: number, code: number) => ({
+/**
+ * Open-Meteo's answer to `current=precipitation,weather_code&daily=precipitation_probability_max
+ * &forecast_days=2&timezone=GMT` (recorded shape).
+ */
+const recorded = (precipitation: number, code: number, probabilities: (number | null)[] = [80, 65]) => ({
   latitude: 4.0625,
   longitude: 9.8125,
   generationtime_ms: 0.031,
@@ -30,6 +33,8 @@ const recorded = (precipitation: number, code: number) => ({
   elevation: 13,
   current_units: { time: 'iso8601', interval: 'seconds', precipitation: 'mm', weather_code: 'wmo code' },
   current: { time: '2026-12-06T11:30', interval: 900, precipitation, weather_code: code },
+  daily_units: { time: 'iso8601', precipitation_probability_max: '%' },
+  daily: { time: ['2026-12-06', '2026-12-07'], precipitation_probability_max: probabilities },
 });
 const json =
   (body: unknown, status = 200): Handler =>
@@ -64,6 +69,7 @@ describe('the Open-Meteo adapter', () => {
       precipitationMm: 1.2,
       weatherCode: 63,
       observedAt: '2026-12-06T11:30:00.000Z',
+      tomorrowRainChance: 0.65,
     });
     const asked = requests.at(-1)!;
     expect(asked.pathname).toBe('/v1/forecast');
@@ -71,10 +77,25 @@ describe('the Open-Meteo adapter', () => {
       latitude: '4.0611',
       longitude: '9.7719',
       current: 'precipitation,weather_code',
+      daily: 'precipitation_probability_max',
+      forecast_days: '2',
       timezone: 'GMT',
     });
     handler = json(recorded(0, 2));
     expect((await weather().current(NEAR, AbortSignal.timeout(5_000))).rain).toBe(false);
+    // Tomorrow's chance unknown (null, missing, or an answer without the daily part, or one out of
+    // range): the current reading still stands, tomorrow is left to the season.
+    for (const body of [
+      recorded(0, 2, [10, null]),
+      recorded(0, 2, [10]),
+      { ...recorded(0, 2), daily: undefined },
+      recorded(0, 2, [10, 140]),
+    ]) {
+      handler = json(body);
+      const reading = await weather().current(NEAR, AbortSignal.timeout(5_000));
+      expect(reading.rain).toBe(false);
+      expect(reading.tomorrowRainChance).toBeUndefined();
+    }
   });
 
   it('refuses an HTTP error, an answer that is not JSON, and one without the current weather', async () => {

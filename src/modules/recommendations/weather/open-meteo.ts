@@ -2,8 +2,11 @@
  * Open-Meteo's forecast API as the weather port (https://open-meteo.com/en/docs): no key, free for
  * non-commercial use (a commercial deployment sets WEATHER_OPEN_METEO_BASE_URL to its customer
  * endpoint, `https://customer-api.open-meteo.com`, and the key in WEATHER_OPEN_METEO_API_KEY).
- * One GET per place: `/v1/forecast?latitude=&longitude=&current=precipitation,weather_code`, whose
- * answer carries `current: { time, interval, precipitation, weather_code }`.
+ * One GET per place: `/v1/forecast?latitude=&longitude=&current=precipitation,weather_code
+ * &daily=precipitation_probability_max&forecast_days=2`, whose answer carries `current: { time,
+ * interval, precipitation, weather_code }` and `daily: { time: [today, tomorrow],
+ * precipitation_probability_max: [%, %] }` (days in UTC with timezone=GMT; a null or missing
+ * daily value leaves tomorrow's chance unknown, never the current reading refused).
  */
 import Type from 'typebox';
 import { Value } from 'typebox/value';
@@ -16,6 +19,22 @@ const CurrentAnswer = Type.Object({
     weather_code: Type.Integer({ minimum: 0, maximum: 99 }),
   }),
 });
+const DailyAnswer = Type.Object({
+  daily: Type.Object({
+    time: Type.Array(Type.String({ maxLength: 40 }), { maxItems: 16 }),
+    precipitation_probability_max: Type.Array(
+      Type.Union([Type.Number({ minimum: 0, maximum: 100 }), Type.Null()]),
+      { maxItems: 16 },
+    ),
+  }),
+});
+
+/** Tomorrow's chance of rain (0–1) from the daily part, when it is there and readable. */
+function tomorrowChanceOf(body: unknown): number | undefined {
+  if (!Value.Check(DailyAnswer, body)) return undefined;
+  const percent = body.daily.precipitation_probability_max[1];
+  return typeof percent === 'number' ? percent / 100 : undefined;
+}
 
 /** Answers larger than this are not Open-Meteo's current weather. */
 const MAX_ANSWER_BYTES = 64 * 1024;
@@ -36,6 +55,8 @@ export function openMeteoWeather(options: { baseUrl: string; apiKey?: string }):
         latitude: place.latitude.toFixed(4),
         longitude: place.longitude.toFixed(4),
         current: 'precipitation,weather_code',
+        daily: 'precipitation_probability_max',
+        forecast_days: '2',
         timezone: 'GMT',
       });
       if (options.apiKey !== undefined) query.set('apikey', options.apiKey);
@@ -59,11 +80,13 @@ export function openMeteoWeather(options: { baseUrl: string; apiKey?: string }):
       const observedAt = new Date(`${time}${/Z|[+-]\d\d:?\d\d$/.test(time) ? '' : 'Z'}`);
       if (Number.isNaN(observedAt.getTime()))
         throw new WeatherProviderError('open-meteo answered a time that is not one');
+      const tomorrowRainChance = tomorrowChanceOf(body);
       return {
         rain: rainBucket(precipitation, code),
         precipitationMm: precipitation,
         weatherCode: code,
         observedAt: observedAt.toISOString(),
+        ...(tomorrowRainChance === undefined ? {} : { tomorrowRainChance }),
       };
     },
   };

@@ -18,11 +18,19 @@ export interface WeatherNow {
   weatherCode: number;
   /** When the provider's reading is for (ISO 8601). */
   observedAt: string;
+  /**
+   * The provider's chance of rain on the next day (UTC day after `observedAt`'s), 0–1, for
+   * tomorrow's demand forecast; absent when the provider gave none.
+   */
+  tomorrowRainChance?: number;
 }
 
 export interface WeatherProvider {
   readonly name: 'open-meteo' | 'simulator';
-  /** The weather at a place now; rejects on a timeout, an HTTP error or an answer it cannot read. */
+  /**
+   * The weather at a place now, with tomorrow's chance of rain when the provider has it; rejects
+   * on a timeout, an HTTP error or an answer it cannot read.
+   */
   current(place: Place, signal: AbortSignal): Promise<WeatherNow>;
 }
 

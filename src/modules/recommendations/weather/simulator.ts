@@ -2,7 +2,8 @@
  * The weather simulator for development and tests (never in production, the config refuses it):
  * rain follows the season's chance at the place (the same calendar as the ranker's training data,
  * features.ts `RAIN_CHANCE`), drawn per weather cell and hour from a hash, so a place's weather is
- * stable within an hour and the same on every instance.
+ * stable within an hour and the same on every instance; tomorrow's chance of rain is the season's
+ * for the next day at noon.
  */
 import { createHash } from 'node:crypto';
 import { rainChance } from '../features.js';
@@ -25,6 +26,7 @@ export function simulatedWeather(options: { now?: () => number } = {}): WeatherP
         precipitationMm: rain ? Number((0.2 + (digest.readUInt16BE(4) / 65_536) * 8).toFixed(1)) : 0,
         weatherCode: rain ? 63 : 1,
         observedAt: new Date(hour * 3_600_000).toISOString(),
+        tomorrowRainChance: rainChance((Math.floor(at / 86_400_000) + 1) * 86_400_000 + 43_200_000, place),
       };
     },
   };

@@ -65,6 +65,30 @@ describe('the weather service', () => {
     expect(calls).toHaveLength(2);
   });
 
+  it('gives the provider’s chance of rain tomorrow from a fresh or stale reading, else null (the season)', async () => {
+    const clock = { now: JULY };
+    const { provider, set } = scripted();
+    const weather = service(provider, clock);
+    expect(weather.tomorrowRainChance(DOUALA)).toBeNull(); // nothing read yet
+    await weather.warm([DOUALA]);
+    expect(weather.tomorrowRainChance(DOUALA)).toBeNull(); // a reading without one
+    set(async () => ({
+      rain: false,
+      precipitationMm: 0,
+      weatherCode: 1,
+      observedAt: new Date(clock.now).toISOString(),
+      tomorrowRainChance: 0.3,
+    }));
+    clock.now += 901_000;
+    await weather.warm([DOUALA]);
+    expect(weather.tomorrowRainChance(DOUALA)).toBe(0.3);
+    expect(weather.tomorrowRainChance(null)).toBeNull();
+    clock.now += 3_599_000; // still within the stale time
+    expect(weather.tomorrowRainChance(DOUALA)).toBe(0.3);
+    clock.now += 2_000; // past it: the season
+    expect(weather.tomorrowRainChance(DOUALA)).toBeNull();
+  });
+
   it('serves the last reading while the provider fails, asks again only after the pause, then the season', async () => {
     const clock = { now: JULY };
     const { provider, calls, set } = scripted();

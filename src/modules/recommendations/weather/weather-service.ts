@@ -37,6 +37,11 @@ export interface WeatherService {
   readonly providerName: string;
   /** The rain bucket at a place now, never waiting for the provider. */
   rainAt(place: Place | null, at: number): WeatherReading;
+  /**
+   * The provider's chance of rain tomorrow at a place (0–1), from a fresh or stale reading that
+   * carried one; null otherwise (the caller uses the season). Never waits for the provider.
+   */
+  tomorrowRainChance(place: Place | null): number | null;
   /** Fetches the places now (each within the timeout); resolves when all are done or failed. */
   warm(places: readonly Place[]): Promise<void>;
   /** For /health/ready: how the last fetch went. */
@@ -123,9 +128,18 @@ export function createWeatherService(options: {
     return season;
   }
 
+  function tomorrowRainChance(place: Place | null): number | null {
+    if (place === null) return null;
+    const entry = cells.get(weatherCellOf(place));
+    if (entry?.reading === null || entry === undefined) return null;
+    if (now() - entry.fetchedAt > settings.staleSeconds * 1000) return null;
+    return entry.reading.tomorrowRainChance ?? null;
+  }
+
   return {
     providerName: provider.name,
     rainAt,
+    tomorrowRainChance,
     async warm(places) {
       await Promise.all(places.map((place) => fetchCell(weatherCellOf(place), place)));
     },
