@@ -320,7 +320,7 @@ describe('two sign-ups of the same new number at the same moment', () => {
       async () => {
         const waiting = await sql<{ n: string }>`
           SELECT count(*) AS n FROM pg_stat_activity
-          WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE 'insert into "users"%'`.execute(
+          WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%insert into "users"%'`.execute(
           db(),
         );
         return Number(waiting.rows[0]!.n);
