@@ -8,6 +8,7 @@ import {
   render,
   SCREEN_MAX_CHARS,
   start,
+  zoneAddressed,
   type Choice,
   type Session,
   type Step,
@@ -205,11 +206,110 @@ describe('ussd session machine', () => {
         ...overrides,
       });
 
-    it('given a cart, when 2, then the addresses are loaded; with none the session ends saying where to add one', () => {
+    it('given a cart, when 2, then the addresses are loaded; with none a new address from the zones follows', () => {
       const next = advance(withCart({ kind: 'cart' }), '2', digest);
       expect(next.action).toEqual({ type: 'load_addresses' });
       const none = addressed(next.session, []);
-      expect(render(none)).toEqual({ text: TEXTS.en.no_address, end: true });
+      expect(none.step).toEqual({
+        kind: 'zones',
+        cityId: null,
+        cityName: '',
+        page: 0,
+        choices: [],
+        more: false,
+      });
+      // And when no city offers a zone, the session ends saying where to add one.
+      expect(render(listed(none, [], false))).toEqual({ text: TEXTS.en.no_address, end: true });
+    });
+
+    describe("a new address from the city's zones", () => {
+      const zones = (count: number, name = 'Akwa'): Choice[] =>
+        Array.from({ length: count }, (_, index) => ({ id: `zone-${index}`, label: `${name} ${index}` }));
+      const address = { label: 'Home', latitude: 4, longitude: 9, text: 'Rue 1' };
+
+      it("given saved addresses, when 8, then the cities (or the caller's city) are loaded", () => {
+        const list = addressed(withCart({ kind: 'cart' }), [address]);
+        expect(render(list).text).toContain('8. New address');
+        const next = advance(list, '8', digest);
+        expect(next.action).toEqual({ type: 'load_zones', cityId: null, page: 0 });
+        expect(next.session.step.kind).toBe('zones');
+      });
+
+      it('given the cities, when one is picked, then its zones are loaded', () => {
+        const cities = listed(
+          withCart({ kind: 'zones', cityId: null, cityName: '', page: 0, choices: [], more: false }),
+          [
+            { id: 'douala', label: 'Douala' },
+            { id: 'yaounde', label: 'Yaoundé' },
+          ],
+          false,
+        );
+        expect(render(cities).text).toBe('Your city:\n1. Douala\n2. Yaoundé\n0. Back');
+        const next = advance(cities, '2', digest);
+        expect(next.action).toEqual({ type: 'load_zones', cityId: 'yaounde', page: 0 });
+        expect(next.session.step).toMatchObject({ kind: 'zones', cityId: 'yaounde', cityName: 'Yaoundé' });
+      });
+
+      it('given zones four a page, when 9 then 0, then the next page then the previous are loaded; 0 on the first goes back to the cart', () => {
+        const first = listed(
+          withCart({
+            kind: 'zones',
+            cityId: 'douala',
+            cityName: 'Douala',
+            page: 0,
+            choices: [],
+            more: false,
+          }),
+          zones(6),
+          true,
+        );
+        expect(render(first).text).toBe(
+          'Your neighbourhood (Douala):\n1. Akwa 0\n2. Akwa 1\n3. Akwa 2\n4. Akwa 3\n9. More 0. Back',
+        );
+        const second = advance(first, '9', digest);
+        expect(second.action).toEqual({ type: 'load_zones', cityId: 'douala', page: 1 });
+        const page2 = listed(second.session, zones(2, 'Bonapriso'), false);
+        expect(advance(page2, '9', digest).session.notice).toEqual({ key: 'notice_invalid' });
+        expect(advance(page2, '0', digest).action).toEqual({ type: 'load_zones', cityId: 'douala', page: 0 });
+        expect(advance(first, '0', digest).session.step).toEqual({ kind: 'cart' });
+        expect(advance(first, '5', digest).session.notice).toEqual({ key: 'notice_invalid' });
+      });
+
+      it("given a zone picked, when 1, then the save action; the service's address leads to payment; 0 picks another", () => {
+        const list = listed(
+          withCart({
+            kind: 'zones',
+            cityId: 'douala',
+            cityName: 'Douala',
+            page: 0,
+            choices: [],
+            more: false,
+          }),
+          zones(2),
+          false,
+        );
+        const confirm = advance(list, '2', digest).session;
+        expect(confirm.step).toEqual({
+          kind: 'zone_confirm',
+          cityId: 'douala',
+          zone: { id: 'zone-1', label: 'Akwa 1' },
+          city: 'Douala',
+        });
+        expect(render(confirm).text).toBe(
+          'Delivery to the centre of Akwa 1, Douala. The driver calls you on arrival.\n1. Confirm\n0. Another neighbourhood',
+        );
+        expect(render({ ...confirm, language: 'fr' }).text).toContain('Le livreur vous appelle à l’arrivée');
+        const save = advance(confirm, '1', digest);
+        expect(save.action).toEqual({ type: 'save_zone_address', cityId: 'douala', zoneId: 'zone-1' });
+        expect(save.session.step).toEqual(confirm.step);
+        const saved = { label: 'Akwa 1', latitude: 4.05, longitude: 9.7, text: 'Akwa 1, Douala' };
+        const payment = zoneAddressed(save.session, saved);
+        expect(payment.step).toEqual({ kind: 'payment' });
+        expect(payment.address).toEqual(saved);
+        expect(advance(confirm, '0', digest).action).toEqual({ type: 'load_zones', cityId: null, page: 0 });
+        expect(advance(confirm, '3', digest).session.notice).toEqual({ key: 'notice_invalid' });
+        expect(advance(confirm, 'abc', digest).action).toBeUndefined();
+      });
     });
 
     it('given addresses, when 1, then payment; wallet or the operator of the number', () => {
@@ -263,6 +363,9 @@ describe('ussd session machine', () => {
         kind: 'address',
         choices: long.map((choice) => ({ label: choice.label, latitude: 0, longitude: 0, text: LONG })),
       },
+      { kind: 'zones', cityId: null, cityName: '', page: 1, choices: long, more: true },
+      { kind: 'zones', cityId: 'douala', cityName: LONG, page: 1, choices: long, more: true },
+      { kind: 'zone_confirm', cityId: 'douala', zone: { id: 'z', label: LONG }, city: LONG },
       { kind: 'payment' },
       { kind: 'confirm', totalMinor: 1_234_567, deliveryFeeMinor: 12_345 },
       ...(
@@ -273,6 +376,7 @@ describe('ussd session machine', () => {
           'locked',
           'account_unavailable',
           'no_address',
+          'refused',
           'expired',
           'no_orders',
           'unavailable',

@@ -15,6 +15,8 @@ export const PAGE_SIZE = 4;
 export const MAX_QUANTITY = 20;
 /** Distinct dishes in one USSD cart (the orders context allows more; a feature phone does not need them). */
 export const MAX_CART_LINES = 5;
+/** On the address list: a new address picked from the city's zones (a list holds at most 4). */
+export const NEW_ADDRESS = '8';
 /** Longer input is no menu choice (a PIN is 4 digits, a quantity 2). */
 const MAX_INPUT_CHARS = 8;
 
@@ -87,6 +89,19 @@ export type Step =
   | { kind: 'quantity'; dish: Choice }
   | { kind: 'cart' }
   | { kind: 'address'; choices: AddressChoice[] }
+  /**
+   * A new address (docs/ussd.md "A new address"): the cities offering zones (`cityId` null),
+   * else the zones of `cityId`, four a page; then the zone picked, to confirm.
+   */
+  | {
+      kind: 'zones';
+      cityId: string | null;
+      cityName: string;
+      page: number;
+      choices: Choice[];
+      more: boolean;
+    }
+  | { kind: 'zone_confirm'; cityId: string; zone: Choice; city: string }
   | { kind: 'payment' }
   | { kind: 'confirm'; totalMinor: number; deliveryFeeMinor: number }
   | { kind: 'end'; message: { key: EndKey; params?: Record<string, string | number> } };
@@ -113,6 +128,10 @@ export type Action =
   | { type: 'load_dishes'; restaurantId: string; restaurantName: string; page: number }
   | { type: 'reorder'; orderId: string }
   | { type: 'load_addresses' }
+  /** The cities offering zones (`cityId` null: the service may pick the caller's), or a city's zones. */
+  | { type: 'load_zones'; cityId: string | null; page: number }
+  /** Save the zone's address through identity (reused when already saved) and deliver there. */
+  | { type: 'save_zone_address'; cityId: string; zoneId: string }
   | { type: 'quote' }
   | { type: 'place'; pin: string }
   | { type: 'status' };
@@ -313,9 +332,44 @@ export function advance(session: Session, rawInput: string, digest: (pin: string
     }
     case 'address': {
       if (input === '0') return to(session, { kind: 'cart' });
+      if (input === NEW_ADDRESS) return newAddress(session);
       const address = picked(step.choices, input);
       if (address === undefined) return invalid(session);
       return to({ ...session, address }, { kind: 'payment' });
+    }
+    case 'zones': {
+      if (input === '9' && step.more)
+        return to(
+          session,
+          { ...step, page: step.page + 1, choices: [] },
+          { type: 'load_zones', cityId: step.cityId, page: step.page + 1 },
+        );
+      if (input === '0')
+        return step.page === 0
+          ? to(session, { kind: 'cart' })
+          : to(
+              session,
+              { ...step, page: step.page - 1, choices: [] },
+              { type: 'load_zones', cityId: step.cityId, page: step.page - 1 },
+            );
+      const choice = picked(step.choices, input);
+      if (choice === undefined) return invalid(session);
+      if (step.cityId === null)
+        return to(
+          session,
+          { kind: 'zones', cityId: choice.id, cityName: choice.label, page: 0, choices: [], more: false },
+          { type: 'load_zones', cityId: choice.id, page: 0 },
+        );
+      return to(session, { kind: 'zone_confirm', cityId: step.cityId, zone: choice, city: step.cityName });
+    }
+    case 'zone_confirm': {
+      if (input === '0') return newAddress(session);
+      if (input !== '1') return invalid(session);
+      // The step stays until the service has saved the address (then payment).
+      return {
+        session: { ...session, notice: null },
+        action: { type: 'save_zone_address', cityId: step.cityId, zoneId: step.zone.id },
+      };
     }
     case 'payment': {
       if (input === '0') return to(session, { kind: 'cart' });
@@ -336,6 +390,15 @@ export function advance(session: Session, rawInput: string, digest: (pin: string
   }
 }
 
+/** A new address: the cities first (the service goes straight to the caller's city when it knows it). */
+function newAddress(session: Session): Advanced {
+  return to(
+    session,
+    { kind: 'zones', cityId: null, cityName: '', page: 0, choices: [], more: false },
+    { type: 'load_zones', cityId: null, page: 0 },
+  );
+}
+
 function hasLines(session: Session): boolean {
   return session.cart !== null && session.cart.lines.length > 0;
 }
@@ -354,7 +417,16 @@ function dishesOf(session: Session, restaurantId: string, restaurantName: string
  */
 export function listed(session: Session, choices: Choice[], more: boolean): Session {
   const step = session.step;
-  if (step.kind !== 'recent' && step.kind !== 'restaurants' && step.kind !== 'dishes') return session;
+  if (
+    step.kind !== 'recent' &&
+    step.kind !== 'restaurants' &&
+    step.kind !== 'dishes' &&
+    step.kind !== 'zones'
+  )
+    return session;
+  // No neighbourhood offered over USSD (no city with a zone we deliver to): the app adds addresses.
+  if (step.kind === 'zones' && choices.length === 0)
+    return { ...session, step: { kind: 'end', message: { key: 'no_address' } }, notice: null };
   if (choices.length === 0) {
     const key: TextKey =
       step.kind === 'recent' ? 'no_orders' : step.kind === 'restaurants' ? 'no_restaurants' : 'no_dishes';
@@ -367,10 +439,22 @@ export function listed(session: Session, choices: Choice[], more: boolean): Sess
   return { ...session, step: { ...step, choices: choices.slice(0, PAGE_SIZE), more } };
 }
 
-/** The delivery addresses the service found; none ends the session (they are added in the app). */
+/**
+ * The delivery addresses the service found; none opens the new-address steps (the service then
+ * loads the cities or zones: `needsZones`).
+ */
 export function addressed(session: Session, choices: AddressChoice[]): Session {
-  if (choices.length === 0) return { ...session, step: { kind: 'end', message: { key: 'no_address' } } };
+  if (choices.length === 0)
+    return {
+      ...session,
+      step: { kind: 'zones', cityId: null, cityName: '', page: 0, choices: [], more: false },
+    };
   return { ...session, step: { kind: 'address', choices: choices.slice(0, PAGE_SIZE) } };
+}
+
+/** A zone address saved by the service: delivered there, payment next. */
+export function zoneAddressed(session: Session, address: AddressChoice): Session {
+  return { ...session, address, step: { kind: 'payment' }, notice: null };
 }
 
 /** What the cart costs before delivery (the confirmation shows the priced total). */
@@ -473,10 +557,28 @@ export function render(session: Session): Screen {
         text: fitted(
           [...notice, t('address')],
           step.choices.map((choice) => choice.label),
-          [t('back')],
+          [t('new_address'), t('back')],
         ),
         end: false,
       };
+    case 'zones':
+      return {
+        text: fitted(
+          [
+            ...notice,
+            step.cityId === null ? t('zone_city') : t('zone_pick', { city: clip(step.cityName, 30) }),
+          ],
+          step.choices.map((choice) => choice.label),
+          [paging(step.more)],
+        ),
+        end: false,
+      };
+    case 'zone_confirm':
+      return screen(
+        [...notice, t('zone_confirm', { zone: clip(step.zone.label, 32), city: clip(step.city, 24) })].join(
+          '\n',
+        ),
+      );
     case 'payment':
       return screen(
         [
