@@ -7,11 +7,13 @@
  * dishes by pages, quantity, address, wallet or Mobile Money, and the order through the orders
  * service with its idempotency and limits; the order number and delivery PIN by SMS.
  *
- * It needs identity (users, addresses, the hasher, audit), orders (the service and the
- * customer's list), catalog (the public menu) and notifications (SMS). Nothing needs it.
+ * It needs identity (users, addresses and the address service, the hasher, audit), orders (the
+ * service and the customer's list), catalog (the public menu, cities and zones) and notifications
+ * (SMS). Nothing needs it.
  */
 import { createHmac } from 'node:crypto';
 import { defineContext, need, tablesOf } from '../../platform/context.js';
+import { permissionsForRoles } from '../../shared/principal.js';
 import type { Catalog } from '../catalog/index.js';
 import type { Identity } from '../identity/index.js';
 import type { Notifications } from '../notifications/index.js';
@@ -32,9 +34,9 @@ const CALLBACKS_PER_PHONE_PER_MINUTE = 30;
 export const ussdContext = defineContext({
   name: 'ussd',
   needs: {
-    identity: need<Pick<Identity, 'repository' | 'hasher' | 'audit' | 'limitKey' | 'hashKey'>>(),
+    identity: need<Pick<Identity, 'repository' | 'hasher' | 'audit' | 'limitKey' | 'hashKey' | 'profile'>>(),
     orders: need<Pick<OrdersContext, 'orders' | 'repository'>>(),
-    catalog: need<Pick<Catalog, 'menu'>>(),
+    catalog: need<Pick<Catalog, 'menu' | 'cities'>>(),
     notifications: need<Pick<Notifications, 'sms'>>(),
   },
   tables: tablesOf<UssdTables>(),
@@ -54,6 +56,18 @@ export const ussdContext = defineContext({
           insertUser: (user) => identity.repository.insertUser(user),
           updateUser: (id, changes) => identity.repository.updateUser(id, changes),
           listAddresses: (userId, limit) => identity.repository.listAddresses(userId, limit),
+          // The app's address service (the limit of 20 in its transaction), as the customer.
+          addAddress: (userId, address) =>
+            identity.profile.addAddress(
+              {
+                kind: 'user',
+                userId,
+                sessionId: 'ussd',
+                roles: ['customer'],
+                permissions: permissionsForRoles(['customer']),
+              },
+              address,
+            ),
           rememberSmsOptOut: (phone) => identity.repository.rememberSmsOptOut(phone),
           forgetSmsOptOut: (phone) => identity.repository.forgetSmsOptOut(phone),
         },
@@ -71,6 +85,11 @@ export const ussdContext = defineContext({
         repository: { list: (filter, page) => orders.repository.list(filter, page) },
       }),
       menus: { view: (restaurantId, language) => catalog.menu.view(restaurantId, language, undefined) },
+      zones: {
+        cities: () => catalog.cities.all(),
+        zonesOf: (cityId) => catalog.cities.zonesOf(cityId),
+        termsAt: (cityId, point, at) => catalog.cities.deliveryTerms(cityId, point, at),
+      },
       sms: notifications.sms,
       logger: runtime.logger,
       settings: {

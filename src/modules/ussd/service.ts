@@ -27,8 +27,10 @@ import {
   type Choice,
   type Screen,
   type Session,
+  zoneAddressed,
 } from './machine.js';
 import type { UssdRepository } from './repository.js';
+import { zoneAddress, zoneCentre, zoneReachM, type ZoneAddressInput } from './zone-address.js';
 import type { UssdStore } from './session-store.js';
 import { money, orderNumber, say, type Language, type TextKey } from './texts.js';
 
@@ -54,6 +56,11 @@ export interface UssdIdentity {
       },
     ): Promise<unknown>;
     listAddresses(userId: string, limit: number): Promise<UssdAddress[]>;
+    /**
+     * identity's address API (`POST /v1/me/addresses`'s service: at most 20, `too_many_addresses`
+     * beyond) for the customer `userId`.
+     */
+    addAddress(userId: string, address: ZoneAddressInput): Promise<UssdAddress>;
     /** A `STOP` from a number without an account, applied when one is created for it. */
     rememberSmsOptOut(phone: string): Promise<boolean>;
     forgetSmsOptOut(phone: string): Promise<boolean>;
@@ -81,6 +88,7 @@ export interface UssdUser {
 
 export interface UssdAddress {
   label: string;
+  instructions?: string | null;
   line1: string;
   city: string;
   latitude: number | null;
@@ -158,6 +166,33 @@ export interface UssdMenus {
   view(restaurantId: string, language: Language, viewer: undefined): Promise<{ raw: Buffer }>;
 }
 
+/** What the USSD context reads of the catalog's cities and zones (issue #26's directory). */
+export interface UssdZones {
+  cities(): Promise<
+    {
+      id: string;
+      name: { fr: string; en: string };
+      active: boolean;
+      bounds: { south: number; west: number; north: number; east: number };
+    }[]
+  >;
+  zonesOf(cityId: string): Promise<
+    {
+      id: string;
+      name: string;
+      active: boolean;
+      delivers: boolean;
+      polygon: { latitude: number; longitude: number }[];
+    }[]
+  >;
+  /** The catalog's terms at a point (the one place): which zone holds it, and a refusal. */
+  termsAt(
+    cityId: string,
+    point: { latitude: number; longitude: number },
+    at: Date,
+  ): Promise<{ zoneId: string | null; refusal?: string } | undefined>;
+}
+
 export interface UssdSms {
   send(message: { to: string; body: string; metadata?: Record<string, unknown> }): Promise<unknown>;
 }
@@ -179,6 +214,7 @@ export interface UssdDependencies {
   identity: UssdIdentity;
   orders: () => UssdOrders;
   menus: UssdMenus;
+  zones: UssdZones;
   sms: UssdSms;
   logger: Logger;
   settings: UssdSettings;
@@ -202,6 +238,12 @@ interface Stored {
 }
 
 const RECENT_ORDERS_SCANNED = 20;
+/**
+ * A zone is offered as a USSD address only when no point of its outline is farther than this
+ * from its centre: the delivery is priced and range-checked at the centre, so the distance (and
+ * with it the fee, at the city's per-100 m rate) may be off by up to this much (docs/ussd.md).
+ */
+export const ZONE_MAX_REACH_M = 3_000;
 /** SMS answers to one number per hour (each costs money). */
 export const SMS_REPLIES_PER_HOUR = 5;
 /** How long an inbound SMS id is remembered (providers retry within minutes, Twilio's for hours at most). */
@@ -421,10 +463,21 @@ export function createUssdService(deps: UssdDependencies) {
           },
         };
         record.session = addressed(record.session, await addressesOf(record.userId!, order.delivery));
+        if (record.session.step.kind === 'zones')
+          await perform(record, { type: 'load_zones', cityId: null, page: 0 }, request, requestId);
         return;
       }
       case 'load_addresses':
         record.session = addressed(record.session, await addressesOf(record.userId!));
+        // None saved: a new address from the city's zones.
+        if (record.session.step.kind === 'zones')
+          await perform(record, { type: 'load_zones', cityId: null, page: 0 }, request, requestId);
+        return;
+      case 'load_zones':
+        await loadZones(record, action.cityId, action.page, language);
+        return;
+      case 'save_zone_address':
+        await saveZoneAddress(record, action.cityId, action.zoneId, language);
         return;
       case 'quote': {
         try {
@@ -547,6 +600,141 @@ export function createUssdService(deps: UssdDependencies) {
           item.orderable === true && !(item.modifierGroups ?? []).some((group) => (group.min ?? 0) > 0),
       )
       .map((item) => ({ id: item.id, label: item.name ?? '?', priceMinor: item.price }));
+  }
+
+  /**
+   * The zones offered in a city: active, delivered to, and whose centre the catalog places in
+   * that very zone (a concave outline's centroid may fall outside it, or in a smaller zone),
+   * by name, each with its centre.
+   */
+  async function offeredZones(cityId: string) {
+    const at = now();
+    const offered: { id: string; name: string; centre: { latitude: number; longitude: number } }[] = [];
+    for (const zone of await deps.zones.zonesOf(cityId)) {
+      if (!zone.active || !zone.delivers) continue;
+      const centre = zoneCentre(zone.polygon);
+      // Too wide to price from its centre (a city's catch-all area): the app pins the address.
+      if (zoneReachM(zone.polygon, centre) > ZONE_MAX_REACH_M) continue;
+      const terms = await deps.zones.termsAt(cityId, centre, at);
+      if (terms === undefined || terms.zoneId !== zone.id) continue;
+      if (terms.refusal === 'outside_zones' || terms.refusal === 'zone_not_served') continue;
+      offered.push({ id: zone.id, name: zone.name, centre });
+    }
+    return offered.sort((a, b) => a.name.localeCompare(b.name, 'fr'));
+  }
+
+  /** Active cities with at least one zone offered, by name in the language. */
+  async function offeredCities(language: Language) {
+    const cities = [];
+    for (const city of await deps.zones.cities())
+      if (city.active && (await offeredZones(city.id)).length > 0) cities.push(city);
+    return cities.sort((a, b) => a.name[language].localeCompare(b.name[language], 'fr'));
+  }
+
+  /** The city of the caller's last order's delivery point, among those offered. */
+  async function callerCity(userId: string, cities: Awaited<ReturnType<typeof offeredCities>>) {
+    const [latest] = await recentOrders(userId);
+    if (latest === undefined) return undefined;
+    const point = (await deps.orders().orders.find(latest.id))?.state.order?.delivery;
+    if (point === undefined) return undefined;
+    return cities.find(
+      (city) =>
+        point.latitude >= city.bounds.south &&
+        point.latitude <= city.bounds.north &&
+        point.longitude >= city.bounds.west &&
+        point.longitude <= city.bounds.east,
+    );
+  }
+
+  async function loadZones(record: Stored, cityId: string | null, page: number, language: Language) {
+    let city = cityId;
+    if (city === null) {
+      const cities = await offeredCities(language);
+      // The caller's city (their last order's), or the only one: straight to its zones.
+      const known =
+        (await callerCity(record.userId!, cities)) ?? (cities.length === 1 ? cities[0] : undefined);
+      if (known === undefined) {
+        const shown = cities.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
+        record.session = listed(
+          record.session,
+          shown.map((c) => ({ id: c.id, label: c.name[language] })),
+          cities.length > (page + 1) * PAGE_SIZE,
+        );
+        return;
+      }
+      city = known.id;
+      record.session = {
+        ...record.session,
+        step: {
+          kind: 'zones',
+          cityId: city,
+          cityName: known.name[language],
+          page: 0,
+          choices: [],
+          more: false,
+        },
+      };
+      page = 0;
+    }
+    const zones = await offeredZones(city);
+    const shown = zones.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
+    record.session = listed(
+      record.session,
+      shown.map((zone) => ({ id: zone.id, label: zone.name })),
+      zones.length > (page + 1) * PAGE_SIZE,
+    );
+  }
+
+  /**
+   * Saves the zone's address through identity's address API and delivers there. A replayed step
+   * (a crash after the save, a resumed dial) finds the same address saved and reuses it: one
+   * address per zone, never a second; the limit of 20 is identity's.
+   */
+  async function saveZoneAddress(record: Stored, cityId: string, zoneId: string, language: Language) {
+    const userId = record.userId!;
+    const zone = (await offeredZones(cityId)).find((candidate) => candidate.id === zoneId);
+    const city = (await deps.zones.cities()).find((candidate) => candidate.id === cityId);
+    if (zone === undefined || city === undefined || !city.active) {
+      // Switched off since the list was drawn: pick again.
+      record.session = {
+        ...record.session,
+        step: { kind: 'zones', cityId: null, cityName: '', page: 0, choices: [], more: false },
+        notice: null,
+      };
+      await loadZones(record, null, 0, language);
+      record.session = { ...record.session, notice: { key: 'notice_invalid' } };
+      return;
+    }
+    // The address is stored in the city's name in French (the app's free-text city).
+    const wanted = zoneAddress({
+      zone: zone.name,
+      city: city.name.fr,
+      centre: zone.centre,
+      landmark: say(language, 'zone_landmark'),
+      instructions: say(language, 'zone_instructions'),
+      isDefault: false,
+    });
+    const saved = await identity.repository.listAddresses(userId, 20);
+    const same = saved.find(
+      (address) =>
+        address.line1 === wanted.line1 &&
+        address.latitude === wanted.latitude &&
+        address.longitude === wanted.longitude,
+    );
+    if (same === undefined) {
+      try {
+        await identity.repository.addAddress(userId, { ...wanted, isDefault: saved.length === 0 });
+      } catch (error) {
+        refuse(record, error);
+        return;
+      }
+    }
+    record.session = zoneAddressed(record.session, {
+      label: wanted.label,
+      latitude: wanted.latitude,
+      longitude: wanted.longitude,
+      text: wanted.line1,
+    });
   }
 
   /** Saved addresses with coordinates (default first), then the last order's, without repeats. */
@@ -904,6 +1092,7 @@ const REASON_KEYS: Record<string, true> = Object.fromEntries(
     'wallet_frozen',
     'rate_limited',
     'payment_method',
+    'too_many_addresses',
     'other',
   ].map((code) => [`reason_${code}`, true]),
 );

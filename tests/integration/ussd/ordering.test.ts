@@ -134,7 +134,9 @@ describe('USSD ordering', () => {
     const session = await firstUse(phone);
     const recent = await session.send('1');
     expect(recent).toMatch(/^CON Reorder:\n1\. .+ \d[\d ]* XAF\n0\. Back$/);
-    expect(await session.send('1')).toMatch(/^CON Deliver to:\n1\. Rue 1\.234, Bonapriso, Douala\n0\. Back$/);
+    expect(await session.send('1')).toMatch(
+      /^CON Deliver to:\n1\. Rue 1\.234, Bonapriso, Douala\n8\. New address\n0\. Back$/,
+    );
     expect(await session.send('1')).toBe('CON Pay with:\n1. Wallet\n2. MTN Mobile Money\n0. Back');
     const confirm = await session.send('1');
     // Today's prices of the same items: the same total as the first order.
