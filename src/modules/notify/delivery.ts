@@ -17,6 +17,7 @@ import {
   type IntentRow,
   type NotifyRepository,
 } from './repository.js';
+import { SMS_SENT_BY_PARAM, USSD_CHANNEL } from './intents.js';
 import type { Language, Templates } from './templates.js';
 
 export const QUEUES = {
@@ -153,11 +154,22 @@ export function expiresInMs(intent: Pick<IntentRow, 'paramsClear'>, at: Date): n
  */
 export const SMS_ALWAYS_KINDS: ReadonlySet<string> = new Set(['staff.driver_emergency']);
 
-/** What dispatching an intent needs of it. */
+/** What dispatching an intent needs of it (its params: whether its SMS went another way). */
 export type DispatchableIntent = Pick<
   IntentRow,
   'id' | 'recipient_id' | 'kind' | 'priority' | 'requires_ack' | 'receipt'
->;
+> &
+  Partial<Pick<IntentRow, 'paramsClear'>>;
+
+/**
+ * An intent whose SMS another context already sent to the person: the `order.placed` of an order
+ * a USSD session placed and paid in one step (the session texts its number and delivery PIN to
+ * the calling phone; intents.ts `SMS_SENT_BY_PARAM`). Its push and e-mail are unchanged; it sends
+ * no SMS, neither directly nor as the push's fallback, so the customer gets one SMS, not two.
+ */
+export function smsSentElsewhere(intent: Pick<DispatchableIntent, 'kind' | 'paramsClear'>): boolean {
+  return intent.kind === 'order.placed' && intent.paramsClear?.[SMS_SENT_BY_PARAM] === USSD_CHANNEL;
+}
 
 /**
  * The channels of one intent, or how long it waits for the end of quiet hours (pure): push where
@@ -173,7 +185,7 @@ export function planDispatch(
   const until = quietUntil(intent, recipient.preferences, at);
   if (until !== undefined) return { quietForMs: until.getTime() - at.getTime(), channels: [] };
   const flags = channelFlags(intent, recipient.preferences);
-  const canSms = flags.sms && recipient.phone !== null;
+  const canSms = flags.sms && recipient.phone !== null && !smsSentElsewhere(intent);
   const smsAlways = canSms && SMS_ALWAYS_KINDS.has(intent.kind);
   const channels: ChannelJob[] = [];
   const push = flags.push && hasDevice;
@@ -344,6 +356,9 @@ export function createDelivery(options: DeliveryOptions) {
       !SMS_ALWAYS_KINDS.has(intent.kind)
     )
       return;
+    // Its SMS went another way (a USSD order's number and PIN): an SMS job for it, however it
+    // came to be queued, sends nothing.
+    if (job.channel === 'sms' && smsSentElsewhere(intent)) return;
     const left = expiresInMs(intent, now());
     if (left !== undefined && left <= 0) {
       // A lapsed offer: nothing is sent on any channel (the centre still lists it).

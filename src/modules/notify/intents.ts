@@ -101,11 +101,21 @@ function draft(
 }
 
 /**
+ * The marker an order's events carry in their metadata when a USSD session placed the order
+ * (`channel: 'ussd'`, set by the ussd context). A capture appended with it was paid in the
+ * placement itself (a wallet order), and the USSD session texts the order number and delivery PIN
+ * to the calling phone right after: the customer's `order.placed` records this in its params
+ * (`SMS_SENT_BY_PARAM`) and sends no SMS of its own (delivery.ts `smsSentElsewhere`).
+ */
+export const USSD_CHANNEL = 'ussd';
+export const SMS_SENT_BY_PARAM = 'smsSentBy';
+
+/**
  * The intents of one order event. `driverFirstName` is asked only for OrderPickedUp (the caller
  * looks the driver up).
  */
 export function orderIntents(
-  event: { id: string } & OrderEvent,
+  event: { id: string; metadata?: Readonly<Record<string, unknown>> } & OrderEvent,
   order: OrderFacts,
   driverFirstName?: string,
 ): IntentDraft[] {
@@ -119,7 +129,16 @@ export function orderIntents(
   switch (event.type) {
     case 'OrderPaymentCaptured':
       return [
-        customer('placed', { count: order.itemCount, total: order.totalMinor }, true),
+        customer(
+          'placed',
+          {
+            count: order.itemCount,
+            total: order.totalMinor,
+            // Captured by a USSD placement: its own SMS (number and delivery PIN) is the one.
+            ...(event.metadata?.channel === USSD_CHANNEL ? { [SMS_SENT_BY_PARAM]: USSD_CHANNEL } : {}),
+          },
+          true,
+        ),
         draft(source, order.ownerId, 'restaurant.new_order', {
           params: { restaurant: order.restaurantName, count: order.itemCount, total: order.totalMinor },
           orderId: order.orderId,

@@ -52,6 +52,30 @@ describe('events → intents', () => {
     expect(drafts[1]!.params).toEqual({ restaurant: 'Chez Mama', count: 3, total: 7_450 });
   });
 
+  it("given a capture appended by a USSD placement (metadata channel 'ussd'), marks the customer's receipt as texted by USSD; any other capture is unmarked", () => {
+    const captured = event({
+      type: 'OrderPaymentCaptured',
+      data: { paymentId: 'p', amountMinor: 7_450, at },
+    });
+    const [receipt, restaurant] = orderIntents({ ...captured, metadata: { channel: 'ussd' } }, order);
+    expect(receipt!.params).toEqual({ restaurant: 'Chez Mama', count: 3, total: 7_450, smsSentBy: 'ussd' });
+    // The restaurant's critical new order is not the customer's SMS: unchanged.
+    expect(restaurant!.params).toEqual({ restaurant: 'Chez Mama', count: 3, total: 7_450 });
+    // The id does not depend on the marker: a replay names the same intent.
+    expect(receipt!.id).toBe(orderIntents(captured, order)[0]!.id);
+    for (const metadata of [undefined, {}, { channel: 'app' }, { channel: null }, { channel: ['ussd'] }])
+      expect(orderIntents({ ...captured, metadata }, order)[0]!.params).not.toHaveProperty('smsSentBy');
+    // Other events of a USSD order (its later steps) are unmarked: their SMS are the only ones.
+    const accepted = orderIntents(
+      {
+        ...event({ type: 'OrderAccepted', data: { preparationMinutes: 20, by: system, at } }),
+        metadata: { channel: 'ussd' },
+      },
+      order,
+    );
+    expect(accepted[0]!.params).not.toHaveProperty('smsSentBy');
+  });
+
   it('names each intent after the event, the recipient and the kind: the same event names the same intents', () => {
     const captured = event({ type: 'OrderPaymentCaptured', data: { paymentId: 'p', amountMinor: 1, at } });
     const first = orderIntents(captured, order).map((draft) => draft.id);
@@ -342,6 +366,52 @@ describe('staff alerts, low stock and driver offers', () => {
         at,
       ),
     ).toEqual({ channels: [] });
+  });
+
+  it("dispatch plan: a USSD order's receipt sends no SMS (USSD texted the number and PIN), neither alone nor as the push's fallback; push and e-mail unchanged", () => {
+    const recipient = {
+      phone: '+237670000000',
+      email: 'a@example.cm',
+      preferences: preferencesOf({ order_updates: { push: true, sms: true, email: true } }),
+    };
+    const receipt = {
+      id: 'i',
+      recipient_id: 'r',
+      kind: 'order.placed',
+      priority: 'high' as const,
+      requires_ack: false,
+      receipt: true,
+      paramsClear: { restaurant: 'Chez Mama', count: 1, total: 1_500, smsSentBy: 'ussd' },
+    };
+    const at = new Date('2026-12-05T12:00:00Z');
+    // No device (the feature phone): e-mail only.
+    expect(planDispatch(receipt, recipient, false, at)).toEqual({
+      channels: [{ intentId: 'i', channel: 'email' }],
+    });
+    // A device too (an app customer who ordered over USSD): push without an SMS behind it.
+    expect(planDispatch(receipt, recipient, true, at)).toEqual({
+      channels: [
+        { intentId: 'i', channel: 'push' },
+        { intentId: 'i', channel: 'email' },
+      ],
+    });
+    // Neither device nor e-mail: the centre alone.
+    expect(planDispatch(receipt, { ...recipient, email: null }, false, at)).toEqual({ channels: [] });
+    // The same receipt without the marker (an app order, a Mobile Money confirmation): SMS as before.
+    const { smsSentBy: _marker, ...params } = receipt.paramsClear;
+    expect(planDispatch({ ...receipt, paramsClear: params }, recipient, false, at).channels).toContainEqual({
+      intentId: 'i',
+      channel: 'sms',
+    });
+    expect(planDispatch({ ...receipt, paramsClear: params }, recipient, true, at).channels[0]).toEqual({
+      intentId: 'i',
+      channel: 'push',
+      fallback: 'sms',
+    });
+    // The marker only ever silences the receipt's SMS: another kind carrying it is unchanged.
+    expect(
+      planDispatch({ ...receipt, kind: 'order.accepted', receipt: false }, recipient, false, at),
+    ).toEqual({ channels: [{ intentId: 'i', channel: 'sms' }] });
   });
 
   it("dispatch plan: a driver's emergency goes by SMS as well as by push, never only as the push's fallback", () => {

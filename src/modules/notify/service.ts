@@ -174,7 +174,12 @@ export function createNotify(options: NotifyOptions) {
       }
       const order = await known;
       if (order === undefined) return [];
-      const orderEvent = { id: event.id, type: event.type, data: event.data } as { id: string } & OrderEvent;
+      const orderEvent = {
+        id: event.id,
+        type: event.type,
+        data: event.data,
+        metadata: event.metadata,
+      } as { id: string; metadata: RecordedEvent['metadata'] } & OrderEvent;
       if (orderEvent.type === 'OrderDisputeOpened')
         return disputeIntents(orderEvent, order, await options.staffIds(DISPUTE_ROLES));
       const driver =
@@ -276,6 +281,7 @@ export function createNotify(options: NotifyOptions) {
             priority: draft.priority,
             requires_ack: draft.requiresAck,
             receipt: draft.receipt,
+            paramsClear: draft.params,
           })),
         recipientOf,
       );

@@ -135,7 +135,7 @@ export interface UssdOrders {
     place(
       input: UssdPlaceInput,
       customer: { kind: 'user'; id: string },
-      metadata?: { correlationId?: string; actorId?: string; actorRole?: string },
+      metadata?: { correlationId?: string; actorId?: string; actorRole?: string; channel?: 'ussd' },
       options?: { orderId?: string; resume?: boolean; expectedTotalMinor?: number },
     ): Promise<PlacedOrder>;
     quote(
@@ -894,6 +894,9 @@ export function createUssdService(deps: UssdDependencies) {
             ...(requestId === undefined ? {} : { correlationId: requestId }),
             actorId: userId,
             actorRole: 'customer',
+            // Read by notify: a wallet order paid in this placement gets its one SMS from here
+            // (number and delivery PIN, `sendPin`), not a second `order.placed` SMS from notify.
+            channel: 'ussd',
           },
           // Under the session's lease; `resume` picks up what a crashed earlier attempt reserved.
           // The total on the confirmation screen is the one the PIN agreed to: another is refused.
