@@ -26,11 +26,12 @@ const RUNS_PER_ROUTE = Number(process.env.FUZZ_RUNS ?? 5);
  * fraud review). Others are written in the background, whatever a request does: the
  * reactors' and projections' checkpoints, the ledger writer's snapshots, the outbox, and the
  * notifications the notify reactor derives from events and its queues send (intents, deliveries,
- * dead letters), and the loyalty award reactor's decisions (`loyalty_awards`).
+ * dead letters), the loyalty award reactor's decisions (`loyalty_awards`), and dispatch's record
+ * of the daily rounds it has run (`dispatch_daily_runs`, written by its hourly catch-up).
  * (Projections' read models live in their own schemas, outside the digest.)
  */
 const LEFT_OUT =
-  /^(idempotency_keys|login_attempts|sessions|audit_logs|phone_verifications|password_resets|system_state|projection_generations|notification_outbox|notification_(intents|deliveries|dead_letters)|order_settlements|driver_location_flags|loyalty_awards|kysely_migration.*|.*_reactor_checkpoints|ledger_snapshot.*)$/;
+  /^(idempotency_keys|login_attempts|sessions|audit_logs|phone_verifications|password_resets|system_state|projection_generations|notification_outbox|notification_(intents|deliveries|dead_letters)|order_settlements|driver_location_flags|dispatch_daily_runs|loyalty_awards|kysely_migration.*|.*_reactor_checkpoints|ledger_snapshot.*)$/;
 
 /** Events a refused request appends by design: failed guesses counted towards a lockout. */
 const RECORDED_REFUSALS = ['OrderPickupCodeRejected', 'OrderDeliveryPinRejected'];
@@ -131,14 +132,20 @@ async function digest(): Promise<string> {
       (name) =>
         // A spending counter at zero is the same as none (a refused top-up gives back what it
         // counted). A wrong pickup code or delivery PIN is refused (422) AND recorded by design:
-        // the record is what locks the guesser out (issue #15, item 12).
+        // the record is what locks the guesser out (issue #15, item 12). A position refused for an
+        // impossible speed is reported to fraud review by design (its signal and, at the count,
+        // its case), as it is flagged in `driver_location_flags`.
         sql`SELECT ${name} AS name, md5(coalesce(string_agg(md5(${rowOf(name)}), '' ORDER BY md5(${rowOf(name)})), '')) AS hash FROM ${sql.table(name)} t
              ${
                name === 'wallet_spending'
                  ? sql`WHERE t.spent_minor <> 0`
                  : name === 'eventstore_events'
                    ? sql`WHERE t.type NOT IN (${sql.join(RECORDED_REFUSALS.map((type) => sql.lit(type)))})`
-                   : sql``
+                   : name === 'admin_fraud_signals'
+                     ? sql`WHERE t.source_id NOT LIKE 'dispatch-flag:%'`
+                     : name === 'admin_fraud_cases'
+                       ? sql`WHERE t.rule <> 'impossible_movement'`
+                       : sql``
              }`,
     );
   const result = await sql<{ name: string; hash: string }>`${sql.join(parts, sql` UNION ALL `)}`.execute(db);
