@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { africasTalking, MAX_INPUTS } from './aggregator.js';
-import { keyedOrderId, recentRestaurants } from './service.js';
+import { keyedOrderId, recentRestaurants, restaurantChoices } from './service.js';
 
 const form = (overrides: Record<string, string> = {}) => ({
   sessionId: 'ATUid_1',
@@ -70,5 +70,29 @@ describe('order ids and restaurants of a session', () => {
       { id: 'b', label: 'B' },
       { id: 'a', label: 'A' },
     ]);
+  });
+
+  it('lists the favourite restaurants that take orders first, then those of recent orders, each once', () => {
+    expect(
+      restaurantChoices(
+        [
+          { id: 'f', name: 'F', active: true },
+          { id: 'closed', name: 'Closed', active: false },
+          { id: 'a', name: 'A', active: true },
+        ],
+        [
+          { restaurantId: 'b', restaurantName: 'B' },
+          { restaurantId: 'a', restaurantName: 'A' },
+          { restaurantId: 'closed', restaurantName: 'Closed' },
+        ],
+      ),
+    ).toEqual([
+      { id: 'f', label: 'F' },
+      { id: 'a', label: 'A' },
+      { id: 'b', label: 'B' },
+      // Inactive as a favourite, but ordered from recently: the menu then says whether it opens.
+      { id: 'closed', label: 'Closed' },
+    ]);
+    expect(restaurantChoices([], [])).toEqual([]);
   });
 });

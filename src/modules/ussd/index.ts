@@ -15,6 +15,7 @@ import { createHmac } from 'node:crypto';
 import { defineContext, need, tablesOf } from '../../platform/context.js';
 import { permissionsForRoles } from '../../shared/principal.js';
 import type { Catalog } from '../catalog/index.js';
+import type { Favourites } from '../community/index.js';
 import type { Identity } from '../identity/index.js';
 import type { Notifications } from '../notifications/index.js';
 import type { OrdersContext } from '../orders/index.js';
@@ -39,8 +40,11 @@ export const ussdContext = defineContext({
     catalog: need<Pick<Catalog, 'menu' | 'cities'>>(),
     notifications: need<Pick<Notifications, 'sms'>>(),
   },
+  // The customer's favourite restaurants, listed first (community's favourites). `later` keeps
+  // USSD's place among the contexts (community needs nothing of USSD).
+  later: { community: need<{ favourites: Pick<Favourites, 'list'> }>() },
   tables: tablesOf<UssdTables>(),
-  create({ runtime, db }, { identity, orders, catalog, notifications }) {
+  create({ runtime, db }, { identity, orders, catalog, notifications }, later) {
     const { config } = runtime;
     const store =
       runtime.redis === undefined
@@ -91,6 +95,14 @@ export const ussdContext = defineContext({
         termsAt: (cityId, point, at) => catalog.cities.deliveryTerms(cityId, point, at),
       },
       sms: notifications.sms,
+      favourites: () => ({
+        restaurants: async (userId) =>
+          (await later.community().favourites.list(userId)).restaurants.map((restaurant) => ({
+            id: restaurant.id,
+            name: restaurant.name,
+            active: restaurant.active,
+          })),
+      }),
       logger: runtime.logger,
       settings: {
         idleSeconds: config.USSD_SESSION_IDLE_SECONDS,

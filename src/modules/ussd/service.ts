@@ -216,6 +216,13 @@ export interface UssdDependencies {
   menus: UssdMenus;
   zones: UssdZones;
   sms: UssdSms;
+  /**
+   * The customer's favourite restaurants (community's favourites), listed before the restaurants
+   * of recent orders; none when absent.
+   */
+  favourites?: () => {
+    restaurants(userId: string): Promise<readonly { id: string; name: string; active: boolean }[]>;
+  };
   logger: Logger;
   settings: UssdSettings;
   /** Keys the session's PIN draft digest (never stored in clear). */
@@ -429,7 +436,8 @@ export function createUssdService(deps: UssdDependencies) {
         return;
       }
       case 'load_restaurants': {
-        const restaurants = recentRestaurants(await recentOrders(record.userId!));
+        const favourites = (await deps.favourites?.().restaurants(record.userId!)) ?? [];
+        const restaurants = restaurantChoices(favourites, await recentOrders(record.userId!));
         const page = restaurants.slice(action.page * PAGE_SIZE, (action.page + 1) * PAGE_SIZE);
         record.session = listed(record.session, page, restaurants.length > (action.page + 1) * PAGE_SIZE);
         return;
@@ -1074,6 +1082,22 @@ export function recentRestaurants(
   for (const order of orders)
     if (!seen.has(order.restaurantId))
       seen.set(order.restaurantId, { id: order.restaurantId, label: order.restaurantName });
+  return [...seen.values()];
+}
+
+/**
+ * The restaurants a USSD customer browses: their favourite restaurants that take orders first (as
+ * favourited, newest first), then those of their recent orders, each once.
+ */
+export function restaurantChoices(
+  favourites: readonly { id: string; name: string; active: boolean }[],
+  orders: readonly { restaurantId: string; restaurantName: string }[],
+): Choice[] {
+  const seen = new Map<string, Choice>();
+  for (const favourite of favourites)
+    if (favourite.active && !seen.has(favourite.id))
+      seen.set(favourite.id, { id: favourite.id, label: favourite.name });
+  for (const choice of recentRestaurants(orders)) if (!seen.has(choice.id)) seen.set(choice.id, choice);
   return [...seen.values()];
 }
 

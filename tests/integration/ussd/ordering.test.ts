@@ -60,6 +60,13 @@ async function firstUse(phone: string) {
   return session;
 }
 
+/** A later dial of a registered number: the menu at once. */
+async function firstUseAgain(phone: string) {
+  const session = dial(world, phone);
+  expect(await session.send()).toMatch(/^CON 1\. Reorder\n2\. Restaurants/);
+  return session;
+}
+
 describe('USSD ordering', () => {
   it('registers an unknown number with a PIN: an active customer, the PIN hashed, the language kept', async () => {
     const phone = phoneOf('ORANGE');
@@ -198,6 +205,25 @@ describe('USSD ordering', () => {
     } finally {
       await patch(world.testApp, item, owner, { price: 500 });
     }
+  });
+
+  it('lists a customer’s favourite restaurants, so a first order needs no history', async () => {
+    const phone = phoneOf('MTN');
+    const customer = await createUser(world.testApp, { phone, roles: ['customer'] });
+    const session = await firstUse(phone);
+    // No order and no favourite yet: nothing to browse.
+    expect(await session.send('2')).toMatch(/No favourite or recent restaurants\./);
+    const favourited = await world.testApp.app.inject({
+      method: 'PUT',
+      url: `/v1/me/favourites/restaurants/${world.restaurantId}`,
+      headers: { authorization: `Bearer ${customer.accessToken}` },
+    });
+    expect(favourited.statusCode, favourited.body).toBe(200);
+    const again = await firstUseAgain(phone);
+    const listed = await again.send('2');
+    expect(listed).toMatch(/^CON Your restaurants:\n1\. .+\n0\. Back$/);
+    // Its dishes follow, as for a restaurant ordered from before.
+    expect(await again.send('1')).toMatch(/^CON .+:\n1\. .+ \d[\d ]* XAF\n/);
   });
 
   it('browses recent restaurants and their dishes, picks a quantity and pays by Mobile Money (the operator prompt follows)', async () => {
