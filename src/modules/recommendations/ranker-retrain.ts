@@ -25,19 +25,20 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { AuditEntry } from '../identity/index.js';
-import { FEATURE_COUNT, FEATURE_NAMES, type CandidateItem, type OrderFact } from './features.js';
-import { createMlp, fitScaler, logits, toOnnx, trainYielding, type Mlp } from './mlp.js';
+import { FEATURE_NAMES, type CandidateItem, type OrderFact } from './features.js';
+import { logits, toOnnx, trainYielding, type Mlp } from './mlp.js';
 import { cardPathOf, type Ranker } from './model.js';
 import { encodeOnnx } from './onnx-writer.js';
 import {
   evaluate,
+  prepareCandidate,
+  trainedResult,
   HOLDOUT_NEGATIVES,
   MIN_HOLDOUT_ORDERS,
   MIN_TRAIN_GROUPS,
   NEGATIVES,
   RANKER_RETRAIN_DAYS,
   RANKER_TRAINING,
-  replayOrders,
   HOLDOUT_DAYS,
   WARMUP_DAYS,
   DAY_MS,
@@ -107,32 +108,12 @@ export function trainInWorker(input: TrainInput): Promise<TrainResult> {
 
 /** The same work in this thread: training yields to the event loop between batches, the replay does not. */
 export async function trainInline(input: TrainInput): Promise<TrainResult> {
-  const started = performance.now();
-  const { groups, cases } = replayOrders(input.orders, input.items, input.at);
-  const replayElapsedMs = performance.now() - started;
-  if (groups.length < MIN_TRAIN_GROUPS || cases.length < MIN_HOLDOUT_ORDERS)
-    return {
-      mlp: null,
-      trainGroups: groups.length,
-      cases,
-      losses: [],
-      candidate: null,
-      replayElapsedMs,
-      trainElapsedMs: 0,
-    };
-  const mlp = createMlp(FEATURE_COUNT, [...RANKER_TRAINING.hidden], RANKER_TRAINING.seed);
-  fitScaler(mlp, groups);
+  const prepared = prepareCandidate(input);
+  if ('result' in prepared) return prepared.result;
+  const { mlp, groups, cases } = prepared;
   const losses = await trainYielding(mlp, groups, RANKER_TRAINING);
   const candidate = (await evaluate(cases, async (rows, count) => logits(mlp, rows, count)))!;
-  return {
-    mlp,
-    trainGroups: groups.length,
-    cases,
-    losses,
-    candidate,
-    replayElapsedMs,
-    trainElapsedMs: performance.now() - started - replayElapsedMs,
-  };
+  return trainedResult(prepared, losses, candidate);
 }
 
 export interface RankerRetrainOutcome {

@@ -165,32 +165,42 @@ export interface TrainResult {
   trainElapsedMs: number;
 }
 
-/** The replay, then (with enough data) the candidate's training and its held-out figures. */
-export function trainCandidate(input: TrainInput): TrainResult {
+/**
+ * The replay, then the untrained candidate with its scaler fitted; or, with too little data, the
+ * result that says so. Shared by the worker's training (`trainCandidate`) and the in-thread one.
+ */
+export function prepareCandidate(
+  input: TrainInput,
+):
+  | { result: TrainResult }
+  | { mlp: Mlp; groups: Group[]; cases: HoldoutCase[]; started: number; replayElapsedMs: number } {
   const started = performance.now();
   const { groups, cases } = replayOrders(input.orders, input.items, input.at);
   const replayElapsedMs = performance.now() - started;
   if (groups.length < MIN_TRAIN_GROUPS || cases.length < MIN_HOLDOUT_ORDERS)
     return {
-      mlp: null,
-      trainGroups: groups.length,
-      cases,
-      losses: [],
-      candidate: null,
-      replayElapsedMs,
-      trainElapsedMs: 0,
+      result: {
+        mlp: null,
+        trainGroups: groups.length,
+        cases,
+        losses: [],
+        candidate: null,
+        replayElapsedMs,
+        trainElapsedMs: 0,
+      },
     };
   const mlp = createMlp(FEATURE_COUNT, [...RANKER_TRAINING.hidden], RANKER_TRAINING.seed);
   fitScaler(mlp, groups);
-  const losses = train(mlp, groups, RANKER_TRAINING);
-  let ndcg = 0;
-  let hits = 0;
-  for (const testCase of cases) {
-    const result = scoreCase(logits(mlp, testCase.rows, testCase.size), testCase);
-    ndcg += result.ndcg;
-    hits += result.hit;
-  }
-  const candidate = { ndcg: ndcg / cases.length, hitRate: hits / cases.length };
+  return { mlp, groups, cases, started, replayElapsedMs };
+}
+
+/** The trained candidate's result, timed from the start of its replay. */
+export function trainedResult(
+  prepared: Exclude<ReturnType<typeof prepareCandidate>, { result: TrainResult }>,
+  losses: number[],
+  candidate: { ndcg: number; hitRate: number },
+): TrainResult {
+  const { mlp, groups, cases, started, replayElapsedMs } = prepared;
   return {
     mlp,
     trainGroups: groups.length,
@@ -200,4 +210,20 @@ export function trainCandidate(input: TrainInput): TrainResult {
     replayElapsedMs,
     trainElapsedMs: performance.now() - started - replayElapsedMs,
   };
+}
+
+/** The replay, then (with enough data) the candidate's training and its held-out figures. */
+export function trainCandidate(input: TrainInput): TrainResult {
+  const prepared = prepareCandidate(input);
+  if ('result' in prepared) return prepared.result;
+  const { mlp, groups, cases } = prepared;
+  const losses = train(mlp, groups, RANKER_TRAINING);
+  let ndcg = 0;
+  let hits = 0;
+  for (const testCase of cases) {
+    const result = scoreCase(logits(mlp, testCase.rows, testCase.size), testCase);
+    ndcg += result.ndcg;
+    hits += result.hit;
+  }
+  return trainedResult(prepared, losses, { ndcg: ndcg / cases.length, hitRate: hits / cases.length });
 }
