@@ -1,15 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { customerPointsId, type Transfer } from '../../ledger/rules/index.js';
+import { type Transfer } from '../../ledger/rules/index.js';
 import {
   cameroonMonth,
   challengeTransferId,
   createAchievements,
 } from '../../src/modules/community/achievements.js';
-import { getOrder, type OrderWorld } from '../integration/orders/helpers.js';
-import { deliveredOrder, fundedCustomer, loyaltyWorld, until } from '../integration/loyalty/helpers.js';
+import { type OrderWorld } from '../integration/orders/helpers.js';
+import {
+  completeOrder,
+  deliveredOrder,
+  fundedCustomer,
+  ledgerLines,
+  loyaltyWorld,
+  pointsCredited,
+  until,
+} from '../integration/loyalty/helpers.js';
 
 /**
  * Fault schedules for the community's monthly challenge (docs/community.md): its reward is loyalty
@@ -24,21 +31,9 @@ beforeAll(async () => {
 afterAll(async () => world?.testApp.close());
 
 const services = () => world.testApp.services;
-const points = async (userId: string) =>
-  (await services().ledger.account(customerPointsId(userId)))?.creditsPosted ?? 0n;
-const entriesOf = async (transferId: string) =>
-  (
-    await sql<{ count: string }>`SELECT count(*)::text AS count FROM ledger_entries
-      WHERE transfer_id = ${transferId}`.execute(services().db)
-  ).rows[0]!.count;
-const complete = (orderId: string) =>
-  until(
-    async () => {
-      await services().orders.orders.sweep(new Date(Date.now() + 25 * 3_600_000));
-      return (await getOrder(world, orderId, world.support.accessToken)).json().status;
-    },
-    (status) => status === 'COMPLETED',
-  );
+const points = (userId: string) => pointsCredited(world, userId);
+const entriesOf = (transferId: string) => ledgerLines(world, transferId);
+const complete = (orderId: string) => completeOrder(world, orderId);
 /** Another instance of the achievements service, whose ledger `fails` while the flag says so. */
 const instance = (fails: () => boolean) =>
   createAchievements({

@@ -1,14 +1,20 @@
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { customerPointsId } from '../../../ledger/rules/index.js';
 import {
   badgesFor,
   cameroonMonth,
   challengeTransferId,
 } from '../../../src/modules/community/achievements.js';
 import { authHeader } from '../../helpers/auth.js';
-import { getOrder, type OrderWorld } from '../orders/helpers.js';
-import { deliveredOrder, fundedCustomer, loyaltyWorld, until } from '../loyalty/helpers.js';
+import type { OrderWorld } from '../orders/helpers.js';
+import {
+  completeOrder,
+  deliveredOrder,
+  fundedCustomer,
+  ledgerLines,
+  loyaltyWorld,
+  pointsCredited,
+  until,
+} from '../loyalty/helpers.js';
 
 let world: OrderWorld;
 
@@ -30,21 +36,9 @@ const mine = async (token: string) => {
   expect(response.statusCode, response.body).toBe(200);
   return response.json();
 };
-const points = async (userId: string) =>
-  (await services().ledger.account(customerPointsId(userId)))?.creditsPosted ?? 0n;
-const entriesOf = async (transferId: string) =>
-  (
-    await sql<{ count: string }>`SELECT count(*)::text AS count FROM ledger_entries
-      WHERE transfer_id = ${transferId}`.execute(services().db)
-  ).rows[0]!.count;
-const complete = (orderId: string) =>
-  until(
-    async () => {
-      await services().orders.orders.sweep(new Date(Date.now() + 25 * 3_600_000));
-      return (await getOrder(world, orderId, world.support.accessToken)).json().status;
-    },
-    (status) => status === 'COMPLETED',
-  );
+const points = (userId: string) => pointsCredited(world, userId);
+const entriesOf = (transferId: string) => ledgerLines(world, transferId);
+const complete = (orderId: string) => completeOrder(world, orderId);
 
 describe('community: profiles, badges, leaderboards and the monthly challenge', () => {
   it('badges follow the figures (pure)', () => {

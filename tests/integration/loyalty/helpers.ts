@@ -1,6 +1,7 @@
-import { customerWalletId, orderEscrowId, worldId } from '../../../ledger/rules/index.js';
+import { sql } from 'kysely';
+import { customerPointsId, customerWalletId, orderEscrowId, worldId } from '../../../ledger/rules/index.js';
 import { authHeader, createUser, type CreatedUser } from '../../helpers/auth.js';
-import { act, orderWorld, placeOrder, type OrderWorld } from '../orders/helpers.js';
+import { act, getOrder, orderWorld, placeOrder, type OrderWorld } from '../orders/helpers.js';
 import { freePort, until } from '../payments/helpers.js';
 
 export { until };
@@ -75,4 +76,28 @@ export async function deliveredOrder(world: OrderWorld, customerToken: string) {
 
 export async function loyaltyOf(world: OrderWorld, token: string, query = '') {
   return world.testApp.app.inject({ method: 'GET', url: `/v1/loyalty${query}`, headers: authHeader(token) });
+}
+
+/** The points a customer was ever credited (the ledger's posted credits, PTS). */
+export async function pointsCredited(world: OrderWorld, userId: string): Promise<bigint> {
+  return (await world.testApp.services.ledger.account(customerPointsId(userId)))?.creditsPosted ?? 0n;
+}
+
+/** How many ledger lines a transfer has in the read model (2 once a transfer is applied). */
+export async function ledgerLines(world: OrderWorld, transferId: string): Promise<string> {
+  return (
+    await sql<{ count: string }>`SELECT count(*)::text AS count FROM ledger_entries
+      WHERE transfer_id = ${transferId}`.execute(world.testApp.services.db)
+  ).rows[0]!.count;
+}
+
+/** Sweeps a day ahead until the order is COMPLETED (its dispute window closed). */
+export function completeOrder(world: OrderWorld, orderId: string) {
+  return until(
+    async () => {
+      await world.testApp.services.orders.orders.sweep(new Date(Date.now() + 25 * 3_600_000));
+      return (await getOrder(world, orderId, world.support.accessToken)).json().status;
+    },
+    (status) => status === 'COMPLETED',
+  );
 }
