@@ -5,15 +5,14 @@
  * posted parameters before anything else (403 otherwise); the text then becomes a ticket or a
  * message (intake.ts). The answer is an empty TwiML `<Response/>`: nothing is sent back by SMS.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import twilio from 'twilio';
+import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import { HttpProblem, ProblemSchema } from '../../http/problem.js';
+import { ProblemSchema } from '../../http/problem.js';
+import { EMPTY_TWIML, parseTwilioForms, twilioSignatureCheck } from '../../http/twilio-webhook.js';
 import type { SupportIntake } from './intake.js';
 
 export const TWILIO_SMS_PATH = '/v1/webhooks/twilio/sms';
 const FORM_LIMIT_BYTES = 16_384;
-const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
 
 const InboundSms = Type.Object(
   {
@@ -24,15 +23,6 @@ const InboundSms = Type.Object(
   { additionalProperties: true },
 );
 
-function isForm(body: unknown): body is Record<string, string> {
-  return (
-    body !== null &&
-    typeof body === 'object' &&
-    !Array.isArray(body) &&
-    Object.values(body).every((value) => typeof value === 'string')
-  );
-}
-
 export function registerSmsIntakeRoutes(
   app: FastifyInstance,
   intake: SupportIntake,
@@ -40,11 +30,7 @@ export function registerSmsIntakeRoutes(
 ): void {
   const url = `${options.publicBaseUrl.replace(/\/+$/, '')}${TWILIO_SMS_PATH}`;
   void app.register(async (scope) => {
-    scope.addContentTypeParser(
-      'application/x-www-form-urlencoded',
-      { parseAs: 'string', bodyLimit: FORM_LIMIT_BYTES },
-      (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
-    );
+    parseTwilioForms(scope, FORM_LIMIT_BYTES);
     scope.route({
       method: 'POST',
       url: TWILIO_SMS_PATH,
@@ -58,16 +44,7 @@ export function registerSmsIntakeRoutes(
         body: InboundSms,
         response: { 200: Type.String(), 400: ProblemSchema, 403: ProblemSchema },
       },
-      preValidation: async (request: FastifyRequest) => {
-        const signature = request.headers['x-twilio-signature'];
-        const params = isForm(request.body) ? request.body : undefined;
-        if (
-          typeof signature !== 'string' ||
-          params === undefined ||
-          !twilio.validateRequest(options.twilioAuthToken, signature, url, params)
-        )
-          throw new HttpProblem(403, 'sms_signature_invalid', 'The inbound SMS is not signed by Twilio.');
-      },
+      preValidation: twilioSignatureCheck(options.twilioAuthToken, url),
       handler: async (request, reply) => {
         const body = request.body as { MessageSid: string; From: string; Body: string };
         const result = await intake.sms({ from: body.From, body: body.Body, providerId: body.MessageSid });

@@ -15,9 +15,9 @@
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import twilio from 'twilio';
 import Type from 'typebox';
 import { HttpProblem, ProblemSchema } from '../../http/problem.js';
+import { EMPTY_TWIML, parseTwilioForms, twilioSignatureCheck } from '../../http/twilio-webhook.js';
 import type { UssdAggregator } from './aggregator.js';
 import { MAX_TEXT_CHARS } from './aggregator.js';
 import { normalizePhone } from '../../shared/phone.js';
@@ -160,7 +160,6 @@ export function registerUssdRoutes(
 }
 
 export const TWILIO_COMMANDS_PATH = '/v1/sms/inbound/twilio';
-const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
 
 const TwilioInboundSms = Type.Object(
   {
@@ -170,15 +169,6 @@ const TwilioInboundSms = Type.Object(
   },
   { additionalProperties: true },
 );
-
-function isForm(body: unknown): body is Record<string, string> {
-  return (
-    body !== null &&
-    typeof body === 'object' &&
-    !Array.isArray(body) &&
-    Object.values(body).every((value) => typeof value === 'string')
-  );
-}
 
 /**
  * Twilio's incoming SMS for the commands (STATUS, STOP, START): the same service as Africa's
@@ -191,11 +181,7 @@ export function registerTwilioSmsCommandRoute(
 ): void {
   const url = `${options.publicBaseUrl.replace(/\/+$/, '')}${TWILIO_COMMANDS_PATH}`;
   void app.register(async (scope) => {
-    scope.addContentTypeParser(
-      'application/x-www-form-urlencoded',
-      { parseAs: 'string', bodyLimit: FORM_LIMIT_BYTES },
-      (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
-    );
+    parseTwilioForms(scope, FORM_LIMIT_BYTES);
     scope.route({
       method: 'POST',
       url: TWILIO_COMMANDS_PATH,
@@ -222,16 +208,7 @@ export function registerTwilioSmsCommandRoute(
         },
       },
       // Before validation: an unsigned post learns nothing, not even what a valid body is.
-      preValidation: async (request: FastifyRequest) => {
-        const signature = request.headers['x-twilio-signature'];
-        const params = isForm(request.body) ? request.body : undefined;
-        if (
-          typeof signature !== 'string' ||
-          params === undefined ||
-          !twilio.validateRequest(options.twilioAuthToken, signature, url, params)
-        )
-          throw new HttpProblem(403, 'sms_signature_invalid', 'The inbound SMS is not signed by Twilio.');
-      },
+      preValidation: twilioSignatureCheck(options.twilioAuthToken, url),
       handler: async (request, reply) => {
         const body = request.body as { MessageSid: string; From: string; Body: string };
         const phone = normalizePhone(body.From);
