@@ -15,7 +15,7 @@ import {
 } from '../../src/modules/support/index.js';
 import { fieldCipherOf } from '../../src/platform/field-crypto.js';
 import { permissionsForRoles } from '../../src/shared/principal.js';
-import { authHeader, type CreatedUser } from '../helpers/auth.js';
+import { authHeader, randomMtnPhone, type CreatedUser } from '../helpers/auth.js';
 import { deliveredOrder, fundedCustomer, loyaltyWorld, until } from '../integration/loyalty/helpers.js';
 import { idempotencyKey, type OrderWorld } from '../integration/orders/helpers.js';
 import { randomUUID } from 'node:crypto';
@@ -26,7 +26,7 @@ const db = () => services().db;
 
 beforeAll(async () => {
   world = await loyaltyWorld({ JOB_WORKERS_ENABLED: 'false' });
-  for (const provider of ['campay', 'mtn_momo', 'noupia'] as const) {
+  for (const provider of ['campay', 'mtn_momo', 'orange_money'] as const) {
     const [funded] = await services().ledger.submit([
       {
         id: `remedy-faults:float:${provider}`,
@@ -51,9 +51,9 @@ const supervisorCaller = () => ({
   actor: { kind: 'user' as const, userId: world.support.userId },
 });
 
-/** A delivered order of a new customer, and their ticket about it. */
+/** A delivered order of a new customer (an MTN number, so Mobile Money can pay them), and their ticket about it. */
 async function disputedTicket(): Promise<{ customer: CreatedUser; ticketId: string }> {
-  const customer = await fundedCustomer(world);
+  const customer = await fundedCustomer(world, 50_000n, { phone: randomMtnPhone() });
   const order = await deliveredOrder(world, customer.accessToken);
   const opened = await world.testApp.app.inject({
     method: 'POST',

@@ -9,7 +9,6 @@
  * held back and sent never with its money back in the payee's balance (nothing pending); the
  * ledger verifies.
  */
-import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Transfer } from '../../ledger/rules/index.js';
 import { driverPayableId, providerClearingId, worldId } from '../../ledger/rules/index.js';
@@ -18,7 +17,7 @@ import { createPayoutJob } from '../../src/modules/payments/payout-job.js';
 import { createPayoutsRepository, type PayoutRow } from '../../src/modules/payments/payouts-repository.js';
 import { PROVIDER_NAMES } from '../../src/modules/payments/providers/types.js';
 import type { TestApp } from '../helpers/app.js';
-import { authHeader, createUser, withStepUp, type CreatedUser } from '../helpers/auth.js';
+import { authHeader, createUser, randomMtnPhone, withStepUp, type CreatedUser } from '../helpers/auth.js';
 import { key, paymentsTestApp } from '../integration/payments/helpers.js';
 
 let testApp: TestApp;
@@ -44,7 +43,7 @@ beforeAll(async () => {
 afterAll(async () => testApp?.close());
 
 const services = () => testApp.services;
-const phone = () => `+23767${randomInt(100, 999)}${randomInt(1000, 9999)}`;
+const phone = randomMtnPhone;
 
 interface Payee {
   driver: CreatedUser;

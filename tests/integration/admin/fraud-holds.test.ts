@@ -6,10 +6,9 @@
  * Redis, ledger and payment simulators.
  */
 import { sql } from 'kysely';
-import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerWalletId, worldId } from '../../../ledger/rules/index.js';
-import { authHeader, createUser, type CreatedUser } from '../../helpers/auth.js';
+import { authHeader, createUser, randomMtnPhone, type CreatedUser } from '../../helpers/auth.js';
 import { act, placeOrder, type OrderWorld } from '../orders/helpers.js';
 import { key, listeningPaymentsWorld, topUp, until } from '../payments/helpers.js';
 
@@ -31,7 +30,7 @@ afterAll(async () => world?.testApp.close());
 const db = () => world.testApp.services.db;
 const admin = () => authHeader(world.actors.admin.accessToken);
 /** A Mobile Money number whose last four digits are no simulator's magic ending (it succeeds). */
-const phone = () => `+23767${randomInt(100, 999)}${randomInt(1000, 9999)}`;
+const phone = randomMtnPhone;
 
 const casesOf = (userId: string) =>
   db().selectFrom('admin_fraud_cases').selectAll().where('user_id', '=', userId).execute();

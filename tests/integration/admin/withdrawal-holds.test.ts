@@ -17,7 +17,7 @@ import {
   worldId,
 } from '../../../ledger/rules/index.js';
 import { PROVIDER_NAMES } from '../../../src/modules/payments/providers/types.js';
-import { authHeader, createUser, withStepUp, type CreatedUser } from '../../helpers/auth.js';
+import { authHeader, createUser, randomMtnPhone, withStepUp, type CreatedUser } from '../../helpers/auth.js';
 import type { OrderWorld } from '../orders/helpers.js';
 import { key, listeningPaymentsWorld } from '../payments/helpers.js';
 
@@ -46,7 +46,7 @@ const services = () => world.testApp.services;
 const ledger = () => services().ledger;
 const db = () => services().db;
 const admin = () => authHeader(world.actors.admin.accessToken);
-const phone = () => `+23767${randomInt(100, 999)}${randomInt(1000, 9999)}`;
+const phone = randomMtnPhone;
 
 async function credit(accountId: string, amountMinor: bigint): Promise<void> {
   const [outcome] = await ledger().submit([
