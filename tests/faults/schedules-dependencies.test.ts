@@ -18,7 +18,9 @@ import {
 /** The app may not survive a fault (a finding); the supervisor starts it again so the run can end. */
 async function restartIfDead(context: FaultContext): Promise<void> {
   if (context.world.app.running()) return;
-  context.log('the app died');
+  // Its last lines say why (a fatal error is logged before the exit), so a failure names its cause.
+  const last = context.world.app.output().slice(-6).join(' | ').slice(0, 1_500);
+  context.log(`the app died: ${last}`);
   await context.world.app.start();
 }
 

@@ -7,6 +7,7 @@
  *   orders.decrementStock(restaurantId, lines, trx?)    all-or-nothing stock take; restoreStock(...) undoes it
  *   orders.restaurantOwnerId(restaurantId)              the owner's user id
  *   reviews.driverRating(driverId)                      a driver's average and count
+ *   reviews.driverRatingBetween(driverId, from, to)     ratings given in a period (performance trend)
  *   photos.setRestaurantImage / setItemPhoto / …         the files context attaches photos (photos.ts)
  *   useCompletedOrderLookup(lookup)                     the orders context plugs in "was this order completed?"
  *   ranking.rankingItems(limit)                         orderable dishes of active restaurants (recommendations)

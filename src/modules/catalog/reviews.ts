@@ -176,6 +176,30 @@ export function createReviewService(deps: CatalogDependencies, lookup: () => Com
       );
     },
 
+    /**
+     * A driver's ratings given within [from, to): average (two decimals, 0 when none) and count;
+     * dispatch's performance compares two periods with it (the rating's trend).
+     */
+    async driverRatingBetween(
+      driverId: string,
+      from: Date,
+      to: Date,
+    ): Promise<{ average: number; count: number }> {
+      const row = await db
+        .selectFrom('driver_ratings')
+        .select([
+          (eb) => eb.fn.countAll<string>().as('count'),
+          (eb) => eb.fn.sum<string | null>('rating').as('total'),
+        ])
+        .where('driver_id', '=', driverId)
+        .where('created_at', '>=', from)
+        .where('created_at', '<', to)
+        .executeTakeFirst();
+      const count = Number(row?.count ?? 0);
+      const average = count === 0 ? 0 : Math.round((Number(row!.total) / count) * 100) / 100;
+      return { average, count };
+    },
+
     /** A driver's average (two decimals) and count; for the drivers context. */
     async driverRating(driverId: string): Promise<{ driverId: string; average: number; count: number }> {
       const row = await db

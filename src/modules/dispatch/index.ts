@@ -21,7 +21,7 @@ import { createDeliveryProof } from './delivery-proof.js';
 import { createGeofences } from './geofences.js';
 import type { OffersTables } from './offers-tables.js';
 import { ownTables } from '../../db/own-tables.js';
-import { createPerformance, type DriverRatingPort } from './performance.js';
+import { createPerformance, type DriverComplaintsPort, type DriverRatingPort } from './performance.js';
 import { createEarningsRepository } from './earnings-repository.js';
 import { createEarnings, type IncentiveLedger } from './earnings.js';
 import { enqueueUnsettledDays, incentivesJob, incentivesSchedule } from './earnings-schedule.js';
@@ -102,8 +102,11 @@ export const dispatchContext = defineContext({
       orders: Pick<CatalogOrdersApi, 'readOrderSnapshot' | 'deliveryTerms'>;
     }>(),
   },
+  // Support needs nothing of dispatch; dispatch asks it, when a driver's performance is read, how
+  // many of the driver's deliveries the customers complained about.
+  later: { support: need<{ complaints: DriverComplaintsPort }>() },
   tables: tablesOf<DispatchTables>(),
-  create(platform, { orders, identity, files, ledger, notify, catalog, admin }) {
+  create(platform, { orders, identity, files, ledger, notify, catalog, admin }, later) {
     const { runtime } = platform;
     const { config } = runtime;
     const staleMs = config.DISPATCH_LOCATION_STALE_SECONDS * 1000;
@@ -267,6 +270,9 @@ export const dispatchContext = defineContext({
       earnings: earningsRepository,
       speedAlerts,
       ratings: () => catalog.reviews,
+      complaints: () => later.support().complaints,
+      deliveredOrders: (driverId, from, to, limit) =>
+        orders.driverOrders.deliveredBy(driverId, from, to, limit),
       offers: matching.repository,
       onTimeGraceMinutes: config.DISPATCH_ON_TIME_GRACE_MINUTES,
     });

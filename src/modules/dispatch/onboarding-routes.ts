@@ -453,6 +453,10 @@ export function registerDriverRoutes(root: FastifyInstance, services: DriverRout
   });
 
   // --- performance
+  const RatingPeriod = Type.Object({
+    average: Type.Union([Type.Number(), Type.Null()]),
+    count: Type.Integer(),
+  });
   const PerformanceResponse = Type.Object({
     driverId: Type.String(),
     from: Type.String(),
@@ -469,14 +473,21 @@ export function registerDriverRoutes(root: FastifyInstance, services: DriverRout
       graceMinutes: Type.Integer(),
     }),
     rating: Type.Object({ average: Type.Union([Type.Number(), Type.Null()]), count: Type.Integer() }),
-    ratingTrend: Type.Union([Type.Array(Type.Unknown()), Type.Null()]),
-    complaints: Type.Union([Type.Integer(), Type.Null()]),
+    ratingTrend: Type.Object({
+      current: RatingPeriod,
+      previous: RatingPeriod,
+      change: Type.Union([Type.Number(), Type.Null()]),
+    }),
+    complaints: Type.Object({
+      orders: Type.Integer(),
+      rate: Type.Union([Type.Number(), Type.Null()]),
+      byCategory: Type.Record(Type.String(), Type.Integer()),
+    }),
     safety: Type.Object({
       emergencies: Type.Integer(),
       incidents: Type.Integer(),
       speedAlerts: Type.Integer(),
     }),
-    unavailable: Type.Array(Type.String()),
   });
   const Range = Type.Object(
     {
@@ -490,7 +501,7 @@ export function registerDriverRoutes(root: FastifyInstance, services: DriverRout
     schema: {
       tags,
       summary:
-        'My performance over a period: deliveries, success rate, rating, safety; figures not yet measured are null',
+        'My performance over a period: deliveries, success, acceptance and on-time rates, rating and its trend, complaints, safety',
       querystring: Range,
       response: { 200: PerformanceResponse, ...errors },
     },

@@ -231,6 +231,7 @@ export function createOrdersContext(options: OrdersContextOptions): OrdersContex
   const driverOrders: DriverOrdersLookup = {
     carriedBy: (driverId) => repository.carriedBy(driverId),
     carriedByMany: (driverIds) => repository.carriedByMany(driverIds),
+    deliveredBy: (driverId, from, to, limit) => repository.deliveredBy(driverId, from, to, limit),
   };
   const disputes: OrderDisputes = {
     async open(orderId, customerId, reason, metadata) {

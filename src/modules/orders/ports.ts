@@ -281,6 +281,11 @@ export interface DriverOrdersLookup {
   carriedBy(driverId: string): Promise<CarriedOrder[]>;
   /** The same for many drivers in one query (every id answered, [] when none); optional. */
   carriedByMany?(driverIds: readonly string[]): Promise<Map<string, CarriedOrder[]>>;
+  /**
+   * The ids of the orders the driver delivered within [from, to) (at most `limit`, newest first):
+   * dispatch's performance asks support about complaints on them.
+   */
+  deliveredBy(driverId: string, from: Date, to: Date, limit: number): Promise<string[]>;
 }
 
 /** The preparation time a model predicts for an order about to be placed (issue #24). */

@@ -286,6 +286,21 @@ export function createOrdersRepository(db: OrdersDb) {
     },
 
     /** The orders a driver has claimed and not yet handed over (dispatch's fan-out and trail). */
+    /** Orders the driver delivered in [from, to) (no index on driver_id: a driver's own page, rare). */
+    async deliveredBy(driverId: string, from: Date, to: Date, limit: number): Promise<string[]> {
+      if (!UUID_PATTERN.test(driverId)) return [];
+      const rows = await db
+        .selectFrom('orders_view')
+        .select('order_id')
+        .where('driver_id', '=', driverId)
+        .where('delivered_at', '>=', from)
+        .where('delivered_at', '<', to)
+        .orderBy('delivered_at', 'desc')
+        .limit(limit)
+        .execute();
+      return rows.map((row) => row.order_id);
+    },
+
     async carriedBy(driverId: string) {
       const rows = await db
         .selectFrom('orders_view')

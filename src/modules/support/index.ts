@@ -9,6 +9,7 @@
  * It needs orders' `parties` and `disputes`, files' `read` and identity's `audit` and
  * `repository` (is this person a support agent): ports declared in ports.ts.
  */
+import { createComplaintCounts } from './complaints.js';
 import { defineContext, need, tablesOf } from '../../platform/context.js';
 import { fieldCipherOf } from '../../platform/field-crypto.js';
 import type { Identity } from '../identity/index.js';
@@ -55,6 +56,7 @@ export {
   type SupportPayoutsPort,
 } from './remedies.js';
 export { remedyTransferId } from './remedy-rules.js';
+export type { ComplaintCount, ComplaintCounts } from './complaints.js';
 
 export const supportContext = defineContext({
   name: 'support',
@@ -194,6 +196,8 @@ export const supportContext = defineContext({
       service: Object.assign(support, {
         autoTickets,
         remedies,
+        // Dispatch's driver performance counts the complaints about a driver's deliveries.
+        complaints: createComplaintCounts(db),
         assistant,
         modelBudget,
         // Files asks who may read a support attachment (its `later` need).

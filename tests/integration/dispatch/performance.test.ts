@@ -58,6 +58,7 @@ async function acceptedOrder() {
   });
   expect(accepted.statusCode, accepted.body).toBe(200);
   return {
+    customer,
     id: placed.json().id as string,
     deliveryPin: placed.json().deliveryPin as string,
     pickupCode: accepted.json().pickupCode as string,
@@ -77,7 +78,12 @@ async function offerFor(orderId: string): Promise<string> {
   return offers.find((item) => item.orderId === orderId)!.offerId;
 }
 
-async function deliver(order: { id: string; deliveryPin: string; pickupCode: string }) {
+async function deliver(order: {
+  id: string;
+  deliveryPin: string;
+  pickupCode: string;
+  customer: CreatedUser;
+}) {
   const owner = world.actors.owner.accessToken;
   expect((await act(world, order.id, 'prepare', owner)).statusCode).toBe(200);
   expect((await act(world, order.id, 'ready', owner)).statusCode).toBe(200);
@@ -158,6 +164,47 @@ describe('acceptance and on-time rates', () => {
       20_000,
     );
 
+    // The early order's customer rates the driver 5; one rating of 3 was given in the period of the
+    // same length just before (history, written as it stands); the late order's customer complains.
+    const rated = await inject('POST', `/v1/drivers/${driver.userId}/ratings`, early.customer.accessToken, {
+      orderId: early.id,
+      rating: 5,
+    });
+    expect(rated.statusCode, rated.body).toBe(201);
+    await sql`INSERT INTO driver_ratings (driver_id, order_id, customer_id, rating, created_at)
+      VALUES (${driver.userId}, gen_random_uuid(), ${early.customer.userId}, 3,
+        ${new Date(Date.parse(from) - 30_000)})`.execute(world.testApp.services.db);
+    const complaint = await inject('POST', '/v1/support/tickets', late.customer.accessToken, {
+      category: 'delivery',
+      subject: 'Retard',
+      body: 'Une heure de retard, le livreur ne répondait pas.',
+      orderId: late.id,
+    });
+    expect(complaint.statusCode, complaint.body).toBe(201);
+    // A second ticket about the same order is still one complained-about delivery.
+    expect(
+      (
+        await inject('POST', '/v1/support/tickets', late.customer.accessToken, {
+          category: 'order_problem',
+          subject: 'Froid',
+          body: 'Et le plat était froid.',
+          orderId: late.id,
+        })
+      ).statusCode,
+    ).toBe(201);
+
+    // A complaint about the order the driver declined (someone else's delivery, or none) is not theirs.
+    expect(
+      (
+        await inject('POST', '/v1/support/tickets', declined.customer.accessToken, {
+          category: 'delivery',
+          subject: 'Pas livré',
+          body: 'Personne ne vient.',
+          orderId: declined.id,
+        })
+      ).statusCode,
+    ).toBe(201);
+
     const to = new Date(Date.now() + 60_000).toISOString();
     const url = `performance?from=${from}&to=${to}`;
     const mine = await inject('GET', `/v1/drivers/me/${url}`, driver.accessToken);
@@ -168,7 +215,12 @@ describe('acceptance and on-time rates', () => {
       onTimeRate: 0.5,
       punctuality: { delivered: 2, onTime: 1, graceMinutes: 0 },
     });
-    expect(mine.json().unavailable).toEqual(['ratingTrend', 'complaints']);
+    expect(mine.json().ratingTrend).toEqual({
+      current: { average: 5, count: 1 },
+      previous: { average: 3, count: 1 },
+      change: 2,
+    });
+    expect(mine.json().complaints).toEqual({ orders: 1, rate: 0.5, byCategory: { delivery: 1 } });
     const staff = await inject(
       'GET',
       `/v1/admin/drivers/${driver.userId}/${url}`,
@@ -182,6 +234,12 @@ describe('acceptance and on-time rates', () => {
       `/v1/drivers/me/performance?from=${new Date(Date.now() - 86_400_000).toISOString()}&to=${from}`,
       driver.accessToken,
     );
-    expect(before.json()).toMatchObject({ acceptanceRate: null, onTimeRate: null, offers: { answered: 0 } });
+    expect(before.json()).toMatchObject({
+      acceptanceRate: null,
+      onTimeRate: null,
+      offers: { answered: 0 },
+      ratingTrend: { current: { average: 3, count: 1 }, previous: { average: null, count: 0 }, change: null },
+      complaints: { orders: 0, rate: null, byCategory: {} },
+    });
   });
 });
