@@ -8,6 +8,7 @@ import Type from 'typebox';
 import type { RouteAccess } from '../../http/access.js';
 import { ProblemSchema } from '../../http/problem.js';
 import { ANALYTICS_GROUPS, ANALYTICS_PAGE_MAX, type Analytics, type AnalyticsGroup } from './analytics.js';
+import { INSIGHT_REPORTS, INSIGHTS_ROWS_MAX, type InsightReport, type Insights } from './insights.js';
 
 const ADMINS: RouteAccess = { permissions: ['FULL_SYSTEM_ACCESS'] };
 const tags = ['admin'];
@@ -28,7 +29,21 @@ const Row = Type.Object({
   averageBasketMinor: Type.Integer(),
 });
 
-export function registerAnalyticsRoutes(root: FastifyInstance, analytics: Analytics): void {
+const Report = Type.Unsafe<InsightReport>({ type: 'string', enum: [...INSIGHT_REPORTS] });
+const InsightQuery = Type.Object(
+  {
+    from: Day,
+    to: Day,
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: INSIGHTS_ROWS_MAX })),
+  },
+  { additionalProperties: false },
+);
+
+export function registerAnalyticsRoutes(
+  root: FastifyInstance,
+  analytics: Analytics,
+  insights: Insights,
+): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
 
   app.get(
@@ -74,6 +89,53 @@ export function registerAnalyticsRoutes(root: FastifyInstance, analytics: Analyt
       return reply
         .header('content-type', 'text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="orders-by-${groupBy}-${from}-${to}.csv"`)
+        .send(stream as never);
+    },
+  );
+
+  app.get(
+    '/v1/admin/insights/:report',
+    {
+      config: { access: ADMINS },
+      schema: {
+        tags,
+        summary:
+          'Peak hours, best sellers, customers (RFM, churn risk, lifetime value), restaurant health or the revenue forecast over Douala days',
+        params: Type.Object({ report: Report }),
+        querystring: InsightQuery,
+        response: {
+          200: Type.Object({
+            report: Report,
+            items: Type.Array(Type.Object({}, { additionalProperties: true })),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => insights.report({ report: request.params.report, ...request.query }),
+  );
+
+  app.get(
+    '/v1/admin/insights/:report/csv',
+    {
+      config: { access: ADMINS },
+      schema: {
+        tags,
+        summary: 'The same insight report as CSV (UTF-8 with BOM)',
+        params: Type.Object({ report: Report }),
+        querystring: InsightQuery,
+        response: { 200: Type.String(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { report } = request.params;
+      const stream = await insights.csv({ report, ...request.query });
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header(
+          'content-disposition',
+          `attachment; filename="${report}-${request.query.from}-${request.query.to}.csv"`,
+        )
         .send(stream as never);
     },
   );

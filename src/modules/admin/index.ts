@@ -23,6 +23,7 @@ import { createLiveDashboard, LIVE_QUEUE } from './live.js';
 import { createWithdrawalHolds } from './withdrawal-holds.js';
 import type { CatalogCommunityApi, CatalogOrdersApi, City } from '../catalog/index.js';
 import { analyticsProjection, createAnalytics } from './analytics.js';
+import { createInsights, insightsProjection } from './insights.js';
 import { createPartnerships } from './partnerships.js';
 import { createPromoSlots } from './promo-slots.js';
 
@@ -59,7 +60,7 @@ export const adminContext = defineContext({
       community: Pick<CatalogCommunityApi, 'restaurantCards'>;
     }>(),
   },
-  projections: [analyticsProjection],
+  projections: [analyticsProjection, insightsProjection],
   tables: tablesOf<AdminTables>(),
   create({ runtime, db, eventStore, realtime, jobs, retention: retentionKinds }, { identity, catalog }) {
     const { config } = runtime;
@@ -137,6 +138,7 @@ export const adminContext = defineContext({
       },
       fraudHeld: (personId) => fraud.payoutHolds.isHeld(personId),
     });
+    const insights = createInsights({ db });
     const analytics = createAnalytics({
       db,
       cities: async () =>
@@ -168,7 +170,17 @@ export const adminContext = defineContext({
       logger: runtime.logger,
     });
     return {
-      service: { ...admin, fraud, retention, live, withdrawalHolds, analytics, partnerships, promoSlots },
+      service: {
+        ...admin,
+        fraud,
+        retention,
+        live,
+        withdrawalHolds,
+        analytics,
+        insights,
+        partnerships,
+        promoSlots,
+      },
       async httpHooks(app) {
         await app.register(maintenanceHook, { admin });
       },
@@ -181,6 +193,7 @@ export const adminContext = defineContext({
           live,
           withdrawalHolds,
           analytics,
+          insights,
           partnerships,
           promoSlots,
           runtime,

@@ -27,6 +27,7 @@ import type { LiveDashboard } from './live.js';
 import type { WithdrawalHolds } from './withdrawal-holds.js';
 import { registerWithdrawalHoldRoutes } from './withdrawal-hold-routes.js';
 import type { Analytics } from './analytics.js';
+import type { Insights } from './insights.js';
 import { registerAnalyticsRoutes } from './analytics-routes.js';
 import type { Partnerships } from './partnerships.js';
 import { registerPartnershipRoutes } from './partnership-routes.js';
@@ -40,6 +41,7 @@ export interface AdminRouteServices {
   live: LiveDashboard;
   withdrawalHolds: WithdrawalHolds;
   analytics: Analytics;
+  insights: Insights;
   partnerships: Partnerships;
   promoSlots: PromoSlots;
   runtime: Runtime;
@@ -281,6 +283,7 @@ export function registerAdminRoutes(
     live,
     withdrawalHolds,
     analytics,
+    insights,
     partnerships,
     promoSlots,
     runtime,
@@ -293,7 +296,7 @@ export function registerAdminRoutes(
   registerRateLimitRoutes(root, admin.rateLimits, runtime);
   registerDashboardRoute(root, live);
   registerWithdrawalHoldRoutes(root, withdrawalHolds, runtime);
-  registerAnalyticsRoutes(root, analytics);
+  registerAnalyticsRoutes(root, analytics, insights);
   registerPartnershipRoutes(root, partnerships, runtime);
   registerPromoSlotRoutes(root, promoSlots, runtime);
 

@@ -9,6 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerWalletId, worldId } from '../../../ledger/rules/index.js';
+import { insightsProjection } from '../../../src/modules/admin/insights.js';
+import { ORDER_STREAM_PREFIX } from '../../../src/modules/orders/index.js';
 import { authHeader } from '../../helpers/auth.js';
 import { act, placeOrder, type OrderWorld } from '../orders/helpers.js';
 import { listeningPaymentsWorld, until } from '../payments/helpers.js';
@@ -201,5 +203,153 @@ describe('order analytics', () => {
       url: `/v1/admin/analytics/orders?groupBy=day&from=${today}&to=${today}`,
     });
     expect(anonymous.statusCode).toBe(401);
+  });
+});
+
+describe('insights', () => {
+  const insight = (path: string, headers = admin()) =>
+    world.testApp.app.inject({ method: 'GET', url: `/v1/admin/insights/${path}`, headers });
+
+  it('peak hours, best sellers, customers, restaurant health and the forecast follow the real orders', async () => {
+    const range = `from=${today}&to=${today}`;
+    const customers = await until(
+      async () => (await insight(`customers?${range}`)).json(),
+      (body: { items: { customerId: string }[] }) =>
+        body.items.some((row) => row.customerId === world.actors.customer.userId),
+      30_000,
+    );
+    // One delivered order of the customer's: recent, once, its total; a new customer's segment.
+    expect(customers.items).toEqual([
+      expect.objectContaining({
+        customerId: world.actors.customer.userId,
+        recencyDays: 0,
+        frequency: 1,
+        monetaryMinor: delivered.totalMinor,
+        segment: 'new_or_promising',
+        churnRisk: false,
+        lifetimeValueMinor: delivered.totalMinor * 12,
+      }),
+    ]);
+
+    // The three orders were placed today, within the same hour or two of it.
+    const peaks = (await insight(`peak-hours?${range}`)).json();
+    expect(peaks.items.reduce((sum: number, row: { orders: number }) => sum + row.orders, 0)).toBe(3);
+    expect(peaks.items.reduce((sum: number, row: { delivered: number }) => sum + row.delivered, 0)).toBe(1);
+
+    // Best sellers count what was delivered: the ndolé twice, the juice once.
+    const best = (await insight(`best-sellers?${range}`)).json();
+    expect(best.items.map((row: { itemId: string; quantity: number }) => [row.itemId, row.quantity])).toEqual(
+      [
+        [world.ndoleId, 2],
+        [world.jusId, 1],
+      ],
+    );
+    expect(best.items[0]).toMatchObject({ rank: 1, orders: 1 });
+
+    // One of three orders delivered, one cancelled by the customer (above the 10 % mark).
+    const health = (await insight(`restaurant-health?${range}`)).json();
+    expect(health.items).toEqual([
+      expect.objectContaining({
+        restaurantId: world.restaurantId,
+        orders: 3,
+        delivered: 1,
+        cancelled: 1,
+        deliveredRate: 0.33,
+        score: 33,
+      }),
+    ]);
+    expect(health.items[0].suggestions).toContain('fewer_cancellations');
+    expect(health.items[0].suggestions).toContain('visibility');
+
+    // Seven days ahead; the same weekday next week is a quarter of today's delivered revenue.
+    const forecast = (await insight(`revenue-forecast?${range}`)).json();
+    expect(forecast.items).toHaveLength(7);
+    expect(forecast.items[6]).toEqual({
+      day: new Date(Date.parse(`${today}T00:00:00Z`) + 7 * 86_400_000).toISOString().slice(0, 10),
+      forecastMinor: Math.round(delivered.totalMinor / 4),
+      basis: 'seasonal_naive_4_weeks',
+    });
+
+    const csv = await insight(`best-sellers/csv?${range}`);
+    expect(csv.statusCode, csv.body.slice(0, 300)).toBe(200);
+    expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
+    const lines = csv.body.split('\r\n').filter((line) => line.length > 0);
+    expect(lines[0]).toBe('\uFEFFrank,itemId,name,restaurantName,quantity,revenueMinor,orders');
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toMatch(new RegExp(`^1,${world.ndoleId},`));
+  });
+
+  it('a redelivered order event counts once; history segments customers and flags churn risk', async () => {
+    const db = world.testApp.services.runtime.database.db;
+    // Two customers' past orders in the read model: one ordered often until two months ago, one
+    // ordered once last week.
+    const regular = randomUUID();
+    const recent = randomUUID();
+    const row = (customerId: string, day: string, total: number) => ({
+      order_id: randomUUID(),
+      customer_id: customerId,
+      restaurant_id: world.restaurantId,
+      restaurant_name: 'Chez Mama',
+      created_at: `${day}T12:00:00Z`,
+      day,
+      weekday: 1,
+      hour: 13,
+      total_minor: total,
+      outcome: 'delivered',
+    });
+    await db
+      .insertInto('admin_insight_orders' as never)
+      .values([
+        row(regular, '2025-01-06', 5_000),
+        row(regular, '2025-01-13', 5_000),
+        row(regular, '2025-01-20', 5_000),
+        row(recent, '2025-03-24', 2_000),
+      ] as never)
+      .execute();
+    const body = (await insight('customers?from=2025-01-01&to=2025-03-31')).json();
+    const byId = new Map(body.items.map((item: { customerId: string }) => [item.customerId, item]));
+    expect(byId.get(regular)).toMatchObject({
+      frequency: 3,
+      recencyDays: 70,
+      churnRisk: true,
+      monetaryMinor: 15_000,
+    });
+    expect(byId.get(recent)).toMatchObject({ frequency: 1, recencyDays: 7, churnRisk: false });
+
+    // The projection's handler given the delivered order's OrderCreated again adds nothing.
+    const before = (await insight(`best-sellers?from=${today}&to=${today}`)).json();
+    const events = await world.testApp.services.eventStore.readStream(
+      `${ORDER_STREAM_PREFIX}${delivered.id}`,
+    );
+    const created = events.find((event) => event.type === 'OrderCreated')!;
+    const generation = await sql<{
+      schema: string;
+    }>`SELECT table_schema AS schema FROM information_schema.tables
+      WHERE table_name = 'admin_insight_orders' AND table_type = 'BASE TABLE'`.execute(db);
+    expect(generation.rows).toHaveLength(1);
+    await insightsProjection.handle!(created, { db, schema: generation.rows[0]!.schema } as never);
+    expect((await insight(`best-sellers?from=${today}&to=${today}`)).json()).toEqual(before);
+  });
+
+  it('bad reports, periods and limits are a problem; only admins read them', async () => {
+    for (const path of [
+      `unknown?from=${today}&to=${today}`,
+      `customers?from=${today}&to=${yesterday}`,
+      `customers?from=${today}`,
+      `customers?from=${today}&to=${today}&limit=0`,
+      `customers?from=${today}&to=${today}&limit=5000`,
+      `customers?from=${today}&to=${today}&extra=1`,
+      `peak-hours/csv?from=2024-01-01&to=2025-06-01`,
+    ]) {
+      const refused = await insight(path);
+      expect(refused.statusCode, path).toBe(400);
+      expect(refused.headers['content-type']).toContain('application/problem+json');
+    }
+    for (const token of [
+      world.actors.owner.accessToken,
+      world.actors.customer.accessToken,
+      world.support.accessToken,
+    ])
+      expect((await insight(`customers?from=${today}&to=${today}`, authHeader(token))).statusCode).toBe(403);
   });
 });
