@@ -58,7 +58,10 @@
       return send(method, path, body, headers).catch(function (error) {
         if (error.status === 401 && session && session.refreshToken && !refreshed) {
           refreshed = true;
-          return refresh().then(attempt);
+          return refresh().then(attempt, function (refused) {
+            signedOut('Your session ended: sign in again.');
+            throw refused;
+          });
         }
         if (error.status === 403 && error.code === 'step_up_required' && !steppedUp) {
           steppedUp = true;
@@ -71,12 +74,24 @@
     return attempt();
   }
 
+  // One refresh at a time: a refresh token works once, and presenting it twice ends the session.
+  var refreshing = null;
   function refresh() {
+    if (refreshing) return refreshing;
     var refreshToken = session.refreshToken;
     session.accessToken = null;
-    return send('POST', '/v1/auth/refresh', { refreshToken: refreshToken }).then(function (tokens) {
-      session = { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken };
-    });
+    refreshing = send('POST', '/v1/auth/refresh', { refreshToken: refreshToken }).then(
+      function (tokens) {
+        refreshing = null;
+        if (!session) return; // signed out meanwhile
+        session = { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken };
+      },
+      function (error) {
+        refreshing = null;
+        throw error;
+      },
+    );
+    return refreshing;
   }
 
   function askStepUp() {
@@ -296,6 +311,12 @@
           key: 'fraud:' + data.data.caseId,
           message: 'Fraud case: ' + data.data.reason,
           severity: 'warning',
+        });
+      else if (data.type === 'payout-hold')
+        addAlert({
+          key: 'hold:' + data.data.caseId,
+          message: 'Payouts held by fraud case ' + data.data.caseId + ' (score ' + data.data.score + ')',
+          severity: 'critical',
         });
     };
     socket.onclose = function () {
