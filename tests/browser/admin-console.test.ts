@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { driverPayableId, providerClearingId, worldId } from '../../ledger/rules/index.js';
+import { customerWalletId, driverPayableId, providerClearingId, worldId } from '../../ledger/rules/index.js';
 import { PROVIDER_NAMES } from '../../src/modules/payments/providers/types.js';
 import {
   AUTH_TEST_ENV,
@@ -12,7 +12,7 @@ import {
   totpCode,
   type CreatedUser,
 } from '../helpers/auth.js';
-import type { OrderWorld } from '../integration/orders/helpers.js';
+import { placeOrder, type OrderWorld } from '../integration/orders/helpers.js';
 import { key, listeningPaymentsWorld, until } from '../integration/payments/helpers.js';
 
 /**
@@ -102,9 +102,45 @@ async function requestedPayout(): Promise<string> {
   return requested.json().payoutId as string;
 }
 
+/** The restaurant owner places three orders: a fraud case opens and holds the owner's payouts. */
+async function ownerTripsOrderVelocity(): Promise<void> {
+  const owner = world.actors.owner;
+  await world.testApp.services.ledger.submit([
+    {
+      id: `test:console-fund:${owner.userId}`,
+      debitAccountId: worldId('XAF'),
+      creditAccountId: customerWalletId(owner.userId, 'XAF'),
+      amountMinor: 50_000n,
+      currency: 'XAF',
+      code: 'adjustment',
+      flags: {},
+    },
+  ]);
+  for (let i = 0; i < 3; i += 1) {
+    const placed = await placeOrder(world, owner.accessToken, {
+      items: [{ itemId: world.jusId, quantity: 1 }],
+    });
+    expect(placed.statusCode, placed.body).toBe(201);
+  }
+}
+
+const ownerPayout = () =>
+  world.testApp.app.inject({
+    method: 'POST',
+    url: '/v1/payouts',
+    headers: authHeader(world.actors.owner.accessToken),
+    payload: { payeeKind: 'restaurant', restaurantId: world.restaurantId, amountMinor: 1_000 },
+  });
+
 describe.skipIf(!available)('admin console in headless Chromium', () => {
   beforeAll(async () => {
-    world = await listeningPaymentsWorld({ ...AUTH_TEST_ENV, JOB_WORKERS_ENABLED: 'false' });
+    world = await listeningPaymentsWorld({
+      ...AUTH_TEST_ENV,
+      JOB_WORKERS_ENABLED: 'false',
+      // Three orders by one account open a case that holds the person's payouts.
+      FRAUD_ORDERS_PER_ACCOUNT: '3',
+      FRAUD_PAYOUT_HOLD_SCORE: '50',
+    });
     base = `http://127.0.0.1:${(world.testApp.app.server.address() as AddressInfo).port}`;
     // Enabling the authenticator used the code of the current step.
     admin = await createUser(world.testApp, { roles: ['admin'] });
@@ -149,7 +185,7 @@ describe.skipIf(!available)('admin console in headless Chromium', () => {
     );
   }
 
-  it('signs in with 2FA, approves a payout, rebuilds a projection, switches maintenance and a flag; the API agrees', async () => {
+  it('signs in with 2FA, sees live figures and a fraud alert, approves a payout, rebuilds a projection, switches maintenance and a flag, acts on the fraud case, suspends a user; the API agrees', async () => {
     const payoutId = await requestedPayout();
     const page = await browser.newPage();
     const violations: string[] = [];
@@ -183,6 +219,21 @@ describe.skipIf(!available)('admin console in headless Chromium', () => {
         return inPage.localStorage.length + inPage.sessionStorage.length;
       }),
     ).toBe(0);
+
+    // Orders flow: the figures move and a fraud case opens and holds the owner's payouts, live.
+    const firstPaint = await page.textContent('#orders-per-minute');
+    expect(firstPaint).toBe('0');
+    await ownerTripsOrderVelocity();
+    // The live job is off in this app (job workers off): the test runs its tick, which publishes.
+    for (let tries = 0; (await page.textContent('#orders-per-minute')) === firstPaint; tries += 1) {
+      expect(tries).toBeLessThan(40);
+      await world.testApp.services.admin.live.tick(new Date());
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect(await page.textContent('#orders-per-minute')).toBe('0.6');
+    await page.waitForSelector('#alerts li[data-key^="hold:"]', { timeout: 30_000 });
+    expect(await page.textContent('#alerts')).toContain('Fraud case: 3 orders placed by one account');
+    expect((await ownerPayout()).json().code).toBe('payout_held');
 
     // A payout: opened by id, approved after a step-up with a fresh code.
     await page.click('#nav [data-view=payouts]');
@@ -251,6 +302,55 @@ describe.skipIf(!available)('admin console in headless Chromium', () => {
       percentage: 100,
       description: 'Made by the browser test',
     });
+
+    // The fraud case acted on: confirmed with a note, then its hold released; payouts go again.
+    const [fraudCase] = (await api('GET', '/v1/admin/fraud/cases?status=open')).json().items as {
+      id: string;
+      userId: string;
+    }[];
+    expect(fraudCase!.userId).toBe(world.actors.owner.userId);
+    await page.click('#nav [data-view=fraud]');
+    await page.fill('#fraud-note', 'Owner testing orders, known to us');
+    await page.click(`#fraud tr[data-id="${fraudCase!.id}"] button:text("confirm")`);
+    await notice(page, /Case confirmed/);
+    await page.selectOption('#fraud-form [name=status]', 'confirmed');
+    await page.click('#fraud-form button[type=submit]');
+    await page.click(`#fraud tr[data-id="${fraudCase!.id}"] button:text("Release hold")`);
+    await notice(page, /Hold released/);
+    const decided = (await api('GET', '/v1/admin/fraud/cases?status=confirmed')).json().items;
+    expect(decided).toEqual([
+      expect.objectContaining({ id: fraudCase!.id, decisionNote: 'Owner testing orders, known to us' }),
+    ]);
+    expect(await world.testApp.services.admin.fraud.payoutHolds.isHeld(world.actors.owner.userId)).toBe(
+      false,
+    );
+    expect((await ownerPayout()).json().code).not.toBe('payout_held');
+
+    // A user suspended (their token stops working) and reinstated.
+    const customer = world.actors.customer;
+    await page.click('#nav [data-view=users]');
+    await page.fill('#users-form [name=q]', customer.phone);
+    await page.click('#users-form button[type=submit]');
+    await page.fill('#suspend-reason', 'Chargeback ring under review');
+    await page.click(`#users tr[data-id="${customer.userId}"] button:text("Suspend")`);
+    await page.waitForSelector(`#users tr[data-id="${customer.userId}"] button:text("Reinstate")`, {
+      timeout: 15_000,
+    });
+    expect((await api('GET', `/v1/admin/users/${customer.userId}`)).json()).toMatchObject({
+      status: 'suspended',
+      suspendedReason: 'Chargeback ring under review',
+    });
+    const revoked = await world.testApp.app.inject({
+      method: 'GET',
+      url: '/v1/me',
+      headers: authHeader(customer.accessToken),
+    });
+    expect(revoked.statusCode).toBe(401);
+    await page.click(`#users tr[data-id="${customer.userId}"] button:text("Reinstate")`);
+    await page.waitForSelector(`#users tr[data-id="${customer.userId}"] button:text("Suspend")`, {
+      timeout: 15_000,
+    });
+    expect((await api('GET', `/v1/admin/users/${customer.userId}`)).json().status).toBe('active');
 
     // Every change is audited under the admin's name.
     const audited = await world.testApp.services.db
