@@ -23,3 +23,24 @@ export function securityHeaders(options: Readonly<HelmetOptions>): Record<string
   if (failure !== undefined) throw failure;
   return headers;
 }
+
+const HOST_PATTERN = /^[A-Za-z0-9.-]+(:\d{1,5})?$/;
+
+/**
+ * The CSP of a page the API serves (the tracking page, the admin console): its own script and
+ * style only, nothing inline, no other origin. `host` is the request's Host header: 'self' covers
+ * same-origin WebSockets in CSP 3; older engines need the ws/wss origin spelled out.
+ */
+export function pageCsp(host: string | undefined): string {
+  const sockets = host !== undefined && HOST_PATTERN.test(host) ? ` ws://${host} wss://${host}` : '';
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self'",
+    `connect-src 'self'${sockets}`,
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+    "form-action 'none'",
+  ].join('; ');
+}

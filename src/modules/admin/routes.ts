@@ -33,6 +33,7 @@ import type { Partnerships } from './partnerships.js';
 import { registerPartnershipRoutes } from './partnership-routes.js';
 import type { PromoSlots } from './promo-slots.js';
 import { registerPromoSlotRoutes } from './promo-slot-routes.js';
+import { registerConsoleRoutes } from './console-routes.js';
 
 export interface AdminRouteServices {
   admin: AdminService;
@@ -299,6 +300,7 @@ export function registerAdminRoutes(
   registerAnalyticsRoutes(root, analytics, insights);
   registerPartnershipRoutes(root, partnerships, runtime);
   registerPromoSlotRoutes(root, promoSlots, runtime);
+  registerConsoleRoutes(root);
 
   app.get(
     '/v1/admin/feature-flags',

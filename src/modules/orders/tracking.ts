@@ -16,6 +16,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { PROFILE_LANGUAGE_DECORATOR, type ProfileLanguageLookup } from '../../http/errors.js';
 import { requestedLanguage } from '../../http/problem-catalogue.js';
+import { pageCsp } from '../../http/security-headers.js';
 import { ProblemSchema } from '../../http/problem.js';
 import { isDomainError } from '../../shared/errors.js';
 import { ordersErrors } from './errors.js';
@@ -31,7 +32,6 @@ const asset = (name: string) => readFileSync(new URL(`./tracking-page/${name}`, 
 const TEMPLATE = asset('track.html');
 const SCRIPT = asset('track.js');
 const STYLE = asset('track.css');
-const HOST_PATTERN = /^[A-Za-z0-9.-]+(:\d{1,5})?$/;
 const PageQuery = Type.Object({
   lang: Type.Optional(Type.String({ maxLength: 8, description: 'fr or en; anything else is ignored' })),
 });
@@ -105,21 +105,6 @@ export async function resolveTrackingToken(
   if (expiresAt !== null && nowMs >= expiresAt)
     throw ordersErrors.of('gone', 'tracking_expired', 'This tracking link has expired.');
   return { ...loaded, expiresAt };
-}
-
-function pageCsp(host: string | undefined): string {
-  // 'self' covers same-origin WebSockets in CSP 3; older engines need the ws/wss origin spelled out.
-  const sockets = host !== undefined && HOST_PATTERN.test(host) ? ` ws://${host} wss://${host}` : '';
-  return [
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self'",
-    `connect-src 'self'${sockets}`,
-    "base-uri 'none'",
-    "frame-ancestors 'none'",
-    "form-action 'none'",
-  ].join('; ');
 }
 
 function sendAsset(reply: FastifyReply, type: string, body: string) {

@@ -1,0 +1,374 @@
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { customerWalletId, driverPayableId, providerClearingId, worldId } from '../../ledger/rules/index.js';
+import { PROVIDER_NAMES } from '../../src/modules/payments/providers/types.js';
+import {
+  AUTH_TEST_ENV,
+  authHeader,
+  createUser,
+  randomMtnPhone,
+  totpCode,
+  type CreatedUser,
+} from '../helpers/auth.js';
+import { placeOrder, type OrderWorld } from '../integration/orders/helpers.js';
+import { key, listeningPaymentsWorld, until } from '../integration/payments/helpers.js';
+
+/**
+ * The admin console (docs/admin.md "Web console") in a real headless Chromium (Debian's
+ * `chromium`): an admin signs in with password and authenticator code, approves a payout after a
+ * step-up, rebuilds a projection, switches maintenance on and off and creates and switches on a
+ * feature flag; after each action the test asks the API (not the page) what it now reports. The
+ * real app: PostgreSQL, Redis, ledger, payment simulators; the payout job is off, so an approved
+ * payout stays APPROVED.
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const available = existsSync(CHROMIUM);
+if (!available) console.warn(`[browser tests] SKIPPED: ${CHROMIUM} is missing (apt-get install -y chromium)`);
+
+/** What the functions run in the page use of it (this project's types have no DOM). */
+interface InPage {
+  document: { querySelector(selector: string): { textContent: string | null } | null };
+  localStorage: { length: number };
+  sessionStorage: { length: number };
+}
+const TOTP_STEP_MS = 30_000;
+let world: OrderWorld;
+let browser: Browser;
+let base: string;
+let admin: CreatedUser;
+/** The last TOTP step used for the admin: a code works once, and only a later step after it. */
+let lastStep: number;
+
+/**
+ * A code the server will take now: a step after the last one used and at most one step ahead of
+ * the clock (the server accepts one step of drift). Waits for the clock when it must.
+ */
+async function nextCode(secret: string): Promise<string> {
+  for (;;) {
+    const now = Math.floor(Date.now() / TOTP_STEP_MS);
+    const step = Math.max(now, lastStep + 1);
+    if (step <= now + 1) {
+      lastStep = step;
+      return totpCode(secret, step * TOTP_STEP_MS + 1_000);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+const api = (method: 'GET' | 'PUT' | 'POST', url: string, payload?: Record<string, unknown>) =>
+  world.testApp.app.inject({
+    method,
+    url,
+    headers: authHeader(admin.accessToken),
+    ...(payload === undefined ? {} : { payload }),
+  });
+
+async function requestedPayout(): Promise<string> {
+  const { ledger } = world.testApp.services;
+  // The providers' clearing accounts hold our float (payouts are held against it); a driver earned 8,000.
+  await ledger.submit(
+    PROVIDER_NAMES.map((provider) => ({
+      id: `test:console-float:${provider}:${key()}`,
+      debitAccountId: providerClearingId(provider, 'XAF'),
+      creditAccountId: worldId('XAF'),
+      amountMinor: 1_000_000n,
+      currency: 'XAF',
+      code: 'adjustment',
+      flags: {},
+    })),
+  );
+  const driver = await createUser(world.testApp, { roles: ['driver'], phone: randomMtnPhone() });
+  const [credited] = await ledger.submit([
+    {
+      id: `test:console-earnings:${driver.userId}`,
+      debitAccountId: worldId('XAF'),
+      creditAccountId: driverPayableId(driver.userId, 'XAF'),
+      amountMinor: 8_000n,
+      currency: 'XAF',
+      code: 'adjustment',
+      flags: {},
+    },
+  ]);
+  expect(credited!.result).toBe('ok');
+  const requested = await world.testApp.app.inject({
+    method: 'POST',
+    url: '/v1/payouts',
+    headers: { ...authHeader(driver.accessToken), 'idempotency-key': key() },
+    payload: { payeeKind: 'driver', amountMinor: 5_000 },
+  });
+  expect(requested.statusCode, requested.body).toBe(201);
+  return requested.json().payoutId as string;
+}
+
+/** The restaurant owner places three orders: a fraud case opens and holds the owner's payouts. */
+async function ownerTripsOrderVelocity(): Promise<void> {
+  const owner = world.actors.owner;
+  await world.testApp.services.ledger.submit([
+    {
+      id: `test:console-fund:${owner.userId}`,
+      debitAccountId: worldId('XAF'),
+      creditAccountId: customerWalletId(owner.userId, 'XAF'),
+      amountMinor: 50_000n,
+      currency: 'XAF',
+      code: 'adjustment',
+      flags: {},
+    },
+  ]);
+  for (let i = 0; i < 3; i += 1) {
+    const placed = await placeOrder(world, owner.accessToken, {
+      items: [{ itemId: world.jusId, quantity: 1 }],
+    });
+    expect(placed.statusCode, placed.body).toBe(201);
+  }
+}
+
+const ownerPayout = () =>
+  world.testApp.app.inject({
+    method: 'POST',
+    url: '/v1/payouts',
+    headers: authHeader(world.actors.owner.accessToken),
+    payload: { payeeKind: 'restaurant', restaurantId: world.restaurantId, amountMinor: 1_000 },
+  });
+
+describe.skipIf(!available)('admin console in headless Chromium', () => {
+  beforeAll(async () => {
+    world = await listeningPaymentsWorld({
+      ...AUTH_TEST_ENV,
+      JOB_WORKERS_ENABLED: 'false',
+      // Three orders by one account open a case that holds the person's payouts.
+      FRAUD_ORDERS_PER_ACCOUNT: '3',
+      FRAUD_PAYOUT_HOLD_SCORE: '50',
+    });
+    base = `http://127.0.0.1:${(world.testApp.app.server.address() as AddressInfo).port}`;
+    // Enabling the authenticator used the code of the current step.
+    admin = await createUser(world.testApp, { roles: ['admin'] });
+    lastStep = Math.floor(Date.now() / TOTP_STEP_MS);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await world?.testApp.close();
+  });
+
+  /** Waits until an element's text is `text` (a function, not a string: the page's CSP forbids eval). */
+  async function textIs(page: Page, selector: string, text: string): Promise<void> {
+    await page.waitForFunction(
+      ([css, expected]) =>
+        (globalThis as unknown as InPage).document.querySelector(css!)?.textContent === expected,
+      [selector, text],
+      { timeout: 15_000 },
+    );
+  }
+
+  async function notice(page: Page, text: RegExp): Promise<void> {
+    await page.waitForFunction(
+      (pattern) =>
+        new RegExp(pattern).test(
+          (globalThis as unknown as InPage).document.querySelector('#notice')?.textContent ?? '',
+        ),
+      text.source,
+      { timeout: 15_000 },
+    );
+  }
+
+  it('signs in with 2FA, sees live figures and a fraud alert, approves a payout, rebuilds a projection, switches maintenance and a flag, acts on the fraud case, suspends a user; the API agrees', async () => {
+    const payoutId = await requestedPayout();
+    const page = await browser.newPage();
+    const violations: string[] = [];
+    const offOrigin: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
+    });
+    page.on('request', (request) => {
+      if (!request.url().startsWith(base)) offOrigin.push(request.url());
+    });
+
+    await page.goto(`${base}/admin`);
+    // A wrong code is refused on the page, and nothing is signed in.
+    await page.fill('#signin-form [name=phone]', admin.phone);
+    await page.fill('#signin-form [name=password]', admin.password);
+    await page.fill('#signin-form [name=totp]', '000000');
+    await page.click('#signin-form button[type=submit]');
+    await notice(page, /invalid|code/i);
+    expect(await page.isVisible('#nav')).toBe(false);
+
+    await page.fill('#signin-form [name=phone]', admin.phone);
+    await page.fill('#signin-form [name=password]', admin.password);
+    await page.fill('#signin-form [name=totp]', await nextCode(admin.totpSecret!));
+    await page.click('#signin-form button[type=submit]');
+    await page.waitForSelector('#orders-per-minute', { timeout: 15_000 });
+    await textIs(page, '#live', 'live');
+    // Nothing of the session is stored by the page.
+    expect(
+      await page.evaluate(() => {
+        const inPage = globalThis as unknown as InPage;
+        return inPage.localStorage.length + inPage.sessionStorage.length;
+      }),
+    ).toBe(0);
+
+    // Orders flow: the figures move and a fraud case opens and holds the owner's payouts, live.
+    const firstPaint = await page.textContent('#orders-per-minute');
+    expect(firstPaint).toBe('0');
+    await ownerTripsOrderVelocity();
+    // The live job is off in this app (job workers off): the test runs its tick, which publishes.
+    for (let tries = 0; (await page.textContent('#orders-per-minute')) === firstPaint; tries += 1) {
+      expect(tries).toBeLessThan(40);
+      await world.testApp.services.admin.live.tick(new Date());
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect(await page.textContent('#orders-per-minute')).toBe('0.6');
+    await page.waitForSelector('#alerts li[data-key^="hold:"]', { timeout: 30_000 });
+    expect(await page.textContent('#alerts')).toContain('Fraud case: 3 orders placed by one account');
+    expect((await ownerPayout()).json().code).toBe('payout_held');
+
+    // A payout: opened by id, approved after a step-up with a fresh code.
+    await page.click('#nav [data-view=payouts]');
+    await page.fill('#payout-form [name=id]', payoutId);
+    await page.click('#payout-form button[type=submit]');
+    await page.waitForSelector('#payout-status', { timeout: 15_000 });
+    expect(await page.textContent('#payout-status')).toBe('REQUESTED');
+    await page.click('#payout-approve');
+    await page.waitForSelector('#stepup:not([hidden])', { timeout: 15_000 });
+    await page.fill('#stepup-form [name=code]', await nextCode(admin.totpSecret!));
+    await page.click('#stepup-form button[type=submit]');
+    await textIs(page, '#payout-status', 'APPROVED');
+    const payout = await api('GET', `/v1/admin/payouts/${payoutId}`);
+    expect(payout.json().status).toBe('APPROVED');
+
+    // A projection rebuilt: a new generation is built and swapped in.
+    const before = (await api('GET', '/v1/admin/projections')).json().items as {
+      name: string;
+      generation: number;
+      status: string;
+      registered: boolean;
+    }[];
+    const target = before.find((item) => item.registered && item.status === 'active')!;
+    await page.click('#nav [data-view=projections]');
+    await page.click(`#projections tr[data-name="${target.name}"] button`);
+    await notice(page, new RegExp(`Rebuilding ${target.name}`));
+    const rebuilt = await until(
+      async () =>
+        ((await api('GET', '/v1/admin/projections')).json().items as typeof before).filter(
+          (item) => item.name === target.name && item.status === 'active',
+        ),
+      (items) => items.some((item) => item.generation === target.generation + 1),
+      30_000,
+    );
+    expect(rebuilt.map((item) => item.generation)).toEqual([target.generation + 1]);
+
+    // Maintenance on: the public state says so, with the message; then off.
+    await page.click('#nav [data-view=maintenance]');
+    await page.waitForSelector('#maintenance-state[data-enabled=false]', { timeout: 15_000 });
+    await page.fill('#maintenance-form [name=message]', 'Mise à jour, retour dans 10 minutes');
+    await page.click('#maintenance-form button[type=submit]');
+    await page.waitForSelector('#maintenance-state[data-enabled=true]', { timeout: 15_000 });
+    const on = await world.testApp.app.inject({ method: 'GET', url: '/v1/maintenance' });
+    expect(on.json()).toMatchObject({ enabled: true, message: 'Mise à jour, retour dans 10 minutes' });
+    await page.click('#maintenance-off');
+    await page.waitForSelector('#maintenance-state[data-enabled=false]', { timeout: 15_000 });
+    const off = await world.testApp.app.inject({ method: 'GET', url: '/v1/maintenance' });
+    expect(off.json()).toMatchObject({ enabled: false });
+
+    // A flag created (off), then switched on.
+    const flagKey = `console.test-${key().slice(-8).toLowerCase()}`;
+    await page.click('#nav [data-view=flags]');
+    await page.fill('#flag-form [name=key]', flagKey);
+    await page.fill('#flag-form [name=description]', 'Made by the browser test');
+    await page.click('#flag-form button[type=submit]');
+    await page.waitForSelector(`#flags tr[data-key="${flagKey}"]`, { timeout: 15_000 });
+    expect((await api('GET', `/v1/admin/feature-flags/${flagKey}`)).json()).toMatchObject({
+      enabled: false,
+      version: 1,
+    });
+    await page.click(`#flags tr[data-key="${flagKey}"] button`);
+    await textIs(page, `#flags tr[data-key="${flagKey}"] .enabled`, 'on');
+    expect((await api('GET', `/v1/admin/feature-flags/${flagKey}`)).json()).toMatchObject({
+      enabled: true,
+      version: 2,
+      percentage: 100,
+      description: 'Made by the browser test',
+    });
+
+    // The fraud case acted on: confirmed with a note, then its hold released; payouts go again.
+    const [fraudCase] = (await api('GET', '/v1/admin/fraud/cases?status=open')).json().items as {
+      id: string;
+      userId: string;
+    }[];
+    expect(fraudCase!.userId).toBe(world.actors.owner.userId);
+    await page.click('#nav [data-view=fraud]');
+    await page.fill('#fraud-note', 'Owner testing orders, known to us');
+    await page.click(`#fraud tr[data-id="${fraudCase!.id}"] button:text("confirm")`);
+    await notice(page, /Case confirmed/);
+    await page.selectOption('#fraud-form [name=status]', 'confirmed');
+    await page.click('#fraud-form button[type=submit]');
+    await page.click(`#fraud tr[data-id="${fraudCase!.id}"] button:text("Release hold")`);
+    await notice(page, /Hold released/);
+    const decided = (await api('GET', '/v1/admin/fraud/cases?status=confirmed')).json().items;
+    expect(decided).toEqual([
+      expect.objectContaining({ id: fraudCase!.id, decisionNote: 'Owner testing orders, known to us' }),
+    ]);
+    expect(await world.testApp.services.admin.fraud.payoutHolds.isHeld(world.actors.owner.userId)).toBe(
+      false,
+    );
+    expect((await ownerPayout()).json().code).not.toBe('payout_held');
+
+    // A user suspended (their token stops working) and reinstated.
+    const customer = world.actors.customer;
+    await page.click('#nav [data-view=users]');
+    await page.fill('#users-form [name=q]', customer.phone);
+    await page.click('#users-form button[type=submit]');
+    await page.fill('#suspend-reason', 'Chargeback ring under review');
+    await page.click(`#users tr[data-id="${customer.userId}"] button:text("Suspend")`);
+    await page.waitForSelector(`#users tr[data-id="${customer.userId}"] button:text("Reinstate")`, {
+      timeout: 15_000,
+    });
+    expect((await api('GET', `/v1/admin/users/${customer.userId}`)).json()).toMatchObject({
+      status: 'suspended',
+      suspendedReason: 'Chargeback ring under review',
+    });
+    const revoked = await world.testApp.app.inject({
+      method: 'GET',
+      url: '/v1/me',
+      headers: authHeader(customer.accessToken),
+    });
+    expect(revoked.statusCode).toBe(401);
+    await page.click(`#users tr[data-id="${customer.userId}"] button:text("Reinstate")`);
+    await page.waitForSelector(`#users tr[data-id="${customer.userId}"] button:text("Suspend")`, {
+      timeout: 15_000,
+    });
+    expect((await api('GET', `/v1/admin/users/${customer.userId}`)).json().status).toBe('active');
+
+    // Every change is audited under the admin's name.
+    const audited = await world.testApp.services.db
+      .selectFrom('audit_logs')
+      .select(['action'])
+      .where('actor_id', '=', admin.userId)
+      .execute();
+    const actions = audited.map((row) => row.action);
+    for (const action of [
+      'payout.approved',
+      'admin.maintenance_changed',
+      'admin.flag_created',
+      'admin.flag_changed',
+    ])
+      expect(actions).toContain(action);
+
+    expect(violations).toEqual([]);
+    expect(offOrigin).toEqual([]);
+    await page.close();
+  }, 180_000);
+});
