@@ -42,6 +42,8 @@ export const PROBLEM_DETAILS_FR: Readonly<Record<string, string>> = {
     'Le texte ne peut contenir ni caractère NUL ni demi-caractère UTF-16 isolé.',
   'Say why, in at least 3 characters.': 'Donnez la raison, en 3 caractères au moins.',
   'No such fraud case.': 'Ce dossier de fraude n’existe pas.',
+  'No such report.': 'Ce rapport n’existe pas.',
+  'There is no such asset.': 'Ce fichier n’existe pas.',
   'Decide the case first (dismissing releases its hold).':
     'Tranchez d’abord le dossier (le classer sans suite libère sa retenue).',
   'This case holds no payouts.': 'Ce dossier ne retient aucun versement.',

@@ -185,6 +185,24 @@ export function createPayoutsRepository(db: PaymentsDb, fields: FieldCipher) {
         .executeTakeFirst();
     },
 
+    /** Payouts in one status, oldest change first (the queue an admin works through), after a cursor. */
+    byStatus(status: PayoutStatus, limit: number, after?: { t: string; i: string }): Promise<PayoutRow[]> {
+      let query = db.selectFrom('payouts').selectAll().where('status', '=', status);
+      if (after !== undefined)
+        query = query.where((eb) =>
+          eb.or([
+            eb('updated_at', '>', new Date(after.t)),
+            eb.and([eb('updated_at', '=', new Date(after.t)), eb('payout_id', '>', after.i)]),
+          ]),
+        );
+      return query
+        .orderBy('updated_at')
+        .orderBy('payout_id')
+        .limit(limit)
+        .execute()
+        .then((rows) => rows.map(decoded));
+    },
+
     list(kind: PayoutsTable['payee_kind'], payeeId: string, limit: number): Promise<PayoutRow[]> {
       return db
         .selectFrom('payouts')

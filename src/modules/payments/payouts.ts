@@ -19,7 +19,8 @@
 import type { FieldCipher } from '../../platform/field-crypto.js';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { PaymentsDb } from './tables.js';
+import type { PaymentsDb, PayoutStatus } from './tables.js';
+import { decodeTimeIdCursor, encodeTimeIdCursor } from '../../shared/time-id-cursor.js';
 import { paymentsErrors } from './errors.js';
 import type { JobQueue } from '../../jobs/index.js';
 import type { AuditFunction } from '../identity/index.js';
@@ -416,9 +417,27 @@ export function createPayouts(options: PayoutsOptions) {
     return payouts.list(kind, payeeId, Math.min(limit, 100));
   }
 
+  /** A page of the payouts in one status (admins' queue), oldest change first. */
+  async function byStatus(status: PayoutStatus, limit: number, cursor?: string) {
+    const after = cursor === undefined ? undefined : decodeTimeIdCursor(cursor);
+    if (cursor !== undefined && after === undefined)
+      throw paymentsErrors.of('validation', 'invalid_cursor', 'The cursor is not one this API issued.');
+    const rows = await payouts.byStatus(status, limit + 1, after);
+    const items = rows.slice(0, limit);
+    const last = items.at(-1);
+    return {
+      items,
+      nextCursor:
+        rows.length > limit && last !== undefined
+          ? encodeTimeIdCursor(last.updated_at, last.payout_id)
+          : null,
+    };
+  }
+
   return {
     request,
     approve,
+    byStatus,
     reject,
     resolveReview,
     process,

@@ -136,6 +136,20 @@ export function createReconciliationRepository(db: PaymentsDb) {
         .execute();
     },
 
+    /** Runs newest first (one provider's when given), after a (created_at, run_id) cursor. */
+    runs(limit: number, provider: string | undefined, after?: { t: string; i: string }) {
+      let query = db.selectFrom('reconciliation_runs').selectAll();
+      if (provider !== undefined) query = query.where('provider', '=', provider);
+      if (after !== undefined)
+        query = query.where((eb) =>
+          eb.or([
+            eb('created_at', '<', new Date(after.t)),
+            eb.and([eb('created_at', '=', new Date(after.t)), eb('run_id', '<', after.i)]),
+          ]),
+        );
+      return query.orderBy('created_at', 'desc').orderBy('run_id', 'desc').limit(limit).execute();
+    },
+
     findRun(runId: string) {
       return db.selectFrom('reconciliation_runs').selectAll().where('run_id', '=', runId).executeTakeFirst();
     },

@@ -4,6 +4,7 @@
  * clearing account, match them (reconcile-rules.ts) and store every item. An exception is
  * resolved by booking a corrective ledger transfer with a reason (never by editing anything).
  */
+import { decodeTimeIdCursor, encodeTimeIdCursor } from '../../shared/time-id-cursor.js';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { providerClearingId, worldId, type Transfer } from '../../../ledger/rules/index.js';
@@ -332,7 +333,24 @@ export function createReconciliation(options: ReconciliationOptions) {
     logger.info({ providers, from: from.toISOString() }, 'nightly reconciliation queued');
   }
 
-  return { run, get, resolve, csv, defineJobs, enqueueNightly };
+  /** A page of runs, newest first. */
+  async function runs(query: { limit: number; provider?: string | undefined; cursor?: string | undefined }) {
+    const after = query.cursor === undefined ? undefined : decodeTimeIdCursor(query.cursor);
+    if (query.cursor !== undefined && after === undefined)
+      throw paymentsErrors.of('validation', 'invalid_cursor', 'The cursor is not one this API issued.');
+    const rows = await repository.runs(query.limit + 1, query.provider, after);
+    const items = rows.slice(0, query.limit);
+    const last = items.at(-1);
+    return {
+      items,
+      nextCursor:
+        rows.length > query.limit && last !== undefined
+          ? encodeTimeIdCursor(last.created_at, last.run_id)
+          : null,
+    };
+  }
+
+  return { run, get, runs, resolve, csv, defineJobs, enqueueNightly };
 }
 
 /** A payout's status as reconciliation sees it: in review is still in flight for the statement. */

@@ -15,6 +15,7 @@ import {
 } from './routes.js';
 import * as S from './schemas.js';
 import type { CsvDelimiter } from './reconciliation.js';
+import type { PayoutStatus } from './tables.js';
 import { registerCommissionRoutes } from './routes-commission.js';
 
 const errors = {
@@ -27,6 +28,15 @@ const errors = {
   429: ProblemSchema,
 };
 const num = (value: bigint | null) => (value === null ? null : Number(value));
+const PAYOUT_STATUSES = [
+  'REQUESTED',
+  'APPROVED',
+  'PROCESSING',
+  'SUCCEEDED',
+  'FAILED',
+  'REJECTED',
+  'NEEDS_REVIEW',
+] as const satisfies readonly PayoutStatus[];
 
 export function registerFinanceRoutes(app: FastifyInstance, services: PaymentRouteServices): void {
   registerPayoutRoutes(app, services);
@@ -195,6 +205,38 @@ function registerPayoutRoutes(app: FastifyInstance, services: PaymentRouteServic
       ),
   });
 
+  typed.get('/v1/admin/payouts', {
+    config: { access: FINANCE_ADMIN },
+    schema: {
+      tags,
+      summary:
+        'Payouts in one status (REQUESTED: waiting for approval), oldest change first, in cursor pages',
+      querystring: Type.Object(
+        {
+          status: Type.Union(PAYOUT_STATUSES.map((status) => Type.Literal(status))),
+          cursor: Type.Optional(Type.String({ maxLength: 200 })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+        },
+        { additionalProperties: false },
+      ),
+      response: {
+        200: Type.Object({
+          items: Type.Array(S.PayoutSchema),
+          nextCursor: Type.Union([Type.String(), Type.Null()]),
+        }),
+        ...errors,
+      },
+    },
+    handler: async (request) => {
+      const page = await payouts.byStatus(
+        request.query.status,
+        request.query.limit ?? 50,
+        request.query.cursor,
+      );
+      return { items: page.items.map(payoutJson), nextCursor: page.nextCursor };
+    },
+  });
+
   typed.get('/v1/admin/payouts/:id', {
     config: { access: FINANCE_ADMIN },
     schema: {
@@ -266,6 +308,64 @@ function registerReconciliationRoutes(app: FastifyInstance, services: PaymentRou
       });
       reply.code(201).header('location', `/v1/admin/reconciliation/runs/${runId}`);
       return runJson(await reconciliation.get(runId, { onlyExceptions: true })) as never;
+    },
+  });
+
+  typed.get('/v1/admin/reconciliation/runs', {
+    config: { access: FINANCE_ADMIN },
+    schema: {
+      tags,
+      summary: 'Reconciliation runs, newest first (one provider when named), in cursor pages; items by run',
+      querystring: Type.Object(
+        {
+          provider: Type.Optional(Type.String({ minLength: 1, maxLength: 40, pattern: '^[a-z_]+$' })),
+          cursor: Type.Optional(Type.String({ maxLength: 200 })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+        },
+        { additionalProperties: false },
+      ),
+      response: {
+        200: Type.Object({
+          items: Type.Array(
+            Type.Object({
+              runId: Type.String(),
+              provider: Type.String(),
+              from: Type.String(),
+              to: Type.String(),
+              status: Type.String(),
+              counts: Type.Unknown(),
+              error: Type.Union([Type.String(), Type.Null()]),
+              requestedBy: Type.String(),
+              createdAt: Type.String(),
+              completedAt: Type.Union([Type.String(), Type.Null()]),
+            }),
+          ),
+          nextCursor: Type.Union([Type.String(), Type.Null()]),
+        }),
+        ...errors,
+      },
+    },
+    handler: async (request) => {
+      const page = await reconciliation.runs({
+        limit: request.query.limit ?? 50,
+        provider: request.query.provider,
+        cursor: request.query.cursor,
+      });
+      return {
+        items: page.items.map((run) => ({
+          runId: run.run_id,
+          provider: run.provider,
+          from: run.period_from.toISOString(),
+          to: run.period_to.toISOString(),
+          status: run.status,
+          counts: run.counts,
+          error: run.error,
+          requestedBy: run.requested_by,
+          createdAt: run.created_at.toISOString(),
+          completedAt: run.completed_at?.toISOString() ?? null,
+        })),
+        nextCursor: page.nextCursor,
+      };
     },
   });
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
 import {
   customerWalletId,
   orderEscrowId,
@@ -381,6 +382,84 @@ describe('the payment rate-limit tier', () => {
       ).toBe(200);
     } finally {
       await limited.close();
+    }
+  });
+});
+
+describe("admins' lists: payouts waiting by status, reconciliation runs", () => {
+  const get = (url: string, headers = admin()) => world.testApp.app.inject({ method: 'GET', url, headers });
+
+  it('pages the payouts of one status oldest change first, and the runs newest first, by cursor', async () => {
+    // Three payouts waiting for approval, written as rows (the list reads rows; the money path
+    // that requests them is tested in journey.test.ts); one approved that must not be listed.
+    const db = world.testApp.services.runtime.database.db;
+    const base = Date.parse('2020-01-01T00:00:00Z');
+    const ids: string[] = [randomUUID(), randomUUID(), randomUUID()];
+    const row = (payoutId: string, minutes: number, status: string) => ({
+      payout_id: payoutId,
+      payee_kind: 'driver',
+      payee_id: world.driver.userId,
+      requested_by: world.driver.userId,
+      amount_minor: 1_000 + minutes,
+      currency: 'XAF',
+      phone: '[redacted]',
+      status,
+      updated_at: new Date(base + minutes * 60_000),
+    });
+    await db
+      .insertInto('payouts' as never)
+      .values([
+        row(ids[2]!, 3, 'REQUESTED'),
+        row(ids[0]!, 1, 'REQUESTED'),
+        row(ids[1]!, 2, 'REQUESTED'),
+        row(randomUUID(), 0, 'APPROVED'),
+      ] as never)
+      .execute();
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await get(
+        `/v1/admin/payouts?status=REQUESTED&limit=2${cursor === null ? '' : `&cursor=${cursor}`}`,
+      );
+      expect(page.statusCode, page.body).toBe(200);
+      seen.push(...page.json().items.map((item: { payoutId: string }) => item.payoutId));
+      cursor = page.json().nextCursor;
+    } while (cursor !== null);
+    expect(seen.filter((id) => ids.includes(id))).toEqual(ids);
+    expect(seen.slice(0, 3)).toEqual(ids); // the oldest first, before anything requested today
+
+    // The runs the tests above made, newest first; one provider's alone; pages of one.
+    const all = await get('/v1/admin/reconciliation/runs');
+    expect(all.statusCode, all.body).toBe(200);
+    const runs = all.json().items as { runId: string; provider: string; createdAt: string }[];
+    expect(runs.length).toBeGreaterThanOrEqual(2);
+    expect([...runs].sort((a, b) => b.createdAt.localeCompare(a.createdAt))).toEqual(runs);
+    const mtn = (await get('/v1/admin/reconciliation/runs?provider=mtn_momo')).json().items;
+    expect(mtn.length).toBeGreaterThanOrEqual(1);
+    expect(mtn.every((run: { provider: string }) => run.provider === 'mtn_momo')).toBe(true);
+    const first = (await get('/v1/admin/reconciliation/runs?limit=1')).json();
+    expect(first.items.map((run: { runId: string }) => run.runId)).toEqual([runs[0]!.runId]);
+    const second = (await get(`/v1/admin/reconciliation/runs?limit=1&cursor=${first.nextCursor}`)).json();
+    expect(second.items.map((run: { runId: string }) => run.runId)).toEqual([runs[1]!.runId]);
+  });
+
+  it('a bad status, cursor or limit is a problem; only finance admins read the lists', async () => {
+    for (const url of [
+      '/v1/admin/payouts',
+      '/v1/admin/payouts?status=LOST',
+      '/v1/admin/payouts?status=REQUESTED&cursor=bm9wZQ',
+      '/v1/admin/payouts?status=REQUESTED&limit=1000',
+      '/v1/admin/reconciliation/runs?cursor=%00',
+      '/v1/admin/reconciliation/runs?provider=DROP%20TABLE',
+      '/v1/admin/reconciliation/runs?limit=0',
+    ]) {
+      const refused = await get(url);
+      expect(refused.statusCode, url).toBe(400);
+      expect(refused.headers['content-type']).toContain('application/problem+json');
+    }
+    for (const token of [world.actors.customer.accessToken, world.driver.accessToken]) {
+      expect((await get('/v1/admin/payouts?status=REQUESTED', authHeader(token))).statusCode).toBe(403);
+      expect((await get('/v1/admin/reconciliation/runs', authHeader(token))).statusCode).toBe(403);
     }
   });
 });
