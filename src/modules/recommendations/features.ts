@@ -72,6 +72,11 @@ export interface OrderFact {
   at: number;
   /** The delivery's location cell, or null (unknown, or erased). */
   cell: string | null;
+  /**
+   * The weather the order was placed in, for training: the recorded reading of its city and hour
+   * (weather/history.ts) or the generator's; absent, the trainers read the season's bucket.
+   */
+  rain?: boolean;
 }
 
 /** The moment and place a ranking is asked for. */
@@ -97,15 +102,20 @@ export const CITY_CENTRES = {
   yaounde: { latitude: 3.848, longitude: 11.5021 },
 } as const;
 
+export type WeatherCity = keyof typeof CITY_CENTRES;
+
+/** The city whose season (and recorded weather) a place reads: the nearer one, Douala without a place. */
+export function nearerCity(location: { latitude: number; longitude: number } | null): WeatherCity {
+  return location !== null &&
+    distanceKm(location, CITY_CENTRES.yaounde) < distanceKm(location, CITY_CENTRES.douala)
+    ? 'yaounde'
+    : 'douala';
+}
+
 /** The season's chance of rain on a day at a place (the nearer city's calendar; Douala's without a place). */
 export function rainChance(at: number, location: { latitude: number; longitude: number } | null): number {
   const month = new Date(at + LOCAL_OFFSET_MS).getUTCMonth();
-  const city =
-    location !== null &&
-    distanceKm(location, CITY_CENTRES.yaounde) < distanceKm(location, CITY_CENTRES.douala)
-      ? 'yaounde'
-      : 'douala';
-  return RAIN_CHANCE[city][month]!;
+  return RAIN_CHANCE[nearerCity(location)][month]!;
 }
 
 /** The season's weather bucket at a place: rain when the day's chance is at least one half. */
