@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { FEATURE_COUNT, featureRows } from '../src/modules/recommendations/features.js';
+import { WeatherLog } from '../src/modules/recommendations/weather/history.js';
 import { generateHistory } from './src/generate.js';
 import { relevantOf, replay, SPLIT } from './src/dataset.js';
 import { emptyMetrics, scoreRanking, summarise } from './src/metrics.js';
@@ -20,6 +21,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 async function main(): Promise<void> {
   const started = Date.now();
   const history = generateHistory();
+  // Each order's weather as recorded for its city and hour (the retrains read the same records).
+  const weather = new WeatherLog(history.weather);
   const session = await ort.InferenceSession.create(join(here, 'model', 'recommendations.onnx'));
   const testOrders = history.orders.filter(
     (order) => order.at >= history.params.start + SPLIT.trainWeeks * 7 * 86_400_000,
@@ -46,7 +49,11 @@ async function main(): Promise<void> {
   replay(history, (order, phase, stats) => {
     if (phase !== 'test' || !chosen.has(order.orderId)) return;
     const city = history.itemsByCity[order.city];
-    const context = { at: order.at, rain: order.rain, location: order.location };
+    const context = {
+      at: order.at,
+      rain: weather.rainAt(order.location, order.at),
+      location: order.location,
+    };
     const rows = featureRows(stats, order.customerId, context, city);
     const guestRows = featureRows(stats, null, context, city);
     const returning = (stats.customers.get(order.customerId)?.orders ?? 0) > 0;

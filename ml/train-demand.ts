@@ -11,6 +11,10 @@
  * raises each customer's order rate by 0–60 %). The holdout is scored three ways: with the day's
  * weather (a perfect forecast: today's reading is close to it), with the season's chance (what the
  * server knows of tomorrow), and by a model fitted without the weather (version 1's features).
+ * Then tomorrow with a forecast's chance of rain (`modelForecastChance`): the history has no
+ * forecasts, so calibrated forecasts of several skills are simulated (seeded, below) and the same
+ * model is scored with each, beside the forecast's Brier score: what a provider's probability is
+ * worth to the forecast as a function of how good it is.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -27,7 +31,9 @@ import {
   localDayIndex,
   zoneOfCell,
 } from '../src/modules/recommendations/demand.js';
+import { seededRandom } from '../src/modules/catalog/fixtures.js';
 import { CITY_CENTRES, rainChance } from '../src/modules/recommendations/features.js';
+import { WeatherLog } from '../src/modules/recommendations/weather/history.js';
 import { SPLIT } from './src/dataset.js';
 import { GENERATOR_PARAMS, generateHistory } from './src/generate.js';
 import { encodeOnnx } from './src/onnx.js';
@@ -36,6 +42,32 @@ import { fitRidge, predictRidge, ridgeToOnnx } from './src/ridge.js';
 export const DEMAND_MODEL_VERSION = 2;
 const LAMBDA = 1e-4;
 const here = dirname(fileURLToPath(import.meta.url));
+/** The simulated forecasts' seed and skills (the correlation of a forecaster's signal with the day's weather). */
+const FORECAST_SEED = 2412;
+const FORECAST_SKILLS = [0, 0.5, 0.7, 0.9, 0.97] as const;
+
+/** The standard normal distribution function (Abramowitz and Stegun 7.1.26, error below 1.5e-7). */
+function normalCdf(x: number): number {
+  const t = 1 / (1 + 0.3275911 * (Math.abs(x) / Math.SQRT2));
+  const erf =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
+      t *
+      Math.exp(-(x * x) / 2);
+  return x >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
+}
+
+/** Its inverse, by bisection (deterministic; 80 halvings of [-10, 10]). */
+function normalQuantile(p: number): number {
+  let low = -10;
+  let high = 10;
+  for (let step = 0; step < 80; step += 1) {
+    const middle = (low + high) / 2;
+    if (normalCdf(middle) < p) low = middle;
+    else high = middle;
+  }
+  return (low + high) / 2;
+}
 
 function errors(actual: number[], predicted: number[], per: 'Hour' | 'Day' = 'Hour') {
   let abs = 0;
@@ -82,8 +114,10 @@ async function main(): Promise<void> {
   const testStart = firstDay + SPLIT.trainWeeks * 7;
   const end = firstDay + history.params.weeks * 7;
 
-  /** The day's rain in a city (0 or 1), the truth the generator drew. */
-  const dayRain = (city: City, day: number) => (history.rainByCityDay[city][day - firstDay] ? 1 : 0);
+  /** The day's rain in a city (0 or 1): its recorded noon reading (the generator's draw for the day). */
+  const weather = new WeatherLog(history.weather);
+  const dayRain = (city: City, day: number) =>
+    weather.rainAt(CITY_CENTRES[city], dayStart(day) + 12 * 3_600_000) ? 1 : 0;
   /** The season's chance of rain that day in a city: what the server knows of tomorrow. */
   const seasonRain = (city: City, day: number) =>
     rainChance(dayStart(day) + 12 * 3_600_000, CITY_CENTRES[city]);
@@ -141,12 +175,60 @@ async function main(): Promise<void> {
     target: dayRain,
     window: (city, day) => windowOf(seasonRain, city, day),
   });
+  // Tomorrow with a forecast's chance of rain (what the server reads from the provider). The
+  // history has no forecasts, only the weather that came, so forecasts are simulated, calibrated,
+  // at several skills: the day's rain is a latent normal z below the season's quantile
+  // (rain ⇔ Φ(z) < chance, z drawn given the day's rain), and a forecaster of skill ρ sees
+  // s = ρ z + √(1 − ρ²) ε and says P(rain | s) = Φ((Φ⁻¹(chance) − ρ s) / √(1 − ρ²)). ρ = 0 is the
+  // season; ρ → 1 a sure forecast. Seeded (FORECAST_SEED); ε is shared by every ρ.
+  const forecastRandom = seededRandom(FORECAST_SEED);
+  const latent = new Map<string, { z: number; noise: number }>();
+  for (let day = testStart + DEMAND_WINDOW_DAYS.from; day < end; day += 1)
+    for (const city of ['douala', 'yaounde'] as const) {
+      const chance = seasonRain(city, day);
+      const u = forecastRandom();
+      const z = normalQuantile(dayRain(city, day) === 1 ? u * chance : chance + u * (1 - chance));
+      latent.set(`${city}|${day}`, {
+        z,
+        noise: normalQuantile(Math.min(1 - 1e-12, Math.max(1e-12, forecastRandom()))),
+      });
+    }
+  const forecastChance = (rho: number) => (city: City, day: number) => {
+    const chance = seasonRain(city, day);
+    const drawn = latent.get(`${city}|${day}`);
+    if (rho === 0 || drawn === undefined) return chance;
+    const spread = Math.sqrt(1 - rho * rho);
+    const signal = rho * drawn.z + spread * drawn.noise;
+    return normalCdf((normalQuantile(chance) - rho * signal) / spread);
+  };
+  const brier = (rho: number) => {
+    let sum = 0;
+    let count = 0;
+    for (let day = testStart; day < end; day += 1)
+      for (const city of ['douala', 'yaounde'] as const) {
+        sum += (forecastChance(rho)(city, day) - dayRain(city, day)) ** 2;
+        count += 1;
+      }
+    return Number((sum / count).toFixed(4));
+  };
+  const testForecasts = FORECAST_SKILLS.map((rho) => ({
+    rho,
+    brier: brier(rho),
+    collected: collect(testStart, end, {
+      target: forecastChance(rho),
+      window: (city, day) => windowOf(seasonRain, city, day),
+    }),
+  }));
   const model = fitRidge(train.packed, Float64Array.from(train.targets), DEMAND_FEATURE_COUNT, LAMBDA);
   const predictWith = (fitted: typeof model, packed: Float32Array) =>
     Array.from(predictRidge(fitted, packed, test.targets.length), (value) => Math.max(0, value));
   const predicted = predictWith(model, test.packed);
   const predictedSeason = predictWith(model, testSeason.packed);
   const predictedToday = predictWith(model, testToday.packed);
+  const predictedForecasts = testForecasts.map((forecast) => ({
+    ...forecast,
+    predicted: predictWith(model, forecast.collected.packed),
+  }));
   // Ablation: the same fit with the weather columns constant (version 1's features).
   const weatherColumns = [
     DEMAND_FEATURE_NAMES.indexOf('rain_change'),
@@ -195,6 +277,12 @@ async function main(): Promise<void> {
         model: errors(actualDays, days(predicted), 'Day'),
         modelSeasonWeather: errors(actualDays, days(predictedSeason), 'Day'),
         modelTodayReading: errors(actualDays, days(predictedToday), 'Day'),
+        // Tomorrow with a forecast's chance of rain of skill ρ (Brier score of the forecast).
+        modelForecastChance: predictedForecasts.map((forecast) => ({
+          rho: forecast.rho,
+          brier: forecast.brier,
+          ...errors(actualDays, days(forecast.predicted), 'Day'),
+        })),
         modelWithoutWeather: errors(actualDays, days(predictedNoWeather), 'Day'),
         seasonalNaive: errors(actualDays, days(seasonalNaive), 'Day'),
         sameHourMean7d: errors(actualDays, days(sameHourMean), 'Day'),
@@ -203,6 +291,10 @@ async function main(): Promise<void> {
       model: errors(actual, pick(predicted)),
       modelSeasonWeather: errors(actual, pick(predictedSeason)),
       modelTodayReading: errors(actual, pick(predictedToday)),
+      modelForecastChance: predictedForecasts.map((forecast) => ({
+        rho: forecast.rho,
+        ...errors(actual, pick(forecast.predicted)),
+      })),
       modelWithoutWeather: errors(actual, pick(predictedNoWeather)),
       seasonalNaive: errors(actual, pick(seasonalNaive)),
       sameHourMean7d: errors(actual, pick(sameHourMean)),

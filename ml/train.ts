@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seededRandom } from '../src/modules/catalog/fixtures.js';
 import { FEATURE_COUNT, FEATURE_NAMES, featureRows } from '../src/modules/recommendations/features.js';
+import { WeatherLog } from '../src/modules/recommendations/weather/history.js';
 import { GENERATOR_PARAMS, generateHistory } from './src/generate.js';
 import { relevantOf, replay, SPLIT } from './src/dataset.js';
 import { createMlp, fitScaler, toOnnx, train, type Group } from './src/mlp.js';
@@ -32,6 +33,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 async function main(): Promise<void> {
   const started = Date.now();
   const history = generateHistory();
+  // Each order's weather as recorded for its city and hour (the retrains read the same records).
+  const weather = new WeatherLog(history.weather);
   console.log(
     `generated ${history.orders.length} orders, ${history.items.length} dishes in ${Date.now() - started} ms`,
   );
@@ -48,7 +51,11 @@ async function main(): Promise<void> {
       const item = city[Math.floor(random() * city.length)]!;
       if (!relevant.has(item.itemId)) negatives.push(item);
     }
-    const context = { at: order.at, rain: order.rain, location: order.location };
+    const context = {
+      at: order.at,
+      rain: weather.rainAt(order.location, order.at),
+      location: order.location,
+    };
     const negativeRows = featureRows(stats, order.customerId, context, negatives);
     for (const itemId of relevant) {
       const positive = featureRows(stats, order.customerId, context, [

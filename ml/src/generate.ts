@@ -31,6 +31,7 @@ import {
   type Section,
   type Slot,
 } from '../../src/modules/recommendations/features.js';
+import type { WeatherRecord } from '../../src/modules/recommendations/weather/history.js';
 
 export const GENERATOR_PARAMS = {
   seed: 24,
@@ -60,6 +61,12 @@ export interface GeneratedHistory {
   customers: number;
   /** Did it rain on day `d` (0 = the start's local day) in each city: the demand forecast's truth. */
   rainByCityDay: Record<City, boolean[]>;
+  /**
+   * The history's weather as the server records it (weather/history.ts): each city's every hour,
+   * the rain of the generated day it falls in (05:00 to 05:00 local). The trainers label orders from it (`WeatherLog`), as the retrains do from
+   * `weather_readings`.
+   */
+  weather: WeatherRecord[];
 }
 
 type City = keyof typeof CITIES;
@@ -292,5 +299,15 @@ export function generateHistory(overrides: GeneratorOverrides = {}): GeneratedHi
     orders,
     customers: params.customers,
     rainByCityDay,
+    weather: (['douala', 'yaounde'] as const).flatMap((city) =>
+      rainByCityDay[city].flatMap((rain, day) =>
+        Array.from({ length: 24 }, (_, hour) => ({
+          city,
+          // A generated day's weather runs from 05:00 to 05:00 (its late orders end by 03:00).
+          hour: params.start + day * DAY_MS + (5 + hour) * 3_600_000,
+          rain,
+        })),
+      ),
+    ),
   };
 }

@@ -14,6 +14,7 @@
 import { seededRandom } from '../../src/modules/catalog/fixtures.js';
 import { isWeekend } from '../../src/modules/recommendations/features.js';
 import { isPeakHour, type KitchenOrder } from '../../src/modules/recommendations/preparation.js';
+import { WeatherLog } from '../../src/modules/recommendations/weather/history.js';
 import type { GeneratedHistory } from './generate.js';
 
 export const KITCHEN_PARAMS = {
@@ -50,6 +51,9 @@ function normal(random: () => number): number {
 export function simulateKitchens(history: GeneratedHistory): KitchenFact[] {
   const p = KITCHEN_PARAMS;
   const random = seededRandom(p.seed);
+  // The feature: the weather recorded for the order's city and hour (the retrain reads the same
+  // records); the kitchens' slowdown below is the world's own rain.
+  const weather = new WeatherLog(history.weather);
   const prepOfItem = new Map<string, number>();
   const kitchens = new Map<string, { stated: number; speed: number; free: number[] }>();
   for (const restaurant of history.restaurants) {
@@ -75,7 +79,7 @@ export function simulateKitchens(history: GeneratedHistory): KitchenFact[] {
       placedAt: order.at,
       statedMinutes: stated,
       items,
-      rain: order.rain,
+      rain: weather.rainAt(order.location, order.at),
     };
     if (closedRoll < p.closedShare) return { ...fact, readyAt: null, closedAt: accepted };
     let cook = 0;

@@ -72,6 +72,11 @@ export interface OrderFact {
   at: number;
   /** The delivery's location cell, or null (unknown, or erased). */
   cell: string | null;
+  /**
+   * The weather the order was placed in, for training: the recorded reading of its city and hour
+   * (weather/history.ts) or the generator's; absent, the trainers read the season's bucket.
+   */
+  rain?: boolean;
 }
 
 /** The moment and place a ranking is asked for. */
@@ -97,15 +102,20 @@ export const CITY_CENTRES = {
   yaounde: { latitude: 3.848, longitude: 11.5021 },
 } as const;
 
+export type WeatherCity = keyof typeof CITY_CENTRES;
+
+/** The city whose season (and recorded weather) a place reads: the nearer one, Douala without a place. */
+export function nearerCity(location: { latitude: number; longitude: number } | null): WeatherCity {
+  return location !== null &&
+    distanceKm(location, CITY_CENTRES.yaounde) < distanceKm(location, CITY_CENTRES.douala)
+    ? 'yaounde'
+    : 'douala';
+}
+
 /** The season's chance of rain on a day at a place (the nearer city's calendar; Douala's without a place). */
 export function rainChance(at: number, location: { latitude: number; longitude: number } | null): number {
   const month = new Date(at + LOCAL_OFFSET_MS).getUTCMonth();
-  const city =
-    location !== null &&
-    distanceKm(location, CITY_CENTRES.yaounde) < distanceKm(location, CITY_CENTRES.douala)
-      ? 'yaounde'
-      : 'douala';
-  return RAIN_CHANCE[city][month]!;
+  return RAIN_CHANCE[nearerCity(location)][month]!;
 }
 
 /** The season's weather bucket at a place: rain when the day's chance is at least one half. */
@@ -200,6 +210,8 @@ interface ItemState {
   slots: number[];
   /** Distinct customers who ordered it (the co-ordering norm). */
   customers: number;
+  /** Dense number of the dish in this history (0, 1, …): an index into per-request arrays. */
+  index: number;
 }
 
 /**
@@ -211,8 +223,11 @@ export class HistoryStats {
   readonly items = new Map<string, ItemState>();
   readonly restaurants = new Map<string, Decayed>();
   readonly cells = new Map<string, Map<string, Decayed>>();
-  /** Distinct customers who ordered both dishes (symmetric, sparse). */
-  readonly coordering = new Map<string, Map<string, number>>();
+  /**
+   * Distinct customers who ordered both dishes (symmetric, sparse): per dish id, the other dishes'
+   * states (so a request reads their norms without a lookup by id) and the count.
+   */
+  readonly coordering = new Map<string, Map<ItemState, number>>();
   orders = 0;
   latest = 0;
 
@@ -247,7 +262,7 @@ export class HistoryStats {
       seen.add(line.itemId);
       let item = this.items.get(line.itemId);
       if (item === undefined) {
-        item = { popularity: new Decayed(), slots: SLOTS.map(() => 0), customers: 0 };
+        item = { popularity: new Decayed(), slots: SLOTS.map(() => 0), customers: 0, index: this.items.size };
         this.items.set(line.itemId, item);
       }
       item.popularity.add(order.at, 1);
@@ -264,8 +279,8 @@ export class HistoryStats {
         // A new dish for this customer: it is co-ordered with each dish they had before.
         item.customers += 1;
         for (const other of customer.items.keys()) {
-          this.bump(line.itemId, other);
-          this.bump(other, line.itemId);
+          this.bump(line.itemId, this.items.get(other)!);
+          this.bump(other, item);
         }
       } else customer.items.delete(line.itemId);
       customer.items.set(line.itemId, { count: (previous?.count ?? 0) + 1, last: order.at });
@@ -276,7 +291,7 @@ export class HistoryStats {
     }
   }
 
-  private bump(a: string, b: string): void {
+  private bump(a: string, b: ItemState): void {
     let row = this.coordering.get(a);
     if (row === undefined) this.coordering.set(a, (row = new Map()));
     row.set(b, (row.get(b) ?? 0) + 1);
@@ -318,17 +333,20 @@ export function featureRows(
 
   // Co-ordering: for each of the customer's recent dishes h, every dish i ordered by the same
   // customers scores cooc(h, i) / sqrt(n(h) n(i)), averaged over h.
-  const cooc = new Map<string, number>();
-  if (customerId !== null) {
-    const history = stats.recentItems(customerId, COOC_HISTORY_MAX);
+  // Summed per dish index (ItemState.index) in an array: a request adds about 10,000 terms for a
+  // customer with 30 dishes, which a map keyed by dish id made the costliest part of a request.
+  let cooc: Float64Array | undefined;
+  if (customer !== undefined) {
+    const history = stats.recentItems(customerId!, COOC_HISTORY_MAX);
     for (const h of history) {
       const row = stats.coordering.get(h);
       const nh = stats.items.get(h)?.customers ?? 0;
       if (row === undefined || nh === 0) continue;
+      cooc ??= new Float64Array(stats.items.size);
       for (const [i, together] of row) {
-        const ni = stats.items.get(i)?.customers ?? 0;
+        const ni = i.customers;
         if (ni === 0) continue;
-        cooc.set(i, (cooc.get(i) ?? 0) + together / Math.sqrt(nh * ni) / history.length);
+        cooc[i.index]! += together / Math.sqrt(nh * ni) / history.length;
       }
     }
   }
@@ -350,7 +368,7 @@ export function featureRows(
         : (customer.restaurants.get(candidate.restaurantId) ?? 0) / customer.orders;
     rows[f++] = sectionTotal === 0 ? 0 : customer!.sections[section]! / sectionTotal;
     rows[f++] = sectionTotal === 0 ? 0 : (customer!.cuisines.get(candidate.cuisine) ?? 0) / sectionTotal;
-    rows[f++] = cooc.get(candidate.itemId) ?? 0;
+    rows[f++] = cooc === undefined || item === undefined ? 0 : cooc[item.index]!;
     rows[f++] = Math.log1p(item?.popularity.read(context.at) ?? 0);
     rows[f++] = item === undefined ? 0.25 : (item.slots[slot]! + 1) / (slotTotal + 4);
     rows[f++] = Math.log1p(cell?.get(candidate.itemId)?.read(context.at) ?? 0);

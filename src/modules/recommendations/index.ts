@@ -29,6 +29,7 @@ import { openMeteoWeather } from './weather/open-meteo.js';
 import type { WeatherProvider } from './weather/port.js';
 import { simulatedWeather } from './weather/simulator.js';
 import { createWeatherService, type WeatherService } from './weather/weather-service.js';
+import { createWeatherHistory } from './weather/history.js';
 import type { Config } from '../../config/index.js';
 
 export type { RecommendationsService, Recommendations } from './service.js';
@@ -62,6 +63,9 @@ export const recommendationsContext = defineContext({
     if (status.loaded) logger.info({ version: status.version }, 'recommendations: model loaded');
     else logger.warn({ error: status.error }, 'recommendations: no model, popularity is served');
     const provider = weatherProvider(config);
+    // Every reading fetched is recorded per city and hour, for the retrains' labels.
+    const weatherHistory = createWeatherHistory(db);
+    let prunedAt = 0;
     const weather: WeatherService | undefined =
       provider === null
         ? undefined
@@ -74,6 +78,8 @@ export const recommendationsContext = defineContext({
               timeoutMs: config.WEATHER_TIMEOUT_MS,
               retryAfterSeconds: config.WEATHER_RETRY_AFTER_SECONDS,
             },
+            onReading: (place, reading, fetchedAt) =>
+              weatherHistory.record(place, reading, provider.name, fetchedAt),
           });
     const recommendations = createRecommendations({
       db,
@@ -97,13 +103,20 @@ export const recommendationsContext = defineContext({
       model: preparationModel,
       ...(weather === undefined ? {} : { weather }),
     });
-    const retrain = createPreparationRetrain({ db, model: preparationModel, audit: identity.audit, logger });
+    const retrain = createPreparationRetrain({
+      db,
+      model: preparationModel,
+      audit: identity.audit,
+      logger,
+      weatherHistory,
+    });
     const rankerRetrain = createRankerRetrain({
       db,
       ranker,
       items: () => recommendations.candidateItems(),
       audit: identity.audit,
       logger,
+      weatherHistory,
     });
     const service: RecommendationsService & {
       preparation: PreparationService;
@@ -118,6 +131,11 @@ export const recommendationsContext = defineContext({
       async refresh() {
         // The cities' weather is asked for when it is not fresh (behind, never awaited here).
         for (const centre of Object.values(CITY_CENTRES)) weather?.rainAt(centre, Date.now());
+        // The weather history's retention, at most hourly (any instance may; a delete is idempotent).
+        if (Date.now() - prunedAt >= 3_600_000) {
+          prunedAt = Date.now();
+          await weatherHistory.prune(new Date());
+        }
         await Promise.all([recommendations.refresh(), preparation.refresh()]);
       },
     };

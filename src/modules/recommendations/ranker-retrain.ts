@@ -25,7 +25,8 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { AuditEntry } from '../identity/index.js';
-import { FEATURE_NAMES, type CandidateItem, type OrderFact } from './features.js';
+import { cellCentre, FEATURE_NAMES, seasonalRain, type CandidateItem, type OrderFact } from './features.js';
+import type { WeatherHistory } from './weather/history.js';
 import { logits, toOnnx, trainYielding, type Mlp } from './mlp.js';
 import { cardPathOf, type Ranker } from './model.js';
 import { encodeOnnx } from './onnx-writer.js';
@@ -143,6 +144,8 @@ export function createRankerRetrain(options: {
   logger: Logger;
   /** Where the replay and the training run (default: a worker thread). */
   thread?: RankerRetrainThread;
+  /** The recorded weather (each order's rain is its city-hour's reading, else the season's). */
+  weatherHistory?: WeatherHistory;
 }): RankerRetrain {
   const { db, ranker, audit, logger } = options;
   const thread = options.thread ?? 'worker';
@@ -158,14 +161,23 @@ export function createRankerRetrain(options: {
       .orderBy('order_id')
       .limit(RANKER_MAX_ORDERS)
       .execute();
-    return rows.map((row) => ({
-      orderId: row.order_id,
-      customerId: row.customer_id,
-      restaurantId: row.restaurant_id,
-      lines: row.lines,
-      at: row.placed_at!.getTime(),
-      cell: row.cell,
-    }));
+    const weather = await options.weatherHistory?.read(
+      new Date(at.getTime() - RANKER_RETRAIN_DAYS * DAY_MS),
+      at,
+    );
+    return rows.map((row) => {
+      const at = row.placed_at!.getTime();
+      const location = cellCentre(row.cell);
+      return {
+        orderId: row.order_id,
+        customerId: row.customer_id,
+        restaurantId: row.restaurant_id,
+        lines: row.lines,
+        at,
+        cell: row.cell,
+        rain: weather?.rainAt(location, at) ?? seasonalRain(at, location),
+      };
+    });
   }
 
   async function promote(mlp: Mlp, version: number, card: Record<string, unknown>): Promise<void> {

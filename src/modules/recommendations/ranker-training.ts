@@ -119,7 +119,7 @@ export function replayOrders(orders: OrderFact[], items: readonly CandidateItem[
       neighbourhoods.set(first.restaurantId, pool);
       const relevant = new Set(dishes.map((item) => item.itemId));
       const location = cellCentre(order.cell);
-      const context = { at: order.at, rain: seasonalRain(order.at, location), location };
+      const context = { at: order.at, rain: order.rain ?? seasonalRain(order.at, location), location };
       if (phase === 'train' && groups.length < MAX_TRAIN_GROUPS && random() < keep) {
         const negatives = sample(pool, relevant, NEGATIVES);
         if (negatives.length > 0) {

@@ -26,6 +26,7 @@ import {
 import type { RegressionModel } from './regression-model.js';
 import { fitRidge, predictRidge, ridgeToOnnx } from './ridge.js';
 import type { RecommendationsDb } from './tables.js';
+import type { WeatherHistory } from './weather/history.js';
 
 export const RETRAIN_QUEUE = 'recommendations-retrain';
 export const RETRAIN_DAYS = 120;
@@ -64,6 +65,8 @@ export function createPreparationRetrain(options: {
   model: RegressionModel;
   audit: (entry: AuditEntry) => Promise<void>;
   logger: Logger;
+  /** The recorded weather (each order's rain is its city-hour's reading, else the season's). */
+  weatherHistory?: WeatherHistory;
 }): PreparationRetrain {
   const { db, model, audit, logger } = options;
   let last: RetrainOutcome | null = null;
@@ -87,6 +90,7 @@ export function createPreparationRetrain(options: {
       .orderBy('order_id')
       .limit(RETRAIN_MAX_ORDERS)
       .execute();
+    const weather = await options.weatherHistory?.read(new Date(at.getTime() - RETRAIN_DAYS * DAY_MS), at);
     return rows
       .filter((row) => row.stated_prep_minutes !== null)
       .map((row) => ({
@@ -103,8 +107,10 @@ export function createPreparationRetrain(options: {
         closedAt: row.closed_at?.getTime() ?? null,
         statedMinutes: row.stated_prep_minutes!,
         items: row.lines.reduce((sum, line) => sum + line.quantity, 0),
-        // No history of readings is kept: a past order gets the season's bucket at its cell.
-        rain: seasonalRain(row.placed_at!.getTime(), cellCentre(row.cell)),
+        // The reading recorded for the order's city and hour; the season's bucket without one.
+        rain:
+          weather?.rainAt(cellCentre(row.cell), row.placed_at!.getTime()) ??
+          seasonalRain(row.placed_at!.getTime(), cellCentre(row.cell)),
       }));
   }
 

@@ -1,4 +1,5 @@
 import type { ColumnType, Kysely } from 'kysely';
+import type { WeatherCity } from './features.js';
 
 /**
  * The recommendations context's read model, served in `public` by its projection (projections/
@@ -46,7 +47,21 @@ export interface ExperimentExposuresTable {
   exposures: ColumnType<number, number | undefined, number>;
 }
 
+/** One weather reading per city and hour (weather/history.ts), for the retrains' labels. */
+export interface WeatherReadingsTable {
+  city: WeatherCity;
+  hour: Date;
+  rain: boolean;
+  precipitation_mm: number;
+  weather_code: number;
+  observed_at: Date;
+  cell: string;
+  provider: string;
+  recorded_at: ColumnType<Date, never, never>;
+}
+
 export interface RecommendationTables {
+  weather_readings: WeatherReadingsTable;
   reco_orders: RecoOrdersTable;
   experiments: ExperimentsTable;
   experiment_exposures: ExperimentExposuresTable;

@@ -12,6 +12,8 @@
  *   minute, not one per request.
  *
  * `warm(places)` fetches the given places (the refresh reactor warms the cities' centres).
+ * `onReading`, when given, is told of each successful fetch (the weather history records it,
+ * `history.ts`); it is not awaited, and its failure is logged without touching the cache.
  */
 import type { Logger } from 'pino';
 import { seasonalRain } from '../features.js';
@@ -73,6 +75,7 @@ export function createWeatherService(options: {
   settings: WeatherSettings;
   logger: Logger;
   now?: () => number;
+  onReading?: (place: Place, reading: WeatherNow, fetchedAt: number) => Promise<void>;
 }): WeatherService {
   const { provider, settings, logger } = options;
   const now = options.now ?? Date.now;
@@ -92,10 +95,14 @@ export function createWeatherService(options: {
       cells.set(key, entry);
     }
     try {
-      entry.reading = await provider.current(centreOf(place), AbortSignal.timeout(settings.timeoutMs));
+      const centre = centreOf(place);
+      entry.reading = await provider.current(centre, AbortSignal.timeout(settings.timeoutMs));
       entry.fetchedAt = now();
       entry.failedAt = null;
       lastSuccessAt = entry.fetchedAt;
+      options.onReading?.(centre, entry.reading, entry.fetchedAt).catch((error: unknown) => {
+        logger.warn({ err: error, cell: key }, 'weather: the reading could not be recorded');
+      });
     } catch (error) {
       entry.failedAt = now();
       lastError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
