@@ -34,11 +34,21 @@ export function createReconciliationRepository(db: PaymentsDb) {
     cardFundingsIn(from: Date, to: Date, limit: number) {
       return db
         .selectFrom('card_fundings')
-        .select(['funding_id', 'tx_ref', 'status', 'fee_minor', 'amount_minor'])
+        .select(['funding_id', 'tx_ref', 'status', 'fee_minor', 'amount_minor', 'currency'])
         .where('created_at', '>=', from)
         .where('created_at', '<', to)
         .limit(limit)
         .execute();
+    },
+
+    /** The currency of the card funding with this tx_ref (a card run's corrections are booked in it). */
+    async cardFundingCurrency(txRef: string): Promise<'USD' | 'EUR' | undefined> {
+      const row = await db
+        .selectFrom('card_fundings')
+        .select('currency')
+        .where('tx_ref', '=', txRef)
+        .executeTakeFirst();
+      return row?.currency;
     },
 
     /** Payouts with a provider reference created in [from, to). */
@@ -62,7 +72,7 @@ export function createReconciliationRepository(db: PaymentsDb) {
     async clearingBookings(
       provider: ReconciledProvider,
       transferIds: string[],
-      currency: 'XAF' | 'USD' = 'XAF',
+      currency: 'XAF' | 'USD' | 'EUR' = 'XAF',
     ): Promise<Map<string, bigint>> {
       if (transferIds.length === 0) return new Map();
       const rows = await sql<{ transfer_id: string; amount_minor: bigint }>`

@@ -130,17 +130,20 @@ export function createReconciliationSources(repository: ReconciliationRepository
 
   /**
    * Card fundings (issue #28): ours are the fundings opened in the period with what the ledger
-   * booked on Flutterwave's USD clearing account (`card:<id>:credit`); a funding held for review
+   * booked on Flutterwave's clearing account of their currency (`card:<id>:credit`, USD or EUR:
+   * a EUR funding's EUR leaves that account for the FX bridge under the same id); a funding held for review
    * (the provider reported another amount or currency) was not credited, so it counts as failed on
    * our side and shows up against the provider's success. The reference on both sides is our tx_ref.
    */
   async function cardInternalLines(from: Date, to: Date): Promise<InternalLine[]> {
     const rows = await repository.cardFundingsIn(from, to, MAX_LINES);
-    const booked = await repository.clearingBookings(
-      'flutterwave',
-      rows.map((row) => `card:${row.funding_id}:credit`),
-      'USD',
-    );
+    const bookedIn = (currency: 'USD' | 'EUR') =>
+      repository.clearingBookings(
+        'flutterwave',
+        rows.filter((row) => row.currency === currency).map((row) => `card:${row.funding_id}:credit`),
+        currency,
+      );
+    const booked = new Map([...(await bookedIn('USD')), ...(await bookedIn('EUR'))]);
     return rows.map((row): InternalLine => ({
       reference: row.tx_ref,
       internalId: row.funding_id,

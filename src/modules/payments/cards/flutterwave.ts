@@ -15,7 +15,7 @@ import { Decimal } from 'decimal.js';
  * Card numbers never reach us: the payer types them on Flutterwave's hosted page.
  */
 
-export type CardCurrency = 'USD';
+export type CardCurrency = 'USD' | 'EUR';
 
 export interface CheckoutRequest {
   txRef: string;
