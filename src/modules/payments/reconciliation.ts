@@ -230,9 +230,7 @@ export function createReconciliation(options: ReconciliationOptions) {
     const delta = recovered === undefined ? correction(item) : 0n;
     // A card item is corrected in its funding's currency (USD or EUR); an unknown reference in USD.
     const currency = cardRun
-      ? ((item.provider_reference === null
-          ? undefined
-          : await repository.cardFundingCurrency(item.provider_reference)) ?? 'USD')
+      ? ((await repository.cardItemCurrency(item.provider_reference, item.internal_id)) ?? 'USD')
       : 'XAF';
     const clearing = providerClearingId(run.provider as ReconciledProvider, currency);
     const transferId = recovered?.transferId ?? `recon:${input.runId}:${input.itemNo}`;
