@@ -118,7 +118,7 @@ const SCENARIOS: readonly Scenario[] = [
   {
     expected: 'currency_invalid',
     name: 'an unknown currency',
-    batch: [move('t', 'wallet', 'x', 1n, { currency: 'EUR' as 'XAF' })],
+    batch: [move('t', 'wallet', 'x', 1n, { currency: 'GBP' as 'XAF' })],
   },
   {
     expected: 'user_data_invalid',

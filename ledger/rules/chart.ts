@@ -59,6 +59,12 @@ const NO_CREDIT_BALANCE: AccountFlags = {
 };
 const UNBOUNDED: AccountFlags = { debitsMustNotExceedCredits: false, creditsMustNotExceedDebits: false };
 const MONEY: readonly Currency[] = ['XAF', 'USD'];
+/**
+ * EUR exists only where a EUR card payment passes through (issue #28): Flutterwave's clearing, its
+ * fee and what we may owe it, the FX bridge that converts it to XAF at once, and the world account
+ * for reconciliation's corrections. No wallet, escrow or payable holds EUR.
+ */
+const CARD_MONEY: readonly Currency[] = ['XAF', 'USD', 'EUR'];
 
 /**
  * Which side each account may never cross (see README for the reasoning per role):
@@ -91,17 +97,17 @@ const ROLE_RULES: Readonly<Record<AccountRole, RoleRule>> = {
   commission_revenue: { family: 'revenue', name: 'commission', subject: 'platform', kind: 'revenue', flags: NO_DEBIT_BALANCE, currencies: MONEY },
   delivery_revenue: { family: 'revenue', name: 'delivery', subject: 'platform', kind: 'revenue', flags: NO_DEBIT_BALANCE, currencies: MONEY },
   promotions_expense: { family: 'expense', name: 'promotions', subject: 'platform', kind: 'expense', flags: NO_CREDIT_BALANCE, currencies: MONEY },
-  provider_fees_expense: { family: 'expense', name: 'provider_fees', subject: 'platform', kind: 'expense', flags: NO_CREDIT_BALANCE, currencies: MONEY },
+  provider_fees_expense: { family: 'expense', name: 'provider_fees', subject: 'platform', kind: 'expense', flags: NO_CREDIT_BALANCE, currencies: CARD_MONEY },
   delivery_expense: { family: 'expense', name: 'delivery', subject: 'platform', kind: 'expense', flags: NO_CREDIT_BALANCE, currencies: MONEY },
-  provider_clearing: { family: 'clearing', name: 'provider', subject: 'provider', kind: 'asset', flags: NO_CREDIT_BALANCE, currencies: MONEY },
+  provider_clearing: { family: 'clearing', name: 'provider', subject: 'provider', kind: 'asset', flags: NO_CREDIT_BALANCE, currencies: CARD_MONEY },
   customer_points: { family: 'points', name: 'customer', subject: 'entity', kind: 'liability', flags: NO_DEBIT_BALANCE, currencies: ['PTS'] },
   points_issuance: { family: 'points', name: 'issuance', subject: 'platform', kind: 'equity', flags: NO_CREDIT_BALANCE, currencies: ['PTS'] },
-  world: { family: 'world', name: 'external', subject: 'platform', kind: 'equity', flags: UNBOUNDED, currencies: ['XAF', 'USD', 'PTS'] },
-  fx_bridge: { family: 'fx', name: 'bridge', subject: 'platform', kind: 'asset', flags: UNBOUNDED, currencies: MONEY },
+  world: { family: 'world', name: 'external', subject: 'platform', kind: 'equity', flags: UNBOUNDED, currencies: ['XAF', 'USD', 'PTS', 'EUR'] },
+  fx_bridge: { family: 'fx', name: 'bridge', subject: 'platform', kind: 'asset', flags: UNBOUNDED, currencies: CARD_MONEY },
   fx_spread_revenue: { family: 'revenue', name: 'fx_spread', subject: 'platform', kind: 'revenue', flags: NO_DEBIT_BALANCE, currencies: MONEY },
   fx_rounding: { family: 'fx', name: 'rounding', subject: 'platform', kind: 'revenue', flags: NO_DEBIT_BALANCE, currencies: MONEY },
   customer_receivable: { family: 'receivable', name: 'customer', subject: 'entity', kind: 'asset', flags: NO_CREDIT_BALANCE, currencies: MONEY },
-  provider_payable: { family: 'payable', name: 'provider', subject: 'provider', kind: 'liability', flags: NO_DEBIT_BALANCE, currencies: MONEY },
+  provider_payable: { family: 'payable', name: 'provider', subject: 'provider', kind: 'liability', flags: NO_DEBIT_BALANCE, currencies: CARD_MONEY },
   group_cart_escrow: { family: 'escrow', name: 'group', subject: 'entity', kind: 'liability', flags: NO_DEBIT_BALANCE, currencies: MONEY },
 };
 

@@ -408,7 +408,7 @@ function zeroTotals(): Record<Currency, MutableLine> {
     debitsPending: 0n,
     creditsPending: 0n,
   });
-  return { XAF: zero(), USD: zero(), PTS: zero() };
+  return { XAF: zero(), USD: zero(), PTS: zero(), EUR: zero() };
 }
 
 /** Per-currency sums of the four balance columns over the given accounts. */

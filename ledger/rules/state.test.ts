@@ -36,7 +36,7 @@ describe('createAccounts result codes', () => {
     ['exists_with_different_fields', 'the same id with other flags', newAccount('taken', NO_FLAGS)],
     ['id_must_not_be_empty', 'an empty id', newAccount('')],
     ['id_too_long', 'an id past 128 characters', newAccount('a'.repeat(129))],
-    ['currency_invalid', 'an unknown currency', { ...newAccount('eur'), currency: 'EUR' as 'XAF' }],
+    ['currency_invalid', 'an unknown currency', { ...newAccount('gbp'), currency: 'GBP' as 'XAF' }],
     ['kind_invalid', 'an unknown kind', { ...newAccount('odd'), kind: 'odd' as 'asset' }],
     [
       'flags_are_mutually_exclusive',

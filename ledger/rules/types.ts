@@ -3,12 +3,12 @@
  * with client ids, two-phase holds, linked chains) with strings for ids and bigint for money.
  */
 
-export const CURRENCIES = ['XAF', 'USD', 'PTS'] as const;
+export const CURRENCIES = ['XAF', 'USD', 'PTS', 'EUR'] as const;
 /** The "ledger" of TigerBeetle: transfers only move value between accounts of one currency. */
 export type Currency = (typeof CURRENCIES)[number];
 
 /** Minor-unit exponent per currency: amounts are integers of 10^-exponent of the major unit. */
-export const CURRENCY_EXPONENT: Readonly<Record<Currency, number>> = { XAF: 0, USD: 2, PTS: 0 };
+export const CURRENCY_EXPONENT: Readonly<Record<Currency, number>> = { XAF: 0, USD: 2, PTS: 0, EUR: 2 };
 
 export const ACCOUNT_KINDS = ['asset', 'liability', 'equity', 'revenue', 'expense'] as const;
 /** The accounting class of an account; the chart of accounts says which role has which. */

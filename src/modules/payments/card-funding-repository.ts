@@ -12,7 +12,23 @@ export interface NewCardFunding {
   funderUserId: string;
   recipientUserId: string;
   amountMinor: bigint;
-  currency: 'USD';
+  currency: 'USD' | 'EUR';
+  /** What it counts against the limits in US cents, when not its own amount (EUR). */
+  limitUsdMinor?: bigint;
+  /** A EUR funding's conversion to XAF, fixed now. */
+  conversion?: FundingConversion;
+}
+
+/** The terms a EUR funding is converted to XAF with, fixed when it is created. */
+export interface FundingConversion {
+  rate: string;
+  rateAt: Date;
+  rateSource: string;
+  spreadBps: number;
+  creditMinor: bigint;
+  spreadMinor: bigint;
+  roundingMinor: bigint;
+  bridgeMinor: bigint;
 }
 
 /** What a day's card fundings add up to, for the limits (failed ones do not count). */
@@ -41,10 +57,10 @@ export function createCardFundingRepository(db: PaymentsDb) {
       const row = await trx
         .selectFrom('card_fundings')
         .select([
-          sql<string>`coalesce(sum(amount_minor) FILTER (WHERE funder_user_id = ${funderUserId}), 0)`.as(
+          sql<string>`coalesce(sum(coalesce(limit_usd_minor, amount_minor)) FILTER (WHERE funder_user_id = ${funderUserId}), 0)`.as(
             'funder',
           ),
-          sql<string>`coalesce(sum(amount_minor) FILTER (WHERE recipient_user_id = ${recipientUserId}), 0)`.as(
+          sql<string>`coalesce(sum(coalesce(limit_usd_minor, amount_minor)) FILTER (WHERE recipient_user_id = ${recipientUserId}), 0)`.as(
             'recipient',
           ),
         ])
@@ -68,6 +84,19 @@ export function createCardFundingRepository(db: PaymentsDb) {
           recipient_user_id: funding.recipientUserId,
           amount_minor: funding.amountMinor,
           currency: funding.currency,
+          limit_usd_minor: funding.limitUsdMinor ?? null,
+          ...(funding.conversion === undefined
+            ? {}
+            : {
+                fx_rate: funding.conversion.rate,
+                fx_rate_at: funding.conversion.rateAt,
+                fx_rate_source: funding.conversion.rateSource,
+                fx_spread_bps: funding.conversion.spreadBps,
+                credit_minor: funding.conversion.creditMinor,
+                spread_minor: funding.conversion.spreadMinor,
+                rounding_minor: funding.conversion.roundingMinor,
+                bridge_minor: funding.conversion.bridgeMinor,
+              }),
         })
         .onConflict((conflict) => conflict.column('funding_id').doNothing())
         .execute();
@@ -192,7 +221,7 @@ export function createCardFundingRepository(db: PaymentsDb) {
         .execute(),
 
     /** Whether the recipient's wallet in this currency is frozen by an admin (no top-up lands then). */
-    async walletFrozen(userId: string, currency: 'USD'): Promise<boolean> {
+    async walletFrozen(userId: string, currency: 'USD' | 'XAF'): Promise<boolean> {
       const row = await db
         .selectFrom('wallets')
         .select('status')

@@ -11,9 +11,23 @@
  *            another amount or currency → REVIEW, nothing credited; failed → FAILED.
  * Webhooks (`verif-hash`), the payer's return, a job chain (`card-funding-verify`) and a sweep every
  * 10 minutes (`card-fundings-sweep`) all end in apply.
+ *
+ * EUR (issue #28): a EUR payment is converted to XAF on arrival and lands in the XAF wallet (XAF is
+ * pegged to EUR, there is no EUR wallet). Its terms (rate, spread, the exact split in francs) are
+ * fixed on the row at creation, and booked through the FX bridge of each currency: card clearing
+ * EUR → EUR bridge, XAF bridge → wallet + spread revenue + rounding. Limits stay in US cents: a EUR
+ * funding counts as its USD equivalent at the rate source's rates at creation.
  */
 import type { Logger } from 'pino';
-import { customerWalletId, providerClearingId, providerFeesExpenseId } from '../../../ledger/rules/index.js';
+import { Decimal } from 'decimal.js';
+import {
+  customerWalletId,
+  fxBridgeId,
+  fxRoundingId,
+  fxSpreadRevenueId,
+  providerClearingId,
+  providerFeesExpenseId,
+} from '../../../ledger/rules/index.js';
 import type { Transfer } from '../../../ledger/rules/index.js';
 import type { JobQueue } from '../../jobs/index.js';
 import type { AuditFunction } from '../identity/index.js';
@@ -23,7 +37,8 @@ import {
   type CardProvider,
   type VerifiedTransaction,
 } from './cards/flutterwave.js';
-import type { CardFundingRepository, CardFundingRow } from './card-funding-repository.js';
+import type { CardFundingRepository, CardFundingRow, FundingConversion } from './card-funding-repository.js';
+import { conversionTerms, FxRateUnavailable, type FxRateSource } from './fx/rates.js';
 import { paymentsErrors } from './errors.js';
 import { doualaPeriods, uuidFromName } from './ids.js';
 import { LedgerRefusal, linked, submitAll, type LedgerPort } from './ledger-port.js';
@@ -63,7 +78,30 @@ export interface CardFundingOptions {
   onSettledFundingHint?: (row: CardFundingRow) => Promise<number>;
   /** Masked phone of a user, for the recipient's list of funders. */
   maskedPhoneOf: (userId: string) => Promise<string | null>;
+  /** Rates for EUR fundings (EUR→XAF, and USD→XAF for the limits' USD equivalent); undefined: EUR is 503. */
+  rates?: FxRateSource | undefined;
+  /** The conversion spread of a EUR funding (FX_SPREAD_BPS), booked as revenue. */
+  spreadBps?: number;
   now?: () => Date;
+}
+
+export type CardFundingCurrency = 'USD' | 'EUR';
+
+/** Which wallet a funding lands in: USD in the USD wallet, EUR converted at once into the XAF wallet. */
+export function walletCurrencyOf(currency: CardFundingCurrency): 'USD' | 'XAF' {
+  return currency === 'EUR' ? 'XAF' : 'USD';
+}
+
+/** A EUR funding's conversion as the API shows it. */
+export interface CardFundingConversionView {
+  rate: string;
+  rateAt: Date;
+  rateSource: string;
+  spreadBps: number;
+  /** Francs the XAF wallet receives. */
+  creditMinor: bigint;
+  spreadMinor: bigint;
+  roundingMinor: bigint;
 }
 
 export interface CardFundingView {
@@ -71,7 +109,10 @@ export interface CardFundingView {
   txRef: string;
   status: CardFundingRow['status'];
   amountMinor: bigint;
-  currency: 'USD';
+  currency: CardFundingCurrency;
+  /** The wallet it lands in (EUR is converted to XAF on arrival). */
+  walletCurrency: 'USD' | 'XAF';
+  conversion: CardFundingConversionView | null;
   /** Whether the caller funds their own wallet, funds someone else's, or receives. */
   role: 'self' | 'funder' | 'recipient';
   checkoutUrl: string | null;
@@ -83,9 +124,33 @@ export interface CardFundingView {
 export interface CreateCardFunding {
   funderUserId: string;
   amountMinor: bigint;
-  currency: 'USD';
+  currency: CardFundingCurrency;
   recipientPhone?: string;
   idempotencyKey: string;
+}
+
+/** The fixed conversion terms of a EUR funding, or null (USD, or a row missing them: the CHECK forbids it). */
+export function conversionOf(row: CardFundingRow): CardFundingConversionView | null {
+  if (
+    row.currency !== 'EUR' ||
+    row.fx_rate === null ||
+    row.fx_rate_at === null ||
+    row.fx_rate_source === null ||
+    row.fx_spread_bps === null ||
+    row.credit_minor === null ||
+    row.spread_minor === null ||
+    row.rounding_minor === null
+  )
+    return null;
+  return {
+    rate: new Decimal(row.fx_rate).toString(),
+    rateAt: row.fx_rate_at,
+    rateSource: row.fx_rate_source,
+    spreadBps: row.fx_spread_bps,
+    creditMinor: row.credit_minor,
+    spreadMinor: row.spread_minor,
+    roundingMinor: row.rounding_minor,
+  };
 }
 
 function viewOf(row: CardFundingRow, callerId: string): CardFundingView {
@@ -101,6 +166,8 @@ function viewOf(row: CardFundingRow, callerId: string): CardFundingView {
     status: row.status,
     amountMinor: row.amount_minor,
     currency: row.currency,
+    walletCurrency: walletCurrencyOf(row.currency),
+    conversion: conversionOf(row),
     role,
     // Only the funder pays; the recipient has no use for the link.
     checkoutUrl: role === 'recipient' || row.status !== 'PENDING' ? null : row.checkout_url,
@@ -110,10 +177,86 @@ function viewOf(row: CardFundingRow, callerId: string): CardFundingView {
   };
 }
 
-/** The ledger chain of a verified funding: the whole amount to the wallet, the fee as an expense. */
+/**
+ * The ledger chain of a verified funding: the whole amount to the wallet, the fee as an expense.
+ * A EUR funding goes through the FX bridges, each currency balanced on its own: the EUR leaves the
+ * card clearing for the EUR bridge (`credit`, so the clearing's entries keep their id), the XAF
+ * bridge pays the wallet (`wallet`), the spread (`spread`) and the rounding (`rounding`), all with
+ * the terms fixed on the row.
+ */
 export function creditTransfers(row: CardFundingRow, feeMinor: bigint): Transfer[] {
   const clearing = providerClearingId('flutterwave', row.currency);
   const userData = { fundingId: row.funding_id, userId: row.recipient_user_id };
+  const conversion = conversionOf(row);
+  if (row.currency === 'EUR') {
+    if (conversion === null)
+      throw new Error(`card funding ${row.funding_id}: EUR without its conversion terms`);
+    const fx = {
+      ...userData,
+      rate: conversion.rate,
+      rateAt: conversion.rateAt.toISOString(),
+      rateSource: conversion.rateSource,
+      spreadBps: String(conversion.spreadBps),
+    };
+    const bridgeXaf = fxBridgeId('XAF');
+    const transfers: Transfer[] = [
+      {
+        id: `card:${row.funding_id}:credit`,
+        debitAccountId: clearing,
+        creditAccountId: fxBridgeId('EUR'),
+        amountMinor: row.amount_minor,
+        currency: 'EUR',
+        code: 'fx_conversion',
+        flags: {},
+        userData: fx,
+      },
+    ];
+    if (conversion.creditMinor > 0n)
+      transfers.push({
+        id: `card:${row.funding_id}:wallet`,
+        debitAccountId: bridgeXaf,
+        creditAccountId: customerWalletId(row.recipient_user_id, 'XAF'),
+        amountMinor: conversion.creditMinor,
+        currency: 'XAF',
+        code: 'topup',
+        flags: {},
+        userData: fx,
+      });
+    if (conversion.spreadMinor > 0n)
+      transfers.push({
+        id: `card:${row.funding_id}:spread`,
+        debitAccountId: bridgeXaf,
+        creditAccountId: fxSpreadRevenueId('XAF'),
+        amountMinor: conversion.spreadMinor,
+        currency: 'XAF',
+        code: 'fx_conversion',
+        flags: {},
+        userData: fx,
+      });
+    if (conversion.roundingMinor > 0n)
+      transfers.push({
+        id: `card:${row.funding_id}:rounding`,
+        debitAccountId: bridgeXaf,
+        creditAccountId: fxRoundingId('XAF'),
+        amountMinor: conversion.roundingMinor,
+        currency: 'XAF',
+        code: 'fx_conversion',
+        flags: {},
+        userData: fx,
+      });
+    if (feeMinor > 0n)
+      transfers.push({
+        id: `card:${row.funding_id}:fee`,
+        debitAccountId: providerFeesExpenseId('EUR'),
+        creditAccountId: clearing,
+        amountMinor: feeMinor,
+        currency: 'EUR',
+        code: 'provider_fee',
+        flags: {},
+        userData,
+      });
+    return linked(transfers);
+  }
   const transfers: Transfer[] = [
     {
       id: `card:${row.funding_id}:credit`,
@@ -227,10 +370,68 @@ export function createCardFunding(options: CardFundingOptions) {
     );
   }
 
+  /**
+   * A EUR funding's terms, fixed now: the rate source's EUR→XAF rate (the peg, 655.957), the
+   * configured spread, the exact split in francs (`conversionTerms`), and its USD equivalent for
+   * the limits (EUR→XAF ÷ USD→XAF, rounded up so a limit is never passed by a fraction of a cent).
+   */
+  async function eurTerms(
+    amountMinor: bigint,
+  ): Promise<{ conversion: FundingConversion; limitUsdMinor: bigint }> {
+    const rates = options.rates;
+    if (rates === undefined)
+      throw paymentsErrors.of('unavailable', 'fx_unavailable', 'Currency conversion is not available here.', {
+        retryAfterSeconds: 3600,
+      });
+    const [eur, usd] = await Promise.all([rates.rate('EUR', 'XAF'), rates.rate('USD', 'XAF')]).catch(
+      (error: unknown) => {
+        if (error instanceof FxRateUnavailable) {
+          logger.warn({ err: error }, 'card funding: no exchange rate for a EUR funding');
+          throw paymentsErrors.of(
+            'unavailable',
+            'fx_unavailable',
+            'No exchange rate can be had now; retry.',
+            {
+              retryAfterSeconds: 30,
+              cause: error,
+            },
+          );
+        }
+        throw error;
+      },
+    );
+    const spreadBps = options.spreadBps ?? 0;
+    const terms = conversionTerms(amountMinor, 'EUR', 'XAF', eur.rate, spreadBps);
+    if (terms.toMinor < 1n)
+      throw paymentsErrors.of(
+        'unprocessable',
+        'fx_amount_too_small',
+        'This amount converts to less than one franc.',
+      );
+    const limitUsdMinor = BigInt(
+      new Decimal(amountMinor.toString()).mul(eur.rate).div(usd.rate).ceil().toFixed(0),
+    );
+    return {
+      conversion: {
+        rate: eur.rate.toString(),
+        rateAt: eur.at,
+        rateSource: eur.source,
+        spreadBps,
+        creditMinor: terms.toMinor,
+        spreadMinor: terms.spreadMinor,
+        roundingMinor: terms.roundingMinor,
+        bridgeMinor: terms.bridgeMinor,
+      },
+      limitUsdMinor: limitUsdMinor > 0n ? limitUsdMinor : 1n,
+    };
+  }
+
   /** Limits, then the row, in one transaction serialised per funder and recipient. */
   async function record(fundingId: string, input: CreateCardFunding, recipientUserId: string): Promise<void> {
     const { perFundingMinor, dailyMinor } = options.limits;
-    if (input.amountMinor > perFundingMinor)
+    const eur = input.currency === 'EUR' ? await eurTerms(input.amountMinor) : undefined;
+    const countedMinor = eur?.limitUsdMinor ?? input.amountMinor;
+    if (countedMinor > perFundingMinor)
       throw paymentsErrors.of(
         'unprocessable',
         'card_funding_limit_exceeded',
@@ -248,9 +449,9 @@ export function createCardFunding(options: CardFundingOptions) {
         doualaDayStart(now()),
       );
       const over =
-        totals.funderMinor + input.amountMinor > dailyMinor
+        totals.funderMinor + countedMinor > dailyMinor
           ? 'funder_daily'
-          : totals.recipientMinor + input.amountMinor > dailyMinor
+          : totals.recipientMinor + countedMinor > dailyMinor
             ? 'recipient_daily'
             : null;
       if (over !== null)
@@ -269,6 +470,7 @@ export function createCardFunding(options: CardFundingOptions) {
         recipientUserId,
         amountMinor: input.amountMinor,
         currency: input.currency,
+        ...(eur === undefined ? {} : { limitUsdMinor: eur.limitUsdMinor, conversion: eur.conversion }),
       });
     });
   }
@@ -279,7 +481,7 @@ export function createCardFunding(options: CardFundingOptions) {
     let row = await repository.find(fundingId);
     if (row === undefined) {
       const recipientUserId = await recipientOf(input);
-      if (await repository.walletFrozen(recipientUserId, input.currency))
+      if (await repository.walletFrozen(recipientUserId, walletCurrencyOf(input.currency)))
         throw paymentsErrors.of(
           'unprocessable',
           'wallet_frozen',

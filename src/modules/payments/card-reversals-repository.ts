@@ -10,10 +10,12 @@ export interface NewCardReversal {
   fundingId: string;
   kind: 'chargeback' | 'refund';
   amountMinor: bigint;
-  currency: 'USD';
+  currency: 'USD' | 'EUR';
   providerReference: string | null;
   reason: string | null;
   requestedBy: string | null;
+  /** A EUR funding's reversal in the XAF wallet's francs (omitted for USD: the amount itself). */
+  walletAmountMinor?: bigint;
 }
 
 export interface ReversalSplit {
@@ -48,6 +50,7 @@ export function createCardReversalsRepository(db: PaymentsDb) {
           provider_reference: reversal.providerReference,
           reason: reversal.reason,
           requested_by: reversal.requestedBy,
+          wallet_amount_minor: reversal.walletAmountMinor ?? null,
         })
         .onConflict((conflict) => conflict.column('reversal_id').doNothing())
         .execute();

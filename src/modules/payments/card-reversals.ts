@@ -16,17 +16,25 @@
  * less than it gives back: the gap is first owed to Flutterwave (`clearing ← provider payable`), so
  * the clearing account never goes negative. The split is fixed on the row before the ledger is
  * asked, so every retry submits the same transfers under the same ids.
+ *
+ * A EUR funding (converted into the XAF wallet on arrival) is reversed through the FX bridges: the
+ * EUR goes back from the EUR bridge to the card clearing, and the XAF wallet (then the customer's
+ * XAF receivable) gives back to the XAF bridge the francs this part of the funding credited, at the
+ * funding's own terms: ⌊credited francs × reversed EUR / funded EUR⌋ (the whole credit for a whole
+ * reversal; the spread and rounding the platform earned stay earned).
  */
 import type { Logger } from 'pino';
 import {
   customerReceivableId,
   customerWalletId,
+  fxBridgeId,
   providerClearingId,
   providerPayableId,
   type Transfer,
 } from '../../../ledger/rules/index.js';
 import type { AuditFunction } from '../identity/index.js';
 import type { CardFundingRepository, CardFundingRow } from './card-funding-repository.js';
+import { walletCurrencyOf } from './card-funding.js';
 import type { CardReversalRow, CardReversalsRepository, ReversalSplit } from './card-reversals-repository.js';
 import {
   CardProviderBadResponse,
@@ -62,7 +70,11 @@ export interface CardReversalView {
   kind: 'chargeback' | 'refund';
   status: CardReversalRow['status'];
   amountMinor: bigint;
-  currency: 'USD';
+  currency: 'USD' | 'EUR';
+  /** The wallet it is taken from: USD, or XAF for a EUR funding. */
+  walletCurrency: 'USD' | 'XAF';
+  /** Its value in the wallet's currency (the amount itself for USD). */
+  walletAmountMinor: bigint;
   walletMinor: bigint | null;
   receivableMinor: bigint | null;
   providerGapMinor: bigint | null;
@@ -80,6 +92,8 @@ export function reversalView(row: CardReversalRow): CardReversalView {
     status: row.status,
     amountMinor: row.amount_minor,
     currency: row.currency,
+    walletCurrency: walletCurrencyOf(row.currency),
+    walletAmountMinor: row.wallet_amount_minor ?? row.amount_minor,
     walletMinor: row.wallet_minor,
     receivableMinor: row.receivable_minor,
     providerGapMinor: row.provider_gap_minor,
@@ -111,6 +125,34 @@ export function reversalSplit(
   };
 }
 
+/**
+ * What a reversal of `amountMinor` of this funding takes from the wallet, in the wallet's currency:
+ * the amount itself for USD; for EUR, the francs that part credited at the funding's fixed terms,
+ * rounded down (so reversals of one funding never take back more francs than it credited).
+ */
+export function walletValueOf(funding: CardFundingRow, amountMinor: bigint): bigint {
+  if (funding.currency !== 'EUR') return amountMinor;
+  if (funding.credit_minor === null)
+    throw new Error(`card funding ${funding.funding_id}: EUR without its terms`);
+  return (funding.credit_minor * amountMinor) / funding.amount_minor;
+}
+
+/**
+ * The split of a reversal row: the wallet up to what it may spend of the reversal's value in the
+ * wallet's currency, the receivable for the rest; the provider's gap in the card's currency.
+ */
+export function rowSplit(
+  row: CardReversalRow,
+  walletAvailableMinor: bigint,
+  clearingAvailableMinor: bigint,
+): ReversalSplit {
+  const providerGapMinor = atLeastZero(row.amount_minor - atLeastZero(clearingAvailableMinor));
+  const walletAmount = row.wallet_amount_minor ?? row.amount_minor;
+  if (walletAmount <= 0n) return { walletMinor: 0n, receivableMinor: 0n, providerGapMinor };
+  const split = reversalSplit(walletAmount, walletAvailableMinor, clearingAvailableMinor);
+  return { walletMinor: split.walletMinor, receivableMinor: split.receivableMinor, providerGapMinor };
+}
+
 /** The linked chain of one reversal: the provider's gap first, so the clearing account never dips below zero. */
 export function reversalTransfers(
   funding: CardFundingRow,
@@ -127,6 +169,41 @@ export function reversalTransfers(
   };
   const base = { currency, code: 'reversal' as const, flags: {}, userData };
   const transfers: Transfer[] = [];
+  if (currency === 'EUR') {
+    const xaf = { ...base, currency: 'XAF' as const };
+    if (split.providerGapMinor > 0n)
+      transfers.push({
+        ...base,
+        id: `cardrev:${reversal.reversal_id}:gap`,
+        debitAccountId: clearing,
+        creditAccountId: providerPayableId('flutterwave', currency),
+        amountMinor: split.providerGapMinor,
+      });
+    transfers.push({
+      ...base,
+      id: `cardrev:${reversal.reversal_id}:back`,
+      debitAccountId: fxBridgeId('EUR'),
+      creditAccountId: clearing,
+      amountMinor: reversal.amount_minor,
+    });
+    if (split.walletMinor > 0n)
+      transfers.push({
+        ...xaf,
+        id: `cardrev:${reversal.reversal_id}:wallet`,
+        debitAccountId: customerWalletId(funding.recipient_user_id, 'XAF'),
+        creditAccountId: fxBridgeId('XAF'),
+        amountMinor: split.walletMinor,
+      });
+    if (split.receivableMinor > 0n)
+      transfers.push({
+        ...xaf,
+        id: `cardrev:${reversal.reversal_id}:receivable`,
+        debitAccountId: customerReceivableId(funding.recipient_user_id, 'XAF'),
+        creditAccountId: fxBridgeId('XAF'),
+        amountMinor: split.receivableMinor,
+      });
+    return linked(transfers);
+  }
   if (split.providerGapMinor > 0n)
     transfers.push({
       ...base,
@@ -198,7 +275,7 @@ export function createCardReversals(options: CardReversalsOptions) {
 
   async function balances(funding: CardFundingRow): Promise<{ wallet: bigint; clearing: bigint }> {
     const [wallet, clearing] = await Promise.all([
-      ledger.account(customerWalletId(funding.recipient_user_id, funding.currency)),
+      ledger.account(customerWalletId(funding.recipient_user_id, walletCurrencyOf(funding.currency))),
       ledger.account(providerClearingId('flutterwave', funding.currency)),
     ]);
     return {
@@ -263,7 +340,7 @@ export function createCardReversals(options: CardReversalsOptions) {
         let split = splitOf(row);
         if (split === null) {
           const { wallet, clearing } = await balances(funding);
-          await repository.fixSplit(reversalId, reversalSplit(row.amount_minor, wallet, clearing));
+          await repository.fixSplit(reversalId, rowSplit(row, wallet, clearing));
           row = (await repository.find(reversalId))!;
           split = splitOf(row)!;
         }
@@ -328,6 +405,7 @@ export function createCardReversals(options: CardReversalsOptions) {
           providerReference: chargeback.id,
           reason: null,
           requestedBy: null,
+          ...(funding.currency === 'EUR' ? { walletAmountMinor: walletValueOf(funding, amountMinor) } : {}),
         });
       }
       const before = await repository.find(reversalId);
@@ -405,7 +483,7 @@ export function createCardReversals(options: CardReversalsOptions) {
         },
       );
     const { wallet } = await balances(funding);
-    if (amountMinor > wallet)
+    if (walletValueOf(funding, amountMinor) > wallet)
       throw paymentsErrors.of(
         'unprocessable',
         'card_refund_exceeds_wallet',
@@ -472,6 +550,9 @@ export function createCardReversals(options: CardReversalsOptions) {
         providerReference: null,
         reason: input.reason,
         requestedBy: input.adminId,
+        ...(funding.currency === 'EUR'
+          ? { walletAmountMinor: walletValueOf(funding, input.amountMinor) }
+          : {}),
       });
     }
     let row = (await repository.find(reversalId))!;

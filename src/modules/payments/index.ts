@@ -201,6 +201,8 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
     audit: options.audit,
     provider: options.cardProvider.provider,
     publicBaseUrl: runtime.config.PUBLIC_BASE_URL,
+    rates: options.cardProvider.rates,
+    spreadBps: runtime.config.FX_SPREAD_BPS,
     limits: {
       perFundingMinor: BigInt(runtime.config.CARD_FUNDING_MAX_USD_MINOR),
       dailyMinor: BigInt(runtime.config.CARD_FUNDING_DAILY_USD_MINOR),

@@ -34,11 +34,58 @@ export function createReconciliationRepository(db: PaymentsDb) {
     cardFundingsIn(from: Date, to: Date, limit: number) {
       return db
         .selectFrom('card_fundings')
-        .select(['funding_id', 'tx_ref', 'status', 'fee_minor', 'amount_minor'])
+        .select(['funding_id', 'tx_ref', 'status', 'fee_minor', 'amount_minor', 'currency'])
         .where('created_at', '>=', from)
         .where('created_at', '<', to)
         .limit(limit)
         .execute();
+    },
+
+    /**
+     * The currency of a card run's item (its corrections are booked in it): the funding with this
+     * tx_ref, or the reversal with this internal id (a refund or chargeback line).
+     */
+    async cardItemCurrency(
+      reference: string | null,
+      internalId: string | null,
+    ): Promise<'USD' | 'EUR' | undefined> {
+      if (reference !== null) {
+        const funding = await db
+          .selectFrom('card_fundings')
+          .select('currency')
+          .where('tx_ref', '=', reference)
+          .executeTakeFirst();
+        if (funding !== undefined) return funding.currency;
+      }
+      if (internalId === null) return undefined;
+      const reversal = await db
+        .selectFrom('card_funding_reversals')
+        .select('currency')
+        .where('reversal_id', '=', internalId)
+        .executeTakeFirst();
+      return reversal?.currency;
+    },
+
+    /** Card refunds and chargebacks recorded in [from, to) (issue #28). */
+    cardReversalsIn(from: Date, to: Date, limit: number) {
+      return db
+        .selectFrom('card_funding_reversals')
+        .select(['reversal_id', 'kind', 'status', 'amount_minor', 'currency', 'provider_reference'])
+        .where('created_at', '>=', from)
+        .where('created_at', '<', to)
+        .limit(limit)
+        .execute();
+    },
+
+    /** Which of these Flutterwave transaction ids are card fundings of ours. */
+    async cardTransactionsOfOurs(transactionIds: string[]): Promise<Set<string>> {
+      if (transactionIds.length === 0) return new Set();
+      const rows = await db
+        .selectFrom('card_fundings')
+        .select('provider_transaction_id')
+        .where('provider_transaction_id', 'in', transactionIds)
+        .execute();
+      return new Set(rows.map((row) => row.provider_transaction_id!));
     },
 
     /** Payouts with a provider reference created in [from, to). */
@@ -62,7 +109,7 @@ export function createReconciliationRepository(db: PaymentsDb) {
     async clearingBookings(
       provider: ReconciledProvider,
       transferIds: string[],
-      currency: 'XAF' | 'USD' = 'XAF',
+      currency: 'XAF' | 'USD' | 'EUR' = 'XAF',
     ): Promise<Map<string, bigint>> {
       if (transferIds.length === 0) return new Map();
       const rows = await sql<{ transfer_id: string; amount_minor: bigint }>`

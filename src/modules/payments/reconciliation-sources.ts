@@ -130,18 +130,21 @@ export function createReconciliationSources(repository: ReconciliationRepository
 
   /**
    * Card fundings (issue #28): ours are the fundings opened in the period with what the ledger
-   * booked on Flutterwave's USD clearing account (`card:<id>:credit`); a funding held for review
+   * booked on Flutterwave's clearing account of their currency (`card:<id>:credit`, USD or EUR:
+   * a EUR funding's EUR leaves that account for the FX bridge under the same id); a funding held for review
    * (the provider reported another amount or currency) was not credited, so it counts as failed on
    * our side and shows up against the provider's success. The reference on both sides is our tx_ref.
    */
   async function cardInternalLines(from: Date, to: Date): Promise<InternalLine[]> {
     const rows = await repository.cardFundingsIn(from, to, MAX_LINES);
-    const booked = await repository.clearingBookings(
-      'flutterwave',
-      rows.map((row) => `card:${row.funding_id}:credit`),
-      'USD',
-    );
-    return rows.map((row): InternalLine => ({
+    const bookedIn = (currency: 'USD' | 'EUR') =>
+      repository.clearingBookings(
+        'flutterwave',
+        rows.filter((row) => row.currency === currency).map((row) => `card:${row.funding_id}:credit`),
+        currency,
+      );
+    const booked = new Map([...(await bookedIn('USD')), ...(await bookedIn('EUR'))]);
+    const fundingLines = rows.map((row): InternalLine => ({
       reference: row.tx_ref,
       internalId: row.funding_id,
       kind: 'collection',
@@ -150,21 +153,108 @@ export function createReconciliationSources(repository: ReconciliationRepository
       feeMinor: row.fee_minor,
       status: row.status === 'CREDITED' ? 'SUCCEEDED' : row.status === 'PENDING' ? 'PENDING' : 'FAILED',
     }));
+    return [...fundingLines, ...(await cardReversalLines(from, to))];
+  }
+
+  /**
+   * Refunds and chargebacks of card fundings recorded in the period (money back to the card, so
+   * `disbursement` lines): a chargeback by `chargeback:<Flutterwave's id>` (its reversal id), a
+   * refund by `refund:<Flutterwave's refund id>` (a refund whose answer was lost has no id: its own
+   * reversal id, which no provider line carries). What the ledger booked is what the reversal
+   * credited back to the clearing account of its currency: `cardrev:<id>:wallet` and
+   * `:receivable` (USD), `:back` (EUR, from the FX bridge).
+   */
+  async function cardReversalLines(from: Date, to: Date): Promise<InternalLine[]> {
+    const rows = await repository.cardReversalsIn(from, to, MAX_LINES);
+    const legs = (row: { reversal_id: string; currency: string }) =>
+      row.currency === 'EUR'
+        ? [`cardrev:${row.reversal_id}:back`]
+        : [`cardrev:${row.reversal_id}:wallet`, `cardrev:${row.reversal_id}:receivable`];
+    const bookedIn = (currency: 'USD' | 'EUR') =>
+      repository.clearingBookings(
+        'flutterwave',
+        rows.filter((row) => row.currency === currency).flatMap(legs),
+        currency,
+      );
+    const booked = new Map([...(await bookedIn('USD')), ...(await bookedIn('EUR'))]);
+    return rows.map((row): InternalLine => {
+      const found = legs(row).filter((id) => booked.has(id));
+      const answered = row.provider_reference !== null && /^\d{1,20}$/.test(row.provider_reference);
+      return {
+        reference:
+          row.kind === 'chargeback'
+            ? row.reversal_id
+            : answered
+              ? `refund:${row.provider_reference}`
+              : row.reversal_id,
+        internalId: row.reversal_id,
+        kind: 'disbursement',
+        ledgerMinor: found.length === 0 ? null : found.reduce((sum, id) => sum + booked.get(id)!, 0n),
+        feeMinor: null,
+        status: row.status === 'BOOKED' ? 'SUCCEEDED' : row.status === 'FAILED' ? 'FAILED' : 'PENDING',
+      };
+    });
+  }
+
+  /**
+   * Flutterwave's chargebacks and refunds of the period on payments of ours (a chargeback naming
+   * one of our `cf-` references, a refund of one of our fundings' transactions): a chargeback
+   * `accepted` or `lost` took the money, `pending` has not yet, `won` and `declined` took nothing;
+   * a refund `completed` or `pending` has left us.
+   */
+  async function cardReversalProviderLines(
+    cards: CardProvider,
+    from: Date,
+    to: Date,
+  ): Promise<ProviderLine[]> {
+    const listed = (await cards.listReversals({ from, to })).filter(
+      (item) => item.createdAt >= from && item.createdAt < to,
+    );
+    const ours = await repository.cardTransactionsOfOurs([
+      ...new Set(listed.flatMap((item) => (item.transactionId === null ? [] : [item.transactionId]))),
+    ]);
+    return listed
+      .filter((item) =>
+        item.kind === 'chargeback'
+          ? (item.txRef?.startsWith('cf-') ?? false)
+          : item.transactionId !== null && ours.has(item.transactionId),
+      )
+      .slice(0, MAX_LINES)
+      .map((item): ProviderLine => {
+        const status =
+          item.kind === 'chargeback'
+            ? item.status === 'accepted' || item.status === 'lost'
+              ? 'SUCCESSFUL'
+              : item.status === 'pending'
+                ? 'PENDING'
+                : 'FAILED'
+            : item.status === 'completed' || item.status === 'pending'
+              ? 'SUCCESSFUL'
+              : 'FAILED';
+        return {
+          reference: `${item.kind}:${item.id}`,
+          kind: 'disbursement',
+          amountMinor: item.amountMinor,
+          feeMinor: 0n,
+          status,
+        };
+      });
   }
 
   /** Flutterwave's transactions of the period that carry one of our card funding references. */
   async function cardProviderLines(cards: CardProvider, from: Date, to: Date): Promise<ProviderLine[]> {
     const listed = await cards.listTransactions({ from, to });
-    return listed
+    const fundings = listed
       .filter((tx) => tx.createdAt >= from && tx.createdAt < to && tx.txRef.startsWith('cf-'))
       .slice(0, MAX_LINES)
-      .map((tx) => ({
+      .map((tx): ProviderLine => ({
         reference: tx.txRef,
         kind: 'collection',
         amountMinor: tx.amountMinor,
         feeMinor: tx.feeMinor,
         status: tx.status === 'successful' ? 'SUCCESSFUL' : tx.status === 'failed' ? 'FAILED' : 'PENDING',
       }));
+    return [...fundings, ...(await cardReversalProviderLines(cards, from, to))];
   }
 
   return { internalLines, providerLines, ownUnrecorded, cardInternalLines, cardProviderLines };

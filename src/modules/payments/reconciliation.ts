@@ -229,7 +229,10 @@ export function createReconciliation(options: ReconciliationOptions) {
     // A card funding's internal id is the funding, not a payment attempt: nothing to recover through payments.
     const recovered = cardRun ? undefined : await recoverOwn(run.provider as ProviderName, item);
     const delta = recovered === undefined ? correction(item) : 0n;
-    const currency = cardRun ? 'USD' : 'XAF';
+    // A card item is corrected in its funding's currency (USD or EUR); an unknown reference in USD.
+    const currency = cardRun
+      ? ((await repository.cardItemCurrency(item.provider_reference, item.internal_id)) ?? 'USD')
+      : 'XAF';
     const clearing = providerClearingId(run.provider as ReconciledProvider, currency);
     const transferId = recovered?.transferId ?? `recon:${input.runId}:${input.itemNo}`;
     if (delta !== 0n) {

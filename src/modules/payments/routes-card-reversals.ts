@@ -35,7 +35,13 @@ const ReversalSchema = Type.Object({
     Type.Literal('FAILED'),
   ]),
   amountMinor: Type.Integer(),
-  currency: Type.Literal('USD'),
+  currency: Type.Union([Type.Literal('USD'), Type.Literal('EUR')]),
+  walletCurrency: Type.Union([Type.Literal('USD'), Type.Literal('XAF')], {
+    description: 'the wallet it is taken from (a EUR funding landed in XAF)',
+  }),
+  walletAmountMinor: Type.Integer({
+    description: 'its value in the wallet’s currency, at the funding’s own conversion terms',
+  }),
   walletMinor: Type.Union([Type.Integer(), Type.Null()], { description: 'taken back from the wallet' }),
   receivableMinor: Type.Union([Type.Integer(), Type.Null()], {
     description: 'already spent: owed by the customer (their wallets go under review)',
@@ -53,6 +59,7 @@ function reversalJson(view: CardReversalView) {
   return {
     ...view,
     amountMinor: Number(view.amountMinor),
+    walletAmountMinor: Number(view.walletAmountMinor),
     walletMinor: num(view.walletMinor),
     receivableMinor: num(view.receivableMinor),
     providerGapMinor: num(view.providerGapMinor),

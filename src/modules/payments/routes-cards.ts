@@ -33,8 +33,15 @@ const Iso = Type.String({ format: 'date-time' });
 
 const CardFundingBody = Type.Object(
   {
-    amountMinor: Type.Integer({ minimum: 100, maximum: 100_000_000, description: 'US cents to add (≥ 100)' }),
-    currency: Type.Literal('USD', { description: 'USD only for now (EUR needs the FX of issue #28)' }),
+    amountMinor: Type.Integer({
+      minimum: 100,
+      maximum: 100_000_000,
+      description: 'cents of `currency` to pay (≥ 100)',
+    }),
+    currency: Type.Union([Type.Literal('USD'), Type.Literal('EUR')], {
+      description:
+        'USD lands in the USD wallet; EUR is converted at once into the XAF wallet (at the EUR rate: the peg, 655.957 XAF), its terms fixed now',
+    }),
     recipientPhone: Type.Optional(
       Type.String({
         minLength: 9,
@@ -56,7 +63,25 @@ const CardFundingSchema = Type.Object({
     Type.Literal('REVIEW'),
   ]),
   amountMinor: Type.Integer(),
-  currency: Type.Literal('USD'),
+  currency: Type.Union([Type.Literal('USD'), Type.Literal('EUR')]),
+  walletCurrency: Type.Union([Type.Literal('USD'), Type.Literal('XAF')], {
+    description: 'the wallet it lands in',
+  }),
+  conversion: Type.Union(
+    [
+      Type.Object({
+        rate: Type.String({ description: 'XAF per EUR, exact decimal' }),
+        rateAt: Iso,
+        rateSource: Type.String(),
+        spreadBps: Type.Integer(),
+        creditMinor: Type.Integer({ description: 'francs the XAF wallet receives' }),
+        spreadMinor: Type.Integer(),
+        roundingMinor: Type.Integer(),
+      }),
+      Type.Null(),
+    ],
+    { description: 'a EUR funding’s conversion to XAF, fixed when it was created; null for USD' },
+  ),
   role: Type.Union([Type.Literal('self'), Type.Literal('funder'), Type.Literal('recipient')]),
   checkoutUrl: Type.Union([Type.String(), Type.Null()], { description: 'the provider’s hosted card page' }),
   failureReason: Type.Union([Type.String(), Type.Null()]),
@@ -76,6 +101,16 @@ function fundingJson(view: CardFundingView) {
   return {
     ...view,
     amountMinor: Number(view.amountMinor),
+    conversion:
+      view.conversion === null
+        ? null
+        : {
+            ...view.conversion,
+            rateAt: view.conversion.rateAt.toISOString(),
+            creditMinor: Number(view.conversion.creditMinor),
+            spreadMinor: Number(view.conversion.spreadMinor),
+            roundingMinor: Number(view.conversion.roundingMinor),
+          },
     createdAt: view.createdAt.toISOString(),
     creditedAt: view.creditedAt?.toISOString() ?? null,
   };
@@ -92,7 +127,7 @@ export function registerCardRoutes(app: FastifyInstance, services: PaymentRouteS
     schema: {
       tags,
       summary:
-        'Fund a USD wallet (yours or a consenting relative’s) by card: 201 with the provider’s hosted page',
+        'Fund a wallet (yours or a consenting relative’s) by card in USD or EUR (EUR lands converted in XAF): 201 with the provider’s hosted page',
       body: CardFundingBody,
       response: { 201: CardFundingSchema, 502: ProblemSchema, 503: ProblemSchema, ...errors },
     },

@@ -193,7 +193,7 @@ export interface CardFundingsTable {
   funder_user_id: string;
   recipient_user_id: string;
   amount_minor: Int8;
-  currency: 'USD';
+  currency: 'USD' | 'EUR';
   status: Generated<'PENDING' | 'CREDITED' | 'FAILED' | 'REVIEW'>;
   provider_transaction_id: string | null;
   fee_minor: NullableInt8;
@@ -202,6 +202,18 @@ export interface CardFundingsTable {
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
   credited_at: NullableTimestamp;
+  /** What the funding counts against the card limits, in US cents (null: its own USD amount). Migration 2026-12-07T0120. */
+  limit_usd_minor: NullableInt8;
+  /** A EUR funding's conversion to XAF, fixed at creation (null for USD). */
+  fx_rate: string | null;
+  fx_rate_at: NullableTimestamp;
+  fx_rate_source: string | null;
+  fx_spread_bps: number | null;
+  /** Francs credited to the XAF wallet. */
+  credit_minor: NullableInt8;
+  spread_minor: NullableInt8;
+  rounding_minor: NullableInt8;
+  bridge_minor: NullableInt8;
 }
 
 /** Card refunds and chargebacks (migration 2026-12-06T1200_card_funding_reversals). */
@@ -210,7 +222,9 @@ export interface CardFundingReversalsTable {
   funding_id: string;
   kind: 'chargeback' | 'refund';
   amount_minor: Int8;
-  currency: 'USD';
+  currency: 'USD' | 'EUR';
+  /** A EUR funding's reversal in francs (the wallet's currency); null when it is `amount_minor` (USD). */
+  wallet_amount_minor: NullableInt8;
   status: Generated<'REQUESTED' | 'ASKED' | 'BOOKED' | 'FAILED'>;
   provider_reference: string | null;
   wallet_minor: NullableInt8;

@@ -221,7 +221,7 @@ describe('card funding of a USD wallet (Flutterwave simulator)', () => {
   it('refuses bad input with a problem and records nothing', async () => {
     const customer = await createUser(testApp);
     const cases: [Record<string, unknown>, number, string][] = [
-      [{ amountMinor: 1_000, currency: 'EUR' }, 400, 'validation_failed'],
+      [{ amountMinor: 1_000, currency: 'GBP' }, 400, 'validation_failed'],
       [{ amountMinor: 50, currency: 'USD' }, 400, 'validation_failed'],
       [{ amountMinor: 1_000, currency: 'USD', extra: 1 }, 400, 'validation_failed'],
       [{ amountMinor: 60_000, currency: 'USD' }, 422, 'card_funding_limit_exceeded'],

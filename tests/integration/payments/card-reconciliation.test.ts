@@ -9,7 +9,7 @@ import {
   FLUTTERWAVE_SIMULATOR_CREDENTIALS,
   MAGIC_CARDS,
 } from '../../../src/modules/payments/simulators/flutterwave.js';
-import { authHeader, createUser, type CreatedUser } from '../../helpers/auth.js';
+import { authHeader, createUser, withStepUp, type CreatedUser } from '../../helpers/auth.js';
 import type { OrderWorld } from '../orders/helpers.js';
 import { key, listeningPaymentsWorld, until } from './helpers.js';
 
@@ -123,6 +123,133 @@ describe('card fundings in reconciliation', () => {
     const report = await world.testApp.services.ledger.verify({ projections: false });
     expect(report.ok).toBe(true);
     simulator().setWebhookMode('normal');
+  });
+
+  it("lists refunds and chargebacks beside fundings: ours matched by the provider's id, one refunded outside our flow missing in the ledger and resolved once, EUR ones on the EUR clearing", async () => {
+    const since = new Date(Date.now() - 1_000).toISOString();
+    const steppedUp = await withStepUp(world.testApp, world.actors.admin);
+    const customer = await createUser(world.testApp);
+    const usd = await fund(customer, 2_000, MAGIC_CARDS.succeed);
+    const usdRow = await until(
+      async () => (await cards().refresh(usd.fundingId))!,
+      (found) => found.status === 'CREDITED',
+    );
+    // Finance refunds $5.00 through our flow.
+    const refunded = await world.testApp.app.inject({
+      method: 'POST',
+      url: `/v1/admin/card-fundings/${usd.fundingId}/refunds`,
+      headers: { ...authHeader(steppedUp), 'idempotency-key': key() },
+      payload: { amountMinor: 500, reason: 'the funder asked' },
+    });
+    expect(refunded.statusCode, refunded.body).toBe(200);
+    const refundId = refunded.json().providerReference as string;
+    // The bank takes $10.00 back; another dispute is won by us; a third is still open.
+    const lost = simulator().raiseChargeback(usd.txRef, { status: 'lost', amountMinor: 1_000n });
+    const won = simulator().raiseChargeback(usd.txRef, { status: 'won', amountMinor: 300n });
+    const open = simulator().raiseChargeback(usd.txRef, { status: 'pending', amountMinor: 200n });
+    await simulator().drainWebhooks();
+    await world.testApp.services.payments.cardReversals.syncChargebacks(usdRow);
+    // Someone refunds $2.00 on Flutterwave's dashboard: no record of ours.
+    const stray = await world.testApp.services.payments.cardProvider.provider!.refund(
+      usdRow.provider_transaction_id!,
+      200n,
+      'USD',
+    );
+    // A EUR funding and its accepted €4.00 chargeback.
+    const eurOpened = await world.testApp.app.inject({
+      method: 'POST',
+      url: '/v1/wallet/card-fundings',
+      headers: { ...authHeader(customer.accessToken), 'idempotency-key': key() },
+      payload: { amountMinor: 1_000, currency: 'EUR' },
+    });
+    expect(eurOpened.statusCode, eurOpened.body).toBe(201);
+    const eur = eurOpened.json() as { fundingId: string; txRef: string; checkoutUrl: string };
+    await fetch(eur.checkoutUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ cardNumber: MAGIC_CARDS.succeed }),
+    });
+    const eurRow = await until(
+      async () => (await cards().refresh(eur.fundingId))!,
+      (found) => found.status === 'CREDITED',
+    );
+    const eurChargeback = simulator().raiseChargeback(eur.txRef, { status: 'accepted', amountMinor: 400n });
+    await simulator().drainWebhooks();
+    await world.testApp.services.payments.cardReversals.syncChargebacks(eurRow);
+    await world.testApp.services.projections.waitUntilCaughtUp('ledger', 10_000);
+
+    const run = await world.testApp.app.inject({
+      method: 'POST',
+      url: '/v1/admin/reconciliation/runs',
+      headers: admin(),
+      payload: { provider: 'flutterwave', from: since, to: new Date(Date.now() + 60_000).toISOString() },
+    });
+    expect(run.statusCode, run.body).toBe(201);
+    const runId = run.json().runId as string;
+    const all = await world.testApp.app.inject({
+      method: 'GET',
+      url: `/v1/admin/reconciliation/runs/${runId}?limit=100`,
+      headers: admin(),
+    });
+    expect(all.statusCode, all.body).toBe(200);
+    type Item = {
+      itemNo: number;
+      status: string;
+      kind: string;
+      providerReference: string;
+      providerAmountMinor: number | null;
+      ledgerAmountMinor: number | null;
+    };
+    const items = new Map((all.json().items as Item[]).map((item) => [item.providerReference, item]));
+    expect(items.get(usd.txRef)?.status).toBe('MATCHED');
+    expect(items.get(eur.txRef)?.status).toBe('MATCHED');
+    expect(items.get(`refund:${refundId}`)).toMatchObject({
+      status: 'MATCHED',
+      kind: 'disbursement',
+      providerAmountMinor: 500,
+      ledgerAmountMinor: 500,
+    });
+    expect(items.get(`chargeback:${lost.id}`)).toMatchObject({ status: 'MATCHED', ledgerAmountMinor: 1_000 });
+    expect(items.get(`chargeback:${won.id}`)).toMatchObject({ status: 'MATCHED', ledgerAmountMinor: null });
+    expect(items.get(`chargeback:${open.id}`)?.status).toBe('EXPECTED');
+    expect(items.get(`chargeback:${eurChargeback.id}`)).toMatchObject({
+      status: 'MATCHED',
+      providerAmountMinor: 400,
+      ledgerAmountMinor: 400,
+    });
+    const missing = items.get(`refund:${stray.id}`)!;
+    expect(missing).toMatchObject({
+      status: 'MISSING_IN_LEDGER',
+      kind: 'disbursement',
+      providerAmountMinor: 200,
+    });
+    // Every refund or chargeback line is one of the six above (the window may also hold the previous test's fundings).
+    expect([...items.keys()].filter((reference) => /^(refund|chargeback):/.test(reference)).sort()).toEqual(
+      [
+        `refund:${refundId}`,
+        `refund:${stray.id}`,
+        `chargeback:${lost.id}`,
+        `chargeback:${won.id}`,
+        `chargeback:${open.id}`,
+        `chargeback:${eurChargeback.id}`,
+      ].sort(),
+    );
+
+    // Resolving it books the $2.00 out of the USD clearing once (the provider paid it from there).
+    const clearing = providerClearingId('flutterwave', 'USD');
+    const before = (await world.testApp.services.ledger.account(clearing))!;
+    const resolve = () =>
+      world.testApp.app.inject({
+        method: 'POST',
+        url: `/v1/admin/reconciliation/runs/${runId}/items/${missing.itemNo}/resolve`,
+        headers: admin(),
+        payload: { reason: 'refunded on the dashboard by support' },
+      });
+    expect((await resolve()).statusCode).toBe(200);
+    expect((await resolve()).statusCode).toBe(409);
+    const after = (await world.testApp.services.ledger.account(clearing))!;
+    expect(after.creditsPosted - before.creditsPosted).toBe(200n);
+    expect((await world.testApp.services.ledger.verify({ projections: false })).ok).toBe(true);
   });
 
   it('the provider down during a run: the run fails with a problem and books nothing', async () => {

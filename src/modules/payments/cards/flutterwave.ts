@@ -15,7 +15,7 @@ import { Decimal } from 'decimal.js';
  * Card numbers never reach us: the payer types them on Flutterwave's hosted page.
  */
 
-export type CardCurrency = 'USD';
+export type CardCurrency = 'USD' | 'EUR';
 
 export interface CheckoutRequest {
   txRef: string;
@@ -55,6 +55,25 @@ export interface ProviderRefund {
   status: 'completed' | 'pending';
 }
 
+/**
+ * Money that went back to a card, as the provider's lists show it (reconciliation, issue #28): a
+ * chargeback (`GET /v3/chargebacks?from&to`, naming the payment's `tx_ref`) or a refund
+ * (`GET /v3/refunds?from&to`, naming the payment's transaction id). Amounts in minor units of the
+ * payment's currency (USD and EUR both have two decimals).
+ */
+export interface ListedReversal {
+  kind: 'chargeback' | 'refund';
+  id: string;
+  amountMinor: bigint;
+  /** The provider's status: a chargeback's (`pending`, `accepted`, …), a refund's (`completed`, …). */
+  status: string;
+  /** The payment's `tx_ref` (chargebacks) or null. */
+  txRef: string | null;
+  /** The payment's transaction id (refunds) or null. */
+  transactionId: string | null;
+  createdAt: Date;
+}
+
 /** A transaction as the provider's list shows it, with when it was made. */
 export interface ListedTransaction extends VerifiedTransaction {
   createdAt: Date;
@@ -76,6 +95,8 @@ export interface CardProvider {
    * every page read): the sweep re-reads each through `chargebacks`, so a missed webhook is caught.
    */
   chargebackReferences(range: { from: Date; to: Date }): Promise<string[]>;
+  /** Chargebacks raised and refunds made in the days [from, to] (whole days, every page), for reconciliation. */
+  listReversals(range: { from: Date; to: Date }): Promise<ListedReversal[]>;
   /** Whether a webhook's headers carry our secret hash. */
   webhookAuthentic(headers: Record<string, string | string[] | undefined>): boolean;
 }
@@ -336,7 +357,68 @@ export function createFlutterwaveProvider(options: FlutterwaveOptions): CardProv
     }
   }
 
+  /** Reads every page of a dated list (`/v3/chargebacks`, `/v3/refunds`), at most `maxPages`. */
+  async function pages(path: string, range: { from: Date; to: Date }, maxPages: number): Promise<unknown[]> {
+    const day = (at: Date) => at.toISOString().slice(0, 10);
+    const items: unknown[] = [];
+    for (let page = 1; ; page += 1) {
+      const { status, json } = await call(
+        'GET',
+        `${path}?from=${day(range.from)}&to=${day(range.to)}&page=${page}`,
+      );
+      if (status !== 200) throw new CardProviderBadResponse(`flutterwave ${path} answered ${status}`, status);
+      const body = json as { data?: unknown; meta?: { page_info?: { total_pages?: unknown } } } | undefined;
+      if (!Array.isArray(body?.data))
+        throw new CardProviderBadResponse(`flutterwave ${path}: no data`, status);
+      items.push(...(body.data as unknown[]));
+      const totalPages = body.meta?.page_info?.total_pages;
+      if (typeof totalPages !== 'number' || page >= totalPages) return items;
+      if (page >= maxPages) throw new CardProviderBadResponse(`flutterwave ${path}: too many pages`, status);
+    }
+  }
+
+  async function listReversals(range: { from: Date; to: Date }): Promise<ListedReversal[]> {
+    const dated = (value: unknown, what: string): Date => {
+      const at = new Date(String(value ?? ''));
+      if (Number.isNaN(at.getTime())) throw new CardProviderBadResponse(`flutterwave ${what}: no date`, 200);
+      return at;
+    };
+    const chargebacks = (await pages('/v3/chargebacks', range, MAX_CHARGEBACK_PAGES)).map(
+      (data): ListedReversal => {
+        const item = (data ?? {}) as Record<string, unknown>;
+        const parsed = chargebackOf(data, 'USD');
+        return {
+          kind: 'chargeback',
+          id: parsed.id,
+          amountMinor: parsed.amountMinor,
+          status: parsed.status,
+          txRef: typeof item.tx_ref === 'string' ? item.tx_ref : null,
+          transactionId: null,
+          createdAt: dated(item.created_at, 'chargebacks'),
+        };
+      },
+    );
+    const refunds = (await pages('/v3/refunds', range, MAX_CHARGEBACK_PAGES)).map((data): ListedReversal => {
+      const item = (data ?? {}) as Record<string, unknown>;
+      const amountMinor = toMinor(item.amount_refunded, 'USD');
+      if ((typeof item.id !== 'number' && typeof item.id !== 'string') || amountMinor === null)
+        throw new CardProviderBadResponse('flutterwave refunds: unreadable refund', 200);
+      return {
+        kind: 'refund',
+        id: String(item.id),
+        amountMinor,
+        status: typeof item.status === 'string' ? item.status.toLowerCase() : '',
+        txRef: null,
+        transactionId:
+          typeof item.tx_id === 'number' || typeof item.tx_id === 'string' ? String(item.tx_id) : null,
+        createdAt: dated(item.created_at, 'refunds'),
+      };
+    });
+    return [...chargebacks, ...refunds];
+  }
+
   return {
+    listReversals,
     name: 'flutterwave',
     listTransactions,
     chargebackReferences,

@@ -39,6 +39,36 @@ describe('conversion terms', () => {
   });
 });
 
+describe('EUR card funding terms (issue #28)', () => {
+  it('for any EUR amount at the peg and any spread: the same exact split, every part whole, the customer never above the terms', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 1n, max: 100_000_000n }),
+        fc.integer({ min: 0, max: 1_000 }),
+        (fromMinor, spreadBps) => {
+          const terms = conversionTerms(fromMinor, 'EUR', 'XAF', EUR_XAF_PEG, spreadBps);
+          // cents × 655.957 / 100 francs, computed here with integers only: 655 957 / 100 000 per cent.
+          const exactTimes100k = fromMinor * 655_957n; // francs × 100 000
+          expect(terms.exactMinor).toBe(new Decimal(exactTimes100k.toString()).div(100_000).toFixed());
+          expect(terms.bridgeMinor).toBe(terms.toMinor + terms.spreadMinor + terms.roundingMinor);
+          expect(terms.roundingMinor >= 0n && terms.roundingMinor <= 2n).toBe(true);
+          // spread = ⌊exact × bps / 10 000⌋ and to = ⌊exact − exact × bps / 10 000⌋, in integers.
+          const scale = 100_000n * 10_000n;
+          const spreadScaled = exactTimes100k * BigInt(spreadBps);
+          expect(terms.spreadMinor).toBe(spreadScaled / scale);
+          expect(terms.toMinor).toBe((exactTimes100k * 10_000n - spreadScaled) / scale);
+          // half-even rounding of the bridge, in integers
+          const whole = exactTimes100k / 100_000n;
+          const rest = exactTimes100k % 100_000n;
+          const bridge = rest > 50_000n || (rest === 50_000n && whole % 2n === 1n) ? whole + 1n : whole;
+          expect(terms.bridgeMinor).toBe(bridge);
+        },
+      ),
+      { numRuns: 2_000 },
+    );
+  });
+});
+
 describe('rate sources', () => {
   const simulator = createFlutterwaveSimulator({ ...FLUTTERWAVE_SIMULATOR_CREDENTIALS });
   let baseUrl = '';

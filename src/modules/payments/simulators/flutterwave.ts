@@ -86,6 +86,8 @@ export function createFlutterwaveSimulator(options: FlutterwaveSimulatorOptions)
   const inFlight = new Set<Promise<void>>();
   let nextId = 4_000_000;
   let nextRefundId = 7_000_000;
+  /** Refunds as GET /v3/refunds lists them (issue #28: reconciliation), oldest first, bounded like transactions. */
+  const refunds: { id: number; txId: number; amountMinor: bigint; createdAt: string }[] = [];
   let nextChargebackId = 9_000_000;
   let webhookMode: WebhookMode = 'normal';
   let outage: CardOutageMode = 'none';
@@ -311,6 +313,8 @@ export function createFlutterwaveSimulator(options: FlutterwaveSimulatorOptions)
       return error(400, 'Refund amount cannot exceed the transaction amount');
     tx.refundedMinor += amountMinor;
     const id = nextRefundId++;
+    refunds.push({ id, txId: tx.id, amountMinor, createdAt: new Date().toISOString() });
+    if (refunds.length > maxTransactions) refunds.shift();
     return json(200, {
       status: 'success',
       message: 'Transaction refund initiated',
@@ -333,6 +337,31 @@ export function createFlutterwaveSimulator(options: FlutterwaveSimulatorOptions)
     const tx = match === null ? undefined : byId.get(Number(match[1]));
     const data = tx === undefined ? [] : tx.chargebacks.map((chargeback) => chargebackView(tx, chargeback));
     return json(200, { status: 'success', message: 'Chargebacks fetched', data });
+  }
+
+  /** GET /v3/refunds?from=YYYY-MM-DD&to=YYYY-MM-DD&page=N: refunds made in those days, 10 a page. */
+  function refundsBetween(query: URLSearchParams): SimResponse {
+    const from = query.get('from') ?? '0000-01-01';
+    const to = query.get('to') ?? '9999-12-31';
+    const page = Math.max(1, Number(query.get('page') ?? '1') || 1);
+    const inRange = refunds.filter(
+      (item) => item.createdAt.slice(0, 10) >= from && item.createdAt.slice(0, 10) <= to,
+    );
+    const totalPages = Math.max(1, Math.ceil(inRange.length / PAGE_SIZE));
+    return json(200, {
+      status: 'success',
+      message: 'Refunds fetched',
+      meta: { page_info: { total: inRange.length, current_page: page, total_pages: totalPages } },
+      data: inRange.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE).map((item) => ({
+        id: item.id,
+        tx_id: item.txId,
+        flw_ref: `URF_SIM_${item.id}`,
+        amount_refunded: major(item.amountMinor),
+        status: 'completed',
+        destination: 'card',
+        created_at: item.createdAt,
+      })),
+    });
   }
 
   /** GET /v3/chargebacks?from=YYYY-MM-DD&to=YYYY-MM-DD&page=N: raised in those days, 10 a page. */
@@ -438,6 +467,7 @@ export function createFlutterwaveSimulator(options: FlutterwaveSimulatorOptions)
     if (method === 'GET' && path === '/v3/transactions/verify_by_reference')
       return verified(byRef.get(request.query.get('tx_ref') ?? ''));
     if (method === 'GET' && path === '/v3/chargebacks') return chargebacksOf(request.query);
+    if (method === 'GET' && path === '/v3/refunds') return refundsBetween(request.query);
     const refundPath = /^\/v3\/transactions\/(\d{1,20})\/refund$/.exec(path);
     if (method === 'POST' && refundPath !== null) return refund(byId.get(Number(refundPath[1])), body);
     const verify = /^\/v3\/transactions\/(\d{1,20})\/verify$/.exec(path);
