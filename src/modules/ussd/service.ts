@@ -29,6 +29,7 @@ import {
   type Session,
   zoneAddressed,
 } from './machine.js';
+import type { OrderSms } from './order-sms.js';
 import type { UssdRepository } from './repository.js';
 import { zoneAddress, zoneCentre, zoneReachM, type ZoneAddressInput } from './zone-address.js';
 import type { UssdStore } from './session-store.js';
@@ -216,6 +217,11 @@ export interface UssdDependencies {
   menus: UssdMenus;
   zones: UssdZones;
   sms: UssdSms;
+  /**
+   * The order's SMS (number and delivery PIN), owed before the placement and sent by a job with
+   * retries and a sweep (order-sms.ts).
+   */
+  orderSms: Pick<OrderSms, 'intend' | 'forget' | 'enqueue'>;
   /**
    * The customer's favourite restaurants (community's favourites), listed before the restaurants
    * of recent orders; none when absent.
@@ -891,6 +897,9 @@ export function createUssdService(deps: UssdDependencies) {
       };
       return;
     }
+    // The SMS is owed from before the placement: a crash between the placement and the send
+    // leaves the row for the sweep (order-sms.ts). A replay finds it (sent or not) and adds none.
+    await deps.orderSms.intend(orderId, userId, language);
     let placed: PlacedOrder;
     try {
       placed =
@@ -903,7 +912,7 @@ export function createUssdService(deps: UssdDependencies) {
             actorId: userId,
             actorRole: 'customer',
             // Read by notify: a wallet order paid in this placement gets its one SMS from here
-            // (number and delivery PIN, `sendPin`), not a second `order.placed` SMS from notify.
+            // (number and delivery PIN, order-sms.ts), not a second `order.placed` SMS from notify.
             channel: 'ussd',
           },
           // Under the session's lease; `resume` picks up what a crashed earlier attempt reserved.
@@ -911,10 +920,17 @@ export function createUssdService(deps: UssdDependencies) {
           { orderId, resume: true, ...agreedTotal(record.session) },
         ));
     } catch (error) {
+      // Refused before anything was placed: nothing is owed (a repriced order asks the PIN again
+      // and writes the row again).
+      if (error instanceof DomainError && (await deps.orders().orders.find(orderId)) === undefined)
+        await deps.orderSms.forget(orderId);
       if (error instanceof DomainError && error.code === 'order_repriced') repriced(record, error);
       else refuse(record, error);
       return;
     }
+    // Sent by the job (retried with backoff), or the sweep when this process dies first. A wallet
+    // order refused by the wallet gets none (the sender gives its row up).
+    await deps.orderSms.enqueue(orderId);
     const order = placed.state.order!;
     const number = orderNumber(order.orderId);
     const total = money(order.pricing.totalMinor);
@@ -938,29 +954,6 @@ export function createUssdService(deps: UssdDependencies) {
             : { key: 'placed_wallet', params: { number, total } },
       },
     };
-    if (already === undefined) await sendPin(request.phone, language, order);
-  }
-
-  /** The order number and delivery PIN by SMS; a failed SMS never undoes the order (logged). */
-  async function sendPin(
-    phone: string,
-    language: Language,
-    order: NonNullable<PlacedOrder['state']['order']>,
-  ): Promise<void> {
-    try {
-      await deps.sms.send({
-        to: phone,
-        body: say(language, 'sms_placed', {
-          number: orderNumber(order.orderId),
-          restaurant: order.restaurantName,
-          total: money(order.pricing.totalMinor),
-          pin: order.deliveryPin,
-        }),
-        metadata: { kind: 'ussd.order_placed', orderId: order.orderId },
-      });
-    } catch (error) {
-      logger.warn({ err: error, orderId: order.orderId }, 'ussd order SMS failed');
-    }
   }
 
   /**
