@@ -31,6 +31,8 @@ export type { UssdService } from './service.js';
 export { createOrderSms, ORDER_SMS_QUEUE, type OrderSms } from './order-sms.js';
 export type { UssdAggregator, UssdRequest } from './aggregator.js';
 
+/** Restaurants listed for a neighbourhood over USSD: 12 pages of four at most. */
+const ZONE_RESTAURANTS_SCANNED = 48;
 /** Callbacks one phone number may make per minute (a person types a few). */
 const CALLBACKS_PER_PHONE_PER_MINUTE = 30;
 
@@ -39,7 +41,7 @@ export const ussdContext = defineContext({
   needs: {
     identity: need<Pick<Identity, 'repository' | 'hasher' | 'audit' | 'limitKey' | 'hashKey' | 'profile'>>(),
     orders: need<Pick<OrdersContext, 'orders' | 'repository'>>(),
-    catalog: need<Pick<Catalog, 'menu' | 'cities'>>(),
+    catalog: need<Pick<Catalog, 'menu' | 'cities' | 'search'>>(),
     notifications: need<Pick<Notifications, 'sms' | 'deliver'>>(),
   },
   // The customer's favourite restaurants, listed first (community's favourites). `later` keeps
@@ -103,6 +105,22 @@ export const ussdContext = defineContext({
         cities: () => catalog.cities.all(),
         zonesOf: (cityId) => catalog.cities.zonesOf(cityId),
         termsAt: (cityId, point, at) => catalog.cities.deliveryTerms(cityId, point, at),
+        // Open now and delivering to the point (search's delivery terms), nearest first.
+        restaurantsAt: async (point, language) =>
+          (
+            await catalog.search.search(
+              {
+                lat: point.latitude,
+                lng: point.longitude,
+                openNow: true,
+                // No text and a point: nearest first (search's default sort).
+                limit: ZONE_RESTAURANTS_SCANNED,
+              },
+              language,
+            )
+          ).items
+            .filter((item) => item.openNow && item.deliversHere !== false)
+            .map((item) => ({ id: item.id, name: item.name })),
       },
       sms: notifications.sms,
       orderSms,

@@ -18,6 +18,7 @@ import type { NotificationPreferences } from '../identity/index.js';
 import {
   addressed,
   advance,
+  browseByZone,
   listed,
   PAGE_SIZE,
   render,
@@ -186,6 +187,14 @@ export interface UssdZones {
       polygon: { latitude: number; longitude: number }[];
     }[]
   >;
+  /**
+   * The restaurants open now that deliver to the point, nearest first (the catalog's search with
+   * its delivery terms), at most a few pages.
+   */
+  restaurantsAt(
+    point: { latitude: number; longitude: number },
+    language: Language,
+  ): Promise<{ id: string; name: string }[]>;
   /** The catalog's terms at a point (the one place): which zone holds it, and a refusal. */
   termsAt(
     cityId: string,
@@ -444,6 +453,12 @@ export function createUssdService(deps: UssdDependencies) {
       case 'load_restaurants': {
         const favourites = (await deps.favourites?.().restaurants(record.userId!)) ?? [];
         const restaurants = restaurantChoices(favourites, await recentOrders(record.userId!));
+        if (restaurants.length === 0 && action.page === 0) {
+          // Neither favourites nor orders: the open restaurants of a neighbourhood instead.
+          record.session = browseByZone(record.session).session;
+          await loadZones(record, null, 0, language, 'browse');
+          return;
+        }
         const page = restaurants.slice(action.page * PAGE_SIZE, (action.page + 1) * PAGE_SIZE);
         record.session = listed(record.session, page, restaurants.length > (action.page + 1) * PAGE_SIZE);
         return;
@@ -488,7 +503,10 @@ export function createUssdService(deps: UssdDependencies) {
           await perform(record, { type: 'load_zones', cityId: null, page: 0 }, request, requestId);
         return;
       case 'load_zones':
-        await loadZones(record, action.cityId, action.page, language);
+        await loadZones(record, action.cityId, action.page, language, action.purpose);
+        return;
+      case 'load_zone_restaurants':
+        await loadZoneRestaurants(record, action.cityId, action.zoneId, action.page, language);
         return;
       case 'save_zone_address':
         await saveZoneAddress(record, action.cityId, action.zoneId, language);
@@ -660,7 +678,13 @@ export function createUssdService(deps: UssdDependencies) {
     );
   }
 
-  async function loadZones(record: Stored, cityId: string | null, page: number, language: Language) {
+  async function loadZones(
+    record: Stored,
+    cityId: string | null,
+    page: number,
+    language: Language,
+    purpose?: 'browse',
+  ) {
     let city = cityId;
     if (city === null) {
       const cities = await offeredCities(language);
@@ -686,6 +710,7 @@ export function createUssdService(deps: UssdDependencies) {
           page: 0,
           choices: [],
           more: false,
+          ...(purpose === undefined ? {} : { purpose }),
         },
       };
       page = 0;
@@ -697,6 +722,51 @@ export function createUssdService(deps: UssdDependencies) {
       shown.map((zone) => ({ id: zone.id, label: zone.name })),
       zones.length > (page + 1) * PAGE_SIZE,
     );
+  }
+
+  /**
+   * The open restaurants delivering to the zone's centre, nearest first (the catalog's search
+   * with its delivery terms: the restaurant's radius or zones, the city's zones, hours and cap),
+   * four a page. A zone no longer offered goes back to the city's zones.
+   */
+  async function loadZoneRestaurants(
+    record: Stored,
+    cityId: string,
+    zoneId: string,
+    page: number,
+    language: Language,
+  ) {
+    const zone = (await offeredZones(cityId)).find((candidate) => candidate.id === zoneId);
+    if (zone === undefined) {
+      record.session = {
+        ...record.session,
+        step: {
+          kind: 'zones',
+          cityId,
+          cityName: record.session.step.kind === 'zone_restaurants' ? record.session.step.cityName : '',
+          page: 0,
+          choices: [],
+          more: false,
+          purpose: 'browse',
+        },
+      };
+      await loadZones(record, cityId, 0, language, 'browse');
+      record.session = { ...record.session, notice: { key: 'notice_invalid' } };
+      return;
+    }
+    const restaurants = await deps.zones.restaurantsAt(zone.centre, language);
+    const shown = restaurants.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
+    record.session = listed(
+      record.session,
+      shown.map((restaurant) => ({ id: restaurant.id, label: restaurant.name })),
+      restaurants.length > (page + 1) * PAGE_SIZE,
+    );
+    // Nobody open delivers there now: the machine went back to the zones, which are loaded.
+    if (record.session.step.kind === 'zones') {
+      const notice = record.session.notice;
+      await loadZones(record, cityId, 0, language, 'browse');
+      if (record.session.step.kind === 'zones') record.session = { ...record.session, notice };
+    }
   }
 
   /**
