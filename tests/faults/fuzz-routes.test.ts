@@ -32,7 +32,7 @@ const RUNS_PER_ROUTE = Number(process.env.FUZZ_RUNS ?? 5);
  * (Projections' read models live in their own schemas, outside the digest.)
  */
 const LEFT_OUT =
-  /^(idempotency_keys|login_attempts|sessions|audit_logs|phone_verifications|password_resets|system_state|projection_generations|notification_outbox|notification_(intents|deliveries|dead_letters)|order_settlements|driver_location_flags|dispatch_daily_runs|weather_readings|loyalty_awards|kysely_migration.*|.*_reactor_checkpoints|ledger_snapshot.*)$/;
+  /^(idempotency_keys|login_attempts|sessions|audit_logs|phone_verifications|password_resets|system_state|projection_generations|notification_outbox|notification_(intents|deliveries|dead_letters)|order_settlements|driver_location_flags|dispatch_daily_runs|weather_readings|loyalty_awards|ussd_order_sms|kysely_migration.*|.*_reactor_checkpoints|ledger_snapshot.*)$/;
 
 /** Events a refused request appends by design: failed guesses counted towards a lockout. */
 const RECORDED_REFUSALS = ['OrderPickupCodeRejected', 'OrderDeliveryPinRejected'];

@@ -20,6 +20,7 @@ import type { Identity } from '../identity/index.js';
 import type { Notifications } from '../notifications/index.js';
 import type { OrdersContext } from '../orders/index.js';
 import { africasTalking } from './aggregator.js';
+import { createOrderSms, ORDER_SMS_QUEUE } from './order-sms.js';
 import { createUssdRepository } from './repository.js';
 import { registerTwilioSmsCommandRoute, registerUssdRoutes } from './routes.js';
 import { createUssdService, type UssdService } from './service.js';
@@ -27,8 +28,11 @@ import { createMemoryUssdStore, createRedisUssdStore } from './session-store.js'
 import type { UssdTables } from './tables.js';
 
 export type { UssdService } from './service.js';
+export { createOrderSms, ORDER_SMS_QUEUE, type OrderSms } from './order-sms.js';
 export type { UssdAggregator, UssdRequest } from './aggregator.js';
 
+/** Restaurants listed for a neighbourhood over USSD: 12 pages of four at most. */
+const ZONE_RESTAURANTS_SCANNED = 48;
 /** Callbacks one phone number may make per minute (a person types a few). */
 const CALLBACKS_PER_PHONE_PER_MINUTE = 30;
 
@@ -37,20 +41,28 @@ export const ussdContext = defineContext({
   needs: {
     identity: need<Pick<Identity, 'repository' | 'hasher' | 'audit' | 'limitKey' | 'hashKey' | 'profile'>>(),
     orders: need<Pick<OrdersContext, 'orders' | 'repository'>>(),
-    catalog: need<Pick<Catalog, 'menu' | 'cities'>>(),
-    notifications: need<Pick<Notifications, 'sms'>>(),
+    catalog: need<Pick<Catalog, 'menu' | 'cities' | 'search'>>(),
+    notifications: need<Pick<Notifications, 'sms' | 'deliver'>>(),
   },
   // The customer's favourite restaurants, listed first (community's favourites). `later` keeps
   // USSD's place among the contexts (community needs nothing of USSD).
   later: { community: need<{ favourites: Pick<Favourites, 'list'> }>() },
   tables: tablesOf<UssdTables>(),
-  create({ runtime, db }, { identity, orders, catalog, notifications }, later) {
+  create({ runtime, db, jobs }, { identity, orders, catalog, notifications }, later) {
     const { config } = runtime;
     const store =
       runtime.redis === undefined
         ? createMemoryUssdStore()
         : createRedisUssdStore(runtime.redis, config.REDIS_KEY_PREFIX);
     const repository = createUssdRepository(db);
+    const orderSms = createOrderSms({
+      db,
+      orders: () => ({ find: (orderId) => orders.orders.find(orderId) }),
+      users: { findUserById: (id) => identity.repository.findUserById(id) },
+      sms: { deliver: (message) => notifications.deliver(message) },
+      queue: jobs.queue,
+      logger: runtime.logger,
+    });
     const service: UssdService = createUssdService({
       store,
       repository,
@@ -93,8 +105,25 @@ export const ussdContext = defineContext({
         cities: () => catalog.cities.all(),
         zonesOf: (cityId) => catalog.cities.zonesOf(cityId),
         termsAt: (cityId, point, at) => catalog.cities.deliveryTerms(cityId, point, at),
+        // Open now and delivering to the point (search's delivery terms), nearest first.
+        restaurantsAt: async (point, language) =>
+          (
+            await catalog.search.search(
+              {
+                lat: point.latitude,
+                lng: point.longitude,
+                openNow: true,
+                // No text and a point: nearest first (search's default sort).
+                limit: ZONE_RESTAURANTS_SCANNED,
+              },
+              language,
+            )
+          ).items
+            .filter((item) => item.openNow && item.deliversHere !== false)
+            .map((item) => ({ id: item.id, name: item.name })),
       },
       sms: notifications.sms,
+      orderSms,
       favourites: () => ({
         restaurants: async (userId) =>
           (await later.community().favourites.list(userId)).restaurants.map((restaurant) => ({
@@ -121,7 +150,26 @@ export const ussdContext = defineContext({
       secret: createHmac('sha256', identity.hashKey).update('ussd:pin-draft').digest(),
     });
     return {
-      service,
+      service: Object.assign(service, { orderSms }),
+      // The order's SMS: tried at once after the placement, retried with backoff (2 s doubling,
+      // about 4 minutes in all), then the sweep's every minute (order-sms.ts).
+      jobs: [
+        {
+          queue: ORDER_SMS_QUEUE,
+          handler: (data: { orderId: string }) => orderSms.job(data),
+          attempts: 8,
+          backoffMs: 2_000,
+        },
+      ],
+      schedules: [
+        {
+          name: 'ussd-order-sms-sweep',
+          cron: '* * * * *',
+          run: async (at: Date) => {
+            await orderSms.sweep(at);
+          },
+        },
+      ],
       routes(app) {
         // Twilio signs its webhooks with the auth token: the commands route needs nothing more.
         if (config.TWILIO_AUTH_TOKEN !== undefined)
@@ -147,8 +195,9 @@ export const ussdContext = defineContext({
         },
         async erase(subjectId, contacts) {
           const erased = await repository.erase(subjectId);
+          const smsRows = await orderSms.erase(subjectId);
           if (contacts.phone !== null) await store.delete(service.sessionKey(contacts.phone));
-          return { ussdSubscribers: erased };
+          return { ussdSubscribers: erased, ussdOrderSms: smsRows };
         },
       },
     };

@@ -3,6 +3,7 @@ import {
   acceptablePin,
   addressed,
   advance,
+  browseByZone,
   listed,
   MAX_CART_LINES,
   render,
@@ -347,6 +348,120 @@ describe('ussd session machine', () => {
     });
   });
 
+  describe('restaurants by neighbourhood (neither favourites nor orders)', () => {
+    const names = (count: number, name = 'Chez Mama'): Choice[] =>
+      Array.from({ length: count }, (_, index) => ({ id: `r-${index}`, label: `${name} ${index}` }));
+    const ZONES: Choice[] = [
+      { id: 'akwa', label: 'Akwa' },
+      { id: 'bonapriso', label: 'Bonapriso' },
+    ];
+    const browsing = (cityId: string | null = 'douala'): Extract<Step, { kind: 'zones' }> => ({
+      kind: 'zones',
+      cityId,
+      cityName: cityId === null ? '' : 'Douala',
+      page: 0,
+      choices: ZONES,
+      more: false,
+      purpose: 'browse',
+    });
+
+    it('given no restaurant of their own, when the service browses by zone, then the zones are loaded for browsing', () => {
+      const next = browseByZone(member());
+      expect(next.action).toEqual({ type: 'load_zones', cityId: null, page: 0, purpose: 'browse' });
+      expect(next.session.step).toMatchObject({ kind: 'zones', cityId: null, purpose: 'browse' });
+    });
+
+    it('given the cities, when one is picked, then its zones are loaded for browsing', () => {
+      const cities = member({ ...browsing(null), choices: [{ id: 'yaounde', label: 'Yaoundé' }] });
+      const next = advance(cities, '1', digest);
+      expect(next.action).toEqual({ type: 'load_zones', cityId: 'yaounde', page: 0, purpose: 'browse' });
+      expect(next.session.step).toMatchObject({ kind: 'zones', cityId: 'yaounde', purpose: 'browse' });
+    });
+
+    it('given the zones, when one is picked, then its open restaurants are loaded (no address saved)', () => {
+      const next = advance(member(browsing()), '2', digest);
+      expect(next.action).toEqual({
+        type: 'load_zone_restaurants',
+        cityId: 'douala',
+        zoneId: 'bonapriso',
+        page: 0,
+      });
+      expect(next.session.step).toMatchObject({ kind: 'zone_restaurants', zoneName: 'Bonapriso', page: 0 });
+      expect(next.session.address).toBeNull();
+    });
+
+    it('given the zones, when 0, then back to the menu (not the cart)', () => {
+      expect(advance(member(browsing()), '0', digest).session.step).toEqual({ kind: 'menu' });
+    });
+
+    it('given a zone’s restaurants four a page, when 9 then 0, then the next page then the previous; 0 on the first goes back to the zones', () => {
+      const loading = advance(member(browsing()), '1', digest).session;
+      const page1 = listed(loading, names(4), true);
+      const screen = render(page1).text;
+      expect(screen).toMatch(/^Open, delivering to Akwa:\n1\. Chez Mama 0\n/);
+      expect(screen).toContain('9. More 0. Back');
+      const second = advance(page1, '9', digest);
+      expect(second.action).toEqual({
+        type: 'load_zone_restaurants',
+        cityId: 'douala',
+        zoneId: 'akwa',
+        page: 1,
+      });
+      const page2 = listed(second.session, names(1, 'Le Wouri'), false);
+      expect(render(page2).text).not.toContain('9.');
+      expect(advance(page2, '0', digest).action).toEqual({
+        type: 'load_zone_restaurants',
+        cityId: 'douala',
+        zoneId: 'akwa',
+        page: 0,
+      });
+      const back = advance(page1, '0', digest);
+      expect(back.action).toEqual({ type: 'load_zones', cityId: 'douala', page: 0, purpose: 'browse' });
+      expect(back.session.step).toMatchObject({ kind: 'zones', cityId: 'douala', purpose: 'browse' });
+    });
+
+    it('given a zone’s restaurants, when one is picked, then its dishes are loaded as from the restaurants list', () => {
+      const page = listed(advance(member(browsing()), '1', digest).session, names(2), false);
+      const next = advance(page, '2', digest);
+      expect(next.action).toEqual({
+        type: 'load_dishes',
+        restaurantId: 'r-1',
+        restaurantName: 'Chez Mama 1',
+        page: 0,
+      });
+      expect(advance(page, '3', digest).session.notice).toEqual({ key: 'notice_invalid' });
+    });
+
+    it('given a zone where nobody open delivers now, then the zones again with a line saying so, in French too', () => {
+      for (const language of ['en', 'fr'] as const) {
+        const loading = advance(member(browsing(), { language }), '1', digest).session;
+        const empty = listed(loading, [], false);
+        expect(empty.step).toMatchObject({ kind: 'zones', cityId: 'douala', purpose: 'browse' });
+        expect(empty.notice).toEqual({ key: 'no_zone_restaurants', params: { zone: 'Akwa' } });
+        // The service then loads the zones: the screen names the zone above them.
+        const shown = listed(empty, ZONES, false);
+        expect(render(shown).text.split('\n')[0]).toBe(
+          language === 'en'
+            ? 'No open restaurant delivers to Akwa now.'
+            : 'Aucun restaurant ouvert ne livre Akwa maintenant.',
+        );
+      }
+    });
+
+    it('given no zone offered anywhere, when browsing, then the menu again saying there is no restaurant to list', () => {
+      const none = listed(browseByZone(member()).session, [], false);
+      expect(none.step).toEqual({ kind: 'menu' });
+      expect(render(none).text.split('\n')[0]).toBe(TEXTS.en.no_restaurants);
+      // The address picker keeps its own ending.
+      const address = listed(
+        member({ kind: 'zones', cityId: null, cityName: '', page: 0, choices: [], more: false }),
+        [],
+        false,
+      );
+      expect(address.step).toEqual({ kind: 'end', message: { key: 'no_address' } });
+    });
+  });
+
   describe('every screen fits in 182 characters, prefix included, in both languages', () => {
     const long = dishes(4, LONG);
     const steps: Step[] = [
@@ -366,6 +481,25 @@ describe('ussd session machine', () => {
       { kind: 'zones', cityId: null, cityName: '', page: 1, choices: long, more: true },
       { kind: 'zones', cityId: 'douala', cityName: LONG, page: 1, choices: long, more: true },
       { kind: 'zone_confirm', cityId: 'douala', zone: { id: 'z', label: LONG }, city: LONG },
+      {
+        kind: 'zones',
+        cityId: 'douala',
+        cityName: LONG,
+        page: 1,
+        choices: long,
+        more: true,
+        purpose: 'browse',
+      },
+      {
+        kind: 'zone_restaurants',
+        cityId: 'douala',
+        cityName: LONG,
+        zoneId: 'z',
+        zoneName: LONG,
+        page: 1,
+        choices: long,
+        more: true,
+      },
       { kind: 'payment' },
       { kind: 'confirm', totalMinor: 1_234_567, deliveryFeeMinor: 12_345 },
       ...(

@@ -100,8 +100,24 @@ export type Step =
       page: number;
       choices: Choice[];
       more: boolean;
+      /** `browse`: the zone picked lists its restaurants (no address); absent: a new address. */
+      purpose?: 'browse';
     }
   | { kind: 'zone_confirm'; cityId: string; zone: Choice; city: string }
+  /**
+   * The open restaurants delivering to a zone's centre (docs/ussd.md "Restaurants by
+   * neighbourhood"), four a page: for a customer with neither favourites nor orders.
+   */
+  | {
+      kind: 'zone_restaurants';
+      cityId: string;
+      cityName: string;
+      zoneId: string;
+      zoneName: string;
+      page: number;
+      choices: Choice[];
+      more: boolean;
+    }
   | { kind: 'payment' }
   | { kind: 'confirm'; totalMinor: number; deliveryFeeMinor: number }
   | { kind: 'end'; message: { key: EndKey; params?: Record<string, string | number> } };
@@ -129,7 +145,9 @@ export type Action =
   | { type: 'reorder'; orderId: string }
   | { type: 'load_addresses' }
   /** The cities offering zones (`cityId` null: the service may pick the caller's), or a city's zones. */
-  | { type: 'load_zones'; cityId: string | null; page: number }
+  | { type: 'load_zones'; cityId: string | null; page: number; purpose?: 'browse' }
+  /** The open restaurants that deliver to the zone's centre (the catalog's delivery terms). */
+  | { type: 'load_zone_restaurants'; cityId: string; zoneId: string; page: number }
   /** Save the zone's address through identity (reused when already saved) and deliver there. */
   | { type: 'save_zone_address'; cityId: string; zoneId: string }
   | { type: 'quote' }
@@ -338,29 +356,63 @@ export function advance(session: Session, rawInput: string, digest: (pin: string
       return to({ ...session, address }, { kind: 'payment' });
     }
     case 'zones': {
+      const purpose = step.purpose === 'browse' ? { purpose: 'browse' as const } : {};
       if (input === '9' && step.more)
         return to(
           session,
           { ...step, page: step.page + 1, choices: [] },
-          { type: 'load_zones', cityId: step.cityId, page: step.page + 1 },
+          { type: 'load_zones', cityId: step.cityId, page: step.page + 1, ...purpose },
         );
       if (input === '0')
         return step.page === 0
-          ? to(session, { kind: 'cart' })
+          ? to(session, step.purpose === 'browse' ? { kind: 'menu' } : { kind: 'cart' })
           : to(
               session,
               { ...step, page: step.page - 1, choices: [] },
-              { type: 'load_zones', cityId: step.cityId, page: step.page - 1 },
+              { type: 'load_zones', cityId: step.cityId, page: step.page - 1, ...purpose },
             );
       const choice = picked(step.choices, input);
       if (choice === undefined) return invalid(session);
       if (step.cityId === null)
         return to(
           session,
-          { kind: 'zones', cityId: choice.id, cityName: choice.label, page: 0, choices: [], more: false },
-          { type: 'load_zones', cityId: choice.id, page: 0 },
+          {
+            kind: 'zones',
+            cityId: choice.id,
+            cityName: choice.label,
+            page: 0,
+            choices: [],
+            more: false,
+            ...purpose,
+          },
+          { type: 'load_zones', cityId: choice.id, page: 0, ...purpose },
         );
+      if (step.purpose === 'browse') return zoneRestaurants(session, step.cityId, step.cityName, choice, 0);
       return to(session, { kind: 'zone_confirm', cityId: step.cityId, zone: choice, city: step.cityName });
+    }
+    case 'zone_restaurants': {
+      const zone = { id: step.zoneId, label: step.zoneName };
+      if (input === '9' && step.more)
+        return zoneRestaurants(session, step.cityId, step.cityName, zone, step.page + 1);
+      if (input === '0')
+        return step.page === 0
+          ? to(
+              session,
+              {
+                kind: 'zones',
+                cityId: step.cityId,
+                cityName: step.cityName,
+                page: 0,
+                choices: [],
+                more: false,
+                purpose: 'browse',
+              },
+              { type: 'load_zones', cityId: step.cityId, page: 0, purpose: 'browse' },
+            )
+          : zoneRestaurants(session, step.cityId, step.cityName, zone, step.page - 1);
+      const restaurant = picked(step.choices, input);
+      if (restaurant === undefined) return invalid(session);
+      return dishesOf(session, restaurant.id, restaurant.label, 0);
     }
     case 'zone_confirm': {
       if (input === '0') return newAddress(session);
@@ -399,6 +451,42 @@ function newAddress(session: Session): Advanced {
   );
 }
 
+/**
+ * Restaurants by neighbourhood (a customer with no favourite and no order has no list of their
+ * own): the cities offering zones, or the caller's city's zones; the zone picked lists the open
+ * restaurants delivering there.
+ */
+export function browseByZone(session: Session): Advanced {
+  return to(
+    session,
+    { kind: 'zones', cityId: null, cityName: '', page: 0, choices: [], more: false, purpose: 'browse' },
+    { type: 'load_zones', cityId: null, page: 0, purpose: 'browse' },
+  );
+}
+
+function zoneRestaurants(
+  session: Session,
+  cityId: string,
+  cityName: string,
+  zone: Choice,
+  page: number,
+): Advanced {
+  return to(
+    session,
+    {
+      kind: 'zone_restaurants',
+      cityId,
+      cityName,
+      zoneId: zone.id,
+      zoneName: zone.label,
+      page,
+      choices: [],
+      more: false,
+    },
+    { type: 'load_zone_restaurants', cityId, zoneId: zone.id, page },
+  );
+}
+
 function hasLines(session: Session): boolean {
   return session.cart !== null && session.cart.lines.length > 0;
 }
@@ -421,12 +509,31 @@ export function listed(session: Session, choices: Choice[], more: boolean): Sess
     step.kind !== 'recent' &&
     step.kind !== 'restaurants' &&
     step.kind !== 'dishes' &&
-    step.kind !== 'zones'
+    step.kind !== 'zones' &&
+    step.kind !== 'zone_restaurants'
   )
     return session;
-  // No neighbourhood offered over USSD (no city with a zone we deliver to): the app adds addresses.
+  // No neighbourhood offered over USSD (no city with a zone we deliver to): browsing has nothing
+  // to show (the menu again, saying so); a new address is added in the app.
   if (step.kind === 'zones' && choices.length === 0)
-    return { ...session, step: { kind: 'end', message: { key: 'no_address' } }, notice: null };
+    return step.purpose === 'browse'
+      ? { ...session, step: { kind: 'menu' }, notice: { key: 'no_restaurants' } }
+      : { ...session, step: { kind: 'end', message: { key: 'no_address' } }, notice: null };
+  // Nobody open delivers there now: another neighbourhood of the city (the service loads them).
+  if (step.kind === 'zone_restaurants' && choices.length === 0)
+    return {
+      ...session,
+      step: {
+        kind: 'zones',
+        cityId: step.cityId,
+        cityName: step.cityName,
+        page: 0,
+        choices: [],
+        more: false,
+        purpose: 'browse',
+      },
+      notice: { key: 'no_zone_restaurants', params: { zone: clip(step.zoneName, 40) } },
+    };
   if (choices.length === 0) {
     const key: TextKey =
       step.kind === 'recent' ? 'no_orders' : step.kind === 'restaurants' ? 'no_restaurants' : 'no_dishes';
@@ -568,6 +675,15 @@ export function render(session: Session): Screen {
             ...notice,
             step.cityId === null ? t('zone_city') : t('zone_pick', { city: clip(step.cityName, 30) }),
           ],
+          step.choices.map((choice) => choice.label),
+          [paging(step.more)],
+        ),
+        end: false,
+      };
+    case 'zone_restaurants':
+      return {
+        text: fitted(
+          [...notice, t('zone_restaurants', { zone: clip(step.zoneName, 30) })],
           step.choices.map((choice) => choice.label),
           [paging(step.more)],
         ),

@@ -18,6 +18,7 @@ import type { NotificationPreferences } from '../identity/index.js';
 import {
   addressed,
   advance,
+  browseByZone,
   listed,
   PAGE_SIZE,
   render,
@@ -29,6 +30,7 @@ import {
   type Session,
   zoneAddressed,
 } from './machine.js';
+import type { OrderSms } from './order-sms.js';
 import type { UssdRepository } from './repository.js';
 import { zoneAddress, zoneCentre, zoneReachM, type ZoneAddressInput } from './zone-address.js';
 import type { UssdStore } from './session-store.js';
@@ -185,6 +187,14 @@ export interface UssdZones {
       polygon: { latitude: number; longitude: number }[];
     }[]
   >;
+  /**
+   * The restaurants open now that deliver to the point, nearest first (the catalog's search with
+   * its delivery terms), at most a few pages.
+   */
+  restaurantsAt(
+    point: { latitude: number; longitude: number },
+    language: Language,
+  ): Promise<{ id: string; name: string }[]>;
   /** The catalog's terms at a point (the one place): which zone holds it, and a refusal. */
   termsAt(
     cityId: string,
@@ -216,6 +226,11 @@ export interface UssdDependencies {
   menus: UssdMenus;
   zones: UssdZones;
   sms: UssdSms;
+  /**
+   * The order's SMS (number and delivery PIN), owed before the placement and sent by a job with
+   * retries and a sweep (order-sms.ts).
+   */
+  orderSms: Pick<OrderSms, 'intend' | 'forget' | 'enqueue'>;
   /**
    * The customer's favourite restaurants (community's favourites), listed before the restaurants
    * of recent orders; none when absent.
@@ -438,6 +453,12 @@ export function createUssdService(deps: UssdDependencies) {
       case 'load_restaurants': {
         const favourites = (await deps.favourites?.().restaurants(record.userId!)) ?? [];
         const restaurants = restaurantChoices(favourites, await recentOrders(record.userId!));
+        if (restaurants.length === 0 && action.page === 0) {
+          // Neither favourites nor orders: the open restaurants of a neighbourhood instead.
+          record.session = browseByZone(record.session).session;
+          await loadZones(record, null, 0, language, 'browse');
+          return;
+        }
         const page = restaurants.slice(action.page * PAGE_SIZE, (action.page + 1) * PAGE_SIZE);
         record.session = listed(record.session, page, restaurants.length > (action.page + 1) * PAGE_SIZE);
         return;
@@ -482,7 +503,10 @@ export function createUssdService(deps: UssdDependencies) {
           await perform(record, { type: 'load_zones', cityId: null, page: 0 }, request, requestId);
         return;
       case 'load_zones':
-        await loadZones(record, action.cityId, action.page, language);
+        await loadZones(record, action.cityId, action.page, language, action.purpose);
+        return;
+      case 'load_zone_restaurants':
+        await loadZoneRestaurants(record, action.cityId, action.zoneId, action.page, language);
         return;
       case 'save_zone_address':
         await saveZoneAddress(record, action.cityId, action.zoneId, language);
@@ -654,7 +678,13 @@ export function createUssdService(deps: UssdDependencies) {
     );
   }
 
-  async function loadZones(record: Stored, cityId: string | null, page: number, language: Language) {
+  async function loadZones(
+    record: Stored,
+    cityId: string | null,
+    page: number,
+    language: Language,
+    purpose?: 'browse',
+  ) {
     let city = cityId;
     if (city === null) {
       const cities = await offeredCities(language);
@@ -680,6 +710,7 @@ export function createUssdService(deps: UssdDependencies) {
           page: 0,
           choices: [],
           more: false,
+          ...(purpose === undefined ? {} : { purpose }),
         },
       };
       page = 0;
@@ -691,6 +722,51 @@ export function createUssdService(deps: UssdDependencies) {
       shown.map((zone) => ({ id: zone.id, label: zone.name })),
       zones.length > (page + 1) * PAGE_SIZE,
     );
+  }
+
+  /**
+   * The open restaurants delivering to the zone's centre, nearest first (the catalog's search
+   * with its delivery terms: the restaurant's radius or zones, the city's zones, hours and cap),
+   * four a page. A zone no longer offered goes back to the city's zones.
+   */
+  async function loadZoneRestaurants(
+    record: Stored,
+    cityId: string,
+    zoneId: string,
+    page: number,
+    language: Language,
+  ) {
+    const zone = (await offeredZones(cityId)).find((candidate) => candidate.id === zoneId);
+    if (zone === undefined) {
+      record.session = {
+        ...record.session,
+        step: {
+          kind: 'zones',
+          cityId,
+          cityName: record.session.step.kind === 'zone_restaurants' ? record.session.step.cityName : '',
+          page: 0,
+          choices: [],
+          more: false,
+          purpose: 'browse',
+        },
+      };
+      await loadZones(record, cityId, 0, language, 'browse');
+      record.session = { ...record.session, notice: { key: 'notice_invalid' } };
+      return;
+    }
+    const restaurants = await deps.zones.restaurantsAt(zone.centre, language);
+    const shown = restaurants.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
+    record.session = listed(
+      record.session,
+      shown.map((restaurant) => ({ id: restaurant.id, label: restaurant.name })),
+      restaurants.length > (page + 1) * PAGE_SIZE,
+    );
+    // Nobody open delivers there now: the machine went back to the zones, which are loaded.
+    if (record.session.step.kind === 'zones') {
+      const notice = record.session.notice;
+      await loadZones(record, cityId, 0, language, 'browse');
+      if (record.session.step.kind === 'zones') record.session = { ...record.session, notice };
+    }
   }
 
   /**
@@ -891,6 +967,9 @@ export function createUssdService(deps: UssdDependencies) {
       };
       return;
     }
+    // The SMS is owed from before the placement: a crash between the placement and the send
+    // leaves the row for the sweep (order-sms.ts). A replay finds it (sent or not) and adds none.
+    await deps.orderSms.intend(orderId, userId, language);
     let placed: PlacedOrder;
     try {
       placed =
@@ -903,7 +982,7 @@ export function createUssdService(deps: UssdDependencies) {
             actorId: userId,
             actorRole: 'customer',
             // Read by notify: a wallet order paid in this placement gets its one SMS from here
-            // (number and delivery PIN, `sendPin`), not a second `order.placed` SMS from notify.
+            // (number and delivery PIN, order-sms.ts), not a second `order.placed` SMS from notify.
             channel: 'ussd',
           },
           // Under the session's lease; `resume` picks up what a crashed earlier attempt reserved.
@@ -911,10 +990,17 @@ export function createUssdService(deps: UssdDependencies) {
           { orderId, resume: true, ...agreedTotal(record.session) },
         ));
     } catch (error) {
+      // Refused before anything was placed: nothing is owed (a repriced order asks the PIN again
+      // and writes the row again).
+      if (error instanceof DomainError && (await deps.orders().orders.find(orderId)) === undefined)
+        await deps.orderSms.forget(orderId);
       if (error instanceof DomainError && error.code === 'order_repriced') repriced(record, error);
       else refuse(record, error);
       return;
     }
+    // Sent by the job (retried with backoff), or the sweep when this process dies first. A wallet
+    // order refused by the wallet gets none (the sender gives its row up).
+    await deps.orderSms.enqueue(orderId);
     const order = placed.state.order!;
     const number = orderNumber(order.orderId);
     const total = money(order.pricing.totalMinor);
@@ -938,29 +1024,6 @@ export function createUssdService(deps: UssdDependencies) {
             : { key: 'placed_wallet', params: { number, total } },
       },
     };
-    if (already === undefined) await sendPin(request.phone, language, order);
-  }
-
-  /** The order number and delivery PIN by SMS; a failed SMS never undoes the order (logged). */
-  async function sendPin(
-    phone: string,
-    language: Language,
-    order: NonNullable<PlacedOrder['state']['order']>,
-  ): Promise<void> {
-    try {
-      await deps.sms.send({
-        to: phone,
-        body: say(language, 'sms_placed', {
-          number: orderNumber(order.orderId),
-          restaurant: order.restaurantName,
-          total: money(order.pricing.totalMinor),
-          pin: order.deliveryPin,
-        }),
-        metadata: { kind: 'ussd.order_placed', orderId: order.orderId },
-      });
-    } catch (error) {
-      logger.warn({ err: error, orderId: order.orderId }, 'ussd order SMS failed');
-    }
   }
 
   /**

@@ -21,6 +21,8 @@ const fr = {
   new_address: '8. Nouvelle adresse',
   zone_city: 'Votre ville:',
   zone_pick: 'Votre quartier ({city}):',
+  zone_restaurants: 'Ouverts, livrent {zone}:',
+  no_zone_restaurants: 'Aucun restaurant ouvert ne livre {zone} maintenant.',
   zone_confirm:
     'Livraison au centre de {zone}, {city}. Le livreur vous appelle à l’arrivée.\n1. Confirmer\n0. Autre quartier',
   zone_landmark: 'Le livreur appelle le client à l’arrivée',
@@ -103,6 +105,8 @@ const en: Record<TextKey, string> = {
   new_address: '8. New address',
   zone_city: 'Your city:',
   zone_pick: 'Your neighbourhood ({city}):',
+  zone_restaurants: 'Open, delivering to {zone}:',
+  no_zone_restaurants: 'No open restaurant delivers to {zone} now.',
   zone_confirm:
     'Delivery to the centre of {zone}, {city}. The driver calls you on arrival.\n1. Confirm\n0. Another neighbourhood',
   zone_landmark: 'The driver calls the customer on arrival',

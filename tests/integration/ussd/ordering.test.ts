@@ -166,7 +166,12 @@ describe('USSD ordering', () => {
     // The restaurant sees it like any other order.
     const owner = await getOrder(world, placed.order_id, world.actors.owner.accessToken);
     expect(owner.statusCode).toBe(200);
-    // The order number and its delivery PIN, once, by SMS to the calling number.
+    // The order number and its delivery PIN, once, by SMS to the calling number (sent by the
+    // order SMS job right after the placement).
+    await until(
+      () => smsTo(phone),
+      (messages) => messages.some((message) => message.body.includes('Delivery PIN')),
+    );
     const sms = (await smsTo(phone)).filter((message) => message.body.includes('Delivery PIN'));
     expect(sms).toHaveLength(1);
     expect(sms[0]!.body).toContain(`Delivery PIN: ${view.json().deliveryPin as string}`);
@@ -267,8 +272,9 @@ describe('USSD ordering', () => {
       async () => (await getOrder(world, momo.id as string, customer.accessToken)).json().status as string,
       (status) => status === 'PLACED',
     );
-    expect((await smsTo(phone)).map((message) => message.body).join('\n')).toContain(
-      `Delivery PIN: ${momo.deliveryPin as string}`,
+    await until(
+      async () => (await smsTo(phone)).map((message) => message.body).join('\n'),
+      (bodies) => bodies.includes(`Delivery PIN: ${momo.deliveryPin as string}`),
     );
   });
 

@@ -113,6 +113,11 @@ describe('order news by SMS for USSD customers', () => {
       (status) => status === 'muted',
       WAIT,
     );
+    await until(
+      () => smsOfKind(phone, 'ussd.order_placed', orderId),
+      (found) => found.length > 0,
+      WAIT,
+    );
     const aboutOrder = await smsAbout(phone, orderId);
     expect(aboutOrder.map((message) => message.metadata.kind)).toEqual(['ussd.order_placed']);
     expect(aboutOrder[0]!.body).toMatch(/^Order [0-9A-F]{8} \(.+\), [\d\s]+ XAF\. Delivery PIN: \d{4}\./u);
@@ -277,6 +282,11 @@ describe('order news by SMS for USSD customers', () => {
     expect(receipt[0]!.body).toMatch(/^Commande confirmée/u);
     // Mobile Money keeps its two SMS: the number and PIN at placement (payment still pending),
     // then the confirmation once the operator captured it (news the first could not carry).
+    await until(
+      () => smsOfKind(confirmed.phone, 'ussd.order_placed', paid),
+      (found) => found.length > 0,
+      WAIT,
+    );
     expect((await smsAbout(confirmed.phone, paid)).map((message) => message.metadata.kind).sort()).toEqual([
       'order.placed',
       'ussd.order_placed',
