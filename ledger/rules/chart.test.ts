@@ -24,6 +24,7 @@ import {
   customerReceivableId,
   providerPayableId,
   groupCartEscrowId,
+  bulkOrderEscrowId,
   type AccountRole,
 } from './chart.js';
 import { LIMITS } from './types.js';
@@ -112,6 +113,14 @@ describe('chart of accounts', () => {
       groupCartEscrowId(USER, 'XAF'),
       `escrow:group:${USER}:XAF`,
       'group_cart_escrow',
+      'liability',
+      true,
+      false,
+    ],
+    [
+      bulkOrderEscrowId(USER, 'XAF'),
+      `escrow:bulk:${USER}:XAF`,
+      'bulk_order_escrow',
       'liability',
       true,
       false,

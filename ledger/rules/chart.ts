@@ -36,7 +36,8 @@ export type AccountRole =
   | 'fx_rounding'
   | 'customer_receivable'
   | 'provider_payable'
-  | 'group_cart_escrow';
+  | 'group_cart_escrow'
+  | 'bulk_order_escrow';
 
 type SubjectRule = 'entity' | 'platform' | 'provider';
 
@@ -81,6 +82,7 @@ const CARD_MONEY: readonly Currency[] = ['XAF', 'USD', 'EUR'];
  * - a group order's shares (issue #27) wait in the group cart's own escrow until the order is
  *   placed or the cart ends: credit-normal like an order's escrow, and never an order's, so the
  *   stranded-escrow sweep (which refunds order escrows without an order) cannot touch them;
+ *   a bulk order's deposit and balance (issue #27) wait in the bulk order's own escrow the same way;
  * - a card chargeback or refund (issue #28) takes back from the wallet what it still holds; what
  *   the customer already spent is a receivable from them (debit-normal: never credited beyond what
  *   they owe), and what the provider took beyond the clearing balance is owed to the provider
@@ -109,6 +111,7 @@ const ROLE_RULES: Readonly<Record<AccountRole, RoleRule>> = {
   customer_receivable: { family: 'receivable', name: 'customer', subject: 'entity', kind: 'asset', flags: NO_CREDIT_BALANCE, currencies: MONEY },
   provider_payable: { family: 'payable', name: 'provider', subject: 'provider', kind: 'liability', flags: NO_DEBIT_BALANCE, currencies: CARD_MONEY },
   group_cart_escrow: { family: 'escrow', name: 'group', subject: 'entity', kind: 'liability', flags: NO_DEBIT_BALANCE, currencies: MONEY },
+  bulk_order_escrow: { family: 'escrow', name: 'bulk', subject: 'entity', kind: 'liability', flags: NO_DEBIT_BALANCE, currencies: MONEY },
 };
 
 const ROLE_BY_PREFIX: ReadonlyMap<string, AccountRole> = new Map(
@@ -206,3 +209,6 @@ export const providerPayableId = (provider: Provider, currency: Currency): strin
 /** The shares paid towards a group order, held until it is placed or refunded (issue #27). */
 export const groupCartEscrowId = (cartId: string, currency: Currency): string =>
   accountId('group_cart_escrow', cartId, currency);
+/** A bulk order's deposit and balance, held until the order is placed or the request ends (issue #27). */
+export const bulkOrderEscrowId = (bulkOrderId: string, currency: Currency): string =>
+  accountId('bulk_order_escrow', bulkOrderId, currency);

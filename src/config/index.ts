@@ -1166,6 +1166,49 @@ export const EnvironmentSchema = Type.Object({
     5,
     'group carts one host may have open, locked or placing at once',
   ),
+  BULK_ORDER_MIN_LEAD_HOURS: Type.Integer({
+    minimum: 1,
+    maximum: 144,
+    default: 48,
+    description:
+      'the least hours ahead a bulk order may be requested (1 to 144; at most ORDER_SCHEDULE_MAX_DAYS ahead in all)',
+  }),
+  BULK_ORDER_MIN_ITEMS: PositiveInteger(
+    20,
+    'the least number of portions (quantities summed) a bulk order holds',
+  ),
+  BULK_ORDER_RESPONSE_HOURS: PositiveInteger(
+    12,
+    'hours a restaurant has to confirm, refuse or propose a change to a bulk order before it expires (deposit refunded)',
+  ),
+  BULK_ORDER_DEPOSIT_PERCENT: Type.Integer({
+    minimum: 1,
+    maximum: 100,
+    default: 30,
+    description: "the deposit taken into the bulk order's escrow with the request, in percent of its total",
+  }),
+  BULK_ORDER_BALANCE_HOURS_BEFORE: PositiveInteger(
+    6,
+    'hours before its time by which the balance of a confirmed bulk order is paid (unpaid: cancelled late)',
+  ),
+  BULK_ORDER_FREE_CANCEL_HOURS_BEFORE: PositiveInteger(
+    24,
+    'hours before its time until which a confirmed bulk order is cancelled with its whole deposit back',
+  ),
+  BULK_ORDER_LATE_CANCEL_REFUND_PERCENT: Type.Integer({
+    minimum: 0,
+    maximum: 100,
+    default: 50,
+    description:
+      "percent of the deposit given back when a confirmed bulk order is cancelled later than BULK_ORDER_FREE_CANCEL_HOURS_BEFORE (the rest is the restaurant's)",
+  }),
+  BULK_ORDER_PLACE_MINUTES_BEFORE: Type.Integer({
+    minimum: 45,
+    maximum: 24 * 60,
+    default: 120,
+    description:
+      'minutes before its time that a paid bulk order is placed as a scheduled order in the normal order flow (45 to 1440)',
+  }),
   SHARE_SITE_NAME: Type.String({
     minLength: 1,
     maxLength: 60,

@@ -45,6 +45,8 @@ const USSD = ['ussd'];
 const ADMIN = ['admin'];
 /** Favourites and shared links (src/modules/community, docs/community.md). */
 const COMMUNITY = ['favourites', 'share', 'community'];
+/** Bulk orders (issue #27). */
+const BULK = ['bulk-orders'];
 /** Restaurants' inventory (src/modules/inventory, docs/inventory.md). */
 const INVENTORY = ['inventory'];
 
@@ -181,7 +183,7 @@ const ROWS: Row[] = [
   ['not_restaurant_owner', 403, [...CATALOG, ...FILES, ...COUPONS], ['Not your restaurant', 'Only the restaurant’s owner may do this.'], ['Pas votre restaurant', 'Seul le propriétaire du restaurant peut le faire.']],
   ['order_not_reviewable', 403, CATALOG, ['Order not reviewable', 'Only a delivered order of yours can be reviewed.'], ['Commande non évaluable', 'Seule une de vos commandes livrées peut être évaluée.']],
   ['own_review', 422, CATALOG, ['Your own review', 'You cannot mark your own review helpful.'], ['Votre propre avis', 'Vous ne pouvez pas juger utile votre propre avis.']],
-  ['restaurant_not_found', 404, [...CATALOG, ...ORDERS, ...PAYMENTS, ...FILES, ...COUPONS, ...COMMUNITY, ...INVENTORY], ['Restaurant not found', 'There is no such restaurant (of yours).'], ['Restaurant introuvable', 'Ce restaurant n’existe pas (ou n’est pas le vôtre).']],
+  ['restaurant_not_found', 404, [...CATALOG, ...ORDERS, ...PAYMENTS, ...FILES, ...COUPONS, ...COMMUNITY, ...INVENTORY, ...BULK], ['Restaurant not found', 'There is no such restaurant (of yours).'], ['Restaurant introuvable', 'Ce restaurant n’existe pas (ou n’est pas le vôtre).']],
   ['review_not_found', 404, CATALOG, ['Review not found', 'There is no such review.'], ['Avis introuvable', 'Cet avis n’existe pas.']],
   ['review_window_closed', 422, CATALOG, ['Review window closed', 'The time to review this order has passed.'], ['Délai d’évaluation dépassé', 'Le délai pour évaluer cette commande est passé.']],
   ['too_many_cuisines', 400, CATALOG, ['Too many cuisines', 'Pick fewer cuisines.'], ['Trop de cuisines', 'Choisissez moins de cuisines.']],
@@ -229,14 +231,14 @@ const ROWS: Row[] = [
   ['payments_unavailable', 503, ORDERS, ['Payments unavailable', 'Payments are not configured on this server.'], ['Paiements indisponibles', 'Les paiements ne sont pas configurés sur ce serveur.']],
   ['invalid_cart_token', 400, ORDERS, ['Invalid cart token', 'The cart token is malformed; start a new cart.'], ['Jeton de panier invalide', 'Le jeton de panier est mal formé ; créez un nouveau panier.']],
   ['cart_other_restaurant', 409, [...ORDERS, ...COMMUNITY], ['Another restaurant', 'The cart holds dishes of another restaurant; empty it first.'], ['Autre restaurant', 'Le panier contient des plats d’un autre restaurant ; videz-le d’abord.']],
-  ['cart_invalid', 422, [...ORDERS, ...COMMUNITY], ['Invalid cart', 'The cart change is not valid for this menu.'], ['Panier invalide', 'La modification du panier ne convient pas à ce menu.']],
+  ['cart_invalid', 422, [...ORDERS, ...COMMUNITY, ...BULK], ['Invalid cart', 'The cart change is not valid for this menu.'], ['Panier invalide', 'La modification du panier ne convient pas à ce menu.']],
   ['tracking_expired', 410, ORDERS, ['Tracking link expired', 'The order ended a while ago; the link no longer works.'], ['Lien de suivi expiré', 'La commande est terminée depuis un moment ; le lien ne marche plus.']],
   ['tracking_not_found', 404, ORDERS, ['Tracking link unknown', 'The tracking link is not valid.'], ['Lien de suivi inconnu', 'Le lien de suivi n’est pas valide.']],
   // Payments, wallet, payouts.
   ['payment_failed', 402, ['orders', ...PAYMENTS], ['Payment failed', 'The payment did not go through; `orderId` names the order (now PAYMENT_FAILED) and `reason` says why. Place a new order with another payment.'], ['Paiement échoué', 'Le paiement n’a pas abouti ; `orderId` nomme la commande (désormais PAYMENT_FAILED) et `reason` dit pourquoi. Passez une nouvelle commande avec un autre paiement.']],
-  ['insufficient_funds', [402, 422], ['orders', ...PAYMENTS], ['Insufficient funds', 'The wallet balance is too low; top it up or pay by Mobile Money. Nothing was taken.'], ['Solde insuffisant', 'Le solde du portefeuille est trop bas ; rechargez-le ou payez par Mobile Money. Rien n’a été prélevé.']],
+  ['insufficient_funds', [402, 422], ['orders', ...PAYMENTS, ...BULK], ['Insufficient funds', 'The wallet balance is too low; top it up or pay by Mobile Money. Nothing was taken.'], ['Solde insuffisant', 'Le solde du portefeuille est trop bas ; rechargez-le ou payez par Mobile Money. Rien n’a été prélevé.']],
   ['limit_exceeded', [402, 422], ['orders', ...PAYMENTS], ['Spending limit reached', 'This payment would pass your daily or monthly wallet limit.'], ['Plafond atteint', 'Ce paiement dépasserait votre plafond journalier ou mensuel.']],
-  ['wallet_frozen', [402, 422], ['orders', ...PAYMENTS], ['Wallet frozen', 'This wallet is frozen; contact support.'], ['Portefeuille gelé', 'Ce portefeuille est gelé ; contactez le support.']],
+  ['wallet_frozen', [402, 422], ['orders', ...PAYMENTS, ...BULK], ['Wallet frozen', 'This wallet is frozen; contact support.'], ['Portefeuille gelé', 'Ce portefeuille est gelé ; contactez le support.']],
   ['category_restricted', [402, 422], ['orders', ...PAYMENTS], ['Category not allowed', 'This wallet may not pay for one of the order’s categories (its spending controls refuse it); `detail` names it. Nothing was taken.'], ['Catégorie non autorisée', 'Ce portefeuille ne peut pas payer l’une des catégories de la commande (ses contrôles de dépenses la refusent). Rien n’a été prélevé.']],
   ['category_limit_exceeded', [402, 422], ['orders', ...PAYMENTS], ['Category limit reached', 'This payment would pass this month’s limit for one of its categories; `detail` names it. Nothing was taken.'], ['Plafond de catégorie atteint', 'Ce paiement dépasserait le plafond mensuel de l’une de ses catégories. Rien n’a été prélevé.']],
   ['wallet_limit_exceeded', 422, PAYMENTS, ['Wallet limit exceeded', 'The amount passes a wallet limit.'], ['Plafond du portefeuille dépassé', 'Le montant dépasse un plafond du portefeuille.']],
@@ -449,6 +451,12 @@ const ROWS: Row[] = [
   ['profile_not_found', 404, COMMUNITY, ['Profile not found', 'There is no public profile by this name (it may be private).'], ['Profil introuvable', 'Aucun profil public ne porte ce nom (il est peut-être privé).']],
   ['cart_not_empty', 409, COMMUNITY, ['Cart not empty', 'Your cart already holds dishes; send replaceCart: true to replace them.'], ['Panier non vide', 'Votre panier contient déjà des plats ; envoyez replaceCart: true pour les remplacer.']],
   // Group orders (src/modules/community, docs/community.md).
+  ['bulk_order_not_found', 404, BULK, ['No such bulk order', 'There is no bulk order with this id among yours or your restaurant’s.'], ['Commande en gros introuvable', 'Aucune commande en gros avec cet identifiant parmi les vôtres ou celles de votre restaurant.']],
+  ['bulk_order_state', 409, BULK, ['Not at this step', 'The bulk order is not at a step that allows this (requested, proposed, confirmed, placed or ended).'], ['Pas à cette étape', 'La commande en gros n’est pas à une étape qui le permet (demandée, proposée, confirmée, passée ou terminée).']],
+  ['bulk_order_answer_late', 409, BULK, ['Too late to answer', 'The time to answer this bulk order has passed; it expires and its deposit goes back.'], ['Trop tard pour répondre', 'Le délai de réponse à cette commande en gros est passé ; elle expire et son acompte est remboursé.']],
+  ['bulk_order_balance_late', 409, BULK, ['Too late to pay', 'The time to pay the balance of this bulk order has passed; it is cancelled under the late-cancellation rules.'], ['Trop tard pour payer', 'Le délai de paiement du solde de cette commande en gros est passé ; elle est annulée selon les règles d’annulation tardive.']],
+  ['bulk_order_time', 422, BULK, ['Time out of range', 'A bulk order is for a time far enough ahead for the restaurant, and within the days orders may be scheduled.'], ['Horaire hors limites', 'Une commande en gros est pour un horaire assez éloigné pour le restaurant, et dans les jours où une commande peut être programmée.']],
+  ['bulk_order_too_small', 422, BULK, ['Too small for a bulk order', 'A bulk order holds at least the configured number of portions; order smaller quantities as a normal order.'], ['Trop petite pour une commande en gros', 'Une commande en gros contient au moins le nombre de portions configuré ; commandez de plus petites quantités normalement.']],
   ['group_cart_not_found', 404, COMMUNITY, ['No such group cart', 'There is no group cart with this id or code among yours.'], ['Commande groupée introuvable', 'Aucune commande groupée avec cet identifiant ou ce code parmi les vôtres.']],
   ['group_cart_host_only', 403, COMMUNITY, ['Host only', 'Only the host of the group cart may lock, cover or abandon it.'], ['Réservé à l’hôte', 'Seul l’hôte de la commande groupée peut la verrouiller, la compléter ou l’abandonner.']],
   ['group_cart_state', 409, COMMUNITY, ['Not at this step', 'The group cart is not at a step that allows this (open, locked, placed or ended).'], ['Pas à cette étape', 'La commande groupée n’est pas à une étape qui le permet (ouverte, verrouillée, passée ou terminée).']],

@@ -812,6 +812,22 @@ export const PROBLEM_DETAILS_FR: Readonly<Record<string, string>> = {
   'This share is ${owned.status}.': 'Cette part est dans l’état ${owned.status}.',
   'A share is being paid; try again in a moment.':
     'Une part est en cours de paiement ; réessayez dans un instant.',
+  // community's bulk orders (src/modules/community/bulk-orders.ts)
+  'There is no such bulk order among yours.': 'Aucune commande en gros de ce nom parmi les vôtres.',
+  'The bulk order is ${row.status}.': 'La commande en gros est dans l’état ${row.status}.',
+  'The time to answer this bulk order has passed.': 'Le délai de réponse à cette commande en gros est passé.',
+  'The time to pay the balance has passed.': 'Le délai de paiement du solde est passé.',
+  'A bulk order is for ${earliestHours} hours to ${policy.maxDays} days ahead.':
+    'Une commande en gros est prévue de ${earliestHours} heures à ${policy.maxDays} jours à l’avance.',
+  'A dish with the same options is at most 50 portions.':
+    'Un plat avec les mêmes options compte au plus 50 portions.',
+  'A bulk order holds at least ${policy.minItems} portions.':
+    'Une commande en gros contient au moins ${policy.minItems} portions.',
+  'The wallet balance is too low for the deposit.':
+    'Le solde du portefeuille est insuffisant pour l’acompte.',
+  'The wallet balance is too low for the balance.':
+    'Le solde du portefeuille est insuffisant pour le solde de la commande.',
+  'There is no such restaurant among yours.': 'Ce restaurant ne fait pas partie des vôtres.',
   // admin's promotional slots (src/modules/admin/promo-slots.ts)
   'position is 1 to ${PROMO_POSITIONS}.': 'position va de 1 à ${PROMO_POSITIONS}.',
   'endsAt must be after startsAt.': 'endsAt doit suivre startsAt.',

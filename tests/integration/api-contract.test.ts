@@ -440,8 +440,10 @@ describe('the documents per audience (/docs/{customer,partner,staff}.json)', () 
     // Measured when the split landed (session 11): customer 374 KB, partner 391 KB, staff 435 KB
     // (the whole document 767 KB). 450 KB for the phones' documents is where the single document
     // stood before issues #20-#28 grew it. The staff consoles run on an office link, and every
-    // back-office feature adds to theirs: 600 KB (459 KB with card refunds, issue #28).
-    const budgets: Record<string, number> = { customer: 450_000, partner: 450_000, staff: 600_000 };
+    // back-office feature adds to theirs: 600 KB (459 KB with card refunds, issue #28). The phones'
+    // stood at 449 KB and 445 KB when bulk orders (issue #27) added ten operations, six of them the
+    // customer's and five the restaurant's: 471 KB and 464 KB measured after them; 480 KB for each.
+    const budgets: Record<string, number> = { customer: 480_000, partner: 480_000, staff: 600_000 };
     for (const [audience, size] of Object.entries(sizes))
       expect(size, audience).toBeLessThan(budgets[audience]!);
   });

@@ -8,8 +8,12 @@
  */
 import { defineContext, need, tablesOf } from '../../platform/context.js';
 import type { Catalog } from '../catalog/index.js';
+import type { Identity } from '../identity/index.js';
 import { CartError, normalizeCart, type OrdersContext } from '../orders/index.js';
 import { registerAchievementRoutes } from './achievement-routes.js';
+import { createBulkOrders, type BulkOrders, type BulkOrdersPort } from './bulk-orders.js';
+import { createBulkOrdersRepository } from './bulk-repository.js';
+import { registerBulkOrderRoutes } from './bulk-routes.js';
 import { ACHIEVEMENTS_REACTOR, createAchievements, type Achievements } from './achievements.js';
 import { communityErrors } from './errors.js';
 import { createFavourites, type CommunityOrdersPort, type Favourites } from './favourites.js';
@@ -31,6 +35,9 @@ import type { CommunityTables } from './tables.js';
 export type { Favourites } from './favourites.js';
 export type { SharePreviews } from './share-service.js';
 export { createGroupCarts, type GroupCarts } from './group-carts.js';
+export { createBulkOrders, type BulkOrders, type BulkPolicy } from './bulk-orders.js';
+export { createBulkOrdersRepository } from './bulk-repository.js';
+export { bulkTransferIds, depositOf, cancellationRefund } from './bulk-rules.js';
 export { createGroupCartsRepository } from './group-repository.js';
 export {
   GROUP_MAX_MEMBERS,
@@ -49,6 +56,8 @@ export interface Community {
   /** Profiles, badges, leaderboards and the monthly challenge (rewards in loyalty points). */
   achievements: Achievements;
   groups: GroupCarts;
+  /** Bulk orders for offices and events: a deposit in escrow, the restaurant's confirmation. */
+  bulk: BulkOrders;
 }
 
 /** What group orders use of payments' wallets: a wallet's state and a Mobile Money top-up. */
@@ -75,6 +84,23 @@ function groupOrdersPort(orders: OrdersNeed): GroupOrdersPort {
         { kind: 'user', id: customerId },
         { actorId: customerId, actorRole: 'customer', groupOrder: true },
         { orderId, resume: true },
+      );
+      return { status: placed.state.status };
+    },
+  };
+}
+
+function bulkOrdersPort(orders: OrdersNeed): BulkOrdersPort {
+  const group = groupOrdersPort(orders);
+  return {
+    quote: group.quote,
+    status: group.status,
+    async place(input, customerId, orderId, expectedTotalMinor) {
+      const placed = await orders.orders.place(
+        input,
+        { kind: 'user', id: customerId },
+        { actorId: customerId, actorRole: 'customer' },
+        { orderId, resume: true, expectedTotalMinor },
       );
       return { status: placed.state.status };
     },
@@ -132,14 +158,16 @@ function ordersPort(orders: OrdersNeed): CommunityOrdersPort {
 export const communityContext = defineContext({
   name: 'community',
   needs: {
-    catalog: need<Pick<Catalog, 'community'>>(),
+    catalog: need<Pick<Catalog, 'community' | 'orders'>>(),
     orders: need<OrdersNeed>(),
     // The monthly challenge's reward (points) and group carts' escrows, booked on the ledger.
     ledger: need<GroupLedgerPort>(),
     payments: need<{ wallets: WalletsNeed }>(),
+    // Bulk orders' requests, answers and cancellations, in the audit log.
+    identity: need<Pick<Identity, 'audit'>>(),
   },
   tables: tablesOf<CommunityTables>(),
-  create({ runtime, db, eventStore }, { catalog, orders, ledger, payments }) {
+  create({ runtime, db, eventStore }, { catalog, orders, ledger, payments, identity }) {
     const repository = createFavouritesRepository(db);
     const groupRepository = createGroupCartsRepository(db);
     const port = ordersPort(orders);
@@ -159,7 +187,41 @@ export const communityContext = defineContext({
     });
     const groupOrders = groupOrdersPort(orders);
     const groupWallets = groupWalletsPort(payments.wallets);
+    const config = runtime.config;
+    const bulkOrders = bulkOrdersPort(orders);
+    const bulkRepository = createBulkOrdersRepository(db);
+    const bulk = createBulkOrders({
+      repository: bulkRepository,
+      catalog: {
+        restaurantCards: (ids) => catalog.community.restaurantCards(ids),
+        restaurantOwnerId: (restaurantId) => catalog.orders.restaurantOwnerId(restaurantId),
+      },
+      orders: () => bulkOrders,
+      wallets: () => groupWallets,
+      ledger,
+      audit: (entry) =>
+        identity.audit({
+          action: entry.action,
+          actor: entry.actorId === null ? { kind: 'system' } : { kind: 'user', userId: entry.actorId },
+          resource: entry.resource,
+          newValue: entry.newValue,
+        }),
+      logger: runtime.logger.child({ component: 'bulk-orders' }),
+      policy: {
+        minLeadHours: config.BULK_ORDER_MIN_LEAD_HOURS,
+        maxDays: config.ORDER_SCHEDULE_MAX_DAYS,
+        minItems: config.BULK_ORDER_MIN_ITEMS,
+        responseHours: config.BULK_ORDER_RESPONSE_HOURS,
+        depositPercent: config.BULK_ORDER_DEPOSIT_PERCENT,
+        balanceHoursBefore: config.BULK_ORDER_BALANCE_HOURS_BEFORE,
+        freeCancelHoursBefore: config.BULK_ORDER_FREE_CANCEL_HOURS_BEFORE,
+        lateCancelRefundPercent: config.BULK_ORDER_LATE_CANCEL_REFUND_PERCENT,
+        placeMinutesBefore: config.BULK_ORDER_PLACE_MINUTES_BEFORE,
+        scheduleMinLeadMinutes: config.ORDER_SCHEDULE_MIN_LEAD_MINUTES,
+      },
+    });
     const community: Community = {
+      bulk,
       favourites: createFavourites({ repository, catalog: catalog.community, orders: () => port }),
       share: createSharePreviews(catalog.community, runtime.config.PUBLIC_BASE_URL),
       achievements,
@@ -181,6 +243,7 @@ export const communityContext = defineContext({
         registerFavouriteRoutes(app, community.favourites);
         registerAchievementRoutes(app, achievements);
         registerGroupCartRoutes(app, community.groups, runtime.database.db);
+        registerBulkOrderRoutes(app, bulk, runtime.database.db);
         registerShareRoutes(app, community.share, {
           baseUrl: runtime.config.PUBLIC_BASE_URL,
           siteName: runtime.config.SHARE_SITE_NAME,
@@ -196,17 +259,28 @@ export const communityContext = defineContext({
             await community.groups.sweep(at);
           },
         },
+        // Bulk orders: unanswered requests expire (deposit back), unpaid balances cancel, paid
+        // ones are placed at their time, and what a stopped process left half done is finished.
+        {
+          name: 'community-bulk-orders-sweep',
+          cron: '* * * * *',
+          run: async (at: Date) => {
+            await bulk.sweep(at);
+          },
+        },
       ],
       personalData: {
         async export(subjectId) {
           const favourites = await repository.list(subjectId);
           const achieved = await achievements.personalData.export(subjectId);
           const groups = await groupRepository.ofPerson(subjectId);
+          const bulkOrders = await bulkRepository.ofPerson(subjectId);
           if (
             favourites.length === 0 &&
             achieved === null &&
             groups.memberships.length === 0 &&
-            groups.owed.length === 0
+            groups.owed.length === 0 &&
+            bulkOrders.length === 0
           )
             return null;
           return {
@@ -229,6 +303,18 @@ export const communityContext = defineContext({
               amountMinor: Number(row.amount_minor),
               status: row.status,
             })),
+            bulkOrders: bulkOrders.map((row) => ({
+              id: row.id,
+              restaurantId: row.restaurantId,
+              status: row.status,
+              scheduledFor: row.scheduledFor.toISOString(),
+              lines: row.lines,
+              delivery: row.delivery,
+              note: row.note,
+              totalMinor: Number(row.totalMinor),
+              depositMinor: Number(row.depositMinor),
+              depositRefundMinor: row.depositRefundMinor === null ? null : Number(row.depositRefundMinor),
+            })),
           };
         },
         async erase(subjectId) {
@@ -236,6 +322,7 @@ export const communityContext = defineContext({
             favourites: await repository.erase(subjectId),
             ...(await achievements.personalData.erase(subjectId)),
             groupCartLines: await groupRepository.eraseLines(subjectId),
+            bulkOrderTexts: await bulkRepository.eraseTexts(subjectId),
           };
         },
       },

@@ -100,7 +100,48 @@ export interface CommunityBadgesTable {
   earned_at: Date;
 }
 
+export type BulkOrderStatus =
+  | 'paying'
+  | 'requested'
+  | 'proposed'
+  | 'confirmed'
+  | 'placing'
+  | 'placed'
+  | 'cancelled'
+  | 'refused'
+  | 'expired'
+  | 'failed';
+export type BulkBalanceState = 'due' | 'paying' | 'paid';
+
+/** A bulk order (docs/community.md, "Bulk orders"); its id and `order_id` are chosen at the request. */
+export interface BulkOrdersTable {
+  id: string;
+  customer_id: string;
+  restaurant_id: string;
+  lines: GroupLine[];
+  delivery: { latitude: number; longitude: number; text: string };
+  note: string | null;
+  scheduled_for: Date;
+  status: Generated<BulkOrderStatus>;
+  total_minor: bigint;
+  deposit_minor: bigint;
+  balance_minor: bigint;
+  balance_state: Generated<BulkBalanceState>;
+  respond_by: Date;
+  proposed_for: Date | null;
+  proposal_note: string | null;
+  released: Generated<boolean>;
+  /** Set when the request ends: how much of the deposit goes back (the rest is the restaurant's). */
+  deposit_refund_minor: bigint | null;
+  refunds_done: Generated<boolean>;
+  order_id: string;
+  failure: string | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
 export interface CommunityTables {
+  bulk_orders: BulkOrdersTable;
   favourites: FavouritesTable;
   community_profiles: CommunityProfilesTable;
   community_counted_orders: CommunityCountedOrdersTable;

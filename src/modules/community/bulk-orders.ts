@@ -1,0 +1,713 @@
+/**
+ * Bulk orders (issue #27, docs/community.md "Bulk orders"): a customer asks one restaurant for a
+ * large order at a time well ahead; the deposit goes into the request's own escrow on the ledger
+ * with the request, so the restaurant only ever sees requests backed by money. The restaurant
+ * confirms its capacity, refuses, or proposes another time, before a deadline; unanswered, the
+ * request expires and the deposit goes back. Once confirmed the customer pays the balance before
+ * its deadline; at the placement time the escrow is released to the customer's wallet and the
+ * order is placed through the orders service (its id chosen with the request, so a second attempt
+ * finds the first), paid from that wallet like any wallet order, as a scheduled order for the
+ * agreed time. A cancellation gives the deposit back whole before confirmation or before the
+ * free-cancellation cutoff, and the configured part after it (the rest is the restaurant's).
+ *
+ * Every status change runs under the request row's lock and every transfer's id is the request's,
+ * so a retry, a second instance or the minute sweep moves each franc once.
+ */
+import type { Logger } from 'pino';
+import type { Transfer } from '../../../ledger/rules/index.js';
+import { isDomainError, type DomainError } from '../../shared/errors.js';
+import type { CatalogCommunityApi } from '../catalog/index.js';
+import { CartError, normalizeCart, type PlaceOrderInput } from '../orders/index.js';
+import {
+  bulkTransferIds,
+  cancellationRefund,
+  depositOf,
+  endingTransfers,
+  ENDED,
+  LIVE,
+  paymentTransfer,
+  releaseTransfer,
+  type CancellationPolicy,
+} from './bulk-rules.js';
+import {
+  decodeCursor,
+  encodeCursor,
+  type BulkOrderRow,
+  type BulkOrdersRepository,
+} from './bulk-repository.js';
+import { communityErrors } from './errors.js';
+import type { BulkOrderStatus, GroupLine } from './tables.js';
+
+/** What bulk orders use of orders: its quote, an order's status, and its placement. */
+export interface BulkOrdersPort {
+  quote(input: PlaceOrderInput, customerId: string): Promise<{ totalMinor: number }>;
+  status(orderId: string): Promise<string | undefined>;
+  place(
+    input: PlaceOrderInput,
+    customerId: string,
+    orderId: string,
+    expectedTotalMinor: number,
+  ): Promise<{ status: string }>;
+}
+
+export interface BulkLedgerPort {
+  submit(transfers: readonly Transfer[]): Promise<{ id: string; result: string; detail?: string }[]>;
+}
+
+export interface BulkPolicy extends CancellationPolicy {
+  minLeadHours: number;
+  maxDays: number;
+  minItems: number;
+  responseHours: number;
+  depositPercent: number;
+  balanceHoursBefore: number;
+  placeMinutesBefore: number;
+  /** Orders' least lead of a scheduled order: closer than this, the order is placed for now. */
+  scheduleMinLeadMinutes: number;
+}
+
+export interface BulkAuditEntry {
+  action: string;
+  /** null: the sweep. */
+  actorId: string | null;
+  resource: string;
+  newValue: Record<string, unknown>;
+}
+
+export interface BulkOrdersDependencies {
+  repository: BulkOrdersRepository;
+  catalog: Pick<CatalogCommunityApi, 'restaurantCards'> & {
+    restaurantOwnerId(restaurantId: string): Promise<string | undefined>;
+  };
+  orders: () => BulkOrdersPort;
+  wallets: () => { frozen(userId: string): Promise<boolean> };
+  ledger: BulkLedgerPort;
+  audit: (entry: BulkAuditEntry) => Promise<void>;
+  logger: Logger;
+  policy: BulkPolicy;
+  now?: () => Date;
+}
+
+export interface BulkRequestInput {
+  restaurantId: string;
+  items: GroupLine[];
+  delivery: { latitude: number; longitude: number; text: string };
+  scheduledFor: string;
+  note: string | null;
+}
+
+/** Who acts: the customer, the restaurant's owner, or an administrator (as the restaurant). */
+export interface BulkActor {
+  userId: string;
+  admin: boolean;
+}
+
+export interface BulkOrderView {
+  id: string;
+  restaurantId: string;
+  customerId: string;
+  status: BulkOrderStatus;
+  items: GroupLine[];
+  delivery: { latitude: number; longitude: number; text: string };
+  note: string | null;
+  scheduledFor: string;
+  totalMinor: number;
+  depositMinor: number;
+  balanceMinor: number;
+  balancePaid: boolean;
+  balanceDueBy: string;
+  respondBy: string | null;
+  proposal: { scheduledFor: string; note: string | null } | null;
+  depositRefundMinor: number | null;
+  orderId: string | null;
+  failure: string | null;
+  createdAt: string;
+}
+
+const errors = communityErrors;
+const notFound = () =>
+  errors.of('not_found', 'bulk_order_not_found', 'There is no such bulk order among yours.');
+const accepted = (result: string | undefined) => result === 'ok' || result === 'exists';
+const HOUR_MS = 3_600_000;
+
+export function createBulkOrders(deps: BulkOrdersDependencies) {
+  const { repository, logger, policy } = deps;
+  const now = deps.now ?? (() => new Date());
+  const balanceDueBy = (row: { scheduledFor: Date }) =>
+    new Date(row.scheduledFor.getTime() - policy.balanceHoursBefore * HOUR_MS);
+
+  function view(row: BulkOrderRow): BulkOrderView {
+    return {
+      id: row.id,
+      restaurantId: row.restaurantId,
+      customerId: row.customerId,
+      status: row.status,
+      items: row.lines,
+      delivery: row.delivery,
+      note: row.note,
+      scheduledFor: row.scheduledFor.toISOString(),
+      totalMinor: Number(row.totalMinor),
+      depositMinor: Number(row.depositMinor),
+      balanceMinor: Number(row.balanceMinor),
+      balancePaid: row.balanceState === 'paid',
+      balanceDueBy: balanceDueBy(row).toISOString(),
+      respondBy: ['requested', 'proposed'].includes(row.status) ? row.respondBy.toISOString() : null,
+      proposal:
+        row.status === 'proposed' && row.proposedFor !== null
+          ? { scheduledFor: row.proposedFor.toISOString(), note: row.proposalNote }
+          : null,
+      depositRefundMinor: row.depositRefundMinor === null ? null : Number(row.depositRefundMinor),
+      orderId: row.status === 'placed' ? row.orderId : null,
+      failure: row.failure,
+      createdAt: row.createdAt.toISOString(),
+    };
+  }
+
+  function mustBe(row: BulkOrderRow, statuses: readonly BulkOrderStatus[]): void {
+    if (!statuses.includes(row.status))
+      throw errors.of('conflict', 'bulk_order_state', `The bulk order is ${row.status}.`, {
+        details: { bulkOrderStatus: row.status },
+      });
+  }
+
+  async function audit(row: BulkOrderRow, action: string, actorId: string | null, extra = {}) {
+    await deps
+      .audit({
+        action: `bulk_order.${action}`,
+        actorId,
+        resource: `bulk_order:${row.id}`,
+        newValue: { restaurantId: row.restaurantId, ...extra },
+      })
+      .catch((error: unknown) =>
+        logger.error({ err: error, bulkOrderId: row.id }, 'bulk order audit failed'),
+      );
+  }
+
+  /** The time a request may be for: far enough ahead for the restaurant, within orders' window. */
+  function checkTime(typed: string, earliestHours: number): Date {
+    const at = new Date(typed);
+    const lead = at.getTime() - now().getTime();
+    if (Number.isNaN(lead) || lead < earliestHours * HOUR_MS || lead > policy.maxDays * 24 * HOUR_MS)
+      throw errors.of(
+        'unprocessable',
+        'bulk_order_time',
+        `A bulk order is for ${earliestHours} hours to ${policy.maxDays} days ahead.`,
+        { details: { minLeadHours: earliestHours, maxDays: policy.maxDays } },
+      );
+    return at;
+  }
+
+  function checkLines(restaurantId: string, typed: GroupLine[]): GroupLine[] {
+    let lines: GroupLine[];
+    try {
+      lines = normalizeCart({ restaurantId, items: typed }).items;
+    } catch (error) {
+      if (error instanceof CartError) throw errors.of('unprocessable', error.code, error.message);
+      throw error;
+    }
+    const portions = (each: GroupLine[]) => each.reduce((sum, line) => sum + line.quantity, 0);
+    // Orders' cart caps a merged line at 50 portions; a bulk order refuses rather than drop any.
+    if (portions(lines) !== portions(typed))
+      throw errors.of(
+        'unprocessable',
+        'cart_invalid',
+        'A dish with the same options is at most 50 portions.',
+      );
+    if (portions(lines) < policy.minItems)
+      throw errors.of(
+        'unprocessable',
+        'bulk_order_too_small',
+        `A bulk order holds at least ${policy.minItems} portions.`,
+        { details: { minItems: policy.minItems } },
+      );
+    return lines;
+  }
+
+  function placementInput(row: BulkOrderRow, scheduledFor?: Date): PlaceOrderInput {
+    return {
+      restaurantId: row.restaurantId,
+      items: row.lines,
+      delivery: row.delivery,
+      payment: { kind: 'wallet' },
+      tipMinor: 0,
+      ...(scheduledFor === undefined ? {} : { scheduledFor: scheduledFor.toISOString() }),
+    };
+  }
+
+  /**
+   * A new request: checked, priced by orders' quote for its time, recorded `paying`, and its
+   * deposit moved into escrow; then `requested`. `ids` come from the Idempotency-Key, so a retry
+   * after a crash finds the same row and submits the same deposit transfer.
+   */
+  async function request(
+    customerId: string,
+    input: BulkRequestInput,
+    ids: { id: string; orderId: string },
+  ): Promise<BulkOrderView> {
+    const existing = await repository.find(ids.id);
+    if (existing !== undefined && existing.customerId === customerId)
+      return view(existing.status === 'paying' ? await settleDeposit(existing) : existing);
+    const scheduledFor = checkTime(input.scheduledFor, policy.minLeadHours);
+    const lines = checkLines(input.restaurantId, input.items);
+    const [restaurant] = await deps.catalog.restaurantCards([input.restaurantId]);
+    if (restaurant === undefined || !restaurant.active)
+      throw errors.of('not_found', 'restaurant_not_found', 'There is no such restaurant.');
+    const draft = { restaurantId: input.restaurantId, lines, delivery: input.delivery } as BulkOrderRow;
+    const quoted = await deps.orders().quote(placementInput(draft, scheduledFor), customerId);
+    const totalMinor = BigInt(quoted.totalMinor);
+    if (await deps.wallets().frozen(customerId))
+      throw errors.of('unprocessable', 'wallet_frozen', 'This wallet is frozen; contact support.');
+    const respondBy = new Date(
+      Math.min(now().getTime() + policy.responseHours * HOUR_MS, balanceDueBy({ scheduledFor }).getTime()),
+    );
+    await repository.insert({
+      id: ids.id,
+      customerId,
+      restaurantId: input.restaurantId,
+      lines,
+      delivery: input.delivery,
+      note: input.note,
+      scheduledFor,
+      totalMinor,
+      depositMinor: depositOf(totalMinor, policy.depositPercent),
+      respondBy,
+      orderId: ids.orderId,
+    });
+    const row = await repository.find(ids.id);
+    if (row === undefined || row.customerId !== customerId) throw notFound();
+    return view(row.status === 'paying' ? await settleDeposit(row) : row);
+  }
+
+  /**
+   * Submits a `paying` request's deposit (again) and records the ledger's answer: landed, the
+   * request goes to the restaurant; refused, the request is dropped as if never made.
+   */
+  async function settleDeposit(row: BulkOrderRow): Promise<BulkOrderRow> {
+    const [outcome] = await deps.ledger.submit([
+      paymentTransfer(row.id, row.customerId, 'deposit', row.depositMinor),
+    ]);
+    if (accepted(outcome?.result)) {
+      if (await repository.update(repository.db, row.id, ['paying'], { status: 'requested' }))
+        await audit(row, 'requested', row.customerId, { totalMinor: Number(row.totalMinor) });
+      return (await repository.find(row.id))!;
+    }
+    if (outcome?.result === 'exceeds_credits') {
+      await repository.dropUnpaid(row.id);
+      throw errors.of(
+        'unprocessable',
+        'insufficient_funds',
+        'The wallet balance is too low for the deposit.',
+        { details: { amountMinor: Number(row.depositMinor) } },
+      );
+    }
+    throw new Error(`ledger refused bulk deposit ${row.id}: ${outcome?.result ?? 'no outcome'}`);
+  }
+
+  /** The request when the caller is its customer; 404 otherwise. */
+  async function ownRequest(customerId: string, id: string): Promise<BulkOrderRow> {
+    const row = await repository.find(id);
+    if (row === undefined || row.customerId !== customerId || row.status === 'paying') throw notFound();
+    return row;
+  }
+
+  /** The request when the caller owns its restaurant (or is an administrator); 404 otherwise. */
+  async function restaurantRequest(actor: BulkActor, id: string): Promise<BulkOrderRow> {
+    const row = await repository.find(id);
+    if (row === undefined || row.status === 'paying') throw notFound();
+    if (!actor.admin && (await deps.catalog.restaurantOwnerId(row.restaurantId)) !== actor.userId)
+      throw notFound();
+    return row;
+  }
+
+  async function read(actor: BulkActor, id: string): Promise<BulkOrderView> {
+    const row = await repository.find(id);
+    if (row !== undefined && row.customerId === actor.userId && row.status !== 'paying') return view(row);
+    return view(await restaurantRequest(actor, id));
+  }
+
+  async function page(rows: BulkOrderRow[], limit: number) {
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return {
+      items: items.map(view),
+      nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last) : null,
+    };
+  }
+
+  function cursorOf(cursor: string | undefined) {
+    if (cursor === undefined) return null;
+    const decoded = decodeCursor(cursor);
+    if (decoded === null)
+      throw errors.of('validation', 'invalid_cursor', 'The page cursor is not one this API issued.');
+    return decoded;
+  }
+
+  async function listOwn(customerId: string, options: { cursor?: string; limit: number }) {
+    return page(
+      await repository.list({ customerId }, cursorOf(options.cursor), options.limit),
+      options.limit,
+    );
+  }
+
+  async function listForRestaurant(
+    actor: BulkActor,
+    restaurantId: string,
+    options: { cursor?: string; limit: number; statuses?: BulkOrderStatus[] },
+  ) {
+    const cursor = cursorOf(options.cursor);
+    if (!actor.admin && (await deps.catalog.restaurantOwnerId(restaurantId)) !== actor.userId)
+      throw errors.of('not_found', 'restaurant_not_found', 'There is no such restaurant among yours.');
+    return page(
+      await repository.list({ restaurantId }, cursor, options.limit, options.statuses),
+      options.limit,
+    );
+  }
+
+  /** The restaurant confirms its capacity; confirming twice is confirming once. */
+  async function confirm(actor: BulkActor, id: string): Promise<BulkOrderView> {
+    await restaurantRequest(actor, id);
+    const changed = await repository.withRequest(id, async (row, transaction) => {
+      if (row === undefined) throw notFound();
+      if (row.status === 'confirmed') return undefined;
+      mustBe(row, ['requested']);
+      if (row.respondBy <= now()) throw lateAnswer(row);
+      await repository.update(transaction, id, ['requested'], { status: 'confirmed' });
+      return row;
+    });
+    if (changed !== undefined) await audit(changed, 'confirmed', actor.userId);
+    return view((await repository.find(id))!);
+  }
+
+  function lateAnswer(row: BulkOrderRow): DomainError {
+    return errors.of('conflict', 'bulk_order_answer_late', 'The time to answer this bulk order has passed.', {
+      details: { respondBy: row.respondBy.toISOString() },
+    });
+  }
+
+  /** The restaurant proposes another time; the customer accepts it or cancels (deposit back). */
+  async function propose(
+    actor: BulkActor,
+    id: string,
+    proposal: { scheduledFor: string; note: string | null },
+  ): Promise<BulkOrderView> {
+    await restaurantRequest(actor, id);
+    const scheduledFor = checkTime(proposal.scheduledFor, policy.balanceHoursBefore + 1);
+    const changed = await repository.withRequest(id, async (row, transaction) => {
+      if (row === undefined) throw notFound();
+      mustBe(row, ['requested']);
+      if (row.respondBy <= now()) throw lateAnswer(row);
+      const respondBy = new Date(
+        Math.min(now().getTime() + policy.responseHours * HOUR_MS, balanceDueBy({ scheduledFor }).getTime()),
+      );
+      await repository.update(transaction, id, ['requested'], {
+        status: 'proposed',
+        proposed_for: scheduledFor,
+        proposal_note: proposal.note,
+        respond_by: respondBy,
+      });
+      return row;
+    });
+    await audit(changed, 'proposed', actor.userId, { scheduledFor: scheduledFor.toISOString() });
+    return view((await repository.find(id))!);
+  }
+
+  /** The customer accepts the restaurant's proposal: confirmed for the proposed time. */
+  async function accept(customerId: string, id: string): Promise<BulkOrderView> {
+    await ownRequest(customerId, id);
+    const changed = await repository.withRequest(id, async (row, transaction) => {
+      if (row === undefined) throw notFound();
+      if (row.status === 'confirmed') return undefined;
+      mustBe(row, ['proposed']);
+      if (row.respondBy <= now() || row.proposedFor === null) throw lateAnswer(row);
+      await repository.update(transaction, id, ['proposed'], {
+        status: 'confirmed',
+        scheduled_for: row.proposedFor,
+      });
+      return row;
+    });
+    if (changed !== undefined) await audit(changed, 'accepted', customerId);
+    return view((await repository.find(id))!);
+  }
+
+  /** The restaurant refuses: the request ends and its deposit goes back whole. */
+  async function refuse(actor: BulkActor, id: string, reason: string | null): Promise<BulkOrderView> {
+    await restaurantRequest(actor, id);
+    const known = (await repository.find(id))!;
+    if (known.status !== 'refused') {
+      mustBe(known, ['requested', 'proposed']);
+      const ended = await end(id, 'refused', ['requested', 'proposed'], () => known.depositMinor, reason);
+      if (!ended) mustBe((await repository.find(id))!, ['refused']);
+      else await audit(known, 'refused', actor.userId);
+    }
+    return view((await repository.find(id))!);
+  }
+
+  /** The customer cancels: the deposit back whole or in part (the rules above), a paid balance whole. */
+  async function cancel(customerId: string, id: string): Promise<BulkOrderView> {
+    const known = await ownRequest(customerId, id);
+    if (known.status !== 'cancelled') {
+      mustBe(known, LIVE);
+      const ended = await end(id, 'cancelled', LIVE, (row) => cancellationRefund(row, now(), policy));
+      if (!ended) mustBe((await repository.find(id))!, ['cancelled']);
+      else await audit(known, 'cancelled', customerId);
+    }
+    return view((await repository.find(id))!);
+  }
+
+  /**
+   * Ends a request that is in one of `from`, with the part of the deposit that goes back (decided
+   * under the lock, from the row as it is then), and gives the money back. False when it was not
+   * in `from` (someone ended or moved it first).
+   */
+  async function end(
+    id: string,
+    to: BulkOrderStatus,
+    from: readonly BulkOrderStatus[],
+    refundOf: (row: BulkOrderRow) => bigint,
+    failure: string | null = null,
+  ): Promise<boolean> {
+    const ended = await repository.withRequest(id, async (row, transaction) => {
+      if (row === undefined || !from.includes(row.status)) return false;
+      return repository.update(transaction, id, from, {
+        status: to,
+        deposit_refund_minor: refundOf(row),
+        failure,
+      });
+    });
+    if (ended) await refundEnded(id);
+    return ended;
+  }
+
+  /**
+   * An ended request's escrow emptied once: a balance still `paying` is settled first (its
+   * transfer submitted again: it lands or not), then the deposit's refund, the restaurant's part
+   * and a paid balance, each by its own id. After a release the money is already in the wallet.
+   */
+  async function refundEnded(id: string): Promise<void> {
+    let row = await repository.find(id);
+    if (row === undefined || !ENDED.includes(row.status) || row.refundsDone) return;
+    if (row.released) {
+      await repository.update(repository.db, id, ENDED, { refunds_done: true });
+      return;
+    }
+    if (row.balanceState === 'paying') {
+      const [landed] = await deps.ledger.submit([
+        paymentTransfer(id, row.customerId, 'balance', row.balanceMinor),
+      ]);
+      await repository.moveBalance(id, 'paying', accepted(landed?.result) ? 'paid' : 'due');
+      row = (await repository.find(id))!;
+    }
+    const transfers = endingTransfers({
+      id,
+      customerId: row.customerId,
+      restaurantId: row.restaurantId,
+      depositMinor: row.depositMinor,
+      depositRefundMinor: row.depositRefundMinor ?? row.depositMinor,
+      balanceMinor: row.balanceMinor,
+      balancePaid: row.balanceState === 'paid',
+    });
+    const outcomes = transfers.length === 0 ? [] : await deps.ledger.submit(transfers);
+    if (outcomes.some((outcome) => !accepted(outcome.result))) {
+      logger.error({ bulkOrderId: id, outcomes }, 'bulk order refund refused');
+      return;
+    }
+    await repository.update(repository.db, id, ENDED, { refunds_done: true });
+  }
+
+  /** The customer pays the balance of a confirmed request from their wallet. */
+  async function payBalance(customerId: string, id: string): Promise<BulkOrderView> {
+    await ownRequest(customerId, id);
+    if (await deps.wallets().frozen(customerId))
+      throw errors.of('unprocessable', 'wallet_frozen', 'This wallet is frozen; contact support.');
+    const row = await repository.withRequest(id, async (current, transaction) => {
+      if (current === undefined) throw notFound();
+      if (current.balanceState === 'paid') return undefined;
+      mustBe(current, ['confirmed']);
+      if (balanceDueBy(current) <= now())
+        throw errors.of('conflict', 'bulk_order_balance_late', 'The time to pay the balance has passed.', {
+          details: { balanceDueBy: balanceDueBy(current).toISOString() },
+        });
+      await repository.update(transaction, id, ['confirmed'], { balance_state: 'paying' });
+      return current;
+    });
+    if (row !== undefined) await settleBalance(row);
+    await placeWhenDue(id);
+    return view((await repository.find(id))!);
+  }
+
+  /** Submits a `paying` balance (again) and records the ledger's answer. */
+  async function settleBalance(row: BulkOrderRow): Promise<void> {
+    const [outcome] = await deps.ledger.submit([
+      paymentTransfer(row.id, row.customerId, 'balance', row.balanceMinor),
+    ]);
+    if (accepted(outcome?.result)) {
+      if (await repository.moveBalance(row.id, 'paying', 'paid')) {
+        await audit(row, 'balance_paid', row.customerId, { amountMinor: Number(row.balanceMinor) });
+        return;
+      }
+      // The request ended meanwhile and its refund saw no balance: give this one back by its own id.
+      const current = (await repository.find(row.id))!;
+      if (current.balanceState !== 'paid') await giveBalanceBack(current);
+      return;
+    }
+    await repository.moveBalance(row.id, 'paying', 'due');
+    if (outcome?.result === 'exceeds_credits')
+      throw errors.of(
+        'unprocessable',
+        'insufficient_funds',
+        'The wallet balance is too low for the balance.',
+        { details: { amountMinor: Number(row.balanceMinor) } },
+      );
+    throw new Error(`ledger refused bulk balance ${row.id}: ${outcome?.result ?? 'no outcome'}`);
+  }
+
+  async function giveBalanceBack(row: BulkOrderRow): Promise<void> {
+    const [refund] = endingTransfers({
+      id: row.id,
+      customerId: row.customerId,
+      restaurantId: row.restaurantId,
+      depositMinor: 0n,
+      depositRefundMinor: 0n,
+      balanceMinor: row.balanceMinor,
+      balancePaid: true,
+    });
+    const [outcome] = await deps.ledger.submit([refund!]);
+    if (!accepted(outcome?.result))
+      logger.error({ bulkOrderId: row.id, result: outcome?.result }, 'late bulk balance refund refused');
+    throw errors.of('conflict', 'bulk_order_state', `The bulk order is ${row.status}.`, {
+      details: { bulkOrderStatus: row.status },
+    });
+  }
+
+  /** A confirmed, paid request whose placement time has come goes `placing`, then is placed. */
+  async function placeWhenDue(id: string, at: Date = now()): Promise<void> {
+    const ready = await repository.withRequest(id, async (row, transaction) => {
+      if (row === undefined) return false;
+      if (row.status === 'placing') return true;
+      if (row.status !== 'confirmed' || row.balanceState !== 'paid') return false;
+      if (row.scheduledFor.getTime() - policy.placeMinutesBefore * 60_000 > at.getTime()) return false;
+      return repository.update(transaction, id, ['confirmed'], { status: 'placing' });
+    });
+    if (ready) await place(id);
+  }
+
+  /**
+   * The request is `placing`: release the escrow to the customer's wallet, place the order (its
+   * id was chosen with the request, so a second attempt finds the first) for the agreed time at
+   * the agreed total, and mark it placed. A refusal ends the request `failed`; the money is then
+   * in the customer's wallet already.
+   */
+  async function place(id: string): Promise<void> {
+    const row = await repository.find(id);
+    if (row === undefined || row.status !== 'placing') return;
+    if (!row.released) {
+      const [outcome] = await deps.ledger.submit([releaseTransfer(id, row.customerId, row.totalMinor)]);
+      if (!accepted(outcome?.result))
+        throw new Error(`bulk order ${id}: release refused (${outcome?.result})`);
+      await repository.update(repository.db, id, ['placing'], { released: true });
+    }
+    let status = await deps.orders().status(row.orderId);
+    if (status === undefined) {
+      const lead = row.scheduledFor.getTime() - now().getTime();
+      const scheduled = lead > (policy.scheduleMinLeadMinutes + 5) * 60_000 ? row.scheduledFor : undefined;
+      try {
+        status = (
+          await deps
+            .orders()
+            .place(placementInput(row, scheduled), row.customerId, row.orderId, Number(row.totalMinor))
+        ).status;
+      } catch (error) {
+        if (!isRefusal(error)) throw error;
+        await failPlacement(row, error.code);
+        return;
+      }
+    }
+    if (status === 'PAYMENT_FAILED') return failPlacement(row, 'payment_failed');
+    if (await repository.update(repository.db, id, ['placing'], { status: 'placed', refunds_done: true }))
+      await audit(row, 'placed', null, { orderId: row.orderId });
+  }
+
+  async function failPlacement(row: BulkOrderRow, failure: string): Promise<void> {
+    await end(row.id, 'failed', ['placing'], () => row.depositMinor, failure);
+    await audit(row, 'failed', null, { failure });
+  }
+
+  /**
+   * Every minute on every instance: deposits and balances a stopped process left `paying`,
+   * unanswered requests (expired, deposit back), balances unpaid at their deadline (cancelled
+   * late), placements due or left half done, ended requests not yet refunded. Bounded per run.
+   */
+  async function sweep(at: Date = now()) {
+    const counts = { expired: 0, cancelled: 0, placed: 0, refunded: 0 };
+    const settleBefore = new Date(at.getTime() - 60_000);
+    const due = await repository.needingWork(at, settleBefore, policy, 100);
+    for (const id of due) {
+      try {
+        await sweepOne(id, at, settleBefore, counts);
+      } catch (error) {
+        if (!isDomainError(error))
+          logger.warn({ err: error, bulkOrderId: id }, 'bulk order sweep step failed');
+      }
+    }
+    return counts;
+  }
+
+  async function sweepOne(
+    id: string,
+    at: Date,
+    settleBefore: Date,
+    counts: { expired: number; cancelled: number; placed: number; refunded: number },
+  ): Promise<void> {
+    const row = await repository.find(id);
+    if (row === undefined) return;
+    if (row.status === 'paying') {
+      if (row.updatedAt <= settleBefore) await settleDeposit(row);
+    } else if ((row.status === 'requested' || row.status === 'proposed') && row.respondBy <= at) {
+      if (await end(id, 'expired', ['requested', 'proposed'], (current) => current.depositMinor)) {
+        counts.expired += 1;
+        await audit(row, 'expired', null);
+      }
+    } else if (row.status === 'confirmed') {
+      if (row.balanceState === 'paying' && row.updatedAt <= settleBefore) await settleBalance(row);
+      const current = (await repository.find(id))!;
+      if (current.balanceState !== 'paid' && balanceDueBy(current) <= at) {
+        const refund = (each: BulkOrderRow) => cancellationRefund(each, at, policy);
+        if (await end(id, 'cancelled', ['confirmed'], refund, 'balance_unpaid')) {
+          counts.cancelled += 1;
+          await audit(row, 'cancelled', null, { failure: 'balance_unpaid' });
+        }
+      } else if (current.balanceState === 'paid') {
+        await placeWhenDue(id, at);
+        if ((await repository.find(id))?.status === 'placed') counts.placed += 1;
+      }
+    } else if (row.status === 'placing') {
+      await place(id);
+      counts.placed += 1;
+    } else if (ENDED.includes(row.status) && !row.refundsDone) {
+      await refundEnded(id);
+      counts.refunded += 1;
+    }
+  }
+
+  return {
+    request,
+    read,
+    listOwn,
+    listForRestaurant,
+    confirm,
+    propose,
+    accept,
+    refuse,
+    cancel,
+    payBalance,
+    sweep,
+    place,
+    transferIds: bulkTransferIds,
+  };
+}
+
+function isRefusal(error: unknown): error is DomainError {
+  return isDomainError(error) && !['unavailable', 'bad_gateway', 'rate_limited'].includes(error.kind);
+}
+
+export type BulkOrders = ReturnType<typeof createBulkOrders>;
