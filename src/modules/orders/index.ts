@@ -35,6 +35,7 @@ import {
   type PaymentPort,
   type PointsPort,
   type PreparationPort,
+  type SupportOrderAccessPort,
 } from './ports.js';
 import { taxRateFromConfig } from './pricing.js';
 import { createOrdersRepository, type OrdersRepository } from './repository.js';
@@ -79,6 +80,7 @@ export type {
   FreeDeliveryReservation,
   PreparationPort,
   PreparationEstimate,
+  SupportOrderAccessPort,
 } from './ports.js';
 export type { OrderChange, OrdersService, PlaceOrderInput } from './service.js';
 export { discountMinor, type Discount } from './pricing.js';
@@ -301,6 +303,8 @@ export const ordersContext = defineContext({
     loyalty: need<{ points: PointsPort; coupons: CouponPort }>(),
     // Recommendations predicts preparation times (PreparationPort) and reads the order events.
     recommendations: need<{ preparation: PreparationPort }>(),
+    // Support decides which orders a plain agent sees (their tickets'); built after orders.
+    support: need<{ orderAccess: SupportOrderAccessPort }>(),
   },
   projections: [ordersProjection],
   tables: tablesOf<OrderTables>(),
@@ -333,6 +337,7 @@ export const ordersContext = defineContext({
             catalog,
             deliveryProof: () => later.dispatch().deliveryProof,
             audit: (entry) => identity.audit(entry),
+            supportOrders: () => later.support().orderAccess,
           },
           context,
         );

@@ -22,6 +22,7 @@ import type {
 import { createSupportAssist } from './assist.js';
 import { createSupportAssistant } from './assistant.js';
 import { createAttachmentAccess } from './attachment-access.js';
+import { createOrderAccess } from './order-access.js';
 import { registerAssistantRoutes } from './assistant-routes.js';
 import { budgetedModel, createModelBudget } from './model-budget.js';
 import { AUTO_TICKET_REACTOR, createAutoTickets } from './auto-tickets.js';
@@ -202,6 +203,11 @@ export const supportContext = defineContext({
         modelBudget,
         // Files asks who may read a support attachment (its `later` need).
         attachments: createAttachmentAccess({
+          db,
+          isSupervisor: (userId) => support.agents.isSupervisor(userId),
+        }),
+        // Orders and files ask which orders a support agent may see (their `later` needs).
+        orderAccess: createOrderAccess({
           db,
           isSupervisor: (userId) => support.agents.isSupervisor(userId),
         }),
