@@ -18,6 +18,7 @@ import type {
   SupportFilesPort,
   SupportNotifier,
   SupportOrderPartiesPort,
+  SupportOrderRemediesPort,
 } from './ports.js';
 import { createSupportAssist } from './assist.js';
 import { createSupportAssistant } from './assistant.js';
@@ -48,6 +49,7 @@ export type {
   SupportFilesPort,
   SupportNotifier,
   SupportOrderPartiesPort,
+  SupportOrderRemediesPort,
 } from './ports.js';
 export { CATEGORIES, PRIORITIES, STATUSES as TICKET_STATUSES } from './tables.js';
 export {
@@ -63,7 +65,11 @@ export const supportContext = defineContext({
   name: 'support',
   needs: {
     identity: need<Pick<Identity, 'audit' | 'repository'>>(),
-    orders: need<{ parties: SupportOrderPartiesPort; disputes: SupportDisputesPort }>(),
+    orders: need<{
+      parties: SupportOrderPartiesPort;
+      disputes: SupportDisputesPort;
+      remedies: SupportOrderRemediesPort;
+    }>(),
     files: need<{ read: SupportFilesPort }>(),
     // Replies to offline openers and SLA breaches by push or SMS (notify's intents and fallback).
     notify: need<SupportNotifier>(),
@@ -133,6 +139,7 @@ export const supportContext = defineContext({
       ledger,
       payouts: payments.payouts,
       orders: orders.parties,
+      orderRemedies: orders.remedies,
       staffTicket: (caller, ticketId) => support.staffTicket(caller, ticketId),
       isSupervisor: (caller) => support.isSupervisor(caller),
       audit: (entry) => identity.audit(entry),
