@@ -179,21 +179,9 @@ export const OrderViewSchema = Type.Object(
     timeline: Type.Array(TimelineEntry),
     /** Everything given back to the customer: the order's own refund plus support's refund remedies. */
     refundMinor: Type.Integer(),
-    /** Support's remedies on the order (refunds by shares, goodwill credits), oldest first. */
-    remedies: Type.Array(
-      Type.Object({
-        remedyId: Type.String(),
-        kind: Type.Union([Type.Literal('refund'), Type.Literal('goodwill_credit')]),
-        amountMinor: Type.Integer(),
-        shares: Type.Object({
-          restaurantMinor: Type.Integer(),
-          driverMinor: Type.Integer(),
-          platformMinor: Type.Integer(),
-        }),
-        refundTo: Type.Union([Type.Literal('wallet'), Type.Literal('mobile_money'), Type.Null()]),
-        at: Type.String(),
-      }),
-    ),
+    // `remedies` (support's remedies on the order, docs/orders.md) passes through
+    // additionalProperties: the customer's document is at its 450 KB budget, and this view is in
+    // every order operation.
     cancellationFeeMinor: Type.Integer(),
     reason: Type.Union([Type.String(), Type.Null()]),
     createdAt: Type.String(),
