@@ -3,7 +3,8 @@
  * dying between the remedy's steps (decision recorded, chain booked, status marked, payout
  * requested), the request retried after its answer was lost, and the same decision retried by
  * several instances at once. After each: the remedy's transfers were booked exactly once, the
- * customer's wallet moved by the remedy's amount once, one payout at most, and the ledger verifies.
+ * customer's wallet moved by the remedy's amount once, one payout at most, the order holds one
+ * `OrderRemedyRecorded` for it (its view counts the refund once), and the ledger verifies.
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,7 +53,7 @@ const supervisorCaller = () => ({
 });
 
 /** A delivered order of a new customer (an MTN number, so Mobile Money can pay them), and their ticket about it. */
-async function disputedTicket(): Promise<{ customer: CreatedUser; ticketId: string }> {
+async function disputedTicket(): Promise<{ customer: CreatedUser; ticketId: string; orderId: string }> {
   const customer = await fundedCustomer(world, 50_000n, { phone: randomMtnPhone() });
   const order = await deliveredOrder(world, customer.accessToken);
   const opened = await world.testApp.app.inject({
@@ -62,10 +63,16 @@ async function disputedTicket(): Promise<{ customer: CreatedUser; ticketId: stri
     payload: { category: 'order_problem', subject: 'Froid', body: 'Arrivé froid.', orderId: order.id },
   });
   expect(opened.statusCode, opened.body).toBe(201);
-  return { customer, ticketId: opened.json().id };
+  return { customer, ticketId: opened.json().id, orderId: order.id };
 }
 
-type CrashPoint = 'before_booking' | 'after_booking' | 'before_payout' | 'after_payout';
+type CrashPoint =
+  | 'before_booking'
+  | 'after_booking'
+  | 'before_order_event'
+  | 'after_order_event'
+  | 'before_payout'
+  | 'after_payout';
 
 /** Another instance's remedies whose process "dies" at `crashPoint` (the throw stands for it). */
 function crashingRemedies(crashPoint: CrashPoint) {
@@ -91,6 +98,15 @@ function crashingRemedies(crashPoint: CrashPoint) {
     },
     payouts,
     orders: real.orders.parties,
+    orderRemedies: {
+      async record(orderId, remedy, metadata) {
+        if (crashPoint === 'before_order_event') throw new Error('crash: booked, before the order event');
+        const recorded = await real.orders.remedies.record(orderId, remedy, metadata);
+        if (crashPoint === 'after_order_event')
+          throw new Error('crash: after the order event, before the status');
+        return recorded;
+      },
+    },
     staffTicket: (caller, id) => real.support.staffTicket(caller, id),
     isSupervisor: (caller) => real.support.isSupervisor(caller),
     audit: async () => {},
@@ -111,6 +127,41 @@ async function walletBalance(userId: string): Promise<bigint> {
   return account === null ? 0n : account.creditsPosted - account.debitsPosted - account.debitsPending;
 }
 
+/** The order's `OrderRemedyRecorded` events for this remedy (its stream, the truth). */
+async function remedyEvents(orderId: string, remedyId: string) {
+  const events = await services().eventStore.readStream(`order-${orderId}`);
+  return events.filter(
+    (event) =>
+      event.type === 'OrderRemedyRecorded' && (event.data as { remedyId: string }).remedyId === remedyId,
+  );
+}
+
+/** The order counts the refund once: one event, and the view's refund and remedies. */
+async function expectOrderCountsOnce(
+  orderId: string,
+  remedyId: string,
+  customer: CreatedUser,
+  refund: { amountMinor: number; restaurantMinor: number },
+) {
+  const events = await remedyEvents(orderId, remedyId);
+  expect(events).toHaveLength(1);
+  expect(events[0]!.data).toMatchObject({
+    kind: 'refund',
+    amountMinor: refund.amountMinor,
+    shares: { restaurantMinor: refund.restaurantMinor },
+  });
+  const view = await world.testApp.app.inject({
+    method: 'GET',
+    url: `/v1/orders/${orderId}`,
+    headers: authHeader(customer.accessToken),
+  });
+  expect(view.statusCode, view.body).toBe(200);
+  expect(view.json().refundMinor).toBe(refund.amountMinor);
+  expect(view.json().remedies).toEqual([
+    expect.objectContaining({ remedyId, kind: 'refund', amountMinor: refund.amountMinor }),
+  ]);
+}
+
 async function expectLedgerVerifies() {
   const report = await services().ledger.verify({ projections: false });
   expect(report.mismatches).toEqual([]);
@@ -118,9 +169,14 @@ async function expectLedgerVerifies() {
 }
 
 describe('dispute remedies under faults', () => {
-  for (const crashPoint of ['before_booking', 'after_booking'] as const) {
-    it(`the process dies ${crashPoint.replace('_', ' ')}: three instances retry at once, the refund is booked once`, async () => {
-      const { customer, ticketId } = await disputedTicket();
+  for (const crashPoint of [
+    'before_booking',
+    'after_booking',
+    'before_order_event',
+    'after_order_event',
+  ] as const) {
+    it(`the process dies ${crashPoint.replaceAll('_', ' ')}: three instances retry at once, the refund is booked once and recorded on the order once`, async () => {
+      const { customer, ticketId, orderId } = await disputedTicket();
       const before = await walletBalance(customer.userId);
       const ids = { remedyId: randomUUID(), payoutId: randomUUID() };
       const request = {
@@ -154,6 +210,10 @@ describe('dispute remedies under faults', () => {
         30_000,
       );
       expect(await creditLines(ids.remedyId, 'driver')).toBe(0);
+      await expectOrderCountsOnce(orderId, ids.remedyId, customer, {
+        amountMinor: 900,
+        restaurantMinor: 600,
+      });
       await expectLedgerVerifies();
     });
   }
@@ -236,9 +296,9 @@ async function sweptAudits(remedyId: string): Promise<number> {
 }
 
 describe('half-done remedies nobody retried, finished by the sweep', () => {
-  for (const crashPoint of ['before_booking', 'after_booking'] as const) {
-    it(`the process dies ${crashPoint.replace('_', ' ')} and the client never retries: two sweeps at once book it once, a late retry changes nothing`, async () => {
-      const { customer, ticketId } = await disputedTicket();
+  for (const crashPoint of ['before_booking', 'after_booking', 'before_order_event'] as const) {
+    it(`the process dies ${crashPoint.replaceAll('_', ' ')} and the client never retries: two sweeps at once book it once and record it on the order once, a late retry changes nothing`, async () => {
+      const { customer, ticketId, orderId } = await disputedTicket();
       const before = await walletBalance(customer.userId);
       const ids = { remedyId: randomUUID(), payoutId: randomUUID() };
       const request = {
@@ -281,6 +341,10 @@ describe('half-done remedies nobody retried, finished by the sweep', () => {
           (count) => count === 1,
           30_000,
         );
+      await expectOrderCountsOnce(orderId, ids.remedyId, customer, {
+        amountMinor: 800,
+        restaurantMinor: 500,
+      });
       await expectLedgerVerifies();
     });
   }

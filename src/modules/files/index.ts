@@ -16,7 +16,12 @@ import { defineContext, need, tablesOf } from '../../platform/context.js';
 import type { Identity } from '../identity/index.js';
 import { createDiskFileStore, type DiskFileStore } from './disk-store.js';
 import { createFileStore } from './stores.js';
-import type { CatalogPhotosPort, OrderPartiesPort, SupportAttachmentsPort } from './ports.js';
+import type {
+  CatalogPhotosPort,
+  OrderPartiesPort,
+  SupportAttachmentsPort,
+  SupportOrderFilesPort,
+} from './ports.js';
 import { registerFilesRoutes } from './routes.js';
 import type { VirusScanner } from './scanner-port.js';
 import { createVirusScanner } from './scanners.js';
@@ -25,7 +30,13 @@ import type { FileTables } from './tables.js';
 
 export type { FileStore, StoredObject } from './store.js';
 export type { VirusScanner, ScanVerdict } from './scanner-port.js';
-export type { CatalogPhotosPort, OrderPartiesPort, AttachedPhoto, SupportAttachmentsPort } from './ports.js';
+export type {
+  CatalogPhotosPort,
+  OrderPartiesPort,
+  AttachedPhoto,
+  SupportAttachmentsPort,
+  SupportOrderFilesPort,
+} from './ports.js';
 export type { FilesService, FileView, FilesCaller } from './service.js';
 export { PURPOSES, DOCUMENT_KINDS, type Purpose, type DocumentKind } from './tables.js';
 
@@ -49,7 +60,7 @@ export const filesContext = defineContext({
   },
   // Support needs files (attachments are checked when written); files asks support back, at
   // read time, who may read a support attachment besides its uploader.
-  later: { support: need<{ attachments: SupportAttachmentsPort }>() },
+  later: { support: need<{ attachments: SupportAttachmentsPort; orderAccess: SupportOrderFilesPort }>() },
   tables: tablesOf<FileTables>(),
   create({ runtime, db }, { identity, catalog, orders }, later) {
     const { config } = runtime;
@@ -68,6 +79,7 @@ export const filesContext = defineContext({
       catalog: catalog.photos,
       orders: orders.parties,
       supportAttachments: () => later.support().attachments,
+      supportOrders: () => later.support().orderAccess,
       audit: (entry) => identity.audit(entry),
       config,
       logger: runtime.logger,

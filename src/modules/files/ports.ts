@@ -79,3 +79,11 @@ export interface OrderPartiesPort {
 export interface SupportAttachmentsPort {
   mayRead(viewer: { userId: string; permissions: ReadonlySet<string> }, fileId: string): Promise<boolean>;
 }
+
+/**
+ * Which orders a support agent may see (support decides): supervisors and admins any, a plain
+ * agent only the orders their tickets name. Files asks it for an order's photos and proofs.
+ */
+export interface SupportOrderFilesPort {
+  mayView(viewer: { userId: string; permissions: ReadonlySet<string> }, orderId: string): Promise<boolean>;
+}

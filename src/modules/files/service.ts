@@ -18,6 +18,7 @@ import type {
   FilesAudit,
   OrderPartiesPort,
   SupportAttachmentsPort,
+  SupportOrderFilesPort,
 } from './ports.js';
 import { CONTENT_TYPE_OF, EXTENSION_OF, PURPOSE_RULES, type PurposeRule } from './purposes.js';
 import { createFilesRepository, type FileRow } from './repository.js';
@@ -63,6 +64,8 @@ export interface FilesDependencies {
   orders: OrderPartiesPort;
   /** Support's answer for a support attachment read by someone other than its uploader (a `later` need). */
   supportAttachments?: () => SupportAttachmentsPort;
+  /** Which orders a support agent may see (support, a `later` need); absent: any order. */
+  supportOrders?: () => SupportOrderFilesPort;
   audit: FilesAudit;
   config: Pick<
     Config,
@@ -275,7 +278,12 @@ export function createFilesService(deps: FilesDependencies) {
         row.owner_user_id === viewer.userId ||
         ((await deps.supportAttachments?.().mayRead(viewer, row.id)) ?? false)
       );
-    if (viewer.permissions.has('TICKET_MANAGEMENT')) return true;
+    // An order's photos and proofs: support staff through a ticket of theirs (supervisors: any).
+    if (
+      viewer.permissions.has('TICKET_MANAGEMENT') &&
+      (deps.supportOrders === undefined || (await deps.supportOrders().mayView(viewer, row.order_id!)))
+    )
+      return true;
     const parties = await deps.orders.partiesOf(row.order_id!);
     if (parties === undefined) return false;
     return [parties.customerId, parties.driverId, parties.restaurantOwnerId].includes(viewer.userId);

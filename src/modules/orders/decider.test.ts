@@ -67,6 +67,8 @@ function given(events: OrderEvent[]) {
 }
 
 const COMMAND_TYPES = Object.keys(TRANSITIONS) as OrderCommandType[];
+/** The commands that move an order (RecordRemedy only records support's remedy on it). */
+const TRANSITION_TYPES = COMMAND_TYPES.filter((type) => type !== 'RecordRemedy');
 
 describe('order decider: the fixtures reach the status they are named after', () => {
   it.each(ALL_STATUSES)('history for %s folds to %s', (status) => {
@@ -90,10 +92,12 @@ describe('order decider: every illegal (command, status) pair is refused, genera
     if (status !== 'NONE') expect(error.message).toContain(status);
     expect(error.kind).toBe(status === 'NONE' ? 'not_found' : 'conflict');
   });
-  it('terminal statuses accept no command at all', () => {
+  it('terminal statuses accept no transition at all (a remedy support booked is recorded, not a transition)', () => {
     for (const status of TERMINAL_STATUSES) {
-      for (const type of COMMAND_TYPES) expect(TRANSITIONS[type]).not.toContain(status);
+      for (const type of TRANSITION_TYPES) expect(TRANSITIONS[type]).not.toContain(status);
     }
+    // RecordRemedy: in every status but NONE (the money already moved), and it never moves the status.
+    expect([...TRANSITIONS.RecordRemedy].sort()).toEqual([...ORDER_STATUSES].sort());
   });
 });
 
@@ -483,6 +487,58 @@ describe('order decider: every legal transition', () => {
       expect(given(historyFor('RESOLVED')).state.refundMinor).toBe(3_000n);
     },
   );
+  it('RecordRemedy: support’s remedy is recorded once per remedy id, in any status, its shares adding up', () => {
+    const remedy = sampleCommand('RecordRemedy') as Extract<OrderCommand, { type: 'RecordRemedy' }>;
+    const { at: when, ...data } = remedy.data;
+    for (const status of ['DELIVERED', 'COMPLETED', 'DISPUTED', 'RESOLVED'] as const)
+      given(historyFor(status))
+        .when(remedy)
+        .then([{ type: 'OrderRemedyRecorded', data: { ...data, at: when.toISOString() } }]);
+    const recorded: OrderEvent = { type: 'OrderRemedyRecorded', data: { ...data, at: when.toISOString() } };
+    const withRemedy = [...historyFor('DELIVERED'), recorded];
+    // A retry or a sweep naming the same remedy appends nothing; another remedy is recorded.
+    given(withRemedy).when(remedy).then([]);
+    given(withRemedy)
+      .when({ ...remedy, data: { ...remedy.data, remedyId: 'r2' } })
+      .then([{ type: 'OrderRemedyRecorded', data: { ...data, remedyId: 'r2', at: when.toISOString() } }]);
+    expect(given(withRemedy).state.status).toBe('DELIVERED');
+    expect(given(withRemedy).state.remedies).toEqual([recorded.data]);
+    for (const shares of [
+      { restaurantMinor: 600, driverMinor: 0, platformMinor: 300 },
+      { restaurantMinor: -100, driverMinor: 0, platformMinor: 1_100 },
+      { restaurantMinor: 0.5, driverMinor: 0, platformMinor: 999.5 },
+    ])
+      given(historyFor('DELIVERED'))
+        .when({ ...remedy, data: { ...remedy.data, shares } })
+        .thenFails('invalid_command');
+    given([]).when(remedy).thenFails('order_not_found');
+  });
+  it('ResolveDispute: the refund is at most what support’s refund remedies left of the total', () => {
+    const remedy = sampleCommand('RecordRemedy') as Extract<OrderCommand, { type: 'RecordRemedy' }>;
+    const { at: when, ...data } = remedy.data;
+    const history: OrderEvent[] = [
+      ...historyFor('DISPUTED'),
+      { type: 'OrderRemedyRecorded', data: { ...data, amountMinor: 1_000, at: when.toISOString() } },
+    ];
+    const total = createdData().pricing.totalMinor;
+    given(history)
+      .when({
+        type: 'ResolveDispute',
+        data: { by: SUPPORT, refundMinor: total - 999, note: 'n', at: at(60) },
+      })
+      .thenFails('invalid_command');
+    given(history)
+      .when({
+        type: 'ResolveDispute',
+        data: { by: SUPPORT, refundMinor: total - 1_000, note: 'n', at: at(60) },
+      })
+      .then([
+        {
+          type: 'OrderDisputeResolved',
+          data: { by: SUPPORT, refundMinor: total - 1_000, note: 'n', at: iso(60) },
+        },
+      ]);
+  });
   it('CompleteOrder: DELIVERED → COMPLETED once the dispute window closed', () => {
     given(historyFor('DELIVERED'))
       .when({ type: 'CompleteOrder', data: { now: at(1_479) } })
@@ -611,12 +667,16 @@ describe('order decider: properties over random command sequences', () => {
             expect(error).toBeInstanceOf(OrderError);
             continue;
           }
+          const before = state.status;
           state = events.reduce(evolve, state);
+          if (command.type === 'RecordRemedy') expect(state.status).toBe(before);
           const last = state.timeline.at(-1);
           expect(state.status).toBe(last === undefined ? 'NONE' : last.status);
           expect(state.refundMinor + state.cancellationFeeMinor).toBeLessThanOrEqual(7_000n);
+          // The sample remedy is recorded once however often it comes.
+          expect(new Set(state.remedies.map((remedy) => remedy.remedyId)).size).toBe(state.remedies.length);
           if (TERMINAL_STATUSES.has(state.status as never)) {
-            for (const type of COMMAND_TYPES)
+            for (const type of TRANSITION_TYPES)
               expect(() => decide(sampleCommand(type), state)).toThrow(OrderError);
           }
         }

@@ -8,11 +8,13 @@
 import type { Decider } from '../../eventstore/index.js';
 import { DomainError, type ErrorKind } from '../../shared/errors.js';
 import {
+  ORDER_STATUSES,
   type OrderActor,
   type OrderCommand,
   type OrderCommandType,
   type OrderCreatedData,
   type OrderEvent,
+  type OrderRemedyData,
   type OrderStatus,
 } from './events.js';
 
@@ -37,6 +39,8 @@ export const TRANSITIONS: Readonly<Record<OrderCommandType, readonly OrderStatus
   OpenDispute: ['DELIVERED'],
   ResolveDispute: ['DISPUTED', 'DELIVERY_FAILED'],
   CompleteOrder: ['DELIVERED'],
+  // The money already moved (support booked it): the order counts it whatever its status.
+  RecordRemedy: ORDER_STATUSES,
 };
 
 /**
@@ -142,6 +146,15 @@ export interface OrderState {
   deliveryPinFailures: string[];
   /** When each wrong pickup code was given (OrderPickupCodeRejected), oldest first. */
   pickupCodeFailures: string[];
+  /** Support's remedies (OrderRemedyRecorded), oldest first; one per remedy id. */
+  remedies: (OrderRemedyData & { at: string })[];
+}
+
+/** What support's refund remedies gave back of the order (goodwill credits are not refunds). */
+export function remedyRefundMinor(state: Pick<OrderState, 'remedies'>): number {
+  return state.remedies
+    .filter((remedy) => remedy.kind === 'refund')
+    .reduce((sum, remedy) => sum + remedy.amountMinor, 0);
 }
 
 export function initialState(): OrderState {
@@ -158,6 +171,7 @@ export function initialState(): OrderState {
     reason: null,
     deliveryPinFailures: [],
     pickupCodeFailures: [],
+    remedies: [],
   };
 }
 
@@ -327,6 +341,9 @@ export function evolve(state: OrderState, event: OrderEvent): OrderState {
       return { ...moved(state, 'RESOLVED', event.data.at), refundMinor: BigInt(event.data.refundMinor) };
     case 'OrderCompleted':
       return moved(state, 'COMPLETED', event.data.at);
+    case 'OrderRemedyRecorded':
+      // Not a status change: the order counts the remedy.
+      return { ...state, remedies: [...state.remedies, event.data] };
     default: {
       const exhaustive: never = event;
       throw new Error(`unknown order event ${JSON.stringify(exhaustive)}`);
@@ -637,12 +654,12 @@ function decideDispute(command: OrderCommand, state: OrderState): OrderEvent[] {
     }
     case 'ResolveDispute': {
       const refund = command.data.refundMinor;
-      if (!Number.isSafeInteger(refund) || refund < 0 || refund > order.pricing.totalMinor) {
-        throw new OrderError(
-          'invalid_command',
-          `The refund is 0 to ${order.pricing.totalMinor} XAF.`,
-          state.status,
-        );
+      // Support's refund remedies already gave part of the order back: never refund more than it cost.
+      const refundable = order.pricing.totalMinor - remedyRefundMinor(state);
+      if (!Number.isSafeInteger(refund) || refund < 0 || refund > refundable) {
+        throw new OrderError('invalid_command', `The refund is 0 to ${refundable} XAF.`, state.status, {
+          refundableMinor: refundable,
+        });
       }
       const note = checkReason(command.data.note, state);
       return [
@@ -655,6 +672,31 @@ function decideDispute(command: OrderCommand, state: OrderState): OrderEvent[] {
     default:
       throw new Error(`${command.type} is not a dispute command`);
   }
+}
+
+/**
+ * Support's remedy, booked on the ledger before it reaches the order: recorded once (a retry or
+ * a sweep naming the same remedy appends nothing), never refused for the order's status.
+ */
+function decideRemedy(
+  command: Extract<OrderCommand, { type: 'RecordRemedy' }>,
+  state: OrderState,
+): OrderEvent[] {
+  const { at, ...remedy } = command.data;
+  if (state.remedies.some((earlier) => earlier.remedyId === remedy.remedyId)) return [];
+  const { restaurantMinor, driverMinor, platformMinor } = remedy.shares;
+  const parts = [remedy.amountMinor, restaurantMinor, driverMinor, platformMinor];
+  if (
+    parts.some((part) => !Number.isSafeInteger(part) || part < 0) ||
+    remedy.amountMinor === 0 ||
+    restaurantMinor + driverMinor + platformMinor !== remedy.amountMinor
+  )
+    throw new OrderError(
+      'invalid_command',
+      'A remedy is a positive amount its shares add up to.',
+      state.status,
+    );
+  return [{ type: 'OrderRemedyRecorded', data: { ...remedy, at: iso(at) } }];
 }
 
 export function decide(command: OrderCommand, state: OrderState): OrderEvent[] {
@@ -684,6 +726,8 @@ export function decide(command: OrderCommand, state: OrderState): OrderEvent[] {
     case 'OpenDispute':
     case 'ResolveDispute':
       return decideDispute(command, state);
+    case 'RecordRemedy':
+      return decideRemedy(command, state);
     default: {
       const exhaustive: never = command;
       throw new Error(`unknown order command ${JSON.stringify(exhaustive)}`);

@@ -189,6 +189,23 @@ export interface OrderCreatedData {
   at: string;
 }
 
+/**
+ * A remedy support decided on a ticket about the order (a refund by shares, or a goodwill
+ * credit), recorded after support booked its transfers on the ledger: the money already moved,
+ * so the order only counts it (its view, the restaurant's revenue report). Once per `remedyId`.
+ */
+export interface OrderRemedyData {
+  remedyId: string;
+  ticketId: string;
+  kind: 'refund' | 'goodwill_credit';
+  amountMinor: number;
+  /** Who bore it: the three parts add up to amountMinor (a goodwill credit: the platform). */
+  shares: { restaurantMinor: number; driverMinor: number; platformMinor: number };
+  /** Where a refund went (`mobile_money`: the wallet, then the customer's withdrawal); null for a credit. */
+  refundTo: 'wallet' | 'mobile_money' | null;
+  by: OrderActor;
+}
+
 export type OrderEvent =
   | { type: 'OrderCreated'; data: OrderCreatedData }
   | { type: 'OrderPaymentCaptured'; data: { paymentId: string; amountMinor: number; at: string } }
@@ -222,7 +239,8 @@ export type OrderEvent =
   | { type: 'OrderDeliveryFailed'; data: { by: OrderActor; reason: string; at: string } }
   | { type: 'OrderDisputeOpened'; data: { by: OrderActor; reason: string; at: string } }
   | { type: 'OrderDisputeResolved'; data: { by: OrderActor; refundMinor: number; note: string; at: string } }
-  | { type: 'OrderCompleted'; data: { at: string } };
+  | { type: 'OrderCompleted'; data: { at: string } }
+  | { type: 'OrderRemedyRecorded'; data: OrderRemedyData & { at: string } };
 
 export type OrderEventType = OrderEvent['type'];
 export const ORDER_EVENT_TYPES: readonly OrderEventType[] = [
@@ -244,6 +262,7 @@ export const ORDER_EVENT_TYPES: readonly OrderEventType[] = [
   'OrderDisputeOpened',
   'OrderDisputeResolved',
   'OrderCompleted',
+  'OrderRemedyRecorded',
 ];
 
 export type OrderCommand =
@@ -266,7 +285,9 @@ export type OrderCommand =
   | { type: 'OpenDispute'; data: { by: OrderActor; reason: string; at: Date } }
   | { type: 'ResolveDispute'; data: { by: OrderActor; refundMinor: number; note: string; at: Date } }
   /** Scheduled: the dispute window after delivery closed. */
-  | { type: 'CompleteOrder'; data: { now: Date } };
+  | { type: 'CompleteOrder'; data: { now: Date } }
+  /** Support's remedy, already booked on the ledger: recorded once, in any status. */
+  | { type: 'RecordRemedy'; data: OrderRemedyData & { at: Date } };
 
 export type OrderCommandType = OrderCommand['type'];
 

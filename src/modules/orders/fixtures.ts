@@ -185,6 +185,19 @@ export function sampleCommand(type: OrderCommandType): OrderCommand {
       data: { by: SUPPORT, refundMinor: 1_000, note: 'partial', at: at(60) },
     },
     CompleteOrder: { type: 'CompleteOrder', data: { now: late } },
+    RecordRemedy: {
+      type: 'RecordRemedy',
+      data: {
+        remedyId: 'r1',
+        ticketId: 't1',
+        kind: 'refund',
+        amountMinor: 1_000,
+        shares: { restaurantMinor: 600, driverMinor: 0, platformMinor: 400 },
+        refundTo: 'wallet',
+        by: SUPPORT,
+        at: at(70),
+      },
+    },
   };
   return commands[type];
 }

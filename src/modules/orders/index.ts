@@ -16,7 +16,7 @@
  * Events (stream `order-<uuid>`): see events.ts; refunds are in OrderRejected / OrderCancelled /
  * OrderDisputeResolved `refundMinor`, for payments to act on.
  */
-import type { OrderStatus } from './events.js';
+import type { OrderRemedyData, OrderStatus } from './events.js';
 import type { Logger } from 'pino';
 import type { EventMetadata, EventStore } from '../../eventstore/index.js';
 import type { Runtime } from '../../runtime.js';
@@ -35,6 +35,7 @@ import {
   type PaymentPort,
   type PointsPort,
   type PreparationPort,
+  type SupportOrderAccessPort,
 } from './ports.js';
 import { taxRateFromConfig } from './pricing.js';
 import { createOrdersRepository, type OrdersRepository } from './repository.js';
@@ -53,7 +54,14 @@ import { registerTrackingRoutes } from './tracking.js';
 export { ordersProjection, ORDERS_PROJECTION } from './projection.js';
 /** The public tracking audience of one order (`/ws/track`): dispatch tells it the driver's position at PICKED_UP. */
 export { orderAudience } from './realtime.js';
-export type { OrderCommand, OrderEvent, OrderStatus, OrderCreatedData, PaymentMethod } from './events.js';
+export type {
+  OrderCommand,
+  OrderEvent,
+  OrderStatus,
+  OrderCreatedData,
+  OrderRemedyData,
+  PaymentMethod,
+} from './events.js';
 export type {
   PaymentPort,
   OrderPaymentProgress,
@@ -79,6 +87,7 @@ export type {
   FreeDeliveryReservation,
   PreparationPort,
   PreparationEstimate,
+  SupportOrderAccessPort,
 } from './ports.js';
 export type { OrderChange, OrdersService, PlaceOrderInput } from './service.js';
 export { discountMinor, type Discount } from './pricing.js';
@@ -106,6 +115,16 @@ export interface OrdersContext {
   driverOrders: DriverOrdersLookup;
   /** The customer's dispute, opened on their behalf by another context (support tickets). */
   disputes: OrderDisputes;
+  /** Support's remedies (booked on the ledger by support), recorded on the order once each. */
+  remedies: OrderRemedies;
+}
+
+export interface OrderRemedies {
+  /**
+   * Sends `RecordRemedy` through the decider: appends `OrderRemedyRecorded` unless the order already
+   * has this remedy id (`recorded: false`, nothing appended). An unknown order is an `OrderError`.
+   */
+  record(orderId: string, remedy: OrderRemedyData, metadata?: EventMetadata): Promise<{ recorded: boolean }>;
 }
 
 export interface OrderDisputes {
@@ -243,6 +262,19 @@ export function createOrdersContext(options: OrdersContextOptions): OrdersContex
       return { status: result.state.status as OrderStatus };
     },
   };
+  const remedies: OrderRemedies = {
+    async record(orderId, remedy, metadata) {
+      const before = await orders.load(orderId);
+      if (before.state.remedies.some((earlier) => earlier.remedyId === remedy.remedyId))
+        return { recorded: false };
+      const result = await orders.execute(
+        orderId,
+        { type: 'RecordRemedy', data: { ...remedy, at: new Date() } },
+        metadata,
+      );
+      return { recorded: result.revision !== before.revision };
+    },
+  };
   return {
     orders,
     stock,
@@ -252,6 +284,7 @@ export function createOrdersContext(options: OrdersContextOptions): OrdersContex
     parties,
     driverOrders,
     disputes,
+    remedies,
   };
 }
 
@@ -301,6 +334,8 @@ export const ordersContext = defineContext({
     loyalty: need<{ points: PointsPort; coupons: CouponPort }>(),
     // Recommendations predicts preparation times (PreparationPort) and reads the order events.
     recommendations: need<{ preparation: PreparationPort }>(),
+    // Support decides which orders a plain agent sees (their tickets'); built after orders.
+    support: need<{ orderAccess: SupportOrderAccessPort }>(),
   },
   projections: [ordersProjection],
   tables: tablesOf<OrderTables>(),
@@ -333,6 +368,7 @@ export const ordersContext = defineContext({
             catalog,
             deliveryProof: () => later.dispatch().deliveryProof,
             audit: (entry) => identity.audit(entry),
+            supportOrders: () => later.support().orderAccess,
           },
           context,
         );

@@ -310,3 +310,13 @@ export interface PreparationPort {
     place?: { latitude: number; longitude: number };
   }): Promise<PreparationEstimate | undefined>;
 }
+
+/**
+ * Which orders a support agent may see (support implements it, built after orders: a `later`
+ * need): supervisors and admins every order, a plain agent only the orders their tickets name.
+ */
+export interface SupportOrderAccessPort {
+  mayView(viewer: { userId: string; permissions: ReadonlySet<string> }, orderId: string): Promise<boolean>;
+  /** `all`, or the ids of the orders the viewer's tickets name (a bounded list). */
+  visibleOrders(viewer: { userId: string; permissions: ReadonlySet<string> }): Promise<'all' | string[]>;
+}

@@ -5,7 +5,9 @@
  *   - orders per day and per local hour (Africa/Douala, UTC+1 all year) count paid orders (PLACED);
  *   - revenue (food: subtotal − discount) and best sellers count delivered orders;
  *   - refunds decided in disputes (OrderDisputeResolved.refundMinor) count on the day of the
- *     decision (`refunded_minor`), so that revenue − refunds is what the restaurant kept.
+ *     decision (`refunded_minor`), so that revenue − refunds is what the restaurant kept; so does
+ *     the restaurant's share of a refund support decided (OrderRemedyRecorded, `restaurantMinor`:
+ *     the driver's and the platform's shares are not the restaurant's money).
  * Events are applied once per (stream, revision) by the runner.
  *
  * Two handlers with one meaning. `handle` (one event: one to four statements) states it plainly and
@@ -222,6 +224,27 @@ async function onResolved(
   );
 }
 
+/** A remedy changes no status: the row is touched (sync) and the restaurant's share counted as a refund. */
+async function onRemedy(
+  id: string,
+  data: Extract<OrderEvent, { type: 'OrderRemedyRecorded' }>['data'],
+  revision: bigint,
+  db: Transaction<OrderTables>,
+  schema: string,
+) {
+  const updated = await sql<{ restaurant_id: string }>`UPDATE ${sql.id(schema, 'orders_view')}
+    SET updated_at = ${data.at}, last_revision = ${String(revision)}
+    WHERE order_id = ${id} RETURNING restaurant_id`.execute(db);
+  const restaurantId = updated.rows[0]?.restaurant_id;
+  const share = BigInt(data.kind === 'refund' ? data.shares.restaurantMinor : 0);
+  if (restaurantId === undefined || share <= 0n) return;
+  await sql`INSERT INTO ${sql.id(schema, 'order_restaurant_daily')} AS d (restaurant_id, day, refunded_minor)
+    VALUES (${restaurantId}, ${localDayAndHour(data.at).day}, ${String(share)})
+    ON CONFLICT (restaurant_id, day) DO UPDATE SET refunded_minor = d.refunded_minor + excluded.refunded_minor`.execute(
+    db,
+  );
+}
+
 async function handle(recorded: RecordedEvent, { db, schema }: ProjectionContext): Promise<void> {
   const event = { type: recorded.type, data: recorded.data } as OrderEvent;
   const id = orderId(recorded);
@@ -238,6 +261,8 @@ async function handle(recorded: RecordedEvent, { db, schema }: ProjectionContext
       return;
     case 'OrderDisputeResolved':
       return onResolved(id, event.data.at, BigInt(event.data.refundMinor), recorded.revision, db, schema);
+    case 'OrderRemedyRecorded':
+      return onRemedy(id, event.data, recorded.revision, db, schema);
     default: {
       const status = STATUS_OF_EVENT[event.type];
       if (status === undefined) return;
@@ -334,6 +359,11 @@ function fold(events: Indexed[], existed: boolean): OrderFold {
         result.status = 'RESOLVED';
         const amount = BigInt(event.data.refundMinor);
         if (amount > 0n) result.effects.push({ kind: 'refunded', at: event.data.at, index, amount });
+        break;
+      }
+      case 'OrderRemedyRecorded': {
+        const share = BigInt(event.data.kind === 'refund' ? event.data.shares.restaurantMinor : 0);
+        if (share > 0n) result.effects.push({ kind: 'refunded', at: event.data.at, index, amount: share });
         break;
       }
       default: {
@@ -638,8 +668,9 @@ export const ordersProjection: ProjectionDefinition = {
   name: ORDERS_PROJECTION,
   // 2: refunded_minor in order_restaurant_daily, scheduled_for in orders_view (the runner
   // rebuilds into a new generation). 3: the order's city, zone, delivery fee and surge in
-  // orders_view, and order_zone_daily (issue #26).
-  version: 3,
+  // orders_view, and order_zone_daily (issue #26). 4: the restaurant's share of support's refund
+  // remedies (OrderRemedyRecorded) counts in refunded_minor.
+  version: 4,
   tables: [
     'orders_view',
     'order_restaurant_daily',

@@ -8,7 +8,8 @@
  *   drivers              /ws/driver     order-assignments (an order became claimable / was taken)
  *   driver:<driverId>    /ws/driver     order-assignments (changes of the orders the driver claimed)
  *   admin                /ws/admin      live-analytics (every change), support-tickets (disputes)
- *   support              /ws/support    escalations (disputes, failed deliveries)
+ *   support              /ws/support    escalations (disputes, failed deliveries: the order id and
+ *                                       status only; the order itself through a ticket)
  *   order:<orderId>      /ws/track      tracking (the public view; holders of the tracking token)
  *
  * The role namespaces (/ws/customer …) belong to identity (src/modules/identity/channels.ts);
@@ -86,9 +87,12 @@ function forEvent(change: OrderChange, event: OrderEvent): Publication[] {
   }
   if (event.type === 'OrderDisputeOpened' || event.type === 'OrderDeliveryFailed') {
     const reason = (event.data as { reason: string }).reason;
+    // Every support agent hears that an order needs help, not its contents: a plain agent reads
+    // the order through a ticket of theirs (support opens one and assigns it), and the reason
+    // reaches that ticket's agent as its first message.
     publications.push({
       audiences: [audiences.support],
-      message: { ...base, channel: 'escalations', data: { ...data, reason } },
+      message: { ...base, channel: 'escalations', data: { status: state.status, revision: data.revision } },
     });
     publications.push({
       audiences: [audiences.admin],

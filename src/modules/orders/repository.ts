@@ -119,6 +119,8 @@ export interface ListFilter {
   statuses?: readonly string[];
   driverId?: string;
   unclaimed?: boolean;
+  /** Only these orders (a plain support agent's tickets' orders). */
+  orderIds?: readonly string[];
 }
 
 export function createOrdersRepository(db: OrdersDb) {
@@ -141,6 +143,13 @@ export function createOrdersRepository(db: OrdersDb) {
             filter.restaurantIds!.length === 0
               ? ['00000000-0000-0000-0000-000000000000']
               : filter.restaurantIds!,
+          ),
+        )
+        .$if(filter.orderIds !== undefined, (query) =>
+          query.where(
+            'order_id',
+            'in',
+            filter.orderIds!.length === 0 ? ['00000000-0000-0000-0000-000000000000'] : [...filter.orderIds!],
           ),
         )
         .$if(filter.statuses !== undefined, (query) => query.where('status', 'in', [...filter.statuses!]))

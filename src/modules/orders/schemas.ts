@@ -177,7 +177,11 @@ export const OrderViewSchema = Type.Object(
     preparationMinutes: Type.Union([Type.Integer(), Type.Null()]),
     estimatedDeliveryAt: Type.Union([Type.String(), Type.Null()]),
     timeline: Type.Array(TimelineEntry),
+    /** Everything given back to the customer: the order's own refund plus support's refund remedies. */
     refundMinor: Type.Integer(),
+    // `remedies` (support's remedies on the order, docs/orders.md) passes through
+    // additionalProperties: the customer's document is at its 450 KB budget, and this view is in
+    // every order operation.
     cancellationFeeMinor: Type.Integer(),
     reason: Type.Union([Type.String(), Type.Null()]),
     createdAt: Type.String(),

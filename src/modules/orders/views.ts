@@ -3,7 +3,7 @@
  * the pickup code, the claiming driver the address; the public tracking view sees neither code,
  * a masked address and a PIN hint.
  */
-import { timeOf, type OrderState } from './decider.js';
+import { remedyRefundMinor, timeOf, type OrderState } from './decider.js';
 import type { DeliveryAddress, OrderCreatedData, OrderStatus, PaymentMethod } from './events.js';
 
 /**
@@ -104,7 +104,16 @@ export function orderView(state: OrderState, revision: bigint, viewer: Viewer, t
     preparationMinutes: state.preparationMinutes,
     estimatedDeliveryAt: estimatedDeliveryAt(state),
     timeline: state.timeline,
-    refundMinor: Number(state.refundMinor),
+    // The order's own refund (cancellation, rejection, dispute) plus support's refund remedies.
+    refundMinor: Number(state.refundMinor) + remedyRefundMinor(state),
+    remedies: state.remedies.map((remedy) => ({
+      remedyId: remedy.remedyId,
+      kind: remedy.kind,
+      amountMinor: remedy.amountMinor,
+      shares: remedy.shares,
+      refundTo: remedy.refundTo,
+      at: remedy.at,
+    })),
     cancellationFeeMinor: Number(state.cancellationFeeMinor),
     reason: state.reason,
     createdAt: order.at,

@@ -18,10 +18,12 @@ import type {
   SupportFilesPort,
   SupportNotifier,
   SupportOrderPartiesPort,
+  SupportOrderRemediesPort,
 } from './ports.js';
 import { createSupportAssist } from './assist.js';
 import { createSupportAssistant } from './assistant.js';
 import { createAttachmentAccess } from './attachment-access.js';
+import { createOrderAccess } from './order-access.js';
 import { registerAssistantRoutes } from './assistant-routes.js';
 import { budgetedModel, createModelBudget } from './model-budget.js';
 import { AUTO_TICKET_REACTOR, createAutoTickets } from './auto-tickets.js';
@@ -47,6 +49,7 @@ export type {
   SupportFilesPort,
   SupportNotifier,
   SupportOrderPartiesPort,
+  SupportOrderRemediesPort,
 } from './ports.js';
 export { CATEGORIES, PRIORITIES, STATUSES as TICKET_STATUSES } from './tables.js';
 export {
@@ -62,7 +65,11 @@ export const supportContext = defineContext({
   name: 'support',
   needs: {
     identity: need<Pick<Identity, 'audit' | 'repository'>>(),
-    orders: need<{ parties: SupportOrderPartiesPort; disputes: SupportDisputesPort }>(),
+    orders: need<{
+      parties: SupportOrderPartiesPort;
+      disputes: SupportDisputesPort;
+      remedies: SupportOrderRemediesPort;
+    }>(),
     files: need<{ read: SupportFilesPort }>(),
     // Replies to offline openers and SLA breaches by push or SMS (notify's intents and fallback).
     notify: need<SupportNotifier>(),
@@ -132,6 +139,7 @@ export const supportContext = defineContext({
       ledger,
       payouts: payments.payouts,
       orders: orders.parties,
+      orderRemedies: orders.remedies,
       staffTicket: (caller, ticketId) => support.staffTicket(caller, ticketId),
       isSupervisor: (caller) => support.isSupervisor(caller),
       audit: (entry) => identity.audit(entry),
@@ -202,6 +210,11 @@ export const supportContext = defineContext({
         modelBudget,
         // Files asks who may read a support attachment (its `later` need).
         attachments: createAttachmentAccess({
+          db,
+          isSupervisor: (userId) => support.agents.isSupervisor(userId),
+        }),
+        // Orders and files ask which orders a support agent may see (their `later` needs).
+        orderAccess: createOrderAccess({
           db,
           isSupervisor: (userId) => support.agents.isSupervisor(userId),
         }),

@@ -55,6 +55,26 @@ export interface SupportDisputesPort {
   ): Promise<{ status: string }>;
 }
 
+/**
+ * Implemented by orders (`remedies`): a remedy booked on the ledger, recorded on the order as
+ * `OrderRemedyRecorded` once per remedy id (a retry or a sweep appends nothing more).
+ */
+export interface SupportOrderRemediesPort {
+  record(
+    orderId: string,
+    remedy: {
+      remedyId: string;
+      ticketId: string;
+      kind: 'refund' | 'goodwill_credit';
+      amountMinor: number;
+      shares: { restaurantMinor: number; driverMinor: number; platformMinor: number };
+      refundTo: 'wallet' | 'mobile_money' | null;
+      by: { role: 'support' | 'admin' | 'system'; id: string };
+    },
+    metadata?: { actorId?: string; actorRole?: string; correlationId?: string },
+  ): Promise<{ recorded: boolean }>;
+}
+
 /** Who reads a file: structurally the files context's `FilesCaller`. */
 export interface SupportFileReader {
   userId: string;

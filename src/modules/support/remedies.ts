@@ -7,7 +7,9 @@
  *   1. record the decision (`deciding`), under the ticket's row lock so two remedies on one order
  *      never refund more than it cost;
  *   2. book its transfers, one linked chain named after the remedy (`exists` on a retry);
- *   3. mark it `booked`; for Mobile Money, request the payout named after the remedy (payments
+ *   3. record it on the order (`OrderRemedyRecorded`, once per remedy id: orders' decider appends
+ *      nothing for a remedy it already has), so the order's figures count it;
+ *   4. mark it `booked`; for Mobile Money, request the payout named after the remedy (payments
  *      resumes the same payout on a retry); audit and tell the opener.
  *
  * A chain the ledger refuses (a payable short of its share) removes the decision: nothing moved.
@@ -16,7 +18,7 @@ import type { Logger } from 'pino';
 import type { FieldCipher } from '../../platform/field-crypto.js';
 import { isDomainError } from '../../shared/errors.js';
 import { supportErrors } from './errors.js';
-import type { SupportAudit, SupportOrderPartiesPort } from './ports.js';
+import type { SupportAudit, SupportOrderPartiesPort, SupportOrderRemediesPort } from './ports.js';
 import {
   checkAmount,
   checkShares,
@@ -66,6 +68,8 @@ export interface RemedyDependencies {
   ledger: SupportLedgerPort;
   payouts?: SupportPayoutsPort;
   orders: SupportOrderPartiesPort;
+  /** Orders' `remedies`: a booked remedy recorded on its order, once per remedy id. */
+  orderRemedies: SupportOrderRemediesPort;
   /** The ticket when the caller is staff who may see it (else 404): the service's rule. */
   staffTicket(caller: SupportCaller, ticketId: string): Promise<TicketRow>;
   isSupervisor(caller: SupportCaller): Promise<boolean>;
@@ -246,6 +250,7 @@ export function createSupportRemedies(deps: RemedyDependencies) {
         throw new Error(`ledger refused remedy ${row.id}: ${refused.id} ${refused.result}`);
       }
     }
+    await recordOnOrder(row);
     if (row.status === 'booked') return row;
     return deps.db
       .updateTable('support_remedies')
@@ -255,7 +260,36 @@ export function createSupportRemedies(deps: RemedyDependencies) {
       .executeTakeFirstOrThrow();
   }
 
-  /** Step 3 for Mobile Money: the customer's withdrawal, named after the remedy; refused, it stays in the wallet. */
+  /**
+   * Step 3: the order counts the remedy (its view, the restaurant's revenue report). After the
+   * booking and before the row is marked booked, so a crash in between leaves it `deciding`: the
+   * retry or the sweep books again (`exists`) and records again (orders appends it once).
+   */
+  async function recordOnOrder(row: RemedyRow): Promise<void> {
+    if (row.order_id === null || (row.kind !== 'refund' && row.kind !== 'goodwill_credit')) return;
+    await deps.orderRemedies.record(
+      row.order_id,
+      {
+        remedyId: row.id,
+        ticketId: row.ticket_id,
+        kind: row.kind,
+        amountMinor: Number(row.amount_minor),
+        shares:
+          row.kind === 'refund'
+            ? {
+                restaurantMinor: Number(row.restaurant_minor),
+                driverMinor: Number(row.driver_minor),
+                platformMinor: Number(row.platform_minor),
+              }
+            : { restaurantMinor: 0, driverMinor: 0, platformMinor: Number(row.amount_minor) },
+        refundTo: row.kind === 'refund' ? row.refund_to : null,
+        by: { role: 'support', id: row.decided_by },
+      },
+      { actorId: row.decided_by, actorRole: 'support', correlationId: `support-remedy:${row.id}` },
+    );
+  }
+
+  /** Step 4 for Mobile Money: the customer's withdrawal, named after the remedy; refused, it stays in the wallet. */
   async function payOut(row: RemedyRow, payoutId: string): Promise<RemedyRow> {
     if (row.refund_to !== 'mobile_money' || deps.payouts === undefined) return row;
     let refusal: string | null = null;

@@ -9,6 +9,7 @@ export interface OrderWorld {
   actors: Actors;
   driver: CreatedUser;
   otherDriver: CreatedUser;
+  /** A support supervisor (wide access to orders). */
   support: CreatedUser;
   restaurantId: string;
   ndoleId: string;
@@ -31,6 +32,8 @@ export async function orderWorld(env: Record<string, string> = {}): Promise<Orde
     createUser(testApp, { roles: ['driver'] }),
     createUser(testApp, { roles: ['support'] }),
   ]);
+  // A supervisor: sees every order (a plain agent sees only their tickets' orders, docs/support.md).
+  await testApp.services.support.agents.configure(support.userId, { supervisor: true }, new Date());
   // Approved to drive (onboarding), so that tests may put them on shift.
   for (const each of [driver, otherDriver]) await approveDriver(testApp, each.userId);
   const restaurantId = await activeRestaurant(testApp, actors);

@@ -294,6 +294,21 @@ function eventData(spec: EventSpec, orderId: string, at: string): unknown {
     case 'OrderDisputeResolved':
       // Zero in about a tenth of the cases (spec.discount starts at 0): no refund, no counter.
       return { by, refundMinor: spec.discount < 500 ? 0 : spec.discount, note: 'n', at };
+    case 'OrderRemedyRecorded': {
+      // Support's remedy: a refund whose restaurant share counts (none in about a tenth of the
+      // cases), or a goodwill credit, which counts nothing.
+      const share = spec.discount < 500 ? 0 : spec.discount;
+      return {
+        remedyId: `remedy-${spec.minute}`,
+        ticketId: 'ticket',
+        kind: spec.lines.length % 3 === 0 ? 'goodwill_credit' : 'refund',
+        amountMinor: share + 100,
+        shares: { restaurantMinor: share, driverMinor: 0, platformMinor: 100 },
+        refundTo: 'wallet',
+        by,
+        at,
+      };
+    }
     default:
       return { by, reason: 'r', at };
   }

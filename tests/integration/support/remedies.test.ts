@@ -87,6 +87,13 @@ function send(method: 'GET' | 'POST', url: string, user: CreatedUser, payload?: 
 const remedy = (user: CreatedUser, payload: Record<string, unknown>, key = idempotencyKey(), id = ticketId) =>
   send('POST', `/v1/admin/support/tickets/${id}/remedies`, user, payload, key);
 
+/** The restaurant's figures as its owner reads them (`GET /v1/restaurants/{id}/order-figures`). */
+async function figures(): Promise<{ refundedMinor: number; revenueMinor: number }> {
+  const answer = await send('GET', `/v1/restaurants/${world.restaurantId}/order-figures`, world.actors.owner);
+  expect(answer.statusCode, answer.body).toBe(200);
+  return answer.json();
+}
+
 async function balance(accountId: string): Promise<bigint> {
   const account = await services().ledger.account(accountId);
   return account === null ? 0n : account.creditsPosted - account.debitsPosted;
@@ -192,8 +199,10 @@ describe('dispute remedies', () => {
     expect((await books()).wallet - before.wallet).toBe(BigInt(AGENT_MAX + 1));
   });
 
-  it('a refund with adjusted shares takes each party’s part back into the wallet, in one chain', async () => {
+  it('a refund with adjusted shares takes each party’s part back into the wallet, in one chain; the order and the restaurant’s report count it', async () => {
     const before = await books();
+    const refundedBefore = (await figures()).refundedMinor as number;
+    const orderBefore = (await send('GET', `/v1/orders/${order.id}`, customer)).json();
     const answer = await remedy(supervisor, {
       kind: 'refund',
       amountMinor: 1_200,
@@ -212,6 +221,24 @@ describe('dispute remedies', () => {
     expect(before.restaurant - after.restaurant).toBe(700n);
     expect(before.driver - after.driver).toBe(200n);
     expect(before.promotions - after.promotions).toBe(300n);
+    // The order's view counts the refund and lists the remedy (the customer and the restaurant see it).
+    const viewed = await send('GET', `/v1/orders/${order.id}`, customer);
+    expect(viewed.json().refundMinor - orderBefore.refundMinor).toBe(1_200);
+    expect(viewed.json().remedies.at(-1)).toEqual({
+      remedyId: answer.json().id,
+      kind: 'refund',
+      amountMinor: 1_200,
+      shares: { restaurantMinor: 700, driverMinor: 200, platformMinor: 300 },
+      refundTo: 'wallet',
+      at: expect.any(String),
+    });
+    // The restaurant's report takes off its own share only (the projection follows the event).
+    const report = await until(
+      () => figures(),
+      (body) => body.refundedMinor === refundedBefore + 700,
+      30_000,
+    );
+    expect(report.refundedMinor).toBe(refundedBefore + 700);
   });
 
   it('refuses a refund beyond what is left of the order, and shares that do not add up, booking nothing', async () => {

@@ -96,9 +96,21 @@ export function registerOrderListRoutes(
       response: { 200: ListResponse, ...errors },
     },
     handler: async (request) => {
+      const principal = principalOf(request);
       const { status, live, ...page } = request.query;
       const statuses = status !== undefined ? [status] : live === false ? undefined : LIVE_STATUSES;
-      return repository.list({ ...(statuses === undefined ? {} : { statuses }) }, page);
+      // A plain support agent lists only the orders their tickets name (support decides).
+      const visible =
+        isAdmin(principal) || services.supportOrders === undefined
+          ? 'all'
+          : await services.supportOrders().visibleOrders(principal);
+      return repository.list(
+        {
+          ...(statuses === undefined ? {} : { statuses }),
+          ...(visible === 'all' ? {} : { orderIds: visible }),
+        },
+        page,
+      );
     },
   });
 

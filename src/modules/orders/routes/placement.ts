@@ -30,6 +30,7 @@ import {
   principalOf,
   READ,
   relationTo,
+  staffMaySee,
   tags,
   type OrderApp,
   type OrderRouteServices,
@@ -204,8 +205,20 @@ export function registerPlacementRoutes(
     handler: async (request, reply) => {
       const principal = principalOf(request);
       const loaded = await orders.load(request.params.id);
+      const relation = relationTo(principal, loaded.state.order!, loaded.state);
+      // A plain support agent sees an order only through a ticket of theirs: others are absent.
+      if (!(await staffMaySee(services, principal, relation, request.params.id))) {
+        await services.audit?.({
+          action: 'order.view_refused',
+          actor: { kind: 'user', userId: principal.userId, ip: request.ip, requestId: request.id },
+          subjectUserId: loaded.state.order!.customer.id,
+          resource: `order:${request.params.id}`,
+          newValue: { reason: 'no_ticket_of_agent' },
+        });
+        throw new HttpProblem(404, 'order_not_found', 'There is no such order.');
+      }
       const body = present(reply, principal, loaded);
-      if (isSupportAgent(principal, relationTo(principal, loaded.state.order!, loaded.state)))
+      if (isSupportAgent(principal, relation))
         await services.audit?.({
           action: 'order.viewed_by_support',
           actor: { kind: 'user', userId: principal.userId, ip: request.ip, requestId: request.id },

@@ -20,7 +20,7 @@ import type { CatalogOrdersApi } from '../../catalog/index.js';
 import type { OrderState } from '../decider.js';
 import type { OrderActor, OrderCreatedData } from '../events.js';
 import type { OrdersContext } from '../index.js';
-import type { DeliveryProofPort } from '../ports.js';
+import type { DeliveryProofPort, SupportOrderAccessPort } from '../ports.js';
 import { orderView, supportOrderView, type Viewer } from '../views.js';
 
 /** What the order routes need beyond their own context: the runtime and the catalog's owner lookup. */
@@ -37,6 +37,8 @@ export interface OrderRouteServices {
     resource?: string | null;
     newValue?: unknown;
   }) => Promise<void>;
+  /** Which orders a plain support agent may see (support, built after orders); absent: every order. */
+  supportOrders?: () => SupportOrderAccessPort;
 }
 
 /** The Fastify instance the route files register on (TypeBox schemas typed). */
@@ -118,6 +120,20 @@ const isSupport = (principal: Principal) =>
 /** A support agent (not an admin) seeing the order as staff: the minimum view, audited. */
 export const isSupportAgent = (principal: Principal, relation: ReturnType<typeof relationTo>): boolean =>
   relation === 'staff' && !isAdmin(principal);
+
+/**
+ * Whether the caller may see the order in the relation found: a support agent (not an admin) only
+ * through a ticket of theirs, unless support made them a supervisor (support decides: its port).
+ */
+export async function staffMaySee(
+  services: Pick<OrderRouteServices, 'supportOrders'>,
+  principal: Principal,
+  relation: ReturnType<typeof relationTo>,
+  orderId: string,
+): Promise<boolean> {
+  if (!isSupportAgent(principal, relation) || services.supportOrders === undefined) return true;
+  return services.supportOrders().mayView(principal, orderId);
+}
 
 /** The caller's relation to the order, most specific first; undefined: not theirs to see. */
 export function relationTo(

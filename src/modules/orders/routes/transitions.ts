@@ -28,6 +28,7 @@ import {
   metadataOf,
   principalOf,
   relationTo,
+  staffMaySee,
   RESOLVE,
   tags,
   type OrderApp,
@@ -179,7 +180,7 @@ export function registerTransitionRoutes(
           async () => {
             const current = await orders.load(orderId);
             const relation = relationTo(principal, current.state.order!, current.state);
-            if (relation === undefined)
+            if (relation === undefined || !(await staffMaySee(services, principal, relation, orderId)))
               throw new HttpProblem(404, 'order_not_found', 'There is no such order.');
             if (!transition.relations.includes(relation)) {
               throw new HttpProblem(
