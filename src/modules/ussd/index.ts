@@ -91,7 +91,11 @@ export const ussdContext = defineContext({
       menus: { view: (restaurantId, language) => catalog.menu.view(restaurantId, language, undefined) },
       zones: {
         cities: () => catalog.cities.all(),
-        zonesOf: (cityId) => catalog.cities.zonesOf(cityId),
+        zonesOf: async (cityId) =>
+          (await catalog.cities.zonesOf(cityId)).map((zone) => ({
+            ...zone,
+            polygon: catalog.cities.outline(zone),
+          })),
         termsAt: (cityId, point, at) => catalog.cities.deliveryTerms(cityId, point, at),
       },
       sms: notifications.sms,
