@@ -210,6 +210,23 @@ export function createCityService(deps: Pick<CatalogDependencies, 'db' | 'audit'
     },
 
     /**
+     * A city by id or name (any case or accent, active or not) with its time zone and support
+     * hours: support's SLA clock counts only those hours (issue #26). Undefined when none matches.
+     */
+    async supportClockOf(
+      input: string,
+    ): Promise<{ cityId: string; timeZone: string; supportHours?: string } | undefined> {
+      const city = matchCity(await all(), input);
+      if (city === undefined) return undefined;
+      const hours = city.rules.supportHours;
+      return {
+        cityId: city.id,
+        timeZone: city.timeZone,
+        ...(hours === undefined ? {} : { supportHours: hours }),
+      };
+    },
+
+    /**
      * The city a restaurant names (`city` in its body): its id or its name, any case or accent.
      * Unknown, or inactive for a new restaurant, is a 422 that lists the cities on offer.
      */
