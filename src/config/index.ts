@@ -1215,6 +1215,13 @@ export const EnvironmentSchema = Type.Object({
     default: 'Food delivery',
     description: 'the name shared links show as their site (og:site_name) in previews',
   }),
+  ZONE_H3_RESOLUTION: Type.Integer({
+    minimum: 7,
+    maximum: 10,
+    default: 9,
+    description:
+      "the H3 resolution zones and restaurants' delivery areas are cut at, 7 (~5 km² cells) to 10 (~0.015 km²); zones keep the resolution they were written at",
+  }),
   TAX_RATE_PERCENT: Type.Number({
     minimum: 0,
     maximum: 100,

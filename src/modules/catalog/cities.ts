@@ -17,7 +17,15 @@ import {
   type CityCenter,
   type CityRules,
 } from './rules/cities.js';
-import { deliveryTermsAt, type DeliveryTerms, type Zone, type ZonePoint } from './rules/zones.js';
+import {
+  deliveryTermsAt,
+  indexZones,
+  zoneOutline,
+  type DeliveryTerms,
+  type Zone,
+  type ZoneIndex,
+  type ZonePoint,
+} from './rules/zones.js';
 import type { CatalogTables, CitiesTable, CityZonesTable } from './tables.js';
 
 export const CITY_DIRECTORY_TTL_MS = 30_000;
@@ -63,6 +71,8 @@ export function zoneOf(row: Selectable<CityZonesTable>): Zone {
     cityId: row.city_id,
     name: row.name,
     polygon: row.polygon,
+    cells: row.cells,
+    resolution: row.h3_resolution,
     active: row.active,
     delivers: row.delivers,
     feeAdjustmentXaf: row.fee_adjustment_xaf,
@@ -110,7 +120,10 @@ export function createCityService(deps: Pick<CatalogDependencies, 'db' | 'audit'
   interface Directory {
     cities: City[];
     zones: Map<string, Zone[]>;
+    /** Each city's zones by H3 cell (built once per load: every delivery check reads it). */
+    indexes: Map<string, ZoneIndex>;
   }
+  const noZones = indexZones([]);
   let cached: (Directory & { loadedAt: number }) | undefined;
   let loading: Promise<Directory> | undefined;
 
@@ -128,7 +141,8 @@ export function createCityService(deps: Pick<CatalogDependencies, 'db' | 'audit'
     const zones = new Map<string, Zone[]>();
     for (const zone of zoneRows.map(zoneOf))
       zones.set(zone.cityId, [...(zones.get(zone.cityId) ?? []), zone]);
-    return { cities: rows.map(cityOf), zones };
+    const indexes = new Map([...zones].map(([cityId, list]) => [cityId, indexZones(list)]));
+    return { cities: rows.map(cityOf), zones, indexes };
   }
 
   async function directory(): Promise<Directory> {
@@ -169,6 +183,8 @@ export function createCityService(deps: Pick<CatalogDependencies, 'db' | 'audit'
     all,
     zonesOf,
     invalidate,
+    /** A zone's outline: the polygon drawn, else its cells' (USSD places an address at its centre). */
+    outline: zoneOutline,
     async get(id: string): Promise<City | undefined> {
       return (await all()).find((city) => city.id === id);
     },
@@ -182,13 +198,32 @@ export function createCityService(deps: Pick<CatalogDependencies, 'db' | 'audit'
       const loaded = await directory();
       const city = loaded.cities.find((c) => c.id === cityId);
       if (city === undefined) return undefined;
-      return deliveryTermsAt(city, loaded.zones.get(cityId) ?? [], point, at);
+      return deliveryTermsAt(city, loaded.indexes.get(cityId) ?? noZones, point, at);
     },
 
     /** The terms at `point` in every city (search: which cities' restaurants may deliver there). */
     async deliveryTermsEverywhere(point: ZonePoint, at: Date): Promise<DeliveryTerms[]> {
       const loaded = await directory();
-      return loaded.cities.map((city) => deliveryTermsAt(city, loaded.zones.get(city.id) ?? [], point, at));
+      return loaded.cities.map((city) =>
+        deliveryTermsAt(city, loaded.indexes.get(city.id) ?? noZones, point, at),
+      );
+    },
+
+    /**
+     * A city by id or name (any case or accent, active or not) with its time zone and support
+     * hours: support's SLA clock counts only those hours (issue #26). Undefined when none matches.
+     */
+    async supportClockOf(
+      input: string,
+    ): Promise<{ cityId: string; timeZone: string; supportHours?: string } | undefined> {
+      const city = matchCity(await all(), input);
+      if (city === undefined) return undefined;
+      const hours = city.rules.supportHours;
+      return {
+        cityId: city.id,
+        timeZone: city.timeZone,
+        ...(hours === undefined ? {} : { supportHours: hours }),
+      };
     },
 
     /**

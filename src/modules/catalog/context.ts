@@ -50,4 +50,6 @@ export interface CatalogDependencies {
   /** Encrypts restaurants' contact phone and e-mail at rest (issue #15). */
   fields: FieldCipher;
   now?: () => Date;
+  /** The H3 resolution zones and restaurants' areas are cut at (`ZONE_H3_RESOLUTION`; default 9). */
+  zoneResolution?: number;
 }

@@ -206,6 +206,7 @@ export const catalogContext = defineContext({
       grantRole: async (userId, role, actor) => void (await identity.grantRole(userId, role, actor)),
       redis: runtime.redis,
       redisKeyPrefix: runtime.config.REDIS_KEY_PREFIX,
+      zoneResolution: runtime.config.ZONE_H3_RESOLUTION,
     });
     catalog.useCompletedOrderLookup({
       findCompletedOrder: (orderId) => later.orders().completedOrders.findCompletedOrder(orderId),

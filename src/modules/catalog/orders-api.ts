@@ -115,6 +115,8 @@ export interface CatalogOrdersApi {
     transaction?: Transaction<Lender>,
   ): Promise<void>;
   restaurantOwnerId(restaurantId: string): Promise<string | undefined>;
+  /** The id of a restaurant's city (support: a ticket about its order carries that city). */
+  restaurantCity(restaurantId: string): Promise<string | undefined>;
   /**
    * The city's and zone's delivery terms at `point` and `at` (issue #26): refusal, fee rule,
    * minimum order, distance cap, tax rate. Undefined for an unknown city.
@@ -353,6 +355,14 @@ export function createOrdersApi(
     deliveryTerms: (cityId, point, at) => cities.deliveryTerms(cityId, point, at),
     async restaurantOwnerId(restaurantId) {
       return (await repository.ownerOf(restaurantId))?.ownerId;
+    },
+    async restaurantCity(restaurantId) {
+      const row = await db
+        .selectFrom('restaurants')
+        .select('city')
+        .where('id', '=', restaurantId)
+        .executeTakeFirst();
+      return row?.city;
     },
     async stockLevels(restaurantId, itemIds) {
       if (itemIds.length === 0) return [];

@@ -27,6 +27,7 @@ import {
   MAX_ZONE_VERTICES,
   MIN_ZONE_FEE_ADJUSTMENT_XAF,
   MIN_ZONE_VERTICES,
+  MAX_LISTED_CELLS,
   ZONE_ID_PATTERN,
 } from './rules/zones.js';
 
@@ -542,7 +543,14 @@ export const CityResponse = Type.Object({
   }),
 });
 
-/* Zones within a city (issue #26): polygons, see rules/zones.ts. */
+/* Zones within a city (issue #26): H3 cells and/or a polygon, see rules/zones.ts. */
+const CellId = Type.String({ pattern: '^[0-9a-fA-F]{15,16}$', description: 'an H3 cell id (hex)' });
+const CellList = Type.Array(CellId, {
+  minItems: 1,
+  maxItems: MAX_LISTED_CELLS,
+  description:
+    'H3 cells at the configured resolution (ZONE_H3_RESOLUTION) or coarser parents (a compacted set)',
+});
 const ZoneVertex = Type.Object({ latitude: Latitude, longitude: Longitude }, { additionalProperties: false });
 const FeeAdjustment = Type.Integer({
   minimum: MIN_ZONE_FEE_ADJUSTMENT_XAF,
@@ -567,21 +575,29 @@ const ZoneFields = {
   polygon: Type.Array(ZoneVertex, {
     minItems: MIN_ZONE_VERTICES,
     maxItems: MAX_ZONE_VERTICES,
-    description: 'the outline, vertices in order, not closed (the last joins the first)',
+    description:
+      'the outline, vertices in order, not closed (the last joins the first); its H3 cells are computed unless `cells` is given',
   }),
+  cells: CellList,
   active: Type.Optional(Type.Boolean()),
   delivers: Type.Optional(Type.Boolean({ description: 'false: no delivery to points in this zone' })),
   feeAdjustmentXaf: Type.Optional(FeeAdjustment),
   surges: Type.Optional(Type.Array(FeeSurgeSchema, { maxItems: MAX_SURGES_PER_ZONE })),
 };
 export const ZoneBody = Type.Object(
-  { id: Type.String({ pattern: ZONE_ID_PATTERN }), ...ZoneFields },
+  {
+    id: Type.String({ pattern: ZONE_ID_PATTERN }),
+    ...ZoneFields,
+    polygon: Type.Optional(ZoneFields.polygon),
+    cells: Type.Optional(ZoneFields.cells),
+  },
   { additionalProperties: false },
 );
 export const ZonePatchBody = Type.Object(
   {
     name: Type.Optional(ZoneFields.name),
     polygon: Type.Optional(ZoneFields.polygon),
+    cells: Type.Optional(ZoneFields.cells),
     active: ZoneFields.active,
     delivers: ZoneFields.delivers,
     feeAdjustmentXaf: ZoneFields.feeAdjustmentXaf,
@@ -597,13 +613,18 @@ export const PublicZoneResponse = Type.Object({
   id: Type.String(),
   name: Type.String(),
   served: Type.Boolean({ description: 'false: the platform does not deliver to points in this zone' }),
-  polygon: Type.Array(Type.Object({ latitude: Degrees, longitude: Degrees })),
+  polygon: Type.Optional(Type.Array(Type.Object({ latitude: Degrees, longitude: Degrees }))),
+  cells: Type.Array(Type.String(), {
+    description: 'the H3 cells, compacted: what decides the zone of a point',
+  }),
 });
 export const ZoneResponse = Type.Object({
   id: Type.String(),
   cityId: Type.String(),
   name: Type.String(),
-  polygon: Type.Array(Type.Object({ latitude: Degrees, longitude: Degrees })),
+  polygon: Type.Union([Type.Array(Type.Object({ latitude: Degrees, longitude: Degrees })), Type.Null()]),
+  cells: Type.Array(Type.String()),
+  resolution: Type.Integer(),
   active: Type.Boolean(),
   delivers: Type.Boolean(),
   feeAdjustmentXaf: Type.Integer(),

@@ -10,7 +10,7 @@ import { ownTables } from '../../db/own-tables.js';
 import type { CatalogTables } from './tables.js';
 import type { Identity } from '../identity/index.js';
 import { generateCatalogFixture, insertCatalogFixture } from './fixtures.js';
-import { zoneProblems, type Zone, type ZonePoint } from './rules/zones.js';
+import { polygonCells, zoneProblems, type Zone, type ZonePoint } from './rules/zones.js';
 
 /**
  * The demo owners' phones and password (development only; printed by the seed). The first is the
@@ -75,7 +75,7 @@ function box(south: number, west: number, north: number, east: number): ZonePoin
  * centre that holds every demo restaurant and its customers, a district with a fee adjustment
  * or an evening surge inside it, and the port of Douala, where the platform does not deliver.
  */
-export const DEMO_ZONES: Zone[] = [
+export const DEMO_ZONES: (Omit<Zone, 'cells' | 'resolution'> & { polygon: ZonePoint[] })[] = [
   {
     cityId: 'douala',
     id: 'douala-centre',
@@ -129,13 +129,13 @@ export const DEMO_ZONES: Zone[] = [
 ];
 
 /** Adds the demo zones that are missing (an admin's change to a seeded zone is kept). */
-async function seedDemoZones(db: Kysely<CatalogTables>): Promise<string[]> {
+async function seedDemoZones(db: Kysely<CatalogTables>, resolution: number): Promise<string[]> {
   const cities = await db.selectFrom('cities').select(['id', 'south', 'west', 'north', 'east']).execute();
   const added: string[] = [];
   for (const zone of DEMO_ZONES) {
     const city = cities.find((row) => row.id === zone.cityId);
     if (city === undefined) continue; // a database without the demo cities: nothing to draw on
-    const problems = zoneProblems(zone, { bounds: city });
+    const problems = zoneProblems(zone, { bounds: city }, resolution);
     if (problems.length > 0) throw new Error(`demo zone ${zone.id}: ${JSON.stringify(problems)}`);
     const inserted = await db
       .insertInto('city_zones')
@@ -144,6 +144,8 @@ async function seedDemoZones(db: Kysely<CatalogTables>): Promise<string[]> {
         id: zone.id,
         name: zone.name,
         polygon: JSON.stringify(zone.polygon),
+        cells: polygonCells(zone.polygon, resolution),
+        h3_resolution: resolution,
         active: zone.active,
         delivers: zone.delivers,
         fee_adjustment_xaf: zone.feeAdjustmentXaf,
@@ -178,7 +180,7 @@ export const catalogSeedStep = {
     );
     const fresh = restaurants.filter((restaurant) => !existing.has(restaurant.id));
     if (fresh.length > 0) await insertCatalogFixture(db, fresh);
-    const zones = await seedDemoZones(db);
+    const zones = await seedDemoZones(db, services.runtime.config.ZONE_H3_RESOLUTION);
     return [
       ...zones,
       ...owners

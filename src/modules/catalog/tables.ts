@@ -177,7 +177,10 @@ export interface CityZonesTable {
   city_id: string;
   id: string;
   name: string;
-  polygon: ColumnType<{ latitude: number; longitude: number }[], string, string>;
+  polygon: ColumnType<{ latitude: number; longitude: number }[] | null, string | null, string | null>;
+  /** The zone's H3 cells, compacted (migration 2026-12-07T0130). */
+  cells: string[];
+  h3_resolution: number;
   active: Generated<boolean>;
   delivers: Generated<boolean>;
   fee_adjustment_xaf: Generated<number>;

@@ -9,13 +9,24 @@ import type { CityService } from './cities.js';
 import { zoneOf } from './cities.js';
 import type { Caller, CatalogDependencies } from './context.js';
 import { catalogErrors } from './errors.js';
-import { MAX_ZONES_PER_CITY, zoneProblems, type FeeSurge, type Zone, type ZonePoint } from './rules/zones.js';
+import {
+  areaCells,
+  DEFAULT_ZONE_H3_RESOLUTION,
+  MAX_ZONES_PER_CITY,
+  zoneProblems,
+  type FeeSurge,
+  type Zone,
+  type ZonePoint,
+} from './rules/zones.js';
 import type { CatalogTables } from './tables.js';
 
 export interface ZoneInput {
   id: string;
   name: string;
-  polygon: ZonePoint[];
+  /** The outline; its cells are computed unless `cells` is given too. */
+  polygon?: ZonePoint[] | undefined;
+  /** H3 cell ids at the configured resolution or coarser (a compacted set). */
+  cells?: string[] | undefined;
   active?: boolean | undefined;
   delivers?: boolean | undefined;
   feeAdjustmentXaf?: number | undefined;
@@ -27,7 +38,9 @@ export interface PublicZone {
   id: string;
   name: string;
   served: boolean;
-  polygon: ZonePoint[];
+  /** Absent when the zone was given as cells only (the map draws the cells). */
+  polygon?: ZonePoint[];
+  cells: string[];
 }
 
 export type ZonePatch = Partial<Omit<ZoneInput, 'id'>>;
@@ -37,7 +50,9 @@ function rowOf(zone: Zone) {
     city_id: zone.cityId,
     id: zone.id,
     name: zone.name.trim(),
-    polygon: JSON.stringify(zone.polygon),
+    polygon: zone.polygon === null ? null : JSON.stringify(zone.polygon),
+    cells: zone.cells,
+    h3_resolution: zone.resolution,
     active: zone.active,
     delivers: zone.delivers,
     fee_adjustment_xaf: zone.feeAdjustmentXaf,
@@ -58,10 +73,11 @@ async function lockCity(transaction: Transaction<CatalogTables>, cityId: string)
 }
 
 function checkZone(
-  zone: Zone,
+  zone: Pick<Zone, 'polygon' | 'surges' | 'feeAdjustmentXaf'> & { cells: string[] | null },
   city: { bounds: { south: number; west: number; north: number; east: number } },
+  resolution: number,
 ) {
-  const problems = zoneProblems(zone, city);
+  const problems = zoneProblems(zone, city, resolution);
   if (problems.length > 0)
     throw catalogErrors.of(
       'validation',
@@ -77,8 +93,14 @@ function checkZone(
     );
 }
 
-export function createZoneService(deps: Pick<CatalogDependencies, 'db' | 'audit'>, cities: CityService) {
+export function createZoneService(
+  deps: Pick<CatalogDependencies, 'db' | 'audit' | 'zoneResolution'>,
+  cities: CityService,
+) {
+  const resolution = deps.zoneResolution ?? DEFAULT_ZONE_H3_RESOLUTION;
   return {
+    resolution,
+
     async list(cityId: string): Promise<Zone[]> {
       if ((await cities.get(cityId)) === undefined)
         throw catalogErrors.of('not_found', 'city_not_found', 'No such city.');
@@ -96,15 +118,24 @@ export function createZoneService(deps: Pick<CatalogDependencies, 'db' | 'audit'
         throw catalogErrors.of('not_found', 'city_not_found', 'No such city.');
       return (await cities.zonesOf(cityId))
         .filter((zone) => zone.active)
-        .map((zone) => ({ id: zone.id, name: zone.name, served: zone.delivers, polygon: zone.polygon }));
+        .map((zone) => ({
+          id: zone.id,
+          name: zone.name,
+          served: zone.delivers,
+          ...(zone.polygon === null ? {} : { polygon: zone.polygon }),
+          cells: zone.cells,
+        }));
     },
 
     async create(caller: Caller, cityId: string, input: ZoneInput): Promise<Zone> {
+      const given = { polygon: input.polygon ?? null, cells: input.cells ?? null };
       const zone: Zone = {
         id: input.id,
         cityId,
         name: input.name,
-        polygon: input.polygon,
+        polygon: given.polygon,
+        cells: [],
+        resolution,
         active: input.active ?? true,
         delivers: input.delivers ?? true,
         feeAdjustmentXaf: input.feeAdjustmentXaf ?? 0,
@@ -113,7 +144,8 @@ export function createZoneService(deps: Pick<CatalogDependencies, 'db' | 'audit'
       try {
         await deps.db.transaction().execute(async (transaction) => {
           // The city's row lock serialises zone writes of one city: the count below holds.
-          checkZone(zone, await lockCity(transaction, cityId));
+          checkZone({ ...zone, cells: given.cells }, await lockCity(transaction, cityId), resolution);
+          zone.cells = areaCells(given, resolution);
           const count = await transaction
             .selectFrom('city_zones')
             .select((eb) => eb.fn.countAll<string>().as('n'))
@@ -165,11 +197,20 @@ export function createZoneService(deps: Pick<CatalogDependencies, 'db' | 'audit'
             .executeTakeFirst();
           if (row === undefined) throw catalogErrors.of('not_found', 'zone_not_found', 'No such zone.');
           const before = zoneOf(row);
-          const defined = Object.fromEntries(
-            Object.entries(patch).filter(([, value]) => value !== undefined),
-          );
+          const { polygon, cells, ...rest } = patch;
+          const defined = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined));
+          // A new outline brings its cells unless cells come too; new cells alone drop the old
+          // outline (it would no longer draw the zone). Neither: both kept, at their resolution.
+          const area =
+            polygon === undefined && cells === undefined
+              ? undefined
+              : { polygon: polygon ?? null, cells: cells ?? null };
           const after: Zone = { ...before, ...defined };
-          checkZone(after, city);
+          if (area === undefined) checkZone(after, city, after.resolution);
+          else {
+            checkZone({ ...after, ...area }, city, resolution);
+            Object.assign(after, { polygon: area.polygon, cells: areaCells(area, resolution), resolution });
+          }
           await transaction
             .updateTable('city_zones')
             .set(rowOf(after))

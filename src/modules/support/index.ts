@@ -12,6 +12,7 @@
 import { createComplaintCounts } from './complaints.js';
 import { defineContext, need, tablesOf } from '../../platform/context.js';
 import { fieldCipherOf } from '../../platform/field-crypto.js';
+import type { Catalog } from '../catalog/index.js';
 import type { Identity } from '../identity/index.js';
 import type {
   SupportDisputesPort,
@@ -77,10 +78,24 @@ export const supportContext = defineContext({
     // withdrawal through payments' payouts.
     ledger: need<SupportLedgerPort>(),
     payments: need<{ payouts: SupportPayoutsPort }>(),
+    // A ticket's city and its support hours (issue #26): restaurants' cities and the city directory.
+    catalog: need<Pick<Catalog, 'cities' | 'orders'>>(),
   },
   tables: tablesOf<SupportTables>(),
-  create({ runtime, db, realtime, eventStore }, { identity, orders, files, notify, ledger, payments }) {
+  create(
+    { runtime, db, realtime, eventStore },
+    { identity, orders, files, notify, ledger, payments, catalog },
+  ) {
     const { config } = runtime;
+    const clockOf = async (city: string | undefined) => {
+      const found = city === undefined ? undefined : await catalog.cities.supportClockOf(city);
+      if (found === undefined) return undefined;
+      const hours =
+        found.supportHours === undefined
+          ? undefined
+          : { timeZone: found.timeZone, window: found.supportHours };
+      return { cityId: found.cityId, ...(hours === undefined ? {} : { hours }) };
+    };
     const prometheus = createSupportPrometheus();
     const knowledgeBase = createKnowledgeBase({ db, audit: (entry) => identity.audit(entry) });
     const support: SupportService = createSupportService({
@@ -131,6 +146,14 @@ export const supportContext = defineContext({
         highValueOrderXaf: config.SUPPORT_HIGH_VALUE_ORDER_XAF,
         reopenDays: config.SUPPORT_REOPEN_DAYS,
       },
+      // The order's restaurant's city, else the city of the opener's default (or first) address.
+      async ticketCity({ openerId, restaurantId }) {
+        if (restaurantId !== undefined) return clockOf(await catalog.orders.restaurantCity(restaurantId));
+        const addresses = await identity.repository.listAddresses(openerId, 20);
+        const address = addresses.find((a) => a.is_default) ?? addresses[0];
+        return clockOf(address?.city);
+      },
+      cityHours: async (cityId) => (await clockOf(cityId))?.hours,
       logger: runtime.logger,
     });
     const remedies = createSupportRemedies({

@@ -26,18 +26,17 @@ import type {
 } from './ports.js';
 import { AVAILABILITY_MINUTES, createAgentDirectory } from './agents.js';
 import { METRICS_PERIOD_MAX_DAYS, supportFigures, type SupportPrometheus } from './metrics.js';
+import { dueWithinHours, type SupportHours } from './sla-clock.js';
 import { createSupportRepository, type MessageRow, type QueueFilter, type TicketRow } from './repository.js';
 import {
   checkRating,
   checkTransition,
   disputeOf,
   escalatedDueAt,
-  firstResponseDueAt,
   mayWrite,
   priorityOf,
   raised,
   slaBreaches,
-  slaDueAt,
   type Changer,
   type SupportPolicy,
 } from './rules.js';
@@ -130,6 +129,17 @@ export interface SupportDependencies {
   prometheus?: SupportPrometheus;
   /** An active canned response's text (canned.ts; 404 otherwise). */
   canned?: (id: string) => Promise<{ id: string; body: string }>;
+  /**
+   * A new ticket's city and its support hours (issue #26): the order's restaurant's city, else
+   * the opener's default address's (sla-clock.ts). Absent or undefined: no city, the clock runs
+   * all day.
+   */
+  ticketCity?: (about: {
+    openerId: string;
+    restaurantId: string | undefined;
+  }) => Promise<{ cityId: string; hours?: SupportHours } | undefined>;
+  /** The support hours of a ticket's city, for a reopened ticket's new due time. */
+  cityHours?: (cityId: string) => Promise<SupportHours | undefined>;
   logger: Logger;
   now?: () => Date;
 }
@@ -376,6 +386,13 @@ export function createSupportService(deps: SupportDependencies) {
     const attachments = await checkAttachments(caller, input.attachments);
     const at = now();
     const priority = priorityOf(input.category, order?.totalMinor, policy);
+    // The city's support hours set the clock (issue #26); a lookup failure must not lose the ticket.
+    const city = await deps
+      .ticketCity?.({ openerId: caller.userId, restaurantId: order?.restaurantId })
+      .catch((error: unknown) => {
+        deps.logger.warn({ err: error }, 'support: the ticket city lookup failed; SLA counted all day');
+        return undefined;
+      });
     const created = await repository.openTicket(
       {
         id,
@@ -388,8 +405,9 @@ export function createSupportService(deps: SupportDependencies) {
         status: 'open',
         source: origin.source,
         source_event_id: origin.sourceEventId ?? null,
-        sla_due_at: slaDueAt(at, priority, policy),
-        first_response_due_at: firstResponseDueAt(at, priority, policy),
+        city_id: city?.cityId ?? null,
+        sla_due_at: dueWithinHours(at, policy.slaMinutes[priority], city?.hours),
+        first_response_due_at: dueWithinHours(at, policy.firstResponseMinutes[priority], city?.hours),
         created_at: at,
         updated_at: at,
       },
@@ -656,7 +674,11 @@ export function createSupportService(deps: SupportDependencies) {
       ...(to === 'open' && (row.status === 'resolved' || row.status === 'closed')
         ? {
             resolved_at: null,
-            sla_due_at: slaDueAt(at, row.priority, policy),
+            sla_due_at: dueWithinHours(
+              at,
+              policy.slaMinutes[row.priority],
+              row.city_id === null ? undefined : await deps.cityHours?.(row.city_id),
+            ),
             sla_alerted_at: null,
             reopen_count: row.reopen_count + 1,
           }

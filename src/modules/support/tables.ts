@@ -58,6 +58,8 @@ export interface SupportTicketsTable {
   source: ColumnType<TicketSource, TicketSource | undefined, TicketSource>;
   /** The order event that opened it (one ticket per event); NULL for the other sources. */
   source_event_id: string | null;
+  /** Its city (issue #26; its SLA clock follows the city's support hours); NULL: none known. */
+  city_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** How many times it was reopened after a resolution (the reopen rate's numerator). */
   reopen_count: ColumnType<number, number | undefined, number>;
   /** The opener's satisfaction rating (1-5) once resolved, and when they gave it. */

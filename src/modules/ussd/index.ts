@@ -103,7 +103,11 @@ export const ussdContext = defineContext({
       menus: { view: (restaurantId, language) => catalog.menu.view(restaurantId, language, undefined) },
       zones: {
         cities: () => catalog.cities.all(),
-        zonesOf: (cityId) => catalog.cities.zonesOf(cityId),
+        zonesOf: async (cityId) =>
+          (await catalog.cities.zonesOf(cityId)).map((zone) => ({
+            ...zone,
+            polygon: catalog.cities.outline(zone),
+          })),
         termsAt: (cityId, point, at) => catalog.cities.deliveryTerms(cityId, point, at),
         // Open now and delivering to the point (search's delivery terms), nearest first.
         restaurantsAt: async (point, language) =>

@@ -1,3 +1,4 @@
+import { compactCells, polygonToCells } from 'h3-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NEAR, RESTAURANT_AT, orderWorld, placeOrder, type OrderWorld } from '../orders/helpers.js';
 import { patch, post } from './helpers.js';
@@ -142,6 +143,13 @@ describe("the apps' map of a city's zones", () => {
         name: 'Bastos',
         served: true,
         polygon: around({ latitude: 3.895, longitude: 11.51 }, 0.01),
+        // The outline's H3 cells at the configured resolution, compacted: what decides a point's zone.
+        cells: compactCells(
+          polygonToCells(
+            around({ latitude: 3.895, longitude: 11.51 }, 0.01).map((p) => [p.latitude, p.longitude]),
+            9,
+          ),
+        ),
       },
     ]);
     const etag = first.headers.etag as string;

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { cityProblems } from './cities.js';
 import { closedPeriods, validateSchedule, validateWeeklyHours } from './hours.js';
 import { fieldProblemFr, fieldProblemsFr, pathProblemsFr } from './problems-fr.js';
-import { zoneProblems } from './zones.js';
+import { cellToParent, latLngToCell } from 'h3-js';
+import { areaProblems, cellProblems, zoneProblems } from './zones.js';
 
 const range = (opens: string, closes: string) => ({ opens, closes });
 
@@ -63,14 +64,59 @@ function everyEnglishProblem(): string[] {
       { bounds: { south: 3.9, west: 9.6, north: 4.2, east: 9.9 } } as never,
     ),
   ].map((problem) => problem.message);
-  return [...hours, ...schedule, ...closures, ...city, ...wide, ...zone];
+  const bounds = { south: 3.9, west: 9.6, north: 4.2, east: 9.9 };
+  const cell = latLngToCell(4.05, 9.75, 9);
+  const cells = [
+    ...cellProblems(
+      ['nope', latLngToCell(4.05, 9.75, 11), cell, cell, latLngToCell(3.5, 9.75, 9)],
+      bounds,
+      9,
+    ),
+    ...cellProblems([cell, cellToParent(cell, 7)], bounds, 9),
+    ...cellProblems([], bounds, 9),
+    ...cellProblems(
+      Array.from({ length: 5001 }, () => cell),
+      bounds,
+      9,
+    ),
+    ...cellProblems(
+      [latLngToCell(4, 10, 5), latLngToCell(4.4, 10, 5), latLngToCell(5.2, 10, 5)],
+      { south: 2, west: 8, north: 6, east: 12 },
+      10,
+    ),
+    ...areaProblems(
+      {
+        polygon: [
+          { latitude: 4.05, longitude: 9.75 },
+          { latitude: 4.05, longitude: 9.7503 },
+          { latitude: 4.0503, longitude: 9.7503 },
+        ],
+      },
+      bounds,
+      9,
+    ),
+    ...areaProblems(
+      {
+        polygon: [
+          { latitude: 3.91, longitude: 9.61 },
+          { latitude: 3.91, longitude: 9.89 },
+          { latitude: 4.19, longitude: 9.89 },
+          { latitude: 4.19, longitude: 9.61 },
+        ],
+      },
+      bounds,
+      10,
+    ),
+    ...areaProblems({}, bounds, 9),
+  ].map((problem) => problem.message);
+  return [...hours, ...schedule, ...closures, ...city, ...wide, ...zone, ...cells];
 }
 
 describe('French field problems', () => {
   it('given every problem the hours, schedule, closure, city and zone rules produce, then each has its French', () => {
     const english = everyEnglishProblem();
     // The inputs above break every rule: each form appears at least once.
-    expect(new Set(english.map((problem) => problem.replace(/\d+/g, 'N'))).size).toBeGreaterThanOrEqual(18);
+    expect(new Set(english.map((problem) => problem.replace(/\d+/g, 'N'))).size).toBeGreaterThanOrEqual(28);
     const missing = english.filter((problem) => fieldProblemFr(problem) === undefined);
     expect(missing).toEqual([]);
   });

@@ -39,6 +39,20 @@ const FORMS: readonly (readonly [RegExp, string])[] = [
   [/^outside the city's bounds$/, 'hors des limites de la ville'],
   [/^the outline crosses itself$/, 'le contour se croise lui-même'],
   [/^the outline has no area$/, 'le contour n’a pas de surface'],
+  // H3 cells (zones and restaurants' delivery areas).
+  [/^not an H3 cell id$/, 'n’est pas un identifiant de cellule H3'],
+  [/^resolution (\d+) to (\d+)$/, 'résolution de $1 à $2'],
+  [/^listed twice$/, 'donnée deux fois'],
+  [/^(\w+) lies inside (\w+), also listed$/, '$1 se trouve dans $2, également donnée'],
+  [/^at least one cell$/, 'au moins une cellule'],
+  [/^at most (\d+) cell ids$/, 'au plus $1 identifiants de cellules'],
+  [/^at most (\d+) cells of resolution (\d+)$/, 'au plus $1 cellules de résolution $2'],
+  [
+    /^smaller than one H3 cell of resolution (\d+); draw it wider or give cells$/,
+    'plus petit qu’une cellule H3 de résolution $1 ; dessinez-le plus large ou donnez des cellules',
+  ],
+  [/^covers more than (\d+) cells of resolution (\d+)$/, 'couvre plus de $1 cellules de résolution $2'],
+  [/^a polygon or cells$/, 'un polygone ou des cellules'],
 ];
 
 /** The French of one English field problem; undefined for a form not listed (its spec says which). */
