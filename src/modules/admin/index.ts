@@ -34,8 +34,12 @@ export type { FraudDetection, FraudCaseView } from './fraud.js';
 import type { FraudDetection } from './fraud.js';
 /** What dispatch reports of its impossible-speed flags (a declared need of dispatch's). */
 export type DriverMovementFraud = Pick<FraudDetection, 'driverMovementFlagged'>;
+/** What loyalty reports of the referrals it rewards (a declared need of loyalty's). */
+export type ReferralFraud = Pick<FraudDetection, 'referralCredited'>;
+export type { ReferralCredited } from './fraud.js';
 export type { WithdrawalHolds, WithdrawalHoldView, Payee } from './withdrawal-holds.js';
 export { FRAUD_RULES, type FraudRule } from './fraud-rules.js';
+import type { LongThreshold } from './fraud-rules.js';
 export type { AdminIdentityPort } from './ports.js';
 export { evaluateFlag, bucketOf, type FeatureFlag, type FlagSubject } from './rules.js';
 
@@ -120,6 +124,12 @@ export const adminContext = defineContext({
           count: config.FRAUD_COLLUSION_COUNT,
           windowDays: config.FRAUD_RATE_WINDOW_DAYS,
         },
+        ...(Object.fromEntries(
+          (['referrals_per_device', 'referrals_per_phone', 'referrals_per_address'] as const).map((rule) => [
+            rule,
+            { count: config.FRAUD_REFERRALS_PER_SOURCE, windowDays: config.FRAUD_REFERRAL_WINDOW_DAYS },
+          ]),
+        ) as Record<'referrals_per_device' | 'referrals_per_phone' | 'referrals_per_address', LongThreshold>),
       },
       holdScore: config.FRAUD_PAYOUT_HOLD_SCORE,
       phoneIndex: (phone) => cipher.blindIndex('fraud-phone', phone),
@@ -202,7 +212,15 @@ export const adminContext = defineContext({
       reactors: [fraud.reactor],
       personalData: fraud.personalData,
       // Signals serve the longest window that counts them (the rate rules' days, the velocity minutes).
-      retention: [fraudSignalsRetention(db, Math.max(window, config.FRAUD_RATE_WINDOW_DAYS * 1_440))],
+      retention: [
+        fraudSignalsRetention(
+          db,
+          Math.max(
+            window,
+            Math.max(config.FRAUD_RATE_WINDOW_DAYS, config.FRAUD_REFERRAL_WINDOW_DAYS) * 1_440,
+          ),
+        ),
+      ],
       jobs: [
         {
           queue: RETENTION_QUEUE,
