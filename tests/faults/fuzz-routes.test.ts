@@ -27,11 +27,12 @@ const RUNS_PER_ROUTE = Number(process.env.FUZZ_RUNS ?? 5);
  * reactors' and projections' checkpoints, the ledger writer's snapshots, the outbox, and the
  * notifications the notify reactor derives from events and its queues send (intents, deliveries,
  * dead letters), the loyalty award reactor's decisions (`loyalty_awards`), and dispatch's record
- * of the daily rounds it has run (`dispatch_daily_runs`, written by its hourly catch-up).
+ * of the daily rounds it has run (`dispatch_daily_runs`, written by its hourly catch-up), and the newsletter job's
+ * place and status in each campaign (`admin_newsletter_campaigns`, written every minute).
  * (Projections' read models live in their own schemas, outside the digest.)
  */
 const LEFT_OUT =
-  /^(idempotency_keys|login_attempts|sessions|audit_logs|phone_verifications|password_resets|system_state|projection_generations|notification_outbox|notification_(intents|deliveries|dead_letters)|order_settlements|driver_location_flags|dispatch_daily_runs|loyalty_awards|kysely_migration.*|.*_reactor_checkpoints|ledger_snapshot.*)$/;
+  /^(idempotency_keys|login_attempts|sessions|audit_logs|phone_verifications|password_resets|system_state|projection_generations|notification_outbox|notification_(intents|deliveries|dead_letters)|order_settlements|driver_location_flags|dispatch_daily_runs|admin_newsletter_campaigns|loyalty_awards|kysely_migration.*|.*_reactor_checkpoints|ledger_snapshot.*)$/;
 
 /** Events a refused request appends by design: failed guesses counted towards a lockout. */
 const RECORDED_REFUSALS = ['OrderPickupCodeRejected', 'OrderDeliveryPinRejected'];
