@@ -43,6 +43,8 @@ export const PROBLEM_DETAILS_FR: Readonly<Record<string, string>> = {
   'Say why, in at least 3 characters.': 'Donnez la raison, en 3 caractères au moins.',
   'No such fraud case.': 'Ce dossier de fraude n’existe pas.',
   'No such newsletter campaign.': 'Cette campagne de lettre d’information n’existe pas.',
+  'There is no such asset.': 'Cette ressource n’existe pas.',
+  'No such report.': 'Ce rapport n’existe pas.',
   'Each text must be plain words, not blank, without template syntax.':
     'Chaque texte doit être fait de mots simples, non vide, sans syntaxe de gabarit.',
   'Schedule it from now to a year ahead.': 'Programmez-la entre maintenant et un an plus tard.',
