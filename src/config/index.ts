@@ -870,6 +870,22 @@ export const EnvironmentSchema = Type.Object({
     3,
     'orders disputed by their customer or failed at delivery between one driver and one customer within FRAUD_RATE_WINDOW_DAYS that open a fraud case',
   ),
+  NEWSLETTER_BATCH_SIZE: Type.Integer({
+    minimum: 1,
+    maximum: 1_000,
+    default: 200,
+    description: 'recipients a newsletter job records per batch before it saves its place (1-1000)',
+  }),
+  FRAUD_REFERRALS_PER_SOURCE: PositiveInteger(
+    3,
+    'referrals credited to one referrer whose referees share one device, one payment phone or one delivery point within FRAUD_REFERRAL_WINDOW_DAYS that open a fraud case',
+  ),
+  FRAUD_REFERRAL_WINDOW_DAYS: Type.Integer({
+    minimum: 1,
+    maximum: 365,
+    default: 30,
+    description: 'the window (days) the referral abuse rules count in (1-365)',
+  }),
   FRAUD_VELOCITY_WINDOW_MINUTES: PositiveInteger(
     60,
     'the window (minutes) the fraud velocity rules count in',

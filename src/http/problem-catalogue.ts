@@ -505,6 +505,11 @@ const ROWS: Row[] = [
   ['promo_slot_ended', 409, ADMIN, ['Placement ended', 'An ended placement is history: it cannot be changed or cancelled.'], ['Emplacement terminé', 'Un emplacement terminé appartient à l’historique : il ne peut être ni modifié ni annulé.']],
   ['promo_slot_changed', 409, ADMIN, ['Placement changed', 'The placement changed since it was read (now at `version`); reload it and retry.'], ['Emplacement modifié', 'L’emplacement a changé depuis sa lecture (désormais en `version`) ; rechargez-le puis réessayez.']],
   ['promo_slot_running', 409, ADMIN, ['Placement running', 'A running placement keeps its start; change its end instead.'], ['Emplacement en cours', 'Un emplacement en cours garde son début ; modifiez plutôt sa fin.']],
+  ['newsletter_template_invalid', 400, ADMIN, ['Invalid newsletter texts', 'Each text of the campaign, in French and English, must be plain words, not blank, without template syntax (`problems`).'], ['Textes de la lettre invalides', 'Chaque texte de la campagne, en français et en anglais, doit être fait de mots simples, non vide, sans syntaxe de gabarit (`problems`).']],
+  ['newsletter_schedule_invalid', 400, ADMIN, ['Invalid schedule', 'A campaign is scheduled from now to a year ahead.'], ['Programmation invalide', 'Une campagne se programme entre maintenant et un an plus tard.']],
+  ['newsletter_started', 409, ADMIN, ['Campaign started', 'The campaign is sending or ended (`campaignStatus`): it can no longer be scheduled or cancelled.'], ['Campagne commencée', 'La campagne est en cours d’envoi ou terminée (`campaignStatus`) : elle ne peut plus être programmée ni annulée.']],
+  ['unsubscribe_token_invalid', 400, ADMIN, ['Invalid unsubscribe link', 'This unsubscribe link is not one we sent.'], ['Lien de désabonnement invalide', 'Ce lien de désabonnement n’est pas l’un des nôtres.']],
+  ['newsletter_invalid', 400, ADMIN, ['Invalid newsletter message', 'A newsletter message names a campaign or a person that is no UUID.'], ['Message de lettre invalide', 'Un message de lettre d’information désigne une campagne ou une personne qui n’est pas un UUID.']],
 ];
 
 function build(rows: Row[]): ReadonlyMap<string, CatalogueEntry> {

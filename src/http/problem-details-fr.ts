@@ -42,8 +42,15 @@ export const PROBLEM_DETAILS_FR: Readonly<Record<string, string>> = {
     'Le texte ne peut contenir ni caractère NUL ni demi-caractère UTF-16 isolé.',
   'Say why, in at least 3 characters.': 'Donnez la raison, en 3 caractères au moins.',
   'No such fraud case.': 'Ce dossier de fraude n’existe pas.',
+  'No such newsletter campaign.': 'Cette campagne de lettre d’information n’existe pas.',
+  'There is no such asset.': 'Cette ressource n’existe pas.',
   'No such report.': 'Ce rapport n’existe pas.',
-  'There is no such asset.': 'Ce fichier n’existe pas.',
+  'Each text must be plain words, not blank, without template syntax.':
+    'Chaque texte doit être fait de mots simples, non vide, sans syntaxe de gabarit.',
+  'Schedule it from now to a year ahead.': 'Programmez-la entre maintenant et un an plus tard.',
+  'The campaign has started or ended: it can no longer change.':
+    'La campagne a commencé ou est terminée : elle ne peut plus changer.',
+  'This unsubscribe link is not valid.': 'Ce lien de désabonnement n’est pas valide.',
   'Decide the case first (dismissing releases its hold).':
     'Tranchez d’abord le dossier (le classer sans suite libère sa retenue).',
   'This case holds no payouts.': 'Ce dossier ne retient aucun versement.',
@@ -397,6 +404,7 @@ export const PROBLEM_DETAILS_FR: Readonly<Record<string, string>> = {
   '${name} must be a UUID.': '${name} doit être un UUID.',
   'kind is restaurant or customer.': 'kind vaut restaurant ou customer.',
   'Support notices name UUIDs.': 'Les avis au support désignent des UUID.',
+  'Newsletter messages name UUIDs.': 'Les messages d’une lettre d’information désignent des UUID.',
   '`from` must be a date-time before `to`.': '`from` doit être une date-heure antérieure à `to`.',
   'The period is at most 93 days.': 'La période couvre au plus 93 jours.',
   'X-Cart-Token is not a token this API gave out.': 'X-Cart-Token n’est pas un jeton émis par cette API.',

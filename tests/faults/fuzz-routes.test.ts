@@ -29,12 +29,13 @@ const RUNS_PER_ROUTE = Number(process.env.FUZZ_RUNS ?? 5);
  * dead letters), the loyalty award reactor's decisions (`loyalty_awards`), and dispatch's record
  * of the daily rounds it has run (`dispatch_daily_runs`, written by its hourly catch-up), the
  * weather history (`weather_readings`, written behind any request that reads the weather), the
- * USSD orders' owed SMS (`ussd_order_sms`, sent and swept by jobs), and bulk orders
- * (`bulk_orders`: the minute sweep expires, cancels and places them whatever a request does).
+ * USSD orders' owed SMS (`ussd_order_sms`, sent and swept by jobs), bulk orders (`bulk_orders`:
+ * the minute sweep expires, cancels and places them whatever a request does), and the newsletter
+ * job's place and status in each campaign (`admin_newsletter_campaigns`, written every minute).
  * (Projections' read models live in their own schemas, outside the digest.)
  */
 const LEFT_OUT =
-  /^(idempotency_keys|login_attempts|sessions|audit_logs|phone_verifications|password_resets|system_state|projection_generations|notification_outbox|notification_(intents|deliveries|dead_letters)|order_settlements|bulk_orders|driver_location_flags|dispatch_daily_runs|weather_readings|loyalty_awards|ussd_order_sms|kysely_migration.*|.*_reactor_checkpoints|ledger_snapshot.*)$/;
+  /^(idempotency_keys|login_attempts|sessions|audit_logs|phone_verifications|password_resets|system_state|projection_generations|notification_outbox|notification_(intents|deliveries|dead_letters)|order_settlements|bulk_orders|driver_location_flags|dispatch_daily_runs|weather_readings|admin_newsletter_campaigns|loyalty_awards|ussd_order_sms|kysely_migration.*|.*_reactor_checkpoints|ledger_snapshot.*)$/;
 
 /** Events a refused request appends by design: failed guesses counted towards a lockout. */
 const RECORDED_REFUSALS = ['OrderPickupCodeRejected', 'OrderDeliveryPinRejected'];

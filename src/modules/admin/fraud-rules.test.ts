@@ -117,6 +117,19 @@ describe('promotion abuse and collusion (counted over days)', () => {
     expect(longVerdict('driver_customer_collusion', 9, threshold)).toMatchObject({ trips: true, score: 100 });
   });
 
+  it('referral abuse: referrals credited to one referrer per shared device, phone or point, in days', () => {
+    expect(longVerdict('referrals_per_device', 2, threshold)).toMatchObject({ trips: false, score: 33 });
+    expect(longVerdict('referrals_per_phone', 4, threshold)).toEqual({
+      trips: true,
+      score: 67,
+      reason:
+        '4 referrals credited to one referrer whose referees paid from one payment phone within 30 days (threshold 3)',
+    });
+    expect(longVerdict('referrals_per_address', 3, threshold).reason).toBe(
+      '3 referrals credited to one referrer whose referees ordered to one delivery point within 30 days (threshold 3)',
+    );
+  });
+
   it('a delivery point is the place to about 11 m; an erased or malformed address is none', () => {
     expect(deliveryPointKey({ latitude: 4.06111, longitude: 9.77191, text: 'Rue 1' })).toBe('4.0611,9.7719');
     expect(deliveryPointKey({ latitude: 4.061104, longitude: 9.771904, text: 'Rue un' })).toBe(

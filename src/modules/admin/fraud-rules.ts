@@ -16,6 +16,9 @@ export const FRAUD_RULES = [
   'coupon_accounts_per_address',
   'driver_customer_collusion',
   'impossible_movement',
+  'referrals_per_device',
+  'referrals_per_phone',
+  'referrals_per_address',
 ] as const;
 export type FraudRule = (typeof FRAUD_RULES)[number];
 /** Rules that compare a count with the account's orders in a longer window (refund and dispute abuse). */
@@ -23,13 +26,17 @@ export const RATE_RULES = ['dispute_rate', 'refund_rate'] as const;
 export type RateRule = (typeof RATE_RULES)[number];
 /**
  * Rules that count over days rather than minutes: promotion abuse (distinct accounts redeeming one
- * coupon from one payment phone or one delivery point) and collusion (troubled orders between one
- * driver and one customer).
+ * coupon from one payment phone or one delivery point), collusion (troubled orders between one
+ * driver and one customer) and referral abuse (referrals credited to one referrer whose referees share
+ * a device, a payment phone or a delivery point).
  */
 export const LONG_RULES = [
   'coupon_accounts_per_phone',
   'coupon_accounts_per_address',
   'driver_customer_collusion',
+  'referrals_per_device',
+  'referrals_per_phone',
+  'referrals_per_address',
 ] as const;
 export type LongRule = (typeof LONG_RULES)[number];
 export type VelocityRule = Exclude<FraudRule, RateRule | LongRule>;
@@ -81,6 +88,9 @@ const WHAT: Record<FraudRule, string> = {
   coupon_accounts_per_address: 'accounts redeeming one coupon at one delivery point',
   driver_customer_collusion: 'disputed or failed deliveries between one driver and one customer',
   impossible_movement: 'impossible moves (position fixes faster than the vehicle allows) by one driver',
+  referrals_per_device: 'referrals credited to one referrer whose referees signed in on one device',
+  referrals_per_phone: 'referrals credited to one referrer whose referees paid from one payment phone',
+  referrals_per_address: 'referrals credited to one referrer whose referees ordered to one delivery point',
 };
 
 /** Rules that count distinct accounts behind a subject rather than its signals. */

@@ -38,8 +38,14 @@ const PHONE_SUBJECT = 'phone:';
 /** Subjects a signal lists in `subjects`: one coupon from one phone or place; a driver with a customer. */
 const COUPON_SUBJECT = 'coupon:';
 const PAIR_SUBJECT = 'pair:';
+/** Referral abuse: one referrer with one device, payment phone or delivery point (a keyed hash of both). */
+const REFERRAL_SUBJECT = 'referral:';
 const isListedSubject = (subject: string) =>
-  subject.startsWith(COUPON_SUBJECT) || subject.startsWith(PAIR_SUBJECT);
+  subject.startsWith(COUPON_SUBJECT) ||
+  subject.startsWith(PAIR_SUBJECT) ||
+  subject.startsWith(REFERRAL_SUBJECT);
+/** A referee's devices counted per referral: identity answers the most recent first. */
+const REFERRAL_DEVICES_MAX = 10;
 /** An order's stream is read whole to find its customer and driver; it is never this long. */
 const ORDER_STREAM_READ_MAX = 500;
 
@@ -121,6 +127,19 @@ function caseView(row: CaseRow): FraudCaseView {
   };
 }
 
+/** What loyalty reports of a referral it rewarded (docs/admin.md, "Referral abuse"). */
+export interface ReferralCredited {
+  referrerId: string;
+  refereeId: string;
+  /** Identity's keyed hashes of the install ids the referee signed in on (most recent first). */
+  refereeDevices: readonly string[];
+  /** The rewarding order's Mobile Money phone (E.164), or null (wallet, erased). */
+  paymentPhone: string | null;
+  /** The rewarding order's delivery point (`{ latitude, longitude }`), as its `OrderCreated` holds it. */
+  delivery: unknown;
+  at: Date;
+}
+
 export function createFraudDetection(deps: {
   db: AdminDb;
   eventStore: EventStore;
@@ -130,7 +149,7 @@ export function createFraudDetection(deps: {
   /** The keyed blind index of a phone: cases name a phone without storing it. */
   phoneIndex: (phone: string) => string;
   /** The keyed blind index of a delivery point or a driver-customer pair (never stored in clear). */
-  subjectIndex: (kind: 'address' | 'pair', value: string) => string;
+  subjectIndex: (kind: 'address' | 'pair' | 'referral', value: string) => string;
   /** A case scoring at least this holds its person's payouts (0: never). */
   holdScore?: number;
   logger: Logger;
@@ -471,6 +490,33 @@ export function createFraudDetection(deps: {
       await evaluate({ id: `dispatch-flag:${flag.flagId}`, createdAt: flag.at }, [
         byAccount('impossible_movement', flag.driverId),
       ]);
+    },
+
+    /**
+     * Loyalty's report of a referral it rewarded (the referee's first completed order; decided and
+     * booked already): one signal per referee (source `referral:<refereeId>`, so a replayed report
+     * is recorded once), about the referrer with each of the referee's devices, the order's payment
+     * phone and its delivery point. Each subject is a keyed hash of the referrer and the device,
+     * phone or point: no id, number or coordinate is stored in it. The case names the referrer
+     * (whose payouts a high score holds) and the referee whose referral tripped it.
+     */
+    async referralCredited(report: ReferralCredited): Promise<void> {
+      const { referrerId, refereeId } = report;
+      const firing = (rule: FraudRule, kind: string, value: string): Firing => ({
+        rule,
+        subject: `${REFERRAL_SUBJECT}${kind}:${deps.subjectIndex('referral', `${referrerId}:${kind}:${value}`)}`,
+        userId: referrerId,
+        relatedUserId: refereeId,
+      });
+      const firings = [...new Set(report.refereeDevices)]
+        .slice(0, REFERRAL_DEVICES_MAX)
+        .map((device) => firing('referrals_per_device', 'device', device));
+      // An erased customer's phone and address read as redaction markers: nothing to match on.
+      if (typeof report.paymentPhone === 'string' && report.paymentPhone.startsWith('+'))
+        firings.push(firing('referrals_per_phone', 'phone', deps.phoneIndex(report.paymentPhone)));
+      const point = deliveryPointKey(report.delivery);
+      if (point !== undefined) firings.push(firing('referrals_per_address', 'address', point));
+      await evaluate({ id: `referral:${refereeId}`, createdAt: report.at }, firings);
     },
 
     async list(query: {

@@ -26,6 +26,12 @@ import { analyticsProjection, createAnalytics } from './analytics.js';
 import { createInsights, insightsProjection } from './insights.js';
 import { createPartnerships } from './partnerships.js';
 import { createPromoSlots } from './promo-slots.js';
+import {
+  createNewsletters,
+  NEWSLETTER_QUEUE,
+  unsubscribeTokens,
+  type NewsletterNotifier,
+} from './newsletters.js';
 
 import type { AdminTables } from './tables.js';
 
@@ -34,8 +40,13 @@ export type { FraudDetection, FraudCaseView } from './fraud.js';
 import type { FraudDetection } from './fraud.js';
 /** What dispatch reports of its impossible-speed flags (a declared need of dispatch's). */
 export type DriverMovementFraud = Pick<FraudDetection, 'driverMovementFlagged'>;
+/** What loyalty reports of the referrals it rewards (a declared need of loyalty's). */
+export type ReferralFraud = Pick<FraudDetection, 'referralCredited'>;
+export type { ReferralCredited } from './fraud.js';
+export type { NewsletterMessage, NewsletterNotifier, Newsletters } from './newsletters.js';
 export type { WithdrawalHolds, WithdrawalHoldView, Payee } from './withdrawal-holds.js';
 export { FRAUD_RULES, type FraudRule } from './fraud-rules.js';
+import type { LongThreshold } from './fraud-rules.js';
 export type { AdminIdentityPort } from './ports.js';
 export { evaluateFlag, bucketOf, type FeatureFlag, type FlagSubject } from './rules.js';
 
@@ -60,9 +71,16 @@ export const adminContext = defineContext({
       community: Pick<CatalogCommunityApi, 'restaurantCards'>;
     }>(),
   },
+  // Newsletters send through notify, which is built after payments (which needs admin): a later
+  // need, read when the sending job runs.
+  later: { notify: need<NewsletterNotifier>() },
   projections: [analyticsProjection, insightsProjection],
   tables: tablesOf<AdminTables>(),
-  create({ runtime, db, eventStore, realtime, jobs, retention: retentionKinds }, { identity, catalog }) {
+  create(
+    { runtime, db, eventStore, realtime, jobs, retention: retentionKinds },
+    { identity, catalog },
+    later,
+  ) {
     const { config } = runtime;
     const port: AdminIdentityPort = {
       async findUser(userId) {
@@ -120,6 +138,12 @@ export const adminContext = defineContext({
           count: config.FRAUD_COLLUSION_COUNT,
           windowDays: config.FRAUD_RATE_WINDOW_DAYS,
         },
+        ...(Object.fromEntries(
+          (['referrals_per_device', 'referrals_per_phone', 'referrals_per_address'] as const).map((rule) => [
+            rule,
+            { count: config.FRAUD_REFERRALS_PER_SOURCE, windowDays: config.FRAUD_REFERRAL_WINDOW_DAYS },
+          ]),
+        ) as Record<'referrals_per_device' | 'referrals_per_phone' | 'referrals_per_address', LongThreshold>),
       },
       holdScore: config.FRAUD_PAYOUT_HOLD_SCORE,
       phoneIndex: (phone) => cipher.blindIndex('fraud-phone', phone),
@@ -155,6 +179,25 @@ export const adminContext = defineContext({
       restaurantCards: (ids) => catalog.community.restaurantCards(ids),
       cityExists: async (cityId) => (await catalog.cities.all()).some((city) => city.id === cityId),
     });
+    const newsletters = createNewsletters({
+      db,
+      audit: identity.audit,
+      audience: {
+        page: (query, afterId, limit) =>
+          identity.repository.marketingAudience({
+            ...query,
+            ...(afterId === undefined ? {} : { afterId }),
+            limit,
+          }),
+        count: (query) => identity.repository.countMarketingAudience(query),
+        unsubscribe: (userId) => identity.repository.unsubscribeMarketing(userId),
+      },
+      send: (messages) => later.notify().newsletter(messages),
+      tokens: unsubscribeTokens((userId) => cipher.blindIndex('newsletter-unsubscribe', userId)),
+      publicBaseUrl: config.PUBLIC_BASE_URL,
+      batchSize: config.NEWSLETTER_BATCH_SIZE,
+      logger: runtime.logger.child({ component: 'newsletters' }),
+    });
     // The kinds are every context's (filled once all are built); read when the policy is used.
     const retention = createRetention({
       db,
@@ -180,6 +223,7 @@ export const adminContext = defineContext({
         insights,
         partnerships,
         promoSlots,
+        newsletters,
       },
       async httpHooks(app) {
         await app.register(maintenanceHook, { admin });
@@ -196,13 +240,22 @@ export const adminContext = defineContext({
           insights,
           partnerships,
           promoSlots,
+          newsletters,
           runtime,
         });
       },
       reactors: [fraud.reactor],
       personalData: fraud.personalData,
       // Signals serve the longest window that counts them (the rate rules' days, the velocity minutes).
-      retention: [fraudSignalsRetention(db, Math.max(window, config.FRAUD_RATE_WINDOW_DAYS * 1_440))],
+      retention: [
+        fraudSignalsRetention(
+          db,
+          Math.max(
+            window,
+            Math.max(config.FRAUD_RATE_WINDOW_DAYS, config.FRAUD_REFERRAL_WINDOW_DAYS) * 1_440,
+          ),
+        ),
+      ],
       jobs: [
         {
           queue: RETENTION_QUEUE,
@@ -210,6 +263,15 @@ export const adminContext = defineContext({
           attempts: 3,
           backoffMs: 60_000,
           handler: async (data: { at: string }) => void (await retention.apply(new Date(data.at))),
+        },
+        {
+          // Sends due newsletters; a run that fails is retried, and the next minute's goes on
+          // from each campaign's place anyway.
+          queue: NEWSLETTER_QUEUE,
+          concurrency: 1,
+          attempts: 3,
+          backoffMs: 10_000,
+          handler: async (data: { at: string }) => void (await newsletters.runDue(new Date(data.at))),
         },
         {
           // A missed tick is not retried: the next one is 10 s away.
@@ -232,6 +294,19 @@ export const adminContext = defineContext({
               RETENTION_QUEUE,
               { at: at.toISOString() },
               { jobId: `admin-retention-${day}` },
+            );
+          },
+        },
+        // Newsletters every minute, one run per minute whatever the instances (job id per minute).
+        {
+          name: 'admin-newsletters',
+          cron: '* * * * *',
+          run: async (at) => {
+            const minute = Math.floor(at.getTime() / 60_000);
+            await jobs.queue.enqueue(
+              NEWSLETTER_QUEUE,
+              { at: new Date(minute * 60_000).toISOString() },
+              { jobId: `admin-newsletters-${minute}` },
             );
           },
         },

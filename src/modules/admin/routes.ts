@@ -34,6 +34,8 @@ import { registerPartnershipRoutes } from './partnership-routes.js';
 import type { PromoSlots } from './promo-slots.js';
 import { registerPromoSlotRoutes } from './promo-slot-routes.js';
 import { registerConsoleRoutes } from './console-routes.js';
+import type { Newsletters } from './newsletters.js';
+import { registerNewsletterRoutes } from './newsletter-routes.js';
 
 export interface AdminRouteServices {
   admin: AdminService;
@@ -45,6 +47,7 @@ export interface AdminRouteServices {
   insights: Insights;
   partnerships: Partnerships;
   promoSlots: PromoSlots;
+  newsletters: Newsletters;
   runtime: Runtime;
 }
 
@@ -287,6 +290,7 @@ export function registerAdminRoutes(
     insights,
     partnerships,
     promoSlots,
+    newsletters,
     runtime,
   }: AdminRouteServices,
 ): void {
@@ -301,6 +305,7 @@ export function registerAdminRoutes(
   registerPartnershipRoutes(root, partnerships, runtime);
   registerPromoSlotRoutes(root, promoSlots, runtime);
   registerConsoleRoutes(root);
+  registerNewsletterRoutes(root, newsletters, runtime);
 
   app.get(
     '/v1/admin/feature-flags',

@@ -135,6 +135,28 @@ export interface AdminPromoSlotsTable {
   cancelled_by: string | null;
 }
 
+export type NewsletterStatus = 'draft' | 'scheduled' | 'sending' | 'sent' | 'cancelled';
+
+export interface AdminNewsletterCampaignsTable {
+  id: string;
+  name: string;
+  segment: ColumnType<unknown, string, string>;
+  template: ColumnType<unknown, string, string>;
+  channels: string[];
+  status: NewsletterStatus;
+  scheduled_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  cursor_user_id: string | null;
+  recipients: ColumnType<number, number | undefined, number>;
+  version: ColumnType<number, number | undefined, number>;
+  created_by: string;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  started_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  finished_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  cancelled_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  cancelled_by: string | null;
+}
+
 export interface AdminTables {
   admin_feature_flags: AdminFeatureFlagsTable;
   admin_settings: AdminSettingsTable;
@@ -145,6 +167,7 @@ export interface AdminTables {
   admin_withdrawal_holds: AdminWithdrawalHoldsTable;
   admin_partnership_requests: AdminPartnershipRequestsTable;
   admin_promo_slots: AdminPromoSlotsTable;
+  admin_newsletter_campaigns: AdminNewsletterCampaignsTable;
 }
 
 /** The database as this context sees it: its own tables only. */

@@ -38,6 +38,15 @@ export interface NewUser {
   locale?: 'fr' | 'en';
 }
 
+/** Who a newsletter reaches (the marketing consent on one of `channels` is always required). */
+export interface MarketingAudienceQuery {
+  roles: readonly string[];
+  cities: readonly string[];
+  language?: 'fr' | 'en' | undefined;
+  channels: readonly ('push' | 'sms' | 'email')[];
+}
+const MARKETING_OFF = JSON.stringify({ push: false, sms: false, email: false });
+
 /** A new account's preferences when its number sent `STOP` before it had one. */
 const SMS_STOPPED_PREFERENCES = JSON.stringify(smsPreferencesAfter(undefined, 'stop').after);
 
@@ -75,6 +84,39 @@ export function decodeAddress(fields: FieldCipher, row: Selectable<UserAddresses
 }
 export function createIdentityRepository(db: IdentityDb, fields: FieldCipher) {
   const on = (transaction?: Executor) => transaction ?? db;
+  const marketingAudienceQuery = (query: MarketingAudienceQuery) =>
+    db
+      .selectFrom('users')
+      .where('status', '=', 'active')
+      .where((eb) =>
+        eb.or(
+          query.channels.map((channel) =>
+            eb(sql<string>`notification_preferences -> 'promotions' ->> ${channel}`, '=', 'true'),
+          ),
+        ),
+      )
+      .$if(query.roles.length > 0, (builder) =>
+        builder.where(sql<boolean>`roles && ${sql.val(query.roles)}::text[]`),
+      )
+      .$if(query.language !== undefined, (builder) =>
+        builder.where(
+          query.language === 'en'
+            ? sql<boolean>`lower(locale) LIKE 'en%'`
+            : sql<boolean>`lower(locale) NOT LIKE 'en%'`,
+        ),
+      )
+      .$if(query.cities.length > 0, (builder) =>
+        builder.where(({ exists, selectFrom }) =>
+          exists(
+            selectFrom('user_addresses')
+              .select(sql`1`.as('one'))
+              .whereRef('user_addresses.user_id', '=', 'users.id')
+              .where(
+                sql<boolean>`lower(user_addresses.city) = ANY(${sql.val(query.cities.map((city) => city.toLowerCase()))}::text[])`,
+              ),
+          ),
+        ),
+      );
   const index = userIndexes(fields);
   /** A row as stored, with phone, e-mail and name decrypted (fails closed on a wrong key). */
   const decoded = <Row extends UserRow | undefined>(row: Row): Row =>
@@ -160,6 +202,45 @@ export function createIdentityRepository(db: IdentityDb, fields: FieldCipher) {
         .select('phone_bidx')
         .where('phone_bidx', '=', index.phone(phone))
         .executeTakeFirst()) !== undefined,
+    /**
+     * A newsletter's audience (docs/admin.md "Newsletters"): active accounts holding one of the
+     * roles (none: any), with an address in one of the cities (none: anywhere; compared in lower
+     * case), of the language (none: any; French unless the locale is English) and, always, with
+     * marketing consent on at least one of the channels (`promotions` in their preferences, off by
+     * default). A page of ids after `afterId`, by id; or the count.
+     */
+    marketingAudience: async (query: MarketingAudienceQuery & { afterId?: string; limit: number }) =>
+      marketingAudienceQuery(query)
+        .select(['id', 'locale'])
+        .$if(query.afterId !== undefined, (builder) => builder.where('id', '>', query.afterId!))
+        .orderBy('id')
+        .limit(query.limit)
+        .execute(),
+    countMarketingAudience: async (query: MarketingAudienceQuery) =>
+      Number(
+        (
+          await marketingAudienceQuery(query)
+            .select(sql<string>`count(*)`.as('count'))
+            .executeTakeFirstOrThrow()
+        ).count,
+      ),
+    /**
+     * One-click unsubscribe: marketing off on every channel. Answers whether it changed anything
+     * (a repeat, or an account that no longer exists, changes nothing).
+     */
+    unsubscribeMarketing: async (userId: string): Promise<boolean> =>
+      (
+        await db
+          .updateTable('users')
+          .set({
+            notification_preferences: sql<string>`jsonb_set(coalesce(notification_preferences, '{}'::jsonb), '{promotions}', ${MARKETING_OFF}::jsonb)`,
+          })
+          .where('id', '=', userId)
+          .where(
+            sql<boolean>`coalesce(notification_preferences -> 'promotions', 'null'::jsonb) IS DISTINCT FROM ${MARKETING_OFF}::jsonb`,
+          )
+          .executeTakeFirst()
+      ).numUpdatedRows === 1n,
     /** The profile's language alone (problems answered to a client that named none). */
     localeOf: async (id: string): Promise<string | undefined> =>
       (await db.selectFrom('users').select('locale').where('id', '=', id).executeTakeFirst())?.locale,

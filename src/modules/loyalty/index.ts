@@ -7,6 +7,7 @@ import { defineContext, need, tablesOf, type Reactor } from '../../platform/cont
 import type { Catalog, CatalogOrdersApi } from '../catalog/index.js';
 import type { Identity } from '../identity/index.js';
 import type { OrdersRepository } from '../orders/index.js';
+import type { ReferralFraud } from '../admin/index.js';
 import { registerCouponExportRoute, registerCouponRoutes } from './coupon-routes.js';
 import { COUPON_REACTOR, createCoupons, type Coupons, type CouponsOptions } from './coupons.js';
 import { registerPromotionRoutes } from './promotion-routes.js';
@@ -78,7 +79,12 @@ export const loyaltyContext = defineContext({
   // The campaigns' new customers: which orders were their customer's first (orders' view), asked
   // only when a campaign's figures are read. `later` keeps loyalty's place among the contexts
   // (and in the erasure order) where it was.
-  later: { orders: need<{ repository: Pick<OrdersRepository, 'firstOrders'> }>() },
+  // Referral abuse: each rewarded referral is reported to fraud detection (admin's), from the award
+  // reactor only, so a later need too.
+  later: {
+    orders: need<{ repository: Pick<OrdersRepository, 'firstOrders'> }>(),
+    admin: need<{ fraud: ReferralFraud }>(),
+  },
   tables: tablesOf<LoyaltyTables>(),
   create(platform, { ledger, catalog, identity }, later) {
     const { runtime } = platform;
@@ -96,6 +102,7 @@ export const loyaltyContext = defineContext({
       phoneOf: async (userId) => (await identity.repository.findUserById(userId))?.phone ?? null,
       devicesOf: (userId) => identity.repository.deviceHashesOf(userId),
       publicBaseUrl: config.PUBLIC_BASE_URL,
+      reportCredited: (report) => later.admin().fraud.referralCredited(report),
     });
     const loyalty = createLoyalty({
       onCompleted: (input) =>
@@ -103,6 +110,7 @@ export const loyaltyContext = defineContext({
           orderId: input.orderId,
           refereeId: input.userId,
           paymentPhone: input.paymentPhone,
+          delivery: input.delivery,
           at: input.at,
         }),
       db: platform.db,

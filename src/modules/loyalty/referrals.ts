@@ -52,6 +52,18 @@ export interface ReferralsOptions {
   devicesOf(userId: string): Promise<readonly string[]>;
   /** Where a shared link lands: `<base>/r/<code>`. */
   publicBaseUrl: string;
+  /**
+   * Told of every rewarded referral once booked (fraud detection's referral abuse rules), again on
+   * a replay: it must be idempotent. A failure fails the completion, which its reactor retries.
+   */
+  reportCredited?(report: {
+    referrerId: string;
+    refereeId: string;
+    refereeDevices: readonly string[];
+    paymentPhone: string | null;
+    delivery: unknown;
+    at: Date;
+  }): Promise<void>;
 }
 
 export type ReferralOutcome = 'no_referral' | 'booked' | 'exists' | 'refused';
@@ -369,13 +381,26 @@ export function createReferrals(options: ReferralsOptions) {
     orderId: string;
     refereeId: string;
     paymentPhone: string | null;
+    /** The order's delivery point (referral abuse); absent: not compared. */
+    delivery?: unknown;
     at: Date;
   }): Promise<ReferralOutcome> {
     const decided = await decide(input);
     if (decided === undefined) return 'no_referral';
     // Only the order that decided it books: a later completed order of the referee changes nothing.
     if (decided.order_id !== input.orderId) return decided.status === 'pending' ? 'no_referral' : 'exists';
-    return book(decided);
+    const outcome = await book(decided);
+    // After the booking, so a crash in between reports on the retry (the report is idempotent).
+    if (decided.status === 'rewarded' && options.reportCredited !== undefined)
+      await options.reportCredited({
+        referrerId: decided.referrer_id,
+        refereeId: decided.referee_id,
+        refereeDevices: await options.devicesOf(decided.referee_id),
+        paymentPhone: input.paymentPhone,
+        delivery: input.delivery,
+        at: input.at,
+      });
+    return outcome;
   }
 
   /** The referrer's referrals, newest first; no referee identity (ids and amounts only). */

@@ -70,6 +70,8 @@ export interface LoyaltyOptions {
     orderId: string;
     userId: string;
     paymentPhone: string | null;
+    /** The order's delivery point, as its `OrderCreated` holds it (referral abuse compares it). */
+    delivery: unknown;
     at: Date;
   }) => Promise<unknown>;
 }
@@ -168,6 +170,7 @@ export function createLoyalty(options: LoyaltyOptions) {
         orderId,
         userId: data.customer.id,
         paymentPhone: data.paymentMethod.kind === 'mobile_money' ? data.paymentMethod.phone : null,
+        delivery: data.delivery,
         at: event.at,
       });
     return outcome;

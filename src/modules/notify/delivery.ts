@@ -17,7 +17,7 @@ import {
   type IntentRow,
   type NotifyRepository,
 } from './repository.js';
-import { SMS_SENT_BY_PARAM, USSD_CHANNEL } from './intents.js';
+import { NEWSLETTER_CHANNELS_PARAM, NEWSLETTER_KIND, SMS_SENT_BY_PARAM, USSD_CHANNEL } from './intents.js';
 import type { Language, Templates } from './templates.js';
 
 export const QUEUES = {
@@ -172,6 +172,20 @@ export function smsSentElsewhere(intent: Pick<DispatchableIntent, 'kind' | 'para
 }
 
 /**
+ * A newsletter goes only on the channels its campaign chose, and only where the person allows
+ * marketing (the switches already applied); without its params (a listing), on none.
+ */
+function newsletterChannels(intent: Pick<DispatchableIntent, 'kind' | 'paramsClear'>, flags: Flags): Flags {
+  if (intent.kind !== NEWSLETTER_KIND) return flags;
+  const chosen = String(intent.paramsClear?.[NEWSLETTER_CHANNELS_PARAM] ?? '').split(',');
+  return {
+    push: flags.push && chosen.includes('push'),
+    sms: flags.sms && chosen.includes('sms'),
+    email: flags.email && chosen.includes('email'),
+  };
+}
+
+/**
  * The channels of one intent, or how long it waits for the end of quiet hours (pure): push where
  * a device is registered and allowed (SMS its fallback), else SMS; e-mail besides for receipts.
  * (The acknowledgement of a critical push is checked `ackTimeoutSeconds` after the push is sent.)
@@ -184,7 +198,7 @@ export function planDispatch(
 ): { quietForMs?: number; channels: ChannelJob[] } {
   const until = quietUntil(intent, recipient.preferences, at);
   if (until !== undefined) return { quietForMs: until.getTime() - at.getTime(), channels: [] };
-  const flags = channelFlags(intent, recipient.preferences);
+  const flags = newsletterChannels(intent, channelFlags(intent, recipient.preferences));
   const canSms = flags.sms && recipient.phone !== null && !smsSentElsewhere(intent);
   const smsAlways = canSms && SMS_ALWAYS_KINDS.has(intent.kind);
   const channels: ChannelJob[] = [];
@@ -196,7 +210,7 @@ export function planDispatch(
       ...(canSms && !smsAlways ? { fallback: 'sms' as const } : {}),
     });
   if (smsAlways || (!push && canSms)) channels.push({ intentId: intent.id, channel: 'sms' });
-  if (intent.receipt && flags.email && recipient.email !== null)
+  if ((intent.receipt || intent.kind === NEWSLETTER_KIND) && flags.email && recipient.email !== null)
     channels.push({ intentId: intent.id, channel: 'email' });
   // Without any channel the intent lives in the in-app centre alone.
   return { channels };

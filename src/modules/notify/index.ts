@@ -49,7 +49,8 @@ export type DriverReminderNotifier = Pick<Notify, 'driverReminder'>;
  * a stored speed alert (the driver).
  */
 export type DispatchAlertNotifier = Pick<Notify, 'orderEta' | 'driverEmergency' | 'driverSpeedWarning'>;
-export type { SupportReply, SupportSlaBreach } from './intents.js';
+export type { SupportReply, SupportSlaBreach, NewsletterMessage } from './intents.js';
+
 export { checkTemplates, createTemplates, loadTemplates, formatXaf } from './templates.js';
 
 /** Staff alerts go to at most this many accounts per role. */

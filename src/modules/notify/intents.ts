@@ -568,3 +568,35 @@ export function supportSlaIntents(alert: SupportSlaBreach): IntentDraft[] {
     ),
   );
 }
+
+/** The kind of a newsletter's message: its texts are the campaign's, rendered by the admin context. */
+export const NEWSLETTER_KIND = 'marketing.newsletter';
+/** The channels a newsletter may use, in the intent's params (`channels`, comma-separated). */
+export const NEWSLETTER_CHANNELS_PARAM = 'channels';
+
+/**
+ * One recipient's message of a newsletter campaign (the admin context renders the texts in the
+ * recipient's language, with the unsubscribe link and the SMS STOP line). Named by the campaign
+ * and the recipient: a batch sent twice (a crash, two instances) records one intent.
+ */
+export interface NewsletterMessage {
+  campaignId: string;
+  recipientId: string;
+  channels: readonly ('push' | 'sms' | 'email')[];
+  title: string;
+  body: string;
+  sms: string;
+}
+
+export function newsletterIntent(message: NewsletterMessage): IntentDraft {
+  return draft({ eventId: `newsletter:${message.campaignId}` }, message.recipientId, NEWSLETTER_KIND, {
+    params: {
+      title: message.title,
+      body: message.body,
+      sms: message.sms,
+      [NEWSLETTER_CHANNELS_PARAM]: [...new Set(message.channels)].sort().join(','),
+    },
+    category: 'promotions',
+    priority: 'low',
+  });
+}

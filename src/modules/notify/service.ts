@@ -32,6 +32,8 @@ import {
   NOTIFIED_ORDER_EVENTS,
   staffAlertIntents,
   supportReplyIntent,
+  newsletterIntent,
+  type NewsletterMessage,
   supportSlaIntents,
   type SupportReply,
   type SupportSlaBreach,
@@ -603,6 +605,17 @@ export function createNotify(options: NotifyOptions) {
     return { intentId: draft.id, created: inserted.has(draft.id) };
   }
 
+  /**
+   * A newsletter batch (the admin context's campaigns): one intent per (campaign, recipient),
+   * dispatched like any other; a batch recorded again (a crash, two instances) records nothing new
+   * and its pending intents go through their dispatch job. Answers how many were new.
+   */
+  async function newsletter(messages: readonly NewsletterMessage[]): Promise<{ created: number }> {
+    if (messages.some((message) => !UUID.test(message.campaignId) || !UUID.test(message.recipientId)))
+      throw notifyErrors.of('validation', 'newsletter_invalid', 'Newsletter messages name UUIDs.');
+    return { created: (await record(messages.map(newsletterIntent))).size };
+  }
+
   async function supportSlaBreach(alert: SupportSlaBreach): Promise<{ created: number }> {
     if (!UUID.test(alert.ticketId) || alert.recipientIds.some((id) => !UUID.test(id)))
       throw notifyErrors.of('validation', 'support_notice_invalid', 'Support notices name UUIDs.');
@@ -648,6 +661,7 @@ export function createNotify(options: NotifyOptions) {
     driverSpeedWarning,
     supportReply,
     supportSlaBreach,
+    newsletter,
     /** Who a recipient is for delivery (identity's account): tests build deliveries over it. */
     recipients: options.recipients,
     centre,

@@ -61,6 +61,9 @@ describe('notification templates in French and English', () => {
           report: '1a2b3c4d',
           speed: 112,
           limit: 80,
+          title: 'Promo ndolé',
+          body: 'Le ndolé à moitié prix ce soir.',
+          sms: 'Ndolé -50 % ce soir.',
         });
         for (const part of [text.title, text.body, text.sms]) {
           expect(part.length).toBeGreaterThan(0);
