@@ -442,8 +442,10 @@ export const PROBLEM_DETAILS_FR: Readonly<Record<string, string>> = {
     'Le montant encaissé ${command.data.amountMinor} n’est pas le total de la commande ${order.pricing.totalMinor}.',
   'Disputes closed at ${new Date(closes).toISOString()}.':
     'Les litiges ont fermé le ${new Date(closes).toISOString()}.',
-  'The refund is 0 to ${order.pricing.totalMinor} XAF.':
-    'Le remboursement va de 0 à ${order.pricing.totalMinor} XAF.',
+  'The refund is 0 to ${refundable} XAF.': 'Le remboursement va de 0 à ${refundable} XAF.',
+  'A remedy is a positive amount its shares add up to.':
+    'Un geste est un montant positif auquel ses parts s’additionnent.',
+  'This amount converts to less than one franc.': 'Ce montant vaut moins d’un franc une fois converti.',
   'The coupon cannot be used: ${result.reason}.': 'Le coupon ne peut pas être utilisé : ${result.reason}.',
   'Points may pay at most ${maxSharePercent} % of the food (after a coupon): ${maxPoints} points for this order.':
     'Les points paient au plus ${maxSharePercent} % des plats (après un coupon) : ${maxPoints} points pour cette commande.',

@@ -154,7 +154,10 @@ describe('the OpenAPI document', () => {
     // 13.5 KB: 766.8 KB measured on the merged code (session 10). Since session 11 an app fetches
     // its audience's document (/docs/customer.json, partner, staff: budgets below); this whole one
     // is for tooling and the tests, and is held under 1 MB (served compressed: docs/api.md).
-    expect(text.length, 'the whole document stays under 1 MB').toBeLessThan(1_000_000);
+    // Session 13 took it past 1 MB (1,011.7 KB): the admin console's lists, insights, newsletters,
+    // bulk orders (ten operations) and zones as cells. Schemas are written inline per route (no
+    // shared components yet, docs/api.md); 1.1 MB until they are.
+    expect(text.length, 'the whole document stays under 1.1 MB').toBeLessThan(1_100_000);
   });
 
   it('documents every /v1 route, each with a unique operationId', () => {
