@@ -165,6 +165,16 @@ export const ussdContext = defineContext({
           backoffMs: 2_000,
         },
       ],
+      // The record of each USSD order's SMS serves the sweep and support for a while (docs/ussd.md).
+      retention: [
+        {
+          kind: 'ussd.order_sms',
+          description: "USSD orders' SMS records once sent or given up (order id, language, attempts)",
+          defaultDays: 30,
+          minimumDays: 2,
+          purge: (before, limit) => orderSms.purgeSettled(before, limit),
+        },
+      ],
       schedules: [
         {
           name: 'ussd-order-sms-sweep',

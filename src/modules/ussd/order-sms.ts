@@ -269,6 +269,28 @@ export function createOrderSms(deps: OrderSmsDependencies) {
       return { sent, pending };
     },
 
+    /**
+     * Retention: settled rows (sent, void or failed) last changed before `before`, at most `limit`
+     * of them. A pending row is never purged: the sweep still owes its SMS.
+     */
+    async purgeSettled(before: Date, limit: number): Promise<number> {
+      const result = await db
+        .deleteFrom('ussd_order_sms')
+        .where(({ eb, selectFrom }) =>
+          eb(
+            'order_id',
+            'in',
+            selectFrom('ussd_order_sms')
+              .select('order_id')
+              .where('status', '!=', 'pending')
+              .where('updated_at', '<', before)
+              .limit(limit),
+          ),
+        )
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+
     /** Erasure: the person's rows (order ids and languages only). */
     async erase(userId: string): Promise<number> {
       const result = await db.deleteFrom('ussd_order_sms').where('user_id', '=', userId).executeTakeFirst();

@@ -65,6 +65,14 @@ async function plant(marker: string) {
       })),
     )
     .execute();
+  // USSD orders' SMS records: settled 40 days ago (purged after 30), settled yesterday (kept), and
+  // still owed since 40 days (never purged: the sweep owes it).
+  const smsIds = { old: randomUUID(), recent: randomUUID(), owed: randomUUID() };
+  await sql`INSERT INTO ussd_order_sms (order_id, user_id, language, status, created_at, updated_at)
+    VALUES (${smsIds.old}, ${customer.userId}, 'fr', 'sent', ${daysAgo(40)}, ${daysAgo(40)}),
+      (${smsIds.recent}, ${customer.userId}, 'fr', 'void', ${daysAgo(1)}, ${daysAgo(1)}),
+      (${smsIds.owed}, ${customer.userId}, 'en', 'pending', ${daysAgo(40)}, ${daysAgo(40)})`.execute(db());
+  planted.set(marker, smsIds);
   await db()
     .insertInto('admin_fraud_signals')
     .values(
@@ -77,6 +85,8 @@ async function plant(marker: string) {
     )
     .execute();
 }
+
+const planted = new Map<string, { old: string; recent: string; owed: string }>();
 
 async function remaining(marker: string) {
   const attempts = await db()
@@ -95,7 +105,19 @@ async function remaining(marker: string) {
     .where('source_id', 'like', `${marker}-%`)
     .execute();
   const ids = (rows: { id: string }[]) => rows.map((row) => row.id).sort();
-  return { attempts: ids(attempts), letters: ids(letters), signals: ids(signals) };
+  const sms = planted.get(marker) ?? {};
+  const smsLeft = await db()
+    .selectFrom('ussd_order_sms' as never)
+    .select('order_id as id' as never)
+    .where('order_id' as never, 'in', [...Object.values(sms), randomUUID()] as never)
+    .execute();
+  const names = new Map(Object.entries(sms).map(([name, id]) => [id, name]));
+  return {
+    attempts: ids(attempts),
+    letters: ids(letters),
+    signals: ids(signals),
+    sms: (smsLeft as { id: string }[]).map((row) => names.get(row.id)!).sort(),
+  };
 }
 
 async function moneyCounts() {
@@ -122,8 +144,9 @@ describe('data retention', () => {
       'admin.fraud_signals',
       'identity.login_attempts',
       'notify.dead_letters',
+      'ussd.order_sms',
     ]);
-    expect(kinds.map((line) => line.days)).toEqual([90, 90, 90]);
+    expect(kinds.map((line) => line.days)).toEqual([90, 90, 90, 30]);
     expect(kinds.some((line) => /ledger|payment|payout|eventstore|settlement/.test(line.kind))).toBe(false);
   });
 
@@ -133,13 +156,28 @@ describe('data retention', () => {
     const run = await call('POST', '/v1/admin/retention/runs', admin.accessToken);
     expect(run.statusCode, run.body).toBe(200);
     expect(run.json().failed).toEqual([]);
-    for (const kind of ['admin.fraud_signals', 'identity.login_attempts', 'notify.dead_letters'])
+    for (const kind of [
+      'admin.fraud_signals',
+      'identity.login_attempts',
+      'notify.dead_letters',
+      'ussd.order_sms',
+    ])
       expect(run.json().deleted[kind]).toBeGreaterThanOrEqual(1);
-    expect(await remaining('r1')).toEqual({ attempts: ['r1-1'], letters: ['r1-1'], signals: ['r1-1'] });
+    expect(await remaining('r1')).toEqual({
+      attempts: ['r1-1'],
+      letters: ['r1-1'],
+      signals: ['r1-1'],
+      sms: ['owed', 'recent'],
+    });
     // Idempotent: nothing more to delete.
     const again = (await call('POST', '/v1/admin/retention/runs', admin.accessToken)).json();
-    expect(Object.values(again.deleted)).toEqual([0, 0, 0]);
-    expect(await remaining('r1')).toEqual({ attempts: ['r1-1'], letters: ['r1-1'], signals: ['r1-1'] });
+    expect(Object.values(again.deleted)).toEqual([0, 0, 0, 0]);
+    expect(await remaining('r1')).toEqual({
+      attempts: ['r1-1'],
+      letters: ['r1-1'],
+      signals: ['r1-1'],
+      sms: ['owed', 'recent'],
+    });
     const after = await moneyCounts();
     expect({ ...after, audit: 0 }).toEqual({ ...before, audit: 0 });
     // Each run is one audit line by the system, with what it deleted.
@@ -163,10 +201,19 @@ describe('data retention', () => {
     );
     const left = await until(
       () => remaining('r2'),
-      (rows) => rows.attempts.length === 1 && rows.letters.length === 1 && rows.signals.length === 1,
+      (rows) =>
+        rows.attempts.length === 1 &&
+        rows.letters.length === 1 &&
+        rows.signals.length === 1 &&
+        rows.sms.length === 2,
       30_000,
     );
-    expect(left).toEqual({ attempts: ['r2-1'], letters: ['r2-1'], signals: ['r2-1'] });
+    expect(left).toEqual({
+      attempts: ['r2-1'],
+      letters: ['r2-1'],
+      signals: ['r2-1'],
+      sms: ['owed', 'recent'],
+    });
     expect(jobs.schedules().map((schedule) => schedule.name)).toContain('admin-retention-nightly');
   });
 
