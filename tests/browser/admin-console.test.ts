@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerWalletId, driverPayableId, providerClearingId, worldId } from '../../ledger/rules/index.js';
+import { CONSOLE_TEXTS } from '../../src/modules/admin/console/texts.js';
 import { PROVIDER_NAMES } from '../../src/modules/payments/providers/types.js';
 import {
   AUTH_TEST_ENV,
@@ -197,7 +198,15 @@ describe.skipIf(!available)('admin console in headless Chromium', () => {
       if (!request.url().startsWith(base)) offOrigin.push(request.url());
     });
 
-    await page.goto(`${base}/admin`);
+    // French by default (`?lang=fr` here, since the browser sends its own Accept-Language); its
+    // language link leads to the English page. The rest of the test reads the English texts.
+    await page.goto(`${base}/admin?lang=fr`);
+    expect(await page.title()).toBe(CONSOLE_TEXTS.fr.title);
+    expect(await page.textContent('#signin-form button[type=submit]')).toBe(CONSOLE_TEXTS.fr.signIn);
+    await Promise.all([page.waitForURL(/\?lang=en$/), page.click('#language')]);
+    expect(await page.title()).toBe(CONSOLE_TEXTS.en.title);
+    await page.goto(`${base}/admin?lang=en`);
+    expect(await page.textContent('#signin-form button[type=submit]')).toBe(CONSOLE_TEXTS.en.signIn);
     // A wrong code is refused on the page, and nothing is signed in.
     await page.fill('#signin-form [name=phone]', admin.phone);
     await page.fill('#signin-form [name=password]', admin.password);

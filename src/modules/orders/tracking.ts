@@ -15,7 +15,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { PROFILE_LANGUAGE_DECORATOR, type ProfileLanguageLookup } from '../../http/errors.js';
-import { requestedLanguage } from '../../http/problem-catalogue.js';
+import { askedPageLanguage, renderLocalisedPage } from '../../http/localised-page.js';
 import { pageCsp } from '../../http/security-headers.js';
 import { ProblemSchema } from '../../http/problem.js';
 import { isDomainError } from '../../shared/errors.js';
@@ -36,23 +36,9 @@ const PageQuery = Type.Object({
   lang: Type.Optional(Type.String({ maxLength: 8, description: 'fr or en; anything else is ignored' })),
 });
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
-const escapeHtml = (text: string) => text.replace(/[&<>"]/g, (character) => HTML_ESCAPES[character]!);
-
 /** The page in one language: each `{{key}}` is a text of that language; the script's texts as JSON. */
 export function renderTrackingPage(language: PageLanguage): string {
-  const texts = PAGE_TEXTS[language];
-  const otherLang = language === 'fr' ? 'en' : 'fr';
-  const values: Record<string, string> = { ...texts, lang: language, otherLang };
-  // In a data block `<` is the only character that could end it early.
-  const json = JSON.stringify(texts).replace(/</g, '\\u003c');
-  return TEMPLATE.replace(/\{\{(\w+)\}\}/g, (_match, key: string) => {
-    if (key === 'texts') return json;
-    const value = values[key];
-    if (value === undefined)
-      throw new Error(`the tracking page names a text "${key}" that ${language} lacks`);
-    return escapeHtml(value);
-  });
+  return renderLocalisedPage('tracking page', TEMPLATE, language, PAGE_TEXTS[language]);
 }
 
 const PAGES: Readonly<Record<PageLanguage, string>> = {
@@ -76,12 +62,6 @@ async function customerLanguage(
     request.log.warn({ err: error }, 'profile language lookup failed for the tracking page');
     return undefined;
   }
-}
-
-/** `?lang=` when it is fr or en, else Accept-Language when it names one of them. */
-function askedLanguage(request: FastifyRequest, lang: string | undefined): PageLanguage | undefined {
-  if (lang === 'fr' || lang === 'en') return lang;
-  return requestedLanguage(request.headers['accept-language']);
 }
 
 /** Resolves a public token to its order, or throws 404 (unknown) / 410 (expired). */
@@ -155,7 +135,7 @@ export function registerTrackingRoutes(
     handler: async (request, reply) => {
       const resolved = await resolveTrackingToken(orders, request.params.token);
       const language =
-        askedLanguage(request, undefined) ?? (await customerLanguage(request, resolved.state)) ?? 'en';
+        askedPageLanguage(request, undefined) ?? (await customerLanguage(request, resolved.state)) ?? 'en';
       reply.header('cache-control', 'no-store');
       reply.header('referrer-policy', 'no-referrer');
       reply.header('content-language', language);
@@ -174,7 +154,7 @@ export function registerTrackingRoutes(
     { schema: { hide: true, params: TrackParams, querystring: PageQuery } },
     async (request, reply) => {
       const language =
-        askedLanguage(request, request.query.lang) ??
+        askedPageLanguage(request, request.query.lang) ??
         (await pageCustomerLanguage(request, orders, request.params.token)) ??
         'fr';
       reply.header('content-security-policy', pageCsp(request.headers.host));

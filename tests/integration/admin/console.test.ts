@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSOLE_ASSET_PATHS } from '../../../src/modules/admin/console-routes.js';
+import { CONSOLE_TEXTS } from '../../../src/modules/admin/console/texts.js';
 import { createTestApp, type TestApp } from '../../helpers/app.js';
 
 /**
@@ -59,14 +60,66 @@ describe('admin console page', () => {
   });
 
   it('has no inline script, style or handler, and names only its own hashed assets', async () => {
-    const html = (await get('/admin')).body;
-    const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)];
-    expect(scripts).toHaveLength(1);
-    expect(scripts[0]![1]).toContain(`src="${CONSOLE_ASSET_PATHS[0]}"`);
-    expect(scripts[0]![2]!.trim()).toBe('');
-    expect(html).not.toMatch(/<style|\sstyle=|\son[a-z]+=|javascript:/i);
-    const referenced = [...html.matchAll(/\s(?:src|href)="([^"]*)"/g)].map((match) => match[1]);
-    expect(referenced.sort()).toEqual([...CONSOLE_ASSET_PATHS].sort());
+    for (const lang of ['fr', 'en'] as const) {
+      const html = (await get(`/admin?lang=${lang}`)).body;
+      const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)];
+      // Exactly two: the texts' JSON data block (which the browser does not run) and the script.
+      expect(scripts).toHaveLength(2);
+      expect(scripts[0]![1]).toBe(' type="application/json" id="texts"');
+      expect(JSON.parse(scripts[0]![2]!)).toEqual(CONSOLE_TEXTS[lang]);
+      expect(scripts[1]![1]).toContain(`src="${CONSOLE_ASSET_PATHS[0]}"`);
+      expect(scripts[1]![2]!.trim()).toBe('');
+      expect(html).not.toMatch(/<style|\sstyle=|\son[a-z]+=|javascript:/i);
+      const referenced = [...html.matchAll(/\s(?:src|href)="([^"]*)"/g)].map((match) => match[1]);
+      // Its own assets, and the link to the same page in the other language.
+      expect(referenced.sort()).toEqual(
+        [...CONSOLE_ASSET_PATHS, `?lang=${lang === 'fr' ? 'en' : 'fr'}`].sort(),
+      );
+    }
+  });
+
+  it('speaks French or English: ?lang, else Accept-Language, else French; one ETag per language', async () => {
+    const page = async (query: string, headers: Record<string, string> = {}) => {
+      const response = await get(`/admin${query}`, headers);
+      expect(response.statusCode).toBe(200);
+      expect(response.headers.vary).toContain('Accept-Language');
+      const language = response.headers['content-language'];
+      expect(response.body).toContain(`<html lang="${language}">`);
+      expect(response.body).toContain(`<title>${CONSOLE_TEXTS[language as 'fr' | 'en'].title}</title>`);
+      return { language, etag: String(response.headers.etag) };
+    };
+    expect((await page('')).language).toBe('fr');
+    expect((await page('', { 'accept-language': 'en-GB,en;q=0.9' })).language).toBe('en');
+    expect((await page('', { 'accept-language': 'de, fr-CM;q=0.8, en;q=0.5' })).language).toBe('fr');
+    expect((await page('?lang=en', { 'accept-language': 'fr' })).language).toBe('en');
+    expect((await page('?lang=fr', { 'accept-language': 'en' })).language).toBe('fr');
+    expect((await page('?lang=de', { 'accept-language': 'en' })).language).toBe('en');
+    const french = (await page('?lang=fr')).etag;
+    const english = (await page('?lang=en')).etag;
+    expect(french).not.toBe(english);
+    // One language's tag does not revalidate the other's page.
+    expect((await get('/admin?lang=en', { 'if-none-match': french })).statusCode).toBe(200);
+    expect((await get('/admin?lang=en', { 'if-none-match': english })).statusCode).toBe(304);
+  });
+
+  it('has its API calls answered in the page’s language', async () => {
+    // The script sends the page's language with every call…
+    expect(source('admin.js')).toContain("'accept-language': LANGUAGE");
+    expect(source('admin.js')).toContain('var LANGUAGE = document.documentElement.lang;');
+    // …and the API's problem details follow it.
+    const answers = await Promise.all(
+      (['fr', 'en'] as const).map((language) =>
+        testApp.app.inject({
+          method: 'POST',
+          url: '/v1/auth/login',
+          headers: { 'accept-language': language },
+          payload: { phone: '+237650000000', password: 'not the password', totp: '000000', client: 'mobile' },
+        }),
+      ),
+    );
+    expect(answers.map((answer) => answer.headers['content-language'])).toEqual(['fr', 'en']);
+    expect(answers[0]!.json().code).toBe(answers[1]!.json().code);
+    expect(answers[0]!.json().detail).not.toBe(answers[1]!.json().detail);
   });
 
   it('serves each asset under the hash of its bytes, cached for a year; another name is a 404 problem', async () => {

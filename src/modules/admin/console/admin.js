@@ -10,15 +10,24 @@
   var $ = function (id) {
     return document.getElementById(id);
   };
+  // The page's texts, in its language, rendered by the server (console/texts.ts).
+  var TEXTS = JSON.parse($('texts').textContent);
+  var LANGUAGE = document.documentElement.lang;
+  // A text with its `{name}` values put in.
+  function t(key, values) {
+    return TEXTS[key].replace(/\{(\w+)\}/g, function (match, name) {
+      return values && values[name] !== undefined ? String(values[name]) : match;
+    });
+  }
 
   // ——— Talking to the API ———
 
   function problemText(status, body) {
     if (body && typeof body === 'object') {
-      var text = body.detail || body.title || 'HTTP ' + status;
+      var text = body.detail || body.title || t('httpError', { status: status });
       return body.code ? text + ' (' + body.code + ')' : text;
     }
-    return 'HTTP ' + status;
+    return t('httpError', { status: status });
   }
 
   function ApiError(status, body) {
@@ -29,7 +38,12 @@
   }
 
   function send(method, path, body, headers) {
-    var init = { method: method, headers: { accept: 'application/json' }, cache: 'no-store' };
+    // The API's problem details come in the page's language.
+    var init = {
+      method: method,
+      headers: { accept: 'application/json', 'accept-language': LANGUAGE },
+      cache: 'no-store',
+    };
     Object.keys(headers || {}).forEach(function (name) {
       init.headers[name] = headers[name];
     });
@@ -59,7 +73,7 @@
         if (error.status === 401 && session && session.refreshToken && !refreshed) {
           refreshed = true;
           return refresh().then(attempt, function (refused) {
-            signedOut('Your session ended: sign in again.');
+            signedOut(t('sessionEnded'));
             throw refused;
           });
         }
@@ -67,7 +81,7 @@
           steppedUp = true;
           return askStepUp().then(attempt);
         }
-        if (error.status === 401) signedOut('Your session ended: sign in again.');
+        if (error.status === 401) signedOut(t('sessionEnded'));
         throw error;
       });
     }
@@ -120,7 +134,7 @@
   }
 
   function failed(error) {
-    notice(error && error.message ? error.message : 'Something went wrong.', true);
+    notice(error && error.message ? error.message : t('somethingWentWrong'), true);
   }
 
   function cell(row, text) {
@@ -191,7 +205,7 @@
       if (!tokens.user || tokens.user.roles.indexOf('admin') < 0) {
         session = { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken };
         api('POST', '/v1/auth/logout', { refreshToken: tokens.refreshToken }).catch(function () {});
-        return signedOut('This console is for admins.');
+        return signedOut(t('adminsOnly'));
       }
       session = { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken };
       $('view-signin').hidden = true;
@@ -219,7 +233,7 @@
 
   $('stepup-cancel').addEventListener('click', function () {
     var pending = endStepUp();
-    if (pending) pending.reject(new ApiError(403, { detail: 'Cancelled.', code: 'step_up_required' }));
+    if (pending) pending.reject(new ApiError(403, { detail: t('cancelled'), code: 'step_up_required' }));
   });
 
   var loaders = {};
@@ -263,15 +277,15 @@
       return projection.failed || (projection.lagEvents || 0) > 0;
     }).length;
     describe($('figures'), [
-      ['At', new Date(dashboard.at).toLocaleTimeString()],
-      ['Orders per minute', dashboard.orders.perMinute, 'orders-per-minute'],
-      ['Orders by status', byStatus || '—'],
-      ['Drivers online / busy', dashboard.drivers.online + ' / ' + dashboard.drivers.busy],
-      ['Payment success', payments || '—'],
-      ['Open payouts', dashboard.payouts.open, 'open-payouts'],
-      ['Projections lagging or failed', lagging],
+      [t('figureAt'), new Date(dashboard.at).toLocaleTimeString(LANGUAGE)],
+      [t('figureOrdersPerMinute'), dashboard.orders.perMinute, 'orders-per-minute'],
+      [t('figureOrdersByStatus'), byStatus || '—'],
+      [t('figureDrivers'), dashboard.drivers.online + ' / ' + dashboard.drivers.busy],
+      [t('figurePaymentSuccess'), payments || '—'],
+      [t('figureOpenPayouts'), dashboard.payouts.open, 'open-payouts'],
+      [t('figureProjections'), lagging],
       [
-        'HTTP error rate',
+        t('figureHttpErrorRate'),
         dashboard.http.errorRate === null ? '—' : (dashboard.http.errorRate * 100).toFixed(2) + ' %',
       ],
     ]);
@@ -292,7 +306,7 @@
       scheme + location.host + '/ws/admin?access_token=' + encodeURIComponent(session.accessToken),
     );
     socket.onopen = function () {
-      $('live').textContent = 'live';
+      $('live').textContent = t('live');
     };
     socket.onmessage = function (message) {
       var data;
@@ -309,20 +323,20 @@
       } else if (data.type === 'fraud-case')
         addAlert({
           key: 'fraud:' + data.data.caseId,
-          message: 'Fraud case: ' + data.data.reason,
+          message: t('alertFraudCase', { reason: data.data.reason }),
           severity: 'warning',
         });
       else if (data.type === 'payout-hold')
         addAlert({
           key: 'hold:' + data.data.caseId,
-          message: 'Payouts held by fraud case ' + data.data.caseId + ' (score ' + data.data.score + ')',
+          message: t('alertPayoutHold', { caseId: data.data.caseId, score: data.data.score }),
           severity: 'critical',
         });
     };
     socket.onclose = function () {
       socket = null;
       if (!session) return;
-      $('live').textContent = 'reconnecting…';
+      $('live').textContent = t('reconnecting');
       if (attempt < 5)
         setTimeout(
           function () {
@@ -359,15 +373,17 @@
         cell(row, user.status);
         var actions = cell(row, '');
         if (user.status === 'suspended')
-          button(actions, 'Reinstate', function () {
-            act(api('POST', '/v1/admin/users/' + user.id + '/reactivate', {}), 'Reinstated.').then(loadUsers);
+          button(actions, t('reinstate'), function () {
+            act(api('POST', '/v1/admin/users/' + user.id + '/reactivate', {}), t('reinstated')).then(
+              loadUsers,
+            );
           });
         else
-          button(actions, 'Suspend', function () {
+          button(actions, t('suspend'), function () {
             var reason = $('suspend-reason').value.trim();
             act(
               api('POST', '/v1/admin/users/' + user.id + '/suspend', { reason: reason }),
-              'Suspended.',
+              t('suspended'),
             ).then(loadUsers);
           });
         body.appendChild(row);
@@ -398,13 +414,13 @@
             rejected: [],
           }[restaurant.status] || [];
         decisions.forEach(function (decision) {
-          button(actions, decision, function () {
+          button(actions, t(decision), function () {
             var reason = $('restaurant-reason').value.trim();
             var body = { decision: decision };
             if (reason) body.reason = reason;
             act(
               api('POST', '/v1/admin/restaurants/' + restaurant.id + '/verify', body),
-              'Done: ' + decision + '.',
+              t('restaurantDone', { decision: t(decision) }),
             ).then(loadRestaurants);
           });
         });
@@ -421,13 +437,13 @@
   function renderPayout(payout) {
     payoutId = payout.payoutId;
     describe($('payout'), [
-      ['Payout', payout.payoutId],
-      ['Payee', payout.payeeKind + ' ' + payout.payeeId],
-      ['Amount', payout.amountMinor + ' ' + payout.currency],
-      ['Phone', payout.phone],
-      ['Status', payout.status, 'payout-status'],
-      ['Review', payout.reviewReason || payout.failureReason],
-      ['Requested', payout.createdAt],
+      [t('payout'), payout.payoutId],
+      [t('payee'), payout.payeeKind + ' ' + payout.payeeId],
+      [t('amount'), payout.amountMinor + ' ' + payout.currency],
+      [t('phone'), payout.phone],
+      [t('status'), payout.status, 'payout-status'],
+      [t('review'), payout.reviewReason || payout.failureReason],
+      [t('requested'), payout.createdAt],
     ]);
     $('payout-actions').hidden = !(payout.status === 'REQUESTED' || payout.status === 'APPROVED');
     $('payout-approve').disabled = payout.status !== 'REQUESTED';
@@ -436,7 +452,7 @@
     api('GET', '/v1/admin/payouts/' + encodeURIComponent(fields.id.value.trim())).then(renderPayout, failed);
   });
   $('payout-approve').addEventListener('click', function () {
-    act(api('POST', '/v1/admin/payouts/' + payoutId + '/approve'), 'Approved: the payout job sends it.').then(
+    act(api('POST', '/v1/admin/payouts/' + payoutId + '/approve'), t('payoutApproved')).then(
       function (payout) {
         if (payout) renderPayout(payout);
       },
@@ -444,11 +460,12 @@
   });
   $('payout-reject').addEventListener('click', function () {
     var reason = $('payout-reason').value.trim();
-    act(api('POST', '/v1/admin/payouts/' + payoutId + '/reject', { reason: reason }), 'Rejected.').then(
-      function (payout) {
-        if (payout) renderPayout(payout);
-      },
-    );
+    act(
+      api('POST', '/v1/admin/payouts/' + payoutId + '/reject', { reason: reason }),
+      t('payoutRejected'),
+    ).then(function (payout) {
+      if (payout) renderPayout(payout);
+    });
   });
 
   // ——— Fraud cases ———
@@ -470,21 +487,21 @@
         };
         if (fraudCase.status === 'open') {
           ['dismiss', 'confirm'].forEach(function (decision) {
-            button(actions, decision, function () {
+            button(actions, t(decision), function () {
               act(
                 api('POST', '/v1/admin/fraud/cases/' + fraudCase.id + '/decision', {
                   decision: decision,
                   note: note(),
                 }),
-                'Case ' + decision + 'ed.',
+                t(decision === 'confirm' ? 'caseConfirmed' : 'caseDismissed'),
               ).then(loadFraud);
             });
           });
         } else {
-          button(actions, 'Release hold', function () {
+          button(actions, t('releaseHold'), function () {
             act(
               api('POST', '/v1/admin/fraud/cases/' + fraudCase.id + '/release-hold', { note: note() }),
-              'Hold released.',
+              t('holdReleased'),
             );
           });
         }
@@ -499,12 +516,12 @@
 
   function renderRun(run) {
     describe($('run'), [
-      ['Run', run.runId],
-      ['Provider', run.provider],
-      ['Period', run.from + ' → ' + run.to],
-      ['Status', run.status],
-      ['Counts', JSON.stringify(run.counts)],
-      ['Error', run.error],
+      [t('run'), run.runId],
+      [t('provider'), run.provider],
+      [t('period'), run.from + ' → ' + run.to],
+      [t('status'), run.status],
+      [t('counts'), JSON.stringify(run.counts)],
+      [t('error'), run.error],
     ]);
     var body = clear($('run-items'));
     run.items.forEach(function (item) {
@@ -523,7 +540,7 @@
       from: new Date(fields.from.value).toISOString(),
       to: new Date(fields.to.value).toISOString(),
     };
-    act(api('POST', '/v1/admin/reconciliation/runs', body), 'Run finished.').then(function (run) {
+    act(api('POST', '/v1/admin/reconciliation/runs', body), t('runFinished')).then(function (run) {
       if (run) renderRun(run);
     });
   });
@@ -543,14 +560,14 @@
         cell(row, projection.name);
         cell(row, projection.generation);
         cell(row, projection.status).className = 'status';
-        cell(row, projection.lagEvents === null ? '—' : projection.lagEvents + ' events');
+        cell(row, projection.lagEvents === null ? '—' : t('lagEvents', { count: projection.lagEvents }));
         cell(row, projection.failed ? projection.failed.error : '');
         var actions = cell(row, '');
         if (projection.registered && projection.status === 'active')
-          button(actions, 'Rebuild', function () {
+          button(actions, t('rebuild'), function () {
             act(
               api('POST', '/v1/admin/projections/' + encodeURIComponent(projection.name) + '/rebuild'),
-              'Rebuilding ' + projection.name + ': the current tables serve until the new ones catch up.',
+              t('rebuilding', { name: projection.name }),
             ).then(loadProjections);
           });
         body.appendChild(row);
@@ -578,19 +595,19 @@
         var row = document.createElement('tr');
         row.setAttribute('data-key', flag.key);
         cell(row, flag.key).title = flag.description;
-        cell(row, flag.enabled ? 'on' : 'off').className = 'enabled';
-        cell(row, flag.roles.join(', ') || 'all');
-        cell(row, flag.cities.join(', ') || 'all');
+        cell(row, flag.enabled ? t('on') : t('off')).className = 'enabled';
+        cell(row, flag.roles.join(', ') || t('all'));
+        cell(row, flag.cities.join(', ') || t('all'));
         cell(row, flag.percentage);
         cell(row, flag.version);
-        button(cell(row, ''), flag.enabled ? 'Switch off' : 'Switch on', function () {
+        button(cell(row, ''), flag.enabled ? t('switchOff') : t('switchOn'), function () {
           act(
             api(
               'PUT',
               '/v1/admin/feature-flags/' + encodeURIComponent(flag.key),
               flagBody(flag, !flag.enabled),
             ),
-            flag.key + (flag.enabled ? ' is off.' : ' is on.'),
+            t(flag.enabled ? 'flagSwitchedOff' : 'flagSwitchedOn', { key: flag.key }),
           ).then(loadFlags);
         });
         body.appendChild(row);
@@ -608,18 +625,19 @@
       percentage: Number(fields.percentage.value),
       expectedVersion: 0,
     };
-    act(api('PUT', '/v1/admin/feature-flags/' + encodeURIComponent(key), body), key + ' created (off).').then(
-      loadFlags,
-    );
+    act(
+      api('PUT', '/v1/admin/feature-flags/' + encodeURIComponent(key), body),
+      t('flagCreated', { key: key }),
+    ).then(loadFlags);
   });
 
   // ——— Maintenance ———
 
   function renderMaintenance(state) {
-    $('maintenance-state').textContent = state.enabled ? 'on' : 'off';
+    $('maintenance-state').textContent = state.enabled ? t('on') : t('off');
     $('maintenance-state').setAttribute('data-enabled', String(state.enabled));
     $('maintenance-message').textContent = state.enabled
-      ? state.message + (state.until ? ' (until ' + state.until + ')' : '')
+      ? state.message + (state.until ? ' ' + t('until', { until: state.until }) : '')
       : '';
   }
   loaders.maintenance = function () {
@@ -628,15 +646,13 @@
   onSubmit('maintenance-form', function (fields) {
     var body = { enabled: true, message: fields.message.value.trim() };
     if (fields.until.value) body.until = new Date(fields.until.value).toISOString();
-    act(api('PUT', '/v1/admin/maintenance', body), 'Maintenance is on.').then(function (state) {
+    act(api('PUT', '/v1/admin/maintenance', body), t('maintenanceOn')).then(function (state) {
       if (state) renderMaintenance(state);
     });
   });
   $('maintenance-off').addEventListener('click', function () {
-    act(api('PUT', '/v1/admin/maintenance', { enabled: false }), 'Maintenance is off.').then(
-      function (state) {
-        if (state) renderMaintenance(state);
-      },
-    );
+    act(api('PUT', '/v1/admin/maintenance', { enabled: false }), t('maintenanceOff')).then(function (state) {
+      if (state) renderMaintenance(state);
+    });
   });
 })();
