@@ -56,7 +56,11 @@ export function registerDashboardRoute(root: FastifyInstance, live: LiveDashboar
               Type.Object({
                 key: Type.String(),
                 severity: Type.Union([Type.Literal('warning'), Type.Literal('critical')]),
-                message: Type.String(),
+                message: Type.String({
+                  description: 'English; `code` and `params` word it in other languages',
+                }),
+                code: Type.String(),
+                params: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()])),
               }),
             ),
           }),

@@ -84,6 +84,14 @@ describe('the live dashboard figures (pure)', () => {
       ['payout_backlog', 'warning'],
       ['error_rate', 'critical'],
     ]);
+    // Each carries its code and figures, so a console words it in its own language.
+    expect(trips.map((alert) => [alert.code, alert.params])).toEqual([
+      ['projection_lag', { name: 'orders', seconds: 61 }],
+      ['projection_failed', { name: 'ledger' }],
+      ['payment_success_low', { provider: 'momo', percent: 60 }],
+      ['payout_backlog', { hours: 49, open: 4 }],
+      ['error_rate', { percent: 6 }],
+    ]);
     const quiet = alertsFrom(
       {
         ...base,
@@ -98,7 +106,13 @@ describe('the live dashboard figures (pure)', () => {
   });
 
   it('publishes an alert when it rises and when it clears, not while it lasts', () => {
-    const alert = (key: string) => ({ key, severity: 'warning' as const, message: key });
+    const alert = (key: string) => ({
+      key,
+      severity: 'warning' as const,
+      message: key,
+      code: 'error_rate' as const,
+      params: { percent: 1 },
+    });
     expect(alertChanges([], [alert('a')])).toEqual({ raised: [alert('a')], cleared: [] });
     expect(alertChanges(['a'], [alert('a')])).toEqual({ raised: [], cleared: [] });
     expect(alertChanges(['a', 'b'], [alert('c')])).toEqual({ raised: [alert('c')], cleared: ['a', 'b'] });

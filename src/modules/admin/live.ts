@@ -34,7 +34,10 @@ export type Dashboard = {
 export type Alert = {
   key: string;
   severity: 'warning' | 'critical';
+  /** English, for logs and tools; a console words it in its language from `code` and `params`. */
   message: string;
+  code: 'projection_failed' | 'projection_lag' | 'payment_success_low' | 'payout_backlog' | 'error_rate';
+  params: Record<string, string | number>;
 };
 
 export interface AlertThresholds {
@@ -116,12 +119,16 @@ export function alertsFrom(dashboard: Dashboard, thresholds: AlertThresholds): A
         key: `projection_failed:${line.name}`,
         severity: 'critical',
         message: `Projection ${line.name} stopped on a failing event.`,
+        code: 'projection_failed',
+        params: { name: line.name },
       });
     else if (line.lagSeconds !== null && line.lagSeconds > thresholds.projectionLagSeconds)
       alerts.push({
         key: `projection_lag:${line.name}`,
         severity: 'warning',
         message: `Projection ${line.name} is ${Math.round(line.lagSeconds)} s behind.`,
+        code: 'projection_lag',
+        params: { name: line.name, seconds: Math.round(line.lagSeconds) },
       });
   }
   for (const line of dashboard.payments)
@@ -134,6 +141,8 @@ export function alertsFrom(dashboard: Dashboard, thresholds: AlertThresholds): A
         key: `payment_success_low:${line.provider}`,
         severity: 'critical',
         message: `${line.provider}: ${Math.round(line.successRate * 100)} % of collections succeeded in the last hour.`,
+        code: 'payment_success_low',
+        params: { provider: line.provider, percent: Math.round(line.successRate * 100) },
       });
   const oldest = dashboard.payouts.oldestOpenSeconds;
   if (oldest !== null && oldest > thresholds.payoutOldestHours * 3_600)
@@ -141,6 +150,8 @@ export function alertsFrom(dashboard: Dashboard, thresholds: AlertThresholds): A
       key: 'payout_backlog',
       severity: 'warning',
       message: `A payout has waited ${Math.round(oldest / 3_600)} h (${dashboard.payouts.open} open).`,
+      code: 'payout_backlog',
+      params: { hours: Math.round(oldest / 3_600), open: dashboard.payouts.open },
     });
   const { errorRate, requests } = dashboard.http;
   if (errorRate !== null && requests >= 50 && errorRate > thresholds.errorRateMax)
@@ -148,6 +159,8 @@ export function alertsFrom(dashboard: Dashboard, thresholds: AlertThresholds): A
       key: 'error_rate',
       severity: 'critical',
       message: `${Math.round(errorRate * 1000) / 10} % of requests failed with a server error.`,
+      code: 'error_rate',
+      params: { percent: Math.round(errorRate * 1000) / 10 },
     });
   return alerts;
 }

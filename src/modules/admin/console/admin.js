@@ -295,7 +295,9 @@
     var item = document.createElement('li');
     item.setAttribute('data-key', alert.key);
     item.className = alert.severity || '';
-    item.textContent = alert.message;
+    // The server's alerts carry a code and its figures, worded here in the page's language.
+    var key = alert.code ? 'alert_' + alert.code : undefined;
+    item.textContent = key && TEXTS[key] !== undefined ? t(key, alert.params) : alert.message;
     $('alerts').appendChild(item);
   }
 
