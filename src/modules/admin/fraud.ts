@@ -21,7 +21,7 @@ import {
   type FraudThresholds,
 } from './fraud-rules.js';
 import type { AdminDb, AdminTables, CaseStatus } from './tables.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { newestFirstPage } from './cursor.js';
 
 /**
  * Fraud detection over events (docs/admin.md): a checkpointed reactor follows payments' failures,
@@ -524,28 +524,13 @@ export function createFraudDetection(deps: {
       cursor?: string | undefined;
       limit?: number | undefined;
     }) {
-      const limit = Math.min(query.limit ?? 20, CASES_PAGE_MAX);
-      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
       let select = db.selectFrom('admin_fraud_cases').selectAll();
       if (query.status !== undefined) select = select.where('status', '=', query.status);
-      if (after !== undefined)
-        select = select.where((eb) =>
-          eb.or([
-            eb('opened_at', '<', new Date(after.t)),
-            eb.and([eb('opened_at', '=', new Date(after.t)), eb('id', '<', after.i)]),
-          ]),
-        );
-      const rows = await select
-        .orderBy('opened_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(limit + 1)
-        .execute();
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        items: page.map(caseView),
-        nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.opened_at, last.id) : null,
-      };
+      const { rows, nextCursor } = await newestFirstPage(select, 'opened_at', (row) => row.opened_at, {
+        cursor: query.cursor,
+        limit: Math.min(query.limit ?? 20, CASES_PAGE_MAX),
+      });
+      return { items: rows.map(caseView), nextCursor };
     },
 
     /**

@@ -13,7 +13,7 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Actor, AuditFunction } from '../identity/index.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { newestFirstPage } from './cursor.js';
 import { adminErrors } from './errors.js';
 import type { AdminDb, NewsletterStatus } from './tables.js';
 
@@ -404,28 +404,13 @@ export function createNewsletters(deps: {
     cursor?: string | undefined;
     limit?: number | undefined;
   }) {
-    const limit = Math.min(query.limit ?? 20, NEWSLETTERS_PAGE_MAX);
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     let select = db.selectFrom('admin_newsletter_campaigns').selectAll();
     if (query.status !== undefined) select = select.where('status', '=', query.status);
-    if (after !== undefined)
-      select = select.where((eb) =>
-        eb.or([
-          eb('created_at', '<', new Date(after.t)),
-          eb.and([eb('created_at', '=', new Date(after.t)), eb('id', '<', after.i)]),
-        ]),
-      );
-    const rows = await select
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(limit + 1)
-      .execute();
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return {
-      items: page.map(viewOf),
-      nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.created_at, last.id) : null,
-    };
+    const { rows, nextCursor } = await newestFirstPage(select, 'created_at', (row) => row.created_at, {
+      cursor: query.cursor,
+      limit: Math.min(query.limit ?? 20, NEWSLETTERS_PAGE_MAX),
+    });
+    return { items: rows.map(viewOf), nextCursor };
   }
 
   /**

@@ -4,7 +4,7 @@ import type { FieldCipher } from '../../platform/field-crypto.js';
 import type { Actor, AuditFunction } from '../identity/index.js';
 import { adminErrors } from './errors.js';
 import type { AdminDb, PartnershipKind, PartnershipStatus } from './tables.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { newestFirstPage } from './cursor.js';
 
 /**
  * Partnership requests (docs/admin.md "Partnership requests"): a public form's submissions and a
@@ -113,28 +113,13 @@ export function createPartnerships(deps: { db: AdminDb; audit: AuditFunction; fi
     cursor?: string | undefined;
     limit?: number | undefined;
   }) {
-    const limit = Math.min(query.limit ?? 20, PARTNERSHIPS_PAGE_MAX);
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     let select = db.selectFrom('admin_partnership_requests').selectAll();
     if (query.status !== undefined) select = select.where('status', '=', query.status);
-    if (after !== undefined)
-      select = select.where((eb) =>
-        eb.or([
-          eb('created_at', '<', new Date(after.t)),
-          eb.and([eb('created_at', '=', new Date(after.t)), eb('id', '<', after.i)]),
-        ]),
-      );
-    const rows = await select
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(limit + 1)
-      .execute();
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return {
-      items: page.map(view),
-      nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.created_at, last.id) : null,
-    };
+    const { rows, nextCursor } = await newestFirstPage(select, 'created_at', (row) => row.created_at, {
+      cursor: query.cursor,
+      limit: Math.min(query.limit ?? 20, PARTNERSHIPS_PAGE_MAX),
+    });
+    return { items: rows.map(view), nextCursor };
   }
 
   /** Accepts or declines a new request, once; audited in the same transaction. */

@@ -3,7 +3,7 @@ import { sql, type Selectable, type Transaction } from 'kysely';
 import type { Actor, AuditFunction } from '../identity/index.js';
 import type { RestaurantCard } from '../catalog/index.js';
 import { adminErrors } from './errors.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { newestFirstPage } from './cursor.js';
 import { periodRefusal, PROMO_POSITIONS } from './promo-slot-rules.js';
 import type { AdminDb, AdminPromoSlotsTable, AdminTables } from './tables.js';
 
@@ -390,9 +390,7 @@ export function createPromoSlots(deps: PromoSlotDeps) {
     limit?: number | undefined;
   }) {
     const at = now();
-    const limit = Math.min(query.limit ?? 20, PROMO_PAGE_MAX);
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    const rows = await db
+    const select = db
       .selectFrom('admin_promo_slots')
       .selectAll()
       .$if(query.city !== undefined, (q) => q.where('city', '=', query.city!))
@@ -400,25 +398,12 @@ export function createPromoSlots(deps: PromoSlotDeps) {
       .$if(query.current === true, (q) => q.where('cancelled_at', 'is', null).where('ends_at', '>', at))
       .$if(query.current === false, (q) =>
         q.where((eb) => eb.or([eb('cancelled_at', 'is not', null), eb('ends_at', '<=', at)])),
-      )
-      .$if(after !== undefined, (q) =>
-        q.where((eb) =>
-          eb.or([
-            eb('created_at', '<', new Date(after!.t)),
-            eb.and([eb('created_at', '=', new Date(after!.t)), eb('id', '<', after!.i)]),
-          ]),
-        ),
-      )
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(limit + 1)
-      .execute();
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return {
-      items: page.map((row) => view(row, at)),
-      nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.created_at, last.id) : null,
-    };
+      );
+    const { rows, nextCursor } = await newestFirstPage(select, 'created_at', (row) => row.created_at, {
+      cursor: query.cursor,
+      limit: Math.min(query.limit ?? 20, PROMO_PAGE_MAX),
+    });
+    return { items: rows.map((row) => view(row, at)), nextCursor };
   }
 
   /**

@@ -5,7 +5,7 @@ import { audiences, type RealtimeBus } from '../../realtime/index.js';
 import type { Actor, AuditFunction } from '../identity/index.js';
 import { adminErrors } from './errors.js';
 import type { AdminDb, WithdrawalPayeeKind } from './tables.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { newestFirstPage } from './cursor.js';
 
 /**
  * Admins' holds on a payee's payouts and withdrawals (docs/admin.md "Withdrawal holds"): a
@@ -182,29 +182,14 @@ export function createWithdrawalHolds(deps: {
     cursor?: string | undefined;
     limit?: number | undefined;
   }) {
-    const limit = Math.min(query.limit ?? 20, HOLDS_PAGE_MAX);
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     let select = db.selectFrom('admin_withdrawal_holds').selectAll();
     if (query.active === true) select = select.where('released_at', 'is', null);
     if (query.active === false) select = select.where('released_at', 'is not', null);
-    if (after !== undefined)
-      select = select.where((eb) =>
-        eb.or([
-          eb('placed_at', '<', new Date(after.t)),
-          eb.and([eb('placed_at', '=', new Date(after.t)), eb('id', '<', after.i)]),
-        ]),
-      );
-    const rows = await select
-      .orderBy('placed_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(limit + 1)
-      .execute();
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return {
-      items: page.map(holdView),
-      nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.placed_at, last.id) : null,
-    };
+    const { rows, nextCursor } = await newestFirstPage(select, 'placed_at', (row) => row.placed_at, {
+      cursor: query.cursor,
+      limit: Math.min(query.limit ?? 20, HOLDS_PAGE_MAX),
+    });
+    return { items: rows.map(holdView), nextCursor };
   }
 
   /** For payments: whether an admin's hold or a fraud case's hold stops paying this payee now. */
