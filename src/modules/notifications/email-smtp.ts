@@ -6,7 +6,7 @@
  * queue retries.
  */
 import nodemailer from 'nodemailer';
-import type { ChannelAdapter, ChannelResult } from './outbox.js';
+import type { ChannelAdapter, ChannelResult, OutboundMessage } from './outbox.js';
 
 export interface SmtpSettings {
   host: string;
@@ -48,6 +48,7 @@ export function createSmtpAdapter(settings: SmtpSettings): SmtpAdapter {
           subject: message.subject ?? '',
           text: message.body,
           html: htmlOf(message.subject, message.body),
+          ...threadHeaders(settings.from, message.thread),
         });
         return { status: 'sent', providerId: info.messageId };
       } catch (error) {
@@ -55,6 +56,22 @@ export function createSmtpAdapter(settings: SmtpSettings): SmtpAdapter {
       }
     },
     close: () => transporter.close(),
+  };
+}
+
+/** `Message-ID`, `In-Reply-To` and `References` from a message's thread ids, on the sender's domain. */
+export function threadHeaders(
+  from: string,
+  thread: OutboundMessage['thread'],
+): { messageId?: string; inReplyTo?: string; references?: string } {
+  if (thread === undefined) return {};
+  const domain = /@([^@\s<>]+)>?\s*$/.exec(from)?.[1] ?? 'localhost';
+  const id = (local: string) => `<${local}@${domain}>`;
+  return {
+    messageId: id(thread.messageId),
+    ...(thread.inReplyTo === undefined
+      ? {}
+      : { inReplyTo: id(thread.inReplyTo), references: id(thread.inReplyTo) }),
   };
 }
 

@@ -10,6 +10,8 @@ export type Channel = (typeof CHANNELS)[number];
 
 /** Payloads are small: SMS segments, push titles, short e-mails. */
 export const MAX_BODY_CHARS = 4_000;
+/** An e-mail carries a support reply whole (a message is at most 5 000 characters) and a footer. */
+export const MAX_EMAIL_BODY_CHARS = 6_000;
 export const MAX_SUBJECT_CHARS = 200;
 export const OUTBOX_PAGE_MAX = 50;
 
@@ -21,6 +23,12 @@ export interface OutboundMessage {
   body: string;
   /** Non-personal details for the receiver (kind, order id, deep link). */
   metadata?: Record<string, unknown>;
+  /**
+   * E-mail threading (e-mail only; other channels ignore it): ids without angle brackets or
+   * domain, which the e-mail adapter completes with its sender's domain (`<id@domain>`), so a
+   * reply's `In-Reply-To` names the message it answers and the mail client threads them.
+   */
+  thread?: { messageId: string; inReplyTo?: string };
 }
 
 export interface SendResult {
@@ -82,8 +90,8 @@ export interface OutboxReader {
 export function assertMessage(message: OutboundMessage): void {
   if (!CHANNELS.includes(message.channel)) throw new Error(`unknown channel ${String(message.channel)}`);
   if (message.to.length === 0 || message.to.length > 320) throw new Error('recipient is empty or too long');
-  if (message.body.length > MAX_BODY_CHARS)
-    throw new Error(`body is longer than ${MAX_BODY_CHARS} characters`);
+  const maxBody = message.channel === 'email' ? MAX_EMAIL_BODY_CHARS : MAX_BODY_CHARS;
+  if (message.body.length > maxBody) throw new Error(`body is longer than ${maxBody} characters`);
   if ((message.subject?.length ?? 0) > MAX_SUBJECT_CHARS) throw new Error('subject is too long');
 }
 
@@ -99,7 +107,10 @@ export function createRecordingTransport(db: NotificationsDb): Transport & Outbo
           recipient: message.to,
           subject: message.subject ?? null,
           body: message.body,
-          metadata: JSON.stringify(message.metadata ?? {}),
+          metadata: JSON.stringify({
+            ...message.metadata,
+            ...(message.thread === undefined ? {} : { thread: message.thread }),
+          }),
         })
         .returning('id')
         .executeTakeFirstOrThrow();

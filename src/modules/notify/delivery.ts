@@ -17,7 +17,13 @@ import {
   type IntentRow,
   type NotifyRepository,
 } from './repository.js';
-import { NEWSLETTER_CHANNELS_PARAM, NEWSLETTER_KIND, SMS_SENT_BY_PARAM, USSD_CHANNEL } from './intents.js';
+import {
+  NEWSLETTER_CHANNELS_PARAM,
+  NEWSLETTER_KIND,
+  SMS_SENT_BY_PARAM,
+  SUPPORT_EMAIL_REPLY_KIND,
+  USSD_CHANNEL,
+} from './intents.js';
 import type { Language, Templates } from './templates.js';
 
 export const QUEUES = {
@@ -199,6 +205,16 @@ export function planDispatch(
   const until = quietUntil(intent, recipient.preferences, at);
   if (until !== undefined) return { quietForMs: until.getTime() - at.getTime(), channels: [] };
   const flags = newsletterChannels(intent, channelFlags(intent, recipient.preferences));
+  // A reply to a ticket opened by e-mail is the answer in the thread the person started from
+  // their address: it goes back by e-mail alone while they accept news of their tickets at all
+  // (any `order_updates` channel on; all off: the in-app centre only, as for `support.reply`).
+  // Without an address (changed or removed since), it takes the push/SMS chain below.
+  if (
+    intent.kind === SUPPORT_EMAIL_REPLY_KIND &&
+    (flags.push || flags.sms || flags.email) &&
+    recipient.email !== null
+  )
+    return { channels: [{ intentId: intent.id, channel: 'email' }] };
   const canSms = flags.sms && recipient.phone !== null && !smsSentElsewhere(intent);
   const smsAlways = canSms && SMS_ALWAYS_KINDS.has(intent.kind);
   const channels: ChannelJob[] = [];
@@ -214,6 +230,23 @@ export function planDispatch(
     channels.push({ intentId: intent.id, channel: 'email' });
   // Without any channel the intent lives in the in-app centre alone.
   return { channels };
+}
+
+/**
+ * The threading of a support reply's e-mail: its own Message-ID named after the message, in reply
+ * to the ticket's thread (the same root for every reply of a ticket, so mail clients group them).
+ */
+export function emailThread(
+  intent: Pick<IntentRow, 'kind' | 'paramsClear'>,
+): Pick<OutboundMessage, 'thread'> {
+  const { ticketId, messageId } = intent.paramsClear;
+  if (
+    intent.kind !== SUPPORT_EMAIL_REPLY_KIND ||
+    typeof ticketId !== 'string' ||
+    typeof messageId !== 'string'
+  )
+    return {};
+  return { thread: { messageId: `support-reply.${messageId}`, inReplyTo: `support-ticket.${ticketId}` } };
 }
 
 export function createDelivery(options: DeliveryOptions) {
@@ -312,7 +345,16 @@ export function createDelivery(options: DeliveryOptions) {
       case 'email':
         return recipient.email === null
           ? []
-          : [{ channel, to: recipient.email, subject: text.title, body: text.body, metadata }];
+          : [
+              {
+                channel,
+                to: recipient.email,
+                subject: text.title,
+                body: text.body,
+                metadata,
+                ...emailThread(intent),
+              },
+            ];
       default: {
         const unknown: never = channel;
         throw new RangeError(`unknown channel ${String(unknown)}`);

@@ -542,6 +542,53 @@ export function supportReplyIntent(reply: SupportReply): IntentDraft {
   });
 }
 
+/** The kind of a staff reply on a ticket that came in by e-mail: sent back by e-mail. */
+export const SUPPORT_EMAIL_REPLY_KIND = 'support.email_reply';
+/** The longest reply an e-mail carries (a support message is at most 5 000 characters). */
+export const SUPPORT_EMAIL_REPLY_CHARS = 5_000;
+/** The ticket's subject in the e-mail's subject (with `Re: ` and the reference, within 200). */
+export const SUPPORT_EMAIL_SUBJECT_CHARS = 150;
+
+/**
+ * A staff reply on a ticket opened by e-mail, sent to its opener by e-mail: the subject carries
+ * the ticket's reference (`[#T-1a2b3c4d]`), which the inbound webhook reads back to continue the
+ * ticket; the body is the reply alone and a footer. Where the person allows no e-mail or has no
+ * address, the usual push/SMS chain carries it (its SMS is the reply's excerpt).
+ */
+export interface SupportEmailReply extends SupportReply {
+  /** The ticket's subject (the opener's own words: it goes only to them). */
+  subject: string;
+}
+
+/** A ticket's short reference, `T-` and its id's first 8 hex digits (its SMS names the same 8). */
+export function ticketReference(ticketId: string): string {
+  return `T-${ticketId.slice(0, 8).toLowerCase()}`;
+}
+
+function cutText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  if (/[\uD800-\uDBFF]/.test(text.charAt(end - 1))) end -= 1;
+  return `${text.slice(0, end)}…`;
+}
+
+export function supportEmailReplyIntent(reply: SupportEmailReply): IntentDraft {
+  const subject = cutText(reply.subject.replace(/\s+/g, ' ').trim(), SUPPORT_EMAIL_SUBJECT_CHARS);
+  return draft({ eventId: `support-reply:${reply.messageId}` }, reply.recipientId, SUPPORT_EMAIL_REPLY_KIND, {
+    params: {
+      ticket: reply.ticketId.slice(0, 8),
+      ticketId: reply.ticketId,
+      messageId: reply.messageId,
+      ref: ticketReference(reply.ticketId),
+      subject: subject.length > 0 ? subject : 'Support',
+      reply: cutText(reply.text.trim(), SUPPORT_EMAIL_REPLY_CHARS),
+      excerpt: excerptOf(reply.text),
+    },
+    category: 'account',
+    priority: 'high',
+  });
+}
+
 /** An SLA breach of a ticket, told to supervisors (ids and priority only: no customer data). */
 export interface SupportSlaBreach {
   ticketId: string;

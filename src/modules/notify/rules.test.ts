@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { preferencesOf } from '../identity/index.js';
 import type { OrderEvent } from '../orders/index.js';
-import { channelFlags, planDispatch, quietUntil } from './delivery.js';
+import { channelFlags, emailThread, planDispatch, quietUntil } from './delivery.js';
 import {
   disputeIntents,
   driverArrivalIntent,
@@ -14,6 +14,8 @@ import {
   paymentIntents,
   payoutIntents,
   payoutsPostedIn,
+  supportEmailReplyIntent,
+  supportReplyIntent,
   type OrderFacts,
 } from './intents.js';
 import { hourlyAllowance } from './repository.js';
@@ -443,5 +445,59 @@ describe('staff alerts, low stock and driver offers', () => {
     expect(planDispatch(sos, { ...recipient, phone: null }, true, at)).toEqual({
       channels: [{ intentId: 'i', channel: 'push' }],
     });
+  });
+
+  it('dispatch plan: a reply on a ticket opened by e-mail goes by e-mail alone (push or not), the chain without an address, nothing with every ticket channel off', () => {
+    const reply = supportEmailReplyIntent({
+      messageId: '11111111-1111-4111-8111-111111111111',
+      ticketId: '1a2b3c4d-2222-4222-8222-222222222222',
+      recipientId: '33333333-3333-4333-8333-333333333333',
+      text: 'Votre remboursement est parti.',
+      subject: '  Remboursement   de ma commande ',
+    });
+    const intent = {
+      id: reply.id,
+      recipient_id: reply.recipientId,
+      kind: reply.kind,
+      priority: reply.priority,
+      requires_ack: false,
+      receipt: false,
+      paramsClear: reply.params,
+    };
+    expect(reply.kind).toBe('support.email_reply');
+    expect(reply.params).toMatchObject({ ref: 'T-1a2b3c4d', subject: 'Remboursement de ma commande' });
+    // Another intent than the push/SMS notice of the same message (both named after it).
+    expect(reply.id).not.toBe(
+      supportReplyIntent({
+        messageId: '11111111-1111-4111-8111-111111111111',
+        ticketId: reply.params.ticketId as string,
+        recipientId: reply.recipientId,
+        text: 'x',
+      }).id,
+    );
+    const at = new Date('2026-12-05T12:00:00Z');
+    // The defaults (order updates by push and SMS, no e-mail) still answer the e-mail by e-mail.
+    const recipient = { phone: '+237650000000', email: 'a@example.cm', preferences: preferencesOf({}) };
+    expect(planDispatch(intent, recipient, true, at)).toEqual({
+      channels: [{ intentId: reply.id, channel: 'email' }],
+    });
+    expect(planDispatch(intent, recipient, false, at)).toEqual({
+      channels: [{ intentId: reply.id, channel: 'email' }],
+    });
+    // No address any more: push with SMS behind it, as any support reply.
+    expect(planDispatch(intent, { ...recipient, email: null }, true, at)).toEqual({
+      channels: [{ intentId: reply.id, channel: 'push', fallback: 'sms' }],
+    });
+    // Every ticket channel off: the in-app centre only.
+    const off = preferencesOf({ order_updates: { push: false, sms: false, email: false } });
+    expect(planDispatch(intent, { ...recipient, preferences: off }, true, at)).toEqual({ channels: [] });
+    // Its e-mail is threaded on the ticket; other kinds carry no thread.
+    expect(emailThread(intent)).toEqual({
+      thread: {
+        messageId: 'support-reply.11111111-1111-4111-8111-111111111111',
+        inReplyTo: 'support-ticket.1a2b3c4d-2222-4222-8222-222222222222',
+      },
+    });
+    expect(emailThread({ kind: 'order.placed', paramsClear: reply.params })).toEqual({});
   });
 });

@@ -32,6 +32,8 @@ import {
   NOTIFIED_ORDER_EVENTS,
   staffAlertIntents,
   supportReplyIntent,
+  supportEmailReplyIntent,
+  type SupportEmailReply,
   newsletterIntent,
   type NewsletterMessage,
   supportSlaIntents,
@@ -606,6 +608,20 @@ export function createNotify(options: NotifyOptions) {
   }
 
   /**
+   * A staff reply on a ticket opened by e-mail: sent to the opener by e-mail (delivery.ts
+   * `planDispatch`), one intent per message like `supportReply`.
+   */
+  async function supportEmailReply(
+    reply: SupportEmailReply,
+  ): Promise<{ intentId: string; created: boolean }> {
+    if (!UUID.test(reply.messageId) || !UUID.test(reply.ticketId) || !UUID.test(reply.recipientId))
+      throw notifyErrors.of('validation', 'support_notice_invalid', 'Support notices name UUIDs.');
+    const draft = supportEmailReplyIntent(reply);
+    const inserted = await record([draft]);
+    return { intentId: draft.id, created: inserted.has(draft.id) };
+  }
+
+  /**
    * A newsletter batch (the admin context's campaigns): one intent per (campaign, recipient),
    * dispatched like any other; a batch recorded again (a crash, two instances) records nothing new
    * and its pending intents go through their dispatch job. Answers how many were new.
@@ -660,6 +676,7 @@ export function createNotify(options: NotifyOptions) {
     driverEmergency,
     driverSpeedWarning,
     supportReply,
+    supportEmailReply,
     supportSlaBreach,
     newsletter,
     /** Who a recipient is for delivery (identity's account): tests build deliveries over it. */

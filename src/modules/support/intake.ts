@@ -1,7 +1,8 @@
 /**
  * Tickets from other channels. An inbound SMS (Twilio's inbound webhook, sms-routes.ts) or
- * e-mail (Mailgun's inbound route, email-routes.ts) from a known person's phone or address continues their latest open or pending ticket of the last
- * INTAKE_CONTINUE_DAYS, or opens a new one (category from keywords, subject from the text's
+ * e-mail (Mailgun's inbound route, email-routes.ts) from a known person's phone or address continues
+ * the ticket its e-mail subject names (`[#T-…]`, theirs only), else their latest open or pending
+ * ticket of the last INTAKE_CONTINUE_DAYS, or opens a new one (category from keywords, subject from the text's
  * start), through the same service as the app (checks, encryption, audit, real-time). The
  * provider's message id names the message or ticket, so a redelivered webhook writes nothing new.
  * A number nobody holds, a person without an opener role, or an empty text are acknowledged and
@@ -11,6 +12,7 @@ import { createHash } from 'node:crypto';
 import type { Permission, Role } from '../../shared/principal.js';
 import { keywordCategory } from './assist-rules.js';
 import type { SupportService } from './service.js';
+import { mayWrite } from './rules.js';
 import { OPENER_ROLES } from './tables.js';
 
 export const INTAKE_CONTINUE_DAYS = 7;
@@ -41,6 +43,19 @@ export const EMAIL_SUBJECT_MAX = 200;
 export type IntakeOutcome =
   | { outcome: 'opened' | 'continued'; ticketId: string }
   | { outcome: 'ignored'; reason: 'unknown_sender' | 'not_an_opener' | 'empty_text' };
+
+/**
+ * A ticket's reference in an e-mail subject, as support's e-mail replies write it (`[#T-1a2b3c4d]`:
+ * notify's `ticketReference`, the ticket id's first 8 hex digits); any case, spaces inside the
+ * brackets tolerated.
+ */
+export const TICKET_REFERENCE = /\[\s*#?\s*T-([0-9a-f]{8})\s*\]/gi;
+
+/** The reference an e-mail's subject names (the last one, the newest in a forwarded chain). */
+export function referenceIn(subject: string): string | undefined {
+  const found = [...subject.matchAll(TICKET_REFERENCE)];
+  return found.at(-1)?.[1]?.toLowerCase();
+}
 
 /** Cut to `max` characters without splitting a surrogate pair. */
 function cut(text: string, max: number): string {
@@ -83,15 +98,25 @@ export function createSupportIntake(deps: {
     if (text.length === 0 || UNSAFE_TEXT.test(text) || UNSAFE_TEXT.test(input.subject))
       return { outcome: 'ignored', reason: 'empty_text' };
     const person = deps.emails === undefined ? undefined : await deps.emails(input.from);
-    const bare = input.subject.replace(/^\s*((re|fwd?|tr|réf?)\s*:\s*)+/i, '').trim();
+    const reference = referenceIn(input.subject);
+    const bare = input.subject
+      .replace(TICKET_REFERENCE, ' ')
+      .replace(/^\s*((re|fwd?|tr|réf?)\s*:\s*)+/i, '')
+      .replace(/\s+/g, ' ')
+      .trim();
     const subject = cut(bare.length > 0 ? bare : text.replace(/\s+/g, ' '), EMAIL_SUBJECT_MAX);
-    return intake('email', person, { text, subject, providerId: input.providerId });
+    return intake('email', person, {
+      text,
+      subject,
+      providerId: input.providerId,
+      ...(reference === undefined ? {} : { reference }),
+    });
   }
 
   async function intake(
     channel: 'sms' | 'email',
     person: Awaited<ReturnType<PhoneDirectory>>,
-    input: { text: string; subject: string; providerId: string },
+    input: { text: string; subject: string; providerId: string; reference?: string },
   ): Promise<IntakeOutcome> {
     const { text, subject } = input;
     if (person === undefined || person.status !== 'active')
@@ -116,15 +141,15 @@ export function createSupportIntake(deps: {
     const ticketId = providerUuid(`support-${channel}-ticket`, input.providerId);
     if ((await deps.support.repository.find(ticketId))?.opener_id === person.userId)
       return { outcome: 'opened', ticketId };
-    const since = new Date(now().getTime() - INTAKE_CONTINUE_DAYS * 86_400_000);
-    const current = await deps.support.repository.latestActiveOf(person.userId, since);
+    // A redelivery of a message that continued a ticket finds it there, whatever the ticket's
+    // status became meanwhile (no second ticket for it).
+    const messageId = providerUuid(`support-${channel}-message`, input.providerId);
+    const written = await deps.support.repository.findMessage(messageId);
+    if (written !== undefined && written.author_id === person.userId)
+      return { outcome: 'continued', ticketId: written.ticket_id };
+    const current = await ticketToContinue(person.userId, input.reference);
     if (current !== undefined) {
-      await deps.support.addMessage(
-        caller,
-        current.id,
-        { body: text },
-        providerUuid(`support-${channel}-message`, input.providerId),
-      );
+      await deps.support.addMessage(caller, current.id, { body: text }, messageId);
       return { outcome: 'continued', ticketId: current.id };
     }
     const ticket = await deps.support.open(
@@ -135,6 +160,22 @@ export function createSupportIntake(deps: {
       { source: channel },
     );
     return { outcome: 'opened', ticketId: ticket.id };
+  }
+
+  /**
+   * The ticket a message continues. With a reference (an e-mail's `[#T-1a2b3c4d]`): the sender's
+   * own ticket it names, whatever its age, when they may still write on it; a reference that names
+   * none of theirs (another person's ticket, a typo) or a ticket resolved or closed continues
+   * nothing: a new ticket is opened, never another person's. Without one: their latest open or
+   * pending ticket of the last INTAKE_CONTINUE_DAYS.
+   */
+  async function ticketToContinue(openerId: string, reference: string | undefined) {
+    if (reference !== undefined) {
+      const named = await deps.support.repository.openerTicketByPrefix(openerId, reference);
+      return named !== undefined && mayWrite(named.status, 'opener') ? named : undefined;
+    }
+    const since = new Date(now().getTime() - INTAKE_CONTINUE_DAYS * 86_400_000);
+    return deps.support.repository.latestActiveOf(openerId, since);
   }
 
   return { sms, email };

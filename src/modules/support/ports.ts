@@ -90,7 +90,8 @@ export type SupportFilesPort = (reader: SupportFileReader, fileId: string) => Pr
 export type SupportAgentDirectory = (userId: string) => Promise<boolean>;
 
 /**
- * Implemented by notify: a staff reply told to an opener who is not connected, and an SLA breach
+ * Implemented by notify: a staff reply told to an opener who is not connected (by e-mail, to
+ * whatever presence, on a ticket opened by e-mail), and an SLA breach
  * told to supervisors, each through notify's intents (push, then SMS; preferences and quiet
  * hours). Both are idempotent by the ids they name.
  */
@@ -100,6 +101,17 @@ export interface SupportNotifier {
     ticketId: string;
     recipientId: string;
     text: string;
+  }): Promise<{ created: boolean }>;
+  /**
+   * A staff reply on a ticket opened by e-mail, sent back by e-mail (the subject carrying the
+   * ticket's reference; push/SMS where the person allows no e-mail). Idempotent by the message id.
+   */
+  supportEmailReply(reply: {
+    messageId: string;
+    ticketId: string;
+    recipientId: string;
+    text: string;
+    subject: string;
   }): Promise<{ created: boolean }>;
   supportSlaBreach(alert: {
     ticketId: string;

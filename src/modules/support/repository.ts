@@ -150,6 +150,17 @@ export function createSupportRepository(db: SupportDb) {
         .limit(1)
         .executeTakeFirst(),
 
+    /** The opener's ticket whose id begins with `prefix` (8 hex digits: a reference), if one. */
+    openerTicketByPrefix: (openerId: string, prefix: string): Promise<TicketRow | undefined> =>
+      db
+        .selectFrom('support_tickets')
+        .selectAll()
+        .where('opener_id', '=', openerId)
+        .where(sql<boolean>`id::text like ${`${prefix.toLowerCase()}%`}`)
+        .orderBy('created_at', 'desc')
+        .limit(1)
+        .executeTakeFirst(),
+
     latestActiveOf: (openerId: string, since: Date): Promise<TicketRow | undefined> =>
       db
         .selectFrom('support_tickets')

@@ -518,13 +518,25 @@ export function createSupportService(deps: SupportDependencies) {
 
   /**
    * A staff reply reaches an opener who is connected to none of their namespaces by notify's
-   * fallback (push, then SMS). Best effort after the commit: a failure is logged, the reply stays
-   * in the thread; the intent is named after the message, so a retried reply tells once.
+   * fallback (push, then SMS). On a ticket opened by e-mail, the reply goes back by e-mail whether
+   * or not they are connected (the e-mail thread is where they write). Best effort after the
+   * commit: a failure is logged, the reply stays in the thread; the intent is named after the
+   * message, so a retried reply tells once.
    */
   async function tellIfOffline(row: TicketRow, messageId: string, text: string): Promise<void> {
     if (deps.notifier === undefined) return;
     try {
       const opener = row.opener_id;
+      if (row.source === 'email') {
+        await deps.notifier.supportEmailReply({
+          messageId,
+          ticketId: row.id,
+          recipientId: opener,
+          text,
+          subject: cipher.decrypt(SUBJECT_PURPOSE, row.subject) ?? '',
+        });
+        return;
+      }
       const online = await deps.bus.listening([
         audiences.customer(opener),
         audiences.owner(opener),
