@@ -12,7 +12,7 @@ import { defineContext, need, tablesOf } from '../../platform/context.js';
 import type { FilesService } from '../files/index.js';
 import { DEMO_USERS, type Identity } from '../identity/index.js';
 import type { CatalogOrdersApi } from '../catalog/index.js';
-import type { CarriedOrder, DriverOrdersLookup, OrdersService } from '../orders/index.js';
+import type { CarriedOrder, DriverOrdersLookup, OrdersService, ZoneDeliveryLookup } from '../orders/index.js';
 import type { DriverRatings } from './matching.js';
 import type { DispatchOrders } from './offers.js';
 import { registerOfferRoutes } from './offers-routes.js';
@@ -88,6 +88,8 @@ export const dispatchContext = defineContext({
     orders: need<{
       driverOrders: DriverOrdersLookup;
       orders: Pick<OrdersService, 'execute'> & DispatchOrders;
+      // Delivery times and drivers per zone (issue #26), as `zoneDeliveryMinutes` on the service.
+      zoneDeliveries: ZoneDeliveryLookup;
     }>(),
     identity: need<Pick<Identity, 'audit' | 'grantRole' | 'repository'>>(),
     files: need<Pick<FilesService, 'repository'>>(),
@@ -293,6 +295,9 @@ export const dispatchContext = defineContext({
         speedAlerts,
         catchUp,
         incentivesSchedule: incentivesSchedule(platform.jobs.queue, dailyRuns),
+        /** A zone's delivered orders of the last days: median and mean minutes, drivers (orders' projection). */
+        zoneDeliveryMinutes: (cityId: string, zoneId: string, days?: number) =>
+          orders.zoneDeliveries.zoneDeliveryMinutes(cityId, zoneId, days),
       },
       routes(app) {
         for (const metric of metrics.all) app.metricsRegistry.registerMetric(metric);

@@ -38,7 +38,7 @@ import {
   type SupportOrderAccessPort,
 } from './ports.js';
 import { taxRateFromConfig } from './pricing.js';
-import { createOrdersRepository, type OrdersRepository } from './repository.js';
+import { createOrdersRepository, type OrdersRepository, type ZoneDeliveryMinutes } from './repository.js';
 import { ordersPersonalData } from './personal-data.js';
 import { ordersProjection } from './projection.js';
 import { orderPublisher, trackingChannel } from './realtime.js';
@@ -91,7 +91,12 @@ export type {
 } from './ports.js';
 export type { OrderChange, OrdersService, PlaceOrderInput } from './service.js';
 export { discountMinor, type Discount } from './pricing.js';
-export { MAX_FIRST_ORDERS_BATCH, type OrdersRepository } from './repository.js';
+export {
+  MAX_FIRST_ORDERS_BATCH,
+  MAX_ZONE_DELIVERY_DAYS,
+  type OrdersRepository,
+  type ZoneDeliveryMinutes,
+} from './repository.js';
 export { orderStream, orderStreamExists, ORDER_STREAM_PREFIX, ORDER_EVENT_TYPES } from './events.js';
 export { isOrderRefusal, OrderError, type OrderErrorCode } from './errors.js';
 export { CartError, normalizeCart, type Cart, type CartLine } from './cart-rules.js';
@@ -117,6 +122,13 @@ export interface OrdersContext {
   disputes: OrderDisputes;
   /** Support's remedies (booked on the ledger by support), recorded on the order once each. */
   remedies: OrderRemedies;
+  /** Delivery times and drivers of a zone over the last days (dispatch reads them, issue #26). */
+  zoneDeliveries: ZoneDeliveryLookup;
+}
+
+export interface ZoneDeliveryLookup {
+  /** The zone's delivered orders placed in the last `days` (1-92, default 7) days. */
+  zoneDeliveryMinutes(cityId: string, zoneId: string, days?: number): Promise<ZoneDeliveryMinutes>;
 }
 
 export interface OrderRemedies {
@@ -285,6 +297,9 @@ export function createOrdersContext(options: OrdersContextOptions): OrdersContex
     driverOrders,
     disputes,
     remedies,
+    zoneDeliveries: {
+      zoneDeliveryMinutes: (cityId, zoneId, days) => repository.zoneDeliveryMinutes(cityId, zoneId, days),
+    },
   };
 }
 

@@ -396,15 +396,21 @@ export function createOrdersRepository(db: OrdersDb) {
         .orderBy('zone_id')
         .limit(limit + 1)
         .execute();
-      const items = rows.slice(0, limit).map((row) => ({
-        day: row.day,
-        cityId: row.city_id,
-        zoneId: row.zone_id,
-        orders: row.orders,
-        deliveryFeeMinor: Number(row.delivery_fee_minor),
-        surgeMinor: Number(row.surge_minor),
-        surgedOrders: row.surged_orders,
-      }));
+      const shown = rows.slice(0, limit);
+      const deliveries = await zoneDeliveriesByDay(shown);
+      const items = shown.map((row) => {
+        const delivered = deliveries.get(JSON.stringify([row.day, row.city_id, row.zone_id]));
+        return {
+          day: row.day,
+          cityId: row.city_id,
+          zoneId: row.zone_id,
+          orders: row.orders,
+          deliveryFeeMinor: Number(row.delivery_fee_minor),
+          surgeMinor: Number(row.surge_minor),
+          surgedOrders: row.surged_orders,
+          ...(delivered ?? EMPTY_ZONE_DELIVERIES),
+        };
+      });
       const last = items.at(-1);
       const nextCursor =
         rows.length > limit && last !== undefined
@@ -412,6 +418,111 @@ export function createOrdersRepository(db: OrdersDb) {
           : null;
       return { items, nextCursor };
     },
+
+    /**
+     * Delivery times and drivers of a zone over the last `days` days (dispatch's port, issue
+     * #26): the orders placed in that time whose point lay in the zone and that were delivered.
+     */
+    async zoneDeliveryMinutes(
+      cityId: string,
+      zoneId: string,
+      days: number = DEFAULT_ZONE_DELIVERY_DAYS,
+      now: Date = new Date(),
+    ): Promise<ZoneDeliveryMinutes> {
+      if (!Number.isInteger(days) || days < 1 || days > MAX_ZONE_DELIVERY_DAYS)
+        throw new RangeError(`days must be an integer from 1 to ${MAX_ZONE_DELIVERY_DAYS}`);
+      const since = new Date(now.getTime() - days * 86_400_000);
+      const result = await sql<ZoneDeliveryRow>`SELECT ${ZONE_DELIVERY_AGGREGATES}
+        FROM orders_view o
+        WHERE o.city_id = ${cityId} AND o.zone_id = ${zoneId} AND o.delivered_at IS NOT NULL
+          AND o.zone_id IS NOT NULL AND o.placed_at >= ${since} AND o.placed_at <= ${now}`.execute(db);
+      return { cityId, zoneId, days, ...zoneDeliveriesOf(result.rows[0]) };
+    },
+  };
+
+  /** The delivered orders of each (local day, city, zone) of a page of zone statistics. */
+  async function zoneDeliveriesByDay(
+    keys: readonly { day: string; city_id: string; zone_id: string }[],
+  ): Promise<Map<string, ZoneDeliveries>> {
+    if (keys.length === 0) return new Map();
+    // A local day (Africa/Douala, UTC+1 all year, as the projection counts) starts at 23:00 UTC
+    // the day before.
+    const result = await sql<ZoneDeliveryRow & { day: string; city_id: string; zone_id: string }>`
+      SELECT k.day::text AS day, k.city_id, k.zone_id, ${ZONE_DELIVERY_AGGREGATES}
+      FROM unnest(${keys.map((key) => key.day)}::date[], ${keys.map((key) => key.city_id)}::text[],
+        ${keys.map((key) => key.zone_id)}::text[]) AS k(day, city_id, zone_id)
+      JOIN orders_view o ON o.city_id = k.city_id AND o.zone_id = k.zone_id
+        AND o.delivered_at IS NOT NULL AND o.zone_id IS NOT NULL
+        AND o.placed_at >= (k.day::timestamp AT TIME ZONE 'UTC') - interval '1 hour'
+        AND o.placed_at < (k.day::timestamp AT TIME ZONE 'UTC') + interval '23 hours'
+      GROUP BY k.day, k.city_id, k.zone_id`.execute(db);
+    return new Map(
+      result.rows.map((row) => [JSON.stringify([row.day, row.city_id, row.zone_id]), zoneDeliveriesOf(row)]),
+    );
+  }
+}
+
+/** The longest look-back of `zoneDeliveryMinutes` (days), and its default. */
+export const MAX_ZONE_DELIVERY_DAYS = 92;
+export const DEFAULT_ZONE_DELIVERY_DAYS = 7;
+
+/**
+ * Delivery times and drivers of the delivered orders of a zone. Minutes run from placement (the
+ * payment captured: PLACED) to delivery (OrderDelivered); scheduled orders are counted and their
+ * drivers too, but not timed (their wait is the one the customer chose).
+ */
+export interface ZoneDeliveries {
+  deliveredOrders: number;
+  /** The delivered orders that were timed (not scheduled). */
+  timedOrders: number;
+  /** Median and mean of placed → delivered, minutes to one decimal; null when none was timed. */
+  medianDeliveryMinutes: number | null;
+  averageDeliveryMinutes: number | null;
+  /** Distinct drivers who delivered them. */
+  drivers: number;
+}
+
+export interface ZoneDeliveryMinutes extends ZoneDeliveries {
+  cityId: string;
+  zoneId: string;
+  days: number;
+}
+
+interface ZoneDeliveryRow {
+  delivered: number;
+  timed: number;
+  drivers: number;
+  median_seconds: number | null;
+  average_seconds: number | null;
+}
+
+const ZONE_DELIVERY_AGGREGATES = sql`count(*)::int AS delivered,
+  count(*) FILTER (WHERE o.scheduled_for IS NULL)::int AS timed,
+  count(DISTINCT o.driver_id)::int AS drivers,
+  percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM o.delivered_at - o.placed_at))
+    FILTER (WHERE o.scheduled_for IS NULL) AS median_seconds,
+  (avg(extract(epoch FROM o.delivered_at - o.placed_at)) FILTER (WHERE o.scheduled_for IS NULL))::float8
+    AS average_seconds`;
+
+const EMPTY_ZONE_DELIVERIES: ZoneDeliveries = {
+  deliveredOrders: 0,
+  timedOrders: 0,
+  medianDeliveryMinutes: null,
+  averageDeliveryMinutes: null,
+  drivers: 0,
+};
+
+const minutesOf = (seconds: number | string | null) =>
+  seconds === null ? null : Math.round(Number(seconds) / 6) / 10;
+
+function zoneDeliveriesOf(row: ZoneDeliveryRow | undefined): ZoneDeliveries {
+  if (row === undefined) return EMPTY_ZONE_DELIVERIES;
+  return {
+    deliveredOrders: row.delivered,
+    timedOrders: row.timed,
+    medianDeliveryMinutes: minutesOf(row.median_seconds),
+    averageDeliveryMinutes: minutesOf(row.average_seconds),
+    drivers: row.drivers,
   };
 }
 

@@ -270,6 +270,17 @@ export const ZoneStatsResponse = Type.Object({
       deliveryFeeMinor: Type.Integer({ description: 'their delivery fees, XAF' }),
       surgeMinor: Type.Integer({ description: 'the surges in force in those fees, XAF' }),
       surgedOrders: Type.Integer({ description: 'orders whose fee carried a surge' }),
+      deliveredOrders: Type.Integer({ description: 'of the orders paid that day, those delivered' }),
+      timedOrders: Type.Integer({
+        description: 'of those, the ones timed: scheduled orders are counted but not timed',
+      }),
+      medianDeliveryMinutes: Type.Union([Type.Number(), Type.Null()], {
+        description: 'median minutes from placement (payment captured) to delivery; null: none timed',
+      }),
+      averageDeliveryMinutes: Type.Union([Type.Number(), Type.Null()], {
+        description: 'mean minutes from placement to delivery; null: none timed',
+      }),
+      drivers: Type.Integer({ description: 'distinct drivers who delivered them' }),
     }),
   ),
   nextCursor: Type.Union([Type.String(), Type.Null()]),

@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authHeader } from '../../helpers/auth.js';
-import { NEAR, orderWorld, placeOrder, RESTAURANT_AT, type OrderWorld } from './helpers.js';
+import type { CreatedUser } from '../../helpers/auth.js';
+import { act, NEAR, orderWorld, placeOrder, RESTAURANT_AT, type OrderWorld } from './helpers.js';
 
 /**
  * Orders record their zone and zone statistics (issue #26), on PostgreSQL: the zone of the
@@ -50,6 +51,30 @@ async function placed(delivery: typeof NEAR) {
   return order.json() as { id: string; pricing: { deliveryFeeMinor: number } };
 }
 
+/** A zone's row before any of its orders is delivered. */
+const NONE_DELIVERED = {
+  deliveredOrders: 0,
+  timedOrders: 0,
+  medianDeliveryMinutes: null,
+  averageDeliveryMinutes: null,
+  drivers: 0,
+};
+
+async function delivered(delivery: typeof NEAR, driver: CreatedUser): Promise<string> {
+  const { owner } = world.actors;
+  const order = (await placed(delivery)) as { id: string; deliveryPin?: string };
+  const accepted = (
+    await act(world, order.id, 'accept', owner.accessToken, { preparationMinutes: 15 })
+  ).json();
+  await act(world, order.id, 'prepare', owner.accessToken);
+  await act(world, order.id, 'ready', owner.accessToken);
+  expect((await act(world, order.id, 'claim', driver.accessToken)).statusCode).toBe(200);
+  await act(world, order.id, 'pickup', driver.accessToken, { pickupCode: accepted.pickupCode });
+  const done = await act(world, order.id, 'deliver', driver.accessToken, { deliveryPin: order.deliveryPin });
+  expect(done.json().status, done.body).toBe('DELIVERED');
+  return order.id;
+}
+
 describe('zone statistics', () => {
   it('records the zone at placement and counts paid orders per zone and day with fees and surges', async () => {
     // Before Douala has zones: the order records its city and no zone, and counts nowhere.
@@ -94,6 +119,7 @@ describe('zone statistics', () => {
         deliveryFeeMinor: south.pricing.deliveryFeeMinor,
         surgeMinor: 0,
         surgedOrders: 0,
+        ...NONE_DELIVERED,
       },
       {
         day: today(),
@@ -103,6 +129,7 @@ describe('zone statistics', () => {
         deliveryFeeMinor: north[0]!.pricing.deliveryFeeMinor + north[1]!.pricing.deliveryFeeMinor,
         surgeMinor: 300,
         surgedOrders: 2,
+        ...NONE_DELIVERED,
       },
     ]);
     // The surge and the zone's adjustment are in the fee the customer paid.
@@ -117,6 +144,73 @@ describe('zone statistics', () => {
     const one = await get('/v1/admin/zone-stats?zone=bonapriso-test');
     expect(one.json().items).toHaveLength(1);
     expect((await get('/v1/admin/zone-stats?city=yaounde')).json().items).toEqual([]);
+  });
+
+  it('counts delivered orders, their minutes from placement to delivery and distinct drivers per zone and day', async () => {
+    // The zones of the first test: bonapriso-test around NEAR, akwa-test around SOUTH.
+    const north = [
+      await delivered(NEAR, world.driver),
+      await delivered(NEAR, world.otherDriver),
+      await delivered(NEAR, world.driver),
+    ];
+    await delivered(SOUTH, world.otherDriver);
+    await caughtUp();
+    const seconds = async (ids: string[]) =>
+      (
+        await sql<{ s: number }>`SELECT extract(epoch FROM delivered_at - placed_at)::float8 AS s
+          FROM orders_view WHERE order_id = ANY(${ids}::uuid[])`.execute(world.testApp.services.db)
+      ).rows.map((row) => row.s);
+    const rowOf = async (zoneId: string) =>
+      (await get(`/v1/admin/zone-stats?zone=${zoneId}`))
+        .json()
+        .items.find((row: { day: string }) => row.day === today());
+    const minutes = (value: number) => Math.round(value / 6) / 10;
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
+
+    // The real flow: three delivered in bonapriso-test by two drivers (the first test's two
+    // orders there were paid and never delivered), one in akwa-test.
+    const northSeconds = await seconds(north);
+    expect(await rowOf('bonapriso-test')).toMatchObject({
+      orders: 5,
+      deliveredOrders: 3,
+      timedOrders: 3,
+      drivers: 2,
+      medianDeliveryMinutes: minutes(median(northSeconds)),
+      averageDeliveryMinutes: minutes(mean(northSeconds)),
+    });
+    expect(await rowOf('akwa-test')).toMatchObject({ orders: 2, deliveredOrders: 1, drivers: 1 });
+
+    // The flow takes seconds here; give the read model's placements times minutes apart (10, 20
+    // and 60 minutes before delivery) to see the median and the mean apart.
+    await sql`UPDATE orders_view SET placed_at = delivered_at - make_interval(mins => v.m)
+      FROM unnest(${north}::uuid[], ${[10, 20, 60]}::int[]) AS v(id, m) WHERE order_id = v.id`.execute(
+      world.testApp.services.db,
+    );
+    expect(await rowOf('bonapriso-test')).toMatchObject({
+      deliveredOrders: 3,
+      medianDeliveryMinutes: 20,
+      averageDeliveryMinutes: 30,
+      drivers: 2,
+    });
+    // Dispatch reads the same through its port, over the last days.
+    const dispatch = world.testApp.services.dispatch;
+    expect(await dispatch.zoneDeliveryMinutes('douala', 'bonapriso-test', 1)).toEqual({
+      cityId: 'douala',
+      zoneId: 'bonapriso-test',
+      days: 1,
+      deliveredOrders: 3,
+      timedOrders: 3,
+      medianDeliveryMinutes: 20,
+      averageDeliveryMinutes: 30,
+      drivers: 2,
+    });
+    expect(await dispatch.zoneDeliveryMinutes('douala', 'nowhere-test')).toMatchObject({
+      deliveredOrders: 0,
+      medianDeliveryMinutes: null,
+      drivers: 0,
+    });
+    await expect(dispatch.zoneDeliveryMinutes('douala', 'akwa-test', 93)).rejects.toThrow(RangeError);
   });
 
   it('answers bad input with a 4xx problem and others than admins with 403', async () => {
