@@ -480,6 +480,10 @@ export const PROBLEM_DETAILS_FR: Readonly<Record<string, string>> = {
   'Send the tracking token as ?token=.': 'Envoyez le jeton de suivi en ?token=.',
   'The cursor is not one this API gave out.': 'Ce curseur n’a pas été émis par cette API.',
   'The restaurant does not deliver to this zone.': 'Le restaurant ne livre pas dans cette zone.',
+  'The restaurant does not deliver to this point (outside its own delivery area).':
+    'Le restaurant ne livre pas à cet endroit (hors de sa propre zone de livraison).',
+  'This restaurant has no delivery area of its own; it delivers within its radius.':
+    'Ce restaurant n’a pas de zone de livraison propre ; il livre dans son rayon.',
   "These are not zones of the restaurant's city: ${unknown.join(', ')}.":
     "Ces zones n’appartiennent pas à la ville du restaurant : ${unknown.join(', ')}.",
   'from must be on or before to, at most ${MAX_ZONE_STATS_DAYS} days apart.':

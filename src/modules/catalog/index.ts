@@ -21,6 +21,7 @@ import type { Identity } from '../identity/index.js';
 import type { CatalogDependencies } from './context.js';
 import { createCityService, type CityService } from './cities.js';
 import { createZoneService, type ZoneService } from './zones.js';
+import { createDeliveryAreas, type DeliveryAreas } from './delivery-areas.js';
 import { CITIES_CHANGED, connectCatalogInvalidation } from './invalidation.js';
 import { createMenuCache, type MenuCache } from './menu-cache.js';
 import { createOrderCatalogCache } from './order-catalog-cache.js';
@@ -82,6 +83,8 @@ export interface Catalog {
   cities: CityService;
   /** Zones within a city: where the platform delivers and the fee adjustments (issue #26). */
   zones: ZoneService;
+  /** Restaurants' own delivery areas as H3 cells (issue #26). */
+  deliveryAreas: DeliveryAreas;
   menu: ReturnType<typeof createMenuService>;
   search: ReturnType<typeof createSearchService>;
   reviews: ReviewService;
@@ -122,6 +125,7 @@ export function createCatalog(
       cityService.invalidate();
       return search.invalidate();
     }
+    deliveryAreas.invalidate(restaurantId);
     menus.invalidate(restaurantId);
     orderCatalog.invalidate(restaurantId);
     search.invalidate();
@@ -164,16 +168,18 @@ export function createCatalog(
     create: announced(zoneService.create),
     update: announced(zoneService.update),
   };
+  const deliveryAreas = createDeliveryAreas(deps, cityService, menuCache);
   let completedOrders: CompletedOrderLookup = noCompletedOrders;
   let menuPromotions: MenuPromotionSource | undefined;
   return {
-    restaurants: createRestaurantService(deps, repository, menuCache, cities),
+    restaurants: createRestaurantService(deps, repository, menuCache, cities, deliveryAreas),
     cities,
     zones,
+    deliveryAreas,
     menu: createMenuService(deps, repository, menuCache, () => menuPromotions),
     search,
     reviews: createReviewService(deps, () => completedOrders),
-    orders: createOrdersApi(deps, repository, menuCache, orderCatalog, cityService),
+    orders: createOrdersApi(deps, repository, menuCache, orderCatalog, cityService, deliveryAreas),
     ranking: createRankingItems(deps.db),
     community: createCommunityApi(deps.db),
     photos: createCatalogPhotos(deps, repository, menuCache),

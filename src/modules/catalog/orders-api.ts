@@ -8,6 +8,7 @@ import type { Transaction } from 'kysely';
 import { borrowTransaction } from '../../db/own-tables.js';
 import type { CatalogTables } from './tables.js';
 import type { CityService } from './cities.js';
+import type { DeliveryAreas, RestaurantTerms } from './delivery-areas.js';
 import { reachUnderTerms, type DeliveryTerms, type ReachRefusal } from './rules/zones.js';
 import type { CatalogDependencies } from './context.js';
 import type { MenuCache } from './menu-cache.js';
@@ -123,6 +124,15 @@ export interface CatalogOrdersApi {
    */
   deliveryTerms(cityId: string, point: Point, at: Date): Promise<DeliveryTerms | undefined>;
   /**
+   * The same terms for one restaurant (issue #26): with `restaurantRefusal` when its own named
+   * zones or its own area of H3 cells leave the point out. Placement asks this one.
+   */
+  restaurantTerms(
+    restaurant: { id: string; city: string; deliveryZones: readonly string[] | null },
+    point: Point,
+    at: Date,
+  ): Promise<RestaurantTerms | undefined>;
+  /**
    * The stock left of a restaurant's items (null: not tracked), with their name (notify's
    * low-stock alerts). Items of another restaurant are not answered. At most MAX_ORDER_LINES ids.
    */
@@ -155,6 +165,7 @@ export function createOrdersApi(
   cache: MenuCache,
   orderCatalog: OrderCatalogCache,
   cities: Pick<CityService, 'deliveryTerms'>,
+  areas: Pick<DeliveryAreas, 'restaurantTerms'>,
 ): CatalogOrdersApi {
   const { db } = deps;
 
@@ -304,10 +315,10 @@ export function createOrdersApi(
       const active = restaurant.status === 'active';
       const open = active && isOpenAt(openingRules(restaurant), at);
       const distanceM = Math.round(haversineMeters(point, restaurant.location));
-      const terms = await cities.deliveryTerms(restaurant.city, point, at);
+      const terms = await areas.restaurantTerms(restaurant, point, at);
       // The restaurant's city is a foreign key: a missing city is a broken invariant.
       if (terms === undefined) throw new Error(`restaurant ${restaurant.id} names an unknown city`);
-      const reach = reachUnderTerms(terms, distanceM, restaurant.deliveryRadiusM, restaurant.deliveryZones);
+      const reach = reachUnderTerms(terms, distanceM, restaurant.deliveryRadiusM);
       const reason = !active ? 'not_active' : !open ? 'closed' : reach.refusal;
       return {
         deliverable: reason === undefined,
@@ -353,6 +364,7 @@ export function createOrdersApi(
     },
 
     deliveryTerms: (cityId, point, at) => cities.deliveryTerms(cityId, point, at),
+    restaurantTerms: (restaurant, point, at) => areas.restaurantTerms(restaurant, point, at),
     async restaurantOwnerId(restaurantId) {
       return (await repository.ownerOf(restaurantId))?.ownerId;
     },

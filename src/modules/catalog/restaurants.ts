@@ -6,6 +6,7 @@ import { CONTACT_EMAIL, CONTACT_PHONE } from './repository.js';
 import { createHash } from 'node:crypto';
 import type { Updateable } from 'kysely';
 import type { CityService } from './cities.js';
+import type { DeliveryAreas } from './delivery-areas.js';
 import { catalogErrors } from './errors.js';
 import type { Caller, CatalogDependencies } from './context.js';
 import type { MenuCache } from './menu-cache.js';
@@ -107,6 +108,7 @@ export function createRestaurantService(
   repository: CatalogRepository,
   menuCache: MenuCache,
   cities: CityService,
+  areas: Pick<DeliveryAreas, 'restaurantTerms' | 'invalidate'>,
 ) {
   const now = deps.now ?? (() => new Date());
 
@@ -233,9 +235,30 @@ export function createRestaurantService(
           }),
         );
       }
+      const moved = values.city !== undefined && values.city !== before.city;
       await deps.db.transaction().execute(async (transaction) => {
         await repository.updateRestaurant(id, values, transaction);
         await repository.refreshRestaurantDerived(id, cuisineText(cuisines), transaction);
+        // Its own area's cells lie in the old city: a move drops them (as it drops named zones).
+        const dropped = moved
+          ? await transaction
+              .deleteFrom('restaurant_delivery_areas')
+              .where('restaurant_id', '=', id)
+              .returning('cells')
+              .executeTakeFirst()
+          : undefined;
+        if (dropped !== undefined)
+          await deps.audit(
+            {
+              action: 'restaurant.delivery_area_cleared',
+              actor: caller.actor,
+              subjectUserId: before.ownerId,
+              resource: `restaurant:${id}`,
+              oldValue: { cityId: before.city, cells: dropped.cells },
+              newValue: null,
+            },
+            transaction,
+          );
         await deps.audit(
           {
             action: 'restaurant.updated',
@@ -248,6 +271,7 @@ export function createRestaurantService(
           transaction,
         );
       });
+      if (moved) areas.invalidate(id);
       menuCache.invalidate(id);
       return (await repository.findRestaurant(id))!;
     },
@@ -311,8 +335,7 @@ export function createRestaurantService(
         throw catalogErrors.of('not_found', 'restaurant_not_found', 'No such restaurant.');
       }
       const instant = now();
-      const terms =
-        point === undefined ? undefined : await cities.deliveryTerms(restaurant.city, point, instant);
+      const terms = point === undefined ? undefined : await areas.restaurantTerms(restaurant, point, instant);
       const body = profileView(restaurant, instant, point, privileged, terms);
       const etag = `"r${restaurant.menuVersion}-${createHash('sha1').update(JSON.stringify(body)).digest('base64url').slice(0, 16)}"`;
       return { body, etag };
@@ -331,7 +354,9 @@ export function profileView(
   point: Point | undefined,
   privileged: boolean,
   /** The city's terms at `point` (zones, service hours, distance cap); none: the radius alone. */
-  terms?: Pick<DeliveryTerms, 'refusal' | 'maxDeliveryDistanceM' | 'zoneId'>,
+  terms?: Pick<DeliveryTerms, 'refusal' | 'maxDeliveryDistanceM' | 'zoneId'> & {
+    restaurantRefusal?: 'outside_restaurant_zones' | 'outside_restaurant_area';
+  },
 ): RestaurantView {
   const rules = openingRules(restaurant);
   const open = restaurant.status === 'active' && isOpenAt(rules, instant);

@@ -2,6 +2,7 @@
  * The catalog's HTTP routes. Handlers translate HTTP into service calls and back; the rules and
  * SQL live elsewhere. Every route declares its access (default deny) and its schemas.
  */
+import { registerDeliveryAreaRoutes } from './delivery-area-routes.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
@@ -301,6 +302,7 @@ export function registerCatalogRoutes(root: FastifyInstance, services: CatalogRo
   registerMenuSyncRoutes(root, { catalog, db: services.db });
   registerReviewRoutes(root, services);
   registerCityRoutes(root, { catalog, idempotencyDb: db, callerOf });
+  registerDeliveryAreaRoutes(root, { catalog, callerOf });
 
   app.get(
     '/v1/admin/restaurants',

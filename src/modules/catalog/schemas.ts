@@ -636,3 +636,28 @@ export const ZoneResponse = Type.Object({
     }),
   ),
 });
+
+/* A restaurant's own delivery area (issue #26): H3 cells, or an outline cut into cells. */
+export const DeliveryAreaBody = Type.Object(
+  {
+    polygon: Type.Optional(
+      Type.Array(ZoneVertex, {
+        minItems: MIN_ZONE_VERTICES,
+        maxItems: MAX_ZONE_VERTICES,
+        description:
+          'the outline, vertices in order, not closed; cut into H3 cells at the zones’ resolution unless `cells` is given',
+      }),
+    ),
+    cells: Type.Optional(CellList),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export const DeliveryAreaResponse = Type.Object({
+  restaurantId: Type.String(),
+  cityId: Type.String(),
+  polygon: Type.Optional(Type.Array(Type.Object({ latitude: Degrees, longitude: Degrees }))),
+  cells: Type.Array(Type.String(), { description: 'the H3 cells, compacted: what decides a point' }),
+  resolution: Type.Integer(),
+  cellCount: Type.Integer({ description: 'cells of `resolution` the area covers' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+});

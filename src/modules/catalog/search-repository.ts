@@ -46,6 +46,8 @@ export interface SearchQuery {
   cityDistanceCapsM?: Record<string, number>;
   /** The zone of the point in each city that has zones there: restaurants' own delivery zones. */
   cityZonesAtPoint?: Record<string, string>;
+  /** The H3 cells holding the point, every resolution (5-15): restaurants' own delivery areas. */
+  pointCells?: string[];
   sort: SearchSort;
   limit: number;
   after?: { key: number; id: string };
@@ -164,9 +166,16 @@ function deliversSql(query: SearchQuery): RawBuilder<boolean> {
   // A restaurant that names its delivery zones reaches the point only in one of them (an absent
   // zone makes ARRAY[NULL], which no array contains).
   const zones = sql<boolean>`(delivery_zones IS NULL OR delivery_zones @> ARRAY[${JSON.stringify(query.cityZonesAtPoint ?? {})}::jsonb ->> city])`;
+  // A restaurant with its own area of H3 cells reaches the point only when one of its (compacted)
+  // cells holds it: the point's cell at some resolution is in the set (issue #26).
+  const area =
+    query.pointCells === undefined
+      ? sql<boolean>`true`
+      : sql<boolean>`NOT EXISTS (SELECT 1 FROM restaurant_delivery_areas a
+          WHERE a.restaurant_id = base.id AND NOT a.cells && ${query.pointCells}::text[])`;
   return excluded.length === 0
-    ? sql<boolean>`distance_m <= ${radius} AND ${zones}`
-    : sql<boolean>`distance_m <= ${radius} AND ${zones} AND NOT city = ANY(${excluded}::text[])`;
+    ? sql<boolean>`distance_m <= ${radius} AND ${zones} AND ${area}`
+    : sql<boolean>`distance_m <= ${radius} AND ${zones} AND ${area} AND NOT city = ANY(${excluded}::text[])`;
 }
 
 export function createSearchRepository(db: Executor) {

@@ -3,6 +3,7 @@
  * Checks every parameter that the schema cannot (cuisine codes, a point needed by a distance
  * sort, a cursor from another query) before any SQL runs.
  */
+import { pointCellPath } from './rules/zones.js';
 import { catalogErrors } from './errors.js';
 import type { DomainError } from '../../shared/errors.js';
 import { localize, type Language } from './menu-view.js';
@@ -115,6 +116,7 @@ function queryFingerprint(query: SearchQuery): string {
     undeliverableCities: _undeliverable,
     cityDistanceCapsM: _caps,
     cityZonesAtPoint: _zones,
+    pointCells: _cells,
     after: _after,
     now: _now,
     minuteOfWeek: _minute,
@@ -217,6 +219,7 @@ export interface SearchCities {
 
 /** With a point, the cities' delivery terms there, added to the query. */
 async function withCityTerms(query: SearchQuery, cities: SearchCities | undefined) {
+  if (query.point !== undefined) query.pointCells = pointCellPath(query.point);
   if (cities === undefined || query.point === undefined) return;
   const terms = await cities.deliveryTermsEverywhere(query.point, query.now);
   const undeliverable = terms.filter((t) => t.refusal !== undefined).map((t) => t.cityId);

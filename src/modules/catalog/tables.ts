@@ -189,8 +189,19 @@ export interface CityZonesTable {
   updated_at: Timestamp;
 }
 
+/** A restaurant's own delivery area as H3 cells (issue #26; migration 2026-12-07T0300). */
+export interface RestaurantDeliveryAreasTable {
+  restaurant_id: string;
+  polygon: ColumnType<{ latitude: number; longitude: number }[] | null, string | null, string | null>;
+  /** Compacted H3 cells cut at `h3_resolution`. */
+  cells: string[];
+  h3_resolution: number;
+  updated_at: Timestamp;
+}
+
 export interface CatalogTables {
   cities: CitiesTable;
+  restaurant_delivery_areas: RestaurantDeliveryAreasTable;
   city_zones: CityZonesTable;
   search_lexicon: SearchLexiconTable;
   restaurants: RestaurantsTable;

@@ -118,7 +118,7 @@ const REFUSAL_CODES: Record<NonNullable<DeliveryTerms['refusal']>, string> = {
  * is a 422 that places nothing.
  */
 export function checkDeliveryTerms(
-  terms: DeliveryTerms,
+  terms: DeliveryTerms & { restaurantRefusal?: 'outside_restaurant_zones' | 'outside_restaurant_area' },
   distanceM: number,
   subtotalMinor: bigint,
   /** The restaurant's own delivery zones (issue #26); null: its radius alone. */
@@ -130,6 +130,13 @@ export function checkDeliveryTerms(
       REFUSAL_CODES[terms.refusal],
       `We do not deliver there now (${terms.refusal}).`,
       { details: { city: terms.cityId, zone: terms.zoneId, reason: terms.refusal } },
+    );
+  if (terms.restaurantRefusal === 'outside_restaurant_area')
+    throw ordersErrors.of(
+      'unprocessable',
+      'outside_delivery_zone',
+      'The restaurant does not deliver to this point (outside its own delivery area).',
+      { details: { city: terms.cityId, zone: terms.zoneId, reason: 'outside_restaurant_area' } },
     );
   if (deliveryZones !== null && (terms.zoneId === null || !deliveryZones.includes(terms.zoneId)))
     throw ordersErrors.of(
@@ -397,7 +404,8 @@ export function createOrderQuote(deps: OrderQuoteDependencies) {
       });
     }
     const subtotal = snapshot.lines.reduce((sum, line) => sum + line.linePrice, 0n);
-    const terms = await catalog.deliveryTerms(snapshot.restaurant.city, point, at);
+    // The catalog's one place: the city's and zone's terms with the restaurant's own area applied.
+    const terms = await catalog.restaurantTerms(snapshot.restaurant, point, at);
     // The restaurant's city is a foreign key: a missing city is a broken invariant, not a refusal.
     if (terms === undefined) throw new Error(`restaurant ${snapshot.restaurant.id} names an unknown city`);
     checkDeliveryTerms(terms, delivery.distanceM, subtotal, snapshot.restaurant.deliveryZones);

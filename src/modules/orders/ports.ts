@@ -9,7 +9,7 @@ import type { Discount } from './pricing.js';
 
 export type CatalogPort = Pick<
   CatalogOrdersApi,
-  'readOrderSnapshot' | 'decrementStock' | 'restoreStock' | 'deliveryTerms'
+  'readOrderSnapshot' | 'decrementStock' | 'restoreStock' | 'deliveryTerms' | 'restaurantTerms'
 >;
 
 export interface PaymentRequest {

@@ -522,7 +522,8 @@ export function deliveryTermsAt(city: City, zones: ZoneIndex, point: ZonePoint, 
 }
 
 /** Why a restaurant does not deliver to a point, once the city's terms are applied. */
-export type ReachRefusal = DeliveryRefusal | 'outside_radius' | 'outside_restaurant_zones';
+export type ReachRefusal =
+  DeliveryRefusal | 'outside_radius' | 'outside_restaurant_zones' | 'outside_restaurant_area';
 
 /** Whether a point in zone `zoneId` lies in a restaurant's own delivery zones (none set: yes). */
 export function inRestaurantZones(deliveryZones: readonly string[] | null, zoneId: string | null): boolean {
@@ -536,7 +537,10 @@ export function inRestaurantZones(deliveryZones: readonly string[] | null, zoneI
  * answer by this, as placement and search do, so no reader promises what placement refuses.
  */
 export function reachUnderTerms(
-  terms: Pick<DeliveryTerms, 'refusal' | 'maxDeliveryDistanceM' | 'zoneId'>,
+  terms: Pick<DeliveryTerms, 'refusal' | 'maxDeliveryDistanceM' | 'zoneId'> & {
+    /** The restaurant's own area or zones exclude the point (delivery-areas.ts `restaurantTerms`). */
+    restaurantRefusal?: 'outside_restaurant_zones' | 'outside_restaurant_area';
+  },
   distanceM: number,
   restaurantRadiusM: number,
   deliveryZones: readonly string[] | null = null,
@@ -548,5 +552,6 @@ export function reachUnderTerms(
   if (terms.refusal !== undefined) return { reachM, refusal: terms.refusal };
   // A restaurant whose area is a set of its city's zones delivers only inside them (issue #26).
   if (!inRestaurantZones(deliveryZones, terms.zoneId)) return { reachM, refusal: 'outside_restaurant_zones' };
+  if (terms.restaurantRefusal !== undefined) return { reachM, refusal: terms.restaurantRefusal };
   return distanceM <= reachM ? { reachM } : { reachM, refusal: 'outside_radius' };
 }
