@@ -213,3 +213,19 @@ describe("a restaurant's own delivery area as H3 cells", () => {
     expect((await call('GET')).json()).toEqual(set.json());
   });
 });
+
+describe("a restaurant's own area and its city", () => {
+  it('is dropped (and audited) when the restaurant moves to another city: its cells lay in the old one', async () => {
+    expect((await call('PUT', { polygon: around(NEAR, 0.003) })).statusCode).toBe(200);
+    const moved = await world.testApp.app.inject({
+      method: 'PATCH',
+      url: `/v1/restaurants/${world.restaurantId}`,
+      headers: authHeader(world.actors.owner.accessToken),
+      payload: { city: 'yaounde' },
+    });
+    expect(moved.statusCode, moved.body).toBe(200);
+    expect((await call('GET')).statusCode).toBe(404);
+    expect((await state()).area).toBeUndefined();
+    expect((await state()).audit.at(-1)).toBe('restaurant.delivery_area_cleared');
+  });
+});
