@@ -80,16 +80,18 @@ export function createDeliveryAreas(
   });
   const generations = new Map<string, number>();
 
+  /** The restaurant's owner and city, once the caller may change it; locked for a write. */
   async function lockRestaurant(
     transaction: Transaction<CatalogTables>,
     caller: Caller,
     restaurantId: string,
+    lock = true,
   ) {
     const row = await transaction
       .selectFrom('restaurants')
       .select(['owner_id', 'city'])
       .where('id', '=', restaurantId)
-      .forUpdate()
+      .$if(lock, (query) => query.forUpdate())
       .executeTakeFirst();
     if (row === undefined) throw catalogErrors.of('not_found', 'restaurant_not_found', 'No such restaurant.');
     if (!caller.isAdmin && row.owner_id !== caller.userId)
@@ -177,7 +179,7 @@ export function createDeliveryAreas(
 
     async get(caller: Caller, restaurantId: string): Promise<DeliveryArea> {
       return deps.db.transaction().execute(async (transaction) => {
-        const { cityId } = await lockRestaurant(transaction, caller, restaurantId);
+        const { cityId } = await lockRestaurant(transaction, caller, restaurantId, false);
         const row = await readRow(transaction, restaurantId);
         if (row === undefined)
           throw catalogErrors.of(
