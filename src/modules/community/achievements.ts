@@ -143,15 +143,15 @@ export function createAchievements(options: AchievementsOptions) {
   async function mine(userId: string, language: 'fr' | 'en', at = new Date()) {
     const profile = await profileRow(userId);
     const month = cameroonMonth(at);
-    const [badges, progress, total] = await Promise.all([
-      badgesOf(userId, language),
-      monthOrders(userId, month),
-      db
-        .selectFrom('community_counted_orders')
-        .select(sql<string>`count(*)::text`.as('orders'))
-        .where('user_id', '=', userId)
-        .executeTakeFirstOrThrow(),
-    ]);
+    // The count first, then what the same transaction wrote with it (badges, the month): read in
+    // parallel, a count could show an order whose badge the other read had not seen yet.
+    const total = await db
+      .selectFrom('community_counted_orders')
+      .select(sql<string>`count(*)::text`.as('orders'))
+      .where('user_id', '=', userId)
+      .executeTakeFirstOrThrow();
+    const badges = await badgesOf(userId, language);
+    const progress = await monthOrders(userId, month);
     return {
       pseudonym: profile.pseudonym,
       public: profile.public,
