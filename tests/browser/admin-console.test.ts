@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerWalletId, driverPayableId, providerClearingId, worldId } from '../../ledger/rules/index.js';
 import { CONSOLE_TEXTS } from '../../src/modules/admin/console/texts.js';
@@ -13,6 +12,7 @@ import {
   totpCode,
   type CreatedUser,
 } from '../helpers/auth.js';
+import { chromiumAvailable, launchChromium } from './chromium.js';
 import { placeOrder, type OrderWorld } from '../integration/orders/helpers.js';
 import { key, listeningPaymentsWorld, until } from '../integration/payments/helpers.js';
 
@@ -24,9 +24,6 @@ import { key, listeningPaymentsWorld, until } from '../integration/payments/help
  * real app: PostgreSQL, Redis, ledger, payment simulators; the payout job is off, so an approved
  * payout stays APPROVED.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available) console.warn(`[browser tests] SKIPPED: ${CHROMIUM} is missing (apt-get install -y chromium)`);
 
 /** What the functions run in the page use of it (this project's types have no DOM). */
 interface InPage {
@@ -133,7 +130,7 @@ const ownerPayout = () =>
     payload: { payeeKind: 'restaurant', restaurantId: world.restaurantId, amountMinor: 1_000 },
   });
 
-describe.skipIf(!available)('admin console in headless Chromium', () => {
+describe.skipIf(!chromiumAvailable)('admin console in headless Chromium', () => {
   beforeAll(async () => {
     world = await listeningPaymentsWorld({
       ...AUTH_TEST_ENV,
@@ -146,19 +143,7 @@ describe.skipIf(!available)('admin console in headless Chromium', () => {
     // Enabling the authenticator used the code of the current step.
     admin = await createUser(world.testApp, { roles: ['admin'] });
     lastStep = Math.floor(Date.now() / TOTP_STEP_MS);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

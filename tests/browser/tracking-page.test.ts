@@ -1,37 +1,22 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumAvailable, launchChromium } from './chromium.js';
 import { act, orderWorld, placeOrder, type OrderWorld } from '../integration/orders/helpers.js';
 
 /**
  * The public tracking page in a real headless Chromium (Debian's `chromium`): a status change
  * made over HTTP appears on the open page without a reload (WebSocket), under the page's CSP.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available) console.warn(`[browser tests] SKIPPED: ${CHROMIUM} is missing (apt-get install -y chromium)`);
 
 let world: OrderWorld;
 let browser: Browser;
 let base: string;
 
-describe.skipIf(!available)('tracking page in headless Chromium', () => {
+describe.skipIf(!chromiumAvailable)('tracking page in headless Chromium', () => {
   beforeAll(async () => {
     world = await orderWorld();
     base = await world.testApp.app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
