@@ -18,6 +18,7 @@ import {
   idempotencyKey,
 } from '../integration/community/bulk-helpers.js';
 import type { OrderWorld } from '../integration/orders/helpers.js';
+import { expectLedgerVerifies as verifyLedger } from '../helpers/ledger.js';
 
 let world: OrderWorld;
 let calls: ReturnType<typeof bulkCalls>;
@@ -30,11 +31,7 @@ beforeAll(async () => {
 }, 240_000);
 afterAll(async () => world?.testApp.close());
 
-async function expectLedgerVerifies() {
-  const report = await services().ledger.verify({ projections: false });
-  expect(report.mismatches).toEqual([]);
-  expect(report.ok).toBe(true);
-}
+const expectLedgerVerifies = () => verifyLedger(world.testApp);
 
 /** The ids the route derives from a customer's Idempotency-Key. */
 function idsOf(customer: CreatedUser, key: string) {

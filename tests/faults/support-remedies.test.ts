@@ -20,6 +20,7 @@ import { authHeader, randomMtnPhone, type CreatedUser } from '../helpers/auth.js
 import { deliveredOrder, fundedCustomer, loyaltyWorld, until } from '../integration/loyalty/helpers.js';
 import { idempotencyKey, type OrderWorld } from '../integration/orders/helpers.js';
 import { randomUUID } from 'node:crypto';
+import { expectLedgerVerifies as verifyLedger } from '../helpers/ledger.js';
 
 let world: OrderWorld;
 const services = () => world.testApp.services;
@@ -162,11 +163,7 @@ async function expectOrderCountsOnce(
   ]);
 }
 
-async function expectLedgerVerifies() {
-  const report = await services().ledger.verify({ projections: false });
-  expect(report.mismatches).toEqual([]);
-  expect(report.ok).toBe(true);
-}
+const expectLedgerVerifies = () => verifyLedger(world.testApp);
 
 describe('dispute remedies under faults', () => {
   for (const crashPoint of [

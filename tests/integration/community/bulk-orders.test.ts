@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../../helpers/auth.js';
 import type { OrderWorld } from '../orders/helpers.js';
 import { bulkCalls, bulkWorld, fundedCustomer, hoursAhead, idempotencyKey } from './bulk-helpers.js';
+import { expectLedgerVerifies as verifyLedger } from '../../helpers/ledger.js';
 
 interface BulkView {
   id: string;
@@ -29,11 +30,7 @@ beforeAll(async () => {
 }, 240_000);
 afterAll(async () => world?.testApp.close());
 
-async function expectLedgerVerifies() {
-  const report = await services().ledger.verify({ projections: false });
-  expect(report.mismatches).toEqual([]);
-  expect(report.ok).toBe(true);
-}
+const expectLedgerVerifies = () => verifyLedger(world.testApp);
 
 /** A funded customer's request, sent (deposit taken): its view and the wallet before it. */
 async function requested(payload: Record<string, unknown> = {}) {
