@@ -14,6 +14,8 @@ import { ACTIVE_STATUSES, type SupportDb } from './tables.js';
 export const AVAILABILITY_MINUTES = 10;
 export const CAPACITY_DEFAULT = 10;
 export const CAPACITY_MAX = 200;
+/** A team's name: a lowercase slug of 1–40 letters, digits and inner hyphens (`douala-night`). */
+export const TEAM_PATTERN = '^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$';
 
 export interface AgentSettings {
   userId: string;
@@ -21,6 +23,7 @@ export interface AgentSettings {
   capacity: number;
   availableUntil: string | null;
   away: boolean;
+  team: string | null;
   activeTickets: number;
 }
 
@@ -48,6 +51,7 @@ export function createAgentDirectory(db: SupportDb) {
           ? row.available_until.toISOString()
           : null,
       away: row?.away ?? false,
+      team: row?.team ?? null,
       activeTickets: Number(active.count),
     };
   }
@@ -76,8 +80,12 @@ export function createAgentDirectory(db: SupportDb) {
       return rows.map((row) => row.user_id);
     },
 
-    /** An admin sets an agent's role in support and capacity (the other settings stay). */
-    async configure(userId: string, change: { supervisor?: boolean; capacity?: number }, at: Date) {
+    /** An admin sets an agent's role in support, capacity and team (the other settings stay). */
+    async configure(
+      userId: string,
+      change: { supervisor?: boolean; capacity?: number; team?: string | null },
+      at: Date,
+    ) {
       await db
         .insertInto('support_agents')
         .values({ user_id: userId, ...change, updated_at: at })

@@ -1,6 +1,7 @@
 /**
  * Support's performance figures (issue #22): first response time, resolution time, SLA
- * breaches, the reopen rate and CSAT (the openers' ratings), overall and per agent, over the tickets opened in a period, from the tickets' own
+ * breaches, the reopen rate and CSAT (the openers' ratings), overall, per agent and per team
+ * (the current assignee's), over the tickets opened in a period, from the tickets' own
  * timestamps (so they hold whatever the sweep did); and the same as Prometheus series on
  * /metrics, counted by each instance as things happen.
  */
@@ -8,9 +9,10 @@ import { sql } from 'kysely';
 import { Counter, Histogram, type Metric } from 'prom-client';
 import type { SupportDb } from './tables.js';
 
-/** The longest period one report covers, and the agents it lists at most. */
+/** The longest period one report covers, and the agents (and teams) it lists at most. */
 export const METRICS_PERIOD_MAX_DAYS = 93;
 export const METRICS_AGENTS_MAX = 200;
+export const METRICS_TEAMS_MAX = 100;
 
 /** Seconds: one minute to a week (first responses are minutes, resolutions days). */
 const BUCKETS = [60, 300, 900, 1_800, 3_600, 4 * 3_600, 12 * 3_600, 86_400, 3 * 86_400, 7 * 86_400];
@@ -68,8 +70,10 @@ export function createSupportPrometheus() {
 export type SupportPrometheus = ReturnType<typeof createSupportPrometheus>;
 
 interface FigureRow {
-  overall: number;
+  /** grouping(assignee_id, team): 1 per agent, 2 per team, 3 overall. */
+  grouping_level: number;
   assignee_id: string | null;
+  team: string | null;
   opened: string;
   responded: string;
   fr_avg: number | null;
@@ -128,47 +132,53 @@ function figures(row: FigureRow) {
 export type SupportFigures = ReturnType<typeof figures>;
 
 /**
- * The figures of the tickets opened in [from, to): overall and per current assignee (null: not
- * assigned), with `assignee` only that agent's. A breach is a first reply after its due time (or
- * none yet and the time passed) and a resolution after the SLA due time (or none yet and passed).
- * One statement (GROUPING SETS), on the tickets' created_at.
+ * The figures of the tickets opened in [from, to): overall, per current assignee (null: not
+ * assigned) and per the current assignee's team (null: not assigned, or an agent in no team), with
+ * `assignee` only that agent's. A breach is a first reply after its due time (or none yet and the
+ * time passed) and a resolution after the SLA due time (or none yet and passed). One statement
+ * (GROUPING SETS), on the tickets' created_at; a ticket counts for the team its assignee is in
+ * now, not the one they were in when it was handled (teams keep no history).
  */
 export async function supportFigures(
   db: SupportDb,
   query: { from: Date; to: Date; at: Date; assignee?: string },
 ) {
   const { from, to, at } = query;
-  const firstResponse = sql`extract(epoch from (first_responded_at - created_at))`;
-  const resolution = sql`extract(epoch from (resolved_at - created_at))`;
+  const firstResponse = sql`extract(epoch from (ticket.first_responded_at - ticket.created_at))`;
+  const resolution = sql`extract(epoch from (ticket.resolved_at - ticket.created_at))`;
   const rows = await sql<FigureRow>`
-    SELECT grouping(assignee_id) AS overall, assignee_id,
+    SELECT grouping(ticket.assignee_id, agent.team) AS grouping_level,
+      ticket.assignee_id, agent.team,
       count(*) AS opened,
-      count(first_responded_at) AS responded,
+      count(ticket.first_responded_at) AS responded,
       avg(${firstResponse})::float8 AS fr_avg,
       percentile_cont(0.5) WITHIN GROUP (ORDER BY ${firstResponse}) AS fr_p50,
       percentile_cont(0.9) WITHIN GROUP (ORDER BY ${firstResponse}) AS fr_p90,
-      count(resolved_at) AS resolved,
+      count(ticket.resolved_at) AS resolved,
       avg(${resolution})::float8 AS res_avg,
       percentile_cont(0.5) WITHIN GROUP (ORDER BY ${resolution}) AS res_p50,
       percentile_cont(0.9) WITHIN GROUP (ORDER BY ${resolution}) AS res_p90,
-      count(*) FILTER (WHERE first_response_due_at IS NOT NULL
-        AND coalesce(first_responded_at, ${at}) > first_response_due_at) AS fr_breaches,
-      count(*) FILTER (WHERE coalesce(resolved_at, ${at}) > sla_due_at) AS res_breaches,
-      count(*) FILTER (WHERE resolved_at IS NOT NULL OR reopen_count > 0) AS ever_resolved,
-      count(*) FILTER (WHERE reopen_count > 0) AS reopened,
-      count(csat_score) AS rated,
-      avg(csat_score)::float8 AS csat_avg,
-      count(*) FILTER (WHERE csat_score >= 4) AS satisfied
-    FROM support_tickets
-    WHERE created_at >= ${from} AND created_at < ${to}
-      ${query.assignee === undefined ? sql`` : sql`AND assignee_id = ${query.assignee}`}
-    GROUP BY GROUPING SETS ((assignee_id), ())
-    ORDER BY grouping(assignee_id) DESC, count(*) DESC, assignee_id
-    LIMIT ${METRICS_AGENTS_MAX + 1}`.execute(db);
-  const overall = rows.rows.find((row) => Number(row.overall) === 1);
+      count(*) FILTER (WHERE ticket.first_response_due_at IS NOT NULL
+        AND coalesce(ticket.first_responded_at, ${at}) > ticket.first_response_due_at) AS fr_breaches,
+      count(*) FILTER (WHERE coalesce(ticket.resolved_at, ${at}) > ticket.sla_due_at) AS res_breaches,
+      count(*) FILTER (WHERE ticket.resolved_at IS NOT NULL OR ticket.reopen_count > 0) AS ever_resolved,
+      count(*) FILTER (WHERE ticket.reopen_count > 0) AS reopened,
+      count(ticket.csat_score) AS rated,
+      avg(ticket.csat_score)::float8 AS csat_avg,
+      count(*) FILTER (WHERE ticket.csat_score >= 4) AS satisfied
+    FROM support_tickets ticket
+    LEFT JOIN support_agents agent ON agent.user_id = ticket.assignee_id
+    WHERE ticket.created_at >= ${from} AND ticket.created_at < ${to}
+      ${query.assignee === undefined ? sql`` : sql`AND ticket.assignee_id = ${query.assignee}`}
+    GROUP BY GROUPING SETS ((ticket.assignee_id), (agent.team), ())
+    ORDER BY grouping(ticket.assignee_id, agent.team) DESC, count(*) DESC,
+      ticket.assignee_id, agent.team`.execute(db);
+  const level = (row: FigureRow) => Number(row.grouping_level);
+  const overall = rows.rows.find((row) => level(row) === 3);
   const empty: FigureRow = {
-    overall: 1,
+    grouping_level: 3,
     assignee_id: null,
+    team: null,
     opened: '0',
     responded: '0',
     fr_avg: null,
@@ -189,7 +199,12 @@ export async function supportFigures(
   return {
     overall: figures(overall ?? empty),
     agents: rows.rows
-      .filter((row) => Number(row.overall) === 0)
+      .filter((row) => level(row) === 1)
+      .slice(0, METRICS_AGENTS_MAX)
       .map((row) => ({ assigneeId: row.assignee_id, ...figures(row) })),
+    teams: rows.rows
+      .filter((row) => level(row) === 2)
+      .slice(0, METRICS_TEAMS_MAX)
+      .map((row) => ({ team: row.team, ...figures(row) })),
   };
 }

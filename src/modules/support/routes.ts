@@ -12,7 +12,7 @@ import { keyedUuid, withIdempotency } from '../../http/idempotency.js';
 import { HttpProblem, ProblemSchema } from '../../http/problem.js';
 import { preferredLanguage } from '../../http/problem-catalogue.js';
 import type { Runtime } from '../../runtime.js';
-import { AVAILABILITY_MINUTES, CAPACITY_MAX } from './agents.js';
+import { AVAILABILITY_MINUTES, CAPACITY_MAX, TEAM_PATTERN } from './agents.js';
 import type { SupportAssist } from './assist.js';
 import {
   ATTACHMENTS_MAX,
@@ -515,6 +515,16 @@ const AgentBody = Type.Object(
   {
     supervisor: Type.Optional(Type.Boolean()),
     capacity: Type.Optional(Type.Integer({ minimum: 0, maximum: CAPACITY_MAX })),
+    team: Type.Optional(
+      Nullable(
+        Type.String({
+          pattern: TEAM_PATTERN,
+          maxLength: 40,
+          description:
+            'a lowercase slug (letters, digits, inner hyphens); null takes the agent out of their team',
+        }),
+      ),
+    ),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -525,6 +535,7 @@ const AgentAnswer = Type.Object({
   capacity: Type.Integer(),
   availableUntil: Nullable(Type.String({ format: 'date-time' })),
   away: Type.Boolean(),
+  team: Nullable(Type.String()),
   activeTickets: Type.Integer(),
 });
 
@@ -566,6 +577,9 @@ const MetricsAnswer = Type.Object({
   scope: Type.Union([Type.Literal('all'), Type.Literal('own')]),
   overall: Type.Object(Figures),
   agents: Type.Array(Type.Object({ assigneeId: Nullable(Uuid), ...Figures })),
+  teams: Type.Array(Type.Object({ team: Nullable(Type.String()), ...Figures }), {
+    description: "per the current assignee's team (null: not assigned, or an agent in no team)",
+  }),
 });
 const MetricsQuery = Type.Object(
   {
@@ -598,7 +612,8 @@ export function registerAgentRoutes(app: FastifyInstance, support: SupportServic
       config: { access: ADMIN },
       schema: {
         tags,
-        summary: 'Make a support agent a supervisor (or not) and set their capacity (active tickets at most)',
+        summary:
+          'Make a support agent a supervisor (or not), set their capacity (active tickets at most) and their team',
         params: AgentParams,
         body: AgentBody,
         response: { 200: AgentAnswer, ...errors },

@@ -810,11 +810,11 @@ export function createSupportService(deps: SupportDependencies) {
     return stateView(updated);
   }
 
-  /** An admin makes an active support agent a supervisor (or not) and sets their capacity. */
+  /** An admin makes an active support agent a supervisor (or not) and sets their capacity and team. */
   async function configureAgent(
     caller: SupportCaller,
     userId: string,
-    change: { supervisor?: boolean; capacity?: number },
+    change: { supervisor?: boolean; capacity?: number; team?: string | null },
   ) {
     if (!(await deps.agents(userId)))
       throw supportErrors.of('unprocessable', 'assignee_not_agent', 'The person is no support agent.', {
@@ -827,8 +827,8 @@ export function createSupportService(deps: SupportDependencies) {
       actor: caller.actor,
       subjectUserId: userId,
       resource: `support_agent:${userId}`,
-      oldValue: { supervisor: before.supervisor, capacity: before.capacity },
-      newValue: { supervisor: after.supervisor, capacity: after.capacity },
+      oldValue: { supervisor: before.supervisor, capacity: before.capacity, team: before.team },
+      newValue: { supervisor: after.supervisor, capacity: after.capacity, team: after.team },
     });
     return after;
   }

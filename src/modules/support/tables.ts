@@ -122,6 +122,8 @@ export interface SupportAgentsTable {
   last_assigned_at: NullableTimestamp;
   /** Said they are away: no new ticket, connected or not. */
   away: ColumnType<boolean, boolean | undefined, boolean>;
+  /** The team the agent belongs to (a slug an admin sets), for the figures per team. */
+  team: ColumnType<string | null, string | null | undefined, string | null>;
   updated_at: Timestamp;
 }
 

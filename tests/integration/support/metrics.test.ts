@@ -5,7 +5,8 @@ import { authHeader, createUser, type CreatedUser } from '../../helpers/auth.js'
 
 /**
  * Support's figures: first response and resolution times and SLA breaches of the tickets opened
- * in a period, overall and per agent (`GET /v1/admin/support/metrics`), and the Prometheus series.
+ * in a period, overall, per agent and per team (`GET /v1/admin/support/metrics`), and the
+ * Prometheus series.
  * The tickets' clocks are set in SQL so the figures are exact.
  */
 let testApp: TestApp;
@@ -13,9 +14,10 @@ let customer: CreatedUser;
 let supervisor: CreatedUser;
 let agentA: CreatedUser;
 let agentB: CreatedUser;
+let admin: CreatedUser;
 const ids: string[] = [];
 
-const inject = (method: 'GET' | 'POST', url: string, token: string, payload?: unknown) =>
+const inject = (method: 'GET' | 'POST' | 'PUT', url: string, token: string, payload?: unknown) =>
   testApp.app.inject({
     method,
     url,
@@ -60,11 +62,12 @@ async function clocks(
 
 beforeAll(async () => {
   testApp = await createTestApp();
-  [customer, supervisor, agentA, agentB] = await Promise.all([
+  [customer, supervisor, agentA, agentB, admin] = await Promise.all([
     createUser(testApp, { roles: ['customer'] }),
     createUser(testApp, { roles: ['support'] }),
     createUser(testApp, { roles: ['support'] }),
     createUser(testApp, { roles: ['support'] }),
+    createUser(testApp, { roles: ['admin'] }),
   ]);
   await testApp.services.support.agents.configure(supervisor.userId, { supervisor: true }, new Date());
   // Agent A: answered in 10 and 30 minutes, resolved in 2 h and 30 h (the second past its 24 h SLA).
@@ -133,6 +136,52 @@ describe('support metrics', () => {
       overall: { opened: 0, firstResponse: { count: 0, averageSeconds: null } },
       agents: [],
     });
+  });
+
+  it('an admin puts agents in teams (audited); the figures are read per team; a bad team is 400', async () => {
+    const url = (agent: CreatedUser) => `/v1/admin/support/agents/${agent.userId}`;
+    const placed = await inject('PUT', url(agentA), admin.accessToken, { team: 'douala-day' });
+    expect(placed.statusCode, placed.body).toBe(200);
+    expect(placed.json()).toMatchObject({ userId: agentA.userId, team: 'douala-day', capacity: 10 });
+    // The supervisor in another team: its tickets are none, so it has no row.
+    expect((await inject('PUT', url(supervisor), admin.accessToken, { team: 'yaounde' })).statusCode).toBe(
+      200,
+    );
+
+    const answer = await inject('GET', '/v1/admin/support/metrics', supervisor.accessToken);
+    expect(answer.statusCode, answer.body).toBe(200);
+    const teams = answer.json().teams as { team: string | null; opened: number }[];
+    expect(teams.map((row) => [row.team, row.opened])).toEqual([
+      ['douala-day', 2],
+      [null, 1],
+    ]);
+    expect(teams[0]).toMatchObject({
+      firstResponse: { count: 2, averageSeconds: 1_200 },
+      slaBreaches: { firstResponse: 0, resolution: 1 },
+    });
+    // A plain agent's report holds only their own tickets, so only their team.
+    const own = await inject('GET', '/v1/admin/support/metrics', agentA.accessToken);
+    expect(own.json().teams.map((row: { team: string }) => row.team)).toEqual(['douala-day']);
+
+    const audit = await sql<{ old_value: { team: string | null }; new_value: { team: string | null } }>`
+      SELECT old_value, new_value FROM audit_logs
+      WHERE action = 'support.agent_configured' AND resource = ${`support_agent:${agentA.userId}`}`.execute(
+      testApp.services.db,
+    );
+    expect(audit.rows.map((row) => [row.old_value.team, row.new_value.team])).toEqual([[null, 'douala-day']]);
+
+    for (const team of ['Douala', '-night', 'night-', 'a'.repeat(41), 'dou ala', 'nuit\u0000', '', 12]) {
+      const refused = await inject('PUT', url(agentB), admin.accessToken, { team });
+      expect(refused.statusCode, `${JSON.stringify(team)}: ${refused.body}`).toBe(400);
+    }
+    expect((await inject('PUT', url(agentB), supervisor.accessToken, { team: 'x' })).statusCode).toBe(403);
+    // null takes the agent out of the team.
+    const out = await inject('PUT', url(agentA), admin.accessToken, { team: null });
+    expect(out.json().team).toBeNull();
+    const after = await inject('GET', '/v1/admin/support/metrics', supervisor.accessToken);
+    expect(
+      after.json().teams.map((row: { team: string | null; opened: number }) => [row.team, row.opened]),
+    ).toEqual([[null, 3]]);
   });
 
   it('Prometheus counts the tickets opened, first replies, resolutions and alerted breaches', async () => {
