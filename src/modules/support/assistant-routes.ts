@@ -8,11 +8,12 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import type { RouteAccess } from '../../http/access.js';
-import { keyedUuid, withIdempotency } from '../../http/idempotency.js';
+import { withIdempotency } from '../../http/idempotency.js';
 import { ProblemSchema } from '../../http/problem.js';
 import { preferredLanguage } from '../../http/problem-catalogue.js';
 import type { Runtime } from '../../runtime.js';
 import type { AssistantAnswer, SupportAssistant } from './assistant.js';
+import { assistantKeyedIds, assistantScope } from './assistant-chat.js';
 import { QUESTION_MAX } from './assistant-rules.js';
 import { callerOf } from './routes.js';
 
@@ -45,13 +46,9 @@ const Answer = Type.Object({
   model: Nullable(Type.String({ description: 'the model that phrased the answer; null: our own text' })),
 });
 
-function keyedIds(request: FastifyRequest, scope: string) {
+function keyedIds(request: FastifyRequest, userId: string) {
   const key = request.headers['idempotency-key'];
-  if (typeof key !== 'string') return {};
-  return {
-    ticketId: keyedUuid('support-assistant-ticket', scope, key),
-    messageId: keyedUuid('support-assistant-message', scope, key),
-  };
+  return typeof key === 'string' ? assistantKeyedIds(userId, key) : {};
 }
 
 export function registerAssistantRoutes(
@@ -82,14 +79,14 @@ export function registerAssistantRoutes(
     },
     async (request, reply) => {
       const caller = callerOf(request);
-      const scope = `support:assistant:${caller.userId}`;
+      const scope = assistantScope(caller.userId);
       const answer = await withIdempotency(db, request, reply, { scope }, async () => ({
         statusCode: 200,
         body: await assistant.ask(
           caller,
           request.body,
           preferredLanguage(request.headers['accept-language']),
-          keyedIds(request, scope),
+          keyedIds(request, caller.userId),
         ),
       }));
       return answer as AssistantAnswer;

@@ -12,7 +12,7 @@
  * come back as `<type>-ack` or an `error` with the same code the REST routes answer. Frames are at
  * most 1 KiB: longer texts go through `POST /v1/support/tickets/{id}/messages`.
  */
-import { createHash } from 'node:crypto';
+import { keyedUuid } from '../../http/idempotency.js';
 import { audiences, type InboundHandler } from '../../realtime/index.js';
 import type { Permission, Role } from '../../shared/principal.js';
 import { supportErrors } from './errors.js';
@@ -21,16 +21,16 @@ import { ATTACHMENTS_MAX, type SupportCaller, type SupportService } from './serv
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** NUL, or a UTF-16 surrogate without its pair: refused, as the HTTP edge refuses them. */
 // eslint-disable-next-line no-control-regex -- NUL is exactly what is refused
-const UNSAFE_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export const UNSAFE_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-interface Side {
+export interface Side {
   path: string;
   prefix: string;
   roles: readonly Role[];
   permissions: readonly Permission[];
 }
 
-const SIDES: readonly Side[] = [
+export const SIDES: readonly Side[] = [
   { path: '/ws/customer', prefix: audiences.customer(''), roles: ['customer'], permissions: [] },
   { path: '/ws/restaurant', prefix: audiences.owner(''), roles: ['restaurant_owner'], permissions: [] },
   { path: '/ws/driver', prefix: audiences.driver(''), roles: ['driver'], permissions: [] },
@@ -48,26 +48,15 @@ const SIDES: readonly Side[] = [
  * client that retries over either transport writes the message once.
  */
 export function chatMessageId(userId: string, ticketId: string, clientMessageId: string): string {
-  const bytes = createHash('sha256')
-    .update('support-message')
-    .update('\u0000')
-    .update(`support:message:${userId}:${ticketId}`)
-    .update('\u0000')
-    .update(clientMessageId)
-    .digest()
-    .subarray(0, 16);
-  bytes[6] = (bytes[6]! & 0x0f) | 0x50;
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return keyedUuid('support-message', `support:message:${userId}:${ticketId}`, clientMessageId);
 }
 
-function invalid(message: string) {
+export function invalid(message: string) {
   return supportErrors.of('validation', 'validation_failed', message);
 }
 
 /** The message's data as an object with only the named fields, or a validation error. */
-function fieldsOf(data: unknown, allowed: readonly string[]): Record<string, unknown> {
+export function fieldsOf(data: unknown, allowed: readonly string[]): Record<string, unknown> {
   if (typeof data !== 'object' || data === null || Array.isArray(data))
     throw invalid('data must be an object.');
   const body = data as Record<string, unknown>;
@@ -76,7 +65,7 @@ function fieldsOf(data: unknown, allowed: readonly string[]): Record<string, unk
   return body;
 }
 
-function uuidField(body: Record<string, unknown>, name: string): string {
+export function uuidField(body: Record<string, unknown>, name: string): string {
   const value = body[name];
   if (typeof value !== 'string' || !UUID.test(value)) throw invalid(`${name} must be a UUID.`);
   return value;
@@ -115,7 +104,7 @@ export function parseChatMessage(data: unknown): ChatMessageData {
   };
 }
 
-function callerOn(side: Side, connection: { audiences: readonly string[] }): SupportCaller {
+export function callerOn(side: Side, connection: { audiences: readonly string[] }): SupportCaller {
   const own = connection.audiences.find((audience) => audience.startsWith(side.prefix));
   if (own === undefined)
     throw supportErrors.of('forbidden', 'chat_not_allowed', `This connection cannot chat on ${side.path}.`);

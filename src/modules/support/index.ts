@@ -26,6 +26,7 @@ import { createSupportAssistant } from './assistant.js';
 import { createAttachmentAccess } from './attachment-access.js';
 import { createOrderAccess } from './order-access.js';
 import { registerAssistantRoutes } from './assistant-routes.js';
+import { supportAssistantInbound } from './assistant-chat.js';
 import { budgetedModel, createModelBudget } from './model-budget.js';
 import { AUTO_TICKET_REACTOR, createAutoTickets } from './auto-tickets.js';
 import { supportChatInbound } from './chat.js';
@@ -260,7 +261,7 @@ export const supportContext = defineContext({
         if (config.MAILGUN_WEBHOOK_SIGNING_KEY !== undefined)
           registerEmailIntakeRoutes(app, intake, { signingKey: config.MAILGUN_WEBHOOK_SIGNING_KEY });
       },
-      inbound: supportChatInbound(support),
+      inbound: [...supportChatInbound(support), ...supportAssistantInbound(assistant)],
       // Tickets from disputes and failed deliveries: one per order event (ids derived from it).
       reactors: [{ name: AUTO_TICKET_REACTOR, start: autoTickets.start, stop: autoTickets.stop }],
       // Idempotent: each alert is claimed on its row, so every instance may run the sweep.

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createModelBudget } from '../../../src/modules/support/model-budget.js';
 import type { SupportDb } from '../../../src/modules/support/tables.js';
 import { authHeader, createUser, type CreatedUser } from '../../helpers/auth.js';
+import { connectWs, type WsClient } from '../../helpers/ws-client.js';
 import { idempotencyKey, orderWorld, placeOrder, type OrderWorld } from '../orders/helpers.js';
 import { startGeminiStandIn, type GeminiStandIn } from './gemini-stand-in.js';
 
@@ -292,6 +293,71 @@ describe('the first-line assistant refuses', () => {
     }
     const agent = await ask({ question: 'agent' }, { token: staff.accessToken });
     expect(agent.statusCode).toBe(403);
+    expect(await count('support_tickets')).toBe(tickets);
+    expect(await count('support_messages')).toBe(messages);
+  });
+});
+
+describe('the first-line assistant over /ws/customer', () => {
+  let socket: WsClient;
+  beforeAll(async () => {
+    const base = (await world.testApp.app.listen({ host: '127.0.0.1', port: 0 })).replace('http', 'ws');
+    socket = await connectWs(base, '/ws/customer', { access_token: customer.accessToken });
+  });
+  afterAll(async () => socket?.close());
+
+  it('answers from the help articles like the REST route, in the language the frame names', async () => {
+    const answer = await socket.request('support-assistant', {
+      question: 'My driver is late, what can I do?',
+      language: 'en',
+    });
+    expect(answer).toMatchObject({ type: 'support-assistant-ack', source: 'knowledge_base', handover: null });
+    expect((answer.articles as { slug: string; locale: string }[])[0]).toMatchObject({
+      slug: 'livreur-en-retard',
+      locale: 'en',
+    });
+  });
+
+  it('hands over once per clientQuestionId, the same ticket as the REST route with that Idempotency-Key', async () => {
+    const tickets = await count('support_tickets');
+    const key = crypto.randomUUID();
+    const first = await socket.request('support-assistant', {
+      question: 'Je veux parler à un humain',
+      clientQuestionId: key,
+    });
+    expect(first).toMatchObject({
+      type: 'support-assistant-ack',
+      source: 'handover',
+      handover: { reason: 'asked' },
+    });
+    const again = await socket.request('support-assistant', {
+      question: 'Je veux parler à un humain',
+      clientQuestionId: key,
+    });
+    const overRest = await ask({ question: 'Je veux parler à un humain' }, { key });
+    const ticketId = (first.handover as { ticketId: string }).ticketId;
+    expect((again.handover as { ticketId: string }).ticketId).toBe(ticketId);
+    expect(overRest.json().handover.ticketId).toBe(ticketId);
+    expect(await count('support_tickets')).toBe(tickets + 1);
+  });
+
+  it('refuses bad frames with the REST route’s codes and changes nothing', async () => {
+    const [tickets, messages] = [await count('support_tickets'), await count('support_messages')];
+    const cases: [unknown, string][] = [
+      [{ question: 'agent\u0000' }, 'invalid_characters'],
+      [{ question: '' }, 'validation_failed'],
+      [{ question: null }, 'validation_failed'],
+      [{ question: 'agent', language: 'de' }, 'validation_failed'],
+      [{ question: 'agent', clientQuestionId: 'nope' }, 'validation_failed'],
+      [{ question: 'agent', extra: 1 }, 'validation_failed'],
+      ['agent', 'validation_failed'],
+      [{ question: 'agent', orderId: '00000000-0000-4000-8000-000000000000' }, 'order_not_found'],
+      [{ question: 'agent', ticketId: '00000000-0000-4000-8000-000000000000' }, 'ticket_not_found'],
+    ];
+    for (const [data, code] of cases) {
+      const answer = await socket.request('support-assistant', data);
+      expect(answer, JSON.stringify(data)).toMatchObject({ type: 'error', code });
+    }
     expect(await count('support_tickets')).toBe(tickets);
     expect(await count('support_messages')).toBe(messages);
   });
