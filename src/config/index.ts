@@ -862,6 +862,10 @@ export const EnvironmentSchema = Type.Object({
     3,
     'distinct accounts redeeming one coupon at one delivery point (about 11 m) within FRAUD_RATE_WINDOW_DAYS that open a fraud case',
   ),
+  FRAUD_ACCOUNTS_PER_DEVICE: PositiveInteger(
+    4,
+    'distinct accounts signing in on one device (the apps’ X-Device-Id) within FRAUD_RATE_WINDOW_DAYS that open a fraud case',
+  ),
   FRAUD_IMPOSSIBLE_MOVES_PER_DRIVER: PositiveInteger(
     3,
     'position fixes of one driver flagged for an impossible speed within FRAUD_VELOCITY_WINDOW_MINUTES that open a fraud case',

@@ -19,6 +19,7 @@ export const FRAUD_RULES = [
   'referrals_per_device',
   'referrals_per_phone',
   'referrals_per_address',
+  'accounts_per_device',
 ] as const;
 export type FraudRule = (typeof FRAUD_RULES)[number];
 /** Rules that compare a count with the account's orders in a longer window (refund and dispute abuse). */
@@ -28,7 +29,7 @@ export type RateRule = (typeof RATE_RULES)[number];
  * Rules that count over days rather than minutes: promotion abuse (distinct accounts redeeming one
  * coupon from one payment phone or one delivery point), collusion (troubled orders between one
  * driver and one customer) and referral abuse (referrals credited to one referrer whose referees share
- * a device, a payment phone or a delivery point).
+ * a device, a payment phone or a delivery point), and accounts signing in on one device.
  */
 export const LONG_RULES = [
   'coupon_accounts_per_phone',
@@ -37,6 +38,7 @@ export const LONG_RULES = [
   'referrals_per_device',
   'referrals_per_phone',
   'referrals_per_address',
+  'accounts_per_device',
 ] as const;
 export type LongRule = (typeof LONG_RULES)[number];
 export type VelocityRule = Exclude<FraudRule, RateRule | LongRule>;
@@ -91,6 +93,7 @@ const WHAT: Record<FraudRule, string> = {
   referrals_per_device: 'referrals credited to one referrer whose referees signed in on one device',
   referrals_per_phone: 'referrals credited to one referrer whose referees paid from one payment phone',
   referrals_per_address: 'referrals credited to one referrer whose referees ordered to one delivery point',
+  accounts_per_device: 'accounts signing in on one device',
 };
 
 /** Rules that count distinct accounts behind a subject rather than its signals. */
@@ -98,6 +101,7 @@ export const DISTINCT_ACCOUNT_RULES: ReadonlySet<FraudRule> = new Set<FraudRule>
   'accounts_per_phone',
   'coupon_accounts_per_phone',
   'coupon_accounts_per_address',
+  'accounts_per_device',
 ]);
 
 /** Whether a case's score puts a hold on the person's payouts (FRAUD_PAYOUT_HOLD_SCORE; 0: never). */

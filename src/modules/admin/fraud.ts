@@ -40,10 +40,13 @@ const COUPON_SUBJECT = 'coupon:';
 const PAIR_SUBJECT = 'pair:';
 /** Referral abuse: one referrer with one device, payment phone or delivery point (a keyed hash of both). */
 const REFERRAL_SUBJECT = 'referral:';
+/** Accounts per device: one device (a keyed hash of identity's keyed hash of its install id). */
+const DEVICE_SUBJECT = 'device:';
 const isListedSubject = (subject: string) =>
   subject.startsWith(COUPON_SUBJECT) ||
   subject.startsWith(PAIR_SUBJECT) ||
-  subject.startsWith(REFERRAL_SUBJECT);
+  subject.startsWith(REFERRAL_SUBJECT) ||
+  subject.startsWith(DEVICE_SUBJECT);
 /** A referee's devices counted per referral: identity answers the most recent first. */
 const REFERRAL_DEVICES_MAX = 10;
 /** An order's stream is read whole to find its customer and driver; it is never this long. */
@@ -149,7 +152,7 @@ export function createFraudDetection(deps: {
   /** The keyed blind index of a phone: cases name a phone without storing it. */
   phoneIndex: (phone: string) => string;
   /** The keyed blind index of a delivery point or a driver-customer pair (never stored in clear). */
-  subjectIndex: (kind: 'address' | 'pair' | 'referral', value: string) => string;
+  subjectIndex: (kind: 'address' | 'pair' | 'referral' | 'device', value: string) => string;
   /** A case scoring at least this holds its person's payouts (0: never). */
   holdScore?: number;
   logger: Logger;
@@ -517,6 +520,24 @@ export function createFraudDetection(deps: {
       const point = deliveryPointKey(report.delivery);
       if (point !== undefined) firings.push(firing('referrals_per_address', 'address', point));
       await evaluate({ id: `referral:${refereeId}`, createdAt: report.at }, firings);
+    },
+
+    /**
+     * Many accounts per device: identity tells each session started on a device the apps named
+     * (its keyed hash). One signal per account, device and UTC day (a second sign-in that day is
+     * recorded once); the rule counts the distinct accounts behind the device in its window. The
+     * case names the account whose sign-in tripped it (whose payouts a high score holds).
+     */
+    async deviceSignedIn(session: { userId: string; deviceHash: string; at: Date }): Promise<void> {
+      const subject = `${DEVICE_SUBJECT}${deps.subjectIndex('device', session.deviceHash)}`;
+      const day = session.at.toISOString().slice(0, 10);
+      await evaluate(
+        {
+          id: `device:${session.userId}:${subject.slice(DEVICE_SUBJECT.length)}:${day}`,
+          createdAt: session.at,
+        },
+        [{ rule: 'accounts_per_device', subject, userId: session.userId }],
+      );
     },
 
     async list(query: {

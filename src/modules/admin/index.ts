@@ -61,7 +61,7 @@ const LIVE_ALERT_THRESHOLDS = {
 export const adminContext = defineContext({
   name: 'admin',
   needs: {
-    identity: need<Pick<Identity, 'admin' | 'audit' | 'repository'>>(),
+    identity: need<Pick<Identity, 'admin' | 'audit' | 'repository' | 'onDeviceSession'>>(),
     // Whether a restaurant exists, before an admin holds its payouts.
     // The city boxes the analytics group orders by.
     catalog: need<{
@@ -144,6 +144,10 @@ export const adminContext = defineContext({
             { count: config.FRAUD_REFERRALS_PER_SOURCE, windowDays: config.FRAUD_REFERRAL_WINDOW_DAYS },
           ]),
         ) as Record<'referrals_per_device' | 'referrals_per_phone' | 'referrals_per_address', LongThreshold>),
+        accounts_per_device: {
+          count: config.FRAUD_ACCOUNTS_PER_DEVICE,
+          windowDays: config.FRAUD_RATE_WINDOW_DAYS,
+        },
       },
       holdScore: config.FRAUD_PAYOUT_HOLD_SCORE,
       phoneIndex: (phone) => cipher.blindIndex('fraud-phone', phone),
@@ -172,6 +176,8 @@ export const adminContext = defineContext({
           bounds: city.bounds,
         })),
     });
+    // Many accounts per device: every session started on a device the apps named.
+    identity.onDeviceSession((session) => fraud.deviceSignedIn(session));
     const partnerships = createPartnerships({ db, audit: identity.audit, fields: cipher });
     const promoSlots = createPromoSlots({
       db,

@@ -25,7 +25,12 @@ import { REVOCATION_LOADED_KEY } from './revocations.js';
 import { createPasswordHasher, type PasswordHasher } from './password-hashing.js';
 import { createIdentityRepository, type IdentityRepository } from './repository.js';
 import { createSmsBudget, type SmsBudget } from './sms-budget.js';
-import { createSessionService, type RequestContext, type SessionService } from './sessions.js';
+import {
+  createSessionService,
+  type DeviceSession,
+  type RequestContext,
+  type SessionService,
+} from './sessions.js';
 import { ACCESS_TOKEN_TTL_MS, createTokenService, type TokenService, type VerifiedToken } from './tokens.js';
 import { createTwoFactor, type TwoFactor } from './two-factor.js';
 import { createSocialSignIn, type SocialSignIn } from './social.js';
@@ -79,6 +84,12 @@ export interface Identity {
    * limits, SMS caps): a keyed hash, so a copy of Redis does not list who asked for codes.
    */
   limitKey(value: string): string;
+  /**
+   * Calls `listener` after each session started on a device the apps named (`X-Device-Id`), with
+   * the device's keyed hash: fraud detection counts accounts per device. A listener that throws is
+   * logged; the sign-in goes on.
+   */
+  onDeviceSession(listener: (session: DeviceSession) => Promise<void>): void;
 }
 
 export function deriveKey(masterKey: Buffer, purpose: string): Buffer {
@@ -111,6 +122,7 @@ export function createIdentity(
     repository,
     onReloadError: (error) => runtime.logger.warn({ err: error }, 'reloading token revocations failed'),
   });
+  const deviceListeners: ((session: DeviceSession) => Promise<void>)[] = [];
   const sessions = createSessionService({
     repository,
     tokens,
@@ -119,6 +131,12 @@ export function createIdentity(
     refreshHashKey: config.JWT_REFRESH_SECRET,
     deviceHashKey: hashKey,
     adminIdleTimeoutMs: config.SESSION_TIMEOUT,
+    async onDeviceSession(session) {
+      for (const listener of deviceListeners)
+        await listener(session).catch((error: unknown) =>
+          runtime.logger.error({ err: error }, 'a device-session listener failed; the sign-in goes on'),
+        );
+    },
   });
   const smsBudget = createSmsBudget({
     kv,
@@ -254,5 +272,8 @@ export function createIdentity(
     masterKey,
     hashKey,
     limitKey,
+    onDeviceSession(listener) {
+      deviceListeners.push(listener);
+    },
   };
 }

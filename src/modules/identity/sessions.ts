@@ -70,6 +70,13 @@ function unauthorized(code: string, detail: string): DomainError {
   return identityErrors.of('unauthorized', code, detail);
 }
 
+/** A session started on a device the apps named: whose account, the device's keyed hash, when. */
+export interface DeviceSession {
+  userId: string;
+  deviceHash: string;
+  at: Date;
+}
+
 export function createSessionService(options: {
   repository: IdentityRepository;
   tokens: TokenService;
@@ -79,6 +86,11 @@ export function createSessionService(options: {
   /** Keys the hash of a device's install id (identity's hash key): a copy of the table alone cannot list ids. */
   deviceHashKey: Buffer | string;
   adminIdleTimeoutMs: number;
+  /**
+   * Told of each session started on a known device (the apps' `X-Device-Id`), after it is
+   * committed: fraud detection counts the accounts behind one device. Never fails the sign-in.
+   */
+  onDeviceSession?: (session: DeviceSession) => Promise<void>;
   now?: () => number;
 }): SessionService {
   const { repository, tokens, kv, audit, adminIdleTimeoutMs } = options;
@@ -137,6 +149,12 @@ export function createSessionService(options: {
         return { session, refresh: await newRefreshToken(session.id, session.expires_at, transaction) };
       });
       if (isAdminRoles(user.roles)) await kv.set(activityKey(session.id), String(now()), adminIdleTimeoutMs);
+      if (session.device_hash !== null && options.onDeviceSession !== undefined)
+        await options.onDeviceSession({
+          userId: user.id,
+          deviceHash: session.device_hash,
+          at: session.created_at,
+        });
       return { sessionId: session.id, ...(await mint(session, user.roles)), ...refresh };
     },
 

@@ -26,6 +26,8 @@ beforeAll(async () => {
     FRAUD_PAYOUT_HOLD_SCORE: '50',
     FRAUD_ORDERS_PER_ACCOUNT: '100',
     FRAUD_ACCOUNTS_PER_PHONE: '100',
+    // Referees share devices here on purpose: accounts per device is fraud-devices.test.ts's.
+    FRAUD_ACCOUNTS_PER_DEVICE: '100',
     LOYALTY_REFERRAL_MONTHLY_CAP: '10',
   });
 }, 120_000);
