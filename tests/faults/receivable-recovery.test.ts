@@ -113,7 +113,9 @@ describe('receivable recovery under faults', () => {
       creditMinor: 300n,
       recoveredMinor: 300n,
     });
-    const landed = await services().ledger.submit([recoveryTransfer((await repo.find(creditId(b.funding_id)))!)]);
+    const landed = await services().ledger.submit([
+      recoveryTransfer((await repo.find(creditId(b.funding_id)))!),
+    ]);
     expect(landed[0]!.result).toBe('ok');
     expect(await debitBalance(testApp, owing.receivable)).toBe(900n);
 

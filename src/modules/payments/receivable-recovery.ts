@@ -125,9 +125,7 @@ export function createReceivableRecovery(options: ReceivableRecoveryOptions) {
   async function owedNow(userId: string, currency: RecoveryCurrency): Promise<bigint> {
     const account = await ledger.account(customerReceivableId(userId, currency));
     if (account === null) return 0n;
-    return (
-      (account.debitsPosted ?? 0n) - (account.creditsPosted ?? 0n) - (account.creditsPending ?? 0n)
-    );
+    return (account.debitsPosted ?? 0n) - (account.creditsPosted ?? 0n) - (account.creditsPending ?? 0n);
   }
 
   async function walletAvailable(userId: string, currency: RecoveryCurrency): Promise<bigint> {

@@ -97,7 +97,9 @@ const RecoverySchema = Type.Object({
   currency: Type.Union([Type.Literal('USD'), Type.Literal('XAF')]),
   creditCode: Type.String({ description: 'the credit’s transfer code: topup or promotion' }),
   creditMinor: Type.Integer(),
-  recoveredMinor: Type.Integer({ description: 'taken from the wallet to the receivable (0: nothing to take)' }),
+  recoveredMinor: Type.Integer({
+    description: 'taken from the wallet to the receivable (0: nothing to take)',
+  }),
   owedAfterMinor: Minor,
   status: Type.Union([Type.Literal('DECIDED'), Type.Literal('BOOKED'), Type.Literal('NOTHING')]),
   createdAt: Iso,
@@ -248,7 +250,10 @@ export function registerCardReversalRoutes(app: FastifyInstance, services: Payme
         { additionalProperties: false },
       ),
       response: {
-        200: Type.Object({ items: Type.Array(ReceivableSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }),
+        200: Type.Object({
+          items: Type.Array(ReceivableSchema),
+          nextCursor: Type.Union([Type.String(), Type.Null()]),
+        }),
         ...errors,
       },
     },
@@ -279,7 +284,9 @@ export function registerCardReversalRoutes(app: FastifyInstance, services: Payme
           lastRecoveryAt: row.last_recovery_at?.toISOString() ?? null,
         })),
         nextCursor:
-          rows.length > limit && last !== undefined ? encodeCursor({ u: last.user_id, c: last.currency }) : null,
+          rows.length > limit && last !== undefined
+            ? encodeCursor({ u: last.user_id, c: last.currency })
+            : null,
       };
     },
   });

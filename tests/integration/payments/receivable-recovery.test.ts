@@ -101,11 +101,13 @@ describe('receivable recovery', () => {
     expect(one.statusCode, one.body).toBe(200);
     expect(one.json().owed).toEqual({ USD: 0, XAF: 0 });
     expect(
-      one.json().recoveries.map((r: { recoveredMinor: number; owedAfterMinor: number; status: string }) => [
-        r.recoveredMinor,
-        r.owedAfterMinor,
-        r.status,
-      ]),
+      one
+        .json()
+        .recoveries.map((r: { recoveredMinor: number; owedAfterMinor: number; status: string }) => [
+          r.recoveredMinor,
+          r.owedAfterMinor,
+          r.status,
+        ]),
     ).toEqual([
       [700, 0, 'BOOKED'],
       [500, 700, 'BOOKED'],
@@ -113,7 +115,7 @@ describe('receivable recovery', () => {
     let found: { owedMinor: number; recoveredMinor: number; recoveries: number } | undefined;
     let cursor: string | null = null;
     do {
-      const page = await testApp.app.inject({
+      const page: Awaited<ReturnType<TestApp['app']['inject']>> = await testApp.app.inject({
         method: 'GET',
         url: `/v1/admin/receivables?limit=2${cursor === null ? '' : `&cursor=${cursor}`}`,
         headers: authHeader(admin.accessToken),
@@ -142,7 +144,11 @@ describe('receivable recovery', () => {
   it('refuses anyone but a finance admin, and a forged cursor', async () => {
     const customer = await createUser(testApp);
     for (const url of ['/v1/admin/receivables', `/v1/admin/receivables/${customer.userId}`]) {
-      const denied = await testApp.app.inject({ method: 'GET', url, headers: authHeader(customer.accessToken) });
+      const denied = await testApp.app.inject({
+        method: 'GET',
+        url,
+        headers: authHeader(customer.accessToken),
+      });
       expect(denied.statusCode).toBe(403);
       expect(denied.headers['content-type']).toContain('application/problem+json');
     }
