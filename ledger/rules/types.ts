@@ -70,6 +70,11 @@ export const TRANSFER_CODES = [
   'driver_incentive',
   /** One leg of a currency conversion through the FX bridges (issue #28): debit, credit, spread or rounding. */
   'fx_conversion',
+  /**
+   * What a customer owes after a card chargeback or refund (their receivable), taken back from new
+   * money landing on their wallet: wallet → receivable (issue #28, docs/payments.md).
+   */
+  'receivable_recovery',
 ] as const;
 /** Why money moved (TigerBeetle's `code`). `hold_expiry` is written only by the expiry sweep. */
 export type TransferCode = (typeof TRANSFER_CODES)[number];

@@ -213,6 +213,10 @@ export const EnvironmentSchema = Type.Object({
     default: 150,
     description: 'the spread kept on a currency conversion, in basis points of the converted value (0-1000)',
   }),
+  RECEIVABLE_RECOVERY: Flag(
+    true,
+    'take what a customer owes after a card chargeback from new money landing on their wallet (top-ups, card fundings, wallet rewards; never refunds)',
+  ),
   FX_QUOTE_TTL_SECONDS: Type.Integer({
     minimum: 10,
     maximum: 3_600,

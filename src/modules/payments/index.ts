@@ -49,6 +49,8 @@ import { createCardFundingRepository } from './card-funding-repository.js';
 import { createCardReversals, type CardReversals } from './card-reversals.js';
 import { createCardReversalsRepository } from './card-reversals-repository.js';
 import { createFxConversion, type FxConversion } from './fx-conversion.js';
+import { createReceivableRecovery, type ReceivableRecovery } from './receivable-recovery.js';
+import { createReceivableRecoveryRepository } from './receivable-recovery-repository.js';
 import { startCardProvider, type RunningCardProvider } from './cards/index.js';
 import { maskPhone, normalizePhone } from '../identity/index.js';
 import { createPaymentAlerts, type PaymentAlerts } from './staff-alerts.js';
@@ -80,6 +82,8 @@ export interface PaymentsContext {
   cardProvider: RunningCardProvider;
   /** USD → XAF conversion of a customer's own wallets (issue #28). */
   fx: FxConversion;
+  /** What a customer owes after a card chargeback, recovered from later credits (issue #28). */
+  receivables: ReceivableRecovery;
   /** Starts the escrow reactor (the app does it when ready). */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -121,7 +125,8 @@ type MaintenanceTask =
   | 'stranded-escrow'
   | 'card-fundings'
   | 'card-chargebacks'
-  | 'fx-converting';
+  | 'fx-converting'
+  | 'receivable-recovery';
 
 export function createPaymentsContext(options: PaymentsContextOptions): PaymentsContext {
   const { runtime, eventStore, ledger, jobs } = options;
@@ -191,6 +196,13 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
     logger,
     audit: options.audit,
     putUnderReview: (userId, reason) => wallets.putUnderReview(userId, reason),
+  });
+  const receivables = createReceivableRecovery({
+    repository: createReceivableRecoveryRepository(db),
+    ledger,
+    logger,
+    audit: options.audit,
+    enabled: runtime.config.RECEIVABLE_RECOVERY,
   });
   const cards = createCardFunding({
     repository: cardFundingRepository,
@@ -275,6 +287,9 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
         case 'fx-converting':
           await fx.sweepConverting();
           return;
+        case 'receivable-recovery':
+          await receivables.sweep();
+          return;
         default: {
           const unknown: never = task;
           throw new Error(`unknown maintenance task ${String(unknown)}`);
@@ -298,6 +313,7 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
     cardReversals,
     cardProvider: options.cardProvider,
     fx,
+    receivables,
     start: () => escrow.start(),
     stop: () => escrow.stop(),
   };
@@ -320,6 +336,7 @@ export function paymentSchedules(queue: JobQueue): Schedule[] {
     { name: 'card-fundings-sweep', cron: '*/10 * * * *', run: tick('card-fundings', 600_000) },
     { name: 'card-chargebacks-sweep', cron: '15 * * * *', run: tick('card-chargebacks', 3_600_000) },
     { name: 'fx-converting-sweep', cron: '*/5 * * * *', run: tick('fx-converting', 300_000) },
+    { name: 'receivable-recovery-sweep', cron: '* * * * *', run: tick('receivable-recovery', 60_000) },
   ];
 }
 

@@ -8,6 +8,9 @@ import Type from 'typebox';
 import { idempotencyKey, withIdempotency } from '../../http/idempotency.js';
 import { ProblemSchema } from '../../http/problem.js';
 import type { CardReversalView } from './card-reversals.js';
+import { paymentsErrors } from './errors.js';
+import { decodeCursor, encodeCursor } from './ids.js';
+import type { RecoveryView } from './receivable-recovery.js';
 import { FINANCE_ADMIN, principalOf, type PaymentRouteServices } from './routes.js';
 
 const errors = {
@@ -87,6 +90,51 @@ const RefundBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+const RecoverySchema = Type.Object({
+  creditTransferId: Type.String({ description: 'the ledger transfer of the credit it was taken from' }),
+  recoveryTransferId: Type.String({ description: '`recovery:<uuid>`, derived from the credit' }),
+  currency: Type.Union([Type.Literal('USD'), Type.Literal('XAF')]),
+  creditCode: Type.String({ description: 'the credit’s transfer code: topup or promotion' }),
+  creditMinor: Type.Integer(),
+  recoveredMinor: Type.Integer({
+    description: 'taken from the wallet to the receivable (0: nothing to take)',
+  }),
+  owedAfterMinor: Minor,
+  status: Type.Union([Type.Literal('DECIDED'), Type.Literal('BOOKED'), Type.Literal('NOTHING')]),
+  createdAt: Iso,
+  bookedAt: Type.Union([Iso, Type.Null()]),
+});
+
+function recoveryJson(view: RecoveryView) {
+  return {
+    ...view,
+    creditMinor: Number(view.creditMinor),
+    recoveredMinor: Number(view.recoveredMinor),
+    owedAfterMinor: num(view.owedAfterMinor),
+    createdAt: view.createdAt.toISOString(),
+    bookedAt: view.bookedAt?.toISOString() ?? null,
+  };
+}
+
+const ReceivableSchema = Type.Object({
+  userId: Type.String({ format: 'uuid' }),
+  currency: Type.Union([Type.Literal('USD'), Type.Literal('XAF')]),
+  owedMinor: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'owed now, from the ledger’s read model (it may lag a moment)',
+  }),
+  recoveredMinor: Type.Integer({ description: 'recovered from later credits so far' }),
+  recoveries: Type.Integer(),
+  lastRecoveryAt: Type.Union([Iso, Type.Null()]),
+});
+
+type ReceivableCursor = { u: string; c: string };
+const isReceivableCursor = (value: unknown): value is ReceivableCursor =>
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as ReceivableCursor).u === 'string' &&
+  /^[0-9a-f-]{36}$/.test((value as ReceivableCursor).u) &&
+  ((value as ReceivableCursor).c === 'USD' || (value as ReceivableCursor).c === 'XAF');
 
 export function registerCardReversalRoutes(app: FastifyInstance, services: PaymentRouteServices): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -186,5 +234,96 @@ export function registerCardReversalRoutes(app: FastifyInstance, services: Payme
     handler: async (request) => ({
       items: (await cardReversals.list(request.params.id)).map(reversalJson),
     }),
+  });
+
+  typed.get('/v1/admin/receivables', {
+    config: { access: FINANCE_ADMIN },
+    schema: {
+      tags,
+      summary:
+        'Customers a card chargeback or refund left owing: what they owe now and what later credits recovered (audited)',
+      querystring: Type.Object(
+        {
+          cursor: Type.Optional(Type.String({ maxLength: 200 })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+        },
+        { additionalProperties: false },
+      ),
+      response: {
+        200: Type.Object({
+          items: Type.Array(ReceivableSchema),
+          nextCursor: Type.Union([Type.String(), Type.Null()]),
+        }),
+        ...errors,
+      },
+    },
+    handler: async (request) => {
+      const after = decodeCursor(request.query.cursor, isReceivableCursor);
+      if (request.query.cursor !== undefined && after === undefined)
+        throw paymentsErrors.of('validation', 'invalid_cursor', 'The cursor is not one this API gave.');
+      const limit = request.query.limit ?? 50;
+      const rows = await services.payments.receivables.summaries(
+        after === undefined ? undefined : { userId: after.u, currency: after.c },
+        limit + 1,
+      );
+      await services.identity.audit({
+        action: 'finance.receivables_viewed',
+        actor: { kind: 'user', userId: principalOf(request).userId },
+        resource: 'receivables',
+        newValue: { count: Math.min(rows.length, limit) },
+      });
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        items: page.map((row) => ({
+          userId: row.user_id,
+          currency: row.currency,
+          owedMinor: row.owed_minor === null ? null : Number(row.owed_minor),
+          recoveredMinor: Number(row.recovered_minor),
+          recoveries: Number(row.recoveries),
+          lastRecoveryAt: row.last_recovery_at?.toISOString() ?? null,
+        })),
+        nextCursor:
+          rows.length > limit && last !== undefined
+            ? encodeCursor({ u: last.user_id, c: last.currency })
+            : null,
+      };
+    },
+  });
+
+  typed.get('/v1/admin/receivables/:userId', {
+    config: { access: FINANCE_ADMIN },
+    schema: {
+      tags,
+      summary:
+        'One customer’s receivables (owed now, from the ledger) and the recoveries from later credits, newest first (first 100; audited)',
+      params: Type.Object({ userId: Type.String({ format: 'uuid' }) }),
+      response: {
+        200: Type.Object({
+          owed: Type.Object({ USD: Type.Integer(), XAF: Type.Integer() }),
+          recoveries: Type.Array(RecoverySchema),
+        }),
+        ...errors,
+      },
+    },
+    handler: async (request) => {
+      const { userId } = request.params;
+      const { receivables } = services.payments;
+      const [usd, xaf, recoveries] = await Promise.all([
+        receivables.owedNow(userId, 'USD'),
+        receivables.owedNow(userId, 'XAF'),
+        receivables.recoveries(userId),
+      ]);
+      await services.identity.audit({
+        action: 'finance.receivable_viewed',
+        actor: { kind: 'user', userId: principalOf(request).userId },
+        subjectUserId: userId,
+        resource: `receivable:${userId}`,
+      });
+      return {
+        owed: { USD: Number(usd), XAF: Number(xaf) },
+        recoveries: recoveries.map(recoveryJson),
+      };
+    },
   });
 }

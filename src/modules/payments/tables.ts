@@ -268,8 +268,24 @@ export interface FxQuotesTable {
   converted_at: NullableTimestamp;
 }
 
+/** A customer's receivable recovered from a later wallet credit (migration 2026-12-07T0400_receivable_recoveries). */
+export interface ReceivableRecoveriesTable {
+  credit_transfer_id: string;
+  recovery_transfer_id: string;
+  user_id: string;
+  currency: 'XAF' | 'USD';
+  credit_code: string;
+  credit_minor: Int8;
+  recovered_minor: NullableInt8;
+  owed_after_minor: NullableInt8;
+  status: Generated<'DECIDED' | 'BOOKED' | 'NOTHING'>;
+  created_at: Generated<Date>;
+  booked_at: NullableTimestamp;
+}
+
 export interface PaymentTables {
   card_fundings: CardFundingsTable;
+  receivable_recoveries: ReceivableRecoveriesTable;
   card_funding_reversals: CardFundingReversalsTable;
   fx_quotes: FxQuotesTable;
   card_funding_consents: CardFundingConsentsTable;

@@ -19,6 +19,7 @@ export const WALLET_CATEGORIES = [
   'transfers',
   'fees',
   'rewards',
+  'recoveries',
   'other',
 ] as const;
 export type WalletCategory = (typeof WALLET_CATEGORIES)[number];
@@ -52,6 +53,9 @@ const BY_CODE: Record<TransferCode, WalletCategory | 'capture'> = {
   driver_incentive: 'delivery',
   // USD converted to XAF (issue #28): money moving between the customer's own wallets.
   fx_conversion: 'transfers',
+  // What the customer owed after a card chargeback, taken from a later top-up or reward (issue #28):
+  // its own category, so the customer sees why money left and finance can sum it.
+  receivable_recovery: 'recoveries',
 };
 
 export function categoryOf(code: string, userData: Record<string, string> | null): WalletCategory {
