@@ -76,21 +76,8 @@ function openAnswer(db: Db, scope: string, key: string, stored: unknown): unknow
   return JSON.parse(fields.decrypt(answerPurpose(scope, key), (stored as Record<string, string>)[SEALED]!));
 }
 
-/** A UUID named by an Idempotency-Key (version 5 layout over SHA-256): a retry names the same thing. */
-export function keyedUuid(namespace: string, scope: string, key: string): string {
-  const bytes = createHash('sha256')
-    .update(namespace)
-    .update('\u0000')
-    .update(scope)
-    .update('\u0000')
-    .update(key)
-    .digest()
-    .subarray(0, 16);
-  bytes[6] = (bytes[6]! & 0x0f) | 0x50;
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
+/** A UUID named by an Idempotency-Key (src/shared/keyed-uuid.ts): a retry names the same thing. */
+export { keyedUuid } from '../shared/keyed-uuid.js';
 
 function requestHash(request: FastifyRequest): string {
   return createHash('sha256')

@@ -138,6 +138,9 @@ export const PROBLEM_DETAILS_FR: Readonly<Record<string, string>> = {
   'There is no such incentive rule.': 'Cette règle d’incitation n’existe pas.',
   '${name} must be a number from 0 to ${max}.': '${name} doit être un nombre de 0 à ${max}.',
   'data must be an object.': 'data doit être un objet.',
+  'question must be a string of 1 to ${QUESTION_MAX} characters.':
+    'question doit être un texte de 1 à ${QUESTION_MAX} caractères.',
+  'language must be fr or en.': 'language doit être fr ou en.',
   'Unknown field ${key.slice(0, 40)}.': 'Champ inconnu ${key.slice(0, 40)}.',
   '${key} must be a number.': '${key} doit être un nombre.',
   'recordedAt must be an ISO 8601 date-time.': 'recordedAt doit être une date-heure ISO 8601.',

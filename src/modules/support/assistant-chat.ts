@@ -10,7 +10,7 @@
  * transport writes one ticket and one message (the same derived ids). `language` (`fr`, the
  * default, or `en`) stands for the REST route's Accept-Language, which a socket does not resend.
  */
-import { keyedUuid } from '../../http/idempotency.js';
+import { keyedUuid } from '../../shared/keyed-uuid.js';
 import type { InboundHandler } from '../../realtime/index.js';
 import type { SupportAssistant } from './assistant.js';
 import { QUESTION_MAX } from './assistant-rules.js';

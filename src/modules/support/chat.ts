@@ -12,7 +12,7 @@
  * come back as `<type>-ack` or an `error` with the same code the REST routes answer. Frames are at
  * most 1 KiB: longer texts go through `POST /v1/support/tickets/{id}/messages`.
  */
-import { keyedUuid } from '../../http/idempotency.js';
+import { keyedUuid } from '../../shared/keyed-uuid.js';
 import { audiences, type InboundHandler } from '../../realtime/index.js';
 import type { Permission, Role } from '../../shared/principal.js';
 import { supportErrors } from './errors.js';
