@@ -406,6 +406,35 @@ describe.skipIf(!chromiumAvailable)('admin console in headless Chromium', () => 
       description: 'Made by the browser test',
     });
 
+    // A reconciliation run started for the last hour: listed, then opened from the list.
+    const local = (ms: number) => {
+      const at = new Date(ms);
+      const two = (n: number) => String(n).padStart(2, '0');
+      return `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())}T${two(at.getHours())}:${two(at.getMinutes())}`;
+    };
+    await page.click('#nav [data-view=reconciliation]');
+    await page.selectOption('#reconciliation-form [name=provider]', 'mtn_momo');
+    await page.fill('#reconciliation-form [name=from]', local(Date.now() - 3_600_000));
+    await page.fill('#reconciliation-form [name=to]', local(Date.now() + 60_000));
+    await page.click('#reconciliation-form button[type=submit]');
+    await notice(page, /Run finished/);
+    const [run] = (await api('GET', '/v1/admin/reconciliation/runs')).json().items as {
+      runId: string;
+      status: string;
+    }[];
+    await page.waitForSelector(`#runs tr[data-id="${run!.runId}"]`, { timeout: 15_000 });
+    // The run the start answered is shown; emptied here, so what follows is the list's "Open".
+    await page.evaluate(() => {
+      (globalThis as unknown as InPage).document.querySelector('#run')!.textContent = '';
+    });
+    await page.click(`#runs tr[data-id="${run!.runId}"] button`);
+    await page.waitForFunction(
+      (runId) => (globalThis as unknown as InPage).document.querySelector('#run dd')?.textContent === runId,
+      run!.runId,
+      { timeout: 15_000 },
+    );
+    expect((await tableRows(page, `#runs tr[data-id="${run!.runId}"]`))[0]![0]).toBe('mtn_momo');
+
     // Analytics: the three orders by day over the last 30 Douala days (the screen's default),
     // then peak hours; each exported as the CSV the API writes, downloaded with the admin's token.
     const today = new Date(Date.now() + 3_600_000).toISOString().slice(0, 10); // Douala is UTC+1
