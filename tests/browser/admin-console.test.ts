@@ -435,6 +435,44 @@ describe.skipIf(!chromiumAvailable)('admin console in headless Chromium', () => 
     );
     expect((await tableRows(page, `#runs tr[data-id="${run!.runId}"]`))[0]![0]).toBe('mtn_momo');
 
+    // A newsletter: a draft written in the form (both languages), its audience counted, scheduled
+    // for tomorrow, then cancelled.
+    const campaignName = `Console test ${key().slice(-6)}`;
+    await page.click('#nav [data-view=newsletters]');
+    await page.fill('#newsletter-form [name=name]', campaignName);
+    await page.check('#newsletter-form [name=roles][value=customer]');
+    await page.fill('#newsletter-form [name=cities]', 'Douala, Yaoundé');
+    await page.check('#newsletter-form [name=channels][value=email]');
+    for (const [language, words] of [
+      ['fr', 'Nouveaux restaurants à Douala'],
+      ['en', 'New restaurants in Douala'],
+    ] as const) {
+      await page.fill(`#newsletter-form [name=${language}-title]`, words);
+      await page.fill(`#newsletter-form [name=${language}-sms]`, words);
+      await page.fill(`#newsletter-form [name=${language}-body]`, `${words}: ten new menus this week.`);
+    }
+    await page.click('#newsletter-form button[type=submit]');
+    await notice(page, /Draft created/);
+    const campaigns = (await api('GET', '/v1/admin/newsletters?status=draft')).json().items as {
+      id: string;
+      name: string;
+    }[];
+    const campaign = campaigns.find((item) => item.name === campaignName)!;
+    expect((await api('GET', `/v1/admin/newsletters/${campaign.id}`)).json()).toMatchObject({
+      status: 'draft',
+      segment: { roles: ['customer'], cities: ['douala', 'yaoundé'] },
+      channels: ['email', 'push'],
+      template: { en: { title: 'New restaurants in Douala' } },
+    });
+    await page.click(`#newsletters tr[data-id="${campaign.id}"] button:text("Audience")`);
+    await notice(page, /^It reaches \d+ accounts now/);
+    await page.fill('#newsletter-at', local(Date.now() + 86_400_000));
+    await page.click(`#newsletters tr[data-id="${campaign.id}"] button:text("Schedule")`);
+    await textIs(page, `#newsletters tr[data-id="${campaign.id}"] .status`, 'scheduled');
+    await page.click(`#newsletters tr[data-id="${campaign.id}"] button:text("Cancel the campaign")`);
+    await textIs(page, `#newsletters tr[data-id="${campaign.id}"] .status`, 'cancelled');
+    expect((await api('GET', `/v1/admin/newsletters/${campaign.id}`)).json().status).toBe('cancelled');
+
     // Analytics: the three orders by day over the last 30 Douala days (the screen's default),
     // then peak hours; each exported as the CSV the API writes, downloaded with the admin's token.
     const today = new Date(Date.now() + 3_600_000).toISOString().slice(0, 10); // Douala is UTC+1
@@ -512,6 +550,10 @@ describe.skipIf(!chromiumAvailable)('admin console in headless Chromium', () => 
       'admin.maintenance_changed',
       'admin.flag_created',
       'admin.flag_changed',
+      'admin.newsletter_created',
+      'admin.newsletter_previewed',
+      'admin.newsletter_scheduled',
+      'admin.newsletter_cancelled',
     ])
       expect(actions).toContain(action);
     expect(actions.filter((action) => action === 'admin.maintenance_changed')).toHaveLength(2);

@@ -789,6 +789,105 @@
     );
   });
 
+  // ——— Newsletters: list, create a draft, preview its audience, schedule, cancel ———
+
+  function campaignSegment(segment) {
+    return [
+      segment.roles.join(', ') || t('all'),
+      segment.cities.join(', ') || t('all'),
+      segment.language || t('bothLanguages'),
+    ].join(' · ');
+  }
+  function campaignRow(body, campaign) {
+    var row = document.createElement('tr');
+    row.setAttribute('data-id', campaign.id);
+    cell(row, campaign.name);
+    cell(row, campaignSegment(campaign.segment));
+    cell(row, campaign.channels.join(', '));
+    cell(row, campaign.status).className = 'status';
+    cell(row, campaign.scheduledAt);
+    cell(row, campaign.recipients);
+    var actions = cell(row, '');
+    if (campaign.status !== 'draft' && campaign.status !== 'scheduled') return body.appendChild(row);
+    button(actions, t('preview'), function () {
+      api('POST', '/v1/admin/newsletters/' + campaign.id + '/preview').then(function (answer) {
+        notice(t('audience', { count: answer.audience }), false);
+      }, failed);
+    });
+    button(actions, t('schedule'), function () {
+      var at = $('newsletter-at').value;
+      if (!at) return notice(t('scheduleAtRequired'), true);
+      act(
+        api('POST', '/v1/admin/newsletters/' + campaign.id + '/schedule', {
+          at: new Date(at).toISOString(),
+        }),
+        t('campaignScheduledDone'),
+      ).then(function (answer) {
+        if (answer) loadNewsletters();
+      });
+    });
+    button(actions, t('cancelCampaign'), function () {
+      act(api('POST', '/v1/admin/newsletters/' + campaign.id + '/cancel'), t('campaignCancelledDone')).then(
+        function (answer) {
+          if (answer) loadNewsletters();
+        },
+      );
+    });
+    body.appendChild(row);
+  }
+  var loadNewsletters = pager({
+    body: 'newsletters',
+    more: 'newsletters-more',
+    fetch: function (cursor) {
+      var status = $('newsletters-form').elements.status.value;
+      return api('GET', '/v1/admin/newsletters?limit=50' + (status ? '&status=' + status : '') + cursor);
+    },
+    row: campaignRow,
+  });
+  loaders.newsletters = loadNewsletters;
+  onSubmit('newsletters-form', loadNewsletters);
+
+  function ticked(form, name) {
+    return Array.prototype.filter
+      .call(form.querySelectorAll('input[name="' + name + '"]'), function (box) {
+        return box.checked;
+      })
+      .map(function (box) {
+        return box.value;
+      });
+  }
+  onSubmit('newsletter-form', function (fields) {
+    var form = $('newsletter-form');
+    var texts = function (language) {
+      return {
+        title: fields[language + '-title'].value.trim(),
+        body: fields[language + '-body'].value.trim(),
+        sms: fields[language + '-sms'].value.trim(),
+      };
+    };
+    var segment = {
+      roles: ticked(form, 'roles'),
+      cities: fields.cities.value
+        .split(',')
+        .map(function (city) {
+          return city.trim().toLowerCase();
+        })
+        .filter(Boolean),
+    };
+    if (fields.language.value) segment.language = fields.language.value;
+    var body = {
+      name: fields.name.value.trim(),
+      segment: segment,
+      template: { fr: texts('fr'), en: texts('en') },
+      channels: ticked(form, 'channels'),
+    };
+    act(api('POST', '/v1/admin/newsletters', body), t('campaignCreated')).then(function (campaign) {
+      if (!campaign) return;
+      form.reset();
+      loadNewsletters();
+    });
+  });
+
   // ——— Projections ———
 
   function loadProjections() {
