@@ -473,6 +473,36 @@ describe.skipIf(!chromiumAvailable)('admin console in headless Chromium', () => 
     await textIs(page, `#newsletters tr[data-id="${campaign.id}"] .status`, 'cancelled');
     expect((await api('GET', `/v1/admin/newsletters/${campaign.id}`)).json().status).toBe('cancelled');
 
+    // A partnership request from the public form, accepted from the review queue with a note.
+    const asked = await world.testApp.app.inject({
+      method: 'POST',
+      url: '/v1/partnership-requests',
+      payload: {
+        kind: 'fleet',
+        organisation: 'Moto Express Akwa',
+        contactName: 'Chantal Ngo',
+        email: 'chantal@example.cm',
+        city: 'Douala',
+        message: 'Twenty riders available in the evenings.',
+      },
+    });
+    expect(asked.statusCode, asked.body).toBe(201);
+    const requestId = asked.json().id as string;
+    await page.click('#nav [data-view=partnerships]');
+    await page.waitForSelector(`#partnerships tr[data-id="${requestId}"]`, { timeout: 15_000 });
+    expect((await tableRows(page, `#partnerships tr[data-id="${requestId}"]`))[0]!.slice(0, 3)).toEqual([
+      'fleet',
+      'Moto Express Akwa',
+      'Chantal Ngo · chantal@example.cm',
+    ]);
+    await page.fill('#partnership-note', 'Call back on Monday');
+    await page.click(`#partnerships tr[data-id="${requestId}"] button:text("Accept")`);
+    await textIs(page, `#partnerships tr[data-id="${requestId}"] .status`, 'accepted');
+    expect((await api('GET', `/v1/admin/partnership-requests/${requestId}`)).json()).toMatchObject({
+      status: 'accepted',
+      reviewNote: 'Call back on Monday',
+    });
+
     // Analytics: the three orders by day over the last 30 Douala days (the screen's default),
     // then peak hours; each exported as the CSV the API writes, downloaded with the admin's token.
     const today = new Date(Date.now() + 3_600_000).toISOString().slice(0, 10); // Douala is UTC+1
@@ -554,6 +584,7 @@ describe.skipIf(!chromiumAvailable)('admin console in headless Chromium', () => 
       'admin.newsletter_previewed',
       'admin.newsletter_scheduled',
       'admin.newsletter_cancelled',
+      'admin.partnership_reviewed',
     ])
       expect(actions).toContain(action);
     expect(actions.filter((action) => action === 'admin.maintenance_changed')).toHaveLength(2);

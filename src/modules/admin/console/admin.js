@@ -888,6 +888,48 @@
     });
   });
 
+  // ——— Partnership requests: the review queue ———
+
+  var loadPartnerships = pager({
+    body: 'partnerships',
+    more: 'partnerships-more',
+    fetch: function (cursor) {
+      var status = $('partnerships-form').elements.status.value;
+      return api('GET', '/v1/admin/partnership-requests?limit=50&status=' + status + cursor);
+    },
+    row: function (body, request) {
+      var row = document.createElement('tr');
+      row.setAttribute('data-id', request.id);
+      cell(row, request.kind);
+      cell(row, request.organisation);
+      cell(row, [request.contactName, request.email, request.phone].filter(Boolean).join(' · '));
+      cell(row, request.city);
+      cell(row, request.message);
+      cell(row, request.status).className = 'status';
+      cell(row, request.createdAt);
+      var actions = cell(row, '');
+      if (request.status === 'new')
+        ['accept', 'decline'].forEach(function (decision) {
+          button(actions, t(decision), function () {
+            act(
+              api('POST', '/v1/admin/partnership-requests/' + request.id + '/review', {
+                decision: decision,
+                note: $('partnership-note').value.trim(),
+              }),
+              t('partnershipReviewed'),
+            ).then(function (answer) {
+              if (!answer) return;
+              row.querySelector('.status').textContent = answer.status;
+              clear(actions);
+            });
+          });
+        });
+      body.appendChild(row);
+    },
+  });
+  loaders.partnerships = loadPartnerships;
+  onSubmit('partnerships-form', loadPartnerships);
+
   // ——— Projections ———
 
   function loadProjections() {
