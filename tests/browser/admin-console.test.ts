@@ -503,6 +503,28 @@ describe.skipIf(!chromiumAvailable)('admin console in headless Chromium', () => 
       reviewNote: 'Call back on Monday',
     });
 
+    // A promotional slot sold to the restaurant for tomorrow, then cancelled from its row.
+    await page.click('#nav [data-view=promos]');
+    await page.fill('#promo-form [name=restaurantId]', world.restaurantId);
+    await page.fill('#promo-form [name=position]', '2');
+    await page.fill('#promo-form [name=startsAt]', local(Date.now() + 86_400_000));
+    await page.fill('#promo-form [name=endsAt]', local(Date.now() + 2 * 86_400_000));
+    await page.fill('#promo-form [name=priceMinor]', '15000');
+    await page.fill('#promo-form [name=headlineFr]', 'Le jus du jour');
+    await page.click('#promo-form button[type=submit]');
+    await notice(page, /Slot sold/);
+    const [slot] = (await api('GET', `/v1/admin/promo-slots?restaurantId=${world.restaurantId}`)).json()
+      .items as { id: string }[];
+    expect((await api('GET', `/v1/admin/promo-slots/${slot!.id}`)).json()).toMatchObject({
+      city: 'douala',
+      position: 2,
+      priceMinor: 15_000,
+      headline: { fr: 'Le jus du jour', en: null },
+      status: 'scheduled',
+    });
+    await page.click(`#promos tr[data-id="${slot!.id}"] button`);
+    await textIs(page, `#promos tr[data-id="${slot!.id}"] .status`, 'cancelled');
+
     // Analytics: the three orders by day over the last 30 Douala days (the screen's default),
     // then peak hours; each exported as the CSV the API writes, downloaded with the admin's token.
     const today = new Date(Date.now() + 3_600_000).toISOString().slice(0, 10); // Douala is UTC+1
@@ -585,6 +607,10 @@ describe.skipIf(!chromiumAvailable)('admin console in headless Chromium', () => 
       'admin.newsletter_scheduled',
       'admin.newsletter_cancelled',
       'admin.partnership_reviewed',
+      'admin.promo_slot_created',
+      'admin.promo_slot_cancelled',
+      'admin.user_suspended',
+      'admin.user_reactivated',
     ])
       expect(actions).toContain(action);
     expect(actions.filter((action) => action === 'admin.maintenance_changed')).toHaveLength(2);

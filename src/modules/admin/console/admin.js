@@ -930,6 +930,56 @@
   loaders.partnerships = loadPartnerships;
   onSubmit('partnerships-form', loadPartnerships);
 
+  // ——— Promotional slots: positions sold on a city's home feed ———
+
+  var loadPromos = pager({
+    body: 'promos',
+    more: 'promos-more',
+    fetch: function (cursor) {
+      var current = $('promos-form').elements.current.value;
+      return api('GET', '/v1/admin/promo-slots?limit=50&current=' + current + cursor);
+    },
+    row: function (body, slot) {
+      var row = document.createElement('tr');
+      row.setAttribute('data-id', slot.id);
+      cell(row, slot.restaurantId);
+      cell(row, slot.city);
+      cell(row, slot.position);
+      cell(row, slot.startsAt + ' → ' + slot.endsAt);
+      cell(row, slot.priceMinor + ' XAF');
+      cell(row, slot.headline[LANGUAGE] || slot.headline.fr);
+      cell(row, slot.status).className = 'status';
+      var actions = cell(row, '');
+      if (slot.status === 'scheduled' || slot.status === 'running')
+        button(actions, t('cancelPromo'), function () {
+          act(api('DELETE', '/v1/admin/promo-slots/' + slot.id), t('promoCancelled')).then(function (answer) {
+            if (!answer) return;
+            row.querySelector('.status').textContent = answer.status;
+            clear(actions);
+          });
+        });
+      body.appendChild(row);
+    },
+  });
+  loaders.promos = loadPromos;
+  onSubmit('promos-form', loadPromos);
+  onSubmit('promo-form', function (fields) {
+    var headline = { fr: fields.headlineFr.value.trim() };
+    if (fields.headlineEn.value.trim()) headline.en = fields.headlineEn.value.trim();
+    var body = {
+      restaurantId: fields.restaurantId.value.trim(),
+      city: fields.city.value.trim(),
+      position: Number(fields.position.value),
+      startsAt: new Date(fields.startsAt.value).toISOString(),
+      endsAt: new Date(fields.endsAt.value).toISOString(),
+      priceMinor: Number(fields.priceMinor.value),
+      headline: headline,
+    };
+    act(api('POST', '/v1/admin/promo-slots', body), t('promoSold')).then(function (slot) {
+      if (slot) loadPromos();
+    });
+  });
+
   // ——— Projections ———
 
   function loadProjections() {
