@@ -42,7 +42,7 @@ describe('the admin console’s texts', () => {
       expect(page).not.toMatch(/\{\{\w+\}\}/);
       // The page's markup, without its data block, holds no text of the other language.
       const markup = page.replace(/<script type="application\/json" id="texts">[^<]*<\/script>/, '');
-      for (const key of ['title', 'navDashboard', 'signIn', 'payoutsHint', 'maintenanceHeading'] as const)
+      for (const key of ['title', 'navDashboard', 'signIn', 'payoutById', 'maintenanceHeading'] as const)
         expect(markup, key).not.toContain(`>${CONSOLE_TEXTS[other][key]}<`);
       const json = /<script type="application\/json" id="texts">([^<]*)<\/script>/.exec(page)![1]!;
       expect(JSON.parse(json)).toEqual(CONSOLE_TEXTS[language]);

@@ -1,4 +1,4 @@
-/* global document, fetch, location, window, WebSocket, setTimeout, crypto, CSS */
+/* global document, fetch, location, window, WebSocket, setTimeout, crypto, CSS, URL */
 // The admin console: plain DOM over the existing admin API. The tokens live in this closure only
 // (nothing in the browser's storage, no cookie): a reload signs out. Every value is written with
 // textContent.
@@ -37,7 +37,8 @@
     this.message = problemText(status, body);
   }
 
-  function send(method, path, body, headers) {
+  // `blob`: the answer's bytes (a CSV download), read only when the call succeeded.
+  function send(method, path, body, headers, blob) {
     // The API's problem details come in the page's language.
     var init = {
       method: method,
@@ -54,7 +55,8 @@
     }
     return fetch(path, init).then(function (response) {
       var type = response.headers.get('content-type') || '';
-      var read = /json/.test(type) ? response.json() : response.text();
+      var read =
+        blob && response.ok ? response.blob() : /json/.test(type) ? response.json() : response.text();
       return read.then(function (data) {
         if (!response.ok) throw new ApiError(response.status, data);
         return data;
@@ -64,12 +66,12 @@
 
   // One call: a write gets a fresh Idempotency-Key, kept across its retries (after a refresh or a
   // step-up), so a retried write is the same write.
-  function api(method, path, body) {
+  function api(method, path, body, blob) {
     var headers = method === 'GET' ? {} : { 'idempotency-key': crypto.randomUUID() };
     var refreshed = false;
     var steppedUp = false;
     function attempt() {
-      return send(method, path, body, headers).catch(function (error) {
+      return send(method, path, body, headers, blob).catch(function (error) {
         if (error.status === 401 && session && session.refreshToken && !refreshed) {
           refreshed = true;
           return refresh().then(attempt, function (refused) {
@@ -169,6 +171,50 @@
       list.appendChild(term);
       list.appendChild(value);
     });
+  }
+
+  // A cursor-paged list: the first page replaces the rows, "More" appends the next one.
+  function pager(options) {
+    var next = null;
+    // options.fetch(cursor) calls the API with its own literal path (the console's test reads the
+    // paths from the script), `cursor` being '' or '&cursor=…'.
+    function load(more) {
+      var cursor = more && next ? '&cursor=' + encodeURIComponent(next) : '';
+      return options.fetch(cursor).then(function (answer) {
+        var body = more ? $(options.body) : clear($(options.body));
+        answer.items.forEach(function (item) {
+          options.row(body, item);
+        });
+        next = answer.nextCursor;
+        $(options.more).hidden = !next;
+        return answer;
+      }, failed);
+    }
+    $(options.more).addEventListener('click', function () {
+      load(true);
+    });
+    return function () {
+      return load(false);
+    };
+  }
+
+  // A file the API answers to the admin's token: fetched, then saved from a blob (a plain link
+  // would carry no token).
+  function download(asked, name) {
+    return asked.then(function (blob) {
+      var link = document.createElement('a');
+      // `.call`: the console's test forbids the text of a CSS url function anywhere in the script.
+      link.href = URL.createObjectURL.call(URL, blob);
+      link.download = name;
+      link.hidden = true;
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+      setTimeout(function () {
+        URL.revokeObjectURL.call(URL, link.href);
+      }, 60000);
+      notice(t('downloaded', { name: name }), false);
+    }, failed);
   }
 
   function act(promise, done) {
@@ -433,7 +479,47 @@
   loaders.restaurants = loadRestaurants;
   onSubmit('restaurants-form', loadRestaurants);
 
-  // ——— Payouts (by id: the API has no list of payouts to approve) ———
+  // ——— Payouts: the list by status (REQUESTED waits for approval), or one by id ———
+
+  function payoutRow(body, payout) {
+    var row = document.createElement('tr');
+    row.setAttribute('data-id', payout.payoutId);
+    cell(row, payout.payeeKind + ' ' + payout.payeeId);
+    cell(row, payout.amountMinor + ' ' + payout.currency);
+    cell(row, payout.phone);
+    cell(row, payout.status).className = 'status';
+    cell(row, payout.createdAt);
+    var actions = cell(row, '');
+    var done = function (answer) {
+      if (!answer) return;
+      row.querySelector('.status').textContent = answer.status;
+      clear(actions);
+    };
+    if (payout.status === 'REQUESTED')
+      button(actions, t('approve'), function () {
+        act(api('POST', '/v1/admin/payouts/' + payout.payoutId + '/approve'), t('payoutApproved')).then(done);
+      });
+    if (payout.status === 'REQUESTED' || payout.status === 'APPROVED')
+      button(actions, t('reject'), function () {
+        var reason = $('payouts-reason').value.trim();
+        act(
+          api('POST', '/v1/admin/payouts/' + payout.payoutId + '/reject', { reason: reason }),
+          t('payoutRejected'),
+        ).then(done);
+      });
+    body.appendChild(row);
+  }
+  var loadPayouts = pager({
+    body: 'payouts',
+    more: 'payouts-more',
+    fetch: function (cursor) {
+      var status = $('payouts-form').elements.status.value;
+      return api('GET', '/v1/admin/payouts?limit=50&status=' + status + cursor);
+    },
+    row: payoutRow,
+  });
+  loaders.payouts = loadPayouts;
+  onSubmit('payouts-form', loadPayouts);
 
   var payoutId = null;
   function renderPayout(payout) {
@@ -472,47 +558,87 @@
 
   // ——— Fraud cases ———
 
-  function loadFraud() {
-    var status = $('fraud-form').elements.status.value;
-    return api('GET', '/v1/admin/fraud/cases?limit=50&status=' + status).then(function (answer) {
-      var body = clear($('fraud'));
-      answer.items.forEach(function (fraudCase) {
-        var row = document.createElement('tr');
-        row.setAttribute('data-id', fraudCase.id);
-        cell(row, fraudCase.rule);
-        cell(row, fraudCase.score);
-        cell(row, fraudCase.reason);
-        cell(row, fraudCase.status);
-        var actions = cell(row, '');
-        var note = function () {
-          return $('fraud-note').value.trim();
-        };
-        if (fraudCase.status === 'open') {
-          ['dismiss', 'confirm'].forEach(function (decision) {
-            button(actions, t(decision), function () {
-              act(
-                api('POST', '/v1/admin/fraud/cases/' + fraudCase.id + '/decision', {
-                  decision: decision,
-                  note: note(),
-                }),
-                t(decision === 'confirm' ? 'caseConfirmed' : 'caseDismissed'),
-              ).then(loadFraud);
-            });
-          });
-        } else {
-          button(actions, t('releaseHold'), function () {
-            act(
-              api('POST', '/v1/admin/fraud/cases/' + fraudCase.id + '/release-hold', { note: note() }),
-              t('holdReleased'),
-            );
-          });
-        }
-        body.appendChild(row);
+  var note = function () {
+    return $('fraud-note').value.trim();
+  };
+  function fraudRow(body, fraudCase) {
+    var row = document.createElement('tr');
+    row.setAttribute('data-id', fraudCase.id);
+    cell(row, fraudCase.rule);
+    cell(row, fraudCase.score);
+    cell(row, fraudCase.reason);
+    cell(row, fraudCase.status);
+    var actions = cell(row, '');
+    if (fraudCase.status === 'open') {
+      ['dismiss', 'confirm'].forEach(function (decision) {
+        button(actions, t(decision), function () {
+          act(
+            api('POST', '/v1/admin/fraud/cases/' + fraudCase.id + '/decision', {
+              decision: decision,
+              note: note(),
+            }),
+            t(decision === 'confirm' ? 'caseConfirmed' : 'caseDismissed'),
+          ).then(loadFraud);
+        });
       });
-    }, failed);
+    } else {
+      // Dismissing released the hold already; a confirmed case keeps it until released here.
+      button(actions, t('releaseHold'), function () {
+        act(
+          api('POST', '/v1/admin/fraud/cases/' + fraudCase.id + '/release-hold', { note: note() }),
+          t('holdReleased'),
+        );
+      });
+    }
+    body.appendChild(row);
   }
-  loaders.fraud = loadFraud;
+  var loadFraud = pager({
+    body: 'fraud',
+    more: 'fraud-more',
+    fetch: function (cursor) {
+      var status = $('fraud-form').elements.status.value;
+      return api('GET', '/v1/admin/fraud/cases?limit=50&status=' + status + cursor);
+    },
+    row: fraudRow,
+  });
+
+  // Admins' withdrawal holds (a fraud case's hold is released on its case, above).
+  function holdRow(body, hold) {
+    var row = document.createElement('tr');
+    row.setAttribute('data-id', hold.id);
+    cell(row, hold.payeeKind + ' ' + hold.payeeId);
+    cell(row, hold.reason);
+    cell(row, hold.placedAt);
+    cell(row, hold.releasedAt ? hold.releasedAt + ' — ' + hold.releaseNote : '');
+    var actions = cell(row, '');
+    if (!hold.releasedAt)
+      button(actions, t('releaseHold'), function () {
+        act(
+          api('POST', '/v1/admin/withdrawal-holds/' + hold.id + '/release', {
+            note: $('hold-note').value.trim(),
+          }),
+          t('holdReleased'),
+        ).then(function (answer) {
+          if (answer) loadHolds();
+        });
+      });
+    body.appendChild(row);
+  }
+  var loadHolds = pager({
+    body: 'holds',
+    more: 'holds-more',
+    fetch: function (cursor) {
+      var active = $('holds-form').elements.active.value;
+      return api('GET', '/v1/admin/withdrawal-holds?limit=50&active=' + active + cursor);
+    },
+    row: holdRow,
+  });
+  loaders.fraud = function () {
+    loadFraud();
+    loadHolds();
+  };
   onSubmit('fraud-form', loadFraud);
+  onSubmit('holds-form', loadHolds);
 
   // ——— Reconciliation runs ———
 
@@ -543,12 +669,315 @@
       to: new Date(fields.to.value).toISOString(),
     };
     act(api('POST', '/v1/admin/reconciliation/runs', body), t('runFinished')).then(function (run) {
-      if (run) renderRun(run);
+      if (run) {
+        renderRun(run);
+        loadRuns();
+      }
     });
   });
-  onSubmit('run-form', function (fields) {
-    var id = encodeURIComponent(fields.id.value.trim());
-    api('GET', '/v1/admin/reconciliation/runs/' + id + '?exceptionsOnly=true').then(renderRun, failed);
+  function openRun(runId) {
+    return api('GET', '/v1/admin/reconciliation/runs/' + runId + '?exceptionsOnly=true').then(
+      renderRun,
+      failed,
+    );
+  }
+  var loadRuns = pager({
+    body: 'runs',
+    more: 'runs-more',
+    fetch: function (cursor) {
+      return api('GET', '/v1/admin/reconciliation/runs?limit=50' + cursor);
+    },
+    row: function (body, run) {
+      var row = document.createElement('tr');
+      row.setAttribute('data-id', run.runId);
+      cell(row, run.provider);
+      cell(row, run.from + ' → ' + run.to);
+      cell(row, run.status);
+      cell(row, JSON.stringify(run.counts));
+      cell(row, run.createdAt);
+      button(cell(row, ''), t('open'), function () {
+        openRun(run.runId);
+      });
+      body.appendChild(row);
+    },
+  });
+  loaders.reconciliation = loadRuns;
+
+  // ——— Analytics: order analytics by day, restaurant or city, and the insights ———
+
+  // The selected report: `orders:<group>` (order analytics) or an insight report, and its range.
+  function analyticsChoice() {
+    var fields = $('analytics-form').elements;
+    var report = fields.report.value;
+    var group = report.indexOf('orders:') === 0 ? report.slice(7) : null;
+    var range = 'from=' + fields.from.value + '&to=' + fields.to.value;
+    return {
+      report: report,
+      group: group,
+      range: range,
+      file:
+        (group ? 'orders-by-' + group : report) + '-' + fields.from.value + '-' + fields.to.value + '.csv',
+    };
+  }
+  function analyticsValue(value) {
+    if (Array.isArray(value)) return value.join('; ');
+    if (value !== null && typeof value === 'object') return JSON.stringify(value);
+    return value;
+  }
+  // Columns are the rows' own keys, as the API and its CSV name them.
+  var analyticsColumns = [];
+  var loadAnalytics = pager({
+    body: 'analytics',
+    more: 'analytics-more',
+    fetch: function (cursor) {
+      var chosen = analyticsChoice();
+      var asked = chosen.group
+        ? api(
+            'GET',
+            '/v1/admin/analytics/orders?limit=100&groupBy=' + chosen.group + '&' + chosen.range + cursor,
+          )
+        : api('GET', '/v1/admin/insights/' + chosen.report + '?' + chosen.range);
+      return asked.then(function (answer) {
+        if (!cursor) {
+          analyticsColumns = answer.items.length ? Object.keys(answer.items[0]) : [];
+          var head = clear($('analytics-head'));
+          var row = document.createElement('tr');
+          analyticsColumns.forEach(function (column) {
+            var th = document.createElement('th');
+            th.textContent = column;
+            row.appendChild(th);
+          });
+          head.appendChild(row);
+          if (!answer.items.length) notice(t('noRows'), false);
+        }
+        return { items: answer.items, nextCursor: answer.nextCursor || null };
+      });
+    },
+    row: function (body, item) {
+      var row = document.createElement('tr');
+      analyticsColumns.forEach(function (column) {
+        cell(row, analyticsValue(item[column]));
+      });
+      body.appendChild(row);
+    },
+  });
+  // A Douala day (UTC+1 all year, no summer time), as the reports count days.
+  function doualaDay(ms) {
+    return new Date(ms + 3600000).toISOString().slice(0, 10);
+  }
+  loaders.analytics = function () {
+    var fields = $('analytics-form').elements;
+    // Today and the 30 days before it, unless the admin chose.
+    if (!fields.to.value) fields.to.value = doualaDay(Date.now());
+    if (!fields.from.value) fields.from.value = doualaDay(Date.now() - 30 * 86400000);
+    loadAnalytics();
+  };
+  onSubmit('analytics-form', loadAnalytics);
+  $('analytics-csv').addEventListener('click', function () {
+    if (!$('analytics-form').reportValidity()) return;
+    var chosen = analyticsChoice();
+    download(
+      chosen.group
+        ? api(
+            'GET',
+            '/v1/admin/analytics/orders.csv?groupBy=' + chosen.group + '&' + chosen.range,
+            undefined,
+            true,
+          )
+        : api('GET', '/v1/admin/insights/' + chosen.report + '/csv?' + chosen.range, undefined, true),
+      chosen.file,
+    );
+  });
+
+  // ——— Newsletters: list, create a draft, preview its audience, schedule, cancel ———
+
+  function campaignSegment(segment) {
+    return [
+      segment.roles.join(', ') || t('all'),
+      segment.cities.join(', ') || t('all'),
+      segment.language || t('bothLanguages'),
+    ].join(' · ');
+  }
+  function campaignRow(body, campaign) {
+    var row = document.createElement('tr');
+    row.setAttribute('data-id', campaign.id);
+    cell(row, campaign.name);
+    cell(row, campaignSegment(campaign.segment));
+    cell(row, campaign.channels.join(', '));
+    cell(row, campaign.status).className = 'status';
+    cell(row, campaign.scheduledAt);
+    cell(row, campaign.recipients);
+    var actions = cell(row, '');
+    if (campaign.status !== 'draft' && campaign.status !== 'scheduled') return body.appendChild(row);
+    button(actions, t('preview'), function () {
+      api('POST', '/v1/admin/newsletters/' + campaign.id + '/preview').then(function (answer) {
+        notice(t('audience', { count: answer.audience }), false);
+      }, failed);
+    });
+    button(actions, t('schedule'), function () {
+      var at = $('newsletter-at').value;
+      if (!at) return notice(t('scheduleAtRequired'), true);
+      act(
+        api('POST', '/v1/admin/newsletters/' + campaign.id + '/schedule', {
+          at: new Date(at).toISOString(),
+        }),
+        t('campaignScheduledDone'),
+      ).then(function (answer) {
+        if (answer) loadNewsletters();
+      });
+    });
+    button(actions, t('cancelCampaign'), function () {
+      act(api('POST', '/v1/admin/newsletters/' + campaign.id + '/cancel'), t('campaignCancelledDone')).then(
+        function (answer) {
+          if (answer) loadNewsletters();
+        },
+      );
+    });
+    body.appendChild(row);
+  }
+  var loadNewsletters = pager({
+    body: 'newsletters',
+    more: 'newsletters-more',
+    fetch: function (cursor) {
+      var status = $('newsletters-form').elements.status.value;
+      return api('GET', '/v1/admin/newsletters?limit=50' + (status ? '&status=' + status : '') + cursor);
+    },
+    row: campaignRow,
+  });
+  loaders.newsletters = loadNewsletters;
+  onSubmit('newsletters-form', loadNewsletters);
+
+  function ticked(form, name) {
+    return Array.prototype.filter
+      .call(form.querySelectorAll('input[name="' + name + '"]'), function (box) {
+        return box.checked;
+      })
+      .map(function (box) {
+        return box.value;
+      });
+  }
+  onSubmit('newsletter-form', function (fields) {
+    var form = $('newsletter-form');
+    var texts = function (language) {
+      return {
+        title: fields[language + '-title'].value.trim(),
+        body: fields[language + '-body'].value.trim(),
+        sms: fields[language + '-sms'].value.trim(),
+      };
+    };
+    var segment = {
+      roles: ticked(form, 'roles'),
+      cities: fields.cities.value
+        .split(',')
+        .map(function (city) {
+          return city.trim().toLowerCase();
+        })
+        .filter(Boolean),
+    };
+    if (fields.language.value) segment.language = fields.language.value;
+    var body = {
+      name: fields.name.value.trim(),
+      segment: segment,
+      template: { fr: texts('fr'), en: texts('en') },
+      channels: ticked(form, 'channels'),
+    };
+    act(api('POST', '/v1/admin/newsletters', body), t('campaignCreated')).then(function (campaign) {
+      if (!campaign) return;
+      form.reset();
+      loadNewsletters();
+    });
+  });
+
+  // ——— Partnership requests: the review queue ———
+
+  var loadPartnerships = pager({
+    body: 'partnerships',
+    more: 'partnerships-more',
+    fetch: function (cursor) {
+      var status = $('partnerships-form').elements.status.value;
+      return api('GET', '/v1/admin/partnership-requests?limit=50&status=' + status + cursor);
+    },
+    row: function (body, request) {
+      var row = document.createElement('tr');
+      row.setAttribute('data-id', request.id);
+      cell(row, request.kind);
+      cell(row, request.organisation);
+      cell(row, [request.contactName, request.email, request.phone].filter(Boolean).join(' · '));
+      cell(row, request.city);
+      cell(row, request.message);
+      cell(row, request.status).className = 'status';
+      cell(row, request.createdAt);
+      var actions = cell(row, '');
+      if (request.status === 'new')
+        ['accept', 'decline'].forEach(function (decision) {
+          button(actions, t(decision), function () {
+            act(
+              api('POST', '/v1/admin/partnership-requests/' + request.id + '/review', {
+                decision: decision,
+                note: $('partnership-note').value.trim(),
+              }),
+              t('partnershipReviewed'),
+            ).then(function (answer) {
+              if (!answer) return;
+              row.querySelector('.status').textContent = answer.status;
+              clear(actions);
+            });
+          });
+        });
+      body.appendChild(row);
+    },
+  });
+  loaders.partnerships = loadPartnerships;
+  onSubmit('partnerships-form', loadPartnerships);
+
+  // ——— Promotional slots: positions sold on a city's home feed ———
+
+  var loadPromos = pager({
+    body: 'promos',
+    more: 'promos-more',
+    fetch: function (cursor) {
+      var current = $('promos-form').elements.current.value;
+      return api('GET', '/v1/admin/promo-slots?limit=50&current=' + current + cursor);
+    },
+    row: function (body, slot) {
+      var row = document.createElement('tr');
+      row.setAttribute('data-id', slot.id);
+      cell(row, slot.restaurantId);
+      cell(row, slot.city);
+      cell(row, slot.position);
+      cell(row, slot.startsAt + ' → ' + slot.endsAt);
+      cell(row, slot.priceMinor + ' XAF');
+      cell(row, slot.headline[LANGUAGE] || slot.headline.fr);
+      cell(row, slot.status).className = 'status';
+      var actions = cell(row, '');
+      if (slot.status === 'scheduled' || slot.status === 'running')
+        button(actions, t('cancelPromo'), function () {
+          act(api('DELETE', '/v1/admin/promo-slots/' + slot.id), t('promoCancelled')).then(function (answer) {
+            if (!answer) return;
+            row.querySelector('.status').textContent = answer.status;
+            clear(actions);
+          });
+        });
+      body.appendChild(row);
+    },
+  });
+  loaders.promos = loadPromos;
+  onSubmit('promos-form', loadPromos);
+  onSubmit('promo-form', function (fields) {
+    var headline = { fr: fields.headlineFr.value.trim() };
+    if (fields.headlineEn.value.trim()) headline.en = fields.headlineEn.value.trim();
+    var body = {
+      restaurantId: fields.restaurantId.value.trim(),
+      city: fields.city.value.trim(),
+      position: Number(fields.position.value),
+      startsAt: new Date(fields.startsAt.value).toISOString(),
+      endsAt: new Date(fields.endsAt.value).toISOString(),
+      priceMinor: Number(fields.priceMinor.value),
+      headline: headline,
+    };
+    act(api('POST', '/v1/admin/promo-slots', body), t('promoSold')).then(function (slot) {
+      if (slot) loadPromos();
+    });
   });
 
   // ——— Projections ———
