@@ -14,6 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Services } from '../../src/services.js';
+import { startProfile } from '../lib/profile.js';
 import {
   bruteForce,
   improve,
@@ -50,6 +51,7 @@ export async function benchMatching(services: Services, drivers: number, orders:
   }
   const timings: number[] = [];
   const outcomes = new Map<string, number>();
+  const profile = await startProfile('dispatch-matching');
   const began = performance.now();
   for (let index = 0; index < orders; index += 1) {
     const pickup = spread();
@@ -72,6 +74,7 @@ export async function benchMatching(services: Services, drivers: number, orders:
     outcomes.set(status, (outcomes.get(status) ?? 0) + 1);
   }
   const seconds = (performance.now() - began) / 1000;
+  await profile?.stop();
   timings.sort((a, b) => a - b);
   return {
     target: `${orders} dispatches opened one after another, ${drivers} online drivers over ~20 × 20 km, each offered to its best candidate`,

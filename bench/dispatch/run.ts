@@ -25,6 +25,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBenchApp } from '../lib/app.js';
 import { describeMachine, gitRevision, writeResult } from '../lib/machine.js';
+import { startProfile } from '../lib/profile.js';
 import { benchMatching, benchRouteQuality } from './matching.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -35,6 +36,10 @@ const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
 const MATCH_DRIVERS = Number(process.env.MATCH_DRIVERS ?? (SMOKE ? 200 : 2_000));
 const MATCH_ORDERS = Number(process.env.MATCH_ORDERS ?? (SMOKE ? 50 : 500));
 const ROUTE_BATCHES = Number(process.env.ROUTE_BATCHES ?? (SMOKE ? 60 : 3_000));
+// The /ws/driver phase: every driver's socket open, at most WS_INFLIGHT fixes in flight in all.
+const WS_INFLIGHT = Number(process.env.WS_INFLIGHT ?? 100);
+// PHASES=ingest,ws,matching,route (all by default): profiling runs take one at a time.
+const PHASES = new Set((process.env.PHASES ?? 'ingest,ws,matching,route').split(','));
 const DOUALA = { latitude: 4.0511, longitude: 9.7679 };
 
 interface Measured {
@@ -57,6 +62,45 @@ function measure(url: string, duration: number, connections: number): Promise<Me
     child.once('exit', (code) => reject(new Error(`the load process exited (${code})`)));
     child.send({ url, connections, duration, setupRequest: path.join(here, 'setup-request.cjs') });
   });
+}
+
+type WsFigures = {
+  sockets: number;
+  inflight: number;
+  seconds: number;
+  sent: number;
+  answered: number;
+  acked: number;
+  ackedPerSecond: number;
+  errorsByCode: Record<string, number>;
+  closedByServer: number;
+  latency: { p50: number; p90: number; p95: number; p99: number; max: number };
+};
+
+/** The /ws/driver phase, its load generator in a process of its own (ws-drivers.ts). */
+async function measureSockets(fixture: string, seconds: number, inflight: number) {
+  const child = fork(path.join(here, 'ws-drivers.ts'), [fixture], { execArgv: ['--import', 'tsx'] });
+  const next = <T>(type: string) =>
+    new Promise<T>((resolve, reject) => {
+      const onMessage = (message: { type: string }) => {
+        if (message.type !== type) return;
+        child.off('message', onMessage);
+        resolve(message as T);
+      };
+      child.on('message', onMessage);
+      child.once('exit', (code) => reject(new Error(`the socket load process exited (${code})`)));
+    });
+  await next('started');
+  child.send({ type: 'connect' });
+  const connected = await next<{ count: number; failed: number; ms: number }>('connected');
+  child.send({ type: 'run', seconds: SMOKE ? 1 : 3, inflight }); // warm-up
+  await next('ran');
+  const stopProfile = await startProfile('dispatch-ws-ingest');
+  child.send({ type: 'run', seconds, inflight });
+  const ran = await next<WsFigures>('ran');
+  await stopProfile?.stop();
+  child.send({ type: 'close' });
+  return { connected, ran };
 }
 
 const loadAtStart = os.loadavg().map((value) => Math.round(value * 100) / 100);
@@ -95,14 +139,29 @@ try {
   writeFileSync(fixture, JSON.stringify({ tokens, starts }));
   process.env.DISPATCH_BENCH_FIXTURE = fixture;
 
-  await measure(bench.url, SMOKE ? 1 : 3, 10); // warm-up
-  const measured = await measure(bench.url, DURATION, CONNECTIONS);
-  const indexed = await dispatch.index.nearby(DOUALA, 50, DRIVERS + 100);
-  const accepted = measured.responses - measured.non2xx;
+  let measured: Measured | undefined;
+  let indexed = 0;
+  if (PHASES.has('ingest')) {
+    await measure(bench.url, SMOKE ? 1 : 3, 10); // warm-up
+    const stopProfile = await startProfile('dispatch-put-ingest');
+    measured = await measure(bench.url, DURATION, CONNECTIONS);
+    await stopProfile?.stop();
+    indexed = (await dispatch.index.nearby(DOUALA, 50, DRIVERS + 100)).length;
+  }
+  let sockets: Awaited<ReturnType<typeof measureSockets>> | undefined;
+  if (PHASES.has('ws')) {
+    writeFileSync(fixture, JSON.stringify({ url: bench.url, tokens, starts }));
+    sockets = await measureSockets(fixture, DURATION, WS_INFLIGHT);
+  }
+  const accepted = measured === undefined ? 0 : measured.responses - measured.non2xx;
   // The ingest's drivers go offline first: matching has its own MATCH_DRIVERS.
   for (const driverId of driverIds) await dispatch.setAvailability(driverId, { online: false });
-  const matching = await benchMatching(bench.services, MATCH_DRIVERS, MATCH_ORDERS);
-  const routeQuality = await benchRouteQuality(bench.services, ROUTE_BATCHES);
+  const matching = PHASES.has('matching')
+    ? await benchMatching(bench.services, MATCH_DRIVERS, MATCH_ORDERS)
+    : undefined;
+  const routeQuality = PHASES.has('route')
+    ? await benchRouteQuality(bench.services, ROUTE_BATCHES)
+    : undefined;
   const result = {
     benchmark: 'dispatch',
     revision: gitRevision(),
@@ -111,33 +170,66 @@ try {
       return rows[0]?.server_version ?? 'unknown';
     }),
     loadAverage: { atStart: loadAtStart, atEnd: os.loadavg().map((value) => Math.round(value * 100) / 100) },
-    locationIngest: {
-      target: `PUT /v1/drivers/me/location, ${DRIVERS} online drivers round-robin, ${CONNECTIONS} connections, ${DURATION} s; DISPATCH_LOCATION_MIN_INTERVAL_MS=0`,
-      goal: '>= 5,000 accepted and indexed fixes per second on this machine',
-      index: bench.services.runtime.redis === undefined ? 'in-process' : 'redis',
-      acceptedPerSecond: Math.round(accepted / measured.durationSeconds),
-      requestsPerSecond: measured.requestsPerSecond,
-      latencyP50Ms: measured.latency.p50,
-      latencyP95Ms: measured.latency.p95,
-      latencyP99Ms: measured.latency.p99,
-      latencyMaxMs: measured.latency.max,
-      responses: measured.responses,
-      accepted,
-      refused: measured.non2xx,
-      errors: measured.errors,
-      driversFoundInIndex: indexed.length,
-      loadGenerator: 'autocannon in its own process; percentiles exact over every response',
-    },
+    locationIngest:
+      measured === undefined
+        ? undefined
+        : {
+            target: `PUT /v1/drivers/me/location, ${DRIVERS} online drivers round-robin, ${CONNECTIONS} connections, ${DURATION} s; DISPATCH_LOCATION_MIN_INTERVAL_MS=0`,
+            goal: '>= 5,000 accepted and indexed fixes per second on this machine',
+            index: bench.services.runtime.redis === undefined ? 'in-process' : 'redis',
+            acceptedPerSecond: Math.round(accepted / measured.durationSeconds),
+            requestsPerSecond: measured.requestsPerSecond,
+            latencyP50Ms: measured.latency.p50,
+            latencyP95Ms: measured.latency.p95,
+            latencyP99Ms: measured.latency.p99,
+            latencyMaxMs: measured.latency.max,
+            responses: measured.responses,
+            accepted,
+            refused: measured.non2xx,
+            errors: measured.errors,
+            driversFoundInIndex: indexed,
+            loadGenerator: 'autocannon in its own process; percentiles exact over every response',
+          },
+    socketIngest:
+      sockets === undefined
+        ? undefined
+        : {
+            target: `driver-location messages on /ws/driver, ${sockets.connected.count} drivers' sockets open (${sockets.connected.failed} failed to open), one fix in flight per driver, at most ${WS_INFLIGHT} in flight in all, round-robin, ${DURATION} s; DISPATCH_LOCATION_MIN_INTERVAL_MS=0`,
+            goal: '>= 5,000 accepted and indexed fixes per second on this machine',
+            acceptedPerSecond: sockets.ran.ackedPerSecond,
+            latencyP50Ms: sockets.ran.latency.p50,
+            latencyP90Ms: sockets.ran.latency.p90,
+            latencyP95Ms: sockets.ran.latency.p95,
+            latencyP99Ms: sockets.ran.latency.p99,
+            latencyMaxMs: sockets.ran.latency.max,
+            sent: sockets.ran.sent,
+            answered: sockets.ran.answered,
+            accepted: sockets.ran.acked,
+            refusedByCode: sockets.ran.errorsByCode,
+            socketsClosedByServer: sockets.ran.closedByServer,
+            socketsOpenedInMs: sockets.connected.ms,
+            loadGenerator:
+              'ws clients in a process of their own (bench/dispatch/ws-drivers.ts); percentiles exact over every fix, from send to its answer',
+          },
     matching,
     routeQuality,
   };
-  console.log(
-    `location ingest: ${result.locationIngest.acceptedPerSecond} accepted fixes/s (${measured.requestsPerSecond} req/s), p99 ${measured.latency.p99} ms, refused ${measured.non2xx}, errors ${measured.errors}, ${indexed.length}/${DRIVERS} drivers in the index`,
-  );
-  console.log(
-    `matching: p99 ${matching.chooseAndOfferP99Ms} ms to choose and offer, ${matching.matchedPerSecond} orders/s; route quality: 2-opt ${routeQuality.meanExcessPercent}% above the optimum on average`,
-  );
-  if (SMOKE) console.log(JSON.stringify(result, null, 2));
+  if (measured !== undefined)
+    console.log(
+      `location ingest (PUT): ${result.locationIngest?.acceptedPerSecond} accepted fixes/s (${measured.requestsPerSecond} req/s), p99 ${measured.latency.p99} ms, refused ${measured.non2xx}, errors ${measured.errors}, ${indexed}/${DRIVERS} drivers in the index`,
+    );
+  if (sockets !== undefined)
+    console.log(
+      `location ingest (/ws/driver): ${sockets.ran.ackedPerSecond} accepted fixes/s over ${sockets.connected.count} sockets, p50 ${sockets.ran.latency.p50} ms, p99 ${sockets.ran.latency.p99} ms, refused ${JSON.stringify(sockets.ran.errorsByCode)}`,
+    );
+  if (matching !== undefined)
+    console.log(
+      `matching: p50 ${matching.chooseAndOfferP50Ms} ms, p95 ${matching.chooseAndOfferP95Ms} ms, p99 ${matching.chooseAndOfferP99Ms} ms to choose and offer, ${matching.matchedPerSecond} orders/s`,
+    );
+  if (routeQuality !== undefined)
+    console.log(`route quality: 2-opt ${routeQuality.meanExcessPercent}% above the optimum on average`);
+  const partial = PHASES.size < 4 || process.env.NO_WRITE === '1';
+  if (SMOKE || partial) console.log(JSON.stringify(result, null, 2));
   else console.log(`written to ${writeResult('dispatch', result)}`);
 } finally {
   await bench.close();

@@ -67,6 +67,41 @@ export function createMemoryLocationIndex(options: { staleMs: number }): DriverL
 /** Stale members dropped per search at most (the rest go with the next ones). */
 const PRUNE_BATCH = 500;
 
+/**
+ * `nearby` in one round trip to Redis (issue #20, the matching benchmark's tail: it was three,
+ * one after another, per search): drop up to ARGV[2] members last seen before ARGV[1] from both
+ * sets, `GEOSEARCH` the nearest (ASC, COUNT, WITHCOORD, WITHDIST), and append to each row the
+ * member's update time from the sorted set (`ZMSCORE`; nil when it has none). Both keys are named
+ * in KEYS, as the MULTI of `update` already assumes they live together.
+ */
+const NEARBY_SCRIPT = `
+local stale = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+if #stale > 0 then
+  redis.call('ZREM', KEYS[1], unpack(stale))
+  redis.call('ZREM', KEYS[2], unpack(stale))
+end
+local rows = redis.call('GEOSEARCH', KEYS[1], 'FROMLONLAT', ARGV[3], ARGV[4], 'BYRADIUS', ARGV[5], 'km',
+  'ASC', 'COUNT', tonumber(ARGV[6]), 'WITHCOORD', 'WITHDIST')
+if #rows == 0 then return rows end
+local ids = {}
+for i, row in ipairs(rows) do ids[i] = row[1] end
+local seen = redis.call('ZMSCORE', KEYS[2], unpack(ids))
+for i, row in ipairs(rows) do row[4] = seen[i] end
+return rows
+`;
+
+/** The script's SHA on each client, loaded once (SCRIPT LOAD; reloaded after a NOSCRIPT). */
+const scriptSha = new WeakMap<Redis, Promise<string>>();
+async function nearbyScript(redis: Redis): Promise<[string]> {
+  let sha = scriptSha.get(redis);
+  if (sha === undefined) {
+    sha = redis.script('LOAD', NEARBY_SCRIPT) as Promise<string>;
+    scriptSha.set(redis, sha);
+    sha.catch(() => scriptSha.delete(redis));
+  }
+  return [await sha];
+}
+
 export function createRedisLocationIndex(options: {
   redis: Redis;
   prefix: string;
@@ -103,32 +138,40 @@ export function createRedisLocationIndex(options: {
     },
     async nearby(center, radiusKm, limit, nowMs = Date.now()) {
       const cutoff = nowMs - options.staleMs;
-      const stale = await redis.zrangebyscore(seenKey, '-inf', `(${cutoff}`, 'LIMIT', 0, PRUNE_BATCH);
-      if (stale.length > 0)
-        await redis
-          .multi()
-          .zrem(geoKey, ...stale)
-          .zrem(seenKey, ...stale)
-          .exec();
-      const rows = (await redis.geosearch(
-        geoKey,
-        'FROMLONLAT',
-        center.longitude,
-        center.latitude,
-        'BYRADIUS',
-        radiusKm,
-        'km',
-        'ASC',
-        'COUNT',
-        limit,
-        'WITHCOORD',
-        'WITHDIST',
-      )) as [string, string, [string, string]][];
+      // One round trip (NEARBY_SCRIPT): the prune, the search and the members' update times.
+      const rows = (await redis
+        .evalsha(
+          ...(await nearbyScript(redis)),
+          2,
+          geoKey,
+          seenKey,
+          cutoff,
+          PRUNE_BATCH,
+          center.longitude,
+          center.latitude,
+          radiusKm,
+          limit,
+        )
+        .catch(async (error: unknown) => {
+          // The script cache was flushed (a restart of Redis): load it again, once.
+          if (!String(error).includes('NOSCRIPT')) throw error;
+          scriptSha.delete(redis);
+          return redis.evalsha(
+            ...(await nearbyScript(redis)),
+            2,
+            geoKey,
+            seenKey,
+            cutoff,
+            PRUNE_BATCH,
+            center.longitude,
+            center.latitude,
+            radiusKm,
+            limit,
+          );
+        })) as [string, string, [string, string], string | null][];
       if (rows.length === 0) return [];
-      const seen = await redis.zmscore(seenKey, ...rows.map(([driverId]) => driverId));
       const found: IndexedDriver[] = [];
-      rows.forEach(([driverId, distanceKm, [longitude, latitude]], index) => {
-        const updatedAt = seen[index];
+      rows.forEach(([driverId, distanceKm, [longitude, latitude], updatedAt]) => {
         if (updatedAt === null || updatedAt === undefined || Number(updatedAt) < cutoff) return;
         found.push({
           driverId,

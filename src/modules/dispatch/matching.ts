@@ -7,11 +7,10 @@
  * routing port).
  */
 import type { Kysely } from 'kysely';
-import type { DriverOrdersLookup } from '../orders/index.js';
+import type { CarriedOrder, DriverOrdersLookup } from '../orders/index.js';
 import { batchFits, type Stop } from './batching-rules.js';
 import type { Vehicle } from './fix-rules.js';
 import type { GeoPoint } from './geo.js';
-import { batchPerTick } from './batch.js';
 import type { DriverLocationIndex } from './location-index.js';
 import { rankCandidates, type CandidateFacts, type MatchPolicy, type Scored } from './matching-rules.js';
 import type { DispatchOpenedData } from './offers-decider.js';
@@ -128,26 +127,30 @@ export function createMatcher(options: MatcherOptions) {
   }
 
   // The candidates of one search are scored together: their ratings and carried orders are read in
-  // one query each (batch.ts) rather than one per candidate.
-  const ratingOf = batchPerTick(async (driverIds: readonly string[]) => {
+  // one query each rather than one per candidate.
+  async function ratingsOf(driverIds: readonly string[]) {
+    if (driverIds.length === 0) return new Map<string, { average: number; count: number }>();
     const many = options.ratings.driverRatingsMany;
-    if (many === undefined) return Promise.all(driverIds.map((id) => options.ratings.driverRating(id)));
-    const found = await many.call(options.ratings, driverIds);
-    return driverIds.map((id) => found.get(id) ?? { average: 0, count: 0 });
-  });
-  const carriedOf = batchPerTick(async (driverIds: readonly string[]) => {
+    if (many !== undefined) return many.call(options.ratings, driverIds);
+    const each = await Promise.all(driverIds.map((id) => options.ratings.driverRating(id)));
+    return new Map(driverIds.map((id, index) => [id, each[index]!]));
+  }
+  async function carriedOf(driverIds: readonly string[]) {
+    if (driverIds.length === 0) return new Map<string, CarriedOrder[]>();
     const lookup = options.driverOrders();
-    if (lookup.carriedByMany === undefined) return Promise.all(driverIds.map((id) => lookup.carriedBy(id)));
-    const found = await lookup.carriedByMany(driverIds);
-    return driverIds.map((id) => found.get(id) ?? []);
-  });
+    if (lookup.carriedByMany !== undefined) return lookup.carriedByMany(driverIds);
+    const each = await Promise.all(driverIds.map((id) => lookup.carriedBy(id)));
+    return new Map(driverIds.map((id, index) => [id, each[index]!]));
+  }
 
-  async function factsOf(driver: Located, order: DispatchOpenedData, nowMs: number): Promise<CandidateFacts> {
-    const [travel, rating, carried] = await Promise.all([
-      routing.travel(driver.position, order.pickup, driver.vehicle),
-      ratingOf(driver.driverId),
-      carriedOf(driver.driverId),
-    ]);
+  async function factsOf(
+    driver: Located,
+    order: DispatchOpenedData,
+    nowMs: number,
+    rating: { average: number; count: number },
+    carried: readonly CarriedOrder[],
+  ): Promise<CandidateFacts> {
+    const travel = await routing.travel(driver.position, order.pickup, driver.vehicle);
     const held = carried
       .filter((item) => item.orderId !== order.orderId)
       .map((item) => ({ orderId: item.orderId, pickedUp: item.status === 'PICKED_UP' }));
@@ -184,10 +187,15 @@ export function createMatcher(options: MatcherOptions) {
       );
       const fresh = nearby.filter((driver) => !exclude.has(driver.driverId));
       const ids = fresh.map((driver) => driver.driverId);
-      const [vehicles, busy, eligible] = await Promise.all([
+      // Every fact that is read by driver id, in one round of parallel queries (issue #20: the
+      // matching benchmark's tail grew with each round trip made one after another).
+      const [vehicles, busy, eligible, ratings, carried, answers] = await Promise.all([
         onlineVehicles(ids),
         options.offers.busyDrivers(ids),
         options.eligibleAmong === undefined ? undefined : options.eligibleAmong(ids),
+        ratingsOf(ids),
+        carriedOf(ids),
+        options.offers.answerCounts(ids),
       ]);
       const located: Located[] = [];
       for (const driver of fresh) {
@@ -197,10 +205,17 @@ export function createMatcher(options: MatcherOptions) {
         located.push({ driverId: driver.driverId, position: driver, vehicle });
         if (located.length >= options.candidates) break;
       }
-      const [facts, answers] = await Promise.all([
-        Promise.all(located.map((driver) => factsOf(driver, order, nowMs))),
-        options.offers.answerCounts(located.map((driver) => driver.driverId)),
-      ]);
+      const facts = await Promise.all(
+        located.map((driver) =>
+          factsOf(
+            driver,
+            order,
+            nowMs,
+            ratings.get(driver.driverId) ?? { average: 0, count: 0 },
+            carried.get(driver.driverId) ?? [],
+          ),
+        ),
+      );
       for (const candidate of facts) candidate.offers = answers.get(candidate.driverId) ?? candidate.offers;
       const orderFacts = {
         readyAt: Date.parse(order.readyAt),

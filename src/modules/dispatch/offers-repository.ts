@@ -83,8 +83,20 @@ export function createOffersRepository(db: OffersDb) {
     },
 
     /** The offer is in the dispatch's stream: the driver may see it. */
-    async offerMade(offerId: string) {
-      await db.updateTable('dispatch_offers').set({ made: true }).where('offer_id', '=', offerId).execute();
+    /**
+     * The offer is shown to its driver; with `work`, the dispatch's row is also due at the offer's
+     * expiry, in the same statement (one round trip on the matching path, issue #20).
+     */
+    async offerMade(offerId: string, work?: { orderId: string; dueAt: Date }) {
+      if (work === undefined) {
+        await db.updateTable('dispatch_offers').set({ made: true }).where('offer_id', '=', offerId).execute();
+        return;
+      }
+      await sql`
+        WITH made AS (UPDATE dispatch_offers SET made = true WHERE offer_id = ${offerId}::uuid)
+        UPDATE dispatch_work SET next_action_at = ${work.dueAt} WHERE order_id = ${work.orderId}::uuid`.execute(
+        db,
+      );
     },
 
     async forgetOffer(offerId: string) {

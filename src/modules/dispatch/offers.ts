@@ -302,8 +302,8 @@ export function createOffersService(options: OffersServiceOptions) {
           await repository.forgetOffer(offerId);
           throw error;
         }
-        await repository.offerMade(offerId);
-        await repository.reschedule(orderId, expiresAt);
+        // One statement: the offer shown to the driver and the work row due at its expiry.
+        await repository.offerMade(offerId, { orderId, dueAt: expiresAt });
         // A lost message is not a lost offer: the driver lists open offers on reconnecting.
         await publishOffer(opened, made).catch((error: unknown) =>
           logger.warn({ err: error, orderId }, 'publishing an offer failed'),
@@ -346,9 +346,13 @@ export function createOffersService(options: OffersServiceOptions) {
   }
 
   /** Moves a dispatch as far as it can go now: expire, offer, widen, fail, finish a claim. */
-  async function advance(orderId: string): Promise<DispatchState['status']> {
+  async function advance(orderId: string, known?: DispatchState): Promise<DispatchState['status']> {
+    // `known`: the state this instance has just written (a command's result), so the first step
+    // needs no read of the stream; a write on an older state is caught by the append's revision.
+    let next = known;
     for (let step = 0; step < MAX_STEPS; step++) {
-      const { state } = await load(orderId);
+      const state = next ?? (await load(orderId)).state;
+      next = undefined;
       switch (state.status) {
         case 'none': {
           // Queued by the reactor but not opened yet (a crash, the catalog down): open it now.
@@ -357,7 +361,7 @@ export function createOffersService(options: OffersServiceOptions) {
             await repository.done(orderId);
             return state.status;
           }
-          await run(orderId, { type: 'Open', data: opened });
+          next = (await run(orderId, { type: 'Open', data: opened })).state;
           continue;
         }
         case 'failed':
@@ -377,6 +381,7 @@ export function createOffersService(options: OffersServiceOptions) {
           // Only when this expiry was recorded: an accept that won the race keeps its row.
           if (expired.newEvents.length > 0)
             await repository.closeOffer(current.offerId, 'expired', new Date(now()));
+          next = expired.state;
           continue;
         }
         case 'searching': {
@@ -435,8 +440,8 @@ export function createOffersService(options: OffersServiceOptions) {
      */
     async openWith(opened: DispatchOpenedData): Promise<DispatchState['status']> {
       await repository.hold(opened.orderId, new Date(now()));
-      await run(opened.orderId, { type: 'Open', data: opened });
-      return advance(opened.orderId);
+      const { state } = await run(opened.orderId, { type: 'Open', data: opened });
+      return advance(opened.orderId, state);
     },
 
     advance,
@@ -460,7 +465,7 @@ export function createOffersService(options: OffersServiceOptions) {
       if (result.newEvents.length > 0) {
         // The next candidate now; the sweep does it if this fails.
         await repository.hold(row.order_id, at);
-        void advance(row.order_id).catch((error: unknown) =>
+        void advance(row.order_id, result.state).catch((error: unknown) =>
           logger.warn(
             { err: error, orderId: row.order_id },
             'dispatch after a decline failed; the sweep retries',
@@ -505,7 +510,7 @@ export function createOffersService(options: OffersServiceOptions) {
         resource: `dispatch:${orderId}`,
         newValue: { attempt, radiusKm },
       });
-      const status = await advance(orderId);
+      const status = await advance(orderId, retried.state);
       return { orderId, attempt, status };
     },
 
