@@ -835,6 +835,7 @@ export const PROBLEM_DETAILS_FR: Readonly<Record<string, string>> = {
   'Only a customer who received an order from this restaurant may rate its recipes.':
     'Seul un client ayant reçu une commande de ce restaurant peut noter ses recettes.',
   'You have already reported this.': 'Vous l’avez déjà signalé.',
+  'Send restaurantId or dishId (one of them).': 'Envoyez restaurantId ou dishId (l’un des deux).',
   '${field} is blank.': '${field} est vide.',
   'At most ${COMMENTS_PER_HOUR} comments an hour; wait a little.':
     'Au plus ${COMMENTS_PER_HOUR} commentaires par heure ; patientez un peu.',

@@ -26,6 +26,7 @@ import {
   type RecipeActor,
   type Recipes,
 } from './recipes.js';
+import { HttpProblem, ProblemSchema } from '../../http/problem.js';
 import { problems, userIdOf } from './routes.js';
 
 const OWNER: RouteAccess = {
@@ -95,6 +96,8 @@ const Comments = Type.Object({ items: Type.Array(Comment), nextCursor: Next });
 const Recipes_ = Type.Object({ items: Type.Array(Recipe), nextCursor: Next });
 const Reason = (maxLength: number) =>
   Type.Object({ reason: Multiline(maxLength) }, { additionalProperties: false });
+/** Public reads answer only these problems. */
+const READ_PROBLEMS = { 400: ProblemSchema, 404: ProblemSchema, 429: ProblemSchema };
 const Report = Type.Object({
   id: Type.String(),
   kind: Type.String(),
@@ -190,7 +193,7 @@ export function registerRecipeRoutes(root: FastifyInstance, recipes: Recipes, db
       response: {
         200: Type.Object({ ...Recipe.properties, comments: Comments }),
         304: Type.Null(),
-        ...problems,
+        ...READ_PROBLEMS,
       },
     },
     handler: async (request, reply) =>
@@ -204,41 +207,34 @@ export function registerRecipeRoutes(root: FastifyInstance, recipes: Recipes, db
       summary: "A recipe's comments, newest first (cursor pages)",
       params: IdParams,
       querystring: PageQuery,
-      response: { 200: Comments, 304: Type.Null(), ...problems },
+      response: { 200: Comments, 304: Type.Null(), ...READ_PROBLEMS },
     },
     handler: async (request, reply) =>
       cached(request, reply, await recipes.comments(request.params.id, request.query)) as never,
   });
 
-  for (const [path, key] of [
-    ['restaurants', 'restaurantId'],
-    ['dishes', 'dishId'],
-  ] as const) {
-    app.get(`/v1/community/${path}/:id/recipes`, {
-      config: { access: PUBLIC },
-      schema: {
-        tags,
-        summary: `A ${path === 'restaurants' ? "restaurant's" : "dish's"} recipes, newest first (cursor pages); ETag/304`,
-        params: IdParams,
-        querystring: PageQuery,
-        response: { 200: Recipes_, 304: Type.Null(), ...problems },
-      },
-      handler: async (request, reply) =>
-        cached(
-          request,
-          reply,
-          await recipes.list(
-            (key === 'restaurantId'
-              ? { restaurantId: request.params.id }
-              : { dishId: request.params.id }) as never,
-            request.query,
-          ),
-        ) as never,
-    });
-  }
+  app.get(base, {
+    config: { access: PUBLIC },
+    schema: {
+      tags,
+      summary: "A restaurant's or a dish's recipes (one of restaurantId, dishId), newest first; ETag/304",
+      querystring: Type.Object(
+        { ...PageQuery.properties, restaurantId: Type.Optional(Uuid), dishId: Type.Optional(Uuid) },
+        { additionalProperties: false },
+      ),
+      response: { 200: Recipes_, 304: Type.Null(), ...READ_PROBLEMS },
+    },
+    handler: async (request, reply) => {
+      const { restaurantId, dishId, ...pageQuery } = request.query;
+      if ((restaurantId === undefined) === (dishId === undefined))
+        throw new HttpProblem(400, 'recipe_list_filter', 'Send restaurantId or dishId (one of them).');
+      const filter = restaurantId === undefined ? { dishId: dishId! } : { restaurantId };
+      return cached(request, reply, await recipes.list(filter, pageQuery)) as never;
+    },
+  });
 
   app.post(`${base}/:id/comments`, {
-    config: { access: CUSTOMER, idempotency: 'optional' },
+    config: { access: CUSTOMER, idempotency: 'optional', location: true },
     schema: {
       tags,
       summary: `Comment on a recipe (at most ${COMMENT_MAX} characters)`,
@@ -290,25 +286,28 @@ export function registerRecipeRoutes(root: FastifyInstance, recipes: Recipes, db
     handler: async (request) => recipes.rate(userIdOf(request), request.params.id, request.body.rating),
   });
 
-  for (const [path, kind] of [
-    [`${base}/:id/reports`, 'recipe'],
-    ['/v1/community/recipe-comments/:id/reports', 'comment'],
-  ] as const) {
-    app.post(path, {
-      config: { access: SIGNED_IN },
-      schema: {
-        tags,
-        summary: `Report a ${kind} to moderation (once per person; 409 the second time)`,
-        params: IdParams,
-        body: Reason(REPORT_REASON_MAX),
-        response: { 201: Report, ...problems },
-      },
-      handler: async (request, reply) =>
-        reply
-          .code(201)
-          .send(await recipes.report(userIdOf(request), kind, request.params.id, request.body.reason)),
-    });
-  }
+  app.post('/v1/community/reports', {
+    config: { access: SIGNED_IN },
+    schema: {
+      tags,
+      summary: 'Report a recipe or a comment to moderation (once per person and item; 409 the second time)',
+      body: Type.Object(
+        {
+          kind: Type.Union([Type.Literal('recipe'), Type.Literal('comment')]),
+          id: Uuid,
+          reason: Multiline(REPORT_REASON_MAX),
+        },
+        { additionalProperties: false },
+      ),
+      response: { 202: Report, ...problems },
+    },
+    handler: async (request, reply) =>
+      reply
+        .code(202)
+        .send(
+          await recipes.report(userIdOf(request), request.body.kind, request.body.id, request.body.reason),
+        ),
+  });
 
   app.get('/v1/community/moderation/reports', {
     config: { access: STAFF },

@@ -93,11 +93,11 @@ describe('recipe sharing', () => {
     // The ETag moved with the content.
     expect((await read(created.id)).headers.etag).not.toBe(etag);
 
-    const byDish = await call('GET', `/v1/community/dishes/${world.jusId}/recipes`);
+    const byDish = await call('GET', `/v1/community/recipes?dishId=${world.jusId}`);
     expect(byDish.statusCode, byDish.body).toBe(200);
     expect(byDish.json().items.map((item: { id: string }) => item.id)).toContain(created.id);
     const byRestaurant = (
-      await call('GET', `/v1/community/restaurants/${world.restaurantId}/recipes`)
+      await call('GET', `/v1/community/recipes?restaurantId=${world.restaurantId}`)
     ).json();
     expect(byRestaurant.items.map((item: { id: string }) => item.id)).toContain(created.id);
 
@@ -111,7 +111,7 @@ describe('recipe sharing', () => {
     expect((await read(created.id)).json().code).toBe('recipe_not_found');
     // Its owner still sees it; the lists no longer hold it.
     expect((await read(created.id, owner().accessToken)).statusCode).toBe(200);
-    const listed = (await call('GET', `/v1/community/dishes/${world.jusId}/recipes`)).json();
+    const listed = (await call('GET', `/v1/community/recipes?dishId=${world.jusId}`)).json();
     expect(listed.items.map((item: { id: string }) => item.id)).not.toContain(created.id);
     await call('POST', `/v1/community/recipes/${created.id}/publish`, owner().accessToken);
     expect((await read(created.id)).statusCode).toBe(200);
@@ -381,56 +381,53 @@ describe('recipe sharing', () => {
     ).json();
     const support = world.support.accessToken;
 
-    const reported = await call(
-      'POST',
-      `/v1/community/recipe-comments/${comment.id}/reports`,
-      other.accessToken,
-      {
-        reason: 'Insultant',
-      },
-    );
-    expect(reported.statusCode, reported.body).toBe(201);
-    const twice = await call(
-      'POST',
-      `/v1/community/recipe-comments/${comment.id}/reports`,
-      other.accessToken,
-      {
-        reason: 'Encore',
-      },
-    );
+    const reported = await call('POST', '/v1/community/reports', other.accessToken, {
+      kind: 'comment',
+      id: comment.id,
+      reason: 'Insultant',
+    });
+    expect(reported.statusCode, reported.body).toBe(202);
+    const twice = await call('POST', '/v1/community/reports', other.accessToken, {
+      kind: 'comment',
+      id: comment.id,
+      reason: 'Encore',
+    });
     expect(twice.statusCode).toBe(409);
     expect(twice.json().code).toBe('report_duplicate');
     // A restaurant owner and a driver may report too; a recipe as well as a comment.
     expect(
       (
-        await call('POST', `/v1/community/recipes/${recipe.id}/reports`, world.driver.accessToken, {
+        await call('POST', '/v1/community/reports', world.driver.accessToken, {
+          kind: 'recipe',
+          id: recipe.id,
           reason: 'Recette copiée',
         })
       ).statusCode,
-    ).toBe(201);
-    for (const bad of [{ reason: '' }, { reason: 'a\u0000' }, { reason: 'r'.repeat(501) }, {}]) {
-      const refused = await call(
-        'POST',
-        `/v1/community/recipes/${recipe.id}/reports`,
-        customer.accessToken,
-        bad,
-      );
+    ).toBe(202);
+    const target = { kind: 'recipe', id: recipe.id };
+    for (const bad of [
+      { ...target, reason: '' },
+      { ...target, reason: 'a\u0000' },
+      { ...target, reason: 'r'.repeat(501) },
+      { ...target, reason: '   ' },
+      target,
+      { kind: 'dish', id: recipe.id, reason: 'x' },
+      { kind: 'recipe', id: 'nope', reason: 'x' },
+    ]) {
+      const refused = await call('POST', '/v1/community/reports', customer.accessToken, bad);
       expect(refused.statusCode, JSON.stringify(bad)).toBe(400);
     }
     expect(
       (
-        await call(
-          'POST',
-          '/v1/community/recipe-comments/00000000-0000-4000-8000-000000000000/reports',
-          other.accessToken,
-          {
-            reason: 'x',
-          },
-        )
+        await call('POST', '/v1/community/reports', other.accessToken, {
+          kind: 'comment',
+          id: '00000000-0000-4000-8000-000000000000',
+          reason: 'x',
+        })
       ).statusCode,
     ).toBe(404);
     expect(
-      (await call('POST', `/v1/community/recipes/${recipe.id}/reports`, undefined, { reason: 'x' }))
+      (await call('POST', '/v1/community/reports', undefined, { kind: 'recipe', id: recipe.id, reason: 'x' }))
         .statusCode,
     ).toBe(401);
 
@@ -494,7 +491,9 @@ describe('recipe sharing', () => {
     // A hidden comment cannot be reported again.
     expect(
       (
-        await call('POST', `/v1/community/recipe-comments/${comment.id}/reports`, customer.accessToken, {
+        await call('POST', '/v1/community/reports', customer.accessToken, {
+          kind: 'comment',
+          id: comment.id,
           reason: 'x',
         })
       ).statusCode,
@@ -507,8 +506,8 @@ describe('recipe sharing', () => {
     expect((await read(recipe.id)).statusCode).toBe(404);
     expect((await call('GET', `/v1/community/recipes/${recipe.id}/comments`)).statusCode).toBe(404);
     const lists = [
-      (await call('GET', `/v1/community/restaurants/${world.restaurantId}/recipes?limit=50`)).json(),
-      (await call('GET', `/v1/community/dishes/${world.ndoleId}/recipes?limit=50`)).json(),
+      (await call('GET', `/v1/community/recipes?restaurantId=${world.restaurantId}&limit=50`)).json(),
+      (await call('GET', `/v1/community/recipes?dishId=${world.ndoleId}&limit=50`)).json(),
     ];
     for (const list of lists)
       expect(list.items.map((item: { id: string }) => item.id)).not.toContain(recipe.id);
@@ -552,11 +551,15 @@ describe('recipe sharing', () => {
         text: 'Délicieux',
       })
     ).json();
-    await call('POST', `/v1/community/recipes/${recipe.id}/reports`, person.accessToken, {
+    await call('POST', '/v1/community/reports', person.accessToken, {
+      kind: 'recipe',
+      id: recipe.id,
       reason: 'Erreur',
     });
     const otherReporter = await createUser(world.testApp, { roles: ['customer'] });
-    await call('POST', `/v1/community/recipe-comments/${comment.id}/reports`, otherReporter.accessToken, {
+    await call('POST', '/v1/community/reports', otherReporter.accessToken, {
+      kind: 'comment',
+      id: comment.id,
       reason: 'Spam',
     });
 
