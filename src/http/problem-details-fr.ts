@@ -829,6 +829,21 @@ export const PROBLEM_DETAILS_FR: Readonly<Record<string, string>> = {
   'This share is ${owned.status}.': 'Cette part est dans l’état ${owned.status}.',
   'A share is being paid; try again in a moment.':
     'Une part est en cours de paiement ; réessayez dans un instant.',
+  // community's recipe sharing (src/modules/community/recipes.ts)
+  'There is no such recipe.': 'Cette recette n’existe pas.',
+  'There is no such comment.': 'Ce commentaire n’existe pas.',
+  "Only the restaurant's owner (or an admin) may publish or change its recipes.":
+    'Seul le propriétaire du restaurant (ou un administrateur) peut publier ou modifier ses recettes.',
+  'Every dish must be one of the restaurant’s own dishes.': 'Chaque plat doit être un plat du restaurant.',
+  'Only a customer who received an order from this restaurant may rate its recipes.':
+    'Seul un client ayant reçu une commande de ce restaurant peut noter ses recettes.',
+  'You have already reported this.': 'Vous l’avez déjà signalé.',
+  'Send restaurantId or dishId (one of them).': 'Envoyez restaurantId ou dishId (l’un des deux).',
+  '${field} is blank.': '${field} est vide.',
+  'At most ${COMMENTS_PER_HOUR} comments an hour; wait a little.':
+    'Au plus ${COMMENTS_PER_HOUR} commentaires par heure ; patientez un peu.',
+  'At most ${REPORTS_PER_HOUR} reports an hour; wait a little.':
+    'Au plus ${REPORTS_PER_HOUR} signalements par heure ; patientez un peu.',
   // community's bulk orders (src/modules/community/bulk-orders.ts)
   'There is no such bulk order among yours.': 'Aucune commande en gros de ce nom parmi les vôtres.',
   'The bulk order is ${row.status}.': 'La commande en gros est dans l’état ${row.status}.',

@@ -26,6 +26,9 @@ import {
 } from './group-carts.js';
 import { createGroupCartsRepository } from './group-repository.js';
 import { registerGroupCartRoutes } from './group-routes.js';
+import { createRecipeRepository } from './recipe-repository.js';
+import { registerRecipeRoutes } from './recipe-routes.js';
+import { createRecipes, type Recipes } from './recipes.js';
 import { createFavouritesRepository } from './repository.js';
 import { registerFavouriteRoutes } from './routes.js';
 import { registerShareRoutes } from './share-routes.js';
@@ -49,6 +52,7 @@ export {
 export { SHARE_PAGE_MAX_BYTES } from './share.js';
 
 export type { Achievements } from './achievements.js';
+export type { Recipes } from './recipes.js';
 
 export interface Community {
   favourites: Favourites;
@@ -58,6 +62,8 @@ export interface Community {
   groups: GroupCarts;
   /** Bulk orders for offices and events: a deposit in escrow, the restaurant's confirmation. */
   bulk: BulkOrders;
+  /** Recipes restaurants share, customers' comments and ratings, support's moderation. */
+  recipes: Recipes;
 }
 
 /** What group orders use of payments' wallets: a wallet's state and a Mobile Money top-up. */
@@ -163,7 +169,7 @@ export const communityContext = defineContext({
     // The monthly challenge's reward (points) and group carts' escrows, booked on the ledger.
     ledger: need<GroupLedgerPort>(),
     payments: need<{ wallets: WalletsNeed }>(),
-    // Bulk orders' requests, answers and cancellations, in the audit log.
+    // Bulk orders' requests, answers and cancellations, and recipes' moderation, in the audit log.
     identity: need<Pick<Identity, 'audit'>>(),
   },
   tables: tablesOf<CommunityTables>(),
@@ -220,8 +226,41 @@ export const communityContext = defineContext({
         scheduleMinLeadMinutes: config.ORDER_SCHEDULE_MIN_LEAD_MINUTES,
       },
     });
+    const recipes = createRecipes({
+      repository: createRecipeRepository(db),
+      catalog: {
+        restaurantExists: async (id) => (await catalog.community.restaurantCards([id])).length > 0,
+        restaurantOwnerId: (id) => catalog.orders.restaurantOwnerId(id),
+        async dishRestaurants(ids) {
+          const cards = await catalog.community.dishCards(ids);
+          return new Map(cards.map((card) => [card.id, card.restaurantId]));
+        },
+      },
+      orders: () => ({
+        // The catalog reviews' rule (a received order), without its 30-day window.
+        async hasReceivedFrom(customerId, restaurantId) {
+          const found = await orders.repository.list(
+            { customerId, restaurantIds: [restaurantId], statuses: ['DELIVERED', 'COMPLETED'] },
+            { limit: 1 },
+          );
+          return found.items.length > 0;
+        },
+      }),
+      audit: (entry, transaction) =>
+        identity.audit(
+          {
+            action: entry.action,
+            actor: { kind: 'user', userId: entry.actorId },
+            subjectUserId: entry.subjectUserId ?? null,
+            resource: entry.resource,
+            newValue: entry.newValue,
+          },
+          transaction,
+        ),
+    });
     const community: Community = {
       bulk,
+      recipes,
       favourites: createFavourites({ repository, catalog: catalog.community, orders: () => port }),
       share: createSharePreviews(catalog.community, runtime.config.PUBLIC_BASE_URL),
       achievements,
@@ -244,6 +283,7 @@ export const communityContext = defineContext({
         registerAchievementRoutes(app, achievements);
         registerGroupCartRoutes(app, community.groups, runtime.database.db);
         registerBulkOrderRoutes(app, bulk, runtime.database.db);
+        registerRecipeRoutes(app, recipes, runtime.database.db);
         registerShareRoutes(app, community.share, {
           baseUrl: runtime.config.PUBLIC_BASE_URL,
           siteName: runtime.config.SHARE_SITE_NAME,
@@ -275,7 +315,9 @@ export const communityContext = defineContext({
           const achieved = await achievements.personalData.export(subjectId);
           const groups = await groupRepository.ofPerson(subjectId);
           const bulkOrders = await bulkRepository.ofPerson(subjectId);
+          const recipeData = await recipes.personalData.export(subjectId);
           if (
+            recipeData === null &&
             favourites.length === 0 &&
             achieved === null &&
             groups.memberships.length === 0 &&
@@ -303,6 +345,7 @@ export const communityContext = defineContext({
               amountMinor: Number(row.amount_minor),
               status: row.status,
             })),
+            ...(recipeData === null ? {} : { recipes: recipeData }),
             bulkOrders: bulkOrders.map((row) => ({
               id: row.id,
               restaurantId: row.restaurantId,
@@ -323,6 +366,7 @@ export const communityContext = defineContext({
             ...(await achievements.personalData.erase(subjectId)),
             groupCartLines: await groupRepository.eraseLines(subjectId),
             bulkOrderTexts: await bulkRepository.eraseTexts(subjectId),
+            ...(await recipes.personalData.erase(subjectId)),
           };
         },
       },

@@ -140,7 +140,71 @@ export interface BulkOrdersTable {
   updated_at: Generated<Date>;
 }
 
+/** A restaurant's published recipe (docs/community.md "Recipes"); not inventory's recipes. */
+export interface SharedRecipesTable {
+  id: string;
+  restaurant_id: string;
+  title: string;
+  intro: string;
+  ingredients: string[];
+  steps: string[];
+  prep_minutes: number;
+  cook_minutes: number;
+  servings: number;
+  language: 'fr' | 'en';
+  published: Generated<boolean>;
+  /** Hidden by support staff (moderation): gone from public reads. */
+  hidden: Generated<boolean>;
+  /** Kept with the ratings under the recipe row's lock: the average is sum / count. */
+  rating_sum: Generated<bigint>;
+  rating_count: Generated<number>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface SharedRecipeDishesTable {
+  recipe_id: string;
+  dish_id: string;
+}
+
+export interface SharedRecipeCommentsTable {
+  id: string;
+  recipe_id: string;
+  author_id: string;
+  body: string;
+  hidden: Generated<boolean>;
+  created_at: Generated<Date>;
+}
+
+export interface SharedRecipeRatingsTable {
+  recipe_id: string;
+  user_id: string;
+  rating: number;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export type ReportedKind = 'recipe' | 'comment';
+
+export interface SharedRecipeReportsTable {
+  id: string;
+  item_kind: ReportedKind;
+  item_id: string;
+  recipe_id: string;
+  /** NULL once the reporter was erased. */
+  reporter_id: string | null;
+  reason: string;
+  created_at: Generated<Date>;
+  resolved_at: Date | null;
+  resolution: 'hidden' | 'restored' | null;
+}
+
 export interface CommunityTables {
+  shared_recipes: SharedRecipesTable;
+  shared_recipe_dishes: SharedRecipeDishesTable;
+  shared_recipe_comments: SharedRecipeCommentsTable;
+  shared_recipe_ratings: SharedRecipeRatingsTable;
+  shared_recipe_reports: SharedRecipeReportsTable;
   bulk_orders: BulkOrdersTable;
   favourites: FavouritesTable;
   community_profiles: CommunityProfilesTable;
