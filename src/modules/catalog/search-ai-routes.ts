@@ -43,15 +43,11 @@ const limited = (name: string, max: number) => ({
 
 const SemanticQuerystring = Type.Object(
   {
-    q: Type.String({ minLength: 1, maxLength: 200, description: 'a sentence, French or English' }),
+    q: Type.String({ minLength: 1, maxLength: 200 }),
     lat: Type.Optional(Latitude),
     lng: Type.Optional(Longitude),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_SEMANTIC_LIMIT })),
-    mode: Type.Optional(
-      Type.Union([Type.Literal('auto'), Type.Literal('full_text')], {
-        description: '`full_text`: skip the model (default `auto`: blend when a model is configured)',
-      }),
-    ),
+    mode: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('full_text')])),
   },
   { additionalProperties: false },
 );
@@ -80,12 +76,7 @@ const answerFields = {
     description: 'the sentence searched (for voice and photo: what the model heard or saw)',
   }),
   mode: Type.Union([Type.Literal('semantic'), Type.Literal('full_text')]),
-  fallback: Type.Optional(
-    Type.String({
-      description:
-        'why full text alone answered: no_model, budget_spent, timeout, failed, blocked, empty, no_embeddings',
-    }),
-  ),
+  fallback: Type.Optional(Type.String()),
   filters: Type.Object({
     maxPrice: Type.Optional(Type.Integer()),
     noMeat: Type.Boolean(),
@@ -146,7 +137,7 @@ export function registerSearchAiRoutes(root: FastifyInstance, semantic: Semantic
         config: { access: PUBLIC, rateLimit: limited('voice', MEDIA_RATE_PER_MINUTE) },
         schema: {
           tags,
-          summary: `Search by voice: a clip (WAV, MP3, OGG, FLAC or AAC, ≤ ${MAX_AUDIO_BYTES} bytes, WAV ≤ 15 s) as the raw body, transcribed by the model, then searched`,
+          summary: 'Search by voice: a raw audio clip, transcribed, then searched',
           querystring: MediaQuerystring,
           response: { 200: VoiceResponse, ...mediaErrors },
         },
@@ -174,7 +165,7 @@ export function registerSearchAiRoutes(root: FastifyInstance, semantic: Semantic
         config: { access: PUBLIC, rateLimit: limited('photo', MEDIA_RATE_PER_MINUTE) },
         schema: {
           tags,
-          summary: `Search by photo: a picture of a dish (JPEG, PNG or WebP, ≤ ${MAX_IMAGE_BYTES} bytes) as the raw body, described by the model, then searched`,
+          summary: 'Search by photo: a raw image of a dish, described, then searched',
           querystring: MediaQuerystring,
           response: { 200: PhotoResponse, ...mediaErrors },
         },
