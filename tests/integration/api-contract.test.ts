@@ -446,7 +446,9 @@ describe('the documents per audience (/docs/{customer,partner,staff}.json)', () 
     // back-office feature adds to theirs: 600 KB (459 KB with card refunds, issue #28). The phones'
     // stood at 449 KB and 445 KB when bulk orders (issue #27) added ten operations, six of them the
     // customer's and five the restaurant's: 471 KB and 464 KB measured after them; 480 KB for each.
-    const budgets: Record<string, number> = { customer: 480_000, partner: 480_000, staff: 600_000 };
+    // Search by meaning, voice and photo (issue #27) added three public operations: the customer's
+    // measured 483 KB with them (before their text was shortened); 490 KB.
+    const budgets: Record<string, number> = { customer: 490_000, partner: 480_000, staff: 600_000 };
     for (const [audience, size] of Object.entries(sizes))
       expect(size, audience).toBeLessThan(budgets[audience]!);
   });
