@@ -352,6 +352,18 @@ export const EnvironmentSchema = Type.Object({
     8_000,
     'milliseconds a Gemini call may take before the fallback answers',
   ),
+  GEMINI_EMBEDDING_MODEL: Type.String({
+    pattern: '^[a-z0-9][a-z0-9.-]{0,63}$',
+    default: 'gemini-embedding-001',
+    description: 'the Gemini embedding model of semantic search (dishes and restaurants, 256 dimensions)',
+  }),
+  SEARCH_AI_DAILY_CALL_BUDGET: Type.Integer({
+    minimum: 0,
+    maximum: 1_000_000,
+    default: 5_000,
+    description:
+      'Gemini calls allowed per UTC day across instances for search (query embeddings, voice, photo, the embedding job); spent: full-text search and 503 for voice and photo until midnight; 0: never called',
+  }),
   GEMINI_DAILY_CALL_BUDGET: Type.Integer({
     minimum: 0,
     maximum: 1_000_000,

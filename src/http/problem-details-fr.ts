@@ -15,6 +15,19 @@ export const PROBLEM_DETAILS_FR: Readonly<Record<string, string>> = {
   'The event ids were already used by another change.':
     'Ces identifiants d’événements ont déjà servi à une autre modification.',
   'The request is invalid.': 'La requête est invalide.',
+  'Say what you are looking for in at least 2 letters.': 'Dites ce que vous cherchez en 2 lettres au moins.',
+  'Voice and photo search are unavailable right now; search by text instead.':
+    'La recherche par la voix et par photo est indisponible pour le moment ; cherchez par texte.',
+  'The clip is larger than ${MAX_AUDIO_BYTES} bytes.': 'L’extrait dépasse ${MAX_AUDIO_BYTES} octets.',
+  'The photo is larger than ${MAX_IMAGE_BYTES} bytes.': 'La photo dépasse ${MAX_IMAGE_BYTES} octets.',
+  'The clip is longer than ${MAX_AUDIO_SECONDS} seconds.':
+    'L’extrait dure plus de ${MAX_AUDIO_SECONDS} secondes.',
+  'The bytes are not the format the Content-Type names.':
+    'Les octets ne sont pas au format qu’annonce le Content-Type.',
+  'Send the clip as the raw body: WAV, MP3, OGG, FLAC or AAC.':
+    'Envoyez l’extrait comme corps brut : WAV, MP3, OGG, FLAC ou AAC.',
+  'Send the photo as the raw body: JPEG, PNG or WebP.':
+    'Envoyez la photo comme corps brut : JPEG, PNG ou WebP.',
   'Too many requests; retry later.': 'Trop de requêtes ; réessayez plus tard.',
   'The request could not be processed.': 'La requête n’a pas pu être traitée.',
   'A service this request needs is unavailable; retry shortly.':

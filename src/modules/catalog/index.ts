@@ -43,6 +43,13 @@ import { catalogSeedStep } from './seed.js';
 import { createSearchRepository } from './search-repository.js';
 import { createSearchService } from './search-service.js';
 import type { CatalogTables } from './tables.js';
+import { registerSearchAiRoutes } from './search-ai-routes.js';
+import { budgetedSearchAi, createSearchAiBudget } from './search-ai/budget.js';
+import { createGeminiSearchAi } from './search-ai/gemini-sdk.js';
+import { createSearchIndexer, type SearchIndexer } from './search-ai/indexer.js';
+import type { SearchAi } from './search-ai/port.js';
+import { createSemanticRepository } from './search-ai/repository.js';
+import { createSemanticSearch, type SemanticSearch } from './search-ai/semantic-search.js';
 
 export type {
   CatalogOrdersApi,
@@ -87,6 +94,10 @@ export interface Catalog {
   deliveryAreas: DeliveryAreas;
   menu: ReturnType<typeof createMenuService>;
   search: ReturnType<typeof createSearchService>;
+  /** Search by meaning, voice and photo (issue #27; docs/catalog.md "Search by meaning"). */
+  semantic: SemanticSearch;
+  /** Keeps dishes' and restaurants' embeddings current; undefined without a model. */
+  searchIndexer: SearchIndexer | undefined;
   reviews: ReviewService;
   orders: CatalogOrdersApi;
   /** The dishes the recommendations ranker ranks. */
@@ -105,7 +116,12 @@ export interface Catalog {
 }
 
 export function createCatalog(
-  deps: CatalogDependencies & { redis?: Redis; redisKeyPrefix?: string },
+  deps: CatalogDependencies & {
+    redis?: Redis;
+    redisKeyPrefix?: string;
+    /** The search model (Gemini through the SDK, within its daily budget); undefined without a key. */
+    searchAi?: SearchAi;
+  },
 ): Catalog {
   const repository = createCatalogRepository(deps.db, deps.fields);
   const cityService = createCityService(deps);
@@ -114,6 +130,20 @@ export function createCatalog(
     deps.now ?? (() => new Date()),
     cityService,
   );
+  const semanticRepository = createSemanticRepository(deps.db);
+  const searchIndexer =
+    deps.searchAi === undefined
+      ? undefined
+      : createSearchIndexer({ repository: semanticRepository, model: deps.searchAi, logger: deps.logger });
+  const semantic = createSemanticSearch({
+    repository: semanticRepository,
+    model: deps.searchAi,
+    logger: deps.logger,
+    // Who delivers to the point: the restaurant search's own rules (radius, city terms, zones,
+    // areas), the 50 nearest.
+    delivering: async ({ lat, lng }) =>
+      (await search.search({ lat, lng, limit: 50 })).items.map((item) => item.id),
+  });
   const menus = createMenuCache({ ttlMs: MENU_CACHE_TTL_MS, maxEntries: MENU_CACHE_MAX_ENTRIES });
   const orderCatalog = createOrderCatalogCache(repository, {
     ttlMs: ORDER_CATALOG_TTL_MS,
@@ -143,6 +173,8 @@ export function createCatalog(
     invalidate(restaurantId) {
       dropLocal(restaurantId);
       invalidation.publish(restaurantId);
+      // The instance that wrote embeds the change (others' sweeps catch what this one misses).
+      searchIndexer?.schedule(restaurantId);
     },
   };
   // A city or zone write drops this instance's directory and search pages at once and, through
@@ -178,6 +210,8 @@ export function createCatalog(
     deliveryAreas,
     menu: createMenuService(deps, repository, menuCache, () => menuPromotions),
     search,
+    semantic,
+    searchIndexer,
     reviews: createReviewService(deps, () => completedOrders),
     orders: createOrdersApi(deps, repository, menuCache, orderCatalog, cityService, deliveryAreas),
     ranking: createRankingItems(deps.db),
@@ -204,7 +238,22 @@ export const catalogContext = defineContext({
   async create({ runtime, db }, { identity }, later) {
     // Before anything reads a restaurant: encrypt contacts written before encryption.
     await encryptRestaurantContactsAtRest(db, fieldCipherOf(runtime.config));
+    const config = runtime.config;
+    const searchAi =
+      config.GEMINI_API_KEY === undefined || config.GEMINI_API_KEY === ''
+        ? undefined
+        : budgetedSearchAi(
+            createGeminiSearchAi({
+              apiKey: config.GEMINI_API_KEY,
+              baseUrl: config.GEMINI_BASE_URL,
+              model: config.GEMINI_MODEL,
+              embeddingModel: config.GEMINI_EMBEDDING_MODEL,
+              timeoutMs: config.GEMINI_TIMEOUT_MS,
+            }),
+            createSearchAiBudget(db, config.SEARCH_AI_DAILY_CALL_BUDGET, () => new Date()),
+          );
     const catalog = createCatalog({
+      searchAi,
       db,
       fields: fieldCipherOf(runtime.config),
       logger: runtime.logger,
@@ -222,7 +271,18 @@ export const catalogContext = defineContext({
       service: catalog,
       routes(app) {
         registerCatalogRoutes(app, { catalog, runtime, db });
+        registerSearchAiRoutes(app, catalog.semantic);
       },
+      reactors:
+        catalog.searchIndexer === undefined
+          ? []
+          : [
+              {
+                name: 'catalog search embeddings',
+                start: catalog.searchIndexer.start,
+                stop: catalog.searchIndexer.stop,
+              },
+            ],
       seed: { run: () => catalogSeedStep.run({ identity, runtime, db }) },
       personalData: catalogPersonalData({
         db,

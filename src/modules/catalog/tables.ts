@@ -199,7 +199,27 @@ export interface RestaurantDeliveryAreasTable {
   updated_at: Timestamp;
 }
 
+/** One embedding per dish or restaurant (semantic search, issue #27; search-ai/indexer.ts). */
+export interface CatalogSearchEmbeddingsTable {
+  kind: 'item' | 'restaurant';
+  id: string;
+  restaurant_id: string;
+  /** sha256 (hex) of the text embedded: unchanged text is never embedded again. */
+  content_hash: string;
+  model: string;
+  embedding: number[];
+  updated_at: Generated<Date>;
+}
+
+/** The catalog's Gemini calls per UTC day across instances (search-ai/budget.ts). */
+export interface CatalogSearchAiCallsTable {
+  day: ColumnType<Date, string, string>;
+  calls: number;
+}
+
 export interface CatalogTables {
+  catalog_search_embeddings: CatalogSearchEmbeddingsTable;
+  catalog_search_ai_calls: CatalogSearchAiCallsTable;
   cities: CitiesTable;
   restaurant_delivery_areas: RestaurantDeliveryAreasTable;
   city_zones: CityZonesTable;
