@@ -35,7 +35,8 @@ const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g;
 const INVISIBLE = /[\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
 const TAG = /<\/?[A-Za-z][^<>]*>|<!--[\s\S]*?-->/g;
 const MARKDOWN_LINK = /!?\[([^\]]*)\]\([^)]*\)/g;
-const MARKDOWN_MARKS = /[*_`#>~|]+/g;
+/** Emphasis, code and heading marks (underscores stay: identifiers such as rule names have them). */
+const MARKDOWN_MARKS = /[*`#~]+/g;
 const URL = /\b(?:https?|ftp|javascript|data):\/*[^\s]*/giu;
 
 /**

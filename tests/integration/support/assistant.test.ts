@@ -264,7 +264,9 @@ describe('the daily Gemini budget', () => {
     const db = supportDb();
     const tomorrow = () => new Date(Date.now() + 86_400_000);
     const budgets = [1, 2, 3].map(() => createModelBudget({ db, dailyCalls: 5, now: tomorrow }));
-    const taken = await Promise.all(Array.from({ length: 24 }, (_, index) => budgets[index % 3]!.take('support')));
+    const taken = await Promise.all(
+      Array.from({ length: 24 }, (_, index) => budgets[index % 3]!.take('support')),
+    );
     expect(taken.filter(Boolean)).toHaveLength(5);
     expect(await budgets[0]!.used()).toEqual({ calls: 5, byFeature: { support: 5 } });
     expect(await createModelBudget({ db, dailyCalls: 0 }).take('support')).toBe(false);
