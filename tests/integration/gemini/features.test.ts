@@ -90,7 +90,8 @@ describe('menu description drafts', () => {
     expect(answer.statusCode, answer.body).toBe(201);
     const body = answer.json();
     expect(body).toMatchObject({ source: 'model', model: 'gemini:gemini-2.5-flash', confirmedAt: null });
-    expect(body.description.fr).not.toMatch(/[<>*\u0007]|https?:|script/);
+    expect(body.description.fr).not.toMatch(/[<>*]|https?:|script/);
+    expect(body.description.fr).not.toContain('\u0007');
     expect(body.description.fr.length).toBeLessThanOrEqual(300);
     expect(body.description.fr).toMatch(/^alert\(1\) Ndolé maison aux arachides\. Commandez/);
     expect(standIn.requests.length).toBe(calls + 1);
