@@ -9,6 +9,7 @@ import type { FoundationTables } from './foundation-tables.js';
 import type { EventStoreTables } from '../eventstore/tables.js';
 import type { LedgerTables } from '../../ledger/writer/tables.js';
 import type { ProjectionTables } from '../../projections/tables.js';
+import type { GeminiTables } from '../platform/gemini/tables.js';
 
 export interface InfrastructureTables
-  extends FoundationTables, EventStoreTables, ProjectionTables, LedgerTables {}
+  extends FoundationTables, EventStoreTables, ProjectionTables, LedgerTables, GeminiTables {}

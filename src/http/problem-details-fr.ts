@@ -10,6 +10,10 @@ export const PROBLEM_DETAILS_FR: Readonly<Record<string, string>> = {
   'The resource changed meanwhile; reload and retry.':
     'La ressource a changé entre-temps ; rechargez puis réessayez.',
   'The resource does not exist.': 'La ressource n’existe pas.',
+  'There is no such fraud summary.': 'Cette synthèse de fraude n’existe pas.',
+  'This item has no description draft.': 'Ce plat n’a pas de brouillon de description.',
+  'A newer draft replaced this one; read it and confirm that one.':
+    'Un brouillon plus récent a remplacé celui-ci ; lisez-le et confirmez celui-là.',
   'The change is too large (limit ${error.limitBytes} bytes).':
     'La modification est trop volumineuse (limite : ${error.limitBytes} octets).',
   'The event ids were already used by another change.':

@@ -14,6 +14,9 @@
 import { defineContext, need, tablesOf } from '../../platform/context.js';
 import { fieldCipherOf } from '../../platform/field-crypto.js';
 import { createFraudDetection } from './fraud.js';
+import { createFraudSummaries, FRAUD_SUMMARY_QUEUE } from './fraud-summaries.js';
+import { registerFraudSummaryRoutes } from './fraud-summary-routes.js';
+import { createGemini } from '../../platform/gemini/index.js';
 import type { Identity } from '../identity/index.js';
 import type { AdminIdentityPort } from './ports.js';
 import { maintenanceHook, registerAdminRoutes } from './routes.js';
@@ -154,6 +157,13 @@ export const adminContext = defineContext({
       subjectIndex: (kind, value) => cipher.blindIndex(`fraud-${kind}`, value),
       logger: runtime.logger,
     });
+    const fraudSummaries = createFraudSummaries({
+      db,
+      model: createGemini({ config, db: runtime.database.db }).model('fraud_summaries'),
+      audit: identity.audit,
+      bus: realtime.bus,
+      logger: runtime.logger,
+    });
     const withdrawalHolds = createWithdrawalHolds({
       db,
       audit: identity.audit,
@@ -222,6 +232,7 @@ export const adminContext = defineContext({
       service: {
         ...admin,
         fraud,
+        fraudSummaries,
         retention,
         live,
         withdrawalHolds,
@@ -236,6 +247,7 @@ export const adminContext = defineContext({
       },
       routes(app) {
         live.attach(app.metricsRegistry);
+        registerFraudSummaryRoutes(app, fraudSummaries);
         registerAdminRoutes(app, {
           admin,
           fraud,
@@ -264,6 +276,15 @@ export const adminContext = defineContext({
       ],
       jobs: [
         {
+          // The week's summary: once per week (a row per week); a failed run is retried, and the
+          // model's failure is not one (the template answers).
+          queue: FRAUD_SUMMARY_QUEUE,
+          concurrency: 1,
+          attempts: 5,
+          backoffMs: 60_000,
+          handler: async (data: { at: string }) => void (await fraudSummaries.run(new Date(data.at))),
+        },
+        {
           queue: RETENTION_QUEUE,
           concurrency: 1,
           attempts: 3,
@@ -291,6 +312,20 @@ export const adminContext = defineContext({
       ],
       // Retention nightly (01:40 Douala time), one run per day whatever the instances (job id per day).
       schedules: [
+        // The weekly fraud summary, Mondays 06:30 Douala time, of the week that just ended: one
+        // run per week whatever the instances (job id per week, and one row per week).
+        {
+          name: 'admin-fraud-summary-weekly',
+          cron: '30 6 * * 1',
+          run: async (at) => {
+            const week = Math.floor(at.getTime() / (7 * 86_400_000));
+            await jobs.queue.enqueue(
+              FRAUD_SUMMARY_QUEUE,
+              { at: at.toISOString() },
+              { jobId: `admin-fraud-summary-${week}` },
+            );
+          },
+        },
         {
           name: 'admin-retention-nightly',
           cron: '40 1 * * *',

@@ -67,6 +67,20 @@ export interface AdminFraudCasesTable {
   decision_note: string | null;
 }
 
+/** One weekly fraud summary per week (fraud-summaries.ts): our figures and the prose around them. */
+export interface AdminFraudSummariesTable {
+  id: string;
+  week_start: ColumnType<Date, string, string>;
+  period_start: ColumnType<Date, Date | string, Date | string>;
+  period_end: ColumnType<Date, Date | string, Date | string>;
+  figures: ColumnType<unknown, string, string>;
+  summary_fr: string;
+  summary_en: string;
+  source: string;
+  model: string | null;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 /** A fraud case's hold on its person's payouts, until an admin releases it. */
 export interface AdminPayoutHoldsTable {
   case_id: string;
@@ -163,6 +177,7 @@ export interface AdminTables {
   admin_reactor_checkpoints: AdminReactorCheckpointsTable;
   admin_fraud_signals: AdminFraudSignalsTable;
   admin_fraud_cases: AdminFraudCasesTable;
+  admin_fraud_summaries: AdminFraudSummariesTable;
   admin_payout_holds: AdminPayoutHoldsTable;
   admin_withdrawal_holds: AdminWithdrawalHoldsTable;
   admin_partnership_requests: AdminPartnershipRequestsTable;

@@ -39,6 +39,9 @@ import {
 } from './reviews.js';
 import { createCatalogPhotos, type CatalogPhotos } from './photos.js';
 import { registerCatalogRoutes } from './routes.js';
+import { createDescriptionDrafts } from './description-drafts.js';
+import { registerDescriptionDraftRoutes } from './description-draft-routes.js';
+import { createGemini } from '../../platform/gemini/index.js';
 import { catalogSeedStep } from './seed.js';
 import { createSearchRepository } from './search-repository.js';
 import { createSearchService } from './search-service.js';
@@ -233,7 +236,11 @@ export const catalogContext = defineContext({
   name: 'catalog',
   needs: { identity: need<Pick<Identity, 'audit' | 'grantRole' | 'repository' | 'hasher'>>() },
   // Reviews ask whether an order was completed, only when a review is written.
-  later: { orders: need<{ completedOrders: CompletedOrderLookup }>() },
+  // Menu description drafts read a dish's recipe from inventory (built after the catalog).
+  later: {
+    orders: need<{ completedOrders: CompletedOrderLookup }>(),
+    inventory: need<{ recipeIngredientNames(restaurantId: string, itemId: string): Promise<string[]> }>(),
+  },
   tables: tablesOf<CatalogTables>(),
   async create({ runtime, db }, { identity }, later) {
     // Before anything reads a restaurant: encrypt contacts written before encryption.
@@ -267,11 +274,23 @@ export const catalogContext = defineContext({
       findCompletedOrder: (orderId) => later.orders().completedOrders.findCompletedOrder(orderId),
     });
     runtime.closers.push({ name: 'catalog cache invalidation', close: () => catalog.close() });
+    const descriptionDrafts = createDescriptionDrafts({
+      db,
+      repository: catalog.repository,
+      audit: identity.audit,
+      writeDescription: (caller, restaurantId, itemId, description) =>
+        catalog.menu.updateItem(caller, restaurantId, itemId, { description }),
+      recipeIngredients: (restaurantId, itemId) =>
+        later.inventory().recipeIngredientNames(restaurantId, itemId),
+      model: createGemini({ config: runtime.config, db: runtime.database.db }).model('menu_drafts'),
+      logger: runtime.logger,
+    });
     return {
-      service: catalog,
+      service: Object.assign(catalog, { descriptionDrafts }),
       routes(app) {
         registerCatalogRoutes(app, { catalog, runtime, db });
         registerSearchAiRoutes(app, catalog.semantic);
+        registerDescriptionDraftRoutes(app, descriptionDrafts);
       },
       reactors:
         catalog.searchIndexer === undefined

@@ -70,7 +70,7 @@ const CUSTOMER: RouteAccess = {
 };
 const ADMIN: RouteAccess = { permissions: ['FULL_SYSTEM_ACCESS'] };
 
-function callerOf(request: FastifyRequest): Caller {
+export function callerOf(request: FastifyRequest): Caller {
   const principal = request.principal;
   if (principal === null || principal.kind !== 'user')
     throw new HttpProblem(401, 'unauthorized', 'Sign in first.');

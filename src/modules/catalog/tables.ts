@@ -92,6 +92,22 @@ export interface MenuItemsTable {
   updated_at: Timestamp;
 }
 
+/** A menu item's description draft (description-drafts.ts): one per item, published only once confirmed. */
+export interface CatalogDescriptionDraftsTable {
+  item_id: string;
+  id: string;
+  restaurant_id: string;
+  description_fr: string;
+  description_en: string;
+  source: string;
+  model: string | null;
+  input_hash: string;
+  created_by: string;
+  created_at: ColumnType<Date, Date | string, Date | string>;
+  confirmed_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  confirmed_by: string | null;
+}
+
 export interface MenuModifierGroupsTable {
   id: Generated<string>;
   restaurant_id: string;
@@ -227,6 +243,7 @@ export interface CatalogTables {
   restaurants: RestaurantsTable;
   menu_categories: MenuCategoriesTable;
   menu_items: MenuItemsTable;
+  catalog_description_drafts: CatalogDescriptionDraftsTable;
   menu_modifier_groups: MenuModifierGroupsTable;
   restaurant_reviews: RestaurantReviewsTable;
   review_helpful_votes: ReviewHelpfulVotesTable;

@@ -256,6 +256,24 @@ export function createInventory(deps: InventoryDependencies) {
         .execute();
       return rows.map(ingredientView);
     },
+    /**
+     * The names of a dish's recipe ingredients, biggest quantity first (none without a recipe):
+     * what catalog's menu description drafts are written from. No caller: the catalog asks after
+     * checking its own owner (a `later` need of catalog's), and names are not personal data.
+     */
+    async recipeIngredientNames(restaurantId: string, itemId: string): Promise<string[]> {
+      const rows = await db
+        .selectFrom('inventory_recipes')
+        .innerJoin('inventory_ingredients', 'inventory_ingredients.id', 'inventory_recipes.ingredient_id')
+        .select('inventory_ingredients.name')
+        .where('inventory_recipes.restaurant_id', '=', restaurantId)
+        .where('inventory_recipes.item_id', '=', itemId)
+        .orderBy('inventory_recipes.quantity', 'desc')
+        .orderBy('inventory_ingredients.name')
+        .limit(MAX_RECIPE_LINES)
+        .execute();
+      return rows.map((row) => row.name);
+    },
     /** Replaces a dish's recipe: each ingredient's quantity per portion (an empty list removes it). */
     async setRecipe(
       caller: Caller,

@@ -9,30 +9,8 @@ export const REPLY_MAX = 1_000;
 export const PROMPT_MESSAGES_MAX = 20;
 export const PROMPT_MESSAGE_CHARS = 1_000;
 
-/** Phone numbers: +237 6XX XX XX XX, 6XXXXXXXX, and any run of 8+ digits with spaces, dots or dashes. */
-const PHONE = /(?:\+|00)?\d(?:[\s.-]?\d){7,14}/g;
-const EMAIL = /[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g;
-/** A name a person gives: "je m'appelle Aïcha Ngo", "my name is John Doe", "c'est Paul". */
-// Case-sensitive on purpose: the name is the capitalised words that follow.
-const SELF_NAMED =
-  /\b([Jj]e m[’']appelle|[Mm]on nom est|[Mm]oi c[’']est|[Mm]y name is|I am called|[Tt]his is)\s+((?:\p{Lu}[\p{L}’'-]+)(?:\s+\p{Lu}[\p{L}’'-]+){0,3})/gu;
-
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/**
- * The text with phone numbers, e-mail addresses and names replaced by placeholders: the names we
- * know (the opener's, the agent's) word by word, and names people introduce themselves with.
- */
-export function redact(text: string, knownNames: readonly string[] = []): string {
-  let result = text.replace(EMAIL, '[email]').replace(PHONE, '[phone]');
-  result = result.replace(SELF_NAMED, (_match, intro: string) => `${intro} [name]`);
-  const words = new Set(knownNames.flatMap((name) => name.split(/\s+/)).filter((word) => word.length >= 2));
-  for (const word of words)
-    result = result.replace(new RegExp(`(?<![\\p{L}])${escape(word)}(?![\\p{L}])`, 'giu'), '[name]');
-  return result;
-}
+/** Redaction is the platform's (any Gemini feature uses it); re-exported for support's callers. */
+export { redact } from '../../platform/gemini/index.js';
 
 /** Control characters other than line breaks and tabs are dropped from what the model says. */
 // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed

@@ -17,7 +17,7 @@ import {
   redact,
   systemInstruction,
 } from './assist-rules.js';
-import type { AssistModel } from './gemini.js';
+import type { TextModel as AssistModel } from '../../platform/gemini/index.js';
 import type { KnowledgeBase } from './knowledge-base.js';
 import type { SupportCaller, SupportService } from './service.js';
 import type { Category, Locale } from './tables.js';

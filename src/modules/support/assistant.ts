@@ -26,7 +26,7 @@ import {
   withHumanNote,
 } from './assistant-rules.js';
 import { supportErrors } from './errors.js';
-import type { AssistModel } from './gemini.js';
+import type { TextModel as AssistModel } from '../../platform/gemini/index.js';
 import { excerptOf } from './kb-rules.js';
 import type { KnowledgeBase } from './knowledge-base.js';
 import type { SupportOrderPartiesPort } from './ports.js';

@@ -27,10 +27,9 @@ import { createAttachmentAccess } from './attachment-access.js';
 import { createOrderAccess } from './order-access.js';
 import { registerAssistantRoutes } from './assistant-routes.js';
 import { supportAssistantInbound } from './assistant-chat.js';
-import { budgetedModel, createModelBudget } from './model-budget.js';
 import { AUTO_TICKET_REACTOR, createAutoTickets } from './auto-tickets.js';
 import { supportChatInbound } from './chat.js';
-import { createGeminiModel } from './gemini.js';
+import { createGemini } from '../../platform/gemini/index.js';
 import { createSupportIntake } from './intake.js';
 import { registerSmsIntakeRoutes } from './sms-routes.js';
 import { registerEmailIntakeRoutes } from './email-routes.js';
@@ -179,20 +178,11 @@ export const supportContext = defineContext({
       audit: (entry) => identity.audit(entry),
       isSupervisor: async (userId, admin) => admin || (await support.agents.isSupervisor(userId)),
     });
-    // One Gemini model for agents' drafts and the first-line assistant, within one daily budget.
-    const modelBudget = createModelBudget({ db, dailyCalls: config.GEMINI_DAILY_CALL_BUDGET });
-    const model =
-      config.GEMINI_API_KEY === undefined || config.GEMINI_API_KEY === ''
-        ? undefined
-        : budgetedModel(
-            createGeminiModel({
-              apiKey: config.GEMINI_API_KEY,
-              baseUrl: config.GEMINI_BASE_URL,
-              model: config.GEMINI_MODEL,
-              timeoutMs: config.GEMINI_TIMEOUT_MS,
-            }),
-            modelBudget,
-          );
+    // One Gemini model for agents' drafts and the first-line assistant, within the daily budget
+    // every Gemini feature shares (src/platform/gemini/budget.ts), counted as `support`.
+    const gemini = createGemini({ config, db: runtime.database.db });
+    const model = gemini.model('support');
+    const modelBudget = gemini.budget;
     const nameOf = async (userId: string) => (await identity.repository.findUserById(userId))?.name ?? null;
     const assist = createSupportAssist({ support, knowledgeBase, model, nameOf, logger: runtime.logger });
     const assistant = createSupportAssistant({

@@ -180,14 +180,7 @@ export interface SupportRemediesTable {
   swept_at: NullableTimestamp;
 }
 
-/** Gemini calls made per UTC day across instances (model-budget.ts): GEMINI_DAILY_CALL_BUDGET. */
-export interface SupportModelCallsTable {
-  day: ColumnType<Date, string, string>;
-  calls: number;
-}
-
 export interface SupportTables {
-  support_model_calls: SupportModelCallsTable;
   support_remedies: SupportRemediesTable;
   support_agents: SupportAgentsTable;
   support_canned_responses: SupportCannedResponsesTable;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../helpers/app.js';
 import { authHeader, createUser, type CreatedUser } from '../../helpers/auth.js';
-import { startGeminiStandIn, type GeminiStandIn } from './gemini-stand-in.js';
+import { startGeminiStandIn, type GeminiStandIn } from '../../helpers/gemini-stand-in.js';
 
 /**
  * AI assist: the Gemini adapter against a local stand-in of its REST API (answers, errors,

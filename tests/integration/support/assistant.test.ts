@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createModelBudget } from '../../../src/modules/support/model-budget.js';
-import type { SupportDb } from '../../../src/modules/support/tables.js';
+import { createModelBudget } from '../../../src/platform/gemini/index.js';
 import { authHeader, createUser, type CreatedUser } from '../../helpers/auth.js';
 import { connectWs, type WsClient } from '../../helpers/ws-client.js';
 import { idempotencyKey, orderWorld, placeOrder, type OrderWorld } from '../orders/helpers.js';
-import { startGeminiStandIn, type GeminiStandIn } from './gemini-stand-in.js';
+import { startGeminiStandIn, type GeminiStandIn } from '../../helpers/gemini-stand-in.js';
 
 /**
  * The first-line assistant (POST /v1/support/assistant): answers from the knowledge base and the
@@ -246,14 +245,14 @@ describe('the first-line assistant hands over', () => {
   });
 });
 
-/** The application's database as the support context sees it (its own tables). */
-const supportDb = () => world.testApp.services.db as unknown as SupportDb;
+/** The application's database (it has the platform's `gemini_calls`). */
+const supportDb = () => world.testApp.services.db;
 
 describe('the daily Gemini budget', () => {
   it('once spent, the model is not called and the assistant answers its own text', async () => {
     const budget = createModelBudget({ db: supportDb(), dailyCalls: BUDGET });
-    await world.testApp.services.db.updateTable('support_model_calls').set({ calls: BUDGET }).execute();
-    expect(await budget.used()).toBe(BUDGET);
+    await world.testApp.services.db.updateTable('gemini_calls').set({ calls: BUDGET }).execute();
+    expect((await budget.used()).calls).toBe(BUDGET);
     standIn.scenario = { kind: 'answer', text: '{"reply": "from the model"}' };
     const calls = standIn.requests.length;
     const answer = await ask({ question: 'Mon livreur est en retard' });
@@ -265,10 +264,12 @@ describe('the daily Gemini budget', () => {
     const db = supportDb();
     const tomorrow = () => new Date(Date.now() + 86_400_000);
     const budgets = [1, 2, 3].map(() => createModelBudget({ db, dailyCalls: 5, now: tomorrow }));
-    const taken = await Promise.all(Array.from({ length: 24 }, (_, index) => budgets[index % 3]!.take()));
+    const taken = await Promise.all(
+      Array.from({ length: 24 }, (_, index) => budgets[index % 3]!.take('support')),
+    );
     expect(taken.filter(Boolean)).toHaveLength(5);
-    expect(await budgets[0]!.used()).toBe(5);
-    expect(await createModelBudget({ db, dailyCalls: 0 }).take()).toBe(false);
+    expect(await budgets[0]!.used()).toEqual({ calls: 5, byFeature: { support: 5 } });
+    expect(await createModelBudget({ db, dailyCalls: 0 }).take('support')).toBe(false);
   });
 });
 

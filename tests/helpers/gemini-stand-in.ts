@@ -4,7 +4,10 @@ import type { AddressInfo } from 'node:net';
 /**
  * A local stand-in for the Gemini REST API (`POST /v1beta/models/{model}:generateContent`): it
  * records each request and answers as the current scenario says, in Gemini's response shape.
- * Tests only; production talks to generativelanguage.googleapis.com.
+ * Tests only (support's AI assist and assistant, catalog's description drafts, admin's fraud
+ * summaries, all through the real `@google/genai` SDK); production talks to
+ * generativelanguage.googleapis.com. Search's embeddings have their own stand-in
+ * (gemini-search-stand-in.ts).
  */
 export type Scenario =
   | { kind: 'answer'; text: string }
@@ -19,6 +22,9 @@ export interface GeminiStandIn {
   close(): Promise<void>;
 }
 
+/** Not recorded: the test process's first fetch (Node loads its HTTP client lazily, ~0.3-0.5 s). */
+const WARM_UP_PATH = '/__warm-up';
+
 export async function startGeminiStandIn(): Promise<GeminiStandIn> {
   const standIn: Omit<GeminiStandIn, 'url' | 'close'> = {
     requests: [],
@@ -28,6 +34,7 @@ export async function startGeminiStandIn(): Promise<GeminiStandIn> {
     let raw = '';
     request.on('data', (chunk: Buffer) => (raw += chunk.toString()));
     request.on('end', () => {
+      if (request.url === WARM_UP_PATH) return void response.writeHead(204).end();
       const match = /^\/v1beta\/models\/([^/:]+):generateContent$/.exec(request.url ?? '');
       const header = request.headers['x-goog-api-key'];
       standIn.requests.push({
@@ -67,6 +74,8 @@ export async function startGeminiStandIn(): Promise<GeminiStandIn> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  // Tests give the SDK short timeouts (300 ms): its first call must not pay for Node's fetch start.
+  await (await fetch(`http://127.0.0.1:${port}${WARM_UP_PATH}`)).arrayBuffer();
   return Object.assign(standIn, {
     url: `http://127.0.0.1:${port}`,
     close: () =>
