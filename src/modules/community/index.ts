@@ -4,7 +4,8 @@
  *
  * It needs the catalog (the public face of restaurants and dishes), orders (the customer's cart,
  * their past orders, the quote and placement of a group's order), the ledger (a group cart's
- * escrow) and payments (a wallet's state, a Mobile Money top-up for a share). Nothing needs it.
+ * escrow), payments (a wallet's state, a Mobile Money top-up for a share), identity (the audit
+ * log) and notify (group and bulk order notices). Nothing needs it.
  */
 import { defineContext, need, tablesOf } from '../../platform/context.js';
 import type { Catalog } from '../catalog/index.js';
@@ -26,6 +27,7 @@ import {
 } from './group-carts.js';
 import { createGroupCartsRepository } from './group-repository.js';
 import { registerGroupCartRoutes } from './group-routes.js';
+import type { CommunityNotifier } from './notices.js';
 import { createFavouritesRepository } from './repository.js';
 import { registerFavouriteRoutes } from './routes.js';
 import { registerShareRoutes } from './share-routes.js';
@@ -33,6 +35,7 @@ import { createSharePreviews, type SharePreviews } from './share-service.js';
 import type { CommunityTables } from './tables.js';
 
 export type { Favourites } from './favourites.js';
+export type { CommunityNotifier } from './notices.js';
 export type { SharePreviews } from './share-service.js';
 export { createGroupCarts, type GroupCarts } from './group-carts.js';
 export { createBulkOrders, type BulkOrders, type BulkPolicy } from './bulk-orders.js';
@@ -165,9 +168,11 @@ export const communityContext = defineContext({
     payments: need<{ wallets: WalletsNeed }>(),
     // Bulk orders' requests, answers and cancellations, in the audit log.
     identity: need<Pick<Identity, 'audit'>>(),
+    // Group carts' and bulk orders' notices (push, SMS, the in-app centre), named after the fact.
+    notify: need<CommunityNotifier>(),
   },
   tables: tablesOf<CommunityTables>(),
-  create({ runtime, db, eventStore }, { catalog, orders, ledger, payments, identity }) {
+  create({ runtime, db, eventStore }, { catalog, orders, ledger, payments, identity, notify }) {
     const repository = createFavouritesRepository(db);
     const groupRepository = createGroupCartsRepository(db);
     const port = ordersPort(orders);
@@ -207,6 +212,7 @@ export const communityContext = defineContext({
           newValue: entry.newValue,
         }),
       logger: runtime.logger.child({ component: 'bulk-orders' }),
+      notifier: notify,
       policy: {
         minLeadHours: config.BULK_ORDER_MIN_LEAD_HOURS,
         maxDays: config.ORDER_SCHEDULE_MAX_DAYS,
@@ -235,6 +241,7 @@ export const communityContext = defineContext({
         ttlMinutes: runtime.config.GROUP_CART_TTL_MINUTES,
         maxOpenPerHost: runtime.config.GROUP_CARTS_MAX_OPEN_PER_HOST,
         publicBaseUrl: runtime.config.PUBLIC_BASE_URL,
+        notifier: notify,
       }),
     };
     return {
