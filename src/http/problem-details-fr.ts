@@ -424,6 +424,7 @@ export const PROBLEM_DETAILS_FR: Readonly<Record<string, string>> = {
   '${name} must be a UUID.': '${name} doit être un UUID.',
   'kind is restaurant or customer.': 'kind vaut restaurant ou customer.',
   'Support notices name UUIDs.': 'Les avis au support désignent des UUID.',
+  'Community notices name UUIDs.': 'Les avis de commandes groupées désignent des UUID.',
   'Newsletter messages name UUIDs.': 'Les messages d’une lettre d’information désignent des UUID.',
   '`from` must be a date-time before `to`.': '`from` doit être une date-heure antérieure à `to`.',
   'The period is at most 93 days.': 'La période couvre au plus 93 jours.',

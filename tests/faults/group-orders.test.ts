@@ -75,6 +75,48 @@ function crashingGroups(crash: { beforePlacement?: boolean; afterShareTransfer?:
   });
 }
 
+/**
+ * This instance's group carts with orders' placement watched: `onPlace` runs when the first
+ * caller enters orders.place (before it goes on), and `entered` counts the callers that did.
+ */
+function watchedGroups(onPlace: (groups: GroupCarts) => Promise<void>) {
+  const real = services();
+  const watch = { entered: 0 };
+  const ordersPort = {
+    quote: (input: Parameters<typeof real.orders.orders.quote>[0], customerId: string) =>
+      real.orders.orders.quote(input, customerId),
+    async status(orderId: string) {
+      const found = await real.orders.orders.find(orderId);
+      return found === undefined || found.state.status === 'NONE' ? undefined : found.state.status;
+    },
+    async place(input: Parameters<typeof real.orders.orders.place>[0], customerId: string, orderId: string) {
+      watch.entered += 1;
+      if (watch.entered === 1) await onPlace(groups);
+      const placed = await real.orders.orders.place(
+        input,
+        { kind: 'user', id: customerId },
+        { actorId: customerId, actorRole: 'customer', groupOrder: true },
+        { orderId, resume: true },
+      );
+      return { status: placed.state.status };
+    },
+  };
+  const groups: GroupCarts = createGroupCarts({
+    repository: createGroupCartsRepository(ownTables<CommunityTables, Database>(real.db)),
+    catalog: real.catalog.community,
+    orders: () => ordersPort,
+    wallets: () => ({
+      frozen: async () => false,
+      topUp: async () => ({ paymentId: 'none', ussdCode: null }),
+    }),
+    ledger: real.ledger,
+    logger: real.runtime.logger,
+    ttlMinutes: 60,
+    publicBaseUrl: 'http://localhost',
+  });
+  return { groups, watch };
+}
+
 async function lockedTrio() {
   const [host, ana, ben] = await Promise.all([
     fundedCustomer(world),
@@ -173,6 +215,49 @@ describe('group orders under faults', () => {
       }
     }
     await expectLedgerVerifies();
+  });
+});
+
+describe('group orders: two placers of one cart', () => {
+  // The 500 of "the expiry races the last share" (docs/community.md, "Why the last share answered
+  // 500"): the member whose share completed the cart was placing its order when a sweep found the
+  // cart `placing` and placed it too; orders.place ran twice at once for one order id and the
+  // loser's stock reservation hit the order's primary key before the winner had stored the order.
+  // Forced here: while the member's placement is entering orders.place, a sweep "a day later" and
+  // a second placement run to their end. One caller places; the member gets 200; money exact.
+  it('the member places while a sweep and another instance try too: one placement, 200, money exact', async () => {
+    const { host, ana, ben, cart, shareOf, before } = await lockedTrio();
+    const { groups, watch } = watchedGroups(async (same) => {
+      await Promise.all([same.sweep(new Date(Date.now() + 24 * 60 * 60_000)), same.place(cart.id)]);
+    });
+    await groups.pay(ana.userId, cart.id, { kind: 'wallet' }, 'two-placers-1');
+    await groups.pay(host.userId, cart.id, { kind: 'wallet' }, 'two-placers-2');
+    const last = await groups.pay(ben.userId, cart.id, { kind: 'wallet' }, 'two-placers-3');
+    expect(last.cart.status).toBe('placed');
+    expect(watch.entered).toBe(1);
+    const order = await services().orders.orders.find(last.cart.orderId!);
+    expect(order?.state.status).toBe('PLACED');
+    expect(await calls.escrow(cart.id)).toBe(0n);
+    for (const user of [host, ana, ben])
+      expect(await calls.balance(user)).toBe(before.get(user.userId)! - shareOf(user));
+    await expectLedgerVerifies();
+  });
+
+  it('a claim let go by a failed placement is taken by the next sweep at once', async () => {
+    const { host, ana, ben, cart } = await lockedTrio();
+    expect((await calls.pay(ana, cart.id)).statusCode).toBe(200);
+    expect((await calls.pay(ben, cart.id)).statusCode).toBe(200);
+    await expect(
+      crashingGroups({ beforePlacement: true }).pay(host.userId, cart.id, { kind: 'wallet' }, 'claim-1'),
+    ).rejects.toThrow('crash');
+    const row = await services()
+      .db.selectFrom('group_carts')
+      .select(['status', 'placement_claimed_until'])
+      .where('id', '=', cart.id)
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({ status: 'placing', placement_claimed_until: null });
+    await services().community.groups.sweep(later());
+    expect((await calls.read(host, cart.id)).json().status).toBe('placed');
   });
 });
 

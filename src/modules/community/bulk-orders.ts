@@ -36,6 +36,8 @@ import {
   type BulkOrdersRepository,
 } from './bulk-repository.js';
 import { communityErrors } from './errors.js';
+import { safeNotices, type BulkOrderNoticeInput, type CommunityNotifier } from './notices.js';
+import { PLACEMENT_CLAIM_SECONDS } from './group-rules.js';
 import type { BulkOrderStatus, GroupLine } from './tables.js';
 
 /** What bulk orders use of orders: its quote, an order's status, and its placement. */
@@ -86,6 +88,8 @@ export interface BulkOrdersDependencies {
   logger: Logger;
   policy: BulkPolicy;
   now?: () => Date;
+  /** notify's intents (docs/community.md "Notices"); none: nobody is told (the apps poll). */
+  notifier?: CommunityNotifier;
 }
 
 export interface BulkRequestInput {
@@ -135,6 +139,37 @@ export function createBulkOrders(deps: BulkOrdersDependencies) {
   const now = deps.now ?? (() => new Date());
   const balanceDueBy = (row: { scheduledFor: Date }) =>
     new Date(row.scheduledFor.getTime() - policy.balanceHoursBefore * HOUR_MS);
+  const notices = safeNotices(deps.notifier, logger);
+
+  /** Tells the customer of a fact of their request (the agreed time unless `fields` says). */
+  function tellCustomer(row: BulkOrderRow, event: BulkOrderNoticeInput['event'], fields = {}) {
+    return notices.bulk({
+      bulkOrderId: row.id,
+      event,
+      recipientId: row.customerId,
+      scheduledFor: row.scheduledFor,
+      ...fields,
+    });
+  }
+
+  /** A request backed by its deposit: the restaurant's owner hears of it, the customer of the deposit. */
+  async function tellRequested(row: BulkOrderRow): Promise<void> {
+    const ownerId = await deps.catalog.restaurantOwnerId(row.restaurantId);
+    if (ownerId !== undefined)
+      await notices.bulk({
+        bulkOrderId: row.id,
+        event: 'requested',
+        recipientId: ownerId,
+        scheduledFor: row.scheduledFor,
+        portions: row.lines.reduce((sum, line) => sum + line.quantity, 0),
+        totalMinor: Number(row.totalMinor),
+        deadline: row.respondBy,
+      });
+    await tellCustomer(row, 'deposit_held', {
+      amountMinor: Number(row.depositMinor),
+      deadline: row.respondBy,
+    });
+  }
 
   function view(row: BulkOrderRow): BulkOrderView {
     return {
@@ -287,8 +322,10 @@ export function createBulkOrders(deps: BulkOrdersDependencies) {
       paymentTransfer(row.id, row.customerId, 'deposit', row.depositMinor),
     ]);
     if (accepted(outcome?.result)) {
-      if (await repository.update(repository.db, row.id, ['paying'], { status: 'requested' }))
+      if (await repository.update(repository.db, row.id, ['paying'], { status: 'requested' })) {
         await audit(row, 'requested', row.customerId, { totalMinor: Number(row.totalMinor) });
+        await tellRequested(row);
+      }
       return (await repository.find(row.id))!;
     }
     if (outcome?.result === 'exceeds_credits') {
@@ -374,7 +411,13 @@ export function createBulkOrders(deps: BulkOrdersDependencies) {
       await repository.update(transaction, id, ['requested'], { status: 'confirmed' });
       return row;
     });
-    if (changed !== undefined) await audit(changed, 'confirmed', actor.userId);
+    if (changed !== undefined) {
+      await audit(changed, 'confirmed', actor.userId);
+      await tellCustomer(changed, 'confirmed', {
+        amountMinor: Number(changed.balanceMinor),
+        deadline: balanceDueBy(changed),
+      });
+    }
     return view((await repository.find(id))!);
   }
 
@@ -408,7 +451,9 @@ export function createBulkOrders(deps: BulkOrdersDependencies) {
       return row;
     });
     await audit(changed, 'proposed', actor.userId, { scheduledFor: scheduledFor.toISOString() });
-    return view((await repository.find(id))!);
+    const proposed = (await repository.find(id))!;
+    await tellCustomer(proposed, 'proposed', { scheduledFor, deadline: proposed.respondBy });
+    return view(proposed);
   }
 
   /** The customer accepts the restaurant's proposal: confirmed for the proposed time. */
@@ -437,7 +482,10 @@ export function createBulkOrders(deps: BulkOrdersDependencies) {
       mustBe(known, ['requested', 'proposed']);
       const ended = await end(id, 'refused', ['requested', 'proposed'], () => known.depositMinor, reason);
       if (!ended) mustBe((await repository.find(id))!, ['refused']);
-      else await audit(known, 'refused', actor.userId);
+      else {
+        await audit(known, 'refused', actor.userId);
+        await tellCustomer(known, 'refused', { amountMinor: Number(known.depositMinor) });
+      }
     }
     return view((await repository.find(id))!);
   }
@@ -543,6 +591,7 @@ export function createBulkOrders(deps: BulkOrdersDependencies) {
     if (accepted(outcome?.result)) {
       if (await repository.moveBalance(row.id, 'paying', 'paid')) {
         await audit(row, 'balance_paid', row.customerId, { amountMinor: Number(row.balanceMinor) });
+        await tellCustomer(row, 'balance_paid', { amountMinor: Number(row.balanceMinor) });
         return;
       }
       // The request ended meanwhile and its refund saw no balance: give this one back by its own id.
@@ -598,6 +647,17 @@ export function createBulkOrders(deps: BulkOrdersDependencies) {
    * in the customer's wallet already.
    */
   async function place(id: string): Promise<void> {
+    // One placer at a time (the group carts' 500, docs/community.md "Why the last share answered
+    // 500"): orders.place must not run twice at once for one order id.
+    if (!(await repository.claimPlacement(id, PLACEMENT_CLAIM_SECONDS))) return;
+    try {
+      await placeClaimed(id);
+    } finally {
+      await repository.releasePlacement(id);
+    }
+  }
+
+  async function placeClaimed(id: string): Promise<void> {
     const row = await repository.find(id);
     if (row === undefined || row.status !== 'placing') return;
     if (!row.released) {
@@ -623,8 +683,10 @@ export function createBulkOrders(deps: BulkOrdersDependencies) {
       }
     }
     if (status === 'PAYMENT_FAILED') return failPlacement(row, 'payment_failed');
-    if (await repository.update(repository.db, id, ['placing'], { status: 'placed', refunds_done: true }))
+    if (await repository.update(repository.db, id, ['placing'], { status: 'placed', refunds_done: true })) {
       await audit(row, 'placed', null, { orderId: row.orderId });
+      await tellCustomer(row, 'placed', { orderId: row.orderId });
+    }
   }
 
   async function failPlacement(row: BulkOrderRow, failure: string): Promise<void> {
@@ -666,6 +728,7 @@ export function createBulkOrders(deps: BulkOrdersDependencies) {
       if (await end(id, 'expired', ['requested', 'proposed'], (current) => current.depositMinor)) {
         counts.expired += 1;
         await audit(row, 'expired', null);
+        await tellCustomer(row, 'expired', { amountMinor: Number(row.depositMinor) });
       }
     } else if (row.status === 'confirmed') {
       if (row.balanceState === 'paying' && row.updatedAt <= settleBefore) await settleBalance(row);

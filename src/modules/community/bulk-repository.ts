@@ -177,6 +177,36 @@ export function createBulkOrdersRepository(db: CommunityDb) {
       return Number(result.numUpdatedRows) > 0;
     },
 
+    /**
+     * The placement claim (as group carts'): true for the one caller that may place this
+     * `placing` request's order now; a claim past its time (its holder died) is free again.
+     * Timed by the database's clock, never by a sweep's `at`.
+     */
+    async claimPlacement(id: string, seconds: number): Promise<boolean> {
+      const row = await db
+        .updateTable('bulk_orders')
+        .set({ placement_claimed_until: sql`now() + make_interval(secs => ${seconds})` as never })
+        .where('id', '=', id)
+        .where('status', '=', 'placing')
+        .where((where) =>
+          where.or([
+            where('placement_claimed_until', 'is', null),
+            where('placement_claimed_until', '<', sql<Date>`now()`),
+          ]),
+        )
+        .returning('id')
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
+    async releasePlacement(id: string): Promise<void> {
+      await db
+        .updateTable('bulk_orders')
+        .set({ placement_claimed_until: null })
+        .where('id', '=', id)
+        .execute();
+    },
+
     /** Moves the balance from one state to another; false when it was not in `from`. */
     async moveBalance(id: string, from: BulkBalanceState, to: BulkBalanceState): Promise<boolean> {
       const result = await db

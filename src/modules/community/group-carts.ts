@@ -17,6 +17,7 @@ import { isDomainError } from '../../shared/errors.js';
 import type { CatalogCommunityApi } from '../catalog/index.js';
 import { CartError, normalizeCart, type PlaceOrderInput } from '../orders/index.js';
 import { communityErrors } from './errors.js';
+import { safeNotices, type CommunityNotifier, type GroupNoticeEvent } from './notices.js';
 import {
   ENDABLE,
   FINAL,
@@ -24,6 +25,7 @@ import {
   GROUP_MAX_LINES_PER_MEMBER,
   GROUP_MAX_MEMBERS,
   groupCode,
+  PLACEMENT_CLAIM_SECONDS,
   normalizedCode,
   orderLines,
   refundTransfer,
@@ -73,6 +75,8 @@ export interface GroupCartsDependencies {
   publicBaseUrl: string;
   maxOpenPerHost?: number;
   now?: () => Date;
+  /** notify's intents (docs/community.md "Notices"); none: nobody is told (the apps poll). */
+  notifier?: CommunityNotifier;
 }
 
 export type ShareMethod = { kind: 'wallet' } | { kind: 'mobile_money'; phone: string };
@@ -95,6 +99,7 @@ export interface GroupCartView {
 }
 
 const errors = communityErrors;
+const ENDED_NOTICES: readonly GroupCartStatus[] = ['expired', 'failed', 'abandoned'];
 const notFound = () =>
   errors.of('not_found', 'group_cart_not_found', 'There is no such group cart among yours.');
 const accepted = (result: string) => result === 'ok' || result === 'exists';
@@ -103,6 +108,14 @@ export function createGroupCarts(deps: GroupCartsDependencies) {
   const { repository, logger } = deps;
   const now = deps.now ?? (() => new Date());
   const maxOpenPerHost = deps.maxOpenPerHost ?? 5;
+  const notices = safeNotices(deps.notifier, logger);
+
+  /** Everyone in the cart (but `except`), for a notice to all. */
+  async function everyone(cartId: string, except?: string) {
+    return (await repository.members(cartId))
+      .filter((member) => member.userId !== except)
+      .map((member) => ({ userId: member.userId }));
+  }
 
   async function view(cart: GroupCartRow, userId: string): Promise<GroupCartView> {
     const [members, shares] = await Promise.all([repository.members(cart.id), repository.shares(cart.id)]);
@@ -182,10 +195,10 @@ export function createGroupCarts(deps: GroupCartsDependencies) {
     const found = code === null ? undefined : await repository.findByCode(code);
     if (found === undefined)
       throw errors.of('not_found', 'group_cart_not_found', 'No group cart has this code.');
-    await repository.withCart(found.id, async (cart, transaction) => {
+    const joined = await repository.withCart(found.id, async (cart, transaction) => {
       if (cart === undefined) throw notFound();
       const members = await repository.members(cart.id, transaction);
-      if (members.some((member) => member.userId === userId)) return; // joining twice is joining once
+      if (members.some((member) => member.userId === userId)) return false; // joining twice is joining once
       mustBe(cart, ['open']);
       if (members.length >= GROUP_MAX_MEMBERS)
         throw errors.of(
@@ -197,7 +210,16 @@ export function createGroupCarts(deps: GroupCartsDependencies) {
           },
         );
       await repository.addMember(transaction, cart.id, userId);
+      return true;
     });
+    if (joined)
+      await notices.group({
+        cartId: found.id,
+        code: found.code,
+        event: 'member_joined',
+        subjectId: userId,
+        recipients: [{ userId: found.hostId }],
+      });
     return view((await repository.find(found.id))!, userId);
   }
 
@@ -327,6 +349,15 @@ export function createGroupCarts(deps: GroupCartsDependencies) {
         owed,
       );
     });
+    await notices.group({
+      cartId,
+      code: known.code,
+      event: 'share_due',
+      recipients: owed
+        .filter((share) => share.payerId !== hostId)
+        .map((share) => ({ userId: share.payerId, amountMinor: Number(share.amountMinor) })),
+      expiresAt: known.expiresAt,
+    });
     return view((await repository.find(cartId))!, hostId);
   }
 
@@ -383,8 +414,10 @@ export function createGroupCarts(deps: GroupCartsDependencies) {
       shareTransfer(cartId, share.payerId, share.kind, share.amountMinor),
     ]);
     if (outcome !== undefined && accepted(outcome.result)) {
-      if (await repository.moveShare(repository.db, cartId, share.payerId, share.kind, ['paying'], 'paid'))
+      if (await repository.moveShare(repository.db, cartId, share.payerId, share.kind, ['paying'], 'paid')) {
+        await tellSharePaid(cartId, share);
         return { ...share, status: 'paid' };
+      }
       // The sweep settled it first: paid, or already given back because the cart ended meanwhile.
       const now = (await repository.shares(cartId)).find(
         (each) => each.payerId === share.payerId && each.kind === share.kind,
@@ -409,7 +442,27 @@ export function createGroupCarts(deps: GroupCartsDependencies) {
           details: { amountMinor: Number(share.amountMinor) },
         },
       );
+    // Any other refusal with the cart ended meanwhile is the cart's end, told as such; with the
+    // cart still waiting for this share it is a fault of ours (logged, 500), not the member's.
+    const cart = await repository.find(cartId);
+    if (cart !== undefined && cart.status !== 'locked')
+      throw errors.of('conflict', 'group_cart_state', `The group cart is ${cart.status}.`, {
+        details: { cartStatus: cart.status },
+      });
     throw new Error(`ledger refused share ${cartId}/${share.payerId}: ${outcome?.result ?? 'no outcome'}`);
+  }
+
+  /** The host hears of each member's share paid (not of their own, nor of their cover). */
+  async function tellSharePaid(cartId: string, share: GroupShareRow): Promise<void> {
+    const cart = await repository.find(cartId);
+    if (cart === undefined || share.payerId === cart.hostId) return;
+    await notices.group({
+      cartId,
+      code: cart.code,
+      event: 'share_paid',
+      subjectId: share.payerId,
+      recipients: [{ userId: cart.hostId, amountMinor: Number(share.amountMinor) }],
+    });
   }
 
   async function pay(userId: string, cartId: string, method: ShareMethod, key: string) {
@@ -493,11 +546,28 @@ export function createGroupCarts(deps: GroupCartsDependencies) {
   }
 
   /**
-   * The cart is `placing`: release the escrow to the host's wallet, place the order (its id was
-   * chosen at opening, so a second attempt finds the first), and mark the cart placed. A refusal
-   * (a dish sold out, the restaurant closed, the price changed) ends the cart and refunds.
+   * The cart is `placing`: whoever holds its placement claim places the order; any other caller
+   * (the member whose share completed the cart, a sweep on any instance) leaves it to them. Two
+   * placements at once ran orders.place twice at once for one order id, and the loser's stock
+   * reservation failed on the order's primary key before the winner had stored the order: the 500
+   * on the last share (docs/community.md, "Why the last share answered 500"). A claim whose holder
+   * died passes after PLACEMENT_CLAIM_SECONDS; one whose holder failed is let go at once.
    */
   async function place(cartId: string): Promise<void> {
+    if (!(await repository.claimPlacement(cartId, PLACEMENT_CLAIM_SECONDS))) return;
+    try {
+      await placeClaimed(cartId);
+    } finally {
+      await repository.releasePlacement(cartId);
+    }
+  }
+
+  /**
+   * Under the claim: release the escrow to the host's wallet, place the order (its id was chosen
+   * at opening, so a second attempt finds the first), and mark the cart placed. A refusal (a dish
+   * sold out, the restaurant closed, the price changed) ends the cart and refunds.
+   */
+  async function placeClaimed(cartId: string): Promise<void> {
     const cart = await repository.find(cartId);
     if (cart === undefined || cart.status !== 'placing') return;
     const members = await repository.members(cartId);
@@ -522,9 +592,8 @@ export function createGroupCarts(deps: GroupCartsDependencies) {
       try {
         status = (await deps.orders().place(input, cart.hostId, cart.orderId)).status;
       } catch (error) {
-        // Two callers may place at once (the member whose share completed the cart and the sweep
-        // both find it `placing`); the order's id was chosen at opening, so the one that lost the
-        // race finds the order there and is done. Seen in CI as a 500 on the last share.
+        // A claim that passed while its holder still worked (a placement slower than the claim):
+        // the order may be there, then this attempt is done.
         const placed = await deps.orders().status(cart.orderId);
         if (placed !== undefined) status = placed;
         else if (isRefusal(error)) return end(cartId, 'failed', ['placing'], error.code);
@@ -532,7 +601,14 @@ export function createGroupCarts(deps: GroupCartsDependencies) {
       }
     }
     if (status === 'PAYMENT_FAILED') return end(cartId, 'failed', ['placing'], 'payment_failed');
-    await repository.setStatus(repository.db, cartId, 'placed');
+    if (await repository.markPlaced(cartId))
+      await notices.group({
+        cartId,
+        code: cart.code,
+        event: 'placed',
+        recipients: await everyone(cartId),
+        orderId: cart.orderId,
+      });
   }
 
   async function priceRefusal(cart: GroupCartRow, input: PlaceOrderInput): Promise<string | undefined> {
@@ -557,11 +633,20 @@ export function createGroupCarts(deps: GroupCartsDependencies) {
     from: readonly GroupCartStatus[],
     failure?: string,
   ) {
-    await repository.withCart(cartId, async (cart, transaction) => {
-      if (cart === undefined || !from.includes(cart.status)) return;
+    const ended = await repository.withCart(cartId, async (cart, transaction) => {
+      if (cart === undefined || !from.includes(cart.status)) return undefined;
       await repository.setStatus(transaction, cartId, to, failure === undefined ? {} : { failure });
+      return cart;
     });
     await refundEnded(cartId);
+    if (ended !== undefined && ENDED_NOTICES.includes(to))
+      await notices.group({
+        cartId,
+        code: ended.code,
+        event: to as GroupNoticeEvent,
+        // The host who abandoned it knows.
+        recipients: await everyone(cartId, to === 'abandoned' ? ended.hostId : undefined),
+      });
   }
 
   async function refundEnded(cartId: string): Promise<void> {

@@ -301,6 +301,47 @@ export function createGroupCartsRepository(db: CommunityDb) {
         .execute();
     },
 
+    /**
+     * The placement claim: true for the one caller that may place this `placing` cart's order now
+     * (no claim, or one past its time: its holder died). Timed by the database's clock, never by
+     * a sweep's `at`, so a sweep run "later" cannot take a claim that is still being used.
+     */
+    async claimPlacement(cartId: string, seconds: number): Promise<boolean> {
+      const row = await db
+        .updateTable('group_carts')
+        .set({ placement_claimed_until: sql`now() + make_interval(secs => ${seconds})` as never })
+        .where('id', '=', cartId)
+        .where('status', '=', 'placing')
+        .where((where) =>
+          where.or([
+            where('placement_claimed_until', 'is', null),
+            where('placement_claimed_until', '<', sql<Date>`now()`),
+          ]),
+        )
+        .returning('id')
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
+    async releasePlacement(cartId: string): Promise<void> {
+      await db
+        .updateTable('group_carts')
+        .set({ placement_claimed_until: null })
+        .where('id', '=', cartId)
+        .execute();
+    },
+
+    /** placing → placed; false when the cart was no longer placing. */
+    async markPlaced(cartId: string): Promise<boolean> {
+      const result = await db
+        .updateTable('group_carts')
+        .set({ status: 'placed', placement_claimed_until: null, updated_at: sql`now()` })
+        .where('id', '=', cartId)
+        .where('status', '=', 'placing')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+
     async markReleased(cartId: string): Promise<void> {
       await db.updateTable('group_carts').set({ released: true }).where('id', '=', cartId).execute();
     },

@@ -31,6 +31,12 @@ export function normalizedCode(typed: string): string | null {
 }
 
 /** The statuses in which shares may still be refunded by ending the cart. */
+/**
+ * How long a group cart's or a bulk order's placement claim holds when its holder dies without
+ * letting go (a placement takes a few seconds; the ledger gives up after 10).
+ */
+export const PLACEMENT_CLAIM_SECONDS = 120;
+
 export const ENDABLE: readonly GroupCartStatus[] = ['open', 'locked'];
 export const FINAL: readonly GroupCartStatus[] = ['placed', 'abandoned', 'expired', 'failed'];
 

@@ -4,7 +4,8 @@
  *
  * It needs the catalog (the public face of restaurants and dishes), orders (the customer's cart,
  * their past orders, the quote and placement of a group's order), the ledger (a group cart's
- * escrow) and payments (a wallet's state, a Mobile Money top-up for a share). Nothing needs it.
+ * escrow), payments (a wallet's state, a Mobile Money top-up for a share), identity (the audit
+ * log) and notify (group and bulk order notices). Nothing needs it.
  */
 import { defineContext, need, tablesOf } from '../../platform/context.js';
 import type { Catalog } from '../catalog/index.js';
@@ -26,6 +27,7 @@ import {
 } from './group-carts.js';
 import { createGroupCartsRepository } from './group-repository.js';
 import { registerGroupCartRoutes } from './group-routes.js';
+import type { CommunityNotifier } from './notices.js';
 import { createRecipeRepository } from './recipe-repository.js';
 import { registerRecipeRoutes } from './recipe-routes.js';
 import { createRecipes, type Recipes } from './recipes.js';
@@ -36,6 +38,7 @@ import { createSharePreviews, type SharePreviews } from './share-service.js';
 import type { CommunityTables } from './tables.js';
 
 export type { Favourites } from './favourites.js';
+export type { CommunityNotifier } from './notices.js';
 export type { SharePreviews } from './share-service.js';
 export { createGroupCarts, type GroupCarts } from './group-carts.js';
 export { createBulkOrders, type BulkOrders, type BulkPolicy } from './bulk-orders.js';
@@ -171,9 +174,11 @@ export const communityContext = defineContext({
     payments: need<{ wallets: WalletsNeed }>(),
     // Bulk orders' requests, answers and cancellations, and recipes' moderation, in the audit log.
     identity: need<Pick<Identity, 'audit'>>(),
+    // Group carts' and bulk orders' notices (push, SMS, the in-app centre), named after the fact.
+    notify: need<CommunityNotifier>(),
   },
   tables: tablesOf<CommunityTables>(),
-  create({ runtime, db, eventStore }, { catalog, orders, ledger, payments, identity }) {
+  create({ runtime, db, eventStore }, { catalog, orders, ledger, payments, identity, notify }) {
     const repository = createFavouritesRepository(db);
     const groupRepository = createGroupCartsRepository(db);
     const port = ordersPort(orders);
@@ -213,6 +218,7 @@ export const communityContext = defineContext({
           newValue: entry.newValue,
         }),
       logger: runtime.logger.child({ component: 'bulk-orders' }),
+      notifier: notify,
       policy: {
         minLeadHours: config.BULK_ORDER_MIN_LEAD_HOURS,
         maxDays: config.ORDER_SCHEDULE_MAX_DAYS,
@@ -274,6 +280,7 @@ export const communityContext = defineContext({
         ttlMinutes: runtime.config.GROUP_CART_TTL_MINUTES,
         maxOpenPerHost: runtime.config.GROUP_CARTS_MAX_OPEN_PER_HOST,
         publicBaseUrl: runtime.config.PUBLIC_BASE_URL,
+        notifier: notify,
       }),
     };
     return {

@@ -39,6 +39,8 @@ export interface GroupCartsTable {
   expires_at: Date;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
+  /** Held by the one caller placing the order (migration 2026-12-07T0410); null or past: free. */
+  placement_claimed_until: Date | null;
 }
 
 export interface GroupCartMembersTable {
@@ -138,6 +140,8 @@ export interface BulkOrdersTable {
   failure: string | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
+  /** Held by the one caller placing the order (migration 2026-12-07T0410); null or past: free. */
+  placement_claimed_until: Date | null;
 }
 
 /** A restaurant's published recipe (docs/community.md "Recipes"); not inventory's recipes. */

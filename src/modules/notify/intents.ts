@@ -647,3 +647,95 @@ export function newsletterIntent(message: NewsletterMessage): IntentDraft {
     priority: 'low',
   });
 }
+
+// ---- group carts and bulk orders (the community context calls these through notify's service)
+
+/** A time as the people of Douala (UTC+1 all year) read it: `07/12 12:30`. */
+export function doualaTime(at: Date): string {
+  const local = new Date(at.getTime() + 3_600_000).toISOString();
+  return `${local.slice(8, 10)}/${local.slice(5, 7)} ${local.slice(11, 16)}`;
+}
+
+/**
+ * A fact of a group cart (issue #27, docs/community.md "Notices"), told to the recipients the
+ * community context chose: a member joined (the host), the cart was locked and a share is due
+ * (each member who owes one, with their amount), a share was paid (the host), the order was
+ * placed, the cart ended and paid shares go back (everyone). Named after the cart, the fact and
+ * its subject (the member who joined, the payer who paid): asked twice, from any instance, it
+ * records one intent per recipient.
+ */
+export interface GroupCartNotice {
+  cartId: string;
+  /** The cart's code (what its members typed to join): the cart's name in the texts. */
+  code: string;
+  event: 'member_joined' | 'share_due' | 'share_paid' | 'placed' | 'expired' | 'failed' | 'abandoned';
+  /** Whom the fact is about: the member who joined, the payer who paid (part of its name). */
+  subjectId?: string;
+  recipients: readonly { userId: string; amountMinor?: number }[];
+  /** The cart's expiry (share_due: pay before it). */
+  expiresAt?: Date;
+  /** The placed order (placed). */
+  orderId?: string;
+}
+
+export function groupCartIntents(notice: GroupCartNotice): IntentDraft[] {
+  const source = {
+    eventId: `group-cart:${notice.cartId}:${notice.event}${notice.subjectId === undefined ? '' : `:${notice.subjectId}`}`,
+  };
+  return notice.recipients.map((recipient) =>
+    draft(source, recipient.userId, `group.${notice.event}`, {
+      params: {
+        code: notice.code,
+        ...(recipient.amountMinor === undefined ? {} : { amount: recipient.amountMinor }),
+        ...(notice.expiresAt === undefined ? {} : { time: doualaTime(notice.expiresAt) }),
+      },
+      orderId: notice.orderId ?? null,
+      priority: 'high',
+    }),
+  );
+}
+
+/**
+ * A fact of a bulk order (issue #27, docs/community.md "Notices"): a new request (the
+ * restaurant's owner), the deposit held, the restaurant's answer (confirmed with the balance due,
+ * another time proposed, refused), the balance received, the order placed, the request expired
+ * unanswered (the customer). Named after the request, the fact and, for a proposal, the proposed
+ * time (a second proposal is a new fact): asked twice, it records one intent.
+ */
+export interface BulkOrderNotice {
+  bulkOrderId: string;
+  event:
+    | 'requested'
+    | 'deposit_held'
+    | 'confirmed'
+    | 'proposed'
+    | 'refused'
+    | 'balance_paid'
+    | 'placed'
+    | 'expired';
+  recipientId: string;
+  /** The agreed (or, for a proposal, the proposed) time. */
+  scheduledFor: Date;
+  portions?: number;
+  totalMinor?: number;
+  /** The deposit (held, refunded) or the balance (due, paid). */
+  amountMinor?: number;
+  /** Answer before (requested, deposit_held, proposed); pay before (confirmed). */
+  deadline?: Date;
+  orderId?: string;
+}
+
+export function bulkOrderIntent(notice: BulkOrderNotice): IntentDraft {
+  const suffix = notice.event === 'proposed' ? `:${notice.scheduledFor.toISOString()}` : '';
+  const params: IntentDraft['params'] = { when: doualaTime(notice.scheduledFor) };
+  if (notice.portions !== undefined) params.portions = notice.portions;
+  if (notice.totalMinor !== undefined) params.total = notice.totalMinor;
+  if (notice.amountMinor !== undefined) params.amount = notice.amountMinor;
+  if (notice.deadline !== undefined) params.deadline = doualaTime(notice.deadline);
+  return draft(
+    { eventId: `bulk-order:${notice.bulkOrderId}:${notice.event}${suffix}` },
+    notice.recipientId,
+    `bulk.${notice.event}`,
+    { params, orderId: notice.orderId ?? null, priority: 'high' },
+  );
+}

@@ -32,6 +32,10 @@ import {
   NOTIFIED_ORDER_EVENTS,
   staffAlertIntents,
   supportReplyIntent,
+  groupCartIntents,
+  bulkOrderIntent,
+  type GroupCartNotice,
+  type BulkOrderNotice,
   supportEmailReplyIntent,
   type SupportEmailReply,
   newsletterIntent,
@@ -639,6 +643,35 @@ export function createNotify(options: NotifyOptions) {
   }
 
   /**
+   * The community context's entry points (docs/community.md "Notices"): a group cart's facts told
+   * to the recipients community chose, and a bulk order's to its customer or its restaurant's
+   * owner. Each intent is named after the fact (intents.ts `groupCartIntents`, `bulkOrderIntent`),
+   * so a fact told by two instances, or by a request and the sweep, is recorded and sent once.
+   */
+  async function groupCartNotice(notice: GroupCartNotice): Promise<{ created: number }> {
+    if (
+      !UUID.test(notice.cartId) ||
+      (notice.subjectId !== undefined && !UUID.test(notice.subjectId)) ||
+      (notice.orderId !== undefined && !UUID.test(notice.orderId)) ||
+      notice.recipients.some((recipient) => !UUID.test(recipient.userId))
+    )
+      throw notifyErrors.of('validation', 'community_notice_invalid', 'Community notices name UUIDs.');
+    return { created: (await record(groupCartIntents(notice))).size };
+  }
+
+  async function bulkOrderNotice(notice: BulkOrderNotice): Promise<{ intentId: string; created: boolean }> {
+    if (
+      !UUID.test(notice.bulkOrderId) ||
+      !UUID.test(notice.recipientId) ||
+      (notice.orderId !== undefined && !UUID.test(notice.orderId))
+    )
+      throw notifyErrors.of('validation', 'community_notice_invalid', 'Community notices name UUIDs.');
+    const draft = bulkOrderIntent(notice);
+    const inserted = await record([draft]);
+    return { intentId: draft.id, created: inserted.has(draft.id) };
+  }
+
+  /**
    * Per channel over a period: sends by status, the success rate (sent against failed), the
    * providers' receipts and the delivered rate, and the cost: the providers' own figures where
    * they gave one, the configured unit cost for the other sent messages.
@@ -679,6 +712,8 @@ export function createNotify(options: NotifyOptions) {
     supportEmailReply,
     supportSlaBreach,
     newsletter,
+    groupCartNotice,
+    bulkOrderNotice,
     /** Who a recipient is for delivery (identity's account): tests build deliveries over it. */
     recipients: options.recipients,
     centre,

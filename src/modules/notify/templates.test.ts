@@ -67,6 +67,11 @@ describe('notification templates in French and English', () => {
           title: 'Promo ndolé',
           body: 'Le ndolé à moitié prix ce soir.',
           sms: 'Ndolé -50 % ce soir.',
+          // group carts and bulk orders (docs/community.md "Notices")
+          code: 'K7M2P9QX',
+          when: '10/12 12:30',
+          deadline: '10/12 06:30',
+          portions: 40,
         });
         for (const part of [text.title, text.body, text.sms]) {
           expect(part.length).toBeGreaterThan(0);
