@@ -102,6 +102,7 @@ export interface CommunityBadgesTable {
 
 export type BulkOrderStatus =
   | 'paying'
+  | 'awaiting_deposit'
   | 'requested'
   | 'proposed'
   | 'confirmed'
@@ -111,7 +112,9 @@ export type BulkOrderStatus =
   | 'refused'
   | 'expired'
   | 'failed';
-export type BulkBalanceState = 'due' | 'paying' | 'paid';
+export type BulkBalanceState = 'due' | 'paying' | 'collecting' | 'paid';
+/** Where a request's deposit stands: `paid` for every wallet request; Mobile Money ones start `due`. */
+export type BulkDepositState = 'due' | 'collecting' | 'paid';
 
 /** A bulk order (docs/community.md, "Bulk orders"); its id and `order_id` are chosen at the request. */
 export interface BulkOrdersTable {
@@ -136,12 +139,27 @@ export interface BulkOrdersTable {
   refunds_done: Generated<boolean>;
   order_id: string;
   failure: string | null;
+  deposit_state: Generated<BulkDepositState>;
+  /** The Mobile Money collection of the deposit (or balance) in flight or last landed. */
+  deposit_payment_id: Generated<string | null>;
+  balance_payment_id: Generated<string | null>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
 
+/** One decision per Mobile Money collection that landed in a bulk order's escrow. */
+export interface BulkOrderCollectionsTable {
+  payment_id: string;
+  bulk_order_id: string;
+  part: 'deposit' | 'balance';
+  amount_minor: bigint;
+  outcome: 'kept' | 'returned';
+  decided_at: Generated<Date>;
+}
+
 export interface CommunityTables {
   bulk_orders: BulkOrdersTable;
+  bulk_order_collections: BulkOrderCollectionsTable;
   favourites: FavouritesTable;
   community_profiles: CommunityProfilesTable;
   community_counted_orders: CommunityCountedOrdersTable;
