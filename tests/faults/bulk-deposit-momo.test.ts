@@ -13,7 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAGIC_NUMBERS } from '../../src/modules/payments/simulators/index.js';
 import { createUser, type CreatedUser } from '../helpers/auth.js';
 import { expectLedgerVerifies as verifyLedger } from '../helpers/ledger.js';
-import { bulkCalls, bulkWorld, fundedCustomer, idempotencyKey } from '../integration/community/bulk-helpers.js';
+import {
+  bulkCalls,
+  bulkWorld,
+  fundedCustomer,
+  idempotencyKey,
+} from '../integration/community/bulk-helpers.js';
 import type { OrderWorld } from '../integration/orders/helpers.js';
 import { until } from '../integration/payments/helpers.js';
 
@@ -58,15 +63,20 @@ async function customer(): Promise<CreatedUser> {
 
 /** A request whose deposit is collected from `phone` (202, awaiting its deposit). */
 async function byMobileMoney(user: CreatedUser, phone: string, key = idempotencyKey()) {
-  const sent = await calls.request(user, calls.body({ payment: { method: 'mobile_money', phone } }), key);
+  const payload = calls.body({ payment: { method: 'mobile_money', phone } });
+  const sent = await calls.request(user, payload, key);
   expect(sent.statusCode, sent.body).toBe(202);
   const body = sent.json() as {
     bulkOrder: { id: string; status: string; depositMinor: number; depositPaid: boolean; collecting: string };
     collection: { paymentId: string; status: string; amountMinor: number };
   };
-  expect(body.bulkOrder).toMatchObject({ status: 'awaiting_deposit', depositPaid: false, collecting: 'deposit' });
+  expect(body.bulkOrder).toMatchObject({
+    status: 'awaiting_deposit',
+    depositPaid: false,
+    collecting: 'deposit',
+  });
   expect(body.collection.amountMinor).toBe(body.bulkOrder.depositMinor);
-  return { key, sent, order: body.bulkOrder, paymentId: body.collection.paymentId };
+  return { key, payload, sent, order: body.bulkOrder, paymentId: body.collection.paymentId };
 }
 
 const statusOf = async (user: CreatedUser, id: string) => (await calls.read(user, id)).json();
@@ -74,7 +84,7 @@ const statusOf = async (user: CreatedUser, id: string) => (await calls.read(user
 describe('a bulk order deposit by Mobile Money under faults', () => {
   it('lands in escrow once: duplicate and out-of-order webhooks, reads and settles racing, a retried request', async () => {
     const user = await customer();
-    const { key, order, paymentId } = await byMobileMoney(user, MTN.pendingForever);
+    const { key, payload, order, paymentId } = await byMobileMoney(user, MTN.pendingForever);
     // The restaurant sees nothing before the deposit lands.
     expect((await calls.read(owner(), order.id)).statusCode).toBe(404);
     const reference = await providerReference(paymentId);
@@ -93,14 +103,14 @@ describe('a bulk order deposit by Mobile Money under faults', () => {
       (held) => held === BigInt(order.depositMinor),
     );
     // The same request again with its key: the same request and collection, nothing collected twice.
-    const retried = await calls.request(
-      user,
-      calls.body({ payment: { method: 'mobile_money', phone: MTN.pendingForever } }),
-      key,
-    );
+    const retried = await calls.request(user, payload, key);
     expect([201, 202], retried.body).toContain(retried.statusCode);
     await Promise.all([payments().settle(paymentId), services().community.bulk.sweep(later(2))]);
-    expect(await statusOf(user, order.id)).toMatchObject({ status: 'requested', depositPaid: true, collecting: null });
+    expect(await statusOf(user, order.id)).toMatchObject({
+      status: 'requested',
+      depositPaid: true,
+      collecting: null,
+    });
     expect(await calls.escrow(order.id)).toBe(BigInt(order.depositMinor));
     expect(await calls.balance(user)).toBe(0n);
     expect((await calls.read(owner(), order.id)).statusCode).toBe(200);
@@ -112,10 +122,7 @@ describe('a bulk order deposit by Mobile Money under faults', () => {
     const { order, paymentId } = await byMobileMoney(user, MTN.pendingForever);
     await control(`transactions/${await providerReference(paymentId)}/approve`);
     expect(await calls.escrow(order.id)).toBe(0n);
-    await Promise.all([
-      services().community.bulk.sweep(later(2)),
-      services().community.bulk.sweep(later(2)),
-    ]);
+    await Promise.all([services().community.bulk.sweep(later(2)), services().community.bulk.sweep(later(2))]);
     expect(await statusOf(user, order.id)).toMatchObject({ status: 'requested', depositPaid: true });
     expect(await calls.escrow(order.id)).toBe(BigInt(order.depositMinor));
     await services().community.bulk.sweep(later(3));
@@ -215,7 +222,8 @@ describe('a bulk order deposit by Mobile Money under faults', () => {
     expect(started.json().bulkOrder.collecting).toBe('balance');
     const paymentId = started.json().collection.paymentId as string;
     // The wallet route refuses while the collection is in flight.
-    expect((await calls.act(user, order.id, 'balance')).statusCode).toBe(409);
+    const byWallet = await calls.act(user, order.id, 'balance');
+    expect(byWallet.statusCode, byWallet.body).toBe(409);
     await control(`transactions/${await providerReference(paymentId)}/approve`);
     await Promise.all([
       payments().refresh(paymentId),
