@@ -214,7 +214,7 @@ describe('a bulk order deposit by Mobile Money under faults', () => {
     const started = await calls.act(
       user,
       order.id,
-      'balance',
+      'balance/mobile-money',
       { method: 'mobile_money', phone: MTN.pendingForever },
       { 'idempotency-key': idempotencyKey() },
     );

@@ -11,7 +11,7 @@ import Type from 'typebox';
 import type { RouteAccess } from '../../http/access.js';
 import type { Db } from '../../db/database.js';
 import { idempotencyKey, keyedUuid, withIdempotency } from '../../http/idempotency.js';
-import { HttpProblem, ProblemSchema } from '../../http/problem.js';
+import { ProblemSchema } from '../../http/problem.js';
 import type { BulkActor, BulkMobileMoney, BulkOrders } from './bulk-orders.js';
 import { BULK_MAX_LINES, BULK_MAX_QUANTITY_PER_LINE, BULK_NOTE_MAX_LENGTH } from './bulk-rules.js';
 import { problems, userIdOf } from './routes.js';
@@ -328,36 +328,47 @@ export function registerBulkOrderRoutes(root: FastifyInstance, bulk: BulkOrders,
     config: { access: CUSTOMER, idempotency: 'optional' },
     schema: {
       tags,
-      summary:
-        'Pay the balance of a confirmed bulk order from your wallet, or by Mobile Money with `{ method: mobile_money, phone }` (202; Idempotency-Key required then)',
+      summary: 'Pay the balance of a confirmed bulk order from your wallet (Idempotency-Key)',
       params: IdParams,
-      body: Type.Optional(MobileMoney),
-      response: { 200: BulkOrderSchema, 202: CollectingSchema, 503: ProblemSchema, ...problems },
+      response: { 200: BulkOrderSchema, 503: ProblemSchema, ...problems },
     },
     handler: async (request, reply) => {
       const userId = userIdOf(request);
-      const payment = request.body;
-      const key = idempotencyKey(request, false);
-      // A collection is started once per key: Mobile Money needs one (the wallet path does not).
-      if (payment !== undefined && key === undefined)
-        throw new HttpProblem(400, 'idempotency_key_required', 'Send an Idempotency-Key header.');
       return withIdempotency(
         db,
         request,
         reply,
         { scope: `bulk-balance:${userId}:${request.params.id}` },
-        async () =>
-          payment === undefined
-            ? { statusCode: 200, body: await bulk.payBalance(userId, request.params.id) }
-            : {
-                statusCode: 202,
-                body: await bulk.payByMobileMoney(
-                  userId,
-                  request.params.id,
-                  'balance',
-                  mobileMoney(payment, key!),
-                ),
-              },
+        async () => ({ statusCode: 200, body: await bulk.payBalance(userId, request.params.id) }),
+      ) as never;
+    },
+  });
+  app.post('/v1/bulk-orders/:id/balance/mobile-money', {
+    config: { access: CUSTOMER, idempotency: 'required' },
+    schema: {
+      tags,
+      summary: 'Pay the balance of a confirmed bulk order by Mobile Money (202; Idempotency-Key required)',
+      params: IdParams,
+      body: MobileMoney,
+      response: { 202: CollectingSchema, 503: ProblemSchema, ...problems },
+    },
+    handler: async (request, reply) => {
+      const userId = userIdOf(request);
+      const key = idempotencyKey(request, true)!;
+      return withIdempotency(
+        db,
+        request,
+        reply,
+        { scope: `bulk-balance-momo:${userId}:${request.params.id}`, required: true },
+        async () => ({
+          statusCode: 202,
+          body: await bulk.payByMobileMoney(
+            userId,
+            request.params.id,
+            'balance',
+            mobileMoney(request.body, key),
+          ),
+        }),
       ) as never;
     },
   });
