@@ -867,6 +867,9 @@ export const PROBLEM_DETAILS_FR: Readonly<Record<string, string>> = {
   'The bulk order is ${row.status}.': 'La commande en gros est dans l’état ${row.status}.',
   'The time to answer this bulk order has passed.': 'Le délai de réponse à cette commande en gros est passé.',
   'The time to pay the balance has passed.': 'Le délai de paiement du solde est passé.',
+  'The time to pay the deposit has passed.': 'Le délai de paiement de l’acompte est passé.',
+  'Another payment of this bulk order is in progress; wait for its outcome.':
+    'Un autre paiement de cette commande en gros est en cours ; attendez son issue.',
   'A bulk order is for ${earliestHours} hours to ${policy.maxDays} days ahead.':
     'Une commande en gros est prévue de ${earliestHours} heures à ${policy.maxDays} jours à l’avance.',
   'A dish with the same options is at most 50 portions.':

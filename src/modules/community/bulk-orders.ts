@@ -12,6 +12,11 @@
  *
  * Every status change runs under the request row's lock and every transfer's id is the request's,
  * so a retry, a second instance or the minute sweep moves each franc once.
+ *
+ * The deposit and the balance may also be paid directly by Mobile Money (docs/community.md,
+ * "Paying by Mobile Money"): a collection through payments whose success payments captures into
+ * this request's escrow and then asks `collections.collected`, which decides once per payment,
+ * under the row's lock, whether the request keeps it (else payments sends it on to the wallet).
  */
 import type { Logger } from 'pino';
 import type { Transfer } from '../../../ledger/rules/index.js';
@@ -52,6 +57,43 @@ export interface BulkOrdersPort {
   ): Promise<{ status: string }>;
 }
 
+/** A Mobile Money collection as bulk orders see it (payments' attempt). */
+export interface BulkCollectionView {
+  paymentId: string;
+  status: 'NONE' | 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'EXPIRED';
+  amountMinor: number;
+  provider: string | null;
+  ussdCode: string | null;
+  failureReason: string | null;
+  afterExpiry: boolean;
+}
+
+/** What bulk orders use of payments: a collection for a part, its id, its status, and its booking. */
+export interface BulkPaymentsPort {
+  paymentIdOf(userId: string, idempotencyKey: string): string;
+  collect(input: {
+    userId: string;
+    bulkOrderId: string;
+    part: 'deposit' | 'balance';
+    amountMinor: bigint;
+    phone: string;
+    operator?: 'MTN' | 'ORANGE';
+    idempotencyKey: string;
+  }): Promise<BulkCollectionView>;
+  view(paymentId: string): Promise<BulkCollectionView | undefined>;
+  /** Re-reads the provider, applies and books what it says. */
+  refresh(paymentId: string): Promise<unknown>;
+  /** Books a success (again: idempotent), asking `collections.collected` once it is in escrow. */
+  settle(paymentId: string): Promise<void>;
+}
+
+/** A Mobile Money payment of a part: the number to collect from, and the client's key. */
+export interface BulkMobileMoney {
+  phone: string;
+  operator?: 'MTN' | 'ORANGE';
+  idempotencyKey: string;
+}
+
 export interface BulkLedgerPort {
   submit(transfers: readonly Transfer[]): Promise<{ id: string; result: string; detail?: string }[]>;
 }
@@ -83,6 +125,8 @@ export interface BulkOrdersDependencies {
   };
   orders: () => BulkOrdersPort;
   wallets: () => { frozen(userId: string): Promise<boolean> };
+  /** Absent: Mobile Money payments of bulk orders are refused (503). */
+  payments?: () => BulkPaymentsPort;
   ledger: BulkLedgerPort;
   audit: (entry: BulkAuditEntry) => Promise<void>;
   logger: Logger;
@@ -119,6 +163,10 @@ export interface BulkOrderView {
   depositMinor: number;
   balanceMinor: number;
   balancePaid: boolean;
+  /** False while a Mobile Money request waits for its deposit (`awaiting_deposit`). */
+  depositPaid: boolean;
+  /** The part a Mobile Money collection is paying now, if any. */
+  collecting: 'deposit' | 'balance' | null;
   balanceDueBy: string;
   respondBy: string | null;
   proposal: { scheduledFor: string; note: string | null } | null;
@@ -185,8 +233,13 @@ export function createBulkOrders(deps: BulkOrdersDependencies) {
       depositMinor: Number(row.depositMinor),
       balanceMinor: Number(row.balanceMinor),
       balancePaid: row.balanceState === 'paid',
+      depositPaid: row.depositState === 'paid',
+      collecting:
+        row.depositState === 'collecting' ? 'deposit' : row.balanceState === 'collecting' ? 'balance' : null,
       balanceDueBy: balanceDueBy(row).toISOString(),
-      respondBy: ['requested', 'proposed'].includes(row.status) ? row.respondBy.toISOString() : null,
+      respondBy: ['requested', 'proposed', 'awaiting_deposit'].includes(row.status)
+        ? row.respondBy.toISOString()
+        : null,
       proposal:
         row.status === 'proposed' && row.proposedFor !== null
           ? { scheduledFor: row.proposedFor.toISOString(), note: row.proposalNote }
@@ -282,6 +335,34 @@ export function createBulkOrders(deps: BulkOrdersDependencies) {
     const existing = await repository.find(ids.id);
     if (existing !== undefined && existing.customerId === customerId)
       return view(existing.status === 'paying' ? await settleDeposit(existing) : existing);
+    const row = await record(customerId, input, ids, false);
+    return view(row.status === 'paying' ? await settleDeposit(row) : row);
+  }
+
+  /**
+   * A new request whose deposit is paid by Mobile Money: recorded `awaiting_deposit` (seen by its
+   * customer only), then the deposit's collection starts. A retry with the same key finds the
+   * same request and the same collection.
+   */
+  async function requestByMobileMoney(
+    customerId: string,
+    input: BulkRequestInput,
+    ids: { id: string; orderId: string },
+    momo: BulkMobileMoney,
+  ): Promise<{ bulkOrder: BulkOrderView; collection: BulkCollectionView }> {
+    const existing = await repository.find(ids.id);
+    if (existing === undefined || existing.customerId !== customerId)
+      await record(customerId, input, ids, true);
+    return collect(customerId, ids.id, 'deposit', momo);
+  }
+
+  /** Checks, prices and records a request (`paying`, or `awaiting_deposit` for Mobile Money). */
+  async function record(
+    customerId: string,
+    input: BulkRequestInput,
+    ids: { id: string; orderId: string },
+    byMobileMoney: boolean,
+  ): Promise<BulkOrderRow> {
     const scheduledFor = checkTime(input.scheduledFor, policy.minLeadHours);
     const lines = checkLines(input.restaurantId, input.items);
     const [restaurant] = await deps.catalog.restaurantCards([input.restaurantId]);
@@ -290,7 +371,8 @@ export function createBulkOrders(deps: BulkOrdersDependencies) {
     const draft = { restaurantId: input.restaurantId, lines, delivery: input.delivery } as BulkOrderRow;
     const quoted = await deps.orders().quote(placementInput(draft, scheduledFor), customerId);
     const totalMinor = BigInt(quoted.totalMinor);
-    if (await deps.wallets().frozen(customerId))
+    if (byMobileMoney) payments();
+    else if (await deps.wallets().frozen(customerId))
       throw errors.of('unprocessable', 'wallet_frozen', 'This wallet is frozen; contact support.');
     const respondBy = new Date(
       Math.min(now().getTime() + policy.responseHours * HOUR_MS, balanceDueBy({ scheduledFor }).getTime()),
@@ -307,10 +389,182 @@ export function createBulkOrders(deps: BulkOrdersDependencies) {
       depositMinor: depositOf(totalMinor, policy.depositPercent),
       respondBy,
       orderId: ids.orderId,
+      byMobileMoney,
     });
     const row = await repository.find(ids.id);
     if (row === undefined || row.customerId !== customerId) throw notFound();
-    return view(row.status === 'paying' ? await settleDeposit(row) : row);
+    return row;
+  }
+
+  function payments(): BulkPaymentsPort {
+    const port = deps.payments?.();
+    if (port === undefined)
+      throw errors.of(
+        'unavailable',
+        'payment_provider_unavailable',
+        'No payment provider is reachable; try again later.',
+      );
+    return port;
+  }
+
+  /**
+   * Starts (or, with the same key, finds again) the Mobile Money collection of a part: the part is
+   * marked `collecting` by this payment under the row's lock (a second collection while one is in
+   * flight is a 409), then payments is asked. A refusal or an unreachable provider leaves the part
+   * `due` again, payable with a new key.
+   */
+  async function collect(
+    customerId: string,
+    id: string,
+    part: 'deposit' | 'balance',
+    momo: BulkMobileMoney,
+  ): Promise<{ bulkOrder: BulkOrderView; collection: BulkCollectionView }> {
+    const port = payments();
+    const paymentKey = `bulk-${part}:${id}:${momo.idempotencyKey}`;
+    const paymentId = port.paymentIdOf(customerId, paymentKey);
+    const row = await repository.withRequest(id, async (current, transaction) => {
+      if (current === undefined || current.customerId !== customerId || current.status === 'paying')
+        throw notFound();
+      const state = part === 'deposit' ? current.depositState : current.balanceState;
+      const inFlight = part === 'deposit' ? current.depositPaymentId : current.balancePaymentId;
+      if (state === 'paid') {
+        if (inFlight === paymentId) return current; // this very collection landed: answer it again
+        mustBe(current, []);
+      }
+      if (part === 'deposit') {
+        mustBe(current, ['awaiting_deposit']);
+        if (current.respondBy <= now())
+          throw errors.of('conflict', 'bulk_order_deposit_late', 'The time to pay the deposit has passed.', {
+            details: { respondBy: current.respondBy.toISOString() },
+          });
+      } else {
+        mustBe(current, ['confirmed']);
+        if (balanceDueBy(current) <= now())
+          throw errors.of('conflict', 'bulk_order_balance_late', 'The time to pay the balance has passed.', {
+            details: { balanceDueBy: balanceDueBy(current).toISOString() },
+          });
+      }
+      if (!(await repository.startCollection(transaction, id, part, paymentId)))
+        throw errors.of(
+          'conflict',
+          'bulk_order_collection_pending',
+          'Another payment of this bulk order is in progress; wait for its outcome.',
+          { details: { part } },
+        );
+      return current;
+    });
+    const amountMinor = part === 'deposit' ? row.depositMinor : row.balanceMinor;
+    let collection: BulkCollectionView;
+    try {
+      collection = await port.collect({
+        userId: customerId,
+        bulkOrderId: id,
+        part,
+        amountMinor,
+        phone: momo.phone,
+        ...(momo.operator === undefined ? {} : { operator: momo.operator }),
+        idempotencyKey: paymentKey,
+      });
+    } catch (error) {
+      // Refused or unreachable: the attempt is failed (or was never made), the part payable again.
+      // A provider that may still have acted books a late success into the wallet, never here.
+      if (isDomainError(error)) await repository.dropCollection(id, part, paymentId);
+      throw error;
+    }
+    if (collection.status === 'FAILED' || collection.status === 'EXPIRED')
+      await repository.dropCollection(id, part, paymentId);
+    return { bulkOrder: view((await repository.find(id))!), collection };
+  }
+
+  /**
+   * A collection for one of our requests is in its escrow (payments captured it): the request
+   * keeps it when that part is still being collected by this very payment for its exact amount
+   * and the request still takes it; otherwise it is returned (payments sends it on to the
+   * wallet). Decided once per payment, under the row's lock; every later ask answers the same.
+   */
+  async function collected(collection: {
+    bulkOrderId: string;
+    part: 'deposit' | 'balance';
+    paymentId: string;
+    amountMinor: bigint;
+  }): Promise<boolean> {
+    const { bulkOrderId: id, part, paymentId, amountMinor } = collection;
+    const decided = await repository.withRequest(id, async (row, transaction) => {
+      const known = await repository.collectionOutcome(transaction, paymentId);
+      if (known !== undefined) return { outcome: known, row: undefined };
+      const keep =
+        row !== undefined &&
+        (part === 'deposit'
+          ? row.status === 'awaiting_deposit' &&
+            row.depositState === 'collecting' &&
+            row.depositPaymentId === paymentId &&
+            amountMinor === row.depositMinor
+          : row.status === 'confirmed' &&
+            row.balanceState === 'collecting' &&
+            row.balancePaymentId === paymentId &&
+            amountMinor === row.balanceMinor);
+      const outcome = keep ? ('kept' as const) : ('returned' as const);
+      await repository.recordCollection(transaction, {
+        paymentId,
+        bulkOrderId: id,
+        part,
+        amountMinor,
+        outcome,
+      });
+      if (keep && part === 'deposit') {
+        // The restaurant's time to answer starts now that the request is backed by money.
+        const respondBy = new Date(
+          Math.min(now().getTime() + policy.responseHours * HOUR_MS, balanceDueBy(row).getTime()),
+        );
+        await repository.update(transaction, id, ['awaiting_deposit'], {
+          status: 'requested',
+          deposit_state: 'paid',
+          respond_by: respondBy,
+        });
+      } else if (keep) {
+        await repository.update(transaction, id, ['confirmed'], { balance_state: 'paid' });
+      }
+      return { outcome, row: keep ? row : undefined };
+    });
+    if (decided.row !== undefined)
+      await audit(decided.row, part === 'deposit' ? 'requested' : 'balance_paid', decided.row.customerId, {
+        amountMinor: Number(amountMinor),
+        method: 'mobile_money',
+        paymentId,
+      });
+    return decided.outcome === 'kept';
+  }
+
+  /** A collection that will not land (failed, or less than asked): its part is payable again. */
+  async function collectionFailed(collection: {
+    bulkOrderId: string;
+    part: 'deposit' | 'balance';
+    paymentId: string;
+  }): Promise<void> {
+    await repository.dropCollection(collection.bulkOrderId, collection.part, collection.paymentId);
+  }
+
+  /**
+   * The sweep's look at a collection still marked in flight: re-read (and book) a pending one,
+   * book a success again (payments then asks `collected`), free the part when the attempt
+   * failed, expired, succeeded too late for the escrow (it went to the wallet), or was never
+   * recorded (a crash before payments wrote it, two minutes on).
+   */
+  async function resolveCollection(row: BulkOrderRow, part: 'deposit' | 'balance', at: Date): Promise<void> {
+    const paymentId = part === 'deposit' ? row.depositPaymentId : row.balancePaymentId;
+    const port = deps.payments?.();
+    if (paymentId === null || port === undefined) return;
+    const found = await port.view(paymentId);
+    if (found === undefined) {
+      if (row.updatedAt.getTime() <= at.getTime() - 120_000)
+        await repository.dropCollection(row.id, part, paymentId);
+    } else if (found.status === 'PENDING') {
+      await port.refresh(paymentId);
+    } else if (found.status === 'SUCCEEDED' && !found.afterExpiry) {
+      await port.settle(paymentId);
+    } else {
+      await repository.dropCollection(row.id, part, paymentId);
+    }
   }
 
   /**
@@ -350,7 +604,8 @@ export function createBulkOrders(deps: BulkOrdersDependencies) {
   /** The request when the caller owns its restaurant (or is an administrator); 404 otherwise. */
   async function restaurantRequest(actor: BulkActor, id: string): Promise<BulkOrderRow> {
     const row = await repository.find(id);
-    if (row === undefined || row.status === 'paying') throw notFound();
+    // A request still waiting for its Mobile Money deposit is not the restaurant's to see.
+    if (row === undefined || row.status === 'paying' || row.status === 'awaiting_deposit') throw notFound();
     if (!actor.admin && (await deps.catalog.restaurantOwnerId(row.restaurantId)) !== actor.userId)
       throw notFound();
     return row;
@@ -493,9 +748,10 @@ export function createBulkOrders(deps: BulkOrdersDependencies) {
   /** The customer cancels: the deposit back whole or in part (the rules above), a paid balance whole. */
   async function cancel(customerId: string, id: string): Promise<BulkOrderView> {
     const known = await ownRequest(customerId, id);
+    const cancellable: BulkOrderStatus[] = ['awaiting_deposit', ...LIVE];
     if (known.status !== 'cancelled') {
-      mustBe(known, LIVE);
-      const ended = await end(id, 'cancelled', LIVE, (row) => cancellationRefund(row, now(), policy));
+      mustBe(known, cancellable);
+      const ended = await end(id, 'cancelled', cancellable, (row) => cancellationRefund(row, now(), policy));
       if (!ended) mustBe((await repository.find(id))!, ['cancelled']);
       else await audit(known, 'cancelled', customerId);
     }
@@ -516,9 +772,14 @@ export function createBulkOrders(deps: BulkOrdersDependencies) {
   ): Promise<boolean> {
     const ended = await repository.withRequest(id, async (row, transaction) => {
       if (row === undefined || !from.includes(row.status)) return false;
+      // The sweep waits for a Mobile Money collection in flight (at most its 15 minutes) before it
+      // expires a request or cancels one for its balance; the customer's own cancellation does not.
+      const collecting = row.depositState === 'collecting' || row.balanceState === 'collecting';
+      if (collecting && (to === 'expired' || failure === 'balance_unpaid')) return false;
       return repository.update(transaction, id, from, {
         status: to,
-        deposit_refund_minor: refundOf(row),
+        // A deposit that never landed (Mobile Money) has nothing to give back or keep.
+        deposit_refund_minor: row.depositState === 'paid' ? refundOf(row) : 0n,
         failure,
       });
     });
@@ -545,12 +806,13 @@ export function createBulkOrders(deps: BulkOrdersDependencies) {
       await repository.moveBalance(id, 'paying', accepted(landed?.result) ? 'paid' : 'due');
       row = (await repository.find(id))!;
     }
+    const heldDeposit = row.depositState === 'paid' ? row.depositMinor : 0n;
     const transfers = endingTransfers({
       id,
       customerId: row.customerId,
       restaurantId: row.restaurantId,
-      depositMinor: row.depositMinor,
-      depositRefundMinor: row.depositRefundMinor ?? row.depositMinor,
+      depositMinor: heldDeposit,
+      depositRefundMinor: row.depositRefundMinor ?? heldDeposit,
       balanceMinor: row.balanceMinor,
       balancePaid: row.balanceState === 'paid',
     });
@@ -571,6 +833,13 @@ export function createBulkOrders(deps: BulkOrdersDependencies) {
       if (current === undefined) throw notFound();
       if (current.balanceState === 'paid') return undefined;
       mustBe(current, ['confirmed']);
+      if (current.balanceState === 'collecting')
+        throw errors.of(
+          'conflict',
+          'bulk_order_collection_pending',
+          'Another payment of this bulk order is in progress; wait for its outcome.',
+          { details: { part: 'balance' } },
+        );
       if (balanceDueBy(current) <= now())
         throw errors.of('conflict', 'bulk_order_balance_late', 'The time to pay the balance has passed.', {
           details: { balanceDueBy: balanceDueBy(current).toISOString() },
@@ -724,6 +993,16 @@ export function createBulkOrders(deps: BulkOrdersDependencies) {
     if (row === undefined) return;
     if (row.status === 'paying') {
       if (row.updatedAt <= settleBefore) await settleDeposit(row);
+    } else if (row.status === 'awaiting_deposit') {
+      if (row.depositState === 'collecting' && row.updatedAt <= settleBefore)
+        await resolveCollection(row, 'deposit', at);
+      const current = (await repository.find(id))!;
+      if (current.status === 'awaiting_deposit' && current.respondBy <= at) {
+        if (await end(id, 'expired', ['awaiting_deposit'], () => 0n, 'deposit_unpaid')) {
+          counts.expired += 1;
+          await audit(row, 'expired', null, { failure: 'deposit_unpaid' });
+        }
+      }
     } else if ((row.status === 'requested' || row.status === 'proposed') && row.respondBy <= at) {
       if (await end(id, 'expired', ['requested', 'proposed'], (current) => current.depositMinor)) {
         counts.expired += 1;
@@ -732,6 +1011,8 @@ export function createBulkOrders(deps: BulkOrdersDependencies) {
       }
     } else if (row.status === 'confirmed') {
       if (row.balanceState === 'paying' && row.updatedAt <= settleBefore) await settleBalance(row);
+      if (row.balanceState === 'collecting' && row.updatedAt <= settleBefore)
+        await resolveCollection(row, 'balance', at);
       const current = (await repository.find(id))!;
       if (current.balanceState !== 'paid' && balanceDueBy(current) <= at) {
         const refund = (each: BulkOrderRow) => cancellationRefund(each, at, policy);
@@ -754,6 +1035,11 @@ export function createBulkOrders(deps: BulkOrdersDependencies) {
 
   return {
     request,
+    requestByMobileMoney,
+    /** The deposit of a request waiting for it, or the balance, by Mobile Money. */
+    payByMobileMoney: collect,
+    /** Payments' hook: a bulk order's Mobile Money collection landed in its escrow, or failed. */
+    collections: { collected, failed: collectionFailed },
     read,
     listOwn,
     listForRestaurant,

@@ -7,6 +7,7 @@
 import { sql, type Transaction, type Updateable } from 'kysely';
 import type {
   BulkBalanceState,
+  BulkDepositState,
   BulkOrderStatus,
   BulkOrdersTable,
   CommunityDb,
@@ -35,6 +36,9 @@ export interface BulkOrderRow {
   refundsDone: boolean;
   orderId: string;
   failure: string | null;
+  depositState: BulkDepositState;
+  depositPaymentId: string | null;
+  balancePaymentId: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -42,10 +46,21 @@ export interface BulkOrderRow {
 type Tx = Transaction<CommunityTables>;
 type Row = Omit<
   BulkOrdersTable,
-  'status' | 'balance_state' | 'released' | 'refunds_done' | 'created_at' | 'updated_at'
+  | 'status'
+  | 'balance_state'
+  | 'released'
+  | 'refunds_done'
+  | 'created_at'
+  | 'updated_at'
+  | 'deposit_state'
+  | 'deposit_payment_id'
+  | 'balance_payment_id'
 > & {
   status: BulkOrderStatus;
   balance_state: BulkBalanceState;
+  deposit_state: BulkDepositState;
+  deposit_payment_id: string | null;
+  balance_payment_id: string | null;
   released: boolean;
   refunds_done: boolean;
   created_at: Date;
@@ -74,6 +89,9 @@ function rowOf(row: Row): BulkOrderRow {
     refundsDone: row.refunds_done,
     orderId: row.order_id,
     failure: row.failure,
+    depositState: row.deposit_state,
+    depositPaymentId: row.deposit_payment_id,
+    balancePaymentId: row.balance_payment_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -132,6 +150,8 @@ export function createBulkOrdersRepository(db: CommunityDb) {
       depositMinor: bigint;
       respondBy: Date;
       orderId: string;
+      /** Mobile Money: the request waits for its deposit (`awaiting_deposit`, deposit `due`). */
+      byMobileMoney?: boolean;
     }): Promise<boolean> {
       const inserted = await db
         .insertInto('bulk_orders')
@@ -150,6 +170,9 @@ export function createBulkOrdersRepository(db: CommunityDb) {
           balance_state: request.totalMinor === request.depositMinor ? 'paid' : 'due',
           respond_by: request.respondBy,
           order_id: request.orderId,
+          ...(request.byMobileMoney === true
+            ? { status: 'awaiting_deposit' as const, deposit_state: 'due' as const }
+            : {}),
           deposit_refund_minor: null,
           proposed_for: null,
           proposal_note: null,
@@ -218,6 +241,79 @@ export function createBulkOrdersRepository(db: CommunityDb) {
       return Number(result.numUpdatedRows) > 0;
     },
 
+    /**
+     * Marks a deposit or balance as being collected by this payment, from `due` (or already by
+     * this very payment: a retry with the same key). False when it was paid, or another
+     * collection is in flight.
+     */
+    async startCollection(
+      transaction: Tx,
+      id: string,
+      part: 'deposit' | 'balance',
+      paymentId: string,
+    ): Promise<boolean> {
+      const state = part === 'deposit' ? 'deposit_state' : 'balance_state';
+      const payment = part === 'deposit' ? 'deposit_payment_id' : 'balance_payment_id';
+      const result = await transaction
+        .updateTable('bulk_orders')
+        .set({ [state]: 'collecting', [payment]: paymentId, updated_at: sql`now()` } as never)
+        .where('id', '=', id)
+        .where((where) =>
+          where.or([
+            where(state, '=', 'due'),
+            where.and([where(state, '=', 'collecting'), where(payment, '=', paymentId)]),
+          ]),
+        )
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+
+    /** A collection that will not land: its part is `due` again (only if it is still this one's). */
+    async dropCollection(id: string, part: 'deposit' | 'balance', paymentId: string): Promise<boolean> {
+      const state = part === 'deposit' ? 'deposit_state' : 'balance_state';
+      const payment = part === 'deposit' ? 'deposit_payment_id' : 'balance_payment_id';
+      const result = await db
+        .updateTable('bulk_orders')
+        .set({ [state]: 'due', [payment]: null, updated_at: sql`now()` } as never)
+        .where('id', '=', id)
+        .where(state, '=', 'collecting')
+        .where(payment, '=', paymentId)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+
+    /** The decision already taken on a landed collection, if any. */
+    async collectionOutcome(transaction: Tx, paymentId: string): Promise<'kept' | 'returned' | undefined> {
+      const row = await transaction
+        .selectFrom('bulk_order_collections')
+        .select('outcome')
+        .where('payment_id', '=', paymentId)
+        .executeTakeFirst();
+      return row?.outcome;
+    },
+
+    async recordCollection(
+      transaction: Tx,
+      decision: {
+        paymentId: string;
+        bulkOrderId: string;
+        part: 'deposit' | 'balance';
+        amountMinor: bigint;
+        outcome: 'kept' | 'returned';
+      },
+    ): Promise<void> {
+      await transaction
+        .insertInto('bulk_order_collections')
+        .values({
+          payment_id: decision.paymentId,
+          bulk_order_id: decision.bulkOrderId,
+          part: decision.part,
+          amount_minor: decision.amountMinor,
+          outcome: decision.outcome,
+        })
+        .execute();
+    },
+
     /** A request whose deposit the ledger refused: removed, as if never made (it was never shown). */
     async dropUnpaid(id: string): Promise<boolean> {
       const result = await db
@@ -236,10 +332,11 @@ export function createBulkOrdersRepository(db: CommunityDb) {
       statuses?: readonly BulkOrderStatus[],
     ): Promise<BulkOrderRow[]> {
       let query = db.selectFrom('bulk_orders').selectAll().where('status', '!=', 'paying');
+      // A request waiting for its Mobile Money deposit is its customer's only.
       query =
         'customerId' in by
           ? query.where('customer_id', '=', by.customerId)
-          : query.where('restaurant_id', '=', by.restaurantId);
+          : query.where('restaurant_id', '=', by.restaurantId).where('status', '!=', 'awaiting_deposit');
       if (statuses !== undefined && statuses.length > 0) query = query.where('status', 'in', [...statuses]);
       if (cursor !== null)
         query = query.where((where) =>
@@ -277,13 +374,24 @@ export function createBulkOrdersRepository(db: CommunityDb) {
               where('status', 'in', ['paying', 'placing']),
               where('updated_at', '<=', settleBefore),
             ]),
-            where.and([where('status', 'in', ['requested', 'proposed']), where('respond_by', '<=', at)]),
+            where.and([
+              where('status', 'in', ['requested', 'proposed', 'awaiting_deposit']),
+              where('respond_by', '<=', at),
+            ]),
+            where.and([
+              where('status', '=', 'awaiting_deposit'),
+              where('deposit_state', '=', 'collecting'),
+              where('updated_at', '<=', settleBefore),
+            ]),
             where.and([
               where('status', '=', 'confirmed'),
               where.or([
                 where.and([where('balance_state', '!=', 'paid'), where('scheduled_for', '<=', balanceDue)]),
                 where('scheduled_for', '<=', placeDue),
-                where.and([where('balance_state', '=', 'paying'), where('updated_at', '<=', settleBefore)]),
+                where.and([
+                  where('balance_state', 'in', ['paying', 'collecting']),
+                  where('updated_at', '<=', settleBefore),
+                ]),
               ]),
             ]),
             where.and([

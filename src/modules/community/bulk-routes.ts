@@ -12,7 +12,7 @@ import type { RouteAccess } from '../../http/access.js';
 import type { Db } from '../../db/database.js';
 import { idempotencyKey, keyedUuid, withIdempotency } from '../../http/idempotency.js';
 import { ProblemSchema } from '../../http/problem.js';
-import type { BulkActor, BulkOrders } from './bulk-orders.js';
+import type { BulkActor, BulkMobileMoney, BulkOrders } from './bulk-orders.js';
 import { BULK_MAX_LINES, BULK_MAX_QUANTITY_PER_LINE, BULK_NOTE_MAX_LENGTH } from './bulk-rules.js';
 import { problems, userIdOf } from './routes.js';
 import type { BulkOrderStatus } from './tables.js';
@@ -34,6 +34,7 @@ const Uuid = Type.String({ format: 'uuid' });
 const IdParams = Type.Object({ id: Uuid });
 const Text = (maxLength: number) => Type.String({ minLength: 1, maxLength });
 const STATUSES: BulkOrderStatus[] = [
+  'awaiting_deposit',
   'requested',
   'proposed',
   'confirmed',
@@ -72,7 +73,8 @@ const BulkOrderSchema = Type.Object({
   restaurantId: Type.String(),
   customerId: Type.String(),
   status: Type.String({
-    description: 'requested, proposed, confirmed, placing, placed, cancelled, refused, expired or failed',
+    description:
+      'awaiting_deposit (Mobile Money, yours only), requested, proposed, confirmed, placing, placed, cancelled, refused, expired or failed',
   }),
   items: Type.Array(LineView, { maxItems: BULK_MAX_LINES }),
   delivery: Type.Object({ latitude: Type.Number(), longitude: Type.Number(), text: Type.String() }),
@@ -82,6 +84,10 @@ const BulkOrderSchema = Type.Object({
   depositMinor: Type.Integer({ description: 'taken into escrow with the request' }),
   balanceMinor: Type.Integer(),
   balancePaid: Type.Boolean(),
+  depositPaid: Type.Boolean({ description: 'false while a Mobile Money request waits for its deposit' }),
+  collecting: Type.Union([Type.Literal('deposit'), Type.Literal('balance'), Type.Null()], {
+    description: 'the part a Mobile Money payment is collecting now',
+  }),
   balanceDueBy: Type.String({ format: 'date-time' }),
   respondBy: Nullable(Type.String({ format: 'date-time', description: 'while an answer is awaited' })),
   proposal: Type.Union([
@@ -96,6 +102,24 @@ const BulkOrderSchema = Type.Object({
   failure: Nullable(Type.String()),
   createdAt: Type.String({ format: 'date-time' }),
 });
+/** A Mobile Money payment of a part (payments' attempt; dial `ussdCode` to approve it). */
+const MobileMoney = Type.Object(
+  {
+    method: Type.Literal('mobile_money'),
+    phone: Type.String({ minLength: 6, maxLength: 20 }),
+    operator: Type.Optional(Type.Union([Type.Literal('MTN'), Type.Literal('ORANGE')])),
+  },
+  { additionalProperties: false },
+);
+const CollectionSchema = Type.Object({
+  paymentId: Type.String(),
+  status: Type.String({ description: 'PENDING, SUCCEEDED, FAILED or EXPIRED (payments’ attempt)' }),
+  amountMinor: Type.Integer(),
+  provider: Nullable(Type.String()),
+  ussdCode: Nullable(Type.String()),
+  failureReason: Nullable(Type.String()),
+});
+const CollectingSchema = Type.Object({ bulkOrder: BulkOrderSchema, collection: CollectionSchema });
 const PageSchema = Type.Object({
   items: Type.Array(BulkOrderSchema, { maxItems: 50 }),
   nextCursor: Nullable(Type.String()),
@@ -104,6 +128,17 @@ const PageQuery = {
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, default: 20 })),
 };
+
+function mobileMoney(
+  payment: { phone: string; operator?: 'MTN' | 'ORANGE' },
+  idempotencyKey: string,
+): BulkMobileMoney {
+  return {
+    phone: payment.phone,
+    ...(payment.operator === undefined ? {} : { operator: payment.operator }),
+    idempotencyKey,
+  };
+}
 
 function actorOf(request: FastifyRequest): BulkActor {
   const userId = userIdOf(request);
@@ -125,10 +160,16 @@ export function registerBulkOrderRoutes(root: FastifyInstance, bulk: BulkOrders,
           delivery: Delivery,
           scheduledFor: Instant,
           note: Type.Optional(Text(BULK_NOTE_MAX_LENGTH)),
+          payment: Type.Optional(
+            Type.Union([
+              Type.Object({ method: Type.Literal('wallet') }, { additionalProperties: false }),
+              MobileMoney,
+            ]),
+          ),
         },
         { additionalProperties: false },
       ),
-      response: { 201: BulkOrderSchema, 503: ProblemSchema, ...problems },
+      response: { 201: BulkOrderSchema, 202: CollectingSchema, 503: ProblemSchema, ...problems },
     },
     handler: async (request, reply) => {
       const userId = userIdOf(request);
@@ -136,17 +177,24 @@ export function registerBulkOrderRoutes(root: FastifyInstance, bulk: BulkOrders,
       const scope = `bulk-order:${userId}`;
       return withIdempotency(db, request, reply, { scope, required: true }, async () => {
         const body = request.body;
-        const created = await bulk.request(
-          userId,
-          {
-            restaurantId: body.restaurantId,
-            items: body.items.map((line) => ({ ...line, optionIds: line.optionIds ?? [] })),
-            delivery: body.delivery,
-            scheduledFor: body.scheduledFor,
-            note: body.note ?? null,
-          },
-          { id: keyedUuid('bulk-order', scope, key), orderId: keyedUuid('bulk-order-order', scope, key) },
-        );
+        const input = {
+          restaurantId: body.restaurantId,
+          items: body.items.map((line) => ({ ...line, optionIds: line.optionIds ?? [] })),
+          delivery: body.delivery,
+          scheduledFor: body.scheduledFor,
+          note: body.note ?? null,
+        };
+        const ids = {
+          id: keyedUuid('bulk-order', scope, key),
+          orderId: keyedUuid('bulk-order-order', scope, key),
+        };
+        if (body.payment?.method === 'mobile_money') {
+          // The deposit by Mobile Money: the request waits for it (202), seen by you only till then.
+          const started = await bulk.requestByMobileMoney(userId, input, ids, mobileMoney(body.payment, key));
+          reply.header('location', `/v1/bulk-orders/${started.bulkOrder.id}`);
+          return { statusCode: 202, body: started };
+        }
+        const created = await bulk.request(userId, input, ids);
         reply.header('location', `/v1/bulk-orders/${created.id}`);
         return { statusCode: 201, body: created };
       }) as never;
@@ -246,6 +294,36 @@ export function registerBulkOrderRoutes(root: FastifyInstance, bulk: BulkOrders,
     },
     handler: async (request) => bulk.accept(userIdOf(request), request.params.id),
   });
+  app.post('/v1/bulk-orders/:id/deposit', {
+    config: { access: CUSTOMER, idempotency: 'required' },
+    schema: {
+      tags,
+      summary:
+        'Pay the deposit of a request waiting for it by Mobile Money again (after a failed collection; Idempotency-Key required)',
+      params: IdParams,
+      body: MobileMoney,
+      response: { 202: CollectingSchema, 503: ProblemSchema, ...problems },
+    },
+    handler: async (request, reply) => {
+      const userId = userIdOf(request);
+      const key = idempotencyKey(request, true)!;
+      return withIdempotency(
+        db,
+        request,
+        reply,
+        { scope: `bulk-deposit:${userId}:${request.params.id}`, required: true },
+        async () => ({
+          statusCode: 202,
+          body: await bulk.payByMobileMoney(
+            userId,
+            request.params.id,
+            'deposit',
+            mobileMoney(request.body, key),
+          ),
+        }),
+      ) as never;
+    },
+  });
   app.post('/v1/bulk-orders/:id/balance', {
     config: { access: CUSTOMER, idempotency: 'optional' },
     schema: {
@@ -262,6 +340,35 @@ export function registerBulkOrderRoutes(root: FastifyInstance, bulk: BulkOrders,
         reply,
         { scope: `bulk-balance:${userId}:${request.params.id}` },
         async () => ({ statusCode: 200, body: await bulk.payBalance(userId, request.params.id) }),
+      ) as never;
+    },
+  });
+  app.post('/v1/bulk-orders/:id/balance/mobile-money', {
+    config: { access: CUSTOMER, idempotency: 'required' },
+    schema: {
+      tags,
+      summary: 'Pay the balance of a confirmed bulk order by Mobile Money (202; Idempotency-Key required)',
+      params: IdParams,
+      body: MobileMoney,
+      response: { 202: CollectingSchema, 503: ProblemSchema, ...problems },
+    },
+    handler: async (request, reply) => {
+      const userId = userIdOf(request);
+      const key = idempotencyKey(request, true)!;
+      return withIdempotency(
+        db,
+        request,
+        reply,
+        { scope: `bulk-balance-momo:${userId}:${request.params.id}`, required: true },
+        async () => ({
+          statusCode: 202,
+          body: await bulk.payByMobileMoney(
+            userId,
+            request.params.id,
+            'balance',
+            mobileMoney(request.body, key),
+          ),
+        }),
       ) as never;
     },
   });

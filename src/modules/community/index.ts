@@ -11,8 +11,15 @@ import { defineContext, need, tablesOf } from '../../platform/context.js';
 import type { Catalog } from '../catalog/index.js';
 import type { Identity } from '../identity/index.js';
 import { CartError, normalizeCart, type OrdersContext } from '../orders/index.js';
+import { paymentIdOf } from '../payments/index.js';
 import { registerAchievementRoutes } from './achievement-routes.js';
-import { createBulkOrders, type BulkOrders, type BulkOrdersPort } from './bulk-orders.js';
+import {
+  createBulkOrders,
+  type BulkCollectionView,
+  type BulkOrders,
+  type BulkOrdersPort,
+  type BulkPaymentsPort,
+} from './bulk-orders.js';
 import { createBulkOrdersRepository } from './bulk-repository.js';
 import { registerBulkOrderRoutes } from './bulk-routes.js';
 import { ACHIEVEMENTS_REACTOR, createAchievements, type Achievements } from './achievements.js';
@@ -78,6 +85,61 @@ interface WalletsNeed {
     phone: string,
     idempotencyKey: string,
   ): Promise<{ paymentId: string; ussdCode: string | null }>;
+}
+
+/** A payment attempt as payments answers it. */
+type AttemptView = Omit<BulkCollectionView, 'amountMinor'> & { amountMinor: bigint };
+
+/** What bulk orders use of payments' Mobile Money attempts (a collection into the request's escrow). */
+interface PaymentsNeed {
+  initiate(input: {
+    userId: string;
+    purpose: { kind: 'bulk_order'; bulkOrderId: string; part: 'deposit' | 'balance' };
+    amountMinor: bigint;
+    currency: 'XAF';
+    phone: string;
+    operator?: 'MTN' | 'ORANGE';
+    idempotencyKey: string;
+    description: string;
+  }): Promise<AttemptView>;
+  view(paymentId: string): Promise<AttemptView | undefined>;
+  refresh(paymentId: string): Promise<unknown>;
+  settle(paymentId: string): Promise<void>;
+}
+
+function bulkPaymentsPort(payments: PaymentsNeed): BulkPaymentsPort {
+  const collectionOf = (found: AttemptView): BulkCollectionView => ({
+    paymentId: found.paymentId,
+    status: found.status,
+    amountMinor: Number(found.amountMinor),
+    provider: found.provider,
+    ussdCode: found.ussdCode,
+    failureReason: found.failureReason,
+    afterExpiry: found.afterExpiry,
+  });
+  return {
+    paymentIdOf,
+    async collect(input) {
+      return collectionOf(
+        await payments.initiate({
+          userId: input.userId,
+          purpose: { kind: 'bulk_order', bulkOrderId: input.bulkOrderId, part: input.part },
+          amountMinor: input.amountMinor,
+          currency: 'XAF',
+          phone: input.phone,
+          ...(input.operator === undefined ? {} : { operator: input.operator }),
+          idempotencyKey: input.idempotencyKey,
+          description: input.part === 'deposit' ? 'Bulk order deposit' : 'Bulk order balance',
+        }),
+      );
+    },
+    async view(paymentId) {
+      const found = await payments.view(paymentId);
+      return found === undefined ? undefined : collectionOf(found);
+    },
+    refresh: (paymentId) => payments.refresh(paymentId),
+    settle: (paymentId) => payments.settle(paymentId),
+  };
 }
 
 function groupOrdersPort(orders: OrdersNeed): GroupOrdersPort {
@@ -171,7 +233,7 @@ export const communityContext = defineContext({
     orders: need<OrdersNeed>(),
     // The monthly challenge's reward (points) and group carts' escrows, booked on the ledger.
     ledger: need<GroupLedgerPort>(),
-    payments: need<{ wallets: WalletsNeed }>(),
+    payments: need<{ wallets: WalletsNeed; payments: PaymentsNeed }>(),
     // Bulk orders' requests, answers and cancellations, and recipes' moderation, in the audit log.
     identity: need<Pick<Identity, 'audit'>>(),
     // Group carts' and bulk orders' notices (push, SMS, the in-app centre), named after the fact.
@@ -201,6 +263,7 @@ export const communityContext = defineContext({
     const config = runtime.config;
     const bulkOrders = bulkOrdersPort(orders);
     const bulkRepository = createBulkOrdersRepository(db);
+    const bulkPayments = bulkPaymentsPort(payments.payments);
     const bulk = createBulkOrders({
       repository: bulkRepository,
       catalog: {
@@ -209,6 +272,7 @@ export const communityContext = defineContext({
       },
       orders: () => bulkOrders,
       wallets: () => groupWallets,
+      payments: () => bulkPayments,
       ledger,
       audit: (entry) =>
         identity.audit({

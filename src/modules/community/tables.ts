@@ -104,6 +104,7 @@ export interface CommunityBadgesTable {
 
 export type BulkOrderStatus =
   | 'paying'
+  | 'awaiting_deposit'
   | 'requested'
   | 'proposed'
   | 'confirmed'
@@ -113,7 +114,9 @@ export type BulkOrderStatus =
   | 'refused'
   | 'expired'
   | 'failed';
-export type BulkBalanceState = 'due' | 'paying' | 'paid';
+export type BulkBalanceState = 'due' | 'paying' | 'collecting' | 'paid';
+/** Where a request's deposit stands: `paid` for every wallet request; Mobile Money ones start `due`. */
+export type BulkDepositState = 'due' | 'collecting' | 'paid';
 
 /** A bulk order (docs/community.md, "Bulk orders"); its id and `order_id` are chosen at the request. */
 export interface BulkOrdersTable {
@@ -138,6 +141,10 @@ export interface BulkOrdersTable {
   refunds_done: Generated<boolean>;
   order_id: string;
   failure: string | null;
+  deposit_state: Generated<BulkDepositState>;
+  /** The Mobile Money collection of the deposit (or balance) in flight or last landed. */
+  deposit_payment_id: Generated<string | null>;
+  balance_payment_id: Generated<string | null>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
   /** Held by the one caller placing the order (migration 2026-12-07T0410); null or past: free. */
@@ -203,6 +210,16 @@ export interface SharedRecipeReportsTable {
   resolution: 'hidden' | 'restored' | null;
 }
 
+/** One decision per Mobile Money collection that landed in a bulk order's escrow. */
+export interface BulkOrderCollectionsTable {
+  payment_id: string;
+  bulk_order_id: string;
+  part: 'deposit' | 'balance';
+  amount_minor: bigint;
+  outcome: 'kept' | 'returned';
+  decided_at: Generated<Date>;
+}
+
 export interface CommunityTables {
   shared_recipes: SharedRecipesTable;
   shared_recipe_dishes: SharedRecipeDishesTable;
@@ -210,6 +227,7 @@ export interface CommunityTables {
   shared_recipe_ratings: SharedRecipeRatingsTable;
   shared_recipe_reports: SharedRecipeReportsTable;
   bulk_orders: BulkOrdersTable;
+  bulk_order_collections: BulkOrderCollectionsTable;
   favourites: FavouritesTable;
   community_profiles: CommunityProfilesTable;
   community_counted_orders: CommunityCountedOrdersTable;

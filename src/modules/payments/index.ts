@@ -24,7 +24,7 @@ import type { OrdersService, PaymentPort } from '../orders/index.js';
 import { createEscrow, type Escrow } from './escrow.js';
 import type { LedgerPort } from './ledger-port.js';
 import { createLedgerPaymentPort } from './payment-port.js';
-import { createPaymentsService, type PaymentsService } from './payments-service.js';
+import { createPaymentsService, type BulkCollectionsHook, type PaymentsService } from './payments-service.js';
 import { paymentsPersonalData } from './personal-data.js';
 import { encryptPaymentsAtRest } from './pii-backfill.js';
 import { createPayouts, type HeldPayee, type Payouts } from './payouts.js';
@@ -56,7 +56,7 @@ import { maskPhone, normalizePhone } from '../identity/index.js';
 import { createPaymentAlerts, type PaymentAlerts } from './staff-alerts.js';
 
 export { paymentStream, PAYMENT_STREAM_PREFIX, type PaymentEvent } from './payment-decider.js';
-export type { PaymentView } from './payments-service.js';
+export { paymentIdOf, type BulkCollectionsHook, type PaymentView } from './payments-service.js';
 export type { PaymentAlerts } from './staff-alerts.js';
 
 export interface PaymentsContext {
@@ -113,6 +113,8 @@ export interface PaymentsContextOptions {
   providers: RunningPaymentProviders;
   /** The orders context, built after us with our PaymentPort: called only once everything is built. */
   orders: () => OrdersService;
+  /** Community's bulk orders (built after us): a bulk order's Mobile Money deposit or balance lands there. */
+  bulkOrders?: () => BulkCollectionsHook | undefined;
   logger?: Logger;
 }
 
@@ -158,6 +160,7 @@ export function createPaymentsContext(options: PaymentsContextOptions): Payments
     queue: jobs.queue,
     logger,
     orders,
+    ...(options.bulkOrders === undefined ? {} : { bulkOrders: options.bulkOrders }),
     onUnknownReference: (provider, reference, ours) => payouts.onProviderReference(provider, reference, ours),
     pollInitialDelayMs: runtime.config.PAYMENT_POLL_INITIAL_DELAY_MS,
   });
@@ -348,8 +351,12 @@ export const paymentsContext = defineContext({
     catalog: need<{ orders: Pick<CatalogOrdersApi, 'restaurantOwnerId'> }>(),
     admin: need<{ withdrawalHolds: Pick<WithdrawalHolds, 'isHeld'> }>(),
   },
-  // Orders is built with our PaymentPort; we call it back only when a payment settles.
-  later: { orders: need<{ orders: OrdersService }>() },
+  // Orders is built with our PaymentPort; we call it back only when a payment settles. Community
+  // (bulk orders) is built after us too: told when a bulk order's Mobile Money payment lands.
+  later: {
+    orders: need<{ orders: OrdersService }>(),
+    community: need<{ bulk: { collections: BulkCollectionsHook } }>(),
+  },
   tables: tablesOf<PaymentTables>(),
   async create(platform, { identity, ledger, catalog, admin }, later) {
     const { runtime } = platform;
@@ -380,6 +387,7 @@ export const paymentsContext = defineContext({
       ledgerCaughtUp: () => platform.projections.waitUntilCaughtUp('ledger', 10_000),
       providers,
       orders: () => later.orders().orders,
+      bulkOrders: () => later.community().bulk.collections,
     });
     return {
       service: payments,

@@ -4,10 +4,14 @@
  *   - a top-up: provider clearing → the customer's wallet, and the provider fee as its own transfer;
  *   - an order's payment: provider clearing → the order's escrow (+ fee), then the order is told;
  *     if the order can no longer take it (expired, cancelled), the money goes on to the wallet;
+ *   - a bulk order's deposit or balance: provider clearing → the request's own escrow (+ fee),
+ *     then community is asked whether the request takes it; if not (cancelled, expired, another
+ *     collection already paid it), the money goes on to the wallet (`pay:<id>:return`);
  *   - a late success after the attempt expired: the money lands in the customer's wallet.
  */
 import type { Logger } from 'pino';
 import {
+  bulkOrderEscrowId,
   customerWalletId,
   orderEscrowId,
   providerClearingId,
@@ -32,11 +36,30 @@ export interface OrdersHook {
   load(orderId: string): Promise<{ state: { status: string; paymentId?: string | null } }>;
 }
 
+/**
+ * What payments needs of community's bulk orders (late-bound: community is built after payments).
+ * `collected` is asked each time a collection for a bulk order has been captured into its escrow
+ * (a webhook, a poll, the sweep and a retry may each ask): it answers whether the request keeps
+ * the money, and answers the same thing every time for one payment. `failed` says a collection
+ * will not land (the request may be paid again).
+ */
+export interface BulkCollectionsHook {
+  collected(collection: {
+    bulkOrderId: string;
+    part: 'deposit' | 'balance';
+    paymentId: string;
+    amountMinor: bigint;
+  }): Promise<boolean>;
+  failed(collection: { bulkOrderId: string; part: 'deposit' | 'balance'; paymentId: string }): Promise<void>;
+}
+
 export interface PaymentBookingOptions {
   store: PaymentStore;
   attempts: PaymentAttemptsRepository;
   ledger: LedgerPort;
   orders: () => OrdersHook | undefined;
+  /** Absent (or answering undefined) where community is not built: a bulk order's money goes to the wallet. */
+  bulkOrders?: () => BulkCollectionsHook | undefined;
   logger: Logger;
   now: () => Date;
 }
@@ -95,17 +118,27 @@ export function createPaymentBooking(options: PaymentBookingOptions) {
   /** Where a success goes: the order's escrow (its full total, in time) or the payer's wallet. */
   function bookingOf(state: PaymentState): 'capture' | 'credit' {
     const { initiated, succeeded } = state;
-    return initiated?.purpose.kind === 'order' &&
+    const kind = initiated?.purpose.kind;
+    const taker =
+      kind === 'order' ? options.orders() : kind === 'bulk_order' ? options.bulkOrders?.() : undefined;
+    return taker !== undefined &&
       succeeded !== null &&
       !succeeded.afterExpiry &&
-      options.orders() !== undefined &&
-      BigInt(succeeded.amountMinor) === BigInt(initiated.amountMinor)
+      BigInt(succeeded.amountMinor) === BigInt(initiated!.amountMinor)
       ? 'capture'
       : 'credit';
   }
 
   async function tellOrderFailed(state: PaymentState, reason: string): Promise<void> {
     const purpose = state.initiated?.purpose;
+    if (purpose?.kind === 'bulk_order') {
+      await options.bulkOrders?.()?.failed({
+        bulkOrderId: purpose.bulkOrderId,
+        part: purpose.part,
+        paymentId: state.initiated!.paymentId,
+      });
+      return;
+    }
     if (purpose?.kind !== 'order') return;
     await options
       .orders()
@@ -141,6 +174,44 @@ export function createPaymentBooking(options: PaymentBookingOptions) {
   }
 
   /**
+   * A bulk order's deposit or balance: captured into the request's escrow, then community decides
+   * (under the request's lock, once per payment) whether the request keeps it; a refusal (the
+   * request ended meanwhile, or this part was paid another way) sends it on to the wallet. Every
+   * step is named after the payment, so a webhook, a poll, the sweep and a retry book it once.
+   */
+  async function captureIntoBulkOrder(
+    paymentId: string,
+    purpose: { bulkOrderId: string; part: 'deposit' | 'balance' },
+    userId: string,
+    clearing: string,
+    received: bigint,
+    fee: Transfer[],
+    bulkOrders: BulkCollectionsHook,
+  ): Promise<void> {
+    const escrow = bulkOrderEscrowId(purpose.bulkOrderId, 'XAF');
+    await book([
+      {
+        id: `pay:${paymentId}:capture`,
+        debitAccountId: clearing,
+        creditAccountId: escrow,
+        amountMinor: received,
+        currency: 'XAF',
+        code: 'payment_capture',
+        flags: {},
+        userData: { paymentId, bulkOrderId: purpose.bulkOrderId, userId, part: purpose.part },
+      },
+      ...fee,
+    ]);
+    const kept = await bulkOrders.collected({ ...purpose, paymentId, amountMinor: received });
+    if (kept) return;
+    logger.warn(
+      { paymentId, bulkOrderId: purpose.bulkOrderId, part: purpose.part },
+      'payment arrived for a bulk order that no longer takes it: crediting the wallet',
+    );
+    await book([toWallet(paymentId, userId, escrow, received, 'return', 'refund')]);
+  }
+
+  /**
    * Books a succeeded payment once. `row`: write the read-model row at this revision with
    * settled_at (else only mark settled_at).
    */
@@ -156,10 +227,13 @@ export function createPaymentBooking(options: PaymentBookingOptions) {
     const fee = feeTransfer(paymentId, requested.provider, BigInt(succeeded.feeMinor));
     const purpose = initiated.purpose;
     const orders = options.orders();
-    if (bookingOf(state) === 'credit' || purpose.kind !== 'order' || orders === undefined) {
+    const bulkOrders = options.bulkOrders?.();
+    if (bookingOf(state) === 'capture' && purpose.kind === 'bulk_order' && bulkOrders !== undefined) {
+      await captureIntoBulkOrder(paymentId, purpose, initiated.userId, clearing, received, fee, bulkOrders);
+    } else if (bookingOf(state) === 'credit' || purpose.kind !== 'order' || orders === undefined) {
       await book([toWallet(paymentId, initiated.userId, clearing, received, 'credit', 'topup'), ...fee]);
       // Less than the order's total cannot pay it: the money is the customer's, the order fails.
-      if (purpose.kind === 'order' && !succeeded.afterExpiry) await tellOrderFailed(state, 'AMOUNT_SHORT');
+      if (purpose.kind !== 'topup' && !succeeded.afterExpiry) await tellOrderFailed(state, 'AMOUNT_SHORT');
     } else {
       const escrow = orderEscrowId(purpose.orderId, 'XAF');
       await book([

@@ -21,8 +21,14 @@ export const PAYMENT_STREAM_PREFIX = 'payment-';
 export const paymentStream = (paymentId: string): string => `${PAYMENT_STREAM_PREFIX}${paymentId}`;
 export const PAYMENT_EXPIRY_MINUTES = 15;
 
-/** What the money is for: a wallet top-up, or an order's payment into its escrow. */
-export type PaymentPurpose = { kind: 'topup' } | { kind: 'order'; orderId: string };
+/**
+ * What the money is for: a wallet top-up, an order's payment into its escrow, or a part (deposit
+ * or balance) of a bulk order, into that request's own escrow (community, docs/community.md).
+ */
+export type PaymentPurpose =
+  | { kind: 'topup' }
+  | { kind: 'order'; orderId: string }
+  | { kind: 'bulk_order'; bulkOrderId: string; part: 'deposit' | 'balance' };
 
 export type PaymentStatus = 'NONE' | 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'EXPIRED';
 

@@ -15,7 +15,7 @@ import { paymentsErrors } from './errors.js';
 import { uuidFromName } from './ids.js';
 import type { LedgerPort } from './ledger-port.js';
 import { createPaymentAttemptsRepository } from './payment-attempts-repository.js';
-import { createPaymentBooking, type OrdersHook } from './payment-booking.js';
+import { createPaymentBooking, type BulkCollectionsHook, type OrdersHook } from './payment-booking.js';
 import {
   decidePayment,
   initialPaymentState,
@@ -40,10 +40,14 @@ import {
 } from './providers/index.js';
 import type { PaymentsDb } from './tables.js';
 
-export type { OrdersHook } from './payment-booking.js';
+export type { BulkCollectionsHook, OrdersHook } from './payment-booking.js';
 export { POLL_QUEUE } from './payment-status.js';
 export { LATE_POLL_WINDOW_MS, LOCATE_AFTER_MS, SETTLE_QUEUE } from './payment-sweep.js';
 export { WEBHOOK_RECHECK_QUEUE } from './payment-webhooks.js';
+
+/** The attempt an idempotency key names for a user (the same key always names the same attempt). */
+export const paymentIdOf = (userId: string, idempotencyKey: string): string =>
+  uuidFromName('payment', `${userId}\n${idempotencyKey}`);
 
 /** Largest single Mobile Money payment (CamPay/MTN wallets cap far below this). */
 export const MAX_PAYMENT_MINOR = 5_000_000n;
@@ -57,6 +61,8 @@ export interface PaymentsServiceOptions {
   logger: Logger;
   /** Late-bound: the orders context is built after payments (it takes our PaymentPort). */
   orders: () => OrdersHook | undefined;
+  /** Late-bound: community's bulk orders, told when their deposit or balance lands or fails. */
+  bulkOrders?: () => BulkCollectionsHook | undefined;
   /** Webhook references that are not collections (payout disbursements) go here. */
   onUnknownReference?: (
     provider: ProviderName,
@@ -90,6 +96,8 @@ export interface PaymentView {
   status: PaymentState['status'];
   purpose: PaymentPurpose['kind'];
   orderId: string | null;
+  /** A bulk order's deposit or balance (community): the request it pays. */
+  bulkOrderId: string | null;
   amountMinor: bigint;
   currency: string;
   provider: ProviderName | null;
@@ -108,6 +116,7 @@ export function paymentView(paymentId: string, state: PaymentState): PaymentView
     status: state.status,
     purpose: initiated?.purpose.kind ?? 'topup',
     orderId: initiated?.purpose.kind === 'order' ? initiated.purpose.orderId : null,
+    bulkOrderId: initiated?.purpose.kind === 'bulk_order' ? initiated.purpose.bulkOrderId : null,
     amountMinor: BigInt(initiated?.amountMinor ?? 0),
     currency: initiated?.currency ?? 'XAF',
     provider: state.requested?.provider ?? null,
@@ -128,7 +137,15 @@ function createParts(options: PaymentsServiceOptions, now: () => Date) {
   const { eventStore, router, ledger, queue, logger } = options;
   const attempts = createPaymentAttemptsRepository(options.db);
   const store = createPaymentStore({ eventStore, attempts, now });
-  const booking = createPaymentBooking({ store, attempts, ledger, orders: options.orders, logger, now });
+  const booking = createPaymentBooking({
+    store,
+    attempts,
+    ledger,
+    orders: options.orders,
+    ...(options.bulkOrders === undefined ? {} : { bulkOrders: options.bulkOrders }),
+    logger,
+    now,
+  });
   const status = createPaymentStatus({
     store,
     attempts,
@@ -236,7 +253,7 @@ export function createPaymentsService(options: PaymentsServiceOptions) {
    */
   async function initiate(input: InitiateInput): Promise<PaymentView> {
     const { phone, operator } = checkInput(input);
-    const paymentId = uuidFromName('payment', `${input.userId}\n${input.idempotencyKey}`);
+    const paymentId = paymentIdOf(input.userId, input.idempotencyKey);
     if (input.firstAttempt !== true) {
       const existing = await load(paymentId);
       if (existing.state.status !== 'NONE')

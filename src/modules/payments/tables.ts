@@ -14,7 +14,7 @@ type Json<T> = ColumnType<T, string, string>;
 export interface PaymentAttemptsTable {
   payment_id: string;
   user_id: string;
-  purpose: 'topup' | 'order';
+  purpose: 'topup' | 'order' | 'bulk_order';
   order_id: string | null;
   amount_minor: Int8;
   currency: string;
