@@ -63,7 +63,8 @@ export function registerDescriptionDraftRoutes(root: FastifyInstance, drafts: De
   app.post(
     path,
     {
-      config: { access: MENU_EDITOR },
+      // The draft is read back at the same path (GET below).
+      config: { access: MENU_EDITOR, location: true },
       schema: {
         tags,
         summary:
@@ -77,6 +78,7 @@ export function registerDescriptionDraftRoutes(root: FastifyInstance, drafts: De
       const { id, itemId } = request.params;
       const body = request.body as { ingredients?: string[]; cuisine?: string };
       const draft = await drafts.draft(callerOf(request), id, itemId, body);
+      reply.header('location', `/v1/restaurants/${id}/menu/items/${itemId}/description-draft`);
       return reply.code(201).send(draft);
     },
   );

@@ -299,10 +299,12 @@ export function wavSeconds(bytes: Uint8Array): number | undefined {
 
 /** The transcript or description as a query: one line, no control characters, bounded. */
 export function derivedQuery(text: string): string {
-  return text
-    // Control characters (C0 and DEL) become spaces: the model's words are one line of text.
-    .replace(/\p{Cc}+/gu, ' ')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .slice(0, MAX_DERIVED_QUERY_CHARS);
+  return (
+    text
+      // Control characters (C0 and DEL) become spaces: the model's words are one line of text.
+      .replace(/\p{Cc}+/gu, ' ')
+      .replace(/\s+/g, ' ')
+      .trim()
+      .slice(0, MAX_DERIVED_QUERY_CHARS)
+  );
 }
