@@ -1,12 +1,15 @@
 /**
  * Order analytics for admins (docs/admin.md "Analytics"): a report by day, restaurant or city in
- * cursor pages, and the same as a CSV streamed page by page.
+ * cursor pages, and the same as a CSV streamed page by page; the insights and their CSV. Every
+ * read and export is audited (`admin.analytics_viewed`, `admin.analytics_exported`: which report,
+ * which days), since customer figures (RFM, churn risk, lifetime value) are among them.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import type { RouteAccess } from '../../http/access.js';
 import { ProblemSchema } from '../../http/problem.js';
+import { signedInActorOf, type AuditFunction } from '../identity/index.js';
 import { ANALYTICS_GROUPS, ANALYTICS_PAGE_MAX, type Analytics, type AnalyticsGroup } from './analytics.js';
 import { INSIGHT_REPORTS, INSIGHTS_ROWS_MAX, type InsightReport, type Insights } from './insights.js';
 
@@ -43,8 +46,26 @@ export function registerAnalyticsRoutes(
   root: FastifyInstance,
   analytics: Analytics,
   insights: Insights,
+  audit: AuditFunction,
 ): void {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  const audited = (
+    request: FastifyRequest,
+    action: 'admin.analytics_viewed' | 'admin.analytics_exported',
+    report: string,
+    query: { from: string; to: string; groupBy?: string },
+  ) =>
+    audit({
+      action,
+      actor: signedInActorOf(request),
+      resource: `analytics:${report}`,
+      newValue: {
+        report,
+        from: query.from,
+        to: query.to,
+        ...(query.groupBy === undefined ? {} : { groupBy: query.groupBy }),
+      },
+    });
 
   app.get(
     '/v1/admin/analytics/orders',
@@ -69,7 +90,11 @@ export function registerAnalyticsRoutes(
         },
       },
     },
-    async (request) => analytics.page(request.query),
+    async (request) => {
+      const page = await analytics.page(request.query);
+      await audited(request, 'admin.analytics_viewed', 'orders', request.query);
+      return page;
+    },
   );
 
   app.get(
@@ -86,6 +111,7 @@ export function registerAnalyticsRoutes(
     async (request, reply) => {
       const { groupBy, from, to } = request.query;
       const stream = analytics.csv({ groupBy, from, to });
+      await audited(request, 'admin.analytics_exported', 'orders', request.query);
       return reply
         .header('content-type', 'text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="orders-by-${groupBy}-${from}-${to}.csv"`)
@@ -112,7 +138,11 @@ export function registerAnalyticsRoutes(
         },
       },
     },
-    async (request) => insights.report({ report: request.params.report, ...request.query }),
+    async (request) => {
+      const answer = await insights.report({ report: request.params.report, ...request.query });
+      await audited(request, 'admin.analytics_viewed', request.params.report, request.query);
+      return answer;
+    },
   );
 
   app.get(
@@ -130,6 +160,7 @@ export function registerAnalyticsRoutes(
     async (request, reply) => {
       const { report } = request.params;
       const stream = await insights.csv({ report, ...request.query });
+      await audited(request, 'admin.analytics_exported', report, request.query);
       return reply
         .header('content-type', 'text/csv; charset=utf-8')
         .header(

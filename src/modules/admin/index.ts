@@ -259,6 +259,7 @@ export const adminContext = defineContext({
           partnerships,
           promoSlots,
           newsletters,
+          audit: identity.audit,
           runtime,
         });
       },

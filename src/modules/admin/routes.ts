@@ -12,7 +12,7 @@ import { withIdempotency } from '../../http/idempotency.js';
 import { ProblemSchema } from '../../http/problem.js';
 import type { Runtime } from '../../runtime.js';
 import { ROLES, type Role } from '../../shared/principal.js';
-import { ANY_SIGNED_IN, signedInActorOf } from '../identity/index.js';
+import { ANY_SIGNED_IN, signedInActorOf, type AuditFunction } from '../identity/index.js';
 import { BULK_ACTIONS, BULK_MAX_ITEMS, type BulkAction } from './rules.js';
 import { MAX_FLAGS, type AdminService } from './service.js';
 import type { StoredFlag } from './store.js';
@@ -48,6 +48,8 @@ export interface AdminRouteServices {
   partnerships: Partnerships;
   promoSlots: PromoSlots;
   newsletters: Newsletters;
+  /** Identity's audit log: reads of personal figures (analytics, insights) are audited too. */
+  audit: AuditFunction;
   runtime: Runtime;
 }
 
@@ -291,6 +293,7 @@ export function registerAdminRoutes(
     partnerships,
     promoSlots,
     newsletters,
+    audit,
     runtime,
   }: AdminRouteServices,
 ): void {
@@ -301,7 +304,7 @@ export function registerAdminRoutes(
   registerRateLimitRoutes(root, admin.rateLimits, runtime);
   registerDashboardRoute(root, live);
   registerWithdrawalHoldRoutes(root, withdrawalHolds, runtime);
-  registerAnalyticsRoutes(root, analytics, insights);
+  registerAnalyticsRoutes(root, analytics, insights, audit);
   registerPartnershipRoutes(root, partnerships, runtime);
   registerPromoSlotRoutes(root, promoSlots, runtime);
   registerConsoleRoutes(root);

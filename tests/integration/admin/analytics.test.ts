@@ -277,6 +277,30 @@ describe('insights', () => {
     expect(lines[0]).toBe('\uFEFFrank,itemId,name,restaurantName,quantity,revenueMinor,orders');
     expect(lines).toHaveLength(3);
     expect(lines[1]).toMatch(new RegExp(`^1,${world.ndoleId},`));
+
+    // Customer figures are personal data: every read and export is in the audit log, by whom.
+    const audits = await sql<{
+      action: string;
+      resource: string;
+      actor_id: string | null;
+      new_value: unknown;
+    }>`
+      SELECT action, resource, actor_id, new_value FROM audit_logs
+      WHERE action IN ('admin.analytics_viewed', 'admin.analytics_exported')
+        AND resource IN ('analytics:revenue-forecast', 'analytics:best-sellers')`.execute(
+      world.testApp.services.runtime.database.db,
+    );
+    expect(audits.rows).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ action: 'admin.analytics_viewed', resource: 'analytics:revenue-forecast' }),
+        expect.objectContaining({
+          action: 'admin.analytics_exported',
+          resource: 'analytics:best-sellers',
+          actor_id: world.actors.admin.userId,
+          new_value: expect.objectContaining({ report: 'best-sellers' }),
+        }),
+      ]),
+    );
   });
 
   it('a redelivered order event counts once; history segments customers and flags churn risk', async () => {
