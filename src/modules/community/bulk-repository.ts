@@ -4,6 +4,7 @@
  * customer's cancellation, a payment and the sweep's expiry are ordered: whichever comes second
  * sees what the first did.
  */
+import { placementClaims } from './placement-claim.js';
 import { sql, type Transaction, type Updateable } from 'kysely';
 import type {
   BulkBalanceState,
@@ -112,6 +113,7 @@ export function decodeCursor(cursor: string): { createdAt: Date; id: string } | 
 }
 
 export function createBulkOrdersRepository(db: CommunityDb) {
+  const claims = placementClaims(db, 'bulk_orders');
   async function find(id: string, transaction: CommunityDb | Tx = db): Promise<BulkOrderRow | undefined> {
     const row = await transaction
       .selectFrom('bulk_orders')
@@ -200,35 +202,9 @@ export function createBulkOrdersRepository(db: CommunityDb) {
       return Number(result.numUpdatedRows) > 0;
     },
 
-    /**
-     * The placement claim (as group carts'): true for the one caller that may place this
-     * `placing` request's order now; a claim past its time (its holder died) is free again.
-     * Timed by the database's clock, never by a sweep's `at`.
-     */
-    async claimPlacement(id: string, seconds: number): Promise<boolean> {
-      const row = await db
-        .updateTable('bulk_orders')
-        .set({ placement_claimed_until: sql`now() + make_interval(secs => ${seconds})` as never })
-        .where('id', '=', id)
-        .where('status', '=', 'placing')
-        .where((where) =>
-          where.or([
-            where('placement_claimed_until', 'is', null),
-            where('placement_claimed_until', '<', sql<Date>`now()`),
-          ]),
-        )
-        .returning('id')
-        .executeTakeFirst();
-      return row !== undefined;
-    },
-
-    async releasePlacement(id: string): Promise<void> {
-      await db
-        .updateTable('bulk_orders')
-        .set({ placement_claimed_until: null })
-        .where('id', '=', id)
-        .execute();
-    },
+    /** The placement claim (placement-claim.ts): one caller places the order. */
+    claimPlacement: claims.claim,
+    releasePlacement: claims.release,
 
     /** Moves the balance from one state to another; false when it was not in `from`. */
     async moveBalance(id: string, from: BulkBalanceState, to: BulkBalanceState): Promise<boolean> {

@@ -4,6 +4,7 @@
  * expiring are ordered: either the share was marked `paying` first (and the expiry settles it
  * before refunding), or the expiry came first (and the share is refused before any money moves).
  */
+import { placementClaims } from './placement-claim.js';
 import { sql, type Transaction } from 'kysely';
 import type {
   CommunityDb,
@@ -114,6 +115,7 @@ const shareOf = (row: {
 });
 
 export function createGroupCartsRepository(db: CommunityDb) {
+  const claims = placementClaims(db, 'group_carts');
   async function lockedCart(transaction: Tx, cartId: string): Promise<GroupCartRow | undefined> {
     const row = await transaction
       .selectFrom('group_carts')
@@ -301,35 +303,9 @@ export function createGroupCartsRepository(db: CommunityDb) {
         .execute();
     },
 
-    /**
-     * The placement claim: true for the one caller that may place this `placing` cart's order now
-     * (no claim, or one past its time: its holder died). Timed by the database's clock, never by
-     * a sweep's `at`, so a sweep run "later" cannot take a claim that is still being used.
-     */
-    async claimPlacement(cartId: string, seconds: number): Promise<boolean> {
-      const row = await db
-        .updateTable('group_carts')
-        .set({ placement_claimed_until: sql`now() + make_interval(secs => ${seconds})` as never })
-        .where('id', '=', cartId)
-        .where('status', '=', 'placing')
-        .where((where) =>
-          where.or([
-            where('placement_claimed_until', 'is', null),
-            where('placement_claimed_until', '<', sql<Date>`now()`),
-          ]),
-        )
-        .returning('id')
-        .executeTakeFirst();
-      return row !== undefined;
-    },
-
-    async releasePlacement(cartId: string): Promise<void> {
-      await db
-        .updateTable('group_carts')
-        .set({ placement_claimed_until: null })
-        .where('id', '=', cartId)
-        .execute();
-    },
+    /** The placement claim (placement-claim.ts): one caller places the order. */
+    claimPlacement: claims.claim,
+    releasePlacement: claims.release,
 
     /** placing → placed; false when the cart was no longer placing. */
     async markPlaced(cartId: string): Promise<boolean> {
