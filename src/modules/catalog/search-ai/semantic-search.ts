@@ -276,6 +276,10 @@ export function createSemanticSearch(deps: {
     }
   }
 
+  /** Bytes that are not the format their Content-Type names (magic bytes, a WAV header). */
+  const mediaMismatch = () =>
+    catalogErrors.of('validation', 'media_mismatch', 'The bytes are not the format the Content-Type names.');
+
   return {
     search,
 
@@ -295,20 +299,10 @@ export function createSemanticSearch(deps: {
             details: { maxBytes: MAX_AUDIO_BYTES },
           },
         );
-      if (sniffAudio(data) !== declared)
-        throw catalogErrors.of(
-          'validation',
-          'media_mismatch',
-          'The bytes are not the format the Content-Type names.',
-        );
+      if (sniffAudio(data) !== declared) throw mediaMismatch();
       if (declared === 'audio/wav') {
         const seconds = wavSeconds(data);
-        if (seconds === undefined)
-          throw catalogErrors.of(
-            'validation',
-            'media_mismatch',
-            'The bytes are not the format the Content-Type names.',
-          );
+        if (seconds === undefined) throw mediaMismatch();
         if (seconds > MAX_AUDIO_SECONDS)
           throw catalogErrors.of(
             'validation',
@@ -339,12 +333,7 @@ export function createSemanticSearch(deps: {
             details: { maxBytes: MAX_IMAGE_BYTES },
           },
         );
-      if (sniffImage(data) !== declared)
-        throw catalogErrors.of(
-          'validation',
-          'media_mismatch',
-          'The bytes are not the format the Content-Type names.',
-        );
+      if (sniffImage(data) !== declared) throw mediaMismatch();
       const description = await derive(() => model!.describeImage({ mimeType: declared, data }));
       return { description, ...(await searchDerived(description, input, language)) };
     },
