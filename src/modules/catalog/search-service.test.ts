@@ -77,6 +77,11 @@ describe('search service', () => {
       limit: 20,
     });
     expect(parseSearch({ lat: 4.05, lng: 9.7 }, at).sort).toBe('distance');
+    // To a centimetre: a subnormal coordinate (PostgreSQL's float8 refuses it) becomes 0.
+    expect(parseSearch({ lat: 1.5e-323, lng: 9.123456789 }, at).point).toEqual({
+      latitude: 0,
+      longitude: 9.1234568,
+    });
     expect(parseSearch({}, at).sort).toBe('rating');
     const code = (input: Parameters<typeof parseSearch>[0]) => {
       try {

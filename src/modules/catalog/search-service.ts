@@ -52,6 +52,12 @@ function cuisinesOf(input: SearchInput): string[] {
 }
 
 /** Turns the query string into a SearchQuery, or a 400 naming what is wrong. */
+/**
+ * A coordinate to 7 decimals (about a centimetre): finer is noise, and a subnormal number such as
+ * 1.5e-323 is refused by PostgreSQL's float8 ("value out of range: underflow"), which was a 500.
+ */
+const toCentimetre = (degrees: number) => Math.round(degrees * 1e7) / 1e7;
+
 /** `cityId`: the city filter (`input.city`) resolved to an active city's id by the caller. */
 export function parseSearch(input: SearchInput, instant: Date, cityId?: string): SearchQuery {
   const text = normalizeText(input.q ?? '');
@@ -64,7 +70,7 @@ export function parseSearch(input: SearchInput, instant: Date, cityId?: string):
   const point =
     input.lat === undefined || input.lng === undefined
       ? undefined
-      : { latitude: input.lat, longitude: input.lng };
+      : { latitude: toCentimetre(input.lat), longitude: toCentimetre(input.lng) };
   if (point === undefined && input.radiusKm !== undefined)
     throw bad('point_required', 'radiusKm needs lat and lng.');
   if (point === undefined && input.maxDeliveryMinutes !== undefined)
