@@ -27,16 +27,11 @@ export interface RecipeRow {
   dish_ids: string[];
 }
 
-export interface RecipeContent {
-  title: string;
-  intro: string;
-  ingredients: string[];
-  steps: string[];
-  prep_minutes: number;
-  cook_minutes: number;
-  servings: number;
-  language: 'fr' | 'en';
-}
+/** What an owner writes: the row's content columns. */
+export type RecipeContent = Pick<
+  RecipeRow,
+  'title' | 'intro' | 'ingredients' | 'steps' | 'prep_minutes' | 'cook_minutes' | 'servings' | 'language'
+>;
 
 export interface CommentRow {
   id: string;
