@@ -21,7 +21,7 @@ import { openapiOptions } from './http/openapi.js';
 import { registerProblemPages } from './http/problem-pages.js';
 import { registerRateLimits } from './http/rate-limit.js';
 import { registerSyncQueue } from './http/sync-queue.js';
-import { requestValidators } from './http/validators.js';
+import { schemaCompilers } from './http/validators.js';
 import { HttpProblem, ProblemSchema } from './http/problem.js';
 import { loggerOptions } from './logger.js';
 import { registerRealtime, registerWebsocketPlugin } from './realtime/index.js';
@@ -51,7 +51,8 @@ export function serverOptions(config: Config, logger?: Logger): FastifyServerOpt
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
     },
     // Coercion is for query strings, path parameters and headers only: bodies are typed JSON.
-    schemaController: { compilersFactory: { buildValidator: requestValidators() } },
+    // Compiled at start, or per route on its first request (HTTP_SCHEMA_COMPILATION=lazy).
+    schemaController: { compilersFactory: schemaCompilers(config.HTTP_SCHEMA_COMPILATION) },
   };
 }
 

@@ -490,6 +490,11 @@ export const EnvironmentSchema = Type.Object({
     default: 1_000,
     description: 'event-loop delay in ms above which requests get 503 (0 switches the check off)',
   }),
+  HTTP_SCHEMA_COMPILATION: Type.Union([Type.Literal('eager'), Type.Literal('lazy')], {
+    default: 'eager',
+    description:
+      "eager compiles every route's validators and serializers at start (a bad schema stops the start); lazy compiles each on its route's first request (a faster start, for test suites)",
+  }),
   HTTP_COMPRESSION: Flag(
     true,
     'compress answers with brotli or gzip for clients that accept them (switch off when a proxy in front compresses)',

@@ -1,4 +1,5 @@
 import AjvCompiler from '@fastify/ajv-compiler';
+import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import type { FastifyServerOptions } from 'fastify';
 
 type AjvServerOptions = NonNullable<FastifyServerOptions['ajv']>;
@@ -66,4 +67,55 @@ function finiteOnly(validate: Validate): Validate {
     schema: validate.schema,
     schemaEnv: (validate as { schemaEnv?: unknown }).schemaEnv,
   });
+}
+
+type SerializerFactory = ReturnType<typeof SerializerSelector>;
+
+/**
+ * A validator compiled on its first use. Fastify reads `errors` after a failed call and
+ * `schemaEnv` (to pass Ajv the parent of the value) on each call: both come from the compiled
+ * function, so a lazy validator answers exactly as the eager one would.
+ */
+function lazyValidator(compile: () => Validate): Validate {
+  let compiled: Validate | undefined;
+  const get = (): Validate => (compiled ??= compile());
+  const run = function (this: unknown, ...args: unknown[]) {
+    return (get() as (...args: unknown[]) => unknown).apply(this, args);
+  };
+  Object.defineProperties(run, {
+    errors: { get: () => get().errors, set: (value) => Object.assign(get(), { errors: value }) },
+    schemaEnv: { get: () => (get() as { schemaEnv?: unknown }).schemaEnv },
+    schema: { get: () => get().schema },
+  });
+  return run as unknown as Validate;
+}
+
+/**
+ * Fastify's compilers: `requestValidators` for requests and fast-json-stringify for answers.
+ * `eager` (production's default) compiles every route's at start, as Fastify does; `lazy` compiles
+ * each route's on its first request. The suites build an app per file and use a few of its
+ * hundreds of routes: compiling them all was most of an app's build (about 3 of 5 s, profiled).
+ * tests/integration/api-contract.test.ts builds the app eagerly, so every schema still compiles
+ * under test.
+ */
+export function schemaCompilers(mode: 'eager' | 'lazy'): {
+  buildValidator: ValidatorFactory;
+  buildSerializer: SerializerFactory;
+} {
+  const validators = requestValidators();
+  const serializers = SerializerSelector();
+  if (mode === 'eager') return { buildValidator: validators, buildSerializer: serializers };
+  return {
+    buildValidator: (externalSchemas, options) => {
+      const compiler = validators(externalSchemas, options);
+      return (route) => lazyValidator(() => compiler(route));
+    },
+    buildSerializer: (externalSchemas, options) => {
+      const compiler = serializers(externalSchemas, options);
+      return (route) => {
+        let compiled: ((data: unknown) => string) | undefined;
+        return (data: unknown) => (compiled ??= compiler(route))(data);
+      };
+    },
+  };
 }

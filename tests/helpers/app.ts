@@ -60,6 +60,9 @@ export function testEnvironment(overrides: Record<string, string | undefined> = 
     // The live dashboard's tick reads every context's gauges each few seconds: only its own test
     // turns it on (a tick inside a measured window would count against other contexts' budgets).
     ADMIN_LIVE_INTERVAL_SECONDS: '0',
+    // Each file builds the app and calls a few of its routes: their schemas compile on first use.
+    // api-contract.test.ts builds it eagerly, so every schema compiles under test too.
+    HTTP_SCHEMA_COMPILATION: 'lazy',
     JWT_SECRET: randomBytes(24).toString('hex'),
     JWT_REFRESH_SECRET: randomBytes(24).toString('hex'),
     ENCRYPTION_KEY: randomBytes(32).toString('hex'),

@@ -54,7 +54,15 @@ const audiences: Partial<Record<'customer' | 'partner' | 'staff', Document>> = {
 beforeAll(async () => {
   database = await createTestDatabase();
   const config = loadConfig(
-    testEnvironment({ DATABASE_URL: database.url, LOG_LEVEL: 'silent', PUBLIC_BASE_URL, ...AUTH_TEST_ENV }),
+    testEnvironment({
+      DATABASE_URL: database.url,
+      LOG_LEVEL: 'silent',
+      PUBLIC_BASE_URL,
+      ...AUTH_TEST_ENV,
+      // As production starts: every route's validators and serializers compile at ready(), so a
+      // schema that does not compile fails here even though the other suites compile lazily.
+      HTTP_SCHEMA_COMPILATION: 'eager',
+    }),
   );
   const logger = pino({ level: 'silent' });
   services = await createServices(await createRuntime({ config, logger }));
