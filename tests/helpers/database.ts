@@ -60,8 +60,10 @@ let template: Promise<string> | undefined;
  * it under an advisory lock while the others wait, then every test database is a copy of it
  * (PostgreSQL's CREATE DATABASE … TEMPLATE), which is several times faster than running the
  * ninety-odd migrations per file. A half-built template (a run killed while migrating) is not
- * marked IS_TEMPLATE, so the next run builds it again. Templates of other migration sets are
- * dropped when a new one is built (one that another run is copying at that moment is left).
+ * marked IS_TEMPLATE, so the next run builds it again. Several checkouts with different
+ * migrations may run suites at once on one server (a branch beside main): each keeps its own
+ * template. A template is stamped with its build time (its comment) and those of other migration
+ * sets are dropped once a day old, when a new one is built.
  */
 function migratedTemplate(): Promise<string> {
   template ??= admin(async (client) => {
@@ -80,10 +82,13 @@ function migratedTemplate(): Promise<string> {
       } finally {
         await handle.close();
       }
+      await client.query(`COMMENT ON DATABASE ${name} IS '${new Date().toISOString()}'`);
       await client.query(`ALTER DATABASE ${name} IS_TEMPLATE true`);
       const others = await client.query<{ datname: string }>(
-        `SELECT datname FROM pg_database WHERE datname LIKE 'test\\_template\\_%' AND datname <> $1`,
-        [name],
+        `SELECT datname FROM pg_database d
+          WHERE datname LIKE 'test\\_template\\_%' AND datname <> $1
+            AND coalesce(shobj_description(d.oid, 'pg_database'), '') < $2`,
+        [name, new Date(Date.now() - 86_400_000).toISOString()],
       );
       for (const { datname } of others.rows) {
         await client
@@ -110,10 +115,20 @@ function migratedTemplate(): Promise<string> {
 export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
   const name = `test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   const migrate = options.migrate ?? true;
-  const source = migrate ? await migratedTemplate() : undefined;
-  await admin((client) =>
-    client.query(source ? `CREATE DATABASE ${name} TEMPLATE ${source}` : `CREATE DATABASE ${name}`),
-  );
+  if (migrate) {
+    await admin(async (client) => {
+      try {
+        await client.query(`CREATE DATABASE ${name} TEMPLATE ${await migratedTemplate()}`);
+      } catch (error) {
+        // Dropped under this process (by hand, or a day-old cleanup): built again, once.
+        if ((error as { code?: string }).code !== '3D000') throw error;
+        template = undefined;
+        await client.query(`CREATE DATABASE ${name} TEMPLATE ${await migratedTemplate()}`);
+      }
+    });
+  } else {
+    await admin((client) => client.query(`CREATE DATABASE ${name}`));
+  }
   const url = urlFor(name);
   const handle = createDatabase<Database>({ connectionString: url, max: 10 });
   return {
