@@ -887,6 +887,16 @@ export const EnvironmentSchema = Type.Object({
     4,
     'distinct accounts signing in on one device (the apps’ X-Device-Id) within FRAUD_RATE_WINDOW_DAYS that open a fraud case',
   ),
+  FRAUD_ORDERS_PER_DEVICE: PositiveInteger(
+    8,
+    'orders placed by the accounts that signed in on one device (the apps’ X-Device-Id), together, within FRAUD_ORDERS_PER_DEVICE_WINDOW_MINUTES that open a fraud case',
+  ),
+  FRAUD_ORDERS_PER_DEVICE_WINDOW_MINUTES: Type.Integer({
+    minimum: 1,
+    maximum: 10_080,
+    default: 60,
+    description: 'the window (minutes, at most a week) the orders-per-device fraud rule counts in',
+  }),
   FRAUD_IMPOSSIBLE_MOVES_PER_DRIVER: PositiveInteger(
     3,
     'position fixes of one driver flagged for an impossible speed within FRAUD_VELOCITY_WINDOW_MINUTES that open a fraud case',

@@ -4,6 +4,8 @@ import {
   deliveryPointKey,
   DISTINCT_ACCOUNT_RULES,
   holdsPayouts,
+  isLongRule,
+  isRateRule,
   longVerdict,
   rateVerdict,
   velocityVerdict,
@@ -66,6 +68,19 @@ describe('the new rules and payout holds', () => {
       'cancelled by their customer',
     );
     expect(velocityVerdict('topups_per_account', 3, threshold).reason).toContain('top-ups');
+  });
+
+  it('orders per device: counts orders (not accounts) in minutes, a velocity rule', () => {
+    const threshold = { count: 3, windowMinutes: 30 };
+    expect(isLongRule('orders_per_device')).toBe(false);
+    expect(isRateRule('orders_per_device')).toBe(false);
+    expect(DISTINCT_ACCOUNT_RULES.has('orders_per_device')).toBe(false);
+    expect(velocityVerdict('orders_per_device', 2, threshold)).toMatchObject({ trips: false, score: 33 });
+    expect(velocityVerdict('orders_per_device', 3, threshold)).toEqual({
+      trips: true,
+      score: 50,
+      reason: '3 orders placed by the accounts signed in on one device within 30 minutes (threshold 3)',
+    });
   });
 
   it('holds payouts from the configured score on, never with 0', () => {

@@ -20,6 +20,7 @@ export const FRAUD_RULES = [
   'referrals_per_phone',
   'referrals_per_address',
   'accounts_per_device',
+  'orders_per_device',
 ] as const;
 export type FraudRule = (typeof FRAUD_RULES)[number];
 /** Rules that compare a count with the account's orders in a longer window (refund and dispute abuse). */
@@ -94,6 +95,7 @@ const WHAT: Record<FraudRule, string> = {
   referrals_per_phone: 'referrals credited to one referrer whose referees paid from one payment phone',
   referrals_per_address: 'referrals credited to one referrer whose referees ordered to one delivery point',
   accounts_per_device: 'accounts signing in on one device',
+  orders_per_device: 'orders placed by the accounts signed in on one device',
 };
 
 /** Rules that count distinct accounts behind a subject rather than its signals. */

@@ -49,6 +49,8 @@ const isListedSubject = (subject: string) =>
   subject.startsWith(DEVICE_SUBJECT);
 /** A referee's devices counted per referral: identity answers the most recent first. */
 const REFERRAL_DEVICES_MAX = 10;
+/** A customer's devices an order counts against (orders per device): the most recent ones. */
+const ORDER_DEVICES_MAX = 10;
 /** An order's stream is read whole to find its customer and driver; it is never this long. */
 const ORDER_STREAM_READ_MAX = 500;
 
@@ -155,6 +157,11 @@ export function createFraudDetection(deps: {
   subjectIndex: (kind: 'address' | 'pair' | 'referral' | 'device', value: string) => string;
   /** A case scoring at least this holds its person's payouts (0: never). */
   holdScore?: number;
+  /**
+   * Identity's keyed hashes of the devices an account signed in on, newest first, at most `limit`
+   * (orders per device). Without it, orders count against no device.
+   */
+  devicesOf?: (userId: string, limit: number) => Promise<readonly string[]>;
   logger: Logger;
 }) {
   const holdScore = deps.holdScore ?? 0;
@@ -317,6 +324,20 @@ export function createFraudDetection(deps: {
     return firings;
   }
 
+  /** One device, as both device rules name it: a keyed hash of identity's keyed hash of its install id. */
+  const deviceSubject = (deviceHash: string) => `${DEVICE_SUBJECT}${deps.subjectIndex('device', deviceHash)}`;
+
+  /**
+   * Orders per device: an order by a signed-in customer counts against each device (at most
+   * ORDER_DEVICES_MAX, the most recent) the customer signed in on, so the orders of every account
+   * behind one handset add up. The case names the account whose order tripped it.
+   */
+  async function ordersPerDevice(userId: string): Promise<Firing[]> {
+    if (deps.devicesOf === undefined) return [];
+    const devices = [...new Set(await deps.devicesOf(userId, ORDER_DEVICES_MAX))].slice(0, ORDER_DEVICES_MAX);
+    return devices.map((device) => ({ rule: 'orders_per_device', subject: deviceSubject(device), userId }));
+  }
+
   /** Order velocity per account, and cancel loops (orders cancelled by their own customer). */
   async function onOrderEvent(event: RecordedEvent): Promise<Firing[]> {
     if (event.type === 'OrderDisputeOpened' || event.type === 'OrderDisputeResolved') return onDispute(event);
@@ -329,10 +350,10 @@ export function createFraudDetection(deps: {
   }
 
   /**
-   * Order velocity per account; and promotion abuse: an order with a coupon counts its account
-   * behind that coupon from its payment phone (Mobile Money) and from its delivery point.
+   * Order velocity per account and per device; and promotion abuse: an order with a coupon counts
+   * its account behind that coupon from its payment phone (Mobile Money) and from its delivery point.
    */
-  function onOrderCreated(event: RecordedEvent): Firing[] {
+  async function onOrderCreated(event: RecordedEvent): Promise<Firing[]> {
     const data = event.data as {
       customer?: { kind?: unknown; id?: unknown };
       coupon?: { id?: unknown };
@@ -341,7 +362,8 @@ export function createFraudDetection(deps: {
     };
     const customer = data.customer;
     if (customer?.kind !== 'user' || typeof customer.id !== 'string') return [];
-    const firings = [byAccount('orders_per_account', customer.id)];
+    // The account's own firing first: the signal's account is the customer's.
+    const firings = [byAccount('orders_per_account', customer.id), ...(await ordersPerDevice(customer.id))];
     const couponId = data.coupon?.id;
     if (typeof couponId !== 'string') return firings;
     const phone = data.paymentMethod?.phone;
@@ -482,7 +504,13 @@ export function createFraudDetection(deps: {
   }
 
   return {
-    reactor: { name: FRAUD_REACTOR, start: () => reactor.start(), stop: () => reactor.stop() },
+    reactor: {
+      name: FRAUD_REACTOR,
+      start: () => reactor.start(),
+      stop: () => reactor.stop(),
+      /** What the reactor does with one event: at least once, so a redelivery must change nothing. */
+      handle: onEvent,
+    },
 
     /**
      * Dispatch's report of a position fix flagged for an impossible speed (its flag already
@@ -529,7 +557,7 @@ export function createFraudDetection(deps: {
      * case names the account whose sign-in tripped it (whose payouts a high score holds).
      */
     async deviceSignedIn(session: { userId: string; deviceHash: string; at: Date }): Promise<void> {
-      const subject = `${DEVICE_SUBJECT}${deps.subjectIndex('device', session.deviceHash)}`;
+      const subject = deviceSubject(session.deviceHash);
       const day = session.at.toISOString().slice(0, 10);
       await evaluate(
         {

@@ -151,8 +151,14 @@ export const adminContext = defineContext({
           count: config.FRAUD_ACCOUNTS_PER_DEVICE,
           windowDays: config.FRAUD_RATE_WINDOW_DAYS,
         },
+        orders_per_device: {
+          count: config.FRAUD_ORDERS_PER_DEVICE,
+          windowMinutes: config.FRAUD_ORDERS_PER_DEVICE_WINDOW_MINUTES,
+        },
       },
       holdScore: config.FRAUD_PAYOUT_HOLD_SCORE,
+      // Orders per device: the devices a customer signed in on (identity's keyed hashes).
+      devicesOf: (userId, limit) => identity.repository.deviceHashesOf(userId, limit),
       phoneIndex: (phone) => cipher.blindIndex('fraud-phone', phone),
       subjectIndex: (kind, value) => cipher.blindIndex(`fraud-${kind}`, value),
       logger: runtime.logger,
@@ -271,6 +277,7 @@ export const adminContext = defineContext({
           db,
           Math.max(
             window,
+            config.FRAUD_ORDERS_PER_DEVICE_WINDOW_MINUTES,
             Math.max(config.FRAUD_RATE_WINDOW_DAYS, config.FRAUD_REFERRAL_WINDOW_DAYS) * 1_440,
           ),
         ),
