@@ -41,6 +41,13 @@ async function setup({ db, schema }: ProjectionContext): Promise<void> {
   // debit entry per transfer. Migration 2026-12-06T0815 adds it to a generation built before.
   await sql`CREATE INDEX ledger_entries_debit_time_idx ON ${table('ledger_entries')} (timestamp_ns, transfer_id)
     WHERE side = 'debit'`.execute(db);
+  // Credits by code over a period: the drivers' earnings settlement reads every driver fee of a day
+  // (src/modules/dispatch/earnings-repository.ts, `bookedDeliveries`, issue #20). Credit entries
+  // only: a transfer's code is on both of its entries, so half the size of an index over every
+  // entry (entries are only inserted, one more index write each). Migration 2026-12-07T0641 adds
+  // it to a generation built before, so the version stays (no rebuild for an index).
+  await sql`CREATE INDEX ledger_entries_credit_code_time_idx ON ${table('ledger_entries')} (code, timestamp_ns)
+    WHERE side = 'credit'`.execute(db);
   await sql`CREATE TABLE ${table('ledger_holds')} (transfer_id text PRIMARY KEY, debit_account_id text NOT NULL,
     credit_account_id text NOT NULL, currency text NOT NULL, held_minor int8 NOT NULL, expires_at_ns int8,
     created_timestamp_ns int8 NOT NULL, status text NOT NULL, posted_minor int8 NOT NULL, resolved_by_id text)`.execute(

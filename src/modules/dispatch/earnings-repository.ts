@@ -24,6 +24,19 @@ export interface IncentiveRuleRow {
   created_at: Date;
 }
 
+/**
+ * The statement `bookedDeliveries` runs, apart so that a test can read its plan: one range of the
+ * ledger projection's `ledger_entries_credit_code_time_idx` (credits by code and time), in order.
+ */
+export function bookedDeliveriesQuery(from: Date, to: Date) {
+  return sql<{ account_id: string; timestamp_ns: bigint; order_id: string | null }>`
+    SELECT account_id, timestamp_ns, user_data->>'orderId' AS order_id FROM ledger_entries
+    WHERE code = 'driver_fee' AND side = 'credit' AND phase IN ('posted', 'post_pending')
+      AND account_id LIKE 'payable:driver:%'
+      AND timestamp_ns >= ${BigInt(from.getTime()) * NS_PER_MS} AND timestamp_ns < ${BigInt(to.getTime()) * NS_PER_MS}
+    ORDER BY timestamp_ns LIMIT ${EARNINGS_MAX_ENTRIES}`;
+}
+
 export function createEarningsRepository(db: DispatchDb) {
   return {
     /**
@@ -76,12 +89,7 @@ export function createEarningsRepository(db: DispatchDb) {
       from: Date,
       to: Date,
     ): Promise<{ orderId: string; driverId: string; bookedAtMs: number }[]> {
-      const rows = await sql<{ account_id: string; timestamp_ns: bigint; order_id: string | null }>`
-        SELECT account_id, timestamp_ns, user_data->>'orderId' AS order_id FROM ledger_entries
-        WHERE code = 'driver_fee' AND side = 'credit' AND phase IN ('posted', 'post_pending')
-          AND account_id LIKE 'payable:driver:%'
-          AND timestamp_ns >= ${BigInt(from.getTime()) * NS_PER_MS} AND timestamp_ns < ${BigInt(to.getTime()) * NS_PER_MS}
-        ORDER BY timestamp_ns LIMIT ${EARNINGS_MAX_ENTRIES}`.execute(db);
+      const rows = await bookedDeliveriesQuery(from, to).execute(db);
       return rows.rows
         .filter((row) => row.order_id !== null)
         .map((row) => ({

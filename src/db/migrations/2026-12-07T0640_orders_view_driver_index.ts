@@ -1,0 +1,26 @@
+import { type Kysely, sql } from 'kysely';
+
+// Frozen in time: no application imports. Dispatch's performance figures read a driver's
+// deliveries of a period from `orders_view` by `driver_id` (issue #20), which had no index. The
+// orders projection's setup creates it in every new generation; this adds it to the generations
+// that exist already (the active one, and a rebuild under way), so no rebuild is needed. A fresh
+// database has none yet: nothing to do.
+export async function up(db: Kysely<any>): Promise<void> {
+  const present = await sql<{ present: boolean }>`
+    SELECT to_regclass('public.projection_generations') IS NOT NULL AS present`.execute(db);
+  if (present.rows[0]?.present !== true) return;
+  const generations = await sql<{ schema_name: string }>`
+    SELECT schema_name FROM projection_generations
+    WHERE name = 'orders' AND status IN ('active', 'building')
+      AND to_regclass(quote_ident(schema_name) || '.orders_view') IS NOT NULL`.execute(db);
+  for (const { schema_name: schema } of generations.rows)
+    await sql`CREATE INDEX IF NOT EXISTS orders_view_driver_delivered_idx
+      ON ${sql.id(schema, 'orders_view')} (driver_id, delivered_at)`.execute(db);
+}
+
+export async function down(db: Kysely<any>): Promise<void> {
+  const generations = await sql<{ schema_name: string }>`
+    SELECT schema_name FROM projection_generations WHERE name = 'orders'`.execute(db);
+  for (const { schema_name: schema } of generations.rows)
+    await sql`DROP INDEX IF EXISTS ${sql.id(schema, 'orders_view_driver_delivered_idx')}`.execute(db);
+}
