@@ -75,6 +75,9 @@ function anyWordPattern(words: readonly string[]): string {
   return `\\m(${words.join('|')})\\M`;
 }
 
+/** The embedding job's advisory lock: one run at a time over every instance (indexer.ts). */
+export const INDEX_LOCK_KEY = 'catalog-search-embeddings';
+
 export function createSemanticRepository(db: CatalogDb) {
   return {
     async itemsToEmbed(restaurantIds?: readonly string[]): Promise<ItemToEmbed[]> {
@@ -127,6 +130,43 @@ export function createSemanticRepository(db: CatalogDb) {
           })),
         )
         .execute();
+    },
+
+    /**
+     * Runs `work` holding the embedding job's lock across instances (INDEX_LOCK_KEY), a session
+     * advisory lock on one connection pinned for the run; undefined, without running it, when
+     * another session holds the lock. The lock lives as long as the session: a holder that
+     * crashes or loses its connection frees it at once (the session sets short TCP keepalives,
+     * so a vanished machine's session ends in seconds too, as the ledger writer's lease does).
+     * `held()` asks the pinned session: false once it is gone, and so is the lock.
+     */
+    async withIndexLock<T>(work: (held: () => Promise<boolean>) => Promise<T>): Promise<T | undefined> {
+      return db.connection().execute(async (connection) => {
+        const taken = await sql<{ locked: boolean }>`
+          SELECT pg_try_advisory_lock(hashtextextended(${INDEX_LOCK_KEY}, 0)) AS locked`.execute(connection);
+        if (taken.rows[0]?.locked !== true) return undefined;
+        try {
+          await sql`SELECT set_config('tcp_keepalives_idle', '5', false),
+                           set_config('tcp_keepalives_interval', '2', false),
+                           set_config('tcp_keepalives_count', '3', false)`.execute(connection);
+          return await work(async () => {
+            try {
+              await sql`SELECT 1`.execute(connection);
+              return true;
+            } catch {
+              return false;
+            }
+          });
+        } finally {
+          // A session already gone took the lock with it; the pool discards its connection.
+          await sql`SELECT pg_advisory_unlock(hashtextextended(${INDEX_LOCK_KEY}, 0)),
+                           set_config('tcp_keepalives_idle', '0', false),
+                           set_config('tcp_keepalives_interval', '0', false),
+                           set_config('tcp_keepalives_count', '0', false)`
+            .execute(connection)
+            .catch(() => undefined);
+        }
+      });
     },
 
     /** Drops embeddings of archived dishes and of restaurants no longer active. */
