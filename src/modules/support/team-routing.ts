@@ -30,7 +30,11 @@ const resourceOf = (category: Category, cityId: string | null) =>
   `support_team_route:${category}${cityId === null ? '' : `:${cityId}`}`;
 
 export const teamRouteNotFound = () =>
-  supportErrors.of('not_found', 'team_route_not_found', 'There is no team mapping for this category and city.');
+  supportErrors.of(
+    'not_found',
+    'team_route_not_found',
+    'There is no team mapping for this category and city.',
+  );
 
 export function createTeamRouting(deps: TeamRoutingDependencies) {
   const { db } = deps;
@@ -44,7 +48,12 @@ export function createTeamRouting(deps: TeamRoutingDependencies) {
       .executeTakeFirst();
     return row === undefined
       ? undefined
-      : { category: row.category, cityId: row.city_id, team: row.team, updatedAt: row.updated_at.toISOString() };
+      : {
+          category: row.category,
+          cityId: row.city_id,
+          team: row.team,
+          updatedAt: row.updated_at.toISOString(),
+        };
   }
 
   async function list(): Promise<TeamRoute[]> {
@@ -76,7 +85,9 @@ export function createTeamRouting(deps: TeamRoutingDependencies) {
       .insertInto('support_team_routes')
       .values({ category, city_id: cityId, team, updated_by: updatedBy, updated_at: at })
       .onConflict((conflict) =>
-        conflict.constraint('support_team_routes_key').doUpdateSet({ team, updated_by: updatedBy, updated_at: at }),
+        conflict
+          .constraint('support_team_routes_key')
+          .doUpdateSet({ team, updated_by: updatedBy, updated_at: at }),
       )
       .execute();
     await deps.audit({
