@@ -633,6 +633,9 @@ export const PROBLEM_DETAILS_FR: Readonly<Record<string, string>> = {
     'Donnez lat et lng (un invité reçoit des plats recommandés près d’un lieu), ou connectez-vous.',
   'The ${field} holds only spaces.': 'Le champ ${field} ne contient que des espaces.',
   'There is no such canned response.': 'Cette réponse type n’existe pas.',
+  'There is no team mapping for this category and city.':
+    'Aucune équipe n’est associée à cette catégorie et à cette ville.',
+  'There is no such city.': 'Cette ville n’existe pas.',
   'Only a supervisor writes canned responses.': 'Seul un superviseur écrit des réponses types.',
   'A language holds at most ${CANNED_MAX} canned responses; archive or change one.':
     'Une langue compte au plus ${CANNED_MAX} réponses types ; archivez-en ou modifiez-en une.',

@@ -4,7 +4,8 @@
  * /ws/support (presence from the real-time bus, on any instance) unless they said they are away,
  * or one who said they are available (renewed: it lapses after AVAILABILITY_MINUTES without a
  * renewal, so an agent who closed the app stops receiving tickets). Round robin: the available agent (or supervisor, for
- * an escalation) under capacity who was assigned longest ago, in one transaction under an
+ * an escalation) under capacity who was assigned longest ago, of the team the ticket's category
+ * maps to if one of them is (team-routing.ts), in one transaction under an
  * advisory lock, so assignments on every instance happen one at a time and nobody goes over
  * capacity.
  */
@@ -120,8 +121,10 @@ export function createAgentDirectory(db: SupportDb) {
 
     /**
      * Assigns an unassigned ticket (or, with `reassign`, any active one) to the available agent
-     * (supervisors only, with `supervisors`) under capacity assigned longest ago. Answers the
-     * assignee, or undefined when nobody is available (the ticket waits in the queue).
+     * (supervisors only, with `supervisors`) under capacity assigned longest ago. With `routed`,
+     * the ticket's category (and city) may map to a team (team-routing.ts): that team's agents
+     * first, anyone available when none of them is (`fallback`). Answers the assignment, or
+     * undefined when nobody is available (the ticket waits in the queue).
      */
     async assignRoundRobin(
       ticketId: string,
@@ -131,23 +134,17 @@ export function createAgentDirectory(db: SupportDb) {
         at: Date;
         /** Agents connected to /ws/support now (on any instance): available unless away. */
         online?: readonly string[];
+        /** Look up the team of the ticket's category and city (new tickets; not escalations). */
+        routed?: boolean;
       },
-    ): Promise<string | undefined> {
+    ): Promise<RoundRobinAssignment | undefined> {
       return db.transaction().execute(async (transaction) => {
         // One assignment at a time (all instances): each reads the counts the previous committed,
         // so nobody goes over capacity and the turn moves on.
         await sql`SELECT pg_advisory_xact_lock(hashtext('support-round-robin'))`.execute(transaction);
-        const picked = await sql<{ user_id: string }>`
-          SELECT agent.user_id FROM support_agents agent
-          WHERE (agent.available_until > ${options.at}
-                 OR (agent.user_id = ANY(${sql.val([...(options.online ?? [])])}::uuid[]) AND NOT agent.away))
-            AND agent.supervisor = ${options.supervisors}
-            AND (SELECT count(*) FROM support_tickets ticket
-                 WHERE ticket.assignee_id = agent.user_id
-                   AND ticket.status IN ('open', 'pending', 'escalated')) < agent.capacity
-          ORDER BY agent.last_assigned_at NULLS FIRST, agent.user_id
-          LIMIT 1`.execute(transaction);
-        const agent = picked.rows[0]?.user_id;
+        const team = options.routed === true ? await teamOf(transaction, ticketId) : null;
+        const ofTeam = team === null ? undefined : await pickAgent(transaction, options, team);
+        const agent = ofTeam ?? (await pickAgent(transaction, options, null));
         if (agent === undefined) return undefined;
         const updated = await transaction
           .updateTable('support_tickets')
@@ -162,10 +159,49 @@ export function createAgentDirectory(db: SupportDb) {
           .set({ last_assigned_at: options.at })
           .where('user_id', '=', agent)
           .execute();
-        return agent;
+        return { assigneeId: agent, team, fallback: team !== null && ofTeam === undefined };
       });
     },
   };
+}
+
+/** The team mapped to the ticket's category in its city, else in every city; null: none. */
+async function teamOf(db: SupportDb, ticketId: string): Promise<string | null> {
+  const found = await sql<{ team: string }>`
+    SELECT route.team FROM support_tickets ticket
+    JOIN support_team_routes route
+      ON route.category = ticket.category AND (route.city_id = ticket.city_id OR route.city_id IS NULL)
+    WHERE ticket.id = ${ticketId}
+    ORDER BY route.city_id NULLS LAST
+    LIMIT 1`.execute(db);
+  return found.rows[0]?.team ?? null;
+}
+
+/** The available agent (of `team`, when given) under capacity who was assigned longest ago. */
+async function pickAgent(
+  db: SupportDb,
+  options: { supervisors: boolean; at: Date; online?: readonly string[] },
+  team: string | null,
+): Promise<string | undefined> {
+  const picked = await sql<{ user_id: string }>`
+    SELECT agent.user_id FROM support_agents agent
+    WHERE (agent.available_until > ${options.at}
+           OR (agent.user_id = ANY(${sql.val([...(options.online ?? [])])}::uuid[]) AND NOT agent.away))
+      AND agent.supervisor = ${options.supervisors}
+      AND (${team}::text IS NULL OR agent.team = ${team})
+      AND (SELECT count(*) FROM support_tickets ticket
+           WHERE ticket.assignee_id = agent.user_id
+             AND ticket.status IN ('open', 'pending', 'escalated')) < agent.capacity
+    ORDER BY agent.last_assigned_at NULLS FIRST, agent.user_id
+    LIMIT 1`.execute(db);
+  return picked.rows[0]?.user_id;
+}
+
+/** Who took the ticket; `team`: the team its category maps to (null: none), `fallback`: nobody of it was available. */
+export interface RoundRobinAssignment {
+  assigneeId: string;
+  team: string | null;
+  fallback: boolean;
 }
 
 export type AgentDirectory = ReturnType<typeof createAgentDirectory>;

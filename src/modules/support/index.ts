@@ -39,6 +39,7 @@ import { registerCannedRoutes } from './canned-routes.js';
 import { registerKnowledgeBaseRoutes } from './kb-routes.js';
 import { createKnowledgeBase } from './knowledge-base.js';
 import { registerAgentRoutes, registerSupportRoutes } from './routes.js';
+import { registerTeamRoutes } from './team-routes.js';
 import { createSupportRemedies, type SupportLedgerPort, type SupportPayoutsPort } from './remedies.js';
 import { registerRemedyRoutes } from './remedy-routes.js';
 import { createSupportService, SUPERVISORS_TOLD_MAX, type SupportService } from './service.js';
@@ -154,6 +155,7 @@ export const supportContext = defineContext({
         return clockOf(address?.city);
       },
       cityHours: async (cityId) => (await clockOf(cityId))?.hours,
+      cityKnown: async (cityId) => (await clockOf(cityId))?.cityId === cityId,
       logger: runtime.logger,
     });
     const remedies = createSupportRemedies({
@@ -238,6 +240,7 @@ export const supportContext = defineContext({
         registerSupportRoutes(app, { support, runtime, assist });
         registerAssistantRoutes(app, { assistant, runtime });
         registerAgentRoutes(app, support);
+        registerTeamRoutes(app, support);
         registerRemedyRoutes(app, { remedies, runtime });
         registerKnowledgeBaseRoutes(app, { knowledgeBase, runtime });
         registerCannedRoutes(app, { canned, runtime });

@@ -27,6 +27,7 @@ import type {
 import { AVAILABILITY_MINUTES, createAgentDirectory } from './agents.js';
 import { METRICS_PERIOD_MAX_DAYS, supportFigures, type SupportPrometheus } from './metrics.js';
 import { dueWithinHours, type SupportHours } from './sla-clock.js';
+import { createTeamRouting } from './team-routing.js';
 import { createSupportRepository, type MessageRow, type QueueFilter, type TicketRow } from './repository.js';
 import {
   checkRating,
@@ -140,6 +141,8 @@ export interface SupportDependencies {
   }) => Promise<{ cityId: string; hours?: SupportHours } | undefined>;
   /** The support hours of a ticket's city, for a reopened ticket's new due time. */
   cityHours?: (cityId: string) => Promise<SupportHours | undefined>;
+  /** Whether a city id names a known city (catalog), for the team mappings; absent: any slug. */
+  cityKnown?: (cityId: string) => Promise<boolean>;
   logger: Logger;
   now?: () => Date;
 }
@@ -191,6 +194,12 @@ export function createSupportService(deps: SupportDependencies) {
   const agentDirectory = createAgentDirectory(deps.db);
   const { cipher, policy } = deps;
   const now = deps.now ?? (() => new Date());
+  const teamRouting = createTeamRouting({
+    db: deps.db,
+    audit: deps.audit,
+    ...(deps.cityKnown === undefined ? {} : { cityKnown: deps.cityKnown }),
+    now,
+  });
   const typingSent = new LRUCache<string, true>({ max: 10_000, ttl: TYPING_INTERVAL_MS });
 
   function messageView(row: MessageRow) {
@@ -871,16 +880,21 @@ export function createSupportService(deps: SupportDependencies) {
     return agents;
   }
 
-  /** A new ticket goes to the next available agent under capacity, if any (round robin). */
+  /**
+   * A new ticket goes to the next available agent under capacity, if any (round robin): of the
+   * team its category (and city) maps to first, else anyone (`fallback` in the audit).
+   */
   async function autoAssign(row: TicketRow): Promise<TicketRow> {
     const at = now();
-    const agent = await agentDirectory.assignRoundRobin(row.id, {
+    const assignment = await agentDirectory.assignRoundRobin(row.id, {
       supervisors: false,
       reassign: false,
       at,
       online: await onlineAgents(at),
+      routed: true,
     });
-    if (agent === undefined) return row;
+    if (assignment === undefined) return row;
+    const agent = assignment.assigneeId;
     const updated = (await repository.find(row.id))!;
     await deps.audit({
       action: 'support.ticket_assigned',
@@ -888,7 +902,11 @@ export function createSupportService(deps: SupportDependencies) {
       subjectUserId: row.opener_id,
       resource: `support_ticket:${row.id}`,
       oldValue: { assigneeId: null },
-      newValue: { assigneeId: agent, by: 'round_robin' },
+      newValue: {
+        assigneeId: agent,
+        by: 'round_robin',
+        ...(assignment.team === null ? {} : { team: assignment.team, fallback: assignment.fallback }),
+      },
     });
     publish(updated, 'support.ticket_assigned', false, { assigneeId: agent });
     return updated;
@@ -1184,6 +1202,7 @@ export function createSupportService(deps: SupportDependencies) {
     personalData,
     repository,
     agents: agentDirectory,
+    teamRouting,
     isSupervisor,
     configureAgent,
     setAvailability,

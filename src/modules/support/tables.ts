@@ -127,6 +127,15 @@ export interface SupportAgentsTable {
   updated_at: Timestamp;
 }
 
+/** Which team takes a new ticket of a category (in a city, or with NULL in every other city). */
+export interface SupportTeamRoutesTable {
+  category: Category;
+  city_id: string | null;
+  team: string;
+  updated_by: string | null;
+  updated_at: Timestamp;
+}
+
 /** A canned response: a reply text per language that supervisors write and agents use. */
 export interface SupportCannedResponsesTable {
   id: string;
@@ -183,6 +192,7 @@ export interface SupportRemediesTable {
 export interface SupportTables {
   support_remedies: SupportRemediesTable;
   support_agents: SupportAgentsTable;
+  support_team_routes: SupportTeamRoutesTable;
   support_canned_responses: SupportCannedResponsesTable;
   support_reactor_checkpoints: SupportReactorCheckpointsTable;
   support_tickets: SupportTicketsTable;
