@@ -420,6 +420,7 @@ describe('card fundings in reconciliation', () => {
     const again = await start({ ...admin(), 'idempotency-key': idempotencyKey });
     expect(again.statusCode, again.body).toBe(201);
     expect(again.json().runId).toBe(runId);
+    expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.headers.location).toBe(`/v1/admin/reconciliation/runs/${runId}`);
     // The same key with another period is a conflict: nothing started.
     const reused = await world.testApp.app.inject({
