@@ -2,12 +2,18 @@
  * Fault schedules for card refunds and chargebacks (issue #28): a chargeback announced by many
  * webhooks at once, racing the customer spending the wallet; the process dying after the split was
  * fixed, after the ledger booked and before the row said so, after Flutterwave took a refund and
- * before we recorded its answer; the provider down or answering garbage while we read chargebacks.
+ * before we recorded its answer; the provider down or answering garbage while we read chargebacks;
+ * a chargeback (USD, and EUR beyond what a refund left) whose webhook never came, found by the sweep.
  * After each: the reversal booked once (wallet + receivable = what the card got back), the wallet
  * never negative, the clearing account never below zero, and the ledger verifies.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { customerReceivableId, customerWalletId, providerClearingId } from '../../ledger/rules/index.js';
+import {
+  customerReceivableId,
+  customerWalletId,
+  fxBridgeId,
+  providerClearingId,
+} from '../../ledger/rules/index.js';
 import { reversalSplit, reversalTransfers } from '../../src/modules/payments/card-reversals.js';
 import { createCardReversalsRepository } from '../../src/modules/payments/card-reversals-repository.js';
 import type { CardFundingRow } from '../../src/modules/payments/card-funding-repository.js';
@@ -15,7 +21,7 @@ import { MAGIC_CARDS } from '../../src/modules/payments/simulators/flutterwave.j
 import type { PaymentsDb } from '../../src/modules/payments/tables.js';
 import type { TestApp } from '../helpers/app.js';
 import { authHeader, createUser, withStepUp, type CreatedUser } from '../helpers/auth.js';
-import { key, paymentsTestApp, until } from '../integration/payments/helpers.js';
+import { key, paymentsTestApp, topUp, until, wallet } from '../integration/payments/helpers.js';
 
 let testApp: TestApp;
 let admin: CreatedUser;
@@ -35,12 +41,16 @@ const ledger = () => testApp.services.ledger;
 const db = () => testApp.services.runtime.database.db as unknown as PaymentsDb;
 const CLEARING = providerClearingId('flutterwave', 'USD');
 
-async function fundByCard(customer: CreatedUser, amountMinor: number): Promise<CardFundingRow> {
+async function fundByCard(
+  customer: CreatedUser,
+  amountMinor: number,
+  currency: 'USD' | 'EUR' = 'USD',
+): Promise<CardFundingRow> {
   const opened = await testApp.app.inject({
     method: 'POST',
     url: '/v1/wallet/card-fundings',
     headers: { ...authHeader(customer.accessToken), 'idempotency-key': key() },
-    payload: { amountMinor, currency: 'USD' },
+    payload: { amountMinor, currency },
   });
   expect(opened.statusCode, opened.body).toBe(201);
   const funding = opened.json() as { fundingId: string; checkoutUrl: string };
@@ -339,5 +349,87 @@ describe('card reversals under faults', () => {
     expect(await credit(customerWalletId(untouched.userId, 'USD'))).toBe(1_000n);
     expect(await reversalRows(wonFunding.funding_id)).toHaveLength(0);
     expect(await reversalRows(pendingFunding.funding_id)).toHaveLength(0);
+  });
+
+  it('a EUR chargeback whose webhook never came, larger than what is left after a refund: the sweep takes back what is left once, in francs from the XAF wallet and the rest owed, wallets under review; every currency balances', async () => {
+    const customer = await createUser(testApp);
+    const funding = await fundByCard(customer, 2_000, 'EUR');
+    expect(funding).toMatchObject({ currency: 'EUR', status: 'CREDITED' });
+    const credited = funding.credit_minor!;
+    const xafWallet = customerWalletId(customer.userId, 'XAF');
+    const receivable = customerReceivableId(customer.userId, 'XAF');
+    expect(await credit(xafWallet)).toBe(credited);
+    // Finance refunds €5.00 of the €20.00 through our flow: ⌊francs × 500 / 2 000⌋ go back.
+    const refunded = await testApp.app.inject({
+      method: 'POST',
+      url: `/v1/admin/card-fundings/${funding.funding_id}/refunds`,
+      headers: { ...authHeader(steppedUp), 'idempotency-key': key() },
+      payload: { amountMinor: 500, reason: 'the funder asked' },
+    });
+    expect(refunded.statusCode, refunded.body).toBe(200);
+    const refundFrancs = (credited * 500n) / 2_000n;
+    expect(refunded.json()).toMatchObject({ status: 'BOOKED', walletAmountMinor: Number(refundFrancs) });
+    // Someone's Mobile Money top-up puts francs at CamPay; the customer sends 8 000 of theirs there.
+    const filler = await createUser(testApp);
+    expect((await topUp(testApp, filler.accessToken, 20_000, '+237670001234')).statusCode).toBe(202);
+    await until(
+      () => wallet(testApp, filler.accessToken),
+      (view) => view.balanceMinor === 20_000,
+      20_000,
+    );
+    const withdrawn = await testApp.app.inject({
+      method: 'POST',
+      url: '/v1/wallet/withdrawals',
+      headers: { ...authHeader(customer.accessToken), 'idempotency-key': key() },
+      payload: { amountMinor: 8_000 },
+    });
+    expect(withdrawn.statusCode, withdrawn.body).toBe(201);
+    const availableBefore = (await ledger().account(xafWallet))!.availableMinor;
+    expect(availableBefore).toBe(credited - refundFrancs - 8_000n);
+    const bridgeEurBefore = await credit(fxBridgeId('EUR'));
+
+    // The bank takes the whole €20.00 back; no webhook comes.
+    simulator().setWebhookMode('none');
+    const chargeback = simulator().raiseChargeback(funding.tx_ref, { status: 'lost', amountMinor: 2_000n });
+    simulator().setWebhookMode('normal');
+    expect(await reversalRows(funding.funding_id)).toHaveLength(1); // the refund only
+
+    const first = await reversals().sweepChargebacks();
+    expect(first.errors).toBe(0);
+    expect(first.booked).toBeGreaterThanOrEqual(1);
+    const again = await reversals().sweepChargebacks();
+    expect(again.booked).toBe(0);
+    const rows = await reversalRows(funding.funding_id);
+    expect(rows).toHaveLength(2);
+    const booked = rows.find((row) => row.reversal_id === `chargeback:${chargeback.id}`)!;
+    // Only the €15.00 left of the funding, and every franc it credited that the refund did not take.
+    const leftFrancs = credited - refundFrancs;
+    expect(booked).toMatchObject({
+      kind: 'chargeback',
+      status: 'BOOKED',
+      currency: 'EUR',
+      amount_minor: 1_500n,
+      wallet_amount_minor: leftFrancs,
+      wallet_minor: availableBefore,
+      receivable_minor: leftFrancs - availableBefore,
+    });
+    expect((await ledger().account(xafWallet))!.availableMinor).toBe(0n);
+    expect(await debit(receivable)).toBe(leftFrancs - availableBefore);
+    expect(bridgeEurBefore - (await credit(fxBridgeId('EUR')))).toBe(1_500n);
+    for (const currency of ['USD', 'XAF']) {
+      const view = await testApp.app.inject({
+        method: 'GET',
+        url: `/v1/wallet?currency=${currency}`,
+        headers: authHeader(customer.accessToken),
+      });
+      expect(view.json().status, currency).toBe('frozen');
+    }
+    const report = await ledger().verify({ projections: false });
+    expect(report.ok, JSON.stringify(report.mismatches)).toBe(true);
+    for (const currency of ['XAF', 'USD', 'EUR'] as const) {
+      const line = report.trialBalance[currency];
+      expect(line.debitsPosted, currency).toBe(line.creditsPosted);
+    }
+    expect(await debit(providerClearingId('flutterwave', 'EUR'))).toBeGreaterThanOrEqual(0n);
   });
 });

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { reversalSplit } from './card-reversals.js';
+import type { CardFundingRow } from './card-funding-repository.js';
+import { reversalSplit, walletValueOf } from './card-reversals.js';
 
 describe('reversalSplit: who bears a card reversal', () => {
   it('the wallet gives what it may spend, the receivable the rest, and the clearing never goes below zero', () => {
@@ -44,5 +45,59 @@ describe('reversalSplit: who bears a card reversal', () => {
       providerGapMinor: 38n,
     });
     expect(() => reversalSplit(0n, 1n, 1n)).toThrow(RangeError);
+  });
+});
+
+describe('walletValueOf: the francs a reversal of a EUR funding takes back', () => {
+  const eur = (amountMinor: bigint, creditMinor: bigint) =>
+    ({
+      funding_id: 'f',
+      currency: 'EUR',
+      amount_minor: amountMinor,
+      credit_minor: creditMinor,
+    }) as CardFundingRow;
+
+  it('reversals that take back the whole funding, in any parts, take back exactly the francs it credited', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 1n, max: 10n ** 7n }),
+        fc.bigInt({ min: 0n, max: 10n ** 10n }),
+        fc.array(fc.bigInt({ min: 1n, max: 10n ** 6n }), { minLength: 1, maxLength: 8 }),
+        (amount, credit, weights) => {
+          const funding = eur(amount, credit);
+          // Cut the funding into parts by the weights (the last part takes what is left).
+          const total = weights.reduce((sum, weight) => sum + weight, 0n);
+          const parts: bigint[] = [];
+          let reversed = 0n;
+          for (const weight of weights.slice(0, -1)) {
+            const part = (amount * weight) / total;
+            if (part > 0n && reversed + part < amount) {
+              parts.push(part);
+              reversed += part;
+            }
+          }
+          parts.push(amount - reversed);
+          let before = 0n;
+          let francs = 0n;
+          for (const part of parts) {
+            const value = walletValueOf(funding, part, before);
+            expect(value).toBeGreaterThanOrEqual(0n);
+            // Never more than the part's share rounded up.
+            expect(value * amount <= credit * part + amount - 1n).toBe(true);
+            francs += value;
+            before += part;
+          }
+          expect(francs).toBe(credit);
+        },
+      ),
+    );
+  });
+
+  it('examples: €5 then €15 of €20 credited as 12 922 francs take 3 230 then 9 692; USD is the amount itself', () => {
+    const funding = eur(2_000n, 12_922n);
+    expect(walletValueOf(funding, 500n)).toBe(3_230n);
+    expect(walletValueOf(funding, 1_500n, 500n)).toBe(9_692n); // not ⌊12 922 × 1 500 / 2 000⌋ = 9 691
+    expect(walletValueOf(funding, 2_000n)).toBe(12_922n);
+    expect(walletValueOf({ ...funding, currency: 'USD' } as CardFundingRow, 700n)).toBe(700n);
   });
 });

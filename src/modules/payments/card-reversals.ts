@@ -127,14 +127,22 @@ export function reversalSplit(
 
 /**
  * What a reversal of `amountMinor` of this funding takes from the wallet, in the wallet's currency:
- * the amount itself for USD; for EUR, the francs that part credited at the funding's fixed terms,
- * rounded down (so reversals of one funding never take back more francs than it credited).
+ * the amount itself for USD; for EUR, the francs that part credited at the funding's fixed terms:
+ * the francs of everything reversed up to and with it, rounded down, less those of what other
+ * reversals took before it (`reversedBeforeMinor`). The roundings telescope, so reversals of one
+ * funding never take back more francs than it credited, and together, when they take back the
+ * whole funding, exactly what it credited (each part rounded down alone left a franc behind).
  */
-export function walletValueOf(funding: CardFundingRow, amountMinor: bigint): bigint {
+export function walletValueOf(
+  funding: CardFundingRow,
+  amountMinor: bigint,
+  reversedBeforeMinor = 0n,
+): bigint {
   if (funding.currency !== 'EUR') return amountMinor;
   if (funding.credit_minor === null)
     throw new Error(`card funding ${funding.funding_id}: EUR without its terms`);
-  return (funding.credit_minor * amountMinor) / funding.amount_minor;
+  const francs = (reversed: bigint) => (funding.credit_minor! * reversed) / funding.amount_minor;
+  return francs(reversedBeforeMinor + amountMinor) - francs(reversedBeforeMinor);
 }
 
 /**
@@ -405,7 +413,9 @@ export function createCardReversals(options: CardReversalsOptions) {
           providerReference: chargeback.id,
           reason: null,
           requestedBy: null,
-          ...(funding.currency === 'EUR' ? { walletAmountMinor: walletValueOf(funding, amountMinor) } : {}),
+          ...(funding.currency === 'EUR'
+            ? { walletAmountMinor: walletValueOf(funding, amountMinor, funding.amount_minor - left) }
+            : {}),
         });
       }
       const before = await repository.find(reversalId);
@@ -465,7 +475,7 @@ export function createCardReversals(options: CardReversalsOptions) {
     funding: CardFundingRow,
     reversalId: string,
     amountMinor: bigint,
-  ): Promise<void> {
+  ): Promise<bigint> {
     if (funding.status !== 'CREDITED' || funding.provider_transaction_id === null)
       throw paymentsErrors.of(
         'conflict',
@@ -483,13 +493,15 @@ export function createCardReversals(options: CardReversalsOptions) {
         },
       );
     const { wallet } = await balances(funding);
-    if (walletValueOf(funding, amountMinor) > wallet)
+    const reversedBefore = funding.amount_minor - left;
+    if (walletValueOf(funding, amountMinor, reversedBefore) > wallet)
       throw paymentsErrors.of(
         'unprocessable',
         'card_refund_exceeds_wallet',
         'The wallet no longer holds this much: refund at most what it holds (a chargeback takes back the rest).',
         { details: { walletAvailableMinor: Number(wallet) } },
       );
+    return reversedBefore;
   }
 
   /** Asks Flutterwave for the refund, once: a lost answer is never asked again (the card could be refunded twice). */
@@ -540,7 +552,7 @@ export function createCardReversals(options: CardReversalsOptions) {
     const funding = await fundingOrThrow(input.fundingId);
     const reversalId = `refund:${uuidFromName('card-refund', `${funding.funding_id}\u0000${input.idempotencyKey}`)}`;
     if ((await repository.find(reversalId)) === undefined) {
-      await checkRefund(funding, reversalId, input.amountMinor);
+      const reversedBefore = await checkRefund(funding, reversalId, input.amountMinor);
       await repository.insert({
         reversalId,
         fundingId: funding.funding_id,
@@ -551,7 +563,7 @@ export function createCardReversals(options: CardReversalsOptions) {
         reason: input.reason,
         requestedBy: input.adminId,
         ...(funding.currency === 'EUR'
-          ? { walletAmountMinor: walletValueOf(funding, input.amountMinor) }
+          ? { walletAmountMinor: walletValueOf(funding, input.amountMinor, reversedBefore) }
           : {}),
       });
     }

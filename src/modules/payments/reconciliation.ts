@@ -98,7 +98,26 @@ export function createReconciliation(options: ReconciliationOptions) {
         'A run covers a period of at most 31 days, from before to.',
       );
     const runId = randomUUID();
-    await repository.startRun({ runId, ...input });
+    // The run and its audit line commit together: a start is never recorded without who asked.
+    await options.db.transaction().execute(async (trx) => {
+      await createReconciliationRepository(trx).startRun({ runId, ...input });
+      await options.audit(
+        {
+          action: 'reconciliation.run_started',
+          actor:
+            input.requestedBy === 'system' ? { kind: 'system' } : { kind: 'user', userId: input.requestedBy },
+          resource: `reconciliation:${runId}`,
+          // Not `from`/`to`: the audit log masks keys by those names as phone numbers.
+          newValue: {
+            runId,
+            provider: input.provider,
+            periodFrom: input.from.toISOString(),
+            periodTo: input.to.toISOString(),
+          },
+        },
+        trx,
+      );
+    });
     try {
       await options.ledgerCaughtUp();
       const { ours, theirs } = await linesOf(input.provider, input.from, input.to);

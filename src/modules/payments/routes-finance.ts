@@ -288,26 +288,35 @@ function runJson(page: Awaited<ReturnType<PaymentRouteServices['payments']['reco
 function registerReconciliationRoutes(app: FastifyInstance, services: PaymentRouteServices): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const { reconciliation } = services.payments;
+  const db = services.runtime.database.db;
   const tags = ['reconciliation'];
   const RunParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
   typed.post('/v1/admin/reconciliation/runs', {
-    config: { access: FINANCE_ADMIN, location: true },
+    config: { access: FINANCE_ADMIN, idempotency: 'optional', location: true },
     schema: {
       tags,
-      summary: "Reconcile a provider's statement for [from, to) with our payments, payouts and ledger",
+      summary:
+        "Reconcile a provider's statement for [from, to) with our payments, payouts and ledger (audited; Idempotency-Key)",
       body: S.ReconciliationRunBody,
       response: { 201: S.ReconciliationRunSchema, 503: ProblemSchema, ...errors },
     },
     handler: async (request, reply) => {
-      const runId = await reconciliation.run({
-        provider: request.body.provider,
-        from: new Date(request.body.from),
-        to: new Date(request.body.to),
-        requestedBy: principalOf(request).userId,
-      });
-      reply.code(201).header('location', `/v1/admin/reconciliation/runs/${runId}`);
-      return runJson(await reconciliation.get(runId, { onlyExceptions: true })) as never;
+      const requestedBy = principalOf(request).userId;
+      // A retry with the same key answers the first run again: no second run, no second audit line.
+      return withIdempotency(db, request, reply, { scope: `reconciliation-run:${requestedBy}` }, async () => {
+        const runId = await reconciliation.run({
+          provider: request.body.provider,
+          from: new Date(request.body.from),
+          to: new Date(request.body.to),
+          requestedBy,
+        });
+        reply.header('location', `/v1/admin/reconciliation/runs/${runId}`);
+        return {
+          statusCode: 201,
+          body: runJson(await reconciliation.get(runId, { onlyExceptions: true })),
+        };
+      }) as never;
     },
   });
 

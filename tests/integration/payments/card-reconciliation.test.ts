@@ -1,7 +1,8 @@
 /**
  * Card fundings in reconciliation (issue #28): a run for `flutterwave` compares Flutterwave's
- * transactions list (paged) with our card fundings and what the ledger booked on its USD clearing
- * account; an exception is resolved with a corrective USD transfer, once.
+ * transactions list (paged) with our card fundings and what the ledger booked on the clearing
+ * account of their currency (USD, or EUR for a EUR funding); an exception is resolved with a
+ * corrective transfer in that currency, once. Starting a run is audited, once per Idempotency-Key.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { providerClearingId } from '../../../ledger/rules/index.js';
@@ -24,12 +25,17 @@ const admin = () => authHeader(world.actors.admin.accessToken);
 const simulator = () => world.testApp.services.payments.cardProvider.simulator!;
 const cards = () => world.testApp.services.payments.cards;
 
-async function fund(customer: CreatedUser, amountMinor: number, card: string | null) {
+async function fund(
+  customer: CreatedUser,
+  amountMinor: number,
+  card: string | null,
+  currency: 'USD' | 'EUR' = 'USD',
+) {
   const opened = await world.testApp.app.inject({
     method: 'POST',
     url: '/v1/wallet/card-fundings',
     headers: { ...authHeader(customer.accessToken), 'idempotency-key': key() },
-    payload: { amountMinor, currency: 'USD' },
+    payload: { amountMinor, currency },
   });
   expect(opened.statusCode, opened.body).toBe(201);
   const funding = opened.json() as { fundingId: string; txRef: string; checkoutUrl: string };
@@ -285,5 +291,205 @@ describe('card fundings in reconciliation', () => {
       },
     });
     expect(run.statusCode).toBe(403);
+  });
+
+  it('a EUR funding is matched on the EUR clearing; one Flutterwave later restates is AMOUNT_MISMATCH, resolved in EUR once; one paid short is STATUS_MISMATCH; every currency balances', async () => {
+    simulator().setWebhookMode('none');
+    const since = new Date(Date.now() - 1_000).toISOString();
+    const customers = await Promise.all([0, 1, 2].map(() => createUser(world.testApp)));
+    const matched = await fund(customers[0]!, 2_500, MAGIC_CARDS.succeed, 'EUR');
+    const restated = await fund(customers[1]!, 2_000, MAGIC_CARDS.succeed, 'EUR');
+    const short = await fund(customers[2]!, 1_800, MAGIC_CARDS.short, 'EUR');
+    const rows = [];
+    for (const funding of [matched, restated, short])
+      rows.push(
+        await until(
+          async () => (await cards().refresh(funding.fundingId))!,
+          (row) => row.status !== 'PENDING',
+        ),
+      );
+    expect(rows.map((row) => [row.currency, row.status])).toEqual([
+      ['EUR', 'CREDITED'],
+      ['EUR', 'CREDITED'],
+      ['EUR', 'REVIEW'],
+    ]);
+    // Credited at €20.00, Flutterwave's records now say €19.00.
+    simulator().restate(restated.txRef, 1_900n);
+    simulator().setWebhookMode('normal');
+    await world.testApp.services.projections.waitUntilCaughtUp('ledger', 10_000);
+
+    const run = await world.testApp.app.inject({
+      method: 'POST',
+      url: '/v1/admin/reconciliation/runs',
+      headers: admin(),
+      payload: { provider: 'flutterwave', from: since, to: new Date(Date.now() + 60_000).toISOString() },
+    });
+    expect(run.statusCode, run.body).toBe(201);
+    const runId = run.json().runId as string;
+    const all = await world.testApp.app.inject({
+      method: 'GET',
+      url: `/v1/admin/reconciliation/runs/${runId}?limit=100`,
+      headers: admin(),
+    });
+    expect(all.statusCode, all.body).toBe(200);
+    type Item = {
+      itemNo: number;
+      status: string;
+      internalId: string | null;
+      providerAmountMinor: number | null;
+      ledgerAmountMinor: number | null;
+      providerStatus: string | null;
+      internalStatus: string | null;
+    };
+    const items = new Map(
+      (all.json().items as (Item & { providerReference: string })[]).map((item) => [
+        item.providerReference,
+        item,
+      ]),
+    );
+    // The amounts are EUR cents on both sides: what the EUR clearing booked, not the francs credited.
+    expect(items.get(matched.txRef)).toMatchObject({
+      status: 'MATCHED',
+      internalId: matched.fundingId,
+      providerAmountMinor: 2_500,
+      ledgerAmountMinor: 2_500,
+    });
+    expect(items.get(restated.txRef)).toMatchObject({
+      status: 'AMOUNT_MISMATCH',
+      internalId: restated.fundingId,
+      providerAmountMinor: 1_900,
+      ledgerAmountMinor: 2_000,
+    });
+    expect(items.get(short.txRef)).toMatchObject({
+      status: 'STATUS_MISMATCH',
+      providerAmountMinor: 900,
+      ledgerAmountMinor: null,
+      providerStatus: 'SUCCESSFUL',
+      internalStatus: 'FAILED',
+    });
+
+    // Resolving the restated one moves €1.00 out of the EUR clearing (to what Flutterwave says), once; USD untouched.
+    const eurClearing = providerClearingId('flutterwave', 'EUR');
+    const usdClearing = providerClearingId('flutterwave', 'USD');
+    const eurBefore = (await world.testApp.services.ledger.account(eurClearing))!;
+    const usdBefore = await world.testApp.services.ledger.account(usdClearing);
+    const resolve = () =>
+      world.testApp.app.inject({
+        method: 'POST',
+        url: `/v1/admin/reconciliation/runs/${runId}/items/${items.get(restated.txRef)!.itemNo}/resolve`,
+        headers: admin(),
+        payload: { reason: 'Flutterwave adjusted the capture; agreed with their support' },
+      });
+    const resolved = await resolve();
+    expect(resolved.statusCode, resolved.body).toBe(200);
+    expect(resolved.json()).toMatchObject({
+      status: 'AMOUNT_MISMATCH',
+      resolutionTransferId: `recon:${runId}:${items.get(restated.txRef)!.itemNo}`,
+    });
+    expect((await resolve()).statusCode).toBe(409);
+    const eurAfter = (await world.testApp.services.ledger.account(eurClearing))!;
+    expect(eurAfter.creditsPosted - eurBefore.creditsPosted).toBe(100n);
+    expect(eurAfter.debitsPosted).toBe(eurBefore.debitsPosted);
+    const usdAfter = await world.testApp.services.ledger.account(usdClearing);
+    expect(usdAfter?.creditsPosted).toBe(usdBefore?.creditsPosted);
+    expect(usdAfter?.debitsPosted).toBe(usdBefore?.debitsPosted);
+
+    const report = await world.testApp.services.ledger.verify({ projections: false });
+    expect(report.ok, JSON.stringify(report.mismatches)).toBe(true);
+    for (const currency of ['XAF', 'USD', 'EUR'] as const) {
+      const line = report.trialBalance[currency];
+      expect(line.debitsPosted, currency).toBe(line.creditsPosted);
+    }
+  });
+
+  it('starting a run is audited once: the actor, provider, period and run id; a retry with the same Idempotency-Key replays it with no second run or audit line', async () => {
+    const from = new Date(Date.now() - 60_000).toISOString();
+    const to = new Date(Date.now() + 60_000).toISOString();
+    const idempotencyKey = key();
+    const start = (headers: Record<string, string>) =>
+      world.testApp.app.inject({
+        method: 'POST',
+        url: '/v1/admin/reconciliation/runs',
+        headers,
+        payload: { provider: 'flutterwave', from, to },
+      });
+    const first = await start({ ...admin(), 'idempotency-key': idempotencyKey });
+    expect(first.statusCode, first.body).toBe(201);
+    const runId = first.json().runId as string;
+    expect(first.headers.location).toBe(`/v1/admin/reconciliation/runs/${runId}`);
+    const again = await start({ ...admin(), 'idempotency-key': idempotencyKey });
+    expect(again.statusCode, again.body).toBe(201);
+    expect(again.json().runId).toBe(runId);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.headers.location).toBe(`/v1/admin/reconciliation/runs/${runId}`);
+    // The same key with another period is a conflict: nothing started.
+    const reused = await world.testApp.app.inject({
+      method: 'POST',
+      url: '/v1/admin/reconciliation/runs',
+      headers: { ...admin(), 'idempotency-key': idempotencyKey },
+      payload: { provider: 'flutterwave', from, to: new Date(Date.now() + 120_000).toISOString() },
+    });
+    expect(reused.statusCode, reused.body).toBe(409);
+    expect(reused.json().code).toBe('idempotency_key_reused');
+
+    const audits = () =>
+      world.testApp.services.db
+        .selectFrom('audit_logs')
+        .select(['actor_kind', 'actor_id', 'resource', 'new_value'])
+        .where('action', '=', 'reconciliation.run_started')
+        .where('actor_id', '=', world.actors.admin.userId)
+        .orderBy('id')
+        .execute();
+    const mine = (await audits()).filter((row) => row.resource === `reconciliation:${runId}`);
+    expect(mine).toEqual([
+      {
+        actor_kind: 'user',
+        actor_id: world.actors.admin.userId,
+        resource: `reconciliation:${runId}`,
+        new_value: { runId, provider: 'flutterwave', periodFrom: from, periodTo: to },
+      },
+    ]);
+    const runs = await world.testApp.app.inject({
+      method: 'GET',
+      url: '/v1/admin/reconciliation/runs?provider=flutterwave&limit=100',
+      headers: admin(),
+    });
+    const started = (runs.json().items as { runId: string; from: string; to: string }[]).filter(
+      (run) => run.from === from && run.to === to,
+    );
+    expect(started.map((run) => run.runId)).toEqual([runId]);
+
+    // Another key (or none) is another run, with its own line.
+    const other = await start(admin());
+    expect(other.statusCode, other.body).toBe(201);
+    expect(other.json().runId).not.toBe(runId);
+    const lines = (await audits()).map((row) => row.resource);
+    expect(lines.filter((resource) => resource === `reconciliation:${runId}`)).toHaveLength(1);
+    expect(lines.filter((resource) => resource === `reconciliation:${other.json().runId}`)).toHaveLength(1);
+  });
+
+  it('a run refused for its period writes no run and no audit line', async () => {
+    const count = async () =>
+      (
+        await world.testApp.services.db
+          .selectFrom('audit_logs')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .where('action', '=', 'reconciliation.run_started')
+          .executeTakeFirstOrThrow()
+      ).n;
+    const before = await count();
+    const refused = await world.testApp.app.inject({
+      method: 'POST',
+      url: '/v1/admin/reconciliation/runs',
+      headers: admin(),
+      payload: {
+        provider: 'flutterwave',
+        from: new Date(Date.now() - 40 * 86_400_000).toISOString(),
+        to: new Date().toISOString(),
+      },
+    });
+    expect(refused.statusCode, refused.body).toBe(422);
+    expect(refused.headers['content-type']).toContain('application/problem+json');
+    expect(await count()).toBe(before);
   });
 });

@@ -500,6 +500,15 @@ export function createFlutterwaveSimulator(options: FlutterwaveSimulatorOptions)
       return tx === undefined ? undefined : view(tx);
     },
     raiseChargeback,
+    /**
+     * The provider's record of a settled payment changes afterwards (an adjustment on its side):
+     * its list and its verify answer report `reportedMinor` from now on. For reconciliation tests.
+     */
+    restate(txRef: string, reportedMinor: bigint): void {
+      const tx = byRef.get(txRef);
+      if (tx === undefined) throw new Error(`no simulated transaction ${txRef}`);
+      tx.reportedMinor = reportedMinor;
+    },
     /** What the simulator has refunded of a payment, in minor units. */
     refundedMinor(txRef: string): bigint | undefined {
       return byRef.get(txRef)?.refundedMinor;
