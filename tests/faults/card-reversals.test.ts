@@ -146,6 +146,38 @@ describe('card reversals under faults', () => {
     await expectSound(customer, 0n, converted);
   });
 
+  it('a refund and a chargeback of one funding at the same moment never take the same remainder twice', async () => {
+    // Without one decision at a time per funding, both read "$30.00 left" and took $20.00 + $30.00.
+    for (let round = 0; round < 3; round += 1) {
+      const customer = await createUser(testApp);
+      const funding = await fundByCard(customer, 3_000);
+      simulator().setWebhookMode('none');
+      const { id } = simulator().raiseChargeback(funding.tx_ref, { status: 'lost', amountMinor: 3_000n });
+      const hint = { event: 'chargeback.updated', data: { id, tx_ref: funding.tx_ref, status: 'lost' } };
+      const [refund, ...answers] = await Promise.all([
+        testApp.app.inject({
+          method: 'POST',
+          url: `/v1/admin/card-fundings/${funding.funding_id}/refunds`,
+          headers: { ...authHeader(steppedUp), 'idempotency-key': key() },
+          payload: { amountMinor: 2_000, reason: 'race test' },
+        }),
+        ...Array.from({ length: 4 }, () => webhook(hint)),
+      ]);
+      simulator().setWebhookMode('normal');
+      expect(answers.every((answer) => answer.status === 200)).toBe(true);
+      // The refund came first ($20.00, then the chargeback takes the $10.00 left), or the chargeback
+      // took it all first and the refund is refused: never more than the $30.00 credited.
+      expect([200, 422], refund.body).toContain(refund.statusCode);
+      await reversals().sync(funding.funding_id);
+      const rows = (await reversalRows(funding.funding_id)).filter((row) => row.status !== 'FAILED');
+      const reversed = rows.reduce((sum, row) => sum + row.amount_minor, 0n);
+      expect(reversed).toBe(3_000n);
+      expect(rows.every((row) => row.status === 'BOOKED')).toBe(true);
+      expect(rows).toHaveLength(refund.statusCode === 200 ? 2 : 1);
+      await expectSound(customer, 0n, 0n);
+    }
+  });
+
   it('the process died after fixing the split and before the ledger: the next hint books that split', async () => {
     const customer = await createUser(testApp);
     const funding = await fundByCard(customer, 1_200);

@@ -37,6 +37,19 @@ export function createCardReversalsRepository(db: PaymentsDb) {
         return work();
       }),
 
+    /**
+     * One decision at a time per funding: what is left to reverse is read and the reversal that
+     * takes from it inserted under this lock, so a refund and a chargeback arriving together
+     * cannot both take the same remainder.
+     */
+    fundingLocked: <T>(fundingId: string, work: () => Promise<T>): Promise<T> =>
+      db.transaction().execute(async (trx) => {
+        await sql`SELECT pg_advisory_xact_lock(hashtext(${`card-funding-reversals:${fundingId}`}))`.execute(
+          trx,
+        );
+        return work();
+      }),
+
     /** Inserts the reversal once; a repeated webhook or a retry finds the first row. */
     async insert(reversal: NewCardReversal): Promise<void> {
       await db

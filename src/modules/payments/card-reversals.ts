@@ -390,7 +390,8 @@ export function createCardReversals(options: CardReversalsOptions) {
     for (const chargeback of chargebacks) {
       if (!TAKEN.has(chargeback.status)) continue;
       const reversalId = `chargeback:${chargeback.id}`;
-      if ((await repository.find(reversalId)) === undefined) {
+      const decided = await repository.fundingLocked(funding.funding_id, async () => {
+        if ((await repository.find(reversalId)) !== undefined) return true;
         const left = await leftOf(funding, reversalId);
         const amountMinor = min(chargeback.amountMinor, left);
         if (amountMinor !== chargeback.amountMinor)
@@ -403,7 +404,7 @@ export function createCardReversals(options: CardReversalsOptions) {
             },
             'card chargeback: more than is left of the funding; only what is left is taken back, finance to review',
           );
-        if (amountMinor <= 0n) continue;
+        if (amountMinor <= 0n) return false;
         await repository.insert({
           reversalId,
           fundingId: funding.funding_id,
@@ -417,7 +418,9 @@ export function createCardReversals(options: CardReversalsOptions) {
             ? { walletAmountMinor: walletValueOf(funding, amountMinor, funding.amount_minor - left) }
             : {}),
         });
-      }
+        return true;
+      });
+      if (!decided) continue;
       const before = await repository.find(reversalId);
       if (before?.status === 'BOOKED') continue;
       const after = await book(funding, reversalId);
@@ -551,7 +554,8 @@ export function createCardReversals(options: CardReversalsOptions) {
   }): Promise<CardReversalView> {
     const funding = await fundingOrThrow(input.fundingId);
     const reversalId = `refund:${uuidFromName('card-refund', `${funding.funding_id}\u0000${input.idempotencyKey}`)}`;
-    if ((await repository.find(reversalId)) === undefined) {
+    await repository.fundingLocked(funding.funding_id, async () => {
+      if ((await repository.find(reversalId)) !== undefined) return;
       const reversedBefore = await checkRefund(funding, reversalId, input.amountMinor);
       await repository.insert({
         reversalId,
@@ -566,7 +570,7 @@ export function createCardReversals(options: CardReversalsOptions) {
           ? { walletAmountMinor: walletValueOf(funding, input.amountMinor, reversedBefore) }
           : {}),
       });
-    }
+    });
     let row = (await repository.find(reversalId))!;
     if (row.status === 'REQUESTED') {
       await ask(funding, row).catch(providerFailure);
