@@ -48,6 +48,25 @@ async function fund(
   return funding;
 }
 
+/** Starts a Flutterwave run from `since` to a minute from now and reads its items (one page of 100). */
+async function runSince(since: string): Promise<{ runId: string; items: unknown[] }> {
+  const run = await world.testApp.app.inject({
+    method: 'POST',
+    url: '/v1/admin/reconciliation/runs',
+    headers: admin(),
+    payload: { provider: 'flutterwave', from: since, to: new Date(Date.now() + 60_000).toISOString() },
+  });
+  expect(run.statusCode, run.body).toBe(201);
+  const runId = run.json().runId as string;
+  const all = await world.testApp.app.inject({
+    method: 'GET',
+    url: `/v1/admin/reconciliation/runs/${runId}?limit=100`,
+    headers: admin(),
+  });
+  expect(all.statusCode, all.body).toBe(200);
+  return { runId, items: all.json().items as unknown[] };
+}
+
 describe('card fundings in reconciliation', () => {
   it('matches credited and declined fundings, flags a review and a stray payment, and resolves the stray in USD once', async () => {
     simulator().setWebhookMode('none');
@@ -184,20 +203,7 @@ describe('card fundings in reconciliation', () => {
     await world.testApp.services.payments.cardReversals.syncChargebacks(eurRow);
     await world.testApp.services.projections.waitUntilCaughtUp('ledger', 10_000);
 
-    const run = await world.testApp.app.inject({
-      method: 'POST',
-      url: '/v1/admin/reconciliation/runs',
-      headers: admin(),
-      payload: { provider: 'flutterwave', from: since, to: new Date(Date.now() + 60_000).toISOString() },
-    });
-    expect(run.statusCode, run.body).toBe(201);
-    const runId = run.json().runId as string;
-    const all = await world.testApp.app.inject({
-      method: 'GET',
-      url: `/v1/admin/reconciliation/runs/${runId}?limit=100`,
-      headers: admin(),
-    });
-    expect(all.statusCode, all.body).toBe(200);
+    const { runId, items: listed } = await runSince(since);
     type Item = {
       itemNo: number;
       status: string;
@@ -206,7 +212,7 @@ describe('card fundings in reconciliation', () => {
       providerAmountMinor: number | null;
       ledgerAmountMinor: number | null;
     };
-    const items = new Map((all.json().items as Item[]).map((item) => [item.providerReference, item]));
+    const items = new Map((listed as Item[]).map((item) => [item.providerReference, item]));
     expect(items.get(usd.txRef)?.status).toBe('MATCHED');
     expect(items.get(eur.txRef)?.status).toBe('MATCHED');
     expect(items.get(`refund:${refundId}`)).toMatchObject({
@@ -318,20 +324,7 @@ describe('card fundings in reconciliation', () => {
     simulator().setWebhookMode('normal');
     await world.testApp.services.projections.waitUntilCaughtUp('ledger', 10_000);
 
-    const run = await world.testApp.app.inject({
-      method: 'POST',
-      url: '/v1/admin/reconciliation/runs',
-      headers: admin(),
-      payload: { provider: 'flutterwave', from: since, to: new Date(Date.now() + 60_000).toISOString() },
-    });
-    expect(run.statusCode, run.body).toBe(201);
-    const runId = run.json().runId as string;
-    const all = await world.testApp.app.inject({
-      method: 'GET',
-      url: `/v1/admin/reconciliation/runs/${runId}?limit=100`,
-      headers: admin(),
-    });
-    expect(all.statusCode, all.body).toBe(200);
+    const { runId, items: listed } = await runSince(since);
     type Item = {
       itemNo: number;
       status: string;
@@ -342,10 +335,7 @@ describe('card fundings in reconciliation', () => {
       internalStatus: string | null;
     };
     const items = new Map(
-      (all.json().items as (Item & { providerReference: string })[]).map((item) => [
-        item.providerReference,
-        item,
-      ]),
+      (listed as (Item & { providerReference: string })[]).map((item) => [item.providerReference, item]),
     );
     // The amounts are EUR cents on both sides: what the EUR clearing booked, not the francs credited.
     expect(items.get(matched.txRef)).toMatchObject({
